@@ -1,0 +1,34 @@
+"""Repayment schedules: 等额本息, 等额本金, interest only, bullet, flat or declining.
+
+`build_schedule(terms, calendar)` is the entry point; `model` holds the
+values (terms, installments, schedule), `amortize` the arithmetic, `build`
+the assembly of periods, fees and totals.
+"""
+
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, level_installment
+from microcredit.lending.schedule.build import build_schedule, period_fractions, summarise
+from microcredit.lending.schedule.model import (
+    Installment,
+    InterestCalculation,
+    InterestMethod,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    ScheduleTotals,
+)
+
+__all__ = [
+    "AmortizationPlan",
+    "Installment",
+    "InterestCalculation",
+    "InterestMethod",
+    "LoanTerms",
+    "RepaymentMethod",
+    "Schedule",
+    "ScheduleTotals",
+    "amortize",
+    "build_schedule",
+    "level_installment",
+    "period_fractions",
+    "summarise",
+]
