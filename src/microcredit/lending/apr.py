@@ -170,11 +170,11 @@ def disclose(
     regular: bool,
     day_basis: int = 365,
 ) -> AprDisclosure:
-    """APR, EAR and total cost of credit of a loan's cash flows (first flow = cash received)."""
+    """APR, EAR and total cost of credit of a borrower's cash flows (+ received, - paid)."""
     if not cash_flows or cash_flows[0].amount <= 0:
         raise ValueError("the first cash flow must be the positive amount received")
-    received = cash_flows[0].amount
-    paid = -sum((flow.amount for flow in cash_flows[1:]), ZERO)
+    received = sum((flow.amount for flow in cash_flows if flow.amount > 0), ZERO)
+    paid = -sum((flow.amount for flow in cash_flows if flow.amount < 0), ZERO)
     if regular:
         periodic = _solve([(flow.period, flow.amount) for flow in cash_flows], Decimal("0.01"))
         apr = periodic * periods_per_year

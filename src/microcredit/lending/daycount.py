@@ -34,8 +34,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
+
+from microcredit.lending.money import RoundingPolicy, in_engine_context
 
 __all__ = [
     "ACT_360",
@@ -47,6 +50,7 @@ __all__ = [
     "DaysInMonth",
     "DaysInYear",
     "YearFraction",
+    "interest_for",
     "is_leap",
 ]
 
@@ -72,6 +76,14 @@ class YearFraction(NamedTuple):
 
     numerator: int
     denominator: int
+
+
+@in_engine_context
+def interest_for(
+    balance: Decimal, annual_rate: Decimal, fraction: YearFraction, rounding: RoundingPolicy
+) -> Decimal:
+    """Interest on `balance` at `annual_rate` for a year fraction, rounded once."""
+    return rounding.round(balance * annual_rate * fraction.numerator / fraction.denominator)
 
 
 def is_leap(year: int) -> bool:

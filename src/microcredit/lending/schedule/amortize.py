@@ -92,6 +92,7 @@ class AmortizationPlan:
     interest_free_periods: int = 0
     fee_per_installment: Decimal = ZERO
     fixed_installment: Decimal | None = None
+    fixed_principal: Decimal | None = None
     first_number: int = 1
 
 
@@ -163,8 +164,9 @@ def _multiplier(
         elif policy.mode is RoundingMode.UP:
             direction = decimal.ROUND_FLOOR
         else:
-            exact = numerator / denominator
-            return exact if exact * denominator == numerator else None
+            exact_context = ENGINE_CONTEXT.copy()
+            exact = exact_context.divide(numerator, Decimal(denominator))
+            return None if exact_context.flags[decimal.Inexact] else exact
         context = decimal.Context(prec=digits, rounding=direction)
         return context.divide(numerator, Decimal(denominator))
 
@@ -308,6 +310,8 @@ def _general(
         else:
             factors = [numerators[k] / denominators[k] for k in range(grace, n)]
             installment = level_installment(principal, factors, policy, plan.installment_multiple)
+    elif plan.fixed_principal is not None:
+        equal_part = plan.fixed_principal
     else:
         equal_part = policy.round(principal / paying)
 

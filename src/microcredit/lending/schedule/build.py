@@ -18,6 +18,7 @@ and the APR 21.86 %.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
@@ -25,7 +26,7 @@ from microcredit.lending.daycount import YearFraction
 from microcredit.lending.diagnostics import EngineWarning, merge_warnings
 from microcredit.lending.fees import split_fees
 from microcredit.lending.money import ZERO, in_engine_context
-from microcredit.lending.periods import PeriodPlan, generate_periods
+from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
 from microcredit.lending.schedule.model import (
     Installment,
@@ -36,7 +37,7 @@ from microcredit.lending.schedule.model import (
     ScheduleTotals,
 )
 
-__all__ = ["build_schedule", "period_fractions", "summarise"]
+__all__ = ["build_schedule", "fractions_of", "period_fractions", "periods_per_year", "summarise"]
 
 
 def period_fractions(terms: LoanTerms, plan: PeriodPlan) -> list[YearFraction]:
@@ -46,6 +47,13 @@ def period_fractions(terms: LoanTerms, plan: PeriodPlan) -> list[YearFraction]:
     periods = plan.periods
     if plan.regular and not daily:
         return [regular_fraction] * len(periods)
+    return fractions_of(terms, periods)
+
+
+def fractions_of(terms: LoanTerms, periods: Sequence[Period]) -> list[YearFraction]:
+    """Year fractions of arbitrary periods under `terms` (regular ones by frequency)."""
+    regular_fraction = terms.periods.frequency.year_fraction(terms.day_count.basis)
+    daily = terms.interest_calculation is InterestCalculation.DAILY
     return [
         regular_fraction
         if p.regular and not daily

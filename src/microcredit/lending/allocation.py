@@ -1,0 +1,360 @@
+"""Payment allocation: the waterfall that splits a repayment over what is owed.
+
+A payment meets the outstanding components of the installments already due
+on the payment date -- principal, interest, fees (incl. late fees) and
+penalty (罚息 and 复利) -- in the order a strategy names:
+
+- ``by_installment`` sweep (horizontal): the oldest due installment is
+  cleared component by component before the next one is touched;
+- ``by_component`` sweep (vertical): the first component is cleared on every
+  due installment, oldest first, before the second component is touched.
+
+Named strategies (`STRATEGIES`), each named after its order (the Fineract
+transaction-processing strategy it resembles in brackets):
+
+- ``due_date_order`` (China default), by installment: fee, penalty,
+  interest, principal (Civil Code Art. 561 order within an installment);
+- ``penalty_fee_interest_principal``, by installment
+  (``mifos-standard-strategy``);
+- ``principal_interest_penalty_fee``, by installment
+  (``principal-interest-penalties-fees-order-strategy``);
+- ``interest_principal_penalty_fee``, by installment
+  (``interest-principal-penalties-fees-order-strategy``);
+- ``interest_principal_penalty_fee_across_installments``, by component
+  (close to ``rbi-india-strategy``).
+
+``due_date_order`` takes installments oldest due date first and, within an
+installment, fees (costs of enforcing the claim) -> penalty -> interest ->
+principal, after Civil Code Art. 561 and DOMAIN.md §4.8.
+
+What is left once everything due is paid follows the overpayment policy:
+hold it as a credit balance, prepay principal of future installments (the
+last first, which shortens the term), or pay the next installments in
+advance (oldest first, in the strategy's order).
+
+Every allocation records per-installment, per-component lines, so it can be
+applied, reversed exactly (`reverse`) and replayed after a back-dated
+payment (`replay`); no cent is created or lost:
+
+    sum(lines) + credit balance == payment amount
+
+Worked example: installment 1 owes penalty 3.94, interest 100.00 and
+principal 788.49; a payment of 500.00 under ``penalty_fee_interest_principal``
+gives penalty 3.94, interest 100.00, principal 396.06.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from microcredit.lending.money import ZERO
+
+__all__ = [
+    "DUE_DATE_ORDER",
+    "INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS",
+    "INTEREST_PRINCIPAL_PENALTY_FEE",
+    "PENALTY_FEE_INTEREST_PRINCIPAL",
+    "PRINCIPAL_INTEREST_PENALTY_FEE",
+    "STRATEGIES",
+    "Allocation",
+    "AllocationLine",
+    "AllocationStrategy",
+    "Component",
+    "InstallmentDue",
+    "OverpaymentPolicy",
+    "Payment",
+    "Replay",
+    "allocate",
+    "apply_allocation",
+    "replay",
+    "reverse",
+]
+
+
+class Component(StrEnum):
+    """A part of what an installment owes."""
+
+    PRINCIPAL = "principal"
+    INTEREST = "interest"
+    FEE = "fee"
+    PENALTY = "penalty"
+
+
+class Sweep(StrEnum):
+    """Installment by installment (horizontal) or component by component (vertical)."""
+
+    BY_INSTALLMENT = "by_installment"
+    BY_COMPONENT = "by_component"
+
+
+class OverpaymentPolicy(StrEnum):
+    """What to do with money left after everything due is paid."""
+
+    CREDIT_BALANCE = "credit_balance"
+    PREPAY_PRINCIPAL = "prepay_principal"
+    PAY_NEXT_INSTALLMENTS = "pay_next_installments"
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationStrategy:
+    """A waterfall: the order of components and how installments are swept."""
+
+    name: str
+    order: tuple[Component, ...]
+    sweep: Sweep = Sweep.BY_INSTALLMENT
+
+    def __post_init__(self) -> None:
+        if sorted(self.order) != sorted(Component):
+            raise ValueError("a strategy orders each component exactly once")
+
+
+DUE_DATE_ORDER = AllocationStrategy(
+    "due_date_order",
+    (Component.FEE, Component.PENALTY, Component.INTEREST, Component.PRINCIPAL),
+)
+PENALTY_FEE_INTEREST_PRINCIPAL = AllocationStrategy(
+    "penalty_fee_interest_principal",
+    (Component.PENALTY, Component.FEE, Component.INTEREST, Component.PRINCIPAL),
+)
+PRINCIPAL_INTEREST_PENALTY_FEE = AllocationStrategy(
+    "principal_interest_penalty_fee",
+    (Component.PRINCIPAL, Component.INTEREST, Component.PENALTY, Component.FEE),
+)
+INTEREST_PRINCIPAL_PENALTY_FEE = AllocationStrategy(
+    "interest_principal_penalty_fee",
+    (Component.INTEREST, Component.PRINCIPAL, Component.PENALTY, Component.FEE),
+)
+INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS = AllocationStrategy(
+    "interest_principal_penalty_fee_across_installments",
+    (Component.INTEREST, Component.PRINCIPAL, Component.PENALTY, Component.FEE),
+    Sweep.BY_COMPONENT,
+)
+STRATEGIES = {
+    s.name: s
+    for s in (
+        DUE_DATE_ORDER,
+        PENALTY_FEE_INTEREST_PRINCIPAL,
+        PRINCIPAL_INTEREST_PENALTY_FEE,
+        INTEREST_PRINCIPAL_PENALTY_FEE,
+        INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS,
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentDue:
+    """What an installment still owes, by component."""
+
+    number: int
+    due_date: date
+    principal: Decimal = ZERO
+    interest: Decimal = ZERO
+    fee: Decimal = ZERO
+    penalty: Decimal = ZERO
+
+    def owed(self, component: Component) -> Decimal:
+        """The outstanding amount of one component."""
+        if component is Component.PRINCIPAL:
+            return self.principal
+        if component is Component.INTEREST:
+            return self.interest
+        if component is Component.FEE:
+            return self.fee
+        return self.penalty
+
+    @property
+    def total(self) -> Decimal:
+        """Everything this installment still owes."""
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationLine:
+    """An amount of a payment put on one component of one installment."""
+
+    installment: int
+    component: Component
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A repayment received on a day."""
+
+    paid_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """How one payment was split, and what was left as credit."""
+
+    paid_on: date
+    amount: Decimal
+    strategy: str
+    lines: tuple[AllocationLine, ...]
+    credit_balance: Decimal
+
+    @property
+    def allocated(self) -> Decimal:
+        """The sum of the allocation lines."""
+        return sum((line.amount for line in self.lines), ZERO)
+
+    def by_component(self) -> dict[Component, Decimal]:
+        """Totals per component."""
+        totals = dict.fromkeys(Component, ZERO)
+        for line in self.lines:
+            totals[line.component] += line.amount
+        return totals
+
+
+def _take(
+    remaining: Decimal,
+    owed: dict[tuple[int, Component], Decimal],
+    key: tuple[int, Component],
+    lines: list[AllocationLine],
+) -> Decimal:
+    amount = min(remaining, owed[key])
+    if amount > 0:
+        owed[key] -= amount
+        lines.append(AllocationLine(key[0], key[1], amount))
+        return remaining - amount
+    return remaining
+
+
+def _sweep(
+    remaining: Decimal,
+    installments: Sequence[InstallmentDue],
+    order: Sequence[Component],
+    sweep: Sweep,
+    owed: dict[tuple[int, Component], Decimal],
+    lines: list[AllocationLine],
+) -> Decimal:
+    if sweep is Sweep.BY_INSTALLMENT:
+        keys = [(i.number, c) for i in installments for c in order]
+    else:
+        keys = [(i.number, c) for c in order for i in installments]
+    for key in keys:
+        if remaining <= 0:
+            break
+        remaining = _take(remaining, owed, key, lines)
+    return remaining
+
+
+def allocate(
+    dues: Sequence[InstallmentDue],
+    amount: Decimal,
+    paid_on: date,
+    strategy: AllocationStrategy = DUE_DATE_ORDER,
+    overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
+) -> Allocation:
+    """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`."""
+    if amount <= 0:
+        raise ValueError("a payment is a positive amount")
+    ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
+    owed = {(d.number, c): d.owed(c) for d in ordered for c in Component}
+    lines: list[AllocationLine] = []
+    due_now = [d for d in ordered if d.due_date <= paid_on]
+    future = [d for d in ordered if d.due_date > paid_on]
+    remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)
+    if remaining > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
+        for due in reversed(future):
+            if remaining <= 0:
+                break
+            remaining = _take(remaining, owed, (due.number, Component.PRINCIPAL), lines)
+    elif remaining > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
+        remaining = _sweep(remaining, future, strategy.order, Sweep.BY_INSTALLMENT, owed, lines)
+    return Allocation(
+        paid_on=paid_on,
+        amount=amount,
+        strategy=strategy.name,
+        lines=tuple(lines),
+        credit_balance=remaining,
+    )
+
+
+def apply_allocation(
+    dues: Sequence[InstallmentDue], allocation: Allocation
+) -> tuple[InstallmentDue, ...]:
+    """The dues after `allocation` (a reversal, with negative lines, restores them)."""
+    paid: dict[tuple[int, Component], Decimal] = {}
+    for line in allocation.lines:
+        key = (line.installment, line.component)
+        paid[key] = paid.get(key, ZERO) + line.amount
+    result = []
+    for due in dues:
+        changes = {
+            c.value: due.owed(c) - paid[(due.number, c)]
+            for c in Component
+            if (due.number, c) in paid
+        }
+        updated = (
+            InstallmentDue(
+                number=due.number,
+                due_date=due.due_date,
+                principal=changes.get("principal", due.principal),
+                interest=changes.get("interest", due.interest),
+                fee=changes.get("fee", due.fee),
+                penalty=changes.get("penalty", due.penalty),
+            )
+            if changes
+            else due
+        )
+        if any(updated.owed(c) < 0 for c in Component):
+            raise ValueError(f"allocation overpays installment {due.number}")
+        result.append(updated)
+    return tuple(result)
+
+
+def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation:
+    """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order)."""
+    to_undo = allocation.amount if amount is None else amount
+    if not 0 < to_undo <= allocation.amount:
+        raise ValueError("a reversal undoes between 0 and the whole payment")
+    credit_back = min(to_undo, allocation.credit_balance)
+    remaining = to_undo - credit_back
+    lines: list[AllocationLine] = []
+    for line in reversed(allocation.lines):
+        if remaining <= 0:
+            break
+        undo = min(remaining, line.amount)
+        lines.append(AllocationLine(line.installment, line.component, -undo))
+        remaining -= undo
+    return Allocation(
+        paid_on=allocation.paid_on,
+        amount=-to_undo,
+        strategy=allocation.strategy,
+        lines=tuple(lines),
+        credit_balance=-credit_back,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The dues after replaying payments in date order, with each payment's allocation."""
+
+    dues: tuple[InstallmentDue, ...]
+    allocations: tuple[Allocation, ...]
+    credit_balance: Decimal
+
+
+def replay(
+    dues: Sequence[InstallmentDue],
+    payments: Sequence[Payment],
+    strategy: AllocationStrategy = DUE_DATE_ORDER,
+    overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
+) -> Replay:
+    """Allocate `payments` in date order from the original `dues` (back-dated ones just replay)."""
+    state = tuple(dues)
+    allocations: list[Allocation] = []
+    credit = ZERO
+    for payment in sorted(payments, key=lambda p: p.paid_on):
+        allocation = allocate(state, payment.amount, payment.paid_on, strategy, overpayment)
+        state = apply_allocation(state, allocation)
+        allocations.append(allocation)
+        credit += allocation.credit_balance
+    return Replay(dues=state, allocations=tuple(allocations), credit_balance=credit)

@@ -1,0 +1,309 @@
+"""The vectorised path: schedules and daily accruals for many loans at once.
+
+Same results as the Decimal path, to the fen, computed with NumPy on
+integer minor units (int64 fen).  Supported: monthly (every N months)
+regular periods, equal installments or equal principal, declining balance,
+interest "same as repayment period", no grace, no fees, no installment
+multiple -- the bulk of a microcredit portfolio.  Anything else goes through
+`schedule.build_schedule`.
+
+Why the results are identical:
+
+1. Rates are exact integers: annual rate = rate_num / 10^8 (a rate with up
+   to 8 decimal places, i.e. 6 in percent; anything finer is refused).
+   The interest of a period on a balance b (fen) is the exact rational
+   b x rate_num x N / (10^8 x 12), rounded once.  In integers:
+   x = b x rate_num x N;  q, r = divmod(x, D)  with D = 10^8 x 12, and
+   half-up is q + (2r >= D) -- exactly Decimal's ROUND_HALF_UP of the exact
+   quotient, which is what the Decimal path computes (it multiplies
+   exactly, divides with 50 digits and rounds; see `schedule.amortize`).
+   half-even, down and up are the same divmod with their own tie rule.
+   The bounds b <= 10^10 fen and rate_num x N <= 10^8 x 12 keep x below
+   2^63; the code checks them.
+2. The level installment A = P r (1+r)^n / ((1+r)^n - 1) is irrational in
+   general, so it is first computed in float64 and rounded; when the float
+   lies within 10^-3 fen of a rounding boundary (float error is far below
+   that) the loan's A is recomputed with the Decimal path's own
+   `level_installment`.  Otherwise float rounding and exact rounding agree.
+3. The recurrence is the Decimal path's, step for step, on integers:
+   interest, principal = A - interest clamped to [0, balance], the last
+   installment takes the balance, a loan ends when its balance is 0.
+
+Daily accrual (`accrue`): interest = round(b x rate x days / basis) for
+fixed-basis day counts (ACT/360, ACT/364, ACT/365F), split as
+x = b x rate_num = q D + r (D = 10^8 x basis) so that
+x x days / D = q x days + r x days / D never overflows.
+
+Worked example: 10,000 yuan at 12 % over 12 months -> principal 1,000,000
+fen, rate_num 12,000,000; A = 88,849 fen; interest of month 1 =
+1,000,000 x 12,000,000 / 1,200,000,000 = 10,000 fen exactly; the last
+installment 88,847 fen -- the same table as DOMAIN.md §4.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from microcredit.lending.money import RoundingMode, RoundingPolicy, from_minor, in_engine_context
+from microcredit.lending.periods import MonthEndRule, PeriodUnit
+from microcredit.lending.schedule.amortize import level_installment
+from microcredit.lending.schedule.model import (
+    InterestCalculation,
+    InterestMethod,
+    LoanTerms,
+    RepaymentMethod,
+)
+
+__all__ = ["RATE_SCALE", "BatchLoans", "BatchSchedules", "accrue", "batch_schedules"]
+
+RATE_SCALE = 10**8
+_MAX_PRODUCT = 2**62
+_AMBIGUITY = 1e-3
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _divide(x: Int64Array, d: int | Int64Array, mode: RoundingMode) -> Int64Array:
+    """round(x / d) for x >= 0, d > 0, by `mode`, exactly, in integers."""
+    q, r = np.divmod(x, d)
+    return _round(q, r, d, mode)
+
+
+def _round(q: Int64Array, r: Int64Array, d: int | Int64Array, mode: RoundingMode) -> Int64Array:
+    """Round q + r/d (0 <= r < d) to an integer by `mode`."""
+    if mode is RoundingMode.DOWN:
+        return q
+    if mode is RoundingMode.UP:
+        up: BoolArray = r > 0
+    elif mode is RoundingMode.HALF_UP:
+        up = 2 * r >= d
+    else:
+        up = (2 * r > d) | ((2 * r == d) & (q % 2 == 1))
+    return q + up.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class BatchLoans:
+    """Many loans as columns: principal (fen), rate numerator (/1e8), months, method."""
+
+    principal: Int64Array
+    rate: Int64Array
+    count: Int64Array
+    equal_principal: BoolArray
+    start: npt.NDArray[np.datetime64]
+    every: int = 1
+    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
+
+    def __post_init__(self) -> None:
+        size = self.principal.shape
+        for column in (self.rate, self.count, self.equal_principal, self.start):
+            if column.shape != size:
+                raise ValueError("every column has one value per loan")
+        if self.rounding.places != 2:
+            raise ValueError("the batch path works in fen (2 places)")
+        if (self.principal <= 0).any() or (self.count < 1).any() or (self.rate < 0).any():
+            raise ValueError("principal and count must be positive, rates non-negative")
+        if int(self.principal.max()) * int(self.rate.max()) * self.every >= _MAX_PRODUCT:
+            raise ValueError("principal x rate too large for int64; use the Decimal path")
+
+    @classmethod
+    def from_terms(cls, terms: Sequence[LoanTerms]) -> BatchLoans:
+        """Columns from Decimal terms; refuses terms the batch path does not cover."""
+        if not terms:
+            raise ValueError("no loans")
+        first = terms[0]
+        for t in terms:
+            _check_supported(t, first)
+        return cls(
+            principal=np.array([int(t.principal * 100) for t in terms], dtype=np.int64),
+            rate=np.array([_rate_units(t.annual_rate) for t in terms], dtype=np.int64),
+            count=np.array([t.periods.count for t in terms], dtype=np.int64),
+            equal_principal=np.array(
+                [t.method is RepaymentMethod.EQUAL_PRINCIPAL for t in terms], dtype=np.bool_
+            ),
+            start=np.array([t.periods.start for t in terms], dtype="datetime64[D]"),
+            every=first.periods.frequency.every,
+            rounding=first.rounding,
+        )
+
+
+def _rate_units(rate: Decimal) -> int:
+    scaled = rate * RATE_SCALE
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"rate {rate} has more than 8 decimal places")
+    return int(scaled)
+
+
+def _check_supported(t: LoanTerms, first: LoanTerms) -> None:
+    spec = t.periods
+    if (
+        spec.frequency.unit is not PeriodUnit.MONTH
+        or spec.frequency != first.periods.frequency
+        or spec.first_due_date is not None
+        or spec.month_end is not MonthEndRule.SAME_DAY
+        or spec.due_date_rule.value != "anniversary"
+        or spec.business_day_rule.value != "none"
+        or t.method not in (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)
+        or t.interest_method is not InterestMethod.DECLINING_BALANCE
+        or t.interest_calculation is not InterestCalculation.SAME_AS_REPAYMENT
+        or t.installment_multiple is not None
+        or t.grace_on_principal
+        or t.grace_on_interest_payment
+        or t.interest_free_periods
+        or t.fees
+        or t.rounding != first.rounding
+    ):
+        raise ValueError("the batch path covers plain monthly equal-installment/principal loans")
+
+
+@dataclass(frozen=True)
+class BatchSchedules:
+    """All installment rows of many loans, loan-major, amounts in fen."""
+
+    loan: Int64Array
+    number: Int64Array
+    due_date: npt.NDArray[np.datetime64]
+    principal: Int64Array
+    interest: Int64Array
+    total: Int64Array
+    balance: Int64Array
+    offsets: Int64Array
+
+    @property
+    def rows(self) -> int:
+        """The number of installment rows."""
+        return int(self.loan.shape[0])
+
+    def amounts(self, loan: int) -> tuple[tuple[int, Decimal, Decimal, Decimal, Decimal], ...]:
+        """One loan's rows as (number, principal, interest, total, balance after) in Decimal."""
+        lo, hi = int(self.offsets[loan]), int(self.offsets[loan + 1])
+        return tuple(
+            (
+                int(self.number[i]),
+                from_minor(int(self.principal[i])),
+                from_minor(int(self.interest[i])),
+                from_minor(int(self.total[i])),
+                from_minor(int(self.balance[i])),
+            )
+            for i in range(lo, hi)
+        )
+
+
+def _level_installments(loans: BatchLoans) -> Int64Array:
+    mode = loans.rounding.mode
+    p = loans.principal.astype(np.float64)
+    n = loans.count.astype(np.float64)
+    r = loans.rate.astype(np.float64) * loans.every / (RATE_SCALE * 12.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.power(1.0 + r, n)
+        exact = np.where(r > 0, p * r * growth / (growth - 1.0), p / n)
+    if mode is RoundingMode.DOWN:
+        rounded = np.floor(exact)
+        distance = np.minimum(exact - rounded, rounded + 1.0 - exact)
+    elif mode is RoundingMode.UP:
+        rounded = np.ceil(exact)
+        distance = np.minimum(rounded - exact, exact - (rounded - 1.0))
+    else:
+        rounded = np.floor(exact + 0.5)
+        distance = np.abs(exact - np.floor(exact) - 0.5)
+        if mode is RoundingMode.HALF_EVEN:
+            distance = np.minimum(distance, np.abs(exact - np.round(exact)))
+    result = rounded.astype(np.int64)
+    zero_rate = loans.rate == 0
+    if zero_rate.any():
+        result[zero_rate] = _divide(loans.principal[zero_rate], loans.count[zero_rate], mode)
+    for index in np.flatnonzero((distance < _AMBIGUITY) & ~zero_rate):
+        result[index] = _exact_level(loans, int(index))
+    return result
+
+
+@in_engine_context
+def _exact_level(loans: BatchLoans, index: int) -> int:
+    """The Decimal path's level installment of one loan, in fen."""
+    numerator = Decimal(int(loans.rate[index])) / RATE_SCALE * loans.every
+    factor = numerator / 12
+    count = int(loans.count[index])
+    amount = level_installment(
+        from_minor(int(loans.principal[index])), [factor] * count, loans.rounding
+    )
+    return int(amount * 100)
+
+
+def batch_schedules(loans: BatchLoans) -> BatchSchedules:
+    """Every installment row of every loan, identical to the Decimal path to the fen."""
+    mode = loans.rounding.mode
+    size = loans.principal.shape[0]
+    horizon = int(loans.count.max())
+    denominator = RATE_SCALE * 12
+    multiplier = loans.rate * loans.every
+    level = _level_installments(loans)
+    equal_part = _divide(loans.principal, loans.count, mode)
+    balance = loans.principal.copy()
+    active = np.ones(size, dtype=np.bool_)
+    shape = (size, horizon)
+    principal_m = np.zeros(shape, dtype=np.int64)
+    interest_m = np.zeros(shape, dtype=np.int64)
+    total_m = np.zeros(shape, dtype=np.int64)
+    balance_m = np.zeros(shape, dtype=np.int64)
+    present = np.zeros(shape, dtype=np.bool_)
+    for k in range(horizon):
+        interest = _divide(balance * multiplier, denominator, mode)
+        part = np.where(loans.equal_principal, equal_part, level - interest)
+        part = np.clip(part, 0, balance)
+        last = loans.count - 1 == k
+        part = np.where(last, balance, part)
+        balance = balance - part
+        present[:, k] = active
+        principal_m[:, k] = part
+        interest_m[:, k] = interest
+        total_m[:, k] = part + interest
+        balance_m[:, k] = balance
+        active = active & (balance > 0) & ~last
+    loan_index = np.repeat(np.arange(size, dtype=np.int64), present.sum(axis=1))
+    numbers = np.broadcast_to(np.arange(1, horizon + 1, dtype=np.int64), shape)[present]
+    months = loans.start.astype("datetime64[M]")[:, None] + (
+        np.arange(1, horizon + 1) * loans.every
+    )
+    month_start = months.astype("datetime64[D]")
+    month_days = (months + 1).astype("datetime64[D]") - month_start
+    start_day = (loans.start - loans.start.astype("datetime64[M]").astype("datetime64[D]")).astype(
+        np.int64
+    )
+    day = np.minimum(start_day[:, None], month_days.astype(np.int64) - 1)
+    due = (month_start + day.astype("timedelta64[D]"))[present]
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=offsets[1:])
+    return BatchSchedules(
+        loan=loan_index,
+        number=numbers,
+        due_date=due,
+        principal=principal_m[present],
+        interest=interest_m[present],
+        total=total_m[present],
+        balance=balance_m[present],
+        offsets=offsets,
+    )
+
+
+def accrue(
+    balance: Int64Array,
+    rate: Int64Array,
+    days: Int64Array,
+    basis: int,
+    mode: RoundingMode = RoundingMode.HALF_UP,
+) -> Int64Array:
+    """Accrued interest in fen: round(balance x rate/1e8 x days / basis), exactly, per loan."""
+    if (balance < 0).any() or (days < 0).any():
+        raise ValueError("balances and days are non-negative")
+    if int(balance.max(initial=0)) * int(rate.max(initial=0)) >= _MAX_PRODUCT:
+        raise ValueError("balance x rate too large for int64; use the Decimal path")
+    denominator = RATE_SCALE * basis
+    q, r = np.divmod(balance * rate, denominator)
+    whole, rest = np.divmod(r * days, denominator)
+    return _round(q * days + whole, rest, denominator, mode)

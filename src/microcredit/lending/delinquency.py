@@ -1,0 +1,238 @@
+"""Delinquency: days past due, penalty interest (罚息), compound interest (复利),
+late fees, and the cap on default charges.
+
+Days past due (DOMAIN.md §3.2) on an as-of date: for one installment,
+as-of - due date (the due date itself is 0, the next day 1); for a loan,
+that of the oldest installment not fully paid.  Grace days (a product
+parameter) keep an installment at 0 until they are exceeded; residues below
+a tolerance (e.g. under 1 yuan, a policy setting) do not count as unpaid.
+
+Penalty interest accrues daily from the due date on overdue principal; if
+the product says so, compound interest accrues at the same rate on overdue
+(unpaid) interest (PBOC 银发〔2003〕251号):
+
+    penalty  = round(overdue principal x penalty rate x yearfraction)
+    compound = round(overdue interest  x penalty rate x yearfraction)
+
+and the penalty rate is one of contract x (1 + uplift) (251号: uplift
+30 %-50 %), contract + margin, or a fixed rate.
+
+Worked example (DOMAIN.md §4.7): installment 1 of the 10,000 / 12 % /
+12-month loan (principal 788.49, interest 100.00) is 10 days late; uplift
+50 % gives 18 %; on a 360-day basis penalty = 788.49 x 0.18 x 10/360 =
+3.942 -> 3.94 and compound = 100.00 x 0.18 x 10/360 = 0.50.
+
+A late fee is a fixed amount and/or a percentage of the overdue
+installment, charged once when an installment passes a number of days.
+
+Cap: the courts and regulators bound the total of default charges
+(penalty, compound, late fees -- and, if counted, contract interest over the
+same days) to an annual ceiling on the overdue amount (4 x LPR for private
+lending, 24 % for small-loan companies; configuration, not code):
+
+    ceiling = round(overdue base x cap rate x yearfraction) - other charges counted
+
+The allowed charges are the contractual ones clipped to the ceiling, in the
+order penalty, compound, late fees; the unclipped (contractual) figures are
+kept beside them for reporting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from microcredit.lending.allocation import InstallmentDue
+from microcredit.lending.daycount import ACT_360, DayCount
+from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+
+__all__ = [
+    "CappedCharges",
+    "ChargeCap",
+    "DefaultCharges",
+    "LateFeeRule",
+    "PenaltyAccrual",
+    "PenaltyBasis",
+    "PenaltyRule",
+    "cap_default_charges",
+    "installment_dpd",
+    "late_fee",
+    "loan_dpd",
+    "penalty_interest",
+]
+
+
+def installment_dpd(due_date: date, as_of: date, grace_days: int = 0) -> int:
+    """Days past due of one unpaid installment on `as_of` (0 within the grace days)."""
+    days = (as_of - due_date).days
+    return days if days > grace_days else 0
+
+
+def loan_dpd(
+    dues: Sequence[InstallmentDue],
+    as_of: date,
+    *,
+    grace_days: int = 0,
+    tolerance: Decimal = ZERO,
+) -> int:
+    """Days past due of a loan: those of its oldest installment owing more than `tolerance`."""
+    unpaid = [d.due_date for d in dues if d.total > tolerance and d.due_date < as_of]
+    if not unpaid:
+        return 0
+    return installment_dpd(min(unpaid), as_of, grace_days)
+
+
+class PenaltyBasis(StrEnum):
+    """How the penalty rate is derived from the contract rate."""
+
+    UPLIFT = "uplift"  # contract x (1 + value)
+    MARGIN = "margin"  # contract + value
+    FIXED = "fixed"  # value
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRule:
+    """Penalty rate rule, its day count, and whether overdue interest compounds."""
+
+    basis: PenaltyBasis = PenaltyBasis.UPLIFT
+    value: Decimal = Decimal("0.5")
+    day_count: DayCount = ACT_360
+    compound_overdue_interest: bool = True
+    grace_days: int = 0
+
+    def annual_rate(self, contract_rate: Decimal) -> Decimal:
+        """The annual penalty rate for a loan at `contract_rate`."""
+        if self.basis is PenaltyBasis.UPLIFT:
+            return contract_rate * (1 + self.value)
+        if self.basis is PenaltyBasis.MARGIN:
+            return contract_rate + self.value
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyAccrual:
+    """Penalty and compound interest of one installment over [start, end)."""
+
+    installment: int
+    start: date
+    end: date
+    days: int
+    annual_rate: Decimal
+    penalty: Decimal
+    compound: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Penalty plus compound interest."""
+        return self.penalty + self.compound
+
+
+@in_engine_context
+def penalty_interest(
+    due: InstallmentDue,
+    *,
+    as_of: date,
+    contract_rate: Decimal,
+    rule: PenaltyRule,
+    rounding: RoundingPolicy,
+    accrued_from: date | None = None,
+) -> PenaltyAccrual:
+    """罚息 and 复利 of an overdue installment from its due date (or `accrued_from`) to `as_of`."""
+    start = due.due_date if accrued_from is None else max(accrued_from, due.due_date)
+    zero = rounding.round(ZERO)
+    rate = rule.annual_rate(contract_rate)
+    if installment_dpd(due.due_date, as_of, rule.grace_days) == 0 or as_of <= start:
+        return PenaltyAccrual(due.number, start, max(start, as_of), 0, rate, zero, zero)
+    fraction = rule.day_count.year_fraction(start, as_of)
+    scale = rate * fraction.numerator / fraction.denominator
+    penalty = rounding.round(due.principal * scale)
+    compound = rounding.round(due.interest * scale) if rule.compound_overdue_interest else zero
+    return PenaltyAccrual(due.number, start, as_of, (as_of - start).days, rate, penalty, compound)
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeeRule:
+    """A one-off late fee: fixed amount and/or rate of the overdue installment, after N days."""
+
+    amount: Decimal = ZERO
+    rate: Decimal = ZERO
+    after_days: int = 1
+
+
+def late_fee(
+    due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy
+) -> Decimal:
+    """The late fee an overdue installment has incurred by `as_of` (0 before `after_days`)."""
+    if (as_of - due.due_date).days < rule.after_days or due.total <= 0:
+        return rounding.round(ZERO)
+    overdue = due.principal + due.interest
+    return rounding.round(rule.amount + overdue * rule.rate)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultCharges:
+    """Default charges of a loan: penalty interest, compound interest, late fees."""
+
+    penalty: Decimal = ZERO
+    compound: Decimal = ZERO
+    late_fees: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the three."""
+        return self.penalty + self.compound + self.late_fees
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeCap:
+    """An annual ceiling on default charges (e.g. 0.24, or 4 x LPR) and its day count."""
+
+    annual_rate: Decimal
+    day_count: DayCount = field(default=ACT_360)
+
+
+@dataclass(frozen=True, slots=True)
+class CappedCharges:
+    """Contractual default charges, the part allowed under the cap, and what was clipped."""
+
+    contractual: DefaultCharges
+    allowed: DefaultCharges
+    ceiling: Decimal
+
+    @property
+    def clipped(self) -> Decimal:
+        """How much the cap removed."""
+        return self.contractual.total - self.allowed.total
+
+
+@in_engine_context
+def cap_default_charges(
+    charges: DefaultCharges,
+    *,
+    overdue_base: Decimal,
+    start: date,
+    end: date,
+    cap: ChargeCap,
+    rounding: RoundingPolicy,
+    other_charges: Decimal = ZERO,
+) -> CappedCharges:
+    """Clip cumulative default charges over [start, end) to the cap on `overdue_base`."""
+    fraction = cap.day_count.year_fraction(start, end)
+    gross = rounding.round(
+        overdue_base * cap.annual_rate * fraction.numerator / fraction.denominator
+    )
+    ceiling = max(gross - other_charges, rounding.round(ZERO))
+    room = ceiling
+    allowed: list[Decimal] = []
+    for amount in (charges.penalty, charges.compound, charges.late_fees):
+        kept = min(amount, room)
+        allowed.append(kept)
+        room -= kept
+    return CappedCharges(
+        contractual=charges,
+        allowed=DefaultCharges(*allowed),
+        ceiling=ceiling,
+    )

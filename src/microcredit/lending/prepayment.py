@@ -1,0 +1,261 @@
+"""Prepayment (提前还款): partial prepayment and the payoff quote on any day.
+
+Partial prepayment on day d, inside period k+1 (installments 1..k have
+fallen due and are settled):
+
+1. interest accrued on the balance B_k from the period's start to d is
+   settled first:  accrued = round(B_k x rate x yearfraction(start, d));
+2. the rest of the payment reduces principal:  B' = B_k - (amount - accrued);
+3. the remaining installments are recomputed from d on B' -- the first new
+   period runs from d to the original due date (interest on actual days),
+   later ones keep their dates:
+   - ``shorten_term`` (缩期): keep the installment (or the principal part of
+     equal principal); the loan ends earlier;
+   - ``reduce_installment`` (减额): keep the number of installments; the
+     level installment is recomputed over the remaining periods.
+
+Payoff quote on day d (全部提前还款):
+
+    principal still owed
+    + interest of periods ended by d still unpaid
+    + interest accrued from the current period's start to d
+    + fees of installments due by d still unpaid
+    + penalties + any prepayment fee
+
+Interest and fees of later periods are not charged.  Interest accrues at
+the contract rate on the principal not yet due, on the schedule's day count.
+
+Worked example: 10,000 at 12 %, 12 monthly equal installments from
+2025-01-15; after installment 3 (balance 7,610.80) the borrower prepays
+2,000 on its due date 2025-04-15 (no accrued interest): shortening keeps
+888.49 a month and ends after 9 installments instead of 12; reducing keeps
+12 and lowers the installment to 657.33 (= 5,610.80 over 9 months at 1 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from microcredit.lending.allocation import InstallmentDue
+from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.daycount import DayCount
+from microcredit.lending.fees import FeeKind
+from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.periods import Period, PeriodPlan, generate_periods
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
+from microcredit.lending.schedule.build import fractions_of, summarise
+from microcredit.lending.schedule.model import (
+    Installment,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+)
+
+__all__ = [
+    "PayoffQuote",
+    "PrepaymentMode",
+    "PrepaymentResult",
+    "partial_prepayment",
+    "payoff_quote",
+    "schedule_principal",
+]
+
+
+class PrepaymentMode(StrEnum):
+    """Keep the installment and shorten the term, or keep the term and lower the installment."""
+
+    SHORTEN_TERM = "shorten_term"  # 缩期
+    REDUCE_INSTALLMENT = "reduce_installment"  # 减额
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaymentResult:
+    """A partial prepayment: how it was split, and the schedule that follows."""
+
+    paid_on: date
+    amount: Decimal
+    accrued_interest: Decimal
+    principal_prepaid: Decimal
+    schedule: Schedule
+
+
+@dataclass(frozen=True, slots=True)
+class PayoffQuote:
+    """What settles the loan in full on `as_of`."""
+
+    as_of: date
+    principal: Decimal
+    overdue_interest: Decimal
+    accrued_interest: Decimal
+    fees: Decimal
+    penalties: Decimal
+    prepayment_fee: Decimal
+    total: Decimal
+
+
+def schedule_principal(schedule: Schedule) -> Decimal:
+    """The principal a schedule amortises (balance before its first row)."""
+    first = schedule.installments[0]
+    return first.balance_after + first.principal
+
+
+def _accrued(
+    balance: Decimal,
+    rate: Decimal,
+    start: date,
+    end: date,
+    day_count: DayCount,
+    rounding: RoundingPolicy,
+) -> Decimal:
+    if end <= start or not balance or not rate:
+        return rounding.round(ZERO)
+    fraction = day_count.year_fraction(start, end)
+    return rounding.round(balance * rate * fraction.numerator / fraction.denominator)
+
+
+def _level_amounts(rows: Sequence[Installment]) -> tuple[Decimal | None, Decimal | None]:
+    """The level installment and the equal principal part of a schedule's regular rows."""
+    body = [row for row in rows[:-1] if row.principal > 0]
+    if not body:
+        return None, None
+    return body[0].principal + body[0].interest, body[0].principal
+
+
+@in_engine_context
+def partial_prepayment(
+    schedule: Schedule,
+    terms: LoanTerms,
+    *,
+    paid_on: date,
+    amount: Decimal,
+    mode: PrepaymentMode,
+    calendar: HolidayCalendar = WEEKENDS_ONLY,
+) -> PrepaymentResult:
+    """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise."""
+    rows = schedule.installments
+    history = [row for row in rows if row.period_end <= paid_on]
+    if len(history) == len(rows):
+        raise ValueError("the schedule has ended by the prepayment date")
+    balance = history[-1].balance_after if history else schedule_principal(schedule)
+    current = rows[len(history)]
+    accrued = _accrued(
+        balance,
+        terms.annual_rate,
+        current.period_start,
+        paid_on,
+        terms.day_count,
+        terms.rounding,
+    )
+    if current.interest == 0 and current.number <= terms.interest_free_periods:
+        accrued = terms.rounding.round(ZERO)
+    if amount <= accrued:
+        raise ValueError("the prepayment does not cover the interest accrued to its date")
+    prepaid = amount - accrued
+    if prepaid >= balance:
+        raise ValueError("the prepayment repays the loan in full: use payoff_quote")
+    plan = generate_periods(terms.periods, calendar)
+    remaining = list(plan.periods[len(history) : len(rows)])
+    if paid_on > remaining[0].start:
+        first = remaining[0]
+        remaining[0] = Period(
+            first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False
+        )
+    level, part = _level_amounts(rows[len(history) :])
+    shorten = mode is PrepaymentMode.SHORTEN_TERM
+    per_installment = sum(
+        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT),
+        terms.rounding.round(ZERO),
+    )
+    amortization = AmortizationPlan(
+        principal=balance - prepaid,
+        annual_rate=terms.annual_rate,
+        method=terms.method,
+        interest_method=terms.interest_method,
+        rounding=terms.rounding,
+        installment_multiple=terms.installment_multiple,
+        fee_per_installment=per_installment,
+        fixed_installment=level
+        if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT
+        else None,
+        fixed_principal=part
+        if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL
+        else None,
+        first_number=len(history) + 1,
+    )
+    new_rows = amortize(
+        amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining)
+    )
+    installments = tuple(history) + new_rows
+    totals = schedule.totals
+    rebuilt = Schedule(
+        installments=installments,
+        totals=summarise(installments, totals.upfront_fees_deducted, totals.net_cash_received),
+        disbursed_on=schedule.disbursed_on,
+        nominal_annual_rate=schedule.nominal_annual_rate,
+        periods_per_year=schedule.periods_per_year,
+        regular=False,
+        fee_charges=schedule.fee_charges,
+        warnings=schedule.warnings,
+        apr_day_basis=schedule.apr_day_basis,
+    )
+    return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
+
+
+@in_engine_context
+def payoff_quote(
+    schedule: Schedule,
+    *,
+    as_of: date,
+    day_count: DayCount,
+    rounding: RoundingPolicy,
+    outstanding: Sequence[InstallmentDue] | None = None,
+    annual_rate: Decimal | None = None,
+    penalties: Decimal = ZERO,
+    prepayment_fee: Decimal = ZERO,
+    accrued_from: date | None = None,
+) -> PayoffQuote:
+    """The amount that settles the loan on `as_of` (accrued interest to the day, no later interest).
+
+    `outstanding` gives what each installment still owes after payments; when
+    omitted every installment whose period has ended by `as_of` is taken as paid.
+    Interest accrues from the running period's start, or from `accrued_from`
+    (e.g. the disbursement date of a bullet loan whose interest is deferred).
+    Pass `annual_rate=0` inside an interest-free period.
+    """
+    rate = schedule.nominal_annual_rate if annual_rate is None else annual_rate
+    rows = schedule.installments
+    earned = [row for row in rows if row.period_end <= as_of]
+    running = [row for row in rows if row.period_end > as_of]
+    zero = rounding.round(ZERO)
+    if outstanding is None:
+        principal = earned[-1].balance_after if earned else schedule_principal(schedule)
+        future_principal = principal
+        overdue_interest = fees = zero
+    else:
+        owed = {due.number: due for due in outstanding}
+        earned_numbers = {row.number for row in earned}
+        principal = sum((due.principal for due in outstanding), zero)
+        future_principal = sum(
+            (due.principal for due in outstanding if due.number not in earned_numbers), zero
+        )
+        overdue_interest = sum((owed[n].interest for n in earned_numbers if n in owed), zero)
+        fees = sum((owed[n].fee for n in earned_numbers if n in owed), zero)
+    accrued = zero
+    if running:
+        start = running[0].period_start if accrued_from is None else accrued_from
+        accrued = _accrued(future_principal, rate, start, as_of, day_count, rounding)
+    total = principal + overdue_interest + accrued + fees + penalties + prepayment_fee
+    return PayoffQuote(
+        as_of=as_of,
+        principal=principal,
+        overdue_interest=overdue_interest,
+        accrued_interest=accrued,
+        fees=fees,
+        penalties=penalties,
+        prepayment_fee=prepayment_fee,
+        total=total,
+    )

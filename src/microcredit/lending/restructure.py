@@ -1,0 +1,208 @@
+"""Restructuring: deferral (展期 / 延期) and rescheduling (重组 / 重新安排还款计划).
+
+Deferral moves installments later without changing what they repay.
+Deferring d periods from installment j inserts d installments at j that
+repay no principal, then every later installment moves d periods on; due
+dates are re-derived from the original anchor (never chained).  During the
+deferral the balance still bears interest, either payable with each
+inserted installment (``payable``) or forgiven (``waived``).
+
+Example: 10,000 at 12 %, 12 monthly equal installments from 2025-01-15;
+deferring 2 periods from installment 4 (balance 7,610.80 after 3) gives
+installments 4 and 5 of interest only, 76.11 each, due 2025-05-15 and
+2025-06-15; the old installment 4 (812.38 + 76.11) is now number 6, due
+2025-07-15, and the loan ends on 2026-03-15 after 14 installments.
+
+Rescheduling replaces the future of a loan from an effective date: the
+installments due before it stay as history; the new principal is the
+outstanding principal plus any arrears capitalised (overdue interest, fees,
+penalties the parties agree to capitalise); a new schedule is built from
+the effective date with the new rate, term, method and frequency, numbered
+after the history.  Classification treats the loan as restructured (see
+`classification`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.diagnostics import merge_warnings
+from microcredit.lending.fees import FeeKind
+from microcredit.lending.money import ZERO, in_engine_context
+from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
+from microcredit.lending.prepayment import schedule_principal
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
+from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
+from microcredit.lending.schedule.model import (
+    Installment,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+)
+
+__all__ = ["DeferralInterest", "defer_installments", "reschedule"]
+
+
+class DeferralInterest(StrEnum):
+    """Whether the balance bears interest payable during a deferral, or none."""
+
+    PAYABLE = "payable"
+    WAIVED = "waived"
+
+
+def _rebuilt(schedule: Schedule, installments: tuple[Installment, ...]) -> Schedule:
+    totals = schedule.totals
+    return Schedule(
+        installments=installments,
+        totals=summarise(installments, totals.upfront_fees_deducted, totals.net_cash_received),
+        disbursed_on=schedule.disbursed_on,
+        nominal_annual_rate=schedule.nominal_annual_rate,
+        periods_per_year=schedule.periods_per_year,
+        regular=False,
+        fee_charges=schedule.fee_charges,
+        warnings=schedule.warnings,
+        apr_day_basis=schedule.apr_day_basis,
+    )
+
+
+@in_engine_context
+def defer_installments(
+    schedule: Schedule,
+    terms: LoanTerms,
+    *,
+    from_number: int,
+    periods: int,
+    interest: DeferralInterest = DeferralInterest.PAYABLE,
+    calendar: HolidayCalendar = WEEKENDS_ONLY,
+) -> Schedule:
+    """Insert `periods` principal-free installments at `from_number`; later ones move on."""
+    rows = schedule.installments
+    if not 1 <= from_number <= len(rows):
+        raise ValueError("the deferral starts at an installment of the schedule")
+    if periods < 1:
+        raise ValueError("a deferral lasts at least one period")
+    offset = rows[0].number - 1
+    index = from_number - 1 - offset
+    extended = replace(terms.periods, count=terms.periods.count + periods)
+    plan = generate_periods(extended, calendar)
+    fractions = fractions_of(terms, plan.periods)
+    policy = terms.rounding
+    balance = rows[index - 1].balance_after if index > 0 else schedule_principal(schedule)
+    rate = ZERO if interest is DeferralInterest.WAIVED else terms.annual_rate
+    zero = policy.round(ZERO)
+    result: list[Installment] = list(rows[:index])
+    for step in range(periods):
+        period = plan.periods[index + step]
+        fraction = fractions[index + step]
+        owed = policy.round(balance * rate * fraction.numerator / fraction.denominator)
+        result.append(
+            Installment(
+                index + step + 1 + offset,
+                period.due_date,
+                period.start,
+                period.end,
+                period.days,
+                zero,
+                owed,
+                zero,
+                owed,
+                balance,
+            )
+        )
+    before = balance
+    for moved, row in enumerate(rows[index:]):
+        position = index + periods + moved
+        period = plan.periods[position]
+        fraction = fractions[position]
+        owed = policy.round(before * terms.annual_rate * fraction.numerator / fraction.denominator)
+        if row.interest == 0:
+            owed = row.interest
+        result.append(
+            Installment(
+                position + 1 + offset,
+                period.due_date,
+                period.start,
+                period.end,
+                period.days,
+                row.principal,
+                owed,
+                row.fees,
+                row.principal + owed + row.fees,
+                row.balance_after,
+            )
+        )
+        before = row.balance_after
+    deferred = _rebuilt(schedule, tuple(result))
+    return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
+
+
+@in_engine_context
+def reschedule(
+    schedule: Schedule,
+    terms: LoanTerms,
+    *,
+    effective: date,
+    count: int,
+    annual_rate: Decimal | None = None,
+    capitalised_arrears: Decimal = ZERO,
+    outstanding_principal: Decimal | None = None,
+    method: RepaymentMethod | None = None,
+    frequency: Frequency | None = None,
+    first_due_date: date | None = None,
+    calendar: HolidayCalendar = WEEKENDS_ONLY,
+) -> Schedule:
+    """A new schedule from `effective`: history kept, arrears capitalised, new rate and term."""
+    rows = schedule.installments
+    history = tuple(row for row in rows if row.due_date < effective)
+    if outstanding_principal is None:
+        outstanding_principal = (
+            history[-1].balance_after if history else schedule_principal(schedule)
+        )
+    principal = outstanding_principal + capitalised_arrears
+    if principal <= 0:
+        raise ValueError("nothing is left to reschedule")
+    spec = PeriodSpec(
+        start=effective,
+        frequency=frequency or terms.periods.frequency,
+        count=count,
+        first_due_date=first_due_date,
+        month_end=terms.periods.month_end,
+        business_day_rule=terms.periods.business_day_rule,
+    )
+    new_terms = replace(
+        terms,
+        principal=principal,
+        annual_rate=terms.annual_rate if annual_rate is None else annual_rate,
+        periods=spec,
+        method=method or terms.method,
+        grace_on_principal=0,
+        grace_on_interest_payment=0,
+        interest_free_periods=0,
+        fees=tuple(fee for fee in terms.fees if fee.kind is FeeKind.PER_INSTALLMENT),
+    )
+    plan = generate_periods(spec, calendar)
+    per_installment = sum(
+        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT),
+        terms.rounding.round(ZERO),
+    )
+    amortization = AmortizationPlan(
+        principal=principal,
+        annual_rate=new_terms.annual_rate,
+        method=new_terms.method,
+        interest_method=new_terms.interest_method,
+        rounding=new_terms.rounding,
+        installment_multiple=new_terms.installment_multiple,
+        fee_per_installment=per_installment,
+        first_number=(history[-1].number if history else 0) + 1,
+    )
+    new_rows = amortize(amortization, plan, period_fractions(new_terms, plan))
+    rebuilt = _rebuilt(schedule, history + new_rows)
+    return replace(
+        rebuilt,
+        nominal_annual_rate=new_terms.annual_rate,
+        warnings=merge_warnings(schedule.warnings, plan.warnings),
+    )
