@@ -1,0 +1,135 @@
+"""The app factory: one FastAPI application per process, stateless across requests.
+
+`create_app(settings)` assembles the context (database, clock, keys, limits),
+the middleware (request ids, logs, metrics, security headers), the problem
+handlers, the versioned API under `/api/v1`, the built-in simulators (when
+switched on) and the web app's static files at `/`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from microcredit import __version__
+from microcredit.api import problems
+from microcredit.api.deps import IdempotentReplay, handle_replay
+from microcredit.api.health import router as health_router
+from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
+from microcredit.api.static import mount_web
+from microcredit.config import Settings
+from microcredit.context import AppContext, build_context
+from microcredit.integrations.sms import SimulatedSmsOperator
+
+API_PREFIX = "/api/v1"
+# Domain routers, mounted in this order under /api/v1. A domain appears here
+# once it has an api.py; optional ones are skipped until they exist.
+DOMAIN_ROUTERS = ("identity", "parties", "audit", "products")
+
+
+def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
+    """Every API route with its full path (walks the routers we mounted, version-independent)."""
+    out: list[tuple[str, APIRoute]] = []
+    for prefix, router in app.state.mounted_routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                out.append((prefix + route.path, route))
+    return out
+
+
+def access_of(route: APIRoute) -> tuple[str, str | None] | None:
+    """The access rule a route declares: ('permission', code), ('authenticated', None) or ('public', None)."""
+    stack = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        mark = getattr(dep.call, "mc_access", None)
+        if mark is not None:
+            return mark  # type: ignore[no-any-return]
+        stack.extend(dep.dependencies)
+    return None
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
+                         tags=app.openapi_tags)
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http", "scheme": "bearer", "description": "Opaque session token from /auth/login"}
+    for path, route in iter_routes(app):
+        if not route.include_in_schema:
+            continue
+        access = access_of(route)
+        for method in route.methods:
+            op = schema["paths"].get(path, {}).get(method.lower())
+            if op is None or access is None:
+                continue
+            kind, permission = access
+            op["x-access"] = kind
+            if permission:
+                op["x-permission"] = permission
+                op["description"] = (op.get("description") or "") + f"\n\nRequires permission `{permission}`."
+            if kind != "public":
+                op["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
+    """Build the application."""
+    settings = settings or (ctx.settings if ctx else Settings())
+    settings.check_production()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    ctx = ctx or build_context(settings)
+    if settings.sms_simulator and "sms_channel" not in ctx.extras:
+        ctx.extras["sms_channel"] = SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock)
+
+    app = FastAPI(
+        title="microcredit API",
+        version=__version__,
+        description="Microcredit (小额信贷) system. Errors are `application/problem+json` with a stable `code`; "
+                    "money travels as decimal strings; every operation declares the permission it needs "
+                    "(`x-permission`).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    problems.install(app)
+    app.add_exception_handler(IdempotentReplay, handle_replay)
+
+    app.state.mounted_routers = []
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    for name in DOMAIN_ROUTERS:
+        try:
+            module = importlib.import_module(f"microcredit.{name}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"microcredit.{name}", f"microcredit.{name}.api"):
+                raise
+            continue
+        api.include_router(module.router)
+        app.state.mounted_routers.append((API_PREFIX, module.router))
+    app.include_router(api)
+    app.include_router(health_router)
+    app.state.mounted_routers.append(("", health_router))
+
+    if settings.sms_simulator:
+        from microcredit.integrations.api import router as sim_router
+
+        app.include_router(sim_router)
+        app.state.mounted_routers.append(("", sim_router))
+    if any(p.simulator for p in settings.oauth_providers):
+        from microcredit.integrations.oauth_simulator import build_router
+
+        oauth_sim = build_router(settings)
+        app.include_router(oauth_sim)
+        app.state.mounted_routers.append(("", oauth_sim))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    mount_web(app, settings)
+    return app

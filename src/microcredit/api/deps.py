@@ -1,0 +1,228 @@
+"""Request dependencies: the transaction, the caller, permissions, idempotency, rate limits.
+
+* `db` — one unit of work per request: committed when the route returns,
+  rolled back when it raises (except refusals that keep their trace), and the
+  outbox dispatched after the commit.
+* `require("borrower.read")` — every route declares exactly one access rule:
+  a permission, `authenticated()` (any signed-in user; used for one's own
+  account), or `public()`. The route × role matrix test reads these marks.
+* `idempotent("operation")` — the `Idempotency-Key` mechanism for routes that
+  move money or create things that must exist once.
+* `rate_limit(...)` — per-IP request limits for the abuse-prone public routes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from microcredit.context import AppContext
+from microcredit.errors import NotAuthenticated, PermissionDenied
+from microcredit.identity import service as identity
+from microcredit.identity.errors import SecondFactorRequired
+from microcredit.identity.principal import Principal
+from microcredit.notifications import service as notifications
+from microcredit.parties import service as parties
+from microcredit.platform import idempotency
+from microcredit.platform.actor import RequestMeta
+from microcredit.platform.ratelimit import Limit, hit
+
+from .problems import language_of
+
+
+def get_ctx(request: Request) -> AppContext:
+    """The process's context (built by the app factory)."""
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def client_ip(request: Request, ctx: AppContext) -> str | None:
+    """The caller's IP; X-Forwarded-For is trusted only from configured proxies."""
+    peer = request.client.host if request.client else None
+    trusted = [p.strip() for p in ctx.settings.trusted_proxies.split(",") if p.strip()]
+    if peer and trusted and any(_in(peer, t) for t in trusted):
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[0][:64]
+    return peer
+
+
+def _in(ip: str, network: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return ip == network
+
+
+def get_meta(request: Request, ctx: Ctx) -> RequestMeta:
+    """Where the request comes from, and in which language to answer."""
+    return RequestMeta(ip=client_ip(request, ctx), user_agent=request.headers.get("user-agent"),
+                       request_id=getattr(request.state, "request_id", None), language=language_of(request))
+
+
+Meta = Annotated[RequestMeta, Depends(get_meta)]
+
+
+def db(request: Request, ctx: Ctx) -> Iterator[Session]:
+    """The request's unit of work; delivers queued messages after it commits."""
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    with ctx.db.unit_of_work(write=write) as session:
+        yield session
+        pending = session.info.pop("outbox_pending", False)
+    if pending:
+        _dispatch(ctx)
+
+
+def _dispatch(ctx: AppContext) -> None:
+    sms = ctx.extras.get("sms_channel")
+    if sms is not None:
+        notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_principal(request: Request, ctx: Ctx, meta: Meta) -> Principal:
+    """The signed-in caller (401 when there is none)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    token = _bearer(request)
+    if token is None:
+        raise NotAuthenticated()
+    with ctx.db.unit_of_work(write=False) as session:
+        principal = identity.sessions.authenticate(session=session, ctx=ctx, token=token, meta=meta,
+                                                   touch=False)
+    if principal.touch_due:
+        with ctx.db.unit_of_work(write=True) as session:
+            identity.sessions.touch(session=session, ctx=ctx, principal=principal)
+    request.state.principal = principal
+    return principal
+
+
+def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable[..., Any]:
+    fn.mc_access = (kind, permission)  # type: ignore[attr-defined]
+    return fn
+
+
+def require(permission: str) -> Any:
+    """The caller must hold `permission` (in a full, second-factor-complete session)."""
+
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.stage != "full":
+            raise SecondFactorRequired()
+        if permission not in principal.permissions:
+            raise PermissionDenied()
+        return principal
+
+    return Depends(_mark(check, "permission", permission))
+
+
+def authenticated(*, allow_enrolment: bool = False) -> Any:
+    """Any signed-in user, acting on their own account."""
+
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.stage != "full" and not allow_enrolment:
+            raise SecondFactorRequired()
+        return principal
+
+    return Depends(_mark(check, "authenticated", None))
+
+
+def public() -> Any:
+    """No sign-in needed (registration, login, quotes)."""
+
+    def check() -> None:
+        return None
+
+    return Depends(_mark(check, "public", None))
+
+
+def institution_id(request: Request, session: DB, ctx: Ctx,
+                   x_institution: Annotated[str | None, Header(description="Institution code; "
+                                                           "defaults to the deployment's")] = None) -> int:
+    """The institution a public request is for (X-Institution header, or the default)."""
+    code = x_institution or ctx.settings.default_institution
+    return parties.organisation.institution_by_code(session=session, code=code).id
+
+
+InstitutionId = Annotated[int, Depends(institution_id)]
+
+
+def rate_limit(name: str, limit: Callable[[AppContext], Limit]) -> Any:
+    """At most `limit` requests per IP per window to this route."""
+
+    def check(request: Request, ctx: Ctx, session: DB) -> None:
+        ip = client_ip(request, ctx) or "unknown"
+        hit(ctx.rate_limiter, f"{name}:ip:{ip}", limit(ctx), session=session)
+
+    return Depends(check)
+
+
+class IdempotencyGuard:
+    """The claimed key of a first request; `respond` stores and returns its result."""
+
+    def __init__(self, session: Session, record: Any) -> None:
+        self.session = session
+        self.record = record
+
+    def respond(self, status_code: int, body: Any) -> JSONResponse:
+        """Remember `body` (a schema or JSON-able value) under the key and return it."""
+        from fastapi.encoders import jsonable_encoder
+
+        data = jsonable_encoder(body)
+        if self.record is not None:
+            idempotency.complete(session=self.session, record=self.record, status_code=status_code, body=data)
+        return JSONResponse(data, status_code=status_code)
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """A repeated request: answer with the stored response."""
+
+    def __init__(self, stored: idempotency.StoredResponse) -> None:
+        self.stored = stored
+
+
+def idempotent(operation: str) -> Any:
+    """Require an Idempotency-Key; replay the first result for a repeat."""
+
+    async def guard(request: Request, ctx: Ctx, session: DB,
+                    principal: Principal = Depends(current_principal),
+                    idempotency_key: Annotated[str | None, Header(
+                        description="Client-generated unique key (UUID v4 recommended)")] = None,
+                    ) -> IdempotencyGuard:
+        key = idempotency.validate_key(idempotency_key)
+        body = await request.body()
+        record, stored = idempotency.claim(
+            session=session, clock=ctx.clock, principal=f"user:{principal.user_id}", key=key,
+            operation=operation, request_hash=idempotency.fingerprint(operation + request.url.path, body))
+        if stored is not None:
+            raise IdempotentReplay(stored)
+        return IdempotencyGuard(session, record)
+
+    return Depends(guard)
+
+
+async def handle_replay(request: Request, exc: Exception) -> Any:
+    """Answer a repeated request with the stored response."""
+    from fastapi.responses import Response
+
+    assert isinstance(exc, IdempotentReplay)
+    return Response(exc.stored.body, status_code=exc.stored.status_code, media_type=exc.stored.content_type,
+                    headers={"Idempotent-Replayed": "true"})

@@ -1,0 +1,53 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from microcredit import __version__
+from microcredit.db.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, Any]:
+    """The process is up (it does not look at dependencies)."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/readyz", operation_id="readyz", summary="Readiness: database migrated, Redis reachable",
+            responses={503: {"description": "Not ready; `checks` says what failed"}})
+def readyz(request: Request) -> JSONResponse:
+    """Ready to serve: the database answers and is at the newest migration; Redis answers if configured."""
+    ctx = request.app.state.ctx
+    checks: dict[str, str] = {}
+    try:
+        assert ctx.db.engine is not None
+        with ctx.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        rev, head = current_revision(ctx.db.engine), head_revision()
+        checks["database"] = "ok" if rev == head else f"at migration {rev}, code expects {head}"
+    except Exception as exc:  # any failure means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    if ctx.redis is not None:
+        try:
+            ctx.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # any failure means not ready
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    """Prometheus text exposition of the process's counters and histograms."""
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,82 @@
+"""Routes of the audit log: browse, export, verify the chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from microcredit.api.deps import DB, Ctx, Meta, require
+from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.audit import service
+from microcredit.audit.schemas import AuditRecordRead, VerifyRead
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.platform.export import Column
+from microcredit.platform.paging import PageRequest, all_rows, paginate
+from microcredit.platform.schema import Page
+
+router = APIRouter(tags=["audit"])
+COLUMNS = [Column("seq", "序号", "Seq"), Column("at", "时间(UTC)", "Time (UTC)"),
+           Column("actor_name", "操作人", "Actor"), Column("actor_kind", "身份", "Actor kind"),
+           Column("action", "操作", "Action"), Column("entity_type", "对象", "Entity"),
+           Column("entity_id", "对象编号", "Entity id"), Column("ip", "IP", "IP"),
+           Column("before", "变更前", "Before"), Column("after", "变更后", "After"), Column("hash", "哈希", "Hash")]
+
+
+def _query(principal: Principal, sort: str | None, **filters: Any) -> Any:
+    inst = None if principal.sees_all_institutions else principal.institution_id
+    return service.records_query(institution_id=inst, sort=sort, **filters)
+
+
+def _reads(session: DB, rows: list[Any]) -> list[AuditRecordRead]:
+    users = identity.accounts.users_by_ids(session=session, user_ids=[r.actor_user_id for r in rows
+                                                                      if r.actor_user_id])
+    out = []
+    for r in rows:
+        read = AuditRecordRead.model_validate(r)
+        read.actor_name = users[r.actor_user_id].display_name if r.actor_user_id in users else None
+        out.append(read)
+    return out
+
+
+@router.get("/audit-log", response_model=Page[AuditRecordRead], operation_id="list_audit_records",
+            summary="The audit log")
+def list_audit_records(session: DB, principal: Principal = require("audit.read"), action: str | None = None,
+                       actor_user_id: int | None = None, entity_type: str | None = None,
+                       entity_id: str | None = None, since: datetime | None = None,
+                       until: datetime | None = None, page: Annotated[int, Query(ge=1)] = 1,
+                       page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                       sort: str | None = None) -> Page[AuditRecordRead]:
+    """Who did what, when, from where, with before/after values; newest first."""
+    stmt = _query(principal, sort, action=action, actor_user_id=actor_user_id, entity_type=entity_type,
+                  entity_id=entity_id, since=since, until=until)
+    r = paginate(session, stmt, PageRequest(page, page_size))
+    return Page(items=_reads(session, list(r.items)), total=r.total, page=r.page, page_size=r.page_size)
+
+
+@router.get("/audit-log/export", operation_id="export_audit_records", summary="The audit log as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_audit_records(session: DB, meta: Meta, principal: Principal = require("audit.read"),
+                         action: str | None = None, actor_user_id: int | None = None,
+                         entity_type: str | None = None, entity_id: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None,
+                         sort: str | None = None) -> Response:
+    """The filtered records as an Excel workbook."""
+    stmt = _query(principal, sort, action=action, actor_user_id=actor_user_id, entity_type=entity_type,
+                  entity_id=entity_id, since=since, until=until)
+    rows = [{**r.model_dump(), "before": str(r.before or ""), "after": str(r.after or "")}
+            for r in _reads(session, all_rows(session, stmt))]
+    return xlsx_response("audit-log", COLUMNS, rows, meta.language)
+
+
+@router.post("/audit-log/verify", response_model=VerifyRead, operation_id="verify_audit_chain",
+             summary="Recompute the hash chain")
+def verify_audit_chain(session: DB, ctx: Ctx, principal: Principal = require("audit.verify")) -> VerifyRead:
+    """Detects any edited, deleted or inserted record (and a truncated tail)."""
+    result = service.verify(session=session)
+    service.record(session=session, clock=ctx.clock, actor=principal.actor, action="audit.verified",
+                   after={"ok": result.ok, "records": result.records})
+    return VerifyRead(ok=result.ok, records=result.records, head_seq=result.head_seq, head_hash=result.head_hash,
+                      problems=list(result.problems), first_bad_seq=result.first_bad_seq)

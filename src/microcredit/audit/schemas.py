@@ -1,0 +1,38 @@
+"""API shapes of the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from microcredit.platform.schema import OutputSchema
+
+
+class AuditRecordRead(OutputSchema):
+    """One audit record."""
+
+    seq: int
+    at: datetime
+    institution_id: int | None
+    actor_user_id: int | None
+    actor_name: str | None = None
+    actor_kind: str
+    action: str
+    entity_type: str | None
+    entity_id: str | None
+    ip: str | None
+    request_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    hash: str
+
+
+class VerifyRead(OutputSchema):
+    """The result of recomputing the chain."""
+
+    ok: bool
+    records: int
+    head_seq: int
+    head_hash: str
+    problems: list[str]
+    first_bad_seq: int | None

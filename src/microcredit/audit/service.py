@@ -1,0 +1,194 @@
+"""The audit log: append-only records chained by SHA-256, and their verification.
+
+Each record's hash covers its content and the previous record's hash::
+
+    hash_n = SHA-256(canonical_json(record_n without hash) ‖ hash_{n-1}),  hash_0 = 64 × "0"
+
+Records carry a gapless sequence number, and the `audit_head` row keeps the
+last sequence number and hash. `verify()` recomputes the chain: an edited
+record breaks its own hash, a deleted one leaves a gap in the sequence or a
+broken link, a truncated tail disagrees with the head. Appends take the head
+row's lock (SELECT … FOR UPDATE; SQLite's write transaction is exclusive), so
+concurrent writers cannot fork the chain. The record is written in the same
+transaction as the action it describes: no action without its record.
+
+Someone who can rewrite the whole table *and* the head can forge a consistent
+chain; `audit anchor` prints the head hash to keep outside the database (a
+ticket, a printed report) so that even that is caught (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microcredit.audit import repository
+from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.clock import Clock
+from microcredit.platform.actor import Actor
+from microcredit.platform.paging import order_by
+
+GENESIS = "0" * 64
+_HEAD_ID = 1
+
+
+def canonical(value: Any) -> Any:
+    """Make `value` JSON-safe and stable: decimals and dates as strings, keys sorted later."""
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # Decimal, date, datetime, enums
+
+
+def _content(r: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "at": r.at.isoformat(timespec="microseconds"),
+        "institution_id": r.institution_id,
+        "actor_user_id": r.actor_user_id,
+        "actor_kind": r.actor_kind,
+        "action": r.action,
+        "entity_type": r.entity_type,
+        "entity_id": r.entity_id,
+        "ip": r.ip,
+        "user_agent": r.user_agent,
+        "request_id": r.request_id,
+        "before": r.before,
+        "after": r.after,
+        "prev_hash": r.prev_hash,
+    }
+
+
+def record_hash(r: AuditRecord) -> str:
+    """The hash a record must carry."""
+    data = json.dumps(_content(r), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode() + r.prev_hash.encode()).hexdigest()
+
+
+def _head(session: Session) -> AuditHead:
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    *,
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: object | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    institution_id: int | None = None,
+) -> AuditRecord:
+    """Append one record to the chain (in the caller's transaction)."""
+    head = _head(session)
+    at: datetime = clock.now()
+    rec = AuditRecord(
+        seq=head.seq + 1,
+        at=at,
+        institution_id=institution_id if institution_id is not None else actor.institution_id,
+        actor_user_id=actor.user_id,
+        actor_kind=actor.kind,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        ip=actor.meta.ip,
+        user_agent=(actor.meta.user_agent or "")[:255] or None,
+        request_id=actor.meta.request_id,
+        before=canonical(before) if before is not None else None,
+        after=canonical(after) if after is not None else None,
+        prev_hash=head.hash,
+    )
+    rec.hash = record_hash(rec)
+    session.add(rec)
+    head.seq = rec.seq
+    head.hash = rec.hash
+    session.flush()
+    return rec
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify` found."""
+
+    ok: bool
+    records: int
+    head_seq: int
+    head_hash: str
+    problems: tuple[str, ...]
+    first_bad_seq: int | None = None
+
+
+def _iter_records(session: Session, batch: int = 2000) -> Iterator[AuditRecord]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(*, session: Session, anchor: str | None = None) -> VerifyResult:
+    """Recompute the whole chain; report edits, deletions, insertions and truncation."""
+    problems: list[str] = []
+    first_bad: int | None = None
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    seen_anchor = anchor is None
+    for r in _iter_records(session):
+        count += 1
+        if r.seq != expected_seq:
+            problems.append(f"records {expected_seq}..{r.seq - 1} are missing (deleted)")
+            first_bad = first_bad or expected_seq
+        if r.prev_hash != expected_prev:
+            problems.append(f"record {r.seq} does not link to the record before it")
+            first_bad = first_bad or r.seq
+        if record_hash(r) != r.hash:
+            problems.append(f"record {r.seq} was altered (its hash does not match its content)")
+            first_bad = first_bad or r.seq
+        if anchor is not None and r.hash == anchor:
+            seen_anchor = True
+        expected_prev, expected_seq = r.hash, r.seq + 1
+    head = session.get(AuditHead, _HEAD_ID)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head_seq != expected_seq - 1 or head_hash != expected_prev:
+        problems.append(
+            f"the chain ends at record {expected_seq - 1} but the head says {head_seq} "
+            "(records removed from the end, or the head was edited)"
+        )
+        first_bad = first_bad or min(head_seq, expected_seq - 1) + 1
+    if not seen_anchor:
+        problems.append("the anchored hash is not in the chain (the log was rewritten)")
+    total = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+    if total != count:
+        problems.append(f"{total - count} records sit outside the sequence")
+    return VerifyResult(ok=not problems, records=count, head_seq=head_seq, head_hash=head_hash,
+                        problems=tuple(problems), first_bad_seq=first_bad)
+
+
+def records_query(*, institution_id: int | None, sort: str | None = None, **filters: Any) -> Any:
+    """Audit records filtered and sorted (allow-listed keys), for paging or export."""
+    stmt = repository.records_query(institution_id=institution_id, **filters)
+    return order_by(stmt, sort, {"seq": AuditRecord.seq, "at": AuditRecord.at, "action": AuditRecord.action},
+                    [AuditRecord.seq.desc()])

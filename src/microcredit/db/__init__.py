@@ -1,0 +1,1 @@
+"""Persistence: engine, unit of work, column types, migrations."""

@@ -1,0 +1,133 @@
+"""Engine and unit of work.
+
+One unit of work per request or command: `Database.unit_of_work()` opens a
+session and a transaction, commits when the block ends normally and rolls back
+when it raises. Services only `flush()`; nothing but the boundary commits.
+
+SQLite is the embedded default. It runs in WAL mode with foreign keys on, and
+its driver's implicit transaction handling is replaced by explicit `BEGIN`
+statements (the SQLAlchemy-documented recipe), so that a write unit of work can
+take the write lock up front with `BEGIN IMMEDIATE` instead of failing to
+upgrade a read snapshot half-way through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcredit.errors import DomainError
+
+WRITE_OPTION = "microcredit_write"
+
+
+def normalise_url(url: str) -> str:
+    """Pick the drivers we ship: psycopg 3 for PostgreSQL, PyMySQL for MySQL/MariaDB."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    elif u.drivername in ("mysql", "mariadb"):
+        u = u.set(drivername="mysql+pymysql")
+    if u.get_backend_name() == "mysql" and "charset" not in u.query:
+        u = u.update_query_dict({"charset": "utf8mb4"})
+    return u.render_as_string(hide_password=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine for `url` with the settings each database needs."""
+    url = normalise_url(url)
+    backend = make_url(url).get_backend_name()
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if backend == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+    if backend == "mysql":
+        # REPEATABLE READ would let a retried read see a stale snapshot.
+        kwargs["isolation_level"] = "READ COMMITTED"
+    engine = create_engine(url, **kwargs)
+    if backend == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+class Database:
+    """An engine plus the session factory bound to it."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False, engine: Engine | None = None,
+                 bind: Connection | None = None) -> None:
+        if engine is None and bind is None:
+            if url is None:
+                raise ValueError("Database needs a url, an engine or a connection")
+            engine = make_engine(url, echo=echo)
+        self.engine = engine
+        self._bind: Engine | Connection = bind if bind is not None else engine  # type: ignore[assignment]
+        self.backend = (bind.engine if bind is not None else engine).dialect.name  # type: ignore[union-attr]
+        extra: dict[str, Any] = {}
+        if bind is not None:
+            # Tests: the session joins an outer transaction; commits become savepoints.
+            extra["join_transaction_mode"] = "create_savepoint"
+        self._factory = sessionmaker(bind=self._bind, expire_on_commit=False, autoflush=True, **extra)
+        self._write_factory = self._factory
+        if bind is None and self.backend == "sqlite":
+            # The transaction still begins lazily (at the first statement), but as
+            # BEGIN IMMEDIATE, so a writer never has to upgrade a stale read snapshot.
+            assert engine is not None
+            self._write_factory = sessionmaker(bind=engine.execution_options(**{WRITE_OPTION: True}),
+                                               expire_on_commit=False, autoflush=True)
+
+    def session(self) -> Session:
+        """A new session (the caller owns its transaction)."""
+        return self._factory()
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+        """A session whose transaction commits at the end of the block, or rolls back.
+
+        A `DomainError` with `keeps_changes` still commits what was flushed
+        (a failed login's trace) before propagating.
+        """
+        session = (self._write_factory if write else self._factory)()
+        try:
+            yield session
+            session.commit()
+        except DomainError as exc:
+            if exc.keeps_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        if self.engine is not None:
+            self.engine.dispose()

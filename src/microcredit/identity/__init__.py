@@ -1,0 +1,1 @@
+"""Identity: users, roles, permissions, sessions, passwords, SMS codes, OAuth, lockout."""

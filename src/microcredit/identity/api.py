@@ -1,0 +1,349 @@
+"""Routes of identity: codes, sign-in, sessions, passwords, second factor, OAuth, roles, login history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
+
+from microcredit.api.deps import (
+    DB,
+    Ctx,
+    InstitutionId,
+    Meta,
+    authenticated,
+    public,
+    rate_limit,
+    require,
+)
+from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.identity import service
+from microcredit.identity.permissions import PERMISSIONS, DataScope
+from microcredit.identity.principal import Principal
+from microcredit.parties import service as parties
+from microcredit.parties.service import scope
+from microcredit.identity.schemas import (
+    LoginAttemptRead,
+    LoginRead,
+    OAuthExchangeRead,
+    OAuthLink,
+    OAuthTicket,
+    PasswordChange,
+    PasswordLogin,
+    PasswordReset,
+    PermissionRead,
+    PhoneChange,
+    Reauthenticate,
+    RoleCreate,
+    RoleRead,
+    RoleUpdate,
+    SessionRead,
+    SmsCodeRequest,
+    SmsCodeSent,
+    SmsLogin,
+    TotpConfirm,
+    TotpEnrolmentRead,
+    TotpEnrolmentStart,
+    TotpLogin,
+)
+from microcredit.platform.export import Column
+from microcredit.platform.paging import PageRequest, all_rows, paginate
+from microcredit.platform.ratelimit import Limit
+from microcredit.platform.schema import Message, Page
+
+router = APIRouter(tags=["identity"])
+
+_login_limit = rate_limit("login", lambda c: Limit(c.settings.rate_limits.login_per_ip_per_minute, 60))
+_sms_limit = rate_limit("sms", lambda c: Limit(c.settings.rate_limits.sms_per_ip_per_hour, 3600))
+
+
+def login_read(result: service.login.LoginResult) -> LoginRead:
+    """The API shape of a sign-in outcome."""
+    s = result.session
+    return LoginRead(status=result.status, token=s.token if s else None,  # type: ignore[arg-type]
+                     expires_at=s.idle_expires_at if s else None,
+                     absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
+
+
+def signature(session: DB, institution: int) -> str:
+    """The SMS signature: the institution's name."""
+    return parties.organisation.institution(session=session, institution_id=institution).name
+
+
+@router.post("/auth/sms-codes", status_code=202, response_model=SmsCodeSent, operation_id="request_sms_code",
+             summary="Send a verification code by SMS",
+             dependencies=[public(), _sms_limit])
+def request_sms_code(body: SmsCodeRequest, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId
+                     ) -> SmsCodeSent:
+    """Send a 6-digit code (5 minutes, one use). The answer is the same whether or not the number is registered."""
+    phone = service.accounts.parse_phone(body.phone)
+    sent = service.accounts.request_sms_code(session=session, ctx=ctx, institution_id=institution,
+                                             kind=body.kind, phone=phone, purpose=body.purpose, meta=meta,
+                                             signature=signature(session, institution))
+    return SmsCodeSent(phone_masked=sent.phone_masked, expires_in=sent.expires_in, resend_after=sent.resend_after)
+
+
+@router.post("/auth/login", response_model=LoginRead, operation_id="login_with_password",
+             summary="Sign in with phone and password", dependencies=[public(), _login_limit])
+def login_with_password(body: PasswordLogin, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId
+                        ) -> LoginRead:
+    """Phone + password. Repeated failures are delayed, then lock the number for 30 minutes."""
+    result = service.login.login_with_password(session=session, ctx=ctx, institution_id=institution,
+                                               kind=body.kind, phone=body.phone, password=body.password,
+                                               meta=meta)
+    return login_read(result)
+
+
+@router.post("/auth/login/sms", response_model=LoginRead, operation_id="login_with_sms_code",
+             summary="Sign in with phone and SMS code", dependencies=[public(), _login_limit])
+def login_with_sms(body: SmsLogin, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId) -> LoginRead:
+    """Phone + a code requested with purpose `login`."""
+    result = service.login.login_with_sms(session=session, ctx=ctx, institution_id=institution, kind=body.kind,
+                                          phone=body.phone, code=body.code, meta=meta)
+    return login_read(result)
+
+
+@router.post("/auth/login/totp", response_model=LoginRead, operation_id="login_second_factor",
+             summary="Complete sign-in with the authenticator code", dependencies=[public(), _login_limit])
+def login_second_factor(body: TotpLogin, session: DB, ctx: Ctx, meta: Meta) -> LoginRead:
+    """The TOTP step after a correct password, for users with a second factor."""
+    return login_read(service.login.complete_second_factor(session=session, ctx=ctx, mfa_token=body.mfa_token,
+                                                           code=body.code, meta=meta))
+
+
+@router.post("/auth/password/reset", response_model=Message, operation_id="reset_password",
+             summary="Reset a forgotten password with an SMS code", dependencies=[public(), _login_limit])
+def reset_password(body: PasswordReset, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId) -> Message:
+    """Sets the new password, lifts a lockout and ends every session."""
+    phone = service.accounts.parse_phone(body.phone)
+    service.accounts.reset_password_with_sms(session=session, ctx=ctx, institution_id=institution, kind=body.kind,
+                                             phone=phone, code=body.code, new_password=body.new_password,
+                                             meta=meta)
+    return Message()
+
+
+@router.post("/auth/logout", response_model=Message, operation_id="logout", summary="Sign out")
+def logout(session: DB, ctx: Ctx,
+           principal: Principal = authenticated(allow_enrolment=True)) -> Message:
+    """End the current session."""
+    service.sessions.logout(session=session, ctx=ctx, principal=principal)
+    return Message()
+
+
+@router.post("/auth/reauthenticate", response_model=Message, operation_id="reauthenticate",
+             summary="Confirm the current password before a sensitive change")
+def reauthenticate(body: Reauthenticate, session: DB, ctx: Ctx,
+                   principal: Principal = authenticated()) -> Message:
+    """Marks the session as recently authenticated (for 5 minutes)."""
+    service.accounts.confirm_password(session=session, ctx=ctx, principal=principal, password=body.password)
+    return Message()
+
+
+@router.post("/auth/password", response_model=LoginRead, operation_id="change_password",
+             summary="Change one's password")
+def change_password(body: PasswordChange, session: DB, ctx: Ctx,
+                    principal: Principal = authenticated(allow_enrolment=True)) -> LoginRead:
+    """Every session ends; the answer carries a new token for this one."""
+    issued = service.accounts.change_password(session=session, ctx=ctx, principal=principal,
+                                              current_password=body.current_password,
+                                              new_password=body.new_password)
+    status = "mfa_enrolment_required" if issued.stage == "mfa_enrolment" else "authenticated"
+    return LoginRead(status=status, token=issued.token, expires_at=issued.idle_expires_at,  # type: ignore[arg-type]
+                     absolute_expires_at=issued.absolute_expires_at)
+
+
+@router.post("/auth/phone", response_model=Message, operation_id="change_phone",
+             summary="Change one's phone number")
+def change_phone(body: PhoneChange, session: DB, ctx: Ctx, principal: Principal = authenticated()) -> Message:
+    """Needs the current password and a code sent to the new number (purpose `change_phone`)."""
+    new_phone = service.accounts.parse_phone(body.new_phone, field="new_phone")
+    service.accounts.change_phone(session=session, ctx=ctx, principal=principal,
+                                  current_password=body.current_password, new_phone=new_phone, code=body.code)
+    return Message()
+
+
+@router.post("/auth/totp/enrolment", response_model=TotpEnrolmentRead, operation_id="start_totp_enrolment",
+             summary="Begin enrolling an authenticator app (staff)")
+def start_totp_enrolment(body: TotpEnrolmentStart, session: DB, ctx: Ctx,
+                         principal: Principal = authenticated(allow_enrolment=True)) -> TotpEnrolmentRead:
+    """A new secret, shown as a QR code; active only after confirmation."""
+    e = service.accounts.begin_totp_enrolment(session=session, ctx=ctx, principal=principal,
+                                              current_password=body.current_password)
+    return TotpEnrolmentRead(secret=e.secret, otpauth_uri=e.otpauth_uri, qr_svg_data_uri=e.qr_svg_data_uri)
+
+
+@router.post("/auth/totp/enrolment/confirm", response_model=LoginRead, operation_id="confirm_totp_enrolment",
+             summary="Confirm the authenticator app with its first code")
+def confirm_totp_enrolment(body: TotpConfirm, session: DB, ctx: Ctx,
+                           principal: Principal = authenticated(allow_enrolment=True)) -> LoginRead:
+    """Activates the second factor; answers with a new, full session."""
+    issued = service.accounts.confirm_totp_enrolment(session=session, ctx=ctx, principal=principal, code=body.code)
+    assert issued is not None
+    return LoginRead(status="authenticated", token=issued.token, expires_at=issued.idle_expires_at,
+                     absolute_expires_at=issued.absolute_expires_at)
+
+
+@router.get("/auth/sessions", response_model=list[SessionRead], operation_id="list_my_sessions",
+            summary="The caller's live sessions")
+def list_my_sessions(session: DB, ctx: Ctx, principal: Principal = authenticated()) -> list[SessionRead]:
+    """Where the caller is signed in."""
+    rows = service.sessions.live_sessions(session=session, ctx=ctx, user_id=principal.user_id)
+    return [SessionRead(id=r.id, auth_method=r.auth_method, created_at=r.created_at, last_seen_at=r.last_seen_at,
+                        ip=r.ip, user_agent=r.user_agent, current=r.id == principal.session_id) for r in rows]
+
+
+# --- OAuth ------------------------------------------------------------------
+
+@router.get("/auth/oauth/{provider}/authorize", operation_id="oauth_authorize", status_code=302,
+            summary="Start a WeChat/Alipay sign-in (redirects to the provider)",
+            response_class=RedirectResponse, dependencies=[public(), _login_limit])
+def oauth_authorize(provider: str, session: DB, ctx: Ctx, institution: InstitutionId,
+                    next: Annotated[str | None, Query(max_length=255)] = None) -> RedirectResponse:
+    """Redirect the browser to the provider's authorisation page (state + PKCE)."""
+    url = service.oauth.start(session=session, ctx=ctx, institution_id=institution, provider_name=provider,
+                              next_path=next)
+    return RedirectResponse(url, status_code=302)
+
+
+@router.get("/auth/oauth/{provider}/callback", operation_id="oauth_callback", status_code=302,
+            summary="Where the provider returns the browser", response_class=RedirectResponse,
+            dependencies=[public()])
+def oauth_callback(provider: str, session: DB, ctx: Ctx, code: str | None = None, state: str | None = None,
+                   error: str | None = None) -> RedirectResponse:
+    """Exchange the code, then send the browser to the web app with a one-time ticket."""
+    target = service.oauth.callback(session=session, ctx=ctx, provider_name=provider, code=code, state=state,
+                                    error=error)
+    return RedirectResponse(target, status_code=302)
+
+
+def _exchange_read(ctx: Ctx, ex: service.oauth.Exchange, unlinked_status: str) -> OAuthExchangeRead:
+    display = service.oauth.provider(ctx, ex.provider).display_name
+    if ex.result is None:
+        return OAuthExchangeRead(status=unlinked_status, provider=ex.provider,  # type: ignore[arg-type]
+                                 provider_display_name=display, subject_name=ex.subject_name)
+    read = login_read(ex.result)
+    return OAuthExchangeRead(status=read.status, provider=ex.provider, provider_display_name=display,
+                             subject_name=ex.subject_name, login=read)
+
+
+@router.post("/auth/oauth/exchange", response_model=OAuthExchangeRead, operation_id="oauth_exchange",
+             summary="Trade the one-time ticket for a session", dependencies=[public(), _login_limit])
+def oauth_exchange(body: OAuthTicket, session: DB, ctx: Ctx, meta: Meta) -> OAuthExchangeRead:
+    """A linked account gets a session; an unknown one must prove a phone (`link_required`)."""
+    ex = service.oauth.exchange(session=session, ctx=ctx, ticket=body.ticket, meta=meta)
+    return _exchange_read(ctx, ex, "link_required")
+
+
+@router.post("/auth/oauth/link", response_model=OAuthExchangeRead, operation_id="oauth_link",
+             summary="Link the third-party account by proving a phone", dependencies=[public(), _login_limit])
+def oauth_link(body: OAuthLink, session: DB, ctx: Ctx, meta: Meta) -> OAuthExchangeRead:
+    """Signs in the borrower with that phone; `registration_required` if nobody has it yet."""
+    phone = service.accounts.parse_phone(body.phone)
+    ex = service.oauth.link_with_phone(session=session, ctx=ctx, ticket=body.ticket, phone=phone, code=body.code,
+                                       meta=meta)
+    return _exchange_read(ctx, ex, "registration_required")
+
+
+# --- roles and permissions ----------------------------------------------------
+
+def _role_read(role: object, permissions: list[str]) -> RoleRead:
+    return RoleRead.model_validate({**{k: getattr(role, k) for k in (
+        "id", "code", "name_zh", "name_en", "data_scope", "requires_mfa", "is_system")}, "permissions": permissions})
+
+
+@router.get("/permissions", response_model=list[PermissionRead], operation_id="list_permissions",
+            summary="Every permission code")
+def list_permissions(principal: Principal = require("role.read")) -> list[PermissionRead]:
+    """The registry of permission codes with descriptions."""
+    return [PermissionRead(code=p.code, zh=p.zh, en=p.en, reserved=p.reserved) for p in PERMISSIONS]
+
+
+@router.get("/roles", response_model=list[RoleRead], operation_id="list_roles", summary="Roles of the institution")
+def list_roles(session: DB, principal: Principal = require("role.read"),
+               institution_id: int | None = None) -> list[RoleRead]:
+    """Roles with their permissions and data scope."""
+    inst = scope.institution_for_write(principal, institution_id)
+    return [_role_read(r, perms) for r, perms in service.roles.list_roles(session=session, institution_id=inst)]
+
+
+@router.post("/roles", response_model=RoleRead, status_code=201, operation_id="create_role",
+             summary="Create a custom role")
+def create_role(body: RoleCreate, session: DB, ctx: Ctx, principal: Principal = require("role.manage")) -> RoleRead:
+    """A new role with a set of permissions and a data scope."""
+    role = service.roles.create_role(session=session, ctx=ctx, actor=principal,
+                                     institution_id=principal.institution_id, code=body.code,
+                                     name_zh=body.name_zh, name_en=body.name_en, data_scope=body.data_scope,
+                                     requires_mfa=body.requires_mfa, permissions=body.permissions)
+    return _role_read(role, service.roles.permissions_of(session=session, role=role))
+
+
+@router.patch("/roles/{role_id}", response_model=RoleRead, operation_id="update_role", summary="Change a role")
+def update_role(role_id: int, body: RoleUpdate, session: DB, ctx: Ctx,
+                principal: Principal = require("role.manage")) -> RoleRead:
+    """Names, scope, second-factor rule, permissions (audited with before/after)."""
+    role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
+    role = service.roles.update_role(session=session, ctx=ctx, actor=principal, role=role,
+                                     name_zh=body.name_zh, name_en=body.name_en,
+                                     data_scope=DataScope(body.data_scope) if body.data_scope else None,
+                                     requires_mfa=body.requires_mfa, permissions=body.permissions)
+    return _role_read(role, service.roles.permissions_of(session=session, role=role))
+
+
+@router.delete("/roles/{role_id}", status_code=204, operation_id="delete_role", summary="Delete a custom role",
+               response_class=Response)
+def delete_role(role_id: int, session: DB, ctx: Ctx, principal: Principal = require("role.manage")) -> Response:
+    """Only custom roles that nobody holds."""
+    role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
+    service.roles.delete_role(session=session, ctx=ctx, actor=principal, role=role)
+    return Response(status_code=204)
+
+
+# --- login history ------------------------------------------------------------
+
+ATTEMPT_COLUMNS = [Column("at", "时间(UTC)", "Time (UTC)"), Column("user_name", "用户", "User"),
+                   Column("kind", "类型", "Kind"), Column("method", "方式", "Method"),
+                   Column("outcome", "结果", "Outcome"), Column("ip", "IP", "IP"),
+                   Column("user_agent", "设备", "User agent")]
+
+
+def _attempts(principal: Principal, user_id: int | None, outcome: str | None, since: datetime | None,
+              until: datetime | None, sort: str | None) -> Any:
+    inst = None if principal.sees_all_institutions else principal.institution_id
+    return service.login.attempts_query(institution_id=inst, user_id=user_id, outcome=outcome, since=since,
+                                        until=until, sort=sort)
+
+
+def _attempt_reads(session: DB, rows: list[Any]) -> list[LoginAttemptRead]:
+    users = service.accounts.users_by_ids(session=session, user_ids=[r.user_id for r in rows if r.user_id])
+    return [LoginAttemptRead(id=r.id, at=r.at, user_id=r.user_id,
+                             user_name=users[r.user_id].display_name if r.user_id in users else None,
+                             kind=r.kind, method=r.method, outcome=r.outcome, ip=r.ip, user_agent=r.user_agent)
+            for r in rows]
+
+
+@router.get("/login-attempts", response_model=Page[LoginAttemptRead], operation_id="list_login_attempts",
+            summary="Sign-in history (security audit)")
+def list_login_attempts(session: DB, principal: Principal = require("security.login_history"),
+                        user_id: int | None = None, outcome: str | None = None,
+                        since: datetime | None = None, until: datetime | None = None,
+                        page: Annotated[int, Query(ge=1)] = 1,
+                        page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                        sort: str | None = None) -> Page[LoginAttemptRead]:
+    """Every attempt with time, IP, device and outcome, filtered and paged on the server."""
+    stmt = _attempts(principal, user_id, outcome, since, until, sort)
+    result = paginate(session, stmt, PageRequest(page, page_size))
+    return Page(items=_attempt_reads(session, list(result.items)), total=result.total, page=result.page,
+                page_size=result.page_size)
+
+
+@router.get("/login-attempts/export", operation_id="export_login_attempts", summary="Sign-in history as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_login_attempts(session: DB, meta: Meta, principal: Principal = require("security.login_history"),
+                          user_id: int | None = None, outcome: str | None = None,
+                          since: datetime | None = None, until: datetime | None = None,
+                          sort: str | None = None) -> Response:
+    """The filtered rows (all pages) as an Excel workbook."""
+    rows = _attempt_reads(session, all_rows(session, _attempts(principal, user_id, outcome, since, until, sort)))
+    return xlsx_response("login-attempts", ATTEMPT_COLUMNS, [r.model_dump() for r in rows], meta.language)

@@ -1,0 +1,217 @@
+"""Third-party sign-in (WeChat, Alipay) by the OAuth2 authorisation-code flow with PKCE.
+
+Built on Authlib's OAuth2 client. The flow, as the browser sees it:
+
+1. `start` — a random `state` and PKCE verifier are stored (hashed state) and
+   the browser is sent to the provider's authorisation page.
+2. The provider redirects back to `/api/v1/auth/oauth/{provider}/callback` with
+   a code; `callback` checks the state, exchanges the code (with the verifier)
+   for a token, reads the user's provider id, and stores the outcome under a
+   one-time **ticket**. The browser goes to the web app's `/oauth/complete`
+   page with that ticket — never with a session token in the URL.
+3. The web app posts the ticket to `exchange`: a linked account gets a session;
+   an unknown one is asked to prove a phone number by SMS (`link`), which links
+   it to the borrower with that phone, or leads to registration.
+
+Only borrowers sign in this way. The built-in provider simulators (see
+`microcredit.integrations.oauth_simulator`) speak the same protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.config import OAuthProvider
+from microcredit.identity import repository as repo
+from microcredit.identity.errors import OAuthFailed, UnknownProvider
+from microcredit.identity.models import OAuthFlow, OAuthIdentity, User
+from microcredit.identity.service import login, smscodes
+from microcredit.identity.tokens import new_token, token_hash
+from microcredit.platform.actor import Actor, RequestMeta
+
+if TYPE_CHECKING:
+    from microcredit.context import AppContext
+
+FLOW_TTL = timedelta(minutes=10)
+TICKET_TTL = timedelta(minutes=10)
+SUBJECT_FIELDS = ("sub", "openid", "user_id", "id")
+
+
+def provider(ctx: AppContext, name: str) -> OAuthProvider:
+    """The configured provider called `name`."""
+    for p in ctx.settings.oauth_providers:
+        if p.name == name:
+            return p
+    raise UnknownProvider(field="provider")
+
+
+def redirect_uri(ctx: AppContext, name: str) -> str:
+    """Where the provider sends the browser back."""
+    return f"{ctx.settings.public_url.rstrip('/')}/api/v1/auth/oauth/{name}/callback"
+
+
+def _client(ctx: AppContext, p: OAuthProvider) -> OAuth2Client:
+    return OAuth2Client(
+        client_id=p.client_id, client_secret=p.client_secret.get_secret_value(), scope=p.scope,
+        redirect_uri=redirect_uri(ctx, p.name), code_challenge_method="S256", timeout=10,
+        transport=ctx.extras.get("oauth_transport"),
+    )
+
+
+def _safe_next(path: str | None) -> str:
+    """Only same-site relative paths (no open redirect)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path[:255]
+
+
+def start(*, session: Session, ctx: AppContext, institution_id: int, provider_name: str,
+          next_path: str | None) -> str:
+    """Begin a flow; returns the provider's authorisation URL."""
+    p = provider(ctx, provider_name)
+    state = new_token()
+    verifier = generate_token(64)
+    now = ctx.clock.now()
+    session.add(OAuthFlow(institution_id=institution_id, provider=p.name, state_hash=token_hash(state),
+                          code_verifier=verifier, next_path=_safe_next(next_path), created_at=now,
+                          expires_at=now + FLOW_TTL))
+    session.flush()
+    with _client(ctx, p) as client:
+        url, _ = client.create_authorization_url(p.authorize_url, state=state, code_verifier=verifier)
+    return str(url)
+
+
+def _subject(info: dict[str, Any]) -> str:
+    for f in SUBJECT_FIELDS:
+        if info.get(f):
+            return str(info[f])[:128]
+    raise OAuthFailed(params={"reason": "the provider returned no user id"})
+
+
+def callback(*, session: Session, ctx: AppContext, provider_name: str, code: str | None, state: str | None,
+             error: str | None) -> str:
+    """Finish the provider's side of the flow; returns the web app URL to send the browser to."""
+    p = provider(ctx, provider_name)
+    flow = repo.oauth_flow_by_state(session, token_hash(state or ""))
+    now = ctx.clock.now()
+    if flow is None or flow.provider != p.name or flow.completed_at is not None or flow.expires_at <= now:
+        raise OAuthFailed(params={"reason": "unknown or expired state"})
+    if error or not code:
+        flow.completed_at = now
+        return "/oauth/complete?" + urlencode({"error": error or "no_code"})
+    try:
+        with _client(ctx, p) as client:
+            client.fetch_token(p.token_url, code=code, code_verifier=flow.code_verifier,
+                               grant_type="authorization_code")
+            response = client.get(p.userinfo_url)
+            response.raise_for_status()
+            info = response.json()
+    except OAuthFailed:
+        raise
+    except Exception as exc:  # network, protocol, provider refusal: all one answer to the user
+        raise OAuthFailed(params={"reason": type(exc).__name__}) from exc
+    subject = _subject(info)
+    link = repo.oauth_identity(session, institution_id=flow.institution_id, provider=p.name, subject=subject)
+    ticket = new_token()
+    flow.completed_at = now
+    flow.subject = subject
+    flow.subject_name = str(info.get("nickname") or info.get("name") or "")[:100] or None
+    flow.user_id = link.user_id if link else None
+    flow.ticket_hash = token_hash(ticket)
+    flow.expires_at = now + TICKET_TTL
+    session.flush()
+    return "/oauth/complete?" + urlencode({"ticket": ticket, "next": flow.next_path})
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The outcome of presenting a ticket."""
+
+    result: login.LoginResult | None
+    provider: str
+    subject_name: str | None
+
+
+def _live_flow(session: Session, ctx: AppContext, ticket: str) -> OAuthFlow:
+    flow = repo.oauth_flow_by_ticket(session, token_hash(ticket))
+    if flow is None or flow.consumed_at is not None or flow.expires_at <= ctx.clock.now():
+        raise OAuthFailed(field="ticket", params={"reason": "unknown or expired ticket"})
+    return flow
+
+
+def exchange(*, session: Session, ctx: AppContext, ticket: str, meta: RequestMeta) -> Exchange:
+    """Turn a ticket into a session (linked account) or a request to link (unknown account)."""
+    flow = _live_flow(session, ctx, ticket)
+    if flow.user_id is None:
+        return Exchange(result=None, provider=flow.provider, subject_name=flow.subject_name)
+    user = repo.get_user(session, flow.user_id)
+    if user is None:
+        raise OAuthFailed(field="ticket", params={"reason": "the linked account is gone"})
+    flow.consumed_at = ctx.clock.now()
+    result = login.login_with_identity(session=session, ctx=ctx, user=user, method=f"oauth:{flow.provider}",
+                                       meta=meta)
+    return Exchange(result=result, provider=flow.provider, subject_name=flow.subject_name)
+
+
+def link_with_phone(*, session: Session, ctx: AppContext, ticket: str, phone: str, code: str,
+                    meta: RequestMeta) -> Exchange:
+    """Prove a phone by SMS and link the third-party account to the borrower who has it.
+
+    Returns `result=None` when nobody has that phone yet: the caller registers,
+    passing the same ticket, and `link_new_user` completes the link.
+    """
+    flow = _live_flow(session, ctx, ticket)
+    idx = ctx.blind_index(phone, domain="phone")
+    smscodes.verify_code(session=session, ctx=ctx, phone_index=idx, purpose="link", code=code)
+    user = repo.user_by_phone(session, institution_id=flow.institution_id, kind="borrower", phone_index=idx)
+    if user is None:
+        # The phone is proven: registration may use this ticket without another code.
+        flow.proven_phone_index = idx
+        session.flush()
+        return Exchange(result=None, provider=flow.provider, subject_name=flow.subject_name)
+    _link(session, ctx, flow, user, meta)
+    result = login.login_with_identity(session=session, ctx=ctx, user=user, method=f"oauth:{flow.provider}",
+                                       meta=meta)
+    return Exchange(result=result, provider=flow.provider, subject_name=flow.subject_name)
+
+
+def proven_phone_index(*, session: Session, ctx: AppContext, ticket: str) -> str | None:
+    """The phone index a ticket's holder proved by SMS in `link_with_phone`, if any."""
+    flow = _live_flow(session, ctx, ticket)
+    return flow.proven_phone_index
+
+
+def link_new_user(*, session: Session, ctx: AppContext, ticket: str, user: User, meta: RequestMeta) -> None:
+    """Link the ticket's third-party account to a user just registered."""
+    flow = _live_flow(session, ctx, ticket)
+    _link(session, ctx, flow, user, meta)
+
+
+def _link(session: Session, ctx: AppContext, flow: OAuthFlow, user: User, meta: RequestMeta) -> None:
+    assert flow.subject is not None
+    if repo.oauth_identity(session, institution_id=flow.institution_id, provider=flow.provider,
+                           subject=flow.subject) is None:
+        session.add(OAuthIdentity(institution_id=flow.institution_id, user_id=user.id, provider=flow.provider,
+                                  subject=flow.subject, display_name=flow.subject_name,
+                                  linked_at=ctx.clock.now()))
+    flow.consumed_at = ctx.clock.now()
+    flow.user_id = user.id
+    session.flush()
+    audit.record(session=session, clock=ctx.clock,
+                 actor=Actor.anonymous(meta, user.institution_id).as_user(user.id, user.kind,
+                                                                          user.institution_id),
+                 action="user.oauth_linked", entity_type="user", entity_id=user.id,
+                 after={"provider": flow.provider})
+
+
+def linked_providers(*, session: Session, user_id: int) -> list[str]:
+    """The providers linked to a user."""
+    return sorted(i.provider for i in repo.oauth_identities_of(session, user_id))

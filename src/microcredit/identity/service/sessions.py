@@ -1,0 +1,156 @@
+"""Sessions: opaque bearer tokens with idle and absolute expiry.
+
+A session starts on every successful authentication with a new token (ASVS
+7.2.4). It ends when idle longer than the idle timeout, at its absolute
+lifetime, on logout, and for every session of the user on password change,
+lock, disable and second-factor reset. Staff sessions are short (30 minutes
+idle, 12 hours absolute by default); borrower sessions on their own phones
+are longer (7 days idle, 30 days absolute). `authenticate` also refreshes the
+idle timer, at most once a minute, so reading does not write on every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from microcredit.errors import NotAuthenticated
+from microcredit.identity import repository as repo
+from microcredit.identity.errors import ReauthenticationRequired, SessionExpired
+from microcredit.identity.models import User, UserSession
+from microcredit.identity.permissions import DataScope
+from microcredit.identity.principal import Principal
+from microcredit.identity.tokens import new_token, token_hash
+from microcredit.platform.actor import RequestMeta
+
+if TYPE_CHECKING:
+    from microcredit.context import AppContext
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A new session: the token (shown once) and when it ends."""
+
+    token: str
+    session_id: int
+    user_id: int
+    stage: str
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+def _lifetimes(ctx: AppContext, kind: str) -> tuple[timedelta, timedelta]:
+    sec = ctx.settings.security
+    if kind == "borrower":
+        return (timedelta(minutes=sec.borrower_session_idle_minutes),
+                timedelta(hours=sec.borrower_session_absolute_hours))
+    return timedelta(minutes=sec.session_idle_minutes), timedelta(hours=sec.session_absolute_hours)
+
+
+def start_session(*, session: Session, ctx: AppContext, user: User, method: str, meta: RequestMeta,
+                  stage: str = "full") -> IssuedSession:
+    """Open a session for `user` and return its token."""
+    now = ctx.clock.now()
+    idle, absolute = _lifetimes(ctx, user.kind)
+    token = new_token()
+    row = UserSession(
+        user_id=user.id, token_hash=token_hash(token), auth_method=method, stage=stage,
+        created_at=now, last_seen_at=now, idle_expires_at=min(now + idle, now + absolute),
+        absolute_expires_at=now + absolute, reauthenticated_at=now, ip=meta.ip,
+        user_agent=(meta.user_agent or "")[:255] or None,
+    )
+    session.add(row)
+    user.last_login_at = now
+    session.flush()
+    return IssuedSession(token, row.id, user.id, stage, row.idle_expires_at, row.absolute_expires_at)
+
+
+def authenticate(*, session: Session, ctx: AppContext, token: str, meta: RequestMeta,
+                 touch: bool = True) -> Principal:
+    """The principal behind a bearer token, or `NotAuthenticated`/`SessionExpired`.
+
+    With `touch=False` the idle timer is not refreshed here; the principal's
+    `touch_due` tells the caller to call `touch` in a write transaction.
+    """
+    if not token or len(token) > 200:
+        raise NotAuthenticated()
+    row = repo.session_by_token_hash(session, token_hash(token))
+    if row is None:
+        raise NotAuthenticated()
+    now = ctx.clock.now()
+    if row.revoked_at is not None or row.idle_expires_at <= now or row.absolute_expires_at <= now:
+        raise SessionExpired()
+    user = repo.get_user(session, row.user_id)
+    if user is None or user.status != "active":
+        raise SessionExpired()
+    touch_due = now - row.last_seen_at >= TOUCH_EVERY
+    if touch_due and touch:
+        _touch(ctx, row, user.kind)
+        session.flush()
+    roles = repo.roles_of(session, user.id)
+    permissions = repo.permissions_of_roles(session, [r.id for r in roles])
+    scope = max((DataScope(r.data_scope) for r in roles), key=lambda s: s.rank, default=DataScope.OWN)
+    if user.kind == "borrower":
+        scope = DataScope.OWN  # a borrower never sees beyond their own records
+    return Principal(
+        user_id=user.id, kind=user.kind, institution_id=user.institution_id, branch_id=user.branch_id,
+        display_name=user.display_name, session_id=row.id, permissions=frozenset(permissions),
+        roles=tuple(r.code for r in roles), scope=scope, stage=row.stage,
+        reauthenticated_at=row.reauthenticated_at, meta=meta, touch_due=touch_due and not touch,
+    )
+
+
+def _touch(ctx: AppContext, row: UserSession, kind: str) -> None:
+    now = ctx.clock.now()
+    idle, _ = _lifetimes(ctx, kind)
+    row.last_seen_at = now
+    row.idle_expires_at = min(now + idle, row.absolute_expires_at)
+
+
+def touch(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+    """Refresh the idle timer of the caller's session (still live: not revoked meanwhile)."""
+    row = session.get(UserSession, principal.session_id)
+    if row is not None and row.revoked_at is None:
+        _touch(ctx, row, principal.kind)
+        session.flush()
+
+
+def logout(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+    """End the caller's session."""
+    row = session.get(UserSession, principal.session_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = ctx.clock.now()
+        row.revoked_reason = "logout"
+        session.flush()
+
+
+def revoke_all(*, session: Session, ctx: AppContext, user_id: int, reason: str,
+               keep_session_id: int | None = None) -> int:
+    """End every session of a user (password change, lock, disable...)."""
+    return repo.revoke_sessions(session, user_id=user_id, now=ctx.clock.now(), reason=reason,
+                                keep_session_id=keep_session_id)
+
+
+def require_recent_auth(*, ctx: AppContext, principal: Principal) -> None:
+    """Refuse unless the caller proved their password within the re-authentication window."""
+    window = timedelta(minutes=ctx.settings.security.reauth_window_minutes)
+    if principal.reauthenticated_at is None or ctx.clock.now() - principal.reauthenticated_at > window:
+        raise ReauthenticationRequired(field="current_password")
+
+
+def mark_reauthenticated(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+    """Note that the caller just proved their password."""
+    row = session.get(UserSession, principal.session_id)
+    if row is not None:
+        row.reauthenticated_at = ctx.clock.now()
+        session.flush()
+
+
+def live_sessions(*, session: Session, ctx: AppContext, user_id: int) -> list[UserSession]:
+    """A user's sessions that have not ended."""
+    return repo.live_sessions(session, user_id=user_id, now=ctx.clock.now())

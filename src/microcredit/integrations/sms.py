@@ -1,0 +1,72 @@
+"""SMS delivery: the channel interface and the built-in SMS operator simulator.
+
+A real deployment plugs in its operator (Aliyun SMS, Tencent Cloud SMS, a
+carrier gateway) by implementing `SmsChannel`. The embedded default and the
+tests use `SimulatedSmsOperator`, which "delivers" by storing the text where
+the demo's message box (GET /_sim/sms) and the tests can read it. Production
+mode refuses to start with the simulator switched on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcredit.clock import Clock
+from microcredit.integrations.models import SimulatedSms
+from microcredit.platform.crypto import BlindIndex, mask_phone
+
+
+class SmsChannel(Protocol):
+    """Sends one text message; returns the operator's message reference."""
+
+    name: str
+
+    def send(self, *, session: Session, phone: str, text: str, message_id: str) -> str:
+        """Deliver `text` to `phone`; `message_id` makes a retried send idempotent."""
+        ...
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    """A message as the simulated phone shows it."""
+
+    id: int
+    phone_masked: str
+    text: str
+    sent_at: datetime
+
+
+class SimulatedSmsOperator:
+    """SMS operator SIMULATOR: records messages instead of sending them."""
+
+    name = "simulator"
+
+    def __init__(self, *, blind_index: BlindIndex, clock: Clock) -> None:
+        self.blind_index = blind_index
+        self.clock = clock
+
+    def send(self, *, session: Session, phone: str, text: str, message_id: str) -> str:
+        """Store the message as delivered to `phone`."""
+        msg = SimulatedSms(phone_index=self.blind_index(phone, domain="phone"),
+                           phone_masked=mask_phone(phone), text=text, sent_at=self.clock.now())
+        session.add(msg)
+        session.flush()
+        return f"sim-{msg.id}"
+
+    def inbox(self, session: Session, phone: str, limit: int = 20) -> list[InboxMessage]:
+        """The newest messages delivered to `phone`."""
+        rows = session.scalars(
+            select(SimulatedSms).where(SimulatedSms.phone_index == self.blind_index(phone, domain="phone"))
+            .order_by(SimulatedSms.id.desc()).limit(limit)
+        )
+        return [InboxMessage(r.id, r.phone_masked, r.text, r.sent_at) for r in rows]
+
+    def recent(self, session: Session, limit: int = 50) -> list[InboxMessage]:
+        """The newest messages to any phone (the demo's message box)."""
+        rows = session.scalars(select(SimulatedSms).order_by(SimulatedSms.id.desc()).limit(limit))
+        return [InboxMessage(r.id, r.phone_masked, r.text, r.sent_at) for r in rows]

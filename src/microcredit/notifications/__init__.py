@@ -1,0 +1,1 @@
+"""Notifications: the outbox and the channels (SMS first; in-app and e-mail later)."""

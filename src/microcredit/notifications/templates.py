@@ -1,0 +1,41 @@
+"""Message templates, per language. SMS texts carry the institution's signature 【…】."""
+
+from __future__ import annotations
+
+SMS_TEMPLATES: dict[str, dict[str, str]] = {
+    "verification_code": {
+        "zh-CN": "【{signature}】您的验证码为 {code}，{minutes} 分钟内有效，用于{purpose_zh}。请勿告诉他人。",
+        "en": "[{signature}] Your verification code is {code}, valid for {minutes} minutes, "
+              "to {purpose_en}. Never share it.",
+    },
+    "already_registered": {
+        "zh-CN": "【{signature}】该手机号已注册，请直接登录；如忘记密码，可通过短信验证重置。",
+        "en": "[{signature}] This phone number is already registered: sign in, or reset your "
+              "password with an SMS code.",
+    },
+    "registered_at_branch": {
+        "zh-CN": "【{signature}】{name}，您已在网点完成登记。可使用本手机号通过短信验证码登录，并在“我的”中设置密码。",
+        "en": "[{signature}] {name}, you are registered at our branch. Sign in with this phone number "
+              "and an SMS code, then set a password under Me.",
+    },
+    "account_locked": {
+        "zh-CN": "【{signature}】您的账户因多次登录失败已被锁定。如非本人操作，请尽快重置密码。",
+        "en": "[{signature}] Your account was locked after several failed sign-ins. If this was "
+              "not you, reset your password.",
+    },
+}
+
+PURPOSE_TEXT = {
+    "register": ("注册", "register"),
+    "login": ("登录", "sign in"),
+    "reset_password": ("重置密码", "reset your password"),
+    "change_phone": ("更换手机号", "change your phone number"),
+    "link": ("绑定第三方账号", "link your account"),
+}
+
+
+def render_sms(template: str, language: str, params: dict[str, str]) -> str:
+    """The text of an SMS in `language` (falls back to Chinese)."""
+    texts = SMS_TEMPLATES[template]
+    text = texts.get(language) or texts["zh-CN"]
+    return text.format(**params)

@@ -1,0 +1,1 @@
+"""Parties: institutions, branches, staff, borrowers and their profiles."""

@@ -1,0 +1,150 @@
+"""Every query of the parties domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from microcredit.parties.models import (
+    BankAccount,
+    Borrower,
+    Branch,
+    Institution,
+    ProfileChange,
+    StaffMember,
+)
+
+
+def institution_by_code(session: Session, code: str) -> Institution | None:
+    """The institution with this code."""
+    return session.scalar(select(Institution).where(Institution.code == code))
+
+
+def institutions_query() -> Select[Any]:
+    """All institutions."""
+    return select(Institution)
+
+
+def branch_by_code(session: Session, *, institution_id: int, code: str) -> Branch | None:
+    """A branch by its code within the institution."""
+    return session.scalar(select(Branch).where(Branch.institution_id == institution_id, Branch.code == code))
+
+
+def branches_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+                   q: str | None = None) -> Select[Any]:
+    """Branches, optionally of one institution, one branch only (`False`: any), matching `q`."""
+    stmt = select(Branch)
+    if institution_id is not None:
+        stmt = stmt.where(Branch.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(Branch.id == branch_id)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Branch.name.like(like), Branch.code.like(like)))
+    return stmt
+
+
+def staff_by_user(session: Session, user_id: int) -> StaffMember | None:
+    """The staff record of a user."""
+    return session.scalar(select(StaffMember).where(StaffMember.user_id == user_id))
+
+
+def staff_by_employee_number(session: Session, *, institution_id: int, number: str) -> StaffMember | None:
+    """A staff member by employee number."""
+    return session.scalar(select(StaffMember).where(StaffMember.institution_id == institution_id,
+                                                    StaffMember.employee_number == number))
+
+
+def staff_query(*, institution_id: int | None, user_ids: list[int] | None = None,
+                q: str | None = None) -> Select[Any]:
+    """Staff, optionally limited to some users, matching `q` on name / number / position."""
+    stmt = select(StaffMember)
+    if institution_id is not None:
+        stmt = stmt.where(StaffMember.institution_id == institution_id)
+    if user_ids is not None:
+        stmt = stmt.where(StaffMember.user_id.in_(user_ids))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(StaffMember.name.like(like), StaffMember.employee_number.like(like),
+                              StaffMember.position.like(like)))
+    return stmt
+
+
+def borrower_by_user(session: Session, user_id: int) -> Borrower | None:
+    """The borrower profile of a user."""
+    return session.scalar(select(Borrower).where(Borrower.user_id == user_id))
+
+
+def borrower_by_id_index(session: Session, *, institution_id: int, id_index: str) -> Borrower | None:
+    """The borrower with this ID number (by blind index)."""
+    return session.scalar(select(Borrower).where(Borrower.institution_id == institution_id,
+                                                 Borrower.id_number_index == id_index))
+
+
+def borrowers_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+                    user_id: int | None = None) -> Select[Any]:
+    """Borrowers in scope. `branch_id=False` means any branch (institution-wide)."""
+    stmt = select(Borrower)
+    if institution_id is not None:
+        stmt = stmt.where(Borrower.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(Borrower.branch_id == branch_id)
+    if user_id is not None:
+        stmt = stmt.where(Borrower.user_id == user_id)
+    return stmt
+
+
+def filter_borrowers(stmt: Select[Any], *, name: str | None = None, id_index: str | None = None,
+                     id_tail: str | None = None, user_ids: list[int] | None = None,
+                     customer_type: str | None = None, channel: str | None = None,
+                     branch_filter: int | None = None) -> Select[Any]:
+    """Narrow a borrower query by the search fields (exact lookups go through blind indexes)."""
+    if name:
+        stmt = stmt.where(Borrower.real_name.like(f"%{name}%"))
+    if id_index:
+        stmt = stmt.where(Borrower.id_number_index == id_index)
+    if id_tail:
+        stmt = stmt.where(Borrower.id_number_masked.like(f"%{id_tail}"))
+    if user_ids is not None:
+        stmt = stmt.where(Borrower.user_id.in_(user_ids))
+    if customer_type:
+        stmt = stmt.where(Borrower.customer_type == customer_type)
+    if channel:
+        stmt = stmt.where(Borrower.channel == channel)
+    if branch_filter is not None:
+        stmt = stmt.where(Borrower.branch_id == branch_filter)
+    return stmt
+
+
+def bank_accounts_of(session: Session, borrower_id: int) -> list[BankAccount]:
+    """A borrower's bank cards, primary first."""
+    return list(session.scalars(select(BankAccount).where(BankAccount.borrower_id == borrower_id)
+                                .order_by(BankAccount.is_primary.desc(), BankAccount.id)))
+
+
+def pending_change_of(session: Session, borrower_id: int) -> ProfileChange | None:
+    """The borrower's change waiting for review, if any."""
+    return session.scalar(select(ProfileChange).where(ProfileChange.borrower_id == borrower_id,
+                                                      ProfileChange.status == "pending")
+                          .order_by(ProfileChange.id.desc()).limit(1))
+
+
+def changes_of(session: Session, borrower_id: int, limit: int = 20) -> list[ProfileChange]:
+    """A borrower's recent profile changes."""
+    return list(session.scalars(select(ProfileChange).where(ProfileChange.borrower_id == borrower_id)
+                                .order_by(ProfileChange.id.desc()).limit(limit)))
+
+
+def changes_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+                  status: str | None = None) -> Select[Any]:
+    """Profile changes in scope, optionally by status."""
+    stmt = select(ProfileChange)
+    if institution_id is not None:
+        stmt = stmt.where(ProfileChange.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(ProfileChange.branch_id == branch_id)
+    if status:
+        stmt = stmt.where(ProfileChange.status == status)
+    return stmt

@@ -1,0 +1,287 @@
+"""API shapes of parties: institutions, branches, staff, borrowers, profile changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, EmailStr, Field
+
+from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD, LoginRead
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
+
+CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
+NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card",
+                   examples=["张三"])
+ID_FIELD = Field(min_length=15, max_length=20, description="Resident ID number (18 characters)",
+                 examples=["11010519491231002X"])
+
+
+# --- institutions and branches -------------------------------------------------
+
+class InstitutionCreate(InputSchema):
+    """A new institution (platform administrators)."""
+
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$", examples=["JXRCC"])
+    name: str = Field(min_length=2, max_length=200, examples=["江西某农村信用合作社"])
+    name_en: str | None = Field(default=None, max_length=200)
+    kind: Literal["small_loan_company", "rural_credit_cooperative", "village_bank", "microfinance",
+                  "online_small_loan"] = "small_loan_company"
+    business_date: date
+    contact_phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=255)
+
+
+class InstitutionUpdate(InputSchema):
+    """Change an institution (omitted fields stay)."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=255)
+    status: Literal["active", "suspended"] | None = None
+
+
+class InstitutionRead(OutputSchema):
+    """An institution."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    kind: str
+    timezone: str
+    currency: str
+    business_date: date
+    contact_phone: str | None
+    address: str | None
+    status: str
+    created_at: datetime
+
+
+class BusinessDateSet(InputSchema):
+    """Move the business date (demo and test installations only)."""
+
+    business_date: date
+
+
+class BranchCreate(InputSchema):
+    """A new branch."""
+
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["BR03"])
+    name: str = Field(min_length=2, max_length=200, examples=["城东支行"])
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 county code")
+    address: str | None = Field(default=None, max_length=255)
+    institution_id: int | None = Field(default=None, description="Platform administrators only")
+
+
+class BranchUpdate(InputSchema):
+    """Change a branch (omitted fields stay)."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    address: str | None = Field(default=None, max_length=255)
+    status: Literal["active", "closed"] | None = None
+
+
+class BranchRead(OutputSchema):
+    """A branch."""
+
+    id: int
+    institution_id: int
+    code: str
+    name: str
+    region_code: str | None
+    address: str | None
+    status: str
+    created_at: datetime
+
+
+# --- staff -----------------------------------------------------------------------
+
+class StaffCreate(InputSchema):
+    """A new employee and their sign-in account (first sign-in by SMS code)."""
+
+    name: str = NAME_FIELD
+    employee_number: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    phone: str = PHONE_FIELD
+    position: str | None = Field(default=None, max_length=100)
+    email: EmailStr | None = None
+    branch_id: int | None = None
+    roles: list[str] = Field(min_length=1, examples=[["loan_officer"]])
+    institution_id: int | None = Field(default=None, description="Platform administrators only")
+
+
+class StaffUpdate(InputSchema):
+    """Change a staff member (omitted fields stay)."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=50)
+    position: str | None = Field(default=None, max_length=100)
+    email: EmailStr | None = None
+    branch_id: int | None = None
+    roles: list[str] | None = Field(default=None, min_length=1)
+
+
+class StaffRead(OutputSchema):
+    """A staff member and their account's state."""
+
+    id: int
+    user_id: int
+    institution_id: int
+    branch_id: int | None
+    name: str
+    employee_number: str
+    position: str | None
+    email: str | None
+    phone_masked: str
+    roles: list[str]
+    status: str
+    locked: bool
+    totp_enabled: bool
+    last_login_at: datetime | None
+    created_at: datetime
+
+
+# --- borrowers -------------------------------------------------------------------
+
+class ProfileFields(InputSchema):
+    """Profile fields a borrower or staff may set."""
+
+    customer_type: CustomerType | None = None
+    occupation: str | None = Field(default=None, max_length=100)
+    employer: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    province: str | None = Field(default=None, max_length=50)
+    city: str | None = Field(default=None, max_length=50)
+    address: str | None = Field(default=None, max_length=255)
+    monthly_income: MoneyStr | None = Field(default=None, description="CNY a month")
+    total_assets: MoneyStr | None = None
+    total_liabilities: MoneyStr | None = None
+
+
+class Registration(ProfileFields):
+    """Online self-registration."""
+
+    phone: str = PHONE_FIELD
+    sms_code: str | None = Field(default=None, pattern=r"^\d{6}$",
+                                 description="Code sent with purpose `register` (not needed when the "
+                                             "phone was proven in an OAuth link)")
+    real_name: str = NAME_FIELD
+    id_number: str = ID_FIELD
+    password: str = PASSWORD_FIELD
+    oauth_ticket: str | None = Field(default=None, max_length=200,
+                                     description="Link a WeChat/Alipay account from /auth/oauth/link")
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, json_schema_extra={"examples": [{
+        "phone": "13800138000", "sms_code": "123456", "real_name": "张三",
+        "id_number": "11010519491231002X", "password": "a long passphrase"}]})
+
+
+class OfflineRegistration(ProfileFields):
+    """A walk-in borrower registered by a loan officer at the branch."""
+
+    phone: str = PHONE_FIELD
+    real_name: str = NAME_FIELD
+    id_number: str = ID_FIELD
+    branch_id: int | None = Field(default=None, description="Defaults to the officer's branch")
+    notify_by_sms: bool = True
+
+
+class BorrowerUpdate(ProfileFields):
+    """Staff edit of a borrower (applied at once, audited)."""
+
+    real_name: str | None = Field(default=None, min_length=2, max_length=50)
+    branch_id: int | None = Field(default=None, description="Move to another branch (institution scope)")
+
+
+class BankCardCreate(InputSchema):
+    """A bank card for disbursement and repayment."""
+
+    bank_name: str = Field(min_length=2, max_length=100, examples=["中国农业银行"])
+    card_number: str = Field(min_length=12, max_length=23, examples=["6225881414207430"])
+    primary: bool = False
+
+
+class BankCardRead(OutputSchema):
+    """A bank card, masked."""
+
+    id: int
+    bank_name: str
+    card_masked: str
+    luhn_valid: bool
+    is_primary: bool
+    created_at: datetime
+
+
+class ChangeRead(OutputSchema):
+    """A change to credit-relevant fields and its review."""
+
+    id: int
+    borrower_id: int
+    borrower_name: str | None = None
+    changes: dict[str, dict[str, Any]]
+    status: str
+    requested_at: datetime
+    reviewed_at: datetime | None
+    reviewed_by_user_id: int | None
+    review_reason: str | None
+
+
+class BorrowerRead(OutputSchema):
+    """A borrower, with sensitive fields masked."""
+
+    id: int
+    user_id: int
+    institution_id: int
+    branch_id: int | None
+    real_name: str
+    id_number_masked: str
+    phone_masked: str
+    gender: str
+    birth_year: int
+    customer_type: str
+    occupation: str | None
+    employer: str | None
+    email: str | None
+    province: str | None
+    city: str | None
+    address: str | None
+    monthly_income: MoneyStr | None
+    total_assets: MoneyStr | None
+    total_liabilities: MoneyStr | None
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BorrowerDetail(BorrowerRead):
+    """A borrower with account state, cards and changes."""
+
+    age: int
+    locked: bool
+    account_status: str
+    has_password: bool
+    bank_cards: list[BankCardRead]
+    pending_change: ChangeRead | None
+    recent_changes: list[ChangeRead]
+
+
+class SensitiveRead(OutputSchema):
+    """Full values (every view is audited)."""
+
+    id_number: str
+    phone: str
+    bank_cards: list[dict[str, Any]]
+
+
+class RegistrationRead(OutputSchema):
+    """A registered borrower, signed in."""
+
+    borrower: BorrowerRead
+    login: LoginRead
+
+
+class ReviewDecision(InputSchema):
+    """Why a change was rejected (required) or approved (optional)."""
+
+    reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,9 @@
+"""Use cases of the parties domain (services flush; the boundary commits).
+
+Split along the domain's seams: `organisation` (institutions, branches, the
+business date), `staff`, `borrowers` (registration, profiles, reviews).
+"""
+
+from microcredit.parties.service import borrowers, organisation, scope, staff
+
+__all__ = ["borrowers", "organisation", "scope", "staff"]

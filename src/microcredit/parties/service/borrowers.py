@@ -1,0 +1,418 @@
+"""Borrowers: registration (online and at a branch), profiles, reviewed changes, bank cards.
+
+The resident ID number is validated (GB 11643-1999: format, region, birth
+date, checksum), stored encrypted, and kept unique per institution through
+its blind index — uniqueness is checked without decrypting anything. Only a
+masked form (birth date hidden) is stored in clear, for display and search.
+
+A borrower's own edits to credit-relevant fields (customer type, occupation,
+employer, income, assets, liabilities) do not take effect at once: they become
+one pending change that staff approve or reject with a reason. Contact fields
+apply at once. A newer pending change supersedes an older one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.notifications import service as notifications
+from microcredit.parties import repository as repo
+from microcredit.parties.errors import (
+    ID_NUMBER_ERRORS,
+    BankCardInvalid,
+    BorrowerUnderage,
+    ChangeNotPending,
+    IdNumberAlreadyRegistered,
+    NothingToChange,
+)
+from microcredit.parties.models import BankAccount, Borrower, ProfileChange
+from microcredit.parties.service import organisation, scope
+from microcredit.platform.actor import Actor, RequestMeta
+from microcredit.platform.crypto import mask_card, mask_id_number, mask_phone
+from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
+from microcredit.platform.validators import (
+    InvalidIdentifier,
+    ResidentId,
+    validate_bank_card,
+    validate_id_number,
+)
+
+if TYPE_CHECKING:
+    from microcredit.context import AppContext
+    from microcredit.identity.models import User
+
+ID_CONTEXT = "borrowers.id_number"
+CARD_CONTEXT = "bank_accounts.card_number"
+CREDIT_FIELDS = ("customer_type", "occupation", "employer", "monthly_income", "total_assets",
+                 "total_liabilities")
+CONTACT_FIELDS = ("email", "province", "city", "address")
+MONEY_FIELDS = ("monthly_income", "total_assets", "total_liabilities")
+BORROWER_SORTS = {"name": Borrower.real_name, "created_at": Borrower.created_at,
+                  "customer_type": Borrower.customer_type}
+MIN_AGE = 18
+
+
+def parse_id_number(ctx: AppContext, value: str, *, on: Any, field: str = "id_number") -> ResidentId:
+    """Validate an ID number; a failure names the part that is wrong."""
+    try:
+        return validate_id_number(value, on=on)
+    except InvalidIdentifier as exc:
+        raise ID_NUMBER_ERRORS[exc.code](field=field) from None
+
+
+@dataclass(frozen=True)
+class NewBorrower:
+    """What registration needs to know about a person."""
+
+    real_name: str
+    id_number: str
+    phone: str
+    customer_type: str = "consumer"
+    occupation: str | None = None
+    employer: str | None = None
+    email: str | None = None
+    province: str | None = None
+    city: str | None = None
+    address: str | None = None
+    monthly_income: Decimal | None = None
+    total_assets: Decimal | None = None
+    total_liabilities: Decimal | None = None
+
+
+def _create(session: Session, ctx: AppContext, *, institution_id: int, data: NewBorrower, user: User,
+            channel: str, branch_id: int | None, registered_by: int | None, resident: ResidentId) -> Borrower:
+    now = ctx.clock.now()
+    borrower = Borrower(
+        user_id=user.id, institution_id=institution_id, branch_id=branch_id, real_name=data.real_name,
+        id_number_ciphertext=ctx.cipher.encrypt(resident.number, context=ID_CONTEXT),
+        id_number_index=ctx.blind_index(resident.number, domain="id_number"),
+        id_number_masked=mask_id_number(resident.number, ctx.settings.security.mask_id_number),
+        phone_masked=mask_phone(data.phone), gender="male" if resident.male else "female",
+        birth_year=resident.birth_date.year, customer_type=data.customer_type, occupation=data.occupation,
+        employer=data.employer, email=data.email, province=data.province, city=data.city,
+        address=data.address, monthly_income=data.monthly_income, total_assets=data.total_assets,
+        total_liabilities=data.total_liabilities, channel=channel, registered_by_user_id=registered_by,
+        created_at=now, updated_at=now,
+    )
+    session.add(borrower)
+    session.flush()
+    return borrower
+
+
+def _check_identity(session: Session, ctx: AppContext, *, institution_id: int, id_number: str) -> ResidentId:
+    today = organisation.business_date(session=session, institution_id=institution_id)
+    resident = parse_id_number(ctx, id_number, on=today)
+    if resident.age_on(today) < MIN_AGE:
+        raise BorrowerUnderage(field="id_number", params={"min_age": MIN_AGE})
+    idx = ctx.blind_index(resident.number, domain="id_number")
+    if repo.borrower_by_id_index(session, institution_id=institution_id, id_index=idx) is not None:
+        raise IdNumberAlreadyRegistered(field="id_number")
+    return resident
+
+
+def register_online(*, session: Session, ctx: AppContext, institution_id: int, data: NewBorrower,
+                    password: str, sms_code: str | None, oauth_ticket: str | None,
+                    meta: RequestMeta) -> tuple[Borrower, identity.sessions.IssuedSession]:
+    """Self-registration: SMS-verified phone, validated unique ID number, password; signed in at once."""
+    phone_idx = identity.accounts.phone_index(ctx, data.phone)
+    proven = None
+    if oauth_ticket:
+        proven = identity.oauth.proven_phone_index(session=session, ctx=ctx, ticket=oauth_ticket)
+    if proven != phone_idx:
+        identity.smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_idx, purpose="register",
+                                      code=sms_code or "")
+    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
+    user = identity.accounts.create_user(
+        session=session, ctx=ctx, institution_id=institution_id, kind="borrower", phone=data.phone,
+        display_name=data.real_name, password=password, role_codes=("borrower",),
+        context_words=(resident.number, resident.number[-6:]))
+    borrower = _create(session, ctx, institution_id=institution_id, data=data, user=user, channel="online",
+                       branch_id=None, registered_by=None, resident=resident)
+    actor = Actor.anonymous(meta, institution_id).as_user(user.id, "borrower", institution_id)
+    audit.record(session=session, clock=ctx.clock, actor=actor, action="borrower.registered",
+                 entity_type="borrower", entity_id=borrower.id,
+                 after={"channel": "online", "id_number": borrower.id_number_masked,
+                        "phone": borrower.phone_masked})
+    if oauth_ticket:
+        identity.oauth.link_new_user(session=session, ctx=ctx, ticket=oauth_ticket, user=user, meta=meta)
+    issued = identity.sessions.start_session(session=session, ctx=ctx, user=user, method="registration",
+                                             meta=meta)
+    return borrower, issued
+
+
+def register_offline(*, session: Session, ctx: AppContext, principal: Principal, data: NewBorrower,
+                     branch_id: int | None) -> Borrower:
+    """A loan officer registers a walk-in borrower at the branch (identity checked in person).
+
+    The borrower gets an account without a password and signs in later with an
+    SMS code; they are told so by SMS.
+    """
+    institution_id = principal.institution_id
+    branch = branch_id if branch_id is not None else principal.branch_id
+    organisation.branch_in_institution(session=session, institution_id=institution_id, branch_id=branch)
+    if branch is not None:
+        scope.ensure_visible(principal, institution_id=institution_id, branch_id=branch)
+    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
+    user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=institution_id,
+                                         kind="borrower", phone=data.phone, display_name=data.real_name,
+                                         password=None, role_codes=("borrower",))
+    borrower = _create(session, ctx, institution_id=institution_id, data=data, user=user, channel="branch",
+                       branch_id=branch, registered_by=principal.user_id, resident=resident)
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.registered",
+                 entity_type="borrower", entity_id=borrower.id,
+                 after={"channel": "branch", "branch_id": branch, "id_number": borrower.id_number_masked,
+                        "phone": borrower.phone_masked})
+    return borrower
+
+
+def _visible(principal: Principal, borrower: Borrower) -> None:
+    scope.ensure_visible(principal, institution_id=borrower.institution_id, branch_id=borrower.branch_id,
+                         owner_user_id=borrower.user_id)
+
+
+def get_borrower(*, session: Session, principal: Principal, borrower_id: int) -> Borrower:
+    """A borrower the caller may see."""
+    borrower = session.get(Borrower, borrower_id)
+    if borrower is None:
+        raise NotFound()
+    _visible(principal, borrower)
+    return borrower
+
+
+def own_profile(*, session: Session, principal: Principal) -> Borrower:
+    """The caller's own borrower profile."""
+    borrower = repo.borrower_by_user(session, principal.user_id)
+    if borrower is None:
+        raise NotFound()
+    return borrower
+
+
+def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal, page: PageRequest,
+                     q: str | None = None, customer_type: str | None = None, channel: str | None = None,
+                     branch_id: int | None = None, export: bool = False) -> PageResult[Borrower] | list[Borrower]:
+    """Borrowers in scope, searched by name, full ID number, ID tail, or phone.
+
+    A full ID number or phone is looked up by its blind index (exact match);
+    a shorter run of characters matches the end of the masked ID number.
+    """
+    f = scope.filters(principal)
+    stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id)
+    term = (q or "").strip()
+    kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id}
+    if term:
+        compact = term.replace(" ", "").upper()
+        if len(compact) == 18 and compact[:17].isdigit():
+            kwargs["id_index"] = ctx.blind_index(compact, domain="id_number")
+        elif len(compact) == 11 and compact.isdigit():
+            user_ids = identity.accounts.user_ids_by_phone(session=session, ctx=ctx, phone=compact,
+                                                           kind="borrower")
+            kwargs["user_ids"] = user_ids
+        elif len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
+            kwargs["id_tail"] = compact
+        else:
+            kwargs["name"] = term
+    stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [Borrower.id.desc()])
+    if export:
+        return all_rows(session, stmt)
+    return paginate(session, stmt, page)
+
+
+def reveal(*, session: Session, ctx: AppContext, principal: Principal, borrower_id: int) -> dict[str, Any]:
+    """The full ID number, phone and card numbers — audited as a sensitive view."""
+    borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
+    user = identity.accounts.get_user(session=session, user_id=borrower.user_id)
+    cards = repo.bank_accounts_of(session, borrower.id)
+    result = {
+        "id_number": ctx.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT),
+        "phone": identity.accounts.phone_of(ctx, user),
+        "bank_cards": [{"id": c.id, "card_number": ctx.cipher.decrypt(c.card_ciphertext, context=CARD_CONTEXT)}
+                       for c in cards],
+    }
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.sensitive_viewed",
+                 entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
+                 after={"fields": ["id_number", "phone", "bank_cards"]})
+    return result
+
+
+def age_of(*, ctx: AppContext, borrower: Borrower, on: Any) -> int:
+    """The borrower's age in completed years on `on` (decrypts the ID number)."""
+    number = ctx.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT)
+    return validate_id_number(number).age_on(on)
+
+
+def _normalise(field: str, value: Any) -> Any:
+    if field in MONEY_FIELDS and value is not None:
+        amount = Decimal(str(value))
+        if amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValidationFailed([FieldProblem(field, "invalid_amount", "a non-negative amount in yuan, "
+                                                 "at most 2 decimals", "请输入不小于0、最多两位小数的金额")])
+        return amount.quantize(Decimal("0.01"))
+    return value
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _apply(borrower: Borrower, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    before, after = {}, {}
+    for field, value in values.items():
+        current = getattr(borrower, field)
+        if current != value:
+            before[field], after[field] = current, value
+            setattr(borrower, field, value)
+    return before, after
+
+
+def update_own_profile(*, session: Session, ctx: AppContext, principal: Principal,
+                       values: dict[str, Any]) -> tuple[Borrower, ProfileChange | None]:
+    """A borrower edits their profile: contact fields apply now, credit fields wait for review."""
+    borrower = own_profile(session=session, principal=principal)
+    values = {k: _normalise(k, v) for k, v in values.items() if k in CREDIT_FIELDS + CONTACT_FIELDS}
+    contact = {k: v for k, v in values.items() if k in CONTACT_FIELDS}
+    credit = {k: v for k, v in values.items() if k in CREDIT_FIELDS and getattr(borrower, k) != v}
+    before, after = _apply(borrower, contact)
+    change = None
+    if credit:
+        previous = repo.pending_change_of(session, borrower.id)
+        if previous is not None:
+            previous.status = "superseded"
+        change = ProfileChange(
+            institution_id=borrower.institution_id, borrower_id=borrower.id, branch_id=borrower.branch_id,
+            changes={k: {"old": _as_text(getattr(borrower, k)), "new": _as_text(v)} for k, v in credit.items()},
+            status="pending", requested_by_user_id=principal.user_id, requested_at=ctx.clock.now(),
+        )
+        session.add(change)
+    if not after and change is None:
+        raise NothingToChange()
+    borrower.updated_at = ctx.clock.now()
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.profile_updated",
+                 entity_type="borrower", entity_id=borrower.id, before=before or None,
+                 after={**after, **({"pending_change": change.id} if change else {})})
+    return borrower, change
+
+
+def update_by_staff(*, session: Session, ctx: AppContext, principal: Principal, borrower_id: int,
+                    values: dict[str, Any], branch_id: int | None | bool = False) -> Borrower:
+    """Staff edit a borrower (applied at once, audited with before/after)."""
+    borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
+    values = {k: _normalise(k, v) for k, v in values.items()
+              if k in CREDIT_FIELDS + CONTACT_FIELDS + ("real_name",)}
+    before, after = _apply(borrower, values)
+    if branch_id is not False and branch_id != borrower.branch_id:
+        if principal.scope.rank < 2:
+            raise PermissionDenied("moving a borrower between branches needs institution scope")
+        organisation.branch_in_institution(session=session, institution_id=borrower.institution_id,
+                                           branch_id=branch_id if isinstance(branch_id, int) else None)
+        before["branch_id"], after["branch_id"] = borrower.branch_id, branch_id
+        borrower.branch_id = branch_id if isinstance(branch_id, int) else None
+    if not after:
+        raise NothingToChange()
+    borrower.updated_at = ctx.clock.now()
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.updated",
+                 entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
+                 before=before, after=after)
+    return borrower
+
+
+def list_changes(*, session: Session, principal: Principal, page: PageRequest,
+                 status: str | None = "pending") -> PageResult[ProfileChange]:
+    """Profile changes in scope, pending first."""
+    f = scope.filters(principal)
+    stmt = repo.changes_query(institution_id=f.institution_id, branch_id=f.branch_id, status=status)
+    return paginate(session, order_by(stmt, page.sort, {"requested_at": ProfileChange.requested_at},
+                                      [ProfileChange.id.desc()]), page)
+
+
+def changes_of(*, session: Session, borrower_id: int) -> list[ProfileChange]:
+    """A borrower's recent changes (caller checked visibility)."""
+    return repo.changes_of(session, borrower_id)
+
+
+def pending_change(*, session: Session, borrower_id: int) -> ProfileChange | None:
+    """The change waiting for review, if any."""
+    return repo.pending_change_of(session, borrower_id)
+
+
+def review_change(*, session: Session, ctx: AppContext, principal: Principal, change_id: int, approve: bool,
+                  reason: str | None) -> ProfileChange:
+    """Approve (apply) or reject (with a reason) a pending change."""
+    change = session.get(ProfileChange, change_id)
+    if change is None:
+        raise NotFound()
+    scope.ensure_visible(principal, institution_id=change.institution_id, branch_id=change.branch_id)
+    if change.status != "pending":
+        raise ChangeNotPending()
+    if not approve and not (reason and reason.strip()):
+        raise ValidationFailed([FieldProblem("reason", "reason_required", "give a reason for the rejection",
+                                             "驳回时请填写原因")])
+    if change.requested_by_user_id == principal.user_id:
+        raise PermissionDenied("you cannot review your own change")
+    borrower = session.get(Borrower, change.borrower_id)
+    assert borrower is not None
+    if approve:
+        values = {k: _normalise(k, v["new"]) for k, v in change.changes.items()}
+        _apply(borrower, values)
+        borrower.updated_at = ctx.clock.now()
+    change.status = "approved" if approve else "rejected"
+    change.reviewed_by_user_id = principal.user_id
+    change.reviewed_at = ctx.clock.now()
+    change.review_reason = reason
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor,
+                 action="profile_change.approved" if approve else "profile_change.rejected",
+                 entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
+                 before={k: v["old"] for k, v in change.changes.items()},
+                 after={**({k: v["new"] for k, v in change.changes.items()} if approve else {}),
+                        "change_id": change.id, "reason": reason})
+    return change
+
+
+def add_bank_card(*, session: Session, ctx: AppContext, principal: Principal, borrower: Borrower, bank_name: str,
+                  card_number: str, primary: bool) -> BankAccount:
+    """Add a bank card (encrypted; unique per borrower by blind index)."""
+    try:
+        digits, luhn_ok = validate_bank_card(card_number)
+    except InvalidIdentifier:
+        raise BankCardInvalid(field="card_number") from None
+    idx = ctx.blind_index(digits, domain="bank_card")
+    if any(c.card_index == idx for c in repo.bank_accounts_of(session, borrower.id)):
+        raise Conflict("this card is already on the profile", field="card_number")
+    cards = repo.bank_accounts_of(session, borrower.id)
+    if primary or not cards:
+        for c in cards:
+            c.is_primary = False
+    account = BankAccount(borrower_id=borrower.id, bank_name=bank_name,
+                          card_ciphertext=ctx.cipher.encrypt(digits, context=CARD_CONTEXT), card_index=idx,
+                          card_masked=mask_card(digits, ctx.settings.security.mask_card), luhn_valid=luhn_ok,
+                          is_primary=primary or not cards, created_at=ctx.clock.now())
+    session.add(account)
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.bank_card_added",
+                 entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
+                 after={"card": account.card_masked, "bank": bank_name, "luhn_valid": luhn_ok})
+    return account
+
+
+def bank_cards(*, session: Session, borrower_id: int) -> list[BankAccount]:
+    """A borrower's cards."""
+    return repo.bank_accounts_of(session, borrower_id)
+
+
+def notify_offline_registration(*, session: Session, ctx: AppContext, borrower: Borrower, phone: str,
+                                language: str, signature: str) -> None:
+    """Tell a walk-in borrower by SMS that they can sign in with an SMS code."""
+    notifications.enqueue_sms(session=session, cipher=ctx.cipher, clock=ctx.clock, phone=phone,
+                              template="registered_at_branch", params={"signature": signature,
+                                                                       "name": borrower.real_name},
+                              language=language)

@@ -1,0 +1,186 @@
+"""Institutions, branches and the business date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.errors import NotFound, PermissionDenied
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.parties import repository as repo
+from microcredit.parties.errors import BusinessDateLocked, CodeTaken, NothingToChange
+from microcredit.parties.models import Branch, Institution
+from microcredit.parties.service import scope
+from microcredit.platform.actor import Actor
+from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+
+if TYPE_CHECKING:
+    from microcredit.context import AppContext
+
+INSTITUTION_SORTS = {"code": Institution.code, "name": Institution.name, "created_at": Institution.created_at}
+BRANCH_SORTS = {"code": Branch.code, "name": Branch.name, "created_at": Branch.created_at}
+
+
+def _changes(obj: Any, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    before, after = {}, {}
+    for key, value in values.items():
+        if value is not None and getattr(obj, key) != value:
+            before[key], after[key] = getattr(obj, key), value
+            setattr(obj, key, value)
+    return before, after
+
+
+# --- institutions -----------------------------------------------------------
+
+def create_institution(*, session: Session, ctx: AppContext, actor: Actor, code: str, name: str,
+                       business_date: date, name_en: str | None = None, kind: str = "small_loan_company",
+                       timezone: str = "Asia/Shanghai", contact_phone: str | None = None,
+                       address: str | None = None, platform: bool = False) -> Institution:
+    """A new institution with the default roles."""
+    if repo.institution_by_code(session, code) is not None:
+        raise CodeTaken(field="code")
+    inst = Institution(code=code, name=name, name_en=name_en, kind=kind, timezone=timezone, currency="CNY",
+                       business_date=business_date, contact_phone=contact_phone, address=address,
+                       status="active", created_at=ctx.clock.now())
+    session.add(inst)
+    session.flush()
+    identity.roles.seed_default_roles(session=session, institution_id=inst.id, platform=platform)
+    audit.record(session=session, clock=ctx.clock, actor=actor, action="institution.created",
+                 entity_type="institution", entity_id=inst.id, institution_id=inst.id,
+                 after={"code": code, "name": name, "business_date": business_date})
+    return inst
+
+
+def get_institution(*, session: Session, principal: Principal, institution_id: int) -> Institution:
+    """An institution the caller may see."""
+    inst = session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound()
+    scope.ensure_visible(principal, institution_id=inst.id)
+    return inst
+
+
+def institution_by_code(*, session: Session, code: str) -> Institution:
+    """An active institution by code (public: sign-in and registration name one)."""
+    inst = repo.institution_by_code(session, code)
+    if inst is None or inst.status != "active":
+        raise NotFound(field="institution")
+    return inst
+
+
+def institution(*, session: Session, institution_id: int) -> Institution:
+    """An institution by id (for internal use after scoping)."""
+    inst = session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound()
+    return inst
+
+
+def list_institutions(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Institution]:
+    """Institutions in the caller's scope."""
+    f = scope.filters(principal)
+    stmt = repo.institutions_query()
+    if f.institution_id is not None:
+        stmt = stmt.where(Institution.id == f.institution_id)
+    return paginate(session, order_by(stmt, page.sort, INSTITUTION_SORTS, [Institution.id]), page)
+
+
+def update_institution(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,
+                       **values: Any) -> Institution:
+    """Change an institution's name, contact, address or status."""
+    inst = get_institution(session=session, principal=principal, institution_id=institution_id)
+    before, after = _changes(inst, values)
+    if not after:
+        raise NothingToChange()
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="institution.updated",
+                 entity_type="institution", entity_id=inst.id, institution_id=inst.id,
+                 before=before, after=after)
+    return inst
+
+
+def business_date(*, session: Session, institution_id: int) -> date:
+    """The date close of business has reached for the institution."""
+    return institution(session=session, institution_id=institution_id).business_date
+
+
+def set_business_date(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,
+                      new_date: date) -> Institution:
+    """Move the business date by hand: demo and test installations only."""
+    if not ctx.settings.allows_business_date_override:
+        raise BusinessDateLocked()
+    inst = get_institution(session=session, principal=principal, institution_id=institution_id)
+    before = inst.business_date
+    inst.business_date = new_date
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="business_date.set",
+                 entity_type="institution", entity_id=inst.id, institution_id=inst.id,
+                 before={"business_date": before}, after={"business_date": new_date})
+    return inst
+
+
+# --- branches ---------------------------------------------------------------
+
+def create_branch(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int | None,
+                  code: str, name: str, region_code: str | None = None, address: str | None = None) -> Branch:
+    """A new branch in the caller's institution (or any, for the platform)."""
+    inst_id = scope.institution_for_write(principal, institution_id)
+    institution(session=session, institution_id=inst_id)
+    if repo.branch_by_code(session, institution_id=inst_id, code=code) is not None:
+        raise CodeTaken(field="code")
+    branch = Branch(institution_id=inst_id, code=code, name=name, region_code=region_code, address=address,
+                    status="active", created_at=ctx.clock.now())
+    session.add(branch)
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="branch.created",
+                 entity_type="branch", entity_id=branch.id, institution_id=inst_id,
+                 after={"code": code, "name": name, "region_code": region_code})
+    return branch
+
+
+def get_branch(*, session: Session, principal: Principal, branch_id: int) -> Branch:
+    """A branch the caller may see."""
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound()
+    scope.ensure_visible(principal, institution_id=branch.institution_id, branch_id=branch.id)
+    return branch
+
+
+def branch_in_institution(*, session: Session, institution_id: int, branch_id: int | None) -> Branch | None:
+    """A branch of the institution, or a field error naming `branch_id`."""
+    if branch_id is None:
+        return None
+    branch = session.get(Branch, branch_id)
+    if branch is None or branch.institution_id != institution_id or branch.status != "active":
+        raise NotFound(field="branch_id")
+    return branch
+
+
+def list_branches(*, session: Session, principal: Principal, page: PageRequest, q: str | None = None,
+                  institution_id: int | None = None) -> PageResult[Branch]:
+    """Branches in the caller's scope."""
+    f = scope.filters(principal)
+    inst = f.institution_id if f.institution_id is not None else institution_id
+    stmt = repo.branches_query(institution_id=inst, branch_id=f.branch_id, q=q)
+    return paginate(session, order_by(stmt, page.sort, BRANCH_SORTS, [Branch.id]), page)
+
+
+def update_branch(*, session: Session, ctx: AppContext, principal: Principal, branch_id: int,
+                  **values: Any) -> Branch:
+    """Change a branch's name, region, address or status."""
+    branch = get_branch(session=session, principal=principal, branch_id=branch_id)
+    if principal.scope.rank < 2:  # branch-scoped staff may not edit the organisation
+        raise PermissionDenied()
+    before, after = _changes(branch, values)
+    if not after:
+        raise NothingToChange()
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="branch.updated",
+                 entity_type="branch", entity_id=branch.id, institution_id=branch.institution_id,
+                 before=before, after=after)
+    return branch

@@ -1,0 +1,1 @@
+"""Cross-cutting mechanisms every domain uses: crypto, rate limits, idempotency, key-value."""

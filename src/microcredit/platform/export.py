@@ -1,0 +1,57 @@
+"""Exports of lists to Excel (.xlsx) with openpyxl: the filtered rows, localised headers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: its key in the row and its headers."""
+
+    key: str
+    zh: str
+    en: str
+    money: bool = False
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
+    if isinstance(value, Decimal | date | int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def to_xlsx(*, title: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]], language: str) -> bytes:
+    """An .xlsx workbook of `rows` with headers in `language`."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title[:31]
+    zh = language.lower().startswith("zh")
+    ws.append([c.zh if zh else c.en for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_cell(row.get(c.key)) for c in columns])
+    for i, c in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(12, len(c.zh if zh else c.en) * 2)
+        if c.money:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = "#,##0.00"
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
