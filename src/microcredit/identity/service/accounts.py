@@ -58,14 +58,10 @@ def create_user(*, session: Session, ctx: AppContext, institution_id: int, kind:
                 display_name: str, password: str | None, branch_id: int | None = None,
                 role_codes: tuple[str, ...] = (), context_words: tuple[str, ...] = ()) -> User:
     """Create a user; the phone must be free within the institution and kind."""
-    idx = phone_index(ctx, phone)
-    if repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx) is not None:
-        raise PhoneAlreadyRegistered(field="phone")
+    idx = ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id, kind=kind, phone=phone)
     pw_hash = None
     if password is not None:
-        check_policy(password, min_length=ctx.settings.security.password_min_length,
-                     max_length=ctx.settings.security.password_max_length,
-                     context=(phone, *context_words))
+        check_new_password(ctx=ctx, password=password, context=(phone, *context_words))
         pw_hash = ctx.hasher.hash(password)
     now = ctx.clock.now()
     user = User(institution_id=institution_id, kind=kind, branch_id=branch_id, display_name=display_name,
@@ -77,6 +73,20 @@ def create_user(*, session: Session, ctx: AppContext, institution_id: int, kind:
     if role_codes:
         assign_roles(session=session, user=user, role_codes=role_codes)
     return user
+
+
+def ensure_phone_free(*, session: Session, ctx: AppContext, institution_id: int, kind: str, phone: str) -> str:
+    """Refuse a phone another user of the institution and kind has; returns its blind index."""
+    idx = phone_index(ctx, phone)
+    if repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx) is not None:
+        raise PhoneAlreadyRegistered(field="phone")
+    return idx
+
+
+def check_new_password(*, ctx: AppContext, password: str, context: tuple[str, ...] = ()) -> None:
+    """Apply the password policy (length, common passwords, own identifiers)."""
+    check_policy(password, min_length=ctx.settings.security.password_min_length,
+                 max_length=ctx.settings.security.password_max_length, context=context)
 
 
 def get_user(*, session: Session, user_id: int) -> User:
@@ -150,8 +160,7 @@ def change_password(*, session: Session, ctx: AppContext, principal: Principal, 
             raise ReauthenticationRequired(field="current_password")
     else:
         sessions.require_recent_auth(ctx=ctx, principal=principal)
-    check_policy(new_password, min_length=ctx.settings.security.password_min_length,
-                 max_length=ctx.settings.security.password_max_length, context=(phone_of(ctx, user),))
+    check_new_password(ctx=ctx, password=new_password, context=(phone_of(ctx, user),))
     user.password_hash = ctx.hasher.hash(new_password)
     user.password_changed_at = ctx.clock.now()
     sessions.revoke_all(session=session, ctx=ctx, user_id=user.id, reason="password_changed")
@@ -170,8 +179,7 @@ def reset_password_with_sms(*, session: Session, ctx: AppContext, institution_id
     user = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx)
     if user is None:  # a code can only have been sent to a registered phone
         raise InvalidCredentials(field="phone")
-    check_policy(new_password, min_length=ctx.settings.security.password_min_length,
-                 max_length=ctx.settings.security.password_max_length, context=(phone,))
+    check_new_password(ctx=ctx, password=new_password, context=(phone,))
     user.password_hash = ctx.hasher.hash(new_password)
     user.password_changed_at = ctx.clock.now()
     was_locked = login.clear_throttle(session=session, ctx=ctx, institution_id=institution_id, kind=kind,

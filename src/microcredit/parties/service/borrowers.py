@@ -87,8 +87,9 @@ class NewBorrower:
     total_liabilities: Decimal | None = None
 
 
-def _create(session: Session, ctx: AppContext, *, institution_id: int, data: NewBorrower, user: User,
+def create_profile(session: Session, ctx: AppContext, *, institution_id: int, data: NewBorrower, user: User,
             channel: str, branch_id: int | None, registered_by: int | None, resident: ResidentId) -> Borrower:
+    """Write the profile of a validated person for an existing user (registration's last step)."""
     now = ctx.clock.now()
     borrower = Borrower(
         user_id=user.id, institution_id=institution_id, branch_id=branch_id, real_name=data.real_name,
@@ -122,6 +123,12 @@ def register_online(*, session: Session, ctx: AppContext, institution_id: int, d
                     password: str, sms_code: str | None, oauth_ticket: str | None,
                     meta: RequestMeta) -> tuple[Borrower, identity.sessions.IssuedSession]:
     """Self-registration: SMS-verified phone, validated unique ID number, password; signed in at once."""
+    # Everything that can be checked without the code first, so a typo does not burn the code.
+    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
+    identity.accounts.check_new_password(ctx=ctx, password=password,
+                                         context=(data.phone, resident.number, resident.number[-6:]))
+    identity.accounts.ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id,
+                                        kind="borrower", phone=data.phone)
     phone_idx = identity.accounts.phone_index(ctx, data.phone)
     proven = None
     if oauth_ticket:
@@ -129,12 +136,11 @@ def register_online(*, session: Session, ctx: AppContext, institution_id: int, d
     if proven != phone_idx:
         identity.smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_idx, purpose="register",
                                       code=sms_code or "")
-    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
     user = identity.accounts.create_user(
         session=session, ctx=ctx, institution_id=institution_id, kind="borrower", phone=data.phone,
         display_name=data.real_name, password=password, role_codes=("borrower",),
         context_words=(resident.number, resident.number[-6:]))
-    borrower = _create(session, ctx, institution_id=institution_id, data=data, user=user, channel="online",
+    borrower = create_profile(session, ctx, institution_id=institution_id, data=data, user=user, channel="online",
                        branch_id=None, registered_by=None, resident=resident)
     actor = Actor.anonymous(meta, institution_id).as_user(user.id, "borrower", institution_id)
     audit.record(session=session, clock=ctx.clock, actor=actor, action="borrower.registered",
@@ -164,7 +170,7 @@ def register_offline(*, session: Session, ctx: AppContext, principal: Principal,
     user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=institution_id,
                                          kind="borrower", phone=data.phone, display_name=data.real_name,
                                          password=None, role_codes=("borrower",))
-    borrower = _create(session, ctx, institution_id=institution_id, data=data, user=user, channel="branch",
+    borrower = create_profile(session, ctx, institution_id=institution_id, data=data, user=user, channel="branch",
                        branch_id=branch, registered_by=principal.user_id, resident=resident)
     audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.registered",
                  entity_type="borrower", entity_id=borrower.id,

@@ -110,14 +110,22 @@ def business_date(*, session: Session, institution_id: int) -> date:
 
 def set_business_date(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,
                       new_date: date) -> Institution:
-    """Move the business date by hand: demo and test installations only."""
+    """Move the business date by hand (an administrator): demo and test installations only."""
+    get_institution(session=session, principal=principal, institution_id=institution_id)
+    return set_business_date_as(session=session, ctx=ctx, actor=principal.actor, institution_id=institution_id,
+                                new_date=new_date)
+
+
+def set_business_date_as(*, session: Session, ctx: AppContext, actor: Actor, institution_id: int,
+                         new_date: date) -> Institution:
+    """Move the business date by hand as `actor` (demo and test only; COB moves it in production)."""
     if not ctx.settings.allows_business_date_override:
         raise BusinessDateLocked()
-    inst = get_institution(session=session, principal=principal, institution_id=institution_id)
+    inst = institution(session=session, institution_id=institution_id)
     before = inst.business_date
     inst.business_date = new_date
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="business_date.set",
+    audit.record(session=session, clock=ctx.clock, actor=actor, action="business_date.set",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  before={"business_date": before}, after={"business_date": new_date})
     return inst

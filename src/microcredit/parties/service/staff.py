@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.errors import NotFound, PermissionDenied
 from microcredit.identity import service as identity
-from microcredit.identity.models import User
 from microcredit.identity.principal import Principal
 from microcredit.parties import repository as repo
 from microcredit.parties.errors import CodeTaken, NothingToChange
 from microcredit.parties.models import StaffMember
 from microcredit.parties.service import organisation, scope
+from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 
 if TYPE_CHECKING:
     from microcredit.context import AppContext
+    from microcredit.identity.models import User
 
 STAFF_SORTS = {"name": StaffMember.name, "employee_number": StaffMember.employee_number,
                "created_at": StaffMember.created_at}
@@ -60,15 +61,27 @@ def create_staff(*, session: Session, ctx: AppContext, principal: Principal, ins
     user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst_id, kind="staff",
                                          phone=phone, display_name=name, password=None, branch_id=branch_id,
                                          role_codes=roles)
-    staff = StaffMember(user_id=user.id, institution_id=inst_id, name=name, employee_number=employee_number,
-                        position=position, email=email, created_at=ctx.clock.now())
+    staff = add_staff_record(session=session, ctx=ctx, actor=principal.actor, user=user, name=name,
+                             employee_number=employee_number, position=position, email=email)
+    return _view(session, ctx, staff, user)
+
+
+def add_staff_record(*, session: Session, ctx: AppContext, actor: Actor, user: User, name: str,
+                     employee_number: str, position: str | None = None, email: str | None = None) -> StaffMember:
+    """The staff record of an existing staff user (audited)."""
+    if repo.staff_by_employee_number(session, institution_id=user.institution_id, number=employee_number):
+        raise CodeTaken(field="employee_number")
+    staff = StaffMember(user_id=user.id, institution_id=user.institution_id, name=name,
+                        employee_number=employee_number, position=position, email=email,
+                        created_at=ctx.clock.now())
     session.add(staff)
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="staff.created",
-                 entity_type="staff", entity_id=staff.id, institution_id=inst_id,
-                 after={"name": name, "employee_number": employee_number, "branch_id": branch_id,
-                        "roles": list(roles), "position": position})
-    return _view(session, ctx, staff, user)
+    roles = identity.roles.role_codes_of_users(session=session, user_ids=[user.id])[user.id]
+    audit.record(session=session, clock=ctx.clock, actor=actor, action="staff.created", entity_type="staff",
+                 entity_id=staff.id, institution_id=user.institution_id,
+                 after={"name": name, "employee_number": employee_number, "branch_id": user.branch_id,
+                        "roles": roles, "position": position})
+    return staff
 
 
 def get_staff(*, session: Session, ctx: AppContext, principal: Principal, staff_id: int) -> StaffView:

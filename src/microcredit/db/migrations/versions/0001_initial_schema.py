@@ -1,8 +1,8 @@
-"""initial schema: identity, parties, audit, outbox, platform
+"""initial schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:04:07.284584
+Create Date: 2026-11-25 12:18:16.159012
 """
 
 from __future__ import annotations
@@ -157,10 +157,17 @@ def upgrade() -> None:
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roles_institution_id'), ['institution_id'], unique=False)
 
+    op.create_table('role_permissions',
+    sa.Column('role_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('permission', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['role_id'], ['roles.id'], name=op.f('fk_role_permissions_role_id_roles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('role_id', 'permission', name=op.f('pk_role_permissions'))
+    )
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('institution_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('branch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('display_name', sa.String(length=100), nullable=False),
     sa.Column('phone_ciphertext', sa.Text(), nullable=False),
     sa.Column('phone_index', sa.String(length=64), nullable=False),
@@ -173,11 +180,13 @@ def upgrade() -> None:
     sa.Column('last_login_at', microcredit.db.types.UTCDateTime(), nullable=True),
     sa.Column('created_at', microcredit.db.types.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_users_branch_id_branches')),
     sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_users_institution_id_institutions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('institution_id', 'kind', 'phone_index', name=op.f('uq_users_institution_id_kind_phone_index'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_institution_id'), ['institution_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_phone_index'), ['phone_index'], unique=False)
 
@@ -279,6 +288,7 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=128), nullable=True),
     sa.Column('subject_name', sa.String(length=100), nullable=True),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('proven_phone_index', sa.String(length=64), nullable=True),
     sa.Column('completed_at', microcredit.db.types.UTCDateTime(), nullable=True),
     sa.Column('consumed_at', microcredit.db.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_oauth_flows_institution_id_institutions')),
@@ -319,24 +329,16 @@ def upgrade() -> None:
     with op.batch_alter_table('pending_logins', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pending_logins_user_id'), ['user_id'], unique=False)
 
-    op.create_table('role_permissions',
-    sa.Column('role_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('permission', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['role_id'], ['roles.id'], name=op.f('fk_role_permissions_role_id_roles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('role_id', 'permission', name=op.f('pk_role_permissions'))
-    )
     op.create_table('staff_members',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('institution_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('branch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('employee_number', sa.String(length=32), nullable=False),
     sa.Column('position', sa.String(length=100), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('created_at', microcredit.db.types.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_staff_members_branch_id_branches')),
     sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_staff_members_institution_id_institutions')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_staff_members_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_members')),
@@ -344,7 +346,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('user_id', name=op.f('uq_staff_members_user_id'))
     )
     with op.batch_alter_table('staff_members', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_staff_members_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_staff_members_institution_id'), ['institution_id'], unique=False)
 
     op.create_table('user_roles',
@@ -438,10 +439,8 @@ def downgrade() -> None:
     op.drop_table('user_roles')
     with op.batch_alter_table('staff_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_members_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_staff_members_branch_id'))
 
     op.drop_table('staff_members')
-    op.drop_table('role_permissions')
     with op.batch_alter_table('pending_logins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pending_logins_user_id'))
 
@@ -470,8 +469,10 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_phone_index'))
         batch_op.drop_index(batch_op.f('ix_users_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_users_branch_id'))
 
     op.drop_table('users')
+    op.drop_table('role_permissions')
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roles_institution_id'))
 

@@ -1,0 +1,276 @@
+"""The `microcredit` command.
+
+    microcredit serve [--host H] [--port P]     run the API and web app
+    microcredit migrate                         bring the database schema up to date
+    microcredit demo [--no-serve]               migrate, load demo data, print logins, serve
+    microcredit create-user ...                 create a staff account (bootstrap an administrator)
+    microcredit backup FILE / restore FILE      copy the database out / back in
+    microcredit audit verify [--anchor HASH]    recompute the audit hash chain
+    microcredit audit anchor                    print the chain's head to keep outside the database
+    microcredit keys new KID / keys rotate      make a field key / re-encrypt with the active key
+    microcredit business-date set DATE          move the business date (demo/test installations)
+    microcredit outbox dispatch                 deliver queued messages now
+
+Configuration comes from `MICROCREDIT_*` environment variables (see
+`microcredit.config`). Each command is one unit of work: it commits when it
+succeeds and changes nothing when it fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from microcredit.config import Settings
+from microcredit.context import AppContext, build_context
+from microcredit.errors import DomainError
+
+app = typer.Typer(help="microcredit: an open-source microcredit (小额信贷) system.", no_args_is_help=True,
+                  add_completion=False)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
+date_app = typer.Typer(help="The business date.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(date_app, name="business-date")
+app.add_typer(outbox_app, name="outbox")
+console = Console()
+
+
+def _context() -> AppContext:
+    settings = Settings()
+    settings.check_production()
+    return build_context(settings)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def _migrate(ctx: AppContext) -> str | None:
+    from microcredit.db.migrate import current_revision, upgrade
+
+    assert ctx.db.engine is not None
+    upgrade(ctx.db.engine)
+    return current_revision(ctx.db.engine)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic; same migrations on every database)."""
+    ctx = _context()
+    revision = _migrate(ctx)
+    console.print(f"database at revision [bold]{revision}[/bold] ({ctx.db.backend})")
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port")] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes")] = 1) -> None:
+    """Run the API (and the built web app) with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    settings.check_production()
+    if workers > 1:
+        uvicorn.run("microcredit.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=False, log_level="warning")
+        return
+    from microcredit.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="warning")
+
+
+@app.command()
+def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
+         host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Migrate the embedded database, load the demo data, print the logins, and serve."""
+    from microcredit.demo import DEMO_PASSWORD, seed
+
+    ctx = _context()
+    if ctx.settings.mode.value == "production":
+        _fail("refusing to load demo data in production mode")
+    _migrate(ctx)
+    with ctx.db.unit_of_work() as session:
+        logins = seed(session=session, ctx=ctx)
+    table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
+    for col in ("who", "role", "phone", "note"):
+        table.add_column(col)
+    for login in logins:
+        table.add_row(login.who, login.role, login.phone, login.note)
+    console.print(table)
+    url = f"http://{host}:{port}"
+    console.print(f"borrower app: {url}/   staff console: {url}/staff   API docs: {url}/api/docs")
+    console.print(f"simulated SMS messages: {url}/sms-inbox   (codes for SMS sign-in and registration)")
+    ctx.close()
+    if serve_after:
+        serve(host=host, port=port, workers=1)
+
+
+@app.command("create-user")
+def create_user(
+    phone: Annotated[str, typer.Option(help="Mobile number (sign-in name)")],
+    name: Annotated[str, typer.Option(help="Real name")],
+    employee_number: Annotated[str, typer.Option(help="Employee number")],
+    role: Annotated[list[str], typer.Option(help="Role code (repeatable), e.g. administrator")],
+    institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
+    position: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Create a staff account — the way to bootstrap the first administrator.
+
+    Without --password-stdin the account has no password and signs in with an
+    SMS code; with it, the operator sets their own password.
+    """
+    from microcredit.identity import service as identity
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+    from microcredit.platform.validators import validate_phone
+
+    ctx = _context()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        with ctx.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session,
+                                                            code=institution or ctx.settings.default_institution)
+            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="staff",
+                                                 phone=validate_phone(phone), display_name=name, password=password,
+                                                 role_codes=tuple(role))
+            staff = parties.staff.add_staff_record(session=session, ctx=ctx, actor=Actor.system(inst.id),
+                                                   user=user, name=name, employee_number=employee_number,
+                                                   position=position)
+    except (DomainError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"created staff {staff.id} (user {user.id}) in {inst.code} with roles {', '.join(role)}")
+
+
+@app.command()
+def backup(target: Annotated[Path, typer.Argument(help="Backup file to write")]) -> None:
+    """Copy the database to a file (SQLite online backup; pg_dump; mariadb-dump)."""
+    from microcredit.db.backup import BackupError
+    from microcredit.db.backup import backup as do_backup
+
+    settings = Settings()
+    try:
+        info = do_backup(settings.resolved_database_url, target)
+    except BackupError as exc:
+        _fail(str(exc))
+    console.print(f"wrote {info.path} ({info.backend}, {info.bytes} bytes)")
+
+
+@app.command()
+def restore(source: Annotated[Path, typer.Argument(help="Backup file to load")],
+            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False) -> None:
+    """Replace the database with a backup. Stop the service first."""
+    from microcredit.db.backup import BackupError
+    from microcredit.db.backup import restore as do_restore
+
+    settings = Settings()
+    if not yes:
+        typer.confirm(f"Replace the database at {settings.resolved_database_url} with {source}?", abort=True)
+    try:
+        info = do_restore(settings.resolved_database_url, source)
+    except BackupError as exc:
+        _fail(str(exc))
+    console.print(f"restored {info.path} into the {info.backend} database")
+
+
+@audit_app.command("verify")
+def audit_verify(anchor: Annotated[str | None, typer.Option(help="A head hash kept outside the database")] = None
+                 ) -> None:
+    """Recompute the hash chain; exit 1 and list the problems if anything was altered."""
+    from microcredit.audit import service as audit
+
+    ctx = _context()
+    with ctx.db.unit_of_work(write=False) as session:
+        result = audit.verify(session=session, anchor=anchor)
+    if result.ok:
+        console.print(f"[green]audit chain intact[/green]: {result.records} records, head {result.head_hash}")
+        return
+    console.print(f"[red]audit chain BROKEN[/red] ({result.records} records read)")
+    for problem in result.problems:
+        console.print(f"  - {problem}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Print the chain's head (sequence and hash) to keep outside the database."""
+    from microcredit.audit import service as audit
+
+    ctx = _context()
+    with ctx.db.unit_of_work(write=False) as session:
+        result = audit.verify(session=session)
+    console.print(f"{result.head_seq} {result.head_hash}")
+
+
+@keys_app.command("new")
+def keys_new(kid: Annotated[str, typer.Argument(help="Key id, e.g. 2026-11")]) -> None:
+    """Print a new random AES-256 key entry to append to MICROCREDIT_SECURITY__FIELD_KEYS."""
+    from microcredit.platform.crypto import new_key_spec
+
+    print(new_key_spec(kid))
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every encrypted column with the active key (old keys must still be in the keyring)."""
+    from microcredit.platform.keyrotation import rotate
+
+    ctx = _context()
+    with ctx.db.unit_of_work() as session:
+        counts = rotate(session=session, cipher=ctx.cipher)
+    for column, n in counts.items():
+        console.print(f"{column}: {n} values re-encrypted")
+    console.print(f"active key: {ctx.cipher.active_kid}")
+
+
+@date_app.command("set")
+def business_date_set(value: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+                      institution: Annotated[str | None, typer.Option()] = None) -> None:
+    """Set an institution's business date (refused in production)."""
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+
+    ctx = _context()
+    try:
+        new = date.fromisoformat(value)
+        with ctx.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session,
+                                                            code=institution or ctx.settings.default_institution)
+            parties.organisation.set_business_date_as(session=session, ctx=ctx, actor=Actor.system(inst.id),
+                                                      institution_id=inst.id, new_date=new)
+    except (DomainError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"business date of {inst.code} is now {new}")
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch() -> None:
+    """Deliver the queued messages now."""
+    from microcredit.integrations.sms import SimulatedSmsOperator
+    from microcredit.notifications import service as notifications
+
+    ctx = _context()
+    if not ctx.settings.sms_simulator:
+        _fail("no SMS channel is configured")
+    report = notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock,
+                                            sms=SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
+    console.print(f"delivered {report.delivered}, failed {report.failed}")
+
+
+def main() -> None:
+    """Entry point of the `microcredit` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Demo data: one institution with two branches, staff in every role, a few borrowers.
+
+Everything here is invented. ID numbers are generated with valid check
+characters for real region codes and birth dates; phone numbers are in the
+139 0000 xxxx range. The demo password and the administrator's TOTP secret are
+printed by `microcredit demo` and must never be used outside a demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from microcredit.clock import local_date
+from microcredit.context import AppContext
+from microcredit.identity import service as identity
+from microcredit.parties import service as parties
+from microcredit.parties.models import Branch
+from microcredit.parties.service.borrowers import NewBorrower
+from microcredit.platform.actor import Actor
+from microcredit.platform.validators import id_check_character
+
+INSTITUTION_CODE = "DEMO"
+DEMO_PASSWORD = "Demo-Pass-2026"
+# Base32 secret of the demo administrator's authenticator (printed by `demo`).
+DEMO_ADMIN_TOTP_SECRET = "MICROCREDITDEMOADMINTOTPSECRET22"
+
+
+def demo_id_number(region: str, born: date, sequence: int) -> str:
+    """A valid 18-digit ID number for invented people."""
+    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+    return first17 + id_check_character(first17)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A login to print."""
+
+    who: str
+    role: str
+    phone: str
+    note: str = ""
+
+
+STAFF = (
+    # name, employee no, phone, position, branch index (None: head office), roles
+    ("王敏", "E0001", "13900000001", "系统管理员", None, ("administrator",)),
+    ("李强", "E0002", "13900000002", "城关支行客户经理", 0, ("loan_officer",)),
+    ("赵丽", "E0003", "13900000003", "开发区支行客户经理", 1, ("loan_officer",)),
+    ("孙伟", "E0004", "13900000004", "风控专员", None, ("risk_officer",)),
+    ("周杰", "E0005", "13900000005", "初审员", 0, ("approver_l1",)),
+    ("吴芳", "E0006", "13900000006", "复审员", None, ("approver_l2",)),
+    ("郑涛", "E0007", "13900000007", "终审员", None, ("approver_l3",)),
+    ("钱进", "E0008", "13900000008", "催收员", 0, ("collector",)),
+    ("冯琳", "E0009", "13900000009", "财务", None, ("finance",)),
+    ("陈刚", "E0010", "13900000010", "城关支行行长", 0, ("branch_manager",)),
+    ("褚红", "E0011", "13900000011", "内审", None, ("auditor",)),
+)
+
+BORROWERS = (
+    # name, phone, region, birth, seq, branch index (None: online), type, occupation, income, with password
+    ("张三", "13900001001", "360102", date(1985, 3, 12), 11, 0, "sole_trader", "个体户（小吃店）", "9000.00", True),
+    ("李四", "13900001002", "360111", date(1990, 7, 1), 22, 0, "farmer", "种植户（蔬菜）", "4500.00", False),
+    ("王芳", "13900001003", "360121", date(1993, 11, 20), 24, 1, "consumer", "教师", "7200.00", True),
+    ("刘洋", "13900001004", "360103", date(1988, 5, 5), 35, 1, "small_business", "小微企业主（汽修）", "15000.00",
+     True),
+    ("陈静", "13900001005", "110105", date(1996, 2, 29), 46, None, "consumer", "护士", "8000.00", True),
+)
+
+
+def seed(*, session: Session, ctx: AppContext) -> list[DemoLogin]:
+    """Create the demo data unless it exists; return the logins to print."""
+    actor = Actor.system()
+    logins: list[DemoLogin] = []
+    try:
+        inst = parties.organisation.institution_by_code(session=session, code=INSTITUTION_CODE)
+        created = False
+    except Exception:  # not there yet
+        inst = parties.organisation.create_institution(
+            session=session, ctx=ctx, actor=actor, code=INSTITUTION_CODE, name="示范小额贷款有限公司",
+            name_en="Demo Microcredit Co., Ltd.", business_date=local_date(ctx.clock), platform=True,
+            contact_phone="0791-88880000", address="江西省南昌市东湖区示范路 1 号")
+        created = True
+    if created:
+        branches = []
+        for code, name, region in (("BR01", "城关支行", "360102"), ("BR02", "开发区支行", "360111")):
+            b = Branch(institution_id=inst.id, code=code, name=name, region_code=region, status="active",
+                       address=f"南昌市{name}", created_at=ctx.clock.now())
+            session.add(b)
+            branches.append(b)
+        session.flush()
+        for name, number, phone, position, branch_ix, roles in STAFF:
+            branch_id = branches[branch_ix].id if branch_ix is not None else None
+            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="staff",
+                                                 phone=phone, display_name=name, password=DEMO_PASSWORD,
+                                                 branch_id=branch_id, role_codes=roles)
+            parties.staff.add_staff_record(session=session, ctx=ctx, actor=actor, user=user, name=name,
+                                           employee_number=number, position=position)
+            if "administrator" in roles:
+                user.totp_secret_ciphertext = ctx.cipher.encrypt(DEMO_ADMIN_TOTP_SECRET, context="users.totp_secret")
+                user.totp_enabled = True
+        session.flush()
+        for name, phone, region, born, seq, branch_ix, ctype, occupation, income, with_pw in BORROWERS:
+            data = NewBorrower(real_name=name, id_number=demo_id_number(region, born, seq), phone=phone,
+                               customer_type=ctype, occupation=occupation, monthly_income=Decimal(income),
+                               province="江西省" if region.startswith("36") else "北京市", city="南昌市")
+            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id,
+                                                 kind="borrower", phone=phone, display_name=name,
+                                                 password=DEMO_PASSWORD if with_pw else None,
+                                                 role_codes=("borrower",))
+            resident = parties.borrowers.parse_id_number(ctx, data.id_number, on=inst.business_date)
+            parties.borrowers.create_profile(session, ctx, institution_id=inst.id, data=data, user=user,
+                                      channel="online" if branch_ix is None else "branch",
+                                      branch_id=branches[branch_ix].id if branch_ix is not None else None,
+                                      registered_by=None, resident=resident)
+        session.flush()
+    for name, _, phone, position, _, roles in STAFF:
+        note = f"TOTP secret {DEMO_ADMIN_TOTP_SECRET}" if "administrator" in roles else ""
+        logins.append(DemoLogin(f"{name}（{position}）", roles[0], phone, note))
+    for name, phone, *_rest, with_pw in BORROWERS:
+        logins.append(DemoLogin(name, "borrower", phone, "" if with_pw else "no password: sign in with an SMS code"))
+    return logins

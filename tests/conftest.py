@@ -1,0 +1,189 @@
+"""Shared fixtures: real databases built by the migrations, one rolled-back transaction per test.
+
+Integration tests take the `backend` fixture, parametrised over SQLite,
+PostgreSQL and MariaDB. The servers are the ones `scripts/services.sh` starts
+(`make test` does it); their URLs come from `MICROCREDIT_TEST_*_URL`. Under
+`make test` (`MICROCREDIT_TEST_REQUIRE_SERVICES=1`) a missing server is an
+error, never a skip; running pytest by hand without the servers skips those
+parameters with a message saying so.
+
+Each pytest-xdist worker gets its own databases (`mc_test_gw0` …) and Redis
+database number, migrated once; every test then runs inside a transaction on
+one connection that is rolled back at the end (commits inside become
+savepoints), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from microcredit.clock import FrozenClock
+from microcredit.config import Mode, Settings
+from microcredit.context import AppContext, build_context, connect_redis
+from microcredit.db.engine import Database, make_engine
+from microcredit.db.migrate import upgrade
+
+BACKENDS = ("sqlite", "postgresql", "mysql")
+ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL"}
+REQUIRE = os.environ.get("MICROCREDIT_TEST_REQUIRE_SERVICES") == "1"
+START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+def worker_id() -> str:
+    """The xdist worker name, or 'main'."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def service_url(backend: str) -> str | None:
+    """The server URL for `backend`, or None (skip or fail, as the run requires)."""
+    url = os.environ.get(ENV[backend])
+    if url:
+        return url
+    message = f"{ENV[backend]} is not set: start the servers with scripts/services.sh (make test does)"
+    if REQUIRE:
+        pytest.fail(message)
+    pytest.skip(message)
+    return None
+
+
+def _server_database(backend: str, admin_url: str, name: str) -> str:
+    """Create (afresh) a database for this worker on a server; return its URL."""
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if backend == "postgresql":
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\''))
+        else:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
+    """A new, empty database of `backend` for this worker."""
+    name = re.sub(r"\W", "_", f"mc_test_{worker_id()}{suffix}")
+    if backend == "sqlite":
+        path = tmp_dir / f"{name}.sqlite3"
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = service_url(backend)
+    assert admin is not None
+    return _server_database(backend, admin, name)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def migrated_engine(backend: str, tmp_dir: Path) -> Engine:
+    """One migrated database per backend and worker, created on first use."""
+    if backend not in _ENGINES:
+        engine = make_engine(fresh_database_url(backend, tmp_dir))
+        upgrade(engine)
+        _ENGINES[backend] = engine
+    return _ENGINES[backend]
+
+
+@pytest.fixture(scope="session")
+def worker_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary directory of this worker."""
+    return tmp_path_factory.mktemp(f"mc-{worker_id()}")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each integration test runs on SQLite, PostgreSQL and MariaDB."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, worker_tmp: Path) -> Iterator[Database]:
+    """A Database bound to one connection inside a transaction rolled back after the test."""
+    engine = migrated_engine(backend, worker_tmp)
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield Database(bind=conn)
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock standing at 2026-11-25 10:00 Shanghai time."""
+    return FrozenClock(START)
+
+
+def make_settings(tmp: Path, **overrides: Any) -> Settings:
+    """Settings for tests: test mode, quiet logs, no background dispatch."""
+    values: dict[str, Any] = {"mode": Mode.TEST, "data_dir": tmp, "log_level": "WARNING",
+                              "public_url": "http://testserver"}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(worker_tmp: Path) -> Settings:
+    """Test settings."""
+    return make_settings(worker_tmp)
+
+
+@pytest.fixture
+def ctx(settings: Settings, database: Database, clock: FrozenClock) -> Iterator[AppContext]:
+    """The app context on the test's database and frozen clock (database rate limits, no Redis)."""
+    context = build_context(settings, database=database, clock=clock)
+    yield context
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server, on this worker's own database number."""
+    url = os.environ.get("MICROCREDIT_TEST_REDIS_URL")
+    if not url:
+        message = "MICROCREDIT_TEST_REDIS_URL is not set: start the servers with scripts/services.sh"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    match = re.search(r"(\d+)$", worker_id())
+    number = 1 + (int(match.group(1)) if match else 0)
+    return make_url(url).set(database=str(number)).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    """A Redis client on an emptied database."""
+    client = connect_redis(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[Any]:
+    """A TestClient on the app built over the test's context."""
+    from fastapi.testclient import TestClient
+
+    from microcredit.api.app import create_app
+
+    with TestClient(create_app(ctx=ctx)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Any]:
+    """A session for arranging data (flushes; the test's transaction is rolled back)."""
+    s = database.session()
+    yield s
+    s.close()

@@ -1,0 +1,23 @@
+"""The harness itself: migrations, one app per test, the three databases."""
+
+from __future__ import annotations
+
+from tests.factories import institution_header, last_sms_code, make_institution, next_id_number, next_phone
+
+
+def test_register_then_me(client, session, ctx):
+    inst = make_institution(session, ctx)
+    session.commit()
+    phone = next_phone()
+    r = client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "register"},
+                    headers=institution_header(inst))
+    assert r.status_code == 202, r.text
+    code = last_sms_code(client, phone)
+    r = client.post("/api/v1/auth/register", headers=institution_header(inst), json={
+        "phone": phone, "sms_code": code, "real_name": "王五", "id_number": next_id_number(),
+        "password": "a quite long passphrase"})
+    assert r.status_code == 201, r.text
+    token = r.json()["login"]["token"]
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["kind"] == "borrower"
+    assert me["institution"]["code"] == inst.code
