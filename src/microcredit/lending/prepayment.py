@@ -28,8 +28,11 @@ the contract rate on the principal not yet due, on the schedule's day count.
 Worked example: 10,000 at 12 %, 12 monthly equal installments from
 2025-01-15; after installment 3 (balance 7,610.80) the borrower prepays
 2,000 on its due date 2025-04-15 (no accrued interest): shortening keeps
-888.49 a month and ends after 9 installments instead of 12; reducing keeps
-12 and lowers the installment to 657.33 (= 5,610.80 over 9 months at 1 %).
+888.49 a month and ends after 10 installments instead of 12 (the last
+494.88); reducing keeps 12 and lowers the installment to 655.01
+(= 5,610.80 x 0.01 x 1.01^9 / (1.01^9 - 1) = 655.0068).  Ten days later,
+on 2025-04-25, 25.37 of a 2,000 payment would go to interest accrued on
+7,610.80 (x 0.12 x 10/360) and 1,974.63 to principal.
 """
 
 from __future__ import annotations

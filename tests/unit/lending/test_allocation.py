@@ -1,0 +1,190 @@
+"""Payment waterfalls: named strategies, overpayment, reversal, replay, conservation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microcredit.lending.allocation import (
+    DUE_DATE_ORDER,
+    INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS,
+    INTEREST_PRINCIPAL_PENALTY_FEE,
+    PENALTY_FEE_INTEREST_PRINCIPAL,
+    PRINCIPAL_INTEREST_PENALTY_FEE,
+    STRATEGIES,
+    AllocationStrategy,
+    Component,
+    InstallmentDue,
+    OverpaymentPolicy,
+    Payment,
+    allocate,
+    apply_allocation,
+    replay,
+    reverse,
+)
+
+from .support import LENDING
+
+D = Decimal
+P, INT, F, N = Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY
+
+# Two overdue installments of the DOMAIN.md §4.1 loan with a late fee and 罚息, one future.
+DUES = (
+    InstallmentDue(1, date(2025, 2, 15), D("788.49"), D("100.00"), D("20.00"), D("3.94")),
+    InstallmentDue(2, date(2025, 3, 15), D("796.37"), D("92.12"), D("0"), D("1.20")),
+    InstallmentDue(3, date(2025, 4, 15), D("804.34"), D("84.15"), D("0"), D("0")),
+)
+PAID_ON = date(2025, 3, 20)
+
+
+def _lines(strategy: AllocationStrategy, amount: str) -> list[tuple[int, Component, Decimal]]:
+    result = allocate(DUES, D(amount), PAID_ON, strategy)
+    return [(line.installment, line.component, line.amount) for line in result.lines]
+
+
+def test_penalty_fee_interest_principal_clears_the_oldest_installment_first() -> None:
+    assert _lines(PENALTY_FEE_INTEREST_PRINCIPAL, "1000.00") == [
+        (1, N, D("3.94")),
+        (1, F, D("20.00")),
+        (1, INT, D("100.00")),
+        (1, P, D("788.49")),
+        (2, N, D("1.20")),
+        (2, INT, D("86.37")),
+    ]
+
+
+def test_due_date_order_puts_costs_before_penalty_interest() -> None:
+    assert _lines(DUE_DATE_ORDER, "500.00")[:3] == [
+        (1, F, D("20.00")),
+        (1, N, D("3.94")),
+        (1, INT, D("100.00")),
+    ]
+
+
+def test_principal_first_strategy() -> None:
+    assert _lines(PRINCIPAL_INTEREST_PENALTY_FEE, "800.00") == [
+        (1, P, D("788.49")),
+        (1, INT, D("11.51")),
+    ]
+
+
+def test_interest_principal_strategy_by_installment() -> None:
+    assert _lines(INTEREST_PRINCIPAL_PENALTY_FEE, "150.00") == [
+        (1, INT, D("100.00")),
+        (1, P, D("50.00")),
+    ]
+
+
+def test_across_installments_takes_every_overdue_interest_first() -> None:
+    assert _lines(INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS, "200.00") == [
+        (1, INT, D("100.00")),
+        (2, INT, D("92.12")),
+        (1, P, D("7.88")),
+    ]
+
+
+def test_future_installments_are_not_touched_without_an_overpayment_policy() -> None:
+    result = allocate(DUES, D("3000.00"), PAID_ON, DUE_DATE_ORDER)
+    assert {line.installment for line in result.lines} == {1, 2}
+    assert result.credit_balance == D("3000.00") - sum(d.total for d in DUES[:2])
+
+
+def test_overpayment_can_prepay_principal_from_the_last_installment() -> None:
+    result = allocate(DUES, D("2000.00"), PAID_ON, DUE_DATE_ORDER, OverpaymentPolicy.PREPAY_PRINCIPAL)
+    extra = [line for line in result.lines if line.installment == 3]
+    due_now = D("912.43") + D("889.69")  # installments 1 and 2 in full
+    assert [(line.component, line.amount) for line in extra] == [(P, D("2000.00") - due_now)]
+    assert result.credit_balance == 0
+
+
+def test_overpayment_can_pay_the_next_installment_in_advance() -> None:
+    result = allocate(DUES, D("2000.00"), PAID_ON, DUE_DATE_ORDER, OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    extra = [(line.component, line.amount) for line in result.lines if line.installment == 3]
+    assert extra == [(INT, D("84.15")), (P, D("2000.00") - D("1802.12") - D("84.15"))]
+
+
+def test_every_strategy_is_named_after_its_order() -> None:
+    for name, strategy in STRATEGIES.items():
+        order = "_".join(component.value for component in strategy.order)
+        assert name == "due_date_order" or name.startswith(order)
+
+
+def test_a_strategy_must_order_every_component_once() -> None:
+    with pytest.raises(ValueError, match="exactly once"):
+        AllocationStrategy("broken", (P, INT, F))
+
+
+@st.composite
+def dues_and_payments(draw: st.DrawFn) -> tuple[tuple[InstallmentDue, ...], list[Payment]]:
+    """Random installments and payments (cents), due dates a month apart."""
+    count = draw(st.integers(1, 8))
+    cents = st.integers(0, 200_000).map(lambda c: Decimal(c).scaleb(-2))
+    dues = tuple(
+        InstallmentDue(
+            k + 1,
+            date(2025, 1 + k, 10),
+            draw(cents),
+            draw(cents),
+            draw(cents),
+            draw(cents),
+        )
+        for k in range(count)
+    )
+    payments = [
+        Payment(
+            date(2025, draw(st.integers(1, 12)), draw(st.integers(1, 28))),
+            Decimal(draw(st.integers(1, 500_000))).scaleb(-2),
+        )
+        for _ in range(draw(st.integers(1, 5)))
+    ]
+    return dues, payments
+
+
+strategies = st.sampled_from(list(STRATEGIES.values()))
+overpayments = st.sampled_from(list(OverpaymentPolicy))
+
+
+@LENDING
+@given(dues_and_payments(), strategies, overpayments)
+def test_allocation_never_creates_or_loses_a_cent(
+    case: tuple[tuple[InstallmentDue, ...], list[Payment]],
+    strategy: AllocationStrategy,
+    overpayment: OverpaymentPolicy,
+) -> None:
+    dues, payments = case
+    for payment in payments:
+        result = allocate(dues, payment.amount, payment.paid_on, strategy, overpayment)
+        assert result.allocated + result.credit_balance == payment.amount
+        assert all(line.amount > 0 for line in result.lines)
+        after = apply_allocation(dues, result)
+        assert sum(d.total for d in dues) - sum(d.total for d in after) == result.allocated
+
+
+@LENDING
+@given(dues_and_payments(), strategies)
+def test_reversal_restores_the_dues_exactly(
+    case: tuple[tuple[InstallmentDue, ...], list[Payment]], strategy: AllocationStrategy
+) -> None:
+    dues, payments = case
+    result = allocate(dues, payments[0].amount, payments[0].paid_on, strategy)
+    after = apply_allocation(dues, result)
+    assert apply_allocation(after, reverse(result)) == dues
+    partial = reverse(result, payments[0].amount / 2)
+    assert partial.allocated + partial.credit_balance == -(payments[0].amount / 2)
+
+
+@LENDING
+@given(dues_and_payments(), strategies)
+def test_replay_in_any_arrival_order_gives_the_same_state(
+    case: tuple[tuple[InstallmentDue, ...], list[Payment]], strategy: AllocationStrategy
+) -> None:
+    dues, payments = case
+    forward = replay(dues, payments, strategy)
+    backward = replay(dues, list(reversed(payments)), strategy)
+    assert forward.dues == backward.dues
+    paid = sum(p.amount for p in payments)
+    assert sum(a.allocated for a in forward.allocations) + forward.credit_balance == paid

@@ -1,0 +1,200 @@
+"""Days past due, late fees, the default-charge cap, buckets, five categories, provisions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from microcredit.lending.allocation import InstallmentDue
+from microcredit.lending.classification import (
+    DEFAULT_BUCKETS,
+    ClassificationInput,
+    ClassificationPolicy,
+    DelinquencyBucket,
+    RestructuringState,
+    RiskCategory,
+    bucket_for,
+    classify,
+    provision,
+    validate_buckets,
+)
+from microcredit.lending.daycount import ACT_360
+from microcredit.lending.delinquency import (
+    ChargeCap,
+    DefaultCharges,
+    LateFeeRule,
+    PenaltyBasis,
+    PenaltyRule,
+    cap_default_charges,
+    installment_dpd,
+    late_fee,
+    loan_dpd,
+    penalty_interest,
+)
+from microcredit.lending.money import RoundingPolicy
+
+D = Decimal
+CNY = RoundingPolicy()
+DUES = (
+    InstallmentDue(1, date(2025, 2, 15), D("0"), D("0")),
+    InstallmentDue(2, date(2025, 3, 15), D("796.37"), D("92.12")),
+    InstallmentDue(3, date(2025, 4, 15), D("804.34"), D("84.15")),
+)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "grace", "expected"),
+    [
+        # Source: DOMAIN.md §3.2: the due date itself is 0 DPD, the next day 1.
+        (date(2025, 3, 15), 0, 0),
+        (date(2025, 3, 16), 0, 1),
+        (date(2025, 4, 25), 0, 41),
+        (date(2025, 3, 18), 3, 0),
+        (date(2025, 3, 19), 3, 4),
+    ],
+)
+def test_days_past_due_of_the_oldest_unpaid_installment(as_of: date, grace: int, expected: int) -> None:
+    assert loan_dpd(DUES, as_of, grace_days=grace) == expected
+
+
+def test_residues_below_the_tolerance_do_not_count() -> None:
+    dues = (InstallmentDue(1, date(2025, 2, 15), D("0.50")), *DUES[1:])
+    assert loan_dpd(dues, date(2025, 4, 25)) == 69
+    assert loan_dpd(dues, date(2025, 4, 25), tolerance=D("1.00")) == 41
+    assert installment_dpd(date(2025, 2, 15), date(2025, 2, 10)) == 0
+
+
+@pytest.mark.parametrize(
+    ("basis", "value", "rate"),
+    [
+        # Source: DOMAIN.md §4.7 (251号): contract x (1 + 30 %..50 %), or + margin, or fixed.
+        (PenaltyBasis.UPLIFT, D("0.3"), D("0.156")),
+        (PenaltyBasis.MARGIN, D("0.06"), D("0.18")),
+        (PenaltyBasis.FIXED, D("0.24"), D("0.24")),
+    ],
+)
+def test_penalty_rate_rules(basis: PenaltyBasis, value: Decimal, rate: Decimal) -> None:
+    assert PenaltyRule(basis, value).annual_rate(D("0.12")) == rate
+
+
+def test_penalty_accrues_daily_and_adds_up() -> None:
+    due = InstallmentDue(1, date(2025, 2, 15), D("788.49"), D("100.00"))
+    rule = PenaltyRule(PenaltyBasis.UPLIFT, D("0.5"), ACT_360, compound_overdue_interest=False)
+    whole = penalty_interest(due, as_of=date(2025, 3, 17), contract_rate=D("0.12"), rule=rule, rounding=CNY)
+    # 30 days at 18 %/360 on 788.49 = 11.827 -> 11.83; no compound interest when the rule says so.
+    assert (whole.days, whole.penalty, whole.compound) == (30, D("11.83"), D("0.00"))
+    one_day = penalty_interest(
+        due,
+        as_of=date(2025, 3, 17),
+        contract_rate=D("0.12"),
+        rule=rule,
+        rounding=CNY,
+        accrued_from=date(2025, 3, 16),
+    )
+    assert one_day.days == 1
+    graced = PenaltyRule(grace_days=3)
+    inside = penalty_interest(due, as_of=date(2025, 2, 18), contract_rate=D("0.12"), rule=graced, rounding=CNY)
+    assert inside.total == 0
+
+
+def test_late_fee_after_n_days() -> None:
+    due = DUES[1]
+    rule = LateFeeRule(amount=D("20"), rate=D("0.01"), after_days=3)
+    assert late_fee(due, as_of=date(2025, 3, 17), rule=rule, rounding=CNY) == D("0.00")
+    # 20 + 1 % of (796.37 + 92.12) = 20 + 8.8849 -> 28.88
+    assert late_fee(due, as_of=date(2025, 3, 18), rule=rule, rounding=CNY) == D("28.88")
+
+
+def test_cap_clips_default_charges_and_keeps_the_contractual_figure() -> None:
+    charges = DefaultCharges(penalty=D("40.00"), compound=D("5.00"), late_fees=D("30.00"))
+    capped = cap_default_charges(
+        charges,
+        overdue_base=D("1000.00"),
+        start=date(2025, 1, 1),
+        end=date(2025, 4, 1),
+        cap=ChargeCap(D("0.24"), ACT_360),
+        rounding=CNY,
+        other_charges=D("10.00"),
+    )
+    # 1,000 x 24 % x 90/360 = 60.00, minus 10.00 of interest counted -> 50.00 allowed.
+    assert capped.ceiling == D("50.00")
+    assert capped.allowed == DefaultCharges(D("40.00"), D("5.00"), D("5.00"))
+    assert capped.contractual == charges
+    assert capped.clipped == D("25.00")
+    roomy = cap_default_charges(
+        charges,
+        overdue_base=D("10000.00"),
+        start=date(2025, 1, 1),
+        end=date(2025, 4, 1),
+        cap=ChargeCap(D("0.24")),
+        rounding=CNY,
+    )
+    assert roomy.allowed == charges
+    assert roomy.clipped == 0
+
+
+@pytest.mark.parametrize(
+    ("dpd", "name"),
+    [
+        (0, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (90, "61-90"),
+        (91, "91-180"),
+        (180, "91-180"),
+        (181, "181-360"),
+        (360, "181-360"),
+        (361, "360+"),
+        (5000, "360+"),
+    ],
+)
+def test_default_buckets(dpd: int, name: str) -> None:
+    assert bucket_for(dpd).name == name
+
+
+def test_bucket_sets_are_validated() -> None:
+    validate_buckets(DEFAULT_BUCKETS)
+    with pytest.raises(ValueError, match="overlap or leave a gap"):
+        validate_buckets([DelinquencyBucket("a", 0, 30), DelinquencyBucket("b", 30, None)])
+    with pytest.raises(ValueError, match="open-ended"):
+        validate_buckets([DelinquencyBucket("a", 0, 30)])
+    custom = [DelinquencyBucket("M0", 0, 0), DelinquencyBucket("M1", 1, 30), DelinquencyBucket("M2+", 31)]
+    validate_buckets(custom)
+    assert bucket_for(45, custom).name == "M2+"
+
+
+def test_restructuring_floor_and_manual_grade_take_the_maximum() -> None:
+    performing = RestructuringState(non_performing_before=False)
+    npl_before = RestructuringState(non_performing_before=True)
+    assert classify(ClassificationInput(0, performing)).category is RiskCategory.SPECIAL_MENTION
+    result = classify(ClassificationInput(10, npl_before))
+    assert result.category is RiskCategory.SUBSTANDARD
+    assert result.reasons == ("restructured",)
+    relapsed = RestructuringState(overdue_since_restructuring=True)
+    assert classify(ClassificationInput(5, relapsed)).category is RiskCategory.SUBSTANDARD
+    done = RestructuringState(in_observation=False)
+    assert classify(ClassificationInput(0, done)).category is RiskCategory.NORMAL
+    manual = classify(ClassificationInput(95, manual_grade=RiskCategory.SPECIAL_MENTION))
+    assert manual.category is RiskCategory.SUBSTANDARD
+    assert classify(ClassificationInput(0, manual_grade=RiskCategory.DOUBTFUL)).category is RiskCategory.DOUBTFUL
+    cross = classify(ClassificationInput(0, cross_default_floor=RiskCategory.SUBSTANDARD))
+    assert cross.category.non_performing
+    assert cross.category.chinese == "次级"
+
+
+def test_technical_overdue_exemption_is_a_parameter() -> None:
+    policy = ClassificationPolicy(technical_overdue_days=7)
+    assert classify(ClassificationInput(7), policy).category is RiskCategory.NORMAL
+    assert classify(ClassificationInput(8), policy).category is RiskCategory.SPECIAL_MENTION
+
+
+def test_provision_uses_the_rate_of_the_category() -> None:
+    policy = ClassificationPolicy(
+        provision_rates=((RiskCategory.SUBSTANDARD, D("0.25")), (RiskCategory.LOSS, D("1"))),
+    )
+    assert provision(D("1234.56"), RiskCategory.SUBSTANDARD, CNY, policy) == D("308.64")
+    with pytest.raises(ValueError, match="no provision rate"):
+        provision(D("1"), RiskCategory.NORMAL, CNY, policy)

@@ -1,0 +1,158 @@
+"""Money construction, rounding modes, multiples, and the APR solver's properties."""
+
+from __future__ import annotations
+
+import decimal
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microcredit.lending.apr import CashFlow, disclose, irr, xirr_daily
+from microcredit.lending.money import (
+    RoundingMode,
+    RoundingPolicy,
+    from_minor,
+    money,
+    percent,
+    to_minor,
+)
+from microcredit.lending.periods import Frequency, PeriodSpec
+from microcredit.lending.schedule import LoanTerms, build_schedule
+
+from .support import LENDING, loan_terms, round_exact
+
+D = Decimal
+
+
+def test_money_is_built_from_strings_ints_and_decimals_never_floats() -> None:
+    assert money("888.49") == D("888.49")
+    assert money(10000) == D("10000.00")
+    assert money(D("0.1")) == D("0.10")
+    with pytest.raises(TypeError, match="not float"):
+        money(0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        money(True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="decimal places"):
+        money("1.001")
+    with pytest.raises(ValueError, match="not an amount"):
+        money("abc")
+    assert percent("12") == D("0.12")
+    assert percent("13.25") == D("0.1325")
+    assert from_minor(88849) == D("888.49")
+    assert to_minor(D("888.49")) == 88849
+    with pytest.raises(ValueError):
+        to_minor(D("0.001"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "expected"),
+    [
+        (RoundingMode.HALF_UP, ["0.005", "0.015", "-0.005", "92.1151"], ["0.01", "0.02", "-0.01", "92.12"]),
+        (RoundingMode.HALF_EVEN, ["0.005", "0.015", "0.025", "0.0251"], ["0.00", "0.02", "0.02", "0.03"]),
+        (RoundingMode.DOWN, ["0.019", "-0.019"], ["0.01", "-0.01"]),
+        (RoundingMode.UP, ["0.011", "-0.011", "0.010"], ["0.02", "-0.02", "0.01"]),
+    ],
+)
+def test_rounding_modes(mode: RoundingMode, values: list[str], expected: list[str]) -> None:
+    policy = RoundingPolicy(mode=mode)
+    assert [policy.round(D(v)) for v in values] == [D(e) for e in expected]
+
+
+def test_rounding_to_a_multiple() -> None:
+    policy = RoundingPolicy()
+    assert policy.round_to_multiple(D("888.49"), D(1)) == D("888.00")
+    assert policy.round_to_multiple(D("888.50"), D(1)) == D("889.00")
+    assert policy.round_to_multiple(D("888.49"), D(10)) == D("890.00")
+    assert policy.round_to_multiple(D("888.485"), None) == D("888.49")
+    assert RoundingPolicy(mode=RoundingMode.UP).round_to_multiple(D("880.01"), D(10)) == D("890.00")
+
+
+def test_engine_results_ignore_the_callers_decimal_context() -> None:
+    terms = LoanTerms(
+        principal=D("10000.00"),
+        annual_rate=D("0.12"),
+        periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
+    )
+    expected = build_schedule(terms).installments
+    with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_DOWN)):
+        assert build_schedule(terms).installments == expected
+
+
+def test_installment_multiple_carries_the_residue_to_the_last_installment() -> None:
+    terms = LoanTerms(
+        principal=D("10000.00"),
+        annual_rate=D("0.12"),
+        periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
+        installment_multiple=D(1),
+    )
+    rows = build_schedule(terms).installments
+    # 888.4879 rounds to a whole 888 yuan; the shortfall accumulates into the last installment.
+    assert [r.total for r in rows[:-1]] == [D("888.00")] * 11
+    assert rows[-1].total > D("888.00")
+    assert sum(r.principal for r in rows) == D("10000.00")
+
+
+@LENDING
+@given(st.integers(1, 10**7), st.integers(1, 3000), st.integers(1, 48))
+def test_irr_recovers_the_rate_of_an_exact_annuity(principal: int, rate_bp: int, n: int) -> None:
+    r = Fraction(rate_bp, 100_000)
+    growth = (1 + r) ** n
+    payment = Fraction(principal) * r * growth / (growth - 1)
+    # 20-digit payments: the rate comes back to the solver's tolerance.
+    flows = [D(principal)] + [-(D(payment.numerator) / D(payment.denominator))] * n
+    assert abs(irr(flows) - D(rate_bp) / 100_000) < D("1e-9")
+
+
+@LENDING
+@given(loan_terms(plain=True))
+def test_apr_of_a_fee_free_monthly_annuity_equals_its_nominal_rate(terms: LoanTerms) -> None:
+    schedule = build_schedule(terms)
+    rows = schedule.installments
+    r = Fraction(terms.annual_rate) / 12
+    v = 1 / (1 + r)
+    # Paying exactly at the contract rate, the schedule's NPV at r is the discounted sum of
+    # the interest roundings delta_k = row interest - exact interest; the IRR moves by
+    # about NPV / duration.  Bound that, annualised, with a margin.
+    balance = Fraction(terms.principal)
+    npv = Fraction(0)
+    duration = Fraction(0)
+    for k, row in enumerate(rows, start=1):
+        npv += (Fraction(row.interest) - balance * r) * v**k
+        duration += k * Fraction(row.total) * v ** (k + 1)
+        balance -= Fraction(row.principal)
+    allowed = 12 * (abs(npv) / duration) * Fraction(3, 2) + Fraction(1, 10**7)
+    gap = abs(Fraction(schedule.disclosure.apr) - Fraction(terms.annual_rate))
+    assert gap <= allowed
+    if terms.principal >= 1_000_000:
+        assert gap < Fraction(1, 10**6)
+
+
+def test_xirr_on_regular_dates_matches_the_periodic_rate() -> None:
+    start = date(2025, 1, 1)
+    flows = [(start, D(1000))] + [(start + timedelta(days=30 * k), D("-88.85")) for k in range(1, 13)]
+    daily = xirr_daily(flows)
+    assert D("0.0003") < daily < D("0.0004")
+    result = disclose(
+        cash_flows=[CashFlow(d, a, 0) for d, a in flows],
+        nominal_annual_rate=D("0.12"),
+        periods_per_year=D(12),
+        regular=False,
+    )
+    assert result.method.value == "xirr_days"
+    assert result.day_basis == 365
+    # The EAR is (1 + daily)^365 - 1 by definition.
+    assert abs(result.ear - ((1 + daily) ** 365 - 1)) < D("1e-10")
+
+
+def test_irr_refuses_flows_without_a_root() -> None:
+    with pytest.raises(ValueError, match="no rate of return"):
+        irr([D(100), D(100)])
+
+
+def test_round_exact_oracle_agrees_with_known_values() -> None:
+    assert round_exact(Fraction(92_1151, 10_000)) == D("92.12")
+    assert round_exact(Fraction(5, 1000), mode=RoundingMode.HALF_EVEN) == D("0.00")
