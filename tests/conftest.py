@@ -140,10 +140,9 @@ def settings(worker_tmp: Path) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings, database: Database, clock: FrozenClock) -> Iterator[AppContext]:
+def ctx(settings: Settings, database: Database, clock: FrozenClock) -> AppContext:
     """The app context on the test's database and frozen clock (database rate limits, no Redis)."""
-    context = build_context(settings, database=database, clock=clock)
-    yield context
+    return build_context(settings, database=database, clock=clock)
 
 
 @pytest.fixture

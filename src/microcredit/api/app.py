@@ -64,7 +64,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         if not route.include_in_schema:
             continue
         access = access_of(route)
-        for method in route.methods:
+        for method in route.methods or ():
             op = schema["paths"].get(path, {}).get(method.lower())
             if op is None or access is None:
                 continue

@@ -192,7 +192,7 @@ class IdempotencyGuard:
         return JSONResponse(data, status_code=status_code)
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+class IdempotentReplay(Exception):
     """A repeated request: answer with the stored response."""
 
     def __init__(self, stored: idempotency.StoredResponse) -> None:

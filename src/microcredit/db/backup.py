@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.engine import make_url
 
@@ -193,7 +194,7 @@ class _my_defaults:  # noqa: N801 - used as a context manager like a function
             os.unlink(self.path)
 
 
-def _run(cmd: list[str], env: dict[str, str], stdin: object | None = None) -> None:
-    result = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True, check=False)  # type: ignore[call-overload]
+def _run(cmd: list[str], env: dict[str, str], stdin: IO[bytes] | None = None) -> None:
+    result = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(cmd[0]).name} failed: {result.stderr.decode(errors='replace').strip()[:2000]}")

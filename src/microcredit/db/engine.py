@@ -102,7 +102,8 @@ class Database:
 
     def session(self) -> Session:
         """A new session (the caller owns its transaction)."""
-        return self._factory()
+        session: Session = self._factory()
+        return session
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
@@ -111,7 +112,7 @@ class Database:
         A `DomainError` with `keeps_changes` still commits what was flushed
         (a failed login's trace) before propagating.
         """
-        session = (self._write_factory if write else self._factory)()
+        session: Session = (self._write_factory if write else self._factory)()
         try:
             yield session
             session.commit()

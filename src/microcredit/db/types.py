@@ -85,9 +85,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: timestamps must be timezone-aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        aware: datetime = value.astimezone(UTC)
+        return aware.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC)
+        stored: datetime = value
+        return stored.replace(tzinfo=UTC)

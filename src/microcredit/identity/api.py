@@ -22,8 +22,6 @@ from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.identity import service
 from microcredit.identity.permissions import PERMISSIONS, DataScope
 from microcredit.identity.principal import Principal
-from microcredit.parties import service as parties
-from microcredit.parties.service import scope
 from microcredit.identity.schemas import (
     LoginAttemptRead,
     LoginRead,
@@ -48,6 +46,8 @@ from microcredit.identity.schemas import (
     TotpEnrolmentStart,
     TotpLogin,
 )
+from microcredit.parties import service as parties
+from microcredit.parties.service import scope
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.ratelimit import Limit
@@ -62,7 +62,7 @@ _sms_limit = rate_limit("sms", lambda c: Limit(c.settings.rate_limits.sms_per_ip
 def login_read(result: service.login.LoginResult) -> LoginRead:
     """The API shape of a sign-in outcome."""
     s = result.session
-    return LoginRead(status=result.status, token=s.token if s else None,  # type: ignore[arg-type]
+    return LoginRead(status=result.status, token=s.token if s else None,
                      expires_at=s.idle_expires_at if s else None,
                      absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
 
@@ -150,7 +150,7 @@ def change_password(body: PasswordChange, session: DB, ctx: Ctx,
                                               current_password=body.current_password,
                                               new_password=body.new_password)
     status = "mfa_enrolment_required" if issued.stage == "mfa_enrolment" else "authenticated"
-    return LoginRead(status=status, token=issued.token, expires_at=issued.idle_expires_at,  # type: ignore[arg-type]
+    return LoginRead(status=status, token=issued.token, expires_at=issued.idle_expires_at,
                      absolute_expires_at=issued.absolute_expires_at)
 
 
@@ -221,7 +221,7 @@ def oauth_callback(provider: str, session: DB, ctx: Ctx, code: str | None = None
 def _exchange_read(ctx: Ctx, ex: service.oauth.Exchange, unlinked_status: str) -> OAuthExchangeRead:
     display = service.oauth.provider(ctx, ex.provider).display_name
     if ex.result is None:
-        return OAuthExchangeRead(status=unlinked_status, provider=ex.provider,  # type: ignore[arg-type]
+        return OAuthExchangeRead(status=unlinked_status, provider=ex.provider,
                                  provider_display_name=display, subject_name=ex.subject_name)
     read = login_read(ex.result)
     return OAuthExchangeRead(status=read.status, provider=ex.provider, provider_display_name=display,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from microcredit.identity.permissions import DataScope
@@ -24,7 +24,7 @@ class Principal:
     scope: DataScope
     stage: str  # full | mfa_enrolment
     reauthenticated_at: datetime | None
-    meta: RequestMeta = RequestMeta()
+    meta: RequestMeta = field(default_factory=RequestMeta)
     touch_due: bool = False
 
     def can(self, permission: str) -> bool:

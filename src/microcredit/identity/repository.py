@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -189,7 +190,7 @@ def add_attempt(session: Session, attempt: LoginAttempt) -> None:
 
 def attempts_query(*, institution_id: int | None, user_id: int | None = None,
                    outcome: str | None = None, since: datetime | None = None,
-                   until: datetime | None = None) -> Select[tuple[LoginAttempt]]:
+                   until: datetime | None = None) -> Select[Any]:
     """Sign-in attempts filtered (the caller paginates and sorts)."""
     stmt = select(LoginAttempt)
     if institution_id is not None:
@@ -245,7 +246,7 @@ def oauth_flow_by_ticket(session: Session, ticket_hash: str) -> OAuthFlow | None
 
 
 def user_ids_matching(session: Session, *, institution_id: int | None, kind: str,
-                      branch_id: int | None | bool = False, role: str | None = None) -> list[int]:
+                      branch_id: int | bool | None = False, role: str | None = None) -> list[int]:
     """Ids of users by institution, kind, branch (False: any) and role code."""
     stmt = select(User.id).where(User.kind == kind)
     if institution_id is not None:

@@ -232,7 +232,7 @@ class RoleCreate(InputSchema):
     name_en: str = Field(min_length=1, max_length=100)
     data_scope: DataScope = DataScope.BRANCH
     requires_mfa: bool = False
-    permissions: list[str] = []
+    permissions: list[str] = Field(default_factory=list)
 
 
 class RoleUpdate(InputSchema):

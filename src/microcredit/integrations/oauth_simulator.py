@@ -120,8 +120,8 @@ This is a <strong>simulator</strong> of the provider, for demos and tests.</p>
             raise HTTPException(400, "unknown client")
         sep = "&" if "?" in redirect_uri else "?"
         if decision != "approve":
-            return RedirectResponse(f"{redirect_uri}{sep}{urlencode({'error': 'access_denied', 'state': state_ or ''})}",
-                                    status_code=303)
+            denied = urlencode({"error": "access_denied", "state": state_ or ""})
+            return RedirectResponse(f"{redirect_uri}{sep}{denied}", status_code=303)
         code = secrets.token_urlsafe(24)
         with state.lock:
             state.codes[code] = _Grant(provider, client_id, redirect_uri, code_challenge, code_challenge_method,

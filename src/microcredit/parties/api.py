@@ -122,7 +122,7 @@ def get_me(session: DB, ctx: Ctx, principal: Principal = authenticated(allow_enr
         if principal.kind == "borrower" else None
     staff = service.staff.staff_of_user(session=session, user_id=principal.user_id)
     return MeRead(
-        user_id=user.id, kind=user.kind, display_name=user.display_name,  # type: ignore[arg-type]
+        user_id=user.id, kind=user.kind, display_name=user.display_name,
         phone_masked=mask_phone(identity.accounts.phone_of(ctx, user)), institution=_brief(inst),
         branch_id=principal.branch_id, branch_name=branch.name if branch else None, roles=list(principal.roles),
         permissions=sorted(principal.permissions) if principal.stage == "full" else [],
@@ -310,7 +310,7 @@ def update_staff(staff_id: int, body: StaffUpdate, session: DB, ctx: Ctx,
     """Name, position, e-mail, branch and roles (a role change ends their sessions)."""
     values = body.model_dump(exclude_unset=True)
     roles = values.pop("roles", None)
-    branch: int | None | bool = values.pop("branch_id") if "branch_id" in values else False
+    branch: int | bool | None = values.pop("branch_id") if "branch_id" in values else False
     view = service.staff.update_staff(session=session, ctx=ctx, principal=principal, staff_id=staff_id,
                                       roles=tuple(roles) if roles is not None else None, branch_id=branch,
                                       **values)
@@ -445,7 +445,7 @@ def update_borrower(borrower_id: int, body: BorrowerUpdate, session: DB, ctx: Ct
                     principal: Principal = require("borrower.update")) -> BorrowerDetail:
     """Applied at once and audited with before/after values."""
     values = body.model_dump(exclude_unset=True)
-    branch: int | None | bool = values.pop("branch_id") if "branch_id" in values else False
+    branch: int | bool | None = values.pop("branch_id") if "branch_id" in values else False
     b = service.borrowers.update_by_staff(session=session, ctx=ctx, principal=principal, borrower_id=borrower_id,
                                           values=values, branch_id=branch)
     return _detail(session, ctx, b)

@@ -32,7 +32,7 @@ def branch_by_code(session: Session, *, institution_id: int, code: str) -> Branc
     return session.scalar(select(Branch).where(Branch.institution_id == institution_id, Branch.code == code))
 
 
-def branches_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+def branches_query(*, institution_id: int | None, branch_id: int | bool | None = False,
                    q: str | None = None) -> Select[Any]:
     """Branches, optionally of one institution, one branch only (`False`: any), matching `q`."""
     stmt = select(Branch)
@@ -83,7 +83,7 @@ def borrower_by_id_index(session: Session, *, institution_id: int, id_index: str
                                                  Borrower.id_number_index == id_index))
 
 
-def borrowers_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+def borrowers_query(*, institution_id: int | None, branch_id: int | bool | None = False,
                     user_id: int | None = None) -> Select[Any]:
     """Borrowers in scope. `branch_id=False` means any branch (institution-wide)."""
     stmt = select(Borrower)
@@ -137,7 +137,7 @@ def changes_of(session: Session, borrower_id: int, limit: int = 20) -> list[Prof
                                 .order_by(ProfileChange.id.desc()).limit(limit)))
 
 
-def changes_query(*, institution_id: int | None, branch_id: int | None | bool = False,
+def changes_query(*, institution_id: int | None, branch_id: int | bool | None = False,
                   status: str | None = None) -> Select[Any]:
     """Profile changes in scope, optionally by status."""
     stmt = select(ProfileChange)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Actor:
     kind: str  # staff | borrower | system | anonymous
     user_id: int | None = None
     institution_id: int | None = None
-    meta: RequestMeta = RequestMeta()
+    meta: RequestMeta = field(default_factory=RequestMeta)
 
     @classmethod
     def system(cls, institution_id: int | None = None, *, request_id: str | None = None) -> Actor:

@@ -272,7 +272,7 @@ def users_by_ids(*, session: Session, user_ids: list[int]) -> dict[int, User]:
 
 
 def user_ids_matching(*, session: Session, institution_id: int | None, kind: str,
-                      branch_id: int | None | bool = False, role: str | None = None) -> list[int]:
+                      branch_id: int | bool | None = False, role: str | None = None) -> list[int]:
     """Ids of users of `kind` in an institution (None: all), a branch (False: any), holding `role`."""
     return repo.user_ids_matching(session, institution_id=institution_id, kind=kind, branch_id=branch_id,
                                   role=role)

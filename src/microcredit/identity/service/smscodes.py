@@ -87,16 +87,19 @@ class RedisSmsCodeStore:
     """Codes in Redis, expiring by TTL."""
 
     def __init__(self, ctx: AppContext, prefix: str = "mc:sms:") -> None:
+        if ctx.redis is None:
+            raise ValueError("RedisSmsCodeStore needs a Redis client")
         self.ctx = ctx
+        self.redis = ctx.redis
         self.prefix = prefix
-        self._check = ctx.redis.register_script(_CHECK_LUA)
+        self._check = self.redis.register_script(_CHECK_LUA)
 
     def _key(self, phone_index: str, purpose: str) -> str:
         return f"{self.prefix}{purpose}:{phone_index}"
 
     def save(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> None:
         key = self._key(phone_index, purpose)
-        pipe = self.ctx.redis.pipeline()
+        pipe = self.redis.pipeline()
         pipe.delete(key)
         pipe.hset(key, mapping={"hash": code_hash, "attempts": 0})
         pipe.expire(key, self.ctx.settings.security.sms_code_ttl_seconds)
@@ -109,11 +112,11 @@ class RedisSmsCodeStore:
 
 def store_for(ctx: AppContext) -> SmsCodeStore:
     """Redis when configured, the database otherwise."""
-    cached = ctx.extras.get("sms_code_store")
+    cached: SmsCodeStore | None = ctx.extras.get("sms_code_store")
     if cached is None:
         cached = RedisSmsCodeStore(ctx) if ctx.redis is not None else DatabaseSmsCodeStore(ctx)
         ctx.extras["sms_code_store"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def code_hash(ctx: AppContext, phone_index: str, purpose: str, code: str) -> str:

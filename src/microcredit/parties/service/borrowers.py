@@ -308,7 +308,7 @@ def update_own_profile(*, session: Session, ctx: AppContext, principal: Principa
 
 
 def update_by_staff(*, session: Session, ctx: AppContext, principal: Principal, borrower_id: int,
-                    values: dict[str, Any], branch_id: int | None | bool = False) -> Borrower:
+                    values: dict[str, Any], branch_id: int | bool | None = False) -> Borrower:
     """Staff edit a borrower (applied at once, audited with before/after)."""
     borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
     values = {k: _normalise(k, v) for k, v in values.items()

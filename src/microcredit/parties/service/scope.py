@@ -20,7 +20,7 @@ class Filters:
     """Institution and branch a query must be limited to (None / False: no limit)."""
 
     institution_id: int | None
-    branch_id: int | None | bool  # False: any branch; None: only rows without a branch
+    branch_id: int | bool | None  # False: any branch; None: only rows without a branch
 
 
 def filters(principal: Principal) -> Filters:

@@ -104,12 +104,10 @@ def list_staff(*, session: Session, ctx: AppContext, principal: Principal, page:
                export: bool = False) -> PageResult[StaffView] | list[StaffView]:
     """Staff in the caller's scope, searchable by name, number, position; by branch and role."""
     f = scope.filters(principal)
-    wanted_branch: int | None | bool = f.branch_id
+    wanted_branch: int | bool | None = f.branch_id
     if branch_id is not None:
-        if f.branch_id is not False and f.branch_id != branch_id:
-            wanted_branch = -1  # outside the caller's scope: nothing
-        else:
-            wanted_branch = branch_id
+        outside = f.branch_id is not False and f.branch_id != branch_id
+        wanted_branch = -1 if outside else branch_id  # -1: outside the caller's scope, nothing
     user_ids = identity.accounts.user_ids_matching(session=session, institution_id=f.institution_id,
                                                    kind="staff", branch_id=wanted_branch, role=role)
     stmt = repo.staff_query(institution_id=f.institution_id, user_ids=user_ids, q=q)
@@ -125,7 +123,7 @@ def list_staff(*, session: Session, ctx: AppContext, principal: Principal, page:
 
 
 def update_staff(*, session: Session, ctx: AppContext, principal: Principal, staff_id: int,
-                 roles: tuple[str, ...] | None = None, branch_id: int | None | bool = False,
+                 roles: tuple[str, ...] | None = None, branch_id: int | bool | None = False,
                  **values: Any) -> StaffView:
     """Edit name, position, email, branch (`False`: unchanged) and roles (audited)."""
     view = get_staff(session=session, ctx=ctx, principal=principal, staff_id=staff_id)
