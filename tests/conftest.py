@@ -128,7 +128,7 @@ def clock() -> FrozenClock:
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
     """Settings for tests: test mode, quiet logs, no background dispatch."""
     values: dict[str, Any] = {"mode": Mode.TEST, "data_dir": tmp, "log_level": "WARNING",
-                              "public_url": "http://testserver"}
+                              "public_url": "http://testserver", "outbox_poll_seconds": 0}
     values.update(overrides)
     return Settings(**values)
 

@@ -9,8 +9,12 @@ switched on) and the web app's static files at `/`.
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -24,6 +28,9 @@ from microcredit.api.static import mount_web
 from microcredit.config import Settings
 from microcredit.context import AppContext, build_context
 from microcredit.integrations.sms import SimulatedSmsOperator
+from microcredit.notifications import service as notifications
+
+log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/v1"
 # Domain routers, mounted in this order under /api/v1. A domain appears here
@@ -79,6 +86,31 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the outbox poller (if configured) for the life of the process."""
+    ctx: AppContext = app.state.ctx
+    stop = threading.Event()
+    poller = None
+    sms = ctx.extras.get("sms_channel")
+    if ctx.settings.outbox_poll_seconds > 0 and sms is not None:
+        def poll() -> None:
+            while not stop.wait(ctx.settings.outbox_poll_seconds):
+                try:
+                    notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
+                except Exception:  # keep polling; the failure is logged by the dispatcher
+                    log.exception("outbox.poll_failed")
+
+        poller = threading.Thread(target=poll, name="outbox-poller", daemon=True)
+        poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if poller is not None:
+            poller.join(timeout=5)
+
+
 def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
     """Build the application."""
     settings = settings or (ctx.settings if ctx else Settings())
@@ -89,6 +121,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         ctx.extras["sms_channel"] = SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock)
 
     app = FastAPI(
+        lifespan=_lifespan,
         title="microcredit API",
         version=__version__,
         description="Microcredit (小额信贷) system. Errors are `application/problem+json` with a stable `code`; "
