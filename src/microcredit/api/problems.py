@@ -22,6 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microcredit.errors import DomainError, ValidationFailed
@@ -157,6 +159,17 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return _response(request, exc.status_code, body, dict(exc.headers or {}) or None)
 
 
+async def handle_concurrency(request: Request, exc: Exception) -> JSONResponse:
+    """A concurrent change won (stale version, or a unique key taken meanwhile): 409, retry."""
+    lang_zh = language_of(request).startswith("zh")
+    code = "concurrent_update" if isinstance(exc, StaleDataError) else "conflict"
+    body = {"type": TYPE_BASE + code, "title": "Conflict", "status": 409, "code": code,
+            "detail": "数据已被其他操作修改，请刷新后重试" if lang_zh
+            else "Someone else changed this meanwhile; reload and try again",
+            "field": None, "errors": []}
+    return _response(request, 409, body)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with the request id, answer 500 without internals."""
     log.exception("request.failed", path=request.url.path, error=type(exc).__name__)
@@ -173,6 +186,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(StaleDataError, handle_concurrency)
+    app.add_exception_handler(IntegrityError, handle_concurrency)
     app.add_exception_handler(Exception, handle_unexpected)
 
 
