@@ -10,6 +10,7 @@
     microcredit keys new KID / keys rotate      make a field key / re-encrypt with the active key
     microcredit business-date set DATE          move the business date (demo/test installations)
     microcredit outbox dispatch                 deliver queued messages now
+    microcredit schedule [FILE|-] [--json]      quote a loan description: schedule, totals, APR
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -265,6 +266,15 @@ def outbox_dispatch() -> None:
     report = notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock,
                                             sms=SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
     console.print(f"delivered {report.delivered}, failed {report.failed}")
+
+
+@app.command()
+def schedule(source: Annotated[str, typer.Argument(help="Loan description JSON file, or - for stdin")] = "-",
+             as_json: Annotated[bool, typer.Option("--json", help="Print the quote as JSON")] = False) -> None:
+    """Print the repayment schedule, totals and APR of a loan description (no database needed)."""
+    from microcredit.products.cli import schedule_command
+
+    schedule_command(source, as_json=as_json, console=console)
 
 
 def main() -> None:

@@ -1,0 +1,275 @@
+"""Products use cases: quote a loan description.
+
+`quote(description=...)` converts the API shape into the lending core's
+values (`LoanTerms` or `RevolvingTerms`), asks the core for the schedule and
+its APR disclosure, and converts the answer back.  No database: a quote is
+a pure calculation, so it is also what the `microcredit schedule` command
+and the public calculator use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from microcredit.lending.apr import AprDisclosure
+from microcredit.lending.calendar import BusinessDayRule, HolidayCalendar
+from microcredit.lending.daycount import (
+    ACT_360,
+    ACT_364,
+    ACT_365F,
+    ACT_ACT_ISDA,
+    THIRTY_360,
+    DayCount,
+    DaysInMonth,
+)
+from microcredit.lending.diagnostics import EngineWarning
+from microcredit.lending.fees import Fee, FeeCharge, FeeKind, Payee
+from microcredit.lending.money import RoundingMode, RoundingPolicy, percent
+from microcredit.lending.periods import DueDateRule, Frequency, PeriodSpec, PeriodUnit
+from microcredit.lending.revolving import (
+    DayCounting,
+    Movement,
+    MovementKind,
+    RevolvingStatement,
+    RevolvingTerms,
+    accrue_revolving,
+)
+from microcredit.lending.schedule import (
+    InterestCalculation,
+    InterestMethod,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    build_schedule,
+)
+from microcredit.products.calendars import calendar_for
+from microcredit.products.errors import QuoteInvalid
+from microcredit.products.schemas import (
+    AprRead,
+    FeeLineRead,
+    InstallmentRead,
+    LoanDescription,
+    QuoteRead,
+    SegmentRead,
+    TotalsRead,
+    WarningRead,
+)
+
+__all__ = ["CalendarProvider", "loan_terms", "quote"]
+
+CalendarProvider = Callable[[str], HolidayCalendar]
+
+_DAY_COUNTS: dict[str, DayCount] = {
+    "ACT/360": ACT_360,
+    "ACT/365F": ACT_365F,
+    "ACT/364": ACT_364,
+    "ACT/ACT": ACT_ACT_ISDA,
+    "30/360": THIRTY_360,
+}
+
+
+def _day_count(description: LoanDescription) -> DayCount:
+    base = _DAY_COUNTS[description.day_count]
+    if description.days_in_month == "30" and base.days_in_month is DaysInMonth.ACTUAL:
+        return DayCount(DaysInMonth.THIRTY, base.days_in_year)
+    return base
+
+
+def _fees(description: LoanDescription) -> tuple[Fee, ...]:
+    return tuple(
+        Fee(
+            name=item.name,
+            kind=FeeKind(item.kind),
+            payee=Payee(item.payee),
+            amount=item.amount,
+            rate=percent(item.percent) if item.percent is not None else None,
+        )
+        for item in description.fees
+    )
+
+
+def _periods(description: LoanDescription) -> tuple[PeriodSpec, RepaymentMethod]:
+    """Period layout and core repayment method of a description."""
+    method = description.repayment_method
+    unit = PeriodUnit(description.period_unit)
+    rule = BusinessDayRule(description.business_day_rule)
+    twentieth = description.interest_dates == "twentieth_of_quarter_end"
+    if method == "bullet":
+        frequency, count, core = Frequency(unit, description.term), 1, RepaymentMethod.BULLET
+    elif method == "interest_quarterly_principal_at_maturity":
+        frequency, count = Frequency.quarterly(), description.term // 3
+        core = RepaymentMethod.INTEREST_ONLY
+    else:
+        every = description.repayment_every
+        frequency, count = Frequency(unit, every), description.term // every
+        core = (
+            RepaymentMethod.INTEREST_ONLY
+            if method == "interest_monthly_principal_at_maturity"
+            else RepaymentMethod(method)
+        )
+    spec = PeriodSpec(
+        start=description.start_date,
+        frequency=frequency,
+        count=count,
+        first_due_date=None if twentieth else description.first_due_date,
+        due_date_rule=DueDateRule.TWENTIETH_OF_PERIOD_END if twentieth else DueDateRule.ANNIVERSARY,
+        business_day_rule=rule,
+    )
+    return spec, core
+
+
+def loan_terms(description: LoanDescription) -> LoanTerms:
+    """The lending core's terms for a (non-revolving) loan description."""
+    try:
+        spec, method = _periods(description)
+        return LoanTerms(
+            principal=description.amount,
+            annual_rate=percent(description.annual_rate),
+            periods=spec,
+            method=method,
+            interest_method=InterestMethod(description.interest_method),
+            interest_calculation=InterestCalculation(description.interest_calculation),
+            day_count=_day_count(description),
+            rounding=RoundingPolicy(mode=RoundingMode(description.rounding)),
+            installment_multiple=description.installment_multiple,
+            grace_on_principal=description.grace_on_principal_periods,
+            grace_on_interest_payment=description.grace_on_interest_payment_periods,
+            interest_free_periods=description.interest_free_periods,
+            fees=_fees(description),
+        )
+    except ValueError as exc:
+        raise QuoteInvalid(str(exc)) from exc
+
+
+def _text(amount: Decimal) -> str:
+    return f"{amount:f}"
+
+
+def _apr(disclosure: AprDisclosure) -> AprRead:
+    return AprRead(
+        nominal_annual_rate_percent=_text((disclosure.nominal_annual_rate * 100).normalize()),
+        apr_percent=_text(disclosure.apr_percent),
+        apr=_text(disclosure.apr),
+        ear_percent=_text(disclosure.ear_percent),
+        periodic_rate=_text(disclosure.periodic_rate),
+        periods_per_year=_text(disclosure.periods_per_year.normalize()),
+        method=disclosure.method.value,
+        day_basis=disclosure.day_basis,
+    )
+
+
+def _fee_lines(charges: tuple[FeeCharge, ...]) -> list[FeeLineRead]:
+    return [
+        FeeLineRead(
+            name=c.name,
+            kind=c.kind.value,
+            payee=c.payee.value,
+            per_charge=_text(c.per_charge),
+            charges=c.charges,
+            total=_text(c.total),
+        )
+        for c in charges
+    ]
+
+
+def _warnings(warnings: tuple[EngineWarning, ...]) -> list[WarningRead]:
+    return [WarningRead(code=w.code, message=w.message, on=w.on) for w in warnings]
+
+
+def _schedule_quote(description: LoanDescription, schedule: Schedule) -> QuoteRead:
+    totals = schedule.totals
+    try:
+        disclosure = schedule.disclosure
+    except ValueError as exc:
+        raise QuoteInvalid(str(exc)) from exc
+    return QuoteRead(
+        currency=description.currency,
+        repayment_method=description.repayment_method,
+        installments=[
+            InstallmentRead(
+                number=row.number,
+                due_date=row.due_date,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                days=row.days,
+                principal=_text(row.principal),
+                interest=_text(row.interest),
+                fees=_text(row.fees),
+                total=_text(row.total),
+                balance_after=_text(row.balance_after),
+            )
+            for row in schedule.installments
+        ],
+        totals=TotalsRead(
+            principal=_text(totals.principal),
+            interest=_text(totals.interest),
+            fees=_text(totals.fees),
+            total_payable=_text(totals.total_payable),
+            upfront_fees_deducted=_text(totals.upfront_fees_deducted),
+            net_cash_received=_text(totals.net_cash_received),
+            total_cost_of_credit=_text(totals.total_cost_of_credit),
+        ),
+        fees=_fee_lines(schedule.fee_charges),
+        apr=_apr(disclosure),
+        warnings=_warnings(schedule.warnings),
+    )
+
+
+def _revolving_quote(description: LoanDescription) -> QuoteRead:
+    policy = RoundingPolicy(mode=RoundingMode(description.rounding))
+    terms = RevolvingTerms(
+        annual_rate=percent(description.annual_rate),
+        day_count=_day_count(description),
+        counting=DayCounting(description.day_counting),
+        rounding=policy,
+    )
+    movements = [Movement(m.on, MovementKind(m.kind), m.amount) for m in description.movements]
+    try:
+        statement: RevolvingStatement = accrue_revolving(movements, terms, description.settle_on)
+        disclosure = statement.disclosure
+    except ValueError as exc:
+        raise QuoteInvalid(str(exc)) from exc
+    drawn = sum((m.amount for m in movements if m.kind is MovementKind.DRAW), policy.round(Decimal(0)))
+    payable = drawn + statement.total_interest
+    zero = _text(policy.round(Decimal(0)))
+    return QuoteRead(
+        currency=description.currency,
+        repayment_method=description.repayment_method,
+        installments=[],
+        segments=[
+            SegmentRead(
+                start=s.start,
+                end=s.end,
+                days=s.days,
+                balance=_text(s.balance),
+                interest=_text(s.interest),
+            )
+            for s in statement.segments
+        ],
+        totals=TotalsRead(
+            principal=_text(drawn),
+            interest=_text(statement.total_interest),
+            fees=zero,
+            total_payable=_text(payable),
+            upfront_fees_deducted=zero,
+            net_cash_received=_text(drawn),
+            total_cost_of_credit=_text(statement.total_interest),
+        ),
+        fees=[],
+        apr=_apr(disclosure),
+        warnings=[],
+    )
+
+
+def quote(*, description: LoanDescription, calendar_provider: CalendarProvider = calendar_for) -> QuoteRead:
+    """The repayment schedule, totals, fees, APR and warnings of a loan description."""
+    if description.repayment_method == "revolving_daily":
+        return _revolving_quote(description)
+    terms = loan_terms(description)
+    calendar = calendar_provider(description.calendar)
+    try:
+        schedule = build_schedule(terms, calendar)
+    except ValueError as exc:
+        raise QuoteInvalid(str(exc)) from exc
+    return _schedule_quote(description, schedule)

@@ -1,0 +1,135 @@
+"""quote(): from a loan description to schedule, totals, fees, APR and warnings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.products.errors import QuoteInvalid
+from microcredit.products.schemas import LoanDescription, QuoteRead
+from microcredit.products.service import quote
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
+BASE: dict[str, Any] = {
+    "amount": "10000.00",
+    "annual_rate": "12",
+    "repayment_method": "equal_installment",
+    "term": 12,
+    "start_date": "2025-01-15",
+}
+
+
+def _quote(**changes: Any) -> QuoteRead:
+    return quote(description=LoanDescription.model_validate({**BASE, **changes}))
+
+
+def test_quote_of_the_domain_annuity() -> None:
+    # Source: DOMAIN.md §4.1 and §2.3 case A.
+    result = _quote()
+    assert [r.total for r in result.installments] == ["888.49"] * 11 + ["888.47"]
+    assert result.installments[0].interest == "100.00"
+    assert result.totals.interest == "661.86"
+    assert result.totals.total_payable == "10661.86"
+    assert (result.apr.apr_percent, result.apr.ear_percent) == ("12.00", "12.68")
+    assert result.apr.method == "periodic_irr"
+    assert result.warnings == []
+
+
+def test_quote_round_trips_through_json() -> None:
+    result = _quote(repayment_method="equal_principal")
+    again = QuoteRead.model_validate_json(result.model_dump_json())
+    assert again == result
+    # Source: DOMAIN.md §4.2.
+    assert (again.installments[0].total, again.installments[-1].total) == ("933.33", "841.70")
+    assert json.loads(result.model_dump_json())["totals"]["interest"] == "650.00"
+
+
+def test_a_deducted_fee_is_disclosed_with_its_payee_and_raises_the_apr() -> None:
+    # Source: DOMAIN.md §2.3 case C: 500 deducted -> 21.86 %.
+    result = _quote(fees=[{"name": "服务费", "kind": "upfront_deducted", "amount": "500", "payee": "platform"}])
+    assert result.totals.net_cash_received == "9500.00"
+    assert result.fees[0].payee == "platform"
+    assert result.fees[0].total == "500.00"
+    assert abs(Decimal(result.apr.apr_percent) - Decimal("21.86")) <= Decimal("0.01")
+
+
+def test_interest_only_and_bullet() -> None:
+    monthly = _quote(repayment_method="interest_monthly_principal_at_maturity")
+    assert [r.interest for r in monthly.installments] == ["100.00"] * 12
+    quarterly = _quote(repayment_method="interest_quarterly_principal_at_maturity")
+    assert [r.interest for r in quarterly.installments] == ["300.00"] * 4
+    bullet = _quote(repayment_method="bullet")
+    assert [(r.principal, r.interest) for r in bullet.installments] == [("10000.00", "1200.00")]
+    assert bullet.apr.apr_percent == "12.00"
+
+
+def test_chinese_calendar_moves_due_dates_and_warns_beyond_its_data() -> None:
+    result = _quote(
+        start_date="2025-08-01",
+        first_due_date="2025-10-01",
+        term=24,
+        business_day_rule="following",
+        calendar="cn",
+    )
+    assert result.installments[0].due_date == date(2025, 10, 9)
+    assert result.installments[0].period_end == date(2025, 10, 1)
+    assert [w.code for w in result.warnings] == ["calendar_not_covered"]
+    assert result.warnings[0].on is not None
+    assert result.warnings[0].on.year == 2027
+
+
+def test_the_calendar_provider_is_injectable() -> None:
+    asked: list[str] = []
+
+    def provider(name: str) -> HolidayCalendar:
+        asked.append(name)
+        return WEEKENDS_ONLY
+
+    result = quote(
+        description=LoanDescription.model_validate({**BASE, "calendar": "cn", "business_day_rule": "following"}),
+        calendar_provider=provider,
+    )
+    assert asked == ["cn"]
+    assert result.installments[0].due_date == date(2025, 2, 17)  # Saturday the 15th -> Monday
+
+
+def test_revolving_quote() -> None:
+    # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
+    result = quote(
+        description=LoanDescription.model_validate_json((EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8"))
+    )
+    assert result.totals.interest == "116.67"
+    assert [s.interest for s in result.segments] == ["66.67", "50.00"]
+    assert result.installments == []
+
+
+def test_every_published_example_quotes() -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        result = quote(description=LoanDescription.model_validate_json(path.read_text(encoding="utf-8")))
+        assert result.totals.total_payable, path.name
+
+
+def test_impossible_loans_are_refused_with_a_code() -> None:
+    with pytest.raises(QuoteInvalid) as info:
+        _quote(fees=[{"name": "x", "kind": "upfront_deducted", "amount": "10000"}])
+    assert info.value.code == "quote_invalid"
+    assert "principal" in info.value.message("en")
+    with pytest.raises(QuoteInvalid):
+        quote(
+            description=LoanDescription.model_validate(
+                {
+                    **BASE,
+                    "repayment_method": "revolving_daily",
+                    "movements": [
+                        {"on": "2025-01-15", "kind": "draw", "amount": "100"},
+                        {"on": "2025-01-20", "kind": "repayment", "amount": "200"},
+                    ],
+                }
+            )
+        )
