@@ -107,7 +107,7 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
         table.add_column(col)
     for login in logins:
         table.add_row(login.who, login.role, login.phone, login.note)
-    console.print(table)
+    Console(width=max(console.width, 150)).print(table)
     url = f"http://{host}:{port}"
     console.print(f"borrower app: {url}/   staff console: {url}/staff   API docs: {url}/api/docs")
     console.print(f"simulated SMS messages: {url}/sms-inbox   (codes for SMS sign-in and registration)")

@@ -118,7 +118,11 @@ def seed(*, session: Session, ctx: AppContext) -> list[DemoLogin]:
                                       registered_by=None, resident=resident)
         session.flush()
     for name, _, phone, position, _, roles in STAFF:
-        note = f"TOTP secret {DEMO_ADMIN_TOTP_SECRET}" if "administrator" in roles else ""
+        note = ""
+        if "administrator" in roles:
+            note = f"TOTP secret {DEMO_ADMIN_TOTP_SECRET} (add it to an authenticator app)"
+        elif roles[0] == "approver_l3":
+            note = "enrols an authenticator app at first sign-in"
         logins.append(DemoLogin(f"{name}（{position}）", roles[0], phone, note))
     for name, phone, *_rest, with_pw in BORROWERS:
         logins.append(DemoLogin(name, "borrower", phone, "" if with_pw else "no password: sign in with an SMS code"))
