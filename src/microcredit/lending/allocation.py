@@ -277,9 +277,7 @@ def allocate(
     )
 
 
-def apply_allocation(
-    dues: Sequence[InstallmentDue], allocation: Allocation
-) -> tuple[InstallmentDue, ...]:
+def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> tuple[InstallmentDue, ...]:
     """The dues after `allocation` (a reversal, with negative lines, restores them)."""
     paid: dict[tuple[int, Component], Decimal] = {}
     for line in allocation.lines:
@@ -287,11 +285,7 @@ def apply_allocation(
         paid[key] = paid.get(key, ZERO) + line.amount
     result = []
     for due in dues:
-        changes = {
-            c.value: due.owed(c) - paid[(due.number, c)]
-            for c in Component
-            if (due.number, c) in paid
-        }
+        changes = {c.value: due.owed(c) - paid[(due.number, c)] for c in Component if (due.number, c) in paid}
         updated = (
             InstallmentDue(
                 number=due.number,

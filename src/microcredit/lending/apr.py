@@ -153,9 +153,7 @@ def irr(amounts: Sequence[Decimal], guess: Decimal = Decimal("0.01")) -> Decimal
     return _solve(list(enumerate(amounts)), guess)
 
 
-def xirr_daily(
-    flows: Sequence[tuple[date, Decimal]], guess: Decimal = Decimal("0.0003")
-) -> Decimal:
+def xirr_daily(flows: Sequence[tuple[date, Decimal]], guess: Decimal = Decimal("0.0003")) -> Decimal:
     """Daily IRR of dated flows: sum CF_i / (1 + r)^(days since the first date) = 0."""
     first = min(on for on, _ in flows)
     return _solve([((on - first).days, amount) for on, amount in flows], guess)

@@ -124,9 +124,7 @@ class BatchLoans:
             principal=np.array([int(t.principal * 100) for t in terms], dtype=np.int64),
             rate=np.array([_rate_units(t.annual_rate) for t in terms], dtype=np.int64),
             count=np.array([t.periods.count for t in terms], dtype=np.int64),
-            equal_principal=np.array(
-                [t.method is RepaymentMethod.EQUAL_PRINCIPAL for t in terms], dtype=np.bool_
-            ),
+            equal_principal=np.array([t.method is RepaymentMethod.EQUAL_PRINCIPAL for t in terms], dtype=np.bool_),
             start=np.array([t.periods.start for t in terms], dtype="datetime64[D]"),
             every=first.periods.frequency.every,
             rounding=first.rounding,
@@ -229,9 +227,7 @@ def _exact_level(loans: BatchLoans, index: int) -> int:
     numerator = Decimal(int(loans.rate[index])) / RATE_SCALE * loans.every
     factor = numerator / 12
     count = int(loans.count[index])
-    amount = level_installment(
-        from_minor(int(loans.principal[index])), [factor] * count, loans.rounding
-    )
+    amount = level_installment(from_minor(int(loans.principal[index])), [factor] * count, loans.rounding)
     return int(amount * 100)
 
 
@@ -267,14 +263,10 @@ def batch_schedules(loans: BatchLoans) -> BatchSchedules:
         active = active & (balance > 0) & ~last
     loan_index = np.repeat(np.arange(size, dtype=np.int64), present.sum(axis=1))
     numbers = np.broadcast_to(np.arange(1, horizon + 1, dtype=np.int64), shape)[present]
-    months = loans.start.astype("datetime64[M]")[:, None] + (
-        np.arange(1, horizon + 1) * loans.every
-    )
+    months = loans.start.astype("datetime64[M]")[:, None] + (np.arange(1, horizon + 1) * loans.every)
     month_start = months.astype("datetime64[D]")
     month_days = (months + 1).astype("datetime64[D]") - month_start
-    start_day = (loans.start - loans.start.astype("datetime64[M]").astype("datetime64[D]")).astype(
-        np.int64
-    )
+    start_day = (loans.start - loans.start.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
     day = np.minimum(start_day[:, None], month_days.astype(np.int64) - 1)
     due = (month_start + day.astype("timedelta64[D]"))[present]
     offsets = np.zeros(size + 1, dtype=np.int64)

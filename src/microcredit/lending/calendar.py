@@ -153,9 +153,6 @@ def calendar_warning(calendar: HolidayCalendar, year: int, day: date) -> EngineW
     span = f"{years[0]}-{years[-1]}" if years else "no years"
     return EngineWarning(
         code="calendar_not_covered",
-        message=(
-            f"holiday calendar '{calendar.name}' covers {span}; dates in {year} "
-            "are adjusted for weekends only"
-        ),
+        message=(f"holiday calendar '{calendar.name}' covers {span}; dates in {year} are adjusted for weekends only"),
         on=day,
     )

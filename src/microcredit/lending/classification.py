@@ -91,9 +91,7 @@ def validate_buckets(buckets: Sequence[DelinquencyBucket]) -> None:
         raise ValueError("the last bucket is open-ended")
 
 
-def bucket_for(
-    dpd: int, buckets: Sequence[DelinquencyBucket] = DEFAULT_BUCKETS
-) -> DelinquencyBucket:
+def bucket_for(dpd: int, buckets: Sequence[DelinquencyBucket] = DEFAULT_BUCKETS) -> DelinquencyBucket:
     """The bucket `dpd` falls in."""
     for bucket in buckets:
         if bucket.contains(dpd):
@@ -204,9 +202,7 @@ def _restructuring_floor(state: RestructuringState) -> RiskCategory:
     return RiskCategory.SPECIAL_MENTION
 
 
-def classify(
-    asset: ClassificationInput, policy: ClassificationPolicy = ClassificationPolicy()
-) -> Classification:
+def classify(asset: ClassificationInput, policy: ClassificationPolicy = ClassificationPolicy()) -> Classification:
     """Five-category class = max(DPD floor, restructuring floor, cross-default, manual grade)."""
     floors: list[tuple[str, RiskCategory]] = [(f"dpd:{asset.dpd}", _dpd_floor(asset.dpd, policy))]
     if asset.restructuring is not None:

@@ -79,9 +79,7 @@ class YearFraction(NamedTuple):
 
 
 @in_engine_context
-def interest_for(
-    balance: Decimal, annual_rate: Decimal, fraction: YearFraction, rounding: RoundingPolicy
-) -> Decimal:
+def interest_for(balance: Decimal, annual_rate: Decimal, fraction: YearFraction, rounding: RoundingPolicy) -> Decimal:
     """Interest on `balance` at `annual_rate` for a year fraction, rounded once."""
     return rounding.round(balance * annual_rate * fraction.numerator / fraction.denominator)
 

@@ -162,9 +162,7 @@ class LateFeeRule:
     after_days: int = 1
 
 
-def late_fee(
-    due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy
-) -> Decimal:
+def late_fee(due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy) -> Decimal:
     """The late fee an overdue installment has incurred by `as_of` (0 before `after_days`)."""
     if (as_of - due.due_date).days < rule.after_days or due.total <= 0:
         return rounding.round(ZERO)
@@ -221,9 +219,7 @@ def cap_default_charges(
 ) -> CappedCharges:
     """Clip cumulative default charges over [start, end) to the cap on `overdue_base`."""
     fraction = cap.day_count.year_fraction(start, end)
-    gross = rounding.round(
-        overdue_base * cap.annual_rate * fraction.numerator / fraction.denominator
-    )
+    gross = rounding.round(overdue_base * cap.annual_rate * fraction.numerator / fraction.denominator)
     ceiling = max(gross - other_charges, rounding.round(ZERO))
     room = ceiling
     allowed: list[Decimal] = []

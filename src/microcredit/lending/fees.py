@@ -104,10 +104,11 @@ def fee_amount(fee: Fee, principal: Decimal, policy: RoundingPolicy) -> Decimal:
     return policy.round(principal * fee.rate)
 
 
-def split_fees(
-    fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy
-) -> FeeSplit:
+def split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy) -> FeeSplit:
     """Group `fees` by kind and build their disclosure lines for a loan of `installments`."""
+    if not fees:
+        zero = policy.round(ZERO)
+        return FeeSplit(zero, zero, zero, ())
     deducted = financed = per_installment = policy.round(ZERO)
     charges: list[FeeCharge] = []
     for fee in fees:

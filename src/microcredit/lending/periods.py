@@ -39,6 +39,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import repeat
 from typing import NamedTuple
 
 from microcredit.lending.calendar import (
@@ -47,7 +48,7 @@ from microcredit.lending.calendar import (
     adjust,
 )
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.diagnostics import EngineWarning, merge_warnings
+from microcredit.lending.diagnostics import EngineWarning
 
 __all__ = [
     "DueDateRule",
@@ -158,9 +159,7 @@ def add_units(
     year, month = divmod(index, 12)
     month += 1
     last = _days_in_month(year, month)
-    if month_end is MonthEndRule.END_OF_MONTH and anchor.day == _days_in_month(
-        anchor.year, anchor.month
-    ):
+    if month_end is MonthEndRule.END_OF_MONTH and anchor.day == _days_in_month(anchor.year, anchor.month):
         return date(year, month, last)
     return date(year, month, anchor.day if anchor.day < last else last)
 
@@ -197,10 +196,7 @@ class PeriodSpec:
             raise ValueError("a loan has at least one period")
         if self.first_due_date is not None and self.first_due_date <= self.start:
             raise ValueError("the first due date must be after the start date")
-        if (
-            self.due_date_rule is DueDateRule.TWENTIETH_OF_PERIOD_END
-            and self.frequency.unit is not PeriodUnit.MONTH
-        ):
+        if self.due_date_rule is DueDateRule.TWENTIETH_OF_PERIOD_END and self.frequency.unit is not PeriodUnit.MONTH:
             raise ValueError("the 20th-of-period-end rule needs a monthly or quarterly frequency")
         if self.due_date_rule is DueDateRule.TWENTIETH_OF_PERIOD_END and self.first_due_date:
             raise ValueError("the 20th-of-period-end rule fixes the first due date itself")
@@ -231,9 +227,7 @@ class PeriodPlan:
     regular: bool = True
 
     @classmethod
-    def of(
-        cls, periods: tuple[Period, ...], warnings: tuple[EngineWarning, ...] = ()
-    ) -> PeriodPlan:
+    def of(cls, periods: tuple[Period, ...], warnings: tuple[EngineWarning, ...] = ()) -> PeriodPlan:
         """A plan for `periods`, with the date columns filled in."""
         return cls(
             periods=periods,
@@ -298,21 +292,40 @@ def _twentieth_ends(spec: PeriodSpec) -> list[tuple[date, bool]]:
 @functools.lru_cache(maxsize=4096)
 def generate_periods(spec: PeriodSpec, calendar: HolidayCalendar) -> PeriodPlan:
     """Cut the term into periods and date them (pure; memoised on its arguments)."""
-    periods: list[Period] = []
+    pairs = _period_ends(spec)
+    ends = [end for end, _ in pairs]
+    regular = [flag for _, flag in pairs]
+    starts = [spec.start, *ends[:-1]]
+    days = [(end - start).days for start, end in zip(starts, ends, strict=True)]
     warnings: list[EngineWarning] = []
-    warned_years: set[int] = set()
-    ends = _period_ends(spec)
-    starts = [spec.start] + [end for end, _ in ends[:-1]]
     rule = spec.business_day_rule
-    for number, (start, (end, regular)) in enumerate(zip(starts, ends, strict=True), start=1):
-        due = end
-        if rule is not BusinessDayRule.NONE:
+    if rule is BusinessDayRule.NONE:
+        dues = ends
+    else:
+        dues = []
+        warned_years: set[int] = set()
+        for end in ends:
             adjusted = adjust(end, rule, calendar)
-            due = adjusted.adjusted
+            dues.append(adjusted.adjusted)
             for warning in adjusted.warnings:
                 year = warning.on.year if warning.on else 0
                 if year not in warned_years:
                     warned_years.add(year)
                     warnings.append(warning)
-        periods.append(_new_period(Period, (number, start, end, due, (end - start).days, regular)))
-    return PeriodPlan.of(tuple(periods), merge_warnings(warnings))
+    count = len(ends)
+    periods = tuple(
+        map(
+            _new_period,
+            repeat(Period, count),
+            zip(range(1, count + 1), starts, ends, dues, days, regular, strict=True),
+        )
+    )
+    return PeriodPlan(
+        periods=periods,
+        warnings=tuple(warnings),
+        due_dates=tuple(dues),
+        starts=tuple(starts),
+        ends=tuple(ends),
+        days=tuple(days),
+        regular=all(regular),
+    )

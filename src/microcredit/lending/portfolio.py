@@ -65,9 +65,7 @@ def par(positions: Sequence[LoanPosition], days: int) -> Decimal:
     glp = gross_loan_portfolio(positions)
     if glp == 0:
         return ZERO
-    at_risk = sum(
-        (p.outstanding_principal for p in positions if p.dpd > days or p.restructured), ZERO
-    )
+    at_risk = sum((p.outstanding_principal for p in positions if p.dpd > days or p.restructured), ZERO)
     return at_risk / glp
 
 

@@ -164,9 +164,7 @@ def partial_prepayment(
     remaining = list(plan.periods[len(history) : len(rows)])
     if paid_on > remaining[0].start:
         first = remaining[0]
-        remaining[0] = Period(
-            first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False
-        )
+        remaining[0] = Period(first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False)
     level, part = _level_amounts(rows[len(history) :])
     shorten = mode is PrepaymentMode.SHORTEN_TERM
     per_installment = sum(
@@ -181,17 +179,11 @@ def partial_prepayment(
         rounding=terms.rounding,
         installment_multiple=terms.installment_multiple,
         fee_per_installment=per_installment,
-        fixed_installment=level
-        if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT
-        else None,
-        fixed_principal=part
-        if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL
-        else None,
+        fixed_installment=level if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT else None,
+        fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else None,
         first_number=len(history) + 1,
     )
-    new_rows = amortize(
-        amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining)
-    )
+    new_rows = amortize(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
     installments = tuple(history) + new_rows
     totals = schedule.totals
     rebuilt = Schedule(
@@ -242,9 +234,7 @@ def payoff_quote(
         owed = {due.number: due for due in outstanding}
         earned_numbers = {row.number for row in earned}
         principal = sum((due.principal for due in outstanding), zero)
-        future_principal = sum(
-            (due.principal for due in outstanding if due.number not in earned_numbers), zero
-        )
+        future_principal = sum((due.principal for due in outstanding if due.number not in earned_numbers), zero)
         overdue_interest = sum((owed[n].interest for n in earned_numbers if n in owed), zero)
         fees = sum((owed[n].fee for n in earned_numbers if n in owed), zero)
     accrued = zero

@@ -160,9 +160,7 @@ def reschedule(
     rows = schedule.installments
     history = tuple(row for row in rows if row.due_date <= effective)
     if outstanding_principal is None:
-        outstanding_principal = (
-            history[-1].balance_after if history else schedule_principal(schedule)
-        )
+        outstanding_principal = history[-1].balance_after if history else schedule_principal(schedule)
     principal = outstanding_principal + capitalised_arrears
     if principal <= 0:
         raise ValueError("nothing is left to reschedule")

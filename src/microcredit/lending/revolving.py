@@ -118,10 +118,7 @@ class RevolvingStatement:
     @functools.cached_property
     def disclosure(self) -> AprDisclosure:
         """APR of the statement's cash flows (XIRR on days), interest paid on settlement."""
-        flows = [
-            CashFlow(m.on, m.amount if m.kind is MovementKind.DRAW else -m.amount, 0)
-            for m in self.movements
-        ]
+        flows = [CashFlow(m.on, m.amount if m.kind is MovementKind.DRAW else -m.amount, 0) for m in self.movements]
         flows.append(CashFlow(self.settled_on, -(self.total_interest + self.closing_balance), 0))
         flows = [flow for flow in flows if flow.amount]
         return disclose(
@@ -182,9 +179,7 @@ def accrue_revolving(
         fraction = terms.day_count.year_fraction(start, stop)
         exact_total += Fraction(running) * rate * Fraction(*fraction)
         rounded = round_fraction(exact_total, terms.rounding)
-        segments.append(
-            BalanceSegment(start, stop, (stop - start).days, running, rounded - rounded_total)
-        )
+        segments.append(BalanceSegment(start, stop, (stop - start).days, running, rounded - rounded_total))
         rounded_total = rounded
     return RevolvingStatement(
         segments=tuple(segments),

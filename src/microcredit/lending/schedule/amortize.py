@@ -145,9 +145,7 @@ def exact_multiplier(
 
 
 @functools.lru_cache(maxsize=4096)
-def _multiplier(
-    numerator: Decimal, denominator: int, balance_digits: int, policy: RoundingPolicy
-) -> Decimal | None:
+def _multiplier(numerator: Decimal, denominator: int, balance_digits: int, policy: RoundingPolicy) -> Decimal | None:
     with decimal.localcontext(ENGINE_CONTEXT):
         exponent = numerator.as_tuple().exponent
         assert isinstance(exponent, int)
@@ -272,9 +270,7 @@ def amortize(
     return _general(plan, dates, fractions)
 
 
-def _general(
-    plan: AmortizationPlan, dates: PeriodPlan, fractions: Sequence[YearFraction]
-) -> tuple[Installment, ...]:
+def _general(plan: AmortizationPlan, dates: PeriodPlan, fractions: Sequence[YearFraction]) -> tuple[Installment, ...]:
     """The reference loop: every method, grace, deferral, multiple and clamp."""
     n = len(dates.periods)
     rate = plan.annual_rate
@@ -298,15 +294,10 @@ def _general(
             installment = plan.fixed_installment
         elif flat:
             flat_interest = sum(
-                (
-                    (principal * numerators[k] / denominators[k]).quantize(quantum, rounding)
-                    for k in range(grace, n)
-                ),
+                ((principal * numerators[k] / denominators[k]).quantize(quantum, rounding) for k in range(grace, n)),
                 ZERO,
             )
-            installment = policy.round_to_multiple(
-                (principal + flat_interest) / paying, plan.installment_multiple
-            )
+            installment = policy.round_to_multiple((principal + flat_interest) / paying, plan.installment_multiple)
         else:
             factors = [numerators[k] / denominators[k] for k in range(grace, n)]
             installment = level_installment(principal, factors, policy, plan.installment_multiple)

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.diagnostics import EngineWarning, merge_warnings
+from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import split_fees
 from microcredit.lending.money import ZERO, in_engine_context
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
@@ -55,10 +55,7 @@ def fractions_of(terms: LoanTerms, periods: Sequence[Period]) -> list[YearFracti
     regular_fraction = terms.periods.frequency.year_fraction(terms.day_count.basis)
     daily = terms.interest_calculation is InterestCalculation.DAILY
     return [
-        regular_fraction
-        if p.regular and not daily
-        else terms.day_count.year_fraction(p.start, p.end)
-        for p in periods
+        regular_fraction if p.regular and not daily else terms.day_count.year_fraction(p.start, p.end) for p in periods
     ]
 
 
@@ -68,13 +65,12 @@ def periods_per_year(terms: LoanTerms) -> Decimal:
     return Decimal(fraction.denominator) / Decimal(fraction.numerator)
 
 
-def summarise(
-    rows: tuple[Installment, ...], upfront_deducted: Decimal, net_cash: Decimal
-) -> ScheduleTotals:
+def summarise(rows: tuple[Installment, ...], upfront_deducted: Decimal, net_cash: Decimal) -> ScheduleTotals:
     """Totals of a schedule's rows plus the upfront fees and the cost of credit."""
-    principal = sum([row.principal for row in rows], ZERO)
-    interest = sum([row.interest for row in rows], ZERO)
-    fees = sum([row.fees for row in rows], ZERO)
+    columns = list(zip(*rows, strict=True))
+    principal = sum(columns[5], ZERO)
+    interest = sum(columns[6], ZERO)
+    fees = sum(columns[7], ZERO)
     payable = principal + interest + fees
     return ScheduleTotals(
         principal=principal,
@@ -106,26 +102,19 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
         fee_per_installment=fees.per_installment,
     )
     rows = amortize(amortization, plan, period_fractions(terms, plan))
-    warnings: list[EngineWarning] = []
+    warnings: list[EngineWarning] = list(plan.warnings)
     if len(rows) < len(periods):
         warnings.append(
             EngineWarning(
                 code="term_shortened_by_rounding",
-                message=(
-                    f"the rounded installment repays the loan in {len(rows)} of "
-                    f"{len(periods)} periods"
-                ),
+                message=(f"the rounded installment repays the loan in {len(rows)} of {len(periods)} periods"),
             )
         )
-    if terms.installment_multiple is not None and terms.method is not (
-        RepaymentMethod.EQUAL_INSTALLMENT
-    ):
+    if terms.installment_multiple is not None and terms.method is not (RepaymentMethod.EQUAL_INSTALLMENT):
         warnings.append(
             EngineWarning(
                 code="installment_multiple_ignored",
-                message=(
-                    f"an installment multiple applies to equal installments, not {terms.method}"
-                ),
+                message=(f"an installment multiple applies to equal installments, not {terms.method}"),
             )
         )
     if len(rows) < len(periods):
@@ -139,6 +128,6 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
         periods_per_year=periods_per_year(terms),
         regular=plan.regular,
         fee_charges=fees.charges,
-        warnings=merge_warnings(plan.warnings, warnings),
+        warnings=tuple(warnings),
         apr_day_basis=terms.apr_day_basis,
     )

@@ -109,9 +109,13 @@ class LoanTerms:
             raise ValueError("the annual rate cannot be negative")
         if self.rounding.round(self.principal) != self.principal:
             raise ValueError("the principal has more places than the currency")
-        for name in ("grace_on_principal", "grace_on_interest_payment", "interest_free_periods"):
-            value = getattr(self, name)
-            if not 0 <= value < self.periods.count + 1:
+        limit = self.periods.count
+        for name, value in (
+            ("grace_on_principal", self.grace_on_principal),
+            ("grace_on_interest_payment", self.grace_on_interest_payment),
+            ("interest_free_periods", self.interest_free_periods),
+        ):
+            if not 0 <= value <= limit:
                 raise ValueError(f"{name} must be between 0 and the number of periods")
         if self.installment_multiple is not None and self.installment_multiple <= 0:
             raise ValueError("the installment multiple must be positive")
