@@ -32,11 +32,13 @@ ID_PROVINCES = frozenset(
      "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
      "65", "71", "81", "82", "83"}
 )
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# re.ASCII: `\d` would also match full-width and other Unicode digits, which `int()` reads, so
+# "11０１０５…" would validate as a second spelling (another blind index) of a registered number.
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_PHONE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
-_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", re.ASCII)
 # Structural floor only; lending policy (age ranges) is a product parameter.
 MIN_BIRTH_YEAR = 1800
 
@@ -102,7 +104,7 @@ def validate_id_number(value: str, *, on: date | None = None) -> ResidentId:
 def upgrade_15_digit_id(value: str) -> str:
     """Convert a first-generation 15-digit number to 18 digits (legacy data migration only)."""
     number = normalise_id_number(value)
-    if not re.fullmatch(r"\d{15}", number):
+    if not re.fullmatch(r"\d{15}", number, re.ASCII):
         raise InvalidIdentifier("id_number_format", "a legacy ID number is 15 digits")
     first17 = number[:6] + "19" + number[6:]
     return first17 + id_check_character(first17)
@@ -165,6 +167,6 @@ def validate_bank_card(value: str) -> tuple[str, bool]:
     warning for the caller to show, not a refusal.
     """
     digits = re.sub(r"[\s\-]", "", value)
-    if not re.fullmatch(r"\d{12,19}", digits):
+    if not re.fullmatch(r"\d{12,19}", digits, re.ASCII):
         raise InvalidIdentifier("bank_card_format", "a bank card number is 12–19 digits")
     return digits, luhn_valid(digits)
