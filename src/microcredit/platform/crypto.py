@@ -92,7 +92,12 @@ class FieldCipher:
         key = self.keys.get(kid)
         if key is None:
             raise CryptoError(f"key id {kid!r} is not in the keyring")
-        raw = base64.b64decode(b64)
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except binascii.Error as exc:
+            raise CryptoError("not an encrypted value") from exc
+        if len(raw) < 12 + 16:  # nonce and tag
+            raise CryptoError("not an encrypted value (truncated)")
         try:
             return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
         except InvalidTag as exc:
