@@ -71,6 +71,14 @@ BoolArray = npt.NDArray[np.bool_]
 
 def _divide(x: Int64Array, d: int | Int64Array, mode: RoundingMode) -> Int64Array:
     """round(x / d) for x >= 0, d > 0, by `mode`, exactly, in integers."""
+    if isinstance(d, int) and mode is not RoundingMode.HALF_EVEN:
+        # floor((x + offset) / d) with offset d/2 (half-up, d even), 0 (down) or d - 1 (up).
+        if mode is RoundingMode.DOWN:
+            return x // d
+        if mode is RoundingMode.UP:
+            return (x + (d - 1)) // d
+        if d % 2 == 0:
+            return (x + d // 2) // d
     q, r = np.divmod(x, d)
     return _round(q, r, d, mode)
 
@@ -231,8 +239,46 @@ def _exact_level(loans: BatchLoans, index: int) -> int:
     return int(amount * 100)
 
 
-def batch_schedules(loans: BatchLoans) -> BatchSchedules:
-    """Every installment row of every loan, identical to the Decimal path to the fen."""
+def batch_schedules(loans: BatchLoans, *, chunk: int = 8192) -> BatchSchedules:
+    """Every installment row of every loan, identical to the Decimal path to the fen.
+
+    Loans are processed `chunk` at a time so the working matrices stay in cache.
+    """
+    size = loans.principal.shape[0]
+    if size <= chunk:
+        return _batch(loans)
+    parts = [_batch(_slice(loans, lo, min(lo + chunk, size))) for lo in range(0, size, chunk)]
+    offsets = [np.zeros(1, dtype=np.int64)]
+    base = 0
+    for lo, part in zip(range(0, size, chunk), parts, strict=True):
+        offsets.append(part.offsets[1:] + base)
+        base += part.rows
+        part.loan[:] += lo
+    return BatchSchedules(
+        loan=np.concatenate([p.loan for p in parts]),
+        number=np.concatenate([p.number for p in parts]),
+        due_date=np.concatenate([p.due_date for p in parts]),
+        principal=np.concatenate([p.principal for p in parts]),
+        interest=np.concatenate([p.interest for p in parts]),
+        total=np.concatenate([p.total for p in parts]),
+        balance=np.concatenate([p.balance for p in parts]),
+        offsets=np.concatenate(offsets),
+    )
+
+
+def _slice(loans: BatchLoans, lo: int, hi: int) -> BatchLoans:
+    return BatchLoans(
+        principal=loans.principal[lo:hi],
+        rate=loans.rate[lo:hi],
+        count=loans.count[lo:hi],
+        equal_principal=loans.equal_principal[lo:hi],
+        start=loans.start[lo:hi],
+        every=loans.every,
+        rounding=loans.rounding,
+    )
+
+
+def _batch(loans: BatchLoans) -> BatchSchedules:
     mode = loans.rounding.mode
     size = loans.principal.shape[0]
     horizon = int(loans.count.max())
@@ -240,47 +286,68 @@ def batch_schedules(loans: BatchLoans) -> BatchSchedules:
     multiplier = loans.rate * loans.every
     level = _level_installments(loans)
     equal_part = _divide(loans.principal, loans.count, mode)
+    scheduled = np.where(loans.equal_principal, equal_part, level)
+    equal_principal = loans.equal_principal
+    last_index = loans.count - 1
     balance = loans.principal.copy()
     active = np.ones(size, dtype=np.bool_)
-    shape = (size, horizon)
-    principal_m = np.zeros(shape, dtype=np.int64)
-    interest_m = np.zeros(shape, dtype=np.int64)
-    total_m = np.zeros(shape, dtype=np.int64)
-    balance_m = np.zeros(shape, dtype=np.int64)
-    present = np.zeros(shape, dtype=np.bool_)
+    # Period-major matrices: each step writes one contiguous row.
+    shape = (horizon, size)
+    principal_m = np.empty(shape, dtype=np.int64)
+    interest_m = np.empty(shape, dtype=np.int64)
+    balance_m = np.empty(shape, dtype=np.int64)
+    present = np.empty(shape, dtype=np.bool_)
     for k in range(horizon):
         interest = _divide(balance * multiplier, denominator, mode)
-        part = np.where(loans.equal_principal, equal_part, level - interest)
-        part = np.clip(part, 0, balance)
-        last = loans.count - 1 == k
-        part = np.where(last, balance, part)
+        part = np.where(equal_principal, scheduled, scheduled - interest)
+        np.clip(part, 0, balance, out=part)
+        last = last_index == k
+        np.copyto(part, balance, where=last)
         balance = balance - part
-        present[:, k] = active
-        principal_m[:, k] = part
-        interest_m[:, k] = interest
-        total_m[:, k] = part + interest
-        balance_m[:, k] = balance
-        active = active & (balance > 0) & ~last
-    loan_index = np.repeat(np.arange(size, dtype=np.int64), present.sum(axis=1))
-    numbers = np.broadcast_to(np.arange(1, horizon + 1, dtype=np.int64), shape)[present]
-    months = loans.start.astype("datetime64[M]")[:, None] + (np.arange(1, horizon + 1) * loans.every)
-    month_start = months.astype("datetime64[D]")
-    month_days = (months + 1).astype("datetime64[D]") - month_start
-    start_day = (loans.start - loans.start.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
-    day = np.minimum(start_day[:, None], month_days.astype(np.int64) - 1)
-    due = (month_start + day.astype("timedelta64[D]"))[present]
+        present[k] = active
+        principal_m[k] = part
+        interest_m[k] = interest
+        balance_m[k] = balance
+        active &= (balance > 0) & ~last
+    # Loan-major order, present rows only.
+    mask = present.T
+    principal = principal_m.T[mask]
+    interest = interest_m.T[mask]
+    per_loan = mask.sum(axis=1)
     offsets = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum(present.sum(axis=1), out=offsets[1:])
+    np.cumsum(per_loan, out=offsets[1:])
+    loan_index = np.repeat(np.arange(size, dtype=np.int64), per_loan)
+    numbers = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], per_loan) + 1
     return BatchSchedules(
         loan=loan_index,
         number=numbers,
-        due_date=due,
-        principal=principal_m[present],
-        interest=interest_m[present],
-        total=total_m[present],
-        balance=balance_m[present],
+        due_date=_due_dates(loans, loan_index, numbers),
+        principal=principal,
+        interest=interest,
+        total=principal + interest,
+        balance=balance_m.T[mask],
         offsets=offsets,
     )
+
+
+# Day number (since 1970-01-01) of the first day of every month 1970-01 .. 2400-01.
+_MONTH_FIRST_DAY = np.arange("1970-01", "2400-02", dtype="datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _due_dates(loans: BatchLoans, loan_index: Int64Array, numbers: Int64Array) -> npt.NDArray[np.datetime64]:
+    """start + k x every months, the day clamped to the month's length (as `periods`)."""
+    start_days = loans.start.astype("datetime64[D]").astype(np.int64)
+    start_month = loans.start.astype("datetime64[M]").astype(np.int64)
+    if start_month.min() < 0 or start_month.max() + int(loans.count.max()) * loans.every >= (
+        _MONTH_FIRST_DAY.shape[0] - 1
+    ):
+        raise ValueError("the batch path dates loans between 1970 and 2400")
+    day_in_month = start_days - _MONTH_FIRST_DAY[start_month]
+    month = start_month[loan_index] + numbers * loans.every
+    first = _MONTH_FIRST_DAY[month]
+    length = _MONTH_FIRST_DAY[month + 1] - first
+    due: Int64Array = first + np.minimum(day_in_month[loan_index], length - 1)
+    return due.view("datetime64[D]")
 
 
 def accrue(

@@ -57,6 +57,10 @@ def test_each_installment_is_the_sum_of_its_parts(terms: LoanTerms) -> None:
     for row in schedule.installments:
         assert row.principal + row.interest + row.fees == row.total
     totals = schedule.totals
+    rows = schedule.installments
+    assert totals.principal == sum(row.principal for row in rows)
+    assert totals.interest == sum(row.interest for row in rows)
+    assert totals.fees == sum(row.fees for row in rows)
     assert totals.total_payable == totals.principal + totals.interest + totals.fees
     assert totals.total_cost_of_credit == totals.total_payable - totals.net_cash_received
 

@@ -203,7 +203,7 @@ def _fast_level(
 ) -> tuple[Installment, ...] | None:
     """Level installments with equal factors and no grace; None if the fast path does not apply."""
     policy = plan.rounding
-    n = len(dates.periods)
+    n = dates.count
     principal = plan.principal
     factor = numerator / denominator
     installment = level_installment(principal, [factor] * n, policy, None)
@@ -259,7 +259,7 @@ def amortize(
     fast: bool = True,
 ) -> tuple[Installment, ...]:
     """Installments of `plan` over the periods of `dates`, interest on `fractions`."""
-    n = len(dates.periods)
+    n = dates.count
     if n == 0 or len(fractions) != n:
         raise ValueError("one year fraction is needed per period")
     if fast and _plain(plan, fractions):
@@ -272,7 +272,7 @@ def amortize(
 
 def _general(plan: AmortizationPlan, dates: PeriodPlan, fractions: Sequence[YearFraction]) -> tuple[Installment, ...]:
     """The reference loop: every method, grace, deferral, multiple and clamp."""
-    n = len(dates.periods)
+    n = dates.count
     rate = plan.annual_rate
     free = plan.interest_free_periods
     numerators = [rate * f.numerator if k >= free else ZERO for k, f in enumerate(fractions)]

@@ -44,10 +44,9 @@ def period_fractions(terms: LoanTerms, plan: PeriodPlan) -> list[YearFraction]:
     """The year fraction each period's interest is computed on."""
     regular_fraction = terms.periods.frequency.year_fraction(terms.day_count.basis)
     daily = terms.interest_calculation is InterestCalculation.DAILY
-    periods = plan.periods
     if plan.regular and not daily:
-        return [regular_fraction] * len(periods)
-    return fractions_of(terms, periods)
+        return [regular_fraction] * plan.count
+    return fractions_of(terms, plan.periods)
 
 
 def fractions_of(terms: LoanTerms, periods: Sequence[Period]) -> list[YearFraction]:
@@ -67,10 +66,19 @@ def periods_per_year(terms: LoanTerms) -> Decimal:
 
 def summarise(rows: tuple[Installment, ...], upfront_deducted: Decimal, net_cash: Decimal) -> ScheduleTotals:
     """Totals of a schedule's rows plus the upfront fees and the cost of credit."""
-    columns = list(zip(*rows, strict=True))
-    principal = sum(columns[5], ZERO)
-    interest = sum(columns[6], ZERO)
-    fees = sum(columns[7], ZERO)
+    principal = sum([row.principal for row in rows], ZERO)
+    interest = sum([row.interest for row in rows], ZERO)
+    fees = sum([row.fees for row in rows], ZERO)
+    return _totals(principal, interest, fees, upfront_deducted, net_cash)
+
+
+def _totals(
+    principal: Decimal,
+    interest: Decimal,
+    fees: Decimal,
+    upfront_deducted: Decimal,
+    net_cash: Decimal,
+) -> ScheduleTotals:
     payable = principal + interest + fees
     return ScheduleTotals(
         principal=principal,
@@ -87,8 +95,8 @@ def summarise(rows: tuple[Installment, ...], upfront_deducted: Decimal, net_cash
 def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) -> Schedule:
     """The repayment schedule of `terms`, due dates adjusted against `calendar`."""
     plan = generate_periods(terms.periods, calendar)
-    periods = plan.periods
-    fees = split_fees(terms.fees, terms.principal, len(periods), terms.rounding)
+    count = plan.count
+    fees = split_fees(terms.fees, terms.principal, count, terms.rounding)
     amortization = AmortizationPlan(
         principal=terms.principal + fees.financed,
         annual_rate=terms.annual_rate,
@@ -103,11 +111,11 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
     )
     rows = amortize(amortization, plan, period_fractions(terms, plan))
     warnings: list[EngineWarning] = list(plan.warnings)
-    if len(rows) < len(periods):
+    if len(rows) < count:
         warnings.append(
             EngineWarning(
                 code="term_shortened_by_rounding",
-                message=(f"the rounded installment repays the loan in {len(rows)} of {len(periods)} periods"),
+                message=f"the rounded installment repays the loan in {len(rows)} of {count} periods",
             )
         )
     if terms.installment_multiple is not None and terms.method is not (RepaymentMethod.EQUAL_INSTALLMENT):
@@ -117,12 +125,20 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
                 message=(f"an installment multiple applies to equal installments, not {terms.method}"),
             )
         )
-    if len(rows) < len(periods):
+    if len(rows) < count:
         fees = split_fees(terms.fees, terms.principal, len(rows), terms.rounding)
     net_cash = terms.principal - fees.deducted
     return Schedule(
         installments=rows,
-        totals=summarise(rows, fees.deducted, net_cash),
+        # Every row carries the same installment fee, and the parts repay the
+        # principal down to the last balance, so two of the three sums are products.
+        totals=_totals(
+            amortization.principal - rows[-1].balance_after,
+            sum([row.interest for row in rows], ZERO),
+            fees.per_installment * len(rows),
+            fees.deducted,
+            net_cash,
+        ),
         disbursed_on=terms.periods.start,
         nominal_annual_rate=terms.annual_rate,
         periods_per_year=periods_per_year(terms),
