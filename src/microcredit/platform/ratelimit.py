@@ -6,6 +6,11 @@ count passes the limit. Buckets name what is limited and by what, for example
 `login:ip:203.0.113.7` or `sms:phone:<blind index>`; personal data never
 appears in a bucket name in clear.
 
+A fixed window does not bound the time *between* two hits (one at 0:59 and one
+at 1:01 fall in different windows), so an interval such as "one SMS per 60 s"
+is a `cooldown()` instead: the bucket is taken for `seconds` from the hit that
+was allowed.
+
 The database counter lives in the caller's transaction, so a refused request
 that rolls back also forgets its hit; the refusals that must be remembered
 (failed logins) are errors that keep their changes (see `microcredit.errors`).
@@ -13,6 +18,7 @@ that rolls back also forgets its hit; the refusals that must be remembered
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -49,6 +55,10 @@ class RateLimiter(Protocol):
         """Forget the hits of the current window."""
         ...
 
+    def claim(self, bucket: str, seconds: int, *, session: Session) -> int:
+        """Take `bucket` for `seconds` from now unless it is held; return 0, or the seconds it stays held."""
+        ...
+
 
 def hit(limiter: RateLimiter, bucket: str, limit: Limit, *, session: Session,
         field: str | None = None) -> None:
@@ -56,6 +66,14 @@ def hit(limiter: RateLimiter, bucket: str, limit: Limit, *, session: Session,
     hits, retry_after = limiter.count(bucket, limit, session=session)
     if hits > limit.limit:
         raise RateLimited(retry_after, field=field)
+
+
+def cooldown(limiter: RateLimiter, bucket: str, seconds: int, *, session: Session,
+             field: str | None = None) -> None:
+    """At most one hit per `seconds`, counted from the last allowed hit; refuse with `RateLimited` otherwise."""
+    wait = limiter.claim(bucket, seconds, session=session)
+    if wait > 0:
+        raise RateLimited(wait, field=field)
 
 
 class DatabaseRateLimiter:
@@ -104,12 +122,41 @@ class DatabaseRateLimiter:
     def reset(self, bucket: str, limit: Limit, *, session: Session) -> None:
         session.execute(delete(RateLimitCounter).where(RateLimitCounter.bucket == bucket))
 
+    def claim(self, bucket: str, seconds: int, *, session: Session) -> int:
+        # One row per bucket (window_start 0) whose expires_at is the end of the hold.
+        now = self.clock.now()
+        row = session.scalar(select(RateLimitCounter).where(
+            RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == 0).with_for_update())
+        if row is not None and row.expires_at > now:
+            return max(1, math.ceil((row.expires_at - now).total_seconds()))
+        until = now + timedelta(seconds=seconds)
+        if row is not None:
+            row.hits, row.expires_at = row.hits + 1, until
+            session.flush()
+            return 0
+        try:
+            with session.begin_nested():
+                session.add(RateLimitCounter(bucket=bucket, window_start=0, hits=1, expires_at=until))
+        except IntegrityError:  # a concurrent request took it first
+            return seconds
+        return 0
+
     def purge_expired(self, *, session: Session) -> int:
         """Delete the counters of windows that have ended."""
         result = session.execute(
             delete(RateLimitCounter).where(RateLimitCounter.expires_at < self.clock.now())
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# KEYS[1] = hold key; ARGV = now, until, ttl. Returns 0 when taken, else the seconds it stays held.
+_CLAIM_LUA = """
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+if held > now then return math.ceil(held - now) end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 0
+"""
 
 
 class RedisRateLimiter:
@@ -119,6 +166,7 @@ class RedisRateLimiter:
         self.redis = redis
         self.clock = clock
         self.prefix = prefix
+        self._claim = redis.register_script(_CLAIM_LUA)  # type: ignore[attr-defined]
 
     def _key(self, bucket: str, limit: Limit) -> tuple[str, int]:
         now = int(self.clock.now().timestamp())
@@ -141,3 +189,9 @@ class RedisRateLimiter:
     def reset(self, bucket: str, limit: Limit, *, session: Session) -> None:
         key, _ = self._key(bucket, limit)
         self.redis.delete(key)  # type: ignore[attr-defined]
+
+    def claim(self, bucket: str, seconds: int, *, session: Session) -> int:
+        # The hold's end is compared with our clock (not Redis's), so a test clock governs it too.
+        now = self.clock.now().timestamp()
+        wait = self._claim(keys=[f"{self.prefix}{bucket}:hold"], args=[repr(now), repr(now + seconds), seconds + 1])
+        return int(wait)

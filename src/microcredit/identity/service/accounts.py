@@ -26,7 +26,7 @@ from microcredit.notifications import service as notifications
 from microcredit.notifications.templates import PURPOSE_TEXT
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import mask_phone
-from microcredit.platform.ratelimit import Limit, hit
+from microcredit.platform.ratelimit import Limit, cooldown, hit
 from microcredit.platform.validators import InvalidIdentifier, validate_phone
 
 if TYPE_CHECKING:
@@ -116,8 +116,7 @@ def request_sms_code(*, session: Session, ctx: AppContext, institution_id: int, 
     sec = ctx.settings.security
     idx = phone_index(ctx, phone)
     limiter = ctx.rate_limiter
-    hit(limiter, f"sms:resend:{purpose}:{idx}", Limit(1, sec.sms_resend_seconds), session=session,
-        field="phone")
+    cooldown(limiter, f"sms:resend:{purpose}:{idx}", sec.sms_resend_seconds, session=session, field="phone")
     hit(limiter, f"sms:day:{idx}", Limit(sec.sms_per_phone_per_day, 86400), session=session, field="phone")
     # Per IP: the route's rate limit counts `sms:ip:<ip>`; counting it here as well halved the limit.
     exists = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx) is not None
