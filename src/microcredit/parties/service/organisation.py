@@ -60,7 +60,7 @@ def get_institution(*, session: Session, principal: Principal, institution_id: i
     inst = session.get(Institution, institution_id)
     if inst is None:
         raise NotFound()
-    scope.ensure_visible(principal, institution_id=inst.id)
+    scope.ensure_institution_visible(principal, inst.id)
     return inst
 
 

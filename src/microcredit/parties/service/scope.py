@@ -52,6 +52,16 @@ def ensure_visible(principal: Principal, *, institution_id: int, branch_id: int 
         raise NotFound()
 
 
+def ensure_institution_visible(principal: Principal, institution_id: int) -> None:
+    """Refuse (as not found) an institution other than the caller's; the platform sees every one.
+
+    Unlike `ensure_visible`, the caller's branch does not matter: branch-scoped
+    staff still belong to, and may read, their institution.
+    """
+    if principal.scope is not DataScope.ALL and institution_id != principal.institution_id:
+        raise NotFound()
+
+
 def institution_for_write(principal: Principal, requested: int | None) -> int:
     """The institution a create acts on: the caller's own, or any for platform scope."""
     if requested is None or requested == principal.institution_id:
