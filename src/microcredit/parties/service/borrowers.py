@@ -108,27 +108,32 @@ def create_profile(session: Session, ctx: AppContext, *, institution_id: int, da
     return borrower
 
 
-def _check_identity(session: Session, ctx: AppContext, *, institution_id: int, id_number: str) -> ResidentId:
+def _check_identity(session: Session, ctx: AppContext, *, institution_id: int, id_number: str,
+                    unique: bool = True) -> ResidentId:
     today = organisation.business_date(session=session, institution_id=institution_id)
     resident = parse_id_number(ctx, id_number, on=today)
     if resident.age_on(today) < MIN_AGE:
         raise BorrowerUnderage(field="id_number", params={"min_age": MIN_AGE})
+    if unique:
+        _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident)
+    return resident
+
+
+def _ensure_id_free(session: Session, ctx: AppContext, *, institution_id: int, resident: ResidentId) -> None:
     idx = ctx.blind_index(resident.number, domain="id_number")
     if repo.borrower_by_id_index(session, institution_id=institution_id, id_index=idx) is not None:
         raise IdNumberAlreadyRegistered(field="id_number")
-    return resident
 
 
 def register_online(*, session: Session, ctx: AppContext, institution_id: int, data: NewBorrower,
                     password: str, sms_code: str | None, oauth_ticket: str | None,
                     meta: RequestMeta) -> tuple[Borrower, identity.sessions.IssuedSession]:
     """Self-registration: SMS-verified phone, validated unique ID number, password; signed in at once."""
-    # Everything that can be checked without the code first, so a typo does not burn the code.
-    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
+    # Everything that can be checked without the code first, so a typo does not burn the code...
+    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number,
+                               unique=False)
     identity.accounts.check_new_password(ctx=ctx, password=password,
                                          context=(data.phone, resident.number, resident.number[-6:]))
-    identity.accounts.ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id,
-                                        kind="borrower", phone=data.phone)
     phone_idx = identity.accounts.phone_index(ctx, data.phone)
     proven = None
     if oauth_ticket:
@@ -136,6 +141,11 @@ def register_online(*, session: Session, ctx: AppContext, institution_id: int, d
     if proven != phone_idx:
         identity.smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_idx, purpose="register",
                                       code=sms_code or "")
+    # ...but uniqueness only once the phone is proven: before it, "already registered" would tell
+    # anyone whether a phone or an ID number is a borrower here.
+    _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident)
+    identity.accounts.ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id,
+                                        kind="borrower", phone=data.phone)
     user = identity.accounts.create_user(
         session=session, ctx=ctx, institution_id=institution_id, kind="borrower", phone=data.phone,
         display_name=data.real_name, password=password, role_codes=("borrower",),
