@@ -1,0 +1,35 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+import 'element-plus/theme-chalk/base.css'
+import './styles.css'
+import App from './App.vue'
+import { i18n, currentLocale } from './i18n'
+import { createAppRouter } from './router'
+import { configureClient } from './api/client'
+import { useSession } from './identity/stores/session'
+
+const app = createApp(App)
+const pinia = createPinia()
+app.use(pinia)
+app.use(i18n)
+const router = createAppRouter()
+app.use(router)
+
+const session = useSession(pinia)
+configureClient({
+  token: () => session.token,
+  language: () => currentLocale(),
+  // An expired or revoked session: back to the sign-in page, then back to where the user was.
+  onUnauthorized: () => {
+    const current = router.currentRoute.value
+    const staff = session.isStaff || current.path.startsWith('/staff')
+    session.clear()
+    if (current.meta.guest) return
+    void router.push({
+      name: staff ? 'staff-login' : 'login',
+      query: { redirect: current.fullPath, expired: '1' },
+    })
+  },
+})
+document.documentElement.lang = currentLocale()
+app.mount('#app')

@@ -1,0 +1,108 @@
+// The route map. Borrower app at `/`, staff console under `/staff`; every page is lazy-loaded.
+//
+// meta.auth: 'borrower' | 'staff' — who may open the page (signed in as that kind);
+// meta.permission: the permission the staff page needs (else the 403 page);
+// meta.guest: sign-in pages (a signed-in visitor goes to their home).
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+import { useSession } from '@/identity/stores/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    auth?: 'borrower' | 'staff'
+    permission?: string
+    guest?: boolean
+    /** i18n key of the page title. */
+    title?: string
+  }
+}
+
+export const staffPages: RouteRecordRaw[] = [
+  { path: '', name: 'staff-home', component: () => import('@/identity/views/StaffHomeView.vue'), meta: { title: 'nav.staffHome' } },
+  { path: 'borrowers', name: 'staff-borrowers', component: () => import('@/parties/views/BorrowerListView.vue'), meta: { permission: 'borrower.read', title: 'nav.borrowers' } },
+  { path: 'borrowers/new', name: 'staff-borrower-new', component: () => import('@/parties/views/WalkInRegistrationView.vue'), meta: { permission: 'borrower.register', title: 'nav.walkIn' } },
+  { path: 'borrowers/:id(\\d+)', name: 'staff-borrower', component: () => import('@/parties/views/BorrowerDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'borrower.read', title: 'borrower.detailTitle' } },
+  { path: 'profile-changes', name: 'staff-profile-changes', component: () => import('@/parties/views/ProfileChangesView.vue'), meta: { permission: 'borrower.review_change', title: 'nav.profileChanges' } },
+  { path: 'institutions', name: 'staff-institutions', component: () => import('@/parties/views/InstitutionsView.vue'), meta: { permission: 'institution.read', title: 'nav.institutions' } },
+  { path: 'branches', name: 'staff-branches', component: () => import('@/parties/views/BranchesView.vue'), meta: { permission: 'branch.read', title: 'nav.branches' } },
+  { path: 'staff', name: 'staff-staff', component: () => import('@/parties/views/StaffListView.vue'), meta: { permission: 'staff.read', title: 'nav.staff' } },
+  { path: 'roles', name: 'staff-roles', component: () => import('@/identity/views/RolesView.vue'), meta: { permission: 'role.read', title: 'nav.roles' } },
+  { path: 'login-history', name: 'staff-login-history', component: () => import('@/identity/views/LoginHistoryView.vue'), meta: { permission: 'security.login_history', title: 'nav.loginHistory' } },
+  { path: 'audit-log', name: 'staff-audit-log', component: () => import('@/audit/views/AuditLogView.vue'), meta: { permission: 'audit.read', title: 'nav.auditLog' } },
+  { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+  { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+]
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/',
+    component: () => import('@/shells/BorrowerShell.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('@/identity/views/BorrowerHomeView.vue'), meta: { title: 'nav.home' } },
+      { path: 'login', name: 'login', component: () => import('@/identity/views/LoginView.vue'), meta: { guest: true, title: 'login.title' } },
+      { path: 'register', name: 'register', component: () => import('@/identity/views/RegisterView.vue'), meta: { guest: true, title: 'register.title' } },
+      { path: 'reset-password', name: 'reset-password', component: () => import('@/identity/views/ResetPasswordView.vue'), meta: { title: 'reset.title' } },
+      { path: 'oauth/complete', name: 'oauth-complete', component: () => import('@/identity/views/OAuthCompleteView.vue'), meta: { title: 'oauth.title' } },
+      { path: 'sms-inbox', name: 'sms-inbox', component: () => import('@/identity/views/SmsInboxView.vue'), meta: { title: 'sms.inboxTitle' } },
+      { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+      { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+    ],
+  },
+  { path: '/staff/login', name: 'staff-login', component: () => import('@/identity/views/StaffLoginView.vue'), meta: { guest: true, title: 'staffLogin.title' } },
+  { path: '/staff/enrol', name: 'staff-enrol', component: () => import('@/identity/views/TotpEnrolmentView.vue'), meta: { title: 'enrol.title' } },
+  {
+    path: '/staff',
+    component: () => import('@/shells/StaffShell.vue'),
+    meta: { auth: 'staff' },
+    children: staffPages,
+  },
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
+]
+
+const STAFF_PREFIX = '/staff'
+
+/** Where a page outside the caller's reach sends them, or nothing when they may stay. */
+export async function guard(to: RouteLocationNormalized) {
+  const session = useSession()
+  if (session.token && !session.me) {
+    try {
+      await session.fetchMe()
+    } catch {
+      session.clear()
+    }
+  }
+  const staffArea = to.path === STAFF_PREFIX || to.path.startsWith(STAFF_PREFIX + '/')
+  const auth = to.meta.auth ?? (staffArea && !to.meta.guest && to.name !== 'staff-enrol' ? 'staff' : undefined)
+
+  if (to.name === 'staff-enrol') {
+    if (!session.signedIn || !session.isStaff) return { name: 'staff-login' }
+    return true
+  }
+  if (to.meta.guest && session.signedIn && session.me) {
+    if (session.isStaff) return session.needsEnrolment ? { name: 'staff-enrol' } : { name: 'staff-home' }
+    return { name: 'me' }
+  }
+  if (session.isStaff && session.needsEnrolment && to.name !== 'not-found') return { name: 'staff-enrol' }
+  if (auth === 'staff') {
+    if (!session.signedIn) return { name: 'staff-login', query: { redirect: to.fullPath } }
+    if (!session.isStaff) return { name: 'forbidden', query: { from: to.fullPath } }
+    if (!session.can(to.meta.permission)) return { name: 'staff-forbidden', query: { from: to.fullPath } }
+    return true
+  }
+  // The borrower app: a staff member never sees its navigation.
+  if (!staffArea && session.isStaff && to.name !== 'not-found' && to.name !== 'oauth-complete') {
+    return to.name === 'calculator' ? { name: 'staff-calculator' } : { name: 'staff-home' }
+  }
+  if (auth === 'borrower' && !session.signedIn) return { name: 'login', query: { redirect: to.fullPath } }
+  return true
+}
+
+export function createAppRouter() {
+  const router = createRouter({
+    history: createWebHistory(),
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  })
+  router.beforeEach(guard)
+  return router
+}

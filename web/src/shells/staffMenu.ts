@@ -1,0 +1,32 @@
+// The staff console's side menu: each entry needs the same permission as its route.
+import { staffPages } from '@/router'
+
+interface MenuItem {
+  name: string
+  path: string
+  title: string
+}
+interface MenuGroup {
+  key: string
+  items: MenuItem[]
+}
+
+const GROUPS: { key: string; routes: string[] }[] = [
+  { key: 'nav.groupBorrowers', routes: ['staff-borrowers', 'staff-borrower-new', 'staff-profile-changes'] },
+  {
+    key: 'nav.groupAdmin',
+    routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log'],
+  },
+  { key: 'nav.groupTools', routes: ['staff-calculator'] },
+]
+
+/** The menu groups the holder of `permissions` may open (empty groups left out). */
+export function menuFor(permissions: ReadonlySet<string>): MenuGroup[] {
+  return GROUPS.map((g) => ({
+    key: g.key,
+    items: g.routes
+      .map((name) => staffPages.find((r) => r.name === name)!)
+      .filter((r) => !r.meta?.permission || permissions.has(r.meta.permission))
+      .map((r) => ({ name: String(r.name).replace(/^staff-/, ''), path: `/staff/${r.path}`, title: String(r.meta?.title) })),
+  })).filter((g) => g.items.length > 0)
+}
