@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from microcredit.errors import Conflict, DomainError, NotAuthenticated, PermissionDenied
+from microcredit.errors import Conflict, DomainError, NotAuthenticated, PermissionDenied, RateLimited
 
 
 class InvalidCredentials(DomainError):
@@ -43,6 +43,12 @@ class LoginDelayed(DomainError):
     status = 429
     message_zh = "尝试过于频繁，请 {retry_after} 秒后再试"
     message_en = "Too many attempts; try again in {retry_after} s"
+    keeps_changes = True
+
+
+class LoginRateLimited(RateLimited):
+    """Too many failed sign-ins from one address; the refused attempt is still recorded."""
+
     keeps_changes = True
 
 

@@ -28,7 +28,6 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
-from microcredit.errors import RateLimited
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import (
     AccountDisabled,
@@ -37,6 +36,7 @@ from microcredit.identity.errors import (
     InvalidSmsCode,
     InvalidTotp,
     LoginDelayed,
+    LoginRateLimited,
 )
 from microcredit.identity.models import LoginAttempt, LoginThrottle, PendingLogin, User
 from microcredit.identity.service import sessions, smscodes, totp
@@ -83,9 +83,9 @@ def _check_gates(session: Session, ctx: AppContext, throttle: LoginThrottle | No
     now = ctx.clock.now()
     sec = ctx.settings.security
     if meta.ip:
-        hits, retry = ctx.rate_limiter.peek(f"login-fail:ip:{meta.ip}", _ip_limit(ctx), session=session)
+        hits, _ = ctx.rate_limiter.peek(f"login-fail:ip:{meta.ip}", _ip_limit(ctx), session=session)
         if hits >= sec.ip_failures_per_hour:
-            raise RateLimited(retry)
+            return "ip_limited"
     if throttle is None:
         return None
     if throttle.locked_until is not None and throttle.locked_until > now:
@@ -97,8 +97,12 @@ def _check_gates(session: Session, ctx: AppContext, throttle: LoginThrottle | No
     return None
 
 
-def _raise_gate(outcome: str, throttle: LoginThrottle, ctx: AppContext, meta: RequestMeta) -> None:
+def _raise_gate(session: Session, outcome: str, throttle: LoginThrottle, ctx: AppContext,
+                meta: RequestMeta) -> None:
     now = ctx.clock.now()
+    if outcome == "ip_limited":
+        _, retry_after = ctx.rate_limiter.peek(f"login-fail:ip:{meta.ip}", _ip_limit(ctx), session=session)
+        raise LoginRateLimited(retry_after)
     if outcome == "locked":
         assert throttle.locked_until is not None
         until = throttle.locked_until
@@ -205,7 +209,7 @@ def login_with_password(*, session: Session, ctx: AppContext, institution_id: in
     if gate is not None:
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id if user else None,
                  identifier_index=phone_index, method="password", outcome=gate, meta=meta)
-        _raise_gate(gate, throttle, ctx, meta)
+        _raise_gate(session, gate, throttle, ctx, meta)
     ok = ctx.hasher.verify(user.password_hash if user else None, password)
     if not ok or user is None:
         locked = _record_failure(session, ctx, throttle, user, meta=meta, language=meta.language)
@@ -213,7 +217,7 @@ def login_with_password(*, session: Session, ctx: AppContext, institution_id: in
                  identifier_index=phone_index, method="password",
                  outcome="locked" if locked else "bad_credentials", meta=meta)
         if locked:
-            _raise_gate("locked", throttle, ctx, meta)
+            _raise_gate(session, "locked", throttle, ctx, meta)
         raise InvalidCredentials(field="password")
     if user.status != "active":
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id,
@@ -241,7 +245,7 @@ def login_with_sms(*, session: Session, ctx: AppContext, institution_id: int, ki
     if gate is not None:
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id if user else None,
                  identifier_index=phone_index, method="sms", outcome=gate, meta=meta)
-        _raise_gate(gate, throttle, ctx, meta)
+        _raise_gate(session, gate, throttle, ctx, meta)
     try:
         smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_index, purpose="login", code=code)
         if user is None:
@@ -252,7 +256,7 @@ def login_with_sms(*, session: Session, ctx: AppContext, institution_id: int, ki
                  identifier_index=phone_index, method="sms",
                  outcome="locked" if locked else "bad_credentials", meta=meta)
         if locked:
-            _raise_gate("locked", throttle, ctx, meta)
+            _raise_gate(session, "locked", throttle, ctx, meta)
         raise
     if user.status != "active":
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id,
@@ -272,7 +276,7 @@ def login_with_identity(*, session: Session, ctx: AppContext, user: User, method
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > ctx.clock.now():
         _attempt(session, ctx, institution_id=user.institution_id, kind=user.kind, user_id=user.id,
                  identifier_index=user.phone_index, method=method, outcome="locked", meta=meta)
-        _raise_gate("locked", throttle, ctx, meta)
+        _raise_gate(session, "locked", throttle, ctx, meta)
     return _finish(session, ctx, user, method=method, meta=meta, phone_index=user.phone_index)
 
 
