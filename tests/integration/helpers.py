@@ -1,0 +1,112 @@
+"""Helpers of the integration tests: signed-in callers, database snapshots, problem documents."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from openpyxl import load_workbook
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from microcredit.api.app import create_app
+from microcredit.api.problems import PROBLEM_MEDIA_TYPE, Problem
+from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.context import AppContext
+from microcredit.db.base import load_all_models
+from microcredit.db.engine import Database
+from microcredit.identity import service as identity
+from microcredit.identity.models import User
+from microcredit.integrations.sms import SimulatedSmsOperator
+from microcredit.platform.actor import RequestMeta
+
+PROBLEM_FIELDS = frozenset(Problem.model_fields)
+_APPS: dict[str, FastAPI] = {}
+
+
+def shared_app(ctx: AppContext, backend: str) -> FastAPI:
+    """One app per backend and process, pointed at this test's context (building one costs ~0.1 s)."""
+    app = _APPS.get(backend)
+    if app is None:
+        app = _APPS[backend] = create_app(ctx=ctx)
+        return app
+    ctx.extras.setdefault("sms_channel", SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
+    app.state.ctx = ctx
+    return app
+
+
+def signed_in(session: Session, ctx: AppContext, user: User) -> dict[str, str]:
+    """Auth headers of a new, full (second-factor-complete) session of `user`, without a password check."""
+    issued = identity.sessions.start_session(session=session, ctx=ctx, user=user, method="test",
+                                             meta=RequestMeta(ip="127.0.0.1"), stage="full")
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+def idempotency_key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Row counts (and sums of version columns) of every table, and the audit chain's head."""
+
+    tables: dict[str, tuple[int, int]]
+    audit_head: tuple[int, str] | None
+
+    def diff(self, other: Snapshot) -> dict[str, Any]:
+        """What differs between two snapshots (empty when equal)."""
+        out: dict[str, Any] = {name: (value, other.tables.get(name)) for name, value in self.tables.items()
+                               if other.tables.get(name) != value}
+        if self.audit_head != other.audit_head:
+            out["audit_head"] = (self.audit_head, other.audit_head)
+        return out
+
+
+def snapshot(database: Database) -> Snapshot:
+    """Count every table of the models in one statement (updates of versioned rows show in the sums)."""
+    parts = []
+    for table in load_all_models().sorted_tables:
+        version = func.coalesce(func.sum(table.c.version), 0) if "version" in table.c else literal(0)
+        parts.append(select(literal(table.name).label("name"), func.count().label("n"),
+                            version.label("v")).select_from(table))
+    with database.unit_of_work(write=False) as s:
+        rows = s.execute(union_all(*parts)).all()
+        head = s.execute(select(AuditHead.seq, AuditHead.hash)).first()
+    return Snapshot(tables={str(r[0]): (int(r[1]), int(r[2])) for r in rows},
+                    audit_head=(int(head[0]), str(head[1])) if head else None)
+
+
+def assert_problem(response: Any, *statuses: int) -> dict[str, Any]:
+    """The response is a problem document with one of `statuses` and only the problem fields."""
+    assert response.status_code in statuses, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE), response.headers["content-type"]
+    body: dict[str, Any] = response.json()
+    assert set(body) <= PROBLEM_FIELDS, set(body) - PROBLEM_FIELDS
+    assert body["status"] == response.status_code
+    assert body["code"]
+    assert body["detail"]
+    return body
+
+
+def audit_records(session: Any, action: str, entity_id: object | None = None) -> list[AuditRecord]:
+    """Audit records of `action` (on one entity), oldest first."""
+    stmt = select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+    if entity_id is not None:
+        stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
+    session.expire_all()
+    return list(session.scalars(stmt))
+
+
+def workbook_rows(response: Any) -> list[tuple[Any, ...]]:
+    """The rows (header first) of an .xlsx download."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    ws = load_workbook(io.BytesIO(response.content)).active
+    assert ws is not None
+    return [tuple(row) for row in ws.iter_rows(values_only=True)]

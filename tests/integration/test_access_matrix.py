@@ -1,0 +1,384 @@
+"""The route × role matrix, and data scoping.
+
+Every route under /api/v1 is called by every kind of caller: nobody, a
+borrower, and a staff member holding exactly one of the default roles, each in
+a full (second-factor-complete) session. Where the caller lacks the permission
+the route declares (or is anonymous on a route that is not public), the answer
+must be 401/403 (404 for objects outside their scope) as a problem document
+carrying nothing but the problem fields, and the database must be exactly as
+before: the row count of every table, the sums of the version columns, and
+the audit chain's head. Where the caller holds it, the answer must be neither
+401/403 nor a server error.
+
+The matrix reads the routes from the app, so it grows with every later route:
+a route needs an entry below only when its path names a new kind of object
+(PATH_OBJECTS), when a plausible body is more than `{}` (BODIES), or when a
+business rule refuses an allowed caller (BUSINESS_REFUSALS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
+from microcredit.context import AppContext
+from microcredit.db.engine import Database
+from microcredit.identity.models import Role
+from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
+from microcredit.parties.models import Institution, ProfileChange
+from tests.conftest import make_settings
+from tests.factories import (
+    institution_header,
+    make_borrower,
+    make_branch,
+    make_institution,
+    make_staff,
+    next_id_number,
+    next_phone,
+)
+from tests.integration.helpers import assert_problem, idempotency_key, shared_app, signed_in, snapshot
+
+ANONYMOUS = "anonymous"
+CALLERS = (ANONYMOUS, *(r.code for r in DEFAULT_ROLES))
+CARD = "6225881414207430"
+
+
+@dataclass
+class World:
+    """What the matrix's requests point at: real objects of the caller's institution."""
+
+    institution: Institution
+    headers: dict[str, str]
+    objects: dict[str, Any]
+
+
+# Path parameters: which arranged object each names. A route with a new kind of path
+# parameter fails the matrix until its object is arranged here.
+PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider")
+
+# Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
+# an allowed one answers 422, which is neither 401 nor 403).
+BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("POST", "/institutions"): lambda w: {"code": "MATRIX", "name": "矩阵机构", "business_date": "2026-11-25"},
+    ("PATCH", "/institutions/{institution_id}"): lambda w: {"address": "矩阵路 1 号"},
+    ("PUT", "/institutions/{institution_id}/business-date"): lambda w: {"business_date": "2026-11-26"},
+    ("POST", "/branches"): lambda w: {"code": "MXB", "name": "矩阵支行"},
+    ("PATCH", "/branches/{branch_id}"): lambda w: {"address": "矩阵路 2 号"},
+    ("POST", "/staff"): lambda w: {"name": "矩阵员工", "employee_number": "MX1", "phone": next_phone(),
+                                   "roles": ["collector"]},
+    ("PATCH", "/staff/{staff_id}"): lambda w: {"position": "矩阵岗"},
+    ("POST", "/borrowers"): lambda w: {"phone": next_phone(), "real_name": "矩阵借款人",
+                                       "id_number": next_id_number()},
+    ("PATCH", "/borrowers/{borrower_id}"): lambda w: {"address": "矩阵路 3 号"},
+    ("POST", "/borrowers/{borrower_id}/bank-cards"): lambda w: {"bank_name": "中国农业银行", "card_number": CARD},
+    ("POST", "/profile-changes/{change_id}/reject"): lambda w: {"reason": "材料不全"},
+    ("PATCH", "/me/profile"): lambda w: {"address": "矩阵路 4 号"},
+    ("POST", "/me/bank-cards"): lambda w: {"bank_name": "中国农业银行", "card_number": CARD},
+    ("POST", "/roles"): lambda w: {"code": "matrix_new", "name_zh": "矩阵", "name_en": "Matrix",
+                                   "permissions": ["borrower.read"]},
+    ("PATCH", "/roles/{role_id}"): lambda w: {"name_en": "Matrix (renamed)"},
+}
+
+# Allowed by permission, refused by a business rule: (method, path, caller) -> problem code.
+BUSINESS_REFUSALS = {
+    # An institution's own administrator does not create institutions; the platform's does.
+    ("POST", "/institutions", "administrator"): "permission_denied",
+}
+
+# Routes that end the caller's own session run last.
+LAST = {("POST", "/auth/logout")}
+
+
+def _api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    out = []
+    for path, route in iter_routes(app):
+        if not path.startswith(API_PREFIX + "/"):
+            continue
+        for method in sorted(route.methods or ()):
+            out.append((method, path[len(API_PREFIX):], route))
+    return sorted(out, key=lambda r: (r[0], r[1]) in LAST)
+
+
+def _allowed(caller: str, access: tuple[str, str | None]) -> bool:
+    kind, permission = access
+    if kind == "public":
+        return True
+    if caller == ANONYMOUS:
+        return False
+    if kind == "authenticated":
+        return True
+    return permission in ROLE_TEMPLATES[caller].permissions
+
+
+def arrange(session: Any, ctx: AppContext, caller: str) -> World:
+    """An institution with two branches, the caller, and one object of every kind the routes name."""
+    inst = make_institution(session, ctx)
+    branch_a, _branch_b = make_branch(session, ctx, inst), make_branch(session, ctx, inst)
+    headers: dict[str, str] = {}
+    if caller == "borrower":
+        me = make_borrower(session, ctx, inst, branch=branch_a, password=None)
+        headers = signed_in(session, ctx, me.user)
+    elif caller != ANONYMOUS:
+        me_staff = make_staff(session, ctx, inst, roles=(caller,), branch=branch_a, password=None)
+        headers = signed_in(session, ctx, me_staff.user)
+    target_staff = make_staff(session, ctx, inst, roles=("collector",), branch=branch_a, password=None)
+    target = make_borrower(session, ctx, inst, branch=branch_a, password=None)
+    change = ProfileChange(institution_id=inst.id, borrower_id=target.borrower.id, branch_id=branch_a.id,
+                           changes={"monthly_income": {"old": None, "new": "9000.00"}}, status="pending",
+                           requested_by_user_id=target.user.id, requested_at=ctx.clock.now())
+    custom = Role(institution_id=inst.id, code="matrix_custom", name_zh="矩阵自定义", name_en="Matrix custom",
+                  data_scope="branch", requires_mfa=False, is_system=False)
+    session.add_all([change, custom])
+    session.flush()
+    objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
+               "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
+               "provider": "wechat"}
+    assert set(objects) == set(PATH_OBJECTS)
+    session.commit()
+    return World(institution=inst, headers=headers, objects=objects)
+
+
+def _request(client: TestClient, world: World, method: str, path: str) -> Any:
+    names = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+    unknown = [n for n in names if n not in world.objects]
+    assert not unknown, f"{method} {path}: arrange an object for {unknown} in PATH_OBJECTS"
+    url = API_PREFIX + path.format(**world.objects)
+    headers = {**world.headers, **institution_header(world.institution), **idempotency_key()}
+    body = None
+    if method in ("POST", "PUT", "PATCH"):
+        make = BODIES.get((method, path))
+        body = make(world) if make else {}
+    return client.request(method, url, json=body, headers=headers, follow_redirects=False)
+
+
+def test_every_api_route_declares_its_access(worker_tmp):
+    app = create_app(make_settings(worker_tmp))
+    routes = _api_routes(app)
+    assert len(routes) > 50
+    undeclared = [f"{m} {p}" for m, p, route in routes if access_of(route) is None]
+    assert undeclared == []
+    kinds = {access_of(route)[0] for _, _, route in routes}  # type: ignore[index]
+    assert kinds == {"public", "authenticated", "permission"}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_route_role_matrix(caller, backend, ctx, session, database: Database):
+    world = arrange(session, ctx, caller)
+    app = shared_app(ctx, backend)
+    with TestClient(app) as client:
+        _walk(client, app, world, caller, database)
+
+
+def _walk(client: TestClient, app: FastAPI, world: World, caller: str, database: Database) -> None:
+    routes = _api_routes(app)
+    forbidden = [(m, p) for m, p, route in routes if not _allowed(caller, access_of(route))]  # type: ignore[arg-type]
+    allowed = [(m, p) for m, p, route in routes if _allowed(caller, access_of(route))]  # type: ignore[arg-type]
+    assert forbidden or caller == "administrator"  # every caller is refused somewhere...
+    assert allowed  # ...and allowed somewhere (the public routes at least)
+
+    expected = (401,) if caller == ANONYMOUS else (403, 404)
+    before = snapshot(database)
+    for method, path in forbidden:
+        body = assert_problem(_request(client, world, method, path), *expected)
+        assert (body["errors"], body["field"]) == ([], None), (method, path, body)
+    if before.diff(snapshot(database)):
+        # Something changed: find which refused request did it (a change it makes once, it makes again).
+        culprits = []
+        for method, path in forbidden:
+            start = snapshot(database)
+            _request(client, world, method, path)
+            if start.diff(changed := snapshot(database)):
+                culprits.append((method, path, start.diff(changed)))
+        pytest.fail(f"refused requests of {caller} changed the database: {culprits or before.diff(snapshot(database))}")
+
+    for method, path in allowed:
+        r = _request(client, world, method, path)
+        refusal = BUSINESS_REFUSALS.get((method, path, caller))
+        if refusal is not None:
+            assert assert_problem(r, 403)["code"] == refusal
+            continue
+        assert r.status_code not in (401, 403), (caller, method, path, r.text)
+        assert r.status_code < 500, (caller, method, path, r.text)
+
+
+# --- data scoping --------------------------------------------------------------------
+
+
+def _ids(response: Any) -> set[int]:
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+@pytest.fixture
+def two_branches(session, ctx):
+    """An institution with branches A and B, a borrower in each plus one online, and a change in each branch."""
+    inst = make_institution(session, ctx)
+    a, b = make_branch(session, ctx, inst), make_branch(session, ctx, inst)
+    in_a = make_borrower(session, ctx, inst, branch=a, password=None, real_name="甲支行客户")
+    in_b = make_borrower(session, ctx, inst, branch=b, password=None, real_name="乙支行客户")
+    online = make_borrower(session, ctx, inst, password=None, real_name="线上客户")
+    changes = {}
+    for handle, branch in ((in_a, a), (in_b, b)):
+        change = ProfileChange(institution_id=inst.id, borrower_id=handle.borrower.id, branch_id=branch.id,
+                               changes={"occupation": {"old": None, "new": "教师"}}, status="pending",
+                               requested_by_user_id=handle.user.id, requested_at=ctx.clock.now())
+        session.add(change)
+        session.flush()
+        changes[branch.id] = change.id
+    return {"inst": inst, "a": a, "b": b, "in_a": in_a, "in_b": in_b, "online": online, "changes": changes}
+
+
+def test_branch_officer_sees_only_their_branch(client, session, ctx, two_branches):
+    w = two_branches
+    officer = make_staff(session, ctx, w["inst"], roles=("loan_officer",), branch=w["a"], password=None)
+    h = signed_in(session, ctx, officer.user)
+    session.commit()
+    own, other = w["in_a"].borrower.id, w["in_b"].borrower.id
+
+    assert _ids(client.get("/api/v1/borrowers", headers=h)) == {own}
+    assert _ids(client.get("/api/v1/borrowers", headers=h, params={"branch_id": w["b"].id})) == set()
+    assert _ids(client.get("/api/v1/branches", headers=h)) == {w["a"].id}
+    assert _ids(client.get("/api/v1/profile-changes", headers=h)) == {w["changes"][w["a"].id]}
+    assert client.get(f"/api/v1/borrowers/{own}", headers=h).status_code == 200
+
+    before = snapshot(ctx.db)
+    for method, url, body in (
+        ("GET", f"/api/v1/borrowers/{other}", None),
+        ("PATCH", f"/api/v1/borrowers/{other}", {"address": "越权修改"}),
+        ("POST", f"/api/v1/borrowers/{other}/reveal", None),
+        ("POST", f"/api/v1/borrowers/{other}/bank-cards", {"bank_name": "中国银行", "card_number": CARD}),
+        ("GET", f"/api/v1/borrowers/{w['online'].borrower.id}", None),
+        ("GET", f"/api/v1/branches/{w['b'].id}", None),
+        ("POST", f"/api/v1/profile-changes/{w['changes'][w['b'].id]}/approve", {}),
+        ("POST", "/api/v1/borrowers", {"phone": next_phone(), "real_name": "越权登记", "id_number": next_id_number(),
+                                       "branch_id": w["b"].id}),
+    ):
+        r = client.request(method, url, json=body, headers={**h, **idempotency_key()})
+        assert_problem(r, 404)
+        assert before.diff(snapshot(ctx.db)) == {}, (method, url)
+
+
+def test_institution_wide_roles_see_every_branch(client, session, ctx, two_branches):
+    w = two_branches
+    manager = make_staff(session, ctx, w["inst"], roles=("branch_manager",), branch=w["a"], password=None)
+    h = signed_in(session, ctx, manager.user)
+    session.commit()
+    everyone = {w["in_a"].borrower.id, w["in_b"].borrower.id, w["online"].borrower.id}
+    assert _ids(client.get("/api/v1/borrowers", headers=h)) == everyone
+    assert _ids(client.get("/api/v1/branches", headers=h)) == {w["a"].id, w["b"].id}
+    assert _ids(client.get("/api/v1/profile-changes", headers=h)) == set(w["changes"].values())
+    for handle in (w["in_b"], w["online"]):
+        assert client.get(f"/api/v1/borrowers/{handle.borrower.id}", headers=h).status_code == 200
+    r = client.post(f"/api/v1/borrowers/{w['in_b'].borrower.id}/reveal", headers=h)
+    assert r.status_code == 200
+    assert r.json()["id_number"] == w["in_b"].id_number
+
+
+def test_other_institutions_objects_are_not_found(client, session, ctx, two_branches):
+    w = two_branches
+    admin = make_staff(session, ctx, w["inst"], roles=("administrator",), password=None)
+    manager = make_staff(session, ctx, w["inst"], roles=("branch_manager",), password=None)
+    other = make_institution(session, ctx)
+    other_branch = make_branch(session, ctx, other)
+    other_borrower = make_borrower(session, ctx, other, branch=other_branch, password=None)
+    other_staff = make_staff(session, ctx, other, roles=("collector",), branch=other_branch, password=None)
+    other_change = ProfileChange(institution_id=other.id, borrower_id=other_borrower.borrower.id,
+                                 branch_id=other_branch.id, changes={"occupation": {"old": None, "new": "厨师"}},
+                                 status="pending", requested_by_user_id=other_borrower.user.id,
+                                 requested_at=ctx.clock.now())
+    session.add(other_change)
+    session.flush()
+    other_role = session.scalars(select(Role).where(Role.institution_id == other.id, Role.code == "collector")).one()
+    ha, hm = signed_in(session, ctx, admin.user), signed_in(session, ctx, manager.user)
+    session.commit()
+
+    before = snapshot(ctx.db)
+    probes = [
+        (ha, "GET", f"/api/v1/institutions/{other.id}", None),
+        (ha, "PATCH", f"/api/v1/institutions/{other.id}", {"address": "越权"}),
+        (ha, "PUT", f"/api/v1/institutions/{other.id}/business-date", {"business_date": "2027-01-01"}),
+        (ha, "GET", f"/api/v1/branches/{other_branch.id}", None),
+        (ha, "PATCH", f"/api/v1/branches/{other_branch.id}", {"address": "越权"}),
+        (ha, "GET", f"/api/v1/staff/{other_staff.staff_id}", None),
+        (ha, "PATCH", f"/api/v1/staff/{other_staff.staff_id}", {"position": "越权"}),
+        (ha, "POST", f"/api/v1/staff/{other_staff.staff_id}/disable", None),
+        (ha, "POST", f"/api/v1/staff/{other_staff.staff_id}/reset-second-factor", None),
+        (ha, "PATCH", f"/api/v1/roles/{other_role.id}", {"permissions": ["audit.read"]}),
+        (ha, "POST", "/api/v1/branches", {"code": "X1", "name": "越权支行", "institution_id": other.id}),
+        (ha, "POST", "/api/v1/staff", {"name": "越权员工", "employee_number": "X1", "phone": next_phone(),
+                                       "roles": ["collector"], "institution_id": other.id}),
+        (hm, "GET", f"/api/v1/borrowers/{other_borrower.borrower.id}", None),
+        (hm, "PATCH", f"/api/v1/borrowers/{other_borrower.borrower.id}", {"address": "越权"}),
+        (hm, "POST", f"/api/v1/borrowers/{other_borrower.borrower.id}/reveal", None),
+        (hm, "POST", f"/api/v1/borrowers/{other_borrower.borrower.id}/unlock", None),
+        (hm, "POST", f"/api/v1/profile-changes/{other_change.id}/approve", {}),
+        (hm, "POST", f"/api/v1/staff/{other_staff.staff_id}/unlock", None),
+    ]
+    for h, method, url, body in probes:
+        r = client.request(method, url, json=body, headers=h)
+        assert_problem(r, 404)
+        assert before.diff(snapshot(ctx.db)) == {}, (method, url)
+
+    assert other.id not in _ids(client.get("/api/v1/institutions", headers=ha))
+    assert other_branch.id not in _ids(client.get("/api/v1/branches", headers=ha))
+    assert other_staff.staff_id not in _ids(client.get("/api/v1/staff", headers=ha))
+    assert other_borrower.borrower.id not in _ids(client.get("/api/v1/borrowers", headers=hm))
+    assert other_change.id not in _ids(client.get("/api/v1/profile-changes", headers=hm))
+    search = client.get("/api/v1/borrowers", headers=hm, params={"q": other_borrower.id_number})
+    assert _ids(search) == set()
+    by_phone = client.get("/api/v1/borrowers", headers=hm, params={"q": other_borrower.phone})
+    assert _ids(by_phone) == set()
+    audit = client.get("/api/v1/audit-log", headers=ha, params={"page_size": 100}).json()["items"]
+    assert audit
+    assert all(rec["institution_id"] == w["inst"].id for rec in audit)
+
+
+def test_a_borrower_sees_only_their_own_profile(client, session, ctx, two_branches):
+    w = two_branches
+    me = w["in_a"]
+    h = signed_in(session, ctx, me.user)
+    session.commit()
+    r = client.get("/api/v1/me/profile", headers=h)
+    assert r.status_code == 200
+    assert r.json()["id"] == me.borrower.id
+    others = w["in_b"].borrower.id
+    for url in ("/api/v1/borrowers", f"/api/v1/borrowers/{me.borrower.id}", f"/api/v1/borrowers/{others}",
+                "/api/v1/branches", "/api/v1/profile-changes", "/api/v1/staff", "/api/v1/audit-log"):
+        assert_problem(client.get(url, headers=h), 403)
+    assert_problem(client.post(f"/api/v1/borrowers/{me.borrower.id}/reveal", headers=h), 403)
+
+
+def test_a_staff_session_of_the_second_factor_stage_is_refused(client, session, ctx, two_branches):
+    """A session that still has to enrol a second factor holds no permission at all."""
+    from microcredit.identity import service as identity
+    from microcredit.platform.actor import RequestMeta
+
+    admin = make_staff(session, ctx, two_branches["inst"], roles=("administrator",), password=None)
+    issued = identity.sessions.start_session(session=session, ctx=ctx, user=admin.user, method="test",
+                                             meta=RequestMeta(), stage="mfa_enrolment")
+    session.commit()
+    h = {"Authorization": f"Bearer {issued.token}"}
+    before = snapshot(ctx.db)
+    body = assert_problem(client.post("/api/v1/branches", headers=h, json={"code": "Z", "name": "某支行"}), 403)
+    assert body["code"] == "second_factor_enrolment_required"
+    assert before.diff(snapshot(ctx.db)) == {}
+    assert client.get("/api/v1/auth/me", headers=h).json()["permissions"] == []
+
+
+def test_an_expired_session_is_refused(client, session, ctx, clock, two_branches):
+    officer = make_staff(session, ctx, two_branches["inst"], roles=("loan_officer",),
+                         branch=two_branches["a"], password=None)
+    h = signed_in(session, ctx, officer.user)
+    session.commit()
+    assert client.get("/api/v1/borrowers", headers=h).status_code == 200
+    clock.advance(timedelta(minutes=ctx.settings.security.session_idle_minutes + 1))
+    assert assert_problem(client.get("/api/v1/borrowers", headers=h), 401)["code"] == "session_expired"
