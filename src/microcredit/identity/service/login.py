@@ -172,10 +172,10 @@ def _phone_index(ctx: AppContext, phone: str) -> str | None:
 
 def _finish(session: Session, ctx: AppContext, user: User, *, method: str, meta: RequestMeta,
             phone_index: str) -> LoginResult:
-    """Credentials are right: clear failures, then ask for the second factor or open a session."""
-    clear_throttle(session=session, ctx=ctx, institution_id=user.institution_id, kind=user.kind,
-                   phone_index=phone_index)
+    """Credentials are right: ask for the second factor, or clear the failures and open a session."""
     if user.totp_enabled:
+        # Failures are cleared only once the second factor is right too: wrong codes count
+        # towards the lockout, so knowing the password does not allow endless guessing.
         token = new_token()
         now = ctx.clock.now()
         session.add(PendingLogin(user_id=user.id, token_hash=token_hash(token), auth_method=method,
@@ -183,6 +183,8 @@ def _finish(session: Session, ctx: AppContext, user: User, *, method: str, meta:
         _attempt(session, ctx, institution_id=user.institution_id, kind=user.kind, user_id=user.id,
                  identifier_index=phone_index, method=method, outcome="mfa_required", meta=meta)
         return LoginResult(status="mfa_required", mfa_token=token, user_id=user.id)
+    clear_throttle(session=session, ctx=ctx, institution_id=user.institution_id, kind=user.kind,
+                   phone_index=phone_index)
     stage = "mfa_enrolment" if totp.mfa_required_by_roles(session=session, user=user) else "full"
     issued = sessions.start_session(session=session, ctx=ctx, user=user, method=method, meta=meta,
                                     stage=stage)
@@ -293,11 +295,20 @@ def complete_second_factor(*, session: Session, ctx: AppContext, mfa_token: str,
         raise InvalidTotp(field="code")
     if not totp.verify(session=session, ctx=ctx, user=user, code=code):
         pending.attempts += 1
+        throttle = repo.throttle(session, institution_id=user.institution_id, kind=user.kind,
+                                 identifier_index=user.phone_index, create=True)
+        assert throttle is not None
+        locked = _record_failure(session, ctx, throttle, user, meta=meta, language=meta.language)
         _attempt(session, ctx, institution_id=user.institution_id, kind=user.kind, user_id=user.id,
-                 identifier_index=user.phone_index, method="totp", outcome="bad_second_factor", meta=meta)
+                 identifier_index=user.phone_index, method="totp",
+                 outcome="locked" if locked else "bad_second_factor", meta=meta)
         session.flush()
+        if locked:
+            _raise_gate(session, "locked", throttle, ctx, meta)
         raise InvalidTotp(field="code")
     pending.consumed_at = now
+    clear_throttle(session=session, ctx=ctx, institution_id=user.institution_id, kind=user.kind,
+                   phone_index=user.phone_index)
     issued = sessions.start_session(session=session, ctx=ctx, user=user,
                                     method=f"{pending.auth_method}+totp", meta=meta)
     _attempt(session, ctx, institution_id=user.institution_id, kind=user.kind, user_id=user.id,
