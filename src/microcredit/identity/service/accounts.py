@@ -140,11 +140,19 @@ def request_sms_code(*, session: Session, ctx: AppContext, institution_id: int, 
                     resend_after=sec.sms_resend_seconds)
 
 
+def _check_current_password(*, session: Session, ctx: AppContext, principal: Principal, user: User,
+                            password: str) -> None:
+    """Refuse a wrong current password; it counts towards the lockout like a failed sign-in."""
+    if not ctx.hasher.verify(user.password_hash, password):
+        if user.password_hash is not None:  # a session token alone must not allow endless guessing
+            login.reauthentication_failed(session=session, ctx=ctx, user=user, meta=principal.meta)
+        raise ReauthenticationRequired(field="current_password")
+
+
 def confirm_password(*, session: Session, ctx: AppContext, principal: Principal, password: str) -> None:
     """Re-authenticate: check the caller's current password and note the time."""
     user = get_user(session=session, user_id=principal.user_id)
-    if not ctx.hasher.verify(user.password_hash, password):
-        raise ReauthenticationRequired(field="current_password")
+    _check_current_password(session=session, ctx=ctx, principal=principal, user=user, password=password)
     sessions.mark_reauthenticated(session=session, ctx=ctx, principal=principal)
 
 
@@ -153,8 +161,10 @@ def change_password(*, session: Session, ctx: AppContext, principal: Principal, 
     """Change one's password (current password required if one is set); all sessions end, a new one starts."""
     user = get_user(session=session, user_id=principal.user_id)
     if user.password_hash is not None:
-        if current_password is None or not ctx.hasher.verify(user.password_hash, current_password):
+        if current_password is None:
             raise ReauthenticationRequired(field="current_password")
+        _check_current_password(session=session, ctx=ctx, principal=principal, user=user,
+                                password=current_password)
     else:
         sessions.require_recent_auth(ctx=ctx, principal=principal)
     check_new_password(ctx=ctx, password=new_password, context=(phone_of(ctx, user),))
@@ -191,8 +201,7 @@ def change_phone(*, session: Session, ctx: AppContext, principal: Principal, cur
                  new_phone: str, code: str) -> None:
     """Move the account to a new phone: current password plus a code sent to the new phone."""
     user = get_user(session=session, user_id=principal.user_id)
-    if not ctx.hasher.verify(user.password_hash, current_password):
-        raise ReauthenticationRequired(field="current_password")
+    _check_current_password(session=session, ctx=ctx, principal=principal, user=user, password=current_password)
     new_idx = phone_index(ctx, new_phone)
     smscodes.verify_code(session=session, ctx=ctx, phone_index=new_idx, purpose="change_phone", code=code)
     if repo.user_by_phone(session, institution_id=user.institution_id, kind=user.kind,
@@ -236,8 +245,7 @@ def begin_totp_enrolment(*, session: Session, ctx: AppContext, principal: Princi
     user = get_user(session=session, user_id=principal.user_id)
     if user.kind != "staff":
         raise PermissionDenied()
-    if not ctx.hasher.verify(user.password_hash, current_password):
-        raise ReauthenticationRequired(field="current_password")
+    _check_current_password(session=session, ctx=ctx, principal=principal, user=user, password=current_password)
     label = f"{user.display_name} ({phone_of(ctx, user)[-4:]})"
     return totp.begin_enrolment(session=session, ctx=ctx, user=user, account_label=label)
 

@@ -142,6 +142,17 @@ def _record_failure(session: Session, ctx: AppContext, throttle: LoginThrottle, 
     return locked
 
 
+def reauthentication_failed(*, session: Session, ctx: AppContext, user: User, meta: RequestMeta) -> None:
+    """A wrong current password (before a sensitive change) counts as a failed sign-in, and may lock."""
+    throttle = repo.throttle(session, institution_id=user.institution_id, kind=user.kind,
+                             identifier_index=user.phone_index, create=True)
+    assert throttle is not None
+    locked = _record_failure(session, ctx, throttle, user, meta=meta, language=meta.language)
+    _attempt(session, ctx, institution_id=user.institution_id, kind=user.kind, user_id=user.id,
+             identifier_index=user.phone_index, method="reauthentication",
+             outcome="locked" if locked else "bad_credentials", meta=meta)
+
+
 def clear_throttle(*, session: Session, ctx: AppContext, institution_id: int, kind: str,
                    phone_index: str) -> bool:
     """Forget failures and lift a lock (successful login, SMS-verified reset, staff unlock)."""
