@@ -253,6 +253,7 @@ const en = {
     borrowerLink: 'Borrower sign-in',
   },
   enrol: {
+    choosePassword: 'You have no password yet: choose one (at least 8 characters). You will sign in with it and the authenticator code.',
     title: 'Set up your authenticator',
     intro: 'Your role requires a second factor. Confirm your password, then add this account to an authenticator app.',
     start: 'Continue',

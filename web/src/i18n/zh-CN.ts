@@ -255,6 +255,7 @@ const zhCN: Messages = {
     borrowerLink: '借款人登录',
   },
   enrol: {
+    choosePassword: '您还没有设置密码：请先设置一个（至少 8 个字符），之后用它和动态验证码登录。',
     title: '绑定身份验证器',
     intro: '您的角色要求二次验证。请先确认密码，再把账户添加到身份验证器 App。',
     start: '继续',

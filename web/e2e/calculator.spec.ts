@@ -1,0 +1,40 @@
+// 5. The public calculator: 10,000 at 12 % a year over 12 months in equal installments is 888.49 a
+//    month with a last installment of 888.47 and an APR of 12.00 %; results follow the inputs live.
+import { test, expect } from './fixtures'
+import { screenshot } from './helpers'
+
+test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.goto('/calculator')
+  await page.getByTestId('calc-amount').fill('10000')
+  await page.getByTestId('calc-rate').fill('12')
+  await page.getByTestId('calc-term').locator('input').fill('12')
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥888.49')
+  await expect(page.getByTestId('calc-last')).toHaveText('¥888.47')
+  await expect(page.getByTestId('calc-apr')).toHaveText('12.00%')
+  await expect(page.getByTestId('calc-schedule').locator('tbody tr')).toHaveCount(12)
+  await expect(page.locator('canvas')).toBeVisible()
+  await screenshot(page, 'calculator', true)
+
+  // Live: a longer term changes the schedule without any button.
+  await page.getByTestId('calc-term').locator('input').fill('24')
+  await page.getByTestId('calc-term').locator('input').blur()
+  await expect(page.getByTestId('calc-schedule').locator('tbody tr')).toHaveCount(24)
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥470.73')
+
+  // An upfront fee deducted at disbursement raises the APR above the nominal rate.
+  await page.getByTestId('add-fee').click()
+  await expect(page.getByTestId('calc-fees')).not.toHaveText('¥0.00')
+  await expect(page.getByTestId('calc-apr')).not.toHaveText('12.00%')
+})
+
+test('every repayment method of the engine gives a schedule', async ({ page }) => {
+  await page.goto('/calculator')
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥888.49')
+  for (const name of ['等额本金', '按月付息，到期还本', '按季付息，到期还本', '到期一次还本付息', '等额本息']) {
+    await page.getByTestId('calc-method').click()
+    await page.getByRole('option', { name, exact: true }).click()
+    await expect(page.getByTestId('calc-schedule').locator('tbody tr').first()).toBeVisible()
+  }
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥888.49')
+})

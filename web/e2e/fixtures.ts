@@ -1,0 +1,103 @@
+// The test fixture: each worker starts its own API server (serving web/dist) on a free port over
+// its own copy of the freshly seeded database, so tests in different workers never share data.
+import { test as base, expect, type Page, type APIRequestContext } from '@playwright/test'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DIST, MICROCREDIT, TEMPLATE_FILE } from './paths'
+
+export interface Server {
+  url: string
+  dataDir: string
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`the API server exited (${proc.exitCode}):\n${log()}`)
+    try {
+      const r = await fetch(`${url}/readyz`)
+      if (r.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150))
+  }
+  throw new Error(`the API server did not become ready:\n${log()}`)
+}
+
+export const test = base.extend<{ api: APIRequestContext }, { server: Server }>({
+  server: [
+    async ({}, use, workerInfo) => {
+      const port = await freePort()
+      const url = `http://127.0.0.1:${port}`
+      const dataDir = mkdtempSync(join(tmpdir(), `mc-e2e-w${workerInfo.workerIndex}-`))
+      cpSync(readFileSync(TEMPLATE_FILE, 'utf8'), dataDir, { recursive: true })
+      let output = ''
+      const proc = spawn(MICROCREDIT, ['serve', '--port', String(port)], {
+        env: {
+          ...process.env,
+          MICROCREDIT_MODE: 'test',
+          MICROCREDIT_DATA_DIR: dataDir,
+          MICROCREDIT_PUBLIC_URL: url,
+          MICROCREDIT_WEB_DIST: DIST,
+          MICROCREDIT_LOG_LEVEL: 'WARNING',
+          // Many sign-ins and codes from one IP (the test run) within minutes.
+          MICROCREDIT_RATE_LIMITS__SMS_PER_IP_PER_HOUR: '10000',
+          MICROCREDIT_RATE_LIMITS__LOGIN_PER_IP_PER_MINUTE: '10000',
+          MICROCREDIT_RATE_LIMITS__REGISTER_PER_IP_PER_HOUR: '10000',
+          MICROCREDIT_RATE_LIMITS__QUOTE_PER_IP_PER_MINUTE: '10000',
+          NO_COLOR: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      proc.stdout?.on('data', (d) => (output = (output + d).slice(-20_000)))
+      proc.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)))
+      try {
+        await waitReady(url, proc, () => output)
+        await use({ url, dataDir })
+      } finally {
+        proc.kill('SIGTERM')
+        await new Promise<void>((resolve) => {
+          if (proc.exitCode !== null) return resolve()
+          const timer = setTimeout(() => {
+            proc.kill('SIGKILL')
+            resolve()
+          }, 5_000)
+          proc.once('exit', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    },
+    { scope: 'worker', auto: true },
+  ],
+  baseURL: async ({ server }, use) => {
+    await use(server.url)
+  },
+  /** HTTP requests straight to the API (for set-up), in Chinese like the browser. */
+  api: async ({ playwright, server }, use) => {
+    const ctx = await playwright.request.newContext({ baseURL: server.url, extraHTTPHeaders: { 'Accept-Language': 'zh-CN' } })
+    await use(ctx)
+    await ctx.dispose()
+  },
+})
+
+export { expect, type Page }

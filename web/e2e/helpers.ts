@@ -1,0 +1,155 @@
+// Test data and steps shared by the specs: valid resident ID numbers, fresh phone numbers, SMS codes
+// read from the simulator, RFC 6238 authenticator codes, sign-in steps, screenshots and axe checks.
+import { createHmac, randomInt } from 'node:crypto'
+import { join } from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
+import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import { SCREENSHOTS } from './paths'
+
+export const DEMO_PASSWORD = 'Demo-Pass-2026'
+export const ADMIN = { phone: '13900000001', totpSecret: 'MICROCREDITDEMOADMINTOTPSECRET22' }
+export const OFFICER_BR01 = { phone: '13900000002' }
+export const BRANCH_MANAGER = { phone: '13900000010' }
+export const AUDITOR = { phone: '13900000011' }
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+const ID_CHECK = '10X98765432'
+
+/** A valid 18-character resident ID number (region 360102, born 1990-01-01 unless told). */
+export function idNumber(birth = '19900101', region = '360102'): string {
+  const first17 = `${region}${birth}${String(randomInt(0, 1000)).padStart(3, '0')}`
+  const sum = [...first17].reduce((s, c, i) => s + Number(c) * ID_WEIGHTS[i], 0)
+  return first17 + ID_CHECK[sum % 11]
+}
+
+/** The same number with a wrong check character. */
+export function withWrongChecksum(id: string): string {
+  const wrong = ID_CHECK[(ID_CHECK.indexOf(id[17]) + 1) % 11]
+  return id.slice(0, 17) + wrong
+}
+
+/** A fresh mainland mobile number (137 + 8 random digits). */
+export function randomPhone(): string {
+  return `137${String(randomInt(0, 100_000_000)).padStart(8, '0')}`
+}
+
+export function randomName(): string {
+  const family = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴']
+  const given = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛']
+  return family[randomInt(0, family.length)] + given[randomInt(0, given.length)] + given[randomInt(0, given.length)]
+}
+
+function base32(secret: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const bytes = []
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2))
+  return Buffer.from(bytes)
+}
+
+/** RFC 6238 code (HMAC-SHA1, 30 s steps, 6 digits) for time step `step`. */
+export function totpAt(secret: string, step: number): string {
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(step))
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest()
+  const offset = mac[mac.length - 1] & 0x0f
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000
+  return String(value).padStart(6, '0')
+}
+
+const usedSteps = new Map<string, number>()
+
+/** A code not used before in this worker (the API refuses a replayed code): waits for the next step if needed. */
+export async function freshTotp(secret: string): Promise<string> {
+  let step = Math.floor(Date.now() / 30_000)
+  const last = usedSteps.get(secret)
+  if (last !== undefined && step <= last) {
+    await new Promise((r) => setTimeout(r, (last + 1) * 30_000 - Date.now() + 200))
+    step = last + 1
+  }
+  usedSteps.set(secret, step)
+  return totpAt(secret, step)
+}
+
+interface SimulatedMessage {
+  id: number
+  text: string
+}
+
+/** The newest 6-digit code the SMS simulator delivered to `phone` (waits for it). */
+export async function smsCode(api: APIRequestContext, phone: string, newerThan = 0): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const r = await api.get(`/_sim/sms?phone=${phone}&limit=5`)
+    const messages = (await r.json()) as SimulatedMessage[]
+    const m = messages.find((x) => x.id > newerThan && /\d{6}/.test(x.text))
+    if (m) return /(\d{6})/.exec(m.text)![1]
+    await new Promise((res) => setTimeout(res, 200))
+  }
+  throw new Error(`no SMS code for ${phone}`)
+}
+
+/** The id of the newest simulated message to `phone` (0 if none), to wait for a newer one. */
+export async function lastSmsId(api: APIRequestContext, phone: string): Promise<number> {
+  const r = await api.get(`/_sim/sms?phone=${phone}&limit=1`)
+  const messages = (await r.json()) as SimulatedMessage[]
+  return messages[0]?.id ?? 0
+}
+
+export interface Borrower {
+  phone: string
+  password: string
+  name: string
+  idNumber: string
+  token: string
+}
+
+/** Register a borrower through the API (SMS code from the simulator). */
+export async function registerBorrower(api: APIRequestContext, password = 'Spring-Rain-2026'): Promise<Borrower> {
+  const phone = randomPhone()
+  const sent = await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })
+  expect(sent.status()).toBe(202)
+  const code = await smsCode(api, phone)
+  const b = { phone, password, name: randomName(), idNumber: idNumber() }
+  const r = await api.post('/api/v1/auth/register', {
+    data: { phone, sms_code: code, real_name: b.name, id_number: b.idNumber, password },
+  })
+  expect(r.status(), await r.text()).toBe(201)
+  const body = await r.json()
+  return { ...b, token: body.login.token }
+}
+
+/** Sign in on the borrower app with a password. */
+export async function borrowerLogin(page: Page, phone: string, password: string) {
+  await page.goto('/login')
+  await page.getByTestId('phone').fill(phone)
+  await page.getByTestId('password').fill(password)
+  await page.getByTestId('login-submit').click()
+  await expect(page).toHaveURL(/\/me$/)
+}
+
+/** Sign in on the staff console with a password (and the authenticator code when asked). */
+export async function staffLogin(page: Page, phone: string, password = DEMO_PASSWORD, totpSecret?: string) {
+  await page.goto('/staff/login')
+  await page.getByTestId('phone').fill(phone)
+  await page.getByTestId('password').fill(password)
+  await page.getByTestId('login-submit').click()
+  if (totpSecret) {
+    await page.getByTestId('totp').fill(await freshTotp(totpSecret))
+    await page.getByTestId('totp-submit').click()
+  }
+  await expect(page.getByTestId('staff-menu')).toBeVisible()
+}
+
+/** Save a screenshot under test-results/screenshots/ (docs/images takes a few of them). */
+export async function screenshot(page: Page, name: string, fullPage = false) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled' })
+}
+
+/** No serious or critical axe-core violations (WCAG 2.x A/AA) on the page as it is now. */
+export async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n  ')}`)
+  expect(report, `axe violations on ${name}`).toEqual([])
+}

@@ -1,0 +1,11 @@
+// Where the e2e run finds the project and keeps its files.
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const WEB = resolve(fileURLToPath(import.meta.url), '../..')
+export const ROOT = resolve(WEB, '..')
+export const DIST = resolve(WEB, 'dist')
+export const MICROCREDIT = process.env.MICROCREDIT_BIN ?? resolve(ROOT, '.venv/bin/microcredit')
+export const SCREENSHOTS = resolve(WEB, 'test-results/screenshots')
+/** The demo database seeded once per run; each worker copies it. */
+export const TEMPLATE_FILE = resolve(WEB, 'test-results/.template-dir')
