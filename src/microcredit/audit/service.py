@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcredit.audit import repository
@@ -76,13 +77,17 @@ def record_hash(r: AuditRecord) -> str:
 
 
 def _head(session: Session) -> AuditHead:
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
+    lock = select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
+    head = session.execute(lock).scalar_one_or_none()
     if head is None:
-        head = AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+        # The very first append: two writers may both find no head. The loser's insert
+        # waits for the winner's commit and fails; it then locks the winner's row.
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        head = session.execute(lock).scalar_one()
     return head
 
 
