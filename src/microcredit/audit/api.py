@@ -75,8 +75,7 @@ def export_audit_records(session: DB, meta: Meta, principal: Principal = require
              summary="Recompute the hash chain")
 def verify_audit_chain(session: DB, ctx: Ctx, principal: Principal = require("audit.verify")) -> VerifyRead:
     """Detects any edited, deleted or inserted record (and a truncated tail)."""
-    result = service.verify(session=session)
-    service.record(session=session, clock=ctx.clock, actor=principal.actor, action="audit.verified",
-                   after={"ok": result.ok, "records": result.records})
+    result = service.record_verification(session=session, clock=ctx.clock, actor=principal.actor,
+                                         result=service.verify(session=session))
     return VerifyRead(ok=result.ok, records=result.records, head_seq=result.head_seq, head_hash=result.head_hash,
                       problems=list(result.problems), first_bad_seq=result.first_bad_seq)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -190,6 +190,18 @@ def verify(*, session: Session, anchor: str | None = None) -> VerifyResult:
         problems.append(f"{total - count} records sit outside the sequence")
     return VerifyResult(ok=not problems, records=count, head_seq=head_seq, head_hash=head_hash,
                         problems=tuple(problems), first_bad_seq=first_bad)
+
+
+def record_verification(*, session: Session, clock: Clock, actor: Actor, result: VerifyResult) -> VerifyResult:
+    """Audit a verification; a forged record blocking the next append must not hide what was found."""
+    try:
+        with session.begin_nested():
+            record(session=session, clock=clock, actor=actor, action="audit.verified",
+                   after={"ok": result.ok, "records": result.records})
+    except IntegrityError:
+        return replace(result, ok=False, problems=(*result.problems, f"record {result.head_seq + 1} exists "
+                                                   "although the head ends before it: new records cannot be added"))
+    return result
 
 
 def records_query(*, institution_id: int | None, sort: str | None = None, **filters: Any) -> Any:
