@@ -1,0 +1,254 @@
+"""The audit log: chained records, tamper detection (by raw SQL), the API and CLI checks, concurrent appends."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+from typer.testing import CliRunner
+
+from microcredit.audit import service as audit
+from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.cli import app as cli
+from microcredit.clock import SystemClock
+from microcredit.db.engine import Database, make_engine
+from microcredit.db.migrate import upgrade
+from microcredit.platform.actor import Actor, RequestMeta
+from tests.conftest import fresh_database_url
+from tests.factories import make_branch, make_institution, make_staff
+from tests.integration.helpers import signed_in
+
+
+def _chain(database: Database, clock, n: int = 5) -> list[AuditRecord]:
+    """Append `n` records (the service, in one unit of work) and return the whole log."""
+    with database.unit_of_work() as s:
+        for i in range(n):
+            audit.record(session=s, clock=clock, actor=Actor.system(request_id=f"req-{i}"), action="test.action",
+                         entity_type="thing", entity_id=i, before={"n": i}, after={"n": i + 1})
+    with database.unit_of_work(write=False) as s:
+        return list(s.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+
+
+def _verify(database: Database, anchor: str | None = None) -> audit.VerifyResult:
+    with database.unit_of_work(write=False) as s:
+        return audit.verify(session=s, anchor=anchor)
+
+
+def _execute(database: Database, statement) -> None:
+    with database.unit_of_work() as s:
+        s.execute(statement)
+
+
+def test_actions_write_records_chained_by_hash(client, session, ctx, clock):
+    inst = make_institution(session, ctx)
+    branch = make_branch(session, ctx, inst)
+    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
+    h = signed_in(session, ctx, admin.user)
+    session.commit()
+    r = client.patch(f"/api/v1/branches/{branch.id}", json={"name": "审计支行"},
+                     headers={**h, "X-Request-ID": "audit-test-0001", "User-Agent": "audit-test/1.0"})
+    assert r.status_code == 200, r.text
+
+    log = client.get("/api/v1/audit-log", headers=h, params={"page_size": 100}).json()
+    newest = log["items"][0]
+    assert {k: newest[k] for k in ("action", "actor_user_id", "actor_name", "actor_kind", "entity_type",
+                                   "entity_id", "ip", "request_id", "before", "after", "institution_id")} == {
+        "action": "branch.updated", "actor_user_id": admin.user.id, "actor_name": admin.user.display_name,
+        "actor_kind": "staff", "entity_type": "branch", "entity_id": str(branch.id), "ip": "testclient",
+        "request_id": "audit-test-0001", "before": {"name": "测试支行"}, "after": {"name": "审计支行"},
+        "institution_id": inst.id}
+    assert newest["at"].startswith(clock.now().strftime("%Y-%m-%dT%H:%M:%S"))
+    session.expire_all()
+    rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    assert rows[-1].user_agent == "audit-test/1.0"
+    previous = audit.GENESIS
+    for rec in rows:
+        assert rec.prev_hash == previous
+        assert rec.hash == audit.record_hash(rec)
+        previous = rec.hash
+    head = session.get(AuditHead, 1)
+    assert (head.seq, head.hash) == (rows[-1].seq, rows[-1].hash)
+    result = _verify(ctx.db)
+    assert (result.ok, result.records, result.problems) == (True, len(rows), ())
+
+    v = client.post("/api/v1/audit-log/verify", headers=h).json()
+    assert (v["ok"], v["records"], v["first_bad_seq"], v["problems"]) == (True, len(rows), None, [])
+    # The check itself is audited.
+    assert client.get("/api/v1/audit-log", headers=h).json()["items"][0]["action"] == "audit.verified"
+
+
+# Each tampering returns the problem verify() must report first, and the first bad sequence number.
+
+def _edit_after(database, rows):
+    _execute(database, update(AuditRecord).where(AuditRecord.seq == rows[-3].seq).values(after={"n": 999}))
+    return f"record {rows[-3].seq} was altered", rows[-3].seq
+
+
+def _edit_actor(database, rows):
+    _execute(database, update(AuditRecord).where(AuditRecord.seq == rows[1].seq).values(ip="10.0.0.66"))
+    return f"record {rows[1].seq} was altered", rows[1].seq
+
+
+def _delete_middle(database, rows):
+    gone = rows[-3].seq
+    _execute(database, delete(AuditRecord).where(AuditRecord.seq == gone))
+    return f"records {gone}..{gone} are missing (deleted)", gone
+
+
+def _delete_last(database, rows):
+    last = rows[-1].seq
+    _execute(database, delete(AuditRecord).where(AuditRecord.seq == last))
+    return f"the chain ends at record {last - 1} but the head says {last}", last
+
+
+def _delete_last_and_rewind_head(database, rows):
+    last = rows[-1].seq
+    _execute(database, delete(AuditRecord).where(AuditRecord.seq == last))
+    _execute(database, update(AuditHead).values(seq=last - 1, hash=rows[-2].hash[::-1]))
+    return f"the chain ends at record {last - 1} but the head says {last - 1}", last
+
+
+def _insert_forged(database, rows):
+    forged = AuditRecord(seq=rows[-1].seq + 1, at=rows[-1].at, institution_id=None, actor_user_id=None,
+                         actor_kind="system", action="test.forged", entity_type=None, entity_id=None, ip=None,
+                         user_agent=None, request_id=None, before=None, after={"forged": True},
+                         prev_hash=rows[-1].hash)
+    forged.hash = audit.record_hash(forged)  # a forger who knows the algorithm
+    values = {c.key: getattr(forged, c.key) for c in AuditRecord.__table__.columns if c.key != "id"}
+    _execute(database, insert(AuditRecord).values(**values))
+    return f"the chain ends at record {forged.seq} but the head says {rows[-1].seq}", forged.seq
+
+
+def _insert_outside_the_sequence(database, rows):
+    values = {c.key: getattr(rows[1], c.key) for c in AuditRecord.__table__.columns if c.key != "id"}
+    _execute(database, insert(AuditRecord).values(**{**values, "seq": -2}))
+    return "1 records sit outside the sequence", None
+
+
+def _edit_head(database, rows):
+    last = rows[-1].seq
+    _execute(database, update(AuditHead).values(seq=last + 2))
+    return f"the chain ends at record {last} but the head says {last + 2}", last + 1
+
+
+TAMPERING = [_edit_after, _edit_actor, _delete_middle, _delete_last, _delete_last_and_rewind_head, _insert_forged,
+             _insert_outside_the_sequence, _edit_head]
+
+
+@pytest.mark.parametrize("tamper", TAMPERING, ids=[t.__name__[1:] for t in TAMPERING])
+def test_tampering_is_detected(tamper, client, session, ctx, database, clock):
+    inst = make_institution(session, ctx)
+    auditor = make_staff(session, ctx, inst, roles=("auditor",), password=None)
+    h = signed_in(session, ctx, auditor.user)
+    session.commit()
+    rows = _chain(database, clock)
+    assert _verify(database).ok
+    problem, first_bad = tamper(database, rows)
+    result = _verify(database)
+    assert not result.ok
+    assert result.problems[0].startswith(problem), result.problems
+    assert result.first_bad_seq == first_bad
+
+    v = client.post("/api/v1/audit-log/verify", headers=h).json()
+    assert (v["ok"], v["first_bad_seq"]) == (False, first_bad)
+    assert v["problems"][:len(result.problems)] == list(result.problems)
+    if tamper is _insert_forged:  # the forged record takes the next number: nothing more can be appended
+        assert v["problems"][-1] == f"record {first_bad} exists although the head ends before it: new records " \
+                                    "cannot be added"
+
+
+def test_a_consistently_rewritten_history_is_caught_by_the_anchor(database, clock):
+    rows = _chain(database, clock)
+    anchor = rows[-1].hash
+    # Someone rewrites record 2 and recomputes every later hash and the head: the chain is consistent again.
+    with database.unit_of_work() as s:
+        recs = list(s.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+        recs[1].after = {"n": "rewritten"}
+        for prev, rec in itertools.pairwise(recs):
+            rec.prev_hash = prev.hash
+            rec.hash = audit.record_hash(rec)
+            s.flush()
+        s.execute(update(AuditHead).values(hash=recs[-1].hash))
+    assert _verify(database).ok
+    result = _verify(database, anchor=anchor)
+    assert not result.ok
+    assert result.problems == ("the anchored hash is not in the chain (the log was rewritten)",)
+    assert _verify(database, anchor=rows[0].hash).ok  # record 1 was left alone
+
+
+def _committed_database(tmp: Path, backend: str, suffix: str) -> tuple[str, Database]:
+    url = fresh_database_url(backend, tmp, suffix)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url, Database(url)
+
+
+def test_the_cli_exits_1_on_a_tampered_database_and_0_on_an_intact_one(worker_tmp, clock):
+    url, database = _committed_database(worker_tmp, "sqlite", "_audit_cli")
+    rows = _chain(database, clock, n=4)
+    database.dispose()
+    env = {"MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_MODE": "test", "MICROCREDIT_DATA_DIR": str(worker_tmp)}
+    runner = CliRunner()
+
+    ok = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "audit chain intact: 4 records" in ok.output
+    anchored = runner.invoke(cli, ["audit", "verify", "--anchor", rows[1].hash], env=env)
+    assert anchored.exit_code == 0, anchored.output
+    printed = runner.invoke(cli, ["audit", "anchor"], env=env)
+    assert printed.output.split() == ["4", rows[-1].hash]
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as raw:
+        raw.execute("UPDATE audit_log SET action = 'test.innocent' WHERE seq = 2")
+    broken = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1, broken.output
+    assert "audit chain BROKEN" in broken.output
+    assert "record 2 was altered" in broken.output
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as raw:
+        raw.execute("DELETE FROM audit_log WHERE seq = 2")
+    deleted = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert deleted.exit_code == 1
+    assert "records 2..2 are missing" in deleted.output
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql", "sqlite"])
+def test_concurrent_appends_keep_one_chain(server, worker_tmp):
+    """Two writers from an empty log on: every record gets the next number, and the chain links."""
+    _, database = _committed_database(worker_tmp, server, "_audit_race")
+    clock = SystemClock()
+    per_thread, errors = 15, []
+    barrier = threading.Barrier(2)
+
+    def writer(name: str) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                with database.unit_of_work() as s:
+                    audit.record(session=s, clock=clock, actor=Actor(kind="system", meta=RequestMeta()),
+                                 action=f"race.{name}", entity_id=i)
+        except Exception as exc:  # reported below with the thread's name
+            errors.append((name, repr(exc)))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == []
+        with database.unit_of_work(write=False) as s:
+            seqs = list(s.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq)))
+            per_writer = dict(s.execute(select(AuditRecord.action, func.count()).group_by(AuditRecord.action)).all())
+        assert seqs == list(range(1, 2 * per_thread + 1))
+        assert per_writer == {"race.a": per_thread, "race.b": per_thread}
+        result = _verify(database)
+        assert (result.ok, result.records, result.head_seq) == (True, 2 * per_thread, 2 * per_thread)
+    finally:
+        database.dispose()
