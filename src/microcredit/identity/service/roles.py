@@ -110,8 +110,11 @@ def update_role(*, session: Session, ctx: AppContext, actor: Principal, role: Ro
     """Change a role's names, scope, second-factor rule or permissions (audited with before/after)."""
     before = {"name_zh": role.name_zh, "name_en": role.name_en, "scope": role.data_scope,
               "requires_mfa": role.requires_mfa, "permissions": permissions_of(session=session, role=role)}
-    if role.code == "borrower" and permissions is not None:
-        raise Conflict("the borrower role is fixed", field="permissions")
+    # Only its names may change: a second factor borrowers cannot enrol would lock them all out.
+    if role.code == "borrower" and (permissions is not None
+                                    or (data_scope is not None and data_scope.value != role.data_scope)
+                                    or (requires_mfa is not None and requires_mfa != role.requires_mfa)):
+        raise Conflict("the borrower role is fixed", field="permissions" if permissions is not None else "role")
     if data_scope is DataScope.ALL and not actor.sees_all_institutions:
         raise UnknownRole(field="data_scope", params={"role": role.code})
     if name_zh is not None:
