@@ -1,0 +1,206 @@
+"""Online registration: SMS-proven phone, GB 11643-1999 ID number unique per institution, password policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from microcredit.identity import service as identity
+from microcredit.parties.models import Borrower
+from microcredit.platform.validators import id_check_character
+from tests.factories import institution_header, last_sms_code, make_borrower, next_id_number, next_phone
+from tests.integration.identity.support import API, bearer, code, me, password_login, request_code
+
+PASSWORD = "a quite long passphrase"
+
+
+def register(client, inst, phone: str, sms_code: str | None, id_number: str, password: str = PASSWORD,
+             **extra: Any):
+    """POST /auth/register."""
+    body = {"phone": phone, "sms_code": sms_code, "real_name": "王五", "id_number": id_number,
+            "password": password, **extra}
+    return client.post(f"{API}/auth/register", json=body, headers=institution_header(inst))
+
+
+def new_code(client, inst, phone: str) -> str:
+    """Request a `register` code for `phone` and read it from the simulator."""
+    assert request_code(client, inst, phone, "register").status_code == 202
+    return last_sms_code(client, phone)
+
+
+def id_number(born: date, region: str = "360102", sequence: int = 17) -> str:
+    """A valid ID number of someone born on `born`."""
+    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+    return first17 + id_check_character(first17)
+
+
+def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session, ctx, inst):
+    phone, number = next_phone(), id_number(date(1990, 5, 17), sequence=123)
+    r = register(client, inst, phone, new_code(client, inst, phone), number)
+    assert r.status_code == 201, r.text
+    borrower = r.json()["borrower"]
+    assert borrower["id_number_masked"] == "360102********123" + number[-1]
+    assert borrower["phone_masked"] == f"{phone[:3]}****{phone[-4:]}"
+    assert (borrower["gender"], borrower["birth_year"], borrower["channel"]) == ("male", 1990, "online")
+    assert me(client, bearer(r)).json()["kind"] == "borrower"
+    ciphertext, index = session.execute(select(Borrower.id_number_ciphertext, Borrower.id_number_index)
+                                        .where(Borrower.id == borrower["id"])).one()
+    assert number not in ciphertext
+    assert ctx.cipher.decrypt(ciphertext, context="borrowers.id_number") == number
+    assert index == ctx.blind_index(number, domain="id_number")
+    assert password_login(client, inst, phone, PASSWORD).status_code == 200
+
+
+# Each failing part of the ID number has its own code (DOMAIN.md §1.1), and none of them uses up
+# the SMS code: the registrant fixes the typo and registers with the same code.
+GOOD = id_number(date(1990, 1, 1), sequence=31)
+
+
+def with_check(first17: str) -> str:
+    return first17 + id_check_character(first17)
+
+
+#   bad ID number                                  code                    what is wrong
+BAD_IDS = [
+    (GOOD[:17], "id_number_format"),              # 17 characters
+    (GOOD[:17] + "Y", "id_number_format"),        # Y is no check character
+    (with_check("99" + GOOD[2:17]), "id_number_region"),
+    (with_check("36010219900230031"), "id_number_birth_date"),   # 30 February
+    (id_number(date(2027, 1, 1)), "id_number_birth_date"),       # after the business date
+    (GOOD[:17] + ("0" if GOOD[17] != "0" else "1"), "id_number_checksum"),
+]
+
+
+@pytest.mark.parametrize(("bad", "expected"), BAD_IDS)
+def test_each_id_number_error_has_its_code_and_keeps_the_sms_code(client, inst, bad, expected):
+    phone = next_phone()
+    sms_code = new_code(client, inst, phone)
+    r = register(client, inst, phone, sms_code, bad)
+    assert (r.status_code, code(r)) == (422, expected), r.text
+    assert r.json()["field"] == "id_number"
+    assert [e["field"] for e in r.json()["errors"]] == ["id_number"]
+    assert register(client, inst, phone, sms_code, GOOD).status_code == 201
+
+
+@dataclass
+class NoDecrypt:
+    """A cipher that refuses to decrypt: uniqueness must come from the blind index alone."""
+
+    inner: Any
+
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        return self.inner.encrypt(plaintext, context=context)
+
+    def decrypt(self, token: str, *, context: str) -> str:
+        raise AssertionError(f"decrypted {context} during registration")
+
+
+def test_a_registered_id_number_is_refused_by_its_blind_index(client, session, ctx, inst):
+    existing = make_borrower(session, ctx, inst)
+    session.commit()
+    phone = next_phone()
+    sms_code = new_code(client, inst, phone)
+    ctx.cipher = NoDecrypt(ctx.cipher)  # type: ignore[assignment]
+    number = existing.id_number
+    spelled_differently = f"{number[:6]} {number[6:14]} {number[14:].lower()}"
+    r = register(client, inst, phone, sms_code, spelled_differently)
+    assert (r.status_code, code(r)) == (409, "id_number_already_registered"), r.text
+    assert r.json()["field"] == "id_number"
+
+
+def test_full_width_digits_do_not_make_a_registered_id_number_new(client, session, ctx, inst):
+    existing = make_borrower(session, ctx, inst)
+    session.commit()
+    phone = next_phone()
+    full_width = existing.id_number[:2] + existing.id_number[2:].translate(
+        str.maketrans("0123456789", "０１２３４５６７８９"))
+    r = register(client, inst, phone, new_code(client, inst, phone), full_width)
+    assert r.status_code in (409, 422), r.text
+
+
+def test_the_same_id_number_may_register_at_another_institution(client, session, ctx, inst):
+    from tests.factories import make_institution
+
+    other = make_institution(session, ctx)
+    existing = make_borrower(session, ctx, other)
+    session.commit()
+    phone = next_phone()
+    assert register(client, inst, phone, new_code(client, inst, phone), existing.id_number).status_code == 201
+
+
+@pytest.mark.parametrize(("born", "status"), [(date(2008, 11, 26), 422), (date(2008, 11, 25), 201)])
+def test_borrowers_must_be_18_on_the_business_date(client, inst, born, status):
+    # The institution's business date is 2026-11-25.
+    phone = next_phone()
+    r = register(client, inst, phone, new_code(client, inst, phone), id_number(born))
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert (code(r), r.json()["field"]) == ("borrower_underage", "id_number")
+
+
+def test_a_phone_taken_meanwhile_is_refused(client, session, ctx, inst):
+    phone = next_phone()
+    sms_code = new_code(client, inst, phone)
+    # Someone else gets the number registered after the code was sent (at a branch, say).
+    identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="borrower", phone=phone,
+                                  display_name="先到者", password=None, role_codes=("borrower",))
+    session.commit()
+    r = register(client, inst, phone, sms_code, next_id_number())
+    assert (r.status_code, code(r)) == (409, "phone_already_registered"), r.text
+
+
+def test_without_a_valid_code_registration_reveals_nothing_about_phones_or_id_numbers(client, session, ctx, inst):
+    existing = make_borrower(session, ctx, inst)
+    session.commit()
+    free_phone, fresh_id = next_phone(), next_id_number()
+
+    def answer(phone: str, number: str):
+        r = register(client, inst, phone, "000000", number)
+        return r.status_code, code(r), r.json()["field"]
+
+    baseline = answer(free_phone, fresh_id)
+    assert baseline == (422, "invalid_sms_code", "sms_code")
+    assert answer(existing.phone, fresh_id) == baseline       # a registered phone
+    assert answer(free_phone, existing.id_number) == baseline  # a registered ID number
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("password123", "common"),
+    ("short", "too short"),
+    ("my id is {id}", "contains the ID number"),
+    ("call {phone} now", "contains the phone"),
+])
+def test_password_policy_at_registration_keeps_the_sms_code(client, inst, password, why):
+    phone, number = next_phone(), next_id_number()
+    sms_code = new_code(client, inst, phone)
+    r = register(client, inst, phone, sms_code, number, password=password.format(id=number, phone=phone))
+    assert (r.status_code, code(r)) == (422, "password_rejected"), why
+    assert r.json()["field"] == "password"
+    assert register(client, inst, phone, sms_code, number).status_code == 201
+
+
+def test_a_wrong_or_missing_code_is_refused(client, inst):
+    phone = next_phone()
+    sms_code = new_code(client, inst, phone)
+    wrong = f"{(int(sms_code) + 1) % 1_000_000:06d}"
+    assert code(register(client, inst, phone, wrong, next_id_number())) == "invalid_sms_code"
+    assert code(register(client, inst, phone, None, next_id_number())) == "invalid_sms_code"
+    r = register(client, inst, phone, "12345", next_id_number())
+    assert (r.status_code, code(r), r.json()["field"]) == (422, "validation_failed", "sms_code")
+    assert register(client, inst, phone, sms_code, next_id_number()).status_code == 201
+
+
+def test_a_code_for_another_phone_does_not_register_this_one(client, inst):
+    phone, other = next_phone(), next_phone()
+    assert code(register(client, inst, phone, new_code(client, inst, other), next_id_number())) == \
+        "invalid_sms_code"
+
+
+def test_invalid_phone_names_the_field(client, inst):
+    r = register(client, inst, "12800138000", "123456", next_id_number())
+    assert (r.status_code, r.json()["errors"][0]["field"], r.json()["errors"][0]["code"]) == \
+        (422, "phone", "phone_format")
