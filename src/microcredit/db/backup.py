@@ -75,6 +75,8 @@ def _write_with_header(target: Path, backend: str, payload: Path) -> BackupInfo:
 
 
 def _read_header(source: Path) -> tuple[str, int]:
+    if not source.is_file():
+        raise BackupError(f"{source} does not exist or is not a file")
     with source.open("rb") as f:
         line = f.readline(200)
     if not line.startswith(MAGIC):
