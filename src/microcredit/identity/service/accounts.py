@@ -182,11 +182,12 @@ def reset_password_with_sms(*, session: Session, ctx: AppContext, institution_id
                             code: str, new_password: str, meta: RequestMeta) -> None:
     """Forgotten password: prove the phone by SMS, set a new password, lift any lock, end all sessions."""
     idx = phone_index(ctx, phone)
+    # The policy first: a code in Redis is used up at once, so a refused password must not cost it.
+    check_new_password(ctx=ctx, password=new_password, context=(phone,))
     smscodes.verify_code(session=session, ctx=ctx, phone_index=idx, purpose="reset_password", code=code)
     user = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx)
     if user is None:  # a code can only have been sent to a registered phone
         raise InvalidCredentials(field="phone")
-    check_new_password(ctx=ctx, password=new_password, context=(phone,))
     user.password_hash = ctx.hasher.hash(new_password)
     user.password_changed_at = ctx.clock.now()
     was_locked = login.clear_throttle(session=session, ctx=ctx, institution_id=institution_id, kind=kind,
