@@ -22,13 +22,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from microcredit.config import Settings
+from microcredit.config import InsecureConfiguration, Settings
 from microcredit.context import AppContext, build_context
 from microcredit.errors import DomainError
 
@@ -45,13 +45,25 @@ app.add_typer(outbox_app, name="outbox")
 console = Console()
 
 
+def _settings() -> Settings:
+    """The settings, checked for production; a bad configuration is an error message, not a traceback."""
+    try:
+        settings = Settings()
+        settings.check_production()
+    except (InsecureConfiguration, ValueError) as exc:
+        _fail(str(exc))
+    return settings
+
+
 def _context() -> AppContext:
-    settings = Settings()
-    settings.check_production()
-    return build_context(settings)
+    settings = _settings()
+    try:
+        return build_context(settings)
+    except ValueError as exc:  # a malformed keyring, an active key that is not in it
+        _fail(str(exc))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
 
@@ -79,8 +91,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
     """Run the API (and the built web app) with uvicorn."""
     import uvicorn
 
-    settings = Settings()
-    settings.check_production()
+    settings = _settings()
     if workers > 1:
         uvicorn.run("microcredit.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     proxy_headers=False, log_level="warning")
