@@ -1,0 +1,214 @@
+"""Smoke tests of the `microcredit` command on a temporary SQLite file, configured by environment variables."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
+
+from microcredit.audit import service as audit
+from microcredit.cli import app as cli
+from microcredit.config import DEMO_FIELD_KEY
+from microcredit.context import build_context
+from microcredit.db.engine import Database
+from microcredit.db.migrate import head_revision
+from microcredit.demo import DEMO_PASSWORD, INSTITUTION_CODE, STAFF
+from microcredit.identity.models import User
+from microcredit.identity.passwords import PasswordHasher
+from microcredit.integrations.models import SimulatedSms
+from microcredit.notifications import service as notifications
+from microcredit.parties.models import Institution
+from microcredit.platform.crypto import FieldCipher
+from microcredit.platform.keyrotation import encrypted_columns
+from tests.conftest import fresh_database_url, make_settings
+
+Run = Callable[..., Result]
+
+
+def _flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+@pytest.fixture
+def cli_env(worker_tmp: Path) -> dict[str, str]:
+    """Environment of a fresh installation on a temporary SQLite file."""
+    url = fresh_database_url("sqlite", worker_tmp, "_cli")
+    data = worker_tmp / "cli-data"
+    data.mkdir(exist_ok=True)
+    return {"MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_DATA_DIR": str(data), "MICROCREDIT_MODE": "test",
+            "MICROCREDIT_LOG_LEVEL": "WARNING", "COLUMNS": "200"}
+
+
+@pytest.fixture
+def run(cli_env: dict[str, str]) -> Run:
+    """Invoke the command with the installation's environment (plus `env` overrides)."""
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None, ok: bool = True) -> Result:
+        result = runner.invoke(cli, list(args), env={**cli_env, **(env or {})}, input=input)
+        if ok:
+            assert result.exit_code == 0, (args, result.output, result.exception)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def demo(run: Run, cli_env: dict[str, str]) -> Database:
+    """A migrated installation with the demo data."""
+    run("migrate")
+    run("demo", "--no-serve")
+    database = Database(cli_env["MICROCREDIT_DATABASE_URL"])
+    yield database
+    database.dispose()
+
+
+def _count(database: Database, model) -> int:
+    with database.unit_of_work(write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_migrate_then_demo_prints_the_logins_and_is_idempotent(run, cli_env):
+    r = run("migrate")
+    assert f"database at revision {head_revision()} (sqlite)" in _flat(r.output)
+    first = run("demo", "--no-serve")
+    out = _flat(first.output)
+    assert f"password for all: {DEMO_PASSWORD}" in out
+    for _name, _number, phone, *_ in STAFF:
+        assert phone in out
+    database = Database(cli_env["MICROCREDIT_DATABASE_URL"])
+    users = _count(database, User)
+    assert users == len(STAFF) + 5
+    again = run("demo", "--no-serve")
+    assert _flat(again.output).count("139000000") == len(STAFF)
+    assert _count(database, User) == users
+    assert _count(database, Institution) == 1
+    with database.unit_of_work(write=False) as s:
+        assert audit.verify(session=s).ok
+    database.dispose()
+
+
+def test_production_mode_refuses_demo_secrets_with_a_message(run):
+    r = run("migrate", env={"MICROCREDIT_MODE": "production"}, ok=False)
+    assert r.exit_code == 1
+    assert isinstance(r.exception, SystemExit), r.exception  # refused, not crashed
+    assert "refusing to start in production mode" in _flat(r.output)
+    assert "FIELD_KEYS holds the demo key" in _flat(r.output)
+    r = run("demo", "--no-serve", env={"MICROCREDIT_MODE": "production"}, ok=False)
+    assert r.exit_code == 1
+
+
+def test_create_user_with_and_without_a_password(run, demo):
+    r = run("create-user", "--phone", "137 0000 0099", "--name", "运维甲", "--employee-number", "OPS1",
+            "--role", "administrator", "--institution", INSTITUTION_CODE)
+    assert "created staff" in r.output
+    r = run("create-user", "--phone", "13700000098", "--name", "运维乙", "--employee-number", "OPS2",
+            "--role", "auditor", "--role", "branch_manager", "--password-stdin",
+            input="Operator-Passphrase-77\n")
+    assert "roles auditor, branch_manager" in _flat(r.output)
+    with demo.unit_of_work(write=False) as s:
+        users = {u.display_name: u for u in s.scalars(select(User).where(User.display_name.like("运维%")))}
+    assert users["运维甲"].password_hash is None
+    assert PasswordHasher().verify(users["运维乙"].password_hash, "Operator-Passphrase-77")
+
+    for args, message in (
+        (("--phone", "13700000097", "--role", "wizard"), "No such role"),
+        (("--phone", "13700000099", "--role", "auditor"), "already registered"),
+        (("--phone", "99", "--role", "auditor"), "mobile number"),
+    ):
+        r = run("create-user", "--name", "坏例子", "--employee-number", "BAD", *args, ok=False)
+        assert r.exit_code == 1, r.output
+        assert message in _flat(r.output), r.output
+    r = run("create-user", "--phone", "13700000096", "--name", "短密码", "--employee-number", "OPS3",
+            "--role", "auditor", "--password-stdin", input="short\n", ok=False)
+    assert r.exit_code == 1
+    assert _count(demo, User) == len(STAFF) + 5 + 2
+
+
+def test_business_date_set(run, demo):
+    r = run("business-date", "set", "2026-12-31", "--institution", INSTITUTION_CODE)
+    assert "business date of DEMO is now 2026-12-31" in _flat(r.output)
+    with demo.unit_of_work(write=False) as s:
+        assert s.scalar(select(Institution.business_date)) == date(2026, 12, 31)
+    assert run("business-date", "set", "2026-13-01", ok=False).exit_code == 1
+    assert run("business-date", "set", "2027-01-01", "--institution", "NOPE", ok=False).exit_code == 1
+
+
+def _values(database: Database) -> list[tuple[str, str, str]]:
+    """(column, context, stored value) of every encrypted value."""
+    from sqlalchemy import column, table
+
+    out = []
+    with database.unit_of_work(write=False) as s:
+        for table_name, column_name, context in encrypted_columns():
+            col = column(column_name)
+            for (value,) in s.execute(select(col).select_from(table(table_name)).where(col.is_not(None))):
+                out.append((f"{table_name}.{column_name}", context, value))
+    return out
+
+
+def test_keys_new_and_rotate(run, demo, worker_tmp):
+    r = run("keys", "new", "2026-11")
+    kid, _, b64 = r.output.strip().partition(":")
+    assert kid == "2026-11"
+    assert len(base64.b64decode(b64)) == 32
+    new_key = r.output.strip()
+
+    # A queued message, so that a command has to decrypt with the new key later.
+    ctx = build_context(make_settings(worker_tmp), database=demo)
+    with demo.unit_of_work() as s:
+        notifications.enqueue_sms(session=s, cipher=ctx.cipher, clock=ctx.clock, phone="13900000001",
+                                  template="account_locked", params={"signature": "示范"}, language="zh-CN")
+    before = _values(demo)
+    assert {v.split(":")[1] for _, _, v in before} == {"demo-1"}
+    columns = {c for c, _, _ in before}
+    assert {"borrowers.id_number_ciphertext", "users.phone_ciphertext", "users.totp_secret_ciphertext",
+            "outbox_messages.payload_ciphertext"} <= columns
+
+    both = {"MICROCREDIT_SECURITY__FIELD_KEYS": f"{DEMO_FIELD_KEY},{new_key}"}
+    r = run("keys", "rotate", env=both)
+    out = _flat(r.output)
+    assert "active key: 2026-11" in out
+    assert f"borrowers.id_number_ciphertext: {sum(c == 'borrowers.id_number_ciphertext' for c, _, _ in before)} "\
+           "values re-encrypted" in out
+    after = _values(demo)
+    new_only = FieldCipher.from_spec(new_key)
+    old = FieldCipher.from_spec(DEMO_FIELD_KEY)
+    assert len(after) == len(before)
+    for (column, context, was), (_, _, now) in zip(before, after, strict=True):
+        assert now.startswith("v1:2026-11:"), column
+        assert new_only.decrypt(now, context=context) == old.decrypt(was, context=context)
+    again = run("keys", "rotate", env=both)
+    assert "borrowers.id_number_ciphertext: 0 values re-encrypted" in _flat(again.output)
+
+    # The old key can go: everything is readable with the new one alone.
+    r = run("outbox", "dispatch", env={"MICROCREDIT_SECURITY__FIELD_KEYS": new_key})
+    assert "delivered 1, failed 0" in _flat(r.output)
+    with demo.unit_of_work(write=False) as s:
+        assert list(s.scalars(select(SimulatedSms.text))) == [
+            "【示范】您的账户因多次登录失败已被锁定。如非本人操作，请尽快重置密码。"]
+    missing_key = run("keys", "rotate", env={"MICROCREDIT_SECURITY__FIELD_KEYS": new_key,
+                                             "MICROCREDIT_SECURITY__ACTIVE_FIELD_KEY": "2027-01"}, ok=False)
+    assert missing_key.exit_code == 1
+    assert isinstance(missing_key.exception, SystemExit), missing_key.exception
+    assert "active field key '2027-01' is not in the keyring" in _flat(missing_key.output)
+
+
+def test_outbox_dispatch_and_audit_anchor(run, demo):
+    r = run("outbox", "dispatch")
+    assert "delivered 0, failed 0" in _flat(r.output)
+    r = run("audit", "anchor")
+    seq, head = r.output.split()
+    with demo.unit_of_work(write=False) as s:
+        result = audit.verify(session=s)
+    assert (int(seq), head) == (result.head_seq, result.head_hash)
+    assert re.fullmatch(r"[0-9a-f]{64}", head)
+    assert int(seq) > 0
+    r = run("audit", "verify", "--anchor", head)
+    assert f"audit chain intact: {seq} records" in _flat(r.output)
