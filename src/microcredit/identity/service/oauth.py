@@ -68,7 +68,9 @@ def _client(ctx: AppContext, p: OAuthProvider) -> OAuth2Client:
 
 def _safe_next(path: str | None) -> str:
     """Only same-site relative paths (no open redirect)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.com" would act as "//evil.com".
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path \
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         return "/"
     return path[:255]
 
