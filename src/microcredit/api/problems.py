@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from microcredit.api.observability import SECURITY_HEADERS
 from microcredit.errors import DomainError, ValidationFailed
 
 log = structlog.get_logger(__name__)
@@ -178,7 +179,12 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
             "code": "internal_error",
             "detail": "系统繁忙，请稍后重试" if lang_zh else "Something went wrong on our side; please retry",
             "field": None, "errors": []}
-    return _response(request, 500, body)
+    # Sent by Starlette's outermost middleware, past ours: carry the request id and security headers here.
+    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return _response(request, 500, body, headers)
 
 
 def install(app: FastAPI) -> None:
