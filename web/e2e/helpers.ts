@@ -148,8 +148,11 @@ export async function screenshot(page: Page, name: string, fullPage = false) {
 
 /** No serious or critical axe-core violations (WCAG 2.x A/AA) on the page as it is now. */
 export async function expectAccessible(page: Page, name: string) {
+  // Let fade-in transitions finish: a half-transparent alert is not what the user reads.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))))
+  await page.waitForTimeout(300)
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n  ')}`)
+  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} ${n.html.slice(0, 200)}`).join('\n  ')}`)
   expect(report, `axe violations on ${name}`).toEqual([])
 }

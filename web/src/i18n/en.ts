@@ -23,6 +23,7 @@ const en = {
     groupTools: 'Tools',
   },
   common: {
+    pageSize: 'Rows per page',
     retry: 'Try again',
     refresh: 'Refresh',
     save: 'Save',

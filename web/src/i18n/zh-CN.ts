@@ -25,6 +25,7 @@ const zhCN: Messages = {
     groupTools: '工具',
   },
   common: {
+    pageSize: '每页条数',
     retry: '重试',
     refresh: '刷新',
     save: '保存',
