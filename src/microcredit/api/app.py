@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         oauth_sim = build_router(settings)
         app.include_router(oauth_sim)
         app.state.mounted_routers.append(("", oauth_sim))
+    app.state.metrics.route_paths = {id(route): path for path, route in iter_routes(app)}
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     mount_web(app, settings)
     return app

@@ -52,6 +52,9 @@ class Metrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.logins = Counter("microcredit_logins_total", "Sign-in attempts by outcome", ["outcome"],
                               registry=self.registry)
+        # Full path templates by route object: FastAPI puts the route of an included router in
+        # the scope, whose own `path` lacks the prefixes it was mounted under (/api/v1).
+        self.route_paths: dict[int, str] = {}
 
 
 SECURITY_HEADERS = [
@@ -98,8 +101,8 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
-            template = getattr(route, "path", None) or ("static" if not scope["path"].startswith("/api")
-                                                        else "unmatched")
+            template = self.metrics.route_paths.get(id(route)) or getattr(route, "path", None) or (
+                "static" if not scope["path"].startswith("/api") else "unmatched")
             method = scope.get("method", "GET")
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)
