@@ -27,6 +27,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.spec.ts'],
+    setupFiles: ['src/test/fetch.ts', 'src/test/setup.ts'],
     css: false,
     server: { deps: { inline: ['element-plus'] } },
   },

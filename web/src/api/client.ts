@@ -45,7 +45,8 @@ const middleware: Middleware = {
   },
 }
 
-export const api = createClient<paths>({ baseUrl: '' })
+// Same origin: the API process serves the app (an absolute base also works under Node for the unit tests).
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' })
 api.use(middleware)
 
 interface Answer<T> {

@@ -1,0 +1,60 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { toLoanDescription, useQuote, type CalculatorInput } from './stores/quote'
+import { fakeApi, requests } from '@/test/fetch'
+import { problem } from '@/test/fixtures'
+
+const input: CalculatorInput = {
+  amount: '10000', term: 12, method: 'equal_installment', annualRate: '12', startDate: '2026-11-25',
+  fees: [{ name: '服务费', kind: 'upfront_deducted', basis: 'amount', value: '500' }, { name: '担保费', kind: 'per_installment', basis: 'percent', value: '0.1' }],
+}
+
+describe('the calculator’s loan description', () => {
+  it('is the API’s, with money and rates as strings', () => {
+    expect(toLoanDescription(input)).toEqual({
+      amount: '10000', annual_rate: '12', repayment_method: 'equal_installment', term: 12, start_date: '2026-11-25',
+      fees: [
+        { name: '服务费', kind: 'upfront_deducted', amount: '500' },
+        { name: '担保费', kind: 'per_installment', percent: '0.1' },
+      ],
+    })
+  })
+})
+
+describe('the quote store', () => {
+  beforeEach(() => setActivePinia(createPinia()))
+
+  it('keeps the quote and shows field errors next to the fields', async () => {
+    fakeApi({ 'POST /api/v1/quotes': { body: { installments: [], totals: {}, apr: { apr_percent: '12.00' }, fees: [], warnings: [], currency: 'CNY', repayment_method: 'equal_installment' } } })
+    const store = useQuote()
+    await store.compute(input)
+    expect(store.quote?.apr.apr_percent).toBe('12.00')
+    expect((await requests[0].json()).amount).toBe('10000')
+
+    fakeApi({
+      'POST /api/v1/quotes': {
+        status: 422,
+        body: { ...problem(422, 'validation_failed', '输入有误'), errors: [{ field: 'amount', code: 'greater_than', message: '数值太小' }] },
+      },
+    })
+    await store.compute({ ...input, amount: '0' })
+    expect(store.fieldErrors).toEqual({ amount: '数值太小' })
+    expect(store.error).toBeNull()
+  })
+
+  it('keeps only the answer to the newest inputs', async () => {
+    let n = 0
+    fakeApi({
+      'POST /api/v1/quotes': async () => {
+        const mine = ++n
+        if (mine === 1) await new Promise((r) => setTimeout(r, 30))
+        return { body: { installments: [], totals: {}, apr: { apr_percent: String(mine) }, fees: [], warnings: [], currency: 'CNY', repayment_method: 'x' } }
+      },
+    })
+    const store = useQuote()
+    const first = store.compute(input)
+    await store.compute({ ...input, term: 24 })
+    await first
+    expect(store.quote?.apr.apr_percent).toBe('2')
+  })
+})
