@@ -31,6 +31,7 @@ from microcredit.parties.errors import (
     BorrowerUnderage,
     ChangeNotPending,
     IdNumberAlreadyRegistered,
+    IdNumberTakenAtSignUp,
     NothingToChange,
 )
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
@@ -119,10 +120,11 @@ def _check_identity(session: Session, ctx: AppContext, *, institution_id: int, i
     return resident
 
 
-def _ensure_id_free(session: Session, ctx: AppContext, *, institution_id: int, resident: ResidentId) -> None:
+def _ensure_id_free(session: Session, ctx: AppContext, *, institution_id: int, resident: ResidentId,
+                    refusal: type[IdNumberAlreadyRegistered] = IdNumberAlreadyRegistered) -> None:
     idx = ctx.blind_index(resident.number, domain="id_number")
     if repo.borrower_by_id_index(session, institution_id=institution_id, id_index=idx) is not None:
-        raise IdNumberAlreadyRegistered(field="id_number")
+        raise refusal(field="id_number")
 
 
 def register_online(*, session: Session, ctx: AppContext, institution_id: int, data: NewBorrower,
@@ -143,7 +145,7 @@ def register_online(*, session: Session, ctx: AppContext, institution_id: int, d
                                       code=sms_code or "")
     # ...but uniqueness only once the phone is proven: before it, "already registered" would tell
     # anyone whether a phone or an ID number is a borrower here.
-    _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident)
+    _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident, refusal=IdNumberTakenAtSignUp)
     identity.accounts.ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id,
                                         kind="borrower", phone=data.phone)
     user = identity.accounts.create_user(
