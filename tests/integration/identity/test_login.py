@@ -27,7 +27,8 @@ def test_a_borrower_signs_in_with_phone_and_password(client, session, ctx, clock
     r = password_login(client, inst, b.phone, b.password)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["status"] == "authenticated" and body["mfa_token"] is None
+    assert body["status"] == "authenticated"
+    assert body["mfa_token"] is None
     # Borrowers: 7 days idle, 30 days absolute (configurable).
     assert body["expires_at"].startswith((clock.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
     assert body["absolute_expires_at"].startswith((clock.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"))
@@ -124,3 +125,12 @@ def test_a_weaker_hash_is_upgraded_at_sign_in(client, session, ctx, inst):
     params = extract_parameters(stored)
     assert (params.time_cost, params.memory_cost, params.parallelism) == (2, 19456, 1)
     assert password_login(client, inst, b.phone, b.password).status_code == 200
+
+
+def test_the_public_config_tells_the_sign_in_rules(client, inst):
+    r = client.get("/api/v1/public/config", headers={"X-Institution": inst.code})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["password_min_length"], body["password_max_length"], body["lockout_threshold"]) == (8, 128, 5)
+    assert {p["name"] for p in body["oauth_providers"]} == {"wechat", "alipay"}
+    assert body["institution"]["code"] == inst.code

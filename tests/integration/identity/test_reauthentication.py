@@ -126,7 +126,8 @@ def test_totp_enrolment_needs_the_password(client, session, ctx, inst):
     r = client.post(f"{API}/auth/totp/enrolment", headers=auth, json={"current_password": "not the password"})
     assert (r.status_code, code(r)) == (401, "reauthentication_required")
     r = client.post(f"{API}/auth/totp/enrolment", headers=auth, json={"current_password": s.password})
-    assert r.status_code == 200 and r.json()["otpauth_uri"].startswith("otpauth://totp/")
+    assert r.status_code == 200
+    assert r.json()["otpauth_uri"].startswith("otpauth://totp/")
 
 
 def test_borrowers_have_no_second_factor_to_enrol(client, session, ctx, inst):

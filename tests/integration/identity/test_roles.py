@@ -107,12 +107,14 @@ def test_the_borrower_role_may_be_renamed(client, admin):
     borrower = roles_by_code(client, admin)["borrower"]
     r = client.patch(f"{API}/roles/{borrower['id']}", headers=admin,
                      json={"name_zh": "客户", "requires_mfa": False, "data_scope": "own"})  # unchanged values
-    assert r.status_code == 200 and r.json()["name_zh"] == "客户"
+    assert r.status_code == 200
+    assert r.json()["name_zh"] == "客户"
 
 
 def test_only_the_platform_may_grant_the_all_institutions_scope(client, admin):
     r = client.post(f"{API}/roles", headers=admin, json={**NEW_ROLE, "data_scope": "all"})
-    assert r.status_code == 422 and r.json()["field"] == "data_scope"
+    assert r.status_code == 422
+    assert r.json()["field"] == "data_scope"
 
 
 def test_roles_of_another_institution_are_out_of_reach(client, session, ctx, admin):

@@ -36,17 +36,21 @@ def test_a_code_leaves_through_the_outbox_and_reaches_the_simulator(client, sess
     assert r.status_code == 202, r.text
     assert r.json() == {"phone_masked": f"{phone[:3]}****{phone[-4:]}", "expires_in": 300, "resend_after": 60}
     sms_code = last_sms_code(client, phone)
-    assert len(sms_code) == 6 and sms_code.isdigit()
+    assert len(sms_code) == 6
+    assert sms_code.isdigit()
     assert "5 分钟" in sms_texts(client, phone)[0]
     # The message went through the outbox (encrypted payload) and was delivered after the commit.
     outbox = session.execute(select(OutboxMessage.topic, OutboxMessage.payload_ciphertext,
                                     OutboxMessage.dispatched_at)).all()
     assert len(outbox) == 1
     topic, payload, dispatched_at = outbox[0]
-    assert topic == "sms" and dispatched_at is not None
-    assert sms_code not in payload and phone not in payload
+    assert topic == "sms"
+    assert dispatched_at is not None
+    assert sms_code not in payload
+    assert phone not in payload
     decrypted = json.loads(ctx.cipher.decrypt(payload, context="outbox_messages.payload"))
-    assert decrypted["phone"] == phone and sms_code in decrypted["text"]
+    assert decrypted["phone"] == phone
+    assert sms_code in decrypted["text"]
     delivered = session.execute(select(SimulatedSms.phone_masked, SimulatedSms.text)).all()
     assert [(m, sms_code in t) for m, t in delivered] == [(r.json()["phone_masked"], True)]
 
@@ -62,7 +66,8 @@ def test_the_code_is_stored_only_as_a_keyed_hash(client, session, ctx, inst):
     row = rows[0]
     assert sms_code not in "|".join(str(v) for v in row)
     assert phone not in "|".join(str(v) for v in row)
-    assert row.phone_index == index and row.purpose == "register"
+    assert row.phone_index == index
+    assert row.purpose == "register"
     assert row.code_hash == keyed_hash(ctx.secret_key, index, "register", sms_code)
     assert row.expires_at - row.created_at == timedelta(minutes=5)
 
@@ -77,7 +82,7 @@ def test_a_code_lives_five_minutes(client, session, ctx, clock, inst, wait, work
     clock.advance(wait)
     r = sms_login(client, inst, b.phone, sms_code)
     if works:
-        assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text
+        assert (r.status_code, r.json()["status"]) == (200, "authenticated"), r.text
     else:
         assert (r.status_code, code(r)) == (422, "invalid_sms_code")
 

@@ -29,10 +29,11 @@ def enrol(client, clock, auth, password) -> tuple[str, dict[str, str]]:
     assert r.status_code == 200, r.text
     secret = r.json()["secret"]
     uri = urlparse(r.json()["otpauth_uri"])
-    assert parse_qs(uri.query)["secret"] == [secret] and parse_qs(uri.query)["issuer"] == ["microcredit"]
+    assert parse_qs(uri.query)["secret"] == [secret]
+    assert parse_qs(uri.query)["issuer"] == ["microcredit"]
     assert r.json()["qr_svg_data_uri"].startswith("data:image/svg+xml")
     r = client.post(f"{API}/auth/totp/enrolment/confirm", headers=auth, json={"code": totp_code(secret, clock.now())})
-    assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text
+    assert (r.status_code, r.json()["status"]) == (200, "authenticated"), r.text
     return secret, bearer(r)
 
 
@@ -67,7 +68,7 @@ def test_totp_is_optional_for_other_staff(client, session, ctx, clock, inst):
     officer = make_staff(session, ctx, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, officer.phone, officer.password, kind="staff"))
-    secret, full = enrol(client, clock, auth, officer.password)
+    _secret, full = enrol(client, clock, auth, officer.password)
     assert me(client, full).json()["totp_enabled"] is True
     clock.advance(timedelta(seconds=30))
     r = password_login(client, inst, officer.phone, officer.password, kind="staff")
@@ -142,7 +143,7 @@ def test_staff_reset_a_second_factor(client, session, ctx, clock, inst):
     auth = bearer(second_step(client, r.json()["mfa_token"], totp_code(officer.totp_secret, clock.now())))
     reset = client.post(f"{API}/staff/{officer.staff_id}/reset-second-factor",
                         headers=signed_in(session, ctx, admin.user))
-    assert reset.status_code == 200 and reset.json()["totp_enabled"] is False, reset.text
+    assert (reset.status_code, reset.json()["totp_enabled"]) == (200, False), reset.text
     assert code(me(client, auth)) == "session_expired"
     clock.advance(timedelta(seconds=30))
     r = password_login(client, inst, officer.phone, officer.password, kind="staff")

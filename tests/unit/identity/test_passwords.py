@@ -18,7 +18,8 @@ def rejected(password: str, **kwargs) -> str:
     """The English reason the policy gives for refusing `password`."""
     with pytest.raises(PasswordRejected) as info:
         check_policy(password, **kwargs)
-    assert info.value.code == "password_rejected" and info.value.status == 422
+    assert info.value.code == "password_rejected"
+    assert info.value.status == 422
     assert info.value.field == "password"
     return info.value.message("en")
 
@@ -107,7 +108,8 @@ def test_the_default_settings_meet_asvs():
 def test_each_hash_has_its_own_salt():
     a, b = HASHER.hash("same password"), HASHER.hash("same password")
     assert a != b
-    assert HASHER.verify(a, "same password") and HASHER.verify(b, "same password")
+    assert HASHER.verify(a, "same password")
+    assert HASHER.verify(b, "same password")
 
 
 def test_verification_is_exactly_as_typed():

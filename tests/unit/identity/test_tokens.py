@@ -14,7 +14,8 @@ BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 def test_tokens_carry_256_random_bits_as_base64url():
     token = new_token()
-    assert len(token) == 43 and BASE64URL.fullmatch(token)
+    assert len(token) == 43
+    assert BASE64URL.fullmatch(token)
     raw = base64.urlsafe_b64decode(token + "=")
     assert len(raw) * 8 >= 128  # ASVS 7.2.3 asks for at least 128 bits
     assert len(raw) == tokens.TOKEN_BYTES == 32
@@ -35,7 +36,8 @@ def test_the_stored_form_is_the_sha256_not_the_token():
     token = new_token()
     stored = token_hash(token)
     assert stored == hashlib.sha256(token.encode()).hexdigest()
-    assert len(stored) == 64 and token not in stored
+    assert len(stored) == 64
+    assert token not in stored
     assert token_hash(token) == stored  # deterministic: the lookup key
     assert token_hash(new_token()) != stored
 
