@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from microcredit.db.migrate import upgrade
 from microcredit.platform.actor import Actor, RequestMeta
 from tests.conftest import fresh_database_url
 from tests.factories import make_branch, make_institution, make_staff
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import assert_problem, signed_in, workbook_rows
 
 
 def _chain(database: Database, clock, n: int = 5) -> list[AuditRecord]:
@@ -252,3 +253,38 @@ def test_concurrent_appends_keep_one_chain(server, worker_tmp):
         assert (result.ok, result.records, result.head_seq) == (True, 2 * per_thread, 2 * per_thread)
     finally:
         database.dispose()
+
+
+def test_the_log_is_filtered_paged_and_exported(client, session, ctx, clock):
+    inst = make_institution(session, ctx)
+    branch = make_branch(session, ctx, inst)
+    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
+    h = signed_in(session, ctx, admin.user)
+    session.commit()
+    for name in ("一号", "二号", "三号"):
+        clock.advance(timedelta(minutes=1))
+        assert client.patch(f"/api/v1/branches/{branch.id}", headers=h, json={"name": f"支行{name}"}).status_code == 200
+
+    page = client.get("/api/v1/audit-log", headers=h, params={"action": "branch.", "page_size": 2}).json()
+    assert (page["total"], [r["after"]["name"] for r in page["items"]]) == (3, ["支行三号", "支行二号"])
+    oldest_first = client.get("/api/v1/audit-log", headers=h, params={"action": "branch.updated", "sort": "seq"})
+    assert [r["after"]["name"] for r in oldest_first.json()["items"]] == ["支行一号", "支行二号", "支行三号"]
+    since = (clock.now() - timedelta(seconds=90)).isoformat()
+    recent = client.get("/api/v1/audit-log", headers=h, params={"since": since, "entity_type": "branch"}).json()
+    assert [r["after"]["name"] for r in recent["items"]] == ["支行三号", "支行二号"]
+    mine = client.get("/api/v1/audit-log", headers=h, params={"actor_user_id": admin.user.id,
+                                                               "entity_id": str(branch.id)}).json()
+    assert mine["total"] == 3
+    bad = assert_problem(client.get("/api/v1/audit-log", headers=h, params={"sort": "hash"}), 422)
+    assert bad["errors"][0]["field"] == "sort"
+
+    rows = workbook_rows(client.get("/api/v1/audit-log/export", headers=h,
+                                    params={"action": "branch.updated", "sort": "seq"}))
+    assert rows[0] == ("序号", "时间(UTC)", "操作人", "身份", "操作", "对象", "对象编号", "IP", "变更前", "变更后",
+                       "哈希")
+    assert [(r[2], r[4], r[6]) for r in rows[1:]] == [(admin.user.display_name, "branch.updated", str(branch.id))] * 3
+    assert "支行一号" in rows[1][9]
+    en = workbook_rows(client.get("/api/v1/audit-log/export", headers={**h, "Accept-Language": "en"},
+                                  params={"action": "nothing.like.this"}))
+    assert en == [("Seq", "Time (UTC)", "Actor", "Actor kind", "Action", "Entity", "Entity id", "IP", "Before",
+                   "After", "Hash")]
