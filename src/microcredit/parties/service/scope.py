@@ -45,7 +45,8 @@ def ensure_visible(principal: Principal, *, institution_id: int, branch_id: int 
     if principal.scope is DataScope.INSTITUTION:
         return
     if principal.scope is DataScope.BRANCH:
-        if branch_id is None or branch_id != principal.branch_id:
+        # As in `filters`: staff without a branch (head office) see the objects no branch holds.
+        if branch_id != principal.branch_id:
             raise NotFound()
         return
     if owner_user_id is None or owner_user_id != principal.user_id:
