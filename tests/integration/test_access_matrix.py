@@ -382,3 +382,20 @@ def test_an_expired_session_is_refused(client, session, ctx, clock, two_branches
     assert client.get("/api/v1/borrowers", headers=h).status_code == 200
     clock.advance(timedelta(minutes=ctx.settings.security.session_idle_minutes + 1))
     assert assert_problem(client.get("/api/v1/borrowers", headers=h), 401)["code"] == "session_expired"
+
+
+def test_branch_scoped_staff_without_a_branch_see_the_borrowers_without_one(client, session, ctx, two_branches):
+    """A head-office officer works the borrowers no branch holds (online sign-ups, their own walk-ins)."""
+    w = two_branches
+    officer = make_staff(session, ctx, w["inst"], roles=("loan_officer",), password=None)
+    h = signed_in(session, ctx, officer.user)
+    session.commit()
+    r = client.post("/api/v1/borrowers", headers={**h, **idempotency_key()},
+                    json={"phone": next_phone(), "real_name": "总部客户", "id_number": next_id_number()})
+    assert r.status_code == 201, r.text
+    assert r.json()["branch_id"] is None
+    listed = _ids(client.get("/api/v1/borrowers", headers=h))
+    assert listed == {w["online"].borrower.id, r.json()["id"]}
+    for borrower_id in listed:
+        assert client.get(f"/api/v1/borrowers/{borrower_id}", headers=h).status_code == 200
+    assert_problem(client.get(f"/api/v1/borrowers/{w['in_a'].borrower.id}", headers=h), 404)
