@@ -44,12 +44,20 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
 def client_ip(request: Request, ctx: AppContext) -> str | None:
-    """The caller's IP; X-Forwarded-For is trusted only from configured proxies."""
+    """The caller's IP; X-Forwarded-For is trusted only from configured proxies.
+
+    Each proxy appends the address it saw, so the entries are read from the right: the first
+    one that is not a trusted proxy is the client. The left-most entries are whatever the
+    client sent and must not be believed (rotating them would dodge the per-IP limits).
+    """
     peer = request.client.host if request.client else None
     trusted = [p.strip() for p in ctx.settings.trusted_proxies.split(",") if p.strip()]
     if peer and trusted and any(_in(peer, t) for t in trusted):
         forwarded = request.headers.get("x-forwarded-for", "")
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not any(_in(hop, t) for t in trusted):
+                return hop[:64]
         if hops:
             return hops[0][:64]
     return peer
