@@ -203,3 +203,17 @@ def test_a_reset_for_an_unknown_number_is_refused_like_a_wrong_code(client, inst
     request_code(client, inst, phone, "reset_password")
     r = reset_password(client, inst, phone, "123456", "a fresh passphrase")
     assert (r.status_code, code(r)) == (422, "invalid_sms_code")
+
+
+def test_a_spoofed_forwarded_for_entry_does_not_escape_the_per_ip_limit(app_with, session, ctx, inst):
+    # The trusted proxy appends the address it saw to whatever X-Forwarded-For the client sent, so
+    # only the right-most entries are trustworthy; the client picks the left-most one freely.
+    _, client = app_with(security=SecuritySettings(ip_failures_per_hour=10), trusted_proxies="testclient")
+    b = make_borrower(session, ctx, inst)
+    session.commit()
+    for n in range(10):
+        spoofed = {"X-Forwarded-For": f"198.51.100.{n}, 203.0.113.7"}
+        assert code(password_login(client, inst, next_phone(), WRONG, extra_headers=spoofed)) == \
+            "invalid_credentials"
+    r = password_login(client, inst, b.phone, b.password, extra_headers={"X-Forwarded-For": "192.0.2.99, 203.0.113.7"})
+    assert (r.status_code, code(r)) == (429, "rate_limited")

@@ -21,7 +21,7 @@ def history(client, auth, **params):
 
 
 def test_every_attempt_is_recorded(app_with, session, ctx, clock, inst):
-    _, client = app_with(trusted_proxies="testclient")
+    _, client = app_with(trusted_proxies="testclient,10.0.0.0/8")
     b = make_borrower(session, ctx, inst)
     officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
     manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
