@@ -24,8 +24,9 @@ test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => 
 
   // An upfront fee deducted at disbursement raises the APR above the nominal rate.
   await page.getByTestId('add-fee').click()
-  await expect(page.getByTestId('calc-fees')).not.toHaveText('¥0.00')
-  await expect(page.getByTestId('calc-apr')).not.toHaveText('12.00%')
+  await expect(page.getByTestId('calc-upfront')).toHaveText('¥100.00')
+  await expect(page.getByTestId('calc-apr')).toHaveText('13.02%')
+  await expect(page.getByTestId('calc-fee-lines')).toContainText('服务费')
 })
 
 test('every repayment method of the engine gives a schedule', async ({ page }) => {

@@ -60,13 +60,18 @@ export function totpAt(secret: string, step: number): string {
 
 const usedSteps = new Map<string, number>()
 
-/** A code not used before in this worker (the API refuses a replayed code): waits for the next step if needed. */
+/**
+ * A code not used before in this worker (the API refuses a replayed step). The API accepts one step of
+ * drift either way, so the next step's code is used at once when this step's was; only a third
+ * sign-in within the same 30 s waits.
+ */
 export async function freshTotp(secret: string): Promise<string> {
-  let step = Math.floor(Date.now() / 30_000)
-  const last = usedSteps.get(secret)
-  if (last !== undefined && step <= last) {
-    await new Promise((r) => setTimeout(r, (last + 1) * 30_000 - Date.now() + 200))
-    step = last + 1
+  const now = Math.floor(Date.now() / 30_000)
+  const last = usedSteps.get(secret) ?? -1
+  let step = Math.max(now, last + 1)
+  if (step > now + 1) {
+    await new Promise((r) => setTimeout(r, (step - 1) * 30_000 - Date.now() + 500))
+    step = Math.max(Math.floor(Date.now() / 30_000), last + 1)
   }
   usedSteps.set(secret, step)
   return totpAt(secret, step)
