@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pyotp
 
+from microcredit.config import SecuritySettings
 from tests.conftest import START
 from tests.factories import last_sms_code, make_borrower, make_institution, make_staff, next_phone
 from tests.integration.identity.support import API, code, password_login, request_code, signed_in, sms_login
@@ -110,8 +111,6 @@ def test_the_history_needs_its_permission_and_exports(client, session, ctx, inst
 
 
 def test_attempts_refused_by_the_per_ip_limit_are_recorded_too(app_with, session, ctx, inst):
-    from microcredit.config import SecuritySettings
-
     _, client = app_with(security=SecuritySettings(ip_failures_per_hour=10), trusted_proxies="testclient")
     b = make_borrower(session, ctx, inst)
     manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)

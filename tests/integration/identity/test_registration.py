@@ -12,7 +12,14 @@ from sqlalchemy import select
 from microcredit.identity import service as identity
 from microcredit.parties.models import Borrower
 from microcredit.platform.validators import id_check_character
-from tests.factories import institution_header, last_sms_code, make_borrower, next_id_number, next_phone
+from tests.factories import (
+    institution_header,
+    last_sms_code,
+    make_borrower,
+    make_institution,
+    next_id_number,
+    next_phone,
+)
 from tests.integration.identity.support import API, bearer, code, me, password_login, request_code
 
 PASSWORD = "a quite long passphrase"
@@ -123,8 +130,6 @@ def test_full_width_digits_do_not_make_a_registered_id_number_new(client, sessio
 
 
 def test_the_same_id_number_may_register_at_another_institution(client, session, ctx, inst):
-    from tests.factories import make_institution
-
     other = make_institution(session, ctx)
     existing = make_borrower(session, ctx, other)
     session.commit()
