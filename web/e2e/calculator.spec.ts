@@ -4,7 +4,7 @@ import { test, expect } from './fixtures'
 import { screenshot } from './helpers'
 
 test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.setViewportSize({ width: 1280, height: 1000 })
   await page.goto('/calculator')
   await page.getByTestId('calc-amount').fill('10000')
   await page.getByTestId('calc-rate').fill('12')
@@ -14,7 +14,8 @@ test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => 
   await expect(page.getByTestId('calc-apr')).toHaveText('12.00%')
   await expect(page.getByTestId('calc-schedule').locator('tbody tr')).toHaveCount(12)
   await expect(page.locator('canvas')).toBeVisible()
-  await screenshot(page, 'calculator', true)
+  await page.getByTestId('calc-summary').scrollIntoViewIfNeeded()
+  await screenshot(page, 'calculator')
 
   // Live: a longer term changes the schedule without any button.
   await page.getByTestId('calc-term').locator('input').fill('24')

@@ -16,7 +16,8 @@ test('a credit-relevant change is approved by staff and then applied', async ({ 
   await expect(pending).toBeVisible()
   await expect(pending).toContainText('¥12,345.60')
   await expect(page.getByTestId('value-monthly_income')).not.toHaveText('¥12,345.60')
-  await screenshot(page, 'borrower-pending-change-mobile', true)
+  await pending.scrollIntoViewIfNeeded()
+  await screenshot(page, 'borrower-pending-change-mobile')
 
   // Contact details apply at once.
   await page.getByTestId('edit-contact').click()

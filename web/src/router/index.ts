@@ -13,6 +13,8 @@ declare module 'vue-router' {
     guest?: boolean
     /** i18n key of the page title. */
     title?: string
+    /** A borrower-app page that uses the width of a desktop screen when there is one. */
+    wide?: boolean
   }
 }
 
@@ -43,7 +45,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'reset-password', name: 'reset-password', component: () => import('@/identity/views/ResetPasswordView.vue'), meta: { title: 'reset.title' } },
       { path: 'oauth/complete', name: 'oauth-complete', component: () => import('@/identity/views/OAuthCompleteView.vue'), meta: { title: 'oauth.title' } },
       { path: 'sms-inbox', name: 'sms-inbox', component: () => import('@/identity/views/SmsInboxView.vue'), meta: { title: 'sms.inboxTitle' } },
-      { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+      { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator', wide: true } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
     ],
