@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     oauth_simulators: bool = True
     # Serve the SMS simulator's message box (GET /_sim/sms) — demo and tests only.
     sms_simulator: bool = True
+    # The SMS signature registered with the operator; empty: each institution's name.
+    sms_signature: str = ""
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)

@@ -7,8 +7,11 @@ for globals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock, SystemClock
 from microcredit.config import Settings
@@ -31,6 +34,17 @@ class AppContext:
     rate_limiter: RateLimiter
     redis: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Resolves an institution's SMS signature (签名, e.g. its name); set by build_context so that
+    # lower layers (identity) can sign messages without depending on parties.
+    signature_resolver: Callable[[Session, int], str] | None = None
+
+    def sms_signature(self, session: Session, institution_id: int) -> str:
+        """The signature 【…】 of SMS sent on behalf of an institution."""
+        if self.settings.sms_signature:
+            return self.settings.sms_signature
+        if self.signature_resolver is None:
+            return "microcredit"
+        return self.signature_resolver(session, institution_id)
 
     @property
     def secret_key(self) -> bytes:
@@ -52,6 +66,12 @@ def connect_redis(url: str) -> Any:
                                 socket_connect_timeout=5, health_check_interval=30)
 
 
+def _institution_name(session: Session, institution_id: int) -> str:
+    from microcredit.parties import service as parties
+
+    return parties.organisation.institution(session=session, institution_id=institution_id).name
+
+
 def build_context(settings: Settings, *, database: Database | None = None,
                   clock: Clock | None = None, redis: Any | None = None) -> AppContext:
     """Assemble the process's parts from `settings` (pieces may be injected by tests)."""
@@ -63,6 +83,7 @@ def build_context(settings: Settings, *, database: Database | None = None,
         redis = connect_redis(settings.redis_url)
     limiter: RateLimiter = RedisRateLimiter(redis, clock) if redis is not None else DatabaseRateLimiter(clock)
     return AppContext(
+        signature_resolver=_institution_name,
         settings=settings,
         db=db,
         clock=clock,

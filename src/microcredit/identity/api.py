@@ -46,7 +46,6 @@ from microcredit.identity.schemas import (
     TotpEnrolmentStart,
     TotpLogin,
 )
-from microcredit.parties import service as parties
 from microcredit.parties.service import scope
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
@@ -67,11 +66,6 @@ def login_read(result: service.login.LoginResult) -> LoginRead:
                      absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
 
 
-def signature(session: DB, institution: int) -> str:
-    """The SMS signature: the institution's name."""
-    return parties.organisation.institution(session=session, institution_id=institution).name
-
-
 @router.post("/auth/sms-codes", status_code=202, response_model=SmsCodeSent, operation_id="request_sms_code",
              summary="Send a verification code by SMS",
              dependencies=[public(), _sms_limit])
@@ -80,8 +74,7 @@ def request_sms_code(body: SmsCodeRequest, session: DB, ctx: Ctx, meta: Meta, in
     """Send a 6-digit code (5 minutes, one use). The answer is the same whether or not the number is registered."""
     phone = service.accounts.parse_phone(body.phone)
     sent = service.accounts.request_sms_code(session=session, ctx=ctx, institution_id=institution,
-                                             kind=body.kind, phone=phone, purpose=body.purpose, meta=meta,
-                                             signature=signature(session, institution))
+                                             kind=body.kind, phone=phone, purpose=body.purpose, meta=meta)
     return SmsCodeSent(phone_masked=sent.phone_masked, expires_in=sent.expires_in, resend_after=sent.resend_after)
 
 

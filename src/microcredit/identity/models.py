@@ -39,6 +39,9 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
     totp_secret_ciphertext: Mapped[str | None] = mapped_column(
         Text, nullable=True, info={"encrypted": "users.totp_secret"})
+    # A secret being enrolled: it replaces the active one only once confirmed with a valid code.
+    totp_pending_secret_ciphertext: Mapped[str | None] = mapped_column(
+        Text, nullable=True, info={"encrypted": "users.totp_pending_secret"})
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

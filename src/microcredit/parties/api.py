@@ -424,9 +424,8 @@ def register_walk_in_borrower(body: OfflineRegistration, session: DB, ctx: Ctx, 
     borrower = service.borrowers.register_offline(session=session, ctx=ctx, principal=principal,
                                                   data=_new_borrower(body, phone), branch_id=body.branch_id)
     if body.notify_by_sms:
-        inst = service.organisation.institution(session=session, institution_id=borrower.institution_id)
         service.borrowers.notify_offline_registration(session=session, ctx=ctx, borrower=borrower, phone=phone,
-                                                      language=meta.language, signature=inst.name)
+                                                      language=meta.language)
     return guard.respond(201, BorrowerRead.model_validate(borrower))
 
 

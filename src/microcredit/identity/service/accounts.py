@@ -107,12 +107,13 @@ class CodeSent:
 
 
 def request_sms_code(*, session: Session, ctx: AppContext, institution_id: int, kind: str, phone: str,
-                     purpose: str, meta: RequestMeta, signature: str) -> CodeSent:
+                     purpose: str, meta: RequestMeta) -> CodeSent:
     """Send a verification code by SMS, throttled; reveals nothing about registration.
 
     register/change_phone to a taken number: a notice instead of a code.
     login/reset_password for an unknown number: nothing is sent.
     """
+    signature = ctx.sms_signature(session, institution_id)
     sec = ctx.settings.security
     idx = phone_index(ctx, phone)
     limiter = ctx.rate_limiter

@@ -136,7 +136,8 @@ def _record_failure(session: Session, ctx: AppContext, throttle: LoginThrottle, 
                          after={"locked_until": throttle.locked_until, "failures": throttle.failures})
             phone = ctx.cipher.decrypt(user.phone_ciphertext, context="users.phone")
             notifications.enqueue_sms(session=session, cipher=ctx.cipher, clock=ctx.clock, phone=phone,
-                                      template="account_locked", params={"signature": "微贷"},
+                                      template="account_locked",
+                                      params={"signature": ctx.sms_signature(session, user.institution_id)},
                                       language=language)
     session.flush()
     return locked

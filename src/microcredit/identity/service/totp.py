@@ -2,7 +2,8 @@
 
 Enrolment makes a random 160-bit secret, stores it encrypted, and shows it as
 an `otpauth://` URI and a QR code; the factor becomes active only once the
-user proves it with a valid code. Each code is accepted once: the step it
+user proves it with a valid code; a re-enrolment keeps the current factor
+active until the new secret is confirmed. Each code is accepted once: the step it
 belongs to is remembered and older or equal steps are refused (ASVS 6.5.1).
 One step of clock drift either way is tolerated. Roles marked `requires_mfa`
 (administrators by default) cannot get a full session without it.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 ISSUER = "microcredit"
 _CONTEXT = "users.totp_secret"
+_PENDING = "users.totp_pending_secret"
 STEP = 30
 
 
@@ -43,11 +45,9 @@ def mfa_required_by_roles(*, session: Session, user: User) -> bool:
 
 
 def begin_enrolment(*, session: Session, ctx: AppContext, user: User, account_label: str) -> Enrolment:
-    """Make a new secret (not active until confirmed)."""
+    """Make a new secret, kept pending: the current factor (if any) stays active until it is confirmed."""
     secret = pyotp.random_base32(32)
-    user.totp_secret_ciphertext = ctx.cipher.encrypt(secret, context=_CONTEXT)
-    user.totp_enabled = False
-    user.totp_last_step = None
+    user.totp_pending_secret_ciphertext = ctx.cipher.encrypt(secret, context=_PENDING)
     session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=account_label, issuer_name=ISSUER)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
@@ -68,8 +68,8 @@ def _matching_step(ctx: AppContext, secret: str, code: str) -> int | None:
 
 
 def verify(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
-    """Check a code against the user's secret, once per step."""
-    if user.totp_secret_ciphertext is None:
+    """Check a code against the user's active secret, once per step."""
+    if user.totp_secret_ciphertext is None or not user.totp_enabled:
         return False
     secret = ctx.cipher.decrypt(user.totp_secret_ciphertext, context=_CONTEXT)
     step = _matching_step(ctx, secret, code)
@@ -81,12 +81,17 @@ def verify(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
 
 
 def confirm_enrolment(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
-    """Activate the factor if `code` is valid for the new secret."""
-    if user.totp_secret_ciphertext is None or user.totp_enabled:
+    """Make the pending secret the active factor if `code` is valid for it."""
+    if user.totp_pending_secret_ciphertext is None:
         return False
-    if not verify(session=session, ctx=ctx, user=user, code=code):
+    secret = ctx.cipher.decrypt(user.totp_pending_secret_ciphertext, context=_PENDING)
+    step = _matching_step(ctx, secret, code)
+    if step is None:
         return False
+    user.totp_secret_ciphertext = ctx.cipher.encrypt(secret, context=_CONTEXT)
+    user.totp_pending_secret_ciphertext = None
     user.totp_enabled = True
+    user.totp_last_step = step
     session.flush()
     return True
 
@@ -94,6 +99,7 @@ def confirm_enrolment(*, session: Session, ctx: AppContext, user: User, code: st
 def reset(*, session: Session, user: User) -> None:
     """Remove the factor (staff reset); the user enrols again at next sign-in."""
     user.totp_secret_ciphertext = None
+    user.totp_pending_secret_ciphertext = None
     user.totp_enabled = False
     user.totp_last_step = None
     session.flush()

@@ -428,9 +428,10 @@ def bank_cards(*, session: Session, borrower_id: int) -> list[BankAccount]:
 
 
 def notify_offline_registration(*, session: Session, ctx: AppContext, borrower: Borrower, phone: str,
-                                language: str, signature: str) -> None:
+                                language: str) -> None:
     """Tell a walk-in borrower by SMS that they can sign in with an SMS code."""
     notifications.enqueue_sms(session=session, cipher=ctx.cipher, clock=ctx.clock, phone=phone,
-                              template="registered_at_branch", params={"signature": signature,
+                              template="registered_at_branch",
+                              params={"signature": ctx.sms_signature(session, borrower.institution_id),
                                                                        "name": borrower.real_name},
                               language=language)
