@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,12 @@ BACKENDS = ("sqlite", "postgresql", "mysql")
 ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL"}
 REQUIRE = os.environ.get("MICROCREDIT_TEST_REQUIRE_SERVICES") == "1"
 START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+# Names of this run's databases carry the run's id, so two runs on the same servers never touch
+# each other's data; this worker's databases are dropped when it ends.
+RUN_ID = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
+_CREATED: list[tuple[str, str, str]] = []  # (backend, admin url, database name)
 
 
 def worker_id() -> str:
@@ -71,7 +79,7 @@ def _server_database(backend: str, admin_url: str, name: str) -> str:
 
 def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
     """A new, empty database of `backend` for this worker."""
-    name = re.sub(r"\W", "_", f"mc_test_{worker_id()}{suffix}")
+    name = re.sub(r"\W", "_", f"mc_t_{RUN_ID}_{worker_id()}{suffix}")
     if backend == "sqlite":
         path = tmp_dir / f"{name}.sqlite3"
         for extra in ("", "-wal", "-shm"):
@@ -79,7 +87,31 @@ def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
         return f"sqlite:///{path}"
     admin = service_url(backend)
     assert admin is not None
-    return _server_database(backend, admin, name)
+    url = _server_database(backend, admin, name)
+    _CREATED.append((backend, admin, name))
+    return url
+
+
+def _drop_server_databases() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    for backend, admin_url, name in _CREATED:
+        admin = make_engine(admin_url)
+        try:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                if backend == "postgresql":
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                else:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        finally:
+            admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cleanup_databases() -> Iterator[None]:
+    """Drop this worker's server databases at the end of the run."""
+    yield
+    _drop_server_databases()
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -154,8 +186,7 @@ def redis_url() -> str:
         if REQUIRE:
             pytest.fail(message)
         pytest.skip(message)
-    match = re.search(r"(\d+)$", worker_id())
-    number = 1 + (int(match.group(1)) if match else 0)
+    number = 1 + zlib.crc32(f"{RUN_ID}:{worker_id()}".encode()) % 63
     return make_url(url).set(database=str(number)).render_as_string(hide_password=False)
 
 
