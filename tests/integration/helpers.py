@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -36,6 +38,12 @@ def shared_app(ctx: AppContext, backend: str) -> FastAPI:
     ctx.extras.setdefault("sms_channel", SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
     app.state.ctx = ctx
     return app
+
+
+def shared_client(ctx: AppContext, backend: str) -> Iterator[TestClient]:
+    """A TestClient on `shared_app` (for a module's `client` fixture)."""
+    with TestClient(shared_app(ctx, backend)) as client:
+        yield client
 
 
 def signed_in(session: Session, ctx: AppContext, user: User) -> dict[str, str]:

@@ -10,14 +10,13 @@ from fastapi.testclient import TestClient
 
 from microcredit.parties.models import Branch, Institution
 from tests.factories import StaffHandle, make_branch, make_institution, make_staff
-from tests.integration.helpers import shared_app, signed_in
+from tests.integration.helpers import shared_client, signed_in
 
 
 @pytest.fixture
 def client(ctx, backend) -> Iterator[TestClient]:
     """A TestClient on the worker's app for this backend, pointed at the test's context."""
-    with TestClient(shared_app(ctx, backend)) as test_client:
-        yield test_client
+    yield from shared_client(ctx, backend)
 
 
 @dataclass
