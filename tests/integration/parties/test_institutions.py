@@ -128,3 +128,32 @@ def test_production_refuses_to_move_the_business_date(worker_tmp, database, cloc
         assert client.get(f"/api/v1/institutions/{inst.id}", headers=h).json()["business_date"] == "2026-11-25"
         assert client.get("/_sim/sms").status_code == 404  # no simulators in production
     session.close()
+
+
+def test_the_platform_sets_up_a_new_institution_through_the_api(client, session, ctx):
+    platform = make_institution(session, ctx, platform=True)
+    root = make_staff(session, ctx, platform, roles=("administrator",), password=None)
+    h = signed_in(session, ctx, root.user)
+    session.commit()
+    inst = client.post("/api/v1/institutions", headers=h, json={**NEW, "code": "NEWCO"}).json()
+    branch = client.post("/api/v1/branches", headers=h, json={"code": "HQ", "name": "总部营业部",
+                                                              "institution_id": inst["id"]})
+    assert (branch.status_code, branch.json()["institution_id"]) == (201, inst["id"])
+    admin = client.post("/api/v1/staff", headers=h, json={
+        "name": "新机构管理员", "employee_number": "A1", "phone": "13911112222", "roles": ["administrator"],
+        "institution_id": inst["id"], "branch_id": branch.json()["id"]})
+    assert admin.status_code == 201, admin.text
+    assert admin.json()["institution_id"] == inst["id"]
+    in_platform = client.get("/api/v1/branches", headers=h, params={"institution_id": inst["id"]}).json()
+    assert [b["code"] for b in in_platform["items"]] == ["HQ"]
+    wrong_branch = assert_problem(client.post("/api/v1/staff", headers=h, json={
+        "name": "错网点", "employee_number": "A2", "phone": "13911113333", "roles": ["collector"],
+        "institution_id": inst["id"], "branch_id": make_branch_id(client, h)}), 404)
+    assert wrong_branch["field"] == "branch_id"
+
+
+def make_branch_id(client, h) -> int:
+    """A branch of the platform's own institution."""
+    r = client.post("/api/v1/branches", headers=h, json={"code": "PLAT", "name": "平台网点"})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
