@@ -209,9 +209,8 @@ def list_branches(session: DB, principal: Principal = require("branch.read"), q:
 def export_branches(session: DB, meta: Meta, principal: Principal = require("branch.read"),
                     q: str | None = None, sort: str | None = None) -> Response:
     """The filtered branches as an Excel workbook."""
-    r = service.organisation.list_branches(session=session, principal=principal, q=q,
-                                           page=PageRequest(1, 100_000, sort))
-    rows = [BranchRead.model_validate(b).model_dump() for b in r.items]
+    branches = service.organisation.export_branches(session=session, principal=principal, q=q, sort=sort)
+    rows = [BranchRead.model_validate(b).model_dump() for b in branches]
     return xlsx_response("branches", BRANCH_COLUMNS, rows, meta.language)
 
 

@@ -16,7 +16,7 @@ from microcredit.parties.errors import BusinessDateLocked, CodeTaken, NothingToC
 from microcredit.parties.models import Branch, Institution
 from microcredit.parties.service import scope
 from microcredit.platform.actor import Actor
-from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 
 if TYPE_CHECKING:
     from microcredit.context import AppContext
@@ -169,13 +169,23 @@ def branch_in_institution(*, session: Session, institution_id: int, branch_id: i
     return branch
 
 
-def list_branches(*, session: Session, principal: Principal, page: PageRequest, q: str | None = None,
-                  institution_id: int | None = None) -> PageResult[Branch]:
-    """Branches in the caller's scope."""
+def _branches(principal: Principal, q: str | None, institution_id: int | None, sort: str | None) -> Any:
     f = scope.filters(principal)
     inst = f.institution_id if f.institution_id is not None else institution_id
     stmt = repo.branches_query(institution_id=inst, branch_id=f.branch_id, q=q)
-    return paginate(session, order_by(stmt, page.sort, BRANCH_SORTS, [Branch.id]), page)
+    return order_by(stmt, sort, BRANCH_SORTS, [Branch.id])
+
+
+def list_branches(*, session: Session, principal: Principal, page: PageRequest, q: str | None = None,
+                  institution_id: int | None = None) -> PageResult[Branch]:
+    """Branches in the caller's scope."""
+    return paginate(session, _branches(principal, q, institution_id, page.sort), page)
+
+
+def export_branches(*, session: Session, principal: Principal, q: str | None = None,
+                    institution_id: int | None = None, sort: str | None = None) -> list[Branch]:
+    """Every branch in the caller's scope matching the filters (not one page), for exports."""
+    return all_rows(session, _branches(principal, q, institution_id, sort))
 
 
 def update_branch(*, session: Session, ctx: AppContext, principal: Principal, branch_id: int,
