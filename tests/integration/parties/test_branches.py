@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from microcredit.parties.models import Branch
+from microcredit.platform.paging import MAX_PAGE_SIZE
 from tests.integration.helpers import assert_problem, audit_records, workbook_rows
 
 
@@ -85,3 +87,13 @@ def test_branches_export_the_filtered_rows_with_localised_headers(client, staff_
                                   params={"q": "OT1"}))
     assert en[0] == ("Code", "Name", "Region", "Address", "Status", "Created (UTC)")
     assert [r[:2] for r in en[1:]] == [("OT1", "其他支行")]
+
+
+def test_the_export_holds_every_matching_branch_not_one_page(client, session, ctx, staff_as, org):
+    _, h = staff_as("administrator")
+    session.add_all([Branch(institution_id=org.inst.id, code=f"P{n:03d}", name=f"批量网点{n:03d}", status="active",
+                            created_at=ctx.clock.now()) for n in range(MAX_PAGE_SIZE + 5)])
+    session.commit()
+    rows = workbook_rows(client.get("/api/v1/branches/export", headers=h, params={"q": "批量网点", "sort": "code"}))
+    assert len(rows) - 1 == MAX_PAGE_SIZE + 5
+    assert rows[-1][0] == f"P{MAX_PAGE_SIZE + 4:03d}"
