@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DIST, MICROCREDIT, TEMPLATE_FILE } from './paths'
+import { DIST, MICROCREDIT, TEMPLATE_FILE, cleanEnv } from './paths'
 
 export interface Server {
   url: string
@@ -51,7 +51,7 @@ export const test = base.extend<{ api: APIRequestContext }, { server: Server }>(
       let output = ''
       const proc = spawn(MICROCREDIT, ['serve', '--port', String(port)], {
         env: {
-          ...process.env,
+          ...cleanEnv(),
           MICROCREDIT_MODE: 'test',
           MICROCREDIT_DATA_DIR: dataDir,
           MICROCREDIT_PUBLIC_URL: url,

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { DIST, MICROCREDIT, SCREENSHOTS, TEMPLATE_FILE } from './paths'
+import { DIST, MICROCREDIT, SCREENSHOTS, TEMPLATE_FILE, cleanEnv } from './paths'
 
 export default function globalSetup() {
   if (!existsSync(join(DIST, 'index.html'))) {
@@ -13,7 +13,7 @@ export default function globalSetup() {
   if (!existsSync(MICROCREDIT)) throw new Error(`${MICROCREDIT} is missing: run \`make setup\` first.`)
   const dir = mkdtempSync(join(tmpdir(), 'mc-e2e-template-'))
   execFileSync(MICROCREDIT, ['demo', '--no-serve'], {
-    env: { ...process.env, MICROCREDIT_MODE: 'test', MICROCREDIT_DATA_DIR: dir, NO_COLOR: '1' },
+    env: { ...cleanEnv(), MICROCREDIT_MODE: 'test', MICROCREDIT_DATA_DIR: dir, NO_COLOR: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   mkdirSync(dirname(TEMPLATE_FILE), { recursive: true })

@@ -9,3 +9,8 @@ export const MICROCREDIT = process.env.MICROCREDIT_BIN ?? resolve(ROOT, '.venv/b
 export const SCREENSHOTS = resolve(WEB, 'test-results/screenshots')
 /** The demo database seeded once per run; each worker copies it. */
 export const TEMPLATE_FILE = resolve(WEB, 'test-results/.template-dir')
+
+/** The environment without the caller's MICROCREDIT_* settings (a developer's database URL must not leak in). */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MICROCREDIT_')))
+}

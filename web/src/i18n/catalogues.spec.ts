@@ -1,3 +1,4 @@
+// @vitest-environment node
 // Both catalogues are complete: the same keys, no empty message, the same placeholders; and every
 // key the source code names literally exists.
 import { readFileSync, readdirSync, statSync } from 'node:fs'

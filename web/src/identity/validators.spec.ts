@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest'
 import { amountProblem, idCheckCharacter, idNumberProblem, normalisePhone, passwordProblem, phoneProblem } from './validators'
 

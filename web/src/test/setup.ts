@@ -3,6 +3,8 @@ import { afterEach, beforeEach } from 'vitest'
 import { resetFetch } from './fetch'
 
 beforeEach(() => {
+  // Pure tests run in the node environment, without storage.
+  if (typeof localStorage === 'undefined') return
   localStorage.clear()
   sessionStorage.clear()
 })

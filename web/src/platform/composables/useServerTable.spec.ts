@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it, vi } from 'vitest'
 import { cleanFilters, sortParam, useServerTable, type TableQuery } from './useServerTable'
 import { TransientError } from '@/api/problem'
