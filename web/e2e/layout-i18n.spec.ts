@@ -15,7 +15,7 @@ async function noHorizontalScroll(page: Page, path: string) {
 /** The visible text of labels, headings, buttons, links, tabs and paragraphs of the page. */
 async function labels(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const selector = 'label, h1, h2, h3, button, a, [role=tab], p, dt, th, legend, .el-alert__title, [placeholder]'
+    const selector = 'label, h1, h2, h3, button, a, [role=tab], p, dt, th, legend, .el-alert__title, .el-select__selected-item, [placeholder]'
     return [...document.querySelectorAll<HTMLElement>(selector)]
       .filter((e) => e.offsetParent !== null && !e.closest('[data-testid=language-switch]'))
       .map((e) => (e.getAttribute('placeholder') ?? '') + (e.innerText ?? '').trim())

@@ -59,6 +59,11 @@ describe('i18n catalogues', () => {
     expect(missing).toEqual([])
   })
 
+  it('keep Chinese out of the English catalogue (but for the name of the other language)', () => {
+    const chinese = Object.entries(flatEn).filter(([k, v]) => /[\u3400-\u9fff]/.test(v) && k !== 'common.switchLanguage')
+    expect(chinese).toEqual([])
+  })
+
   it('name every repayment method, customer type and outcome the API uses', () => {
     for (const m of ['equal_installment', 'equal_principal', 'interest_monthly_principal_at_maturity', 'interest_quarterly_principal_at_maturity', 'bullet']) {
       expect(flatZh[`repaymentMethod.${m}`]).toBeTruthy()

@@ -5,6 +5,7 @@ const en = {
     main: 'Main navigation',
     home: 'Home',
     calculator: 'Loan calculator',
+    calculatorTab: 'Calculator',
     me: 'Me',
     login: 'Sign in',
     smsInbox: 'Messages',
@@ -410,8 +411,8 @@ const en = {
     warnings: 'Notes',
   },
   repaymentMethod: {
-    equal_installment: 'Equal installments (等额本息)',
-    equal_principal: 'Equal principal (等额本金)',
+    equal_installment: 'Equal installments (annuity)',
+    equal_principal: 'Equal principal repayments',
     interest_monthly_principal_at_maturity: 'Monthly interest, principal at maturity',
     interest_quarterly_principal_at_maturity: 'Quarterly interest, principal at maturity',
     bullet: 'Everything at maturity',

@@ -7,6 +7,7 @@ const zhCN: Messages = {
     main: '主导航',
     home: '首页',
     calculator: '贷款计算器',
+    calculatorTab: '计算器',
     me: '我的',
     login: '登录',
     smsInbox: '短信',
