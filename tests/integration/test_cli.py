@@ -16,6 +16,7 @@ from microcredit.audit import service as audit
 from microcredit.cli import app as cli
 from microcredit.config import DEMO_FIELD_KEY
 from microcredit.context import build_context
+from microcredit.db.base import load_all_models
 from microcredit.db.engine import Database
 from microcredit.db.migrate import head_revision
 from microcredit.demo import DEMO_PASSWORD, INSTITUTION_CODE, STAFF
@@ -142,14 +143,13 @@ def test_business_date_set(run, demo):
 
 def _values(database: Database) -> list[tuple[str, str, str]]:
     """(column, context, stored value) of every encrypted value."""
-    from sqlalchemy import column, table
-
     out = []
+    tables = load_all_models().tables
     with database.unit_of_work(write=False) as s:
         for table_name, column_name, context in encrypted_columns():
-            col = column(column_name)
-            for (value,) in s.execute(select(col).select_from(table(table_name)).where(col.is_not(None))):
-                out.append((f"{table_name}.{column_name}", context, value))
+            t = tables[table_name]
+            rows = s.execute(select(t.c[column_name]).where(t.c[column_name].is_not(None)).order_by(t.c.id))
+            out.extend((f"{table_name}.{column_name}", context, value) for (value,) in rows)
     return out
 
 
