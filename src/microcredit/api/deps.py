@@ -80,7 +80,14 @@ Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
 def db(request: Request, ctx: Ctx) -> Iterator[Session]:
-    """The request's unit of work; delivers queued messages after it commits."""
+    """The request's unit of work; delivers queued messages after it commits.
+
+    Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
+    right after the route returns — so the transaction is committed *before* the
+    response is sent. (With the default "request" scope it would run after the
+    client already has the answer, and a fast follow-up request could miss the
+    committed rows.)
+    """
     write = request.method not in ("GET", "HEAD", "OPTIONS")
     with ctx.db.unit_of_work(write=write) as session:
         yield session
@@ -95,7 +102,7 @@ def _dispatch(ctx: AppContext) -> None:
         notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
 
 
-DB = Annotated[Session, Depends(db)]
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def _bearer(request: Request) -> str | None:
