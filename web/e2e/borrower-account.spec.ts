@@ -1,7 +1,7 @@
 // 1. A borrower registers with the SMS code from the simulator's message box, signs out, then signs
 //    in with the password and with an SMS code. The ID number is checked as it is typed.
 import { test, expect } from './fixtures'
-import { idNumber, randomName, randomPhone, screenshot, smsCode, lastSmsId, withWrongChecksum } from './helpers'
+import { idNumber, lastSmsId, randomName, randomPhone, registerBorrower, screenshot, smsCode, withWrongChecksum } from './helpers'
 
 test.use({ viewport: { width: 375, height: 812 } })
 
@@ -67,10 +67,10 @@ test('register with an SMS code, sign out, sign in by password and by SMS code',
 })
 
 test('a forgotten password is reset with an SMS code', async ({ page, api }) => {
-  const { registerBorrower } = await import('./helpers')
   const b = await registerBorrower(api)
   await page.goto('/login')
   await page.getByRole('link', { name: '忘记密码？' }).click()
+  await expect(page.getByRole('heading', { name: '重置密码' })).toBeVisible()
   await page.getByTestId('phone').fill(b.phone)
   const before = await lastSmsId(api, b.phone)
   await page.getByTestId('send-code').click()
