@@ -130,7 +130,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
             message = message[len("Value error, "):]
         ctx = err.get("ctx") or {}
         code = str(ctx.get("code") or etype)
-        if zh:
+        if etype == "value_error" and "valid email address" in message:
+            code, message = "email_invalid", "电子邮箱格式不正确" if zh else "not a valid e-mail address"
+        elif zh and "zh" in ctx:  # our own errors carry their Chinese text (platform.schema.field_error)
+            message = str(ctx["zh"])
+        elif zh:
             message = _PYDANTIC_ZH.get(etype, message) if etype != "value_error" else message
         errors.append({"field": field, "code": code, "message": message})
     first = errors[0] if errors else {"field": None, "code": "validation_failed"}

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -28,18 +29,24 @@ class OutputSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def field_error(code: str, en: str, zh: str) -> PydanticCustomError:
+    """A validation error with a stable code and both languages (the API picks one)."""
+    return PydanticCustomError(code, en, {"zh": zh})
+
+
 def _money_in(value: Any) -> Any:
     if isinstance(value, float):
-        raise ValueError("send amounts as decimal strings such as \"1234.56\", not JSON numbers")
-    if isinstance(value, int | str):
+        raise field_error("money_not_string", 'send amounts as decimal strings such as "1234.56", not JSON numbers',
+                          "金额请以字符串形式提交，例如 \"1234.56\"")
+    if isinstance(value, int | str) and not isinstance(value, bool):
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError("not a decimal amount") from None
+            raise field_error("money_invalid", "not a decimal amount", "不是有效的金额") from None
         if not amount.is_finite():
-            raise ValueError("not a finite amount")
+            raise field_error("money_invalid", "not a finite amount", "不是有效的金额")
         if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise ValueError("at most 2 decimal places")
+            raise field_error("money_decimals", "at most 2 decimal places", "金额最多两位小数")
         return amount
     return value
 

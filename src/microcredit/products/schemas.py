@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error
 
 __all__ = [
     "AprRead",
@@ -44,19 +44,20 @@ MAX_AMOUNT = Decimal("100000000")
 
 def _rate_in(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, float):
-        raise ValueError(f'{info.field_name}: send rates as decimal strings such as "12.5", not JSON numbers')
+        raise field_error("rate_not_string", 'send rates as decimal strings such as "12.5", not JSON numbers',
+                          '利率请以字符串形式提交，例如 "12.5"')
     if isinstance(value, bool):
-        raise ValueError(f"{info.field_name}: not a rate")
+        raise field_error("rate_invalid", "not a rate", "不是有效的利率")
     if isinstance(value, int | str):
         try:
             rate = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError(f"{info.field_name}: not a decimal rate") from None
+            raise field_error("rate_invalid", "not a decimal rate", "不是有效的利率") from None
         if not rate.is_finite():
-            raise ValueError(f"{info.field_name}: not a finite rate")
+            raise field_error("rate_invalid", "not a finite rate", "不是有效的利率")
         exponent = rate.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -6:
-            raise ValueError(f"{info.field_name}: at most 6 decimal places")
+            raise field_error("rate_decimals", "at most 6 decimal places", "利率最多六位小数")
         return rate
     return value
 
@@ -97,11 +98,12 @@ class FeeItem(InputSchema):
     @model_validator(mode="after")
     def _one_of_amount_or_percent(self) -> Self:
         if (self.amount is None) == (self.percent is None):
-            raise ValueError("give exactly one of amount or percent")
+            raise field_error("fee_amount_or_percent", "give exactly one of amount or percent",
+                              "费用请填写金额或比例中的一项")
         if self.amount is not None and self.amount < 0:
-            raise ValueError("a fee cannot be negative")
+            raise field_error("fee_negative", "a fee cannot be negative", "费用不能为负数")
         if self.percent is not None and not 0 <= self.percent <= 100:
-            raise ValueError("a fee percent is between 0 and 100")
+            raise field_error("fee_percent_range", "a fee percent is between 0 and 100", "费用比例应在 0 到 100 之间")
         return self
 
 
@@ -204,7 +206,7 @@ class LoanDescription(InputSchema):
     @classmethod
     def _positive_money(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
         if value is not None and value <= 0:
-            raise ValueError(f"{info.field_name} must be positive")
+            raise field_error("must_be_positive", "must be positive", "必须大于 0")
         return value
 
     @field_validator("repayment_every")
@@ -212,7 +214,9 @@ class LoanDescription(InputSchema):
     def _every_divides_term(cls, value: int, info: ValidationInfo) -> int:
         term = info.data.get("term")
         if isinstance(term, int) and term % value:
-            raise ValueError(f"repayment_every ({value}) must divide the term ({term})")
+            raise field_error("repayment_every_divides_term",
+                              f"repayment_every ({value}) must divide the term ({term})",
+                              f"还款间隔（{value}）须能整除期限（{term}）")
         return value
 
     @field_validator("interest_dates")
@@ -220,7 +224,9 @@ class LoanDescription(InputSchema):
     def _interest_dates_for_quarterly(cls, value: str, info: ValidationInfo) -> str:
         method = info.data.get("repayment_method")
         if value != "anniversary" and method != "interest_quarterly_principal_at_maturity":
-            raise ValueError("twentieth_of_quarter_end applies to quarterly interest only")
+            raise field_error("interest_dates_quarterly_only",
+                              "twentieth_of_quarter_end applies to quarterly interest only",
+                              "“每季末月20日结息”仅适用于按季付息")
         return value
 
     @field_validator("first_due_date")
@@ -228,7 +234,8 @@ class LoanDescription(InputSchema):
     def _first_due_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
         start = info.data.get("start_date")
         if value is not None and isinstance(start, date) and value <= start:
-            raise ValueError("first_due_date must be after start_date")
+            raise field_error("first_due_after_start", "first_due_date must be after start_date",
+                              "首期还款日须晚于起息日")
         return value
 
     @field_validator("days_in_month")
@@ -236,9 +243,13 @@ class LoanDescription(InputSchema):
     def _days_in_month_fits_day_count(cls, value: str | None, info: ValidationInfo) -> str | None:
         day_count = info.data.get("day_count")
         if value == "30" and day_count == "ACT/ACT":
-            raise ValueError("30-day months need a fixed year (ACT/360, ACT/364 or ACT/365F)")
+            raise field_error("days_in_month_day_count",
+                              "30-day months need a fixed year (ACT/360, ACT/364 or ACT/365F)",
+                              "按每月30天计息需配合固定年天数（ACT/360、ACT/364 或 ACT/365F）")
         if value == "actual" and day_count == "30/360":
-            raise ValueError("30/360 counts 30-day months; leave days_in_month out or use 30")
+            raise field_error("days_in_month_day_count",
+                              "30/360 counts 30-day months; leave days_in_month out or use 30",
+                              "30/360 按每月30天计息，请不填或填 30")
         return value
 
     @field_validator("grace_on_principal_periods", "grace_on_interest_payment_periods", "interest_free_periods")
@@ -246,7 +257,7 @@ class LoanDescription(InputSchema):
     def _grace_within_term(cls, value: int, info: ValidationInfo) -> int:
         term = info.data.get("term")
         if isinstance(term, int) and value > term:
-            raise ValueError(f"{info.field_name} cannot exceed the term")
+            raise field_error("grace_exceeds_term", "cannot exceed the term", "不能超过贷款期限")
         return value
 
     @field_validator("movements")
@@ -254,18 +265,22 @@ class LoanDescription(InputSchema):
     def _movements_for_revolving(cls, value: list[MovementItem], info: ValidationInfo) -> list[MovementItem]:
         method = info.data.get("repayment_method")
         if method == "revolving_daily" and not any(m.kind == "draw" for m in value):
-            raise ValueError("a revolving_daily quote needs at least one draw")
+            raise field_error("revolving_needs_draw", "a revolving_daily quote needs at least one draw",
+                              "随借随还至少需要一笔借款")
         if method != "revolving_daily" and value:
-            raise ValueError("movements apply to revolving_daily only")
+            raise field_error("movements_revolving_only", "movements apply to revolving_daily only",
+                              "借还款记录仅适用于随借随还")
         return value
 
     @model_validator(mode="after")
     def _method_fits_the_period_unit(self) -> Self:
         method = self.repayment_method
         if method.startswith("interest_") and self.period_unit != "month":
-            raise ValueError("interest-only methods count the term in months")
+            raise field_error("interest_only_months", "interest-only methods count the term in months",
+                              "按期付息到期还本的期限以月计")
         if method == "interest_quarterly_principal_at_maturity" and self.term % 3:
-            raise ValueError("quarterly interest needs a term in whole quarters (a multiple of 3)")
+            raise field_error("quarterly_term", "quarterly interest needs a term in whole quarters (a multiple of 3)",
+                              "按季付息的期限须为3个月的整数倍")
         return self
 
 
