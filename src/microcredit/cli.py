@@ -10,6 +10,7 @@
     microcredit keys new KID / keys rotate      make a field key / re-encrypt with the active key
     microcredit business-date set DATE          move the business date (demo/test installations)
     microcredit outbox dispatch                 deliver queued messages now
+    microcredit housekeeping                    delete expired keys, windows, codes, old sessions
     microcredit schedule [FILE|-] [--json]      quote a loan description: schedule, totals, APR
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
@@ -263,6 +264,18 @@ def business_date_set(value: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
     except (DomainError, ValueError) as exc:
         _fail(str(exc))
     console.print(f"business date of {inst.code} is now {new}")
+
+
+@app.command("housekeeping")
+def housekeeping_command() -> None:
+    """Delete what has expired: idempotency keys, rate-limit windows, used codes, old sessions."""
+    from microcredit import housekeeping
+
+    ctx = _context()
+    with ctx.db.unit_of_work() as session:
+        counts = housekeeping.run(session=session, ctx=ctx)
+    for table, n in counts.items():
+        console.print(f"{table}: {n} deleted")
 
 
 @outbox_app.command("dispatch")

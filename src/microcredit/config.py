@@ -23,6 +23,8 @@ DEMO_FIELD_KEY = "demo-1:" + base64.b64encode(b"microcredit-demo-field-key-32b!!
 DEMO_BLIND_INDEX_KEY = "microcredit-demo-blind-index-key"
 DEMO_SECRET_KEY = "microcredit-demo-secret-key"
 DEMO_OAUTH_SECRET = "demo-oauth-client-secret"
+# Production secrets (HMAC keys) must be at least this long: 32 random characters ≈ 190 bits.
+MIN_SECRET_LENGTH = 32
 
 
 class Mode(enum.StrEnum):
@@ -184,8 +186,12 @@ class Settings(BaseSettings):
             problems.append("MICROCREDIT_SECURITY__FIELD_KEYS holds the demo key")
         if sec.blind_index_key.get_secret_value() == DEMO_BLIND_INDEX_KEY:
             problems.append("MICROCREDIT_SECURITY__BLIND_INDEX_KEY is the demo key")
+        elif len(sec.blind_index_key.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(f"MICROCREDIT_SECURITY__BLIND_INDEX_KEY is shorter than {MIN_SECRET_LENGTH} characters")
         if sec.secret_key.get_secret_value() == DEMO_SECRET_KEY:
             problems.append("MICROCREDIT_SECURITY__SECRET_KEY is the demo key")
+        elif len(sec.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(f"MICROCREDIT_SECURITY__SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
         for p in self.oauth_providers:
             if p.simulator or p.client_secret.get_secret_value() == DEMO_OAUTH_SECRET:
                 problems.append(f"OAuth provider {p.name!r} is the built-in simulator")

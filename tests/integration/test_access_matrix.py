@@ -32,9 +32,11 @@ from sqlalchemy import select
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
 from microcredit.context import AppContext
 from microcredit.db.engine import Database
+from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.parties.models import Institution, ProfileChange
+from microcredit.platform.actor import RequestMeta
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -69,7 +71,8 @@ class World:
 
 # Path parameters: which arranged object each names. A route with a new kind of path
 # parameter fails the matrix until its object is arranged here.
-PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider")
+PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
+                "session_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -98,6 +101,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
 BUSINESS_REFUSALS = {
     # An institution's own administrator does not create institutions; the platform's does.
     ("POST", "/institutions", "administrator"): "permission_denied",
+    # The second factor is for staff; a borrower's account has none to enrol.
+    ("POST", "/auth/totp/enrolment", "borrower"): "permission_denied",
 }
 
 # Routes that end the caller's own session run last.
@@ -145,9 +150,12 @@ def arrange(session: Any, ctx: AppContext, caller: str) -> World:
                   data_scope="branch", requires_mfa=False, is_system=False)
     session.add_all([change, custom])
     session.flush()
+    # Someone else's session: whoever may end sessions must still not end this one (404).
+    other_session = identity.sessions.start_session(session=session, ctx=ctx, user=target.user, method="test",
+                                                    meta=RequestMeta())
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
-               "provider": "wechat"}
+               "provider": "wechat", "session_id": other_session.session_id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)
@@ -339,9 +347,9 @@ def test_other_institutions_objects_are_not_found(client, session, ctx, two_bran
     assert other_staff.staff_id not in _ids(client.get("/api/v1/staff", headers=ha))
     assert other_borrower.borrower.id not in _ids(client.get("/api/v1/borrowers", headers=hm))
     assert other_change.id not in _ids(client.get("/api/v1/profile-changes", headers=hm))
-    search = client.get("/api/v1/borrowers", headers=hm, params={"q": other_borrower.id_number})
+    search = client.post("/api/v1/borrowers/search", headers=hm, json={"q": other_borrower.id_number})
     assert _ids(search) == set()
-    by_phone = client.get("/api/v1/borrowers", headers=hm, params={"q": other_borrower.phone})
+    by_phone = client.post("/api/v1/borrowers/search", headers=hm, json={"q": other_borrower.phone})
     assert _ids(by_phone) == set()
     audit = client.get("/api/v1/audit-log", headers=ha, params={"page_size": 100}).json()["items"]
     assert audit

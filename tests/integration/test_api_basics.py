@@ -146,8 +146,8 @@ def test_money_travels_as_decimal_strings(client, session, ctx):
     h = signed_in(session, ctx, b.user)
     session.commit()
     refused = assert_problem(client.patch("/api/v1/me/profile", headers=h, json={"monthly_income": 1234.5}), 422)
-    assert [e["field"] for e in refused["errors"]] == ["monthly_income"]
-    assert "decimal strings" in refused["errors"][0]["message"]
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("monthly_income", "money_not_string")]
+    assert "字符串" in refused["errors"][0]["message"]  # in the request's language (zh-CN by default)
     for bad in ("12.345", "abc", "NaN", "Infinity"):
         r = client.patch("/api/v1/me/profile", headers=h, json={"total_assets": bad})
         assert assert_problem(r, 422)["errors"][0]["field"] == "total_assets", bad

@@ -101,8 +101,8 @@ def exercise(client: TestClient, inst: Institution, officer: dict[str, str], bra
     assert client.patch(f"/api/v1/borrowers/{walk_in}", headers=officer,
                         json={"occupation": "果农", "monthly_income": "4000.00"}).status_code == 200
     for q in (number2, phone2, number2[-4:]):
-        assert [b["id"] for b in client.get("/api/v1/borrowers", headers=officer, params={"q": q}).json()["items"]
-                ] == [walk_in]
+        assert [b["id"] for b in client.post("/api/v1/borrowers/search", headers=officer, json={"q": q}
+                                             ).json()["items"]] == [walk_in]
     revealed = client.post(f"/api/v1/borrowers/{walk_in}/reveal", headers=officer).json()
     assert revealed["id_number"] == number2
 

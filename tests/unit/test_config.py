@@ -48,8 +48,9 @@ def _wechat(**change: Any) -> OAuthProvider:
 
 def production(tmp_path: Path, **change: Any) -> Settings:
     """Proper production settings, with `change` applied."""
-    security = {"field_keys": SecretStr(f"prod-1:{KEY}"), "blind_index_key": SecretStr("a-long-random-index-key"),
-                "secret_key": SecretStr("a-long-random-secret-key")}
+    security = {"field_keys": SecretStr(f"prod-1:{KEY}"),
+                "blind_index_key": SecretStr("a-long-random-index-key-0123456789"),
+                "secret_key": SecretStr("a-long-random-secret-key-0123456789")}
     security.update(change.pop("security", {}))
     values: dict[str, Any] = {"mode": Mode.PRODUCTION, "data_dir": tmp_path,
                               "database_url": "postgresql://microcredit@db.internal/microcredit",
@@ -73,6 +74,8 @@ def test_proper_production_settings_are_accepted(tmp_path):
      "FIELD_KEYS holds the demo key"),
     ({"security": {"blind_index_key": SecretStr(DEMO_BLIND_INDEX_KEY)}}, "BLIND_INDEX_KEY is the demo key"),
     ({"security": {"secret_key": SecretStr(DEMO_SECRET_KEY)}}, "SECRET_KEY is the demo key"),
+    ({"security": {"secret_key": SecretStr("x" * 31)}}, "SECRET_KEY is shorter than 32 characters"),
+    ({"security": {"blind_index_key": SecretStr("short")}}, "BLIND_INDEX_KEY is shorter than 32 characters"),
     ({"oauth_simulators": True}, "OAuth provider 'alipay' is the built-in simulator"),
     ({"oauth_providers": [_wechat(client_secret=SecretStr(DEMO_OAUTH_SECRET))]},
      "OAuth provider 'wechat' is the built-in simulator"),
@@ -117,8 +120,8 @@ def test_settings_come_from_environment_variables_nested_ones_with_a_double_unde
         "MICROCREDIT_REDIS_URL": "redis://cache:6379/2",
         "MICROCREDIT_SECURITY__FIELD_KEYS": f"2026-01:{KEY},2026-11:{OTHER_KEY}",
         "MICROCREDIT_SECURITY__ACTIVE_FIELD_KEY": "2026-01",
-        "MICROCREDIT_SECURITY__BLIND_INDEX_KEY": "index-key-from-the-vault",
-        "MICROCREDIT_SECURITY__SECRET_KEY": "secret-key-from-the-vault",
+        "MICROCREDIT_SECURITY__BLIND_INDEX_KEY": "index-key-from-the-vault-0123456789",
+        "MICROCREDIT_SECURITY__SECRET_KEY": "secret-key-from-the-vault-0123456789",
         "MICROCREDIT_SECURITY__LOCKOUT_THRESHOLD": "7",
         "MICROCREDIT_SECURITY__MASK_CARD": "[4, 4]",
         "MICROCREDIT_RATE_LIMITS__LOGIN_PER_IP_PER_MINUTE": "12",

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from microcredit import __version__
+from microcredit import __version__, housekeeping
 from microcredit.api import problems
 from microcredit.api.deps import IdempotentReplay, handle_replay
 from microcredit.api.health import router as health_router
@@ -31,6 +31,7 @@ from microcredit.integrations.sms import SimulatedSmsOperator
 from microcredit.notifications import service as notifications
 
 log = structlog.get_logger(__name__)
+HOUSEKEEPING_EVERY = 3600  # seconds between purges of expired keys, windows and codes
 
 API_PREFIX = "/api/v1"
 # Domain routers, mounted in this order under /api/v1. A domain appears here
@@ -93,13 +94,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = threading.Event()
     poller = None
     sms = ctx.extras.get("sms_channel")
-    if ctx.settings.outbox_poll_seconds > 0 and sms is not None:
+    if ctx.settings.outbox_poll_seconds > 0:
         def poll() -> None:
+            last_housekeeping = 0.0
             while not stop.wait(ctx.settings.outbox_poll_seconds):
                 try:
-                    notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
-                except Exception:  # keep polling; the failure is logged by the dispatcher
-                    log.exception("outbox.poll_failed")
+                    if sms is not None:
+                        notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
+                    now = ctx.clock.now().timestamp()
+                    if now - last_housekeeping >= HOUSEKEEPING_EVERY:
+                        with ctx.db.unit_of_work() as session:
+                            counts = housekeeping.run(session=session, ctx=ctx)
+                        last_housekeeping = now
+                        log.info("housekeeping", **counts)
+                except Exception:  # keep polling; the next round retries
+                    log.exception("background.poll_failed")
 
         poller = threading.Thread(target=poll, name="outbox-poller", daemon=True)
         poller.start()

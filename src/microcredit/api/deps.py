@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from microcredit.context import AppContext
-from microcredit.errors import NotAuthenticated, PermissionDenied
+from microcredit.errors import DomainError, NotAuthenticated, PermissionDenied
 from microcredit.identity import service as identity
 from microcredit.identity.errors import SecondFactorRequired
 from microcredit.identity.principal import Principal
@@ -90,7 +90,12 @@ def db(request: Request, ctx: Ctx) -> Iterator[Session]:
     """
     write = request.method not in ("GET", "HEAD", "OPTIONS")
     with ctx.db.unit_of_work(write=write) as session:
-        yield session
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keeps_changes:  # the trace is committed; an unanswered idempotency key is not
+                idempotency.release_unfinished(session=session)
+            raise
         pending = session.info.pop("outbox_pending", False)
     if pending:
         _dispatch(ctx)

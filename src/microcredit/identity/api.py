@@ -187,6 +187,14 @@ def list_my_sessions(session: DB, ctx: Ctx, principal: Principal = authenticated
                         ip=r.ip, user_agent=r.user_agent, current=r.id == principal.session_id) for r in rows]
 
 
+@router.delete("/auth/sessions/{session_id}", status_code=204, operation_id="end_my_session",
+               summary="End one of the caller's sessions", response_class=Response)
+def end_my_session(session_id: int, session: DB, ctx: Ctx, principal: Principal = authenticated()) -> Response:
+    """Signs out that device (a lost phone, a shared computer)."""
+    service.sessions.end_own_session(session=session, ctx=ctx, principal=principal, session_id=session_id)
+    return Response(status_code=204)
+
+
 # --- OAuth ------------------------------------------------------------------
 
 @router.get("/auth/oauth/{provider}/authorize", operation_id="oauth_authorize", status_code=302,
@@ -259,6 +267,23 @@ def list_roles(session: DB, principal: Principal = require("role.read"),
     """Roles with their permissions and data scope."""
     inst = scope.institution_for_write(principal, institution_id)
     return [_role_read(r, perms) for r, perms in service.roles.list_roles(session=session, institution_id=inst)]
+
+
+ROLE_COLUMNS = [Column("code", "编号", "Code"), Column("name_zh", "中文名称", "Chinese name"),
+                Column("name_en", "英文名称", "English name"), Column("data_scope", "数据范围", "Data scope"),
+                Column("requires_mfa", "需要动态口令", "Requires TOTP"), Column("is_system", "系统角色", "System role"),
+                Column("permissions", "权限", "Permissions")]
+
+
+@router.get("/roles/export", operation_id="export_roles", summary="Roles and their permissions as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_roles(session: DB, meta: Meta, principal: Principal = require("role.read"),
+                 institution_id: int | None = None) -> Response:
+    """Every role of the institution with its permissions, as an Excel workbook."""
+    inst = scope.institution_for_write(principal, institution_id)
+    rows = [{**_role_read(r, perms).model_dump(), "permissions": ", ".join(perms)}
+            for r, perms in service.roles.list_roles(session=session, institution_id=inst)]
+    return xlsx_response("roles", ROLE_COLUMNS, rows, meta.language)
 
 
 @router.post("/roles", response_model=RoleRead, status_code=201, operation_id="create_role",

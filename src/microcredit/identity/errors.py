@@ -30,8 +30,8 @@ class AccountLocked(DomainError):
 
     code = "account_locked"
     status = 423
-    message_zh = "登录失败次数过多，账户已锁定至 {until}。可通过短信验证重置密码，或联系工作人员解锁"
-    message_en = ("Too many failed sign-ins: locked until {until}. Reset your password with an SMS "
+    message_zh = "登录失败次数过多，账户已锁定，{minutes} 分钟后可再试。也可通过短信验证重置密码，或联系工作人员解锁"
+    message_en = ("Too many failed sign-ins: locked for {minutes} more minutes. Reset your password with an SMS "
                   "code, or ask staff to unlock it")
     keeps_changes = True
 

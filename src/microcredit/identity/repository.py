@@ -262,3 +262,18 @@ def user_ids_matching(session: Session, *, institution_id: int | None, kind: str
 def user_ids_by_phone_index(session: Session, *, phone_index: str, kind: str) -> list[int]:
     """Ids of users of `kind` whose phone has this blind index."""
     return list(session.scalars(select(User.id).where(User.phone_index == phone_index, User.kind == kind)))
+
+
+def purge_expired(session: Session, *, short_lived_before: datetime, sessions_ended_before: datetime
+                  ) -> dict[str, int]:
+    """Delete codes, OAuth flows and pending logins expired before one time; sessions ended before another."""
+    statements = {
+        "sms_codes": delete(SmsCode).where(SmsCode.expires_at < short_lived_before),
+        "oauth_flows": delete(OAuthFlow).where(OAuthFlow.expires_at < short_lived_before),
+        "pending_logins": delete(PendingLogin).where(PendingLogin.expires_at < short_lived_before),
+        "user_sessions": delete(UserSession).where(
+            (UserSession.absolute_expires_at < sessions_ended_before)
+            | (UserSession.revoked_at < sessions_ended_before)),
+    }
+    return {name: int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+            for name, stmt in statements.items()}

@@ -115,9 +115,9 @@ class PhoneChange(RawInput):
 
 
 class TotpEnrolmentStart(RawInput):
-    """Begin enrolling an authenticator app."""
+    """Begin enrolling an authenticator app (an account without a password omits it)."""
 
-    current_password: str = PASSWORD_FIELD
+    current_password: str | None = Field(default=None, max_length=256)
 
 
 class TotpEnrolmentRead(OutputSchema):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
@@ -101,4 +101,11 @@ def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock
 
 def pending_count(*, session: Session) -> int:
     """Messages not yet delivered."""
-    return len(list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None)))))
+    return int(session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.dispatched_at.is_(None))) or 0)
+
+
+def purge_delivered(*, session: Session, clock: Clock, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete messages delivered more than `older_than` ago (their payloads carried codes)."""
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.dispatched_at < clock.now() - older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

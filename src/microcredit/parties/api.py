@@ -30,12 +30,14 @@ from microcredit.identity.schemas import (
     PublicConfig,
 )
 from microcredit.parties import service
+from microcredit.parties.errors import IdentifierInQuery
 from microcredit.parties.models import Borrower, Branch, Institution, ProfileChange
 from microcredit.parties.schemas import (
     BankCardCreate,
     BankCardRead,
     BorrowerDetail,
     BorrowerRead,
+    BorrowerSearch,
     BorrowerUpdate,
     BranchCreate,
     BranchRead,
@@ -143,6 +145,22 @@ def list_institutions(session: DB, principal: Principal = require("institution.r
                                                page=PageRequest(page, page_size, sort))
     return Page(items=[InstitutionRead.model_validate(i) for i in r.items], total=r.total, page=r.page,
                 page_size=r.page_size)
+
+
+INSTITUTION_COLUMNS = [Column("code", "编号", "Code"), Column("name", "名称", "Name"),
+                       Column("name_en", "英文名称", "English name"), Column("kind", "类型", "Kind"),
+                       Column("business_date", "营业日", "Business date"), Column("status", "状态", "Status"),
+                       Column("contact_phone", "联系电话", "Phone"), Column("address", "地址", "Address")]
+
+
+@router.get("/institutions/export", operation_id="export_institutions", summary="Institutions as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_institutions(session: DB, meta: Meta, principal: Principal = require("institution.read"),
+                        sort: str | None = None) -> Response:
+    """The institutions in scope as an Excel workbook."""
+    rows = [InstitutionRead.model_validate(i).model_dump()
+            for i in service.organisation.export_institutions(session=session, principal=principal, sort=sort)]
+    return xlsx_response("institutions", INSTITUTION_COLUMNS, rows, meta.language)
 
 
 @router.post("/institutions", response_model=InstitutionRead, status_code=201, operation_id="create_institution",
@@ -341,6 +359,15 @@ def unlock_staff(staff_id: int, session: DB, ctx: Ctx, principal: Principal = re
     return _staff_read(ctx, service.staff.unlock(session=session, ctx=ctx, principal=principal, staff_id=staff_id))
 
 
+@router.post("/staff/{staff_id}/end-sessions", response_model=StaffRead, operation_id="end_staff_sessions",
+             summary="End every session of a staff member")
+def end_staff_sessions(staff_id: int, session: DB, ctx: Ctx, principal: Principal = require("staff.manage")
+                       ) -> StaffRead:
+    """They are signed out everywhere at once (audited)."""
+    return _staff_read(ctx, service.staff.end_sessions(session=session, ctx=ctx, principal=principal,
+                                                       staff_id=staff_id))
+
+
 @router.post("/staff/{staff_id}/reset-second-factor", response_model=StaffRead,
              operation_id="reset_staff_second_factor", summary="Reset a staff member's authenticator")
 def reset_staff_second_factor(staff_id: int, session: DB, ctx: Ctx,
@@ -382,20 +409,58 @@ def _detail(session: DB, ctx: Ctx, b: Borrower) -> BorrowerDetail:
         recent_changes=[_change_read(c) for c in service.borrowers.changes_of(session=session, borrower_id=b.id)])
 
 
+def _search(session: DB, ctx: Ctx, principal: Principal, body: BorrowerSearch, *, export: bool) -> Any:
+    return service.borrowers.search_borrowers(
+        session=session, ctx=ctx, principal=principal, q=body.q, customer_type=body.customer_type,
+        channel=body.channel, branch_id=body.branch_id, page=PageRequest(body.page, body.page_size, body.sort),
+        export=export)
+
+
+def _page_of_borrowers(r: Any) -> Page[BorrowerRead]:
+    return Page(items=[BorrowerRead.model_validate(b) for b in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+def _borrowers_xlsx(rows: list[Any], language: str) -> Response:
+    return xlsx_response("borrowers", BORROWER_COLUMNS,
+                         [BorrowerRead.model_validate(b).model_dump() for b in rows], language)
+
+
+def _no_identifier_in_url(q: str | None) -> None:
+    if service.borrowers.is_full_identifier(q):
+        raise IdentifierInQuery(field="q")
+
+
+@router.post("/borrowers/search", response_model=Page[BorrowerRead], operation_id="search_borrowers",
+             summary="Search borrowers (terms in the body)")
+def search_borrowers(body: BorrowerSearch, session: DB, ctx: Ctx,
+                     principal: Principal = require("borrower.read")) -> Page[BorrowerRead]:
+    """By name, full ID number (exact, through its blind index), ID tail or phone; masked results in scope."""
+    return _page_of_borrowers(_search(session, ctx, principal, body, export=False))
+
+
+@router.post("/borrowers/search/export", operation_id="export_borrower_search", summary="Borrowers as .xlsx",
+             response_class=Response, responses=XLSX_RESPONSES)
+def export_borrower_search(body: BorrowerSearch, session: DB, ctx: Ctx, meta: Meta,
+                           principal: Principal = require("borrower.export")) -> Response:
+    """The borrowers matching the search (all pages, masked) as an Excel workbook."""
+    return _borrowers_xlsx(_search(session, ctx, principal, body, export=True), meta.language)
+
+
 @router.get("/borrowers", response_model=Page[BorrowerRead], operation_id="list_borrowers",
-            summary="Search borrowers")
+            summary="List borrowers")
 def list_borrowers(session: DB, ctx: Ctx, principal: Principal = require("borrower.read"),
-                   q: Annotated[str | None, Query(max_length=50, description="Name, full ID number, the last "
-                                                  "digits of the ID number, or phone")] = None,
+                   q: Annotated[str | None, Query(max_length=50, description="Name or the last digits of the "
+                                                  "ID number; full ID numbers and phones go to POST "
+                                                  "/borrowers/search")] = None,
                    customer_type: str | None = None, channel: str | None = None, branch_id: int | None = None,
                    page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None) -> Page[BorrowerRead]:
     """Borrowers in scope (a branch officer: their branch), masked."""
+    _no_identifier_in_url(q)
     r = service.borrowers.search_borrowers(session=session, ctx=ctx, principal=principal, q=q,
                                            customer_type=customer_type, channel=channel, branch_id=branch_id,
                                            page=PageRequest(page, page_size, sort))
-    assert not isinstance(r, list)
-    return Page(items=[BorrowerRead.model_validate(b) for b in r.items], total=r.total, page=r.page,
-                page_size=r.page_size)
+    return _page_of_borrowers(r)
 
 
 @router.get("/borrowers/export", operation_id="export_borrowers", summary="Borrowers as .xlsx",
@@ -404,12 +469,11 @@ def export_borrowers(session: DB, ctx: Ctx, meta: Meta, principal: Principal = r
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
                      branch_id: int | None = None, sort: str | None = None) -> Response:
     """The filtered borrowers (masked) as an Excel workbook."""
+    _no_identifier_in_url(q)
     rows = service.borrowers.search_borrowers(session=session, ctx=ctx, principal=principal, q=q,
                                               customer_type=customer_type, channel=channel, branch_id=branch_id,
                                               page=PageRequest(1, 20, sort), export=True)
-    assert isinstance(rows, list)
-    return xlsx_response("borrowers", BORROWER_COLUMNS,
-                         [BorrowerRead.model_validate(b).model_dump() for b in rows], meta.language)
+    return _borrowers_xlsx(list(rows) if isinstance(rows, list) else [], meta.language)
 
 
 @router.post("/borrowers", response_model=BorrowerRead, status_code=201, operation_id="register_walk_in_borrower",
@@ -490,9 +554,30 @@ def list_profile_changes(session: DB, principal: Principal = require("borrower.r
     """Credit-relevant profile changes in scope (pending by default)."""
     r = service.borrowers.list_changes(session=session, principal=principal, status=status or None,
                                        page=PageRequest(page, page_size, sort))
-    names = {b.id: b.real_name for b in (session.get(Borrower, c.borrower_id) for c in r.items) if b}
+    names = service.borrowers.borrower_names(session=session, borrower_ids=[c.borrower_id for c in r.items])
     return Page(items=[_change_read(c, names.get(c.borrower_id)) for c in r.items], total=r.total, page=r.page,
                 page_size=r.page_size)
+
+
+CHANGE_COLUMNS = [Column("id", "编号", "No."), Column("borrower_name", "借款人", "Borrower"),
+                  Column("fields", "变更内容", "Changes"), Column("status", "状态", "Status"),
+                  Column("requested_at", "申请时间(UTC)", "Requested (UTC)"),
+                  Column("reviewed_at", "审核时间(UTC)", "Reviewed (UTC)"),
+                  Column("review_reason", "审核意见", "Review note")]
+
+
+@router.get("/profile-changes/export", operation_id="export_profile_changes", summary="Profile changes as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_profile_changes(session: DB, meta: Meta, principal: Principal = require("borrower.review_change"),
+                           status: str | None = "pending", sort: str | None = None) -> Response:
+    """The profile changes with the status (all pages) as an Excel workbook."""
+    changes = service.borrowers.export_changes(session=session, principal=principal, status=status or None,
+                                               sort=sort)
+    names = service.borrowers.borrower_names(session=session, borrower_ids=[c.borrower_id for c in changes])
+    rows = [{**_change_read(c, names.get(c.borrower_id)).model_dump(),
+             "fields": "; ".join(f"{k}: {v['old'] or '—'} → {v['new'] or '—'}" for k, v in c.changes.items())}
+            for c in changes]
+    return xlsx_response("profile-changes", CHANGE_COLUMNS, rows, meta.language)
 
 
 @router.post("/profile-changes/{change_id}/approve", response_model=ChangeRead,
@@ -530,6 +615,15 @@ def update_my_profile(body: ProfileFields, session: DB, ctx: Ctx,
     b, _ = service.borrowers.update_own_profile(session=session, ctx=ctx, principal=principal,
                                                 values=body.model_dump(exclude_unset=True))
     return _detail(session, ctx, b)
+
+
+@router.post("/me/profile-changes/{change_id}/withdraw", response_model=ChangeRead,
+             operation_id="withdraw_my_profile_change", summary="Take back one's pending change")
+def withdraw_my_profile_change(change_id: int, session: DB, ctx: Ctx,
+                               principal: Principal = require("profile.update_own")) -> ChangeRead:
+    """The change is no longer reviewed; the profile keeps its values."""
+    return _change_read(service.borrowers.withdraw_own_change(session=session, ctx=ctx, principal=principal,
+                                                              change_id=change_id))
 
 
 @router.post("/me/bank-cards", response_model=BankCardRead, status_code=201, operation_id="add_my_bank_card",

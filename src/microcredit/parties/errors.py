@@ -86,6 +86,23 @@ class ChangeNotPending(Conflict):
     message_en = "This change was already decided"
 
 
+class ChangeOutdated(Conflict):
+    """The profile changed since the request (a staff edit): approving would overwrite it."""
+
+    code = "change_outdated"
+    message_zh = "申请提交后以下资料已被修改：{fields}。请驳回并让借款人重新提交"
+    message_en = "These fields changed since the request: {fields}. Reject it and ask for a new one"
+
+
+class IdentifierInQuery(DomainError):
+    """A full ID number or phone in a URL ends up in proxy and browser logs."""
+
+    code = "identifier_in_query"
+    status = 422
+    message_zh = "请勿在网址中传递完整证件号或手机号，请使用 POST /borrowers/search"
+    message_en = "Do not put full ID numbers or phones in URLs; use POST /borrowers/search"
+
+
 class NothingToChange(DomainError):
     """An update that changes nothing."""
 

@@ -146,7 +146,7 @@ class ProfileChange(Base):
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
     # {"field": {"old": "...", "new": "..."}} with values as strings (money as decimal strings).
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|superseded
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|superseded|withdrawn
     requested_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -148,3 +148,11 @@ def changes_query(*, institution_id: int | None, branch_id: int | bool | None = 
     if status:
         stmt = stmt.where(ProfileChange.status == status)
     return stmt
+
+
+def borrower_names(session: Session, borrower_ids: list[int]) -> dict[int, str]:
+    """Real names by borrower id."""
+    if not borrower_ids:
+        return {}
+    rows = session.execute(select(Borrower.id, Borrower.real_name).where(Borrower.id.in_(set(borrower_ids))))
+    return {bid: name for bid, name in rows}

@@ -213,13 +213,20 @@ class BankCardRead(OutputSchema):
     created_at: datetime
 
 
+class FieldChange(OutputSchema):
+    """One field's value before and after (as text; money as a decimal string)."""
+
+    old: str | None
+    new: str | None
+
+
 class ChangeRead(OutputSchema):
     """A change to credit-relevant fields and its review."""
 
     id: int
     borrower_id: int
     borrower_name: str | None = None
-    changes: dict[str, dict[str, Any]]
+    changes: dict[str, FieldChange]
     status: str
     requested_at: datetime
     reviewed_at: datetime | None
@@ -279,6 +286,22 @@ class RegistrationRead(OutputSchema):
 
     borrower: BorrowerRead
     login: LoginRead
+
+
+class BorrowerSearch(InputSchema):
+    """Search borrowers with the terms in the body, so ID numbers and phones stay out of URLs and logs."""
+
+    q: str | None = Field(default=None, max_length=50, description="Name, full ID number, the last digits of "
+                                                                     "the ID number, or phone")
+    customer_type: CustomerType | None = None
+    channel: Literal["online", "branch"] | None = None
+    branch_id: int | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=100)
+    sort: str | None = Field(default=None, max_length=40, examples=["name", "-created_at"])
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra={"examples": [{"q": "11010519491231002X"}, {"q": "张"}]})
 
 
 class ReviewDecision(InputSchema):

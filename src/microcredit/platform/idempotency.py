@@ -103,6 +103,7 @@ def claim(*, session: Session, clock: Clock, principal: str, key: str, operation
             if existing is None:
                 raise RequestInProgress() from None
         else:
+            session.info.setdefault("idempotency_claims", []).append(record)
             return record, None
     if existing.request_hash != request_hash or existing.operation != operation:
         raise IdempotencyKeyReused(field="Idempotency-Key")
@@ -117,6 +118,15 @@ def complete(*, session: Session, record: IdempotencyRecord, status_code: int, b
     record.status_code = status_code
     record.response_body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     record.content_type = "application/json"
+    session.flush()
+
+
+def release_unfinished(*, session: Session) -> None:
+    """Forget keys claimed in this transaction that got no response (a refusal that keeps its
+    other changes must not leave its key 'in progress' for ever; the client may retry with it)."""
+    for record in session.info.pop("idempotency_claims", []):
+        if record.status_code is None:
+            session.delete(record)
     session.flush()
 
 

@@ -38,8 +38,8 @@ def test_search_by_name_full_id_number_id_tail_and_phone(client, session, ctx, s
     make_borrower(session, ctx, org.inst, password=None, real_name="王大明")
     session.commit()
 
-    def search(**params):
-        return _ids(client.get("/api/v1/borrowers", headers=h, params=params))
+    def search(**body):
+        return _ids(client.post("/api/v1/borrowers/search", headers=h, json=body))
 
     ctx.cipher = NoDecrypt(ctx.cipher)  # lookups go through blind indexes and masked columns only
 

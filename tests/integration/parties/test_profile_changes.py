@@ -86,6 +86,9 @@ def test_a_newer_change_supersedes_the_pending_one(client, session, ctx, staff_a
     assert old["code"] == "change_not_pending"
     statuses = client.get("/api/v1/profile-changes", headers=h, params={"status": "superseded"}).json()
     assert [c["id"] for c in statuses["items"]] == [first["id"]]
+    # Sending a field back to its current value takes it out of review; sending it again changes nothing.
+    kept = client.patch("/api/v1/me/profile", headers=bh, json={"customer_type": "consumer"}).json()["pending_change"]
+    assert kept["changes"] == {"employer": {"old": None, "new": "乙公司"}}
     unchanged = assert_problem(client.patch("/api/v1/me/profile", headers=bh, json={"customer_type": "consumer"}),
                                422)
     assert unchanged["code"] == "nothing_to_change"

@@ -4,6 +4,6 @@ The package splits along the domain's seams: `sessions`, `login`, `accounts`,
 `smscodes`, `totp`, `oauth`, `roles`. Other domains import this package.
 """
 
-from microcredit.identity.service import accounts, login, oauth, roles, sessions, smscodes, totp
+from microcredit.identity.service import accounts, housekeeping, login, oauth, roles, sessions, smscodes, totp
 
-__all__ = ["accounts", "login", "oauth", "roles", "sessions", "smscodes", "totp"]
+__all__ = ["accounts", "housekeeping", "login", "oauth", "roles", "sessions", "smscodes", "totp"]

@@ -242,12 +242,17 @@ def unlock(*, session: Session, ctx: AppContext, actor: Principal, user: User) -
 
 
 def begin_totp_enrolment(*, session: Session, ctx: AppContext, principal: Principal,
-                         current_password: str) -> totp.Enrolment:
-    """Start (or restart) TOTP enrolment; needs the current password."""
+                         current_password: str | None) -> totp.Enrolment:
+    """Start (or restart) TOTP enrolment: needs the current password, or — for an account
+    without one (first sign-in by SMS code) — an authentication within the last minutes."""
     user = get_user(session=session, user_id=principal.user_id)
     if user.kind != "staff":
         raise PermissionDenied()
-    _check_current_password(session=session, ctx=ctx, principal=principal, user=user, password=current_password)
+    if user.password_hash is None:
+        sessions.require_recent_auth(ctx=ctx, principal=principal)
+    else:
+        _check_current_password(session=session, ctx=ctx, principal=principal, user=user,
+                                password=current_password or "")
     label = f"{user.display_name} ({phone_of(ctx, user)[-4:]})"
     return totp.begin_enrolment(session=session, ctx=ctx, user=user, account_label=label)
 
@@ -288,3 +293,11 @@ def user_ids_matching(*, session: Session, institution_id: int | None, kind: str
 def user_ids_by_phone(*, session: Session, ctx: AppContext, phone: str, kind: str) -> list[int]:
     """Ids of users of `kind` with this phone (any institution; callers scope the result)."""
     return repo.user_ids_by_phone_index(session, phone_index=phone_index(ctx, phone), kind=kind)
+
+
+def end_sessions(*, session: Session, ctx: AppContext, actor: Principal, user: User) -> int:
+    """Staff end every session of another user (ASVS 7.4.5); audited. Returns how many ended."""
+    ended = sessions.revoke_all(session=session, ctx=ctx, user_id=user.id, reason="ended_by_staff")
+    audit.record(session=session, clock=ctx.clock, actor=actor.actor, action="user.sessions_ended",
+                 entity_type="user", entity_id=user.id, after={"sessions": ended})
+    return ended

@@ -106,8 +106,8 @@ def _raise_gate(session: Session, outcome: str, throttle: LoginThrottle, ctx: Ap
     if outcome == "locked":
         assert throttle.locked_until is not None
         until = throttle.locked_until
-        raise AccountLocked(params={"until": until.isoformat(timespec="minutes")},
-                            extra={"locked_until": until.isoformat()})
+        minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+        raise AccountLocked(params={"minutes": minutes}, extra={"locked_until": until.isoformat()})
     sec = ctx.settings.security
     assert throttle.last_failure_at is not None
     wait = throttle.last_failure_at + timedelta(seconds=2 ** (throttle.failures - sec.delay_after_failures))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from microcredit.errors import NotAuthenticated
+from microcredit.errors import NotAuthenticated, NotFound
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import ReauthenticationRequired, SessionExpired
 from microcredit.identity.models import User, UserSession
@@ -154,3 +154,14 @@ def mark_reauthenticated(*, session: Session, ctx: AppContext, principal: Princi
 def live_sessions(*, session: Session, ctx: AppContext, user_id: int) -> list[UserSession]:
     """A user's sessions that have not ended."""
     return repo.live_sessions(session, user_id=user_id, now=ctx.clock.now())
+
+
+def end_own_session(*, session: Session, ctx: AppContext, principal: Principal, session_id: int) -> None:
+    """End one of the caller's own sessions (e.g. a lost phone), by its id."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != principal.user_id:
+        raise NotFound()
+    if row.revoked_at is None:
+        row.revoked_at = ctx.clock.now()
+        row.revoked_reason = "ended_by_user"
+        session.flush()

@@ -30,6 +30,7 @@ from microcredit.parties.errors import (
     BankCardInvalid,
     BorrowerUnderage,
     ChangeNotPending,
+    ChangeOutdated,
     IdNumberAlreadyRegistered,
     IdNumberTakenAtSignUp,
     NothingToChange,
@@ -213,6 +214,12 @@ def own_profile(*, session: Session, principal: Principal) -> Borrower:
     return borrower
 
 
+def is_full_identifier(term: str | None) -> bool:
+    """Whether a search term is a whole ID number or phone (which must not travel in URLs)."""
+    compact = (term or "").replace(" ", "").replace("-", "").upper()
+    return (len(compact) == 18 and compact[:17].isdigit()) or (len(compact) == 11 and compact.isdigit())
+
+
 def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal, page: PageRequest,
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
                      branch_id: int | None = None, export: bool = False) -> PageResult[Borrower] | list[Borrower]:
@@ -296,20 +303,27 @@ def update_own_profile(*, session: Session, ctx: AppContext, principal: Principa
     borrower = own_profile(session=session, principal=principal)
     values = {k: _normalise(k, v) for k, v in values.items() if k in CREDIT_FIELDS + CONTACT_FIELDS}
     contact = {k: v for k, v in values.items() if k in CONTACT_FIELDS}
-    credit = {k: v for k, v in values.items() if k in CREDIT_FIELDS and getattr(borrower, k) != v}
+    credit_sent = {k: v for k, v in values.items() if k in CREDIT_FIELDS}
     before, after = _apply(borrower, contact)
     change = None
-    if credit:
-        previous = repo.pending_change_of(session, borrower.id)
-        if previous is not None:
-            previous.status = "superseded"
+    previous = repo.pending_change_of(session, borrower.id)
+    # The new request keeps the earlier pending fields it does not mention; a field sent back
+    # to its current value is withdrawn from review.
+    pending = {k: v["new"] for k, v in (previous.changes if previous else {}).items()}
+    wanted = {k: v for k, v in pending.items() if k not in credit_sent}
+    wanted.update({k: _as_text(v) for k, v in credit_sent.items()})
+    wanted = {k: v for k, v in wanted.items() if _as_text(getattr(borrower, k)) != v}
+    review_changed = wanted != pending
+    if previous is not None and review_changed:
+        previous.status = "superseded" if wanted else "withdrawn"
+    if wanted and review_changed:
         change = ProfileChange(
             institution_id=borrower.institution_id, borrower_id=borrower.id, branch_id=borrower.branch_id,
-            changes={k: {"old": _as_text(getattr(borrower, k)), "new": _as_text(v)} for k, v in credit.items()},
+            changes={k: {"old": _as_text(getattr(borrower, k)), "new": v} for k, v in wanted.items()},
             status="pending", requested_by_user_id=principal.user_id, requested_at=ctx.clock.now(),
         )
         session.add(change)
-    if not after and change is None:
+    if not after and not review_changed:
         raise NothingToChange()
     borrower.updated_at = ctx.clock.now()
     session.flush()
@@ -343,13 +357,42 @@ def update_by_staff(*, session: Session, ctx: AppContext, principal: Principal, 
     return borrower
 
 
-def list_changes(*, session: Session, principal: Principal, page: PageRequest,
-                 status: str | None = "pending") -> PageResult[ProfileChange]:
-    """Profile changes in scope, pending first."""
+def _changes(principal: Principal, status: str | None, sort: str | None) -> Any:
     f = scope.filters(principal)
     stmt = repo.changes_query(institution_id=f.institution_id, branch_id=f.branch_id, status=status)
-    return paginate(session, order_by(stmt, page.sort, {"requested_at": ProfileChange.requested_at},
-                                      [ProfileChange.id.desc()]), page)
+    return order_by(stmt, sort, {"requested_at": ProfileChange.requested_at}, [ProfileChange.id.desc()])
+
+
+def list_changes(*, session: Session, principal: Principal, page: PageRequest,
+                 status: str | None = "pending") -> PageResult[ProfileChange]:
+    """Profile changes in scope, newest first."""
+    return paginate(session, _changes(principal, status, page.sort), page)
+
+
+def export_changes(*, session: Session, principal: Principal, status: str | None = "pending",
+                   sort: str | None = None) -> list[ProfileChange]:
+    """Every profile change in scope with the status, for exports."""
+    return all_rows(session, _changes(principal, status, sort))
+
+
+def borrower_names(*, session: Session, borrower_ids: list[int]) -> dict[int, str]:
+    """Real names by borrower id (for lists of changes)."""
+    return repo.borrower_names(session, borrower_ids)
+
+
+def withdraw_own_change(*, session: Session, ctx: AppContext, principal: Principal, change_id: int) -> ProfileChange:
+    """A borrower takes back their pending change."""
+    borrower = own_profile(session=session, principal=principal)
+    change = session.get(ProfileChange, change_id)
+    if change is None or change.borrower_id != borrower.id:
+        raise NotFound()
+    if change.status != "pending":
+        raise ChangeNotPending()
+    change.status = "withdrawn"
+    session.flush()
+    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="profile_change.withdrawn",
+                 entity_type="borrower", entity_id=borrower.id, after={"change_id": change.id})
+    return change
 
 
 def changes_of(*, session: Session, borrower_id: int) -> list[ProfileChange]:
@@ -379,6 +422,9 @@ def review_change(*, session: Session, ctx: AppContext, principal: Principal, ch
     borrower = session.get(Borrower, change.borrower_id)
     assert borrower is not None
     if approve:
+        moved = [k for k, v in change.changes.items() if _as_text(getattr(borrower, k)) != v["old"]]
+        if moved:  # staff edited these fields since the request: approving would overwrite that
+            raise ChangeOutdated(field="changes", params={"fields": ", ".join(sorted(moved))})
         values = {k: _normalise(k, v["new"]) for k, v in change.changes.items()}
         _apply(borrower, values)
         borrower.updated_at = ctx.clock.now()

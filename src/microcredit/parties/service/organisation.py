@@ -80,13 +80,22 @@ def institution(*, session: Session, institution_id: int) -> Institution:
     return inst
 
 
-def list_institutions(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Institution]:
-    """Institutions in the caller's scope."""
+def _institutions(principal: Principal, sort: str | None) -> Any:
     f = scope.filters(principal)
     stmt = repo.institutions_query()
     if f.institution_id is not None:
         stmt = stmt.where(Institution.id == f.institution_id)
-    return paginate(session, order_by(stmt, page.sort, INSTITUTION_SORTS, [Institution.id]), page)
+    return order_by(stmt, sort, INSTITUTION_SORTS, [Institution.id])
+
+
+def list_institutions(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Institution]:
+    """Institutions in the caller's scope."""
+    return paginate(session, _institutions(principal, page.sort), page)
+
+
+def export_institutions(*, session: Session, principal: Principal, sort: str | None = None) -> list[Institution]:
+    """Every institution in the caller's scope, for exports."""
+    return all_rows(session, _institutions(principal, sort))
 
 
 def update_institution(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,

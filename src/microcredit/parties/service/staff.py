@@ -177,3 +177,10 @@ def reset_second_factor(*, session: Session, ctx: AppContext, principal: Princip
     view = get_staff(session=session, ctx=ctx, principal=principal, staff_id=staff_id)
     identity.accounts.reset_totp(session=session, ctx=ctx, actor=principal, user=view.user)
     return _view(session, ctx, view.staff, view.user)
+
+
+def end_sessions(*, session: Session, ctx: AppContext, principal: Principal, staff_id: int) -> StaffView:
+    """End every session of a staff member (a lost laptop, a departure)."""
+    view = get_staff(session=session, ctx=ctx, principal=principal, staff_id=staff_id)
+    identity.accounts.end_sessions(session=session, ctx=ctx, actor=principal, user=view.user)
+    return _view(session, ctx, view.staff, view.user)

@@ -1,0 +1,25 @@
+"""Housekeeping: delete what has expired — idempotency keys, rate-limit windows, used codes.
+
+Run hourly by the API process's background poller and on demand by
+`microcredit housekeeping`. Each domain deletes its own rows; this module only
+calls them, in one unit of work.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from microcredit.context import AppContext
+from microcredit.identity import service as identity
+from microcredit.notifications import service as notifications
+from microcredit.platform import idempotency
+from microcredit.platform.ratelimit import DatabaseRateLimiter
+
+
+def run(*, session: Session, ctx: AppContext) -> dict[str, int]:
+    """Purge everything that has expired; returns counts per table."""
+    counts = dict(identity.housekeeping.purge(session=session, ctx=ctx))
+    counts["idempotency_keys"] = idempotency.purge(session=session, clock=ctx.clock)
+    counts["rate_limit_counters"] = DatabaseRateLimiter(ctx.clock).purge_expired(session=session)
+    counts["outbox_messages"] = notifications.purge_delivered(session=session, clock=ctx.clock)
+    return counts

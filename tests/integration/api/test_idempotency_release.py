@@ -1,0 +1,37 @@
+"""A refusal that keeps its other changes does not leave its Idempotency-Key 'in progress'."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from microcredit.api.app import create_app
+from microcredit.api.deps import DB, IdempotencyGuard, idempotent, require
+from microcredit.identity.errors import InvalidCredentials
+from microcredit.identity.principal import Principal
+from microcredit.platform.models import IdempotencyRecord
+from tests.factories import make_institution, make_staff
+from tests.integration.helpers import idempotency_key, signed_in
+
+
+def test_the_key_is_released_when_the_refusal_keeps_its_trace(session, ctx):
+    inst = make_institution(session, ctx)
+    staff = make_staff(session, ctx, inst, roles=("loan_officer",))
+    auth = signed_in(session, ctx, staff.user)
+    session.commit()
+    app = create_app(ctx=ctx)
+    router = APIRouter()
+
+    @router.post("/api/v1/_test/refuse-with-trace")
+    def refuse(session: DB, principal: Principal = require("borrower.register"),
+               guard: IdempotencyGuard = idempotent("test.refuse")) -> None:
+        raise InvalidCredentials()  # keeps_changes: its trace (here: nothing else) is committed
+
+    app.include_router(router)
+    key = idempotency_key()
+    with TestClient(app) as client:
+        first = client.post("/api/v1/_test/refuse-with-trace", headers={**auth, **key}, json={})
+        again = client.post("/api/v1/_test/refuse-with-trace", headers={**auth, **key}, json={})
+    assert first.json()["code"] == again.json()["code"] == "invalid_credentials"
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
