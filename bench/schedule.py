@@ -1,4 +1,4 @@
-"""Schedule engine benchmark: exact Decimal path, vectorised path, and two float libraries.
+"""Schedule engine benchmark: exact path, vectorised path, and two float libraries.
 
     .venv/bin/python bench/schedule.py [--loans 100000] [--seed 20251125]
 
@@ -7,9 +7,10 @@ Generates the same random loans every run (seeded): principal 1,000.00 to
 24.00 % (whole basis points), disbursed on a day of 2025.  A *row* is one
 installment row of a schedule; rows/s = rows produced / seconds.
 
-- exact: `build_schedule` (Decimal) from raw values to a full `Schedule`
-  (LoanTerms built, periods dated, every Installment row with its dates,
-  totals); one full pass, results discarded as they come.
+- exact: `build_schedule` from raw values to a full `Schedule` (LoanTerms
+  built, periods dated, every Installment row with its dates, totals);
+  integer minor units and exact rational rates inside, rows presenting
+  Decimal; one full pass, results discarded as they come.
 - vector: `batch_schedules` (NumPy, int64 fen) on the same loans as
   columns; median of 5 passes after a warm-up.
 - amortization: the `amortization` package (floats), iterating every row.
@@ -17,8 +18,9 @@ installment row of a schedule; rows/s = rows produced / seconds.
   (floats), median of 5 passes.
 
 Then, untimed, every loan's exact schedule is compared with the vectorised
-one (numbers, due dates, principal, interest, total, balance in fen); the
-count of loans that differ by any amount must be 0.  For information, the
+one (numbers, due dates, principal, interest, total, balance in fen, the
+exact rows read through their Decimal fields); the count of loans that
+differ by any amount must be 0.  For information, the
 loans where the float `amortization` rows round to a different fen than
 the exact ones are counted too.
 
@@ -59,7 +61,7 @@ def make_loans(count: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def time_exact(loans: dict[str, np.ndarray]) -> tuple[int, float]:
-    """One pass of the Decimal engine from raw values; returns (rows, seconds)."""
+    """One pass of the exact engine from raw values; returns (rows, seconds)."""
     inputs = [
         (Decimal(int(f)).scaleb(-2), Decimal(int(b)).scaleb(-4), int(m), EPOCH + timedelta(int(d)))
         for f, b, m, d in zip(loans["fen"], loans["bp"], loans["months"], loans["day"], strict=True)

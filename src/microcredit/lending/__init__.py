@@ -2,12 +2,14 @@
 
 Pure functions over frozen values: no I/O, no database, no web, no clock.
 Conventions (day count, rounding policy, holiday calendar, as-of date) are
-arguments.  Money is `decimal.Decimal`; only `batch` uses NumPy, on integer
-minor units, and matches the Decimal path to the fen.
+arguments.  Money is `decimal.Decimal` in every value in and out; inside,
+schedules are computed exactly on integer minor units (fen) with rational
+rates, and `batch` does the same with NumPy, matching them to the fen.
 
 Modules, along the seams of the domain:
 
-- `money`: amounts, rounding policy, the engine's decimal context;
+- `money`: amounts, rounding policy (on Decimals and on integers), the
+  engine's decimal context;
 - `calendar`: holiday calendars and business-day adjustment;
 - `daycount`: ACT/365F, ACT/360, ACT/364, ACT/ACT ISDA, 30/360;
 - `periods`: due dates, month ends, broken periods, the 20th rule;

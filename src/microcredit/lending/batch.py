@@ -1,7 +1,7 @@
 """The vectorised path: schedules and daily accruals for many loans at once.
 
-Same results as the Decimal path, to the fen, computed with NumPy on
-integer minor units (int64 fen).  Supported: monthly (every N months)
+Same results as the exact scalar path (`schedule.build_schedule`), to the
+fen, computed with NumPy on integer minor units (int64 fen).  Supported: monthly (every N months)
 regular periods, equal installments or equal principal, declining balance,
 interest "same as repayment period", no grace, no fees, no installment
 multiple -- the bulk of a microcredit portfolio.  Anything else goes through
@@ -15,17 +15,18 @@ Why the results are identical:
    b x rate_num x N / (10^8 x 12), rounded once.  In integers:
    x = b x rate_num x N;  q, r = divmod(x, D)  with D = 10^8 x 12, and
    half-up is q + (2r >= D) -- exactly Decimal's ROUND_HALF_UP of the exact
-   quotient, which is what the Decimal path computes (it multiplies
-   exactly, divides with 50 digits and rounds; see `schedule.amortize`).
-   half-even, down and up are the same divmod with their own tie rule.
+   quotient, which is what the scalar path computes (`money.divide_rounded`
+   on the same rational; see `schedule.amortize`).  half-even, down and up
+   are the same divmod with their own tie rule.
    The bounds b <= 10^10 fen and rate_num x N <= 10^8 x 12 keep x below
    2^63; the code checks them.
-2. The level installment A = P r (1+r)^n / ((1+r)^n - 1) is irrational in
-   general, so it is first computed in float64 and rounded; when the float
-   lies within 10^-3 fen of a rounding boundary (float error is far below
-   that) the loan's A is recomputed with the Decimal path's own
-   `level_installment`.  Otherwise float rounding and exact rounding agree.
-3. The recurrence is the Decimal path's, step for step, on integers:
+2. The level installment A = P r (1+r)^n / ((1+r)^n - 1) is a fraction of
+   big integers that int64 cannot hold, so it is first computed in float64
+   and rounded; when the float lies within 10^-3 fen of a rounding boundary
+   (float error is far below that) the loan's A is recomputed with the
+   scalar path's own `level_payment` (exact big-integer fraction).
+   Otherwise float rounding and exact rounding agree.
+3. The recurrence is the scalar path's, step for step, on integers:
    interest, principal = A - interest clamped to [0, balance], the last
    installment takes the balance, a loan ends when its balance is 0.
 
@@ -49,9 +50,9 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from microcredit.lending.money import RoundingMode, RoundingPolicy, from_minor, in_engine_context
+from microcredit.lending.money import RoundingMode, RoundingPolicy, from_minor
 from microcredit.lending.periods import MonthEndRule, PeriodUnit
-from microcredit.lending.schedule.amortize import level_installment
+from microcredit.lending.schedule.amortize import level_payment
 from microcredit.lending.schedule.model import (
     InterestCalculation,
     InterestMethod,
@@ -118,11 +119,11 @@ class BatchLoans:
         if (self.principal <= 0).any() or (self.count < 1).any() or (self.rate < 0).any():
             raise ValueError("principal and count must be positive, rates non-negative")
         if int(self.principal.max()) * int(self.rate.max()) * self.every >= _MAX_PRODUCT:
-            raise ValueError("principal x rate too large for int64; use the Decimal path")
+            raise ValueError("principal x rate too large for int64; use the exact path")
 
     @classmethod
     def from_terms(cls, terms: Sequence[LoanTerms]) -> BatchLoans:
-        """Columns from Decimal terms; refuses terms the batch path does not cover."""
+        """Columns from loan terms; refuses terms the batch path does not cover."""
         if not terms:
             raise ValueError("no loans")
         first = terms[0]
@@ -229,18 +230,15 @@ def _level_installments(loans: BatchLoans) -> Int64Array:
     return result
 
 
-@in_engine_context
 def _exact_level(loans: BatchLoans, index: int) -> int:
-    """The Decimal path's level installment of one loan, in fen."""
-    numerator = Decimal(int(loans.rate[index])) / RATE_SCALE * loans.every
-    factor = numerator / 12
+    """The scalar path's level installment of one loan, in fen (exact rational arithmetic)."""
+    rate = (int(loans.rate[index]) * loans.every, RATE_SCALE * 12)
     count = int(loans.count[index])
-    amount = level_installment(from_minor(int(loans.principal[index])), [factor] * count, loans.rounding)
-    return int(amount * 100)
+    return level_payment(int(loans.principal[index]), [rate] * count, loans.rounding.mode)
 
 
 def batch_schedules(loans: BatchLoans, *, chunk: int = 8192) -> BatchSchedules:
-    """Every installment row of every loan, identical to the Decimal path to the fen.
+    """Every installment row of every loan, identical to the exact path to the fen.
 
     Loans are processed `chunk` at a time so the working matrices stay in cache.
     """
@@ -361,7 +359,7 @@ def accrue(
     if (balance < 0).any() or (days < 0).any():
         raise ValueError("balances and days are non-negative")
     if int(balance.max(initial=0)) * int(rate.max(initial=0)) >= _MAX_PRODUCT:
-        raise ValueError("balance x rate too large for int64; use the Decimal path")
+        raise ValueError("balance x rate too large for int64; use the exact path")
     denominator = RATE_SCALE * basis
     q, r = np.divmod(balance * rate, denominator)
     whole, rest = np.divmod(r * days, denominator)

@@ -90,6 +90,7 @@ def is_leap(year: int) -> bool:
 
 
 _ACT_ACT_DENOMINATOR = 365 * 366
+_BASIS = {DaysInYear.ACTUAL: 365, DaysInYear.D360: 360, DaysInYear.D364: 364, DaysInYear.D365: 365}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +116,7 @@ class DayCount:
     @property
     def basis(self) -> int:
         """Days in a year for daily rates; 365 for ACT/ACT (leap days use 366)."""
-        if self.days_in_year is DaysInYear.ACTUAL:
-            return 365
-        return int(self.days_in_year.value)
+        return _BASIS[self.days_in_year]
 
     def days(self, start: date, end: date) -> int:
         """Days from `start` (counted) to `end` (not counted) under this convention."""

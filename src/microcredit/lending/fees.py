@@ -21,12 +21,13 @@ before any financed fee) and are rounded once with the rounding policy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ZERO, RoundingPolicy
+from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
 
 __all__ = [
     "Fee",
@@ -107,8 +108,18 @@ def fee_amount(fee: Fee, principal: Decimal, policy: RoundingPolicy) -> Decimal:
 def split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy) -> FeeSplit:
     """Group `fees` by kind and build their disclosure lines for a loan of `installments`."""
     if not fees:
-        zero = policy.round(ZERO)
-        return FeeSplit(zero, zero, zero, ())
+        return _no_fees(policy)
+    return _split_fees(fees, principal, installments, policy)
+
+
+@functools.lru_cache(maxsize=64)
+def _no_fees(policy: RoundingPolicy) -> FeeSplit:
+    zero = policy.round(ZERO)
+    return FeeSplit(zero, zero, zero, ())
+
+
+@in_engine_context
+def _split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy) -> FeeSplit:
     deducted = financed = per_installment = policy.round(ZERO)
     charges: list[FeeCharge] = []
     for fee in fees:

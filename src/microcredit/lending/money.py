@@ -21,11 +21,25 @@ An installment may also be rounded to a *multiple* (e.g. whole yuan,
 Fineract's "installment amount in multiples of"): 888.49 to a multiple of
 1 is 888 half-up; the residue goes to the last installment.
 
-All arithmetic in the core runs in `ENGINE_CONTEXT` (50 significant digits,
-traps on invalid operations), entered by `in_engine_context`, so that a
-caller's global decimal context can never change an amount.  50 digits
-keep every product of an amount (at most 16 digits) and a rate (at most 34)
-exact, which the schedule's fast path relies on.
+The same four modes exist on integers, for arithmetic done in minor units
+with exact rational rates (the schedule engine, the batch path):
+`divide_rounded(x, d, mode)` is x / d rounded to an integer, exactly, for
+any integer x and d > 0.  With q, r = divmod(|x|, d) (so |x|/d = q + r/d,
+0 <= r < d) the magnitude is q, plus one when
+
+    down: never          up: r > 0
+    half_up: 2r >= d     half_even: 2r > d, or 2r == d and q is odd
+
+and the sign of x is put back -- Decimal's ROUND_DOWN, ROUND_UP,
+ROUND_HALF_UP and ROUND_HALF_EVEN of the exact quotient (property-tested
+against `Decimal.quantize`).  9,211.51 at 1 %: 921,151 fen x 1/100 =
+9,211.51 fen, so 92.12 (9,212 fen) half-up.
+
+Decimal arithmetic in the core runs in `ENGINE_CONTEXT` (50 significant
+digits, traps on invalid operations), entered by `in_engine_context`, so
+that a caller's global decimal context can never change an amount.
+`from_minor` and `to_minor` pass that context explicitly, so they are exact
+whatever context is current.
 """
 
 from __future__ import annotations
@@ -44,6 +58,7 @@ __all__ = [
     "ZERO",
     "RoundingMode",
     "RoundingPolicy",
+    "divide_rounded",
     "from_minor",
     "in_engine_context",
     "money",
@@ -123,7 +138,7 @@ class RoundingPolicy:
 
     def round(self, amount: Decimal) -> Decimal:
         """Round `amount` to the currency's places with the policy's mode."""
-        return amount.quantize(_quantum(self.places), rounding=_DECIMAL_ROUNDING[self.mode])
+        return amount.quantize(_quantum(self.places), _DECIMAL_ROUNDING[self.mode], ENGINE_CONTEXT)
 
     def round_to_multiple(self, amount: Decimal, multiple: Decimal | None) -> Decimal:
         """Round `amount` to a multiple (e.g. 1 yuan); None or 0 means the quantum."""
@@ -131,8 +146,9 @@ class RoundingPolicy:
             return self.round(amount)
         if multiple < 0:
             raise ValueError("the multiple must be positive")
-        units = (amount / multiple).quantize(Decimal(1), rounding=_DECIMAL_ROUNDING[self.mode])
-        return self.round(units * multiple)
+        ratio = ENGINE_CONTEXT.divide(amount, multiple)
+        units = ratio.quantize(Decimal(1), _DECIMAL_ROUNDING[self.mode], ENGINE_CONTEXT)
+        return self.round(ENGINE_CONTEXT.multiply(units, multiple))
 
 
 @functools.lru_cache(maxsize=16)
@@ -168,14 +184,37 @@ def percent(value: str | int | Decimal) -> Decimal:
 
 def from_minor(units: int, places: int = 2) -> Decimal:
     """An amount from an integer count of minor units (fen): 88849 -> 888.49."""
-    if isinstance(units, bool) or not isinstance(units, int):
+    if type(units) is not int:  # not a bool, not a float
         raise TypeError("minor units are an int")
-    return Decimal(units).scaleb(-places)
+    return Decimal(units).scaleb(-places, ENGINE_CONTEXT)
 
 
 def to_minor(amount: Decimal, places: int = 2) -> int:
     """The integer count of minor units of an amount; refuses amounts finer than `places`."""
-    scaled = amount.scaleb(places, context=ENGINE_CONTEXT)
-    if scaled != scaled.to_integral_value():
+    scaled = amount.scaleb(places, ENGINE_CONTEXT)
+    if not scaled.is_finite():
+        raise ValueError(f"not a finite amount: {amount}")
+    units = int(scaled)
+    if units != scaled:
         raise ValueError(f"{amount} has more than {places} decimal places")
-    return int(scaled)
+    return units
+
+
+def divide_rounded(numerator: int, denominator: int, mode: RoundingMode) -> int:
+    """numerator / denominator rounded to an integer by `mode`, exactly (denominator > 0)."""
+    if denominator <= 0:
+        raise ValueError("the denominator must be positive")
+    if numerator < 0:
+        return -divide_rounded(-numerator, denominator, mode)
+    q, r = divmod(numerator, denominator)
+    if not r or mode is _DOWN:
+        return q
+    if mode is _UP:
+        return q + 1
+    twice = 2 * r
+    if twice > denominator or (twice == denominator and (mode is _HALF_UP or q & 1)):
+        return q + 1
+    return q
+
+
+_DOWN, _UP, _HALF_UP = RoundingMode.DOWN, RoundingMode.UP, RoundingMode.HALF_UP

@@ -110,13 +110,12 @@ class Frequency:
 
     def year_fraction(self, day_basis: int) -> YearFraction:
         """One regular period as a fraction of a year: N/12, N/52, N/basis or N/1."""
-        per_year = {
-            PeriodUnit.MONTH: 12,
-            PeriodUnit.WEEK: 52,
-            PeriodUnit.DAY: day_basis,
-            PeriodUnit.YEAR: 1,
-        }[self.unit]
-        return YearFraction(self.every, per_year)
+        unit = self.unit
+        if unit is PeriodUnit.MONTH:
+            return YearFraction(self.every, 12)
+        if unit is PeriodUnit.WEEK:
+            return YearFraction(self.every, 52)
+        return YearFraction(self.every, day_basis if unit is PeriodUnit.DAY else 1)
 
 
 class DueDateRule(StrEnum):
@@ -219,7 +218,7 @@ class PeriodPlan:
     """The dates of a loan's periods as columns, and any warnings met while dating them.
 
     Columns keep a memoised plan small; `periods` builds the `Period` rows on
-    first use.
+    first use (and `count`, `regular` are computed once per plan).
     """
 
     due_dates: tuple[date, ...]
@@ -229,12 +228,12 @@ class PeriodPlan:
     regular_flags: tuple[bool, ...]
     warnings: tuple[EngineWarning, ...] = ()
 
-    @property
+    @functools.cached_property
     def count(self) -> int:
         """The number of periods."""
         return len(self.ends)
 
-    @property
+    @functools.cached_property
     def regular(self) -> bool:
         """Whether every period is a regular one (no broken period)."""
         return all(self.regular_flags)
@@ -290,10 +289,13 @@ def _series(spec: PeriodSpec, anchor: date, first: int, count: int) -> list[date
     base = anchor.year * 12 + anchor.month - 1
     day = anchor.day
     out: list[date] = []
-    for k in range(first, first + count):
-        year, month0 = divmod(base + k * every, 12)
-        last = _days_in_month(year, month0 + 1)
-        out.append(date(year, month0 + 1, day if day < last else last))
+    for index in range(base + first * every, base + (first + count) * every, every):
+        year, month0 = divmod(index, 12)
+        if day > 28:  # every month has a 28th; only later days may need the clamp
+            last = _days_in_month(year, month0 + 1)
+            out.append(date(year, month0 + 1, day if day < last else last))
+        else:
+            out.append(date(year, month0 + 1, day))
     return out
 
 

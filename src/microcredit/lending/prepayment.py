@@ -188,7 +188,7 @@ def partial_prepayment(
     totals = schedule.totals
     rebuilt = Schedule(
         installments=installments,
-        totals=summarise(installments, totals.upfront_fees_deducted, totals.net_cash_received),
+        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
         disbursed_on=schedule.disbursed_on,
         nominal_annual_rate=schedule.nominal_annual_rate,
         periods_per_year=schedule.periods_per_year,

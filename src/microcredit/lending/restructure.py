@@ -33,10 +33,10 @@ from enum import StrEnum
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.diagnostics import merge_warnings
 from microcredit.lending.fees import FeeKind
-from microcredit.lending.money import ZERO, in_engine_context
+from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, to_minor
 from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import schedule_principal
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, period_rate
 from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
 from microcredit.lending.schedule.model import (
     Installment,
@@ -59,7 +59,7 @@ def _rebuilt(schedule: Schedule, installments: tuple[Installment, ...]) -> Sched
     totals = schedule.totals
     return Schedule(
         installments=installments,
-        totals=summarise(installments, totals.upfront_fees_deducted, totals.net_cash_received),
+        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
         disbursed_on=schedule.disbursed_on,
         nominal_annual_rate=schedule.nominal_annual_rate,
         periods_per_year=schedule.periods_per_year,
@@ -91,52 +91,50 @@ def defer_installments(
     extended = replace(terms.periods, count=terms.periods.count + periods)
     plan = generate_periods(extended, calendar)
     fractions = fractions_of(terms, plan.periods)
-    policy = terms.rounding
-    balance = rows[index - 1].balance_after if index > 0 else schedule_principal(schedule)
+    places = terms.rounding.places
+    mode = terms.rounding.mode
+    balance = rows[index - 1].balance_after_minor if index > 0 else to_minor(schedule_principal(schedule), places)
     rate = ZERO if interest is DeferralInterest.WAIVED else terms.annual_rate
-    zero = policy.round(ZERO)
     result: list[Installment] = list(rows[:index])
     for step in range(periods):
         period = plan.periods[index + step]
-        fraction = fractions[index + step]
-        owed = policy.round(balance * rate * fraction.numerator / fraction.denominator)
+        a, b = period_rate(rate, fractions[index + step])
+        owed = divide_rounded(balance * a, b, mode)
         result.append(
             Installment(
-                index + step + 1 + offset,
-                period.due_date,
-                period.start,
-                period.end,
-                period.days,
-                zero,
-                owed,
-                zero,
-                owed,
-                balance,
+                number=index + step + 1 + offset,
+                due_date=period.due_date,
+                period_start=period.start,
+                period_end=period.end,
+                days=period.days,
+                principal_minor=0,
+                interest_minor=owed,
+                fees_minor=0,
+                balance_after_minor=balance,
+                places=places,
             )
         )
     before = balance
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
         period = plan.periods[position]
-        fraction = fractions[position]
-        owed = policy.round(before * terms.annual_rate * fraction.numerator / fraction.denominator)
-        if row.interest == 0:
-            owed = row.interest
+        a, b = period_rate(terms.annual_rate, fractions[position])
+        owed = divide_rounded(before * a, b, mode) if row.interest_minor else 0
         result.append(
             Installment(
-                position + 1 + offset,
-                period.due_date,
-                period.start,
-                period.end,
-                period.days,
-                row.principal,
-                owed,
-                row.fees,
-                row.principal + owed + row.fees,
-                row.balance_after,
+                number=position + 1 + offset,
+                due_date=period.due_date,
+                period_start=period.start,
+                period_end=period.end,
+                days=period.days,
+                principal_minor=row.principal_minor,
+                interest_minor=owed,
+                fees_minor=row.fees_minor,
+                balance_after_minor=row.balance_after_minor,
+                places=places,
             )
         )
-        before = row.balance_after
+        before = row.balance_after_minor
     deferred = _rebuilt(schedule, tuple(result))
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
 

@@ -7,6 +7,7 @@ engine against arithmetic it does not share.
 
 from __future__ import annotations
 
+import decimal
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -25,6 +26,8 @@ from microcredit.lending.schedule import (
     LoanTerms,
     RepaymentMethod,
 )
+
+_EXACT = decimal.Context(prec=1000)
 
 LENDING = settings(
     max_examples=60,
@@ -50,7 +53,7 @@ def round_exact(value: Fraction, places: int = 2, mode: RoundingMode = RoundingM
     else:
         up = 2 * r > d or (2 * r == d and q % 2 == 1)
     units = sign * (q + (1 if up else 0))
-    return Decimal(units).scaleb(-places)
+    return Decimal(units).scaleb(-places, _EXACT)
 
 
 money_cents = st.integers(min_value=10_000, max_value=1_000_000_000).map(lambda cents: Decimal(cents).scaleb(-2))

@@ -1,4 +1,4 @@
-"""The vectorised path equals the exact Decimal path to the fen."""
+"""The vectorised path equals the exact path to the fen."""
 
 from __future__ import annotations
 

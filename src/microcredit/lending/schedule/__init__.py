@@ -5,7 +5,15 @@ values (terms, installments, schedule), `amortize` the arithmetic, `build`
 the assembly of periods, fees and totals.
 """
 
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, level_installment
+from microcredit.lending.schedule.amortize import (
+    AmortizationPlan,
+    Ratio,
+    amortize,
+    level_installment,
+    level_payment,
+    level_rows,
+    period_rate,
+)
 from microcredit.lending.schedule.build import build_schedule, period_fractions, summarise
 from microcredit.lending.schedule.model import (
     Installment,
@@ -23,12 +31,16 @@ __all__ = [
     "InterestCalculation",
     "InterestMethod",
     "LoanTerms",
+    "Ratio",
     "RepaymentMethod",
     "Schedule",
     "ScheduleTotals",
     "amortize",
     "build_schedule",
     "level_installment",
+    "level_payment",
+    "level_rows",
     "period_fractions",
+    "period_rate",
     "summarise",
 ]

@@ -34,46 +34,68 @@ Grace (Fineract): on principal, the first g installments pay no principal
 interest, the interest is carried and paid with the first installment after
 the grace (not capitalised); interest-free periods charge no interest at all.
 
+Exact arithmetic on integers.  Amounts are counted in minor units (fen) and
+every factor is an exact fraction a/b of Python ints: the Decimal annual
+rate is exactly p/q (`Decimal.as_integer_ratio`), the year fraction is n/d,
+so f = (p n) / (q d).  Then
+
+    I_k = divide_rounded(B_{k-1} x a, b, mode)                      (fen)
+    A   = divide_rounded(P a (a+b)^m, b ((a+b)^m - b^m), mode)      (fen)
+
+the second being P r (1+r)^m / ((1+r)^m - 1) with r = a/b multiplied out:
+(1+r)^m is the big-integer fraction (a+b)^m / b^m, so A is the exact
+rational, rounded once.  `money.divide_rounded` implements the four modes
+on integers; nothing is ever approximated, so a tie is always seen as a tie
+and the rows are those of the exact rationals (a reference implementation
+on `fractions.Fraction` in the tests checks every field of every row).
+
 Fast path.  The common case -- level installments, declining balance,
-equal factors, no grace, no multiple -- runs a branch-free loop and builds
-its rows column-wise; the general loop handles everything else, and a
-property test checks both give identical rows.  The fast loop replaces the
-division ``B x num / den`` by one multiplication ``B x m`` where m is
-num/den rounded *towards the side that cannot cross a rounding boundary*
-(up for half-up and down, down for up), with just enough digits that the
-error stays below the smallest gap between an exact result and a boundary:
-B x num / den is a fraction with denominator M = 2 x 10^(places + e) x den
-(e the decimal places of num), so it is either on a boundary or at least
-1/M away from one, while |B x m - B x num / den| < B x m x 10^(1-p) for m
-with p digits; p is chosen so that B_max x m x M < 10^(p-1).  The product
-is exact in the 50-digit engine context.  Half-even needs exact ties and
-always divides.
+equal factors, no grace, no multiple -- runs a branch-free loop over plain
+ints, ``I = (B x a2 + c) // b2`` with (a2, c, b2) = (2a, b, 2b) for half-up,
+(a, 0, b) for down and (a, b - 1, b) for up (floor((x + c)/b2) is the mode's
+rounding of x/b for x >= 0); half-even uses one divmod and its tie rule.
+Balances only fall while A exceeds P x f, so the path applies when the
+balance before the last period is still positive; otherwise (the rounded
+installment repays the loan early) the general loop, which clamps and stops,
+takes over.  A property test checks both give identical rows.
 
 Worked example (DOMAIN.md §4.1): P = 10,000, r = 1 %, m = 12:
 A = 10,000 x 0.01 x 1.01^12 / (1.01^12 - 1) = 888.4879 -> 888.49;
-I_1 = 100.00, principal 788.49, B_1 = 9,211.51; ... I_12 = 8.80 and the
-last installment is 879.67 + 8.80 = 888.47; total interest 661.86.
+in fen, r = 1/100 and A = round(1,000,000 x 101^12 / (100 x (101^12 - 100^12)))
+= 88,849; I_1 = 100.00, principal 788.49, B_1 = 9,211.51; ... I_12 = 8.80
+and the last installment is 879.67 + 8.80 = 888.47; total interest 661.86.
 Equal principal on the same terms: 833.33 + 100.00 = 933.33 first,
 833.37 + 8.33 = 841.70 last, total interest 650.00.
 """
 
 from __future__ import annotations
 
-import decimal
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from itertools import repeat
 
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.money import ENGINE_CONTEXT, ZERO, RoundingMode, RoundingPolicy
+from microcredit.lending.money import ZERO, RoundingMode, RoundingPolicy, divide_rounded, from_minor, to_minor
 from microcredit.lending.periods import PeriodPlan
 from microcredit.lending.schedule.model import Installment, InterestMethod, RepaymentMethod
 
-__all__ = ["AmortizationPlan", "amortize", "exact_multiplier", "level_installment"]
+__all__ = [
+    "AmortizationPlan",
+    "Ratio",
+    "amortize",
+    "level_installment",
+    "level_payment",
+    "level_rows",
+    "period_rate",
+]
 
-_ONE = Decimal(1)
+Ratio = tuple[int, int]
+"""An exact non-negative fraction (numerator, denominator > 0) of Python ints."""
+
+_ZERO_RATE: Ratio = (0, 1)
 _new_row = tuple.__new__
 
 
@@ -96,6 +118,166 @@ class AmortizationPlan:
     first_number: int = 1
 
 
+@functools.lru_cache(maxsize=8192)
+def period_rate(annual_rate: Decimal, fraction: YearFraction) -> Ratio:
+    """annual_rate x fraction as an exact fraction in lowest terms: 0.12 x 1/12 -> (1, 100)."""
+    p, q = annual_rate.as_integer_ratio()
+    numerator = p * fraction.numerator
+    denominator = q * fraction.denominator
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator < 0:
+        raise ValueError("interest factors cannot be negative")
+    return Fraction(numerator, denominator).as_integer_ratio()
+
+
+def _round_to_multiple(numerator: int, denominator: int, multiple: Ratio | None, mode: RoundingMode) -> int:
+    """numerator/denominator (minor units) rounded to a multiple (minor units) then to a unit."""
+    if multiple is None:
+        return divide_rounded(numerator, denominator, mode)
+    m_num, m_den = multiple
+    units = divide_rounded(numerator * m_den, denominator * m_num, mode)
+    return divide_rounded(units * m_num, m_den, mode)
+
+
+def level_payment(principal: int, rates: Sequence[Ratio], mode: RoundingMode, multiple: Ratio | None = None) -> int:
+    """The level payment (minor units) repaying `principal` (minor units) over periods at `rates`.
+
+    Exact: the annuity is computed as a fraction of Python ints and rounded
+    once, to a unit or to `multiple` (a positive fraction of minor units).
+    """
+    m = len(rates)
+    first = rates[0]
+    if rates.count(first) == m:
+        return _annuity(principal, first, m, multiple, mode)
+    discount = Fraction(1)
+    annuity = Fraction(0)
+    for a, b in rates:
+        discount = discount * b / (a + b)
+        annuity += discount
+    exact = principal / annuity
+    return _round_to_multiple(exact.numerator, exact.denominator, multiple, mode)
+
+
+def _annuity(principal: int, rate: Ratio, m: int, multiple: Ratio | None, mode: RoundingMode) -> int:
+    """P r (1+r)^m / ((1+r)^m - 1) with r = a/b, i.e. P a (a+b)^m / (b ((a+b)^m - b^m)), rounded."""
+    a, b = rate
+    if a == 0:
+        return _round_to_multiple(principal, m, multiple, mode)
+    growth = (a + b) ** m
+    return _round_to_multiple(principal * a * growth, b * (growth - b**m), multiple, mode)
+
+
+def level_installment(
+    principal: Decimal,
+    factors: Sequence[Decimal],
+    rounding: RoundingPolicy,
+    multiple: Decimal | None = None,
+) -> Decimal:
+    """The level payment repaying `principal` over periods with interest `factors`, rounded."""
+    places = rounding.places
+    rates = [Fraction(f).as_integer_ratio() for f in factors]
+    minor_multiple = _multiple_ratio(multiple, places)
+    return from_minor(level_payment(to_minor(principal, places), rates, rounding.mode, minor_multiple), places)
+
+
+def _multiple_ratio(multiple: Decimal | None, places: int) -> Ratio | None:
+    if multiple is None or multiple == 0:
+        return None
+    if multiple < 0:
+        raise ValueError("the multiple must be positive")
+    scale: int = 10**places
+    return (Fraction(multiple) * scale).as_integer_ratio()
+
+
+def _rows(
+    first_number: int,
+    dates: PeriodPlan,
+    n: int,
+    principals: Sequence[int],
+    interests: Sequence[int],
+    fee: int,
+    balances: Sequence[int],
+    places: int,
+) -> tuple[Installment, ...]:
+    columns = zip(
+        range(first_number, first_number + n),
+        dates.due_dates,
+        dates.starts,
+        dates.ends,
+        dates.days,
+        principals,
+        interests,
+        repeat(fee, n),
+        balances,
+        repeat(places, n),
+        strict=False,
+    )
+    return tuple(map(_new_row, repeat(Installment, n), columns))
+
+
+def level_rows(
+    principal: int,
+    rate: Ratio,
+    dates: PeriodPlan,
+    policy: RoundingPolicy,
+    fee: int = 0,
+    first_number: int = 1,
+) -> tuple[tuple[Installment, ...], int] | None:
+    """Level installments at one positive `rate` over every period of `dates`, and their total interest.
+
+    The fast path (amounts in minor units): no grace, no multiple, declining
+    balance.  None when it does not apply (the rounded installment would
+    repay the loan before the last period); the general loop then gives the
+    rows.
+    """
+    n = dates.count
+    a, b = rate
+    if n < 2 or a <= 0:
+        return None
+    mode = policy.mode
+    installment = _annuity(principal, rate, n, None, mode)
+    if installment * b <= principal * a:
+        return None
+    principals: list[int] = []
+    interests: list[int] = []
+    balances: list[int] = []
+    balance = principal
+    if mode is RoundingMode.HALF_EVEN:
+        a2, b2 = 2 * a, 2 * b
+        for _ in range(n - 1):
+            # floor(x/b + 1/2); no remainder means x/b was a tie, which goes to the even side.
+            interest, rest = divmod(balance * a2 + b, b2)
+            if not rest and interest & 1:
+                interest -= 1
+            part = installment - interest
+            balance -= part
+            principals.append(part)
+            interests.append(interest)
+            balances.append(balance)
+    else:
+        if mode is RoundingMode.HALF_UP:
+            a2, c, b2 = 2 * a, b, 2 * b
+        elif mode is RoundingMode.DOWN:
+            a2, c, b2 = a, 0, b
+        else:
+            a2, c, b2 = a, b - 1, b
+        for _ in range(n - 1):
+            interest = (balance * a2 + c) // b2
+            part = installment - interest
+            balance -= part
+            principals.append(part)
+            interests.append(interest)
+            balances.append(balance)
+    if balance <= 0:
+        return None
+    interests.append(divide_rounded(balance * a, b, mode))
+    principals.append(balance)
+    balances.append(0)
+    rows = _rows(first_number, dates, n, principals, interests, fee, balances, policy.places)
+    return rows, sum(interests)
+
+
 def _principal_grace(plan: AmortizationPlan, n: int) -> int:
     if plan.method in (RepaymentMethod.INTEREST_ONLY, RepaymentMethod.BULLET):
         return n - 1
@@ -108,135 +290,7 @@ def _interest_grace(plan: AmortizationPlan, n: int) -> int:
     return min(plan.grace_on_interest_payment, n - 1)
 
 
-def level_installment(
-    principal: Decimal,
-    factors: Sequence[Decimal],
-    rounding: RoundingPolicy,
-    multiple: Decimal | None = None,
-) -> Decimal:
-    """The level payment repaying `principal` over periods with interest `factors`, rounded."""
-    m = len(factors)
-    first = factors[0]
-    if factors.count(first) == m:
-        if first == 0:
-            exact = principal / m
-        else:
-            growth = (_ONE + first) ** m
-            exact = principal * first * growth / (growth - _ONE)
-    else:
-        discount = _ONE
-        annuity = ZERO
-        for f in factors:
-            discount /= _ONE + f
-            annuity += discount
-        exact = principal / annuity
-    return rounding.round_to_multiple(exact, multiple)
-
-
-def exact_multiplier(
-    numerator: Decimal, denominator: int, max_balance: Decimal, policy: RoundingPolicy
-) -> Decimal | None:
-    """m with round(B x m) == round(B x numerator / denominator) for 0 <= B <= max_balance.
-
-    None when no such single multiplier is safe (half-even rounding of a
-    non-terminating ratio, or more digits than the engine context holds).
-    """
-    return _multiplier(numerator, denominator, max_balance.adjusted() + 1, policy)
-
-
-@functools.lru_cache(maxsize=4096)
-def _multiplier(numerator: Decimal, denominator: int, balance_digits: int, policy: RoundingPolicy) -> Decimal | None:
-    with decimal.localcontext(ENGINE_CONTEXT):
-        exponent = numerator.as_tuple().exponent
-        assert isinstance(exponent, int)
-        decimals = max(0, -exponent)
-        gap_denominator = 2 * 10 ** (policy.places + decimals) * denominator
-        bound = Decimal(10) ** balance_digits * numerator / denominator * gap_denominator
-        if bound <= 0:
-            return ZERO
-        digits = bound.adjusted() + 3
-        if digits > 34 or balance_digits + digits > 50:
-            return None
-        if policy.mode in (RoundingMode.HALF_UP, RoundingMode.DOWN):
-            direction = decimal.ROUND_CEILING
-        elif policy.mode is RoundingMode.UP:
-            direction = decimal.ROUND_FLOOR
-        else:
-            exact_context = ENGINE_CONTEXT.copy()
-            exact = exact_context.divide(numerator, Decimal(denominator))
-            return None if exact_context.flags[decimal.Inexact] else exact
-        context = decimal.Context(prec=digits, rounding=direction)
-        return context.divide(numerator, Decimal(denominator))
-
-
-def _numbers(first: int, n: int) -> range:
-    return range(first, first + n)
-
-
-def _rows(
-    plan: AmortizationPlan,
-    dates: PeriodPlan,
-    n: int,
-    principals: list[Decimal],
-    interests: list[Decimal],
-    totals: list[Decimal],
-    balances: list[Decimal],
-) -> tuple[Installment, ...]:
-    columns = zip(
-        _numbers(plan.first_number, n),
-        dates.due_dates,
-        dates.starts,
-        dates.ends,
-        dates.days,
-        principals,
-        interests,
-        repeat(plan.fee_per_installment, n),
-        totals,
-        balances,
-        strict=False,
-    )
-    return tuple(map(_new_row, repeat(Installment, n), columns))
-
-
-def _fast_level(
-    plan: AmortizationPlan, dates: PeriodPlan, numerator: Decimal, denominator: int
-) -> tuple[Installment, ...] | None:
-    """Level installments with equal factors and no grace; None if the fast path does not apply."""
-    policy = plan.rounding
-    n = dates.count
-    principal = plan.principal
-    factor = numerator / denominator
-    installment = level_installment(principal, [factor] * n, policy, None)
-    multiplier = exact_multiplier(numerator, denominator, principal, policy)
-    if multiplier is None or installment <= principal * factor:
-        return None
-    quantum, rounding = policy.quantum, policy.rounding
-    interests: list[Decimal] = []
-    balances: list[Decimal] = []
-    add_interest = interests.append
-    add_balance = balances.append
-    balance = principal
-    for _ in range(n - 1):
-        interest = (balance * multiplier).quantize(quantum, rounding)
-        balance = balance - installment + interest
-        add_interest(interest)
-        add_balance(balance)
-    if balance <= 0:
-        return None
-    last_interest = (balance * multiplier).quantize(quantum, rounding)
-    interests.append(last_interest)
-    principals = list(map(installment.__sub__, interests))
-    principals[-1] = balance
-    fee = plan.fee_per_installment
-    level_total = installment + fee
-    totals = [level_total] * n
-    totals[-1] = balance + last_interest + fee
-    balances.append(balance - balance)
-    return _rows(plan, dates, n, principals, interests, totals, balances)
-
-
-def _plain(plan: AmortizationPlan, fractions: Sequence[YearFraction]) -> bool:
-    first = fractions[0]
+def _plain(plan: AmortizationPlan, rates: Sequence[Ratio]) -> bool:
     return (
         plan.method is RepaymentMethod.EQUAL_INSTALLMENT
         and plan.interest_method is InterestMethod.DECLINING_BALANCE
@@ -245,9 +299,7 @@ def _plain(plan: AmortizationPlan, fractions: Sequence[YearFraction]) -> bool:
         and not plan.grace_on_principal
         and not plan.grace_on_interest_payment
         and not plan.interest_free_periods
-        and plan.annual_rate > 0
-        and len(fractions) > 1
-        and fractions.count(first) == len(fractions)
+        and rates.count(rates[0]) == len(rates)
     )
 
 
@@ -262,86 +314,77 @@ def amortize(
     n = dates.count
     if n == 0 or len(fractions) != n:
         raise ValueError("one year fraction is needed per period")
-    if fast and _plain(plan, fractions):
-        numerator = plan.annual_rate * fractions[0].numerator
-        rows = _fast_level(plan, dates, numerator, fractions[0].denominator)
-        if rows is not None:
-            return rows
-    return _general(plan, dates, fractions)
+    places = plan.rounding.places
+    principal = to_minor(plan.principal, places)
+    fee = to_minor(plan.fee_per_installment, places)
+    rates = [period_rate(plan.annual_rate, f) for f in fractions]
+    if fast and _plain(plan, rates):
+        level = level_rows(principal, rates[0], dates, plan.rounding, fee, plan.first_number)
+        if level is not None:
+            return level[0]
+    return _general(plan, dates, rates, principal, fee)
 
 
-def _general(plan: AmortizationPlan, dates: PeriodPlan, fractions: Sequence[YearFraction]) -> tuple[Installment, ...]:
+def _general(
+    plan: AmortizationPlan, dates: PeriodPlan, rates: Sequence[Ratio], principal: int, fee: int
+) -> tuple[Installment, ...]:
     """The reference loop: every method, grace, deferral, multiple and clamp."""
     n = dates.count
-    rate = plan.annual_rate
+    places = plan.rounding.places
+    mode = plan.rounding.mode
     free = plan.interest_free_periods
-    numerators = [rate * f.numerator if k >= free else ZERO for k, f in enumerate(fractions)]
-    denominators = [Decimal(f.denominator) for f in fractions]
+    rates = [_ZERO_RATE if k < free else rate for k, rate in enumerate(rates)]
     grace = _principal_grace(plan, n)
     interest_grace = _interest_grace(plan, n)
-    principal = plan.principal
-    policy = plan.rounding
-    quantum, rounding = policy.quantum, policy.rounding
     flat = plan.interest_method is InterestMethod.FLAT
     level = plan.method is RepaymentMethod.EQUAL_INSTALLMENT
     paying = n - grace
-    zero = policy.round(ZERO)
+    multiple = _multiple_ratio(plan.installment_multiple, places)
 
-    installment = zero
-    equal_part = zero
+    installment = 0
+    equal_part = 0
     if level:
         if plan.fixed_installment is not None:
-            installment = plan.fixed_installment
+            installment = to_minor(plan.fixed_installment, places)
         elif flat:
-            flat_interest = sum(
-                ((principal * numerators[k] / denominators[k]).quantize(quantum, rounding) for k in range(grace, n)),
-                ZERO,
-            )
-            installment = policy.round_to_multiple((principal + flat_interest) / paying, plan.installment_multiple)
+            flat_interest = sum(divide_rounded(principal * a, b, mode) for a, b in rates[grace:])
+            installment = _round_to_multiple(principal + flat_interest, paying, multiple, mode)
         else:
-            factors = [numerators[k] / denominators[k] for k in range(grace, n)]
-            installment = level_installment(principal, factors, policy, plan.installment_multiple)
+            installment = level_payment(principal, rates[grace:], mode, multiple)
     elif plan.fixed_principal is not None:
-        equal_part = plan.fixed_principal
+        equal_part = to_minor(plan.fixed_principal, places)
     else:
-        equal_part = policy.round(principal / paying)
+        equal_part = divide_rounded(principal, paying, mode)
 
-    fee = plan.fee_per_installment
-    principals: list[Decimal] = []
-    interests: list[Decimal] = []
-    totals: list[Decimal] = []
-    balances: list[Decimal] = []
+    principals: list[int] = []
+    interests: list[int] = []
+    balances: list[int] = []
     balance = principal
-    deferred = zero
+    deferred = 0
     last = n - 1
     for k in range(n):
-        numerator = numerators[k]
-        if numerator:
-            base = principal if flat else balance
-            interest = (base * numerator / denominators[k]).quantize(quantum, rounding)
-        else:
-            interest = zero
+        a, b = rates[k]
+        interest = divide_rounded((principal if flat else balance) * a, b, mode) if a else 0
         if k == last:
             part = balance
         elif k < grace:
-            part = zero
+            part = 0
         else:
             part = (installment - interest) if level else equal_part
             if part > balance:
                 part = balance
             elif part < 0:
-                part = zero
+                part = 0
         if k < interest_grace and k != last:
             deferred += interest
-            interest_due = zero
+            interest_due = 0
         else:
             interest_due = interest + deferred
-            deferred = zero
-        balance = balance - part
+            deferred = 0
+        balance -= part
         principals.append(part)
         interests.append(interest_due)
-        totals.append(part + interest_due + fee)
         balances.append(balance)
         if not balance and not deferred and k >= grace:
             break
-    return _rows(plan, dates, len(principals), principals, interests, totals, balances)
+    return _rows(plan.first_number, dates, len(principals), principals, interests, fee, balances, places)

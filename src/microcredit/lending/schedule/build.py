@@ -18,19 +18,21 @@ and the APR 21.86 %.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.diagnostics import EngineWarning
-from microcredit.lending.fees import split_fees
-from microcredit.lending.money import ZERO, in_engine_context
-from microcredit.lending.periods import Period, PeriodPlan, generate_periods
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
+from microcredit.lending.fees import FeeCharge, split_fees
+from microcredit.lending.money import ENGINE_CONTEXT, from_minor, to_minor
+from microcredit.lending.periods import Frequency, Period, PeriodPlan, generate_periods
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, level_rows, period_rate
 from microcredit.lending.schedule.model import (
     Installment,
     InterestCalculation,
+    InterestMethod,
     LoanTerms,
     RepaymentMethod,
     Schedule,
@@ -60,90 +62,112 @@ def fractions_of(terms: LoanTerms, periods: Sequence[Period]) -> list[YearFracti
 
 def periods_per_year(terms: LoanTerms) -> Decimal:
     """How many regular periods make a year (12 for monthly, 4 for quarterly)."""
-    fraction = terms.periods.frequency.year_fraction(terms.apr_day_basis)
-    return Decimal(fraction.denominator) / Decimal(fraction.numerator)
+    return _periods_per_year(terms.periods.frequency, terms.apr_day_basis)
 
 
-def summarise(rows: tuple[Installment, ...], upfront_deducted: Decimal, net_cash: Decimal) -> ScheduleTotals:
-    """Totals of a schedule's rows plus the upfront fees and the cost of credit."""
-    principal = sum([row.principal for row in rows], ZERO)
-    interest = sum([row.interest for row in rows], ZERO)
-    fees = sum([row.fees for row in rows], ZERO)
-    return _totals(principal, interest, fees, upfront_deducted, net_cash)
+@functools.lru_cache(maxsize=256)
+def _periods_per_year(frequency: Frequency, day_basis: int) -> Decimal:
+    fraction = frequency.year_fraction(day_basis)
+    return ENGINE_CONTEXT.divide(Decimal(fraction.denominator), Decimal(fraction.numerator))
 
 
-def _totals(
-    principal: Decimal,
-    interest: Decimal,
-    fees: Decimal,
-    upfront_deducted: Decimal,
-    net_cash: Decimal,
-) -> ScheduleTotals:
-    payable = principal + interest + fees
+def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int) -> ScheduleTotals:
+    """Totals of a schedule's rows plus the upfront fees and the cash received (minor units)."""
     return ScheduleTotals(
-        principal=principal,
-        interest=interest,
-        fees=fees,
-        total_payable=payable,
-        upfront_fees_deducted=upfront_deducted,
-        net_cash_received=net_cash,
-        total_cost_of_credit=payable - net_cash,
+        principal_minor=sum(row.principal_minor for row in rows),
+        interest_minor=sum(row.interest_minor for row in rows),
+        fees_minor=sum(row.fees_minor for row in rows),
+        upfront_fees_deducted_minor=upfront_deducted,
+        net_cash_received_minor=net_cash,
+        places=rows[0].places,
     )
 
 
-@in_engine_context
+def _level_terms(terms: LoanTerms, plan: PeriodPlan) -> bool:
+    """Whether the terms are a plain annuity over regular periods (the fast path's case)."""
+    return (
+        terms.method is RepaymentMethod.EQUAL_INSTALLMENT
+        and terms.interest_method is InterestMethod.DECLINING_BALANCE
+        and terms.interest_calculation is InterestCalculation.SAME_AS_REPAYMENT
+        and terms.installment_multiple is None
+        and not terms.grace_on_principal
+        and not terms.grace_on_interest_payment
+        and not terms.interest_free_periods
+        and plan.regular
+    )
+
+
 def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) -> Schedule:
     """The repayment schedule of `terms`, due dates adjusted against `calendar`."""
     plan = generate_periods(terms.periods, calendar)
     count = plan.count
-    fees = split_fees(terms.fees, terms.principal, count, terms.rounding)
-    amortization = AmortizationPlan(
-        principal=terms.principal + fees.financed,
-        annual_rate=terms.annual_rate,
-        method=terms.method,
-        interest_method=terms.interest_method,
-        rounding=terms.rounding,
-        installment_multiple=terms.installment_multiple,
-        grace_on_principal=terms.grace_on_principal,
-        grace_on_interest_payment=terms.grace_on_interest_payment,
-        interest_free_periods=terms.interest_free_periods,
-        fee_per_installment=fees.per_installment,
-    )
-    rows = amortize(amortization, plan, period_fractions(terms, plan))
-    warnings: list[EngineWarning] = list(plan.warnings)
+    policy = terms.rounding
+    places = policy.places
+    principal = to_minor(terms.principal, places)
+    deducted = financed = fee = 0
+    fee_charges: tuple[FeeCharge, ...] = ()
+    if terms.fees:
+        fees = split_fees(terms.fees, terms.principal, count, policy)
+        deducted = to_minor(fees.deducted, places)
+        financed = to_minor(fees.financed, places)
+        fee = to_minor(fees.per_installment, places)
+        fee_charges = fees.charges
+    level = None
+    if _level_terms(terms, plan):
+        frequency = terms.periods.frequency
+        rate = period_rate(terms.annual_rate, frequency.year_fraction(terms.day_count.basis))
+        level = level_rows(principal + financed, rate, plan, policy, fee)
+    if level is not None:
+        rows, interest = level
+    else:
+        amortization = AmortizationPlan(
+            principal=from_minor(principal + financed, places),
+            annual_rate=terms.annual_rate,
+            method=terms.method,
+            interest_method=terms.interest_method,
+            rounding=policy,
+            installment_multiple=terms.installment_multiple,
+            grace_on_principal=terms.grace_on_principal,
+            grace_on_interest_payment=terms.grace_on_interest_payment,
+            interest_free_periods=terms.interest_free_periods,
+            fee_per_installment=from_minor(fee, places),
+        )
+        rows = amortize(amortization, plan, period_fractions(terms, plan))
+        interest = sum(row.interest_minor for row in rows)
+    warnings = plan.warnings
     if len(rows) < count:
-        warnings.append(
+        warnings += (
             EngineWarning(
                 code="term_shortened_by_rounding",
                 message=f"the rounded installment repays the loan in {len(rows)} of {count} periods",
-            )
+            ),
         )
-    if terms.installment_multiple is not None and terms.method is not (RepaymentMethod.EQUAL_INSTALLMENT):
-        warnings.append(
+        if terms.fees:
+            fee_charges = split_fees(terms.fees, terms.principal, len(rows), policy).charges
+    if terms.installment_multiple is not None and terms.method is not RepaymentMethod.EQUAL_INSTALLMENT:
+        warnings += (
             EngineWarning(
                 code="installment_multiple_ignored",
-                message=(f"an installment multiple applies to equal installments, not {terms.method}"),
-            )
+                message=f"an installment multiple applies to equal installments, not {terms.method}",
+            ),
         )
-    if len(rows) < count:
-        fees = split_fees(terms.fees, terms.principal, len(rows), terms.rounding)
-    net_cash = terms.principal - fees.deducted
     return Schedule(
         installments=rows,
         # Every row carries the same installment fee, and the parts repay the
         # principal down to the last balance, so two of the three sums are products.
-        totals=_totals(
-            amortization.principal - rows[-1].balance_after,
-            sum([row.interest for row in rows], ZERO),
-            fees.per_installment * len(rows),
-            fees.deducted,
-            net_cash,
+        totals=ScheduleTotals(
+            principal + financed - rows[-1].balance_after_minor,
+            interest,
+            fee * len(rows),
+            deducted,
+            principal - deducted,
+            places,
         ),
         disbursed_on=terms.periods.start,
         nominal_annual_rate=terms.annual_rate,
-        periods_per_year=periods_per_year(terms),
+        periods_per_year=_periods_per_year(terms.periods.frequency, terms.apr_day_basis),
         regular=plan.regular,
-        fee_charges=fees.charges,
-        warnings=tuple(warnings),
+        fee_charges=fee_charges,
+        warnings=warnings,
         apr_day_basis=terms.apr_day_basis,
     )

@@ -6,22 +6,27 @@ computed, day count, rounding, installment multiple, grace and fees.  A
 `Schedule` is the answer: installments, totals, warnings, and the APR
 disclosure (computed on first access, from the schedule's own cash flows).
 
-`Installment` is a `typing.NamedTuple`: immutable like the frozen
-dataclasses used everywhere else, and about three times cheaper to build
-(one row is built per period of every loan in a portfolio; see
-docs/performance.md).  beancount keeps its directives the same way.
+`Installment` and `ScheduleTotals` keep their amounts as integers of minor
+units (fen for CNY: ``principal_minor=78849`` with ``places=2``) -- the
+engine computes in minor units with exact rational rates -- and present
+them as `Decimal` through properties of the usual names: ``row.principal``
+is ``Decimal("788.49")``, ``row.total`` is principal + interest + fees.
+Both are `typing.NamedTuple`s: immutable like the frozen dataclasses used
+everywhere else and several times cheaper to build (one row is built per
+period of every loan in a portfolio; see docs/performance.md).  beancount
+keeps its directives the same way.
 
 Invariants every schedule satisfies (property-tested):
 
 - principal parts sum exactly to the schedule principal;
-- every row's principal + interest + fees == total;
+- every row's principal + interest + fees == total (by construction);
 - balances never go negative and the last one is 0.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -31,7 +36,7 @@ from microcredit.lending.apr import AprDisclosure, CashFlow, disclose
 from microcredit.lending.daycount import ACT_360, DayCount
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import Fee, FeeCharge
-from microcredit.lending.money import RoundingPolicy
+from microcredit.lending.money import RoundingPolicy, from_minor
 from microcredit.lending.periods import PeriodSpec
 
 __all__ = [
@@ -68,19 +73,57 @@ class InterestCalculation(StrEnum):
     DAILY = "daily"
 
 
+_DEFAULT_ROUNDING = RoundingPolicy()
+
+
 class Installment(NamedTuple):
-    """One row of a schedule: dates, days, the parts of the installment, balance after."""
+    """One row of a schedule: dates, days, the parts of the installment, balance after.
+
+    Amounts are stored in minor units (``*_minor``, `places` decimals) and
+    read as Decimal through `principal`, `interest`, `fees`, `total` and
+    `balance_after`.
+    """
 
     number: int
     due_date: date
     period_start: date
     period_end: date
     days: int
-    principal: Decimal
-    interest: Decimal
-    fees: Decimal
-    total: Decimal
-    balance_after: Decimal
+    principal_minor: int
+    interest_minor: int
+    fees_minor: int
+    balance_after_minor: int
+    places: int = 2
+
+    @property
+    def total_minor(self) -> int:
+        """principal + interest + fees, in minor units."""
+        return self.principal_minor + self.interest_minor + self.fees_minor
+
+    @property
+    def principal(self) -> Decimal:
+        """The principal repaid by this installment."""
+        return from_minor(self.principal_minor, self.places)
+
+    @property
+    def interest(self) -> Decimal:
+        """The interest payable with this installment."""
+        return from_minor(self.interest_minor, self.places)
+
+    @property
+    def fees(self) -> Decimal:
+        """The per-installment fees of this installment."""
+        return from_minor(self.fees_minor, self.places)
+
+    @property
+    def total(self) -> Decimal:
+        """The amount due: principal + interest + fees."""
+        return from_minor(self.principal_minor + self.interest_minor + self.fees_minor, self.places)
+
+    @property
+    def balance_after(self) -> Decimal:
+        """The principal still owed once this installment is paid."""
+        return from_minor(self.balance_after_minor, self.places)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +137,7 @@ class LoanTerms:
     interest_method: InterestMethod = InterestMethod.DECLINING_BALANCE
     interest_calculation: InterestCalculation = InterestCalculation.SAME_AS_REPAYMENT
     day_count: DayCount = ACT_360
-    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
+    rounding: RoundingPolicy = _DEFAULT_ROUNDING
     installment_multiple: Decimal | None = None
     grace_on_principal: int = 0
     grace_on_interest_payment: int = 0
@@ -121,17 +164,55 @@ class LoanTerms:
             raise ValueError("the installment multiple must be positive")
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleTotals:
-    """Sums over the installments, upfront fees, and the total cost of credit."""
+class ScheduleTotals(NamedTuple):
+    """Sums over the installments, upfront fees, and the total cost of credit.
 
-    principal: Decimal
-    interest: Decimal
-    fees: Decimal
-    total_payable: Decimal
-    upfront_fees_deducted: Decimal
-    net_cash_received: Decimal
-    total_cost_of_credit: Decimal
+    Stored in minor units like `Installment`, read as Decimal; total payable
+    and the total cost of credit follow from the others.
+    """
+
+    principal_minor: int
+    interest_minor: int
+    fees_minor: int
+    upfront_fees_deducted_minor: int
+    net_cash_received_minor: int
+    places: int = 2
+
+    @property
+    def principal(self) -> Decimal:
+        """Principal repaid by all installments."""
+        return from_minor(self.principal_minor, self.places)
+
+    @property
+    def interest(self) -> Decimal:
+        """Interest paid by all installments."""
+        return from_minor(self.interest_minor, self.places)
+
+    @property
+    def fees(self) -> Decimal:
+        """Per-installment fees of all installments."""
+        return from_minor(self.fees_minor, self.places)
+
+    @property
+    def total_payable(self) -> Decimal:
+        """principal + interest + fees over all installments."""
+        return from_minor(self.principal_minor + self.interest_minor + self.fees_minor, self.places)
+
+    @property
+    def upfront_fees_deducted(self) -> Decimal:
+        """Fees taken out of the disbursement."""
+        return from_minor(self.upfront_fees_deducted_minor, self.places)
+
+    @property
+    def net_cash_received(self) -> Decimal:
+        """What the borrower actually receives: principal - fees deducted."""
+        return from_minor(self.net_cash_received_minor, self.places)
+
+    @property
+    def total_cost_of_credit(self) -> Decimal:
+        """Everything paid minus the cash received."""
+        payable = self.principal_minor + self.interest_minor + self.fees_minor
+        return from_minor(payable - self.net_cash_received_minor, self.places)
 
 
 @dataclass(frozen=True)
