@@ -7,8 +7,10 @@ the assembly of periods, fees and totals.
 
 from microcredit.lending.schedule.amortize import (
     AmortizationPlan,
+    AnnuityRow,
     Ratio,
     amortize,
+    annuity_rows,
     level_installment,
     level_payment,
     level_rows,
@@ -27,6 +29,7 @@ from microcredit.lending.schedule.model import (
 
 __all__ = [
     "AmortizationPlan",
+    "AnnuityRow",
     "Installment",
     "InterestCalculation",
     "InterestMethod",
@@ -36,6 +39,7 @@ __all__ = [
     "Schedule",
     "ScheduleTotals",
     "amortize",
+    "annuity_rows",
     "build_schedule",
     "level_installment",
     "level_payment",

@@ -84,8 +84,10 @@ from microcredit.lending.schedule.model import Installment, InterestMethod, Repa
 
 __all__ = [
     "AmortizationPlan",
+    "AnnuityRow",
     "Ratio",
     "amortize",
+    "annuity_rows",
     "level_installment",
     "level_payment",
     "level_rows",
@@ -216,6 +218,64 @@ def _rows(
     return tuple(map(_new_row, repeat(Installment, n), columns))
 
 
+AnnuityRow = tuple[int, int, int, int, int]  # number, payment, interest, principal, balance after — minor units
+
+
+def annuity_rows(principal: int, rate: Ratio, n: int, mode: RoundingMode = RoundingMode.HALF_UP
+                 ) -> list[AnnuityRow] | None:
+    """The exact equal-installment (等额本息) schedule in minor units: the engine's core loop.
+
+    `principal` in minor units, `rate` = a/b per period (exact), `n` periods.
+    Each row is (number, payment, interest, principal part, balance after);
+    interest is balance × a / b rounded once by `mode`; the last row repays the
+    balance (it absorbs the rounding residue). Exactly what `build_schedule`
+    puts in its rows for a plain annuity, without dates or row objects —
+    the like-for-like counterpart of a float amortization table.
+
+        annuity_rows(1_000_000, (1, 100), 12)[0]  == (1, 88849, 10000, 78849, 921151)
+        annuity_rows(1_000_000, (1, 100), 12)[-1] == (12, 88847, 880, 87967, 0)
+
+    None when the rounded installment would repay the loan before the last
+    period (the general loop handles that case).
+    """
+    a, b = rate
+    if n < 2 or a <= 0:
+        return None
+    installment = _annuity(principal, rate, n, None, mode)
+    if installment * b <= principal * a:
+        return None
+    rows: list[AnnuityRow] = []
+    append = rows.append
+    balance = principal
+    if mode is RoundingMode.HALF_EVEN:
+        a2, b2 = 2 * a, 2 * b
+        for k in range(1, n):
+            # floor(x/b + 1/2); no remainder means x/b was a tie, which goes to the even side.
+            interest, rest = divmod(balance * a2 + b, b2)
+            if not rest and interest & 1:
+                interest -= 1
+            part = installment - interest
+            balance -= part
+            append((k, installment, interest, part, balance))
+    else:
+        if mode is RoundingMode.HALF_UP:
+            a2, c, b2 = 2 * a, b, 2 * b
+        elif mode is RoundingMode.DOWN:
+            a2, c, b2 = a, 0, b
+        else:
+            a2, c, b2 = a, b - 1, b
+        for k in range(1, n):
+            interest = (balance * a2 + c) // b2
+            part = installment - interest
+            balance -= part
+            append((k, installment, interest, part, balance))
+    if balance <= 0:
+        return None
+    interest = divide_rounded(balance * a, b, mode)
+    append((n, balance + interest, interest, balance, 0))
+    return rows
+
+
 def level_rows(
     principal: int,
     rate: Ratio,
@@ -227,53 +287,14 @@ def level_rows(
     """Level installments at one positive `rate` over every period of `dates`, and their total interest.
 
     The fast path (amounts in minor units): no grace, no multiple, declining
-    balance.  None when it does not apply (the rounded installment would
-    repay the loan before the last period); the general loop then gives the
-    rows.
+    balance — `annuity_rows` with dates and row objects added. None when it
+    does not apply; the general loop then gives the rows.
     """
     n = dates.count
-    a, b = rate
-    if n < 2 or a <= 0:
+    core = annuity_rows(principal, rate, n, policy.mode)
+    if core is None:
         return None
-    mode = policy.mode
-    installment = _annuity(principal, rate, n, None, mode)
-    if installment * b <= principal * a:
-        return None
-    principals: list[int] = []
-    interests: list[int] = []
-    balances: list[int] = []
-    balance = principal
-    if mode is RoundingMode.HALF_EVEN:
-        a2, b2 = 2 * a, 2 * b
-        for _ in range(n - 1):
-            # floor(x/b + 1/2); no remainder means x/b was a tie, which goes to the even side.
-            interest, rest = divmod(balance * a2 + b, b2)
-            if not rest and interest & 1:
-                interest -= 1
-            part = installment - interest
-            balance -= part
-            principals.append(part)
-            interests.append(interest)
-            balances.append(balance)
-    else:
-        if mode is RoundingMode.HALF_UP:
-            a2, c, b2 = 2 * a, b, 2 * b
-        elif mode is RoundingMode.DOWN:
-            a2, c, b2 = a, 0, b
-        else:
-            a2, c, b2 = a, b - 1, b
-        for _ in range(n - 1):
-            interest = (balance * a2 + c) // b2
-            part = installment - interest
-            balance -= part
-            principals.append(part)
-            interests.append(interest)
-            balances.append(balance)
-    if balance <= 0:
-        return None
-    interests.append(divide_rounded(balance * a, b, mode))
-    principals.append(balance)
-    balances.append(0)
+    _, _, interests, principals, balances = zip(*core, strict=True)
     rows = _rows(first_number, dates, n, principals, interests, fee, balances, policy.places)
     return rows, sum(interests)
 
