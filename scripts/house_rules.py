@@ -22,12 +22,13 @@ COMMIT_OK = {SRC / "db" / "engine.py"}
 
 RULES = [
     ("float in money code", re.compile(r"\bfloat\("), lambda p: any(part in MONEY_DIRS for part in p.parts)),
-    ("'today' outside the clock",
-     re.compile(r"\b(date\.today|datetime\.now|datetime\.utcnow|datetime\.today|time\.time)\("),
-     lambda p: p not in CLOCK_OK),
+    (
+        "'today' outside the clock",
+        re.compile(r"\b(date\.today|datetime\.now|datetime\.utcnow|datetime\.today|time\.time)\("),
+        lambda p: p not in CLOCK_OK,
+    ),
     ("commit outside the boundary", re.compile(r"\.commit\("), lambda p: p not in COMMIT_OK),
-    ("SQL built from a string", re.compile(r"\btext\(\s*(f[\"']|[\"'][^\"']*[\"']\s*(%|\.format))"),
-     lambda p: True),
+    ("SQL built from a string", re.compile(r"\btext\(\s*(f[\"']|[\"'][^\"']*[\"']\s*(%|\.format))"), lambda p: True),
 ]
 
 
