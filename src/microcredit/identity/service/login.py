@@ -206,6 +206,21 @@ def _finish(session: Session, ctx: AppContext, user: User, *, method: str, meta:
     return LoginResult(status=status, session=issued, user_id=user.id)
 
 
+def _open_attempt(session: Session, ctx: AppContext, *, institution_id: int, kind: str, phone_index: str,
+                  method: str, meta: RequestMeta) -> tuple[LoginThrottle, User | None]:
+    """The identifier's throttle and the user behind it, once the lock, delay and IP gates let it through."""
+    throttle = repo.throttle(session, institution_id=institution_id, kind=kind, identifier_index=phone_index,
+                             create=True)
+    assert throttle is not None
+    user = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=phone_index)
+    gate = _check_gates(session, ctx, throttle, meta=meta)
+    if gate is not None:
+        _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id if user else None,
+                 identifier_index=phone_index, method=method, outcome=gate, meta=meta)
+        _raise_gate(session, gate, throttle, ctx, meta)
+    return throttle, user
+
+
 def login_with_password(*, session: Session, ctx: AppContext, institution_id: int, kind: str, phone: str,
                         password: str, meta: RequestMeta) -> LoginResult:
     """Phone + password."""
@@ -215,15 +230,8 @@ def login_with_password(*, session: Session, ctx: AppContext, institution_id: in
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=None,
                  identifier_index=None, method="password", outcome="bad_credentials", meta=meta)
         raise InvalidCredentials(field="phone")
-    throttle = repo.throttle(session, institution_id=institution_id, kind=kind,
-                             identifier_index=phone_index, create=True)
-    assert throttle is not None
-    user = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=phone_index)
-    gate = _check_gates(session, ctx, throttle, meta=meta)
-    if gate is not None:
-        _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id if user else None,
-                 identifier_index=phone_index, method="password", outcome=gate, meta=meta)
-        _raise_gate(session, gate, throttle, ctx, meta)
+    throttle, user = _open_attempt(session, ctx, institution_id=institution_id, kind=kind,
+                                   phone_index=phone_index, method="password", meta=meta)
     ok = ctx.hasher.verify(user.password_hash if user else None, password)
     if not ok or user is None:
         locked = _record_failure(session, ctx, throttle, user, meta=meta, language=meta.language)
@@ -251,15 +259,8 @@ def login_with_sms(*, session: Session, ctx: AppContext, institution_id: int, ki
         _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=None,
                  identifier_index=None, method="sms", outcome="bad_credentials", meta=meta)
         raise InvalidSmsCode(field="phone")
-    throttle = repo.throttle(session, institution_id=institution_id, kind=kind,
-                             identifier_index=phone_index, create=True)
-    assert throttle is not None
-    user = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=phone_index)
-    gate = _check_gates(session, ctx, throttle, meta=meta)
-    if gate is not None:
-        _attempt(session, ctx, institution_id=institution_id, kind=kind, user_id=user.id if user else None,
-                 identifier_index=phone_index, method="sms", outcome=gate, meta=meta)
-        _raise_gate(session, gate, throttle, ctx, meta)
+    throttle, user = _open_attempt(session, ctx, institution_id=institution_id, kind=kind,
+                                   phone_index=phone_index, method="sms", meta=meta)
     try:
         smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_index, purpose="login", code=code)
         if user is None:
