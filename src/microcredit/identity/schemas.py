@@ -12,8 +12,7 @@ from microcredit.platform.schema import InputSchema, OutputSchema
 
 Kind = Literal["borrower", "staff"]
 Purpose = Literal["register", "login", "reset_password", "change_phone", "link"]
-PHONE_FIELD = Field(min_length=11, max_length=20, description="Mainland mobile number",
-                    examples=["13800138000"])
+PHONE_FIELD = Field(min_length=11, max_length=20, description="Mainland mobile number", examples=["13800138000"])
 # Long enough for any policy; checked exactly as typed (no trimming).
 PASSWORD_FIELD = Field(min_length=1, max_length=256, description="Password, exactly as typed")
 SMS_CODE_FIELD = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", examples=["123456"])
@@ -50,8 +49,13 @@ class PasswordLogin(RawInput):
     password: str = PASSWORD_FIELD
     kind: Kind = "borrower"
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, json_schema_extra={
-        "examples": [{"phone": "13800138000", "password": "correct horse battery", "kind": "borrower"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [{"phone": "13800138000", "password": "correct horse battery", "kind": "borrower"}]
+        },
+    )
 
 
 class SmsLogin(InputSchema):
@@ -61,12 +65,24 @@ class SmsLogin(InputSchema):
     code: str = SMS_CODE_FIELD
     kind: Kind = "borrower"
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"phone": "13800138000", "code": "123456", "kind": "borrower"}]},
+    )
+
 
 class TotpLogin(InputSchema):
     """Second step of a sign-in that needs the authenticator code."""
 
     mfa_token: str = Field(min_length=10, max_length=200)
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"mfa_token": "0bC1…", "code": "492039"}]},
+    )
 
 
 class LoginRead(OutputSchema):
@@ -92,6 +108,14 @@ class PasswordReset(RawInput):
     new_password: str = PASSWORD_FIELD
     kind: Kind = "borrower"
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [{"phone": "13800138000", "code": "123456", "new_password": "a new long passphrase"}]
+        },
+    )
+
 
 class PasswordChange(RawInput):
     """Change one's password (the current one is required when one is set)."""
@@ -99,11 +123,25 @@ class PasswordChange(RawInput):
     current_password: str | None = Field(default=None, max_length=256)
     new_password: str = PASSWORD_FIELD
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [{"current_password": "the old passphrase", "new_password": "a new long passphrase"}]
+        },
+    )
+
 
 class Reauthenticate(RawInput):
     """Prove the current password again before a sensitive change."""
 
     password: str = PASSWORD_FIELD
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={"examples": [{"password": "my current passphrase"}]},
+    )
 
 
 class PhoneChange(RawInput):
@@ -112,6 +150,14 @@ class PhoneChange(RawInput):
     current_password: str = PASSWORD_FIELD
     new_phone: str = PHONE_FIELD
     code: str = SMS_CODE_FIELD
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [{"current_password": "my passphrase", "new_phone": "13912345678", "code": "123456"}]
+        },
+    )
 
 
 class TotpEnrolmentStart(RawInput):
@@ -132,6 +178,10 @@ class TotpConfirm(InputSchema):
     """The first code from the authenticator app."""
 
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"code": "492039"}]}
+    )
 
 
 class InstitutionBrief(OutputSchema):
@@ -191,6 +241,10 @@ class OAuthTicket(InputSchema):
 
     ticket: str = Field(min_length=10, max_length=200)
 
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"ticket": "Zr3…one-time-ticket"}]}
+    )
+
 
 class OAuthLink(InputSchema):
     """Prove a phone (code with purpose `link`) to link the third-party account."""
@@ -199,12 +253,17 @@ class OAuthLink(InputSchema):
     phone: str = PHONE_FIELD
     code: str = SMS_CODE_FIELD
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"ticket": "Zr3…one-time-ticket", "phone": "13800138000", "code": "123456"}]},
+    )
+
 
 class OAuthExchangeRead(OutputSchema):
     """`authenticated` (with a session), `link_required`, or `registration_required`."""
 
-    status: Literal["authenticated", "mfa_required", "mfa_enrolment_required", "link_required",
-                    "registration_required"]
+    status: Literal["authenticated", "mfa_required", "mfa_enrolment_required", "link_required", "registration_required"]
     provider: str
     provider_display_name: str | None = None
     subject_name: str | None = None
@@ -234,6 +293,23 @@ class RoleCreate(InputSchema):
     requires_mfa: bool = False
     permissions: list[str] = Field(default_factory=list)
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "credit_analyst",
+                    "name_zh": "信审专员",
+                    "name_en": "Credit analyst",
+                    "data_scope": "institution",
+                    "requires_mfa": False,
+                    "permissions": ["borrower.read", "loan.read"],
+                }
+            ]
+        },
+    )
+
 
 class RoleUpdate(InputSchema):
     """Change a role (omitted fields stay)."""
@@ -243,6 +319,12 @@ class RoleUpdate(InputSchema):
     data_scope: DataScope | None = None
     requires_mfa: bool | None = None
     permissions: list[str] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"permissions": ["borrower.read", "borrower.export", "loan.read"]}]},
+    )
 
 
 class PermissionRead(OutputSchema):

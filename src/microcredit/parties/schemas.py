@@ -11,13 +11,14 @@ from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD, LoginRead
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
 
 CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
-NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card",
-                   examples=["张三"])
-ID_FIELD = Field(min_length=15, max_length=20, description="Resident ID number (18 characters)",
-                 examples=["11010519491231002X"])
+NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card", examples=["张三"])
+ID_FIELD = Field(
+    min_length=15, max_length=20, description="Resident ID number (18 characters)", examples=["11010519491231002X"]
+)
 
 
 # --- institutions and branches -------------------------------------------------
+
 
 class InstitutionCreate(InputSchema):
     """A new institution (platform administrators)."""
@@ -25,11 +26,27 @@ class InstitutionCreate(InputSchema):
     code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$", examples=["JXRCC"])
     name: str = Field(min_length=2, max_length=200, examples=["江西某农村信用合作社"])
     name_en: str | None = Field(default=None, max_length=200)
-    kind: Literal["small_loan_company", "rural_credit_cooperative", "village_bank", "microfinance",
-                  "online_small_loan"] = "small_loan_company"
+    kind: Literal[
+        "small_loan_company", "rural_credit_cooperative", "village_bank", "microfinance", "online_small_loan"
+    ] = "small_loan_company"
     business_date: date
     contact_phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=255)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "JXRCC",
+                    "name": "江西某农村信用合作社",
+                    "kind": "rural_credit_cooperative",
+                    "business_date": "2026-11-25",
+                }
+            ]
+        },
+    )
 
 
 class InstitutionUpdate(InputSchema):
@@ -40,6 +57,10 @@ class InstitutionUpdate(InputSchema):
     contact_phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=255)
     status: Literal["active", "suspended"] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"contact_phone": "0791-88880000"}]}
+    )
 
 
 class InstitutionRead(OutputSchema):
@@ -64,6 +85,10 @@ class BusinessDateSet(InputSchema):
 
     business_date: date
 
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"business_date": "2026-11-26"}]}
+    )
+
 
 class BranchCreate(InputSchema):
     """A new branch."""
@@ -74,6 +99,14 @@ class BranchCreate(InputSchema):
     address: str | None = Field(default=None, max_length=255)
     institution_id: int | None = Field(default=None, description="Platform administrators only")
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"code": "BR03", "name": "城东支行", "region_code": "360102", "address": "南昌市东湖区"}]
+        },
+    )
+
 
 class BranchUpdate(InputSchema):
     """Change a branch (omitted fields stay)."""
@@ -82,6 +115,12 @@ class BranchUpdate(InputSchema):
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     address: str | None = Field(default=None, max_length=255)
     status: Literal["active", "closed"] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"address": "南昌市东湖区新址 8 号"}]},
+    )
 
 
 class BranchRead(OutputSchema):
@@ -99,6 +138,7 @@ class BranchRead(OutputSchema):
 
 # --- staff -----------------------------------------------------------------------
 
+
 class StaffCreate(InputSchema):
     """A new employee and their sign-in account (first sign-in by SMS code)."""
 
@@ -111,6 +151,23 @@ class StaffCreate(InputSchema):
     roles: list[str] = Field(min_length=1, examples=[["loan_officer"]])
     institution_id: int | None = Field(default=None, description="Platform administrators only")
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "李强",
+                    "employee_number": "E0102",
+                    "phone": "13900000102",
+                    "position": "客户经理",
+                    "branch_id": 1,
+                    "roles": ["loan_officer"],
+                }
+            ]
+        },
+    )
+
 
 class StaffUpdate(InputSchema):
     """Change a staff member (omitted fields stay)."""
@@ -120,6 +177,12 @@ class StaffUpdate(InputSchema):
     email: EmailStr | None = None
     branch_id: int | None = None
     roles: list[str] | None = Field(default=None, min_length=1)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"roles": ["loan_officer", "collector"], "branch_id": 2}]},
+    )
 
 
 class StaffRead(OutputSchema):
@@ -144,6 +207,7 @@ class StaffRead(OutputSchema):
 
 # --- borrowers -------------------------------------------------------------------
 
+
 class ProfileFields(InputSchema):
     """Profile fields a borrower or staff may set."""
 
@@ -163,18 +227,33 @@ class Registration(ProfileFields):
     """Online self-registration."""
 
     phone: str = PHONE_FIELD
-    sms_code: str | None = Field(default=None, pattern=r"^\d{6}$",
-                                 description="Code sent with purpose `register` (not needed when the "
-                                             "phone was proven in an OAuth link)")
+    sms_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{6}$",
+        description="Code sent with purpose `register` (not needed when the phone was proven in an OAuth link)",
+    )
     real_name: str = NAME_FIELD
     id_number: str = ID_FIELD
     password: str = PASSWORD_FIELD
-    oauth_ticket: str | None = Field(default=None, max_length=200,
-                                     description="Link a WeChat/Alipay account from /auth/oauth/link")
+    oauth_ticket: str | None = Field(
+        default=None, max_length=200, description="Link a WeChat/Alipay account from /auth/oauth/link"
+    )
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, json_schema_extra={"examples": [{
-        "phone": "13800138000", "sms_code": "123456", "real_name": "张三",
-        "id_number": "11010519491231002X", "password": "a long passphrase"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "13800138000",
+                    "sms_code": "123456",
+                    "real_name": "张三",
+                    "id_number": "11010519491231002X",
+                    "password": "a long passphrase",
+                }
+            ]
+        },
+    )
 
 
 class OfflineRegistration(ProfileFields):
@@ -186,12 +265,35 @@ class OfflineRegistration(ProfileFields):
     branch_id: int | None = Field(default=None, description="Defaults to the officer's branch")
     notify_by_sms: bool = True
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "13900001234",
+                    "real_name": "李四",
+                    "id_number": "440524188001010014",
+                    "customer_type": "farmer",
+                    "occupation": "种植户",
+                    "monthly_income": "4500.00",
+                }
+            ]
+        },
+    )
+
 
 class BorrowerUpdate(ProfileFields):
     """Staff edit of a borrower (applied at once, audited)."""
 
     real_name: str | None = Field(default=None, min_length=2, max_length=50)
     branch_id: int | None = Field(default=None, description="Move to another branch (institution scope)")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"occupation": "个体户", "monthly_income": "8000.00"}]},
+    )
 
 
 class BankCardCreate(InputSchema):
@@ -200,6 +302,14 @@ class BankCardCreate(InputSchema):
     bank_name: str = Field(min_length=2, max_length=100, examples=["中国农业银行"])
     card_number: str = Field(min_length=12, max_length=23, examples=["6225881414207430"])
     primary: bool = False
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"bank_name": "中国农业银行", "card_number": "6225881414207430", "primary": True}]
+        },
+    )
 
 
 class BankCardRead(OutputSchema):
@@ -291,8 +401,9 @@ class RegistrationRead(OutputSchema):
 class BorrowerSearch(InputSchema):
     """Search borrowers with the terms in the body, so ID numbers and phones stay out of URLs and logs."""
 
-    q: str | None = Field(default=None, max_length=50, description="Name, full ID number, the last digits of "
-                                                                     "the ID number, or phone")
+    q: str | None = Field(
+        default=None, max_length=50, description="Name, full ID number, the last digits of the ID number, or phone"
+    )
     customer_type: CustomerType | None = None
     channel: Literal["online", "branch"] | None = None
     branch_id: int | None = None
@@ -300,11 +411,18 @@ class BorrowerSearch(InputSchema):
     page_size: int = Field(default=20, ge=1, le=100)
     sort: str | None = Field(default=None, max_length=40, examples=["name", "-created_at"])
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
-                              json_schema_extra={"examples": [{"q": "11010519491231002X"}, {"q": "张"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"q": "11010519491231002X"}, {"q": "张"}]},
+    )
 
 
 class ReviewDecision(InputSchema):
     """Why a change was rejected (required) or approved (optional)."""
 
     reason: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "收入证明与申报不符"}]}
+    )
