@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -90,18 +95,133 @@ class RateLimitSettings(BaseModel):
     quote_per_ip_per_minute: int = 120
 
 
+OAuthProtocol = Literal["oauth2", "wechat", "alipay"]
+# Scope asked for when a provider's settings name none.
+DEFAULT_SCOPES: dict[str, str] = {"oauth2": "openid profile", "wechat": "snsapi_login", "alipay": "auth_user"}
+
+
 class OAuthProvider(BaseModel):
-    """One third-party OAuth2 login provider (WeChat, Alipay, ...)."""
+    """One third-party login provider, in the protocol it speaks.
+
+    * `oauth2` — standard authorisation code + PKCE (RFC 6749, RFC 7636):
+      `authorize_url`, `token_url`, `userinfo_url`, `client_id`, `client_secret`.
+    * `wechat` — WeChat website sign-in (网站应用微信登录): `authorize_url` is
+      `…/connect/qrconnect`, `token_url` `…/sns/oauth2/access_token`,
+      `userinfo_url` `…/sns/userinfo`; `client_id` is the AppID and
+      `client_secret` the AppSecret.
+    * `alipay` — Alipay user authorisation (`alipay.system.oauth.token`,
+      `alipay.user.info.share`): `authorize_url` is
+      `…/oauth2/publicAppAuthorize.htm`, `gateway_url` the open API gateway,
+      `client_id` the app_id; requests are signed with `app_private_key` and
+      answers verified with `provider_public_key` (RSA2). Keys are PEM, or the
+      bare base64 text Alipay's console shows.
+    """
 
     name: str
     display_name: str
+    protocol: OAuthProtocol = "oauth2"
     client_id: str
-    client_secret: SecretStr
+    client_secret: SecretStr = SecretStr("")
     authorize_url: str
-    token_url: str
-    userinfo_url: str
-    scope: str = "openid profile"
+    token_url: str = ""
+    userinfo_url: str = ""
+    gateway_url: str = ""
+    # Empty: the protocol's usual scope (DEFAULT_SCOPES).
+    scope: str = ""
+    app_private_key: SecretStr | None = None
+    provider_public_key: str | None = None
     simulator: bool = False
+
+    @field_validator("app_private_key")
+    @classmethod
+    def _private_pem(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        return SecretStr(rsa_private_pem(v.get_secret_value()))
+
+    @field_validator("provider_public_key")
+    @classmethod
+    def _public_pem(cls, v: str | None) -> str | None:
+        return rsa_public_pem(v) if v and v.strip() else None
+
+    @model_validator(mode="after")
+    def _complete(self) -> OAuthProvider:
+        self.scope = self.scope or DEFAULT_SCOPES[self.protocol]
+        if self.protocol == "alipay":
+            missing = [] if self.gateway_url else ["gateway_url"]
+        else:
+            missing = [f for f in ("token_url", "userinfo_url") if not getattr(self, f)]
+            if not self.client_secret.get_secret_value():
+                missing.append("client_secret")
+        if missing:
+            raise ValueError(f"a {self.protocol} provider needs {', '.join(missing)}")
+        return self
+
+    @property
+    def has_keys(self) -> bool:
+        """Alipay: both RSA keys are configured."""
+        return self.app_private_key is not None and self.provider_public_key is not None
+
+
+def _pem_or_base64(text: str, kind: str) -> bytes:
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        return text.encode()
+    body = "".join(text.split())
+    lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+    return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n".encode()
+
+
+def rsa_private_pem(text: str) -> str:
+    """An RSA private key (PEM, PKCS#1 or PKCS#8, or bare base64 PKCS#8) as PKCS#8 PEM; ValueError if not one."""
+    data = text.strip()
+    candidates = [_pem_or_base64(data, "PRIVATE KEY"), _pem_or_base64(data, "RSA PRIVATE KEY")]
+    for pem in candidates:
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError):
+            continue
+        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+            raise ValueError("app_private_key must be an RSA key of at least 2048 bits")
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode()
+    raise ValueError("app_private_key is not an RSA private key (PEM or base64)")
+
+
+def rsa_public_pem(text: str) -> str:
+    """An RSA public key (PEM or bare base64 SubjectPublicKeyInfo) as PEM; ValueError if not one."""
+    try:
+        key = serialization.load_pem_public_key(_pem_or_base64(text, "PUBLIC KEY"))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("provider_public_key is not an RSA public key (PEM or base64)") from exc
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise ValueError("provider_public_key must be an RSA key of at least 2048 bits")
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@dataclass(frozen=True)
+class SimulatorKeys:
+    """RSA key pairs of the built-in Alipay simulator and the app that talks to it (PEM)."""
+
+    app_private: str
+    provider_private: str
+    provider_public: str
+
+
+def _new_rsa_private_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@functools.cache
+def simulator_keys() -> SimulatorKeys:
+    """The built-in Alipay simulator's keys: generated once per process, so the demo needs no set-up."""
+    provider_private = _new_rsa_private_pem()
+    public = serialization.load_pem_private_key(provider_private.encode(), password=None).public_key()
+    return SimulatorKeys(app_private=_new_rsa_private_pem(), provider_private=provider_private,
+                         provider_public=public.public_bytes(serialization.Encoding.PEM,
+                                                             serialization.PublicFormat.SubjectPublicKeyInfo).decode())
 
 
 class Settings(BaseSettings):
@@ -132,8 +252,8 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     # Third-party login providers (JSON list in MICROCREDIT_OAUTH_PROVIDERS).
     oauth_providers: list[OAuthProvider] = []
-    # Add the built-in WeChat/Alipay OAuth2 simulators (served under /_sim/oauth)
-    # for providers not configured above. Production refuses them.
+    # Add the built-in WeChat/Alipay simulators (served under /_sim/oauth, each in its
+    # provider's dialect) for providers not configured above. Production refuses them.
     oauth_simulators: bool = True
     # Serve the SMS simulator's message box (GET /_sim/sms) — demo and tests only.
     sms_simulator: bool = True
@@ -147,22 +267,23 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         configured = {p.name for p in self.oauth_providers}
         if self.oauth_simulators:
-            base = self.public_url.rstrip("/") + "/_sim/oauth"
             self.oauth_providers = self.oauth_providers + [
-                OAuthProvider(
-                    name=name,
-                    display_name=display,
-                    client_id=f"microcredit-{name}",
-                    client_secret=SecretStr(DEMO_OAUTH_SECRET),
-                    authorize_url=f"{base}/{name}/authorize",
-                    token_url=f"{base}/{name}/token",
-                    userinfo_url=f"{base}/{name}/userinfo",
-                    simulator=True,
-                )
-                for name, display in (("wechat", "WeChat (simulator)"), ("alipay", "Alipay (simulator)"))
-                if name not in configured
-            ]
+                self._simulated_provider(name) for name in ("wechat", "alipay") if name not in configured]
         return self
+
+    def _simulated_provider(self, name: str) -> OAuthProvider:
+        """The built-in simulator of `name` (served under /_sim/oauth), in that provider's dialect."""
+        base = f"{self.public_url.rstrip('/')}/_sim/oauth/{name}"
+        if name == "wechat":
+            return OAuthProvider(name=name, display_name="WeChat (simulator)", protocol="wechat",
+                                 client_id="wx-microcredit-demo", client_secret=SecretStr(DEMO_OAUTH_SECRET),
+                                 authorize_url=f"{base}/authorize", token_url=f"{base}/sns/oauth2/access_token",
+                                 userinfo_url=f"{base}/sns/userinfo", simulator=True)
+        keys = simulator_keys()
+        return OAuthProvider(name=name, display_name="Alipay (simulator)", protocol="alipay",
+                             client_id="2021000000000001", authorize_url=f"{base}/authorize",
+                             gateway_url=f"{base}/gateway.do", app_private_key=SecretStr(keys.app_private),
+                             provider_public_key=keys.provider_public, simulator=True)
 
     @property
     def resolved_database_url(self) -> str:
@@ -195,6 +316,8 @@ class Settings(BaseSettings):
         for p in self.oauth_providers:
             if p.simulator or p.client_secret.get_secret_value() == DEMO_OAUTH_SECRET:
                 problems.append(f"OAuth provider {p.name!r} is the built-in simulator")
+            elif p.protocol == "alipay" and not p.has_keys:
+                problems.append(f"OAuth provider {p.name!r} (Alipay) lacks app_private_key or provider_public_key")
         if self.sms_simulator:
             problems.append("MICROCREDIT_SMS_SIMULATOR is on (the SMS simulator's message box)")
         if not self.database_url:

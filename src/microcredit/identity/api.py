@@ -211,11 +211,16 @@ def oauth_authorize(provider: str, session: DB, ctx: Ctx, institution: Instituti
 @router.get("/auth/oauth/{provider}/callback", operation_id="oauth_callback", status_code=302,
             summary="Where the provider returns the browser", response_class=RedirectResponse,
             dependencies=[public()])
-def oauth_callback(provider: str, session: DB, ctx: Ctx, code: str | None = None, state: str | None = None,
-                   error: str | None = None) -> RedirectResponse:
-    """Exchange the code, then send the browser to the web app with a one-time ticket."""
+def oauth_callback(provider: str, session: DB, ctx: Ctx,
+                   code: Annotated[str | None, Query(max_length=512)] = None,
+                   state: Annotated[str | None, Query(max_length=256)] = None,
+                   error: Annotated[str | None, Query(max_length=128)] = None,
+                   auth_code: Annotated[str | None, Query(max_length=512, description="Alipay's code")] = None,
+                   app_id: Annotated[str | None, Query(max_length=64, description="Alipay's app id")] = None,
+                   ) -> RedirectResponse:
+    """Exchange the code (Alipay: `auth_code`), then send the browser to the web app with a one-time ticket."""
     target = service.oauth.callback(session=session, ctx=ctx, provider_name=provider, code=code, state=state,
-                                    error=error)
+                                    error=error, auth_code=auth_code, app_id=app_id)
     return RedirectResponse(target, status_code=302)
 
 

@@ -1,8 +1,9 @@
-"""Third-party sign-in (WeChat) end to end against an OAuth2 provider running on a local port.
+"""Third-party sign-in end to end against a standard OAuth2 provider running on a local port.
 
 The provider is the built-in simulator served by a real HTTP server (uvicorn in a thread), so
 our Authlib client speaks the authorisation-code flow with PKCE over the network. The test plays
-the browser: it follows the redirects, reads the consent page and posts its form.
+the browser: it follows the redirects, reads the consent page and posts its form. The helpers
+here (`serve`, `Browser`) also serve the WeChat and Alipay dialects' tests.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
@@ -53,32 +56,49 @@ class Form(HTMLParser):
             self.decisions.append(str(a.get("value")))
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthProvider]:
-    """A WeChat-like OAuth2 provider on a free local port, for the whole module."""
+@contextmanager
+def serve(tmp: Path, providers_at: Callable[[str], list[OAuthProvider]],
+          **router_options: Any) -> Iterator[list[OAuthProvider]]:
+    """Simulated providers on a free port of 127.0.0.1, served by uvicorn in a thread.
+
+    `providers_at` makes the providers' settings from the simulator's base URL; they are
+    yielded as the app under test should know them (not marked as simulators).
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}/_sim/oauth/wechat"
-    config = OAuthProvider(name="wechat", display_name="微信（测试）", client_id="mc-test-client",
-                           client_secret=SecretStr("a-test-client-secret"), authorize_url=f"{base}/authorize",
-                           token_url=f"{base}/token", userinfo_url=f"{base}/userinfo", simulator=True)
-    settings = make_settings(Path(tmp_path_factory.mktemp("oauth")), oauth_providers=[config],
+    providers = providers_at(f"http://127.0.0.1:{sock.getsockname()[1]}/_sim/oauth")
+    settings = make_settings(tmp, oauth_providers=[p.model_copy(update={"simulator": True}) for p in providers],
                              oauth_simulators=False)
     app = FastAPI()
-    app.include_router(build_router(settings))
+    app.include_router(build_router(settings, **router_options))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    for _ in range(200):
+    for _ in range(500):
         if server.started:
             break
         time.sleep(0.01)
     assert server.started, "the provider did not start"
-    yield config
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    try:
+        yield providers
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+def partner(base: str) -> OAuthProvider:
+    """A standard OAuth2 provider (neither WeChat nor Alipay) at the simulator's `base`."""
+    return OAuthProvider(name="partner", display_name="合作方（测试）", client_id="mc-test-client",
+                         client_secret=SecretStr("a-test-client-secret"), authorize_url=f"{base}/partner/authorize",
+                         token_url=f"{base}/partner/token", userinfo_url=f"{base}/partner/userinfo")
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthProvider]:
+    """The standard OAuth2 provider on a free local port, for the whole module."""
+    with serve(tmp_path_factory.mktemp("oauth"), lambda base: [partner(base)]) as providers:
+        yield providers[0]
 
 
 @pytest.fixture
@@ -91,14 +111,15 @@ def oauth(app_with, provider):
 class Browser:
     """Follows the flow the way a browser would."""
 
-    def __init__(self, client, inst) -> None:
+    def __init__(self, client, inst, provider: str = "partner") -> None:
         self.client = client
         self.inst = inst
+        self.provider = provider
 
     def authorize(self, next_path: str | None = None) -> str:
         """Start at our authorize endpoint; the provider's URL it redirects to."""
         params = {"next": next_path} if next_path is not None else {}
-        r = self.client.get(f"{API}/auth/oauth/wechat/authorize", params=params,
+        r = self.client.get(f"{API}/auth/oauth/{self.provider}/authorize", params=params,
                             headers=institution_header(self.inst), follow_redirects=False)
         assert r.status_code == 302, r.text
         return r.headers["location"]
@@ -107,7 +128,7 @@ class Browser:
                 tamper: dict[str, str] | None = None) -> str:
         """Open the provider's consent page and post its form; the URL it sends the browser back to."""
         page = httpx.get(provider_url)
-        assert page.status_code == 200
+        assert page.status_code == 200, page.text
         assert "模拟器" in page.text
         form = Form()
         form.feed(page.text)
@@ -149,7 +170,7 @@ def test_the_authorize_redirect_carries_state_and_pkce(oauth, provider, inst):
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert query["client_id"] == "mc-test-client"
     assert query["response_type"] == "code"
-    assert query["redirect_uri"] == "http://testserver/api/v1/auth/oauth/wechat/callback"
+    assert query["redirect_uri"] == "http://testserver/api/v1/auth/oauth/partner/callback"
     assert query["code_challenge_method"] == "S256"
     assert len(query["code_challenge"]) == 43
     assert len(query["state"]) >= 43
@@ -164,11 +185,11 @@ def test_an_existing_borrower_links_by_phone_then_signs_in_directly(oauth, sessi
     r = browser.exchange(ticket["ticket"][0])
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["provider"], r.json()["subject_name"], r.json()["login"]) == \
-        ("link_required", "wechat", "wang-wu的昵称", None)
+        ("link_required", "partner", "wang-wu的昵称", None)
     r = browser.link(ticket["ticket"][0], b.phone)
     assert r.json()["status"] == "authenticated", r.text
     profile = me(oauth, headers(r.json()["login"]["token"])).json()
-    assert (profile["user_id"], profile["linked_providers"]) == (b.user.id, ["wechat"])
+    assert (profile["user_id"], profile["linked_providers"]) == (b.user.id, ["partner"])
 
     # The second time, the provider's account is known: the exchange signs in at once.
     again = browser.sign_in("wang-wu")
@@ -191,7 +212,7 @@ def test_a_new_phone_registers_with_the_ticket_and_no_second_code(oauth, inst):
         "phone": phone, "real_name": "李四", "id_number": next_id_number(), "password": "a quite long passphrase",
         "oauth_ticket": ticket})
     assert r.status_code == 201, r.text
-    assert me(oauth, bearer(r)).json()["linked_providers"] == ["wechat"]
+    assert me(oauth, bearer(r)).json()["linked_providers"] == ["partner"]
     assert browser.exchange(browser.sign_in("li-si")["ticket"][0]).json()["status"] == "authenticated"
 
 

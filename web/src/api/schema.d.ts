@@ -216,7 +216,7 @@ export interface paths {
         };
         /**
          * Where the provider returns the browser
-         * @description Exchange the code, then send the browser to the web app with a one-time ticket.
+         * @description Exchange the code (Alipay: `auth_code`), then send the browser to the web app with a one-time ticket.
          */
         get: operations["oauth_callback"];
         put?: never;
@@ -387,6 +387,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the caller's sessions
+         * @description Signs out that device (a lost phone, a shared computer).
+         */
+        delete: operations["end_my_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sms-codes": {
         parameters: {
             query?: never;
@@ -455,7 +475,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search borrowers
+         * List borrowers
          * @description Borrowers in scope (a branch officer: their branch), masked.
          *
          *     Requires permission `borrower.read`.
@@ -585,6 +605,50 @@ export interface paths {
         get: operations["export_borrowers"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/borrowers/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search borrowers (terms in the body)
+         * @description By name, full ID number (exact, through its blind index), ID tail or phone; masked results in scope.
+         *
+         *     Requires permission `borrower.read`.
+         */
+        post: operations["search_borrowers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/borrowers/search/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Borrowers as .xlsx
+         * @description The borrowers matching the search (all pages, masked) as an Excel workbook.
+         *
+         *     Requires permission `borrower.export`.
+         */
+        post: operations["export_borrower_search"];
         delete?: never;
         options?: never;
         head?: never;
@@ -747,6 +811,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Institutions as .xlsx
+         * @description The institutions in scope as an Excel workbook.
+         *
+         *     Requires permission `institution.read`.
+         */
+        get: operations["export_institutions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/login-attempts": {
         parameters: {
             query?: never;
@@ -841,6 +927,28 @@ export interface paths {
         patch: operations["update_my_profile"];
         trace?: never;
     };
+    "/api/v1/me/profile-changes/{change_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take back one's pending change
+         * @description The change is no longer reviewed; the profile keeps its values.
+         *
+         *     Requires permission `profile.update_own`.
+         */
+        post: operations["withdraw_my_profile_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permissions": {
         parameters: {
             query?: never;
@@ -923,6 +1031,28 @@ export interface paths {
          *     Requires permission `borrower.review_change`.
          */
         post: operations["reject_profile_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile-changes/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profile changes as .xlsx
+         * @description The profile changes with the status (all pages) as an Excel workbook.
+         *
+         *     Requires permission `borrower.review_change`.
+         */
+        get: operations["export_profile_changes"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1025,6 +1155,28 @@ export interface paths {
         patch: operations["update_role"];
         trace?: never;
     };
+    "/api/v1/roles/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Roles and their permissions as .xlsx
+         * @description Every role of the institution with its permissions, as an Excel workbook.
+         *
+         *     Requires permission `role.read`.
+         */
+        get: operations["export_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff": {
         parameters: {
             query?: never;
@@ -1119,6 +1271,28 @@ export interface paths {
          *     Requires permission `staff.manage`.
          */
         post: operations["enable_staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/{staff_id}/end-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End every session of a staff member
+         * @description They are signed out everywhere at once (audited).
+         *
+         *     Requires permission `staff.manage`.
+         */
+        post: operations["end_staff_sessions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1330,6 +1504,11 @@ export interface components {
         /**
          * BankCardCreate
          * @description A bank card for disbursement and repayment.
+         * @example {
+         *       "bank_name": "中国农业银行",
+         *       "card_number": "6225881414207430",
+         *       "primary": true
+         *     }
          */
         BankCardCreate: {
             /**
@@ -1495,8 +1674,51 @@ export interface components {
             user_id: number;
         };
         /**
+         * BorrowerSearch
+         * @description Search borrowers with the terms in the body, so ID numbers and phones stay out of URLs and logs.
+         * @example {
+         *       "q": "11010519491231002X"
+         *     }
+         * @example {
+         *       "q": "张"
+         *     }
+         */
+        BorrowerSearch: {
+            /** Branch Id */
+            branch_id?: number | null;
+            /** Channel */
+            channel?: ("online" | "branch") | null;
+            /** Customer Type */
+            customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
+            /**
+             * Page
+             * @default 1
+             */
+            page?: number;
+            /**
+             * Page Size
+             * @default 20
+             */
+            page_size?: number;
+            /**
+             * Q
+             * @description Name, full ID number, the last digits of the ID number, or phone
+             */
+            q?: string | null;
+            /**
+             * Sort
+             * @example name
+             * @example -created_at
+             */
+            sort?: string | null;
+        };
+        /**
          * BorrowerUpdate
          * @description Staff edit of a borrower (applied at once, audited).
+         * @example {
+         *       "monthly_income": "8000.00",
+         *       "occupation": "个体户"
+         *     }
          */
         BorrowerUpdate: {
             /** Address */
@@ -1533,6 +1755,12 @@ export interface components {
         /**
          * BranchCreate
          * @description A new branch.
+         * @example {
+         *       "address": "南昌市东湖区",
+         *       "code": "BR03",
+         *       "name": "城东支行",
+         *       "region_code": "360102"
+         *     }
          */
         BranchCreate: {
             /** Address */
@@ -1586,6 +1814,9 @@ export interface components {
         /**
          * BranchUpdate
          * @description Change a branch (omitted fields stay).
+         * @example {
+         *       "address": "南昌市东湖区新址 8 号"
+         *     }
          */
         BranchUpdate: {
             /** Address */
@@ -1600,6 +1831,9 @@ export interface components {
         /**
          * BusinessDateSet
          * @description Move the business date (demo and test installations only).
+         * @example {
+         *       "business_date": "2026-11-26"
+         *     }
          */
         BusinessDateSet: {
             /**
@@ -1619,9 +1853,7 @@ export interface components {
             borrower_name?: string | null;
             /** Changes */
             changes: {
-                [key: string]: {
-                    [key: string]: unknown;
-                };
+                [key: string]: components["schemas"]["FieldChange"];
             };
             /** Id */
             id: number;
@@ -1694,6 +1926,16 @@ export interface components {
             per_charge: string;
             /** Total */
             total: string;
+        };
+        /**
+         * FieldChange
+         * @description One field's value before and after (as text; money as a decimal string).
+         */
+        FieldChange: {
+            /** New */
+            new: string | null;
+            /** Old */
+            old: string | null;
         };
         /**
          * FieldError
@@ -1771,6 +2013,12 @@ export interface components {
         /**
          * InstitutionCreate
          * @description A new institution (platform administrators).
+         * @example {
+         *       "business_date": "2026-11-25",
+         *       "code": "JXRCC",
+         *       "kind": "rural_credit_cooperative",
+         *       "name": "江西某农村信用合作社"
+         *     }
          */
         InstitutionCreate: {
             /** Address */
@@ -1840,6 +2088,9 @@ export interface components {
         /**
          * InstitutionUpdate
          * @description Change an institution (omitted fields stay).
+         * @example {
+         *       "contact_phone": "0791-88880000"
+         *     }
          */
         InstitutionUpdate: {
             /** Address */
@@ -2167,6 +2418,11 @@ export interface components {
         /**
          * OAuthLink
          * @description Prove a phone (code with purpose `link`) to link the third-party account.
+         * @example {
+         *       "code": "123456",
+         *       "phone": "13800138000",
+         *       "ticket": "Zr3…one-time-ticket"
+         *     }
          */
         OAuthLink: {
             /**
@@ -2198,6 +2454,9 @@ export interface components {
         /**
          * OAuthTicket
          * @description The one-time ticket from /oauth/complete.
+         * @example {
+         *       "ticket": "Zr3…one-time-ticket"
+         *     }
          */
         OAuthTicket: {
             /** Ticket */
@@ -2206,6 +2465,14 @@ export interface components {
         /**
          * OfflineRegistration
          * @description A walk-in borrower registered by a loan officer at the branch.
+         * @example {
+         *       "customer_type": "farmer",
+         *       "id_number": "440524188001010014",
+         *       "monthly_income": "4500.00",
+         *       "occupation": "种植户",
+         *       "phone": "13900001234",
+         *       "real_name": "李四"
+         *     }
          */
         OfflineRegistration: {
             /** Address */
@@ -2361,6 +2628,10 @@ export interface components {
         /**
          * PasswordChange
          * @description Change one's password (the current one is required when one is set).
+         * @example {
+         *       "current_password": "the old passphrase",
+         *       "new_password": "a new long passphrase"
+         *     }
          */
         PasswordChange: {
             /** Current Password */
@@ -2402,6 +2673,11 @@ export interface components {
         /**
          * PasswordReset
          * @description Forgotten password: a code sent with purpose `reset_password`, and the new password.
+         * @example {
+         *       "code": "123456",
+         *       "new_password": "a new long passphrase",
+         *       "phone": "13800138000"
+         *     }
          */
         PasswordReset: {
             /**
@@ -2444,6 +2720,11 @@ export interface components {
         /**
          * PhoneChange
          * @description Move the account to a new phone (code sent to the new phone, purpose `change_phone`).
+         * @example {
+         *       "code": "123456",
+         *       "current_password": "my passphrase",
+         *       "new_phone": "13912345678"
+         *     }
          */
         PhoneChange: {
             /**
@@ -2563,6 +2844,9 @@ export interface components {
         /**
          * Reauthenticate
          * @description Prove the current password again before a sensitive change.
+         * @example {
+         *       "password": "my current passphrase"
+         *     }
          */
         Reauthenticate: {
             /**
@@ -2651,6 +2935,9 @@ export interface components {
         /**
          * ReviewDecision
          * @description Why a change was rejected (required) or approved (optional).
+         * @example {
+         *       "reason": "收入证明与申报不符"
+         *     }
          */
         ReviewDecision: {
             /** Reason */
@@ -2659,6 +2946,17 @@ export interface components {
         /**
          * RoleCreate
          * @description A new custom role.
+         * @example {
+         *       "code": "credit_analyst",
+         *       "data_scope": "institution",
+         *       "name_en": "Credit analyst",
+         *       "name_zh": "信审专员",
+         *       "permissions": [
+         *         "borrower.read",
+         *         "loan.read"
+         *       ],
+         *       "requires_mfa": false
+         *     }
          */
         RoleCreate: {
             /** Code */
@@ -2701,6 +2999,13 @@ export interface components {
         /**
          * RoleUpdate
          * @description Change a role (omitted fields stay).
+         * @example {
+         *       "permissions": [
+         *         "borrower.read",
+         *         "borrower.export",
+         *         "loan.read"
+         *       ]
+         *     }
          */
         RoleUpdate: {
             data_scope?: components["schemas"]["DataScope"] | null;
@@ -2840,6 +3145,11 @@ export interface components {
         /**
          * SmsLogin
          * @description Sign in with phone and an SMS code (purpose `login`).
+         * @example {
+         *       "code": "123456",
+         *       "kind": "borrower",
+         *       "phone": "13800138000"
+         *     }
          */
         SmsLogin: {
             /**
@@ -2863,6 +3173,16 @@ export interface components {
         /**
          * StaffCreate
          * @description A new employee and their sign-in account (first sign-in by SMS code).
+         * @example {
+         *       "branch_id": 1,
+         *       "employee_number": "E0102",
+         *       "name": "李强",
+         *       "phone": "13900000102",
+         *       "position": "客户经理",
+         *       "roles": [
+         *         "loan_officer"
+         *       ]
+         *     }
          */
         StaffCreate: {
             /** Branch Id */
@@ -2940,6 +3260,13 @@ export interface components {
         /**
          * StaffUpdate
          * @description Change a staff member (omitted fields stay).
+         * @example {
+         *       "branch_id": 2,
+         *       "roles": [
+         *         "loan_officer",
+         *         "collector"
+         *       ]
+         *     }
          */
         StaffUpdate: {
             /** Branch Id */
@@ -2976,6 +3303,9 @@ export interface components {
         /**
          * TotpConfirm
          * @description The first code from the authenticator app.
+         * @example {
+         *       "code": "492039"
+         *     }
          */
         TotpConfirm: {
             /** Code */
@@ -2995,18 +3325,19 @@ export interface components {
         };
         /**
          * TotpEnrolmentStart
-         * @description Begin enrolling an authenticator app.
+         * @description Begin enrolling an authenticator app (an account without a password omits it).
          */
         TotpEnrolmentStart: {
-            /**
-             * Current Password
-             * @description Password, exactly as typed
-             */
-            current_password: string;
+            /** Current Password */
+            current_password?: string | null;
         };
         /**
          * TotpLogin
          * @description Second step of a sign-in that needs the authenticator code.
+         * @example {
+         *       "code": "492039",
+         *       "mfa_token": "0bC1…"
+         *     }
          */
         TotpLogin: {
             /** Code */
@@ -3862,6 +4193,10 @@ export interface operations {
     oauth_callback: {
         parameters: {
             query?: {
+                /** @description Alipay's app id */
+                app_id?: string | null;
+                /** @description Alipay's code */
+                auth_code?: string | null;
                 code?: string | null;
                 error?: string | null;
                 state?: string | null;
@@ -4617,6 +4952,86 @@ export interface operations {
             };
         };
     };
+    end_my_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     request_sms_code: {
         parameters: {
             query?: never;
@@ -4880,7 +5295,7 @@ export interface operations {
                 customer_type?: string | null;
                 page?: number;
                 page_size?: number;
-                /** @description Name, full ID number, the last digits of the ID number, or phone */
+                /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
                 q?: string | null;
                 sort?: string | null;
             };
@@ -5480,6 +5895,174 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description An Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    search_borrowers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BorrowerSearch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_BorrowerRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    export_borrower_search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BorrowerSearch"];
+            };
+        };
         responses: {
             /** @description An Excel workbook */
             200: {
@@ -6395,6 +6978,88 @@ export interface operations {
             };
         };
     };
+    export_institutions: {
+        parameters: {
+            query?: {
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_login_attempts: {
         parameters: {
             query?: {
@@ -6817,6 +7482,88 @@ export interface operations {
             };
         };
     };
+    withdraw_my_profile_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                change_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_permissions: {
         parameters: {
             query?: never;
@@ -7090,6 +7837,89 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    export_profile_changes: {
+        parameters: {
+            query?: {
+                sort?: string | null;
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -7653,6 +8483,88 @@ export interface operations {
             };
         };
     };
+    export_roles: {
+        parameters: {
+            query?: {
+                institution_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_staff: {
         parameters: {
             query?: {
@@ -8075,6 +8987,88 @@ export interface operations {
         };
     };
     enable_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    end_staff_sessions: {
         parameters: {
             query?: never;
             header?: never;

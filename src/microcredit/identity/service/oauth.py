@@ -1,31 +1,34 @@
-"""Third-party sign-in (WeChat, Alipay) by the OAuth2 authorisation-code flow with PKCE.
+"""Third-party sign-in (WeChat, Alipay, any standard OAuth2 provider).
 
-Built on Authlib's OAuth2 client. The flow, as the browser sees it:
+The provider-facing half speaks each provider's own protocol (standard OAuth2
+with PKCE, WeChat's or Alipay's dialect: see
+`microcredit.integrations.oauth_dialects`). The flow, as the browser sees it:
 
-1. `start` — a random `state` and PKCE verifier are stored (hashed state) and
-   the browser is sent to the provider's authorisation page.
+1. `start` — a random `state` (and a PKCE verifier, used where the protocol has
+   PKCE) is stored (the state hashed) and the browser is sent to the provider's
+   authorisation page.
 2. The provider redirects back to `/api/v1/auth/oauth/{provider}/callback` with
-   a code; `callback` checks the state, exchanges the code (with the verifier)
-   for a token, reads the user's provider id, and stores the outcome under a
-   one-time **ticket**. The browser goes to the web app's `/oauth/complete`
-   page with that ticket — never with a session token in the URL.
+   a code (Alipay calls it `auth_code`); `callback` checks the state, trades the
+   code for the user's provider id, and stores the outcome under a one-time
+   **ticket**. The browser goes to the web app's `/oauth/complete` page with
+   that ticket — never with a session token in the URL.
 3. The web app posts the ticket to `exchange`: a linked account gets a session;
    an unknown one is asked to prove a phone number by SMS (`link`), which links
    it to the borrower with that phone, or leads to registration.
 
 Only borrowers sign in this way. The built-in provider simulators (see
-`microcredit.integrations.oauth_simulator`) speak the same protocol.
+`microcredit.integrations.oauth_simulator`) speak the same dialects.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -35,6 +38,7 @@ from microcredit.identity.errors import OAuthFailed, UnknownProvider
 from microcredit.identity.models import OAuthFlow, OAuthIdentity, User
 from microcredit.identity.service import login, smscodes
 from microcredit.identity.tokens import new_token, token_hash
+from microcredit.integrations.oauth_dialects import Dialect, ProviderRefused, dialect_for
 from microcredit.platform.actor import Actor, RequestMeta
 
 if TYPE_CHECKING:
@@ -42,7 +46,6 @@ if TYPE_CHECKING:
 
 FLOW_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(minutes=10)
-SUBJECT_FIELDS = ("sub", "openid", "user_id", "id")
 
 
 def provider(ctx: AppContext, name: str) -> OAuthProvider:
@@ -58,12 +61,14 @@ def redirect_uri(ctx: AppContext, name: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}/api/v1/auth/oauth/{name}/callback"
 
 
-def _client(ctx: AppContext, p: OAuthProvider) -> OAuth2Client:
-    return OAuth2Client(
-        client_id=p.client_id, client_secret=p.client_secret.get_secret_value(), scope=p.scope,
-        redirect_uri=redirect_uri(ctx, p.name), code_challenge_method="S256", timeout=10,
-        transport=ctx.extras.get("oauth_transport"),
-    )
+def _dialect(ctx: AppContext, p: OAuthProvider) -> Dialect:
+    return dialect_for(p, redirect_uri=redirect_uri(ctx, p.name), clock=ctx.clock,
+                       transport=ctx.extras.get("oauth_transport"))
+
+
+def _new_state() -> str:
+    """256 random bits as hex: WeChat takes only [a-zA-Z0-9] (≤ 128), Alipay only base64 characters (≤ 100)."""
+    return secrets.token_hex(32)
 
 
 def _safe_next(path: str | None) -> str:
@@ -79,53 +84,48 @@ def start(*, session: Session, ctx: AppContext, institution_id: int, provider_na
           next_path: str | None) -> str:
     """Begin a flow; returns the provider's authorisation URL."""
     p = provider(ctx, provider_name)
-    state = new_token()
+    state = _new_state()
     verifier = generate_token(64)
     now = ctx.clock.now()
     session.add(OAuthFlow(institution_id=institution_id, provider=p.name, state_hash=token_hash(state),
                           code_verifier=verifier, next_path=_safe_next(next_path), created_at=now,
                           expires_at=now + FLOW_TTL))
     session.flush()
-    with _client(ctx, p) as client:
-        url, _ = client.create_authorization_url(p.authorize_url, state=state, code_verifier=verifier)
-    return str(url)
-
-
-def _subject(info: dict[str, Any]) -> str:
-    for f in SUBJECT_FIELDS:
-        if info.get(f):
-            return str(info[f])[:128]
-    raise OAuthFailed(params={"reason": "the provider returned no user id"})
+    return _dialect(ctx, p).authorization_url(state=state, code_verifier=verifier)
 
 
 def callback(*, session: Session, ctx: AppContext, provider_name: str, code: str | None, state: str | None,
-             error: str | None) -> str:
-    """Finish the provider's side of the flow; returns the web app URL to send the browser to."""
+             error: str | None, auth_code: str | None = None, app_id: str | None = None) -> str:
+    """Finish the provider's side of the flow; returns the web app URL to send the browser to.
+
+    Alipay brings the code back as `auth_code` (with its `app_id`); WeChat brings
+    back no code at all when the user declines.
+    """
     p = provider(ctx, provider_name)
     flow = repo.oauth_flow_by_state(session, token_hash(state or ""))
     now = ctx.clock.now()
     if flow is None or flow.provider != p.name or flow.completed_at is not None or flow.expires_at <= now:
         raise OAuthFailed(params={"reason": "unknown or expired state"})
+    if p.protocol == "alipay":
+        if app_id is not None and app_id != p.client_id:
+            raise OAuthFailed(params={"reason": "the answer is for another app"})
+        code = auth_code
     if error or not code:
         flow.completed_at = now
-        return "/oauth/complete?" + urlencode({"error": error or "no_code"})
+        declined = p.protocol == "wechat" and not error
+        return "/oauth/complete?" + urlencode({"error": error or ("access_denied" if declined else "no_code")})
     try:
-        with _client(ctx, p) as client:
-            client.fetch_token(p.token_url, code=code, code_verifier=flow.code_verifier,
-                               grant_type="authorization_code")
-            response = client.get(p.userinfo_url)
-            response.raise_for_status()
-            info = response.json()
-    except OAuthFailed:
-        raise
-    except Exception as exc:  # network, protocol, provider refusal: all one answer to the user
+        user = _dialect(ctx, p).fetch_user(code=code, code_verifier=flow.code_verifier)
+    except ProviderRefused as exc:
+        raise OAuthFailed(params={"reason": exc.reason}) from exc
+    except Exception as exc:  # network or protocol failure: one answer to the user
         raise OAuthFailed(params={"reason": type(exc).__name__}) from exc
-    subject = _subject(info)
+    subject = user.subject
     link = repo.oauth_identity(session, institution_id=flow.institution_id, provider=p.name, subject=subject)
     ticket = new_token()
     flow.completed_at = now
     flow.subject = subject
-    flow.subject_name = str(info.get("nickname") or info.get("name") or "")[:100] or None
+    flow.subject_name = user.name
     flow.user_id = link.user_id if link else None
     flow.ticket_hash = token_hash(ticket)
     flow.expires_at = now + TICKET_TTL
