@@ -32,6 +32,10 @@ def configure_logging(*, json: bool, level: str) -> None:
         structlog.processors.format_exc_info,
     ]
     processors.append(structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer())
+    # HTTP client libraries log full request URLs at INFO, and WeChat's token request carries the
+    # app secret in its URL: keep them at WARNING whatever the root level is.
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
