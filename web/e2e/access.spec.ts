@@ -44,11 +44,11 @@ test('an ended session returns to sign-in, then back to the page', async ({ page
 test('a network failure shows a retryable message', async ({ page }) => {
   await page.setViewportSize({ width: 1366, height: 900 })
   await staffLogin(page, OFFICER_BR01.phone)
-  await page.route('**/api/v1/borrowers?**', (route) => route.abort('internetdisconnected'))
+  await page.route('**/api/v1/borrowers/search', (route) => route.abort('internetdisconnected'))
   await page.goto('/staff/borrowers')
   const problem = page.getByTestId('problem')
   await expect(problem).toContainText('网络连接失败')
-  await page.unroute('**/api/v1/borrowers?**')
+  await page.unroute('**/api/v1/borrowers/search')
   await problem.getByRole('button', { name: '重试' }).click()
   await expect(problem).toHaveCount(0)
   await expect(page.getByTestId('borrower-table').locator('tbody tr').first()).toBeVisible()

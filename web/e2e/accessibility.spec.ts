@@ -35,6 +35,16 @@ test.describe('borrower app (375×812)', () => {
     await expectAccessible(page, '/me')
     await page.getByTestId('edit-credit').click()
     await expectAccessible(page, '/me (editing)')
+    await page.getByTestId('monthly_income').fill('6000')
+    await page.getByTestId('save-credit').click()
+    await expect(page.getByTestId('pending-change')).toBeVisible()
+    await expectAccessible(page, '/me (change pending)')
+    await page.getByTestId('withdraw-change').click()
+    await expect(page.getByRole('dialog')).toBeVisible()
+    await expectAccessible(page, '/me (withdraw dialog)')
+    await page.getByRole('dialog').getByRole('button', { name: '撤回此变更' }).click()
+    await expect(page.getByTestId('history-withdrawn')).toBeVisible()
+    await expectAccessible(page, '/me (history)')
     await page.getByTestId('language-switch').click()
     await expectAccessible(page, '/me (English)')
   })
@@ -57,7 +67,7 @@ test.describe('staff console (1366×900)', () => {
     [
       ['/staff', 'staff-home', 'staff-menu'],
       ['/staff/borrowers', 'staff-borrowers', 'borrower-table'],
-      ['/staff/institutions', 'staff-institutions', 'staff-menu'],
+      ['/staff/institutions', 'staff-institutions', 'institution-table'],
       ['/staff/branches', 'staff-branches', 'branch-table'],
     ],
     [
@@ -65,6 +75,7 @@ test.describe('staff console (1366×900)', () => {
       ['/staff/roles', 'staff-roles', 'roles-table'],
       ['/staff/login-history', 'staff-login-history', 'login-table'],
       ['/staff/audit-log', 'staff-audit-log', 'audit-table'],
+      ['/staff/account', 'staff-account', 'session-current'],
     ],
   ]
   for (const [i, pages] of ADMIN_PAGES.entries()) {

@@ -1,5 +1,7 @@
 // 4. An administrator signs in with TOTP, creates a branch and a loan officer; the officer signs in
-//    (first time: SMS code) and sees only their branch's borrowers. Also: enrolling an authenticator.
+//    (first time: SMS code) and sees only their branch's borrowers; the administrator signs them out
+//    everywhere. Also: enrolling an authenticator without a password, and the exports of the lists
+//    that gained one (institutions, roles).
 import { test, expect } from './fixtures'
 import {
   ADMIN, DEMO_PASSWORD, freshTotp, idNumber, lastSmsId, randomName, randomPhone, screenshot, smsCode, staffLogin,
@@ -72,6 +74,15 @@ test('administrator creates a branch and a loan officer who sees only that branc
   // A page outside their permissions is a clear 403.
   await officer.goto('/staff/audit-log')
   await expect(officer.getByTestId('forbidden')).toBeVisible()
+
+  // The administrator signs them out on every device (a lost laptop): their next request ends at sign-in.
+  await page.getByTestId('menu-staff').click()
+  await page.getByTestId('staff-table').locator('tr', { hasText: officerName }).getByTestId('staff-more').click()
+  await page.getByRole('menuitem', { name: '全部退出登录' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: '确定' }).click()
+  await expect(page.getByText(`${officerName} 已在所有设备上退出登录`)).toBeVisible()
+  await officer.getByTestId('menu-borrowers').click()
+  await expect(officer).toHaveURL(/\/staff\/login\?redirect=/)
   await ctx.close()
 })
 
@@ -99,11 +110,15 @@ test('a role that requires a second factor enrols an authenticator with the QR c
   await approver.getByTestId('send-code').click()
   await approver.getByTestId('code').fill(await smsCode(api, phone, before))
   await approver.getByTestId('login-submit').click()
+  // No password yet: the QR code comes at once; choosing a password is offered, not required.
   await expect(approver).toHaveURL(/\/staff\/enrol/)
-  await approver.getByTestId('current-password').fill('Approver-Pass-2026')
-  await approver.getByTestId('enrol-start').click()
   await expect(approver.getByTestId('qr')).toBeVisible()
+  await expect(approver.getByTestId('current-password')).toHaveCount(0)
   await screenshot(approver, 'staff-totp-enrolment')
+  await approver.getByTestId('choose-password').click()
+  await approver.getByTestId('new-password').fill('Approver-Pass-2026')
+  await approver.getByTestId('set-password').click()
+  await expect(approver.getByTestId('password-set')).toBeVisible()
   const secret = (await approver.getByTestId('totp-secret').textContent())!.trim()
   await approver.getByTestId('totp').fill(await freshTotp(secret))
   await approver.getByTestId('enrol-confirm').click()
@@ -120,4 +135,18 @@ test('a role that requires a second factor enrols an authenticator with the QR c
   await approver.getByTestId('totp-submit').click()
   await expect(approver.getByTestId('staff-menu')).toBeVisible()
   await ctx.close()
+})
+
+test('the lists that gained an export download .xlsx files', async ({ page }) => {
+  await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
+  for (const [path, ready, name] of [
+    ['/staff/institutions', 'institution-table', /^institutions.*\.xlsx$/],
+    ['/staff/roles', 'roles-table', /^roles.*\.xlsx$/],
+  ] as const) {
+    await page.goto(path)
+    await expect(page.getByTestId(ready)).toBeVisible()
+    const download = page.waitForEvent('download')
+    await page.getByTestId('export').click()
+    expect((await download).suggestedFilename()).toMatch(name)
+  }
 })

@@ -1,7 +1,8 @@
 // 1. A borrower registers with the SMS code from the simulator's message box, signs out, then signs
-//    in with the password and with an SMS code. The ID number is checked as it is typed.
+//    in with the password and with an SMS code. The ID number is checked as it is typed. Also: a
+//    forgotten password, and signing out another device from the list of signed-in devices.
 import { test, expect } from './fixtures'
-import { idNumber, lastSmsId, randomName, randomPhone, registerBorrower, screenshot, smsCode, withWrongChecksum } from './helpers'
+import { borrowerLogin, idNumber, lastSmsId, randomName, randomPhone, registerBorrower, screenshot, smsCode, withWrongChecksum } from './helpers'
 
 test.use({ viewport: { width: 375, height: 812 } })
 
@@ -81,4 +82,35 @@ test('a forgotten password is reset with an SMS code', async ({ page, api }) => 
   await page.getByTestId('password').fill('Another-Long-Pass-77')
   await page.getByTestId('login-submit').click()
   await expect(page).toHaveURL(/\/me$/)
+})
+
+test('a borrower signs out another device from the profile page', async ({ page, browser, api, baseURL }) => {
+  const b = await registerBorrower(api)
+  const otherContext = await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })
+  const other = await otherContext.newPage()
+  await borrowerLogin(other, b.phone, b.password)
+  await borrowerLogin(page, b.phone, b.password)
+
+  // Registration (through the API), the other phone, and this one.
+  const sessions = page.getByTestId('sessions')
+  await expect(sessions.getByTestId('session')).toHaveCount(3)
+  await expect(sessions.getByTestId('session-current')).toHaveCount(1)
+  await expect(sessions.getByTestId('session').first()).toContainText('本设备')
+  await expect(sessions.getByTestId('end-session')).toHaveCount(2)
+  for (const left of [2, 1]) {
+    await sessions.getByTestId('end-session').first().click()
+    await page.getByRole('dialog').getByRole('button', { name: '退出该设备' }).click()
+    await expect(sessions.getByTestId('session')).toHaveCount(left)
+  }
+  await sessions.scrollIntoViewIfNeeded()
+  await screenshot(page, 'borrower-devices-mobile')
+
+  // The other phone is signed out: its next request goes to sign-in.
+  await other.reload()
+  await expect(other).toHaveURL(/\/login/)
+  await otherContext.close()
+
+  // This device is still signed in.
+  await page.reload()
+  await expect(page.getByTestId('sessions').getByTestId('session')).toHaveCount(1)
 })

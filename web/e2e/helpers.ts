@@ -15,8 +15,14 @@ export const AUDITOR = { phone: '13900000011' }
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const ID_CHECK = '10X98765432'
 
-/** A valid 18-character resident ID number (region 360102, born 1990-01-01 unless told). */
-export function idNumber(birth = '19900101', region = '360102'): string {
+/** A random birth date between 1970 and 1999 (YYYYMMDD), so that generated ID numbers rarely repeat. */
+function randomBirth(): string {
+  const day = new Date(Date.UTC(1970, 0, 1) + randomInt(0, 30 * 365) * 86_400_000)
+  return day.toISOString().slice(0, 10).replaceAll('-', '')
+}
+
+/** A valid 18-character resident ID number (region 360102, a random adult birth date unless told). */
+export function idNumber(birth = randomBirth(), region = '360102'): string {
   const first17 = `${region}${birth}${String(randomInt(0, 1000)).padStart(3, '0')}`
   const sum = [...first17].reduce((s, c, i) => s + Number(c) * ID_WEIGHTS[i], 0)
   return first17 + ID_CHECK[sum % 11]

@@ -1,6 +1,10 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import 'element-plus/theme-chalk/base.css'
+// The services called from code (ElMessage, ElMessageBox) are imported by name, which the on-demand
+// resolver does not see: their CSS (and that of the buttons and inputs they render) comes from here.
+import 'element-plus/es/components/message/style/css'
+import 'element-plus/es/components/message-box/style/css'
 import './styles.css'
 import App from './App.vue'
 import { i18n, currentLocale } from './i18n'

@@ -31,3 +31,32 @@ export function changedFields(
   }
   return out
 }
+
+type FieldChanges = Record<string, { old: string | null; new: string | null }>
+
+/** Two values of a field as the same value ("8000" and "8000.00" are the same amount). */
+export function sameValue(field: string, a: unknown, b: unknown): boolean {
+  const text = (v: unknown) => (v === null || v === undefined ? '' : String(v).trim())
+  if (MONEY_FIELDS.has(field)) {
+    const amount = (v: string) => v.replace(/^0+(?=\d)/, '').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')
+    return amount(text(a)) === amount(text(b))
+  }
+  return text(a) === text(b)
+}
+
+/**
+ * The fields of a change that staff edited after it was requested (409 change_outdated): those the
+ * API's message names (it names them by their codes), else those whose value now differs from the
+ * value the borrower asked to change, else every field of the change.
+ */
+export function outdatedFields(change: { changes: FieldChanges }, detail: string, current: object | null): string[] {
+  const fields = Object.keys(change.changes)
+  const named = fields.filter((f) => new RegExp(`(^|[^a-z_])${f}([^a-z_]|$)`).test(detail))
+  if (named.length) return named
+  if (current) {
+    const now = current as Record<string, unknown>
+    const moved = fields.filter((f) => !sameValue(f, now[f], change.changes[f].old))
+    if (moved.length) return moved
+  }
+  return fields
+}

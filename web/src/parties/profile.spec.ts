@@ -1,10 +1,14 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { changedFields, profileValues } from './fields'
+import { changedFields, outdatedFields, profileValues, sameValue } from './fields'
 import { useMyProfile } from './stores/profile'
 import ChangeList from './components/ChangeList.vue'
+import ReviewDialog from './components/ReviewDialog.vue'
+import MyProfileView from './views/MyProfileView.vue'
+import { useSession } from '@/identity/stores/session'
 import { fakeApi, requests } from '@/test/fetch'
-import { mountWithApp } from '@/test/mount'
+import { flush, mountWithApp } from '@/test/mount'
+import { me, problem } from '@/test/fixtures'
 
 const profile = {
   id: 3, user_id: 9, institution_id: 1, branch_id: null, real_name: '王芳', id_number_masked: '360102********1234',
@@ -43,6 +47,100 @@ describe('the borrower’s profile store', () => {
     await store.load()
     expect(store.pending).toBeNull()
     expect(store.lastDecision?.review_reason).toBe('请提供证明')
+  })
+})
+
+const change = (over: Record<string, unknown> = {}) => ({
+  id: 1, borrower_id: 3, borrower_name: '王芳', changes: { monthly_income: { old: '5000.00', new: '8000.00' }, occupation: { old: null, new: '教师' } },
+  status: 'pending', requested_at: '2026-11-25T02:00:00Z', reviewed_at: null, reviewed_by_user_id: null, review_reason: null, ...over,
+})
+
+describe('a pending change, merged and withdrawn', () => {
+  beforeEach(() => setActivePinia(createPinia()))
+
+  it('the financial form starts from the values asked for, and sends what differs from them', () => {
+    const store = useMyProfile()
+    store.profile = { ...profile, pending_change: change() } as never
+    const asked = store.requested
+    expect(asked.monthly_income).toBe('8000.00')
+    expect(asked.occupation).toBe('教师')
+    expect(asked.employer).toBe('')
+    // Left as they are: nothing sent, they stay pending. A new field: sent. One set back to the profile's value: sent, leaves the review.
+    expect(changedFields(asked, { ...asked, employer: '示范学校' }, ['monthly_income', 'occupation', 'employer'])).toEqual({ employer: '示范学校' })
+    expect(changedFields(asked, { ...asked, monthly_income: '5000.00' }, ['monthly_income', 'occupation'])).toEqual({ monthly_income: '5000.00' })
+  })
+
+  it('withdraws the pending change, then shows it as withdrawn', async () => {
+    const withdrawn = change({ status: 'withdrawn' })
+    fakeApi({
+      'POST /api/v1/me/profile-changes/1/withdraw': { body: withdrawn },
+      'GET /api/v1/me/profile': { body: { ...profile, recent_changes: [withdrawn, change({ id: 0, status: 'superseded' })] } },
+    })
+    const store = useMyProfile()
+    store.profile = { ...profile, pending_change: change(), recent_changes: [change()] } as never
+    expect(store.history).toEqual([])
+    await store.withdraw(1)
+    expect(requests[0].method).toBe('POST')
+    expect(store.pending).toBeNull()
+    expect(store.history.map((c) => c.status)).toEqual(['withdrawn'])
+    expect(store.lastDecision?.status).toBe('withdrawn')
+  })
+
+  it('the profile page lists the history with the withdrawn status', async () => {
+    fakeApi({
+      'GET /api/v1/me/profile': { body: { ...profile, recent_changes: [change({ status: 'withdrawn' }), change({ id: 0, status: 'rejected', review_reason: '请提供证明' })] } },
+      'GET /api/v1/auth/sessions': { body: [] },
+    })
+    const w = mountWithApp(MyProfileView)
+    await vi.waitFor(() => expect(w.find('[data-testid=change-history]').exists()).toBe(true))
+    expect(w.find('[data-testid=history-withdrawn]').text()).toContain('已撤回')
+    expect(w.find('[data-testid=history-rejected]').text()).toContain('请提供证明')
+    // The newest outcome is the withdrawal: no "not approved" notice for the older rejection.
+    expect(w.find('[data-testid=change-rejected]').exists()).toBe(false)
+    expect(w.find('[data-testid=pending-change]').exists()).toBe(false)
+  })
+})
+
+describe('approving a change that staff overtook (409 change_outdated)', () => {
+  it('finds the fields from the API’s message, or by comparing with the profile now', () => {
+    const c = change()
+    expect(outdatedFields(c, 'These fields changed since the request: monthly_income. Reject it', null)).toEqual(['monthly_income'])
+    expect(outdatedFields(c, '申请提交后以下资料已被修改：occupation。请驳回', null)).toEqual(['occupation'])
+    expect(outdatedFields(c, 'changed', { monthly_income: '5000', occupation: '司机' })).toEqual(['occupation'])
+    expect(outdatedFields(c, 'changed', null)).toEqual(['monthly_income', 'occupation'])
+    expect(sameValue('monthly_income', '5000', '5000.00')).toBe(true)
+    expect(sameValue('occupation', null, '')).toBe(true)
+  })
+
+  it('names the fields with their values then and now, and offers to reject instead', async () => {
+    const detail = '申请提交后以下资料已被修改：monthly_income。请驳回并让借款人重新提交'
+    fakeApi({
+      'POST /api/v1/profile-changes/1/approve': { status: 409, body: problem(409, 'change_outdated', detail, 'changes') },
+      'GET /api/v1/borrowers/3': { body: { ...profile, monthly_income: '6000.00' } },
+      'POST /api/v1/profile-changes/1/reject': async (r) => ({ body: change({ status: 'rejected', review_reason: ((await r.json()) as { reason: string }).reason }) }),
+    })
+    const w = mountWithApp(ReviewDialog, { props: { change: change(), decision: 'approve' } }, () => {
+      useSession().me = me({ permissions: ['borrower.read', 'borrower.review_change'] })
+    })
+    await flush()
+    await w.find('[data-testid=review-confirm]').trigger('click')
+    await vi.waitFor(() => expect(w.find('[data-testid=change-outdated]').exists()).toBe(true))
+    const alert = w.find('[data-testid=change-outdated]')
+    expect(alert.attributes('role')).toBe('alert')
+    expect(alert.text()).toContain('此变更已过时')
+    const line = w.find('[data-testid=outdated-monthly_income]').text()
+    expect(line).toContain('月收入')
+    expect(line).toContain('¥5,000.00')
+    expect(line).toContain('¥6,000.00')
+    expect(line).toContain('¥8,000.00')
+    expect(w.find('[data-testid=outdated-occupation]').exists()).toBe(false)
+    expect(w.find('[data-testid=review-confirm]').exists()).toBe(false)
+
+    await w.find('[data-testid=reject-instead]').trigger('click')
+    expect((w.find('[data-testid=review-reason]').element as HTMLTextAreaElement).value).toContain('工作人员已更新')
+    await w.find('[data-testid=review-confirm]').trigger('click')
+    await vi.waitFor(() => expect(w.emitted('done')).toHaveLength(1))
+    expect((w.emitted('done')![0][0] as { status: string }).status).toBe('rejected')
   })
 })
 

@@ -5,9 +5,15 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Component } from 'vue'
 import { i18n } from '@/i18n'
 
-export function mountWithApp<C extends Component>(component: C, options: ComponentMountingOptions<C> = {} as ComponentMountingOptions<C>) {
+/** `before` runs with the new Pinia active, before mounting (e.g. to sign someone in). */
+export function mountWithApp<C extends Component>(
+  component: C,
+  options: ComponentMountingOptions<C> = {} as ComponentMountingOptions<C>,
+  before?: () => void,
+) {
   const pinia = createPinia()
   setActivePinia(pinia)
+  before?.()
   i18n.global.locale.value = 'zh-CN'
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div />' } }] })
   return mount(component, {

@@ -50,6 +50,15 @@ describe('LoginProblem', () => {
     expect(w.find('a[href="/reset-password"]').exists()).toBe(true)
   })
 
+  it('never shows the lock’s end as a raw UTC timestamp', () => {
+    const until = '2026-11-25T12:57:42+00:00'
+    const withTime = mountWithApp(LoginProblem, { props: { error: new ApiError(423, { ...problem(423, 'account_locked', '账户已锁定，15 分钟后可再试'), locked_until: until }) } })
+    expect(withTime.text()).not.toContain('2026-11-25T12:57')
+    // Without an end the API's message (minutes left) is shown as it came.
+    const withoutTime = mountWithApp(LoginProblem, { props: { error: new ApiError(423, problem(423, 'account_locked', '账户已锁定，15 分钟后可再试')) } })
+    expect(withoutTime.text()).toContain('15 分钟后可再试')
+  })
+
   it('counts down a sign-in delay and holds the form meanwhile', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const error = new ApiError(429, { ...problem(429, 'login_delayed', 'wait'), retry_after: 2 })
