@@ -55,6 +55,7 @@ class Problem(BaseModel):
     request_id: str | None = None
     retry_after: int | None = None
     locked_until: str | None = None
+    fields: list[str] | None = None
 
 
 def language_of(request: Request) -> str:

@@ -405,8 +405,9 @@ def _detail(session: DB, ctx: Ctx, b: Borrower) -> BorrowerDetail:
         account_status=user.status, has_password=user.password_hash is not None,
         bank_cards=[BankCardRead.model_validate(c) for c in service.borrowers.bank_cards(session=session,
                                                                                          borrower_id=b.id)],
-        pending_change=_change_read(pending) if pending else None,
-        recent_changes=[_change_read(c) for c in service.borrowers.changes_of(session=session, borrower_id=b.id)])
+        pending_change=_change_read(pending, b.real_name) if pending else None,
+        recent_changes=[_change_read(c, b.real_name)
+                        for c in service.borrowers.changes_of(session=session, borrower_id=b.id)])
 
 
 def _search(session: DB, ctx: Ctx, principal: Principal, body: BorrowerSearch, *, export: bool) -> Any:
@@ -574,8 +575,12 @@ def export_profile_changes(session: DB, meta: Meta, principal: Principal = requi
     changes = service.borrowers.export_changes(session=session, principal=principal, status=status or None,
                                                sort=sort)
     names = service.borrowers.borrower_names(session=session, borrower_ids=[c.borrower_id for c in changes])
+    zh = meta.language.startswith("zh")
+    labels = {k: (zh_label if zh else en_label) for k, (zh_label, en_label) in
+              service.borrowers.FIELD_LABELS.items()}
     rows = [{**_change_read(c, names.get(c.borrower_id)).model_dump(),
-             "fields": "; ".join(f"{k}: {v['old'] or '—'} → {v['new'] or '—'}" for k, v in c.changes.items())}
+             "fields": "; ".join(f"{labels.get(k, k)}: {v['old'] or '—'} → {v['new'] or '—'}"
+                                 for k, v in c.changes.items())}
             for c in changes]
     return xlsx_response("profile-changes", CHANGE_COLUMNS, rows, meta.language)
 

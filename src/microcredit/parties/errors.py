@@ -90,8 +90,8 @@ class ChangeOutdated(Conflict):
     """The profile changed since the request (a staff edit): approving would overwrite it."""
 
     code = "change_outdated"
-    message_zh = "申请提交后以下资料已被修改：{fields}。请驳回并让借款人重新提交"
-    message_en = "These fields changed since the request: {fields}. Reject it and ask for a new one"
+    message_zh = "申请提交后以下资料已被修改：{fields_zh}。请驳回并让借款人重新提交"
+    message_en = "These fields changed since the request: {fields_en}. Reject it and ask for a new one"
 
 
 class IdentifierInQuery(DomainError):

@@ -46,7 +46,7 @@ def test_institutions_profile_changes_and_roles_export(client, session, ctx, sta
     changes = workbook_rows(client.get("/api/v1/profile-changes/export", headers=officer))
     assert changes[0][:3] == ("编号", "借款人", "变更内容")
     assert [(r[1], r[3]) for r in changes[1:]] == [("变更人", "pending")]
-    assert "monthly_income: — → 8800.00" in changes[1][2]
+    assert "月收入: — → 8800.00" in changes[1][2]
     roles = workbook_rows(client.get("/api/v1/roles/export", headers={**admin, "Accept-Language": "en"}))
     assert roles[0][0] == "Code"
     by_code = {r[0]: r for r in roles[1:]}

@@ -72,6 +72,20 @@ def test_approval_refuses_a_change_whose_fields_staff_edited_since(client, sessi
     problem = assert_problem(client.post(f"/api/v1/profile-changes/{change['id']}/approve", headers=officer,
                                          json={}), 409)
     assert problem["code"] == "change_outdated"
-    assert "monthly_income" in problem["detail"]
+    assert problem["fields"] == ["monthly_income"]
+    assert problem["field"] is None  # not a form field: the whole request is outdated
+    assert "月收入" in problem["detail"]
     profile = client.get("/api/v1/me/profile", headers=h).json()
     assert profile["monthly_income"] == "6500.00"
+
+
+def test_identifiers_are_read_the_same_way_in_urls_and_in_searches(client, session, ctx, staff_as, org):
+    _, h = staff_as("branch_manager")
+    someone = make_borrower(session, ctx, org.inst, branch=org.a, password=None)
+    session.commit()
+    p = someone.phone
+    for spelling in (f"{p[:3]}-{p[3:7]}-{p[7:]}", f"+86 {p}", f"0086{p}", f"({p[:3]}) {p[3:]}"):
+        found = client.post("/api/v1/borrowers/search", headers=h, json={"q": spelling}).json()["items"]
+        assert [b["id"] for b in found] == [someone.borrower.id], spelling
+        refused = assert_problem(client.get("/api/v1/borrowers", headers=h, params={"q": spelling}), 422)
+        assert refused["code"] == "identifier_in_query", spelling

@@ -2760,6 +2760,8 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
             /** Field */
             field?: string | null;
+            /** Fields */
+            fields?: string[] | null;
             /** Locked Until */
             locked_until?: string | null;
             /** Request Id */

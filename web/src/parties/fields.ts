@@ -46,13 +46,14 @@ export function sameValue(field: string, a: unknown, b: unknown): boolean {
 
 /**
  * The fields of a change that staff edited after it was requested (409 change_outdated): those the
- * API's message names (it names them by their codes), else those whose value now differs from the
- * value the borrower asked to change, else every field of the change.
+ * problem lists in `fields`, else those whose value now differs from the value the borrower asked to
+ * change, else every field of the change.
  */
-export function outdatedFields(change: { changes: FieldChanges }, detail: string, current: object | null): string[] {
+export function outdatedFields(change: { changes: FieldChanges }, named: readonly string[] | null | undefined,
+  current: object | null): string[] {
   const fields = Object.keys(change.changes)
-  const named = fields.filter((f) => new RegExp(`(^|[^a-z_])${f}([^a-z_]|$)`).test(detail))
-  if (named.length) return named
+  const listed = fields.filter((f) => named?.includes(f))
+  if (listed.length) return listed
   if (current) {
     const now = current as Record<string, unknown>
     const moved = fields.filter((f) => !sameValue(f, now[f], change.changes[f].old))

@@ -102,20 +102,20 @@ describe('a pending change, merged and withdrawn', () => {
 })
 
 describe('approving a change that staff overtook (409 change_outdated)', () => {
-  it('finds the fields from the API’s message, or by comparing with the profile now', () => {
+  it('takes the fields the problem lists, or finds them by comparing with the profile now', () => {
     const c = change()
-    expect(outdatedFields(c, 'These fields changed since the request: monthly_income. Reject it', null)).toEqual(['monthly_income'])
-    expect(outdatedFields(c, '申请提交后以下资料已被修改：occupation。请驳回', null)).toEqual(['occupation'])
-    expect(outdatedFields(c, 'changed', { monthly_income: '5000', occupation: '司机' })).toEqual(['occupation'])
-    expect(outdatedFields(c, 'changed', null)).toEqual(['monthly_income', 'occupation'])
+    expect(outdatedFields(c, ['monthly_income'], null)).toEqual(['monthly_income'])
+    expect(outdatedFields(c, ['occupation', 'not_in_the_change'], null)).toEqual(['occupation'])
+    expect(outdatedFields(c, undefined, { monthly_income: '5000', occupation: '司机' })).toEqual(['occupation'])
+    expect(outdatedFields(c, [], null)).toEqual(['monthly_income', 'occupation'])
     expect(sameValue('monthly_income', '5000', '5000.00')).toBe(true)
     expect(sameValue('occupation', null, '')).toBe(true)
   })
 
   it('names the fields with their values then and now, and offers to reject instead', async () => {
-    const detail = '申请提交后以下资料已被修改：monthly_income。请驳回并让借款人重新提交'
+    const detail = '申请提交后以下资料已被修改：月收入。请驳回并让借款人重新提交'
     fakeApi({
-      'POST /api/v1/profile-changes/1/approve': { status: 409, body: problem(409, 'change_outdated', detail, 'changes') },
+      'POST /api/v1/profile-changes/1/approve': { status: 409, body: { ...problem(409, 'change_outdated', detail), fields: ['monthly_income'] } },
       'GET /api/v1/borrowers/3': { body: { ...profile, monthly_income: '6000.00' } },
       'POST /api/v1/profile-changes/1/reject': async (r) => ({ body: change({ status: 'rejected', review_reason: ((await r.json()) as { reason: string }).reason }) }),
     })

@@ -167,7 +167,7 @@ def change_password(*, session: Session, ctx: AppContext, principal: Principal, 
         _check_current_password(session=session, ctx=ctx, principal=principal, user=user,
                                 password=current_password)
     else:
-        sessions.require_recent_auth(ctx=ctx, principal=principal)
+        sessions.require_recent_auth(ctx=ctx, principal=principal, field=None)
     check_new_password(ctx=ctx, password=new_password, context=(phone_of(ctx, user),))
     user.password_hash = ctx.hasher.hash(new_password)
     user.password_changed_at = ctx.clock.now()
@@ -248,8 +248,8 @@ def begin_totp_enrolment(*, session: Session, ctx: AppContext, principal: Princi
     user = get_user(session=session, user_id=principal.user_id)
     if user.kind != "staff":
         raise PermissionDenied()
-    if user.password_hash is None:
-        sessions.require_recent_auth(ctx=ctx, principal=principal)
+    if user.password_hash is None:  # signed in by SMS code moments ago, or sign in again
+        sessions.require_recent_auth(ctx=ctx, principal=principal, field=None)
     else:
         _check_current_password(session=session, ctx=ctx, principal=principal, user=user,
                                 password=current_password or "")

@@ -136,11 +136,15 @@ def revoke_all(*, session: Session, ctx: AppContext, user_id: int, reason: str,
                                 keep_session_id=keep_session_id)
 
 
-def require_recent_auth(*, ctx: AppContext, principal: Principal) -> None:
-    """Refuse unless the caller proved their password within the re-authentication window."""
+def require_recent_auth(*, ctx: AppContext, principal: Principal, field: str | None = "current_password") -> None:
+    """Refuse unless the caller authenticated within the re-authentication window.
+
+    `field` names the form field that would fix it (None for an account without
+    a password, which must sign in again instead).
+    """
     window = timedelta(minutes=ctx.settings.security.reauth_window_minutes)
     if principal.reauthenticated_at is None or ctx.clock.now() - principal.reauthenticated_at > window:
-        raise ReauthenticationRequired(field="current_password")
+        raise ReauthenticationRequired(field=field)
 
 
 def mark_reauthenticated(*, session: Session, ctx: AppContext, principal: Principal) -> None:

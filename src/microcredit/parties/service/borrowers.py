@@ -13,6 +13,7 @@ apply at once. A newer pending change supersedes an older one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ from microcredit.platform.paging import PageRequest, PageResult, all_rows, order
 from microcredit.platform.validators import (
     InvalidIdentifier,
     ResidentId,
+    normalise_phone,
     validate_bank_card,
     validate_id_number,
 )
@@ -57,6 +59,11 @@ CREDIT_FIELDS = ("customer_type", "occupation", "employer", "monthly_income", "t
                  "total_liabilities")
 CONTACT_FIELDS = ("email", "province", "city", "address")
 MONEY_FIELDS = ("monthly_income", "total_assets", "total_liabilities")
+FIELD_LABELS = {  # field: (zh, en), for messages and exports
+    "customer_type": ("客户类型", "customer type"), "occupation": ("职业", "occupation"),
+    "employer": ("工作单位", "employer"), "monthly_income": ("月收入", "monthly income"),
+    "total_assets": ("总资产", "total assets"), "total_liabilities": ("总负债", "total liabilities"),
+}
 BORROWER_SORTS = {"name": Borrower.real_name, "created_at": Borrower.created_at,
                   "customer_type": Borrower.customer_type}
 MIN_AGE = 18
@@ -214,10 +221,24 @@ def own_profile(*, session: Session, principal: Principal) -> Borrower:
     return borrower
 
 
+def identifier_in(term: str | None) -> tuple[str, str] | None:
+    """("id_number", number) or ("phone", number) when a search term is a whole identifier.
+
+    Spaces and hyphens are ignored and a +86 / 0086 prefix is dropped, the same
+    way for the URL check and for the search itself.
+    """
+    compact = re.sub(r"[\s\-()]", "", term or "").upper()
+    if len(compact) == 18 and compact[:17].isascii() and compact[:17].isdigit():
+        return "id_number", compact
+    phone = normalise_phone(compact)
+    if len(phone) == 11 and phone.isascii() and phone.isdigit():
+        return "phone", phone
+    return None
+
+
 def is_full_identifier(term: str | None) -> bool:
     """Whether a search term is a whole ID number or phone (which must not travel in URLs)."""
-    compact = (term or "").replace(" ", "").replace("-", "").upper()
-    return (len(compact) == 18 and compact[:17].isdigit()) or (len(compact) == 11 and compact.isdigit())
+    return identifier_in(term) is not None
 
 
 def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal, page: PageRequest,
@@ -232,18 +253,17 @@ def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal,
     stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id)
     term = (q or "").strip()
     kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id}
-    if term:
-        compact = term.replace(" ", "").upper()
-        if len(compact) == 18 and compact[:17].isdigit():
-            kwargs["id_index"] = ctx.blind_index(compact, domain="id_number")
-        elif len(compact) == 11 and compact.isdigit():
-            user_ids = identity.accounts.user_ids_by_phone(session=session, ctx=ctx, phone=compact,
-                                                           kind="borrower")
-            kwargs["user_ids"] = user_ids
-        elif len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
-            kwargs["id_tail"] = compact
-        else:
-            kwargs["name"] = term
+    identifier = identifier_in(term)
+    compact = term.replace(" ", "").upper()
+    if identifier is not None and identifier[0] == "id_number":
+        kwargs["id_index"] = ctx.blind_index(identifier[1], domain="id_number")
+    elif identifier is not None:
+        kwargs["user_ids"] = identity.accounts.user_ids_by_phone(session=session, ctx=ctx, phone=identifier[1],
+                                                                 kind="borrower")
+    elif term and len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
+        kwargs["id_tail"] = compact
+    elif term:
+        kwargs["name"] = term
     stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [Borrower.id.desc()])
     if export:
         return all_rows(session, stmt)
@@ -422,9 +442,11 @@ def review_change(*, session: Session, ctx: AppContext, principal: Principal, ch
     borrower = session.get(Borrower, change.borrower_id)
     assert borrower is not None
     if approve:
-        moved = [k for k, v in change.changes.items() if _as_text(getattr(borrower, k)) != v["old"]]
+        moved = sorted(k for k, v in change.changes.items() if _as_text(getattr(borrower, k)) != v["old"])
         if moved:  # staff edited these fields since the request: approving would overwrite that
-            raise ChangeOutdated(field="changes", params={"fields": ", ".join(sorted(moved))})
+            raise ChangeOutdated(params={"fields_zh": "、".join(FIELD_LABELS[k][0] for k in moved),
+                                         "fields_en": ", ".join(FIELD_LABELS[k][1] for k in moved)},
+                                 extra={"fields": moved})
         values = {k: _normalise(k, v["new"]) for k, v in change.changes.items()}
         _apply(borrower, values)
         borrower.updated_at = ctx.clock.now()
