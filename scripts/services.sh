@@ -70,6 +70,7 @@ start_redis() {
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
     sleep 0.1
   done
+  redis-cli -p "$REDIS_PORT" ping >/dev/null
   echo "MICROCREDIT_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" >> "$D/env"
 }
 
@@ -88,12 +89,20 @@ stop_all() {
 case "$cmd" in
   start)
     mkdir -p "$D"
+    chmod 755 "$D"  # the postgres and mysql accounts must reach their data directories inside it
     stop_all
     : > "$D/env"
     start_pg & pg=$!
     start_mariadb & my=$!
     start_redis & rd=$!
-    wait $pg && wait $my && wait $rd
+    failed=0
+    wait $pg || { echo "PostgreSQL did not start (see $D/pg/log)" >&2; failed=1; }
+    wait $my || { echo "MariaDB did not start (see $D/myrun/my.err)" >&2; failed=1; }
+    wait $rd || { echo "Redis did not start (see $D/redis.log)" >&2; failed=1; }
+    for name in POSTGRES MYSQL REDIS; do
+      grep -q "^MICROCREDIT_TEST_${name}_URL=" "$D/env" || { echo "no $name server" >&2; failed=1; }
+    done
+    if [ $failed -ne 0 ]; then stop_all; exit 1; fi
     cat "$D/env"
     ;;
   stop)
