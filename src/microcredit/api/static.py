@@ -31,7 +31,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     if not index.is_file():
         return
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def web(path: str, request: Request) -> Response:
         if request.url.path.startswith(RESERVED):
             raise HTTPException(404)
