@@ -51,7 +51,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ZERO
+from microcredit.lending.money import ZERO, in_engine_context
 
 __all__ = [
     "DUE_DATE_ORDER",
@@ -167,6 +167,7 @@ class InstallmentDue:
         return self.penalty
 
     @property
+    @in_engine_context
     def total(self) -> Decimal:
         """Everything this installment still owes."""
         return self.principal + self.interest + self.fee + self.penalty
@@ -200,10 +201,12 @@ class Allocation:
     credit_balance: Decimal
 
     @property
+    @in_engine_context
     def allocated(self) -> Decimal:
         """The sum of the allocation lines."""
         return sum((line.amount for line in self.lines), ZERO)
 
+    @in_engine_context
     def by_component(self) -> dict[Component, Decimal]:
         """Totals per component."""
         totals = dict.fromkeys(Component, ZERO)
@@ -245,6 +248,7 @@ def _sweep(
     return remaining
 
 
+@in_engine_context
 def allocate(
     dues: Sequence[InstallmentDue],
     amount: Decimal,
@@ -277,6 +281,7 @@ def allocate(
     )
 
 
+@in_engine_context
 def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> tuple[InstallmentDue, ...]:
     """The dues after `allocation` (a reversal, with negative lines, restores them)."""
     paid: dict[tuple[int, Component], Decimal] = {}
@@ -304,6 +309,7 @@ def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> 
     return tuple(result)
 
 
+@in_engine_context
 def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation:
     """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order)."""
     to_undo = allocation.amount if amount is None else amount
@@ -336,6 +342,7 @@ class Replay:
     credit_balance: Decimal
 
 
+@in_engine_context
 def replay(
     dues: Sequence[InstallmentDue],
     payments: Sequence[Payment],

@@ -44,7 +44,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ZERO, in_engine_context
+from microcredit.lending.money import ENGINE_CONTEXT, ZERO, in_engine_context
 
 __all__ = [
     "AprDisclosure",
@@ -97,12 +97,12 @@ class AprDisclosure:
     @property
     def apr_percent(self) -> Decimal:
         """The APR in percent, 2 places (as displayed)."""
-        return (self.apr * 100).quantize(Decimal("0.01"))
+        return self.apr.scaleb(2, ENGINE_CONTEXT).quantize(Decimal("0.01"), context=ENGINE_CONTEXT)
 
     @property
     def ear_percent(self) -> Decimal:
         """The effective annual rate in percent, 2 places."""
-        return (self.ear * 100).quantize(Decimal("0.01"))
+        return self.ear.scaleb(2, ENGINE_CONTEXT).quantize(Decimal("0.01"), context=ENGINE_CONTEXT)
 
 
 def _npv_and_slope(flows: Sequence[tuple[int, Decimal]], rate: Decimal) -> tuple[Decimal, Decimal]:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 
-from microcredit.lending.money import RoundingPolicy
+from microcredit.lending.money import RoundingPolicy, in_engine_context
 
 __all__ = [
     "DEFAULT_BUCKETS",
@@ -214,6 +214,7 @@ def classify(asset: ClassificationInput, policy: ClassificationPolicy = Classifi
     return Classification(max(floor for _, floor in floors), tuple(floors))
 
 
+@in_engine_context
 def provision(
     outstanding: Decimal,
     category: RiskCategory,

@@ -71,6 +71,7 @@ def installment_dpd(due_date: date, as_of: date, grace_days: int = 0) -> int:
     return days if days > grace_days else 0
 
 
+@in_engine_context
 def loan_dpd(
     dues: Sequence[InstallmentDue],
     as_of: date,
@@ -103,6 +104,7 @@ class PenaltyRule:
     compound_overdue_interest: bool = True
     grace_days: int = 0
 
+    @in_engine_context
     def annual_rate(self, contract_rate: Decimal) -> Decimal:
         """The annual penalty rate for a loan at `contract_rate`."""
         if self.basis is PenaltyBasis.UPLIFT:
@@ -125,6 +127,7 @@ class PenaltyAccrual:
     compound: Decimal
 
     @property
+    @in_engine_context
     def total(self) -> Decimal:
         """Penalty plus compound interest."""
         return self.penalty + self.compound
@@ -162,6 +165,7 @@ class LateFeeRule:
     after_days: int = 1
 
 
+@in_engine_context
 def late_fee(due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy) -> Decimal:
     """The late fee an overdue installment has incurred by `as_of` (0 before `after_days`)."""
     if (as_of - due.due_date).days < rule.after_days or due.total <= 0:
@@ -179,6 +183,7 @@ class DefaultCharges:
     late_fees: Decimal = ZERO
 
     @property
+    @in_engine_context
     def total(self) -> Decimal:
         """The sum of the three."""
         return self.penalty + self.compound + self.late_fees
@@ -201,6 +206,7 @@ class CappedCharges:
     ceiling: Decimal
 
     @property
+    @in_engine_context
     def clipped(self) -> Decimal:
         """How much the cap removed."""
         return self.contractual.total - self.allowed.total

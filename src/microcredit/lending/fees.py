@@ -97,6 +97,7 @@ class FeeSplit:
     charges: tuple[FeeCharge, ...]
 
 
+@in_engine_context
 def fee_amount(fee: Fee, principal: Decimal, policy: RoundingPolicy) -> Decimal:
     """The money amount of one charge of `fee` on `principal`."""
     if fee.amount is not None:

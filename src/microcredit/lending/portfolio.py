@@ -54,6 +54,7 @@ class LoanPosition:
     restructured: bool = False
 
 
+@in_engine_context
 def gross_loan_portfolio(positions: Sequence[LoanPosition]) -> Decimal:
     """The sum of outstanding principal."""
     return sum((p.outstanding_principal for p in positions), ZERO)
@@ -101,6 +102,7 @@ def risk_coverage(allowance: Decimal, positions: Sequence[LoanPosition]) -> Deci
     return allowance / at_risk
 
 
+@in_engine_context
 def as_percent(ratio: Decimal, places: int = 1) -> Decimal:
     """A ratio in percent, rounded half-up for display (0.80 -> 80.0)."""
     return (ratio * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -130,6 +130,7 @@ class RevolvingStatement:
         )
 
 
+@in_engine_context
 def round_fraction(value: Fraction, policy: RoundingPolicy) -> Decimal:
     """Round an exact fraction of money once with the policy (50-digit quotient first)."""
     return policy.round(Decimal(value.numerator) / Decimal(value.denominator))

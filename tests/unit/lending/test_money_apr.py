@@ -11,7 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from microcredit.lending.allocation import InstallmentDue, Payment, allocate, apply_allocation, replay, reverse
 from microcredit.lending.apr import CashFlow, disclose, irr, xirr_daily
+from microcredit.lending.classification import RiskCategory, provision
+from microcredit.lending.delinquency import LateFeeRule, late_fee, loan_dpd
 from microcredit.lending.money import (
     RoundingMode,
     RoundingPolicy,
@@ -80,6 +83,36 @@ def test_engine_results_ignore_the_callers_decimal_context() -> None:
     expected = build_schedule(terms).installments
     with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_DOWN)):
         assert build_schedule(terms).installments == expected
+
+
+def test_waterfalls_charges_and_displays_ignore_the_callers_decimal_context() -> None:
+    # A caller's 6-digit, round-down context once cut 123,456.78 of principal to 123,456 inside
+    # the waterfall (0.78 lost), and truncated late fees, provisions and the displayed APR.
+    dues = (InstallmentDue(1, date(2025, 2, 15), D("123456.78"), D("1234.56"), D("0"), D("3.94")),)
+    CNY = RoundingPolicy()  # noqa: N806
+    disclosure = build_schedule(
+        LoanTerms(principal=D("10000.00"), annual_rate=D("0.12"),
+                  periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12))
+    ).disclosure
+
+    def results() -> tuple[object, ...]:
+        allocation = allocate(dues, D("124695.28"), date(2025, 3, 1))
+        return (
+            allocation,
+            apply_allocation(dues, allocation),
+            reverse(allocation, D("1000.01")),
+            replay(dues, [Payment(date(2025, 3, 1), D("124695.28"))]),
+            loan_dpd(dues, date(2025, 3, 1), tolerance=D("124694.28")),
+            late_fee(dues[0], as_of=date(2025, 3, 1), rule=LateFeeRule(D("20"), D("0.0123")), rounding=CNY),
+            provision(D("123456.78"), RiskCategory.SPECIAL_MENTION, CNY),
+            disclosure.apr_percent,
+            disclosure.ear_percent,
+        )
+
+    expected = results()
+    assert allocate(dues, D("124695.28"), date(2025, 3, 1)).allocated == D("124695.28")
+    with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_DOWN)):
+        assert results() == expected
 
 
 def test_installment_multiple_carries_the_residue_to_the_last_installment() -> None:
