@@ -119,7 +119,10 @@ def _step(day: date, calendar: HolidayCalendar, step: timedelta) -> date:
     for _ in range(366):
         if is_business_day(candidate, calendar):
             return candidate
-        candidate += step
+        try:
+            candidate += step
+        except OverflowError:
+            raise ValueError(f"no business day from {day} to the end of the dates (0001-01-01 to 9999-12-31)") from None
     raise ValueError(f"no business day within a year of {day} in calendar {calendar.name}")
 
 

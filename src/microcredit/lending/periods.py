@@ -149,10 +149,11 @@ def add_units(
     month_end: MonthEndRule = MonthEndRule.SAME_DAY,
 ) -> date:
     """`anchor` plus `count` units, derived from the anchor (31 Jan + 1 month = 28/29 Feb)."""
-    if unit is PeriodUnit.DAY:
-        return anchor + timedelta(days=count)
-    if unit is PeriodUnit.WEEK:
-        return anchor + timedelta(weeks=count)
+    if unit is PeriodUnit.DAY or unit is PeriodUnit.WEEK:
+        try:
+            return anchor + timedelta(days=count * (7 if unit is PeriodUnit.WEEK else 1))
+        except OverflowError:
+            raise ValueError(f"{anchor} + {count} {unit.value}s is beyond 9999-12-31") from None
     months = count * (12 if unit is PeriodUnit.YEAR else 1)
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month = divmod(index, 12)

@@ -148,6 +148,8 @@ def accrue_revolving(
     if end < ordered[-1].on:
         raise ValueError("the settlement date is before the last movement")
     both_ends = terms.counting is DayCounting.BOTH_ENDS
+    if both_ends and end == date.max:
+        raise ValueError("counting both ends, a statement cannot settle on 9999-12-31")
     shift = timedelta(days=1 if both_ends else 0)
     changes: dict[date, Decimal] = {}
     balance = ZERO

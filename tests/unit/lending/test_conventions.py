@@ -36,6 +36,7 @@ from microcredit.lending.periods import (
     add_units,
     generate_periods,
 )
+from microcredit.lending.revolving import DayCounting, Movement, MovementKind, RevolvingTerms, accrue_revolving
 from microcredit.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
 
 D = Decimal
@@ -268,3 +269,24 @@ def test_calendar_refuses_a_day_both_holiday_and_working_day() -> None:
     day = date(2025, 10, 1)
     with pytest.raises(ValueError, match="both holiday and working day"):
         HolidayCalendar("bad", holidays=frozenset({day}), working_days=frozenset({day}))
+
+
+def test_dates_beyond_the_year_9999_are_refused_as_values_not_overflows() -> None:
+    # Weekly and daily due dates past 9999-12-31 raised OverflowError (an HTTP 500 from the
+    # public calculator); month arithmetic already refused them with a ValueError.
+    weekly = LoanTerms(
+        principal=Decimal("100.00"),
+        annual_rate=Decimal("0.12"),
+        periods=PeriodSpec(date(9999, 12, 14), Frequency.weekly(), 6),
+    )
+    with pytest.raises(ValueError, match="9999"):
+        build_schedule(weekly)
+    with pytest.raises(ValueError, match="9999"):
+        add_units(date(9999, 12, 30), PeriodUnit.DAY, 2)
+    last_day_off = HolidayCalendar("end", holidays=frozenset({date(9999, 12, 31)}), covered_years=frozenset({9999}))
+    with pytest.raises(ValueError, match="9999"):
+        adjust(date(9999, 12, 31), BusinessDayRule.FOLLOWING, last_day_off)
+    draw = Movement(date(9999, 12, 31), MovementKind.DRAW, Decimal("100.00"))
+    repay = Movement(date(9999, 12, 31), MovementKind.REPAYMENT, Decimal("100.00"))
+    with pytest.raises(ValueError, match="9999"):
+        accrue_revolving([draw, repay], RevolvingTerms(Decimal("0.12"), counting=DayCounting.BOTH_ENDS))

@@ -133,3 +133,15 @@ def test_impossible_loans_are_refused_with_a_code() -> None:
                 }
             )
         )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # Weekly due dates past 9999-12-31: an OverflowError, answered HTTP 500.
+        {"period_unit": "week", "term": 6, "start_date": "9999-12-14"},
+    ],
+)
+def test_loans_the_engine_cannot_date_or_price_are_refused_with_a_code(changes: dict[str, Any]) -> None:
+    with pytest.raises(QuoteInvalid):
+        _quote(**changes)
