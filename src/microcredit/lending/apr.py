@@ -38,6 +38,7 @@ is the disclosed APR.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -120,6 +121,13 @@ def _npv_and_slope(flows: Sequence[tuple[int, Decimal]], rate: Decimal) -> tuple
 @in_engine_context
 def _solve(flows: Sequence[tuple[int, Decimal]], guess: Decimal) -> Decimal:
     """The root of NPV(r) in [-0.99, 1] by safeguarded Newton."""
+    try:
+        return _newton(flows, guess)
+    except decimal.Overflow:  # 1 / (1 - 0.99)^t beyond 10^999999: t > 499,999 periods (days)
+        raise ValueError("the cash flows span too many periods to find their rate") from None
+
+
+def _newton(flows: Sequence[tuple[int, Decimal]], guess: Decimal) -> Decimal:
     low, high = _LOW, _HIGH
     npv_low, _ = _npv_and_slope(flows, low)
     npv_high, _ = _npv_and_slope(flows, high)

@@ -189,3 +189,12 @@ def test_irr_refuses_flows_without_a_root() -> None:
 def test_round_exact_oracle_agrees_with_known_values() -> None:
     assert round_exact(Fraction(92_1151, 10_000)) == D("92.12")
     assert round_exact(Fraction(5, 1000), mode=RoundingMode.HALF_EVEN) == D("0.00")
+
+
+def test_irr_over_thousands_of_years_is_refused_not_overflowed() -> None:
+    # Discounting at -99 % a day over 2.9 million days overflowed the engine's exponent
+    # (decimal.Overflow, an HTTP 500 for a first due date or settlement in 9999).
+    with pytest.raises(ValueError, match="span"):
+        xirr_daily([(date(2025, 1, 1), D(100)), (date(9999, 12, 1), D(-200))])
+    with pytest.raises(ValueError, match="span"):
+        irr([D(100), *[D(0)] * 600_000, D(-200)])

@@ -140,6 +140,8 @@ def test_impossible_loans_are_refused_with_a_code() -> None:
     [
         # Weekly due dates past 9999-12-31: an OverflowError, answered HTTP 500.
         {"period_unit": "week", "term": 6, "start_date": "9999-12-14"},
+        # A first due date thousands of years out: decimal.Overflow in the APR solver, HTTP 500.
+        {"repayment_method": "bullet", "term": 1, "first_due_date": "9999-12-13"},
     ],
 )
 def test_loans_the_engine_cannot_date_or_price_are_refused_with_a_code(changes: dict[str, Any]) -> None:
