@@ -191,10 +191,14 @@ def disclose(
         ear = (_ONE + periodic) ** day_basis - _ONE
         apr = periods_per_year * ((_ONE + ear) ** (_ONE / periods_per_year) - _ONE)
         method = AprMethod.XIRR_DAYS
+    try:
+        apr, ear = apr.quantize(_RATE_PLACES), ear.quantize(_RATE_PLACES)
+    except decimal.InvalidOperation:  # 10^38 or more: no room for 12 places in 50 digits
+        raise ValueError("the effective annual rate is too large to state") from None
     return AprDisclosure(
         nominal_annual_rate=nominal_annual_rate,
-        apr=apr.quantize(_RATE_PLACES),
-        ear=ear.quantize(_RATE_PLACES),
+        apr=apr,
+        ear=ear,
         periodic_rate=periodic.quantize(Decimal("1e-16")),
         periods_per_year=periods_per_year,
         method=method,

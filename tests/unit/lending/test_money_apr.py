@@ -198,3 +198,12 @@ def test_irr_over_thousands_of_years_is_refused_not_overflowed() -> None:
         xirr_daily([(date(2025, 1, 1), D(100)), (date(9999, 12, 1), D(-200))])
     with pytest.raises(ValueError, match="span"):
         irr([D(100), *[D(0)] * 600_000, D(-200)])
+
+
+def test_a_cost_too_large_to_state_is_refused_not_an_invalid_operation() -> None:
+    # 50 % a day for a year: EAR = 1.5^365 - 1 ~ 10^64 could not be quantised to 12 places in
+    # 50 digits (decimal.InvalidOperation, POST /quotes answered 500).
+    start = date(2025, 1, 1)
+    flows = [CashFlow(start, D(100), 0), CashFlow(start + timedelta(days=1), D(-150), 1)]
+    with pytest.raises(ValueError, match="too large"):
+        disclose(cash_flows=flows, nominal_annual_rate=D("0.12"), periods_per_year=D(365), regular=True)

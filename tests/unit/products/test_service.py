@@ -142,6 +142,9 @@ def test_impossible_loans_are_refused_with_a_code() -> None:
         {"period_unit": "week", "term": 6, "start_date": "9999-12-14"},
         # A first due date thousands of years out: decimal.Overflow in the APR solver, HTTP 500.
         {"repayment_method": "bullet", "term": 1, "first_due_date": "9999-12-13"},
+        # A daily loan whose fee is half the principal each day: an EAR near 10^64 could not be
+        # stated to 12 places (decimal.InvalidOperation, HTTP 500).
+        {"period_unit": "day", "term": 385, "fees": [{"name": "x", "kind": "per_installment", "percent": "50"}]},
     ],
 )
 def test_loans_the_engine_cannot_date_or_price_are_refused_with_a_code(changes: dict[str, Any]) -> None:
