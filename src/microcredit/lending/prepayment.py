@@ -8,7 +8,8 @@ fallen due and are settled):
 2. the rest of the payment reduces principal:  B' = B_k - (amount - accrued);
 3. the remaining installments are recomputed from d on B' -- the first new
    period runs from d to the original due date (interest on actual days),
-   later ones keep their dates:
+   later ones keep their dates, and interest-free periods and graces of
+   the contract still to come stay where they were:
    - ``shorten_term`` (缩期): keep the installment (or the principal part of
      equal principal); the loan ends earlier;
    - ``reduce_installment`` (减额): keep the number of installments; the
@@ -178,6 +179,9 @@ def partial_prepayment(
         interest_method=terms.interest_method,
         rounding=terms.rounding,
         installment_multiple=terms.installment_multiple,
+        grace_on_principal=max(terms.grace_on_principal - len(history), 0),
+        grace_on_interest_payment=max(terms.grace_on_interest_payment - len(history), 0),
+        interest_free_periods=max(terms.interest_free_periods - len(history), 0),
         fee_per_installment=per_installment,
         fixed_installment=level if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT else None,
         fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else None,

@@ -195,3 +195,24 @@ def test_rescheduling_keeps_history_and_capitalises_arrears() -> None:
     assert new[0].period_start == date(2025, 4, 15)
     assert result.nominal_annual_rate == D("0.10")
     assert not result.regular
+
+
+@pytest.mark.parametrize("mode", list(PrepaymentMode))
+def test_prepayment_keeps_the_interest_free_periods_and_principal_grace_still_to_come(mode: PrepaymentMode) -> None:
+    # Prepaying after installment 2 re-amortised installments 3-6 with interest although the
+    # contract made periods 1-6 interest-free, and with principal although 1-4 were a grace.
+    for free, grace in ((6, 0), (0, 4)):
+        terms = LoanTerms(
+            principal=D("12000.00"),
+            annual_rate=D("0.12"),
+            periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
+            interest_free_periods=free,
+            grace_on_principal=grace,
+        )
+        schedule = build_schedule(terms)
+        result = partial_prepayment(schedule, terms, paid_on=date(2025, 3, 15), amount=D(1000), mode=mode)
+        rows = result.schedule.installments
+        assert rows[:2] == schedule.installments[:2]
+        assert [r.interest for r in rows[2:free]] == [D("0.00")] * (free - 2)
+        assert [r.principal for r in rows[2:grace]] == [D("0.00")] * (grace - 2)
+        assert sum(r.principal for r in rows) + result.principal_prepaid == D("12000.00")
