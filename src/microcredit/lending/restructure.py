@@ -40,6 +40,7 @@ from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, pe
 from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
 from microcredit.lending.schedule.model import (
     Installment,
+    InterestMethod,
     LoanTerms,
     RepaymentMethod,
     Schedule,
@@ -115,11 +116,12 @@ def defer_installments(
             )
         )
     before = balance
+    flat_base = to_minor(schedule_principal(schedule), places) if terms.interest_method is InterestMethod.FLAT else None
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
         period = plan.periods[position]
         a, b = period_rate(terms.annual_rate, fractions[position])
-        owed = divide_rounded(before * a, b, mode) if row.interest_minor else 0
+        owed = divide_rounded((before if flat_base is None else flat_base) * a, b, mode) if row.interest_minor else 0
         result.append(
             Installment(
                 number=position + 1 + offset,

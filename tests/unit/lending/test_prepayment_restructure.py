@@ -14,7 +14,7 @@ from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment, payoff_quote
 from microcredit.lending.restructure import DeferralInterest, defer_installments, reschedule
-from microcredit.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
+from microcredit.lending.schedule import InterestMethod, LoanTerms, RepaymentMethod, build_schedule
 
 from .support import LENDING, round_exact
 
@@ -216,3 +216,20 @@ def test_prepayment_keeps_the_interest_free_periods_and_principal_grace_still_to
         assert [r.interest for r in rows[2:free]] == [D("0.00")] * (free - 2)
         assert [r.principal for r in rows[2:grace]] == [D("0.00")] * (grace - 2)
         assert sum(r.principal for r in rows) + result.principal_prepaid == D("12000.00")
+
+
+def test_deferral_keeps_flat_interest_on_the_original_principal() -> None:
+    # A flat loan charges P x rate every period; the moved installments were re-priced on the
+    # declining balance (120.00 became 90.00, 80.00, ... 10.00: 1,050 of interest forgiven).
+    terms = LoanTerms(
+        principal=D("12000.00"),
+        annual_rate=D("0.12"),
+        periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
+        interest_method=InterestMethod.FLAT,
+    )
+    schedule = build_schedule(terms)
+    assert {r.interest for r in schedule.installments} == {D("120.00")}
+    rows = defer_installments(schedule, terms, from_number=4, periods=1).installments
+    assert len(rows) == 13
+    assert [r.interest for r in rows[4:]] == [D("120.00")] * 9
+    assert sum(r.principal for r in rows) == D("12000.00")
