@@ -84,6 +84,9 @@ def validate_buckets(buckets: Sequence[DelinquencyBucket]) -> None:
         raise ValueError("at least one bucket is needed")
     if buckets[0].min_days != 0:
         raise ValueError("the first bucket starts at 0 days")
+    for bucket in buckets:
+        if bucket.max_days is not None and bucket.max_days < bucket.min_days:
+            raise ValueError(f"bucket {bucket.name} ends before it starts")
     for before, after in itertools.pairwise(buckets):
         if before.max_days is None or after.min_days != before.max_days + 1:
             raise ValueError(f"buckets {before.name} and {after.name} overlap or leave a gap")

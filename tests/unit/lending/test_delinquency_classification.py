@@ -161,6 +161,10 @@ def test_bucket_sets_are_validated() -> None:
         validate_buckets([DelinquencyBucket("a", 0, 30), DelinquencyBucket("b", 30, None)])
     with pytest.raises(ValueError, match="open-ended"):
         validate_buckets([DelinquencyBucket("a", 0, 30)])
+    # A bucket ending before it starts chained "contiguously" into overlaps: 6+ overlaps 0-10,
+    # and 8 days fell in "a" while "c" also held it.
+    with pytest.raises(ValueError, match="ends before it starts"):
+        validate_buckets([DelinquencyBucket("a", 0, 10), DelinquencyBucket("b", 11, 5), DelinquencyBucket("c", 6)])
     custom = [DelinquencyBucket("M0", 0, 0), DelinquencyBucket("M1", 1, 30), DelinquencyBucket("M2+", 31)]
     validate_buckets(custom)
     assert bucket_for(45, custom).name == "M2+"
