@@ -7,7 +7,9 @@ that of the oldest installment not fully paid.  Grace days (a product
 parameter) keep an installment at 0 until they are exceeded; residues below
 a tolerance (e.g. under 1 yuan, a policy setting) do not count as unpaid.
 
-Penalty interest accrues daily from the due date on overdue principal; if
+Penalty interest accrues daily from the due date on overdue principal (once
+the grace days are exceeded, from the due date too, whether it is computed in
+one go or day by day with `accrued_from`); if
 the product says so, compound interest accrues at the same rate on overdue
 (unpaid) interest (PBOC 银发〔2003〕251号):
 
@@ -145,6 +147,8 @@ def penalty_interest(
 ) -> PenaltyAccrual:
     """罚息 and 复利 of an overdue installment from its due date (or `accrued_from`) to `as_of`."""
     start = due.due_date if accrued_from is None else max(accrued_from, due.due_date)
+    if installment_dpd(due.due_date, start, rule.grace_days) == 0:
+        start = due.due_date  # nothing was due yet by `accrued_from`: once out of grace, charge from the due date
     zero = rounding.round(ZERO)
     rate = rule.annual_rate(contract_rate)
     if installment_dpd(due.due_date, as_of, rule.grace_days) == 0 or as_of <= start:

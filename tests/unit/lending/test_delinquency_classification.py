@@ -99,6 +99,22 @@ def test_penalty_accrues_daily_and_adds_up() -> None:
     assert inside.total == 0
 
 
+def test_daily_penalty_accrual_adds_up_to_the_whole_after_a_grace() -> None:
+    # Once the 3 grace days are exceeded 罚息 runs from the due date (the whole-period figure);
+    # accrued day by day, the grace days were never charged: 7 days instead of 10.
+    due = InstallmentDue(1, date(2025, 2, 15), D("3600.00"), D("100.00"))
+    rule = PenaltyRule(PenaltyBasis.UPLIFT, D("0.5"), ACT_360, grace_days=3)
+    whole = penalty_interest(due, as_of=date(2025, 2, 25), contract_rate=D("0.12"), rule=rule, rounding=CNY)
+    assert (whole.days, whole.penalty, whole.compound) == (10, D("18.00"), D("0.50"))
+    daily = [
+        penalty_interest(due, as_of=date(2025, 2, day + 1), contract_rate=D("0.12"), rule=rule, rounding=CNY,
+                         accrued_from=date(2025, 2, day))
+        for day in range(15, 25)
+    ]
+    assert sum(a.days for a in daily) == 10
+    assert (sum(a.penalty for a in daily), sum(a.compound for a in daily)) == (D("18.00"), D("0.50"))
+
+
 def test_late_fee_after_n_days() -> None:
     due = DUES[1]
     rule = LateFeeRule(amount=D("20"), rate=D("0.01"), after_days=3)
