@@ -219,8 +219,10 @@ def payoff_quote(
 ) -> PayoffQuote:
     """The amount that settles the loan on `as_of` (accrued interest to the day, no later interest).
 
-    `outstanding` gives what each installment still owes after payments; when
-    omitted every installment whose period has ended by `as_of` is taken as paid.
+    `outstanding` gives what each installment still owes after payments (its
+    penalties included); when omitted every installment whose period has ended
+    by `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
+    installment (e.g. accrued since the last close of business).
     Interest accrues from the running period's start, or from `accrued_from`
     (e.g. the disbursement date of a bullet loan whose interest is deferred).
     Pass `annual_rate=0` inside an interest-free period.
@@ -241,6 +243,7 @@ def payoff_quote(
         future_principal = sum((due.principal for due in outstanding if due.number not in earned_numbers), zero)
         overdue_interest = sum((owed[n].interest for n in earned_numbers if n in owed), zero)
         fees = sum((owed[n].fee for n in earned_numbers if n in owed), zero)
+        penalties += sum((due.penalty for due in outstanding), zero)
     accrued = zero
     if running:
         start = running[0].period_start if accrued_from is None else accrued_from

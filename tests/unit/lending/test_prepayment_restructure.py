@@ -233,3 +233,23 @@ def test_deferral_keeps_flat_interest_on_the_original_principal() -> None:
     assert len(rows) == 13
     assert [r.interest for r in rows[4:]] == [D("120.00")] * 9
     assert sum(r.principal for r in rows) == D("12000.00")
+
+
+def test_payoff_quote_counts_the_penalties_recorded_on_the_installments() -> None:
+    # `outstanding` says what each installment still owes; its penalty (罚息) was left out of the
+    # total, so the loan would be "settled" with 3.94 still owed.
+    rows = SCHEDULE.installments
+    outstanding = [
+        InstallmentDue(r.number, r.due_date, r.principal, r.interest, D(0), D("3.94") if r.number == 3 else D(0))
+        for r in rows[2:]
+    ]
+    quote = payoff_quote(
+        SCHEDULE,
+        as_of=date(2025, 4, 25),
+        day_count=TERMS.day_count,
+        rounding=TERMS.rounding,
+        outstanding=outstanding,
+        penalties=D("0.40"),
+    )
+    assert quote.penalties == D("4.34")
+    assert quote.total == quote.principal + quote.overdue_interest + quote.accrued_interest + D("4.34")
