@@ -9,8 +9,10 @@ rate r solves
 
     sum_t CF_t / (1 + r)^t = 0
 
-and is found by Newton's method on [-0.99, 1] per period, falling back to
-bisection whenever a Newton step leaves the bracket; it stops when
+and is found by Newton's method on [-0.99, 1] per period (the upper end
+doubled, up to 2^20, while the root lies above it: a 10-year bullet loan at
+12 % is one period earning 120 %), falling back to bisection whenever a
+Newton step leaves the bracket; it stops when
 |NPV| < 1e-9 (DOMAIN.md §2.3).  Then
 
     nominal APR = r x periods per year        EAR = (1 + r)^k - 1
@@ -60,6 +62,7 @@ _ONE = Decimal(1)
 _TOLERANCE = Decimal("1e-9")
 _LOW = Decimal("-0.99")
 _HIGH = Decimal(1)
+_CEILING = Decimal(2**20)
 _RATE_PLACES = Decimal("1e-12")
 
 
@@ -120,7 +123,7 @@ def _npv_and_slope(flows: Sequence[tuple[int, Decimal]], rate: Decimal) -> tuple
 
 @in_engine_context
 def _solve(flows: Sequence[tuple[int, Decimal]], guess: Decimal) -> Decimal:
-    """The root of NPV(r) in [-0.99, 1] by safeguarded Newton."""
+    """The root of NPV(r) in [-0.99, 1] (or above 1, up to 2^20) by safeguarded Newton."""
     try:
         return _newton(flows, guess)
     except decimal.Overflow:  # 1 / (1 - 0.99)^t beyond 10^999999: t > 499,999 periods (days)
@@ -131,12 +134,16 @@ def _newton(flows: Sequence[tuple[int, Decimal]], guess: Decimal) -> Decimal:
     low, high = _LOW, _HIGH
     npv_low, _ = _npv_and_slope(flows, low)
     npv_high, _ = _npv_and_slope(flows, high)
+    # A long period (a 10-year bullet loan at 12 % earns 120 %) may put the root above 100 %.
+    while npv_high != 0 and (npv_low > 0) == (npv_high > 0) and high < _CEILING:
+        high *= 2
+        npv_high, _ = _npv_and_slope(flows, high)
     if npv_low == 0:
         return low
     if npv_high == 0:
         return high
     if (npv_low > 0) == (npv_high > 0):
-        raise ValueError("the cash flows have no rate of return between -99 % and 100 % a period")
+        raise ValueError("the cash flows have no rate of return between -99 % and 104,857,600 % a period")
     rate = guess if low < guess < high else (low + high) / 2
     for _ in range(300):
         npv, slope = _npv_and_slope(flows, rate)

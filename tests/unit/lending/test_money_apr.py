@@ -207,3 +207,12 @@ def test_a_cost_too_large_to_state_is_refused_not_an_invalid_operation() -> None
     flows = [CashFlow(start, D(100), 0), CashFlow(start + timedelta(days=1), D(-150), 1)]
     with pytest.raises(ValueError, match="too large"):
         disclose(cash_flows=flows, nominal_annual_rate=D("0.12"), periods_per_year=D(365), regular=True)
+
+
+def test_irr_above_100_percent_a_period_is_found() -> None:
+    # A 10-year 到期一次还本付息 loan at 12 % is one period earning 120 %: its rate lay above the
+    # [-99 %, 100 %] bracket and the quote was refused ("no rate of return").
+    assert abs(irr([D(10000), D(-22000)]) - D("1.2")) < D("1e-12")
+    assert abs(irr([D(100), D(0), D(-2352)]) - D("3.849742261192856")) < D("1e-12")  # sqrt(23.52) - 1
+    with pytest.raises(ValueError, match="no rate of return"):
+        irr([D(1), D(-(10**9))])

@@ -99,6 +99,12 @@ def test_the_calendar_provider_is_injectable() -> None:
     assert result.installments[0].due_date == date(2025, 2, 17)  # Saturday the 15th -> Monday
 
 
+def test_a_long_bullet_loan_is_quoted() -> None:
+    # Ten years at 12 % in one period (到期一次还本付息) is 120 % for the period: refused before.
+    result = _quote(repayment_method="bullet", term=120)
+    assert (result.totals.interest, result.apr.apr_percent) == ("12000.00", "12.00")
+
+
 def test_revolving_quote() -> None:
     # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
     result = quote(
