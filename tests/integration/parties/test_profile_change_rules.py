@@ -79,6 +79,26 @@ def test_approval_refuses_a_change_whose_fields_staff_edited_since(client, sessi
     assert profile["monthly_income"] == "6500.00"
 
 
+def test_a_merged_request_still_refuses_approval_over_a_staff_edit(client, session, ctx, org, staff_as):
+    # The borrower asks for income 6,000; staff set 6,500; the borrower then adds an occupation.
+    # The merged change took 6,500 as the income's "old" value, so approving it passed the
+    # outdated check and silently overwrote the staff edit with the borrower's earlier 6,000.
+    b = make_borrower(session, ctx, org.inst, branch=org.a)
+    _, officer = staff_as("loan_officer", branch=org.a)
+    h = signed_in(session, ctx, b.user)
+    session.commit()
+    client.patch("/api/v1/me/profile", headers=h, json={"monthly_income": "6000.00"})
+    edited = client.patch(f"/api/v1/borrowers/{b.borrower.id}", headers=officer, json={"monthly_income": "6500.00"})
+    assert edited.status_code == 200
+    merged = client.patch("/api/v1/me/profile", headers=h, json={"occupation": "店主"}).json()["pending_change"]
+    assert merged["changes"]["monthly_income"]["new"] == "6000.00"
+    problem = assert_problem(client.post(f"/api/v1/profile-changes/{merged['id']}/approve", headers=officer,
+                                         json={}), 409)
+    assert problem["code"] == "change_outdated"
+    assert problem["fields"] == ["monthly_income"]
+    assert client.get("/api/v1/me/profile", headers=h).json()["monthly_income"] == "6500.00"
+
+
 def test_identifiers_are_read_the_same_way_in_urls_and_in_searches(client, session, ctx, staff_as, org):
     _, h = staff_as("branch_manager")
     someone = make_borrower(session, ctx, org.inst, branch=org.a, password=None)

@@ -337,9 +337,12 @@ def update_own_profile(*, session: Session, ctx: AppContext, principal: Principa
     if previous is not None and review_changed:
         previous.status = "superseded" if wanted else "withdrawn"
     if wanted and review_changed:
+        # A field carried over keeps the value it was asked against, so that an approval still
+        # sees a staff edit made since the first request (change_outdated).
+        carried = {k: v["old"] for k, v in (previous.changes if previous else {}).items() if k not in credit_sent}
         change = ProfileChange(
             institution_id=borrower.institution_id, borrower_id=borrower.id, branch_id=borrower.branch_id,
-            changes={k: {"old": _as_text(getattr(borrower, k)), "new": v} for k, v in wanted.items()},
+            changes={k: {"old": carried.get(k, _as_text(getattr(borrower, k))), "new": v} for k, v in wanted.items()},
             status="pending", requested_by_user_id=principal.user_id, requested_at=ctx.clock.now(),
         )
         session.add(change)
