@@ -35,8 +35,12 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     def web(path: str, request: Request) -> Response:
         if request.url.path.startswith(RESERVED):
             raise HTTPException(404)
-        candidate = (root / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(root):
+        try:
+            candidate = (root / path).resolve()
+            found = bool(path) and candidate.is_file() and candidate.is_relative_to(root)
+        except (ValueError, OSError):  # a NUL byte, a name too long: no such file
+            raise HTTPException(404) from None
+        if found:
             headers = {"Cache-Control": "public, max-age=31536000, immutable"} \
                 if path.startswith("assets/") else {"Cache-Control": "no-cache"}
             return FileResponse(candidate, headers=headers)

@@ -53,3 +53,9 @@ def test_missing_files_api_paths_and_escapes_are_not_the_index(web_client):
     assert web_client.get("/_sim/nothing").status_code == 404
     escaped = web_client.get("/..%2Fsecret.txt")
     assert "outside the web root" not in escaped.text
+
+
+def test_paths_the_file_system_cannot_hold_are_not_server_errors(web_client):
+    # A NUL byte made Path.resolve raise ValueError and an over-long name OSError: HTTP 500.
+    for path in ("/%00", "/assets/a%00.js", "/" + "a" * 5000, "/assets/" + "b" * 300 + ".js"):
+        assert web_client.get(path).status_code in (200, 404), path[:20]
