@@ -46,6 +46,9 @@ def to_xlsx(*, title: str, columns: Sequence[Column], rows: Iterable[dict[str, A
         cell.font = Font(bold=True)
     for row in rows:
         ws.append([_cell(row.get(c.key)) for c in columns])
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # text typed by users is never a formula (formula injection)
+                cell.data_type = "s"
     for i, c in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(12, len(c.zh if zh else c.en) * 2)
         if c.money:
