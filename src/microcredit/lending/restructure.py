@@ -14,7 +14,7 @@ installments 4 and 5 of interest only, 76.11 each, due 2025-05-15 and
 2025-07-15, and the loan ends on 2026-03-15 after 14 installments.
 
 Rescheduling replaces the future of a loan from an effective date: the
-installments due on or before it stay as history (unpaid amounts of theirs
+installments due on or before it, or whose period has ended by it, stay as history (unpaid amounts of theirs
 are arrears, to capitalise or to collect); the new principal is the
 outstanding principal plus any arrears capitalised (overdue interest, fees,
 penalties the parties agree to capitalise); a new schedule is built from
@@ -158,7 +158,9 @@ def reschedule(
 ) -> Schedule:
     """A new schedule from `effective`: history kept, arrears capitalised, new rate and term."""
     rows = schedule.installments
-    history = tuple(row for row in rows if row.due_date <= effective)
+    # A period that has ended is history even if its due date was moved past `effective`
+    # (a weekend period end, the following rule): the new schedule starts after it.
+    history = tuple(row for row in rows if row.due_date <= effective or row.period_end <= effective)
     if outstanding_principal is None:
         outstanding_principal = history[-1].balance_after if history else schedule_principal(schedule)
     principal = outstanding_principal + capitalised_arrears

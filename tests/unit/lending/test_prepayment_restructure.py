@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microcredit.lending.allocation import InstallmentDue
+from microcredit.lending.calendar import BusinessDayRule
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment, payoff_quote
 from microcredit.lending.restructure import DeferralInterest, defer_installments, reschedule
@@ -253,3 +254,20 @@ def test_payoff_quote_counts_the_penalties_recorded_on_the_installments() -> Non
     )
     assert quote.penalties == D("4.34")
     assert quote.total == quote.principal + quote.overdue_interest + quote.accrued_interest + D("4.34")
+
+
+def test_rescheduling_keeps_a_period_that_ended_before_its_postponed_due_date() -> None:
+    # Period 2 ends on Saturday 2025-03-15 and falls due on Monday the 17th (following rule).
+    # Rescheduled on the 15th, it was dropped from the history while the new schedule started on
+    # the 15th from the balance before it: the 92.12 of interest of 02-15..03-15 vanished.
+    terms = LoanTerms(
+        principal=D("10000.00"),
+        annual_rate=D("0.12"),
+        periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12, business_day_rule=BusinessDayRule.FOLLOWING),
+    )
+    schedule = build_schedule(terms)
+    assert schedule.installments[1].due_date == date(2025, 3, 17)
+    rows = reschedule(schedule, terms, effective=date(2025, 3, 15), count=10).installments
+    assert rows[:2] == schedule.installments[:2]
+    assert rows[2].period_start == date(2025, 3, 15)
+    assert sum(r.principal for r in rows) == D("10000.00")
