@@ -44,9 +44,9 @@ def test_expired_rows_go_and_live_ones_stay(session, ctx, clock):
     assert _count(session, SmsCode) == 0
     assert [r.key for r in session.scalars(select(IdempotencyRecord))] == ["k-new"]
     assert _count(session, RateLimitCounter) == 0
-    assert _count(session, UserSession) == 1  # a borrower session lives 30 days, then is kept 90 more
+    assert _count(session, UserSession) == 1  # a borrower session lives 30 days, then is kept 200 more
 
-    clock.advance(timedelta(days=30 + 90 - 8 - 1))
+    clock.advance(timedelta(days=30 + 200 - 8 - 1))
     assert housekeeping.run(session=session, ctx=ctx)["user_sessions"] == 0
     clock.advance(timedelta(days=2))
     assert housekeeping.run(session=session, ctx=ctx)["user_sessions"] == 1

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,6 +51,7 @@ from microcredit.config import OAuthProvider
 from microcredit.integrations import alipay_signature
 
 MAX_ANSWER_BYTES = 64 * 1024
+BODY_DEADLINE_SECONDS = 15.0
 TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 SUBJECT_FIELDS = ("sub", "openid", "user_id", "id")
 ALIPAY_TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -100,18 +102,26 @@ def dialect_for(p: OAuthProvider, *, redirect_uri: str, clock: Clock,
 # --- transport: bounded answers ------------------------------------------------
 
 class _BoundedStream(httpx2.SyncByteStream):
-    """A response body that stops at `limit` bytes."""
+    """A response body that stops at `limit` bytes, or when it takes longer than `deadline` seconds.
 
-    def __init__(self, inner: httpx2.SyncByteStream, limit: int) -> None:
+    The client's timeouts bound each read; the deadline bounds the whole body, so a provider
+    trickling bytes cannot hold a worker for long.
+    """
+
+    def __init__(self, inner: httpx2.SyncByteStream, limit: int, deadline: float = BODY_DEADLINE_SECONDS) -> None:
         self.inner = inner
         self.limit = limit
+        self.deadline = deadline
 
     def __iter__(self) -> Iterator[bytes]:
         seen = 0
+        started = time.monotonic()
         for chunk in self.inner:
             seen += len(chunk)
             if seen > self.limit:
                 raise ProviderRefused("the provider's answer is too large")
+            if time.monotonic() - started > self.deadline:
+                raise ProviderRefused("the provider's answer is too slow")
             yield chunk
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.factories import make_borrower, make_staff
+from tests.integration.helpers import audit_records
 from tests.integration.identity.support import API, bearer, code, me, password_login, signed_in, totp_code
 
 
@@ -24,6 +25,8 @@ def test_a_user_ends_one_of_their_own_sessions_and_no_one_elses(client, session,
     assert client.delete(f"{API}/auth/sessions/{phone_id}", headers=laptop).status_code == 204
     assert code(me(client, phone_session)) == "session_expired"
     assert me(client, laptop).status_code == 200
+    [record] = audit_records(session, "user.session_ended", b.user.id)
+    assert record.after["session_id"] == phone_id
 
 
 def test_staff_end_every_session_of_a_colleague(client, session, ctx, inst):
@@ -89,3 +92,13 @@ def test_the_lockout_message_says_how_long_in_minutes(client, session, ctx, cloc
     clock.advance(timedelta(minutes=12))
     again = password_login(client, inst, b.phone, "wrong password 123", extra_headers={"Accept-Language": "en"})
     assert "18 more minutes" in again.json()["detail"]
+
+
+def test_an_empty_password_at_enrolment_is_a_question_not_a_failed_guess(client, session, ctx, inst):
+    staff = make_staff(session, ctx, inst, roles=("loan_officer",))
+    auth = signed_in(session, ctx, staff.user)
+    for _ in range(ctx.settings.security.lockout_threshold + 1):
+        r = client.post(f"{API}/auth/totp/enrolment", headers=auth, json={})
+        assert code(r) == "reauthentication_required"
+    assert me(client, auth).status_code == 200  # not locked out, the session lives
+    assert password_login(client, inst, staff.phone, staff.password, kind="staff").status_code == 200

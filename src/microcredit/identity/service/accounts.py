@@ -250,9 +250,11 @@ def begin_totp_enrolment(*, session: Session, ctx: AppContext, principal: Princi
         raise PermissionDenied()
     if user.password_hash is None:  # signed in by SMS code moments ago, or sign in again
         sessions.require_recent_auth(ctx=ctx, principal=principal, field=None)
+    elif not current_password:  # nothing typed is not a wrong guess
+        raise ReauthenticationRequired(field="current_password")
     else:
         _check_current_password(session=session, ctx=ctx, principal=principal, user=user,
-                                password=current_password or "")
+                                password=current_password)
     label = f"{user.display_name} ({phone_of(ctx, user)[-4:]})"
     return totp.begin_enrolment(session=session, ctx=ctx, user=user, account_label=label)
 

@@ -16,7 +16,9 @@ from microcredit.identity import repository as repo
 if TYPE_CHECKING:
     from microcredit.context import AppContext
 
-KEEP_ENDED_SESSIONS = timedelta(days=90)
+# Sessions record sign-outs and revocations: keep them beyond the Cybersecurity Law's six months
+# of network logs (Art. 21).
+KEEP_ENDED_SESSIONS = timedelta(days=200)
 KEEP_SHORT_LIVED = timedelta(days=1)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from microcredit.audit import service as audit
 from microcredit.errors import NotAuthenticated, NotFound
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import ReauthenticationRequired, SessionExpired
@@ -169,3 +170,6 @@ def end_own_session(*, session: Session, ctx: AppContext, principal: Principal, 
         row.revoked_at = ctx.clock.now()
         row.revoked_reason = "ended_by_user"
         session.flush()
+        audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="user.session_ended",
+                     entity_type="user", entity_id=principal.user_id,
+                     after={"session_id": session_id, "ip": row.ip, "user_agent": row.user_agent})
