@@ -38,6 +38,10 @@ payment (`replay`); no cent is created or lost:
 
     sum(lines) + credit balance == payment amount
 
+A payment is a whole number of the currency's minor unit (the fen): a
+finer amount (1.005) is refused, since part of a fen cannot be put on a
+line or booked.
+
 Worked example: installment 1 owes penalty 3.94, interest 100.00 and
 principal 788.49; a payment of 500.00 under ``penalty_fee_interest_principal``
 gives penalty 3.94, interest 100.00, principal 396.06.
@@ -51,7 +55,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ZERO, in_engine_context
+from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
 
 __all__ = [
     "DUE_DATE_ORDER",
@@ -248,6 +252,9 @@ def _sweep(
     return remaining
 
 
+_CNY = RoundingPolicy()
+
+
 @in_engine_context
 def allocate(
     dues: Sequence[InstallmentDue],
@@ -255,10 +262,20 @@ def allocate(
     paid_on: date,
     strategy: AllocationStrategy = DUE_DATE_ORDER,
     overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
+    *,
+    rounding: RoundingPolicy = _CNY,
 ) -> Allocation:
-    """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`."""
+    """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`.
+
+    `amount` must be a whole number of the currency's minor units (`rounding`:
+    fen for CNY); a finer amount would leave a part of a fen on a line.
+    """
     if amount <= 0:
         raise ValueError("a payment is a positive amount")
+    if rounding.round(amount) != amount:
+        raise ValueError(
+            f"a payment of {amount} {rounding.currency} has more than {rounding.places} decimal places"
+        )
     ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
     owed = {(d.number, c): d.owed(c) for d in ordered for c in Component}
     lines: list[AllocationLine] = []
@@ -348,13 +365,15 @@ def replay(
     payments: Sequence[Payment],
     strategy: AllocationStrategy = DUE_DATE_ORDER,
     overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
+    *,
+    rounding: RoundingPolicy = _CNY,
 ) -> Replay:
     """Allocate `payments` in date order from the original `dues` (back-dated ones just replay)."""
     state = tuple(dues)
     allocations: list[Allocation] = []
     credit = ZERO
     for payment in sorted(payments, key=lambda p: p.paid_on):
-        allocation = allocate(state, payment.amount, payment.paid_on, strategy, overpayment)
+        allocation = allocate(state, payment.amount, payment.paid_on, strategy, overpayment, rounding=rounding)
         state = apply_allocation(state, allocation)
         allocations.append(allocation)
         credit += allocation.credit_balance

@@ -26,6 +26,7 @@ from microcredit.lending.allocation import (
     replay,
     reverse,
 )
+from microcredit.lending.money import RoundingPolicy
 
 from .support import LENDING
 
@@ -188,3 +189,24 @@ def test_replay_in_any_arrival_order_gives_the_same_state(
     assert forward.dues == backward.dues
     paid = sum(p.amount for p in payments)
     assert sum(a.allocated for a in forward.allocations) + forward.credit_balance == paid
+
+
+@pytest.mark.parametrize("amount", ["0.001", "100.005", "888.4900001"])
+def test_a_payment_finer_than_a_fen_is_refused(amount: str) -> None:
+    # 100.005 was split to the tenth of a fen: 3.94 + 20.00 + 76.065 on installment 1.
+    with pytest.raises(ValueError, match="more than 2 decimal places"):
+        allocate(DUES, D(amount), PAID_ON)
+    with pytest.raises(ValueError, match="more than 2 decimal places"):
+        replay(DUES, [Payment(PAID_ON, D(amount))])
+
+
+@pytest.mark.parametrize("amount", ["100", "100.0", "100.00", "100.000"])
+def test_a_payment_in_whole_fen_is_accepted_whatever_its_exponent(amount: str) -> None:
+    assert allocate(DUES, D(amount), PAID_ON).allocated == D("100.00")
+
+
+def test_the_currency_decides_the_finest_amount() -> None:
+    whole_yuan = RoundingPolicy(places=0)
+    with pytest.raises(ValueError, match="more than 0 decimal places"):
+        allocate(DUES, D("10.50"), PAID_ON, rounding=whole_yuan)
+    assert allocate(DUES, D("10"), PAID_ON, rounding=whole_yuan).allocated == D("10")
