@@ -17,6 +17,12 @@ Which balance a day bears depends on the day-counting rule:
 - ``both_ends`` (两头都算): the repayment day still bears interest on the
   amount repaid (repayments take effect at the end of the day).
 
+The credit limit and the balance are checked movement by movement, in date
+order and, within a day, in the order the movements are given: a borrower
+at a 10,000 limit who repays 5,000 and then draws 5,000 on the same day
+stays within it; drawing first would not.  Interest is unaffected by the
+order within a day, since it is charged on the day's closing balance.
+
 Worked example (DOMAIN.md §4.4): draw 10,000 on day 0, repay 4,000 on day
 20 and the remaining 6,000 on day 45, at 12 % on a 360-day basis:
 10,000 x 0.12 / 360 x 20 + 6,000 x 0.12 / 360 x 25 = 66.67 + 50.00 = 116.67.
@@ -143,7 +149,9 @@ def accrue_revolving(
     """Daily interest over `movements` up to `settled_on` (default: the last movement's day)."""
     if not movements:
         raise ValueError("a revolving statement needs at least one draw")
-    ordered = sorted(movements, key=lambda m: (m.on, m.kind is MovementKind.REPAYMENT))
+    # Movements of one day apply in the order given (a stable sort by date): repaying 5,000 then
+    # drawing 5,000 at the limit is allowed.  Interest only sees the day's closing balance.
+    ordered = sorted(movements, key=lambda m: m.on)
     end = settled_on if settled_on is not None else ordered[-1].on
     if end < ordered[-1].on:
         raise ValueError("the settlement date is before the last movement")
