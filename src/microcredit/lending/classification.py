@@ -11,12 +11,20 @@ Five-category classification (《商业银行金融资产风险分类办法》, 
 
 - the days-past-due floor: any overdue -> at least 关注; > 90 days -> 次级;
   > 270 days -> 可疑; > 360 days -> 损失 (thresholds are a parameter; an
-  optional technical-overdue exemption of a few days keeps 正常);
+  optional technical-overdue exemption of at most
+  `MAX_TECHNICAL_OVERDUE_DAYS` = 7 days keeps 正常);
 - the restructuring floor: during the observation period a restructured
   asset is at least 关注 if it performed before, at least 次级 if it was
   non-performing before, and at least 次级 after a new overdue;
 - the cross-default floor (a debtor's other NPL claims) and a manual grade,
   both given by the caller.
+
+The regulatory floors (`REGULATORY_DPD_FLOORS`) are a minimum: a policy's
+floors may be stricter (e.g. 次级 from 61 days) but never looser, so a
+`ClassificationPolicy` whose floors give a lower category than the
+regulation on any day count, or whose exemption exceeds 7 days, is refused.
+Checking the policy at the regulation's thresholds (1, 91, 271, 361) is
+enough, since a floor only rises with the days past due.
 
 Worked example: 95 days past due -> 次级 whatever the manual grade below
 it; 10 days past due on a loan restructured while non-performing -> 次级
@@ -41,6 +49,8 @@ __all__ = [
     "DEFAULT_BUCKETS",
     "DEFAULT_DPD_FLOORS",
     "DEFAULT_PROVISION_RATES",
+    "MAX_TECHNICAL_OVERDUE_DAYS",
+    "REGULATORY_DPD_FLOORS",
     "Classification",
     "ClassificationInput",
     "ClassificationPolicy",
@@ -130,12 +140,18 @@ _CHINESE = {
     RiskCategory.LOSS: "损失",
 }
 
-DEFAULT_DPD_FLOORS = (
+REGULATORY_DPD_FLOORS = (
     (1, RiskCategory.SPECIAL_MENTION),
     (91, RiskCategory.SUBSTANDARD),
     (271, RiskCategory.DOUBTFUL),
     (361, RiskCategory.LOSS),
 )
+"""DOMAIN.md §3.1 (2023 Measures): any overdue -> 关注, > 90 -> 次级, > 270 -> 可疑, > 360 -> 损失."""
+
+DEFAULT_DPD_FLOORS = REGULATORY_DPD_FLOORS
+
+MAX_TECHNICAL_OVERDUE_DAYS = 7
+"""The longest technical overdue (operational reasons) that may stay 正常 (DOMAIN.md §3.1, [U])."""
 
 DEFAULT_PROVISION_RATES = (
     (RiskCategory.NORMAL, Decimal("0.015")),
@@ -146,6 +162,14 @@ DEFAULT_PROVISION_RATES = (
 )
 
 
+def _floor_of(dpd: int, floors: Sequence[tuple[int, RiskCategory]]) -> RiskCategory:
+    floor = RiskCategory.NORMAL
+    for min_days, category in floors:
+        if dpd >= min_days:
+            floor = max(floor, category)
+    return floor
+
+
 @dataclass(frozen=True, slots=True)
 class ClassificationPolicy:
     """DPD floors (minimum days -> category), technical-overdue exemption, provision rates."""
@@ -153,6 +177,23 @@ class ClassificationPolicy:
     dpd_floors: tuple[tuple[int, RiskCategory], ...] = DEFAULT_DPD_FLOORS
     technical_overdue_days: int = 0
     provision_rates: tuple[tuple[RiskCategory, Decimal], ...] = DEFAULT_PROVISION_RATES
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.technical_overdue_days <= MAX_TECHNICAL_OVERDUE_DAYS:
+            raise ValueError(
+                f"the technical-overdue exemption is 0 to {MAX_TECHNICAL_OVERDUE_DAYS} days, "
+                f"not {self.technical_overdue_days}"
+            )
+        for min_days, category in self.dpd_floors:
+            if min_days < 1 or not isinstance(category, RiskCategory):
+                raise ValueError(f"a DPD floor is (days >= 1, category), not ({min_days}, {category!r})")
+        for min_days, required in REGULATORY_DPD_FLOORS:
+            floor = _floor_of(min_days, self.dpd_floors)
+            if floor < required:
+                raise ValueError(
+                    f"the DPD floors give {floor.chinese} ({floor.name}) at {min_days} days past due; "
+                    f"the regulation requires at least {required.chinese} ({required.name})"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,13 +229,10 @@ class Classification:
 
 
 def _dpd_floor(dpd: int, policy: ClassificationPolicy) -> RiskCategory:
-    floor = RiskCategory.NORMAL
+    # The exemption is at most 7 days (validated): below every regulatory floor but 关注's.
     if 0 < dpd <= policy.technical_overdue_days:
-        return floor
-    for min_days, category in policy.dpd_floors:
-        if dpd >= min_days:
-            floor = max(floor, category)
-    return floor
+        return RiskCategory.NORMAL
+    return _floor_of(dpd, policy.dpd_floors)
 
 
 def _restructuring_floor(state: RestructuringState) -> RiskCategory:

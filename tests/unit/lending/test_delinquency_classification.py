@@ -6,10 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.classification import (
     DEFAULT_BUCKETS,
+    MAX_TECHNICAL_OVERDUE_DAYS,
+    REGULATORY_DPD_FLOORS,
     ClassificationInput,
     ClassificationPolicy,
     DelinquencyBucket,
@@ -34,6 +38,8 @@ from microcredit.lending.delinquency import (
     penalty_interest,
 )
 from microcredit.lending.money import RoundingPolicy
+
+from .support import LENDING
 
 D = Decimal
 CNY = RoundingPolicy()
@@ -107,8 +113,14 @@ def test_daily_penalty_accrual_adds_up_to_the_whole_after_a_grace() -> None:
     whole = penalty_interest(due, as_of=date(2025, 2, 25), contract_rate=D("0.12"), rule=rule, rounding=CNY)
     assert (whole.days, whole.penalty, whole.compound) == (10, D("18.00"), D("0.50"))
     daily = [
-        penalty_interest(due, as_of=date(2025, 2, day + 1), contract_rate=D("0.12"), rule=rule, rounding=CNY,
-                         accrued_from=date(2025, 2, day))
+        penalty_interest(
+            due,
+            as_of=date(2025, 2, day + 1),
+            contract_rate=D("0.12"),
+            rule=rule,
+            rounding=CNY,
+            accrued_from=date(2025, 2, day),
+        )
         for day in range(15, 25)
     ]
     assert sum(a.days for a in daily) == 10
@@ -218,3 +230,97 @@ def test_provision_uses_the_rate_of_the_category() -> None:
     assert provision(D("1234.56"), RiskCategory.SUBSTANDARD, CNY, policy) == D("308.64")
     with pytest.raises(ValueError, match="no provision rate"):
         provision(D("1"), RiskCategory.NORMAL, CNY, policy)
+
+
+S, SUB, DBT, LOSS = RiskCategory.SPECIAL_MENTION, RiskCategory.SUBSTANDARD, RiskCategory.DOUBTFUL, RiskCategory.LOSS
+
+
+@pytest.mark.parametrize(
+    ("exemption", "floors", "message"),
+    [
+        # A 100-day exemption kept a loan 95 days overdue at 正常 (DOMAIN.md §3.1: > 90 -> 次级).
+        (100, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),
+        (MAX_TECHNICAL_OVERDUE_DAYS + 1, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),
+        (-1, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),
+        # Looser floors than the regulation: 次级 only from 181 days, 损失 never, no floor at all.
+        (0, ((1, S), (181, SUB), (271, DBT), (361, LOSS)), "at 91 days past due.*次级"),
+        (0, ((1, S), (91, SUB), (271, DBT)), "at 361 days past due.*损失"),
+        (0, ((31, S), (91, SUB), (271, DBT), (361, LOSS)), "at 1 days past due.*关注"),
+        (0, (), "at 1 days past due"),
+        (0, ((0, S), (91, SUB), (271, DBT), (361, LOSS)), "days >= 1"),
+    ],
+)
+def test_a_policy_looser_than_the_regulatory_floors_is_refused(
+    exemption: int, floors: tuple[tuple[int, RiskCategory], ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ClassificationPolicy(dpd_floors=floors, technical_overdue_days=exemption)
+
+
+@pytest.mark.parametrize(
+    ("dpd", "expected"),
+    [
+        (0, RiskCategory.NORMAL),
+        (7, RiskCategory.NORMAL),
+        (8, S),
+        (60, S),
+        (61, SUB),
+        (95, SUB),
+        (181, DBT),
+        (271, LOSS),
+    ],
+)
+def test_stricter_floors_and_the_full_exemption_are_accepted(dpd: int, expected: RiskCategory) -> None:
+    strict = ClassificationPolicy(
+        dpd_floors=((1, S), (61, SUB), (181, DBT), (271, LOSS)),
+        technical_overdue_days=MAX_TECHNICAL_OVERDUE_DAYS,
+    )
+    assert classify(ClassificationInput(dpd), strict).category is expected
+
+
+floor_sets = st.lists(st.tuples(st.integers(1, 500), st.sampled_from(list(RiskCategory))), max_size=6).map(tuple)
+
+
+@st.composite
+def shifted_floors(draw: st.DrawFn) -> tuple[tuple[int, RiskCategory], ...]:
+    """The regulatory floors with thresholds moved up to 60 days either way, some dropped, some added."""
+    floors = [
+        (max(1, days + draw(st.integers(-60, 60))), category)
+        for days, category in REGULATORY_DPD_FLOORS
+        if draw(st.integers(0, 9))
+    ]
+    return tuple(floors) + draw(floor_sets)
+
+
+def _regulatory(dpd: int) -> RiskCategory:
+    return max((c for days, c in REGULATORY_DPD_FLOORS if dpd >= days), default=RiskCategory.NORMAL)
+
+
+@LENDING
+@given(shifted_floors(), st.integers(0, MAX_TECHNICAL_OVERDUE_DAYS))
+def test_a_policy_is_accepted_exactly_when_it_never_classifies_below_the_regulation(
+    floors: tuple[tuple[int, RiskCategory], ...], exemption: int
+) -> None:
+    looser = [
+        dpd
+        for dpd in range(1, 400)
+        if max((c for d, c in floors if dpd >= d), default=RiskCategory.NORMAL) < _regulatory(dpd)
+    ]
+    try:
+        policy = ClassificationPolicy(dpd_floors=floors, technical_overdue_days=exemption)
+    except ValueError:
+        assert looser
+        return
+    assert not looser
+    for dpd in range(exemption + 1, 400):
+        assert classify(ClassificationInput(dpd), policy).category >= _regulatory(dpd)
+
+
+@LENDING
+@given(floor_sets, st.integers(0, 1000))
+def test_adding_floors_to_the_regulatory_ones_is_always_accepted(
+    floors: tuple[tuple[int, RiskCategory], ...], dpd: int
+) -> None:
+    policy = ClassificationPolicy(dpd_floors=REGULATORY_DPD_FLOORS + floors)
+    regulatory = classify(ClassificationInput(dpd)).category
+    assert classify(ClassificationInput(dpd), policy).category >= regulatory
