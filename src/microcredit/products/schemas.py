@@ -115,6 +115,23 @@ class MovementItem(InputSchema):
     amount: MoneyStr = Field(gt=0)
 
 
+def _repayment_periods(data: dict[str, Any]) -> int | None:
+    """How many repayment periods the core makes of a description (None: not yet known)."""
+    method, term = data.get("repayment_method"), data.get("term")
+    if not isinstance(term, int) or method is None:
+        return None
+    if method == "bullet":
+        return 1
+    if method == "revolving_daily":
+        return term  # no schedule: graces do not apply; only bounded by the term
+    if method == "interest_quarterly_principal_at_maturity":
+        return term // 3 if term % 3 == 0 else None  # not whole quarters: refused by the model check
+    every = data.get("repayment_every")
+    if not isinstance(every, int) or term % every:
+        return None  # repayment_every already refused
+    return term // every
+
+
 class LoanDescription(InputSchema):
     """A loan to quote: amount, rate, term, repayment method and conventions."""
 
@@ -254,10 +271,15 @@ class LoanDescription(InputSchema):
 
     @field_validator("grace_on_principal_periods", "grace_on_interest_payment_periods", "interest_free_periods")
     @classmethod
-    def _grace_within_term(cls, value: int, info: ValidationInfo) -> int:
-        term = info.data.get("term")
-        if isinstance(term, int) and value > term:
-            raise field_error("grace_exceeds_term", "cannot exceed the term", "不能超过贷款期限")
+    def _grace_within_the_periods(cls, value: int, info: ValidationInfo) -> int:
+        # The core counts graces in repayment periods, not in units of the term: 12 months paid
+        # every 3 are 4 periods, so a grace of 6 is refused here, naming the field, rather than
+        # by the core as an anonymous quote_invalid.
+        periods = _repayment_periods(info.data)
+        if periods is not None and value > periods:
+            raise field_error("grace_exceeds_periods",
+                              f"cannot exceed the number of repayment periods ({periods})",
+                              f"不能超过还款期数（{periods}期）")
         return value
 
     @field_validator("movements")

@@ -68,3 +68,11 @@ def test_the_route_is_public_documented_and_named() -> None:
     assert operation["operationId"] == "create_quote"
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert "equal_installment" in examples
+
+
+def test_a_grace_beyond_the_repayment_periods_is_a_problem_naming_the_field() -> None:
+    body = {**api._EXAMPLES["equal_installment"]["value"], "repayment_every": 3, "grace_on_principal_periods": 6}
+    response = _client().post("/api/v1/quotes", json=body, headers={"accept-language": "en"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["code"], problem["field"]) == ("validation_failed", "grace_on_principal_periods")
