@@ -15,10 +15,19 @@ fallen due and are settled):
    - ``reduce_installment`` (减额): keep the number of installments; the
      level installment is recomputed over the remaining periods.
 
+Inside an interest-payment grace (or the earlier periods of a bullet loan)
+the interest of the periods already ended is deferred, not forgiven: the
+prepayment leaves it owed and the re-amortised rest carries it to the first
+installment after the grace, as the contract did
+(`Schedule.deferred_after`).  Shortening the term keeps the level
+installment, i.e. principal + the interest its period earns, not the
+smaller amount a grace row shows.
+
 Payoff quote on day d (全部提前还款):
 
     principal still owed
     + interest of periods ended by d still unpaid
+    + interest of periods ended by d deferred by a grace (not yet due)
     + interest accrued from the current period's start to d
     + fees of installments due by d still unpaid
     + penalties + any prepayment fee
@@ -34,6 +43,13 @@ Worked example: 10,000 at 12 %, 12 monthly equal installments from
 (= 5,610.80 x 0.01 x 1.01^9 / (1.01^9 - 1) = 655.0068).  Ten days later,
 on 2025-04-25, 25.37 of a 2,000 payment would go to interest accrued on
 7,610.80 (x 0.12 x 10/360) and 1,974.63 to principal.
+
+With a 3-month interest-payment grace the same loan repays 788.49 and
+796.37 of principal in months 1 and 2 and defers their interest, 100.00 +
+92.12 = 192.12, to installment 4.  Prepaying 1,000 on 2025-03-15 lowers the
+balance to 7,415.14; installment 4 still collects the 192.12 with the
+interest of months 3 and 4 on the new balance, and a payoff on 2025-03-25
+is 8,415.14 + 192.12 + 28.05 (10 days on 8,415.14) = 8,635.31.
 """
 
 from __future__ import annotations
@@ -50,10 +66,9 @@ from microcredit.lending.daycount import DayCount
 from microcredit.lending.fees import FeeKind
 from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
 from microcredit.lending.schedule.build import fractions_of, summarise
 from microcredit.lending.schedule.model import (
-    Installment,
     LoanTerms,
     RepaymentMethod,
     Schedule,
@@ -94,6 +109,7 @@ class PayoffQuote:
     as_of: date
     principal: Decimal
     overdue_interest: Decimal
+    deferred_interest: Decimal
     accrued_interest: Decimal
     fees: Decimal
     penalties: Decimal
@@ -121,12 +137,27 @@ def _accrued(
     return rounding.round(balance * rate * fraction.numerator / fraction.denominator)
 
 
-def _level_amounts(rows: Sequence[Installment]) -> tuple[Decimal | None, Decimal | None]:
-    """The level installment and the equal principal part of a schedule's regular rows."""
-    body = [row for row in rows[:-1] if row.principal > 0]
-    if not body:
-        return None, None
-    return body[0].principal + body[0].interest, body[0].principal
+def _level_amounts(schedule: Schedule, start: int) -> tuple[Decimal | None, Decimal | None]:
+    """The level installment and the equal principal part of the rows from index `start` on.
+
+    A row in an interest-payment grace charges no interest and the first after it charges what
+    was carried, so the level installment is principal + the interest the period *earned*:
+    interest due + carried after the row - carried before it.
+    """
+    rows = schedule.installments
+    for index in range(start, len(rows) - 1):
+        row = rows[index]
+        if row.principal > 0:
+            earned = row.interest + schedule.deferred_after(index + 1) - schedule.deferred_after(index)
+            return row.principal + earned, row.principal
+    return None, None
+
+
+def _carried(schedule: Schedule, history: int, later: tuple[int, ...]) -> tuple[int, ...]:
+    """The deferred-interest record of `history` rows of `schedule` followed by `later` rows."""
+    before = schedule.deferred_interest_minor[:history] or (0,) * history
+    carried = tuple(before) + later
+    return carried if any(carried) else ()
 
 
 @in_engine_context
@@ -166,7 +197,7 @@ def partial_prepayment(
     if paid_on > remaining[0].start:
         first = remaining[0]
         remaining[0] = Period(first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False)
-    level, part = _level_amounts(rows[len(history) :])
+    level, part = _level_amounts(schedule, len(history))
     shorten = mode is PrepaymentMode.SHORTEN_TERM
     per_installment = sum(
         (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT),
@@ -186,8 +217,10 @@ def partial_prepayment(
         fixed_installment=level if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT else None,
         fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else None,
         first_number=len(history) + 1,
+        # Interest the ended periods deferred stays owed: carried on to the first installment after the grace.
+        deferred_interest=schedule.deferred_after(len(history)),
     )
-    new_rows = amortize(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
+    new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
     installments = tuple(history) + new_rows
     totals = schedule.totals
     rebuilt = Schedule(
@@ -200,6 +233,7 @@ def partial_prepayment(
         fee_charges=schedule.fee_charges,
         warnings=schedule.warnings,
         apr_day_basis=schedule.apr_day_basis,
+        deferred_interest_minor=_carried(schedule, len(history), carried),
     )
     return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
 
@@ -215,7 +249,6 @@ def payoff_quote(
     annual_rate: Decimal | None = None,
     penalties: Decimal = ZERO,
     prepayment_fee: Decimal = ZERO,
-    accrued_from: date | None = None,
 ) -> PayoffQuote:
     """The amount that settles the loan on `as_of` (accrued interest to the day, no later interest).
 
@@ -223,8 +256,9 @@ def payoff_quote(
     penalties included); when omitted every installment whose period has ended
     by `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
     installment (e.g. accrued since the last close of business).
-    Interest accrues from the running period's start, or from `accrued_from`
-    (e.g. the disbursement date of a bullet loan whose interest is deferred).
+    Interest accrues from the running period's start; the interest the ended
+    periods deferred (an interest-payment grace, a bullet loan's earlier
+    periods) is added from the schedule's own record.
     Pass `annual_rate=0` inside an interest-free period.
     """
     rate = schedule.nominal_annual_rate if annual_rate is None else annual_rate
@@ -246,13 +280,14 @@ def payoff_quote(
         penalties += sum((due.penalty for due in outstanding), zero)
     accrued = zero
     if running:
-        start = running[0].period_start if accrued_from is None else accrued_from
-        accrued = _accrued(future_principal, rate, start, as_of, day_count, rounding)
-    total = principal + overdue_interest + accrued + fees + penalties + prepayment_fee
+        accrued = _accrued(future_principal, rate, running[0].period_start, as_of, day_count, rounding)
+    deferred = rounding.round(schedule.deferred_after(len(earned)))
+    total = principal + overdue_interest + deferred + accrued + fees + penalties + prepayment_fee
     return PayoffQuote(
         as_of=as_of,
         principal=principal,
         overdue_interest=overdue_interest,
+        deferred_interest=deferred,
         accrued_interest=accrued,
         fees=fees,
         penalties=penalties,

@@ -56,7 +56,9 @@ class DeferralInterest(StrEnum):
     WAIVED = "waived"
 
 
-def _rebuilt(schedule: Schedule, installments: tuple[Installment, ...]) -> Schedule:
+def _rebuilt(
+    schedule: Schedule, installments: tuple[Installment, ...], carried: tuple[int, ...] = ()
+) -> Schedule:
     totals = schedule.totals
     return Schedule(
         installments=installments,
@@ -68,6 +70,7 @@ def _rebuilt(schedule: Schedule, installments: tuple[Installment, ...]) -> Sched
         fee_charges=schedule.fee_charges,
         warnings=schedule.warnings,
         apr_day_basis=schedule.apr_day_basis,
+        deferred_interest_minor=carried if any(carried) else (),
     )
 
 
@@ -117,11 +120,16 @@ def defer_installments(
         )
     before = balance
     flat_base = to_minor(schedule_principal(schedule), places) if terms.interest_method is InterestMethod.FLAT else None
+    # Interest an interest-payment grace carries moves with the rows; the row that paid it still does.
+    carried = schedule.deferred_interest_minor or (0,) * len(rows)
+    carried_before = carried[index - 1] if index > 0 else 0
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
         period = plan.periods[position]
         a, b = period_rate(terms.annual_rate, fractions[position])
         owed = divide_rounded((before if flat_base is None else flat_base) * a, b, mode) if row.interest_minor else 0
+        owed += max(carried_before - carried[index + moved], 0)
+        carried_before = carried[index + moved]
         result.append(
             Installment(
                 number=position + 1 + offset,
@@ -137,7 +145,8 @@ def defer_installments(
             )
         )
         before = row.balance_after_minor
-    deferred = _rebuilt(schedule, tuple(result))
+    held = carried[index - 1] if index > 0 else 0
+    deferred = _rebuilt(schedule, tuple(result), carried[:index] + (held,) * periods + carried[index:])
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -271,3 +272,154 @@ def test_rescheduling_keeps_a_period_that_ended_before_its_postponed_due_date() 
     assert rows[:2] == schedule.installments[:2]
     assert rows[2].period_start == date(2025, 3, 15)
     assert sum(r.principal for r in rows) == D("10000.00")
+
+
+# DOMAIN.md §4.1 loan with a 3-month interest-payment grace: the interest of months 1-3 (100.00,
+# 92.12, 84.15) is carried and paid with installment 4 (352.38 = 276.27 + 76.11).
+GRACE_TERMS = replace(TERMS, grace_on_interest_payment=3)
+GRACE_SCHEDULE = build_schedule(GRACE_TERMS)
+
+
+def test_the_schedule_records_the_interest_an_interest_payment_grace_carries() -> None:
+    rows = GRACE_SCHEDULE.installments
+    assert [r.interest for r in rows[:4]] == [D("0.00"), D("0.00"), D("0.00"), D("352.38")]
+    assert [GRACE_SCHEDULE.deferred_after(k) for k in range(6)] == [
+        D("0.00"),
+        D("100.00"),
+        D("192.12"),
+        D("276.27"),
+        D("0.00"),
+        D("0.00"),
+    ]
+    assert SCHEDULE.deferred_after(3) == D("0.00")
+
+
+@pytest.mark.parametrize(
+    ("mode", "count", "level", "installment_4"),
+    [
+        # Shortening keeps the level installment 888.49 (not the 804.34 a grace row shows):
+        # 11 installments; installment 4 = 192.12 carried + 74.15 + 66.01 on the new balance.
+        (PrepaymentMode.SHORTEN_TERM, 11, D("888.49"), D("332.28")),
+        # Reducing keeps 12 installments: 192.12 + 74.15 + 67.06.
+        (PrepaymentMode.REDUCE_INSTALLMENT, 12, D("782.91"), D("333.33")),
+    ],
+)
+def test_a_prepayment_inside_the_grace_keeps_the_interest_it_deferred(
+    mode: PrepaymentMode, count: int, level: Decimal, installment_4: Decimal
+) -> None:
+    # Prepaying 1,000 on 2025-03-15 dropped the 192.12 of months 1 and 2 from the schedule.
+    result = partial_prepayment(GRACE_SCHEDULE, GRACE_TERMS, paid_on=date(2025, 3, 15), amount=D(1000), mode=mode)
+    rows = result.schedule.installments
+    assert (len(rows), rows[3].interest) == (count, installment_4)
+    assert rows[2].interest == D("0.00")
+    assert {r.total for r in rows[4:-1]} == {level}
+    assert result.schedule.deferred_after(2) == D("192.12")
+    assert sum(r.principal for r in rows) + result.principal_prepaid == D("10000.00")
+
+
+def test_the_payoff_quote_includes_the_deferred_interest_without_extra_arguments() -> None:
+    quote = payoff_quote(GRACE_SCHEDULE, as_of=date(2025, 3, 25), day_count=TERMS.day_count, rounding=TERMS.rounding)
+    # 8,415.14 + 192.12 deferred + 28.05 accrued for 10 days on 8,415.14.
+    assert (quote.principal, quote.deferred_interest, quote.accrued_interest) == (D("8415.14"), D("192.12"), D("28.05"))
+    assert quote.total == D("8635.31")
+    bullet_terms = replace(TERMS, method=RepaymentMethod.BULLET)
+    bullet = build_schedule(bullet_terms)
+    # A 12-period bullet loan defers every month's 100.00 to maturity: 3 months + 10 days.
+    quote = payoff_quote(bullet, as_of=date(2025, 4, 25), day_count=TERMS.day_count, rounding=TERMS.rounding)
+    assert (quote.deferred_interest, quote.accrued_interest, quote.total) == (D("300.00"), D("33.33"), D("10333.33"))
+
+
+@st.composite
+def graced_loans(draw: st.DrawFn) -> tuple[LoanTerms, date, Decimal, PrepaymentMode]:
+    """A loan with an interest-payment grace, a prepayment day inside the term, an amount and a mode."""
+    count = draw(st.integers(3, 24))
+    terms = LoanTerms(
+        principal=D(draw(st.integers(100_000, 10_000_000))).scaleb(-2),
+        annual_rate=D(draw(st.integers(0, 360_000))).scaleb(-6),
+        periods=PeriodSpec(date(2025, 1, 31), Frequency.monthly(), count),
+        method=draw(
+            st.sampled_from(
+                [RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.INTEREST_ONLY]
+            )
+        ),
+        grace_on_interest_payment=draw(st.integers(1, count - 1)),
+        grace_on_principal=draw(st.integers(0, count - 1)),
+        interest_free_periods=draw(st.integers(0, 2)),
+    )
+    paid_on = date(2025, 1, 31) + timedelta(days=draw(st.integers(1, count * 30)))
+    amount = D(draw(st.integers(1, 5_000_000))).scaleb(-2)
+    return terms, paid_on, amount, draw(st.sampled_from(list(PrepaymentMode)))
+
+
+@LENDING
+@given(graced_loans())
+def test_an_interest_payment_grace_moves_interest_and_never_removes_it(
+    case: tuple[LoanTerms, date, Decimal, PrepaymentMode],
+) -> None:
+    # The grace changes when interest is paid, not the balances: the same loan without it repays
+    # the same principal, so it must charge the same interest in total, prepayment or not, and a
+    # payoff differs by exactly the interest the ended periods deferred.
+    graced, paid_on, amount, mode = case
+    plain = replace(graced, grace_on_interest_payment=0)
+    with_grace, without = build_schedule(graced), build_schedule(plain)
+    assert [r.principal for r in with_grace.installments] == [r.principal for r in without.installments]
+    assert with_grace.totals.interest == without.totals.interest
+    ended = sum(1 for r in with_grace.installments if r.period_end <= paid_on)
+    moved = sum(
+        (a.interest - b.interest for a, b in zip(without.installments[:ended], with_grace.installments, strict=False)),
+        D(0),
+    )
+    assert with_grace.deferred_after(ended) == moved
+    quotes = [
+        payoff_quote(s, as_of=paid_on, day_count=graced.day_count, rounding=graced.rounding)
+        for s in (with_grace, without)
+    ]
+    assert quotes[0].total - quotes[1].total == moved
+    try:
+        result = partial_prepayment(with_grace, graced, paid_on=paid_on, amount=amount, mode=mode)
+    except ValueError as refused:
+        with pytest.raises(ValueError, match=str(refused)):
+            partial_prepayment(without, plain, paid_on=paid_on, amount=amount, mode=mode)
+        return
+    reference = partial_prepayment(without, plain, paid_on=paid_on, amount=amount, mode=mode)
+    rows, reference_rows = result.schedule.installments, reference.schedule.installments
+    # Repaid early (shortening), the graced loan keeps rows of no principal up to the installment
+    # after the grace, which collects what was carried.
+    assert [r.principal for r in rows[: len(reference_rows)]] == [r.principal for r in reference_rows]
+    assert all(r.principal == 0 for r in rows[len(reference_rows) :])
+    assert result.schedule.totals.interest == reference.schedule.totals.interest
+    assert result.schedule.deferred_after(len(rows)) == 0
+
+
+@pytest.mark.parametrize(
+    ("from_number", "inserted", "collecting"),
+    [
+        # Deferring inside the grace: the inserted installment 3 pays 84.15 on 8,415.14 and the
+        # moved installment 4's interest (276.27 carried + 76.11) is now number 5's.
+        (3, D("84.15"), 5),
+        (1, D("100.00"), 5),
+        # Deferring the installment that collects the carried interest moves the collection on.
+        (4, D("76.11"), 5),
+    ],
+)
+def test_a_deferral_keeps_the_interest_the_grace_carried(from_number: int, inserted: Decimal, collecting: int) -> None:
+    # The moved installment that collected the carried 276.27 was re-priced on its own period
+    # (76.11): deferring one period inside the grace forgave 276.27 of interest.
+    rows = defer_installments(GRACE_SCHEDULE, GRACE_TERMS, from_number=from_number, periods=1).installments
+    assert rows[from_number - 1].interest == inserted
+    assert rows[collecting - 1].interest == D("352.38")
+    assert sum(r.interest for r in rows) == GRACE_SCHEDULE.totals.interest + inserted
+
+
+@LENDING
+@given(graced_loans(), st.integers(1, 24), st.integers(1, 3))
+def test_a_deferral_charges_the_inserted_interest_and_forgives_none(
+    case: tuple[LoanTerms, date, Decimal, PrepaymentMode], start: int, periods: int
+) -> None:
+    terms = case[0]
+    schedule = build_schedule(terms)
+    from_number = min(start, len(schedule.installments))
+    rows = defer_installments(schedule, terms, from_number=from_number, periods=periods).installments
+    inserted = sum((r.interest for r in rows[from_number - 1 : from_number - 1 + periods]), D(0))
+    assert sum(r.interest for r in rows) == schedule.totals.interest + inserted
+    assert sum(r.principal for r in rows) == schedule.totals.principal

@@ -33,6 +33,17 @@ Grace (Fineract): on principal, the first g installments pay no principal
 (interest only); on interest payment, the first g_i installments pay no
 interest, the interest is carried and paid with the first installment after
 the grace (not capitalised); interest-free periods charge no interest at all.
+The interest carried after each row (0 outside a grace) is what
+`amortize_carrying` returns beside the rows: a prepayment, a payoff or a
+rescheduling inside the grace must still collect it.  A plan may start with
+interest already carried (`deferred_interest`, e.g. the rest of a loan
+re-amortised inside its grace); it is paid with the first installment after
+the grace like the rest.  Row by row the interest a period earned is
+
+    I_k = interest due_k + carried_k - carried_{k-1}
+
+whether it is deferred (due 0, carried grows by I_k) or paid (carried back
+to 0, the due interest includes what was carried).
 
 Exact arithmetic on integers.  Amounts are counted in minor units (fen) and
 every factor is an exact fraction a/b of Python ints: the Decimal annual
@@ -87,6 +98,7 @@ __all__ = [
     "AnnuityRow",
     "Ratio",
     "amortize",
+    "amortize_carrying",
     "annuity_rows",
     "level_installment",
     "level_payment",
@@ -118,6 +130,7 @@ class AmortizationPlan:
     fixed_installment: Decimal | None = None
     fixed_principal: Decimal | None = None
     first_number: int = 1
+    deferred_interest: Decimal = ZERO
 
 
 @functools.lru_cache(maxsize=8192)
@@ -320,6 +333,7 @@ def _plain(plan: AmortizationPlan, rates: Sequence[Ratio]) -> bool:
         and not plan.grace_on_principal
         and not plan.grace_on_interest_payment
         and not plan.interest_free_periods
+        and not plan.deferred_interest
         and rates.count(rates[0]) == len(rates)
     )
 
@@ -332,6 +346,17 @@ def amortize(
     fast: bool = True,
 ) -> tuple[Installment, ...]:
     """Installments of `plan` over the periods of `dates`, interest on `fractions`."""
+    return amortize_carrying(plan, dates, fractions, fast=fast)[0]
+
+
+def amortize_carrying(
+    plan: AmortizationPlan,
+    dates: PeriodPlan,
+    fractions: Sequence[YearFraction],
+    *,
+    fast: bool = True,
+) -> tuple[tuple[Installment, ...], tuple[int, ...]]:
+    """The installments, and the interest (minor units) carried unpaid after each (0 outside a grace)."""
     n = dates.count
     if n == 0 or len(fractions) != n:
         raise ValueError("one year fraction is needed per period")
@@ -342,13 +367,13 @@ def amortize(
     if fast and _plain(plan, rates):
         level = level_rows(principal, rates[0], dates, plan.rounding, fee, plan.first_number)
         if level is not None:
-            return level[0]
+            return level[0], (0,) * len(level[0])
     return _general(plan, dates, rates, principal, fee)
 
 
 def _general(
     plan: AmortizationPlan, dates: PeriodPlan, rates: Sequence[Ratio], principal: int, fee: int
-) -> tuple[Installment, ...]:
+) -> tuple[tuple[Installment, ...], tuple[int, ...]]:
     """The reference loop: every method, grace, deferral, multiple and clamp."""
     n = dates.count
     places = plan.rounding.places
@@ -380,8 +405,9 @@ def _general(
     principals: list[int] = []
     interests: list[int] = []
     balances: list[int] = []
+    carried: list[int] = []
     balance = principal
-    deferred = 0
+    deferred = to_minor(plan.deferred_interest, places)
     last = n - 1
     for k in range(n):
         a, b = rates[k]
@@ -406,6 +432,8 @@ def _general(
         principals.append(part)
         interests.append(interest_due)
         balances.append(balance)
+        carried.append(deferred)
         if not balance and not deferred and k >= grace:
             break
-    return _rows(plan.first_number, dates, len(principals), principals, interests, fee, balances, places)
+    rows = _rows(plan.first_number, dates, len(principals), principals, interests, fee, balances, places)
+    return rows, tuple(carried)

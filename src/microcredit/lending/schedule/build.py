@@ -28,7 +28,7 @@ from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import FeeCharge, split_fees
 from microcredit.lending.money import ENGINE_CONTEXT, from_minor, to_minor
 from microcredit.lending.periods import Frequency, Period, PeriodPlan, generate_periods
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, level_rows, period_rate
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, level_rows, period_rate
 from microcredit.lending.schedule.model import (
     Installment,
     InterestCalculation,
@@ -113,6 +113,7 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
         fee = to_minor(fees.per_installment, places)
         fee_charges = fees.charges
     level = None
+    carried: tuple[int, ...] = ()
     if _level_terms(terms, plan):
         frequency = terms.periods.frequency
         rate = period_rate(terms.annual_rate, frequency.year_fraction(terms.day_count.basis))
@@ -132,8 +133,10 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
             interest_free_periods=terms.interest_free_periods,
             fee_per_installment=from_minor(fee, places),
         )
-        rows = amortize(amortization, plan, period_fractions(terms, plan))
+        rows, carried = amortize_carrying(amortization, plan, period_fractions(terms, plan))
         interest = sum(row.interest_minor for row in rows)
+        if not any(carried):
+            carried = ()
     warnings = plan.warnings
     if len(rows) < count:
         warnings += (
@@ -170,4 +173,5 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
         fee_charges=fee_charges,
         warnings=warnings,
         apr_day_basis=terms.apr_day_basis,
+        deferred_interest_minor=carried,
     )

@@ -21,6 +21,12 @@ Invariants every schedule satisfies (property-tested):
 - principal parts sum exactly to the schedule principal;
 - every row's principal + interest + fees == total (by construction);
 - balances never go negative and the last one is 0.
+
+A schedule also records the interest carried unpaid after each row
+(`deferred_interest_minor`, e.g. 100.00 then 192.12 through an
+interest-payment grace, 0 once the first installment after it charges
+them): a prepayment, payoff or rescheduling inside the grace must collect
+it, and nothing else in the rows says how much the periods so far earned.
 """
 
 from __future__ import annotations
@@ -228,6 +234,15 @@ class Schedule:
     fee_charges: tuple[FeeCharge, ...] = ()
     warnings: tuple[EngineWarning, ...] = ()
     apr_day_basis: int = 365
+    deferred_interest_minor: tuple[int, ...] = ()
+    """Interest earned but not yet payable after each installment (minor units, one per row):
+    an interest-payment grace or a bullet loan carries it to a later installment.  Empty when
+    nothing is ever carried."""
+
+    def deferred_after(self, count: int) -> Decimal:
+        """The interest earned by the first `count` periods that no installment among them charged."""
+        carried = self.deferred_interest_minor
+        return from_minor(carried[count - 1] if carried and count > 0 else 0, self.totals.places)
 
     @functools.cached_property
     def disclosure(self) -> AprDisclosure:
