@@ -19,7 +19,10 @@ are arrears, to capitalise or to collect); the new principal is the
 outstanding principal plus any arrears capitalised (overdue interest, fees,
 penalties the parties agree to capitalise); a new schedule is built from
 the effective date with the new rate, term, method and frequency, numbered
-after the history.  Classification treats the loan as restructured (see
+after the history.  Interest earned before the effective date and charged by
+no installment of the history -- carried by an interest-payment grace, or
+accrued since the last period end -- is payable with the first new
+installment.  Classification treats the loan as restructured (see
 `classification`).
 """
 
@@ -36,7 +39,7 @@ from microcredit.lending.fees import FeeKind
 from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, to_minor
 from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import schedule_principal
-from microcredit.lending.schedule.amortize import AmortizationPlan, amortize, period_rate
+from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
 from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
 from microcredit.lending.schedule.model import (
     Installment,
@@ -150,6 +153,21 @@ def defer_installments(
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
 
 
+def _stub_interest(
+    schedule: Schedule, terms: LoanTerms, ended: int, balance: Decimal, effective: date
+) -> Decimal:
+    """Interest accrued from the end of the last ended period (or the start) to `effective`."""
+    rows = schedule.installments
+    running = rows[ended] if ended < len(rows) else None
+    if running is None or effective <= running.period_start:
+        return terms.rounding.round(ZERO)
+    if running.interest == 0 and running.number <= terms.interest_free_periods:
+        return terms.rounding.round(ZERO)
+    base = schedule_principal(schedule) if terms.interest_method is InterestMethod.FLAT else balance
+    fraction = terms.day_count.year_fraction(running.period_start, min(effective, running.period_end))
+    return terms.rounding.round(base * terms.annual_rate * fraction.numerator / fraction.denominator)
+
+
 @in_engine_context
 def reschedule(
     schedule: Schedule,
@@ -163,9 +181,18 @@ def reschedule(
     method: RepaymentMethod | None = None,
     frequency: Frequency | None = None,
     first_due_date: date | None = None,
+    accrued_interest: Decimal | None = None,
     calendar: HolidayCalendar = WEEKENDS_ONLY,
 ) -> Schedule:
-    """A new schedule from `effective`: history kept, arrears capitalised, new rate and term."""
+    """A new schedule from `effective`: history kept, arrears capitalised, new rate and term.
+
+    Interest earned before `effective` that no installment of the history charges is not
+    forgiven: the interest an interest-payment grace carried past the history, and the
+    interest accrued on the principal from the end of the last ended period to `effective`
+    (at the old rate, on the contract's day count; none inside an interest-free period), are
+    payable with the first new installment.  Pass `accrued_interest` to state the accrued part
+    yourself (e.g. ``ZERO`` when it is among the `capitalised_arrears`).
+    """
     rows = schedule.installments
     # A period that has ended is history even if its due date was moved past `effective`
     # (a weekend period end, the following rule): the new schedule starts after it.
@@ -175,6 +202,11 @@ def reschedule(
     principal = outstanding_principal + capitalised_arrears
     if principal <= 0:
         raise ValueError("nothing is left to reschedule")
+    if accrued_interest is None:
+        accrued_interest = _stub_interest(schedule, terms, len(history), outstanding_principal, effective)
+    if accrued_interest < 0:
+        raise ValueError("accrued interest cannot be negative")
+    carried = schedule.deferred_after(len(history)) + accrued_interest
     spec = PeriodSpec(
         start=effective,
         frequency=frequency or terms.periods.frequency,
@@ -208,9 +240,16 @@ def reschedule(
         installment_multiple=new_terms.installment_multiple,
         fee_per_installment=per_installment,
         first_number=(history[-1].number if history else 0) + 1,
+        deferred_interest=carried,
     )
-    new_rows = amortize(amortization, plan, period_fractions(new_terms, plan))
-    rebuilt = _rebuilt(schedule, history + new_rows)
+    new_rows, later = amortize_carrying(amortization, plan, period_fractions(new_terms, plan))
+    # The record of interest carried: the history's, with what the first new installment
+    # collects carried after the last history row (so a payoff quote inside the first new
+    # period still counts it).
+    before = list(schedule.deferred_interest_minor[: len(history)] or (0,) * len(history))
+    if before:
+        before[-1] = to_minor(carried, places=terms.rounding.places)
+    rebuilt = _rebuilt(schedule, history + new_rows, tuple(before) + later)
     return replace(
         rebuilt,
         nominal_annual_rate=new_terms.annual_rate,

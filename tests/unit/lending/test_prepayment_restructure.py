@@ -423,3 +423,47 @@ def test_a_deferral_charges_the_inserted_interest_and_forgives_none(
     inserted = sum((r.interest for r in rows[from_number - 1 : from_number - 1 + periods]), D(0))
     assert sum(r.interest for r in rows) == schedule.totals.interest + inserted
     assert sum(r.principal for r in rows) == schedule.totals.principal
+
+
+def test_rescheduling_mid_period_charges_the_interest_accrued_since_the_last_period_end() -> None:
+    # Rescheduled on 2025-04-25, ten days into period 4: the new schedule started on the 25th from
+    # the balance after installment 3, so the interest of 04-15..04-25 was charged by no one.
+    rows = reschedule(SCHEDULE, TERMS, effective=date(2025, 4, 25), count=12)
+    stub = round_exact(Fraction(BALANCE_AFTER_3) * Fraction(12, 100) * Fraction(10, 360))
+    assert stub == D("25.37")
+    first = rows.installments[3]
+    assert (first.number, first.period_start) == (4, date(2025, 4, 25))
+    # 30 days on 7,610.80 at 1 % a month, plus the stub.
+    assert first.interest == D("76.11") + stub
+    assert sum(r.principal for r in rows.installments) == D("10000.00")
+    # A payoff inside the first new period still owes the stub.
+    quote = payoff_quote(rows, as_of=date(2025, 5, 1), day_count=TERMS.day_count, rounding=TERMS.rounding)
+    assert quote.deferred_interest == stub
+    assert quote.total == BALANCE_AFTER_3 + stub + quote.accrued_interest
+    # Stated by the caller (capitalised among the arrears instead): not charged twice.
+    capitalised = reschedule(
+        SCHEDULE,
+        TERMS,
+        effective=date(2025, 4, 25),
+        count=12,
+        capitalised_arrears=stub,
+        accrued_interest=D(0),
+    )
+    assert capitalised.installments[3].interest == round_exact(Fraction(BALANCE_AFTER_3 + stub) / 100)
+
+
+def test_rescheduling_inside_an_interest_payment_grace_keeps_the_interest_it_carried() -> None:
+    # After 2 months of the 3-month grace 192.12 of interest is carried; rescheduling dropped it.
+    rows = reschedule(GRACE_SCHEDULE, GRACE_TERMS, effective=date(2025, 3, 15), count=10).installments
+    assert rows[:2] == GRACE_SCHEDULE.installments[:2]
+    assert rows[2].interest == D("84.15") + D("192.12")
+    assert rows[3].interest == D("76.11")
+    assert sum(r.principal for r in rows) == D("10000.00")
+
+
+def test_rescheduling_inside_an_interest_free_period_charges_no_stub() -> None:
+    terms = replace(TERMS, interest_free_periods=3)
+    schedule = build_schedule(terms)
+    rows = reschedule(schedule, terms, effective=date(2025, 2, 25), count=6).installments
+    # 2025-02-25..03-25 on the balance after installment 1, nothing for 02-15..02-25.
+    assert rows[1].interest == round_exact(Fraction(rows[0].balance_after) / 100)
