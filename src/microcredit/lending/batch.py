@@ -22,7 +22,8 @@ Why the results are identical:
    2^63; the code checks them.
 2. The level installment A = P r (1+r)^n / ((1+r)^n - 1) is a fraction of
    big integers that int64 cannot hold, so it is first computed in float64
-   and rounded; when the float lies within 10^-3 fen of a rounding boundary
+   (``expm1(n log1p r)`` for (1+r)^n - 1, accurate for tiny rates too) and
+   rounded; when the float lies within 10^-3 fen of a rounding boundary
    (float error is far below that) the loan's A is recomputed with the
    scalar path's own `level_payment` (exact big-integer fraction).
    Otherwise float rounding and exact rounding agree.
@@ -208,8 +209,10 @@ def _level_installments(loans: BatchLoans) -> Int64Array:
     n = loans.count.astype(np.float64)
     r = loans.rate.astype(np.float64) * loans.every / (RATE_SCALE * 12.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.power(1.0 + r, n)
-        exact = np.where(r > 0, p * r * growth / (growth - 1.0), p / n)
+        # (1+r)^n - 1 through log1p/expm1: 1.0 + r drops the low digits of a tiny r (a rate of
+        # 10^-8 a year lost 7 of them and the float A missed a half-fen boundary by 10^-3 fen).
+        grown = np.expm1(n * np.log1p(r))
+        exact = np.where(r > 0, p * r * (grown + 1.0) / grown, p / n)
     if mode is RoundingMode.DOWN:
         rounded = np.floor(exact)
         distance = np.minimum(exact - rounded, rounded + 1.0 - exact)

@@ -97,6 +97,21 @@ def test_the_domain_example_in_fen() -> None:
     assert batch.interest[:2].tolist() == [10000, 9212]
 
 
+@pytest.mark.parametrize("rate", ["0.00000001", "0.00000003", "0.0000001"])
+def test_tiny_rates_round_like_the_exact_path(rate: str) -> None:
+    # 246.69 over 2 months at 10^-8 a year: A = 123.3450000005..., 123.35 half up.  The float
+    # path computed (1 + r)^n - 1 with r's low digits lost and rounded to 123.34.
+    terms = [
+        LoanTerms(
+            principal=D(cents).scaleb(-2),
+            annual_rate=D(rate),
+            periods=PeriodSpec(date(2020, 1, 1), Frequency.monthly(), count),
+        )
+        for cents, count in ((24669, 2), (24669, 4), (99999, 3), (1_000_001, 7))
+    ]
+    _assert_same(terms)
+
+
 def test_batch_refuses_what_it_does_not_cover() -> None:
     base = LoanTerms(
         principal=D("1000.00"),
