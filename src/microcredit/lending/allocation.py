@@ -28,15 +28,27 @@ installment, fees (costs of enforcing the claim) -> penalty -> interest ->
 principal, after Civil Code Art. 561 and DOMAIN.md §4.8.
 
 What is left once everything due is paid follows the overpayment policy:
-hold it as a credit balance, prepay principal of future installments (the
-last first, which shortens the term), or pay the next installments in
-advance (oldest first, in the strategy's order).
+
+- ``credit_balance``: held, and used on each later due date for what falls
+  due (`apply_credit`; `replay` does it between payments and up to `as_of`);
+- ``prepay_principal``: handed over as a prepayment (`Allocation.prepayment`,
+  at most the principal and interest not yet due) for the schedule to be
+  re-amortised --
+  `prepayment.partial_prepayment`, or `prepayment.Reamortiser` inside
+  `replay` -- so later installments charge interest on the lower balance
+  (taking it off the last installments' principal alone would leave their
+  interest, computed on the old balance, owed);
+- ``pay_next_installments``: pays the next installments in advance (oldest
+  first, in the strategy's order).
 
 Every allocation records per-installment, per-component lines, so it can be
 applied, reversed exactly (`reverse`) and replayed after a back-dated
 payment (`replay`); no cent is created or lost:
 
-    sum(lines) + credit balance == payment amount
+    sum(lines) + credit balance + prepayment == payment amount
+
+Credit used on a due date is an allocation of amount 0 whose lines are
+paid by a negative credit balance, so the identity holds for it too.
 
 A payment is a whole number of the currency's minor unit (the fen): a
 finer amount (1.005) is refused, since part of a fen cannot be put on a
@@ -49,8 +61,8 @@ gives penalty 3.94, interest 100.00, principal 396.06.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -71,9 +83,11 @@ __all__ = [
     "InstallmentDue",
     "OverpaymentPolicy",
     "Payment",
+    "Prepay",
     "Replay",
     "allocate",
     "apply_allocation",
+    "apply_credit",
     "replay",
     "reverse",
 ]
@@ -196,13 +210,15 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """How one payment was split, and what was left as credit."""
+    """How one payment was split, and what was left as credit or handed over as a prepayment."""
 
     paid_on: date
     amount: Decimal
     strategy: str
     lines: tuple[AllocationLine, ...]
     credit_balance: Decimal
+    prepayment: Decimal = ZERO
+    """Left to prepay principal (``prepay_principal``): the schedule is re-amortised with it."""
 
     @property
     @in_engine_context
@@ -282,11 +298,12 @@ def allocate(
     due_now = [d for d in ordered if d.due_date <= paid_on]
     future = [d for d in ordered if d.due_date > paid_on]
     remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)
+    prepayment = ZERO
     if remaining > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
-        for due in reversed(future):
-            if remaining <= 0:
-                break
-            remaining = _take(remaining, owed, (due.number, Component.PRINCIPAL), lines)
+        # At most what settling the loan can cost (principal, and the interest earned to the day,
+        # which no future installment's interest exceeds); the re-amortisation hands back the rest.
+        prepayment = min(remaining, sum((d.principal + d.interest for d in future), ZERO))
+        remaining -= prepayment
     elif remaining > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         remaining = _sweep(remaining, future, strategy.order, Sweep.BY_INSTALLMENT, owed, lines)
     return Allocation(
@@ -295,6 +312,34 @@ def allocate(
         strategy=strategy.name,
         lines=tuple(lines),
         credit_balance=remaining,
+        prepayment=prepayment,
+    )
+
+
+@in_engine_context
+def apply_credit(
+    dues: Sequence[InstallmentDue],
+    credit: Decimal,
+    on: date,
+    strategy: AllocationStrategy = DUE_DATE_ORDER,
+    *,
+    rounding: RoundingPolicy = _CNY,
+) -> Allocation | None:
+    """Use a credit balance on `on` for what is due by then; None when nothing is used.
+
+    The result has amount 0: its lines are paid by a negative credit balance.
+    """
+    if credit <= 0:
+        return None
+    held = allocate(dues, credit, on, strategy, OverpaymentPolicy.CREDIT_BALANCE, rounding=rounding)
+    if not held.lines:
+        return None
+    return Allocation(
+        paid_on=on,
+        amount=ZERO,
+        strategy=strategy.name,
+        lines=held.lines,
+        credit_balance=-held.allocated,
     )
 
 
@@ -328,12 +373,18 @@ def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> 
 
 @in_engine_context
 def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation:
-    """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order)."""
+    """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order).
+
+    A payment that prepaid principal re-amortised the schedule; undoing the prepayment is a
+    `replay` of the loan without the payment, which this refuses to stand in for.
+    """
     to_undo = allocation.amount if amount is None else amount
     if not 0 < to_undo <= allocation.amount:
         raise ValueError("a reversal undoes between 0 and the whole payment")
     credit_back = min(to_undo, allocation.credit_balance)
     remaining = to_undo - credit_back
+    if remaining > 0 and allocation.prepayment > 0:
+        raise ValueError("the payment prepaid principal: replay the loan without it instead of reversing")
     lines: list[AllocationLine] = []
     for line in reversed(allocation.lines):
         if remaining <= 0:
@@ -352,11 +403,15 @@ def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """The dues after replaying payments in date order, with each payment's allocation."""
+    """The dues after replaying payments in date order, with each allocation (credit used included)."""
 
     dues: tuple[InstallmentDue, ...]
     allocations: tuple[Allocation, ...]
     credit_balance: Decimal
+
+
+Prepay = Callable[[tuple[InstallmentDue, ...], date, Decimal], tuple[tuple[InstallmentDue, ...], Decimal]]
+"""Re-amortises on a prepayment: (dues, paid on, amount) -> (the dues that follow, the part unused)."""
 
 
 @in_engine_context
@@ -367,14 +422,45 @@ def replay(
     overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
     *,
     rounding: RoundingPolicy = _CNY,
+    as_of: date | None = None,
+    prepay: Prepay | None = None,
 ) -> Replay:
-    """Allocate `payments` in date order from the original `dues` (back-dated ones just replay)."""
+    """Allocate `payments` in date order from the original `dues` (back-dated ones just replay).
+
+    A credit balance pays what falls due after it, on each due date, before the next payment
+    and up to `as_of`.  Under ``prepay_principal`` a payment's `prepayment` goes to `prepay`
+    (e.g. a `prepayment.Reamortiser`), which re-amortises the schedule; without one the
+    replay is refused, since the dues alone cannot say what the lower balance saves.
+    """
     state = tuple(dues)
     allocations: list[Allocation] = []
     credit = ZERO
+
+    def use_credit(until: date) -> None:
+        nonlocal state, credit
+        for due_date in sorted({d.due_date for d in state if d.due_date <= until}):
+            used = apply_credit(state, credit, due_date, strategy, rounding=rounding)
+            if used is not None:
+                state = apply_allocation(state, used)
+                allocations.append(used)
+                credit += used.credit_balance
+
     for payment in sorted(payments, key=lambda p: p.paid_on):
+        use_credit(payment.paid_on)
         allocation = allocate(state, payment.amount, payment.paid_on, strategy, overpayment, rounding=rounding)
         state = apply_allocation(state, allocation)
+        if allocation.prepayment > 0:
+            if prepay is None:
+                raise ValueError("a payment prepays principal: replay with prepay= to re-amortise the schedule")
+            state, unused = prepay(state, payment.paid_on, allocation.prepayment)
+            if unused:
+                allocation = replace(
+                    allocation,
+                    prepayment=allocation.prepayment - unused,
+                    credit_balance=allocation.credit_balance + unused,
+                )
         allocations.append(allocation)
         credit += allocation.credit_balance
+    if as_of is not None:
+        use_credit(as_of)
     return Replay(dues=state, allocations=tuple(allocations), credit_balance=credit)

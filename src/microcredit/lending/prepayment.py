@@ -55,7 +55,7 @@ is 8,415.14 + 192.12 + 28.05 (10 days on 8,415.14) = 8,635.31.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -78,6 +78,7 @@ __all__ = [
     "PayoffQuote",
     "PrepaymentMode",
     "PrepaymentResult",
+    "Reamortiser",
     "partial_prepayment",
     "payoff_quote",
     "schedule_principal",
@@ -294,3 +295,66 @@ def payoff_quote(
         prepayment_fee=prepayment_fee,
         total=total,
     )
+
+
+@dataclass(slots=True)
+class Reamortiser:
+    """The `allocation.replay` prepay hook: re-amortises `schedule` on each prepayment.
+
+    One instance serves one replay: it keeps the schedule as the prepayments change it
+    (`schedule`).  A prepayment settles interest accrued to its day first, then lowers the
+    principal (`partial_prepayment` in `mode`); the installments after the day are replaced by
+    the new schedule's.  What does not cover the accrued interest stays unused (held as
+    credit), and so does what is left once the loan is repaid in full -- then every later
+    installment owes nothing and the schedule ends (`settled_on`).
+    """
+
+    schedule: Schedule
+    terms: LoanTerms
+    mode: PrepaymentMode
+    calendar: HolidayCalendar = WEEKENDS_ONLY
+    settled_on: date | None = field(default=None)
+
+    @in_engine_context
+    def __call__(
+        self, dues: tuple[InstallmentDue, ...], paid_on: date, amount: Decimal
+    ) -> tuple[tuple[InstallmentDue, ...], Decimal]:
+        if self.settled_on is not None:
+            return dues, amount
+        rows = self.schedule.installments
+        ended = [row for row in rows if row.period_end <= paid_on]
+        if len(ended) == len(rows):
+            return dues, amount
+        running = rows[len(ended) :]
+        owed = {due.number: due for due in dues}
+        for row in running:
+            due = owed.get(row.number)
+            if due is None or (due.principal, due.interest, due.fee) != (row.principal, row.interest, row.fees):
+                raise ValueError(f"installment {row.number} was paid before its period ended: cannot re-amortise it")
+        balance = ended[-1].balance_after if ended else schedule_principal(self.schedule)
+        quote = payoff_quote(
+            self.schedule, as_of=paid_on, day_count=self.terms.day_count, rounding=self.terms.rounding
+        )
+        payoff = balance + quote.deferred_interest + quote.accrued_interest
+        zero = self.terms.rounding.round(ZERO)
+        if amount >= payoff:
+            self.settled_on = paid_on
+            gone = {row.number for row in running}
+            cleared = tuple(
+                InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in gone else d
+                for d in dues
+            )
+            return cleared, amount - payoff
+        if amount <= quote.accrued_interest:
+            return dues, amount
+        result = partial_prepayment(
+            self.schedule, self.terms, paid_on=paid_on, amount=amount, mode=self.mode, calendar=self.calendar
+        )
+        self.schedule = result.schedule
+        replaced = {row.number for row in running}
+        kept = tuple(d for d in dues if d.number not in replaced)
+        new = tuple(
+            InstallmentDue(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
+            for row in result.schedule.installments[len(ended) :]
+        )
+        return kept + new, zero

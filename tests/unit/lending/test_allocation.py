@@ -94,12 +94,43 @@ def test_future_installments_are_not_touched_without_an_overpayment_policy() -> 
     assert result.credit_balance == D("3000.00") - sum(d.total for d in DUES[:2])
 
 
-def test_overpayment_can_prepay_principal_from_the_last_installment() -> None:
+def test_overpayment_prepaying_principal_is_handed_over_to_re_amortise() -> None:
+    # It was put on installment 3's principal, which left installment 3's 84.15 of interest --
+    # computed on the balance before the prepayment -- owed in full.
     result = allocate(DUES, D("2000.00"), PAID_ON, DUE_DATE_ORDER, OverpaymentPolicy.PREPAY_PRINCIPAL)
-    extra = [line for line in result.lines if line.installment == 3]
     due_now = D("912.43") + D("889.69")  # installments 1 and 2 in full
-    assert [(line.component, line.amount) for line in extra] == [(P, D("2000.00") - due_now)]
-    assert result.credit_balance == 0
+    assert {line.installment for line in result.lines} == {1, 2}
+    assert (result.prepayment, result.credit_balance) == (D("2000.00") - due_now, D("0.00"))
+    # At most the principal and interest not yet due is handed over; the rest is held as credit.
+    capped = allocate(DUES, D("3000.00"), PAID_ON, DUE_DATE_ORDER, OverpaymentPolicy.PREPAY_PRINCIPAL)
+    assert (capped.prepayment, capped.credit_balance) == (D("888.49"), D("3000.00") - due_now - D("888.49"))
+
+
+def test_a_credit_balance_pays_what_falls_due_later() -> None:
+    # 888.49 paid ahead stayed credit for ever: installment 3 fell due and was reported unpaid.
+    payment = Payment(PAID_ON, D("912.43") + D("889.69") + D("888.49"))
+    before = replay(DUES, [payment], as_of=date(2025, 4, 14))
+    assert before.credit_balance == D("888.49")
+    assert before.dues[2].total == D("888.49")
+    after = replay(DUES, [payment], as_of=date(2025, 4, 15))
+    assert after.credit_balance == D("0.00")
+    assert after.dues[2].total == D("0.00")
+    used = after.allocations[-1]
+    assert (used.paid_on, used.amount, used.credit_balance) == (date(2025, 4, 15), D("0"), D("-888.49"))
+    assert [(line.component, line.amount) for line in used.lines] == [(INT, D("84.15")), (P, D("804.34"))]
+    # A later payment finds the credit already used on the due date, not swept with it.
+    late = replay(DUES, [payment, Payment(date(2025, 4, 20), D("10.00"))])
+    assert late.credit_balance == D("10.00")
+    assert late.allocations[1].paid_on == date(2025, 4, 15)
+
+
+def test_a_prepayment_needs_the_schedule_to_replay_and_cannot_be_reversed_by_lines() -> None:
+    payment = Payment(PAID_ON, D("2000.00"))
+    with pytest.raises(ValueError, match="prepay="):
+        replay(DUES, [payment], overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL)
+    result = allocate(DUES, payment.amount, PAID_ON, DUE_DATE_ORDER, OverpaymentPolicy.PREPAY_PRINCIPAL)
+    with pytest.raises(ValueError, match="replay the loan without it"):
+        reverse(result)
 
 
 def test_overpayment_can_pay_the_next_installment_in_advance() -> None:
@@ -159,7 +190,9 @@ def test_allocation_never_creates_or_loses_a_cent(
     dues, payments = case
     for payment in payments:
         result = allocate(dues, payment.amount, payment.paid_on, strategy, overpayment)
-        assert result.allocated + result.credit_balance == payment.amount
+        assert result.allocated + result.credit_balance + result.prepayment == payment.amount
+        assert result.credit_balance >= 0
+        assert result.prepayment >= 0
         assert all(line.amount > 0 for line in result.lines)
         after = apply_allocation(dues, result)
         assert sum(d.total for d in dues) - sum(d.total for d in after) == result.allocated
@@ -184,11 +217,16 @@ def test_replay_in_any_arrival_order_gives_the_same_state(
     case: tuple[tuple[InstallmentDue, ...], list[Payment]], strategy: AllocationStrategy
 ) -> None:
     dues, payments = case
-    forward = replay(dues, payments, strategy)
-    backward = replay(dues, list(reversed(payments)), strategy)
+    as_of = max(p.paid_on for p in payments)
+    forward = replay(dues, payments, strategy, as_of=as_of)
+    backward = replay(dues, list(reversed(payments)), strategy, as_of=as_of)
     assert forward.dues == backward.dues
     paid = sum(p.amount for p in payments)
     assert sum(a.allocated for a in forward.allocations) + forward.credit_balance == paid
+    assert sum(d.total for d in dues) - sum(d.total for d in forward.dues) == paid - forward.credit_balance
+    # Credit is held only while nothing due by the last payment is owed.
+    if forward.credit_balance > 0:
+        assert all(d.total == 0 for d in forward.dues if d.due_date <= as_of)
 
 
 @pytest.mark.parametrize("amount", ["0.001", "100.005", "888.4900001"])

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microcredit.lending.allocation import InstallmentDue
+from microcredit.lending.allocation import Component, InstallmentDue, OverpaymentPolicy, Payment, replay
 from microcredit.lending.calendar import BusinessDayRule
 from microcredit.lending.periods import Frequency, PeriodSpec
-from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment, payoff_quote
+from microcredit.lending.prepayment import PrepaymentMode, Reamortiser, partial_prepayment, payoff_quote
 from microcredit.lending.restructure import DeferralInterest, defer_installments, reschedule
-from microcredit.lending.schedule import InterestMethod, LoanTerms, RepaymentMethod, build_schedule
+from microcredit.lending.schedule import Installment, InterestMethod, LoanTerms, RepaymentMethod, build_schedule
 
 from .support import LENDING, round_exact
 
@@ -467,3 +467,84 @@ def test_rescheduling_inside_an_interest_free_period_charges_no_stub() -> None:
     rows = reschedule(schedule, terms, effective=date(2025, 2, 25), count=6).installments
     # 2025-02-25..03-25 on the balance after installment 1, nothing for 02-15..02-25.
     assert rows[1].interest == round_exact(Fraction(rows[0].balance_after) / 100)
+
+
+def _dues(schedule_rows: tuple[Installment, ...]) -> list[InstallmentDue]:
+    return [InstallmentDue(r.number, r.due_date, r.principal, r.interest, r.fees, D(0)) for r in schedule_rows]
+
+
+@pytest.mark.parametrize("mode", list(PrepaymentMode))
+def test_an_overpayment_prepaying_principal_re_amortises_the_schedule(mode: PrepaymentMode) -> None:
+    # Installments 1-3 paid on their dates, the third with 2,000 more: the later installments
+    # are those of the schedule re-amortised on 5,610.80 (56.11 of interest in month 4, not 76.11).
+    rows = SCHEDULE.installments
+    payments = [Payment(r.due_date, r.total) for r in rows[:2]] + [Payment(rows[2].due_date, rows[2].total + 2000)]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(SCHEDULE, TERMS, mode),
+    )
+    expected = partial_prepayment(SCHEDULE, TERMS, paid_on=rows[2].due_date, amount=D(2000), mode=mode)
+    assert list(result.dues[3:]) == _dues(expected.schedule.installments[3:])
+    assert result.dues[3].interest == D("56.11")
+    assert result.allocations[-1].prepayment == D(2000)
+    assert result.credit_balance == 0
+    assert sum(d.principal for d in result.dues) == BALANCE_AFTER_3 - 2000
+
+
+def test_an_overpayment_beyond_the_loan_settles_it_and_the_rest_is_credit() -> None:
+    rows = SCHEDULE.installments
+    paid_on = date(2025, 4, 25)
+    payments = [Payment(r.due_date, r.total) for r in rows[:3]] + [Payment(paid_on, D(9000))]
+    reamortiser = Reamortiser(SCHEDULE, TERMS, PrepaymentMode.SHORTEN_TERM)
+    result = replay(_dues(rows), payments, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL, prepay=reamortiser)
+    payoff = payoff_quote(SCHEDULE, as_of=paid_on, day_count=TERMS.day_count, rounding=TERMS.rounding).total
+    assert payoff == BALANCE_AFTER_3 + D("25.37")
+    assert all(d.total == 0 for d in result.dues)
+    assert result.credit_balance == D(9000) - payoff
+    assert result.allocations[-1].prepayment == payoff
+    assert reamortiser.settled_on == paid_on
+
+
+def test_an_overpayment_short_of_the_accrued_interest_is_held_as_credit() -> None:
+    rows = SCHEDULE.installments
+    payments = [Payment(r.due_date, r.total) for r in rows[:3]] + [Payment(date(2025, 4, 25), D("20.00"))]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(SCHEDULE, TERMS, PrepaymentMode.SHORTEN_TERM),
+    )
+    assert list(result.dues[3:]) == _dues(rows[3:])
+    assert result.credit_balance == D("20.00")
+    assert result.allocations[-1].prepayment == 0
+
+
+@LENDING
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(1, 400_000)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(list(PrepaymentMode)),
+)
+def test_replaying_prepayments_keeps_every_fen(payments: list[tuple[int, int]], mode: PrepaymentMode) -> None:
+    made = [Payment(date(2025, 1, 16) + timedelta(days=day), D(cents).scaleb(-2)) for day, cents in payments]
+    result = replay(
+        _dues(SCHEDULE.installments),
+        made,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(SCHEDULE, TERMS, mode),
+    )
+    paid = sum(p.amount for p in made)
+    handed = sum(a.prepayment for a in result.allocations)
+    assert sum(a.allocated for a in result.allocations) + result.credit_balance + handed == paid
+    assert all(d.owed(c) >= 0 for d in result.dues for c in Component)
+    # Principal is repaid by lines or by prepayments, never created: what is still owed plus
+    # what the lines repaid is at most the loan, and short of it only by what was prepaid.
+    by_lines = sum(line.amount for a in result.allocations for line in a.lines if line.component is Component.PRINCIPAL)
+    owed = sum(d.principal for d in result.dues)
+    assert owed + by_lines <= TERMS.principal
+    assert TERMS.principal - owed - by_lines <= handed
