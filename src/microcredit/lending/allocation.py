@@ -376,7 +376,9 @@ def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation
     """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order).
 
     A payment that prepaid principal re-amortised the schedule; undoing the prepayment is a
-    `replay` of the loan without the payment, which this refuses to stand in for.
+    `replay` of the loan without the payment, which this refuses to stand in for.  Likewise
+    the credit a payment left is taken back as if still held: once `replay` (or
+    `apply_credit`) has used it on a due date, replay the loan without the payment instead.
     """
     to_undo = allocation.amount if amount is None else amount
     if not 0 < to_undo <= allocation.amount:

@@ -79,9 +79,12 @@ __all__ = [
     "PrepaymentMode",
     "PrepaymentResult",
     "Reamortiser",
+    "Standing",
+    "accrued_to",
     "partial_prepayment",
     "payoff_quote",
     "schedule_principal",
+    "standing",
 ]
 
 
@@ -138,6 +141,52 @@ def _accrued(
     return rounding.round(balance * rate * fraction.numerator / fraction.denominator)
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a schedule stands on a day: what has ended, what principal is owed, whether it earns."""
+
+    ended: int
+    """Installments whose period has ended or that have fallen due by the day (a prefix)."""
+    balance: Decimal
+    """Principal owed after them: the running installment's balance before it."""
+    earning: bool
+    """Whether the running period earns interest (not interest-free, not a waived deferral)."""
+    period_start: date | None
+    """The running period's start (None once every installment has ended)."""
+
+
+def standing(schedule: Schedule, on: date) -> Standing:
+    """Where `schedule` stands on `on`.
+
+    The balance is read from the running installment (its balance after + its principal), not
+    from the last ended one: a prepayment inside the running period lowered it since.  A period
+    earns when its installment charges interest or carries some on (an interest-payment grace).
+    """
+    rows = schedule.installments
+    ended = sum(1 for row in rows if row.period_end <= on or row.due_date <= on)
+    if ended == len(rows):
+        return Standing(ended, rows[-1].balance_after, False, None)
+    running = rows[ended]
+    earned = running.interest + schedule.deferred_after(ended + 1) - schedule.deferred_after(ended)
+    return Standing(ended, running.balance_after + running.principal, earned > 0, running.period_start)
+
+
+def accrued_to(
+    schedule: Schedule,
+    on: date,
+    *,
+    rate: Decimal,
+    day_count: DayCount,
+    rounding: RoundingPolicy,
+    base: Decimal | None = None,
+) -> Decimal:
+    """Interest the running period has earned by `on` on `base` (default: the balance owed)."""
+    where = standing(schedule, on)
+    if not where.earning or where.period_start is None:
+        return rounding.round(ZERO)
+    return _accrued(where.balance if base is None else base, rate, where.period_start, on, day_count, rounding)
+
+
 def _level_amounts(schedule: Schedule, start: int) -> tuple[Decimal | None, Decimal | None]:
     """The level installment and the equal principal part of the rows from index `start` on.
 
@@ -173,21 +222,14 @@ def partial_prepayment(
 ) -> PrepaymentResult:
     """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise."""
     rows = schedule.installments
-    history = [row for row in rows if row.period_end <= paid_on]
+    where = standing(schedule, paid_on)
+    history = rows[: where.ended]
     if len(history) == len(rows):
         raise ValueError("the schedule has ended by the prepayment date")
-    balance = history[-1].balance_after if history else schedule_principal(schedule)
-    current = rows[len(history)]
-    accrued = _accrued(
-        balance,
-        terms.annual_rate,
-        current.period_start,
-        paid_on,
-        terms.day_count,
-        terms.rounding,
+    balance = where.balance
+    accrued = accrued_to(
+        schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
     )
-    if current.interest == 0 and current.number <= terms.interest_free_periods:
-        accrued = terms.rounding.round(ZERO)
     if amount <= accrued:
         raise ValueError("the prepayment does not cover the interest accrued to its date")
     prepaid = amount - accrued
@@ -195,6 +237,11 @@ def partial_prepayment(
         raise ValueError("the prepayment repays the loan in full: use payoff_quote")
     plan = generate_periods(terms.periods, calendar)
     remaining = list(plan.periods[len(history) : len(rows)])
+    if [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
+        # The periods still to come are re-derived from the contract's terms; terms that do not
+        # describe this schedule (a deferred or rescheduled loan with its original terms) would
+        # re-amortise over the wrong dates.
+        raise ValueError("the terms do not describe the schedule's periods: pass the terms it was built from")
     if paid_on > remaining[0].start:
         first = remaining[0]
         remaining[0] = Period(first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False)
@@ -235,6 +282,7 @@ def partial_prepayment(
         warnings=schedule.warnings,
         apr_day_basis=schedule.apr_day_basis,
         deferred_interest_minor=_carried(schedule, len(history), carried),
+        deferred_opening_minor=schedule.deferred_opening_minor,
     )
     return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
 
@@ -257,18 +305,20 @@ def payoff_quote(
     penalties included); when omitted every installment whose period has ended
     by `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
     installment (e.g. accrued since the last close of business).
-    Interest accrues from the running period's start; the interest the ended
+    Interest accrues from the running period's start (none in a period that
+    earns nothing: interest-free, or a waived deferral); the interest the ended
     periods deferred (an interest-payment grace, a bullet loan's earlier
-    periods) is added from the schedule's own record.
-    Pass `annual_rate=0` inside an interest-free period.
+    periods) is added from the schedule's own record.  An installment counts
+    as ended once its period has ended or it has fallen due (a due date
+    moved before the period end by the preceding rule).
     """
     rate = schedule.nominal_annual_rate if annual_rate is None else annual_rate
     rows = schedule.installments
-    earned = [row for row in rows if row.period_end <= as_of]
-    running = [row for row in rows if row.period_end > as_of]
+    where = standing(schedule, as_of)
+    earned = rows[: where.ended]
     zero = rounding.round(ZERO)
     if outstanding is None:
-        principal = earned[-1].balance_after if earned else schedule_principal(schedule)
+        principal = where.balance
         future_principal = principal
         overdue_interest = fees = zero
     else:
@@ -279,9 +329,7 @@ def payoff_quote(
         overdue_interest = sum((owed[n].interest for n in earned_numbers if n in owed), zero)
         fees = sum((owed[n].fee for n in earned_numbers if n in owed), zero)
         penalties += sum((due.penalty for due in outstanding), zero)
-    accrued = zero
-    if running:
-        accrued = _accrued(future_principal, rate, running[0].period_start, as_of, day_count, rounding)
+    accrued = accrued_to(schedule, as_of, rate=rate, day_count=day_count, rounding=rounding, base=future_principal)
     deferred = rounding.round(schedule.deferred_after(len(earned)))
     total = principal + overdue_interest + deferred + accrued + fees + penalties + prepayment_fee
     return PayoffQuote(
@@ -314,6 +362,8 @@ class Reamortiser:
     mode: PrepaymentMode
     calendar: HolidayCalendar = WEEKENDS_ONLY
     settled_on: date | None = field(default=None)
+    prepayments: list[PrepaymentResult] = field(default_factory=list)
+    """Each prepayment taken: its interest part and principal part (for the books), in order."""
 
     @in_engine_context
     def __call__(
@@ -322,39 +372,45 @@ class Reamortiser:
         if self.settled_on is not None:
             return dues, amount
         rows = self.schedule.installments
-        ended = [row for row in rows if row.period_end <= paid_on]
-        if len(ended) == len(rows):
+        where = standing(self.schedule, paid_on)
+        if where.ended == len(rows):
             return dues, amount
-        running = rows[len(ended) :]
+        running = rows[where.ended :]
         owed = {due.number: due for due in dues}
         for row in running:
             due = owed.get(row.number)
             if due is None or (due.principal, due.interest, due.fee) != (row.principal, row.interest, row.fees):
-                raise ValueError(f"installment {row.number} was paid before its period ended: cannot re-amortise it")
-        balance = ended[-1].balance_after if ended else schedule_principal(self.schedule)
-        quote = payoff_quote(
-            self.schedule, as_of=paid_on, day_count=self.terms.day_count, rounding=self.terms.rounding
+                raise ValueError(f"installment {row.number} was paid before it fell due: cannot re-amortise it")
+        terms = self.terms
+        accrued = accrued_to(
+            self.schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
         )
-        payoff = balance + quote.deferred_interest + quote.accrued_interest
-        zero = self.terms.rounding.round(ZERO)
+        payoff = where.balance + self.schedule.deferred_after(where.ended) + accrued
+        zero = terms.rounding.round(ZERO)
         if amount >= payoff:
             self.settled_on = paid_on
+            interest = payoff - where.balance
+            self.prepayments.append(PrepaymentResult(paid_on, payoff, interest, where.balance, self.schedule))
             gone = {row.number for row in running}
             cleared = tuple(
                 InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in gone else d
                 for d in dues
             )
             return cleared, amount - payoff
-        if amount <= quote.accrued_interest:
+        if amount <= accrued:
             return dues, amount
+        # Short of the payoff only by interest a grace carried (not yet payable): principal is
+        # prepaid to the last fen and the rest waits, as credit, for the installment due with it.
+        usable = min(amount, accrued + where.balance - terms.rounding.quantum)
         result = partial_prepayment(
-            self.schedule, self.terms, paid_on=paid_on, amount=amount, mode=self.mode, calendar=self.calendar
+            self.schedule, terms, paid_on=paid_on, amount=usable, mode=self.mode, calendar=self.calendar
         )
         self.schedule = result.schedule
+        self.prepayments.append(result)
         replaced = {row.number for row in running}
         kept = tuple(d for d in dues if d.number not in replaced)
         new = tuple(
             InstallmentDue(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
-            for row in result.schedule.installments[len(ended) :]
+            for row in result.schedule.installments[where.ended :]
         )
-        return kept + new, zero
+        return kept + new, amount - usable

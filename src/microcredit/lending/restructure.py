@@ -38,7 +38,7 @@ from microcredit.lending.diagnostics import merge_warnings
 from microcredit.lending.fees import FeeKind
 from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, to_minor
 from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
-from microcredit.lending.prepayment import schedule_principal
+from microcredit.lending.prepayment import accrued_to, schedule_principal, standing
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
 from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
 from microcredit.lending.schedule.model import (
@@ -60,7 +60,10 @@ class DeferralInterest(StrEnum):
 
 
 def _rebuilt(
-    schedule: Schedule, installments: tuple[Installment, ...], carried: tuple[int, ...] = ()
+    schedule: Schedule,
+    installments: tuple[Installment, ...],
+    carried: tuple[int, ...] = (),
+    opening: int | None = None,
 ) -> Schedule:
     totals = schedule.totals
     return Schedule(
@@ -74,6 +77,7 @@ def _rebuilt(
         warnings=schedule.warnings,
         apr_day_basis=schedule.apr_day_basis,
         deferred_interest_minor=carried if any(carried) else (),
+        deferred_opening_minor=schedule.deferred_opening_minor if opening is None else opening,
     )
 
 
@@ -125,7 +129,8 @@ def defer_installments(
     flat_base = to_minor(schedule_principal(schedule), places) if terms.interest_method is InterestMethod.FLAT else None
     # Interest an interest-payment grace carries moves with the rows; the row that paid it still does.
     carried = schedule.deferred_interest_minor or (0,) * len(rows)
-    carried_before = carried[index - 1] if index > 0 else 0
+    opening = schedule.deferred_opening_minor
+    carried_before = carried[index - 1] if index > 0 else opening
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
         period = plan.periods[position]
@@ -148,24 +153,9 @@ def defer_installments(
             )
         )
         before = row.balance_after_minor
-    held = carried[index - 1] if index > 0 else 0
+    held = carried[index - 1] if index > 0 else opening
     deferred = _rebuilt(schedule, tuple(result), carried[:index] + (held,) * periods + carried[index:])
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
-
-
-def _stub_interest(
-    schedule: Schedule, terms: LoanTerms, ended: int, balance: Decimal, effective: date
-) -> Decimal:
-    """Interest accrued from the end of the last ended period (or the start) to `effective`."""
-    rows = schedule.installments
-    running = rows[ended] if ended < len(rows) else None
-    if running is None or effective <= running.period_start:
-        return terms.rounding.round(ZERO)
-    if running.interest == 0 and running.number <= terms.interest_free_periods:
-        return terms.rounding.round(ZERO)
-    base = schedule_principal(schedule) if terms.interest_method is InterestMethod.FLAT else balance
-    fraction = terms.day_count.year_fraction(running.period_start, min(effective, running.period_end))
-    return terms.rounding.round(base * terms.annual_rate * fraction.numerator / fraction.denominator)
 
 
 @in_engine_context
@@ -194,16 +184,26 @@ def reschedule(
     yourself (e.g. ``ZERO`` when it is among the `capitalised_arrears`).
     """
     rows = schedule.installments
-    # A period that has ended is history even if its due date was moved past `effective`
-    # (a weekend period end, the following rule): the new schedule starts after it.
-    history = tuple(row for row in rows if row.due_date <= effective or row.period_end <= effective)
+    # Installments that have fallen due or whose period has ended (even if its due date was
+    # moved past `effective`: a weekend period end, the following rule) are history.
+    where = standing(schedule, effective)
+    history = rows[: where.ended]
     if outstanding_principal is None:
-        outstanding_principal = history[-1].balance_after if history else schedule_principal(schedule)
+        outstanding_principal = where.balance
     principal = outstanding_principal + capitalised_arrears
     if principal <= 0:
         raise ValueError("nothing is left to reschedule")
     if accrued_interest is None:
-        accrued_interest = _stub_interest(schedule, terms, len(history), outstanding_principal, effective)
+        flat = terms.interest_method is InterestMethod.FLAT
+        accrued_interest = accrued_to(
+            schedule,
+            effective,
+            # The rate the running period earns at: a rescheduled schedule's own, not the contract's.
+            rate=schedule.nominal_annual_rate,
+            day_count=terms.day_count,
+            rounding=terms.rounding,
+            base=schedule_principal(schedule) if flat else outstanding_principal,
+        )
     if accrued_interest < 0:
         raise ValueError("accrued interest cannot be negative")
     carried = schedule.deferred_after(len(history)) + accrued_interest
@@ -246,10 +246,11 @@ def reschedule(
     # The record of interest carried: the history's, with what the first new installment
     # collects carried after the last history row (so a payoff quote inside the first new
     # period still counts it).
+    held = to_minor(carried, places=terms.rounding.places)
     before = list(schedule.deferred_interest_minor[: len(history)] or (0,) * len(history))
     if before:
-        before[-1] = to_minor(carried, places=terms.rounding.places)
-    rebuilt = _rebuilt(schedule, history + new_rows, tuple(before) + later)
+        before[-1] = held
+    rebuilt = _rebuilt(schedule, history + new_rows, tuple(before) + later, None if before else held)
     return replace(
         rebuilt,
         nominal_annual_rate=new_terms.annual_rate,

@@ -532,11 +532,12 @@ def test_an_overpayment_short_of_the_accrued_interest_is_held_as_credit() -> Non
 )
 def test_replaying_prepayments_keeps_every_fen(payments: list[tuple[int, int]], mode: PrepaymentMode) -> None:
     made = [Payment(date(2025, 1, 16) + timedelta(days=day), D(cents).scaleb(-2)) for day, cents in payments]
+    reamortiser = Reamortiser(SCHEDULE, TERMS, mode)
     result = replay(
         _dues(SCHEDULE.installments),
         made,
         overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
-        prepay=Reamortiser(SCHEDULE, TERMS, mode),
+        prepay=reamortiser,
     )
     paid = sum(p.amount for p in made)
     handed = sum(a.prepayment for a in result.allocations)
@@ -546,5 +547,126 @@ def test_replaying_prepayments_keeps_every_fen(payments: list[tuple[int, int]], 
     # what the lines repaid is at most the loan, and short of it only by what was prepaid.
     by_lines = sum(line.amount for a in result.allocations for line in a.lines if line.component is Component.PRINCIPAL)
     owed = sum(d.principal for d in result.dues)
-    assert owed + by_lines <= TERMS.principal
-    assert TERMS.principal - owed - by_lines <= handed
+    taken = reamortiser.prepayments
+    assert sum(p.amount for p in taken) == handed
+    assert all(p.amount == p.accrued_interest + p.principal_prepaid for p in taken)
+    # Every fen of principal is owed, repaid by a line, or prepaid: none created, none lost.
+    assert owed + by_lines + sum(p.principal_prepaid for p in taken) == TERMS.principal
+
+
+def test_a_second_prepayment_in_the_same_period_starts_from_the_lowered_balance() -> None:
+    # The balance was read from the last ended installment (7,610.80), so the second prepayment
+    # re-amortised from the balance before the first: 1,000 + 1,000 left 6,623.48 owed.
+    first = partial_prepayment(
+        SCHEDULE, TERMS, paid_on=date(2025, 4, 20), amount=D(1000), mode=PrepaymentMode.REDUCE_INSTALLMENT
+    )
+    assert first.accrued_interest == D("12.68")  # 5 days on 7,610.80
+    second = partial_prepayment(
+        first.schedule, TERMS, paid_on=date(2025, 4, 25), amount=D(1000), mode=PrepaymentMode.REDUCE_INSTALLMENT
+    )
+    lowered = BALANCE_AFTER_3 - first.principal_prepaid
+    assert second.accrued_interest == round_exact(Fraction(lowered) * Fraction(12, 100) * Fraction(5, 360))
+    assert sum(r.principal for r in second.schedule.installments[3:]) == lowered - second.principal_prepaid
+    quote = payoff_quote(first.schedule, as_of=date(2025, 4, 25), day_count=TERMS.day_count, rounding=TERMS.rounding)
+    assert (quote.principal, quote.accrued_interest) == (lowered, second.accrued_interest)
+    # Through replay: a second overpayment beyond the payoff settles the loan.
+    rows = SCHEDULE.installments
+    payments = [Payment(r.due_date, r.total) for r in rows[:3]]
+    payments += [Payment(date(2025, 4, 20), D(1000)), Payment(date(2025, 4, 25), D(9000))]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(SCHEDULE, TERMS, PrepaymentMode.SHORTEN_TERM),
+    )
+    assert all(d.total == 0 for d in result.dues)
+    assert result.credit_balance == D(9000) - quote.total
+
+
+def test_rescheduling_after_a_prepayment_lends_only_what_is_owed() -> None:
+    prepaid = partial_prepayment(
+        SCHEDULE, TERMS, paid_on=date(2025, 4, 20), amount=D(2000), mode=PrepaymentMode.REDUCE_INSTALLMENT
+    )
+    owed = BALANCE_AFTER_3 - prepaid.principal_prepaid
+    rows = reschedule(prepaid.schedule, TERMS, effective=date(2025, 4, 25), count=9).installments
+    assert sum(r.principal for r in rows[3:]) == owed  # it was 7,610.80: the prepayment lent again
+    stub = round_exact(Fraction(owed) * Fraction(12, 100) * Fraction(5, 360))
+    assert rows[3].interest == round_exact(Fraction(owed) / 100) + stub
+
+
+def test_reamortising_inside_an_interest_payment_grace_prepays_principal_and_keeps_the_carried_interest() -> None:
+    # Principal + accrued + 50 does not cover the 192.12 carried: it raised "repays the loan in full".
+    rows = GRACE_SCHEDULE.installments
+    paid_on = date(2025, 3, 25)
+    amount = D("8415.14") + D("28.05") + D("50.00")
+    payments = [Payment(r.due_date, r.total) for r in rows[:2]] + [Payment(paid_on, amount)]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(GRACE_SCHEDULE, GRACE_TERMS, PrepaymentMode.SHORTEN_TERM),
+    )
+    assert sum(d.principal for d in result.dues) == D("0.01")
+    assert result.credit_balance == D("50.01")
+    # The carried 192.12 is still collected with installment 4 (with the fen's interest).
+    assert D("192.12") <= sum(d.interest for d in result.dues) < D("192.12") + D("0.05")
+
+
+def test_reamortising_in_an_interest_free_period_charges_no_interest() -> None:
+    terms = replace(TERMS, interest_free_periods=3)
+    schedule = build_schedule(terms)
+    rows = schedule.installments
+    paid_on = date(2025, 3, 5)
+    payments = [Payment(rows[0].due_date, rows[0].total), Payment(paid_on, rows[0].balance_after + 500)]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(schedule, terms, PrepaymentMode.SHORTEN_TERM),
+    )
+    # Settled for the principal alone (it charged 54.81 of interest the contract waives).
+    assert result.allocations[-1].prepayment == rows[0].balance_after
+    assert result.credit_balance == D(500)
+
+
+def test_rescheduling_before_any_period_ended_keeps_the_stub_for_quotes_and_prepayments() -> None:
+    rescheduled = reschedule(SCHEDULE, TERMS, effective=date(2025, 2, 5), count=12)
+    stub = D("70.00")  # 21 days on 10,000 at 12 % on 360
+    assert rescheduled.installments[0].interest == D("100.00") + stub
+    assert rescheduled.deferred_after(0) == stub
+    quote = payoff_quote(rescheduled, as_of=date(2025, 2, 20), day_count=TERMS.day_count, rounding=TERMS.rounding)
+    assert quote.total == D("10000.00") + stub + D("50.00")
+    with pytest.raises(ValueError, match="terms do not describe"):
+        partial_prepayment(
+            rescheduled, TERMS, paid_on=date(2025, 2, 20), amount=D(1000), mode=PrepaymentMode.SHORTEN_TERM
+        )
+    new_terms = replace(TERMS, periods=PeriodSpec(date(2025, 2, 5), Frequency.monthly(), 12))
+    prepaid = partial_prepayment(
+        rescheduled, new_terms, paid_on=date(2025, 2, 20), amount=D(1000), mode=PrepaymentMode.SHORTEN_TERM
+    )
+    first = prepaid.schedule.installments[0]
+    assert first.interest == round_exact(Fraction(D(9050)) * Fraction(12, 100) * Fraction(13, 360)) + stub
+
+
+def test_rescheduling_charges_no_stub_for_a_waived_deferral() -> None:
+    deferred = defer_installments(SCHEDULE, TERMS, from_number=4, periods=2, interest=DeferralInterest.WAIVED)
+    rows = reschedule(deferred, TERMS, effective=date(2025, 4, 25), count=9).installments
+    assert rows[3].interest == D("76.11")
+
+
+def test_reamortising_under_the_preceding_rule_counts_a_paid_installment_as_ended() -> None:
+    # Installment 1 falls due on Friday 02-14, its period ends on Saturday 02-15: paying it with
+    # 1,000 more on the 14th was refused as "paid before its period ended".
+    terms = replace(TERMS, periods=replace(TERMS.periods, business_day_rule=BusinessDayRule.PRECEDING))
+    schedule = build_schedule(terms)
+    rows = schedule.installments
+    assert rows[0].due_date == date(2025, 2, 14)
+    for mode in PrepaymentMode:
+        result = replay(
+            _dues(rows),
+            [Payment(rows[0].due_date, rows[0].total + 1000)],
+            overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+            prepay=Reamortiser(schedule, terms, mode),
+        )
+        assert result.allocations[-1].prepayment == D(1000)
+        assert sum(d.principal for d in result.dues) == rows[0].balance_after - 1000

@@ -238,11 +238,19 @@ class Schedule:
     """Interest earned but not yet payable after each installment (minor units, one per row):
     an interest-payment grace or a bullet loan carries it to a later installment.  Empty when
     nothing is ever carried."""
+    deferred_opening_minor: int = 0
+    """Interest earned before the first installment's period that it is to collect (minor
+    units): a rescheduling before any period had ended carries the interest accrued so far."""
 
     def deferred_after(self, count: int) -> Decimal:
-        """The interest earned by the first `count` periods that no installment among them charged."""
+        """The interest earned by the first `count` periods that no installment among them charged.
+
+        For `count` 0, what was carried into the schedule (`deferred_opening_minor`).
+        """
         carried = self.deferred_interest_minor
-        return from_minor(carried[count - 1] if carried and count > 0 else 0, self.totals.places)
+        if count == 0:
+            return from_minor(self.deferred_opening_minor, self.totals.places)
+        return from_minor(carried[count - 1] if carried else 0, self.totals.places)
 
     @functools.cached_property
     def disclosure(self) -> AprDisclosure:
