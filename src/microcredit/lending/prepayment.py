@@ -402,6 +402,9 @@ class Reamortiser:
         # Short of the payoff only by interest a grace carried (not yet payable): principal is
         # prepaid to the last fen and the rest waits, as credit, for the installment due with it.
         usable = min(amount, accrued + where.balance - terms.rounding.quantum)
+        if usable <= accrued:
+            # Only the carried interest is left to pay (principal down to 0.01 or 0): it waits.
+            return dues, amount
         result = partial_prepayment(
             self.schedule, terms, paid_on=paid_on, amount=usable, mode=self.mode, calendar=self.calendar
         )

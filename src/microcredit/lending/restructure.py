@@ -37,7 +37,7 @@ from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.diagnostics import merge_warnings
 from microcredit.lending.fees import FeeKind
 from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, to_minor
-from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
+from microcredit.lending.periods import Frequency, Period, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import accrued_to, schedule_principal, standing
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
 from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
@@ -99,16 +99,30 @@ def defer_installments(
         raise ValueError("a deferral lasts at least one period")
     offset = rows[0].number - 1
     index = from_number - 1 - offset
-    extended = replace(terms.periods, count=terms.periods.count + periods)
+    extended = replace(terms.periods, count=max(terms.periods.count, len(rows)) + periods)
     plan = generate_periods(extended, calendar)
-    fractions = fractions_of(terms, plan.periods)
+    # Every row is re-dated from the terms' anchor at the terms' rate: terms that do not
+    # describe the schedule (a rescheduled one with its original terms) would move it onto
+    # the old dates and rate.
+    if [p.due_date for p in plan.periods[: len(rows)]] != [row.due_date for row in rows] or (
+        schedule.nominal_annual_rate != terms.annual_rate
+    ):
+        raise ValueError("the terms do not describe the schedule's periods and rate: pass the terms it was built from")
+    dated = list(plan.periods)
+    first = rows[index]
+    if first.period_start != dated[index].start:
+        # A prepayment inside the period settled its interest to that day: the deferral starts there.
+        p = dated[index]
+        dated[index] = Period(p.number, first.period_start, p.end, p.due_date, (p.end - first.period_start).days, False)
+    fractions = fractions_of(terms, dated)
     places = terms.rounding.places
     mode = terms.rounding.mode
-    balance = rows[index - 1].balance_after_minor if index > 0 else to_minor(schedule_principal(schedule), places)
+    # The balance before the running installment (a prepayment inside its period lowered it).
+    balance = first.balance_after_minor + first.principal_minor
     rate = ZERO if interest is DeferralInterest.WAIVED else terms.annual_rate
     result: list[Installment] = list(rows[:index])
     for step in range(periods):
-        period = plan.periods[index + step]
+        period = dated[index + step]
         a, b = period_rate(rate, fractions[index + step])
         owed = divide_rounded(balance * a, b, mode)
         result.append(
@@ -133,7 +147,7 @@ def defer_installments(
     carried_before = carried[index - 1] if index > 0 else opening
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
-        period = plan.periods[position]
+        period = dated[position]
         a, b = period_rate(terms.annual_rate, fractions[position])
         owed = divide_rounded((before if flat_base is None else flat_base) * a, b, mode) if row.interest_minor else 0
         owed += max(carried_before - carried[index + moved], 0)

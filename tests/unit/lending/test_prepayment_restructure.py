@@ -670,3 +670,52 @@ def test_reamortising_under_the_preceding_rule_counts_a_paid_installment_as_ende
         )
         assert result.allocations[-1].prepayment == D(1000)
         assert sum(d.principal for d in result.dues) == rows[0].balance_after - 1000
+
+
+def test_after_prepaying_down_to_a_grace_carried_interest_an_early_payment_waits_as_credit() -> None:
+    # Once principal was prepaid down to 0.01, a payment short of the carried 192.12 was handed
+    # to partial_prepayment as 0 and raised.
+    rows = GRACE_SCHEDULE.installments
+    payments = [Payment(r.due_date, r.total) for r in rows[:2]]
+    payments += [Payment(date(2025, 3, 25), D("8443.19")), Payment(date(2025, 4, 20), D("100.00"))]
+    result = replay(
+        _dues(rows),
+        payments,
+        overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+        prepay=Reamortiser(GRACE_SCHEDULE, GRACE_TERMS, PrepaymentMode.SHORTEN_TERM),
+        as_of=date(2025, 5, 15),
+    )
+    assert result.allocations[-2].paid_on == date(2025, 4, 20)
+    assert result.allocations[-2].credit_balance == D("100.00")
+    # Used on 05-15 towards the installment that collects the carried interest.
+    assert result.allocations[-1].paid_on == date(2025, 5, 15)
+    assert result.credit_balance == 0
+    # Left: the carried 192.12 less the 100.00 of credit (the 0.01 of principal was paid on 04-15
+    # from the 0.01 the prepayment could not use).
+    assert [(d.number, d.principal, d.interest) for d in result.dues if d.total] == [(4, D("0.00"), D("92.12"))]
+
+
+def test_deferring_after_a_prepayment_defers_the_lowered_balance() -> None:
+    # The inserted installments bore interest on 7,610.80 (the balance before a 2,000 prepayment)
+    # from 04-15, charging 04-15..04-20 twice: the payoff on 04-25 rose by 2,003.32.
+    prepaid = partial_prepayment(
+        SCHEDULE, TERMS, paid_on=date(2025, 4, 20), amount=D(2000), mode=PrepaymentMode.REDUCE_INSTALLMENT
+    )
+    owed = BALANCE_AFTER_3 - prepaid.principal_prepaid
+    deferred = defer_installments(prepaid.schedule, TERMS, from_number=4, periods=2)
+    rows = deferred.installments
+    assert (rows[3].period_start, rows[3].balance_after) == (date(2025, 4, 20), owed)
+    assert rows[3].interest == round_exact(Fraction(owed) * Fraction(12, 100) * Fraction(25, 360))
+    assert rows[4].interest == round_exact(Fraction(owed) / 100)
+    assert sum(r.principal for r in rows[3:]) == owed
+    before, after = (
+        payoff_quote(s, as_of=date(2025, 4, 25), day_count=TERMS.day_count, rounding=TERMS.rounding).total
+        for s in (prepaid.schedule, deferred)
+    )
+    assert after == before
+
+
+def test_deferring_a_rescheduled_loan_with_its_original_terms_is_refused() -> None:
+    rescheduled = reschedule(SCHEDULE, TERMS, effective=date(2025, 3, 5), count=6, annual_rate=D("0.06"))
+    with pytest.raises(ValueError, match="terms do not describe"):
+        defer_installments(rescheduled, TERMS, from_number=2, periods=1)
