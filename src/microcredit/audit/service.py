@@ -19,6 +19,7 @@ ticket, a printed report) so that even that is caught (see docs/security.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -82,11 +83,8 @@ def _head(session: Session) -> AuditHead:
     if head is None:
         # The very first append: two writers may both find no head. The loser's insert
         # waits for the winner's commit and fails; it then locks the winner's row.
-        try:
-            with session.begin_nested():
-                session.add(AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS))
-        except IntegrityError:
-            pass
+        with contextlib.suppress(IntegrityError), session.begin_nested():
+            session.add(AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS))
         head = session.execute(lock).scalar_one()
     return head
 
