@@ -67,7 +67,7 @@ from microcredit.lending.fees import FeeKind
 from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
-from microcredit.lending.schedule.build import fractions_of, summarise
+from microcredit.lending.schedule.build import fractions_of, rebuilt_schedule
 from microcredit.lending.schedule.model import (
     LoanTerms,
     RepaymentMethod,
@@ -167,7 +167,7 @@ def standing(schedule: Schedule, on: date) -> Standing:
     if ended == len(rows):
         return Standing(ended, rows[-1].balance_after, False, None)
     running = rows[ended]
-    earned = running.interest + schedule.deferred_after(ended + 1) - schedule.deferred_after(ended)
+    earned = schedule.interest_earned(ended)
     return Standing(ended, running.balance_after + running.principal, earned > 0, running.period_start)
 
 
@@ -198,16 +198,14 @@ def _level_amounts(schedule: Schedule, start: int) -> tuple[Decimal | None, Deci
     for index in range(start, len(rows) - 1):
         row = rows[index]
         if row.principal > 0:
-            earned = row.interest + schedule.deferred_after(index + 1) - schedule.deferred_after(index)
+            earned = schedule.interest_earned(index)
             return row.principal + earned, row.principal
     return None, None
 
 
 def _carried(schedule: Schedule, history: int, later: tuple[int, ...]) -> tuple[int, ...]:
     """The deferred-interest record of `history` rows of `schedule` followed by `later` rows."""
-    before = schedule.deferred_interest_minor[:history] or (0,) * history
-    carried = tuple(before) + later
-    return carried if any(carried) else ()
+    return tuple(schedule.deferred_interest_minor[:history] or (0,) * history) + later
 
 
 @in_engine_context
@@ -269,21 +267,7 @@ def partial_prepayment(
         deferred_interest=schedule.deferred_after(len(history)),
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
-    installments = tuple(history) + new_rows
-    totals = schedule.totals
-    rebuilt = Schedule(
-        installments=installments,
-        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
-        disbursed_on=schedule.disbursed_on,
-        nominal_annual_rate=schedule.nominal_annual_rate,
-        periods_per_year=schedule.periods_per_year,
-        regular=False,
-        fee_charges=schedule.fee_charges,
-        warnings=schedule.warnings,
-        apr_day_basis=schedule.apr_day_basis,
-        deferred_interest_minor=_carried(schedule, len(history), carried),
-        deferred_opening_minor=schedule.deferred_opening_minor,
-    )
+    rebuilt = rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))
     return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
 
 

@@ -40,7 +40,7 @@ from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, t
 from microcredit.lending.periods import Frequency, Period, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import accrued_to, schedule_principal, standing
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
-from microcredit.lending.schedule.build import fractions_of, period_fractions, summarise
+from microcredit.lending.schedule.build import fractions_of, period_fractions, rebuilt_schedule
 from microcredit.lending.schedule.model import (
     Installment,
     InterestMethod,
@@ -57,28 +57,6 @@ class DeferralInterest(StrEnum):
 
     PAYABLE = "payable"
     WAIVED = "waived"
-
-
-def _rebuilt(
-    schedule: Schedule,
-    installments: tuple[Installment, ...],
-    carried: tuple[int, ...] = (),
-    opening: int | None = None,
-) -> Schedule:
-    totals = schedule.totals
-    return Schedule(
-        installments=installments,
-        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
-        disbursed_on=schedule.disbursed_on,
-        nominal_annual_rate=schedule.nominal_annual_rate,
-        periods_per_year=schedule.periods_per_year,
-        regular=False,
-        fee_charges=schedule.fee_charges,
-        warnings=schedule.warnings,
-        apr_day_basis=schedule.apr_day_basis,
-        deferred_interest_minor=carried if any(carried) else (),
-        deferred_opening_minor=schedule.deferred_opening_minor if opening is None else opening,
-    )
 
 
 @in_engine_context
@@ -168,7 +146,7 @@ def defer_installments(
         )
         before = row.balance_after_minor
     held = carried[index - 1] if index > 0 else opening
-    deferred = _rebuilt(schedule, tuple(result), carried[:index] + (held,) * periods + carried[index:])
+    deferred = rebuilt_schedule(schedule, tuple(result), carried[:index] + (held,) * periods + carried[index:])
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
 
 
@@ -264,7 +242,7 @@ def reschedule(
     before = list(schedule.deferred_interest_minor[: len(history)] or (0,) * len(history))
     if before:
         before[-1] = held
-    rebuilt = _rebuilt(schedule, history + new_rows, tuple(before) + later, None if before else held)
+    rebuilt = rebuilt_schedule(schedule, history + new_rows, tuple(before) + later, None if before else held)
     return replace(
         rebuilt,
         nominal_annual_rate=new_terms.annual_rate,

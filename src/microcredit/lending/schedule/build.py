@@ -71,6 +71,31 @@ def _periods_per_year(frequency: Frequency, day_basis: int) -> Decimal:
     return ENGINE_CONTEXT.divide(Decimal(fraction.denominator), Decimal(fraction.numerator))
 
 
+def rebuilt_schedule(
+    schedule: Schedule,
+    installments: tuple[Installment, ...],
+    carried: tuple[int, ...] = (),
+    opening: int | None = None,
+) -> Schedule:
+    """`schedule` with new installments (a prepayment, deferral or rescheduling): totals redone,
+    the disbursement, fees and APR basis kept; `carried` and `opening` the new record of
+    deferred interest (`opening` None keeps the schedule's)."""
+    totals = schedule.totals
+    return Schedule(
+        installments=installments,
+        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
+        disbursed_on=schedule.disbursed_on,
+        nominal_annual_rate=schedule.nominal_annual_rate,
+        periods_per_year=schedule.periods_per_year,
+        regular=False,
+        fee_charges=schedule.fee_charges,
+        warnings=schedule.warnings,
+        apr_day_basis=schedule.apr_day_basis,
+        deferred_interest_minor=carried if any(carried) else (),
+        deferred_opening_minor=schedule.deferred_opening_minor if opening is None else opening,
+    )
+
+
 def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int) -> ScheduleTotals:
     """Totals of a schedule's rows plus the upfront fees and the cash received (minor units)."""
     return ScheduleTotals(

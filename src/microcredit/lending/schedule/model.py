@@ -252,6 +252,12 @@ class Schedule:
             return from_minor(self.deferred_opening_minor, self.totals.places)
         return from_minor(carried[count - 1] if carried else 0, self.totals.places)
 
+    def interest_earned(self, index: int) -> Decimal:
+        """The interest the period of installment `index` (0-based) earned, whenever it is charged:
+        its interest, plus what it carried on, less what it collected from earlier periods."""
+        row = self.installments[index]
+        return row.interest + self.deferred_after(index + 1) - self.deferred_after(index)
+
     @functools.cached_property
     def disclosure(self) -> AprDisclosure:
         """The APR disclosure (IRR over net cash received vs every payment)."""
