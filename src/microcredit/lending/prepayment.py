@@ -360,6 +360,7 @@ class Reamortiser:
         if where.ended == len(rows):
             return dues, amount
         running = rows[where.ended :]
+        replaced = {row.number for row in running}
         owed = {due.number: due for due in dues}
         for row in running:
             due = owed.get(row.number)
@@ -375,9 +376,8 @@ class Reamortiser:
             self.settled_on = paid_on
             interest = payoff - where.balance
             self.prepayments.append(PrepaymentResult(paid_on, payoff, interest, where.balance, self.schedule))
-            gone = {row.number for row in running}
             cleared = tuple(
-                InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in gone else d
+                InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in replaced else d
                 for d in dues
             )
             return cleared, amount - payoff
@@ -394,7 +394,6 @@ class Reamortiser:
         )
         self.schedule = result.schedule
         self.prepayments.append(result)
-        replaced = {row.number for row in running}
         kept = tuple(d for d in dues if d.number not in replaced)
         new = tuple(
             InstallmentDue(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
