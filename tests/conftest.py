@@ -30,9 +30,9 @@ from sqlalchemy.engine import make_url
 
 from microcredit.clock import FrozenClock
 from microcredit.config import Mode, Settings
-from microcredit.context import AppContext, build_context, connect_redis
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
+from microcredit.runtime import Runtime, build_runtime, connect_redis
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL"}
@@ -172,9 +172,9 @@ def settings(worker_tmp: Path) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings, database: Database, clock: FrozenClock) -> AppContext:
-    """The app context on the test's database and frozen clock (database rate limits, no Redis)."""
-    return build_context(settings, database=database, clock=clock)
+def runtime(settings: Settings, database: Database, clock: FrozenClock) -> Runtime:
+    """The runtime on the test's database and frozen clock (database rate limits, no Redis)."""
+    return build_runtime(settings, database=database, clock=clock)
 
 
 @pytest.fixture
@@ -201,13 +201,13 @@ def redis_client(redis_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def client(ctx: AppContext) -> Iterator[Any]:
-    """A TestClient on the app built over the test's context."""
+def client(runtime: Runtime) -> Iterator[Any]:
+    """A TestClient on the app built over the test's runtime."""
     from fastapi.testclient import TestClient
 
     from microcredit.api.app import create_app
 
-    with TestClient(create_app(ctx=ctx)) as test_client:
+    with TestClient(create_app(runtime=runtime)) as test_client:
         yield test_client
 
 

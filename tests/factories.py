@@ -12,7 +12,6 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from microcredit.context import AppContext
 from microcredit.identity import service as identity
 from microcredit.identity.models import User
 from microcredit.parties import service as parties
@@ -20,6 +19,7 @@ from microcredit.parties.models import Borrower, Branch, Institution
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.validators import id_check_character
+from microcredit.runtime import Runtime
 
 PASSWORD = "Test-Passphrase-42"
 _seq = itertools.count(1)
@@ -36,21 +36,19 @@ def next_id_number(born: date = date(1990, 1, 1), region: str = "360102") -> str
     return first17 + id_check_character(first17)
 
 
-def make_institution(session: Session, ctx: AppContext, *, code: str | None = None, platform: bool = False,
+def make_institution(session: Session, runtime: Runtime, *, code: str | None = None, platform: bool = False,
                      business_date: date = date(2026, 11, 25)) -> Institution:
     """An institution with its default roles."""
     return parties.organisation.create_institution(
-        session=session, ctx=ctx, actor=Actor.system(), code=code or f"I{next(_seq)}", name="测试机构",
+        session=session, clock=runtime.clock, actor=Actor.system(), code=code or f"I{next(_seq)}", name="测试机构",
         business_date=business_date, platform=platform)
 
 
-def make_branch(session: Session, ctx: AppContext, institution: Institution, *, code: str | None = None) -> Branch:
+def make_branch(session: Session, runtime: Runtime, institution: Institution, *, code: str | None = None) -> Branch:
     """A branch of the institution."""
-    branch = Branch(institution_id=institution.id, code=code or f"B{next(_seq)}", name="测试支行",
-                    status="active", created_at=ctx.clock.now())
-    session.add(branch)
-    session.flush()
-    return branch
+    return parties.organisation.add_branch(session=session, clock=runtime.clock, actor=Actor.system(institution.id),
+                                           institution_id=institution.id, code=code or f"B{next(_seq)}",
+                                           name="测试支行")
 
 
 @dataclass
@@ -64,22 +62,23 @@ class StaffHandle:
     totp_secret: str | None = None
 
 
-def make_staff(session: Session, ctx: AppContext, institution: Institution, *, roles: tuple[str, ...],
+def make_staff(session: Session, runtime: Runtime, institution: Institution, *, roles: tuple[str, ...],
                branch: Branch | None = None, password: str | None = PASSWORD, totp: bool = False) -> StaffHandle:
     """A staff member with a password (and an active TOTP secret if asked)."""
     phone = next_phone()
     n = next(_seq)
-    user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=institution.id, kind="staff",
-                                         phone=phone, display_name=f"员工{n}", password=password,
-                                         branch_id=branch.id if branch else None, role_codes=roles)
-    staff = parties.staff.add_staff_record(session=session, ctx=ctx, actor=Actor.system(institution.id),
-                                           user=user, name=f"员工{n}", employee_number=f"T{n}")
+    account = identity.accounts.create_user(session=session, kit=runtime.identity, institution_id=institution.id,
+                                            kind="staff", phone=phone, display_name=f"员工{n}", password=password,
+                                            branch_id=branch.id if branch else None, role_codes=roles)
+    staff = parties.staff.add_staff_record(session=session, kit=runtime.identity,
+                                           actor=Actor.system(institution.id), user=account, name=f"员工{n}",
+                                           employee_number=f"T{n}")
     secret = None
     if totp:
         secret = pyotp.random_base32()
-        user.totp_secret_ciphertext = ctx.cipher.encrypt(secret, context="users.totp_secret")
-        user.totp_enabled = True
-        session.flush()
+        identity.accounts.set_totp_secret(session=session, kit=runtime.identity, user_id=account.id, secret=secret)
+    user = session.get(User, account.id)
+    assert user is not None
     return StaffHandle(user=user, staff_id=staff.id, phone=phone, password=password or "", totp_secret=secret)
 
 
@@ -94,20 +93,23 @@ class BorrowerHandle:
     password: str | None
 
 
-def make_borrower(session: Session, ctx: AppContext, institution: Institution, *, branch: Branch | None = None,
+def make_borrower(session: Session, runtime: Runtime, institution: Institution, *, branch: Branch | None = None,
                   password: str | None = PASSWORD, **fields: Any) -> BorrowerHandle:
     """A borrower registered directly through the services."""
     phone = next_phone()
     number = next_id_number()
     data = NewBorrower(real_name=fields.pop("real_name", "测试借款人"), id_number=number, phone=phone, **fields)
-    user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=institution.id, kind="borrower",
-                                         phone=phone, display_name=data.real_name, password=password,
-                                         role_codes=("borrower",))
-    resident = parties.borrowers.parse_id_number(ctx, number, on=institution.business_date)
-    borrower = parties.borrowers.create_profile(session, ctx, institution_id=institution.id, data=data, user=user,
+    account = identity.accounts.create_user(session=session, kit=runtime.identity, institution_id=institution.id,
+                                            kind="borrower", phone=phone, display_name=data.real_name,
+                                            password=password, role_codes=("borrower",))
+    resident = parties.borrowers.parse_id_number(number, on=institution.business_date)
+    borrower = parties.borrowers.create_profile(session, runtime.identity, institution_id=institution.id, data=data,
+                                                user=account,
                                                 channel="branch" if branch else "online",
                                                 branch_id=branch.id if branch else None, registered_by=None,
                                                 resident=resident)
+    user = session.get(User, account.id)
+    assert user is not None
     return BorrowerHandle(borrower=borrower, user=user, phone=phone, id_number=number, password=password)
 
 

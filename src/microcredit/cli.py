@@ -30,8 +30,8 @@ from rich.console import Console
 from rich.table import Table
 
 from microcredit.config import InsecureConfiguration, Settings
-from microcredit.context import AppContext, build_context
 from microcredit.errors import DomainError
+from microcredit.runtime import Runtime, build_runtime
 
 app = typer.Typer(help="microcredit: an open-source microcredit (小额信贷) system.", no_args_is_help=True,
                   add_completion=False)
@@ -56,10 +56,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _context() -> AppContext:
+def _runtime() -> Runtime:
     settings = _settings()
     try:
-        return build_context(settings)
+        return build_runtime(settings)
     except ValueError as exc:  # a malformed keyring, an active key that is not in it
         _fail(str(exc))
 
@@ -69,20 +69,20 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _migrate(ctx: AppContext) -> str | None:
+def _migrate(runtime: Runtime) -> str | None:
     from microcredit.db.migrate import current_revision, upgrade
 
-    assert ctx.db.engine is not None
-    upgrade(ctx.db.engine)
-    return current_revision(ctx.db.engine)
+    assert runtime.db.engine is not None
+    upgrade(runtime.db.engine)
+    return current_revision(runtime.db.engine)
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (Alembic; same migrations on every database)."""
-    ctx = _context()
-    revision = _migrate(ctx)
-    console.print(f"database at revision [bold]{revision}[/bold] ({ctx.db.backend})")
+    runtime = _runtime()
+    revision = _migrate(runtime)
+    console.print(f"database at revision [bold]{revision}[/bold] ({runtime.db.backend})")
 
 
 @app.command()
@@ -108,12 +108,12 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     """Migrate the embedded database, load the demo data, print the logins, and serve."""
     from microcredit.demo import DEMO_PASSWORD, seed
 
-    ctx = _context()
-    if ctx.settings.mode.value == "production":
+    runtime = _runtime()
+    if runtime.settings.mode.value == "production":
         _fail("refusing to load demo data in production mode")
-    _migrate(ctx)
-    with ctx.db.unit_of_work() as session:
-        logins = seed(session=session, ctx=ctx)
+    _migrate(runtime)
+    with runtime.db.unit_of_work() as session:
+        logins = seed(session=session, kit=runtime.identity)
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)
@@ -123,7 +123,7 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     url = f"http://{host}:{port}"
     console.print(f"borrower app: {url}/   staff console: {url}/staff   API docs: {url}/api/docs")
     console.print(f"simulated SMS messages: {url}/sms-inbox   (codes for SMS sign-in and registration)")
-    ctx.close()
+    runtime.close()
     if serve_after:
         serve(host=host, port=port, workers=1)
 
@@ -148,16 +148,17 @@ def create_user(
     from microcredit.platform.actor import Actor
     from microcredit.platform.validators import validate_phone
 
-    ctx = _context()
+    runtime = _runtime()
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        with ctx.db.unit_of_work() as session:
+        with runtime.db.unit_of_work() as session:
             inst = parties.organisation.institution_by_code(session=session,
-                                                            code=institution or ctx.settings.default_institution)
-            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="staff",
+                                                            code=institution or runtime.settings.default_institution)
+            user = identity.accounts.create_user(session=session, kit=runtime.identity, institution_id=inst.id,
+                                                 kind="staff",
                                                  phone=validate_phone(phone), display_name=name, password=password,
                                                  role_codes=tuple(role))
-            staff = parties.staff.add_staff_record(session=session, ctx=ctx, actor=Actor.system(inst.id),
+            staff = parties.staff.add_staff_record(session=session, kit=runtime.identity, actor=Actor.system(inst.id),
                                                    user=user, name=name, employee_number=employee_number,
                                                    position=position)
     except (DomainError, ValueError) as exc:
@@ -202,9 +203,12 @@ def audit_verify(anchor: Annotated[str | None, typer.Option(help="A head hash ke
     """Recompute the hash chain; exit 1 and list the problems if anything was altered."""
     from microcredit.audit import service as audit
 
-    ctx = _context()
-    with ctx.db.unit_of_work(write=False) as session:
-        result = audit.verify(session=session, anchor=anchor)
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work(write=False) as session:
+            result = audit.verify(session=session, anchor=anchor)
+    except DomainError as exc:
+        _fail(exc.message("en"))
     if result.ok:
         console.print(f"[green]audit chain intact[/green]: {result.records} records, head {result.head_hash}")
         return
@@ -219,8 +223,8 @@ def audit_anchor() -> None:
     """Print the chain's head (sequence and hash) to keep outside the database."""
     from microcredit.audit import service as audit
 
-    ctx = _context()
-    with ctx.db.unit_of_work(write=False) as session:
+    runtime = _runtime()
+    with runtime.db.unit_of_work(write=False) as session:
         result = audit.verify(session=session)
     console.print(f"{result.head_seq} {result.head_hash}")
 
@@ -236,14 +240,15 @@ def keys_new(kid: Annotated[str, typer.Argument(help="Key id, e.g. 2026-11")]) -
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every encrypted column with the active key (old keys must still be in the keyring)."""
+    from microcredit.models_registry import load_all_models
     from microcredit.platform.keyrotation import rotate
 
-    ctx = _context()
-    with ctx.db.unit_of_work() as session:
-        counts = rotate(session=session, cipher=ctx.cipher)
+    runtime = _runtime()
+    with runtime.db.unit_of_work() as session:
+        counts = rotate(session=session, cipher=runtime.keys.cipher, metadata=load_all_models())
     for column, n in counts.items():
         console.print(f"{column}: {n} values re-encrypted")
-    console.print(f"active key: {ctx.cipher.active_kid}")
+    console.print(f"active key: {runtime.keys.cipher.active_kid}")
 
 
 @date_app.command("set")
@@ -253,14 +258,15 @@ def business_date_set(value: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
     from microcredit.parties import service as parties
     from microcredit.platform.actor import Actor
 
-    ctx = _context()
+    runtime = _runtime()
     try:
         new = date.fromisoformat(value)
-        with ctx.db.unit_of_work() as session:
+        with runtime.db.unit_of_work() as session:
             inst = parties.organisation.institution_by_code(session=session,
-                                                            code=institution or ctx.settings.default_institution)
-            parties.organisation.set_business_date_as(session=session, ctx=ctx, actor=Actor.system(inst.id),
-                                                      institution_id=inst.id, new_date=new)
+                                                            code=institution or runtime.settings.default_institution)
+            parties.organisation.set_business_date_as(
+                session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+                new_date=new, override_allowed=runtime.settings.allows_business_date_override)
     except (DomainError, ValueError) as exc:
         _fail(str(exc))
     console.print(f"business date of {inst.code} is now {new}")
@@ -271,9 +277,9 @@ def housekeeping_command() -> None:
     """Delete what has expired: idempotency keys, rate-limit windows, used codes, old sessions."""
     from microcredit import housekeeping
 
-    ctx = _context()
-    with ctx.db.unit_of_work() as session:
-        counts = housekeeping.run(session=session, ctx=ctx)
+    runtime = _runtime()
+    with runtime.db.unit_of_work() as session:
+        counts = housekeeping.run(session=session, clock=runtime.clock)
     for table, n in counts.items():
         console.print(f"{table}: {n} deleted")
 
@@ -281,14 +287,13 @@ def housekeeping_command() -> None:
 @outbox_app.command("dispatch")
 def outbox_dispatch() -> None:
     """Deliver the queued messages now."""
-    from microcredit.integrations.sms import SimulatedSmsOperator
     from microcredit.notifications import service as notifications
 
-    ctx = _context()
-    if not ctx.settings.sms_simulator:
+    runtime = _runtime()
+    if runtime.sms is None:
         _fail("no SMS channel is configured")
-    report = notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock,
-                                            sms=SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
+    report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                            sms=runtime.sms)
     console.print(f"delivered {report.delivered}, failed {report.failed}")
 
 

@@ -15,10 +15,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
-from microcredit.context import AppContext
 from microcredit.identity import service as identity
+from microcredit.identity.service import IdentityKit
 from microcredit.parties import service as parties
-from microcredit.parties.models import Branch
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.validators import id_check_character
@@ -71,7 +70,7 @@ BORROWERS = (
 )
 
 
-def seed(*, session: Session, ctx: AppContext) -> list[DemoLogin]:
+def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
     """Create the demo data unless it exists; return the logins to print."""
     actor = Actor.system()
     logins: list[DemoLogin] = []
@@ -80,39 +79,36 @@ def seed(*, session: Session, ctx: AppContext) -> list[DemoLogin]:
         created = False
     except Exception:  # not there yet
         inst = parties.organisation.create_institution(
-            session=session, ctx=ctx, actor=actor, code=INSTITUTION_CODE, name="示范小额贷款有限公司",
-            name_en="Demo Microcredit Co., Ltd.", business_date=local_date(ctx.clock), platform=True,
+            session=session, clock=kit.clock, actor=actor, code=INSTITUTION_CODE, name="示范小额贷款有限公司",
+            name_en="Demo Microcredit Co., Ltd.", business_date=local_date(kit.clock), platform=True,
             contact_phone="0791-88880000", address="江西省南昌市东湖区示范路 1 号")
         created = True
     if created:
         branches = []
         for code, name, region in (("BR01", "城关支行", "360102"), ("BR02", "开发区支行", "360111")):
-            b = Branch(institution_id=inst.id, code=code, name=name, region_code=region, status="active",
-                       address=f"南昌市{name}", created_at=ctx.clock.now())
-            session.add(b)
-            branches.append(b)
-        session.flush()
+            branches.append(parties.organisation.add_branch(
+                session=session, clock=kit.clock, actor=actor, institution_id=inst.id, code=code, name=name,
+                region_code=region, address=f"南昌市{name}"))
         for name, number, phone, position, branch_ix, roles in STAFF:
             branch_id = branches[branch_ix].id if branch_ix is not None else None
-            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="staff",
+            user = identity.accounts.create_user(session=session, kit=kit, institution_id=inst.id, kind="staff",
                                                  phone=phone, display_name=name, password=DEMO_PASSWORD,
                                                  branch_id=branch_id, role_codes=roles)
-            parties.staff.add_staff_record(session=session, ctx=ctx, actor=actor, user=user, name=name,
+            parties.staff.add_staff_record(session=session, kit=kit, actor=actor, user=user, name=name,
                                            employee_number=number, position=position)
             if "administrator" in roles:
-                user.totp_secret_ciphertext = ctx.cipher.encrypt(DEMO_ADMIN_TOTP_SECRET, context="users.totp_secret")
-                user.totp_enabled = True
-        session.flush()
+                identity.accounts.set_totp_secret(session=session, kit=kit, user_id=user.id,
+                                                  secret=DEMO_ADMIN_TOTP_SECRET)
         for name, phone, region, born, seq, branch_ix, ctype, occupation, income, with_pw in BORROWERS:
             data = NewBorrower(real_name=name, id_number=demo_id_number(region, born, seq), phone=phone,
                                customer_type=ctype, occupation=occupation, monthly_income=Decimal(income),
                                province="江西省" if region.startswith("36") else "北京市", city="南昌市")
-            user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id,
+            user = identity.accounts.create_user(session=session, kit=kit, institution_id=inst.id,
                                                  kind="borrower", phone=phone, display_name=name,
                                                  password=DEMO_PASSWORD if with_pw else None,
                                                  role_codes=("borrower",))
-            resident = parties.borrowers.parse_id_number(ctx, data.id_number, on=inst.business_date)
-            parties.borrowers.create_profile(session, ctx, institution_id=inst.id, data=data, user=user,
+            resident = parties.borrowers.parse_id_number(data.id_number, on=inst.business_date)
+            parties.borrowers.create_profile(session, kit, institution_id=inst.id, data=data, user=user,
                                       channel="online" if branch_ix is None else "branch",
                                       branch_id=branches[branch_ix].id if branch_ix is not None else None,
                                       registered_by=None, resident=resident)

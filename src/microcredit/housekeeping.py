@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from microcredit.context import AppContext
+from microcredit.clock import Clock
 from microcredit.identity import service as identity
 from microcredit.notifications import service as notifications
 from microcredit.platform import idempotency
 from microcredit.platform.ratelimit import DatabaseRateLimiter
 
 
-def run(*, session: Session, ctx: AppContext) -> dict[str, int]:
+def run(*, session: Session, clock: Clock) -> dict[str, int]:
     """Purge everything that has expired; returns counts per table."""
-    counts = dict(identity.housekeeping.purge(session=session, ctx=ctx))
-    counts["idempotency_keys"] = idempotency.purge(session=session, clock=ctx.clock)
-    counts["rate_limit_counters"] = DatabaseRateLimiter(ctx.clock).purge_expired(session=session)
-    counts["outbox_messages"] = notifications.purge_delivered(session=session, clock=ctx.clock)
+    counts = dict(identity.housekeeping.purge(session=session, clock=clock))
+    counts["idempotency_keys"] = idempotency.purge(session=session, clock=clock)
+    counts["rate_limit_counters"] = DatabaseRateLimiter(clock).purge_expired(session=session)
+    counts["outbox_messages"] = notifications.purge_delivered(session=session, clock=clock)
     return counts

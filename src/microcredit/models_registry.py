@@ -1,17 +1,23 @@
-"""Imports every domain's tables, so that `Base.metadata` (and Alembic) sees them all."""
+"""Every domain's tables in one metadata, for Alembic and the commands that walk all tables.
+
+The one module that imports every domain's `models`; nothing below the
+entry points imports it (the database layer knows only `Base`).
+"""
+
+from sqlalchemy import MetaData
 
 from microcredit.audit import models as audit_models
+from microcredit.db.base import Base
 from microcredit.identity import models as identity_models
 from microcredit.integrations import models as integrations_models
 from microcredit.notifications import models as notifications_models
 from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 
-__all__ = [
-    "audit_models",
-    "identity_models",
-    "integrations_models",
-    "notifications_models",
-    "parties_models",
-    "platform_models",
-]
+MODELS = (audit_models, identity_models, integrations_models, notifications_models, parties_models,
+          platform_models)
+
+
+def load_all_models() -> MetaData:
+    """The metadata of every table (the imports above registered them with `Base`)."""
+    return Base.metadata

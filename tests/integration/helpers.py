@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,38 +17,36 @@ from sqlalchemy.orm import Session
 from microcredit.api.app import create_app
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE, Problem
 from microcredit.audit.models import AuditHead, AuditRecord
-from microcredit.context import AppContext
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import Database
 from microcredit.identity import service as identity
 from microcredit.identity.models import User
-from microcredit.integrations.sms import SimulatedSmsOperator
+from microcredit.models_registry import load_all_models
 from microcredit.platform.actor import RequestMeta
+from microcredit.runtime import Runtime
 
 PROBLEM_FIELDS = frozenset(Problem.model_fields)
 _APPS: dict[str, FastAPI] = {}
 
 
-def shared_app(ctx: AppContext, backend: str) -> FastAPI:
-    """One app per backend and process, pointed at this test's context (building one costs ~0.1 s)."""
+def shared_app(runtime: Runtime, backend: str) -> FastAPI:
+    """One app per backend and process (building one costs ~0.1 s), pointed at this test's runtime."""
     app = _APPS.get(backend)
     if app is None:
-        app = _APPS[backend] = create_app(ctx=ctx)
+        app = _APPS[backend] = create_app(runtime=runtime)
         return app
-    ctx.extras.setdefault("sms_channel", SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
-    app.state.ctx = ctx
+    app.state.runtime = runtime
     return app
 
 
-def shared_client(ctx: AppContext, backend: str) -> Iterator[TestClient]:
+def shared_client(runtime: Runtime, backend: str) -> Iterator[TestClient]:
     """A TestClient on `shared_app` (for a module's `client` fixture)."""
-    with TestClient(shared_app(ctx, backend)) as client:
+    with TestClient(shared_app(runtime, backend)) as client:
         yield client
 
 
-def signed_in(session: Session, ctx: AppContext, user: User) -> dict[str, str]:
+def signed_in(session: Session, runtime: Runtime, user: User) -> dict[str, str]:
     """Auth headers of a new, full (second-factor-complete) session of `user`, without a password check."""
-    issued = identity.sessions.start_session(session=session, ctx=ctx, user=user, method="test",
+    issued = identity.sessions.start_session(session=session, kit=runtime.identity, user=user, method="test",
                                              meta=RequestMeta(ip="127.0.0.1"), stage="full")
     return {"Authorization": f"Bearer {issued.token}"}
 
@@ -118,3 +116,9 @@ def workbook_rows(response: Any) -> list[tuple[Any, ...]]:
     ws = load_workbook(io.BytesIO(response.content)).active
     assert ws is not None
     return [tuple(row) for row in ws.iter_rows(values_only=True)]
+
+
+def serve_with_cipher(app: FastAPI, runtime: Runtime, cipher: Any) -> None:
+    """Point `app` at `runtime` with another field cipher (e.g. one that refuses to decrypt)."""
+    keys = replace(runtime.keys, cipher=cipher)
+    app.state.runtime = replace(runtime, keys=keys, identity=replace(runtime.identity, keys=keys))

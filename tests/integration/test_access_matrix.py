@@ -30,13 +30,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
-from microcredit.context import AppContext
 from microcredit.db.engine import Database
 from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import RequestMeta
+from microcredit.runtime import Runtime
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -55,9 +55,9 @@ CARD = "6225881414207430"
 
 
 @pytest.fixture
-def client(ctx, backend):
+def client(runtime, backend):
     """A client of the worker's app for this backend (building an app per test costs ~0.1 s)."""
-    yield from shared_client(ctx, backend)
+    yield from shared_client(runtime, backend)
 
 
 @dataclass
@@ -130,29 +130,29 @@ def _allowed(caller: str, access: tuple[str, str | None]) -> bool:
     return permission in ROLE_TEMPLATES[caller].permissions
 
 
-def arrange(session: Any, ctx: AppContext, caller: str) -> World:
+def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     """An institution with two branches, the caller, and one object of every kind the routes name."""
-    inst = make_institution(session, ctx)
-    branch_a, _branch_b = make_branch(session, ctx, inst), make_branch(session, ctx, inst)
+    inst = make_institution(session, runtime)
+    branch_a, _branch_b = make_branch(session, runtime, inst), make_branch(session, runtime, inst)
     headers: dict[str, str] = {}
     if caller == "borrower":
-        me = make_borrower(session, ctx, inst, branch=branch_a, password=None)
-        headers = signed_in(session, ctx, me.user)
+        me = make_borrower(session, runtime, inst, branch=branch_a, password=None)
+        headers = signed_in(session, runtime, me.user)
     elif caller != ANONYMOUS:
-        me_staff = make_staff(session, ctx, inst, roles=(caller,), branch=branch_a, password=None)
-        headers = signed_in(session, ctx, me_staff.user)
-    target_staff = make_staff(session, ctx, inst, roles=("collector",), branch=branch_a, password=None)
-    target = make_borrower(session, ctx, inst, branch=branch_a, password=None)
+        me_staff = make_staff(session, runtime, inst, roles=(caller,), branch=branch_a, password=None)
+        headers = signed_in(session, runtime, me_staff.user)
+    target_staff = make_staff(session, runtime, inst, roles=("collector",), branch=branch_a, password=None)
+    target = make_borrower(session, runtime, inst, branch=branch_a, password=None)
     change = ProfileChange(institution_id=inst.id, borrower_id=target.borrower.id, branch_id=branch_a.id,
                            changes={"monthly_income": {"old": None, "new": "9000.00"}}, status="pending",
-                           requested_by_user_id=target.user.id, requested_at=ctx.clock.now())
+                           requested_by_user_id=target.user.id, requested_at=runtime.clock.now())
     custom = Role(institution_id=inst.id, code="matrix_custom", name_zh="矩阵自定义", name_en="Matrix custom",
                   data_scope="branch", requires_mfa=False, is_system=False)
     session.add_all([change, custom])
     session.flush()
     # Someone else's session: whoever may end sessions must still not end this one (404).
-    other_session = identity.sessions.start_session(session=session, ctx=ctx, user=target.user, method="test",
-                                                    meta=RequestMeta())
+    other_session = identity.sessions.start_session(session=session, kit=runtime.identity, user=target.user,
+                                                    method="test", meta=RequestMeta())
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id}
@@ -185,9 +185,9 @@ def test_every_api_route_declares_its_access(worker_tmp):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_route_role_matrix(caller, backend, ctx, session, database: Database):
-    world = arrange(session, ctx, caller)
-    app = shared_app(ctx, backend)
+def test_route_role_matrix(caller, backend, runtime, session, database: Database):
+    world = arrange(session, runtime, caller)
+    app = shared_app(runtime, backend)
     with TestClient(app) as client:
         _walk(client, app, world, caller, database)
 
@@ -233,28 +233,28 @@ def _ids(response: Any) -> set[int]:
 
 
 @pytest.fixture
-def two_branches(session, ctx):
+def two_branches(session, runtime):
     """An institution with branches A and B, a borrower in each plus one online, and a change in each branch."""
-    inst = make_institution(session, ctx)
-    a, b = make_branch(session, ctx, inst), make_branch(session, ctx, inst)
-    in_a = make_borrower(session, ctx, inst, branch=a, password=None, real_name="甲支行客户")
-    in_b = make_borrower(session, ctx, inst, branch=b, password=None, real_name="乙支行客户")
-    online = make_borrower(session, ctx, inst, password=None, real_name="线上客户")
+    inst = make_institution(session, runtime)
+    a, b = make_branch(session, runtime, inst), make_branch(session, runtime, inst)
+    in_a = make_borrower(session, runtime, inst, branch=a, password=None, real_name="甲支行客户")
+    in_b = make_borrower(session, runtime, inst, branch=b, password=None, real_name="乙支行客户")
+    online = make_borrower(session, runtime, inst, password=None, real_name="线上客户")
     changes = {}
     for handle, branch in ((in_a, a), (in_b, b)):
         change = ProfileChange(institution_id=inst.id, borrower_id=handle.borrower.id, branch_id=branch.id,
                                changes={"occupation": {"old": None, "new": "教师"}}, status="pending",
-                               requested_by_user_id=handle.user.id, requested_at=ctx.clock.now())
+                               requested_by_user_id=handle.user.id, requested_at=runtime.clock.now())
         session.add(change)
         session.flush()
         changes[branch.id] = change.id
     return {"inst": inst, "a": a, "b": b, "in_a": in_a, "in_b": in_b, "online": online, "changes": changes}
 
 
-def test_branch_officer_sees_only_their_branch(client, session, ctx, two_branches):
+def test_branch_officer_sees_only_their_branch(client, session, runtime, two_branches):
     w = two_branches
-    officer = make_staff(session, ctx, w["inst"], roles=("loan_officer",), branch=w["a"], password=None)
-    h = signed_in(session, ctx, officer.user)
+    officer = make_staff(session, runtime, w["inst"], roles=("loan_officer",), branch=w["a"], password=None)
+    h = signed_in(session, runtime, officer.user)
     session.commit()
     own, other = w["in_a"].borrower.id, w["in_b"].borrower.id
 
@@ -264,7 +264,7 @@ def test_branch_officer_sees_only_their_branch(client, session, ctx, two_branche
     assert _ids(client.get("/api/v1/profile-changes", headers=h)) == {w["changes"][w["a"].id]}
     assert client.get(f"/api/v1/borrowers/{own}", headers=h).status_code == 200
 
-    before = snapshot(ctx.db)
+    before = snapshot(runtime.db)
     for method, url, body in (
         ("GET", f"/api/v1/borrowers/{other}", None),
         ("PATCH", f"/api/v1/borrowers/{other}", {"address": "越权修改"}),
@@ -278,13 +278,13 @@ def test_branch_officer_sees_only_their_branch(client, session, ctx, two_branche
     ):
         r = client.request(method, url, json=body, headers={**h, **idempotency_key()})
         assert_problem(r, 404)
-        assert before.diff(snapshot(ctx.db)) == {}, (method, url)
+        assert before.diff(snapshot(runtime.db)) == {}, (method, url)
 
 
-def test_institution_wide_roles_see_every_branch(client, session, ctx, two_branches):
+def test_institution_wide_roles_see_every_branch(client, session, runtime, two_branches):
     w = two_branches
-    manager = make_staff(session, ctx, w["inst"], roles=("branch_manager",), branch=w["a"], password=None)
-    h = signed_in(session, ctx, manager.user)
+    manager = make_staff(session, runtime, w["inst"], roles=("branch_manager",), branch=w["a"], password=None)
+    h = signed_in(session, runtime, manager.user)
     session.commit()
     everyone = {w["in_a"].borrower.id, w["in_b"].borrower.id, w["online"].borrower.id}
     assert _ids(client.get("/api/v1/borrowers", headers=h)) == everyone
@@ -297,25 +297,25 @@ def test_institution_wide_roles_see_every_branch(client, session, ctx, two_branc
     assert r.json()["id_number"] == w["in_b"].id_number
 
 
-def test_other_institutions_objects_are_not_found(client, session, ctx, two_branches):
+def test_other_institutions_objects_are_not_found(client, session, runtime, two_branches):
     w = two_branches
-    admin = make_staff(session, ctx, w["inst"], roles=("administrator",), password=None)
-    manager = make_staff(session, ctx, w["inst"], roles=("branch_manager",), password=None)
-    other = make_institution(session, ctx)
-    other_branch = make_branch(session, ctx, other)
-    other_borrower = make_borrower(session, ctx, other, branch=other_branch, password=None)
-    other_staff = make_staff(session, ctx, other, roles=("collector",), branch=other_branch, password=None)
+    admin = make_staff(session, runtime, w["inst"], roles=("administrator",), password=None)
+    manager = make_staff(session, runtime, w["inst"], roles=("branch_manager",), password=None)
+    other = make_institution(session, runtime)
+    other_branch = make_branch(session, runtime, other)
+    other_borrower = make_borrower(session, runtime, other, branch=other_branch, password=None)
+    other_staff = make_staff(session, runtime, other, roles=("collector",), branch=other_branch, password=None)
     other_change = ProfileChange(institution_id=other.id, borrower_id=other_borrower.borrower.id,
                                  branch_id=other_branch.id, changes={"occupation": {"old": None, "new": "厨师"}},
                                  status="pending", requested_by_user_id=other_borrower.user.id,
-                                 requested_at=ctx.clock.now())
+                                 requested_at=runtime.clock.now())
     session.add(other_change)
     session.flush()
     other_role = session.scalars(select(Role).where(Role.institution_id == other.id, Role.code == "collector")).one()
-    ha, hm = signed_in(session, ctx, admin.user), signed_in(session, ctx, manager.user)
+    ha, hm = signed_in(session, runtime, admin.user), signed_in(session, runtime, manager.user)
     session.commit()
 
-    before = snapshot(ctx.db)
+    before = snapshot(runtime.db)
     probes = [
         (ha, "GET", f"/api/v1/institutions/{other.id}", None),
         (ha, "PATCH", f"/api/v1/institutions/{other.id}", {"address": "越权"}),
@@ -340,7 +340,7 @@ def test_other_institutions_objects_are_not_found(client, session, ctx, two_bran
     for h, method, url, body in probes:
         r = client.request(method, url, json=body, headers=h)
         assert_problem(r, 404)
-        assert before.diff(snapshot(ctx.db)) == {}, (method, url)
+        assert before.diff(snapshot(runtime.db)) == {}, (method, url)
 
     assert other.id not in _ids(client.get("/api/v1/institutions", headers=ha))
     assert other_branch.id not in _ids(client.get("/api/v1/branches", headers=ha))
@@ -356,10 +356,10 @@ def test_other_institutions_objects_are_not_found(client, session, ctx, two_bran
     assert all(rec["institution_id"] == w["inst"].id for rec in audit)
 
 
-def test_a_borrower_sees_only_their_own_profile(client, session, ctx, two_branches):
+def test_a_borrower_sees_only_their_own_profile(client, session, runtime, two_branches):
     w = two_branches
     me = w["in_a"]
-    h = signed_in(session, ctx, me.user)
+    h = signed_in(session, runtime, me.user)
     session.commit()
     r = client.get("/api/v1/me/profile", headers=h)
     assert r.status_code == 200
@@ -371,38 +371,38 @@ def test_a_borrower_sees_only_their_own_profile(client, session, ctx, two_branch
     assert_problem(client.post(f"/api/v1/borrowers/{me.borrower.id}/reveal", headers=h), 403)
 
 
-def test_a_staff_session_of_the_second_factor_stage_is_refused(client, session, ctx, two_branches):
+def test_a_staff_session_of_the_second_factor_stage_is_refused(client, session, runtime, two_branches):
     """A session that still has to enrol a second factor holds no permission at all."""
     from microcredit.identity import service as identity
     from microcredit.platform.actor import RequestMeta
 
-    admin = make_staff(session, ctx, two_branches["inst"], roles=("administrator",), password=None)
-    issued = identity.sessions.start_session(session=session, ctx=ctx, user=admin.user, method="test",
+    admin = make_staff(session, runtime, two_branches["inst"], roles=("administrator",), password=None)
+    issued = identity.sessions.start_session(session=session, kit=runtime.identity, user=admin.user, method="test",
                                              meta=RequestMeta(), stage="mfa_enrolment")
     session.commit()
     h = {"Authorization": f"Bearer {issued.token}"}
-    before = snapshot(ctx.db)
+    before = snapshot(runtime.db)
     body = assert_problem(client.post("/api/v1/branches", headers=h, json={"code": "Z", "name": "某支行"}), 403)
     assert body["code"] == "second_factor_enrolment_required"
-    assert before.diff(snapshot(ctx.db)) == {}
+    assert before.diff(snapshot(runtime.db)) == {}
     assert client.get("/api/v1/auth/me", headers=h).json()["permissions"] == []
 
 
-def test_an_expired_session_is_refused(client, session, ctx, clock, two_branches):
-    officer = make_staff(session, ctx, two_branches["inst"], roles=("loan_officer",),
+def test_an_expired_session_is_refused(client, session, runtime, clock, two_branches):
+    officer = make_staff(session, runtime, two_branches["inst"], roles=("loan_officer",),
                          branch=two_branches["a"], password=None)
-    h = signed_in(session, ctx, officer.user)
+    h = signed_in(session, runtime, officer.user)
     session.commit()
     assert client.get("/api/v1/borrowers", headers=h).status_code == 200
-    clock.advance(timedelta(minutes=ctx.settings.security.session_idle_minutes + 1))
+    clock.advance(timedelta(minutes=runtime.settings.security.session_idle_minutes + 1))
     assert assert_problem(client.get("/api/v1/borrowers", headers=h), 401)["code"] == "session_expired"
 
 
-def test_branch_scoped_staff_without_a_branch_see_the_borrowers_without_one(client, session, ctx, two_branches):
+def test_branch_scoped_staff_without_a_branch_see_the_borrowers_without_one(client, session, runtime, two_branches):
     """A head-office officer works the borrowers no branch holds (online sign-ups, their own walk-ins)."""
     w = two_branches
-    officer = make_staff(session, ctx, w["inst"], roles=("loan_officer",), password=None)
-    h = signed_in(session, ctx, officer.user)
+    officer = make_staff(session, runtime, w["inst"], roles=("loan_officer",), password=None)
+    h = signed_in(session, runtime, officer.user)
     session.commit()
     r = client.post("/api/v1/borrowers", headers={**h, **idempotency_key()},
                     json={"phone": next_phone(), "real_name": "总部客户", "id_number": next_id_number()})

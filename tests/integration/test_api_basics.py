@@ -7,9 +7,9 @@ import re
 from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
-from microcredit.context import build_context
 from microcredit.db.engine import Database
 from microcredit.db.migrate import head_revision, upgrade
+from microcredit.runtime import build_runtime
 from tests.conftest import fresh_database_url
 from tests.factories import institution_header, make_borrower, make_institution
 from tests.integration.helpers import assert_problem, signed_in
@@ -25,8 +25,8 @@ def _secure(response) -> None:
     assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", response.headers["x-request-id"])
 
 
-def test_validation_errors_name_every_field_in_chinese_by_default_and_in_english(client, session, ctx):
-    inst = make_institution(session, ctx)
+def test_validation_errors_name_every_field_in_chinese_by_default_and_in_english(client, session, runtime):
+    inst = make_institution(session, runtime)
     session.commit()
     r = client.post("/api/v1/auth/register", headers=institution_header(inst), json={})
     body = assert_problem(r, 422)
@@ -74,8 +74,8 @@ def test_unknown_routes_and_methods_are_problems(client):
     assert unknown["field"] == "institution"
 
 
-def test_a_crash_answers_500_without_internals(ctx):
-    app = create_app(ctx=ctx)
+def test_a_crash_answers_500_without_internals(runtime):
+    app = create_app(runtime=runtime)
 
     @app.post("/api/v1/test-crash")
     def crash() -> None:
@@ -107,8 +107,8 @@ def test_request_ids_are_echoed_or_made(client):
 def test_ready_only_once_migrated(backend, worker_tmp, settings, clock):
     database = Database(fresh_database_url(backend, worker_tmp, "_readiness"))
     try:
-        ctx = build_context(settings, database=database, clock=clock)
-        with TestClient(create_app(ctx=ctx)) as client:
+        runtime = build_runtime(settings, database=database, clock=clock)
+        with TestClient(create_app(runtime=runtime)) as client:
             r = client.get("/readyz")
             assert r.status_code == 503
             assert r.json() == {"status": "unavailable",
@@ -124,8 +124,8 @@ def test_ready_only_once_migrated(backend, worker_tmp, settings, clock):
         database.dispose()
 
 
-def test_metrics_count_requests_by_route_template(client, session, ctx):
-    inst = make_institution(session, ctx)
+def test_metrics_count_requests_by_route_template(client, session, runtime):
+    inst = make_institution(session, runtime)
     session.commit()
     client.get("/healthz")
     client.get("/healthz")
@@ -140,10 +140,10 @@ def test_metrics_count_requests_by_route_template(client, session, ctx):
     assert "microcredit_http_request_seconds_bucket" in text
 
 
-def test_money_travels_as_decimal_strings(client, session, ctx):
-    inst = make_institution(session, ctx)
-    b = make_borrower(session, ctx, inst, password=None)
-    h = signed_in(session, ctx, b.user)
+def test_money_travels_as_decimal_strings(client, session, runtime):
+    inst = make_institution(session, runtime)
+    b = make_borrower(session, runtime, inst, password=None)
+    h = signed_in(session, runtime, b.user)
     session.commit()
     refused = assert_problem(client.patch("/api/v1/me/profile", headers=h, json={"monthly_income": 1234.5}), 422)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("monthly_income", "money_not_string")]

@@ -25,9 +25,9 @@ from tests.integration.helpers import assert_problem, shared_client, signed_in, 
 
 
 @pytest.fixture
-def client(ctx, backend):
+def client(runtime, backend):
     """A client of the worker's app for this backend (building an app per test costs ~0.1 s)."""
-    yield from shared_client(ctx, backend)
+    yield from shared_client(runtime, backend)
 
 
 def _chain(database: Database, clock, n: int = 5) -> list[AuditRecord]:
@@ -50,11 +50,11 @@ def _execute(database: Database, statement) -> None:
         s.execute(statement)
 
 
-def test_actions_write_records_chained_by_hash(client, session, ctx, clock):
-    inst = make_institution(session, ctx)
-    branch = make_branch(session, ctx, inst)
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, admin.user)
+def test_actions_write_records_chained_by_hash(client, session, runtime, clock):
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
     session.commit()
     r = client.patch(f"/api/v1/branches/{branch.id}", json={"name": "审计支行"},
                      headers={**h, "X-Request-ID": "audit-test-0001", "User-Agent": "audit-test/1.0"})
@@ -80,7 +80,7 @@ def test_actions_write_records_chained_by_hash(client, session, ctx, clock):
         previous = rec.hash
     head = session.get(AuditHead, 1)
     assert (head.seq, head.hash) == (rows[-1].seq, rows[-1].hash)
-    result = _verify(ctx.db)
+    result = _verify(runtime.db)
     assert (result.ok, result.records, result.problems) == (True, len(rows), ())
 
     v = client.post("/api/v1/audit-log/verify", headers=h).json()
@@ -148,10 +148,10 @@ TAMPERING = [_edit_after, _edit_actor, _delete_middle, _delete_last, _delete_las
 
 
 @pytest.mark.parametrize("tamper", TAMPERING, ids=[t.__name__[1:] for t in TAMPERING])
-def test_tampering_is_detected(tamper, client, session, ctx, database, clock):
-    inst = make_institution(session, ctx)
-    auditor = make_staff(session, ctx, inst, roles=("auditor",), password=None)
-    h = signed_in(session, ctx, auditor.user)
+def test_tampering_is_detected(tamper, client, session, runtime, database, clock):
+    inst = make_institution(session, runtime)
+    auditor = make_staff(session, runtime, inst, roles=("auditor",), password=None)
+    h = signed_in(session, runtime, auditor.user)
     session.commit()
     rows = _chain(database, clock)
     assert _verify(database).ok
@@ -188,6 +188,22 @@ def test_a_consistently_rewritten_history_is_caught_by_the_anchor(database, cloc
     assert _verify(database, anchor=rows[0].hash).ok  # record 1 was left alone
 
 
+def test_the_console_verifies_against_an_anchor_and_refuses_a_malformed_one(client, session, runtime):
+    inst = make_institution(session, runtime)
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
+    session.commit()
+    first = client.post("/api/v1/audit-log/verify", headers=h).json()
+    assert first["ok"]
+    anchored = client.post("/api/v1/audit-log/verify", headers=h, json={"anchor": first["head_hash"]}).json()
+    assert anchored["ok"], anchored
+    unknown = client.post("/api/v1/audit-log/verify", headers=h, json={"anchor": "0" * 63 + "1"}).json()
+    assert unknown["problems"] == ["the anchored hash is not in the chain (the log was rewritten)"]
+    for malformed in ("xyz", "A" * 64, first["head_hash"][:-1]):
+        r = client.post("/api/v1/audit-log/verify", headers=h, json={"anchor": malformed})
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "audit_anchor_malformed", "anchor")
+
+
 def _committed_database(tmp: Path, backend: str, suffix: str) -> tuple[str, Database]:
     url = fresh_database_url(backend, tmp, suffix)
     engine = make_engine(url)
@@ -208,6 +224,9 @@ def test_the_cli_exits_1_on_a_tampered_database_and_0_on_an_intact_one(worker_tm
     assert "audit chain intact: 4 records" in ok.output
     anchored = runner.invoke(cli, ["audit", "verify", "--anchor", rows[1].hash], env=env)
     assert anchored.exit_code == 0, anchored.output
+    malformed = runner.invoke(cli, ["audit", "verify", "--anchor", "not-a-hash"], env=env)
+    assert malformed.exit_code == 1
+    assert "64 hexadecimal characters" in malformed.output
     printed = runner.invoke(cli, ["audit", "anchor"], env=env)
     assert printed.output.split() == ["4", rows[-1].hash]
 
@@ -270,17 +289,17 @@ def test_concurrent_appends_keep_one_chain(server, without_head, worker_tmp):
         database.dispose()
 
 
-def test_the_log_is_filtered_paged_and_exported(client, session, ctx, clock):
-    inst = make_institution(session, ctx)
-    branch = make_branch(session, ctx, inst)
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, admin.user)
+def test_the_log_is_filtered_paged_and_exported(client, session, runtime, clock):
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
     session.commit()
     for name in ("一号", "二号", "三号"):
         clock.advance(timedelta(minutes=1))
         assert client.patch(f"/api/v1/branches/{branch.id}", headers=h, json={"name": f"支行{name}"}).status_code == 200
 
-    page = client.get("/api/v1/audit-log", headers=h, params={"action": "branch.", "page_size": 2}).json()
+    page = client.get("/api/v1/audit-log", headers=h, params={"action": "branch.updated", "page_size": 2}).json()
     assert (page["total"], [r["after"]["name"] for r in page["items"]]) == (3, ["支行三号", "支行二号"])
     oldest_first = client.get("/api/v1/audit-log", headers=h, params={"action": "branch.updated", "sort": "seq"})
     assert [r["after"]["name"] for r in oldest_first.json()["items"]] == ["支行一号", "支行二号", "支行三号"]

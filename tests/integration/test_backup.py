@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from microcredit.audit import service as audit
 from microcredit.cli import app as cli
-from microcredit.context import AppContext, build_context
 from microcredit.db.backup import BackupError, backup, restore
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import current_revision, head_revision, upgrade
+from microcredit.models_registry import load_all_models
 from microcredit.parties.models import BankAccount, Borrower, Branch, ProfileChange
 from microcredit.platform.actor import Actor
+from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import fresh_database_url, make_settings
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
 
@@ -31,34 +31,35 @@ def _committed(backend: str, tmp: Path, suffix: str) -> str:
     return url
 
 
-def _fill(ctx: AppContext) -> None:
+def _fill(runtime: Runtime) -> None:
     """An institution with a branch, staff, a borrower with a bank card and a pending change."""
-    with ctx.db.unit_of_work() as s:
-        inst = make_institution(s, ctx)
-        branch = make_branch(s, ctx, inst)
-        make_staff(s, ctx, inst, roles=("loan_officer",), branch=branch, password=None)
-        b = make_borrower(s, ctx, inst, branch=branch, password=None, real_name="备份客户",
+    with runtime.db.unit_of_work() as s:
+        inst = make_institution(s, runtime)
+        branch = make_branch(s, runtime, inst)
+        make_staff(s, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
+        b = make_borrower(s, runtime, inst, branch=branch, password=None, real_name="备份客户",
                           monthly_income=Decimal("12345.67"))
         s.add(BankAccount(borrower_id=b.borrower.id, bank_name="中国银行", card_index="idx", luhn_valid=True,
-                          card_ciphertext=ctx.cipher.encrypt("6225881414207430", context="bank_accounts.card_number"),
-                          card_masked="622588******7430", is_primary=True, created_at=ctx.clock.now()))
+                          card_ciphertext=runtime.keys.cipher.encrypt("6225881414207430",
+                                                                      context="bank_accounts.card_number"),
+                          card_masked="622588******7430", is_primary=True, created_at=runtime.clock.now()))
         s.add(ProfileChange(institution_id=inst.id, borrower_id=b.borrower.id, branch_id=branch.id,
                             changes={"occupation": {"old": None, "new": "教师"}}, status="pending",
-                            requested_by_user_id=b.user.id, requested_at=ctx.clock.now()))
-        audit.record(session=s, clock=ctx.clock, actor=Actor.system(inst.id), action="test.backup_marker",
+                            requested_by_user_id=b.user.id, requested_at=runtime.clock.now()))
+        audit.record(session=s, clock=runtime.clock, actor=Actor.system(inst.id), action="test.backup_marker",
                      after={"note": "备份前"})
 
 
-def _change(ctx: AppContext) -> None:
+def _change(runtime: Runtime) -> None:
     """What happens after the backup: edits, deletions, insertions, more audit records."""
-    with ctx.db.unit_of_work() as s:
+    with runtime.db.unit_of_work() as s:
         s.execute(update(Borrower).values(real_name="改过的名字", monthly_income=1))
         s.execute(delete(ProfileChange))
         s.execute(delete(BankAccount))
         inst_id = s.scalars(select(Branch.institution_id)).first()
         s.add(Branch(institution_id=inst_id, code="AFTER", name="备份后新网点", status="active",
-                     created_at=ctx.clock.now()))
-        audit.record(session=s, clock=ctx.clock, actor=Actor.system(inst_id), action="test.after_backup")
+                     created_at=runtime.clock.now()))
+        audit.record(session=s, clock=runtime.clock, actor=Actor.system(inst_id), action="test.after_backup")
 
 
 def _flat(output: str) -> str:
@@ -78,9 +79,9 @@ def contents(database: Database) -> dict[str, list[tuple[Any, ...]]]:
 def test_backup_and_restore_round_trip(backend, worker_tmp, clock):
     url = _committed(backend, worker_tmp, "_backup")
     database = Database(url)
-    ctx = build_context(make_settings(worker_tmp), database=database, clock=clock)
+    runtime = build_runtime(make_settings(worker_tmp), database=database, clock=clock)
     try:
-        _fill(ctx)
+        _fill(runtime)
         before = contents(database)
         assert len(before["borrowers"]) == 1
         assert len(before["bank_accounts"]) == 1
@@ -89,7 +90,7 @@ def test_backup_and_restore_round_trip(backend, worker_tmp, clock):
         assert (info.backend, info.bytes) == (backend, target.stat().st_size)
         assert target.read_bytes().startswith(f"MICROCREDIT-BACKUP v1 {backend}\n".encode())
 
-        _change(ctx)
+        _change(runtime)
         assert contents(database) != before
         database.dispose()
         restore(url, target)
@@ -98,7 +99,7 @@ def test_backup_and_restore_round_trip(backend, worker_tmp, clock):
         with database.unit_of_work(write=False) as s:
             assert audit.verify(session=s).ok
         # The restored database takes writes again (sequences and auto-increments carried over).
-        _change(ctx)
+        _change(runtime)
         with database.unit_of_work(write=False) as s:
             assert audit.verify(session=s).ok
     finally:
@@ -125,8 +126,8 @@ def test_backup_and_restore_round_trip(backend, worker_tmp, clock):
 def test_the_cli_backs_up_and_restores_sqlite(worker_tmp, clock):
     url = _committed("sqlite", worker_tmp, "_backup_cli")
     database = Database(url)
-    ctx = build_context(make_settings(worker_tmp), database=database, clock=clock)
-    _fill(ctx)
+    runtime = build_runtime(make_settings(worker_tmp), database=database, clock=clock)
+    _fill(runtime)
     before = contents(database)
     env = {"MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_MODE": "test", "MICROCREDIT_DATA_DIR": str(worker_tmp)}
     runner = CliRunner()
@@ -135,7 +136,7 @@ def test_the_cli_backs_up_and_restores_sqlite(worker_tmp, clock):
     assert r.exit_code == 0, r.output
     assert f"wrote {target} (sqlite" in _flat(r.output)
 
-    _change(ctx)
+    _change(runtime)
     changed = contents(database)
     declined = runner.invoke(cli, ["restore", str(target)], env=env, input="n\n")
     assert declined.exit_code == 1

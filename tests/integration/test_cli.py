@@ -15,18 +15,18 @@ from typer.testing import CliRunner, Result
 from microcredit.audit import service as audit
 from microcredit.cli import app as cli
 from microcredit.config import DEMO_FIELD_KEY
-from microcredit.context import build_context
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import Database
 from microcredit.db.migrate import head_revision
 from microcredit.demo import DEMO_PASSWORD, INSTITUTION_CODE, STAFF
 from microcredit.identity.models import User
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.integrations.models import SimulatedSms
+from microcredit.models_registry import load_all_models
 from microcredit.notifications import service as notifications
 from microcredit.parties.models import Institution
 from microcredit.platform.crypto import FieldCipher
 from microcredit.platform.keyrotation import encrypted_columns
+from microcredit.runtime import build_runtime
 from tests.conftest import fresh_database_url, make_settings
 
 Run = Callable[..., Result]
@@ -146,7 +146,7 @@ def _values(database: Database) -> list[tuple[str, str, str]]:
     out = []
     tables = load_all_models().tables
     with database.unit_of_work(write=False) as s:
-        for table_name, column_name, context in encrypted_columns():
+        for table_name, column_name, context in encrypted_columns(load_all_models()):
             t = tables[table_name]
             rows = s.execute(select(t.c[column_name]).where(t.c[column_name].is_not(None)).order_by(t.c.id))
             out.extend((f"{table_name}.{column_name}", context, value) for (value,) in rows)
@@ -161,9 +161,9 @@ def test_keys_new_and_rotate(run, demo, worker_tmp):
     new_key = r.output.strip()
 
     # A queued message, so that a command has to decrypt with the new key later.
-    ctx = build_context(make_settings(worker_tmp), database=demo)
+    runtime = build_runtime(make_settings(worker_tmp), database=demo)
     with demo.unit_of_work() as s:
-        notifications.enqueue_sms(session=s, cipher=ctx.cipher, clock=ctx.clock, phone="13900000001",
+        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, phone="13900000001",
                                   template="account_locked", params={"signature": "示范"}, language="zh-CN")
     before = _values(demo)
     assert {v.split(":")[1] for _, _, v in before} == {"demo-1"}

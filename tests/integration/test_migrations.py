@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import make_engine
 from microcredit.db.migrate import alembic_config, current_revision, head_revision, is_up_to_date, upgrade
+from microcredit.models_registry import load_all_models
 from tests.conftest import fresh_database_url
 
 

@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcredit.api.app import create_app
-from microcredit.context import AppContext, build_context
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
 from microcredit.identity.models import SmsCode, UserSession
+from microcredit.models_registry import load_all_models
 from microcredit.parties.models import Institution
 from microcredit.platform.validators import id_check_character
+from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import fresh_database_url, make_settings
 from tests.factories import institution_header, last_sms_code, make_branch, make_institution, make_staff
 from tests.integration.helpers import shared_client, signed_in
@@ -33,9 +33,9 @@ PASSWORD = "Plain-Text-Never-42"
 
 
 @pytest.fixture
-def client(ctx, backend):
+def client(runtime, backend):
     """A client of the worker's app for this backend (building an app per test costs ~0.1 s)."""
-    yield from shared_client(ctx, backend)
+    yield from shared_client(runtime, backend)
 
 
 @dataclass
@@ -149,17 +149,17 @@ def assert_no_column_holds(database: Database, secrets: Secrets) -> None:
                 assert token not in "\x00".join(_text(v) for v in row)
 
 
-def _arrange(ctx: AppContext, database: Database) -> tuple[Institution, dict[str, str], int]:
+def _arrange(runtime: Runtime, database: Database) -> tuple[Institution, dict[str, str], int]:
     with database.unit_of_work() as session:
-        inst = make_institution(session, ctx)
-        branch = make_branch(session, ctx, inst)
-        officer = make_staff(session, ctx, inst, roles=("loan_officer",), branch=branch, password=None)
-        headers = signed_in(session, ctx, officer.user)
+        inst = make_institution(session, runtime)
+        branch = make_branch(session, runtime, inst)
+        officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
+        headers = signed_in(session, runtime, officer.user)
         return inst, headers, branch.id
 
 
-def test_no_column_of_any_table_holds_plaintext(client, ctx, database):
-    inst, officer, branch_id = _arrange(ctx, database)
+def test_no_column_of_any_table_holds_plaintext(client, runtime, database):
+    inst, officer, branch_id = _arrange(runtime, database)
     secrets = exercise(client, inst, officer, branch_id)
     assert_no_column_holds(database, secrets)
 
@@ -170,9 +170,9 @@ def test_the_sqlite_file_and_its_log_hold_no_plaintext(worker_tmp, clock):
     upgrade(engine)
     engine.dispose()
     database = Database(url)
-    ctx = build_context(make_settings(worker_tmp), database=database, clock=clock)
-    inst, officer, branch_id = _arrange(ctx, database)
-    with TestClient(create_app(ctx=ctx)) as client:
+    runtime = build_runtime(make_settings(worker_tmp), database=database, clock=clock)
+    inst, officer, branch_id = _arrange(runtime, database)
+    with TestClient(create_app(runtime=runtime)) as client:
         secrets = exercise(client, inst, officer, branch_id)
     assert_no_column_holds(database, secrets)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.factories import institution_header, last_sms_code, make_institution, next_id_number, next_phone
 
 
-def test_register_then_me(client, session, ctx):
-    inst = make_institution(session, ctx)
+def test_register_then_me(client, session, runtime):
+    inst = make_institution(session, runtime)
     session.commit()
     phone = next_phone()
     r = client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "register"},

@@ -8,7 +8,6 @@ switched on) and the web app's static files at `/`.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,22 +20,27 @@ from fastapi.routing import APIRoute
 
 from microcredit import __version__, housekeeping
 from microcredit.api import problems
-from microcredit.api.deps import IdempotentReplay, handle_replay
+from microcredit.api import public as public_routes
+from microcredit.api.deps import IdempotentReplay, dispatch_outbox, handle_replay
 from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
 from microcredit.api.static import mount_web
+from microcredit.audit import api as audit_routes
 from microcredit.config import Settings
-from microcredit.context import AppContext, build_context
-from microcredit.integrations.sms import SimulatedSmsOperator
-from microcredit.notifications import service as notifications
+from microcredit.identity import api as identity_routes
+from microcredit.integrations.api import build_sms_router
+from microcredit.integrations.oauth_simulator import build_router as build_oauth_simulator
+from microcredit.parties import api as parties_routes
+from microcredit.products import api as products_routes
+from microcredit.runtime import Runtime, build_runtime
 
 log = structlog.get_logger(__name__)
 HOUSEKEEPING_EVERY = 3600  # seconds between purges of expired keys, windows and codes
 
 API_PREFIX = "/api/v1"
-# Domain routers, mounted in this order under /api/v1. A domain appears here
-# once it has an api.py; optional ones are skipped until they exist.
-DOMAIN_ROUTERS = ("identity", "parties", "audit", "products")
+# The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
+API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
+               public_routes.router)
 
 
 def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
@@ -90,21 +94,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the outbox poller (if configured) for the life of the process."""
-    ctx: AppContext = app.state.ctx
+    runtime: Runtime = app.state.runtime
     stop = threading.Event()
     poller = None
-    sms = ctx.extras.get("sms_channel")
-    if ctx.settings.outbox_poll_seconds > 0:
+    if runtime.settings.outbox_poll_seconds > 0:
         def poll() -> None:
             last_housekeeping = 0.0
-            while not stop.wait(ctx.settings.outbox_poll_seconds):
+            while not stop.wait(runtime.settings.outbox_poll_seconds):
                 try:
-                    if sms is not None:
-                        notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
-                    now = ctx.clock.now().timestamp()
+                    dispatch_outbox(runtime)
+                    now = runtime.clock.now().timestamp()
                     if now - last_housekeeping >= HOUSEKEEPING_EVERY:
-                        with ctx.db.unit_of_work() as session:
-                            counts = housekeeping.run(session=session, ctx=ctx)
+                        with runtime.db.unit_of_work() as session:
+                            counts = housekeeping.run(session=session, clock=runtime.clock)
                         last_housekeeping = now
                         log.info("housekeeping", **counts)
                 except Exception:  # keep polling; the next round retries
@@ -120,14 +122,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             poller.join(timeout=5)
 
 
-def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
-    """Build the application."""
-    settings = settings or (ctx.settings if ctx else Settings())
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the application (over `runtime`, or one built from `settings`)."""
+    settings = settings or (runtime.settings if runtime else Settings())
     settings.check_production()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    ctx = ctx or build_context(settings)
-    if settings.sms_simulator and "sms_channel" not in ctx.extras:
-        ctx.extras["sms_channel"] = SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock)
+    runtime = runtime or build_runtime(settings)
 
     app = FastAPI(
         lifespan=_lifespan,
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.ctx = ctx
+    app.state.runtime = runtime
     app.state.metrics = Metrics()
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     problems.install(app)
@@ -148,28 +148,21 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
 
     app.state.mounted_routers = []
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
-    for name in DOMAIN_ROUTERS:
-        try:
-            module = importlib.import_module(f"microcredit.{name}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"microcredit.{name}", f"microcredit.{name}.api"):
-                raise
-            continue
-        api.include_router(module.router)
-        app.state.mounted_routers.append((API_PREFIX, module.router))
+    for router in API_ROUTERS:
+        api.include_router(router)
+        app.state.mounted_routers.append((API_PREFIX, router))
     app.include_router(api)
     app.include_router(health_router)
     app.state.mounted_routers.append(("", health_router))
 
-    if settings.sms_simulator:
-        from microcredit.integrations.api import router as sim_router
-
+    if runtime.sms_simulator is not None:
+        # The runtime of the moment: tests point one app at each test's database.
+        sim_router = build_sms_router(operator=lambda: app.state.runtime.sms_simulator,
+                                      db=lambda: app.state.runtime.db)
         app.include_router(sim_router)
         app.state.mounted_routers.append(("", sim_router))
     if any(p.simulator for p in settings.oauth_providers):
-        from microcredit.integrations.oauth_simulator import build_router
-
-        oauth_sim = build_router(settings)
+        oauth_sim = build_oauth_simulator(settings)
         app.include_router(oauth_sim)
         app.state.mounted_routers.append(("", oauth_sim))
     app.state.metrics.route_paths = {id(route): path for path, route in iter_routes(app)}

@@ -21,29 +21,53 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from microcredit.context import AppContext
+from microcredit.clock import Clock
+from microcredit.config import Settings
 from microcredit.errors import DomainError, NotAuthenticated, PermissionDenied
 from microcredit.identity import service as identity
 from microcredit.identity.errors import SecondFactorRequired
 from microcredit.identity.principal import Principal
+from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform import idempotency
 from microcredit.platform.actor import RequestMeta
 from microcredit.platform.ratelimit import Limit, hit
+from microcredit.runtime import Runtime
 
 from .problems import language_of
 
 
-def get_ctx(request: Request) -> AppContext:
-    """The process's context (built by the app factory)."""
-    return request.app.state.ctx  # type: ignore[no-any-return]
+def runtime_of(request: Request) -> Runtime:
+    """The process's runtime (built by the app factory)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-Ctx = Annotated[AppContext, Depends(get_ctx)]
+def _kit(request: Request) -> identity.IdentityKit:
+    return runtime_of(request).identity
 
 
-def client_ip(request: Request, ctx: AppContext) -> str | None:
+def _clock(request: Request) -> Clock:
+    return runtime_of(request).clock
+
+
+def _settings(request: Request) -> Settings:
+    return runtime_of(request).settings
+
+
+def _oauth(request: Request) -> OAuthGateway:
+    return runtime_of(request).oauth
+
+
+# The typed parts a route hands to the services it calls (never the runtime itself).
+Kit = Annotated[identity.IdentityKit, Depends(_kit)]
+WallClock = Annotated[Clock, Depends(_clock)]
+Config = Annotated[Settings, Depends(_settings)]
+OAuth = Annotated[OAuthGateway, Depends(_oauth)]
+
+
+def client_ip(request: Request, settings: Settings) -> str | None:
     """The caller's IP; X-Forwarded-For is trusted only from configured proxies.
 
     Each proxy appends the address it saw, so the entries are read from the right: the first
@@ -51,7 +75,7 @@ def client_ip(request: Request, ctx: AppContext) -> str | None:
     client sent and must not be believed (rotating them would dodge the per-IP limits).
     """
     peer = request.client.host if request.client else None
-    trusted = [p.strip() for p in ctx.settings.trusted_proxies.split(",") if p.strip()]
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     if peer and trusted and any(_in(peer, t) for t in trusted):
         forwarded = request.headers.get("x-forwarded-for", "")
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
@@ -70,16 +94,16 @@ def _in(ip: str, network: str) -> bool:
         return ip == network
 
 
-def get_meta(request: Request, ctx: Ctx) -> RequestMeta:
+def get_meta(request: Request, settings: Config) -> RequestMeta:
     """Where the request comes from, and in which language to answer."""
-    return RequestMeta(ip=client_ip(request, ctx), user_agent=request.headers.get("user-agent"),
+    return RequestMeta(ip=client_ip(request, settings), user_agent=request.headers.get("user-agent"),
                        request_id=getattr(request.state, "request_id", None), language=language_of(request))
 
 
 Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
-def db(request: Request, ctx: Ctx) -> Iterator[Session]:
+def db(request: Request) -> Iterator[Session]:
     """The request's unit of work; delivers queued messages after it commits.
 
     Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
@@ -88,8 +112,9 @@ def db(request: Request, ctx: Ctx) -> Iterator[Session]:
     client already has the answer, and a fast follow-up request could miss the
     committed rows.)
     """
+    runtime = runtime_of(request)
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    with ctx.db.unit_of_work(write=write) as session:
+    with runtime.db.unit_of_work(write=write) as session:
         try:
             yield session
         except DomainError as exc:
@@ -98,13 +123,14 @@ def db(request: Request, ctx: Ctx) -> Iterator[Session]:
             raise
         pending = session.info.pop("outbox_pending", False)
     if pending:
-        _dispatch(ctx)
+        dispatch_outbox(runtime)
 
 
-def _dispatch(ctx: AppContext) -> None:
-    sms = ctx.extras.get("sms_channel")
-    if sms is not None:
-        notifications.dispatch_pending(db=ctx.db, cipher=ctx.cipher, clock=ctx.clock, sms=sms)
+def dispatch_outbox(runtime: Runtime) -> None:
+    """Deliver queued messages through the configured channel (none configured: they wait)."""
+    if runtime.sms is not None:
+        notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                       sms=runtime.sms)
 
 
 DB = Annotated[Session, Depends(db, scope="function")]
@@ -118,7 +144,7 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def current_principal(request: Request, ctx: Ctx, meta: Meta) -> Principal:
+def current_principal(request: Request, meta: Meta) -> Principal:
     """The signed-in caller (401 when there is none)."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
@@ -126,12 +152,13 @@ def current_principal(request: Request, ctx: Ctx, meta: Meta) -> Principal:
     token = _bearer(request)
     if token is None:
         raise NotAuthenticated()
-    with ctx.db.unit_of_work(write=False) as session:
-        principal = identity.sessions.authenticate(session=session, ctx=ctx, token=token, meta=meta,
+    runtime = runtime_of(request)
+    with runtime.db.unit_of_work(write=False) as session:
+        principal = identity.sessions.authenticate(session=session, kit=runtime.identity, token=token, meta=meta,
                                                    touch=False)
     if principal.touch_due:
-        with ctx.db.unit_of_work(write=True) as session:
-            identity.sessions.touch(session=session, ctx=ctx, principal=principal)
+        with runtime.db.unit_of_work(write=True) as session:
+            identity.sessions.touch(session=session, kit=runtime.identity, principal=principal)
     request.state.principal = principal
     return principal
 
@@ -174,23 +201,24 @@ def public() -> Any:
     return Depends(_mark(check, "public", None))
 
 
-def institution_id(request: Request, session: DB, ctx: Ctx,
+def institution_id(request: Request, session: DB, settings: Config,
                    x_institution: Annotated[str | None, Header(description="Institution code; "
                                                            "defaults to the deployment's")] = None) -> int:
     """The institution a public request is for (X-Institution header, or the default)."""
-    code = x_institution or ctx.settings.default_institution
+    code = x_institution or settings.default_institution
     return parties.organisation.institution_by_code(session=session, code=code).id
 
 
 InstitutionId = Annotated[int, Depends(institution_id)]
 
 
-def rate_limit(name: str, limit: Callable[[AppContext], Limit]) -> Any:
-    """At most `limit` requests per IP per window to this route."""
+def rate_limit(name: str, limit: Callable[[Settings], Limit]) -> Any:
+    """At most `limit` (read from the settings) requests per IP per window to this route."""
 
-    def check(request: Request, ctx: Ctx, session: DB) -> None:
-        ip = client_ip(request, ctx) or "unknown"
-        hit(ctx.rate_limiter, f"{name}:ip:{ip}", limit(ctx), session=session)
+    def check(request: Request, session: DB) -> None:
+        runtime = runtime_of(request)
+        ip = client_ip(request, runtime.settings) or "unknown"
+        hit(runtime.limiter, f"{name}:ip:{ip}", limit(runtime.settings), session=session)
 
     return Depends(check)
 
@@ -222,7 +250,7 @@ class IdempotentReplay(Exception):
 def idempotent(operation: str) -> Any:
     """Require an Idempotency-Key; replay the first result for a repeat."""
 
-    async def guard(request: Request, ctx: Ctx, session: DB,
+    async def guard(request: Request, clock: WallClock, session: DB,
                     principal: Principal = Depends(current_principal),
                     idempotency_key: Annotated[str | None, Header(
                         description="Client-generated unique key (UUID v4 recommended)")] = None,
@@ -230,7 +258,7 @@ def idempotent(operation: str) -> Any:
         key = idempotency.validate_key(idempotency_key)
         body = await request.body()
         record, stored = idempotency.claim(
-            session=session, clock=ctx.clock, principal=f"user:{principal.user_id}", key=key,
+            session=session, clock=clock, principal=f"user:{principal.user_id}", key=key,
             operation=operation, request_hash=idempotency.fingerprint(operation + request.url.path, body))
         if stored is not None:
             raise IdempotentReplay(stored)

@@ -25,19 +25,19 @@ def healthz() -> dict[str, Any]:
             responses={503: {"description": "Not ready; `checks` says what failed"}})
 def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and is at the newest migration; Redis answers if configured."""
-    ctx = request.app.state.ctx
+    runtime = request.app.state.runtime
     checks: dict[str, str] = {}
     try:
-        assert ctx.db.engine is not None
-        with ctx.db.engine.connect() as conn:
+        assert runtime.db.engine is not None
+        with runtime.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        rev, head = current_revision(ctx.db.engine), head_revision()
+        rev, head = current_revision(runtime.db.engine), head_revision()
         checks["database"] = "ok" if rev == head else f"at migration {rev}, code expects {head}"
     except Exception as exc:  # any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"
-    if ctx.redis is not None:
+    if runtime.redis is not None:
         try:
-            ctx.redis.ping()
+            runtime.redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:  # any failure means not ready
             checks["redis"] = f"error: {type(exc).__name__}"

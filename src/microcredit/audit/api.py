@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from microcredit.api.deps import DB, Ctx, Meta, require
+from microcredit.api.deps import DB, Meta, WallClock, require
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.audit import service
-from microcredit.audit.schemas import AuditRecordRead, VerifyRead
+from microcredit.audit.schemas import AuditRecordRead, VerifyRead, VerifyRequest
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.platform.export import Column
@@ -31,7 +31,7 @@ def _query(principal: Principal, sort: str | None, **filters: Any) -> Any:
 
 
 def _reads(session: DB, rows: list[Any]) -> list[AuditRecordRead]:
-    users = identity.accounts.users_by_ids(session=session, user_ids=[r.actor_user_id for r in rows
+    users = identity.accounts.accounts_by_ids(session=session, user_ids=[r.actor_user_id for r in rows
                                                                       if r.actor_user_id])
     out = []
     for r in rows:
@@ -73,9 +73,11 @@ def export_audit_records(session: DB, meta: Meta, principal: Principal = require
 
 @router.post("/audit-log/verify", response_model=VerifyRead, operation_id="verify_audit_chain",
              summary="Recompute the hash chain")
-def verify_audit_chain(session: DB, ctx: Ctx, principal: Principal = require("audit.verify")) -> VerifyRead:
-    """Detects any edited, deleted or inserted record (and a truncated tail)."""
-    result = service.record_verification(session=session, clock=ctx.clock, actor=principal.actor,
-                                         result=service.verify(session=session))
+def verify_audit_chain(session: DB, clock: WallClock, body: VerifyRequest | None = None,
+                       principal: Principal = require("audit.verify")) -> VerifyRead:
+    """Detects any edited, deleted or inserted record (and a truncated tail); with an anchor, a rewritten log."""
+    anchor = body.anchor if body else None
+    result = service.record_verification(session=session, clock=clock, actor=principal.actor,
+                                         result=service.verify(session=session, anchor=anchor))
     return VerifyRead(ok=result.ok, records=result.records, head_seq=result.head_seq, head_hash=result.head_hash,
                       problems=list(result.problems), first_bad_seq=result.first_bad_seq)

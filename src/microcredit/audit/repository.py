@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from microcredit.audit.models import AuditRecord
+from microcredit.audit.models import AuditHead, AuditRecord
+
+HEAD_ID = 1
+
+
+def head_for_update(session: Session, genesis: str) -> AuditHead:
+    """The chain's head row, locked for the append; created (at `genesis`) by the very first append.
+
+    Two writers of the very first append may both find no head: the loser's insert
+    waits for the winner's commit and fails as a duplicate, then locks the winner's row.
+    """
+    lock = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    head = session.execute(lock).scalar_one_or_none()
+    if head is None:
+        with contextlib.suppress(IntegrityError), session.begin_nested():
+            session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
+        head = session.execute(lock).scalar_one()
+    return head
+
+
+def head(session: Session) -> AuditHead | None:
+    """The chain's head row, if any record was ever appended."""
+    return session.get(AuditHead, HEAD_ID)
+
+
+def add_record(session: Session, record: AuditRecord) -> None:
+    """Append a record row."""
+    session.add(record)
+
+
+def records_after(session: Session, seq: int, limit: int) -> Sequence[AuditRecord]:
+    """The next `limit` records after sequence number `seq`, in order."""
+    return session.scalars(select(AuditRecord).where(AuditRecord.seq > seq).order_by(AuditRecord.seq)
+                           .limit(limit)).all()
+
+
+def count_records(session: Session) -> int:
+    """All records, whatever their sequence numbers."""
+    return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
 
 
 def records_query(*, institution_id: int | None, action: str | None = None, actor_user_id: int | None = None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from microcredit.platform.schema import OutputSchema
+from pydantic import Field
+
+from microcredit.platform.schema import InputSchema, OutputSchema
 
 
 class AuditRecordRead(OutputSchema):
@@ -25,6 +27,14 @@ class AuditRecordRead(OutputSchema):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     hash: str
+
+
+class VerifyRequest(InputSchema):
+    """What to verify the chain against."""
+
+    anchor: str | None = Field(default=None, max_length=64, description="A head hash kept outside the database "
+                               "(`microcredit audit anchor`); it must still be in the chain",
+                               examples=["9f2c" + "0" * 60])
 
 
 class VerifyRead(OutputSchema):

@@ -19,26 +19,25 @@ ticket, a printed report) so that even that is caught (see docs/security.md).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcredit.audit import repository
-from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.audit.errors import AnchorMalformed
+from microcredit.audit.models import AuditRecord
 from microcredit.clock import Clock
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import order_by
 
 GENESIS = "0" * 64
-_HEAD_ID = 1
 
 
 def canonical(value: Any) -> Any:
@@ -77,18 +76,6 @@ def record_hash(r: AuditRecord) -> str:
     return hashlib.sha256(data.encode() + r.prev_hash.encode()).hexdigest()
 
 
-def _head(session: Session) -> AuditHead:
-    lock = select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
-    head = session.execute(lock).scalar_one_or_none()
-    if head is None:
-        # The very first append: two writers may both find no head. The loser's insert
-        # waits for the winner's commit and fails; it then locks the winner's row.
-        with contextlib.suppress(IntegrityError), session.begin_nested():
-            session.add(AuditHead(id=_HEAD_ID, seq=0, hash=GENESIS))
-        head = session.execute(lock).scalar_one()
-    return head
-
-
 def record(
     *,
     session: Session,
@@ -102,7 +89,7 @@ def record(
     institution_id: int | None = None,
 ) -> AuditRecord:
     """Append one record to the chain (in the caller's transaction)."""
-    head = _head(session)
+    head = repository.head_for_update(session, GENESIS)
     at: datetime = clock.now()
     rec = AuditRecord(
         seq=head.seq + 1,
@@ -121,7 +108,7 @@ def record(
         prev_hash=head.hash,
     )
     rec.hash = record_hash(rec)
-    session.add(rec)
+    repository.add_record(session, rec)
     head.seq = rec.seq
     head.hash = rec.hash
     session.flush()
@@ -143,9 +130,7 @@ class VerifyResult:
 def _iter_records(session: Session, batch: int = 2000) -> Iterator[AuditRecord]:
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
-        ).all()
+        rows = repository.records_after(session, last, batch)
         if not rows:
             return
         yield from rows
@@ -154,7 +139,13 @@ def _iter_records(session: Session, batch: int = 2000) -> Iterator[AuditRecord]:
 
 
 def verify(*, session: Session, anchor: str | None = None) -> VerifyResult:
-    """Recompute the whole chain; report edits, deletions, insertions and truncation."""
+    """Recompute the whole chain; report edits, deletions, insertions and truncation.
+
+    `anchor`, a head hash kept outside the database (`audit anchor`), must be in the
+    chain, or the log was rewritten since it was taken.
+    """
+    if anchor is not None and not re.fullmatch(r"[0-9a-f]{64}", anchor):
+        raise AnchorMalformed(field="anchor")
     problems: list[str] = []
     first_bad: int | None = None
     expected_prev, expected_seq, count = GENESIS, 1, 0
@@ -173,7 +164,7 @@ def verify(*, session: Session, anchor: str | None = None) -> VerifyResult:
         if anchor is not None and r.hash == anchor:
             seen_anchor = True
         expected_prev, expected_seq = r.hash, r.seq + 1
-    head = session.get(AuditHead, _HEAD_ID)
+    head = repository.head(session)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != expected_seq - 1 or head_hash != expected_prev:
         problems.append(
@@ -183,7 +174,7 @@ def verify(*, session: Session, anchor: str | None = None) -> VerifyResult:
         first_bad = first_bad or min(head_seq, expected_seq - 1) + 1
     if not seen_anchor:
         problems.append("the anchored hash is not in the chain (the log was rewritten)")
-    total = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+    total = repository.count_records(session)
     if total != count:
         problems.append(f"{total - count} records sit outside the sequence")
     return VerifyResult(ok=not problems, records=count, head_seq=head_seq, head_hash=head_hash,

@@ -20,10 +20,3 @@ class Base(DeclarativeBase):
     """Base class of every table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def load_all_models() -> MetaData:
-    """Import every domain's models so that `Base.metadata` knows all tables."""
-    from microcredit import models_registry  # noqa: F401  (imports for side effect)
-
-    return Base.metadata

@@ -10,21 +10,25 @@ from fastapi.responses import RedirectResponse
 
 from microcredit.api.deps import (
     DB,
-    Ctx,
     InstitutionId,
+    Kit,
     Meta,
+    OAuth,
+    WallClock,
     authenticated,
     public,
     rate_limit,
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
-from microcredit.identity import service
+from microcredit.identity import scope, service
 from microcredit.identity.permissions import PERMISSIONS, DataScope
 from microcredit.identity.principal import Principal
 from microcredit.identity.schemas import (
+    InstitutionBrief,
     LoginAttemptRead,
     LoginRead,
+    MeRead,
     OAuthExchangeRead,
     OAuthLink,
     OAuthTicket,
@@ -46,7 +50,11 @@ from microcredit.identity.schemas import (
     TotpEnrolmentStart,
     TotpLogin,
 )
-from microcredit.parties.service import scope
+from microcredit.identity.service.oauth import OAuthGateway
+from microcredit.parties import service as parties
+from microcredit.parties.schemas import BorrowerRead, Registration, RegistrationRead
+from microcredit.parties.service.borrowers import NewBorrower
+from microcredit.platform.crypto import mask_phone
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.ratelimit import Limit
@@ -54,8 +62,14 @@ from microcredit.platform.schema import Message, Page
 
 router = APIRouter(tags=["identity"])
 
-_login_limit = rate_limit("login", lambda c: Limit(c.settings.rate_limits.login_per_ip_per_minute, 60))
-_sms_limit = rate_limit("sms", lambda c: Limit(c.settings.rate_limits.sms_per_ip_per_hour, 3600))
+_login_limit = rate_limit("login", lambda s: Limit(s.rate_limits.login_per_ip_per_minute, 60))
+_register_limit = rate_limit("register", lambda s: Limit(s.rate_limits.register_per_ip_per_hour, 3600))
+_sms_limit = rate_limit("sms", lambda s: Limit(s.rate_limits.sms_per_ip_per_hour, 3600))
+
+
+def _brief(inst: Any) -> InstitutionBrief:
+    return InstitutionBrief(id=inst.id, code=inst.code, name=inst.name, name_en=inst.name_en,
+                            business_date=inst.business_date, timezone=inst.timezone)
 
 
 def login_read(result: service.login.LoginResult) -> LoginRead:
@@ -66,24 +80,61 @@ def login_read(result: service.login.LoginResult) -> LoginRead:
                      absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
 
 
+@router.post("/auth/register", response_model=RegistrationRead, status_code=201, operation_id="register_borrower",
+             summary="Register as a borrower (SMS-verified)", dependencies=[public(), _register_limit])
+def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
+                      institution: InstitutionId) -> RegistrationRead:
+    """Phone + SMS code, real name, resident ID number (validated, unique), password. Signs in at once."""
+    phone = service.accounts.parse_phone(body.phone)
+    data = NewBorrower(real_name=body.real_name, id_number=body.id_number, phone=phone, **body.profile())
+    borrower, issued = parties.borrowers.register_online(
+        session=session, kit=kit, institution_id=institution, data=data, password=body.password,
+        sms_code=body.sms_code, oauth_ticket=body.oauth_ticket, meta=meta)
+    return RegistrationRead(borrower=BorrowerRead.model_validate(borrower),
+                            login=LoginRead(status="authenticated", token=issued.token,
+                                            expires_at=issued.idle_expires_at,
+                                            absolute_expires_at=issued.absolute_expires_at))
+
+
+@router.get("/auth/me", response_model=MeRead, operation_id="get_me", summary="The signed-in user")
+def get_me(session: DB, kit: Kit, principal: Principal = authenticated(allow_enrolment=True)) -> MeRead:
+    """Who the caller is, what they may do and how far they see."""
+    account = service.accounts.get_account(session=session, user_id=principal.user_id)
+    inst = parties.organisation.institution(session=session, institution_id=principal.institution_id)
+    branch = parties.organisation.branch(session=session, branch_id=principal.branch_id) \
+        if principal.branch_id else None
+    borrower = parties.borrowers.own_profile(session=session, principal=principal) \
+        if principal.kind == "borrower" else None
+    staff = parties.staff.staff_of_user(session=session, user_id=principal.user_id)
+    phone = service.accounts.phone(session=session, kit=kit, user_id=principal.user_id)
+    return MeRead(
+        user_id=account.id, kind=account.kind, display_name=account.display_name, phone_masked=mask_phone(phone),
+        institution=_brief(inst), branch_id=principal.branch_id, branch_name=branch.name if branch else None,
+        roles=list(principal.roles), permissions=sorted(principal.permissions) if principal.stage == "full" else [],
+        scope=principal.scope, stage=principal.stage, totp_enabled=account.totp_enabled,
+        has_password=account.has_password,
+        linked_providers=service.oauth.linked_providers(session=session, user_id=account.id),
+        borrower_id=borrower.id if borrower else None, staff_id=staff.id if staff else None)
+
+
 @router.post("/auth/sms-codes", status_code=202, response_model=SmsCodeSent, operation_id="request_sms_code",
              summary="Send a verification code by SMS",
              dependencies=[public(), _sms_limit])
-def request_sms_code(body: SmsCodeRequest, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId
+def request_sms_code(body: SmsCodeRequest, session: DB, kit: Kit, meta: Meta, institution: InstitutionId
                      ) -> SmsCodeSent:
     """Send a 6-digit code (5 minutes, one use). The answer is the same whether or not the number is registered."""
     phone = service.accounts.parse_phone(body.phone)
-    sent = service.accounts.request_sms_code(session=session, ctx=ctx, institution_id=institution,
+    sent = service.accounts.request_sms_code(session=session, kit=kit, institution_id=institution,
                                              kind=body.kind, phone=phone, purpose=body.purpose, meta=meta)
     return SmsCodeSent(phone_masked=sent.phone_masked, expires_in=sent.expires_in, resend_after=sent.resend_after)
 
 
 @router.post("/auth/login", response_model=LoginRead, operation_id="login_with_password",
              summary="Sign in with phone and password", dependencies=[public(), _login_limit])
-def login_with_password(body: PasswordLogin, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId
+def login_with_password(body: PasswordLogin, session: DB, kit: Kit, meta: Meta, institution: InstitutionId
                         ) -> LoginRead:
     """Phone + password. Repeated failures are delayed, then lock the number for 30 minutes."""
-    result = service.login.login_with_password(session=session, ctx=ctx, institution_id=institution,
+    result = service.login.login_with_password(session=session, kit=kit, institution_id=institution,
                                                kind=body.kind, phone=body.phone, password=body.password,
                                                meta=meta)
     return login_read(result)
@@ -91,55 +142,55 @@ def login_with_password(body: PasswordLogin, session: DB, ctx: Ctx, meta: Meta, 
 
 @router.post("/auth/login/sms", response_model=LoginRead, operation_id="login_with_sms_code",
              summary="Sign in with phone and SMS code", dependencies=[public(), _login_limit])
-def login_with_sms(body: SmsLogin, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId) -> LoginRead:
+def login_with_sms(body: SmsLogin, session: DB, kit: Kit, meta: Meta, institution: InstitutionId) -> LoginRead:
     """Phone + a code requested with purpose `login`."""
-    result = service.login.login_with_sms(session=session, ctx=ctx, institution_id=institution, kind=body.kind,
+    result = service.login.login_with_sms(session=session, kit=kit, institution_id=institution, kind=body.kind,
                                           phone=body.phone, code=body.code, meta=meta)
     return login_read(result)
 
 
 @router.post("/auth/login/totp", response_model=LoginRead, operation_id="login_second_factor",
              summary="Complete sign-in with the authenticator code", dependencies=[public(), _login_limit])
-def login_second_factor(body: TotpLogin, session: DB, ctx: Ctx, meta: Meta) -> LoginRead:
+def login_second_factor(body: TotpLogin, session: DB, kit: Kit, meta: Meta) -> LoginRead:
     """The TOTP step after a correct password, for users with a second factor."""
-    return login_read(service.login.complete_second_factor(session=session, ctx=ctx, mfa_token=body.mfa_token,
+    return login_read(service.login.complete_second_factor(session=session, kit=kit, mfa_token=body.mfa_token,
                                                            code=body.code, meta=meta))
 
 
 @router.post("/auth/password/reset", response_model=Message, operation_id="reset_password",
              summary="Reset a forgotten password with an SMS code", dependencies=[public(), _login_limit])
-def reset_password(body: PasswordReset, session: DB, ctx: Ctx, meta: Meta, institution: InstitutionId) -> Message:
+def reset_password(body: PasswordReset, session: DB, kit: Kit, meta: Meta, institution: InstitutionId) -> Message:
     """Sets the new password, lifts a lockout and ends every session."""
     phone = service.accounts.parse_phone(body.phone)
-    service.accounts.reset_password_with_sms(session=session, ctx=ctx, institution_id=institution, kind=body.kind,
+    service.accounts.reset_password_with_sms(session=session, kit=kit, institution_id=institution, kind=body.kind,
                                              phone=phone, code=body.code, new_password=body.new_password,
                                              meta=meta)
     return Message()
 
 
 @router.post("/auth/logout", response_model=Message, operation_id="logout", summary="Sign out")
-def logout(session: DB, ctx: Ctx,
+def logout(session: DB, kit: Kit,
            principal: Principal = authenticated(allow_enrolment=True)) -> Message:
     """End the current session."""
-    service.sessions.logout(session=session, ctx=ctx, principal=principal)
+    service.sessions.logout(session=session, kit=kit, principal=principal)
     return Message()
 
 
 @router.post("/auth/reauthenticate", response_model=Message, operation_id="reauthenticate",
              summary="Confirm the current password before a sensitive change")
-def reauthenticate(body: Reauthenticate, session: DB, ctx: Ctx,
+def reauthenticate(body: Reauthenticate, session: DB, kit: Kit,
                    principal: Principal = authenticated()) -> Message:
     """Marks the session as recently authenticated (for 5 minutes)."""
-    service.accounts.confirm_password(session=session, ctx=ctx, principal=principal, password=body.password)
+    service.accounts.confirm_password(session=session, kit=kit, principal=principal, password=body.password)
     return Message()
 
 
 @router.post("/auth/password", response_model=LoginRead, operation_id="change_password",
              summary="Change one's password")
-def change_password(body: PasswordChange, session: DB, ctx: Ctx,
+def change_password(body: PasswordChange, session: DB, kit: Kit,
                     principal: Principal = authenticated(allow_enrolment=True)) -> LoginRead:
     """Every session ends; the answer carries a new token for this one."""
-    issued = service.accounts.change_password(session=session, ctx=ctx, principal=principal,
+    issued = service.accounts.change_password(session=session, kit=kit, principal=principal,
                                               current_password=body.current_password,
                                               new_password=body.new_password)
     status = "mfa_enrolment_required" if issued.stage == "mfa_enrolment" else "authenticated"
@@ -149,30 +200,30 @@ def change_password(body: PasswordChange, session: DB, ctx: Ctx,
 
 @router.post("/auth/phone", response_model=Message, operation_id="change_phone",
              summary="Change one's phone number")
-def change_phone(body: PhoneChange, session: DB, ctx: Ctx, principal: Principal = authenticated()) -> Message:
+def change_phone(body: PhoneChange, session: DB, kit: Kit, principal: Principal = authenticated()) -> Message:
     """Needs the current password and a code sent to the new number (purpose `change_phone`)."""
     new_phone = service.accounts.parse_phone(body.new_phone, field="new_phone")
-    service.accounts.change_phone(session=session, ctx=ctx, principal=principal,
+    service.accounts.change_phone(session=session, kit=kit, principal=principal,
                                   current_password=body.current_password, new_phone=new_phone, code=body.code)
     return Message()
 
 
 @router.post("/auth/totp/enrolment", response_model=TotpEnrolmentRead, operation_id="start_totp_enrolment",
              summary="Begin enrolling an authenticator app (staff)")
-def start_totp_enrolment(body: TotpEnrolmentStart, session: DB, ctx: Ctx,
+def start_totp_enrolment(body: TotpEnrolmentStart, session: DB, kit: Kit,
                          principal: Principal = authenticated(allow_enrolment=True)) -> TotpEnrolmentRead:
     """A new secret, shown as a QR code; active only after confirmation."""
-    e = service.accounts.begin_totp_enrolment(session=session, ctx=ctx, principal=principal,
+    e = service.accounts.begin_totp_enrolment(session=session, kit=kit, principal=principal,
                                               current_password=body.current_password)
     return TotpEnrolmentRead(secret=e.secret, otpauth_uri=e.otpauth_uri, qr_svg_data_uri=e.qr_svg_data_uri)
 
 
 @router.post("/auth/totp/enrolment/confirm", response_model=LoginRead, operation_id="confirm_totp_enrolment",
              summary="Confirm the authenticator app with its first code")
-def confirm_totp_enrolment(body: TotpConfirm, session: DB, ctx: Ctx,
+def confirm_totp_enrolment(body: TotpConfirm, session: DB, kit: Kit,
                            principal: Principal = authenticated(allow_enrolment=True)) -> LoginRead:
     """Activates the second factor; answers with a new, full session."""
-    issued = service.accounts.confirm_totp_enrolment(session=session, ctx=ctx, principal=principal, code=body.code)
+    issued = service.accounts.confirm_totp_enrolment(session=session, kit=kit, principal=principal, code=body.code)
     assert issued is not None
     return LoginRead(status="authenticated", token=issued.token, expires_at=issued.idle_expires_at,
                      absolute_expires_at=issued.absolute_expires_at)
@@ -180,18 +231,18 @@ def confirm_totp_enrolment(body: TotpConfirm, session: DB, ctx: Ctx,
 
 @router.get("/auth/sessions", response_model=list[SessionRead], operation_id="list_my_sessions",
             summary="The caller's live sessions")
-def list_my_sessions(session: DB, ctx: Ctx, principal: Principal = authenticated()) -> list[SessionRead]:
+def list_my_sessions(session: DB, kit: Kit, principal: Principal = authenticated()) -> list[SessionRead]:
     """Where the caller is signed in."""
-    rows = service.sessions.live_sessions(session=session, ctx=ctx, user_id=principal.user_id)
+    rows = service.sessions.live_sessions(session=session, kit=kit, user_id=principal.user_id)
     return [SessionRead(id=r.id, auth_method=r.auth_method, created_at=r.created_at, last_seen_at=r.last_seen_at,
                         ip=r.ip, user_agent=r.user_agent, current=r.id == principal.session_id) for r in rows]
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=204, operation_id="end_my_session",
                summary="End one of the caller's sessions", response_class=Response)
-def end_my_session(session_id: int, session: DB, ctx: Ctx, principal: Principal = authenticated()) -> Response:
+def end_my_session(session_id: int, session: DB, kit: Kit, principal: Principal = authenticated()) -> Response:
     """Signs out that device (a lost phone, a shared computer)."""
-    service.sessions.end_own_session(session=session, ctx=ctx, principal=principal, session_id=session_id)
+    service.sessions.end_own_session(session=session, kit=kit, principal=principal, session_id=session_id)
     return Response(status_code=204)
 
 
@@ -200,18 +251,18 @@ def end_my_session(session_id: int, session: DB, ctx: Ctx, principal: Principal 
 @router.get("/auth/oauth/{provider}/authorize", operation_id="oauth_authorize", status_code=302,
             summary="Start a WeChat/Alipay sign-in (redirects to the provider)",
             response_class=RedirectResponse, dependencies=[public(), _login_limit])
-def oauth_authorize(provider: str, session: DB, ctx: Ctx, institution: InstitutionId,
+def oauth_authorize(provider: str, session: DB, kit: Kit, oauth: OAuth, institution: InstitutionId,
                     next: Annotated[str | None, Query(max_length=255)] = None) -> RedirectResponse:
     """Redirect the browser to the provider's authorisation page (state + PKCE)."""
-    url = service.oauth.start(session=session, ctx=ctx, institution_id=institution, provider_name=provider,
-                              next_path=next)
+    url = service.oauth.start(session=session, kit=kit, gateway=oauth, institution_id=institution,
+                              provider_name=provider, next_path=next)
     return RedirectResponse(url, status_code=302)
 
 
 @router.get("/auth/oauth/{provider}/callback", operation_id="oauth_callback", status_code=302,
             summary="Where the provider returns the browser", response_class=RedirectResponse,
             dependencies=[public()])
-def oauth_callback(provider: str, session: DB, ctx: Ctx,
+def oauth_callback(provider: str, session: DB, kit: Kit, oauth: OAuth,
                    code: Annotated[str | None, Query(max_length=512)] = None,
                    state: Annotated[str | None, Query(max_length=256)] = None,
                    error: Annotated[str | None, Query(max_length=128)] = None,
@@ -219,13 +270,13 @@ def oauth_callback(provider: str, session: DB, ctx: Ctx,
                    app_id: Annotated[str | None, Query(max_length=64, description="Alipay's app id")] = None,
                    ) -> RedirectResponse:
     """Exchange the code (Alipay: `auth_code`), then send the browser to the web app with a one-time ticket."""
-    target = service.oauth.callback(session=session, ctx=ctx, provider_name=provider, code=code, state=state,
-                                    error=error, auth_code=auth_code, app_id=app_id)
+    target = service.oauth.callback(session=session, kit=kit, gateway=oauth, provider_name=provider, code=code,
+                                    state=state, error=error, auth_code=auth_code, app_id=app_id)
     return RedirectResponse(target, status_code=302)
 
 
-def _exchange_read(ctx: Ctx, ex: service.oauth.Exchange, unlinked_status: str) -> OAuthExchangeRead:
-    display = service.oauth.provider(ctx, ex.provider).display_name
+def _exchange_read(oauth: OAuthGateway, ex: service.oauth.Exchange, unlinked_status: str) -> OAuthExchangeRead:
+    display = oauth.provider(ex.provider).display_name
     if ex.result is None:
         return OAuthExchangeRead(status=unlinked_status, provider=ex.provider,
                                  provider_display_name=display, subject_name=ex.subject_name)
@@ -236,20 +287,20 @@ def _exchange_read(ctx: Ctx, ex: service.oauth.Exchange, unlinked_status: str) -
 
 @router.post("/auth/oauth/exchange", response_model=OAuthExchangeRead, operation_id="oauth_exchange",
              summary="Trade the one-time ticket for a session", dependencies=[public(), _login_limit])
-def oauth_exchange(body: OAuthTicket, session: DB, ctx: Ctx, meta: Meta) -> OAuthExchangeRead:
+def oauth_exchange(body: OAuthTicket, session: DB, kit: Kit, oauth: OAuth, meta: Meta) -> OAuthExchangeRead:
     """A linked account gets a session; an unknown one must prove a phone (`link_required`)."""
-    ex = service.oauth.exchange(session=session, ctx=ctx, ticket=body.ticket, meta=meta)
-    return _exchange_read(ctx, ex, "link_required")
+    ex = service.oauth.exchange(session=session, kit=kit, ticket=body.ticket, meta=meta)
+    return _exchange_read(oauth, ex, "link_required")
 
 
 @router.post("/auth/oauth/link", response_model=OAuthExchangeRead, operation_id="oauth_link",
              summary="Link the third-party account by proving a phone", dependencies=[public(), _login_limit])
-def oauth_link(body: OAuthLink, session: DB, ctx: Ctx, meta: Meta) -> OAuthExchangeRead:
+def oauth_link(body: OAuthLink, session: DB, kit: Kit, oauth: OAuth, meta: Meta) -> OAuthExchangeRead:
     """Signs in the borrower with that phone; `registration_required` if nobody has it yet."""
     phone = service.accounts.parse_phone(body.phone)
-    ex = service.oauth.link_with_phone(session=session, ctx=ctx, ticket=body.ticket, phone=phone, code=body.code,
+    ex = service.oauth.link_with_phone(session=session, kit=kit, ticket=body.ticket, phone=phone, code=body.code,
                                        meta=meta)
-    return _exchange_read(ctx, ex, "registration_required")
+    return _exchange_read(oauth, ex, "registration_required")
 
 
 # --- roles and permissions ----------------------------------------------------
@@ -293,9 +344,10 @@ def export_roles(session: DB, meta: Meta, principal: Principal = require("role.r
 
 @router.post("/roles", response_model=RoleRead, status_code=201, operation_id="create_role",
              summary="Create a custom role")
-def create_role(body: RoleCreate, session: DB, ctx: Ctx, principal: Principal = require("role.manage")) -> RoleRead:
+def create_role(body: RoleCreate, session: DB, clock: WallClock,
+                principal: Principal = require("role.manage")) -> RoleRead:
     """A new role with a set of permissions and a data scope."""
-    role = service.roles.create_role(session=session, ctx=ctx, actor=principal,
+    role = service.roles.create_role(session=session, clock=clock, actor=principal,
                                      institution_id=principal.institution_id, code=body.code,
                                      name_zh=body.name_zh, name_en=body.name_en, data_scope=body.data_scope,
                                      requires_mfa=body.requires_mfa, permissions=body.permissions)
@@ -303,11 +355,11 @@ def create_role(body: RoleCreate, session: DB, ctx: Ctx, principal: Principal = 
 
 
 @router.patch("/roles/{role_id}", response_model=RoleRead, operation_id="update_role", summary="Change a role")
-def update_role(role_id: int, body: RoleUpdate, session: DB, ctx: Ctx,
+def update_role(role_id: int, body: RoleUpdate, session: DB, clock: WallClock,
                 principal: Principal = require("role.manage")) -> RoleRead:
     """Names, scope, second-factor rule, permissions (audited with before/after)."""
     role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
-    role = service.roles.update_role(session=session, ctx=ctx, actor=principal, role=role,
+    role = service.roles.update_role(session=session, clock=clock, actor=principal, role=role,
                                      name_zh=body.name_zh, name_en=body.name_en,
                                      data_scope=DataScope(body.data_scope) if body.data_scope else None,
                                      requires_mfa=body.requires_mfa, permissions=body.permissions)
@@ -316,10 +368,10 @@ def update_role(role_id: int, body: RoleUpdate, session: DB, ctx: Ctx,
 
 @router.delete("/roles/{role_id}", status_code=204, operation_id="delete_role", summary="Delete a custom role",
                response_class=Response)
-def delete_role(role_id: int, session: DB, ctx: Ctx, principal: Principal = require("role.manage")) -> Response:
+def delete_role(role_id: int, session: DB, clock: WallClock, principal: Principal = require("role.manage")) -> Response:
     """Only custom roles that nobody holds."""
     role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
-    service.roles.delete_role(session=session, ctx=ctx, actor=principal, role=role)
+    service.roles.delete_role(session=session, clock=clock, actor=principal, role=role)
     return Response(status_code=204)
 
 
@@ -339,7 +391,7 @@ def _attempts(principal: Principal, user_id: int | None, outcome: str | None, si
 
 
 def _attempt_reads(session: DB, rows: list[Any]) -> list[LoginAttemptRead]:
-    users = service.accounts.users_by_ids(session=session, user_ids=[r.user_id for r in rows if r.user_id])
+    users = service.accounts.accounts_by_ids(session=session, user_ids=[r.user_id for r in rows if r.user_id])
     return [LoginAttemptRead(id=r.id, at=r.at, user_id=r.user_id,
                              user_name=users[r.user_id].display_name if r.user_id in users else None,
                              kind=r.kind, method=r.method, outcome=r.outcome, ip=r.ip, user_agent=r.user_agent)

@@ -24,6 +24,22 @@ from microcredit.identity.models import (
 )
 
 
+def add(session: Session, row: Any) -> None:
+    """Add a new row of identity's tables and flush it (so it has its id)."""
+    session.add(row)
+    session.flush()
+
+
+def get_role(session: Session, role_id: int) -> Role | None:
+    """The role with this id."""
+    return session.get(Role, role_id)
+
+
+def get_user_session(session: Session, session_id: int) -> UserSession | None:
+    """The session (sign-in) with this id."""
+    return session.get(UserSession, session_id)
+
+
 def get_user(session: Session, user_id: int) -> User | None:
     """The user with this id."""
     return session.get(User, user_id)

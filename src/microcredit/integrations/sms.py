@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
+from microcredit.integrations import repository as repo
 from microcredit.integrations.models import SimulatedSms
 from microcredit.platform.crypto import BlindIndex, mask_phone
 
@@ -54,19 +54,15 @@ class SimulatedSmsOperator:
         """Store the message as delivered to `phone`."""
         msg = SimulatedSms(phone_index=self.blind_index(phone, domain="phone"),
                            phone_masked=mask_phone(phone), text=text, sent_at=self.clock.now())
-        session.add(msg)
-        session.flush()
+        repo.add_sms(session, msg)
         return f"sim-{msg.id}"
 
     def inbox(self, session: Session, phone: str, limit: int = 20) -> list[InboxMessage]:
         """The newest messages delivered to `phone`."""
-        rows = session.scalars(
-            select(SimulatedSms).where(SimulatedSms.phone_index == self.blind_index(phone, domain="phone"))
-            .order_by(SimulatedSms.id.desc()).limit(limit)
-        )
+        rows = repo.sms_to(session, self.blind_index(phone, domain="phone"), limit)
         return [InboxMessage(r.id, r.phone_masked, r.text, r.sent_at) for r in rows]
 
     def recent(self, session: Session, limit: int = 50) -> list[InboxMessage]:
         """The newest messages to any phone (the demo's message box)."""
-        rows = session.scalars(select(SimulatedSms).order_by(SimulatedSms.id.desc()).limit(limit))
+        rows = repo.recent_sms(session, limit)
         return [InboxMessage(r.id, r.phone_masked, r.text, r.sent_at) for r in rows]

@@ -17,12 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
 from microcredit.db.engine import Database
 from microcredit.integrations.sms import SmsChannel
+from microcredit.notifications import repository
 from microcredit.notifications.models import OutboxMessage
 from microcredit.notifications.templates import render_sms
 from microcredit.platform.crypto import FieldCipher
@@ -40,8 +40,7 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, phone: s
     now = clock.now()
     msg = OutboxMessage(topic="sms", payload_ciphertext=cipher.encrypt(payload, context=_CONTEXT),
                         created_at=now, next_attempt_at=now, attempts=0)
-    session.add(msg)
-    session.flush()
+    repository.add(session, msg)
     session.info["outbox_pending"] = True
     return msg
 
@@ -59,19 +58,11 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
     """Deliver due messages, each in its own transaction; failures are retried later."""
     delivered = failed = 0
     with db.unit_of_work(write=False) as session:
-        ids = list(session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None),
-                                           OutboxMessage.next_attempt_at <= clock.now())
-            .order_by(OutboxMessage.id).limit(limit)
-        ))
+        ids = repository.due_ids(session, now=clock.now(), limit=limit)
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
-                msg = session.scalar(
-                    select(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                OutboxMessage.dispatched_at.is_(None))
-                    .with_for_update(skip_locked=db.backend != "sqlite")
-                )
+                msg = repository.undelivered_for_update(session, message_id, skip_locked=db.backend != "sqlite")
                 if msg is None:
                     continue  # another dispatcher took it
                 _deliver(session, msg, cipher=cipher, clock=clock, sms=sms)
@@ -80,7 +71,7 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
             failed += 1
             log.warning("outbox.delivery_failed", message_id=message_id, error=str(exc))
             with db.unit_of_work() as session:
-                msg = session.get(OutboxMessage, message_id)
+                msg = repository.get(session, message_id)
                 if msg is not None and msg.dispatched_at is None:
                     msg.attempts += 1
                     msg.last_error = str(exc)[:1000]
@@ -101,11 +92,9 @@ def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock
 
 def pending_count(*, session: Session) -> int:
     """Messages not yet delivered."""
-    return int(session.scalar(select(func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.dispatched_at.is_(None))) or 0)
+    return repository.count_undelivered(session)
 
 
 def purge_delivered(*, session: Session, clock: Clock, older_than: timedelta = timedelta(days=30)) -> int:
     """Delete messages delivered more than `older_than` ago (their payloads carried codes)."""
-    result = session.execute(delete(OutboxMessage).where(OutboxMessage.dispatched_at < clock.now() - older_than))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return repository.delete_delivered_before(session, clock.now() - older_than)

@@ -17,6 +17,31 @@ from microcredit.parties.models import (
 )
 
 
+def get_institution(session: Session, institution_id: int) -> Institution | None:
+    """The institution with this id."""
+    return session.get(Institution, institution_id)
+
+
+def get_branch(session: Session, branch_id: int) -> Branch | None:
+    """The branch with this id."""
+    return session.get(Branch, branch_id)
+
+
+def get_staff(session: Session, staff_id: int) -> StaffMember | None:
+    """The staff record with this id."""
+    return session.get(StaffMember, staff_id)
+
+
+def get_borrower(session: Session, borrower_id: int) -> Borrower | None:
+    """The borrower with this id."""
+    return session.get(Borrower, borrower_id)
+
+
+def get_change(session: Session, change_id: int) -> ProfileChange | None:
+    """The profile change with this id."""
+    return session.get(ProfileChange, change_id)
+
+
 def institution_by_code(session: Session, code: str) -> Institution | None:
     """The institution with this code."""
     return session.scalar(select(Institution).where(Institution.code == code))

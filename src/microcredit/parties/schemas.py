@@ -222,6 +222,10 @@ class ProfileFields(InputSchema):
     total_assets: MoneyStr | None = None
     total_liabilities: MoneyStr | None = None
 
+    def profile(self) -> dict[str, Any]:
+        """The profile fields that were given, by name."""
+        return {k: v for k in ProfileFields.model_fields if (v := getattr(self, k)) is not None}
+
 
 class Registration(ProfileFields):
     """Online self-registration."""

@@ -124,6 +124,20 @@ class BlindIndex:
         return hmac.new(self.key, msg, hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Keyring:
+    """The installation's keys for personal data, handed to the services that need them.
+
+    `cipher` encrypts column values, `blind_index` makes lookup keys of them, and
+    `signing_key` keys the short-lived hashes (SMS codes, OAuth state) that must be
+    useless to whoever reads the database.
+    """
+
+    cipher: FieldCipher
+    blind_index: BlindIndex
+    signing_key: bytes
+
+
 def mask_middle(value: str, keep_first: int, keep_last: int, char: str = "*") -> str:
     """Keep the first and last characters, mask the rest (138****8000)."""
     if len(value) <= keep_first + keep_last:

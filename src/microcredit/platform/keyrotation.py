@@ -9,19 +9,18 @@ transaction (the CLI's unit of work): all values move, or none.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import MetaData, select, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.base import load_all_models
 from microcredit.platform.crypto import FieldCipher
 
 BATCH = 500
 
 
-def encrypted_columns() -> list[tuple[str, str, str]]:
+def encrypted_columns(metadata: MetaData) -> list[tuple[str, str, str]]:
     """(table, column, context) of every encrypted column."""
     out = []
-    for table in load_all_models().sorted_tables:
+    for table in metadata.sorted_tables:
         for column in table.columns:
             context = column.info.get("encrypted")
             if context:
@@ -29,11 +28,10 @@ def encrypted_columns() -> list[tuple[str, str, str]]:
     return out
 
 
-def rotate(*, session: Session, cipher: FieldCipher) -> dict[str, int]:
-    """Re-encrypt values not under the active key; returns counts per column."""
-    metadata = load_all_models()
+def rotate(*, session: Session, cipher: FieldCipher, metadata: MetaData) -> dict[str, int]:
+    """Re-encrypt values not under the active key (in the tables of `metadata`); returns counts per column."""
     counts: dict[str, int] = {}
-    for table_name, column_name, context in encrypted_columns():
+    for table_name, column_name, context in encrypted_columns(metadata):
         table = metadata.tables[table_name]
         column = table.c[column_name]
         pk = next(iter(table.primary_key.columns))

@@ -13,7 +13,7 @@ from microcredit.products.schemas import LoanDescription, QuoteRead
 
 router = APIRouter(tags=["products"])
 
-_quote_limit = rate_limit("quote", lambda c: Limit(c.settings.rate_limits.quote_per_ip_per_minute, 60))
+_quote_limit = rate_limit("quote", lambda s: Limit(s.rate_limits.quote_per_ip_per_minute, 60))
 
 _EXAMPLES = {
     "equal_installment": {

@@ -15,12 +15,12 @@ from tests.factories import make_institution, make_staff
 from tests.integration.helpers import idempotency_key, signed_in
 
 
-def test_the_key_is_released_when_the_refusal_keeps_its_trace(session, ctx):
-    inst = make_institution(session, ctx)
-    staff = make_staff(session, ctx, inst, roles=("loan_officer",))
-    auth = signed_in(session, ctx, staff.user)
+def test_the_key_is_released_when_the_refusal_keeps_its_trace(session, runtime):
+    inst = make_institution(session, runtime)
+    staff = make_staff(session, runtime, inst, roles=("loan_officer",))
+    auth = signed_in(session, runtime, staff.user)
     session.commit()
-    app = create_app(ctx=ctx)
+    app = create_app(runtime=runtime)
     router = APIRouter()
 
     @router.post("/api/v1/_test/refuse-with-trace")

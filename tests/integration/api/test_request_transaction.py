@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from microcredit.api.app import create_app
-from microcredit.context import build_context
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
+from microcredit.runtime import build_runtime
 from tests.conftest import make_settings
 from tests.factories import make_institution, next_phone
 
@@ -25,11 +25,11 @@ def test_the_transaction_is_committed_before_the_response_starts(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'commit-order.sqlite3'}"
     engine = make_engine(url)
     upgrade(engine)
-    ctx = build_context(make_settings(tmp_path), database=Database(url))
-    with ctx.db.unit_of_work() as session:
-        inst = make_institution(session, ctx)
+    runtime = build_runtime(make_settings(tmp_path), database=Database(url))
+    with runtime.db.unit_of_work() as session:
+        inst = make_institution(session, runtime)
         code = inst.code
-    app = create_app(ctx=ctx)
+    app = create_app(runtime=runtime)
     seen: dict[str, int] = {}
 
     async def observing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -46,5 +46,5 @@ def test_the_transaction_is_committed_before_the_response_starts(tmp_path: Path)
                         headers={"X-Institution": code})
     assert r.status_code == 202, r.text
     assert seen == {"codes": 1}
-    ctx.close()
+    runtime.close()
     engine.dispose()

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
-from microcredit.context import build_context
+from microcredit.runtime import build_runtime
 from tests.conftest import make_settings
 
 # Serving files does not depend on the database: one backend is enough.
@@ -24,7 +24,7 @@ def web_client(tmp_path: Path, database, clock):
     (dist / "favicon.svg").write_text("<svg/>")
     (tmp_path / "secret.txt").write_text("outside the web root")
     settings = make_settings(tmp_path, web_dist=dist)
-    with TestClient(create_app(ctx=build_context(settings, database=database, clock=clock))) as client:
+    with TestClient(create_app(runtime=build_runtime(settings, database=database, clock=clock))) as client:
         yield client
 
 

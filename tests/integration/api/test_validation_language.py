@@ -35,8 +35,8 @@ def test_a_rule_across_fields_names_its_code_in_chinese(client):
 
 
 @pytest.mark.parametrize(("language", "expected"), [("zh-CN", "电子邮箱格式不正确"), ("en", "e-mail")])
-def test_a_bad_email_is_named_as_such(client, session, ctx, language, expected):
-    inst = make_institution(session, ctx)
+def test_a_bad_email_is_named_as_such(client, session, runtime, language, expected):
+    inst = make_institution(session, runtime)
     session.commit()
     r = client.post("/api/v1/auth/register", headers={"Accept-Language": language, "X-Institution": inst.code}, json={
         "phone": "13800138000", "sms_code": "123456", "real_name": "张三", "id_number": "11010519491231002X",

@@ -18,55 +18,54 @@ from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
 from microcredit.clock import FrozenClock
-from microcredit.context import AppContext, build_context
 from microcredit.db.engine import Database
-from microcredit.integrations.sms import SimulatedSmsOperator
 from microcredit.parties.models import Institution
+from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import make_settings
 from tests.factories import make_institution
 
 _APPS: dict[str, FastAPI] = {}
 
 
-def app_for(ctx: AppContext) -> FastAPI:
-    """The worker's application for these settings, serving `ctx`."""
-    key = ctx.settings.model_dump_json()
+def app_for(runtime: Runtime) -> FastAPI:
+    """The worker's application for these settings, serving `runtime`."""
+    key = runtime.settings.model_dump_json()
     app = _APPS.get(key)
     if app is None:
-        app = _APPS[key] = create_app(ctx=ctx)
+        app = _APPS[key] = create_app(runtime=runtime)
     else:
-        ctx.extras.setdefault("sms_channel", SimulatedSmsOperator(blind_index=ctx.blind_index, clock=ctx.clock))
-        app.state.ctx = ctx
+        app.state.runtime = runtime
     return app
 
 
 @pytest.fixture
-def client(ctx: AppContext) -> Iterator[TestClient]:
+def client(runtime: Runtime) -> Iterator[TestClient]:
     """A TestClient on the application, serving the test's context."""
-    with TestClient(app_for(ctx)) as test_client:
+    with TestClient(app_for(runtime)) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def inst(session: Any, ctx: AppContext) -> Institution:
+def inst(session: Any, runtime: Runtime) -> Institution:
     """An institution with its default roles (committed, so the app sees it)."""
-    institution = make_institution(session, ctx)
+    institution = make_institution(session, runtime)
     session.commit()
     return institution
 
 
 @pytest.fixture
 def app_with(database: Database, clock: FrozenClock, worker_tmp: Path
-             ) -> Iterator[Callable[..., tuple[AppContext, TestClient]]]:
+             ) -> Iterator[Callable[..., tuple[Runtime, TestClient]]]:
     """Build another app on the test's database and clock, with settings overrides (and Redis if given)."""
     opened: list[TestClient] = []
 
-    def make(*, redis: Any = None, **overrides: Any) -> tuple[AppContext, TestClient]:
-        ctx = build_context(make_settings(worker_tmp, **overrides), database=database, clock=clock, redis=redis)
-        client = TestClient(app_for(ctx))
+    def make(*, redis: Any = None, oauth_transport: Any = None, **overrides: Any) -> tuple[Runtime, TestClient]:
+        runtime = build_runtime(make_settings(worker_tmp, **overrides), database=database, clock=clock, redis=redis,
+                                oauth_transport=oauth_transport)
+        client = TestClient(app_for(runtime))
         client.__enter__()
         opened.append(client)
-        return ctx, client
+        return runtime, client
 
     yield make
     for client in opened:

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
 
-from microcredit.context import AppContext
 from microcredit.identity import service as identity
 from microcredit.identity.models import User
 from microcredit.parties.models import Institution
 from microcredit.platform.actor import RequestMeta
+from microcredit.runtime import Runtime
 from tests.factories import PASSWORD, headers, institution_header
 
 API = "/api/v1"
@@ -78,9 +78,9 @@ def bearer(r: Response) -> dict[str, str]:
     return headers(token)
 
 
-def signed_in(session: Session, ctx: AppContext, user: User) -> dict[str, str]:
+def signed_in(session: Session, runtime: Runtime, user: User) -> dict[str, str]:
     """Auth headers of a new full session of `user`, opened directly (no password hash, no TOTP step)."""
-    issued = identity.sessions.start_session(session=session, ctx=ctx, user=user, method="test",
+    issued = identity.sessions.start_session(session=session, kit=runtime.identity, user=user, method="test",
                                              meta=RequestMeta(ip="127.0.0.1"), stage="full")
     session.commit()
     return headers(issued.token)

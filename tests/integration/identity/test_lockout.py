@@ -66,8 +66,8 @@ def run_attack(client, clock, inst, phone: str, final_password: str) -> list[tup
     return answers
 
 
-def test_five_failures_lock_for_30_minutes_after_growing_delays(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_five_failures_lock_for_30_minutes_after_growing_delays(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     answers = run_attack(client, clock, inst, b.phone, b.password)
     assert [(status, problem, retry) for status, problem, retry, _ in answers] == [
@@ -92,16 +92,16 @@ def test_five_failures_lock_for_30_minutes_after_growing_delays(client, session,
     assert password_login(client, inst, b.phone, b.password).status_code == 200
 
 
-def test_an_unknown_number_behaves_exactly_like_a_known_one(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_an_unknown_number_behaves_exactly_like_a_known_one(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     known = run_attack(client, clock, inst, b.phone, b.password)
     unknown = run_attack(client, clock, inst, next_phone(), b.password)
     assert known == unknown
 
 
-def test_the_lock_ends_existing_sessions(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_the_lock_ends_existing_sessions(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     assert me(client, auth).status_code == 200
@@ -110,8 +110,8 @@ def test_the_lock_ends_existing_sessions(client, session, ctx, clock, inst):
     assert (r.status_code, code(r)) == (401, "session_expired")
 
 
-def test_failed_sms_sign_ins_count_too(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_failed_sms_sign_ins_count_too(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     request_code(client, inst, b.phone, "login")
     right = last_sms_code(client, b.phone)
@@ -121,21 +121,21 @@ def test_failed_sms_sign_ins_count_too(client, session, ctx, clock, inst):
     assert code(password_login(client, inst, b.phone, b.password)) == "account_locked"
 
 
-def test_the_threshold_is_configurable_but_never_above_10(app_with, session, ctx, clock, inst):
+def test_the_threshold_is_configurable_but_never_above_10(app_with, session, runtime, clock, inst):
     with pytest.raises(ValidationError):
         SecuritySettings(lockout_threshold=11)
     with pytest.raises(ValidationError):
         SecuritySettings(lockout_minutes=29)
     _, client = app_with(security=SecuritySettings(lockout_threshold=3, delay_after_failures=5))
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     answers = [code(password_login(client, inst, b.phone, WRONG)) for _ in range(3)]
     assert answers == ["invalid_credentials", "invalid_credentials", "account_locked"]
 
 
-def test_failures_per_ip_are_limited(app_with, session, ctx, clock, inst):
+def test_failures_per_ip_are_limited(app_with, session, runtime, clock, inst):
     _, client = app_with(security=SecuritySettings(ip_failures_per_hour=10), trusted_proxies="testclient")
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     attacker, other = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.2"}
     for _ in range(10):  # one failure each on ten numbers: no number is delayed or locked
@@ -149,16 +149,16 @@ def test_failures_per_ip_are_limited(app_with, session, ctx, clock, inst):
     assert password_login(client, inst, b.phone, b.password, extra_headers=attacker).status_code == 200
 
 
-def test_staff_unlock_a_staff_member(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",))
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+def test_staff_unlock_a_staff_member(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",))
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     lock(client, clock, lambda: password_login(client, inst, officer.phone, WRONG, kind="staff"))
-    auth = signed_in(session, ctx, manager.user)
+    auth = signed_in(session, runtime, manager.user)
     assert client.get(f"{API}/staff/{officer.staff_id}", headers=auth).json()["locked"] is True
     # Unlocking needs `user.unlock`: the officer's colleagues cannot.
-    colleague = make_staff(session, ctx, inst, roles=("loan_officer",), password=None)
-    r = client.post(f"{API}/staff/{officer.staff_id}/unlock", headers=signed_in(session, ctx, colleague.user))
+    colleague = make_staff(session, runtime, inst, roles=("loan_officer",), password=None)
+    r = client.post(f"{API}/staff/{officer.staff_id}/unlock", headers=signed_in(session, runtime, colleague.user))
     assert (r.status_code, code(r)) == (403, "permission_denied")
     r = client.post(f"{API}/staff/{officer.staff_id}/unlock", headers=auth)
     assert r.status_code == 200, r.text
@@ -166,18 +166,18 @@ def test_staff_unlock_a_staff_member(client, session, ctx, clock, inst):
     assert password_login(client, inst, officer.phone, officer.password, kind="staff").status_code == 200
 
 
-def test_staff_unlock_a_borrower(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+def test_staff_unlock_a_borrower(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     lock(client, clock, lambda: password_login(client, inst, b.phone, WRONG))
-    r = client.post(f"{API}/borrowers/{b.borrower.id}/unlock", headers=signed_in(session, ctx, manager.user))
+    r = client.post(f"{API}/borrowers/{b.borrower.id}/unlock", headers=signed_in(session, runtime, manager.user))
     assert r.status_code == 200, r.text
     assert password_login(client, inst, b.phone, b.password).status_code == 200
 
 
-def test_an_sms_verified_reset_unlocks(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_an_sms_verified_reset_unlocks(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     lock(client, clock, lambda: password_login(client, inst, b.phone, WRONG))
     request_code(client, inst, b.phone, "reset_password")
@@ -188,8 +188,8 @@ def test_an_sms_verified_reset_unlocks(client, session, ctx, clock, inst):
     assert password_login(client, inst, b.phone, "a fresh passphrase").status_code == 200
 
 
-def test_an_sms_verified_reset_ends_every_session(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_an_sms_verified_reset_ends_every_session(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     first, second = (bearer(password_login(client, inst, b.phone, b.password)) for _ in range(2))
     request_code(client, inst, b.phone, "reset_password")
@@ -205,11 +205,11 @@ def test_a_reset_for_an_unknown_number_is_refused_like_a_wrong_code(client, inst
     assert (r.status_code, code(r)) == (422, "invalid_sms_code")
 
 
-def test_a_spoofed_forwarded_for_entry_does_not_escape_the_per_ip_limit(app_with, session, ctx, inst):
+def test_a_spoofed_forwarded_for_entry_does_not_escape_the_per_ip_limit(app_with, session, runtime, inst):
     # The trusted proxy appends the address it saw to whatever X-Forwarded-For the client sent, so
     # only the right-most entries are trustworthy; the client picks the left-most one freely.
     _, client = app_with(security=SecuritySettings(ip_failures_per_hour=10), trusted_proxies="testclient")
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     for n in range(10):
         spoofed = {"X-Forwarded-For": f"198.51.100.{n}, 203.0.113.7"}

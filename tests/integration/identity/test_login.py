@@ -21,8 +21,8 @@ from tests.integration.identity.support import (
 )
 
 
-def test_a_borrower_signs_in_with_phone_and_password(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_a_borrower_signs_in_with_phone_and_password(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     r = password_login(client, inst, b.phone, b.password)
     assert r.status_code == 200, r.text
@@ -35,8 +35,8 @@ def test_a_borrower_signs_in_with_phone_and_password(client, session, ctx, clock
     assert me(client, bearer(r)).json()["user_id"] == b.user.id
 
 
-def test_staff_sign_in_as_staff_only(client, session, ctx, clock, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_staff_sign_in_as_staff_only(client, session, runtime, clock, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     r = password_login(client, inst, s.phone, s.password, kind="staff")
     assert r.json()["status"] == "authenticated"
@@ -46,15 +46,15 @@ def test_staff_sign_in_as_staff_only(client, session, ctx, clock, inst):
     assert code(password_login(client, inst, s.phone, s.password, kind="borrower")) == "invalid_credentials"
 
 
-def test_a_borrower_of_one_institution_cannot_sign_in_at_another(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
-    other = make_institution(session, ctx)
+def test_a_borrower_of_one_institution_cannot_sign_in_at_another(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
+    other = make_institution(session, runtime)
     session.commit()
     assert code(password_login(client, other, b.phone, b.password)) == "invalid_credentials"
 
 
-def test_wrong_password_and_unknown_phone_get_the_same_answer(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_wrong_password_and_unknown_phone_get_the_same_answer(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     wrong = password_login(client, inst, b.phone, "not the password")
     unknown = password_login(client, inst, next_phone(), "not the password")
@@ -62,8 +62,8 @@ def test_wrong_password_and_unknown_phone_get_the_same_answer(client, session, c
     assert (wrong.status_code, code(wrong), wrong.json()["field"]) == (401, "invalid_credentials", "password")
 
 
-def test_the_password_is_checked_exactly_as_typed(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst, password="Ends with a space ")
+def test_the_password_is_checked_exactly_as_typed(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst, password="Ends with a space ")
     session.commit()
     for typed in ("Ends with a space", " Ends with a space ", "ends with a space ", "Ends with a space  "):
         clock.advance(timedelta(seconds=10))  # past the growing delay between failures
@@ -72,8 +72,8 @@ def test_the_password_is_checked_exactly_as_typed(client, session, ctx, clock, i
     assert password_login(client, inst, b.phone, "Ends with a space ").status_code == 200
 
 
-def test_phone_is_normalised_at_sign_in(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_phone_is_normalised_at_sign_in(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     spaced = f"+86 {b.phone[:3]} {b.phone[3:7]} {b.phone[7:]}"
     assert password_login(client, inst, spaced, b.password).status_code == 200
@@ -84,8 +84,8 @@ def test_a_malformed_phone_is_refused_like_bad_credentials(client, inst):
     assert (r.status_code, code(r)) == (401, "invalid_credentials")
 
 
-def test_sms_sign_in_for_an_account_without_password(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst, password=None)  # registered at a branch
+def test_sms_sign_in_for_an_account_without_password(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst, password=None)  # registered at a branch
     session.commit()
     assert code(password_login(client, inst, b.phone, "anything at all")) == "invalid_credentials"
     request_code(client, inst, b.phone, "login")
@@ -94,8 +94,8 @@ def test_sms_sign_in_for_an_account_without_password(client, session, ctx, inst)
     assert me(client, bearer(r)).json()["has_password"] is False
 
 
-def test_sms_sign_in_answers_alike_for_unknown_numbers(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst, password=None)
+def test_sms_sign_in_answers_alike_for_unknown_numbers(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst, password=None)
     session.commit()
     unknown = next_phone()
     request_code(client, inst, b.phone, "login")
@@ -106,8 +106,8 @@ def test_sms_sign_in_answers_alike_for_unknown_numbers(client, session, ctx, ins
     assert code(sms_login(client, inst, unknown, wrong)) == "invalid_sms_code"
 
 
-def test_a_disabled_account_cannot_sign_in(client, session, ctx, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_a_disabled_account_cannot_sign_in(client, session, runtime, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     s.user.status = "disabled"
     session.commit()
     r = password_login(client, inst, s.phone, s.password, kind="staff")
@@ -116,8 +116,8 @@ def test_a_disabled_account_cannot_sign_in(client, session, ctx, inst):
     assert code(password_login(client, inst, s.phone, "wrong password", kind="staff")) == "invalid_credentials"
 
 
-def test_a_weaker_hash_is_upgraded_at_sign_in(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_a_weaker_hash_is_upgraded_at_sign_in(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     b.user.password_hash = argon2.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(b.password)
     session.commit()
     assert password_login(client, inst, b.phone, b.password).status_code == 200

@@ -21,11 +21,11 @@ def history(client, auth, **params):
     return r.json()
 
 
-def test_every_attempt_is_recorded(app_with, session, ctx, clock, inst):
+def test_every_attempt_is_recorded(app_with, session, runtime, clock, inst):
     _, client = app_with(trusted_proxies="testclient,10.0.0.0/8")
-    b = make_borrower(session, ctx, inst)
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+    b = make_borrower(session, runtime, inst)
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     unknown = next_phone()
     via = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "User-Agent": AGENT}
@@ -48,7 +48,7 @@ def test_every_attempt_is_recorded(app_with, session, ctx, clock, inst):
                     headers=via)
     assert code(r) == "invalid_totp"
 
-    auth = signed_in(session, ctx, manager.user)
+    auth = signed_in(session, runtime, manager.user)
     page = history(client, auth, page_size=100)
     rows = [(a["method"], a["outcome"], a["user_id"], a["kind"]) for a in reversed(page["items"])]
     assert rows == [
@@ -69,15 +69,15 @@ def test_every_attempt_is_recorded(app_with, session, ctx, clock, inst):
     assert names == {b.user.display_name}
 
 
-def test_the_history_filters_and_pages_on_the_server(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+def test_the_history_filters_and_pages_on_the_server(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     password_login(client, inst, b.phone, b.password)
     for _ in range(3):
         clock.advance(timedelta(minutes=1))
         password_login(client, inst, next_phone(), "a guess")
-    auth = signed_in(session, ctx, manager.user)
+    auth = signed_in(session, runtime, manager.user)
     assert history(client, auth, outcome="success")["total"] == 1
     assert history(client, auth, user_id=b.user.id)["items"][0]["outcome"] == "success"
     page = history(client, auth, outcome="bad_credentials", page_size=2, page=2)
@@ -88,39 +88,39 @@ def test_the_history_filters_and_pages_on_the_server(client, session, ctx, clock
     assert oldest_first[0]["outcome"] == "success"
 
 
-def test_the_history_stays_within_the_institution(client, session, ctx, inst):
-    other = make_institution(session, ctx)
-    stranger = make_borrower(session, ctx, other)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+def test_the_history_stays_within_the_institution(client, session, runtime, inst):
+    other = make_institution(session, runtime)
+    stranger = make_borrower(session, runtime, other)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     password_login(client, other, stranger.phone, stranger.password)
-    assert history(client, signed_in(session, ctx, manager.user))["total"] == 0
+    assert history(client, signed_in(session, runtime, manager.user))["total"] == 0
 
 
-def test_the_history_needs_its_permission_and_exports(client, session, ctx, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), password=None)
-    auditor = make_staff(session, ctx, inst, roles=("auditor",), password=None)
+def test_the_history_needs_its_permission_and_exports(client, session, runtime, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), password=None)
+    auditor = make_staff(session, runtime, inst, roles=("auditor",), password=None)
     session.commit()
-    r = client.get(f"{API}/login-attempts", headers=signed_in(session, ctx, officer.user))
+    r = client.get(f"{API}/login-attempts", headers=signed_in(session, runtime, officer.user))
     assert (r.status_code, code(r)) == (403, "permission_denied")
     password_login(client, inst, next_phone(), "a guess")
-    r = client.get(f"{API}/login-attempts/export", headers=signed_in(session, ctx, auditor.user))
+    r = client.get(f"{API}/login-attempts/export", headers=signed_in(session, runtime, auditor.user))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert r.content[:2] == b"PK"
 
 
-def test_attempts_refused_by_the_per_ip_limit_are_recorded_too(app_with, session, ctx, inst):
+def test_attempts_refused_by_the_per_ip_limit_are_recorded_too(app_with, session, runtime, inst):
     _, client = app_with(security=SecuritySettings(ip_failures_per_hour=10), trusted_proxies="testclient")
-    b = make_borrower(session, ctx, inst)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+    b = make_borrower(session, runtime, inst)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     via = {"X-Forwarded-For": "203.0.113.9", "User-Agent": AGENT}
     for _ in range(10):
         password_login(client, inst, next_phone(), "a guess", extra_headers=via)
     r = password_login(client, inst, b.phone, b.password, extra_headers=via)
     assert (r.status_code, code(r)) == (429, "rate_limited")
-    latest = history(client, signed_in(session, ctx, manager.user))["items"][0]
+    latest = history(client, signed_in(session, runtime, manager.user))["items"][0]
     assert (latest["user_id"], latest["method"], latest["ip"], latest["user_agent"]) == \
         (b.user.id, "password", "203.0.113.9", AGENT)
     assert latest["outcome"] not in ("success", "bad_credentials")

@@ -176,8 +176,8 @@ def test_the_authorize_redirect_carries_state_and_pkce(oauth, provider, inst):
     assert len(query["state"]) >= 43
 
 
-def test_an_existing_borrower_links_by_phone_then_signs_in_directly(oauth, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_an_existing_borrower_links_by_phone_then_signs_in_directly(oauth, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     browser = Browser(oauth, inst)
     ticket = browser.sign_in("wang-wu", next_path="/loans")

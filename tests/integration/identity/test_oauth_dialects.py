@@ -73,8 +73,9 @@ def providers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, OA
 def app(app_with, providers) -> Callable[..., tuple[Any, Any]]:
     """Make the app under test, knowing the providers (some changed by `change`)."""
 
-    def make(**change: OAuthProvider) -> tuple[Any, Any]:
-        return app_with(oauth_providers=list({**providers, **change}.values()), oauth_simulators=False)
+    def make(transport: Any = None, **change: OAuthProvider) -> tuple[Any, Any]:
+        return app_with(oauth_providers=list({**providers, **change}.values()), oauth_simulators=False,
+                        oauth_transport=transport)
 
     return make
 
@@ -101,8 +102,8 @@ def query_of(url: str) -> dict[str, str]:
 # --- the whole flow, in each protocol ------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["wechat", "alipay"])
-def test_a_borrower_links_by_phone_then_signs_in_directly(oauth, session, ctx, inst, name):
-    b = make_borrower(session, ctx, inst)
+def test_a_borrower_links_by_phone_then_signs_in_directly(oauth, session, runtime, inst, name):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     browser = Browser(oauth, inst, name)
     ticket = browser.sign_in("zhang-san", next_path="/loans")
@@ -150,9 +151,9 @@ def test_the_wechat_authorize_url_is_wechats(oauth, providers, inst):
     assert len(query["state"]) == 64
 
 
-def test_the_unionid_is_preferred_over_the_openid(oauth, session, ctx, inst):
+def test_the_unionid_is_preferred_over_the_openid(oauth, session, runtime, inst):
     for name in ("wechat", "wechat-solo"):
-        b = make_borrower(session, ctx, inst)
+        b = make_borrower(session, runtime, inst)
         session.commit()
         browser = Browser(oauth, inst, name)
         assert browser.link(browser.sign_in("wang-wu")["ticket"][0], b.phone).json()["status"] == "authenticated"
@@ -192,7 +193,7 @@ def test_declining_at_wechat_comes_back_without_a_code(oauth, inst):
 
 # --- Alipay ------------------------------------------------------------------------------------
 
-def test_alipay_comes_back_with_an_auth_code_and_its_app_id(oauth, session, ctx, providers, inst):
+def test_alipay_comes_back_with_an_auth_code_and_its_app_id(oauth, session, runtime, providers, inst):
     browser = Browser(oauth, inst, "alipay")
     location = browser.authorize()
     assert location.startswith(providers["alipay"].authorize_url + "?")
@@ -201,7 +202,7 @@ def test_alipay_comes_back_with_an_auth_code_and_its_app_id(oauth, session, ctx,
         ({"app_id", "scope", "redirect_uri", "state"}, "2021004100000001", "auth_user")
     back = query_of(browser.consent(location, "sun-qi"))
     assert set(back) == {"app_id", "source", "scope", "auth_code", "state"}
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     r = browser.callback(f"http://testserver/api/v1/auth/oauth/alipay/callback?{urlencode(back)}")
     assert browser.link(ticket_of(r), b.phone).json()["status"] == "authenticated"
@@ -271,8 +272,7 @@ def _drop_sign(body: bytes) -> bytes:
     (lambda body: b"{" + b" " * MAX_ANSWER_BYTES + body[1:], "too large"),
 ])
 def test_a_tampered_alipay_answer_is_refused(app, inst, edit, reason):
-    ctx, client = app()
-    ctx.extras["oauth_transport"] = Meddler(edit)
+    _, client = app(transport=Meddler(edit))
     browser = Browser(client, inst, "alipay")
     r = browser.callback(browser.consent(browser.authorize(), "sun-qi"))
     assert (r.status_code, code(r)) == (400, "oauth_failed")

@@ -26,8 +26,8 @@ def change_password(client, auth, current, new=NEW):
 
 
 @pytest.mark.parametrize("current", [None, "", "not the password", "Test-Passphrase-42 "])
-def test_a_password_change_needs_the_current_password(client, session, ctx, inst, current):
-    b = make_borrower(session, ctx, inst)
+def test_a_password_change_needs_the_current_password(client, session, runtime, inst, current):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     r = change_password(client, auth, current)
@@ -36,8 +36,8 @@ def test_a_password_change_needs_the_current_password(client, session, ctx, inst
     assert password_login(client, inst, b.phone, b.password).status_code == 200
 
 
-def test_a_password_change_with_the_current_password(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_a_password_change_with_the_current_password(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     r = change_password(client, auth, b.password)
@@ -49,8 +49,8 @@ def test_a_password_change_with_the_current_password(client, session, ctx, clock
 
 @pytest.mark.parametrize(("new", "why"), [("password1234", "common"), ("short", "too short"),
                                           ("my number {phone}", "own phone")])
-def test_a_new_password_follows_the_policy(client, session, ctx, inst, new, why):
-    b = make_borrower(session, ctx, inst)
+def test_a_new_password_follows_the_policy(client, session, runtime, inst, new, why):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     r = change_password(client, auth, b.password, new.format(phone=b.phone))
@@ -58,8 +58,8 @@ def test_a_new_password_follows_the_policy(client, session, ctx, inst, new, why)
     assert me(client, auth).status_code == 200
 
 
-def test_an_account_without_password_sets_one_right_after_an_sms_sign_in(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst, password=None)
+def test_an_account_without_password_sets_one_right_after_an_sms_sign_in(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst, password=None)
     session.commit()
     request_code(client, inst, b.phone, "login")
     auth = bearer(sms_login(client, inst, b.phone, last_sms_code(client, b.phone)))
@@ -73,8 +73,8 @@ def test_an_account_without_password_sets_one_right_after_an_sms_sign_in(client,
     assert me(client, bearer(r)).json()["has_password"] is True
 
 
-def test_reauthenticate_checks_the_password(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_reauthenticate_checks_the_password(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     r = client.post(f"{API}/auth/reauthenticate", headers=auth, json={"password": "not the password"})
@@ -87,8 +87,8 @@ def change_phone(client, auth, current, new_phone, sms_code):
                        json={"current_password": current, "new_phone": new_phone, "code": sms_code})
 
 
-def test_a_phone_change_needs_the_password_and_a_code_sent_to_the_new_phone(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_a_phone_change_needs_the_password_and_a_code_sent_to_the_new_phone(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     other_device = bearer(password_login(client, inst, b.phone, b.password))
@@ -108,9 +108,9 @@ def test_a_phone_change_needs_the_password_and_a_code_sent_to_the_new_phone(clie
     assert password_login(client, inst, new_phone, b.password).status_code == 200
 
 
-def test_a_phone_change_to_a_registered_phone_is_refused(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
-    taken = make_borrower(session, ctx, inst)
+def test_a_phone_change_to_a_registered_phone_is_refused(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
+    taken = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     request_code(client, inst, taken.phone, "change_phone")
@@ -119,8 +119,8 @@ def test_a_phone_change_to_a_registered_phone_is_refused(client, session, ctx, i
     assert code(r) in ("invalid_sms_code", "phone_already_registered")
 
 
-def test_totp_enrolment_needs_the_password(client, session, ctx, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_totp_enrolment_needs_the_password(client, session, runtime, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, s.phone, s.password, kind="staff"))
     r = client.post(f"{API}/auth/totp/enrolment", headers=auth, json={"current_password": "not the password"})
@@ -130,8 +130,8 @@ def test_totp_enrolment_needs_the_password(client, session, ctx, inst):
     assert r.json()["otpauth_uri"].startswith("otpauth://totp/")
 
 
-def test_borrowers_have_no_second_factor_to_enrol(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_borrowers_have_no_second_factor_to_enrol(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     auth = bearer(password_login(client, inst, b.phone, b.password))
     r = client.post(f"{API}/auth/totp/enrolment", headers=auth, json={"current_password": b.password})
@@ -139,9 +139,9 @@ def test_borrowers_have_no_second_factor_to_enrol(client, session, ctx, inst):
 
 
 @pytest.mark.parametrize("route", ["reauthenticate", "password", "phone", "totp"])
-def test_wrong_current_passwords_count_towards_the_lockout(client, session, ctx, clock, inst, route):
+def test_wrong_current_passwords_count_towards_the_lockout(client, session, runtime, clock, inst, route):
     # A stolen session token must not allow unlimited guessing of the password.
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, s.phone, s.password, kind="staff"))
     guesses = {

@@ -30,13 +30,13 @@ def nothing_in_the_database(session) -> None:
 
 
 def test_a_code_lives_in_redis_hashed_with_its_lifetime(redis_app, redis_client, session, inst):
-    ctx, client = redis_app
+    runtime, client = redis_app
     phone = next_phone()
     assert request_code(client, inst, phone, "register").status_code == 202
     sms_code = last_sms_code(client, phone)
-    index = ctx.blind_index(phone, domain="phone")
+    index = runtime.keys.blind_index(phone, domain="phone")
     key = f"mc:sms:register:{index}"
-    assert redis_client.hgetall(key) == {"hash": keyed_hash(ctx.secret_key, index, "register", sms_code),
+    assert redis_client.hgetall(key) == {"hash": keyed_hash(runtime.keys.signing_key, index, "register", sms_code),
                                          "attempts": "0"}
     assert 295 <= redis_client.ttl(key) <= 300
     everything = {k: redis_client.dump(k) for k in redis_client.keys("*")}
@@ -52,30 +52,30 @@ def test_a_code_lives_in_redis_hashed_with_its_lifetime(redis_app, redis_client,
     nothing_in_the_database(session)
 
 
-def test_registration_uses_the_redis_code_once(redis_app, redis_client, session, ctx, inst):
-    app_ctx, client = redis_app
+def test_registration_uses_the_redis_code_once(redis_app, redis_client, session, runtime, inst):
+    app_runtime, client = redis_app
     phone = next_phone()
     request_code(client, inst, phone, "register")
     body = {"phone": phone, "sms_code": last_sms_code(client, phone), "real_name": "王五",
             "id_number": next_id_number(), "password": "a quite long passphrase"}
     assert client.post(f"{API}/auth/register", json=body, headers=institution_header(inst)).status_code == 201
-    assert redis_client.exists(f"mc:sms:register:{app_ctx.blind_index(phone, domain='phone')}") == 0
+    assert redis_client.exists(f"mc:sms:register:{app_runtime.keys.blind_index(phone, domain='phone')}") == 0
     again = client.post(f"{API}/auth/register", json={**body, "id_number": next_id_number()},
                         headers=institution_header(inst))
     assert code(again) == "invalid_sms_code"
     nothing_in_the_database(session)
 
 
-def test_the_lua_script_limits_attempts(redis_app, redis_client, session, ctx, inst):
-    app_ctx, client = redis_app
-    b = make_borrower(session, ctx, inst)
+def test_the_lua_script_limits_attempts(redis_app, redis_client, session, runtime, inst):
+    app_runtime, client = redis_app
+    b = make_borrower(session, runtime, inst)
     session.commit()
     request_code(client, inst, b.phone, "reset_password")
     right = last_sms_code(client, b.phone)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(5):
         assert code(reset_password(client, inst, b.phone, wrong, "a brand new passphrase")) == "invalid_sms_code"
-    key = f"mc:sms:reset_password:{app_ctx.blind_index(b.phone, domain='phone')}"
+    key = f"mc:sms:reset_password:{app_runtime.keys.blind_index(b.phone, domain='phone')}"
     assert redis_client.hget(key, "attempts") == "5"
     assert code(reset_password(client, inst, b.phone, right, "a brand new passphrase")) == "invalid_sms_code"
     assert redis_client.hget(key, "attempts") == "5"  # no more counting once the code is dead
@@ -83,11 +83,11 @@ def test_the_lua_script_limits_attempts(redis_app, redis_client, session, ctx, i
 
 
 def test_a_code_is_used_once_even_by_simultaneous_requests(redis_app, redis_client):
-    app_ctx, _ = redis_app
-    store = smscodes.store_for(app_ctx)
+    app_runtime, _ = redis_app
+    store = app_runtime.identity.codes
     assert isinstance(store, smscodes.RedisSmsCodeStore)
-    index = app_ctx.blind_index(next_phone(), domain="phone")
-    right = smscodes.code_hash(app_ctx, index, "login", "246810")
+    index = app_runtime.keys.blind_index(next_phone(), domain="phone")
+    right = smscodes.code_hash(app_runtime.identity, index, "login", "246810")
     store.save(session=None, phone_index=index, purpose="login", code_hash=right)
     start = threading.Barrier(8)
 
@@ -102,16 +102,16 @@ def test_a_code_is_used_once_even_by_simultaneous_requests(redis_app, redis_clie
 
 
 def test_a_new_code_replaces_the_old_one_in_redis(redis_app, redis_client, clock, inst):
-    app_ctx, client = redis_app
+    app_runtime, client = redis_app
     phone = next_phone()
     request_code(client, inst, phone, "register")
-    index = app_ctx.blind_index(phone, domain="phone")
+    index = app_runtime.keys.blind_index(phone, domain="phone")
     key = f"mc:sms:register:{index}"
     redis_client.hset(key, "attempts", 3)
     clock.advance(timedelta(seconds=60))
     request_code(client, inst, phone, "register")
     latest = last_sms_code(client, phone)
-    assert redis_client.hgetall(key) == {"hash": keyed_hash(app_ctx.secret_key, index, "register", latest),
+    assert redis_client.hgetall(key) == {"hash": keyed_hash(app_runtime.keys.signing_key, index, "register", latest),
                                          "attempts": "0"}
 
 
@@ -136,9 +136,9 @@ def test_sms_per_ip_limit_in_redis(redis_app, redis_client, session, inst):
     nothing_in_the_database(session)
 
 
-def test_login_per_ip_limit_in_redis(app_with, redis_client, session, ctx, inst):
+def test_login_per_ip_limit_in_redis(app_with, redis_client, session, runtime, inst):
     _, client = app_with(redis=redis_client, rate_limits=RateLimitSettings(login_per_ip_per_minute=5))
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     answers = [code(password_login(client, inst, next_phone(), "a guess")) for _ in range(5)]
     assert answers == ["invalid_credentials"] * 5
@@ -153,9 +153,9 @@ def test_login_per_ip_limit_in_redis(app_with, redis_client, session, ctx, inst)
     nothing_in_the_database(session)
 
 
-def test_a_refused_new_password_does_not_use_up_the_reset_code(redis_app, session, ctx, inst):
+def test_a_refused_new_password_does_not_use_up_the_reset_code(redis_app, session, runtime, inst):
     _, client = redis_app
-    b = make_borrower(session, ctx, inst)
+    b = make_borrower(session, runtime, inst)
     session.commit()
     request_code(client, inst, b.phone, "reset_password")
     sms_code = last_sms_code(client, b.phone)

@@ -20,6 +20,7 @@ from tests.factories import (
     next_id_number,
     next_phone,
 )
+from tests.integration.helpers import serve_with_cipher
 from tests.integration.identity.support import API, bearer, code, me, password_login, request_code
 
 PASSWORD = "a quite long passphrase"
@@ -45,7 +46,7 @@ def id_number(born: date, region: str = "360102", sequence: int = 17) -> str:
     return first17 + id_check_character(first17)
 
 
-def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session, ctx, inst):
+def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session, runtime, inst):
     phone, number = next_phone(), id_number(date(1990, 5, 17), sequence=123)
     r = register(client, inst, phone, new_code(client, inst, phone), number)
     assert r.status_code == 201, r.text
@@ -57,8 +58,8 @@ def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session
     ciphertext, index = session.execute(select(Borrower.id_number_ciphertext, Borrower.id_number_index)
                                         .where(Borrower.id == borrower["id"])).one()
     assert number not in ciphertext
-    assert ctx.cipher.decrypt(ciphertext, context="borrowers.id_number") == number
-    assert index == ctx.blind_index(number, domain="id_number")
+    assert runtime.keys.cipher.decrypt(ciphertext, context="borrowers.id_number") == number
+    assert index == runtime.keys.blind_index(number, domain="id_number")
     assert password_login(client, inst, phone, PASSWORD).status_code == 200
 
 
@@ -106,12 +107,12 @@ class NoDecrypt:
         raise AssertionError(f"decrypted {context} during registration")
 
 
-def test_a_registered_id_number_is_refused_by_its_blind_index(client, session, ctx, inst):
-    existing = make_borrower(session, ctx, inst)
+def test_a_registered_id_number_is_refused_by_its_blind_index(client, session, runtime, inst):
+    existing = make_borrower(session, runtime, inst)
     session.commit()
     phone = next_phone()
     sms_code = new_code(client, inst, phone)
-    ctx.cipher = NoDecrypt(ctx.cipher)  # type: ignore[assignment]
+    serve_with_cipher(client.app, runtime, NoDecrypt(runtime.keys.cipher))
     number = existing.id_number
     spelled_differently = f"{number[:6]} {number[6:14]} {number[14:].lower()}"
     r = register(client, inst, phone, sms_code, spelled_differently)
@@ -119,8 +120,8 @@ def test_a_registered_id_number_is_refused_by_its_blind_index(client, session, c
     assert r.json()["field"] == "id_number"
 
 
-def test_full_width_digits_do_not_make_a_registered_id_number_new(client, session, ctx, inst):
-    existing = make_borrower(session, ctx, inst)
+def test_full_width_digits_do_not_make_a_registered_id_number_new(client, session, runtime, inst):
+    existing = make_borrower(session, runtime, inst)
     session.commit()
     phone = next_phone()
     full_width = existing.id_number[:2] + existing.id_number[2:].translate(
@@ -129,9 +130,9 @@ def test_full_width_digits_do_not_make_a_registered_id_number_new(client, sessio
     assert r.status_code in (409, 422), r.text
 
 
-def test_the_same_id_number_may_register_at_another_institution(client, session, ctx, inst):
-    other = make_institution(session, ctx)
-    existing = make_borrower(session, ctx, other)
+def test_the_same_id_number_may_register_at_another_institution(client, session, runtime, inst):
+    other = make_institution(session, runtime)
+    existing = make_borrower(session, runtime, other)
     session.commit()
     phone = next_phone()
     assert register(client, inst, phone, new_code(client, inst, phone), existing.id_number).status_code == 201
@@ -147,19 +148,19 @@ def test_borrowers_must_be_18_on_the_business_date(client, inst, born, status):
         assert (code(r), r.json()["field"]) == ("borrower_underage", "id_number")
 
 
-def test_a_phone_taken_meanwhile_is_refused(client, session, ctx, inst):
+def test_a_phone_taken_meanwhile_is_refused(client, session, runtime, inst):
     phone = next_phone()
     sms_code = new_code(client, inst, phone)
     # Someone else gets the number registered after the code was sent (at a branch, say).
-    identity.accounts.create_user(session=session, ctx=ctx, institution_id=inst.id, kind="borrower", phone=phone,
-                                  display_name="先到者", password=None, role_codes=("borrower",))
+    identity.accounts.create_user(session=session, kit=runtime.identity, institution_id=inst.id, kind="borrower",
+                                  phone=phone, display_name="先到者", password=None, role_codes=("borrower",))
     session.commit()
     r = register(client, inst, phone, sms_code, next_id_number())
     assert (r.status_code, code(r)) == (409, "phone_already_registered"), r.text
 
 
-def test_without_a_valid_code_registration_reveals_nothing_about_phones_or_id_numbers(client, session, ctx, inst):
-    existing = make_borrower(session, ctx, inst)
+def test_without_a_valid_code_registration_reveals_nothing_about_phones_or_id_numbers(client, session, runtime, inst):
+    existing = make_borrower(session, runtime, inst)
     session.commit()
     free_phone, fresh_id = next_phone(), next_id_number()
 

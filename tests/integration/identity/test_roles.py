@@ -13,10 +13,10 @@ NEW_ROLE = {"code": "night_shift", "name_zh": "夜班", "name_en": "Night shift"
 
 
 @pytest.fixture
-def admin(client, session, ctx, inst):
+def admin(client, session, runtime, inst):
     """Auth headers of an administrator of `inst` (full session)."""
-    staff = make_staff(session, ctx, inst, roles=("administrator",), password=None)
-    return signed_in(session, ctx, staff.user)
+    staff = make_staff(session, runtime, inst, roles=("administrator",), password=None)
+    return signed_in(session, runtime, staff.user)
 
 
 def roles_by_code(client, auth):
@@ -56,11 +56,11 @@ def test_create_update_and_delete_a_custom_role(client, admin):
     assert (r.status_code, code(r)) == (404, "not_found")
 
 
-def test_a_custom_role_grants_its_permissions(client, session, ctx, inst, admin):
+def test_a_custom_role_grants_its_permissions(client, session, runtime, inst, admin):
     role = client.post(f"{API}/roles", headers=admin, json={**NEW_ROLE, "permissions": ["security.login_history"]})
     assert role.status_code == 201
-    staff = make_staff(session, ctx, inst, roles=("night_shift",), password=None)
-    auth = signed_in(session, ctx, staff.user)
+    staff = make_staff(session, runtime, inst, roles=("night_shift",), password=None)
+    auth = signed_in(session, runtime, staff.user)
     assert client.get(f"{API}/login-attempts", headers=auth).status_code == 200
     assert code(client.get(f"{API}/roles", headers=auth)) == "permission_denied"
     # A role that somebody holds cannot be deleted.
@@ -117,10 +117,10 @@ def test_only_the_platform_may_grant_the_all_institutions_scope(client, admin):
     assert r.json()["field"] == "data_scope"
 
 
-def test_roles_of_another_institution_are_out_of_reach(client, session, ctx, admin):
-    other = make_institution(session, ctx)
-    other_admin = make_staff(session, ctx, other, roles=("administrator",), password=None)
-    theirs = roles_by_code(client, signed_in(session, ctx, other_admin.user))["loan_officer"]
+def test_roles_of_another_institution_are_out_of_reach(client, session, runtime, admin):
+    other = make_institution(session, runtime)
+    other_admin = make_staff(session, runtime, other, roles=("administrator",), password=None)
+    theirs = roles_by_code(client, signed_in(session, runtime, other_admin.user))["loan_officer"]
     for r in (client.patch(f"{API}/roles/{theirs['id']}", headers=admin, json={"name_en": "Mine now"}),
               client.delete(f"{API}/roles/{theirs['id']}", headers=admin)):
         assert (r.status_code, code(r)) == (404, "not_found")
@@ -128,12 +128,12 @@ def test_roles_of_another_institution_are_out_of_reach(client, session, ctx, adm
     assert (r.status_code, code(r)) == (404, "not_found")
 
 
-def test_managing_roles_needs_role_manage(client, session, ctx, inst):
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
-    auth = signed_in(session, ctx, manager.user)
+def test_managing_roles_needs_role_manage(client, session, runtime, inst):
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
+    auth = signed_in(session, runtime, manager.user)
     assert client.get(f"{API}/roles", headers=auth).status_code == 200  # role.read
     r = client.post(f"{API}/roles", headers=auth, json=NEW_ROLE)
     assert (r.status_code, code(r)) == (403, "permission_denied")
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), password=None)
-    r = client.get(f"{API}/permissions", headers=signed_in(session, ctx, officer.user))
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), password=None)
+    r = client.get(f"{API}/permissions", headers=signed_in(session, runtime, officer.user))
     assert (r.status_code, code(r)) == (403, "permission_denied")

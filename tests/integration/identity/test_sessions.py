@@ -17,8 +17,8 @@ def token_of(auth: dict[str, str]) -> str:
     return auth["Authorization"].removeprefix("Bearer ")
 
 
-def test_tokens_are_long_random_and_only_their_hash_is_stored(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_tokens_are_long_random_and_only_their_hash_is_stored(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     token = token_of(bearer(password_login(client, inst, b.phone, b.password)))
     assert len(token) >= 43
@@ -30,8 +30,8 @@ def test_tokens_are_long_random_and_only_their_hash_is_stored(client, session, c
     assert not any(token in str(value) for value in row.values())
 
 
-def test_each_sign_in_gets_a_new_token(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_each_sign_in_gets_a_new_token(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     first, second = (bearer(password_login(client, inst, b.phone, b.password)) for _ in range(2))
     assert first != second
@@ -44,8 +44,8 @@ def test_unknown_or_malformed_tokens_are_refused(client):
         assert (r.status_code, code(r)) == (401, "not_authenticated"), value
 
 
-def test_staff_sessions_end_after_30_idle_minutes_and_use_refreshes_them(client, session, ctx, clock, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_staff_sessions_end_after_30_idle_minutes_and_use_refreshes_them(client, session, runtime, clock, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, s.phone, s.password, kind="staff"))
     for _ in range(3):  # used every 29 minutes: an hour and a half, still alive
@@ -56,16 +56,16 @@ def test_staff_sessions_end_after_30_idle_minutes_and_use_refreshes_them(client,
     assert (r.status_code, code(r)) == (401, "session_expired")
 
 
-def test_a_session_idle_just_under_30_minutes_survives(client, session, ctx, clock, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_a_session_idle_just_under_30_minutes_survives(client, session, runtime, clock, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, s.phone, s.password, kind="staff"))
     clock.advance(timedelta(minutes=29, seconds=59))
     assert me(client, auth).status_code == 200
 
 
-def test_sessions_end_at_the_absolute_limit_however_busy(client, session, ctx, clock, inst):
-    s = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_sessions_end_at_the_absolute_limit_however_busy(client, session, runtime, clock, inst):
+    s = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, s.phone, s.password, kind="staff"))
     signed_in_at = clock.now()
@@ -76,8 +76,8 @@ def test_sessions_end_at_the_absolute_limit_however_busy(client, session, ctx, c
     assert code(me(client, auth)) == "session_expired"
 
 
-def test_logout_ends_only_this_session(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_logout_ends_only_this_session(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     phone_auth, web_auth = (bearer(password_login(client, inst, b.phone, b.password)) for _ in range(2))
     assert client.post(f"{API}/auth/logout", headers=phone_auth).json() == {"ok": True, "message": None}
@@ -88,8 +88,8 @@ def test_logout_ends_only_this_session(client, session, ctx, inst):
     assert reason == "logout"
 
 
-def test_a_password_change_ends_every_other_session(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_a_password_change_ends_every_other_session(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     here, elsewhere = (bearer(password_login(client, inst, b.phone, b.password)) for _ in range(2))
     r = client.post(f"{API}/auth/password", headers=here,
@@ -99,25 +99,25 @@ def test_a_password_change_ends_every_other_session(client, session, ctx, inst):
     assert me(client, bearer(r)).status_code == 200
 
 
-def test_disabling_an_account_ends_its_sessions(client, session, ctx, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",))
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
+def test_disabling_an_account_ends_its_sessions(client, session, runtime, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",))
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
     session.commit()
     auth = bearer(password_login(client, inst, officer.phone, officer.password, kind="staff"))
-    r = client.post(f"{API}/staff/{officer.staff_id}/disable", headers=signed_in(session, ctx, admin.user))
+    r = client.post(f"{API}/staff/{officer.staff_id}/disable", headers=signed_in(session, runtime, admin.user))
     assert r.status_code == 200, r.text
     assert code(me(client, auth)) == "session_expired"
-    enabled = client.post(f"{API}/staff/{officer.staff_id}/enable", headers=signed_in(session, ctx, admin.user))
+    enabled = client.post(f"{API}/staff/{officer.staff_id}/enable", headers=signed_in(session, runtime, admin.user))
     assert enabled.status_code == 200
     assert code(me(client, auth)) == "session_expired"  # re-enabling does not revive old sessions
 
 
-def test_a_role_change_ends_the_sessions(client, session, ctx, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",))
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
+def test_a_role_change_ends_the_sessions(client, session, runtime, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",))
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
     session.commit()
     auth = bearer(password_login(client, inst, officer.phone, officer.password, kind="staff"))
-    r = client.patch(f"{API}/staff/{officer.staff_id}", headers=signed_in(session, ctx, admin.user),
+    r = client.patch(f"{API}/staff/{officer.staff_id}", headers=signed_in(session, runtime, admin.user),
                      json={"roles": ["collector"]})
     assert r.status_code == 200, r.text
     assert code(me(client, auth)) == "session_expired"
@@ -125,8 +125,8 @@ def test_a_role_change_ends_the_sessions(client, session, ctx, inst):
     assert me(client, fresh).json()["roles"] == ["collector"]
 
 
-def test_the_caller_sees_their_live_sessions(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_the_caller_sees_their_live_sessions(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     old = bearer(password_login(client, inst, b.phone, b.password))
     client.post(f"{API}/auth/logout", headers=old)

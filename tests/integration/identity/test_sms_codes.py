@@ -30,7 +30,7 @@ def sms_texts(client, phone):
     return [m["text"] for m in client.get("/_sim/sms", params={"phone": phone}).json()]
 
 
-def test_a_code_leaves_through_the_outbox_and_reaches_the_simulator(client, session, ctx, inst):
+def test_a_code_leaves_through_the_outbox_and_reaches_the_simulator(client, session, runtime, inst):
     phone = next_phone()
     r = request_code(client, inst, phone, "register")
     assert r.status_code == 202, r.text
@@ -48,18 +48,18 @@ def test_a_code_leaves_through_the_outbox_and_reaches_the_simulator(client, sess
     assert dispatched_at is not None
     assert sms_code not in payload
     assert phone not in payload
-    decrypted = json.loads(ctx.cipher.decrypt(payload, context="outbox_messages.payload"))
+    decrypted = json.loads(runtime.keys.cipher.decrypt(payload, context="outbox_messages.payload"))
     assert decrypted["phone"] == phone
     assert sms_code in decrypted["text"]
     delivered = session.execute(select(SimulatedSms.phone_masked, SimulatedSms.text)).all()
     assert [(m, sms_code in t) for m, t in delivered] == [(r.json()["phone_masked"], True)]
 
 
-def test_the_code_is_stored_only_as_a_keyed_hash(client, session, ctx, inst):
+def test_the_code_is_stored_only_as_a_keyed_hash(client, session, runtime, inst):
     phone = next_phone()
     request_code(client, inst, phone, "register")
     sms_code = last_sms_code(client, phone)
-    index = ctx.blind_index(phone, domain="phone")
+    index = runtime.keys.blind_index(phone, domain="phone")
     rows = session.execute(select(SmsCode.phone_index, SmsCode.purpose, SmsCode.code_hash, SmsCode.attempts,
                                   SmsCode.created_at, SmsCode.expires_at, SmsCode.consumed_at)).all()
     assert len(rows) == 1
@@ -68,14 +68,14 @@ def test_the_code_is_stored_only_as_a_keyed_hash(client, session, ctx, inst):
     assert phone not in "|".join(str(v) for v in row)
     assert row.phone_index == index
     assert row.purpose == "register"
-    assert row.code_hash == keyed_hash(ctx.secret_key, index, "register", sms_code)
+    assert row.code_hash == keyed_hash(runtime.keys.signing_key, index, "register", sms_code)
     assert row.expires_at - row.created_at == timedelta(minutes=5)
 
 
 @pytest.mark.parametrize(("wait", "works"), [(timedelta(minutes=4, seconds=59), True),
                                              (timedelta(minutes=5), False)])
-def test_a_code_lives_five_minutes(client, session, ctx, clock, inst, wait, works):
-    b = make_borrower(session, ctx, inst, password=None)
+def test_a_code_lives_five_minutes(client, session, runtime, clock, inst, wait, works):
+    b = make_borrower(session, runtime, inst, password=None)
     session.commit()
     request_code(client, inst, b.phone, "login")
     sms_code = last_sms_code(client, b.phone)
@@ -87,8 +87,8 @@ def test_a_code_lives_five_minutes(client, session, ctx, clock, inst, wait, work
         assert (r.status_code, code(r)) == (422, "invalid_sms_code")
 
 
-def test_a_code_is_used_once(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst, password=None)
+def test_a_code_is_used_once(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst, password=None)
     session.commit()
     request_code(client, inst, b.phone, "login")
     sms_code = last_sms_code(client, b.phone)
@@ -98,9 +98,9 @@ def test_a_code_is_used_once(client, session, ctx, inst):
     assert (again.status_code, code(again)) == (422, "invalid_sms_code")
 
 
-def test_a_code_is_bound_to_its_phone_and_purpose(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst, password=None)
-    other = make_borrower(session, ctx, inst, password=None)
+def test_a_code_is_bound_to_its_phone_and_purpose(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst, password=None)
+    other = make_borrower(session, runtime, inst, password=None)
     session.commit()
     request_code(client, inst, b.phone, "reset_password")
     reset_code = last_sms_code(client, b.phone)
@@ -128,8 +128,8 @@ def test_resend_is_refused_for_60_seconds_wherever_the_first_send_falls(client, 
     assert len(sms_texts(client, phone)) == 2
 
 
-def test_a_new_code_replaces_the_previous_one(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst, password=None)
+def test_a_new_code_replaces_the_previous_one(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst, password=None)
     session.commit()
     request_code(client, inst, b.phone, "login")
     old = last_sms_code(client, b.phone)
@@ -160,8 +160,8 @@ def test_per_ip_limit_counts_each_request_once(app_with, inst):
     assert answers == [202] * 5 + [429]
 
 
-def test_five_wrong_attempts_kill_the_code(client, session, ctx, clock, inst):
-    b = make_borrower(session, ctx, inst)
+def test_five_wrong_attempts_kill_the_code(client, session, runtime, clock, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     # Four wrong attempts leave the code usable...
     request_code(client, inst, b.phone, "reset_password")
@@ -183,8 +183,8 @@ def test_five_wrong_attempts_kill_the_code(client, session, ctx, clock, inst):
 
 
 @pytest.mark.parametrize("purpose", ["register", "login", "reset_password", "change_phone"])
-def test_the_answer_is_the_same_for_registered_and_unknown_numbers(client, session, ctx, inst, purpose):
-    b = make_borrower(session, ctx, inst)
+def test_the_answer_is_the_same_for_registered_and_unknown_numbers(client, session, runtime, inst, purpose):
+    b = make_borrower(session, runtime, inst)
     session.commit()
 
     def answer(r):
@@ -196,8 +196,8 @@ def test_the_answer_is_the_same_for_registered_and_unknown_numbers(client, sessi
     assert answer(known) == answer(request_code(client, inst, next_phone(), purpose))
 
 
-def test_what_is_sent_depends_on_registration_but_the_answer_does_not(client, session, ctx, inst):
-    b = make_borrower(session, ctx, inst)
+def test_what_is_sent_depends_on_registration_but_the_answer_does_not(client, session, runtime, inst):
+    b = make_borrower(session, runtime, inst)
     session.commit()
     request_code(client, inst, b.phone, "register")
     assert "已注册" in sms_texts(client, b.phone)[0]  # a notice, not a code

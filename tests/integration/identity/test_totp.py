@@ -37,8 +37,8 @@ def enrol(client, clock, auth, password) -> tuple[str, dict[str, str]]:
     return secret, bearer(r)
 
 
-def test_an_administrator_without_totp_can_only_enrol(client, session, ctx, clock, inst):
-    admin = make_staff(session, ctx, inst, roles=("administrator",))
+def test_an_administrator_without_totp_can_only_enrol(client, session, runtime, clock, inst):
+    admin = make_staff(session, runtime, inst, roles=("administrator",))
     session.commit()
     r = password_login(client, inst, admin.phone, admin.password, kind="staff")
     assert r.json()["status"] == "mfa_enrolment_required", r.text
@@ -64,8 +64,8 @@ def test_an_administrator_without_totp_can_only_enrol(client, session, ctx, cloc
     assert client.get(f"{API}/roles", headers=bearer(r)).status_code == 200
 
 
-def test_totp_is_optional_for_other_staff(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_totp_is_optional_for_other_staff(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, officer.phone, officer.password, kind="staff"))
     _secret, full = enrol(client, clock, auth, officer.password)
@@ -75,8 +75,8 @@ def test_totp_is_optional_for_other_staff(client, session, ctx, clock, inst):
     assert r.json()["status"] == "mfa_required"
 
 
-def test_a_code_is_accepted_once(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
+def test_a_code_is_accepted_once(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True)
     session.commit()
     current = totp_code(officer.totp_secret, clock.now())
     first = password_login(client, inst, officer.phone, officer.password, kind="staff")
@@ -93,8 +93,8 @@ def test_a_code_is_accepted_once(client, session, ctx, clock, inst):
     assert r.json()["status"] == "authenticated"
 
 
-def test_one_step_of_drift_either_way(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
+def test_one_step_of_drift_either_way(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True)
     session.commit()
     answers = {}
     for steps in (-2, -1, 1, 2):  # each on a fresh pending login, later steps after earlier ones
@@ -105,8 +105,8 @@ def test_one_step_of_drift_either_way(client, session, ctx, clock, inst):
     assert answers == {-2: 422, -1: 200, 1: 200, 2: 422}
 
 
-def test_the_mfa_token_is_one_use_and_short_lived(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
+def test_the_mfa_token_is_one_use_and_short_lived(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True)
     session.commit()
     token = password_login(client, inst, officer.phone, officer.password, kind="staff").json()["mfa_token"]
     assert second_step(client, token, totp_code(officer.totp_secret, clock.now())).status_code == 200
@@ -118,9 +118,9 @@ def test_the_mfa_token_is_one_use_and_short_lived(client, session, ctx, clock, i
     assert code(second_step(client, stale, totp_code(officer.totp_secret, clock.now()))) == "invalid_totp"
 
 
-def test_wrong_codes_count_towards_the_lockout(client, session, ctx, clock, inst):
+def test_wrong_codes_count_towards_the_lockout(client, session, runtime, clock, inst):
     # Knowing the password must not allow guessing the second factor without end.
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True)
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True)
     session.commit()
     answers = []
     for n in range(5):
@@ -135,14 +135,14 @@ def test_wrong_codes_count_towards_the_lockout(client, session, ctx, clock, inst
     assert (r.status_code, code(r)) == (423, "account_locked"), answers
 
 
-def test_staff_reset_a_second_factor(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("approver_l3",), totp=True)  # a role that requires it
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
+def test_staff_reset_a_second_factor(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("approver_l3",), totp=True)  # a role that requires it
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
     session.commit()
     r = password_login(client, inst, officer.phone, officer.password, kind="staff")
     auth = bearer(second_step(client, r.json()["mfa_token"], totp_code(officer.totp_secret, clock.now())))
     reset = client.post(f"{API}/staff/{officer.staff_id}/reset-second-factor",
-                        headers=signed_in(session, ctx, admin.user))
+                        headers=signed_in(session, runtime, admin.user))
     assert (reset.status_code, reset.json()["totp_enabled"]) == (200, False), reset.text
     assert code(me(client, auth)) == "session_expired"
     clock.advance(timedelta(seconds=30))
@@ -152,17 +152,17 @@ def test_staff_reset_a_second_factor(client, session, ctx, clock, inst):
     assert me(client, full).json()["stage"] == "full"
 
 
-def test_resetting_a_second_factor_needs_staff_manage(client, session, ctx, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",), totp=True, password=None)
-    manager = make_staff(session, ctx, inst, roles=("branch_manager",), password=None)
+def test_resetting_a_second_factor_needs_staff_manage(client, session, runtime, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), totp=True, password=None)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     session.commit()
     r = client.post(f"{API}/staff/{officer.staff_id}/reset-second-factor",
-                    headers=signed_in(session, ctx, manager.user))
+                    headers=signed_in(session, runtime, manager.user))
     assert (r.status_code, code(r)) == (403, "permission_denied")
 
 
-def test_a_wrong_confirmation_code_does_not_activate(client, session, ctx, clock, inst):
-    officer = make_staff(session, ctx, inst, roles=("loan_officer",))
+def test_a_wrong_confirmation_code_does_not_activate(client, session, runtime, clock, inst):
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",))
     session.commit()
     auth = bearer(password_login(client, inst, officer.phone, officer.password, kind="staff"))
     secret = client.post(f"{API}/auth/totp/enrolment", headers=auth,

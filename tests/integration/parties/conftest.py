@@ -14,9 +14,9 @@ from tests.integration.helpers import shared_client, signed_in
 
 
 @pytest.fixture
-def client(ctx, backend) -> Iterator[TestClient]:
+def client(runtime, backend) -> Iterator[TestClient]:
     """A TestClient on the worker's app for this backend, pointed at the test's context."""
-    yield from shared_client(ctx, backend)
+    yield from shared_client(runtime, backend)
 
 
 @dataclass
@@ -29,20 +29,20 @@ class Org:
 
 
 @pytest.fixture
-def org(session, ctx) -> Org:
+def org(session, runtime) -> Org:
     """A fresh institution (not the platform's) with two branches."""
-    inst = make_institution(session, ctx)
-    return Org(inst=inst, a=make_branch(session, ctx, inst), b=make_branch(session, ctx, inst))
+    inst = make_institution(session, runtime)
+    return Org(inst=inst, a=make_branch(session, runtime, inst), b=make_branch(session, runtime, inst))
 
 
 @pytest.fixture
-def staff_as(session, ctx, org) -> Callable[..., tuple[StaffHandle, dict[str, str]]]:
+def staff_as(session, runtime, org) -> Callable[..., tuple[StaffHandle, dict[str, str]]]:
     """Make a staff member of `org` with one role and sign them in (commits the arrangement)."""
 
     def make(role: str, *, branch: Branch | None = None, inst: Institution | None = None,
              password: str | None = None) -> tuple[StaffHandle, dict[str, str]]:
-        handle = make_staff(session, ctx, inst or org.inst, roles=(role,), branch=branch, password=password)
-        headers = signed_in(session, ctx, handle.user)
+        handle = make_staff(session, runtime, inst or org.inst, roles=(role,), branch=branch, password=password)
+        headers = signed_in(session, runtime, handle.user)
         session.commit()
         return handle, headers
 

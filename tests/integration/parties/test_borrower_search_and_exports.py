@@ -6,9 +6,9 @@ from tests.factories import make_borrower
 from tests.integration.helpers import assert_problem, signed_in, workbook_rows
 
 
-def test_full_identifiers_are_searched_in_the_body_and_refused_in_the_url(client, session, ctx, staff_as, org):
+def test_full_identifiers_are_searched_in_the_body_and_refused_in_the_url(client, session, runtime, staff_as, org):
     _, h = staff_as("branch_manager")
-    someone = make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name="赵云")
+    someone = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="赵云")
     session.commit()
 
     found = client.post("/api/v1/borrowers/search", headers=h, json={"q": someone.id_number})
@@ -23,21 +23,21 @@ def test_full_identifiers_are_searched_in_the_body_and_refused_in_the_url(client
     assert [b["id"] for b in tail.json()["items"]] == [someone.borrower.id]
 
 
-def test_the_search_exports_what_it_finds(client, session, ctx, staff_as, org):
+def test_the_search_exports_what_it_finds(client, session, runtime, staff_as, org):
     _, h = staff_as("branch_manager")
-    make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name="导出甲")
-    other = make_borrower(session, ctx, org.inst, branch=org.b, password=None, real_name="导出乙")
+    make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="导出甲")
+    other = make_borrower(session, runtime, org.inst, branch=org.b, password=None, real_name="导出乙")
     session.commit()
     rows = workbook_rows(client.post("/api/v1/borrowers/search/export", headers=h, json={"q": other.phone}))
     assert rows[0][1] == "姓名"
     assert [r[1] for r in rows[1:]] == ["导出乙"]
 
 
-def test_institutions_profile_changes_and_roles_export(client, session, ctx, staff_as, org):
+def test_institutions_profile_changes_and_roles_export(client, session, runtime, staff_as, org):
     _, admin = staff_as("administrator")
     _, officer = staff_as("loan_officer", branch=org.a)
-    borrower = make_borrower(session, ctx, org.inst, branch=org.a, real_name="变更人")
-    bh = signed_in(session, ctx, borrower.user)
+    borrower = make_borrower(session, runtime, org.inst, branch=org.a, real_name="变更人")
+    bh = signed_in(session, runtime, borrower.user)
     session.commit()
     assert client.patch("/api/v1/me/profile", headers=bh, json={"monthly_income": "8800.00"}).status_code == 200
 

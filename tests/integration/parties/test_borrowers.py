@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.factories import make_borrower
-from tests.integration.helpers import assert_problem, audit_records, workbook_rows
+from tests.integration.helpers import assert_problem, audit_records, serve_with_cipher, workbook_rows
 
 VALID_CARD, LUHN_FAILS = "6225881414207430", "6225881414207431"
 
@@ -30,18 +30,19 @@ def _ids(r) -> list[int]:
     return [b["id"] for b in r.json()["items"]]
 
 
-def test_search_by_name_full_id_number_id_tail_and_phone(client, session, ctx, staff_as, org):
+def test_search_by_name_full_id_number_id_tail_and_phone(client, session, runtime, staff_as, org):
     _, h = staff_as("branch_manager")
-    zhang = make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name="张小明")
-    li = make_borrower(session, ctx, org.inst, branch=org.b, password=None, real_name="李小红",
+    zhang = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="张小明")
+    li = make_borrower(session, runtime, org.inst, branch=org.b, password=None, real_name="李小红",
                        customer_type="farmer")
-    make_borrower(session, ctx, org.inst, password=None, real_name="王大明")
+    make_borrower(session, runtime, org.inst, password=None, real_name="王大明")
     session.commit()
 
     def search(**body):
         return _ids(client.post("/api/v1/borrowers/search", headers=h, json=body))
 
-    ctx.cipher = NoDecrypt(ctx.cipher)  # lookups go through blind indexes and masked columns only
+    # lookups go through blind indexes and masked columns only
+    serve_with_cipher(client.app, runtime, NoDecrypt(runtime.keys.cipher))
 
     assert search(q="小明") == [zhang.borrower.id]
     assert sorted(search(q="明")) == sorted([zhang.borrower.id, search(q="王大明")[0]])
@@ -63,9 +64,9 @@ def test_search_by_name_full_id_number_id_tail_and_phone(client, session, ctx, s
     assert bad_sort["errors"][0]["field"] == "sort"
 
 
-def test_detail_is_masked_and_reveal_is_audited(client, session, ctx, staff_as, org):
+def test_detail_is_masked_and_reveal_is_audited(client, session, runtime, staff_as, org):
     officer, h = staff_as("loan_officer", branch=org.a)
-    b = make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name="赵敏")
+    b = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="赵敏")
     session.commit()
     card = client.post(f"/api/v1/borrowers/{b.borrower.id}/bank-cards", headers=h,
                        json={"bank_name": "中国农业银行", "card_number": VALID_CARD})
@@ -95,9 +96,9 @@ def test_detail_is_masked_and_reveal_is_audited(client, session, ctx, staff_as, 
     assert len(audit_records(session, "borrower.sensitive_viewed", b.borrower.id)) == 2
 
 
-def test_a_staff_edit_applies_at_once_with_before_and_after_in_the_audit(client, session, ctx, staff_as, org):
+def test_a_staff_edit_applies_at_once_with_before_and_after_in_the_audit(client, session, runtime, staff_as, org):
     officer, h = staff_as("loan_officer", branch=org.a)
-    b = make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name="钱多多",
+    b = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="钱多多",
                       monthly_income=Decimal("5000.00"), occupation="司机")
     session.commit()
     r = client.patch(f"/api/v1/borrowers/{b.borrower.id}", headers=h,
@@ -130,9 +131,9 @@ def test_a_staff_edit_applies_at_once_with_before_and_after_in_the_audit(client,
     assert same["code"] == "nothing_to_change"
 
 
-def test_bank_cards_are_masked_with_a_luhn_flag(client, session, ctx, staff_as, org):
+def test_bank_cards_are_masked_with_a_luhn_flag(client, session, runtime, staff_as, org):
     _, h = staff_as("loan_officer", branch=org.a)
-    b = make_borrower(session, ctx, org.inst, branch=org.a, password=None)
+    b = make_borrower(session, runtime, org.inst, branch=org.a, password=None)
     session.commit()
     url = f"/api/v1/borrowers/{b.borrower.id}/bank-cards"
     first = client.post(url, headers=h, json={"bank_name": "中国农业银行", "card_number": "6225 8814 1420 7430"})
@@ -160,11 +161,11 @@ def test_bank_cards_are_masked_with_a_luhn_flag(client, session, ctx, staff_as, 
     assert (bad["code"], bad["field"]) == ("bank_card_format", "card_number")
 
 
-def test_borrower_export_has_the_filtered_masked_rows(client, session, ctx, staff_as, org):
+def test_borrower_export_has_the_filtered_masked_rows(client, session, runtime, staff_as, org):
     _, h = staff_as("loan_officer", branch=org.a)
-    mine = [make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name=f"导出客户{i}",
+    mine = [make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name=f"导出客户{i}",
                           monthly_income=Decimal("8000.00")) for i in range(3)]
-    make_borrower(session, ctx, org.inst, branch=org.b, password=None, real_name="导出客户乙")
+    make_borrower(session, runtime, org.inst, branch=org.b, password=None, real_name="导出客户乙")
     session.commit()
     rows = workbook_rows(client.get("/api/v1/borrowers/export", headers=h, params={"q": "导出", "sort": "name"}))
     assert rows[0] == ("编号", "姓名", "身份证号", "手机", "客户类型", "网点", "职业", "月收入", "渠道",
@@ -182,10 +183,10 @@ def test_borrower_export_has_the_filtered_masked_rows(client, session, ctx, staf
     assert len(en) == 2
 
 
-def test_borrower_pages_count_every_match(client, session, ctx, staff_as, org):
+def test_borrower_pages_count_every_match(client, session, runtime, staff_as, org):
     _, h = staff_as("risk_officer")
     for i in range(5):
-        make_borrower(session, ctx, org.inst, branch=org.a, password=None, real_name=f"分页客户{i}")
+        make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name=f"分页客户{i}")
     session.commit()
     seen = []
     for page in (1, 2, 3):

@@ -89,10 +89,10 @@ def test_branches_export_the_filtered_rows_with_localised_headers(client, staff_
     assert [r[:2] for r in en[1:]] == [("OT1", "其他支行")]
 
 
-def test_the_export_holds_every_matching_branch_not_one_page(client, session, ctx, staff_as, org):
+def test_the_export_holds_every_matching_branch_not_one_page(client, session, runtime, staff_as, org):
     _, h = staff_as("administrator")
     session.add_all([Branch(institution_id=org.inst.id, code=f"P{n:03d}", name=f"批量网点{n:03d}", status="active",
-                            created_at=ctx.clock.now()) for n in range(MAX_PAGE_SIZE + 5)])
+                            created_at=runtime.clock.now()) for n in range(MAX_PAGE_SIZE + 5)])
     session.commit()
     rows = workbook_rows(client.get("/api/v1/branches/export", headers=h, params={"q": "批量网点", "sort": "code"}))
     assert len(rows) - 1 == MAX_PAGE_SIZE + 5

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 
 from microcredit.api.app import create_app
 from microcredit.config import Mode, SecuritySettings
-from microcredit.context import build_context
 from microcredit.identity.permissions import DEFAULT_ROLES
+from microcredit.runtime import build_runtime
 from tests.conftest import make_settings
 from tests.factories import make_institution, make_staff
 from tests.integration.helpers import assert_problem, audit_records, signed_in, snapshot
@@ -20,10 +20,10 @@ NEW = {"code": "JXRCC", "name": "江西某农村信用合作社", "kind": "rural
        "business_date": "2026-11-25", "contact_phone": "0791-8888", "address": "南昌市"}
 
 
-def test_a_platform_administrator_creates_an_institution_with_the_default_roles(client, session, ctx):
-    platform = make_institution(session, ctx, platform=True)
-    admin = make_staff(session, ctx, platform, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, admin.user)
+def test_a_platform_administrator_creates_an_institution_with_the_default_roles(client, session, runtime):
+    platform = make_institution(session, runtime, platform=True)
+    admin = make_staff(session, runtime, platform, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
     session.commit()
 
     r = client.post("/api/v1/institutions", json=NEW, headers=h)
@@ -47,14 +47,14 @@ def test_a_platform_administrator_creates_an_institution_with_the_default_roles(
     assert [e["field"] for e in bad["errors"]] == ["code"]
 
 
-def test_an_institutions_own_administrator_does_not_create_institutions(client, session, ctx, org):
-    admin = make_staff(session, ctx, org.inst, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, admin.user)
+def test_an_institutions_own_administrator_does_not_create_institutions(client, session, runtime, org):
+    admin = make_staff(session, runtime, org.inst, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
     session.commit()
-    before = snapshot(ctx.db)
+    before = snapshot(runtime.db)
     body = assert_problem(client.post("/api/v1/institutions", json=NEW, headers=h), 403)
     assert body["code"] == "permission_denied"
-    assert before.diff(snapshot(ctx.db)) == {}
+    assert before.diff(snapshot(runtime.db)) == {}
     listed = client.get("/api/v1/institutions", headers=h).json()
     assert (listed["total"], [i["id"] for i in listed["items"]]) == (1, [org.inst.id])
 
@@ -113,13 +113,13 @@ def test_production_refuses_to_move_the_business_date(worker_tmp, database, cloc
         oauth_simulators=False, sms_simulator=False,
         security=SecuritySettings(field_keys=SecretStr(f"prod-1:{_key()}"), blind_index_key=SecretStr(_key()),
                                   secret_key=SecretStr(_key())))
-    ctx = build_context(settings, database=database, clock=clock)
+    runtime = build_runtime(settings, database=database, clock=clock)
     session = database.session()
-    inst = make_institution(session, ctx)
-    admin = make_staff(session, ctx, inst, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, admin.user)
+    inst = make_institution(session, runtime)
+    admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
     session.commit()
-    with TestClient(create_app(ctx=ctx)) as client:
+    with TestClient(create_app(runtime=runtime)) as client:
         before = snapshot(database)
         body = assert_problem(client.put(f"/api/v1/institutions/{inst.id}/business-date", headers=h,
                                          json={"business_date": "2026-12-01"}), 409)
@@ -130,10 +130,10 @@ def test_production_refuses_to_move_the_business_date(worker_tmp, database, cloc
     session.close()
 
 
-def test_the_platform_sets_up_a_new_institution_through_the_api(client, session, ctx):
-    platform = make_institution(session, ctx, platform=True)
-    root = make_staff(session, ctx, platform, roles=("administrator",), password=None)
-    h = signed_in(session, ctx, root.user)
+def test_the_platform_sets_up_a_new_institution_through_the_api(client, session, runtime):
+    platform = make_institution(session, runtime, platform=True)
+    root = make_staff(session, runtime, platform, roles=("administrator",), password=None)
+    h = signed_in(session, runtime, root.user)
     session.commit()
     inst = client.post("/api/v1/institutions", headers=h, json={**NEW, "code": "NEWCO"}).json()
     branch = client.post("/api/v1/branches", headers=h, json={"code": "HQ", "name": "总部营业部",

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
-from microcredit.context import build_context
+from microcredit.runtime import build_runtime
 from tests.factories import institution_header, last_sms_code, make_borrower, next_id_number, next_phone
 from tests.integration.helpers import assert_problem
 
@@ -25,9 +25,9 @@ def _code(client, inst, phone: str) -> str:
     return last_sms_code(client, phone)
 
 
-def test_a_code_spent_on_a_registered_id_number_stays_spent(client, session, ctx, org):
+def test_a_code_spent_on_a_registered_id_number_stays_spent(client, session, runtime, org):
     """Otherwise one code would ask, again and again, whether ID numbers are borrowers here."""
-    existing = make_borrower(session, ctx, org.inst, password=None)
+    existing = make_borrower(session, runtime, org.inst, password=None)
     session.commit()
     phone = next_phone()
     code = _code(client, org.inst, phone)
@@ -35,14 +35,14 @@ def test_a_code_spent_on_a_registered_id_number_stays_spent(client, session, ctx
     assert (taken["code"], taken["field"]) == ("id_number_already_registered", "id_number")
     again = assert_problem(_register(client, org.inst, phone, code, next_id_number()), 422)
     assert (again["code"], again["field"]) == ("invalid_sms_code", "sms_code")
-    assert _register(client, org.inst, phone, _code_after_wait(client, ctx, org.inst, phone), next_id_number()
+    assert _register(client, org.inst, phone, _code_after_wait(client, runtime, org.inst, phone), next_id_number()
                      ).status_code == 201
 
 
-def _code_after_wait(client, ctx, inst, phone: str) -> str:
+def _code_after_wait(client, runtime, inst, phone: str) -> str:
     from datetime import timedelta
 
-    ctx.clock.advance(timedelta(seconds=ctx.settings.security.sms_resend_seconds))
+    runtime.clock.advance(timedelta(seconds=runtime.settings.security.sms_resend_seconds))
     return _code(client, inst, phone)
 
 
@@ -50,15 +50,15 @@ def _code_after_wait(client, ctx, inst, phone: str) -> str:
 def limited_client(request, settings, database, clock):
     """A client whose limits live in the database, or in Redis."""
     redis = request.getfixturevalue("redis_client") if request.param == "redis" else None
-    ctx = build_context(settings, database=database, clock=clock, redis=redis)
-    with TestClient(create_app(ctx=ctx)) as client:
-        yield client, ctx
+    runtime = build_runtime(settings, database=database, clock=clock, redis=redis)
+    with TestClient(create_app(runtime=runtime)) as client:
+        yield client, runtime
 
 
 def test_registration_is_limited_per_ip(limited_client, org, session):
-    client, ctx = limited_client
+    client, runtime = limited_client
     session.commit()
-    limit = ctx.settings.rate_limits.register_per_ip_per_hour
+    limit = runtime.settings.rate_limits.register_per_ip_per_hour
     for _ in range(limit):
         r = _register(client, org.inst, next_phone(), "000000", next_id_number())
         assert assert_problem(r, 422)["code"] == "invalid_sms_code"

@@ -9,15 +9,15 @@ from tests.factories import make_borrower
 from tests.integration.helpers import assert_problem, audit_records, signed_in
 
 
-def _borrower(session, ctx, org, **fields):
-    handle = make_borrower(session, ctx, org.inst, branch=org.a, password=None, **fields)
-    headers = signed_in(session, ctx, handle.user)
+def _borrower(session, runtime, org, **fields):
+    handle = make_borrower(session, runtime, org.inst, branch=org.a, password=None, **fields)
+    headers = signed_in(session, runtime, handle.user)
     session.commit()
     return handle, headers
 
 
-def test_contact_fields_apply_at_once_and_credit_fields_wait(client, session, ctx, staff_as, org):
-    b, bh = _borrower(session, ctx, org, monthly_income=Decimal("5000.00"), occupation="厨师")
+def test_contact_fields_apply_at_once_and_credit_fields_wait(client, session, runtime, staff_as, org):
+    b, bh = _borrower(session, runtime, org, monthly_income=Decimal("5000.00"), occupation="厨师")
     r = client.patch("/api/v1/me/profile", headers=bh, json={
         "email": "me@example.com", "city": "九江市", "monthly_income": "9000.00", "occupation": "厨师长"})
     assert r.status_code == 200, r.text
@@ -53,8 +53,8 @@ def test_contact_fields_apply_at_once_and_credit_fields_wait(client, session, ct
     assert again["code"] == "change_not_pending"
 
 
-def test_a_rejection_needs_a_reason_and_leaves_the_values(client, session, ctx, staff_as, org):
-    b, bh = _borrower(session, ctx, org, monthly_income=Decimal("3000.00"))
+def test_a_rejection_needs_a_reason_and_leaves_the_values(client, session, runtime, staff_as, org):
+    b, bh = _borrower(session, runtime, org, monthly_income=Decimal("3000.00"))
     change = client.patch("/api/v1/me/profile", headers=bh, json={"monthly_income": "30000.00"}).json()
     change_id = change["pending_change"]["id"]
     _, h = staff_as("branch_manager")
@@ -72,8 +72,8 @@ def test_a_rejection_needs_a_reason_and_leaves_the_values(client, session, ctx, 
     assert record.after == {"change_id": change_id, "reason": "收入证明不足"}
 
 
-def test_a_newer_change_supersedes_the_pending_one(client, session, ctx, staff_as, org):
-    _, bh = _borrower(session, ctx, org)
+def test_a_newer_change_supersedes_the_pending_one(client, session, runtime, staff_as, org):
+    _, bh = _borrower(session, runtime, org)
     first = client.patch("/api/v1/me/profile", headers=bh, json={"employer": "甲公司"}).json()["pending_change"]
     second = client.patch("/api/v1/me/profile", headers=bh, json={"employer": "乙公司", "customer_type": "farmer"}
                           ).json()["pending_change"]
@@ -96,13 +96,13 @@ def test_a_newer_change_supersedes_the_pending_one(client, session, ctx, staff_a
     assert extra["errors"][0]["field"] == "real_name"
 
 
-def test_the_requester_cannot_review_their_own_change(client, session, ctx, staff_as, org):
+def test_the_requester_cannot_review_their_own_change(client, session, runtime, staff_as, org):
     """A change requested by a staff member (on a borrower's behalf) needs another reviewer."""
     officer, h = staff_as("loan_officer", branch=org.a)
-    b = make_borrower(session, ctx, org.inst, branch=org.a, password=None)
+    b = make_borrower(session, runtime, org.inst, branch=org.a, password=None)
     change = ProfileChange(institution_id=org.inst.id, borrower_id=b.borrower.id, branch_id=org.a.id,
                            changes={"occupation": {"old": None, "new": "渔民"}}, status="pending",
-                           requested_by_user_id=officer.user.id, requested_at=ctx.clock.now())
+                           requested_by_user_id=officer.user.id, requested_at=runtime.clock.now())
     session.add(change)
     session.commit()
     own = assert_problem(client.post(f"/api/v1/profile-changes/{change.id}/approve", headers=h, json={}), 403)
@@ -111,8 +111,8 @@ def test_the_requester_cannot_review_their_own_change(client, session, ctx, staf
     assert client.post(f"/api/v1/profile-changes/{change.id}/approve", headers=other, json={}).status_code == 200
 
 
-def test_a_borrower_adds_a_card_to_their_own_profile(client, session, ctx, org):
-    _, bh = _borrower(session, ctx, org)
+def test_a_borrower_adds_a_card_to_their_own_profile(client, session, runtime, org):
+    _, bh = _borrower(session, runtime, org)
     r = client.post("/api/v1/me/bank-cards", headers=bh,
                     json={"bank_name": "邮储银行", "card_number": "6221881234567890123"})
     assert r.status_code == 201, r.text

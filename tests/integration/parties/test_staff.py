@@ -63,7 +63,7 @@ def test_creating_staff_refuses_bad_input(client, staff_as, org):
     assert (taken["code"], taken["field"]) == ("code_taken", "employee_number")
 
 
-def test_editing_staff_is_audited_and_a_role_change_ends_their_sessions(client, session, ctx, staff_as, org):
+def test_editing_staff_is_audited_and_a_role_change_ends_their_sessions(client, session, runtime, staff_as, org):
     admin, h = staff_as("administrator")
     member, member_h = staff_as("loan_officer", branch=org.a)
     assert client.get("/api/v1/borrowers", headers=member_h).status_code == 200
@@ -85,7 +85,7 @@ def test_editing_staff_is_audited_and_a_role_change_ends_their_sessions(client, 
     ]
     assert all(x.actor_user_id == admin.user.id for x in records)
     session.expire_all()
-    fresh = signed_in(session, ctx, member.user)
+    fresh = signed_in(session, runtime, member.user)
     session.commit()
     me = client.get("/api/v1/auth/me", headers=fresh).json()
     assert "borrower.register" not in me["permissions"]
@@ -99,7 +99,7 @@ def test_editing_staff_is_audited_and_a_role_change_ends_their_sessions(client, 
     assert nothing["code"] == "nothing_to_change"
 
 
-def test_disabling_ends_sessions_and_refuses_sign_in_until_enabled(client, session, ctx, staff_as, org):
+def test_disabling_ends_sessions_and_refuses_sign_in_until_enabled(client, session, runtime, staff_as, org):
     _, h = staff_as("administrator")
     member, member_h = staff_as("collector", branch=org.a, password=PASSWORD)
     assert _login(client, org.inst, member.phone).status_code == 200
@@ -122,9 +122,9 @@ def test_disabling_ends_sessions_and_refuses_sign_in_until_enabled(client, sessi
     assert assert_problem(client.post(f"/api/v1/staff/{admin_staff_id}/disable", headers=h), 403)
 
 
-def test_unlocking_lifts_a_lockout(client, session, ctx, clock, staff_as, org):
+def test_unlocking_lifts_a_lockout(client, session, runtime, clock, staff_as, org):
     manager, h = staff_as("branch_manager")
-    member = make_staff(session, ctx, org.inst, roles=("collector",), branch=org.a)
+    member = make_staff(session, runtime, org.inst, roles=("collector",), branch=org.a)
     session.add(LoginThrottle(institution_id=org.inst.id, kind="staff", identifier_index=member.user.phone_index,
                               failures=5, last_failure_at=clock.now(),
                               locked_until=clock.now() + timedelta(minutes=30)))
@@ -140,10 +140,10 @@ def test_unlocking_lifts_a_lockout(client, session, ctx, clock, staff_as, org):
     assert _login(client, org.inst, member.phone).status_code == 200
 
 
-def test_resetting_the_second_factor_ends_sessions(client, session, ctx, staff_as, org):
+def test_resetting_the_second_factor_ends_sessions(client, session, runtime, staff_as, org):
     _, h = staff_as("administrator")
-    member = make_staff(session, ctx, org.inst, roles=("approver_l3",), password=None, totp=True)
-    member_h = signed_in(session, ctx, member.user)
+    member = make_staff(session, runtime, org.inst, roles=("approver_l3",), password=None, totp=True)
+    member_h = signed_in(session, runtime, member.user)
     session.commit()
     assert client.get(f"/api/v1/staff/{member.staff_id}", headers=h).json()["totp_enabled"] is True
     r = client.post(f"/api/v1/staff/{member.staff_id}/reset-second-factor", headers=h)
@@ -155,11 +155,11 @@ def test_resetting_the_second_factor_ends_sessions(client, session, ctx, staff_a
     assert (member.user.totp_enabled, member.user.totp_secret_ciphertext) == (False, None)
 
 
-def test_staff_list_filters_pages_and_exports(client, session, ctx, staff_as, org):
+def test_staff_list_filters_pages_and_exports(client, session, runtime, staff_as, org):
     _, h = staff_as("administrator")
     for _n in range(3):
-        make_staff(session, ctx, org.inst, roles=("collector",), branch=org.a, password=None)
-    make_staff(session, ctx, org.inst, roles=("finance",), branch=org.b, password=None)
+        make_staff(session, runtime, org.inst, roles=("collector",), branch=org.a, password=None)
+    make_staff(session, runtime, org.inst, roles=("finance",), branch=org.b, password=None)
     session.commit()
     everyone = client.get("/api/v1/staff", headers=h, params={"page_size": 2}).json()
     assert (everyone["total"], len(everyone["items"])) == (5, 2)

@@ -17,7 +17,7 @@ def _count(session, institution_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Borrower).where(Borrower.institution_id == institution_id))
 
 
-def test_the_same_key_and_body_replays_the_first_answer(client, session, ctx, staff_as, org):
+def test_the_same_key_and_body_replays_the_first_answer(client, session, runtime, staff_as, org):
     officer, h = staff_as("loan_officer", branch=org.a)
     body = {"phone": next_phone(), "real_name": "孙二娘", "id_number": next_id_number(date(1980, 5, 17)),
             "occupation": "个体户", "monthly_income": "7000.00", "notify_by_sms": False}
@@ -32,12 +32,12 @@ def test_the_same_key_and_body_replays_the_first_answer(client, session, ctx, st
     assert body["id_number"] not in first.text
     assert body["phone"] not in first.text
 
-    before = snapshot(ctx.db)
+    before = snapshot(runtime.db)
     again = client.post("/api/v1/borrowers", headers={**h, **key}, json=dict(reversed(body.items())))
     assert again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == created
-    assert before.diff(snapshot(ctx.db)) == {}
+    assert before.diff(snapshot(runtime.db)) == {}
     assert _count(session, org.inst.id) == 1
     [record] = audit_records(session, "borrower.registered", created["id"])
     assert (record.actor_user_id, record.after["channel"], record.after["branch_id"]) == (
@@ -51,10 +51,10 @@ def test_the_same_key_and_body_replays_the_first_answer(client, session, ctx, st
                                              json={**body, "phone": next_phone(), "id_number": next_id_number()}),
                                  400)
         assert missing["code"] == "idempotency_key_invalid"
-    assert before.diff(snapshot(ctx.db)) == {}
+    assert before.diff(snapshot(runtime.db)) == {}
 
 
-def test_keys_belong_to_their_caller(client, session, ctx, staff_as, org):
+def test_keys_belong_to_their_caller(client, session, runtime, staff_as, org):
     _, h1 = staff_as("loan_officer", branch=org.a)
     _, h2 = staff_as("loan_officer", branch=org.a)
     key = {"Idempotency-Key": "shared-key-0001"}
@@ -69,7 +69,7 @@ def test_keys_belong_to_their_caller(client, session, ctx, staff_as, org):
     assert one.json()["id"] != two.json()["id"]
 
 
-def test_a_failed_registration_keeps_no_key(client, session, ctx, staff_as, org):
+def test_a_failed_registration_keeps_no_key(client, session, runtime, staff_as, org):
     """A refusal is not remembered: the same key may be retried with the corrected body."""
     _, h = staff_as("loan_officer", branch=org.a)
     key = {"Idempotency-Key": "retry-after-typo"}
@@ -82,7 +82,7 @@ def test_a_failed_registration_keeps_no_key(client, session, ctx, staff_as, org)
     assert r.status_code == 201, r.text
 
 
-def test_identity_checks(client, session, ctx, staff_as, org):
+def test_identity_checks(client, session, runtime, staff_as, org):
     _, h = staff_as("loan_officer", branch=org.a)
 
     def register(**change):
@@ -110,7 +110,7 @@ def test_identity_checks(client, session, ctx, staff_as, org):
     assert _count(session, org.inst.id) == 1
 
 
-def test_the_walk_in_borrower_is_told_by_sms_and_signs_in_with_a_code(client, session, ctx, staff_as, org):
+def test_the_walk_in_borrower_is_told_by_sms_and_signs_in_with_a_code(client, session, runtime, staff_as, org):
     _, h = staff_as("loan_officer", branch=org.a)
     phone = next_phone()
     r = client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": "sms-walk-in"},

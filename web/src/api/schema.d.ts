@@ -9,7 +9,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * SMS simulator: messages 'delivered' (demo and tests only)
+         * SMS operator simulator: messages 'delivered' (demo and tests only)
          * @description The newest messages to `phone`, or to anyone. Off in production.
          */
         get: operations["list_simulated_sms"];
@@ -76,7 +76,7 @@ export interface paths {
         put?: never;
         /**
          * Recompute the hash chain
-         * @description Detects any edited, deleted or inserted record (and a truncated tail).
+         * @description Detects any edited, deleted or inserted record (and a truncated tail); with an anchor, a rewritten log.
          *
          *     Requires permission `audit.verify`.
          */
@@ -3379,6 +3379,18 @@ export interface components {
             records: number;
         };
         /**
+         * VerifyRequest
+         * @description What to verify the chain against.
+         */
+        VerifyRequest: {
+            /**
+             * Anchor
+             * @description A head hash kept outside the database (`microcredit audit anchor`); it must still be in the chain
+             * @example 9f2c000000000000000000000000000000000000000000000000000000000000
+             */
+            anchor?: string | null;
+        };
+        /**
          * WarningRead
          * @description A non-fatal condition, e.g. a due date beyond the holiday data.
          */
@@ -3616,7 +3628,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["VerifyRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from microcredit.db.base import load_all_models
 from microcredit.db.engine import make_engine
+from microcredit.models_registry import load_all_models
 
 target_metadata = load_all_models()
 config = context.config

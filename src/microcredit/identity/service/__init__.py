@@ -1,9 +1,12 @@
 """Use cases of the identity domain (services flush; the boundary commits).
 
 The package splits along the domain's seams: `sessions`, `login`, `accounts`,
-`smscodes`, `totp`, `oauth`, `roles`. Other domains import this package.
+`smscodes`, `totp`, `oauth`, `roles`; `kit` holds the typed parts they are
+handed (`IdentityKit`). Other domains import this package.
 """
 
-from microcredit.identity.service import accounts, housekeeping, login, oauth, roles, sessions, smscodes, totp
+from microcredit.identity.service import accounts, housekeeping, kit, login, oauth, roles, sessions, smscodes, totp
+from microcredit.identity.service.kit import IdentityKit
 
-__all__ = ["accounts", "housekeeping", "login", "oauth", "roles", "sessions", "smscodes", "totp"]
+__all__ = ["IdentityKit", "accounts", "housekeeping", "kit", "login", "oauth", "roles", "sessions", "smscodes",
+           "totp"]

@@ -25,45 +25,50 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+import httpx2
 from authlib.common.security import generate_token
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
+from microcredit.clock import Clock
 from microcredit.config import OAuthProvider
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import OAuthFailed, UnknownProvider
 from microcredit.identity.models import OAuthFlow, OAuthIdentity, User
 from microcredit.identity.service import login, smscodes
+from microcredit.identity.service.kit import IdentityKit
 from microcredit.identity.tokens import new_token, token_hash
 from microcredit.integrations.oauth_dialects import Dialect, ProviderRefused, dialect_for
 from microcredit.platform.actor import Actor, RequestMeta
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
 
 FLOW_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(minutes=10)
 
 
-def provider(ctx: AppContext, name: str) -> OAuthProvider:
-    """The configured provider called `name`."""
-    for p in ctx.settings.oauth_providers:
-        if p.name == name:
-            return p
-    raise UnknownProvider(field="provider")
+@dataclass(frozen=True, slots=True)
+class OAuthGateway:
+    """The configured providers, where they send the browser back, and how we reach them."""
 
+    providers: tuple[OAuthProvider, ...]
+    public_url: str
+    transport: httpx2.BaseTransport | None = None  # tests and the simulators; None: the network
 
-def redirect_uri(ctx: AppContext, name: str) -> str:
-    """Where the provider sends the browser back."""
-    return f"{ctx.settings.public_url.rstrip('/')}/api/v1/auth/oauth/{name}/callback"
+    def provider(self, name: str) -> OAuthProvider:
+        """The configured provider called `name`."""
+        for p in self.providers:
+            if p.name == name:
+                return p
+        raise UnknownProvider(field="provider")
 
+    def redirect_uri(self, name: str) -> str:
+        """Where the provider sends the browser back."""
+        return f"{self.public_url.rstrip('/')}/api/v1/auth/oauth/{name}/callback"
 
-def _dialect(ctx: AppContext, p: OAuthProvider) -> Dialect:
-    return dialect_for(p, redirect_uri=redirect_uri(ctx, p.name), clock=ctx.clock,
-                       transport=ctx.extras.get("oauth_transport"))
+    def dialect(self, p: OAuthProvider, clock: Clock) -> Dialect:
+        """The protocol `p` speaks, bound to our callback."""
+        return dialect_for(p, redirect_uri=self.redirect_uri(p.name), clock=clock, transport=self.transport)
 
 
 def _new_state() -> str:
@@ -80,30 +85,31 @@ def _safe_next(path: str | None) -> str:
     return path[:255]
 
 
-def start(*, session: Session, ctx: AppContext, institution_id: int, provider_name: str,
+def start(*, session: Session, kit: IdentityKit, gateway: OAuthGateway, institution_id: int, provider_name: str,
           next_path: str | None) -> str:
     """Begin a flow; returns the provider's authorisation URL."""
-    p = provider(ctx, provider_name)
+    p = gateway.provider(provider_name)
     state = _new_state()
     verifier = generate_token(64)
-    now = ctx.clock.now()
+    now = kit.clock.now()
     session.add(OAuthFlow(institution_id=institution_id, provider=p.name, state_hash=token_hash(state),
                           code_verifier=verifier, next_path=_safe_next(next_path), created_at=now,
                           expires_at=now + FLOW_TTL))
     session.flush()
-    return _dialect(ctx, p).authorization_url(state=state, code_verifier=verifier)
+    return gateway.dialect(p, kit.clock).authorization_url(state=state, code_verifier=verifier)
 
 
-def callback(*, session: Session, ctx: AppContext, provider_name: str, code: str | None, state: str | None,
-             error: str | None, auth_code: str | None = None, app_id: str | None = None) -> str:
+def callback(*, session: Session, kit: IdentityKit, gateway: OAuthGateway, provider_name: str,
+             code: str | None, state: str | None, error: str | None, auth_code: str | None = None,
+             app_id: str | None = None) -> str:
     """Finish the provider's side of the flow; returns the web app URL to send the browser to.
 
     Alipay brings the code back as `auth_code` (with its `app_id`); WeChat brings
     back no code at all when the user declines.
     """
-    p = provider(ctx, provider_name)
+    p = gateway.provider(provider_name)
     flow = repo.oauth_flow_by_state(session, token_hash(state or ""))
-    now = ctx.clock.now()
+    now = kit.clock.now()
     if flow is None or flow.provider != p.name or flow.completed_at is not None or flow.expires_at <= now:
         raise OAuthFailed(params={"reason": "unknown or expired state"})
     if p.protocol == "alipay":
@@ -115,7 +121,7 @@ def callback(*, session: Session, ctx: AppContext, provider_name: str, code: str
         declined = p.protocol == "wechat" and not error
         return "/oauth/complete?" + urlencode({"error": error or ("access_denied" if declined else "no_code")})
     try:
-        user = _dialect(ctx, p).fetch_user(code=code, code_verifier=flow.code_verifier)
+        user = gateway.dialect(p, kit.clock).fetch_user(code=code, code_verifier=flow.code_verifier)
     except ProviderRefused as exc:
         raise OAuthFailed(params={"reason": exc.reason}) from exc
     except Exception as exc:  # network or protocol failure: one answer to the user
@@ -142,72 +148,75 @@ class Exchange:
     subject_name: str | None
 
 
-def _live_flow(session: Session, ctx: AppContext, ticket: str) -> OAuthFlow:
+def _live_flow(session: Session, kit: IdentityKit, ticket: str) -> OAuthFlow:
     flow = repo.oauth_flow_by_ticket(session, token_hash(ticket))
-    if flow is None or flow.consumed_at is not None or flow.expires_at <= ctx.clock.now():
+    if flow is None or flow.consumed_at is not None or flow.expires_at <= kit.clock.now():
         raise OAuthFailed(field="ticket", params={"reason": "unknown or expired ticket"})
     return flow
 
 
-def exchange(*, session: Session, ctx: AppContext, ticket: str, meta: RequestMeta) -> Exchange:
+def exchange(*, session: Session, kit: IdentityKit, ticket: str, meta: RequestMeta) -> Exchange:
     """Turn a ticket into a session (linked account) or a request to link (unknown account)."""
-    flow = _live_flow(session, ctx, ticket)
+    flow = _live_flow(session, kit, ticket)
     if flow.user_id is None:
         return Exchange(result=None, provider=flow.provider, subject_name=flow.subject_name)
     user = repo.get_user(session, flow.user_id)
     if user is None:
         raise OAuthFailed(field="ticket", params={"reason": "the linked account is gone"})
-    flow.consumed_at = ctx.clock.now()
-    result = login.login_with_identity(session=session, ctx=ctx, user=user, method=f"oauth:{flow.provider}",
+    flow.consumed_at = kit.clock.now()
+    result = login.login_with_identity(session=session, kit=kit, user=user, method=f"oauth:{flow.provider}",
                                        meta=meta)
     return Exchange(result=result, provider=flow.provider, subject_name=flow.subject_name)
 
 
-def link_with_phone(*, session: Session, ctx: AppContext, ticket: str, phone: str, code: str,
+def link_with_phone(*, session: Session, kit: IdentityKit, ticket: str, phone: str, code: str,
                     meta: RequestMeta) -> Exchange:
     """Prove a phone by SMS and link the third-party account to the borrower who has it.
 
     Returns `result=None` when nobody has that phone yet: the caller registers,
     passing the same ticket, and `link_new_user` completes the link.
     """
-    flow = _live_flow(session, ctx, ticket)
-    idx = ctx.blind_index(phone, domain="phone")
-    smscodes.verify_code(session=session, ctx=ctx, phone_index=idx, purpose="link", code=code)
+    flow = _live_flow(session, kit, ticket)
+    idx = kit.keys.blind_index(phone, domain="phone")
+    smscodes.verify_code(session=session, kit=kit, phone_index=idx, purpose="link", code=code)
     user = repo.user_by_phone(session, institution_id=flow.institution_id, kind="borrower", phone_index=idx)
     if user is None:
         # The phone is proven: registration may use this ticket without another code.
         flow.proven_phone_index = idx
         session.flush()
         return Exchange(result=None, provider=flow.provider, subject_name=flow.subject_name)
-    _link(session, ctx, flow, user, meta)
-    result = login.login_with_identity(session=session, ctx=ctx, user=user, method=f"oauth:{flow.provider}",
+    _link(session, kit, flow, user, meta)
+    result = login.login_with_identity(session=session, kit=kit, user=user, method=f"oauth:{flow.provider}",
                                        meta=meta)
     return Exchange(result=result, provider=flow.provider, subject_name=flow.subject_name)
 
 
-def proven_phone_index(*, session: Session, ctx: AppContext, ticket: str) -> str | None:
+def proven_phone_index(*, session: Session, kit: IdentityKit, ticket: str) -> str | None:
     """The phone index a ticket's holder proved by SMS in `link_with_phone`, if any."""
-    flow = _live_flow(session, ctx, ticket)
+    flow = _live_flow(session, kit, ticket)
     return flow.proven_phone_index
 
 
-def link_new_user(*, session: Session, ctx: AppContext, ticket: str, user: User, meta: RequestMeta) -> None:
+def link_new_user(*, session: Session, kit: IdentityKit, ticket: str, user_id: int, meta: RequestMeta) -> None:
     """Link the ticket's third-party account to a user just registered."""
-    flow = _live_flow(session, ctx, ticket)
-    _link(session, ctx, flow, user, meta)
+    flow = _live_flow(session, kit, ticket)
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise OAuthFailed(params={"reason": "unknown user"})
+    _link(session, kit, flow, user, meta)
 
 
-def _link(session: Session, ctx: AppContext, flow: OAuthFlow, user: User, meta: RequestMeta) -> None:
+def _link(session: Session, kit: IdentityKit, flow: OAuthFlow, user: User, meta: RequestMeta) -> None:
     assert flow.subject is not None
     if repo.oauth_identity(session, institution_id=flow.institution_id, provider=flow.provider,
                            subject=flow.subject) is None:
         session.add(OAuthIdentity(institution_id=flow.institution_id, user_id=user.id, provider=flow.provider,
                                   subject=flow.subject, display_name=flow.subject_name,
-                                  linked_at=ctx.clock.now()))
-    flow.consumed_at = ctx.clock.now()
+                                  linked_at=kit.clock.now()))
+    flow.consumed_at = kit.clock.now()
     flow.user_id = user.id
     session.flush()
-    audit.record(session=session, clock=ctx.clock,
+    audit.record(session=session, clock=kit.clock,
                  actor=Actor.anonymous(meta, user.institution_id).as_user(user.id, user.kind,
                                                                           user.institution_id),
                  action="user.oauth_linked", entity_type="user", entity_id=user.id,

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
+from microcredit.clock import Clock
 from microcredit.errors import Conflict, NotFound
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import UnknownPermission, UnknownRole
 from microcredit.identity.models import Role, User
 from microcredit.identity.permissions import DEFAULT_ROLES, PERMISSION_CODES, DataScope
 from microcredit.identity.principal import Principal
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
 
 
 def seed_default_roles(*, session: Session, institution_id: int, platform: bool = False) -> list[Role]:
@@ -39,6 +36,14 @@ def seed_default_roles(*, session: Session, institution_id: int, platform: bool 
         created.append(role)
     session.flush()
     return created
+
+
+def set_roles(*, session: Session, user_id: int, role_codes: Iterable[str]) -> list[str]:
+    """Give a user exactly these roles (codes of the user's institution); returns the codes."""
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound()
+    return [r.code for r in assign_roles(session=session, user=user, role_codes=role_codes)]
 
 
 def assign_roles(*, session: Session, user: User, role_codes: Iterable[str]) -> list[Role]:
@@ -65,7 +70,7 @@ def _check_permissions(permissions: Iterable[str]) -> list[str]:
 
 def get_role(*, session: Session, institution_id: int, role_id: int) -> Role:
     """A role of the institution, or NotFound."""
-    role = session.get(Role, role_id)
+    role = repo.get_role(session, role_id)
     if role is None or role.institution_id != institution_id:
         raise NotFound()
     return role
@@ -83,7 +88,7 @@ def permissions_of(*, session: Session, role: Role) -> list[str]:
     return repo.permissions_by_role(session, [role.id])[role.id]
 
 
-def create_role(*, session: Session, ctx: AppContext, actor: Principal, institution_id: int, code: str,
+def create_role(*, session: Session, clock: Clock, actor: Principal, institution_id: int, code: str,
                 name_zh: str, name_en: str, data_scope: DataScope, requires_mfa: bool,
                 permissions: Iterable[str]) -> Role:
     """A new custom role."""
@@ -97,14 +102,14 @@ def create_role(*, session: Session, ctx: AppContext, actor: Principal, institut
     session.add(role)
     session.flush()
     repo.set_role_permissions(session, role, perms)
-    audit.record(session=session, clock=ctx.clock, actor=actor.actor, action="role.created",
+    audit.record(session=session, clock=clock, actor=actor.actor, action="role.created",
                  entity_type="role", entity_id=role.id, institution_id=institution_id,
                  after={"code": code, "scope": data_scope.value, "permissions": perms,
                         "requires_mfa": requires_mfa})
     return role
 
 
-def update_role(*, session: Session, ctx: AppContext, actor: Principal, role: Role,
+def update_role(*, session: Session, clock: Clock, actor: Principal, role: Role,
                 name_zh: str | None = None, name_en: str | None = None, data_scope: DataScope | None = None,
                 requires_mfa: bool | None = None, permissions: Iterable[str] | None = None) -> Role:
     """Change a role's names, scope, second-factor rule or permissions (audited with before/after)."""
@@ -130,19 +135,19 @@ def update_role(*, session: Session, ctx: AppContext, actor: Principal, role: Ro
     session.flush()
     after = {"name_zh": role.name_zh, "name_en": role.name_en, "scope": role.data_scope,
              "requires_mfa": role.requires_mfa, "permissions": permissions_of(session=session, role=role)}
-    audit.record(session=session, clock=ctx.clock, actor=actor.actor, action="role.updated",
+    audit.record(session=session, clock=clock, actor=actor.actor, action="role.updated",
                  entity_type="role", entity_id=role.id, institution_id=role.institution_id,
                  before=before, after=after)
     return role
 
 
-def delete_role(*, session: Session, ctx: AppContext, actor: Principal, role: Role) -> None:
+def delete_role(*, session: Session, clock: Clock, actor: Principal, role: Role) -> None:
     """Delete a custom role nobody holds."""
     if role.is_system:
         raise Conflict("system roles cannot be deleted", field="role")
     if repo.count_users_with_role(session, role.id):
         raise Conflict("the role is still assigned", field="role")
-    audit.record(session=session, clock=ctx.clock, actor=actor.actor, action="role.deleted",
+    audit.record(session=session, clock=clock, actor=actor.actor, action="role.deleted",
                  entity_type="role", entity_id=role.id, institution_id=role.institution_id,
                  before={"code": role.code})
     repo.set_role_permissions(session, role, [])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -24,11 +23,9 @@ from microcredit.identity.errors import ReauthenticationRequired, SessionExpired
 from microcredit.identity.models import User, UserSession
 from microcredit.identity.permissions import DataScope
 from microcredit.identity.principal import Principal
+from microcredit.identity.service.kit import IdentityKit
 from microcredit.identity.tokens import new_token, token_hash
 from microcredit.platform.actor import RequestMeta
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -45,19 +42,19 @@ class IssuedSession:
     absolute_expires_at: datetime
 
 
-def _lifetimes(ctx: AppContext, kind: str) -> tuple[timedelta, timedelta]:
-    sec = ctx.settings.security
+def _lifetimes(kit: IdentityKit, kind: str) -> tuple[timedelta, timedelta]:
+    sec = kit.policy
     if kind == "borrower":
         return (timedelta(minutes=sec.borrower_session_idle_minutes),
                 timedelta(hours=sec.borrower_session_absolute_hours))
     return timedelta(minutes=sec.session_idle_minutes), timedelta(hours=sec.session_absolute_hours)
 
 
-def start_session(*, session: Session, ctx: AppContext, user: User, method: str, meta: RequestMeta,
+def start_session(*, session: Session, kit: IdentityKit, user: User, method: str, meta: RequestMeta,
                   stage: str = "full") -> IssuedSession:
     """Open a session for `user` and return its token."""
-    now = ctx.clock.now()
-    idle, absolute = _lifetimes(ctx, user.kind)
+    now = kit.clock.now()
+    idle, absolute = _lifetimes(kit, user.kind)
     token = new_token()
     row = UserSession(
         user_id=user.id, token_hash=token_hash(token), auth_method=method, stage=stage,
@@ -71,7 +68,7 @@ def start_session(*, session: Session, ctx: AppContext, user: User, method: str,
     return IssuedSession(token, row.id, user.id, stage, row.idle_expires_at, row.absolute_expires_at)
 
 
-def authenticate(*, session: Session, ctx: AppContext, token: str, meta: RequestMeta,
+def authenticate(*, session: Session, kit: IdentityKit, token: str, meta: RequestMeta,
                  touch: bool = True) -> Principal:
     """The principal behind a bearer token, or `NotAuthenticated`/`SessionExpired`.
 
@@ -83,7 +80,7 @@ def authenticate(*, session: Session, ctx: AppContext, token: str, meta: Request
     row = repo.session_by_token_hash(session, token_hash(token))
     if row is None:
         raise NotAuthenticated()
-    now = ctx.clock.now()
+    now = kit.clock.now()
     if row.revoked_at is not None or row.idle_expires_at <= now or row.absolute_expires_at <= now:
         raise SessionExpired()
     user = repo.get_user(session, row.user_id)
@@ -91,7 +88,7 @@ def authenticate(*, session: Session, ctx: AppContext, token: str, meta: Request
         raise SessionExpired()
     touch_due = now - row.last_seen_at >= TOUCH_EVERY
     if touch_due and touch:
-        _touch(ctx, row, user.kind)
+        _touch(kit, row, user.kind)
         session.flush()
     roles = repo.roles_of(session, user.id)
     permissions = repo.permissions_of_roles(session, [r.id for r in roles])
@@ -106,70 +103,70 @@ def authenticate(*, session: Session, ctx: AppContext, token: str, meta: Request
     )
 
 
-def _touch(ctx: AppContext, row: UserSession, kind: str) -> None:
-    now = ctx.clock.now()
-    idle, _ = _lifetimes(ctx, kind)
+def _touch(kit: IdentityKit, row: UserSession, kind: str) -> None:
+    now = kit.clock.now()
+    idle, _ = _lifetimes(kit, kind)
     row.last_seen_at = now
     row.idle_expires_at = min(now + idle, row.absolute_expires_at)
 
 
-def touch(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+def touch(*, session: Session, kit: IdentityKit, principal: Principal) -> None:
     """Refresh the idle timer of the caller's session (still live: not revoked meanwhile)."""
-    row = session.get(UserSession, principal.session_id)
+    row = repo.get_user_session(session, principal.session_id)
     if row is not None and row.revoked_at is None:
-        _touch(ctx, row, principal.kind)
+        _touch(kit, row, principal.kind)
         session.flush()
 
 
-def logout(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+def logout(*, session: Session, kit: IdentityKit, principal: Principal) -> None:
     """End the caller's session."""
-    row = session.get(UserSession, principal.session_id)
+    row = repo.get_user_session(session, principal.session_id)
     if row is not None and row.revoked_at is None:
-        row.revoked_at = ctx.clock.now()
+        row.revoked_at = kit.clock.now()
         row.revoked_reason = "logout"
         session.flush()
 
 
-def revoke_all(*, session: Session, ctx: AppContext, user_id: int, reason: str,
+def revoke_all(*, session: Session, kit: IdentityKit, user_id: int, reason: str,
                keep_session_id: int | None = None) -> int:
     """End every session of a user (password change, lock, disable...)."""
-    return repo.revoke_sessions(session, user_id=user_id, now=ctx.clock.now(), reason=reason,
+    return repo.revoke_sessions(session, user_id=user_id, now=kit.clock.now(), reason=reason,
                                 keep_session_id=keep_session_id)
 
 
-def require_recent_auth(*, ctx: AppContext, principal: Principal, field: str | None = "current_password") -> None:
+def require_recent_auth(*, kit: IdentityKit, principal: Principal, field: str | None = "current_password") -> None:
     """Refuse unless the caller authenticated within the re-authentication window.
 
     `field` names the form field that would fix it (None for an account without
     a password, which must sign in again instead).
     """
-    window = timedelta(minutes=ctx.settings.security.reauth_window_minutes)
-    if principal.reauthenticated_at is None or ctx.clock.now() - principal.reauthenticated_at > window:
+    window = timedelta(minutes=kit.policy.reauth_window_minutes)
+    if principal.reauthenticated_at is None or kit.clock.now() - principal.reauthenticated_at > window:
         raise ReauthenticationRequired(field=field)
 
 
-def mark_reauthenticated(*, session: Session, ctx: AppContext, principal: Principal) -> None:
+def mark_reauthenticated(*, session: Session, kit: IdentityKit, principal: Principal) -> None:
     """Note that the caller just proved their password."""
-    row = session.get(UserSession, principal.session_id)
+    row = repo.get_user_session(session, principal.session_id)
     if row is not None:
-        row.reauthenticated_at = ctx.clock.now()
+        row.reauthenticated_at = kit.clock.now()
         session.flush()
 
 
-def live_sessions(*, session: Session, ctx: AppContext, user_id: int) -> list[UserSession]:
+def live_sessions(*, session: Session, kit: IdentityKit, user_id: int) -> list[UserSession]:
     """A user's sessions that have not ended."""
-    return repo.live_sessions(session, user_id=user_id, now=ctx.clock.now())
+    return repo.live_sessions(session, user_id=user_id, now=kit.clock.now())
 
 
-def end_own_session(*, session: Session, ctx: AppContext, principal: Principal, session_id: int) -> None:
+def end_own_session(*, session: Session, kit: IdentityKit, principal: Principal, session_id: int) -> None:
     """End one of the caller's own sessions (e.g. a lost phone), by its id."""
-    row = session.get(UserSession, session_id)
+    row = repo.get_user_session(session, session_id)
     if row is None or row.user_id != principal.user_id:
         raise NotFound()
     if row.revoked_at is None:
-        row.revoked_at = ctx.clock.now()
+        row.revoked_at = kit.clock.now()
         row.revoked_reason = "ended_by_user"
         session.flush()
-        audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="user.session_ended",
+        audit.record(session=session, clock=kit.clock, actor=principal.actor, action="user.session_ended",
                      entity_type="user", entity_id=principal.user_id,
                      after={"session_id": session_id, "ip": row.ip, "user_agent": row.user_agent})

@@ -14,53 +14,40 @@ the code's lifetime as TTL; checks are atomic in a Lua script), in the
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from microcredit.clock import Clock
 from microcredit.identity import repository as repo
 from microcredit.identity.errors import InvalidSmsCode
 from microcredit.identity.models import SmsCode
+from microcredit.identity.service.kit import IdentityKit
 from microcredit.identity.tokens import constant_time_equal, keyed_hash
 
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
-
 PURPOSES = ("register", "login", "reset_password", "change_phone", "link")
-
-
-class SmsCodeStore(Protocol):
-    """Keeps the hash of the current code per phone and purpose."""
-
-    def save(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> None:
-        """Replace any earlier code with this one."""
-        ...
-
-    def check(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> bool:
-        """Use the code if it matches (one use); count a wrong attempt otherwise."""
-        ...
 
 
 class DatabaseSmsCodeStore:
     """Codes in the `sms_codes` table."""
 
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
+    def __init__(self, *, clock: Clock, ttl_seconds: int, max_attempts: int) -> None:
+        self.clock = clock
+        self.ttl_seconds = ttl_seconds
+        self.max_attempts = max_attempts
 
     def save(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> None:
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         repo.retire_sms_codes(session, phone_index=phone_index, purpose=purpose, now=now)
-        ttl = self.ctx.settings.security.sms_code_ttl_seconds
-        session.add(SmsCode(phone_index=phone_index, purpose=purpose, code_hash=code_hash, attempts=0,
-                            created_at=now, expires_at=now + timedelta(seconds=ttl)))
-        session.flush()
+        repo.add(session, SmsCode(phone_index=phone_index, purpose=purpose, code_hash=code_hash, attempts=0,
+                                  created_at=now, expires_at=now + timedelta(seconds=self.ttl_seconds)))
 
     def check(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> bool:
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         row = repo.latest_sms_code(session, phone_index=phone_index, purpose=purpose)
         if row is None or row.expires_at <= now:
             return False
-        if row.attempts >= self.ctx.settings.security.sms_code_max_attempts:
+        if row.attempts >= self.max_attempts:
             return False
         if constant_time_equal(row.code_hash, code_hash):
             row.consumed_at = now
@@ -86,11 +73,10 @@ return 0
 class RedisSmsCodeStore:
     """Codes in Redis, expiring by TTL."""
 
-    def __init__(self, ctx: AppContext, prefix: str = "mc:sms:") -> None:
-        if ctx.redis is None:
-            raise ValueError("RedisSmsCodeStore needs a Redis client")
-        self.ctx = ctx
-        self.redis = ctx.redis
+    def __init__(self, *, redis: Any, ttl_seconds: int, max_attempts: int, prefix: str = "mc:sms:") -> None:
+        self.redis = redis
+        self.ttl_seconds = ttl_seconds
+        self.max_attempts = max_attempts
         self.prefix = prefix
         self._check = self.redis.register_script(_CHECK_LUA)
 
@@ -102,29 +88,19 @@ class RedisSmsCodeStore:
         pipe = self.redis.pipeline()
         pipe.delete(key)
         pipe.hset(key, mapping={"hash": code_hash, "attempts": 0})
-        pipe.expire(key, self.ctx.settings.security.sms_code_ttl_seconds)
+        pipe.expire(key, self.ttl_seconds)
         pipe.execute()
 
     def check(self, *, session: Session, phone_index: str, purpose: str, code_hash: str) -> bool:
-        max_attempts = self.ctx.settings.security.sms_code_max_attempts
-        return bool(self._check(keys=[self._key(phone_index, purpose)], args=[code_hash, max_attempts]))
+        return bool(self._check(keys=[self._key(phone_index, purpose)], args=[code_hash, self.max_attempts]))
 
 
-def store_for(ctx: AppContext) -> SmsCodeStore:
-    """Redis when configured, the database otherwise."""
-    cached: SmsCodeStore | None = ctx.extras.get("sms_code_store")
-    if cached is None:
-        cached = RedisSmsCodeStore(ctx) if ctx.redis is not None else DatabaseSmsCodeStore(ctx)
-        ctx.extras["sms_code_store"] = cached
-    return cached
-
-
-def code_hash(ctx: AppContext, phone_index: str, purpose: str, code: str) -> str:
+def code_hash(kit: IdentityKit, phone_index: str, purpose: str, code: str) -> str:
     """The stored form of a code."""
-    return keyed_hash(ctx.secret_key, phone_index, purpose, code)
+    return keyed_hash(kit.keys.signing_key, phone_index, purpose, code)
 
 
-def verify_code(*, session: Session, ctx: AppContext, phone_index: str, purpose: str, code: str,
+def verify_code(*, session: Session, kit: IdentityKit, phone_index: str, purpose: str, code: str,
                 field: str = "sms_code") -> None:
     """Use up a matching code, or refuse with `InvalidSmsCode` (the attempt is remembered)."""
     if purpose not in PURPOSES:
@@ -132,7 +108,7 @@ def verify_code(*, session: Session, ctx: AppContext, phone_index: str, purpose:
     normalised = code.strip()
     if not (len(normalised) == 6 and normalised.isdigit()):
         raise InvalidSmsCode(field=field)
-    ok = store_for(ctx).check(session=session, phone_index=phone_index, purpose=purpose,
-                              code_hash=code_hash(ctx, phone_index, purpose, normalised))
+    ok = kit.codes.check(session=session, phone_index=phone_index, purpose=purpose,
+                         code_hash=code_hash(kit, phone_index, purpose, normalised))
     if not ok:
         raise InvalidSmsCode(field=field)

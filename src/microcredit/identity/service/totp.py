@@ -12,7 +12,6 @@ One step of clock drift either way is tolerated. Roles marked `requires_mfa`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pyotp
 import segno
@@ -20,9 +19,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.identity import repository as repo
 from microcredit.identity.models import User
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
+from microcredit.identity.service.kit import IdentityKit
 
 ISSUER = "microcredit"
 _CONTEXT = "users.totp_secret"
@@ -44,21 +41,21 @@ def mfa_required_by_roles(*, session: Session, user: User) -> bool:
     return any(r.requires_mfa for r in repo.roles_of(session, user.id))
 
 
-def begin_enrolment(*, session: Session, ctx: AppContext, user: User, account_label: str) -> Enrolment:
+def begin_enrolment(*, session: Session, kit: IdentityKit, user: User, account_label: str) -> Enrolment:
     """Make a new secret, kept pending: the current factor (if any) stays active until it is confirmed."""
     secret = pyotp.random_base32(32)
-    user.totp_pending_secret_ciphertext = ctx.cipher.encrypt(secret, context=_PENDING)
+    user.totp_pending_secret_ciphertext = kit.keys.cipher.encrypt(secret, context=_PENDING)
     session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=account_label, issuer_name=ISSUER)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_svg_data_uri=qr)
 
 
-def _matching_step(ctx: AppContext, secret: str, code: str) -> int | None:
+def _matching_step(kit: IdentityKit, secret: str, code: str) -> int | None:
     code = code.strip()
     if not (len(code) == 6 and code.isdigit()):
         return None
-    now = ctx.clock.now().timestamp()
+    now = kit.clock.now().timestamp()
     generator = pyotp.TOTP(secret)
     for drift in (0, -1, 1):
         at = now + drift * STEP
@@ -67,12 +64,12 @@ def _matching_step(ctx: AppContext, secret: str, code: str) -> int | None:
     return None
 
 
-def verify(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
+def verify(*, session: Session, kit: IdentityKit, user: User, code: str) -> bool:
     """Check a code against the user's active secret, once per step."""
     if user.totp_secret_ciphertext is None or not user.totp_enabled:
         return False
-    secret = ctx.cipher.decrypt(user.totp_secret_ciphertext, context=_CONTEXT)
-    step = _matching_step(ctx, secret, code)
+    secret = kit.keys.cipher.decrypt(user.totp_secret_ciphertext, context=_CONTEXT)
+    step = _matching_step(kit, secret, code)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
     user.totp_last_step = step
@@ -80,15 +77,15 @@ def verify(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
     return True
 
 
-def confirm_enrolment(*, session: Session, ctx: AppContext, user: User, code: str) -> bool:
+def confirm_enrolment(*, session: Session, kit: IdentityKit, user: User, code: str) -> bool:
     """Make the pending secret the active factor if `code` is valid for it."""
     if user.totp_pending_secret_ciphertext is None:
         return False
-    secret = ctx.cipher.decrypt(user.totp_pending_secret_ciphertext, context=_PENDING)
-    step = _matching_step(ctx, secret, code)
+    secret = kit.keys.cipher.decrypt(user.totp_pending_secret_ciphertext, context=_PENDING)
+    step = _matching_step(kit, secret, code)
     if step is None:
         return False
-    user.totp_secret_ciphertext = ctx.cipher.encrypt(secret, context=_CONTEXT)
+    user.totp_secret_ciphertext = kit.keys.cipher.encrypt(secret, context=_CONTEXT)
     user.totp_pending_secret_ciphertext = None
     user.totp_enabled = True
     user.totp_last_step = step

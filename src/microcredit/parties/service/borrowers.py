@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
@@ -37,7 +38,7 @@ from microcredit.parties.errors import (
     NothingToChange,
 )
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
-from microcredit.parties.service import organisation, scope
+from microcredit.parties.service import organisation
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import mask_card, mask_id_number, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
@@ -48,10 +49,6 @@ from microcredit.platform.validators import (
     validate_bank_card,
     validate_id_number,
 )
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
-    from microcredit.identity.models import User
 
 ID_CONTEXT = "borrowers.id_number"
 CARD_CONTEXT = "bank_accounts.card_number"
@@ -69,7 +66,7 @@ BORROWER_SORTS = {"name": Borrower.real_name, "created_at": Borrower.created_at,
 MIN_AGE = 18
 
 
-def parse_id_number(ctx: AppContext, value: str, *, on: Any, field: str = "id_number") -> ResidentId:
+def parse_id_number(value: str, *, on: Any, field: str = "id_number") -> ResidentId:
     """Validate an ID number; a failure names the part that is wrong."""
     try:
         return validate_id_number(value, on=on)
@@ -96,15 +93,16 @@ class NewBorrower:
     total_liabilities: Decimal | None = None
 
 
-def create_profile(session: Session, ctx: AppContext, *, institution_id: int, data: NewBorrower, user: User,
+def create_profile(session: Session, kit: identity.IdentityKit, *, institution_id: int, data: NewBorrower,
+                   user: identity.accounts.Account,
             channel: str, branch_id: int | None, registered_by: int | None, resident: ResidentId) -> Borrower:
     """Write the profile of a validated person for an existing user (registration's last step)."""
-    now = ctx.clock.now()
+    now = kit.clock.now()
     borrower = Borrower(
         user_id=user.id, institution_id=institution_id, branch_id=branch_id, real_name=data.real_name,
-        id_number_ciphertext=ctx.cipher.encrypt(resident.number, context=ID_CONTEXT),
-        id_number_index=ctx.blind_index(resident.number, domain="id_number"),
-        id_number_masked=mask_id_number(resident.number, ctx.settings.security.mask_id_number),
+        id_number_ciphertext=kit.keys.cipher.encrypt(resident.number, context=ID_CONTEXT),
+        id_number_index=kit.keys.blind_index(resident.number, domain="id_number"),
+        id_number_masked=mask_id_number(resident.number, kit.policy.mask_id_number),
         phone_masked=mask_phone(data.phone), gender="male" if resident.male else "female",
         birth_year=resident.birth_date.year, customer_type=data.customer_type, occupation=data.occupation,
         employer=data.employer, email=data.email, province=data.province, city=data.city,
@@ -117,64 +115,64 @@ def create_profile(session: Session, ctx: AppContext, *, institution_id: int, da
     return borrower
 
 
-def _check_identity(session: Session, ctx: AppContext, *, institution_id: int, id_number: str,
+def _check_identity(session: Session, kit: identity.IdentityKit, *, institution_id: int, id_number: str,
                     unique: bool = True) -> ResidentId:
     today = organisation.business_date(session=session, institution_id=institution_id)
-    resident = parse_id_number(ctx, id_number, on=today)
+    resident = parse_id_number(id_number, on=today)
     if resident.age_on(today) < MIN_AGE:
         raise BorrowerUnderage(field="id_number", params={"min_age": MIN_AGE})
     if unique:
-        _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident)
+        _ensure_id_free(session, kit, institution_id=institution_id, resident=resident)
     return resident
 
 
-def _ensure_id_free(session: Session, ctx: AppContext, *, institution_id: int, resident: ResidentId,
+def _ensure_id_free(session: Session, kit: identity.IdentityKit, *, institution_id: int, resident: ResidentId,
                     refusal: type[IdNumberAlreadyRegistered] = IdNumberAlreadyRegistered) -> None:
-    idx = ctx.blind_index(resident.number, domain="id_number")
+    idx = kit.keys.blind_index(resident.number, domain="id_number")
     if repo.borrower_by_id_index(session, institution_id=institution_id, id_index=idx) is not None:
         raise refusal(field="id_number")
 
 
-def register_online(*, session: Session, ctx: AppContext, institution_id: int, data: NewBorrower,
+def register_online(*, session: Session, kit: identity.IdentityKit, institution_id: int, data: NewBorrower,
                     password: str, sms_code: str | None, oauth_ticket: str | None,
                     meta: RequestMeta) -> tuple[Borrower, identity.sessions.IssuedSession]:
     """Self-registration: SMS-verified phone, validated unique ID number, password; signed in at once."""
     # Everything that can be checked without the code first, so a typo does not burn the code...
-    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number,
+    resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number,
                                unique=False)
-    identity.accounts.check_new_password(ctx=ctx, password=password,
+    identity.accounts.check_new_password(kit=kit, password=password,
                                          context=(data.phone, resident.number, resident.number[-6:]))
-    phone_idx = identity.accounts.phone_index(ctx, data.phone)
+    phone_idx = identity.accounts.phone_index(kit, data.phone)
     proven = None
     if oauth_ticket:
-        proven = identity.oauth.proven_phone_index(session=session, ctx=ctx, ticket=oauth_ticket)
+        proven = identity.oauth.proven_phone_index(session=session, kit=kit, ticket=oauth_ticket)
     if proven != phone_idx:
-        identity.smscodes.verify_code(session=session, ctx=ctx, phone_index=phone_idx, purpose="register",
+        identity.smscodes.verify_code(session=session, kit=kit, phone_index=phone_idx, purpose="register",
                                       code=sms_code or "")
     # ...but uniqueness only once the phone is proven: before it, "already registered" would tell
     # anyone whether a phone or an ID number is a borrower here.
-    _ensure_id_free(session, ctx, institution_id=institution_id, resident=resident, refusal=IdNumberTakenAtSignUp)
-    identity.accounts.ensure_phone_free(session=session, ctx=ctx, institution_id=institution_id,
+    _ensure_id_free(session, kit, institution_id=institution_id, resident=resident, refusal=IdNumberTakenAtSignUp)
+    identity.accounts.ensure_phone_free(session=session, kit=kit, institution_id=institution_id,
                                         kind="borrower", phone=data.phone)
     user = identity.accounts.create_user(
-        session=session, ctx=ctx, institution_id=institution_id, kind="borrower", phone=data.phone,
+        session=session, kit=kit, institution_id=institution_id, kind="borrower", phone=data.phone,
         display_name=data.real_name, password=password, role_codes=("borrower",),
         context_words=(resident.number, resident.number[-6:]))
-    borrower = create_profile(session, ctx, institution_id=institution_id, data=data, user=user, channel="online",
+    borrower = create_profile(session, kit, institution_id=institution_id, data=data, user=user, channel="online",
                        branch_id=None, registered_by=None, resident=resident)
     actor = Actor.anonymous(meta, institution_id).as_user(user.id, "borrower", institution_id)
-    audit.record(session=session, clock=ctx.clock, actor=actor, action="borrower.registered",
+    audit.record(session=session, clock=kit.clock, actor=actor, action="borrower.registered",
                  entity_type="borrower", entity_id=borrower.id,
                  after={"channel": "online", "id_number": borrower.id_number_masked,
                         "phone": borrower.phone_masked})
     if oauth_ticket:
-        identity.oauth.link_new_user(session=session, ctx=ctx, ticket=oauth_ticket, user=user, meta=meta)
-    issued = identity.sessions.start_session(session=session, ctx=ctx, user=user, method="registration",
-                                             meta=meta)
+        identity.oauth.link_new_user(session=session, kit=kit, ticket=oauth_ticket, user_id=user.id, meta=meta)
+    issued = identity.accounts.open_session(session=session, kit=kit, user_id=user.id, method="registration",
+                                            meta=meta)
     return borrower, issued
 
 
-def register_offline(*, session: Session, ctx: AppContext, principal: Principal, data: NewBorrower,
+def register_offline(*, session: Session, kit: identity.IdentityKit, principal: Principal, data: NewBorrower,
                      branch_id: int | None) -> Borrower:
     """A loan officer registers a walk-in borrower at the branch (identity checked in person).
 
@@ -186,13 +184,13 @@ def register_offline(*, session: Session, ctx: AppContext, principal: Principal,
     organisation.branch_in_institution(session=session, institution_id=institution_id, branch_id=branch)
     if branch is not None:
         scope.ensure_visible(principal, institution_id=institution_id, branch_id=branch)
-    resident = _check_identity(session, ctx, institution_id=institution_id, id_number=data.id_number)
-    user = identity.accounts.create_user(session=session, ctx=ctx, institution_id=institution_id,
+    resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number)
+    user = identity.accounts.create_user(session=session, kit=kit, institution_id=institution_id,
                                          kind="borrower", phone=data.phone, display_name=data.real_name,
                                          password=None, role_codes=("borrower",))
-    borrower = create_profile(session, ctx, institution_id=institution_id, data=data, user=user, channel="branch",
+    borrower = create_profile(session, kit, institution_id=institution_id, data=data, user=user, channel="branch",
                        branch_id=branch, registered_by=principal.user_id, resident=resident)
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.registered",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.registered",
                  entity_type="borrower", entity_id=borrower.id,
                  after={"channel": "branch", "branch_id": branch, "id_number": borrower.id_number_masked,
                         "phone": borrower.phone_masked})
@@ -206,7 +204,7 @@ def _visible(principal: Principal, borrower: Borrower) -> None:
 
 def get_borrower(*, session: Session, principal: Principal, borrower_id: int) -> Borrower:
     """A borrower the caller may see."""
-    borrower = session.get(Borrower, borrower_id)
+    borrower = repo.get_borrower(session, borrower_id)
     if borrower is None:
         raise NotFound()
     _visible(principal, borrower)
@@ -241,7 +239,7 @@ def is_full_identifier(term: str | None) -> bool:
     return identifier_in(term) is not None
 
 
-def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal, page: PageRequest,
+def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: Principal, page: PageRequest,
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
                      branch_id: int | None = None, export: bool = False) -> PageResult[Borrower] | list[Borrower]:
     """Borrowers in scope, searched by name, full ID number, ID tail, or phone.
@@ -256,9 +254,9 @@ def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal,
     identifier = identifier_in(term)
     compact = term.replace(" ", "").upper()
     if identifier is not None and identifier[0] == "id_number":
-        kwargs["id_index"] = ctx.blind_index(identifier[1], domain="id_number")
+        kwargs["id_index"] = kit.keys.blind_index(identifier[1], domain="id_number")
     elif identifier is not None:
-        kwargs["user_ids"] = identity.accounts.user_ids_by_phone(session=session, ctx=ctx, phone=identifier[1],
+        kwargs["user_ids"] = identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=identifier[1],
                                                                  kind="borrower")
     elif term and len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
         kwargs["id_tail"] = compact
@@ -270,26 +268,25 @@ def search_borrowers(*, session: Session, ctx: AppContext, principal: Principal,
     return paginate(session, stmt, page)
 
 
-def reveal(*, session: Session, ctx: AppContext, principal: Principal, borrower_id: int) -> dict[str, Any]:
+def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower_id: int) -> dict[str, Any]:
     """The full ID number, phone and card numbers — audited as a sensitive view."""
     borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
-    user = identity.accounts.get_user(session=session, user_id=borrower.user_id)
     cards = repo.bank_accounts_of(session, borrower.id)
     result = {
-        "id_number": ctx.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT),
-        "phone": identity.accounts.phone_of(ctx, user),
-        "bank_cards": [{"id": c.id, "card_number": ctx.cipher.decrypt(c.card_ciphertext, context=CARD_CONTEXT)}
+        "id_number": kit.keys.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT),
+        "phone": identity.accounts.phone(session=session, kit=kit, user_id=borrower.user_id),
+        "bank_cards": [{"id": c.id, "card_number": kit.keys.cipher.decrypt(c.card_ciphertext, context=CARD_CONTEXT)}
                        for c in cards],
     }
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.sensitive_viewed",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.sensitive_viewed",
                  entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
                  after={"fields": ["id_number", "phone", "bank_cards"]})
     return result
 
 
-def age_of(*, ctx: AppContext, borrower: Borrower, on: Any) -> int:
+def age_of(*, kit: identity.IdentityKit, borrower: Borrower, on: Any) -> int:
     """The borrower's age in completed years on `on` (decrypts the ID number)."""
-    number = ctx.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT)
+    number = kit.keys.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT)
     return validate_id_number(number).age_on(on)
 
 
@@ -317,7 +314,7 @@ def _apply(borrower: Borrower, values: dict[str, Any]) -> tuple[dict[str, Any], 
     return before, after
 
 
-def update_own_profile(*, session: Session, ctx: AppContext, principal: Principal,
+def update_own_profile(*, session: Session, kit: identity.IdentityKit, principal: Principal,
                        values: dict[str, Any]) -> tuple[Borrower, ProfileChange | None]:
     """A borrower edits their profile: contact fields apply now, credit fields wait for review."""
     borrower = own_profile(session=session, principal=principal)
@@ -343,20 +340,20 @@ def update_own_profile(*, session: Session, ctx: AppContext, principal: Principa
         change = ProfileChange(
             institution_id=borrower.institution_id, borrower_id=borrower.id, branch_id=borrower.branch_id,
             changes={k: {"old": carried.get(k, _as_text(getattr(borrower, k))), "new": v} for k, v in wanted.items()},
-            status="pending", requested_by_user_id=principal.user_id, requested_at=ctx.clock.now(),
+            status="pending", requested_by_user_id=principal.user_id, requested_at=kit.clock.now(),
         )
         session.add(change)
     if not after and not review_changed:
         raise NothingToChange()
-    borrower.updated_at = ctx.clock.now()
+    borrower.updated_at = kit.clock.now()
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.profile_updated",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.profile_updated",
                  entity_type="borrower", entity_id=borrower.id, before=before or None,
                  after={**after, **({"pending_change": change.id} if change else {})})
     return borrower, change
 
 
-def update_by_staff(*, session: Session, ctx: AppContext, principal: Principal, borrower_id: int,
+def update_by_staff(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower_id: int,
                     values: dict[str, Any], branch_id: int | bool | None = False) -> Borrower:
     """Staff edit a borrower (applied at once, audited with before/after)."""
     borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
@@ -372,9 +369,9 @@ def update_by_staff(*, session: Session, ctx: AppContext, principal: Principal, 
         borrower.branch_id = branch_id if isinstance(branch_id, int) else None
     if not after:
         raise NothingToChange()
-    borrower.updated_at = ctx.clock.now()
+    borrower.updated_at = kit.clock.now()
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.updated",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.updated",
                  entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
                  before=before, after=after)
     return borrower
@@ -403,17 +400,18 @@ def borrower_names(*, session: Session, borrower_ids: list[int]) -> dict[int, st
     return repo.borrower_names(session, borrower_ids)
 
 
-def withdraw_own_change(*, session: Session, ctx: AppContext, principal: Principal, change_id: int) -> ProfileChange:
+def withdraw_own_change(*, session: Session, kit: identity.IdentityKit, principal: Principal,
+                        change_id: int) -> ProfileChange:
     """A borrower takes back their pending change."""
     borrower = own_profile(session=session, principal=principal)
-    change = session.get(ProfileChange, change_id)
+    change = repo.get_change(session, change_id)
     if change is None or change.borrower_id != borrower.id:
         raise NotFound()
     if change.status != "pending":
         raise ChangeNotPending()
     change.status = "withdrawn"
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="profile_change.withdrawn",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="profile_change.withdrawn",
                  entity_type="borrower", entity_id=borrower.id, after={"change_id": change.id})
     return change
 
@@ -428,10 +426,10 @@ def pending_change(*, session: Session, borrower_id: int) -> ProfileChange | Non
     return repo.pending_change_of(session, borrower_id)
 
 
-def review_change(*, session: Session, ctx: AppContext, principal: Principal, change_id: int, approve: bool,
+def review_change(*, session: Session, kit: identity.IdentityKit, principal: Principal, change_id: int, approve: bool,
                   reason: str | None) -> ProfileChange:
     """Approve (apply) or reject (with a reason) a pending change."""
-    change = session.get(ProfileChange, change_id)
+    change = repo.get_change(session, change_id)
     if change is None:
         raise NotFound()
     scope.ensure_visible(principal, institution_id=change.institution_id, branch_id=change.branch_id)
@@ -442,7 +440,7 @@ def review_change(*, session: Session, ctx: AppContext, principal: Principal, ch
                                              "驳回时请填写原因")])
     if change.requested_by_user_id == principal.user_id:
         raise PermissionDenied("you cannot review your own change")
-    borrower = session.get(Borrower, change.borrower_id)
+    borrower = repo.get_borrower(session, change.borrower_id)
     assert borrower is not None
     if approve:
         moved = sorted(k for k, v in change.changes.items() if _as_text(getattr(borrower, k)) != v["old"])
@@ -452,13 +450,13 @@ def review_change(*, session: Session, ctx: AppContext, principal: Principal, ch
                                  extra={"fields": moved})
         values = {k: _normalise(k, v["new"]) for k, v in change.changes.items()}
         _apply(borrower, values)
-        borrower.updated_at = ctx.clock.now()
+        borrower.updated_at = kit.clock.now()
     change.status = "approved" if approve else "rejected"
     change.reviewed_by_user_id = principal.user_id
-    change.reviewed_at = ctx.clock.now()
+    change.reviewed_at = kit.clock.now()
     change.review_reason = reason
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor,
+    audit.record(session=session, clock=kit.clock, actor=principal.actor,
                  action="profile_change.approved" if approve else "profile_change.rejected",
                  entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
                  before={k: v["old"] for k, v in change.changes.items()},
@@ -467,14 +465,14 @@ def review_change(*, session: Session, ctx: AppContext, principal: Principal, ch
     return change
 
 
-def add_bank_card(*, session: Session, ctx: AppContext, principal: Principal, borrower: Borrower, bank_name: str,
-                  card_number: str, primary: bool) -> BankAccount:
+def add_bank_card(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower: Borrower,
+                  bank_name: str, card_number: str, primary: bool) -> BankAccount:
     """Add a bank card (encrypted; unique per borrower by blind index)."""
     try:
         digits, luhn_ok = validate_bank_card(card_number)
     except InvalidIdentifier:
         raise BankCardInvalid(field="card_number") from None
-    idx = ctx.blind_index(digits, domain="bank_card")
+    idx = kit.keys.blind_index(digits, domain="bank_card")
     if any(c.card_index == idx for c in repo.bank_accounts_of(session, borrower.id)):
         raise Conflict("this card is already on the profile", field="card_number")
     cards = repo.bank_accounts_of(session, borrower.id)
@@ -482,12 +480,12 @@ def add_bank_card(*, session: Session, ctx: AppContext, principal: Principal, bo
         for c in cards:
             c.is_primary = False
     account = BankAccount(borrower_id=borrower.id, bank_name=bank_name,
-                          card_ciphertext=ctx.cipher.encrypt(digits, context=CARD_CONTEXT), card_index=idx,
-                          card_masked=mask_card(digits, ctx.settings.security.mask_card), luhn_valid=luhn_ok,
-                          is_primary=primary or not cards, created_at=ctx.clock.now())
+                          card_ciphertext=kit.keys.cipher.encrypt(digits, context=CARD_CONTEXT), card_index=idx,
+                          card_masked=mask_card(digits, kit.policy.mask_card), luhn_valid=luhn_ok,
+                          is_primary=primary or not cards, created_at=kit.clock.now())
     session.add(account)
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="borrower.bank_card_added",
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.bank_card_added",
                  entity_type="borrower", entity_id=borrower.id, institution_id=borrower.institution_id,
                  after={"card": account.card_masked, "bank": bank_name, "luhn_valid": luhn_ok})
     return account
@@ -498,11 +496,11 @@ def bank_cards(*, session: Session, borrower_id: int) -> list[BankAccount]:
     return repo.bank_accounts_of(session, borrower_id)
 
 
-def notify_offline_registration(*, session: Session, ctx: AppContext, borrower: Borrower, phone: str,
+def notify_offline_registration(*, session: Session, kit: identity.IdentityKit, borrower: Borrower, phone: str,
                                 language: str) -> None:
     """Tell a walk-in borrower by SMS that they can sign in with an SMS code."""
-    notifications.enqueue_sms(session=session, cipher=ctx.cipher, clock=ctx.clock, phone=phone,
+    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock, phone=phone,
                               template="registered_at_branch",
-                              params={"signature": ctx.sms_signature(session, borrower.institution_id),
+                              params={"signature": kit.sender_name(session, borrower.institution_id, language),
                                                                        "name": borrower.real_name},
                               language=language)

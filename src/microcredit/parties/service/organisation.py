@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
+from microcredit.clock import Clock
 from microcredit.errors import NotFound, PermissionDenied
+from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.parties import repository as repo
 from microcredit.parties.errors import BusinessDateLocked, CodeTaken, NothingToChange
 from microcredit.parties.models import Branch, Institution
-from microcredit.parties.service import scope
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
-
-if TYPE_CHECKING:
-    from microcredit.context import AppContext
 
 INSTITUTION_SORTS = {"code": Institution.code, "name": Institution.name, "created_at": Institution.created_at}
 BRANCH_SORTS = {"code": Branch.code, "name": Branch.name, "created_at": Branch.created_at}
@@ -36,7 +34,7 @@ def _changes(obj: Any, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 
 # --- institutions -----------------------------------------------------------
 
-def create_institution(*, session: Session, ctx: AppContext, actor: Actor, code: str, name: str,
+def create_institution(*, session: Session, clock: Clock, actor: Actor, code: str, name: str,
                        business_date: date, name_en: str | None = None, kind: str = "small_loan_company",
                        timezone: str = "Asia/Shanghai", contact_phone: str | None = None,
                        address: str | None = None, platform: bool = False) -> Institution:
@@ -45,11 +43,11 @@ def create_institution(*, session: Session, ctx: AppContext, actor: Actor, code:
         raise CodeTaken(field="code")
     inst = Institution(code=code, name=name, name_en=name_en, kind=kind, timezone=timezone, currency="CNY",
                        business_date=business_date, contact_phone=contact_phone, address=address,
-                       status="active", created_at=ctx.clock.now())
+                       status="active", created_at=clock.now())
     session.add(inst)
     session.flush()
     identity.roles.seed_default_roles(session=session, institution_id=inst.id, platform=platform)
-    audit.record(session=session, clock=ctx.clock, actor=actor, action="institution.created",
+    audit.record(session=session, clock=clock, actor=actor, action="institution.created",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  after={"code": code, "name": name, "business_date": business_date})
     return inst
@@ -57,7 +55,7 @@ def create_institution(*, session: Session, ctx: AppContext, actor: Actor, code:
 
 def get_institution(*, session: Session, principal: Principal, institution_id: int) -> Institution:
     """An institution the caller may see."""
-    inst = session.get(Institution, institution_id)
+    inst = repo.get_institution(session, institution_id)
     if inst is None:
         raise NotFound()
     scope.ensure_institution_visible(principal, inst.id)
@@ -74,10 +72,18 @@ def institution_by_code(*, session: Session, code: str) -> Institution:
 
 def institution(*, session: Session, institution_id: int) -> Institution:
     """An institution by id (for internal use after scoping)."""
-    inst = session.get(Institution, institution_id)
+    inst = repo.get_institution(session, institution_id)
     if inst is None:
         raise NotFound()
     return inst
+
+
+def display_name(*, session: Session, institution_id: int, language: str) -> str:
+    """The institution's name in `language` ("en": its English name, when it has one)."""
+    inst = institution(session=session, institution_id=institution_id)
+    if language == "en" and inst.name_en:
+        return inst.name_en
+    return inst.name
 
 
 def _institutions(principal: Principal, sort: str | None) -> Any:
@@ -98,7 +104,7 @@ def export_institutions(*, session: Session, principal: Principal, sort: str | N
     return all_rows(session, _institutions(principal, sort))
 
 
-def update_institution(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,
+def update_institution(*, session: Session, clock: Clock, principal: Principal, institution_id: int,
                        **values: Any) -> Institution:
     """Change an institution's name, contact, address or status."""
     inst = get_institution(session=session, principal=principal, institution_id=institution_id)
@@ -106,7 +112,7 @@ def update_institution(*, session: Session, ctx: AppContext, principal: Principa
     if not after:
         raise NothingToChange()
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="institution.updated",
+    audit.record(session=session, clock=clock, actor=principal.actor, action="institution.updated",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  before=before, after=after)
     return inst
@@ -117,24 +123,27 @@ def business_date(*, session: Session, institution_id: int) -> date:
     return institution(session=session, institution_id=institution_id).business_date
 
 
-def set_business_date(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int,
-                      new_date: date) -> Institution:
+def set_business_date(*, session: Session, clock: Clock, principal: Principal, institution_id: int,
+                      new_date: date, override_allowed: bool) -> Institution:
     """Move the business date by hand (an administrator): demo and test installations only."""
     get_institution(session=session, principal=principal, institution_id=institution_id)
-    return set_business_date_as(session=session, ctx=ctx, actor=principal.actor, institution_id=institution_id,
-                                new_date=new_date)
+    return set_business_date_as(session=session, clock=clock, actor=principal.actor, institution_id=institution_id,
+                                new_date=new_date, override_allowed=override_allowed)
 
 
-def set_business_date_as(*, session: Session, ctx: AppContext, actor: Actor, institution_id: int,
-                         new_date: date) -> Institution:
-    """Move the business date by hand as `actor` (demo and test only; COB moves it in production)."""
-    if not ctx.settings.allows_business_date_override:
+def set_business_date_as(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
+                         new_date: date, override_allowed: bool) -> Institution:
+    """Move the business date by hand as `actor` (demo and test only; COB moves it in production).
+
+    `override_allowed` is the installation's setting (`Settings.allows_business_date_override`).
+    """
+    if not override_allowed:
         raise BusinessDateLocked()
     inst = institution(session=session, institution_id=institution_id)
     before = inst.business_date
     inst.business_date = new_date
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=actor, action="business_date.set",
+    audit.record(session=session, clock=clock, actor=actor, action="business_date.set",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  before={"business_date": before}, after={"business_date": new_date})
     return inst
@@ -142,26 +151,41 @@ def set_business_date_as(*, session: Session, ctx: AppContext, actor: Actor, ins
 
 # --- branches ---------------------------------------------------------------
 
-def create_branch(*, session: Session, ctx: AppContext, principal: Principal, institution_id: int | None,
+def create_branch(*, session: Session, clock: Clock, principal: Principal, institution_id: int | None,
                   code: str, name: str, region_code: str | None = None, address: str | None = None) -> Branch:
     """A new branch in the caller's institution (or any, for the platform)."""
     inst_id = scope.institution_for_write(principal, institution_id)
-    institution(session=session, institution_id=inst_id)
-    if repo.branch_by_code(session, institution_id=inst_id, code=code) is not None:
+    return add_branch(session=session, clock=clock, actor=principal.actor, institution_id=inst_id, code=code,
+                      name=name, region_code=region_code, address=address)
+
+
+def add_branch(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str, name: str,
+               region_code: str | None = None, address: str | None = None) -> Branch:
+    """A new branch of an institution, opened by `actor` (after the caller's scope was checked)."""
+    institution(session=session, institution_id=institution_id)
+    if repo.branch_by_code(session, institution_id=institution_id, code=code) is not None:
         raise CodeTaken(field="code")
-    branch = Branch(institution_id=inst_id, code=code, name=name, region_code=region_code, address=address,
-                    status="active", created_at=ctx.clock.now())
+    branch = Branch(institution_id=institution_id, code=code, name=name, region_code=region_code,
+                    address=address, status="active", created_at=clock.now())
     session.add(branch)
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="branch.created",
-                 entity_type="branch", entity_id=branch.id, institution_id=inst_id,
+    audit.record(session=session, clock=clock, actor=actor, action="branch.created",
+                 entity_type="branch", entity_id=branch.id, institution_id=institution_id,
                  after={"code": code, "name": name, "region_code": region_code})
     return branch
 
 
+def branch(*, session: Session, branch_id: int) -> Branch:
+    """A branch by id (for internal use after scoping)."""
+    found = repo.get_branch(session, branch_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def get_branch(*, session: Session, principal: Principal, branch_id: int) -> Branch:
     """A branch the caller may see."""
-    branch = session.get(Branch, branch_id)
+    branch = repo.get_branch(session, branch_id)
     if branch is None:
         raise NotFound()
     scope.ensure_visible(principal, institution_id=branch.institution_id, branch_id=branch.id)
@@ -172,7 +196,7 @@ def branch_in_institution(*, session: Session, institution_id: int, branch_id: i
     """A branch of the institution, or a field error naming `branch_id`."""
     if branch_id is None:
         return None
-    branch = session.get(Branch, branch_id)
+    branch = repo.get_branch(session, branch_id)
     if branch is None or branch.institution_id != institution_id or branch.status != "active":
         raise NotFound(field="branch_id")
     return branch
@@ -197,7 +221,7 @@ def export_branches(*, session: Session, principal: Principal, q: str | None = N
     return all_rows(session, _branches(principal, q, institution_id, sort))
 
 
-def update_branch(*, session: Session, ctx: AppContext, principal: Principal, branch_id: int,
+def update_branch(*, session: Session, clock: Clock, principal: Principal, branch_id: int,
                   **values: Any) -> Branch:
     """Change a branch's name, region, address or status."""
     branch = get_branch(session=session, principal=principal, branch_id=branch_id)
@@ -207,7 +231,7 @@ def update_branch(*, session: Session, ctx: AppContext, principal: Principal, br
     if not after:
         raise NothingToChange()
     session.flush()
-    audit.record(session=session, clock=ctx.clock, actor=principal.actor, action="branch.updated",
+    audit.record(session=session, clock=clock, actor=principal.actor, action="branch.updated",
                  entity_type="branch", entity_id=branch.id, institution_id=branch.institution_id,
                  before=before, after=after)
     return branch

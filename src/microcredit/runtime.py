@@ -1,0 +1,108 @@
+"""The composition root: builds, once per process, the long-lived parts the services are handed.
+
+The API's app factory, the CLI, the tests and (later) the workers call
+`build_runtime()`. Services never import this module: each takes the typed
+parts it uses (`session=`, `clock=`, `kit=` …) as keyword arguments, so a
+close-of-business partition in a worker builds only what it needs, without
+the web app. This module is the one place that knows which implementation
+of each port a deployment uses (Redis or the database for rate limits and
+SMS codes, the SMS operator simulator or a real one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from sqlalchemy.orm import Session
+
+from microcredit.clock import Clock, SystemClock
+from microcredit.config import Settings
+from microcredit.db.engine import Database
+from microcredit.identity.passwords import PasswordHasher
+from microcredit.identity.service.kit import IdentityKit, SmsCodeStore
+from microcredit.identity.service.oauth import OAuthGateway
+from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
+from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
+from microcredit.parties import service as parties
+from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
+from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The parts one process shares: database, clock, keys, adapters, and the kits built from them."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    keys: Keyring
+    hasher: PasswordHasher
+    limiter: RateLimiter
+    identity: IdentityKit
+    oauth: OAuthGateway
+    sms: SmsChannel | None = None  # None: messages wait in the outbox until a channel is configured
+    redis: Any | None = None
+
+    @property
+    def sms_simulator(self) -> SimulatedSmsOperator | None:
+        """The SMS operator simulator, when that is the channel (demo and tests)."""
+        return self.sms if isinstance(self.sms, SimulatedSmsOperator) else None
+
+    def close(self) -> None:
+        """Release connections."""
+        self.db.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def connect_redis(url: str) -> Any:
+    """A Redis client for `url` (decoded responses)."""
+    import redis
+
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                socket_connect_timeout=5, health_check_interval=30)
+
+
+def _sender_name(settings: Settings) -> Any:
+    """The signature of SMS: the configured one, or the institution's name in the message's language."""
+
+    def sender_name(session: Session, institution_id: int, language: str) -> str:
+        if settings.sms_signature:
+            return settings.sms_signature
+        return parties.organisation.display_name(session=session, institution_id=institution_id,
+                                                 language=language)
+
+    return sender_name
+
+
+def build_runtime(settings: Settings, *, database: Database | None = None, clock: Clock | None = None,
+                  redis: Any | None = None, sms: SmsChannel | None = None,
+                  oauth_transport: httpx2.BaseTransport | None = None) -> Runtime:
+    """Assemble the process's parts from `settings` (tests may inject any of them)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or SystemClock()
+    db = database or Database(settings.resolved_database_url, echo=settings.database_echo)
+    sec = settings.security
+    if redis is None and settings.redis_url:
+        redis = connect_redis(settings.redis_url)
+    limiter: RateLimiter = RedisRateLimiter(redis, clock) if redis is not None else DatabaseRateLimiter(clock)
+    codes: SmsCodeStore = (
+        RedisSmsCodeStore(redis=redis, ttl_seconds=sec.sms_code_ttl_seconds,
+                          max_attempts=sec.sms_code_max_attempts) if redis is not None
+        else DatabaseSmsCodeStore(clock=clock, ttl_seconds=sec.sms_code_ttl_seconds,
+                                  max_attempts=sec.sms_code_max_attempts))
+    keys = Keyring(cipher=FieldCipher.from_spec(sec.field_keys.get_secret_value(), sec.active_field_key),
+                   blind_index=BlindIndex(sec.blind_index_key.get_secret_value().encode()),
+                   signing_key=sec.secret_key.get_secret_value().encode())
+    hasher = PasswordHasher(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
+    if sms is None and settings.sms_simulator:
+        sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock)
+    return Runtime(
+        settings=settings, db=db, clock=clock, keys=keys, hasher=hasher, limiter=limiter, redis=redis, sms=sms,
+        identity=IdentityKit(clock=clock, policy=sec, keys=keys, hasher=hasher, limiter=limiter, codes=codes,
+                             sender_name=_sender_name(settings)),
+        oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
+                           transport=oauth_transport),
+    )
