@@ -21,49 +21,66 @@ async function setLang(page: Page, lang: string) {
   await page.evaluate((l) => localStorage.setItem('mc.locale', l), lang)
 }
 
-test('borrower pages at 375×812', async ({ page, api }) => {
-  await page.setViewportSize({ width: 375, height: 812 })
-  await page.goto('/')
-  const b = await registerBorrower(api)
-  for (const lang of LANGS) {
-    await setLang(page, lang)
+test.describe('borrower pages at 375×812', () => {
+  test.use({ viewport: { width: 375, height: 812 } })
+
+  test('registration', async ({ page }) => {
     await page.goto('/')
-    await shoot(page, `b-${lang}-home-visitor`)
-    await page.goto('/register')
-    await page.getByTestId('phone').fill('1371234')
-    await page.getByTestId('real-name').click()
-    await page.getByTestId('id-number').fill('110105')
-    await page.getByTestId('password').click()
-    await page.getByTestId('real-name').click()
-    await shoot(page, `b-${lang}-register-errors`, true)
-    await page.getByTestId('phone').fill(`137${String(Date.now()).slice(-8)}`)
-    await page.getByTestId('register-submit').click()
-    await page.getByTestId('send-code').click()
-    await page.waitForTimeout(800)
-    await shoot(page, `b-${lang}-register-code-sent`, true)
-    await page.goto('/calculator')
-    await expect(page.getByTestId('calc-installment')).toBeVisible()
-    await shoot(page, `b-${lang}-calculator`)
-    await page.getByTestId('calc-amount').fill('abc')
-    await page.waitForTimeout(800)
-    await shoot(page, `b-${lang}-calculator-invalid`)
-    await page.getByTestId('calc-amount').fill('10000')
-    await expect(page.getByTestId('calc-installment')).toBeVisible()
-    await page.getByTestId('calc-schedule').scrollIntoViewIfNeeded()
-    await shoot(page, `b-${lang}-calculator-schedule`)
-    await page.goto('/sms-inbox')
-    await shoot(page, `b-${lang}-sms-inbox`)
-    await page.goto('/no-such-page')
-    await shoot(page, `b-${lang}-not-found`)
-  }
-  await borrowerLogin(page, b.phone, b.password)
-  for (const lang of LANGS) {
-    await setLang(page, lang)
+    for (const lang of LANGS) {
+      await setLang(page, lang)
+      await page.goto('/register')
+      await page.getByTestId('phone').fill('1371234')
+      await page.getByTestId('real-name').click()
+      await page.getByTestId('id-number').fill('110105')
+      await page.getByTestId('password').click()
+      await page.getByTestId('real-name').click()
+      await shoot(page, `b-${lang}-register-errors`, true)
+      await page.getByTestId('phone').fill(`137${String(Date.now()).slice(-8)}`)
+      await page.getByTestId('register-submit').click()
+      await page.getByTestId('send-code').click()
+      await page.waitForTimeout(800)
+      await shoot(page, `b-${lang}-register-code-sent`, true)
+    }
+  })
+
+  test('calculator', async ({ page }) => {
     await page.goto('/')
-    await shoot(page, `b-${lang}-home-signed-in`, true)
-    await page.goto('/me')
-    await shoot(page, `b-${lang}-me`)
-  }
+    for (const lang of LANGS) {
+      await setLang(page, lang)
+      await page.goto('/calculator')
+      await expect(page.getByTestId('calc-installment')).toBeVisible()
+      await shoot(page, `b-${lang}-calculator`)
+      await page.getByTestId('calc-amount').fill('abc')
+      await page.waitForTimeout(800)
+      await shoot(page, `b-${lang}-calculator-invalid`)
+      await page.getByTestId('calc-amount').fill('10000')
+      await expect(page.getByTestId('calc-installment')).toBeVisible()
+      await page.getByTestId('calc-schedule').scrollIntoViewIfNeeded()
+      await shoot(page, `b-${lang}-calculator-schedule`)
+    }
+  })
+
+  test('home, messages, 404, profile', async ({ page, api }) => {
+    const b = await registerBorrower(api)
+    await page.goto('/')
+    for (const lang of LANGS) {
+      await setLang(page, lang)
+      await page.goto('/')
+      await shoot(page, `b-${lang}-home-visitor`)
+      await page.goto('/sms-inbox')
+      await shoot(page, `b-${lang}-sms-inbox`)
+      await page.goto('/no-such-page')
+      await shoot(page, `b-${lang}-not-found`)
+    }
+    await borrowerLogin(page, b.phone, b.password)
+    for (const lang of LANGS) {
+      await setLang(page, lang)
+      await page.goto('/')
+      await shoot(page, `b-${lang}-home-signed-in`, true)
+      await page.goto('/me')
+      await shoot(page, `b-${lang}-me`)
+    }
+  })
 })
 
 const STAFF_PAGES = [
