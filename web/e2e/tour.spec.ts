@@ -3,7 +3,7 @@
 // the other specs do not, so it runs only when asked: `E2E_TOUR=1 npx playwright test e2e/tour.spec.ts`.
 import { join } from 'node:path'
 import { test, expect, type Page } from './fixtures'
-import { ADMIN, DEMO_PASSWORD, borrowerLogin, registerBorrower, staffLogin } from './helpers'
+import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, registerBorrower, staffLogin } from './helpers'
 import { SCREENSHOTS } from './paths'
 
 test.skip(!process.env.E2E_TOUR, 'the visual tour runs with E2E_TOUR=1')
@@ -86,8 +86,6 @@ test.describe('borrower pages at 375×812', () => {
 const STAFF_PAGES = [
   ['/staff', 'home'],
   ['/staff/borrowers', 'borrowers'],
-  ['/staff/borrowers/new', 'walk-in'],
-  ['/staff/profile-changes', 'profile-changes'],
   ['/staff/institutions', 'institutions'],
   ['/staff/branches', 'branches'],
   ['/staff/staff', 'staff'],
@@ -96,6 +94,26 @@ const STAFF_PAGES = [
   ['/staff/audit-log', 'audit-log'],
   ['/staff/no-such-page', 'not-found'],
 ]
+
+test('branch manager pages at 1366×900 and 1024×768', async ({ page, api }) => {
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await registerBorrower(api)
+  await staffLogin(page, BRANCH_MANAGER.phone)
+  for (const [width, height] of [[1366, 900], [1024, 768]]) {
+    await page.setViewportSize({ width, height })
+    for (const lang of LANGS) {
+      await setLang(page, lang)
+      for (const [path, name] of [['/staff/borrowers/new', 'walk-in'], ['/staff/profile-changes', 'profile-changes'], ['/staff', 'bm-home']]) {
+        await page.goto(path)
+        await shoot(page, `s-${width}-${lang}-${name}`)
+      }
+    }
+  }
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await page.goto('/staff/borrowers/new')
+  await page.locator('form button[type=submit]').first().click()
+  await shoot(page, 's-1366-en-walk-in-errors')
+})
 
 test('staff pages at 1366×900 and 1024×768', async ({ page, api }) => {
   await page.setViewportSize({ width: 1366, height: 900 })
