@@ -40,3 +40,38 @@ test('every repayment method of the engine gives a schedule', async ({ page }) =
   }
   await expect(page.getByTestId('calc-installment')).toHaveText('¥888.49')
 })
+
+test('on a phone: the result is in view, an invalid amount clears it, the schedule shows it scrolls', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 812 })
+  await page.goto('/calculator')
+  // The summary is below the inputs: the result bar shows the figures at once and leads to the summary.
+  const bar = page.getByTestId('calc-result-bar')
+  await expect(bar).toContainText('¥888.49')
+  await expect(bar).toContainText('12.00%')
+  await page.getByTestId('calc-see-result').click()
+  await expect(page.getByTestId('calc-summary')).toBeInViewport()
+  await expect(bar).toBeHidden()
+
+  // An invalid amount: no figures left standing as if they answered it.
+  await page.getByTestId('calc-amount').fill('abc')
+  await expect(page.getByTestId('calc-invalid')).toBeVisible()
+  await expect(page.getByTestId('calc-summary')).toHaveCount(0)
+  await expect(page.getByTestId('calc-installment')).toHaveCount(0)
+  await expect(bar).toContainText('请先修正标红的输入')
+  await expect(page.getByText('请输入金额，例如 8000 或 8000.50')).toBeVisible()
+  await page.getByTestId('calc-amount').fill('20000')
+  await expect(page.getByTestId('calc-invalid')).toHaveCount(0)
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥1,776.98')
+
+  // The schedule is wider than the phone: a hint, a sticky first column and a shadow on the hidden side.
+  const frame = page.getByTestId('calc-schedule-frame')
+  await frame.scrollIntoViewIfNeeded()
+  await expect(page.getByTestId('calc-scroll-hint')).toBeVisible()
+  await expect(frame).toHaveClass(/more-right/)
+  await page.getByRole('region', { name: '还款计划' }).evaluate((el) => el.scrollTo({ left: el.scrollWidth }))
+  await expect(frame).not.toHaveClass(/more-right/)
+  await expect(frame).toHaveClass(/more-left/)
+  const firstCell = page.getByTestId('calc-schedule').locator('tbody tr').first().locator('td').first()
+  await expect(firstCell).toBeInViewport()
+  await expect(firstCell).toHaveText('1')
+})

@@ -64,6 +64,14 @@ describe('i18n catalogues', () => {
     expect(chinese).toEqual([])
   })
 
+  it('use full-width colons in Chinese and half-width ones in English', () => {
+    const halfWidthInZh = Object.entries(flatZh).filter(([, v]) => /[\u3400-\u9fff）]\s*:|:\s*[\u3400-\u9fff（]/.test(v))
+    const fullWidthInEn = Object.entries(flatEn).filter(([, v]) => v.includes('：'))
+    expect({ halfWidthInZh, fullWidthInEn }).toEqual({ halfWidthInZh: [], fullWidthInEn: [] })
+    expect(flatZh['common.label']).toBe('{label}：')
+    expect(flatEn['common.label']).toBe('{label}: ')
+  })
+
   it('name every repayment method, customer type and outcome the API uses', () => {
     for (const m of ['equal_installment', 'equal_principal', 'interest_monthly_principal_at_maturity', 'interest_quarterly_principal_at_maturity', 'bullet']) {
       expect(flatZh[`repaymentMethod.${m}`]).toBeTruthy()

@@ -53,7 +53,20 @@ describe('dates', () => {
   })
 
   it('an instant in the institution’s time zone', () => {
-    expect(formatDateTime('2026-11-25T16:30:00Z', 'zh-CN', 'Asia/Shanghai')).toBe('2026/11/26 00:30:00')
-    expect(formatDateTime('2026-11-25T16:30:00Z', 'en', 'Asia/Shanghai')).toBe('26/11/2026, 00:30:00')
+    expect(formatDateTime('2026-11-25T16:30:00Z', 'zh-CN', 'Asia/Shanghai')).toBe('2026年11月26日 00:30:00')
+    expect(formatDateTime('2026-11-25T16:30:00Z', 'en', 'Asia/Shanghai')).toBe('26 Nov 2026, 00:30:00')
+    expect(formatDateTime('2026-12-02T04:49:37Z', 'en', 'Asia/Shanghai')).toBe('2 Dec 2026, 12:49:37')
+    expect(formatDateTime(null)).toBe('—')
+    expect(formatDateTime('not a time')).toBe('not a time')
+  })
+
+  it('writes the day of a date-time as the date itself is written (one style per language)', () => {
+    for (const locale of ['zh-CN', 'en'] as const) {
+      expect(formatDateTime('2026-11-25T02:00:00Z', locale, 'Asia/Shanghai').startsWith(formatDate('2026-11-25', locale))).toBe(true)
+    }
+  })
+
+  it('midnight is 00, never 24', () => {
+    expect(formatDateTime('2026-11-25T16:00:00Z', 'en', 'Asia/Shanghai')).toBe('26 Nov 2026, 00:00:00')
   })
 })

@@ -50,21 +50,28 @@ export function roundDecimalString(value: string, digits: number): string {
   return minus && n !== 0n ? `-${body}` : body
 }
 
+const INTL_LOCALE: Record<Locale, string> = { 'zh-CN': 'zh-CN', en: 'en-GB' }
+
+/** The parts of a day in the reader's language: 2026年11月25日 / 25 Nov 2026 (one style for dates and date-times). */
+const DAY_OPTIONS: Record<Locale, Intl.DateTimeFormatOptions> = {
+  'zh-CN': { year: 'numeric', month: 'long', day: 'numeric' },
+  en: { year: 'numeric', month: 'short', day: 'numeric' },
+}
+const TIME_OPTIONS: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+
 /** A calendar date "2026-11-25" in the reader's language: 2026年11月25日 / 25 Nov 2026. */
 export function formatDate(value: string | null | undefined, locale: Locale = 'zh-CN'): string {
   if (!value) return '—'
   const [y, m, d] = value.slice(0, 10).split('-').map(Number)
   if (!y || !m || !d) return value
   const date = new Date(Date.UTC(y, m - 1, d))
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : 'zh-CN', {
-    year: 'numeric',
-    month: locale === 'en' ? 'short' : 'long',
-    day: 'numeric',
-    timeZone: 'UTC',
-  }).format(date)
+  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { ...DAY_OPTIONS[locale], timeZone: 'UTC' }).format(date)
 }
 
-/** An instant (ISO timestamp, UTC) in the institution's time zone. */
+/**
+ * An instant (ISO timestamp, UTC) in the institution's time zone, the day written as formatDate writes
+ * it: 2026年11月26日 00:30:00 / 26 Nov 2026, 00:30:00.
+ */
 export function formatDateTime(
   value: string | null | undefined,
   locale: Locale = 'zh-CN',
@@ -73,14 +80,7 @@ export function formatDateTime(
   if (!value) return '—'
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) return value
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : 'zh-CN', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hour12: false,
-    timeZone,
-  }).format(date)
+  const day = new Intl.DateTimeFormat(INTL_LOCALE[locale], { ...DAY_OPTIONS[locale], timeZone }).format(date)
+  const time = new Intl.DateTimeFormat(INTL_LOCALE[locale], { ...TIME_OPTIONS, timeZone }).format(date)
+  return locale === 'en' ? `${day}, ${time}` : `${day} ${time}`
 }

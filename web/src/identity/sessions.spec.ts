@@ -40,7 +40,7 @@ describe('signed-in devices', () => {
     const [first, second] = w.findAll('[data-testid=session]')
     expect(first.text()).toContain('Chrome · Windows')
     expect(first.text()).toContain('本设备')
-    expect(first.text()).toContain('2026/11/25 12:30:00')
+    expect(first.text()).toContain('2026年11月25日 12:30:00')
     expect(first.text()).toContain('密码 + 动态验证码')
     expect(first.find('[data-testid=end-session]').exists()).toBe(false)
     expect(second.text()).toContain('WeChat · iPhone')

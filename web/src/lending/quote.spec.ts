@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { toLoanDescription, useQuote, type CalculatorInput } from './stores/quote'
+import { inputProblems, toLoanDescription, useQuote, type CalculatorInput } from './stores/quote'
 import { fakeApi, requests } from '@/test/fetch'
 import { problem } from '@/test/fixtures'
 
@@ -24,7 +24,7 @@ describe('the calculator’s loan description', () => {
 describe('the quote store', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
-  it('keeps the quote and shows field errors next to the fields', async () => {
+  it('drops the previous result and shows field errors next to the fields', async () => {
     fakeApi({ 'POST /api/v1/quotes': { body: { installments: [], totals: {}, apr: { apr_percent: '12.00' }, fees: [], warnings: [], currency: 'CNY', repayment_method: 'equal_installment' } } })
     const store = useQuote()
     await store.compute(input)
@@ -40,6 +40,23 @@ describe('the quote store', () => {
     await store.compute({ ...input, amount: '0' })
     expect(store.fieldErrors).toEqual({ amount: '数值太小' })
     expect(store.error).toBeNull()
+    expect(store.quote).toBeNull()
+  })
+
+  it('drops the previous result, and any answer on its way, when the inputs are invalid', async () => {
+    fakeApi({ 'POST /api/v1/quotes': async () => {
+      await new Promise((r) => setTimeout(r, 20))
+      return { body: { installments: [], totals: {}, apr: { apr_percent: '12.00' }, fees: [], warnings: [], currency: 'CNY', repayment_method: 'x' } }
+    } })
+    const store = useQuote()
+    await store.compute(input)
+    expect(store.quote).not.toBeNull()
+    const late = store.compute(input)
+    store.invalidate({ amount: '请输入金额' })
+    await late
+    expect(store.quote).toBeNull()
+    expect(store.fieldErrors).toEqual({ amount: '请输入金额' })
+    expect(store.loading).toBe(false)
   })
 
   it('keeps only the answer to the newest inputs', async () => {
@@ -56,5 +73,19 @@ describe('the quote store', () => {
     await store.compute({ ...input, term: 24 })
     await first
     expect(store.quote?.apr.apr_percent).toBe('2')
+  })
+})
+
+describe('the calculator’s own checks', () => {
+  it('find what the API need not be asked about', () => {
+    expect(inputProblems(input)).toEqual({})
+    expect(inputProblems({ ...input, amount: 'abc' })).toEqual({ amount: 'validation.amount_format' })
+    expect(inputProblems({ ...input, amount: '12.345' })).toEqual({ amount: 'validation.amount_format' })
+    expect(inputProblems({ ...input, amount: ' ' })).toEqual({ amount: 'validation.required' })
+    expect(inputProblems({ ...input, amount: '0.00' })).toEqual({ amount: 'validation.positive' })
+    expect(inputProblems({ ...input, amount: '0.01' })).toEqual({})
+    expect(inputProblems({ ...input, annualRate: '1,2' })).toEqual({ annual_rate: 'validation.rateRange' })
+    expect(inputProblems({ ...input, fees: [{ name: 'x', kind: 'upfront_deducted', basis: 'amount', value: '5元' }] })).toEqual({ 'fees.0.amount': 'validation.amount_format' })
+    expect(inputProblems({ ...input, fees: [{ name: 'x', kind: 'per_installment', basis: 'percent', value: '' }] })).toEqual({ 'fees.0.percent': 'validation.required' })
   })
 })

@@ -27,8 +27,10 @@ function router() {
           { path: 'audit-log', name: 'staff-audit-log', component: Empty, meta: { permission: 'audit.read' } },
           { path: 'calculator', name: 'staff-calculator', component: Empty },
           { path: 'forbidden', name: 'staff-forbidden', component: Empty },
+          { path: ':pathMatch(.*)*', name: 'staff-not-found', component: Empty },
         ],
       },
+      { path: '/:pathMatch(.*)*', name: 'not-found', component: Empty },
     ],
   })
   r.beforeEach(guard)
@@ -86,6 +88,23 @@ describe('the route guard', () => {
     const r = router()
     await r.push('/staff/audit-log')
     expect(r.currentRoute.value.name).toBe('staff-enrol')
+  })
+
+  it('shows an unknown address inside the frame of the app the caller uses', async () => {
+    const r = router()
+    await r.push('/no/such/page')
+    expect(r.currentRoute.value.name).toBe('not-found')
+
+    signIn('borrower', ['profile.read_own'])
+    await r.push('/no-such-page')
+    expect(r.currentRoute.value.name).toBe('not-found')
+
+    signIn('staff', [])
+    await r.push('/staff/no-such-page')
+    expect(r.currentRoute.value.name).toBe('staff-not-found')
+    await r.push('/no/such/page')
+    expect(r.currentRoute.value.name).toBe('staff-not-found')
+    expect(r.currentRoute.value.path).toBe('/staff/no/such/page')
   })
 
   it('takes a signed-in user past the sign-in page', async () => {

@@ -33,6 +33,8 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+  // An unknown console address: the 404 page inside the console's frame.
+  { path: ':pathMatch(.*)*', name: 'staff-not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
 ]
 
 const routes: RouteRecordRaw[] = [
@@ -49,6 +51,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator', wide: true } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+      // Any other address: the 404 page inside the borrower app's frame (the console has its own).
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
     ],
   },
   { path: '/staff/login', name: 'staff-login', component: () => import('@/identity/views/StaffLoginView.vue'), meta: { guest: true, title: 'staffLogin.title' } },
@@ -59,7 +63,6 @@ const routes: RouteRecordRaw[] = [
     meta: { auth: 'staff' },
     children: staffPages,
   },
-  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
 ]
 
 const STAFF_PREFIX = '/staff'
@@ -92,8 +95,11 @@ export async function guard(to: RouteLocationNormalized) {
     if (!session.can(to.meta.permission)) return { name: 'staff-forbidden', query: { from: to.fullPath } }
     return true
   }
-  // The borrower app: a staff member never sees its navigation.
-  if (!staffArea && session.isStaff && to.name !== 'not-found' && to.name !== 'oauth-complete') {
+  // The borrower app: a staff member never sees its navigation (an unknown address is the console's 404).
+  if (!staffArea && session.isStaff && to.name === 'not-found') {
+    return { name: 'staff-not-found', params: { pathMatch: to.path.split('/').filter(Boolean) } }
+  }
+  if (!staffArea && session.isStaff && to.name !== 'oauth-complete') {
     return to.name === 'calculator' ? { name: 'staff-calculator' } : { name: 'staff-home' }
   }
   if (auth === 'borrower' && !session.signedIn) return { name: 'login', query: { redirect: to.fullPath } }

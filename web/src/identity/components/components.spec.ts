@@ -46,7 +46,7 @@ describe('LoginProblem', () => {
     const error = new ApiError(423, { ...problem(423, 'account_locked', 'locked'), locked_until: '2026-11-25T12:57:42+00:00' })
     const w = mountWithApp(LoginProblem, { props: { error, resetLink: '/reset-password' } })
     expect(w.text()).toContain('账户已锁定')
-    expect(w.text()).toContain('2026/11/25 20:57:42')
+    expect(w.text()).toContain('2026年11月25日 20:57:42')
     expect(w.find('a[href="/reset-password"]').exists()).toBe(true)
   })
 

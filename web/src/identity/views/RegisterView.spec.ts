@@ -36,4 +36,41 @@ describe('registration', () => {
     })
     w.unmount()
   })
+
+  it('ties each error to its own field (aria-describedby, aria-invalid), under that field', async () => {
+    fakeApi({ 'GET /api/v1/public/config': { body: config } })
+    const w = mountWithApp(RegisterView, { attachTo: document.body })
+    await w.find('form').trigger('submit')
+    const input = w.find('[data-testid=id-number]')
+    await vi.waitFor(() => expect(input.attributes('aria-invalid')).toBe('true'))
+    const ids = input.attributes('aria-describedby')!.split(' ')
+    const error = document.getElementById(ids[0])!
+    expect(error.classList.contains('el-form-item__error')).toBe(true)
+    expect(error.textContent).toContain('必填')
+    // The message and the hint belong to the ID number's form item, not to the next field's.
+    expect(error.closest('.el-form-item')).toBe(input.element.closest('.el-form-item'))
+    expect(document.getElementById(ids[1])!.textContent).toContain('18 位号码')
+    await input.setValue('11010519491231002X')
+    await input.trigger('blur')
+    await vi.waitFor(() => expect(input.attributes('aria-invalid')).toBeUndefined())
+    expect(input.attributes('aria-describedby')).not.toContain('error')
+    w.unmount()
+  })
+
+  it('no longer shows the code field as wrong once the code is sent', async () => {
+    fakeApi({
+      'GET /api/v1/public/config': { body: config },
+      'POST /api/v1/auth/sms-codes': { status: 202, body: { phone_masked: '137****5678', expires_in: 300, resend_after: 60 } },
+    })
+    const w = mountWithApp(RegisterView, { attachTo: document.body })
+    await w.find('form').trigger('submit')
+    const codeItem = () => w.find('[data-testid=code]').element.closest('.el-form-item')!
+    await vi.waitFor(() => expect(codeItem().classList.contains('is-error')).toBe(true))
+    await w.find('[data-testid=phone]').setValue('13712345678')
+    await w.find('[data-testid=send-code]').trigger('click')
+    await vi.waitFor(() => expect(w.text()).toContain('验证码已发送'))
+    await vi.waitFor(() => expect(codeItem().classList.contains('is-error')).toBe(false))
+    expect(w.find('[data-testid=code]').attributes('aria-invalid')).toBeUndefined()
+    w.unmount()
+  })
 })

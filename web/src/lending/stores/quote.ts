@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { api, call, type components } from '@/api/client'
 import { ApiError, TransientError } from '@/api/problem'
+import { amountProblem } from '@/identity/validators'
 
 export type LoanDescription = components['schemas']['LoanDescription']
 export type QuoteRead = components['schemas']['QuoteRead']
@@ -51,6 +52,30 @@ export function toLoanDescription(input: CalculatorInput): LoanDescription {
   }
 }
 
+const DECIMAL = /^\d+(\.\d+)?$/
+
+/**
+ * What is wrong with the inputs before asking the API, as catalogue keys by the API's field names
+ * ({ amount: 'validation.amount_format' }); empty when the API may judge the rest (ranges, limits).
+ */
+export function inputProblems(input: CalculatorInput): Record<string, string> {
+  const problems: Record<string, string> = {}
+  const amount = input.amount.trim()
+  if (!amount) problems.amount = 'validation.required'
+  else if (amountProblem(amount)) problems.amount = 'validation.amount_format'
+  else if (!/[1-9]/.test(amount)) problems.amount = 'validation.positive'
+  const rate = input.annualRate.trim()
+  if (!rate) problems.annual_rate = 'validation.required'
+  else if (!DECIMAL.test(rate)) problems.annual_rate = 'validation.rateRange'
+  input.fees.forEach((f, i) => {
+    const value = f.value.trim()
+    const field = `fees.${i}.${f.basis === 'amount' ? 'amount' : 'percent'}`
+    if (!value) problems[field] = 'validation.required'
+    else if (f.basis === 'amount' ? amountProblem(value) : !DECIMAL.test(value)) problems[field] = f.basis === 'amount' ? 'validation.amount_format' : 'validation.positive'
+  })
+  return problems
+}
+
 export const useQuote = defineStore('quote', {
   state: () => ({
     quote: null as QuoteRead | null,
@@ -60,6 +85,17 @@ export const useQuote = defineStore('quote', {
     seq: 0,
   }),
   actions: {
+    /**
+     * The inputs cannot be quoted (`fieldErrors` says why): the previous result no longer answers them,
+     * so it goes, and any answer still on its way is ignored.
+     */
+    invalidate(fieldErrors: Record<string, string>): void {
+      this.seq++
+      this.quote = null
+      this.error = null
+      this.loading = false
+      this.fieldErrors = fieldErrors
+    },
     async compute(input: CalculatorInput): Promise<void> {
       const mine = ++this.seq
       this.loading = true
@@ -72,6 +108,8 @@ export const useQuote = defineStore('quote', {
       } catch (e) {
         if (mine !== this.seq) return
         if (!(e instanceof ApiError || e instanceof TransientError)) throw e
+        // The result on screen was for other inputs: never leave it looking like the answer to these.
+        this.quote = null
         this.fieldErrors = e instanceof ApiError ? e.fieldErrors() : {}
         this.error = e instanceof ApiError && Object.keys(this.fieldErrors).length ? null : e
       } finally {
