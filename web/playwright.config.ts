@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test'
 
 export default defineConfig({
   testDir: 'e2e',
+  // The screenshot tour is a review aid, not a test: it is collected only when asked for (E2E_TOUR=1).
+  testIgnore: process.env.E2E_TOUR ? [] : ['**/tour.spec.ts'],
   fullyParallel: true,
   workers: process.env.E2E_WORKERS ? Number(process.env.E2E_WORKERS) : 2,
   retries: process.env.CI ? 1 : 0,

@@ -6,7 +6,6 @@ import { test, expect, type Page } from './fixtures'
 import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, registerBorrower, staffLogin } from './helpers'
 import { SCREENSHOTS } from './paths'
 
-test.skip(!process.env.E2E_TOUR, 'the visual tour runs with E2E_TOUR=1')
 test.describe.configure({ timeout: 240_000 })
 
 const LANGS = ['zh-CN', 'en'] as const
