@@ -44,11 +44,12 @@ def make_institution(session: Session, runtime: Runtime, *, code: str | None = N
         business_date=business_date, platform=platform)
 
 
-def make_branch(session: Session, runtime: Runtime, institution: Institution, *, code: str | None = None) -> Branch:
+def make_branch(session: Session, runtime: Runtime, institution: Institution, *, code: str | None = None,
+                region_code: str | None = None) -> Branch:
     """A branch of the institution."""
     return parties.organisation.add_branch(session=session, clock=runtime.clock, actor=Actor.system(institution.id),
                                            institution_id=institution.id, code=code or f"B{next(_seq)}",
-                                           name="测试支行")
+                                           name="测试支行", region_code=region_code)
 
 
 @dataclass

@@ -85,10 +85,14 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
         created = True
     if created:
         branches = []
-        for code, name, region in (("BR01", "城关支行", "360102"), ("BR02", "开发区支行", "360111")):
+        for code, name, name_en, region in (("BR01", "城关支行", "Chengguan Branch", "360102"),
+                                           ("BR02", "开发区支行", "Development Zone Branch", "360111")):
             branches.append(parties.organisation.add_branch(
                 session=session, clock=kit.clock, actor=actor, institution_id=inst.id, code=code, name=name,
-                region_code=region, address=f"南昌市{name}"))
+                name_en=name_en, region_code=region, address=f"南昌市{name}"))
+        parties.organisation.update_institution_as(
+            session=session, clock=kit.clock, actor=actor, institution_id=inst.id, online_branch_rule="region",
+            default_branch_id=branches[0].id)
         for name, number, phone, position, branch_ix, roles in STAFF:
             branch_id = branches[branch_ix].id if branch_ix is not None else None
             user = identity.accounts.create_user(session=session, kit=kit, institution_id=inst.id, kind="staff",
@@ -108,10 +112,15 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
                                                  password=DEMO_PASSWORD if with_pw else None,
                                                  role_codes=("borrower",))
             resident = parties.borrowers.parse_id_number(data.id_number, on=inst.business_date)
+            if branch_ix is None:  # registered online: placed by the institution's rule
+                branch_id, how = parties.organisation.online_branch(
+                    session=session, institution_id=inst.id, resident=resident, stated_province=data.province)
+            else:
+                branch_id, how = branches[branch_ix].id, "branch"
             parties.borrowers.create_profile(session, kit, institution_id=inst.id, data=data, user=user,
-                                      channel="online" if branch_ix is None else "branch",
-                                      branch_id=branches[branch_ix].id if branch_ix is not None else None,
-                                      registered_by=None, resident=resident)
+                                             channel="online" if branch_ix is None else "branch",
+                                             branch_id=branch_id, registered_by=None, resident=resident,
+                                             branch_assignment=how)
         session.flush()
     for name, _, phone, position, _, roles in STAFF:
         note = ""

@@ -110,6 +110,7 @@ def get_me(session: DB, kit: Kit, principal: Principal = authenticated(allow_enr
     return MeRead(
         user_id=account.id, kind=account.kind, display_name=account.display_name, phone_masked=mask_phone(phone),
         institution=_brief(inst), branch_id=principal.branch_id, branch_name=branch.name if branch else None,
+        branch_name_en=branch.name_en if branch else None,
         roles=list(principal.roles), permissions=sorted(principal.permissions) if principal.stage == "full" else [],
         scope=principal.scope, stage=principal.stage, totp_enabled=account.totp_enabled,
         has_password=account.has_password,

@@ -205,6 +205,7 @@ class MeRead(OutputSchema):
     institution: InstitutionBrief
     branch_id: int | None
     branch_name: str | None
+    branch_name_en: str | None = None
     roles: list[str]
     permissions: list[str]
     scope: DataScope

@@ -32,6 +32,11 @@ class Institution(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Where an online registrant goes (see parties.service.assignment): "region" (the branch
+    # of the borrower's region, else the default branch), "default" (the default branch), "none".
+    online_branch_rule: Mapped[str] = mapped_column(String(16), default="region", server_default="region")
+    # A branch of this institution (checked by the service; no foreign key: branches refer here).
+    default_branch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -48,6 +53,7 @@ class Branch(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
     region_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -91,6 +97,9 @@ class Borrower(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    # How the branch was chosen: region | default (the online rule), branch (registered there),
+    # staff (moved by staff); None while unassigned.
+    branch_assignment: Mapped[str | None] = mapped_column(String(16), nullable=True)
     real_name: Mapped[str] = mapped_column(String(100))
     id_number_ciphertext: Mapped[str] = mapped_column(Text, info={"encrypted": "borrowers.id_number"})
     id_number_index: Mapped[str] = mapped_column(String(64))

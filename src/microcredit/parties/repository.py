@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from microcredit.parties.models import (
@@ -124,7 +124,7 @@ def borrowers_query(*, institution_id: int | None, branch_id: int | bool | None 
 def filter_borrowers(stmt: Select[Any], *, name: str | None = None, id_index: str | None = None,
                      id_tail: str | None = None, user_ids: list[int] | None = None,
                      customer_type: str | None = None, channel: str | None = None,
-                     branch_filter: int | None = None) -> Select[Any]:
+                     branch_filter: int | None = None, unassigned: bool = False) -> Select[Any]:
     """Narrow a borrower query by the search fields (exact lookups go through blind indexes)."""
     if name:
         stmt = stmt.where(Borrower.real_name.like(f"%{name}%"))
@@ -140,7 +140,33 @@ def filter_borrowers(stmt: Select[Any], *, name: str | None = None, id_index: st
         stmt = stmt.where(Borrower.channel == channel)
     if branch_filter is not None:
         stmt = stmt.where(Borrower.branch_id == branch_filter)
+    if unassigned:
+        stmt = stmt.where(Borrower.branch_id.is_(None))
     return stmt
+
+
+def active_branches(session: Session, institution_id: int) -> list[Branch]:
+    """The institution's open branches."""
+    return list(session.scalars(select(Branch).where(Branch.institution_id == institution_id,
+                                                     Branch.status == "active").order_by(Branch.code)))
+
+
+def count_unassigned(session: Session, institution_id: int | None) -> int:
+    """Borrowers without a branch (in one institution, or all)."""
+    stmt = select(func.count()).select_from(Borrower).where(Borrower.branch_id.is_(None))
+    if institution_id is not None:
+        stmt = stmt.where(Borrower.institution_id == institution_id)
+    return session.scalar(stmt) or 0
+
+
+def count_pending_changes(session: Session, *, institution_id: int | None, branch_id: int | bool | None) -> int:
+    """Profile changes waiting for review in a scope (`branch_id=False`: any branch)."""
+    stmt = select(func.count()).select_from(ProfileChange).where(ProfileChange.status == "pending")
+    if institution_id is not None:
+        stmt = stmt.where(ProfileChange.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(ProfileChange.branch_id == branch_id)
+    return session.scalar(stmt) or 0
 
 
 def bank_accounts_of(session: Session, borrower_id: int) -> list[BankAccount]:

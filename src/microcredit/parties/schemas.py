@@ -57,6 +57,10 @@ class InstitutionUpdate(InputSchema):
     contact_phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=255)
     status: Literal["active", "suspended"] | None = None
+    online_branch_rule: Literal["region", "default", "none"] | None = Field(
+        default=None, description="Where online registrants go: the branch of their region (else the default "
+        "branch), the default branch, or nobody (staff assign them)")
+    default_branch_id: int | None = Field(default=None, description="An open branch of the institution")
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"contact_phone": "0791-88880000"}]}
@@ -77,6 +81,8 @@ class InstitutionRead(OutputSchema):
     contact_phone: str | None
     address: str | None
     status: str
+    online_branch_rule: str
+    default_branch_id: int | None
     created_at: datetime
 
 
@@ -95,6 +101,7 @@ class BranchCreate(InputSchema):
 
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["BR03"])
     name: str = Field(min_length=2, max_length=200, examples=["城东支行"])
+    name_en: str | None = Field(default=None, max_length=200, examples=["Chengdong Branch"])
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 county code")
     address: str | None = Field(default=None, max_length=255)
     institution_id: int | None = Field(default=None, description="Platform administrators only")
@@ -112,6 +119,7 @@ class BranchUpdate(InputSchema):
     """Change a branch (omitted fields stay)."""
 
     name: str | None = Field(default=None, min_length=2, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     address: str | None = Field(default=None, max_length=255)
     status: Literal["active", "closed"] | None = None
@@ -130,6 +138,7 @@ class BranchRead(OutputSchema):
     institution_id: int
     code: str
     name: str
+    name_en: str | None
     region_code: str | None
     address: str | None
     status: str
@@ -355,6 +364,8 @@ class BorrowerRead(OutputSchema):
     user_id: int
     institution_id: int
     branch_id: int | None
+    branch_assignment: str | None = Field(description="How the branch was chosen: region or default (the online "
+                                          "rule), branch (registered there), staff (moved); null: unassigned")
     real_name: str
     id_number_masked: str
     phone_masked: str
@@ -411,6 +422,7 @@ class BorrowerSearch(InputSchema):
     customer_type: CustomerType | None = None
     channel: Literal["online", "branch"] | None = None
     branch_id: int | None = None
+    unassigned: bool = Field(default=False, description="Only borrowers without a branch")
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=20, ge=1, le=100)
     sort: str | None = Field(default=None, max_length=40, examples=["name", "-created_at"])

@@ -16,7 +16,7 @@ def test_branch_lifecycle_with_audit(client, session, staff_as, org):
     assert (branch["institution_id"], branch["status"], branch["code"]) == (org.inst.id, "active", "BR-09")
     [created] = audit_records(session, "branch.created", branch["id"])
     assert created.actor_user_id == admin.user.id
-    assert created.after == {"code": "BR-09", "name": "城东支行", "region_code": "360102"}
+    assert created.after == {"code": "BR-09", "name": "城东支行", "name_en": None, "region_code": "360102"}
 
     assert client.get(f"/api/v1/branches/{branch['id']}", headers=h).json() == branch
     r = client.patch(f"/api/v1/branches/{branch['id']}", headers=h, json={"name": "城东分理处", "status": "closed"})

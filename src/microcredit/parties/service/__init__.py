@@ -4,6 +4,6 @@ Split along the domain's seams: `organisation` (institutions, branches, the
 business date), `staff`, `borrowers` (registration, profiles, reviews).
 """
 
-from microcredit.parties.service import borrowers, organisation, staff
+from microcredit.parties.service import assignment, borrowers, organisation, staff
 
-__all__ = ["borrowers", "organisation", "staff"]
+__all__ = ["assignment", "borrowers", "organisation", "staff"]

@@ -94,12 +94,19 @@ class NewBorrower:
 
 
 def create_profile(session: Session, kit: identity.IdentityKit, *, institution_id: int, data: NewBorrower,
-                   user: identity.accounts.Account,
-            channel: str, branch_id: int | None, registered_by: int | None, resident: ResidentId) -> Borrower:
-    """Write the profile of a validated person for an existing user (registration's last step)."""
+                   user: identity.accounts.Account, channel: str, branch_id: int | None,
+                   registered_by: int | None, resident: ResidentId,
+                   branch_assignment: str | None = None) -> Borrower:
+    """Write the profile of a validated person for an existing user (registration's last step).
+
+    `branch_assignment` says how `branch_id` was chosen (see `assignment`); at a branch, "branch".
+    """
     now = kit.clock.now()
+    if branch_id is not None and branch_assignment is None:
+        branch_assignment = "branch" if channel == "branch" else "staff"
     borrower = Borrower(
-        user_id=user.id, institution_id=institution_id, branch_id=branch_id, real_name=data.real_name,
+        user_id=user.id, institution_id=institution_id, branch_id=branch_id, branch_assignment=branch_assignment,
+        real_name=data.real_name,
         id_number_ciphertext=kit.keys.cipher.encrypt(resident.number, context=ID_CONTEXT),
         id_number_index=kit.keys.blind_index(resident.number, domain="id_number"),
         id_number_masked=mask_id_number(resident.number, kit.policy.mask_id_number),
@@ -158,13 +165,16 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
         session=session, kit=kit, institution_id=institution_id, kind="borrower", phone=data.phone,
         display_name=data.real_name, password=password, role_codes=("borrower",),
         context_words=(resident.number, resident.number[-6:]))
+    branch_id, how = organisation.online_branch(session=session, institution_id=institution_id, resident=resident,
+                                                stated_province=data.province)
     borrower = create_profile(session, kit, institution_id=institution_id, data=data, user=user, channel="online",
-                       branch_id=None, registered_by=None, resident=resident)
+                              branch_id=branch_id, registered_by=None, resident=resident, branch_assignment=how)
     actor = Actor.anonymous(meta, institution_id).as_user(user.id, "borrower", institution_id)
     audit.record(session=session, clock=kit.clock, actor=actor, action="borrower.registered",
                  entity_type="borrower", entity_id=borrower.id,
                  after={"channel": "online", "id_number": borrower.id_number_masked,
-                        "phone": borrower.phone_masked})
+                        "phone": borrower.phone_masked, "branch_id": borrower.branch_id,
+                        "branch_assignment": borrower.branch_assignment})
     if oauth_ticket:
         identity.oauth.link_new_user(session=session, kit=kit, ticket=oauth_ticket, user_id=user.id, meta=meta)
     issued = identity.accounts.open_session(session=session, kit=kit, user_id=user.id, method="registration",
@@ -189,7 +199,7 @@ def register_offline(*, session: Session, kit: identity.IdentityKit, principal: 
                                          kind="borrower", phone=data.phone, display_name=data.real_name,
                                          password=None, role_codes=("borrower",))
     borrower = create_profile(session, kit, institution_id=institution_id, data=data, user=user, channel="branch",
-                       branch_id=branch, registered_by=principal.user_id, resident=resident)
+                              branch_id=branch, registered_by=principal.user_id, resident=resident)
     audit.record(session=session, clock=kit.clock, actor=principal.actor, action="borrower.registered",
                  entity_type="borrower", entity_id=borrower.id,
                  after={"channel": "branch", "branch_id": branch, "id_number": borrower.id_number_masked,
@@ -241,7 +251,8 @@ def is_full_identifier(term: str | None) -> bool:
 
 def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: Principal, page: PageRequest,
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
-                     branch_id: int | None = None, export: bool = False) -> PageResult[Borrower] | list[Borrower]:
+                     branch_id: int | None = None, unassigned: bool = False,
+                     export: bool = False) -> PageResult[Borrower] | list[Borrower]:
     """Borrowers in scope, searched by name, full ID number, ID tail, or phone.
 
     A full ID number or phone is looked up by its blind index (exact match);
@@ -250,7 +261,8 @@ def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: 
     f = scope.filters(principal)
     stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id)
     term = (q or "").strip()
-    kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id}
+    kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id,
+                              "unassigned": unassigned}
     identifier = identifier_in(term)
     compact = term.replace(" ", "").upper()
     if identifier is not None and identifier[0] == "id_number":
@@ -367,6 +379,10 @@ def update_by_staff(*, session: Session, kit: identity.IdentityKit, principal: P
                                            branch_id=branch_id if isinstance(branch_id, int) else None)
         before["branch_id"], after["branch_id"] = borrower.branch_id, branch_id
         borrower.branch_id = branch_id if isinstance(branch_id, int) else None
+        borrower.branch_assignment = "staff" if borrower.branch_id is not None else None
+        pending = repo.pending_change_of(session, borrower.id)
+        if pending is not None:  # the change waits in the new branch's queue
+            pending.branch_id = borrower.branch_id
     if not after:
         raise NothingToChange()
     borrower.updated_at = kit.clock.now()

@@ -16,8 +16,10 @@ from microcredit.identity.principal import Principal
 from microcredit.parties import repository as repo
 from microcredit.parties.errors import BusinessDateLocked, CodeTaken, NothingToChange
 from microcredit.parties.models import Branch, Institution
+from microcredit.parties.service import assignment
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
+from microcredit.platform.validators import ResidentId
 
 INSTITUTION_SORTS = {"code": Institution.code, "name": Institution.name, "created_at": Institution.created_at}
 BRANCH_SORTS = {"code": Branch.code, "name": Branch.name, "created_at": Branch.created_at}
@@ -106,13 +108,24 @@ def export_institutions(*, session: Session, principal: Principal, sort: str | N
 
 def update_institution(*, session: Session, clock: Clock, principal: Principal, institution_id: int,
                        **values: Any) -> Institution:
-    """Change an institution's name, contact, address or status."""
+    """Change an institution's name, contact, address, status, default branch or online-branch rule."""
     inst = get_institution(session=session, principal=principal, institution_id=institution_id)
+    return update_institution_as(session=session, clock=clock, actor=principal.actor, institution_id=inst.id,
+                                 **values)
+
+
+def update_institution_as(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
+                          **values: Any) -> Institution:
+    """Change an institution as `actor` (after the caller's scope was checked); audited."""
+    inst = institution(session=session, institution_id=institution_id)
+    if values.get("default_branch_id") is not None:
+        branch_in_institution(session=session, institution_id=inst.id, branch_id=values["default_branch_id"],
+                              field="default_branch_id")
     before, after = _changes(inst, values)
     if not after:
         raise NothingToChange()
     session.flush()
-    audit.record(session=session, clock=clock, actor=principal.actor, action="institution.updated",
+    audit.record(session=session, clock=clock, actor=actor, action="institution.updated",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  before=before, after=after)
     return inst
@@ -152,26 +165,27 @@ def set_business_date_as(*, session: Session, clock: Clock, actor: Actor, instit
 # --- branches ---------------------------------------------------------------
 
 def create_branch(*, session: Session, clock: Clock, principal: Principal, institution_id: int | None,
-                  code: str, name: str, region_code: str | None = None, address: str | None = None) -> Branch:
+                  code: str, name: str, name_en: str | None = None, region_code: str | None = None,
+                  address: str | None = None) -> Branch:
     """A new branch in the caller's institution (or any, for the platform)."""
     inst_id = scope.institution_for_write(principal, institution_id)
     return add_branch(session=session, clock=clock, actor=principal.actor, institution_id=inst_id, code=code,
-                      name=name, region_code=region_code, address=address)
+                      name=name, name_en=name_en, region_code=region_code, address=address)
 
 
 def add_branch(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str, name: str,
-               region_code: str | None = None, address: str | None = None) -> Branch:
+               name_en: str | None = None, region_code: str | None = None, address: str | None = None) -> Branch:
     """A new branch of an institution, opened by `actor` (after the caller's scope was checked)."""
     institution(session=session, institution_id=institution_id)
     if repo.branch_by_code(session, institution_id=institution_id, code=code) is not None:
         raise CodeTaken(field="code")
-    branch = Branch(institution_id=institution_id, code=code, name=name, region_code=region_code,
+    branch = Branch(institution_id=institution_id, code=code, name=name, name_en=name_en, region_code=region_code,
                     address=address, status="active", created_at=clock.now())
     session.add(branch)
     session.flush()
     audit.record(session=session, clock=clock, actor=actor, action="branch.created",
                  entity_type="branch", entity_id=branch.id, institution_id=institution_id,
-                 after={"code": code, "name": name, "region_code": region_code})
+                 after={"code": code, "name": name, "name_en": name_en, "region_code": region_code})
     return branch
 
 
@@ -192,14 +206,26 @@ def get_branch(*, session: Session, principal: Principal, branch_id: int) -> Bra
     return branch
 
 
-def branch_in_institution(*, session: Session, institution_id: int, branch_id: int | None) -> Branch | None:
-    """A branch of the institution, or a field error naming `branch_id`."""
+def branch_in_institution(*, session: Session, institution_id: int, branch_id: int | None,
+                          field: str = "branch_id") -> Branch | None:
+    """An open branch of the institution, or a field error naming `field`."""
     if branch_id is None:
         return None
     branch = repo.get_branch(session, branch_id)
     if branch is None or branch.institution_id != institution_id or branch.status != "active":
-        raise NotFound(field="branch_id")
+        raise NotFound(field=field)
     return branch
+
+
+def online_branch(*, session: Session, institution_id: int, resident: ResidentId,
+                  stated_province: str | None) -> tuple[int | None, str | None]:
+    """The branch an online registrant belongs to, by the institution's rule, and how it was chosen."""
+    inst = institution(session=session, institution_id=institution_id)
+    places = [assignment.BranchPlace(b.id, b.code, b.region_code)
+              for b in repo.active_branches(session, institution_id)]
+    return assignment.choose_branch(rule=inst.online_branch_rule, branches=places,
+                                    default_branch_id=inst.default_branch_id, resident=resident,
+                                    stated_province=stated_province)
 
 
 def _branches(principal: Principal, q: str | None, institution_id: int | None, sort: str | None) -> Any:
