@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from microcredit import __version__, housekeeping
 from microcredit.api import problems
 from microcredit.api import public as public_routes
+from microcredit.api import todos as todo_routes
 from microcredit.api.deps import IdempotentReplay, dispatch_outbox, handle_replay
 from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -40,7 +41,7 @@ HOUSEKEEPING_EVERY = 3600  # seconds between purges of expired keys, windows and
 API_PREFIX = "/api/v1"
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
-               public_routes.router)
+               public_routes.router, todo_routes.router)
 
 
 def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:

@@ -187,6 +187,20 @@ def throttle(session: Session, *, institution_id: int, kind: str, identifier_ind
     return row
 
 
+def count_locked_users(session: Session, *, institution_id: int | None, now: datetime,
+                       branch_id: int | bool | None = False) -> int:
+    """Accounts whose phone is locked out now (one institution, or all; `branch_id=False`: any branch)."""
+    stmt = (select(func.count(func.distinct(User.id))).select_from(LoginThrottle)
+            .join(User, (User.institution_id == LoginThrottle.institution_id) & (User.kind == LoginThrottle.kind)
+                  & (User.phone_index == LoginThrottle.identifier_index))
+            .where(LoginThrottle.locked_until > now))
+    if institution_id is not None:
+        stmt = stmt.where(LoginThrottle.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(User.branch_id == branch_id)
+    return session.scalar(stmt) or 0
+
+
 def throttles_for(session: Session, *, institution_id: int, kind: str,
                   identifier_indexes: Sequence[str]) -> dict[str, LoginThrottle]:
     """Throttle rows by identifier, for showing lock state in lists."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.errors import FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from microcredit.identity import repository as repo
+from microcredit.identity import scope
 from microcredit.identity.errors import (
     InvalidCredentials,
     InvalidTotp,
@@ -28,6 +29,7 @@ from microcredit.notifications.templates import PURPOSE_TEXT
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import mask_phone
 from microcredit.platform.ratelimit import Limit, cooldown, hit
+from microcredit.platform.todo import Todo
 from microcredit.platform.validators import InvalidIdentifier, validate_phone
 
 _PHONE = "users.phone"
@@ -384,3 +386,12 @@ def end_sessions(*, session: Session, kit: IdentityKit, actor: Principal, user_i
     audit.record(session=session, clock=kit.clock, actor=actor.actor, action="user.sessions_ended",
                  entity_type="user", entity_id=user.id, after={"sessions": ended})
     return ended
+
+
+def todos(*, session: Session, kit: IdentityKit, principal: Principal) -> list[Todo]:
+    """Locked accounts the caller may unlock."""
+    if not principal.can("user.unlock"):
+        return []
+    f = scope.filters(principal)
+    return [Todo("accounts_locked", repo.count_locked_users(session, institution_id=f.institution_id,
+                                                            now=kit.clock.now(), branch_id=f.branch_id))]

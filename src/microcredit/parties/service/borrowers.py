@@ -42,6 +42,7 @@ from microcredit.parties.service import organisation
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import mask_card, mask_id_number, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
+from microcredit.platform.todo import Todo
 from microcredit.platform.validators import (
     InvalidIdentifier,
     ResidentId,
@@ -520,3 +521,15 @@ def notify_offline_registration(*, session: Session, kit: identity.IdentityKit, 
                               params={"signature": kit.sender_name(session, borrower.institution_id, language),
                                                                        "name": borrower.real_name},
                               language=language)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Profile changes the caller may review; borrowers without a branch the caller may place."""
+    f = scope.filters(principal)
+    out = []
+    if principal.can("borrower.review_change"):
+        out.append(Todo("profile_changes_pending", repo.count_pending_changes(
+            session, institution_id=f.institution_id, branch_id=f.branch_id)))
+    if principal.can("borrower.update") and f.branch_id is False:  # moving borrowers needs institution scope
+        out.append(Todo("borrowers_unassigned", repo.count_unassigned(session, f.institution_id)))
+    return out

@@ -1,0 +1,35 @@
+"""The caller's to-dos: each domain counts what waits for them (see platform/todo.py)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from microcredit.api.deps import DB, Kit, authenticated
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.parties import service as parties
+from microcredit.platform.schema import OutputSchema
+
+router = APIRouter(tags=["identity"])
+
+
+class TodoRead(OutputSchema):
+    """`count` things of kind `code` wait for the caller."""
+
+    code: str
+    count: int
+
+
+class TodosRead(OutputSchema):
+    """Everything waiting for the caller that their permissions let them act on."""
+
+    items: list[TodoRead]
+
+
+@router.get("/me/todos", response_model=TodosRead, operation_id="get_my_todos", summary="What waits for me")
+def get_my_todos(session: DB, kit: Kit, principal: Principal = authenticated()) -> TodosRead:
+    """Counts per kind of work (changes to review, locked accounts, borrowers without a branch …),
+    only what the caller's permissions and data scope let them act on; zero counts included."""
+    todos = [*parties.borrowers.todos(session=session, principal=principal),
+             *identity.accounts.todos(session=session, kit=kit, principal=principal)]
+    return TodosRead(items=[TodoRead(code=t.code, count=t.count) for t in todos])
