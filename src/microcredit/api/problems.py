@@ -42,6 +42,14 @@ class FieldError(BaseModel):
     message: str
 
 
+class ConflictWith(BaseModel):
+    """The record that already holds what was asked for (shown only to callers who may see it)."""
+
+    entity_type: str
+    id: int
+    name: str | None = None
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document with our extensions."""
 
@@ -56,6 +64,7 @@ class Problem(BaseModel):
     retry_after: int | None = None
     locked_until: str | None = None
     fields: list[str] | None = None
+    conflict_with: ConflictWith | None = None
 
 
 def language_of(request: Request) -> str:

@@ -125,3 +125,30 @@ def test_the_walk_in_borrower_is_told_by_sms_and_signs_in_with_a_code(client, se
     assert login.status_code == 200, login.text
     me = client.get("/api/v1/me/profile", headers={"Authorization": f"Bearer {login.json()['token']}"}).json()
     assert (me["id"], me["has_password"], me["channel"]) == (r.json()["id"], False, "branch")
+
+
+def test_a_duplicate_links_the_borrower_who_has_it_when_the_officer_sees_them(client, session, runtime, staff_as,
+                                                                               org):
+    _, east = staff_as("loan_officer", branch=org.a)
+    _, west = staff_as("loan_officer", branch=org.b)
+    phone, number = next_phone(), next_id_number()
+
+    def register(h, **body):
+        return client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": next_phone()},
+                           json={"phone": next_phone(), "real_name": "测试人", "id_number": next_id_number(),
+                                 "notify_by_sms": False, **body})
+
+    first = register(east, phone=phone, id_number=number)
+    assert first.status_code == 201
+    holder = first.json()["id"]
+    same_phone = assert_problem(register(east, phone=phone), 409)
+    assert (same_phone["code"], same_phone["field"], same_phone["conflict_with"]) == (
+        "phone_already_registered", "phone", {"entity_type": "borrower", "id": holder, "name": "测试人"})
+    same_id = assert_problem(register(east, id_number=number), 409)
+    assert (same_id["code"], same_id["field"], same_id["conflict_with"]["id"]) == ("id_number_already_registered",
+                                                                                   "id_number", holder)
+    # an officer of another branch learns that the number is taken, not whose it is
+    hidden = assert_problem(register(west, phone=phone), 409)
+    assert hidden["code"] == "phone_already_registered"
+    assert "conflict_with" not in hidden
+    assert _count(session, org.inst.id) == 1

@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
-from microcredit.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from microcredit.errors import Conflict, DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from microcredit.identity import scope
 from microcredit.identity import service as identity
+from microcredit.identity.errors import PhoneAlreadyRegistered
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.parties import repository as repo
@@ -183,6 +184,20 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
     return borrower, issued
 
 
+def _refuse_duplicate(principal: Principal, holder: Borrower | None, refusal: DomainError,
+                      institution_id: int | None = None) -> None:
+    """Raise `refusal` if `holder` exists (in the institution), naming them when the caller may see them."""
+    if holder is None or (institution_id is not None and holder.institution_id != institution_id):
+        return
+    try:
+        scope.ensure_visible(principal, institution_id=holder.institution_id, branch_id=holder.branch_id)
+    except NotFound:
+        raise refusal from None
+    refusal.extra = {**refusal.extra,
+                     "conflict_with": {"entity_type": "borrower", "id": holder.id, "name": holder.real_name}}
+    raise refusal
+
+
 def register_offline(*, session: Session, kit: identity.IdentityKit, principal: Principal, data: NewBorrower,
                      branch_id: int | None) -> Borrower:
     """A loan officer registers a walk-in borrower at the branch (identity checked in person).
@@ -195,7 +210,14 @@ def register_offline(*, session: Session, kit: identity.IdentityKit, principal: 
     organisation.branch_in_institution(session=session, institution_id=institution_id, branch_id=branch)
     if branch is not None:
         scope.ensure_visible(principal, institution_id=institution_id, branch_id=branch)
-    resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number)
+    resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number, unique=False)
+    # At the branch a duplicate is no secret: the refusal links the borrower who has it, if the officer sees them.
+    idx = kit.keys.blind_index(resident.number, domain="id_number")
+    _refuse_duplicate(principal, repo.borrower_by_id_index(session, institution_id=institution_id, id_index=idx),
+                      IdNumberAlreadyRegistered(field="id_number"))
+    for user_id in identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=data.phone, kind="borrower"):
+        _refuse_duplicate(principal, repo.borrower_by_user(session, user_id),
+                          PhoneAlreadyRegistered(field="phone"), institution_id=institution_id)
     user = identity.accounts.create_user(session=session, kit=kit, institution_id=institution_id,
                                          kind="borrower", phone=data.phone, display_name=data.real_name,
                                          password=None, role_codes=("borrower",))
