@@ -309,16 +309,21 @@ def test_the_log_is_filtered_paged_and_exported(client, session, runtime, clock)
     mine = client.get("/api/v1/audit-log", headers=h, params={"actor_user_id": admin.user.id,
                                                                "entity_id": str(branch.id)}).json()
     assert mine["total"] == 3
+    assert {r["target_name"] for r in mine["items"]} == {"支行三号"}
+    staff_created = client.get("/api/v1/audit-log", headers={**h, "Accept-Language": "en"},
+                               params={"action": "staff.created"}).json()["items"]
+    assert [r["target_name"] for r in staff_created] == [admin.user.display_name]
     bad = assert_problem(client.get("/api/v1/audit-log", headers=h, params={"sort": "hash"}), 422)
     assert bad["errors"][0]["field"] == "sort"
 
     rows = workbook_rows(client.get("/api/v1/audit-log/export", headers=h,
                                     params={"action": "branch.updated", "sort": "seq"}))
-    assert rows[0] == ("序号", "时间(UTC)", "操作人", "身份", "操作", "对象", "对象编号", "IP", "变更前", "变更后",
-                       "哈希")
-    assert [(r[2], r[4], r[6]) for r in rows[1:]] == [(admin.user.display_name, "branch.updated", str(branch.id))] * 3
-    assert "支行一号" in rows[1][9]
+    assert rows[0] == ("序号", "时间(UTC)", "操作人", "身份", "操作", "对象", "对象编号", "对象名称", "IP", "变更前",
+                       "变更后", "哈希")
+    assert [(r[2], r[4], r[6], r[7]) for r in rows[1:]] == [
+        (admin.user.display_name, "branch.updated", str(branch.id), "支行三号")] * 3  # the name it has now
+    assert "支行一号" in rows[1][10]
     en = workbook_rows(client.get("/api/v1/audit-log/export", headers={**h, "Accept-Language": "en"},
                                   params={"action": "nothing.like.this"}))
-    assert en == [("Seq", "Time (UTC)", "Actor", "Actor kind", "Action", "Entity", "Entity id", "IP", "Before",
-                   "After", "Hash")]
+    assert en == [("Seq", "Time (UTC)", "Actor", "Actor kind", "Action", "Entity", "Entity id", "Entity name", "IP",
+                   "Before", "After", "Hash")]

@@ -22,6 +22,8 @@ class AuditRecordRead(OutputSchema):
     action: str
     entity_type: str | None
     entity_id: str | None
+    target_name: str | None = Field(default=None, description="The name of the record acted on, when known "
+                                    "(a borrower's, a staff member's, a branch's …) in the request's language")
     ip: str | None
     request_id: str | None
     before: dict[str, Any] | None

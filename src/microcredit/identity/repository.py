@@ -307,3 +307,11 @@ def purge_expired(session: Session, *, short_lived_before: datetime, sessions_en
     }
     return {name: int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
             for name, stmt in statements.items()}
+
+
+def role_names(session: Session, role_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(Chinese name, English name) of roles by id."""
+    if not role_ids:
+        return {}
+    rows = session.execute(select(Role.id, Role.name_zh, Role.name_en).where(Role.id.in_(set(role_ids))))
+    return {rid: (zh, en) for rid, zh, en in rows}

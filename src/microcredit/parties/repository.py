@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from microcredit.parties.models import (
@@ -207,3 +207,18 @@ def borrower_names(session: Session, borrower_ids: list[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Borrower.id, Borrower.real_name).where(Borrower.id.in_(set(borrower_ids))))
     return {bid: name for bid, name in rows}
+
+
+def names_by_id(session: Session, entity_type: str, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """(name, English name or None) of institutions, branches, staff or borrowers by id."""
+    key, name, name_en = {
+        "institution": (Institution.id, Institution.name, Institution.name_en),
+        "branch": (Branch.id, Branch.name, Branch.name_en),
+        "staff": (StaffMember.id, StaffMember.name, None),
+        "borrower": (Borrower.id, Borrower.real_name, None),
+    }[entity_type]
+    if not ids:
+        return {}
+    english: Any = name_en if name_en is not None else literal(None)
+    rows = session.execute(select(key, name, english).where(key.in_(set(ids))))
+    return {int(i): (str(zh), en) for i, zh, en in rows}

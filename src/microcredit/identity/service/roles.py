@@ -158,3 +158,8 @@ def delete_role(*, session: Session, clock: Clock, actor: Principal, role: Role)
 def role_codes_of_users(*, session: Session, user_ids: list[int]) -> dict[int, list[str]]:
     """Role codes per user."""
     return repo.role_codes_of_users(session, user_ids)
+
+
+def role_names(*, session: Session, role_ids: list[int], language: str) -> dict[int, str]:
+    """Role names by id in `language`."""
+    return {i: (en if language == "en" else zh) for i, (zh, en) in repo.role_names(session, role_ids).items()}

@@ -261,3 +261,14 @@ def update_branch(*, session: Session, clock: Clock, principal: Principal, branc
                  entity_type="branch", entity_id=branch.id, institution_id=branch.institution_id,
                  before=before, after=after)
     return branch
+
+
+NAMED_ENTITIES = ("institution", "branch", "staff", "borrower")
+
+
+def display_names(*, session: Session, entity_type: str, ids: list[int], language: str) -> dict[int, str]:
+    """Names of parties' records by id, in `language` where they have an English name (for audit trails)."""
+    if entity_type not in NAMED_ENTITIES:
+        return {}
+    names = repo.names_by_id(session, entity_type, ids)
+    return {i: (en if language == "en" and en else zh) for i, (zh, en) in names.items()}
