@@ -18,7 +18,8 @@ def test_both_languages_have_the_same_blanks_and_a_signature(template):
     texts = SMS_TEMPLATES[template]
     assert set(texts) == {"zh-CN", "en"}
     # the same blanks, a language's own wording of a phrase aside (purpose_zh / purpose_en)
-    assert {b.removesuffix("_zh") for b in blanks(texts["zh-CN"])} == {b.removesuffix("_en") for b in blanks(texts["en"])}
+    zh = {b.removesuffix("_zh") for b in blanks(texts["zh-CN"])}
+    assert zh == {b.removesuffix("_en") for b in blanks(texts["en"])}
     assert texts["zh-CN"].startswith("【{signature}】")  # the operator's required form of a Chinese signature
     assert texts["en"].startswith("[{signature}]")
 
@@ -28,7 +29,8 @@ def test_both_languages_have_the_same_blanks_and_a_signature(template):
 def test_every_blank_is_filled(template, language):
     params = {name: f"<{name}>" for name in blanks(SMS_TEMPLATES[template][language])}
     text = render_sms(template, language, params)
-    assert "{" not in text and "}" not in text
+    assert "{" not in text
+    assert "}" not in text
     assert all(f"<{name}>" in text for name in params)
 
 
@@ -45,4 +47,6 @@ def test_a_missing_blank_is_an_error_not_a_silent_gap():
 def test_every_code_purpose_reads_in_both_languages():
     assert set(PURPOSE_TEXT) == {"register", "login", "reset_password", "change_phone", "link"}
     for zh, en in PURPOSE_TEXT.values():
-        assert zh and en and not en[0].isupper()  # it follows "to" in the English text
+        assert zh
+        assert en
+        assert not en[0].isupper()  # it follows "to" in the English text
