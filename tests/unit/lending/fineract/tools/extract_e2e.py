@@ -153,7 +153,7 @@ _LP1_RECALC_NONE = {
     "interestCalculationPeriodType": "DAILY",
     "allowPartialPeriodInterestCalcualtion": None,
     "isInterestRecalculationEnabled": True,
-    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSE_DATE",
+    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
     "rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT",
     "interestRecalculationCompoundingMethod": "NONE",
     "recalculationRestFrequencyType": "DAILY",
@@ -330,7 +330,7 @@ PRODUCTS: dict[str, dict[str, Any]] = {
         "daysInYearType": "DAYS_360",
         "daysInMonthType": "DAYS_30",
         "isInterestRecalculationEnabled": True,
-        "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSE_DATE",
+        "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
         "rescheduleStrategyMethod": "ADJUST_LAST_UNPAID_PERIOD",
         "interestRecalculationCompoundingMethod": "NONE",
         "recalculationRestFrequencyType": "DAILY",
@@ -424,7 +424,7 @@ CHARGES: dict[str, dict[str, Any]] = {
     },
     "LOAN_INSTALLMENT_PERCENTAGE_FEE": {
         "name": "Installment percentage fee",
-        "chargeTimeType": "INSTALLMENT_FEE",
+        "chargeTimeType": "INSTALMENT_FEE",
         "chargeCalculationType": "PERCENT_OF_AMOUNT_AND_INTEREST",
         "amount": "1.5",
         "penalty": False,
@@ -502,7 +502,7 @@ def money(text: str | None) -> str | None:
 
 def rate(text: str) -> str:
     value = Decimal(text.strip())
-    return str(value.normalize()) if value != value.to_integral() else str(value.to_integral())
+    return format(value.normalize(), "f")
 
 
 # ---------------------------------------------------------------------------
@@ -700,7 +700,11 @@ def new_terms(case: Case, product: str) -> dict[str, Any]:
     if charges:
         terms["productCharges"] = [{"charge": c, **CHARGES[c]} for c in charges]
     terms["roundingMode"] = "HALF_EVEN"  # c_configuration 'rounding-mode' = 6, untouched by the e2e set-up
-    terms["interestChargedFromDateSameAsDisbursalDate"] = True  # GlobalConfigurationGlobalInitializerStep
+    terms["globalConfiguration"] = {  # GlobalConfigurationGlobalInitializerStep, lines 40-46
+        "interest-charged-from-date-same-as-disbursal-date": True,
+        "enable-business-date": True,
+        "enable-automatic-cob-date-adjustment": True,
+    }
     return terms
 
 
@@ -777,7 +781,8 @@ def customized_loan(case: Case, step: Step, *, emi: bool = False, fixed_length: 
             "interestRatePerPeriod": rate(annual),
             "interestType": itype,
             "interestCalculationPeriodType": icalc,
-            "amortizationType": amort,
+            # the e2e enum's EQUAL_PRINCIPAL_PAYMENTS is Fineract's AmortizationMethod.EQUAL_PRINCIPAL (value 0)
+            "amortizationType": {"EQUAL_PRINCIPAL_PAYMENTS": "EQUAL_PRINCIPAL"}.get(amort, amort),
             "loanTermFrequency": int(term),
             "loanTermFrequencyType": term_type,
             "repaymentEvery": int(every),

@@ -83,7 +83,7 @@ PROGRESSIVE_4I: dict[str, Any] = {
     "recalculationRestFrequencyInterval": 0,
     "isArrearsBasedOnOriginalSchedule": False,
     "isCompoundingToBePostedAsTransaction": False,
-    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSE_DATE",
+    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
     "allowCompoundingOnEod": False,
     "repaymentStartDateType": "DISBURSEMENT_DATE",
     "multiDisburseLoan": True,
@@ -137,6 +137,7 @@ CUMULATIVE_DAILY_REST = {
     "recalculationCompoundingFrequencyType": "DAILY",
     "recalculationCompoundingFrequencyInterval": 30,
     "interestRecalculationCompoundingMethod": "INTEREST",
+    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
     "numberOfRepayments": 2,
     "loanTermFrequency": 2,
     "_note": (
@@ -154,14 +155,16 @@ CUMULATIVE_SAR_REST = {
     "rescheduleStrategyMethod": "RESCHEDULE_NEXT_REPAYMENTS",
     "recalculationRestFrequencyType": "SAME_AS_REPAYMENT_PERIOD",
     "recalculationRestFrequencyInterval": 1,
-    "recalculationCompoundingFrequencyType": "SAME_AS_REPAYMENT_PERIOD",
-    "recalculationCompoundingFrequencyInterval": 1,
     "interestRecalculationCompoundingMethod": "NONE",
+    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
     "numberOfRepayments": 4,
     "loanTermFrequency": 4,
     "_note": (
         "interestRatePerPeriod 10 with the product's interestRateFrequencyType 2 = MONTHS: 10 % a month "
-        "(the first month's interest on 8000 is 800.00)."
+        "(the first month's interest on 8000 is 800.00). The test also sends recalculationCompoundingFrequencyType 1 "
+        "and interval 1, which Fineract drops because the compounding method is NONE "
+        "(LoanProductInterestRecalculationDetails.createFrom, lines 133-154); preClosureInterestCalculationStrategy is "
+        "not sent and defaults to TILL_PRE_CLOSURE_DATE (lines 156-160)."
     ),
 }
 
@@ -295,7 +298,7 @@ def terms_for(name: str, body: str) -> dict[str, Any]:
             "submittedOnDate": iso(m.group(1)),
             "expectedDisbursementDate": iso(m.group(1)),
             "principal": cents(m.group(2)),
-            "interestRatePerPeriod": str(Decimal(m.group(3)).normalize()),
+            "interestRatePerPeriod": format(Decimal(m.group(3)).normalize(), "f"),
             "numberOfRepayments": int(m.group(4)),
             "loanTermFrequency": int(m.group(4)),
         }
@@ -384,7 +387,7 @@ def cob_case(name: str, start: int, end: int, lines: list[str]) -> dict[str, Any
                 {
                     "after_event": len(events),
                     "business_date": day,
-                    "lines": [182, 197],
+                    "lines": [line, line],  # the status is asserted in the helper, lines 180-197
                     "status": "CLOSED_OBLIGATIONS_MET",
                 }
             )
