@@ -435,12 +435,13 @@ class CalendarDayUpdate(InputSchema):
         json_schema_extra={"examples": [{"name_en": "Spring Festival (extra day)"}]},
     )
 
-    @model_validator(mode="after")
-    def _required_fields_are_not_cleared(self) -> Self:
-        for name in ("day", "kind", "name_zh"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise field_error("required", f"{name} cannot be empty", "不能为空")
-        return self
+    @field_validator("day", "kind", "name_zh")
+    @classmethod
+    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
+        # Only called for fields the request names: an explicit null would clear a required column.
+        if value is None:
+            raise field_error("required", f"{info.field_name} cannot be empty", "不能为空")
+        return value
 
 
 class CalendarDayRead(OutputSchema):
