@@ -733,6 +733,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One year of the institution's holiday calendar
+         * @description The caller's institution's holidays and make-up working days of `year`, and whether the year is covered.
+         *
+         *     Requires permission `calendar.read`.
+         */
+        get: operations["get_calendar_year"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a holiday or a make-up working day
+         * @description A make-up working day (`working_day`) must be a Saturday or a Sunday; one entry per date (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        post: operations["add_calendar_day"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/days/{day_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a calendar day
+         * @description The date becomes an ordinary day again (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        delete: operations["delete_calendar_day"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a calendar day
+         * @description Date, kind or names (audited); an edited seeded day becomes a manual one.
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        patch: operations["update_calendar_day"];
+        trace?: never;
+    };
+    "/api/v1/calendar/years/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a year of the calendar covered or not
+         * @description Covered: the year's holidays are all entered, due dates follow them and quotes stop warning (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        put: operations["set_calendar_year"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -750,7 +844,7 @@ export interface paths {
         put?: never;
         /**
          * Create an institution (platform administrators)
-         * @description A new institution, seeded with the default roles.
+         * @description A new institution, seeded with the default roles and the holiday calendar of the years the package covers.
          *
          *     Requires permission `institution.manage`.
          */
@@ -1091,6 +1185,10 @@ export interface paths {
         /**
          * Quote a loan: schedule, totals, fees and APR
          * @description Compute the repayment schedule and the APR disclosure of a loan description (no sign-in).
+         *
+         *     With `calendar: "cn"` and a business-day rule, due dates move against the institution's holiday
+         *     calendar (the `X-Institution` header names it); a year the calendar does not cover falls back to
+         *     weekends only, and the quote carries a `calendar_not_covered` warning naming the years.
          */
         post: operations["create_quote"];
         delete?: never;
@@ -1843,6 +1941,135 @@ export interface components {
             business_date: string;
         };
         /**
+         * CalendarDayCreate
+         * @description A holiday or a make-up working day to add to the institution's calendar.
+         * @example {
+         *       "day": "2027-02-06",
+         *       "kind": "holiday",
+         *       "name_en": "Spring Festival",
+         *       "name_zh": "春节"
+         *     }
+         */
+        CalendarDayCreate: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Kind
+             * @description holiday: a public holiday (no business); working_day: a make-up working day (调休) on a weekend
+             * @enum {string}
+             */
+            kind: "holiday" | "working_day";
+            /**
+             * Name En
+             * @example Spring Festival
+             */
+            name_en?: string | null;
+            /**
+             * Name Zh
+             * @example 春节
+             */
+            name_zh: string;
+        };
+        /**
+         * CalendarDayRead
+         * @description A holiday or make-up working day of the institution's calendar.
+         */
+        CalendarDayRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "holiday" | "working_day";
+            /** Name En */
+            name_en: string | null;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Source
+             * @description seeded: from the chinesecalendar package; manual: entered or edited by an administrator
+             * @enum {string}
+             */
+            source: "seeded" | "manual";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By User Id */
+            updated_by_user_id: number | null;
+        };
+        /**
+         * CalendarDayUpdate
+         * @description Change a calendar day (omitted fields stay).
+         * @example {
+         *       "name_en": "Spring Festival (extra day)"
+         *     }
+         */
+        CalendarDayUpdate: {
+            /** Day */
+            day?: string | null;
+            /**
+             * Kind
+             * @description holiday: a public holiday (no business); working_day: a make-up working day (调休) on a weekend
+             */
+            kind?: ("holiday" | "working_day") | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Name Zh */
+            name_zh?: string | null;
+        };
+        /**
+         * CalendarYearRead
+         * @description One year of the institution's calendar: its special days and whether the data is complete.
+         */
+        CalendarYearRead: {
+            /**
+             * Coverage Source
+             * @description Who last marked the year: the seed or an administrator (null: nobody yet)
+             */
+            coverage_source: ("seeded" | "manual") | null;
+            /** Coverage Updated At */
+            coverage_updated_at: string | null;
+            /**
+             * Covered
+             * @description false: due dates in this year are moved for weekends only, with a warning
+             */
+            covered: boolean;
+            /** Days */
+            days: components["schemas"]["CalendarDayRead"][];
+            /** Year */
+            year: number;
+        };
+        /**
+         * CalendarYearSet
+         * @description Whether the institution's calendar data for a year is complete.
+         * @example {
+         *       "covered": true
+         *     }
+         */
+        CalendarYearSet: {
+            /**
+             * Covered
+             * @description true: the year's holidays and make-up working days are all entered
+             */
+            covered: boolean;
+        };
+        /**
          * ChangeRead
          * @description A change to credit-relevant fields and its review.
          */
@@ -2150,7 +2377,7 @@ export interface components {
             business_day_rule?: "none" | "following" | "modified_following" | "preceding" | "modified_preceding";
             /**
              * Calendar
-             * @description cn: Chinese holidays and make-up working days; none: weekends
+             * @description cn: the institution's calendar of Chinese holidays and make-up working days (调休); none: weekends only
              * @default none
              * @enum {string}
              */
@@ -3401,6 +3628,11 @@ export interface components {
             message: string;
             /** On */
             on?: string | null;
+            /**
+             * Years
+             * @description calendar_not_covered: the years without holiday data (due dates moved for weekends only)
+             */
+            years?: number[];
         };
     };
     responses: never;
@@ -6574,6 +6806,424 @@ export interface operations {
             };
         };
     };
+    get_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarDayCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDayRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarDayUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDayRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarYearSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -8088,7 +8738,10 @@ export interface operations {
     create_quote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
