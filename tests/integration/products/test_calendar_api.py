@@ -127,7 +127,8 @@ def test_a_day_is_edited_and_deleted_and_each_change_is_audited(client, session,
     assert second["day"] not in {d["day"] for d in client.get("/api/v1/calendar/2026", headers=h).json()["days"]}
     assert session.get(CalendarDay, second["id"]) is None
     [record] = audit_records(session, "calendar.day_deleted", second["id"])
-    assert record.before is not None and record.before["source"] == "seeded"
+    assert record.before is not None
+    assert record.before["source"] == "seeded"
     assert_problem(client.delete(f"/api/v1/calendar/days/{second['id']}", headers=h), 404)
 
 
@@ -177,7 +178,8 @@ def test_an_institution_created_through_the_api_has_its_calendar(client, session
     assert r.status_code == 201, r.text
     new_id = r.json()["id"]
     [record] = audit_records(session, "calendar.seeded", new_id)
-    assert record.after is not None and record.after["years"][0] == 2004
+    assert record.after is not None
+    assert record.after["years"][0] == 2004
     assert record.actor_user_id == _user_id(client, h)
     quote = client.post("/api/v1/quotes", headers={"X-Institution": "CALNEW"},
                         json={**QUOTE, "start_date": "2025-08-01", "first_due_date": "2025-10-01"}).json()

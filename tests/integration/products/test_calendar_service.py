@@ -81,7 +81,8 @@ def test_seeding_never_overwrites_what_administrators_did(session, runtime):
     _add(session, runtime, inst, date(2025, 10, 1), name_zh="本机构国庆", name_en="Our National Day")
     _cover(session, runtime, inst, 2024, covered=False)
     report = _seed(session, runtime, inst)
-    assert 2024 not in report.years_seeded and 2025 in report.years_seeded
+    assert 2024 not in report.years_seeded
+    assert 2025 in report.years_seeded
     assert _entries(session, inst, 2025)[date(2025, 10, 1)] == ("holiday", "本机构国庆", "manual")
     assert _entries(session, inst, 2025)[date(2025, 10, 2)][2] == "seeded"
     assert _entries(session, inst, 2024) == {}
@@ -192,12 +193,15 @@ def test_edits_are_checked_and_audited(session, runtime, seeded):
     products.calendar.delete_day(session=session, clock=runtime.clock, actor=Actor.system(seeded.id),
                                  institution_id=seeded.id, day_id=added.id)
     [record] = audit_records(session, "calendar.day_deleted", added.id)
-    assert record.before is not None and record.before["day"] == "2027-02-11"
+    assert record.before is not None
+    assert record.before["day"] == "2027-02-11"
 
 
 def test_marking_a_year_is_audited_once_per_change(session, runtime, seeded):
     view = _cover(session, runtime, seeded, 2027)
-    assert view.covered and view.record is not None and view.record.source == "manual"
+    assert view.covered
+    assert view.record is not None
+    assert view.record.source == "manual"
     _cover(session, runtime, seeded, 2027)
     assert len(audit_records(session, "calendar.year_set", 2027)) == 1
     _cover(session, runtime, seeded, 2025, covered=False)

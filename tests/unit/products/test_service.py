@@ -129,10 +129,8 @@ def test_a_long_bullet_loan_is_quoted() -> None:
 
 def test_revolving_quote() -> None:
     # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
-    result = quote(
-        description=LoanDescription.model_validate_json((EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8")),
-        calendars=offline_calendars,
-    )
+    text = (EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8")
+    result = quote(description=LoanDescription.model_validate_json(text), calendars=offline_calendars)
     assert result.totals.interest == "116.67"
     assert [s.interest for s in result.segments] == ["66.67", "50.00"]
     assert result.installments == []
