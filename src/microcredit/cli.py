@@ -355,7 +355,7 @@ def calendar_show(year: Annotated[int, typer.Argument(help="Year, e.g. 2027")],
     for day, kind, name_zh, name_en, source in rows:
         table.add_row(day.isoformat(), day.strftime("%a"), "holiday" if kind == "holiday" else "make-up working day",
                       name_zh, name_en, source)
-    console.print(table)
+    Console(width=max(console.width, 120)).print(table)  # names and kinds unwrapped, one day a line
     if covered:
         console.print(f"{year} is covered: due dates follow these days")
     else:

@@ -184,3 +184,8 @@ def test_an_institution_created_through_the_api_has_its_calendar(client, session
     quote = client.post("/api/v1/quotes", headers={"X-Institution": "CALNEW"},
                         json={**QUOTE, "start_date": "2025-08-01", "first_due_date": "2025-10-01"}).json()
     assert quote["installments"][0]["due_date"] == "2025-10-09"  # National Day week, from the seeded data
+
+
+def test_a_quote_for_an_unknown_institution_is_not_found(client):
+    problem = assert_problem(client.post("/api/v1/quotes", json=QUOTE, headers={"X-Institution": "NOSUCH"}), 404)
+    assert problem["field"] == "institution"
