@@ -14,7 +14,8 @@ function signIn(permissions: string[]) {
   }
 }
 
-describe('the holiday calendar page', () => {
+// Twelve month grids and Element Plus's table take a few seconds to mount in jsdom on a busy machine.
+describe('the holiday calendar page', { timeout: 30_000 }, () => {
   it('warns about an uncovered year and offers readers no edits', async () => {
     fakeApi({ 'GET /api/v1/calendar/2026': { body: { ...uncovered, year: 2026 } } })
     const w = mountWithApp(CalendarView, { attachTo: document.body }, signIn(['calendar.read']))
