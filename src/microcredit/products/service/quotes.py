@@ -79,6 +79,7 @@ def offline_calendars(name: str, first: date, last: date) -> HolidayCalendar:
         return package_calendar()
     raise UnknownCalendar(name)
 
+
 _DAY_COUNTS: dict[str, DayCount] = {
     "ACT/360": ACT_360,
     "ACT/365F": ACT_365F,
