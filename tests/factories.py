@@ -19,6 +19,7 @@ from microcredit.parties.models import Borrower, Branch, Institution
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.validators import id_check_character
+from microcredit.products import service as products
 from microcredit.runtime import Runtime
 
 PASSWORD = "Test-Passphrase-42"
@@ -37,11 +38,15 @@ def next_id_number(born: date = date(1990, 1, 1), region: str = "360102") -> str
 
 
 def make_institution(session: Session, runtime: Runtime, *, code: str | None = None, platform: bool = False,
-                     business_date: date = date(2026, 11, 25)) -> Institution:
-    """An institution with its default roles."""
-    return parties.organisation.create_institution(
+                     business_date: date = date(2026, 11, 25), calendar: bool = False) -> Institution:
+    """An institution with its default roles (and its holiday calendar seeded, if asked: ~750 rows)."""
+    inst = parties.organisation.create_institution(
         session=session, clock=runtime.clock, actor=Actor.system(), code=code or f"I{next(_seq)}", name="测试机构",
         business_date=business_date, platform=platform)
+    if calendar:
+        products.calendar.seed(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                               institution_id=inst.id)
+    return inst
 
 
 def make_branch(session: Session, runtime: Runtime, institution: Institution, *, code: str | None = None,

@@ -12,6 +12,8 @@
     microcredit outbox dispatch                 deliver queued messages now
     microcredit housekeeping                    delete expired keys, windows, codes, old sessions
     microcredit schedule [FILE|-] [--json]      quote a loan description: schedule, totals, APR
+    microcredit calendar seed [--institution C] copy the chinesecalendar package's holidays (new years only)
+    microcredit calendar show YEAR              print a year of the institution's holiday calendar
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -39,10 +41,12 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
 date_app = typer.Typer(help="The business date.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The institution's holiday calendar.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(date_app, name="business-date")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 
 
@@ -297,10 +301,76 @@ def outbox_dispatch() -> None:
     console.print(f"delivered {report.delivered}, failed {report.failed}")
 
 
+@calendar_app.command("seed")
+def calendar_seed(institution: Annotated[str | None, typer.Option(help="Institution code")] = None) -> None:
+    """Copy the chinesecalendar package's holidays into the institution's calendar.
+
+    Only years the institution has no record of are filled (and marked covered); years already
+    seeded or touched by an administrator are left as they are, so running it again is harmless.
+    """
+    from microcredit.lending.calendar import year_spans
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+    from microcredit.products import service as products
+
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session,
+                                                            code=institution or runtime.settings.default_institution)
+            report = products.calendar.seed(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                            institution_id=inst.id)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    package = f"chinesecalendar {report.package_version}"
+    if report.years_seeded:
+        console.print(f"{inst.code}: seeded {year_spans(report.years_seeded)} from {package} "
+                      f"({report.days_added} days added)")
+    else:
+        console.print(f"{inst.code}: nothing to seed from {package}")
+    if report.years_skipped:
+        console.print(f"left as they are (already seeded or maintained): {year_spans(report.years_skipped)}")
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="Year, e.g. 2027")],
+                  institution: Annotated[str | None, typer.Option(help="Institution code")] = None) -> None:
+    """Print a year's holidays and make-up working days, and whether the year is covered."""
+    from microcredit.parties import service as parties
+    from microcredit.products import service as products
+
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work(write=False) as session:
+            inst = parties.organisation.institution_by_code(session=session,
+                                                            code=institution or runtime.settings.default_institution)
+            view = products.calendar.year_view(session=session, institution_id=inst.id, year=year)
+            rows = [(d.day, d.kind, d.name_zh, d.name_en or "", d.source) for d in view.days]
+            covered = view.covered
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    table = Table(title=f"{inst.code} holiday calendar {year}")
+    for col in ("date", "weekday", "kind", "名称", "name", "source"):
+        table.add_column(col)
+    for day, kind, name_zh, name_en, source in rows:
+        table.add_row(day.isoformat(), day.strftime("%a"), "holiday" if kind == "holiday" else "make-up working day",
+                      name_zh, name_en, source)
+    Console(width=max(console.width, 120)).print(table)  # names and kinds unwrapped, one day a line
+    if covered:
+        console.print(f"{year} is covered: due dates follow these days")
+    else:
+        console.print(f"[yellow]warning[/yellow] {year} is not covered: due dates in {year} are moved for weekends "
+                      "only until an administrator enters its holidays and marks it covered")
+
+
 @app.command()
 def schedule(source: Annotated[str, typer.Argument(help="Loan description JSON file, or - for stdin")] = "-",
              as_json: Annotated[bool, typer.Option("--json", help="Print the quote as JSON")] = False) -> None:
-    """Print the repayment schedule, totals and APR of a loan description (no database needed)."""
+    """Print the repayment schedule, totals and APR of a loan description (no database needed).
+
+    Holidays come from the chinesecalendar package (2004-2026 in v1.11), not from an institution's
+    calendar as in the API; a due date beyond them is moved for weekends only, with a warning.
+    """
     from microcredit.products.cli import schedule_command
 
     schedule_command(source, as_json=as_json, console=console)

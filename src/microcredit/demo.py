@@ -1,4 +1,4 @@
-"""Demo data: one institution with two branches, staff in every role, a few borrowers.
+"""Demo data: one institution with two branches, staff in every role, a few borrowers, its holiday calendar.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -21,6 +21,7 @@ from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.validators import id_check_character
+from microcredit.products import service as products
 
 INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
@@ -83,6 +84,9 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
             name_en="Demo Microcredit Co., Ltd.", business_date=local_date(kit.clock), platform=True,
             contact_phone="0791-88880000", address="江西省南昌市东湖区示范路 1 号")
         created = True
+    # The holidays and make-up working days of every year the chinesecalendar package covers
+    # (idempotent: a demo database made before the calendar existed gets it on the next run).
+    products.calendar.seed(session=session, clock=kit.clock, actor=actor, institution_id=inst.id)
     if created:
         branches = []
         for code, name, name_en, region in (("BR01", "城关支行", "Chengguan Branch", "360102"),

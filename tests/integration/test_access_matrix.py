@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +35,8 @@ from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.parties.models import Institution, ProfileChange
-from microcredit.platform.actor import RequestMeta
+from microcredit.platform.actor import Actor, RequestMeta
+from microcredit.products import service as products
 from microcredit.runtime import Runtime
 from tests.conftest import make_settings
 from tests.factories import (
@@ -72,7 +73,7 @@ class World:
 # Path parameters: which arranged object each names. A route with a new kind of path
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
-                "session_id")
+                "session_id", "year", "day_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -95,6 +96,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/roles"): lambda w: {"code": "matrix_new", "name_zh": "矩阵", "name_en": "Matrix",
                                    "permissions": ["borrower.read"]},
     ("PATCH", "/roles/{role_id}"): lambda w: {"name_en": "Matrix (renamed)"},
+    ("POST", "/calendar/days"): lambda w: {"day": "2027-02-08", "kind": "holiday", "name_zh": "春节",
+                                           "name_en": "Spring Festival"},
+    ("PATCH", "/calendar/days/{day_id}"): lambda w: {"name_en": "Matrix holiday"},
+    ("PUT", "/calendar/years/{year}"): lambda w: {"covered": True},
 }
 
 # Allowed by permission, refused by a business rule: (method, path, caller) -> problem code.
@@ -153,9 +158,11 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     # Someone else's session: whoever may end sessions must still not end this one (404).
     other_session = identity.sessions.start_session(session=session, kit=runtime.identity, user=target.user,
                                                     method="test", meta=RequestMeta())
+    holiday = products.calendar.add_day(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                        institution_id=inst.id, day=date(2027, 2, 6), kind="holiday", name_zh="春节")
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
-               "provider": "wechat", "session_id": other_session.session_id}
+               "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

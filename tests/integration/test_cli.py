@@ -26,6 +26,8 @@ from microcredit.notifications import service as notifications
 from microcredit.parties.models import Institution
 from microcredit.platform.crypto import FieldCipher
 from microcredit.platform.keyrotation import encrypted_columns
+from microcredit.products.calendars import package_data
+from microcredit.products.models import CalendarDay, CalendarYear
 from microcredit.runtime import build_runtime
 from tests.conftest import fresh_database_url, make_settings
 
@@ -139,6 +141,29 @@ def test_business_date_set(run, demo):
         assert s.scalar(select(Institution.business_date)) == date(2026, 12, 31)
     assert run("business-date", "set", "2026-13-01", ok=False).exit_code == 1
     assert run("business-date", "set", "2027-01-01", "--institution", "NOPE", ok=False).exit_code == 1
+
+
+def test_the_demo_has_a_seeded_calendar_and_calendar_seed_and_show(run, demo):
+    with demo.unit_of_work(write=False) as s:
+        days = int(s.scalar(select(func.count()).select_from(CalendarDay)) or 0)
+        years = set(s.scalars(select(CalendarYear.year).where(CalendarYear.covered == True)))  # noqa: E712
+    assert days == len(package_data().days)
+    assert years == package_data().years
+    r = run("calendar", "seed", "--institution", INSTITUTION_CODE)
+    out = _flat(r.output)
+    assert "DEMO: nothing to seed from chinesecalendar" in out
+    assert "left as they are (already seeded or maintained): 2004-2026" in out
+
+    shown = _flat(run("calendar", "show", "2025").output.replace("│", " "))
+    assert "2025-01-28 Tue holiday 春节 Spring Festival seeded" in shown
+    assert "2025-09-28 Sun make-up working day 国庆节 National Day seeded" in shown
+    assert "2025 is covered" in shown
+    future = _flat(run("calendar", "show", "2027").output)
+    assert "2027 is not covered: due dates in 2027 are moved for weekends only" in future
+    r = run("calendar", "show", "1800", ok=False)
+    assert r.exit_code == 1
+    assert "2000 to 2100" in _flat(r.output)
+    assert run("calendar", "seed", "--institution", "NOPE", ok=False).exit_code == 1
 
 
 def _values(database: Database) -> list[tuple[str, str, str]]:

@@ -71,6 +71,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("audit.read", "查看审计日志", "View the audit log"),
     Permission("audit.verify", "校验审计链", "Verify the audit chain"),
     Permission("business_date.set", "设置营业日（演示/测试）", "Set the business date (demo/test)"),
+    # Products
+    Permission("calendar.read", "查看节假日日历", "View the holiday calendar"),
+    Permission("calendar.manage", "维护节假日日历", "Maintain the holiday calendar"),
     # Reserved for the next releases
     Permission("product.manage", "管理贷款产品", "Manage loan products", reserved=True),
     Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
@@ -87,7 +90,7 @@ PERMISSIONS: tuple[Permission, ...] = (
 )
 
 PERMISSION_CODES = frozenset(p.code for p in PERMISSIONS)
-_STAFF_READ = ("borrower.read", "branch.read", "institution.read")
+_STAFF_READ = ("borrower.read", "branch.read", "institution.read", "calendar.read")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                   "institution.manage", "branch.manage", "staff.read",
                   "staff.manage", "role.read", "role.manage", "user.unlock",
                   "security.login_history", "audit.read", "audit.verify", "business_date.set",
-                  "product.manage"), requires_mfa=True),
+                  "product.manage", "calendar.manage"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
                   "audit.verify", "loan.read", "ledger.read", "report.read")),

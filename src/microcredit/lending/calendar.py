@@ -33,6 +33,7 @@ Only the due date moves; interest is computed on the unadjusted period
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -46,6 +47,7 @@ __all__ = [
     "HolidayCalendar",
     "adjust",
     "is_business_day",
+    "year_spans",
 ]
 
 _ONE_DAY = timedelta(days=1)
@@ -150,10 +152,20 @@ def adjust(day: date, rule: BusinessDayRule, calendar: HolidayCalendar) -> Adjus
     return AdjustedDate(adjusted=adjusted, unadjusted=day, warnings=warnings)
 
 
+def year_spans(years: Iterable[int]) -> str:
+    """Years as runs: {2004, ..., 2026, 2028} -> "2004-2026, 2028" (an institution may cover a later year first)."""
+    spans: list[list[int]] = []
+    for year in sorted(set(years)):
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def calendar_warning(calendar: HolidayCalendar, year: int, day: date) -> EngineWarning:
     """The warning for a date whose year the calendar does not cover."""
-    years = sorted(calendar.covered_years)
-    span = f"{years[0]}-{years[-1]}" if years else "no years"
+    span = year_spans(calendar.covered_years) or "no years"
     return EngineWarning(
         code="calendar_not_covered",
         message=(f"holiday calendar '{calendar.name}' covers {span}; dates in {year} are adjusted for weekends only"),

@@ -1,7 +1,10 @@
-"""Loan products and their rules; for now, quoting a loan description.
+"""Loan products and their rules; for now, quotes and the institution's holiday calendar.
 
-`service.quote(description=...)` turns a `schemas.LoanDescription` into a
-`schemas.QuoteRead` by way of the lending core; `calendars` adapts the
-`chinesecalendar` package to the core's `HolidayCalendar`; `api` exposes
-`POST /api/v1/quotes`; `cli` prints a quote as a table.
+`service.quote(description=..., calendars=...)` turns a `schemas.LoanDescription`
+into a `schemas.QuoteRead` by way of the lending core; `service.calendar` keeps
+each institution's public holidays and make-up working days (调休) as data its
+administrators maintain (`models.CalendarDay`, `models.CalendarYear`), seeded
+from the chinesecalendar package (`calendars`), and builds the core's
+`HolidayCalendar` value from it; `api` exposes `POST /api/v1/quotes` and
+`/api/v1/calendar/...`; `cli` prints a quote as a table.
 """

@@ -82,7 +82,9 @@ def schedule_command(source: str = "-", *, as_json: bool = False, console: Conso
     """Quote the loan description in `source` and print it (a table, or JSON)."""
     out = console or Console()
     try:
-        quote = service.quote(description=load_description(source))
+        # No database here: holidays come from the chinesecalendar package (2004-2026 in v1.11), not
+        # from an institution's maintained calendar as in the API (docs/calendar.md).
+        quote = service.quote(description=load_description(source), calendars=service.offline_calendars)
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"]) or "description"

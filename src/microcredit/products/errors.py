@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from microcredit.errors import DomainError
 
 
@@ -34,3 +36,48 @@ class UnknownCalendar(ProductsError):
 
     def __init__(self, name: str) -> None:
         super().__init__(field="calendar", params={"name": name})
+
+
+class CalendarDayExists(ProductsError):
+    """The institution's calendar already has an entry for that date."""
+
+    code = "calendar_day_exists"
+    status = 409
+    message_zh = "日历中已有 {day} 的记录，请修改该记录"
+    message_en = "The calendar already has an entry for {day}; edit that one instead"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(field="day", params={"day": day.isoformat()})
+
+
+class CalendarDateOutOfRange(ProductsError):
+    """A calendar date or year outside the years the calendar keeps."""
+
+    code = "calendar_date_out_of_range"
+    status = 422
+    message_zh = "日历只维护 {first} 年至 {last} 年的日期"
+    message_en = "The calendar keeps the years {first} to {last} only"
+
+    def __init__(self, field: str, first: int, last: int) -> None:
+        super().__init__(field=field, params={"first": first, "last": last})
+
+
+class WorkingDayNotOnWeekend(ProductsError):
+    """A make-up working day (调休) on a weekday: every weekday is a working day already."""
+
+    code = "working_day_not_on_weekend"
+    status = 422
+    message_zh = "调休上班日只能是周六或周日：{day} 本来就是工作日"
+    message_en = "A make-up working day must be a Saturday or a Sunday: {day} is a working day anyway"
+
+    def __init__(self, day: date, *, field: str = "day") -> None:
+        super().__init__(field=field, params={"day": day.isoformat()})
+
+
+class CalendarNothingToChange(ProductsError):
+    """An edit that changes nothing."""
+
+    code = "nothing_to_change"
+    status = 422
+    message_zh = "没有需要修改的内容"
+    message_en = "Nothing to change"

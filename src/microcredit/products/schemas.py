@@ -10,7 +10,7 @@ fee lines with payees, the APR disclosure and the warnings.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, Self
 
@@ -28,6 +28,11 @@ from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, fie
 
 __all__ = [
     "AprRead",
+    "CalendarDayCreate",
+    "CalendarDayRead",
+    "CalendarDayUpdate",
+    "CalendarYearRead",
+    "CalendarYearSet",
     "FeeItem",
     "FeeLineRead",
     "InstallmentRead",
@@ -170,7 +175,9 @@ class LoanDescription(InputSchema):
     )
     business_day_rule: BusinessDayName = "none"
     calendar: Literal["cn", "none"] = Field(
-        default="none", description="cn: Chinese holidays and make-up working days; none: weekends"
+        default="none",
+        description="cn: the institution's calendar of Chinese holidays and make-up working days (调休); "
+        "none: weekends only",
     )
     grace_on_principal_periods: int = Field(default=0, ge=0, le=600)
     grace_on_interest_payment_periods: int = Field(default=0, ge=0, le=600)
@@ -373,6 +380,10 @@ class WarningRead(OutputSchema):
     code: str
     message: str
     on: date | None = None
+    years: list[int] = Field(
+        default_factory=list,
+        description="calendar_not_covered: the years without holiday data (due dates moved for weekends only)",
+    )
 
 
 class QuoteRead(OutputSchema):
@@ -386,3 +397,82 @@ class QuoteRead(OutputSchema):
     fees: list[FeeLineRead]
     apr: AprRead
     warnings: list[WarningRead]
+
+
+# --- the holiday calendar -----------------------------------------------------------
+
+DayKindName = Literal["holiday", "working_day"]
+_DAY_KIND = "holiday: a public holiday (no business); working_day: a make-up working day (调休) on a weekend"
+
+
+class CalendarDayCreate(InputSchema):
+    """A holiday or a make-up working day to add to the institution's calendar."""
+
+    day: date
+    kind: DayKindName = Field(description=_DAY_KIND)
+    name_zh: str = Field(min_length=1, max_length=60, examples=["春节"])
+    name_en: str | None = Field(default=None, max_length=60, examples=["Spring Festival"])
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"day": "2027-02-06", "kind": "holiday", "name_zh": "春节", "name_en": "Spring Festival"}]
+        },
+    )
+
+
+class CalendarDayUpdate(InputSchema):
+    """Change a calendar day (omitted fields stay)."""
+
+    day: date | None = None
+    kind: DayKindName | None = Field(default=None, description=_DAY_KIND)
+    name_zh: str | None = Field(default=None, min_length=1, max_length=60)
+    name_en: str | None = Field(default=None, max_length=60)
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"name_en": "Spring Festival (extra day)"}]},
+    )
+
+    @field_validator("day", "kind", "name_zh")
+    @classmethod
+    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
+        # Only called for fields the request names: an explicit null would clear a required column.
+        if value is None:
+            raise field_error("required", f"{info.field_name} cannot be empty", "不能为空")
+        return value
+
+
+class CalendarDayRead(OutputSchema):
+    """A holiday or make-up working day of the institution's calendar."""
+
+    id: int
+    day: date
+    kind: DayKindName
+    name_zh: str
+    name_en: str | None
+    source: Literal["seeded", "manual"] = Field(description="seeded: from the chinesecalendar package; "
+                                                            "manual: entered or edited by an administrator")
+    created_at: datetime
+    updated_at: datetime
+    updated_by_user_id: int | None
+
+
+class CalendarYearSet(InputSchema):
+    """Whether the institution's calendar data for a year is complete."""
+
+    covered: bool = Field(description="true: the year's holidays and make-up working days are all entered")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"covered": True}]})
+
+
+class CalendarYearRead(OutputSchema):
+    """One year of the institution's calendar: its special days and whether the data is complete."""
+
+    year: int
+    covered: bool = Field(description="false: due dates in this year are moved for weekends only, with a warning")
+    coverage_source: Literal["seeded", "manual"] | None = Field(
+        description="Who last marked the year: the seed or an administrator (null: nobody yet)")
+    coverage_updated_at: datetime | None
+    days: list[CalendarDayRead]

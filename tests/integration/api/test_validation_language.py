@@ -14,8 +14,12 @@ QUOTE = {"amount": "10000", "annual_rate": "12", "term": 12, "repayment_method":
     ("zh-CN", "金额请以字符串形式提交"),
     ("en", "not JSON numbers"),
 ])
-def test_money_sent_as_a_number_is_refused_in_the_callers_language(client, language, expected):
-    r = client.post("/api/v1/quotes", json={**QUOTE, "amount": 10000.5}, headers={"Accept-Language": language})
+def test_money_sent_as_a_number_is_refused_in_the_callers_language(client, session, runtime, language, expected):
+    # A quote is for an institution (its holiday calendar): one that exists, so that the body is what fails.
+    inst = make_institution(session, runtime)
+    session.commit()
+    r = client.post("/api/v1/quotes", json={**QUOTE, "amount": 10000.5},
+                    headers={"Accept-Language": language, "X-Institution": inst.code})
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "validation_failed"
@@ -25,9 +29,11 @@ def test_money_sent_as_a_number_is_refused_in_the_callers_language(client, langu
     assert expected in error["message"]
 
 
-def test_a_rule_across_fields_names_its_code_in_chinese(client):
+def test_a_rule_across_fields_names_its_code_in_chinese(client, session, runtime):
+    inst = make_institution(session, runtime)
+    session.commit()
     r = client.post("/api/v1/quotes", json={**QUOTE, "repayment_method": "interest_quarterly_principal_at_maturity",
-                                            "term": 10})
+                                            "term": 10}, headers={"X-Institution": inst.code})
     assert r.status_code == 422
     [error] = r.json()["errors"]
     assert error["code"] == "quarterly_term"

@@ -13,6 +13,7 @@ from microcredit.lending.calendar import (
     HolidayCalendar,
     adjust,
     is_business_day,
+    year_spans,
 )
 from microcredit.lending.daycount import (
     ACT_360,
@@ -233,6 +234,15 @@ def test_dates_outside_the_covered_years_fall_back_to_weekends_with_a_warning() 
     assert [w.code for w in result.warnings] == ["calendar_not_covered"]
     assert "2027" in result.warnings[0].message
     assert is_business_day(date(2027, 10, 2), GOLDEN_WEEK_2025) is False
+
+
+def test_the_warning_states_covered_years_as_runs_even_with_a_gap() -> None:
+    # An institution may enter 2028 before 2027: "covers 2025-2028" would misstate it.
+    gapped = HolidayCalendar("gapped", covered_years=frozenset({2025, 2026, 2028}))
+    [warning] = adjust(date(2027, 10, 2), BusinessDayRule.FOLLOWING, gapped).warnings
+    assert "covers 2025-2026, 2028;" in warning.message
+    assert year_spans([2004, 2005, 2006, 2010, 2012, 2013]) == "2004-2006, 2010, 2012-2013"
+    assert year_spans([]) == ""
 
 
 def test_schedule_into_uncovered_years_warns_once_per_year_and_does_not_crash() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from microcredit.api import problems
+from microcredit.api import deps, problems
 from microcredit.api.app import access_of
+from microcredit.platform.actor import RequestMeta
 from microcredit.products import api
 
 
@@ -16,8 +17,12 @@ def _client() -> TestClient:
     outer = APIRouter(prefix="/api/v1")
     outer.include_router(api.router)
     app.include_router(outer)
-    # The shared rate limiter counts in Redis or the database; a unit test has neither.
+    # The shared rate limiter counts in Redis or the database, and the institution is looked up in
+    # the database; a unit test has neither (the quotes here need no holiday calendar).
     app.dependency_overrides[api._quote_limit.dependency] = lambda: None
+    app.dependency_overrides[deps.db] = lambda: None
+    app.dependency_overrides[deps.institution_id] = lambda: 1
+    app.dependency_overrides[deps.get_meta] = lambda: RequestMeta(language="en")
     return TestClient(app)
 
 

@@ -13,7 +13,7 @@ import pytest
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.products.errors import QuoteInvalid
 from microcredit.products.schemas import LoanDescription, QuoteRead
-from microcredit.products.service import quote
+from microcredit.products.service import offline_calendars, quote
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 BASE: dict[str, Any] = {
@@ -26,7 +26,7 @@ BASE: dict[str, Any] = {
 
 
 def _quote(**changes: Any) -> QuoteRead:
-    return quote(description=LoanDescription.model_validate({**BASE, **changes}))
+    return quote(description=LoanDescription.model_validate({**BASE, **changes}), calendars=offline_calendars)
 
 
 def test_quote_of_the_domain_annuity() -> None:
@@ -82,21 +82,43 @@ def test_chinese_calendar_moves_due_dates_and_warns_beyond_its_data() -> None:
     assert [w.code for w in result.warnings] == ["calendar_not_covered"]
     assert result.warnings[0].on is not None
     assert result.warnings[0].on.year == 2027
+    assert result.warnings[0].years == [2027]
+    assert "2027" in result.warnings[0].message
 
 
-def test_the_calendar_provider_is_injectable() -> None:
-    asked: list[str] = []
+def test_the_uncovered_years_are_named_in_one_warning_in_the_callers_language() -> None:
+    description = LoanDescription.model_validate({**BASE, "start_date": "2026-06-15", "term": 36,
+                                                  "business_day_rule": "following", "calendar": "cn"})
+    [warning] = quote(description=description, calendars=offline_calendars, language="zh-CN").warnings
+    assert (warning.code, warning.years) == ("calendar_not_covered", [2027, 2028, 2029])
+    assert "2027、2028、2029" in warning.message
+    assert warning.on == date(2027, 1, 15)
+    [english] = quote(description=description, calendars=offline_calendars, language="en").warnings
+    assert "2027, 2028, 2029" in english.message
 
-    def provider(name: str) -> HolidayCalendar:
-        asked.append(name)
+
+def test_the_calendar_provider_is_injectable_and_asked_for_the_loans_years() -> None:
+    asked: list[tuple[str, date, date]] = []
+
+    def provider(name: str, first: date, last: date) -> HolidayCalendar:
+        asked.append((name, first, last))
         return WEEKENDS_ONLY
 
     result = quote(
         description=LoanDescription.model_validate({**BASE, "calendar": "cn", "business_day_rule": "following"}),
-        calendar_provider=provider,
+        calendars=provider,
     )
-    assert asked == ["cn"]
+    # From the start's year to the year after maturity (2026-01-15): a due date moves a few weeks at most.
+    assert asked == [("cn", date(2025, 1, 1), date(2027, 12, 31))]
     assert result.installments[0].due_date == date(2025, 2, 17)  # Saturday the 15th -> Monday
+
+
+def test_without_a_business_day_rule_no_calendar_is_asked_for() -> None:
+    def provider(name: str, first: date, last: date) -> HolidayCalendar:
+        raise AssertionError("not needed")
+
+    result = quote(description=LoanDescription.model_validate({**BASE, "calendar": "cn"}), calendars=provider)
+    assert result.installments[0].due_date == date(2025, 2, 15)
 
 
 def test_a_long_bullet_loan_is_quoted() -> None:
@@ -107,9 +129,8 @@ def test_a_long_bullet_loan_is_quoted() -> None:
 
 def test_revolving_quote() -> None:
     # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
-    result = quote(
-        description=LoanDescription.model_validate_json((EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8"))
-    )
+    text = (EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8")
+    result = quote(description=LoanDescription.model_validate_json(text), calendars=offline_calendars)
     assert result.totals.interest == "116.67"
     assert [s.interest for s in result.segments] == ["66.67", "50.00"]
     assert result.installments == []
@@ -117,7 +138,8 @@ def test_revolving_quote() -> None:
 
 def test_every_published_example_quotes() -> None:
     for path in sorted(EXAMPLES.glob("*.json")):
-        result = quote(description=LoanDescription.model_validate_json(path.read_text(encoding="utf-8")))
+        result = quote(description=LoanDescription.model_validate_json(path.read_text(encoding="utf-8")),
+                       calendars=offline_calendars)
         assert result.totals.total_payable, path.name
 
 
@@ -137,7 +159,8 @@ def test_impossible_loans_are_refused_with_a_code() -> None:
                         {"on": "2025-01-20", "kind": "repayment", "amount": "200"},
                     ],
                 }
-            )
+            ),
+            calendars=offline_calendars,
         )
 
 

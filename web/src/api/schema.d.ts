@@ -733,6 +733,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One year of the institution's holiday calendar
+         * @description The caller's institution's holidays and make-up working days of `year`, and whether the year is covered.
+         *
+         *     Requires permission `calendar.read`.
+         */
+        get: operations["get_calendar_year"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a holiday or a make-up working day
+         * @description A make-up working day (`working_day`) must be a Saturday or a Sunday; one entry per date (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        post: operations["add_calendar_day"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/days/{day_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a calendar day
+         * @description The date becomes an ordinary day again (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        delete: operations["delete_calendar_day"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a calendar day
+         * @description Date, kind or names (audited); an edited seeded day becomes a manual one.
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        patch: operations["update_calendar_day"];
+        trace?: never;
+    };
+    "/api/v1/calendar/years/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a year of the calendar covered or not
+         * @description Covered: the year's holidays are all entered, due dates follow them and quotes stop warning (audited).
+         *
+         *     Requires permission `calendar.manage`.
+         */
+        put: operations["set_calendar_year"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -750,7 +844,7 @@ export interface paths {
         put?: never;
         /**
          * Create an institution (platform administrators)
-         * @description A new institution, seeded with the default roles.
+         * @description A new institution, seeded with the default roles and the holiday calendar of the years the package covers.
          *
          *     Requires permission `institution.manage`.
          */
@@ -949,6 +1043,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/todos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits for me
+         * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch …),
+         *     only what the caller's permissions and data scope let them act on; zero counts included.
+         */
+        get: operations["get_my_todos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permissions": {
         parameters: {
             query?: never;
@@ -1091,6 +1206,10 @@ export interface paths {
         /**
          * Quote a loan: schedule, totals, fees and APR
          * @description Compute the repayment schedule and the APR disclosure of a loan description (no sign-in).
+         *
+         *     With `calendar: "cn"` and a business-day rule, due dates move against the institution's holiday
+         *     calendar (the `X-Institution` header names it); a year the calendar does not cover falls back to
+         *     weekends only, and the quote carries a `calendar_not_covered` warning naming the years.
          */
         post: operations["create_quote"];
         delete?: never;
@@ -1500,6 +1619,11 @@ export interface components {
             request_id: string | null;
             /** Seq */
             seq: number;
+            /**
+             * Target Name
+             * @description The name of the record acted on, when known (a borrower's, a staff member's, a branch's …) in the request's language
+             */
+            target_name?: string | null;
         };
         /**
          * BankCardCreate
@@ -1563,6 +1687,11 @@ export interface components {
             bank_cards: components["schemas"]["BankCardRead"][];
             /** Birth Year */
             birth_year: number;
+            /**
+             * Branch Assignment
+             * @description How the branch was chosen: region or default (the online rule), branch (registered there), staff (moved); null: unassigned
+             */
+            branch_assignment: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Channel */
@@ -1626,6 +1755,11 @@ export interface components {
             address: string | null;
             /** Birth Year */
             birth_year: number;
+            /**
+             * Branch Assignment
+             * @description How the branch was chosen: region or default (the online rule), branch (registered there), staff (moved); null: unassigned
+             */
+            branch_assignment: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Channel */
@@ -1711,6 +1845,12 @@ export interface components {
              * @example -created_at
              */
             sort?: string | null;
+            /**
+             * Unassigned
+             * @description Only borrowers without a branch
+             * @default false
+             */
+            unassigned?: boolean;
         };
         /**
          * BorrowerUpdate
@@ -1781,6 +1921,11 @@ export interface components {
              */
             name: string;
             /**
+             * Name En
+             * @example Chengdong Branch
+             */
+            name_en?: string | null;
+            /**
              * Region Code
              * @description GB/T 2260 county code
              */
@@ -1806,6 +1951,8 @@ export interface components {
             institution_id: number;
             /** Name */
             name: string;
+            /** Name En */
+            name_en: string | null;
             /** Region Code */
             region_code: string | null;
             /** Status */
@@ -1823,6 +1970,8 @@ export interface components {
             address?: string | null;
             /** Name */
             name?: string | null;
+            /** Name En */
+            name_en?: string | null;
             /** Region Code */
             region_code?: string | null;
             /** Status */
@@ -1841,6 +1990,135 @@ export interface components {
              * Format: date
              */
             business_date: string;
+        };
+        /**
+         * CalendarDayCreate
+         * @description A holiday or a make-up working day to add to the institution's calendar.
+         * @example {
+         *       "day": "2027-02-06",
+         *       "kind": "holiday",
+         *       "name_en": "Spring Festival",
+         *       "name_zh": "春节"
+         *     }
+         */
+        CalendarDayCreate: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Kind
+             * @description holiday: a public holiday (no business); working_day: a make-up working day (调休) on a weekend
+             * @enum {string}
+             */
+            kind: "holiday" | "working_day";
+            /**
+             * Name En
+             * @example Spring Festival
+             */
+            name_en?: string | null;
+            /**
+             * Name Zh
+             * @example 春节
+             */
+            name_zh: string;
+        };
+        /**
+         * CalendarDayRead
+         * @description A holiday or make-up working day of the institution's calendar.
+         */
+        CalendarDayRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "holiday" | "working_day";
+            /** Name En */
+            name_en: string | null;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Source
+             * @description seeded: from the chinesecalendar package; manual: entered or edited by an administrator
+             * @enum {string}
+             */
+            source: "seeded" | "manual";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By User Id */
+            updated_by_user_id: number | null;
+        };
+        /**
+         * CalendarDayUpdate
+         * @description Change a calendar day (omitted fields stay).
+         * @example {
+         *       "name_en": "Spring Festival (extra day)"
+         *     }
+         */
+        CalendarDayUpdate: {
+            /** Day */
+            day?: string | null;
+            /**
+             * Kind
+             * @description holiday: a public holiday (no business); working_day: a make-up working day (调休) on a weekend
+             */
+            kind?: ("holiday" | "working_day") | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Name Zh */
+            name_zh?: string | null;
+        };
+        /**
+         * CalendarYearRead
+         * @description One year of the institution's calendar: its special days and whether the data is complete.
+         */
+        CalendarYearRead: {
+            /**
+             * Coverage Source
+             * @description Who last marked the year: the seed or an administrator (null: nobody yet)
+             */
+            coverage_source: ("seeded" | "manual") | null;
+            /** Coverage Updated At */
+            coverage_updated_at: string | null;
+            /**
+             * Covered
+             * @description false: due dates in this year are moved for weekends only, with a warning
+             */
+            covered: boolean;
+            /** Days */
+            days: components["schemas"]["CalendarDayRead"][];
+            /** Year */
+            year: number;
+        };
+        /**
+         * CalendarYearSet
+         * @description Whether the institution's calendar data for a year is complete.
+         * @example {
+         *       "covered": true
+         *     }
+         */
+        CalendarYearSet: {
+            /**
+             * Covered
+             * @description true: the year's holidays and make-up working days are all entered
+             */
+            covered: boolean;
         };
         /**
          * ChangeRead
@@ -1870,6 +2148,18 @@ export interface components {
             reviewed_by_user_id: number | null;
             /** Status */
             status: string;
+        };
+        /**
+         * ConflictWith
+         * @description The record that already holds what was asked for (shown only to callers who may see it).
+         */
+        ConflictWith: {
+            /** Entity Type */
+            entity_type: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
         };
         /**
          * DataScope
@@ -2072,6 +2362,8 @@ export interface components {
             created_at: string;
             /** Currency */
             currency: string;
+            /** Default Branch Id */
+            default_branch_id: number | null;
             /** Id */
             id: number;
             /** Kind */
@@ -2080,6 +2372,8 @@ export interface components {
             name: string;
             /** Name En */
             name_en: string | null;
+            /** Online Branch Rule */
+            online_branch_rule: string;
             /** Status */
             status: string;
             /** Timezone */
@@ -2097,10 +2391,20 @@ export interface components {
             address?: string | null;
             /** Contact Phone */
             contact_phone?: string | null;
+            /**
+             * Default Branch Id
+             * @description An open branch of the institution
+             */
+            default_branch_id?: number | null;
             /** Name */
             name?: string | null;
             /** Name En */
             name_en?: string | null;
+            /**
+             * Online Branch Rule
+             * @description Where online registrants go: the branch of their region (else the default branch), the default branch, or nobody (staff assign them)
+             */
+            online_branch_rule?: ("region" | "default" | "none") | null;
             /** Status */
             status?: ("active" | "suspended") | null;
         };
@@ -2150,7 +2454,7 @@ export interface components {
             business_day_rule?: "none" | "following" | "modified_following" | "preceding" | "modified_preceding";
             /**
              * Calendar
-             * @description cn: Chinese holidays and make-up working days; none: weekends
+             * @description cn: the institution's calendar of Chinese holidays and make-up working days (调休); none: weekends only
              * @default none
              * @enum {string}
              */
@@ -2335,6 +2639,8 @@ export interface components {
             branch_id: number | null;
             /** Branch Name */
             branch_name: string | null;
+            /** Branch Name En */
+            branch_name_en?: string | null;
             /** Display Name */
             display_name: string;
             /** Has Password */
@@ -2751,6 +3057,7 @@ export interface components {
         Problem: {
             /** Code */
             code: string;
+            conflict_with?: components["schemas"]["ConflictWith"] | null;
             /** Detail */
             detail: string;
             /**
@@ -3283,6 +3590,24 @@ export interface components {
             roles?: string[] | null;
         };
         /**
+         * TodoRead
+         * @description `count` things of kind `code` wait for the caller.
+         */
+        TodoRead: {
+            /** Code */
+            code: string;
+            /** Count */
+            count: number;
+        };
+        /**
+         * TodosRead
+         * @description Everything waiting for the caller that their permissions let them act on.
+         */
+        TodosRead: {
+            /** Items */
+            items: components["schemas"]["TodoRead"][];
+        };
+        /**
          * TotalsRead
          * @description Sums and the cost of credit.
          */
@@ -3401,6 +3726,11 @@ export interface components {
             message: string;
             /** On */
             on?: string | null;
+            /**
+             * Years
+             * @description calendar_not_covered: the years without holiday data (due dates moved for weekends only)
+             */
+            years?: number[];
         };
     };
     responses: never;
@@ -5316,6 +5646,8 @@ export interface operations {
                 /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
                 q?: string | null;
                 sort?: string | null;
+                /** @description Only borrowers without a branch */
+                unassigned?: boolean;
             };
             header?: never;
             path?: never;
@@ -6574,6 +6906,424 @@ export interface operations {
             };
         };
     };
+    get_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarDayCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDayRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarDayUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDayRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarYearSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -7582,6 +8332,86 @@ export interface operations {
             };
         };
     };
+    get_my_todos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodosRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_permissions: {
         parameters: {
             query?: never;
@@ -8088,7 +8918,10 @@ export interface operations {
     create_quote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

@@ -21,6 +21,14 @@ describe('the calculator’s loan description', () => {
   })
 })
 
+describe('due dates on holidays', () => {
+  it('move against the institution’s calendar only when a rule says so', () => {
+    expect(toLoanDescription({ ...input, businessDayRule: 'following' })).toMatchObject({ business_day_rule: 'following', calendar: 'cn' })
+    const kept = toLoanDescription({ ...input, businessDayRule: 'none' })
+    expect('business_day_rule' in kept || 'calendar' in kept).toBe(false)
+  })
+})
+
 describe('the quote store', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
@@ -30,6 +38,9 @@ describe('the quote store', () => {
     await store.compute(input)
     expect(store.quote?.apr.apr_percent).toBe('12.00')
     expect((await requests[0].json()).amount).toBe('10000')
+    expect(requests[0].headers.get('x-institution')).toBeNull()
+    await store.compute(input, 'DEMO')
+    expect(requests[1].headers.get('x-institution')).toBe('DEMO') // whose holiday calendar applies
 
     fakeApi({
       'POST /api/v1/quotes': {

@@ -32,6 +32,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'audit-log', name: 'staff-audit-log', component: () => import('@/audit/views/AuditLogView.vue'), meta: { permission: 'audit.read', title: 'nav.auditLog' } },
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+  { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.
   { path: ':pathMatch(.*)*', name: 'staff-not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },

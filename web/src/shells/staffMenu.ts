@@ -17,7 +17,7 @@ const GROUPS: { key: string; routes: string[] }[] = [
     key: 'nav.groupAdmin',
     routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log'],
   },
-  { key: 'nav.groupTools', routes: ['staff-calculator'] },
+  { key: 'nav.groupTools', routes: ['staff-calculator', 'staff-calendar'] },
 ]
 
 /** The menu groups the holder of `permissions` may open (empty groups left out). */

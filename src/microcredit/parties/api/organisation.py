@@ -29,6 +29,7 @@ from microcredit.parties.schemas import (
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.schema import Page
+from microcredit.products import service as products
 
 router = APIRouter(tags=["parties"])
 PageNo = Annotated[int, Query(ge=1)]
@@ -68,11 +69,14 @@ def export_institutions(session: DB, meta: Meta, principal: Principal = require(
              summary="Create an institution (platform administrators)")
 def create_institution(body: InstitutionCreate, session: DB, clock: WallClock,
                        principal: Principal = require("institution.manage")) -> InstitutionRead:
-    """A new institution, seeded with the default roles."""
+    """A new institution, seeded with the default roles and the holiday calendar of the years the package covers."""
     if not principal.sees_all_institutions:
         raise PermissionDenied("only the platform's administrators create institutions")
     inst = service.organisation.create_institution(session=session, clock=clock, actor=principal.actor,
                                                    **body.model_dump())
+    # Parties and products are independent siblings: the entry point that opens an institution
+    # gives it its calendar (demo.seed does the same), in the same transaction.
+    products.calendar.seed(session=session, clock=clock, actor=principal.actor, institution_id=inst.id)
     return InstitutionRead.model_validate(inst)
 
 

@@ -9,6 +9,7 @@ export type LoanDescription = components['schemas']['LoanDescription']
 export type QuoteRead = components['schemas']['QuoteRead']
 export type RepaymentMethod = LoanDescription['repayment_method']
 export type FeeKind = components['schemas']['FeeItem']['kind']
+export type BusinessDayRule = NonNullable<LoanDescription['business_day_rule']>
 
 /** The five methods of the schedule engine offered by the calculator (revolving credit needs draws). */
 export const METHODS: RepaymentMethod[] = [
@@ -19,6 +20,8 @@ export const METHODS: RepaymentMethod[] = [
   'bullet',
 ]
 export const FEE_KINDS: FeeKind[] = ['upfront_deducted', 'upfront_financed', 'per_installment']
+/** What happens to a due date on a holiday or a weekend (by the institution's holiday calendar). */
+export const BUSINESS_DAY_RULES: BusinessDayRule[] = ['none', 'following', 'modified_following', 'preceding', 'modified_preceding']
 
 export interface FeeInput {
   name: string
@@ -34,6 +37,8 @@ export interface CalculatorInput {
   annualRate: string
   startDate: string
   fees: FeeInput[]
+  /** Moving due dates off holidays uses the institution's calendar ("cn"); 'none' keeps them. */
+  businessDayRule?: BusinessDayRule
 }
 
 /** The calculator's inputs as the API's loan description. */
@@ -49,6 +54,7 @@ export function toLoanDescription(input: CalculatorInput): LoanDescription {
       kind: f.kind,
       ...(f.basis === 'amount' ? { amount: f.value.trim() } : { percent: f.value.trim() }),
     })),
+    ...(input.businessDayRule && input.businessDayRule !== 'none' ? { business_day_rule: input.businessDayRule, calendar: 'cn' as const } : {}),
   }
 }
 
@@ -96,11 +102,13 @@ export const useQuote = defineStore('quote', {
       this.loading = false
       this.fieldErrors = fieldErrors
     },
-    async compute(input: CalculatorInput): Promise<void> {
+    /** Quote `input`; `institution` (a code) names whose holiday calendar applies (default: the deployment's). */
+    async compute(input: CalculatorInput, institution?: string): Promise<void> {
       const mine = ++this.seq
       this.loading = true
       try {
-        const quote = await call(api.POST('/api/v1/quotes', { body: toLoanDescription(input) }))
+        const header = institution ? { 'x-institution': institution } : {}
+        const quote = await call(api.POST('/api/v1/quotes', { body: toLoanDescription(input), params: { header } }))
         if (mine !== this.seq) return
         this.quote = quote
         this.error = null

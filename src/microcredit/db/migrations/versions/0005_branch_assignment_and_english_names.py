@@ -1,7 +1,7 @@
 """online registrants' branch, English branch names, administrators review profile changes
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02
 
 Institutions get the rule that places online registrants (and a default branch);
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

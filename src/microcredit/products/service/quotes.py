@@ -1,19 +1,27 @@
-"""Products use cases: quote a loan description.
+"""Quote a loan description.
 
-`quote(description=...)` converts the API shape into the lending core's
-values (`LoanTerms` or `RevolvingTerms`), asks the core for the schedule and
-its APR disclosure, and converts the answer back.  No database: a quote is
-a pure calculation, so it is also what the `microcredit schedule` command
-and the public calculator use.
+`quote(description=..., calendars=...)` converts the API shape into the
+lending core's values (`LoanTerms` or `RevolvingTerms`), asks the core for
+the schedule and its APR disclosure, and converts the answer back.  The
+calculation is pure; the holiday calendar is handed in by `calendars`, a
+`CalendarProvider` that builds the core's `HolidayCalendar` value for the
+years a loan spans: the API passes the institution's maintained calendar
+(`service.calendar.calendars_of`), the offline `microcredit schedule`
+command `offline_calendars` (the chinesecalendar package's data).
+
+A due date in a year the calendar does not cover is moved for weekends only;
+the core reports one ``calendar_not_covered`` warning per such year, and the
+quote shows them as one warning naming the years, in the caller's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from microcredit.lending.apr import AprDisclosure
-from microcredit.lending.calendar import BusinessDayRule, HolidayCalendar
+from microcredit.lending.calendar import WEEKENDS_ONLY, BusinessDayRule, HolidayCalendar
 from microcredit.lending.daycount import (
     ACT_360,
     ACT_364,
@@ -43,8 +51,8 @@ from microcredit.lending.schedule import (
     Schedule,
     build_schedule,
 )
-from microcredit.products.calendars import calendar_for
-from microcredit.products.errors import QuoteInvalid
+from microcredit.products.calendars import package_calendar
+from microcredit.products.errors import QuoteInvalid, UnknownCalendar
 from microcredit.products.schemas import (
     AprRead,
     FeeLineRead,
@@ -56,9 +64,21 @@ from microcredit.products.schemas import (
     WarningRead,
 )
 
-__all__ = ["CalendarProvider", "loan_terms", "quote"]
+__all__ = ["CALENDAR_NOT_COVERED", "CalendarProvider", "loan_terms", "offline_calendars", "quote"]
 
-CalendarProvider = Callable[[str], HolidayCalendar]
+# (name, first day, last day) -> the calendar called `name` with its data for those days' years.
+CalendarProvider = Callable[[str, date, date], HolidayCalendar]
+CALENDAR_NOT_COVERED = "calendar_not_covered"
+
+
+def offline_calendars(name: str, first: date, last: date) -> HolidayCalendar:
+    """The chinesecalendar package's data ("cn") or weekends only ("none"), for quoting without a database."""
+    if name == "none":
+        return WEEKENDS_ONLY
+    if name == "cn":
+        return package_calendar()
+    raise UnknownCalendar(name)
+
 
 _DAY_COUNTS: dict[str, DayCount] = {
     "ACT/360": ACT_360,
@@ -173,11 +193,29 @@ def _fee_lines(charges: tuple[FeeCharge, ...]) -> list[FeeLineRead]:
     ]
 
 
-def _warnings(warnings: tuple[EngineWarning, ...]) -> list[WarningRead]:
-    return [WarningRead(code=w.code, message=w.message, on=w.on) for w in warnings]
+def _years_text(years: list[int], language: str) -> str:
+    return ("、" if language.lower().startswith("zh") else ", ").join(str(y) for y in years)
 
 
-def _schedule_quote(description: LoanDescription, schedule: Schedule) -> QuoteRead:
+def _warnings(warnings: tuple[EngineWarning, ...], language: str) -> list[WarningRead]:
+    """The core's warnings, its per-year calendar warnings made one that names every uncovered year."""
+    out: list[WarningRead] = []
+    uncovered = [w for w in warnings if w.code == CALENDAR_NOT_COVERED]
+    for w in warnings:
+        if w.code != CALENDAR_NOT_COVERED:
+            out.append(WarningRead(code=w.code, message=w.message, on=w.on))
+        elif w is uncovered[0]:
+            years = sorted({u.on.year for u in uncovered if u.on is not None})
+            text = _years_text(years, language)
+            message = (f"节假日日历缺少 {text} 年的数据：这些年份的还款日仅按周末顺延，请管理员维护日历"
+                       if language.lower().startswith("zh") else
+                       f"The holiday calendar has no data for {text}: due dates in those years are moved "
+                       "for weekends only until an administrator maintains the calendar")
+            out.append(WarningRead(code=w.code, message=message, on=w.on, years=years))
+    return out
+
+
+def _schedule_quote(description: LoanDescription, schedule: Schedule, language: str) -> QuoteRead:
     totals = schedule.totals
     try:
         disclosure = schedule.disclosure
@@ -212,7 +250,7 @@ def _schedule_quote(description: LoanDescription, schedule: Schedule) -> QuoteRe
         ),
         fees=_fee_lines(schedule.fee_charges),
         apr=_apr(disclosure),
-        warnings=_warnings(schedule.warnings),
+        warnings=_warnings(schedule.warnings, language),
     )
 
 
@@ -262,14 +300,28 @@ def _revolving_quote(description: LoanDescription) -> QuoteRead:
     )
 
 
-def quote(*, description: LoanDescription, calendar_provider: CalendarProvider = calendar_for) -> QuoteRead:
+def calendar_span(terms: LoanTerms) -> tuple[date, date]:
+    """The days whose holidays can matter to a loan: its start to a year after its maturity.
+
+    A due date is moved at most a few weeks past the term's end (a long holiday), so the
+    year after maturity is enough for any business-day rule.
+    """
+    try:
+        maturity = terms.periods.maturity
+        return date(terms.periods.start.year, 1, 1), date(maturity.year + 1, 12, 31)
+    except (ValueError, OverflowError) as exc:
+        raise QuoteInvalid(str(exc)) from exc
+
+
+def quote(*, description: LoanDescription, calendars: CalendarProvider, language: str = "en") -> QuoteRead:
     """The repayment schedule, totals, fees, APR and warnings of a loan description."""
     if description.repayment_method == "revolving_daily":
         return _revolving_quote(description)
     terms = loan_terms(description)
-    calendar = calendar_provider(description.calendar)
+    calendar = calendars(description.calendar, *calendar_span(terms)) if description.business_day_rule != "none" \
+        else WEEKENDS_ONLY
     try:
         schedule = build_schedule(terms, calendar)
     except ValueError as exc:
         raise QuoteInvalid(str(exc)) from exc
-    return _schedule_quote(description, schedule)
+    return _schedule_quote(description, schedule, language)
