@@ -163,8 +163,9 @@ def test_keys_new_and_rotate(run, demo, worker_tmp):
     # A queued message, so that a command has to decrypt with the new key later.
     runtime = build_runtime(make_settings(worker_tmp), database=demo)
     with demo.unit_of_work() as s:
-        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, phone="13900000001",
-                                  template="account_locked", params={"signature": "示范"}, language="zh-CN")
+        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, institution_id=None,
+                                  phone="13900000001", template="account_locked", params={"signature": "示范"},
+                                  language="zh-CN")
     before = _values(demo)
     assert {v.split(":")[1] for _, _, v in before} == {"demo-1"}
     columns = {c for c, _, _ in before}

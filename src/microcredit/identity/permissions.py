@@ -71,6 +71,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("audit.read", "查看审计日志", "View the audit log"),
     Permission("audit.verify", "校验审计链", "Verify the audit chain"),
     Permission("business_date.set", "设置营业日（演示/测试）", "Set the business date (demo/test)"),
+    # Notifications
+    Permission("outbox.read", "查看消息发送记录", "View the message outbox"),
+    Permission("outbox.manage", "重发/取消消息", "Retry and cancel messages"),
     # Reserved for the next releases
     Permission("product.manage", "管理贷款产品", "Manage loan products", reserved=True),
     Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
@@ -130,10 +133,10 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                  (*_STAFF_READ, "borrower.export", "institution.manage", "branch.manage", "staff.read",
                   "staff.manage", "role.read", "role.manage", "user.unlock",
                   "security.login_history", "audit.read", "audit.verify", "business_date.set",
-                  "product.manage"), requires_mfa=True),
+                  "product.manage", "outbox.read", "outbox.manage"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
-                  "audit.verify", "loan.read", "ledger.read", "report.read")),
+                  "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read")),
 )
 
 ROLE_TEMPLATES = {r.code: r for r in DEFAULT_ROLES}
