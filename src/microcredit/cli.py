@@ -295,7 +295,7 @@ def outbox_dispatch() -> None:
         _fail("no SMS channel is configured")
     report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
                                             sms=runtime.sms)
-    console.print(f"delivered {report.delivered}, failed {report.failed}")
+    console.print(f"delivered {report.delivered}, failed {report.failed}, dead {report.dead}")
 
 
 @outbox_app.command("list")
@@ -323,7 +323,7 @@ def outbox_list(
     table = Table(title="Outbox (times in UTC)")
     for col in ("id", "institution", "status", "template", "recipient", "attempts", "created", "next attempt",
                 "delivered", "last error"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "last error")
 
     def at(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
@@ -332,7 +332,7 @@ def outbox_list(
         waiting = m.status in (notifications.OutboxStatus.PENDING, notifications.OutboxStatus.RETRYING)
         table.add_row(str(m.id), str(m.institution_id or ""), m.status, m.template or "", m.recipient_masked or "",
                       f"{m.attempts}/{notifications.MAX_ATTEMPTS}", at(m.created_at),
-                      at(m.next_attempt_at) if waiting else "", at(m.dispatched_at), (m.last_error or "")[:80])
+                      at(m.next_attempt_at) if waiting else "", at(m.dispatched_at), (m.last_error or "")[:200])
     Console(width=max(console.width, 160)).print(table)
     console.print(", ".join(f"{name} {n}" for name, n in counts.items()))
 
