@@ -433,8 +433,8 @@ const en = {
     retry: 'Send again',
     cancel: 'Cancel message',
     back: 'Back',
-    retryRow: 'Send message {id} again',
-    cancelRow: 'Cancel message {id}',
+    retryRow: 'Send again (message {id})',
+    cancelRow: 'Cancel message (message {id})',
     confirm: {
       retry: 'Send the “{template}” message to {recipient} again now?',
       cancel: 'Cancel the “{template}” message to {recipient}? It will never be sent.',

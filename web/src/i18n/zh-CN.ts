@@ -428,8 +428,8 @@ const zhCN: Messages = {
     retry: '重新发送',
     cancel: '取消发送',
     back: '返回',
-    retryRow: '重新发送消息 {id}',
-    cancelRow: '取消发送消息 {id}',
+    retryRow: '重新发送（消息 {id}）',
+    cancelRow: '取消发送（消息 {id}）',
     confirm: {
       retry: '立即重新发送给 {recipient} 的“{template}”短信？',
       cancel: '取消发送给 {recipient} 的“{template}”短信？取消后将不再发送。',
