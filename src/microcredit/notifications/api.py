@@ -10,15 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from microcredit.api.deps import DB, WallClock, require
+from microcredit.api.deps import DB, Meta, WallClock, require
+from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.audit import service as audit
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service
 from microcredit.notifications.models import SENDABLE, OutboxMessage
 from microcredit.notifications.schemas import OutboxMessageRead, OutboxSummaryRead, Status
-from microcredit.platform.paging import PageRequest, paginate
+from microcredit.platform.export import Column
+from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.schema import Page
 
 router = APIRouter(tags=["notifications"])
@@ -27,6 +29,18 @@ Template = Annotated[str | None, Query(max_length=64, description="The message t
                                        examples=["verification_code"])]
 Since = Annotated[datetime | None, Query(description="Queued at or after (ISO 8601)")]
 Until = Annotated[datetime | None, Query(description="Queued before (ISO 8601)")]
+StatusFilter = Annotated[Status | None, Query(description="Only messages in this status")]
+Sort = Annotated[str | None, Query(description="id, created_at, attempts, next_attempt_at, last_attempt_at or "
+                                   "delivered_at; '-' first for descending")]
+COLUMNS = [Column("id", "编号", "Id"), Column("institution_id", "机构", "Institution"),
+           Column("topic", "渠道", "Channel"), Column("template", "模板", "Template"),
+           Column("recipient_masked", "接收人", "Recipient"), Column("status", "状态", "Status"),
+           Column("attempts", "尝试次数", "Attempts"), Column("last_error", "最近错误", "Last error"),
+           Column("created_at", "生成时间(UTC)", "Queued (UTC)"),
+           Column("last_attempt_at", "最近尝试(UTC)", "Last attempt (UTC)"),
+           Column("next_attempt_at", "下次尝试(UTC)", "Next attempt (UTC)"),
+           Column("delivered_at", "送达时间(UTC)", "Delivered (UTC)"),
+           Column("cancelled_at", "取消时间(UTC)", "Cancelled (UTC)")]
 
 
 def _scope(principal: Principal) -> int | None:
@@ -45,18 +59,27 @@ def _read(m: OutboxMessage) -> OutboxMessageRead:
 
 @router.get("/outbox", response_model=Page[OutboxMessageRead], operation_id="list_outbox_messages",
             summary="Queued, delivered and failed messages")
-def list_outbox_messages(session: DB, principal: Principal = require("outbox.read"),
-                         status: Annotated[Status | None, Query(description="Only messages in this status")] = None,
+def list_outbox_messages(session: DB, principal: Principal = require("outbox.read"), status: StatusFilter = None,
                          topic: Topic = None, template: Template = None, since: Since = None, until: Until = None,
                          page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-                         sort: Annotated[str | None, Query(description="id, created_at, attempts, next_attempt_at, "
-                                                           "last_attempt_at or delivered_at; '-' first for "
-                                                           "descending")] = None) -> Page[OutboxMessageRead]:
+                         sort: Sort = None) -> Page[OutboxMessageRead]:
     """Messages in scope, newest first: template, masked recipient, attempts, last error, times — never the text."""
     stmt = service.messages_query(institution_id=_scope(principal), sort=sort, status=status, topic=topic,
                                   template=template, since=since, until=until)
     r = paginate(session, stmt, PageRequest(page, page_size))
     return Page(items=[_read(m) for m in r.items], total=r.total, page=r.page, page_size=r.page_size)
+
+
+@router.get("/outbox/export", operation_id="export_outbox_messages", summary="The messages as .xlsx",
+            response_class=Response, responses=XLSX_RESPONSES)
+def export_outbox_messages(session: DB, meta: Meta, principal: Principal = require("outbox.read"),
+                           status: StatusFilter = None, topic: Topic = None, template: Template = None,
+                           since: Since = None, until: Until = None, sort: Sort = None) -> Response:
+    """The filtered messages as an Excel workbook (the same columns as the list: never a text)."""
+    stmt = service.messages_query(institution_id=_scope(principal), sort=sort, status=status, topic=topic,
+                                  template=template, since=since, until=until)
+    rows = [_read(m).model_dump() for m in all_rows(session, stmt)]
+    return xlsx_response("outbox", COLUMNS, rows, meta.language)
 
 
 @router.get("/outbox/summary", response_model=OutboxSummaryRead, operation_id="summarise_outbox",

@@ -22,7 +22,14 @@ from microcredit.notifications.models import OutboxMessage
 from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import make_settings
 from tests.factories import institution_header, last_sms_code, make_institution, make_staff, next_phone
-from tests.integration.helpers import assert_problem, audit_records, shared_app, signed_in, snapshot
+from tests.integration.helpers import (
+    assert_problem,
+    audit_records,
+    shared_app,
+    signed_in,
+    snapshot,
+    workbook_rows,
+)
 
 FAIL = "1990000"
 _numbers = itertools.count(1)
@@ -134,8 +141,11 @@ def test_a_failed_message_is_listed_retried_and_cancelled_without_its_code(clien
     assert before.diff(snapshot(runtime.db)) == {}
 
     # No answer of the monitor carries a code, a full phone number or a message's text.
+    sheet = workbook_rows(client.get(f"{API}/export", headers=world.admin))
+    assert [(r[0], r[5]) for r in sheet[1:]] == [(listed[0]["id"], "delivered"), (failed["id"], "cancelled")]
     answers = [client.get(API, headers=world.admin, params={"status": s}).text
                for s in ("pending", "retrying", "dead", "delivered", "cancelled")]
+    answers.append(" ".join(str(cell) for row in sheet for cell in row))
     answers += [client.get(API, headers=world.admin).text, client.get(f"{API}/summary", headers=world.admin).text,
                 retried.text, cancelled.text]
     for text in answers:

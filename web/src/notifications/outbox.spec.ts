@@ -59,7 +59,8 @@ function signIn(permissions: string[]) {
   }
 }
 
-describe('the outbox monitor', () => {
+// The first mount imports Element Plus's table, tabs and date picker: seconds on a busy machine.
+describe('the outbox monitor', { timeout: 20_000 }, () => {
   afterEach(() => {
     vi.restoreAllMocks()
     resetFetch()
