@@ -16,6 +16,7 @@ async function attempts(row: Locator): Promise<number> {
 }
 
 test('an administrator retries a failing message, sees it still failing, cancels it; no code is ever shown', async ({ page, api }) => {
+  test.setTimeout(120_000) // a sign-in with TOTP, two axe scans and a language switch
   const failing = `${FAILING_PHONE_PREFIX}${String(randomInt(0, 10_000)).padStart(4, '0')}`
   const good = randomPhone()
   for (const phone of [failing, good]) {

@@ -29,14 +29,17 @@ def due_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
         .order_by(OutboxMessage.id).limit(limit)))
 
 
-def sendable_for_update(session: Session, message_id: int, *, skip_locked: bool) -> OutboxMessage | None:
+def sendable_for_update(session: Session, message_id: int, *, skip_locked: bool,
+                        due_by: datetime | None = None) -> OutboxMessage | None:
     """The message, locked, if it is still to be sent (not delivered, dead or cancelled meanwhile).
 
-    With `skip_locked`, a message another dispatcher holds is skipped (None).
+    With `due_by`, only if it is due by then (another dispatcher may have tried it since it was
+    found due, and put it off). With `skip_locked`, a message another dispatcher holds is skipped.
     """
-    return session.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status.in_(SENDABLE))
-        .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+    stmt = select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status.in_(SENDABLE))
+    if due_by is not None:
+        stmt = stmt.where(OutboxMessage.next_attempt_at <= due_by)
+    return session.scalar(stmt.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
 def for_update(session: Session, message_id: int) -> OutboxMessage | None:

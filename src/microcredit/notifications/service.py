@@ -94,14 +94,16 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
                      limit: int = 100) -> DispatchReport:
     """Deliver due messages, each in its own transaction; failures are retried later, or die."""
     delivered = failed = dead = 0
+    now = clock.now()
     with db.unit_of_work(write=False) as session:
-        ids = repository.due_ids(session, now=clock.now(), limit=limit)
+        ids = repository.due_ids(session, now=now, limit=limit)
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
-                msg = repository.sendable_for_update(session, message_id, skip_locked=db.backend != "sqlite")
+                msg = repository.sendable_for_update(session, message_id, skip_locked=db.backend != "sqlite",
+                                                     due_by=now)
                 if msg is None:
-                    continue  # another dispatcher took it, or someone cancelled it
+                    continue  # another dispatcher took it (or tried it and put it off), or it was cancelled
                 _deliver(session, msg, cipher=cipher, clock=clock, sms=sms)
             delivered += 1
         except Exception as exc:  # a channel failure must not stop the others

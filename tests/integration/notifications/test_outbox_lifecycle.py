@@ -279,3 +279,21 @@ def test_the_payload_stays_encrypted_and_names_its_template(session, runtime):
     assert "测试" not in msg.payload_ciphertext
     payload = json.loads(runtime.keys.cipher.decrypt(msg.payload_ciphertext, context="outbox_messages.payload"))
     assert payload["template"] == msg.template == "account_locked"
+
+
+def test_a_message_another_dispatcher_just_tried_is_not_tried_again_at_once(session, runtime, monkeypatch):
+    """Two dispatchers found it due; the first tried it and put it off: the second leaves it alone."""
+    msg = _queue(session, runtime)
+    found_due = outbox.repository.due_ids
+
+    def due_then_tried_by_another(s: Any, *, now: Any, limit: int) -> list[int]:
+        ids = found_due(s, now=now, limit=limit)
+        monkeypatch.setattr(outbox.repository, "due_ids", found_due)
+        _dispatch(runtime, Channel(failing=True))  # the other dispatcher, between our look-up and our lock
+        return ids
+
+    monkeypatch.setattr(outbox.repository, "due_ids", due_then_tried_by_another)
+    second = Channel(failing=True)
+    assert _dispatch(runtime, second) == outbox.DispatchReport(delivered=0, failed=0, dead=0)
+    assert second.calls == 0
+    assert _state(session, msg.id).attempts == 1
