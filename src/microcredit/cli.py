@@ -10,6 +10,7 @@
     microcredit keys new KID / keys rotate      make a field key / re-encrypt with the active key
     microcredit business-date set DATE          move the business date (demo/test installations)
     microcredit outbox dispatch                 deliver queued messages now
+    microcredit outbox list [--status S]        queued, delivered and failed messages (never their text)
     microcredit housekeeping                    delete expired keys, windows, codes, old sessions
     microcredit schedule [FILE|-] [--json]      quote a loan description: schedule, totals, APR
     microcredit calendar seed [--institution C] copy the chinesecalendar package's holidays (new years only)
@@ -23,7 +24,7 @@ succeeds and changes nothing when it fails.
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -298,7 +299,46 @@ def outbox_dispatch() -> None:
         _fail("no SMS channel is configured")
     report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
                                             sms=runtime.sms)
-    console.print(f"delivered {report.delivered}, failed {report.failed}")
+    console.print(f"delivered {report.delivered}, failed {report.failed}, dead {report.dead}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="pending, retrying, dead, delivered or cancelled")] = None,
+    institution: Annotated[str | None, typer.Option(help="Institution code (default: every institution)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first")] = 50,
+) -> None:
+    """List messages with their status, attempts and last error — never their text (it may hold a code)."""
+    from microcredit.notifications import service as notifications
+    from microcredit.parties import service as parties
+
+    statuses = [s.value for s in notifications.OutboxStatus]
+    if status is not None and status not in statuses:
+        _fail(f"--status must be one of: {', '.join(statuses)}")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work(write=False) as session:
+            inst_id = (parties.organisation.institution_by_code(session=session, code=institution).id
+                       if institution else None)
+            rows = notifications.recent_messages(session=session, institution_id=inst_id, status=status, limit=limit)
+            counts = notifications.summary(session=session, institution_id=inst_id)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    table = Table(title="Outbox (times in UTC)")
+    for col in ("id", "institution", "status", "template", "recipient", "attempts", "created", "next attempt",
+                "delivered", "last error"):
+        table.add_column(col, no_wrap=col != "last error")
+
+    def at(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    for m in rows:
+        waiting = m.status in (notifications.OutboxStatus.PENDING, notifications.OutboxStatus.RETRYING)
+        table.add_row(str(m.id), str(m.institution_id or ""), m.status, m.template or "", m.recipient_masked or "",
+                      f"{m.attempts}/{notifications.MAX_ATTEMPTS}", at(m.created_at),
+                      at(m.next_attempt_at) if waiting else "", at(m.dispatched_at), (m.last_error or "")[:200])
+    Console(width=max(console.width, 160)).print(table)
+    console.print(", ".join(f"{name} {n}" for name, n in counts.items()))
 
 
 @calendar_app.command("seed")

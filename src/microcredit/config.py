@@ -257,6 +257,9 @@ class Settings(BaseSettings):
     oauth_simulators: bool = True
     # Serve the SMS simulator's message box (GET /_sim/sms) — demo and tests only.
     sms_simulator: bool = True
+    # The SMS simulator refuses numbers starting with this prefix (empty: none), so that demos
+    # and tests can watch deliveries fail, be retried and die in the outbox monitor.
+    sms_simulator_fail_prefix: str = Field(default="", pattern=r"^\d{0,11}$")
     # The SMS signature registered with the operator; empty: each institution's name.
     sms_signature: str = ""
     # How often the API process delivers queued messages in the background (0: only right

@@ -21,5 +21,5 @@ def run(*, session: Session, clock: Clock) -> dict[str, int]:
     counts = dict(identity.housekeeping.purge(session=session, clock=clock))
     counts["idempotency_keys"] = idempotency.purge(session=session, clock=clock)
     counts["rate_limit_counters"] = DatabaseRateLimiter(clock).purge_expired(session=session)
-    counts["outbox_messages"] = notifications.purge_delivered(session=session, clock=clock)
+    counts["outbox_messages"] = notifications.purge_finished(session=session, clock=clock)
     return counts

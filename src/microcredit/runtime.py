@@ -98,7 +98,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
                    signing_key=sec.secret_key.get_secret_value().encode())
     hasher = PasswordHasher(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     if sms is None and settings.sms_simulator:
-        sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock)
+        sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock,
+                                   fail_prefix=settings.sms_simulator_fail_prefix)
     return Runtime(
         settings=settings, db=db, clock=clock, keys=keys, hasher=hasher, limiter=limiter, redis=redis, sms=sms,
         identity=IdentityKit(clock=clock, policy=sec, keys=keys, hasher=hasher, limiter=limiter, codes=codes,

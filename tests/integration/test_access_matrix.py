@@ -34,6 +34,7 @@ from microcredit.db.engine import Database
 from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
+from microcredit.notifications import service as notifications
 from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
@@ -73,7 +74,7 @@ class World:
 # Path parameters: which arranged object each names. A route with a new kind of path
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
-                "session_id", "year", "day_id")
+                "session_id", "year", "day_id", "message_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -158,11 +159,16 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     # Someone else's session: whoever may end sessions must still not end this one (404).
     other_session = identity.sessions.start_session(session=session, kit=runtime.identity, user=target.user,
                                                     method="test", meta=RequestMeta())
+    # A message of the institution waiting in the outbox (retry and cancel act on it).
+    message = notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                        institution_id=inst.id, phone=next_phone(), template="account_locked",
+                                        params={"signature": "矩阵"}, language="zh-CN")
     holiday = products.calendar.add_day(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
                                         institution_id=inst.id, day=date(2027, 2, 6), kind="holiday", name_zh="春节")
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
-               "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id}
+               "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
+               "message_id": message.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -188,8 +188,9 @@ def test_keys_new_and_rotate(run, demo, worker_tmp):
     # A queued message, so that a command has to decrypt with the new key later.
     runtime = build_runtime(make_settings(worker_tmp), database=demo)
     with demo.unit_of_work() as s:
-        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, phone="13900000001",
-                                  template="account_locked", params={"signature": "示范"}, language="zh-CN")
+        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, institution_id=None,
+                                  phone="13900000001", template="account_locked", params={"signature": "示范"},
+                                  language="zh-CN")
     before = _values(demo)
     assert {v.split(":")[1] for _, _, v in before} == {"demo-1"}
     columns = {c for c, _, _ in before}
@@ -237,3 +238,30 @@ def test_outbox_dispatch_and_audit_anchor(run, demo):
     assert int(seq) > 0
     r = run("audit", "verify", "--anchor", head)
     assert f"audit chain intact: {seq} records" in _flat(r.output)
+
+
+def test_outbox_list_shows_how_messages_went_and_never_their_text(run, demo, worker_tmp):
+    runtime = build_runtime(make_settings(worker_tmp), database=demo)
+    with demo.unit_of_work() as s:
+        inst = s.scalars(select(Institution).where(Institution.code == INSTITUTION_CODE)).one()
+        notifications.enqueue_sms(session=s, cipher=runtime.keys.cipher, clock=runtime.clock, institution_id=inst.id,
+                                  phone="13900000001", template="verification_code",
+                                  params={"signature": "示范", "code": "135790", "minutes": 5, "purpose_zh": "登录",
+                                          "purpose_en": "sign in"}, language="zh-CN")
+    out = _flat(run("outbox", "list").output)
+    assert "pending" in out
+    assert "verification_code" in out
+    assert "139****0001" in out
+    assert "pending 1, retrying 0, dead 0, delivered 0, cancelled 0" in out
+    r = run("outbox", "dispatch", env={"MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX": "139"})
+    assert "delivered 0, failed 1, dead 0" in _flat(r.output)
+    out = _flat(run("outbox", "list", "--status", "retrying").output)
+    assert "1/12" in out
+    assert "refused" in out  # the last error (wrapped in its column)
+    assert "139****0001" not in _flat(run("outbox", "list", "--status", "delivered", "--institution",
+                                          INSTITUTION_CODE).output)
+    for out in (_flat(run("outbox", "list", *args).output) for args in ((), ("--status", "retrying"))):
+        assert "135790" not in out
+        assert "13900000001" not in out
+    assert run("outbox", "list", "--status", "lost", ok=False).exit_code == 1
+    assert run("outbox", "list", "--institution", "NOPE", ok=False).exit_code == 1

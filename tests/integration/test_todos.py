@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from microcredit.identity.models import LoginThrottle
+from microcredit.notifications import service as notifications
+from microcredit.notifications.models import OutboxStatus
 from microcredit.parties import service as parties
 from microcredit.parties.models import ProfileChange
 from microcredit.platform.actor import Actor
@@ -43,14 +45,21 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
     for handle in (in_east, in_west, abroad):
         pending_change(session, runtime, handle)
     lock(session, runtime, in_west.user)
+    for institution in (inst, other):  # one message that will not be sent unless someone acts, in each
+        message = notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                            institution_id=institution.id, phone=in_east.phone,
+                                            template="account_locked", params={"signature": "示范"}, language="zh-CN")
+        message.status = OutboxStatus.DEAD.value
     lock(session, runtime, abroad.user)
     parties.organisation.update_institution_as(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
                                                institution_id=inst.id, default_branch_id=east.id)
     manager = make_staff(session, runtime, inst, roles=("branch_manager",))
+    admin = make_staff(session, runtime, inst, roles=("administrator",))
     officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=east)
     collector = make_staff(session, runtime, inst, roles=("collector",), branch=east)
     h = {name: signed_in(session, runtime, who.user) for name, who in
-         (("manager", manager), ("officer", officer), ("collector", collector), ("borrower", nowhere))}
+         (("manager", manager), ("officer", officer), ("collector", collector), ("borrower", nowhere),
+          ("admin", admin))}
     session.commit()
     for client in shared_client(runtime, backend):
         assert todos(client, h["manager"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
@@ -59,5 +68,8 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
         assert todos(client, h["officer"]) == {"profile_changes_pending": 1}
         assert todos(client, h["collector"]) == {}
         assert todos(client, h["borrower"]) == {}
+        # the administrator also sees the messages that will not be sent unless someone acts
+        assert todos(client, h["admin"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
+                                             "accounts_locked": 1, "outbox_dead": 1}
         runtime.clock.advance(timedelta(minutes=6))  # the lock ends by itself
         assert todos(client, h["manager"])["accounts_locked"] == 0

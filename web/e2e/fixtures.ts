@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DIST, MICROCREDIT, TEMPLATE_FILE, cleanEnv } from './paths'
+import { DIST, FAILING_PHONE_PREFIX, MICROCREDIT, TEMPLATE_FILE, cleanEnv } from './paths'
 
 export interface Server {
   url: string
@@ -62,6 +62,8 @@ export const test = base.extend<{ api: APIRequestContext }, { server: Server }>(
           MICROCREDIT_RATE_LIMITS__LOGIN_PER_IP_PER_MINUTE: '10000',
           MICROCREDIT_RATE_LIMITS__REGISTER_PER_IP_PER_HOUR: '10000',
           MICROCREDIT_RATE_LIMITS__QUOTE_PER_IP_PER_MINUTE: '10000',
+          // The SMS simulator refuses these numbers (FAILING_PHONE_PREFIX): deliveries that fail for real.
+          MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX: FAILING_PHONE_PREFIX,
           NO_COLOR: '1',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,8 @@ export const ROOT = resolve(WEB, '..')
 export const DIST = resolve(WEB, 'dist')
 export const MICROCREDIT = process.env.MICROCREDIT_BIN ?? resolve(ROOT, '.venv/bin/microcredit')
 export const SCREENSHOTS = resolve(WEB, 'test-results/screenshots')
+/** Numbers the e2e server's SMS simulator refuses (MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX): a failing gateway. */
+export const FAILING_PHONE_PREFIX = '1990000'
 /** The demo database seeded once per run; each worker copies it. */
 export const TEMPLATE_FILE = resolve(WEB, 'test-results/.template-dir')
 

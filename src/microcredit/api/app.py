@@ -31,6 +31,7 @@ from microcredit.config import Settings
 from microcredit.identity import api as identity_routes
 from microcredit.integrations.api import build_sms_router
 from microcredit.integrations.oauth_simulator import build_router as build_oauth_simulator
+from microcredit.notifications import api as notifications_routes
 from microcredit.parties import api as parties_routes
 from microcredit.products import api as products_routes
 from microcredit.runtime import Runtime, build_runtime
@@ -41,7 +42,7 @@ HOUSEKEEPING_EVERY = 3600  # seconds between purges of expired keys, windows and
 API_PREFIX = "/api/v1"
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
-               public_routes.router, todo_routes.router)
+               notifications_routes.router, public_routes.router, todo_routes.router)
 
 
 def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from microcredit.api.deps import DB, Kit, authenticated
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
+from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.schema import OutputSchema
 
@@ -32,4 +33,7 @@ def get_my_todos(session: DB, kit: Kit, principal: Principal = authenticated()) 
     only what the caller's permissions and data scope let them act on; zero counts included."""
     todos = [*parties.borrowers.todos(session=session, principal=principal),
              *identity.accounts.todos(session=session, kit=kit, principal=principal)]
+    if principal.can("outbox.manage"):
+        todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
+                                     else principal.institution_id)
     return TodosRead(items=[TodoRead(code=t.code, count=t.count) for t in todos])

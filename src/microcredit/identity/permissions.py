@@ -74,6 +74,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     # Products
     Permission("calendar.read", "查看节假日日历", "View the holiday calendar"),
     Permission("calendar.manage", "维护节假日日历", "Maintain the holiday calendar"),
+    # Notifications
+    Permission("outbox.read", "查看消息发送记录", "View the message outbox"),
+    Permission("outbox.manage", "重发/取消消息", "Retry and cancel messages"),
     # Reserved for the next releases
     Permission("product.manage", "管理贷款产品", "Manage loan products", reserved=True),
     Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
@@ -134,10 +137,10 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                   "institution.manage", "branch.manage", "staff.read",
                   "staff.manage", "role.read", "role.manage", "user.unlock",
                   "security.login_history", "audit.read", "audit.verify", "business_date.set",
-                  "product.manage", "calendar.manage"), requires_mfa=True),
+                  "product.manage", "calendar.manage", "outbox.read", "outbox.manage"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
-                  "audit.verify", "loan.read", "ledger.read", "report.read")),
+                  "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read")),
 )
 
 ROLE_TEMPLATES = {r.code: r for r in DEFAULT_ROLES}

@@ -5,6 +5,10 @@ carrier gateway) by implementing `SmsChannel`. The embedded default and the
 tests use `SimulatedSmsOperator`, which "delivers" by storing the text where
 the demo's message box (GET /_sim/sms) and the tests can read it. Production
 mode refuses to start with the simulator switched on.
+
+To show what a failing operator does to the outbox, the simulator refuses every
+number that starts with a configured prefix (`MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX`,
+e.g. `1990000`): the send raises `SmsRefused`, as a real gateway's error would.
 """
 
 from __future__ import annotations
@@ -41,17 +45,25 @@ class InboxMessage:
     sent_at: datetime
 
 
+class SmsRefused(Exception):
+    """The operator refused a message (the simulator: a number with the configured failing prefix)."""
+
+
 class SimulatedSmsOperator:
-    """SMS operator SIMULATOR: records messages instead of sending them."""
+    """SMS operator SIMULATOR: records messages instead of sending them; refuses numbers with `fail_prefix`."""
 
     name = "simulator"
 
-    def __init__(self, *, blind_index: BlindIndex, clock: Clock) -> None:
+    def __init__(self, *, blind_index: BlindIndex, clock: Clock, fail_prefix: str = "") -> None:
         self.blind_index = blind_index
         self.clock = clock
+        self.fail_prefix = fail_prefix
 
     def send(self, *, session: Session, phone: str, text: str, message_id: str) -> str:
-        """Store the message as delivered to `phone`."""
+        """Store the message as delivered to `phone` (or refuse it, for a number with the failing prefix)."""
+        if self.fail_prefix and phone.startswith(self.fail_prefix):
+            raise SmsRefused(f"simulator: numbers starting {self.fail_prefix} are refused "
+                             "(MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX)")
         msg = SimulatedSms(phone_index=self.blind_index(phone, domain="phone"),
                            phone_masked=mask_phone(phone), text=text, sent_at=self.clock.now())
         repo.add_sms(session, msg)

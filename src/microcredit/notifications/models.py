@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
 from microcredit.db.types import BigIntPK, UTCDateTime
 
 
+class OutboxStatus(enum.StrEnum):
+    """Where a message stands.
+
+    * `pending` — waiting for its first attempt;
+    * `retrying` — failed at least once, will be tried again at `next_attempt_at`;
+    * `dead` — failed `MAX_ATTEMPTS` times: no longer tried until someone retries it;
+    * `delivered` — the channel accepted it (final);
+    * `cancelled` — someone decided it will not be sent (final).
+    """
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DEAD = "dead"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# The statuses the dispatcher sends; the others wait for a person (dead) or are final.
+SENDABLE = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
+
+
 class OutboxMessage(Base):
-    """A message to deliver at least once (its payload is encrypted: it may carry codes)."""
+    """A message to deliver at least once (its payload is encrypted: it may carry codes).
+
+    What the outbox monitor shows — template, masked recipient, institution — is kept
+    in plain columns written at enqueue time, so that listing never decrypts a payload.
+    """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_inst_status", "institution_id", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    topic: Mapped[str] = mapped_column(String(64))  # e.g. "sms"
+    topic: Mapped[str] = mapped_column(String(64))  # the channel, e.g. "sms"
     payload_ciphertext: Mapped[str] = mapped_column(Text, info={"encrypted": "outbox_messages.payload"})
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    # None on messages queued before the monitor existed (migration 0007).
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), nullable=True)
+    template: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recipient_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # delivered at
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

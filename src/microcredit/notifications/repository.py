@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from microcredit.notifications.models import OutboxMessage
+from microcredit.notifications.models import SENDABLE, OutboxMessage, OutboxStatus
 
 
 def add(session: Session, message: OutboxMessage) -> None:
@@ -22,26 +23,80 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
 
 
 def due_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
-    """Ids of undelivered messages whose next attempt is due, oldest first."""
+    """Ids of pending or retrying messages whose next attempt is due, oldest first."""
     return list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        select(OutboxMessage.id).where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id).limit(limit)))
 
 
-def undelivered_for_update(session: Session, message_id: int, *, skip_locked: bool) -> OutboxMessage | None:
-    """The message, locked, unless it was delivered (or, with `skip_locked`, another dispatcher holds it)."""
-    return session.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.dispatched_at.is_(None))
-        .with_for_update(skip_locked=skip_locked))
+def sendable_for_update(session: Session, message_id: int, *, skip_locked: bool,
+                        due_by: datetime | None = None) -> OutboxMessage | None:
+    """The message, locked, if it is still to be sent (not delivered, dead or cancelled meanwhile).
+
+    With `due_by`, only if it is due by then (another dispatcher may have tried it since it was
+    found due, and put it off). With `skip_locked`, a message another dispatcher holds is skipped.
+    """
+    stmt = select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status.in_(SENDABLE))
+    if due_by is not None:
+        stmt = stmt.where(OutboxMessage.next_attempt_at <= due_by)
+    return session.scalar(stmt.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
-def count_undelivered(session: Session) -> int:
-    """Messages not yet delivered."""
+def for_update(session: Session, message_id: int) -> OutboxMessage | None:
+    """The message, locked (waits for a dispatcher delivering it right now), as it now stands."""
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def count_sendable(session: Session) -> int:
+    """Messages waiting to be sent (pending or retrying)."""
     return int(session.scalar(select(func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.dispatched_at.is_(None))) or 0)
+                              .where(OutboxMessage.status.in_(SENDABLE))) or 0)
 
 
-def delete_delivered_before(session: Session, before: datetime) -> int:
-    """Delete messages delivered before `before`; returns how many."""
-    result = session.execute(delete(OutboxMessage).where(OutboxMessage.dispatched_at < before))
+def messages_query(*, institution_id: int | None, status: str | None = None, topic: str | None = None,
+                   template: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> Select[Any]:
+    """Messages filtered (the caller sorts and pages); `institution_id` None: every institution."""
+    return select(OutboxMessage).where(*_filters(institution_id=institution_id, status=status, topic=topic,
+                                                 template=template, since=since, until=until))
+
+
+def counts_by_status(session: Session, *, institution_id: int | None, topic: str | None = None,
+                     template: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> dict[str, int]:
+    """How many messages stand in each status (statuses with none are left out)."""
+    stmt = (select(OutboxMessage.status, func.count())
+            .where(*_filters(institution_id=institution_id, status=None, topic=topic, template=template,
+                             since=since, until=until))
+            .group_by(OutboxMessage.status))
+    return {str(status): int(n) for status, n in session.execute(stmt).all()}
+
+
+def _filters(*, institution_id: int | None, status: str | None, topic: str | None, template: str | None,
+             since: datetime | None, until: datetime | None) -> list[Any]:
+    out: list[Any] = []
+    if institution_id is not None:
+        out.append(OutboxMessage.institution_id == institution_id)
+    if status is not None:
+        out.append(OutboxMessage.status == status)
+    if topic:
+        out.append(OutboxMessage.topic == topic)
+    if template:
+        out.append(OutboxMessage.template == template)
+    if since is not None:
+        out.append(OutboxMessage.created_at >= since)
+    if until is not None:
+        out.append(OutboxMessage.created_at < until)
+    return out
+
+
+def delete_finished_before(session: Session, before: datetime) -> int:
+    """Delete messages delivered, cancelled or dead since before `before`; returns how many."""
+    finished = or_(
+        and_(OutboxMessage.status == OutboxStatus.DELIVERED.value, OutboxMessage.dispatched_at < before),
+        and_(OutboxMessage.status == OutboxStatus.CANCELLED.value, OutboxMessage.cancelled_at < before),
+        and_(OutboxMessage.status == OutboxStatus.DEAD.value, OutboxMessage.last_attempt_at < before),
+    )
+    result = session.execute(delete(OutboxMessage).where(finished))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

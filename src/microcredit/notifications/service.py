@@ -7,13 +7,32 @@ on a timer; each message is delivered in its own short transaction and retried
 with growing back-off when the channel fails. Delivery is at least once: the
 payload carries the outbox id as the message id so that channels can drop a
 duplicate.
+
+A message's life (`OutboxStatus`)::
+
+    pending ──deliver──▶ delivered
+       │ fails
+       ▼
+    retrying ──fails MAX_ATTEMPTS times in all──▶ dead
+       ▲                                           │
+       └────────────── retry (a person) ───────────┘
+    pending | retrying | dead ──cancel (a person)──▶ cancelled
+
+Back-off after the n-th failure: min(2ⁿ, 3600) seconds, so the twelve attempts
+span about two hours. A dead message is no longer tried; `retry` makes it due
+at once for one more attempt (it is dead again if that fails too). The payload
+is encrypted (it carries verification codes); the monitor's list reads only the
+plain columns written at enqueue time — template, masked recipient, institution —
+and an error the channel reports is stored with the text, the phone number and
+the text's numbers scrubbed out.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -21,25 +40,39 @@ from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
 from microcredit.db.engine import Database
+from microcredit.errors import NotFound
 from microcredit.integrations.sms import SmsChannel
 from microcredit.notifications import repository
+from microcredit.notifications.errors import MessageAlreadyDelivered, MessageCancelled
 from microcredit.notifications.models import OutboxMessage
+from microcredit.notifications.models import OutboxStatus as OutboxStatus  # the callers' name for it
 from microcredit.notifications.templates import render_sms
-from microcredit.platform.crypto import FieldCipher
+from microcredit.platform.crypto import FieldCipher, mask_phone
+from microcredit.platform.paging import all_rows, order_by
+from microcredit.platform.todo import Todo
 
 log = structlog.get_logger(__name__)
 _CONTEXT = "outbox_messages.payload"
 MAX_ATTEMPTS = 12
+MAX_BACKOFF_SECONDS = 3600
+SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "attempts": OutboxMessage.attempts,
+             "next_attempt_at": OutboxMessage.next_attempt_at, "last_attempt_at": OutboxMessage.last_attempt_at,
+             "delivered_at": OutboxMessage.dispatched_at}
 
 
-def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, phone: str, template: str,
-                params: dict[str, Any], language: str) -> OutboxMessage:
-    """Queue an SMS for delivery after the current transaction commits."""
+def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institution_id: int | None, phone: str,
+                template: str, params: dict[str, Any], language: str) -> OutboxMessage:
+    """Queue an SMS for delivery after the current transaction commits.
+
+    `institution_id` is the institution the message is sent for (it decides who sees it in
+    the monitor); None only for messages no institution owns.
+    """
     text = render_sms(template, language, {k: str(v) for k, v in params.items()})
     payload = json.dumps({"phone": phone, "text": text, "template": template}, ensure_ascii=False)
     now = clock.now()
     msg = OutboxMessage(topic="sms", payload_ciphertext=cipher.encrypt(payload, context=_CONTEXT),
-                        created_at=now, next_attempt_at=now, attempts=0)
+                        status=OutboxStatus.PENDING.value, institution_id=institution_id, template=template,
+                        recipient_masked=mask_phone(phone), created_at=now, next_attempt_at=now, attempts=0)
     repository.add(session, msg)
     session.info["outbox_pending"] = True
     return msg
@@ -47,36 +80,43 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, phone: s
 
 @dataclass(frozen=True)
 class DispatchReport:
-    """What one dispatch run did."""
+    """What one dispatch run did (`dead`: failures that used up the last attempt, counted in `failed` too)."""
 
     delivered: int
     failed: int
+    dead: int = 0
+
+
+class DeliveryFailed(Exception):
+    """The channel refused or failed; the message says why, with the message's secrets scrubbed out."""
 
 
 def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel,
                      limit: int = 100) -> DispatchReport:
-    """Deliver due messages, each in its own transaction; failures are retried later."""
-    delivered = failed = 0
+    """Deliver due messages, each in its own transaction; failures are retried later, or die."""
+    delivered = failed = dead = 0
+    now = clock.now()
     with db.unit_of_work(write=False) as session:
-        ids = repository.due_ids(session, now=clock.now(), limit=limit)
+        ids = repository.due_ids(session, now=now, limit=limit)
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
-                msg = repository.undelivered_for_update(session, message_id, skip_locked=db.backend != "sqlite")
+                msg = repository.sendable_for_update(session, message_id, skip_locked=db.backend != "sqlite",
+                                                     due_by=now)
                 if msg is None:
-                    continue  # another dispatcher took it
+                    continue  # another dispatcher took it (or tried it and put it off), or it was cancelled
                 _deliver(session, msg, cipher=cipher, clock=clock, sms=sms)
             delivered += 1
         except Exception as exc:  # a channel failure must not stop the others
             failed += 1
-            log.warning("outbox.delivery_failed", message_id=message_id, error=str(exc))
+            error = str(exc) or type(exc).__name__
+            log.warning("outbox.delivery_failed", message_id=message_id, error=error)
             with db.unit_of_work() as session:
-                msg = repository.get(session, message_id)
-                if msg is not None and msg.dispatched_at is None:
-                    msg.attempts += 1
-                    msg.last_error = str(exc)[:1000]
-                    msg.next_attempt_at = clock.now() + timedelta(seconds=min(3600, 2 ** msg.attempts))
-    return DispatchReport(delivered=delivered, failed=failed)
+                msg = repository.sendable_for_update(session, message_id, skip_locked=False)
+                if msg is not None and _record_failure(msg, error=error, now=clock.now()):
+                    dead += 1
+                    log.error("outbox.dead", message_id=message_id, attempts=msg.attempts)
+    return DispatchReport(delivered=delivered, failed=failed, dead=dead)
 
 
 def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock: Clock,
@@ -84,17 +124,129 @@ def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock
     payload = json.loads(cipher.decrypt(msg.payload_ciphertext, context=_CONTEXT))
     if msg.topic != "sms":
         raise ValueError(f"no channel for topic {msg.topic!r}")
-    sms.send(session=session, phone=payload["phone"], text=payload["text"], message_id=f"outbox-{msg.id}")
+    try:
+        sms.send(session=session, phone=payload["phone"], text=payload["text"], message_id=f"outbox-{msg.id}")
+    except Exception as exc:
+        raise DeliveryFailed(scrub(str(exc) or type(exc).__name__, phone=payload["phone"],
+                                   text=payload["text"])) from exc
     msg.attempts += 1
-    msg.dispatched_at = clock.now()
+    msg.status = OutboxStatus.DELIVERED.value
+    msg.dispatched_at = msg.last_attempt_at = clock.now()
     msg.last_error = None
 
 
+def _record_failure(msg: OutboxMessage, *, error: str, now: datetime) -> bool:
+    """Count a failed attempt; schedule the next one, or declare the message dead. True when it died."""
+    msg.attempts += 1
+    msg.last_error = error[:1000]
+    msg.last_attempt_at = now
+    if msg.attempts >= MAX_ATTEMPTS:
+        msg.status = OutboxStatus.DEAD.value
+        return True
+    msg.status = OutboxStatus.RETRYING.value
+    msg.next_attempt_at = now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** msg.attempts))
+    return False
+
+
+def scrub(error: str, *, phone: str, text: str) -> str:
+    """`error` without the message's text, its full phone number, or any number of 4+ digits the text holds.
+
+    Operators' gateways like to echo what they refused ("invalid content: 您的验证码为 123456…");
+    what is stored and shown must not let staff read a verification code.
+    """
+    out = error.replace(text, "[message text]") if text else error
+    out = out.replace(phone, mask_phone(phone))
+    for number in sorted(set(re.findall(r"\d{4,}", text)), key=len, reverse=True):
+        out = out.replace(number, "*" * len(number))
+    return out
+
+
 def pending_count(*, session: Session) -> int:
-    """Messages not yet delivered."""
-    return repository.count_undelivered(session)
+    """Messages waiting to be sent (pending or retrying)."""
+    return repository.count_sendable(session)
 
 
-def purge_delivered(*, session: Session, clock: Clock, older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete messages delivered more than `older_than` ago (their payloads carried codes)."""
-    return repository.delete_delivered_before(session, clock.now() - older_than)
+def purge_finished(*, session: Session, clock: Clock, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete messages delivered, cancelled or dead more than `older_than` ago (their payloads carried codes)."""
+    return repository.delete_finished_before(session, clock.now() - older_than)
+
+
+# --- the outbox monitor -------------------------------------------------------------------------
+
+
+def messages_query(*, institution_id: int | None, sort: str | None = None, status: str | None = None,
+                   topic: str | None = None, template: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> Any:
+    """Messages filtered and sorted (allow-listed keys; newest first), for paging. None: every institution."""
+    stmt = repository.messages_query(institution_id=institution_id, status=status, topic=topic, template=template,
+                                     since=since, until=until)
+    return order_by(stmt, sort, SORT_KEYS, [OutboxMessage.id.desc()])
+
+
+def recent_messages(*, session: Session, institution_id: int | None, status: str | None = None,
+                    limit: int = 50) -> list[OutboxMessage]:
+    """The newest messages (of one status), for the command line."""
+    return list(all_rows(session, messages_query(institution_id=institution_id, status=status), limit=limit))
+
+
+def summary(*, session: Session, institution_id: int | None, topic: str | None = None, template: str | None = None,
+            since: datetime | None = None, until: datetime | None = None) -> dict[str, int]:
+    """How many messages stand in each status (every status named, zeros included)."""
+    counts = repository.counts_by_status(session, institution_id=institution_id, topic=topic, template=template,
+                                         since=since, until=until)
+    return {s.value: counts.get(s.value, 0) for s in OutboxStatus}
+
+
+def todos(*, session: Session, institution_id: int | None) -> list[Todo]:
+    """Messages that will not be sent unless someone acts (dead), in one institution or all.
+
+    (Whether the caller may act on them is the route's question: this domain sits below access control.)
+    """
+    dead = repository.counts_by_status(session, institution_id=institution_id).get(OutboxStatus.DEAD.value, 0)
+    return [Todo("outbox_dead", dead)]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What an operator's action did to a message (for the audit record and the answer)."""
+
+    message: OutboxMessage
+    before: str
+    after: str
+
+
+def retry(*, session: Session, clock: Clock, institution_id: int | None, message_id: int) -> Transition:
+    """Make a pending, retrying or dead message due now; a dead one gets one more attempt.
+
+    Delivered and cancelled messages are final (refused). The request's boundary delivers
+    it right after the commit.
+    """
+    msg = _locked(session, institution_id=institution_id, message_id=message_id)
+    before = msg.status
+    msg.status = (OutboxStatus.RETRYING if msg.attempts > 0 else OutboxStatus.PENDING).value
+    msg.next_attempt_at = clock.now()
+    session.flush()
+    session.info["outbox_pending"] = True
+    return Transition(message=msg, before=before, after=msg.status)
+
+
+def cancel(*, session: Session, clock: Clock, institution_id: int | None, message_id: int) -> Transition:
+    """Make sure a message not yet delivered is never sent (refused once delivered or cancelled)."""
+    msg = _locked(session, institution_id=institution_id, message_id=message_id)
+    before = msg.status
+    msg.status = OutboxStatus.CANCELLED.value
+    msg.cancelled_at = clock.now()
+    session.flush()
+    return Transition(message=msg, before=before, after=msg.status)
+
+
+def _locked(session: Session, *, institution_id: int | None, message_id: int) -> OutboxMessage:
+    """The message, locked, in the caller's reach and still open to change; else NotFound or the refusal."""
+    msg = repository.for_update(session, message_id)
+    if msg is None or (institution_id is not None and msg.institution_id != institution_id):
+        raise NotFound()
+    if msg.status == OutboxStatus.DELIVERED:
+        raise MessageAlreadyDelivered()
+    if msg.status == OutboxStatus.CANCELLED:
+        raise MessageCancelled()
+    return msg

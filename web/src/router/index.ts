@@ -30,6 +30,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'roles', name: 'staff-roles', component: () => import('@/identity/views/RolesView.vue'), meta: { permission: 'role.read', title: 'nav.roles' } },
   { path: 'login-history', name: 'staff-login-history', component: () => import('@/identity/views/LoginHistoryView.vue'), meta: { permission: 'security.login_history', title: 'nav.loginHistory' } },
   { path: 'audit-log', name: 'staff-audit-log', component: () => import('@/audit/views/AuditLogView.vue'), meta: { permission: 'audit.read', title: 'nav.auditLog' } },
+  { path: 'outbox', name: 'staff-outbox', component: () => import('@/notifications/views/OutboxView.vue'), meta: { permission: 'outbox.read', title: 'nav.outbox' } },
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },

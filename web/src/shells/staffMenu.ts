@@ -15,7 +15,7 @@ const GROUPS: { key: string; routes: string[] }[] = [
   { key: 'nav.groupBorrowers', routes: ['staff-borrowers', 'staff-borrower-new', 'staff-profile-changes'] },
   {
     key: 'nav.groupAdmin',
-    routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log'],
+    routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox'],
   },
   { key: 'nav.groupTools', routes: ['staff-calculator', 'staff-calendar'] },
 ]

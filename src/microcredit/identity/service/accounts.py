@@ -206,9 +206,9 @@ def request_sms_code(*, session: Session, kit: IdentityKit, institution_id: int,
     # Per IP: the route's rate limit counts `sms:ip:<ip>`; counting it here as well halved the limit.
     exists = repo.user_by_phone(session, institution_id=institution_id, kind=kind, phone_index=idx) is not None
     if (purpose in ("register", "change_phone")) and exists:
-        notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock, phone=phone,
-                                  template="already_registered", params={"signature": signature},
-                                  language=meta.language)
+        notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                                  institution_id=institution_id, phone=phone, template="already_registered",
+                                  params={"signature": signature}, language=meta.language)
     elif purpose in ("login", "reset_password") and not exists:
         pass  # nobody to send to; the answer looks the same
     else:
@@ -217,7 +217,8 @@ def request_sms_code(*, session: Session, kit: IdentityKit, institution_id: int,
                        code_hash=smscodes.code_hash(kit, idx, purpose, code))
         zh, en = PURPOSE_TEXT[purpose]
         notifications.enqueue_sms(
-            session=session, cipher=kit.keys.cipher, clock=kit.clock, phone=phone, template="verification_code",
+            session=session, cipher=kit.keys.cipher, clock=kit.clock, institution_id=institution_id, phone=phone,
+            template="verification_code",
             params={"signature": signature, "code": code, "minutes": sec.sms_code_ttl_seconds // 60,
                     "purpose_zh": zh, "purpose_en": en},
             language=meta.language)

@@ -133,8 +133,8 @@ def _record_failure(session: Session, kit: IdentityKit, throttle: LoginThrottle,
                          action="user.locked", entity_type="user", entity_id=user.id,
                          after={"locked_until": throttle.locked_until, "failures": throttle.failures})
             phone = kit.keys.cipher.decrypt(user.phone_ciphertext, context="users.phone")
-            notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock, phone=phone,
-                                      template="account_locked",
+            notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                                      institution_id=user.institution_id, phone=phone, template="account_locked",
                                       params={"signature": kit.sender_name(session, user.institution_id, language)},
                                       language=language)
     session.flush()

@@ -538,8 +538,8 @@ def bank_cards(*, session: Session, borrower_id: int) -> list[BankAccount]:
 def notify_offline_registration(*, session: Session, kit: identity.IdentityKit, borrower: Borrower, phone: str,
                                 language: str) -> None:
     """Tell a walk-in borrower by SMS that they can sign in with an SMS code."""
-    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock, phone=phone,
-                              template="registered_at_branch",
+    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                              institution_id=borrower.institution_id, phone=phone, template="registered_at_branch",
                               params={"signature": kit.sender_name(session, borrower.institution_id, language),
                                                                        "name": borrower.real_name},
                               language=language)

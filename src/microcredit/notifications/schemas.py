@@ -1,0 +1,46 @@
+"""API shapes of the outbox monitor. No shape carries a message's text: it may hold a verification code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from microcredit.platform.schema import OutputSchema
+
+Status = Literal["pending", "retrying", "dead", "delivered", "cancelled"]
+
+
+class OutboxMessageRead(OutputSchema):
+    """One queued message as operators see it: what, to whom (masked), how it went — never its text."""
+
+    id: int
+    institution_id: int | None = Field(description="The institution it was sent for (None: queued before "
+                                                   "the monitor recorded it)")
+    topic: str = Field(description="The channel it leaves by", examples=["sms"])
+    template: str | None = Field(description="The message template (None: queued before the monitor recorded it)",
+                                 examples=["verification_code"])
+    recipient_masked: str | None = Field(description="The recipient, masked", examples=["138****8000"])
+    status: Status = Field(description="pending: waiting for its first attempt; retrying: failed, will be tried "
+                                       "again at next_attempt_at; dead: failed max_attempts times, tried again "
+                                       "only when retried; delivered; cancelled")
+    attempts: int = Field(description="Delivery attempts so far")
+    last_error: str | None = Field(description="Why the last attempt failed (the message's text, full phone "
+                                               "number and numbers scrubbed out)")
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(description="When it is tried next (only while pending or retrying)")
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class OutboxSummaryRead(OutputSchema):
+    """How many messages stand in each status (with the list's filters other than status)."""
+
+    pending: int
+    retrying: int
+    dead: int
+    delivered: int
+    cancelled: int
+    max_attempts: int = Field(description="Failed attempts after which a message is dead", examples=[12])
