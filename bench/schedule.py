@@ -8,14 +8,15 @@ Generates the same random loans every run (seeded): principal 1,000.00 to
 installment row of a schedule; rows/s = rows produced / seconds.
 
 - exact: the engine's exact path, like for like with the `amortization`
-  package's rows: `annuity_rows` from the Decimal amount and rate of each
-  loan (converted in the timed loop) to the rows (number, payment,
+  package's rows: `annuity_rows` from the Decimal amount (made Money in the
+  timed loop) and rate of each loan to the rows (number, payment,
   interest, principal, balance) in exact integer minor units, rounded half
   up once per row; no dates, no row objects — what the package gives too.
 - exact_schedule: `build_schedule` from raw values to a full `Schedule`
-  (LoanTerms built, periods dated, every Installment row with its dates,
-  Decimal fields, totals) — what an application or a quote pays; it calls
-  the same `annuity_rows` inside. One full pass, results discarded.
+  (Money principal and LoanTerms built, periods dated, every Installment
+  row with its dates, Money fields, totals) — what an application or a
+  quote pays; it calls the same `annuity_rows` inside. One full pass,
+  results discarded.
 - vector: `batch_schedules` (NumPy, int64 fen) on the same loans as
   columns; median of 5 passes after a warm-up.
 - amortization: the `amortization` package (floats), iterating every row.
@@ -24,7 +25,7 @@ installment row of a schedule; rows/s = rows produced / seconds.
 
 Then, untimed, every loan's exact schedule is compared with the vectorised
 one (numbers, due dates, principal, interest, total, balance in fen, the
-exact rows read through their Decimal fields); the count of loans that
+exact rows read through their Money fields); the count of loans that
 differ by any amount must be 0.  For information, the
 loans where the float `amortization` rows round to a different fen than
 the exact ones are counted too.
@@ -47,12 +48,37 @@ import numpy_financial as npf
 from amortization.schedule import amortization_schedule
 
 from microcredit.lending.batch import RATE_SCALE, BatchLoans, batch_schedules
-from microcredit.lending.daycount import YearFraction
-from microcredit.lending.money import to_minor
+from microcredit.lending.calendar import WEEKENDS_ONLY
+from microcredit.lending.daycount import ACT_360, YearFraction
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
-from microcredit.lending.schedule import LoanTerms, annuity_rows, build_schedule, period_rate
+from microcredit.lending.schedule import (
+    InterestCalculation,
+    InterestMethod,
+    LoanTerms,
+    RepaymentMethod,
+    annuity_rows,
+    build_schedule,
+    period_rate,
+)
 
 EPOCH = date(2025, 1, 1)
+CNY = RoundingPolicy("CNY", RoundingMode.HALF_UP)
+HALF_UP = RoundingMode.HALF_UP
+
+
+def loan_terms(principal: Decimal, rate: Decimal, periods: PeriodSpec) -> LoanTerms:
+    """The benchmark's loan: a CNY annuity on the declining balance, ACT/360, half-up."""
+    return LoanTerms(
+        principal=Money.parse(principal, "CNY"),
+        annual_rate=rate,
+        periods=periods,
+        method=RepaymentMethod.EQUAL_INSTALLMENT,
+        interest_method=InterestMethod.DECLINING_BALANCE,
+        interest_calculation=InterestCalculation.SAME_AS_REPAYMENT,
+        day_count=ACT_360,
+        rounding=CNY,
+    )
 
 
 def make_loans(count: int, seed: int) -> dict[str, np.ndarray]:
@@ -76,8 +102,8 @@ def time_exact(loans: dict[str, np.ndarray]) -> tuple[int, float]:
     rows = 0
     started = time.perf_counter()
     for principal, rate, months, start in inputs:
-        terms = LoanTerms(principal=principal, annual_rate=rate, periods=PeriodSpec(start, monthly, months))
-        rows += len(build_schedule(terms).installments)
+        terms = loan_terms(principal, rate, PeriodSpec(start, monthly, months))
+        rows += len(build_schedule(terms, calendar=WEEKENDS_ONLY).installments)
     return rows, time.perf_counter() - started
 
 
@@ -89,7 +115,7 @@ def time_exact_core(loans: dict[str, np.ndarray]) -> tuple[int, float]:
     rows = 0
     started = time.perf_counter()
     for principal, rate, months in inputs:
-        table = annuity_rows(to_minor(principal, 2), period_rate(rate, monthly), months)
+        table = annuity_rows(Money.parse(principal, "CNY"), period_rate(rate, monthly), months, mode=HALF_UP)
         assert table is not None
         rows += len(table)
     return rows, time.perf_counter() - started
@@ -104,6 +130,7 @@ def batch_input(loans: dict[str, np.ndarray]) -> BatchLoans:
         count=loans["months"],
         equal_principal=np.zeros(count, dtype=np.bool_),
         start=np.datetime64(EPOCH.isoformat()) + loans["day"].astype("timedelta64[D]"),
+        rounding=CNY,
     )
 
 
@@ -152,22 +179,15 @@ def count_mismatches(loans: dict[str, np.ndarray]) -> tuple[int, int]:
     vector_bad = 0
     float_bad = 0
     for index, (f, b, m, d) in enumerate(zip(loans["fen"], loans["bp"], loans["months"], loans["day"], strict=True)):
-        terms = LoanTerms(
-            principal=Decimal(int(f)).scaleb(-2),
-            annual_rate=Decimal(int(b)).scaleb(-4),
-            periods=PeriodSpec(EPOCH + timedelta(int(d)), Frequency.monthly(), int(m)),
+        terms = loan_terms(
+            Decimal(int(f)).scaleb(-2),
+            Decimal(int(b)).scaleb(-4),
+            PeriodSpec(EPOCH + timedelta(int(d)), Frequency.monthly(), int(m)),
         )
-        rows = build_schedule(terms).installments
+        rows = build_schedule(terms, calendar=WEEKENDS_ONLY).installments
         lo, hi = int(batch.offsets[index]), int(batch.offsets[index + 1])
         exact = [
-            (
-                r.number,
-                r.due_date,
-                to_minor(r.principal),
-                to_minor(r.interest),
-                to_minor(r.total),
-                to_minor(r.balance_after),
-            )
+            (r.number, r.due_date, r.principal.minor, r.interest.minor, r.total.minor, r.balance_after.minor)
             for r in rows
         ]
         vector = [
@@ -196,13 +216,12 @@ def count_core_mismatches(loans: dict[str, np.ndarray]) -> int:
     monthly = Frequency.monthly()
     for f, b, m, d in zip(loans["fen"], loans["bp"], loans["months"], loans["day"], strict=True):
         principal, rate = Decimal(int(f)).scaleb(-2), Decimal(int(b)).scaleb(-4)
-        core = annuity_rows(int(f), period_rate(rate, YearFraction(1, 12)), int(m))
-        full = build_schedule(LoanTerms(principal=principal, annual_rate=rate,
-                                        periods=PeriodSpec(EPOCH + timedelta(int(d)), monthly, int(m))))
+        core = annuity_rows(Money(int(f), "CNY"), period_rate(rate, YearFraction(1, 12)), int(m), mode=HALF_UP)
+        full = build_schedule(loan_terms(principal, rate, PeriodSpec(EPOCH + timedelta(int(d)), monthly, int(m))),
+                              calendar=WEEKENDS_ONLY)
         assert core is not None
         bad += [(r[1], r[2], r[3], r[4]) for r in core] != [
-            (to_minor(i.total, 2), to_minor(i.interest, 2), to_minor(i.principal, 2), to_minor(i.balance_after, 2))
-            for i in full.installments]
+            (i.total.minor, i.interest.minor, i.principal.minor, i.balance_after.minor) for i in full.installments]
     return bad
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
 from microcredit.identity import service as identity
 from microcredit.identity.service import IdentityKit
+from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
@@ -109,7 +109,7 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
                                                   secret=DEMO_ADMIN_TOTP_SECRET)
         for name, phone, region, born, seq, branch_ix, ctype, occupation, income, with_pw in BORROWERS:
             data = NewBorrower(real_name=name, id_number=demo_id_number(region, born, seq), phone=phone,
-                               customer_type=ctype, occupation=occupation, monthly_income=Decimal(income),
+                               customer_type=ctype, occupation=occupation, monthly_income=Money.parse(income, "CNY"),
                                province="江西省" if region.startswith("36") else "北京市", city="南昌市")
             user = identity.accounts.create_user(session=session, kit=kit, institution_id=inst.id,
                                                  kind="borrower", phone=phone, display_name=name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from microcredit.cli import app as cli
 from microcredit.db.backup import BackupError, backup, restore
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import current_revision, head_revision, upgrade
+from microcredit.lending.money import Money
 from microcredit.models_registry import load_all_models
 from microcredit.parties.models import BankAccount, Borrower, Branch, ProfileChange
 from microcredit.platform.actor import Actor
@@ -38,7 +38,7 @@ def _fill(runtime: Runtime) -> None:
         branch = make_branch(s, runtime, inst)
         make_staff(s, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
         b = make_borrower(s, runtime, inst, branch=branch, password=None, real_name="备份客户",
-                          monthly_income=Decimal("12345.67"))
+                          monthly_income=Money.parse("12345.67", "CNY"))
         s.add(BankAccount(borrower_id=b.borrower.id, bank_name="中国银行", card_index="idx", luhn_valid=True,
                           card_ciphertext=runtime.keys.cipher.encrypt("6225881414207430",
                                                                       context="bank_accounts.card_number"),
@@ -53,7 +53,7 @@ def _fill(runtime: Runtime) -> None:
 def _change(runtime: Runtime) -> None:
     """What happens after the backup: edits, deletions, insertions, more audit records."""
     with runtime.db.unit_of_work() as s:
-        s.execute(update(Borrower).values(real_name="改过的名字", monthly_income=1))
+        s.execute(update(Borrower).values(real_name="改过的名字", monthly_income=Money(1, "CNY")))
         s.execute(delete(ProfileChange))
         s.execute(delete(BankAccount))
         inst_id = s.scalars(select(Branch.institution_id)).first()

@@ -1,8 +1,10 @@
 """Column types shared by every domain.
 
-* `Money` — a `Decimal` in code, an integer count of minor units (fen) in the
-  database (BIGINT). Storing a value with more decimals than the currency has
-  is a bug and raises instead of rounding silently.
+* `MoneyColumn(currency)` — a `lending.money.Money` in code, its integer count
+  of minor units in the database (BIGINT). The column's currency is stated
+  by the type (a profile's income is CNY); writing an amount of another
+  currency, or anything that is not Money, raises. It converts nothing
+  itself: `Money.minor` in, the `Money` constructor out.
 * `ExactDecimal` — rates and other exact decimals, stored as canonical text so
   that SQLite, PostgreSQL and MySQL all give back exactly what was written.
 * `UTCDateTime` — timestamps stored as naive UTC, returned timezone-aware.
@@ -18,36 +20,36 @@ from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from microcredit.lending.money import CurrencyMismatch, Money, currency
+
 # Primary keys: BIGINT on servers, INTEGER on SQLite (its rowid alias autoincrements).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class Money(TypeDecorator[Decimal]):
-    """Decimal amount persisted as integer minor units."""
+class MoneyColumn(TypeDecorator[Money]):
+    """Money of one stated currency, persisted as its integer minor units (BIGINT)."""
 
     impl = BigInteger
     cache_ok = True
 
-    def __init__(self, minor_digits: int = 2) -> None:
+    def __init__(self, currency_code: str) -> None:
         super().__init__()
-        self.minor_digits = minor_digits
-        self._scale = Decimal(10) ** minor_digits
+        self.currency = currency(currency_code).code
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        if isinstance(value, float):
-            raise TypeError("money must not be a float")
-        amount = value if isinstance(value, Decimal) else Decimal(value)
-        minor = amount * self._scale
-        if minor != minor.to_integral_value():
-            raise ValueError(f"{amount} has more than {self.minor_digits} decimal places")
-        return int(minor)
+        if not isinstance(value, Money):
+            raise TypeError(f"a money column stores Money, not {type(value).__name__}")
+        if value.currency != self.currency:
+            raise CurrencyMismatch(f"a {self.currency} column cannot store {value.currency}")
+        return value.minor
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(int(value)) / self._scale).quantize(Decimal(1).scaleb(-self.minor_digits))
+    def process_result_value(self, value: Any, dialect: Dialect) -> Money | None:
+        return None if value is None else Money(int(value), self.currency)
+
+    def __repr__(self) -> str:
+        return f"MoneyColumn({self.currency!r})"
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

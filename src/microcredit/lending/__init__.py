@@ -1,15 +1,17 @@
 """The lending core: every amount of money in the system is computed here, once.
 
 Pure functions over frozen values: no I/O, no database, no web, no clock.
-Conventions (day count, rounding policy, holiday calendar, as-of date) are
-arguments.  Money is `decimal.Decimal` in every value in and out; inside,
-schedules are computed exactly on integer minor units (fen) with rational
-rates, and `batch` does the same with NumPy, matching them to the fen.
+Conventions (day count, rounding policy, holiday calendar, allocation
+strategy, as-of date) are keyword arguments the caller always states; the
+core has no defaults for them.  Every amount in and out is a `money.Money`
+(integer minor units + currency); inside, schedules are computed exactly on
+those integers with rational rates, and `batch` does the same with NumPy,
+matching them to the fen.
 
 Modules, along the seams of the domain:
 
-- `money`: amounts, rounding policy (on Decimals and on integers), the
-  engine's decimal context;
+- `money`: the Money value, the currency table, the four rounding modes
+  (once, on integers, shared by the vectorised path), `RoundingPolicy`;
 - `calendar`: holiday calendars and business-day adjustment;
 - `daycount`: ACT/365F, ACT/360, ACT/364, ACT/ACT ISDA, 30/360;
 - `periods`: due dates, month ends, broken periods, the 20th rule;

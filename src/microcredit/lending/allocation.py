@@ -34,10 +34,11 @@ What is left once everything due is paid follows the overpayment policy:
 - ``prepay_principal``: handed over as a prepayment (`Allocation.prepayment`,
   at most the principal and interest not yet due) for the schedule to be
   re-amortised --
-  `prepayment.partial_prepayment`, or `prepayment.Reamortiser` inside
-  `replay` -- so later installments charge interest on the lower balance
-  (taking it off the last installments' principal alone would leave their
-  interest, computed on the old balance, owed);
+  `prepayment.partial_prepayment`, or a `Prepayer` such as
+  `prepayment.Reamortisation` inside `replay` -- so later installments charge
+  interest on the lower balance (taking it off the last installments'
+  principal alone would leave their interest, computed on the old balance,
+  owed);
 - ``pay_next_installments``: pays the next installments in advance (oldest
   first, in the strategy's order).
 
@@ -50,9 +51,15 @@ payment (`replay`); no cent is created or lost:
 Credit used on a due date is an allocation of amount 0 whose lines are
 paid by a negative credit balance, so the identity holds for it too.
 
-A payment is a whole number of the currency's minor unit (the fen): a
-finer amount (1.005) is refused, since part of a fen cannot be put on a
-line or booked.
+Amounts are `Money`: a payment is a whole number of the currency's minor
+unit by construction (1.005 yuan cannot be parsed), so no part of a fen is
+ever put on a line; a payment in another currency than the dues is refused
+(`CurrencyMismatch`).
+
+`replay` is pure: the prepay hook is a `Prepayer`, a frozen value whose
+`prepay` returns the next value instead of changing itself, and the replay
+hands back the last one (`Replay.prepayer`), so a back-dated payment just
+replays from the same inputs.
 
 Worked example: installment 1 owes penalty 3.94, interest 100.00 and
 principal 788.49; a payment of 500.00 under ``penalty_fee_interest_principal``
@@ -61,13 +68,13 @@ gives penalty 3.94, interest 100.00, principal 396.06.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
 
-from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.money import CurrencyMismatch, Money
 
 __all__ = [
     "DUE_DATE_ORDER",
@@ -83,7 +90,7 @@ __all__ = [
     "InstallmentDue",
     "OverpaymentPolicy",
     "Payment",
-    "Prepay",
+    "Prepayer",
     "Replay",
     "allocate",
     "apply_allocation",
@@ -165,16 +172,26 @@ STRATEGIES = {
 
 @dataclass(frozen=True, slots=True)
 class InstallmentDue:
-    """What an installment still owes, by component."""
+    """What an installment still owes, by component (four amounts of one currency)."""
 
     number: int
     due_date: date
-    principal: Decimal = ZERO
-    interest: Decimal = ZERO
-    fee: Decimal = ZERO
-    penalty: Decimal = ZERO
+    principal: Money
+    interest: Money
+    fee: Money
+    penalty: Money
 
-    def owed(self, component: Component) -> Decimal:
+    def __post_init__(self) -> None:
+        code = self.principal.currency
+        if not self.interest.currency == self.fee.currency == self.penalty.currency == code:
+            raise CurrencyMismatch(f"installment {self.number} owes amounts of several currencies")
+
+    @property
+    def currency(self) -> str:
+        """The currency the installment is owed in."""
+        return self.principal.currency
+
+    def owed(self, component: Component) -> Money:
         """The outstanding amount of one component."""
         if component is Component.PRINCIPAL:
             return self.principal
@@ -185,8 +202,7 @@ class InstallmentDue:
         return self.penalty
 
     @property
-    @in_engine_context
-    def total(self) -> Decimal:
+    def total(self) -> Money:
         """Everything this installment still owes."""
         return self.principal + self.interest + self.fee + self.penalty
 
@@ -197,7 +213,7 @@ class AllocationLine:
 
     installment: int
     component: Component
-    amount: Decimal
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +221,7 @@ class Payment:
     """A repayment received on a day."""
 
     paid_on: date
-    amount: Decimal
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,36 +229,34 @@ class Allocation:
     """How one payment was split, and what was left as credit or handed over as a prepayment."""
 
     paid_on: date
-    amount: Decimal
+    amount: Money
     strategy: str
     lines: tuple[AllocationLine, ...]
-    credit_balance: Decimal
-    prepayment: Decimal = ZERO
+    credit_balance: Money
+    prepayment: Money
     """Left to prepay principal (``prepay_principal``): the schedule is re-amortised with it."""
 
     @property
-    @in_engine_context
-    def allocated(self) -> Decimal:
+    def allocated(self) -> Money:
         """The sum of the allocation lines."""
-        return sum((line.amount for line in self.lines), ZERO)
+        return Money.total((line.amount for line in self.lines), self.amount.currency)
 
-    @in_engine_context
-    def by_component(self) -> dict[Component, Decimal]:
+    def by_component(self) -> dict[Component, Money]:
         """Totals per component."""
-        totals = dict.fromkeys(Component, ZERO)
+        totals = dict.fromkeys(Component, Money.zero(self.amount.currency))
         for line in self.lines:
             totals[line.component] += line.amount
         return totals
 
 
 def _take(
-    remaining: Decimal,
-    owed: dict[tuple[int, Component], Decimal],
+    remaining: Money,
+    owed: dict[tuple[int, Component], Money],
     key: tuple[int, Component],
     lines: list[AllocationLine],
-) -> Decimal:
+) -> Money:
     amount = min(remaining, owed[key])
-    if amount > 0:
+    if amount.is_positive:
         owed[key] -= amount
         lines.append(AllocationLine(key[0], key[1], amount))
         return remaining - amount
@@ -250,61 +264,51 @@ def _take(
 
 
 def _sweep(
-    remaining: Decimal,
+    remaining: Money,
     installments: Sequence[InstallmentDue],
     order: Sequence[Component],
     sweep: Sweep,
-    owed: dict[tuple[int, Component], Decimal],
+    owed: dict[tuple[int, Component], Money],
     lines: list[AllocationLine],
-) -> Decimal:
+) -> Money:
     if sweep is Sweep.BY_INSTALLMENT:
         keys = [(i.number, c) for i in installments for c in order]
     else:
         keys = [(i.number, c) for c in order for i in installments]
     for key in keys:
-        if remaining <= 0:
+        if not remaining.is_positive:
             break
         remaining = _take(remaining, owed, key, lines)
     return remaining
 
 
-_CNY = RoundingPolicy()
-
-
-@in_engine_context
 def allocate(
     dues: Sequence[InstallmentDue],
-    amount: Decimal,
+    amount: Money,
     paid_on: date,
-    strategy: AllocationStrategy = DUE_DATE_ORDER,
-    overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
     *,
-    rounding: RoundingPolicy = _CNY,
+    strategy: AllocationStrategy,
+    overpayment: OverpaymentPolicy,
 ) -> Allocation:
-    """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`.
-
-    `amount` must be a whole number of the currency's minor units (`rounding`:
-    fen for CNY); a finer amount would leave a part of a fen on a line.
-    """
-    if amount <= 0:
+    """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`."""
+    if not amount.is_positive:
         raise ValueError("a payment is a positive amount")
-    if rounding.round(amount) != amount:
-        raise ValueError(
-            f"a payment of {amount} {rounding.currency} has more than {rounding.places} decimal places"
-        )
+    for due in dues:
+        if due.currency != amount.currency:
+            raise CurrencyMismatch(f"a {amount.currency} payment cannot pay installment {due.number} in {due.currency}")
     ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
     owed = {(d.number, c): d.owed(c) for d in ordered for c in Component}
     lines: list[AllocationLine] = []
     due_now = [d for d in ordered if d.due_date <= paid_on]
     future = [d for d in ordered if d.due_date > paid_on]
     remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)
-    prepayment = ZERO
-    if remaining > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
+    prepayment = Money.zero(amount.currency)
+    if remaining.is_positive and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
         # At most what settling the loan can cost (principal, and the interest earned to the day,
         # which no future installment's interest exceeds); the re-amortisation hands back the rest.
-        prepayment = min(remaining, sum((d.principal + d.interest for d in future), ZERO))
+        prepayment = min(remaining, Money.total((d.principal + d.interest for d in future), amount.currency))
         remaining -= prepayment
-    elif remaining > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
+    elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         remaining = _sweep(remaining, future, strategy.order, Sweep.BY_INSTALLMENT, owed, lines)
     return Allocation(
         paid_on=paid_on,
@@ -316,40 +320,39 @@ def allocate(
     )
 
 
-@in_engine_context
 def apply_credit(
     dues: Sequence[InstallmentDue],
-    credit: Decimal,
+    credit: Money,
     on: date,
-    strategy: AllocationStrategy = DUE_DATE_ORDER,
     *,
-    rounding: RoundingPolicy = _CNY,
+    strategy: AllocationStrategy,
 ) -> Allocation | None:
     """Use a credit balance on `on` for what is due by then; None when nothing is used.
 
     The result has amount 0: its lines are paid by a negative credit balance.
     """
-    if credit <= 0:
+    if not credit.is_positive:
         return None
-    held = allocate(dues, credit, on, strategy, OverpaymentPolicy.CREDIT_BALANCE, rounding=rounding)
+    held = allocate(dues, credit, on, strategy=strategy, overpayment=OverpaymentPolicy.CREDIT_BALANCE)
     if not held.lines:
         return None
+    zero = Money.zero(credit.currency)
     return Allocation(
         paid_on=on,
-        amount=ZERO,
+        amount=zero,
         strategy=strategy.name,
         lines=held.lines,
         credit_balance=-held.allocated,
+        prepayment=zero,
     )
 
 
-@in_engine_context
 def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> tuple[InstallmentDue, ...]:
     """The dues after `allocation` (a reversal, with negative lines, restores them)."""
-    paid: dict[tuple[int, Component], Decimal] = {}
+    paid: dict[tuple[int, Component], Money] = {}
     for line in allocation.lines:
         key = (line.installment, line.component)
-        paid[key] = paid.get(key, ZERO) + line.amount
+        paid[key] = paid[key] + line.amount if key in paid else line.amount
     result = []
     for due in dues:
         changes = {c.value: due.owed(c) - paid[(due.number, c)] for c in Component if (due.number, c) in paid}
@@ -365,14 +368,13 @@ def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> 
             if changes
             else due
         )
-        if any(updated.owed(c) < 0 for c in Component):
+        if any(updated.owed(c).is_negative for c in Component):
             raise ValueError(f"allocation overpays installment {due.number}")
         result.append(updated)
     return tuple(result)
 
 
-@in_engine_context
-def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation:
+def reverse(allocation: Allocation, amount: Money | None = None) -> Allocation:
     """The counter-allocation of `allocation`, or of its last `amount` (undone in reverse order).
 
     A payment that prepaid principal re-amortised the schedule; undoing the prepayment is a
@@ -381,15 +383,15 @@ def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation
     `apply_credit`) has used it on a due date, replay the loan without the payment instead.
     """
     to_undo = allocation.amount if amount is None else amount
-    if not 0 < to_undo <= allocation.amount:
+    if not (to_undo.is_positive and to_undo <= allocation.amount):
         raise ValueError("a reversal undoes between 0 and the whole payment")
     credit_back = min(to_undo, allocation.credit_balance)
     remaining = to_undo - credit_back
-    if remaining > 0 and allocation.prepayment > 0:
+    if remaining.is_positive and allocation.prepayment.is_positive:
         raise ValueError("the payment prepaid principal: replay the loan without it instead of reversing")
     lines: list[AllocationLine] = []
     for line in reversed(allocation.lines):
-        if remaining <= 0:
+        if not remaining.is_positive:
             break
         undo = min(remaining, line.amount)
         lines.append(AllocationLine(line.installment, line.component, -undo))
@@ -400,48 +402,65 @@ def reverse(allocation: Allocation, amount: Decimal | None = None) -> Allocation
         strategy=allocation.strategy,
         lines=tuple(lines),
         credit_balance=-credit_back,
+        prepayment=Money.zero(to_undo.currency),
     )
 
 
+PrepayerT = TypeVar("PrepayerT", bound="Prepayer")
+
+
+class Prepayer(Protocol):
+    """Re-amortises on a prepayment, purely: a frozen value that returns its successor."""
+
+    def prepay(
+        self: PrepayerT, dues: tuple[InstallmentDue, ...], paid_on: date, amount: Money
+    ) -> tuple[PrepayerT, tuple[InstallmentDue, ...], Money]:
+        """(dues, paid on, amount) -> (the next prepayer, the dues that follow, the part unused)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
-class Replay:
+class Replay(Generic[PrepayerT]):
     """The dues after replaying payments in date order, with each allocation (credit used included)."""
 
     dues: tuple[InstallmentDue, ...]
     allocations: tuple[Allocation, ...]
-    credit_balance: Decimal
+    credit_balance: Money
+    prepayer: PrepayerT | None = None
+    """The prepayer after the last prepayment (the replay's input when none was made)."""
 
 
-Prepay = Callable[[tuple[InstallmentDue, ...], date, Decimal], tuple[tuple[InstallmentDue, ...], Decimal]]
-"""Re-amortises on a prepayment: (dues, paid on, amount) -> (the dues that follow, the part unused)."""
-
-
-@in_engine_context
 def replay(
     dues: Sequence[InstallmentDue],
     payments: Sequence[Payment],
-    strategy: AllocationStrategy = DUE_DATE_ORDER,
-    overpayment: OverpaymentPolicy = OverpaymentPolicy.CREDIT_BALANCE,
     *,
-    rounding: RoundingPolicy = _CNY,
+    strategy: AllocationStrategy,
+    overpayment: OverpaymentPolicy,
     as_of: date | None = None,
-    prepay: Prepay | None = None,
-) -> Replay:
+    prepayer: PrepayerT | None = None,
+) -> Replay[PrepayerT]:
     """Allocate `payments` in date order from the original `dues` (back-dated ones just replay).
 
     A credit balance pays what falls due after it, on each due date, before the next payment
-    and up to `as_of`.  Under ``prepay_principal`` a payment's `prepayment` goes to `prepay`
-    (e.g. a `prepayment.Reamortiser`), which re-amortises the schedule; without one the
-    replay is refused, since the dues alone cannot say what the lower balance saves.
+    and up to `as_of`.  Under ``prepay_principal`` a payment's `prepayment` goes to `prepayer`
+    (e.g. a `prepayment.Reamortisation`), which re-amortises the schedule and returns its
+    successor; without one the replay is refused, since the dues alone cannot say what the
+    lower balance saves.  Nothing passed in is changed.
     """
     state = tuple(dues)
+    if state:
+        code = state[0].currency
+    elif payments:
+        code = payments[0].amount.currency
+    else:
+        raise ValueError("nothing to replay: no dues and no payments")
     allocations: list[Allocation] = []
-    credit = ZERO
+    credit = Money.zero(code)
 
     def use_credit(until: date) -> None:
         nonlocal state, credit
         for due_date in sorted({d.due_date for d in state if d.due_date <= until}):
-            used = apply_credit(state, credit, due_date, strategy, rounding=rounding)
+            used = apply_credit(state, credit, due_date, strategy=strategy)
             if used is not None:
                 state = apply_allocation(state, used)
                 allocations.append(used)
@@ -449,12 +468,12 @@ def replay(
 
     for payment in sorted(payments, key=lambda p: p.paid_on):
         use_credit(payment.paid_on)
-        allocation = allocate(state, payment.amount, payment.paid_on, strategy, overpayment, rounding=rounding)
+        allocation = allocate(state, payment.amount, payment.paid_on, strategy=strategy, overpayment=overpayment)
         state = apply_allocation(state, allocation)
-        if allocation.prepayment > 0:
-            if prepay is None:
-                raise ValueError("a payment prepays principal: replay with prepay= to re-amortise the schedule")
-            state, unused = prepay(state, payment.paid_on, allocation.prepayment)
+        if allocation.prepayment.is_positive:
+            if prepayer is None:
+                raise ValueError("a payment prepays principal: replay with prepayer= to re-amortise the schedule")
+            prepayer, state, unused = prepayer.prepay(state, payment.paid_on, allocation.prepayment)
             if unused:
                 allocation = replace(
                     allocation,
@@ -465,4 +484,4 @@ def replay(
         credit += allocation.credit_balance
     if as_of is not None:
         use_credit(as_of)
-    return Replay(dues=state, allocations=tuple(allocations), credit_balance=credit)
+    return Replay(dues=state, allocations=tuple(allocations), credit_balance=credit, prepayer=prepayer)

@@ -4,8 +4,9 @@ PBOC Announcement 〔2021〕 No. 3 requires the annualised rate to be shown,
 computed by the compound (IRR) method over the principal actually occupied.
 The cash flows are the borrower's: CF_0 = + net cash received (principal
 minus fees deducted at disbursement), CF_t = - everything paid in period t
-(principal + interest + fees, third-party fees included).  The periodic
-rate r solves
+(principal + interest + fees, third-party fees included).  Each `CashFlow`
+carries `Money`; the solver works on their exact Decimal values (`irr` and
+`xirr_daily` take plain Decimals).  The periodic rate r solves
 
     sum_t CF_t / (1 + r)^t = 0
 
@@ -47,7 +48,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ENGINE_CONTEXT, ZERO, in_engine_context
+from microcredit.lending.money import ENGINE_CONTEXT, Money, in_engine_context
 
 __all__ = [
     "AprDisclosure",
@@ -58,6 +59,7 @@ __all__ = [
     "xirr_daily",
 ]
 
+_ZERO = Decimal(0)
 _ONE = Decimal(1)
 _TOLERANCE = Decimal("1e-9")
 _LOW = Decimal("-0.99")
@@ -78,7 +80,7 @@ class CashFlow:
     """A borrower's cash flow: + received, - paid, on a date at period index `period`."""
 
     on: date
-    amount: Decimal
+    amount: Money
     period: int
 
 
@@ -93,9 +95,9 @@ class AprDisclosure:
     periods_per_year: Decimal
     method: AprMethod
     day_basis: int
-    net_cash_received: Decimal
-    total_payments: Decimal
-    total_cost_of_credit: Decimal
+    net_cash_received: Money
+    total_payments: Money
+    total_cost_of_credit: Money
     cash_flows: tuple[CashFlow, ...]
 
     @property
@@ -112,8 +114,8 @@ class AprDisclosure:
 def _npv_and_slope(flows: Sequence[tuple[int, Decimal]], rate: Decimal) -> tuple[Decimal, Decimal]:
     """NPV at `rate` and its derivative, for flows at integer times."""
     v = _ONE / (_ONE + rate)
-    npv = ZERO
-    slope = ZERO
+    npv = _ZERO
+    slope = _ZERO
     for t, amount in flows:
         discounted = amount * v**t
         npv += discounted
@@ -181,20 +183,21 @@ def disclose(
     nominal_annual_rate: Decimal,
     periods_per_year: Decimal,
     regular: bool,
-    day_basis: int = 365,
+    day_basis: int,
 ) -> AprDisclosure:
     """APR, EAR and total cost of credit of a borrower's cash flows (+ received, - paid)."""
-    if not cash_flows or cash_flows[0].amount <= 0:
+    if not cash_flows or not cash_flows[0].amount.is_positive:
         raise ValueError("the first cash flow must be the positive amount received")
-    received = sum((flow.amount for flow in cash_flows if flow.amount > 0), ZERO)
-    paid = -sum((flow.amount for flow in cash_flows if flow.amount < 0), ZERO)
+    code = cash_flows[0].amount.currency
+    received = Money.total((flow.amount for flow in cash_flows if flow.amount.is_positive), code)
+    paid = -Money.total((flow.amount for flow in cash_flows if flow.amount.is_negative), code)
     if regular:
-        periodic = _solve([(flow.period, flow.amount) for flow in cash_flows], Decimal("0.01"))
+        periodic = _solve([(flow.period, flow.amount.amount) for flow in cash_flows], Decimal("0.01"))
         apr = periodic * periods_per_year
         ear = (_ONE + periodic) ** periods_per_year - _ONE
         method = AprMethod.PERIODIC_IRR
     else:
-        periodic = xirr_daily([(flow.on, flow.amount) for flow in cash_flows])
+        periodic = xirr_daily([(flow.on, flow.amount.amount) for flow in cash_flows])
         ear = (_ONE + periodic) ** day_basis - _ONE
         apr = periods_per_year * ((_ONE + ear) ** (_ONE / periods_per_year) - _ONE)
         method = AprMethod.XIRR_DAYS

@@ -16,8 +16,11 @@ Why the results are identical:
    x = b x rate_num x N;  q, r = divmod(x, D)  with D = 10^8 x 12, and
    half-up is q + (2r >= D) -- exactly Decimal's ROUND_HALF_UP of the exact
    quotient, which is what the scalar path computes (`money.divide_rounded`
-   on the same rational; see `schedule.amortize`).  half-even, down and up
-   are the same divmod with their own tie rule.
+   on the same rational; see `schedule.amortize`).  The rounding is
+   `money.divide_rounded_vector`: the scalar path's own `round_quotient` and
+   `floor_offset`, run on int64 columns (property-tested equal to the
+   scalar form).  Amounts stay int64 minor units inside; `BatchSchedules.amounts`
+   reads one loan's rows as `Money`.
    The bounds b <= 10^10 fen and rate_num x N <= 10^8 x 12 keep x below
    2^63; the code checks them.
 2. The level installment A = P r (1+r)^n / ((1+r)^n - 1) is a fraction of
@@ -26,7 +29,9 @@ Why the results are identical:
    rounded; when the float lies within 10^-3 fen of a rounding boundary
    (float error is far below that) the loan's A is recomputed with the
    scalar path's own `level_payment` (exact big-integer fraction).
-   Otherwise float rounding and exact rounding agree.
+   Otherwise float rounding and exact rounding agree.  This estimate is the
+   one float computation near money in the code base, allowed line by line
+   (``house-rules: allow float``) because the exact fallback guards it.
 3. The recurrence is the scalar path's, step for step, on integers:
    interest, principal = A - interest clamped to [0, balance], the last
    installment takes the balance, a loan ends when its balance is 0.
@@ -45,13 +50,13 @@ installment 88,847 fen -- the same table as DOMAIN.md §4.1.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
-from microcredit.lending.money import RoundingMode, RoundingPolicy, from_minor
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, divide_rounded_vector, round_quotient
 from microcredit.lending.periods import MonthEndRule, PeriodUnit
 from microcredit.lending.schedule.amortize import level_payment
 from microcredit.lending.schedule.model import (
@@ -71,52 +76,23 @@ Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def _divide(x: Int64Array, d: int | Int64Array, mode: RoundingMode) -> Int64Array:
-    """round(x / d) for x >= 0, d > 0, by `mode`, exactly, in integers."""
-    if isinstance(d, int) and mode is not RoundingMode.HALF_EVEN:
-        # floor((x + offset) / d) with offset d/2 (half-up, d even), 0 (down) or d - 1 (up).
-        if mode is RoundingMode.DOWN:
-            return x // d
-        if mode is RoundingMode.UP:
-            return (x + (d - 1)) // d
-        if d % 2 == 0:
-            return (x + d // 2) // d
-    q, r = np.divmod(x, d)
-    return _round(q, r, d, mode)
-
-
-def _round(q: Int64Array, r: Int64Array, d: int | Int64Array, mode: RoundingMode) -> Int64Array:
-    """Round q + r/d (0 <= r < d) to an integer by `mode`."""
-    if mode is RoundingMode.DOWN:
-        return q
-    if mode is RoundingMode.UP:
-        up: BoolArray = r > 0
-    elif mode is RoundingMode.HALF_UP:
-        up = 2 * r >= d
-    else:
-        up = (2 * r > d) | ((2 * r == d) & (q % 2 == 1))
-    return q + up.astype(np.int64)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BatchLoans:
-    """Many loans as columns: principal (fen), rate numerator (/1e8), months, method."""
+    """Many loans of one currency as columns: principal (minor units), rate numerator (/1e8), months, method."""
 
     principal: Int64Array
     rate: Int64Array
     count: Int64Array
     equal_principal: BoolArray
     start: npt.NDArray[np.datetime64]
+    rounding: RoundingPolicy
     every: int = 1
-    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
 
     def __post_init__(self) -> None:
         size = self.principal.shape
         for column in (self.rate, self.count, self.equal_principal, self.start):
             if column.shape != size:
                 raise ValueError("every column has one value per loan")
-        if self.rounding.places != 2:
-            raise ValueError("the batch path works in fen (2 places)")
         if (self.principal <= 0).any() or (self.count < 1).any() or (self.rate < 0).any():
             raise ValueError("principal and count must be positive, rates non-negative")
         if int(self.principal.max()) * int(self.rate.max()) * self.every >= _MAX_PRODUCT:
@@ -131,7 +107,7 @@ class BatchLoans:
         for t in terms:
             _check_supported(t, first)
         return cls(
-            principal=np.array([int(t.principal * 100) for t in terms], dtype=np.int64),
+            principal=np.array([t.principal.minor for t in terms], dtype=np.int64),
             rate=np.array([_rate_units(t.annual_rate) for t in terms], dtype=np.int64),
             count=np.array([t.periods.count for t in terms], dtype=np.int64),
             equal_principal=np.array([t.method is RepaymentMethod.EQUAL_PRINCIPAL for t in terms], dtype=np.bool_),
@@ -172,8 +148,9 @@ def _check_supported(t: LoanTerms, first: LoanTerms) -> None:
 
 @dataclass(frozen=True)
 class BatchSchedules:
-    """All installment rows of many loans, loan-major, amounts in fen."""
+    """All installment rows of many loans, loan-major, amounts in minor units of `currency`."""
 
+    currency: str
     loan: Int64Array
     number: Int64Array
     due_date: npt.NDArray[np.datetime64]
@@ -188,16 +165,17 @@ class BatchSchedules:
         """The number of installment rows."""
         return int(self.loan.shape[0])
 
-    def amounts(self, loan: int) -> tuple[tuple[int, Decimal, Decimal, Decimal, Decimal], ...]:
-        """One loan's rows as (number, principal, interest, total, balance after) in Decimal."""
+    def amounts(self, loan: int) -> tuple[tuple[int, Money, Money, Money, Money], ...]:
+        """One loan's rows as (number, principal, interest, total, balance after) in Money."""
         lo, hi = int(self.offsets[loan]), int(self.offsets[loan + 1])
+        code = self.currency
         return tuple(
             (
                 int(self.number[i]),
-                from_minor(int(self.principal[i])),
-                from_minor(int(self.interest[i])),
-                from_minor(int(self.total[i])),
-                from_minor(int(self.balance[i])),
+                Money(int(self.principal[i]), code),
+                Money(int(self.interest[i]), code),
+                Money(int(self.total[i]), code),
+                Money(int(self.balance[i]), code),
             )
             for i in range(lo, hi)
         )
@@ -205,9 +183,10 @@ class BatchSchedules:
 
 def _level_installments(loans: BatchLoans) -> Int64Array:
     mode = loans.rounding.mode
-    p = loans.principal.astype(np.float64)
-    n = loans.count.astype(np.float64)
-    r = loans.rate.astype(np.float64) * loans.every / (RATE_SCALE * 12.0)
+    # The float estimate of A, checked below against rounding boundaries (exact fallback).
+    p = loans.principal.astype(np.float64)  # house-rules: allow float (estimate; exact fallback below)
+    n = loans.count.astype(np.float64)  # house-rules: allow float (a count, not money)
+    r = loans.rate.astype(np.float64) * loans.every / (RATE_SCALE * 12.0)  # house-rules: allow float (a rate)
     with np.errstate(divide="ignore", invalid="ignore"):
         # (1+r)^n - 1 through log1p/expm1: 1.0 + r drops the low digits of a tiny r (a rate of
         # 10^-8 a year lost 7 of them and the float A missed a half-fen boundary by 10^-3 fen).
@@ -227,7 +206,7 @@ def _level_installments(loans: BatchLoans) -> Int64Array:
     result = rounded.astype(np.int64)
     zero_rate = loans.rate == 0
     if zero_rate.any():
-        result[zero_rate] = _divide(loans.principal[zero_rate], loans.count[zero_rate], mode)
+        result[zero_rate] = divide_rounded_vector(loans.principal[zero_rate], loans.count[zero_rate], mode)
     for index in np.flatnonzero((distance < _AMBIGUITY) & ~zero_rate):
         result[index] = _exact_level(loans, int(index))
     return result
@@ -256,6 +235,7 @@ def batch_schedules(loans: BatchLoans, *, chunk: int = 8192) -> BatchSchedules:
         base += part.rows
         part.loan[:] += lo
     return BatchSchedules(
+        currency=loans.rounding.currency,
         loan=np.concatenate([p.loan for p in parts]),
         number=np.concatenate([p.number for p in parts]),
         due_date=np.concatenate([p.due_date for p in parts]),
@@ -274,8 +254,8 @@ def _slice(loans: BatchLoans, lo: int, hi: int) -> BatchLoans:
         count=loans.count[lo:hi],
         equal_principal=loans.equal_principal[lo:hi],
         start=loans.start[lo:hi],
-        every=loans.every,
         rounding=loans.rounding,
+        every=loans.every,
     )
 
 
@@ -286,7 +266,7 @@ def _batch(loans: BatchLoans) -> BatchSchedules:
     denominator = RATE_SCALE * 12
     multiplier = loans.rate * loans.every
     level = _level_installments(loans)
-    equal_part = _divide(loans.principal, loans.count, mode)
+    equal_part = divide_rounded_vector(loans.principal, loans.count, mode)
     scheduled = np.where(loans.equal_principal, equal_part, level)
     equal_principal = loans.equal_principal
     last_index = loans.count - 1
@@ -299,7 +279,7 @@ def _batch(loans: BatchLoans) -> BatchSchedules:
     balance_m = np.empty(shape, dtype=np.int64)
     present = np.empty(shape, dtype=np.bool_)
     for k in range(horizon):
-        interest = _divide(balance * multiplier, denominator, mode)
+        interest = divide_rounded_vector(balance * multiplier, denominator, mode)
         part = np.where(equal_principal, scheduled, scheduled - interest)
         np.clip(part, 0, balance, out=part)
         last = last_index == k
@@ -320,6 +300,7 @@ def _batch(loans: BatchLoans) -> BatchSchedules:
     loan_index = np.repeat(np.arange(size, dtype=np.int64), per_loan)
     numbers = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], per_loan) + 1
     return BatchSchedules(
+        currency=loans.rounding.currency,
         loan=loan_index,
         number=numbers,
         due_date=_due_dates(loans, loan_index, numbers),
@@ -356,9 +337,10 @@ def accrue(
     rate: Int64Array,
     days: Int64Array,
     basis: int,
-    mode: RoundingMode = RoundingMode.HALF_UP,
+    *,
+    mode: RoundingMode,
 ) -> Int64Array:
-    """Accrued interest in fen: round(balance x rate/1e8 x days / basis), exactly, per loan."""
+    """Accrued interest in minor units: round(balance x rate/1e8 x days / basis), exactly, per loan."""
     if (balance < 0).any() or (days < 0).any():
         raise ValueError("balances and days are non-negative")
     if int(balance.max(initial=0)) * int(rate.max(initial=0)) >= _MAX_PRODUCT:
@@ -366,4 +348,4 @@ def accrue(
     denominator = RATE_SCALE * basis
     q, r = np.divmod(balance * rate, denominator)
     whole, rest = np.divmod(r * days, denominator)
-    return _round(q * days + whole, rest, denominator, mode)
+    return round_quotient(q * days + whole, rest, denominator, mode)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 
-from microcredit.lending.money import RoundingPolicy, in_engine_context
+from microcredit.lending.money import Money, RoundingPolicy
 
 __all__ = [
     "DEFAULT_BUCKETS",
@@ -104,8 +104,8 @@ def validate_buckets(buckets: Sequence[DelinquencyBucket]) -> None:
         raise ValueError("the last bucket is open-ended")
 
 
-def bucket_for(dpd: int, buckets: Sequence[DelinquencyBucket] = DEFAULT_BUCKETS) -> DelinquencyBucket:
-    """The bucket `dpd` falls in."""
+def bucket_for(dpd: int, buckets: Sequence[DelinquencyBucket]) -> DelinquencyBucket:
+    """The bucket `dpd` falls in (the institution's buckets, e.g. `DEFAULT_BUCKETS`)."""
     for bucket in buckets:
         if bucket.contains(dpd):
             return bucket
@@ -170,13 +170,17 @@ def _floor_of(dpd: int, floors: Sequence[tuple[int, RiskCategory]]) -> RiskCateg
     return floor
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClassificationPolicy:
-    """DPD floors (minimum days -> category), technical-overdue exemption, provision rates."""
+    """DPD floors (minimum days -> category), technical-overdue exemption, provision rates.
 
+    The floors default to the regulation's (the least a policy may be) and the exemption to
+    none; the provision rates are the institution's to state (e.g. `DEFAULT_PROVISION_RATES`).
+    """
+
+    provision_rates: tuple[tuple[RiskCategory, Decimal], ...]
     dpd_floors: tuple[tuple[int, RiskCategory], ...] = DEFAULT_DPD_FLOORS
     technical_overdue_days: int = 0
-    provision_rates: tuple[tuple[RiskCategory, Decimal], ...] = DEFAULT_PROVISION_RATES
 
     def __post_init__(self) -> None:
         if not 0 <= self.technical_overdue_days <= MAX_TECHNICAL_OVERDUE_DAYS:
@@ -243,7 +247,7 @@ def _restructuring_floor(state: RestructuringState) -> RiskCategory:
     return RiskCategory.SPECIAL_MENTION
 
 
-def classify(asset: ClassificationInput, policy: ClassificationPolicy = ClassificationPolicy()) -> Classification:
+def classify(asset: ClassificationInput, *, policy: ClassificationPolicy) -> Classification:
     """Five-category class = max(DPD floor, restructuring floor, cross-default, manual grade)."""
     floors: list[tuple[str, RiskCategory]] = [(f"dpd:{asset.dpd}", _dpd_floor(asset.dpd, policy))]
     if asset.restructuring is not None:
@@ -255,15 +259,15 @@ def classify(asset: ClassificationInput, policy: ClassificationPolicy = Classifi
     return Classification(max(floor for _, floor in floors), tuple(floors))
 
 
-@in_engine_context
 def provision(
-    outstanding: Decimal,
+    outstanding: Money,
     category: RiskCategory,
+    *,
     rounding: RoundingPolicy,
-    policy: ClassificationPolicy = ClassificationPolicy(),
-) -> Decimal:
-    """Loan-loss allowance of an asset: outstanding x the category's provision rate."""
+    policy: ClassificationPolicy,
+) -> Money:
+    """Loan-loss allowance of an asset: outstanding x the category's provision rate, rounded once."""
     rates = dict(policy.provision_rates)
     if category not in rates:
         raise ValueError(f"no provision rate for {category.name}")
-    return rounding.round(outstanding * rates[category])
+    return rounding.times(outstanding, rates[category])

@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import NamedTuple
 
-from microcredit.lending.money import RoundingPolicy, in_engine_context
+from microcredit.lending.money import Money, RoundingPolicy
 
 __all__ = [
     "ACT_360",
@@ -78,10 +79,9 @@ class YearFraction(NamedTuple):
     denominator: int
 
 
-@in_engine_context
-def interest_for(balance: Decimal, annual_rate: Decimal, fraction: YearFraction, rounding: RoundingPolicy) -> Decimal:
-    """Interest on `balance` at `annual_rate` for a year fraction, rounded once."""
-    return rounding.round(balance * annual_rate * fraction.numerator / fraction.denominator)
+def interest_for(balance: Money, annual_rate: Decimal, fraction: YearFraction, rounding: RoundingPolicy) -> Money:
+    """Interest on `balance` at `annual_rate` for a year fraction, rounded once by the policy."""
+    return rounding.times(balance, Fraction(annual_rate) * Fraction(fraction.numerator, fraction.denominator))
 
 
 def is_leap(year: int) -> bool:
@@ -97,8 +97,8 @@ _BASIS = {DaysInYear.ACTUAL: 365, DaysInYear.D360: 360, DaysInYear.D364: 364, Da
 class DayCount:
     """A day-count convention: days in month (actual/30) and days in year."""
 
-    days_in_month: DaysInMonth = DaysInMonth.ACTUAL
-    days_in_year: DaysInYear = DaysInYear.D365
+    days_in_month: DaysInMonth
+    days_in_year: DaysInYear
 
     def __post_init__(self) -> None:
         if self.days_in_month is DaysInMonth.THIRTY and self.days_in_year is DaysInYear.ACTUAL:

@@ -37,19 +37,25 @@ lending, 24 % for small-loan companies; configuration, not code):
 The allowed charges are the contractual ones clipped to the ceiling, in the
 order penalty, compound, late fees; the unclipped (contractual) figures are
 kept beside them for reporting.
+
+Amounts are `Money`; each charge is the exact rational amount x rate x
+fraction rounded once by the policy (`Money.times`).  The rules carry the
+product's conventions -- rate basis, day count, grace days -- and have no
+defaults of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 from microcredit.lending.allocation import InstallmentDue
-from microcredit.lending.daycount import ACT_360, DayCount
-from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.daycount import DayCount, YearFraction
+from microcredit.lending.money import Money, RoundingPolicy, in_engine_context
 
 __all__ = [
     "CappedCharges",
@@ -73,13 +79,12 @@ def installment_dpd(due_date: date, as_of: date, grace_days: int = 0) -> int:
     return days if days > grace_days else 0
 
 
-@in_engine_context
 def loan_dpd(
     dues: Sequence[InstallmentDue],
     as_of: date,
     *,
-    grace_days: int = 0,
-    tolerance: Decimal = ZERO,
+    grace_days: int,
+    tolerance: Money,
 ) -> int:
     """Days past due of a loan: those of its oldest installment owing more than `tolerance`."""
     unpaid = [d.due_date for d in dues if d.total > tolerance and d.due_date < as_of]
@@ -96,14 +101,14 @@ class PenaltyBasis(StrEnum):
     FIXED = "fixed"  # value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PenaltyRule:
-    """Penalty rate rule, its day count, and whether overdue interest compounds."""
+    """Penalty rate rule, its day count, whether overdue interest compounds, and grace days."""
 
-    basis: PenaltyBasis = PenaltyBasis.UPLIFT
-    value: Decimal = Decimal("0.5")
-    day_count: DayCount = ACT_360
-    compound_overdue_interest: bool = True
+    basis: PenaltyBasis
+    value: Decimal
+    day_count: DayCount
+    compound_overdue_interest: bool
     grace_days: int = 0
 
     @in_engine_context
@@ -125,17 +130,20 @@ class PenaltyAccrual:
     end: date
     days: int
     annual_rate: Decimal
-    penalty: Decimal
-    compound: Decimal
+    penalty: Money
+    compound: Money
 
     @property
-    @in_engine_context
-    def total(self) -> Decimal:
+    def total(self) -> Money:
         """Penalty plus compound interest."""
         return self.penalty + self.compound
 
 
-@in_engine_context
+def _scale(rate: Decimal, fraction: YearFraction) -> Fraction:
+    """rate x year fraction, exactly."""
+    return Fraction(rate) * Fraction(fraction.numerator, fraction.denominator)
+
+
 def penalty_interest(
     due: InstallmentDue,
     *,
@@ -149,46 +157,43 @@ def penalty_interest(
     start = due.due_date if accrued_from is None else max(accrued_from, due.due_date)
     if installment_dpd(due.due_date, start, rule.grace_days) == 0:
         start = due.due_date  # nothing was due yet by `accrued_from`: once out of grace, charge from the due date
-    zero = rounding.round(ZERO)
+    zero = rounding.zero
     rate = rule.annual_rate(contract_rate)
     if installment_dpd(due.due_date, as_of, rule.grace_days) == 0 or as_of <= start:
         return PenaltyAccrual(due.number, start, max(start, as_of), 0, rate, zero, zero)
-    fraction = rule.day_count.year_fraction(start, as_of)
-    scale = rate * fraction.numerator / fraction.denominator
-    penalty = rounding.round(due.principal * scale)
-    compound = rounding.round(due.interest * scale) if rule.compound_overdue_interest else zero
+    scale = _scale(rate, rule.day_count.year_fraction(start, as_of))
+    penalty = rounding.times(due.principal, scale)
+    compound = rounding.times(due.interest, scale) if rule.compound_overdue_interest else zero
     return PenaltyAccrual(due.number, start, as_of, (as_of - start).days, rate, penalty, compound)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LateFeeRule:
-    """A one-off late fee: fixed amount and/or rate of the overdue installment, after N days."""
+    """A one-off late fee: a fixed amount plus a rate of the overdue installment, after N days."""
 
-    amount: Decimal = ZERO
-    rate: Decimal = ZERO
-    after_days: int = 1
+    amount: Money
+    rate: Decimal
+    after_days: int
 
 
-@in_engine_context
-def late_fee(due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy) -> Decimal:
+def late_fee(due: InstallmentDue, *, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy) -> Money:
     """The late fee an overdue installment has incurred by `as_of` (0 before `after_days`)."""
-    if (as_of - due.due_date).days < rule.after_days or due.total <= 0:
-        return rounding.round(ZERO)
+    if (as_of - due.due_date).days < rule.after_days or not due.total.is_positive:
+        return rounding.zero
     overdue = due.principal + due.interest
-    return rounding.round(rule.amount + overdue * rule.rate)
+    return rounding.round(Fraction(rule.amount.amount) + Fraction(overdue.amount) * Fraction(rule.rate))
 
 
 @dataclass(frozen=True, slots=True)
 class DefaultCharges:
     """Default charges of a loan: penalty interest, compound interest, late fees."""
 
-    penalty: Decimal = ZERO
-    compound: Decimal = ZERO
-    late_fees: Decimal = ZERO
+    penalty: Money
+    compound: Money
+    late_fees: Money
 
     @property
-    @in_engine_context
-    def total(self) -> Decimal:
+    def total(self) -> Money:
         """The sum of the three."""
         return self.penalty + self.compound + self.late_fees
 
@@ -198,7 +203,7 @@ class ChargeCap:
     """An annual ceiling on default charges (e.g. 0.24, or 4 x LPR) and its day count."""
 
     annual_rate: Decimal
-    day_count: DayCount = field(default=ACT_360)
+    day_count: DayCount
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,32 +212,33 @@ class CappedCharges:
 
     contractual: DefaultCharges
     allowed: DefaultCharges
-    ceiling: Decimal
+    ceiling: Money
 
     @property
-    @in_engine_context
-    def clipped(self) -> Decimal:
+    def clipped(self) -> Money:
         """How much the cap removed."""
         return self.contractual.total - self.allowed.total
 
 
-@in_engine_context
 def cap_default_charges(
     charges: DefaultCharges,
     *,
-    overdue_base: Decimal,
+    overdue_base: Money,
     start: date,
     end: date,
     cap: ChargeCap,
     rounding: RoundingPolicy,
-    other_charges: Decimal = ZERO,
+    other_charges: Money | None = None,
 ) -> CappedCharges:
-    """Clip cumulative default charges over [start, end) to the cap on `overdue_base`."""
-    fraction = cap.day_count.year_fraction(start, end)
-    gross = rounding.round(overdue_base * cap.annual_rate * fraction.numerator / fraction.denominator)
-    ceiling = max(gross - other_charges, rounding.round(ZERO))
+    """Clip cumulative default charges over [start, end) to the cap on `overdue_base`.
+
+    `other_charges` are those counted against the same ceiling (e.g. contract interest over
+    the days), none when not given.
+    """
+    gross = rounding.times(overdue_base, _scale(cap.annual_rate, cap.day_count.year_fraction(start, end)))
+    ceiling = max(gross if other_charges is None else gross - other_charges, rounding.zero)
     room = ceiling
-    allowed: list[Decimal] = []
+    allowed: list[Money] = []
     for amount in (charges.penalty, charges.compound, charges.late_fees):
         kept = min(amount, room)
         allowed.append(kept)

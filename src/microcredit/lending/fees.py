@@ -16,7 +16,8 @@ of the principal, and one of three kinds:
   (§2.3 case B: 12 x 1,072 -> 13.03 %, not the naive 7.2 %).
 
 Percentages apply to the amount the borrower asked for (the net principal
-before any financed fee) and are rounded once with the rounding policy.
+before any financed fee) and are rounded once with the rounding policy:
+``principal.times(rate, mode)``.  Amounts are `Money` in the loan's currency.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.money import Money, RoundingPolicy
 
 __all__ = [
     "Fee",
@@ -64,14 +65,13 @@ class Fee:
     name: str
     kind: FeeKind
     payee: Payee = Payee.LENDER
-    amount: Decimal | None = None
+    amount: Money | None = None
     rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.rate is None):
             raise ValueError(f"fee {self.name!r} needs exactly one of amount or rate")
-        value = self.amount if self.amount is not None else self.rate
-        if value is not None and value < 0:
+        if (self.amount is not None and self.amount.is_negative) or (self.rate is not None and self.rate < 0):
             raise ValueError(f"fee {self.name!r} cannot be negative")
 
 
@@ -82,31 +82,32 @@ class FeeCharge:
     name: str
     kind: FeeKind
     payee: Payee
-    per_charge: Decimal
+    per_charge: Money
     charges: int
-    total: Decimal
+    total: Money
 
 
 @dataclass(frozen=True, slots=True)
 class FeeSplit:
     """Fees of a loan grouped by kind, in money."""
 
-    deducted: Decimal
-    financed: Decimal
-    per_installment: Decimal
+    deducted: Money
+    financed: Money
+    per_installment: Money
     charges: tuple[FeeCharge, ...]
 
 
-@in_engine_context
-def fee_amount(fee: Fee, principal: Decimal, policy: RoundingPolicy) -> Decimal:
-    """The money amount of one charge of `fee` on `principal`."""
+def fee_amount(fee: Fee, principal: Money, policy: RoundingPolicy) -> Money:
+    """The amount of one charge of `fee` on `principal` (a rate is rounded once by the policy)."""
     if fee.amount is not None:
-        return policy.round(fee.amount)
+        if fee.amount.currency != principal.currency:
+            raise ValueError(f"fee {fee.name!r} is in {fee.amount.currency}, the loan in {principal.currency}")
+        return fee.amount
     assert fee.rate is not None
-    return policy.round(principal * fee.rate)
+    return policy.times(principal, fee.rate)
 
 
-def split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy) -> FeeSplit:
+def split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy) -> FeeSplit:
     """Group `fees` by kind and build their disclosure lines for a loan of `installments`."""
     if not fees:
         return _no_fees(policy)
@@ -115,13 +116,12 @@ def split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, polic
 
 @functools.lru_cache(maxsize=64)
 def _no_fees(policy: RoundingPolicy) -> FeeSplit:
-    zero = policy.round(ZERO)
+    zero = policy.zero
     return FeeSplit(zero, zero, zero, ())
 
 
-@in_engine_context
-def _split_fees(fees: Sequence[Fee], principal: Decimal, installments: int, policy: RoundingPolicy) -> FeeSplit:
-    deducted = financed = per_installment = policy.round(ZERO)
+def _split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy) -> FeeSplit:
+    deducted = financed = per_installment = policy.zero
     charges: list[FeeCharge] = []
     for fee in fees:
         one = fee_amount(fee, principal, policy)

@@ -76,7 +76,7 @@ class PeriodUnit(StrEnum):
 class Frequency:
     """Repayment every `every` `unit`s (Fineract ``repaymentEvery``)."""
 
-    unit: PeriodUnit = PeriodUnit.MONTH
+    unit: PeriodUnit
     every: int = 1
 
     def __post_init__(self) -> None:

@@ -22,8 +22,9 @@ PAR30 = (2,000 + 500 + 1,500) / 5,000 = 80 %; PAR90 = (500 + 1,500) / 5,000
 financial expense 300, impairment 150, opex 600 -> OSS = 1,200 / 1,050 =
 114.3 %.
 
-Ratios are exact Decimal fractions (0.8 = 80 %); `as_percent` rounds for
-display.
+Amounts are `Money` of one reporting currency; ratios are Decimal fractions
+(0.8 = 80 %) of the exact ratio of the amounts (`Money.ratio`), to the
+engine's 50 digits; `as_percent` rounds for display.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
-from microcredit.lending.money import ZERO, in_engine_context
+from microcredit.lending.money import ENGINE_CONTEXT, Money, in_engine_context
 
 __all__ = [
     "LoanPosition",
@@ -49,57 +51,60 @@ __all__ = [
 class LoanPosition:
     """A loan on the as-of date: outstanding principal, days past due, restructured or not."""
 
-    outstanding_principal: Decimal
+    outstanding_principal: Money
     dpd: int
     restructured: bool = False
 
 
-@in_engine_context
-def gross_loan_portfolio(positions: Sequence[LoanPosition]) -> Decimal:
-    """The sum of outstanding principal."""
-    return sum((p.outstanding_principal for p in positions), ZERO)
+def _decimal(ratio: Fraction) -> Decimal:
+    """An exact ratio as a Decimal, correctly rounded to the engine's 50 digits."""
+    return ENGINE_CONTEXT.divide(Decimal(ratio.numerator), Decimal(ratio.denominator))
 
 
-@in_engine_context
-def par(positions: Sequence[LoanPosition], days: int) -> Decimal:
+def gross_loan_portfolio(positions: Sequence[LoanPosition], *, currency: str) -> Money:
+    """The sum of outstanding principal (in the reporting `currency`)."""
+    return Money.total((p.outstanding_principal for p in positions), currency)
+
+
+def _at_risk(positions: Sequence[LoanPosition], days: int, currency: str) -> Money:
+    return Money.total((p.outstanding_principal for p in positions if p.dpd > days or p.restructured), currency)
+
+
+def par(positions: Sequence[LoanPosition], days: int, *, currency: str) -> Decimal:
     """PAR_days: principal of loans more than `days` past due (or restructured) / GLP."""
-    glp = gross_loan_portfolio(positions)
-    if glp == 0:
-        return ZERO
-    at_risk = sum((p.outstanding_principal for p in positions if p.dpd > days or p.restructured), ZERO)
-    return at_risk / glp
+    glp = gross_loan_portfolio(positions, currency=currency)
+    if glp.is_zero:
+        return Decimal(0)
+    return _decimal(_at_risk(positions, days, currency).ratio(glp))
 
 
-@in_engine_context
-def write_off_ratio(written_off: Decimal, average_portfolio: Decimal) -> Decimal:
+def write_off_ratio(written_off: Money, average_portfolio: Money) -> Decimal:
     """Loans written off in the period / average gross loan portfolio."""
-    if average_portfolio <= 0:
+    if not average_portfolio.is_positive:
         raise ValueError("the average portfolio must be positive")
-    return written_off / average_portfolio
+    return _decimal(written_off.ratio(average_portfolio))
 
 
-@in_engine_context
 def oss(
     *,
-    operating_revenue: Decimal,
-    financial_expense: Decimal,
-    impairment_expense: Decimal,
-    operating_expense: Decimal,
+    operating_revenue: Money,
+    financial_expense: Money,
+    impairment_expense: Money,
+    operating_expense: Money,
 ) -> Decimal:
     """Operational self-sufficiency: revenue / (financial + impairment + operating expense)."""
     costs = financial_expense + impairment_expense + operating_expense
-    if costs <= 0:
+    if not costs.is_positive:
         raise ValueError("expenses must be positive")
-    return operating_revenue / costs
+    return _decimal(operating_revenue.ratio(costs))
 
 
-@in_engine_context
-def risk_coverage(allowance: Decimal, positions: Sequence[LoanPosition]) -> Decimal:
+def risk_coverage(allowance: Money, positions: Sequence[LoanPosition]) -> Decimal:
     """Impairment allowance / principal at risk over 30 days."""
-    at_risk = par(positions, 30) * gross_loan_portfolio(positions)
-    if at_risk == 0:
+    at_risk = _at_risk(positions, 30, allowance.currency)
+    if at_risk.is_zero:
         raise ValueError("no portfolio at risk to cover")
-    return allowance / at_risk
+    return _decimal(allowance.ratio(at_risk))
 
 
 @in_engine_context

@@ -50,21 +50,28 @@ With a 3-month interest-payment grace the same loan repays 788.49 and
 balance to 7,415.14; installment 4 still collects the 192.12 with the
 interest of months 3 and 4 on the new balance, and a payoff on 2025-03-25
 is 8,415.14 + 192.12 + 28.05 (10 days on 8,415.14) = 8,635.31.
+
+Replayed prepayments (`allocation.replay` under ``prepay_principal``) go
+through `reamortise`, a pure function: a frozen `Reamortisation` (the
+schedule as prepayments have changed it, and each prepayment taken) in, the
+next one out -- so replaying a loan after a back-dated payment starts again
+from the same values and nothing carries over from an earlier replay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 from microcredit.lending.allocation import InstallmentDue
-from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import DayCount
 from microcredit.lending.fees import FeeKind
-from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.money import Money, RoundingPolicy
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
 from microcredit.lending.schedule.build import fractions_of, rebuilt_schedule
@@ -78,11 +85,12 @@ __all__ = [
     "PayoffQuote",
     "PrepaymentMode",
     "PrepaymentResult",
-    "Reamortiser",
+    "Reamortisation",
     "Standing",
     "accrued_to",
     "partial_prepayment",
     "payoff_quote",
+    "reamortise",
     "schedule_principal",
     "standing",
 ]
@@ -100,9 +108,9 @@ class PrepaymentResult:
     """A partial prepayment: how it was split, and the schedule that follows."""
 
     paid_on: date
-    amount: Decimal
-    accrued_interest: Decimal
-    principal_prepaid: Decimal
+    amount: Money
+    accrued_interest: Money
+    principal_prepaid: Money
     schedule: Schedule
 
 
@@ -111,34 +119,34 @@ class PayoffQuote:
     """What settles the loan in full on `as_of`."""
 
     as_of: date
-    principal: Decimal
-    overdue_interest: Decimal
-    deferred_interest: Decimal
-    accrued_interest: Decimal
-    fees: Decimal
-    penalties: Decimal
-    prepayment_fee: Decimal
-    total: Decimal
+    principal: Money
+    overdue_interest: Money
+    deferred_interest: Money
+    accrued_interest: Money
+    fees: Money
+    penalties: Money
+    prepayment_fee: Money
+    total: Money
 
 
-def schedule_principal(schedule: Schedule) -> Decimal:
+def schedule_principal(schedule: Schedule) -> Money:
     """The principal a schedule amortises (balance before its first row)."""
     first = schedule.installments[0]
     return first.balance_after + first.principal
 
 
 def _accrued(
-    balance: Decimal,
+    balance: Money,
     rate: Decimal,
     start: date,
     end: date,
     day_count: DayCount,
     rounding: RoundingPolicy,
-) -> Decimal:
+) -> Money:
     if end <= start or not balance or not rate:
-        return rounding.round(ZERO)
+        return rounding.zero
     fraction = day_count.year_fraction(start, end)
-    return rounding.round(balance * rate * fraction.numerator / fraction.denominator)
+    return rounding.times(balance, Fraction(rate) * Fraction(fraction.numerator, fraction.denominator))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +155,7 @@ class Standing:
 
     ended: int
     """Installments whose period has ended or that have fallen due by the day (a prefix)."""
-    balance: Decimal
+    balance: Money
     """Principal owed after them: the running installment's balance before it."""
     earning: bool
     """Whether the running period earns interest (not interest-free, not a waived deferral)."""
@@ -168,7 +176,7 @@ def standing(schedule: Schedule, on: date) -> Standing:
         return Standing(ended, rows[-1].balance_after, False, None)
     running = rows[ended]
     earned = schedule.interest_earned(ended)
-    return Standing(ended, running.balance_after + running.principal, earned > 0, running.period_start)
+    return Standing(ended, running.balance_after + running.principal, earned.is_positive, running.period_start)
 
 
 def accrued_to(
@@ -178,16 +186,16 @@ def accrued_to(
     rate: Decimal,
     day_count: DayCount,
     rounding: RoundingPolicy,
-    base: Decimal | None = None,
-) -> Decimal:
+    base: Money | None = None,
+) -> Money:
     """Interest the running period has earned by `on` on `base` (default: the balance owed)."""
     where = standing(schedule, on)
     if not where.earning or where.period_start is None:
-        return rounding.round(ZERO)
+        return rounding.zero
     return _accrued(where.balance if base is None else base, rate, where.period_start, on, day_count, rounding)
 
 
-def _level_amounts(schedule: Schedule, start: int) -> tuple[Decimal | None, Decimal | None]:
+def _level_amounts(schedule: Schedule, start: int) -> tuple[Money | None, Money | None]:
     """The level installment and the equal principal part of the rows from index `start` on.
 
     A row in an interest-payment grace charges no interest and the first after it charges what
@@ -197,7 +205,7 @@ def _level_amounts(schedule: Schedule, start: int) -> tuple[Decimal | None, Deci
     rows = schedule.installments
     for index in range(start, len(rows) - 1):
         row = rows[index]
-        if row.principal > 0:
+        if row.principal_minor > 0:
             earned = schedule.interest_earned(index)
             return row.principal + earned, row.principal
     return None, None
@@ -208,15 +216,21 @@ def _carried(schedule: Schedule, history: int, later: tuple[int, ...]) -> tuple[
     return tuple(schedule.deferred_interest_minor[:history] or (0,) * history) + later
 
 
-@in_engine_context
+def _per_installment_fee(schedule: Schedule) -> Money:
+    """The fees every installment of `schedule` charges."""
+    return Money.total(
+        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT), schedule.currency
+    )
+
+
 def partial_prepayment(
     schedule: Schedule,
     terms: LoanTerms,
     *,
     paid_on: date,
-    amount: Decimal,
+    amount: Money,
     mode: PrepaymentMode,
-    calendar: HolidayCalendar = WEEKENDS_ONLY,
+    calendar: HolidayCalendar,
 ) -> PrepaymentResult:
     """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise."""
     rows = schedule.installments
@@ -245,10 +259,8 @@ def partial_prepayment(
         remaining[0] = Period(first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False)
     level, part = _level_amounts(schedule, len(history))
     shorten = mode is PrepaymentMode.SHORTEN_TERM
-    per_installment = sum(
-        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT),
-        terms.rounding.round(ZERO),
-    )
+    # Interest the ended periods deferred stays owed: carried on to the first installment after the grace.
+    deferred = schedule.deferred_after(len(history))
     amortization = AmortizationPlan(
         principal=balance - prepaid,
         annual_rate=terms.annual_rate,
@@ -259,19 +271,17 @@ def partial_prepayment(
         grace_on_principal=max(terms.grace_on_principal - len(history), 0),
         grace_on_interest_payment=max(terms.grace_on_interest_payment - len(history), 0),
         interest_free_periods=max(terms.interest_free_periods - len(history), 0),
-        fee_per_installment=per_installment,
+        fee_per_installment=_per_installment_fee(schedule),
         fixed_installment=level if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT else None,
         fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else None,
         first_number=len(history) + 1,
-        # Interest the ended periods deferred stays owed: carried on to the first installment after the grace.
-        deferred_interest=schedule.deferred_after(len(history)),
+        deferred_interest=deferred if deferred else None,
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
     rebuilt = rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))
     return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
 
 
-@in_engine_context
 def payoff_quote(
     schedule: Schedule,
     *,
@@ -280,15 +290,16 @@ def payoff_quote(
     rounding: RoundingPolicy,
     outstanding: Sequence[InstallmentDue] | None = None,
     annual_rate: Decimal | None = None,
-    penalties: Decimal = ZERO,
-    prepayment_fee: Decimal = ZERO,
+    penalties: Money | None = None,
+    prepayment_fee: Money | None = None,
 ) -> PayoffQuote:
     """The amount that settles the loan on `as_of` (accrued interest to the day, no later interest).
 
     `outstanding` gives what each installment still owes after payments (its
     penalties included); when omitted every installment whose period has ended
     by `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
-    installment (e.g. accrued since the last close of business).
+    installment (e.g. accrued since the last close of business); `penalties` and
+    `prepayment_fee` are none when not given.
     Interest accrues from the running period's start (none in a period that
     earns nothing: interest-free, or a waived deferral); the interest the ended
     periods deferred (an interest-payment grace, a bullet loan's earlier
@@ -300,7 +311,10 @@ def payoff_quote(
     rows = schedule.installments
     where = standing(schedule, as_of)
     earned = rows[: where.ended]
-    zero = rounding.round(ZERO)
+    code = schedule.currency
+    zero = Money.zero(code)
+    penalties = zero if penalties is None else penalties
+    prepayment_fee = zero if prepayment_fee is None else prepayment_fee
     if outstanding is None:
         principal = where.balance
         future_principal = principal
@@ -308,13 +322,13 @@ def payoff_quote(
     else:
         owed = {due.number: due for due in outstanding}
         earned_numbers = {row.number for row in earned}
-        principal = sum((due.principal for due in outstanding), zero)
-        future_principal = sum((due.principal for due in outstanding if due.number not in earned_numbers), zero)
-        overdue_interest = sum((owed[n].interest for n in earned_numbers if n in owed), zero)
-        fees = sum((owed[n].fee for n in earned_numbers if n in owed), zero)
-        penalties += sum((due.penalty for due in outstanding), zero)
+        principal = Money.total((due.principal for due in outstanding), code)
+        future_principal = Money.total((due.principal for due in outstanding if due.number not in earned_numbers), code)
+        overdue_interest = Money.total((owed[n].interest for n in earned_numbers if n in owed), code)
+        fees = Money.total((owed[n].fee for n in earned_numbers if n in owed), code)
+        penalties += Money.total((due.penalty for due in outstanding), code)
     accrued = accrued_to(schedule, as_of, rate=rate, day_count=day_count, rounding=rounding, base=future_principal)
-    deferred = rounding.round(schedule.deferred_after(len(earned)))
+    deferred = schedule.deferred_after(len(earned))
     total = principal + overdue_interest + deferred + accrued + fees + penalties + prepayment_fee
     return PayoffQuote(
         as_of=as_of,
@@ -329,74 +343,83 @@ def payoff_quote(
     )
 
 
-@dataclass(slots=True)
-class Reamortiser:
-    """The `allocation.replay` prepay hook: re-amortises `schedule` on each prepayment.
+@dataclass(frozen=True, slots=True)
+class Reamortisation:
+    """The state of the prepayments of one replay: a frozen value, passed on by `reamortise`.
 
-    One instance serves one replay: it keeps the schedule as the prepayments change it
-    (`schedule`).  A prepayment settles interest accrued to its day first, then lowers the
-    principal (`partial_prepayment` in `mode`); the installments after the day are replaced by
-    the new schedule's.  What does not cover the accrued interest stays unused (held as
-    credit), and so does what is left once the loan is repaid in full -- then every later
-    installment owes nothing and the schedule ends (`settled_on`).
+    `schedule` is the schedule as the prepayments so far have changed it, `prepayments` each
+    prepayment taken (its interest part and principal part, for the books), `settled_on` the
+    day a prepayment repaid the loan in full.  The conventions (`terms`, `mode`, `calendar`)
+    are the loan's.  It is `allocation.replay`'s `Prepayer`:
+    ``replay(..., prepayer=Reamortisation(schedule, terms, mode, calendar))``.
     """
 
     schedule: Schedule
     terms: LoanTerms
     mode: PrepaymentMode
-    calendar: HolidayCalendar = WEEKENDS_ONLY
-    settled_on: date | None = field(default=None)
-    prepayments: list[PrepaymentResult] = field(default_factory=list)
-    """Each prepayment taken: its interest part and principal part (for the books), in order."""
+    calendar: HolidayCalendar
+    settled_on: date | None = None
+    prepayments: tuple[PrepaymentResult, ...] = ()
 
-    @in_engine_context
-    def __call__(
-        self, dues: tuple[InstallmentDue, ...], paid_on: date, amount: Decimal
-    ) -> tuple[tuple[InstallmentDue, ...], Decimal]:
-        if self.settled_on is not None:
-            return dues, amount
-        rows = self.schedule.installments
-        where = standing(self.schedule, paid_on)
-        if where.ended == len(rows):
-            return dues, amount
-        running = rows[where.ended :]
-        replaced = {row.number for row in running}
-        owed = {due.number: due for due in dues}
-        for row in running:
-            due = owed.get(row.number)
-            if due is None or (due.principal, due.interest, due.fee) != (row.principal, row.interest, row.fees):
-                raise ValueError(f"installment {row.number} was paid before it fell due: cannot re-amortise it")
-        terms = self.terms
-        accrued = accrued_to(
-            self.schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
+    def prepay(
+        self, dues: tuple[InstallmentDue, ...], paid_on: date, amount: Money
+    ) -> tuple[Reamortisation, tuple[InstallmentDue, ...], Money]:
+        """`reamortise` this state (the `allocation.Prepayer` protocol)."""
+        return reamortise(self, dues, paid_on=paid_on, amount=amount)
+
+
+def reamortise(
+    state: Reamortisation, dues: tuple[InstallmentDue, ...], *, paid_on: date, amount: Money
+) -> tuple[Reamortisation, tuple[InstallmentDue, ...], Money]:
+    """Re-amortise on a prepayment of `amount` on `paid_on`: (next state, the dues that follow, unused).
+
+    A prepayment settles interest accrued to its day first, then lowers the principal
+    (`partial_prepayment` in the state's mode); the installments after the day are replaced by
+    the new schedule's.  What does not cover the accrued interest stays unused (held as
+    credit), and so does what is left once the loan is repaid in full -- then every later
+    installment owes nothing and the state records `settled_on`.  Pure: `state` and `dues`
+    are not changed.
+    """
+    if state.settled_on is not None:
+        return state, dues, amount
+    schedule, terms = state.schedule, state.terms
+    rows = schedule.installments
+    where = standing(schedule, paid_on)
+    if where.ended == len(rows):
+        return state, dues, amount
+    running = rows[where.ended :]
+    replaced = {row.number for row in running}
+    owed = {due.number: due for due in dues}
+    for row in running:
+        due = owed.get(row.number)
+        if due is None or (due.principal, due.interest, due.fee) != (row.principal, row.interest, row.fees):
+            raise ValueError(f"installment {row.number} was paid before it fell due: cannot re-amortise it")
+    accrued = accrued_to(schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding)
+    payoff = where.balance + schedule.deferred_after(where.ended) + accrued
+    zero = terms.rounding.zero
+    if amount >= payoff:
+        taken = PrepaymentResult(paid_on, payoff, payoff - where.balance, where.balance, schedule)
+        cleared = tuple(
+            InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in replaced else d
+            for d in dues
         )
-        payoff = where.balance + self.schedule.deferred_after(where.ended) + accrued
-        zero = terms.rounding.round(ZERO)
-        if amount >= payoff:
-            self.settled_on = paid_on
-            interest = payoff - where.balance
-            self.prepayments.append(PrepaymentResult(paid_on, payoff, interest, where.balance, self.schedule))
-            cleared = tuple(
-                InstallmentDue(d.number, d.due_date, zero, zero, zero, d.penalty) if d.number in replaced else d
-                for d in dues
-            )
-            return cleared, amount - payoff
-        if amount <= accrued:
-            return dues, amount
-        # Short of the payoff only by interest a grace carried (not yet payable): principal is
-        # prepaid to the last fen and the rest waits, as credit, for the installment due with it.
-        usable = min(amount, accrued + where.balance - terms.rounding.quantum)
-        if usable <= accrued:
-            # Only the carried interest is left to pay (principal down to 0.01 or 0): it waits.
-            return dues, amount
-        result = partial_prepayment(
-            self.schedule, terms, paid_on=paid_on, amount=usable, mode=self.mode, calendar=self.calendar
-        )
-        self.schedule = result.schedule
-        self.prepayments.append(result)
-        kept = tuple(d for d in dues if d.number not in replaced)
-        new = tuple(
-            InstallmentDue(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
-            for row in result.schedule.installments[where.ended :]
-        )
-        return kept + new, amount - usable
+        settled = replace(state, settled_on=paid_on, prepayments=(*state.prepayments, taken))
+        return settled, cleared, amount - payoff
+    if amount <= accrued:
+        return state, dues, amount
+    # Short of the payoff only by interest a grace carried (not yet payable): principal is
+    # prepaid to the last minor unit and the rest waits, as credit, for the installment due with it.
+    usable = min(amount, accrued + where.balance - terms.rounding.quantum)
+    if usable <= accrued:
+        # Only the carried interest is left to pay (principal down to 0.01 or 0): it waits.
+        return state, dues, amount
+    result = partial_prepayment(
+        schedule, terms, paid_on=paid_on, amount=usable, mode=state.mode, calendar=state.calendar
+    )
+    kept = tuple(d for d in dues if d.number not in replaced)
+    new = tuple(
+        InstallmentDue(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
+        for row in result.schedule.installments[where.ended :]
+    )
+    following = replace(state, schedule=result.schedule, prepayments=(*state.prepayments, result))
+    return following, kept + new, amount - usable

@@ -33,10 +33,10 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.diagnostics import merge_warnings
 from microcredit.lending.fees import FeeKind
-from microcredit.lending.money import ZERO, divide_rounded, in_engine_context, to_minor
+from microcredit.lending.money import Money, divide_rounded
 from microcredit.lending.periods import Frequency, Period, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import accrued_to, schedule_principal, standing
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
@@ -59,15 +59,14 @@ class DeferralInterest(StrEnum):
     WAIVED = "waived"
 
 
-@in_engine_context
 def defer_installments(
     schedule: Schedule,
     terms: LoanTerms,
     *,
     from_number: int,
     periods: int,
-    interest: DeferralInterest = DeferralInterest.PAYABLE,
-    calendar: HolidayCalendar = WEEKENDS_ONLY,
+    interest: DeferralInterest,
+    calendar: HolidayCalendar,
 ) -> Schedule:
     """Insert `periods` principal-free installments at `from_number`; later ones move on."""
     rows = schedule.installments
@@ -93,11 +92,11 @@ def defer_installments(
         p = dated[index]
         dated[index] = Period(p.number, first.period_start, p.end, p.due_date, (p.end - first.period_start).days, False)
     fractions = fractions_of(terms, dated)
-    places = terms.rounding.places
+    currency = terms.rounding.currency
     mode = terms.rounding.mode
     # The balance before the running installment (a prepayment inside its period lowered it).
     balance = first.balance_after_minor + first.principal_minor
-    rate = ZERO if interest is DeferralInterest.WAIVED else terms.annual_rate
+    rate = Decimal(0) if interest is DeferralInterest.WAIVED else terms.annual_rate
     result: list[Installment] = list(rows[:index])
     for step in range(periods):
         period = dated[index + step]
@@ -114,11 +113,11 @@ def defer_installments(
                 interest_minor=owed,
                 fees_minor=0,
                 balance_after_minor=balance,
-                places=places,
+                currency=currency,
             )
         )
     before = balance
-    flat_base = to_minor(schedule_principal(schedule), places) if terms.interest_method is InterestMethod.FLAT else None
+    flat_base = schedule_principal(schedule).minor if terms.interest_method is InterestMethod.FLAT else None
     # Interest an interest-payment grace carries moves with the rows; the row that paid it still does.
     carried = schedule.deferred_interest_minor or (0,) * len(rows)
     opening = schedule.deferred_opening_minor
@@ -141,7 +140,7 @@ def defer_installments(
                 interest_minor=owed,
                 fees_minor=row.fees_minor,
                 balance_after_minor=row.balance_after_minor,
-                places=places,
+                currency=currency,
             )
         )
         before = row.balance_after_minor
@@ -150,21 +149,20 @@ def defer_installments(
     return replace(deferred, warnings=merge_warnings(schedule.warnings, plan.warnings))
 
 
-@in_engine_context
 def reschedule(
     schedule: Schedule,
     terms: LoanTerms,
     *,
     effective: date,
     count: int,
+    calendar: HolidayCalendar,
     annual_rate: Decimal | None = None,
-    capitalised_arrears: Decimal = ZERO,
-    outstanding_principal: Decimal | None = None,
+    capitalised_arrears: Money | None = None,
+    outstanding_principal: Money | None = None,
     method: RepaymentMethod | None = None,
     frequency: Frequency | None = None,
     first_due_date: date | None = None,
-    accrued_interest: Decimal | None = None,
-    calendar: HolidayCalendar = WEEKENDS_ONLY,
+    accrued_interest: Money | None = None,
 ) -> Schedule:
     """A new schedule from `effective`: history kept, arrears capitalised, new rate and term.
 
@@ -173,7 +171,7 @@ def reschedule(
     interest accrued on the principal from the end of the last ended period to `effective`
     (at the old rate, on the contract's day count; none inside an interest-free period), are
     payable with the first new installment.  Pass `accrued_interest` to state the accrued part
-    yourself (e.g. ``ZERO`` when it is among the `capitalised_arrears`).
+    yourself (e.g. ``Money.zero("CNY")`` when it is among the `capitalised_arrears`).
     """
     rows = schedule.installments
     # Installments that have fallen due or whose period has ended (even if its due date was
@@ -182,8 +180,8 @@ def reschedule(
     history = rows[: where.ended]
     if outstanding_principal is None:
         outstanding_principal = where.balance
-    principal = outstanding_principal + capitalised_arrears
-    if principal <= 0:
+    principal = outstanding_principal if capitalised_arrears is None else outstanding_principal + capitalised_arrears
+    if not principal.is_positive:
         raise ValueError("nothing is left to reschedule")
     if accrued_interest is None:
         flat = terms.interest_method is InterestMethod.FLAT
@@ -196,7 +194,7 @@ def reschedule(
             rounding=terms.rounding,
             base=schedule_principal(schedule) if flat else outstanding_principal,
         )
-    if accrued_interest < 0:
+    if accrued_interest.is_negative:
         raise ValueError("accrued interest cannot be negative")
     carried = schedule.deferred_after(len(history)) + accrued_interest
     spec = PeriodSpec(
@@ -219,9 +217,8 @@ def reschedule(
         fees=tuple(fee for fee in terms.fees if fee.kind is FeeKind.PER_INSTALLMENT),
     )
     plan = generate_periods(spec, calendar)
-    per_installment = sum(
-        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT),
-        terms.rounding.round(ZERO),
+    per_installment = Money.total(
+        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT), schedule.currency
     )
     amortization = AmortizationPlan(
         principal=principal,
@@ -232,13 +229,13 @@ def reschedule(
         installment_multiple=new_terms.installment_multiple,
         fee_per_installment=per_installment,
         first_number=(history[-1].number if history else 0) + 1,
-        deferred_interest=carried,
+        deferred_interest=carried if carried else None,
     )
     new_rows, later = amortize_carrying(amortization, plan, period_fractions(new_terms, plan))
     # The record of interest carried: the history's, with what the first new installment
     # collects carried after the last history row (so a payoff quote inside the first new
     # period still counts it).
-    held = to_minor(carried, places=terms.rounding.places)
+    held = carried.minor
     before = list(schedule.deferred_interest_minor[: len(history)] or (0,) * len(history))
     if before:
         before[-1] = held

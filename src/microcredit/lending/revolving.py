@@ -38,15 +38,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
 from microcredit.lending.apr import AprDisclosure, CashFlow, disclose
-from microcredit.lending.daycount import ACT_360, DayCount
-from microcredit.lending.money import ZERO, RoundingPolicy, in_engine_context
+from microcredit.lending.daycount import DayCount
+from microcredit.lending.money import Money, RoundingPolicy, divide_rounded
 
 __all__ = [
     "BalanceSegment",
@@ -56,7 +56,6 @@ __all__ = [
     "RevolvingStatement",
     "RevolvingTerms",
     "accrue_revolving",
-    "round_fraction",
 ]
 
 
@@ -80,22 +79,22 @@ class Movement:
 
     on: date
     kind: MovementKind
-    amount: Decimal
+    amount: Money
 
     def __post_init__(self) -> None:
-        if self.amount <= 0:
+        if not self.amount.is_positive:
             raise ValueError("a draw or repayment is a positive amount")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevolvingTerms:
     """Rate, day count, counting rule, rounding and credit limit of a revolving line."""
 
     annual_rate: Decimal
-    day_count: DayCount = ACT_360
-    counting: DayCounting = DayCounting.HEAD_NOT_TAIL
-    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
-    limit: Decimal | None = None
+    day_count: DayCount
+    counting: DayCounting
+    rounding: RoundingPolicy
+    limit: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +104,8 @@ class BalanceSegment:
     start: date
     end: date
     days: int
-    balance: Decimal
-    interest: Decimal
+    balance: Money
+    interest: Money
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,8 @@ class RevolvingStatement:
     """Interest on a revolving line up to a settlement date."""
 
     segments: tuple[BalanceSegment, ...]
-    total_interest: Decimal
-    closing_balance: Decimal
+    total_interest: Money
+    closing_balance: Money
     settled_on: date
     movements: tuple[Movement, ...]
     nominal_annual_rate: Decimal
@@ -126,7 +125,7 @@ class RevolvingStatement:
         """APR of the statement's cash flows (XIRR on days), interest paid on settlement."""
         flows = [CashFlow(m.on, m.amount if m.kind is MovementKind.DRAW else -m.amount, 0) for m in self.movements]
         flows.append(CashFlow(self.settled_on, -(self.total_interest + self.closing_balance), 0))
-        flows = [flow for flow in flows if flow.amount]
+        flows = [flow for flow in flows if not flow.amount.is_zero]
         return disclose(
             cash_flows=flows,
             nominal_annual_rate=self.nominal_annual_rate,
@@ -136,13 +135,6 @@ class RevolvingStatement:
         )
 
 
-@in_engine_context
-def round_fraction(value: Fraction, policy: RoundingPolicy) -> Decimal:
-    """Round an exact fraction of money once with the policy (50-digit quotient first)."""
-    return policy.round(Decimal(value.numerator) / Decimal(value.denominator))
-
-
-@in_engine_context
 def accrue_revolving(
     movements: Sequence[Movement], terms: RevolvingTerms, settled_on: date | None = None
 ) -> RevolvingStatement:
@@ -159,8 +151,10 @@ def accrue_revolving(
     if both_ends and end == date.max:
         raise ValueError("counting both ends, a statement cannot settle on 9999-12-31")
     shift = timedelta(days=1 if both_ends else 0)
-    changes: dict[date, Decimal] = {}
-    balance = ZERO
+    code = terms.rounding.currency
+    changes: dict[date, Money] = {}
+    zero = terms.rounding.zero
+    balance = zero
     for movement in ordered:
         if movement.kind is MovementKind.DRAW:
             balance += movement.amount
@@ -174,22 +168,23 @@ def accrue_revolving(
             balance -= movement.amount
             effective = movement.on + shift
             delta = -movement.amount
-        changes[effective] = changes.get(effective, ZERO) + delta
+        changes[effective] = changes.get(effective, zero) + delta
     horizon = end + shift
     points = sorted(day for day in changes if day < horizon)
     segments: list[BalanceSegment] = []
-    running = ZERO
-    exact_total = Fraction(0)
-    rounded_total = terms.rounding.round(ZERO)
+    running = zero
+    exact_total = Fraction(0)  # minor units
+    rounded_total = zero
     rate = Fraction(terms.annual_rate)
+    mode = terms.rounding.mode
     for index, start in enumerate(points):
         running += changes[start]
         stop = points[index + 1] if index + 1 < len(points) else horizon
         if stop <= start:
             continue
         fraction = terms.day_count.year_fraction(start, stop)
-        exact_total += Fraction(running) * rate * Fraction(*fraction)
-        rounded = round_fraction(exact_total, terms.rounding)
+        exact_total += running.minor * rate * Fraction(*fraction)
+        rounded = Money(divide_rounded(exact_total.numerator, exact_total.denominator, mode), code)
         segments.append(BalanceSegment(start, stop, (stop - start).days, running, rounded - rounded_total))
         rounded_total = rounded
     return RevolvingStatement(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
-from microcredit.db.types import BigIntPK, Money, UTCDateTime
+from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
+from microcredit.lending.money import Money
 
 CUSTOMER_TYPES = ("consumer", "sole_trader", "small_business", "farmer")
 
@@ -114,9 +114,9 @@ class Borrower(Base):
     province: Mapped[str | None] = mapped_column(String(50), nullable=True)
     city: Mapped[str | None] = mapped_column(String(50), nullable=True)
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    monthly_income: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
-    total_assets: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
-    total_liabilities: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    monthly_income: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    total_assets: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    total_liabilities: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
     channel: Mapped[str] = mapped_column(String(16))  # online | branch
     registered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from microcredit.lending.money import Money
+
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -27,6 +29,8 @@ class Column:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, Money):
+        return value.amount  # a number in the sheet (exact Decimal), formatted by the column
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
     if isinstance(value, Decimal | date | int | str | bool) or value is None:

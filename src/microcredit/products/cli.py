@@ -43,11 +43,11 @@ def render_quote(quote: QuoteRead, console: Console) -> None:
                 str(row.number),
                 row.due_date.isoformat(),
                 str(row.days),
-                row.principal,
-                row.interest,
-                row.fees,
-                row.total,
-                row.balance_after,
+                str(row.principal),
+                str(row.interest),
+                str(row.fees),
+                str(row.total),
+                str(row.balance_after),
             )
     else:
         for name in ("from", "to", "days", "balance", "interest"):
@@ -57,8 +57,8 @@ def render_quote(quote: QuoteRead, console: Console) -> None:
                 segment.start.isoformat(),
                 segment.end.isoformat(),
                 str(segment.days),
-                segment.balance,
-                segment.interest,
+                str(segment.balance),
+                str(segment.interest),
             )
     console.print(table)
     totals = quote.totals

@@ -2,10 +2,11 @@
 
 A `LoanDescription` is the JSON a client (the calculator page, the CLI, a
 product designer) sends to get a repayment schedule.  Money and rates
-travel as decimal strings ("10000.00", "12.5"); a JSON number with a
-fraction is refused with an error naming the field, because most clients
-read it as a float.  `QuoteRead` is the answer: schedule rows, totals,
-fee lines with payees, the APR disclosure and the warnings.
+travel as decimal strings ("10000.00", "12.5"); a JSON number is refused
+with an error naming the field, because most clients read it as a float.
+Amounts are `MoneyStr` both ways: parsed to `Money` here, at the edge, and
+written back from the `Money` the core returns (`QuoteRead`: schedule rows,
+totals, fee lines with payees, the APR disclosure and the warnings).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error
+from microcredit.lending.money import Money
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error, money_bounds
 
 __all__ = [
     "AprRead",
@@ -44,7 +46,7 @@ __all__ = [
     "WarningRead",
 ]
 
-MAX_AMOUNT = Decimal("100000000")
+MAX_AMOUNT = "100000000"
 
 
 def _rate_in(value: Any, info: ValidationInfo) -> Any:
@@ -105,7 +107,7 @@ class FeeItem(InputSchema):
         if (self.amount is None) == (self.percent is None):
             raise field_error("fee_amount_or_percent", "give exactly one of amount or percent",
                               "费用请填写金额或比例中的一项")
-        if self.amount is not None and self.amount < 0:
+        if self.amount is not None and self.amount.is_negative:
             raise field_error("fee_negative", "a fee cannot be negative", "费用不能为负数")
         if self.percent is not None and not 0 <= self.percent <= 100:
             raise field_error("fee_percent_range", "a fee percent is between 0 and 100", "费用比例应在 0 到 100 之间")
@@ -117,7 +119,7 @@ class MovementItem(InputSchema):
 
     on: date
     kind: Literal["draw", "repayment"]
-    amount: MoneyStr = Field(gt=0)
+    amount: Annotated[MoneyStr, money_bounds(gt="0")]
 
 
 def _repayment_periods(data: dict[str, Any]) -> int | None:
@@ -140,7 +142,9 @@ def _repayment_periods(data: dict[str, Any]) -> int | None:
 class LoanDescription(InputSchema):
     """A loan to quote: amount, rate, term, repayment method and conventions."""
 
-    amount: MoneyStr = Field(gt=0, le=MAX_AMOUNT, description="Principal in yuan, as a string")
+    amount: Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)] = Field(
+        description="Principal in yuan, as a string"
+    )
     currency: Literal["CNY"] = "CNY"
     annual_rate: PercentStr = Field(ge=0, le=100, description='Nominal annual interest rate in percent, e.g. "12"')
     repayment_method: RepaymentMethodName = Field(
@@ -228,8 +232,8 @@ class LoanDescription(InputSchema):
 
     @field_validator("installment_multiple")
     @classmethod
-    def _positive_money(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        if value is not None and value <= 0:
+    def _positive_money(cls, value: Money | None, info: ValidationInfo) -> Money | None:
+        if value is not None and not value.is_positive:
             raise field_error("must_be_positive", "must be positive", "必须大于 0")
         return value
 
@@ -321,11 +325,11 @@ class InstallmentRead(OutputSchema):
     period_start: date
     period_end: date
     days: int
-    principal: str
-    interest: str
-    fees: str
-    total: str
-    balance_after: str
+    principal: MoneyStr
+    interest: MoneyStr
+    fees: MoneyStr
+    total: MoneyStr
+    balance_after: MoneyStr
 
 
 class SegmentRead(OutputSchema):
@@ -334,20 +338,20 @@ class SegmentRead(OutputSchema):
     start: date
     end: date
     days: int
-    balance: str
-    interest: str
+    balance: MoneyStr
+    interest: MoneyStr
 
 
 class TotalsRead(OutputSchema):
     """Sums and the cost of credit."""
 
-    principal: str
-    interest: str
-    fees: str
-    total_payable: str
-    upfront_fees_deducted: str
-    net_cash_received: str
-    total_cost_of_credit: str
+    principal: MoneyStr
+    interest: MoneyStr
+    fees: MoneyStr
+    total_payable: MoneyStr
+    upfront_fees_deducted: MoneyStr
+    net_cash_received: MoneyStr
+    total_cost_of_credit: MoneyStr
 
 
 class FeeLineRead(OutputSchema):
@@ -356,9 +360,9 @@ class FeeLineRead(OutputSchema):
     name: str
     kind: str
     payee: str
-    per_charge: str
+    per_charge: MoneyStr
     charges: int
-    total: str
+    total: MoneyStr
 
 
 class AprRead(OutputSchema):

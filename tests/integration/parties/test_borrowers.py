@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from microcredit.lending.money import Money
 from tests.factories import make_borrower
 from tests.integration.helpers import assert_problem, audit_records, serve_with_cipher, workbook_rows
 
@@ -99,7 +99,7 @@ def test_detail_is_masked_and_reveal_is_audited(client, session, runtime, staff_
 def test_a_staff_edit_applies_at_once_with_before_and_after_in_the_audit(client, session, runtime, staff_as, org):
     officer, h = staff_as("loan_officer", branch=org.a)
     b = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="钱多多",
-                      monthly_income=Decimal("5000.00"), occupation="司机")
+                      monthly_income=Money.parse("5000.00", "CNY"), occupation="司机")
     session.commit()
     r = client.patch(f"/api/v1/borrowers/{b.borrower.id}", headers=h,
                      json={"monthly_income": "6500.50", "occupation": "出租车司机", "city": "南昌市"})
@@ -164,7 +164,7 @@ def test_bank_cards_are_masked_with_a_luhn_flag(client, session, runtime, staff_
 def test_borrower_export_has_the_filtered_masked_rows(client, session, runtime, staff_as, org):
     _, h = staff_as("loan_officer", branch=org.a)
     mine = [make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name=f"导出客户{i}",
-                          monthly_income=Decimal("8000.00")) for i in range(3)]
+                          monthly_income=Money.parse("8000.00", "CNY")) for i in range(3)]
     make_borrower(session, runtime, org.inst, branch=org.b, password=None, real_name="导出客户乙")
     session.commit()
     rows = workbook_rows(client.get("/api/v1/borrowers/export", headers=h, params={"q": "导出", "sort": "name"}))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from microcredit.lending.money import Money
 from microcredit.parties.models import ProfileChange
 from tests.factories import make_borrower
 from tests.integration.helpers import assert_problem, audit_records, signed_in
@@ -17,7 +16,7 @@ def _borrower(session, runtime, org, **fields):
 
 
 def test_contact_fields_apply_at_once_and_credit_fields_wait(client, session, runtime, staff_as, org):
-    b, bh = _borrower(session, runtime, org, monthly_income=Decimal("5000.00"), occupation="厨师")
+    b, bh = _borrower(session, runtime, org, monthly_income=Money.parse("5000.00", "CNY"), occupation="厨师")
     r = client.patch("/api/v1/me/profile", headers=bh, json={
         "email": "me@example.com", "city": "九江市", "monthly_income": "9000.00", "occupation": "厨师长"})
     assert r.status_code == 200, r.text
@@ -54,7 +53,7 @@ def test_contact_fields_apply_at_once_and_credit_fields_wait(client, session, ru
 
 
 def test_a_rejection_needs_a_reason_and_leaves_the_values(client, session, runtime, staff_as, org):
-    b, bh = _borrower(session, runtime, org, monthly_income=Decimal("3000.00"))
+    b, bh = _borrower(session, runtime, org, monthly_income=Money.parse("3000.00", "CNY"))
     change = client.patch("/api/v1/me/profile", headers=bh, json={"monthly_income": "30000.00"}).json()
     change_id = change["pending_change"]["id"]
     _, h = staff_as("branch_manager")

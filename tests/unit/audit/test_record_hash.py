@@ -35,7 +35,7 @@ CHANGES = {
     "entity_id": st.text(min_size=1, max_size=5).filter(lambda s: s != "5"),
     "ip": st.sampled_from(["198.51.100.1", None]),
     "after": st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=3),
-    "prev_hash": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64).filter(lambda h: h != GENESIS),
+    "prev_hash": st.binary(min_size=32, max_size=32).map(bytes.hex).filter(lambda h: h != GENESIS),
     "actor_user_id": st.integers(min_value=4, max_value=100),
 }
 

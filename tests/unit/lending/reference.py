@@ -9,18 +9,18 @@ what this reference checks).
 
 Rows come out as tuples in minor units:
 (number, due date, period start, period end, days, principal, interest,
-fees, balance after, places).
+fees, balance after, currency).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.fees import split_fees
+from microcredit.lending.money import Money
 from microcredit.lending.periods import PeriodPlan, generate_periods
 from microcredit.lending.schedule import (
     AmortizationPlan,
@@ -32,7 +32,12 @@ from microcredit.lending.schedule import (
 
 from .support import round_exact
 
-Row = tuple[int, date, date, date, int, int, int, int, int, int]
+Row = tuple[int, date, date, date, int, int, int, int, int, str]
+
+
+def _yuan(amount: Money | None) -> Fraction:
+    """An amount as an exact fraction of major units (0 for None)."""
+    return Fraction(0) if amount is None else Fraction(amount.amount)
 
 
 def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: list[YearFraction]) -> list[Row]:
@@ -46,10 +51,10 @@ def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: lis
 
     def to_multiple(value: Fraction) -> Fraction:
         multiple = plan.installment_multiple
-        if multiple is None or multiple == 0:
+        if multiple is None:
             return rounded(value)
-        units = round_exact(value / Fraction(multiple), 0, mode)
-        return rounded(Fraction(units) * Fraction(multiple))
+        units = round_exact(value / _yuan(multiple), 0, mode)
+        return rounded(Fraction(units) * _yuan(multiple))
 
     rate = Fraction(plan.annual_rate)
     factors = [
@@ -63,7 +68,7 @@ def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: lis
         else min(plan.grace_on_principal, n - 1)
     )
     interest_grace = n - 1 if method is RepaymentMethod.BULLET else min(plan.grace_on_interest_payment, n - 1)
-    principal = Fraction(plan.principal)
+    principal = _yuan(plan.principal)
     flat = plan.interest_method is InterestMethod.FLAT
     level = method is RepaymentMethod.EQUAL_INSTALLMENT
     paying = n - grace
@@ -71,7 +76,7 @@ def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: lis
     installment = equal_part = Fraction(0)
     if level:
         if plan.fixed_installment is not None:
-            installment = Fraction(plan.fixed_installment)
+            installment = _yuan(plan.fixed_installment)
         elif flat:
             flat_interest = sum((rounded(principal * f) for f in factors[grace:]), Fraction(0))
             installment = to_multiple((principal + flat_interest) / paying)
@@ -84,14 +89,14 @@ def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: lis
                 annuity += discount
             installment = to_multiple(principal / annuity)
     elif plan.fixed_principal is not None:
-        equal_part = Fraction(plan.fixed_principal)
+        equal_part = _yuan(plan.fixed_principal)
     else:
         equal_part = rounded(principal / paying)
 
-    fee = Fraction(plan.fee_per_installment)
+    fee = _yuan(plan.fee_per_installment)
     rows: list[Row] = []
     balance = principal
-    deferred = Fraction(0)
+    deferred = _yuan(plan.deferred_interest)
     scale = 10**places
     for k in range(n):
         interest = rounded((principal if flat else balance) * factors[k])
@@ -123,7 +128,7 @@ def reference_amortize(plan: AmortizationPlan, dates: PeriodPlan, fractions: lis
                 due_minor,
                 fee_minor,
                 balance_minor,
-                places,
+                plan.rounding.currency,
             )
         )
         if balance == 0 and deferred == 0 and k >= grace:
@@ -164,8 +169,8 @@ def reference_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ON
     return reference_amortize(reference_plan(terms, dates.count), dates, reference_fractions(terms, dates))
 
 
-def minor(amount: Decimal, places: int = 2) -> int:
-    """An amount in minor units (exact, or the test fails)."""
-    value = Fraction(amount) * 10**places
+def minor(amount: Money) -> int:
+    """An amount in minor units, computed from its Decimal form (exact, or the test fails)."""
+    value = Fraction(amount.amount) * 10**amount.places
     assert value.denominator == 1, amount
     return int(value)

@@ -1,8 +1,10 @@
-"""Shared test helpers: hypothesis settings, loan-term strategies, an exact rounding oracle.
+"""Shared test helpers: money and terms factories, hypothesis settings and strategies, a rounding oracle.
 
 The oracle rounds exact `Fraction`s with integer arithmetic, independently
 of the `decimal` module the engine uses, so the properties compare the
-engine against arithmetic it does not share.
+engine against arithmetic it does not share.  The factories state the
+conventions the core needs (it has no defaults): `CNY` half-up, ACT/360,
+equal installments on the declining balance, interest per repayment period.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from fractions import Fraction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.calendar import BusinessDayRule
 from microcredit.lending.daycount import ACT_360, ACT_364, ACT_365F, ACT_ACT_ISDA, THIRTY_360
 from microcredit.lending.fees import Fee, FeeKind, Payee
-from microcredit.lending.money import RoundingMode, RoundingPolicy
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, MonthEndRule, PeriodSpec, PeriodUnit
 from microcredit.lending.schedule import (
     InterestCalculation,
@@ -28,6 +31,43 @@ from microcredit.lending.schedule import (
 )
 
 _EXACT = decimal.Context(prec=1000)
+CNY = RoundingPolicy("CNY", RoundingMode.HALF_UP)
+
+
+def cny(text: str) -> Money:
+    """An amount of yuan written as text: ``cny("888.49")``."""
+    return Money.parse(text, "CNY")
+
+
+def fen(units: int) -> Money:
+    """An amount of yuan from a count of fen."""
+    return Money(units, "CNY")
+
+
+def due(number: int, on: date, principal: str = "0", interest: str = "0", fee: str = "0",
+        penalty: str = "0") -> InstallmentDue:
+    """What an installment owes, amounts in yuan as text."""
+    return InstallmentDue(number, on, cny(principal), cny(interest), cny(fee), cny(penalty))
+
+
+def make_terms(**values: object) -> LoanTerms:
+    """`LoanTerms` with the conventions the tests take unless they say otherwise (CNY half-up, ACT/360).
+
+    `principal` may be given as text (yuan).
+    """
+    defaults: dict[str, object] = {
+        "method": RepaymentMethod.EQUAL_INSTALLMENT,
+        "interest_method": InterestMethod.DECLINING_BALANCE,
+        "interest_calculation": InterestCalculation.SAME_AS_REPAYMENT,
+        "day_count": ACT_360,
+        "rounding": CNY,
+    }
+    defaults.update(values)
+    if isinstance(defaults.get("principal"), str):
+        defaults["principal"] = cny(str(defaults["principal"]))
+    if isinstance(defaults.get("installment_multiple"), str):
+        defaults["installment_multiple"] = cny(str(defaults["installment_multiple"]))
+    return LoanTerms(**defaults)  # type: ignore[arg-type]
 
 LENDING = settings(
     max_examples=60,
@@ -56,7 +96,7 @@ def round_exact(value: Fraction, places: int = 2, mode: RoundingMode = RoundingM
     return Decimal(units).scaleb(-places, _EXACT)
 
 
-money_cents = st.integers(min_value=10_000, max_value=1_000_000_000).map(lambda cents: Decimal(cents).scaleb(-2))
+money_cents = st.integers(min_value=10_000, max_value=1_000_000_000).map(fen)
 rates = st.integers(min_value=0, max_value=360_000).map(lambda bp: Decimal(bp).scaleb(-6))
 start_dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 day_counts = st.sampled_from([ACT_360, ACT_365F, ACT_364, ACT_ACT_ISDA, THIRTY_360])
@@ -70,7 +110,7 @@ frequencies = st.sampled_from(
         Frequency(PeriodUnit.DAY, 10),
     ]
 )
-policies = st.builds(RoundingPolicy, mode=st.sampled_from(list(RoundingMode)))
+policies = st.builds(RoundingPolicy, st.just("CNY"), st.sampled_from(list(RoundingMode)))
 
 
 @st.composite
@@ -80,7 +120,7 @@ def fee_lists(draw: st.DrawFn) -> tuple[Fee, ...]:
     for index in range(draw(st.integers(0, 3))):
         kind = draw(st.sampled_from(list(FeeKind)))
         if draw(st.booleans()):
-            amount = Decimal(draw(st.integers(0, 50_000))).scaleb(-2)
+            amount = fen(draw(st.integers(0, 50_000)))
             fees.append(Fee(f"fee{index}", kind, draw(st.sampled_from(list(Payee))), amount=amount))
         else:
             rate = Decimal(draw(st.integers(0, 300))).scaleb(-4)
@@ -95,7 +135,7 @@ def loan_terms(draw: st.DrawFn, *, plain: bool = False) -> LoanTerms:
     rate = draw(rates)
     start = draw(start_dates)
     if plain:
-        return LoanTerms(
+        return make_terms(
             principal=principal,
             annual_rate=rate,
             periods=PeriodSpec(start, Frequency.monthly(), draw(st.integers(1, 60))),
@@ -112,11 +152,11 @@ def loan_terms(draw: st.DrawFn, *, plain: bool = False) -> LoanTerms:
     free = draw(st.integers(0, count))
     fees = draw(fee_lists())
     deducted = sum(
-        (f.amount if f.amount is not None else principal * (f.rate or 0))
+        (f.amount.amount if f.amount is not None else principal.amount * (f.rate or 0))
         for f in fees
         if f.kind is FeeKind.UPFRONT_DEDUCTED
     )
-    if deducted >= principal:
+    if deducted >= principal.amount:
         fees = ()
     return LoanTerms(
         principal=principal,
@@ -134,7 +174,7 @@ def loan_terms(draw: st.DrawFn, *, plain: bool = False) -> LoanTerms:
         interest_calculation=draw(st.sampled_from(list(InterestCalculation))),
         day_count=draw(day_counts),
         rounding=draw(policies),
-        installment_multiple=draw(st.sampled_from([None, Decimal(1), Decimal(10)])),
+        installment_multiple=draw(st.sampled_from([None, cny("1"), cny("10")])),
         grace_on_principal=grace_principal,
         grace_on_interest_payment=grace_interest,
         interest_free_periods=free,

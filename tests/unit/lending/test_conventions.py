@@ -27,7 +27,6 @@ from microcredit.lending.daycount import (
     YearFraction,
     interest_for,
 )
-from microcredit.lending.money import RoundingPolicy
 from microcredit.lending.periods import (
     DueDateRule,
     Frequency,
@@ -38,7 +37,9 @@ from microcredit.lending.periods import (
     generate_periods,
 )
 from microcredit.lending.revolving import DayCounting, Movement, MovementKind, RevolvingTerms, accrue_revolving
-from microcredit.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
+from microcredit.lending.schedule import RepaymentMethod, build_schedule
+
+from .support import CNY, cny, make_terms
 
 D = Decimal
 
@@ -93,13 +94,9 @@ def test_day_count_names_and_bases() -> None:
 
 def test_interest_for_twenty_days_on_each_basis() -> None:
     # Source: DOMAIN.md §4.4/§4.5: 10,000 x 12 % x 20 days / 360 = 66.67; /365 = 65.75.
-    policy = RoundingPolicy()
-    assert interest_for(D(10000), D("0.12"), ACT_360.year_fraction(date(2025, 3, 1), date(2025, 3, 21)), policy) == D(
-        "66.67"
-    )
-    assert interest_for(D(10000), D("0.12"), ACT_365F.year_fraction(date(2025, 3, 1), date(2025, 3, 21)), policy) == D(
-        "65.75"
-    )
+    twenty_days = (date(2025, 3, 1), date(2025, 3, 21))
+    assert interest_for(cny("10000"), D("0.12"), ACT_360.year_fraction(*twenty_days), CNY) == cny("66.67")
+    assert interest_for(cny("10000"), D("0.12"), ACT_365F.year_fraction(*twenty_days), CNY) == cny("65.75")
 
 
 # Month-end rule: due dates derive from the anchor, never chained.
@@ -156,16 +153,17 @@ def test_broken_first_period_bears_interest_on_actual_days() -> None:
         (date(2025, 3, 20), date(2025, 4, 20), 31, True),
     ]
     schedule = build_schedule(
-        LoanTerms(
-            principal=D("10000.00"),
+        make_terms(
+            principal="10000.00",
             annual_rate=D("0.12"),
             periods=spec,
             method=RepaymentMethod.INTEREST_ONLY,
             day_count=ACT_360,
-        )
+        ),
+        calendar=WEEKENDS_ONLY,
     )
     # 41 actual days on ACT/360: 10,000 x 0.12 x 41/360 = 136.666... -> 136.67; then 1 % a month.
-    assert [r.interest for r in schedule.installments] == [D("136.67"), D("100.00"), D("100.00")]
+    assert [r.interest for r in schedule.installments] == [cny("136.67"), cny("100.00"), cny("100.00")]
     assert not schedule.regular
     assert schedule.disclosure.method.value == "xirr_days"
 
@@ -187,16 +185,17 @@ def test_twentieth_of_quarter_end_dates_and_interest() -> None:
         (date(2026, 1, 10), False),
     ]
     rows = build_schedule(
-        LoanTerms(
-            principal=D("10000.00"),
+        make_terms(
+            principal="10000.00",
             annual_rate=D("0.12"),
             periods=spec,
             method=RepaymentMethod.INTEREST_ONLY,
             day_count=ACT_360,
-        )
+        ),
+        calendar=WEEKENDS_ONLY,
     ).installments
     # Broken ends on actual days: 69 days (01-10 -> 03-20) and 21 days (12-20 -> 01-10) at 12/360.
-    assert [r.interest for r in rows] == [D("230.00"), D("300.00"), D("300.00"), D("300.00"), D("70.00")]
+    assert [r.interest for r in rows] == [cny(v) for v in ("230.00", "300.00", "300.00", "300.00", "70.00")]
 
 
 @pytest.mark.parametrize(
@@ -252,7 +251,9 @@ def test_schedule_into_uncovered_years_warns_once_per_year_and_does_not_crash() 
         30,
         business_day_rule=BusinessDayRule.FOLLOWING,
     )
-    schedule = build_schedule(LoanTerms(principal=D("5000.00"), annual_rate=D("0.10"), periods=spec), GOLDEN_WEEK_2025)
+    schedule = build_schedule(
+        make_terms(principal="5000.00", annual_rate=D("0.10"), periods=spec), calendar=GOLDEN_WEEK_2025
+    )
     warned = sorted(w.on.year for w in schedule.warnings if w.code == "calendar_not_covered" and w.on)
     assert warned == [2026, 2027]
     assert len(schedule.installments) == 30
@@ -267,8 +268,10 @@ def test_holidays_move_the_due_date_but_not_the_interest() -> None:
         first_due_date=date(2025, 10, 1),
         business_day_rule=BusinessDayRule.FOLLOWING,
     )
-    base = build_schedule(LoanTerms(principal=D(9000), annual_rate=D("0.09"), periods=spec))
-    adjusted = build_schedule(LoanTerms(principal=D(9000), annual_rate=D("0.09"), periods=moved), GOLDEN_WEEK_2025)
+    base = build_schedule(make_terms(principal="9000", annual_rate=D("0.09"), periods=spec), calendar=WEEKENDS_ONLY)
+    adjusted = build_schedule(
+        make_terms(principal="9000", annual_rate=D("0.09"), periods=moved), calendar=GOLDEN_WEEK_2025
+    )
     assert adjusted.installments[0].due_date == date(2025, 10, 9)
     assert [(r.principal, r.interest) for r in adjusted.installments] == [
         (r.principal, r.interest) for r in base.installments
@@ -284,19 +287,20 @@ def test_calendar_refuses_a_day_both_holiday_and_working_day() -> None:
 def test_dates_beyond_the_year_9999_are_refused_as_values_not_overflows() -> None:
     # Weekly and daily due dates past 9999-12-31 raised OverflowError (an HTTP 500 from the
     # public calculator); month arithmetic already refused them with a ValueError.
-    weekly = LoanTerms(
-        principal=Decimal("100.00"),
+    weekly = make_terms(
+        principal="100.00",
         annual_rate=Decimal("0.12"),
         periods=PeriodSpec(date(9999, 12, 14), Frequency.weekly(), 6),
     )
     with pytest.raises(ValueError, match="9999"):
-        build_schedule(weekly)
+        build_schedule(weekly, calendar=WEEKENDS_ONLY)
     with pytest.raises(ValueError, match="9999"):
         add_units(date(9999, 12, 30), PeriodUnit.DAY, 2)
     last_day_off = HolidayCalendar("end", holidays=frozenset({date(9999, 12, 31)}), covered_years=frozenset({9999}))
     with pytest.raises(ValueError, match="9999"):
         adjust(date(9999, 12, 31), BusinessDayRule.FOLLOWING, last_day_off)
-    draw = Movement(date(9999, 12, 31), MovementKind.DRAW, Decimal("100.00"))
-    repay = Movement(date(9999, 12, 31), MovementKind.REPAYMENT, Decimal("100.00"))
+    draw = Movement(date(9999, 12, 31), MovementKind.DRAW, cny("100.00"))
+    repay = Movement(date(9999, 12, 31), MovementKind.REPAYMENT, cny("100.00"))
+    line = RevolvingTerms(annual_rate=Decimal("0.12"), day_count=ACT_360, counting=DayCounting.BOTH_ENDS, rounding=CNY)
     with pytest.raises(ValueError, match="9999"):
-        accrue_revolving([draw, repay], RevolvingTerms(Decimal("0.12"), counting=DayCounting.BOTH_ENDS))
+        accrue_revolving([draw, repay], line)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.classification import (
     DEFAULT_BUCKETS,
+    DEFAULT_PROVISION_RATES,
     MAX_TECHNICAL_OVERDUE_DAYS,
     REGULATORY_DPD_FLOORS,
     ClassificationInput,
@@ -37,17 +37,34 @@ from microcredit.lending.delinquency import (
     loan_dpd,
     penalty_interest,
 )
-from microcredit.lending.money import RoundingPolicy
+from microcredit.lending.money import Money
 
-from .support import LENDING
+from .support import CNY, LENDING, cny, due
 
 D = Decimal
-CNY = RoundingPolicy()
+NONE = cny("0")
 DUES = (
-    InstallmentDue(1, date(2025, 2, 15), D("0"), D("0")),
-    InstallmentDue(2, date(2025, 3, 15), D("796.37"), D("92.12")),
-    InstallmentDue(3, date(2025, 4, 15), D("804.34"), D("84.15")),
+    due(1, date(2025, 2, 15)),
+    due(2, date(2025, 3, 15), "796.37", "92.12"),
+    due(3, date(2025, 4, 15), "804.34", "84.15"),
 )
+REGULATION = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES)
+
+
+def _rule(**changes: object) -> PenaltyRule:
+    """罚息 at the contract rate plus 50 % on ACT/360, compounding, no grace, unless changed."""
+    values: dict[str, object] = {
+        "basis": PenaltyBasis.UPLIFT,
+        "value": D("0.5"),
+        "day_count": ACT_360,
+        "compound_overdue_interest": True,
+    }
+    values.update(changes)
+    return PenaltyRule(**values)  # type: ignore[arg-type]
+
+
+def _total(amounts: object) -> Money:
+    return Money.total(amounts, "CNY")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -62,13 +79,13 @@ DUES = (
     ],
 )
 def test_days_past_due_of_the_oldest_unpaid_installment(as_of: date, grace: int, expected: int) -> None:
-    assert loan_dpd(DUES, as_of, grace_days=grace) == expected
+    assert loan_dpd(DUES, as_of, grace_days=grace, tolerance=NONE) == expected
 
 
 def test_residues_below_the_tolerance_do_not_count() -> None:
-    dues = (InstallmentDue(1, date(2025, 2, 15), D("0.50")), *DUES[1:])
-    assert loan_dpd(dues, date(2025, 4, 25)) == 69
-    assert loan_dpd(dues, date(2025, 4, 25), tolerance=D("1.00")) == 41
+    dues = (due(1, date(2025, 2, 15), "0.50"), *DUES[1:])
+    assert loan_dpd(dues, date(2025, 4, 25), grace_days=0, tolerance=NONE) == 69
+    assert loan_dpd(dues, date(2025, 4, 25), grace_days=0, tolerance=cny("1.00")) == 41
     assert installment_dpd(date(2025, 2, 15), date(2025, 2, 10)) == 0
 
 
@@ -82,17 +99,17 @@ def test_residues_below_the_tolerance_do_not_count() -> None:
     ],
 )
 def test_penalty_rate_rules(basis: PenaltyBasis, value: Decimal, rate: Decimal) -> None:
-    assert PenaltyRule(basis, value).annual_rate(D("0.12")) == rate
+    assert _rule(basis=basis, value=value).annual_rate(D("0.12")) == rate
 
 
 def test_penalty_accrues_daily_and_adds_up() -> None:
-    due = InstallmentDue(1, date(2025, 2, 15), D("788.49"), D("100.00"))
-    rule = PenaltyRule(PenaltyBasis.UPLIFT, D("0.5"), ACT_360, compound_overdue_interest=False)
-    whole = penalty_interest(due, as_of=date(2025, 3, 17), contract_rate=D("0.12"), rule=rule, rounding=CNY)
+    first = due(1, date(2025, 2, 15), "788.49", "100.00")
+    rule = _rule(compound_overdue_interest=False)
+    whole = penalty_interest(first, as_of=date(2025, 3, 17), contract_rate=D("0.12"), rule=rule, rounding=CNY)
     # 30 days at 18 %/360 on 788.49 = 11.827 -> 11.83; no compound interest when the rule says so.
-    assert (whole.days, whole.penalty, whole.compound) == (30, D("11.83"), D("0.00"))
+    assert (whole.days, whole.penalty, whole.compound) == (30, cny("11.83"), cny("0.00"))
     one_day = penalty_interest(
-        due,
+        first,
         as_of=date(2025, 3, 17),
         contract_rate=D("0.12"),
         rule=rule,
@@ -100,21 +117,21 @@ def test_penalty_accrues_daily_and_adds_up() -> None:
         accrued_from=date(2025, 3, 16),
     )
     assert one_day.days == 1
-    graced = PenaltyRule(grace_days=3)
-    inside = penalty_interest(due, as_of=date(2025, 2, 18), contract_rate=D("0.12"), rule=graced, rounding=CNY)
-    assert inside.total == 0
+    graced = _rule(grace_days=3)
+    inside = penalty_interest(first, as_of=date(2025, 2, 18), contract_rate=D("0.12"), rule=graced, rounding=CNY)
+    assert inside.total.is_zero
 
 
 def test_daily_penalty_accrual_adds_up_to_the_whole_after_a_grace() -> None:
     # Once the 3 grace days are exceeded 罚息 runs from the due date (the whole-period figure);
     # accrued day by day, the grace days were never charged: 7 days instead of 10.
-    due = InstallmentDue(1, date(2025, 2, 15), D("3600.00"), D("100.00"))
-    rule = PenaltyRule(PenaltyBasis.UPLIFT, D("0.5"), ACT_360, grace_days=3)
-    whole = penalty_interest(due, as_of=date(2025, 2, 25), contract_rate=D("0.12"), rule=rule, rounding=CNY)
-    assert (whole.days, whole.penalty, whole.compound) == (10, D("18.00"), D("0.50"))
+    first = due(1, date(2025, 2, 15), "3600.00", "100.00")
+    rule = _rule(grace_days=3)
+    whole = penalty_interest(first, as_of=date(2025, 2, 25), contract_rate=D("0.12"), rule=rule, rounding=CNY)
+    assert (whole.days, whole.penalty, whole.compound) == (10, cny("18.00"), cny("0.50"))
     daily = [
         penalty_interest(
-            due,
+            first,
             as_of=date(2025, 2, day + 1),
             contract_rate=D("0.12"),
             rule=rule,
@@ -124,43 +141,43 @@ def test_daily_penalty_accrual_adds_up_to_the_whole_after_a_grace() -> None:
         for day in range(15, 25)
     ]
     assert sum(a.days for a in daily) == 10
-    assert (sum(a.penalty for a in daily), sum(a.compound for a in daily)) == (D("18.00"), D("0.50"))
+    assert (_total(a.penalty for a in daily), _total(a.compound for a in daily)) == (cny("18.00"), cny("0.50"))
 
 
 def test_late_fee_after_n_days() -> None:
-    due = DUES[1]
-    rule = LateFeeRule(amount=D("20"), rate=D("0.01"), after_days=3)
-    assert late_fee(due, as_of=date(2025, 3, 17), rule=rule, rounding=CNY) == D("0.00")
+    second = DUES[1]
+    rule = LateFeeRule(amount=cny("20"), rate=D("0.01"), after_days=3)
+    assert late_fee(second, as_of=date(2025, 3, 17), rule=rule, rounding=CNY) == cny("0.00")
     # 20 + 1 % of (796.37 + 92.12) = 20 + 8.8849 -> 28.88
-    assert late_fee(due, as_of=date(2025, 3, 18), rule=rule, rounding=CNY) == D("28.88")
+    assert late_fee(second, as_of=date(2025, 3, 18), rule=rule, rounding=CNY) == cny("28.88")
 
 
 def test_cap_clips_default_charges_and_keeps_the_contractual_figure() -> None:
-    charges = DefaultCharges(penalty=D("40.00"), compound=D("5.00"), late_fees=D("30.00"))
+    charges = DefaultCharges(penalty=cny("40.00"), compound=cny("5.00"), late_fees=cny("30.00"))
     capped = cap_default_charges(
         charges,
-        overdue_base=D("1000.00"),
+        overdue_base=cny("1000.00"),
         start=date(2025, 1, 1),
         end=date(2025, 4, 1),
         cap=ChargeCap(D("0.24"), ACT_360),
         rounding=CNY,
-        other_charges=D("10.00"),
+        other_charges=cny("10.00"),
     )
     # 1,000 x 24 % x 90/360 = 60.00, minus 10.00 of interest counted -> 50.00 allowed.
-    assert capped.ceiling == D("50.00")
-    assert capped.allowed == DefaultCharges(D("40.00"), D("5.00"), D("5.00"))
+    assert capped.ceiling == cny("50.00")
+    assert capped.allowed == DefaultCharges(cny("40.00"), cny("5.00"), cny("5.00"))
     assert capped.contractual == charges
-    assert capped.clipped == D("25.00")
+    assert capped.clipped == cny("25.00")
     roomy = cap_default_charges(
         charges,
-        overdue_base=D("10000.00"),
+        overdue_base=cny("10000.00"),
         start=date(2025, 1, 1),
         end=date(2025, 4, 1),
-        cap=ChargeCap(D("0.24")),
+        cap=ChargeCap(D("0.24"), ACT_360),
         rounding=CNY,
     )
     assert roomy.allowed == charges
-    assert roomy.clipped == 0
+    assert roomy.clipped.is_zero
 
 
 @pytest.mark.parametrize(
@@ -180,7 +197,7 @@ def test_cap_clips_default_charges_and_keeps_the_contractual_figure() -> None:
     ],
 )
 def test_default_buckets(dpd: int, name: str) -> None:
-    assert bucket_for(dpd).name == name
+    assert bucket_for(dpd, DEFAULT_BUCKETS).name == name
 
 
 def test_bucket_sets_are_validated() -> None:
@@ -201,35 +218,36 @@ def test_bucket_sets_are_validated() -> None:
 def test_restructuring_floor_and_manual_grade_take_the_maximum() -> None:
     performing = RestructuringState(non_performing_before=False)
     npl_before = RestructuringState(non_performing_before=True)
-    assert classify(ClassificationInput(0, performing)).category is RiskCategory.SPECIAL_MENTION
-    result = classify(ClassificationInput(10, npl_before))
+    assert classify(ClassificationInput(0, performing), policy=REGULATION).category is RiskCategory.SPECIAL_MENTION
+    result = classify(ClassificationInput(10, npl_before), policy=REGULATION)
     assert result.category is RiskCategory.SUBSTANDARD
     assert result.reasons == ("restructured",)
     relapsed = RestructuringState(overdue_since_restructuring=True)
-    assert classify(ClassificationInput(5, relapsed)).category is RiskCategory.SUBSTANDARD
+    assert classify(ClassificationInput(5, relapsed), policy=REGULATION).category is RiskCategory.SUBSTANDARD
     done = RestructuringState(in_observation=False)
-    assert classify(ClassificationInput(0, done)).category is RiskCategory.NORMAL
-    manual = classify(ClassificationInput(95, manual_grade=RiskCategory.SPECIAL_MENTION))
+    assert classify(ClassificationInput(0, done), policy=REGULATION).category is RiskCategory.NORMAL
+    manual = classify(ClassificationInput(95, manual_grade=RiskCategory.SPECIAL_MENTION), policy=REGULATION)
     assert manual.category is RiskCategory.SUBSTANDARD
-    assert classify(ClassificationInput(0, manual_grade=RiskCategory.DOUBTFUL)).category is RiskCategory.DOUBTFUL
-    cross = classify(ClassificationInput(0, cross_default_floor=RiskCategory.SUBSTANDARD))
+    doubtful = classify(ClassificationInput(0, manual_grade=RiskCategory.DOUBTFUL), policy=REGULATION)
+    assert doubtful.category is RiskCategory.DOUBTFUL
+    cross = classify(ClassificationInput(0, cross_default_floor=RiskCategory.SUBSTANDARD), policy=REGULATION)
     assert cross.category.non_performing
     assert cross.category.chinese == "次级"
 
 
 def test_technical_overdue_exemption_is_a_parameter() -> None:
-    policy = ClassificationPolicy(technical_overdue_days=7)
-    assert classify(ClassificationInput(7), policy).category is RiskCategory.NORMAL
-    assert classify(ClassificationInput(8), policy).category is RiskCategory.SPECIAL_MENTION
+    policy = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES, technical_overdue_days=7)
+    assert classify(ClassificationInput(7), policy=policy).category is RiskCategory.NORMAL
+    assert classify(ClassificationInput(8), policy=policy).category is RiskCategory.SPECIAL_MENTION
 
 
 def test_provision_uses_the_rate_of_the_category() -> None:
     policy = ClassificationPolicy(
         provision_rates=((RiskCategory.SUBSTANDARD, D("0.25")), (RiskCategory.LOSS, D("1"))),
     )
-    assert provision(D("1234.56"), RiskCategory.SUBSTANDARD, CNY, policy) == D("308.64")
+    assert provision(cny("1234.56"), RiskCategory.SUBSTANDARD, rounding=CNY, policy=policy) == cny("308.64")
     with pytest.raises(ValueError, match="no provision rate"):
-        provision(D("1"), RiskCategory.NORMAL, CNY, policy)
+        provision(cny("1"), RiskCategory.NORMAL, rounding=CNY, policy=policy)
 
 
 S, SUB, DBT, LOSS = RiskCategory.SPECIAL_MENTION, RiskCategory.SUBSTANDARD, RiskCategory.DOUBTFUL, RiskCategory.LOSS
@@ -254,7 +272,7 @@ def test_a_policy_looser_than_the_regulatory_floors_is_refused(
     exemption: int, floors: tuple[tuple[int, RiskCategory], ...], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        ClassificationPolicy(dpd_floors=floors, technical_overdue_days=exemption)
+        ClassificationPolicy(provision_rates=(), dpd_floors=floors, technical_overdue_days=exemption)
 
 
 @pytest.mark.parametrize(
@@ -272,10 +290,11 @@ def test_a_policy_looser_than_the_regulatory_floors_is_refused(
 )
 def test_stricter_floors_and_the_full_exemption_are_accepted(dpd: int, expected: RiskCategory) -> None:
     strict = ClassificationPolicy(
+        provision_rates=DEFAULT_PROVISION_RATES,
         dpd_floors=((1, S), (61, SUB), (181, DBT), (271, LOSS)),
         technical_overdue_days=MAX_TECHNICAL_OVERDUE_DAYS,
     )
-    assert classify(ClassificationInput(dpd), strict).category is expected
+    assert classify(ClassificationInput(dpd), policy=strict).category is expected
 
 
 floor_sets = st.lists(st.tuples(st.integers(1, 500), st.sampled_from(list(RiskCategory))), max_size=6).map(tuple)
@@ -307,13 +326,13 @@ def test_a_policy_is_accepted_exactly_when_it_never_classifies_below_the_regulat
         if max((c for d, c in floors if dpd >= d), default=RiskCategory.NORMAL) < _regulatory(dpd)
     ]
     try:
-        policy = ClassificationPolicy(dpd_floors=floors, technical_overdue_days=exemption)
+        policy = ClassificationPolicy(provision_rates=(), dpd_floors=floors, technical_overdue_days=exemption)
     except ValueError:
         assert looser
         return
     assert not looser
     for dpd in range(exemption + 1, 400):
-        assert classify(ClassificationInput(dpd), policy).category >= _regulatory(dpd)
+        assert classify(ClassificationInput(dpd), policy=policy).category >= _regulatory(dpd)
 
 
 @LENDING
@@ -321,6 +340,6 @@ def test_a_policy_is_accepted_exactly_when_it_never_classifies_below_the_regulat
 def test_adding_floors_to_the_regulatory_ones_is_always_accepted(
     floors: tuple[tuple[int, RiskCategory], ...], dpd: int
 ) -> None:
-    policy = ClassificationPolicy(dpd_floors=REGULATORY_DPD_FLOORS + floors)
-    regulatory = classify(ClassificationInput(dpd)).category
-    assert classify(ClassificationInput(dpd), policy).category >= regulatory
+    policy = ClassificationPolicy(provision_rates=(), dpd_floors=REGULATORY_DPD_FLOORS + floors)
+    regulatory = classify(ClassificationInput(dpd), policy=REGULATION).category
+    assert classify(ClassificationInput(dpd), policy=policy).category >= regulatory

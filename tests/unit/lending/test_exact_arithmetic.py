@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.money import RoundingMode, RoundingPolicy, divide_rounded, from_minor
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, divide_rounded
 from microcredit.lending.periods import Frequency, PeriodSpec, generate_periods
 from microcredit.lending.schedule import (
     AmortizationPlan,
@@ -29,7 +29,7 @@ from microcredit.lending.schedule import (
 )
 
 from .reference import minor, reference_amortize, reference_fractions, reference_plan, reference_schedule
-from .support import LENDING, loan_terms, round_exact
+from .support import CNY, LENDING, cny, fen, loan_terms, make_terms, round_exact
 
 D = Decimal
 MODES = list(RoundingMode)
@@ -88,8 +88,9 @@ def test_period_rate_is_the_exact_fraction_in_lowest_terms() -> None:
 def test_level_payment_of_the_domain_example() -> None:
     # Source: DOMAIN.md §4.1: 10,000 at 1 % a month over 12 months -> 888.49.
     assert level_payment(1_000_000, [(1, 100)] * 12, RoundingMode.HALF_UP) == 88849
-    assert level_payment(1_000_000, [(1, 100)] * 12, RoundingMode.HALF_UP, (100, 1)) == 88800
-    assert level_installment(D("10000.00"), [D("0.01")] * 12, RoundingPolicy()) == D("888.49")
+    assert level_payment(1_000_000, [(1, 100)] * 12, RoundingMode.HALF_UP, 100) == 88800
+    assert level_installment(cny("10000.00"), [D("0.01")] * 12, rounding=CNY) == cny("888.49")
+    assert level_installment(cny("10000.00"), [D("0.01")] * 12, rounding=CNY, multiple=cny("10")) == cny("890.00")
 
 
 @LENDING
@@ -128,7 +129,7 @@ def test_level_payment_with_unequal_rates_repays_the_principal_exactly(
 @LENDING
 @given(loan_terms())
 def test_schedule_rows_equal_the_fraction_reference_in_every_field(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
+    schedule = build_schedule(terms, calendar=WEEKENDS_ONLY)
     reference = reference_schedule(terms)
     assert [tuple(row) for row in schedule.installments] == reference
     totals = schedule.totals
@@ -140,7 +141,9 @@ def test_schedule_rows_equal_the_fraction_reference_in_every_field(terms: LoanTe
 @LENDING
 @given(loan_terms(plain=True))
 def test_plain_annuities_equal_the_fraction_reference(terms: LoanTerms) -> None:
-    assert [tuple(row) for row in build_schedule(terms).installments] == reference_schedule(terms)
+    assert [tuple(row) for row in build_schedule(terms, calendar=WEEKENDS_ONLY).installments] == reference_schedule(
+        terms
+    )
 
 
 @st.composite
@@ -150,8 +153,8 @@ def plans(draw: st.DrawFn) -> tuple[AmortizationPlan, LoanTerms]:
     dates = generate_periods(terms.periods, WEEKENDS_ONLY)
     plan = reference_plan(terms, dates.count)
     fixed = draw(st.integers(0, 2))
-    unit = Decimal(1).scaleb(-terms.rounding.places)
-    amount = Decimal(draw(st.integers(1, 10**7))) * unit
+    amount = Money(draw(st.integers(1, 10**7)), terms.currency)
+    carried = draw(st.sampled_from([None, Money(draw(st.integers(1, 10**5)), terms.currency)]))
     return (
         AmortizationPlan(
             principal=plan.principal,
@@ -167,6 +170,7 @@ def plans(draw: st.DrawFn) -> tuple[AmortizationPlan, LoanTerms]:
             fixed_installment=amount if fixed == 1 else None,
             fixed_principal=amount if fixed == 2 else None,
             first_number=draw(st.integers(1, 30)),
+            deferred_interest=carried,
         ),
         terms,
     )
@@ -188,50 +192,52 @@ def test_a_half_even_tie_on_the_level_installment_is_seen_as_a_tie() -> None:
     # 1,000 fen at 0 % over 16 periods: 62.5 fen exactly, a tie.
     spec = PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 16)
     for mode, expected in [(RoundingMode.HALF_EVEN, 62), (RoundingMode.HALF_UP, 63)]:
-        terms = LoanTerms(principal=D("10.00"), annual_rate=D(0), periods=spec, rounding=RoundingPolicy(mode=mode))
-        assert build_schedule(terms).installments[0].total_minor == expected
+        terms = make_terms(principal="10.00", annual_rate=D(0), periods=spec, rounding=RoundingPolicy("CNY", mode))
+        assert build_schedule(terms, calendar=WEEKENDS_ONLY).installments[0].total_minor == expected
 
 
-# -- rows present Decimal ------------------------------------------------------------------
+# -- rows present Money --------------------------------------------------------------------
 
 
-def test_rows_store_minor_units_and_present_decimals() -> None:
-    row = Installment(1, date(2025, 2, 15), date(2025, 1, 15), date(2025, 2, 15), 31, 78849, 10000, 500, 921151)
+def test_rows_store_minor_units_and_present_money() -> None:
+    row = Installment(1, date(2025, 2, 15), date(2025, 1, 15), date(2025, 2, 15), 31, 78849, 10000, 500, 921151, "CNY")
     assert (row.principal, row.interest, row.fees, row.total, row.balance_after) == (
-        D("788.49"),
-        D("100.00"),
-        D("5.00"),
-        D("893.49"),
-        D("9211.51"),
+        cny("788.49"),
+        cny("100.00"),
+        cny("5.00"),
+        cny("893.49"),
+        cny("9211.51"),
     )
     assert row.total_minor == 89349
     assert str(row.interest) == "100.00"
     assert str(row._replace(interest_minor=0).interest) == "0.00"
-    whole = Installment(1, date(2025, 2, 15), date(2025, 1, 15), date(2025, 2, 15), 31, 889, 0, 0, 0, places=0)
+    whole = Installment(1, date(2025, 2, 15), date(2025, 1, 15), date(2025, 2, 15), 31, 889, 0, 0, 0, "JPY")
     assert str(whole.principal) == "889"
+    assert whole.principal == Money(889, "JPY")
 
 
 @LENDING
 @given(loan_terms())
-def test_decimal_fields_are_the_minor_units_exactly(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
+def test_money_fields_are_the_minor_units_exactly(terms: LoanTerms) -> None:
+    schedule = build_schedule(terms, calendar=WEEKENDS_ONLY)
     for row in schedule.installments:
         assert minor(row.principal) == row.principal_minor
         assert minor(row.interest) == row.interest_minor
         assert minor(row.total) == row.total_minor
         assert row.total == row.principal + row.interest + row.fees
-        assert row.balance_after == from_minor(row.balance_after_minor)
+        assert row.balance_after == fen(row.balance_after_minor)
 
 
 def test_rows_ignore_a_tiny_caller_context() -> None:
-    terms = LoanTerms(
-        principal=D("123456789.01"),
+    terms = make_terms(
+        principal="123456789.01",
         annual_rate=D("0.0799"),
         periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 36),
         method=RepaymentMethod.EQUAL_PRINCIPAL,
         interest_method=InterestMethod.DECLINING_BALANCE,
     )
-    expected = [(r.principal, r.interest, r.total, r.balance_after) for r in build_schedule(terms).installments]
+    rows = build_schedule(terms, calendar=WEEKENDS_ONLY).installments
+    expected = [(r.principal, r.interest, r.total, r.balance_after) for r in rows]
     with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN)):
-        rows = build_schedule(terms).installments
+        rows = build_schedule(terms, calendar=WEEKENDS_ONLY).installments
         assert [(r.principal, r.interest, r.total, r.balance_after) for r in rows] == expected

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import given
 
 from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.fees import FeeKind, split_fees
+from microcredit.lending.money import Money
 from microcredit.lending.periods import generate_periods
 from microcredit.lending.schedule import (
     AmortizationPlan,
@@ -16,6 +16,7 @@ from microcredit.lending.schedule import (
     InterestMethod,
     LoanTerms,
     RepaymentMethod,
+    Schedule,
     amortize,
     build_schedule,
     period_fractions,
@@ -24,26 +25,34 @@ from microcredit.lending.schedule import (
 from .support import LENDING, loan_terms, round_exact
 
 
-def _schedule_principal(terms: LoanTerms) -> Decimal:
+def _schedule_principal(terms: LoanTerms) -> Money:
     fees = split_fees(terms.fees, terms.principal, terms.periods.count, terms.rounding)
     return terms.principal + fees.financed
+
+
+def _build(terms: LoanTerms) -> Schedule:
+    return build_schedule(terms, calendar=WEEKENDS_ONLY)
+
+
+def _sum(amounts: object) -> Money:
+    return Money.total(amounts, "CNY")  # type: ignore[arg-type]
 
 
 @LENDING
 @given(loan_terms())
 def test_principal_parts_sum_exactly_to_the_principal(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
-    assert sum(row.principal for row in schedule.installments) == _schedule_principal(terms)
+    schedule = _build(terms)
+    assert _sum(row.principal for row in schedule.installments) == _schedule_principal(terms)
     assert schedule.totals.principal == _schedule_principal(terms)
 
 
 @LENDING
 @given(loan_terms())
 def test_balances_never_negative_and_reach_zero(terms: LoanTerms) -> None:
-    rows = build_schedule(terms).installments
-    assert all(row.balance_after >= 0 for row in rows)
-    assert all(row.principal >= 0 and row.interest >= 0 for row in rows)
-    assert rows[-1].balance_after == 0
+    rows = _build(terms).installments
+    assert not any(row.balance_after.is_negative for row in rows)
+    assert not any(row.principal.is_negative or row.interest.is_negative for row in rows)
+    assert rows[-1].balance_after.is_zero
     balance = _schedule_principal(terms)
     for row in rows:
         balance -= row.principal
@@ -53,24 +62,25 @@ def test_balances_never_negative_and_reach_zero(terms: LoanTerms) -> None:
 @LENDING
 @given(loan_terms())
 def test_each_installment_is_the_sum_of_its_parts(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
+    schedule = _build(terms)
     for row in schedule.installments:
         assert row.principal + row.interest + row.fees == row.total
     totals = schedule.totals
     rows = schedule.installments
-    assert totals.principal == sum(row.principal for row in rows)
-    assert totals.interest == sum(row.interest for row in rows)
-    assert totals.fees == sum(row.fees for row in rows)
+    assert totals.principal == _sum(row.principal for row in rows)
+    assert totals.interest == _sum(row.interest for row in rows)
+    assert totals.fees == _sum(row.fees for row in rows)
     assert totals.total_payable == totals.principal + totals.interest + totals.fees
     assert totals.total_cost_of_credit == totals.total_payable - totals.net_cash_received
 
 
 @LENDING
 @given(loan_terms())
-def test_amounts_are_in_whole_fen(terms: LoanTerms) -> None:
-    for row in build_schedule(terms).installments:
+def test_amounts_are_money_of_the_loans_currency(terms: LoanTerms) -> None:
+    for row in _build(terms).installments:
         for amount in (row.principal, row.interest, row.fees, row.total, row.balance_after):
-            assert amount == amount.quantize(Decimal("0.01"))
+            assert isinstance(amount, Money)
+            assert amount.currency == terms.currency
 
 
 @LENDING
@@ -78,7 +88,7 @@ def test_amounts_are_in_whole_fen(terms: LoanTerms) -> None:
 def test_equal_installments_differ_only_in_the_last_within_the_rounding_bound(
     terms: LoanTerms,
 ) -> None:
-    rows = build_schedule(terms).installments
+    rows = _build(terms).installments
     if len(rows) < 2:
         return
     level = rows[0].total
@@ -90,7 +100,7 @@ def test_equal_installments_differ_only_in_the_last_within_the_rounding_bound(
     # 888.47 against 888.49: two fen, more than one rounding step.)
     r = Fraction(terms.annual_rate) / 12
     bound = Fraction(1, 100) * sum((1 + r) ** j for j in range(len(rows)))
-    assert abs(Fraction(rows[-1].total - level)) <= bound
+    assert abs(Fraction((rows[-1].total - level).amount)) <= bound
 
 
 @LENDING
@@ -104,13 +114,13 @@ def test_declining_interest_is_the_rounded_period_interest_on_the_outstanding_ba
         or terms.method is RepaymentMethod.BULLET
     ):
         return
-    schedule = build_schedule(terms)
+    schedule = _build(terms)
     plan = generate_periods(terms.periods, WEEKENDS_ONLY)
-    balance = Fraction(_schedule_principal(terms))
+    balance = Fraction(_schedule_principal(terms).amount)
     rate = Fraction(terms.annual_rate)
     for k, (row, period) in enumerate(zip(schedule.installments, plan.periods, strict=False)):
         if k < terms.interest_free_periods:
-            expected = Decimal("0.00")
+            expected = Money.zero("CNY")
         else:
             same = terms.interest_calculation is InterestCalculation.SAME_AS_REPAYMENT
             if period.regular and same:
@@ -118,10 +128,10 @@ def test_declining_interest_is_the_rounded_period_interest_on_the_outstanding_ba
             else:
                 fraction = terms.day_count.year_fraction(period.start, period.end)
             year = Fraction(fraction.numerator, fraction.denominator)
-            expected = round_exact(balance * rate * year, 2, terms.rounding.mode)
+            expected = Money.parse(round_exact(balance * rate * year, 2, terms.rounding.mode), "CNY")
         assert row.interest == expected, (k, row)
-        balance -= Fraction(row.principal)
-    assert schedule.totals.interest == sum(row.interest for row in schedule.installments)
+        balance -= Fraction(row.principal.amount)
+    assert schedule.totals.interest == _sum(row.interest for row in schedule.installments)
 
 
 @LENDING
@@ -157,9 +167,9 @@ def test_fast_path_matches_reference_on_plain_annuities(terms: LoanTerms) -> Non
 @LENDING
 @given(loan_terms())
 def test_fees_appear_where_their_kind_says(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
+    schedule = _build(terms)
     split = split_fees(terms.fees, terms.principal, len(schedule.installments), terms.rounding)
     assert schedule.totals.net_cash_received == terms.principal - split.deducted
     assert all(row.fees == split.per_installment for row in schedule.installments)
     per_installment = [c for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT]
-    assert sum(c.total for c in per_installment) == schedule.totals.fees
+    assert _sum(c.total for c in per_installment) == schedule.totals.fees

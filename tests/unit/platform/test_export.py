@@ -6,6 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
+from microcredit.lending.money import Money
 from microcredit.platform.export import Column, to_xlsx
 
 COLUMNS = [Column("name", "姓名", "Name"), Column("employer", "工作单位", "Employer")]
@@ -21,3 +22,13 @@ def test_text_that_looks_like_a_formula_is_exported_as_text() -> None:
     assert [c.value for c in ws[1]] == ["姓名", "工作单位"]
     cell = ws["B2"]
     assert (cell.value, cell.data_type) == (payload, "s")
+
+
+def test_money_is_exported_as_a_number_in_the_money_format() -> None:
+    columns = [Column("name", "姓名", "Name"), Column("monthly_income", "月收入", "Monthly income", money=True)]
+    rows = [{"name": "张三", "monthly_income": Money.parse("8800.50", "CNY")}, {"name": "李四", "monthly_income": None}]
+    ws = load_workbook(io.BytesIO(to_xlsx(title="borrowers", columns=columns, rows=rows, language="en"))).active
+    assert ws is not None
+    cell = ws["B2"]
+    assert (cell.value, cell.data_type, cell.number_format) == (8800.5, "n", "#,##0.00")
+    assert ws["B3"].value is None

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
+import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from microcredit.api import deps, problems
 from microcredit.api.app import access_of
+from microcredit.lending.calendar import WEEKENDS_ONLY
+from microcredit.lending.money import Money
+from microcredit.lending.schedule import build_schedule
 from microcredit.platform.actor import RequestMeta
-from microcredit.products import api
+from microcredit.products import api, service
+from microcredit.products.schemas import LoanDescription
 
 
 def _client() -> TestClient:
@@ -81,3 +89,77 @@ def test_a_grace_beyond_the_repayment_periods_is_a_problem_naming_the_field() ->
     assert response.status_code == 422
     problem = response.json()
     assert (problem["code"], problem["field"]) == ("validation_failed", "grace_on_principal_periods")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (10000, "money_not_string"),
+        (10000.5, "money_not_string"),
+        (True, "money_not_string"),
+        ("1e5", "money_invalid"),
+        ("１００００.００", "money_invalid"),
+        ("100.001", "money_decimals"),
+    ],
+)
+def test_money_input_that_is_not_a_decimal_string_is_a_problem_naming_the_field(value: object, code: str) -> None:
+    body = {**api._EXAMPLES["equal_installment"]["value"], "amount": value}
+    response = _client().post("/api/v1/quotes", json=body, headers={"accept-language": "en"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert (problem["code"], problem["field"]) == ("validation_failed", "amount")
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("amount", code)]
+
+
+def _money_strings(node: object, key: str = "") -> list[str]:
+    """Every money field's string in a quote's JSON (the MoneyStr fields of QuoteRead)."""
+    money_keys = {"principal", "interest", "fees", "total", "balance_after", "balance", "total_payable",
+                  "upfront_fees_deducted", "net_cash_received", "total_cost_of_credit", "per_charge"}
+    if isinstance(node, dict):
+        return [s for k, v in node.items() if k != "apr" for s in _money_strings(v, k)]
+    if isinstance(node, list):
+        return [s for item in node for s in _money_strings(item, key)]
+    return [node] if key in money_keys and isinstance(node, str) else []
+
+
+def test_the_quote_amount_changes_form_twice_only_at_the_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    # string -> Money once, when the request is read; Money -> string once per field, when the
+    # response is written; never Decimal or text in between (Money.parse is the only way back in).
+    parsed: list[object] = []
+    written: list[Money] = []
+    parse, to_text = Money.parse.__func__, Money.__str__  # type: ignore[attr-defined]
+
+    def counting_parse(cls: type[Money], value: str | Decimal, currency: str) -> Money:
+        parsed.append(value)
+        return parse(cls, value, currency)  # type: ignore[no-any-return]
+
+    def counting_str(self: Money) -> str:
+        written.append(self)
+        return to_text(self)
+
+    monkeypatch.setattr(Money, "parse", classmethod(counting_parse))
+    monkeypatch.setattr(Money, "__str__", counting_str)
+    body = api._EXAMPLES["equal_installment"]["value"]
+    response = _client().post("/api/v1/quotes", json=body)
+    monkeypatch.undo()
+    assert response.status_code == 200
+    assert parsed == ["10000.00"]
+    strings = _money_strings(response.json())
+    assert len(strings) == 12 * 5 + 7  # five amounts a row, seven totals
+    assert len(written) == len(strings)  # each string written once, from a Money
+    assert [str(m) for m in written] == strings
+    assert response.json()["totals"]["principal"] == "10000.00"
+
+
+def test_the_quote_amount_is_money_at_every_seam() -> None:
+    description = LoanDescription.model_validate_json(json.dumps(api._EXAMPLES["equal_installment"]["value"]))
+    assert description.amount == Money(1_000_000, "CNY")  # the schema: string -> Money
+    terms = service.loan_terms(description)
+    assert terms.principal is description.amount  # the service hands the same value to the core
+    schedule = build_schedule(terms, calendar=WEEKENDS_ONLY)
+    assert isinstance(schedule.totals.principal, Money)
+    result = service.quote(description=description, calendars=service.offline_calendars)
+    assert result.totals.principal == description.amount  # the response model holds Money ...
+    assert all(isinstance(r.total, Money) for r in result.installments)
+    assert json.loads(result.model_dump_json())["totals"]["principal"] == "10000.00"  # ... written as text

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from microcredit.lending.money import Money
 from microcredit.products.schemas import LoanDescription
+from microcredit.products.service import offline_calendars, quote
 
 BASE: dict[str, Any] = {
     "amount": "10000.00",
@@ -54,9 +56,39 @@ def test_a_float_fee_amount_names_its_path() -> None:
     assert _fields(errors) == ["fees.0.amount"]
 
 
-def test_integers_are_accepted_as_exact_amounts() -> None:
-    description = LoanDescription.model_validate_json(json.dumps({**BASE, "amount": 10000}))
-    assert str(description.amount) == "10000"
+def test_the_amount_is_money_parsed_at_the_edge() -> None:
+    description = LoanDescription.model_validate_json(json.dumps({**BASE, "amount": "8000.5"}))
+    assert description.amount == Money(800050, "CNY")
+    assert str(description.amount) == "8000.50"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (10000, "money_not_string"),  # a JSON integer: most clients hold it as a float
+        (10000.5, "money_not_string"),
+        (True, "money_not_string"),
+        ("1e5", "money_invalid"),
+        ("１００００", "money_invalid"),  # full-width digits, which Decimal() would have read
+        ("10,000", "money_invalid"),
+        ("+100", "money_invalid"),
+        ("100.001", "money_decimals"),
+    ],
+)
+@pytest.mark.parametrize("field", ["amount", "fees.0.amount", "installment_multiple", "movements.0.amount"])
+def test_money_that_is_not_a_plain_decimal_string_is_refused_naming_the_field(
+    value: object, code: str, field: str
+) -> None:
+    body: dict[str, Any]
+    if field == "fees.0.amount":
+        body = {"fees": [{"name": "svc", "kind": "upfront_deducted", "amount": value}]}
+    elif field == "movements.0.amount":
+        movement = {"on": "2025-01-15", "kind": "draw", "amount": value}
+        body = {"repayment_method": "revolving_daily", "movements": [movement]}
+    else:
+        body = {field: value}
+    errors = _errors(**body)
+    assert [(".".join(str(p) for p in e["loc"]), e["type"]) for e in errors] == [(field, code)]
 
 
 @pytest.mark.parametrize(
@@ -143,4 +175,20 @@ def test_graces_are_checked_against_the_number_of_repayment_periods(
     ],
 )
 def test_graces_up_to_the_number_of_periods_are_accepted(changes: dict[str, Any]) -> None:
-    LoanDescription.model_validate_json(json.dumps({**BASE, **changes}))
+    description = LoanDescription.model_validate_json(json.dumps({**BASE, **changes}))
+    for field, value in changes.items():
+        assert getattr(description, field) == value
+    # The core takes them as they are: the quote has one installment per repayment period, and the
+    # grace shows in its rows (no principal, no interest charged, or interest carried to the end).
+    rows = quote(description=description, calendars=offline_calendars).installments
+    periods = {"bullet": 1, "interest_quarterly_principal_at_maturity": 4}.get(description.repayment_method, 4)
+    assert len(rows) == periods
+    zero = Money.zero("CNY")
+    if description.grace_on_principal_periods:
+        assert [r.principal for r in rows[:-1]] == [zero] * (periods - 1)
+        assert rows[-1].principal == description.amount
+    if description.interest_free_periods:
+        assert [r.interest for r in rows] == [zero] * periods
+    if description.grace_on_interest_payment_periods and periods > 1:
+        assert [r.interest for r in rows[:-1]] == [zero] * (periods - 1)
+        assert rows[-1].interest.is_positive

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.money import Money
 from microcredit.products.errors import QuoteInvalid
 from microcredit.products.schemas import LoanDescription, QuoteRead
 from microcredit.products.service import offline_calendars, quote
@@ -25,6 +26,10 @@ BASE: dict[str, Any] = {
 }
 
 
+def cny(text: str) -> Money:
+    return Money.parse(text, "CNY")
+
+
 def _quote(**changes: Any) -> QuoteRead:
     return quote(description=LoanDescription.model_validate({**BASE, **changes}), calendars=offline_calendars)
 
@@ -32,10 +37,10 @@ def _quote(**changes: Any) -> QuoteRead:
 def test_quote_of_the_domain_annuity() -> None:
     # Source: DOMAIN.md §4.1 and §2.3 case A.
     result = _quote()
-    assert [r.total for r in result.installments] == ["888.49"] * 11 + ["888.47"]
-    assert result.installments[0].interest == "100.00"
-    assert result.totals.interest == "661.86"
-    assert result.totals.total_payable == "10661.86"
+    assert [str(r.total) for r in result.installments] == ["888.49"] * 11 + ["888.47"]
+    assert result.installments[0].interest == cny("100.00")
+    assert result.totals.interest == cny("661.86")
+    assert result.totals.total_payable == cny("10661.86")
     assert (result.apr.apr_percent, result.apr.ear_percent) == ("12.00", "12.68")
     assert result.apr.method == "periodic_irr"
     assert result.warnings == []
@@ -46,26 +51,26 @@ def test_quote_round_trips_through_json() -> None:
     again = QuoteRead.model_validate_json(result.model_dump_json())
     assert again == result
     # Source: DOMAIN.md §4.2.
-    assert (again.installments[0].total, again.installments[-1].total) == ("933.33", "841.70")
+    assert (again.installments[0].total, again.installments[-1].total) == (cny("933.33"), cny("841.70"))
     assert json.loads(result.model_dump_json())["totals"]["interest"] == "650.00"
 
 
 def test_a_deducted_fee_is_disclosed_with_its_payee_and_raises_the_apr() -> None:
     # Source: DOMAIN.md §2.3 case C: 500 deducted -> 21.86 %.
     result = _quote(fees=[{"name": "服务费", "kind": "upfront_deducted", "amount": "500", "payee": "platform"}])
-    assert result.totals.net_cash_received == "9500.00"
+    assert result.totals.net_cash_received == cny("9500.00")
     assert result.fees[0].payee == "platform"
-    assert result.fees[0].total == "500.00"
+    assert result.fees[0].total == cny("500.00")
     assert abs(Decimal(result.apr.apr_percent) - Decimal("21.86")) <= Decimal("0.01")
 
 
 def test_interest_only_and_bullet() -> None:
     monthly = _quote(repayment_method="interest_monthly_principal_at_maturity")
-    assert [r.interest for r in monthly.installments] == ["100.00"] * 12
+    assert [r.interest for r in monthly.installments] == [cny("100.00")] * 12
     quarterly = _quote(repayment_method="interest_quarterly_principal_at_maturity")
-    assert [r.interest for r in quarterly.installments] == ["300.00"] * 4
+    assert [r.interest for r in quarterly.installments] == [cny("300.00")] * 4
     bullet = _quote(repayment_method="bullet")
-    assert [(r.principal, r.interest) for r in bullet.installments] == [("10000.00", "1200.00")]
+    assert [(r.principal, r.interest) for r in bullet.installments] == [(cny("10000.00"), cny("1200.00"))]
     assert bullet.apr.apr_percent == "12.00"
 
 
@@ -124,15 +129,15 @@ def test_without_a_business_day_rule_no_calendar_is_asked_for() -> None:
 def test_a_long_bullet_loan_is_quoted() -> None:
     # Ten years at 12 % in one period (到期一次还本付息) is 120 % for the period: refused before.
     result = _quote(repayment_method="bullet", term=120)
-    assert (result.totals.interest, result.apr.apr_percent) == ("12000.00", "12.00")
+    assert (result.totals.interest, result.apr.apr_percent) == (cny("12000.00"), "12.00")
 
 
 def test_revolving_quote() -> None:
     # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
     text = (EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8")
     result = quote(description=LoanDescription.model_validate_json(text), calendars=offline_calendars)
-    assert result.totals.interest == "116.67"
-    assert [s.interest for s in result.segments] == ["66.67", "50.00"]
+    assert result.totals.interest == cny("116.67")
+    assert [str(s.interest) for s in result.segments] == ["66.67", "50.00"]
     assert result.installments == []
 
 

@@ -2325,9 +2325,15 @@ export interface components {
             name: string;
             /** Payee */
             payee: string;
-            /** Per Charge */
+            /**
+             * Per Charge
+             * @example 8000.00
+             */
             per_charge: string;
-            /** Total */
+            /**
+             * Total
+             * @example 8000.00
+             */
             total: string;
         };
         /**
@@ -2362,7 +2368,10 @@ export interface components {
          * @description One schedule row; amounts are decimal strings.
          */
         InstallmentRead: {
-            /** Balance After */
+            /**
+             * Balance After
+             * @example 8000.00
+             */
             balance_after: string;
             /** Days */
             days: number;
@@ -2371,9 +2380,15 @@ export interface components {
              * Format: date
              */
             due_date: string;
-            /** Fees */
+            /**
+             * Fees
+             * @example 8000.00
+             */
             fees: string;
-            /** Interest */
+            /**
+             * Interest
+             * @example 8000.00
+             */
             interest: string;
             /** Number */
             number: number;
@@ -2387,9 +2402,15 @@ export interface components {
              * Format: date
              */
             period_start: string;
-            /** Principal */
+            /**
+             * Principal
+             * @example 8000.00
+             */
             principal: string;
-            /** Total */
+            /**
+             * Total
+             * @example 8000.00
+             */
             total: string;
         };
         /**
@@ -3544,7 +3565,10 @@ export interface components {
          * @description revolving_daily: days [start, end) at one balance, and their interest.
          */
         SegmentRead: {
-            /** Balance */
+            /**
+             * Balance
+             * @example 8000.00
+             */
             balance: string;
             /** Days */
             days: number;
@@ -3553,7 +3577,10 @@ export interface components {
              * Format: date
              */
             end: string;
-            /** Interest */
+            /**
+             * Interest
+             * @example 8000.00
+             */
             interest: string;
             /**
              * Start
@@ -3824,19 +3851,40 @@ export interface components {
          * @description Sums and the cost of credit.
          */
         TotalsRead: {
-            /** Fees */
+            /**
+             * Fees
+             * @example 8000.00
+             */
             fees: string;
-            /** Interest */
+            /**
+             * Interest
+             * @example 8000.00
+             */
             interest: string;
-            /** Net Cash Received */
+            /**
+             * Net Cash Received
+             * @example 8000.00
+             */
             net_cash_received: string;
-            /** Principal */
+            /**
+             * Principal
+             * @example 8000.00
+             */
             principal: string;
-            /** Total Cost Of Credit */
+            /**
+             * Total Cost Of Credit
+             * @example 8000.00
+             */
             total_cost_of_credit: string;
-            /** Total Payable */
+            /**
+             * Total Payable
+             * @example 8000.00
+             */
             total_payable: string;
-            /** Upfront Fees Deducted */
+            /**
+             * Upfront Fees Deducted
+             * @example 8000.00
+             */
             upfront_fees_deducted: string;
         };
         /**

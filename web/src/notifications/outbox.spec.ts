@@ -81,7 +81,7 @@ describe('the outbox monitor', { timeout: 20_000 }, () => {
     expect(row.text()).toContain('199****0001')
     expect(row.text()).toContain('发送失败')
     expect(row.text()).toContain('12 / 12')
-    expect(row.text()).toContain('2026/11/25 10:00:00')
+    expect(row.text()).toContain('2026年11月25日 10:00:00')
     expect(w.find('[data-testid=outbox-retry]').exists()).toBe(false) // no outbox.manage: no actions
 
     await w.find('[data-testid=outbox-tab-delivered]').trigger('click')

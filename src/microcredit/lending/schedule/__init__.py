@@ -1,6 +1,6 @@
 """Repayment schedules: 等额本息, 等额本金, interest only, bullet, flat or declining.
 
-`build_schedule(terms, calendar)` is the entry point; `model` holds the
+`build_schedule(terms, calendar=...)` is the entry point; `model` holds the
 values (terms, installments, schedule), `amortize` the arithmetic, `build`
 the assembly of periods, fees and totals.
 """

@@ -56,15 +56,18 @@ so f = (p n) / (q d).  Then
 the second being P r (1+r)^m / ((1+r)^m - 1) with r = a/b multiplied out:
 (1+r)^m is the big-integer fraction (a+b)^m / b^m, so A is the exact
 rational, rounded once.  `money.divide_rounded` implements the four modes
-on integers; nothing is ever approximated, so a tie is always seen as a tie
+on integers (`money.round_quotient`); nothing is ever approximated, so a tie is always seen as a tie
 and the rows are those of the exact rationals (a reference implementation
 on `fractions.Fraction` in the tests checks every field of every row).
 
+Amounts in and out are `Money` (`AmortizationPlan`, `level_installment`,
+`annuity_rows`' principal); the loops count its minor units.
+
 Fast path.  The common case -- level installments, declining balance,
 equal factors, no grace, no multiple -- runs a branch-free loop over plain
-ints, ``I = (B x a2 + c) // b2`` with (a2, c, b2) = (2a, b, 2b) for half-up,
-(a, 0, b) for down and (a, b - 1, b) for up (floor((x + c)/b2) is the mode's
-rounding of x/b for x >= 0); half-even uses one divmod and its tie rule.
+ints, ``I = (B x a + c) // b`` with c = `money.floor_offset` of the mode
+(b // 2 half-up, 0 down, b - 1 up: floor((x + c)/b) is the mode's rounding
+of x/b for x >= 0); half-even takes `money.divide_rounded`, for its tie rule.
 Balances only fall while A exceeds P x f, so the path applies when the
 balance before the last period is still positive; otherwise (the rounded
 installment repays the loan early) the general loop, which clamps and stops,
@@ -89,7 +92,7 @@ from fractions import Fraction
 from itertools import repeat
 
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.money import ZERO, RoundingMode, RoundingPolicy, divide_rounded, from_minor, to_minor
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, divide_rounded, floor_offset
 from microcredit.lending.periods import PeriodPlan
 from microcredit.lending.schedule.model import Installment, InterestMethod, RepaymentMethod
 
@@ -113,24 +116,41 @@ _ZERO_RATE: Ratio = (0, 1)
 _new_row = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AmortizationPlan:
-    """How a balance is amortised over given periods (everything but the dates)."""
+    """How a balance is amortised over given periods (everything but the dates).
 
-    principal: Decimal
+    Amounts are `Money` in the rounding policy's currency; None means none (no fee, no
+    fixed installment, nothing carried in).
+    """
+
+    principal: Money
     annual_rate: Decimal
     method: RepaymentMethod
     interest_method: InterestMethod
     rounding: RoundingPolicy
-    installment_multiple: Decimal | None = None
+    installment_multiple: Money | None = None
     grace_on_principal: int = 0
     grace_on_interest_payment: int = 0
     interest_free_periods: int = 0
-    fee_per_installment: Decimal = ZERO
-    fixed_installment: Decimal | None = None
-    fixed_principal: Decimal | None = None
+    fee_per_installment: Money | None = None
+    fixed_installment: Money | None = None
+    fixed_principal: Money | None = None
     first_number: int = 1
-    deferred_interest: Decimal = ZERO
+    deferred_interest: Money | None = None
+
+    def __post_init__(self) -> None:
+        code = self.rounding.currency
+        for amount in (
+            self.principal,
+            self.installment_multiple,
+            self.fee_per_installment,
+            self.fixed_installment,
+            self.fixed_principal,
+            self.deferred_interest,
+        ):
+            if amount is not None and amount.currency != code:
+                raise ValueError(f"a {code} plan cannot hold {amount.currency} amounts")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -146,20 +166,19 @@ def period_rate(annual_rate: Decimal, fraction: YearFraction) -> Ratio:
     return Fraction(numerator, denominator).as_integer_ratio()
 
 
-def _round_to_multiple(numerator: int, denominator: int, multiple: Ratio | None, mode: RoundingMode) -> int:
-    """numerator/denominator (minor units) rounded to a multiple (minor units) then to a unit."""
+def _round_to_multiple(numerator: int, denominator: int, multiple: int | None, mode: RoundingMode) -> int:
+    """numerator/denominator (minor units) rounded to a whole number of `multiple` minor units."""
     if multiple is None:
         return divide_rounded(numerator, denominator, mode)
-    m_num, m_den = multiple
-    units = divide_rounded(numerator * m_den, denominator * m_num, mode)
-    return divide_rounded(units * m_num, m_den, mode)
+    return divide_rounded(numerator, denominator * multiple, mode) * multiple
 
 
-def level_payment(principal: int, rates: Sequence[Ratio], mode: RoundingMode, multiple: Ratio | None = None) -> int:
+def level_payment(principal: int, rates: Sequence[Ratio], mode: RoundingMode, multiple: int | None = None) -> int:
     """The level payment (minor units) repaying `principal` (minor units) over periods at `rates`.
 
-    Exact: the annuity is computed as a fraction of Python ints and rounded
-    once, to a unit or to `multiple` (a positive fraction of minor units).
+    The integer kernel of `level_installment`: the annuity is computed as a
+    fraction of Python ints and rounded once, to a unit or to `multiple`
+    (a positive number of minor units).
     """
     m = len(rates)
     first = rates[0]
@@ -174,7 +193,7 @@ def level_payment(principal: int, rates: Sequence[Ratio], mode: RoundingMode, mu
     return _round_to_multiple(exact.numerator, exact.denominator, multiple, mode)
 
 
-def _annuity(principal: int, rate: Ratio, m: int, multiple: Ratio | None, mode: RoundingMode) -> int:
+def _annuity(principal: int, rate: Ratio, m: int, multiple: int | None, mode: RoundingMode) -> int:
     """P r (1+r)^m / ((1+r)^m - 1) with r = a/b, i.e. P a (a+b)^m / (b ((a+b)^m - b^m)), rounded."""
     a, b = rate
     if a == 0:
@@ -184,25 +203,27 @@ def _annuity(principal: int, rate: Ratio, m: int, multiple: Ratio | None, mode: 
 
 
 def level_installment(
-    principal: Decimal,
-    factors: Sequence[Decimal],
+    principal: Money,
+    factors: Sequence[Decimal | Fraction],
+    *,
     rounding: RoundingPolicy,
-    multiple: Decimal | None = None,
-) -> Decimal:
+    multiple: Money | None = None,
+) -> Money:
     """The level payment repaying `principal` over periods with interest `factors`, rounded."""
-    places = rounding.places
+    if principal.currency != rounding.currency:
+        raise ValueError(f"a {rounding.currency} policy cannot round {principal.currency}")
     rates = [Fraction(f).as_integer_ratio() for f in factors]
-    minor_multiple = _multiple_ratio(multiple, places)
-    return from_minor(level_payment(to_minor(principal, places), rates, rounding.mode, minor_multiple), places)
+    payment = level_payment(principal.minor, rates, rounding.mode, _multiple(multiple))
+    return Money(payment, principal.currency)
 
 
-def _multiple_ratio(multiple: Decimal | None, places: int) -> Ratio | None:
-    if multiple is None or multiple == 0:
+def _multiple(multiple: Money | None) -> int | None:
+    """An installment multiple in minor units (None: the currency's unit)."""
+    if multiple is None:
         return None
-    if multiple < 0:
+    if multiple.minor <= 0:
         raise ValueError("the multiple must be positive")
-    scale: int = 10**places
-    return (Fraction(multiple) * scale).as_integer_ratio()
+    return multiple.minor
 
 
 def _rows(
@@ -213,7 +234,7 @@ def _rows(
     interests: Sequence[int],
     fee: int,
     balances: Sequence[int],
-    places: int,
+    currency: str,
 ) -> tuple[Installment, ...]:
     columns = zip(
         range(first_number, first_number + n),
@@ -225,7 +246,7 @@ def _rows(
         interests,
         repeat(fee, n),
         balances,
-        repeat(places, n),
+        repeat(currency, n),
         strict=False,
     )
     return tuple(map(_new_row, repeat(Installment, n), columns))
@@ -234,51 +255,44 @@ def _rows(
 AnnuityRow = tuple[int, int, int, int, int]  # number, payment, interest, principal, balance after — minor units
 
 
-def annuity_rows(principal: int, rate: Ratio, n: int, mode: RoundingMode = RoundingMode.HALF_UP
-                 ) -> list[AnnuityRow] | None:
+def annuity_rows(principal: Money, rate: Ratio, n: int, *, mode: RoundingMode) -> list[AnnuityRow] | None:
     """The exact equal-installment (等额本息) schedule in minor units: the engine's core loop.
 
-    `principal` in minor units, `rate` = a/b per period (exact), `n` periods.
-    Each row is (number, payment, interest, principal part, balance after);
-    interest is balance × a / b rounded once by `mode`; the last row repays the
-    balance (it absorbs the rounding residue). Exactly what `build_schedule`
-    puts in its rows for a plain annuity, without dates or row objects —
-    the like-for-like counterpart of a float amortization table.
+    `rate` = a/b per period (exact), `n` periods.  Each row is (number,
+    payment, interest, principal part, balance after) in minor units of the
+    principal's currency; interest is balance × a / b rounded once by `mode`;
+    the last row repays the balance (it absorbs the rounding residue).
+    Exactly what `build_schedule` puts in its rows for a plain annuity,
+    without dates or row objects — the like-for-like counterpart of a float
+    amortization table.
 
-        annuity_rows(1_000_000, (1, 100), 12)[0]  == (1, 88849, 10000, 78849, 921151)
-        annuity_rows(1_000_000, (1, 100), 12)[-1] == (12, 88847, 880, 87967, 0)
+        rows = annuity_rows(Money(1_000_000, "CNY"), (1, 100), 12, mode=RoundingMode.HALF_UP)
+        rows[0]  == (1, 88849, 10000, 78849, 921151)
+        rows[-1] == (12, 88847, 880, 87967, 0)
 
     None when the rounded installment would repay the loan before the last
     period (the general loop handles that case).
     """
+    principal_minor = principal.minor
     a, b = rate
     if n < 2 or a <= 0:
         return None
-    installment = _annuity(principal, rate, n, None, mode)
-    if installment * b <= principal * a:
+    installment = _annuity(principal_minor, rate, n, None, mode)
+    if installment * b <= principal_minor * a:
         return None
     rows: list[AnnuityRow] = []
     append = rows.append
-    balance = principal
-    if mode is RoundingMode.HALF_EVEN:
-        a2, b2 = 2 * a, 2 * b
+    balance = principal_minor
+    c = floor_offset(mode, b)
+    if c is None:  # half-even: the tie rule needs the quotient's parity
         for k in range(1, n):
-            # floor(x/b + 1/2); no remainder means x/b was a tie, which goes to the even side.
-            interest, rest = divmod(balance * a2 + b, b2)
-            if not rest and interest & 1:
-                interest -= 1
+            interest = divide_rounded(balance * a, b, mode)
             part = installment - interest
             balance -= part
             append((k, installment, interest, part, balance))
     else:
-        if mode is RoundingMode.HALF_UP:
-            a2, c, b2 = 2 * a, b, 2 * b
-        elif mode is RoundingMode.DOWN:
-            a2, c, b2 = a, 0, b
-        else:
-            a2, c, b2 = a, b - 1, b
         for k in range(1, n):
-            interest = (balance * a2 + c) // b2
+            interest = (balance * a + c) // b
             part = installment - interest
             balance -= part
             append((k, installment, interest, part, balance))
@@ -290,25 +304,25 @@ def annuity_rows(principal: int, rate: Ratio, n: int, mode: RoundingMode = Round
 
 
 def level_rows(
-    principal: int,
+    principal: Money,
     rate: Ratio,
     dates: PeriodPlan,
     policy: RoundingPolicy,
-    fee: int = 0,
-    first_number: int = 1,
+    fee_minor: int,
+    first_number: int,
 ) -> tuple[tuple[Installment, ...], int] | None:
     """Level installments at one positive `rate` over every period of `dates`, and their total interest.
 
-    The fast path (amounts in minor units): no grace, no multiple, declining
-    balance — `annuity_rows` with dates and row objects added. None when it
-    does not apply; the general loop then gives the rows.
+    The fast path (the schedule builder's kernel): no grace, no multiple, declining balance —
+    `annuity_rows` with dates and row objects added; the fee per installment in minor units.
+    None when it does not apply; the general loop then gives the rows.
     """
     n = dates.count
-    core = annuity_rows(principal, rate, n, policy.mode)
+    core = annuity_rows(principal, rate, n, mode=policy.mode)
     if core is None:
         return None
     _, _, interests, principals, balances = zip(*core, strict=True)
-    rows = _rows(first_number, dates, n, principals, interests, fee, balances, policy.places)
+    rows = _rows(first_number, dates, n, principals, interests, fee_minor, balances, policy.currency)
     return rows, sum(interests)
 
 
@@ -333,7 +347,7 @@ def _plain(plan: AmortizationPlan, rates: Sequence[Ratio]) -> bool:
         and not plan.grace_on_principal
         and not plan.grace_on_interest_payment
         and not plan.interest_free_periods
-        and not plan.deferred_interest
+        and plan.deferred_interest is None
         and rates.count(rates[0]) == len(rates)
     )
 
@@ -360,12 +374,11 @@ def amortize_carrying(
     n = dates.count
     if n == 0 or len(fractions) != n:
         raise ValueError("one year fraction is needed per period")
-    places = plan.rounding.places
-    principal = to_minor(plan.principal, places)
-    fee = to_minor(plan.fee_per_installment, places)
+    principal = plan.principal.minor
+    fee = 0 if plan.fee_per_installment is None else plan.fee_per_installment.minor
     rates = [period_rate(plan.annual_rate, f) for f in fractions]
     if fast and _plain(plan, rates):
-        level = level_rows(principal, rates[0], dates, plan.rounding, fee, plan.first_number)
+        level = level_rows(plan.principal, rates[0], dates, plan.rounding, fee, plan.first_number)
         if level is not None:
             return level[0], (0,) * len(level[0])
     return _general(plan, dates, rates, principal, fee)
@@ -376,7 +389,6 @@ def _general(
 ) -> tuple[tuple[Installment, ...], tuple[int, ...]]:
     """The reference loop: every method, grace, deferral, multiple and clamp."""
     n = dates.count
-    places = plan.rounding.places
     mode = plan.rounding.mode
     free = plan.interest_free_periods
     rates = [_ZERO_RATE if k < free else rate for k, rate in enumerate(rates)]
@@ -385,20 +397,20 @@ def _general(
     flat = plan.interest_method is InterestMethod.FLAT
     level = plan.method is RepaymentMethod.EQUAL_INSTALLMENT
     paying = n - grace
-    multiple = _multiple_ratio(plan.installment_multiple, places)
+    multiple = _multiple(plan.installment_multiple)
 
     installment = 0
     equal_part = 0
     if level:
         if plan.fixed_installment is not None:
-            installment = to_minor(plan.fixed_installment, places)
+            installment = plan.fixed_installment.minor
         elif flat:
             flat_interest = sum(divide_rounded(principal * a, b, mode) for a, b in rates[grace:])
             installment = _round_to_multiple(principal + flat_interest, paying, multiple, mode)
         else:
             installment = level_payment(principal, rates[grace:], mode, multiple)
     elif plan.fixed_principal is not None:
-        equal_part = to_minor(plan.fixed_principal, places)
+        equal_part = plan.fixed_principal.minor
     else:
         equal_part = divide_rounded(principal, paying, mode)
 
@@ -407,7 +419,7 @@ def _general(
     balances: list[int] = []
     carried: list[int] = []
     balance = principal
-    deferred = to_minor(plan.deferred_interest, places)
+    deferred = 0 if plan.deferred_interest is None else plan.deferred_interest.minor
     last = n - 1
     for k in range(n):
         a, b = rates[k]
@@ -435,5 +447,6 @@ def _general(
         carried.append(deferred)
         if not balance and not deferred and k >= grace:
             break
-    rows = _rows(plan.first_number, dates, len(principals), principals, interests, fee, balances, places)
+    currency = plan.rounding.currency
+    rows = _rows(plan.first_number, dates, len(principals), principals, interests, fee, balances, currency)
     return rows, tuple(carried)

@@ -1,6 +1,6 @@
 """Build a schedule from loan terms: periods, fees, amortisation, totals.
 
-    build_schedule(terms, calendar) -> Schedule
+    build_schedule(terms, calendar=...) -> Schedule
 
 Steps: date the periods (`periods.generate_periods`, business-day rule
 against the holiday calendar), group the fees (`fees.split_fees`: financed
@@ -22,11 +22,11 @@ import functools
 from collections.abc import Sequence
 from decimal import Decimal
 
-from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import FeeCharge, split_fees
-from microcredit.lending.money import ENGINE_CONTEXT, from_minor, to_minor
+from microcredit.lending.money import ENGINE_CONTEXT, Money
 from microcredit.lending.periods import Frequency, Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, level_rows, period_rate
 from microcredit.lending.schedule.model import (
@@ -74,7 +74,7 @@ def _periods_per_year(frequency: Frequency, day_basis: int) -> Decimal:
 def rebuilt_schedule(
     schedule: Schedule,
     installments: tuple[Installment, ...],
-    carried: tuple[int, ...] = (),
+    carried: tuple[int, ...],
     opening: int | None = None,
 ) -> Schedule:
     """`schedule` with new installments (a prepayment, deferral or rescheduling): totals redone,
@@ -83,7 +83,9 @@ def rebuilt_schedule(
     totals = schedule.totals
     return Schedule(
         installments=installments,
-        totals=summarise(installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor),
+        totals=summarise(
+            installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor, totals.currency
+        ),
         disbursed_on=schedule.disbursed_on,
         nominal_annual_rate=schedule.nominal_annual_rate,
         periods_per_year=schedule.periods_per_year,
@@ -96,15 +98,15 @@ def rebuilt_schedule(
     )
 
 
-def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int) -> ScheduleTotals:
-    """Totals of a schedule's rows plus the upfront fees and the cash received (minor units)."""
+def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int, currency: str) -> ScheduleTotals:
+    """Totals of a schedule's rows plus the upfront fees and the cash received (minor units of `currency`)."""
     return ScheduleTotals(
         principal_minor=sum(row.principal_minor for row in rows),
         interest_minor=sum(row.interest_minor for row in rows),
         fees_minor=sum(row.fees_minor for row in rows),
         upfront_fees_deducted_minor=upfront_deducted,
         net_cash_received_minor=net_cash,
-        places=rows[0].places,
+        currency=currency,
     )
 
 
@@ -122,32 +124,33 @@ def _level_terms(terms: LoanTerms, plan: PeriodPlan) -> bool:
     )
 
 
-def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) -> Schedule:
+def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
     """The repayment schedule of `terms`, due dates adjusted against `calendar`."""
     plan = generate_periods(terms.periods, calendar)
     count = plan.count
     policy = terms.rounding
-    places = policy.places
-    principal = to_minor(terms.principal, places)
+    currency = policy.currency
+    principal = terms.principal.minor
     deducted = financed = fee = 0
     fee_charges: tuple[FeeCharge, ...] = ()
     if terms.fees:
         fees = split_fees(terms.fees, terms.principal, count, policy)
-        deducted = to_minor(fees.deducted, places)
-        financed = to_minor(fees.financed, places)
-        fee = to_minor(fees.per_installment, places)
+        deducted = fees.deducted.minor
+        financed = fees.financed.minor
+        fee = fees.per_installment.minor
         fee_charges = fees.charges
     level = None
     carried: tuple[int, ...] = ()
     if _level_terms(terms, plan):
         frequency = terms.periods.frequency
         rate = period_rate(terms.annual_rate, frequency.year_fraction(terms.day_count.basis))
-        level = level_rows(principal + financed, rate, plan, policy, fee)
+        lent = terms.principal if not financed else Money(principal + financed, currency)
+        level = level_rows(lent, rate, plan, policy, fee, 1)
     if level is not None:
         rows, interest = level
     else:
         amortization = AmortizationPlan(
-            principal=from_minor(principal + financed, places),
+            principal=Money(principal + financed, currency),
             annual_rate=terms.annual_rate,
             method=terms.method,
             interest_method=terms.interest_method,
@@ -156,7 +159,7 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
             grace_on_principal=terms.grace_on_principal,
             grace_on_interest_payment=terms.grace_on_interest_payment,
             interest_free_periods=terms.interest_free_periods,
-            fee_per_installment=from_minor(fee, places),
+            fee_per_installment=Money(fee, currency),
         )
         rows, carried = amortize_carrying(amortization, plan, period_fractions(terms, plan))
         interest = sum(row.interest_minor for row in rows)
@@ -189,7 +192,7 @@ def build_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) 
             fee * len(rows),
             deducted,
             principal - deducted,
-            places,
+            currency,
         ),
         disbursed_on=terms.periods.start,
         nominal_annual_rate=terms.annual_rate,

@@ -7,10 +7,10 @@ computed, day count, rounding, installment multiple, grace and fees.  A
 disclosure (computed on first access, from the schedule's own cash flows).
 
 `Installment` and `ScheduleTotals` keep their amounts as integers of minor
-units (fen for CNY: ``principal_minor=78849`` with ``places=2``) -- the
+units (fen for CNY: ``principal_minor=78849`` with ``currency="CNY"``) -- the
 engine computes in minor units with exact rational rates -- and present
-them as `Decimal` through properties of the usual names: ``row.principal``
-is ``Decimal("788.49")``, ``row.total`` is principal + interest + fees.
+them as `Money` through properties of the usual names: ``row.principal``
+is ``Money(78849, "CNY")`` (788.49), ``row.total`` is principal + interest + fees.
 Both are `typing.NamedTuple`s: immutable like the frozen dataclasses used
 everywhere else and several times cheaper to build (one row is built per
 period of every loan in a portfolio; see docs/performance.md).  beancount
@@ -39,10 +39,10 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from microcredit.lending.apr import AprDisclosure, CashFlow, disclose
-from microcredit.lending.daycount import ACT_360, DayCount
+from microcredit.lending.daycount import DayCount
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import Fee, FeeCharge
-from microcredit.lending.money import RoundingPolicy, from_minor
+from microcredit.lending.money import Money, RoundingPolicy
 from microcredit.lending.periods import PeriodSpec
 
 __all__ = [
@@ -79,15 +79,11 @@ class InterestCalculation(StrEnum):
     DAILY = "daily"
 
 
-_DEFAULT_ROUNDING = RoundingPolicy()
-
-
 class Installment(NamedTuple):
     """One row of a schedule: dates, days, the parts of the installment, balance after.
 
-    Amounts are stored in minor units (``*_minor``, `places` decimals) and
-    read as Decimal through `principal`, `interest`, `fees`, `total` and
-    `balance_after`.
+    Amounts are stored in minor units of `currency` (``*_minor``) and read as
+    `Money` through `principal`, `interest`, `fees`, `total` and `balance_after`.
     """
 
     number: int
@@ -99,7 +95,7 @@ class Installment(NamedTuple):
     interest_minor: int
     fees_minor: int
     balance_after_minor: int
-    places: int = 2
+    currency: str
 
     @property
     def total_minor(self) -> int:
@@ -107,44 +103,48 @@ class Installment(NamedTuple):
         return self.principal_minor + self.interest_minor + self.fees_minor
 
     @property
-    def principal(self) -> Decimal:
+    def principal(self) -> Money:
         """The principal repaid by this installment."""
-        return from_minor(self.principal_minor, self.places)
+        return Money(self.principal_minor, self.currency)
 
     @property
-    def interest(self) -> Decimal:
+    def interest(self) -> Money:
         """The interest payable with this installment."""
-        return from_minor(self.interest_minor, self.places)
+        return Money(self.interest_minor, self.currency)
 
     @property
-    def fees(self) -> Decimal:
+    def fees(self) -> Money:
         """The per-installment fees of this installment."""
-        return from_minor(self.fees_minor, self.places)
+        return Money(self.fees_minor, self.currency)
 
     @property
-    def total(self) -> Decimal:
+    def total(self) -> Money:
         """The amount due: principal + interest + fees."""
-        return from_minor(self.principal_minor + self.interest_minor + self.fees_minor, self.places)
+        return Money(self.principal_minor + self.interest_minor + self.fees_minor, self.currency)
 
     @property
-    def balance_after(self) -> Decimal:
+    def balance_after(self) -> Money:
         """The principal still owed once this installment is paid."""
-        return from_minor(self.balance_after_minor, self.places)
+        return Money(self.balance_after_minor, self.currency)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoanTerms:
-    """Everything that decides a schedule's amounts."""
+    """Everything that decides a schedule's amounts; the conventions are always stated.
 
-    principal: Decimal
+    The principal's currency is the loan's: the rounding policy, the installment multiple and
+    fixed fee amounts are in it too.
+    """
+
+    principal: Money
     annual_rate: Decimal
     periods: PeriodSpec
-    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
-    interest_method: InterestMethod = InterestMethod.DECLINING_BALANCE
-    interest_calculation: InterestCalculation = InterestCalculation.SAME_AS_REPAYMENT
-    day_count: DayCount = ACT_360
-    rounding: RoundingPolicy = _DEFAULT_ROUNDING
-    installment_multiple: Decimal | None = None
+    method: RepaymentMethod
+    interest_method: InterestMethod
+    interest_calculation: InterestCalculation
+    day_count: DayCount
+    rounding: RoundingPolicy
+    installment_multiple: Money | None = None
     grace_on_principal: int = 0
     grace_on_interest_payment: int = 0
     interest_free_periods: int = 0
@@ -152,12 +152,14 @@ class LoanTerms:
     apr_day_basis: int = 365
 
     def __post_init__(self) -> None:
-        if self.principal <= 0:
+        if not isinstance(self.principal, Money):
+            raise TypeError("the principal is Money")
+        if self.principal.currency != self.rounding.currency:
+            raise ValueError(f"a {self.principal.currency} loan cannot round as {self.rounding.currency}")
+        if self.principal.minor <= 0:
             raise ValueError("the principal must be positive")
         if self.annual_rate < 0:
             raise ValueError("the annual rate cannot be negative")
-        if self.rounding.round(self.principal) != self.principal:
-            raise ValueError("the principal has more places than the currency")
         limit = self.periods.count
         for name, value in (
             ("grace_on_principal", self.grace_on_principal),
@@ -166,14 +168,20 @@ class LoanTerms:
         ):
             if not 0 <= value <= limit:
                 raise ValueError(f"{name} must be between 0 and the number of periods")
-        if self.installment_multiple is not None and self.installment_multiple <= 0:
-            raise ValueError("the installment multiple must be positive")
+        multiple = self.installment_multiple
+        if multiple is not None and (multiple.currency != self.principal.currency or multiple.minor <= 0):
+            raise ValueError("the installment multiple must be a positive amount of the loan's currency")
+
+    @property
+    def currency(self) -> str:
+        """The loan's currency (the principal's)."""
+        return self.principal.currency
 
 
 class ScheduleTotals(NamedTuple):
     """Sums over the installments, upfront fees, and the total cost of credit.
 
-    Stored in minor units like `Installment`, read as Decimal; total payable
+    Stored in minor units like `Installment`, read as `Money`; total payable
     and the total cost of credit follow from the others.
     """
 
@@ -182,43 +190,43 @@ class ScheduleTotals(NamedTuple):
     fees_minor: int
     upfront_fees_deducted_minor: int
     net_cash_received_minor: int
-    places: int = 2
+    currency: str
 
     @property
-    def principal(self) -> Decimal:
+    def principal(self) -> Money:
         """Principal repaid by all installments."""
-        return from_minor(self.principal_minor, self.places)
+        return Money(self.principal_minor, self.currency)
 
     @property
-    def interest(self) -> Decimal:
+    def interest(self) -> Money:
         """Interest paid by all installments."""
-        return from_minor(self.interest_minor, self.places)
+        return Money(self.interest_minor, self.currency)
 
     @property
-    def fees(self) -> Decimal:
+    def fees(self) -> Money:
         """Per-installment fees of all installments."""
-        return from_minor(self.fees_minor, self.places)
+        return Money(self.fees_minor, self.currency)
 
     @property
-    def total_payable(self) -> Decimal:
+    def total_payable(self) -> Money:
         """principal + interest + fees over all installments."""
-        return from_minor(self.principal_minor + self.interest_minor + self.fees_minor, self.places)
+        return Money(self.principal_minor + self.interest_minor + self.fees_minor, self.currency)
 
     @property
-    def upfront_fees_deducted(self) -> Decimal:
+    def upfront_fees_deducted(self) -> Money:
         """Fees taken out of the disbursement."""
-        return from_minor(self.upfront_fees_deducted_minor, self.places)
+        return Money(self.upfront_fees_deducted_minor, self.currency)
 
     @property
-    def net_cash_received(self) -> Decimal:
+    def net_cash_received(self) -> Money:
         """What the borrower actually receives: principal - fees deducted."""
-        return from_minor(self.net_cash_received_minor, self.places)
+        return Money(self.net_cash_received_minor, self.currency)
 
     @property
-    def total_cost_of_credit(self) -> Decimal:
+    def total_cost_of_credit(self) -> Money:
         """Everything paid minus the cash received."""
         payable = self.principal_minor + self.interest_minor + self.fees_minor
-        return from_minor(payable - self.net_cash_received_minor, self.places)
+        return Money(payable - self.net_cash_received_minor, self.currency)
 
 
 @dataclass(frozen=True)
@@ -242,17 +250,22 @@ class Schedule:
     """Interest earned before the first installment's period that it is to collect (minor
     units): a rescheduling before any period had ended carries the interest accrued so far."""
 
-    def deferred_after(self, count: int) -> Decimal:
+    @property
+    def currency(self) -> str:
+        """The schedule's currency."""
+        return self.totals.currency
+
+    def deferred_after(self, count: int) -> Money:
         """The interest earned by the first `count` periods that no installment among them charged.
 
         For `count` 0, what was carried into the schedule (`deferred_opening_minor`).
         """
         carried = self.deferred_interest_minor
         if count == 0:
-            return from_minor(self.deferred_opening_minor, self.totals.places)
-        return from_minor(carried[count - 1] if carried else 0, self.totals.places)
+            return Money(self.deferred_opening_minor, self.totals.currency)
+        return Money(carried[count - 1] if carried else 0, self.totals.currency)
 
-    def interest_earned(self, index: int) -> Decimal:
+    def interest_earned(self, index: int) -> Money:
         """The interest the period of installment `index` (0-based) earned, whenever it is charged:
         its interest, plus what it carried on, less what it collected from earlier periods."""
         row = self.installments[index]

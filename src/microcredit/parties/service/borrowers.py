@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.errors import PhoneAlreadyRegistered
 from microcredit.identity.principal import Principal
+from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
 from microcredit.parties import repository as repo
 from microcredit.parties.errors import (
@@ -90,9 +90,9 @@ class NewBorrower:
     province: str | None = None
     city: str | None = None
     address: str | None = None
-    monthly_income: Decimal | None = None
-    total_assets: Decimal | None = None
-    total_liabilities: Decimal | None = None
+    monthly_income: Money | None = None
+    total_assets: Money | None = None
+    total_liabilities: Money | None = None
 
 
 def create_profile(session: Session, kit: identity.IdentityKit, *, institution_id: int, data: NewBorrower,
@@ -326,12 +326,17 @@ def age_of(*, kit: identity.IdentityKit, borrower: Borrower, on: Any) -> int:
 
 
 def _normalise(field: str, value: Any) -> Any:
+    """A field's value as stored: financial amounts as CNY Money (from the API's Money, or the text a
+    pending change kept), refused when negative or not an amount -- never rounded."""
     if field in MONEY_FIELDS and value is not None:
-        amount = Decimal(str(value))
-        if amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        try:
+            amount = value if isinstance(value, Money) else Money.parse(value, "CNY")
+        except (TypeError, ValueError):
+            amount = None
+        if amount is None or amount.currency != "CNY" or amount.is_negative:
             raise ValidationFailed([FieldProblem(field, "invalid_amount", "a non-negative amount in yuan, "
                                                  "at most 2 decimals", "请输入不小于0、最多两位小数的金额")])
-        return amount.quantize(Decimal("0.01"))
+        return amount
     return value
 
 

@@ -12,6 +12,9 @@ command `offline_calendars` (the chinesecalendar package's data).
 A due date in a year the calendar does not cover is moved for weekends only;
 the core reports one ``calendar_not_covered`` warning per such year, and the
 quote shows them as one warning naming the years, in the caller's language.
+
+Amounts are `Money` all the way: the schema parsed them at the edge and serialises
+them at the response, so nothing here converts an amount.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from microcredit.lending.daycount import (
 )
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import Fee, FeeCharge, FeeKind, Payee
-from microcredit.lending.money import RoundingMode, RoundingPolicy, percent
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, percent
 from microcredit.lending.periods import DueDateRule, Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.revolving import (
     DayCounting,
@@ -151,7 +154,7 @@ def loan_terms(description: LoanDescription) -> LoanTerms:
             interest_method=InterestMethod(description.interest_method),
             interest_calculation=InterestCalculation(description.interest_calculation),
             day_count=_day_count(description),
-            rounding=RoundingPolicy(mode=RoundingMode(description.rounding)),
+            rounding=RoundingPolicy(description.currency, RoundingMode(description.rounding)),
             installment_multiple=description.installment_multiple,
             grace_on_principal=description.grace_on_principal_periods,
             grace_on_interest_payment=description.grace_on_interest_payment_periods,
@@ -162,18 +165,18 @@ def loan_terms(description: LoanDescription) -> LoanTerms:
         raise QuoteInvalid(str(exc)) from exc
 
 
-def _text(amount: Decimal) -> str:
-    return f"{amount:f}"
+def _rate_text(rate: Decimal) -> str:
+    return f"{rate:f}"
 
 
 def _apr(disclosure: AprDisclosure) -> AprRead:
     return AprRead(
-        nominal_annual_rate_percent=_text((disclosure.nominal_annual_rate * 100).normalize()),
-        apr_percent=_text(disclosure.apr_percent),
-        apr=_text(disclosure.apr),
-        ear_percent=_text(disclosure.ear_percent),
-        periodic_rate=_text(disclosure.periodic_rate),
-        periods_per_year=_text(disclosure.periods_per_year.normalize()),
+        nominal_annual_rate_percent=_rate_text((disclosure.nominal_annual_rate * 100).normalize()),
+        apr_percent=_rate_text(disclosure.apr_percent),
+        apr=_rate_text(disclosure.apr),
+        ear_percent=_rate_text(disclosure.ear_percent),
+        periodic_rate=_rate_text(disclosure.periodic_rate),
+        periods_per_year=_rate_text(disclosure.periods_per_year.normalize()),
         method=disclosure.method.value,
         day_basis=disclosure.day_basis,
     )
@@ -185,9 +188,9 @@ def _fee_lines(charges: tuple[FeeCharge, ...]) -> list[FeeLineRead]:
             name=c.name,
             kind=c.kind.value,
             payee=c.payee.value,
-            per_charge=_text(c.per_charge),
+            per_charge=c.per_charge,
             charges=c.charges,
-            total=_text(c.total),
+            total=c.total,
         )
         for c in charges
     ]
@@ -231,22 +234,22 @@ def _schedule_quote(description: LoanDescription, schedule: Schedule, language: 
                 period_start=row.period_start,
                 period_end=row.period_end,
                 days=row.days,
-                principal=_text(row.principal),
-                interest=_text(row.interest),
-                fees=_text(row.fees),
-                total=_text(row.total),
-                balance_after=_text(row.balance_after),
+                principal=row.principal,
+                interest=row.interest,
+                fees=row.fees,
+                total=row.total,
+                balance_after=row.balance_after,
             )
             for row in schedule.installments
         ],
         totals=TotalsRead(
-            principal=_text(totals.principal),
-            interest=_text(totals.interest),
-            fees=_text(totals.fees),
-            total_payable=_text(totals.total_payable),
-            upfront_fees_deducted=_text(totals.upfront_fees_deducted),
-            net_cash_received=_text(totals.net_cash_received),
-            total_cost_of_credit=_text(totals.total_cost_of_credit),
+            principal=totals.principal,
+            interest=totals.interest,
+            fees=totals.fees,
+            total_payable=totals.total_payable,
+            upfront_fees_deducted=totals.upfront_fees_deducted,
+            net_cash_received=totals.net_cash_received,
+            total_cost_of_credit=totals.total_cost_of_credit,
         ),
         fees=_fee_lines(schedule.fee_charges),
         apr=_apr(disclosure),
@@ -255,7 +258,7 @@ def _schedule_quote(description: LoanDescription, schedule: Schedule, language: 
 
 
 def _revolving_quote(description: LoanDescription) -> QuoteRead:
-    policy = RoundingPolicy(mode=RoundingMode(description.rounding))
+    policy = RoundingPolicy(description.currency, RoundingMode(description.rounding))
     terms = RevolvingTerms(
         annual_rate=percent(description.annual_rate),
         day_count=_day_count(description),
@@ -268,9 +271,9 @@ def _revolving_quote(description: LoanDescription) -> QuoteRead:
         disclosure = statement.disclosure
     except ValueError as exc:
         raise QuoteInvalid(str(exc)) from exc
-    drawn = sum((m.amount for m in movements if m.kind is MovementKind.DRAW), policy.round(Decimal(0)))
+    drawn = Money.total((m.amount for m in movements if m.kind is MovementKind.DRAW), policy.currency)
     payable = drawn + statement.total_interest
-    zero = _text(policy.round(Decimal(0)))
+    zero = policy.zero
     return QuoteRead(
         currency=description.currency,
         repayment_method=description.repayment_method,
@@ -280,19 +283,19 @@ def _revolving_quote(description: LoanDescription) -> QuoteRead:
                 start=s.start,
                 end=s.end,
                 days=s.days,
-                balance=_text(s.balance),
-                interest=_text(s.interest),
+                balance=s.balance,
+                interest=s.interest,
             )
             for s in statement.segments
         ],
         totals=TotalsRead(
-            principal=_text(drawn),
-            interest=_text(statement.total_interest),
+            principal=drawn,
+            interest=statement.total_interest,
             fees=zero,
-            total_payable=_text(payable),
+            total_payable=payable,
             upfront_fees_deducted=zero,
-            net_cash_received=_text(drawn),
-            total_cost_of_credit=_text(statement.total_interest),
+            net_cash_received=drawn,
+            total_cost_of_credit=statement.total_interest,
         ),
         fees=[],
         apr=_apr(disclosure),
@@ -321,7 +324,7 @@ def quote(*, description: LoanDescription, calendars: CalendarProvider, language
     calendar = calendars(description.calendar, *calendar_span(terms)) if description.business_day_rule != "none" \
         else WEEKENDS_ONLY
     try:
-        schedule = build_schedule(terms, calendar)
+        schedule = build_schedule(terms, calendar=calendar)
     except ValueError as exc:
         raise QuoteInvalid(str(exc)) from exc
     return _schedule_quote(description, schedule, language)

@@ -1,4 +1,4 @@
-"""Money construction, rounding modes, multiples, and the APR solver's properties."""
+"""The APR solver's properties, and results that no caller's decimal context can change."""
 
 from __future__ import annotations
 
@@ -11,122 +11,87 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microcredit.lending.allocation import InstallmentDue, Payment, allocate, apply_allocation, replay, reverse
-from microcredit.lending.apr import CashFlow, disclose, irr, xirr_daily
-from microcredit.lending.classification import RiskCategory, provision
-from microcredit.lending.delinquency import LateFeeRule, late_fee, loan_dpd
-from microcredit.lending.money import (
-    RoundingMode,
-    RoundingPolicy,
-    from_minor,
-    money,
-    percent,
-    to_minor,
+from microcredit.lending.allocation import (
+    DUE_DATE_ORDER,
+    OverpaymentPolicy,
+    Payment,
+    allocate,
+    apply_allocation,
+    replay,
+    reverse,
 )
+from microcredit.lending.apr import CashFlow, disclose, irr, xirr_daily
+from microcredit.lending.calendar import WEEKENDS_ONLY
+from microcredit.lending.classification import DEFAULT_PROVISION_RATES, ClassificationPolicy, RiskCategory, provision
+from microcredit.lending.delinquency import LateFeeRule, late_fee, loan_dpd
+from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.schedule import LoanTerms, build_schedule
 
-from .support import LENDING, loan_terms, round_exact
+from .support import CNY, LENDING, cny, due, loan_terms, make_terms, round_exact
 
 D = Decimal
-
-
-def test_money_is_built_from_strings_ints_and_decimals_never_floats() -> None:
-    assert money("888.49") == D("888.49")
-    assert money(10000) == D("10000.00")
-    assert money(D("0.1")) == D("0.10")
-    with pytest.raises(TypeError, match="not float"):
-        money(0.1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        money(True)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="decimal places"):
-        money("1.001")
-    with pytest.raises(ValueError, match="not an amount"):
-        money("abc")
-    assert percent("12") == D("0.12")
-    assert percent("13.25") == D("0.1325")
-    assert from_minor(88849) == D("888.49")
-    assert to_minor(D("888.49")) == 88849
-    with pytest.raises(ValueError):
-        to_minor(D("0.001"))
-
-
-@pytest.mark.parametrize(
-    ("mode", "values", "expected"),
-    [
-        (RoundingMode.HALF_UP, ["0.005", "0.015", "-0.005", "92.1151"], ["0.01", "0.02", "-0.01", "92.12"]),
-        (RoundingMode.HALF_EVEN, ["0.005", "0.015", "0.025", "0.0251"], ["0.00", "0.02", "0.02", "0.03"]),
-        (RoundingMode.DOWN, ["0.019", "-0.019"], ["0.01", "-0.01"]),
-        (RoundingMode.UP, ["0.011", "-0.011", "0.010"], ["0.02", "-0.02", "0.01"]),
-    ],
-)
-def test_rounding_modes(mode: RoundingMode, values: list[str], expected: list[str]) -> None:
-    policy = RoundingPolicy(mode=mode)
-    assert [policy.round(D(v)) for v in values] == [D(e) for e in expected]
-
-
-def test_rounding_to_a_multiple() -> None:
-    policy = RoundingPolicy()
-    assert policy.round_to_multiple(D("888.49"), D(1)) == D("888.00")
-    assert policy.round_to_multiple(D("888.50"), D(1)) == D("889.00")
-    assert policy.round_to_multiple(D("888.49"), D(10)) == D("890.00")
-    assert policy.round_to_multiple(D("888.485"), None) == D("888.49")
-    assert RoundingPolicy(mode=RoundingMode.UP).round_to_multiple(D("880.01"), D(10)) == D("890.00")
+POLICY = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES)
 
 
 def test_engine_results_ignore_the_callers_decimal_context() -> None:
-    terms = LoanTerms(
-        principal=D("10000.00"),
+    terms = make_terms(
+        principal="10000.00",
         annual_rate=D("0.12"),
         periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
     )
-    expected = build_schedule(terms).installments
+    expected = build_schedule(terms, calendar=WEEKENDS_ONLY).installments
     with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_DOWN)):
-        assert build_schedule(terms).installments == expected
+        assert build_schedule(terms, calendar=WEEKENDS_ONLY).installments == expected
 
 
 def test_waterfalls_charges_and_displays_ignore_the_callers_decimal_context() -> None:
     # A caller's 6-digit, round-down context once cut 123,456.78 of principal to 123,456 inside
     # the waterfall (0.78 lost), and truncated late fees, provisions and the displayed APR.
-    dues = (InstallmentDue(1, date(2025, 2, 15), D("123456.78"), D("1234.56"), D("0"), D("3.94")),)
-    CNY = RoundingPolicy()  # noqa: N806
+    dues = (due(1, date(2025, 2, 15), "123456.78", "1234.56", "0", "3.94"),)
     disclosure = build_schedule(
-        LoanTerms(principal=D("10000.00"), annual_rate=D("0.12"),
-                  periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12))
+        make_terms(principal="10000.00", annual_rate=D("0.12"),
+                   periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12)),
+        calendar=WEEKENDS_ONLY,
     ).disclosure
+    rules = {"strategy": DUE_DATE_ORDER, "overpayment": OverpaymentPolicy.CREDIT_BALANCE}
 
     def results() -> tuple[object, ...]:
-        allocation = allocate(dues, D("124695.28"), date(2025, 3, 1))
+        allocation = allocate(dues, cny("124695.28"), date(2025, 3, 1), **rules)
         return (
             allocation,
             apply_allocation(dues, allocation),
-            reverse(allocation, D("1000.01")),
-            replay(dues, [Payment(date(2025, 3, 1), D("124695.28"))]),
-            loan_dpd(dues, date(2025, 3, 1), tolerance=D("124694.28")),
-            late_fee(dues[0], as_of=date(2025, 3, 1), rule=LateFeeRule(D("20"), D("0.0123")), rounding=CNY),
-            provision(D("123456.78"), RiskCategory.SPECIAL_MENTION, CNY),
+            reverse(allocation, cny("1000.01")),
+            replay(dues, [Payment(date(2025, 3, 1), cny("124695.28"))], **rules),
+            loan_dpd(dues, date(2025, 3, 1), grace_days=0, tolerance=cny("124694.28")),
+            late_fee(dues[0], as_of=date(2025, 3, 1),
+                     rule=LateFeeRule(amount=cny("20"), rate=D("0.0123"), after_days=1), rounding=CNY),
+            provision(cny("123456.78"), RiskCategory.SPECIAL_MENTION, rounding=CNY, policy=POLICY),
             disclosure.apr_percent,
             disclosure.ear_percent,
         )
 
     expected = results()
-    assert allocate(dues, D("124695.28"), date(2025, 3, 1)).allocated == D("124695.28")
+    assert allocate(dues, cny("124695.28"), date(2025, 3, 1), **rules).allocated == cny("124695.28")
+    # The late fee is 20.00 + 1.23 % of 124,691.34 = 20 + 1,533.70 (1,533.703...), the provision 3 %.
+    assert expected[5] == cny("1553.70")
+    assert expected[6] == cny("3703.70")
     with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_DOWN)):
         assert results() == expected
 
 
 def test_installment_multiple_carries_the_residue_to_the_last_installment() -> None:
-    terms = LoanTerms(
-        principal=D("10000.00"),
+    terms = make_terms(
+        principal="10000.00",
         annual_rate=D("0.12"),
         periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
-        installment_multiple=D(1),
+        installment_multiple="1",
     )
-    rows = build_schedule(terms).installments
+    rows = build_schedule(terms, calendar=WEEKENDS_ONLY).installments
     # 888.4879 rounds to a whole 888 yuan; the shortfall accumulates into the last installment.
-    assert [r.total for r in rows[:-1]] == [D("888.00")] * 11
-    assert rows[-1].total > D("888.00")
-    assert sum(r.principal for r in rows) == D("10000.00")
+    assert [r.total for r in rows[:-1]] == [cny("888.00")] * 11
+    assert rows[-1].total > cny("888.00")
+    assert Money.total((r.principal for r in rows), "CNY") == cny("10000.00")
 
 
 @LENDING
@@ -143,24 +108,24 @@ def test_irr_recovers_the_rate_of_an_exact_annuity(principal: int, rate_bp: int,
 @LENDING
 @given(loan_terms(plain=True))
 def test_apr_of_a_fee_free_monthly_annuity_equals_its_nominal_rate(terms: LoanTerms) -> None:
-    schedule = build_schedule(terms)
+    schedule = build_schedule(terms, calendar=WEEKENDS_ONLY)
     rows = schedule.installments
     r = Fraction(terms.annual_rate) / 12
     v = 1 / (1 + r)
     # Paying exactly at the contract rate, the schedule's NPV at r is the discounted sum of
     # the interest roundings delta_k = row interest - exact interest; the IRR moves by
     # about NPV / duration.  Bound that, annualised, with a margin.
-    balance = Fraction(terms.principal)
+    balance = Fraction(terms.principal.amount)
     npv = Fraction(0)
     duration = Fraction(0)
     for k, row in enumerate(rows, start=1):
-        npv += (Fraction(row.interest) - balance * r) * v**k
-        duration += k * Fraction(row.total) * v ** (k + 1)
-        balance -= Fraction(row.principal)
+        npv += (Fraction(row.interest.amount) - balance * r) * v**k
+        duration += k * Fraction(row.total.amount) * v ** (k + 1)
+        balance -= Fraction(row.principal.amount)
     allowed = 12 * (abs(npv) / duration) * Fraction(3, 2) + Fraction(1, 10**7)
     gap = abs(Fraction(schedule.disclosure.apr) - Fraction(terms.annual_rate))
     assert gap <= allowed
-    if terms.principal >= 1_000_000:
+    if terms.principal >= cny("1000000"):
         assert gap < Fraction(1, 10**6)
 
 
@@ -170,10 +135,11 @@ def test_xirr_on_regular_dates_matches_the_periodic_rate() -> None:
     daily = xirr_daily(flows)
     assert D("0.0003") < daily < D("0.0004")
     result = disclose(
-        cash_flows=[CashFlow(d, a, 0) for d, a in flows],
+        cash_flows=[CashFlow(d, Money.parse(a, "CNY"), 0) for d, a in flows],
         nominal_annual_rate=D("0.12"),
         periods_per_year=D(12),
         regular=False,
+        day_basis=365,
     )
     assert result.method.value == "xirr_days"
     assert result.day_basis == 365
@@ -204,9 +170,9 @@ def test_a_cost_too_large_to_state_is_refused_not_an_invalid_operation() -> None
     # 50 % a day for a year: EAR = 1.5^365 - 1 ~ 10^64 could not be quantised to 12 places in
     # 50 digits (decimal.InvalidOperation, POST /quotes answered 500).
     start = date(2025, 1, 1)
-    flows = [CashFlow(start, D(100), 0), CashFlow(start + timedelta(days=1), D(-150), 1)]
+    flows = [CashFlow(start, cny("100"), 0), CashFlow(start + timedelta(days=1), cny("-150"), 1)]
     with pytest.raises(ValueError, match="too large"):
-        disclose(cash_flows=flows, nominal_annual_rate=D("0.12"), periods_per_year=D(365), regular=True)
+        disclose(cash_flows=flows, nominal_annual_rate=D("0.12"), periods_per_year=D(365), regular=True, day_basis=365)
 
 
 def test_irr_above_100_percent_a_period_is_found() -> None:
