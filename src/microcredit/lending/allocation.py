@@ -25,7 +25,7 @@ transaction-processing strategy it resembles in brackets):
 
 ``due_date_order`` takes installments oldest due date first and, within an
 installment, fees (costs of enforcing the claim) -> penalty -> interest ->
-principal, after Civil Code Art. 561 and DOMAIN.md §4.8.
+principal, after Civil Code Art. 561 and docs/domain.md §4.8.
 
 What is left once everything due is paid follows the overpayment policy:
 

@@ -14,7 +14,7 @@ and is found by Newton's method on [-0.99, 1] per period (the upper end
 doubled, up to 2^20, while the root lies above it: a 10-year bullet loan at
 12 % is one period earning 120 %), falling back to bisection whenever a
 Newton step leaves the bracket; it stops when
-|NPV| < 1e-9 (DOMAIN.md §2.3).  Then
+|NPV| < 1e-9 (docs/domain.md §2.3).  Then
 
     nominal APR = r x periods per year        EAR = (1 + r)^k - 1
 
@@ -26,14 +26,14 @@ schedule's own frequency, k x ((1 + EAR)^(1/k) - 1), which equals r x k
 when the dates are regular.  The day basis is a stated parameter (365 by
 default) and is recorded in the result.
 
-Worked examples (DOMAIN.md §2.3, tolerance 0.005 percentage points):
+Worked examples (docs/domain.md §2.3, tolerance 0.005 percentage points):
 
 - A: +10,000; 12 x -888.49 -> r = 1.0000 %/month, APR 12.00 %, EAR 12.68 %;
 - B: +12,000; 12 x -1,072 -> r = 1.0862 %, APR 13.03 %, EAR 13.84 %;
 - C: +9,500 (500 deducted); 12 x -888.49 -> r = 1.8214 %, APR 21.86 %;
 - E: +10,000; 11 x -100; -10,100 -> APR 12.00 %.
 
-Open question (DOMAIN.md §6.1): the annex of 2021 No. 3 is assumed to
+Open question (docs/domain.md §6.1): the annex of 2021 No. 3 is assumed to
 annualise as periodic IRR x periods per year (nominal), not as the
 effective (1 + r)^12 - 1.  Both figures are in the result; the nominal one
 is the disclosed APR.

@@ -44,7 +44,7 @@ x x days / D = q x days + r x days / D never overflows.
 Worked example: 10,000 yuan at 12 % over 12 months -> principal 1,000,000
 fen, rate_num 12,000,000; A = 88,849 fen; interest of month 1 =
 1,000,000 x 12,000,000 / 1,200,000,000 = 10,000 fen exactly; the last
-installment 88,847 fen -- the same table as DOMAIN.md §4.1.
+installment 88,847 fen -- the same table as docs/domain.md §4.1.
 """
 
 from __future__ import annotations

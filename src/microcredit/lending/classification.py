@@ -5,7 +5,7 @@ non-overlapping day ranges, the last one open-ended.  The default set is
 
     current (0), 1-30, 31-60, 61-90, 91-180, 181-360, 360+ (i.e. 361 and more)
 
-Five-category classification (《商业银行金融资产风险分类办法》, 2023, DOMAIN.md
+Five-category classification (《商业银行金融资产风险分类办法》, 2023, docs/domain.md
 §3.1): 正常 normal < 关注 special mention < 次级 substandard < 可疑 doubtful
 < 损失 loss.  The final category is the *maximum* of the floors that apply:
 
@@ -146,12 +146,12 @@ REGULATORY_DPD_FLOORS = (
     (271, RiskCategory.DOUBTFUL),
     (361, RiskCategory.LOSS),
 )
-"""DOMAIN.md §3.1 (2023 Measures): any overdue -> 关注, > 90 -> 次级, > 270 -> 可疑, > 360 -> 损失."""
+"""docs/domain.md §3.1 (2023 Measures): any overdue -> 关注, > 90 -> 次级, > 270 -> 可疑, > 360 -> 损失."""
 
 DEFAULT_DPD_FLOORS = REGULATORY_DPD_FLOORS
 
 MAX_TECHNICAL_OVERDUE_DAYS = 7
-"""The longest technical overdue (operational reasons) that may stay 正常 (DOMAIN.md §3.1, [U])."""
+"""The longest technical overdue (operational reasons) that may stay 正常 (docs/domain.md §3.1, [U])."""
 
 DEFAULT_PROVISION_RATES = (
     (RiskCategory.NORMAL, Decimal("0.015")),

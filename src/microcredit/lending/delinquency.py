@@ -1,7 +1,7 @@
 """Delinquency: days past due, penalty interest (罚息), compound interest (复利),
 late fees, and the cap on default charges.
 
-Days past due (DOMAIN.md §3.2) on an as-of date: for one installment,
+Days past due (docs/domain.md §3.2) on an as-of date: for one installment,
 as-of - due date (the due date itself is 0, the next day 1); for a loan,
 that of the oldest installment not fully paid.  Grace days (a product
 parameter) keep an installment at 0 until they are exceeded; residues below
@@ -19,7 +19,7 @@ the product says so, compound interest accrues at the same rate on overdue
 and the penalty rate is one of contract x (1 + uplift) (251号: uplift
 30 %-50 %), contract + margin, or a fixed rate.
 
-Worked example (DOMAIN.md §4.7): installment 1 of the 10,000 / 12 % /
+Worked example (docs/domain.md §4.7): installment 1 of the 10,000 / 12 % /
 12-month loan (principal 788.49, interest 100.00) is 10 days late; uplift
 50 % gives 18 %; on a 360-day basis penalty = 788.49 x 0.18 x 10/360 =
 3.942 -> 3.94 and compound = 100.00 x 0.18 x 10/360 = 0.50.

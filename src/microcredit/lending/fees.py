@@ -8,12 +8,12 @@ of the principal, and one of three kinds:
 
 - ``upfront_deducted``: taken out of the disbursement (砍头息-like).  The
   borrower receives P - fee but repays P; the APR rises accordingly
-  (DOMAIN.md §2.3 case C: 10,000 with 500 deducted -> 21.86 %).
+  (docs/domain.md §2.3 case C: 10,000 with 500 deducted -> 21.86 %).
 - ``upfront_financed``: added to the principal.  The borrower receives P
   and repays P + fee with interest on it.
 - ``per_installment``: charged with every installment, e.g. a "monthly
   fee of 0.6 % of the original principal": 12,000 x 0.006 = 72 a month
-  (§2.3 case B: 12 x 1,072 -> 13.03 %, not the naive 7.2 %).
+  (docs/domain.md §2.3 case B: 12 x 1,072 -> 13.03 %, not the naive 7.2 %).
 
 Percentages apply to the amount the borrower asked for (the net principal
 before any financed fee) and are rounded once with the rounding policy:

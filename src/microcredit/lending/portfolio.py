@@ -15,7 +15,7 @@ portfolio.  OSS (operational self-sufficiency) = operating revenue /
 (financial expense + impairment expense + operating expense); 100 % is
 break-even.  Risk coverage = impairment allowance / PAR30 balance.
 
-Worked example (DOMAIN.md §3.3): loans A 1,000 (0 days), B 2,000 (45),
+Worked example (docs/domain.md §3.3): loans A 1,000 (0 days), B 2,000 (45),
 C 500 (100), D 1,500 (0, restructured); GLP 5,000.
 PAR30 = (2,000 + 500 + 1,500) / 5,000 = 80 %; PAR90 = (500 + 1,500) / 5,000
 = 40 %; write-offs 300 on an average GLP of 5,000 = 6 %; revenue 1,200,

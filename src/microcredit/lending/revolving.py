@@ -23,7 +23,7 @@ at a 10,000 limit who repays 5,000 and then draws 5,000 on the same day
 stays within it; drawing first would not.  Interest is unaffected by the
 order within a day, since it is charged on the day's closing balance.
 
-Worked example (DOMAIN.md §4.4): draw 10,000 on day 0, repay 4,000 on day
+Worked example (docs/domain.md §4.4): draw 10,000 on day 0, repay 4,000 on day
 20 and the remaining 6,000 on day 45, at 12 % on a 360-day basis:
 10,000 x 0.12 / 360 x 20 + 6,000 x 0.12 / 360 x 25 = 66.67 + 50.00 = 116.67.
 On a 365-day basis the total is 115.07; counting both ends it is

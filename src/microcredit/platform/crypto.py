@@ -11,7 +11,7 @@
   equality lookups and uniqueness ("this ID number is already registered")
   without ever decrypting.
 * **Masking** — what every API response shows unless the caller holds the
-  permission to see the value in full (DOMAIN.md §5.3 defaults).
+  permission to see the value in full (docs/domain.md §5.3 defaults).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each validator normalises its input and either returns the normalised value or
 raises `InvalidIdentifier` with a code that says which part is wrong, so the
-UI can explain it (DOMAIN.md §1).
+UI can explain it (docs/domain.md §1).
 
 Resident identity number (GB 11643-1999), 18 characters::
 
@@ -163,7 +163,7 @@ def luhn_valid(digits: str) -> bool:
 def validate_bank_card(value: str) -> tuple[str, bool]:
     """Normalise a bank card number; return it and whether the Luhn check passes.
 
-    Some domestic debit cards do not follow Luhn (DOMAIN.md §1.4): a failure is a
+    Some domestic debit cards do not follow Luhn (docs/domain.md §1.4): a failure is a
     warning for the caller to show, not a refusal.
     """
     digits = re.sub(r"[\s\-]", "", value)

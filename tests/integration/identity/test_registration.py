@@ -63,7 +63,7 @@ def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session
     assert password_login(client, inst, phone, PASSWORD).status_code == 200
 
 
-# Each failing part of the ID number has its own code (DOMAIN.md §1.1), and none of them uses up
+# Each failing part of the ID number has its own code (docs/domain.md §1.1), and none of them uses up
 # the SMS code: the registrant fixes the typo and registers with the same code.
 GOOD = id_number(date(1990, 1, 1), sequence=31)
 

@@ -78,7 +78,7 @@ def test_short_context_words_do_not_forbid_everything():
 
 # --- hashing ------------------------------------------------------------------------------
 
-# DOMAIN.md §0 / ASVS 5.0 Appendix C: t=1 m≥46 MiB; or t=2 m≥19 MiB; or t≥3 m≥12 MiB; p=1.
+# docs/domain.md §0 / ASVS 5.0 Appendix C: t=1 m≥46 MiB; or t=2 m≥19 MiB; or t≥3 m≥12 MiB; p=1.
 def meets_asvs(time_cost: int, memory_kib: int) -> bool:
     return (time_cost == 1 and memory_kib >= 47104) or (time_cost == 2 and memory_kib >= 19456) \
         or (time_cost >= 3 and memory_kib >= 12288)

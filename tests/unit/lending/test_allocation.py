@@ -31,7 +31,7 @@ from .support import LENDING, cny, due, fen
 
 P, INT, F, N = Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY
 
-# Two overdue installments of the DOMAIN.md §4.1 loan with a late fee and 罚息, one future.
+# Two overdue installments of the docs/domain.md §4.1 loan with a late fee and 罚息, one future.
 DUES = (
     due(1, date(2025, 2, 15), "788.49", "100.00", "20.00", "3.94"),
     due(2, date(2025, 3, 15), "796.37", "92.12", "0", "1.20"),

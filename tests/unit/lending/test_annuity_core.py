@@ -16,7 +16,7 @@ from microcredit.lending.schedule import annuity_rows, build_schedule, period_ra
 
 from .support import fen, make_terms
 
-# Source: DOMAIN.md §4.1 (等额本息, 10,000 at 1 % a month over 12 months), in fen.
+# Source: docs/domain.md §4.1 (等额本息, 10,000 at 1 % a month over 12 months), in fen.
 #   k   payment  interest  principal  balance after
 DOMAIN_4_1 = """
     1    88849    10000     78849     921151
@@ -53,7 +53,7 @@ def test_the_worked_example_row_by_row() -> None:
 
 
 def test_the_rounding_mode_is_the_callers() -> None:
-    # Month 2's interest is 9,211.51 x 1 % = 92.1151: 92.12 half-up, 92.11 down (DOMAIN.md §4.1).
+    # Month 2's interest is 9,211.51 x 1 % = 92.1151: 92.12 half-up, 92.11 down (docs/domain.md §4.1).
     half_up = annuity_rows(Money(1_000_000, "CNY"), (1, 100), 12, mode=RoundingMode.HALF_UP)
     down = annuity_rows(Money(1_000_000, "CNY"), (1, 100), 12, mode=RoundingMode.DOWN)
     assert half_up is not None

@@ -96,7 +96,7 @@ def test_the_domain_example_in_fen() -> None:
     batch = batch_schedules(BatchLoans.from_terms([terms]))
     assert batch.currency == "CNY"
     assert batch.amounts(0)[0] == (1, fen(78849), fen(10000), fen(88849), fen(921151))
-    # Source: DOMAIN.md §4.1: 888.49 x 11 and 888.47, interest 100.00 then 92.12.
+    # Source: docs/domain.md §4.1: 888.49 x 11 and 888.47, interest 100.00 then 92.12.
     assert batch.total.tolist() == [88849] * 11 + [88847]
     assert batch.interest[:2].tolist() == [10000, 9212]
 

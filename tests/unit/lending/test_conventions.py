@@ -93,7 +93,7 @@ def test_day_count_names_and_bases() -> None:
 
 
 def test_interest_for_twenty_days_on_each_basis() -> None:
-    # Source: DOMAIN.md §4.4/§4.5: 10,000 x 12 % x 20 days / 360 = 66.67; /365 = 65.75.
+    # Source: docs/domain.md §4.4/§4.5: 10,000 x 12 % x 20 days / 360 = 66.67; /365 = 65.75.
     twenty_days = (date(2025, 3, 1), date(2025, 3, 21))
     assert interest_for(cny("10000"), D("0.12"), ACT_360.year_fraction(*twenty_days), CNY) == cny("66.67")
     assert interest_for(cny("10000"), D("0.12"), ACT_365F.year_fraction(*twenty_days), CNY) == cny("65.75")
@@ -169,7 +169,7 @@ def test_broken_first_period_bears_interest_on_actual_days() -> None:
 
 
 def test_twentieth_of_quarter_end_dates_and_interest() -> None:
-    # Source: DOMAIN.md §4.3 (人民币利率管理规定 Art. 20: settle on 3/20, 6/20, 9/20, 12/20).
+    # Source: docs/domain.md §4.3 (人民币利率管理规定 Art. 20: settle on 3/20, 6/20, 9/20, 12/20).
     spec = PeriodSpec(
         date(2025, 1, 10),
         Frequency.quarterly(),

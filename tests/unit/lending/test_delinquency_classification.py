@@ -70,7 +70,7 @@ def _total(amounts: object) -> Money:
 @pytest.mark.parametrize(
     ("as_of", "grace", "expected"),
     [
-        # Source: DOMAIN.md §3.2: the due date itself is 0 DPD, the next day 1.
+        # Source: docs/domain.md §3.2: the due date itself is 0 DPD, the next day 1.
         (date(2025, 3, 15), 0, 0),
         (date(2025, 3, 16), 0, 1),
         (date(2025, 4, 25), 0, 41),
@@ -92,7 +92,7 @@ def test_residues_below_the_tolerance_do_not_count() -> None:
 @pytest.mark.parametrize(
     ("basis", "value", "rate"),
     [
-        # Source: DOMAIN.md §4.7 (251号): contract x (1 + 30 %..50 %), or + margin, or fixed.
+        # Source: docs/domain.md §4.7 (251号): contract x (1 + 30 %..50 %), or + margin, or fixed.
         (PenaltyBasis.UPLIFT, D("0.3"), D("0.156")),
         (PenaltyBasis.MARGIN, D("0.06"), D("0.18")),
         (PenaltyBasis.FIXED, D("0.24"), D("0.24")),
@@ -256,7 +256,7 @@ S, SUB, DBT, LOSS = RiskCategory.SPECIAL_MENTION, RiskCategory.SUBSTANDARD, Risk
 @pytest.mark.parametrize(
     ("exemption", "floors", "message"),
     [
-        # A 100-day exemption kept a loan 95 days overdue at 正常 (DOMAIN.md §3.1: > 90 -> 次级).
+        # A 100-day exemption kept a loan 95 days overdue at 正常 (docs/domain.md §3.1: > 90 -> 次级).
         (100, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),
         (MAX_TECHNICAL_OVERDUE_DAYS + 1, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),
         (-1, REGULATORY_DPD_FLOORS, "exemption is 0 to 7 days"),

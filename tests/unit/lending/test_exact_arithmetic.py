@@ -86,7 +86,7 @@ def test_period_rate_is_the_exact_fraction_in_lowest_terms() -> None:
 
 
 def test_level_payment_of_the_domain_example() -> None:
-    # Source: DOMAIN.md §4.1: 10,000 at 1 % a month over 12 months -> 888.49.
+    # Source: docs/domain.md §4.1: 10,000 at 1 % a month over 12 months -> 888.49.
     assert level_payment(1_000_000, [(1, 100)] * 12, RoundingMode.HALF_UP) == 88849
     assert level_payment(1_000_000, [(1, 100)] * 12, RoundingMode.HALF_UP, 100) == 88800
     assert level_installment(cny("10000.00"), [D("0.01")] * 12, rounding=CNY) == cny("888.49")

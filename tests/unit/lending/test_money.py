@@ -205,7 +205,7 @@ def test_multiplying_by_a_rate_needs_a_rounding_mode(factor: object) -> None:
 
 
 def test_times_and_divided_by_round_once_by_the_mode() -> None:
-    # DOMAIN.md §4.1: 9,211.51 at 1 % is 92.1151 -> 92.12 half-up, 92.11 down.
+    # docs/domain.md §4.1: 9,211.51 at 1 % is 92.1151 -> 92.12 half-up, 92.11 down.
     balance = cny("9211.51")
     assert balance.times(D("0.01"), RoundingMode.HALF_UP) == cny("92.12")
     assert balance.times(Fraction(1, 100), RoundingMode.DOWN) == cny("92.11")

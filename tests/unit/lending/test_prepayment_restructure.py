@@ -69,7 +69,7 @@ TERMS = make_terms(
     periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
 )
 SCHEDULE = _build(TERMS)
-# DOMAIN.md §4.1: the balance after installment 3 is 7,610.80.
+# docs/domain.md §4.1: the balance after installment 3 is 7,610.80.
 BALANCE_AFTER_3 = cny("7610.80")
 
 
@@ -324,7 +324,7 @@ def test_rescheduling_keeps_a_period_that_ended_before_its_postponed_due_date() 
     assert _total(r.principal for r in rows) == cny("10000.00")
 
 
-# DOMAIN.md §4.1 loan with a 3-month interest-payment grace: the interest of months 1-3 (100.00,
+# docs/domain.md §4.1 loan with a 3-month interest-payment grace: the interest of months 1-3 (100.00,
 # 92.12, 84.15) is carried and paid with installment 4 (352.38 = 276.27 + 76.11).
 GRACE_TERMS = replace(TERMS, grace_on_interest_payment=3)
 GRACE_SCHEDULE = _build(GRACE_TERMS)

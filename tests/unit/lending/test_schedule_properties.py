@@ -96,7 +96,7 @@ def test_equal_installments_differ_only_in_the_last_within_the_rounding_bound(
     # The last installment carries the propagated rounding residue: each of the
     # n roundings (the installment and every period's interest) is at most one
     # quantum, compounded at the periodic rate r for the remaining periods, so
-    # |last - level| <= q * sum_{j<n} (1+r)^j.  (DOMAIN.md's own table has
+    # |last - level| <= q * sum_{j<n} (1+r)^j.  (docs/domain.md's own table has
     # 888.47 against 888.49: two fen, more than one rounding step.)
     r = Fraction(terms.annual_rate) / 12
     bound = Fraction(1, 100) * sum((1 + r) ** j for j in range(len(rows)))

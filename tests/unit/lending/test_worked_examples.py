@@ -1,6 +1,6 @@
 """Worked examples from public sources, as readable tables.
 
-Every expected figure below comes from the source named above it (DOMAIN.md
+Every expected figure below comes from the source named above it (docs/domain.md
 collects them from PBOC, CGAP, SEEP and Chinese bank practice), never from
 running the code under test.
 """
@@ -50,7 +50,7 @@ POLICY = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES)
 
 
 def terms(method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT, **changes: object) -> LoanTerms:
-    """10,000 at 12 % a year (1 % a month), 12 monthly periods: the DOMAIN.md §4 loan."""
+    """10,000 at 12 % a year (1 % a month), 12 monthly periods: the docs/domain.md §4 loan."""
     values: dict[str, object] = {
         "principal": "10000.00",
         "annual_rate": D("0.12"),
@@ -66,7 +66,7 @@ def schedule_of(loan: LoanTerms) -> Schedule:
     return build_schedule(loan, calendar=WEEKENDS_ONLY)
 
 
-# Source: DOMAIN.md §4.1 (等额本息 table, [V] formula, [C] schedule).
+# Source: docs/domain.md §4.1 (等额本息 table, [V] formula, [C] schedule).
 #   k   interest  principal  balance after
 ANNUITY_TABLE = """
     1   100.00    788.49     9211.51
@@ -101,7 +101,7 @@ def test_equal_installment_table_matches_domain_4_1() -> None:
 
 
 def test_equal_principal_matches_domain_4_2() -> None:
-    # Source: DOMAIN.md §4.2: first 933.33 (833.33 + 100.00), last 841.70 (833.37 + 8.33),
+    # Source: docs/domain.md §4.2: first 933.33 (833.33 + 100.00), last 841.70 (833.37 + 8.33),
     # total interest 650.00.
     rows = schedule_of(terms(RepaymentMethod.EQUAL_PRINCIPAL)).installments
     assert (rows[0].principal, rows[0].interest, rows[0].total) == (
@@ -120,7 +120,7 @@ def test_equal_principal_matches_domain_4_2() -> None:
 @pytest.mark.parametrize(
     ("frequency", "count", "interest"),
     [
-        # Source: DOMAIN.md §4.3: 10,000 at 12 % -> 100 a month / 300 a quarter (30/360 style).
+        # Source: docs/domain.md §4.3: 10,000 at 12 % -> 100 a month / 300 a quarter (30/360 style).
         (Frequency.monthly(), 12, "100.00"),
         (Frequency.quarterly(), 4, "300.00"),
     ],
@@ -133,7 +133,7 @@ def test_interest_only_matches_domain_4_3(frequency: Frequency, count: int, inte
 
 
 def test_revolving_daily_interest_matches_domain_4_4() -> None:
-    # Source: DOMAIN.md §4.4: draw 10,000 day 0, repay 4,000 day 20, rest day 45, 12 %, basis 360
+    # Source: docs/domain.md §4.4: draw 10,000 day 0, repay 4,000 day 20, rest day 45, 12 %, basis 360
     # -> 66.67 + 50.00 = 116.67 (算头不算尾); a 365 basis gives less.
     day0 = date(2025, 3, 3)
     movements = [
@@ -154,7 +154,7 @@ def test_revolving_daily_interest_matches_domain_4_4() -> None:
 
 
 def test_penalty_and_compound_interest_match_domain_4_7() -> None:
-    # Source: DOMAIN.md §4.7: installment 1 (788.49 + 100.00), 10 days late, 12 % x 1.5 = 18 %,
+    # Source: docs/domain.md §4.7: installment 1 (788.49 + 100.00), 10 days late, 12 % x 1.5 = 18 %,
     # basis 360 -> penalty 3.94, compound 0.50.
     accrual = penalty_interest(
         due(1, date(2025, 2, 15), principal="788.49", interest="100.00"),
@@ -167,7 +167,7 @@ def test_penalty_and_compound_interest_match_domain_4_7() -> None:
     assert (accrual.penalty, accrual.compound) == (cny("3.94"), cny("0.50"))
 
 
-# Source: DOMAIN.md §2.3 (APR by IRR; tolerance ±0.005 percentage points).
+# Source: docs/domain.md §2.3 (APR by IRR; tolerance ±0.005 percentage points).
 #   case  received  payments                         APR %    EAR %
 APR_CASES = [
     ("A", cny("10000"), [cny("888.49")] * 12, D("12.00"), D("12.68")),
@@ -191,7 +191,7 @@ def test_apr_cases_of_domain_2_3(
 
 
 def test_apr_periodic_rates_of_domain_2_3() -> None:
-    # Source: DOMAIN.md §2.3 periodic IRR column: A 1.0000 %, B 1.0862 %, C 1.8214 %.
+    # Source: docs/domain.md §2.3 periodic IRR column: A 1.0000 %, B 1.0862 %, C 1.8214 %.
     assert abs(irr([D(10000)] + [D("-888.49")] * 12) - D("0.010000")) < D("0.0000005")
     assert abs(irr([D(12000)] + [D(-1072)] * 12) - D("0.010862")) < D("0.0000005")
     assert abs(irr([D(9500)] + [D("-888.49")] * 12) - D("0.018214")) < D("0.0000005")
@@ -232,7 +232,7 @@ def test_schedule_disclosure_reproduces_cases_a_b_c() -> None:
     assert abs(bullet.disclosure.apr * 100 - D("12.00")) <= D("0.005")
 
 
-# Source: DOMAIN.md §3.3 test vector.
+# Source: docs/domain.md §3.3 test vector.
 #   loan  outstanding  dpd  restructured
 PORTFOLIO = [
     LoanPosition(cny("1000"), 0),
@@ -255,7 +255,7 @@ def test_portfolio_ratios_of_domain_3_3() -> None:
     assert ratio.quantize(D("0.001")) == D("1.143")
 
 
-# Source: DOMAIN.md §3.1 overdue floors (2023 Measures): any overdue -> 关注; >90 -> 次级;
+# Source: docs/domain.md §3.1 overdue floors (2023 Measures): any overdue -> 关注; >90 -> 次级;
 # >270 -> 可疑; >360 -> 损失.
 #   dpd   category
 FLOORS = [

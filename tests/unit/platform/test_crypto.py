@@ -143,7 +143,7 @@ def test_blind_index_separates_domain_from_value():
     assert index("b", domain="a") != index("", domain="ab")
 
 
-# --- masking (DOMAIN.md §5.3 defaults) -------------------------------------------------------
+# --- masking (docs/domain.md §5.3 defaults) -------------------------------------------------------
 
 #   function                                     input                  masked
 MASKS = [

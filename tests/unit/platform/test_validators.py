@@ -42,21 +42,21 @@ def code_of(fn, value: str, **kwargs) -> str:
 # --- resident identity number (GB 11643-1999) ------------------------------------------
 
 def test_weights_and_check_map_are_the_standards():
-    # DOMAIN.md §0: W_i = 2^(18−i) mod 11, and S mod 11 → check character.
+    # docs/domain.md §0: W_i = 2^(18−i) mod 11, and S mod 11 → check character.
     assert ID_WEIGHTS == (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     assert dict(enumerate(ID_CHECK)) == {0: "1", 1: "0", 2: "X", 3: "9", 4: "8", 5: "7", 6: "6", 7: "5",
                                          8: "4", 9: "3", 10: "2"}
 
 
 def test_worked_example_sum():
-    # DOMAIN.md §1.1: 11010519491231002X gives S = 167; 167 mod 11 = 2 → X.
+    # docs/domain.md §1.1: 11010519491231002X gives S = 167; 167 mod 11 = 2 → X.
     assert sum(int(c) * w for c, w in zip("11010519491231002", ID_WEIGHTS, strict=True)) == 167
     assert id_check_character("11010519491231002") == "X"
     assert sum(int(c) * w for c, w in zip("44052418800101001", ID_WEIGHTS, strict=True)) == 195
     assert id_check_character("44052418800101001") == "4"
 
 
-# Source: DOMAIN.md §1.1 "Test vectors" (GB 11643-1999 Appendix A sample; guanguans/id-validator
+# Source: docs/domain.md §1.1 "Test vectors" (GB 11643-1999 Appendix A sample; guanguans/id-validator
 # README for the residence permits).
 #   input                    normalised            born         male
 VALID_IDS = [
@@ -78,11 +78,11 @@ def test_valid_id_numbers(value, number, born, male):
     assert resident.region == number[:6]
 
 
-# Each failing part has its own code, so the UI can say which part is wrong (DOMAIN.md §1.1).
+# Each failing part has its own code, so the UI can say which part is wrong (docs/domain.md §1.1).
 #   input                    code                    why
 INVALID_IDS = [
-    ("110105194912310021", "id_number_checksum", "DOMAIN.md vector: wrong check digit"),
-    ("110105194902300027", "id_number_birth_date", "DOMAIN.md vector: 30 February"),
+    ("110105194912310021", "id_number_checksum", "docs/domain.md vector: wrong check digit"),
+    ("110105194902300027", "id_number_birth_date", "docs/domain.md vector: 30 February"),
     ("11010519491231002", "id_number_format", "17 characters"),
     ("11010519491231002XX", "id_number_format", "19 characters"),
     ("11010519491231002Y", "id_number_format", "check character Y"),
@@ -105,7 +105,7 @@ def test_invalid_vectors_fail_only_in_the_part_they_name():
     # A vector for "region" or "date" carries a correct check character, so the code really
     # comes from the part it names and not from a checksum failure further on.
     for value, code, why in INVALID_IDS:
-        if code in ("id_number_region", "id_number_birth_date") and not why.startswith("DOMAIN.md"):
+        if code in ("id_number_region", "id_number_birth_date") and not why.startswith("docs/domain.md"):
             assert id_check_character(value[:17]) == value[17], value
 
 
@@ -181,7 +181,7 @@ def test_swapping_two_adjacent_digits_breaks_the_number(parts, position):
 # --- legacy 15-digit numbers ------------------------------------------------------------
 
 def test_upgrade_of_the_documented_15_digit_example():
-    # DOMAIN.md §1.1: 110105491231002 becomes 11010519491231002X.
+    # docs/domain.md §1.1: 110105491231002 becomes 11010519491231002X.
     assert upgrade_15_digit_id("110105491231002") == "11010519491231002X"
     assert validate_id_number(upgrade_15_digit_id(" 110105 491231 002 ")).birth_date == date(1949, 12, 31)
 
@@ -237,7 +237,7 @@ def test_age_counts_birthdays_passed(born, on):
 
 # --- mobile numbers ---------------------------------------------------------------------
 
-# Source: DOMAIN.md §1.2 — strip spaces and hyphens, drop +86 / 0086 / 86 when 11 digits remain.
+# Source: docs/domain.md §1.2 — strip spaces and hyphens, drop +86 / 0086 / 86 when 11 digits remain.
 PHONES = [
     ("13800138000", "13800138000"),
     ("+8613800138000", "13800138000"),
@@ -296,13 +296,13 @@ def test_phone_is_ascii_after_validation():
 # --- unified social credit code (GB 32100-2015) ---------------------------------------------
 
 def test_uscc_worked_example_sum():
-    # DOMAIN.md §1.3: body 91350100M000100Y4 gives S = 1640; 1640 mod 31 = 28; 31 − 28 = 3.
+    # docs/domain.md §1.3: body 91350100M000100Y4 gives S = 1640; 1640 mod 31 = 28; 31 − 28 = 3.
     assert USCC_WEIGHTS == (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
     assert sum(USCC_CHARSET.index(c) * w for c, w in zip("91350100M000100Y4", USCC_WEIGHTS, strict=True)) == 1640
     assert uscc_check_character("91350100M000100Y4") == "3"
 
 
-# Source: DOMAIN.md §1.3 (the standard's appendix example; Xiaomi; a Beijing enterprise) and the
+# Source: docs/domain.md §1.3 (the standard's appendix example; Xiaomi; a Beijing enterprise) and the
 # Fujian pilot-region caveat (lawful but failing the checksum: a manual check, not a valid code).
 #   input                  result
 USCC = [
@@ -313,7 +313,7 @@ USCC = [
     (" 9111 0108 5513 8508 2Q", "91110108551385082Q"),
     ("91350100M000100Y4Z", "uscc_format"),       # Z is not a USCC symbol
     ("91350100M000100Y44", "uscc_checksum"),
-    ("91350100M0001TGQXM", "uscc_checksum"),     # Fujian pilot code (DOMAIN.md caveat)
+    ("91350100M0001TGQXM", "uscc_checksum"),     # Fujian pilot code (docs/domain.md caveat)
     ("9135010OM000100Y43", "uscc_format"),       # letter O inside the area code
     ("91350100M000100Y4", "uscc_format"),        # 17 characters
 ]
@@ -336,7 +336,7 @@ def test_uscc_round_trip(head, area, subject):
 
 # --- bank cards (Luhn) ------------------------------------------------------------------
 
-# Source: DOMAIN.md §1.4.
+# Source: docs/domain.md §1.4.
 LUHN = [
     ("79927398713", True),
     ("4111111111111111", True),

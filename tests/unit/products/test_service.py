@@ -35,7 +35,7 @@ def _quote(**changes: Any) -> QuoteRead:
 
 
 def test_quote_of_the_domain_annuity() -> None:
-    # Source: DOMAIN.md §4.1 and §2.3 case A.
+    # Source: docs/domain.md §4.1 and §2.3 case A.
     result = _quote()
     assert [str(r.total) for r in result.installments] == ["888.49"] * 11 + ["888.47"]
     assert result.installments[0].interest == cny("100.00")
@@ -50,13 +50,13 @@ def test_quote_round_trips_through_json() -> None:
     result = _quote(repayment_method="equal_principal")
     again = QuoteRead.model_validate_json(result.model_dump_json())
     assert again == result
-    # Source: DOMAIN.md §4.2.
+    # Source: docs/domain.md §4.2.
     assert (again.installments[0].total, again.installments[-1].total) == (cny("933.33"), cny("841.70"))
     assert json.loads(result.model_dump_json())["totals"]["interest"] == "650.00"
 
 
 def test_a_deducted_fee_is_disclosed_with_its_payee_and_raises_the_apr() -> None:
-    # Source: DOMAIN.md §2.3 case C: 500 deducted -> 21.86 %.
+    # Source: docs/domain.md §2.3 case C: 500 deducted -> 21.86 %.
     result = _quote(fees=[{"name": "服务费", "kind": "upfront_deducted", "amount": "500", "payee": "platform"}])
     assert result.totals.net_cash_received == cny("9500.00")
     assert result.fees[0].payee == "platform"
@@ -133,7 +133,7 @@ def test_a_long_bullet_loan_is_quoted() -> None:
 
 
 def test_revolving_quote() -> None:
-    # Source: DOMAIN.md §4.4: 116.67 on a 360-day basis.
+    # Source: docs/domain.md §4.4: 116.67 on a 360-day basis.
     text = (EXAMPLES / "revolving_daily.json").read_text(encoding="utf-8")
     result = quote(description=LoanDescription.model_validate_json(text), calendars=offline_calendars)
     assert result.totals.interest == cny("116.67")

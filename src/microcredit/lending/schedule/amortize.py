@@ -73,12 +73,12 @@ balance before the last period is still positive; otherwise (the rounded
 installment repays the loan early) the general loop, which clamps and stops,
 takes over.  A property test checks both give identical rows.
 
-Worked example (DOMAIN.md §4.1): P = 10,000, r = 1 %, m = 12:
+Worked example (docs/domain.md §4.1): P = 10,000, r = 1 %, m = 12:
 A = 10,000 x 0.01 x 1.01^12 / (1.01^12 - 1) = 888.4879 -> 888.49;
 in fen, r = 1/100 and A = round(1,000,000 x 101^12 / (100 x (101^12 - 100^12)))
 = 88,849; I_1 = 100.00, principal 788.49, B_1 = 9,211.51; ... I_12 = 8.80
 and the last installment is 879.67 + 8.80 = 888.47; total interest 661.86.
-Equal principal on the same terms: 833.33 + 100.00 = 933.33 first,
+Equal principal on the same terms (docs/domain.md §4.2): 833.33 + 100.00 = 933.33 first,
 833.37 + 8.33 = 841.70 last, total interest 650.00.
 """
 
