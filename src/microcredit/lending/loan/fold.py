@@ -88,6 +88,7 @@ class EventRefused(ValueError):
         super().__init__(f"event {event_id}: {message}")
         self.event_id = event_id
         self.code = code
+        self.reason = message
 
 
 SortKey = tuple[date, int, int]
