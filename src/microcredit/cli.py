@@ -47,7 +47,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(date_app, name="business-date")
 app.add_typer(outbox_app, name="outbox")
+loan_app = typer.Typer(help="Loans computed by the engine, without a database.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(loan_app, name="loan")
 console = Console()
 
 
@@ -414,6 +416,25 @@ def schedule(source: Annotated[str, typer.Argument(help="Loan description JSON f
     from microcredit.products.cli import schedule_command
 
     schedule_command(source, as_json=as_json, console=console)
+
+
+@loan_app.command("replay")
+def loan_replay(source: Annotated[str, typer.Argument(help="Loan JSON (terms, events, as_of) file, or - for stdin")]
+                = "-") -> None:
+    """Fold a loan's terms and events into its state on a day and print it as JSON (docs/lending-engine.md)."""
+    from microcredit.products.cli import replay_command
+
+    replay_command(source)
+
+
+@loan_app.command("schema")
+def loan_schema() -> None:
+    """Print the JSON Schema of `loan replay`'s input (docs/schemas/loan-replay.schema.json)."""
+    import json
+
+    from microcredit.products.schemas import LoanReplay
+
+    sys.stdout.write(json.dumps(LoanReplay.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

@@ -109,6 +109,10 @@ class Component(StrEnum):
     PENALTY = "penalty"
 
 
+_COMPONENTS = tuple(Component)  # iterating an Enum class is slow; the fold does it per event
+_FIELD = {c: c.value for c in _COMPONENTS}
+
+
 class Sweep(StrEnum):
     """Installment by installment (horizontal) or component by component (vertical)."""
 
@@ -193,13 +197,8 @@ class InstallmentDue:
 
     def owed(self, component: Component) -> Money:
         """The outstanding amount of one component."""
-        if component is Component.PRINCIPAL:
-            return self.principal
-        if component is Component.INTEREST:
-            return self.interest
-        if component is Component.FEE:
-            return self.fee
-        return self.penalty
+        value: Money = getattr(self, _FIELD[component])
+        return value
 
     @property
     def total(self) -> Money:
@@ -243,7 +242,7 @@ class Allocation:
 
     def by_component(self) -> dict[Component, Money]:
         """Totals per component."""
-        totals = dict.fromkeys(Component, Money.zero(self.amount.currency))
+        totals = dict.fromkeys(_COMPONENTS, Money.zero(self.amount.currency))
         for line in self.lines:
             totals[line.component] += line.amount
         return totals
@@ -297,10 +296,10 @@ def allocate(
         if due.currency != amount.currency:
             raise CurrencyMismatch(f"a {amount.currency} payment cannot pay installment {due.number} in {due.currency}")
     ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
-    owed = {(d.number, c): d.owed(c) for d in ordered for c in Component}
     lines: list[AllocationLine] = []
-    due_now = [d for d in ordered if d.due_date <= paid_on]
+    due_now = [d for d in ordered if d.due_date <= paid_on and d.total.is_positive]
     future = [d for d in ordered if d.due_date > paid_on]
+    owed = {(d.number, c): d.owed(c) for d in due_now for c in _COMPONENTS}
     remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)
     prepayment = Money.zero(amount.currency)
     if remaining.is_positive and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
@@ -309,6 +308,7 @@ def allocate(
         prepayment = min(remaining, Money.total((d.principal + d.interest for d in future), amount.currency))
         remaining -= prepayment
     elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
+        owed.update({(d.number, c): d.owed(c) for d in future for c in _COMPONENTS})
         remaining = _sweep(remaining, future, strategy.order, Sweep.BY_INSTALLMENT, owed, lines)
     return Allocation(
         paid_on=paid_on,
@@ -353,9 +353,13 @@ def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> 
     for line in allocation.lines:
         key = (line.installment, line.component)
         paid[key] = paid[key] + line.amount if key in paid else line.amount
+    touched = {number for number, _ in paid}
     result = []
     for due in dues:
-        changes = {c.value: due.owed(c) - paid[(due.number, c)] for c in Component if (due.number, c) in paid}
+        if due.number not in touched:
+            result.append(due)
+            continue
+        changes = {c.value: due.owed(c) - paid[(due.number, c)] for c in _COMPONENTS if (due.number, c) in paid}
         updated = (
             InstallmentDue(
                 number=due.number,
@@ -368,7 +372,7 @@ def apply_allocation(dues: Sequence[InstallmentDue], allocation: Allocation) -> 
             if changes
             else due
         )
-        if any(updated.owed(c).is_negative for c in Component):
+        if any(updated.owed(c).is_negative for c in _COMPONENTS):
             raise ValueError(f"allocation overpays installment {due.number}")
         result.append(updated)
     return tuple(result)

@@ -19,9 +19,9 @@ from rich.table import Table
 
 from microcredit.errors import DomainError
 from microcredit.products import service
-from microcredit.products.schemas import LoanDescription, QuoteRead
+from microcredit.products.schemas import LoanDescription, LoanReplay, QuoteRead
 
-__all__ = ["load_description", "render_quote", "schedule_app", "schedule_command"]
+__all__ = ["load_description", "render_quote", "replay_command", "schedule_app", "schedule_command"]
 
 schedule_app = typer.Typer(add_completion=False)
 
@@ -76,6 +76,35 @@ def render_quote(quote: QuoteRead, console: Console) -> None:
     )
     for warning in quote.warnings:
         console.print(f"[yellow]warning[/yellow] {warning.code}: {warning.message}")
+
+
+def _read_source(source: str) -> str:
+    return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+
+
+def _print_problems(out: Console, exc: ValidationError, whole: str) -> None:
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or whole
+        out.print(f"[red]error:[/red] {field}: {error['msg']}")
+
+
+def replay_command(source: str = "-", *, console: Console | None = None) -> None:
+    """Fold the loan (terms and events, JSON) in `source` into its state and print it as JSON."""
+    out = console or Console(stderr=True)
+    try:
+        document = LoanReplay.model_validate_json(_read_source(source))
+        state = service.replay.replay(document, calendars=service.offline_calendars)
+    except ValidationError as exc:
+        _print_problems(out, exc, "document")
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        where = f"{exc.field}: " if exc.field else ""
+        out.print(f"[red]error:[/red] {where}{exc.message('en')}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        out.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    sys.stdout.write(state.model_dump_json(indent=2) + "\n")
 
 
 def schedule_command(source: str = "-", *, as_json: bool = False, console: Console | None = None) -> None:

@@ -81,3 +81,19 @@ class CalendarNothingToChange(ProductsError):
     status = 422
     message_zh = "没有需要修改的内容"
     message_en = "Nothing to change"
+
+
+class LoanEventRefused(ProductsError):
+    """An event of a replayed loan that the loan cannot take (the engine's code in `reason`)."""
+
+    code = "loan_event_refused"
+    status = 422
+    message_zh = "第 {index} 个事件（{event_id}）无法执行：{reason}"
+    message_en = "Event {index} ({event_id}) cannot be applied: {reason}"
+
+    def __init__(self, index: int, event_id: str, reason_code: str, reason: str) -> None:
+        super().__init__(
+            field=f"events.{index}",
+            params={"index": index, "event_id": event_id, "reason": reason},
+            extra={"reason": reason_code},
+        )

@@ -480,3 +480,251 @@ class CalendarYearRead(OutputSchema):
         description="Who last marked the year: the seed or an administrator (null: nobody yet)")
     coverage_updated_at: datetime | None
     days: list[CalendarDayRead]
+
+
+# --- a loan replayed: terms plus events in, its state out (`microcredit loan replay`) --------
+
+ChannelName = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "internal"]
+StrategyName = Literal[
+    "due_date_order",
+    "penalty_fee_interest_principal",
+    "principal_interest_penalty_fee",
+    "interest_principal_penalty_fee",
+    "interest_principal_penalty_fee_across_installments",
+]
+EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
+
+
+class ServicingConventions(InputSchema):
+    """How the loan is serviced: allocation, overpayments, days past due."""
+
+    strategy: StrategyName = Field(
+        default="due_date_order",
+        description="The order a repayment pays what is due (due_date_order: fees, penalty, interest, principal "
+        "of the oldest installment first, after Civil Code Art. 561)",
+    )
+    overpayment: Literal["credit_balance", "prepay_principal", "pay_next_installments"] = "credit_balance"
+    prepayment_mode: Literal["shorten_term", "reduce_installment"] = Field(
+        default="shorten_term", description="How an overpayment that prepays principal re-amortises"
+    )
+    dpd_grace_days: int = Field(default=0, ge=0, le=30)
+    dpd_tolerance: Annotated[MoneyStr, money_bounds(ge="0", le="100")] = Field(
+        default="0.00", validate_default=True, description="An installment owing no more than this is not past due"
+    )
+
+
+class _EventItem(InputSchema):
+    id: EventId
+    on: date = Field(description="Value date")
+
+
+class DisbursementItem(_EventItem):
+    """The loan paid out (once; at most the terms' amount)."""
+
+    type: Literal["disbursement"]
+    amount: PositiveMoney
+    channel: ChannelName = "bank_transfer"
+
+
+class RepaymentItem(_EventItem):
+    """Money from the borrower, split by the strategy."""
+
+    type: Literal["repayment"]
+    amount: PositiveMoney
+    channel: ChannelName = "bank_transfer"
+
+
+class PrepaymentItem(_EventItem):
+    """Money to repay principal early, with the borrower's choice for what follows."""
+
+    type: Literal["prepayment"]
+    amount: PositiveMoney
+    mode: Literal["shorten_term", "reduce_installment"]
+    channel: ChannelName = "bank_transfer"
+
+
+class ChargeItem(_EventItem):
+    """A fee falling due on the value date."""
+
+    type: Literal["charge"]
+    amount: PositiveMoney
+    name: str = Field(min_length=1, max_length=60)
+
+
+class PenaltyItem(_EventItem):
+    """Penalty interest or a late fee on an installment already due."""
+
+    type: Literal["penalty"]
+    installment: int = Field(ge=1, le=600)
+    amount: PositiveMoney
+
+
+class WaiverItem(_EventItem):
+    """Interest, fees or penalty of one due installment forgiven."""
+
+    type: Literal["waiver"]
+    installment: int = Field(ge=1, le=600)
+    component: Literal["interest", "fee", "penalty"]
+    amount: PositiveMoney
+
+
+class WriteOffItem(_EventItem):
+    """Everything outstanding written off (核销)."""
+
+    type: Literal["write_off"]
+
+
+class RecoveryItem(_EventItem):
+    """Money recovered on a written-off loan."""
+
+    type: Literal["recovery"]
+    amount: PositiveMoney
+    channel: ChannelName = "bank_transfer"
+
+
+class ReversalItem(_EventItem):
+    """Undoes the event `target`."""
+
+    type: Literal["reversal"]
+    target: EventId
+
+
+class AsOfItem(_EventItem):
+    """The business date a close of business reached."""
+
+    type: Literal["as_of"]
+
+
+EventItem = Annotated[
+    DisbursementItem | RepaymentItem | PrepaymentItem | ChargeItem | PenaltyItem | WaiverItem | WriteOffItem
+    | RecoveryItem | ReversalItem | AsOfItem,
+    Field(discriminator="type"),
+]
+
+
+class LoanReplay(InputSchema):
+    """A loan's terms and events, and the day to read its state on."""
+
+    terms: LoanDescription
+    servicing: ServicingConventions = Field(default_factory=ServicingConventions)
+    events: list[EventItem] = Field(max_length=10_000)
+    as_of: date = Field(description="Read the state on this day (events after it are not yet applied)")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "terms": {"amount": "10000.00", "annual_rate": "12", "repayment_method": "equal_installment",
+                              "term": 12, "start_date": "2025-01-15"},
+                    "events": [
+                        {"type": "disbursement", "id": "d1", "on": "2025-01-15", "amount": "10000.00"},
+                        {"type": "repayment", "id": "r1", "on": "2025-02-15", "amount": "888.49"},
+                        {"type": "prepayment", "id": "p1", "on": "2025-03-15", "amount": "2888.49",
+                         "mode": "reduce_installment"},
+                    ],
+                    "as_of": "2025-03-20",
+                }
+            ]
+        },
+    )
+
+    @field_validator("terms")
+    @classmethod
+    def _not_revolving(cls, value: LoanDescription, info: ValidationInfo) -> LoanDescription:
+        if value.repayment_method == "revolving_daily":
+            raise field_error("replay_revolving", "a revolving_daily line is replayed by its movements, not here",
+                              "随借随还额度按借还款记录计算，不在此重放")
+        return value
+
+
+class AmountsRead(OutputSchema):
+    """An amount per component."""
+
+    principal: MoneyStr
+    interest: MoneyStr
+    fee: MoneyStr
+    penalty: MoneyStr
+    total: MoneyStr
+
+
+class LoanInstallmentRead(OutputSchema):
+    """One installment as it now stands: due = paid + waived + written off + outstanding."""
+
+    number: int
+    period_start: date
+    due_date: date
+    due: AmountsRead
+    paid: AmountsRead
+    waived: AmountsRead
+    written_off: AmountsRead
+    outstanding: AmountsRead
+    balance_after: MoneyStr
+
+
+class PaymentLineRead(OutputSchema):
+    """Part of a payment put on one component of one installment."""
+
+    installment: int
+    component: Literal["principal", "interest", "fee", "penalty"]
+    amount: MoneyStr
+
+
+class PaymentRead(OutputSchema):
+    """What a payment (or credit used on a due date: `event_id` null) paid."""
+
+    event_id: str | None
+    on: date
+    amount: MoneyStr
+    lines: list[PaymentLineRead]
+    interest_prepaid: MoneyStr
+    principal_prepaid: MoneyStr
+    credit: MoneyStr = Field(description="Left as credit; negative when credit was used")
+
+
+class PayoffRead(OutputSchema):
+    """What settles the loan on the as-of day."""
+
+    principal: MoneyStr
+    overdue_interest: MoneyStr
+    deferred_interest: MoneyStr
+    accrued_interest: MoneyStr
+    fees: MoneyStr
+    penalties: MoneyStr
+    total: MoneyStr
+    after_credit: MoneyStr = Field(description="The total less the credit balance held (never below 0)")
+
+
+class LoanTotalsRead(OutputSchema):
+    """Sums over the installments."""
+
+    due: AmountsRead
+    paid: AmountsRead
+    waived: AmountsRead
+    written_off: AmountsRead
+    outstanding: AmountsRead
+
+
+class LoanStateRead(OutputSchema):
+    """A loan's state on a day: the fold of its events."""
+
+    as_of: date
+    currency: str
+    status: Literal["approved", "active", "closed", "overpaid", "written_off"]
+    disbursed: MoneyStr
+    disbursed_on: date | None
+    installments: list[LoanInstallmentRead]
+    payments: list[PaymentRead]
+    totals: LoanTotalsRead
+    credit_balance: MoneyStr
+    principal_prepaid: MoneyStr
+    interest_prepaid: MoneyStr
+    recovered: MoneyStr
+    written_off_on: date | None
+    accrued_interest: MoneyStr = Field(description="Earned by the running period up to as_of, not yet due")
+    dpd: int = Field(description="Days past due")
+    bucket: str
+    classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
+    payoff: PayoffRead | None
+    reversed: list[str]

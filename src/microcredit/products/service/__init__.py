@@ -1,11 +1,12 @@
 """Use cases of the products domain (services flush; the boundary commits).
 
 Split along the domain's seams: `quotes` (a loan description to a schedule, totals, fees, APR
-and warnings) and `calendar` (the institution's holidays and make-up working days, seeded from
-the chinesecalendar package and maintained by administrators; the quotes' holiday calendar).
+and warnings), `replay` (a loan's terms and events folded into its state on a day) and
+`calendar` (the institution's holidays and make-up working days, seeded from the
+chinesecalendar package and maintained by administrators; the quotes' holiday calendar).
 """
 
-from microcredit.products.service import calendar, quotes
+from microcredit.products.service import calendar, quotes, replay
 from microcredit.products.service.quotes import CalendarProvider, loan_terms, offline_calendars, quote
 
-__all__ = ["CalendarProvider", "calendar", "loan_terms", "offline_calendars", "quote", "quotes"]
+__all__ = ["CalendarProvider", "calendar", "loan_terms", "offline_calendars", "quote", "quotes", "replay"]

@@ -1,0 +1,53 @@
+"""A loan as terms plus events; its state on any date is a pure fold of them.
+
+- `terms`: `Terms`, the contract and every servicing convention, stated;
+- `events`: what happens to a loan (disbursement, repayment, prepayment,
+  charges, penalties, waivers, write-off, recovery, reversal, as-of);
+- `state`: `LoanState`, what the fold answers (installments by component,
+  payments, credit, accrued interest, days past due, class, payoff);
+- `fold`: `fold(terms, events, as_of=...)` from scratch, and `LoanBook`,
+  which keeps the book after each event so that recording one replays only
+  what follows its value date.
+"""
+
+from microcredit.lending.loan.events import (
+    AsOf,
+    Channel,
+    ChargeAdded,
+    Disbursement,
+    Event,
+    PenaltyCharged,
+    Prepayment,
+    Recovery,
+    Repayment,
+    Reversal,
+    Waiver,
+    WriteOff,
+)
+from microcredit.lending.loan.fold import EventRefused, LoanBook, fold
+from microcredit.lending.loan.state import Amounts, InstallmentState, LoanState, LoanStatus, PaymentApplied
+from microcredit.lending.loan.terms import Terms
+
+__all__ = [
+    "Amounts",
+    "AsOf",
+    "Channel",
+    "ChargeAdded",
+    "Disbursement",
+    "Event",
+    "EventRefused",
+    "InstallmentState",
+    "LoanBook",
+    "LoanState",
+    "LoanStatus",
+    "PaymentApplied",
+    "PenaltyCharged",
+    "Prepayment",
+    "Recovery",
+    "Repayment",
+    "Reversal",
+    "Terms",
+    "Waiver",
+    "WriteOff",
+    "fold",
+]

@@ -1,0 +1,160 @@
+"""What happens to a loan: events, each with an id and a value date.
+
+A loan's history is a list of these, in the order they were recorded.  The
+fold (`loan.fold`) applies them in *value-date* order -- a repayment keyed in
+today with last Tuesday's value date is applied as of last Tuesday, and
+everything after it is replayed -- and, on one day, in the order of
+`Event.rank` (money owed before money paid, payments before a write-off),
+then in the order recorded.
+
+Events are facts, never edited: a mistake is put right by a `Reversal` that
+names the event it undoes, and the loan's state is then exactly what it
+would have been without that event (the reversal stays in the history).
+
+The ids are the caller's (a database key, a bank reference): unique within
+one loan, which the fold checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from microcredit.lending.allocation import Component
+from microcredit.lending.money import Money
+from microcredit.lending.prepayment import PrepaymentMode
+
+__all__ = [
+    "AsOf",
+    "Channel",
+    "ChargeAdded",
+    "Disbursement",
+    "Event",
+    "PenaltyCharged",
+    "Prepayment",
+    "Recovery",
+    "Repayment",
+    "Reversal",
+    "Waiver",
+    "WriteOff",
+]
+
+
+class Channel(StrEnum):
+    """How money reached (or left) the lender; kept for the books and the borrower's receipts."""
+
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    AUTO_DEBIT = "auto_debit"
+    MOBILE_PAYMENT = "mobile_payment"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened to a loan on a value date."""
+
+    rank: ClassVar[int] = 0
+    """Order among events of one value date (lower first)."""
+
+    id: str
+    on: date
+    """The value date: the day the event takes effect (interest, days past due, allocation)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disbursement(Event):
+    """The loan's money paid out; the schedule is built from the terms on this day."""
+
+    rank: ClassVar[int] = 0
+    amount: Money
+    channel: Channel = Channel.BANK_TRANSFER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeAdded(Event):
+    """A fee that falls due on the value date (a returned-payment fee, a document fee ...).
+
+    It is owed with the installment due on that day, or the next one after it; a charge after
+    the last installment is owed with the last.
+    """
+
+    rank: ClassVar[int] = 1
+    amount: Money
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PenaltyCharged(Event):
+    """Penalty interest (罚息, 复利) or a late fee charged on one installment, e.g. by a close of business."""
+
+    rank: ClassVar[int] = 1
+    installment: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiver(Event):
+    """Interest, fees or penalty of one installment forgiven (principal is written off, not waived)."""
+
+    rank: ClassVar[int] = 2
+    installment: int
+    component: Component
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repayment(Event):
+    """Money received from the borrower, split by the loan's allocation strategy."""
+
+    rank: ClassVar[int] = 3
+    amount: Money
+    channel: Channel = Channel.BANK_TRANSFER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepayment(Event):
+    """Money received to repay principal early, with the borrower's choice for what follows.
+
+    What is due on the value date is paid first (by the allocation strategy); the rest settles
+    the interest accrued to the day and lowers the principal, and the schedule is re-amortised:
+    ``shorten_term`` keeps the installment, ``reduce_installment`` keeps the term.
+    """
+
+    rank: ClassVar[int] = 3
+    amount: Money
+    mode: PrepaymentMode
+    channel: Channel = Channel.BANK_TRANSFER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteOff(Event):
+    """Everything still owed is written off (核销): the loan leaves the books, the claim remains."""
+
+    rank: ClassVar[int] = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recovery(Event):
+    """Money recovered on a written-off loan (at most what was written off)."""
+
+    rank: ClassVar[int] = 5
+    amount: Money
+    channel: Channel = Channel.BANK_TRANSFER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsOf(Event):
+    """The business date a close of business reached: the state is brought up to it."""
+
+    rank: ClassVar[int] = 6
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reversal(Event):
+    """Undoes the event `target` (its value date is the day the reversal was recorded)."""
+
+    rank: ClassVar[int] = 7
+    target: str

@@ -1,0 +1,608 @@
+"""The fold: a loan's terms and events in, its state on a date out.
+
+    state = fold(terms, events, as_of=day)
+
+is a pure function.  The events with a value date on or before `as_of` are
+taken, those a `Reversal` names are left out, and the rest are applied in
+value-date order (`Event.rank`, then recording order, within a day) to a
+private, frozen `_Book`: the schedule, what each installment was charged,
+what it still owes, what was waived or written off, the payments and the
+credit held.  Between events, and up to `as_of`, a credit balance pays what
+falls due on each due date.  The book is then read into a `LoanState`:
+installments by component, accrued interest, days past due, bucket, the
+five-category class and the payoff quote.
+
+Back-dated events need no special path: a history is always folded in
+value-date order, so recording one is replaying from the last book before
+its value date.  `LoanBook` keeps those books (one after each event), so
+that recording an event costs the events after it, not the whole history;
+`fold` from scratch is the reference it is tested against.
+
+The rules an event obeys, and what is refused (`EventRefused`, with a code):
+
+- `Disbursement`: once, at most the approved amount; the schedule is built
+  on the day (a second disbursement is a tranche, which this fold refuses:
+  `tranche_not_supported`).
+- `Repayment`: split by the strategy over what is due on its value date;
+  the rest by the overpayment policy (credit, prepaid principal re-amortised
+  in the terms' mode, or the next installments).
+- `Prepayment`: what is due first, the rest prepays in the event's mode.
+- `ChargeAdded`: owed with the installment due on its value date or next.
+- `PenaltyCharged`: on an installment already due.
+- `Waiver`: interest, fees or penalty of one installment, at most what it owes.
+- `WriteOff`: everything outstanding moves to written off; afterwards only
+  `Recovery` (at most what was written off) takes money.
+- `Reversal`: the named event is left out, as if never recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from microcredit.lending.allocation import (
+    Allocation,
+    Component,
+    InstallmentDue,
+    OverpaymentPolicy,
+    allocate,
+    apply_allocation,
+    apply_credit,
+)
+from microcredit.lending.classification import ClassificationInput, bucket_for, classify
+from microcredit.lending.delinquency import loan_dpd
+from microcredit.lending.loan.events import (
+    AsOf,
+    ChargeAdded,
+    Disbursement,
+    Event,
+    PenaltyCharged,
+    Prepayment,
+    Recovery,
+    Repayment,
+    Reversal,
+    Waiver,
+    WriteOff,
+)
+from microcredit.lending.loan.state import Amounts, InstallmentState, LoanState, LoanStatus, PaymentApplied
+from microcredit.lending.loan.terms import Terms
+from microcredit.lending.money import Money
+from microcredit.lending.prepayment import (
+    PrepaymentMode,
+    Reamortisation,
+    accrued_to,
+    payoff_quote,
+    reamortise,
+    standing,
+)
+from microcredit.lending.schedule import build_schedule
+
+__all__ = ["EventRefused", "LoanBook", "fold"]
+
+
+class EventRefused(ValueError):
+    """An event the loan cannot take, named by its id, with a code for the caller's message."""
+
+    def __init__(self, event_id: str, code: str, message: str) -> None:
+        super().__init__(f"event {event_id}: {message}")
+        self.event_id = event_id
+        self.code = code
+        self.reason = message
+
+
+SortKey = tuple[date, int, int]
+
+
+def _key(event: Event, recorded: int) -> SortKey:
+    return (event.on, event.rank, recorded)
+
+
+def _due(number: int, on: date, p: Money, i: Money, f: Money, pen: Money) -> InstallmentDue:
+    return InstallmentDue(number, on, p, i, f, pen)
+
+
+@dataclass(frozen=True, slots=True)
+class _Book:
+    """The loan after some events: private, frozen, replaced by each step."""
+
+    currency: str
+    plan: Reamortisation | None = None
+    charged: tuple[InstallmentDue, ...] = ()
+    owed: tuple[InstallmentDue, ...] = ()
+    waived: tuple[InstallmentDue, ...] = ()
+    written_off: tuple[InstallmentDue, ...] = ()
+    credit: Money | None = None
+    disbursed: Money | None = None
+    disbursed_on: date | None = None
+    payments: tuple[PaymentApplied, ...] = ()
+    principal_prepaid: Money | None = None
+    interest_prepaid: Money | None = None
+    recovered: Money | None = None
+    written_off_on: date | None = None
+    credit_through: date | None = None
+    """Credit has been used on every due date up to this day."""
+
+    def zero(self) -> Money:
+        return Money.zero(self.currency)
+
+
+def _empty(terms: Terms) -> _Book:
+    zero = Money.zero(terms.currency)
+    return _Book(
+        currency=terms.currency,
+        credit=zero,
+        disbursed=zero,
+        principal_prepaid=zero,
+        interest_prepaid=zero,
+        recovered=zero,
+    )
+
+
+def _money(value: Money | None) -> Money:
+    assert value is not None  # set by _empty
+    return value
+
+
+def _refuse(event: Event, code: str, message: str) -> EventRefused:
+    return EventRefused(event.id, code, message)
+
+
+def _check_currency(event: Event, amount: Money, terms: Terms) -> None:
+    if amount.currency != terms.currency:
+        raise _refuse(event, "currency_mismatch", f"an amount in {amount.currency} on a {terms.currency} loan")
+    if not amount.is_positive:
+        raise _refuse(event, "amount_not_positive", "the amount must be positive")
+
+
+# --- credit on due dates --------------------------------------------------------------------
+
+
+def _with_payment(book: _Book, allocation: Allocation, event_id: str | None, *,
+                  interest_prepaid: Money, principal_prepaid: Money) -> _Book:
+    record = PaymentApplied(
+        event_id=event_id,
+        on=allocation.paid_on,
+        amount=allocation.amount,
+        lines=allocation.lines,
+        interest_prepaid=interest_prepaid,
+        principal_prepaid=principal_prepaid,
+        credit=allocation.credit_balance,
+    )
+    return replace(
+        book,
+        owed=apply_allocation(book.owed, allocation) if allocation.lines else book.owed,
+        credit=_money(book.credit) + allocation.credit_balance,
+        payments=(*book.payments, record),
+    )
+
+
+def _use_credit_on(book: _Book, terms: Terms, day: date) -> _Book:
+    used = apply_credit(book.owed, _money(book.credit), day, strategy=terms.strategy)
+    if used is None:
+        return book
+    zero = book.zero()
+    return _with_payment(book, used, None, interest_prepaid=zero, principal_prepaid=zero)
+
+
+def _use_credit(book: _Book, terms: Terms, until: date) -> _Book:
+    """Use the credit held on each due date after `credit_through`, up to `until`."""
+    since = book.credit_through
+    if book.written_off_on is None and _money(book.credit).is_positive:
+        days = sorted({d.due_date for d in book.owed if d.due_date <= until and (since is None or d.due_date > since)})
+        for day in days:
+            book = _use_credit_on(book, terms, day)
+    if since is None or until > since:
+        book = replace(book, credit_through=until)
+    return book
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
+    _check_currency(event, event.amount, terms)
+    if book.plan is not None:
+        raise _refuse(event, "tranche_not_supported", "the loan is already disbursed (tranches are not supported yet)")
+    contract = terms.contract
+    if event.amount > contract.principal:
+        raise _refuse(event, "above_approved_amount", f"{event.amount} is more than the approved {contract.principal}")
+    periods = contract.periods
+    if periods.first_due_date is not None and periods.first_due_date <= event.on:
+        raise _refuse(event, "first_due_date_passed", "the first due date is not after the disbursement")
+    actual = replace(contract, principal=event.amount, periods=replace(periods, start=event.on))
+    schedule = build_schedule(actual, calendar=terms.calendar)
+    zero = book.zero()
+    rows = tuple(_due(r.number, r.due_date, r.principal, r.interest, r.fees, zero) for r in schedule.installments)
+    nothing = tuple(_due(r.number, r.due_date, zero, zero, zero, zero) for r in schedule.installments)
+    plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
+    return replace(
+        book,
+        plan=plan,
+        charged=rows,
+        owed=rows,
+        waived=nothing,
+        written_off=nothing,
+        disbursed=event.amount,
+        disbursed_on=event.on,
+        credit_through=event.on,
+    )
+
+
+def _active(book: _Book, event: Event) -> Reamortisation:
+    if book.plan is None:
+        raise _refuse(event, "not_disbursed", "the loan has not been disbursed")
+    if book.written_off_on is not None:
+        raise _refuse(event, "written_off", "the loan is written off: only a recovery takes money")
+    return book.plan
+
+
+def _find(rows: Sequence[InstallmentDue], number: int) -> int:
+    for index, row in enumerate(rows):
+        if row.number == number:
+            return index
+    return -1
+
+
+def _add(rows: tuple[InstallmentDue, ...], index: int, *, fee: Money | None = None,
+         penalty: Money | None = None, sign: int = 1) -> tuple[InstallmentDue, ...]:
+    row = rows[index]
+    changed = replace(
+        row,
+        fee=row.fee + fee * sign if fee is not None else row.fee,
+        penalty=row.penalty + penalty * sign if penalty is not None else row.penalty,
+    )
+    return (*rows[:index], changed, *rows[index + 1 :])
+
+
+def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mode: PrepaymentMode) -> _Book:
+    """Apply `allocation`, re-amortise with what it handed over as a prepayment, record the payment.
+
+    `prepayment.reamortise` replaces the installments not yet ended on the day and checks that
+    they still owe exactly the schedule's amounts: charges added to them are set aside first and
+    put back on the same installment afterwards (or on the last one left, when the term shortens).
+    """
+    plan = book.plan
+    assert plan is not None
+    zero = book.zero()
+    ended = standing(plan.schedule, event.on).ended
+    replaced = {row.number: row for row in plan.schedule.installments[ended:]}
+    extras: list[tuple[int, Money, Money]] = []
+    owed = list(apply_allocation(book.owed, allocation) if allocation.lines else book.owed)
+    for index, due in enumerate(owed):
+        row = replaced.get(due.number)
+        if row is not None and (due.fee != row.fees or due.penalty.is_positive):
+            extras.append((due.number, due.fee - row.fees, due.penalty))
+            owed[index] = replace(due, fee=row.fees, penalty=zero)
+    before = len(plan.prepayments)
+    following, dues, unused = reamortise(
+        replace(plan, mode=mode), tuple(owed), paid_on=event.on, amount=allocation.prepayment
+    )
+    taken = following.prepayments[before:]
+    interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
+    principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
+    # What the installments are charged now: unchanged for those kept; for those replaced, the
+    # new schedule's amounts (nothing once the loan is settled in full).
+    old = {d.number: d for d in book.charged}
+    charged = tuple(
+        old[d.number] if d.number in old and d.number not in replaced
+        else _due(d.number, d.due_date, d.principal, d.interest, d.fee, zero)
+        for d in dues
+    )
+    for number, fee, penalty in extras:
+        index = _find(dues, number)
+        index = len(dues) - 1 if index < 0 else index
+        dues = _add(dues, index, fee=fee, penalty=penalty)
+        charged = _add(charged, index, fee=fee, penalty=penalty)
+    credit = allocation.credit_balance + unused
+    record = PaymentApplied(
+        event_id=event.id,
+        on=event.on,
+        amount=allocation.amount,
+        lines=allocation.lines,
+        interest_prepaid=interest_prepaid,
+        principal_prepaid=principal_prepaid,
+        credit=credit,
+    )
+    nothing = tuple(_due(d.number, d.due_date, zero, zero, zero, zero) for d in dues)
+    return replace(
+        book,
+        plan=replace(following, mode=terms.prepayment_mode),
+        owed=dues,
+        charged=charged,
+        waived=_carry(book.waived, nothing),
+        written_off=_carry(book.written_off, nothing),
+        credit=_money(book.credit) + credit,
+        principal_prepaid=_money(book.principal_prepaid) + principal_prepaid,
+        interest_prepaid=_money(book.interest_prepaid) + interest_prepaid,
+        payments=(*book.payments, record),
+    )
+
+
+def _carry(rows: tuple[InstallmentDue, ...], nothing: tuple[InstallmentDue, ...]) -> tuple[InstallmentDue, ...]:
+    """Per-installment amounts kept for the installments that remain; nothing for new ones."""
+    by_number = {r.number: r for r in rows}
+    return tuple(
+        replace(by_number[z.number], due_date=z.due_date) if z.number in by_number else z for z in nothing
+    )
+
+
+def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
+    _check_currency(event, event.amount, terms)
+    _active(book, event)
+    if isinstance(event, Prepayment):
+        policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
+    else:
+        policy, mode = terms.overpayment, terms.prepayment_mode
+    allocation = allocate(book.owed, event.amount, event.on, strategy=terms.strategy, overpayment=policy)
+    if allocation.prepayment.is_positive:
+        return _prepay(book, terms, event, allocation, mode)
+    zero = book.zero()
+    return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
+
+
+def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
+    _check_currency(event, event.amount, terms)
+    _active(book, event)
+    index = next((i for i, d in enumerate(book.owed) if d.due_date >= event.on), len(book.owed) - 1)
+    book = replace(
+        book,
+        charged=_add(book.charged, index, fee=event.amount),
+        owed=_add(book.owed, index, fee=event.amount),
+    )
+    return _use_credit_on(book, terms, event.on) if book.owed[index].due_date <= event.on else book
+
+
+def _penalty(book: _Book, terms: Terms, event: PenaltyCharged) -> _Book:
+    _check_currency(event, event.amount, terms)
+    _active(book, event)
+    index = _find(book.owed, event.installment)
+    if index < 0:
+        raise _refuse(event, "installment_unknown", f"the loan has no installment {event.installment}")
+    if book.owed[index].due_date > event.on:
+        raise _refuse(event, "installment_not_due", f"installment {event.installment} is not due yet")
+    book = replace(
+        book,
+        charged=_add(book.charged, index, penalty=event.amount),
+        owed=_add(book.owed, index, penalty=event.amount),
+    )
+    return _use_credit_on(book, terms, event.on)
+
+
+def _waive(book: _Book, terms: Terms, event: Waiver) -> _Book:
+    _check_currency(event, event.amount, terms)
+    _active(book, event)
+    if event.component is Component.PRINCIPAL:
+        raise _refuse(event, "principal_not_waivable", "principal is written off, not waived")
+    index = _find(book.owed, event.installment)
+    if index < 0:
+        raise _refuse(event, "installment_unknown", f"the loan has no installment {event.installment}")
+    owed = book.owed[index]
+    if owed.due_date > event.on:
+        raise _refuse(event, "installment_not_due", f"installment {event.installment} is not due yet")
+    if event.amount > owed.owed(event.component):
+        raise _refuse(event, "above_outstanding",
+                      f"installment {event.installment} owes {owed.owed(event.component)} of {event.component}")
+    lowered = _changed(owed, event.component, -event.amount)
+    raised = _changed(book.waived[index], event.component, event.amount)
+    return replace(
+        book,
+        owed=(*book.owed[:index], lowered, *book.owed[index + 1 :]),
+        waived=(*book.waived[:index], raised, *book.waived[index + 1 :]),
+    )
+
+
+def _changed(due: InstallmentDue, component: Component, by: Money) -> InstallmentDue:
+    """`due` with one component's amount changed by `by`."""
+    amounts = {c: due.owed(c) + (by if c is component else Money.zero(by.currency)) for c in Component}
+    return _due(due.number, due.due_date, amounts[Component.PRINCIPAL], amounts[Component.INTEREST],
+                amounts[Component.FEE], amounts[Component.PENALTY])
+
+
+def _write_off(book: _Book, terms: Terms, event: WriteOff) -> _Book:
+    _active(book, event)
+    zero = book.zero()
+    return replace(
+        book,
+        written_off=tuple(
+            _due(w.number, w.due_date, w.principal + o.principal, w.interest + o.interest, w.fee + o.fee,
+                 w.penalty + o.penalty)
+            for w, o in zip(book.written_off, book.owed, strict=True)
+        ),
+        owed=tuple(_due(o.number, o.due_date, zero, zero, zero, zero) for o in book.owed),
+        written_off_on=event.on,
+    )
+
+
+def _recover(book: _Book, terms: Terms, event: Recovery) -> _Book:
+    _check_currency(event, event.amount, terms)
+    if book.written_off_on is None:
+        raise _refuse(event, "not_written_off", "a recovery is taken on a written-off loan only")
+    total = Money.total((w.principal + w.interest + w.fee + w.penalty for w in book.written_off), terms.currency)
+    if _money(book.recovered) + event.amount > total:
+        raise _refuse(event, "above_written_off", f"recoveries would exceed the {total} written off")
+    return replace(book, recovered=_money(book.recovered) + event.amount)
+
+
+def _step(book: _Book, terms: Terms, event: Event) -> _Book:
+    """The book after one event (value-date order is the caller's)."""
+    if book.plan is not None:
+        book = _use_credit(book, terms, event.on)
+    if isinstance(event, Disbursement):
+        return _disburse(book, terms, event)
+    if isinstance(event, Repayment | Prepayment):
+        return _repay(book, terms, event)
+    if isinstance(event, ChargeAdded):
+        return _charge(book, terms, event)
+    if isinstance(event, PenaltyCharged):
+        return _penalty(book, terms, event)
+    if isinstance(event, Waiver):
+        return _waive(book, terms, event)
+    if isinstance(event, WriteOff):
+        return _write_off(book, terms, event)
+    if isinstance(event, Recovery):
+        return _recover(book, terms, event)
+    if isinstance(event, AsOf):
+        return book
+    raise _refuse(event, "event_unknown", f"no rule for {type(event).__name__}")
+
+
+# --- from events to the history that counts -------------------------------------------------
+
+
+def _effective(events: Sequence[Event]) -> list[tuple[SortKey, Event]]:
+    """The events that count (reversed ones and reversals left out), in value-date order."""
+    seen: dict[str, Event] = {}
+    reversed_ids: set[str] = set()
+    for event in events:
+        if event.id in seen:
+            raise _refuse(event, "duplicate_event_id", "another event has this id")
+        seen[event.id] = event
+    for event in events:
+        if isinstance(event, Reversal):
+            target = seen.get(event.target)
+            if target is None:
+                raise _refuse(event, "reversal_target_unknown", f"no event {event.target} to reverse")
+            if isinstance(target, Reversal | AsOf):
+                raise _refuse(event, "not_reversible", f"event {event.target} cannot be reversed")
+            if event.target in reversed_ids:
+                raise _refuse(event, "already_reversed", f"event {event.target} is already reversed")
+            reversed_ids.add(event.target)
+    kept = [
+        (_key(event, index), event)
+        for index, event in enumerate(events)
+        if not isinstance(event, Reversal) and event.id not in reversed_ids
+    ]
+    kept.sort(key=lambda pair: pair[0])
+    return kept
+
+
+def _reversed(events: Iterable[Event]) -> tuple[str, ...]:
+    return tuple(e.target for e in events if isinstance(e, Reversal))
+
+
+# --- reading a book -------------------------------------------------------------------------
+
+
+def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
+    zero = book.zero()
+    if book.plan is not None:
+        book = _use_credit(book, terms, as_of)
+    plan = book.plan
+    installments: list[InstallmentState] = []
+    if plan is not None:
+        rows = {r.number: r for r in plan.schedule.installments}
+        for charged, owed, waived, written in zip(book.charged, book.owed, book.waived, book.written_off, strict=True):
+            row = rows.get(charged.number)
+            due = Amounts.of(charged)
+            outstanding = Amounts.of(owed)
+            waived_amounts = Amounts.of(waived)
+            written_amounts = Amounts.of(written)
+            installments.append(InstallmentState(
+                number=charged.number,
+                period_start=row.period_start if row is not None else charged.due_date,
+                due_date=charged.due_date,
+                due=due,
+                paid=due - waived_amounts - written_amounts - outstanding,
+                waived=waived_amounts,
+                written_off=written_amounts,
+                outstanding=outstanding,
+                balance_after=row.balance_after if row is not None else zero,
+            ))
+    credit = _money(book.credit)
+    owing = any(not d.total.is_zero for d in book.owed)
+    if plan is None:
+        status = LoanStatus.APPROVED
+    elif book.written_off_on is not None:
+        status = LoanStatus.WRITTEN_OFF
+    elif owing:
+        status = LoanStatus.ACTIVE
+    else:
+        status = LoanStatus.OVERPAID if credit.is_positive else LoanStatus.CLOSED
+    active = status is LoanStatus.ACTIVE and plan is not None
+    contract = plan.terms if plan is not None else terms.contract
+    accrued = zero
+    payoff = None
+    if active and plan is not None and plan.settled_on is None:
+        accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
+                             rounding=contract.rounding)
+        payoff = payoff_quote(plan.schedule, as_of=as_of, day_count=contract.day_count, rounding=contract.rounding,
+                              outstanding=book.owed, annual_rate=contract.annual_rate)
+    dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
+    return LoanState(
+        as_of=as_of,
+        currency=terms.currency,
+        status=status,
+        disbursed=_money(book.disbursed),
+        disbursed_on=book.disbursed_on,
+        schedule=plan.schedule if plan is not None else None,
+        installments=tuple(installments),
+        payments=book.payments,
+        credit_balance=credit,
+        principal_prepaid=_money(book.principal_prepaid),
+        interest_prepaid=_money(book.interest_prepaid),
+        recovered=_money(book.recovered),
+        written_off_on=book.written_off_on,
+        accrued_interest=accrued,
+        dpd=dpd,
+        bucket=bucket_for(dpd, terms.buckets),
+        classification=classify(ClassificationInput(dpd=dpd), policy=terms.classification),
+        payoff=payoff,
+        reversed=reversed_ids,
+    )
+
+
+def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
+    """The state of a loan on `as_of`: its events up to that day, folded from scratch."""
+    book = _empty(terms)
+    taken = [e for e in events if e.on <= as_of]
+    for _, event in _effective(taken):
+        book = _step(book, terms, event)
+    return _read(book, terms, as_of, _reversed(taken))
+
+
+@dataclass(frozen=True, slots=True)
+class LoanBook:
+    """A loan's history with the book after each event, so that recording costs only what follows.
+
+    ``LoanBook.open(terms).record(e1).record(e2).state(as_of=day)`` equals
+    ``fold(terms, [e1, e2], as_of=day)`` for a day on or after every event; `record` refuses
+    an event the loan cannot take (the book is unchanged).
+    """
+
+    terms: Terms
+    events: tuple[Event, ...] = ()
+    keys: tuple[SortKey, ...] = ()
+    """The effective events' sort keys, in value-date order."""
+    books: tuple[_Book, ...] = ()
+    """The book after each effective event (same order as `keys`)."""
+
+    @classmethod
+    def open(cls, terms: Terms) -> LoanBook:
+        """A loan with no history."""
+        return cls(terms)
+
+    def record(self, event: Event) -> LoanBook:
+        """The history with `event` recorded (a back-dated one replays what follows it)."""
+        events = (*self.events, event)
+        effective = _effective(events)
+        keys = tuple(key for key, _ in effective)
+        # The books before the first place where the old and new orders differ stay valid.
+        same = 0
+        for old, new in zip(self.keys, keys, strict=False):
+            if old != new:
+                break
+            same += 1
+        books = list(self.books[:same])
+        book = books[-1] if books else _empty(self.terms)
+        for _, applied in effective[same:]:
+            book = _step(book, self.terms, applied)
+            books.append(book)
+        return LoanBook(self.terms, events, keys, tuple(books))
+
+    def state(self, *, as_of: date) -> LoanState:
+        """The state on `as_of` (which must not come before an event recorded)."""
+        if self.keys and self.keys[-1][0] > as_of:
+            raise ValueError("as_of is before an event recorded: fold the events up to it instead")
+        book = self.books[-1] if self.books else _empty(self.terms)
+        return _read(book, self.terms, as_of, _reversed(self.events))

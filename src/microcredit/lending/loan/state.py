@@ -1,0 +1,197 @@
+"""A loan's state on a date: what the fold of its events answers.
+
+Every amount is `Money` in the loan's currency.  Per installment and in
+total, by component (principal, interest, fee, penalty):
+
+    due = paid + waived + written off + outstanding
+
+and for the loan as a whole (`LoanState.principal_identity` checks it):
+
+    disbursed = principal paid on installments + principal prepaid
+                + principal written off + principal outstanding
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from microcredit.lending.allocation import AllocationLine, Component, InstallmentDue
+from microcredit.lending.classification import Classification, DelinquencyBucket
+from microcredit.lending.money import Money
+from microcredit.lending.prepayment import PayoffQuote
+from microcredit.lending.schedule import Schedule
+
+__all__ = [
+    "Amounts",
+    "InstallmentState",
+    "LoanState",
+    "LoanStatus",
+    "PaymentApplied",
+]
+
+
+class LoanStatus(StrEnum):
+    """Where a loan is in its life."""
+
+    APPROVED = "approved"
+    """Not disbursed yet."""
+    ACTIVE = "active"
+    CLOSED = "closed"
+    """Everything owed is paid (or waived) and no credit is held."""
+    OVERPAID = "overpaid"
+    """Everything owed is paid and the borrower has a credit balance to be refunded."""
+    WRITTEN_OFF = "written_off"
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    """An amount per component."""
+
+    principal: Money
+    interest: Money
+    fee: Money
+    penalty: Money
+
+    @classmethod
+    def zero(cls, currency: str) -> Amounts:
+        """Nothing, in `currency`."""
+        zero = Money.zero(currency)
+        return cls(zero, zero, zero, zero)
+
+    @classmethod
+    def of(cls, due: InstallmentDue) -> Amounts:
+        """The four amounts of an installment's dues."""
+        return cls(due.principal, due.interest, due.fee, due.penalty)
+
+    def __add__(self, other: Amounts) -> Amounts:
+        return Amounts(
+            self.principal + other.principal,
+            self.interest + other.interest,
+            self.fee + other.fee,
+            self.penalty + other.penalty,
+        )
+
+    def __sub__(self, other: Amounts) -> Amounts:
+        return Amounts(
+            self.principal - other.principal,
+            self.interest - other.interest,
+            self.fee - other.fee,
+            self.penalty - other.penalty,
+        )
+
+    def get(self, component: Component) -> Money:
+        """The amount of one component."""
+        return {
+            Component.PRINCIPAL: self.principal,
+            Component.INTEREST: self.interest,
+            Component.FEE: self.fee,
+            Component.PENALTY: self.penalty,
+        }[component]
+
+    @property
+    def total(self) -> Money:
+        """The four components together."""
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentState:
+    """One installment as it now stands."""
+
+    number: int
+    period_start: date
+    due_date: date
+    due: Amounts
+    """Charged: the schedule's amounts, charges added and penalties."""
+    paid: Amounts
+    waived: Amounts
+    written_off: Amounts
+    outstanding: Amounts
+    balance_after: Money
+    """Principal the schedule leaves owed after this installment."""
+
+    @property
+    def settled(self) -> bool:
+        """Nothing of it is outstanding."""
+        return self.outstanding.total.is_zero
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentApplied:
+    """What one payment (or credit used on a due date) paid."""
+
+    event_id: str | None
+    """The repayment or prepayment event; None for credit used on a due date."""
+    on: date
+    amount: Money
+    lines: tuple[AllocationLine, ...]
+    """Per installment and component: what was due and is now paid."""
+    interest_prepaid: Money
+    """Interest accrued to the day that a prepayment settled before lowering the principal."""
+    principal_prepaid: Money
+    credit: Money
+    """Left over as credit (negative: credit used)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoanState:
+    """The fold of a loan's events as of a date."""
+
+    as_of: date
+    currency: str
+    status: LoanStatus
+    disbursed: Money
+    disbursed_on: date | None
+    schedule: Schedule | None
+    """The schedule as events have left it (re-amortised by prepayments)."""
+    installments: tuple[InstallmentState, ...]
+    payments: tuple[PaymentApplied, ...]
+    credit_balance: Money
+    principal_prepaid: Money
+    interest_prepaid: Money
+    recovered: Money
+    written_off_on: date | None
+    accrued_interest: Money
+    """Interest the running period has earned by `as_of`, not yet due."""
+    dpd: int
+    bucket: DelinquencyBucket
+    classification: Classification
+    payoff: PayoffQuote | None
+    """What settles the loan on `as_of` (before the credit balance is used); None unless active."""
+    reversed: tuple[str, ...]
+    """The ids of the events reversed."""
+
+    def total(self, which: str) -> Amounts:
+        """The sum over installments of ``due``, ``paid``, ``waived``, ``written_off`` or ``outstanding``."""
+        result = Amounts.zero(self.currency)
+        for row in self.installments:
+            result += getattr(row, which)
+        return result
+
+    @property
+    def outstanding(self) -> Amounts:
+        """Everything still owed, by component."""
+        return self.total("outstanding")
+
+    @property
+    def due_now(self) -> Amounts:
+        """What is outstanding on installments due by `as_of`."""
+        result = Amounts.zero(self.currency)
+        for row in self.installments:
+            if row.due_date <= self.as_of:
+                result += row.outstanding
+        return result
+
+    @property
+    def payoff_amount(self) -> Money:
+        """What the borrower pays to settle on `as_of`, the credit held deducted (never below 0)."""
+        if self.payoff is None:
+            return Money.zero(self.currency)
+        return max(self.payoff.total - self.credit_balance, Money.zero(self.currency))
+
+    def principal_identity(self) -> bool:
+        """disbursed == principal paid + prepaid + written off + waived + outstanding."""
+        totals = [self.total(which).principal for which in ("paid", "waived", "written_off", "outstanding")]
+        return self.disbursed == Money.total(totals, self.currency) + self.principal_prepaid

@@ -1,0 +1,54 @@
+"""A loan's terms: the contract's amounts and every convention that turns events into a state.
+
+Nothing here has a default: the product (or the `fineract` profile, later) states each one,
+so two institutions with different conventions never share a silent assumption.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
+from microcredit.lending.calendar import HolidayCalendar
+from microcredit.lending.classification import ClassificationPolicy, DelinquencyBucket, validate_buckets
+from microcredit.lending.money import Money
+from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.schedule import LoanTerms
+
+__all__ = ["Terms"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Terms:
+    """The contract (`LoanTerms`: amount, rate, periods, method, day count, rounding, fees) and
+    the conventions of servicing it."""
+
+    contract: LoanTerms
+    """The approved amount is `contract.principal`; the schedule's periods start on the day
+    the loan is disbursed (`contract.periods.start` is the expected day)."""
+    calendar: HolidayCalendar
+    strategy: AllocationStrategy
+    """The order a repayment pays what is due (`allocation.STRATEGIES`)."""
+    overpayment: OverpaymentPolicy
+    """What a repayment beyond what is due does: held as credit, prepays principal, or pays the
+    next installments."""
+    prepayment_mode: PrepaymentMode
+    """How an overpayment that prepays principal re-amortises (a `Prepayment` event names its own)."""
+    dpd_grace_days: int
+    """Days after a due date before an unpaid installment counts as past due."""
+    dpd_tolerance: Money
+    """An installment owing no more than this is not past due (a few fen of rounding)."""
+    buckets: tuple[DelinquencyBucket, ...]
+    classification: ClassificationPolicy
+
+    def __post_init__(self) -> None:
+        if self.dpd_grace_days < 0:
+            raise ValueError("the days-past-due grace cannot be negative")
+        if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
+            raise ValueError("the days-past-due tolerance is a non-negative amount of the loan's currency")
+        validate_buckets(self.buckets)
+
+    @property
+    def currency(self) -> str:
+        """The loan's currency."""
+        return self.contract.currency

@@ -1,0 +1,147 @@
+"""A loan replayed: its terms and events (JSON) folded into its state on a day.
+
+The edge of `lending.loan`: a `LoanReplay` (the quote's loan description,
+the servicing conventions, the events) is turned into the core's `Terms` and
+events, folded, and the `LoanState` written back as `LoanStateRead`.  Money
+changes form twice: string to `Money` on the way in, `Money` to string on
+the way out.  A refused event is reported with its index in `events`.
+"""
+
+from __future__ import annotations
+
+from microcredit.lending import loan
+from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
+from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.loan import Amounts, LoanState
+from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.products.errors import LoanEventRefused
+from microcredit.products.schemas import (
+    AmountsRead,
+    AsOfItem,
+    ChargeItem,
+    DisbursementItem,
+    EventItem,
+    LoanInstallmentRead,
+    LoanReplay,
+    LoanStateRead,
+    LoanTotalsRead,
+    PaymentLineRead,
+    PaymentRead,
+    PayoffRead,
+    PenaltyItem,
+    PrepaymentItem,
+    RecoveryItem,
+    RepaymentItem,
+    ReversalItem,
+    WaiverItem,
+    WriteOffItem,
+)
+from microcredit.products.service.quotes import CalendarProvider, calendar_span, loan_terms
+
+__all__ = ["replay", "terms_of"]
+
+
+def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
+    """The core's terms: the quote's contract and the servicing conventions."""
+    contract = loan_terms(document.terms)
+    first, last = calendar_span(contract)
+    servicing = document.servicing
+    return loan.Terms(
+        contract=contract,
+        calendar=calendars(document.terms.calendar, first, last),
+        strategy=STRATEGIES[servicing.strategy],
+        overpayment=OverpaymentPolicy(servicing.overpayment),
+        prepayment_mode=PrepaymentMode(servicing.prepayment_mode),
+        dpd_grace_days=servicing.dpd_grace_days,
+        dpd_tolerance=servicing.dpd_tolerance,
+        buckets=DEFAULT_BUCKETS,
+        classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+    )
+
+
+def _event(item: EventItem) -> loan.Event:
+    if isinstance(item, DisbursementItem):
+        return loan.Disbursement(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
+    if isinstance(item, RepaymentItem):
+        return loan.Repayment(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
+    if isinstance(item, PrepaymentItem):
+        return loan.Prepayment(id=item.id, on=item.on, amount=item.amount, mode=PrepaymentMode(item.mode),
+                               channel=loan.Channel(item.channel))
+    if isinstance(item, ChargeItem):
+        return loan.ChargeAdded(id=item.id, on=item.on, amount=item.amount, name=item.name)
+    if isinstance(item, PenaltyItem):
+        return loan.PenaltyCharged(id=item.id, on=item.on, installment=item.installment, amount=item.amount)
+    if isinstance(item, WaiverItem):
+        return loan.Waiver(id=item.id, on=item.on, installment=item.installment, component=Component(item.component),
+                           amount=item.amount)
+    if isinstance(item, WriteOffItem):
+        return loan.WriteOff(id=item.id, on=item.on)
+    if isinstance(item, RecoveryItem):
+        return loan.Recovery(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
+    if isinstance(item, ReversalItem):
+        return loan.Reversal(id=item.id, on=item.on, target=item.target)
+    assert isinstance(item, AsOfItem)
+    return loan.AsOf(id=item.id, on=item.on)
+
+
+def _amounts(value: Amounts) -> AmountsRead:
+    return AmountsRead(principal=value.principal, interest=value.interest, fee=value.fee, penalty=value.penalty,
+                       total=value.total)
+
+
+def _read(state: LoanState) -> LoanStateRead:
+    payoff = state.payoff
+    return LoanStateRead(
+        as_of=state.as_of,
+        currency=state.currency,
+        status=state.status.value,
+        disbursed=state.disbursed,
+        disbursed_on=state.disbursed_on,
+        installments=[
+            LoanInstallmentRead(
+                number=row.number, period_start=row.period_start, due_date=row.due_date, due=_amounts(row.due),
+                paid=_amounts(row.paid), waived=_amounts(row.waived), written_off=_amounts(row.written_off),
+                outstanding=_amounts(row.outstanding), balance_after=row.balance_after,
+            )
+            for row in state.installments
+        ],
+        payments=[
+            PaymentRead(
+                event_id=p.event_id, on=p.on, amount=p.amount,
+                lines=[PaymentLineRead(installment=line.installment, component=line.component.value,
+                                       amount=line.amount) for line in p.lines],
+                interest_prepaid=p.interest_prepaid, principal_prepaid=p.principal_prepaid, credit=p.credit,
+            )
+            for p in state.payments
+        ],
+        totals=LoanTotalsRead(**{which: _amounts(state.total(which))
+                                 for which in ("due", "paid", "waived", "written_off", "outstanding")}),
+        credit_balance=state.credit_balance,
+        principal_prepaid=state.principal_prepaid,
+        interest_prepaid=state.interest_prepaid,
+        recovered=state.recovered,
+        written_off_on=state.written_off_on,
+        accrued_interest=state.accrued_interest,
+        dpd=state.dpd,
+        bucket=state.bucket.name,
+        classification=state.classification.category.name.lower(),
+        payoff=None if payoff is None else PayoffRead(
+            principal=payoff.principal, overdue_interest=payoff.overdue_interest,
+            deferred_interest=payoff.deferred_interest, accrued_interest=payoff.accrued_interest, fees=payoff.fees,
+            penalties=payoff.penalties, total=payoff.total, after_credit=state.payoff_amount,
+        ),
+        reversed=list(state.reversed),
+    )
+
+
+def replay(document: LoanReplay, *, calendars: CalendarProvider) -> LoanStateRead:
+    """Fold the document's events into the loan's state on `as_of`."""
+    terms = terms_of(document, calendars)
+    events = [_event(item) for item in document.events]
+    try:
+        state = loan.fold(terms, events, as_of=document.as_of)
+    except loan.EventRefused as exc:
+        matching = [i for i, event in enumerate(events) if event.id == exc.event_id]
+        index = matching[-1] if exc.code == "duplicate_event_id" else matching[0]
+        raise LoanEventRefused(index, exc.event_id, exc.code, exc.reason) from exc
+    return _read(state)

@@ -1,0 +1,360 @@
+"""A loan as terms plus events: worked examples, refusals and the fold's properties."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microcredit.lending.allocation import (
+    DUE_DATE_ORDER,
+    Component,
+    OverpaymentPolicy,
+)
+from microcredit.lending.calendar import WEEKENDS_ONLY
+from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.loan import (
+    AsOf,
+    ChargeAdded,
+    Disbursement,
+    Event,
+    EventRefused,
+    LoanBook,
+    LoanState,
+    LoanStatus,
+    PenaltyCharged,
+    Prepayment,
+    Recovery,
+    Repayment,
+    Reversal,
+    Terms,
+    Waiver,
+    WriteOff,
+    fold,
+)
+from microcredit.lending.money import Money
+from microcredit.lending.periods import Frequency, PeriodSpec
+from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
+
+from ..support import LENDING, cny, make_terms
+
+START = date(2025, 1, 15)
+CONTRACT = make_terms(
+    principal="10000.00", annual_rate=Decimal("0.12"), periods=PeriodSpec(START, Frequency.monthly(), 12)
+)
+TERMS = Terms(
+    contract=CONTRACT,
+    calendar=WEEKENDS_ONLY,
+    strategy=DUE_DATE_ORDER,
+    overpayment=OverpaymentPolicy.CREDIT_BALANCE,
+    prepayment_mode=PrepaymentMode.SHORTEN_TERM,
+    dpd_grace_days=0,
+    dpd_tolerance=cny("0.00"),
+    buckets=DEFAULT_BUCKETS,
+    classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+)
+DISBURSED = Disbursement(id="d", on=START, amount=cny("10000.00"))
+
+
+def due_date(number: int) -> date:
+    """Installment `number`'s due date (the 15th; no business-day rule on these terms)."""
+    month = START.month - 1 + number
+    return date(START.year + month // 12, month % 12 + 1, 15)
+
+
+def on_time(*numbers: int) -> list[Event]:
+    """Installments paid in full on their due dates (888.49 each on the docs/domain.md §4.1 loan)."""
+    return [Repayment(id=f"r{n}", on=due_date(n), amount=cny("888.49")) for n in numbers]
+
+
+# --- worked examples (docs/domain.md §4.1 loan: 10,000 at 12 %, 12 monthly, 888.49) ----------
+
+
+def test_a_loan_paid_on_time_closes_with_every_installment_settled():
+    events = [DISBURSED, *on_time(*range(1, 12)), Repayment(id="r12", on=due_date(12), amount=cny("888.47"))]
+    state = fold(TERMS, events, as_of=due_date(12))
+    assert state.status is LoanStatus.CLOSED
+    assert all(row.settled for row in state.installments)
+    assert state.total("paid").interest == cny("661.86")
+    assert state.total("paid").principal == cny("10000.00")
+    assert state.payoff is None
+    assert state.dpd == 0
+
+
+def test_a_late_installment_is_past_due_from_the_day_after_its_due_date():
+    state = fold(TERMS, [DISBURSED, *on_time(1)], as_of=date(2025, 3, 25))
+    assert state.dpd == 10
+    assert state.bucket.name == "1-30"
+    assert state.classification.category.name == "SPECIAL_MENTION"
+    assert state.due_now.total == cny("888.49")
+
+
+def test_a_prepayment_in_the_borrowers_mode_matches_the_partial_prepayment_rule():
+    # docs/domain.md §4.1: after installment 3 the balance is 7,610.80; prepaying 2,000 on its due
+    # date and keeping the term lowers the installment to 655.01 (prepayment.partial_prepayment).
+    prepay = Prepayment(id="p", on=due_date(3), amount=cny("2888.49"), mode=PrepaymentMode.REDUCE_INSTALLMENT)
+    state = fold(TERMS, [DISBURSED, *on_time(1, 2), prepay], as_of=due_date(3))
+    assert state.principal_prepaid == cny("2000.00")
+    assert [row.due.total for row in state.installments[3:6]] == [cny("655.01")] * 3
+    assert len(state.installments) == 12
+    assert state.principal_identity()
+
+
+def test_a_prepayment_that_shortens_the_term_keeps_the_installment():
+    prepay = Prepayment(id="p", on=due_date(3), amount=cny("2888.49"), mode=PrepaymentMode.SHORTEN_TERM)
+    state = fold(TERMS, [DISBURSED, *on_time(1, 2), prepay], as_of=due_date(3))
+    assert len(state.installments) == 10
+    assert state.installments[-1].due.total == cny("494.88")
+    assert state.installments[4].due.total == cny("888.49")
+
+
+def test_a_prepayment_inside_a_period_settles_the_interest_accrued_to_the_day_first():
+    # 2025-04-25: 10 days on 7,610.80 at 12 % ACT/360 = 25.37, so 1,974.63 of 2,000 lowers principal.
+    prepay = Prepayment(id="p", on=date(2025, 4, 25), amount=cny("2000.00"), mode=PrepaymentMode.SHORTEN_TERM)
+    state = fold(TERMS, [DISBURSED, *on_time(1, 2, 3), prepay], as_of=date(2025, 4, 25))
+    assert state.interest_prepaid == cny("25.37")
+    assert state.principal_prepaid == cny("1974.63")
+    before = fold(TERMS, [DISBURSED, *on_time(1, 2, 3)], as_of=due_date(3)).schedule
+    assert before is not None
+    expected = partial_prepayment(before, CONTRACT, paid_on=date(2025, 4, 25), amount=cny("2000.00"),
+                                  mode=PrepaymentMode.SHORTEN_TERM, calendar=WEEKENDS_ONLY)
+    assert state.schedule == expected.schedule
+
+
+def test_an_overpayment_is_held_as_credit_and_pays_the_next_installment_on_its_due_date():
+    events = [DISBURSED, Repayment(id="r", on=due_date(1), amount=cny("1000.00"))]
+    before = fold(TERMS, events, as_of=due_date(2) - timedelta(days=1))
+    assert before.credit_balance == cny("111.51")
+    after = fold(TERMS, events, as_of=due_date(2))
+    assert after.credit_balance == cny("0.00")
+    assert after.installments[1].paid.total == cny("111.51")
+    assert after.payments[-1].event_id is None  # credit used, not a payment
+
+
+def test_a_payoff_quote_is_principal_plus_the_interest_accrued_to_the_day():
+    state = fold(TERMS, [DISBURSED, *on_time(1, 2, 3)], as_of=date(2025, 4, 25))
+    assert state.payoff is not None
+    assert state.payoff.principal == cny("7610.80")
+    assert state.payoff.accrued_interest == cny("25.37")
+    assert state.payoff_amount == cny("7636.17")
+    settle = Prepayment(id="x", on=date(2025, 4, 25), amount=cny("7636.17"), mode=PrepaymentMode.SHORTEN_TERM)
+    paid = fold(TERMS, [DISBURSED, *on_time(1, 2, 3), settle], as_of=date(2025, 4, 25))
+    assert paid.status is LoanStatus.CLOSED
+    assert paid.principal_identity()
+
+
+def test_charges_and_penalties_are_owed_with_their_installment_and_can_be_waived():
+    events = [
+        DISBURSED,
+        ChargeAdded(id="c", on=date(2025, 2, 1), amount=cny("20.00"), name="document fee"),
+        PenaltyCharged(id="pen", on=date(2025, 2, 20), installment=1, amount=cny("3.94")),
+        Waiver(id="w", on=date(2025, 2, 21), installment=1, component=Component.PENALTY, amount=cny("1.94")),
+    ]
+    state = fold(TERMS, events, as_of=date(2025, 2, 21))
+    first = state.installments[0]
+    assert first.due.fee == cny("20.00")
+    assert first.due.penalty == cny("3.94")
+    assert first.waived.penalty == cny("1.94")
+    assert first.outstanding.total == cny("888.49") + cny("20.00") + cny("2.00")
+
+
+def test_a_charge_on_an_installment_not_yet_due_survives_a_prepayment_that_shortens_the_term():
+    # The charge falls due with installment 1; the prepayment before it re-amortises every
+    # installment, and the charge is still owed with installment 1 afterwards.
+    events = [
+        DISBURSED,
+        ChargeAdded(id="c", on=date(2025, 1, 20), amount=cny("20.00"), name="statement fee"),
+        Prepayment(id="p", on=date(2025, 1, 25), amount=cny("3000.00"), mode=PrepaymentMode.SHORTEN_TERM),
+    ]
+    state = fold(TERMS, events, as_of=date(2025, 1, 25))
+    assert len(state.installments) < 12
+    assert state.installments[0].due.fee == cny("20.00")
+    assert state.installments[0].outstanding.fee == cny("20.00")
+    assert state.principal_prepaid + state.interest_prepaid == cny("3000.00")
+    assert state.principal_identity()
+
+
+def test_events_dated_after_the_as_of_day_are_not_yet_applied():
+    charge = ChargeAdded(id="c", on=due_date(12), amount=cny("20.00"), name="statement fee")
+    assert fold(TERMS, [DISBURSED, charge], as_of=due_date(11)).total("due").fee.is_zero
+    assert fold(TERMS, [DISBURSED, charge], as_of=due_date(12)).installments[-1].due.fee == cny("20.00")
+
+
+def test_a_written_off_loan_takes_only_recoveries_up_to_what_was_written_off():
+    events = [DISBURSED, *on_time(1), WriteOff(id="wo", on=date(2025, 9, 1)),
+              Recovery(id="rc", on=date(2025, 10, 1), amount=cny("500.00"))]
+    state = fold(TERMS, events, as_of=date(2025, 10, 1))
+    assert state.status is LoanStatus.WRITTEN_OFF
+    assert state.total("written_off").principal == cny("9211.51")
+    assert state.total("outstanding").total.is_zero
+    assert state.recovered == cny("500.00")
+    assert state.principal_identity()
+    with pytest.raises(EventRefused) as refused:
+        fold(TERMS, [*events, Repayment(id="late", on=date(2025, 10, 2), amount=cny("1.00"))], as_of=date(2025, 10, 2))
+    assert refused.value.code == "written_off"
+
+
+@pytest.mark.parametrize(
+    ("events", "code"),
+    [
+        ([Repayment(id="r", on=START, amount=cny("1.00"))], "not_disbursed"),
+        ([Disbursement(id="d", on=START, amount=cny("10000.01"))], "above_approved_amount"),
+        ([DISBURSED, Disbursement(id="d2", on=due_date(1), amount=cny("1.00"))], "tranche_not_supported"),
+        ([DISBURSED, Repayment(id="d", on=due_date(1), amount=cny("1.00"))], "duplicate_event_id"),
+        ([DISBURSED, Repayment(id="r", on=due_date(1), amount=Money.parse("1.00", "USD"))], "currency_mismatch"),
+        ([DISBURSED, Waiver(id="w", on=due_date(1), installment=1, component=Component.PRINCIPAL,
+                            amount=cny("1.00"))], "principal_not_waivable"),
+        ([DISBURSED, Waiver(id="w", on=due_date(1), installment=1, component=Component.INTEREST,
+                            amount=cny("100.01"))], "above_outstanding"),
+        ([DISBURSED, Waiver(id="w", on=START, installment=2, component=Component.INTEREST,
+                            amount=cny("1.00"))], "installment_not_due"),
+        ([DISBURSED, PenaltyCharged(id="p", on=due_date(1), installment=2, amount=cny("1.00"))], "installment_not_due"),
+        ([DISBURSED, Reversal(id="x", on=START, target="nope")], "reversal_target_unknown"),
+        ([DISBURSED, AsOf(id="a", on=START), Reversal(id="x", on=START, target="a")], "not_reversible"),
+        ([DISBURSED, Recovery(id="rc", on=START, amount=cny("1.00"))], "not_written_off"),
+    ],
+)
+def test_events_the_loan_cannot_take_are_refused_with_a_code(events, code):
+    with pytest.raises(EventRefused) as refused:
+        fold(TERMS, events, as_of=date(2026, 1, 1))
+    assert refused.value.code == code
+    assert refused.value.event_id == events[-1].id
+
+
+def test_a_back_dated_payment_is_applied_on_its_value_date():
+    # Recorded after a close of business and a later payment, the 2025-02-15 payment is still the
+    # one that paid installment 1 on its due date; the later one pays installment 2.
+    events = [
+        DISBURSED,
+        AsOf(id="cob", on=date(2025, 3, 20)),
+        Repayment(id="late", on=date(2025, 3, 20), amount=cny("888.49")),
+        Repayment(id="back", on=due_date(1), amount=cny("888.49")),
+    ]
+    book = LoanBook.open(TERMS)
+    for event in events[:3]:
+        book = book.record(event)
+    assert book.state(as_of=date(2025, 3, 20)).dpd == 5  # installment 2 unpaid since 2025-03-15
+    book = book.record(events[3])
+    state = book.state(as_of=date(2025, 3, 20))
+    assert [p.event_id for p in state.payments] == ["back", "late"]
+    assert {line.installment for line in state.payments[0].lines} == {1}
+    assert {line.installment for line in state.payments[1].lines} == {2}
+    assert state.dpd == 0
+    assert state == fold(TERMS, events, as_of=date(2025, 3, 20))
+
+
+# --- properties ------------------------------------------------------------------------------
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Event]:
+    """A disbursement and up to 25 events the loan can take (those it refuses are dropped)."""
+    book = LoanBook.open(TERMS).record(DISBURSED)
+    count = draw(st.integers(min_value=0, max_value=25))
+    for index in range(count):
+        on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
+        kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse"]))
+        amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
+        number = draw(st.integers(min_value=1, max_value=12))
+        event: Event
+        if kind == "repay":
+            event = Repayment(id=f"e{index}", on=on, amount=amount)
+        elif kind == "prepay":
+            event = Prepayment(id=f"e{index}", on=on, amount=amount, mode=draw(st.sampled_from(PrepaymentMode)))
+        elif kind == "charge":
+            event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
+        elif kind == "penalty":
+            event = PenaltyCharged(id=f"e{index}", on=on, installment=number,
+                                   amount=Money(amount.minor % 5000 + 1, "CNY"))
+        elif kind == "waive":
+            event = Waiver(id=f"e{index}", on=on, installment=number,
+                           component=draw(st.sampled_from([Component.INTEREST, Component.FEE, Component.PENALTY])),
+                           amount=Money(amount.minor % 3000 + 1, "CNY"))
+        else:
+            candidates = [e.id for e in book.events if not isinstance(e, Reversal | Disbursement)]
+            if not candidates:
+                continue
+            event = Reversal(id=f"e{index}", on=on, target=draw(st.sampled_from(candidates)))
+        try:
+            book = book.record(event)
+        except EventRefused:
+            continue
+    return list(book.events)
+
+
+AS_OF = date(2026, 6, 1)
+
+
+def _paid_in(state: LoanState) -> Money:
+    return Money.total((p.amount for p in state.payments), "CNY")
+
+
+@LENDING
+@given(histories())
+def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(events):
+    state = fold(TERMS, events, as_of=AS_OF)
+    assert state.principal_identity()
+    paid = state.total("paid")
+    assert _paid_in(state) == paid.total + state.principal_prepaid + state.interest_prepaid + state.credit_balance
+    for row in state.installments:
+        for which in (row.paid, row.outstanding, row.waived):
+            assert not any(which.get(c).is_negative for c in Component)
+    for payment in state.payments:
+        lines = Money.total((line.amount for line in payment.lines), "CNY")
+        assert lines + payment.principal_prepaid + payment.interest_prepaid + payment.credit == payment.amount
+
+
+@LENDING
+@given(histories(), st.data())
+def test_reversing_an_event_gives_the_state_of_never_having_had_it(events, data):
+    candidates = [e for e in events if not isinstance(e, Reversal | Disbursement | AsOf)
+                  and not any(isinstance(r, Reversal) and r.target == e.id for r in events)]
+    if not candidates:
+        return
+    target = data.draw(st.sampled_from(candidates))
+    without = [e for e in events if e.id != target.id]
+    try:
+        expected = fold(TERMS, without, as_of=AS_OF)
+    except EventRefused:
+        return  # a later event needed it (e.g. a penalty on an installment it made due): both refuse
+    reversed_state = fold(TERMS, [*events, Reversal(id="undo", on=AS_OF, target=target.id)], as_of=AS_OF)
+    assert replace(reversed_state, reversed=()) == replace(expected, reversed=())
+    assert target.id in reversed_state.reversed
+
+
+@LENDING
+@given(histories(), st.randoms(use_true_random=False))
+def test_recording_order_does_not_matter_only_value_dates_do(events, rnd):
+    # Events of different value dates recorded in any order fold to the same state.
+    reversals = [e for e in events if isinstance(e, Reversal)]  # their order names the reversed ids
+    others = [e for e in events if not isinstance(e, Reversal)]
+    by_day: dict[date, list[Event]] = {}
+    for e in events:
+        by_day.setdefault(e.on, []).append(e)
+    # Within a day the recording order decides ties: keep it, move whole days around.
+    days = sorted(by_day, key=lambda d: rnd.random())
+    ordered = [e for day in days for e in by_day[day] if not isinstance(e, Reversal)]
+    assert len(ordered) == len(others)
+    assert fold(TERMS, [*ordered, *reversals], as_of=AS_OF) == fold(TERMS, events, as_of=AS_OF)
+
+
+@LENDING
+@given(histories())
+def test_the_book_kept_event_by_event_equals_the_fold_from_scratch_and_every_prefix_its_own(events):
+    book = LoanBook.open(TERMS)
+    for count, event in enumerate(events, start=1):
+        book = book.record(event)
+        latest = max(e.on for e in events[:count])
+        assert book.state(as_of=latest) == fold(TERMS, events[:count], as_of=latest)
+    assert book.state(as_of=AS_OF) == fold(TERMS, events, as_of=AS_OF)
+
+
+def test_a_refused_event_leaves_the_book_as_it_was():
+    book = LoanBook.open(TERMS).record(DISBURSED)
+    with pytest.raises(EventRefused):
+        book.record(Waiver(id="w", on=START, installment=1, component=Component.FEE, amount=cny("1.00")))
+    assert book.events == (DISBURSED,)

@@ -1,0 +1,101 @@
+"""`microcredit loan replay`: a loan's terms and events (JSON) folded into its state, and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from microcredit.cli import app
+from microcredit.products.errors import LoanEventRefused
+from microcredit.products.schemas import LoanReplay
+from microcredit.products.service import offline_calendars
+from microcredit.products.service.replay import replay
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+EXAMPLE = DOCS / "examples" / "replay" / "equal_installment.json"
+SCHEMA = DOCS / "schemas" / "loan-replay.schema.json"
+runner = CliRunner()
+
+
+def _document(**changes: Any) -> dict[str, Any]:
+    return {**json.loads(EXAMPLE.read_text(encoding="utf-8")), **changes}
+
+
+def test_the_documented_example_replays_to_its_documented_state() -> None:
+    # docs/lending-engine.md walks through these figures: the docs/domain.md §4.1 loan, installment 2
+    # paid late in two parts with a penalty waived, 2,000 prepaid on 2025-04-15 keeping the term
+    # (655.01 a month), a mistaken payment reversed.
+    state = replay(LoanReplay.model_validate(_document()), calendars=offline_calendars)
+    assert state.status == "active"
+    assert [str(row.due.total) for row in state.installments[:4]] == ["888.49", "890.71", "888.49", "655.01"]
+    assert str(state.installments[1].waived.penalty) == "2.22"
+    assert str(state.principal_prepaid) == "2000.00"
+    assert str(state.accrued_interest) == "28.05"  # 15 days on 5,610.80 at 12 % ACT/360
+    assert state.payoff is not None
+    assert str(state.payoff.total) == "5638.85"
+    assert state.reversed == ["typo"]
+    assert [p.event_id for p in state.payments] == ["r1", "r2", "r3", "p1"]
+    assert str(state.totals.outstanding.principal) == "5610.80"
+
+
+def test_the_cli_prints_the_state_as_json_from_a_file_or_stdin() -> None:
+    from_file = runner.invoke(app, ["loan", "replay", str(EXAMPLE)])
+    assert from_file.exit_code == 0, from_file.output
+    from_stdin = runner.invoke(app, ["loan", "replay", "-"], input=EXAMPLE.read_text(encoding="utf-8"))
+    assert from_stdin.exit_code == 0
+    assert json.loads(from_file.stdout) == json.loads(from_stdin.stdout)
+    assert json.loads(from_file.stdout)["payoff"]["after_credit"] == "5638.85"
+
+
+def test_a_refused_event_is_named_by_its_place_in_events() -> None:
+    document = _document(events=[*_document()["events"][:4],
+                                 {"type": "waiver", "id": "w9", "on": "2025-03-23", "installment": 2,
+                                  "component": "penalty", "amount": "9.99"}])
+    with pytest.raises(LoanEventRefused) as refused:
+        replay(LoanReplay.model_validate(document), calendars=offline_calendars)
+    assert refused.value.field == "events.4"
+    assert refused.value.extra == {"reason": "above_outstanding"}
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
+    assert result.exit_code == 2
+    assert "events.4" in result.output
+
+
+@pytest.mark.parametrize(
+    ("event", "where"),
+    [
+        ({"type": "repayment", "id": "r", "on": "2025-02-01", "amount": 888.49}, "amount"),
+        ({"type": "repayment", "id": "r", "on": "2025-02-01", "amount": "1e3"}, "amount"),
+        ({"type": "repayment", "id": "r", "on": "2025-02-01", "amount": "-1.00"}, "amount"),
+        ({"type": "loan_sold", "id": "r", "on": "2025-02-01"}, "events.0"),
+        ({"type": "prepayment", "id": "r", "on": "2025-02-01", "amount": "1.00"}, "mode"),
+        ({"type": "waiver", "id": "w", "on": "2025-02-01", "installment": 1, "component": "principal",
+          "amount": "1.00"}, "component"),
+        ({"type": "repayment", "id": "a b", "on": "2025-02-01", "amount": "1.00"}, "id"),
+    ],
+)
+def test_malformed_events_are_refused_naming_the_field(event: dict[str, Any], where: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        LoanReplay.model_validate(_document(events=[event]))
+    fields = [".".join(str(p) for p in error["loc"]) for error in refused.value.errors()]
+    assert any(where in field for field in fields), fields
+
+
+def test_a_revolving_line_is_not_replayed_here() -> None:
+    terms = {**_document()["terms"], "repayment_method": "revolving_daily",
+             "movements": [{"on": "2025-01-15", "kind": "draw", "amount": "100.00"}]}
+    with pytest.raises(ValidationError) as refused:
+        LoanReplay.model_validate(_document(terms=terms))
+    assert refused.value.errors()[0]["type"] == "replay_revolving"
+
+
+def test_the_published_json_schema_is_the_one_the_code_validates_with() -> None:
+    # Regenerate with: microcredit loan schema > docs/schemas/loan-replay.schema.json
+    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == LoanReplay.model_json_schema()
+    printed = runner.invoke(app, ["loan", "schema"])
+    assert printed.exit_code == 0
+    assert json.loads(printed.stdout) == LoanReplay.model_json_schema()
