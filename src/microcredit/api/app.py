@@ -33,6 +33,7 @@ from microcredit.integrations.api import build_sms_router
 from microcredit.integrations.oauth_simulator import build_router as build_oauth_simulator
 from microcredit.notifications import api as notifications_routes
 from microcredit.parties import api as parties_routes
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import api as products_routes
 from microcredit.runtime import Runtime, build_runtime
 
@@ -149,7 +150,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_exception_handler(IdempotentReplay, handle_replay)
 
     app.state.mounted_routers = []
-    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES, route_class=UnitOfWorkRoute)
     for router in API_ROUTERS:
         api.include_router(router)
         app.state.mounted_routers.append((API_PREFIX, router))

@@ -11,8 +11,9 @@ from sqlalchemy import text
 
 from microcredit import __version__
 from microcredit.db.migrate import current_revision, head_revision
+from microcredit.platform.routing import UnitOfWorkRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")

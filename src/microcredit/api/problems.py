@@ -22,11 +22,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microcredit.api.observability import SECURITY_HEADERS
+from microcredit.db.retry import is_busy
 from microcredit.errors import DomainError, ValidationFailed
 
 log = structlog.get_logger(__name__)
@@ -185,6 +186,19 @@ async def handle_concurrency(request: Request, exc: Exception) -> JSONResponse:
     return _response(request, 409, body)
 
 
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A lock another request held past every retry of this one's unit of work: 503, retry soon.
+
+    Any other driver error is a bug (500)."""
+    if not is_busy(exc):
+        return await handle_unexpected(request, exc)
+    lang_zh = language_of(request).startswith("zh")
+    body = {"type": TYPE_BASE + "database_busy", "title": "Busy", "status": 503, "code": "database_busy",
+            "detail": "系统繁忙，请稍后重试" if lang_zh else "The system is busy; please retry in a moment",
+            "field": None, "errors": []}
+    return _response(request, 503, body, {"Retry-After": "1"})
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with the request id, answer 500 without internals."""
     log.exception("request.failed", path=request.url.path, error=type(exc).__name__)
@@ -208,6 +222,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(StaleDataError, handle_concurrency)
     app.add_exception_handler(IntegrityError, handle_concurrency)
+    app.add_exception_handler(DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)
 
 

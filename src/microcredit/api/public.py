@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from microcredit.api.deps import DB, Config, InstitutionId, public
 from microcredit.identity.schemas import InstitutionBrief, OAuthProviderRead, PublicConfig
 from microcredit.parties import service as parties
+from microcredit.platform.routing import UnitOfWorkRoute
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/public/config", response_model=PublicConfig, operation_id="get_public_config",

@@ -9,9 +9,10 @@ from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
 
 class TodoRead(OutputSchema):

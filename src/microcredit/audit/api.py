@@ -16,9 +16,10 @@ from microcredit.identity.principal import Principal
 from microcredit.parties import service as parties
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=UnitOfWorkRoute)
 COLUMNS = [Column("seq", "序号", "Seq"), Column("at", "时间(UTC)", "Time (UTC)"),
            Column("actor_name", "操作人", "Actor"), Column("actor_kind", "身份", "Actor kind"),
            Column("action", "操作", "Action"), Column("entity_type", "对象", "Entity"),

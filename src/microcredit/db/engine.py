@@ -13,17 +13,20 @@ upgrade a read snapshot half-way through.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcredit.db.retry import DEFAULT_POLICY, RetryPolicy, is_transient
 from microcredit.errors import DomainError
 
 WRITE_OPTION = "microcredit_write"
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -38,13 +41,17 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for the write lock before `database is locked` (then retried)."""
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -57,13 +64,13 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """Create an engine for `url` with the settings each database needs."""
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
     if backend == "mysql":
@@ -71,7 +78,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs["isolation_level"] = "READ COMMITTED"
     engine = create_engine(url, **kwargs)
     if backend == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
     return engine
 
 
@@ -79,11 +86,14 @@ class Database:
     """An engine plus the session factory bound to it."""
 
     def __init__(self, url: str | None = None, *, echo: bool = False, engine: Engine | None = None,
-                 bind: Connection | None = None) -> None:
+                 bind: Connection | None = None, retry: RetryPolicy = DEFAULT_POLICY,
+                 sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+        self.retry = retry
+        """How a unit of work is run again after a transient error (`db.retry`)."""
         if engine is None and bind is None:
             if url is None:
                 raise ValueError("Database needs a url, an engine or a connection")
-            engine = make_engine(url, echo=echo)
+            engine = make_engine(url, echo=echo, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms)
         self.engine = engine
         self._bind: Engine | Connection = bind if bind is not None else engine  # type: ignore[assignment]
         self.backend = (bind.engine if bind is not None else engine).dialect.name  # type: ignore[union-attr]
@@ -127,6 +137,24 @@ class Database:
             raise
         finally:
             session.close()
+
+    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """`work(session)` in a unit of work, run again from scratch after a transient error.
+
+        For commands and workers; the API's routes get the same behaviour from
+        `platform.routing.UnitOfWorkRoute`.  `work` must do nothing outside the transaction
+        (see `db.retry`).
+        """
+        policy = self.retry
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                with self.unit_of_work(write=write) as session:
+                    return work(session)
+            except Exception as exc:
+                if attempt == policy.attempts or not is_transient(exc):
+                    raise
+                time.sleep(policy.pause(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def dispose(self) -> None:
         """Close the pooled connections."""

@@ -58,9 +58,10 @@ from microcredit.platform.crypto import mask_phone
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.ratelimit import Limit
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Message, Page
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
 _login_limit = rate_limit("login", lambda s: Limit(s.rate_limits.login_per_ip_per_minute, 60))
 _register_limit = rate_limit("register", lambda s: Limit(s.rate_limits.register_per_ip_per_hour, 3600))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 
 from microcredit.db.engine import Database
 from microcredit.integrations.sms import SimulatedSmsOperator
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
 from microcredit.platform.validators import InvalidIdentifier, validate_phone
 
@@ -32,7 +33,7 @@ class SimulatedMessage(OutputSchema):
 def build_sms_router(*, operator: Callable[[], SimulatedSmsOperator | None],
                      db: Callable[[], Database]) -> APIRouter:
     """The simulator's message box at /_sim/sms (empty when the simulator is not the SMS channel)."""
-    router = APIRouter(prefix="/_sim", tags=["simulators"])
+    router = APIRouter(prefix="/_sim", tags=["simulators"], route_class=UnitOfWorkRoute)
 
     @router.get("/sms", response_model=list[SimulatedMessage], operation_id="list_simulated_sms",
                 summary="SMS operator simulator: messages 'delivered' (demo and tests only)")

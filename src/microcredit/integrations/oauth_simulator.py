@@ -56,6 +56,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from microcredit.config import OAuthProvider, Settings, simulator_keys
 from microcredit.integrations import alipay_signature as signature
+from microcredit.platform.routing import UnitOfWorkRoute
 
 CODE_TTL = 60
 TOKEN_TTL = 7200
@@ -204,7 +205,7 @@ def build_router(settings: Settings, *, signing_keys: Mapping[str, str] | None =
         app_public[p.name] = (signature.public_key_of(p.app_private_key.get_secret_value())
                               if p.app_private_key else None)
     state = SimulatorState()
-    router = APIRouter(prefix="/_sim/oauth", include_in_schema=False)
+    router = APIRouter(prefix="/_sim/oauth", include_in_schema=False, route_class=UnitOfWorkRoute)
 
     def provider_of(name: str, protocol: str | None = None) -> OAuthProvider:
         p = providers.get(name)

@@ -21,9 +21,10 @@ from microcredit.notifications.models import SENDABLE, OutboxMessage
 from microcredit.notifications.schemas import OutboxMessageRead, OutboxSummaryRead, Status
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
 Topic = Annotated[str | None, Query(max_length=64, description="The channel", examples=["sms"])]
 Template = Annotated[str | None, Query(max_length=64, description="The message template",
                                        examples=["verification_code"])]

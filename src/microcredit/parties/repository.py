@@ -32,9 +32,10 @@ def get_staff(session: Session, staff_id: int) -> StaffMember | None:
     return session.get(StaffMember, staff_id)
 
 
-def get_borrower(session: Session, borrower_id: int) -> Borrower | None:
-    """The borrower with this id."""
-    return session.get(Borrower, borrower_id)
+def get_borrower(session: Session, borrower_id: int, *, for_update: bool = False) -> Borrower | None:
+    """The borrower with this id (row-locked until the transaction ends, `for_update`, where the
+    database locks rows: a writer that locks first makes concurrent edits queue instead of conflict)."""
+    return session.get(Borrower, borrower_id, with_for_update=for_update)
 
 
 def get_change(session: Session, change_id: int) -> ProfileChange | None:

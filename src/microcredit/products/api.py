@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Response
 from microcredit.api.deps import DB, InstitutionId, Meta, WallClock, public, rate_limit, require
 from microcredit.identity.principal import Principal
 from microcredit.platform.ratelimit import Limit
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import service
 from microcredit.products.schemas import (
     CalendarDayCreate,
@@ -20,7 +21,7 @@ from microcredit.products.schemas import (
     QuoteRead,
 )
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=UnitOfWorkRoute)
 
 _quote_limit = rate_limit("quote", lambda s: Limit(s.rate_limits.quote_per_ip_per_minute, 60))
 

@@ -36,9 +36,10 @@ from microcredit.parties.schemas import (
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest
+from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
-router = APIRouter(tags=["parties"])
+router = APIRouter(tags=["parties"], route_class=UnitOfWorkRoute)
 PageNo = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 # --- borrowers -------------------------------------------------------------------------

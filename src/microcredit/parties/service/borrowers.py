@@ -235,9 +235,9 @@ def _visible(principal: Principal, borrower: Borrower) -> None:
                          owner_user_id=borrower.user_id)
 
 
-def get_borrower(*, session: Session, principal: Principal, borrower_id: int) -> Borrower:
-    """A borrower the caller may see."""
-    borrower = repo.get_borrower(session, borrower_id)
+def get_borrower(*, session: Session, principal: Principal, borrower_id: int, for_update: bool = False) -> Borrower:
+    """A borrower the caller may see (row-locked for the transaction, `for_update`, to change it)."""
+    borrower = repo.get_borrower(session, borrower_id, for_update=for_update)
     if borrower is None:
         raise NotFound()
     _visible(principal, borrower)
@@ -396,7 +396,7 @@ def update_own_profile(*, session: Session, kit: identity.IdentityKit, principal
 def update_by_staff(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower_id: int,
                     values: dict[str, Any], branch_id: int | bool | None = False) -> Borrower:
     """Staff edit a borrower (applied at once, audited with before/after)."""
-    borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id)
+    borrower = get_borrower(session=session, principal=principal, borrower_id=borrower_id, for_update=True)
     values = {k: _normalise(k, v) for k, v in values.items()
               if k in CREDIT_FIELDS + CONTACT_FIELDS + ("real_name",)}
     before, after = _apply(borrower, values)
