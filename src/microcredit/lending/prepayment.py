@@ -88,6 +88,7 @@ __all__ = [
     "Reamortisation",
     "Standing",
     "accrued_to",
+    "add_tranche",
     "partial_prepayment",
     "payoff_quote",
     "reamortise",
@@ -233,10 +234,8 @@ def partial_prepayment(
     calendar: HolidayCalendar,
 ) -> PrepaymentResult:
     """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise."""
-    rows = schedule.installments
     where = standing(schedule, paid_on)
-    history = rows[: where.ended]
-    if len(history) == len(rows):
+    if where.ended == len(schedule.installments):
         raise ValueError("the schedule has ended by the prepayment date")
     balance = where.balance
     accrued = accrued_to(
@@ -247,6 +246,55 @@ def partial_prepayment(
     prepaid = amount - accrued
     if prepaid >= balance:
         raise ValueError("the prepayment repays the loan in full: use payoff_quote")
+    rebuilt = _reamortised(schedule, terms, on=paid_on, principal=balance - prepaid, carried_in=None, mode=mode,
+                           calendar=calendar)
+    return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
+
+
+def add_tranche(
+    schedule: Schedule,
+    terms: LoanTerms,
+    *,
+    disbursed_on: date,
+    amount: Money,
+    calendar: HolidayCalendar,
+) -> Schedule:
+    """A further disbursement (tranche) of `amount` on `disbursed_on`, re-amortising what is left.
+
+    The installments whose period has not ended are recomputed on the balance plus the
+    tranche, over the same due dates, the level installment (or equal principal part)
+    recomputed; the interest the running period earned on the old balance up to the day is
+    carried into the first of them, and the tranche bears interest from its day.
+    """
+    where = standing(schedule, disbursed_on)
+    if where.ended == len(schedule.installments):
+        raise ValueError("the schedule has ended by the tranche's date")
+    accrued = accrued_to(
+        schedule, disbursed_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
+    )
+    return _reamortised(schedule, terms, on=disbursed_on, principal=where.balance + amount,
+                        carried_in=accrued if accrued else None, mode=PrepaymentMode.REDUCE_INSTALLMENT,
+                        calendar=calendar)
+
+
+def _reamortised(
+    schedule: Schedule,
+    terms: LoanTerms,
+    *,
+    on: date,
+    principal: Money,
+    carried_in: Money | None,
+    mode: PrepaymentMode,
+    calendar: HolidayCalendar,
+) -> Schedule:
+    """The schedule with the installments not ended on `on` recomputed on `principal` from `on`.
+
+    `carried_in` is interest earned before `on` that the first of them collects, beside what a
+    grace already carried.
+    """
+    rows = schedule.installments
+    where = standing(schedule, on)
+    history = rows[: where.ended]
     plan = generate_periods(terms.periods, calendar)
     remaining = list(plan.periods[len(history) : len(rows)])
     if [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
@@ -254,15 +302,17 @@ def partial_prepayment(
         # describe this schedule (a deferred or rescheduled loan with its original terms) would
         # re-amortise over the wrong dates.
         raise ValueError("the terms do not describe the schedule's periods: pass the terms it was built from")
-    if paid_on > remaining[0].start:
+    if on > remaining[0].start:
         first = remaining[0]
-        remaining[0] = Period(first.number, paid_on, first.end, first.due_date, (first.end - paid_on).days, False)
+        remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
     level, part = _level_amounts(schedule, len(history))
     shorten = mode is PrepaymentMode.SHORTEN_TERM
     # Interest the ended periods deferred stays owed: carried on to the first installment after the grace.
     deferred = schedule.deferred_after(len(history))
+    if carried_in is not None:
+        deferred = deferred + carried_in
     amortization = AmortizationPlan(
-        principal=balance - prepaid,
+        principal=principal,
         annual_rate=terms.annual_rate,
         method=terms.method,
         interest_method=terms.interest_method,
@@ -278,8 +328,7 @@ def partial_prepayment(
         deferred_interest=deferred if deferred else None,
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
-    rebuilt = rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))
-    return PrepaymentResult(paid_on, amount, accrued, prepaid, rebuilt)
+    return rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))
 
 
 def payoff_quote(

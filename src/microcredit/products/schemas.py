@@ -509,6 +509,10 @@ class ServicingConventions(InputSchema):
         default="shorten_term", description="How an overpayment that prepays principal re-amortises"
     )
     dpd_grace_days: int = Field(default=0, ge=0, le=30)
+    tranches: bool = Field(
+        default=False,
+        description="Whether the loan may be disbursed in tranches (terms.amount is then the most outstanding at once)",
+    )
     dpd_tolerance: Annotated[MoneyStr, money_bounds(ge="0", le="100")] = Field(
         default="0.00", validate_default=True, description="An installment owing no more than this is not past due"
     )
@@ -706,6 +710,14 @@ class LoanTotalsRead(OutputSchema):
     outstanding: AmountsRead
 
 
+class DisbursementRead(OutputSchema):
+    """A disbursement: the first, or a tranche."""
+
+    event_id: str
+    on: date
+    amount: MoneyStr
+
+
 class LoanStateRead(OutputSchema):
     """A loan's state on a day: the fold of its events."""
 
@@ -714,6 +726,7 @@ class LoanStateRead(OutputSchema):
     status: Literal["approved", "active", "closed", "overpaid", "written_off"]
     disbursed: MoneyStr
     disbursed_on: date | None
+    disbursements: list[DisbursementRead]
     installments: list[LoanInstallmentRead]
     payments: list[PaymentRead]
     totals: LoanTotalsRead

@@ -25,7 +25,14 @@ from microcredit.lending.loan.events import (
     WriteOff,
 )
 from microcredit.lending.loan.fold import EventRefused, LoanBook, fold
-from microcredit.lending.loan.state import Amounts, InstallmentState, LoanState, LoanStatus, PaymentApplied
+from microcredit.lending.loan.state import (
+    Amounts,
+    Disbursed,
+    InstallmentState,
+    LoanState,
+    LoanStatus,
+    PaymentApplied,
+)
 from microcredit.lending.loan.terms import Terms
 
 __all__ = [
@@ -33,6 +40,7 @@ __all__ = [
     "AsOf",
     "Channel",
     "ChargeAdded",
+    "Disbursed",
     "Disbursement",
     "Event",
     "EventRefused",

@@ -65,13 +65,21 @@ from microcredit.lending.loan.events import (
     Waiver,
     WriteOff,
 )
-from microcredit.lending.loan.state import Amounts, InstallmentState, LoanState, LoanStatus, PaymentApplied
+from microcredit.lending.loan.state import (
+    Amounts,
+    Disbursed,
+    InstallmentState,
+    LoanState,
+    LoanStatus,
+    PaymentApplied,
+)
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import (
     PrepaymentMode,
     Reamortisation,
     accrued_to,
+    add_tranche,
     payoff_quote,
     reamortise,
     standing,
@@ -115,6 +123,7 @@ class _Book:
     credit: Money | None = None
     disbursed: Money | None = None
     disbursed_on: date | None = None
+    disbursements: tuple[tuple[str, date, Money], ...] = ()
     payments: tuple[PaymentApplied, ...] = ()
     principal_prepaid: Money | None = None
     interest_prepaid: Money | None = None
@@ -203,7 +212,7 @@ def _use_credit(book: _Book, terms: Terms, until: date) -> _Book:
 def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
     if book.plan is not None:
-        raise _refuse(event, "tranche_not_supported", "the loan is already disbursed (tranches are not supported yet)")
+        return _tranche(book, terms, event)
     contract = terms.contract
     if event.amount > contract.principal:
         raise _refuse(event, "above_approved_amount", f"{event.amount} is more than the approved {contract.principal}")
@@ -225,6 +234,7 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         written_off=nothing,
         disbursed=event.amount,
         disbursed_on=event.on,
+        disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
 
@@ -255,34 +265,32 @@ def _add(rows: tuple[InstallmentDue, ...], index: int, *, fee: Money | None = No
     return (*rows[:index], changed, *rows[index + 1 :])
 
 
-def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mode: PrepaymentMode) -> _Book:
-    """Apply `allocation`, re-amortise with what it handed over as a prepayment, record the payment.
+Extras = list[tuple[int, Money, Money]]
 
-    `prepayment.reamortise` replaces the installments not yet ended on the day and checks that
-    they still owe exactly the schedule's amounts: charges added to them are set aside first and
-    put back on the same installment afterwards (or on the last one left, when the term shortens).
-    """
-    plan = book.plan
-    assert plan is not None
+
+def _set_aside(book: _Book, plan: Reamortisation, on: date,
+               owed: tuple[InstallmentDue, ...]) -> tuple[tuple[InstallmentDue, ...], Extras, set[int]]:
+    """The installments a re-amortisation on `on` replaces (not ended), and `owed` with the
+    charges and penalties added to them set aside, so that they owe exactly the schedule's rows."""
     zero = book.zero()
-    ended = standing(plan.schedule, event.on).ended
+    ended = standing(plan.schedule, on).ended
     replaced = {row.number: row for row in plan.schedule.installments[ended:]}
-    extras: list[tuple[int, Money, Money]] = []
-    owed = list(apply_allocation(book.owed, allocation) if allocation.lines else book.owed)
-    for index, due in enumerate(owed):
+    extras: Extras = []
+    stripped = list(owed)
+    for index, due in enumerate(stripped):
         row = replaced.get(due.number)
         if row is not None and (due.fee != row.fees or due.penalty.is_positive):
             extras.append((due.number, due.fee - row.fees, due.penalty))
-            owed[index] = replace(due, fee=row.fees, penalty=zero)
-    before = len(plan.prepayments)
-    following, dues, unused = reamortise(
-        replace(plan, mode=mode), tuple(owed), paid_on=event.on, amount=allocation.prepayment
-    )
-    taken = following.prepayments[before:]
-    interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
-    principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
-    # What the installments are charged now: unchanged for those kept; for those replaced, the
-    # new schedule's amounts (nothing once the loan is settled in full).
+            stripped[index] = replace(due, fee=row.fees, penalty=zero)
+    return tuple(stripped), extras, set(replaced)
+
+
+def _put_back(book: _Book, dues: tuple[InstallmentDue, ...], replaced: set[int],
+              extras: Extras) -> tuple[tuple[InstallmentDue, ...], tuple[InstallmentDue, ...]]:
+    """(dues, charged) after a re-amortisation: the replaced installments charged the new rows'
+    amounts (nothing once the loan is settled in full), the others what they were; the extras
+    set aside back on their installment, or on the last one left when the term shortened."""
+    zero = book.zero()
     old = {d.number: d for d in book.charged}
     charged = tuple(
         old[d.number] if d.number in old and d.number not in replaced
@@ -294,6 +302,30 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
         index = len(dues) - 1 if index < 0 else index
         dues = _add(dues, index, fee=fee, penalty=penalty)
         charged = _add(charged, index, fee=fee, penalty=penalty)
+    return dues, charged
+
+
+def _resized(book: _Book, dues: tuple[InstallmentDue, ...]) -> tuple[tuple[InstallmentDue, ...], ...]:
+    """(waived, written off) for the installments `dues` has now."""
+    zero = book.zero()
+    nothing = tuple(_due(d.number, d.due_date, zero, zero, zero, zero) for d in dues)
+    return _carry(book.waived, nothing), _carry(book.written_off, nothing)
+
+
+def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mode: PrepaymentMode) -> _Book:
+    """Apply `allocation`, re-amortise with what it handed over as a prepayment, record the payment."""
+    plan = book.plan
+    assert plan is not None
+    owed = apply_allocation(book.owed, allocation) if allocation.lines else book.owed
+    stripped, extras, replaced = _set_aside(book, plan, event.on, owed)
+    before = len(plan.prepayments)
+    following, dues, unused = reamortise(
+        replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment
+    )
+    taken = following.prepayments[before:]
+    interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
+    principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
+    dues, charged = _put_back(book, dues, replaced, extras)
     credit = allocation.credit_balance + unused
     record = PaymentApplied(
         event_id=event.id,
@@ -304,18 +336,63 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
         principal_prepaid=principal_prepaid,
         credit=credit,
     )
-    nothing = tuple(_due(d.number, d.due_date, zero, zero, zero, zero) for d in dues)
+    waived, written_off = _resized(book, dues)
     return replace(
         book,
         plan=replace(following, mode=terms.prepayment_mode),
         owed=dues,
         charged=charged,
-        waived=_carry(book.waived, nothing),
-        written_off=_carry(book.written_off, nothing),
+        waived=waived,
+        written_off=written_off,
         credit=_money(book.credit) + credit,
         principal_prepaid=_money(book.principal_prepaid) + principal_prepaid,
         interest_prepaid=_money(book.interest_prepaid) + interest_prepaid,
         payments=(*book.payments, record),
+    )
+
+
+def _tranche(book: _Book, terms: Terms, event: Disbursement) -> _Book:
+    """A further disbursement: the installments not yet ended re-amortised on the larger balance."""
+    plan = book.plan
+    assert plan is not None
+    if not terms.tranches:
+        raise _refuse(event, "already_disbursed", "the loan is disbursed once (its terms allow no tranches)")
+    if book.written_off_on is not None:
+        raise _refuse(event, "written_off", "the loan is written off")
+    outstanding = Money.total((d.principal for d in book.owed), terms.currency)
+    if outstanding + event.amount > terms.contract.principal:
+        approved = terms.contract.principal
+        raise _refuse(event, "above_approved_amount",
+                      f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
+    if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
+        raise _refuse(event, "schedule_ended", "every installment has fallen due: nothing left to re-amortise")
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    rows = {r.number: r for r in plan.schedule.installments}
+    for due in stripped:
+        row = rows.get(due.number)
+        untouched = row is None or (due.principal, due.interest) == (row.principal, row.interest)
+        if due.number in replaced and not untouched:
+            raise _refuse(event, "installment_paid_in_advance",
+                          f"installment {due.number} was paid before it fell due: a tranche cannot re-amortise it")
+    schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=event.amount,
+                           calendar=terms.calendar)
+    zero = book.zero()
+    kept = tuple(d for d in stripped if d.number not in replaced)
+    new = tuple(
+        _due(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
+        for row in schedule.installments if row.number in replaced
+    )
+    dues, charged = _put_back(book, kept + new, replaced, extras)
+    waived, written_off = _resized(book, dues)
+    return replace(
+        book,
+        plan=replace(plan, schedule=schedule),
+        owed=dues,
+        charged=charged,
+        waived=waived,
+        written_off=written_off,
+        disbursed=_money(book.disbursed) + event.amount,
+        disbursements=(*book.disbursements, (event.id, event.on, event.amount)),
     )
 
 
@@ -535,6 +612,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         status=status,
         disbursed=_money(book.disbursed),
         disbursed_on=book.disbursed_on,
+        disbursements=tuple(Disbursed(event_id, on, amount) for event_id, on, amount in book.disbursements),
         schedule=plan.schedule if plan is not None else None,
         installments=tuple(installments),
         payments=book.payments,

@@ -25,6 +25,7 @@ from microcredit.lending.schedule import Schedule
 
 __all__ = [
     "Amounts",
+    "Disbursed",
     "InstallmentState",
     "LoanState",
     "LoanStatus",
@@ -119,6 +120,15 @@ class InstallmentState:
 
 
 @dataclass(frozen=True, slots=True)
+class Disbursed:
+    """A disbursement (the first, or a tranche)."""
+
+    event_id: str
+    on: date
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentApplied:
     """What one payment (or credit used on a due date) paid."""
 
@@ -143,7 +153,10 @@ class LoanState:
     currency: str
     status: LoanStatus
     disbursed: Money
+    """All disbursements together."""
     disbursed_on: date | None
+    """The first disbursement's day."""
+    disbursements: tuple[Disbursed, ...]
     schedule: Schedule | None
     """The schedule as events have left it (re-amortised by prepayments)."""
     installments: tuple[InstallmentState, ...]

@@ -40,6 +40,9 @@ class Terms:
     """An installment owing no more than this is not past due (a few fen of rounding)."""
     buckets: tuple[DelinquencyBucket, ...]
     classification: ClassificationPolicy
+    tranches: bool
+    """Whether the loan may be disbursed in several tranches (the approved amount,
+    `contract.principal`, is then the most that may be outstanding at once)."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:

@@ -20,6 +20,7 @@ from microcredit.products.schemas import (
     AsOfItem,
     ChargeItem,
     DisbursementItem,
+    DisbursementRead,
     EventItem,
     LoanInstallmentRead,
     LoanReplay,
@@ -56,6 +57,7 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
         dpd_tolerance=servicing.dpd_tolerance,
         buckets=DEFAULT_BUCKETS,
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+        tranches=servicing.tranches,
     )
 
 
@@ -97,6 +99,7 @@ def _read(state: LoanState) -> LoanStateRead:
         status=state.status.value,
         disbursed=state.disbursed,
         disbursed_on=state.disbursed_on,
+        disbursements=[DisbursementRead(event_id=d.event_id, on=d.on, amount=d.amount) for d in state.disbursements],
         installments=[
             LoanInstallmentRead(
                 number=row.number, period_start=row.period_start, due_date=row.due_date, due=_amounts(row.due),

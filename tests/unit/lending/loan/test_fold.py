@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -36,7 +37,7 @@ from microcredit.lending.loan import (
     WriteOff,
     fold,
 )
-from microcredit.lending.money import Money
+from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
 
@@ -56,7 +57,10 @@ TERMS = Terms(
     dpd_tolerance=cny("0.00"),
     buckets=DEFAULT_BUCKETS,
     classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+    tranches=False,
 )
+# The same loan approved for 10,000 at most outstanding, disbursed in tranches.
+TRANCHED = replace(TERMS, tranches=True)
 DISBURSED = Disbursement(id="d", on=START, amount=cny("10000.00"))
 
 
@@ -203,7 +207,7 @@ def test_a_written_off_loan_takes_only_recoveries_up_to_what_was_written_off():
     [
         ([Repayment(id="r", on=START, amount=cny("1.00"))], "not_disbursed"),
         ([Disbursement(id="d", on=START, amount=cny("10000.01"))], "above_approved_amount"),
-        ([DISBURSED, Disbursement(id="d2", on=due_date(1), amount=cny("1.00"))], "tranche_not_supported"),
+        ([DISBURSED, Disbursement(id="d2", on=due_date(1), amount=cny("1.00"))], "already_disbursed"),
         ([DISBURSED, Repayment(id="d", on=due_date(1), amount=cny("1.00"))], "duplicate_event_id"),
         ([DISBURSED, Repayment(id="r", on=due_date(1), amount=Money.parse("1.00", "USD"))], "currency_mismatch"),
         ([DISBURSED, Waiver(id="w", on=due_date(1), installment=1, component=Component.PRINCIPAL,
@@ -247,17 +251,66 @@ def test_a_back_dated_payment_is_applied_on_its_value_date():
     assert state == fold(TERMS, events, as_of=date(2025, 3, 20))
 
 
+def test_a_tranche_re_amortises_the_installments_left_on_the_larger_balance():
+    first = Disbursement(id="d", on=START, amount=cny("6000.00"))
+    second = Disbursement(id="d2", on=date(2025, 4, 25), amount=cny("4000.00"))
+    paid = [Repayment(id=f"r{n}", on=due_date(n), amount=cny("533.09")) for n in (1, 2, 3)]
+    state = fold(TRANCHED, [first, *paid, second], as_of=date(2025, 4, 25))
+    assert state.disbursed == cny("10000.00")
+    assert [(d.event_id, d.amount) for d in state.disbursements] == [("d", cny("6000.00")), ("d2", cny("4000.00"))]
+    assert state.principal_identity()
+    # Installments 1-3 as they were; 4-12 on the old balance plus 4,000, the level recomputed.
+    assert [row.due.total for row in state.installments[:3]] == [cny("533.09")] * 3
+    old = state.installments[2].balance_after
+    assert old == cny("4566.49")
+    new = old + cny("4000.00")
+    assert state.installments[3].balance_after + state.installments[3].due.principal == new
+    assert state.outstanding.principal == new
+    # The interest of installment 4: 10 days on the old balance (15.22), then 20 on the new (57.11).
+    expected = (old.times(Fraction(12, 100) * Fraction(10, 360), RoundingMode.HALF_UP)
+                + new.times(Fraction(12, 100) * Fraction(20, 360), RoundingMode.HALF_UP))
+    assert state.installments[3].due.interest == expected == cny("72.33")
+    levels = {row.due.total for row in state.installments[4:11]}
+    assert len(levels) == 1
+
+
+@pytest.mark.parametrize(
+    ("events", "code"),
+    [
+        ([Disbursement(id="d", on=START, amount=cny("6000.00")),
+          Disbursement(id="d2", on=due_date(1), amount=cny("4000.01"))], "above_approved_amount"),
+        ([Disbursement(id="d", on=START, amount=cny("6000.00")),
+          Disbursement(id="d2", on=date(2026, 2, 1), amount=cny("1.00"))], "schedule_ended"),
+    ],
+)
+def test_a_tranche_beyond_the_approved_amount_or_the_term_is_refused(events, code):
+    with pytest.raises(EventRefused) as refused:
+        fold(TRANCHED, events, as_of=date(2026, 3, 1))
+    assert refused.value.code == code
+
+
+def test_repaid_principal_makes_room_for_a_later_tranche():
+    events = [Disbursement(id="d", on=START, amount=cny("10000.00")), *on_time(1),
+              Disbursement(id="d2", on=date(2025, 2, 20), amount=cny("788.49"))]
+    state = fold(TRANCHED, events, as_of=date(2025, 2, 20))
+    assert state.outstanding.principal == cny("10000.00")
+    assert state.principal_identity()
+
+
 # --- properties ------------------------------------------------------------------------------
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[Event]:
-    """A disbursement and up to 25 events the loan can take (those it refuses are dropped)."""
-    book = LoanBook.open(TERMS).record(DISBURSED)
+    """A first disbursement and up to 25 events the loan can take, tranches among them (those it
+    refuses are dropped)."""
+    first = Money(draw(st.integers(min_value=300_000, max_value=1_000_000)), "CNY")
+    book = LoanBook.open(TRANCHED).record(Disbursement(id="d", on=START, amount=first))
     count = draw(st.integers(min_value=0, max_value=25))
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
-        kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse"]))
+        kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse",
+                                     "tranche"]))
         amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
         number = draw(st.integers(min_value=1, max_value=12))
         event: Event
@@ -265,6 +318,8 @@ def histories(draw: st.DrawFn) -> list[Event]:
             event = Repayment(id=f"e{index}", on=on, amount=amount)
         elif kind == "prepay":
             event = Prepayment(id=f"e{index}", on=on, amount=amount, mode=draw(st.sampled_from(PrepaymentMode)))
+        elif kind == "tranche":
+            event = Disbursement(id=f"e{index}", on=on, amount=Money(amount.minor * 3, "CNY"))
         elif kind == "charge":
             event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
         elif kind == "penalty":
@@ -296,7 +351,7 @@ def _paid_in(state: LoanState) -> Money:
 @LENDING
 @given(histories())
 def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(events):
-    state = fold(TERMS, events, as_of=AS_OF)
+    state = fold(TRANCHED, events, as_of=AS_OF)
     assert state.principal_identity()
     paid = state.total("paid")
     assert _paid_in(state) == paid.total + state.principal_prepaid + state.interest_prepaid + state.credit_balance
@@ -318,10 +373,10 @@ def test_reversing_an_event_gives_the_state_of_never_having_had_it(events, data)
     target = data.draw(st.sampled_from(candidates))
     without = [e for e in events if e.id != target.id]
     try:
-        expected = fold(TERMS, without, as_of=AS_OF)
+        expected = fold(TRANCHED, without, as_of=AS_OF)
     except EventRefused:
         return  # a later event needed it (e.g. a penalty on an installment it made due): both refuse
-    reversed_state = fold(TERMS, [*events, Reversal(id="undo", on=AS_OF, target=target.id)], as_of=AS_OF)
+    reversed_state = fold(TRANCHED, [*events, Reversal(id="undo", on=AS_OF, target=target.id)], as_of=AS_OF)
     assert replace(reversed_state, reversed=()) == replace(expected, reversed=())
     assert target.id in reversed_state.reversed
 
@@ -339,18 +394,18 @@ def test_recording_order_does_not_matter_only_value_dates_do(events, rnd):
     days = sorted(by_day, key=lambda d: rnd.random())
     ordered = [e for day in days for e in by_day[day] if not isinstance(e, Reversal)]
     assert len(ordered) == len(others)
-    assert fold(TERMS, [*ordered, *reversals], as_of=AS_OF) == fold(TERMS, events, as_of=AS_OF)
+    assert fold(TRANCHED, [*ordered, *reversals], as_of=AS_OF) == fold(TRANCHED, events, as_of=AS_OF)
 
 
 @LENDING
 @given(histories())
 def test_the_book_kept_event_by_event_equals_the_fold_from_scratch_and_every_prefix_its_own(events):
-    book = LoanBook.open(TERMS)
+    book = LoanBook.open(TRANCHED)
     for count, event in enumerate(events, start=1):
         book = book.record(event)
         latest = max(e.on for e in events[:count])
-        assert book.state(as_of=latest) == fold(TERMS, events[:count], as_of=latest)
-    assert book.state(as_of=AS_OF) == fold(TERMS, events, as_of=AS_OF)
+        assert book.state(as_of=latest) == fold(TRANCHED, events[:count], as_of=latest)
+    assert book.state(as_of=AS_OF) == fold(TRANCHED, events, as_of=AS_OF)
 
 
 def test_a_refused_event_leaves_the_book_as_it_was():
