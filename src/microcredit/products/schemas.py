@@ -513,6 +513,13 @@ class ServicingConventions(InputSchema):
         default=False,
         description="Whether the loan may be disbursed in tranches (terms.amount is then the most outstanding at once)",
     )
+    down_payment_percent: PercentStr | None = Field(
+        default=None, gt=0, lt=100,
+        description="A down payment of this percent of each disbursement, due on its day (installment 0, -1 ...)",
+    )
+    down_payment_collected: bool = Field(
+        default=False, description="The down payment is kept back from the disbursement (paid on the day)"
+    )
     dpd_tolerance: Annotated[MoneyStr, money_bounds(ge="0", le="100")] = Field(
         default="0.00", validate_default=True, description="An installment owing no more than this is not past due"
     )
@@ -656,7 +663,7 @@ class AmountsRead(OutputSchema):
 class LoanInstallmentRead(OutputSchema):
     """One installment as it now stands: due = paid + waived + written off + outstanding."""
 
-    number: int
+    number: int = Field(description="1..n; 0, -1 ... are down payments on the disbursements")
     period_start: date
     due_date: date
     due: AmountsRead

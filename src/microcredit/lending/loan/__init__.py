@@ -33,7 +33,7 @@ from microcredit.lending.loan.state import (
     LoanStatus,
     PaymentApplied,
 )
-from microcredit.lending.loan.terms import Terms
+from microcredit.lending.loan.terms import DownPayment, Terms
 
 __all__ = [
     "Amounts",
@@ -42,6 +42,7 @@ __all__ = [
     "ChargeAdded",
     "Disbursed",
     "Disbursement",
+    "DownPayment",
     "Event",
     "EventRefused",
     "InstallmentState",

@@ -40,9 +40,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from fractions import Fraction
 
 from microcredit.lending.allocation import (
     Allocation,
+    AllocationLine,
     Component,
     InstallmentDue,
     OverpaymentPolicy,
@@ -209,23 +211,59 @@ def _use_credit(book: _Book, terms: Terms, until: date) -> _Book:
 # --- the steps ------------------------------------------------------------------------------
 
 
+def _down_payment(book: _Book, terms: Terms, event: Disbursement) -> tuple[Money, int]:
+    """The down payment on a disbursement, and the installment number it takes: 0 for the
+    first disbursement's, then -1, -2 ... for the tranches' (the regular installments keep
+    their numbers 1..n whatever is disbursed later)."""
+    rule = terms.down_payment
+    if rule is None:
+        return book.zero(), 0
+    amount = terms.contract.rounding.times(event.amount, Fraction(rule.percent) / 100)
+    number = min((d.number for d in book.owed if d.number <= 0), default=1) - 1
+    return amount, number
+
+
+def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: Money, number: int) -> _Book:
+    """`book` with the down payment installment added (and paid, when collected at disbursement)."""
+    if not amount.is_positive:
+        return book
+    zero = book.zero()
+    row = _due(number, event.on, amount, zero, zero, zero)
+    nothing = _due(number, event.on, zero, zero, zero, zero)
+    book = replace(
+        book,
+        charged=(row, *book.charged),
+        owed=(row, *book.owed),
+        waived=(nothing, *book.waived),
+        written_off=(nothing, *book.written_off),
+    )
+    rule = terms.down_payment
+    if rule is None or not rule.collected_at_disbursement:
+        return book
+    collected = Allocation(paid_on=event.on, amount=amount, strategy="down_payment",
+                           lines=(AllocationLine(number, Component.PRINCIPAL, amount),), credit_balance=zero,
+                           prepayment=zero)
+    return _with_payment(book, collected, f"{event.id}:down_payment", interest_prepaid=zero, principal_prepaid=zero)
+
+
 def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
+    down, number = _down_payment(book, terms, event)
     if book.plan is not None:
-        return _tranche(book, terms, event)
+        return _with_down_payment(_tranche(book, terms, event, event.amount - down), terms, event, down, number)
     contract = terms.contract
     if event.amount > contract.principal:
         raise _refuse(event, "above_approved_amount", f"{event.amount} is more than the approved {contract.principal}")
     periods = contract.periods
     if periods.first_due_date is not None and periods.first_due_date <= event.on:
         raise _refuse(event, "first_due_date_passed", "the first due date is not after the disbursement")
-    actual = replace(contract, principal=event.amount, periods=replace(periods, start=event.on))
+    actual = replace(contract, principal=event.amount - down, periods=replace(periods, start=event.on))
     schedule = build_schedule(actual, calendar=terms.calendar)
     zero = book.zero()
     rows = tuple(_due(r.number, r.due_date, r.principal, r.interest, r.fees, zero) for r in schedule.installments)
     nothing = tuple(_due(r.number, r.due_date, zero, zero, zero, zero) for r in schedule.installments)
     plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
-    return replace(
+    book = replace(
         book,
         plan=plan,
         charged=rows,
@@ -237,6 +275,7 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
+    return _with_down_payment(book, terms, event, down, number)
 
 
 def _active(book: _Book, event: Event) -> Reamortisation:
@@ -351,8 +390,9 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     )
 
 
-def _tranche(book: _Book, terms: Terms, event: Disbursement) -> _Book:
-    """A further disbursement: the installments not yet ended re-amortised on the larger balance."""
+def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -> _Book:
+    """A further disbursement: the installments not yet ended re-amortised on the balance plus
+    `scheduled` (the tranche less its down payment)."""
     plan = book.plan
     assert plan is not None
     if not terms.tranches:
@@ -374,7 +414,7 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         if due.number in replaced and not untouched:
             raise _refuse(event, "installment_paid_in_advance",
                           f"installment {due.number} was paid before it fell due: a tranche cannot re-amortise it")
-    schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=event.amount,
+    schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=scheduled,
                            calendar=terms.calendar)
     zero = book.zero()
     kept = tuple(d for d in stripped if d.number not in replaced)
@@ -569,7 +609,9 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
     installments: list[InstallmentState] = []
     if plan is not None:
         rows = {r.number: r for r in plan.schedule.installments}
-        for charged, owed, waived, written in zip(book.charged, book.owed, book.waived, book.written_off, strict=True):
+        rows_in_order = sorted(zip(book.charged, book.owed, book.waived, book.written_off, strict=True),
+                               key=lambda four: (four[0].due_date, four[0].number))
+        for charged, owed, waived, written in rows_in_order:
             row = rows.get(charged.number)
             due = Amounts.of(charged)
             outstanding = Amounts.of(owed)
@@ -584,7 +626,9 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
                 waived=waived_amounts,
                 written_off=written_amounts,
                 outstanding=outstanding,
-                balance_after=row.balance_after if row is not None else zero,
+                balance_after=row.balance_after if row is not None else Money.total(
+                    (c.principal for c in book.charged if c.number > 0 and c.due_date > charged.due_date),
+                    terms.currency),
             ))
     credit = _money(book.credit)
     owing = any(not d.total.is_zero for d in book.owed)

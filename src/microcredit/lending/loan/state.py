@@ -102,6 +102,8 @@ class InstallmentState:
     """One installment as it now stands."""
 
     number: int
+    """1..n for the schedule's installments; 0 for the first disbursement's down payment and
+    -1, -2 ... for the tranches' (`Terms.down_payment`)."""
     period_start: date
     due_date: date
     due: Amounts
@@ -111,7 +113,8 @@ class InstallmentState:
     written_off: Amounts
     outstanding: Amounts
     balance_after: Money
-    """Principal the schedule leaves owed after this installment."""
+    """Principal the schedule leaves owed after this installment (after a down payment: the
+    principal of the installments due after it)."""
 
     @property
     def settled(self) -> bool:

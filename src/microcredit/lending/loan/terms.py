@@ -7,6 +7,7 @@ so two institutions with different conventions never share a silent assumption.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
@@ -15,7 +16,25 @@ from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
 
-__all__ = ["Terms"]
+__all__ = ["DownPayment", "Terms"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownPayment:
+    """A part of each disbursement owed on its day, before the schedule (首付).
+
+    `percent` of the disbursed amount, rounded by the loan's rounding, is an installment of
+    principal due on the disbursement date; the schedule amortises the rest.  With
+    `collected_at_disbursement` the lender keeps it back from the money paid out (the
+    installment is paid on the day); otherwise the borrower pays it like any installment.
+    """
+
+    percent: Decimal
+    collected_at_disbursement: bool
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) < self.percent < Decimal(100):
+            raise ValueError("a down payment is more than 0 % and less than 100 % of a disbursement")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +62,8 @@ class Terms:
     tranches: bool
     """Whether the loan may be disbursed in several tranches (the approved amount,
     `contract.principal`, is then the most that may be outstanding at once)."""
+    down_payment: DownPayment | None
+    """A down payment on each disbursement, or none."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:

@@ -58,6 +58,8 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
         buckets=DEFAULT_BUCKETS,
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=servicing.tranches,
+        down_payment=None if servicing.down_payment_percent is None else loan.DownPayment(
+            percent=servicing.down_payment_percent, collected_at_disbursement=servicing.down_payment_collected),
     )
 
 

@@ -22,6 +22,7 @@ from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
     Disbursement,
+    DownPayment,
     Event,
     EventRefused,
     LoanBook,
@@ -58,6 +59,7 @@ TERMS = Terms(
     buckets=DEFAULT_BUCKETS,
     classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
     tranches=False,
+    down_payment=None,
 )
 # The same loan approved for 10,000 at most outstanding, disbursed in tranches.
 TRANCHED = replace(TERMS, tranches=True)
@@ -294,6 +296,35 @@ def test_repaid_principal_makes_room_for_a_later_tranche():
               Disbursement(id="d2", on=date(2025, 2, 20), amount=cny("788.49"))]
     state = fold(TRANCHED, events, as_of=date(2025, 2, 20))
     assert state.outstanding.principal == cny("10000.00")
+    assert state.principal_identity()
+
+
+def test_a_down_payment_is_owed_on_the_disbursement_day_and_the_schedule_amortises_the_rest():
+    terms = replace(TERMS, down_payment=DownPayment(percent=Decimal("25"), collected_at_disbursement=False))
+    state = fold(terms, [DISBURSED], as_of=START + timedelta(days=3))
+    down = state.installments[0]
+    assert (down.number, down.due_date, down.due.principal) == (0, START, cny("2500.00"))
+    assert down.balance_after == cny("7500.00")
+    assert Money.total((row.due.principal for row in state.installments[1:]), "CNY") == cny("7500.00")
+    assert state.dpd == 3  # unpaid since the disbursement
+    paid = fold(terms, [DISBURSED, Repayment(id="r", on=START, amount=cny("2500.00"))], as_of=START)
+    assert paid.installments[0].settled
+    assert paid.principal_identity()
+
+
+def test_a_down_payment_collected_at_disbursement_is_paid_on_the_day_for_each_tranche():
+    terms = replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True))
+    events = [Disbursement(id="d", on=START, amount=cny("5000.00")),
+              Disbursement(id="d2", on=date(2025, 3, 1), amount=cny("2500.00"))]
+    state = fold(terms, events, as_of=date(2025, 3, 1))
+    # In due-date order: the first down payment, installment 1, the tranche's down payment, 2 ...
+    assert [row.number for row in state.installments[:4]] == [0, 1, -1, 2]
+    downs = [row for row in state.installments if row.number <= 0]
+    assert [(row.number, row.due_date, row.due.principal) for row in downs] == [
+        (0, START, cny("1000.00")), (-1, date(2025, 3, 1), cny("500.00"))]
+    assert all(row.settled for row in downs)
+    assert [p.event_id for p in state.payments] == ["d:down_payment", "d2:down_payment"]
+    assert state.outstanding.principal == cny("7500.00") - cny("1500.00")
     assert state.principal_identity()
 
 
