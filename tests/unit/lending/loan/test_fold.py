@@ -331,12 +331,23 @@ def test_a_down_payment_collected_at_disbursement_is_paid_on_the_day_for_each_tr
 # --- properties ------------------------------------------------------------------------------
 
 
+VARIANTS = (
+    TRANCHED,
+    replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
+    replace(TRANCHED, down_payment=DownPayment(percent=Decimal("12.5"), collected_at_disbursement=False),
+            overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS),
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+            prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT),
+)
+
+
 @st.composite
-def histories(draw: st.DrawFn) -> list[Event]:
+def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
     """A first disbursement and up to 25 events the loan can take, tranches among them (those it
     refuses are dropped)."""
     first = Money(draw(st.integers(min_value=300_000, max_value=1_000_000)), "CNY")
-    book = LoanBook.open(TRANCHED).record(Disbursement(id="d", on=START, amount=first))
+    terms = draw(st.sampled_from(VARIANTS))
+    book = LoanBook.open(terms).record(Disbursement(id="d", on=START, amount=first))
     count = draw(st.integers(min_value=0, max_value=25))
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
@@ -369,7 +380,7 @@ def histories(draw: st.DrawFn) -> list[Event]:
             book = book.record(event)
         except EventRefused:
             continue
-    return list(book.events)
+    return terms, list(book.events)
 
 
 AS_OF = date(2026, 6, 1)
@@ -381,8 +392,9 @@ def _paid_in(state: LoanState) -> Money:
 
 @LENDING
 @given(histories())
-def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(events):
-    state = fold(TRANCHED, events, as_of=AS_OF)
+def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(history):
+    terms, events = history
+    state = fold(terms, events, as_of=AS_OF)
     assert state.principal_identity()
     paid = state.total("paid")
     assert _paid_in(state) == paid.total + state.principal_prepaid + state.interest_prepaid + state.credit_balance
@@ -396,7 +408,8 @@ def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(events)
 
 @LENDING
 @given(histories(), st.data())
-def test_reversing_an_event_gives_the_state_of_never_having_had_it(events, data):
+def test_reversing_an_event_gives_the_state_of_never_having_had_it(history, data):
+    terms, events = history
     candidates = [e for e in events if not isinstance(e, Reversal | Disbursement | AsOf)
                   and not any(isinstance(r, Reversal) and r.target == e.id for r in events)]
     if not candidates:
@@ -404,17 +417,18 @@ def test_reversing_an_event_gives_the_state_of_never_having_had_it(events, data)
     target = data.draw(st.sampled_from(candidates))
     without = [e for e in events if e.id != target.id]
     try:
-        expected = fold(TRANCHED, without, as_of=AS_OF)
+        expected = fold(terms, without, as_of=AS_OF)
     except EventRefused:
         return  # a later event needed it (e.g. a penalty on an installment it made due): both refuse
-    reversed_state = fold(TRANCHED, [*events, Reversal(id="undo", on=AS_OF, target=target.id)], as_of=AS_OF)
+    reversed_state = fold(terms, [*events, Reversal(id="undo", on=AS_OF, target=target.id)], as_of=AS_OF)
     assert replace(reversed_state, reversed=()) == replace(expected, reversed=())
     assert target.id in reversed_state.reversed
 
 
 @LENDING
 @given(histories(), st.randoms(use_true_random=False))
-def test_recording_order_does_not_matter_only_value_dates_do(events, rnd):
+def test_recording_order_does_not_matter_only_value_dates_do(history, rnd):
+    terms, events = history
     # Events of different value dates recorded in any order fold to the same state.
     reversals = [e for e in events if isinstance(e, Reversal)]  # their order names the reversed ids
     others = [e for e in events if not isinstance(e, Reversal)]
@@ -425,18 +439,19 @@ def test_recording_order_does_not_matter_only_value_dates_do(events, rnd):
     days = sorted(by_day, key=lambda d: rnd.random())
     ordered = [e for day in days for e in by_day[day] if not isinstance(e, Reversal)]
     assert len(ordered) == len(others)
-    assert fold(TRANCHED, [*ordered, *reversals], as_of=AS_OF) == fold(TRANCHED, events, as_of=AS_OF)
+    assert fold(terms, [*ordered, *reversals], as_of=AS_OF) == fold(terms, events, as_of=AS_OF)
 
 
 @LENDING
 @given(histories())
-def test_the_book_kept_event_by_event_equals_the_fold_from_scratch_and_every_prefix_its_own(events):
-    book = LoanBook.open(TRANCHED)
+def test_the_book_kept_event_by_event_equals_the_fold_from_scratch_and_every_prefix_its_own(history):
+    terms, events = history
+    book = LoanBook.open(terms)
     for count, event in enumerate(events, start=1):
         book = book.record(event)
         latest = max(e.on for e in events[:count])
-        assert book.state(as_of=latest) == fold(TRANCHED, events[:count], as_of=latest)
-    assert book.state(as_of=AS_OF) == fold(TRANCHED, events, as_of=AS_OF)
+        assert book.state(as_of=latest) == fold(terms, events[:count], as_of=latest)
+    assert book.state(as_of=AS_OF) == fold(terms, events, as_of=AS_OF)
 
 
 def test_a_refused_event_leaves_the_book_as_it_was():
