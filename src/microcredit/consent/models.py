@@ -6,6 +6,10 @@ is never edited (a change is a new version). `consent_records` holds one row
 per acceptance: who, which document version (and the hash of the text they
 saw), when, through which channel and from where; a withdrawal is recorded on
 the row with its time, never by deleting it.
+
+Here `version` is the label an institution publishes a document under ("1.0",
+"2026-12"), not an optimistic-lock counter: neither table's rows are edited by
+two people at once (documents never change; a record only gains its withdrawal).
 """
 
 from __future__ import annotations

@@ -154,13 +154,13 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
     `consents` names the version of each document the person accepted; the
     consents are recorded in the same transaction as the account.
     """
-    documents = consent.check_acceptance(session=session, clock=kit.clock, institution_id=institution_id,
-                                         accepted=consents)
     # Everything that can be checked without the code first, so a typo does not burn the code...
     resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number,
                                unique=False)
     identity.accounts.check_new_password(kit=kit, password=password,
                                          context=(data.phone, resident.number, resident.number[-6:]))
+    documents = consent.check_acceptance(session=session, clock=kit.clock, institution_id=institution_id,
+                                         accepted=consents)
     phone_idx = identity.accounts.phone_index(kit, data.phone)
     proven = None
     if oauth_ticket:
@@ -220,13 +220,13 @@ def register_offline(*, session: Session, kit: identity.IdentityKit, principal: 
     SMS code; they are told so by SMS.
     """
     institution_id = principal.institution_id
-    if not consent_signed:
-        raise SignedConsentRequired(field="consent_signed")
-    documents = consent.required_documents(session=session, clock=kit.clock, institution_id=institution_id)
     branch = branch_id if branch_id is not None else principal.branch_id
     organisation.branch_in_institution(session=session, institution_id=institution_id, branch_id=branch)
     if branch is not None:
         scope.ensure_visible(principal, institution_id=institution_id, branch_id=branch)
+    if not consent_signed:
+        raise SignedConsentRequired(field="consent_signed")
+    documents = consent.required_documents(session=session, clock=kit.clock, institution_id=institution_id)
     resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number, unique=False)
     # At the branch a duplicate is no secret: the refusal links the borrower who has it, if the officer sees them.
     idx = kit.keys.blind_index(resident.number, domain="id_number")
