@@ -115,23 +115,38 @@ def _problem(kind: str, refusal: type[ConsentRequired | ConsentVersionStale]) ->
     return FieldProblem(f"consents.{kind}", refusal.code, refusal.message_en, refusal.message_zh)
 
 
+def judge(current: Mapping[str, str], accepted: Mapping[str, str | None] | None) -> dict[str, str]:
+    """What is wrong with an acceptance, per kind: `consent_required` or `consent_version_stale` (empty: none).
+
+    `current` is the version in effect of every kind; `accepted` what the
+    person accepted. A kind missing or empty is required; a version other than
+    the current one (older, newer or unknown) is stale.
+    """
+    given = dict(accepted or {})
+    wrong: dict[str, str] = {}
+    for kind in KINDS:
+        if not given.get(kind):
+            wrong[kind] = ConsentRequired.code
+        elif given[kind] != current.get(kind):
+            wrong[kind] = ConsentVersionStale.code
+    return wrong
+
+
 def check_acceptance(*, session: Session, clock: Clock, institution_id: int,
                      accepted: Mapping[str, str | None] | None) -> list[ConsentDocument]:
     """The documents in effect, if `accepted` names the current version of each; else refuse, naming each kind.
 
-    A kind not accepted is `consent_required`; an older (or unknown) version is
-    `consent_version_stale`. Checked before anything is written.
+    The refusal is `consent_required` if any kind was not accepted, otherwise
+    `consent_version_stale`; its errors name each kind (`consents.<kind>`).
+    Checked before anything is written.
     """
-    current = {d.kind: d for d in required_documents(session=session, clock=clock, institution_id=institution_id)}
-    given = dict(accepted or {})
-    missing = [k for k in KINDS if not given.get(k)]
-    stale = [k for k in KINDS if given.get(k) and given[k] != current[k].version]
-    if missing:
-        raise ConsentRequired([_problem(k, ConsentRequired) for k in missing]
-                              + [_problem(k, ConsentVersionStale) for k in stale])
-    if stale:
-        raise ConsentVersionStale([_problem(k, ConsentVersionStale) for k in stale])
-    return [current[k] for k in KINDS]
+    documents = required_documents(session=session, clock=clock, institution_id=institution_id)
+    wrong = judge({d.kind: d.version for d in documents}, accepted)
+    if wrong:
+        refusal = ConsentRequired if ConsentRequired.code in wrong.values() else ConsentVersionStale
+        raise refusal([_problem(kind, ConsentRequired if code == ConsentRequired.code else ConsentVersionStale)
+                       for kind, code in wrong.items()])
+    return documents
 
 
 def _subject(borrower_id: int | None, user_id: int) -> tuple[str, int]:
