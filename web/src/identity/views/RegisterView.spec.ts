@@ -165,7 +165,8 @@ describe('registration', () => {
     await w.find('[data-testid=send-code]').trigger('click')
     await vi.waitFor(() => expect(w.text()).toContain('验证码已发送'))
     await vi.waitFor(() => expect(codeItem().classList.contains('is-error')).toBe(false))
-    expect(w.find('[data-testid=code]').attributes('aria-invalid')).toBeUndefined()
+    // The attribute follows the error message's removal (after its leave transition).
+    await vi.waitFor(() => expect(w.find('[data-testid=code]').attributes('aria-invalid')).toBeUndefined())
     w.unmount()
   })
 })
