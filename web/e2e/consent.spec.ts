@@ -61,7 +61,7 @@ test('a new borrower accepts the three documents, and staff see the consents', a
   await staff.getByTestId('menu-borrowers').click()
   await staff.getByTestId('borrower-search').fill(id)
   await staff.getByTestId('search-submit').click()
-  await staff.getByTestId('borrower-table').locator('tbody tr', { hasText: name }).click()
+  await staff.getByTestId('borrower-table').getByRole('link', { name }).click()
   await expect(staff).toHaveURL(/\/staff\/borrowers\/\d+$/)
   const block = staff.getByTestId('borrower-consents')
   for (const [kind, label] of [['user_agreement', '用户协议'], ['privacy_policy', '隐私政策'], ['sensitive_info', '敏感个人信息处理规则']]) {
