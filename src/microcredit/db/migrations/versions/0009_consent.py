@@ -89,8 +89,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_consent_records_user', table_name='consent_records')
-    op.drop_index('ix_consent_records_borrower', table_name='consent_records')
+    # Dropping a table drops its indexes (MariaDB refuses to drop one a foreign key uses first).
     op.drop_table('consent_records')
-    op.drop_index('ix_consent_documents_current', table_name='consent_documents')
     op.drop_table('consent_documents')
