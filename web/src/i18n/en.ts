@@ -522,6 +522,7 @@ const en = {
     borrower: 'Borrower',
     branch: 'Branch',
     business_date: 'Business date',
+    consent: 'Consent',
     consent_document: 'Consent document',
     institution: 'Institution',
     profile_change: 'Profile change',

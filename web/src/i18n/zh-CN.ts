@@ -516,6 +516,7 @@ const zhCN: Messages = {
     borrower: '借款人',
     branch: '网点',
     business_date: '营业日',
+    consent: '协议与授权',
     consent_document: '协议文件',
     institution: '机构',
     profile_change: '资料变更',
