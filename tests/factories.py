@@ -23,6 +23,8 @@ from microcredit.products import service as products
 from microcredit.runtime import Runtime
 
 PASSWORD = "Test-Passphrase-42"
+# The versions a new institution's documents start at: what online registration accepts (consent.defaults).
+CONSENTS = {"user_agreement": "1.0", "privacy_policy": "1.0", "sensitive_info": "1.0"}
 _seq = itertools.count(1)
 
 

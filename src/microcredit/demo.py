@@ -1,4 +1,5 @@
-"""Demo data: one institution with two branches, staff in every role, a few borrowers, its holiday calendar.
+"""Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
+its holiday calendar.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -14,6 +15,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
+from microcredit.consent import service as consent
 from microcredit.identity import service as identity
 from microcredit.identity.service import IdentityKit
 from microcredit.lending.money import Money
@@ -121,10 +123,18 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
                     session=session, institution_id=inst.id, resident=resident, stated_province=data.province)
             else:
                 branch_id, how = branches[branch_ix].id, "branch"
-            parties.borrowers.create_profile(session, kit, institution_id=inst.id, data=data, user=user,
-                                             channel="online" if branch_ix is None else "branch",
-                                             branch_id=branch_id, registered_by=None, resident=resident,
-                                             branch_assignment=how)
+            borrower = parties.borrowers.create_profile(
+                session, kit, institution_id=inst.id, data=data, user=user,
+                channel="online" if branch_ix is None else "branch", branch_id=branch_id, registered_by=None,
+                resident=resident, branch_assignment=how)
+            # The three consents, as registration records them: the borrower's own online, signed on
+            # paper and confirmed by the system at the branch.
+            consent.record_acceptance(
+                session=session, clock=kit.clock,
+                actor=Actor.system(inst.id).as_user(user.id, "borrower", inst.id) if branch_ix is None else actor,
+                institution_id=inst.id, user_id=user.id, borrower_id=borrower.id,
+                documents=consent.required_documents(session=session, clock=kit.clock, institution_id=inst.id),
+                channel="online" if branch_ix is None else "walk_in")
         session.flush()
     for name, _, phone, position, _, roles in STAFF:
         note = ""

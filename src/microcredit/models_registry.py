@@ -7,6 +7,7 @@ entry points imports it (the database layer knows only `Base`).
 from sqlalchemy import MetaData
 
 from microcredit.audit import models as audit_models
+from microcredit.consent import models as consent_models
 from microcredit.db.base import Base
 from microcredit.identity import models as identity_models
 from microcredit.integrations import models as integrations_models
@@ -15,7 +16,7 @@ from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
 
-MODELS = (audit_models, identity_models, integrations_models, notifications_models, parties_models,
+MODELS = (audit_models, consent_models, identity_models, integrations_models, notifications_models, parties_models,
           platform_models, products_models)
 
 

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
+from microcredit.consent import service as consent
 from microcredit.db.engine import Database
 from microcredit.identity import service as identity
 from microcredit.identity.models import Role
@@ -74,7 +75,7 @@ class World:
 # Path parameters: which arranged object each names. A route with a new kind of path
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
-                "session_id", "year", "day_id", "message_id")
+                "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -88,7 +89,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
                                    "roles": ["collector"]},
     ("PATCH", "/staff/{staff_id}"): lambda w: {"position": "矩阵岗"},
     ("POST", "/borrowers"): lambda w: {"phone": next_phone(), "real_name": "矩阵借款人",
-                                       "id_number": next_id_number()},
+                                       "id_number": next_id_number(), "consent_signed": True},
     ("PATCH", "/borrowers/{borrower_id}"): lambda w: {"address": "矩阵路 3 号"},
     ("POST", "/borrowers/{borrower_id}/bank-cards"): lambda w: {"bank_name": "中国农业银行", "card_number": CARD},
     ("POST", "/profile-changes/{change_id}/reject"): lambda w: {"reason": "材料不全"},
@@ -101,6 +102,9 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
                                            "name_en": "Spring Festival"},
     ("PATCH", "/calendar/days/{day_id}"): lambda w: {"name_en": "Matrix holiday"},
     ("PUT", "/calendar/years/{year}"): lambda w: {"covered": True},
+    ("POST", "/consent-documents"): lambda w: {"kind": "privacy_policy", "version": "2.0", "title_zh": "隐私政策",
+                                               "title_en": "Privacy policy", "body_zh": "正文", "body_en": "Text"},
+    ("POST", "/me/consents"): lambda w: {"kind": "sensitive_info", "version": "1.0"},
 }
 
 # Allowed by permission, refused by a business rule: (method, path, caller) -> problem code.
@@ -141,14 +145,22 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     inst = make_institution(session, runtime)
     branch_a, _branch_b = make_branch(session, runtime, inst), make_branch(session, runtime, inst)
     headers: dict[str, str] = {}
+    consenting = []
     if caller == "borrower":
         me = make_borrower(session, runtime, inst, branch=branch_a, password=None)
         headers = signed_in(session, runtime, me.user)
+        consenting.append(me)
     elif caller != ANONYMOUS:
         me_staff = make_staff(session, runtime, inst, roles=(caller,), branch=branch_a, password=None)
         headers = signed_in(session, runtime, me_staff.user)
     target_staff = make_staff(session, runtime, inst, roles=("collector",), branch=branch_a, password=None)
     target = make_borrower(session, runtime, inst, branch=branch_a, password=None)
+    # Consents of the borrowers: the caller's own (a borrower withdraws it) or the target's.
+    documents = consent.required_documents(session=session, clock=runtime.clock, institution_id=inst.id)
+    consents = [consent.record_acceptance(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                          institution_id=inst.id, user_id=h.user.id, borrower_id=h.borrower.id,
+                                          documents=documents, channel="walk_in")
+                for h in (*consenting, target)]
     change = ProfileChange(institution_id=inst.id, borrower_id=target.borrower.id, branch_id=branch_a.id,
                            changes={"monthly_income": {"old": None, "new": "9000.00"}}, status="pending",
                            requested_by_user_id=target.user.id, requested_at=runtime.clock.now())
@@ -168,7 +180,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
-               "message_id": message.id}
+               "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
+               "consent_id": consents[0][2].id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)
@@ -418,7 +431,8 @@ def test_branch_scoped_staff_without_a_branch_see_the_borrowers_without_one(clie
     h = signed_in(session, runtime, officer.user)
     session.commit()
     r = client.post("/api/v1/borrowers", headers={**h, **idempotency_key()},
-                    json={"phone": next_phone(), "real_name": "总部客户", "id_number": next_id_number()})
+                    json={"phone": next_phone(), "real_name": "总部客户", "id_number": next_id_number(),
+                          "consent_signed": True})
     assert r.status_code == 201, r.text
     assert r.json()["branch_id"] is None
     listed = _ids(client.get("/api/v1/borrowers", headers=h))

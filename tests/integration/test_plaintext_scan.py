@@ -26,7 +26,7 @@ from microcredit.parties.models import Institution
 from microcredit.platform.validators import id_check_character
 from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import fresh_database_url, make_settings
-from tests.factories import institution_header, last_sms_code, make_branch, make_institution, make_staff
+from tests.factories import CONSENTS, institution_header, last_sms_code, make_branch, make_institution, make_staff
 from tests.integration.helpers import shared_client, signed_in
 
 PASSWORD = "Plain-Text-Never-42"
@@ -71,7 +71,7 @@ def exercise(client: TestClient, inst: Institution, officer: dict[str, str], bra
     code = last_sms_code(client, phone)
     r = client.post("/api/v1/auth/register", headers=pub, json={
         "phone": phone, "sms_code": code, "real_name": "明文检查", "id_number": number, "password": PASSWORD,
-        "monthly_income": "5000.00"})
+        "monthly_income": "5000.00", "consents": CONSENTS})
     assert r.status_code == 201, r.text
     token = r.json()["login"]["token"]
     me = {"Authorization": f"Bearer {token}"}
@@ -89,7 +89,8 @@ def exercise(client: TestClient, inst: Institution, officer: dict[str, str], bra
     # A walk-in borrower registered at the branch, with two cards, edited, searched and revealed.
     phone2, number2 = "13912345671", _id_number(date(1975, 12, 31), 7)
     r = client.post("/api/v1/borrowers", headers={**officer, "Idempotency-Key": "scan-1"},
-                    json={"phone": phone2, "real_name": "网点客户", "id_number": number2, "branch_id": branch_id})
+                    json={"phone": phone2, "real_name": "网点客户", "id_number": number2, "branch_id": branch_id,
+                          "consent_signed": True})
     assert r.status_code == 201, r.text
     walk_in = r.json()["id"]
     s.id_numbers.append(number2)

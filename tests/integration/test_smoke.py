@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import institution_header, last_sms_code, make_institution, next_id_number, next_phone
+from tests.factories import CONSENTS, institution_header, last_sms_code, make_institution, next_id_number, next_phone
 
 
 def test_register_then_me(client, session, runtime):
@@ -15,7 +15,7 @@ def test_register_then_me(client, session, runtime):
     code = last_sms_code(client, phone)
     r = client.post("/api/v1/auth/register", headers=institution_header(inst), json={
         "phone": phone, "sms_code": code, "real_name": "王五", "id_number": next_id_number(),
-        "password": "a quite long passphrase"})
+        "password": "a quite long passphrase", "consents": CONSENTS})
     assert r.status_code == 201, r.text
     token = r.json()["login"]["token"]
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()

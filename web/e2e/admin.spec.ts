@@ -62,6 +62,7 @@ test('administrator creates a branch and a loan officer who sees only that branc
   await officer.getByTestId('real-name').fill(walkInName)
   await officer.getByTestId('id-number').fill(idNumber('19851230'))
   await officer.getByTestId('phone').fill(randomPhone())
+  await officer.getByTestId('consent-signed').click()
   await officer.getByTestId('walk-in-submit').click()
   await expect(officer).toHaveURL(/\/staff\/borrowers\/\d+$/)
   await expect(officer.getByRole('heading', { name: walkInName })).toBeVisible()

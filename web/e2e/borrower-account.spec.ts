@@ -2,7 +2,7 @@
 //    in with the password and with an SMS code. The ID number is checked as it is typed. Also: a
 //    forgotten password, and signing out another device from the list of signed-in devices.
 import { test, expect } from './fixtures'
-import { borrowerLogin, idNumber, lastSmsId, randomName, randomPhone, registerBorrower, screenshot, smsCode, withWrongChecksum } from './helpers'
+import { acceptConsents, borrowerLogin, idNumber, lastSmsId, randomName, randomPhone, registerBorrower, screenshot, smsCode, withWrongChecksum } from './helpers'
 
 test.use({ viewport: { width: 375, height: 812 } })
 
@@ -38,6 +38,7 @@ test('register with an SMS code, sign out, sign in by password and by SMS code',
   await page.getByTestId('code').fill(received)
   await page.getByTestId('real-name').fill(randomName())
   await page.getByTestId('password').fill(password)
+  await acceptConsents(page)
   await screenshot(page, 'borrower-registration')
   await page.getByTestId('register-submit').click()
 

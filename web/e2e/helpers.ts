@@ -115,6 +115,23 @@ export interface Borrower {
   token: string
 }
 
+export const CONSENT_KINDS = ['user_agreement', 'privacy_policy', 'sensitive_info'] as const
+
+/** The version in effect of each document a registration accepts. */
+export async function currentConsents(api: APIRequestContext): Promise<Record<string, string>> {
+  const r = await api.get('/api/v1/public/consent-documents')
+  expect(r.status()).toBe(200)
+  return Object.fromEntries(((await r.json()) as { kind: string; version: string }[]).map((d) => [d.kind, d.version]))
+}
+
+/** Tick the three consent boxes of the registration page. */
+export async function acceptConsents(page: Page) {
+  for (const kind of CONSENT_KINDS) {
+    await page.getByTestId(`consent-${kind}`).click()
+    await expect(page.getByTestId(`consent-${kind}`).locator('input')).toBeChecked()
+  }
+}
+
 /** Register a borrower through the API (SMS code from the simulator). */
 export async function registerBorrower(api: APIRequestContext, password = 'Spring-Rain-2026'): Promise<Borrower> {
   const phone = randomPhone()
@@ -123,7 +140,7 @@ export async function registerBorrower(api: APIRequestContext, password = 'Sprin
   const code = await smsCode(api, phone)
   const b = { phone, password, name: randomName(), idNumber: idNumber() }
   const r = await api.post('/api/v1/auth/register', {
-    data: { phone, sms_code: code, real_name: b.name, id_number: b.idNumber, password },
+    data: { phone, sms_code: code, real_name: b.name, id_number: b.idNumber, password, consents: await currentConsents(api) },
   })
   expect(r.status(), await r.text()).toBe(201)
   const body = await r.json()

@@ -1,7 +1,7 @@
 // WeChat sign-in through the real OAuth2 redirect flow against the built-in provider simulator: a new
 // account proves a phone by SMS and registers; the next time it signs straight in.
 import { test, expect } from './fixtures'
-import { idNumber, lastSmsId, randomName, randomPhone, smsCode } from './helpers'
+import { acceptConsents, idNumber, lastSmsId, randomName, randomPhone, smsCode } from './helpers'
 
 test.use({ viewport: { width: 375, height: 812 } })
 
@@ -27,6 +27,7 @@ test('sign in with WeChat: link a phone, register, then sign in directly', async
   await page.getByTestId('real-name').fill(randomName())
   await page.getByTestId('id-number').fill(idNumber('19920315'))
   await page.getByTestId('password').fill('Wechat-Linked-2026')
+  await acceptConsents(page)
   await page.getByTestId('register-submit').click()
   await expect(page).toHaveURL(/\/me$/)
   await page.getByTestId('logout').click()

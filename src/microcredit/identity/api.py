@@ -90,7 +90,8 @@ def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
     data = NewBorrower(real_name=body.real_name, id_number=body.id_number, phone=phone, **body.profile())
     borrower, issued = parties.borrowers.register_online(
         session=session, kit=kit, institution_id=institution, data=data, password=body.password,
-        sms_code=body.sms_code, oauth_ticket=body.oauth_ticket, meta=meta)
+        sms_code=body.sms_code, oauth_ticket=body.oauth_ticket, meta=meta,
+        consents=body.consents.model_dump() if body.consents else None)
     return RegistrationRead(borrower=BorrowerRead.model_validate(borrower),
                             login=LoginRead(status="authenticated", token=issued.token,
                                             expires_at=issued.idle_expires_at,

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field
 
+from microcredit.consent.schemas import ConsentAcceptance
 from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD, LoginRead
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
 
@@ -251,6 +252,11 @@ class Registration(ProfileFields):
     oauth_ticket: str | None = Field(
         default=None, max_length=200, description="Link a WeChat/Alipay account from /auth/oauth/link"
     )
+    consents: ConsentAcceptance | None = Field(
+        default=None,
+        description="Required: the version of each document accepted (GET /public/consent-documents). Without it, "
+        "or with an older version, registration is refused with `consent_required` / `consent_version_stale`",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -263,6 +269,7 @@ class Registration(ProfileFields):
                     "real_name": "张三",
                     "id_number": "11010519491231002X",
                     "password": "a long passphrase",
+                    "consents": {"user_agreement": "1.0", "privacy_policy": "1.0", "sensitive_info": "1.0"},
                 }
             ]
         },
@@ -277,6 +284,11 @@ class OfflineRegistration(ProfileFields):
     id_number: str = ID_FIELD
     branch_id: int | None = Field(default=None, description="Defaults to the officer's branch")
     notify_by_sms: bool = True
+    consent_signed: bool = Field(
+        default=False,
+        description="Required true: the borrower signed the user agreement, privacy policy and the separate "
+        "consent to processing sensitive personal information in effect; recorded with channel `walk_in`",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -290,6 +302,7 @@ class OfflineRegistration(ProfileFields):
                     "customer_type": "farmer",
                     "occupation": "种植户",
                     "monthly_income": "4500.00",
+                    "consent_signed": True,
                 }
             ]
         },

@@ -30,6 +30,7 @@ from microcredit.identity.models import OAuthFlow
 from microcredit.integrations.oauth_simulator import build_router
 from tests.conftest import make_settings
 from tests.factories import (
+    CONSENTS,
     headers,
     institution_header,
     last_sms_code,
@@ -210,7 +211,7 @@ def test_a_new_phone_registers_with_the_ticket_and_no_second_code(oauth, inst):
     assert r.json()["status"] == "registration_required", r.text
     r = oauth.post(f"{API}/auth/register", headers=institution_header(inst), json={
         "phone": phone, "real_name": "李四", "id_number": next_id_number(), "password": "a quite long passphrase",
-        "oauth_ticket": ticket})
+        "oauth_ticket": ticket, "consents": CONSENTS})
     assert r.status_code == 201, r.text
     assert me(oauth, bearer(r)).json()["linked_providers"] == ["partner"]
     assert browser.exchange(browser.sign_in("li-si")["ticket"][0]).json()["status"] == "authenticated"
@@ -222,7 +223,7 @@ def test_a_ticket_does_not_register_a_phone_it_did_not_prove(oauth, inst):
     assert browser.link(ticket, next_phone()).json()["status"] == "registration_required"
     r = oauth.post(f"{API}/auth/register", headers=institution_header(inst), json={
         "phone": next_phone(), "real_name": "赵六", "id_number": next_id_number(),
-        "password": "a quite long passphrase", "oauth_ticket": ticket})
+        "password": "a quite long passphrase", "oauth_ticket": ticket, "consents": CONSENTS})
     assert (r.status_code, code(r)) == (422, "invalid_sms_code")
 
 

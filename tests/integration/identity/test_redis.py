@@ -14,7 +14,7 @@ from microcredit.identity.models import SmsCode
 from microcredit.identity.service import smscodes
 from microcredit.identity.tokens import keyed_hash
 from microcredit.platform.models import RateLimitCounter
-from tests.factories import institution_header, last_sms_code, make_borrower, next_id_number, next_phone
+from tests.factories import CONSENTS, institution_header, last_sms_code, make_borrower, next_id_number, next_phone
 from tests.integration.identity.support import API, code, password_login, request_code, reset_password
 
 
@@ -58,7 +58,7 @@ def test_registration_uses_the_redis_code_once(redis_app, redis_client, session,
     phone = next_phone()
     request_code(client, inst, phone, "register")
     body = {"phone": phone, "sms_code": last_sms_code(client, phone), "real_name": "王五",
-            "id_number": next_id_number(), "password": "a quite long passphrase"}
+            "id_number": next_id_number(), "password": "a quite long passphrase", "consents": CONSENTS}
     assert client.post(f"{API}/auth/register", json=body, headers=institution_header(inst)).status_code == 201
     assert redis_client.exists(f"mc:sms:register:{app_runtime.keys.blind_index(phone, domain='phone')}") == 0
     again = client.post(f"{API}/auth/register", json={**body, "id_number": next_id_number()},

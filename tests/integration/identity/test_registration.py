@@ -13,6 +13,7 @@ from microcredit.identity import service as identity
 from microcredit.parties.models import Borrower
 from microcredit.platform.validators import id_check_character
 from tests.factories import (
+    CONSENTS,
     institution_header,
     last_sms_code,
     make_borrower,
@@ -30,7 +31,7 @@ def register(client, inst, phone: str, sms_code: str | None, id_number: str, pas
              **extra: Any):
     """POST /auth/register."""
     body = {"phone": phone, "sms_code": sms_code, "real_name": "王五", "id_number": id_number,
-            "password": password, **extra}
+            "password": password, "consents": CONSENTS, **extra}
     return client.post(f"{API}/auth/register", json=body, headers=institution_header(inst))
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
-from tests.factories import institution_header, last_sms_code, make_branch, make_institution, next_id_number, next_phone
+from tests.factories import (
+    CONSENTS,
+    institution_header,
+    last_sms_code,
+    make_branch,
+    make_institution,
+    next_id_number,
+    next_phone,
+)
 from tests.integration.helpers import assert_problem
 
 PASSWORD = "A-Registration-Passphrase"
@@ -21,7 +29,8 @@ def register(client, inst, *, region: str, province: str | None = None) -> dict:
                     json={"phone": phone, "purpose": "register"})
     assert r.status_code == 202, r.text
     body = {"phone": phone, "sms_code": last_sms_code(client, phone), "real_name": "新客户",
-            "id_number": next_id_number(region=region), "password": PASSWORD}
+            "id_number": next_id_number(region=region), "password": PASSWORD,
+            "consents": CONSENTS}
     if province:
         body["province"] = province
     r = client.post("/api/v1/auth/register", headers=institution_header(inst), json=body)

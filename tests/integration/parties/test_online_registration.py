@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
 from microcredit.runtime import build_runtime
-from tests.factories import institution_header, last_sms_code, make_borrower, next_id_number, next_phone
+from tests.factories import CONSENTS, institution_header, last_sms_code, make_borrower, next_id_number, next_phone
 from tests.integration.helpers import assert_problem
 
 PASSWORD = "A-Registration-Passphrase"
@@ -15,7 +15,8 @@ PASSWORD = "A-Registration-Passphrase"
 
 def _register(client, inst, phone: str, code: str, number: str):
     return client.post("/api/v1/auth/register", headers=institution_header(inst), json={
-        "phone": phone, "sms_code": code, "real_name": "新客户", "id_number": number, "password": PASSWORD})
+        "phone": phone, "sms_code": code, "real_name": "新客户", "id_number": number, "password": PASSWORD,
+        "consents": CONSENTS})
 
 
 def _code(client, inst, phone: str) -> str:

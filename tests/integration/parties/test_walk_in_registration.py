@@ -20,7 +20,7 @@ def _count(session, institution_id: int) -> int:
 def test_the_same_key_and_body_replays_the_first_answer(client, session, runtime, staff_as, org):
     officer, h = staff_as("loan_officer", branch=org.a)
     body = {"phone": next_phone(), "real_name": "孙二娘", "id_number": next_id_number(date(1980, 5, 17)),
-            "occupation": "个体户", "monthly_income": "7000.00", "notify_by_sms": False}
+            "occupation": "个体户", "monthly_income": "7000.00", "notify_by_sms": False, "consent_signed": True}
     key = {"Idempotency-Key": "3f1c7a2e-walk-in-0001"}
 
     first = client.post("/api/v1/borrowers", headers={**h, **key}, json=body)
@@ -60,10 +60,10 @@ def test_keys_belong_to_their_caller(client, session, runtime, staff_as, org):
     key = {"Idempotency-Key": "shared-key-0001"}
     one = client.post("/api/v1/borrowers", headers={**h1, **key},
                       json={"phone": next_phone(), "real_name": "周一", "id_number": next_id_number(),
-                            "notify_by_sms": False})
+                            "notify_by_sms": False, "consent_signed": True})
     two = client.post("/api/v1/borrowers", headers={**h2, **key},
                       json={"phone": next_phone(), "real_name": "周二", "id_number": next_id_number(),
-                            "notify_by_sms": False})
+                            "notify_by_sms": False, "consent_signed": True})
     assert (one.status_code, two.status_code) == (201, 201)
     assert "idempotent-replayed" not in two.headers
     assert one.json()["id"] != two.json()["id"]
@@ -75,7 +75,8 @@ def test_a_failed_registration_keeps_no_key(client, session, runtime, staff_as, 
     key = {"Idempotency-Key": "retry-after-typo"}
     good = next_id_number()
     typo = good[:-1] + ("0" if good[-1] != "0" else "1")
-    body = {"phone": next_phone(), "real_name": "吴用", "id_number": typo, "notify_by_sms": False}
+    body = {"phone": next_phone(), "real_name": "吴用", "id_number": typo, "notify_by_sms": False,
+            "consent_signed": True}
     r = assert_problem(client.post("/api/v1/borrowers", headers={**h, **key}, json=body), 422)
     assert (r["code"], r["field"]) == ("id_number_checksum", "id_number")
     r = client.post("/api/v1/borrowers", headers={**h, **key}, json={**body, "id_number": good})
@@ -87,7 +88,7 @@ def test_identity_checks(client, session, runtime, staff_as, org):
 
     def register(**change):
         body = {"phone": next_phone(), "real_name": "测试人", "id_number": next_id_number(), "notify_by_sms": False,
-                **change}
+                "consent_signed": True, **change}
         return client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": next_phone()}, json=body)
 
     taken = next_id_number()
@@ -103,6 +104,7 @@ def test_identity_checks(client, session, runtime, staff_as, org):
         ({"id_number": minor17 + id_check_character(minor17)}, 422, "borrower_underage"),
         ({"phone": "23800138000"}, 422, "validation_failed"),
         ({"branch_id": org.b.id}, 404, "not_found"),
+        ({"consent_signed": False}, 422, "consent_required"),
     ]
     for change, status, code in cases:
         body = assert_problem(register(**change), status)
@@ -114,7 +116,7 @@ def test_the_walk_in_borrower_is_told_by_sms_and_signs_in_with_a_code(client, se
     _, h = staff_as("loan_officer", branch=org.a)
     phone = next_phone()
     r = client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": "sms-walk-in"},
-                    json={"phone": phone, "real_name": "郑和", "id_number": next_id_number()})
+                    json={"phone": phone, "real_name": "郑和", "id_number": next_id_number(), "consent_signed": True})
     assert r.status_code == 201, r.text
     [message] = client.get("/_sim/sms", params={"phone": phone}).json()
     assert message["text"].startswith("【测试机构】郑和，您已在网点完成登记")
@@ -136,7 +138,7 @@ def test_a_duplicate_links_the_borrower_who_has_it_when_the_officer_sees_them(cl
     def register(h, **body):
         return client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": next_phone()},
                            json={"phone": next_phone(), "real_name": "测试人", "id_number": next_id_number(),
-                                 "notify_by_sms": False, **body})
+                                 "notify_by_sms": False, "consent_signed": True, **body})
 
     first = register(east, phone=phone, id_number=number)
     assert first.status_code == 201

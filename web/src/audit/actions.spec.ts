@@ -18,6 +18,7 @@ describe('audit actions', () => {
       'staff.created', 'staff.updated', 'role.created', 'role.updated', 'role.deleted', 'user.locked', 'user.unlocked',
       'user.enabled', 'user.disabled', 'user.password_changed', 'user.password_reset', 'user.phone_changed',
       'user.totp_enrolled', 'user.totp_reset', 'user.oauth_linked', 'user.session_ended', 'user.sessions_ended',
+      'consent.given', 'consent.withdrawn', 'consent_document.published',
     ]) expect(KNOWN_ACTIONS.has(code), code).toBe(true)
   })
 

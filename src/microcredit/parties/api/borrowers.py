@@ -152,7 +152,7 @@ def register_walk_in_borrower(body: OfflineRegistration, session: DB, kit: Kit, 
     phone = identity.accounts.parse_phone(body.phone)
     data = NewBorrower(real_name=body.real_name, id_number=body.id_number, phone=phone, **body.profile())
     borrower = service.borrowers.register_offline(session=session, kit=kit, principal=principal, data=data,
-                                                  branch_id=body.branch_id)
+                                                  branch_id=body.branch_id, consent_signed=body.consent_signed)
     if body.notify_by_sms:
         service.borrowers.notify_offline_registration(session=session, kit=kit, borrower=borrower, phone=phone,
                                                       language=meta.language)

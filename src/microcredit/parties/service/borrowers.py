@@ -14,12 +14,15 @@ apply at once. A newer pending change supersedes an older one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
+from microcredit.consent import service as consent
+from microcredit.consent.errors import SignedConsentRequired
 from microcredit.errors import Conflict, DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from microcredit.identity import scope
 from microcredit.identity import service as identity
@@ -144,13 +147,20 @@ def _ensure_id_free(session: Session, kit: identity.IdentityKit, *, institution_
 
 def register_online(*, session: Session, kit: identity.IdentityKit, institution_id: int, data: NewBorrower,
                     password: str, sms_code: str | None, oauth_ticket: str | None,
-                    meta: RequestMeta) -> tuple[Borrower, identity.sessions.IssuedSession]:
-    """Self-registration: SMS-verified phone, validated unique ID number, password; signed in at once."""
+                    meta: RequestMeta, consents: Mapping[str, str | None] | None
+                    ) -> tuple[Borrower, identity.sessions.IssuedSession]:
+    """Self-registration: SMS-verified phone, validated unique ID number, password, the three consents.
+
+    `consents` names the version of each document the person accepted; the
+    consents are recorded in the same transaction as the account.
+    """
     # Everything that can be checked without the code first, so a typo does not burn the code...
     resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number,
                                unique=False)
     identity.accounts.check_new_password(kit=kit, password=password,
                                          context=(data.phone, resident.number, resident.number[-6:]))
+    documents = consent.check_acceptance(session=session, clock=kit.clock, institution_id=institution_id,
+                                         accepted=consents)
     phone_idx = identity.accounts.phone_index(kit, data.phone)
     proven = None
     if oauth_ticket:
@@ -177,6 +187,8 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
                  after={"channel": "online", "id_number": borrower.id_number_masked,
                         "phone": borrower.phone_masked, "branch_id": borrower.branch_id,
                         "branch_assignment": borrower.branch_assignment})
+    consent.record_acceptance(session=session, clock=kit.clock, actor=actor, institution_id=institution_id,
+                              user_id=user.id, borrower_id=borrower.id, documents=documents, channel="online")
     if oauth_ticket:
         identity.oauth.link_new_user(session=session, kit=kit, ticket=oauth_ticket, user_id=user.id, meta=meta)
     issued = identity.accounts.open_session(session=session, kit=kit, user_id=user.id, method="registration",
@@ -199,10 +211,12 @@ def _refuse_duplicate(principal: Principal, holder: Borrower | None, refusal: Do
 
 
 def register_offline(*, session: Session, kit: identity.IdentityKit, principal: Principal, data: NewBorrower,
-                     branch_id: int | None) -> Borrower:
+                     branch_id: int | None, consent_signed: bool) -> Borrower:
     """A loan officer registers a walk-in borrower at the branch (identity checked in person).
 
-    The borrower gets an account without a password and signs in later with an
+    The officer confirms that the borrower signed the three documents in effect
+    (`consent_signed`); the consents are recorded with channel `walk_in`. The
+    borrower gets an account without a password and signs in later with an
     SMS code; they are told so by SMS.
     """
     institution_id = principal.institution_id
@@ -210,6 +224,9 @@ def register_offline(*, session: Session, kit: identity.IdentityKit, principal: 
     organisation.branch_in_institution(session=session, institution_id=institution_id, branch_id=branch)
     if branch is not None:
         scope.ensure_visible(principal, institution_id=institution_id, branch_id=branch)
+    if not consent_signed:
+        raise SignedConsentRequired(field="consent_signed")
+    documents = consent.required_documents(session=session, clock=kit.clock, institution_id=institution_id)
     resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number, unique=False)
     # At the branch a duplicate is no secret: the refusal links the borrower who has it, if the officer sees them.
     idx = kit.keys.blind_index(resident.number, domain="id_number")
@@ -227,6 +244,9 @@ def register_offline(*, session: Session, kit: identity.IdentityKit, principal: 
                  entity_type="borrower", entity_id=borrower.id,
                  after={"channel": "branch", "branch_id": branch, "id_number": borrower.id_number_masked,
                         "phone": borrower.phone_masked})
+    consent.record_acceptance(session=session, clock=kit.clock, actor=principal.actor, institution_id=institution_id,
+                              user_id=user.id, borrower_id=borrower.id,
+                              documents=documents, channel="walk_in", recorded_by_user_id=principal.user_id)
     return borrower
 
 

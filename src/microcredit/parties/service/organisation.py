@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
+from microcredit.consent import service as consent
 from microcredit.errors import NotFound, PermissionDenied
 from microcredit.identity import scope
 from microcredit.identity import service as identity
@@ -40,7 +41,7 @@ def create_institution(*, session: Session, clock: Clock, actor: Actor, code: st
                        business_date: date, name_en: str | None = None, kind: str = "small_loan_company",
                        timezone: str = "Asia/Shanghai", contact_phone: str | None = None,
                        address: str | None = None, platform: bool = False) -> Institution:
-    """A new institution with the default roles."""
+    """A new institution with the default roles and the default consent documents."""
     if repo.institution_by_code(session, code) is not None:
         raise CodeTaken(field="code")
     inst = Institution(code=code, name=name, name_en=name_en, kind=kind, timezone=timezone, currency="CNY",
@@ -49,6 +50,7 @@ def create_institution(*, session: Session, clock: Clock, actor: Actor, code: st
     session.add(inst)
     session.flush()
     identity.roles.seed_default_roles(session=session, institution_id=inst.id, platform=platform)
+    consent.seed_defaults(session=session, clock=clock, institution_id=inst.id)
     audit.record(session=session, clock=clock, actor=actor, action="institution.created",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  after={"code": code, "name": name, "business_date": business_date})

@@ -6,10 +6,12 @@ import type { Directive } from 'vue'
 let counter = 0
 const observers = new WeakMap<HTMLElement, MutationObserver>()
 
-/** The field's own control: the first text input, text area or select box of the form item. */
+/** The field's own control: the first text input, text area or select box of the form item; else its checkbox. */
 function controlOf(item: Element): HTMLElement | null {
-  return item.querySelector<HTMLElement>(
-    '.el-form-item__content input:not([type=hidden]):not([type=radio]):not([type=checkbox]), .el-form-item__content textarea',
+  return (
+    item.querySelector<HTMLElement>(
+      '.el-form-item__content input:not([type=hidden]):not([type=radio]):not([type=checkbox]), .el-form-item__content textarea',
+    ) ?? item.querySelector<HTMLElement>('.el-form-item__content input[type=checkbox]')
   )
 }
 
