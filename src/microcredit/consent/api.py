@@ -18,8 +18,9 @@ from microcredit.consent.schemas import (
 from microcredit.identity import scope
 from microcredit.identity.principal import Principal
 from microcredit.parties import service as parties
+from microcredit.platform.routing import UnitOfWorkRoute
 
-router = APIRouter(tags=["consent"])
+router = APIRouter(tags=["consent"], route_class=UnitOfWorkRoute)
 Version = Annotated[str, Path(max_length=32)]
 
 
