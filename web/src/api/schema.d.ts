@@ -1418,7 +1418,7 @@ export interface paths {
         };
         /**
          * Staff
-         * @description Staff in scope, searched by name, employee number or position; by branch and role.
+         * @description Staff in scope, searched by name, employee number or position; by branch, role, locked out now.
          *
          *     Requires permission `staff.read`.
          */
@@ -1937,6 +1937,12 @@ export interface components {
             channel?: ("online" | "branch") | null;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
+            /**
+             * Locked
+             * @description Only borrowers whose account is locked out now
+             * @default false
+             */
+            locked?: boolean;
             /**
              * Page
              * @default 1
@@ -10115,6 +10121,8 @@ export interface operations {
         parameters: {
             query?: {
                 branch_id?: number | null;
+                /** @description Only accounts locked out now */
+                locked?: boolean;
                 page?: number;
                 page_size?: number;
                 q?: string | null;
@@ -10864,6 +10872,7 @@ export interface operations {
         parameters: {
             query?: {
                 branch_id?: number | null;
+                locked?: boolean;
                 q?: string | null;
                 role?: string | null;
                 sort?: string | null;

@@ -76,7 +76,7 @@ def _detail(session: DB, kit: Kit, b: Borrower) -> BorrowerDetail:
 def _search(session: DB, kit: Kit, principal: Principal, body: BorrowerSearch, *, export: bool) -> Any:
     return service.borrowers.search_borrowers(
         session=session, kit=kit, principal=principal, q=body.q, customer_type=body.customer_type,
-        channel=body.channel, branch_id=body.branch_id, unassigned=body.unassigned,
+        channel=body.channel, branch_id=body.branch_id, unassigned=body.unassigned, locked=body.locked,
         page=PageRequest(body.page, body.page_size, body.sort), export=export)
 
 
