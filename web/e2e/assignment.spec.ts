@@ -108,3 +108,71 @@ test.describe('walk-in registration (1024 px)', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(b.name)
   })
 })
+
+/** Words wider than their box: with breaking inside words switched off, the box overflows. */
+async function wordsCut(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).evaluateAll((els) =>
+    els
+      .filter((el) => {
+        const e = el as HTMLElement
+        const style = e.style.cssText
+        e.style.overflowWrap = 'normal'
+        e.style.wordBreak = 'normal'
+        const cut = e.scrollWidth > e.clientWidth + 1
+        e.style.cssText = style
+        return cut && e.offsetParent !== null
+      })
+      .map((el) => (el as HTMLElement).innerText),
+  )
+}
+
+test.describe('the new screens at 1024 and 1366 px, in both languages', () => {
+  for (const width of [1024, 1366]) {
+    test(`${width} px: no page scrolls sideways, no label cut inside a word`, async ({ page }) => {
+      await page.setViewportSize({ width, height: 800 })
+      await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
+      for (const lang of ['zh-CN', 'en']) {
+        if (lang === 'en') await page.getByTestId('language-switch').click()
+        for (const path of ['/staff', '/staff/borrowers?unassigned=1', '/staff/staff?locked=1', '/staff/login-history', '/staff/audit-log', '/staff/branches', '/staff/institutions']) {
+          await page.goto(path)
+          await page.waitForLoadState('networkidle')
+          const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth])
+          expect(scrollWidth, `${lang} ${path} scrolls sideways`).toBeLessThanOrEqual(clientWidth)
+          expect(await wordsCut(page, '.el-table th .cell, .el-form-item__label, .el-tabs__item, [data-testid^=todo-]'), `${lang} ${path}`).toEqual([])
+        }
+        await page.goto('/staff/institutions')
+        await page.getByTestId('institution-edit').first().click()
+        await expect(page.getByTestId('online-branch-rule')).toBeVisible()
+        expect(await wordsCut(page, '.el-dialog .el-form-item__label, .el-dialog .el-radio'), `${lang} institution dialog`).toEqual([])
+        await screenshot(page, `institution-online-rule-${lang}-${width}`)
+        await page.keyboard.press('Escape')
+      }
+    })
+  }
+
+  test('sign-in history of one person; the audit log names the record', async ({ page, browser, baseURL }) => {
+    const ctx = await browser.newContext({ baseURL })
+    await staffLogin(await ctx.newPage(), OFFICER_BR01.phone) // a sign-in of 李强 to find
+    await ctx.close()
+    await page.setViewportSize({ width: 1024, height: 800 })
+    await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
+    await page.goto('/staff/login-history')
+    await page.getByTestId('login-user').click()
+    await page.keyboard.type('李强')
+    await page.getByRole('option', { name: /李强/ }).click()
+    const table = page.getByTestId('login-table')
+    await expect(table.locator('tbody tr').first()).toContainText('李强')
+    const users = await table.locator('tbody tr td:nth-child(2)').allInnerTexts()
+    expect(new Set(users)).toEqual(new Set(['李强']))
+
+    await page.goto('/staff/branches')
+    await page.getByTestId('create-branch').click()
+    const code = `N${Date.now() % 100000}`
+    await page.getByTestId('branch-code').fill(code)
+    await page.getByTestId('branch-name').fill(`名称网点${code}`)
+    await page.getByTestId('branch-save').click()
+    await expect(page.getByTestId('branch-table').locator('tr', { hasText: code }).getByTestId('branch-name-en')).toHaveText('未填写（显示中文名称）')
+    await page.goto('/staff/audit-log')
+    await expect(page.getByTestId('audit-target-name').first()).toHaveText(`名称网点${code}`)
+  })
+})
