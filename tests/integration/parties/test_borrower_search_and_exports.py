@@ -66,6 +66,8 @@ def test_locked_out_borrowers_are_found_by_the_locked_filter(client, session, ru
     session.commit()
     found = client.post("/api/v1/borrowers/search", headers=h, json={"locked": True})
     assert [b["real_name"] for b in found.json()["items"]] == ["锁定甲"]
+    listed = client.get("/api/v1/borrowers", headers=h, params={"locked": True})
+    assert [b["real_name"] for b in listed.json()["items"]] == ["锁定甲"]
     by_name = client.post("/api/v1/borrowers/search", headers=h, json={"locked": True, "q": "未锁"})
     assert by_name.json()["total"] == 0
     runtime.clock.advance(timedelta(minutes=6))  # the lock ends by itself

@@ -5907,6 +5907,8 @@ export interface operations {
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
+                /** @description Only borrowers whose account is locked out now */
+                locked?: boolean;
                 page?: number;
                 page_size?: number;
                 /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
