@@ -7,7 +7,7 @@
 // down; that branch's loan officer then finds them. The rule is set back afterwards (the worker's
 // server is shared by the specs it runs).
 import { test, expect, type Page } from './fixtures'
-import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, OFFICER_BR01, randomName, randomPhone, registerBorrower, screenshot, staffLogin } from './helpers'
+import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, OFFICER_BR01, expectAccessible, randomName, randomPhone, registerBorrower, screenshot, staffLogin } from './helpers'
 
 async function setOnlineRule(page: Page, rule: 'region' | 'none') {
   await page.getByTestId('menu-institutions').click()
@@ -41,6 +41,7 @@ test.describe('to-dos and branch assignment (1366 px)', () => {
       expect(before).toBeGreaterThanOrEqual(1)
       await expect(manager.getByTestId('todo-borrowers_unassigned')).toContainText('未分配网点的借款人')
       await screenshot(manager, 'staff-home-todos')
+      await expectAccessible(manager, 'staff home with to-dos')
 
       // The to-do opens the list of borrowers without a branch.
       await manager.getByTestId('todo-borrowers_unassigned').click()
@@ -49,6 +50,8 @@ test.describe('to-dos and branch assignment (1366 px)', () => {
       const row = manager.getByTestId('borrower-table').locator('tr', { hasText: b.name })
       await expect(row.getByTestId('unassigned-tag')).toHaveText('未分配')
       await row.getByTestId('assign-branch').click()
+      await expect(manager.getByRole('dialog')).toBeVisible()
+      await expectAccessible(manager, 'unassigned borrowers with the assign dialog')
       await manager.getByTestId('assign-branch-select').click()
       await manager.getByRole('option', { name: '城关支行 (BR01)' }).click()
       await manager.getByTestId('assign-branch-save').click()
@@ -103,6 +106,7 @@ test.describe('walk-in registration (1024 px)', () => {
     await expect(page.locator(`[id="${describedBy[0]}"]`)).toHaveText('该身份证号码已注册')
     expect(describedBy).toContain(await page.getByTestId('conflict-id_number').getAttribute('id'))
     await screenshot(page, 'walk-in-duplicate')
+    await expectAccessible(page, 'walk-in form with a duplicate')
     await link.click()
     await expect(page).toHaveURL(/\/staff\/borrowers\/\d+$/)
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(b.name)
