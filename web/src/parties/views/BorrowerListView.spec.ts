@@ -15,6 +15,8 @@ const branches = { items: [{ id: 1, institution_id: 1, code: 'BR01', name: '城�
 const manager = () => {
   useSession().me = me({ roles: ['branch_manager'], scope: 'institution', branch_id: null, permissions: ['borrower.read', 'borrower.update', 'branch.read', 'user.unlock'] })
 }
+// Generous waits: the suite shares a busy machine.
+const WAIT = { timeout: 5000 }
 const searches = () => requests.filter((r) => r.url.endsWith('/api/v1/borrowers/search'))
 
 describe('the borrower list’s views', () => {
@@ -25,24 +27,24 @@ describe('the borrower list’s views', () => {
       'PATCH /api/v1/borrowers/3': { body: { ...row, branch_id: 1, branch_assignment: 'staff' } },
     })
     const { wrapper: w } = await mountWithAppAt('/staff/borrowers?unassigned=1', BorrowerListView, { attachTo: document.body }, manager)
-    await flush()
+    await vi.waitFor(() => expect(w.find('[data-testid=unassigned-tag]').exists()).toBe(true), WAIT)
     expect(await searches()[0].json()).toEqual({ unassigned: true, page: 1, page_size: 20 })
     expect(w.find('[data-testid=unassigned-tag]').text()).toBe('未分配')
     await w.find('[data-testid=assign-branch]').trigger('click')
-    await flush()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid=assign-branch-save]')).not.toBeNull(), WAIT)
     // Saving without a choice names the field; nothing is sent.
     document.querySelector<HTMLElement>('[data-testid=assign-branch-save]')!.click()
     await flush()
     expect(requests.some((r) => r.method === 'PATCH')).toBe(false)
-    await vi.waitFor(() => expect(document.querySelector('.el-dialog .el-form-item__error')?.textContent).toContain('请选择网点'))
+    await vi.waitFor(() => expect(document.querySelector('.el-dialog .el-form-item__error')?.textContent).toContain('请选择网点'), WAIT)
     const option = [...document.querySelectorAll<HTMLElement>('.el-select-dropdown__item')].find((li) => li.textContent === '城关支行 (BR01)')!
     option.click()
     await flush()
     document.querySelector<HTMLElement>('[data-testid=assign-branch-save]')!.click()
-    await vi.waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true))
+    await vi.waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true), WAIT)
     expect(await requests.find((r) => r.method === 'PATCH')!.json()).toEqual({ branch_id: 1 })
     // The list is asked again: the borrower has left the unassigned.
-    await vi.waitFor(() => expect(searches()).toHaveLength(2))
+    await vi.waitFor(() => expect(searches()).toHaveLength(2), WAIT)
     w.unmount()
   })
 
