@@ -63,13 +63,13 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
     session.commit()
     for client in shared_client(runtime, backend):
         assert todos(client, h["manager"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
-                                               "accounts_locked": 1}
+                                               "staff_locked": 0, "borrowers_locked": 1}
         # a branch officer: only their branch's changes; placing borrowers needs institution scope
         assert todos(client, h["officer"]) == {"profile_changes_pending": 1}
         assert todos(client, h["collector"]) == {}
         assert todos(client, h["borrower"]) == {}
         # the administrator also sees the messages that will not be sent unless someone acts
         assert todos(client, h["admin"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
-                                             "accounts_locked": 1, "outbox_dead": 1}
+                                             "staff_locked": 0, "borrowers_locked": 1, "outbox_dead": 1}
         runtime.clock.advance(timedelta(minutes=6))  # the lock ends by itself
-        assert todos(client, h["manager"])["accounts_locked"] == 0
+        assert todos(client, h["manager"])["borrowers_locked"] == 0

@@ -187,18 +187,35 @@ def throttle(session: Session, *, institution_id: int, kind: str, identifier_ind
     return row
 
 
-def count_locked_users(session: Session, *, institution_id: int | None, now: datetime,
-                       branch_id: int | bool | None = False) -> int:
-    """Accounts whose phone is locked out now (one institution, or all; `branch_id=False`: any branch)."""
-    stmt = (select(func.count(func.distinct(User.id))).select_from(LoginThrottle)
+def _locked_users(stmt: Select[Any], *, institution_id: int | None, now: datetime, kind: str | None,
+                  branch_id: int | bool | None) -> Select[Any]:
+    stmt = (stmt.select_from(LoginThrottle)
             .join(User, (User.institution_id == LoginThrottle.institution_id) & (User.kind == LoginThrottle.kind)
                   & (User.phone_index == LoginThrottle.identifier_index))
             .where(LoginThrottle.locked_until > now))
     if institution_id is not None:
         stmt = stmt.where(LoginThrottle.institution_id == institution_id)
+    if kind is not None:
+        stmt = stmt.where(User.kind == kind)
     if branch_id is not False:
         stmt = stmt.where(User.branch_id == branch_id)
+    return stmt
+
+
+def count_locked_users(session: Session, *, institution_id: int | None, now: datetime, kind: str | None = None,
+                       branch_id: int | bool | None = False) -> int:
+    """Accounts (of `kind`, or any) whose phone is locked out now (one institution, or all; `branch_id=False`:
+    any branch)."""
+    stmt = _locked_users(select(func.count(func.distinct(User.id))), institution_id=institution_id, now=now,
+                         kind=kind, branch_id=branch_id)
     return session.scalar(stmt) or 0
+
+
+def locked_user_ids(session: Session, *, institution_id: int | None, now: datetime, kind: str) -> list[int]:
+    """Ids of the accounts of `kind` whose phone is locked out now (one institution, or all)."""
+    stmt = _locked_users(select(User.id).distinct(), institution_id=institution_id, now=now, kind=kind,
+                         branch_id=False)
+    return list(session.scalars(stmt))
 
 
 def throttles_for(session: Session, *, institution_id: int, kind: str,

@@ -436,6 +436,7 @@ class BorrowerSearch(InputSchema):
     channel: Literal["online", "branch"] | None = None
     branch_id: int | None = None
     unassigned: bool = Field(default=False, description="Only borrowers without a branch")
+    locked: bool = Field(default=False, description="Only borrowers whose account is locked out now")
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=20, ge=1, le=100)
     sort: str | None = Field(default=None, max_length=40, examples=["name", "-created_at"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from microcredit.identity.models import LoginThrottle
 from tests.factories import make_borrower
 from tests.integration.helpers import assert_problem, signed_in, workbook_rows
 
@@ -52,3 +55,20 @@ def test_institutions_profile_changes_and_roles_export(client, session, runtime,
     by_code = {r[0]: r for r in roles[1:]}
     assert "audit.verify" in by_code["administrator"][6]
     assert by_code["borrower"][3] == "own"
+
+
+def test_locked_out_borrowers_are_found_by_the_locked_filter(client, session, runtime, staff_as, org):
+    _, h = staff_as("branch_manager")
+    locked = make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="锁定甲")
+    make_borrower(session, runtime, org.inst, branch=org.a, password=None, real_name="未锁乙")
+    session.add(LoginThrottle(institution_id=org.inst.id, kind="borrower", identifier_index=locked.user.phone_index,
+                              failures=5, locked_until=runtime.clock.now() + timedelta(minutes=5)))
+    session.commit()
+    found = client.post("/api/v1/borrowers/search", headers=h, json={"locked": True})
+    assert [b["real_name"] for b in found.json()["items"]] == ["锁定甲"]
+    listed = client.get("/api/v1/borrowers", headers=h, params={"locked": True})
+    assert [b["real_name"] for b in listed.json()["items"]] == ["锁定甲"]
+    by_name = client.post("/api/v1/borrowers/search", headers=h, json={"locked": True, "q": "未锁"})
+    assert by_name.json()["total"] == 0
+    runtime.clock.advance(timedelta(minutes=6))  # the lock ends by itself
+    assert client.post("/api/v1/borrowers/search", headers=h, json={"locked": True}).json()["total"] == 0

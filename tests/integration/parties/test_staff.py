@@ -130,11 +130,14 @@ def test_unlocking_lifts_a_lockout(client, session, runtime, clock, staff_as, or
                               locked_until=clock.now() + timedelta(minutes=30)))
     session.commit()
     assert client.get(f"/api/v1/staff/{member.staff_id}", headers=h).json()["locked"] is True
+    listed = client.get("/api/v1/staff", headers=h, params={"locked": True}).json()
+    assert [s["id"] for s in listed["items"]] == [member.staff_id]  # the manager themself is not locked
     assert assert_problem(_login(client, org.inst, member.phone), 423)["code"] == "account_locked"
 
     r = client.post(f"/api/v1/staff/{member.staff_id}/unlock", headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["locked"] is False
+    assert client.get("/api/v1/staff", headers=h, params={"locked": True}).json()["total"] == 0
     [record] = audit_records(session, "user.unlocked", member.user.id)
     assert (record.actor_user_id, record.after) == (manager.user.id, {"was_locked": True})
     assert _login(client, org.inst, member.phone).status_code == 200

@@ -1552,7 +1552,7 @@ export interface paths {
         };
         /**
          * Staff
-         * @description Staff in scope, searched by name, employee number or position; by branch and role.
+         * @description Staff in scope, searched by name, employee number or position; by branch, role, locked out now.
          *
          *     Requires permission `staff.read`.
          */
@@ -2071,6 +2071,12 @@ export interface components {
             channel?: ("online" | "branch") | null;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
+            /**
+             * Locked
+             * @description Only borrowers whose account is locked out now
+             * @default false
+             */
+            locked?: boolean;
             /**
              * Page
              * @default 1
@@ -6191,6 +6197,8 @@ export interface operations {
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
+                /** @description Only borrowers whose account is locked out now */
+                locked?: boolean;
                 page?: number;
                 page_size?: number;
                 /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
@@ -10985,6 +10993,8 @@ export interface operations {
         parameters: {
             query?: {
                 branch_id?: number | null;
+                /** @description Only accounts locked out now */
+                locked?: boolean;
                 page?: number;
                 page_size?: number;
                 q?: string | null;
@@ -11734,6 +11744,7 @@ export interface operations {
         parameters: {
             query?: {
                 branch_id?: number | null;
+                locked?: boolean;
                 q?: string | null;
                 role?: string | null;
                 sort?: string | null;

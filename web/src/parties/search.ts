@@ -17,6 +17,8 @@ export function searchBody(query: Record<string, unknown>): BorrowerSearch {
   if (CUSTOMER_TYPES.includes(query.customer_type as CustomerType)) body.customer_type = query.customer_type as CustomerType
   if (CHANNELS.includes(query.channel as Channel)) body.channel = query.channel as Channel
   if (typeof query.branch_id === 'number') body.branch_id = query.branch_id
+  if (query.unassigned === true) body.unassigned = true
+  if (query.locked === true) body.locked = true
   if (typeof query.page === 'number') body.page = query.page
   if (typeof query.page_size === 'number') body.page_size = query.page_size
   if (typeof query.sort === 'string' && query.sort) body.sort = query.sort

@@ -375,6 +375,11 @@ def user_ids_matching(*, session: Session, institution_id: int | None, kind: str
                                   role=role)
 
 
+def locked_user_ids(*, session: Session, kit: IdentityKit, institution_id: int | None, kind: str) -> list[int]:
+    """Ids of users of `kind` whose account is locked out now (an institution, or all)."""
+    return repo.locked_user_ids(session, institution_id=institution_id, now=kit.clock.now(), kind=kind)
+
+
 def user_ids_by_phone(*, session: Session, kit: IdentityKit, phone: str, kind: str) -> list[int]:
     """Ids of users of `kind` with this phone (any institution; callers scope the result)."""
     return repo.user_ids_by_phone_index(session, phone_index=phone_index(kit, phone), kind=kind)
@@ -390,9 +395,10 @@ def end_sessions(*, session: Session, kit: IdentityKit, actor: Principal, user_i
 
 
 def todos(*, session: Session, kit: IdentityKit, principal: Principal) -> list[Todo]:
-    """Locked accounts the caller may unlock."""
+    """Locked staff accounts and locked borrower accounts the caller may unlock (each kind has its own list)."""
     if not principal.can("user.unlock"):
         return []
     f = scope.filters(principal)
-    return [Todo("accounts_locked", repo.count_locked_users(session, institution_id=f.institution_id,
-                                                            now=kit.clock.now(), branch_id=f.branch_id))]
+    return [Todo(code, repo.count_locked_users(session, institution_id=f.institution_id, now=kit.clock.now(),
+                                               kind=kind, branch_id=f.branch_id))
+            for code, kind in (("staff_locked", "staff"), ("borrowers_locked", "borrower"))]

@@ -77,7 +77,7 @@ def _detail(session: DB, kit: Kit, b: Borrower) -> BorrowerDetail:
 def _search(session: DB, kit: Kit, principal: Principal, body: BorrowerSearch, *, export: bool) -> Any:
     return service.borrowers.search_borrowers(
         session=session, kit=kit, principal=principal, q=body.q, customer_type=body.customer_type,
-        channel=body.channel, branch_id=body.branch_id, unassigned=body.unassigned,
+        channel=body.channel, branch_id=body.branch_id, unassigned=body.unassigned, locked=body.locked,
         page=PageRequest(body.page, body.page_size, body.sort), export=export)
 
 
@@ -120,12 +120,14 @@ def list_borrowers(session: DB, kit: Kit, principal: Principal = require("borrow
                                                   "/borrowers/search")] = None,
                    customer_type: str | None = None, channel: str | None = None, branch_id: int | None = None,
                    unassigned: Annotated[bool, Query(description="Only borrowers without a branch")] = False,
+                   locked: Annotated[bool, Query(description="Only borrowers whose account is locked out now")] = False,
                    page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None) -> Page[BorrowerRead]:
     """Borrowers in scope (a branch officer: their branch), masked."""
     _no_identifier_in_url(q)
     r = service.borrowers.search_borrowers(session=session, kit=kit, principal=principal, q=q,
                                            customer_type=customer_type, channel=channel, branch_id=branch_id,
-                                           unassigned=unassigned, page=PageRequest(page, page_size, sort))
+                                           unassigned=unassigned, locked=locked,
+                                           page=PageRequest(page, page_size, sort))
     return _page_of_borrowers(r)
 
 

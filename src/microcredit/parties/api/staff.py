@@ -53,11 +53,12 @@ def _staff_read(session: DB, kit: Kit, v: StaffView) -> StaffRead:
 
 @router.get("/staff", response_model=Page[StaffRead], operation_id="list_staff", summary="Staff")
 def list_staff(session: DB, kit: Kit, principal: Principal = require("staff.read"), q: str | None = None,
-               branch_id: int | None = None, role: str | None = None, page: PageNo = 1,
-               page_size: PageSize = 20, sort: str | None = None) -> Page[StaffRead]:
-    """Staff in scope, searched by name, employee number or position; by branch and role."""
+               branch_id: int | None = None, role: str | None = None,
+               locked: Annotated[bool, Query(description="Only accounts locked out now")] = False,
+               page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None) -> Page[StaffRead]:
+    """Staff in scope, searched by name, employee number or position; by branch, role, locked out now."""
     r = service.staff.list_staff(session=session, kit=kit, principal=principal, q=q, branch_id=branch_id,
-                                 role=role, page=PageRequest(page, page_size, sort))
+                                 role=role, locked=locked, page=PageRequest(page, page_size, sort))
     assert not isinstance(r, list)
     return Page(items=[_staff_read(session, kit, v) for v in r.items], total=r.total, page=r.page,
                 page_size=r.page_size)
@@ -67,10 +68,10 @@ def list_staff(session: DB, kit: Kit, principal: Principal = require("staff.read
             responses=XLSX_RESPONSES)
 def export_staff(session: DB, kit: Kit, meta: Meta, principal: Principal = require("staff.read"),
                  q: str | None = None, branch_id: int | None = None, role: str | None = None,
-                 sort: str | None = None) -> Response:
+                 locked: bool = False, sort: str | None = None) -> Response:
     """The filtered staff as an Excel workbook."""
     views = service.staff.list_staff(session=session, kit=kit, principal=principal, q=q, branch_id=branch_id,
-                                     role=role, page=PageRequest(1, 20, sort), export=True)
+                                     role=role, locked=locked, page=PageRequest(1, 20, sort), export=True)
     assert isinstance(views, list)
     rows = [{**_staff_read(session, kit, v).model_dump(), "roles": ", ".join(v.roles)} for v in views]
     return xlsx_response("staff", STAFF_COLUMNS, rows, meta.language)

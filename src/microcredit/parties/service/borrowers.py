@@ -294,9 +294,9 @@ def is_full_identifier(term: str | None) -> bool:
 
 def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: Principal, page: PageRequest,
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
-                     branch_id: int | None = None, unassigned: bool = False,
+                     branch_id: int | None = None, unassigned: bool = False, locked: bool = False,
                      export: bool = False) -> PageResult[Borrower] | list[Borrower]:
-    """Borrowers in scope, searched by name, full ID number, ID tail, or phone.
+    """Borrowers in scope, searched by name, full ID number, ID tail, or phone (`locked`: locked out now).
 
     A full ID number or phone is looked up by its blind index (exact match);
     a shorter run of characters matches the end of the masked ID number.
@@ -317,6 +317,10 @@ def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: 
         kwargs["id_tail"] = compact
     elif term:
         kwargs["name"] = term
+    if locked:
+        locked_ids = set(identity.accounts.locked_user_ids(session=session, kit=kit,
+                                                           institution_id=f.institution_id, kind="borrower"))
+        kwargs["user_ids"] = [u for u in kwargs.get("user_ids", locked_ids) if u in locked_ids]
     stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [Borrower.id.desc()])
     if export:
         return all_rows(session, stmt)

@@ -103,8 +103,8 @@ def staff_of_user(*, session: Session, user_id: int) -> StaffMember | None:
 
 def list_staff(*, session: Session, kit: identity.IdentityKit, principal: Principal, page: PageRequest,
                q: str | None = None, branch_id: int | None = None, role: str | None = None,
-               export: bool = False) -> PageResult[StaffView] | list[StaffView]:
-    """Staff in the caller's scope, searchable by name, number, position; by branch and role."""
+               locked: bool = False, export: bool = False) -> PageResult[StaffView] | list[StaffView]:
+    """Staff in the caller's scope, searchable by name, number, position; by branch, role, locked out now."""
     f = scope.filters(principal)
     wanted_branch: int | bool | None = f.branch_id
     if branch_id is not None:
@@ -112,6 +112,10 @@ def list_staff(*, session: Session, kit: identity.IdentityKit, principal: Princi
         wanted_branch = -1 if outside else branch_id  # -1: outside the caller's scope, nothing
     user_ids = identity.accounts.user_ids_matching(session=session, institution_id=f.institution_id,
                                                    kind="staff", branch_id=wanted_branch, role=role)
+    if locked:
+        locked_ids = set(identity.accounts.locked_user_ids(session=session, kit=kit, institution_id=f.institution_id,
+                                                           kind="staff"))
+        user_ids = [u for u in user_ids if u in locked_ids]
     stmt = repo.staff_query(institution_id=f.institution_id, user_ids=user_ids, q=q)
     stmt = order_by(stmt, page.sort, STAFF_SORTS, [StaffMember.id])
     if export:

@@ -1,6 +1,8 @@
 // Branches and roles of the caller's institution, for filters and forms (loaded once, refreshed on change).
 import { defineStore } from 'pinia'
 import { api, call, type components } from '@/api/client'
+import { currentLocale } from '@/i18n'
+import { branchLabel } from '@/parties/branches'
 
 type BranchRead = components['schemas']['BranchRead']
 type RoleRead = components['schemas']['RoleRead']
@@ -8,7 +10,8 @@ type RoleRead = components['schemas']['RoleRead']
 export const useOrganisation = defineStore('organisation', {
   state: () => ({ branches: [] as BranchRead[], roles: [] as RoleRead[], branchesLoaded: false, rolesLoaded: false }),
   getters: {
-    branchName: (s) => (id: number | null | undefined) => s.branches.find((b) => b.id === id)?.name ?? '',
+    /** The branch's name in the current language (the Chinese name when it has no English one). */
+    branchName: (s) => (id: number | null | undefined) => branchLabel(s.branches.find((b) => b.id === id), currentLocale()),
   },
   actions: {
     async loadBranches(force = false) {

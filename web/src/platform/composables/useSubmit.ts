@@ -1,23 +1,27 @@
 // Run a form's request: busy flag, API errors shown next to the fields they name, anything else
 // (a refusal without a field, a network failure, a 5xx) shown above the form with a retry.
 import { reactive, ref, shallowRef } from 'vue'
-import { ApiError, TransientError } from '@/api/problem'
+import { ApiError, TransientError, type Problem } from '@/api/problem'
 
 export function useSubmit() {
   const busy = ref(false)
   const fieldErrors = reactive<Record<string, string>>({})
   /** The error not tied to a field (ApiError or TransientError), or null. */
   const error = shallowRef<ApiError | TransientError | null>(null)
+  /** The last refusal's whole problem document (also when shown next to a field), e.g. its `conflict_with`. */
+  const problem = shallowRef<Problem | null>(null)
   let last: (() => Promise<unknown>) | null = null
 
   function clear() {
     for (const k of Object.keys(fieldErrors)) delete fieldErrors[k]
     error.value = null
+    problem.value = null
   }
 
   /** Show `e` on the form; returns true when it was one the form can show. */
   function show(e: unknown): boolean {
     if (e instanceof ApiError) {
+      problem.value = e.problem
       const fields = e.fieldErrors()
       Object.assign(fieldErrors, fields)
       if (!Object.keys(fields).length) error.value = e
@@ -49,5 +53,5 @@ export function useSubmit() {
     if (last) await run(last)
   }
 
-  return { busy, fieldErrors, error, run, retry, clear, show }
+  return { busy, fieldErrors, error, problem, run, retry, clear, show }
 }

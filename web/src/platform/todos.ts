@@ -1,0 +1,49 @@
+// The staff home's to-dos: what each code from `GET /me/todos` is called and where it is resolved.
+//
+// The API counts the work waiting for the caller by kind (platform/todo.py in the backend); this
+// registry names each kind (an i18n key) and links it to the page, already filtered,
+// where the work is done. A later domain adds its kinds with `registerTodo` (or a line below).
+import type { RouteLocationRaw } from 'vue-router'
+
+export interface TodoKind {
+  /** i18n key of the label (the count is shown beside it). */
+  label: string
+  /** The page (with its filter) that resolves the work. */
+  to: RouteLocationRaw
+}
+
+export interface TodoCount {
+  code: string
+  count: number
+}
+
+export interface TodoEntry extends TodoKind, TodoCount {}
+
+const KINDS = new Map<string, TodoKind>([
+  ['profile_changes_pending', { label: 'todos.profileChangesPending', to: { name: 'staff-profile-changes' } }],
+  ['borrowers_unassigned', { label: 'todos.borrowersUnassigned', to: { name: 'staff-borrowers', query: { unassigned: '1' } } }],
+  ['borrowers_locked', { label: 'todos.borrowersLocked', to: { name: 'staff-borrowers', query: { locked: '1' } } }],
+  ['staff_locked', { label: 'todos.staffLocked', to: { name: 'staff-staff', query: { locked: '1' } } }],
+  ['outbox_dead', { label: 'todos.outboxDead', to: { name: 'staff-outbox', query: { tab: 'dead' } } }],
+])
+
+/** Name a kind of to-do and link it to the page that resolves it (replaces an earlier entry). */
+export function registerTodo(code: string, kind: TodoKind): void {
+  KINDS.set(code, kind)
+}
+
+/** The registered kind of `code`, if any. */
+export function todoKind(code: string): TodoKind | undefined {
+  return KINDS.get(code)
+}
+
+/**
+ * The to-dos to show: only kinds with work waiting (count > 0) that the app knows how to name and
+ * link, in the order the API gave them. An unknown code is left out rather than shown unnamed.
+ */
+export function todoEntries(items: readonly TodoCount[]): TodoEntry[] {
+  return items.flatMap((item) => {
+    const kind = KINDS.get(item.code)
+    return kind && item.count > 0 ? [{ ...kind, ...item }] : []
+  })
+}
