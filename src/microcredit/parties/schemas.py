@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field
 
 from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD, LoginRead
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
+from microcredit.platform.schema import InputSchema, MoneyStr, MultiLine, OutputSchema
 
 CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
 NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card", examples=["张三"])
@@ -437,7 +437,7 @@ class BorrowerSearch(InputSchema):
 class ReviewDecision(InputSchema):
     """Why a change was rejected (required) or approved (optional)."""
 
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str | None, MultiLine()] = Field(default=None, max_length=500)
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "收入证明与申报不符"}]}
