@@ -164,7 +164,8 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     body = {
         "type": TYPE_BASE + code, "title": "The body is not valid JSON" if malformed else "Some fields are not valid",
         "status": 422, "code": code,
-        "detail": (first["message"] if malformed else "输入有误，请检查标出的字段" if zh else "Some fields are not valid"),
+        "detail": first["message"] if malformed else ("输入有误，请检查标出的字段" if zh
+                                                      else "Some fields are not valid"),
         "field": first["field"] if len(errors) == 1 else None, "errors": errors,
     }
     return _response(request, 422, body)

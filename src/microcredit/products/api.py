@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from microcredit.api.deps import DB, InstitutionId, Meta, WallClock, public, rate_limit, require
+from microcredit.api.params import Id
 from microcredit.identity.principal import Principal
 from microcredit.platform.ratelimit import Limit
 from microcredit.products import service
@@ -116,7 +117,7 @@ def add_calendar_day(body: CalendarDayCreate, session: DB, clock: WallClock,
 
 @router.patch("/calendar/days/{day_id}", response_model=CalendarDayRead, operation_id="update_calendar_day",
               summary="Change a calendar day")
-def update_calendar_day(day_id: int, body: CalendarDayUpdate, session: DB, clock: WallClock,
+def update_calendar_day(day_id: Id, body: CalendarDayUpdate, session: DB, clock: WallClock,
                         principal: Principal = require("calendar.manage")) -> CalendarDayRead:
     """Date, kind or names (audited); an edited seeded day becomes a manual one."""
     return CalendarDayRead.model_validate(service.calendar.update_day(
@@ -126,7 +127,7 @@ def update_calendar_day(day_id: int, body: CalendarDayUpdate, session: DB, clock
 
 @router.delete("/calendar/days/{day_id}", status_code=204, operation_id="delete_calendar_day",
                summary="Remove a calendar day", response_class=Response)
-def delete_calendar_day(day_id: int, session: DB, clock: WallClock,
+def delete_calendar_day(day_id: Id, session: DB, clock: WallClock,
                         principal: Principal = require("calendar.manage")) -> Response:
     """The date becomes an ordinary day again (audited)."""
     service.calendar.delete_day(session=session, clock=clock, actor=principal.actor,
