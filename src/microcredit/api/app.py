@@ -135,7 +135,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.metrics = Metrics()
     # Added first, so it runs inside the request context (request id, logs, metrics, headers).
-    app.add_middleware(RequestGuardMiddleware, limits=lambda: app.state.runtime.settings.limits)
+    app.add_middleware(RequestGuardMiddleware, limits=lambda: app.state.runtime.settings.limits,
+                       routes=lambda: iter_routes(app))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     problems.install(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)

@@ -18,6 +18,7 @@ A pure ASGI middleware (no buffering), in this order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,7 +26,7 @@ from urllib.parse import parse_qsl
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microcredit.config import LimitSettings
@@ -93,21 +94,23 @@ def body_limit(scope: Scope, limits: LimitSettings) -> int:
 class RequestGuardMiddleware:
     """Pure ASGI middleware: control characters in the URL, sign-in before body, body size limits."""
 
-    def __init__(self, app: ASGIApp, limits: Callable[[], LimitSettings]) -> None:
+    def __init__(self, app: ASGIApp, limits: Callable[[], LimitSettings],
+                 routes: Callable[[], list[tuple[str, APIRoute]]]) -> None:
         self.app = app
         self.limits = limits
-        self._protected: list[tuple[APIRoute, bool]] | None = None
+        self.routes = routes
+        self._protected: list[tuple[re.Pattern[str], set[str], APIRoute]] | None = None
 
     def _protected_route(self, scope: Scope) -> APIRoute | None:
         """The route this request goes to, if it requires a signed-in caller."""
         if self._protected is None:
-            routes = scope["app"].router.routes
-            self._protected = [(r, (access_of(r) or ("public", None))[0] != "public")
-                               for r in routes if isinstance(r, APIRoute)]
-        for route, protected in self._protected:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return route if protected else None
+            self._protected = [(compile_path(path)[0], set(route.methods or ()), route)
+                               for path, route in self.routes()
+                               if (access_of(route) or ("public", None))[0] != "public"]
+        method = scope.get("method", "GET")
+        for pattern, methods, route in self._protected:
+            if method in methods and pattern.match(scope["path"]):
+                return route
         return None
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:

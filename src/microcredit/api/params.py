@@ -17,5 +17,6 @@ from microcredit.platform.schema import MAX_INT
 
 Id = Annotated[int, Path(ge=1, le=MAX_INT, description="An id (1 … 2^63−1)")]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_INT, description="An id (1 … 2^63−1)")]
+Year = Annotated[int, Path(ge=1, le=9999, description="A year (1 … 9999)")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page number, 1 … {MAX_PAGE}")]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page, 1 … {MAX_PAGE_SIZE}")]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from microcredit.api.deps import DB, InstitutionId, Meta, WallClock, public, rate_limit, require
-from microcredit.api.params import Id
+from microcredit.api.params import Id, Year
 from microcredit.identity.principal import Principal
 from microcredit.platform.ratelimit import Limit
 from microcredit.products import service
@@ -99,7 +99,7 @@ def _year_read(view: service.calendar.YearView) -> CalendarYearRead:
 
 @router.get("/calendar/{year}", response_model=CalendarYearRead, operation_id="get_calendar_year",
             summary="One year of the institution's holiday calendar")
-def get_calendar_year(year: int, session: DB, principal: Principal = require("calendar.read")) -> CalendarYearRead:
+def get_calendar_year(year: Year, session: DB, principal: Principal = require("calendar.read")) -> CalendarYearRead:
     """The caller's institution's holidays and make-up working days of `year`, and whether the year is covered."""
     return _year_read(service.calendar.year_view(session=session, institution_id=principal.institution_id,
                                                  year=year))
@@ -137,7 +137,7 @@ def delete_calendar_day(day_id: Id, session: DB, clock: WallClock,
 
 @router.put("/calendar/years/{year}", response_model=CalendarYearRead, operation_id="set_calendar_year",
             summary="Mark a year of the calendar covered or not")
-def set_calendar_year(year: int, body: CalendarYearSet, session: DB, clock: WallClock,
+def set_calendar_year(year: Year, body: CalendarYearSet, session: DB, clock: WallClock,
                       principal: Principal = require("calendar.manage")) -> CalendarYearRead:
     """Covered: the year's holidays are all entered, due dates follow them and quotes stop warning (audited)."""
     return _year_read(service.calendar.set_year(session=session, clock=clock, actor=principal.actor,
