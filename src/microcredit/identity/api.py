@@ -53,7 +53,7 @@ from microcredit.identity.schemas import (
 )
 from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.parties import service as parties
-from microcredit.parties.schemas import BorrowerRead, Registration, RegistrationRead
+from microcredit.parties.schemas import Registration, RegistrationAccepted
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.crypto import mask_phone
 from microcredit.platform.export import Column
@@ -81,20 +81,22 @@ def login_read(result: service.login.LoginResult) -> LoginRead:
                      absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
 
 
-@router.post("/auth/register", response_model=RegistrationRead, status_code=201, operation_id="register_borrower",
-             summary="Register as a borrower (SMS-verified)", dependencies=[public(), _register_limit])
+@router.post("/auth/register", response_model=RegistrationAccepted, status_code=202,
+             operation_id="register_borrower", summary="Register as a borrower (SMS-verified)",
+             dependencies=[public(), _register_limit])
 def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
-                      institution: InstitutionId) -> RegistrationRead:
-    """Phone + SMS code, real name, resident ID number (validated, unique), password. Signs in at once."""
+                      institution: InstitutionId) -> RegistrationAccepted:
+    """Phone + SMS code, real name, resident ID number (validated), password; then sign in with them.
+
+    The answer is the same when the ID number already belongs to a borrower here (nothing is
+    created; the owner is told by SMS), so that a phone's SMS code does not tell whether someone
+    is a customer."""
     phone = service.accounts.parse_phone(body.phone)
     data = NewBorrower(real_name=body.real_name, id_number=body.id_number, phone=phone, **body.profile())
-    borrower, issued = parties.borrowers.register_online(
+    parties.borrowers.register_online(
         session=session, kit=kit, institution_id=institution, data=data, password=body.password,
         sms_code=body.sms_code, oauth_ticket=body.oauth_ticket, meta=meta)
-    return RegistrationRead(borrower=BorrowerRead.model_validate(borrower),
-                            login=LoginRead(status="authenticated", token=issued.token,
-                                            expires_at=issued.idle_expires_at,
-                                            absolute_expires_at=issued.absolute_expires_at))
+    return RegistrationAccepted(phone_masked=mask_phone(phone))
 
 
 @router.get("/auth/me", response_model=MeRead, operation_id="get_me", summary="The signed-in user")

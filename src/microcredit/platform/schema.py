@@ -20,8 +20,9 @@ range (`int_type`, `int_out_of_range`); booleans are `true`/`false` only
 (`bool_type`); dates are `"YYYY-MM-DD"` strings only (`date_invalid`: not
 `0`, not a timestamp); and every text field is NFC with no control
 character (`control_character`; see `platform.text`; a field annotated
-`MultiLine` may hold line feeds). Query and path parameters arrive as text and
-are bounded by their own types (`api.params`).
+`MultiLine` may hold line feeds; one marked `ExactText`, a password, is kept
+as typed). Query and path parameters arrive as text and are bounded by their
+own types (`api.params`) and the request guard (`api.guard`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 class MultiLine:
     """Marks a text field that may hold line feeds (`Annotated[str, MultiLine()]`)."""
+
+
+class ExactText:
+    """Marks a text field kept exactly as typed (a password): not normalised, only lone surrogates refused."""
 
 
 def _kind(annotation: Any) -> str | None:
@@ -113,8 +118,10 @@ def _edge(value: Any, kind: str, *, multiline: bool, exact: bool) -> Any:
     return value
 
 
-def _edge_of(info: FieldInfo) -> tuple[str | None, bool]:
-    return _kind(info.annotation), any(isinstance(m, MultiLine) for m in info.metadata)
+def _edge_of(info: FieldInfo) -> tuple[str | None, bool, bool]:
+    """The field's kind, whether it is multi-line, whether it is kept exactly as typed."""
+    return (_kind(info.annotation), any(isinstance(m, MultiLine) for m in info.metadata),
+            any(isinstance(m, ExactText) for m in info.metadata))
 
 
 class InputSchema(BaseModel):
@@ -132,10 +139,10 @@ class InputSchema(BaseModel):
         field = cls.model_fields.get(info.field_name)
         if field is None:
             return value
-        kind, multiline = _edge_of(field)
+        kind, multiline, exact = _edge_of(field)
         if kind is None:
             return value
-        return _edge(value, kind, multiline=multiline, exact=cls.exact_text)
+        return _edge(value, kind, multiline=multiline, exact=exact or cls.exact_text)
 
 
 class OutputSchema(BaseModel):
