@@ -358,7 +358,11 @@ export interface paths {
         put?: never;
         /**
          * Register as a borrower (SMS-verified)
-         * @description Phone + SMS code, real name, resident ID number (validated, unique), password. Signs in at once.
+         * @description Phone + SMS code, real name, resident ID number (validated), password; then sign in with them.
+         *
+         *     The answer is the same when the ID number already belongs to a borrower here (nothing is
+         *     created; the owner is told by SMS), so that a phone's SMS code does not tell whether someone
+         *     is a customer.
          */
         post: operations["register_borrower"];
         delete?: never;
@@ -1625,8 +1629,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus metrics
-         * @description Prometheus text exposition of the process's counters and histograms.
+         * Prometheus metrics (restricted by configuration)
+         * @description Prometheus text exposition of the process's counters and histograms (404 to callers not allowed).
          */
         get: operations["metrics"];
         put?: never;
@@ -3467,12 +3471,22 @@ export interface components {
             total_liabilities?: string | null;
         };
         /**
-         * RegistrationRead
-         * @description A registered borrower, signed in.
+         * RegistrationAccepted
+         * @description The registration was taken: sign in with the phone and password just sent.
+         *
+         *     The same answer whether an account was made or the ID number already belongs to a borrower
+         *     here (whose owner is then told by SMS): the caller holds only a code for their own phone,
+         *     which must not tell them whether someone is a customer.
          */
-        RegistrationRead: {
-            borrower: components["schemas"]["BorrowerRead"];
-            login: components["schemas"]["LoginRead"];
+        RegistrationAccepted: {
+            /** Phone Masked */
+            phone_masked: string;
+            /**
+             * Status
+             * @default received
+             * @constant
+             */
+            status?: "received";
         };
         /**
          * ReviewDecision
@@ -4037,10 +4051,13 @@ export interface operations {
         parameters: {
             query?: {
                 action?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 actor_user_id?: number | null;
                 entity_id?: string | null;
                 entity_type?: string | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 since?: string | null;
                 sort?: string | null;
@@ -4127,6 +4144,7 @@ export interface operations {
         parameters: {
             query?: {
                 action?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 actor_user_id?: number | null;
                 entity_id?: string | null;
                 entity_type?: string | null;
@@ -5410,12 +5428,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegistrationRead"];
+                    "application/json": components["schemas"]["RegistrationAccepted"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -5565,6 +5583,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 session_id: number;
             };
             cookie?: never;
@@ -5898,10 +5917,13 @@ export interface operations {
     list_borrowers: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
                 q?: string | null;
@@ -6078,6 +6100,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6160,6 +6183,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6246,6 +6270,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6332,6 +6357,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6414,6 +6440,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6494,6 +6521,7 @@ export interface operations {
     export_borrowers: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
@@ -6748,8 +6776,11 @@ export interface operations {
     list_branches: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 q?: string | null;
                 sort?: string | null;
@@ -6920,6 +6951,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id: number;
             };
             cookie?: never;
@@ -7002,6 +7034,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id: number;
             };
             cookie?: never;
@@ -7171,6 +7204,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A year (1 … 9999) */
                 year: number;
             };
             cookie?: never;
@@ -7337,6 +7371,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 day_id: number;
             };
             cookie?: never;
@@ -7417,6 +7452,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 day_id: number;
             };
             cookie?: never;
@@ -7503,6 +7539,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A year (1 … 9999) */
                 year: number;
             };
             cookie?: never;
@@ -7587,7 +7624,9 @@ export interface operations {
     list_institutions: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 sort?: string | null;
             };
@@ -7757,6 +7796,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -7839,6 +7879,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -7925,6 +7966,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -8092,11 +8134,14 @@ export interface operations {
         parameters: {
             query?: {
                 outcome?: string | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 since?: string | null;
                 sort?: string | null;
                 until?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 user_id?: number | null;
             };
             header?: never;
@@ -8183,6 +8228,7 @@ export interface operations {
                 since?: string | null;
                 sort?: string | null;
                 until?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 user_id?: number | null;
             };
             header?: never;
@@ -8515,6 +8561,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -8675,7 +8722,9 @@ export interface operations {
     list_outbox_messages: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 /** @description Queued at or after (ISO 8601) */
                 since?: string | null;
@@ -8772,6 +8821,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 message_id: number;
             };
             cookie?: never;
@@ -8851,6 +8901,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 message_id: number;
             };
             cookie?: never;
@@ -9190,7 +9241,9 @@ export interface operations {
     list_profile_changes: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 sort?: string | null;
                 status?: string | null;
@@ -9277,6 +9330,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -9363,6 +9417,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -9700,6 +9755,7 @@ export interface operations {
     list_roles: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
             };
             header?: never;
@@ -9868,6 +9924,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 role_id: number;
             };
             cookie?: never;
@@ -9948,6 +10005,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 role_id: number;
             };
             cookie?: never;
@@ -10032,6 +10090,7 @@ export interface operations {
     export_roles: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
             };
             header?: never;
@@ -10114,8 +10173,11 @@ export interface operations {
     list_staff: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 q?: string | null;
                 role?: string | null;
@@ -10287,6 +10349,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10369,6 +10432,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10455,6 +10519,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10537,6 +10602,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10619,6 +10685,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10701,6 +10768,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10783,6 +10851,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -10863,6 +10932,7 @@ export interface operations {
     export_staff: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
                 q?: string | null;
                 role?: string | null;
