@@ -17,15 +17,24 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
 from tests.factories import institution_header, make_borrower, make_branch, make_institution, make_staff
 from tests.integration.helpers import signed_in
 
 EXAMPLES = int(os.environ.get("MICROCREDIT_FUZZ_EXAMPLES", "2"))
-# Operations that end the caller's own session (the rest of the run would be anonymous).
-SESSION_ENDERS = {"logout", "change_password", "end_my_session"}
+# The bounded run uses SQLite; the long run names more (MICROCREDIT_FUZZ_BACKENDS=sqlite,postgresql,mysql).
+BACKENDS = os.environ.get("MICROCREDIT_FUZZ_BACKENDS", "sqlite").split(",")
+# Operations that end the caller's own session (the rest of the run would be anonymous), and readiness,
+# whose 503 on the test database (bound to one connection, no engine of its own) is its documented answer.
+SKIPPED = {"logout", "change_password", "end_my_session", "readyz"}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The databases this run fuzzes against."""
+    return str(request.param)
 
 
 def _send(client: Any, case: Any, headers: dict[str, str]) -> Any:
@@ -55,22 +64,26 @@ def test_no_generated_request_makes_a_server_error(client, session, runtime, cal
     session.commit()
     schema = schemathesis.openapi.from_dict(client.get("/api/v1/openapi.json").json())
     failures: list[str] = []
+    runs = 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        if operation.definition.raw.get("operationId") in SESSION_ENDERS:
+        raw = operation.definition.raw
+        if raw.get("operationId") in SKIPPED:
             continue
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                                 phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case: Any) -> None:
-                r = _send(client, case, headers)
-                if r.status_code >= 500:
-                    failures.append(f"{case.method} {case.formatted_path} query={case.query!r} "
-                                    f"body={case.body!r}: {r.status_code} {r.text[:200]}")
+        strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+        if raw.get("parameters") or raw.get("requestBody"):  # something to break
+            strategy = st.one_of(strategy, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
 
-            try:
-                run()
-            except Unsatisfiable:  # nothing to break in an operation without parameters or body
-                continue
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                             phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(case=strategy)
+        def run(case: Any) -> None:
+            r = _send(client, case, headers)
+            if r.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} query={case.query!r} "
+                                f"body={case.body!r}: {r.status_code} {r.text[:200]}")
+
+        run()
+        runs += 1
+    assert runs > 60
     assert failures == []
