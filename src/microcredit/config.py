@@ -95,6 +95,15 @@ class RateLimitSettings(BaseModel):
     quote_per_ip_per_minute: int = 120
 
 
+class LimitSettings(BaseModel):
+    """Request size limits, enforced before a body is parsed (413 `body_too_large`)."""
+
+    # JSON (and any other non-upload) request bodies: every request body of the API is small.
+    json_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # multipart/form-data bodies (file uploads).
+    upload_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]
 # Scope asked for when a provider's settings name none.
 DEFAULT_SCOPES: dict[str, str] = {"oauth2": "openid profile", "wechat": "snsapi_login", "alipay": "auth_user"}
@@ -250,6 +259,12 @@ class Settings(BaseSettings):
 
     security: SecuritySettings = SecuritySettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    limits: LimitSettings = LimitSettings()
+    # Who may read GET /metrics: callers from these addresses or networks (comma separated; the
+    # address is the one `trusted_proxies` resolves), or any caller sending `Authorization: Bearer
+    # <metrics_token>` when a token is set. Everyone else gets 404.
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: SecretStr = SecretStr("")
     # Third-party login providers (JSON list in MICROCREDIT_OAUTH_PROVIDERS).
     oauth_providers: list[OAuthProvider] = []
     # Add the built-in WeChat/Alipay simulators (served under /_sim/oauth, each in its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from microcredit.api.app import create_app
 from microcredit.db.engine import Database
@@ -52,7 +53,9 @@ def test_validation_errors_name_every_field_in_chinese_by_default_and_in_english
     broken = assert_problem(client.post("/api/v1/auth/register", headers={**institution_header(inst),
                                                                          "Content-Type": "application/json"},
                                         content=b'{"phone": '), 422)
-    assert broken["errors"][0]["code"] == "json_invalid"
+    # Truncated JSON names the body (never the character offset the parser stopped at).
+    assert (broken["code"], broken["field"]) == ("body_malformed", "body")
+    assert broken["errors"] == [{"field": "body", "code": "body_malformed", "message": "请求体不是有效的 JSON"}]
     domain = assert_problem(client.post("/api/v1/auth/register", headers={**institution_header(inst),
                                                                          "Accept-Language": "en"}, json={
         "phone": "13800138000", "real_name": "张三", "id_number": "110105194912310021", "password": "x" * 20,
@@ -130,7 +133,8 @@ def test_metrics_count_requests_by_route_template(client, session, runtime):
     client.get("/healthz")
     client.get("/healthz")
     client.get(f"/api/v1/institutions/{inst.id}")
-    r = client.get("/metrics")
+    runtime.settings.metrics_token = SecretStr("a-metrics-token-of-some-length")
+    r = client.get("/metrics", headers={"Authorization": "Bearer a-metrics-token-of-some-length"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text

@@ -142,9 +142,10 @@ export async function registerBorrower(api: APIRequestContext, password = 'Sprin
   const r = await api.post('/api/v1/auth/register', {
     data: { phone, sms_code: code, real_name: b.name, id_number: b.idNumber, password, consents: await currentConsents(api) },
   })
-  expect(r.status(), await r.text()).toBe(201)
-  const body = await r.json()
-  return { ...b, token: body.login.token }
+  expect(r.status(), await r.text()).toBe(202)
+  const login = await api.post('/api/v1/auth/login', { data: { phone, password, kind: 'borrower' } })
+  expect(login.status(), await login.text()).toBe(200)
+  return { ...b, token: (await login.json()).token }
 }
 
 /** Sign in on the borrower app with a password. */

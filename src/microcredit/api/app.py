@@ -1,7 +1,8 @@
 """The app factory: one FastAPI application per process, stateless across requests.
 
 `create_app(settings)` assembles the context (database, clock, keys, limits),
-the middleware (request ids, logs, metrics, security headers), the problem
+the middleware (request ids, logs, metrics, security headers; the request guard:
+sign-in before body, body limits), the problem
 handlers, the versioned API under `/api/v1`, the built-in simulators (when
 switched on) and the web app's static files at `/`.
 """
@@ -23,6 +24,7 @@ from microcredit.api import problems
 from microcredit.api import public as public_routes
 from microcredit.api import todos as todo_routes
 from microcredit.api.deps import IdempotentReplay, dispatch_outbox, handle_replay
+from microcredit.api.guard import RequestGuardMiddleware, access_of
 from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
 from microcredit.api.static import mount_web
@@ -56,18 +58,6 @@ def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
             if isinstance(route, APIRoute):
                 out.append((prefix + route.path, route))
     return out
-
-
-def access_of(route: APIRoute) -> tuple[str, str | None] | None:
-    """The access rule a route declares: ('permission', code), ('authenticated', None) or ('public', None)."""
-    stack = [route.dependant]
-    while stack:
-        dep = stack.pop()
-        mark = getattr(dep.call, "mc_access", None)
-        if mark is not None:
-            return mark  # type: ignore[no-any-return]
-        stack.extend(dep.dependencies)
-    return None
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -147,6 +137,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.metrics = Metrics()
+    # Added first, so it runs inside the request context (request id, logs, metrics, headers).
+    app.add_middleware(RequestGuardMiddleware, limits=lambda: app.state.runtime.settings.limits,
+                       routes=lambda: iter_routes(app))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     problems.install(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)

@@ -76,18 +76,19 @@ def client_ip(request: Request, settings: Settings) -> str | None:
     """
     peer = request.client.host if request.client else None
     trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
-    if peer and trusted and any(_in(peer, t) for t in trusted):
+    if peer and trusted and any(ip_in(peer, t) for t in trusted):
         forwarded = request.headers.get("x-forwarded-for", "")
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         for hop in reversed(hops):
-            if not any(_in(hop, t) for t in trusted):
+            if not any(ip_in(hop, t) for t in trusted):
                 return hop[:64]
         if hops:
             return hops[0][:64]
     return peer
 
 
-def _in(ip: str, network: str) -> bool:
+def ip_in(ip: str, network: str) -> bool:
+    """Whether `ip` is `network` (an address or a CIDR network)."""
     try:
         return ipaddress.ip_address(ip) in ipaddress.ip_network(network, strict=False)
     except ValueError:

@@ -1,7 +1,13 @@
-"""Liveness, readiness and metrics."""
+"""Liveness, readiness and metrics.
+
+`/metrics` tells which routes are used and how they fail: it answers only
+callers from `settings.metrics_allow` (default: this host) or with the
+`settings.metrics_token` bearer token; everyone else gets a 404.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -10,7 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from microcredit import __version__
+from microcredit.api.deps import client_ip, ip_in
+from microcredit.config import Settings
 from microcredit.db.migrate import current_revision, head_revision
+from microcredit.errors import NotFound
 from microcredit.platform.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["operations"], route_class=UnitOfWorkRoute)
@@ -47,8 +56,23 @@ def readyz(request: Request) -> JSONResponse:
                         status_code=200 if ok else 503)
 
 
-@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response)
+def metrics_allowed(request: Request, settings: Settings) -> bool:
+    """The caller sent the metrics token (when one is set), or comes from an allowed address."""
+    token = settings.metrics_token.get_secret_value()
+    if token:
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode()):
+            return True
+    ip = client_ip(request, settings)
+    allowed = [a.strip() for a in settings.metrics_allow.split(",") if a.strip()]
+    return ip is not None and any(ip_in(ip, a) for a in allowed)
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics (restricted by configuration)",
+            response_class=Response)
 def metrics(request: Request) -> Response:
-    """Prometheus text exposition of the process's counters and histograms."""
+    """Prometheus text exposition of the process's counters and histograms (404 to callers not allowed)."""
+    if not metrics_allowed(request, request.app.state.runtime.settings):
+        raise NotFound()
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -68,9 +68,13 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 
+# Every /api response may carry a token or personal data (a revealed ID number, a profile): no
+# cache (browser, proxy) keeps it. A route that wants otherwise sets its own Cache-Control.
+NO_STORE = (b"cache-control", b"no-store")
+
 
 class RequestContextMiddleware:
-    """Pure ASGI middleware: request id, access log, metrics, security headers."""
+    """Pure ASGI middleware: request id, access log, metrics, security headers, no-store under /api."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -88,6 +92,7 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
         status = 500
+        api = scope["path"].startswith("/api/")
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -97,6 +102,8 @@ class RequestContextMiddleware:
                 hdrs.append((b"x-request-id", request_id.encode()))
                 present = {k.lower() for k, _ in hdrs}
                 hdrs.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if api and b"cache-control" not in present:
+                    hdrs.append(NO_STORE)
                 message["headers"] = hdrs
             await send(message)
 

@@ -9,7 +9,9 @@ Every error body has the same shape::
      "request_id": "..."}
 
 `code` is stable and machine-readable; `detail` is for people. Validation
-errors name each field (dotted path within the body). Unexpected exceptions
+errors name each field (dotted path within the body; `body` for a body that is not JSON at all, code
+`body_malformed`). `field` is set when there is exactly one error; with several it is null and `errors`
+names each. Unexpected exceptions
 become a 500 with code `internal_error` and no internals in the body.
 """
 
@@ -26,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from microcredit.api.observability import SECURITY_HEADERS
+from microcredit.api.observability import NO_STORE, SECURITY_HEADERS
 from microcredit.db.retry import is_busy
 from microcredit.errors import DomainError, ValidationFailed
 
@@ -123,7 +125,12 @@ _PYDANTIC_ZH = {
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
     "bool_parsing": "请输入 true 或 false",
-    "json_invalid": "请求体不是有效的 JSON",
+    "int_type": "请输入整数",
+    "bool_type": "请输入 true 或 false",
+    "string_type": "请输入文本",
+    "model_attributes_type": "请求体应为 JSON 对象",
+    "dict_type": "请求体应为 JSON 对象",
+    "list_type": "应为列表",
 }
 
 
@@ -133,9 +140,13 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     zh = language_of(request).startswith("zh")
     errors = []
     for err in exc.errors():
+        etype = str(err.get("type", "value_error"))
+        if etype == "json_invalid":  # the body is not JSON at all: its location is a character offset
+            errors.append({"field": "body", "code": "body_malformed",
+                           "message": "请求体不是有效的 JSON" if zh else "the body is not valid JSON"})
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or "body"
-        etype = str(err.get("type", "value_error"))
         message = str(err.get("msg", "invalid"))
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
@@ -148,11 +159,14 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         elif zh:
             message = _PYDANTIC_ZH.get(etype, message) if etype != "value_error" else message
         errors.append({"field": field, "code": code, "message": message})
-    first = errors[0] if errors else {"field": None, "code": "validation_failed"}
+    first = errors[0] if errors else {"field": "body", "code": "validation_failed"}
+    malformed = first["code"] == "body_malformed"
+    code = "body_malformed" if malformed else "validation_failed"
     body = {
-        "type": TYPE_BASE + "validation_failed", "title": "Some fields are not valid", "status": 422,
-        "code": "validation_failed",
-        "detail": "输入有误，请检查标出的字段" if zh else "Some fields are not valid",
+        "type": TYPE_BASE + code, "title": "The body is not valid JSON" if malformed else "Some fields are not valid",
+        "status": 422, "code": code,
+        "detail": first["message"] if malformed else ("输入有误，请检查标出的字段" if zh
+                                                      else "Some fields are not valid"),
         "field": first["field"] if len(errors) == 1 else None, "errors": errors,
     }
     return _response(request, 422, body)
@@ -162,7 +176,7 @@ _HTTP_CODES = {404: ("not_found", "找不到该资源", "Not found"),
                405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
                401: ("not_authenticated", "请先登录", "Please sign in"),
                403: ("permission_denied", "没有权限", "Forbidden"),
-               413: ("payload_too_large", "请求内容过大", "Request too large")}
+               413: ("body_too_large", "请求内容过大", "The request body is too large")}
 
 
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -208,7 +222,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
             "detail": "系统繁忙，请稍后重试" if lang_zh else "Something went wrong on our side; please retry",
             "field": None, "errors": []}
     # Sent by Starlette's outermost middleware, past ours: carry the request id and security headers here.
-    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    headers = {k.decode(): v.decode() for k, v in (*SECURITY_HEADERS, NO_STORE)}
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         headers["X-Request-ID"] = request_id

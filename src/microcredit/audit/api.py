@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from microcredit.api.deps import DB, Meta, WallClock, require
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import IdFilter, PageNo, PageSize
 from microcredit.audit import service
 from microcredit.audit.schemas import AuditRecordRead, VerifyRead, VerifyRequest
 from microcredit.identity import service as identity
@@ -69,10 +70,10 @@ def _reads(session: DB, rows: list[Any], language: str) -> list[AuditRecordRead]
 @router.get("/audit-log", response_model=Page[AuditRecordRead], operation_id="list_audit_records",
             summary="The audit log")
 def list_audit_records(session: DB, meta: Meta, principal: Principal = require("audit.read"), action: str | None = None,
-                       actor_user_id: int | None = None, entity_type: str | None = None,
+                       actor_user_id: IdFilter = None, entity_type: str | None = None,
                        entity_id: str | None = None, since: datetime | None = None,
-                       until: datetime | None = None, page: Annotated[int, Query(ge=1)] = 1,
-                       page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                       until: datetime | None = None, page: PageNo = 1,
+                       page_size: PageSize = 20,
                        sort: str | None = None) -> Page[AuditRecordRead]:
     """Who did what, when, from where, with before/after values; newest first."""
     stmt = _query(principal, sort, action=action, actor_user_id=actor_user_id, entity_type=entity_type,
@@ -84,7 +85,7 @@ def list_audit_records(session: DB, meta: Meta, principal: Principal = require("
 @router.get("/audit-log/export", operation_id="export_audit_records", summary="The audit log as .xlsx",
             response_class=Response, responses=XLSX_RESPONSES)
 def export_audit_records(session: DB, meta: Meta, principal: Principal = require("audit.read"),
-                         action: str | None = None, actor_user_id: int | None = None,
+                         action: str | None = None, actor_user_id: IdFilter = None,
                          entity_type: str | None = None, entity_id: str | None = None,
                          since: datetime | None = None, until: datetime | None = None,
                          sort: str | None = None) -> Response:

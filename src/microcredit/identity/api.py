@@ -21,6 +21,7 @@ from microcredit.api.deps import (
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.identity import scope, service
 from microcredit.identity.permissions import PERMISSIONS, DataScope
 from microcredit.identity.principal import Principal
@@ -52,7 +53,7 @@ from microcredit.identity.schemas import (
 )
 from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.parties import service as parties
-from microcredit.parties.schemas import BorrowerRead, Registration, RegistrationRead
+from microcredit.parties.schemas import Registration, RegistrationAccepted
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.crypto import mask_phone
 from microcredit.platform.export import Column
@@ -81,21 +82,23 @@ def login_read(result: service.login.LoginResult) -> LoginRead:
                      absolute_expires_at=s.absolute_expires_at if s else None, mfa_token=result.mfa_token)
 
 
-@router.post("/auth/register", response_model=RegistrationRead, status_code=201, operation_id="register_borrower",
-             summary="Register as a borrower (SMS-verified)", dependencies=[public(), _register_limit])
+@router.post("/auth/register", response_model=RegistrationAccepted, status_code=202,
+             operation_id="register_borrower", summary="Register as a borrower (SMS-verified)",
+             dependencies=[public(), _register_limit])
 def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
-                      institution: InstitutionId) -> RegistrationRead:
-    """Phone + SMS code, real name, resident ID number (validated, unique), password. Signs in at once."""
+                      institution: InstitutionId) -> RegistrationAccepted:
+    """Phone + SMS code, real name, resident ID number (validated), password; then sign in with them.
+
+    The answer is the same when the ID number already belongs to a borrower here (nothing is
+    created; the owner is told by SMS), so that a phone's SMS code does not tell whether someone
+    is a customer."""
     phone = service.accounts.parse_phone(body.phone)
     data = NewBorrower(real_name=body.real_name, id_number=body.id_number, phone=phone, **body.profile())
-    borrower, issued = parties.borrowers.register_online(
+    parties.borrowers.register_online(
         session=session, kit=kit, institution_id=institution, data=data, password=body.password,
         sms_code=body.sms_code, oauth_ticket=body.oauth_ticket, meta=meta,
         consents=body.consents.model_dump() if body.consents else None)
-    return RegistrationRead(borrower=BorrowerRead.model_validate(borrower),
-                            login=LoginRead(status="authenticated", token=issued.token,
-                                            expires_at=issued.idle_expires_at,
-                                            absolute_expires_at=issued.absolute_expires_at))
+    return RegistrationAccepted(phone_masked=mask_phone(phone))
 
 
 @router.get("/auth/me", response_model=MeRead, operation_id="get_me", summary="The signed-in user")
@@ -243,7 +246,7 @@ def list_my_sessions(session: DB, kit: Kit, principal: Principal = authenticated
 
 @router.delete("/auth/sessions/{session_id}", status_code=204, operation_id="end_my_session",
                summary="End one of the caller's sessions", response_class=Response)
-def end_my_session(session_id: int, session: DB, kit: Kit, principal: Principal = authenticated()) -> Response:
+def end_my_session(session_id: Id, session: DB, kit: Kit, principal: Principal = authenticated()) -> Response:
     """Signs out that device (a lost phone, a shared computer)."""
     service.sessions.end_own_session(session=session, kit=kit, principal=principal, session_id=session_id)
     return Response(status_code=204)
@@ -322,7 +325,7 @@ def list_permissions(principal: Principal = require("role.read")) -> list[Permis
 
 @router.get("/roles", response_model=list[RoleRead], operation_id="list_roles", summary="Roles of the institution")
 def list_roles(session: DB, principal: Principal = require("role.read"),
-               institution_id: int | None = None) -> list[RoleRead]:
+               institution_id: IdFilter = None) -> list[RoleRead]:
     """Roles with their permissions and data scope."""
     inst = scope.institution_for_write(principal, institution_id)
     return [_role_read(r, perms) for r, perms in service.roles.list_roles(session=session, institution_id=inst)]
@@ -337,7 +340,7 @@ ROLE_COLUMNS = [Column("code", "编号", "Code"), Column("name_zh", "中文名�
 @router.get("/roles/export", operation_id="export_roles", summary="Roles and their permissions as .xlsx",
             response_class=Response, responses=XLSX_RESPONSES)
 def export_roles(session: DB, meta: Meta, principal: Principal = require("role.read"),
-                 institution_id: int | None = None) -> Response:
+                 institution_id: IdFilter = None) -> Response:
     """Every role of the institution with its permissions, as an Excel workbook."""
     inst = scope.institution_for_write(principal, institution_id)
     rows = [{**_role_read(r, perms).model_dump(), "permissions": ", ".join(perms)}
@@ -358,7 +361,7 @@ def create_role(body: RoleCreate, session: DB, clock: WallClock,
 
 
 @router.patch("/roles/{role_id}", response_model=RoleRead, operation_id="update_role", summary="Change a role")
-def update_role(role_id: int, body: RoleUpdate, session: DB, clock: WallClock,
+def update_role(role_id: Id, body: RoleUpdate, session: DB, clock: WallClock,
                 principal: Principal = require("role.manage")) -> RoleRead:
     """Names, scope, second-factor rule, permissions (audited with before/after)."""
     role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
@@ -371,7 +374,7 @@ def update_role(role_id: int, body: RoleUpdate, session: DB, clock: WallClock,
 
 @router.delete("/roles/{role_id}", status_code=204, operation_id="delete_role", summary="Delete a custom role",
                response_class=Response)
-def delete_role(role_id: int, session: DB, clock: WallClock, principal: Principal = require("role.manage")) -> Response:
+def delete_role(role_id: Id, session: DB, clock: WallClock, principal: Principal = require("role.manage")) -> Response:
     """Only custom roles that nobody holds."""
     role = service.roles.get_role(session=session, institution_id=principal.institution_id, role_id=role_id)
     service.roles.delete_role(session=session, clock=clock, actor=principal, role=role)
@@ -404,10 +407,10 @@ def _attempt_reads(session: DB, rows: list[Any]) -> list[LoginAttemptRead]:
 @router.get("/login-attempts", response_model=Page[LoginAttemptRead], operation_id="list_login_attempts",
             summary="Sign-in history (security audit)")
 def list_login_attempts(session: DB, principal: Principal = require("security.login_history"),
-                        user_id: int | None = None, outcome: str | None = None,
+                        user_id: IdFilter = None, outcome: str | None = None,
                         since: datetime | None = None, until: datetime | None = None,
-                        page: Annotated[int, Query(ge=1)] = 1,
-                        page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                        page: PageNo = 1,
+                        page_size: PageSize = 20,
                         sort: str | None = None) -> Page[LoginAttemptRead]:
     """Every attempt with time, IP, device and outcome, filtered and paged on the server."""
     stmt = _attempts(principal, user_id, outcome, since, until, sort)
@@ -419,7 +422,7 @@ def list_login_attempts(session: DB, principal: Principal = require("security.lo
 @router.get("/login-attempts/export", operation_id="export_login_attempts", summary="Sign-in history as .xlsx",
             response_class=Response, responses=XLSX_RESPONSES)
 def export_login_attempts(session: DB, meta: Meta, principal: Principal = require("security.login_history"),
-                          user_id: int | None = None, outcome: str | None = None,
+                          user_id: IdFilter = None, outcome: str | None = None,
                           since: datetime | None = None, until: datetime | None = None,
                           sort: str | None = None) -> Response:
     """The filtered rows (all pages) as an Excel workbook."""

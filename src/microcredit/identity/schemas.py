@@ -19,9 +19,10 @@ SMS_CODE_FIELD = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", examples=
 
 
 class RawInput(InputSchema):
-    """Inputs whose strings must not be trimmed (passwords)."""
+    """Inputs whose strings must not be trimmed or normalised (passwords)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    exact_text = True
 
 
 class SmsCodeRequest(InputSchema):

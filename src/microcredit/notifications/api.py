@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from microcredit.api.deps import DB, Meta, WallClock, require
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.audit import service as audit
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service
@@ -62,7 +63,7 @@ def _read(m: OutboxMessage) -> OutboxMessageRead:
             summary="Queued, delivered and failed messages")
 def list_outbox_messages(session: DB, principal: Principal = require("outbox.read"), status: StatusFilter = None,
                          topic: Topic = None, template: Template = None, since: Since = None, until: Until = None,
-                         page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                         page: PageNo = 1, page_size: PageSize = 20,
                          sort: Sort = None) -> Page[OutboxMessageRead]:
     """Messages in scope, newest first: template, masked recipient, attempts, last error, times — never the text."""
     stmt = service.messages_query(institution_id=_scope(principal), sort=sort, status=status, topic=topic,
@@ -97,7 +98,7 @@ def summarise_outbox(session: DB, principal: Principal = require("outbox.read"),
              summary="Send a failed message again now",
              responses={409: {"description": "Delivered (`outbox_message_delivered`) or cancelled "
                                              "(`outbox_message_cancelled`): final"}})
-def retry_outbox_message(message_id: int, session: DB, clock: WallClock,
+def retry_outbox_message(message_id: Id, session: DB, clock: WallClock,
                          principal: Principal = require("outbox.manage")) -> OutboxMessageRead:
     """A dead, retrying or pending message becomes due now and is attempted right after this request (audited).
 
@@ -113,7 +114,7 @@ def retry_outbox_message(message_id: int, session: DB, clock: WallClock,
              summary="Make sure a message is never sent",
              responses={409: {"description": "Delivered (`outbox_message_delivered`) or already cancelled "
                                              "(`outbox_message_cancelled`)"}})
-def cancel_outbox_message(message_id: int, session: DB, clock: WallClock,
+def cancel_outbox_message(message_id: Id, session: DB, clock: WallClock,
                           principal: Principal = require("outbox.manage")) -> OutboxMessageRead:
     """A pending, retrying or dead message is cancelled: the dispatcher never sends it (audited, final)."""
     change = service.cancel(session=session, clock=clock, institution_id=_scope(principal), message_id=message_id)

@@ -18,6 +18,12 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] {name}, you are registered at our branch. Sign in with this phone number "
               "and an SMS code, then set a password under Me.",
     },
+    "id_number_registration_attempt": {
+        "zh-CN": "【{signature}】有人尝试用您的身份证号码注册新账户，未予办理。"
+                 "您仍可用本手机号登录；如非本人操作，请联系我们。",
+        "en": "[{signature}] Someone tried to register a new account with your ID number; it was not "
+              "created. You can still sign in with this phone number. If this was not you, contact us.",
+    },
     "account_locked": {
         "zh-CN": "【{signature}】您的账户因多次登录失败已被锁定。如非本人操作，请尽快重置密码。",
         "en": "[{signature}] Your account was locked after several failed sign-ins. If this was "

@@ -51,16 +51,6 @@ class IdNumberAlreadyRegistered(Conflict):
     message_en = "This ID number is already registered"
 
 
-class IdNumberTakenAtSignUp(IdNumberAlreadyRegistered):
-    """The same refusal during self-registration, after the SMS code was used: the spent code stays spent.
-
-    Were the refusal rolled back, the code would come back, and one code could ask
-    again and again whether ID numbers are borrowers of the institution.
-    """
-
-    keeps_changes = True
-
-
 class BorrowerUnderage(DomainError):
     """Below the institution's minimum age for borrowers."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field
 
 from microcredit.consent.schemas import ConsentAcceptance
-from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD, LoginRead
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
+from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD
+from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema
 
 CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
 NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card", examples=["张三"])
@@ -248,7 +248,7 @@ class Registration(ProfileFields):
     )
     real_name: str = NAME_FIELD
     id_number: str = ID_FIELD
-    password: str = PASSWORD_FIELD
+    password: Annotated[str, ExactText()] = PASSWORD_FIELD
     oauth_ticket: str | None = Field(
         default=None, max_length=200, description="Link a WeChat/Alipay account from /auth/oauth/link"
     )
@@ -419,11 +419,16 @@ class SensitiveRead(OutputSchema):
     bank_cards: list[dict[str, Any]]
 
 
-class RegistrationRead(OutputSchema):
-    """A registered borrower, signed in."""
+class RegistrationAccepted(OutputSchema):
+    """The registration was taken: sign in with the phone and password just sent.
 
-    borrower: BorrowerRead
-    login: LoginRead
+    The same answer whether an account was made or the ID number already belongs to a borrower
+    here (whose owner is then told by SMS): the caller holds only a code for their own phone,
+    which must not tell them whether someone is a customer.
+    """
+
+    status: Literal["received"] = "received"
+    phone_masked: str
 
 
 class BorrowerSearch(InputSchema):
@@ -451,7 +456,7 @@ class BorrowerSearch(InputSchema):
 class ReviewDecision(InputSchema):
     """Why a change was rejected (required) or approved (optional)."""
 
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str | None, MultiLine()] = Field(default=None, max_length=500)
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "收入证明与申报不符"}]}

@@ -1,4 +1,8 @@
-"""Exports of lists to Excel (.xlsx) with openpyxl: the filtered rows, localised headers."""
+"""Exports of lists to Excel (.xlsx) with openpyxl: the filtered rows, localised headers.
+
+Text is written as text (never a formula), and characters a workbook cannot hold (C0 controls
+stored before input was cleaned at the edge) become U+FFFD, so an export never fails on stored data.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from microcredit.lending.money import Money
+from microcredit.platform.text import printable_cell
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,9 +38,11 @@ def _cell(value: Any) -> Any:
         return value.amount  # a number in the sheet (exact Decimal), formatted by the column
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
-    if isinstance(value, Decimal | date | int | str | bool) or value is None:
+    if isinstance(value, str):
+        return printable_cell(value)
+    if isinstance(value, Decimal | date | int | bool) or value is None:
         return value
-    return str(value)
+    return printable_cell(str(value))
 
 
 def to_xlsx(*, title: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]], language: str) -> bytes:

@@ -18,6 +18,7 @@ from microcredit.errors import FieldProblem, ValidationFailed
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000  # with MAX_PAGE_SIZE, offsets stay far inside every database's range
 MAX_EXPORT_ROWS = 50_000
 
 

@@ -9,29 +9,140 @@ stable code, never rounded: a JSON number or boolean (``money_not_string``:
 most clients read a JSON number as a float), text that is not plain ASCII
 digits with an optional leading "-" and one "." such as "1e5" or "１２３"
 (``money_invalid``), more decimals than the currency has
-(``money_decimals``).  Bounds are `money_bounds(...)`, which compare Money
+(``money_decimals``), beyond a 64-bit count of minor units
+(``money_out_of_range``).  Bounds are `money_bounds(...)`, which compare Money
 with Money.
+
+Every request body is an `InputSchema`, which holds the edge to the types
+docs/api.md promises, whatever pydantic's lax mode would take: integers are
+JSON integers (not `true`, not `"12"`, not `1.0`) within a signed 64-bit
+range (`int_type`, `int_out_of_range`); booleans are `true`/`false` only
+(`bool_type`); dates are `"YYYY-MM-DD"` strings only (`date_invalid`: not
+`0`, not a timestamp); and every text field is NFC with no control
+character (`control_character`; see `platform.text`; a field annotated
+`MultiLine` may hold line feeds; one marked `ExactText`, a password, is kept
+as typed). Query and path parameters arrive as text and are bounded by their
+own types (`api.params`) and the request guard (`api.guard`).
 """
 
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from microcredit.lending.money import Money, currency
+from microcredit.platform.text import ControlCharacter, check_encodable, clean_text
 
 T = TypeVar("T")
+MAX_INT = 2**63 - 1  # what every database's BIGINT holds
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+class MultiLine:
+    """Marks a text field that may hold line feeds (`Annotated[str, MultiLine()]`)."""
+
+
+class ExactText:
+    """Marks a text field kept exactly as typed (a password): not normalised, only lone surrogates refused."""
+
+
+def _kind(annotation: Any) -> str | None:
+    """What the edge checks for a field of this type: int, bool, date, datetime, str, list:<kind>, or None."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            return None
+        annotation = args[0]
+    if get_origin(annotation) is list:
+        inner = _kind(get_args(annotation)[0]) if get_args(annotation) else None
+        return f"list:{inner}" if inner in ("int", "str") else None
+    for t, name in ((bool, "bool"), (int, "int"), (datetime, "datetime"), (date, "date"), (str, "str")):
+        if annotation is t:
+            return name
+    return None
+
+
+def _check_int(value: Any) -> Any:
+    if value is None:
+        return value
+    if type(value) is not int:
+        raise field_error("int_type", "an integer (a JSON number without a fraction)", "请输入整数")
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise field_error("int_out_of_range", "the number is out of range", "数值超出范围")
+    return value
+
+
+def _check_text(value: Any, *, multiline: bool, exact: bool) -> Any:
+    if not isinstance(value, str):
+        return value  # pydantic refuses it with its own code
+    try:
+        return check_encodable(value) if exact else clean_text(value, multiline=multiline)
+    except ControlCharacter as exc:
+        raise field_error("control_character", f"must not contain control characters ({exc})",
+                          "不能包含控制字符") from None
+
+
+def _edge(value: Any, kind: str, *, multiline: bool, exact: bool) -> Any:
+    if kind == "int":
+        return _check_int(value)
+    if kind == "bool":
+        if value is not None and type(value) is not bool:
+            raise field_error("bool_type", "true or false", "请输入 true 或 false")
+    elif kind == "date":
+        if value is not None and not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+            raise field_error("date_invalid", "a date as a string YYYY-MM-DD", "日期格式应为 YYYY-MM-DD")
+    elif kind == "datetime":
+        if value is not None and not isinstance(value, str):
+            raise field_error("datetime_invalid", "an ISO 8601 timestamp string", "时间格式应为 ISO 8601 字符串")
+    elif kind == "str":
+        return _check_text(value, multiline=multiline, exact=exact)
+    elif kind.startswith("list:") and isinstance(value, list):
+        return [_edge(v, kind[5:], multiline=multiline, exact=exact) for v in value]
+    return value
+
+
+def _edge_of(info: FieldInfo) -> tuple[str | None, bool, bool]:
+    """The field's kind, whether it is multi-line, whether it is kept exactly as typed."""
+    return (_kind(info.annotation), any(isinstance(m, MultiLine) for m in info.metadata),
+            any(isinstance(m, ExactText) for m in info.metadata))
 
 
 class InputSchema(BaseModel):
-    """Request bodies: unknown fields are refused (no mass assignment)."""
+    """Request bodies: unknown fields are refused (no mass assignment); strict types and clean text at the edge."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # True for inputs compared exactly as typed (passwords): text is not normalised.
+    exact_text: ClassVar[bool] = False
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _at_the_edge(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        field = cls.model_fields.get(info.field_name)
+        if field is None:
+            return value
+        kind, multiline, exact = _edge_of(field)
+        if kind is None:
+            return value
+        return _edge(value, kind, multiline=multiline, exact=exact or cls.exact_text)
 
 
 class OutputSchema(BaseModel):
@@ -66,11 +177,14 @@ def _money_parser(code: str) -> Callable[[Any], Money]:
         if not _DIGITS.fullmatch(text):
             raise field_error("money_invalid", 'not a decimal amount such as "1234.56"', "不是有效的金额")
         try:
-            return Money.parse(text, code)
+            amount = Money.parse(text, code)
         except ValueError:
             raise field_error(
                 "money_decimals", f"at most {places} decimal places", f"金额最多{places}位小数"
             ) from None
+        if abs(amount.minor) > MAX_INT:  # beyond what a BIGINT column holds
+            raise field_error("money_out_of_range", "the amount is out of range", "金额超出范围")
+        return amount
 
     return parse
 

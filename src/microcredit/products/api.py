@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from microcredit.api.deps import DB, InstitutionId, Meta, WallClock, public, rate_limit, require
+from microcredit.api.params import Id, Year
 from microcredit.identity.principal import Principal
 from microcredit.platform.ratelimit import Limit
 from microcredit.platform.routing import UnitOfWorkRoute
@@ -99,7 +100,7 @@ def _year_read(view: service.calendar.YearView) -> CalendarYearRead:
 
 @router.get("/calendar/{year}", response_model=CalendarYearRead, operation_id="get_calendar_year",
             summary="One year of the institution's holiday calendar")
-def get_calendar_year(year: int, session: DB, principal: Principal = require("calendar.read")) -> CalendarYearRead:
+def get_calendar_year(year: Year, session: DB, principal: Principal = require("calendar.read")) -> CalendarYearRead:
     """The caller's institution's holidays and make-up working days of `year`, and whether the year is covered."""
     return _year_read(service.calendar.year_view(session=session, institution_id=principal.institution_id,
                                                  year=year))
@@ -117,7 +118,7 @@ def add_calendar_day(body: CalendarDayCreate, session: DB, clock: WallClock,
 
 @router.patch("/calendar/days/{day_id}", response_model=CalendarDayRead, operation_id="update_calendar_day",
               summary="Change a calendar day")
-def update_calendar_day(day_id: int, body: CalendarDayUpdate, session: DB, clock: WallClock,
+def update_calendar_day(day_id: Id, body: CalendarDayUpdate, session: DB, clock: WallClock,
                         principal: Principal = require("calendar.manage")) -> CalendarDayRead:
     """Date, kind or names (audited); an edited seeded day becomes a manual one."""
     return CalendarDayRead.model_validate(service.calendar.update_day(
@@ -127,7 +128,7 @@ def update_calendar_day(day_id: int, body: CalendarDayUpdate, session: DB, clock
 
 @router.delete("/calendar/days/{day_id}", status_code=204, operation_id="delete_calendar_day",
                summary="Remove a calendar day", response_class=Response)
-def delete_calendar_day(day_id: int, session: DB, clock: WallClock,
+def delete_calendar_day(day_id: Id, session: DB, clock: WallClock,
                         principal: Principal = require("calendar.manage")) -> Response:
     """The date becomes an ordinary day again (audited)."""
     service.calendar.delete_day(session=session, clock=clock, actor=principal.actor,
@@ -137,7 +138,7 @@ def delete_calendar_day(day_id: int, session: DB, clock: WallClock,
 
 @router.put("/calendar/years/{year}", response_model=CalendarYearRead, operation_id="set_calendar_year",
             summary="Mark a year of the calendar covered or not")
-def set_calendar_year(year: int, body: CalendarYearSet, session: DB, clock: WallClock,
+def set_calendar_year(year: Year, body: CalendarYearSet, session: DB, clock: WallClock,
                       principal: Principal = require("calendar.manage")) -> CalendarYearRead:
     """Covered: the year's holidays are all entered, due dates follow them and quotes stop warning (audited)."""
     return _year_read(service.calendar.set_year(session=session, clock=clock, actor=principal.actor,

@@ -38,7 +38,7 @@ from tests.factories import (
     next_id_number,
     next_phone,
 )
-from tests.integration.identity.support import API, bearer, code, me, request_code
+from tests.integration.identity.support import API, bearer, code, me, password_login, request_code
 
 
 class Form(HTMLParser):
@@ -212,7 +212,8 @@ def test_a_new_phone_registers_with_the_ticket_and_no_second_code(oauth, inst):
     r = oauth.post(f"{API}/auth/register", headers=institution_header(inst), json={
         "phone": phone, "real_name": "李四", "id_number": next_id_number(), "password": "a quite long passphrase",
         "oauth_ticket": ticket, "consents": CONSENTS})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
+    r = password_login(oauth, inst, phone, "a quite long passphrase")
     assert me(oauth, bearer(r)).json()["linked_providers"] == ["partner"]
     assert browser.exchange(browser.sign_in("li-si")["ticket"][0]).json()["status"] == "authenticated"
 
@@ -265,10 +266,17 @@ def test_denied_consent_comes_back_as_an_error(oauth, inst):
     assert (target.path, parse_qs(target.query)) == ("/oauth/complete", {"error": ["access_denied"]})
 
 
-@pytest.mark.parametrize("next_path", ["//evil.com", "https://evil.com", "/\\evil.com", "evil.com",
-                                       "/\t/evil.com", "/\n/evil.com", ""])
+@pytest.mark.parametrize("next_path", ["//evil.com", "https://evil.com", "/\\evil.com", "evil.com", ""])
 def test_the_next_path_cannot_leave_the_site(oauth, inst, next_path):
     assert Browser(oauth, inst).sign_in("wang-wu", next_path=next_path)["next"] == ["/"]
+
+
+@pytest.mark.parametrize("next_path", ["/\t/evil.com", "/\n/evil.com"])
+def test_a_next_path_with_control_characters_is_refused(oauth, inst, next_path):
+    r = oauth.get(f"{API}/auth/oauth/partner/authorize", params={"next": next_path},
+                  headers=institution_header(inst), follow_redirects=False)
+    assert (r.status_code, r.json()["errors"][0]["field"], r.json()["errors"][0]["code"]) == (
+        422, "next", "control_character")
 
 
 def test_a_same_site_next_path_is_kept(oauth, inst):

@@ -27,7 +27,7 @@ from microcredit.integrations import alipay_signature
 from microcredit.integrations.oauth_dialects import MAX_ANSWER_BYTES
 from microcredit.integrations.oauth_simulator import alipay_open_id, wechat_openid, wechat_unionid
 from tests.factories import CONSENTS, headers, institution_header, make_borrower, next_id_number, next_phone
-from tests.integration.identity.support import API, bearer, code, me
+from tests.integration.identity.support import API, bearer, code, me, password_login
 from tests.integration.identity.test_oauth import Browser, partner, serve
 
 
@@ -130,7 +130,8 @@ def test_a_new_account_registers_with_its_ticket_then_signs_in_directly(oauth, i
     r = oauth.post(f"{API}/auth/register", headers=institution_header(inst), json={
         "phone": phone, "real_name": "李四", "id_number": next_id_number(), "password": "a quite long passphrase",
         "oauth_ticket": ticket, "consents": CONSENTS})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
+    r = password_login(oauth, inst, phone, "a quite long passphrase")
     assert me(oauth, bearer(r)).json()["linked_providers"] == [name]
     assert browser.exchange(browser.sign_in("li-si")["ticket"][0]).json()["status"] == "authenticated"
 

@@ -59,7 +59,7 @@ def test_registration_uses_the_redis_code_once(redis_app, redis_client, session,
     request_code(client, inst, phone, "register")
     body = {"phone": phone, "sms_code": last_sms_code(client, phone), "real_name": "王五",
             "id_number": next_id_number(), "password": "a quite long passphrase", "consents": CONSENTS}
-    assert client.post(f"{API}/auth/register", json=body, headers=institution_header(inst)).status_code == 201
+    assert client.post(f"{API}/auth/register", json=body, headers=institution_header(inst)).status_code == 202
     assert redis_client.exists(f"mc:sms:register:{app_runtime.keys.blind_index(phone, domain='phone')}") == 0
     again = client.post(f"{API}/auth/register", json={**body, "id_number": next_id_number()},
                         headers=institution_header(inst))

@@ -21,7 +21,7 @@ from tests.factories import (
     next_id_number,
     next_phone,
 )
-from tests.integration.helpers import serve_with_cipher
+from tests.integration.helpers import audit_records, serve_with_cipher
 from tests.integration.identity.support import API, bearer, code, me, password_login, request_code
 
 PASSWORD = "a quite long passphrase"
@@ -47,15 +47,17 @@ def id_number(born: date, region: str = "360102", sequence: int = 17) -> str:
     return first17 + id_check_character(first17)
 
 
-def test_registration_signs_in_and_keeps_the_id_number_encrypted(client, session, runtime, inst):
+def test_registration_then_sign_in_keeps_the_id_number_encrypted(client, session, runtime, inst):
     phone, number = next_phone(), id_number(date(1990, 5, 17), sequence=123)
     r = register(client, inst, phone, new_code(client, inst, phone), number)
-    assert r.status_code == 201, r.text
-    borrower = r.json()["borrower"]
+    assert r.status_code == 202, r.text
+    assert r.json() == {"status": "received", "phone_masked": f"{phone[:3]}****{phone[-4:]}"}
+    auth = bearer(password_login(client, inst, phone, PASSWORD))
+    assert me(client, auth).json()["kind"] == "borrower"
+    borrower = client.get(f"{API}/me/profile", headers=auth).json()
     assert borrower["id_number_masked"] == "360102********123" + number[-1]
     assert borrower["phone_masked"] == f"{phone[:3]}****{phone[-4:]}"
     assert (borrower["gender"], borrower["birth_year"], borrower["channel"]) == ("male", 1990, "online")
-    assert me(client, bearer(r)).json()["kind"] == "borrower"
     ciphertext, index = session.execute(select(Borrower.id_number_ciphertext, Borrower.id_number_index)
                                         .where(Borrower.id == borrower["id"])).one()
     assert number not in ciphertext
@@ -92,12 +94,12 @@ def test_each_id_number_error_has_its_code_and_keeps_the_sms_code(client, inst, 
     assert (r.status_code, code(r)) == (422, expected), r.text
     assert r.json()["field"] == "id_number"
     assert [e["field"] for e in r.json()["errors"]] == ["id_number"]
-    assert register(client, inst, phone, sms_code, GOOD).status_code == 201
+    assert register(client, inst, phone, sms_code, GOOD).status_code == 202
 
 
 @dataclass
 class NoDecrypt:
-    """A cipher that refuses to decrypt: uniqueness must come from the blind index alone."""
+    """A cipher that refuses to decrypt borrowers' data: uniqueness must come from the blind index alone."""
 
     inner: Any
 
@@ -105,20 +107,38 @@ class NoDecrypt:
         return self.inner.encrypt(plaintext, context=context)
 
     def decrypt(self, token: str, *, context: str) -> str:
-        raise AssertionError(f"decrypted {context} during registration")
+        if context.startswith("borrowers."):  # the owner's phone (users.phone) is read, to tell them
+            raise AssertionError(f"decrypted {context} during registration")
+        return self.inner.decrypt(token, context=context)
 
 
-def test_a_registered_id_number_is_refused_by_its_blind_index(client, session, runtime, inst):
+def test_a_registered_id_number_is_found_by_its_blind_index_and_not_revealed(client, session, runtime, inst):
+    """The answer is a success's: a caller holding a code for their own phone learns nothing about the
+    ID number; nothing is created; the ID number's owner is told by SMS on the phone on file."""
     existing = make_borrower(session, runtime, inst)
     session.commit()
+    fresh_phone = next_phone()
+    fresh = register(client, inst, fresh_phone, new_code(client, inst, fresh_phone), next_id_number())
     phone = next_phone()
     sms_code = new_code(client, inst, phone)
     serve_with_cipher(client.app, runtime, NoDecrypt(runtime.keys.cipher))
     number = existing.id_number
     spelled_differently = f"{number[:6]} {number[6:14]} {number[14:].lower()}"
     r = register(client, inst, phone, sms_code, spelled_differently)
-    assert (r.status_code, code(r)) == (409, "id_number_already_registered"), r.text
-    assert r.json()["field"] == "id_number"
+    assert (r.status_code, sorted(r.json())) == (fresh.status_code, sorted(fresh.json())) == (
+        202, ["phone_masked", "status"])
+    assert r.json() == {"status": "received", "phone_masked": f"{phone[:3]}****{phone[-4:]}"}
+    assert password_login(client, inst, phone, PASSWORD).status_code == 401
+    owners = session.scalars(select(Borrower).where(Borrower.id_number_index == existing.borrower.id_number_index))
+    assert [b.id for b in owners] == [existing.borrower.id]
+    told = client.get("/_sim/sms", params={"phone": existing.phone}).json()
+    assert len(told) == 1
+    assert "身份证号码注册" in told[0]["text"]
+    assert client.get("/_sim/sms", params={"phone": phone}).json()[0]["text"] != told[0]["text"]
+    [record] = audit_records(session, "borrower.registration_refused", existing.borrower.id)
+    assert number not in str(record.after)
+    # The code is spent all the same.
+    assert code(register(client, inst, phone, sms_code, next_id_number())) == "invalid_sms_code"
 
 
 def test_full_width_digits_do_not_make_a_registered_id_number_new(client, session, runtime, inst):
@@ -128,7 +148,7 @@ def test_full_width_digits_do_not_make_a_registered_id_number_new(client, sessio
     full_width = existing.id_number[:2] + existing.id_number[2:].translate(
         str.maketrans("0123456789", "０１２３４５６７８９"))
     r = register(client, inst, phone, new_code(client, inst, phone), full_width)
-    assert r.status_code in (409, 422), r.text
+    assert (r.status_code, code(r)) == (422, "id_number_format"), r.text
 
 
 def test_the_same_id_number_may_register_at_another_institution(client, session, runtime, inst):
@@ -136,10 +156,11 @@ def test_the_same_id_number_may_register_at_another_institution(client, session,
     existing = make_borrower(session, runtime, other)
     session.commit()
     phone = next_phone()
-    assert register(client, inst, phone, new_code(client, inst, phone), existing.id_number).status_code == 201
+    assert register(client, inst, phone, new_code(client, inst, phone), existing.id_number).status_code == 202
+    assert password_login(client, inst, phone, PASSWORD).status_code == 200
 
 
-@pytest.mark.parametrize(("born", "status"), [(date(2008, 11, 26), 422), (date(2008, 11, 25), 201)])
+@pytest.mark.parametrize(("born", "status"), [(date(2008, 11, 26), 422), (date(2008, 11, 25), 202)])
 def test_borrowers_must_be_18_on_the_business_date(client, inst, born, status):
     # The institution's business date is 2026-11-25.
     phone = next_phone()
@@ -187,7 +208,7 @@ def test_password_policy_at_registration_keeps_the_sms_code(client, inst, passwo
     r = register(client, inst, phone, sms_code, number, password=password.format(id=number, phone=phone))
     assert (r.status_code, code(r)) == (422, "password_rejected"), why
     assert r.json()["field"] == "password"
-    assert register(client, inst, phone, sms_code, number).status_code == 201
+    assert register(client, inst, phone, sms_code, number).status_code == 202
 
 
 def test_a_wrong_or_missing_code_is_refused(client, inst):
@@ -198,7 +219,7 @@ def test_a_wrong_or_missing_code_is_refused(client, inst):
     assert code(register(client, inst, phone, None, next_id_number())) == "invalid_sms_code"
     r = register(client, inst, phone, "12345", next_id_number())
     assert (r.status_code, code(r), r.json()["field"]) == (422, "validation_failed", "sms_code")
-    assert register(client, inst, phone, sms_code, next_id_number()).status_code == 201
+    assert register(client, inst, phone, sms_code, next_id_number()).status_code == 202
 
 
 def test_a_code_for_another_phone_does_not_register_this_one(client, inst):

@@ -34,8 +34,13 @@ def register(client, inst, *, region: str, province: str | None = None) -> dict:
     if province:
         body["province"] = province
     r = client.post("/api/v1/auth/register", headers=institution_header(inst), json=body)
-    assert r.status_code == 201, r.text
-    return r.json()
+    assert r.status_code == 202, r.text
+    r = client.post("/api/v1/auth/login", headers=institution_header(inst),
+                    json={"phone": phone, "password": PASSWORD, "kind": "borrower"})
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    borrower = client.get("/api/v1/me/profile", headers={"Authorization": f"Bearer {token}"}).json()
+    return {"borrower": borrower, "login": {"token": token}}
 
 
 def ids(r) -> list[int]:

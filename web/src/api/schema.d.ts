@@ -358,7 +358,11 @@ export interface paths {
         put?: never;
         /**
          * Register as a borrower (SMS-verified)
-         * @description Phone + SMS code, real name, resident ID number (validated, unique), password. Signs in at once.
+         * @description Phone + SMS code, real name, resident ID number (validated), password; then sign in with them.
+         *
+         *     The answer is the same when the ID number already belongs to a borrower here (nothing is
+         *     created; the owner is told by SMS), so that a phone's SMS code does not tell whether someone
+         *     is a customer.
          */
         post: operations["register_borrower"];
         delete?: never;
@@ -539,28 +543,6 @@ export interface paths {
          *     Requires permission `borrower.update`.
          */
         post: operations["add_borrower_bank_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/borrowers/{borrower_id}/consents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A borrower's consents
-         * @description Which document versions the borrower accepted, when, through which channel; withdrawals with their time.
-         *
-         *     Requires permission `borrower.read`.
-         */
-        get: operations["list_borrower_consents"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -849,48 +831,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/consent-documents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Publish a new version of a document
-         * @description The new version takes effect at once; older versions and the consents given to them are kept.
-         *
-         *     Requires permission `institution.manage`.
-         */
-        post: operations["publish_consent_document"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/consent-documents/{kind}/versions/{version}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One version of a document
-         * @description The text a person accepted, by kind and version (the caller's institution unless the platform asks).
-         */
-        get: operations["get_consent_document"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -1051,56 +991,6 @@ export interface paths {
          *     Requires permission `profile.update_own`.
          */
         post: operations["add_my_bank_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/consents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * My consents
-         * @description The caller's consents, newest first.
-         *
-         *     Requires permission `profile.read_own`.
-         */
-        get: operations["list_my_consents"];
-        put?: never;
-        /**
-         * Accept the current version of a document
-         * @description Accept a new version, or consent again after withdrawing (channel `online`).
-         *
-         *     Requires permission `profile.update_own`.
-         */
-        post: operations["give_my_consent"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/consents/{consent_id}/withdraw": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Withdraw one of my consents
-         * @description The withdrawal is recorded with its time; the consent record itself is kept.
-         *
-         *     Requires permission `profile.update_own`.
-         */
-        post: operations["withdraw_my_consent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1421,26 +1311,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/public/consent-documents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The documents a new borrower accepts
-         * @description The versions in effect of the user agreement, privacy policy and sensitive-information rules, with text.
-         */
-        get: operations["list_current_consent_documents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/quotes": {
         parameters: {
             query?: never;
@@ -1552,7 +1422,7 @@ export interface paths {
         };
         /**
          * Staff
-         * @description Staff in scope, searched by name, employee number or position; by branch, role, locked out now.
+         * @description Staff in scope, searched by name, employee number or position; by branch and role.
          *
          *     Requires permission `staff.read`.
          */
@@ -1759,8 +1629,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus metrics
-         * @description Prometheus text exposition of the process's counters and histograms.
+         * Prometheus metrics (restricted by configuration)
+         * @description Prometheus text exposition of the process's counters and histograms (404 to callers not allowed).
          */
         get: operations["metrics"];
         put?: never;
@@ -2071,12 +1941,6 @@ export interface components {
             channel?: ("online" | "branch") | null;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
-            /**
-             * Locked
-             * @description Only borrowers whose account is locked out now
-             * @default false
-             */
-            locked?: boolean;
             /**
              * Page
              * @default 1
@@ -2413,148 +2277,6 @@ export interface components {
             id: number;
             /** Name */
             name?: string | null;
-        };
-        /**
-         * ConsentAccept
-         * @description Accept the version in effect of one document.
-         */
-        ConsentAccept: {
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
-            /**
-             * Version
-             * @description The version the person was shown (from /public/consent-documents)
-             */
-            version: string;
-        };
-        /**
-         * ConsentAcceptance
-         * @description The version of each document the person read and accepted, as shown on the registration page.
-         */
-        ConsentAcceptance: {
-            /**
-             * Privacy Policy
-             * @description Privacy policy version
-             */
-            privacy_policy?: string | null;
-            /**
-             * Sensitive Info
-             * @description Version of the rules on sensitive personal information (the separate consent, PIPL art. 29)
-             */
-            sensitive_info?: string | null;
-            /**
-             * User Agreement
-             * @description User agreement version
-             */
-            user_agreement?: string | null;
-        };
-        /**
-         * ConsentDocumentCreate
-         * @description A new version of one of the institution's documents (it takes effect at once).
-         */
-        ConsentDocumentCreate: {
-            /** Body En */
-            body_en: string;
-            /** Body Zh */
-            body_zh: string;
-            /**
-             * Institution Id
-             * @description Defaults to the caller's institution
-             */
-            institution_id?: number | null;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
-            /** Title En */
-            title_en: string;
-            /** Title Zh */
-            title_zh: string;
-            /**
-             * Version
-             * @description The version the person was shown (from /public/consent-documents)
-             */
-            version: string;
-        };
-        /**
-         * ConsentDocumentRead
-         * @description A document version with its text in both languages.
-         */
-        ConsentDocumentRead: {
-            /** Body En */
-            body_en: string;
-            /** Body Zh */
-            body_zh: string;
-            /** Content Hash */
-            content_hash: string;
-            /**
-             * Effective From
-             * Format: date-time
-             */
-            effective_from: string;
-            /** Id */
-            id: number;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
-            /**
-             * Published At
-             * Format: date-time
-             */
-            published_at: string;
-            /** Title En */
-            title_en: string;
-            /** Title Zh */
-            title_zh: string;
-            /** Version */
-            version: string;
-        };
-        /**
-         * ConsentRecordRead
-         * @description One consent: which document version, when, through which channel; withdrawn or not.
-         */
-        ConsentRecordRead: {
-            /**
-             * Accepted At
-             * Format: date-time
-             */
-            accepted_at: string;
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "online" | "walk_in" | "app";
-            /** Content Hash */
-            content_hash: string;
-            /**
-             * Current
-             * @description Whether the version is the one in effect now
-             * @default true
-             */
-            current?: boolean;
-            /** Id */
-            id: number;
-            /** Ip */
-            ip: string | null;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
-            /** Recorded By User Id */
-            recorded_by_user_id: number | null;
-            /** User Agent */
-            user_agent: string | null;
-            /** Version */
-            version: string;
-            /** Withdrawn At */
-            withdrawn_at: string | null;
         };
         /**
          * DataScope
@@ -3188,7 +2910,6 @@ export interface components {
          * OfflineRegistration
          * @description A walk-in borrower registered by a loan officer at the branch.
          * @example {
-         *       "consent_signed": true,
          *       "customer_type": "farmer",
          *       "id_number": "440524188001010014",
          *       "monthly_income": "4500.00",
@@ -3207,12 +2928,6 @@ export interface components {
             branch_id?: number | null;
             /** City */
             city?: string | null;
-            /**
-             * Consent Signed
-             * @description Required true: the borrower signed the user agreement, privacy policy and the separate consent to processing sensitive personal information in effect; recorded with channel `walk_in`
-             * @default false
-             */
-            consent_signed?: boolean;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
             /** Email */
@@ -3690,11 +3405,6 @@ export interface components {
          * Registration
          * @description Online self-registration.
          * @example {
-         *       "consents": {
-         *         "privacy_policy": "1.0",
-         *         "sensitive_info": "1.0",
-         *         "user_agreement": "1.0"
-         *       },
          *       "id_number": "11010519491231002X",
          *       "password": "a long passphrase",
          *       "phone": "13800138000",
@@ -3707,8 +3417,6 @@ export interface components {
             address?: string | null;
             /** City */
             city?: string | null;
-            /** @description Required: the version of each document accepted (GET /public/consent-documents). Without it, or with an older version, registration is refused with `consent_required` / `consent_version_stale` */
-            consents?: components["schemas"]["ConsentAcceptance"] | null;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
             /** Email */
@@ -3763,12 +3471,22 @@ export interface components {
             total_liabilities?: string | null;
         };
         /**
-         * RegistrationRead
-         * @description A registered borrower, signed in.
+         * RegistrationAccepted
+         * @description The registration was taken: sign in with the phone and password just sent.
+         *
+         *     The same answer whether an account was made or the ID number already belongs to a borrower
+         *     here (whose owner is then told by SMS): the caller holds only a code for their own phone,
+         *     which must not tell them whether someone is a customer.
          */
-        RegistrationRead: {
-            borrower: components["schemas"]["BorrowerRead"];
-            login: components["schemas"]["LoginRead"];
+        RegistrationAccepted: {
+            /** Phone Masked */
+            phone_masked: string;
+            /**
+             * Status
+             * @default received
+             * @constant
+             */
+            status?: "received";
         };
         /**
          * ReviewDecision
@@ -4333,10 +4051,13 @@ export interface operations {
         parameters: {
             query?: {
                 action?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 actor_user_id?: number | null;
                 entity_id?: string | null;
                 entity_type?: string | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 since?: string | null;
                 sort?: string | null;
@@ -4423,6 +4144,7 @@ export interface operations {
         parameters: {
             query?: {
                 action?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 actor_user_id?: number | null;
                 entity_id?: string | null;
                 entity_type?: string | null;
@@ -5706,12 +5428,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegistrationRead"];
+                    "application/json": components["schemas"]["RegistrationAccepted"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -5861,6 +5583,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 session_id: number;
             };
             cookie?: never;
@@ -6194,12 +5917,13 @@ export interface operations {
     list_borrowers: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
-                /** @description Only borrowers whose account is locked out now */
-                locked?: boolean;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 /** @description Name or the last digits of the ID number; full ID numbers and phones go to POST /borrowers/search */
                 q?: string | null;
@@ -6376,6 +6100,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6458,6 +6183,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6544,6 +6270,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6625,93 +6352,12 @@ export interface operations {
             };
         };
     };
-    list_borrower_consents: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                borrower_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentRecordRead"][];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
     reveal_borrower: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6794,6 +6440,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -6874,6 +6521,7 @@ export interface operations {
     export_borrowers: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
@@ -7128,8 +6776,11 @@ export interface operations {
     list_branches: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 q?: string | null;
                 sort?: string | null;
@@ -7300,6 +6951,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id: number;
             };
             cookie?: never;
@@ -7382,6 +7034,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id: number;
             };
             cookie?: never;
@@ -7551,6 +7204,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A year (1 … 9999) */
                 year: number;
             };
             cookie?: never;
@@ -7717,6 +7371,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 day_id: number;
             };
             cookie?: never;
@@ -7797,6 +7452,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 day_id: number;
             };
             cookie?: never;
@@ -7883,6 +7539,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A year (1 … 9999) */
                 year: number;
             };
             cookie?: never;
@@ -7964,179 +7621,12 @@ export interface operations {
             };
         };
     };
-    publish_consent_document: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConsentDocumentCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentDocumentRead"];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
-    get_consent_document: {
-        parameters: {
-            query?: {
-                institution_id?: number | null;
-            };
-            header?: never;
-            path: {
-                kind: "user_agreement" | "privacy_policy" | "sensitive_info";
-                version: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentDocumentRead"];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
     list_institutions: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 sort?: string | null;
             };
@@ -8306,6 +7796,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -8388,6 +7879,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -8474,6 +7966,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id: number;
             };
             cookie?: never;
@@ -8641,11 +8134,14 @@ export interface operations {
         parameters: {
             query?: {
                 outcome?: string | null;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 since?: string | null;
                 sort?: string | null;
                 until?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 user_id?: number | null;
             };
             header?: never;
@@ -8732,6 +8228,7 @@ export interface operations {
                 since?: string | null;
                 sort?: string | null;
                 until?: string | null;
+                /** @description An id (1 … 2^63−1) */
                 user_id?: number | null;
             };
             header?: never;
@@ -8831,252 +8328,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BankCardRead"];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
-    list_my_consents: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentRecordRead"][];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
-    give_my_consent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConsentAccept"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentRecordRead"];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
-    withdraw_my_consent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                consent_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentRecordRead"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -9310,6 +8561,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -9470,7 +8722,9 @@ export interface operations {
     list_outbox_messages: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 /** @description Queued at or after (ISO 8601) */
                 since?: string | null;
@@ -9567,6 +8821,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 message_id: number;
             };
             cookie?: never;
@@ -9646,6 +8901,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 message_id: number;
             };
             cookie?: never;
@@ -9985,7 +9241,9 @@ export interface operations {
     list_profile_changes: {
         parameters: {
             query?: {
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 sort?: string | null;
                 status?: string | null;
@@ -10072,6 +9330,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -10158,6 +9417,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 change_id: number;
             };
             cookie?: never;
@@ -10405,89 +9665,6 @@ export interface operations {
             };
         };
     };
-    list_current_consent_documents: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Institution code; defaults to the deployment's */
-                "x-institution"?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentDocumentRead"][];
-                };
-            };
-            /** @description Not signed in, or the session ended */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The caller lacks the permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found (or outside the caller's data scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-        };
-    };
     create_quote: {
         parameters: {
             query?: never;
@@ -10578,6 +9755,7 @@ export interface operations {
     list_roles: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
             };
             header?: never;
@@ -10746,6 +9924,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 role_id: number;
             };
             cookie?: never;
@@ -10826,6 +10005,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 role_id: number;
             };
             cookie?: never;
@@ -10910,6 +10090,7 @@ export interface operations {
     export_roles: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
             };
             header?: never;
@@ -10992,10 +10173,11 @@ export interface operations {
     list_staff: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
-                /** @description Only accounts locked out now */
-                locked?: boolean;
+                /** @description Page number, 1 … 100000 */
                 page?: number;
+                /** @description Rows per page, 1 … 100 */
                 page_size?: number;
                 q?: string | null;
                 role?: string | null;
@@ -11167,6 +10349,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11249,6 +10432,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11335,6 +10519,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11417,6 +10602,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11499,6 +10685,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11581,6 +10768,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11663,6 +10851,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 staff_id: number;
             };
             cookie?: never;
@@ -11743,8 +10932,8 @@ export interface operations {
     export_staff: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
-                locked?: boolean;
                 q?: string | null;
                 role?: string | null;
                 sort?: string | null;

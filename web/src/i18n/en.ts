@@ -221,6 +221,8 @@ const en = {
     idHint: 'The 18-character number on your ID card; it is checked as you type.',
     passwordHint: 'At least {min} characters; a phrase is easier to remember than symbols.',
     oauthProven: 'Your mobile number is confirmed. Complete your details to finish.',
+    receivedTitle: 'Registration received',
+    receivedBody: 'We could not sign you in yet; we will contact you by text message. If you already have an account, sign in with the mobile number you registered with, or visit a branch.',
   },
   reset: {
     title: 'Reset password',

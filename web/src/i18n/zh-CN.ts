@@ -215,6 +215,8 @@ const zhCN: Messages = {
     idHint: '身份证上的 18 位号码，输入时即校验。',
     passwordHint: '至少 {min} 个字符；一句话比符号组合更好记。',
     oauthProven: '手机号已验证，请补全资料完成注册。',
+    receivedTitle: '注册申请已收到',
+    receivedBody: '暂时无法为您登录，我们将通过短信与您联系。如您已有账户，请用注册时的手机号登录，或前往网点办理。',
   },
   reset: {
     title: '重置密码',

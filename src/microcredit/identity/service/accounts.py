@@ -144,6 +144,16 @@ def phone(*, session: Session, kit: IdentityKit, user_id: int) -> str:
     return phone_of(kit, _user(session, user_id))
 
 
+def notify_registration_attempt(*, session: Session, kit: IdentityKit, user_id: int, language: str) -> None:
+    """Tell a borrower, by SMS to the phone on file, that someone tried to register with their ID number."""
+    user = _user(session, user_id)
+    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                              institution_id=user.institution_id, phone=phone_of(kit, user),
+                              template="id_number_registration_attempt",
+                              params={"signature": kit.sender_name(session, user.institution_id, language)},
+                              language=language)
+
+
 def update_profile(*, session: Session, user_id: int, display_name: str | None = None,
                    branch_id: int | bool | None = False) -> Account:
     """Change the name shown for a user and the branch anchoring a staff member's data scope

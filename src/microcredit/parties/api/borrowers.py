@@ -15,6 +15,7 @@ from microcredit.api.deps import (
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.parties import service
@@ -40,8 +41,6 @@ from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
 router = APIRouter(tags=["parties"], route_class=UnitOfWorkRoute)
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
 # --- borrowers -------------------------------------------------------------------------
 
 BORROWER_COLUMNS = [Column("id", "编号", "No."), Column("real_name", "姓名", "Name"),
@@ -118,7 +117,7 @@ def list_borrowers(session: DB, kit: Kit, principal: Principal = require("borrow
                    q: Annotated[str | None, Query(max_length=50, description="Name or the last digits of the "
                                                   "ID number; full ID numbers and phones go to POST "
                                                   "/borrowers/search")] = None,
-                   customer_type: str | None = None, channel: str | None = None, branch_id: int | None = None,
+                   customer_type: str | None = None, channel: str | None = None, branch_id: IdFilter = None,
                    unassigned: Annotated[bool, Query(description="Only borrowers without a branch")] = False,
                    locked: Annotated[bool, Query(description="Only borrowers whose account is locked out now")] = False,
                    page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None) -> Page[BorrowerRead]:
@@ -135,7 +134,7 @@ def list_borrowers(session: DB, kit: Kit, principal: Principal = require("borrow
             response_class=Response, responses=XLSX_RESPONSES)
 def export_borrowers(session: DB, kit: Kit, meta: Meta, principal: Principal = require("borrower.export"),
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
-                     branch_id: int | None = None, sort: str | None = None) -> Response:
+                     branch_id: IdFilter = None, sort: str | None = None) -> Response:
     """The filtered borrowers (masked) as an Excel workbook."""
     _no_identifier_in_url(q)
     rows = service.borrowers.search_borrowers(session=session, kit=kit, principal=principal, q=q,
@@ -163,7 +162,7 @@ def register_walk_in_borrower(body: OfflineRegistration, session: DB, kit: Kit, 
 
 @router.get("/borrowers/{borrower_id}", response_model=BorrowerDetail, operation_id="get_borrower",
             summary="One borrower")
-def get_borrower(borrower_id: int, session: DB, kit: Kit, principal: Principal = require("borrower.read")
+def get_borrower(borrower_id: Id, session: DB, kit: Kit, principal: Principal = require("borrower.read")
                  ) -> BorrowerDetail:
     """Profile (masked), account state, cards and changes."""
     return _detail(session, kit, service.borrowers.get_borrower(session=session, principal=principal,
@@ -172,7 +171,7 @@ def get_borrower(borrower_id: int, session: DB, kit: Kit, principal: Principal =
 
 @router.patch("/borrowers/{borrower_id}", response_model=BorrowerDetail, operation_id="update_borrower",
               summary="Edit a borrower (staff)")
-def update_borrower(borrower_id: int, body: BorrowerUpdate, session: DB, kit: Kit,
+def update_borrower(borrower_id: Id, body: BorrowerUpdate, session: DB, kit: Kit,
                     principal: Principal = require("borrower.update")) -> BorrowerDetail:
     """Applied at once and audited with before/after values."""
     values = body.model_dump(exclude_unset=True)
@@ -184,7 +183,7 @@ def update_borrower(borrower_id: int, body: BorrowerUpdate, session: DB, kit: Ki
 
 @router.post("/borrowers/{borrower_id}/reveal", response_model=SensitiveRead, operation_id="reveal_borrower",
              summary="See the full ID number, phone and cards (audited)")
-def reveal_borrower(borrower_id: int, session: DB, kit: Kit,
+def reveal_borrower(borrower_id: Id, session: DB, kit: Kit,
                     principal: Principal = require("borrower.view_sensitive")) -> SensitiveRead:
     """Each call writes an audit record of who saw what."""
     return SensitiveRead(**service.borrowers.reveal(session=session, kit=kit, principal=principal,
@@ -193,7 +192,7 @@ def reveal_borrower(borrower_id: int, session: DB, kit: Kit,
 
 @router.post("/borrowers/{borrower_id}/unlock", response_model=BorrowerDetail, operation_id="unlock_borrower",
              summary="Unlock a borrower's account")
-def unlock_borrower(borrower_id: int, session: DB, kit: Kit, principal: Principal = require("user.unlock")
+def unlock_borrower(borrower_id: Id, session: DB, kit: Kit, principal: Principal = require("user.unlock")
                     ) -> BorrowerDetail:
     """Lifts a lockout after failed sign-ins (audited)."""
     b = service.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id)
@@ -203,7 +202,7 @@ def unlock_borrower(borrower_id: int, session: DB, kit: Kit, principal: Principa
 
 @router.post("/borrowers/{borrower_id}/bank-cards", response_model=BankCardRead, status_code=201,
              operation_id="add_borrower_bank_card", summary="Add a bank card to a borrower")
-def add_borrower_bank_card(borrower_id: int, body: BankCardCreate, session: DB, kit: Kit,
+def add_borrower_bank_card(borrower_id: Id, body: BankCardCreate, session: DB, kit: Kit,
                            principal: Principal = require("borrower.update")) -> BankCardRead:
     """Encrypted at rest, shown masked (first 6 + last 4)."""
     b = service.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id)
@@ -254,7 +253,7 @@ def export_profile_changes(session: DB, meta: Meta, principal: Principal = requi
 
 @router.post("/profile-changes/{change_id}/approve", response_model=ChangeRead,
              operation_id="approve_profile_change", summary="Approve a change (it takes effect)")
-def approve_profile_change(change_id: int, body: ReviewDecision, session: DB, kit: Kit,
+def approve_profile_change(change_id: Id, body: ReviewDecision, session: DB, kit: Kit,
                            principal: Principal = require("borrower.review_change")) -> ChangeRead:
     """The new values are applied to the profile (audited)."""
     return _change_read(service.borrowers.review_change(session=session, kit=kit, principal=principal,
@@ -263,7 +262,7 @@ def approve_profile_change(change_id: int, body: ReviewDecision, session: DB, ki
 
 @router.post("/profile-changes/{change_id}/reject", response_model=ChangeRead,
              operation_id="reject_profile_change", summary="Reject a change with a reason")
-def reject_profile_change(change_id: int, body: ReviewDecision, session: DB, kit: Kit,
+def reject_profile_change(change_id: Id, body: ReviewDecision, session: DB, kit: Kit,
                           principal: Principal = require("borrower.review_change")) -> ChangeRead:
     """The profile keeps its values; the borrower sees the reason."""
     return _change_read(service.borrowers.review_change(session=session, kit=kit, principal=principal,
@@ -291,7 +290,7 @@ def update_my_profile(body: ProfileFields, session: DB, kit: Kit,
 
 @router.post("/me/profile-changes/{change_id}/withdraw", response_model=ChangeRead,
              operation_id="withdraw_my_profile_change", summary="Take back one's pending change")
-def withdraw_my_profile_change(change_id: int, session: DB, kit: Kit,
+def withdraw_my_profile_change(change_id: Id, session: DB, kit: Kit,
                                principal: Principal = require("profile.update_own")) -> ChangeRead:
     """The change is no longer reviewed; the profile keeps its values."""
     return _change_read(service.borrowers.withdraw_own_change(session=session, kit=kit, principal=principal,

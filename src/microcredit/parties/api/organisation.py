@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from microcredit.api.deps import (
     DB,
@@ -14,6 +12,7 @@ from microcredit.api.deps import (
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.errors import PermissionDenied
 from microcredit.identity.principal import Principal
 from microcredit.parties import service
@@ -33,8 +32,6 @@ from microcredit.platform.schema import Page
 from microcredit.products import service as products
 
 router = APIRouter(tags=["parties"], route_class=UnitOfWorkRoute)
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
 # --- institutions and the business date ------------------------------------------
@@ -83,7 +80,7 @@ def create_institution(body: InstitutionCreate, session: DB, clock: WallClock,
 
 @router.get("/institutions/{institution_id}", response_model=InstitutionRead, operation_id="get_institution",
             summary="One institution")
-def get_institution(institution_id: int, session: DB,
+def get_institution(institution_id: Id, session: DB,
                     principal: Principal = require("institution.read")) -> InstitutionRead:
     """An institution in scope."""
     return InstitutionRead.model_validate(service.organisation.get_institution(
@@ -92,7 +89,7 @@ def get_institution(institution_id: int, session: DB,
 
 @router.patch("/institutions/{institution_id}", response_model=InstitutionRead,
               operation_id="update_institution", summary="Change an institution")
-def update_institution(institution_id: int, body: InstitutionUpdate, session: DB, clock: WallClock,
+def update_institution(institution_id: Id, body: InstitutionUpdate, session: DB, clock: WallClock,
                        principal: Principal = require("institution.manage")) -> InstitutionRead:
     """Name, contact, address, status (audited)."""
     return InstitutionRead.model_validate(service.organisation.update_institution(
@@ -102,7 +99,7 @@ def update_institution(institution_id: int, body: InstitutionUpdate, session: DB
 
 @router.put("/institutions/{institution_id}/business-date", response_model=InstitutionRead,
             operation_id="set_business_date", summary="Set the business date (demo and test only)")
-def set_business_date(institution_id: int, body: BusinessDateSet, session: DB, clock: WallClock, settings: Config,
+def set_business_date(institution_id: Id, body: BusinessDateSet, session: DB, clock: WallClock, settings: Config,
                       principal: Principal = require("business_date.set")) -> InstitutionRead:
     """Refused in production, where only close of business advances the date."""
     return InstitutionRead.model_validate(service.organisation.set_business_date(
@@ -119,7 +116,7 @@ BRANCH_COLUMNS = [Column("code", "编号", "Code"), Column("name", "名称", "Na
 
 @router.get("/branches", response_model=Page[BranchRead], operation_id="list_branches", summary="Branches")
 def list_branches(session: DB, principal: Principal = require("branch.read"), q: str | None = None,
-                  institution_id: int | None = None, page: PageNo = 1, page_size: PageSize = 20,
+                  institution_id: IdFilter = None, page: PageNo = 1, page_size: PageSize = 20,
                   sort: str | None = None) -> Page[BranchRead]:
     """Branches in scope, searched by name or code."""
     r = service.organisation.list_branches(session=session, principal=principal, q=q,
@@ -148,7 +145,7 @@ def create_branch(body: BranchCreate, session: DB, clock: WallClock,
 
 
 @router.get("/branches/{branch_id}", response_model=BranchRead, operation_id="get_branch", summary="One branch")
-def get_branch(branch_id: int, session: DB, principal: Principal = require("branch.read")) -> BranchRead:
+def get_branch(branch_id: Id, session: DB, principal: Principal = require("branch.read")) -> BranchRead:
     """A branch in scope."""
     return BranchRead.model_validate(service.organisation.get_branch(session=session, principal=principal,
                                                                      branch_id=branch_id))
@@ -156,7 +153,7 @@ def get_branch(branch_id: int, session: DB, principal: Principal = require("bran
 
 @router.patch("/branches/{branch_id}", response_model=BranchRead, operation_id="update_branch",
               summary="Change a branch")
-def update_branch(branch_id: int, body: BranchUpdate, session: DB, clock: WallClock,
+def update_branch(branch_id: Id, body: BranchUpdate, session: DB, clock: WallClock,
                   principal: Principal = require("branch.manage")) -> BranchRead:
     """Name, region, address, status (audited)."""
     return BranchRead.model_validate(service.organisation.update_branch(

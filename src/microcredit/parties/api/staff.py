@@ -13,6 +13,7 @@ from microcredit.api.deps import (
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.parties import service
@@ -29,8 +30,6 @@ from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
 router = APIRouter(tags=["parties"], route_class=UnitOfWorkRoute)
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
 # --- staff ---------------------------------------------------------------------------
@@ -53,7 +52,7 @@ def _staff_read(session: DB, kit: Kit, v: StaffView) -> StaffRead:
 
 @router.get("/staff", response_model=Page[StaffRead], operation_id="list_staff", summary="Staff")
 def list_staff(session: DB, kit: Kit, principal: Principal = require("staff.read"), q: str | None = None,
-               branch_id: int | None = None, role: str | None = None,
+               branch_id: IdFilter = None, role: str | None = None,
                locked: Annotated[bool, Query(description="Only accounts locked out now")] = False,
                page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None) -> Page[StaffRead]:
     """Staff in scope, searched by name, employee number or position; by branch, role, locked out now."""
@@ -67,7 +66,7 @@ def list_staff(session: DB, kit: Kit, principal: Principal = require("staff.read
 @router.get("/staff/export", operation_id="export_staff", summary="Staff as .xlsx", response_class=Response,
             responses=XLSX_RESPONSES)
 def export_staff(session: DB, kit: Kit, meta: Meta, principal: Principal = require("staff.read"),
-                 q: str | None = None, branch_id: int | None = None, role: str | None = None,
+                 q: str | None = None, branch_id: IdFilter = None, role: str | None = None,
                  locked: bool = False, sort: str | None = None) -> Response:
     """The filtered staff as an Excel workbook."""
     views = service.staff.list_staff(session=session, kit=kit, principal=principal, q=q, branch_id=branch_id,
@@ -92,7 +91,7 @@ def create_staff(body: StaffCreate, session: DB, kit: Kit, principal: Principal 
 
 
 @router.get("/staff/{staff_id}", response_model=StaffRead, operation_id="get_staff", summary="One staff member")
-def get_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = require("staff.read")) -> StaffRead:
+def get_staff(staff_id: Id, session: DB, kit: Kit, principal: Principal = require("staff.read")) -> StaffRead:
     """A staff member in scope."""
     return _staff_read(session, kit, service.staff.get_staff(session=session, kit=kit, principal=principal,
                                                     staff_id=staff_id))
@@ -100,7 +99,7 @@ def get_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = requi
 
 @router.patch("/staff/{staff_id}", response_model=StaffRead, operation_id="update_staff",
               summary="Change a staff member")
-def update_staff(staff_id: int, body: StaffUpdate, session: DB, kit: Kit,
+def update_staff(staff_id: Id, body: StaffUpdate, session: DB, kit: Kit,
                  principal: Principal = require("staff.manage")) -> StaffRead:
     """Name, position, e-mail, branch and roles (a role change ends their sessions)."""
     values = body.model_dump(exclude_unset=True)
@@ -114,7 +113,7 @@ def update_staff(staff_id: int, body: StaffUpdate, session: DB, kit: Kit,
 
 @router.post("/staff/{staff_id}/disable", response_model=StaffRead, operation_id="disable_staff",
              summary="Disable a staff account")
-def disable_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = require("staff.manage")
+def disable_staff(staff_id: Id, session: DB, kit: Kit, principal: Principal = require("staff.manage")
                   ) -> StaffRead:
     """The account can no longer sign in; its sessions end."""
     return _staff_read(session, kit, service.staff.set_active(session=session, kit=kit, principal=principal,
@@ -123,7 +122,7 @@ def disable_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = r
 
 @router.post("/staff/{staff_id}/enable", response_model=StaffRead, operation_id="enable_staff",
              summary="Re-enable a staff account")
-def enable_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = require("staff.manage")
+def enable_staff(staff_id: Id, session: DB, kit: Kit, principal: Principal = require("staff.manage")
                  ) -> StaffRead:
     """The account may sign in again."""
     return _staff_read(session, kit, service.staff.set_active(session=session, kit=kit, principal=principal,
@@ -132,7 +131,7 @@ def enable_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = re
 
 @router.post("/staff/{staff_id}/unlock", response_model=StaffRead, operation_id="unlock_staff",
              summary="Unlock a locked staff account")
-def unlock_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = require("user.unlock")) -> StaffRead:
+def unlock_staff(staff_id: Id, session: DB, kit: Kit, principal: Principal = require("user.unlock")) -> StaffRead:
     """Lifts a lockout after failed sign-ins (audited)."""
     return _staff_read(session, kit, service.staff.unlock(session=session, kit=kit, principal=principal,
                                                           staff_id=staff_id))
@@ -140,7 +139,7 @@ def unlock_staff(staff_id: int, session: DB, kit: Kit, principal: Principal = re
 
 @router.post("/staff/{staff_id}/end-sessions", response_model=StaffRead, operation_id="end_staff_sessions",
              summary="End every session of a staff member")
-def end_staff_sessions(staff_id: int, session: DB, kit: Kit, principal: Principal = require("staff.manage")
+def end_staff_sessions(staff_id: Id, session: DB, kit: Kit, principal: Principal = require("staff.manage")
                        ) -> StaffRead:
     """They are signed out everywhere at once (audited)."""
     return _staff_read(session, kit, service.staff.end_sessions(session=session, kit=kit, principal=principal,
@@ -149,7 +148,7 @@ def end_staff_sessions(staff_id: int, session: DB, kit: Kit, principal: Principa
 
 @router.post("/staff/{staff_id}/reset-second-factor", response_model=StaffRead,
              operation_id="reset_staff_second_factor", summary="Reset a staff member's authenticator")
-def reset_staff_second_factor(staff_id: int, session: DB, kit: Kit,
+def reset_staff_second_factor(staff_id: Id, session: DB, kit: Kit,
                               principal: Principal = require("staff.manage")) -> StaffRead:
     """They enrol again at their next sign-in; their sessions end."""
     return _staff_read(session, kit, service.staff.reset_second_factor(session=session, kit=kit, principal=principal,

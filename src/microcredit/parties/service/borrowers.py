@@ -38,7 +38,6 @@ from microcredit.parties.errors import (
     ChangeNotPending,
     ChangeOutdated,
     IdNumberAlreadyRegistered,
-    IdNumberTakenAtSignUp,
     NothingToChange,
 )
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
@@ -147,12 +146,15 @@ def _ensure_id_free(session: Session, kit: identity.IdentityKit, *, institution_
 
 def register_online(*, session: Session, kit: identity.IdentityKit, institution_id: int, data: NewBorrower,
                     password: str, sms_code: str | None, oauth_ticket: str | None,
-                    meta: RequestMeta, consents: Mapping[str, str | None] | None
-                    ) -> tuple[Borrower, identity.sessions.IssuedSession]:
-    """Self-registration: SMS-verified phone, validated unique ID number, password, the three consents.
+                    meta: RequestMeta, consents: Mapping[str, str | None] | None) -> Borrower | None:
+    """Self-registration: SMS-verified phone, validated ID number, password, the three consents;
+    the borrower, or None.
 
-    `consents` names the version of each document the person accepted; the
-    consents are recorded in the same transaction as the account.
+    `consents` names the version of each document the person accepted; the consents are
+    recorded in the same transaction as the account.  None when the ID number is already a
+    borrower's here: nothing is created (no consent recorded), the caller's answer is the same as
+    a success (they hold only a code for their own phone, and must not learn whether someone is a
+    customer), and the ID number's owner is told by SMS to the phone on file.
     """
     # Everything that can be checked without the code first, so a typo does not burn the code...
     resident = _check_identity(session, kit, institution_id=institution_id, id_number=data.id_number,
@@ -168,11 +170,20 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
     if proven != phone_idx:
         identity.smscodes.verify_code(session=session, kit=kit, phone_index=phone_idx, purpose="register",
                                       code=sms_code or "")
-    # ...but uniqueness only once the phone is proven: before it, "already registered" would tell
-    # anyone whether a phone or an ID number is a borrower here.
-    _ensure_id_free(session, kit, institution_id=institution_id, resident=resident, refusal=IdNumberTakenAtSignUp)
+    # ...and uniqueness only once the phone is proven. The phone's own account may be named (the
+    # caller just proved they hold the phone); the ID number's holder may not.
     identity.accounts.ensure_phone_free(session=session, kit=kit, institution_id=institution_id,
                                         kind="borrower", phone=data.phone)
+    holder = repo.borrower_by_id_index(session, institution_id=institution_id,
+                                       id_index=kit.keys.blind_index(resident.number, domain="id_number"))
+    if holder is not None:
+        identity.accounts.notify_registration_attempt(session=session, kit=kit, user_id=holder.user_id,
+                                                      language=meta.language)
+        audit.record(session=session, clock=kit.clock, actor=Actor.anonymous(meta, institution_id),
+                     action="borrower.registration_refused", entity_type="borrower", entity_id=holder.id,
+                     after={"reason": "id_number_already_registered",
+                            "phone": mask_phone(data.phone)})
+        return None
     user = identity.accounts.create_user(
         session=session, kit=kit, institution_id=institution_id, kind="borrower", phone=data.phone,
         display_name=data.real_name, password=password, role_codes=("borrower",),
@@ -191,9 +202,7 @@ def register_online(*, session: Session, kit: identity.IdentityKit, institution_
                               user_id=user.id, borrower_id=borrower.id, documents=documents, channel="online")
     if oauth_ticket:
         identity.oauth.link_new_user(session=session, kit=kit, ticket=oauth_ticket, user_id=user.id, meta=meta)
-    issued = identity.accounts.open_session(session=session, kit=kit, user_id=user.id, method="registration",
-                                            meta=meta)
-    return borrower, issued
+    return borrower
 
 
 def _refuse_duplicate(principal: Principal, holder: Borrower | None, refusal: DomainError,

@@ -40,7 +40,7 @@ describe('registration', () => {
     fakeApi({
       'GET /api/v1/public/config': { body: config },
       'GET /api/v1/public/consent-documents': { body: documents },
-      'POST /api/v1/auth/register': { status: 409, body: problem(409, 'id_number_already_registered', '该身份证号码已注册', 'id_number') },
+      'POST /api/v1/auth/register': { status: 422, body: problem(422, 'id_number_checksum', '身份证号码校验位不正确', 'id_number') },
     })
     const w = mountWithApp(RegisterView, { attachTo: document.body })
     for (const kind of KINDS) await w.find(`[data-testid=consent-${kind}] input`).setValue(true)
@@ -53,7 +53,7 @@ describe('registration', () => {
     await vi.waitFor(() => expect(requests.some((r) => r.url.endsWith('/api/v1/auth/register'))).toBe(true))
     await vi.waitFor(() => {
       const item = w.findAll('.el-form-item').find((f) => f.text().includes('身份证号码'))!
-      expect(item.text()).toContain('该身份证号码已注册')
+      expect(item.text()).toContain('身份证号码校验位不正确')
     })
     w.unmount()
   })
@@ -167,6 +167,49 @@ describe('registration', () => {
     await vi.waitFor(() => expect(codeItem().classList.contains('is-error')).toBe(false))
     // The attribute follows the error message's removal (after its leave transition).
     await vi.waitFor(() => expect(w.find('[data-testid=code]').attributes('aria-invalid')).toBeUndefined())
+    w.unmount()
+  })
+
+  async function fillAndSubmit(w: ReturnType<typeof mountWithApp>) {
+    for (const kind of KINDS) await w.find(`[data-testid=consent-${kind}] input`).setValue(true)
+    await w.find('[data-testid=phone]').setValue('13712345678')
+    await w.find('[data-testid=code]').setValue('123456')
+    await w.find('[data-testid=real-name]').setValue('王芳')
+    await w.find('[data-testid=id-number]').setValue('11010519491231002X')
+    await w.find('[data-testid=password]').setValue('Blue-River-Stone-9')
+    await w.find('form').trigger('submit')
+  }
+
+  it('signs in with the phone and password once the registration is received', async () => {
+    fakeApi({
+      'GET /api/v1/public/config': { body: config },
+      'GET /api/v1/public/consent-documents': { body: documents },
+      'POST /api/v1/auth/register': { status: 202, body: { status: 'received', phone_masked: '137****5678' } },
+      'POST /api/v1/auth/login': { body: { status: 'authenticated', token: 'tok-1', expires_at: null, absolute_expires_at: null, mfa_token: null } },
+    })
+    const w = mountWithApp(RegisterView, { attachTo: document.body })
+    await fillAndSubmit(w)
+    await vi.waitFor(() => expect(requests.some((r) => r.url.endsWith('/api/v1/auth/login'))).toBe(true))
+    const login = requests.find((r) => r.url.endsWith('/api/v1/auth/login'))!
+    expect(await login.json()).toEqual({ phone: '13712345678', password: 'Blue-River-Stone-9', kind: 'borrower' })
+    expect(w.find('[data-testid=register-received]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('says the registration was received, and nothing more, when there is no account to sign in to', async () => {
+    fakeApi({
+      'GET /api/v1/public/config': { body: config },
+      'GET /api/v1/public/consent-documents': { body: documents },
+      'POST /api/v1/auth/register': { status: 202, body: { status: 'received', phone_masked: '137****5678' } },
+      'POST /api/v1/auth/login': { status: 401, body: problem(401, 'invalid_credentials', '手机号或密码不正确') },
+    })
+    const w = mountWithApp(RegisterView, { attachTo: document.body })
+    await fillAndSubmit(w)
+    await vi.waitFor(() => expect(w.find('[data-testid=register-received]').exists()).toBe(true))
+    expect(w.text()).toContain('注册申请已收到')
+    expect(w.text()).toContain('短信')
+    expect(w.text()).not.toContain('手机号或密码不正确')
+    expect(w.find('form').exists()).toBe(false)
     w.unmount()
   })
 })
