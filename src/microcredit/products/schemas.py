@@ -18,7 +18,9 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -607,10 +609,20 @@ class AsOfItem(_EventItem):
     type: Literal["as_of"]
 
 
+def _event_type(value: Any) -> str | None:
+    """The `type` of an event, read before validation (the shared text checks run on every field,
+    which a plain discriminated union does not allow on its discriminator)."""
+    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return found if isinstance(found, str) else None
+
+
 EventItem = Annotated[
-    DisbursementItem | RepaymentItem | PrepaymentItem | ChargeItem | PenaltyItem | WaiverItem | WriteOffItem
-    | RecoveryItem | ReversalItem | AsOfItem,
-    Field(discriminator="type"),
+    Annotated[DisbursementItem, Tag("disbursement")] | Annotated[RepaymentItem, Tag("repayment")]
+    | Annotated[PrepaymentItem, Tag("prepayment")] | Annotated[ChargeItem, Tag("charge")]
+    | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
+    | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
+    | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
+    Discriminator(_event_type),
 ]
 
 

@@ -549,6 +549,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/borrowers/{borrower_id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A borrower's consents
+         * @description Which document versions the borrower accepted, when, through which channel; withdrawals with their time.
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["list_borrower_consents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/borrowers/{borrower_id}/reveal": {
         parameters: {
             query?: never;
@@ -831,6 +853,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/consent-documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a new version of a document
+         * @description The new version takes effect at once; older versions and the consents given to them are kept.
+         *
+         *     Requires permission `institution.manage`.
+         */
+        post: operations["publish_consent_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consent-documents/{kind}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of a document
+         * @description The text a person accepted, by kind and version (the caller's institution unless the platform asks).
+         */
+        get: operations["get_consent_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -991,6 +1055,56 @@ export interface paths {
          *     Requires permission `profile.update_own`.
          */
         post: operations["add_my_bank_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My consents
+         * @description The caller's consents, newest first.
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["list_my_consents"];
+        put?: never;
+        /**
+         * Accept the current version of a document
+         * @description Accept a new version, or consent again after withdrawing (channel `online`).
+         *
+         *     Requires permission `profile.update_own`.
+         */
+        post: operations["give_my_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/consents/{consent_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw one of my consents
+         * @description The withdrawal is recorded with its time; the consent record itself is kept.
+         *
+         *     Requires permission `profile.update_own`.
+         */
+        post: operations["withdraw_my_consent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1311,6 +1425,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/consent-documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The documents a new borrower accepts
+         * @description The versions in effect of the user agreement, privacy policy and sensitive-information rules, with text.
+         */
+        get: operations["list_current_consent_documents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quotes": {
         parameters: {
             query?: never;
@@ -1422,7 +1556,7 @@ export interface paths {
         };
         /**
          * Staff
-         * @description Staff in scope, searched by name, employee number or position; by branch and role.
+         * @description Staff in scope, searched by name, employee number or position; by branch, role, locked out now.
          *
          *     Requires permission `staff.read`.
          */
@@ -1942,6 +2076,12 @@ export interface components {
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
             /**
+             * Locked
+             * @description Only borrowers whose account is locked out now
+             * @default false
+             */
+            locked?: boolean;
+            /**
              * Page
              * @default 1
              */
@@ -2277,6 +2417,148 @@ export interface components {
             id: number;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * ConsentAccept
+         * @description Accept the version in effect of one document.
+         */
+        ConsentAccept: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
+            /**
+             * Version
+             * @description The version the person was shown (from /public/consent-documents)
+             */
+            version: string;
+        };
+        /**
+         * ConsentAcceptance
+         * @description The version of each document the person read and accepted, as shown on the registration page.
+         */
+        ConsentAcceptance: {
+            /**
+             * Privacy Policy
+             * @description Privacy policy version
+             */
+            privacy_policy?: string | null;
+            /**
+             * Sensitive Info
+             * @description Version of the rules on sensitive personal information (the separate consent, PIPL art. 29)
+             */
+            sensitive_info?: string | null;
+            /**
+             * User Agreement
+             * @description User agreement version
+             */
+            user_agreement?: string | null;
+        };
+        /**
+         * ConsentDocumentCreate
+         * @description A new version of one of the institution's documents (it takes effect at once).
+         */
+        ConsentDocumentCreate: {
+            /** Body En */
+            body_en: string;
+            /** Body Zh */
+            body_zh: string;
+            /**
+             * Institution Id
+             * @description Defaults to the caller's institution
+             */
+            institution_id?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
+            /** Title En */
+            title_en: string;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * Version
+             * @description The version the person was shown (from /public/consent-documents)
+             */
+            version: string;
+        };
+        /**
+         * ConsentDocumentRead
+         * @description A document version with its text in both languages.
+         */
+        ConsentDocumentRead: {
+            /** Body En */
+            body_en: string;
+            /** Body Zh */
+            body_zh: string;
+            /** Content Hash */
+            content_hash: string;
+            /**
+             * Effective From
+             * Format: date-time
+             */
+            effective_from: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Title En */
+            title_en: string;
+            /** Title Zh */
+            title_zh: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * ConsentRecordRead
+         * @description One consent: which document version, when, through which channel; withdrawn or not.
+         */
+        ConsentRecordRead: {
+            /**
+             * Accepted At
+             * Format: date-time
+             */
+            accepted_at: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "online" | "walk_in" | "app";
+            /** Content Hash */
+            content_hash: string;
+            /**
+             * Current
+             * @description Whether the version is the one in effect now
+             * @default true
+             */
+            current?: boolean;
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user_agreement" | "privacy_policy" | "sensitive_info";
+            /** Recorded By User Id */
+            recorded_by_user_id: number | null;
+            /** User Agent */
+            user_agent: string | null;
+            /** Version */
+            version: string;
+            /** Withdrawn At */
+            withdrawn_at: string | null;
         };
         /**
          * DataScope
@@ -2910,6 +3192,7 @@ export interface components {
          * OfflineRegistration
          * @description A walk-in borrower registered by a loan officer at the branch.
          * @example {
+         *       "consent_signed": true,
          *       "customer_type": "farmer",
          *       "id_number": "440524188001010014",
          *       "monthly_income": "4500.00",
@@ -2928,6 +3211,12 @@ export interface components {
             branch_id?: number | null;
             /** City */
             city?: string | null;
+            /**
+             * Consent Signed
+             * @description Required true: the borrower signed the user agreement, privacy policy and the separate consent to processing sensitive personal information in effect; recorded with channel `walk_in`
+             * @default false
+             */
+            consent_signed?: boolean;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
             /** Email */
@@ -3405,6 +3694,11 @@ export interface components {
          * Registration
          * @description Online self-registration.
          * @example {
+         *       "consents": {
+         *         "privacy_policy": "1.0",
+         *         "sensitive_info": "1.0",
+         *         "user_agreement": "1.0"
+         *       },
          *       "id_number": "11010519491231002X",
          *       "password": "a long passphrase",
          *       "phone": "13800138000",
@@ -3417,6 +3711,8 @@ export interface components {
             address?: string | null;
             /** City */
             city?: string | null;
+            /** @description Required: the version of each document accepted (GET /public/consent-documents). Without it, or with an older version, registration is refused with `consent_required` / `consent_version_stale` */
+            consents?: components["schemas"]["ConsentAcceptance"] | null;
             /** Customer Type */
             customer_type?: ("consumer" | "sole_trader" | "small_business" | "farmer") | null;
             /** Email */
@@ -5921,6 +6217,8 @@ export interface operations {
                 branch_id?: number | null;
                 channel?: string | null;
                 customer_type?: string | null;
+                /** @description Only borrowers whose account is locked out now */
+                locked?: boolean;
                 /** @description Page number, 1 … 100000 */
                 page?: number;
                 /** @description Rows per page, 1 … 100 */
@@ -6288,6 +6586,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BankCardRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_borrower_consents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                borrower_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordRead"][];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -7621,6 +8001,175 @@ export interface operations {
             };
         };
     };
+    publish_consent_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentDocumentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentDocumentRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_consent_document: {
+        parameters: {
+            query?: {
+                institution_id?: number | null;
+            };
+            header?: never;
+            path: {
+                kind: "user_agreement" | "privacy_policy" | "sensitive_info";
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentDocumentRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -8328,6 +8877,252 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BankCardRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_consents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    give_my_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    withdraw_my_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consent_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordRead"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -9665,6 +10460,89 @@ export interface operations {
             };
         };
     };
+    list_current_consent_documents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentDocumentRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     create_quote: {
         parameters: {
             query?: never;
@@ -10175,6 +11053,8 @@ export interface operations {
             query?: {
                 /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
+                /** @description Only accounts locked out now */
+                locked?: boolean;
                 /** @description Page number, 1 … 100000 */
                 page?: number;
                 /** @description Rows per page, 1 … 100 */
@@ -10934,6 +11814,7 @@ export interface operations {
             query?: {
                 /** @description An id (1 … 2^63−1) */
                 branch_id?: number | null;
+                locked?: boolean;
                 q?: string | null;
                 role?: string | null;
                 sort?: string | null;
