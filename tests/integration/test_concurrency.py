@@ -29,7 +29,16 @@ from microcredit.parties.models import Borrower
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import START, fresh_database_url, make_settings
-from tests.factories import make_borrower, make_institution, make_staff
+from tests.factories import (
+    CONSENTS,
+    institution_header,
+    last_sms_code,
+    make_borrower,
+    make_institution,
+    make_staff,
+    next_id_number,
+    next_phone,
+)
 from tests.integration.helpers import signed_in
 from tests.integration.identity.support import password_login, request_code, sms_login
 
@@ -44,7 +53,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     url = fresh_database_url(request.param, tmp, suffix="_concurrency")
     # A short SQLite busy timeout makes writers meet `database is locked` in a test-sized burst
     # (the default, 10 s, hides it until a real burst); the retries must absorb it.
-    database = Database(url, sqlite_busy_timeout_ms=50)
+    database = Database(url, sqlite_busy_timeout_ms=200)
     upgrade(database.engine)
     settings = make_settings(tmp, trusted_proxies="testclient")
     runtime = build_runtime(settings, database=database, clock=FrozenClock(START))
@@ -139,3 +148,31 @@ def test_staff_editing_one_borrower_at_the_same_moment_all_succeed(live: tuple[R
         row = session.get(Borrower, borrower_id)
         assert row is not None
         assert row.version == before + edits
+
+
+def test_simultaneous_registrations_with_one_id_number_make_one_borrower(live: tuple[Runtime, Any],
+                                                                          client: TestClient) -> None:
+    # Each caller proves their own phone; all use the same ID number.  The answers are alike
+    # (202: registration reveals nothing), and exactly one borrower holds the number.
+    runtime, inst = live
+    callers = 6
+    phones = [next_phone() for _ in range(callers)]
+    codes = []
+    for n, phone in enumerate(phones):
+        assert request_code(client, inst, phone, "register", extra_headers=_from(200 + n)).status_code == 202
+        codes.append(last_sms_code(client, phone))
+    id_number = next_id_number()
+    responses = _at_once([
+        (lambda n=n: client.post("/api/v1/auth/register", headers={**institution_header(inst), **_from(200 + n)},
+                                 json={"phone": phones[n], "sms_code": codes[n], "real_name": "同号人",
+                                       "id_number": id_number, "password": "a quite long passphrase",
+                                       "consents": CONSENTS}))
+        for n in range(callers)
+    ])
+    answers = _no_server_errors(responses)
+    assert answers == {(202, None): callers}, answers
+    with runtime.db.session() as session:
+        index = runtime.keys.blind_index(id_number, domain="id_number")
+        holders = session.scalars(select(Borrower).where(Borrower.institution_id == inst.id,
+                                                         Borrower.id_number_index == index)).all()
+        assert len(holders) == 1
