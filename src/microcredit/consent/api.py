@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from microcredit.api.deps import DB, InstitutionId, WallClock, authenticated, public, require
+from microcredit.api.params import Id, IdFilter
 from microcredit.consent import service
 from microcredit.consent.schemas import (
     ConsentAccept,
@@ -47,7 +48,7 @@ def list_current_consent_documents(session: DB, clock: WallClock,
 @router.get("/consent-documents/{kind}/versions/{version}", response_model=ConsentDocumentRead,
             operation_id="get_consent_document", summary="One version of a document")
 def get_consent_document(kind: ConsentKind, version: Version, session: DB,
-                         institution_id: int | None = None,
+                         institution_id: IdFilter = None,
                          principal: Principal = authenticated()) -> service.ConsentDocument:
     """The text a person accepted, by kind and version (the caller's institution unless the platform asks)."""
     inst = institution_id if institution_id is not None else principal.institution_id
@@ -69,7 +70,7 @@ def publish_consent_document(body: ConsentDocumentCreate, session: DB, clock: Wa
 
 @router.get("/borrowers/{borrower_id}/consents", response_model=list[ConsentRecordRead],
             operation_id="list_borrower_consents", summary="A borrower's consents")
-def list_borrower_consents(borrower_id: int, session: DB, clock: WallClock,
+def list_borrower_consents(borrower_id: Id, session: DB, clock: WallClock,
                            principal: Principal = require("borrower.read")) -> list[ConsentRecordRead]:
     """Which document versions the borrower accepted, when, through which channel; withdrawals with their time."""
     borrower = parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id)
@@ -100,7 +101,7 @@ def give_my_consent(body: ConsentAccept, session: DB, clock: WallClock,
 
 @router.post("/me/consents/{consent_id}/withdraw", response_model=ConsentRecordRead,
              operation_id="withdraw_my_consent", summary="Withdraw one of my consents")
-def withdraw_my_consent(consent_id: int, session: DB, clock: WallClock,
+def withdraw_my_consent(consent_id: Id, session: DB, clock: WallClock,
                         principal: Principal = require("profile.update_own")) -> ConsentRecordRead:
     """The withdrawal is recorded with its time; the consent record itself is kept."""
     rec = service.withdraw(session=session, clock=clock, actor=principal.actor, user_id=principal.user_id,
