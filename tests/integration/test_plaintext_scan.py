@@ -72,8 +72,11 @@ def exercise(client: TestClient, inst: Institution, officer: dict[str, str], bra
     r = client.post("/api/v1/auth/register", headers=pub, json={
         "phone": phone, "sms_code": code, "real_name": "明文检查", "id_number": number, "password": PASSWORD,
         "monthly_income": "5000.00", "consents": CONSENTS})
-    assert r.status_code == 201, r.text
-    token = r.json()["login"]["token"]
+    assert r.status_code == 202, r.text
+    login = client.post("/api/v1/auth/login", headers=pub,
+                        json={"phone": phone, "password": PASSWORD, "kind": "borrower"})
+    assert login.status_code == 200, login.text
+    token = login.json()["token"]
     me = {"Authorization": f"Bearer {token}"}
     s.id_numbers.append(number)
     s.phones.append(phone)

@@ -22,6 +22,7 @@ from tests.factories import (
     next_phone,
 )
 from tests.integration.helpers import assert_problem, audit_records, shared_client, signed_in, snapshot
+from tests.integration.identity.support import bearer, password_login
 
 API = "/api/v1"
 
@@ -65,6 +66,16 @@ def register(client, inst, phone: str, code: str, number: str, consents: Any = C
                        json=body)
 
 
+def join(client, inst, phone: str, code: str, number: str) -> tuple[dict[str, str], int]:
+    """Register (answered 202 whatever the ID number), sign in, and return (auth headers, borrower id)."""
+    r = register(client, inst, phone, code, number)
+    assert r.status_code == 202, r.text
+    signed = password_login(client, inst, phone, PASSWORD)
+    assert signed.status_code == 200, signed.text
+    headers = bearer(signed)
+    return headers, client.get(f"{API}/me/profile", headers=headers).json()["id"]
+
+
 def count(session, model: Any) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(model))
@@ -99,7 +110,7 @@ def test_registration_without_the_consents_is_refused_and_writes_nothing(client,
 
     # The code was not used up by the refusals.
     r = register(client, inst, phone, code, number)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
 
 
 def test_a_stale_version_is_refused_after_a_new_one_is_published(client, session, runtime, inst):
@@ -131,14 +142,12 @@ def test_a_stale_version_is_refused_after_a_new_one_is_published(client, session
                                                                    "consent_version_stale")]
     assert before.diff(snapshot(runtime.db)) == {}
     r = register(client, inst, phone, code, number, consents={**CONSENTS, "privacy_policy": "2.0"})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
 
 
 def test_staff_see_the_consents_with_time_version_and_channel(client, session, runtime, inst):
     phone = next_phone()
-    r = register(client, inst, phone, code_for(client, inst, phone), next_id_number())
-    assert r.status_code == 201, r.text
-    borrower_id = r.json()["borrower"]["id"]
+    _, borrower_id = join(client, inst, phone, code_for(client, inst, phone), next_id_number())
     _, manager = staff(session, runtime, inst, "branch_manager")
 
     records = client.get(f"{API}/borrowers/{borrower_id}/consents", headers=manager)
@@ -182,9 +191,7 @@ def test_a_walk_in_registration_records_the_signed_consents(client, session, run
 
 def test_a_borrower_sees_withdraws_and_gives_again_their_consent(client, session, runtime, inst):
     phone = next_phone()
-    r = register(client, inst, phone, code_for(client, inst, phone), next_id_number())
-    me = {"Authorization": f"Bearer {r.json()['login']['token']}"}
-    borrower_id = r.json()["borrower"]["id"]
+    me, borrower_id = join(client, inst, phone, code_for(client, inst, phone), next_id_number())
     mine = client.get(f"{API}/me/consents", headers=me)
     assert mine.status_code == 200, mine.text
     sensitive = next(rec for rec in mine.json() if rec["kind"] == "sensitive_info")
@@ -193,8 +200,7 @@ def test_a_borrower_sees_withdraws_and_gives_again_their_consent(client, session
     other = client.post(f"{API}/auth/sms-codes", headers=institution_header(inst),
                         json={"phone": (p2 := next_phone()), "purpose": "register"})
     assert other.status_code == 202
-    r2 = register(client, inst, p2, last_sms_code(client, p2), next_id_number())
-    them = {"Authorization": f"Bearer {r2.json()['login']['token']}"}
+    them, _ = join(client, inst, p2, last_sms_code(client, p2), next_id_number())
     assert_problem(client.post(f"{API}/me/consents/{sensitive['id']}/withdraw", headers=them), 404)
 
     withdrawn = client.post(f"{API}/me/consents/{sensitive['id']}/withdraw", headers=me)
