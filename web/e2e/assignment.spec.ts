@@ -29,6 +29,7 @@ test.describe('to-dos and branch assignment (1366 px)', () => {
   test.use({ viewport: { width: 1366, height: 900 } })
 
   test('a manager assigns an unassigned online registrant; the to-do count goes down; the branch officer sees them', async ({ page, browser, api, baseURL }) => {
+    test.setTimeout(150_000) // three people sign in, and the page is checked for accessibility twice
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     await setOnlineRule(page, 'none')
     try {
@@ -95,6 +96,7 @@ test.describe('walk-in registration (1024 px)', () => {
     await page.getByTestId('real-name').fill(randomName())
     await page.getByTestId('id-number').fill(b.idNumber)
     await page.getByTestId('phone').fill(randomPhone())
+    await page.getByTestId('consent-signed').click()
     await page.getByTestId('walk-in-submit').click()
 
     const input = page.getByTestId('id-number')
