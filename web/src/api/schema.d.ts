@@ -6655,6 +6655,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 borrower_id: number;
             };
             cookie?: never;
@@ -8088,6 +8089,7 @@ export interface operations {
     get_consent_document: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 institution_id?: number | null;
             };
             header?: never;
@@ -9110,6 +9112,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An id (1 … 2^63−1) */
                 consent_id: number;
             };
             cookie?: never;
