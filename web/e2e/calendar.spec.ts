@@ -20,7 +20,8 @@ async function quoteAcrossSpringFestival(page: Page) {
   await page.getByTestId('calc-business-day-rule').click()
   await page.getByRole('option', { name: '顺延至下一工作日', exact: true }).click()
   await expect(page.getByTestId('calc-schedule').locator('tbody tr')).toHaveCount(3)
-  await expect(page.getByTestId('calc-schedule').locator('tbody tr').first()).toContainText('2026-12-11')
+  // The schedule shows due dates in the reader's language (zh-CN: 2026年12月11日).
+  await expect(page.getByTestId('calc-schedule').locator('tbody tr').first()).toContainText('2026年12月11日')
   return page.getByTestId('calc-schedule').locator('tbody tr').nth(2)
 }
 
@@ -45,7 +46,7 @@ test('an administrator maintains 2027 and the calculator follows it', async ({ p
 
   // Without 2027's data: weekends only, and the quote says which year it lacks.
   let third = await quoteAcrossSpringFestival(page)
-  await expect(third).toContainText('2027-02-11')
+  await expect(third).toContainText('2027年2月11日')
   await expect(page.getByTestId('calc-warning')).toContainText('节假日日历缺少 2027 年的数据')
 
   await page.getByTestId('menu-calendar').click()
@@ -93,7 +94,7 @@ test('an administrator maintains 2027 and the calculator follows it', async ({ p
 
   // The same quote now moves the due date past 春节 to the make-up working day, and no longer warns.
   third = await quoteAcrossSpringFestival(page)
-  await expect(third).toContainText('2027-02-13')
+  await expect(third).toContainText('2027年2月13日')
   await expect(page.getByTestId('calc-warning')).toHaveCount(0)
 
   // English: the page and its banner follow the language.
