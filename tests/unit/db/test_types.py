@@ -33,7 +33,7 @@ def test_the_columns_currency_is_enforced() -> None:
     with pytest.raises(CurrencyMismatch):
         MoneyColumn("CNY").process_bind_param(Money(100, "USD"), sqlite.dialect())
     with pytest.raises(UnknownCurrency):
-        MoneyColumn("XXX")
+        MoneyColumn("ZZZ")  # not a currency code
 
 
 def test_a_round_trip_through_a_database() -> None:

@@ -54,7 +54,7 @@ def test_the_rounding_table() -> None:
     assert RoundingPolicy.default_for("CNY") == RoundingPolicy("CNY", RoundingMode.HALF_UP)
     assert RoundingPolicy("JPY", RoundingMode.DOWN).places == 0
     with pytest.raises(UnknownCurrency):
-        RoundingPolicy("XXX", RoundingMode.HALF_UP)
+        RoundingPolicy("ZZZ", RoundingMode.HALF_UP)  # not a currency code
     with pytest.raises(UnknownCurrency):
         Money(1, "cny")
 

@@ -412,6 +412,7 @@ const en = {
     nameEn: 'English name',
     noNameEn: 'Not given (the Chinese name is shown)',
     nameEnHint: 'Shown in the English interface; without it the Chinese name is shown.',
+    nameEnExample: 'e.g. Chengdong Branch',
   },
   institution: {
     create: 'New institution',

@@ -406,6 +406,7 @@ const zhCN: Messages = {
     nameEn: '英文名称',
     noNameEn: '未填写（显示中文名称）',
     nameEnHint: '英文界面中显示；未填写时显示中文名称。',
+    nameEnExample: '例如 Chengdong Branch',
   },
   institution: {
     create: '新建机构',
