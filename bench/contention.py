@@ -50,6 +50,7 @@ from microcredit.identity.models import User
 from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor, RequestMeta
+from microcredit.platform.validators import id_check_character
 from microcredit.runtime import build_runtime
 
 SERVERS = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL"}
@@ -88,9 +89,7 @@ def _drop(backend: str, url: str) -> None:
 
 def _id_number(n: int) -> str:
     body = f"110105199001{n % 28 + 1:02d}{n % 1000:03d}"
-    weights = [2 ** (17 - i) % 11 for i in range(17)]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    return body + id_check_character(body)
 
 
 def _seed(database: Database, runtime: Any, writers: int) -> tuple[dict[str, str], list[int]]:
