@@ -10,6 +10,7 @@ equal installments on the declining balance, interest per repayment period.
 from __future__ import annotations
 
 import decimal
+import os
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -69,8 +70,9 @@ def make_terms(**values: object) -> LoanTerms:
         defaults["installment_multiple"] = cny(str(defaults["installment_multiple"]))
     return LoanTerms(**defaults)  # type: ignore[arg-type]
 
+# MC_HYP_EXAMPLES raises the number of examples for a deeper search than CI's (e.g. 2000).
 LENDING = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("MC_HYP_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=False,

@@ -324,6 +324,24 @@ def _set_aside(book: _Book, plan: Reamortisation, on: date,
     return tuple(stripped), extras, set(replaced)
 
 
+def _refuse_paid_ahead(event: Event, plan: Reamortisation, stripped: tuple[InstallmentDue, ...],
+                       replaced: set[int], what: str) -> None:
+    """Refuse to re-amortise installments that already hold money paid ahead of their due date.
+
+    The re-amortised schedule replaces those rows; the earlier payment's lines (and the ledger
+    entries made from them) would then name installments that no longer exist.  Until the paid
+    ahead installment falls due, the borrower's way is a repayment, or a reversal of the payment
+    that paid ahead and one prepayment of both sums.
+    """
+    rows = {r.number: r for r in plan.schedule.installments}
+    for due in stripped:
+        row = rows.get(due.number)
+        untouched = row is None or (due.principal, due.interest) == (row.principal, row.interest)
+        if due.number in replaced and not untouched:
+            raise _refuse(event, "installment_paid_in_advance",
+                          f"installment {due.number} was paid before it fell due: {what} cannot re-amortise it")
+
+
 def _put_back(book: _Book, dues: tuple[InstallmentDue, ...], replaced: set[int],
               extras: Extras) -> tuple[tuple[InstallmentDue, ...], tuple[InstallmentDue, ...]]:
     """(dues, charged) after a re-amortisation: the replaced installments charged the new rows'
@@ -357,6 +375,7 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     assert plan is not None
     owed = apply_allocation(book.owed, allocation) if allocation.lines else book.owed
     stripped, extras, replaced = _set_aside(book, plan, event.on, owed)
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a prepayment")
     before = len(plan.prepayments)
     following, dues, unused = reamortise(
         replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment
@@ -407,13 +426,7 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
     if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
         raise _refuse(event, "schedule_ended", "every installment has fallen due: nothing left to re-amortise")
     stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
-    rows = {r.number: r for r in plan.schedule.installments}
-    for due in stripped:
-        row = rows.get(due.number)
-        untouched = row is None or (due.principal, due.interest) == (row.principal, row.interest)
-        if due.number in replaced and not untouched:
-            raise _refuse(event, "installment_paid_in_advance",
-                          f"installment {due.number} was paid before it fell due: a tranche cannot re-amortise it")
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a tranche")
     schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=scheduled,
                            calendar=terms.calendar)
     zero = book.zero()

@@ -291,6 +291,27 @@ def test_a_tranche_beyond_the_approved_amount_or_the_term_is_refused(events, cod
     assert refused.value.code == code
 
 
+PAYS_AHEAD = replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+AHEAD = [Disbursement(id="d", on=START, amount=cny("6000.00")), Repayment(id="r", on=START, amount=cny("0.01"))]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [Disbursement(id="d2", on=date(2025, 1, 20), amount=cny("100.00")),
+     Prepayment(id="p", on=START, amount=cny("0.01"), mode=PrepaymentMode.SHORTEN_TERM),
+     Prepayment(id="p", on=date(2025, 1, 20), amount=cny("500.00"), mode=PrepaymentMode.REDUCE_INSTALLMENT)],
+)
+def test_installments_paid_ahead_are_not_re_amortised_under_the_payment_that_paid_them(event):
+    # A fen paid ahead on installment 1 (terms that pay the next installments): a tranche or a
+    # prepayment before it falls due would replace the row that payment's lines name.
+    with pytest.raises(EventRefused) as refused:
+        fold(PAYS_AHEAD, [*AHEAD, event], as_of=date(2025, 2, 1))
+    assert refused.value.code == "installment_paid_in_advance"
+    # Once the installment has fallen due it is no longer re-amortised: the same event is taken.
+    later = replace(event, on=due_date(1) + timedelta(days=1))
+    assert fold(PAYS_AHEAD, [*AHEAD, later], as_of=date(2025, 3, 1)).principal_identity()
+
+
 def test_repaid_principal_makes_room_for_a_later_tranche():
     events = [Disbursement(id="d", on=START, amount=cny("10000.00")), *on_time(1),
               Disbursement(id="d2", on=date(2025, 2, 20), amount=cny("788.49"))]
