@@ -525,6 +525,25 @@ class ServicingConventions(InputSchema):
     dpd_tolerance: Annotated[MoneyStr, money_bounds(ge="0", le="100")] = Field(
         default="0.00", validate_default=True, description="An installment owing no more than this is not past due"
     )
+    recalculation: RecalculationConventions | None = Field(
+        default=None,
+        description="Interest recalculated on the balance actually outstanding (late principal keeps earning "
+        "the contract rate; principal paid ahead stops earning); none: the schedule's interest only",
+    )
+
+
+class RecalculationConventions(InputSchema):
+    """Interest recalculation (Fineract's isInterestRecalculationEnabled and its options)."""
+
+    rest: Literal["daily", "same_as_repayment", "weekly", "monthly"] = Field(
+        description="From when a payment lowers the balance that earns interest"
+    )
+    compounding: Literal["none", "interest", "fees", "interest_and_fees"] = Field(
+        description="What else than principal earns interest once overdue"
+    )
+    pre_closure: Literal["till_pre_closure_date", "till_rest_date"] = Field(
+        description="How far a payoff quote charges interest"
+    )
 
 
 class _EventItem(InputSchema):
@@ -753,8 +772,14 @@ class LoanStateRead(OutputSchema):
     principal_prepaid: MoneyStr
     interest_prepaid: MoneyStr
     recovered: MoneyStr
+    interest_refunded: MoneyStr = Field(
+        description="Interest paid ahead that a recalculation found unearned, given back as credit"
+    )
     written_off_on: date | None
-    accrued_interest: MoneyStr = Field(description="Earned by the running period up to as_of, not yet due")
+    accrued_interest: MoneyStr = Field(
+        description="Earned by the running period up to as_of, not yet due (with a recalculation, also what the "
+        "actual balance earned beyond the schedule)"
+    )
     dpd: int = Field(description="Days past due")
     bucket: str
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]

@@ -1,6 +1,8 @@
 """A loan as terms plus events; its state on any date is a pure fold of them.
 
 - `terms`: `Terms`, the contract and every servicing convention, stated;
+- `recalculation`: interest on the balance actually outstanding (rest
+  frequency, compounding, pre-closure);
 - `events`: what happens to a loan (disbursement, repayment, prepayment,
   charges, penalties, waivers, write-off, recovery, reversal, as-of);
 - `state`: `LoanState`, what the fold answers (installments by component,
@@ -25,6 +27,7 @@ from microcredit.lending.loan.events import (
     WriteOff,
 )
 from microcredit.lending.loan.fold import EventRefused, LoanBook, fold
+from microcredit.lending.loan.recalculation import Compounding, PreClosure, Recalculation, RestFrequency
 from microcredit.lending.loan.state import (
     Amounts,
     Disbursed,
@@ -40,6 +43,7 @@ __all__ = [
     "AsOf",
     "Channel",
     "ChargeAdded",
+    "Compounding",
     "Disbursed",
     "Disbursement",
     "DownPayment",
@@ -51,9 +55,12 @@ __all__ = [
     "LoanStatus",
     "PaymentApplied",
     "PenaltyCharged",
+    "PreClosure",
     "Prepayment",
+    "Recalculation",
     "Recovery",
     "Repayment",
+    "RestFrequency",
     "Reversal",
     "Terms",
     "Waiver",

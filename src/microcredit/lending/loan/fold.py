@@ -67,6 +67,7 @@ from microcredit.lending.loan.events import (
     Waiver,
     WriteOff,
 )
+from microcredit.lending.loan.recalculation import PreClosure, Recalculation, rest_date
 from microcredit.lending.loan.state import (
     Amounts,
     Disbursed,
@@ -77,6 +78,7 @@ from microcredit.lending.loan.state import (
 )
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
+from microcredit.lending.periods import add_units
 from microcredit.lending.prepayment import (
     PrepaymentMode,
     Reamortisation,
@@ -130,9 +132,17 @@ class _Book:
     principal_prepaid: Money | None = None
     interest_prepaid: Money | None = None
     recovered: Money | None = None
+    interest_refunded: Money | None = None
+    """Interest paid that a recalculation found unearned (principal paid ahead), given back as credit."""
     written_off_on: date | None = None
     credit_through: date | None = None
     """Credit has been used on every due date up to this day."""
+    pending: Fraction = Fraction(0)
+    """Recalculated interest accrued and not yet charged, exact, in minor units (`_accrue`)."""
+    accrued_through: date | None = None
+    """Recalculated interest has been accrued up to this day (not counted)."""
+    resting: tuple[tuple[date, int], ...] = ()
+    """Amounts repaid (minor units) that keep earning until their rest date (rest date, amount)."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -147,6 +157,7 @@ def _empty(terms: Terms) -> _Book:
         principal_prepaid=zero,
         interest_prepaid=zero,
         recovered=zero,
+        interest_refunded=zero,
     )
 
 
@@ -377,10 +388,14 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     stripped, extras, replaced = _set_aside(book, plan, event.on, owed)
     _refuse_paid_ahead(event, plan, stripped, replaced, "a prepayment")
     before = len(plan.prepayments)
+    # A recalculation's interest beyond the schedule, accrued to the day, is settled first too.
+    extra = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending) if book.pending else None
     following, dues, unused = reamortise(
-        replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment
+        replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment, extra_interest=extra
     )
     taken = following.prepayments[before:]
+    if taken and extra is not None:
+        book = replace(book, pending=Fraction(0))
     interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
     principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
     dues, charged = _put_back(book, dues, replaced, extras)
@@ -557,7 +572,9 @@ def _recover(book: _Book, terms: Terms, event: Recovery) -> _Book:
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
     if book.plan is not None:
-        book = _use_credit(book, terms, event.on)
+        book = _advance(book, terms, event.on)
+    if terms.recalculation is not None and book.plan is not None and isinstance(event, Repayment | Prepayment):
+        return _resting(book, _repay(book, terms, event), terms.recalculation, event.on)
     if isinstance(event, Disbursement):
         return _disburse(book, terms, event)
     if isinstance(event, Repayment | Prepayment):
@@ -575,6 +592,145 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     if isinstance(event, AsOf):
         return book
     raise _refuse(event, "event_unknown", f"no rule for {type(event).__name__}")
+
+
+# --- interest recalculated on the actual balance (loan.recalculation) -----------------------
+
+
+def _advance(book: _Book, terms: Terms, until: date) -> _Book:
+    """The book brought to `until`: on each due date on the way, the recalculated interest of
+    the period charged to its installment, then the credit held used."""
+    rule = terms.recalculation
+    if rule is None:
+        return _use_credit(book, terms, until)
+    since = book.credit_through
+    for day in _charge_dates(book, terms, since, until):
+        book = _accrue(book, terms, day)
+        book = _charge_pending(book, terms, day)
+        before = book
+        book = _use_credit(book, terms, day)
+        book = _resting(before, book, rule, day)
+    return _use_credit(_accrue(book, terms, until), terms, until)
+
+
+def _charge_dates(book: _Book, terms: Terms, since: date | None, until: date) -> list[date]:
+    """The due dates in (since, until], and after the last one the dates the schedule's
+    frequency would have given (the overdue balance keeps earning after maturity)."""
+    dues = sorted({d.due_date for d in book.owed if (since is None or d.due_date > since) and d.due_date <= until})
+    last = max((d.due_date for d in book.owed), default=None)
+    if last is None or until <= last:
+        return dues
+    frequency = terms.contract.periods.frequency
+    step = 1
+    while (day := add_units(last, frequency.unit, frequency.every * step)) <= until:
+        if since is None or day > since:
+            dues.append(day)
+        step += 1
+    return dues
+
+
+def _earning(book: _Book, rule: Recalculation, day: date) -> int:
+    """Δ on `day` (minor units) without the resting amounts: what is overdue and earns, less
+    the principal paid ahead of its due date."""
+    overdue = ahead = 0
+    for charged, owed in zip(book.charged, book.owed, strict=True):
+        if owed.due_date <= day:
+            overdue += owed.principal.minor
+            if rule.compounding.interest:
+                overdue += owed.interest.minor
+            if rule.compounding.fees:
+                overdue += owed.fee.minor
+        else:
+            ahead += charged.principal.minor - owed.principal.minor
+    return overdue - ahead
+
+
+def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
+    """Recalculated interest accrued from `accrued_through` to `until`, exactly, into `pending`."""
+    rule = terms.recalculation
+    start = book.accrued_through or book.disbursed_on
+    if rule is None or start is None or until <= start or book.plan is None:
+        return book
+    if book.written_off_on is not None:
+        return replace(book, accrued_through=until, resting=())
+    contract = terms.contract
+    rate = Fraction(contract.annual_rate)
+    breaks = sorted({day for day, _ in book.resting if start < day < until}
+                    | {d.due_date for d in book.owed if start < d.due_date < until})
+    pending = book.pending
+    for begin, end in zip([start, *breaks], [*breaks, until], strict=True):
+        base = _earning(book, rule, begin) + sum(amount for day, amount in book.resting if day > begin)
+        if base:
+            fraction = contract.day_count.year_fraction(begin, end)
+            pending += base * rate * Fraction(fraction.numerator, fraction.denominator)
+    resting = tuple((day, amount) for day, amount in book.resting if day > until)
+    return replace(book, pending=pending, accrued_through=until, resting=resting)
+
+
+def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
+    """The pending recalculated interest, rounded once, charged to the installment due on
+    `day` (the last one after maturity).  A negative amount (principal paid ahead earned less)
+    lowers the interest that installment still owes; what it had already paid beyond its
+    new interest is given back as credit (`interest_refunded`)."""
+    if not book.pending:
+        return book
+    amount = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending)
+    book = replace(book, pending=Fraction(0))
+    regular = [i for i, d in enumerate(book.owed) if d.number >= 1]
+    index = next((i for i in regular if book.owed[i].due_date == day), regular[-1] if regular else -1)
+    if index < 0 or amount.is_zero:
+        return book
+    row, owed = book.charged[index], book.owed[index]
+    zero = book.zero()
+    lowered_owed = refunded = zero
+    if amount.is_negative:
+        cut = min(-amount, row.interest)  # never below nothing
+        lowered_owed = min(cut, owed.interest)
+        refunded = cut - lowered_owed
+        amount = -cut
+    else:
+        lowered_owed = -amount
+    return replace(
+        book,
+        charged=(*book.charged[:index], replace(row, interest=row.interest + amount), *book.charged[index + 1:]),
+        owed=(*book.owed[:index], replace(owed, interest=owed.interest - lowered_owed), *book.owed[index + 1:]),
+        credit=_money(book.credit) + refunded,
+        interest_refunded=_money(book.interest_refunded) + refunded,
+    )
+
+
+def _resting(before: _Book, after: _Book, rule: Recalculation, day: date) -> _Book:
+    """`after` (a payment applied on `day`) with what the payment took off the earning balance
+    kept earning until the rest date, when the rest frequency is not daily."""
+    plan = after.plan
+    if plan is None or after.disbursed_on is None:
+        return after
+    rest = rest_date(rule.rest, day, anchor=after.disbursed_on,
+                     due_dates=tuple(r.due_date for r in plan.schedule.installments))
+    if rest <= day:
+        return after
+    repaid = (_earning(before, rule, day) - _earning(after, rule, day)
+              + _money(after.principal_prepaid).minor - _money(before.principal_prepaid).minor)
+    if repaid <= 0:
+        return after
+    return replace(after, resting=(*after.resting, (rest, repaid)))
+
+
+def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[Money, date]:
+    """(the recalculated interest a payoff on `as_of` adds, the day the quote charges interest
+    to): the pending interest, and under a pre-closure to the rest date, what Δ earns until then."""
+    rule = terms.recalculation
+    zero = book.zero()
+    if rule is None or book.disbursed_on is None or book.plan is None:
+        return zero, as_of
+    to = as_of
+    pending = book.pending
+    if rule.pre_closure is PreClosure.TILL_REST_DATE:
+        to = rest_date(rule.rest, as_of, anchor=book.disbursed_on,
+                       due_dates=tuple(r.due_date for r in book.plan.schedule.installments))
+        if to > as_of:
+            pending = _accrue(book, terms, to).pending
+    return terms.contract.rounding.times(terms.contract.rounding.quantum, pending), to
 
 
 # --- from events to the history that counts -------------------------------------------------
@@ -617,7 +773,7 @@ def _reversed(events: Iterable[Event]) -> tuple[str, ...]:
 def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
     zero = book.zero()
     if book.plan is not None:
-        book = _use_credit(book, terms, as_of)
+        book = _advance(book, terms, as_of)
     plan = book.plan
     installments: list[InstallmentState] = []
     if plan is not None:
@@ -660,8 +816,14 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
     if active and plan is not None and plan.settled_on is None:
         accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                              rounding=contract.rounding)
-        payoff = payoff_quote(plan.schedule, as_of=as_of, day_count=contract.day_count, rounding=contract.rounding,
-                              outstanding=book.owed, annual_rate=contract.annual_rate)
+        extra, quoted_to = _recalculated_payoff_extra(book, terms, as_of)
+        payoff = payoff_quote(plan.schedule, as_of=quoted_to, day_count=contract.day_count,
+                              rounding=contract.rounding, outstanding=book.owed, annual_rate=contract.annual_rate)
+        if terms.recalculation is not None:
+            pending = contract.rounding.times(contract.rounding.quantum, book.pending)
+            accrued = accrued + pending
+            payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
+                             total=payoff.total + extra)
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
         as_of=as_of,
@@ -677,6 +839,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         principal_prepaid=_money(book.principal_prepaid),
         interest_prepaid=_money(book.interest_prepaid),
         recovered=_money(book.recovered),
+        interest_refunded=_money(book.interest_refunded),
         written_off_on=book.written_off_on,
         accrued_interest=accrued,
         dpd=dpd,

@@ -168,9 +168,13 @@ class LoanState:
     principal_prepaid: Money
     interest_prepaid: Money
     recovered: Money
+    interest_refunded: Money
+    """Interest paid ahead that a recalculation found unearned, given back as credit (in
+    `credit_balance` until used): the books reverse it from interest income."""
     written_off_on: date | None
     accrued_interest: Money
-    """Interest the running period has earned by `as_of`, not yet due."""
+    """Interest the running period has earned by `as_of`, not yet due (with a recalculation,
+    also what the actual balance earned beyond the schedule, not yet charged)."""
     dpd: int
     bucket: DelinquencyBucket
     classification: Classification

@@ -60,6 +60,10 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
         tranches=servicing.tranches,
         down_payment=None if servicing.down_payment_percent is None else loan.DownPayment(
             percent=servicing.down_payment_percent, collected_at_disbursement=servicing.down_payment_collected),
+        recalculation=None if servicing.recalculation is None else loan.Recalculation(
+            rest=loan.RestFrequency(servicing.recalculation.rest),
+            compounding=loan.Compounding(servicing.recalculation.compounding),
+            pre_closure=loan.PreClosure(servicing.recalculation.pre_closure)),
     )
 
 
@@ -125,6 +129,7 @@ def _read(state: LoanState) -> LoanStateRead:
         principal_prepaid=state.principal_prepaid,
         interest_prepaid=state.interest_prepaid,
         recovered=state.recovered,
+        interest_refunded=state.interest_refunded,
         written_off_on=state.written_off_on,
         accrued_interest=state.accrued_interest,
         dpd=state.dpd,

@@ -21,6 +21,7 @@ from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISIO
 from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
+    Compounding,
     Disbursement,
     DownPayment,
     Event,
@@ -29,9 +30,12 @@ from microcredit.lending.loan import (
     LoanState,
     LoanStatus,
     PenaltyCharged,
+    PreClosure,
     Prepayment,
+    Recalculation,
     Recovery,
     Repayment,
+    RestFrequency,
     Reversal,
     Terms,
     Waiver,
@@ -60,6 +64,7 @@ TERMS = Terms(
     classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
     tranches=False,
     down_payment=None,
+    recalculation=None,
 )
 # The same loan approved for 10,000 at most outstanding, disbursed in tranches.
 TRANCHED = replace(TERMS, tranches=True)
@@ -359,6 +364,16 @@ VARIANTS = (
             overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS),
     replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
             prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT),
+    # Interest recalculated on the actual balance: daily rest with paid-ahead principal, and a
+    # monthly rest compounding overdue interest and fees with prepaid principal.
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+            recalculation=Recalculation(rest=RestFrequency.DAILY, compounding=Compounding.NONE,
+                                        pre_closure=PreClosure.TILL_PRE_CLOSURE_DATE)),
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+            prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT,
+            down_payment=DownPayment(percent=Decimal("10"), collected_at_disbursement=False),
+            recalculation=Recalculation(rest=RestFrequency.MONTHLY, compounding=Compounding.INTEREST_AND_FEES,
+                                        pre_closure=PreClosure.TILL_REST_DATE)),
 )
 
 
