@@ -780,6 +780,9 @@ class LoanStateRead(OutputSchema):
         description="Earned by the running period up to as_of, not yet due (with a recalculation, also what the "
         "actual balance earned beyond the schedule)"
     )
+    interest_base: MoneyStr = Field(
+        description="The balance interest accrues on, on as_of (with a recalculation, plus what is overdue and earns)"
+    )
     dpd: int = Field(description="Days past due")
     bucket: str
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]

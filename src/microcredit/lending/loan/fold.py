@@ -716,6 +716,20 @@ def _resting(before: _Book, after: _Book, rule: Recalculation, day: date) -> _Bo
     return replace(after, resting=(*after.resting, (rest, repaid)))
 
 
+def _interest_base(book: _Book, terms: Terms, day: date) -> Money:
+    """The balance interest accrues on, on `day`: the running period's scheduled balance (none
+    once the schedule has ended or in a period that earns nothing), plus Δ with a recalculation."""
+    plan = book.plan
+    if plan is None or plan.settled_on is not None:
+        return book.zero()
+    where = standing(plan.schedule, day)
+    base = where.balance.minor if where.earning else 0
+    rule = terms.recalculation
+    if rule is not None and book.written_off_on is None:
+        base += _earning(book, rule, day) + sum(amount for rest, amount in book.resting if rest > day)
+    return Money(max(base, 0), terms.currency)
+
+
 def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[Money, date]:
     """(the recalculated interest a payoff on `as_of` adds, the day the quote charges interest
     to): the pending interest, and under a pre-closure to the rest date, what Δ earns until then."""
@@ -824,6 +838,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             accrued = accrued + pending
             payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
                              total=payoff.total + extra)
+    base = _interest_base(book, terms, as_of) if active else zero
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
         as_of=as_of,
@@ -842,6 +857,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         interest_refunded=_money(book.interest_refunded),
         written_off_on=book.written_off_on,
         accrued_interest=accrued,
+        interest_base=base,
         dpd=dpd,
         bucket=bucket_for(dpd, terms.buckets),
         classification=classify(ClassificationInput(dpd=dpd), policy=terms.classification),

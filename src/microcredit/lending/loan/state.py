@@ -175,6 +175,10 @@ class LoanState:
     accrued_interest: Money
     """Interest the running period has earned by `as_of`, not yet due (with a recalculation,
     also what the actual balance earned beyond the schedule, not yet charged)."""
+    interest_base: Money
+    """The balance interest accrues on, on `as_of`: the running period's scheduled balance, plus
+    (with a recalculation) what is overdue and earns, less principal paid ahead.  A close of
+    business accrues a day's interest on it (`batch.accrue` for many loans at once)."""
     dpd: int
     bucket: DelinquencyBucket
     classification: Classification

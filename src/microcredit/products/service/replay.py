@@ -132,6 +132,7 @@ def _read(state: LoanState) -> LoanStateRead:
         interest_refunded=state.interest_refunded,
         written_off_on=state.written_off_on,
         accrued_interest=state.accrued_interest,
+        interest_base=state.interest_base,
         dpd=state.dpd,
         bucket=state.bucket.name,
         classification=state.classification.category.name.lower(),

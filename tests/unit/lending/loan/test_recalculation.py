@@ -192,3 +192,19 @@ def test_month_end_anchors_count_whole_months_from_the_anchor():
     anchor = date(2025, 1, 31)
     assert rest_date(RestFrequency.MONTHLY, date(2025, 3, 1), anchor=anchor, due_dates=()) == date(2025, 3, 31)
     assert rest_date(RestFrequency.MONTHLY, date(2025, 2, 10), anchor=anchor, due_dates=()) == date(2025, 2, 28)
+
+
+def test_the_interest_base_is_the_scheduled_balance_plus_what_is_overdue_and_earns():
+    on = date(2025, 3, 20)
+    rows = plain(on).installments
+    scheduled = rows[1].balance_after  # the running period is installment 3's
+    assert plain(on).interest_base == scheduled
+    state = fold(RECALC, [DISBURSED], as_of=on)
+    assert state.interest_base == scheduled + rows[0].due.principal + rows[1].due.principal
+    # A day's interest on it is what the fold accrues for that day.
+    next_day = fold(RECALC, [DISBURSED], as_of=date(2025, 3, 21))
+    day = RATE * Fraction(state.interest_base.minor, 360)
+    assert next_day.payoff is not None
+    assert state.payoff is not None
+    exact_before = Fraction(state.payoff.accrued_interest.minor)
+    assert abs(Fraction(next_day.payoff.accrued_interest.minor) - exact_before - day) <= 1
