@@ -302,8 +302,11 @@ def _reamortised(
     where = standing(schedule, on)
     history = rows[: where.ended]
     plan = generate_periods(terms.periods, calendar)
-    remaining = list(plan.periods[len(history) : len(rows)])
-    if [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
+    # The terms' periods start with the first row on or after their start: the first row for
+    # a loan as contracted, the first new row after a rescheduling (whose terms are the new ones).
+    offset = next((i for i, row in enumerate(rows) if row.period_start >= terms.periods.start), len(rows))
+    remaining = list(plan.periods[len(history) - offset : len(rows) - offset]) if len(history) >= offset else []
+    if not remaining or [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
         # The periods still to come are re-derived from the contract's terms; terms that do not
         # describe this schedule (a deferred or rescheduled loan with its original terms) would
         # re-amortise over the wrong dates.

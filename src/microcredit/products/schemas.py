@@ -601,6 +601,31 @@ class WaiverItem(_EventItem):
     amount: PositiveMoney
 
 
+class DeferralItem(_EventItem):
+    """展期 / 延期: principal-free installments inserted at an installment not yet due; the rest move on."""
+
+    type: Literal["deferral"]
+    from_installment: int = Field(ge=1, le=600)
+    periods: int = Field(ge=1, le=60)
+    interest: Literal["payable", "waived"] = Field(description="Interest during the deferral payable, or none")
+    restructuring: bool = Field(
+        description="Granted because the borrower is in financial difficulty (a restructured asset for classification)"
+    )
+
+
+class ReschedulingItem(_EventItem):
+    """重新安排还款计划: a new schedule from the value date for what has not fallen due."""
+
+    type: Literal["rescheduling"]
+    installments: int = Field(ge=1, le=600)
+    annual_rate: PercentStr | None = Field(
+        default=None, ge=0, le=100, description="New rate in percent; default the loan's"
+    )
+    method: Literal["equal_installment", "equal_principal"] | None = None
+    capitalise_overdue_principal: bool = False
+    restructuring: bool = True
+
+
 class WriteOffItem(_EventItem):
     """Everything outstanding written off (核销)."""
 
@@ -639,6 +664,7 @@ EventItem = Annotated[
     Annotated[DisbursementItem, Tag("disbursement")] | Annotated[RepaymentItem, Tag("repayment")]
     | Annotated[PrepaymentItem, Tag("prepayment")] | Annotated[ChargeItem, Tag("charge")]
     | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
+    | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
     | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
     Discriminator(_event_type),
@@ -786,5 +812,8 @@ class LoanStateRead(OutputSchema):
     dpd: int = Field(description="Days past due")
     bucket: str
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
+    restructured_on: date | None = Field(
+        description="The last deferral or rescheduling granted for financial difficulty (observation period follows)"
+    )
     payoff: PayoffRead | None
     reversed: list[str]

@@ -4,7 +4,8 @@
 - `recalculation`: interest on the balance actually outstanding (rest
   frequency, compounding, pre-closure);
 - `events`: what happens to a loan (disbursement, repayment, prepayment,
-  charges, penalties, waivers, write-off, recovery, reversal, as-of);
+  charges, penalties, waivers, deferral, rescheduling, write-off, recovery,
+  reversal, as-of);
 - `state`: `LoanState`, what the fold answers (installments by component,
   payments, credit, accrued interest, days past due, class, payoff);
 - `fold`: `fold(terms, events, as_of=...)` from scratch, and `LoanBook`,
@@ -16,12 +17,14 @@ from microcredit.lending.loan.events import (
     AsOf,
     Channel,
     ChargeAdded,
+    Deferral,
     Disbursement,
     Event,
     PenaltyCharged,
     Prepayment,
     Recovery,
     Repayment,
+    Rescheduling,
     Reversal,
     Waiver,
     WriteOff,
@@ -44,6 +47,7 @@ __all__ = [
     "Channel",
     "ChargeAdded",
     "Compounding",
+    "Deferral",
     "Disbursed",
     "Disbursement",
     "DownPayment",
@@ -60,6 +64,7 @@ __all__ = [
     "Recalculation",
     "Recovery",
     "Repayment",
+    "Rescheduling",
     "RestFrequency",
     "Reversal",
     "Terms",

@@ -20,9 +20,9 @@ that recording an event costs the events after it, not the whole history;
 
 The rules an event obeys, and what is refused (`EventRefused`, with a code):
 
-- `Disbursement`: once, at most the approved amount; the schedule is built
-  on the day (a second disbursement is a tranche, which this fold refuses:
-  `tranche_not_supported`).
+- `Disbursement`: the first builds the schedule on the day; a later one is a
+  tranche (when the terms allow), re-amortising what is not yet due; never
+  more than the approved amount outstanding.
 - `Repayment`: split by the strategy over what is due on its value date;
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
@@ -30,6 +30,11 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
 - `ChargeAdded`: owed with the installment due on its value date or next.
 - `PenaltyCharged`: on an installment already due.
 - `Waiver`: interest, fees or penalty of one installment, at most what it owes.
+- `Deferral`: principal-free installments inserted at one not yet due, the
+  rest moved on; `Rescheduling`: a new schedule for what is not yet due.
+  Either may be a restructuring (the classification's observation period).
+- With `Terms.recalculation`, interest on the actual balance beyond the
+  schedule's is accrued between events and charged on each due date.
 - `WriteOff`: everything outstanding moves to written off; afterwards only
   `Recovery` (at most what was written off) takes money.
 - `Reversal`: the named event is left out, as if never recorded.
@@ -40,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from microcredit.lending.allocation import (
@@ -52,17 +58,25 @@ from microcredit.lending.allocation import (
     apply_allocation,
     apply_credit,
 )
-from microcredit.lending.classification import ClassificationInput, bucket_for, classify
+from microcredit.lending.classification import (
+    ClassificationInput,
+    RestructuringState,
+    RiskCategory,
+    bucket_for,
+    classify,
+)
 from microcredit.lending.delinquency import loan_dpd
 from microcredit.lending.loan.events import (
     AsOf,
     ChargeAdded,
+    Deferral,
     Disbursement,
     Event,
     PenaltyCharged,
     Prepayment,
     Recovery,
     Repayment,
+    Rescheduling,
     Reversal,
     Waiver,
     WriteOff,
@@ -78,7 +92,7 @@ from microcredit.lending.loan.state import (
 )
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
-from microcredit.lending.periods import add_units
+from microcredit.lending.periods import PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import (
     PrepaymentMode,
     Reamortisation,
@@ -88,7 +102,8 @@ from microcredit.lending.prepayment import (
     reamortise,
     standing,
 )
-from microcredit.lending.schedule import build_schedule
+from microcredit.lending.restructure import defer_installments, reschedule
+from microcredit.lending.schedule import LoanTerms, Schedule, build_schedule
 
 __all__ = ["EventRefused", "LoanBook", "fold"]
 
@@ -112,6 +127,18 @@ def _key(event: Event, recorded: int) -> SortKey:
 
 def _due(number: int, on: date, p: Money, i: Money, f: Money, pen: Money) -> InstallmentDue:
     return InstallmentDue(number, on, p, i, f, pen)
+
+
+@dataclass(frozen=True, slots=True)
+class _Restructured:
+    """A restructuring, for classification: its observation period and what it started from."""
+
+    on: date
+    first_number: int
+    """The first installment of the new terms (a new overdue on it or later counts)."""
+    observed_from: date
+    observed_until: date
+    non_performing_before: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +170,8 @@ class _Book:
     """Recalculated interest has been accrued up to this day (not counted)."""
     resting: tuple[tuple[date, int], ...] = ()
     """Amounts repaid (minor units) that keep earning until their rest date (rest date, amount)."""
+    restructured: _Restructured | None = None
+    """The last deferral or rescheduling granted for financial difficulty."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -544,6 +573,100 @@ def _changed(due: InstallmentDue, component: Component, by: Money) -> Installmen
                 amounts[Component.FEE], amounts[Component.PENALTY])
 
 
+def _renewed(book: _Book, plan: Reamortisation, schedule: Schedule, terms_after: LoanTerms, on: date,
+             stripped: tuple[InstallmentDue, ...], extras: Extras, replaced: set[int]) -> _Book:
+    """`book` with the installments not ended on `on` replaced by `schedule`'s from there on."""
+    zero = book.zero()
+    ended = standing(plan.schedule, on).ended
+    kept = tuple(d for d in stripped if d.number not in replaced)
+    new = tuple(_due(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
+                for row in schedule.installments[ended:])
+    dues, charged = _put_back(book, kept + new, replaced | {d.number for d in new}, extras)
+    waived, written_off = _resized(book, dues)
+    return replace(book, plan=replace(plan, schedule=schedule, terms=terms_after), owed=dues, charged=charged,
+                   waived=waived, written_off=written_off)
+
+
+def _restructuring(book: _Book, terms: Terms, event: Deferral | Rescheduling, schedule: Schedule,
+                   first_number: int) -> _Restructured | None:
+    """The observation period of a restructuring: from the first due date under the new terms,
+    at least a year and at least two repayment periods (docs/domain.md, restructured assets)."""
+    if not event.restructuring:
+        return book.restructured
+    new_rows = [row for row in schedule.installments if row.number >= first_number]
+    if not new_rows:
+        return book.restructured
+    start = new_rows[0].due_date
+    second = new_rows[1].due_date if len(new_rows) > 1 else start
+    until = max(add_units(start, PeriodUnit.YEAR, 1), second)
+    dpd = loan_dpd(book.owed, event.on, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance)
+    before = classify(ClassificationInput(dpd=dpd), policy=terms.classification).category
+    return _Restructured(event.on, first_number, start, until, before >= RiskCategory.SUBSTANDARD)
+
+
+def _defer(book: _Book, terms: Terms, event: Deferral) -> _Book:
+    plan = _active(book, event)
+    rows = plan.schedule.installments
+    ended = standing(plan.schedule, event.on).ended
+    if event.periods < 1:
+        raise _refuse(event, "periods_not_positive", "a deferral lasts at least one period")
+    if not any(row.number == event.from_installment for row in rows[ended:]):
+        raise _refuse(event, "installment_not_deferrable",
+                      f"installment {event.from_installment} is not one still to fall due")
+    if rows[0].period_start < plan.terms.periods.start:
+        # Deferral re-dates every row from the contract's anchor; after a rescheduling the
+        # terms describe only the new rows.
+        raise _refuse(event, "rescheduled_loan", "a rescheduled loan is deferred by rescheduling it again")
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a deferral")
+    schedule = defer_installments(plan.schedule, plan.terms, from_number=event.from_installment,
+                                  periods=event.periods, interest=event.interest, calendar=terms.calendar)
+    periods = plan.terms.periods
+    longer = replace(plan.terms, periods=replace(periods, count=max(periods.count, len(rows)) + event.periods))
+    book = _renewed(book, plan, schedule, longer, event.on, stripped, extras, replaced)
+    return replace(book, restructured=_restructuring(book, terms, event, schedule, event.from_installment))
+
+
+def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
+    plan = _active(book, event)
+    if event.installments < 1:
+        raise _refuse(event, "periods_not_positive", "a new schedule has at least one installment")
+    if event.annual_rate is not None and not Decimal(0) <= event.annual_rate < Decimal(10):
+        raise _refuse(event, "rate_out_of_range", "the new annual rate is a fraction between 0 and 10")
+    where = standing(plan.schedule, event.on)
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a rescheduling")
+    zero = book.zero()
+    capitalised = zero
+    if event.capitalise_overdue_principal:
+        capitalised = Money.total((d.principal for d in stripped if d.number not in replaced), terms.currency)
+    if not (where.balance + capitalised).is_positive:
+        raise _refuse(event, "nothing_to_reschedule", "no principal is left to fall due")
+    schedule = reschedule(plan.schedule, plan.terms, effective=event.on, count=event.installments,
+                          calendar=terms.calendar, annual_rate=event.annual_rate,
+                          capitalised_arrears=capitalised if capitalised else None,
+                          outstanding_principal=where.balance, method=event.method)
+    if capitalised:
+        # The overdue principal moves into the new schedule: off its installments (owed and charged).
+        stripped = tuple(replace(d, principal=zero) if d.number not in replaced else d for d in stripped)
+        book = replace(book, charged=tuple(
+            replace(c, principal=c.principal - o.principal) if o.number not in replaced else c
+            for c, o in zip(book.charged, book.owed, strict=True)))
+    new_terms = replace(
+        plan.terms,
+        principal=where.balance + capitalised,
+        annual_rate=schedule.nominal_annual_rate,
+        periods=PeriodSpec(start=event.on, frequency=plan.terms.periods.frequency, count=event.installments,
+                           month_end=plan.terms.periods.month_end,
+                           business_day_rule=plan.terms.periods.business_day_rule),
+        method=event.method or plan.terms.method,
+        grace_on_principal=0, grace_on_interest_payment=0, interest_free_periods=0,
+    )
+    first = (plan.schedule.installments[where.ended - 1].number + 1) if where.ended else 1
+    book = _renewed(book, plan, schedule, new_terms, event.on, stripped, extras, replaced)
+    return replace(book, restructured=_restructuring(book, terms, event, schedule, first))
+
+
 def _write_off(book: _Book, terms: Terms, event: WriteOff) -> _Book:
     _active(book, event)
     zero = book.zero()
@@ -585,6 +708,10 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
         return _penalty(book, terms, event)
     if isinstance(event, Waiver):
         return _waive(book, terms, event)
+    if isinstance(event, Deferral):
+        return _defer(book, terms, event)
+    if isinstance(event, Rescheduling):
+        return _reschedule(book, terms, event)
     if isinstance(event, WriteOff):
         return _write_off(book, terms, event)
     if isinstance(event, Recovery):
@@ -730,6 +857,19 @@ def _interest_base(book: _Book, terms: Terms, day: date) -> Money:
     return Money(max(base, 0), terms.currency)
 
 
+def _observed(book: _Book, as_of: date) -> RestructuringState | None:
+    """The restructuring floor's input while the observation period runs (none after it)."""
+    done = book.restructured
+    if done is None or as_of >= done.observed_until:
+        return None
+    due = {d.number: d.due_date for d in book.owed if d.number >= done.first_number}
+    overdue_now = any(d.number in due and d.due_date < as_of and d.total.is_positive for d in book.owed)
+    paid_late = any(line.installment in due and payment.on > due[line.installment]
+                    for payment in book.payments for line in payment.lines)
+    return RestructuringState(in_observation=True, non_performing_before=done.non_performing_before,
+                              overdue_since_restructuring=overdue_now or paid_late)
+
+
 def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[Money, date]:
     """(the recalculated interest a payoff on `as_of` adds, the day the quote charges interest
     to): the pending interest, and under a pre-closure to the rest date, what Δ earns until then."""
@@ -860,7 +1000,9 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         interest_base=base,
         dpd=dpd,
         bucket=bucket_for(dpd, terms.buckets),
-        classification=classify(ClassificationInput(dpd=dpd), policy=terms.classification),
+        classification=classify(ClassificationInput(dpd=dpd, restructuring=_observed(book, as_of)),
+                                policy=terms.classification),
+        restructured_on=book.restructured.on if book.restructured is not None else None,
         payoff=payoff,
         reversed=reversed_ids,
     )

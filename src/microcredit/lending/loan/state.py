@@ -182,6 +182,9 @@ class LoanState:
     dpd: int
     bucket: DelinquencyBucket
     classification: Classification
+    restructured_on: date | None
+    """The day of the last deferral or rescheduling granted for financial difficulty (the
+    classification applies the restructuring floor during its observation period)."""
     payoff: PayoffQuote | None
     """What settles the loan on `as_of` (before the credit balance is used); None unless active."""
     reversed: tuple[str, ...]

@@ -13,12 +13,16 @@ from microcredit.lending import loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.loan import Amounts, LoanState
+from microcredit.lending.money import percent
 from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.restructure import DeferralInterest
+from microcredit.lending.schedule import RepaymentMethod
 from microcredit.products.errors import LoanEventRefused
 from microcredit.products.schemas import (
     AmountsRead,
     AsOfItem,
     ChargeItem,
+    DeferralItem,
     DisbursementItem,
     DisbursementRead,
     EventItem,
@@ -33,6 +37,7 @@ from microcredit.products.schemas import (
     PrepaymentItem,
     RecoveryItem,
     RepaymentItem,
+    ReschedulingItem,
     ReversalItem,
     WaiverItem,
     WriteOffItem,
@@ -82,6 +87,15 @@ def _event(item: EventItem) -> loan.Event:
     if isinstance(item, WaiverItem):
         return loan.Waiver(id=item.id, on=item.on, installment=item.installment, component=Component(item.component),
                            amount=item.amount)
+    if isinstance(item, DeferralItem):
+        return loan.Deferral(id=item.id, on=item.on, from_installment=item.from_installment, periods=item.periods,
+                             interest=DeferralInterest(item.interest), restructuring=item.restructuring)
+    if isinstance(item, ReschedulingItem):
+        return loan.Rescheduling(
+            id=item.id, on=item.on, installments=item.installments,
+            annual_rate=None if item.annual_rate is None else percent(item.annual_rate),
+            method=None if item.method is None else RepaymentMethod(item.method),
+            capitalise_overdue_principal=item.capitalise_overdue_principal, restructuring=item.restructuring)
     if isinstance(item, WriteOffItem):
         return loan.WriteOff(id=item.id, on=item.on)
     if isinstance(item, RecoveryItem):
@@ -136,6 +150,7 @@ def _read(state: LoanState) -> LoanStateRead:
         dpd=state.dpd,
         bucket=state.bucket.name,
         classification=state.classification.category.name.lower(),
+        restructured_on=state.restructured_on,
         payoff=None if payoff is None else PayoffRead(
             principal=payoff.principal, overdue_interest=payoff.overdue_interest,
             deferred_interest=payoff.deferred_interest, accrued_interest=payoff.accrued_interest, fees=payoff.fees,

@@ -22,6 +22,7 @@ from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
     Compounding,
+    Deferral,
     Disbursement,
     DownPayment,
     Event,
@@ -35,6 +36,7 @@ from microcredit.lending.loan import (
     Recalculation,
     Recovery,
     Repayment,
+    Rescheduling,
     RestFrequency,
     Reversal,
     Terms,
@@ -45,6 +47,7 @@ from microcredit.lending.loan import (
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
+from microcredit.lending.restructure import DeferralInterest
 
 from ..support import LENDING, cny, make_terms
 
@@ -388,7 +391,7 @@ def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
         kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse",
-                                     "tranche"]))
+                                     "tranche", "defer", "reschedule"]))
         amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
         number = draw(st.integers(min_value=1, max_value=12))
         event: Event
@@ -398,6 +401,13 @@ def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
             event = Prepayment(id=f"e{index}", on=on, amount=amount, mode=draw(st.sampled_from(PrepaymentMode)))
         elif kind == "tranche":
             event = Disbursement(id=f"e{index}", on=on, amount=Money(amount.minor * 3, "CNY"))
+        elif kind == "defer":
+            event = Deferral(id=f"e{index}", on=on, from_installment=number, periods=draw(st.integers(1, 3)),
+                             interest=draw(st.sampled_from(DeferralInterest)), restructuring=draw(st.booleans()))
+        elif kind == "reschedule":
+            event = Rescheduling(id=f"e{index}", on=on, installments=draw(st.integers(1, 24)),
+                                 annual_rate=draw(st.sampled_from([None, Decimal("0.08"), Decimal("0.18")])),
+                                 capitalise_overdue_principal=draw(st.booleans()))
         elif kind == "charge":
             event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
         elif kind == "penalty":
