@@ -506,7 +506,11 @@ class ServicingConventions(InputSchema):
         description="The order a repayment pays what is due (due_date_order: fees, penalty, interest, principal "
         "of the oldest installment first, after Civil Code Art. 561)",
     )
-    overpayment: Literal["credit_balance", "prepay_principal", "pay_next_installments"] = "credit_balance"
+    overpayment: Literal["credit_balance", "prepay_principal", "pay_next_installments", "pay_next_principal"] = Field(
+        default="credit_balance",
+        description="What money beyond what is due does: held as credit, prepays principal (re-amortised), pays the "
+        "next installments, or pays only their principal (Fineract's RESCHEDULE_NEXT_REPAYMENTS)",
+    )
     prepayment_mode: Literal["shorten_term", "reduce_installment"] = Field(
         default="shorten_term", description="How an overpayment that prepays principal re-amortises"
     )

@@ -208,3 +208,20 @@ def test_the_interest_base_is_the_scheduled_balance_plus_what_is_overdue_and_ear
     assert state.payoff is not None
     exact_before = Fraction(state.payoff.accrued_interest.minor)
     assert abs(Fraction(next_day.payoff.accrued_interest.minor) - exact_before - day) <= 1
+
+
+def test_money_paid_early_on_the_next_principal_lowers_the_interest_still_to_fall_due():
+    # Fineract's RESCHEDULE_NEXT_REPAYMENTS: 888.49 on 20 January pays installment 1's principal
+    # (788.49) and 100.00 of installment 2's; their interest is left to fall due, lowered.
+    early = replace(RECALC, overpayment=OverpaymentPolicy.PAY_NEXT_PRINCIPAL)
+    state = fold(early, [DISBURSED, Repayment(id="early", on=date(2025, 1, 20), amount=cny("888.49"))],
+                 as_of=date(2025, 3, 20))
+    first, second = state.installments[0], state.installments[1]
+    assert [(line.installment, line.component.value, line.amount) for line in state.payments[0].lines] == [
+        (1, "principal", cny("788.49")), (2, "principal", cny("100.00"))]
+    # 888.49 stopped earning for the 26 days to 15 February, then 100.00 for the 28 to 15 March.
+    assert first.due.interest == cny("100.00") - interest(cny("888.49"), 26)
+    assert second.due.interest == plain(date(2025, 3, 20)).installments[1].due.interest - interest(cny("100.00"), 28)
+    assert first.outstanding.interest == first.due.interest
+    assert state.interest_refunded == cny("0.00")
+    assert state.principal_identity()
