@@ -5,9 +5,74 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import AutoImport from 'unplugin-auto-import/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
+import { compression } from 'vite-plugin-compression2'
+import { VitePWA } from 'vite-plugin-pwa'
+import { offlineShell } from './scripts/offline-shell'
 
 // The API runs on :8000 during `npm run dev`; in production it serves web/dist itself.
 const api = process.env.MICROCREDIT_API ?? 'http://127.0.0.1:8000'
+// Addresses the service worker never answers for: the API, the simulators, the probes (the server's own).
+const SERVER_PATHS = [/^\/api\//, /^\/_sim\//, /^\/(healthz|readyz|metrics)(\/|$)/]
+
+/** The service worker and the web app manifest (docs/web.md, "Slow networks"). */
+function serviceWorker(shell: ReturnType<typeof offlineShell>) {
+  return VitePWA({
+    // main.ts registers /sw.js after the page has loaded (no workbox-window in the bundle).
+    injectRegister: false,
+    registerType: 'autoUpdate',
+    // The PNG icons are for installing (fetched by the browser when it needs them), not for offline use.
+    includeManifestIcons: false,
+    manifest: {
+      // One manifest: the name in both languages like the page title, the short name under the icon in
+      // Chinese (the default language), English in the localised members browsers that know them read.
+      id: '/',
+      name: '小额信贷 · Microcredit',
+      short_name: '小额信贷',
+      name_localized: { en: 'Microcredit' },
+      short_name_localized: { en: 'Microcredit' },
+      description: '小额贷款申请、还款计算与账户管理 · Microloans: apply, plan repayments, manage your account',
+      lang: 'zh-CN',
+      dir: 'ltr',
+      start_url: '/',
+      scope: '/',
+      display: 'standalone',
+      orientation: 'portrait',
+      background_color: '#f4f6f9',
+      theme_color: '#1d5fbf',
+      icons: [
+        { src: '/icons/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+        { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+        { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+        { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      ],
+    } as Record<string, unknown>,
+    workbox: {
+      // The borrower app's shell and pages, by content hash: a repeat visit opens without the network.
+      // The staff console and the calculator's chart are left to the runtime cache (scripts/offline-shell.ts).
+      globPatterns: ['**/*.{js,css,html,webmanifest}', 'favicon.svg', 'icons/icon.svg'],
+      manifestTransforms: [shell.transform],
+      // Any page address opens the cached shell (history-mode routes), but never a server address.
+      navigateFallback: 'index.html',
+      navigateFallbackDenylist: SERVER_PATHS,
+      // Built files fetched after install (the chart) are kept once fetched; nothing else is cached,
+      // in particular no API response (personal data must not outlive the session on a shared phone).
+      runtimeCaching: [
+        {
+          urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith('/assets/'),
+          handler: 'CacheFirst',
+          options: { cacheName: 'mc-assets', expiration: { maxEntries: 60 } },
+        },
+      ],
+      cleanupOutdatedCaches: true,
+      clientsClaim: true,
+      skipWaiting: true,
+      inlineWorkboxRuntime: true,
+      sourcemap: false,
+    },
+  })
+}
+
+const shell = offlineShell(fileURLToPath(new URL('.', import.meta.url)))
 
 export default defineConfig({
   plugins: [
@@ -15,6 +80,14 @@ export default defineConfig({
     // Element Plus components and services (ElMessage, ...) are imported on demand, with their CSS.
     AutoImport({ resolvers: [ElementPlusResolver()], dts: 'src/auto-imports.d.ts' }),
     Components({ resolvers: [ElementPlusResolver()], dts: 'src/components.d.ts', dirs: [] }),
+    ...(process.env.VITEST
+      ? []
+      : [
+          shell.plugin,
+          serviceWorker(shell),
+          // Brotli and gzip copies beside every text file worth it; api/static.py serves the best one.
+          compression({ algorithms: ['brotliCompress', 'gzip'], threshold: 1024, include: /\.(js|mjs|css|html|svg|json|webmanifest)$/, logLevel: 'silent' }),
+        ]),
   ],
   // vue-i18n: Composition API only, no devtools hooks in production (a smaller bundle).
   define: {

@@ -7,10 +7,11 @@ import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
 import './styles.css'
 import App from './App.vue'
-import { i18n, currentLocale } from './i18n'
+import { i18n, currentLocale, restoreLocale } from './i18n'
 import { createAppRouter } from './router'
 import { configureClient } from './api/client'
 import { useSession } from './identity/stores/session'
+import { registerServiceWorker } from './platform/offline'
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -35,5 +36,8 @@ configureClient({
     })
   },
 })
+// The remembered language's catalogue first (English is its own chunk), so the first paint is in it.
+await restoreLocale()
 document.documentElement.lang = currentLocale()
 app.mount('#app')
+registerServiceWorker()

@@ -26,6 +26,10 @@ const en = {
     calendar: 'Holiday calendar',
     groupTools: 'Tools',
   },
+  offline: {
+    notice: 'You are offline. Pages you have opened before still work; sign-in, sending and saving wait until the connection is back.',
+    back: 'You are back online.',
+  },
   common: {
     pageSize: 'Rows per page',
     retry: 'Try again',

@@ -28,6 +28,10 @@ const zhCN: Messages = {
     calendar: '节假日日历',
     groupTools: '工具',
   },
+  offline: {
+    notice: '网络已断开。之前打开过的页面仍可查看；登录、提交和保存需等网络恢复后再进行。',
+    back: '网络已恢复。',
+  },
   common: {
     pageSize: '每页条数',
     retry: '重试',
