@@ -3,7 +3,7 @@
 // another loads) is in the main bundle, English is its own chunk fetched when first chosen.
 import { createI18n } from 'vue-i18n'
 import zhCN from './zh-CN'
-import type { Messages } from './en'
+import type { Messages } from './messages'
 import type { Locale } from './format'
 
 export type { Locale } from './format'

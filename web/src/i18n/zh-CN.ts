@@ -1,7 +1,8 @@
 // 简体中文（默认语言）。键与 en.ts 完全相同（由类型和单元测试检查）。
-import type { Messages } from './en'
+import type { Messages } from './messages'
 
-const zhCN: Messages = {
+// 构建时预编译（vite.config.ts 的 VueI18nPlugin），因此是直接的 `export default { ... }`。
+export default {
   app: { name: '小额信贷', staffConsole: '员工工作台' },
   nav: {
     main: '主导航',
@@ -730,6 +731,4 @@ const zhCN: Messages = {
     upfront_financed: '计入贷款本金',
     per_installment: '随每期收取',
   },
-}
-
-export default zhCN
+} satisfies Messages
