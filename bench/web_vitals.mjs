@@ -174,8 +174,10 @@ async function visitPage(browser, base, path, throttled, runs) {
     const page = await context.newPage()
     first.push(await measure(context, page, base + path, throttled))
     // The service worker (if the build has one) installs and downloads the shell; then the repeat visit.
-    await page.evaluate(() => ('serviceWorker' in navigator && navigator.serviceWorker.getRegistration()
-      ? Promise.race([navigator.serviceWorker.ready, new Promise((r) => setTimeout(r, 15_000))]) : null))
+    await page.evaluate(async () => {
+      const registration = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration() : undefined
+      if (registration) await Promise.race([navigator.serviceWorker.ready, new Promise((r) => setTimeout(r, 30_000))])
+    })
     await page.waitForTimeout(500)
     await page.close()
     const again = await context.newPage()
@@ -239,6 +241,13 @@ async function run(label, base, dist, runs, browser) {
 async function main() {
   const opts = args()
   const started = []
+  // Interrupted: stop the servers this script started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, async () => {
+      for (const s of started) await s.stop()
+      process.exit(130)
+    })
+  }
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
   try {
     const after = opts.url ? { url: opts.url } : await startServer(opts.dist).then((s) => (started.push(s), s))

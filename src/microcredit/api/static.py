@@ -16,6 +16,7 @@ Nothing is compressed at request time.
 from __future__ import annotations
 
 import mimetypes
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -41,23 +42,23 @@ def default_web_dist() -> Path:
 
 def accepted_encodings(header: str) -> set[str]:
     """The content codings an `Accept-Encoding` value allows (q > 0), `*` standing for any not named."""
-    weights: dict[str, float] = {}
+    allowed: dict[str, bool] = {}
     for part in header.split(","):
         name, _, params = part.strip().partition(";")
         name = name.strip().lower()
         if not name:
             continue
-        q = 1.0
+        q = Decimal(1)
         for param in params.split(";"):
             key, _, value = param.strip().partition("=")
             if key.strip().lower() == "q":
                 try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        weights[name] = q
-    star = weights.get("*", 0.0)
-    return {coding for coding, _ in ENCODINGS if weights.get(coding, star) > 0}
+                    q = Decimal(value.strip())
+                except InvalidOperation:
+                    q = Decimal(0)  # an unreadable weight refuses rather than guesses
+        allowed[name] = q > 0
+    star = allowed.get("*", False)
+    return {coding for coding, _ in ENCODINGS if allowed.get(coding, star)}
 
 
 def media_type(path: Path) -> str:
