@@ -2,7 +2,7 @@
 //
 //     (cd web && npm run build)          # this script builds nothing
 //     node bench/web_vitals.mjs [--dist web/dist] [--before-dist DIR] [--runs 3]
-//     node bench/web_vitals.mjs --url http://127.0.0.1:8000 [--before-url URL]
+//     node bench/web_vitals.mjs --url http://127.0.0.1:8000 [--before-url URL] [--pages /,/login]
 //
 // Each borrower page (the routes of the borrower app in web/src/router) and the staff sign-in page is
 // opened in Debian's Chromium at 375 px, in a fresh browser context (empty cache, no service worker
@@ -206,13 +206,15 @@ function precacheKb(dist) {
 
 const fmt = (x, unit = '') => (x === null || x === undefined ? '   -' : `${Math.round(x)}${unit}`)
 
+let only = null
+
 async function run(label, base, dist, runs, browser) {
   const results = {}
   for (const throttled of [true, false]) {
     const profile = throttled ? 'mobile profile (150 ms, 1.6 Mbit/s, CPU 4x)' : 'unthrottled'
     console.log(`\n${label}: ${profile}, 375 px, median of ${runs}`)
     console.log('page                 first: KB  counted KB  req   FCP ms   LCP ms | repeat: KB  req   FCP ms   LCP ms')
-    for (const path of [...BORROWER_PAGES, ...STAFF_PAGES]) {
+    for (const path of [...BORROWER_PAGES, ...STAFF_PAGES].filter((p) => !only || only.includes(p))) {
       const r = await visitPage(browser, base, path, throttled, runs)
       results[`${throttled ? 'slow' : 'fast'} ${path}`] = r
       console.log(`${path.padEnd(20)} ${fmt(r.first.kb).padStart(9)} ${fmt(r.first.counted).padStart(11)} ${fmt(r.first.requests).padStart(4)} `
@@ -220,8 +222,8 @@ async function run(label, base, dist, runs, browser) {
         + `${fmt(r.repeat.requests).padStart(4)} ${fmt(r.repeat.fcp).padStart(8)} ${fmt(r.repeat.lcp).padStart(8)}`)
     }
   }
-  const slow = (path) => results[`slow ${path}`]
-  const borrower = BORROWER_PAGES.map(slow)
+  const slow = (path) => results[`slow ${path}`] ?? { first: {}, repeat: {} }
+  const borrower = BORROWER_PAGES.filter((p) => !only || only.includes(p)).map(slow)
   const max = (f) => Math.round(Math.max(...borrower.map(f).filter((x) => x !== null)))
   const summary = {
     max_borrower_fcp_ms: max((r) => r.first.fcp),
@@ -229,7 +231,7 @@ async function run(label, base, dist, runs, browser) {
     max_borrower_kb: max((r) => r.first.counted),
     staff_kb: Math.round(slow('/staff/login').first.kb),
     staff_fcp_ms: slow('/staff/login').first.fcp === null ? null : Math.round(slow('/staff/login').first.fcp),
-    calculator_kb_with_chart: Math.round(slow('/calculator').first.kb),
+    calculator_kb_with_chart: Math.round(results['fast /calculator']?.first.kb ?? 0),
     repeat_max_borrower_kb: max((r) => r.repeat.kb),
     repeat_max_borrower_fcp_ms: max((r) => r.repeat.fcp),
     sw_precache_kb: dist ? Math.round(precacheKb(dist)) : null,
@@ -240,6 +242,7 @@ async function run(label, base, dist, runs, browser) {
 
 async function main() {
   const opts = args()
+  only = opts.pages ? opts.pages.split(',') : null
   const started = []
   // Interrupted: stop the servers this script started before leaving.
   for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -13,6 +13,16 @@ import { configureClient } from './api/client'
 import { useSession } from './identity/stores/session'
 import { registerServiceWorker } from './platform/offline'
 
+/** Turn the preloaded stylesheets of index.html (data-app-style, see vite.config.ts) on and wait for them. */
+function applyStyles(): Promise<unknown> {
+  const links = [...document.querySelectorAll<HTMLLinkElement>('link[data-app-style]')]
+  return Promise.all(links.map((link) => new Promise((done) => {
+    link.addEventListener('load', done, { once: true })
+    link.addEventListener('error', done, { once: true })
+    link.rel = 'stylesheet'
+  })))
+}
+
 const app = createApp(App)
 const pinia = createPinia()
 app.use(pinia)
@@ -36,8 +46,9 @@ configureClient({
     })
   },
 })
-// The remembered language's catalogue first (English is its own chunk), so the first paint is in it.
-await restoreLocale()
+// The remembered language's catalogue first (English is its own chunk), so the first paint is in it;
+// and the app's stylesheets, which index.html fetches without blocking its own first screen.
+await Promise.all([restoreLocale(), applyStyles()])
 document.documentElement.lang = currentLocale()
 app.mount('#app')
 registerServiceWorker()
