@@ -7,10 +7,21 @@ import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
 import './styles.css'
 import App from './App.vue'
-import { i18n, currentLocale } from './i18n'
+import { i18n, currentLocale, restoreLocale } from './i18n'
 import { createAppRouter } from './router'
 import { configureClient } from './api/client'
 import { useSession } from './identity/stores/session'
+import { registerServiceWorker } from './platform/offline'
+
+/** Turn the preloaded stylesheets of index.html (data-app-style, see vite.config.ts) on and wait for them. */
+function applyStyles(): Promise<unknown> {
+  const links = [...document.querySelectorAll<HTMLLinkElement>('link[data-app-style]')]
+  return Promise.all(links.map((link) => new Promise((done) => {
+    link.addEventListener('load', done, { once: true })
+    link.addEventListener('error', done, { once: true })
+    link.rel = 'stylesheet'
+  })))
+}
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -35,5 +46,9 @@ configureClient({
     })
   },
 })
+// The remembered language's catalogue first (English is its own chunk), so the first paint is in it;
+// and the app's stylesheets, which index.html fetches without blocking its own first screen.
+await Promise.all([restoreLocale(), applyStyles()])
 document.documentElement.lang = currentLocale()
 app.mount('#app')
+registerServiceWorker()

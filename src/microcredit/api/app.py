@@ -2,7 +2,7 @@
 
 `create_app(settings)` assembles the context (database, clock, keys, limits),
 the middleware (request ids, logs, metrics, security headers; the request guard:
-sign-in before body, body limits), the problem
+sign-in before body, body limits; gzip for the larger API responses), the problem
 handlers, the versioned API under `/api/v1`, the built-in simulators (when
 switched on) and the web app's static files at `/`.
 """
@@ -18,6 +18,8 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microcredit import __version__, housekeeping
 from microcredit.api import problems
@@ -44,6 +46,10 @@ log = structlog.get_logger(__name__)
 HOUSEKEEPING_EVERY = 3600  # seconds between purges of expired keys, windows and codes
 
 API_PREFIX = "/api/v1"
+# API responses from this size on go out gzipped to clients that accept it (a slow phone network pays
+# per byte; below it the header and the CPU cost more than they save). The web app's files are not
+# compressed here: the build precompresses them and api/static.py picks the copy.
+COMPRESS_MIN_BYTES = 1024
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
                consent_routes.router,
@@ -58,6 +64,20 @@ def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
             if isinstance(route, APIRoute):
                 out.append((prefix + route.path, route))
     return out
+
+
+class CompressApiResponses:
+    """gzip (level 6) for API responses of at least COMPRESS_MIN_BYTES; every other path passes straight on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=COMPRESS_MIN_BYTES, compresslevel=6)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX + "/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -141,6 +161,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(RequestGuardMiddleware, limits=lambda: app.state.runtime.settings.limits,
                        routes=lambda: iter_routes(app))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(CompressApiResponses)  # outermost: compresses the finished response
     problems.install(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)
 

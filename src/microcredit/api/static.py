@@ -1,13 +1,22 @@
 """The web app's static files, served by the API process at `/`.
 
 Hashed assets (`/assets/*`, built by Vite with content hashes in their names)
-are cached for a year as immutable; `index.html` is never cached, so a new
-release is picked up at the next page load. Paths that are not files and not
-API routes fall back to `index.html` (history-mode routing in the browser).
+are cached for a year as immutable; `index.html`, the service worker and the
+other unhashed files at the root are revalidated on every load (`no-cache`), so
+a new release is picked up at the next page load. Paths that are not files and
+not API routes fall back to `index.html` (history-mode routing in the browser).
+
+The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside every text
+file worth compressing. A request gets the best copy its `Accept-Encoding`
+allows — br, then gzip, then the file itself — with `Content-Encoding` set and
+`Vary: Accept-Encoding` on every file, so shared caches keep the copies apart.
+Nothing is compressed at request time.
 """
 
 from __future__ import annotations
 
+import mimetypes
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,11 +26,57 @@ from starlette.exceptions import HTTPException
 from microcredit.config import Settings
 
 RESERVED = ("/api/", "/_sim/", "/healthz", "/readyz", "/metrics")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+NEVER_STORE = "no-cache, no-store, must-revalidate"
+# The precompressed copies, best first, with the suffix the build gives them.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+# Types Python's table may not know (the web app manifest) or may guess differently on other systems.
+MEDIA_TYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript", ".mjs": "text/javascript"}
 
 
 def default_web_dist() -> Path:
     """web/dist next to the source tree (a development checkout)."""
     return Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an `Accept-Encoding` value allows (q > 0), `*` standing for any not named."""
+    allowed: dict[str, bool] = {}
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = Decimal(1)
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = Decimal(value.strip())
+                except InvalidOperation:
+                    q = Decimal(0)  # an unreadable weight refuses rather than guesses
+        allowed[name] = q > 0
+    star = allowed.get("*", False)
+    return {coding for coding, _ in ENCODINGS if allowed.get(coding, star)}
+
+
+def media_type(path: Path) -> str:
+    """The file's media type, from its name."""
+    return MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def file_response(path: Path, request: Request, cache_control: str) -> FileResponse:
+    """The file, or its best precompressed copy the client accepts (br > gzip > identity)."""
+    headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+    for coding, suffix in ENCODINGS:
+        if coding in accepted:
+            copy = path.with_name(path.name + suffix)
+            if copy.is_file():
+                headers["Content-Encoding"] = coding
+                return FileResponse(copy, media_type=media_type(path), headers=headers)
+    return FileResponse(path, media_type=media_type(path), headers=headers)
 
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
@@ -41,9 +96,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         except (ValueError, OSError):  # a NUL byte, a name too long: no such file
             raise HTTPException(404) from None
         if found:
-            headers = {"Cache-Control": "public, max-age=31536000, immutable"} \
-                if path.startswith("assets/") else {"Cache-Control": "no-cache"}
-            return FileResponse(candidate, headers=headers)
+            return file_response(candidate, request, IMMUTABLE if path.startswith("assets/") else REVALIDATE)
         if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
             raise HTTPException(404)  # a missing file, not a page
-        return FileResponse(index, headers={"Cache-Control": "no-cache, no-store, must-revalidate"})
+        return file_response(index, request, NEVER_STORE)

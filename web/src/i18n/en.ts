@@ -1,5 +1,6 @@
 // English catalogue. zh-CN.ts has exactly the same keys (checked by the type and by a unit test).
-const en = {
+// A plain `export default { ... }`: the build precompiles it (vite.config.ts, VueI18nPlugin).
+export default {
   app: { name: 'Microcredit', staffConsole: 'Staff console' },
   nav: {
     main: 'Main navigation',
@@ -25,6 +26,10 @@ const en = {
     groupAdmin: 'Administration',
     calendar: 'Holiday calendar',
     groupTools: 'Tools',
+  },
+  offline: {
+    notice: 'You are offline. Pages you have opened before still work; sign-in, sending and saving wait until the connection is back.',
+    back: 'You are back online.',
   },
   common: {
     pageSize: 'Rows per page',
@@ -734,6 +739,3 @@ const en = {
     per_installment: 'With each installment',
   },
 }
-
-export default en
-export type Messages = typeof en

@@ -1,7 +1,8 @@
 // 简体中文（默认语言）。键与 en.ts 完全相同（由类型和单元测试检查）。
-import type { Messages } from './en'
+import type { Messages } from './messages'
 
-const zhCN: Messages = {
+// 构建时预编译（vite.config.ts 的 VueI18nPlugin），因此是直接的 `export default { ... }`。
+export default {
   app: { name: '小额信贷', staffConsole: '员工工作台' },
   nav: {
     main: '主导航',
@@ -27,6 +28,10 @@ const zhCN: Messages = {
     groupAdmin: '系统管理',
     calendar: '节假日日历',
     groupTools: '工具',
+  },
+  offline: {
+    notice: '网络已断开。之前打开过的页面仍可查看；登录、提交和保存需等网络恢复后再进行。',
+    back: '网络已恢复。',
   },
   common: {
     pageSize: '每页条数',
@@ -726,6 +731,4 @@ const zhCN: Messages = {
     upfront_financed: '计入贷款本金',
     per_installment: '随每期收取',
   },
-}
-
-export default zhCN
+} satisfies Messages

@@ -1,0 +1,20 @@
+// The English catalogue is a chunk of its own: loaded when chosen, or at start when chosen last time.
+import { describe, expect, it } from 'vitest'
+import { currentLocale, i18n, restoreLocale, setLocale } from './index'
+
+describe('language loading', () => {
+  it('restores the remembered language with its catalogue, and Chinese otherwise', async () => {
+    i18n.global.locale.value = 'zh-CN'
+    await restoreLocale()
+    expect(currentLocale()).toBe('zh-CN')
+
+    localStorage.setItem('mc.locale', 'en')
+    await restoreLocale()
+    expect(currentLocale()).toBe('en')
+    expect(i18n.global.t('app.name')).toBe('Microcredit')
+
+    await setLocale('zh-CN')
+    expect(i18n.global.t('app.name')).toBe('小额信贷')
+    expect(localStorage.getItem('mc.locale')).toBe('zh-CN')
+  })
+})
