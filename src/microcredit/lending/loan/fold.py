@@ -27,7 +27,8 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
 - `Prepayment`: what is due first, the rest prepays in the event's mode.
-- `ChargeAdded`: owed with the installment due on its value date or next.
+- `ChargeAdded`: owed (as fee, or as penalty) with the installment due on its
+  value date, or on its own due date when it has one, or next.
 - `PenaltyCharged`: on an installment already due.
 - `Waiver`: interest, fees or penalty of one installment, at most what it owes.
 - `WriteOff`: everything outstanding moves to written off; afterwards only
@@ -75,7 +76,7 @@ from microcredit.lending.loan.state import (
     LoanStatus,
     PaymentApplied,
 )
-from microcredit.lending.loan.terms import Terms
+from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import (
     PrepaymentMode,
@@ -86,7 +87,7 @@ from microcredit.lending.prepayment import (
     reamortise,
     standing,
 )
-from microcredit.lending.schedule import build_schedule
+from microcredit.lending.schedule import Schedule, build_schedule
 
 __all__ = ["EventRefused", "LoanBook", "fold"]
 
@@ -471,14 +472,35 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
 
 
+def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, int]:
+    """`book` with the installment after the schedule's last (`ChargesAfterMaturity.EXTRA_INSTALLMENT`)
+    due on `falls_due` at the latest, and its index: added when there is none yet."""
+    index = next((i for i, d in enumerate(book.owed) if d.number > last), -1)
+    if index >= 0:
+        if book.owed[index].due_date >= falls_due:
+            return book, index
+        moved = [tuple(replace(d, due_date=falls_due) if i == index else d for i, d in enumerate(rows))
+                 for rows in (book.charged, book.owed, book.waived, book.written_off)]
+        return replace(book, charged=moved[0], owed=moved[1], waived=moved[2], written_off=moved[3]), index
+    zero = book.zero()
+    row = _due(last + 1, falls_due, zero, zero, zero, zero)
+    return replace(book, charged=(*book.charged, row), owed=(*book.owed, row), waived=(*book.waived, row),
+                   written_off=(*book.written_off, row)), len(book.owed)
+
+
 def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
-    index = next((i for i, d in enumerate(book.owed) if d.due_date >= event.on), len(book.owed) - 1)
+    falls_due = event.on if event.due_on is None else event.due_on
+    index = next((i for i, d in enumerate(book.owed) if d.due_date >= falls_due), len(book.owed) - 1)
+    if (terms.charges_after_maturity is ChargesAfterMaturity.EXTRA_INSTALLMENT
+            and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
+        book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)
+    fee, penalty = (None, event.amount) if event.penalty else (event.amount, None)
     book = replace(
         book,
-        charged=_add(book.charged, index, fee=event.amount),
-        owed=_add(book.owed, index, fee=event.amount),
+        charged=_add(book.charged, index, fee=fee, penalty=penalty),
+        owed=_add(book.owed, index, fee=fee, penalty=penalty),
     )
     return _use_credit_on(book, terms, event.on) if book.owed[index].due_date <= event.on else book
 
@@ -632,7 +654,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             written_amounts = Amounts.of(written)
             installments.append(InstallmentState(
                 number=charged.number,
-                period_start=row.period_start if row is not None else charged.due_date,
+                period_start=row.period_start if row is not None else _start_of_extra(plan.schedule, charged),
                 due_date=charged.due_date,
                 due=due,
                 paid=due - waived_amounts - written_amounts - outstanding,
@@ -685,6 +707,13 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:
+    """The period start of an installment outside the schedule: a down payment's is its own
+    day; an installment after the last (charges after maturity) starts at the last due date."""
+    last = schedule.installments[-1]
+    return last.due_date if charged.number > last.number else charged.due_date
 
 
 def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
@@ -16,7 +17,19 @@ from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
 
-__all__ = ["DownPayment", "Terms"]
+__all__ = ["ChargesAfterMaturity", "DownPayment", "Terms"]
+
+
+class ChargesAfterMaturity(StrEnum):
+    """Where a charge that falls due after the last installment is owed.
+
+    ``last_installment`` (ours): with the last installment.  ``extra_installment`` (Fineract's
+    "N+1" installment, LoanCharge.feature): in an installment of its own after the last, due
+    on the latest such charge's due date, its period starting at the last due date.
+    """
+
+    LAST_INSTALLMENT = "last_installment"
+    EXTRA_INSTALLMENT = "extra_installment"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +77,9 @@ class Terms:
     `contract.principal`, is then the most that may be outstanding at once)."""
     down_payment: DownPayment | None
     """A down payment on each disbursement, or none."""
+    charges_after_maturity: ChargesAfterMaturity = ChargesAfterMaturity.LAST_INSTALLMENT
+    """Where a charge falling due after the last installment is owed (our products: with the
+    last installment)."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:

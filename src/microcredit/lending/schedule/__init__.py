@@ -19,10 +19,12 @@ from microcredit.lending.schedule.amortize import (
 )
 from microcredit.lending.schedule.build import build_schedule, period_fractions, summarise
 from microcredit.lending.schedule.model import (
+    FlatInterest,
     Installment,
     InterestCalculation,
     InterestMethod,
     LoanTerms,
+    MultipleRounding,
     RepaymentMethod,
     Schedule,
     ScheduleTotals,
@@ -31,10 +33,12 @@ from microcredit.lending.schedule.model import (
 __all__ = [
     "AmortizationPlan",
     "AnnuityRow",
+    "FlatInterest",
     "Installment",
     "InterestCalculation",
     "InterestMethod",
     "LoanTerms",
+    "MultipleRounding",
     "Ratio",
     "RepaymentMethod",
     "Schedule",

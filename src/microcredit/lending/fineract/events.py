@@ -1,0 +1,170 @@
+"""What a Fineract test does to a loan, turned into our loan events.
+
+`events_from_fineract(raw, currency)` reads the steps of a Fineract scenario (the golden
+cases' ``events``: ``set_business_date``, ``disburse``, ``transaction``, ``undo_transaction``,
+``add_charge`` ...) and answers a `FineractHistory`: our events (`loan.Disbursement`,
+`loan.Repayment`, `loan.ChargeAdded`, `loan.Reversal` ...), each with the id ``e<seq>``, and
+what the Fineract view needs beside them (each transaction's Fineract type, each charge's
+description, the business date after each step).
+
+The mapping:
+
+- ``disburse`` -> `Disbursement` on its date;
+- ``transaction`` REPAYMENT, GOODWILL_CREDIT, PAYOUT_REFUND, MERCHANT_ISSUED_REFUND ->
+  `Repayment` (the cumulative processors allocate all four as a repayment);
+- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date;
+- ``adjust_transaction`` -> `Reversal` of the step, plus a `Repayment` of the new amount on
+  the same date (Fineract reverses the transaction and posts its replacement);
+- ``add_charge`` SPECIFIED_DUE_DATE FLAT -> `ChargeAdded` with the charge's due date
+  (`due_on`), effective from the business date it was added or from its due date when that
+  is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
+  does); a penalty charge is owed as penalty;
+- ``set_business_date``, ``submit_application``, ``approve``, ``inline_cob`` move no money:
+  they only set the business date the state is read on.
+
+Anything else is refused (`FineractInputError`) naming the step and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from microcredit.lending.fineract.terms import FineractInputError, money
+from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.money import Money
+
+__all__ = ["TRANSACTION_TYPES", "ChargeInfo", "FineractHistory", "events_from_fineract"]
+
+TRANSACTION_TYPES: Mapping[str, str] = {
+    "REPAYMENT": "Repayment",
+    "GOODWILL_CREDIT": "Goodwill Credit",
+    "PAYOUT_REFUND": "Payout Refund",
+    "MERCHANT_ISSUED_REFUND": "Merchant Issued Refund",
+}
+"""Fineract's transaction types the profile takes, with the name Fineract lists them by."""
+
+_QUIET = {"set_business_date", "submit_application", "approve", "inline_cob"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeInfo:
+    """A charge as Fineract lists it: name, kind, due date and amount."""
+
+    event_id: str
+    name: str
+    penalty: bool
+    due_on: date
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class FineractHistory:
+    """A Fineract scenario as our events, with what the Fineract view needs beside them."""
+
+    events: tuple[Event, ...]
+    """Our events, in the order the scenario records them (ids ``e<seq>``)."""
+    after: tuple[int, ...]
+    """For each of `events`, how many of the scenario's steps had been applied once it was."""
+    kinds: Mapping[str, str]
+    """Event id -> Fineract's transaction type (``Repayment``, ``Goodwill Credit`` ...)."""
+    charges: tuple[ChargeInfo, ...]
+    undone: Mapping[str, str]
+    """Reversal id -> the id of the transaction it undoes (Fineract lists that one as reverted)."""
+    business_dates: tuple[date | None, ...]
+    """The business date after each step (index: steps applied - 1)."""
+
+    def upto(self, steps: int) -> tuple[Event, ...]:
+        """Our events once `steps` of the scenario's steps have been applied."""
+        return tuple(e for e, n in zip(self.events, self.after, strict=True) if n <= steps)
+
+
+def _day(step: Mapping[str, Any], key: str, where: str) -> date:
+    value = step.get(key)
+    if not isinstance(value, str):
+        raise FineractInputError(f"{where}.{key}", "an ISO date is required")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FineractInputError(f"{where}.{key}", f"{value!r} is not an ISO date") from None
+
+
+def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> FineractHistory:
+    """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``)."""
+    events: list[Event] = []
+    after: list[int] = []
+    kinds: dict[str, str] = {}
+    charges: list[ChargeInfo] = []
+    undone: dict[str, str] = {}
+    ids: dict[int, str] = {}
+    dates: list[date | None] = []
+    business: date | None = None
+    for count, step in enumerate(steps, start=1):
+        seq = step.get("seq", count)
+        kind = step.get("type")
+        where = f"events[{count - 1}]"
+        event_id = f"e{seq}"
+        ids[seq] = event_id
+        if step.get("expect_rejected"):
+            raise FineractInputError(f"{where}.expect_rejected", "a step Fineract refuses is not replayed")
+        if kind == "set_business_date":
+            business = _day(step, "date", where)
+        elif kind in _QUIET:
+            pass
+        elif kind == "disburse":
+            on = _day(step, "date", where)
+            events.append(Disbursement(id=event_id, on=on, amount=money(step.get("amount"), currency,
+                                                                          f"{where}.amount")))
+            kinds[event_id] = "Disbursement"
+        elif kind == "transaction":
+            name = TRANSACTION_TYPES.get(step.get("transactionType", ""))
+            if name is None:
+                known = ", ".join(TRANSACTION_TYPES)
+                raise FineractInputError(f"{where}.transactionType",
+                                         f"{step.get('transactionType')!r} is not one of {known}")
+            on = _day(step, "date", where)
+            events.append(Repayment(id=event_id, on=on, amount=money(step.get("amount"), currency,
+                                                                       f"{where}.amount")))
+            kinds[event_id] = name
+        elif kind in ("undo_transaction", "adjust_transaction"):
+            target = ids.get(step.get("target_seq", -1))
+            if target is None or target not in kinds or kinds[target] == "Disbursement":
+                raise FineractInputError(f"{where}.target_seq", "names no earlier transaction")
+            on = business if business is not None else _day(step, "date", where)
+            events.append(Reversal(id=event_id, on=on, target=target))
+            undone[event_id] = target
+            if kind == "adjust_transaction":
+                after.append(count)
+                new_id = f"{event_id}:adjusted"
+                amount = money(step.get("amount"), currency, f"{where}.amount")
+                events.append(Repayment(id=new_id, on=_day(step, "date", where), amount=amount))
+                kinds[new_id] = kinds[target]
+        elif kind == "add_charge":
+            charge = _charge(step, event_id, currency, where)
+            on = charge.due_on if business is None or charge.due_on < business else business
+            events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
+                                      penalty=charge.penalty, due_on=charge.due_on))
+            charges.append(charge)
+        else:
+            raise FineractInputError(f"{where}.type", f"the fineract profile does not replay {kind!r} steps")
+        while len(after) < len(events):
+            after.append(count)
+        dates.append(business)
+    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates))
+
+
+def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str) -> ChargeInfo:
+    if step.get("chargeTimeType") != "SPECIFIED_DUE_DATE":
+        raise FineractInputError(f"{where}.chargeTimeType", "the fineract profile takes SPECIFIED_DUE_DATE charges")
+    if step.get("chargeCalculationType") != "FLAT":
+        raise FineractInputError(f"{where}.chargeCalculationType", "the fineract profile takes FLAT charges")
+    penalty = step.get("penalty", False)
+    if not isinstance(penalty, bool):
+        raise FineractInputError(f"{where}.penalty", "true or false")
+    name = step.get("name") or step.get("charge")
+    if not isinstance(name, str) or not name:
+        raise FineractInputError(f"{where}.name", "a charge has a name")
+    return ChargeInfo(event_id=event_id, name=name, penalty=penalty, due_on=_day(step, "dueDate", where),
+                      amount=money(step.get("amount"), currency, f"{where}.amount"))
