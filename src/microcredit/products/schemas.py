@@ -20,7 +20,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
+    PlainValidator,
     Tag,
+    TypeAdapter,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -29,6 +32,7 @@ from pydantic import (
 
 from microcredit.lending.money import Money
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error, money_bounds
+from microcredit.products.fineract_schemas import FineractLoanReplay
 
 __all__ = [
     "AprRead",
@@ -662,14 +666,56 @@ class LoanReplay(InputSchema):
         return value
 
 
+def _profile(value: Any) -> str:
+    """Which form a replay document takes: ``fineract`` (Fineract's names) or ours (no profile)."""
+    found = value.get("profile") if isinstance(value, dict) else getattr(value, "profile", None)
+    return "fineract" if found == "fineract" else "ours"
+
+
+LoanReplayDocument = Annotated[
+    Annotated[LoanReplay, Tag("ours")] | Annotated[FineractLoanReplay, Tag("fineract")],
+    Discriminator(_profile),
+]
+"""What `microcredit loan replay` reads: our terms and events (`LoanReplay`), or, with
+``"profile": "fineract"``, a loan in Apache Fineract's parameter names and steps."""
+
+_REPLAY_DOCUMENT: TypeAdapter[LoanReplay | FineractLoanReplay] = TypeAdapter(LoanReplayDocument)
+
+
+def parse_loan_replay(text: str) -> LoanReplay | FineractLoanReplay:
+    """A replay document (JSON text) validated in whichever form it takes."""
+    return _REPLAY_DOCUMENT.validate_json(text)
+
+
+def loan_replay_schema() -> dict[str, Any]:
+    """The JSON Schema of a replay document (docs/schemas/loan-replay.schema.json)."""
+    return _REPLAY_DOCUMENT.json_schema()
+
+
+def _state_amount(value: Any) -> Money:
+    if not isinstance(value, Money):
+        raise field_error("money_type", "an amount computed by the engine", "引擎计算的金额")
+    return value
+
+
+StateAmount = Annotated[
+    Money,
+    PlainValidator(_state_amount, json_schema_input_type=str),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["8000.00"]}),
+]
+"""An amount of a replayed loan's state, in the loan's currency (CNY for our terms; EUR, USD ...
+under the `fineract` profile): "8000.00" on the wire."""
+
+
 class AmountsRead(OutputSchema):
     """An amount per component."""
 
-    principal: MoneyStr
-    interest: MoneyStr
-    fee: MoneyStr
-    penalty: MoneyStr
-    total: MoneyStr
+    principal: StateAmount
+    interest: StateAmount
+    fee: StateAmount
+    penalty: StateAmount
+    total: StateAmount
 
 
 class LoanInstallmentRead(OutputSchema):
@@ -683,7 +729,7 @@ class LoanInstallmentRead(OutputSchema):
     waived: AmountsRead
     written_off: AmountsRead
     outstanding: AmountsRead
-    balance_after: MoneyStr
+    balance_after: StateAmount
 
 
 class PaymentLineRead(OutputSchema):
@@ -691,7 +737,7 @@ class PaymentLineRead(OutputSchema):
 
     installment: int
     component: Literal["principal", "interest", "fee", "penalty"]
-    amount: MoneyStr
+    amount: StateAmount
 
 
 class PaymentRead(OutputSchema):
@@ -699,24 +745,24 @@ class PaymentRead(OutputSchema):
 
     event_id: str | None
     on: date
-    amount: MoneyStr
+    amount: StateAmount
     lines: list[PaymentLineRead]
-    interest_prepaid: MoneyStr
-    principal_prepaid: MoneyStr
-    credit: MoneyStr = Field(description="Left as credit; negative when credit was used")
+    interest_prepaid: StateAmount
+    principal_prepaid: StateAmount
+    credit: StateAmount = Field(description="Left as credit; negative when credit was used")
 
 
 class PayoffRead(OutputSchema):
     """What settles the loan on the as-of day."""
 
-    principal: MoneyStr
-    overdue_interest: MoneyStr
-    deferred_interest: MoneyStr
-    accrued_interest: MoneyStr
-    fees: MoneyStr
-    penalties: MoneyStr
-    total: MoneyStr
-    after_credit: MoneyStr = Field(description="The total less the credit balance held (never below 0)")
+    principal: StateAmount
+    overdue_interest: StateAmount
+    deferred_interest: StateAmount
+    accrued_interest: StateAmount
+    fees: StateAmount
+    penalties: StateAmount
+    total: StateAmount
+    after_credit: StateAmount = Field(description="The total less the credit balance held (never below 0)")
 
 
 class LoanTotalsRead(OutputSchema):
@@ -734,7 +780,7 @@ class DisbursementRead(OutputSchema):
 
     event_id: str
     on: date
-    amount: MoneyStr
+    amount: StateAmount
 
 
 class LoanStateRead(OutputSchema):
@@ -743,18 +789,18 @@ class LoanStateRead(OutputSchema):
     as_of: date
     currency: str
     status: Literal["approved", "active", "closed", "overpaid", "written_off"]
-    disbursed: MoneyStr
+    disbursed: StateAmount
     disbursed_on: date | None
     disbursements: list[DisbursementRead]
     installments: list[LoanInstallmentRead]
     payments: list[PaymentRead]
     totals: LoanTotalsRead
-    credit_balance: MoneyStr
-    principal_prepaid: MoneyStr
-    interest_prepaid: MoneyStr
-    recovered: MoneyStr
+    credit_balance: StateAmount
+    principal_prepaid: StateAmount
+    interest_prepaid: StateAmount
+    recovered: StateAmount
     written_off_on: date | None
-    accrued_interest: MoneyStr = Field(description="Earned by the running period up to as_of, not yet due")
+    accrued_interest: StateAmount = Field(description="Earned by the running period up to as_of, not yet due")
     dpd: int = Field(description="Days past due")
     bucket: str
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]

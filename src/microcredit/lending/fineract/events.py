@@ -104,7 +104,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
         kind = step.get("type")
-        where = f"events[{count - 1}]"
+        where = f"events.{count - 1}"
         event_id = f"e{seq}"
         ids[seq] = event_id
         if step.get("expect_rejected"):
