@@ -63,7 +63,9 @@ class FineractTerms(InputSchema):
     multiDisburseLoan: bool | None = None  # noqa: N815
     allowVariableInstallments: Literal[False] | None = None  # noqa: N815
     isEqualAmortization: Literal[False] | None = None  # noqa: N815
-    enableDownPayment: Literal[False] | None = None  # noqa: N815
+    enableDownPayment: bool | None = None  # noqa: N815
+    disbursedAmountPercentageForDownPayment: DecimalText | None = None  # noqa: N815
+    enableAutoRepaymentForDownPayment: bool | None = None  # noqa: N815
     isInterestRecalculationEnabled: Literal[False] | None = None  # noqa: N815
     allowPartialPeriodInterestCalcualtion: bool | None = None  # noqa: N815 -- sic, Fineract's spelling
     principalThresholdForLastInstallment: int | None = None  # noqa: N815

@@ -24,12 +24,12 @@ Amounts are `Money`; None is a cell Fineract leaves out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from microcredit.lending.allocation import Component
 from microcredit.lending.fineract.events import FineractHistory
-from microcredit.lending.loan.fold import fold
+from microcredit.lending.loan.fold import down_payment_of, fold
 from microcredit.lending.loan.state import LoanState, LoanStatus
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
@@ -139,10 +139,11 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
                     paid_late=None, waived=None, outstanding=None)
         for d in state.disbursements
     ]
-    for row in state.installments:
+    # Fineract numbers every installment in due-date order, a down payment included (K10).
+    for number, row in enumerate(state.installments, start=1):
         settled = row.outstanding.total.is_zero
         rows.append(ScheduleRow(
-            number=row.number,
+            number=number,
             days=(row.due_date - row.period_start).days,
             due_date=row.due_date,
             paid_date=last_paid.get(row.number, row.due_date) if settled else None,
@@ -164,21 +165,36 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
 def _expected_schedule(terms: Terms) -> tuple[ScheduleRow, ...]:
     """The schedule Fineract shows before the loan is disbursed: the terms' own, on the
     expected disbursement date."""
-    contract = terms.contract
     zero = Money.zero(terms.currency)
+    down = _expected_down_payment(terms)
+    contract = terms.contract if down is None else replace(terms.contract, principal=terms.contract.principal - down)
     schedule = build_schedule(contract, calendar=terms.calendar)
     rows = [ScheduleRow(number=None, days=None, due_date=contract.periods.start, paid_date=None,
-                        balance_after=contract.principal, principal=None, interest=None, fees=zero, penalties=None,
-                        total_due=zero, paid=None, paid_in_advance=None, paid_late=None, waived=None,
+                        balance_after=terms.contract.principal, principal=None, interest=None, fees=zero,
+                        penalties=None, total_due=zero, paid=None, paid_in_advance=None, paid_late=None, waived=None,
                         outstanding=zero)]
+    down = _expected_down_payment(terms)
+    if down is not None:
+        rows.append(ScheduleRow(number=1, days=0, due_date=contract.periods.start, paid_date=None,
+                                balance_after=contract.principal, principal=down, interest=zero, fees=zero,
+                                penalties=zero, total_due=down, paid=zero, paid_in_advance=zero, paid_late=zero,
+                                waived=zero, outstanding=down))
+    first = len(rows)
     rows.extend(
-        ScheduleRow(number=r.number, days=(r.due_date - r.period_start).days, due_date=r.due_date, paid_date=None,
+        ScheduleRow(number=first + k, days=(r.due_date - r.period_start).days, due_date=r.due_date, paid_date=None,
                     balance_after=r.balance_after, principal=r.principal, interest=r.interest, fees=r.fees,
                     penalties=zero, total_due=r.total, paid=zero, paid_in_advance=zero, paid_late=zero, waived=zero,
                     outstanding=r.total)
-        for r in schedule.installments
+        for k, r in enumerate(schedule.installments)
     )
     return tuple(rows)
+
+
+def _expected_down_payment(terms: Terms) -> Money | None:
+    """The down payment on disbursing the whole principal (the fold's own rule, `fold.down_payment`)."""
+    if terms.down_payment is None:
+        return None
+    return down_payment_of(terms, terms.contract.principal)
 
 
 def _totals(schedule: tuple[ScheduleRow, ...], currency: str) -> dict[str, Money]:
@@ -212,7 +228,7 @@ def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozense
     events.sort(key=lambda item: (item[0], item[1]))
     rows = []
     for on, _, event_id, amount, parts, credit in events:
-        kind = history.kinds.get(event_id, "Repayment")
+        kind = "Down Payment" if event_id.endswith(":down_payment") else history.kinds.get(event_id, "Repayment")
         if kind == "Disbursement":
             balance += amount
         else:

@@ -12,7 +12,10 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   (`MultipleRounding.SHARES`);
 - the transaction-processing strategy as an allocation order, the in-advance order beside it,
   and what is paid beyond everything due held as an overpayment;
-- a charge due after the last installment is owed in an installment of its own ("N+1").
+- a charge due after the last installment is owed in an installment of its own ("N+1");
+- K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
+  rounded to the installment multiple, collected at disbursement when
+  ``enableAutoRepaymentForDownPayment``.
 
 Every parameter is either used, checked against the one value the profile supports, or
 listed in `IGNORED` with the reason it decides nothing here; anything else is refused with
@@ -34,7 +37,7 @@ from microcredit.lending.allocation import AllocationStrategy, Component, Overpa
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
-from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
+from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, Terms
 from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.prepayment import PrepaymentMode
@@ -94,7 +97,6 @@ _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
     "repaymentStartDateType": ("DISBURSEMENT_DATE",),
     "allowVariableInstallments": (False,),
     "isEqualAmortization": (False,),
-    "enableDownPayment": (False,),
     "isInterestRecalculationEnabled": (False,),
     "roundingMode": ("HALF_EVEN",),
 }
@@ -106,6 +108,7 @@ _USED = {
     "amortizationType", "interestCalculationPeriodType", "daysInYearType", "daysInMonthType",
     "installmentAmountInMultiplesOf", "graceOnPrincipalPayment", "graceOnInterestPayment",
     "graceOnInterestCharged", "transactionProcessingStrategyCode", "multiDisburseLoan",
+    "enableDownPayment", "disbursedAmountPercentageForDownPayment", "enableAutoRepaymentForDownPayment",
 }  # fmt: skip
 
 
@@ -193,6 +196,23 @@ def _check_keys(params: Mapping[str, Any]) -> None:
             raise FineractInputError(key, f"the fineract profile supports {' or '.join(map(repr, allowed))} only")
 
 
+def _down_payment(params: Mapping[str, Any]) -> DownPayment | None:
+    """K10: a percent of each disbursement due on its day, rounded to the installment multiple."""
+    enabled = params.get("enableDownPayment", False)
+    if not isinstance(enabled, bool):
+        raise FineractInputError("enableDownPayment", "true or false")
+    if not enabled:
+        return None
+    percent = _decimal(params, "disbursedAmountPercentageForDownPayment")
+    automatic = params.get("enableAutoRepaymentForDownPayment", False)
+    if not isinstance(automatic, bool):
+        raise FineractInputError("enableAutoRepaymentForDownPayment", "true or false")
+    try:
+        return DownPayment(percent=percent, collected_at_disbursement=automatic, rounded_to_installment_multiple=True)
+    except ValueError as exc:
+        raise FineractInputError("disbursedAmountPercentageForDownPayment", str(exc)) from None
+
+
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
     """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
     _check_keys(params)
@@ -258,7 +278,8 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         buckets=DEFAULT_BUCKETS,
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=bool(params.get("multiDisburseLoan", False)),
-        down_payment=None,
+        down_payment=_down_payment(params),
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
+        charges_with_down_payment=False,
     )
 

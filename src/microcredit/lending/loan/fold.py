@@ -89,7 +89,7 @@ from microcredit.lending.prepayment import (
 )
 from microcredit.lending.schedule import Schedule, build_schedule
 
-__all__ = ["EventRefused", "LoanBook", "fold"]
+__all__ = ["EventRefused", "LoanBook", "down_payment_of", "fold"]
 
 
 class EventRefused(ValueError):
@@ -216,12 +216,22 @@ def _down_payment(book: _Book, terms: Terms, event: Disbursement) -> tuple[Money
     """The down payment on a disbursement, and the installment number it takes: 0 for the
     first disbursement's, then -1, -2 ... for the tranches' (the regular installments keep
     their numbers 1..n whatever is disbursed later)."""
+    if terms.down_payment is None:
+        return book.zero(), 0
+    number = min((d.number for d in book.owed if d.number <= 0), default=1) - 1
+    return down_payment_of(terms, event.amount), number
+
+
+def down_payment_of(terms: Terms, disbursed: Money) -> Money:
+    """The down payment `terms` ask on a disbursement of `disbursed` (zero without one)."""
     rule = terms.down_payment
     if rule is None:
-        return book.zero(), 0
-    amount = terms.contract.rounding.times(event.amount, Fraction(rule.percent) / 100)
-    number = min((d.number for d in book.owed if d.number <= 0), default=1) - 1
-    return amount, number
+        return Money.zero(terms.currency)
+    amount = terms.contract.rounding.times(disbursed, Fraction(rule.percent) / 100)
+    multiple = terms.contract.installment_multiple
+    if rule.rounded_to_installment_multiple and multiple is not None:
+        amount = amount.round_to(multiple, terms.contract.rounding.mode)
+    return amount
 
 
 def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: Money, number: int) -> _Book:
@@ -492,7 +502,9 @@ def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
     falls_due = event.on if event.due_on is None else event.due_on
-    index = next((i for i, d in enumerate(book.owed) if d.due_date >= falls_due), len(book.owed) - 1)
+    skip_down_payments = not terms.charges_with_down_payment
+    index = next((i for i, d in enumerate(book.owed)
+                  if d.due_date >= falls_due and not (skip_down_payments and d.number <= 0)), len(book.owed) - 1)
     if (terms.charges_after_maturity is ChargesAfterMaturity.EXTRA_INSTALLMENT
             and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
         book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)

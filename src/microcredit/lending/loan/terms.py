@@ -44,6 +44,9 @@ class DownPayment:
 
     percent: Decimal
     collected_at_disbursement: bool
+    rounded_to_installment_multiple: bool = False
+    """Round the amount (after the loan's rounding) to the contract's installment multiple, as
+    Fineract does (rule K10 of docs/fineract-profile.md); our products: not."""
 
     def __post_init__(self) -> None:
         if not Decimal(0) < self.percent < Decimal(100):
@@ -80,6 +83,9 @@ class Terms:
     charges_after_maturity: ChargesAfterMaturity = ChargesAfterMaturity.LAST_INSTALLMENT
     """Where a charge falling due after the last installment is owed (our products: with the
     last installment)."""
+    charges_with_down_payment: bool = True
+    """Whether a charge due on a disbursement day is owed with that day's down payment
+    installment (our products) or with the next regular installment (Fineract)."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:

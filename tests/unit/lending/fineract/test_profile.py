@@ -40,7 +40,7 @@ SUPPORTED_FEATURES = frozenset({
     "strategy:due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy",
     "strategy:due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
     "charge", "charge:specified_due_date:flat",
-    "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob",
+    "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements."""
 
@@ -56,7 +56,7 @@ IN_ADVANCE_PRINCIPAL = "strategy:due-penalty-fee-interest-principal-in-advance-p
 date, which our installment dues (one fee and one penalty amount per installment) cannot
 tell apart from charges due later."""
 
-MINIMUM_SUPPORTED = 48
+MINIMUM_SUPPORTED = 65
 """The number of supported cases reached; `test_supported_cases_do_not_shrink` holds it."""
 
 
