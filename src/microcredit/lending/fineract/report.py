@@ -11,7 +11,8 @@ of a Fineract scenario (`events.FineractHistory`) on the business date and answe
   paid, paid in advance (before the due date), paid late (after it), waived, outstanding;
 - totals of those columns;
 - transactions: each disbursement and payment in date order (then as recorded), with the
-  part of it on each component and the principal left after it; a payment undone by the user
+  part of it on each component and the principal left after it (never below zero: a payment
+  replayed over a later tranche repays principal disbursed after it); a payment undone by the user
   stays listed with the allocation it had when it was undone (``reverted``), as Fineract
   keeps it; Fineract's replacement of a replayed transaction is the same row here;
 - charges: amount, paid, waived, outstanding of each charge (an installment's fee, or
@@ -139,15 +140,26 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
                     paid_late=None, waived=None, outstanding=None)
         for d in state.disbursements
     ]
-    # Fineract numbers every installment in due-date order, a down payment included (K10).
-    for number, row in enumerate(state.installments, start=1):
+    # Fineract numbers every installment in due-date order, the down payments (ours: 0, -1 ...)
+    # first on their day in the order of the disbursements (K10); the principal left after a row
+    # counts what was disbursed by its due date.
+    ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
+    disbursed = sorted((d.on, d.amount) for d in state.disbursements)
+    scheduled = zero
+    previous = disbursed[0][0] if disbursed else None
+    for number, row in enumerate(ordered, start=1):
+        days = 0 if row.number <= 0 or previous is None else (row.due_date - previous).days
+        if row.number > 0:
+            previous = row.due_date
         settled = row.outstanding.total.is_zero
+        scheduled += row.due.principal
+        out = Money.total((amount for on, amount in disbursed if on <= row.due_date), state.currency)
         rows.append(ScheduleRow(
             number=number,
-            days=(row.due_date - row.period_start).days,
+            days=days,
             due_date=row.due_date,
             paid_date=last_paid.get(row.number, row.due_date) if settled else None,
-            balance_after=row.balance_after,
+            balance_after=out - scheduled,
             principal=row.due.principal,
             interest=row.due.interest,
             fees=row.due.fee,
@@ -214,20 +226,21 @@ def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozense
     """Disbursements and payments of `state`, in value-date order, with the principal after each."""
     zero = Money.zero(state.currency)
     balance = zero
-    events: list[tuple[date, int, str, Money, dict[Component, Money], Money]] = []
+    events: list[tuple[tuple[date, int, int], str, Money, dict[Component, Money], Money]] = []
     order = {e.id: index for index, e in enumerate(history.events)}
     for d in state.disbursements:
-        events.append((d.on, order.get(d.event_id, 0), d.event_id, d.amount, {}, zero))
+        events.append(((d.on, order.get(d.event_id, 0), 0), d.event_id, d.amount, {}, zero))
     for p in state.payments:
         if p.event_id is None:
             continue
         parts = dict.fromkeys(Component, zero)
         for line in p.lines:
             parts[line.component] += line.amount
-        events.append((p.on, order.get(p.event_id, 0), p.event_id, p.amount, parts, p.credit))
-    events.sort(key=lambda item: (item[0], item[1]))
+        base = p.event_id.split(":")[0]
+        events.append(((p.on, order.get(base, order.get(p.event_id, 0)), 1), p.event_id, p.amount, parts, p.credit))
+    events.sort(key=lambda item: item[0])
     rows = []
-    for on, _, event_id, amount, parts, credit in events:
+    for (on, _, _), event_id, amount, parts, credit in events:
         kind = "Down Payment" if event_id.endswith(":down_payment") else history.kinds.get(event_id, "Repayment")
         if kind == "Disbursement":
             balance += amount
@@ -237,7 +250,7 @@ def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozense
             event_id=event_id, type=kind, date=on, amount=amount,
             principal=parts.get(Component.PRINCIPAL, zero), interest=parts.get(Component.INTEREST, zero),
             fees=parts.get(Component.FEE, zero), penalties=parts.get(Component.PENALTY, zero),
-            overpayment=credit, loan_balance=balance, reverted=event_id in reverted,
+            overpayment=credit, loan_balance=max(balance, zero), reverted=event_id in reverted,
         ))
     return rows
 

@@ -42,7 +42,7 @@ from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingP
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import InterestCalculation, InterestMethod, LoanTerms, RepaymentMethod
-from microcredit.lending.schedule.model import FlatInterest, MultipleRounding
+from microcredit.lending.schedule.model import FlatInterest, MultipleRounding, TranchePrincipal
 
 __all__ = [
     "CALENDAR",
@@ -77,7 +77,6 @@ IGNORED: Mapping[str, str] = {
     "overAppliedCalculationType": "limits a second disbursement",
     "overAppliedNumber": "limits a second disbursement",
     "maxTrancheCount": "limits tranches",
-    "maxOutstandingLoanBalance": "limits tranches",
     "disallowExpectedDisbursements": "expected tranche dates",
     "graceOnArrearsAgeing": "arrears ageing (delinquency), not amounts",
     "principalThresholdForLastInstallment": "acts only with a fixed EMI given by the user (K5)",
@@ -109,6 +108,7 @@ _USED = {
     "installmentAmountInMultiplesOf", "graceOnPrincipalPayment", "graceOnInterestPayment",
     "graceOnInterestCharged", "transactionProcessingStrategyCode", "multiDisburseLoan",
     "enableDownPayment", "disbursedAmountPercentageForDownPayment", "enableAutoRepaymentForDownPayment",
+    "maxOutstandingLoanBalance",
 }  # fmt: skip
 
 
@@ -208,9 +208,20 @@ def _down_payment(params: Mapping[str, Any]) -> DownPayment | None:
     if not isinstance(automatic, bool):
         raise FineractInputError("enableAutoRepaymentForDownPayment", "true or false")
     try:
-        return DownPayment(percent=percent, collected_at_disbursement=automatic, rounded_to_installment_multiple=True)
+        return DownPayment(percent=percent, collected_at_disbursement=automatic, rounded_to_installment_multiple=True,
+                           collected_by_strategy=True)
     except ValueError as exc:
         raise FineractInputError("disbursedAmountPercentageForDownPayment", str(exc)) from None
+
+
+def _most_outstanding(params: Mapping[str, Any], principal: Money) -> Money | None:
+    """A multi-disbursement loan may have up to ``maxOutstandingLoanBalance`` outstanding."""
+    if not params.get("multiDisburseLoan", False) or params.get("maxOutstandingLoanBalance") is None:
+        return None
+    most = money(params["maxOutstandingLoanBalance"], principal.currency, "maxOutstandingLoanBalance")
+    if most < principal:
+        raise FineractInputError("maxOutstandingLoanBalance", "cannot be less than the principal")
+    return most
 
 
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
@@ -263,6 +274,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
             interest_free_periods=_int(params, "graceOnInterestCharged", 0),
             flat_interest=FlatInterest.TOTAL_SPREAD,  # K7
             multiple_rounding=MultipleRounding.SHARES,  # K8
+            tranche_principal=TranchePrincipal.TERM_SHARE,  # K11
         )
     except ValueError as exc:
         raise FineractInputError("terms", str(exc)) from None
@@ -281,5 +293,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         down_payment=_down_payment(params),
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
+        most_outstanding=_most_outstanding(params, principal),
+        tranche_replays_payments=True,
     )
 

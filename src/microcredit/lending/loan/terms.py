@@ -47,6 +47,12 @@ class DownPayment:
     rounded_to_installment_multiple: bool = False
     """Round the amount (after the loan's rounding) to the contract's installment multiple, as
     Fineract does (rule K10 of docs/fineract-profile.md); our products: not."""
+    collected_by_strategy: bool = False
+    """What is collected at disbursement pays what is due on the day by the loan's allocation
+    strategy, oldest first, the rest paying the next installments (Fineract's automatic "Down
+    Payment" transaction: an overdue installment before the new down payment); on a tranche
+    to an overpaid loan only what the down payment installment still owes once the payments
+    are replayed (`tranche_replays_payments`); our products: the down payment installment."""
 
     def __post_init__(self) -> None:
         if not Decimal(0) < self.percent < Decimal(100):
@@ -86,6 +92,14 @@ class Terms:
     charges_with_down_payment: bool = True
     """Whether a charge due on a disbursement day is owed with that day's down payment
     installment (our products) or with the next regular installment (Fineract)."""
+    tranche_replays_payments: bool = False
+    """On a tranche, allocate every payment made so far again over the re-amortised schedule
+    (Fineract reprocesses its transactions on each disbursement); our products refuse a tranche
+    that would re-amortise installments already paid ahead (``installment_paid_in_advance``)."""
+    most_outstanding: Money | None = None
+    """The most that may be disbursed at once or be outstanding after a tranche; None: the
+    approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
+    a maximum outstanding balance)."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:
@@ -93,8 +107,17 @@ class Terms:
         if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
             raise ValueError("the days-past-due tolerance is a non-negative amount of the loan's currency")
         validate_buckets(self.buckets)
+        if self.most_outstanding is not None and (
+                self.most_outstanding.currency != self.contract.currency
+                or self.most_outstanding < self.contract.principal):
+            raise ValueError("the most outstanding is an amount of the loan's currency, at least the approved amount")
 
     @property
     def currency(self) -> str:
         """The loan's currency."""
         return self.contract.currency
+
+    @property
+    def approved_maximum(self) -> Money:
+        """The most a disbursement, or the outstanding principal after a tranche, may reach."""
+        return self.contract.principal if self.most_outstanding is None else self.most_outstanding

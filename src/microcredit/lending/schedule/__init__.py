@@ -28,6 +28,7 @@ from microcredit.lending.schedule.model import (
     RepaymentMethod,
     Schedule,
     ScheduleTotals,
+    TranchePrincipal,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "RepaymentMethod",
     "Schedule",
     "ScheduleTotals",
+    "TranchePrincipal",
     "amortize",
     "amortize_carrying",
     "annuity_rows",

@@ -428,7 +428,9 @@ def _general(
     shares = flat and level and plan.fixed_installment is None and plan.multiple_rounding is MultipleRounding.SHARES
     installment = 0
     equal_part = 0
-    if shares:
+    if shares and plan.fixed_principal is not None:
+        equal_part = plan.fixed_principal.minor
+    elif shares:
         equal_part = _round_to_multiple(principal, paying, multiple, mode)
     elif level:
         if plan.fixed_installment is not None:

@@ -55,6 +55,7 @@ __all__ = [
     "RepaymentMethod",
     "Schedule",
     "ScheduleTotals",
+    "TranchePrincipal",
 ]
 
 
@@ -99,6 +100,22 @@ class MultipleRounding(StrEnum):
 
     INSTALLMENT = "installment"
     SHARES = "shares"
+
+
+class TranchePrincipal(StrEnum):
+    """What the installments after a tranche repay of principal (an equal-installment flat loan).
+
+    ``reamortise`` (ours): the balance and the tranche over the installments left, like any
+    re-amortisation.  ``term_share`` (Fineract's cumulative generator, rule K11): each
+    installment after the tranche repays the principal disbursed so far divided by the number
+    of installments of the term (rounded, to the multiple when there is one), the last one the
+    rest; a tranche joins the period it falls in, (start, due date], so one disbursed on a due
+    date is repaid from that day's installment on.  Fineract's tranche cases bear no interest;
+    with interest the period split by the tranche starts a day early.
+    """
+
+    REAMORTISE = "reamortise"
+    TERM_SHARE = "term_share"
 
 
 class InterestCalculation(StrEnum):
@@ -183,6 +200,8 @@ class LoanTerms:
     """How flat interest is spread (our products: per period)."""
     multiple_rounding: MultipleRounding = MultipleRounding.INSTALLMENT
     """What the installment multiple rounds on a flat loan (our products: the installment)."""
+    tranche_principal: TranchePrincipal = TranchePrincipal.REAMORTISE
+    """What the installments after a tranche repay (our products: a re-amortisation)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.principal, Money):

@@ -29,7 +29,13 @@ from typing import Any
 
 import pytest
 
-from microcredit.lending.fineract import FineractView, events_from_fineract, fineract_view, terms_from_fineract
+from microcredit.lending.fineract import (
+    FineractInputError,
+    FineractView,
+    events_from_fineract,
+    fineract_view,
+    terms_from_fineract,
+)
 from tests.unit.lending.fineract.cases import Case, Checkpoint, load_all
 
 SUPPORTED_FEATURES = frozenset({
@@ -41,6 +47,7 @@ SUPPORTED_FEATURES = frozenset({
     "strategy:due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
     "charge", "charge:specified_due_date:flat",
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
+    "multi_disbursement",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements."""
 
@@ -56,7 +63,7 @@ IN_ADVANCE_PRINCIPAL = "strategy:due-penalty-fee-interest-principal-in-advance-p
 date, which our installment dues (one fee and one penalty amount per installment) cannot
 tell apart from charges due later."""
 
-MINIMUM_SUPPORTED = 65
+MINIMUM_SUPPORTED = 92
 """The number of supported cases reached; `test_supported_cases_do_not_shrink` holds it."""
 
 
@@ -72,16 +79,27 @@ def accrual_asserted(case: Case) -> bool:
 ACCRUAL_ASSERTED = accrual_asserted
 
 
+def terms_accepted(case: Case) -> bool:
+    """Whether `terms_from_fineract` takes the case's terms (it refuses, naming the parameter,
+    a value the profile does not reproduce: e.g. ``repaymentStartDateType`` SUBMITTED_ON_DATE)."""
+    try:
+        terms_from_fineract(case.terms)
+    except FineractInputError:
+        return False
+    return True
+
+
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
-    does not combine the in-advance-principal strategy with charges, and that asserts no
-    accrual transaction."""
+    does not combine the in-advance-principal strategy with charges, that asserts no accrual
+    transaction, and whose terms the profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
         and {e.type for e in case.events} <= SUPPORTED_STEPS
         and not (IN_ADVANCE_PRINCIPAL in case.features and "charge" in case.features)
         and not accrual_asserted(case)
+        and terms_accepted(case)
     )
 
 
