@@ -19,8 +19,9 @@ The mapping:
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
-- ``set_business_date``, ``submit_application``, ``approve``, ``inline_cob`` move no money:
-  they only set the business date the state is read on.
+- ``set_business_date``, ``submit_application``, ``approve`` move no money: they only set
+  the business date the state is read on; an ``inline_cob`` is kept for the view, whose
+  accrual transactions it posts.
 
 Anything else is refused (`FineractInputError`) naming the step and field.
 """
@@ -75,6 +76,9 @@ class FineractHistory:
     """Reversal id -> the id of the transaction it undoes (Fineract lists that one as reverted)."""
     business_dates: tuple[date | None, ...]
     """The business date after each step (index: steps applied - 1)."""
+    closes_of_business: tuple[tuple[int, date], ...] = ()
+    """(step number, business date) of each ``inline_cob``: the close of business of the day
+    before that business date (it posts Fineract's periodic accruals)."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -100,6 +104,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
     undone: dict[str, str] = {}
     ids: dict[int, str] = {}
     dates: list[date | None] = []
+    cobs: list[tuple[int, date]] = []
     business: date | None = None
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -111,6 +116,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
             raise FineractInputError(f"{where}.expect_rejected", "a step Fineract refuses is not replayed")
         if kind == "set_business_date":
             business = _day(step, "date", where)
+        elif kind == "inline_cob":
+            cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
+                         else business))
         elif kind in _QUIET:
             pass
         elif kind == "disburse":
@@ -152,7 +160,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
         while len(after) < len(events):
             after.append(count)
         dates.append(business)
-    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates))
+    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs))
 
 
 def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str) -> ChargeInfo:

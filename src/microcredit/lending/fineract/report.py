@@ -268,7 +268,80 @@ def _transactions(terms: Terms, history: FineractHistory, state: LoanState, step
             if row.event_id == target:
                 rows.append(row)
     rows.sort(key=lambda r: (r.date, order.get(r.event_id.split(":")[0], 0)))
-    return tuple(rows)
+    accruals = _accrual_rows(terms, history, steps)
+    # An accrual follows the transactions of its day (it is posted after them).
+    return tuple(sorted([*rows, *accruals], key=lambda r: (r.date, r.type == "Accrual")))
+
+
+_Income = dict[tuple[str, str], tuple[date, Component, Money]]
+
+
+def _income(state: LoanState, history: FineractHistory, steps: int) -> _Income:
+    """What the loan earns and when: each installment's interest on its due date, each charge
+    on its due date (fee or penalty), keyed so that an item is accrued once."""
+    items: _Income = {}
+    for row in state.installments:
+        if row.due.interest.is_positive:
+            items[("interest", str(row.number))] = (row.due_date, Component.INTEREST, row.due.interest)
+    present = {e.id for e in history.upto(steps)}
+    for charge in history.charges:
+        if charge.event_id in present:
+            component = Component.PENALTY if charge.penalty else Component.FEE
+            items[("charge", charge.event_id)] = (charge.due_on, component, charge.amount)
+    return items
+
+
+def _accrual_rows(terms: Terms, history: FineractHistory, steps: int) -> list[TransactionRow]:
+    """Fineract's accrual transactions (ACCRUAL_PERIODIC), replayed step by step: each close of
+    business accrues what fell due before its business date, one transaction per date; a
+    payment that closes the loan accrues what is left on its day.  An accrual is never taken
+    back (undoing the payment leaves it)."""
+    zero = Money.zero(terms.currency)
+    accrued: set[tuple[str, str]] = set()
+    posted: list[tuple[date, dict[Component, Money]]] = []
+
+    def post(on: date, items: list[tuple[Component, Money]]) -> None:
+        parts = dict.fromkeys(Component, zero)
+        for component, amount in items:
+            parts[component] += amount
+        posted.append((on, parts))
+
+    cobs = dict(history.closes_of_business)
+    payments = {n: e for e, n in zip(history.events, history.after, strict=True)
+                if history.kinds.get(e.id, "Disbursement") != "Disbursement"}
+    moving = set(history.after)
+    closed = False
+    for step in range(1, steps + 1):
+        if step not in cobs and step not in moving:
+            continue
+        events = history.upto(step)
+        business = cobs.get(step) or history.business_dates[step - 1] or max(e.on for e in events)
+        then = fold(terms, events, as_of=max([business, *(e.on for e in events)]))
+        if then.schedule is None:
+            continue
+        income = _income(then, history, step)
+        if step in cobs:
+            due: dict[date, list[tuple[Component, Money]]] = {}
+            for key, (on, component, amount) in income.items():
+                if key not in accrued and on < business:
+                    accrued.add(key)
+                    due.setdefault(on, []).append((component, amount))
+            for on in sorted(due):
+                post(on, due[on])
+        now_closed = then.status in (LoanStatus.CLOSED, LoanStatus.OVERPAID)
+        if step in payments and now_closed and not closed:
+            left = [(component, amount) for key, (_, component, amount) in income.items() if key not in accrued]
+            accrued.update(income)
+            if left:
+                post(payments[step].on, left)
+        closed = now_closed
+    return [
+        TransactionRow(event_id=f"accrual:{index}", type="Accrual", date=on,
+                       amount=Money.total(parts.values(), terms.currency), principal=zero,
+                       interest=parts[Component.INTEREST], fees=parts[Component.FEE],
+                       penalties=parts[Component.PENALTY], overpayment=zero, loan_balance=zero, reverted=False)
+        for index, (on, parts) in enumerate(posted)
+    ]
 
 
 def _charges(state: LoanState, history: FineractHistory, steps: int) -> tuple[ChargeRow, ...]:
