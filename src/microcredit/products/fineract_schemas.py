@@ -149,6 +149,18 @@ class AddCharge(_Step):
     dueDate: dt.date  # noqa: N815
 
 
+class UndoDisbursal(_Step):
+    """Every disbursement and transaction taken back (the loan is approved again)."""
+
+    type: Literal["undo_disbursal"]
+
+
+class UndoLastDisbursal(_Step):
+    """The last disbursement (and the transactions after it) taken back."""
+
+    type: Literal["undo_last_disbursal"]
+
+
 class InlineCob(_Step):
     """A close of business run for the loan (moves no money in the profile)."""
 
@@ -165,7 +177,8 @@ FineractStep = Annotated[
     Annotated[SetBusinessDate, Tag("set_business_date")] | Annotated[SubmitApplication, Tag("submit_application")]
     | Annotated[Approve, Tag("approve")] | Annotated[Disburse, Tag("disburse")]
     | Annotated[Transaction, Tag("transaction")] | Annotated[UndoTransaction, Tag("undo_transaction")]
-    | Annotated[AddCharge, Tag("add_charge")] | Annotated[InlineCob, Tag("inline_cob")],
+    | Annotated[AddCharge, Tag("add_charge")] | Annotated[InlineCob, Tag("inline_cob")]
+    | Annotated[UndoDisbursal, Tag("undo_disbursal")] | Annotated[UndoLastDisbursal, Tag("undo_last_disbursal")],
     Discriminator(_step_type),
 ]
 

@@ -15,6 +15,9 @@ The mapping:
 - ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date;
 - ``adjust_transaction`` -> `Reversal` of the step, plus a `Repayment` of the new amount on
   the same date (Fineract reverses the transaction and posts its replacement);
+- ``undo_last_disbursal`` -> `Reversal` of the last disbursement still standing (its down
+  payment goes with it) and of the transactions recorded after it; ``undo_disbursal`` -> a
+  `Reversal` of every disbursement and every transaction (the loan is back to approved);
 - ``add_charge`` SPECIFIED_DUE_DATE FLAT -> `ChargeAdded` with the charge's due date
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
@@ -149,6 +152,12 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
                 amount = money(step.get("amount"), currency, f"{where}.amount")
                 events.append(Repayment(id=new_id, on=_day(step, "date", where), amount=amount))
                 kinds[new_id] = kinds[target]
+        elif kind in ("undo_disbursal", "undo_last_disbursal"):
+            on = business if business is not None else _last_day(events, where)
+            # Not in `undone`: Fineract does not list what an undo of disbursement takes back.
+            gone = set(undone.values()) | {e.target for e in events if isinstance(e, Reversal)}
+            for number, target in enumerate(_undone_by(kind, events, gone), start=1):
+                events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
         elif kind == "add_charge":
             charge = _charge(step, event_id, currency, where)
             on = charge.due_on if business is None or charge.due_on < business else business
@@ -161,6 +170,24 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
             after.append(count)
         dates.append(business)
     return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs))
+
+
+def _undone_by(kind: str, events: Sequence[Event], gone: set[str]) -> list[str]:
+    """The events an undo of disbursement reverses: the last disbursement still standing and
+    the transactions recorded after it, or (``undo_disbursal``) every disbursement and every
+    transaction (Fineract takes the loan back to approved)."""
+    standing = [e for e in events if not isinstance(e, Reversal | ChargeAdded) and e.id not in gone]
+    disbursements = [i for i, e in enumerate(standing) if isinstance(e, Disbursement)]
+    if not disbursements:
+        raise FineractInputError("type", f"{kind}: the loan has no disbursement to undo")
+    first = disbursements[-1] if kind == "undo_last_disbursal" else 0
+    return [e.id for e in standing[first:]]
+
+
+def _last_day(events: Sequence[Event], where: str) -> date:
+    if not events:
+        raise FineractInputError(f"{where}.type", "nothing to undo")
+    return max(e.on for e in events)
 
 
 def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str) -> ChargeInfo:

@@ -261,8 +261,8 @@ def _transactions(terms: Terms, history: FineractHistory, state: LoanState, step
     taken = history.upto(steps)
     for index, event in enumerate(taken):
         target = history.undone.get(event.id)
-        if target is None:
-            continue
+        if target is None or history.kinds.get(target) == "Disbursement":
+            continue  # an undone disbursement is not listed
         before = fold(terms, taken[:index], as_of=max(e.on for e in taken[:index]))
         for row in _payment_rows(before, history, frozenset({target})):
             if row.event_id == target:
