@@ -126,6 +126,11 @@ class OverpaymentPolicy(StrEnum):
     CREDIT_BALANCE = "credit_balance"
     PREPAY_PRINCIPAL = "prepay_principal"
     PAY_NEXT_INSTALLMENTS = "pay_next_installments"
+    PAY_NEXT_PRINCIPAL = "pay_next_principal"
+    """The next installments' principal only, in due-date order (Fineract's
+    RESCHEDULE_NEXT_REPAYMENTS): their interest is left to fall due, and with interest
+    recalculation it falls with the principal paid ahead; the rest, once no principal is
+    left, is credit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +322,9 @@ def allocate(
         owed.update({(d.number, c): d.owed(c) for d in future for c in _COMPONENTS})
         ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
         remaining = _sweep(remaining, future, ahead, Sweep.BY_INSTALLMENT, owed, lines)
+    elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
+        owed.update({(d.number, Component.PRINCIPAL): d.principal for d in future})
+        remaining = _sweep(remaining, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, owed, lines)
     return Allocation(
         paid_on=paid_on,
         amount=amount,

@@ -233,8 +233,12 @@ def partial_prepayment(
     amount: Money,
     mode: PrepaymentMode,
     calendar: HolidayCalendar,
+    extra_interest: Money | None = None,
 ) -> PrepaymentResult:
-    """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise."""
+    """Prepay `amount` on `paid_on`: settle accrued interest, reduce principal, re-amortise.
+
+    `extra_interest` is interest earned beyond the schedule's and not yet charged (a
+    recalculation's), settled with the accrued interest."""
     where = standing(schedule, paid_on)
     if where.ended == len(schedule.installments):
         raise ValueError("the schedule has ended by the prepayment date")
@@ -242,6 +246,8 @@ def partial_prepayment(
     accrued = accrued_to(
         schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
     )
+    if extra_interest is not None:
+        accrued = accrued + extra_interest
     if amount <= accrued:
         raise ValueError("the prepayment does not cover the interest accrued to its date")
     prepaid = amount - accrued
@@ -305,8 +311,11 @@ def _reamortised(
     where = standing(schedule, on)
     history = rows[: where.ended]
     plan = generate_periods(terms.periods, calendar)
-    remaining = list(plan.periods[len(history) : len(rows)])
-    if [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
+    # The terms' periods start with the first row on or after their start: the first row for
+    # a loan as contracted, the first new row after a rescheduling (whose terms are the new ones).
+    offset = next((i for i, row in enumerate(rows) if row.period_start >= terms.periods.start), len(rows))
+    remaining = list(plan.periods[len(history) - offset : len(rows) - offset]) if len(history) >= offset else []
+    if not remaining or [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
         # The periods still to come are re-derived from the contract's terms; terms that do not
         # describe this schedule (a deferred or rescheduled loan with its original terms) would
         # re-amortise over the wrong dates.
@@ -429,7 +438,8 @@ class Reamortisation:
 
 
 def reamortise(
-    state: Reamortisation, dues: tuple[InstallmentDue, ...], *, paid_on: date, amount: Money
+    state: Reamortisation, dues: tuple[InstallmentDue, ...], *, paid_on: date, amount: Money,
+    extra_interest: Money | None = None,
 ) -> tuple[Reamortisation, tuple[InstallmentDue, ...], Money]:
     """Re-amortise on a prepayment of `amount` on `paid_on`: (next state, the dues that follow, unused).
 
@@ -437,8 +447,9 @@ def reamortise(
     (`partial_prepayment` in the state's mode); the installments after the day are replaced by
     the new schedule's.  What does not cover the accrued interest stays unused (held as
     credit), and so does what is left once the loan is repaid in full -- then every later
-    installment owes nothing and the state records `settled_on`.  Pure: `state` and `dues`
-    are not changed.
+    installment owes nothing and the state records `settled_on`.  `extra_interest` (a
+    recalculation's interest beyond the schedule, not yet charged) is settled with the accrued
+    interest.  Pure: `state` and `dues` are not changed.
     """
     if state.settled_on is not None:
         return state, dues, amount
@@ -455,6 +466,8 @@ def reamortise(
         if due is None or (due.principal, due.interest, due.fee) != (row.principal, row.interest, row.fees):
             raise ValueError(f"installment {row.number} was paid before it fell due: cannot re-amortise it")
     accrued = accrued_to(schedule, paid_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding)
+    if extra_interest is not None:
+        accrued = accrued + extra_interest
     payoff = where.balance + schedule.deferred_after(where.ended) + accrued
     zero = terms.rounding.zero
     if amount >= payoff:
@@ -474,7 +487,8 @@ def reamortise(
         # Only the carried interest is left to pay (principal down to 0.01 or 0): it waits.
         return state, dues, amount
     result = partial_prepayment(
-        schedule, terms, paid_on=paid_on, amount=usable, mode=state.mode, calendar=state.calendar
+        schedule, terms, paid_on=paid_on, amount=usable, mode=state.mode, calendar=state.calendar,
+        extra_interest=extra_interest,
     )
     kept = tuple(d for d in dues if d.number not in replaced)
     new = tuple(

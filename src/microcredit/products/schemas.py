@@ -510,7 +510,11 @@ class ServicingConventions(InputSchema):
         description="The order a repayment pays what is due (due_date_order: fees, penalty, interest, principal "
         "of the oldest installment first, after Civil Code Art. 561)",
     )
-    overpayment: Literal["credit_balance", "prepay_principal", "pay_next_installments"] = "credit_balance"
+    overpayment: Literal["credit_balance", "prepay_principal", "pay_next_installments", "pay_next_principal"] = Field(
+        default="credit_balance",
+        description="What money beyond what is due does: held as credit, prepays principal (re-amortised), pays the "
+        "next installments, or pays only their principal (Fineract's RESCHEDULE_NEXT_REPAYMENTS)",
+    )
     prepayment_mode: Literal["shorten_term", "reduce_installment"] = Field(
         default="shorten_term", description="How an overpayment that prepays principal re-amortises"
     )
@@ -528,6 +532,25 @@ class ServicingConventions(InputSchema):
     )
     dpd_tolerance: Annotated[MoneyStr, money_bounds(ge="0", le="100")] = Field(
         default="0.00", validate_default=True, description="An installment owing no more than this is not past due"
+    )
+    recalculation: RecalculationConventions | None = Field(
+        default=None,
+        description="Interest recalculated on the balance actually outstanding (late principal keeps earning "
+        "the contract rate; principal paid ahead stops earning); none: the schedule's interest only",
+    )
+
+
+class RecalculationConventions(InputSchema):
+    """Interest recalculation (Fineract's isInterestRecalculationEnabled and its options)."""
+
+    rest: Literal["daily", "same_as_repayment", "weekly", "monthly"] = Field(
+        description="From when a payment lowers the balance that earns interest"
+    )
+    compounding: Literal["none", "interest", "fees", "interest_and_fees"] = Field(
+        description="What else than principal earns interest once overdue"
+    )
+    pre_closure: Literal["till_pre_closure_date", "till_rest_date"] = Field(
+        description="How far a payoff quote charges interest"
     )
 
 
@@ -586,6 +609,31 @@ class WaiverItem(_EventItem):
     amount: PositiveMoney
 
 
+class DeferralItem(_EventItem):
+    """展期 / 延期: principal-free installments inserted at an installment not yet due; the rest move on."""
+
+    type: Literal["deferral"]
+    from_installment: int = Field(ge=1, le=600)
+    periods: int = Field(ge=1, le=60)
+    interest: Literal["payable", "waived"] = Field(description="Interest during the deferral payable, or none")
+    restructuring: bool = Field(
+        description="Granted because the borrower is in financial difficulty (a restructured asset for classification)"
+    )
+
+
+class ReschedulingItem(_EventItem):
+    """重新安排还款计划: a new schedule from the value date for what has not fallen due."""
+
+    type: Literal["rescheduling"]
+    installments: int = Field(ge=1, le=600)
+    annual_rate: PercentStr | None = Field(
+        default=None, ge=0, le=100, description="New rate in percent; default the loan's"
+    )
+    method: Literal["equal_installment", "equal_principal"] | None = None
+    capitalise_overdue_principal: bool = False
+    restructuring: bool = True
+
+
 class WriteOffItem(_EventItem):
     """Everything outstanding written off (核销)."""
 
@@ -624,6 +672,7 @@ EventItem = Annotated[
     Annotated[DisbursementItem, Tag("disbursement")] | Annotated[RepaymentItem, Tag("repayment")]
     | Annotated[PrepaymentItem, Tag("prepayment")] | Annotated[ChargeItem, Tag("charge")]
     | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
+    | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
     | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
     Discriminator(_event_type),
@@ -799,10 +848,22 @@ class LoanStateRead(OutputSchema):
     principal_prepaid: StateAmount
     interest_prepaid: StateAmount
     recovered: StateAmount
+    interest_refunded: StateAmount = Field(
+        description="Interest paid ahead that a recalculation found unearned, given back as credit"
+    )
     written_off_on: date | None
-    accrued_interest: StateAmount = Field(description="Earned by the running period up to as_of, not yet due")
+    accrued_interest: StateAmount = Field(
+        description="Earned by the running period up to as_of, not yet due (with a recalculation, also what the "
+        "actual balance earned beyond the schedule)"
+    )
+    interest_base: StateAmount = Field(
+        description="The balance interest accrues on, on as_of (with a recalculation, plus what is overdue and earns)"
+    )
     dpd: int = Field(description="Days past due")
     bucket: str
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
+    restructured_on: date | None = Field(
+        description="The last deferral or rescheduling granted for financial difficulty (observation period follows)"
+    )
     payoff: PayoffRead | None
     reversed: list[str]

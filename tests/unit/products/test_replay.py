@@ -181,3 +181,20 @@ def test_the_fineract_terms_map_to_the_profile_conventions() -> None:
     assert terms.contract.flat_interest is FlatInterest.TOTAL_SPREAD
     assert terms.contract.multiple_rounding is MultipleRounding.SHARES
     assert terms.contract.installment_multiple == Money.parse("1.00", "EUR")
+
+
+def test_the_recalculation_example_charges_the_late_principal_interest_to_the_next_installment() -> None:
+    # docs/examples/replay/recalculation.json: installment 1 (788.49 principal) paid 14 days
+    # late; under a daily rest it earned 788.49 x 12 % x 14/360 = 3.68 more, with installment 2.
+    document = json.loads((DOCS / "examples" / "replay" / "recalculation.json").read_text(encoding="utf-8"))
+    state = replay(LoanReplay.model_validate(document), calendars=offline_calendars)
+    plain = json.loads(json.dumps(document))
+    plain["servicing"].pop("recalculation")
+    without = replay(LoanReplay.model_validate(plain), calendars=offline_calendars)
+    assert str(state.installments[0].due.interest) == str(without.installments[0].due.interest) == "100.00"
+    assert str(without.installments[1].due.interest) == "92.12"
+    assert str(state.installments[1].due.interest) == "95.80"
+    # Installment 2 was paid 888.49 on its due date: interest first, 3.68 of its principal is owed.
+    assert str(state.installments[1].outstanding.interest) == "0.00"
+    assert str(state.installments[1].outstanding.principal) == "3.68"
+    assert str(state.interest_refunded) == "0.00"

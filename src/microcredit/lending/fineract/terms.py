@@ -291,6 +291,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=bool(params.get("multiDisburseLoan", False)),
         down_payment=_down_payment(params),
+        recalculation=None,  # isInterestRecalculationEnabled false (checked above)
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
         most_outstanding=_most_outstanding(params, principal),

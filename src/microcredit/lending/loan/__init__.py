@@ -1,8 +1,11 @@
 """A loan as terms plus events; its state on any date is a pure fold of them.
 
 - `terms`: `Terms`, the contract and every servicing convention, stated;
+- `recalculation`: interest on the balance actually outstanding (rest
+  frequency, compounding, pre-closure);
 - `events`: what happens to a loan (disbursement, repayment, prepayment,
-  charges, penalties, waivers, write-off, recovery, reversal, as-of);
+  charges, penalties, waivers, deferral, rescheduling, write-off, recovery,
+  reversal, as-of);
 - `state`: `LoanState`, what the fold answers (installments by component,
   payments, credit, accrued interest, days past due, class, payoff);
 - `fold`: `fold(terms, events, as_of=...)` from scratch, and `LoanBook`,
@@ -14,17 +17,20 @@ from microcredit.lending.loan.events import (
     AsOf,
     Channel,
     ChargeAdded,
+    Deferral,
     Disbursement,
     Event,
     PenaltyCharged,
     Prepayment,
     Recovery,
     Repayment,
+    Rescheduling,
     Reversal,
     Waiver,
     WriteOff,
 )
 from microcredit.lending.loan.fold import EventRefused, LoanBook, fold
+from microcredit.lending.loan.recalculation import Compounding, PreClosure, Recalculation, RestFrequency
 from microcredit.lending.loan.state import (
     Amounts,
     Disbursed,
@@ -41,6 +47,8 @@ __all__ = [
     "Channel",
     "ChargeAdded",
     "ChargesAfterMaturity",
+    "Compounding",
+    "Deferral",
     "Disbursed",
     "Disbursement",
     "DownPayment",
@@ -52,9 +60,13 @@ __all__ = [
     "LoanStatus",
     "PaymentApplied",
     "PenaltyCharged",
+    "PreClosure",
     "Prepayment",
+    "Recalculation",
     "Recovery",
     "Repayment",
+    "Rescheduling",
+    "RestFrequency",
     "Reversal",
     "Terms",
     "Waiver",

@@ -19,23 +19,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
 from microcredit.lending.allocation import Component
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.restructure import DeferralInterest
+from microcredit.lending.schedule import RepaymentMethod
 
 __all__ = [
     "AsOf",
     "Channel",
     "ChargeAdded",
+    "Deferral",
     "Disbursement",
     "Event",
     "PenaltyCharged",
     "Prepayment",
     "Recovery",
     "Repayment",
+    "Rescheduling",
     "Reversal",
     "Waiver",
     "WriteOff",
@@ -108,6 +113,44 @@ class Waiver(Event):
     installment: int
     component: Component
     amount: Money
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deferral(Event):
+    """展期 / 延期: `periods` installments that repay no principal inserted at installment
+    `from_installment` (not yet due on the value date); it and every later one move on as many
+    periods, due dates derived from the original anchor.  During the deferral the balance bears
+    interest payable with the inserted installments, or none (`DeferralInterest.WAIVED`).
+
+    `restructuring` says it was granted because the borrower is in financial difficulty: the
+    loan is then a restructured asset for classification (an observation period from the first
+    due date after it).
+    """
+
+    rank: ClassVar[int] = 2
+    from_installment: int
+    periods: int
+    interest: DeferralInterest
+    restructuring: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rescheduling(Event):
+    """重新安排还款计划: from the value date, a new schedule of `installments` installments
+    (at `annual_rate` and by `method`, or the loan's) replaces the installments not yet due.
+
+    What has fallen due stays owed on its installments (arrears to collect), unless
+    `capitalise_overdue_principal` moves the overdue principal into the new schedule; interest
+    earned before the day and not yet charged is payable with the first new installment.
+    `restructuring` as for a deferral.
+    """
+
+    rank: ClassVar[int] = 2
+    installments: int
+    annual_rate: Decimal | None = None
+    method: RepaymentMethod | None = None
+    capitalise_overdue_principal: bool = False
+    restructuring: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,9 +20,9 @@ that recording an event costs the events after it, not the whole history;
 
 The rules an event obeys, and what is refused (`EventRefused`, with a code):
 
-- `Disbursement`: once, at most the approved amount; the schedule is built
-  on the day (a second disbursement is a tranche, which this fold refuses:
-  `tranche_not_supported`).
+- `Disbursement`: the first builds the schedule on the day; a later one is a
+  tranche (when the terms allow), re-amortising what is not yet due; never
+  more than the approved amount outstanding.
 - `Repayment`: split by the strategy over what is due on its value date;
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
@@ -31,6 +31,11 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   value date, or on its own due date when it has one, or next.
 - `PenaltyCharged`: on an installment already due.
 - `Waiver`: interest, fees or penalty of one installment, at most what it owes.
+- `Deferral`: principal-free installments inserted at one not yet due, the
+  rest moved on; `Rescheduling`: a new schedule for what is not yet due.
+  Either may be a restructuring (the classification's observation period).
+- With `Terms.recalculation`, interest on the actual balance beyond the
+  schedule's is accrued between events and charged on each due date.
 - `WriteOff`: everything outstanding moves to written off; afterwards only
   `Recovery` (at most what was written off) takes money.
 - `Reversal`: the named event is left out, as if never recorded.
@@ -41,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from microcredit.lending.allocation import (
@@ -53,21 +59,30 @@ from microcredit.lending.allocation import (
     apply_allocation,
     apply_credit,
 )
-from microcredit.lending.classification import ClassificationInput, bucket_for, classify
+from microcredit.lending.classification import (
+    ClassificationInput,
+    RestructuringState,
+    RiskCategory,
+    bucket_for,
+    classify,
+)
 from microcredit.lending.delinquency import loan_dpd
 from microcredit.lending.loan.events import (
     AsOf,
     ChargeAdded,
+    Deferral,
     Disbursement,
     Event,
     PenaltyCharged,
     Prepayment,
     Recovery,
     Repayment,
+    Rescheduling,
     Reversal,
     Waiver,
     WriteOff,
 )
+from microcredit.lending.loan.recalculation import PreClosure, Recalculation, rest_date
 from microcredit.lending.loan.state import (
     Amounts,
     Disbursed,
@@ -78,6 +93,7 @@ from microcredit.lending.loan.state import (
 )
 from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
+from microcredit.lending.periods import PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import (
     PrepaymentMode,
     Reamortisation,
@@ -87,7 +103,8 @@ from microcredit.lending.prepayment import (
     reamortise,
     standing,
 )
-from microcredit.lending.schedule import Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.restructure import defer_installments, reschedule
+from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
 
 __all__ = ["EventRefused", "LoanBook", "down_payment_of", "fold"]
 
@@ -114,6 +131,18 @@ def _due(number: int, on: date, p: Money, i: Money, f: Money, pen: Money) -> Ins
 
 
 @dataclass(frozen=True, slots=True)
+class _Restructured:
+    """A restructuring, for classification: its observation period and what it started from."""
+
+    on: date
+    first_number: int
+    """The first installment of the new terms (a new overdue on it or later counts)."""
+    observed_from: date
+    observed_until: date
+    non_performing_before: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Book:
     """The loan after some events: private, frozen, replaced by each step."""
 
@@ -131,9 +160,19 @@ class _Book:
     principal_prepaid: Money | None = None
     interest_prepaid: Money | None = None
     recovered: Money | None = None
+    interest_refunded: Money | None = None
+    """Interest paid that a recalculation found unearned (principal paid ahead), given back as credit."""
     written_off_on: date | None = None
     credit_through: date | None = None
     """Credit has been used on every due date up to this day."""
+    pending: Fraction = Fraction(0)
+    """Recalculated interest accrued and not yet charged, exact, in minor units (`_accrue`)."""
+    accrued_through: date | None = None
+    """Recalculated interest has been accrued up to this day (not counted)."""
+    resting: tuple[tuple[date, int], ...] = ()
+    """Amounts repaid (minor units) that keep earning until their rest date (rest date, amount)."""
+    restructured: _Restructured | None = None
+    """The last deferral or rescheduling granted for financial difficulty."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -148,6 +187,7 @@ def _empty(terms: Terms) -> _Book:
         principal_prepaid=zero,
         interest_prepaid=zero,
         recovered=zero,
+        interest_refunded=zero,
     )
 
 
@@ -411,10 +451,14 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     stripped, extras, replaced = _set_aside(book, plan, event.on, owed)
     _refuse_paid_ahead(event, plan, stripped, replaced, "a prepayment")
     before = len(plan.prepayments)
+    # A recalculation's interest beyond the schedule, accrued to the day, is settled first too.
+    extra = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending) if book.pending else None
     following, dues, unused = reamortise(
-        replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment
+        replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment, extra_interest=extra
     )
     taken = following.prepayments[before:]
+    if taken and extra is not None:
+        book = replace(book, pending=Fraction(0))
     interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
     principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
     dues, charged = _put_back(book, dues, replaced, extras)
@@ -632,6 +676,100 @@ def _changed(due: InstallmentDue, component: Component, by: Money) -> Installmen
                 amounts[Component.FEE], amounts[Component.PENALTY])
 
 
+def _renewed(book: _Book, plan: Reamortisation, schedule: Schedule, terms_after: LoanTerms, on: date,
+             stripped: tuple[InstallmentDue, ...], extras: Extras, replaced: set[int]) -> _Book:
+    """`book` with the installments not ended on `on` replaced by `schedule`'s from there on."""
+    zero = book.zero()
+    ended = standing(plan.schedule, on).ended
+    kept = tuple(d for d in stripped if d.number not in replaced)
+    new = tuple(_due(row.number, row.due_date, row.principal, row.interest, row.fees, zero)
+                for row in schedule.installments[ended:])
+    dues, charged = _put_back(book, kept + new, replaced | {d.number for d in new}, extras)
+    waived, written_off = _resized(book, dues)
+    return replace(book, plan=replace(plan, schedule=schedule, terms=terms_after), owed=dues, charged=charged,
+                   waived=waived, written_off=written_off)
+
+
+def _restructuring(book: _Book, terms: Terms, event: Deferral | Rescheduling, schedule: Schedule,
+                   first_number: int) -> _Restructured | None:
+    """The observation period of a restructuring: from the first due date under the new terms,
+    at least a year and at least two repayment periods (docs/domain.md, restructured assets)."""
+    if not event.restructuring:
+        return book.restructured
+    new_rows = [row for row in schedule.installments if row.number >= first_number]
+    if not new_rows:
+        return book.restructured
+    start = new_rows[0].due_date
+    second = new_rows[1].due_date if len(new_rows) > 1 else start
+    until = max(add_units(start, PeriodUnit.YEAR, 1), second)
+    dpd = loan_dpd(book.owed, event.on, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance)
+    before = classify(ClassificationInput(dpd=dpd), policy=terms.classification).category
+    return _Restructured(event.on, first_number, start, until, before >= RiskCategory.SUBSTANDARD)
+
+
+def _defer(book: _Book, terms: Terms, event: Deferral) -> _Book:
+    plan = _active(book, event)
+    rows = plan.schedule.installments
+    ended = standing(plan.schedule, event.on).ended
+    if event.periods < 1:
+        raise _refuse(event, "periods_not_positive", "a deferral lasts at least one period")
+    if not any(row.number == event.from_installment for row in rows[ended:]):
+        raise _refuse(event, "installment_not_deferrable",
+                      f"installment {event.from_installment} is not one still to fall due")
+    if rows[0].period_start < plan.terms.periods.start:
+        # Deferral re-dates every row from the contract's anchor; after a rescheduling the
+        # terms describe only the new rows.
+        raise _refuse(event, "rescheduled_loan", "a rescheduled loan is deferred by rescheduling it again")
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a deferral")
+    schedule = defer_installments(plan.schedule, plan.terms, from_number=event.from_installment,
+                                  periods=event.periods, interest=event.interest, calendar=terms.calendar)
+    periods = plan.terms.periods
+    longer = replace(plan.terms, periods=replace(periods, count=max(periods.count, len(rows)) + event.periods))
+    book = _renewed(book, plan, schedule, longer, event.on, stripped, extras, replaced)
+    return replace(book, restructured=_restructuring(book, terms, event, schedule, event.from_installment))
+
+
+def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
+    plan = _active(book, event)
+    if event.installments < 1:
+        raise _refuse(event, "periods_not_positive", "a new schedule has at least one installment")
+    if event.annual_rate is not None and not Decimal(0) <= event.annual_rate < Decimal(10):
+        raise _refuse(event, "rate_out_of_range", "the new annual rate is a fraction between 0 and 10")
+    where = standing(plan.schedule, event.on)
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    _refuse_paid_ahead(event, plan, stripped, replaced, "a rescheduling")
+    zero = book.zero()
+    capitalised = zero
+    if event.capitalise_overdue_principal:
+        capitalised = Money.total((d.principal for d in stripped if d.number not in replaced), terms.currency)
+    if not (where.balance + capitalised).is_positive:
+        raise _refuse(event, "nothing_to_reschedule", "no principal is left to fall due")
+    schedule = reschedule(plan.schedule, plan.terms, effective=event.on, count=event.installments,
+                          calendar=terms.calendar, annual_rate=event.annual_rate,
+                          capitalised_arrears=capitalised if capitalised else None,
+                          outstanding_principal=where.balance, method=event.method)
+    if capitalised:
+        # The overdue principal moves into the new schedule: off its installments (owed and charged).
+        stripped = tuple(replace(d, principal=zero) if d.number not in replaced else d for d in stripped)
+        book = replace(book, charged=tuple(
+            replace(c, principal=c.principal - o.principal) if o.number not in replaced else c
+            for c, o in zip(book.charged, book.owed, strict=True)))
+    new_terms = replace(
+        plan.terms,
+        principal=where.balance + capitalised,
+        annual_rate=schedule.nominal_annual_rate,
+        periods=PeriodSpec(start=event.on, frequency=plan.terms.periods.frequency, count=event.installments,
+                           month_end=plan.terms.periods.month_end,
+                           business_day_rule=plan.terms.periods.business_day_rule),
+        method=event.method or plan.terms.method,
+        grace_on_principal=0, grace_on_interest_payment=0, interest_free_periods=0,
+    )
+    first = (plan.schedule.installments[where.ended - 1].number + 1) if where.ended else 1
+    book = _renewed(book, plan, schedule, new_terms, event.on, stripped, extras, replaced)
+    return replace(book, restructured=_restructuring(book, terms, event, schedule, first))
+
+
 def _write_off(book: _Book, terms: Terms, event: WriteOff) -> _Book:
     _active(book, event)
     zero = book.zero()
@@ -660,7 +798,9 @@ def _recover(book: _Book, terms: Terms, event: Recovery) -> _Book:
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
     if book.plan is not None:
-        book = _use_credit(book, terms, event.on)
+        book = _advance(book, terms, event.on)
+    if terms.recalculation is not None and book.plan is not None and isinstance(event, Repayment | Prepayment):
+        return _resting(book, _repay(book, terms, event), terms.recalculation, event.on)
     if isinstance(event, Disbursement):
         return _disburse(book, terms, event)
     if isinstance(event, Repayment | Prepayment):
@@ -671,6 +811,10 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
         return _penalty(book, terms, event)
     if isinstance(event, Waiver):
         return _waive(book, terms, event)
+    if isinstance(event, Deferral):
+        return _defer(book, terms, event)
+    if isinstance(event, Rescheduling):
+        return _reschedule(book, terms, event)
     if isinstance(event, WriteOff):
         return _write_off(book, terms, event)
     if isinstance(event, Recovery):
@@ -678,6 +822,172 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     if isinstance(event, AsOf):
         return book
     raise _refuse(event, "event_unknown", f"no rule for {type(event).__name__}")
+
+
+# --- interest recalculated on the actual balance (loan.recalculation) -----------------------
+
+
+def _advance(book: _Book, terms: Terms, until: date) -> _Book:
+    """The book brought to `until`: on each due date on the way, the recalculated interest of
+    the period charged to its installment, then the credit held used."""
+    rule = terms.recalculation
+    if rule is None:
+        return _use_credit(book, terms, until)
+    since = book.credit_through
+    for day in _charge_dates(book, terms, since, until):
+        book = _accrue(book, terms, day)
+        book = _charge_pending(book, terms, day)
+        before = book
+        book = _use_credit(book, terms, day)
+        book = _resting(before, book, rule, day)
+    return _use_credit(_accrue(book, terms, until), terms, until)
+
+
+def _charge_dates(book: _Book, terms: Terms, since: date | None, until: date) -> list[date]:
+    """The due dates in (since, until], and after the last one the dates the schedule's
+    frequency would have given (the overdue balance keeps earning after maturity)."""
+    dues = sorted({d.due_date for d in book.owed if (since is None or d.due_date > since) and d.due_date <= until})
+    last = max((d.due_date for d in book.owed), default=None)
+    if last is None or until <= last:
+        return dues
+    frequency = terms.contract.periods.frequency
+    step = 1
+    while (day := add_units(last, frequency.unit, frequency.every * step)) <= until:
+        if since is None or day > since:
+            dues.append(day)
+        step += 1
+    return dues
+
+
+def _earning(book: _Book, rule: Recalculation, day: date) -> int:
+    """Δ on `day` (minor units) without the resting amounts: what is overdue and earns, less
+    the principal paid ahead of its due date."""
+    overdue = ahead = 0
+    for charged, owed in zip(book.charged, book.owed, strict=True):
+        if owed.due_date <= day:
+            overdue += owed.principal.minor
+            if rule.compounding.interest:
+                overdue += owed.interest.minor
+            if rule.compounding.fees:
+                overdue += owed.fee.minor
+        else:
+            ahead += charged.principal.minor - owed.principal.minor
+    return overdue - ahead
+
+
+def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
+    """Recalculated interest accrued from `accrued_through` to `until`, exactly, into `pending`."""
+    rule = terms.recalculation
+    start = book.accrued_through or book.disbursed_on
+    if rule is None or start is None or until <= start or book.plan is None:
+        return book
+    if book.written_off_on is not None:
+        return replace(book, accrued_through=until, resting=())
+    contract = terms.contract
+    rate = Fraction(contract.annual_rate)
+    breaks = sorted({day for day, _ in book.resting if start < day < until}
+                    | {d.due_date for d in book.owed if start < d.due_date < until})
+    pending = book.pending
+    for begin, end in zip([start, *breaks], [*breaks, until], strict=True):
+        base = _earning(book, rule, begin) + sum(amount for day, amount in book.resting if day > begin)
+        if base:
+            fraction = contract.day_count.year_fraction(begin, end)
+            pending += base * rate * Fraction(fraction.numerator, fraction.denominator)
+    resting = tuple((day, amount) for day, amount in book.resting if day > until)
+    return replace(book, pending=pending, accrued_through=until, resting=resting)
+
+
+def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
+    """The pending recalculated interest, rounded once, charged to the installment due on
+    `day` (the last one after maturity).  A negative amount (principal paid ahead earned less)
+    lowers the interest that installment still owes; what it had already paid beyond its
+    new interest is given back as credit (`interest_refunded`)."""
+    if not book.pending:
+        return book
+    amount = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending)
+    book = replace(book, pending=Fraction(0))
+    regular = [i for i, d in enumerate(book.owed) if d.number >= 1]
+    index = next((i for i in regular if book.owed[i].due_date == day), regular[-1] if regular else -1)
+    if index < 0 or amount.is_zero:
+        return book
+    row, owed = book.charged[index], book.owed[index]
+    zero = book.zero()
+    lowered_owed = refunded = zero
+    if amount.is_negative:
+        cut = min(-amount, row.interest)  # never below nothing
+        lowered_owed = min(cut, owed.interest)
+        refunded = cut - lowered_owed
+        amount = -cut
+    else:
+        lowered_owed = -amount
+    return replace(
+        book,
+        charged=(*book.charged[:index], replace(row, interest=row.interest + amount), *book.charged[index + 1:]),
+        owed=(*book.owed[:index], replace(owed, interest=owed.interest - lowered_owed), *book.owed[index + 1:]),
+        credit=_money(book.credit) + refunded,
+        interest_refunded=_money(book.interest_refunded) + refunded,
+    )
+
+
+def _resting(before: _Book, after: _Book, rule: Recalculation, day: date) -> _Book:
+    """`after` (a payment applied on `day`) with what the payment took off the earning balance
+    kept earning until the rest date, when the rest frequency is not daily."""
+    plan = after.plan
+    if plan is None or after.disbursed_on is None:
+        return after
+    rest = rest_date(rule.rest, day, anchor=after.disbursed_on,
+                     due_dates=tuple(r.due_date for r in plan.schedule.installments))
+    if rest <= day:
+        return after
+    repaid = (_earning(before, rule, day) - _earning(after, rule, day)
+              + _money(after.principal_prepaid).minor - _money(before.principal_prepaid).minor)
+    if repaid <= 0:
+        return after
+    return replace(after, resting=(*after.resting, (rest, repaid)))
+
+
+def _interest_base(book: _Book, terms: Terms, day: date) -> Money:
+    """The balance interest accrues on, on `day`: the running period's scheduled balance (none
+    once the schedule has ended or in a period that earns nothing), plus Δ with a recalculation."""
+    plan = book.plan
+    if plan is None or plan.settled_on is not None:
+        return book.zero()
+    where = standing(plan.schedule, day)
+    base = where.balance.minor if where.earning else 0
+    rule = terms.recalculation
+    if rule is not None and book.written_off_on is None:
+        base += _earning(book, rule, day) + sum(amount for rest, amount in book.resting if rest > day)
+    return Money(max(base, 0), terms.currency)
+
+
+def _observed(book: _Book, as_of: date) -> RestructuringState | None:
+    """The restructuring floor's input while the observation period runs (none after it)."""
+    done = book.restructured
+    if done is None or as_of >= done.observed_until:
+        return None
+    due = {d.number: d.due_date for d in book.owed if d.number >= done.first_number}
+    overdue_now = any(d.number in due and d.due_date < as_of and d.total.is_positive for d in book.owed)
+    paid_late = any(line.installment in due and payment.on > due[line.installment]
+                    for payment in book.payments for line in payment.lines)
+    return RestructuringState(in_observation=True, non_performing_before=done.non_performing_before,
+                              overdue_since_restructuring=overdue_now or paid_late)
+
+
+def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[Money, date]:
+    """(the recalculated interest a payoff on `as_of` adds, the day the quote charges interest
+    to): the pending interest, and under a pre-closure to the rest date, what Δ earns until then."""
+    rule = terms.recalculation
+    zero = book.zero()
+    if rule is None or book.disbursed_on is None or book.plan is None:
+        return zero, as_of
+    to = as_of
+    pending = book.pending
+    if rule.pre_closure is PreClosure.TILL_REST_DATE:
+        to = rest_date(rule.rest, as_of, anchor=book.disbursed_on,
+                       due_dates=tuple(r.due_date for r in book.plan.schedule.installments))
+        if to > as_of:
+            pending = _accrue(book, terms, to).pending
+    return terms.contract.rounding.times(terms.contract.rounding.quantum, pending), to
 
 
 # --- from events to the history that counts -------------------------------------------------
@@ -720,7 +1030,7 @@ def _reversed(events: Iterable[Event]) -> tuple[str, ...]:
 def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
     zero = book.zero()
     if book.plan is not None:
-        book = _use_credit(book, terms, as_of)
+        book = _advance(book, terms, as_of)
     plan = book.plan
     installments: list[InstallmentState] = []
     if plan is not None:
@@ -763,8 +1073,15 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
     if active and plan is not None and plan.settled_on is None:
         accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                              rounding=contract.rounding)
-        payoff = payoff_quote(plan.schedule, as_of=as_of, day_count=contract.day_count, rounding=contract.rounding,
-                              outstanding=book.owed, annual_rate=contract.annual_rate)
+        extra, quoted_to = _recalculated_payoff_extra(book, terms, as_of)
+        payoff = payoff_quote(plan.schedule, as_of=quoted_to, day_count=contract.day_count,
+                              rounding=contract.rounding, outstanding=book.owed, annual_rate=contract.annual_rate)
+        if terms.recalculation is not None:
+            pending = contract.rounding.times(contract.rounding.quantum, book.pending)
+            accrued = accrued + pending
+            payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
+                             total=payoff.total + extra)
+    base = _interest_base(book, terms, as_of) if active else zero
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
         as_of=as_of,
@@ -780,11 +1097,15 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         principal_prepaid=_money(book.principal_prepaid),
         interest_prepaid=_money(book.interest_prepaid),
         recovered=_money(book.recovered),
+        interest_refunded=_money(book.interest_refunded),
         written_off_on=book.written_off_on,
         accrued_interest=accrued,
+        interest_base=base,
         dpd=dpd,
         bucket=bucket_for(dpd, terms.buckets),
-        classification=classify(ClassificationInput(dpd=dpd), policy=terms.classification),
+        classification=classify(ClassificationInput(dpd=dpd, restructuring=_observed(book, as_of)),
+                                policy=terms.classification),
+        restructured_on=book.restructured.on if book.restructured is not None else None,
         payoff=payoff,
         reversed=reversed_ids,
     )

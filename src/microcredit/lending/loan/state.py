@@ -168,12 +168,23 @@ class LoanState:
     principal_prepaid: Money
     interest_prepaid: Money
     recovered: Money
+    interest_refunded: Money
+    """Interest paid ahead that a recalculation found unearned, given back as credit (in
+    `credit_balance` until used): the books reverse it from interest income."""
     written_off_on: date | None
     accrued_interest: Money
-    """Interest the running period has earned by `as_of`, not yet due."""
+    """Interest the running period has earned by `as_of`, not yet due (with a recalculation,
+    also what the actual balance earned beyond the schedule, not yet charged)."""
+    interest_base: Money
+    """The balance interest accrues on, on `as_of`: the running period's scheduled balance, plus
+    (with a recalculation) what is overdue and earns, less principal paid ahead.  A close of
+    business accrues a day's interest on it (`batch.accrue` for many loans at once)."""
     dpd: int
     bucket: DelinquencyBucket
     classification: Classification
+    restructured_on: date | None
+    """The day of the last deferral or rescheduling granted for financial difficulty (the
+    classification applies the restructuring floor during its observation period)."""
     payoff: PayoffQuote | None
     """What settles the loan on `as_of` (before the credit balance is used); None unless active."""
     reversed: tuple[str, ...]

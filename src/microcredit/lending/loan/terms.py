@@ -13,6 +13,7 @@ from enum import StrEnum
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationPolicy, DelinquencyBucket, validate_buckets
+from microcredit.lending.loan.recalculation import Recalculation
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
@@ -86,6 +87,10 @@ class Terms:
     `contract.principal`, is then the most that may be outstanding at once)."""
     down_payment: DownPayment | None
     """A down payment on each disbursement, or none."""
+    recalculation: Recalculation | None
+    """Interest recalculated on the balance actually outstanding (`loan.recalculation`), or the
+    schedule's interest only (late principal earns penalty interest alone, paid-ahead principal
+    still earns until its due date)."""
     charges_after_maturity: ChargesAfterMaturity = ChargesAfterMaturity.LAST_INSTALLMENT
     """Where a charge falling due after the last installment is owed (our products: with the
     last installment)."""

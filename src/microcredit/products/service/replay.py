@@ -13,13 +13,17 @@ from microcredit.lending import fineract, loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.loan import Amounts, LoanState
+from microcredit.lending.money import percent
 from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.restructure import DeferralInterest
+from microcredit.lending.schedule import RepaymentMethod
 from microcredit.products.errors import FineractInputInvalid, LoanEventRefused
 from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import (
     AmountsRead,
     AsOfItem,
     ChargeItem,
+    DeferralItem,
     DisbursementItem,
     DisbursementRead,
     EventItem,
@@ -34,6 +38,7 @@ from microcredit.products.schemas import (
     PrepaymentItem,
     RecoveryItem,
     RepaymentItem,
+    ReschedulingItem,
     ReversalItem,
     WaiverItem,
     WriteOffItem,
@@ -61,6 +66,10 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
         tranches=servicing.tranches,
         down_payment=None if servicing.down_payment_percent is None else loan.DownPayment(
             percent=servicing.down_payment_percent, collected_at_disbursement=servicing.down_payment_collected),
+        recalculation=None if servicing.recalculation is None else loan.Recalculation(
+            rest=loan.RestFrequency(servicing.recalculation.rest),
+            compounding=loan.Compounding(servicing.recalculation.compounding),
+            pre_closure=loan.PreClosure(servicing.recalculation.pre_closure)),
     )
 
 
@@ -79,6 +88,15 @@ def _event(item: EventItem) -> loan.Event:
     if isinstance(item, WaiverItem):
         return loan.Waiver(id=item.id, on=item.on, installment=item.installment, component=Component(item.component),
                            amount=item.amount)
+    if isinstance(item, DeferralItem):
+        return loan.Deferral(id=item.id, on=item.on, from_installment=item.from_installment, periods=item.periods,
+                             interest=DeferralInterest(item.interest), restructuring=item.restructuring)
+    if isinstance(item, ReschedulingItem):
+        return loan.Rescheduling(
+            id=item.id, on=item.on, installments=item.installments,
+            annual_rate=None if item.annual_rate is None else percent(item.annual_rate),
+            method=None if item.method is None else RepaymentMethod(item.method),
+            capitalise_overdue_principal=item.capitalise_overdue_principal, restructuring=item.restructuring)
     if isinstance(item, WriteOffItem):
         return loan.WriteOff(id=item.id, on=item.on)
     if isinstance(item, RecoveryItem):
@@ -126,11 +144,14 @@ def _read(state: LoanState) -> LoanStateRead:
         principal_prepaid=state.principal_prepaid,
         interest_prepaid=state.interest_prepaid,
         recovered=state.recovered,
+        interest_refunded=state.interest_refunded,
         written_off_on=state.written_off_on,
         accrued_interest=state.accrued_interest,
+        interest_base=state.interest_base,
         dpd=state.dpd,
         bucket=state.bucket.name,
         classification=state.classification.category.name.lower(),
+        restructured_on=state.restructured_on,
         payoff=None if payoff is None else PayoffRead(
             principal=payoff.principal, overdue_interest=payoff.overdue_interest,
             deferred_interest=payoff.deferred_interest, accrued_interest=payoff.accrued_interest, fees=payoff.fees,

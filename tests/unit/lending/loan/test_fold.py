@@ -21,6 +21,8 @@ from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISIO
 from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
+    Compounding,
+    Deferral,
     Disbursement,
     DownPayment,
     Event,
@@ -29,9 +31,13 @@ from microcredit.lending.loan import (
     LoanState,
     LoanStatus,
     PenaltyCharged,
+    PreClosure,
     Prepayment,
+    Recalculation,
     Recovery,
     Repayment,
+    Rescheduling,
+    RestFrequency,
     Reversal,
     Terms,
     Waiver,
@@ -41,6 +47,7 @@ from microcredit.lending.loan import (
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
+from microcredit.lending.restructure import DeferralInterest
 
 from ..support import LENDING, cny, make_terms
 
@@ -60,6 +67,7 @@ TERMS = Terms(
     classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
     tranches=False,
     down_payment=None,
+    recalculation=None,
 )
 # The same loan approved for 10,000 at most outstanding, disbursed in tranches.
 TRANCHED = replace(TERMS, tranches=True)
@@ -359,6 +367,19 @@ VARIANTS = (
             overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS),
     replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
             prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT),
+    # Interest recalculated on the actual balance: daily rest with paid-ahead principal, and a
+    # monthly rest compounding overdue interest and fees with prepaid principal.
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+            recalculation=Recalculation(rest=RestFrequency.DAILY, compounding=Compounding.NONE,
+                                        pre_closure=PreClosure.TILL_PRE_CLOSURE_DATE)),
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_PRINCIPAL,
+            recalculation=Recalculation(rest=RestFrequency.SAME_AS_REPAYMENT, compounding=Compounding.INTEREST,
+                                        pre_closure=PreClosure.TILL_PRE_CLOSURE_DATE)),
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+            prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT,
+            down_payment=DownPayment(percent=Decimal("10"), collected_at_disbursement=False),
+            recalculation=Recalculation(rest=RestFrequency.MONTHLY, compounding=Compounding.INTEREST_AND_FEES,
+                                        pre_closure=PreClosure.TILL_REST_DATE)),
 )
 
 
@@ -373,7 +394,7 @@ def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
         kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse",
-                                     "tranche"]))
+                                     "tranche", "defer", "reschedule"]))
         amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
         number = draw(st.integers(min_value=1, max_value=12))
         event: Event
@@ -383,6 +404,13 @@ def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
             event = Prepayment(id=f"e{index}", on=on, amount=amount, mode=draw(st.sampled_from(PrepaymentMode)))
         elif kind == "tranche":
             event = Disbursement(id=f"e{index}", on=on, amount=Money(amount.minor * 3, "CNY"))
+        elif kind == "defer":
+            event = Deferral(id=f"e{index}", on=on, from_installment=number, periods=draw(st.integers(1, 3)),
+                             interest=draw(st.sampled_from(DeferralInterest)), restructuring=draw(st.booleans()))
+        elif kind == "reschedule":
+            event = Rescheduling(id=f"e{index}", on=on, installments=draw(st.integers(1, 24)),
+                                 annual_rate=draw(st.sampled_from([None, Decimal("0.08"), Decimal("0.18")])),
+                                 capitalise_overdue_principal=draw(st.booleans()))
         elif kind == "charge":
             event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
         elif kind == "penalty":
