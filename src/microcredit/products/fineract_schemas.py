@@ -137,16 +137,18 @@ class UndoTransaction(_Step):
 
 
 class AddCharge(_Step):
-    """A flat charge falling due on ``dueDate`` (a fee, or a penalty)."""
+    """A charge falling due on ``dueDate`` (a fee, or a penalty): ``amount`` flat, or a percentage
+    of the principal disbursed (plus the loan's interest)."""
 
     type: Literal["add_charge"]
     name: str = Field(min_length=1, max_length=60)
     charge: str | None = Field(default=None, max_length=60)
     chargeTimeType: Literal["SPECIFIED_DUE_DATE"]  # noqa: N815
-    chargeCalculationType: Literal["FLAT"]  # noqa: N815
+    chargeCalculationType: Literal["FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST"]  # noqa: N815
     amount: DecimalText
     penalty: bool = False
     dueDate: dt.date  # noqa: N815
+    locale: str | None = Field(default=None, max_length=10, description="Fineract's request locale (unused)")
 
 
 class UndoDisbursal(_Step):

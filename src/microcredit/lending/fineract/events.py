@@ -18,7 +18,9 @@ The mapping:
 - ``undo_last_disbursal`` -> `Reversal` of the last disbursement still standing (its down
   payment goes with it) and of the transactions recorded after it; ``undo_disbursal`` -> a
   `Reversal` of every disbursement and every transaction (the loan is back to approved);
-- ``add_charge`` SPECIFIED_DUE_DATE FLAT -> `ChargeAdded` with the charge's due date
+- ``add_charge`` SPECIFIED_DUE_DATE -> `ChargeAdded` (FLAT: the amount; PERCENT_OF_AMOUNT:
+  that percent of the principal disbursed; PERCENT_OF_AMOUNT_AND_INTEREST: of it plus the
+  loan's total interest on it, K12) with the charge's due date
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
@@ -32,13 +34,17 @@ Anything else is refused (`FineractInputError`) naming the step and field.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from microcredit.lending.fineract.terms import FineractInputError, money
 from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
+from microcredit.lending.schedule import build_schedule
 
 __all__ = ["TRANSACTION_TYPES", "ChargeInfo", "FineractHistory", "events_from_fineract"]
 
@@ -98,8 +104,10 @@ def _day(step: Mapping[str, Any], key: str, where: str) -> date:
         raise FineractInputError(f"{where}.{key}", f"{value!r} is not an ISO date") from None
 
 
-def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> FineractHistory:
-    """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``)."""
+def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
+                         terms: Terms | None = None) -> FineractHistory:
+    """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``); `terms`
+    (the loan's, from `terms_from_fineract`) are needed for percentage charges."""
     events: list[Event] = []
     after: list[int] = []
     kinds: dict[str, str] = {}
@@ -159,7 +167,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str) -> F
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
         elif kind == "add_charge":
-            charge = _charge(step, event_id, currency, where)
+            charge = _charge(step, event_id, currency, where, terms, events)
             on = charge.due_on if business is None or charge.due_on < business else business
             events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
                                       penalty=charge.penalty, due_on=charge.due_on))
@@ -190,16 +198,43 @@ def _last_day(events: Sequence[Event], where: str) -> date:
     return max(e.on for e in events)
 
 
-def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str) -> ChargeInfo:
+def _percent_of(step: Mapping[str, Any], where: str, terms: Terms | None, events: Sequence[Event]) -> Money:
+    """K12: a specified-due-date charge of a percentage of the disbursed principal (plus, for
+    PERCENT_OF_AMOUNT_AND_INTEREST, the loan's total interest on it), rounded HALF_EVEN."""
+    kind = step.get("chargeCalculationType")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeCalculationType", f"{kind} needs the loan's terms")
+    try:
+        rate = Decimal(str(step.get("amount")))
+    except InvalidOperation:
+        raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    disbursements = [e for e in events if isinstance(e, Disbursement) and e.id not in gone]
+    if not disbursements:
+        raise FineractInputError(f"{where}.chargeCalculationType", f"{kind}: the loan is not disbursed")
+    base = Money.total((d.amount for d in disbursements), terms.currency)
+    if kind == "PERCENT_OF_AMOUNT_AND_INTEREST":
+        contract = replace(terms.contract, principal=base,
+                           periods=replace(terms.contract.periods, start=disbursements[0].on))
+        base += build_schedule(contract, calendar=terms.calendar).totals.interest
+    return terms.contract.rounding.times(base, Fraction(rate) / 100)
+
+
+def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None = None,
+            events: Sequence[Event] = ()) -> ChargeInfo:
     if step.get("chargeTimeType") != "SPECIFIED_DUE_DATE":
         raise FineractInputError(f"{where}.chargeTimeType", "the fineract profile takes SPECIFIED_DUE_DATE charges")
-    if step.get("chargeCalculationType") != "FLAT":
-        raise FineractInputError(f"{where}.chargeCalculationType", "the fineract profile takes FLAT charges")
+    kind = step.get("chargeCalculationType")
+    if kind not in ("FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST"):
+        raise FineractInputError(f"{where}.chargeCalculationType",
+                                 "FLAT, PERCENT_OF_AMOUNT or PERCENT_OF_AMOUNT_AND_INTEREST only")
     penalty = step.get("penalty", False)
     if not isinstance(penalty, bool):
         raise FineractInputError(f"{where}.penalty", "true or false")
     name = step.get("name") or step.get("charge")
     if not isinstance(name, str) or not name:
         raise FineractInputError(f"{where}.name", "a charge has a name")
+    amount = (money(step.get("amount"), currency, f"{where}.amount") if kind == "FLAT"
+              else _percent_of(step, where, terms, events))
     return ChargeInfo(event_id=event_id, name=name, penalty=penalty, due_on=_day(step, "dueDate", where),
-                      amount=money(step.get("amount"), currency, f"{where}.amount"))
+                      amount=amount)
