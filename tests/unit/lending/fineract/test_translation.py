@@ -122,3 +122,25 @@ def test_a_step_outside_the_profile_is_refused_by_name(step: dict[str, Any], fie
     with pytest.raises(FineractInputError) as refused:
         events_from_fineract(steps, "USD")
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("calculation", "percent", "amount"),
+    [
+        ("PERCENT_OF_AMOUNT", "1.5", "18.75"),  # 1.5 % of the 1,250.00 disbursed
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", "10", "128.75"),  # 10 % of 1,250.00 + 37.50 flat interest (K12)
+    ],
+)
+def test_a_percentage_charge_is_taken_of_the_amount_disbursed(calculation: str, percent: str, amount: str) -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 2, "type": "add_charge", "name": "% fee", "chargeTimeType": "SPECIFIED_DUE_DATE",
+         "chargeCalculationType": calculation, "amount": percent, "dueDate": "2023-01-15"},
+    ]
+    charge = events_from_fineract(steps, "USD", terms=terms).events[1]
+    assert isinstance(charge, ChargeAdded)
+    assert str(charge.amount) == amount
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD")  # a percentage needs the loan's terms
+    assert refused.value.field == "events.1.chargeCalculationType"
