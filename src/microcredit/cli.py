@@ -432,9 +432,9 @@ def loan_schema() -> None:
     """Print the JSON Schema of `loan replay`'s input (docs/schemas/loan-replay.schema.json)."""
     import json
 
-    from microcredit.products.schemas import LoanReplay
+    from microcredit.products.schemas import loan_replay_schema
 
-    sys.stdout.write(json.dumps(LoanReplay.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(loan_replay_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

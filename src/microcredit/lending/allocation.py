@@ -140,9 +140,15 @@ class AllocationStrategy:
     name: str
     order: tuple[Component, ...]
     sweep: Sweep = Sweep.BY_INSTALLMENT
+    in_advance_order: tuple[Component, ...] | None = None
+    """The order for installments paid before they fall due (``pay_next_installments``); None:
+    `order`.  Fineract's ``due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest``
+    pays an installment in advance principal first."""
 
     def __post_init__(self) -> None:
         if sorted(self.order) != sorted(Component):
+            raise ValueError("a strategy orders each component exactly once")
+        if self.in_advance_order is not None and sorted(self.in_advance_order) != sorted(Component):
             raise ValueError("a strategy orders each component exactly once")
 
 
@@ -314,7 +320,8 @@ def allocate(
         remaining -= prepayment
     elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         owed.update({(d.number, c): d.owed(c) for d in future for c in _COMPONENTS})
-        remaining = _sweep(remaining, future, strategy.order, Sweep.BY_INSTALLMENT, owed, lines)
+        ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
+        remaining = _sweep(remaining, future, ahead, Sweep.BY_INSTALLMENT, owed, lines)
     elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
         owed.update({(d.number, Component.PRINCIPAL): d.principal for d in future})
         remaining = _sweep(remaining, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, owed, lines)

@@ -71,7 +71,7 @@ from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import DayCount
 from microcredit.lending.fees import FeeKind
-from microcredit.lending.money import Money, RoundingPolicy
+from microcredit.lending.money import Money, RoundingPolicy, divide_rounded
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
 from microcredit.lending.schedule.build import fractions_of, rebuilt_schedule
@@ -79,6 +79,7 @@ from microcredit.lending.schedule.model import (
     LoanTerms,
     RepaymentMethod,
     Schedule,
+    TranchePrincipal,
 )
 
 __all__ = [
@@ -278,9 +279,16 @@ def add_tranche(
     accrued = accrued_to(
         schedule, disbursed_on, rate=terms.annual_rate, day_count=terms.day_count, rounding=terms.rounding
     )
+    share = None
+    if terms.tranche_principal is TranchePrincipal.TERM_SHARE:
+        # Rule K11 of docs/fineract-profile.md: the principal disbursed so far over the whole term.
+        scheduled = schedule.totals.principal + amount
+        multiple = terms.installment_multiple.minor if terms.installment_multiple is not None else 1
+        share = Money(divide_rounded(scheduled.minor, terms.periods.count * multiple, terms.rounding.mode) * multiple,
+                      scheduled.currency)
     return _reamortised(schedule, terms, on=disbursed_on, principal=where.balance + amount,
                         carried_in=accrued if accrued else None, mode=PrepaymentMode.REDUCE_INSTALLMENT,
-                        calendar=calendar)
+                        calendar=calendar, principal_share=share)
 
 
 def _reamortised(
@@ -292,6 +300,7 @@ def _reamortised(
     carried_in: Money | None,
     mode: PrepaymentMode,
     calendar: HolidayCalendar,
+    principal_share: Money | None = None,
 ) -> Schedule:
     """The schedule with the installments not ended on `on` recomputed on `principal` from `on`.
 
@@ -332,9 +341,11 @@ def _reamortised(
         interest_free_periods=max(terms.interest_free_periods - len(history), 0),
         fee_per_installment=_per_installment_fee(schedule),
         fixed_installment=level if shorten and terms.method is RepaymentMethod.EQUAL_INSTALLMENT else None,
-        fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else None,
+        fixed_principal=part if shorten and terms.method is RepaymentMethod.EQUAL_PRINCIPAL else principal_share,
         first_number=len(history) + 1,
         deferred_interest=deferred if deferred else None,
+        flat_interest=terms.flat_interest,
+        multiple_rounding=terms.multiple_rounding,
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
     return rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from microcredit.errors import DomainError
 from microcredit.products import service
-from microcredit.products.schemas import LoanDescription, LoanReplay, QuoteRead
+from microcredit.products.schemas import LoanDescription, QuoteRead, parse_loan_replay
 
 __all__ = ["load_description", "render_quote", "replay_command", "schedule_app", "schedule_command"]
 
@@ -92,7 +92,7 @@ def replay_command(source: str = "-", *, console: Console | None = None) -> None
     """Fold the loan (terms and events, JSON) in `source` into its state and print it as JSON."""
     out = console or Console(stderr=True)
     try:
-        document = LoanReplay.model_validate_json(_read_source(source))
+        document = parse_loan_replay(_read_source(source))
         state = service.replay.replay(document, calendars=service.offline_calendars)
     except ValidationError as exc:
         _print_problems(out, exc, "document")

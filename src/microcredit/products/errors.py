@@ -97,3 +97,15 @@ class LoanEventRefused(ProductsError):
             params={"index": index, "event_id": event_id, "reason": reason},
             extra={"reason": reason_code},
         )
+
+
+class FineractInputInvalid(ProductsError):
+    """A Fineract parameter or step the `fineract` profile cannot take (the field is named)."""
+
+    code = "fineract_input_invalid"
+    status = 422
+    message_zh = "fineract 配置无法处理 {field}：{reason}"
+    message_en = "The fineract profile cannot take {field}: {reason}"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field=field, params={"field": field, "reason": reason})

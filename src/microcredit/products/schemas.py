@@ -20,7 +20,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
+    PlainValidator,
     Tag,
+    TypeAdapter,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -29,6 +32,7 @@ from pydantic import (
 
 from microcredit.lending.money import Money
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error, money_bounds
+from microcredit.products.fineract_schemas import FineractLoanReplay
 
 __all__ = [
     "AprRead",
@@ -711,14 +715,56 @@ class LoanReplay(InputSchema):
         return value
 
 
+def _profile(value: Any) -> str:
+    """Which form a replay document takes: ``fineract`` (Fineract's names) or ours (no profile)."""
+    found = value.get("profile") if isinstance(value, dict) else getattr(value, "profile", None)
+    return "fineract" if found == "fineract" else "ours"
+
+
+LoanReplayDocument = Annotated[
+    Annotated[LoanReplay, Tag("ours")] | Annotated[FineractLoanReplay, Tag("fineract")],
+    Discriminator(_profile),
+]
+"""What `microcredit loan replay` reads: our terms and events (`LoanReplay`), or, with
+``"profile": "fineract"``, a loan in Apache Fineract's parameter names and steps."""
+
+_REPLAY_DOCUMENT: TypeAdapter[LoanReplay | FineractLoanReplay] = TypeAdapter(LoanReplayDocument)
+
+
+def parse_loan_replay(text: str) -> LoanReplay | FineractLoanReplay:
+    """A replay document (JSON text) validated in whichever form it takes."""
+    return _REPLAY_DOCUMENT.validate_json(text)
+
+
+def loan_replay_schema() -> dict[str, Any]:
+    """The JSON Schema of a replay document (docs/schemas/loan-replay.schema.json)."""
+    return _REPLAY_DOCUMENT.json_schema()
+
+
+def _state_amount(value: Any) -> Money:
+    if not isinstance(value, Money):
+        raise field_error("money_type", "an amount computed by the engine", "引擎计算的金额")
+    return value
+
+
+StateAmount = Annotated[
+    Money,
+    PlainValidator(_state_amount, json_schema_input_type=str),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["8000.00"]}),
+]
+"""An amount of a replayed loan's state, in the loan's currency (CNY for our terms; EUR, USD ...
+under the `fineract` profile): "8000.00" on the wire."""
+
+
 class AmountsRead(OutputSchema):
     """An amount per component."""
 
-    principal: MoneyStr
-    interest: MoneyStr
-    fee: MoneyStr
-    penalty: MoneyStr
-    total: MoneyStr
+    principal: StateAmount
+    interest: StateAmount
+    fee: StateAmount
+    penalty: StateAmount
+    total: StateAmount
 
 
 class LoanInstallmentRead(OutputSchema):
@@ -732,7 +778,7 @@ class LoanInstallmentRead(OutputSchema):
     waived: AmountsRead
     written_off: AmountsRead
     outstanding: AmountsRead
-    balance_after: MoneyStr
+    balance_after: StateAmount
 
 
 class PaymentLineRead(OutputSchema):
@@ -740,7 +786,7 @@ class PaymentLineRead(OutputSchema):
 
     installment: int
     component: Literal["principal", "interest", "fee", "penalty"]
-    amount: MoneyStr
+    amount: StateAmount
 
 
 class PaymentRead(OutputSchema):
@@ -748,24 +794,24 @@ class PaymentRead(OutputSchema):
 
     event_id: str | None
     on: date
-    amount: MoneyStr
+    amount: StateAmount
     lines: list[PaymentLineRead]
-    interest_prepaid: MoneyStr
-    principal_prepaid: MoneyStr
-    credit: MoneyStr = Field(description="Left as credit; negative when credit was used")
+    interest_prepaid: StateAmount
+    principal_prepaid: StateAmount
+    credit: StateAmount = Field(description="Left as credit; negative when credit was used")
 
 
 class PayoffRead(OutputSchema):
     """What settles the loan on the as-of day."""
 
-    principal: MoneyStr
-    overdue_interest: MoneyStr
-    deferred_interest: MoneyStr
-    accrued_interest: MoneyStr
-    fees: MoneyStr
-    penalties: MoneyStr
-    total: MoneyStr
-    after_credit: MoneyStr = Field(description="The total less the credit balance held (never below 0)")
+    principal: StateAmount
+    overdue_interest: StateAmount
+    deferred_interest: StateAmount
+    accrued_interest: StateAmount
+    fees: StateAmount
+    penalties: StateAmount
+    total: StateAmount
+    after_credit: StateAmount = Field(description="The total less the credit balance held (never below 0)")
 
 
 class LoanTotalsRead(OutputSchema):
@@ -783,7 +829,7 @@ class DisbursementRead(OutputSchema):
 
     event_id: str
     on: date
-    amount: MoneyStr
+    amount: StateAmount
 
 
 class LoanStateRead(OutputSchema):
@@ -792,25 +838,25 @@ class LoanStateRead(OutputSchema):
     as_of: date
     currency: str
     status: Literal["approved", "active", "closed", "overpaid", "written_off"]
-    disbursed: MoneyStr
+    disbursed: StateAmount
     disbursed_on: date | None
     disbursements: list[DisbursementRead]
     installments: list[LoanInstallmentRead]
     payments: list[PaymentRead]
     totals: LoanTotalsRead
-    credit_balance: MoneyStr
-    principal_prepaid: MoneyStr
-    interest_prepaid: MoneyStr
-    recovered: MoneyStr
-    interest_refunded: MoneyStr = Field(
+    credit_balance: StateAmount
+    principal_prepaid: StateAmount
+    interest_prepaid: StateAmount
+    recovered: StateAmount
+    interest_refunded: StateAmount = Field(
         description="Interest paid ahead that a recalculation found unearned, given back as credit"
     )
     written_off_on: date | None
-    accrued_interest: MoneyStr = Field(
+    accrued_interest: StateAmount = Field(
         description="Earned by the running period up to as_of, not yet due (with a recalculation, also what the "
         "actual balance earned beyond the schedule)"
     )
-    interest_base: MoneyStr = Field(
+    interest_base: StateAmount = Field(
         description="The balance interest accrues on, on as_of (with a recalculation, plus what is overdue and earns)"
     )
     dpd: int = Field(description="Days past due")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,18 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from microcredit.cli import app
+from microcredit.lending import fineract
+from microcredit.lending.money import Money, RoundingMode
+from microcredit.lending.schedule import FlatInterest, MultipleRounding
 from microcredit.products.errors import LoanEventRefused
-from microcredit.products.schemas import LoanReplay
+from microcredit.products.fineract_schemas import FineractLoanReplay
+from microcredit.products.schemas import LoanReplay, loan_replay_schema, parse_loan_replay
 from microcredit.products.service import offline_calendars
 from microcredit.products.service.replay import replay
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 EXAMPLE = DOCS / "examples" / "replay" / "equal_installment.json"
+FINERACT_EXAMPLE = DOCS / "examples" / "replay" / "fineract_flat.json"
 SCHEMA = DOCS / "schemas" / "loan-replay.schema.json"
 runner = CliRunner()
 
@@ -95,10 +101,86 @@ def test_a_revolving_line_is_not_replayed_here() -> None:
 
 def test_the_published_json_schema_is_the_one_the_code_validates_with() -> None:
     # Regenerate with: microcredit loan schema > docs/schemas/loan-replay.schema.json
-    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == LoanReplay.model_json_schema()
+    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == loan_replay_schema()
     printed = runner.invoke(app, ["loan", "schema"])
     assert printed.exit_code == 0
-    assert json.loads(printed.stdout) == LoanReplay.model_json_schema()
+    assert json.loads(printed.stdout) == loan_replay_schema()
+    # Both forms are in it: ours unchanged, and the fineract profile's.
+    assert {ref["$ref"].rsplit("/", 1)[-1] for ref in loan_replay_schema()["oneOf"]} == {
+        "LoanReplay", "FineractLoanReplay"}
+    ours = LoanReplay.model_json_schema()
+    assert loan_replay_schema()["$defs"]["LoanReplay"]["properties"] == ours["properties"]
+
+
+def test_our_form_reads_as_before() -> None:
+    assert isinstance(parse_loan_replay(EXAMPLE.read_text(encoding="utf-8")), LoanReplay)
+
+
+def _fineract_document(**changes: Any) -> dict[str, Any]:
+    return {**json.loads(FINERACT_EXAMPLE.read_text(encoding="utf-8")), **changes}
+
+
+def test_the_fineract_example_prints_the_schedule_fineract_asserts() -> None:
+    # docs/examples/replay/fineract_flat.json is the golden case of LoanRepayment.feature lines 1423-1445
+    # (3,000.00 EUR at 12 % a year flat over 3 months, 500.00 repaid on the first due date); Fineract asserts
+    # 1,000.00 + 30.00 per installment, the 500.00 paying 30.00 interest and 470.00 principal.
+    result = runner.invoke(app, ["loan", "replay", str(FINERACT_EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.stdout)
+    assert state["currency"] == "EUR"
+    assert state["status"] == "active"
+    rows = [(r["number"], r["due_date"], r["due"]["principal"], r["due"]["interest"], r["paid"]["total"],
+             r["outstanding"]["total"], r["balance_after"]) for r in state["installments"]]
+    assert rows == [
+        (1, "2023-02-01", "1000.00", "30.00", "500.00", "530.00", "2000.00"),
+        (2, "2023-03-01", "1000.00", "30.00", "0.00", "1030.00", "1000.00"),
+        (3, "2023-04-01", "1000.00", "30.00", "0.00", "1030.00", "0.00"),
+    ]
+    assert [(line["component"], line["amount"]) for line in state["payments"][0]["lines"]] == [
+        ("interest", "30.00"), ("principal", "470.00")]
+    assert state["totals"]["outstanding"]["total"] == "2590.00"
+
+
+def test_a_fineract_parameter_the_profile_does_not_know_is_refused_by_name() -> None:
+    document = _fineract_document(terms={**_fineract_document()["terms"], "fixedLength": 3})
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
+    assert result.exit_code == 2
+    assert "terms.fixedLength" in result.output
+
+
+def test_a_fineract_value_the_profile_does_not_reproduce_is_refused_by_name() -> None:
+    document = _fineract_document(terms={**_fineract_document()["terms"], "loanScheduleType": "PROGRESSIVE"})
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
+    assert result.exit_code == 2
+    assert "terms.loanScheduleType" in result.output
+
+
+def test_a_fineract_step_the_profile_does_not_replay_is_refused_by_name() -> None:
+    steps = [*_fineract_document()["events"], {"seq": 7, "type": "waive_charge", "target_seq": 6}]
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(_fineract_document(events=steps)))
+    assert result.exit_code == 2
+    assert "events.6" in result.output
+
+
+def test_a_fineract_step_the_loan_cannot_take_is_named_by_its_place() -> None:
+    steps = [*_fineract_document()["events"],
+             {"seq": 7, "type": "transaction", "transactionType": "REPAYMENT", "date": "2022-12-01",
+              "amount": "10.00"}]
+    with pytest.raises(LoanEventRefused) as refused:
+        replay(parse_loan_replay(json.dumps(_fineract_document(events=steps))), calendars=offline_calendars)
+    assert refused.value.field == "events.6"
+    assert refused.value.extra == {"reason": "not_disbursed"}
+
+
+def test_the_fineract_terms_map_to_the_profile_conventions() -> None:
+    document = parse_loan_replay(FINERACT_EXAMPLE.read_text(encoding="utf-8"))
+    assert isinstance(document, FineractLoanReplay)
+    terms = fineract.terms_from_fineract(document.terms.model_dump(mode="json", exclude_none=True))
+    assert terms.contract.rounding.mode is RoundingMode.HALF_EVEN
+    assert terms.contract.annual_rate == Decimal("0.12")
+    assert terms.contract.flat_interest is FlatInterest.TOTAL_SPREAD
+    assert terms.contract.multiple_rounding is MultipleRounding.SHARES
+    assert terms.contract.installment_multiple == Money.parse("1.00", "EUR")
 
 
 def test_the_recalculation_example_charges_the_late_principal_interest_to_the_next_installment() -> None:

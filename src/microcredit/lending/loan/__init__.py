@@ -39,13 +39,14 @@ from microcredit.lending.loan.state import (
     LoanStatus,
     PaymentApplied,
 )
-from microcredit.lending.loan.terms import DownPayment, Terms
+from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, Terms
 
 __all__ = [
     "Amounts",
     "AsOf",
     "Channel",
     "ChargeAdded",
+    "ChargesAfterMaturity",
     "Compounding",
     "Deferral",
     "Disbursed",

@@ -83,12 +83,17 @@ class ChargeAdded(Event):
     """A fee that falls due on the value date (a returned-payment fee, a document fee ...).
 
     It is owed with the installment due on that day, or the next one after it; a charge after
-    the last installment is owed with the last.
+    the last installment is owed with the last.  `due_on` (when given) is the charge's own due
+    date, which then chooses the installment instead: a charge recorded today that falls due
+    later (Fineract's specified-due-date charge) is owed from today with that installment.
+    With `penalty` the amount is owed as penalty rather than fee (an NSF penalty, say).
     """
 
     rank: ClassVar[int] = 1
     amount: Money
     name: str
+    penalty: bool = False
+    due_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,8 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
 - `Prepayment`: what is due first, the rest prepays in the event's mode.
-- `ChargeAdded`: owed with the installment due on its value date or next.
+- `ChargeAdded`: owed (as fee, or as penalty) with the installment due on its
+  value date, or on its own due date when it has one, or next.
 - `PenaltyCharged`: on an installment already due.
 - `Waiver`: interest, fees or penalty of one installment, at most what it owes.
 - `Deferral`: principal-free installments inserted at one not yet due, the
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -90,7 +91,7 @@ from microcredit.lending.loan.state import (
     LoanStatus,
     PaymentApplied,
 )
-from microcredit.lending.loan.terms import Terms
+from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
 from microcredit.lending.periods import PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import (
@@ -103,9 +104,9 @@ from microcredit.lending.prepayment import (
     standing,
 )
 from microcredit.lending.restructure import defer_installments, reschedule
-from microcredit.lending.schedule import LoanTerms, Schedule, build_schedule
+from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
 
-__all__ = ["EventRefused", "LoanBook", "fold"]
+__all__ = ["EventRefused", "LoanBook", "down_payment_of", "fold"]
 
 
 class EventRefused(ValueError):
@@ -255,16 +256,28 @@ def _down_payment(book: _Book, terms: Terms, event: Disbursement) -> tuple[Money
     """The down payment on a disbursement, and the installment number it takes: 0 for the
     first disbursement's, then -1, -2 ... for the tranches' (the regular installments keep
     their numbers 1..n whatever is disbursed later)."""
+    if terms.down_payment is None:
+        return book.zero(), 0
+    number = min((d.number for d in book.owed if d.number <= 0), default=1) - 1
+    return down_payment_of(terms, event.amount), number
+
+
+def down_payment_of(terms: Terms, disbursed: Money) -> Money:
+    """The down payment `terms` ask on a disbursement of `disbursed` (zero without one)."""
     rule = terms.down_payment
     if rule is None:
-        return book.zero(), 0
-    amount = terms.contract.rounding.times(event.amount, Fraction(rule.percent) / 100)
-    number = min((d.number for d in book.owed if d.number <= 0), default=1) - 1
-    return amount, number
+        return Money.zero(terms.currency)
+    amount = terms.contract.rounding.times(disbursed, Fraction(rule.percent) / 100)
+    multiple = terms.contract.installment_multiple
+    if rule.rounded_to_installment_multiple and multiple is not None:
+        amount = amount.round_to(multiple, terms.contract.rounding.mode)
+    return amount
 
 
-def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: Money, number: int) -> _Book:
-    """`book` with the down payment installment added (and paid, when collected at disbursement)."""
+def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: Money, number: int, *,
+                       collect: bool = True) -> _Book:
+    """`book` with the down payment installment added (and paid, when collected at disbursement,
+    unless `collect` is false)."""
     if not amount.is_positive:
         return book
     zero = book.zero()
@@ -277,12 +290,30 @@ def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: M
         waived=(nothing, *book.waived),
         written_off=(nothing, *book.written_off),
     )
+    return _collect_down_payment(book, terms, event, amount, number) if collect else book
+
+
+def _collect_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: Money, number: int, *,
+                          only_what_is_owed: bool = False) -> _Book:
+    """`book` with the down payment collected at disbursement (when the terms say so); with
+    `only_what_is_owed` (a tranche on an overpaid loan, `DownPayment.collected_by_strategy`),
+    only what its installment still owes after the replayed payments."""
+    zero = book.zero()
     rule = terms.down_payment
-    if rule is None or not rule.collected_at_disbursement:
+    if rule is None or not rule.collected_at_disbursement or not amount.is_positive:
         return book
-    collected = Allocation(paid_on=event.on, amount=amount, strategy="down_payment",
-                           lines=(AllocationLine(number, Component.PRINCIPAL, amount),), credit_balance=zero,
-                           prepayment=zero)
+    if rule.collected_by_strategy:
+        if only_what_is_owed:
+            index = _find(book.owed, number)
+            amount = min(amount, book.owed[index].principal) if index >= 0 else zero
+            if not amount.is_positive:
+                return book
+        collected = allocate(book.owed, amount, event.on, strategy=terms.strategy,
+                             overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    else:
+        collected = Allocation(paid_on=event.on, amount=amount, strategy="down_payment",
+                               lines=(AllocationLine(number, Component.PRINCIPAL, amount),), credit_balance=zero,
+                               prepayment=zero)
     return _with_payment(book, collected, f"{event.id}:down_payment", interest_prepaid=zero, principal_prepaid=zero)
 
 
@@ -290,10 +321,13 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
     down, number = _down_payment(book, terms, event)
     if book.plan is not None:
+        if terms.tranche_replays_payments and any(p.event_id is not None for p in book.payments):
+            return _tranche_replaying(book, terms, event, down, number)
         return _with_down_payment(_tranche(book, terms, event, event.amount - down), terms, event, down, number)
     contract = terms.contract
-    if event.amount > contract.principal:
-        raise _refuse(event, "above_approved_amount", f"{event.amount} is more than the approved {contract.principal}")
+    if event.amount > terms.approved_maximum:
+        raise _refuse(event, "above_approved_amount",
+                      f"{event.amount} is more than the approved {terms.approved_maximum}")
     periods = contract.periods
     if periods.first_due_date is not None and periods.first_due_date <= event.on:
         raise _refuse(event, "first_due_date_passed", "the first due date is not after the disbursement")
@@ -463,15 +497,20 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
     if book.written_off_on is not None:
         raise _refuse(event, "written_off", "the loan is written off")
     outstanding = Money.total((d.principal for d in book.owed), terms.currency)
-    if outstanding + event.amount > terms.contract.principal:
-        approved = terms.contract.principal
+    if outstanding + event.amount > terms.approved_maximum:
+        approved = terms.approved_maximum
         raise _refuse(event, "above_approved_amount",
                       f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
-    if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
+    # Under TERM_SHARE (Fineract's K11) a tranche joins the period it falls in, (start, due date]:
+    # on a due date it is scheduled from that day's installment on.
+    joins = event.on
+    if plan.terms.tranche_principal is TranchePrincipal.TERM_SHARE:
+        joins -= timedelta(days=1)
+    if standing(plan.schedule, joins).ended == len(plan.schedule.installments):
         raise _refuse(event, "schedule_ended", "every installment has fallen due: nothing left to re-amortise")
-    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    stripped, extras, replaced = _set_aside(book, plan, joins, book.owed)
     _refuse_paid_ahead(event, plan, stripped, replaced, "a tranche")
-    schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=scheduled,
+    schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=joins, amount=scheduled,
                            calendar=terms.calendar)
     zero = book.zero()
     kept = tuple(d for d in stripped if d.number not in replaced)
@@ -491,6 +530,47 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
         disbursed=_money(book.disbursed) + event.amount,
         disbursements=(*book.disbursements, (event.id, event.on, event.amount)),
     )
+
+
+def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Money, number: int) -> _Book:
+    """A tranche under `Terms.tranche_replays_payments`: the schedule re-amortised (and the
+    tranche's down payment added) as if nothing had been paid, then every payment so far
+    allocated again, in order, over the new schedule (Fineract reprocesses a loan's transactions
+    on each disbursement), then the down payment collected if the terms say so."""
+    zero = book.zero()
+    if any(p.principal_prepaid.is_positive or p.interest_prepaid.is_positive for p in book.payments):
+        raise _refuse(event, "installment_paid_in_advance",
+                      "a payment re-amortised the schedule: a tranche cannot replay it")
+    unpaid = tuple(
+        _due(c.number, c.due_date, c.principal - w.principal - x.principal, c.interest - w.interest - x.interest,
+             c.fee - w.fee - x.fee, c.penalty - w.penalty - x.penalty)
+        for c, w, x in zip(book.charged, book.waived, book.written_off, strict=True)
+    )
+    payments = [p for p in book.payments if p.event_id is not None]
+    overpaid = _money(book.credit).is_positive
+    bare = replace(book, owed=unpaid, payments=(), credit=zero, credit_through=book.disbursed_on)
+    result = _with_down_payment(_tranche(bare, terms, event, event.amount - down), terms, event, down, number,
+                                collect=False)
+    for payment in payments:
+        result = _use_credit(result, terms, payment.on)
+        if payment.event_id is not None and payment.event_id.endswith(":down_payment"):
+            # A down payment collected earlier pays what it paid then (its installment, or one
+            # overdue on that day); those installments had fallen due, the tranche keeps them.
+            kept = Allocation(paid_on=payment.on, amount=payment.amount, strategy=terms.strategy.name,
+                              lines=payment.lines, credit_balance=payment.credit, prepayment=zero)
+            try:
+                result = _with_payment(result, kept, payment.event_id, interest_prepaid=zero, principal_prepaid=zero)
+                continue
+            except ValueError:
+                pass
+        allocation = allocate(result.owed, payment.amount, payment.on, strategy=terms.strategy,
+                              overpayment=terms.overpayment)
+        if allocation.prepayment.is_positive:
+            raise _refuse(event, "installment_paid_in_advance",
+                          "a payment would prepay principal over the new schedule: a tranche cannot replay it")
+        result = _with_payment(result, allocation, payment.event_id, interest_prepaid=zero, principal_prepaid=zero)
+    return _collect_down_payment(_use_credit(result, terms, event.on), terms, event, down, number,
+                                 only_what_is_owed=overpaid)
 
 
 def _carry(rows: tuple[InstallmentDue, ...], nothing: tuple[InstallmentDue, ...]) -> tuple[InstallmentDue, ...]:
@@ -515,14 +595,37 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
 
 
+def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, int]:
+    """`book` with the installment after the schedule's last (`ChargesAfterMaturity.EXTRA_INSTALLMENT`)
+    due on `falls_due` at the latest, and its index: added when there is none yet."""
+    index = next((i for i, d in enumerate(book.owed) if d.number > last), -1)
+    if index >= 0:
+        if book.owed[index].due_date >= falls_due:
+            return book, index
+        moved = [tuple(replace(d, due_date=falls_due) if i == index else d for i, d in enumerate(rows))
+                 for rows in (book.charged, book.owed, book.waived, book.written_off)]
+        return replace(book, charged=moved[0], owed=moved[1], waived=moved[2], written_off=moved[3]), index
+    zero = book.zero()
+    row = _due(last + 1, falls_due, zero, zero, zero, zero)
+    return replace(book, charged=(*book.charged, row), owed=(*book.owed, row), waived=(*book.waived, row),
+                   written_off=(*book.written_off, row)), len(book.owed)
+
+
 def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
-    index = next((i for i, d in enumerate(book.owed) if d.due_date >= event.on), len(book.owed) - 1)
+    falls_due = event.on if event.due_on is None else event.due_on
+    skip_down_payments = not terms.charges_with_down_payment
+    index = next((i for i, d in enumerate(book.owed)
+                  if d.due_date >= falls_due and not (skip_down_payments and d.number <= 0)), len(book.owed) - 1)
+    if (terms.charges_after_maturity is ChargesAfterMaturity.EXTRA_INSTALLMENT
+            and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
+        book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)
+    fee, penalty = (None, event.amount) if event.penalty else (event.amount, None)
     book = replace(
         book,
-        charged=_add(book.charged, index, fee=event.amount),
-        owed=_add(book.owed, index, fee=event.amount),
+        charged=_add(book.charged, index, fee=fee, penalty=penalty),
+        owed=_add(book.owed, index, fee=fee, penalty=penalty),
     )
     return _use_credit_on(book, terms, event.on) if book.owed[index].due_date <= event.on else book
 
@@ -942,7 +1045,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             written_amounts = Amounts.of(written)
             installments.append(InstallmentState(
                 number=charged.number,
-                period_start=row.period_start if row is not None else charged.due_date,
+                period_start=row.period_start if row is not None else _start_of_extra(plan.schedule, charged),
                 due_date=charged.due_date,
                 due=due,
                 paid=due - waived_amounts - written_amounts - outstanding,
@@ -1006,6 +1109,13 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:
+    """The period start of an installment outside the schedule: a down payment's is its own
+    day; an installment after the last (charges after maturity) starts at the last due date."""
+    last = schedule.installments[-1]
+    return last.due_date if charged.number > last.number else charged.due_date
 
 
 def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
@@ -17,7 +18,19 @@ from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
 
-__all__ = ["DownPayment", "Terms"]
+__all__ = ["ChargesAfterMaturity", "DownPayment", "Terms"]
+
+
+class ChargesAfterMaturity(StrEnum):
+    """Where a charge that falls due after the last installment is owed.
+
+    ``last_installment`` (ours): with the last installment.  ``extra_installment`` (Fineract's
+    "N+1" installment, LoanCharge.feature): in an installment of its own after the last, due
+    on the latest such charge's due date, its period starting at the last due date.
+    """
+
+    LAST_INSTALLMENT = "last_installment"
+    EXTRA_INSTALLMENT = "extra_installment"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +45,15 @@ class DownPayment:
 
     percent: Decimal
     collected_at_disbursement: bool
+    rounded_to_installment_multiple: bool = False
+    """Round the amount (after the loan's rounding) to the contract's installment multiple, as
+    Fineract does (rule K10 of docs/fineract-profile.md); our products: not."""
+    collected_by_strategy: bool = False
+    """What is collected at disbursement pays what is due on the day by the loan's allocation
+    strategy, oldest first, the rest paying the next installments (Fineract's automatic "Down
+    Payment" transaction: an overdue installment before the new down payment); on a tranche
+    to an overpaid loan only what the down payment installment still owes once the payments
+    are replayed (`tranche_replays_payments`); our products: the down payment installment."""
 
     def __post_init__(self) -> None:
         if not Decimal(0) < self.percent < Decimal(100):
@@ -69,6 +91,20 @@ class Terms:
     """Interest recalculated on the balance actually outstanding (`loan.recalculation`), or the
     schedule's interest only (late principal earns penalty interest alone, paid-ahead principal
     still earns until its due date)."""
+    charges_after_maturity: ChargesAfterMaturity = ChargesAfterMaturity.LAST_INSTALLMENT
+    """Where a charge falling due after the last installment is owed (our products: with the
+    last installment)."""
+    charges_with_down_payment: bool = True
+    """Whether a charge due on a disbursement day is owed with that day's down payment
+    installment (our products) or with the next regular installment (Fineract)."""
+    tranche_replays_payments: bool = False
+    """On a tranche, allocate every payment made so far again over the re-amortised schedule
+    (Fineract reprocesses its transactions on each disbursement); our products refuse a tranche
+    that would re-amortise installments already paid ahead (``installment_paid_in_advance``)."""
+    most_outstanding: Money | None = None
+    """The most that may be disbursed at once or be outstanding after a tranche; None: the
+    approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
+    a maximum outstanding balance)."""
 
     def __post_init__(self) -> None:
         if self.dpd_grace_days < 0:
@@ -76,8 +112,17 @@ class Terms:
         if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
             raise ValueError("the days-past-due tolerance is a non-negative amount of the loan's currency")
         validate_buckets(self.buckets)
+        if self.most_outstanding is not None and (
+                self.most_outstanding.currency != self.contract.currency
+                or self.most_outstanding < self.contract.principal):
+            raise ValueError("the most outstanding is an amount of the loan's currency, at least the approved amount")
 
     @property
     def currency(self) -> str:
         """The loan's currency."""
         return self.contract.currency
+
+    @property
+    def approved_maximum(self) -> Money:
+        """The most a disbursement, or the outstanding principal after a tranche, may reach."""
+        return self.contract.principal if self.most_outstanding is None else self.most_outstanding

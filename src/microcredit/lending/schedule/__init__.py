@@ -19,26 +19,32 @@ from microcredit.lending.schedule.amortize import (
 )
 from microcredit.lending.schedule.build import build_schedule, period_fractions, summarise
 from microcredit.lending.schedule.model import (
+    FlatInterest,
     Installment,
     InterestCalculation,
     InterestMethod,
     LoanTerms,
+    MultipleRounding,
     RepaymentMethod,
     Schedule,
     ScheduleTotals,
+    TranchePrincipal,
 )
 
 __all__ = [
     "AmortizationPlan",
     "AnnuityRow",
+    "FlatInterest",
     "Installment",
     "InterestCalculation",
     "InterestMethod",
     "LoanTerms",
+    "MultipleRounding",
     "Ratio",
     "RepaymentMethod",
     "Schedule",
     "ScheduleTotals",
+    "TranchePrincipal",
     "amortize",
     "amortize_carrying",
     "annuity_rows",

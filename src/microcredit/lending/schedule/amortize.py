@@ -94,7 +94,13 @@ from itertools import repeat
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, divide_rounded, floor_offset
 from microcredit.lending.periods import PeriodPlan
-from microcredit.lending.schedule.model import Installment, InterestMethod, RepaymentMethod
+from microcredit.lending.schedule.model import (
+    FlatInterest,
+    Installment,
+    InterestMethod,
+    MultipleRounding,
+    RepaymentMethod,
+)
 
 __all__ = [
     "AmortizationPlan",
@@ -138,6 +144,8 @@ class AmortizationPlan:
     fixed_principal: Money | None = None
     first_number: int = 1
     deferred_interest: Money | None = None
+    flat_interest: FlatInterest = FlatInterest.PER_PERIOD
+    multiple_rounding: MultipleRounding = MultipleRounding.INSTALLMENT
 
     def __post_init__(self) -> None:
         code = self.rounding.currency
@@ -384,6 +392,23 @@ def amortize_carrying(
     return _general(plan, dates, rates, principal, fee)
 
 
+def _spread_flat_interest(plan: AmortizationPlan, rates: Sequence[Ratio], principal: int,
+                          free: int) -> list[int] | None:
+    """Each period's flat interest under ``total_spread`` (None under ``per_period``): the term's
+    total, principal x the sum of the factors, rounded once, divided over the interest-bearing
+    periods (rounded), the last of them taking the residue."""
+    if plan.flat_interest is not FlatInterest.TOTAL_SPREAD:
+        return None
+    mode = plan.rounding.mode
+    total_rate = sum((Fraction(a, b) for a, b in rates[free:]), Fraction(0))
+    total = divide_rounded(principal * total_rate.numerator, total_rate.denominator, mode)
+    bearing = len(rates) - free
+    if bearing <= 0:
+        return [0] * len(rates)
+    each = divide_rounded(total, bearing, mode)
+    return [0] * free + [each] * (bearing - 1) + [total - each * (bearing - 1)]
+
+
 def _general(
     plan: AmortizationPlan, dates: PeriodPlan, rates: Sequence[Ratio], principal: int, fee: int
 ) -> tuple[tuple[Installment, ...], tuple[int, ...]]:
@@ -399,11 +424,19 @@ def _general(
     paying = n - grace
     multiple = _multiple(plan.installment_multiple)
 
+    spread = _spread_flat_interest(plan, rates, principal, free) if flat else None
+    shares = flat and level and plan.fixed_installment is None and plan.multiple_rounding is MultipleRounding.SHARES
     installment = 0
     equal_part = 0
-    if level:
+    if shares and plan.fixed_principal is not None:
+        equal_part = plan.fixed_principal.minor
+    elif shares:
+        equal_part = _round_to_multiple(principal, paying, multiple, mode)
+    elif level:
         if plan.fixed_installment is not None:
             installment = plan.fixed_installment.minor
+        elif spread is not None:
+            installment = _round_to_multiple(principal + sum(spread[grace:]), paying, multiple, mode)
         elif flat:
             flat_interest = sum(divide_rounded(principal * a, b, mode) for a, b in rates[grace:])
             installment = _round_to_multiple(principal + flat_interest, paying, multiple, mode)
@@ -423,11 +456,16 @@ def _general(
     last = n - 1
     for k in range(n):
         a, b = rates[k]
-        interest = divide_rounded((principal if flat else balance) * a, b, mode) if a else 0
+        if spread is not None:
+            interest = spread[k]
+        else:
+            interest = divide_rounded((principal if flat else balance) * a, b, mode) if a else 0
         if k == last:
             part = balance
         elif k < grace:
             part = 0
+        elif shares:
+            part = equal_part + _round_to_multiple(interest, 1, multiple, mode) - interest
         else:
             part = (installment - interest) if level else equal_part
             if part > balance:

@@ -160,6 +160,8 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
             grace_on_interest_payment=terms.grace_on_interest_payment,
             interest_free_periods=terms.interest_free_periods,
             fee_per_installment=Money(fee, currency),
+            flat_interest=terms.flat_interest,
+            multiple_rounding=terms.multiple_rounding,
         )
         rows, carried = amortize_carrying(amortization, plan, period_fractions(terms, plan))
         interest = sum(row.interest_minor for row in rows)

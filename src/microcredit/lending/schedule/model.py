@@ -46,13 +46,16 @@ from microcredit.lending.money import Money, RoundingPolicy
 from microcredit.lending.periods import PeriodSpec
 
 __all__ = [
+    "FlatInterest",
     "Installment",
     "InterestCalculation",
     "InterestMethod",
     "LoanTerms",
+    "MultipleRounding",
     "RepaymentMethod",
     "Schedule",
     "ScheduleTotals",
+    "TranchePrincipal",
 ]
 
 
@@ -70,6 +73,49 @@ class InterestMethod(StrEnum):
 
     DECLINING_BALANCE = "declining_balance"
     FLAT = "flat"
+
+
+class FlatInterest(StrEnum):
+    """How flat interest is spread over the installments.
+
+    ``per_period`` (ours): each period's interest is the original principal x its factor,
+    rounded on its own.  ``total_spread`` (Fineract, rule K7 of docs/fineract-profile.md): the
+    whole term's interest is computed and rounded once, each installment takes that total
+    divided by the interest-bearing installments (rounded), the last one the residue.
+    """
+
+    PER_PERIOD = "per_period"
+    TOTAL_SPREAD = "total_spread"
+
+
+class MultipleRounding(StrEnum):
+    """What an installment multiple rounds on an equal-installment flat loan.
+
+    ``installment`` (ours): the level installment, principal + interest together.  ``shares``
+    (Fineract, rule K8): the principal share (principal / principal-paying periods) and each
+    period's interest share are rounded to the multiple separately; the interest itself stays
+    exact, so the principal absorbs the interest's rounding.  Without a multiple ``shares``
+    rounds the principal share to the currency's unit.
+    """
+
+    INSTALLMENT = "installment"
+    SHARES = "shares"
+
+
+class TranchePrincipal(StrEnum):
+    """What the installments after a tranche repay of principal (an equal-installment flat loan).
+
+    ``reamortise`` (ours): the balance and the tranche over the installments left, like any
+    re-amortisation.  ``term_share`` (Fineract's cumulative generator, rule K11): each
+    installment after the tranche repays the principal disbursed so far divided by the number
+    of installments of the term (rounded, to the multiple when there is one), the last one the
+    rest; a tranche joins the period it falls in, (start, due date], so one disbursed on a due
+    date is repaid from that day's installment on.  Fineract's tranche cases bear no interest;
+    with interest the period split by the tranche starts a day early.
+    """
+
+    REAMORTISE = "reamortise"
+    TERM_SHARE = "term_share"
 
 
 class InterestCalculation(StrEnum):
@@ -150,6 +196,12 @@ class LoanTerms:
     interest_free_periods: int = 0
     fees: tuple[Fee, ...] = ()
     apr_day_basis: int = 365
+    flat_interest: FlatInterest = FlatInterest.PER_PERIOD
+    """How flat interest is spread (our products: per period)."""
+    multiple_rounding: MultipleRounding = MultipleRounding.INSTALLMENT
+    """What the installment multiple rounds on a flat loan (our products: the installment)."""
+    tranche_principal: TranchePrincipal = TranchePrincipal.REAMORTISE
+    """What the installments after a tranche repay (our products: a re-amortisation)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.principal, Money):

@@ -9,7 +9,7 @@ the way out.  A refused event is reported with its index in `events`.
 
 from __future__ import annotations
 
-from microcredit.lending import loan
+from microcredit.lending import fineract, loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.loan import Amounts, LoanState
@@ -17,7 +17,8 @@ from microcredit.lending.money import percent
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.restructure import DeferralInterest
 from microcredit.lending.schedule import RepaymentMethod
-from microcredit.products.errors import LoanEventRefused
+from microcredit.products.errors import FineractInputInvalid, LoanEventRefused
+from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import (
     AmountsRead,
     AsOfItem,
@@ -160,8 +161,10 @@ def _read(state: LoanState) -> LoanStateRead:
     )
 
 
-def replay(document: LoanReplay, *, calendars: CalendarProvider) -> LoanStateRead:
+def replay(document: LoanReplay | FineractLoanReplay, *, calendars: CalendarProvider) -> LoanStateRead:
     """Fold the document's events into the loan's state on `as_of`."""
+    if isinstance(document, FineractLoanReplay):
+        return _read(_fineract_state(document))
     terms = terms_of(document, calendars)
     events = [_event(item) for item in document.events]
     try:
@@ -171,3 +174,21 @@ def replay(document: LoanReplay, *, calendars: CalendarProvider) -> LoanStateRea
         index = matching[-1] if exc.code == "duplicate_event_id" else matching[0]
         raise LoanEventRefused(index, exc.event_id, exc.code, exc.reason) from exc
     return _read(state)
+
+
+def _fineract_state(document: FineractLoanReplay) -> LoanState:
+    """The state of a loan given in Fineract's terms and steps, under the `fineract` profile."""
+    try:
+        terms = fineract.terms_from_fineract(document.terms.model_dump(mode="json", exclude_none=True))
+    except fineract.FineractInputError as exc:
+        raise FineractInputInvalid(f"terms.{exc.field}" if exc.field != "terms" else "terms", exc.reason) from exc
+    steps = [step.model_dump(mode="json", exclude_none=True) for step in document.events]
+    try:
+        history = fineract.events_from_fineract(steps, terms.currency, terms=terms)
+        return loan.fold(terms, history.events, as_of=document.as_of)
+    except fineract.FineractInputError as exc:
+        raise FineractInputInvalid(exc.field, exc.reason) from exc
+    except loan.EventRefused as exc:
+        seq = int(exc.event_id.split(":")[0].removeprefix("e"))
+        index = next(i for i, step in enumerate(steps) if step["seq"] == seq)
+        raise LoanEventRefused(index, exc.event_id, exc.code, exc.reason) from exc

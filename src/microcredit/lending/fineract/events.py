@@ -1,0 +1,240 @@
+"""What a Fineract test does to a loan, turned into our loan events.
+
+`events_from_fineract(raw, currency)` reads the steps of a Fineract scenario (the golden
+cases' ``events``: ``set_business_date``, ``disburse``, ``transaction``, ``undo_transaction``,
+``add_charge`` ...) and answers a `FineractHistory`: our events (`loan.Disbursement`,
+`loan.Repayment`, `loan.ChargeAdded`, `loan.Reversal` ...), each with the id ``e<seq>``, and
+what the Fineract view needs beside them (each transaction's Fineract type, each charge's
+description, the business date after each step).
+
+The mapping:
+
+- ``disburse`` -> `Disbursement` on its date;
+- ``transaction`` REPAYMENT, GOODWILL_CREDIT, PAYOUT_REFUND, MERCHANT_ISSUED_REFUND ->
+  `Repayment` (the cumulative processors allocate all four as a repayment);
+- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date;
+- ``adjust_transaction`` -> `Reversal` of the step, plus a `Repayment` of the new amount on
+  the same date (Fineract reverses the transaction and posts its replacement);
+- ``undo_last_disbursal`` -> `Reversal` of the last disbursement still standing (its down
+  payment goes with it) and of the transactions recorded after it; ``undo_disbursal`` -> a
+  `Reversal` of every disbursement and every transaction (the loan is back to approved);
+- ``add_charge`` SPECIFIED_DUE_DATE -> `ChargeAdded` (FLAT: the amount; PERCENT_OF_AMOUNT:
+  that percent of the principal disbursed; PERCENT_OF_AMOUNT_AND_INTEREST: of it plus the
+  loan's total interest on it, K12) with the charge's due date
+  (`due_on`), effective from the business date it was added or from its due date when that
+  is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
+  does); a penalty charge is owed as penalty;
+- ``set_business_date``, ``submit_application``, ``approve`` move no money: they only set
+  the business date the state is read on; an ``inline_cob`` is kept for the view, whose
+  accrual transactions it posts.
+
+Anything else is refused (`FineractInputError`) naming the step and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from microcredit.lending.fineract.terms import FineractInputError, money
+from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.loan.terms import Terms
+from microcredit.lending.money import Money
+from microcredit.lending.schedule import build_schedule
+
+__all__ = ["TRANSACTION_TYPES", "ChargeInfo", "FineractHistory", "events_from_fineract"]
+
+TRANSACTION_TYPES: Mapping[str, str] = {
+    "REPAYMENT": "Repayment",
+    "GOODWILL_CREDIT": "Goodwill Credit",
+    "PAYOUT_REFUND": "Payout Refund",
+    "MERCHANT_ISSUED_REFUND": "Merchant Issued Refund",
+}
+"""Fineract's transaction types the profile takes, with the name Fineract lists them by."""
+
+_QUIET = {"set_business_date", "submit_application", "approve", "inline_cob"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeInfo:
+    """A charge as Fineract lists it: name, kind, due date and amount."""
+
+    event_id: str
+    name: str
+    penalty: bool
+    due_on: date
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class FineractHistory:
+    """A Fineract scenario as our events, with what the Fineract view needs beside them."""
+
+    events: tuple[Event, ...]
+    """Our events, in the order the scenario records them (ids ``e<seq>``)."""
+    after: tuple[int, ...]
+    """For each of `events`, how many of the scenario's steps had been applied once it was."""
+    kinds: Mapping[str, str]
+    """Event id -> Fineract's transaction type (``Repayment``, ``Goodwill Credit`` ...)."""
+    charges: tuple[ChargeInfo, ...]
+    undone: Mapping[str, str]
+    """Reversal id -> the id of the transaction it undoes (Fineract lists that one as reverted)."""
+    business_dates: tuple[date | None, ...]
+    """The business date after each step (index: steps applied - 1)."""
+    closes_of_business: tuple[tuple[int, date], ...] = ()
+    """(step number, business date) of each ``inline_cob``: the close of business of the day
+    before that business date (it posts Fineract's periodic accruals)."""
+
+    def upto(self, steps: int) -> tuple[Event, ...]:
+        """Our events once `steps` of the scenario's steps have been applied."""
+        return tuple(e for e, n in zip(self.events, self.after, strict=True) if n <= steps)
+
+
+def _day(step: Mapping[str, Any], key: str, where: str) -> date:
+    value = step.get(key)
+    if not isinstance(value, str):
+        raise FineractInputError(f"{where}.{key}", "an ISO date is required")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FineractInputError(f"{where}.{key}", f"{value!r} is not an ISO date") from None
+
+
+def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
+                         terms: Terms | None = None) -> FineractHistory:
+    """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``); `terms`
+    (the loan's, from `terms_from_fineract`) are needed for percentage charges."""
+    events: list[Event] = []
+    after: list[int] = []
+    kinds: dict[str, str] = {}
+    charges: list[ChargeInfo] = []
+    undone: dict[str, str] = {}
+    ids: dict[int, str] = {}
+    dates: list[date | None] = []
+    cobs: list[tuple[int, date]] = []
+    business: date | None = None
+    for count, step in enumerate(steps, start=1):
+        seq = step.get("seq", count)
+        kind = step.get("type")
+        where = f"events.{count - 1}"
+        event_id = f"e{seq}"
+        ids[seq] = event_id
+        if step.get("expect_rejected"):
+            raise FineractInputError(f"{where}.expect_rejected", "a step Fineract refuses is not replayed")
+        if kind == "set_business_date":
+            business = _day(step, "date", where)
+        elif kind == "inline_cob":
+            cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
+                         else business))
+        elif kind in _QUIET:
+            pass
+        elif kind == "disburse":
+            on = _day(step, "date", where)
+            events.append(Disbursement(id=event_id, on=on, amount=money(step.get("amount"), currency,
+                                                                          f"{where}.amount")))
+            kinds[event_id] = "Disbursement"
+        elif kind == "transaction":
+            name = TRANSACTION_TYPES.get(step.get("transactionType", ""))
+            if name is None:
+                known = ", ".join(TRANSACTION_TYPES)
+                raise FineractInputError(f"{where}.transactionType",
+                                         f"{step.get('transactionType')!r} is not one of {known}")
+            on = _day(step, "date", where)
+            events.append(Repayment(id=event_id, on=on, amount=money(step.get("amount"), currency,
+                                                                       f"{where}.amount")))
+            kinds[event_id] = name
+        elif kind in ("undo_transaction", "adjust_transaction"):
+            target = ids.get(step.get("target_seq", -1))
+            if target is None or target not in kinds or kinds[target] == "Disbursement":
+                raise FineractInputError(f"{where}.target_seq", "names no earlier transaction")
+            on = business if business is not None else _day(step, "date", where)
+            events.append(Reversal(id=event_id, on=on, target=target))
+            undone[event_id] = target
+            if kind == "adjust_transaction":
+                after.append(count)
+                new_id = f"{event_id}:adjusted"
+                amount = money(step.get("amount"), currency, f"{where}.amount")
+                events.append(Repayment(id=new_id, on=_day(step, "date", where), amount=amount))
+                kinds[new_id] = kinds[target]
+        elif kind in ("undo_disbursal", "undo_last_disbursal"):
+            on = business if business is not None else _last_day(events, where)
+            # Not in `undone`: Fineract does not list what an undo of disbursement takes back.
+            gone = set(undone.values()) | {e.target for e in events if isinstance(e, Reversal)}
+            for number, target in enumerate(_undone_by(kind, events, gone), start=1):
+                events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
+        elif kind == "add_charge":
+            charge = _charge(step, event_id, currency, where, terms, events)
+            on = charge.due_on if business is None or charge.due_on < business else business
+            events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
+                                      penalty=charge.penalty, due_on=charge.due_on))
+            charges.append(charge)
+        else:
+            raise FineractInputError(f"{where}.type", f"the fineract profile does not replay {kind!r} steps")
+        while len(after) < len(events):
+            after.append(count)
+        dates.append(business)
+    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs))
+
+
+def _undone_by(kind: str, events: Sequence[Event], gone: set[str]) -> list[str]:
+    """The events an undo of disbursement reverses: the last disbursement still standing and
+    the transactions recorded after it, or (``undo_disbursal``) every disbursement and every
+    transaction (Fineract takes the loan back to approved)."""
+    standing = [e for e in events if not isinstance(e, Reversal | ChargeAdded) and e.id not in gone]
+    disbursements = [i for i, e in enumerate(standing) if isinstance(e, Disbursement)]
+    if not disbursements:
+        raise FineractInputError("type", f"{kind}: the loan has no disbursement to undo")
+    first = disbursements[-1] if kind == "undo_last_disbursal" else 0
+    return [e.id for e in standing[first:]]
+
+
+def _last_day(events: Sequence[Event], where: str) -> date:
+    if not events:
+        raise FineractInputError(f"{where}.type", "nothing to undo")
+    return max(e.on for e in events)
+
+
+def _percent_of(step: Mapping[str, Any], where: str, terms: Terms | None, events: Sequence[Event]) -> Money:
+    """K12: a specified-due-date charge of a percentage of the disbursed principal (plus, for
+    PERCENT_OF_AMOUNT_AND_INTEREST, the loan's total interest on it), rounded HALF_EVEN."""
+    kind = step.get("chargeCalculationType")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeCalculationType", f"{kind} needs the loan's terms")
+    try:
+        rate = Decimal(str(step.get("amount")))
+    except InvalidOperation:
+        raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    disbursements = [e for e in events if isinstance(e, Disbursement) and e.id not in gone]
+    if not disbursements:
+        raise FineractInputError(f"{where}.chargeCalculationType", f"{kind}: the loan is not disbursed")
+    base = Money.total((d.amount for d in disbursements), terms.currency)
+    if kind == "PERCENT_OF_AMOUNT_AND_INTEREST":
+        contract = replace(terms.contract, principal=base,
+                           periods=replace(terms.contract.periods, start=disbursements[0].on))
+        base += build_schedule(contract, calendar=terms.calendar).totals.interest
+    return terms.contract.rounding.times(base, Fraction(rate) / 100)
+
+
+def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None = None,
+            events: Sequence[Event] = ()) -> ChargeInfo:
+    if step.get("chargeTimeType") != "SPECIFIED_DUE_DATE":
+        raise FineractInputError(f"{where}.chargeTimeType", "the fineract profile takes SPECIFIED_DUE_DATE charges")
+    kind = step.get("chargeCalculationType")
+    if kind not in ("FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST"):
+        raise FineractInputError(f"{where}.chargeCalculationType",
+                                 "FLAT, PERCENT_OF_AMOUNT or PERCENT_OF_AMOUNT_AND_INTEREST only")
+    penalty = step.get("penalty", False)
+    if not isinstance(penalty, bool):
+        raise FineractInputError(f"{where}.penalty", "true or false")
+    name = step.get("name") or step.get("charge")
+    if not isinstance(name, str) or not name:
+        raise FineractInputError(f"{where}.name", "a charge has a name")
+    amount = (money(step.get("amount"), currency, f"{where}.amount") if kind == "FLAT"
+              else _percent_of(step, where, terms, events))
+    return ChargeInfo(event_id=event_id, name=name, penalty=penalty, due_on=_day(step, "dueDate", where),
+                      amount=amount)

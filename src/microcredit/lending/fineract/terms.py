@@ -1,0 +1,300 @@
+"""A Fineract loan's parameters, in Fineract's names and enum values, turned into our `Terms`.
+
+`terms_from_fineract(params)` reads the parameters a Fineract loan is created with (the
+product's overlaid with the loan request's, as the golden cases hold them) and answers our
+`loan.Terms` under the profile's conventions (docs/fineract-profile.md):
+
+- C1: money rounds HALF_EVEN (`roundingMode`, which must say so);
+- K1: ``daysInYearType`` ACTUAL is a fixed 365-day year in the cumulative generator;
+- K7: flat interest is the whole term's, rounded once, spread, the last installment taking
+  the residue (`FlatInterest.TOTAL_SPREAD`);
+- K8: an installment multiple on a flat loan rounds the principal and interest shares each
+  (`MultipleRounding.SHARES`);
+- the transaction-processing strategy as an allocation order, the in-advance order beside it,
+  and what is paid beyond everything due held as an overpayment;
+- a charge due after the last installment is owed in an installment of its own ("N+1");
+- K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
+  rounded to the installment multiple, collected at disbursement when
+  ``enableAutoRepaymentForDownPayment``.
+
+Every parameter is either used, checked against the one value the profile supports, or
+listed in `IGNORED` with the reason it decides nothing here; anything else is refused with
+`FineractInputError` naming the field, so a parameter is never silently dropped.
+
+Example: ``{"principal": "1250.00", "numberOfRepayments": 3, "interestRatePerPeriod": "1",
+"interestRateFrequencyType": "MONTHS", "interestType": "FLAT", ...}`` gives a 1,250.00 EUR
+loan at 12 % a year, flat, three monthly installments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from microcredit.lending.allocation import AllocationStrategy, Component, OverpaymentPolicy
+from microcredit.lending.calendar import HolidayCalendar
+from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
+from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, Terms
+from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
+from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
+from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.schedule import InterestCalculation, InterestMethod, LoanTerms, RepaymentMethod
+from microcredit.lending.schedule.model import FlatInterest, MultipleRounding, TranchePrincipal
+
+__all__ = [
+    "CALENDAR",
+    "IGNORED",
+    "STRATEGIES",
+    "FineractInputError",
+    "terms_from_fineract",
+]
+
+PRI, INT, FEE, PEN = Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY
+
+STRATEGIES: Mapping[str, AllocationStrategy] = {
+    # FineractStyleLoanRepaymentScheduleTransactionProcessor: the same order early or late.
+    "mifos-standard-strategy": AllocationStrategy("fineract_mifos_standard", (PEN, FEE, INT, PRI)),
+    "due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy": AllocationStrategy(
+        "fineract_due_penalty_fee_interest_principal_in_advance_principal_penalty_fee_interest",
+        (PEN, FEE, INT, PRI), in_advance_order=(PEN, FEE, PRI, INT)),
+    "due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy": AllocationStrategy(
+        "fineract_due_penalty_interest_principal_fee_in_advance_penalty_interest_principal_fee",
+        (PEN, INT, PRI, FEE)),
+}
+"""Fineract's transaction-processing strategies the profile reproduces (docs/fineract-profile.md §6)."""
+
+CALENDAR = HolidayCalendar(name="fineract: no holidays, no weekends", weekend=frozenset(), covers_all_years=True)
+"""The golden cases' calendar: Fineract's tests keep every due date where the schedule puts it."""
+
+IGNORED: Mapping[str, str] = {
+    "product": "the product's name; its settings are spelled out in the other parameters",
+    "_note": "a remark of the case's author",
+    "accountingRule": "journal entries, not amounts",
+    "allowApprovedDisbursedAmountsOverApplied": "limits a second disbursement (tranches are not in the profile)",
+    "overAppliedCalculationType": "limits a second disbursement",
+    "overAppliedNumber": "limits a second disbursement",
+    "maxTrancheCount": "limits tranches",
+    "disallowExpectedDisbursements": "expected tranche dates",
+    "graceOnArrearsAgeing": "arrears ageing (delinquency), not amounts",
+    "principalThresholdForLastInstallment": "acts only with a fixed EMI given by the user (K5)",
+    "submittedOnDate": "the application's date",
+    "globalConfiguration": "the tenant's switches; the cases run with the defaults the profile assumes",
+    "allowPartialPeriodInterestCalcualtion": "acts only on broken periods, which the profile does not build",
+    "inMultiplesOf": "currency multiples act only on a currency without decimals (C2)",
+    "digitsAfterDecimal": "checked: the currency's places",
+    "loanTermFrequency": "checked: numberOfRepayments x repaymentEvery",
+    "loanTermFrequencyType": "checked: the repayment frequency's unit",
+}
+"""Parameters read and deliberately not used, with the reason."""
+
+_REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
+    "loanScheduleType": ("CUMULATIVE",),
+    "loanScheduleProcessingType": ("HORIZONTAL",),
+    "repaymentStartDateType": ("DISBURSEMENT_DATE",),
+    "allowVariableInstallments": (False,),
+    "isEqualAmortization": (False,),
+    "isInterestRecalculationEnabled": (False,),
+    "roundingMode": ("HALF_EVEN",),
+}
+"""Parameters the profile supports one value of (docs: "The profile as implemented")."""
+
+_USED = {
+    "currencyCode", "principal", "expectedDisbursementDate", "numberOfRepayments", "repaymentEvery",
+    "repaymentFrequencyType", "interestRatePerPeriod", "interestRateFrequencyType", "interestType",
+    "amortizationType", "interestCalculationPeriodType", "daysInYearType", "daysInMonthType",
+    "installmentAmountInMultiplesOf", "graceOnPrincipalPayment", "graceOnInterestPayment",
+    "graceOnInterestCharged", "transactionProcessingStrategyCode", "multiDisburseLoan",
+    "enableDownPayment", "disbursedAmountPercentageForDownPayment", "enableAutoRepaymentForDownPayment",
+    "maxOutstandingLoanBalance",
+}  # fmt: skip
+
+
+class FineractInputError(ValueError):
+    """A Fineract parameter or event the profile cannot take, named by its field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+def _choice(params: Mapping[str, Any], field: str, table: Mapping[str, Any], default: str | None = None) -> Any:
+    value = params.get(field, default)
+    if value not in table:
+        raise FineractInputError(field, f"{value!r} is not one of {', '.join(sorted(table))}")
+    return table[value]
+
+
+def _int(params: Mapping[str, Any], field: str, default: int | None = None) -> int:
+    value = params.get(field, default)
+    if value is None:
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FineractInputError(field, f"a whole number, not {value!r}")
+    return value
+
+
+def _decimal(params: Mapping[str, Any], field: str) -> Decimal:
+    value = params.get(field)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise FineractInputError(field, "a decimal string")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise FineractInputError(field, f"{value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise FineractInputError(field, f"{value!r} is not a decimal number")
+    return number
+
+
+def _date(params: Mapping[str, Any], field: str) -> date:
+    value = params.get(field)
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _missing(field)
+    except ValueError:
+        raise FineractInputError(field, f"{value!r} is not an ISO date") from None
+
+
+def _missing(field: str) -> Any:
+    raise FineractInputError(field, "required")
+
+
+def money(value: Any, currency: str, field: str) -> Money:
+    """A Fineract amount (a decimal string) as Money, refused with the field's name."""
+    if not isinstance(value, str):
+        raise FineractInputError(field, "an amount is a decimal string")
+    try:
+        return Money.parse(value, currency)
+    except ValueError as exc:
+        raise FineractInputError(field, str(exc)) from None
+
+
+_UNITS = {"DAYS": PeriodUnit.DAY, "WEEKS": PeriodUnit.WEEK, "MONTHS": PeriodUnit.MONTH}
+_RATE_PERIODS = {"MONTHS": 12, "YEARS": 1}
+_INTEREST = {"FLAT": InterestMethod.FLAT, "DECLINING_BALANCE": InterestMethod.DECLINING_BALANCE}
+_AMORTIZATION = {"EQUAL_INSTALLMENTS": RepaymentMethod.EQUAL_INSTALLMENT,
+                 "EQUAL_PRINCIPAL": RepaymentMethod.EQUAL_PRINCIPAL}
+_CALCULATION = {"SAME_AS_REPAYMENT_PERIOD": InterestCalculation.SAME_AS_REPAYMENT,
+                "DAILY": InterestCalculation.DAILY}
+# K1: ACTUAL is a fixed 365-day year in the cumulative generator.
+_YEAR = {"ACTUAL": DaysInYear.D365, "DAYS_360": DaysInYear.D360, "DAYS_364": DaysInYear.D364,
+         "DAYS_365": DaysInYear.D365}
+_MONTH = {"ACTUAL": DaysInMonth.ACTUAL, "DAYS_30": DaysInMonth.THIRTY}
+
+
+def _check_keys(params: Mapping[str, Any]) -> None:
+    for key, value in params.items():
+        if key.startswith("_note") or key in IGNORED or key in _USED:
+            continue
+        allowed = _REQUIRED_VALUES.get(key)
+        if allowed is None:
+            raise FineractInputError(key, "a parameter the fineract profile does not know")
+        if value not in allowed:
+            raise FineractInputError(key, f"the fineract profile supports {' or '.join(map(repr, allowed))} only")
+
+
+def _down_payment(params: Mapping[str, Any]) -> DownPayment | None:
+    """K10: a percent of each disbursement due on its day, rounded to the installment multiple."""
+    enabled = params.get("enableDownPayment", False)
+    if not isinstance(enabled, bool):
+        raise FineractInputError("enableDownPayment", "true or false")
+    if not enabled:
+        return None
+    percent = _decimal(params, "disbursedAmountPercentageForDownPayment")
+    automatic = params.get("enableAutoRepaymentForDownPayment", False)
+    if not isinstance(automatic, bool):
+        raise FineractInputError("enableAutoRepaymentForDownPayment", "true or false")
+    try:
+        return DownPayment(percent=percent, collected_at_disbursement=automatic, rounded_to_installment_multiple=True,
+                           collected_by_strategy=True)
+    except ValueError as exc:
+        raise FineractInputError("disbursedAmountPercentageForDownPayment", str(exc)) from None
+
+
+def _most_outstanding(params: Mapping[str, Any], principal: Money) -> Money | None:
+    """A multi-disbursement loan may have up to ``maxOutstandingLoanBalance`` outstanding."""
+    if not params.get("multiDisburseLoan", False) or params.get("maxOutstandingLoanBalance") is None:
+        return None
+    most = money(params["maxOutstandingLoanBalance"], principal.currency, "maxOutstandingLoanBalance")
+    if most < principal:
+        raise FineractInputError("maxOutstandingLoanBalance", "cannot be less than the principal")
+    return most
+
+
+def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
+    """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
+    _check_keys(params)
+    code = params.get("currencyCode")
+    if not isinstance(code, str) or code not in CURRENCIES:
+        raise FineractInputError("currencyCode", f"{code!r} is not a currency the engine knows")
+    places = params.get("digitsAfterDecimal", CURRENCIES[code].places)
+    if places != CURRENCIES[code].places:
+        raise FineractInputError("digitsAfterDecimal", f"{code} has {CURRENCIES[code].places} decimal places")
+    principal = money(params.get("principal"), code, "principal")
+    unit = _choice(params, "repaymentFrequencyType", _UNITS)
+    every = _int(params, "repaymentEvery")
+    count = _int(params, "numberOfRepayments")
+    if every < 1 or count < 1:
+        raise FineractInputError("numberOfRepayments" if count < 1 else "repaymentEvery", "must be at least 1")
+    if "loanTermFrequency" in params and params["loanTermFrequency"] != count * every:
+        raise FineractInputError("loanTermFrequency", "must be numberOfRepayments x repaymentEvery")
+    if "loanTermFrequencyType" in params and params["loanTermFrequencyType"] != params["repaymentFrequencyType"]:
+        raise FineractInputError("loanTermFrequencyType", "must be the repayment frequency's unit")
+    per_period = _decimal(params, "interestRatePerPeriod")
+    annual = per_period * _choice(params, "interestRateFrequencyType", _RATE_PERIODS) / 100
+    if annual < 0:
+        raise FineractInputError("interestRatePerPeriod", "cannot be negative")
+    day_count = DayCount(_choice(params, "daysInMonthType", _MONTH, "ACTUAL"),
+                         _choice(params, "daysInYearType", _YEAR, "ACTUAL"))
+    multiple_units = params.get("installmentAmountInMultiplesOf")
+    multiple = None
+    if multiple_units is not None:
+        units = _int(params, "installmentAmountInMultiplesOf")
+        if units < 0:
+            raise FineractInputError("installmentAmountInMultiplesOf", "cannot be negative")
+        multiple = Money(units * 10 ** CURRENCIES[code].places, code) if units else None
+    rounding = RoundingPolicy(code, RoundingMode.HALF_EVEN)  # C1
+    try:
+        contract = LoanTerms(
+            principal=principal,
+            annual_rate=annual,
+            periods=PeriodSpec(start=_date(params, "expectedDisbursementDate"), frequency=Frequency(unit, every),
+                               count=count),
+            method=_choice(params, "amortizationType", _AMORTIZATION),
+            interest_method=_choice(params, "interestType", _INTEREST),
+            interest_calculation=_choice(params, "interestCalculationPeriodType", _CALCULATION),
+            day_count=day_count,
+            rounding=rounding,
+            installment_multiple=multiple,
+            grace_on_principal=_int(params, "graceOnPrincipalPayment", 0),
+            grace_on_interest_payment=_int(params, "graceOnInterestPayment", 0),
+            interest_free_periods=_int(params, "graceOnInterestCharged", 0),
+            flat_interest=FlatInterest.TOTAL_SPREAD,  # K7
+            multiple_rounding=MultipleRounding.SHARES,  # K8
+            tranche_principal=TranchePrincipal.TERM_SHARE,  # K11
+        )
+    except ValueError as exc:
+        raise FineractInputError("terms", str(exc)) from None
+    zero = Money.zero(code)
+    return Terms(
+        contract=contract,
+        calendar=CALENDAR,
+        strategy=_choice(params, "transactionProcessingStrategyCode", STRATEGIES),
+        overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+        prepayment_mode=PrepaymentMode.SHORTEN_TERM,
+        dpd_grace_days=0,
+        dpd_tolerance=zero,
+        buckets=DEFAULT_BUCKETS,
+        classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+        tranches=bool(params.get("multiDisburseLoan", False)),
+        down_payment=_down_payment(params),
+        recalculation=None,  # isInterestRecalculationEnabled false (checked above)
+        charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
+        charges_with_down_payment=False,
+        most_outstanding=_most_outstanding(params, principal),
+        tranche_replays_payments=True,
+    )
+

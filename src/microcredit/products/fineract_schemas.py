@@ -1,0 +1,197 @@
+"""`microcredit loan replay` under the `fineract` profile: terms and steps in Fineract's own names.
+
+A document with ``"profile": "fineract"`` gives the loan as Apache Fineract creates it
+(``principal``, ``numberOfRepayments``, ``interestRatePerPeriod`` with
+``interestRateFrequencyType``, ``transactionProcessingStrategyCode`` ...) and what happens to
+it as the steps of a Fineract scenario (``disburse``, ``transaction``, ``undo_transaction``,
+``add_charge`` ...), numbered by ``seq``.  The shapes here are the JSON Schema's; the
+meaning (and every refusal a shape cannot express) is `lending.fineract`'s, which names the
+field it refuses.  The state printed is the same `LoanStateRead` as for our own terms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Discriminator, Field, Tag
+
+from microcredit.platform.schema import InputSchema
+
+__all__ = ["FineractLoanReplay", "FineractStep", "FineractTerms"]
+
+DecimalText = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", max_length=20)]
+Seq = Annotated[int, Field(ge=1, le=100_000, description="The step's number; undo_transaction names one by it")]
+SourceLine = Annotated[int | None, Field(default=None, ge=1, description="The Fineract source line it is taken from")]
+Unit = Literal["DAYS", "WEEKS", "MONTHS"]
+
+
+class FineractTerms(InputSchema):
+    """The loan in Fineract's parameter names and enum values (docs/fineract-profile.md §1)."""
+
+    currencyCode: Literal["EUR", "USD", "CNY", "HKD"]  # noqa: N815 -- Fineract's names, as Fineract spells them
+    digitsAfterDecimal: int | None = Field(default=None, ge=0, le=4)  # noqa: N815
+    inMultiplesOf: int | None = Field(default=None, ge=0)  # noqa: N815
+    principal: DecimalText
+    expectedDisbursementDate: dt.date  # noqa: N815
+    submittedOnDate: dt.date | None = None  # noqa: N815
+    numberOfRepayments: int = Field(ge=1, le=600)  # noqa: N815
+    repaymentEvery: int = Field(ge=1, le=366)  # noqa: N815
+    repaymentFrequencyType: Unit  # noqa: N815
+    loanTermFrequency: int | None = Field(default=None, ge=1)  # noqa: N815
+    loanTermFrequencyType: Unit | None = None  # noqa: N815
+    interestRatePerPeriod: DecimalText  # noqa: N815
+    interestRateFrequencyType: Literal["MONTHS", "YEARS"]  # noqa: N815
+    interestType: Literal["FLAT", "DECLINING_BALANCE"]  # noqa: N815
+    amortizationType: Literal["EQUAL_INSTALLMENTS", "EQUAL_PRINCIPAL"]  # noqa: N815
+    interestCalculationPeriodType: Literal["SAME_AS_REPAYMENT_PERIOD", "DAILY"]  # noqa: N815
+    daysInYearType: Literal["ACTUAL", "DAYS_360", "DAYS_364", "DAYS_365"] = "ACTUAL"  # noqa: N815
+    daysInMonthType: Literal["ACTUAL", "DAYS_30"] = "ACTUAL"  # noqa: N815
+    installmentAmountInMultiplesOf: int | None = Field(default=None, ge=0)  # noqa: N815
+    graceOnPrincipalPayment: int | None = Field(default=None, ge=0)  # noqa: N815
+    graceOnInterestPayment: int | None = Field(default=None, ge=0)  # noqa: N815
+    graceOnInterestCharged: int | None = Field(default=None, ge=0)  # noqa: N815
+    transactionProcessingStrategyCode: Literal[  # noqa: N815
+        "mifos-standard-strategy",
+        "due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy",
+        "due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
+    ]
+    loanScheduleType: Literal["CUMULATIVE"] = "CUMULATIVE"  # noqa: N815
+    loanScheduleProcessingType: Literal["HORIZONTAL"] | None = None  # noqa: N815
+    repaymentStartDateType: Literal["DISBURSEMENT_DATE"] | None = None  # noqa: N815
+    roundingMode: Literal["HALF_EVEN"] = "HALF_EVEN"  # noqa: N815
+    multiDisburseLoan: bool | None = None  # noqa: N815
+    allowVariableInstallments: Literal[False] | None = None  # noqa: N815
+    isEqualAmortization: Literal[False] | None = None  # noqa: N815
+    enableDownPayment: bool | None = None  # noqa: N815
+    disbursedAmountPercentageForDownPayment: DecimalText | None = None  # noqa: N815
+    enableAutoRepaymentForDownPayment: bool | None = None  # noqa: N815
+    isInterestRecalculationEnabled: Literal[False] | None = None  # noqa: N815
+    allowPartialPeriodInterestCalcualtion: bool | None = None  # noqa: N815 -- sic, Fineract's spelling
+    principalThresholdForLastInstallment: int | None = None  # noqa: N815
+    product: str | None = Field(default=None, max_length=120)
+    accountingRule: str | None = Field(default=None, max_length=40)  # noqa: N815
+    graceOnArrearsAgeing: int | None = None  # noqa: N815
+    maxTrancheCount: int | None = None  # noqa: N815
+    maxOutstandingLoanBalance: DecimalText | None = None  # noqa: N815
+    disallowExpectedDisbursements: bool | None = None  # noqa: N815
+    allowApprovedDisbursedAmountsOverApplied: bool | None = None  # noqa: N815
+    overAppliedCalculationType: str | None = Field(default=None, max_length=20)  # noqa: N815
+    overAppliedNumber: int | None = None  # noqa: N815
+    globalConfiguration: dict[str, bool] | None = None  # noqa: N815
+
+
+class _Step(InputSchema):
+    seq: Seq
+    line: SourceLine
+
+
+class SetBusinessDate(_Step):
+    """The business date moves (a close of business); the state is read on the last one."""
+
+    type: Literal["set_business_date"]
+    date: dt.date
+
+
+class SubmitApplication(_Step):
+    """The application is submitted (moves no money)."""
+
+    type: Literal["submit_application"]
+    date: dt.date
+    expectedDisbursementDate: dt.date | None = None  # noqa: N815
+
+
+class Approve(_Step):
+    """The loan is approved (moves no money)."""
+
+    type: Literal["approve"]
+    date: dt.date
+    approvedLoanAmount: DecimalText | None = None  # noqa: N815
+    expectedDisbursementDate: dt.date | None = None  # noqa: N815
+
+
+class Disburse(_Step):
+    """The loan is paid out."""
+
+    type: Literal["disburse"]
+    date: dt.date
+    amount: DecimalText
+
+
+class Transaction(_Step):
+    """Money from the borrower (or on the borrower's behalf), allocated as a repayment."""
+
+    type: Literal["transaction"]
+    transactionType: Literal["REPAYMENT", "GOODWILL_CREDIT", "PAYOUT_REFUND", "MERCHANT_ISSUED_REFUND"]  # noqa: N815
+    paymentType: str | None = Field(default=None, max_length=60)  # noqa: N815
+    date: dt.date
+    amount: DecimalText
+
+
+class UndoTransaction(_Step):
+    """An earlier transaction (by its ``seq``) undone."""
+
+    type: Literal["undo_transaction"]
+    target_seq: Seq
+    date: dt.date | None = None
+
+
+class AddCharge(_Step):
+    """A charge falling due on ``dueDate`` (a fee, or a penalty): ``amount`` flat, or a percentage
+    of the principal disbursed (plus the loan's interest)."""
+
+    type: Literal["add_charge"]
+    name: str = Field(min_length=1, max_length=60)
+    charge: str | None = Field(default=None, max_length=60)
+    chargeTimeType: Literal["SPECIFIED_DUE_DATE"]  # noqa: N815
+    chargeCalculationType: Literal["FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST"]  # noqa: N815
+    amount: DecimalText
+    penalty: bool = False
+    dueDate: dt.date  # noqa: N815
+    locale: str | None = Field(default=None, max_length=10, description="Fineract's request locale (unused)")
+
+
+class UndoDisbursal(_Step):
+    """Every disbursement and transaction taken back (the loan is approved again)."""
+
+    type: Literal["undo_disbursal"]
+
+
+class UndoLastDisbursal(_Step):
+    """The last disbursement (and the transactions after it) taken back."""
+
+    type: Literal["undo_last_disbursal"]
+
+
+class InlineCob(_Step):
+    """A close of business run for the loan (moves no money in the profile)."""
+
+    type: Literal["inline_cob"]
+    business_date: dt.date
+
+
+def _step_type(value: Any) -> str | None:
+    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return found if isinstance(found, str) else None
+
+
+FineractStep = Annotated[
+    Annotated[SetBusinessDate, Tag("set_business_date")] | Annotated[SubmitApplication, Tag("submit_application")]
+    | Annotated[Approve, Tag("approve")] | Annotated[Disburse, Tag("disburse")]
+    | Annotated[Transaction, Tag("transaction")] | Annotated[UndoTransaction, Tag("undo_transaction")]
+    | Annotated[AddCharge, Tag("add_charge")] | Annotated[InlineCob, Tag("inline_cob")]
+    | Annotated[UndoDisbursal, Tag("undo_disbursal")] | Annotated[UndoLastDisbursal, Tag("undo_last_disbursal")],
+    Discriminator(_step_type),
+]
+
+
+class FineractLoanReplay(InputSchema):
+    """A loan in Apache Fineract's terms and steps, and the day to read its state on."""
+
+    profile: Literal["fineract"]
+    source: str | None = Field(default=None, max_length=400, description="Where the loan comes from (a citation)")
+    terms: FineractTerms
+    events: list[FineractStep] = Field(max_length=10_000)
+    as_of: dt.date = Field(description="Read the state on this day (steps after it are not yet applied)")
+
+    model_config = ConfigDict(extra="forbid")

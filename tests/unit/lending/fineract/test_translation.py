@@ -1,0 +1,146 @@
+"""The `fineract` profile's translation: Fineract's parameters and steps in, our terms and events out.
+
+What the golden cases cannot show: every parameter or step outside the profile is refused by
+name, and each convention lands on the option that carries it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from microcredit.lending.fineract import FineractInputError, events_from_fineract, terms_from_fineract
+from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
+from microcredit.lending.money import Money, RoundingMode
+from microcredit.lending.schedule import FlatInterest, MultipleRounding, TranchePrincipal, build_schedule
+
+# LoanInstallmentMultiplesOfTest, test_..._WhenInterestIsPresent_AndInterestTypeIsFlat: 1,250.00 at
+# 1 % a month flat over 3 months, installments in multiples of 1.
+TERMS: dict[str, Any] = {
+    "currencyCode": "USD", "digitsAfterDecimal": 2, "principal": "1250.00",
+    "expectedDisbursementDate": "2023-01-01", "numberOfRepayments": 3, "repaymentEvery": 1,
+    "repaymentFrequencyType": "MONTHS", "interestRatePerPeriod": "1", "interestRateFrequencyType": "MONTHS",
+    "interestType": "FLAT", "amortizationType": "EQUAL_INSTALLMENTS",
+    "interestCalculationPeriodType": "SAME_AS_REPAYMENT_PERIOD", "installmentAmountInMultiplesOf": 1,
+    "transactionProcessingStrategyCode": "mifos-standard-strategy", "roundingMode": "HALF_EVEN",
+}  # fmt: skip
+
+
+def test_the_conventions_are_the_profiles() -> None:
+    terms = terms_from_fineract(TERMS)
+    contract = terms.contract
+    assert contract.rounding.mode is RoundingMode.HALF_EVEN
+    assert contract.annual_rate == Decimal("0.12")
+    assert (contract.flat_interest, contract.multiple_rounding, contract.tranche_principal) == (
+        FlatInterest.TOTAL_SPREAD, MultipleRounding.SHARES, TranchePrincipal.TERM_SHARE)
+    assert terms.charges_after_maturity is ChargesAfterMaturity.EXTRA_INSTALLMENT
+    assert terms.contract.day_count.basis == 365  # ACTUAL is a fixed 365-day year (K1)
+
+
+def test_flat_multiples_round_the_principal_and_interest_shares_separately() -> None:
+    # K8: 416.67 -> 417 and 12.50 -> 12 (HALF_EVEN), so 416.50 principal + 12.50 interest = 429.00;
+    # the last installment takes the rest, 417.00 + 12.50.
+    terms = terms_from_fineract(TERMS)
+    rows = build_schedule(terms.contract, calendar=terms.calendar).installments
+    assert [(str(r.principal), str(r.interest)) for r in rows] == [
+        ("416.50", "12.50"), ("416.50", "12.50"), ("417.00", "12.50")]
+
+
+def test_our_defaults_are_untouched_by_the_options() -> None:
+    # The same loan under our own conventions rounds the flat installment once: (1250 + 37.50) / 3.
+    contract = terms_from_fineract(TERMS).contract
+    ours = replace(contract, flat_interest=FlatInterest.PER_PERIOD, multiple_rounding=MultipleRounding.INSTALLMENT)
+    rows = build_schedule(ours, calendar=terms_from_fineract(TERMS).calendar).installments
+    assert [str(r.total) for r in rows] == ["429.00", "429.00", "429.50"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"fixedLength": 3}, "fixedLength"),
+        ({"loanScheduleType": "PROGRESSIVE"}, "loanScheduleType"),
+        ({"isInterestRecalculationEnabled": True}, "isInterestRecalculationEnabled"),
+        ({"roundingMode": "HALF_UP"}, "roundingMode"),
+        ({"transactionProcessingStrategyCode": "advanced-payment-allocation-strategy"},
+         "transactionProcessingStrategyCode"),
+        ({"currencyCode": "XBT"}, "currencyCode"),
+        ({"digitsAfterDecimal": 3}, "digitsAfterDecimal"),
+        ({"principal": 1250.0}, "principal"),
+        ({"interestRateFrequencyType": "DAYS"}, "interestRateFrequencyType"),
+        ({"loanTermFrequency": 4}, "loanTermFrequency"),
+    ],
+)
+def test_a_parameter_or_value_outside_the_profile_is_refused_by_name(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**TERMS, **change})
+    assert refused.value.field == field
+
+
+def test_steps_become_our_events() -> None:
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-01"},
+        {"seq": 2, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 3, "type": "set_business_date", "date": "2023-01-10"},
+        {"seq": 4, "type": "transaction", "transactionType": "GOODWILL_CREDIT", "date": "2023-01-10",
+         "amount": "100.00"},
+        {"seq": 5, "type": "add_charge", "name": "NSF fee", "chargeTimeType": "SPECIFIED_DUE_DATE",
+         "chargeCalculationType": "FLAT", "amount": "10.00", "penalty": True, "dueDate": "2023-01-20"},
+        {"seq": 6, "type": "undo_transaction", "target_seq": 4},
+    ]
+    history = events_from_fineract(steps, "USD")
+    disbursement, credit, charge, undo = history.events
+    assert isinstance(credit, Repayment)
+    assert credit.amount == Money.parse("100.00", "USD")
+    assert history.kinds["e4"] == "Goodwill Credit"
+    # A charge due later is owed from the day it is recorded, with the installment of its due date.
+    assert isinstance(charge, ChargeAdded)
+    assert charge.penalty
+    assert (charge.on, charge.due_on) == (date(2023, 1, 10), date(2023, 1, 20))
+    assert isinstance(undo, Reversal)
+    assert (undo.target, undo.on) == ("e4", date(2023, 1, 10))
+    assert history.upto(4) == (disbursement, credit)
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ({"seq": 2, "type": "waive_charge", "target_seq": 1}, "events.1.type"),
+        ({"seq": 2, "type": "transaction", "transactionType": "CHARGEBACK", "date": "2023-01-02",
+          "amount": "1.00"}, "events.1.transactionType"),
+        ({"seq": 2, "type": "undo_transaction", "target_seq": 1}, "events.1.target_seq"),
+        ({"seq": 2, "type": "add_charge", "name": "fee", "chargeTimeType": "INSTALMENT_FEE",
+          "chargeCalculationType": "FLAT", "amount": "1.00", "dueDate": "2023-01-02"}, "events.1.chargeTimeType"),
+        ({"seq": 2, "type": "disburse", "date": "2023-01-02", "amount": "1.001"}, "events.1.amount"),
+    ],
+)
+def test_a_step_outside_the_profile_is_refused_by_name(step: dict[str, Any], field: str) -> None:
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"}, step]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD")
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("calculation", "percent", "amount"),
+    [
+        ("PERCENT_OF_AMOUNT", "1.5", "18.75"),  # 1.5 % of the 1,250.00 disbursed
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", "10", "128.75"),  # 10 % of 1,250.00 + 37.50 flat interest (K12)
+    ],
+)
+def test_a_percentage_charge_is_taken_of_the_amount_disbursed(calculation: str, percent: str, amount: str) -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 2, "type": "add_charge", "name": "% fee", "chargeTimeType": "SPECIFIED_DUE_DATE",
+         "chargeCalculationType": calculation, "amount": percent, "dueDate": "2023-01-15"},
+    ]
+    charge = events_from_fineract(steps, "USD", terms=terms).events[1]
+    assert isinstance(charge, ChargeAdded)
+    assert str(charge.amount) == amount
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD")  # a percentage needs the loan's terms
+    assert refused.value.field == "events.1.chargeCalculationType"
