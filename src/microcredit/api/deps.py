@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from microcredit.clock import Clock
 from microcredit.config import Settings
@@ -37,6 +38,9 @@ from microcredit.runtime import Runtime
 
 from .problems import language_of
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+# pool, and a trip there and back costs more than what most of them do.
+
 
 def runtime_of(request: Request) -> Runtime:
     """The process's runtime (built by the app factory)."""
@@ -44,19 +48,19 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def _kit(request: Request) -> identity.IdentityKit:
+async def _kit(request: Request) -> identity.IdentityKit:
     return runtime_of(request).identity
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return runtime_of(request).clock
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return runtime_of(request).settings
 
 
-def _oauth(request: Request) -> OAuthGateway:
+async def _oauth(request: Request) -> OAuthGateway:
     return runtime_of(request).oauth
 
 
@@ -95,7 +99,7 @@ def ip_in(ip: str, network: str) -> bool:
         return ip == network
 
 
-def get_meta(request: Request, settings: Config) -> RequestMeta:
+async def get_meta(request: Request, settings: Config) -> RequestMeta:
     """Where the request comes from, and in which language to answer."""
     return RequestMeta(ip=client_ip(request, settings), user_agent=request.headers.get("user-agent"),
                        request_id=getattr(request.state, "request_id", None), language=language_of(request))
@@ -145,8 +149,23 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def current_principal(request: Request, meta: Meta) -> Principal:
-    """The signed-in caller (401 when there is none)."""
+def _authenticate(runtime: Runtime, token: str, meta: RequestMeta) -> Principal:
+    with runtime.db.unit_of_work(write=False) as session:
+        principal = identity.sessions.authenticate(session=session, kit=runtime.identity, token=token, meta=meta,
+                                                   touch=False)
+    if principal.touch_due:
+        with runtime.db.unit_of_work(write=True) as session:
+            identity.sessions.touch(session=session, kit=runtime.identity, principal=principal)
+    return principal
+
+
+async def current_principal(request: Request, meta: Meta) -> Principal:
+    """The signed-in caller (401 when there is none).
+
+    A read (GET, HEAD) is answered from the process's principal cache when the token was
+    resolved moments ago (`identity.service.principals`: no query, no thread); anything else
+    resolves the token against the database, in the thread pool.
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -154,12 +173,11 @@ def current_principal(request: Request, meta: Meta) -> Principal:
     if token is None:
         raise NotAuthenticated()
     runtime = runtime_of(request)
-    with runtime.db.unit_of_work(write=False) as session:
-        principal = identity.sessions.authenticate(session=session, kit=runtime.identity, token=token, meta=meta,
-                                                   touch=False)
-    if principal.touch_due:
-        with runtime.db.unit_of_work(write=True) as session:
-            identity.sessions.touch(session=session, kit=runtime.identity, principal=principal)
+    principal = None
+    if request.method in ("GET", "HEAD"):
+        principal = identity.sessions.cached(kit=runtime.identity, token=token, meta=meta)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, runtime, token, meta)
     request.state.principal = principal
     return principal
 
@@ -172,7 +190,7 @@ def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable
 def require(permission: str) -> Any:
     """The caller must hold `permission` (in a full, second-factor-complete session)."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.stage != "full":
             raise SecondFactorRequired()
         if permission not in principal.permissions:
@@ -185,7 +203,7 @@ def require(permission: str) -> Any:
 def authenticated(*, allow_enrolment: bool = False) -> Any:
     """Any signed-in user, acting on their own account."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.stage != "full" and not allow_enrolment:
             raise SecondFactorRequired()
         return principal
@@ -196,7 +214,7 @@ def authenticated(*, allow_enrolment: bool = False) -> Any:
 def public() -> Any:
     """No sign-in needed (registration, login, quotes)."""
 
-    def check() -> None:
+    async def check() -> None:
         return None
 
     return Depends(_mark(check, "public", None))
