@@ -20,13 +20,17 @@ the other, at `--connections`:
 
 In the same run, a bare FastAPI + uvicorn endpoint (the reference: what one
 worker of this stack can do at all) is measured the same way. With
-`--scaling`, the SQLite signed-in read runs again under `serve --workers 2`.
+`--scaling`, the SQLite signed-in read runs again under `serve --workers 2`;
+with `--before SRC`, every backend is also served by the code in SRC (e.g. an
+export of main's src/) on the same data, so a before/after comes from one run.
 
 The load generator is wrk (`apt-get install wrk`; two threads, `--latency`);
 without it, a Python one (keep-alive connections in threads; slower, so its
 figures are a floor). Every answer must be 200: the bench counts the others
-and says so. The last line is one JSON object: `healthz_rps`, `me_rps`,
-`me_p99_ms`, `list_rps`, `list_p99_ms` (the first backend: SQLite), every
+and says so. Each measurement follows a 2-second warm-up of the same request;
+the server logs JSON lines (production's format) to /dev/null. The last line
+is one JSON object: `healthz_rps`, `me_rps`, `me_p99_ms`, `list_rps`,
+`list_p99_ms` (the first backend: SQLite), every
 figure per backend, the reference, the load (`uptime`) before the run.
 """
 
@@ -72,6 +76,7 @@ from microcredit.runtime import build_runtime
 BORROWER_PHONE = "13900001001"  # 张三, a demo borrower with a password
 OFFICER_PHONE = "13900000002"  # 李强, the demo's loan officer at branch BR01
 EXTRA_BORROWERS = 40
+WARM_UP_SECONDS = 2  # each measurement follows an unmeasured run of this length (first-use costs)
 
 REFERENCE_APP = """
 import uvicorn
@@ -111,7 +116,7 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def _wait_up(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_up(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -208,9 +213,11 @@ def _python_load(url: str, token: str | None, seconds: float, connections: int) 
 
 
 def load(url: str, token: str | None, args: argparse.Namespace) -> dict[str, Any]:
-    """Drive GET `url` for `args.seconds` at `args.connections` (wrk, or the Python fallback)."""
+    """Drive GET `url` for `args.seconds` at `args.connections` (wrk, or the Python fallback), after a warm-up."""
     if shutil.which("wrk"):
+        _wrk(url, token, WARM_UP_SECONDS, args.connections, args.threads)
         return _wrk(url, token, args.seconds, args.connections, args.threads)
+    _python_load(url, token, WARM_UP_SECONDS, args.connections)
     return _python_load(url, token, args.seconds, args.connections)
 
 
@@ -290,25 +297,29 @@ def bench_backend(backend: str, args: argparse.Namespace, workers: tuple[int, ..
     """Fill a fresh database for `backend`, serve it and drive the three requests (per worker count)."""
     tmp = Path(tempfile.mkdtemp(prefix="mc-bench-http-"))
     url, pg_name = _database_url("sqlite" if backend == "sqlite" else "postgresql", tmp)
+    # As in production: JSON log lines (one per API request, as always), to a file nobody reads.
     env = {**os.environ, "MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_DATA_DIR": str(tmp),
-           "MICROCREDIT_OUTBOX_POLL_SECONDS": "0"}
+           "MICROCREDIT_OUTBOX_POLL_SECONDS": "0", "MICROCREDIT_LOG_JSON": "true"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if backend == "redis":
         env["MICROCREDIT_REDIS_URL"] = os.environ["MICROCREDIT_TEST_REDIS_URL"]
     results: dict[str, Any] = {}
+    # (key suffix, worker count, PYTHONPATH): this code, then -- with --before -- another checkout's.
+    runs = [("" if n == 1 else f"_workers{n}", n, None) for n in workers]
+    if args.before:
+        runs.append(("_before", 1, args.before))
     try:
         _fill(env)
-        for n in workers:
-            proc, port = _serve(env, n)
+        for suffix, n, pythonpath in runs:
+            proc, port = _serve({**env, "PYTHONPATH": pythonpath} if pythonpath else env, n)
             try:
                 borrower = _login(port, BORROWER_PHONE, "borrower")
                 officer = _login(port, OFFICER_PHONE, "staff")
                 base = f"http://127.0.0.1:{port}"
-                key = "" if n == 1 else f"_workers{n}"
                 if n == 1:
-                    results["healthz"] = load(f"{base}/healthz", None, args)
-                results["me" + key] = load(f"{base}/api/v1/auth/me", borrower, args)
-                results["list" + key] = load(f"{base}/api/v1/borrowers?page_size=20", officer, args)
+                    results["healthz" + suffix] = load(f"{base}/healthz", None, args)
+                results["me" + suffix] = load(f"{base}/api/v1/auth/me", borrower, args)
+                results["list" + suffix] = load(f"{base}/api/v1/borrowers?page_size=20", officer, args)
             finally:
                 _stop(proc)
     finally:
@@ -343,6 +354,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--backends", default="sqlite,postgresql,redis")
     parser.add_argument("--scaling", action="store_true", help="also serve SQLite with --workers 2")
+    parser.add_argument("--before", metavar="SRC", help="also serve the code in SRC (a checkout's src/, put on "
+                        "PYTHONPATH) on the same data, for a before/after in one run")
     args = parser.parse_args()
     summary: dict[str, Any] = {"load": _uptime(), "connections": args.connections, "seconds": args.seconds,
                                "generator": "wrk" if shutil.which("wrk") else "python"}
@@ -366,6 +379,11 @@ def main() -> None:
         print(_row("GET /healthz", results["healthz"]))
         print(_row("GET /api/v1/auth/me (borrower)", results["me"]))
         print(_row("GET /api/v1/borrowers (officer, 20)", results["list"]))
+        if "me_before" in results:
+            print(f"{label}, the code in {args.before} (before), --workers 1")
+            for name, key in (("GET /healthz", "healthz"), ("GET /api/v1/auth/me (borrower)", "me"),
+                              ("GET /api/v1/borrowers (officer, 20)", "list")):
+                print(_row(name, results[f"{key}_before"]))
         if "me_workers2" in results:
             print(f"{label}, microcredit serve --workers 2")
             for name, key in (("GET /api/v1/auth/me (borrower)", "me"), ("GET /api/v1/borrowers (officer, 20)",

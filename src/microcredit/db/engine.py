@@ -41,6 +41,11 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+SQLITE_POOL_SIZE = 40
+SERVER_POOL_SIZE = 20
+SERVER_POOL_OVERFLOW = 20
+"""Connections each process keeps (and may add, closed after use) -- see docs/operations.md."""
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the write lock before `database is locked` (then retried)."""
 
@@ -71,8 +76,12 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
+        # A connection per thread of the pool that runs the routes (40), kept: a connection made past
+        # the pool's size is closed after use, and making one costs its PRAGMAs on every request.
+        kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+        kwargs.update(pool_pre_ping=True, pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW,
+                      pool_recycle=1800)
     if backend == "mysql":
         # REPEATABLE READ would let a retried read see a stale snapshot.
         kwargs["isolation_level"] = "READ COMMITTED"
