@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -108,7 +109,7 @@ async def get_meta(request: Request, settings: Config) -> RequestMeta:
 Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
-def db(request: Request) -> Iterator[Session]:
+async def db(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work; delivers queued messages after it commits.
 
     Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
@@ -116,19 +117,29 @@ def db(request: Request) -> Iterator[Session]:
     response is sent. (With the default "request" scope it would run after the
     client already has the answer, and a fast follow-up request could miss the
     committed rows.)
+
+    `async`, so that opening the session (no I/O: it connects at its first
+    statement) costs no trip to the thread pool; the end of the unit of work
+    (commit or rollback: I/O) runs there, shielded from cancellation.
     """
     runtime = runtime_of(request)
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    with runtime.db.unit_of_work(write=write) as session:
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keeps_changes:  # the trace is committed; an unanswered idempotency key is not
-                idempotency.release_unfinished(session=session)
-            raise
-        pending = session.info.pop("outbox_pending", False)
+    work = runtime.db.unit_of_work(write=write)
+    session = work.__enter__()
+    try:
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            if isinstance(exc, DomainError) and exc.keeps_changes:
+                # The trace is committed; an unanswered idempotency key is not.
+                await run_in_threadpool(idempotency.release_unfinished, session=session)
+            await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    pending = session.info.pop("outbox_pending", False)
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(work.__exit__, None, None, None)
     if pending:
-        dispatch_outbox(runtime)
+        await run_in_threadpool(dispatch_outbox, runtime)
 
 
 def dispatch_outbox(runtime: Runtime) -> None:
