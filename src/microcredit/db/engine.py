@@ -63,10 +63,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Straight to the driver: BEGIN through SQLAlchemy's statement machinery cost as much as a
-        # query, on every unit of work.
-        statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN"
-        conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        if conn.get_execution_options().get(WRITE_OPTION):
+            # Through SQLAlchemy: `database is locked` must arrive wrapped, as the retries know it.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            # A read's BEGIN takes no lock and cannot fail so: straight to the driver, since through
+            # SQLAlchemy's statement machinery it cost as much as a query, on every read.
+            conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
 
 
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
