@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh [--system] [--python] [--web] [--browser]
 #
-#   --system   Debian packages: PostgreSQL, MariaDB, Redis, Chromium, CJK fonts, poppler (tests only)
+#   --system   Debian packages: PostgreSQL, MariaDB, Redis, Chromium, CJK fonts, poppler (tests only), wrk (bench/http.py)
 #   --python   the virtualenv .venv with the package and its dev tools, pinned by requirements/constraints.txt
 #   --web      web/node_modules (npm ci)
 # The three run in parallel; a stamp file per step (hash of its inputs) makes a warm run instant.
@@ -24,7 +24,7 @@ done
 
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
-SYSTEM_PACKAGES="postgresql mariadb-server mariadb-client redis-server chromium poppler-utils fonts-wqy-zenhei fonts-noto-cjk"
+SYSTEM_PACKAGES="postgresql mariadb-server mariadb-client redis-server chromium poppler-utils wrk fonts-wqy-zenhei fonts-noto-cjk"
 
 setup_system() {
   local missing=()

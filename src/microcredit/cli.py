@@ -101,12 +101,14 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
     settings = _settings()
     if workers > 1:
-        uvicorn.run("microcredit.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=False, log_level="warning")
+        uvicorn.run("microcredit.api.app:create_served_app", factory=True, host=host, port=port,
+                    workers=workers, proxy_headers=False, log_level="warning")
         return
-    from microcredit.api.app import create_app
+    from microcredit.api.app import create_app, prepare_routes
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="warning")
+    app = create_app(settings)
+    prepare_routes(app)
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, log_level="warning")
 
 
 @app.command()

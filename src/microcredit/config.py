@@ -69,6 +69,10 @@ class SecuritySettings(BaseModel):
     borrower_session_idle_minutes: int = Field(default=7 * 24 * 60, ge=1)
     borrower_session_absolute_hours: int = Field(default=30 * 24, ge=1)
     reauth_window_minutes: int = Field(default=5, ge=1)
+    # How long a process answers reads (GET/HEAD) from the principal a token resolved to, without
+    # asking the database (0: never). Changes made in the same process are seen at once; those made
+    # in another worker process within this bound (identity.service.principals).
+    principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     sms_code_ttl_seconds: int = Field(default=300, ge=60, le=600)
     sms_code_max_attempts: int = Field(default=5, ge=1, le=10)

@@ -23,6 +23,8 @@ from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.identity.service.kit import IdentityKit, SmsCodeStore
 from microcredit.identity.service.oauth import OAuthGateway
+from microcredit.identity.service.principals import PrincipalCache
+from microcredit.identity.service.sessions import TOUCH_EVERY
 from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.parties import service as parties
@@ -103,7 +105,9 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     return Runtime(
         settings=settings, db=db, clock=clock, keys=keys, hasher=hasher, limiter=limiter, redis=redis, sms=sms,
         identity=IdentityKit(clock=clock, policy=sec, keys=keys, hasher=hasher, limiter=limiter, codes=codes,
-                             sender_name=_sender_name(settings)),
+                             sender_name=_sender_name(settings),
+                             principals=PrincipalCache(clock=clock, seconds=sec.principal_cache_seconds,
+                                                       touch_every=TOUCH_EVERY)),
         oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
                            transport=oauth_transport),
     )

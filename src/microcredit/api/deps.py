@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from microcredit.clock import Clock
 from microcredit.config import Settings
@@ -37,6 +39,9 @@ from microcredit.runtime import Runtime
 
 from .problems import language_of
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+# pool, and a trip there and back costs more than what most of them do.
+
 
 def runtime_of(request: Request) -> Runtime:
     """The process's runtime (built by the app factory)."""
@@ -44,19 +49,19 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def _kit(request: Request) -> identity.IdentityKit:
+async def _kit(request: Request) -> identity.IdentityKit:
     return runtime_of(request).identity
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return runtime_of(request).clock
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return runtime_of(request).settings
 
 
-def _oauth(request: Request) -> OAuthGateway:
+async def _oauth(request: Request) -> OAuthGateway:
     return runtime_of(request).oauth
 
 
@@ -95,7 +100,7 @@ def ip_in(ip: str, network: str) -> bool:
         return ip == network
 
 
-def get_meta(request: Request, settings: Config) -> RequestMeta:
+async def get_meta(request: Request, settings: Config) -> RequestMeta:
     """Where the request comes from, and in which language to answer."""
     return RequestMeta(ip=client_ip(request, settings), user_agent=request.headers.get("user-agent"),
                        request_id=getattr(request.state, "request_id", None), language=language_of(request))
@@ -104,7 +109,7 @@ def get_meta(request: Request, settings: Config) -> RequestMeta:
 Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
-def db(request: Request) -> Iterator[Session]:
+async def db(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work; delivers queued messages after it commits.
 
     Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
@@ -112,19 +117,29 @@ def db(request: Request) -> Iterator[Session]:
     response is sent. (With the default "request" scope it would run after the
     client already has the answer, and a fast follow-up request could miss the
     committed rows.)
+
+    `async`, so that opening the session (no I/O: it connects at its first
+    statement) costs no trip to the thread pool; the end of the unit of work
+    (commit or rollback: I/O) runs there, shielded from cancellation.
     """
     runtime = runtime_of(request)
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    with runtime.db.unit_of_work(write=write) as session:
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keeps_changes:  # the trace is committed; an unanswered idempotency key is not
-                idempotency.release_unfinished(session=session)
-            raise
-        pending = session.info.pop("outbox_pending", False)
+    work = runtime.db.unit_of_work(write=write)
+    session = work.__enter__()
+    try:
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            if isinstance(exc, DomainError) and exc.keeps_changes:
+                # The trace is committed; an unanswered idempotency key is not.
+                await run_in_threadpool(idempotency.release_unfinished, session=session)
+            await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    pending = session.info.pop("outbox_pending", False)
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(work.__exit__, None, None, None)
     if pending:
-        dispatch_outbox(runtime)
+        await run_in_threadpool(dispatch_outbox, runtime)
 
 
 def dispatch_outbox(runtime: Runtime) -> None:
@@ -145,8 +160,23 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def current_principal(request: Request, meta: Meta) -> Principal:
-    """The signed-in caller (401 when there is none)."""
+def _authenticate(runtime: Runtime, token: str, meta: RequestMeta) -> Principal:
+    with runtime.db.unit_of_work(write=False) as session:
+        principal = identity.sessions.authenticate(session=session, kit=runtime.identity, token=token, meta=meta,
+                                                   touch=False)
+    if principal.touch_due:
+        with runtime.db.unit_of_work(write=True) as session:
+            identity.sessions.touch(session=session, kit=runtime.identity, principal=principal)
+    return principal
+
+
+async def current_principal(request: Request, meta: Meta) -> Principal:
+    """The signed-in caller (401 when there is none).
+
+    A read (GET, HEAD) is answered from the process's principal cache when the token was
+    resolved moments ago (`identity.service.principals`: no query, no thread); anything else
+    resolves the token against the database, in the thread pool.
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -154,12 +184,11 @@ def current_principal(request: Request, meta: Meta) -> Principal:
     if token is None:
         raise NotAuthenticated()
     runtime = runtime_of(request)
-    with runtime.db.unit_of_work(write=False) as session:
-        principal = identity.sessions.authenticate(session=session, kit=runtime.identity, token=token, meta=meta,
-                                                   touch=False)
-    if principal.touch_due:
-        with runtime.db.unit_of_work(write=True) as session:
-            identity.sessions.touch(session=session, kit=runtime.identity, principal=principal)
+    principal = None
+    if request.method in ("GET", "HEAD"):
+        principal = identity.sessions.cached(kit=runtime.identity, token=token, meta=meta)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, runtime, token, meta)
     request.state.principal = principal
     return principal
 
@@ -172,7 +201,7 @@ def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable
 def require(permission: str) -> Any:
     """The caller must hold `permission` (in a full, second-factor-complete session)."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.stage != "full":
             raise SecondFactorRequired()
         if permission not in principal.permissions:
@@ -185,7 +214,7 @@ def require(permission: str) -> Any:
 def authenticated(*, allow_enrolment: bool = False) -> Any:
     """Any signed-in user, acting on their own account."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.stage != "full" and not allow_enrolment:
             raise SecondFactorRequired()
         return principal
@@ -196,7 +225,7 @@ def authenticated(*, allow_enrolment: bool = False) -> Any:
 def public() -> Any:
     """No sign-in needed (registration, login, quotes)."""
 
-    def check() -> None:
+    async def check() -> None:
         return None
 
     return Depends(_mark(check, "public", None))

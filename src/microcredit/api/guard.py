@@ -65,6 +65,10 @@ def access_of(route: APIRoute) -> tuple[str, str | None] | None:
     return None
 
 
+def _first_segment(path: str) -> str:
+    return path.split("/", 2)[1] if path.startswith("/") else ""
+
+
 def _has_bearer(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
@@ -99,16 +103,21 @@ class RequestGuardMiddleware:
         self.app = app
         self.limits = limits
         self.routes = routes
-        self._protected: list[tuple[re.Pattern[str], set[str], APIRoute]] | None = None
+        # The protected routes by the first segment of their path ("api", ...): a request elsewhere
+        # (/healthz, the web app's files) is not matched against every route's pattern.
+        self._protected: dict[str, list[tuple[re.Pattern[str], set[str], APIRoute]]] | None = None
 
     def _protected_route(self, scope: Scope) -> APIRoute | None:
         """The route this request goes to, if it requires a signed-in caller."""
         if self._protected is None:
-            self._protected = [(compile_path(path)[0], set(route.methods or ()), route)
-                               for path, route in self.routes()
-                               if (access_of(route) or ("public", None))[0] != "public"]
+            protected: dict[str, list[tuple[re.Pattern[str], set[str], APIRoute]]] = {}
+            for path, route in self.routes():
+                if (access_of(route) or ("public", None))[0] != "public":
+                    protected.setdefault(_first_segment(path), []).append(
+                        (compile_path(path)[0], set(route.methods or ()), route))
+            self._protected = protected
         method = scope.get("method", "GET")
-        for pattern, methods, route in self._protected:
+        for pattern, methods, route in self._protected.get(_first_segment(scope["path"]), ()):
             if method in methods and pattern.match(scope["path"]):
                 return route
         return None

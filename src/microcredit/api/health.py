@@ -26,7 +26,7 @@ router = APIRouter(tags=["operations"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, Any]:
+async def healthz() -> dict[str, Any]:
     """The process is up (it does not look at dependencies)."""
     return {"status": "ok", "version": __version__}
 

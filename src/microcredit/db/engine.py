@@ -41,6 +41,11 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+SQLITE_POOL_SIZE = 40
+SERVER_POOL_SIZE = 20
+SERVER_POOL_OVERFLOW = 20
+"""Connections each process keeps (and may add, closed after use) -- see docs/operations.md."""
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the write lock before `database is locked` (then retried)."""
 
@@ -59,9 +64,12 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(WRITE_OPTION):
+            # Through SQLAlchemy: `database is locked` must arrive wrapped, as the retries know it.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            conn.exec_driver_sql("BEGIN")
+            # A read's BEGIN takes no lock and cannot fail so: straight to the driver, since through
+            # SQLAlchemy's statement machinery it cost as much as a query, on every read.
+            conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
 
 
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
@@ -71,8 +79,12 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
+        # A connection per thread of the pool that runs the routes (40), kept: a connection made past
+        # the pool's size is closed after use, and making one costs its PRAGMAs on every request.
+        kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+        kwargs.update(pool_pre_ping=True, pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW,
+                      pool_recycle=1800)
     if backend == "mysql":
         # REPEATABLE READ would let a retried read see a stale snapshot.
         kwargs["isolation_level"] = "READ COMMITTED"

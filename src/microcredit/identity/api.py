@@ -110,7 +110,8 @@ def get_me(session: DB, kit: Kit, principal: Principal = authenticated(allow_enr
         if principal.branch_id else None
     borrower = parties.borrowers.own_profile(session=session, principal=principal) \
         if principal.kind == "borrower" else None
-    staff = parties.staff.staff_of_user(session=session, user_id=principal.user_id)
+    staff = parties.staff.staff_of_user(session=session, user_id=principal.user_id) \
+        if principal.kind == "staff" else None
     phone = service.accounts.phone(session=session, kit=kit, user_id=principal.user_id)
     return MeRead(
         user_id=account.id, kind=account.kind, display_name=account.display_name, phone_masked=mask_phone(phone),

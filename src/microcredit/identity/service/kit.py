@@ -2,7 +2,8 @@
 
 A use case of identity takes `session=` and `kit=`: the clock, the security
 policy, the keys of personal data, the password hasher, the rate limiter, the
-store of SMS codes and the name SMS are signed with. Each is a typed port; the
+store of SMS codes, the name SMS are signed with and the process's cache of
+principals. Each is a typed port; the
 composition root (`microcredit.runtime`) builds one kit per process, and a test
 or a worker builds its own from the same parts. Nothing here knows the web app.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from microcredit.clock import Clock
 from microcredit.config import SecuritySettings
 from microcredit.identity.passwords import PasswordHasher
+from microcredit.identity.service.principals import PrincipalCache
 from microcredit.platform.crypto import Keyring
 from microcredit.platform.ratelimit import RateLimiter
 
@@ -52,3 +54,4 @@ class IdentityKit:
     limiter: RateLimiter
     codes: SmsCodeStore
     sender_name: SenderName
+    principals: PrincipalCache | None = None  # None: every request asks the database

@@ -6,7 +6,8 @@ lifetime, on logout, and for every session of the user on password change,
 lock, disable and second-factor reset. Staff sessions are short (30 minutes
 idle, 12 hours absolute by default); borrower sessions on their own phones
 are longer (7 days idle, 30 days absolute). `authenticate` also refreshes the
-idle timer, at most once a minute, so reading does not write on every request.
+idle timer, at most once a minute, so reading does not write on every request;
+`cached` answers reads from the process's principal cache (`principals`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def authenticate(*, session: Session, kit: IdentityKit, token: str, meta: Reques
     """
     if not token or len(token) > 200:
         raise NotAuthenticated()
-    row = repo.session_by_token_hash(session, token_hash(token))
+    hashed = token_hash(token)
+    mark = kit.principals.mark() if kit.principals is not None else 0
+    row = repo.session_by_token_hash(session, hashed)
     if row is None:
         raise NotAuthenticated()
     now = kit.clock.now()
@@ -95,12 +98,23 @@ def authenticate(*, session: Session, kit: IdentityKit, token: str, meta: Reques
     scope = max((DataScope(r.data_scope) for r in roles), key=lambda s: s.rank, default=DataScope.OWN)
     if user.kind == "borrower":
         scope = DataScope.OWN  # a borrower never sees beyond their own records
-    return Principal(
+    principal = Principal(
         user_id=user.id, kind=user.kind, institution_id=user.institution_id, branch_id=user.branch_id,
         display_name=user.display_name, session_id=row.id, permissions=frozenset(permissions),
         roles=tuple(r.code for r in roles), scope=scope, stage=row.stage,
         reauthenticated_at=row.reauthenticated_at, meta=meta, touch_due=touch_due and not touch,
     )
+    if kit.principals is not None and not touch_due:
+        kit.principals.put(hashed, principal, mark=mark, last_seen_at=row.last_seen_at,
+                           idle_expires_at=row.idle_expires_at, absolute_expires_at=row.absolute_expires_at)
+    return principal
+
+
+def cached(*, kit: IdentityKit, token: str, meta: RequestMeta) -> Principal | None:
+    """The principal behind `token` from the process's cache, for a read; None to `authenticate`."""
+    if kit.principals is None or not kit.principals.enabled or not token or len(token) > 200:
+        return None
+    return kit.principals.get(token_hash(token), meta)
 
 
 def _touch(kit: IdentityKit, row: UserSession, kind: str) -> None:
