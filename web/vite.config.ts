@@ -152,6 +152,8 @@ export default defineConfig({
     include: ['src/**/*.spec.ts'],
     setupFiles: ['src/test/fetch.ts', 'src/test/setup.ts'],
     css: false,
+    // Component specs mount Element Plus in jsdom: on two shared cores one can take 5-9 s.
+    testTimeout: 15_000,
     server: { deps: { inline: ['element-plus'] } },
   },
 })
