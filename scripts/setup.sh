@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh [--system] [--python] [--web] [--browser]
 #
-#   --system   Debian packages: PostgreSQL, MariaDB, Redis, Chromium, CJK fonts, poppler (tests only), wrk (bench/http.py)
+#   --system   Debian packages: PostgreSQL, MariaDB, Redis, Chromium, CJK fonts, poppler (tests only), wrk (bench/request_path.py)
 #   --python   the virtualenv .venv with the package and its dev tools, pinned by requirements/constraints.txt
 #   --web      web/node_modules (npm ci)
 # The three run in parallel; a stamp file per step (hash of its inputs) makes a warm run instant.

@@ -1,6 +1,6 @@
 """Signed-in requests over real HTTP: req/s and p50/p95/p99 against `microcredit serve`, beside references.
 
-    .venv/bin/python bench/http.py [--seconds 8] [--connections 32] [--workers 1]
+    .venv/bin/python bench/request_path.py [--seconds 8] [--connections 32] [--workers 1]
                                    [--backends sqlite,postgresql,redis] [--scaling]
 
 For each backend -- SQLite always (a file, WAL), PostgreSQL when
@@ -36,21 +36,15 @@ figure per backend, the reference, the load (`uptime`) before the run.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, and this file's name hides the
-# standard library's `http` (which uvicorn, httpx and we import): take the folder off first.
-if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
 import argparse
 import http.client
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
