@@ -3,7 +3,13 @@
 // meta.auth: 'borrower' | 'staff' — who may open the page (signed in as that kind);
 // meta.permission: the permission the staff page needs (else the 403 page);
 // meta.guest: sign-in pages (a signed-in visitor goes to their home).
-import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteRecordRaw,
+  type Router,
+} from 'vue-router'
 import { useSession } from '@/identity/stores/session'
 
 declare module 'vue-router' {
@@ -115,5 +121,29 @@ export function createAppRouter() {
     scrollBehavior: () => ({ top: 0 }),
   })
   router.beforeEach(guard)
+  reloadOnStaleChunk(router)
   return router
+}
+
+const STALE_CHUNK = /dynamically imported module|Importing a module script failed/i
+
+/**
+ * A page's code that the server no longer has (a release since this tab loaded it, the service
+ * worker's cache replaced): open the address again, once, so the new release loads, instead of
+ * leaving the user on a page that never comes. Once per address and tab: a chunk that still fails
+ * after the reload is a real error and stays one.
+ */
+export function reloadOnStaleChunk(
+  router: Router,
+  storage: Pick<Storage, 'getItem' | 'setItem'> = window.sessionStorage,
+  open: (url: string) => void = (url) => window.location.assign(url),
+) {
+  router.onError((error: unknown, to: RouteLocationNormalized) => {
+    const message = error instanceof Error ? error.message : String(error)
+    if (!STALE_CHUNK.test(message)) return
+    const key = `microcredit.stale-chunk:${to.fullPath}`
+    if (storage.getItem(key)) return
+    storage.setItem(key, '1')
+    open(to.fullPath)
+  })
 }
