@@ -20,6 +20,9 @@ export default defineConfig({
     timezoneId: 'Asia/Shanghai',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
+    // The service worker precaches ~316 KB in the background after each first load, which holds
+    // `networkidle` back on every page; only e2e/slow-network.spec.ts (which tests it) allows it.
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [

@@ -135,6 +135,7 @@ async function wordsCut(page: Page, selector: string): Promise<string[]> {
 test.describe('the new screens at 1024 and 1366 px, in both languages', () => {
   for (const width of [1024, 1366]) {
     test(`${width} px: no page scrolls sideways, no label cut inside a word`, async ({ page }) => {
+      test.setTimeout(120_000) // sixteen pages and two dialogs, each read to the last label
       await page.setViewportSize({ width, height: 800 })
       await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
       for (const lang of ['zh-CN', 'en']) {

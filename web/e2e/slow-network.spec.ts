@@ -3,7 +3,7 @@
 //     response is ever kept in a cache.
 import { test, expect } from './fixtures'
 
-test.use({ viewport: { width: 375, height: 740 } })
+test.use({ viewport: { width: 375, height: 740 }, serviceWorkers: 'allow' })
 
 test('scripts and styles come precompressed, varying by Accept-Encoding', async ({ page }) => {
   const assets: { url: string; encoding?: string; vary?: string; size: number }[] = []
