@@ -177,7 +177,10 @@ export async function screenshot(page: Page, name: string, fullPage = false) {
 
 /** No serious or critical axe-core violations (WCAG 2.x A/AA) on the page as it is now. */
 export async function expectAccessible(page: Page, name: string) {
-  // Let fade-in transitions finish: a half-transparent alert is not what the user reads.
+  // Let fade-in transitions finish: a half-transparent alert is not what the user reads. A toast
+  // that has begun to fade out is on its way off the page: wait until it has gone.
+  await page.locator('.el-message-fade-leave-active').first().waitFor({ state: 'detached', timeout: 5000 })
+    .catch(() => undefined)
   await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))))
   await page.waitForTimeout(300)
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
