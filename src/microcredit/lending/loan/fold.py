@@ -452,7 +452,7 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     _refuse_paid_ahead(event, plan, stripped, replaced, "a prepayment")
     before = len(plan.prepayments)
     # A recalculation's interest beyond the schedule, accrued to the day, is settled first too.
-    extra = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending) if book.pending else None
+    extra = _rounded(terms, book.pending) if book.pending else None
     following, dues, unused = reamortise(
         replace(plan, mode=mode), stripped, paid_on=event.on, amount=allocation.prepayment, extra_interest=extra
     )
@@ -558,11 +558,9 @@ def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Mon
             # overdue on that day); those installments had fallen due, the tranche keeps them.
             kept = Allocation(paid_on=payment.on, amount=payment.amount, strategy=terms.strategy.name,
                               lines=payment.lines, credit_balance=payment.credit, prepayment=zero)
-            try:
+            if _fits(result.owed, kept.lines):
                 result = _with_payment(result, kept, payment.event_id, interest_prepaid=zero, principal_prepaid=zero)
                 continue
-            except ValueError:
-                pass
         allocation = allocate(result.owed, payment.amount, payment.on, strategy=terms.strategy,
                               overpayment=terms.overpayment)
         if allocation.prepayment.is_positive:
@@ -571,6 +569,19 @@ def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Mon
         result = _with_payment(result, allocation, payment.event_id, interest_prepaid=zero, principal_prepaid=zero)
     return _collect_down_payment(_use_credit(result, terms, event.on), terms, event, down, number,
                                  only_what_is_owed=overpaid)
+
+
+def _fits(owed: tuple[InstallmentDue, ...], lines: Sequence[AllocationLine]) -> bool:
+    """Whether `lines` pay no component of an installment beyond what it owes (lines on an
+    installment `owed` does not have are left out by `apply_allocation`, as before)."""
+    left = {(d.number, c): d.owed(c) for d in owed for c in Component}
+    for line in lines:
+        key = (line.installment, line.component)
+        if key in left:
+            left[key] -= line.amount
+            if left[key].is_negative:
+                return False
+    return True
 
 
 def _carry(rows: tuple[InstallmentDue, ...], nothing: tuple[InstallmentDue, ...]) -> tuple[InstallmentDue, ...]:
@@ -883,7 +894,8 @@ def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
         return book
     if book.written_off_on is not None:
         return replace(book, accrued_through=until, resting=())
-    contract = terms.contract
+    # The plan's terms: after a rescheduling they carry its new rate.
+    contract = book.plan.terms
     rate = Fraction(contract.annual_rate)
     breaks = sorted({day for day, _ in book.resting if start < day < until}
                     | {d.due_date for d in book.owed if start < d.due_date < until})
@@ -897,6 +909,12 @@ def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
     return replace(book, pending=pending, accrued_through=until, resting=resting)
 
 
+def _rounded(terms: Terms, minor: Fraction) -> Money:
+    """An exact amount of minor units rounded once by the loan's rounding."""
+    rounding = terms.contract.rounding
+    return rounding.times(rounding.quantum, minor)
+
+
 def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
     """The pending recalculated interest, rounded once, charged to the installment due on
     `day` (the last one after maturity).  A negative amount (principal paid ahead earned less)
@@ -904,7 +922,7 @@ def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
     new interest is given back as credit (`interest_refunded`)."""
     if not book.pending:
         return book
-    amount = terms.contract.rounding.times(terms.contract.rounding.quantum, book.pending)
+    amount = _rounded(terms, book.pending)
     book = replace(book, pending=Fraction(0))
     regular = [i for i, d in enumerate(book.owed) if d.number >= 1]
     index = next((i for i in regular if book.owed[i].due_date == day), regular[-1] if regular else -1)
@@ -987,7 +1005,7 @@ def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[
                        due_dates=tuple(r.due_date for r in book.plan.schedule.installments))
         if to > as_of:
             pending = _accrue(book, terms, to).pending
-    return terms.contract.rounding.times(terms.contract.rounding.quantum, pending), to
+    return _rounded(terms, pending), to
 
 
 # --- from events to the history that counts -------------------------------------------------
@@ -1077,7 +1095,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         payoff = payoff_quote(plan.schedule, as_of=quoted_to, day_count=contract.day_count,
                               rounding=contract.rounding, outstanding=book.owed, annual_rate=contract.annual_rate)
         if terms.recalculation is not None:
-            pending = contract.rounding.times(contract.rounding.quantum, book.pending)
+            pending = _rounded(terms, book.pending)
             accrued = accrued + pending
             payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
                              total=payoff.total + extra)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -25,6 +26,7 @@ from microcredit.lending.loan import (
     Prepayment,
     Recalculation,
     Repayment,
+    Rescheduling,
     RestFrequency,
     Reversal,
     fold,
@@ -225,3 +227,13 @@ def test_money_paid_early_on_the_next_principal_lowers_the_interest_still_to_fal
     assert first.outstanding.interest == first.due.interest
     assert state.interest_refunded == cny("0.00")
     assert state.principal_identity()
+
+
+def test_after_a_rescheduling_overdue_principal_earns_at_the_new_rate():
+    # Installment 1 missed; on 1 March the loan is rescheduled at 0 %: from then on its overdue
+    # 788.49 earns nothing more (before, only the 14 days from 15 Feb at 12 %).
+    events = [DISBURSED, Rescheduling(id="rs", on=date(2025, 3, 1), installments=6, annual_rate=Decimal("0"))]
+    recalculated = fold(RECALC, events, as_of=date(2025, 6, 1)).installments
+    scheduled = fold(TERMS, events, as_of=date(2025, 6, 1)).installments
+    assert recalculated[1].due.interest == scheduled[1].due.interest + interest(cny("788.49"), 14)
+    assert [r.due.interest for r in recalculated[2:]] == [r.due.interest for r in scheduled[2:]]
