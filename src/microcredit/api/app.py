@@ -117,8 +117,7 @@ def prepare_routes(app: FastAPI) -> None:
     for route in app.router.routes:
         effective = getattr(route, "effective_route_contexts", None)
         if callable(effective):
-            for _context in effective():
-                pass
+            list(effective())  # built as the iterator is consumed
 
 
 @asynccontextmanager

@@ -245,3 +245,11 @@ class Message(BaseModel):
 
 
 UTCDateTime = Annotated[datetime, Field(description="UTC timestamp, ISO 8601")]
+
+
+def type_tag(value: Any) -> str | None:
+    """The `type` of a tagged-union member, read before validation: the discriminator of a
+    union whose members are `InputSchema`s (their shared text checks run on every field, which
+    a plain discriminated union does not allow on its discriminator)."""
+    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return found if isinstance(found, str) else None

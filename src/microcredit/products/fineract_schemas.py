@@ -12,11 +12,11 @@ field it refuses.  The state printed is the same `LoanStateRead` as for our own 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from microcredit.platform.schema import InputSchema
+from microcredit.platform.schema import InputSchema, type_tag
 
 __all__ = ["FineractLoanReplay", "FineractStep", "FineractTerms"]
 
@@ -170,18 +170,13 @@ class InlineCob(_Step):
     business_date: dt.date
 
 
-def _step_type(value: Any) -> str | None:
-    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return found if isinstance(found, str) else None
-
-
 FineractStep = Annotated[
     Annotated[SetBusinessDate, Tag("set_business_date")] | Annotated[SubmitApplication, Tag("submit_application")]
     | Annotated[Approve, Tag("approve")] | Annotated[Disburse, Tag("disburse")]
     | Annotated[Transaction, Tag("transaction")] | Annotated[UndoTransaction, Tag("undo_transaction")]
     | Annotated[AddCharge, Tag("add_charge")] | Annotated[InlineCob, Tag("inline_cob")]
     | Annotated[UndoDisbursal, Tag("undo_disbursal")] | Annotated[UndoLastDisbursal, Tag("undo_last_disbursal")],
-    Discriminator(_step_type),
+    Discriminator(type_tag),
 ]
 
 

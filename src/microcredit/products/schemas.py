@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from microcredit.lending.money import Money
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error, money_bounds
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, field_error, money_bounds, type_tag
 from microcredit.products.fineract_schemas import FineractLoanReplay
 
 __all__ = [
@@ -661,13 +661,6 @@ class AsOfItem(_EventItem):
     type: Literal["as_of"]
 
 
-def _event_type(value: Any) -> str | None:
-    """The `type` of an event, read before validation (the shared text checks run on every field,
-    which a plain discriminated union does not allow on its discriminator)."""
-    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return found if isinstance(found, str) else None
-
-
 EventItem = Annotated[
     Annotated[DisbursementItem, Tag("disbursement")] | Annotated[RepaymentItem, Tag("repayment")]
     | Annotated[PrepaymentItem, Tag("prepayment")] | Annotated[ChargeItem, Tag("charge")]
@@ -675,7 +668,7 @@ EventItem = Annotated[
     | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
     | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
-    Discriminator(_event_type),
+    Discriminator(type_tag),
 ]
 
 
