@@ -216,6 +216,11 @@ class InstallmentDue:
         """Everything this installment still owes."""
         return self.principal + self.interest + self.fee + self.penalty
 
+    @property
+    def owes(self) -> bool:
+        """Whether anything is still owed (`total` is positive), without making the total."""
+        return self.principal.minor + self.interest.minor + self.fee.minor + self.penalty.minor > 0
+
 
 @dataclass(frozen=True, slots=True)
 class AllocationLine:
@@ -292,6 +297,10 @@ def _sweep(
     return remaining
 
 
+def _due_order(due: InstallmentDue) -> tuple[date, int]:
+    return due.due_date, due.number
+
+
 def allocate(
     dues: Sequence[InstallmentDue],
     amount: Money,
@@ -303,12 +312,13 @@ def allocate(
     """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`."""
     if not amount.is_positive:
         raise ValueError("a payment is a positive amount")
+    currency = amount.currency
     for due in dues:
-        if due.currency != amount.currency:
-            raise CurrencyMismatch(f"a {amount.currency} payment cannot pay installment {due.number} in {due.currency}")
-    ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
+        if due.principal.currency != currency:  # an installment's four amounts share one currency
+            raise CurrencyMismatch(f"a {currency} payment cannot pay installment {due.number} in {due.currency}")
+    ordered = sorted(dues, key=_due_order)
     lines: list[AllocationLine] = []
-    due_now = [d for d in ordered if d.due_date <= paid_on and d.total.is_positive]
+    due_now = [d for d in ordered if d.due_date <= paid_on and d.owes]
     future = [d for d in ordered if d.due_date > paid_on]
     owed = {(d.number, c): d.owed(c) for d in due_now for c in _COMPONENTS}
     remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)

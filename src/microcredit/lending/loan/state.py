@@ -66,6 +66,22 @@ class Amounts:
         """The four amounts of an installment's dues."""
         return cls(due.principal, due.interest, due.fee, due.penalty)
 
+    @classmethod
+    def paid_of(cls, charged: InstallmentDue, waived: InstallmentDue, written_off: InstallmentDue,
+                owed: InstallmentDue) -> Amounts:
+        """What was paid of an installment: what it was charged less what was waived, written off
+        and is still owed (in minor units: the fold reads every installment of every loan)."""
+        code = charged.principal.currency
+        return cls(
+            Money(charged.principal.minor - waived.principal.minor - written_off.principal.minor
+                  - owed.principal.minor, code),
+            Money(charged.interest.minor - waived.interest.minor - written_off.interest.minor
+                  - owed.interest.minor, code),
+            Money(charged.fee.minor - waived.fee.minor - written_off.fee.minor - owed.fee.minor, code),
+            Money(charged.penalty.minor - waived.penalty.minor - written_off.penalty.minor
+                  - owed.penalty.minor, code),
+        )
+
     def __add__(self, other: Amounts) -> Amounts:
         return Amounts(
             self.principal + other.principal,
