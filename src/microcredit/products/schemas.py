@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -502,6 +503,13 @@ EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 
 
+class PlannedDisbursementItem(InputSchema):
+    """A disbursement the contract plans: its day and amount."""
+
+    on: date
+    amount: PositiveMoney
+
+
 class ServicingConventions(InputSchema):
     """How the loan is serviced: allocation, overpayments, days past due."""
 
@@ -538,6 +546,24 @@ class ServicingConventions(InputSchema):
         description="Interest recalculated on the balance actually outstanding (late principal keeps earning "
         "the contract rate; principal paid ahead stops earning); none: the schedule's interest only",
     )
+    expected_disbursements: list[PlannedDisbursementItem] = Field(
+        default_factory=list, max_length=60,
+        description="The disbursements the contract plans, in order (the first, then each tranche; more than one "
+        "needs tranches, together at most terms.amount): the state shows each with the one made for it and "
+        "projects the schedule with those still to come",
+    )
+
+    @field_validator("expected_disbursements")
+    @classmethod
+    def _planned_in_order(cls, value: list[PlannedDisbursementItem],
+                          info: ValidationInfo) -> list[PlannedDisbursementItem]:
+        if len(value) > 1 and not info.data.get("tranches", False):
+            raise field_error("planned_tranches_not_allowed", "several planned disbursements need tranches: true",
+                              "计划多次放款须允许分笔放款（tranches: true）")
+        if any(later.on <= earlier.on for earlier, later in pairwise(value)):
+            raise field_error("planned_days_out_of_order", "planned disbursements come on days one after another",
+                              "计划放款日期须逐笔递增")
+        return value
 
 
 class RecalculationConventions(InputSchema):
@@ -707,6 +733,16 @@ class LoanReplay(InputSchema):
                               "随借随还额度按借还款记录计算，不在此重放")
         return value
 
+    @field_validator("servicing")
+    @classmethod
+    def _plan_within_the_amount(cls, value: ServicingConventions, info: ValidationInfo) -> ServicingConventions:
+        terms = info.data.get("terms")
+        planned = value.expected_disbursements
+        if terms is not None and planned and sum(p.amount.minor for p in planned) > terms.amount.minor:
+            raise field_error("planned_above_amount", "the planned disbursements add up to more than terms.amount",
+                              "计划放款合计超过合同金额")
+        return value
+
 
 def _profile(value: Any) -> str:
     """Which form a replay document takes: ``fineract`` (Fineract's names) or ours (no profile)."""
@@ -825,6 +861,14 @@ class DisbursementRead(OutputSchema):
     amount: StateAmount
 
 
+class PlannedDisbursementRead(OutputSchema):
+    """A planned disbursement and the one made for it (the n-th made meets the n-th planned)."""
+
+    expected_on: date
+    expected_amount: StateAmount
+    made: DisbursementRead | None
+
+
 class LoanStateRead(OutputSchema):
     """A loan's state on a day: the fold of its events."""
 
@@ -860,3 +904,10 @@ class LoanStateRead(OutputSchema):
     )
     payoff: PayoffRead | None
     reversed: list[str]
+    planned_disbursements: list[PlannedDisbursementRead] = Field(
+        default_factory=list, description="The contract's planned disbursements, each with the one made for it")
+    projected_schedule: list[InstallmentRead] | None = Field(
+        default=None,
+        description="The schedule if the planned disbursements not yet made are made as planned (on their day, or "
+        "as_of once it has passed); null when none is left or the plan can no longer be met",
+    )

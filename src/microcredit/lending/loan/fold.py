@@ -91,6 +91,7 @@ from microcredit.lending.loan.state import (
     LoanState,
     LoanStatus,
     PaymentApplied,
+    PlannedDisbursement,
 )
 from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
@@ -1124,13 +1125,41 @@ def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:
     return last.due_date if charged.number > last.number else charged.due_date
 
 
+def _planned(state: LoanState, terms: Terms, taken: Sequence[Event]) -> LoanState:
+    """`state` with the contract's planned disbursements, each met by the one made in its place,
+    and the schedule projected with those still to come made as planned (on their day, or on
+    `as_of` once their day has passed) -- a fold of the history with them added."""
+    planned = terms.expected_disbursements
+    if not planned:
+        return state
+    made = state.disbursements
+    rows = tuple(PlannedDisbursement(p.on, p.amount, made[i] if i < len(made) else None)
+                 for i, p in enumerate(planned))
+    left = planned[len(made):]
+    projected = None
+    if left and state.status in (LoanStatus.APPROVED, LoanStatus.ACTIVE):
+        ids = {e.id for e in taken}
+        coming: list[Event] = []
+        for number, expected in enumerate(left, start=len(made) + 1):
+            name = f"planned-{number}"
+            while name in ids:
+                name = f"~{name}"
+            coming.append(Disbursement(id=name, on=max(expected.on, state.as_of), amount=expected.amount))
+        try:
+            projected = fold(replace(terms, expected_disbursements=()), [*taken, *coming],
+                             as_of=coming[-1].on).schedule
+        except EventRefused:
+            projected = None  # the plan can no longer be met as it stands (documented on the field)
+    return replace(state, planned_disbursements=rows, projected_schedule=projected)
+
+
 def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
     """The state of a loan on `as_of`: its events up to that day, folded from scratch."""
     book = _empty(terms)
     taken = [e for e in events if e.on <= as_of]
     for _, event in _effective(taken):
         book = _step(book, terms, event)
-    return _read(book, terms, as_of, _reversed(taken))
+    return _planned(_read(book, terms, as_of, _reversed(taken)), terms, taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1177,4 +1206,4 @@ class LoanBook:
         if self.keys and self.keys[-1][0] > as_of:
             raise ValueError("as_of is before an event recorded: fold the events up to it instead")
         book = self.books[-1] if self.books else _empty(self.terms)
-        return _read(book, self.terms, as_of, _reversed(self.events))
+        return _planned(_read(book, self.terms, as_of, _reversed(self.events)), self.terms, self.events)

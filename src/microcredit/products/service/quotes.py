@@ -218,6 +218,18 @@ def _warnings(warnings: tuple[EngineWarning, ...], language: str) -> list[Warnin
     return out
 
 
+def installment_rows(schedule: Schedule) -> list[InstallmentRead]:
+    """A schedule's rows as the API writes them."""
+    return [
+        InstallmentRead(
+            number=row.number, due_date=row.due_date, period_start=row.period_start, period_end=row.period_end,
+            days=row.days, principal=row.principal, interest=row.interest, fees=row.fees, total=row.total,
+            balance_after=row.balance_after,
+        )
+        for row in schedule.installments
+    ]
+
+
 def _schedule_quote(description: LoanDescription, schedule: Schedule, language: str) -> QuoteRead:
     totals = schedule.totals
     try:
@@ -227,21 +239,7 @@ def _schedule_quote(description: LoanDescription, schedule: Schedule, language: 
     return QuoteRead(
         currency=description.currency,
         repayment_method=description.repayment_method,
-        installments=[
-            InstallmentRead(
-                number=row.number,
-                due_date=row.due_date,
-                period_start=row.period_start,
-                period_end=row.period_end,
-                days=row.days,
-                principal=row.principal,
-                interest=row.interest,
-                fees=row.fees,
-                total=row.total,
-                balance_after=row.balance_after,
-            )
-            for row in schedule.installments
-        ],
+        installments=installment_rows(schedule),
         totals=TotalsRead(
             principal=totals.principal,
             interest=totals.interest,

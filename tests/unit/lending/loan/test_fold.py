@@ -27,6 +27,7 @@ from microcredit.lending.loan import (
     DownPayment,
     Event,
     EventRefused,
+    ExpectedDisbursement,
     LoanBook,
     LoanState,
     LoanStatus,
@@ -508,3 +509,76 @@ def test_a_refused_event_leaves_the_book_as_it_was():
     with pytest.raises(EventRefused):
         book.record(Waiver(id="w", on=START, installment=1, component=Component.FEE, amount=cny("1.00")))
     assert book.events == (DISBURSED,)
+
+
+# --- planned disbursements (multi-disbursement loans with an agreed plan) ---------------------
+
+PLAN = (ExpectedDisbursement(START, cny("6000.00")), ExpectedDisbursement(date(2025, 4, 25), cny("4000.00")))
+PLANNED = replace(TRANCHED, expected_disbursements=PLAN)
+FIRST = Disbursement(id="d", on=START, amount=cny("6000.00"))
+PAID = [Repayment(id=f"r{n}", on=due_date(n), amount=cny("533.09")) for n in (1, 2, 3)]
+
+
+def test_a_planned_tranche_not_yet_made_shows_in_the_projected_schedule_not_in_the_schedule():
+    state = fold(PLANNED, [FIRST, *PAID], as_of=date(2025, 4, 20))
+    assert [(p.expected_on, p.expected_amount) for p in state.planned_disbursements] == list(
+        (p.on, p.amount) for p in PLAN)
+    assert state.planned_disbursements[0].made == state.disbursements[0]
+    assert state.planned_disbursements[1].made is None
+    # What is owed follows what was disbursed: 6,000.
+    assert state.outstanding.principal + state.total("paid").principal == cny("6000.00")
+    # The projection is the loan with the tranche made as planned.
+    made_as_planned = Disbursement(id="d2", on=date(2025, 4, 25), amount=cny("4000.00"))
+    expected = fold(TRANCHED, [FIRST, *PAID, made_as_planned], as_of=date(2025, 4, 25)).schedule
+    assert state.projected_schedule == expected
+    assert state.projected_schedule is not None
+    assert state.schedule is not None
+    assert state.projected_schedule.totals.principal == cny("10000.00")
+    assert state.schedule.totals.principal == cny("6000.00")
+
+
+def test_a_tranche_made_late_and_smaller_meets_its_plan_and_the_projection_ends():
+    late = Disbursement(id="d2", on=date(2025, 5, 2), amount=cny("3500.00"))
+    state = fold(PLANNED, [FIRST, *PAID, late], as_of=date(2025, 5, 2))
+    assert state.planned_disbursements[1].made == state.disbursements[1]
+    assert state.planned_disbursements[1].made.amount == cny("3500.00")
+    assert state.projected_schedule is None
+    assert state.disbursed == cny("9500.00")
+
+
+def test_a_planned_day_that_has_passed_projects_the_tranche_as_made_today():
+    today = date(2025, 5, 10)
+    state = fold(PLANNED, [FIRST, *PAID], as_of=today)
+    made_today = Disbursement(id="d2", on=today, amount=cny("4000.00"))
+    assert state.projected_schedule == fold(TRANCHED, [FIRST, *PAID, made_today], as_of=today).schedule
+
+
+def test_a_plan_that_can_no_longer_be_met_projects_nothing_and_the_book_agrees():
+    plan = (PLAN[0], ExpectedDisbursement(date(2026, 2, 1), cny("1.00")))  # after the last due date
+    terms = replace(TRANCHED, expected_disbursements=plan)
+    state = fold(terms, [FIRST], as_of=date(2025, 2, 1))
+    assert state.projected_schedule is None
+    assert state.planned_disbursements[1].made is None
+    book = LoanBook.open(PLANNED).record(FIRST).record(PAID[0])
+    assert book.state(as_of=date(2025, 2, 20)) == fold(PLANNED, [FIRST, PAID[0]], as_of=date(2025, 2, 20))
+
+
+def test_a_loan_not_yet_disbursed_projects_its_whole_plan():
+    state = fold(PLANNED, [], as_of=START - timedelta(days=3))
+    assert state.status is LoanStatus.APPROVED
+    assert state.projected_schedule is not None
+    assert state.projected_schedule.totals.principal == cny("10000.00")
+
+
+@pytest.mark.parametrize(
+    ("base", "plan", "message"),
+    [
+        (TERMS, PLAN, "allow tranches"),
+        (TRANCHED, (PLAN[0], ExpectedDisbursement(START, cny("1.00"))), "one after another"),
+        (TRANCHED, (PLAN[0], ExpectedDisbursement(date(2025, 4, 25), cny("4000.01"))), "more than the approved"),
+        (TRANCHED, (ExpectedDisbursement(START, cny("0.00")),), "positive"),
+    ],
+)
+def test_a_plan_that_cannot_be_kept_is_refused_with_the_terms(base, plan, message):
+    with pytest.raises(ValueError, match=message):
+        replace(base, expected_disbursements=plan)
