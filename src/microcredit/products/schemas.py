@@ -96,7 +96,8 @@ PeriodUnitName = Literal["day", "week", "month", "year"]
 DayCountName = Literal["ACT/360", "ACT/365F", "ACT/364", "ACT/ACT", "30/360"]
 RoundingName = Literal["half_up", "half_even", "down", "up"]
 BusinessDayName = Literal["none", "following", "modified_following", "preceding", "modified_preceding"]
-FeeKindName = Literal["upfront_deducted", "upfront_financed", "per_installment"]
+FeeKindName = Literal["upfront_deducted", "upfront_financed", "per_installment", "at_disbursement"]
+FeeBasisName = Literal["principal", "principal_and_interest", "interest"]
 PayeeName = Literal["lender", "guarantor", "insurer", "platform"]
 
 
@@ -104,10 +105,20 @@ class FeeItem(InputSchema):
     """One fee: a fixed amount or a percent of the principal, its kind and payee."""
 
     name: str = Field(min_length=1, max_length=60, examples=["服务费"])
-    kind: FeeKindName
+    kind: FeeKindName = Field(
+        description="upfront_deducted: kept back from the money paid out; upfront_financed: added to the principal; "
+        "per_installment: with every installment; at_disbursement: paid by the borrower on the disbursement day"
+    )
     amount: MoneyStr | None = Field(default=None, description="Fixed amount per charge")
-    percent: PercentStr | None = Field(default=None, description='Percent of the principal per charge, e.g. "0.6"')
+    percent: PercentStr | None = Field(default=None, description='Percent of the basis per charge, e.g. "0.6"')
+    basis: FeeBasisName = Field(
+        default="principal",
+        description="What percent is a percent of: the amount, the amount plus the schedule's total interest, or "
+        "the interest (the last two for fees charged once: upfront_deducted or at_disbursement)",
+    )
     payee: PayeeName = "lender"
+    waivable: bool = Field(default=True, description="Whether the institution may waive it (a third party's fee "
+                           "usually may not)")
 
     @model_validator(mode="after")
     def _one_of_amount_or_percent(self) -> Self:
@@ -118,6 +129,13 @@ class FeeItem(InputSchema):
             raise field_error("fee_negative", "a fee cannot be negative", "费用不能为负数")
         if self.percent is not None and not 0 <= self.percent <= 100:
             raise field_error("fee_percent_range", "a fee percent is between 0 and 100", "费用比例应在 0 到 100 之间")
+        if self.basis != "principal" and self.percent is None:
+            raise field_error("fee_basis_needs_percent", "a fixed amount has no basis: give percent",
+                              "固定金额的费用没有计费基数，请填写比例")
+        if self.basis != "principal" and self.kind in ("upfront_financed", "per_installment"):
+            raise field_error("fee_basis_not_allowed",
+                              f"a {self.kind} fee is a percent of the amount, not of interest",
+                              "计入本金或按期收取的费用只能按金额的比例计算，不能按利息计算")
         return self
 
 
@@ -357,7 +375,9 @@ class TotalsRead(OutputSchema):
     fees: MoneyStr
     total_payable: MoneyStr
     upfront_fees_deducted: MoneyStr
-    net_cash_received: MoneyStr
+    paid_at_disbursement: MoneyStr = Field(description="Fees the borrower pays on the disbursement day")
+    net_cash_received: MoneyStr = Field(description="What the borrower keeps on the day: the amount less the fees "
+                                        "deducted and those paid at disbursement")
     total_cost_of_credit: MoneyStr
 
 
@@ -370,6 +390,7 @@ class FeeLineRead(OutputSchema):
     per_charge: MoneyStr
     charges: int
     total: MoneyStr
+    waivable: bool
 
 
 class AprRead(OutputSchema):

@@ -2577,10 +2577,18 @@ export interface components {
              */
             amount?: string | null;
             /**
-             * Kind
+             * Basis
+             * @description What percent is a percent of: the amount, the amount plus the schedule's total interest, or the interest (the last two for fees charged once: upfront_deducted or at_disbursement)
+             * @default principal
              * @enum {string}
              */
-            kind: "upfront_deducted" | "upfront_financed" | "per_installment";
+            basis?: "principal" | "principal_and_interest" | "interest";
+            /**
+             * Kind
+             * @description upfront_deducted: kept back from the money paid out; upfront_financed: added to the principal; per_installment: with every installment; at_disbursement: paid by the borrower on the disbursement day
+             * @enum {string}
+             */
+            kind: "upfront_deducted" | "upfront_financed" | "per_installment" | "at_disbursement";
             /**
              * Name
              * @example 服务费
@@ -2594,9 +2602,15 @@ export interface components {
             payee?: "lender" | "guarantor" | "insurer" | "platform";
             /**
              * Percent
-             * @description Percent of the principal per charge, e.g. "0.6"
+             * @description Percent of the basis per charge, e.g. "0.6"
              */
             percent?: string | null;
+            /**
+             * Waivable
+             * @description Whether the institution may waive it (a third party's fee usually may not)
+             * @default true
+             */
+            waivable?: boolean;
         };
         /**
          * FeeLineRead
@@ -2621,6 +2635,8 @@ export interface components {
              * @example 8000.00
              */
             total: string;
+            /** Waivable */
+            waivable: boolean;
         };
         /**
          * FieldChange
@@ -4173,9 +4189,16 @@ export interface components {
             interest: string;
             /**
              * Net Cash Received
+             * @description What the borrower keeps on the day: the amount less the fees deducted and those paid at disbursement
              * @example 8000.00
              */
             net_cash_received: string;
+            /**
+             * Paid At Disbursement
+             * @description Fees the borrower pays on the disbursement day
+             * @example 8000.00
+             */
+            paid_at_disbursement: string;
             /**
              * Principal
              * @example 8000.00

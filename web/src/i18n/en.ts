@@ -569,6 +569,7 @@ export default {
     totalInterest: 'Total interest',
     totalFees: 'Fees with installments',
     upfrontFees: 'Fees deducted at disbursement',
+    paidAtDisbursement: 'Fees paid on the disbursement day',
     totalCost: 'Total cost of credit',
     totalPayable: 'Total to repay',
     netReceived: 'You receive',
@@ -737,5 +738,6 @@ export default {
     upfront_deducted: 'Deducted at disbursement',
     upfront_financed: 'Added to the loan',
     per_installment: 'With each installment',
+    at_disbursement: 'Paid by the borrower on the disbursement day',
   },
 }

@@ -563,6 +563,7 @@ export default {
     totalInterest: '总利息',
     totalFees: '随期收取的费用',
     upfrontFees: '放款时扣除的费用',
+    paidAtDisbursement: '放款当日另付的费用',
     totalCost: '借款总成本',
     totalPayable: '还款总额',
     netReceived: '实际到手',
@@ -730,5 +731,6 @@ export default {
     upfront_deducted: '放款时扣除',
     upfront_financed: '计入贷款本金',
     per_installment: '随每期收取',
+    at_disbursement: '放款当日由借款人支付',
   },
 } satisfies Messages

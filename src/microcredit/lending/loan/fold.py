@@ -68,6 +68,7 @@ from microcredit.lending.classification import (
     classify,
 )
 from microcredit.lending.delinquency import loan_dpd
+from microcredit.lending.fees import FeeKind
 from microcredit.lending.loan.events import (
     AsOf,
     ChargeAdded,
@@ -349,7 +350,24 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
-    return _with_down_payment(book, terms, event, down, number)
+    book = _with_down_payment(book, terms, event, down, number)
+    return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
+
+
+def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) -> _Book:
+    """`book` with the fees paid at disbursement owed on the day, by installment 0 (the first
+    disbursement's down payment installment, or one of its own): the borrower pays them like
+    any installment (a fee kept back from the money paid out is a deducted fee instead)."""
+    if not amount.is_positive:
+        return book
+    index = _find(book.owed, 0)
+    if index < 0:
+        zero = book.zero()
+        nothing = _due(0, event.on, zero, zero, zero, zero)
+        book = book._replace(charged=(nothing, *book.charged), owed=(nothing, *book.owed),
+                             waived=(nothing, *book.waived), written_off=(nothing, *book.written_off))
+        index = 0
+    return book._replace(charged=_add(book.charged, index, fee=amount), owed=_add(book.owed, index, fee=amount))
 
 
 def _active(book: _Book, event: Event) -> Reamortisation:
@@ -667,12 +685,36 @@ def _waive(book: _Book, terms: Terms, event: Waiver) -> _Book:
     if event.amount > owed.owed(event.component):
         raise _refuse(event, "above_outstanding",
                       f"installment {event.installment} owes {owed.owed(event.component)} of {event.component}")
+    if event.component is Component.FEE:
+        protected = min(owed.fee, _fees_not_waivable(book, event.installment))
+        if event.amount > owed.fee - protected:
+            raise _refuse(event, "fee_not_waivable",
+                          f"{protected} of installment {event.installment}'s fees may not be waived (the terms say so)")
     lowered = _changed(owed, event.component, -event.amount)
     raised = _changed(book.waived[index], event.component, event.amount)
     return book._replace(
         owed=(*book.owed[:index], lowered, *book.owed[index + 1 :]),
         waived=(*book.waived[:index], raised, *book.waived[index + 1 :]),
     )
+
+
+def _fees_not_waivable(book: _Book, number: int) -> Money:
+    """The fees the terms protect from waivers that installment `number` was scheduled to charge:
+    each regular installment's per-installment fees, installment 0's fees at disbursement.  What
+    an installment has paid of its fees counts against those that may be waived first, so a
+    waiver never forgives a protected fee (an insurer's premium, say)."""
+    plan = book.plan
+    zero = book.zero()
+    if plan is None:
+        return zero
+    if number == 0:
+        kinds = {FeeKind.AT_DISBURSEMENT}
+    elif any(row.number == number for row in plan.schedule.installments):
+        kinds = {FeeKind.PER_INSTALLMENT}
+    else:
+        return zero
+    return Money.total((c.per_charge for c in plan.schedule.fee_charges if c.kind in kinds and not c.waivable),
+                       book.currency)
 
 
 def _changed(due: InstallmentDue, component: Component, by: Money) -> InstallmentDue:
