@@ -31,7 +31,7 @@ from microcredit.ledger import repository as repo
 from microcredit.ledger.models import JournalEntry, LedgerAccount
 from microcredit.lending.money import Money
 
-__all__ = ["VerifyReport", "export_beancount", "verify"]
+__all__ = ["VerifyReport", "export_beancount", "institutions_with_books", "verify"]
 
 BATCH = 1000
 ROOTS = {"asset": "Assets", "liability": "Liabilities", "equity": "Equity", "income": "Income",
@@ -54,6 +54,11 @@ class VerifyReport:
     def ok(self) -> bool:
         """No problem found."""
         return not self.problems
+
+
+def institutions_with_books(*, session: Session) -> list[int]:
+    """The institutions that have a chart of accounts."""
+    return repo.institutions_with_books(session)
 
 
 def _entries(session: Session, institution_id: int | None) -> Iterator[list[JournalEntry]]:
