@@ -43,7 +43,7 @@ def post(client, h, body):
 
 
 def test_post_read_reverse_and_report(client, session, world):
-    inst, h = world
+    _inst, h = world
     r = post(client, h["finance"], CAPITAL)
     assert r.status_code == 201, r.text
     posted = r.json()

@@ -27,9 +27,9 @@ def test_existing_institutions_get_the_chart_books_and_grants(backend, worker_tm
         at = datetime(2026, 11, 25, 2, 0)
         with engine.begin() as conn:
             conn.execute(insert(institutions), [{
-                "id": i, "code": f"OLD{i}", "name": "旧机构", "kind": "microcredit_company", "timezone": "Asia/Shanghai",
-                "currency": "CNY", "business_date": date(2026, 11, 25), "status": "active", "created_at": at,
-                "version": 1} for i in (1, 2)])
+                "id": i, "code": f"OLD{i}", "name": "旧机构", "kind": "microcredit_company",
+                "timezone": "Asia/Shanghai", "currency": "CNY", "business_date": date(2026, 11, 25),
+                "status": "active", "created_at": at, "version": 1} for i in (1, 2)])
             role = {"institution_id": 1, "name_zh": "角色", "name_en": "Role", "data_scope": "institution",
                     "requires_mfa": False, "version": 1}
             conn.execute(insert(roles), [
