@@ -61,7 +61,8 @@ from microcredit.ledger.service import periods
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
 
-__all__ = ["MANUAL", "EntryView", "Source", "entries_query", "entry_view", "entry_views", "post", "reverse"]
+__all__ = ["MANUAL", "EntryView", "Source", "entries_query", "entry_view", "entry_views", "find_by_source", "post",
+           "reverse"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,13 @@ def postings_of(session: Session, entry: JournalEntry) -> tuple[Posting, ...]:
     return tuple(Posting(a.code, Side.DEBIT if line.debit_minor else Side.CREDIT,
                          Money(line.debit_minor or line.credit_minor, line.currency), line.memo)
                  for line, a in view.lines)
+
+
+def find_by_source(*, session: Session, institution_id: int, source: Source) -> JournalEntry | None:
+    """The entry a source already posted, if any (a source with a ref posts once)."""
+    if source.ref is None:
+        return None
+    return repo.entry_by_source(session, institution_id=institution_id, kind=source.kind, ref=source.ref)
 
 
 def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, entry_id: int,
