@@ -48,10 +48,11 @@ From = Annotated[date | None, Query(description="From this date (inclusive)", ex
 To = Annotated[date | None, Query(description="To this date (inclusive)", examples=["2026-11-30"])]
 BookQuery = Annotated[Book, Query(description="The book: accrual (entries tagged accrual or both) or cash")]
 SourceKind = Annotated[str | None, Query(max_length=32, description="Only entries of this source", examples=["manual"])]
-ERRORS = {409: {"description": "A business rule refused it (`period_closed`, `account_closed`, "
-                               "`entry_already_reversed` …)"},
-          422: {"description": "Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, "
-                               "`account_not_found` …)"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "A business rule refused it (`period_closed`, `account_closed`, "
+                         "`entry_already_reversed` …)"},
+    422: {"description": "Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, "
+                         "`account_not_found` …)"}}
 
 
 def _business_date(session: DB, institution_id: int) -> date:
@@ -63,7 +64,7 @@ def _entry(view: service.posting.EntryView) -> JournalEntryRead:
     debit, credit = view.totals.get("CNY", (0, 0))
     return JournalEntryRead(
         id=e.id, business_date=e.business_date, description=e.description, source_kind=e.source_kind,
-        source_ref=e.source_ref, basis=e.basis, reverses_entry_id=e.reverses_entry_id,  # type: ignore[arg-type]
+        source_ref=e.source_ref, basis=e.basis, reverses_entry_id=e.reverses_entry_id,
         reversed_by_entry_id=view.reversed_by, created_by_user_id=e.created_by_user_id, created_at=e.created_at,
         debit_total=Money(debit, "CNY"), credit_total=Money(credit, "CNY"),
         lines=[JournalLineRead(line_no=line.line_no, account_id=a.id, account_code=a.code, account_name_zh=a.name_zh,
@@ -134,7 +135,7 @@ def get_ledger_account_statement(account_id: Id, session: DB, principal: Princip
     s = service.reports.statement(session=session, institution_id=principal.institution_id, account_id=account_id,
                                   date_from=date_from, date_to=date_to, basis=basis,
                                   page=PageRequest(page, page_size))
-    return StatementRead(account=LedgerAccountRead.model_validate(s.account), basis=basis,  # type: ignore[arg-type]
+    return StatementRead(account=LedgerAccountRead.model_validate(s.account), basis=basis,
                          date_from=date_from, date_to=date_to, opening=s.opening, debits=s.debits,
                          credits=s.credits, closing=s.closing, items=[_statement_line(x) for x in s.lines],
                          total=s.total, page=s.page, page_size=s.page_size)
@@ -216,7 +217,7 @@ def get_trial_balance(session: DB, principal: Principal = require("ledger.read")
     tb = service.reports.trial_balance_report(session=session, institution_id=inst, date_from=date_from,
                                               date_to=end, basis=basis, include_empty=include_empty)
     rows = [TrialBalanceRowRead(account_id=a.id, code=a.code, name_zh=a.name_zh, name_en=a.name_en,
-                                type=a.type, parent_id=a.parent_id,  # type: ignore[arg-type]
+                                type=a.type, parent_id=a.parent_id,
                                 opening_debit=r.opening_debit, opening_credit=r.opening_credit, debit=r.debit,
                                 credit=r.credit, closing_debit=r.closing_debit, closing_credit=r.closing_credit)
             for a, r in tb.rows]

@@ -29,8 +29,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from microcredit.lending.money import Money, imbalances
+
+K = TypeVar("K")  # how the trial balance's caller names an account (its id, or its code in tests)
 
 
 class Side(enum.StrEnum):
@@ -120,18 +123,18 @@ def on_normal_side(net_debit: int, normal_side: str) -> int:
 
 
 @dataclass(frozen=True)
-class AccountRef:
+class AccountRef(Generic[K]):
     """What the trial balance needs of an account."""
 
-    key: object  # the account's id (or code)
+    key: K  # the account's id (or code)
     currency: str
 
 
 @dataclass(frozen=True)
-class TrialBalanceRow:
+class TrialBalanceRow(Generic[K]):
     """One account's line of the trial balance (all amounts ≥ 0, each balance in its column)."""
 
-    account: object
+    account: K
     opening_debit: Money
     opening_credit: Money
     debit: Money
@@ -168,11 +171,10 @@ def _columns(net: int, code: str) -> tuple[Money, Money]:
     return (Money(net, code), Money.zero(code)) if net >= 0 else (Money.zero(code), Money(-net, code))
 
 
-def trial_balance(accounts: Sequence[AccountRef], opening: Mapping[object, tuple[int, int]],
-                  movement: Mapping[object, tuple[int, int]]) -> tuple[list[TrialBalanceRow],
-                                                                       list[TrialBalanceTotals]]:
+def trial_balance(accounts: Sequence[AccountRef[K]], opening: Mapping[K, tuple[int, int]],
+                  movement: Mapping[K, tuple[int, int]]) -> tuple[list[TrialBalanceRow[K]], list[TrialBalanceTotals]]:
     """Rows per account and totals per currency from opening sums and the range's sums ((debits, credits))."""
-    rows: list[TrialBalanceRow] = []
+    rows: list[TrialBalanceRow[K]] = []
     sums: dict[str, list[int]] = {}
     for a in accounts:
         od, oc = opening.get(a.key, (0, 0))

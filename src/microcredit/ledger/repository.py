@@ -112,7 +112,7 @@ def reversals_of(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
         return {}
     rows = session.execute(select(JournalEntry.reverses_entry_id, JournalEntry.id)
                            .where(JournalEntry.reverses_entry_id.in_(list(entry_ids))))
-    return {int(orig): int(rev) for orig, rev in rows}
+    return {int(orig): int(rev) for orig, rev in rows if orig is not None}
 
 
 def lines_of(session: Session, entry_ids: Sequence[int]) -> dict[int, list[JournalLine]]:
@@ -210,7 +210,7 @@ def account_sums(session: Session, *, account_id: int, basis: str | None, before
     return int(debit or 0), int(credit or 0)
 
 
-def statement_query(*, account_id: int, basis: str, date_from: date | None, date_to: date | None) -> Select[Any]:
+def statement_query(*, account_id: int, basis: str, date_from: date | None, date_to: date | None) -> Any:
     """One account's lines with their entries, in date order, dated in the range."""
     stmt = (select(JournalLine, JournalEntry).join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
             .where(JournalLine.account_id == account_id, JournalLine.basis.in_(_bases(basis))))
@@ -221,6 +221,6 @@ def statement_query(*, account_id: int, basis: str, date_from: date | None, date
     return stmt.order_by(JournalLine.business_date, JournalLine.entry_id, JournalLine.id)
 
 
-def statement_rows(session: Session, stmt: Select[Any]) -> list[tuple[JournalLine, JournalEntry]]:
+def statement_rows(session: Session, stmt: Any) -> list[tuple[JournalLine, JournalEntry]]:
     """Run a statement query (the general ledger reads whole accounts)."""
     return [(line, entry) for line, entry in session.execute(stmt).all()]

@@ -31,7 +31,7 @@ class TrialBalance:
     date_from: date | None
     date_to: date
     basis: str
-    rows: list[tuple[LedgerAccount, TrialBalanceRow]]
+    rows: list[tuple[LedgerAccount, TrialBalanceRow[int]]]
     totals: list[TrialBalanceTotals]
 
 
@@ -49,7 +49,7 @@ def trial_balance_report(*, session: Session, institution_id: int, date_to: date
                                     date_to=date_to)
     rows, totals = trial_balance([AccountRef(a.id, a.currency) for a in accounts], opening, movement)
     by_id = {a.id: a for a in accounts}
-    laid = [(by_id[r.account], r) for r in rows if include_empty or not r.is_empty]  # type: ignore[index]
+    laid = [(by_id[r.account], r) for r in rows if include_empty or not r.is_empty]
     return TrialBalance(date_from, date_to, basis, laid, totals)
 
 
