@@ -137,7 +137,8 @@ def _component(text: str) -> str:
 
 def account_name(account: LedgerAccount, institution_code: str) -> str:
     """`Assets:DEMO:1002-Bank-Deposits`: root by type, institution, code and English name."""
-    return f"{ROOTS[account.type]}:{_component(institution_code).upper()}:{account.code}-{_component(account.name_en)}"
+    code = "-".join(w for w in _NOT_NAME.split(account.code) if w)  # codes may hold '.' or '_'; names may not
+    return f"{ROOTS[account.type]}:{_component(institution_code).upper()}:{code}-{_component(account.name_en)}"
 
 
 def _quoted(text: str) -> str:
