@@ -197,7 +197,8 @@ def reverse_journal_entry(entry_id: Id, body: JournalEntryReverse, session: DB, 
     """The same lines on the opposite sides, referencing the original; once per entry (audited)."""
     inst = principal.institution_id
     entry = service.reverse(session=session, clock=clock, actor=principal.actor, institution_id=inst,
-                            entry_id=entry_id, business_date=body.business_date, description=body.description)
+                            entry_id=entry_id, business_date=body.business_date, description=body.description,
+                            not_after=_business_date(session, inst))
     return guard.respond(201, _entry(service.posting.entry_view(session=session, institution_id=inst,
                                                                 entry_id=entry.id)))
 

@@ -70,6 +70,9 @@ def test_post_read_reverse_and_report(client, session, world):
     assert [(x["account_code"], x["debit"], x["credit"]) for x in reversal["lines"]] == [
         ("130101", None, "8000.00"), ("1002", "8000.00", None)]
     again = client.post(f"{API}/entries/{loan['id']}/reverse", json={}, headers={**h["finance"], **idempotency_key()})
+    future = client.post(f"{API}/entries/{posted['id']}/reverse", json={"business_date": "2026-11-26"},
+                         headers={**h["finance"], **idempotency_key()})
+    assert assert_problem(future, 422)["code"] == "entry_date_in_future"  # after the business date
     assert assert_problem(again, 409)["code"] == "entry_already_reversed"
     assert client.get(f"{API}/entries/{loan['id']}", headers=h["finance"]).json()["reversed_by_entry_id"] == \
         reversal["id"]

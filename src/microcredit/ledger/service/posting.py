@@ -159,7 +159,8 @@ def find_by_source(*, session: Session, institution_id: int, source: Source) -> 
 
 
 def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, entry_id: int,
-            business_date: date | None = None, description: str | None = None) -> JournalEntry:
+            business_date: date | None = None, description: str | None = None,
+            not_after: date | None = None) -> JournalEntry:
     """Post the counter-entry of an entry (once), dated its date if open, else the day after the closed date."""
     original = repo.entry(session, institution_id=institution_id, entry_id=entry_id, lock=True)
     if original is None:
@@ -177,7 +178,7 @@ def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int
                 business_date=business_date,
                 description=description or f"冲销分录 #{original.id} / Reversal of entry #{original.id}",
                 postings=reversed_postings(postings_of(session, original)), source=Source("reversal"),
-                basis=original.basis, reverses=original)
+                basis=original.basis, reverses=original, not_after=not_after)
 
 
 def entries_query(*, institution_id: int, date_from: date | None = None, date_to: date | None = None,
