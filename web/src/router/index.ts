@@ -39,6 +39,12 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'outbox', name: 'staff-outbox', component: () => import('@/notifications/views/OutboxView.vue'), meta: { permission: 'outbox.read', title: 'nav.outbox' } },
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+  { path: 'ledger/accounts', name: 'staff-ledger-accounts', component: () => import('@/ledger/views/ChartView.vue'), meta: { permission: 'ledger.read', title: 'nav.ledgerAccounts' } },
+  { path: 'ledger/journal', name: 'staff-ledger-journal', component: () => import('@/ledger/views/JournalView.vue'), meta: { permission: 'ledger.read', title: 'nav.journal' } },
+  { path: 'ledger/entries/new', name: 'staff-ledger-entry-new', component: () => import('@/ledger/views/EntryFormView.vue'), meta: { permission: 'ledger.post', title: 'nav.newEntry' } },
+  { path: 'ledger/entries/:id(\\d+)', name: 'staff-ledger-entry', component: () => import('@/ledger/views/EntryDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'ledger.read', title: 'ledger.entryTitleShort' } },
+  { path: 'ledger/trial-balance', name: 'staff-ledger-trial-balance', component: () => import('@/ledger/views/TrialBalanceView.vue'), meta: { permission: 'ledger.read', title: 'nav.trialBalance' } },
+  { path: 'ledger/statement', name: 'staff-ledger-statement', component: () => import('@/ledger/views/StatementView.vue'), meta: { permission: 'ledger.read', title: 'nav.statement' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.

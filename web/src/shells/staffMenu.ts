@@ -17,6 +17,10 @@ const GROUPS: { key: string; routes: string[] }[] = [
     key: 'nav.groupAdmin',
     routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox'],
   },
+  {
+    key: 'nav.groupLedger',
+    routes: ['staff-ledger-accounts', 'staff-ledger-journal', 'staff-ledger-entry-new', 'staff-ledger-trial-balance', 'staff-ledger-statement'],
+  },
   { key: 'nav.groupTools', routes: ['staff-calculator', 'staff-calendar'] },
 ]
 
