@@ -416,20 +416,28 @@ def _set_aside(book: _Book, plan: Reamortisation, on: date,
     return tuple(stripped), extras, set(replaced)
 
 
-def _refuse_paid_ahead(event: Event, plan: Reamortisation, stripped: tuple[InstallmentDue, ...],
-                       replaced: set[int], what: str) -> None:
+def _refuse_paid_ahead(event: Event, book: _Book, plan: Reamortisation, owed: tuple[InstallmentDue, ...],
+                       stripped: tuple[InstallmentDue, ...], replaced: set[int], what: str) -> None:
     """Refuse to re-amortise installments that already hold money paid ahead of their due date.
 
     The re-amortised schedule replaces those rows; the earlier payment's lines (and the ledger
-    entries made from them) would then name installments that no longer exist.  Until the paid
-    ahead installment falls due, the borrower's way is a repayment, or a reversal of the payment
-    that paid ahead and one prepayment of both sums.
+    entries made from them) would then name installments that no longer exist, and what they
+    paid of a charge on them would be lost.  An installment not yet due holds money paid ahead
+    when it owes less than it was charged, in any component (nothing else lowers what such an
+    installment owes: a waiver waits for the due date), or when its principal or interest is no
+    longer the schedule's.  Until the paid ahead installment falls due, the borrower's way is a
+    repayment, or a reversal of the payment that paid ahead and one prepayment of both sums.
     """
     rows = {r.number: r for r in plan.schedule.installments}
-    for due in stripped:
-        row = rows.get(due.number)
-        untouched = row is None or (due.principal, due.interest) == (row.principal, row.interest)
-        if due.number in replaced and not untouched:
+    charged = {d.number: d for d in book.charged}
+    for due, kept in zip(owed, stripped, strict=True):
+        if due.number not in replaced:
+            continue
+        row, before = rows.get(due.number), charged.get(due.number)
+        moved = row is not None and (kept.principal, kept.interest) != (row.principal, row.interest)
+        paid = before is not None and (due.principal, due.interest, due.fee, due.penalty) != (
+            before.principal, before.interest, before.fee, before.penalty)
+        if moved or paid:
             raise _refuse(event, "installment_paid_in_advance",
                           f"installment {due.number} was paid before it fell due: {what} cannot re-amortise it")
 
@@ -467,7 +475,7 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     assert plan is not None
     owed = apply_allocation(book.owed, allocation) if allocation.lines else book.owed
     stripped, extras, replaced = _set_aside(book, plan, event.on, owed)
-    _refuse_paid_ahead(event, plan, stripped, replaced, "a prepayment")
+    _refuse_paid_ahead(event, book, plan, owed, stripped, replaced, "a prepayment")
     before = len(plan.prepayments)
     # A recalculation's interest beyond the schedule, accrued to the day, is settled first too.
     extra = _rounded(terms, book.pending) if book.pending else None
@@ -526,7 +534,7 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
     if standing(plan.schedule, joins).ended == len(plan.schedule.installments):
         raise _refuse(event, "schedule_ended", "every installment has fallen due: nothing left to re-amortise")
     stripped, extras, replaced = _set_aside(book, plan, joins, book.owed)
-    _refuse_paid_ahead(event, plan, stripped, replaced, "a tranche")
+    _refuse_paid_ahead(event, book, plan, book.owed, stripped, replaced, "a tranche")
     schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=joins, amount=scheduled,
                            calendar=terms.calendar)
     zero = book.zero()
@@ -769,7 +777,7 @@ def _defer(book: _Book, terms: Terms, event: Deferral) -> _Book:
         # terms describe only the new rows.
         raise _refuse(event, "rescheduled_loan", "a rescheduled loan is deferred by rescheduling it again")
     stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
-    _refuse_paid_ahead(event, plan, stripped, replaced, "a deferral")
+    _refuse_paid_ahead(event, book, plan, book.owed, stripped, replaced, "a deferral")
     schedule = defer_installments(plan.schedule, plan.terms, from_number=event.from_installment,
                                   periods=event.periods, interest=event.interest, calendar=terms.calendar)
     periods = plan.terms.periods
@@ -786,7 +794,7 @@ def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
         raise _refuse(event, "rate_out_of_range", "the new annual rate is a fraction between 0 and 10")
     where = standing(plan.schedule, event.on)
     stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
-    _refuse_paid_ahead(event, plan, stripped, replaced, "a rescheduling")
+    _refuse_paid_ahead(event, book, plan, book.owed, stripped, replaced, "a rescheduling")
     zero = book.zero()
     capitalised = zero
     if event.capitalise_overdue_principal:

@@ -322,6 +322,19 @@ def test_installments_paid_ahead_are_not_re_amortised_under_the_payment_that_pai
     assert fold(PAYS_AHEAD, [*AHEAD, later], as_of=date(2025, 3, 1)).principal_identity()
 
 
+def test_a_charge_paid_ahead_is_not_lost_to_a_tranche():
+    # Hypothesis found it: a 0.02 charge owed with installment 1, 0.01 of it paid ahead (terms that
+    # pay the next installments), then a tranche.  The tranche used to re-amortise installment 1 and
+    # set the charge aside at what it still owed: the 0.01 paid was on no installment any more.
+    charged = [*AHEAD[:1], ChargeAdded(id="c", on=START, amount=cny("0.02"), name="fee"), AHEAD[1]]
+    with pytest.raises(EventRefused) as refused:
+        fold(PAYS_AHEAD, [*charged, Disbursement(id="d2", on=date(2025, 1, 16), amount=cny("0.03"))],
+             as_of=date(2025, 2, 1))
+    assert refused.value.code == "installment_paid_in_advance"
+    state = fold(PAYS_AHEAD, charged, as_of=date(2025, 2, 1))
+    assert state.installments[0].paid.fee == cny("0.01")
+
+
 def test_repaid_principal_makes_room_for_a_later_tranche():
     events = [Disbursement(id="d", on=START, amount=cny("10000.00")), *on_time(1),
               Disbursement(id="d2", on=date(2025, 2, 20), amount=cny("788.49"))]
