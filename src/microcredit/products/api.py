@@ -341,7 +341,8 @@ def _offer_read(product: Any, version: Any) -> ProductOfferRead:
         currency=terms.currency, amount_min=terms.amount_min, amount_max=terms.amount_max,
         period_unit=terms.period_unit, term_min=terms.term_min, term_max=terms.term_max,
         repayment_methods=list(terms.repayment_methods), rate_min_percent=f"{terms.rate.lowest.normalize():f}",
-        rate_max_percent=f"{terms.rate.highest[1].normalize():f}", fees=terms.fees,
+        rate_max_percent=f"{terms.rate.highest[1].normalize():f}",
+        apr_max_percent=((version.cap_check or {}).get("worst") or {}).get("apr_percent"), fees=terms.fees,
         group_lending=terms.group_lending, required_documents=list(terms.required_documents))
 
 

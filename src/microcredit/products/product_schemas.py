@@ -422,6 +422,8 @@ class ProductOfferRead(OutputSchema):
     repayment_methods: list[str]
     rate_min_percent: str
     rate_max_percent: str
+    apr_max_percent: str | None = Field(
+        description="The highest APR (IRR) of the version's sample loans, checked when it was published")
     fees: list[ProductFee]
     group_lending: bool
     required_documents: list[str]

@@ -39,6 +39,10 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'outbox', name: 'staff-outbox', component: () => import('@/notifications/views/OutboxView.vue'), meta: { permission: 'outbox.read', title: 'nav.outbox' } },
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },
+  { path: 'products', name: 'staff-products', component: () => import('@/products/views/ProductListView.vue'), meta: { permission: 'product.read', title: 'nav.products' } },
+  { path: 'products/new', name: 'staff-product-new', component: () => import('@/products/views/ProductEditorView.vue'), meta: { permission: 'product.manage', title: 'products.newTitle' } },
+  { path: 'products/:code([A-Z0-9_-]+)', name: 'staff-product', component: () => import('@/products/views/ProductEditorView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { permission: 'product.read', title: 'nav.products' } },
+  { path: 'lpr', name: 'staff-lpr', component: () => import('@/products/views/LprView.vue'), meta: { permission: 'product.read', title: 'nav.lpr' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.
@@ -57,6 +61,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'oauth/complete', name: 'oauth-complete', component: () => import('@/identity/views/OAuthCompleteView.vue'), meta: { title: 'oauth.title' } },
       { path: 'sms-inbox', name: 'sms-inbox', component: () => import('@/identity/views/SmsInboxView.vue'), meta: { title: 'sms.inboxTitle' } },
       { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator', wide: true } },
+      { path: 'products', name: 'products', component: () => import('@/products/views/OffersView.vue'), meta: { title: 'offers.title' } },
+      { path: 'products/:code([A-Z0-9_-]+)', name: 'product', component: () => import('@/products/views/OfferView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { title: 'offers.title' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       // Any other address: the 404 page inside the borrower app's frame (the console has its own).
