@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -76,7 +77,8 @@ class RateRule(InputSchema):
     annual_rate: Rate | None = Field(default=None, validate_default=True,
                                      description='fixed: the rate in percent, e.g. "12"')
     grades: dict[GradeName, Rate] | None = Field(
-        default=None, validate_default=True, description='by_grade: a rate for each of A–E, e.g. {"A": "9", …, "E": "18"}')
+        default=None, validate_default=True,
+        description='by_grade: a rate for each of A–E, e.g. {"A": "9", …, "E": "18"}')
 
     @field_validator("annual_rate")
     @classmethod
@@ -87,13 +89,14 @@ class RateRule(InputSchema):
 
     @field_validator("grades")
     @classmethod
-    def _every_grade_in_order(cls, value: dict[str, Decimal] | None, info: ValidationInfo) -> dict[str, Decimal] | None:
+    def _every_grade_in_order(cls, value: dict[str, Decimal] | None,
+                              info: ValidationInfo) -> dict[str, Decimal] | None:
         if info.data.get("kind") != "by_grade":
             return None if value is None else value
         if value is None or set(value) != set(GRADES):
             raise field_error("grades_incomplete", "give a rate for every grade A–E", "请为 A–E 每个等级填写利率")
         rates = [value[g] for g in GRADES]
-        if any(a > b for a, b in zip(rates, rates[1:], strict=False)):
+        if any(a > b for a, b in pairwise(rates)):
             raise field_error("grades_order", "a worse grade cannot have a lower rate (A ≤ B ≤ … ≤ E)",
                               "风险等级越差利率不能越低（A ≤ B ≤ … ≤ E）")
         return {g: value[g] for g in GRADES}
@@ -114,7 +117,7 @@ class RateRule(InputSchema):
         assert self.grades is not None
         return self.grades["A"]
 
-    def rate_for(self, grade: str | None) -> Decimal:
+    def rate_for(self, grade: GradeName | None) -> Decimal:
         """The rate of `grade` (fixed: the rate; no grade: the highest)."""
         if self.kind == "fixed" or grade is None:
             return self.highest[1]
@@ -214,7 +217,8 @@ class ProductTerms(InputSchema):
     def _amounts_in_order(cls, value: Money, info: ValidationInfo) -> Money:
         low = info.data.get("amount_min")
         if isinstance(low, Money) and value < low:
-            raise field_error("max_below_min", "the largest amount cannot be below the smallest", "最高金额不能低于最低金额")
+            raise field_error("max_below_min", "the largest amount cannot be below the smallest",
+                              "最高金额不能低于最低金额")
         return value
 
     @field_validator("term_max")
@@ -222,7 +226,8 @@ class ProductTerms(InputSchema):
     def _terms_in_order(cls, value: int, info: ValidationInfo) -> int:
         low = info.data.get("term_min")
         if isinstance(low, int) and value < low:
-            raise field_error("max_below_min", "the longest term cannot be below the shortest", "最长期限不能短于最短期限")
+            raise field_error("max_below_min", "the longest term cannot be below the shortest",
+                              "最长期限不能短于最短期限")
         return value
 
     @field_validator("repayment_methods")
@@ -263,7 +268,8 @@ class ProductTerms(InputSchema):
     def _ages_in_order(cls, value: int, info: ValidationInfo) -> int:
         low = info.data.get("age_min")
         if isinstance(low, int) and value < low:
-            raise field_error("max_below_min", "the oldest age cannot be below the youngest", "最大年龄不能小于最小年龄")
+            raise field_error("max_below_min", "the oldest age cannot be below the youngest",
+                              "最大年龄不能小于最小年龄")
         return value
 
     @field_validator("customer_types", "required_documents")
@@ -278,8 +284,9 @@ class ProductTerms(InputSchema):
     def _policy_covers_the_range(cls, value: list[ApprovalRow], info: ValidationInfo) -> list[ApprovalRow]:
         high = info.data.get("amount_max")
         amounts = [row.up_to_amount for row in value]
-        if any(a > b for a, b in zip(amounts, amounts[1:], strict=False)):
-            raise field_error("approval_policy_order", "rows go by amount, smallest first", "审批规则须按金额从小到大排列")
+        if any(a > b for a, b in pairwise(amounts)):
+            raise field_error("approval_policy_order", "rows go by amount, smallest first",
+                              "审批规则须按金额从小到大排列")
         worst = {row.worst_grade for row in value if isinstance(high, Money) and row.up_to_amount >= high}
         if isinstance(high, Money) and "E" not in worst:
             raise field_error("approval_policy_gap",
@@ -292,7 +299,8 @@ class ProductTerms(InputSchema):
     def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
         start = info.data.get("active_from")
         if value is not None and isinstance(start, date) and value < start:
-            raise field_error("max_below_min", "the end date cannot be before the start date", "结束日期不能早于开始日期")
+            raise field_error("max_below_min", "the end date cannot be before the start date",
+                              "结束日期不能早于开始日期")
         return value
 
     def levels_for(self, amount: Money, grade: str) -> int:

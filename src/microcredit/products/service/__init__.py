@@ -12,4 +12,5 @@ check of a product's sample APRs against them).
 from microcredit.products.service import calendar, caps, catalogue, quotes, replay
 from microcredit.products.service.quotes import CalendarProvider, loan_terms, offline_calendars, quote
 
-__all__ = ["CalendarProvider", "calendar", "caps", "catalogue", "loan_terms", "offline_calendars", "quote", "quotes", "replay"]
+__all__ = ["CalendarProvider", "calendar", "caps", "catalogue", "loan_terms", "offline_calendars", "quote", "quotes",
+           "replay"]
