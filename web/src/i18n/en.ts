@@ -605,11 +605,26 @@ export default {
     role: 'Role',
     staff: 'Staff member',
     user: 'User account',
+    product: 'Loan product',
+    product_version: 'Product version',
+    lpr: 'LPR fixing',
+    rate_cap: 'Rate cap',
   },
   // The audit log's action codes ("profile_change.rejected") as people read them; codes the API adds
   // later and this list lacks are shown as they are.
   auditAction: {
     audit: { verified: 'Audit chain verified' },
+    product: { created: 'Loan product created' },
+    product_version: {
+      created: 'Product version created',
+      updated: 'Product draft edited',
+      published: 'Product version published',
+      superseded: 'Product version superseded',
+      rate_approved: 'Product rate approved (above the LPR multiple)',
+      retired: 'Product version retired',
+    },
+    lpr: { created: 'LPR fixing added', updated: 'LPR fixing corrected', deleted: 'LPR fixing deleted' },
+    rate_cap: { created: 'Rate caps set' },
     borrower: {
       registered: 'Borrower registered',
       updated: 'Borrower edited by staff',

@@ -599,10 +599,25 @@ export default {
     role: '角色',
     staff: '员工',
     user: '用户账户',
+    product: '贷款产品',
+    product_version: '产品版本',
+    lpr: 'LPR 报价',
+    rate_cap: '利率上限',
   },
   // 审计日志的操作代码（如 profile_change.rejected）的中文名称；此处没有的新代码按原样显示。
   auditAction: {
     audit: { verified: '校验审计链' },
+    product: { created: '新建贷款产品' },
+    product_version: {
+      created: '新建产品版本',
+      updated: '修改产品草稿',
+      published: '发布产品版本',
+      superseded: '产品版本被新版本取代',
+      rate_approved: '审批产品利率（超过 LPR 倍数）',
+      retired: '停用产品版本',
+    },
+    lpr: { created: '新增 LPR 报价', updated: '更正 LPR 报价', deleted: '删除 LPR 报价' },
+    rate_cap: { created: '设置利率上限' },
     borrower: {
       registered: '借款人注册',
       updated: '员工修改借款人资料',
