@@ -171,8 +171,12 @@ def new_version(*, session: Session, clock: Clock, actor: Actor, institution_id:
     drafts = [v for v in versions if v.status == "draft"]
     if drafts:
         raise DraftExists(drafts[0].number)
-    version = _new_version(session, clock, actor, product, repo.last_version_number(session, product_id=product.id)
-                           + 1, terms)
+    number = repo.last_version_number(session, product_id=product.id) + 1
+    try:
+        with session.begin_nested():  # a racing second draft takes the same number: one wins
+            version = _new_version(session, clock, actor, product, number, terms)
+    except IntegrityError:
+        raise DraftExists(number) from None
     audit.record(session=session, clock=clock, actor=actor, action="product_version.created",
                  entity_type="product_version", entity_id=version.id, institution_id=institution_id,
                  after={"code": code, **_summary(version)})
