@@ -15,6 +15,8 @@
     microcredit schedule [FILE|-] [--json]      quote a loan description: schedule, totals, APR
     microcredit calendar seed [--institution C] copy the chinesecalendar package's holidays (new years only)
     microcredit calendar show YEAR              print a year of the institution's holiday calendar
+    microcredit ledger verify [--institution C] recompute every journal entry; non-zero exit on a problem
+    microcredit ledger export [-o FILE]         the books as a beancount file (bean-check reads it)
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -50,6 +52,8 @@ app.add_typer(outbox_app, name="outbox")
 loan_app = typer.Typer(help="Loans computed by the engine, without a database.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(loan_app, name="loan")
+ledger_app = typer.Typer(help="The double-entry books.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 console = Console()
 
 
@@ -437,6 +441,64 @@ def loan_schema() -> None:
     from microcredit.products.schemas import loan_replay_schema
 
     sys.stdout.write(json.dumps(loan_replay_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+@ledger_app.command("verify")
+def ledger_verify(institution: Annotated[str | None, typer.Option(help="Institution code (default: all)")] = None
+                  ) -> None:
+    """Check every entry: balanced per currency, lines equal to the stored totals, reversals once and exact."""
+    from microcredit.ledger import service as ledger
+    from microcredit.parties import service as parties
+
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work(write=False) as session:
+            inst_id = parties.organisation.institution_by_code(session=session, code=institution).id \
+                if institution else None
+            report = ledger.books.verify(session=session, institution_id=inst_id)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    console.print(f"{report.institutions} institution(s), {report.accounts} accounts, {report.entries} entries, "
+                  f"{report.lines} lines, {report.reversals} reversals")
+    console.print(ledger.books.SUBLEDGER_NOTE)
+    for problem in report.problems:
+        console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)
+    if not report.ok:
+        _fail(f"{len(report.problems)} problem(s) in the books")
+    console.print("[green]ok[/green]: every entry balances and matches its totals; no entry is reversed twice")
+
+
+@ledger_app.command("export")
+def ledger_export(fmt: Annotated[str, typer.Option("--format", help="Only beancount")] = "beancount",
+                  institution: Annotated[str | None, typer.Option(help="Institution code (default: all)")] = None,
+                  basis: Annotated[str, typer.Option(help="The book: accrual or cash")] = "accrual",
+                  output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout)")]
+                  = None) -> None:
+    """Write the books as a beancount file: accounts opened by type, one transaction per entry."""
+    from microcredit.ledger import service as ledger
+    from microcredit.parties import service as parties
+
+    if fmt != "beancount":
+        _fail(f"unknown format {fmt!r}: only beancount")
+    if basis not in ("accrual", "cash"):
+        _fail(f"unknown basis {basis!r}: accrual or cash")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work(write=False) as session:
+            if institution:
+                inst = parties.organisation.institution_by_code(session=session, code=institution)
+                codes = {inst.id: inst.code}
+            else:
+                codes = {i: parties.organisation.institution(session=session, institution_id=i).code
+                         for i in ledger.books.institutions_with_books(session=session)}
+            text = "\n".join(ledger.books.export_beancount(session=session, institutions=codes, basis=basis)) + "\n"
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output} ({len(codes)} institution(s), the {basis} book)")
 
 
 def main() -> None:

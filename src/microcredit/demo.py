@@ -1,5 +1,7 @@
 """Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
-its holiday calendar and three published loan products.
+its holiday calendar, three published loan products (made through the products service) and the first
+entries of its books (a capital injection, a bank loan, a receipt held in suspense, and an entry posted in
+error with its reversal) — posted through the ledger's service, never as rows.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -10,7 +12,7 @@ printed by `microcredit demo` and must never be used outside a demo.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from microcredit.clock import local_date
 from microcredit.consent import service as consent
 from microcredit.identity import service as identity
 from microcredit.identity.service import IdentityKit
+from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
@@ -198,6 +201,7 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
                 documents=consent.required_documents(session=session, clock=kit.clock, institution_id=inst.id),
                 channel="online" if branch_ix is None else "walk_in")
         session.flush()
+    seed_books(session=session, kit=kit, institution_id=inst.id, business_date=inst.business_date)
     for name, _, phone, position, _, roles in STAFF:
         note = ""
         if "administrator" in roles:
@@ -208,3 +212,31 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
     for name, phone, *_rest, with_pw in BORROWERS:
         logins.append(DemoLogin(name, "borrower", phone, "" if with_pw else "no password: sign in with an SMS code"))
     return logins
+
+
+# The demo's first entries: (source ref, days before the business date, description, debit, credit, amount).
+BOOKS = (
+    ("capital", 30, "股东注资 / Capital injection by the shareholders", "1002", "4001", "5000000.00"),
+    ("bank-loan", 20, "工商银行流动资金借款 / Working-capital loan from ICBC", "1002", "2001", "1000000.00"),
+    ("suspense", 3, "来源不明的入账，待查 / Unidentified receipt, held in suspense", "1002", "2299", "1200.00"),
+    ("error", 2, "误记：支付渠道划转（已冲销）/ Posted in error: channel transfer (reversed)", "1012", "1002",
+     "300.00"),
+)
+
+
+def seed_books(*, session: Session, kit: IdentityKit, institution_id: int, business_date: date) -> None:
+    """Post the demo's entries that are not in the books yet (each under its own source, so once)."""
+    actor = Actor.system(institution_id)
+    for ref, days, text, debit, credit, amount in BOOKS:
+        source = ledger.Source("demo", ref)
+        if ledger.posting.find_by_source(session=session, institution_id=institution_id, source=source):
+            continue
+        money = Money.parse(amount, "CNY")
+        entry = ledger.post(session=session, clock=kit.clock, actor=actor, institution_id=institution_id,
+                            business_date=business_date - timedelta(days=days), description=text, source=source,
+                            postings=[ledger.Posting(debit, ledger.Side.DEBIT, money),
+                                      ledger.Posting(credit, ledger.Side.CREDIT, money)])
+        if ref == "error":
+            ledger.reverse(session=session, clock=kit.clock, actor=actor, institution_id=institution_id,
+                           entry_id=entry.id, business_date=business_date - timedelta(days=1),
+                           description="冲销误记分录 / Reversal of the entry posted in error")

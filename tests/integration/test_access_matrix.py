@@ -36,6 +36,8 @@ from microcredit.db.engine import Database
 from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
+from microcredit.ledger import service as ledger
+from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
 from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
@@ -78,8 +80,8 @@ class World:
 # Path parameters: which arranged object each names. A route with a new kind of path
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
-                "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "product_code",
-                "version_number", "lpr_id")
+                "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
+                "entry_id", "product_code", "version_number", "lpr_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -120,6 +122,14 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("PATCH", "/lpr-rates/{lpr_id}"): lambda w: {"source": "矩阵更正"},
     ("POST", "/rate-caps"): lambda w: {"institution_kind": "village_bank", "effective_from": "2027-01-01",
                                        "hard_cap_percent": "24", "approval_lpr_multiple": "4"},
+    ("POST", "/ledger/accounts"): lambda w: {"code": "100299", "name_zh": "矩阵银行", "name_en": "Matrix bank",
+                                             "type": "asset"},
+    ("PATCH", "/ledger/accounts/{account_id}"): lambda w: {"name_en": "Matrix bank deposits"},
+    ("POST", "/ledger/entries"): lambda w: {"business_date": "2026-11-25", "description": "矩阵分录",
+                                            "lines": [{"account_code": "1002", "debit": "1.00"},
+                                                      {"account_code": "4001", "credit": "1.00"}]},
+    ("POST", "/ledger/periods/close"): lambda w: {"through": "2026-11-01"},
+    ("POST", "/ledger/periods/reopen"): lambda w: {"reason": "矩阵反结账"},
 }
 
 # Allowed by permission, refused by a business rule: (method, path, caller) -> problem code.
@@ -205,11 +215,18 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                                 effective_date=date(2026, 10, 20), one_year_percent=Decimal("3.0"), source="矩阵")
     holiday = products.calendar.add_day(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
                                         institution_id=inst.id, day=date(2027, 2, 6), kind="holiday", name_zh="春节")
+    # The books: an account of the default chart and a posted entry (reversed by whoever may post).
+    bank = next(a for a in ledger.accounts.list_accounts(session=session, institution_id=inst.id) if a.code == "1002")
+    entry = ledger.post(session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+                        business_date=date(2026, 11, 20), description="矩阵注资",
+                        postings=[ledger.Posting("1002", ledger.Side.DEBIT, Money(100_000, "CNY")),
+                                  ledger.Posting("4001", ledger.Side.CREDIT, Money(100_000, "CNY"))])
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
-               "consent_id": consents[0][2].id, "product_code": "MATRIX", "version_number": 2, "lpr_id": lpr.id}
+               "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
+               "version_number": 2, "lpr_id": lpr.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

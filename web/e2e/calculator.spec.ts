@@ -28,6 +28,13 @@ test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => 
   await expect(page.getByTestId('calc-upfront')).toHaveText('¥100.00')
   await expect(page.getByTestId('calc-apr')).toHaveText('13.02%')
   await expect(page.getByTestId('calc-fee-lines')).toContainText('服务费')
+
+  // The same fee paid by the borrower on the disbursement day instead: the same cash flows, the same APR.
+  await page.getByTestId('fee-0').locator('.el-select').click()
+  await page.getByRole('option', { name: '放款当日由借款人支付', exact: true }).click()
+  await expect(page.getByTestId('calc-paid-at-disbursement')).toHaveText('¥100.00')
+  await expect(page.getByTestId('calc-upfront')).toHaveCount(0)
+  await expect(page.getByTestId('calc-apr')).toHaveText('13.02%')
 })
 
 test('every repayment method of the engine gives a schedule', async ({ page }) => {

@@ -79,6 +79,12 @@ PERMISSIONS: tuple[Permission, ...] = (
     # Notifications
     Permission("outbox.read", "查看消息发送记录", "View the message outbox"),
     Permission("outbox.manage", "重发/取消消息", "Retry and cancel messages"),
+    # Ledger
+    Permission("ledger.read", "查看账务", "View the books"),
+    Permission("ledger.post", "记账与冲销", "Post and reverse entries"),
+    Permission("ledger.accounts", "维护会计科目", "Maintain the chart of accounts"),
+    Permission("ledger.close", "结账", "Close accounting periods"),
+    Permission("ledger.reopen", "反结账", "Reopen closed periods"),
     # Reserved for the next releases
     Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
     Permission("loan.read", "查看贷款", "View loans", reserved=True),
@@ -89,7 +95,6 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("repayment.record", "登记还款", "Record repayments", reserved=True),
     Permission("collection.act", "催收作业", "Work collection cases", reserved=True),
     Permission("risk.manage", "风控模型与预警", "Risk models and warnings", reserved=True),
-    Permission("ledger.read", "查看账务", "View the books", reserved=True),
     Permission("report.read", "查看报表", "View reports", reserved=True),
 )
 
@@ -127,7 +132,7 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                  (*_STAFF_READ, "loan.read", "collection.act")),
     RoleTemplate("finance", "财务", "Finance", DataScope.INSTITUTION,
                  (*_STAFF_READ, "loan.read", "loan.disburse", "repayment.record", "ledger.read",
-                  "report.read")),
+                  "ledger.post", "ledger.accounts", "ledger.close", "report.read")),
     RoleTemplate("branch_manager", "网点负责人", "Branch manager", DataScope.INSTITUTION,
                  (*_STAFF_READ, "borrower.register", "borrower.update", "borrower.review_change",
                   "borrower.view_sensitive", "borrower.export", "staff.read", "role.read",
@@ -138,7 +143,8 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                   "institution.manage", "branch.manage", "staff.read",
                   "staff.manage", "role.read", "role.manage", "user.unlock",
                   "security.login_history", "audit.read", "audit.verify", "business_date.set",
-                  "product.manage", "calendar.manage", "outbox.read", "outbox.manage"), requires_mfa=True),
+                  "product.manage", "calendar.manage", "outbox.read", "outbox.manage", "ledger.read",
+                  "ledger.accounts", "ledger.reopen"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
                   "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read")),

@@ -216,6 +216,11 @@ class InstallmentDue:
         """Everything this installment still owes."""
         return self.principal + self.interest + self.fee + self.penalty
 
+    @property
+    def owes(self) -> bool:
+        """Whether anything is still owed (`total` is positive), without making the total."""
+        return self.principal.minor + self.interest.minor + self.fee.minor + self.penalty.minor > 0
+
 
 @dataclass(frozen=True, slots=True)
 class AllocationLine:
@@ -259,37 +264,34 @@ class Allocation:
         return totals
 
 
-def _take(
-    remaining: Money,
-    owed: dict[tuple[int, Component], Money],
-    key: tuple[int, Component],
-    lines: list[AllocationLine],
-) -> Money:
-    amount = min(remaining, owed[key])
-    if amount.is_positive:
-        owed[key] -= amount
-        lines.append(AllocationLine(key[0], key[1], amount))
-        return remaining - amount
-    return remaining
-
-
 def _sweep(
-    remaining: Money,
+    remaining: int,
     installments: Sequence[InstallmentDue],
     order: Sequence[Component],
     sweep: Sweep,
-    owed: dict[tuple[int, Component], Money],
     lines: list[AllocationLine],
-) -> Money:
+    currency: str,
+) -> int:
+    """Put `remaining` (minor units) on what `installments` owe, component by component in
+    `order`, installment by installment or component by component; what is left comes back.
+    Each (installment, component) is visited once per payment, so what it owes is read from it."""
     if sweep is Sweep.BY_INSTALLMENT:
-        keys = [(i.number, c) for i in installments for c in order]
+        pairs = [(due, c) for due in installments for c in order]
     else:
-        keys = [(i.number, c) for c in order for i in installments]
-    for key in keys:
-        if not remaining.is_positive:
+        pairs = [(due, c) for c in order for due in installments]
+    for due, component in pairs:
+        if remaining <= 0:
             break
-        remaining = _take(remaining, owed, key, lines)
+        owed = getattr(due, _FIELD[component]).minor
+        if owed > 0:
+            taken = owed if owed < remaining else remaining
+            lines.append(AllocationLine(due.number, component, Money(taken, currency)))
+            remaining -= taken
     return remaining
+
+
+def _due_order(due: InstallmentDue) -> tuple[date, int]:
+    return due.due_date, due.number
 
 
 def allocate(
@@ -303,35 +305,34 @@ def allocate(
     """Split `amount` paid on `paid_on` over `dues` by `strategy`; the rest by `overpayment`."""
     if not amount.is_positive:
         raise ValueError("a payment is a positive amount")
+    currency = amount.currency
     for due in dues:
-        if due.currency != amount.currency:
-            raise CurrencyMismatch(f"a {amount.currency} payment cannot pay installment {due.number} in {due.currency}")
-    ordered = sorted(dues, key=lambda d: (d.due_date, d.number))
+        if due.principal.currency != currency:  # an installment's four amounts share one currency
+            raise CurrencyMismatch(f"a {currency} payment cannot pay installment {due.number} in {due.currency}")
+    ordered = sorted(dues, key=_due_order)
     lines: list[AllocationLine] = []
-    due_now = [d for d in ordered if d.due_date <= paid_on and d.total.is_positive]
+    due_now = [d for d in ordered if d.due_date <= paid_on and d.owes]
     future = [d for d in ordered if d.due_date > paid_on]
-    owed = {(d.number, c): d.owed(c) for d in due_now for c in _COMPONENTS}
-    remaining = _sweep(amount, due_now, strategy.order, strategy.sweep, owed, lines)
-    prepayment = Money.zero(amount.currency)
-    if remaining.is_positive and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
+    left = _sweep(amount.minor, due_now, strategy.order, strategy.sweep, lines, currency)
+    prepayment = 0
+    if left > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
         # At most what settling the loan can cost (principal, and the interest earned to the day,
         # which no future installment's interest exceeds); the re-amortisation hands back the rest.
-        prepayment = min(remaining, Money.total((d.principal + d.interest for d in future), amount.currency))
-        remaining -= prepayment
-    elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
-        owed.update({(d.number, c): d.owed(c) for d in future for c in _COMPONENTS})
+        prepayment = min(left, sum(d.principal.minor + d.interest.minor for d in future))
+        left -= prepayment
+    elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
-        remaining = _sweep(remaining, future, ahead, Sweep.BY_INSTALLMENT, owed, lines)
-    elif remaining.is_positive and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
-        owed.update({(d.number, Component.PRINCIPAL): d.principal for d in future})
-        remaining = _sweep(remaining, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, owed, lines)
+        left = _sweep(left, future, ahead, Sweep.BY_INSTALLMENT, lines, currency)
+    elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
+        left = _sweep(left, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, lines, currency)
+    remaining, prepaid = Money(left, currency), Money(prepayment, currency)
     return Allocation(
         paid_on=paid_on,
         amount=amount,
         strategy=strategy.name,
         lines=tuple(lines),
         credit_balance=remaining,
-        prepayment=prepayment,
+        prepayment=prepaid,
     )
 
 

@@ -3,8 +3,8 @@
 PBOC Announcement 〔2021〕 No. 3 and the Dec 2025 small-loan guidance ask
 for every cost to be disclosed with its amount and who collects it, and to
 be counted in the annualised rate (see `apr`).  A fee has a payee (the
-lender, a guarantor, an insurer or the platform), an amount or a percentage
-of the principal, and one of three kinds:
+lender, a guarantor, an insurer or the platform), an amount or a percentage,
+and one of four kinds:
 
 - ``upfront_deducted``: taken out of the disbursement (砍头息-like).  The
   borrower receives P - fee but repays P; the APR rises accordingly
@@ -14,10 +14,23 @@ of the principal, and one of three kinds:
 - ``per_installment``: charged with every installment, e.g. a "monthly
   fee of 0.6 % of the original principal": 12,000 x 0.006 = 72 a month
   (docs/domain.md §2.3 case B: 12 x 1,072 -> 13.03 %, not the naive 7.2 %).
+- ``at_disbursement``: owed on the disbursement day and paid by the borrower
+  (not kept back from the money paid out); the APR counts it on that day,
+  as it does a deducted fee.
 
-Percentages apply to the amount the borrower asked for (the net principal
-before any financed fee) and are rounded once with the rounding policy:
-``principal.times(rate, mode)``.  Amounts are `Money` in the loan's currency.
+A percentage applies to a `basis` (`FeeBasis`): the amount the borrower
+asked for (the net principal before any financed fee; the default), that
+amount plus the schedule's total interest, or the total interest alone
+(Fineract's "% Amount", "% Amount + Interest", "% Interest").  The bases
+with interest are for fees charged once, deducted or at disbursement: a
+financed fee would change the interest it is a percent of, and a fee per
+installment is a percent of the amount.  A percentage is rounded once with
+the rounding policy: ``base.times(rate, mode)``.  Amounts are `Money` in the
+loan's currency.
+
+`waivable` says whether the institution may forgive the fee (a `Waiver` of
+fees); a fee collected for a third party (an insurer's premium, a
+guarantor's fee) usually may not.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ from microcredit.lending.money import Money, RoundingPolicy
 
 __all__ = [
     "Fee",
+    "FeeBasis",
     "FeeCharge",
     "FeeKind",
     "FeeSplit",
@@ -47,6 +61,20 @@ class FeeKind(StrEnum):
     UPFRONT_DEDUCTED = "upfront_deducted"
     UPFRONT_FINANCED = "upfront_financed"
     PER_INSTALLMENT = "per_installment"
+    AT_DISBURSEMENT = "at_disbursement"
+
+
+class FeeBasis(StrEnum):
+    """What a percentage fee is a percent of."""
+
+    PRINCIPAL = "principal"
+    PRINCIPAL_AND_INTEREST = "principal_and_interest"
+    INTEREST = "interest"
+
+    @property
+    def with_interest(self) -> bool:
+        """Whether the schedule's interest is part of the basis."""
+        return self is not FeeBasis.PRINCIPAL
 
 
 class Payee(StrEnum):
@@ -67,12 +95,20 @@ class Fee:
     payee: Payee = Payee.LENDER
     amount: Money | None = None
     rate: Decimal | None = None
+    basis: FeeBasis = FeeBasis.PRINCIPAL
+    """What `rate` is a fraction of (a fixed `amount` has no basis)."""
+    waivable: bool = True
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.rate is None):
             raise ValueError(f"fee {self.name!r} needs exactly one of amount or rate")
         if (self.amount is not None and self.amount.is_negative) or (self.rate is not None and self.rate < 0):
             raise ValueError(f"fee {self.name!r} cannot be negative")
+        if self.basis.with_interest:
+            if self.rate is None:
+                raise ValueError(f"fee {self.name!r}: a fixed amount has no basis")
+            if self.kind in (FeeKind.UPFRONT_FINANCED, FeeKind.PER_INSTALLMENT):
+                raise ValueError(f"fee {self.name!r}: a {self.kind} fee is a percent of the amount, not of interest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +121,7 @@ class FeeCharge:
     per_charge: Money
     charges: int
     total: Money
+    waivable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,44 +132,64 @@ class FeeSplit:
     financed: Money
     per_installment: Money
     charges: tuple[FeeCharge, ...]
+    at_disbursement: Money
+    """Owed by the borrower on the disbursement day (not deducted)."""
 
 
-def fee_amount(fee: Fee, principal: Money, policy: RoundingPolicy) -> Money:
-    """The amount of one charge of `fee` on `principal` (a rate is rounded once by the policy)."""
+def fee_amount(fee: Fee, principal: Money, policy: RoundingPolicy, interest: Money | None = None) -> Money:
+    """The amount of one charge of `fee` on `principal` (a rate is rounded once by the policy);
+    a fee on interest needs the schedule's total `interest`."""
     if fee.amount is not None:
         if fee.amount.currency != principal.currency:
             raise ValueError(f"fee {fee.name!r} is in {fee.amount.currency}, the loan in {principal.currency}")
         return fee.amount
     assert fee.rate is not None
-    return policy.times(principal, fee.rate)
+    if not fee.basis.with_interest:
+        return policy.times(principal, fee.rate)
+    if interest is None:
+        raise ValueError(f"fee {fee.name!r} is a percent of interest: the schedule's interest is needed")
+    base = interest if fee.basis is FeeBasis.INTEREST else principal + interest
+    return policy.times(base, fee.rate)
 
 
-def split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy) -> FeeSplit:
-    """Group `fees` by kind and build their disclosure lines for a loan of `installments`."""
+def split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy,
+               interest: Money | None = None) -> FeeSplit:
+    """Group `fees` by kind and build their disclosure lines for a loan of `installments`.
+
+    Without `interest` (before the schedule is amortised), fees on interest count as nothing:
+    they change neither the amount lent nor the installments, so the schedule is amortised
+    first and the fees split again with its interest.
+    """
     if not fees:
         return _no_fees(policy)
-    return _split_fees(fees, principal, installments, policy)
+    return _split_fees(fees, principal, installments, policy, interest)
 
 
 @functools.lru_cache(maxsize=64)
 def _no_fees(policy: RoundingPolicy) -> FeeSplit:
     zero = policy.zero
-    return FeeSplit(zero, zero, zero, ())
+    return FeeSplit(zero, zero, zero, (), zero)
 
 
-def _split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy) -> FeeSplit:
-    deducted = financed = per_installment = policy.zero
+def _split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy: RoundingPolicy,
+                interest: Money | None) -> FeeSplit:
+    deducted = financed = per_installment = at_disbursement = policy.zero
     charges: list[FeeCharge] = []
     for fee in fees:
-        one = fee_amount(fee, principal, policy)
+        if fee.basis.with_interest and interest is None:
+            one = policy.zero
+        else:
+            one = fee_amount(fee, principal, policy, interest)
         count = installments if fee.kind is FeeKind.PER_INSTALLMENT else 1
         if fee.kind is FeeKind.UPFRONT_DEDUCTED:
             deducted += one
         elif fee.kind is FeeKind.UPFRONT_FINANCED:
             financed += one
+        elif fee.kind is FeeKind.AT_DISBURSEMENT:
+            at_disbursement += one
         else:
             per_installment += one
-        charges.append(FeeCharge(fee.name, fee.kind, fee.payee, one, count, one * count))
-    if deducted >= principal:
-        raise ValueError("fees deducted up front cannot reach the principal")
-    return FeeSplit(deducted, financed, per_installment, tuple(charges))
+        charges.append(FeeCharge(fee.name, fee.kind, fee.payee, one, count, one * count, fee.waivable))
+    if deducted + at_disbursement >= principal:
+        raise ValueError("fees deducted or paid at disbursement cannot reach the principal")
+    return FeeSplit(deducted, financed, per_installment, tuple(charges), at_disbursement)

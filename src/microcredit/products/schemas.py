@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -95,7 +96,8 @@ PeriodUnitName = Literal["day", "week", "month", "year"]
 DayCountName = Literal["ACT/360", "ACT/365F", "ACT/364", "ACT/ACT", "30/360"]
 RoundingName = Literal["half_up", "half_even", "down", "up"]
 BusinessDayName = Literal["none", "following", "modified_following", "preceding", "modified_preceding"]
-FeeKindName = Literal["upfront_deducted", "upfront_financed", "per_installment"]
+FeeKindName = Literal["upfront_deducted", "upfront_financed", "per_installment", "at_disbursement"]
+FeeBasisName = Literal["principal", "principal_and_interest", "interest"]
 PayeeName = Literal["lender", "guarantor", "insurer", "platform"]
 
 
@@ -103,10 +105,20 @@ class FeeItem(InputSchema):
     """One fee: a fixed amount or a percent of the principal, its kind and payee."""
 
     name: str = Field(min_length=1, max_length=60, examples=["服务费"])
-    kind: FeeKindName
+    kind: FeeKindName = Field(
+        description="upfront_deducted: kept back from the money paid out; upfront_financed: added to the principal; "
+        "per_installment: with every installment; at_disbursement: paid by the borrower on the disbursement day"
+    )
     amount: MoneyStr | None = Field(default=None, description="Fixed amount per charge")
-    percent: PercentStr | None = Field(default=None, description='Percent of the principal per charge, e.g. "0.6"')
+    percent: PercentStr | None = Field(default=None, description='Percent of the basis per charge, e.g. "0.6"')
+    basis: FeeBasisName = Field(
+        default="principal",
+        description="What percent is a percent of: the amount, the amount plus the schedule's total interest, or "
+        "the interest (the last two for fees charged once: upfront_deducted or at_disbursement)",
+    )
     payee: PayeeName = "lender"
+    waivable: bool = Field(default=True, description="Whether the institution may waive it (a third party's fee "
+                           "usually may not)")
 
     @model_validator(mode="after")
     def _one_of_amount_or_percent(self) -> Self:
@@ -117,6 +129,13 @@ class FeeItem(InputSchema):
             raise field_error("fee_negative", "a fee cannot be negative", "费用不能为负数")
         if self.percent is not None and not 0 <= self.percent <= 100:
             raise field_error("fee_percent_range", "a fee percent is between 0 and 100", "费用比例应在 0 到 100 之间")
+        if self.basis != "principal" and self.percent is None:
+            raise field_error("fee_basis_needs_percent", "a fixed amount has no basis: give percent",
+                              "固定金额的费用没有计费基数，请填写比例")
+        if self.basis != "principal" and self.kind in ("upfront_financed", "per_installment"):
+            raise field_error("fee_basis_not_allowed",
+                              f"a {self.kind} fee is a percent of the amount, not of interest",
+                              "计入本金或按期收取的费用只能按金额的比例计算，不能按利息计算")
         return self
 
 
@@ -356,7 +375,9 @@ class TotalsRead(OutputSchema):
     fees: MoneyStr
     total_payable: MoneyStr
     upfront_fees_deducted: MoneyStr
-    net_cash_received: MoneyStr
+    paid_at_disbursement: MoneyStr = Field(description="Fees the borrower pays on the disbursement day")
+    net_cash_received: MoneyStr = Field(description="What the borrower keeps on the day: the amount less the fees "
+                                        "deducted and those paid at disbursement")
     total_cost_of_credit: MoneyStr
 
 
@@ -369,6 +390,7 @@ class FeeLineRead(OutputSchema):
     per_charge: MoneyStr
     charges: int
     total: MoneyStr
+    waivable: bool
 
 
 class AprRead(OutputSchema):
@@ -502,6 +524,13 @@ EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 
 
+class PlannedDisbursementItem(InputSchema):
+    """A disbursement the contract plans: its day and amount."""
+
+    on: date
+    amount: PositiveMoney
+
+
 class ServicingConventions(InputSchema):
     """How the loan is serviced: allocation, overpayments, days past due."""
 
@@ -538,6 +567,24 @@ class ServicingConventions(InputSchema):
         description="Interest recalculated on the balance actually outstanding (late principal keeps earning "
         "the contract rate; principal paid ahead stops earning); none: the schedule's interest only",
     )
+    expected_disbursements: list[PlannedDisbursementItem] = Field(
+        default_factory=list, max_length=60,
+        description="The disbursements the contract plans, in order (the first, then each tranche; more than one "
+        "needs tranches, together at most terms.amount): the state shows each with the one made for it and "
+        "projects the schedule with those still to come",
+    )
+
+    @field_validator("expected_disbursements")
+    @classmethod
+    def _planned_in_order(cls, value: list[PlannedDisbursementItem],
+                          info: ValidationInfo) -> list[PlannedDisbursementItem]:
+        if len(value) > 1 and not info.data.get("tranches", False):
+            raise field_error("planned_tranches_not_allowed", "several planned disbursements need tranches: true",
+                              "计划多次放款须允许分笔放款（tranches: true）")
+        if any(later.on <= earlier.on for earlier, later in pairwise(value)):
+            raise field_error("planned_days_out_of_order", "planned disbursements come on days one after another",
+                              "计划放款日期须逐笔递增")
+        return value
 
 
 class RecalculationConventions(InputSchema):
@@ -707,6 +754,16 @@ class LoanReplay(InputSchema):
                               "随借随还额度按借还款记录计算，不在此重放")
         return value
 
+    @field_validator("servicing")
+    @classmethod
+    def _plan_within_the_amount(cls, value: ServicingConventions, info: ValidationInfo) -> ServicingConventions:
+        terms = info.data.get("terms")
+        planned = value.expected_disbursements
+        if terms is not None and planned and sum(p.amount.minor for p in planned) > terms.amount.minor:
+            raise field_error("planned_above_amount", "the planned disbursements add up to more than terms.amount",
+                              "计划放款合计超过合同金额")
+        return value
+
 
 def _profile(value: Any) -> str:
     """Which form a replay document takes: ``fineract`` (Fineract's names) or ours (no profile)."""
@@ -825,6 +882,14 @@ class DisbursementRead(OutputSchema):
     amount: StateAmount
 
 
+class PlannedDisbursementRead(OutputSchema):
+    """A planned disbursement and the one made for it (the n-th made meets the n-th planned)."""
+
+    expected_on: date
+    expected_amount: StateAmount
+    made: DisbursementRead | None
+
+
 class LoanStateRead(OutputSchema):
     """A loan's state on a day: the fold of its events."""
 
@@ -860,3 +925,10 @@ class LoanStateRead(OutputSchema):
     )
     payoff: PayoffRead | None
     reversed: list[str]
+    planned_disbursements: list[PlannedDisbursementRead] = Field(
+        default_factory=list, description="The contract's planned disbursements, each with the one made for it")
+    projected_schedule: list[InstallmentRead] | None = Field(
+        default=None,
+        description="The schedule if the planned disbursements not yet made are made as planned (on their day, or "
+        "as_of once it has passed); null when none is left or the plan can no longer be met",
+    )

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.calendar import BusinessDayRule
 from microcredit.lending.daycount import ACT_360, ACT_364, ACT_365F, ACT_ACT_ISDA, THIRTY_360
-from microcredit.lending.fees import Fee, FeeKind, Payee
+from microcredit.lending.fees import Fee, FeeBasis, FeeKind, Payee
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, MonthEndRule, PeriodSpec, PeriodUnit
 from microcredit.lending.schedule import (
@@ -117,7 +117,8 @@ policies = st.builds(RoundingPolicy, st.just("CNY"), st.sampled_from(list(Roundi
 
 @st.composite
 def fee_lists(draw: st.DrawFn) -> tuple[Fee, ...]:
-    """Zero to three fees of any kind, fixed or a percentage of principal."""
+    """Zero to three fees of any kind, fixed or a percentage (of the principal, or for fees charged
+    once of the principal and interest or the interest alone)."""
     fees = []
     for index in range(draw(st.integers(0, 3))):
         kind = draw(st.sampled_from(list(FeeKind)))
@@ -126,7 +127,10 @@ def fee_lists(draw: st.DrawFn) -> tuple[Fee, ...]:
             fees.append(Fee(f"fee{index}", kind, draw(st.sampled_from(list(Payee))), amount=amount))
         else:
             rate = Decimal(draw(st.integers(0, 300))).scaleb(-4)
-            fees.append(Fee(f"fee{index}", kind, Payee.LENDER, rate=rate))
+            once = kind in (FeeKind.UPFRONT_DEDUCTED, FeeKind.AT_DISBURSEMENT)
+            basis = draw(st.sampled_from(list(FeeBasis))) if once else FeeBasis.PRINCIPAL
+            fees.append(Fee(f"fee{index}", kind, Payee.LENDER, rate=rate, basis=basis,
+                            waivable=draw(st.booleans())))
     return tuple(fees)
 
 
@@ -156,7 +160,7 @@ def loan_terms(draw: st.DrawFn, *, plain: bool = False) -> LoanTerms:
     deducted = sum(
         (f.amount.amount if f.amount is not None else principal.amount * (f.rate or 0))
         for f in fees
-        if f.kind is FeeKind.UPFRONT_DEDUCTED
+        if f.kind in (FeeKind.UPFRONT_DEDUCTED, FeeKind.AT_DISBURSEMENT)
     )
     if deducted >= principal.amount:
         fees = ()

@@ -168,8 +168,11 @@ def test_fast_path_matches_reference_on_plain_annuities(terms: LoanTerms) -> Non
 @given(loan_terms())
 def test_fees_appear_where_their_kind_says(terms: LoanTerms) -> None:
     schedule = _build(terms)
-    split = split_fees(terms.fees, terms.principal, len(schedule.installments), terms.rounding)
-    assert schedule.totals.net_cash_received == terms.principal - split.deducted
+    split = split_fees(terms.fees, terms.principal, len(schedule.installments), terms.rounding,
+                       schedule.totals.interest)
+    assert schedule.totals.upfront_fees_deducted == split.deducted
+    assert schedule.totals.paid_at_disbursement == split.at_disbursement
+    assert schedule.totals.net_cash_received == terms.principal - split.deducted - split.at_disbursement
     assert all(row.fees == split.per_installment for row in schedule.installments)
     per_installment = [c for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT]
     assert _sum(c.total for c in per_installment) == schedule.totals.fees

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -117,7 +117,8 @@ def test_money_input_that_is_not_a_decimal_string_is_a_problem_naming_the_field(
 def _money_strings(node: object, key: str = "") -> list[str]:
     """Every money field's string in a quote's JSON (the MoneyStr fields of QuoteRead)."""
     money_keys = {"principal", "interest", "fees", "total", "balance_after", "balance", "total_payable",
-                  "upfront_fees_deducted", "net_cash_received", "total_cost_of_credit", "per_charge"}
+                  "upfront_fees_deducted", "paid_at_disbursement", "net_cash_received", "total_cost_of_credit",
+                  "per_charge"}
     if isinstance(node, dict):
         return [s for k, v in node.items() if k != "apr" for s in _money_strings(v, k)]
     if isinstance(node, list):
@@ -148,7 +149,7 @@ def test_the_quote_amount_changes_form_twice_only_at_the_edges(monkeypatch: pyte
     assert response.status_code == 200
     assert parsed == ["10000.00"]
     strings = _money_strings(response.json())
-    assert len(strings) == 12 * 5 + 7  # five amounts a row, seven totals
+    assert len(strings) == 12 * 5 + 8  # five amounts a row, eight totals
     assert len(written) == len(strings)  # each string written once, from a Money
     assert [str(m) for m in written] == strings
     assert response.json()["totals"]["principal"] == "10000.00"
@@ -178,3 +179,34 @@ def test_a_quote_above_the_hard_cap_is_refused_naming_the_rate() -> None:
     assert _client().post("/api/v1/quotes", json={**body, "annual_rate": "23"}).status_code == 200
     assert _client().post("/api/v1/quotes", json={**body, "annual_rate": "23", "fees": fee}).json()["code"] == \
         "apr_above_cap"
+@pytest.mark.parametrize(
+    ("fee", "reason"),
+    [
+        ({"name": "f", "kind": "per_installment", "percent": "1", "basis": "principal_and_interest"},
+         "percent of the amount"),
+        ({"name": "f", "kind": "upfront_financed", "percent": "1", "basis": "interest"}, "percent of the amount"),
+        ({"name": "f", "kind": "at_disbursement", "amount": "10.00", "basis": "interest"}, "give percent"),
+    ],
+)
+def test_a_fee_basis_where_it_has_no_meaning_is_a_problem_naming_the_fee(fee: dict[str, str], reason: str) -> None:
+    body = {**api._EXAMPLES["equal_installment"]["value"], "fees": [fee]}
+    response = _client().post("/api/v1/quotes", json=body, headers={"accept-language": "en"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["code"], problem["field"]) == ("validation_failed", "fees.0")
+    assert reason in json.dumps(problem)
+
+
+def test_a_fee_paid_at_disbursement_on_the_amount_plus_interest_is_quoted_and_counted_in_the_apr() -> None:
+    fee = {"name": "手续费", "kind": "at_disbursement", "percent": "2", "basis": "principal_and_interest",
+           "waivable": False}
+    body = {**api._EXAMPLES["equal_installment"]["value"], "fees": [fee]}
+    quoted = _client().post("/api/v1/quotes", json=body).json()
+    plain = _client().post("/api/v1/quotes", json=api._EXAMPLES["equal_installment"]["value"]).json()
+    interest = Decimal(plain["totals"]["interest"])
+    expected = ((Decimal("10000.00") + interest) * Decimal("0.02")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert quoted["totals"]["paid_at_disbursement"] == str(expected)
+    assert quoted["totals"]["upfront_fees_deducted"] == "0.00"
+    assert Decimal(quoted["totals"]["net_cash_received"]) == Decimal("10000.00") - expected
+    assert quoted["fees"][0]["waivable"] is False
+    assert Decimal(quoted["apr"]["apr_percent"]) > Decimal(plain["apr"]["apr_percent"])

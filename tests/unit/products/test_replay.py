@@ -198,3 +198,52 @@ def test_the_recalculation_example_charges_the_late_principal_interest_to_the_ne
     assert str(state.installments[1].outstanding.interest) == "0.00"
     assert str(state.installments[1].outstanding.principal) == "3.68"
     assert str(state.interest_refunded) == "0.00"
+
+
+PLANNED_EXAMPLE = DOCS / "examples" / "replay" / "planned_tranches.json"
+
+
+def test_the_planned_tranches_example_shows_the_plan_met_so_far_and_projects_the_rest() -> None:
+    # docs/examples/replay/planned_tranches.json: 6,000 of a planned 6,000 + 4,000 disbursed, three
+    # installments of 533.09 paid; the 4,000 planned for 2025-04-25 is not made yet on 2025-04-20.
+    document = json.loads(PLANNED_EXAMPLE.read_text(encoding="utf-8"))
+    state = replay(LoanReplay.model_validate(document), calendars=offline_calendars)
+    first, second = state.planned_disbursements
+    assert first.made is not None
+    assert first.made.event_id == "d1"
+    assert second.made is None
+    assert str(second.expected_amount) == "4000.00"
+    assert str(state.totals.due.principal) == "6000.00"
+    assert state.projected_schedule is not None
+    projected = state.projected_schedule
+    # Installment 4 earns 10 days on 4,566.49 and 20 on 8,566.49 (72.33); the level after it is 996.75.
+    assert [str(row.total) for row in projected[2:6]] == ["533.09", "1011.97", "996.75", "996.75"]
+    assert str(sum((row.principal for row in projected), Money.zero("CNY"))) == "10000.00"
+    # Made as planned, the tranche gives the projected schedule as the loan's own.
+    document["events"].append({"type": "disbursement", "id": "d2", "on": "2025-04-25", "amount": "4000.00"})
+    document["as_of"] = "2025-04-25"
+    made = replay(LoanReplay.model_validate(document), calendars=offline_calendars)
+    assert made.projected_schedule is None
+    assert [str(row.due.total) for row in made.installments[3:6]] == ["1011.97", "996.75", "996.75"]
+
+
+@pytest.mark.parametrize(
+    ("servicing", "code"),
+    [
+        ({"tranches": True, "expected_disbursements": [{"on": "2025-01-15", "amount": "6000.00"},
+                                                       {"on": "2025-04-25", "amount": "4000.01"}]},
+         "planned_above_amount"),
+        ({"tranches": False, "expected_disbursements": [{"on": "2025-01-15", "amount": "6000.00"},
+                                                        {"on": "2025-04-25", "amount": "4000.00"}]},
+         "planned_tranches_not_allowed"),
+        ({"tranches": True, "expected_disbursements": [{"on": "2025-04-25", "amount": "6000.00"},
+                                                       {"on": "2025-01-15", "amount": "4000.00"}]},
+         "planned_days_out_of_order"),
+    ],
+)
+def test_a_plan_that_cannot_be_kept_is_refused_naming_the_field(servicing: dict[str, Any], code: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        LoanReplay.model_validate(_document(servicing=servicing))
+    error = refused.value.errors()[0]
+    assert error["type"] == code
+    assert error["loc"][0] == "servicing"

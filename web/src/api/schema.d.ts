@@ -995,6 +995,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledger/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chart of accounts
+         * @description Every account by code, closed ones included; `parent_id` gives the tree.
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["list_ledger_accounts"];
+        put?: never;
+        /**
+         * Add an account
+         * @description A new account under a parent of the same type (audited); codes are unique and never change.
+         *
+         *     Requires permission `ledger.accounts`.
+         */
+        post: operations["create_ledger_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename an account
+         * @description New names or description (audited).
+         *
+         *     Requires permission `ledger.accounts`.
+         */
+        patch: operations["rename_ledger_account"];
+        trace?: never;
+    };
+    "/api/v1/ledger/accounts/{account_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close an account to postings
+         * @description Only at a zero balance in both books and without active sub-accounts (audited).
+         *
+         *     Requires permission `ledger.accounts`.
+         */
+        post: operations["close_ledger_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/accounts/{account_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's statement with running balance
+         * @description Opening balance, the lines in date order with the balance after each, closing balance (one page).
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["get_ledger_account_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The journal
+         * @description Entries with their lines, newest first, filtered by date, source and account.
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["list_journal_entries"];
+        put?: never;
+        /**
+         * Post a manual entry (Idempotency-Key required)
+         * @description Refused unless Σ debits = Σ credits (`entry_unbalanced`, field `lines`), nothing written; audited.
+         *
+         *     Requires permission `ledger.post`.
+         */
+        post: operations["post_journal_entry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One entry with its lines
+         * @description The entry, its lines and accounts, and the entry that reversed it, if any.
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["get_journal_entry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/entries/{entry_id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse an entry by counter-entry (Idempotency-Key required)
+         * @description The same lines on the opposite sides, referencing the original; once per entry (audited).
+         *
+         *     Requires permission `ledger.post`.
+         */
+        post: operations["reverse_journal_entry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/general-ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The general ledger for a range
+         * @description Each account with a balance or a movement (a page of accounts): opening, every line with its balance, closing.
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["get_general_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The closed date and the history of closes
+         * @description Through which date the books are closed, the business date, and the latest closes and reopenings.
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["get_ledger_periods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/periods/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close the books through a date
+         * @description Nothing can be posted on or before the date afterwards (audited); the date only moves forward.
+         *
+         *     Requires permission `ledger.close`.
+         */
+        post: operations["close_ledger_period"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/periods/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen closed periods (a separate permission)
+         * @description Move the closed date back (null: nothing closed), with a reason (audited).
+         *
+         *     Requires permission `ledger.reopen`.
+         */
+        post: operations["reopen_ledger_period"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/trial-balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The trial balance for a date or a range
+         * @description Per account: opening (before `date_from`), debits, credits, closing (at `date_to`, default the business date).
+         *
+         *     Requires permission `ledger.read`.
+         */
+        get: operations["get_trial_balance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/login-attempts": {
         parameters: {
             query?: never;
@@ -2971,10 +3247,18 @@ export interface components {
              */
             amount?: string | null;
             /**
-             * Kind
+             * Basis
+             * @description What percent is a percent of: the amount, the amount plus the schedule's total interest, or the interest (the last two for fees charged once: upfront_deducted or at_disbursement)
+             * @default principal
              * @enum {string}
              */
-            kind: "upfront_deducted" | "upfront_financed" | "per_installment";
+            basis?: "principal" | "principal_and_interest" | "interest";
+            /**
+             * Kind
+             * @description upfront_deducted: kept back from the money paid out; upfront_financed: added to the principal; per_installment: with every installment; at_disbursement: paid by the borrower on the disbursement day
+             * @enum {string}
+             */
+            kind: "upfront_deducted" | "upfront_financed" | "per_installment" | "at_disbursement";
             /**
              * Name
              * @example 服务费
@@ -2988,9 +3272,15 @@ export interface components {
             payee?: "lender" | "guarantor" | "insurer" | "platform";
             /**
              * Percent
-             * @description Percent of the principal per charge, e.g. "0.6"
+             * @description Percent of the basis per charge, e.g. "0.6"
              */
             percent?: string | null;
+            /**
+             * Waivable
+             * @description Whether the institution may waive it (a third party's fee usually may not)
+             * @default true
+             */
+            waivable?: boolean;
         };
         /**
          * FeeLineRead
@@ -3015,6 +3305,8 @@ export interface components {
              * @example 8000.00
              */
             total: string;
+            /** Waivable */
+            waivable: boolean;
         };
         /**
          * FieldChange
@@ -3037,6 +3329,35 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /**
+         * GeneralLedgerAccountRead
+         * @description One account's part of the general ledger.
+         */
+        GeneralLedgerAccountRead: {
+            account: components["schemas"]["LedgerAccountRead"];
+            /**
+             * Closing
+             * @example 8000.00
+             */
+            closing: string;
+            /**
+             * Credits
+             * @example 8000.00
+             */
+            credits: string;
+            /**
+             * Debits
+             * @example 8000.00
+             */
+            debits: string;
+            /** Lines */
+            lines: components["schemas"]["StatementLineRead"][];
+            /**
+             * Opening
+             * @example 8000.00
+             */
+            opening: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -3221,6 +3542,256 @@ export interface components {
             online_branch_rule?: ("region" | "default" | "none") | null;
             /** Status */
             status?: ("active" | "suspended") | null;
+        };
+        /**
+         * JournalEntryCreate
+         * @description A manual entry: its lines must balance (Σ debits = Σ credits) or it is refused (`entry_unbalanced`).
+         * @example {
+         *       "basis": "both",
+         *       "business_date": "2026-11-25",
+         *       "description": "股东注资 / Capital injection",
+         *       "lines": [
+         *         {
+         *           "account_code": "1002",
+         *           "debit": "500000.00"
+         *         },
+         *         {
+         *           "account_code": "4001",
+         *           "credit": "500000.00"
+         *         }
+         *       ]
+         *     }
+         */
+        JournalEntryCreate: {
+            /**
+             * Basis
+             * @description The books the entry belongs to: both, accrual or cash
+             * @default both
+             * @enum {string}
+             */
+            basis?: "both" | "accrual" | "cash";
+            /**
+             * Business Date
+             * Format: date
+             * @description The accounting date (after the closed period, not after the business date)
+             */
+            business_date: string;
+            /** Description */
+            description: string;
+            /** Lines */
+            lines: components["schemas"]["JournalLineCreate"][];
+        };
+        /**
+         * JournalEntryRead
+         * @description An entry with its lines and totals.
+         */
+        JournalEntryRead: {
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "both" | "accrual" | "cash";
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By User Id */
+            created_by_user_id: number | null;
+            /**
+             * Credit Total
+             * @example 8000.00
+             */
+            credit_total: string;
+            /**
+             * Debit Total
+             * @example 8000.00
+             */
+            debit_total: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Lines */
+            lines: components["schemas"]["JournalLineRead"][];
+            /** Reversed By Entry Id */
+            reversed_by_entry_id: number | null;
+            /** Reverses Entry Id */
+            reverses_entry_id: number | null;
+            /**
+             * Source Kind
+             * @description manual, reversal; later loan_event and others
+             */
+            source_kind: string;
+            /** Source Ref */
+            source_ref: string | null;
+        };
+        /**
+         * JournalEntryReverse
+         * @description A reversal; by default dated the original's date if open, else the day after the closed date.
+         * @example {
+         *       "description": "冲销录入错误 / Entered in error"
+         *     }
+         */
+        JournalEntryReverse: {
+            /** Business Date */
+            business_date?: string | null;
+            /** Description */
+            description?: string | null;
+        };
+        /**
+         * JournalLineCreate
+         * @description One line: an account and either a debit or a credit (greater than zero).
+         */
+        JournalLineCreate: {
+            /**
+             * Account Code
+             * @description Account code (digits by convention: 1xxx assets … 6xxx income and expenses)
+             * @example 100201
+             */
+            account_code: string;
+            /** Credit */
+            credit?: string | null;
+            /** Debit */
+            debit?: string | null;
+            /** Memo */
+            memo?: string | null;
+        };
+        /**
+         * JournalLineRead
+         * @description A line with its account.
+         */
+        JournalLineRead: {
+            /** Account Code */
+            account_code: string;
+            /** Account Id */
+            account_id: number;
+            /** Account Name En */
+            account_name_en: string;
+            /** Account Name Zh */
+            account_name_zh: string;
+            /** Credit */
+            credit: string | null;
+            /** Debit */
+            debit: string | null;
+            /** Line No */
+            line_no: number;
+            /** Memo */
+            memo: string | null;
+        };
+        /**
+         * LedgerAccountCreate
+         * @description A new account; its normal side follows its type (the opposite for a contra account).
+         * @example {
+         *       "code": "100201",
+         *       "name_en": "Bank deposits — ICBC",
+         *       "name_zh": "银行存款—工行",
+         *       "parent_id": 1,
+         *       "type": "asset"
+         *     }
+         */
+        LedgerAccountCreate: {
+            /**
+             * Code
+             * @description Account code (digits by convention: 1xxx assets … 6xxx income and expenses)
+             * @example 100201
+             */
+            code: string;
+            /**
+             * Contra
+             * @description Keeps the opposite of its type's normal side (a provision)
+             * @default false
+             */
+            contra?: boolean;
+            /**
+             * Currency
+             * @default CNY
+             * @constant
+             */
+            currency?: "CNY";
+            /** Description */
+            description?: string | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Parent Id
+             * @description An active account of the same type
+             */
+            parent_id?: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "asset" | "liability" | "equity" | "income" | "expense";
+        };
+        /**
+         * LedgerAccountRead
+         * @description An account of the chart.
+         */
+        LedgerAccountRead: {
+            /** Closed At */
+            closed_at: string | null;
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Key
+             * @description The role of a default-chart account (e.g. `loan_principal`); null for accounts people added
+             */
+            key: string | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Normal Side
+             * @enum {string}
+             */
+            normal_side: "debit" | "credit";
+            /** Parent Id */
+            parent_id: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "closed";
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "asset" | "liability" | "equity" | "income" | "expense";
+        };
+        /**
+         * LedgerAccountUpdate
+         * @description New names or description (the code, type and side never change).
+         * @example {
+         *       "name_en": "Bank deposits — main account"
+         *     }
+         */
+        LedgerAccountUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Name Zh */
+            name_zh?: string | null;
         };
         /**
          * LoanDescription
@@ -3861,10 +4432,38 @@ export interface components {
              */
             total: number;
         };
+        /** Page[GeneralLedgerAccountRead] */
+        Page_GeneralLedgerAccountRead_: {
+            /** Items */
+            items: components["schemas"]["GeneralLedgerAccountRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
         /** Page[InstitutionRead] */
         Page_InstitutionRead_: {
             /** Items */
             items: components["schemas"]["InstitutionRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[JournalEntryRead] */
+        Page_JournalEntryRead_: {
+            /** Items */
+            items: components["schemas"]["JournalEntryRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -4022,6 +4621,75 @@ export interface components {
              * @example 12.5
              */
             value_percent: string;
+        };
+        /**
+         * PeriodClose
+         * @description Close the books through a date.
+         * @example {
+         *       "through": "2026-10-31"
+         *     }
+         */
+        PeriodClose: {
+            /**
+             * Through
+             * Format: date
+             */
+            through: string;
+        };
+        /**
+         * PeriodEventRead
+         * @description A close or a reopening.
+         */
+        PeriodEventRead: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "close" | "reopen";
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Closed After */
+            closed_after: string | null;
+            /** Closed Before */
+            closed_before: string | null;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string | null;
+            /** User Id */
+            user_id: number | null;
+        };
+        /**
+         * PeriodReopen
+         * @description Move the closed date back (null: nothing closed), with the reason.
+         * @example {
+         *       "reason": "十月凭证漏记，重新打开补录 / October voucher missed",
+         *       "through": "2026-09-30"
+         *     }
+         */
+        PeriodReopen: {
+            /** Reason */
+            reason: string;
+            /** Through */
+            through?: string | null;
+        };
+        /**
+         * PeriodsRead
+         * @description The closed date, the business date and the latest closes and reopenings.
+         */
+        PeriodsRead: {
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /** Closed Through */
+            closed_through: string | null;
+            /** History */
+            history: components["schemas"]["PeriodEventRead"][];
         };
         /**
          * PermissionRead
@@ -4192,7 +4860,7 @@ export interface components {
              * @description upfront_financed (added to the principal) or per_installment; upfront_deducted (砍头息) is refused
              * @enum {string}
              */
-            kind: "upfront_deducted" | "upfront_financed" | "per_installment";
+            kind: "upfront_deducted" | "upfront_financed" | "per_installment" | "at_disbursement";
             /**
              * Name
              * @example 担保费
@@ -5252,6 +5920,80 @@ export interface components {
             roles?: string[] | null;
         };
         /**
+         * StatementLineRead
+         * @description A line of a statement with the balance after it (on the account's normal side).
+         */
+        StatementLineRead: {
+            /**
+             * Balance
+             * @example 8000.00
+             */
+            balance: string;
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /** Credit */
+            credit: string | null;
+            /** Debit */
+            debit: string | null;
+            /** Description */
+            description: string;
+            /** Entry Id */
+            entry_id: number;
+            /** Line No */
+            line_no: number;
+            /** Memo */
+            memo: string | null;
+            /** Source Kind */
+            source_kind: string;
+        };
+        /**
+         * StatementRead
+         * @description An account's statement: opening balance, one page of lines with running balances, closing balance.
+         */
+        StatementRead: {
+            account: components["schemas"]["LedgerAccountRead"];
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "accrual" | "cash";
+            /**
+             * Closing
+             * @example 8000.00
+             */
+            closing: string;
+            /**
+             * Credits
+             * @example 8000.00
+             */
+            credits: string;
+            /** Date From */
+            date_from: string | null;
+            /** Date To */
+            date_to: string | null;
+            /**
+             * Debits
+             * @example 8000.00
+             */
+            debits: string;
+            /** Items */
+            items: components["schemas"]["StatementLineRead"][];
+            /**
+             * Opening
+             * @example 8000.00
+             */
+            opening: string;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /**
          * TodoRead
          * @description `count` things of kind `code` wait for the caller.
          */
@@ -5286,9 +6028,16 @@ export interface components {
             interest: string;
             /**
              * Net Cash Received
+             * @description What the borrower keeps on the day: the amount less the fees deducted and those paid at disbursement
              * @example 8000.00
              */
             net_cash_received: string;
+            /**
+             * Paid At Disbursement
+             * @description Fees the borrower pays on the disbursement day
+             * @example 8000.00
+             */
+            paid_at_disbursement: string;
             /**
              * Principal
              * @example 8000.00
@@ -5354,6 +6103,119 @@ export interface components {
             code: string;
             /** Mfa Token */
             mfa_token: string;
+        };
+        /**
+         * TrialBalanceRead
+         * @description The trial balance of one book over a range (or as of a date).
+         */
+        TrialBalanceRead: {
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "accrual" | "cash";
+            /** Date From */
+            date_from: string | null;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Rows */
+            rows: components["schemas"]["TrialBalanceRowRead"][];
+            /** Totals */
+            totals: components["schemas"]["TrialBalanceTotalsRead"][];
+        };
+        /**
+         * TrialBalanceRowRead
+         * @description One account's line: opening balance, movements, closing balance (balances in their column).
+         */
+        TrialBalanceRowRead: {
+            /** Account Id */
+            account_id: number;
+            /**
+             * Closing Credit
+             * @example 8000.00
+             */
+            closing_credit: string;
+            /**
+             * Closing Debit
+             * @example 8000.00
+             */
+            closing_debit: string;
+            /** Code */
+            code: string;
+            /**
+             * Credit
+             * @example 8000.00
+             */
+            credit: string;
+            /**
+             * Debit
+             * @example 8000.00
+             */
+            debit: string;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Opening Credit
+             * @example 8000.00
+             */
+            opening_credit: string;
+            /**
+             * Opening Debit
+             * @example 8000.00
+             */
+            opening_debit: string;
+            /** Parent Id */
+            parent_id: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "asset" | "liability" | "equity" | "income" | "expense";
+        };
+        /**
+         * TrialBalanceTotalsRead
+         * @description Column totals of one currency; `balanced` when each pair is equal.
+         */
+        TrialBalanceTotalsRead: {
+            /** Balanced */
+            balanced: boolean;
+            /**
+             * Closing Credit
+             * @example 8000.00
+             */
+            closing_credit: string;
+            /**
+             * Closing Debit
+             * @example 8000.00
+             */
+            closing_debit: string;
+            /**
+             * Credit
+             * @example 8000.00
+             */
+            credit: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Debit
+             * @example 8000.00
+             */
+            debit: string;
+            /**
+             * Opening Credit
+             * @example 8000.00
+             */
+            opening_credit: string;
+            /**
+             * Opening Debit
+             * @example 8000.00
+             */
+            opening_debit: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -9730,6 +10592,1182 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_ledger_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerAccountRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_ledger_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LedgerAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerAccountRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A business rule refused it (`period_closed`, `account_closed`, `entry_already_reversed` …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, `account_not_found` …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    rename_ledger_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LedgerAccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerAccountRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    close_ledger_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerAccountRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A balance or active sub-accounts (`account_not_empty`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_ledger_account_statement: {
+        parameters: {
+            query?: {
+                /** @description The book: accrual (entries tagged accrual or both) or cash */
+                basis?: "accrual" | "cash";
+                /** @description From this date (inclusive) */
+                date_from?: string | null;
+                /** @description To this date (inclusive) */
+                date_to?: string | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_journal_entries: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                account_id?: number | null;
+                /** @description From this date (inclusive) */
+                date_from?: string | null;
+                /** @description To this date (inclusive) */
+                date_to?: string | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                /** @description Only entries of this source */
+                source_kind?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JournalEntryRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    post_journal_entry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JournalEntryCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalEntryRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A business rule refused it (`period_closed`, `account_closed`, `entry_already_reversed` …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, `account_not_found` …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_journal_entry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalEntryRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reverse_journal_entry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JournalEntryReverse"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalEntryRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A business rule refused it (`period_closed`, `account_closed`, `entry_already_reversed` …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, `account_not_found` …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_general_ledger: {
+        parameters: {
+            query?: {
+                /** @description The book: accrual (entries tagged accrual or both) or cash */
+                basis?: "accrual" | "cash";
+                /** @description From this date (inclusive) */
+                date_from?: string | null;
+                /** @description To this date (inclusive) */
+                date_to?: string | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GeneralLedgerAccountRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_ledger_periods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    close_ledger_period: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PeriodClose"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A business rule refused it (`period_closed`, `account_closed`, `entry_already_reversed` …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, `account_not_found` …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reopen_ledger_period: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PeriodReopen"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A business rule refused it (`period_closed`, `account_closed`, `entry_already_reversed` …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid (`entry_unbalanced` with field `lines`, `line_amount_invalid`, `account_not_found` …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_trial_balance: {
+        parameters: {
+            query?: {
+                /** @description The book: accrual (entries tagged accrual or both) or cash */
+                basis?: "accrual" | "cash";
+                /** @description From this date (inclusive) */
+                date_from?: string | null;
+                /** @description To this date (inclusive) */
+                date_to?: string | null;
+                /** @description Also accounts without balance or movement */
+                include_empty?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialBalanceRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -43,6 +43,12 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'products/new', name: 'staff-product-new', component: () => import('@/products/views/ProductEditorView.vue'), meta: { permission: 'product.manage', title: 'products.newTitle' } },
   { path: 'products/:code([A-Z0-9_-]+)', name: 'staff-product', component: () => import('@/products/views/ProductEditorView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { permission: 'product.read', title: 'nav.products' } },
   { path: 'lpr', name: 'staff-lpr', component: () => import('@/products/views/LprView.vue'), meta: { permission: 'product.read', title: 'nav.lpr' } },
+  { path: 'ledger/accounts', name: 'staff-ledger-accounts', component: () => import('@/ledger/views/ChartView.vue'), meta: { permission: 'ledger.read', title: 'nav.ledgerAccounts' } },
+  { path: 'ledger/journal', name: 'staff-ledger-journal', component: () => import('@/ledger/views/JournalView.vue'), meta: { permission: 'ledger.read', title: 'nav.journal' } },
+  { path: 'ledger/entries/new', name: 'staff-ledger-entry-new', component: () => import('@/ledger/views/EntryFormView.vue'), meta: { permission: 'ledger.post', title: 'nav.newEntry' } },
+  { path: 'ledger/entries/:id(\\d+)', name: 'staff-ledger-entry', component: () => import('@/ledger/views/EntryDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'ledger.read', title: 'ledger.entryTitleShort' } },
+  { path: 'ledger/trial-balance', name: 'staff-ledger-trial-balance', component: () => import('@/ledger/views/TrialBalanceView.vue'), meta: { permission: 'ledger.read', title: 'nav.trialBalance' } },
+  { path: 'ledger/statement', name: 'staff-ledger-statement', component: () => import('@/ledger/views/StatementView.vue'), meta: { permission: 'ledger.read', title: 'nav.statement' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.

@@ -10,4 +10,11 @@ describe('the staff menu', () => {
     const tools = menuFor(new Set(['calendar.read'])).find((g) => g.key === 'nav.groupTools')!
     expect(tools.items.find((i) => i.name === 'calendar')).toMatchObject({ path: '/staff/calendar', title: 'nav.calendar' })
   })
+
+  it('lists the books for whoever may read them, and the manual entry form only for whoever may post', () => {
+    const ledger = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupLedger')?.items.map((i) => i.name)
+    expect(ledger(['ledger.read'])).toEqual(['ledger-accounts', 'ledger-journal', 'ledger-trial-balance', 'ledger-statement'])
+    expect(ledger(['ledger.read', 'ledger.post'])).toContain('ledger-entry-new')
+    expect(ledger([])).toBeUndefined()
+  })
 })

@@ -38,8 +38,9 @@ from microcredit.lending.loan.state import (
     LoanState,
     LoanStatus,
     PaymentApplied,
+    PlannedDisbursement,
 )
-from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, Terms
+from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ExpectedDisbursement, Terms
 
 __all__ = [
     "Amounts",
@@ -54,12 +55,14 @@ __all__ = [
     "DownPayment",
     "Event",
     "EventRefused",
+    "ExpectedDisbursement",
     "InstallmentState",
     "LoanBook",
     "LoanState",
     "LoanStatus",
     "PaymentApplied",
     "PenaltyCharged",
+    "PlannedDisbursement",
     "PreClosure",
     "Prepayment",
     "Recalculation",

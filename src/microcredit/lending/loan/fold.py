@@ -48,6 +48,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from microcredit.lending.allocation import (
     Allocation,
@@ -67,6 +68,7 @@ from microcredit.lending.classification import (
     classify,
 )
 from microcredit.lending.delinquency import loan_dpd
+from microcredit.lending.fees import FeeKind
 from microcredit.lending.loan.events import (
     AsOf,
     ChargeAdded,
@@ -90,6 +92,7 @@ from microcredit.lending.loan.state import (
     LoanState,
     LoanStatus,
     PaymentApplied,
+    PlannedDisbursement,
 )
 from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
@@ -142,9 +145,10 @@ class _Restructured:
     non_performing_before: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Book:
-    """The loan after some events: private, frozen, replaced by each step."""
+class _Book(NamedTuple):
+    """The loan after some events: private, immutable, replaced by each step (a named tuple:
+    `_replace` costs a fifth of `dataclasses.replace` on a frozen dataclass of this size, and
+    the fold replaces the book several times an event)."""
 
     currency: str
     plan: Reamortisation | None = None
@@ -221,8 +225,7 @@ def _with_payment(book: _Book, allocation: Allocation, event_id: str | None, *,
         principal_prepaid=principal_prepaid,
         credit=allocation.credit_balance,
     )
-    return replace(
-        book,
+    return book._replace(
         owed=apply_allocation(book.owed, allocation) if allocation.lines else book.owed,
         credit=_money(book.credit) + allocation.credit_balance,
         payments=(*book.payments, record),
@@ -245,7 +248,7 @@ def _use_credit(book: _Book, terms: Terms, until: date) -> _Book:
         for day in days:
             book = _use_credit_on(book, terms, day)
     if since is None or until > since:
-        book = replace(book, credit_through=until)
+        book = book._replace(credit_through=until)
     return book
 
 
@@ -283,8 +286,7 @@ def _with_down_payment(book: _Book, terms: Terms, event: Disbursement, amount: M
     zero = book.zero()
     row = _due(number, event.on, amount, zero, zero, zero)
     nothing = _due(number, event.on, zero, zero, zero, zero)
-    book = replace(
-        book,
+    book = book._replace(
         charged=(row, *book.charged),
         owed=(row, *book.owed),
         waived=(nothing, *book.waived),
@@ -337,8 +339,7 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     rows = tuple(_due(r.number, r.due_date, r.principal, r.interest, r.fees, zero) for r in schedule.installments)
     nothing = tuple(_due(r.number, r.due_date, zero, zero, zero, zero) for r in schedule.installments)
     plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
-    book = replace(
-        book,
+    book = book._replace(
         plan=plan,
         charged=rows,
         owed=rows,
@@ -349,7 +350,24 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
-    return _with_down_payment(book, terms, event, down, number)
+    book = _with_down_payment(book, terms, event, down, number)
+    return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
+
+
+def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) -> _Book:
+    """`book` with the fees paid at disbursement owed on the day, by installment 0 (the first
+    disbursement's down payment installment, or one of its own): the borrower pays them like
+    any installment (a fee kept back from the money paid out is a deducted fee instead)."""
+    if not amount.is_positive:
+        return book
+    index = _find(book.owed, 0)
+    if index < 0:
+        zero = book.zero()
+        nothing = _due(0, event.on, zero, zero, zero, zero)
+        book = book._replace(charged=(nothing, *book.charged), owed=(nothing, *book.owed),
+                             waived=(nothing, *book.waived), written_off=(nothing, *book.written_off))
+        index = 0
+    return book._replace(charged=_add(book.charged, index, fee=amount), owed=_add(book.owed, index, fee=amount))
 
 
 def _active(book: _Book, event: Event) -> Reamortisation:
@@ -458,7 +476,7 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     )
     taken = following.prepayments[before:]
     if taken and extra is not None:
-        book = replace(book, pending=Fraction(0))
+        book = book._replace(pending=Fraction(0))
     interest_prepaid = Money.total((t.accrued_interest for t in taken), terms.currency)
     principal_prepaid = Money.total((t.principal_prepaid for t in taken), terms.currency)
     dues, charged = _put_back(book, dues, replaced, extras)
@@ -473,8 +491,7 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
         credit=credit,
     )
     waived, written_off = _resized(book, dues)
-    return replace(
-        book,
+    return book._replace(
         plan=replace(following, mode=terms.prepayment_mode),
         owed=dues,
         charged=charged,
@@ -520,8 +537,7 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
     )
     dues, charged = _put_back(book, kept + new, replaced, extras)
     waived, written_off = _resized(book, dues)
-    return replace(
-        book,
+    return book._replace(
         plan=replace(plan, schedule=schedule),
         owed=dues,
         charged=charged,
@@ -548,7 +564,7 @@ def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Mon
     )
     payments = [p for p in book.payments if p.event_id is not None]
     overpaid = _money(book.credit).is_positive
-    bare = replace(book, owed=unpaid, payments=(), credit=zero, credit_through=book.disbursed_on)
+    bare = book._replace(owed=unpaid, payments=(), credit=zero, credit_through=book.disbursed_on)
     result = _with_down_payment(_tranche(bare, terms, event, event.amount - down), terms, event, down, number,
                                 collect=False)
     for payment in payments:
@@ -615,10 +631,10 @@ def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, 
             return book, index
         moved = [tuple(replace(d, due_date=falls_due) if i == index else d for i, d in enumerate(rows))
                  for rows in (book.charged, book.owed, book.waived, book.written_off)]
-        return replace(book, charged=moved[0], owed=moved[1], waived=moved[2], written_off=moved[3]), index
+        return book._replace(charged=moved[0], owed=moved[1], waived=moved[2], written_off=moved[3]), index
     zero = book.zero()
     row = _due(last + 1, falls_due, zero, zero, zero, zero)
-    return replace(book, charged=(*book.charged, row), owed=(*book.owed, row), waived=(*book.waived, row),
+    return book._replace(charged=(*book.charged, row), owed=(*book.owed, row), waived=(*book.waived, row),
                    written_off=(*book.written_off, row)), len(book.owed)
 
 
@@ -633,8 +649,7 @@ def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
             and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
         book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)
     fee, penalty = (None, event.amount) if event.penalty else (event.amount, None)
-    book = replace(
-        book,
+    book = book._replace(
         charged=_add(book.charged, index, fee=fee, penalty=penalty),
         owed=_add(book.owed, index, fee=fee, penalty=penalty),
     )
@@ -649,8 +664,7 @@ def _penalty(book: _Book, terms: Terms, event: PenaltyCharged) -> _Book:
         raise _refuse(event, "installment_unknown", f"the loan has no installment {event.installment}")
     if book.owed[index].due_date > event.on:
         raise _refuse(event, "installment_not_due", f"installment {event.installment} is not due yet")
-    book = replace(
-        book,
+    book = book._replace(
         charged=_add(book.charged, index, penalty=event.amount),
         owed=_add(book.owed, index, penalty=event.amount),
     )
@@ -671,13 +685,36 @@ def _waive(book: _Book, terms: Terms, event: Waiver) -> _Book:
     if event.amount > owed.owed(event.component):
         raise _refuse(event, "above_outstanding",
                       f"installment {event.installment} owes {owed.owed(event.component)} of {event.component}")
+    if event.component is Component.FEE:
+        protected = min(owed.fee, _fees_not_waivable(book, event.installment))
+        if event.amount > owed.fee - protected:
+            raise _refuse(event, "fee_not_waivable",
+                          f"{protected} of installment {event.installment}'s fees may not be waived (the terms say so)")
     lowered = _changed(owed, event.component, -event.amount)
     raised = _changed(book.waived[index], event.component, event.amount)
-    return replace(
-        book,
+    return book._replace(
         owed=(*book.owed[:index], lowered, *book.owed[index + 1 :]),
         waived=(*book.waived[:index], raised, *book.waived[index + 1 :]),
     )
+
+
+def _fees_not_waivable(book: _Book, number: int) -> Money:
+    """The fees the terms protect from waivers that installment `number` was scheduled to charge:
+    each regular installment's per-installment fees, installment 0's fees at disbursement.  What
+    an installment has paid of its fees counts against those that may be waived first, so a
+    waiver never forgives a protected fee (an insurer's premium, say)."""
+    plan = book.plan
+    zero = book.zero()
+    if plan is None:
+        return zero
+    if number == 0:
+        kinds = {FeeKind.AT_DISBURSEMENT}
+    elif any(row.number == number for row in plan.schedule.installments):
+        kinds = {FeeKind.PER_INSTALLMENT}
+    else:
+        return zero
+    return Money.total((c.per_charge for c in plan.schedule.fee_charges if c.kind in kinds and not c.waivable),
+                       book.currency)
 
 
 def _changed(due: InstallmentDue, component: Component, by: Money) -> InstallmentDue:
@@ -697,7 +734,7 @@ def _renewed(book: _Book, plan: Reamortisation, schedule: Schedule, terms_after:
                 for row in schedule.installments[ended:])
     dues, charged = _put_back(book, kept + new, replaced | {d.number for d in new}, extras)
     waived, written_off = _resized(book, dues)
-    return replace(book, plan=replace(plan, schedule=schedule, terms=terms_after), owed=dues, charged=charged,
+    return book._replace(plan=replace(plan, schedule=schedule, terms=terms_after), owed=dues, charged=charged,
                    waived=waived, written_off=written_off)
 
 
@@ -738,7 +775,7 @@ def _defer(book: _Book, terms: Terms, event: Deferral) -> _Book:
     periods = plan.terms.periods
     longer = replace(plan.terms, periods=replace(periods, count=max(periods.count, len(rows)) + event.periods))
     book = _renewed(book, plan, schedule, longer, event.on, stripped, extras, replaced)
-    return replace(book, restructured=_restructuring(book, terms, event, schedule, event.from_installment))
+    return book._replace(restructured=_restructuring(book, terms, event, schedule, event.from_installment))
 
 
 def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
@@ -763,7 +800,7 @@ def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
     if capitalised:
         # The overdue principal moves into the new schedule: off its installments (owed and charged).
         stripped = tuple(replace(d, principal=zero) if d.number not in replaced else d for d in stripped)
-        book = replace(book, charged=tuple(
+        book = book._replace(charged=tuple(
             replace(c, principal=c.principal - o.principal) if o.number not in replaced else c
             for c, o in zip(book.charged, book.owed, strict=True)))
     new_terms = replace(
@@ -778,14 +815,13 @@ def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
     )
     first = (plan.schedule.installments[where.ended - 1].number + 1) if where.ended else 1
     book = _renewed(book, plan, schedule, new_terms, event.on, stripped, extras, replaced)
-    return replace(book, restructured=_restructuring(book, terms, event, schedule, first))
+    return book._replace(restructured=_restructuring(book, terms, event, schedule, first))
 
 
 def _write_off(book: _Book, terms: Terms, event: WriteOff) -> _Book:
     _active(book, event)
     zero = book.zero()
-    return replace(
-        book,
+    return book._replace(
         written_off=tuple(
             _due(w.number, w.due_date, w.principal + o.principal, w.interest + o.interest, w.fee + o.fee,
                  w.penalty + o.penalty)
@@ -803,7 +839,7 @@ def _recover(book: _Book, terms: Terms, event: Recovery) -> _Book:
     total = Money.total((w.principal + w.interest + w.fee + w.penalty for w in book.written_off), terms.currency)
     if _money(book.recovered) + event.amount > total:
         raise _refuse(event, "above_written_off", f"recoveries would exceed the {total} written off")
-    return replace(book, recovered=_money(book.recovered) + event.amount)
+    return book._replace(recovered=_money(book.recovered) + event.amount)
 
 
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
@@ -893,7 +929,7 @@ def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
     if rule is None or start is None or until <= start or book.plan is None:
         return book
     if book.written_off_on is not None:
-        return replace(book, accrued_through=until, resting=())
+        return book._replace(accrued_through=until, resting=())
     # The plan's terms: after a rescheduling they carry its new rate.
     contract = book.plan.terms
     rate = Fraction(contract.annual_rate)
@@ -906,7 +942,7 @@ def _accrue(book: _Book, terms: Terms, until: date) -> _Book:
             fraction = contract.day_count.year_fraction(begin, end)
             pending += base * rate * Fraction(fraction.numerator, fraction.denominator)
     resting = tuple((day, amount) for day, amount in book.resting if day > until)
-    return replace(book, pending=pending, accrued_through=until, resting=resting)
+    return book._replace(pending=pending, accrued_through=until, resting=resting)
 
 
 def _rounded(terms: Terms, minor: Fraction) -> Money:
@@ -923,7 +959,7 @@ def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
     if not book.pending:
         return book
     amount = _rounded(terms, book.pending)
-    book = replace(book, pending=Fraction(0))
+    book = book._replace(pending=Fraction(0))
     regular = [i for i, d in enumerate(book.owed) if d.number >= 1]
     index = next((i for i in regular if book.owed[i].due_date == day), regular[-1] if regular else -1)
     if index < 0 or amount.is_zero:
@@ -938,8 +974,7 @@ def _charge_pending(book: _Book, terms: Terms, day: date) -> _Book:
         amount = -cut
     else:
         lowered_owed = -amount
-    return replace(
-        book,
+    return book._replace(
         charged=(*book.charged[:index], replace(row, interest=row.interest + amount), *book.charged[index + 1:]),
         owed=(*book.owed[:index], replace(owed, interest=owed.interest - lowered_owed), *book.owed[index + 1:]),
         credit=_money(book.credit) + refunded,
@@ -961,7 +996,7 @@ def _resting(before: _Book, after: _Book, rule: Recalculation, day: date) -> _Bo
               + _money(after.principal_prepaid).minor - _money(before.principal_prepaid).minor)
     if repaid <= 0:
         return after
-    return replace(after, resting=(*after.resting, (rest, repaid)))
+    return after._replace(resting=(*after.resting, (rest, repaid)))
 
 
 def _interest_base(book: _Book, terms: Terms, day: date) -> Money:
@@ -1057,25 +1092,21 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
                                key=lambda four: (four[0].due_date, four[0].number))
         for charged, owed, waived, written in rows_in_order:
             row = rows.get(charged.number)
-            due = Amounts.of(charged)
-            outstanding = Amounts.of(owed)
-            waived_amounts = Amounts.of(waived)
-            written_amounts = Amounts.of(written)
             installments.append(InstallmentState(
                 number=charged.number,
                 period_start=row.period_start if row is not None else _start_of_extra(plan.schedule, charged),
                 due_date=charged.due_date,
-                due=due,
-                paid=due - waived_amounts - written_amounts - outstanding,
-                waived=waived_amounts,
-                written_off=written_amounts,
-                outstanding=outstanding,
+                due=Amounts.of(charged),
+                paid=Amounts.paid_of(charged, waived, written, owed),
+                waived=Amounts.of(waived),
+                written_off=Amounts.of(written),
+                outstanding=Amounts.of(owed),
                 balance_after=row.balance_after if row is not None else Money.total(
                     (c.principal for c in book.charged if c.number > 0 and c.due_date > charged.due_date),
                     terms.currency),
             ))
     credit = _money(book.credit)
-    owing = any(not d.total.is_zero for d in book.owed)
+    owing = any(d.owes for d in book.owed)
     if plan is None:
         status = LoanStatus.APPROVED
     elif book.written_off_on is not None:
@@ -1136,13 +1167,41 @@ def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:
     return last.due_date if charged.number > last.number else charged.due_date
 
 
+def _planned(state: LoanState, terms: Terms, taken: Sequence[Event]) -> LoanState:
+    """`state` with the contract's planned disbursements, each met by the one made in its place,
+    and the schedule projected with those still to come made as planned (on their day, or on
+    `as_of` once their day has passed) -- a fold of the history with them added."""
+    planned = terms.expected_disbursements
+    if not planned:
+        return state
+    made = state.disbursements
+    rows = tuple(PlannedDisbursement(p.on, p.amount, made[i] if i < len(made) else None)
+                 for i, p in enumerate(planned))
+    left = planned[len(made):]
+    projected = None
+    if left and state.status in (LoanStatus.APPROVED, LoanStatus.ACTIVE):
+        ids = {e.id for e in taken}
+        coming: list[Event] = []
+        for number, expected in enumerate(left, start=len(made) + 1):
+            name = f"planned-{number}"
+            while name in ids:
+                name = f"~{name}"
+            coming.append(Disbursement(id=name, on=max(expected.on, state.as_of), amount=expected.amount))
+        try:
+            projected = fold(replace(terms, expected_disbursements=()), [*taken, *coming],
+                             as_of=coming[-1].on).schedule
+        except EventRefused:
+            projected = None  # the plan can no longer be met as it stands (documented on the field)
+    return replace(state, planned_disbursements=rows, projected_schedule=projected)
+
+
 def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
     """The state of a loan on `as_of`: its events up to that day, folded from scratch."""
     book = _empty(terms)
     taken = [e for e in events if e.on <= as_of]
     for _, event in _effective(taken):
         book = _step(book, terms, event)
-    return _read(book, terms, as_of, _reversed(taken))
+    return _planned(_read(book, terms, as_of, _reversed(taken)), terms, taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1189,4 +1248,4 @@ class LoanBook:
         if self.keys and self.keys[-1][0] > as_of:
             raise ValueError("as_of is before an event recorded: fold the events up to it instead")
         book = self.books[-1] if self.books else _empty(self.terms)
-        return _read(book, self.terms, as_of, _reversed(self.events))
+        return _planned(_read(book, self.terms, as_of, _reversed(self.events)), self.terms, self.events)

@@ -30,6 +30,7 @@ __all__ = [
     "LoanState",
     "LoanStatus",
     "PaymentApplied",
+    "PlannedDisbursement",
 ]
 
 
@@ -65,6 +66,22 @@ class Amounts:
     def of(cls, due: InstallmentDue) -> Amounts:
         """The four amounts of an installment's dues."""
         return cls(due.principal, due.interest, due.fee, due.penalty)
+
+    @classmethod
+    def paid_of(cls, charged: InstallmentDue, waived: InstallmentDue, written_off: InstallmentDue,
+                owed: InstallmentDue) -> Amounts:
+        """What was paid of an installment: what it was charged less what was waived, written off
+        and is still owed (in minor units: the fold reads every installment of every loan)."""
+        code = charged.principal.currency
+        return cls(
+            Money(charged.principal.minor - waived.principal.minor - written_off.principal.minor
+                  - owed.principal.minor, code),
+            Money(charged.interest.minor - waived.interest.minor - written_off.interest.minor
+                  - owed.interest.minor, code),
+            Money(charged.fee.minor - waived.fee.minor - written_off.fee.minor - owed.fee.minor, code),
+            Money(charged.penalty.minor - waived.penalty.minor - written_off.penalty.minor
+                  - owed.penalty.minor, code),
+        )
 
     def __add__(self, other: Amounts) -> Amounts:
         return Amounts(
@@ -132,6 +149,16 @@ class Disbursed:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedDisbursement:
+    """A disbursement the contract plans (`Terms.expected_disbursements`) and the one that met it
+    (the n-th disbursement made meets the n-th planned), if made."""
+
+    expected_on: date
+    expected_amount: Money
+    made: Disbursed | None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentApplied:
     """What one payment (or credit used on a due date) paid."""
 
@@ -189,6 +216,12 @@ class LoanState:
     """What settles the loan on `as_of` (before the credit balance is used); None unless active."""
     reversed: tuple[str, ...]
     """The ids of the events reversed."""
+    planned_disbursements: tuple[PlannedDisbursement, ...] = ()
+    """The contract's planned disbursements, each with the one made for it (empty: no plan)."""
+    projected_schedule: Schedule | None = None
+    """The schedule if every planned disbursement not yet made is made as planned (on its day, or
+    today when that day has passed); None when nothing planned is left, or when the plan can no
+    longer be met (its day is after the last installment falls due, say)."""
 
     def total(self, which: str) -> Amounts:
         """The sum over installments of ``due``, ``paid``, ``waived``, ``written_off`` or ``outstanding``."""

@@ -7,8 +7,10 @@ so two institutions with different conventions never share a silent assumption.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
@@ -18,7 +20,7 @@ from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
 
-__all__ = ["ChargesAfterMaturity", "DownPayment", "Terms"]
+__all__ = ["ChargesAfterMaturity", "DownPayment", "ExpectedDisbursement", "Terms"]
 
 
 class ChargesAfterMaturity(StrEnum):
@@ -58,6 +60,18 @@ class DownPayment:
     def __post_init__(self) -> None:
         if not Decimal(0) < self.percent < Decimal(100):
             raise ValueError("a down payment is more than 0 % and less than 100 % of a disbursement")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedDisbursement:
+    """A disbursement the contract plans (多次放款: the first, then each tranche): its day and amount.
+
+    The plan is what the borrower was promised and what the projected schedule shows; the
+    disbursements actually made are events, matched to the plan in order, and may differ in day
+    and amount (never above the approved amount outstanding)."""
+
+    on: date
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,12 +115,16 @@ class Terms:
     """On a tranche, allocate every payment made so far again over the re-amortised schedule
     (Fineract reprocesses its transactions on each disbursement); our products refuse a tranche
     that would re-amortise installments already paid ahead (``installment_paid_in_advance``)."""
+    expected_disbursements: tuple[ExpectedDisbursement, ...] = ()
+    """The disbursements the contract plans, in order (none: a single disbursement, or tranches
+    as they come).  More than one needs `tranches`; their sum is at most the approved amount."""
     most_outstanding: Money | None = None
     """The most that may be disbursed at once or be outstanding after a tranche; None: the
     approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
     a maximum outstanding balance)."""
 
     def __post_init__(self) -> None:
+        self._check_expected_disbursements()
         if self.dpd_grace_days < 0:
             raise ValueError("the days-past-due grace cannot be negative")
         if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
@@ -116,6 +134,19 @@ class Terms:
                 self.most_outstanding.currency != self.contract.currency
                 or self.most_outstanding < self.contract.principal):
             raise ValueError("the most outstanding is an amount of the loan's currency, at least the approved amount")
+
+    def _check_expected_disbursements(self) -> None:
+        planned = self.expected_disbursements
+        if not planned:
+            return
+        if len(planned) > 1 and not self.tranches:
+            raise ValueError("several expected disbursements need terms that allow tranches")
+        if any(p.amount.currency != self.contract.currency or not p.amount.is_positive for p in planned):
+            raise ValueError("an expected disbursement is a positive amount of the loan's currency")
+        if any(later.on <= earlier.on for earlier, later in pairwise(planned)):
+            raise ValueError("expected disbursements come on days one after another")
+        if Money.total((p.amount for p in planned), self.contract.currency) > self.contract.principal:
+            raise ValueError("the expected disbursements add up to more than the approved amount")
 
     @property
     def currency(self) -> str:

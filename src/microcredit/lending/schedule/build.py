@@ -84,7 +84,8 @@ def rebuilt_schedule(
     return Schedule(
         installments=installments,
         totals=summarise(
-            installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor, totals.currency
+            installments, totals.upfront_fees_deducted_minor, totals.net_cash_received_minor, totals.currency,
+            totals.paid_at_disbursement_minor,
         ),
         disbursed_on=schedule.disbursed_on,
         nominal_annual_rate=schedule.nominal_annual_rate,
@@ -98,7 +99,8 @@ def rebuilt_schedule(
     )
 
 
-def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int, currency: str) -> ScheduleTotals:
+def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int, currency: str,
+              paid_at_disbursement: int = 0) -> ScheduleTotals:
     """Totals of a schedule's rows plus the upfront fees and the cash received (minor units of `currency`)."""
     return ScheduleTotals(
         principal_minor=sum(row.principal_minor for row in rows),
@@ -107,6 +109,7 @@ def summarise(rows: Sequence[Installment], upfront_deducted: int, net_cash: int,
         upfront_fees_deducted_minor=upfront_deducted,
         net_cash_received_minor=net_cash,
         currency=currency,
+        paid_at_disbursement_minor=paid_at_disbursement,
     )
 
 
@@ -175,8 +178,12 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
                 message=f"the rounded installment repays the loan in {len(rows)} of {count} periods",
             ),
         )
-        if terms.fees:
-            fee_charges = split_fees(terms.fees, terms.principal, len(rows), policy).charges
+    paid_on_the_day = 0
+    if terms.fees:
+        # Again with the schedule's interest (fees on interest) and its number of installments.
+        final = split_fees(terms.fees, terms.principal, len(rows), policy, Money(interest, currency))
+        fee_charges, deducted = final.charges, final.deducted.minor
+        paid_on_the_day = final.at_disbursement.minor
     if terms.installment_multiple is not None and terms.method is not RepaymentMethod.EQUAL_INSTALLMENT:
         warnings += (
             EngineWarning(
@@ -193,8 +200,9 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
             interest,
             fee * len(rows),
             deducted,
-            principal - deducted,
+            principal - deducted - paid_on_the_day,
             currency,
+            paid_on_the_day,
         ),
         disbursed_on=terms.periods.start,
         nominal_annual_rate=terms.annual_rate,

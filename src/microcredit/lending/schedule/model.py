@@ -243,6 +243,8 @@ class ScheduleTotals(NamedTuple):
     upfront_fees_deducted_minor: int
     net_cash_received_minor: int
     currency: str
+    paid_at_disbursement_minor: int = 0
+    """Fees the borrower pays on the disbursement day (`FeeKind.AT_DISBURSEMENT`)."""
 
     @property
     def principal(self) -> Money:
@@ -270,8 +272,13 @@ class ScheduleTotals(NamedTuple):
         return Money(self.upfront_fees_deducted_minor, self.currency)
 
     @property
+    def paid_at_disbursement(self) -> Money:
+        """Fees the borrower pays on the disbursement day, besides those deducted."""
+        return Money(self.paid_at_disbursement_minor, self.currency)
+
+    @property
     def net_cash_received(self) -> Money:
-        """What the borrower actually receives: principal - fees deducted."""
+        """What the borrower actually keeps on the day: principal - fees deducted - fees paid on the day."""
         return Money(self.net_cash_received_minor, self.currency)
 
     @property

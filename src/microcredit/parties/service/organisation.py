@@ -14,6 +14,7 @@ from microcredit.errors import NotFound, PermissionDenied
 from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
+from microcredit.ledger import service as ledger
 from microcredit.parties import repository as repo
 from microcredit.parties.errors import BusinessDateLocked, CodeTaken, NothingToChange
 from microcredit.parties.models import Branch, Institution
@@ -41,7 +42,7 @@ def create_institution(*, session: Session, clock: Clock, actor: Actor, code: st
                        business_date: date, name_en: str | None = None, kind: str = "small_loan_company",
                        timezone: str = "Asia/Shanghai", contact_phone: str | None = None,
                        address: str | None = None, platform: bool = False) -> Institution:
-    """A new institution with the default roles and the default consent documents."""
+    """A new institution with the default roles, the default consent documents and the default chart of accounts."""
     if repo.institution_by_code(session, code) is not None:
         raise CodeTaken(field="code")
     inst = Institution(code=code, name=name, name_en=name_en, kind=kind, timezone=timezone, currency="CNY",
@@ -51,6 +52,7 @@ def create_institution(*, session: Session, clock: Clock, actor: Actor, code: st
     session.flush()
     identity.roles.seed_default_roles(session=session, institution_id=inst.id, platform=platform)
     consent.seed_defaults(session=session, clock=clock, institution_id=inst.id)
+    ledger.accounts.seed_chart(session=session, clock=clock, institution_id=inst.id, currency=inst.currency)
     audit.record(session=session, clock=clock, actor=actor, action="institution.created",
                  entity_type="institution", entity_id=inst.id, institution_id=inst.id,
                  after={"code": code, "name": name, "business_date": business_date})

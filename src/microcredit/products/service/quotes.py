@@ -35,7 +35,7 @@ from microcredit.lending.daycount import (
     DaysInMonth,
 )
 from microcredit.lending.diagnostics import EngineWarning
-from microcredit.lending.fees import Fee, FeeCharge, FeeKind, Payee
+from microcredit.lending.fees import Fee, FeeBasis, FeeCharge, FeeKind, Payee
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, percent
 from microcredit.lending.periods import DueDateRule, Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.revolving import (
@@ -107,6 +107,8 @@ def _fees(description: LoanDescription) -> tuple[Fee, ...]:
             payee=Payee(item.payee),
             amount=item.amount,
             rate=percent(item.percent) if item.percent is not None else None,
+            basis=FeeBasis(item.basis),
+            waivable=item.waivable,
         )
         for item in description.fees
     )
@@ -191,6 +193,7 @@ def _fee_lines(charges: tuple[FeeCharge, ...]) -> list[FeeLineRead]:
             per_charge=c.per_charge,
             charges=c.charges,
             total=c.total,
+            waivable=c.waivable,
         )
         for c in charges
     ]
@@ -218,6 +221,18 @@ def _warnings(warnings: tuple[EngineWarning, ...], language: str) -> list[Warnin
     return out
 
 
+def installment_rows(schedule: Schedule) -> list[InstallmentRead]:
+    """A schedule's rows as the API writes them."""
+    return [
+        InstallmentRead(
+            number=row.number, due_date=row.due_date, period_start=row.period_start, period_end=row.period_end,
+            days=row.days, principal=row.principal, interest=row.interest, fees=row.fees, total=row.total,
+            balance_after=row.balance_after,
+        )
+        for row in schedule.installments
+    ]
+
+
 def _schedule_quote(description: LoanDescription, schedule: Schedule, language: str) -> QuoteRead:
     totals = schedule.totals
     try:
@@ -227,27 +242,14 @@ def _schedule_quote(description: LoanDescription, schedule: Schedule, language: 
     return QuoteRead(
         currency=description.currency,
         repayment_method=description.repayment_method,
-        installments=[
-            InstallmentRead(
-                number=row.number,
-                due_date=row.due_date,
-                period_start=row.period_start,
-                period_end=row.period_end,
-                days=row.days,
-                principal=row.principal,
-                interest=row.interest,
-                fees=row.fees,
-                total=row.total,
-                balance_after=row.balance_after,
-            )
-            for row in schedule.installments
-        ],
+        installments=installment_rows(schedule),
         totals=TotalsRead(
             principal=totals.principal,
             interest=totals.interest,
             fees=totals.fees,
             total_payable=totals.total_payable,
             upfront_fees_deducted=totals.upfront_fees_deducted,
+            paid_at_disbursement=totals.paid_at_disbursement,
             net_cash_received=totals.net_cash_received,
             total_cost_of_credit=totals.total_cost_of_credit,
         ),
@@ -294,6 +296,7 @@ def _revolving_quote(description: LoanDescription) -> QuoteRead:
             fees=zero,
             total_payable=payable,
             upfront_fees_deducted=zero,
+            paid_at_disbursement=zero,
             net_cash_received=drawn,
             total_cost_of_credit=statement.total_interest,
         ),

@@ -35,6 +35,7 @@ from microcredit.products.schemas import (
     PaymentRead,
     PayoffRead,
     PenaltyItem,
+    PlannedDisbursementRead,
     PrepaymentItem,
     RecoveryItem,
     RepaymentItem,
@@ -43,7 +44,7 @@ from microcredit.products.schemas import (
     WaiverItem,
     WriteOffItem,
 )
-from microcredit.products.service.quotes import CalendarProvider, calendar_span, loan_terms
+from microcredit.products.service.quotes import CalendarProvider, calendar_span, installment_rows, loan_terms
 
 __all__ = ["replay", "terms_of"]
 
@@ -70,6 +71,8 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
             rest=loan.RestFrequency(servicing.recalculation.rest),
             compounding=loan.Compounding(servicing.recalculation.compounding),
             pre_closure=loan.PreClosure(servicing.recalculation.pre_closure)),
+        expected_disbursements=tuple(loan.ExpectedDisbursement(p.on, p.amount)
+                                     for p in servicing.expected_disbursements),
     )
 
 
@@ -158,6 +161,14 @@ def _read(state: LoanState) -> LoanStateRead:
             penalties=payoff.penalties, total=payoff.total, after_credit=state.payoff_amount,
         ),
         reversed=list(state.reversed),
+        planned_disbursements=[
+            PlannedDisbursementRead(
+                expected_on=p.expected_on, expected_amount=p.expected_amount,
+                made=None if p.made is None else DisbursementRead(event_id=p.made.event_id, on=p.made.on,
+                                                                  amount=p.made.amount))
+            for p in state.planned_disbursements
+        ],
+        projected_schedule=None if state.projected_schedule is None else installment_rows(state.projected_schedule),
     )
 
 

@@ -18,6 +18,7 @@ from microcredit.lending.allocation import (
 )
 from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.fees import Fee, FeeKind, Payee
 from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
@@ -27,6 +28,7 @@ from microcredit.lending.loan import (
     DownPayment,
     Event,
     EventRefused,
+    ExpectedDisbursement,
     LoanBook,
     LoanState,
     LoanStatus,
@@ -360,6 +362,13 @@ def test_a_down_payment_collected_at_disbursement_is_paid_on_the_day_for_each_tr
 # --- properties ------------------------------------------------------------------------------
 
 
+INSURANCE = Fee("保险费", FeeKind.PER_INSTALLMENT, Payee.INSURER, amount=cny("10.00"), waivable=False)
+SERVICE = Fee("服务费", FeeKind.PER_INSTALLMENT, Payee.LENDER, amount=cny("5.00"))
+ARRANGEMENT = Fee("手续费", FeeKind.AT_DISBURSEMENT, Payee.LENDER, amount=cny("200.00"), waivable=False)
+WITH_FEES = replace(TERMS, contract=replace(CONTRACT, fees=(INSURANCE, SERVICE, ARRANGEMENT)))
+# Fees paid at disbursement and per installment, the insurer's not waivable.
+FEES_TRANCHED = replace(WITH_FEES, tranches=True)
+
 VARIANTS = (
     TRANCHED,
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
@@ -380,15 +389,16 @@ VARIANTS = (
             down_payment=DownPayment(percent=Decimal("10"), collected_at_disbursement=False),
             recalculation=Recalculation(rest=RestFrequency.MONTHLY, compounding=Compounding.INTEREST_AND_FEES,
                                         pre_closure=PreClosure.TILL_REST_DATE)),
+    FEES_TRANCHED,
 )
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[Terms, list[Event]]:
+def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS) -> tuple[Terms, list[Event]]:
     """A first disbursement and up to 25 events the loan can take, tranches among them (those it
     refuses are dropped)."""
     first = Money(draw(st.integers(min_value=300_000, max_value=1_000_000)), "CNY")
-    terms = draw(st.sampled_from(VARIANTS))
+    terms = draw(st.sampled_from(variants))
     book = LoanBook.open(terms).record(Disbursement(id="d", on=START, amount=first))
     count = draw(st.integers(min_value=0, max_value=25))
     for index in range(count):
@@ -508,3 +518,147 @@ def test_a_refused_event_leaves_the_book_as_it_was():
     with pytest.raises(EventRefused):
         book.record(Waiver(id="w", on=START, installment=1, component=Component.FEE, amount=cny("1.00")))
     assert book.events == (DISBURSED,)
+
+
+# --- planned disbursements (multi-disbursement loans with an agreed plan) ---------------------
+
+PLAN = (ExpectedDisbursement(START, cny("6000.00")), ExpectedDisbursement(date(2025, 4, 25), cny("4000.00")))
+PLANNED = replace(TRANCHED, expected_disbursements=PLAN)
+FIRST = Disbursement(id="d", on=START, amount=cny("6000.00"))
+PAID = [Repayment(id=f"r{n}", on=due_date(n), amount=cny("533.09")) for n in (1, 2, 3)]
+
+
+def test_a_planned_tranche_not_yet_made_shows_in_the_projected_schedule_not_in_the_schedule():
+    state = fold(PLANNED, [FIRST, *PAID], as_of=date(2025, 4, 20))
+    assert [(p.expected_on, p.expected_amount) for p in state.planned_disbursements] == list(
+        (p.on, p.amount) for p in PLAN)
+    assert state.planned_disbursements[0].made == state.disbursements[0]
+    assert state.planned_disbursements[1].made is None
+    # What is owed follows what was disbursed: 6,000.
+    assert state.outstanding.principal + state.total("paid").principal == cny("6000.00")
+    # The projection is the loan with the tranche made as planned.
+    made_as_planned = Disbursement(id="d2", on=date(2025, 4, 25), amount=cny("4000.00"))
+    expected = fold(TRANCHED, [FIRST, *PAID, made_as_planned], as_of=date(2025, 4, 25)).schedule
+    assert state.projected_schedule == expected
+    assert state.projected_schedule is not None
+    assert state.schedule is not None
+    assert state.projected_schedule.totals.principal == cny("10000.00")
+    assert state.schedule.totals.principal == cny("6000.00")
+
+
+def test_a_tranche_made_late_and_smaller_meets_its_plan_and_the_projection_ends():
+    late = Disbursement(id="d2", on=date(2025, 5, 2), amount=cny("3500.00"))
+    state = fold(PLANNED, [FIRST, *PAID, late], as_of=date(2025, 5, 2))
+    assert state.planned_disbursements[1].made == state.disbursements[1]
+    assert state.planned_disbursements[1].made.amount == cny("3500.00")
+    assert state.projected_schedule is None
+    assert state.disbursed == cny("9500.00")
+
+
+def test_a_planned_day_that_has_passed_projects_the_tranche_as_made_today():
+    today = date(2025, 5, 10)
+    state = fold(PLANNED, [FIRST, *PAID], as_of=today)
+    made_today = Disbursement(id="d2", on=today, amount=cny("4000.00"))
+    assert state.projected_schedule == fold(TRANCHED, [FIRST, *PAID, made_today], as_of=today).schedule
+
+
+def test_a_plan_that_can_no_longer_be_met_projects_nothing_and_the_book_agrees():
+    plan = (PLAN[0], ExpectedDisbursement(date(2026, 2, 1), cny("1.00")))  # after the last due date
+    terms = replace(TRANCHED, expected_disbursements=plan)
+    state = fold(terms, [FIRST], as_of=date(2025, 2, 1))
+    assert state.projected_schedule is None
+    assert state.planned_disbursements[1].made is None
+    book = LoanBook.open(PLANNED).record(FIRST).record(PAID[0])
+    assert book.state(as_of=date(2025, 2, 20)) == fold(PLANNED, [FIRST, PAID[0]], as_of=date(2025, 2, 20))
+
+
+def test_a_loan_not_yet_disbursed_projects_its_whole_plan():
+    state = fold(PLANNED, [], as_of=START - timedelta(days=3))
+    assert state.status is LoanStatus.APPROVED
+    assert state.projected_schedule is not None
+    assert state.projected_schedule.totals.principal == cny("10000.00")
+
+
+@pytest.mark.parametrize(
+    ("base", "plan", "message"),
+    [
+        (TERMS, PLAN, "allow tranches"),
+        (TRANCHED, (PLAN[0], ExpectedDisbursement(START, cny("1.00"))), "one after another"),
+        (TRANCHED, (PLAN[0], ExpectedDisbursement(date(2025, 4, 25), cny("4000.01"))), "more than the approved"),
+        (TRANCHED, (ExpectedDisbursement(START, cny("0.00")),), "positive"),
+    ],
+)
+def test_a_plan_that_cannot_be_kept_is_refused_with_the_terms(base, plan, message):
+    with pytest.raises(ValueError, match=message):
+        replace(base, expected_disbursements=plan)
+
+
+# --- fees paid at disbursement, and fees that may not be waived --------------------------------
+
+
+
+def test_a_fee_paid_at_disbursement_is_owed_on_the_day_and_past_due_the_next():
+    state = fold(WITH_FEES, [DISBURSED], as_of=START)
+    first = state.installments[0]
+    assert (first.number, first.due_date, first.due.fee, first.due.principal) == (0, START, cny("200.00"),
+                                                                                  cny("0.00"))
+    assert state.dpd == 0
+    assert fold(WITH_FEES, [DISBURSED], as_of=START + timedelta(days=1)).dpd == 1
+    paid = fold(WITH_FEES, [DISBURSED, Repayment(id="f", on=START, amount=cny("200.00"))], as_of=due_date(1))
+    assert paid.installments[0].settled
+    assert paid.installments[1].due.fee == cny("15.00")
+    assert paid.principal_identity()
+
+
+def test_a_down_payment_and_a_fee_at_disbursement_share_installment_0():
+    terms = replace(WITH_FEES, down_payment=DownPayment(percent=Decimal(20), collected_at_disbursement=False))
+    state = fold(terms, [DISBURSED], as_of=START)
+    first = state.installments[0]
+    assert (first.number, first.due.principal, first.due.fee) == (0, cny("2000.00"), cny("200.00"))
+    assert [row.number for row in state.installments].count(0) == 1
+
+
+def test_a_waiver_never_forgives_a_fee_the_terms_protect():
+    late = due_date(1) + timedelta(days=10)
+    # Installment 1 owes 15.00 of fees: 10.00 of insurance (not waivable) and 5.00 of service.
+    history = [DISBURSED, Repayment(id="f", on=START, amount=cny("200.00"))]
+    ok = fold(WITH_FEES, [*history, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                           amount=cny("5.00"))], as_of=late)
+    assert ok.installments[1].waived.fee == cny("5.00")
+    with pytest.raises(EventRefused) as refused:
+        fold(WITH_FEES, [*history, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                          amount=cny("5.01"))], as_of=late)
+    assert refused.value.code == "fee_not_waivable"
+    # 4.00 paid of the fees counts against the service fee first: 1.00 is left to waive, 10.00 is protected.
+    paid_some = [*history, Repayment(id="r", on=late - timedelta(days=1), amount=cny("4.00"))]
+    assert fold(WITH_FEES, [*paid_some, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                               amount=cny("1.00"))], as_of=late).installments[1].waived.fee \
+        == cny("1.00")
+    with pytest.raises(EventRefused):
+        fold(WITH_FEES, [*paid_some, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                            amount=cny("1.01"))], as_of=late)
+    # The fee at disbursement is protected too.
+    with pytest.raises(EventRefused) as refused:
+        fold(WITH_FEES, [DISBURSED, Waiver(id="w", on=late, installment=0, component=Component.FEE,
+                                           amount=cny("0.01"))], as_of=late)
+    assert refused.value.code == "fee_not_waivable"
+    # A charge added later stays waivable: it is on top of the protected fees.
+    later = due_date(2) + timedelta(days=1)
+    charged = [*history, ChargeAdded(id="c", on=late, amount=cny("30.00"), name="催收费")]
+    state = fold(WITH_FEES, [*charged, Waiver(id="w", on=later, installment=2, component=Component.FEE,
+                                              amount=cny("35.00"))], as_of=later)
+    assert state.installments[2].waived.fee == cny("35.00")
+    assert state.installments[2].outstanding.fee == cny("10.00")
+
+
+@LENDING
+@given(histories(variants=(FEES_TRANCHED,)))
+def test_no_history_of_waivers_forgives_a_protected_fee(history):
+    terms, events = history
+    state = fold(terms, events, as_of=AS_OF)
+    protected = {0: ARRANGEMENT.amount, **{n: INSURANCE.amount for n in range(1, 40)}}
+    for row in state.installments:
+        guarded = protected.get(row.number, cny("0.00"))
+        if row.number in range(1, 40) and row.due.fee < guarded:
+            continue  # an installment the schedule no longer charges fees (shortened or moved)
+        assert row.waived.fee <= row.due.fee - guarded, row

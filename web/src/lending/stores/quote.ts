@@ -19,7 +19,7 @@ export const METHODS: RepaymentMethod[] = [
   'interest_quarterly_principal_at_maturity',
   'bullet',
 ]
-export const FEE_KINDS: FeeKind[] = ['upfront_deducted', 'upfront_financed', 'per_installment']
+export const FEE_KINDS: FeeKind[] = ['upfront_deducted', 'upfront_financed', 'per_installment', 'at_disbursement']
 /** What happens to a due date on a holiday or a weekend (by the institution's holiday calendar). */
 export const BUSINESS_DAY_RULES: BusinessDayRule[] = ['none', 'following', 'modified_following', 'preceding', 'modified_preceding']
 

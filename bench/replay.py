@@ -1,0 +1,260 @@
+"""Folding loans from their events: 10,000 random loans of 12 to 36 monthly installments.
+
+    .venv/bin/python bench/replay.py [--loans 10000] [--naive 200] [--seed 20261202]
+
+Each loan (10,000 to 200,000 CNY, 6 % to 24 %, equal installments on the declining
+balance, ACT/365, due-date order, overpayments held as credit) has about 30 events:
+its disbursement; a repayment for each month up to two before the end (on time,
+late, split into two partial payments, or keyed in back-dated after everything
+else); one prepayment that lowers the installment; and on a third of them a second
+tranche.  Paths, each timed on the same loans in the same run:
+
+- fold: `loan.fold(terms, events, as_of=...)` from scratch, once per loan;
+- book: `LoanBook`, each event recorded as it arrives (a back-dated one replays
+  what follows its value date), then the state read;
+- naive (baseline): the whole history folded again from scratch after every
+  event, as a system without a kept book would, on `--naive` loans spread over
+  the set.
+
+The three take turns over chunks of 100 loans, so that a change in the
+machine's load weighs on each alike.
+
+Events per second count each loan's events once on every path.  Correctness,
+untimed: `mismatches` counts loans whose state differs between the fold and the
+book, or from the Fraction reference: each installment's scheduled interest
+recomputed exactly as a `Fraction` (a month's interest on its opening balance,
+rounded half up; months that a prepayment or tranche split are left out), and
+every component of every installment reconciled (due = paid + waived + written
+off + outstanding, principal conserved, each fen of each payment on exactly one
+line or in the credit held).  Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from microcredit.lending import loan
+from microcredit.lending.allocation import DUE_DATE_ORDER, OverpaymentPolicy
+from microcredit.lending.calendar import WEEKENDS_ONLY
+from microcredit.lending.classification import (
+    DEFAULT_BUCKETS,
+    DEFAULT_PROVISION_RATES,
+    ClassificationPolicy,
+)
+from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
+from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit, add_units
+from microcredit.lending.prepayment import PrepaymentMode
+from microcredit.lending.schedule import (
+    InterestCalculation,
+    InterestMethod,
+    LoanTerms,
+    RepaymentMethod,
+)
+
+ACT_365 = DayCount(DaysInMonth.ACTUAL, DaysInYear.D365)
+ROUNDING = RoundingPolicy("CNY", RoundingMode.HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    terms: loan.Terms
+    events: tuple[loan.Event, ...]
+    as_of: date
+
+
+def _terms(rng: random.Random, tranches: bool) -> loan.Terms:
+    count = rng.randrange(12, 37)
+    start = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 365))
+    contract = LoanTerms(
+        principal=Money(rng.randrange(1_000_000, 20_000_001, 100), "CNY"),
+        annual_rate=Decimal(rng.randrange(600, 2401)) / Decimal(10_000),
+        periods=PeriodSpec(start, Frequency.monthly(), count),
+        method=RepaymentMethod.EQUAL_INSTALLMENT, interest_method=InterestMethod.DECLINING_BALANCE,
+        interest_calculation=InterestCalculation.SAME_AS_REPAYMENT, day_count=ACT_365, rounding=ROUNDING,
+    )
+    return loan.Terms(
+        contract=contract, calendar=WEEKENDS_ONLY, strategy=DUE_DATE_ORDER,
+        overpayment=OverpaymentPolicy.CREDIT_BALANCE, prepayment_mode=PrepaymentMode.SHORTEN_TERM,
+        dpd_grace_days=0, dpd_tolerance=Money(0, "CNY"), buckets=DEFAULT_BUCKETS,
+        classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
+        tranches=tranches, down_payment=None, recalculation=None,
+    )
+
+
+def _case(rng: random.Random) -> Case:
+    tranche = rng.random() < 1 / 3
+    terms = _terms(rng, tranche)
+    start, count = terms.contract.periods.start, terms.contract.periods.count
+    approved = terms.contract.principal.minor
+    first = Money(approved // 200 * 100 if tranche else approved, "CNY")
+    events: list[loan.Event] = [loan.Disbursement(id="d", on=start, amount=first)]
+    level = loan.fold(terms, events, as_of=start).installments[0].due.total.minor
+    months = count - 2
+    prepaid_in = rng.randrange(3, months)
+    tranche_in = rng.randrange(2, months) if tranche else -1
+    keyed_later: list[loan.Event] = []
+    for number in range(1, months + 1):
+        due = add_units(start, PeriodUnit.MONTH, number)
+        kind = rng.choice(["on_time", "on_time", "on_time", "late", "partial", "back_dated"])
+        if kind == "late":
+            events.append(loan.Repayment(id=f"r{number}", on=due + timedelta(days=rng.randrange(1, 20)),
+                                         amount=Money(level, "CNY")))
+        elif kind == "partial":
+            half = level // 2
+            events.append(loan.Repayment(id=f"r{number}a", on=due, amount=Money(half, "CNY")))
+            events.append(loan.Repayment(id=f"r{number}b", on=due + timedelta(days=5),
+                                         amount=Money(level - half, "CNY")))
+        else:
+            payment = loan.Repayment(id=f"r{number}", on=due, amount=Money(level, "CNY"))
+            (keyed_later if kind == "back_dated" else events).append(payment)
+        if number == prepaid_in:
+            events.append(loan.Prepayment(id="p", on=due + timedelta(days=3), amount=Money(2 * level, "CNY"),
+                                          mode=PrepaymentMode.REDUCE_INSTALLMENT))
+        if number == tranche_in:
+            events.append(loan.Disbursement(id="t", on=due + timedelta(days=7), amount=first))
+    return Case(terms, (*events, *keyed_later), add_units(start, PeriodUnit.MONTH, months) + timedelta(days=25))
+
+
+def _fold(cases: list[Case]) -> list[loan.LoanState]:
+    return [loan.fold(c.terms, c.events, as_of=c.as_of) for c in cases]
+
+
+def _book(cases: list[Case]) -> list[loan.LoanState]:
+    states = []
+    for c in cases:
+        book = loan.LoanBook.open(c.terms)
+        for event in c.events:
+            book = book.record(event)
+        states.append(book.state(as_of=c.as_of))
+    return states
+
+
+def _naive(cases: list[Case]) -> list[loan.LoanState]:
+    states = []
+    for c in cases:
+        for taken in range(1, len(c.events) + 1):
+            on = max(e.on for e in c.events[:taken])
+            loan.fold(c.terms, c.events[:taken], as_of=on)
+        states.append(loan.fold(c.terms, c.events, as_of=c.as_of))
+    return states
+
+
+def _timed(run, cases):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    states = run(cases)
+    return states, time.perf_counter() - started
+
+
+def _interest(balance: int, rate: Decimal) -> int:
+    """A month's interest on `balance` at the annual `rate` (rate / 12), exactly, rounded half up."""
+    exact = Fraction(balance) * Fraction(rate) / 12
+    return int(exact + Fraction(1, 2))
+
+
+def _reference_differences(state: loan.LoanState, case: Case) -> list[str]:
+    """What in `state` the Fraction reference disputes (empty: agrees)."""
+    problems = []
+    schedule = state.schedule
+    assert schedule is not None
+    rate = case.terms.contract.annual_rate
+    balance = sum(d.amount.minor for d in state.disbursements) - state.principal_prepaid.minor
+    moved = [e.on for e in case.events[1:] if isinstance(e, loan.Prepayment | loan.Disbursement)]
+    for row in schedule.installments:
+        # A month's interest on the row's opening balance, except in a month a prepayment or a
+        # tranche changed the balance (its interest is split at that day: not checked here).
+        if any(row.period_start <= day <= row.due_date for day in moved):
+            continue
+        opening = row.balance_after.minor + row.principal.minor
+        if row.interest.minor != _interest(opening, rate):
+            problems.append(f"interest of installment {row.number}")
+    for item in state.installments:
+        for field in ("principal", "interest", "fee", "penalty"):
+            parts = [getattr(getattr(item, kind), field).minor
+                     for kind in ("paid", "waived", "written_off", "outstanding")]
+            if getattr(item.due, field).minor != sum(parts) or min(parts) < 0:
+                problems.append(f"{field} of installment {item.number}")
+    if balance != sum(i.due.principal.minor for i in state.installments):
+        problems.append("principal not conserved")
+    paid_in = sum(e.amount.minor for e in case.events if isinstance(e, loan.Repayment | loan.Prepayment))
+    on_lines = sum(line.amount.minor for p in state.payments for line in p.lines)
+    prepaid = state.principal_prepaid.minor + state.interest_prepaid.minor
+    if paid_in != on_lines + prepaid + state.credit_balance.minor - state.interest_refunded.minor:
+        problems.append("a fen paid is not accounted for exactly once")
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loans", type=int, default=10_000)
+    parser.add_argument("--naive", type=int, default=200, help="loans the naive baseline folds")
+    parser.add_argument("--seed", type=int, default=20261202)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    cases = [_case(rng) for _ in range(args.loans)]
+    events = sum(len(c.events) for c in cases)
+    tranches = sum(1 for c in cases if c.terms.tranches)
+
+    # The paths take turns over chunks of 100 loans, so a change in the machine's load during the
+    # run weighs on each of them alike (the machine is shared).
+    folded: list[loan.LoanState] = []
+    booked: list[loan.LoanState] = []
+    naive: list[loan.LoanState] = []
+    fold_s = book_s = naive_s = 0.0
+    naive_every = max(1, args.loans // args.naive) if args.naive else 0
+    chosen = {i for i in range(0, len(cases), naive_every)} if naive_every else set()
+    chosen = set(sorted(chosen)[: args.naive])
+    sample = [c for i, c in enumerate(cases) if i in chosen]
+    chunk = 100
+    for first in range(0, len(cases), chunk):
+        part = cases[first:first + chunk]
+        states, seconds = _timed(_fold, part)
+        folded += states
+        fold_s += seconds
+        states, seconds = _timed(_book, part)
+        booked += states
+        book_s += seconds
+        mine = [c for i, c in enumerate(part, start=first) if i in chosen]
+        states, seconds = _timed(_naive, mine)
+        naive += states
+        naive_s += seconds
+    naive_events = sum(len(c.events) for c in sample)
+
+    mismatches = 0
+    disputed: dict[str, int] = {}
+    for case, state, kept in zip(cases, folded, booked, strict=True):
+        problems = _reference_differences(state, case)
+        if state != kept:
+            problems.append("fold and book differ")
+        for problem in problems:
+            disputed[problem.split(" of ")[0]] = disputed.get(problem.split(" of ")[0], 0) + 1
+        mismatches += bool(problems)
+    by_case = {id(c): state for c, state in zip(cases, folded, strict=True)}
+    mismatches += sum(1 for c, state in zip(sample, naive, strict=True) if by_case[id(c)] != state)
+
+    fold_eps, book_eps = events / fold_s, events / book_s
+    naive_eps = naive_events / naive_s if naive_events else float("nan")
+    print(f"{args.loans:,} loans, {events:,} events ({events / args.loans:.1f} a loan), {tranches:,} with a tranche")
+    print(f"{'path':<8}{'seconds':>10}{'loans/s':>12}{'events/s':>12}")
+    print(f"{'fold':<8}{fold_s:>10.2f}{args.loans / fold_s:>12,.0f}{fold_eps:>12,.0f}")
+    print(f"{'book':<8}{book_s:>10.2f}{args.loans / book_s:>12,.0f}{book_eps:>12,.0f}")
+    print(f"{'naive':<8}{naive_s:>10.2f}{len(sample) / naive_s:>12,.0f}{naive_eps:>12,.0f}   "
+          f"(baseline: refolded after every event; {len(sample):,} loans)")
+    print(f"fold {fold_eps / naive_eps:,.1f}x the naive path; mismatches {mismatches} {disputed or ''}")
+    print(json.dumps({
+        "loans": args.loans, "events": events, "loans_per_s": round(args.loans / fold_s),
+        "events_per_s": round(fold_eps), "book_events_per_s": round(book_eps),
+        "naive_events_per_s": round(naive_eps), "speedup_vs_naive": round(fold_eps / naive_eps, 1),
+        "mismatches": mismatches,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Posting: a balanced entry written in the caller's transaction, and its reversal by counter-entry.
+
+`post` is what every domain that moves money calls (servicing posts in the
+same transaction as the loan change): it checks, writes the entry, its lines
+and its per-currency totals, audits it and flushes — it never commits, so the
+entry and the business change it records commit together or not at all. A
+refusal raises before anything is written.
+
+Checks, in order: at least one debit and one credit; every amount positive
+(`line_amount_invalid`); every account an active account of the institution
+in the amount's currency (`account_not_found`, `account_closed`,
+`currency_mismatch`); Σ debits = Σ credits per currency (`entry_unbalanced`,
+field `lines`); the date after the closed period (`period_closed`) and, when
+the caller says so, not after the business date; a source posts once
+(`entry_source_posted`).
+
+Basis: an entry is tagged `both` (the default: it belongs to the cash and the
+accrual books alike), `accrual` or `cash`. The tag is on the entry, not the
+account, because the same event posts differently in the two books while the
+accounts are the same ones: interest falling due is `Dr interest receivable /
+Cr interest income` in the accrual book and nothing in the cash book, whose
+`Dr bank / Cr interest income` comes on receipt. Each book's reports read the
+entries tagged with it or `both`; every entry balances, so each book does.
+
+A reversal posts the original's lines on the opposite sides, references the
+original, and is allowed once per entry (the database's unique constraint on
+`reverses_entry_id` holds it even against a race). It is dated the original's
+date if that period is open, else the day after the closed date. A reversal
+is not itself reversed: the entry is posted again instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
+from microcredit.errors import NotFound
+from microcredit.ledger import repository as repo
+from microcredit.ledger.balances import Posting, Side, imbalance, reversed_postings, totals
+from microcredit.ledger.errors import (
+    AccountClosed,
+    AccountNotFound,
+    EntryAlreadyReversed,
+    EntryDateInFuture,
+    EntryTooShort,
+    EntryUnbalanced,
+    LineAmountInvalid,
+    LineCurrencyMismatch,
+    ReversalNotReversible,
+    SourceAlreadyPosted,
+)
+from microcredit.ledger.models import BASES, EntryTotal, JournalEntry, JournalLine, LedgerAccount
+from microcredit.ledger.service import periods
+from microcredit.lending.money import Money
+from microcredit.platform.actor import Actor
+
+__all__ = ["MANUAL", "EntryView", "Source", "entries_query", "entry_view", "entry_views", "find_by_source", "post",
+           "reverse"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """What caused an entry: a kind ("manual", "loan_event" …) and, except for manual entries, its id there."""
+
+    kind: str
+    ref: str | None = None
+
+
+MANUAL = Source("manual")
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry with its lines (and their accounts), totals and the entry that reversed it, if any."""
+
+    entry: JournalEntry
+    lines: list[tuple[JournalLine, LedgerAccount]]
+    totals: dict[str, tuple[int, int]]
+    reversed_by: int | None
+
+
+def _check_lines(session: Session, institution_id: int, postings: Sequence[Posting]) -> dict[str, LedgerAccount]:
+    sides = {p.side for p in postings}
+    if len(postings) < 2 or sides != {Side.DEBIT, Side.CREDIT}:
+        raise EntryTooShort(field="lines")
+    for i, p in enumerate(postings):
+        if not isinstance(p.amount, Money) or not p.amount.is_positive:
+            raise LineAmountInvalid(field=f"lines.{i}.amount")
+    accounts = repo.accounts_by_code(session, institution_id=institution_id, codes=[p.account for p in postings])
+    for i, p in enumerate(postings):
+        account = accounts.get(p.account)
+        if account is None:
+            raise AccountNotFound(field=f"lines.{i}.account_code")
+        if account.status != "active":
+            raise AccountClosed(field=f"lines.{i}.account_code")
+        if account.currency != p.amount.currency:
+            raise LineCurrencyMismatch(field=f"lines.{i}.amount")
+    differences = imbalance(postings)
+    if differences:
+        raise EntryUnbalanced(field="lines", params={"differences": ", ".join(
+            f"{code} {m}" for code, m in differences.items())})
+    return accounts
+
+
+def post(*, session: Session, clock: Clock, actor: Actor, institution_id: int, business_date: date,
+         description: str, postings: Sequence[Posting], source: Source = MANUAL, basis: str = "both",
+         not_after: date | None = None, reverses: JournalEntry | None = None) -> JournalEntry:
+    """Write a balanced entry in the caller's transaction (flushed, audited, never committed)."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}")
+    accounts = _check_lines(session, institution_id, postings)
+    if not_after is not None and business_date > not_after:
+        raise EntryDateInFuture(field="business_date", params={"business_date": not_after.isoformat()})
+    periods.check_open(session=session, institution_id=institution_id, business_date=business_date)
+    if source.ref is not None and repo.entry_by_source(session, institution_id=institution_id, kind=source.kind,
+                                                       ref=source.ref) is not None:
+        raise SourceAlreadyPosted(field="source")
+    entry = JournalEntry(institution_id=institution_id, business_date=business_date, description=description,
+                         source_kind=source.kind, source_ref=source.ref, basis=basis,
+                         reverses_entry_id=reverses.id if reverses else None, created_by_user_id=actor.user_id,
+                         created_at=clock.now())
+    repo.add(session, entry)
+    rows: list[object] = [EntryTotal(entry_id=entry.id, currency=code, debit_minor=d, credit_minor=c)
+                          for code, (d, c) in totals(postings).items()]
+    rows += [JournalLine(entry_id=entry.id, line_no=i + 1, account_id=accounts[p.account].id,
+                         business_date=business_date, basis=basis, currency=p.amount.currency,
+                         debit_minor=p.debit_minor, credit_minor=p.credit_minor, memo=p.memo)
+             for i, p in enumerate(postings)]
+    repo.add(session, *rows)
+    audit.record(session=session, clock=clock, actor=actor,
+                 action="ledger.entry_reversed" if reverses else "ledger.entry_posted",
+                 entity_type="ledger_entry", entity_id=entry.id, institution_id=institution_id,
+                 after={"business_date": business_date, "source": source.kind, "source_ref": source.ref,
+                        "basis": basis, "reverses": reverses.id if reverses else None,
+                        "totals": {code: str(Money(d, code)) for code, (d, _c) in totals(postings).items()}})
+    return entry
+
+
+def postings_of(session: Session, entry: JournalEntry) -> tuple[Posting, ...]:
+    """An entry's lines as postings (by account code)."""
+    view = entry_view(session=session, institution_id=entry.institution_id, entry_id=entry.id)
+    return tuple(Posting(a.code, Side.DEBIT if line.debit_minor else Side.CREDIT,
+                         Money(line.debit_minor or line.credit_minor, line.currency), line.memo)
+                 for line, a in view.lines)
+
+
+def find_by_source(*, session: Session, institution_id: int, source: Source) -> JournalEntry | None:
+    """The entry a source already posted, if any (a source with a ref posts once)."""
+    if source.ref is None:
+        return None
+    return repo.entry_by_source(session, institution_id=institution_id, kind=source.kind, ref=source.ref)
+
+
+def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, entry_id: int,
+            business_date: date | None = None, description: str | None = None,
+            not_after: date | None = None) -> JournalEntry:
+    """Post the counter-entry of an entry (once), dated its date if open, else the day after the closed date."""
+    original = repo.entry(session, institution_id=institution_id, entry_id=entry_id, lock=True)
+    if original is None:
+        raise NotFound()
+    if original.reverses_entry_id is not None:
+        raise ReversalNotReversible()
+    if repo.reversal_of(session, original.id) is not None:
+        raise EntryAlreadyReversed()
+    if business_date is None:
+        closed = periods.closed_through(session=session, institution_id=institution_id)
+        business_date = original.business_date
+        if closed is not None and business_date <= closed:
+            business_date = closed + timedelta(days=1)
+    return post(session=session, clock=clock, actor=actor, institution_id=institution_id,
+                business_date=business_date,
+                description=description or f"冲销分录 #{original.id} / Reversal of entry #{original.id}",
+                postings=reversed_postings(postings_of(session, original)), source=Source("reversal"),
+                basis=original.basis, reverses=original, not_after=not_after)
+
+
+def entries_query(*, institution_id: int, date_from: date | None = None, date_to: date | None = None,
+                  source_kind: str | None = None, account_id: int | None = None) -> Select[Any]:
+    """The institution's entries matching the filters, newest first (for paging)."""
+    return repo.entries_query(institution_id=institution_id, date_from=date_from, date_to=date_to,
+                              source_kind=source_kind, account_id=account_id)
+
+
+def entry_views(*, session: Session, institution_id: int, entries: Sequence[JournalEntry]) -> list[EntryView]:
+    """Entries with their lines, accounts, totals and reversals (two queries per kind, not per entry)."""
+    ids = [e.id for e in entries]
+    lines = repo.lines_of(session, ids)
+    stored = repo.totals_of(session, ids)
+    reversals = repo.reversals_of(session, ids)
+    accounts = {a.id: a for a in repo.accounts(session, institution_id=institution_id)}
+    return [EntryView(entry=e, lines=[(line, accounts[line.account_id]) for line in lines[e.id]],
+                      totals={t.currency: (t.debit_minor, t.credit_minor) for t in stored[e.id]},
+                      reversed_by=reversals.get(e.id)) for e in entries]
+
+
+def entry_view(*, session: Session, institution_id: int, entry_id: int) -> EntryView:
+    """One entry of the institution with its lines, or NotFound."""
+    entry = repo.entry(session, institution_id=institution_id, entry_id=entry_id)
+    if entry is None:
+        raise NotFound()
+    return entry_views(session=session, institution_id=institution_id, entries=[entry])[0]
