@@ -1,6 +1,7 @@
 """Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
-its holiday calendar and the first entries of its books (a capital injection, a bank loan, a receipt held in
-suspense, and an entry posted in error with its reversal) — posted through the ledger's service, never as rows.
+its holiday calendar, three published loan products (made through the products service) and the first
+entries of its books (a capital injection, a bank loan, a receipt held in suspense, and an entry posted in
+error with its reversal) — posted through the ledger's service, never as rows.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.validators import id_check_character
 from microcredit.products import service as products
+from microcredit.products.product_schemas import ProductTerms
 
 INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
@@ -75,6 +78,65 @@ BORROWERS = (
 )
 
 
+def _product_terms(first_day: date, **terms: Any) -> ProductTerms:
+    base: dict[str, Any] = {
+        "day_count": "ACT/360", "business_day_rule": "following",
+        "penalty": {"basis": "uplift", "value_percent": "50", "grace_days": 3},
+        "allocation_strategy": "due_date_order", "age_min": 18, "age_max": 65, "active_from": first_day.isoformat(),
+    }
+    return ProductTerms.model_validate({**base, **terms})
+
+
+def demo_products(first_day: date) -> list[tuple[str, ProductTerms]]:
+    """The demo's products: a farm business loan priced by grade, a consumer loan, a quarterly SME loan."""
+    return [
+        ("FARM-BIZ", _product_terms(
+            first_day, name_zh="助农经营贷", name_en="Farm business loan", amount_min="2000.00",
+            amount_max="50000.00", term_min=3, term_max=24,
+            repayment_methods=["equal_installment", "equal_principal", "interest_monthly_principal_at_maturity"],
+            rate={"kind": "by_grade", "grades": {"A": "7.2", "B": "8.4", "C": "9.6", "D": "10.5", "E": "11.4"}},
+            fees=[{"name": "担保费", "kind": "per_installment", "percent": "0.02", "payee": "guarantor"}],
+            customer_types=["farmer", "sole_trader"], required_documents=["id_card", "income_proof", "land_contract"],
+            approval_policy=[{"up_to_amount": "10000.00", "worst_grade": "C", "levels": 1},
+                             {"up_to_amount": "30000.00", "worst_grade": "D", "levels": 2},
+                             {"up_to_amount": "50000.00", "worst_grade": "E", "levels": 3}],
+            group_lending=True)),
+        ("CONSUMER", _product_terms(
+            first_day, name_zh="个人消费贷", name_en="Personal consumer loan", amount_min="1000.00",
+            amount_max="30000.00", term_min=6, term_max=12, repayment_methods=["equal_installment"],
+            rate={"kind": "fixed", "annual_rate": "11.5"}, customer_types=["consumer"],
+            required_documents=["id_card", "bank_statement"],
+            approval_policy=[{"up_to_amount": "10000.00", "worst_grade": "B", "levels": 1},
+                             {"up_to_amount": "30000.00", "worst_grade": "E", "levels": 2}])),
+        ("SME-QTR", _product_terms(
+            first_day, name_zh="小微企业按季付息贷", name_en="Small business loan, quarterly interest",
+            amount_min="50000.00", amount_max="300000.00", term_min=6, term_max=12,
+            repayment_methods=["interest_quarterly_principal_at_maturity", "bullet"],
+            rate={"kind": "fixed", "annual_rate": "9"},
+            fees=[{"name": "保证保险费", "kind": "upfront_financed", "percent": "0.3", "payee": "insurer"}],
+            customer_types=["small_business", "sole_trader"],
+            required_documents=["id_card", "business_licence", "tax_record"],
+            approval_policy=[{"up_to_amount": "300000.00", "worst_grade": "E", "levels": 3}])),
+    ]
+
+
+def seed_products(*, session: Session, kit: IdentityKit, institution_id: int) -> None:
+    """Create and publish the demo products through the products service (idempotent: by code)."""
+    actor = Actor.system(institution_id)
+    inst = parties.organisation.institution(session=session, institution_id=institution_id)
+    existing = {v.product.code for v in products.catalogue.list_products(session=session,
+                                                                           institution_id=institution_id)}
+    calendars = products.calendar.calendars_of(session=session, institution_id=institution_id)
+    for code, terms in demo_products(date(inst.business_date.year, 1, 1)):
+        if code in existing:
+            continue
+        products.catalogue.create_product(session=session, clock=kit.clock, actor=actor,
+                                          institution_id=institution_id, code=code, terms=terms)
+        products.catalogue.publish(session=session, clock=kit.clock, actor=actor, institution_id=institution_id,
+                                   institution_kind=inst.kind, business_date=inst.business_date, code=code,
+                                   number=1, calendars=calendars)
+
+
 def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
     """Create the demo data unless it exists; return the logins to print."""
     actor = Actor.system()
@@ -91,6 +153,7 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
     # The holidays and make-up working days of every year the chinesecalendar package covers
     # (idempotent: a demo database made before the calendar existed gets it on the next run).
     products.calendar.seed(session=session, clock=kit.clock, actor=actor, institution_id=inst.id)
+    seed_products(session=session, kit=kit, institution_id=inst.id)
     if created:
         branches = []
         for code, name, name_en, region in (("BR01", "城关支行", "Chengguan Branch", "360102"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ from microcredit.notifications import service as notifications
 from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
+from microcredit.products.product_schemas import ProductTerms
 from microcredit.runtime import Runtime
 from tests.conftest import make_settings
 from tests.factories import (
@@ -53,6 +55,7 @@ from tests.factories import (
     next_phone,
 )
 from tests.integration.helpers import assert_problem, idempotency_key, shared_app, shared_client, signed_in, snapshot
+from tests.integration.products.test_products_api import terms as product_terms
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, *(r.code for r in DEFAULT_ROLES))
@@ -78,7 +81,7 @@ class World:
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
-                "entry_id")
+                "entry_id", "product_code", "version_number", "lpr_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -108,6 +111,17 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/consent-documents"): lambda w: {"kind": "privacy_policy", "version": "2.0", "title_zh": "隐私政策",
                                                "title_en": "Privacy policy", "body_zh": "正文", "body_en": "Text"},
     ("POST", "/me/consents"): lambda w: {"kind": "sensitive_info", "version": "1.0"},
+    ("POST", "/products"): lambda w: {"code": "MATRIX-NEW", "terms": product_terms()},
+    ("POST", "/products/cap-check"): lambda w: {"terms": product_terms()},
+    ("POST", "/products/{product_code}/versions"): lambda w: {"terms": product_terms()},
+    ("PUT", "/products/{product_code}/versions/{version_number}"): lambda w: {"terms": product_terms()},
+    ("POST", "/products/{product_code}/versions/{version_number}/rate-approval"): lambda w: {"reason": "矩阵审批理由"},
+    ("POST", "/products/{product_code}/quote"): lambda w: {"amount": "5000.00", "term": 6,
+                                                           "repayment_method": "equal_installment"},
+    ("POST", "/lpr-rates"): lambda w: {"effective_date": "2026-11-20", "one_year_percent": "3.0", "source": "矩阵"},
+    ("PATCH", "/lpr-rates/{lpr_id}"): lambda w: {"source": "矩阵更正"},
+    ("POST", "/rate-caps"): lambda w: {"institution_kind": "village_bank", "effective_from": "2027-01-01",
+                                       "hard_cap_percent": "24", "approval_lpr_multiple": "4"},
     ("POST", "/ledger/accounts"): lambda w: {"code": "100299", "name_zh": "矩阵银行", "name_en": "Matrix bank",
                                              "type": "asset"},
     ("PATCH", "/ledger/accounts/{account_id}"): lambda w: {"name_en": "Matrix bank deposits"},
@@ -124,6 +138,8 @@ BUSINESS_REFUSALS = {
     ("POST", "/institutions", "administrator"): "permission_denied",
     # The second factor is for staff; a borrower's account has none to enrol.
     ("POST", "/auth/totp/enrolment", "borrower"): "permission_denied",
+    # The matrix's administrator edited the draft (PUT runs first): a second administrator must approve its rate.
+    ("POST", "/products/{product_code}/versions/{version_number}/rate-approval", "administrator"): "self_approval",
 }
 
 # Routes that end the caller's own session run last.
@@ -186,6 +202,17 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     message = notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
                                         institution_id=inst.id, phone=next_phone(), template="account_locked",
                                         params={"signature": "矩阵"}, language="zh-CN")
+    # A product with a published version 1 and a draft version 2 (the matrix's version_number).
+    terms = ProductTerms.model_validate(product_terms())
+    products.catalogue.create_product(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                      institution_id=inst.id, code="MATRIX", terms=terms)
+    products.catalogue.publish(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                               institution_id=inst.id, institution_kind=inst.kind, business_date=inst.business_date,
+                               code="MATRIX", number=1, calendars=products.offline_calendars)
+    products.catalogue.new_version(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                   institution_id=inst.id, code="MATRIX", terms=terms)
+    lpr = products.caps.add_lpr(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                effective_date=date(2026, 10, 20), one_year_percent=Decimal("3.0"), source="矩阵")
     holiday = products.calendar.add_day(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
                                         institution_id=inst.id, day=date(2027, 2, 6), kind="holiday", name_zh="春节")
     # The books: an account of the default chart and a posted entry (reversed by whoever may post).
@@ -198,7 +225,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
-               "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id}
+               "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
+               "version_number": 2, "lpr_id": lpr.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -27,7 +27,7 @@ from microcredit.parties.models import Institution
 from microcredit.platform.crypto import FieldCipher
 from microcredit.platform.keyrotation import encrypted_columns
 from microcredit.products.calendars import package_data
-from microcredit.products.models import CalendarDay, CalendarYear
+from microcredit.products.models import CalendarDay, CalendarYear, Product, ProductVersion
 from microcredit.runtime import build_runtime
 from tests.conftest import fresh_database_url, make_settings
 
@@ -95,6 +95,16 @@ def test_migrate_then_demo_prints_the_logins_and_is_idempotent(run, cli_env):
     with database.unit_of_work(write=False) as s:
         assert audit.verify(session=s).ok
     database.dispose()
+
+
+def test_the_demo_publishes_its_products_once(run, demo):
+    with demo.unit_of_work(write=False) as s:
+        published = sorted(s.execute(select(Product.code, ProductVersion.status, ProductVersion.cap_check)
+                                     .join(ProductVersion, ProductVersion.product_id == Product.id)).all())
+    assert [(code, status, check["status"]) for code, status, check in published] == [
+        ("CONSUMER", "published", "ok"), ("FARM-BIZ", "published", "ok"), ("SME-QTR", "published", "ok")]
+    run("demo", "--no-serve")
+    assert _count(demo, ProductVersion) == 3
 
 
 def test_production_mode_refuses_demo_secrets_with_a_message(run):

@@ -68,6 +68,9 @@ class Problem(BaseModel):
     locked_until: str | None = None
     fields: list[str] | None = None
     conflict_with: ConflictWith | None = None
+    apr_percent: str | None = None
+    cap_percent: str | None = None
+    limit_percent: str | None = None
 
 
 def language_of(request: Request) -> str:

@@ -74,6 +74,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     # Products
     Permission("calendar.read", "查看节假日日历", "View the holiday calendar"),
     Permission("calendar.manage", "维护节假日日历", "Maintain the holiday calendar"),
+    Permission("product.read", "查看贷款产品与LPR", "View loan products and the LPR table"),
+    Permission("product.manage", "管理贷款产品、LPR与利率上限", "Manage loan products, the LPR table and rate caps"),
     # Notifications
     Permission("outbox.read", "查看消息发送记录", "View the message outbox"),
     Permission("outbox.manage", "重发/取消消息", "Retry and cancel messages"),
@@ -84,7 +86,6 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("ledger.close", "结账", "Close accounting periods"),
     Permission("ledger.reopen", "反结账", "Reopen closed periods"),
     # Reserved for the next releases
-    Permission("product.manage", "管理贷款产品", "Manage loan products", reserved=True),
     Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
     Permission("loan.read", "查看贷款", "View loans", reserved=True),
     Permission("loan.approve.level1", "初审", "Approve (level 1)", reserved=True),
@@ -98,7 +99,7 @@ PERMISSIONS: tuple[Permission, ...] = (
 )
 
 PERMISSION_CODES = frozenset(p.code for p in PERMISSIONS)
-_STAFF_READ = ("borrower.read", "branch.read", "institution.read", "calendar.read")
+_STAFF_READ = ("borrower.read", "branch.read", "institution.read", "calendar.read", "product.read")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ def _client() -> TestClient:
     app.dependency_overrides[deps.db] = lambda: None
     app.dependency_overrides[deps.institution_id] = lambda: 1
     app.dependency_overrides[deps.get_meta] = lambda: RequestMeta(language="en")
+    # The caps in force come from the database too: the defaults (24 % hard cap).
+    app.dependency_overrides[api.quote_caps] = lambda: lambda on: service.caps.DEFAULT_CAPS
     return TestClient(app)
 
 
@@ -166,6 +168,17 @@ def test_the_quote_amount_is_money_at_every_seam() -> None:
     assert json.loads(result.model_dump_json())["totals"]["principal"] == "10000.00"  # ... written as text
 
 
+def test_a_quote_above_the_hard_cap_is_refused_naming_the_rate() -> None:
+    body = {**api._EXAMPLES["equal_installment"]["value"], "annual_rate": "24.5"}
+    response = _client().post("/api/v1/quotes", json=body)
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["code"], problem["field"], problem["cap_percent"]) == ("apr_above_cap", "annual_rate", "24")
+    # 23 % nominal is under the cap; a 500 fee deducted up front lifts its APR above it.
+    fee = [{"name": "服务费", "kind": "upfront_deducted", "amount": "500.00"}]
+    assert _client().post("/api/v1/quotes", json={**body, "annual_rate": "23"}).status_code == 200
+    assert _client().post("/api/v1/quotes", json={**body, "annual_rate": "23", "fees": fee}).json()["code"] == \
+        "apr_above_cap"
 @pytest.mark.parametrize(
     ("fee", "reason"),
     [

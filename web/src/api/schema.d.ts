@@ -1315,6 +1315,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/lpr-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The one-year LPR table, newest first
+         * @description Every fixing with the day it takes effect and its source.
+         *
+         *     Requires permission `product.read`.
+         */
+        get: operations["list_lpr_rates"];
+        put?: never;
+        /**
+         * Add an LPR fixing
+         * @description One fixing per effective date (`lpr_date_taken`); audited.
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["add_lpr_rate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lpr-rates/{lpr_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an LPR fixing entered by mistake
+         * @description The fixing before it is in force again from its date (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        delete: operations["delete_lpr_rate"];
+        options?: never;
+        head?: never;
+        /**
+         * Correct an LPR fixing
+         * @description Rate or source (audited with before and after).
+         *
+         *     Requires permission `product.manage`.
+         */
+        patch: operations["update_lpr_rate"];
+        trace?: never;
+    };
     "/api/v1/me/bank-cards": {
         parameters: {
             query?: never;
@@ -1593,6 +1649,256 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/product-offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The products on offer (public)
+         * @description The institution's published products active on its business date, with amount, term and rate ranges.
+         */
+        get: operations["list_product_offers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/product-offers/{product_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One product on offer (public)
+         * @description The product's version on offer today (404 when nothing is).
+         */
+        get: operations["get_product_offer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's loan products
+         * @description Every product of the caller's institution with its latest and published version numbers.
+         *
+         *     Requires permission `product.read`.
+         */
+        get: operations["list_products"];
+        put?: never;
+        /**
+         * Create a loan product (its first version is a draft)
+         * @description A new product with version 1 as a draft; every field is validated, errors name it (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["create_product"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A loan product with every version
+         * @description The product's versions, oldest first, with their status, terms and publication record.
+         *
+         *     Requires permission `product.read`.
+         */
+        get: operations["get_product"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a loan within a product on offer (public)
+         * @description Schedule, total cost and APR for an amount, term and method within the product's ranges
+         *     (`outside_product_range` names the field); by-grade products price at `risk_grade`, else the highest rate.
+         */
+        post: operations["quote_product"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a new version of a product (a draft)
+         * @description A product has at most one draft (`draft_exists`); published versions never change (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["create_product_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/versions/{version_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of a product
+         * @description A version's status, terms and publication record.
+         *
+         *     Requires permission `product.read`.
+         */
+        get: operations["get_product_version"];
+        /**
+         * Replace a draft's terms
+         * @description Only a draft changes (`version_not_draft`); an edit clears a recorded rate approval (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        put: operations["update_product_version"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/versions/{version_number}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a draft after the cap check
+         * @description Refused above the hard cap (`apr_above_cap`) and, without a second administrator's approval, above the
+         *     LPR multiple (`apr_needs_approval`), each naming the rate field; supersedes the published version (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["publish_product_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/versions/{version_number}/rate-approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a draft's rate above the LPR multiple
+         * @description A second administrator (not the draft's last editor: `self_approval`) approves with a reason (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["approve_product_rate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_code}/versions/{version_number}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw the published version from offer
+         * @description Borrowers no longer see it; loans made under it keep it (audited).
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["retire_product_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/cap-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The APR of a product's sample loans against the caps (nothing is saved)
+         * @description Price the corner loans of unsaved terms at their highest rate (the editor's live APR); saves nothing.
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["check_product_terms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/profile-changes": {
         parameters: {
             query?: never;
@@ -1736,9 +2042,38 @@ export interface paths {
          *
          *     With `calendar: "cn"` and a business-day rule, due dates move against the institution's holiday
          *     calendar (the `X-Institution` header names it); a year the calendar does not cover falls back to
-         *     weekends only, and the quote carries a `calendar_not_covered` warning naming the years.
+         *     weekends only, and the quote carries a `calendar_not_covered` warning naming the years. An APR above
+         *     the hard cap in force for the institution's kind on the start date is refused (`apr_above_cap`).
          */
         post: operations["create_quote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-caps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rate caps per kind of institution, by date
+         * @description The hard APR cap and the LPR multiple needing approval, per kind of institution, from each date on.
+         *
+         *     Requires permission `product.read`.
+         */
+        get: operations["list_rate_caps"];
+        put?: never;
+        /**
+         * Set new rate caps for a kind of institution from a date on
+         * @description One row per kind and date (`rate_cap_date_taken`); audited.
+         *
+         *     Requires permission `product.manage`.
+         */
+        post: operations["add_rate_cap"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2075,6 +2410,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApprovalRow
+         * @description Loans up to this amount whose grade is no worse than this need this many approval levels.
+         */
+        ApprovalRow: {
+            /**
+             * Levels
+             * @description 1 初审, 2 初审+复审, 3 初审+复审+终审
+             */
+            levels: number;
+            /**
+             * Up To Amount
+             * @example 8000.00
+             */
+            up_to_amount: string;
+            /**
+             * Worst Grade
+             * @enum {string}
+             */
+            worst_grade: "A" | "B" | "C" | "D" | "E";
+        };
         /**
          * AprRead
          * @description The annualised-rate disclosure (PBOC 〔2021〕 No. 3).
@@ -2652,6 +3008,44 @@ export interface components {
              * @description true: the year's holidays and make-up working days are all entered
              */
             covered: boolean;
+        };
+        /**
+         * CapCheckRead
+         * @description The APR of the version's sample loans against the caps in force on `on`.
+         */
+        CapCheckRead: {
+            /** Hard Cap Percent */
+            hard_cap_percent: string;
+            /** Institution Kind */
+            institution_kind: string;
+            /**
+             * Lpr Limit Percent
+             * @description The approval threshold: multiple × LPR
+             */
+            lpr_limit_percent: string | null;
+            /**
+             * Lpr Percent
+             * @description The one-year LPR in force on `on` (null: the table has none)
+             */
+            lpr_percent: string | null;
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+            /**
+             * Rate Field
+             * @description The field holding the highest rate (where a refusal points)
+             */
+            rate_field: string;
+            /** Samples */
+            samples: components["schemas"]["SampleRead"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "needs_approval" | "above_cap";
+            worst: components["schemas"]["SampleRead"] | null;
         };
         /**
          * ChangeRead
@@ -3620,6 +4014,72 @@ export interface components {
             token?: string | null;
         };
         /**
+         * LprCreate
+         * @description A one-year LPR fixing and the day it takes effect.
+         * @example {
+         *       "effective_date": "2026-02-20",
+         *       "one_year_percent": "3.0",
+         *       "source": "chinamoney.com.cn 2026-02-20"
+         *     }
+         */
+        LprCreate: {
+            /**
+             * Effective Date
+             * Format: date
+             */
+            effective_date: string;
+            /**
+             * One Year Percent
+             * @example 12.5
+             */
+            one_year_percent: string;
+            /**
+             * Source
+             * @example 中国人民银行授权全国银行间同业拆借中心公布
+             */
+            source: string;
+        };
+        /**
+         * LprRead
+         * @description A one-year LPR fixing.
+         */
+        LprRead: {
+            /**
+             * Effective Date
+             * Format: date
+             */
+            effective_date: string;
+            /** Id */
+            id: number;
+            /** One Year Percent */
+            one_year_percent: string;
+            /**
+             * Origin
+             * @enum {string}
+             */
+            origin: "seeded" | "manual";
+            /** Source */
+            source: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * LprUpdate
+         * @description Correct a fixing (omitted fields stay).
+         * @example {
+         *       "one_year_percent": "3.05"
+         *     }
+         */
+        LprUpdate: {
+            /** One Year Percent */
+            one_year_percent?: string | null;
+            /** Source */
+            source?: string | null;
+        };
+        /**
          * MeRead
          * @description The signed-in user.
          */
@@ -4135,6 +4595,34 @@ export interface components {
             phone: string;
         };
         /**
+         * PenaltyRule
+         * @description Penalty interest (罚息) on overdue amounts, after a grace of some days.
+         */
+        PenaltyRule: {
+            /**
+             * Basis
+             * @description uplift: contract rate × (1 + value %); margin: contract rate + value; fixed: value
+             * @enum {string}
+             */
+            basis: "uplift" | "margin" | "fixed";
+            /**
+             * Compound Overdue Interest
+             * @default false
+             */
+            compound_overdue_interest?: boolean;
+            /**
+             * Grace Days
+             * @default 0
+             */
+            grace_days?: number;
+            /**
+             * Value Percent
+             * @description e.g. "50" (uplift 50 %: 12 % becomes 18 %)
+             * @example 12.5
+             */
+            value_percent: string;
+        };
+        /**
          * PeriodClose
          * @description Close the books through a date.
          * @example {
@@ -4249,6 +4737,10 @@ export interface components {
          * @description An RFC 9457 problem document with our extensions.
          */
         Problem: {
+            /** Apr Percent */
+            apr_percent?: string | null;
+            /** Cap Percent */
+            cap_percent?: string | null;
             /** Code */
             code: string;
             conflict_with?: components["schemas"]["ConflictWith"] | null;
@@ -4263,6 +4755,8 @@ export interface components {
             field?: string | null;
             /** Fields */
             fields?: string[] | null;
+            /** Limit Percent */
+            limit_percent?: string | null;
             /** Locked Until */
             locked_until?: string | null;
             /** Request Id */
@@ -4275,6 +4769,490 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /**
+         * ProductCreate
+         * @description A new product: its code and the terms of its first (draft) version.
+         * @example {
+         *       "code": "FARM-BIZ",
+         *       "terms": {
+         *         "active_from": "2026-01-01",
+         *         "age_max": 65,
+         *         "age_min": 18,
+         *         "allocation_strategy": "due_date_order",
+         *         "amount_max": "50000.00",
+         *         "amount_min": "2000.00",
+         *         "approval_policy": [
+         *           {
+         *             "levels": 1,
+         *             "up_to_amount": "10000.00",
+         *             "worst_grade": "C"
+         *           },
+         *           {
+         *             "levels": 3,
+         *             "up_to_amount": "50000.00",
+         *             "worst_grade": "E"
+         *           }
+         *         ],
+         *         "currency": "CNY",
+         *         "customer_types": [
+         *           "farmer",
+         *           "sole_trader"
+         *         ],
+         *         "day_count": "ACT/360",
+         *         "fees": [
+         *           {
+         *             "kind": "per_installment",
+         *             "name": "担保费",
+         *             "payee": "guarantor",
+         *             "percent": "0.05"
+         *           }
+         *         ],
+         *         "group_lending": false,
+         *         "name_en": "Farm business loan",
+         *         "name_zh": "助农经营贷",
+         *         "penalty": {
+         *           "basis": "uplift",
+         *           "grace_days": 3,
+         *           "value_percent": "50"
+         *         },
+         *         "period_unit": "month",
+         *         "rate": {
+         *           "grades": {
+         *             "A": "8",
+         *             "B": "9.5",
+         *             "C": "11",
+         *             "D": "12.5",
+         *             "E": "14"
+         *           },
+         *           "kind": "by_grade"
+         *         },
+         *         "repayment_methods": [
+         *           "equal_installment",
+         *           "equal_principal"
+         *         ],
+         *         "required_documents": [
+         *           "id_card",
+         *           "income_proof"
+         *         ],
+         *         "term_max": 24,
+         *         "term_min": 3
+         *       }
+         *     }
+         */
+        ProductCreate: {
+            /**
+             * Code
+             * @example FARM-BIZ
+             */
+            code: string;
+            terms: components["schemas"]["ProductTerms"];
+        };
+        /**
+         * ProductFee
+         * @description A fee of the product: its kind (when it is paid), a fixed amount or a percent, and its payee.
+         */
+        ProductFee: {
+            /** Amount */
+            amount?: string | null;
+            /**
+             * Kind
+             * @description upfront_financed (added to the principal) or per_installment; upfront_deducted (砍头息) is refused
+             * @enum {string}
+             */
+            kind: "upfront_deducted" | "upfront_financed" | "per_installment" | "at_disbursement";
+            /**
+             * Name
+             * @example 担保费
+             */
+            name: string;
+            /**
+             * Payee
+             * @enum {string}
+             */
+            payee: "lender" | "guarantor" | "insurer" | "platform";
+            /**
+             * Percent
+             * @description percent of the principal per charge
+             */
+            percent?: string | null;
+        };
+        /**
+         * ProductOfferRead
+         * @description A product on offer to borrowers: its published version's ranges and rate range.
+         */
+        ProductOfferRead: {
+            /**
+             * Amount Max
+             * @example 8000.00
+             */
+            amount_max: string;
+            /**
+             * Amount Min
+             * @example 8000.00
+             */
+            amount_min: string;
+            /**
+             * Apr Max Percent
+             * @description The highest APR (IRR) of the version's sample loans, checked when it was published
+             */
+            apr_max_percent: string | null;
+            /** Code */
+            code: string;
+            /** Currency */
+            currency: string;
+            /** Fees */
+            fees: components["schemas"]["ProductFee"][];
+            /** Group Lending */
+            group_lending: boolean;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Period Unit */
+            period_unit: string;
+            /** Rate Max Percent */
+            rate_max_percent: string;
+            /** Rate Min Percent */
+            rate_min_percent: string;
+            /** Repayment Methods */
+            repayment_methods: string[];
+            /** Required Documents */
+            required_documents: string[];
+            /** Term Max */
+            term_max: number;
+            /** Term Min */
+            term_min: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * ProductQuoteRead
+         * @description A product quote: the quote, and the product version and rate it was priced at.
+         */
+        ProductQuoteRead: {
+            /** Annual Rate Percent */
+            annual_rate_percent: string;
+            apr: components["schemas"]["AprRead"];
+            /** Currency */
+            currency: string;
+            /** Fees */
+            fees: components["schemas"]["FeeLineRead"][];
+            /** Installments */
+            installments: components["schemas"]["InstallmentRead"][];
+            /** Product Code */
+            product_code: string;
+            /** Product Version */
+            product_version: number;
+            /** Repayment Method */
+            repayment_method: string;
+            /** Segments */
+            segments?: components["schemas"]["SegmentRead"][];
+            totals: components["schemas"]["TotalsRead"];
+            /** Warnings */
+            warnings: components["schemas"]["WarningRead"][];
+        };
+        /**
+         * ProductQuoteRequest
+         * @description A borrower's choice within a product's ranges.
+         * @example {
+         *       "amount": "20000.00",
+         *       "repayment_method": "equal_installment",
+         *       "term": 12
+         *     }
+         */
+        ProductQuoteRequest: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Repayment Method
+             * @enum {string}
+             */
+            repayment_method: "equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily";
+            /**
+             * Risk Grade
+             * @description Price at this grade (by-grade products); none: the highest rate, an upper bound
+             */
+            risk_grade?: ("A" | "B" | "C" | "D" | "E") | null;
+            /**
+             * Start Date
+             * @description Disbursement date; default the business date
+             */
+            start_date?: string | null;
+            /** Term */
+            term: number;
+        };
+        /**
+         * ProductRead
+         * @description A product with every version.
+         */
+        ProductRead: {
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Versions */
+            versions: components["schemas"]["ProductVersionRead"][];
+        };
+        /**
+         * ProductSummaryRead
+         * @description A product in the list: its code, latest version and the published one.
+         */
+        ProductSummaryRead: {
+            /** Code */
+            code: string;
+            /** Latest Status */
+            latest_status: string;
+            /** Latest Version */
+            latest_version: number;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Published Version */
+            published_version: number | null;
+        };
+        /**
+         * ProductTerms
+         * @description Everything a product version says: names, ranges, methods, rate, conventions, eligibility, policy.
+         */
+        ProductTerms: {
+            /**
+             * Active From
+             * Format: date
+             */
+            active_from: string;
+            /** Active To */
+            active_to?: string | null;
+            /**
+             * Age Max
+             * @default 65
+             */
+            age_max?: number;
+            /**
+             * Age Min
+             * @default 18
+             */
+            age_min?: number;
+            /**
+             * Allocation Strategy
+             * @default due_date_order
+             * @enum {string}
+             */
+            allocation_strategy?: "due_date_order" | "penalty_fee_interest_principal" | "principal_interest_penalty_fee" | "interest_principal_penalty_fee" | "interest_principal_penalty_fee_across_installments";
+            /**
+             * Amount Max
+             * @example 8000.00
+             */
+            amount_max: string;
+            /**
+             * Amount Min
+             * @example 8000.00
+             */
+            amount_min: string;
+            /** Approval Policy */
+            approval_policy: components["schemas"]["ApprovalRow"][];
+            /**
+             * Business Day Rule
+             * @default following
+             * @enum {string}
+             */
+            business_day_rule?: "none" | "following" | "modified_following" | "preceding" | "modified_preceding";
+            /**
+             * Currency
+             * @default CNY
+             * @constant
+             */
+            currency?: "CNY";
+            /** Customer Types */
+            customer_types: ("consumer" | "sole_trader" | "small_business" | "farmer")[];
+            /**
+             * Day Count
+             * @default ACT/360
+             * @enum {string}
+             */
+            day_count?: "ACT/360" | "ACT/365F" | "ACT/364" | "ACT/ACT" | "30/360";
+            /** Fees */
+            fees?: components["schemas"]["ProductFee"][];
+            /**
+             * Grace On Interest Payment Periods
+             * @default 0
+             */
+            grace_on_interest_payment_periods?: number;
+            /**
+             * Grace On Principal Periods
+             * @default 0
+             */
+            grace_on_principal_periods?: number;
+            /**
+             * Group Lending
+             * @default false
+             */
+            group_lending?: boolean;
+            /**
+             * Interest Method
+             * @default declining_balance
+             * @enum {string}
+             */
+            interest_method?: "declining_balance" | "flat";
+            /**
+             * Name En
+             * @example Farm business loan
+             */
+            name_en: string;
+            /**
+             * Name Zh
+             * @example 助农经营贷
+             */
+            name_zh: string;
+            penalty: components["schemas"]["PenaltyRule"];
+            /**
+             * Period Unit
+             * @default month
+             * @enum {string}
+             */
+            period_unit?: "day" | "week" | "month";
+            rate: components["schemas"]["RateRule"];
+            recalculation?: components["schemas"]["RecalculationConventions"] | null;
+            /** Repayment Methods */
+            repayment_methods: ("equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily")[];
+            /** Required Documents */
+            required_documents?: ("id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter")[];
+            /**
+             * Rounding
+             * @default half_up
+             * @enum {string}
+             */
+            rounding?: "half_up" | "half_even" | "down" | "up";
+            /** Term Max */
+            term_max: number;
+            /** Term Min */
+            term_min: number;
+        };
+        /**
+         * ProductVersionCreate
+         * @description The terms of a new draft version (or the draft's new terms, replacing the old ones).
+         * @example {
+         *       "terms": {
+         *         "active_from": "2026-01-01",
+         *         "age_max": 65,
+         *         "age_min": 18,
+         *         "allocation_strategy": "due_date_order",
+         *         "amount_max": "50000.00",
+         *         "amount_min": "2000.00",
+         *         "approval_policy": [
+         *           {
+         *             "levels": 1,
+         *             "up_to_amount": "10000.00",
+         *             "worst_grade": "C"
+         *           },
+         *           {
+         *             "levels": 3,
+         *             "up_to_amount": "50000.00",
+         *             "worst_grade": "E"
+         *           }
+         *         ],
+         *         "currency": "CNY",
+         *         "customer_types": [
+         *           "farmer",
+         *           "sole_trader"
+         *         ],
+         *         "day_count": "ACT/360",
+         *         "fees": [
+         *           {
+         *             "kind": "per_installment",
+         *             "name": "担保费",
+         *             "payee": "guarantor",
+         *             "percent": "0.05"
+         *           }
+         *         ],
+         *         "group_lending": false,
+         *         "name_en": "Farm business loan",
+         *         "name_zh": "助农经营贷",
+         *         "penalty": {
+         *           "basis": "uplift",
+         *           "grace_days": 3,
+         *           "value_percent": "50"
+         *         },
+         *         "period_unit": "month",
+         *         "rate": {
+         *           "grades": {
+         *             "A": "8",
+         *             "B": "9.5",
+         *             "C": "11",
+         *             "D": "12.5",
+         *             "E": "14"
+         *           },
+         *           "kind": "by_grade"
+         *         },
+         *         "repayment_methods": [
+         *           "equal_installment",
+         *           "equal_principal"
+         *         ],
+         *         "required_documents": [
+         *           "id_card",
+         *           "income_proof"
+         *         ],
+         *         "term_max": 24,
+         *         "term_min": 3
+         *       }
+         *     }
+         */
+        ProductVersionCreate: {
+            terms: components["schemas"]["ProductTerms"];
+        };
+        /**
+         * ProductVersionRead
+         * @description A version of a product, its status and terms.
+         */
+        ProductVersionRead: {
+            /**
+             * Cap Check
+             * @description The cap check recorded when it was published
+             */
+            cap_check: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By User Id */
+            created_by_user_id: number | null;
+            /** Number */
+            number: number;
+            /** Published At */
+            published_at: string | null;
+            /** Published By User Id */
+            published_by_user_id: number | null;
+            /** Rate Approval Reason */
+            rate_approval_reason: string | null;
+            /** Rate Approved At */
+            rate_approved_at: string | null;
+            /** Rate Approved By User Id */
+            rate_approved_by_user_id: number | null;
+            /** Retired At */
+            retired_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published" | "superseded" | "retired";
+            terms: components["schemas"]["ProductTerms"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By User Id */
+            updated_by_user_id: number | null;
         };
         /**
          * ProfileFields
@@ -4345,6 +5323,98 @@ export interface components {
             warnings: components["schemas"]["WarningRead"][];
         };
         /**
+         * RateApprovalCreate
+         * @description A second administrator's approval of a rate above 4 × LPR, with the reason.
+         */
+        RateApprovalCreate: {
+            /**
+             * Reason
+             * @example 山区农户经营贷，风险成本高，经风险委员会批准
+             */
+            reason: string;
+        };
+        /**
+         * RateCapCreate
+         * @description The rate caps of one kind of institution from a date on.
+         * @example {
+         *       "approval_lpr_multiple": "4",
+         *       "effective_from": "2028-01-01",
+         *       "hard_cap_percent": "24",
+         *       "institution_kind": "small_loan_company"
+         *     }
+         */
+        RateCapCreate: {
+            /**
+             * Approval Lpr Multiple
+             * @description Above this multiple of the one-year LPR a product needs a second administrator's approval
+             * @example 12.5
+             */
+            approval_lpr_multiple: string;
+            /**
+             * Effective From
+             * Format: date
+             */
+            effective_from: string;
+            /**
+             * Hard Cap Percent
+             * @description No product or quote may have an APR above this
+             * @example 12.5
+             */
+            hard_cap_percent: string;
+            /**
+             * Institution Kind
+             * @enum {string}
+             */
+            institution_kind: "small_loan_company" | "rural_credit_cooperative" | "village_bank" | "microfinance" | "online_small_loan";
+        };
+        /**
+         * RateCapRead
+         * @description The caps of one kind of institution from a date on.
+         */
+        RateCapRead: {
+            /** Approval Lpr Multiple */
+            approval_lpr_multiple: string;
+            /**
+             * Effective From
+             * Format: date
+             */
+            effective_from: string;
+            /** Hard Cap Percent */
+            hard_cap_percent: string;
+            /** Id */
+            id: number;
+            /** Institution Kind */
+            institution_kind: string;
+            /**
+             * Origin
+             * @enum {string}
+             */
+            origin: "seeded" | "manual";
+        };
+        /**
+         * RateRule
+         * @description The nominal annual rate: one fixed rate, or one rate per risk grade (A best … E worst).
+         */
+        RateRule: {
+            /**
+             * Annual Rate
+             * @description fixed: the rate in percent, e.g. "12"
+             */
+            annual_rate?: string | null;
+            /**
+             * Grades
+             * @description by_grade: a rate for each of A–E, e.g. {"A": "9", …, "E": "18"}
+             */
+            grades?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "fixed" | "by_grade";
+        };
+        /**
          * Reauthenticate
          * @description Prove the current password again before a sensitive change.
          * @example {
@@ -4357,6 +5427,30 @@ export interface components {
              * @description Password, exactly as typed
              */
             password: string;
+        };
+        /**
+         * RecalculationConventions
+         * @description Interest recalculation (Fineract's isInterestRecalculationEnabled and its options).
+         */
+        RecalculationConventions: {
+            /**
+             * Compounding
+             * @description What else than principal earns interest once overdue
+             * @enum {string}
+             */
+            compounding: "none" | "interest" | "fees" | "interest_and_fees";
+            /**
+             * Pre Closure
+             * @description How far a payoff quote charges interest
+             * @enum {string}
+             */
+            pre_closure: "till_pre_closure_date" | "till_rest_date";
+            /**
+             * Rest
+             * @description From when a payment lowers the balance that earns interest
+             * @enum {string}
+             */
+            rest: "daily" | "same_as_repayment" | "weekly" | "monthly";
         };
         /**
          * Registration
@@ -4537,6 +5631,25 @@ export interface components {
             permissions?: string[] | null;
             /** Requires Mfa */
             requires_mfa?: boolean | null;
+        };
+        /**
+         * SampleRead
+         * @description One sample loan of the cap check and its APR.
+         */
+        SampleRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Annual Rate Percent */
+            annual_rate_percent: string;
+            /** Apr Percent */
+            apr_percent: string;
+            /** Repayment Method */
+            repayment_method: string;
+            /** Term */
+            term: number;
         };
         /**
          * SegmentRead
@@ -10897,6 +12010,338 @@ export interface operations {
             };
         };
     };
+    list_lpr_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LprRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_lpr_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LprCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LprRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_lpr_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                lpr_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_lpr_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                lpr_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LprUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LprRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     add_my_bank_card: {
         parameters: {
             query?: never;
@@ -12074,6 +13519,1116 @@ export interface operations {
             };
         };
     };
+    list_product_offers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductOfferRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_product_offer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductOfferRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_products: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductSummaryRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_product: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_product: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    quote_product: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Institution code; defaults to the deployment's */
+                "x-institution"?: string | null;
+            };
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductQuoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductQuoteRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_product_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductVersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_product_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+                /** @description The version number (1, 2, …) */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_product_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+                /** @description The version number (1, 2, …) */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductVersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    publish_product_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+                /** @description The version number (1, 2, …) */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    approve_product_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+                /** @description The version number (1, 2, …) */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateApprovalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    retire_product_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's code, unique in the institution */
+                product_code: string;
+                /** @description The version number (1, 2, …) */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    check_product_terms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductVersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapCheckRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_profile_changes: {
         parameters: {
             query?: {
@@ -12607,6 +15162,170 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_rate_caps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateCapRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_rate_cap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateCapCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateCapRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

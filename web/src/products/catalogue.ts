@@ -1,0 +1,232 @@
+// Loan products: the editor's form and its conversion to and from the API's version terms, the
+// checks the form makes before asking the server, and the mapping of the server's field names
+// ("terms.amount_max", "rate.grades.E") onto the form's.
+import type { components } from '@/api/client'
+
+export type ProductTerms = components['schemas']['ProductTerms']
+export type ProductRead = components['schemas']['ProductRead']
+export type ProductVersionRead = components['schemas']['ProductVersionRead']
+export type ProductSummaryRead = components['schemas']['ProductSummaryRead']
+export type ProductOfferRead = components['schemas']['ProductOfferRead']
+export type CapCheckRead = components['schemas']['CapCheckRead']
+export type RepaymentMethodName = ProductTerms['repayment_methods'][number]
+export type CustomerType = ProductTerms['customer_types'][number]
+export type DocumentType = NonNullable<ProductTerms['required_documents']>[number]
+export type FeeKind = components['schemas']['ProductFee']['kind']
+export type Payee = components['schemas']['ProductFee']['payee']
+export type Grade = 'A' | 'B' | 'C' | 'D' | 'E'
+
+export const GRADES: Grade[] = ['A', 'B', 'C', 'D', 'E']
+export const PRODUCT_METHODS: RepaymentMethodName[] = [
+  'equal_installment',
+  'equal_principal',
+  'interest_monthly_principal_at_maturity',
+  'interest_quarterly_principal_at_maturity',
+  'bullet',
+  'revolving_daily',
+]
+/** Fee kinds a product may have: nothing is deducted from the principal up front. */
+export const PRODUCT_FEE_KINDS: FeeKind[] = ['upfront_financed', 'per_installment']
+export const PAYEES: Payee[] = ['lender', 'guarantor', 'insurer', 'platform']
+export const CUSTOMER_TYPES: CustomerType[] = ['consumer', 'sole_trader', 'small_business', 'farmer']
+export const DOCUMENT_TYPES: DocumentType[] = [
+  'id_card', 'household_register', 'marriage_certificate', 'income_proof', 'bank_statement',
+  'asset_proof', 'business_licence', 'tax_record', 'land_contract', 'guarantee_letter',
+]
+export const DAY_COUNTS = ['ACT/360', 'ACT/365F', 'ACT/364', 'ACT/ACT', '30/360'] as const
+export const STRATEGIES = [
+  'due_date_order',
+  'penalty_fee_interest_principal',
+  'principal_interest_penalty_fee',
+  'interest_principal_penalty_fee',
+  'interest_principal_penalty_fee_across_installments',
+] as const
+
+export interface FeeForm {
+  name: string
+  kind: FeeKind
+  basis: 'amount' | 'percent'
+  value: string
+  payee: Payee
+}
+
+export interface ApprovalRowForm {
+  up_to_amount: string
+  worst_grade: Grade
+  levels: number
+}
+
+export interface ProductForm {
+  name_zh: string
+  name_en: string
+  amount_min: string
+  amount_max: string
+  period_unit: 'day' | 'week' | 'month'
+  term_min: number
+  term_max: number
+  repayment_methods: RepaymentMethodName[]
+  rate_kind: 'fixed' | 'by_grade'
+  annual_rate: string
+  grades: Record<Grade, string>
+  day_count: (typeof DAY_COUNTS)[number]
+  interest_method: 'declining_balance' | 'flat'
+  business_day_rule: NonNullable<ProductTerms['business_day_rule']>
+  fees: FeeForm[]
+  penalty_basis: 'uplift' | 'margin' | 'fixed'
+  penalty_value: string
+  penalty_compound: boolean
+  penalty_grace_days: number
+  grace_on_principal_periods: number
+  grace_on_interest_payment_periods: number
+  allocation_strategy: (typeof STRATEGIES)[number]
+  recalculation: boolean
+  recalculation_rest: 'daily' | 'same_as_repayment' | 'weekly' | 'monthly'
+  recalculation_compounding: 'none' | 'interest' | 'fees' | 'interest_and_fees'
+  recalculation_pre_closure: 'till_pre_closure_date' | 'till_rest_date'
+  customer_types: CustomerType[]
+  age_min: number
+  age_max: number
+  required_documents: DocumentType[]
+  approval_policy: ApprovalRowForm[]
+  group_lending: boolean
+  active_from: string
+  active_to: string
+}
+
+/** A new product's form: sensible defaults an administrator then changes. */
+export function emptyForm(firstDay: string): ProductForm {
+  return {
+    name_zh: '', name_en: '', amount_min: '1000.00', amount_max: '50000.00', period_unit: 'month',
+    term_min: 3, term_max: 12, repayment_methods: ['equal_installment'], rate_kind: 'fixed', annual_rate: '10',
+    grades: { A: '8', B: '9', C: '10', D: '11', E: '12' }, day_count: 'ACT/360', interest_method: 'declining_balance',
+    business_day_rule: 'following', fees: [], penalty_basis: 'uplift', penalty_value: '50', penalty_compound: false,
+    penalty_grace_days: 3, grace_on_principal_periods: 0, grace_on_interest_payment_periods: 0,
+    allocation_strategy: 'due_date_order', recalculation: false, recalculation_rest: 'daily',
+    recalculation_compounding: 'none', recalculation_pre_closure: 'till_pre_closure_date',
+    customer_types: ['consumer'], age_min: 18, age_max: 65, required_documents: ['id_card'],
+    approval_policy: [{ up_to_amount: '50000.00', worst_grade: 'E', levels: 1 }], group_lending: false,
+    active_from: firstDay, active_to: '',
+  }
+}
+
+/** The form of a version's terms (to edit a draft or start the next version from it). */
+export function formFromTerms(terms: ProductTerms): ProductForm {
+  const grades = terms.rate.grades as Record<Grade, string> | null | undefined
+  const fallback = emptyForm(terms.active_from)
+  return {
+    ...fallback,
+    name_zh: terms.name_zh, name_en: terms.name_en, amount_min: terms.amount_min, amount_max: terms.amount_max,
+    period_unit: terms.period_unit ?? 'month', term_min: terms.term_min, term_max: terms.term_max,
+    repayment_methods: [...terms.repayment_methods], rate_kind: terms.rate.kind,
+    annual_rate: terms.rate.annual_rate ?? (grades ? grades.E : fallback.annual_rate),
+    grades: grades ? { ...grades } : { ...fallback.grades, E: terms.rate.annual_rate ?? fallback.grades.E },
+    day_count: terms.day_count ?? 'ACT/360', interest_method: terms.interest_method ?? 'declining_balance',
+    business_day_rule: terms.business_day_rule ?? 'following',
+    fees: (terms.fees ?? []).map((f) => ({
+      name: f.name, kind: f.kind, payee: f.payee,
+      basis: f.amount != null ? 'amount' : 'percent', value: (f.amount ?? f.percent ?? '') as string,
+    })),
+    penalty_basis: terms.penalty.basis, penalty_value: terms.penalty.value_percent,
+    penalty_compound: terms.penalty.compound_overdue_interest ?? false, penalty_grace_days: terms.penalty.grace_days ?? 0,
+    grace_on_principal_periods: terms.grace_on_principal_periods ?? 0,
+    grace_on_interest_payment_periods: terms.grace_on_interest_payment_periods ?? 0,
+    allocation_strategy: terms.allocation_strategy ?? 'due_date_order',
+    recalculation: !!terms.recalculation,
+    recalculation_rest: terms.recalculation?.rest ?? 'daily',
+    recalculation_compounding: terms.recalculation?.compounding ?? 'none',
+    recalculation_pre_closure: terms.recalculation?.pre_closure ?? 'till_pre_closure_date',
+    customer_types: [...terms.customer_types], age_min: terms.age_min ?? 18, age_max: terms.age_max ?? 65,
+    required_documents: [...(terms.required_documents ?? [])],
+    approval_policy: terms.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount, worst_grade: r.worst_grade, levels: r.levels })),
+    group_lending: terms.group_lending ?? false, active_from: terms.active_from, active_to: terms.active_to ?? '',
+  }
+}
+
+/** The API's version terms of the form. */
+export function termsFromForm(form: ProductForm): ProductTerms {
+  return {
+    name_zh: form.name_zh.trim(), name_en: form.name_en.trim(), currency: 'CNY',
+    amount_min: form.amount_min.trim(), amount_max: form.amount_max.trim(), period_unit: form.period_unit,
+    term_min: form.term_min, term_max: form.term_max, repayment_methods: [...form.repayment_methods],
+    rate: form.rate_kind === 'fixed'
+      ? { kind: 'fixed', annual_rate: form.annual_rate.trim() }
+      : { kind: 'by_grade', grades: Object.fromEntries(GRADES.map((g) => [g, form.grades[g].trim()])) },
+    day_count: form.day_count, interest_method: form.interest_method, business_day_rule: form.business_day_rule,
+    fees: form.fees.map((f) => ({
+      name: f.name.trim(), kind: f.kind, payee: f.payee,
+      ...(f.basis === 'amount' ? { amount: f.value.trim() } : { percent: f.value.trim() }),
+    })),
+    penalty: { basis: form.penalty_basis, value_percent: form.penalty_value.trim(),
+      compound_overdue_interest: form.penalty_compound, grace_days: form.penalty_grace_days },
+    grace_on_principal_periods: form.grace_on_principal_periods,
+    grace_on_interest_payment_periods: form.grace_on_interest_payment_periods,
+    allocation_strategy: form.allocation_strategy,
+    recalculation: form.recalculation
+      ? { rest: form.recalculation_rest, compounding: form.recalculation_compounding, pre_closure: form.recalculation_pre_closure }
+      : null,
+    customer_types: [...form.customer_types], age_min: form.age_min, age_max: form.age_max,
+    required_documents: [...form.required_documents],
+    approval_policy: form.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount.trim(), worst_grade: r.worst_grade, levels: r.levels })),
+    group_lending: form.group_lending, active_from: form.active_from, active_to: form.active_to || null,
+  }
+}
+
+/** The form field a server error names: "terms.amount_max" → "amount_max"; a rate field stays dotted. */
+export function formField(apiField: string): string {
+  return apiField.replace(/^terms\./, '')
+}
+
+/** The server's field errors keyed by the form's field names. */
+export function formErrors(errors: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(errors).map(([k, v]) => [formField(k), v]))
+}
+
+const DECIMAL = /^\d+(\.\d{1,2})?$/
+const RATE = /^\d+(\.\d{1,6})?$/
+
+/** What is wrong with the form before the server is asked (field → i18n key); empty when nothing. */
+export function formProblems(form: ProductForm): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!form.name_zh.trim()) out.name_zh = 'validation.required'
+  if (!form.name_en.trim()) out.name_en = 'validation.required'
+  if (!DECIMAL.test(form.amount_min.trim())) out.amount_min = 'products.errors.amount'
+  if (!DECIMAL.test(form.amount_max.trim())) out.amount_max = 'products.errors.amount'
+  else if (!out.amount_min && Number(form.amount_max) < Number(form.amount_min)) out.amount_max = 'products.errors.maxBelowMin'
+  if (form.term_max < form.term_min) out.term_max = 'products.errors.maxBelowMin'
+  if (!form.repayment_methods.length) out.repayment_methods = 'validation.required'
+  if (form.rate_kind === 'fixed') {
+    if (!RATE.test(form.annual_rate.trim())) out['rate.annual_rate'] = 'products.errors.rate'
+  } else {
+    for (const g of GRADES) if (!RATE.test(form.grades[g].trim())) out[`rate.grades.${g}`] = 'products.errors.rate'
+    const rates = GRADES.map((g) => Number(form.grades[g]))
+    if (!GRADES.some((g) => out[`rate.grades.${g}`]) && rates.some((r, i) => i > 0 && r < rates[i - 1])) out['rate.grades'] = 'products.errors.gradesOrder'
+  }
+  form.fees.forEach((f, i) => {
+    if (!f.name.trim()) out[`fees.${i}.name`] = 'validation.required'
+    if (!(f.basis === 'amount' ? DECIMAL : RATE).test(f.value.trim())) out[`fees.${i}.${f.basis === 'amount' ? 'amount' : 'percent'}`] = 'products.errors.amount'
+  })
+  if (form.age_max < form.age_min) out.age_max = 'products.errors.maxBelowMin'
+  if (!form.customer_types.length) out.customer_types = 'validation.required'
+  if (!form.approval_policy.length) out.approval_policy = 'validation.required'
+  if (!form.active_from) out.active_from = 'validation.required'
+  if (form.active_to && form.active_from && form.active_to < form.active_from) out.active_to = 'products.errors.maxBelowMin'
+  return out
+}
+
+/** "8 % – 12 %" or "10 %" for an offer's rate range (numbers as the server wrote them). */
+export function rateRange(offer: Pick<ProductOfferRead, 'rate_min_percent' | 'rate_max_percent'>): string {
+  return offer.rate_min_percent === offer.rate_max_percent
+    ? `${offer.rate_min_percent}%`
+    : `${offer.rate_min_percent}% – ${offer.rate_max_percent}%`
+}
+
+/** Call `fn` once, `ms` after the last of a burst of calls. */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): ((...args: A) => void) & { cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const wrapped = (...args: A) => {
+    clearTimeout(timer)
+    timer = setTimeout(() => fn(...args), ms)
+  }
+  wrapped.cancel = () => clearTimeout(timer)
+  return wrapped
+}
