@@ -1,11 +1,8 @@
 """loan products, versioned; the one-year LPR table; rate caps per kind of institution
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0009
 Create Date: 2026-12-02
-
-(Written after 0009; the ledger's 0011 reached main first, so this revision follows it: a
-database already at 0011 upgrades without a second head.)
 
 `products` (code unique per institution) and `product_versions` (a draft until
 published, then immutable; the terms as one validated JSON document). The
@@ -30,7 +27,7 @@ from microcredit.clock import SystemClock
 from microcredit.products.service.caps import DEFAULT_CAPS, LPR_HISTORY
 
 revision = '0010'
-down_revision = '0011'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """ledger: chart of accounts, journal entries with lines and totals, books and period closes
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02
 
 Six tables (ledger.models): `ledger_accounts`, `ledger_entries`,
@@ -26,7 +26,7 @@ from microcredit.ledger.models import NORMAL_SIDE
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
