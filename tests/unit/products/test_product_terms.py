@@ -159,8 +159,9 @@ def test_no_loan_inside_the_ranges_costs_more_than_the_worst_corner(rate: int, m
                                                repayment_methods=[method], fees=fees))
     worst = max(s.apr_percent for s in caps.samples_of(parsed, on=ON, calendars=offline_calendars))
     inside = _apr(parsed, method, Money(amount_fen, "CNY"), term)
-    # A loan inside may tie the corner; it passes it by a few hundredths of a point at most, from the
-    # installments and a percent fee rounded to the fen on an amount between the corners (0.02 is the
-    # most found); a quote above the cap is refused on its own.
-    assert inside <= worst + Decimal("0.05")
+    # A loan inside may tie the worst sample; it passes it by a hundredth or two at most, from the
+    # installments and a percent fee rounded to the fen on an amount between the corners (a fee with
+    # every installment, which can peak at a term inside, has every term sampled); a quote above
+    # the cap is refused on its own.
+    assert inside <= worst + Decimal("0.02")
     assert inside >= Decimal(rate) / 100 - Decimal("0.01")  # fees never lower the APR below the rate

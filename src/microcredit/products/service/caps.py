@@ -15,11 +15,11 @@ at the **highest rate the version allows** (the fixed rate, or grade E's), and t
 worst APR by IRR over every allowed repayment method × {smallest, largest amount} ×
 {shortest, longest term} (quarterly interest: the shortest and longest whole quarters in
 the range), disbursed on the check's date. The corners are where the APR is extreme for
-what products hold: a fixed fee weighs most on the smallest amount and the shortest term;
-a percent fee financed up front weighs most on the shortest term; a per-installment
-percent fee on the original principal weighs most on the longest amortising term. Terms
-strictly between the corners are not priced (a fee schedule that peaks inside the range
-could escape; none of the engine's fee kinds does).
+what products hold: a fixed fee charged once weighs most on the smallest amount and the
+shortest term; a percent fee financed up front weighs most on the shortest term; a
+per-installment percent fee on the original principal weighs most on the longest
+amortising term — except that a fee with every installment can make the APR peak at a
+term inside the range: then every whole term is priced too, at the smallest amount.
 
     worst APR > hard cap                 -> above_cap        (refused: `apr_above_cap`)
     worst APR > multiple × LPR (or none) -> needs_approval   (`apr_needs_approval` until approved)
@@ -217,17 +217,30 @@ def _terms_of(terms: ProductTerms, method: str) -> tuple[int, ...]:
     return tuple(sorted({low, high}))
 
 
+def _peaks_inside(terms: ProductTerms) -> bool:
+    """Whether the APR can peak at a term strictly inside the range: a fee charged with every
+    installment, fixed or a percent of the amount (it costs more each month the loan runs while the
+    principal it is set against shrinks: 64.76 % at 11 months against 64.70 % at 12 and 56.73 % at
+    3 for 32.00 a month on 1,000.00, found by the property test)."""
+    return any(f.kind == "per_installment" for f in terms.fees)
+
+
 def samples_of(terms: ProductTerms, *, on: date, calendars: CalendarProvider) -> tuple[Sample, ...]:
-    """The corner loans of a version at its highest rate, priced by the quote service."""
+    """The corner loans of a version at its highest rate, priced by the quote service, and, when the
+    APR can peak inside the range (`_peaks_inside`), every whole term at the smallest amount."""
     _, rate = terms.rate.highest
     out = []
     for method in terms.repayment_methods:
-        for term in _terms_of(terms, method):
-            for amount in sorted({terms.amount_min, terms.amount_max}):
-                described = description_of(terms, amount=amount, term=term, method=method, annual_rate=rate,
-                                           start=on)
-                priced = quote(description=described, calendars=calendars)
-                out.append(Sample(method, amount, term, rate, Decimal(priced.apr.apr_percent)))
+        corners = _terms_of(terms, method)
+        inside: tuple[int, ...] = ()
+        if _peaks_inside(terms) and method != "interest_quarterly_principal_at_maturity":
+            inside = tuple(t for t in range(terms.term_min + 1, terms.term_max) if t not in corners)
+        loans = [(term, amount) for term in corners for amount in sorted({terms.amount_min, terms.amount_max})]
+        loans += [(term, terms.amount_min) for term in inside]
+        for term, amount in loans:
+            described = description_of(terms, amount=amount, term=term, method=method, annual_rate=rate, start=on)
+            priced = quote(description=described, calendars=calendars)
+            out.append(Sample(method, amount, term, rate, Decimal(priced.apr.apr_percent)))
     return tuple(out)
 
 
