@@ -68,7 +68,7 @@ def _validated(route: APIRoute, result: Any) -> Any:
 def _in_one_trip(route: APIRoute, endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """An `async` stand-in for a plain route: the route, its answer's validation and a read's end, in one trip."""
 
-    def run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def route_validate_end_read(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = endpoint(*args, **kwargs)
         value = _validated(route, result)
         if value is _INVALID:
@@ -80,7 +80,7 @@ def _in_one_trip(route: APIRoute, endpoint: Callable[..., Any]) -> Callable[...,
 
     @functools.wraps(endpoint)
     async def one_trip(*args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(run, args, kwargs)
+        return await run_in_threadpool(route_validate_end_read, args, kwargs)
 
     return one_trip
 
