@@ -284,6 +284,10 @@ class Settings(BaseSettings):
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)
+    # How long a process reads reference data (an institution's names, time zone and business date
+    # as pages show them) from memory (0: never). Changes made in the same process are seen at once;
+    # those made in another worker process within this bound (platform.refcache).
+    reference_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

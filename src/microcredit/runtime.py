@@ -28,8 +28,10 @@ from microcredit.identity.service.sessions import TOUCH_EVERY
 from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.parties import service as parties
+from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
+from microcredit.platform.refcache import ReferenceCache
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Runtime:
     oauth: OAuthGateway
     sms: SmsChannel | None = None  # None: messages wait in the outbox until a channel is configured
     redis: Any | None = None
+    # Institutions as pages show them, per process (platform.refcache); None: read every time.
+    institutions: ReferenceCache[InstitutionInfo] | None = None
 
     @property
     def sms_simulator(self) -> SimulatedSmsOperator | None:
@@ -110,4 +114,5 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
                                                        touch_every=TOUCH_EVERY)),
         oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
                            transport=oauth_transport),
+        institutions=parties.organisation.institution_cache(clock=clock, seconds=settings.reference_cache_seconds),
     )

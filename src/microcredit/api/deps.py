@@ -32,9 +32,11 @@ from microcredit.identity.principal import Principal
 from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
+from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform import idempotency
 from microcredit.platform.actor import RequestMeta
 from microcredit.platform.ratelimit import Limit, hit
+from microcredit.platform.refcache import ReferenceCache
 from microcredit.runtime import Runtime
 
 from .problems import language_of
@@ -65,11 +67,16 @@ async def _oauth(request: Request) -> OAuthGateway:
     return runtime_of(request).oauth
 
 
+async def _institutions(request: Request) -> ReferenceCache[InstitutionInfo] | None:
+    return runtime_of(request).institutions
+
+
 # The typed parts a route hands to the services it calls (never the runtime itself).
 Kit = Annotated[identity.IdentityKit, Depends(_kit)]
 WallClock = Annotated[Clock, Depends(_clock)]
 Config = Annotated[Settings, Depends(_settings)]
 OAuth = Annotated[OAuthGateway, Depends(_oauth)]
+Institutions = Annotated[ReferenceCache[InstitutionInfo] | None, Depends(_institutions)]
 
 
 def client_ip(request: Request, settings: Settings) -> str | None:
@@ -120,7 +127,9 @@ async def db(request: Request) -> AsyncIterator[Session]:
 
     `async`, so that opening the session (no I/O: it connects at its first
     statement) costs no trip to the thread pool; the end of the unit of work
-    (commit or rollback: I/O) runs there, shielded from cancellation.
+    (commit or rollback: I/O) runs there, shielded from cancellation -- unless
+    a read's transaction already ended with the route, in its own trip
+    (`platform.routing`), when nothing is left to do but close the session.
     """
     runtime = runtime_of(request)
     write = request.method not in ("GET", "HEAD", "OPTIONS")
@@ -136,8 +145,11 @@ async def db(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
         raise
     pending = session.info.pop("outbox_pending", False)
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(work.__exit__, None, None, None)
+    if session.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(work.__exit__, None, None, None)
+    else:
+        work.__exit__(None, None, None)  # ended with the route (a read: db.engine.end_read): no I/O left
     if pending:
         await run_in_threadpool(dispatch_outbox, runtime)
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from microcredit.api.deps import (
     DB,
     InstitutionId,
+    Institutions,
     Kit,
     Meta,
     OAuth,
@@ -102,17 +103,18 @@ def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
 
 
 @router.get("/auth/me", response_model=MeRead, operation_id="get_me", summary="The signed-in user")
-def get_me(session: DB, kit: Kit, principal: Principal = authenticated(allow_enrolment=True)) -> MeRead:
+def get_me(session: DB, kit: Kit, institutions: Institutions,
+           principal: Principal = authenticated(allow_enrolment=True)) -> MeRead:
     """Who the caller is, what they may do and how far they see."""
-    account = service.accounts.get_account(session=session, user_id=principal.user_id)
-    inst = parties.organisation.institution(session=session, institution_id=principal.institution_id)
+    account, phone = service.accounts.account_with_phone(session=session, kit=kit, user_id=principal.user_id)
+    inst = parties.organisation.institution_info(session=session, cache=institutions,
+                                                 institution_id=principal.institution_id)
     branch = parties.organisation.branch(session=session, branch_id=principal.branch_id) \
         if principal.branch_id else None
-    borrower = parties.borrowers.own_profile(session=session, principal=principal) \
+    borrower_id = parties.borrowers.own_profile_id(session=session, principal=principal) \
         if principal.kind == "borrower" else None
     staff = parties.staff.staff_of_user(session=session, user_id=principal.user_id) \
         if principal.kind == "staff" else None
-    phone = service.accounts.phone(session=session, kit=kit, user_id=principal.user_id)
     return MeRead(
         user_id=account.id, kind=account.kind, display_name=account.display_name, phone_masked=mask_phone(phone),
         institution=_brief(inst), branch_id=principal.branch_id, branch_name=branch.name if branch else None,
@@ -121,7 +123,7 @@ def get_me(session: DB, kit: Kit, principal: Principal = authenticated(allow_enr
         scope=principal.scope, stage=principal.stage, totp_enabled=account.totp_enabled,
         has_password=account.has_password,
         linked_providers=service.oauth.linked_providers(session=session, user_id=account.id),
-        borrower_id=borrower.id if borrower else None, staff_id=staff.id if staff else None)
+        borrower_id=borrower_id, staff_id=staff.id if staff else None)
 
 
 @router.post("/auth/sms-codes", status_code=202, response_model=SmsCodeSent, operation_id="request_sms_code",

@@ -277,9 +277,9 @@ def oauth_identity(session: Session, *, institution_id: int, provider: str, subj
         OAuthIdentity.subject == subject))
 
 
-def oauth_identities_of(session: Session, user_id: int) -> list[OAuthIdentity]:
-    """Third-party accounts linked to a user."""
-    return list(session.scalars(select(OAuthIdentity).where(OAuthIdentity.user_id == user_id)))
+def oauth_providers_of(session: Session, user_id: int) -> list[str]:
+    """The providers of the third-party accounts linked to a user (the column only, no rows built)."""
+    return list(session.scalars(select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user_id)))
 
 
 def oauth_flow_by_state(session: Session, state_hash: str) -> OAuthFlow | None:

@@ -98,6 +98,11 @@ def staff_query(*, institution_id: int | None, user_ids: list[int] | None = None
     return stmt
 
 
+def borrower_id_of_user(session: Session, user_id: int) -> int | None:
+    """The id of a user's borrower profile (the column only)."""
+    return session.scalar(select(Borrower.id).where(Borrower.user_id == user_id))
+
+
 def borrower_by_user(session: Session, user_id: int) -> Borrower | None:
     """The borrower profile of a user."""
     return session.scalar(select(Borrower).where(Borrower.user_id == user_id))

@@ -56,11 +56,18 @@ def order_by(stmt: Select[Any], sort: str | None, columns: Mapping[str, Any], de
 
 
 def paginate(session: Session, stmt: Select[Any], request: PageRequest) -> PageResult[Any]:
-    """Run `stmt` for one page and count all rows."""
+    """Run `stmt` for one page and count all rows.
+
+    A page that is not full and not past the end is the last one, so it tells the total
+    itself; only a full page (or one past the end) costs the count query.
+    """
     size = max(1, min(request.page_size, MAX_PAGE_SIZE))
     page = max(1, request.page)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = session.execute(stmt.limit(size).offset((page - 1) * size)).all()
+    if 0 < len(items) < size or (page == 1 and not items):
+        total = (page - 1) * size + len(items)
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return PageResult(items=[row[0] if len(row) == 1 else row for row in items], total=total, page=page,
                       page_size=size)
 

@@ -139,6 +139,12 @@ def accounts_by_ids(*, session: Session, user_ids: list[int]) -> dict[int, Accou
     return {uid: account_of(u) for uid, u in repo.users_by_ids(session, user_ids).items()}
 
 
+def account_with_phone(*, session: Session, kit: IdentityKit, user_id: int) -> tuple[Account, str]:
+    """A user's account and phone number (decrypted), from one read of the user."""
+    user = _user(session, user_id)
+    return account_of(user), phone_of(kit, user)
+
+
 def phone(*, session: Session, kit: IdentityKit, user_id: int) -> str:
     """A user's phone number, decrypted (callers mask it unless the full value is allowed)."""
     return phone_of(kit, _user(session, user_id))

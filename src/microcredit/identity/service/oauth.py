@@ -225,4 +225,4 @@ def _link(session: Session, kit: IdentityKit, flow: OAuthFlow, user: User, meta:
 
 def linked_providers(*, session: Session, user_id: int) -> list[str]:
     """The providers linked to a user."""
-    return sorted(i.provider for i in repo.oauth_identities_of(session, user_id))
+    return sorted(repo.oauth_providers_of(session, user_id))

@@ -281,6 +281,11 @@ def own_profile(*, session: Session, principal: Principal) -> Borrower:
     return borrower
 
 
+def own_profile_id(*, session: Session, principal: Principal) -> int | None:
+    """The id of the caller's own borrower profile (None: they have none)."""
+    return repo.borrower_id_of_user(session, principal.user_id)
+
+
 def identifier_in(term: str | None) -> tuple[str, str] | None:
     """("id_number", number) or ("phone", number) when a search term is a whole identifier.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from microcredit.parties.models import Branch, Institution
 from microcredit.parties.service import assignment
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
+from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.validators import ResidentId
 
 INSTITUTION_SORTS = {"code": Institution.code, "name": Institution.name, "created_at": Institution.created_at}
@@ -82,6 +84,37 @@ def institution(*, session: Session, institution_id: int) -> Institution:
     if inst is None:
         raise NotFound()
     return inst
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionInfo:
+    """An institution as pages show it: a snapshot, safe to keep between requests."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    timezone: str
+    business_date: date
+    status: str
+
+
+def institution_cache(*, clock: Clock, seconds: float) -> ReferenceCache[InstitutionInfo]:
+    """The process's institutions as pages show them (platform.refcache: kept `seconds`, forgotten on change)."""
+    return ReferenceCache(clock=clock, seconds=seconds, model=Institution, key_of=lambda inst: inst.id)
+
+
+def institution_info(*, session: Session, cache: ReferenceCache[InstitutionInfo] | None,
+                     institution_id: int) -> InstitutionInfo:
+    """An institution as pages show it, from the process's cache when fresh (another process's change shows
+    within its bound: never for postings, which read the row)."""
+
+    def load() -> InstitutionInfo:
+        inst = institution(session=session, institution_id=institution_id)
+        return InstitutionInfo(id=inst.id, code=inst.code, name=inst.name, name_en=inst.name_en,
+                               timezone=inst.timezone, business_date=inst.business_date, status=inst.status)
+
+    return load() if cache is None else cache.get(institution_id, load)
 
 
 def display_name(*, session: Session, institution_id: int, language: str) -> str:

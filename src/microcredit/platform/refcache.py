@@ -1,0 +1,165 @@
+"""Reference data per process: rows that rarely change, read from memory for a few seconds.
+
+An institution's name, time zone and business date are read by many requests
+and change a few times a day (close of business moves the date; an
+administrator renames). `ReferenceCache` keeps, per process, a value made from
+such a row -- a frozen snapshot, never the ORM object -- for `seconds`
+(`performance.reference_cache_seconds`, 2 s by default; 0 switches it off).
+
+What keeps it exact within the process:
+
+- **Every change in this process** -- any flush, in any database session of
+  the process, that inserts, updates or deletes a row of the watched model
+  forgets that row's entry, at the flush and again at the commit (a reader in
+  another thread may have read the old committed row in between). A bulk
+  UPDATE or DELETE of the table forgets every entry.
+- **A read that raced a change** -- a value loaded before a change to its row
+  but stored after it is refused (each change takes a sequence number).
+
+Across worker processes a change made in one is seen by the others after at
+most `seconds`. Use it only for values whose readers accept that bound (what
+a page shows); a posting that needs the business date reads the row itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from microcredit.clock import Clock
+
+V = TypeVar("V")
+_PENDING = "microcredit_refcache_forget"  # session.info: {cache: keys (or None: all)} to forget again at commit
+ALL = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[V]):
+    value: V
+    stored_at: datetime
+
+
+class ReferenceCache(Generic[V]):
+    """Values made from rows of `model`, by key, kept `seconds`; forgotten when this process changes the row."""
+
+    def __init__(self, *, clock: Clock, seconds: float, model: type, key_of: Callable[[Any], Hashable],
+                 max_entries: int = 10_000) -> None:
+        self.clock = clock
+        self.ttl = timedelta(seconds=seconds)
+        self.model = model
+        self.key_of = key_of
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, _Entry[V]] = {}
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._now_seq = 0
+        self._forgotten_at: dict[Hashable, int] = {}
+        self._cleared_at = 0
+        _watch(self)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether values are kept at all."""
+        return self.ttl > timedelta(0)
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        """The value for `key`: from memory when fresh, else `load()` (remembered unless its row changed meanwhile)."""
+        entry = self._entries.get(key)
+        now = self.clock.now()
+        if entry is not None and entry.stored_at <= now < entry.stored_at + self.ttl:
+            return entry.value
+        mark = self._now_seq
+        value = load()
+        self._put(key, value, mark)
+        return value
+
+    def _put(self, key: Hashable, value: V, mark: int) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            if self._cleared_at > mark or self._forgotten_at.get(key, 0) > mark:
+                return
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = _Entry(value, self.clock.now())
+
+    def forget(self, keys: set[Hashable] | None) -> None:
+        """Forget these keys' values (None: every value)."""
+        with self._lock:
+            seq = next(self._seq)
+            self._now_seq = seq
+            if keys is None:
+                self._cleared_at = seq
+                self._forgotten_at.clear()
+                self._entries.clear()
+                return
+            for key in keys:
+                self._forgotten_at[key] = seq
+                self._entries.pop(key, None)
+            if len(self._forgotten_at) > self.max_entries:  # keep the bookkeeping bounded
+                self._cleared_at = seq
+                self._forgotten_at.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# -- watching the ORM: every cache of the process hears every change to its model ------------------
+
+_caches: weakref.WeakSet[ReferenceCache[Any]] = weakref.WeakSet()
+_watching = False
+_watch_lock = threading.Lock()
+
+
+def _note(session: Session, cache: ReferenceCache[Any], keys: set[Hashable] | None) -> None:
+    pending: dict[ReferenceCache[Any], set[Hashable] | None] = session.info.setdefault(_PENDING, {})
+    before = pending.get(cache, set())
+    pending[cache] = None if keys is None or before is None else before | keys
+    cache.forget(keys)
+
+
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    changed = list(itertools.chain(session.new, session.dirty, session.deleted))
+    for cache in list(_caches):
+        keys = {cache.key_of(obj) for obj in changed if isinstance(obj, cache.model)}
+        if keys:
+            _note(session, cache, keys)
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    for cache in list(_caches):
+        if name == getattr(cache.model, "__tablename__", None):
+            _note(state.session, cache, ALL)
+
+
+def _after_commit(session: Session) -> None:
+    for cache, keys in session.info.pop(_PENDING, {}).items():
+        cache.forget(keys)
+
+
+def _after_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _watch(cache: ReferenceCache[Any]) -> None:
+    global _watching
+    _caches.add(cache)
+    with _watch_lock:
+        if _watching:
+            return
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+        _watching = True
