@@ -299,8 +299,10 @@ def idempotent(operation: str) -> Any:
                     ) -> IdempotencyGuard:
         key = idempotency.validate_key(idempotency_key)
         body = await request.body()
-        record, stored = idempotency.claim(
-            session=session, clock=clock, principal=f"user:{principal.user_id}", key=key,
+        # The claim writes (and on SQLite waits for the write lock): never on the event loop, where
+        # that wait would stall every request -- the one holding the lock among them.
+        record, stored = await run_in_threadpool(
+            idempotency.claim, session=session, clock=clock, principal=f"user:{principal.user_id}", key=key,
             operation=operation, request_hash=idempotency.fingerprint(operation + request.url.path, body))
         if stored is not None:
             raise IdempotentReplay(stored)

@@ -50,7 +50,9 @@ def test_create_publish_and_a_new_version_supersedes(client, session, runtime):
     check = r.json()
     assert check["status"] == "ok", r.text
     assert (check["lpr_percent"], check["lpr_limit_percent"], check["hard_cap_percent"]) == ("3", "12", "24")
-    assert len(check["samples"]) == 3 * 2 * 2
+    # 3 methods x {3, 12} months x {smallest, largest amount}, and, the guarantee fee being charged
+    # every installment, each term in between (4-11) at the smallest amount.
+    assert len(check["samples"]) == 3 * 2 * 2 + 3 * 8
     assert "10.0" < check["worst"]["apr_percent"] < "12"
 
     r = client.post("/api/v1/products/BIZ/versions/1/publish", headers=h)
