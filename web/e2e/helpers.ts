@@ -178,8 +178,9 @@ export async function screenshot(page: Page, name: string, fullPage = false) {
 /** No serious or critical axe-core violations (WCAG 2.x A/AA) on the page as it is now. */
 export async function expectAccessible(page: Page, name: string) {
   // Let fade-in transitions finish: a half-transparent alert is not what the user reads. A toast
-  // that has begun to fade out is on its way off the page: wait until it has gone.
-  await page.locator('.el-message-fade-leave-active').first().waitFor({ state: 'detached', timeout: 5000 })
+  // closes by itself within seconds, and one that starts fading out while axe reads the page is
+  // read half transparent (a flake seen twice): wait until toasts have gone.
+  await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 6000 })
     .catch(() => undefined)
   await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))))
   await page.waitForTimeout(300)
