@@ -63,6 +63,7 @@ test('the language switch changes every label on the page', async ({ page, api }
 test('the chosen language is kept and used for the API’s messages', async ({ page }) => {
   await page.goto('/login')
   await page.getByTestId('language-switch').click()
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en')
   await page.reload()
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in')
   await page.getByTestId('phone').fill('13900001001')

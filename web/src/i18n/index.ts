@@ -40,11 +40,14 @@ export async function loadLocale(locale: Locale): Promise<void> {
   i18n.global.setLocaleMessage(locale, messages)
 }
 
-/** Show the app in `locale` (its catalogue loaded first) and remember the choice. */
+/**
+ * Remember the choice of `locale` at once (a reload while its catalogue downloads keeps it), then
+ * show the app in it once the catalogue is there.
+ */
 export async function setLocale(locale: Locale): Promise<void> {
+  localStorage.setItem(STORAGE_KEY, locale)
   await loadLocale(locale)
   i18n.global.locale.value = locale
-  localStorage.setItem(STORAGE_KEY, locale)
   document.documentElement.lang = locale
 }
 

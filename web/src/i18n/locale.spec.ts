@@ -17,4 +17,13 @@ describe('language loading', () => {
     expect(i18n.global.t('app.name')).toBe('小额信贷')
     expect(localStorage.getItem('mc.locale')).toBe('zh-CN')
   })
+
+  it('remembers a choice before its catalogue has arrived, so a reload meanwhile keeps it', async () => {
+    localStorage.setItem('mc.locale', 'zh-CN')
+    const switching = setLocale('en')
+    expect(localStorage.getItem('mc.locale')).toBe('en')
+    await switching
+    expect(currentLocale()).toBe('en')
+    await setLocale('zh-CN')
+  })
 })
