@@ -1,0 +1,1 @@
+"""Credit risk: the automated review and decision of applications (scoring platform to come)."""
