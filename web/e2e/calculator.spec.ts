@@ -35,6 +35,16 @@ test('equal installments of 10,000 at 12 % over 12 months', async ({ page }) => 
   await expect(page.getByTestId('calc-paid-at-disbursement')).toHaveText('¥100.00')
   await expect(page.getByTestId('calc-upfront')).toHaveCount(0)
   await expect(page.getByTestId('calc-apr')).toHaveText('13.02%')
+
+  // A guarantor's fee of 1 % of each installment's principal + interest: 1 % of 470.73 is 4.71 a month.
+  await page.getByTestId('fee-0').locator('.el-select').first().click()
+  await page.getByRole('option', { name: '随每期收取', exact: true }).click()
+  await page.getByTestId('fee-0').getByText('按比例', { exact: true }).click()
+  await page.getByTestId('fee-0').getByRole('textbox').last().fill('1')
+  await page.getByTestId('fee-of-0').click()
+  await page.getByRole('option', { name: '每期本息', exact: true }).click()
+  await expect(page.getByTestId('calc-installment')).toHaveText('¥475.44')
+  await expect(page.getByTestId('calc-paid-at-disbursement')).toHaveCount(0)
 })
 
 test('every repayment method of the engine gives a schedule', async ({ page }) => {

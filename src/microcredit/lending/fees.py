@@ -23,10 +23,14 @@ asked for (the net principal before any financed fee; the default), that
 amount plus the schedule's total interest, or the total interest alone
 (Fineract's "% Amount", "% Amount + Interest", "% Interest").  The bases
 with interest are for fees charged once, deducted or at disbursement: a
-financed fee would change the interest it is a percent of, and a fee per
-installment is a percent of the amount.  A percentage is rounded once with
-the rounding policy: ``base.times(rate, mode)``.  Amounts are `Money` in the
-loan's currency.
+financed fee would change the interest it is a percent of.  A fee per
+installment is a percent of the amount (the same every installment) or of
+*that installment's* principal + interest (``installment``: Fineract's
+"% Amount + Interest" on an installment fee), which follows the schedule:
+it is computed on each row after amortisation, and again on the rows a
+prepayment, a tranche or a rescheduling re-amortises.  A percentage is
+rounded once per charge with the rounding policy: ``base.times(rate,
+mode)``.  Amounts are `Money` in the loan's currency.
 
 `waivable` says whether the institution may forgive the fee (a `Waiver` of
 fees); a fee collected for a third party (an insurer's premium, a
@@ -51,6 +55,7 @@ __all__ = [
     "FeeSplit",
     "Payee",
     "fee_amount",
+    "installment_fees_only",
     "split_fees",
 ]
 
@@ -70,11 +75,13 @@ class FeeBasis(StrEnum):
     PRINCIPAL = "principal"
     PRINCIPAL_AND_INTEREST = "principal_and_interest"
     INTEREST = "interest"
+    INSTALLMENT = "installment"
+    """Each installment's own principal + interest (fees per installment only)."""
 
     @property
     def with_interest(self) -> bool:
-        """Whether the schedule's interest is part of the basis."""
-        return self is not FeeBasis.PRINCIPAL
+        """Whether the schedule's total interest is part of the basis (fees charged once)."""
+        return self in (FeeBasis.PRINCIPAL_AND_INTEREST, FeeBasis.INTEREST)
 
 
 class Payee(StrEnum):
@@ -104,16 +111,27 @@ class Fee:
             raise ValueError(f"fee {self.name!r} needs exactly one of amount or rate")
         if (self.amount is not None and self.amount.is_negative) or (self.rate is not None and self.rate < 0):
             raise ValueError(f"fee {self.name!r} cannot be negative")
-        if self.basis.with_interest:
-            if self.rate is None:
-                raise ValueError(f"fee {self.name!r}: a fixed amount has no basis")
-            if self.kind in (FeeKind.UPFRONT_FINANCED, FeeKind.PER_INSTALLMENT):
-                raise ValueError(f"fee {self.name!r}: a {self.kind} fee is a percent of the amount, not of interest")
+        if self.basis is not FeeBasis.PRINCIPAL and self.rate is None:
+            raise ValueError(f"fee {self.name!r}: a fixed amount has no basis")
+        if self.basis.with_interest and self.kind in (FeeKind.UPFRONT_FINANCED, FeeKind.PER_INSTALLMENT):
+            raise ValueError(f"fee {self.name!r}: a {self.kind} fee is a percent of the amount, not of interest")
+        if self.basis is FeeBasis.INSTALLMENT and self.kind is not FeeKind.PER_INSTALLMENT:
+            raise ValueError(f"fee {self.name!r}: only a fee per installment is a percent of each installment")
+
+    @property
+    def follows_installment(self) -> bool:
+        """Whether each charge is a percent of its own installment (computed row by row)."""
+        return self.basis is FeeBasis.INSTALLMENT
 
 
 @dataclass(frozen=True, slots=True)
 class FeeCharge:
-    """A fee as disclosed: per-charge amount, number of charges and total."""
+    """A fee as disclosed: per-charge amount, number of charges and total.
+
+    A fee on each installment's principal + interest (`rate` with basis
+    ``installment``) differs from row to row: `per_charge` is then the first
+    installment's charge and `total` the sum over the schedule.
+    """
 
     name: str
     kind: FeeKind
@@ -122,6 +140,20 @@ class FeeCharge:
     charges: int
     total: Money
     waivable: bool = True
+    basis: FeeBasis = FeeBasis.PRINCIPAL
+    rate: Decimal | None = None
+
+    @property
+    def follows_installment(self) -> bool:
+        """Whether each charge is a percent of its own installment."""
+        return self.basis is FeeBasis.INSTALLMENT
+
+    def on_row(self, principal_minor: int, interest_minor: int, policy: RoundingPolicy) -> int:
+        """This fee's charge on an installment of that principal and interest (minor units)."""
+        if not self.follows_installment:
+            return self.per_charge.minor
+        assert self.rate is not None
+        return policy.times(Money(principal_minor + interest_minor, self.per_charge.currency), self.rate).minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +190,9 @@ def split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy:
 
     Without `interest` (before the schedule is amortised), fees on interest count as nothing:
     they change neither the amount lent nor the installments, so the schedule is amortised
-    first and the fees split again with its interest.
+    first and the fees split again with its interest.  Fees on each installment are not in
+    `per_installment` (the level part) and their lines read zero here: `charge_installments`
+    computes them on the amortised rows.
     """
     if not fees:
         return _no_fees(policy)
@@ -176,7 +210,7 @@ def _split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy
     deducted = financed = per_installment = at_disbursement = policy.zero
     charges: list[FeeCharge] = []
     for fee in fees:
-        if fee.basis.with_interest and interest is None:
+        if (fee.basis.with_interest and interest is None) or fee.follows_installment:
             one = policy.zero
         else:
             one = fee_amount(fee, principal, policy, interest)
@@ -189,7 +223,13 @@ def _split_fees(fees: Sequence[Fee], principal: Money, installments: int, policy
             at_disbursement += one
         else:
             per_installment += one
-        charges.append(FeeCharge(fee.name, fee.kind, fee.payee, one, count, one * count, fee.waivable))
+        charges.append(FeeCharge(fee.name, fee.kind, fee.payee, one, count, one * count, fee.waivable,
+                                 fee.basis, fee.rate))
     if deducted + at_disbursement >= principal:
         raise ValueError("fees deducted or paid at disbursement cannot reach the principal")
     return FeeSplit(deducted, financed, per_installment, tuple(charges), at_disbursement)
+
+
+def installment_fees_only(charges: Sequence[FeeCharge]) -> tuple[FeeCharge, ...]:
+    """The lines of fees computed on each installment (what a re-amortisation charges again)."""
+    return tuple(c for c in charges if c.follows_installment)

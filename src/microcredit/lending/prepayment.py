@@ -70,11 +70,11 @@ from fractions import Fraction
 from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import DayCount
-from microcredit.lending.fees import FeeKind
+from microcredit.lending.fees import FeeKind, installment_fees_only
 from microcredit.lending.money import Money, RoundingPolicy, divide_rounded
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
-from microcredit.lending.schedule.build import fractions_of, rebuilt_schedule
+from microcredit.lending.schedule.build import charge_installments, fractions_of, rebuilt_schedule
 from microcredit.lending.schedule.model import (
     LoanTerms,
     RepaymentMethod,
@@ -219,9 +219,11 @@ def _carried(schedule: Schedule, history: int, later: tuple[int, ...]) -> tuple[
 
 
 def _per_installment_fee(schedule: Schedule) -> Money:
-    """The fees every installment of `schedule` charges."""
+    """The level fees every installment of `schedule` charges (those on each installment's
+    principal + interest are charged again on the new rows: `charge_installments`)."""
     return Money.total(
-        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT), schedule.currency
+        (c.per_charge for c in schedule.fee_charges
+         if c.kind is FeeKind.PER_INSTALLMENT and not c.follows_installment), schedule.currency
     )
 
 
@@ -348,6 +350,7 @@ def _reamortised(
         multiple_rounding=terms.multiple_rounding,
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
+    new_rows = charge_installments(new_rows, installment_fees_only(schedule.fee_charges), terms.rounding)[0]
     return rebuilt_schedule(schedule, tuple(history) + new_rows, _carried(schedule, len(history), carried))
 
 

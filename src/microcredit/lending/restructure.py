@@ -35,12 +35,12 @@ from enum import StrEnum
 
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.diagnostics import merge_warnings
-from microcredit.lending.fees import FeeKind
+from microcredit.lending.fees import FeeKind, installment_fees_only
 from microcredit.lending.money import Money, divide_rounded
 from microcredit.lending.periods import Frequency, Period, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import accrued_to, schedule_principal, standing
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, period_rate
-from microcredit.lending.schedule.build import fractions_of, period_fractions, rebuilt_schedule
+from microcredit.lending.schedule.build import charge_installments, fractions_of, period_fractions, rebuilt_schedule
 from microcredit.lending.schedule.model import (
     Installment,
     InterestMethod,
@@ -68,7 +68,10 @@ def defer_installments(
     interest: DeferralInterest,
     calendar: HolidayCalendar,
 ) -> Schedule:
-    """Insert `periods` principal-free installments at `from_number`; later ones move on."""
+    """Insert `periods` principal-free installments at `from_number`; later ones move on.
+
+    The inserted rows charge interest only, no fees; a moved row keeps its fees, those on
+    its own principal + interest recomputed on the interest it now charges."""
     rows = schedule.installments
     if not 1 <= from_number <= len(rows):
         raise ValueError("the deferral starts at an installment of the schedule")
@@ -122,6 +125,8 @@ def defer_installments(
     carried = schedule.deferred_interest_minor or (0,) * len(rows)
     opening = schedule.deferred_opening_minor
     carried_before = carried[index - 1] if index > 0 else opening
+    # Fees on each installment's principal + interest follow the moved rows' new interest.
+    following = installment_fees_only(schedule.fee_charges)
     for moved, row in enumerate(rows[index:]):
         position = index + periods + moved
         period = dated[position]
@@ -138,7 +143,9 @@ def defer_installments(
                 days=period.days,
                 principal_minor=row.principal_minor,
                 interest_minor=owed,
-                fees_minor=row.fees_minor,
+                fees_minor=row.fees_minor + sum(
+                    c.on_row(row.principal_minor, owed, terms.rounding)
+                    - c.on_row(row.principal_minor, row.interest_minor, terms.rounding) for c in following),
                 balance_after_minor=row.balance_after_minor,
                 currency=currency,
             )
@@ -218,7 +225,8 @@ def reschedule(
     )
     plan = generate_periods(spec, calendar)
     per_installment = Money.total(
-        (c.per_charge for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT), schedule.currency
+        (c.per_charge for c in schedule.fee_charges
+         if c.kind is FeeKind.PER_INSTALLMENT and not c.follows_installment), schedule.currency
     )
     amortization = AmortizationPlan(
         principal=principal,
@@ -232,6 +240,7 @@ def reschedule(
         deferred_interest=carried if carried else None,
     )
     new_rows, later = amortize_carrying(amortization, plan, period_fractions(new_terms, plan))
+    new_rows = charge_installments(new_rows, installment_fees_only(schedule.fee_charges), new_terms.rounding)[0]
     # The record of interest carried: the history's, with what the first new installment
     # collects carried after the last history row (so a payoff quote inside the first new
     # period still counts it).

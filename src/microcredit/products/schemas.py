@@ -97,7 +97,7 @@ DayCountName = Literal["ACT/360", "ACT/365F", "ACT/364", "ACT/ACT", "30/360"]
 RoundingName = Literal["half_up", "half_even", "down", "up"]
 BusinessDayName = Literal["none", "following", "modified_following", "preceding", "modified_preceding"]
 FeeKindName = Literal["upfront_deducted", "upfront_financed", "per_installment", "at_disbursement"]
-FeeBasisName = Literal["principal", "principal_and_interest", "interest"]
+FeeBasisName = Literal["principal", "principal_and_interest", "interest", "installment"]
 PayeeName = Literal["lender", "guarantor", "insurer", "platform"]
 
 
@@ -113,8 +113,9 @@ class FeeItem(InputSchema):
     percent: PercentStr | None = Field(default=None, description='Percent of the basis per charge, e.g. "0.6"')
     basis: FeeBasisName = Field(
         default="principal",
-        description="What percent is a percent of: the amount, the amount plus the schedule's total interest, or "
-        "the interest (the last two for fees charged once: upfront_deducted or at_disbursement)",
+        description="What percent is a percent of: the amount, the amount plus the schedule's total interest, "
+        "the interest (those two for fees charged once: upfront_deducted or at_disbursement), or each installment's "
+        "own principal + interest (installment: for per_installment fees, charged row by row)",
     )
     payee: PayeeName = "lender"
     waivable: bool = Field(default=True, description="Whether the institution may waive it (a third party's fee "
@@ -132,10 +133,15 @@ class FeeItem(InputSchema):
         if self.basis != "principal" and self.percent is None:
             raise field_error("fee_basis_needs_percent", "a fixed amount has no basis: give percent",
                               "固定金额的费用没有计费基数，请填写比例")
-        if self.basis != "principal" and self.kind in ("upfront_financed", "per_installment"):
+        if self.basis in ("principal_and_interest", "interest") and self.kind in ("upfront_financed",
+                                                                                   "per_installment"):
             raise field_error("fee_basis_not_allowed",
                               f"a {self.kind} fee is a percent of the amount, not of interest",
                               "计入本金或按期收取的费用只能按金额的比例计算，不能按利息计算")
+        if self.basis == "installment" and self.kind != "per_installment":
+            raise field_error("fee_basis_not_allowed",
+                              "only a fee per installment is a percent of each installment",
+                              "只有按期收取的费用才能按每期本息的比例计算")
         return self
 
 
@@ -387,10 +393,12 @@ class FeeLineRead(OutputSchema):
     name: str
     kind: str
     payee: str
-    per_charge: MoneyStr
+    per_charge: MoneyStr = Field(description="The amount of one charge (basis installment: the first installment's; "
+                                 "the rows show each)")
     charges: int
     total: MoneyStr
     waivable: bool
+    basis: FeeBasisName = "principal"
 
 
 class AprRead(OutputSchema):

@@ -164,9 +164,20 @@ def reference_plan(terms: LoanTerms, installments: int) -> AmortizationPlan:
 
 
 def reference_schedule(terms: LoanTerms, calendar: HolidayCalendar = WEEKENDS_ONLY) -> list[Row]:
-    """The reference rows of a whole loan."""
+    """The reference rows of a whole loan, with the fees on each installment's principal +
+    interest added row by row (the rate times the row's two parts, rounded once)."""
     dates = generate_periods(terms.periods, calendar)
-    return reference_amortize(reference_plan(terms, dates.count), dates, reference_fractions(terms, dates))
+    rows = reference_amortize(reference_plan(terms, dates.count), dates, reference_fractions(terms, dates))
+    rates = [Fraction(fee.rate) for fee in terms.fees if fee.follows_installment and fee.rate is not None]
+    if not rates:
+        return rows
+    places, mode = terms.rounding.places, terms.rounding.mode
+    charged = []
+    for row in rows:
+        base = Fraction(row[5] + row[6], 10**places)
+        added = sum(int(round_exact(rate * base, places, mode).scaleb(places)) for rate in rates)
+        charged.append((*row[:7], row[7] + added, *row[8:]))
+    return charged
 
 
 def minor(amount: Money) -> int:

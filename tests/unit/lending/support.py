@@ -117,8 +117,9 @@ policies = st.builds(RoundingPolicy, st.just("CNY"), st.sampled_from(list(Roundi
 
 @st.composite
 def fee_lists(draw: st.DrawFn) -> tuple[Fee, ...]:
-    """Zero to three fees of any kind, fixed or a percentage (of the principal, or for fees charged
-    once of the principal and interest or the interest alone)."""
+    """Zero to three fees of any kind, fixed or a percentage (of the principal; for fees charged
+    once of the principal and interest or the interest alone; for fees per installment of each
+    installment's principal + interest)."""
     fees = []
     for index in range(draw(st.integers(0, 3))):
         kind = draw(st.sampled_from(list(FeeKind)))
@@ -128,7 +129,12 @@ def fee_lists(draw: st.DrawFn) -> tuple[Fee, ...]:
         else:
             rate = Decimal(draw(st.integers(0, 300))).scaleb(-4)
             once = kind in (FeeKind.UPFRONT_DEDUCTED, FeeKind.AT_DISBURSEMENT)
-            basis = draw(st.sampled_from(list(FeeBasis))) if once else FeeBasis.PRINCIPAL
+            if once:
+                basis = draw(st.sampled_from([FeeBasis.PRINCIPAL, FeeBasis.PRINCIPAL_AND_INTEREST, FeeBasis.INTEREST]))
+            elif kind is FeeKind.PER_INSTALLMENT:
+                basis = draw(st.sampled_from([FeeBasis.PRINCIPAL, FeeBasis.INSTALLMENT]))
+            else:
+                basis = FeeBasis.PRINCIPAL
             fees.append(Fee(f"fee{index}", kind, Payee.LENDER, rate=rate, basis=basis,
                             waivable=draw(st.booleans())))
     return tuple(fees)

@@ -173,6 +173,10 @@ def test_fees_appear_where_their_kind_says(terms: LoanTerms) -> None:
     assert schedule.totals.upfront_fees_deducted == split.deducted
     assert schedule.totals.paid_at_disbursement == split.at_disbursement
     assert schedule.totals.net_cash_received == terms.principal - split.deducted - split.at_disbursement
-    assert all(row.fees == split.per_installment for row in schedule.installments)
+    # Each row: the level fees, plus each fee on the installment's own principal + interest.
+    following = [c for c in schedule.fee_charges if c.follows_installment]
+    for row in schedule.installments:
+        own = sum(c.on_row(row.principal_minor, row.interest_minor, terms.rounding) for c in following)
+        assert row.fees_minor == split.per_installment.minor + own
     per_installment = [c for c in schedule.fee_charges if c.kind is FeeKind.PER_INSTALLMENT]
     assert _sum(c.total for c in per_installment) == schedule.totals.fees

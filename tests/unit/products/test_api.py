@@ -186,6 +186,8 @@ def test_a_quote_above_the_hard_cap_is_refused_naming_the_rate() -> None:
          "percent of the amount"),
         ({"name": "f", "kind": "upfront_financed", "percent": "1", "basis": "interest"}, "percent of the amount"),
         ({"name": "f", "kind": "at_disbursement", "amount": "10.00", "basis": "interest"}, "give percent"),
+        ({"name": "f", "kind": "upfront_deducted", "percent": "1", "basis": "installment"}, "each installment"),
+        ({"name": "f", "kind": "per_installment", "amount": "10.00", "basis": "installment"}, "give percent"),
     ],
 )
 def test_a_fee_basis_where_it_has_no_meaning_is_a_problem_naming_the_fee(fee: dict[str, str], reason: str) -> None:
@@ -210,3 +212,14 @@ def test_a_fee_paid_at_disbursement_on_the_amount_plus_interest_is_quoted_and_co
     assert Decimal(quoted["totals"]["net_cash_received"]) == Decimal("10000.00") - expected
     assert quoted["fees"][0]["waivable"] is False
     assert Decimal(quoted["apr"]["apr_percent"]) > Decimal(plain["apr"]["apr_percent"])
+
+
+def test_a_fee_on_each_installment_is_quoted_row_by_row() -> None:
+    fee = {"name": "担保费", "kind": "per_installment", "percent": "1", "basis": "installment", "payee": "guarantor"}
+    body = {**api._EXAMPLES["equal_installment"]["value"], "fees": [fee]}
+    quoted = _client().post("/api/v1/quotes", json=body).json()
+    for row in quoted["installments"]:
+        base = Decimal(row["principal"]) + Decimal(row["interest"])
+        assert Decimal(row["fees"]) == (base * Decimal("0.01")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(quoted["totals"]["fees"]) == sum(Decimal(row["fees"]) for row in quoted["installments"])
+    assert quoted["fees"][0]["basis"] == "installment"

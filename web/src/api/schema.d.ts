@@ -3248,11 +3248,11 @@ export interface components {
             amount?: string | null;
             /**
              * Basis
-             * @description What percent is a percent of: the amount, the amount plus the schedule's total interest, or the interest (the last two for fees charged once: upfront_deducted or at_disbursement)
+             * @description What percent is a percent of: the amount, the amount plus the schedule's total interest, the interest (those two for fees charged once: upfront_deducted or at_disbursement), or each installment's own principal + interest (installment: for per_installment fees, charged row by row)
              * @default principal
              * @enum {string}
              */
-            basis?: "principal" | "principal_and_interest" | "interest";
+            basis?: "principal" | "principal_and_interest" | "interest" | "installment";
             /**
              * Kind
              * @description upfront_deducted: kept back from the money paid out; upfront_financed: added to the principal; per_installment: with every installment; at_disbursement: paid by the borrower on the disbursement day
@@ -3287,6 +3287,12 @@ export interface components {
          * @description A fee as disclosed: amount per charge, number of charges, total, payee.
          */
         FeeLineRead: {
+            /**
+             * Basis
+             * @default principal
+             * @enum {string}
+             */
+            basis?: "principal" | "principal_and_interest" | "interest" | "installment";
             /** Charges */
             charges: number;
             /** Kind */
@@ -3297,6 +3303,7 @@ export interface components {
             payee: string;
             /**
              * Per Charge
+             * @description The amount of one charge (basis installment: the first installment's; the rows show each)
              * @example 8000.00
              */
             per_charge: string;

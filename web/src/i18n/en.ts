@@ -569,8 +569,9 @@ export default {
     defaultFeeName: 'Service fee',
     feeKind: 'Charged',
     feeBasis: 'Basis',
+    feeOf: 'Percent of',
     feeFixed: 'Fixed amount',
-    feePercent: 'Percent of amount',
+    feePercent: 'Percent',
     feeValue: 'Value',
     summary: 'Summary',
     installment: 'Installment',
@@ -1036,6 +1037,12 @@ export default {
       closedThroughLabel: 'Closed through',
       reason: 'Reason',
     },
+  },
+  feeOf: {
+    principal: 'the amount',
+    principal_and_interest: 'the amount + total interest',
+    interest: 'the total interest',
+    installment: 'each installment (principal + interest)',
   },
   feeKind: {
     upfront_deducted: 'Deducted at disbursement',

@@ -563,8 +563,9 @@ export default {
     defaultFeeName: '服务费',
     feeKind: '收取方式',
     feeBasis: '计费方式',
+    feeOf: '比例基数',
     feeFixed: '固定金额',
-    feePercent: '按本金百分比',
+    feePercent: '按比例',
     feeValue: '数值',
     summary: '汇总',
     installment: '每期还款',
@@ -1029,6 +1030,12 @@ export default {
       closedThroughLabel: '结账日期',
       reason: '原因',
     },
+  },
+  feeOf: {
+    principal: '借款金额',
+    principal_and_interest: '借款金额 + 总利息',
+    interest: '总利息',
+    installment: '每期本息',
   },
   feeKind: {
     upfront_deducted: '放款时扣除',

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { inputProblems, toLoanDescription, useQuote, type CalculatorInput } from './stores/quote'
+import { feeBasesFor, inputProblems, toLoanDescription, useQuote, type CalculatorInput } from './stores/quote'
 import { fakeApi, requests } from '@/test/fetch'
 import { problem } from '@/test/fixtures'
 
@@ -18,6 +18,19 @@ describe('the calculator’s loan description', () => {
         { name: '担保费', kind: 'per_installment', percent: '0.1' },
       ],
     })
+  })
+})
+
+describe('what a percentage fee is a percent of', () => {
+  it('is sent when the kind allows it, and left to the amount otherwise', () => {
+    const fees = (of: CalculatorInput['fees'][number]['of'], kind: CalculatorInput['fees'][number]['kind'] = 'per_installment') =>
+      toLoanDescription({ ...input, fees: [{ name: '担保费', kind, basis: 'percent', value: '1', of }] }).fees
+    expect(fees('installment')).toEqual([{ name: '担保费', kind: 'per_installment', percent: '1', basis: 'installment' }])
+    expect(fees('principal_and_interest', 'at_disbursement')?.[0]).toMatchObject({ basis: 'principal_and_interest' })
+    // A basis the kind does not allow (left over after the kind changed) is not sent.
+    expect(fees('installment', 'upfront_deducted')?.[0]).not.toHaveProperty('basis')
+    expect(fees('principal')?.[0]).not.toHaveProperty('basis')
+    expect(feeBasesFor('upfront_financed')).toEqual(['principal'])
   })
 })
 

@@ -715,14 +715,16 @@ def _fees_not_waivable(book: _Book, number: int) -> Money:
     zero = book.zero()
     if plan is None:
         return zero
+    protected = [c for c in plan.schedule.fee_charges if not c.waivable]
     if number == 0:
-        kinds = {FeeKind.AT_DISBURSEMENT}
-    elif any(row.number == number for row in plan.schedule.installments):
-        kinds = {FeeKind.PER_INSTALLMENT}
-    else:
+        return Money.total((c.per_charge for c in protected if c.kind is FeeKind.AT_DISBURSEMENT), book.currency)
+    row = next((r for r in plan.schedule.installments if r.number == number), None)
+    if row is None:
         return zero
-    return Money.total((c.per_charge for c in plan.schedule.fee_charges if c.kind in kinds and not c.waivable),
-                       book.currency)
+    # A fee on each installment's principal + interest is what this row charged of it.
+    policy = plan.terms.rounding
+    return Money(sum(c.on_row(row.principal_minor, row.interest_minor, policy)
+                     for c in protected if c.kind is FeeKind.PER_INSTALLMENT), book.currency)
 
 
 def _changed(due: InstallmentDue, component: Component, by: Money) -> InstallmentDue:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import FeeCharge, split_fees
-from microcredit.lending.money import ENGINE_CONTEXT, Money
+from microcredit.lending.money import ENGINE_CONTEXT, Money, RoundingPolicy
 from microcredit.lending.periods import Frequency, Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, level_rows, period_rate
 from microcredit.lending.schedule.model import (
@@ -39,7 +40,7 @@ from microcredit.lending.schedule.model import (
     ScheduleTotals,
 )
 
-__all__ = ["build_schedule", "fractions_of", "period_fractions", "periods_per_year", "summarise"]
+__all__ = ["build_schedule", "charge_installments", "fractions_of", "period_fractions", "periods_per_year", "summarise"]
 
 
 def period_fractions(terms: LoanTerms, plan: PeriodPlan) -> list[YearFraction]:
@@ -179,11 +180,14 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
             ),
         )
     paid_on_the_day = 0
+    fees_total = fee * len(rows)
     if terms.fees:
         # Again with the schedule's interest (fees on interest) and its number of installments.
         final = split_fees(terms.fees, terms.principal, len(rows), policy, Money(interest, currency))
         fee_charges, deducted = final.charges, final.deducted.minor
         paid_on_the_day = final.at_disbursement.minor
+        rows, fee_charges = charge_installments(rows, fee_charges, policy)
+        fees_total = sum(row.fees_minor for row in rows)
     if terms.installment_multiple is not None and terms.method is not RepaymentMethod.EQUAL_INSTALLMENT:
         warnings += (
             EngineWarning(
@@ -193,12 +197,11 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
         )
     return Schedule(
         installments=rows,
-        # Every row carries the same installment fee, and the parts repay the
-        # principal down to the last balance, so two of the three sums are products.
+        # The parts repay the principal down to the last balance: its sum is a difference.
         totals=ScheduleTotals(
             principal + financed - rows[-1].balance_after_minor,
             interest,
-            fee * len(rows),
+            fees_total,
             deducted,
             principal - deducted - paid_on_the_day,
             currency,
@@ -213,3 +216,37 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
         apr_day_basis=terms.apr_day_basis,
         deferred_interest_minor=carried,
     )
+
+
+def charge_installments(rows: Sequence[Installment], charges: Sequence[FeeCharge],
+                        policy: RoundingPolicy) -> tuple[tuple[Installment, ...], tuple[FeeCharge, ...]]:
+    """`rows` with the fees on each installment's principal + interest added to their fees, and
+    the disclosure lines of those fees with the charges actually made (`per_charge` the first
+    row's, `total` the sum); other lines unchanged.  Rows without such fees come back as they are.
+    """
+    following = [c for c in charges if c.follows_installment]
+    if not following:
+        return tuple(rows), tuple(charges)
+    totals = dict.fromkeys(range(len(following)), 0)
+    firsts: dict[int, int] = {}
+    charged: list[Installment] = []
+    for row in rows:
+        added = 0
+        for k, charge in enumerate(following):
+            one = charge.on_row(row.principal_minor, row.interest_minor, policy)
+            totals[k] += one
+            firsts.setdefault(k, one)
+            added += one
+        charged.append(row._replace(fees_minor=row.fees_minor + added))
+    currency = policy.currency
+    lines = iter(range(len(following)))
+    disclosed = []
+    for c in charges:
+        if not c.follows_installment:
+            disclosed.append(c)
+            continue
+        k = next(lines)
+        disclosed.append(replace(c, per_charge=Money(firsts.get(k, 0), currency), charges=len(rows),
+                                 total=Money(totals[k], currency)))
+    return tuple(charged), tuple(disclosed)
+

@@ -194,6 +194,7 @@ def _fee_lines(charges: tuple[FeeCharge, ...]) -> list[FeeLineRead]:
             charges=c.charges,
             total=c.total,
             waivable=c.waivable,
+            basis=c.basis.value,
         )
         for c in charges
     ]

@@ -18,7 +18,7 @@ from microcredit.lending.allocation import (
 )
 from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
-from microcredit.lending.fees import Fee, FeeKind, Payee
+from microcredit.lending.fees import Fee, FeeBasis, FeeKind, Payee
 from microcredit.lending.loan import (
     AsOf,
     ChargeAdded,
@@ -381,6 +381,13 @@ ARRANGEMENT = Fee("手续费", FeeKind.AT_DISBURSEMENT, Payee.LENDER, amount=cny
 WITH_FEES = replace(TERMS, contract=replace(CONTRACT, fees=(INSURANCE, SERVICE, ARRANGEMENT)))
 # Fees paid at disbursement and per installment, the insurer's not waivable.
 FEES_TRANCHED = replace(WITH_FEES, tranches=True)
+# A guarantor's fee of 1 % of each installment's principal + interest, not waivable: it follows
+# the rows a tranche or a prepayment re-amortises.
+GUARANTEE = Fee("担保费", FeeKind.PER_INSTALLMENT, Payee.GUARANTOR, rate=Decimal("0.01"),
+                basis=FeeBasis.INSTALLMENT, waivable=False)
+INSTALLMENT_FEES = replace(TERMS, contract=replace(CONTRACT, fees=(GUARANTEE, SERVICE)), tranches=True,
+                           overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+                           prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT)
 
 VARIANTS = (
     TRANCHED,
@@ -403,6 +410,7 @@ VARIANTS = (
             recalculation=Recalculation(rest=RestFrequency.MONTHLY, compounding=Compounding.INTEREST_AND_FEES,
                                         pre_closure=PreClosure.TILL_REST_DATE)),
     FEES_TRANCHED,
+    INSTALLMENT_FEES,
 )
 
 
@@ -674,4 +682,41 @@ def test_no_history_of_waivers_forgives_a_protected_fee(history):
         guarded = protected.get(row.number, cny("0.00"))
         if row.number in range(1, 40) and row.due.fee < guarded:
             continue  # an installment the schedule no longer charges fees (shortened or moved)
+        assert row.waived.fee <= row.due.fee - guarded, row
+
+
+def test_a_fee_on_each_installment_is_a_percent_of_that_installments_principal_and_interest():
+    state = fold(INSTALLMENT_FEES, [DISBURSED], as_of=START)
+    rows = [row for row in state.installments if row.number > 0]
+    policy = INSTALLMENT_FEES.contract.rounding
+    for row in rows:
+        guarantee = policy.times(row.due.principal + row.due.interest, Decimal("0.01"))
+        assert row.due.fee == guarantee + SERVICE.amount, row
+    # The waiver test of the protected fee, on a fee that differs from row to row.
+    late = due_date(1) + timedelta(days=10)
+    first = rows[0]
+    waivable = first.due.fee - policy.times(first.due.principal + first.due.interest, Decimal("0.01"))
+    assert waivable == SERVICE.amount
+    ok = fold(INSTALLMENT_FEES, [DISBURSED, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                                   amount=waivable)], as_of=late)
+    assert next(r for r in ok.installments if r.number == 1).waived.fee == waivable
+    with pytest.raises(EventRefused) as refused:
+        fold(INSTALLMENT_FEES, [DISBURSED, Waiver(id="w", on=late, installment=1, component=Component.FEE,
+                                                  amount=waivable + cny("0.01"))], as_of=late)
+    assert refused.value.code == "fee_not_waivable"
+
+
+@LENDING
+@given(histories(variants=(INSTALLMENT_FEES,)))
+def test_a_fee_on_each_installment_follows_every_reamortisation_and_is_never_waived(history):
+    terms, events = history
+    state = fold(terms, events, as_of=AS_OF)
+    policy = terms.contract.rounding
+    for row in state.installments:
+        if row.number == 0 or row.due.principal.is_zero:
+            continue  # a deferral's interest-only row charges no fees (a charge may be added to it)
+        guarded = policy.times(row.due.principal + row.due.interest, Decimal("0.01"))
+        # Each row the schedule charges carries the guarantee on its own principal + interest
+        # (charges added later come on top), and no waiver reaches it.
+        assert row.due.fee >= guarded + SERVICE.amount, row
         assert row.waived.fee <= row.due.fee - guarded, row

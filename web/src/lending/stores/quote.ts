@@ -20,6 +20,18 @@ export const METHODS: RepaymentMethod[] = [
   'bullet',
 ]
 export const FEE_KINDS: FeeKind[] = ['upfront_deducted', 'upfront_financed', 'per_installment', 'at_disbursement']
+export type FeeBasis = NonNullable<components['schemas']['FeeItem']['basis']>
+
+/**
+ * What a percentage fee of `kind` may be a percent of: the amount always; for fees charged once,
+ * also the amount plus the schedule's interest, or the interest; for fees per installment, also each
+ * installment's own principal + interest (the API refuses the other pairs).
+ */
+export function feeBasesFor(kind: FeeKind): FeeBasis[] {
+  if (kind === 'upfront_deducted' || kind === 'at_disbursement') return ['principal', 'principal_and_interest', 'interest']
+  if (kind === 'per_installment') return ['principal', 'installment']
+  return ['principal']
+}
 /** What happens to a due date on a holiday or a weekend (by the institution's holiday calendar). */
 export const BUSINESS_DAY_RULES: BusinessDayRule[] = ['none', 'following', 'modified_following', 'preceding', 'modified_preceding']
 
@@ -28,6 +40,8 @@ export interface FeeInput {
   kind: FeeKind
   basis: 'amount' | 'percent'
   value: string
+  /** What a percentage is a percent of (the amount when absent or not allowed for the kind). */
+  of?: FeeBasis
 }
 
 export interface CalculatorInput {
@@ -53,6 +67,7 @@ export function toLoanDescription(input: CalculatorInput): LoanDescription {
       name: f.name.trim(),
       kind: f.kind,
       ...(f.basis === 'amount' ? { amount: f.value.trim() } : { percent: f.value.trim() }),
+      ...(f.basis === 'percent' && f.of && f.of !== 'principal' && feeBasesFor(f.kind).includes(f.of) ? { basis: f.of } : {}),
     })),
     ...(input.businessDayRule && input.businessDayRule !== 'none' ? { business_day_rule: input.businessDayRule, calendar: 'cn' as const } : {}),
   }
