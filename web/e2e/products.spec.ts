@@ -38,6 +38,16 @@ test.describe('staff console', () => {
     await page.getByTestId('product-rate').fill('11.5')
     await expect(page.getByTestId('product-live-status')).toHaveAttribute('data-status', 'ok')
     await expect(live).toContainText('11.50%')
+    // A guarantor's fee of 0.1 % of each installment (not waivable) lifts the APR above the rate: at 10 %
+    // the shortest term's APR is over 11 % (a fee on each monthly installment weighs most on short loans).
+    await page.getByTestId('product-rate').fill('10')
+    await page.getByTestId('product-add-fee').click()
+    await page.getByTestId('fee-of-0').click()
+    await page.getByRole('option', { name: '每期本息', exact: true }).click()
+    await page.getByTestId('fee-waivable-0').click()
+    await expect(page.getByTestId('product-live-status')).toHaveAttribute('data-status', 'ok')
+    await expect(page.getByTestId('product-live-apr')).toContainText(/1[01]\.\d\d%/)
+    await expect(page.getByTestId('product-live-apr')).not.toContainText('10.00%')
 
     await page.getByTestId('product-save').click()
     await expect(page).toHaveURL(new RegExp(`/staff/products/${code}$`))

@@ -133,8 +133,22 @@ class ProductFee(InputSchema):
                                           "upfront_deducted (砍头息) is refused")
     amount: MoneyStr | None = None
     percent: PercentStr | None = Field(default=None, validate_default=True,
-                                       description="percent of the principal per charge")
+                                       description="percent of the basis per charge")
+    basis: Literal["principal", "installment"] = Field(
+        default="principal", description="What percent is a percent of: the principal, or each installment's own "
+        "principal + interest (per_installment fees only, e.g. a guarantor's 1 % of each repayment)")
     payee: PayeeName
+    waivable: bool = Field(default=True, description="Whether the institution may waive it (a third party's fee, "
+                           "such as an insurer's premium, usually may not)")
+
+    @field_validator("basis")
+    @classmethod
+    def _basis_fits(cls, value: str, info: ValidationInfo) -> str:
+        if value == "installment" and (info.data.get("kind") != "per_installment" or info.data.get("percent") is None):
+            raise field_error("fee_basis_not_allowed",
+                              "a percent of each installment is for a percent fee charged per installment",
+                              "按每期本息比例计算的只能是按期收取的比例费用")
+        return value
 
     @field_validator("kind")
     @classmethod

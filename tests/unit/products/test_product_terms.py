@@ -67,6 +67,10 @@ def refusal(data: dict[str, Any]) -> tuple[str, str]:
      "fee_amount_or_percent"),
     ({"fees": [{"name": "费", "kind": "per_installment", "percent": "1", "payee": "bank"}]}, "fees.0.payee",
      "literal_error"),
+    ({"fees": [{"name": "费", "kind": "upfront_financed", "percent": "1", "basis": "installment", "payee": "lender"}]},
+     "fees.0.basis", "fee_basis_not_allowed"),
+    ({"fees": [{"name": "费", "kind": "per_installment", "amount": "9.00", "basis": "installment", "payee": "lender"}]},
+     "fees.0.basis", "fee_basis_not_allowed"),
     ({"repayment_methods": ["revolving_daily"], "fees": [{"name": "费", "kind": "per_installment", "percent": "1",
                                                           "payee": "lender"}]}, "fees", "revolving_no_fees"),
     ({"grace_on_principal_periods": 3}, "grace_on_principal_periods", "grace_exceeds_periods"),
@@ -143,7 +147,7 @@ def _apr(parsed: ProductTerms, method: str, amount: Money, term: int) -> Decimal
 @given(
     rate=st.integers(min_value=0, max_value=2400),
     method=st.sampled_from(["equal_installment", "equal_principal", "interest_monthly_principal_at_maturity"]),
-    fee_kind=st.sampled_from(["none", "upfront_financed", "per_installment"]),
+    fee_kind=st.sampled_from(["none", "upfront_financed", "per_installment", "per_installment_of_installment"]),
     fee_fixed=st.booleans(),
     fee_size=st.integers(min_value=1, max_value=300),
     amount_fen=st.integers(min_value=100_000, max_value=2_000_000),
@@ -152,9 +156,12 @@ def _apr(parsed: ProductTerms, method: str, amount: Money, term: int) -> Decimal
 def test_no_loan_inside_the_ranges_costs_more_than_the_worst_corner(rate: int, method: str, fee_kind: str,
                                                                      fee_fixed: bool, fee_size: int, amount_fen: int,
                                                                      term: int) -> None:
+    on_installment = fee_kind == "per_installment_of_installment"
     fees = [] if fee_kind == "none" else [
-        {"name": "费", "kind": fee_kind, "payee": "lender",
-         **({"amount": f"{fee_size}.00"} if fee_fixed else {"percent": f"{Decimal(fee_size) / 100}"})}]
+        {"name": "费", "kind": "per_installment" if on_installment else fee_kind, "payee": "lender",
+         **({"amount": f"{fee_size}.00"} if fee_fixed and not on_installment else
+            {"percent": f"{Decimal(fee_size) / 100}"}),
+         **({"basis": "installment"} if on_installment else {})}]
     parsed = ProductTerms.model_validate(terms(rate={"kind": "fixed", "annual_rate": f"{Decimal(rate) / 100}"},
                                                repayment_methods=[method], fees=fees))
     worst = max(s.apr_percent for s in caps.samples_of(parsed, on=ON, calendars=offline_calendars))
@@ -165,3 +172,17 @@ def test_no_loan_inside_the_ranges_costs_more_than_the_worst_corner(rate: int, m
     # the cap is refused on its own.
     assert inside <= worst + Decimal("0.02")
     assert inside >= Decimal(rate) / 100 - Decimal("0.01")  # fees never lower the APR below the rate
+
+
+def test_a_fee_on_each_installment_and_a_protected_fee_reach_the_engine() -> None:
+    parsed = ProductTerms.model_validate(terms(fees=[
+        {"name": "担保费", "kind": "per_installment", "percent": "1", "basis": "installment", "payee": "guarantor",
+         "waivable": False}]))
+    assert ProductTerms.model_validate(parsed.model_dump(mode="json")) == parsed
+    with_fee = {(s.repayment_method, s.amount, s.term): s.apr_percent
+                for s in caps.samples_of(parsed, on=ON, calendars=offline_calendars)}
+    plain = caps.samples_of(ProductTerms.model_validate(terms()), on=ON, calendars=offline_calendars)
+    # The fee on each installment is in every sample's APR: each is above the same loan without it.
+    assert plain
+    for s in plain:
+        assert with_fee[(s.repayment_method, s.amount, s.term)] > s.apr_percent, s

@@ -4863,6 +4863,13 @@ export interface components {
             /** Amount */
             amount?: string | null;
             /**
+             * Basis
+             * @description What percent is a percent of: the principal, or each installment's own principal + interest (per_installment fees only, e.g. a guarantor's 1 % of each repayment)
+             * @default principal
+             * @enum {string}
+             */
+            basis?: "principal" | "installment";
+            /**
              * Kind
              * @description upfront_financed (added to the principal) or per_installment; upfront_deducted (砍头息) is refused
              * @enum {string}
@@ -4880,9 +4887,15 @@ export interface components {
             payee: "lender" | "guarantor" | "insurer" | "platform";
             /**
              * Percent
-             * @description percent of the principal per charge
+             * @description percent of the basis per charge
              */
             percent?: string | null;
+            /**
+             * Waivable
+             * @description Whether the institution may waive it (a third party's fee, such as an insurer's premium, usually may not)
+             * @default true
+             */
+            waivable?: boolean;
         };
         /**
          * ProductOfferRead

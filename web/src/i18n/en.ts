@@ -570,6 +570,7 @@ export default {
     feeKind: 'Charged',
     feeBasis: 'Basis',
     feeOf: 'Percent of',
+    feeWaivable: 'May be waived',
     feeFixed: 'Fixed amount',
     feePercent: 'Percent',
     feeValue: 'Value',

@@ -564,6 +564,7 @@ export default {
     feeKind: '收取方式',
     feeBasis: '计费方式',
     feeOf: '比例基数',
+    feeWaivable: '可减免',
     feeFixed: '固定金额',
     feePercent: '按比例',
     feeValue: '数值',

@@ -7,12 +7,12 @@ describe('the product form and the API terms', () => {
     Object.assign(form, {
       name_zh: '助农贷', name_en: 'Farm loan', rate_kind: 'by_grade',
       grades: { A: '7', B: '8', C: '9', D: '10', E: '11.5' }, recalculation: true, recalculation_rest: 'monthly',
-      fees: [{ name: '担保费', kind: 'per_installment', basis: 'percent', value: ' 0.05 ', payee: 'guarantor' }],
+      fees: [{ name: '担保费', kind: 'per_installment', basis: 'percent', value: ' 0.05 ', payee: 'guarantor', of: 'installment', waivable: false }],
       approval_policy: [{ up_to_amount: '10000.00', worst_grade: 'C', levels: 1 }, { up_to_amount: '50000.00', worst_grade: 'E', levels: 3 }],
     })
     const terms = termsFromForm(form)
     expect(terms.rate).toEqual({ kind: 'by_grade', grades: { A: '7', B: '8', C: '9', D: '10', E: '11.5' } })
-    expect(terms.fees).toEqual([{ name: '担保费', kind: 'per_installment', payee: 'guarantor', percent: '0.05' }])
+    expect(terms.fees).toEqual([{ name: '担保费', kind: 'per_installment', payee: 'guarantor', percent: '0.05', basis: 'installment', waivable: false }])
     expect(terms.recalculation).toEqual({ rest: 'monthly', compounding: 'none', pre_closure: 'till_pre_closure_date' })
     expect(terms.active_to).toBeNull()
     const again = formFromTerms(terms)
@@ -21,10 +21,11 @@ describe('the product form and the API terms', () => {
 
   it('sends a fixed rate alone and an amount fee as an amount', () => {
     const form = { ...emptyForm('2026-01-01'), name_zh: '消费贷', name_en: 'Consumer loan', annual_rate: '11.5' }
-    form.fees = [{ name: '手续费', kind: 'upfront_financed', basis: 'amount', value: '50.00', payee: 'platform' }]
+    // A basis left over from another kind is not sent: only a per-installment percent may follow the installment.
+    form.fees = [{ name: '手续费', kind: 'upfront_financed', basis: 'amount', value: '50.00', payee: 'platform', of: 'installment', waivable: true }]
     const terms = termsFromForm(form)
     expect(terms.rate).toEqual({ kind: 'fixed', annual_rate: '11.5' })
-    expect(terms.fees?.[0]).toEqual({ name: '手续费', kind: 'upfront_financed', payee: 'platform', amount: '50.00' })
+    expect(terms.fees?.[0]).toEqual({ name: '手续费', kind: 'upfront_financed', payee: 'platform', amount: '50.00', waivable: true })
   })
 })
 

@@ -27,6 +27,8 @@ export const PRODUCT_METHODS: RepaymentMethodName[] = [
 ]
 /** Fee kinds a product may have: nothing is deducted from the principal up front. */
 export const PRODUCT_FEE_KINDS: FeeKind[] = ['upfront_financed', 'per_installment']
+/** What a product's percentage fee may be a percent of: the principal, or each installment (per installment only). */
+export const PRODUCT_FEE_BASES: NonNullable<components['schemas']['ProductFee']['basis']>[] = ['principal', 'installment']
 export const PAYEES: Payee[] = ['lender', 'guarantor', 'insurer', 'platform']
 export const CUSTOMER_TYPES: CustomerType[] = ['consumer', 'sole_trader', 'small_business', 'farmer']
 export const DOCUMENT_TYPES: DocumentType[] = [
@@ -48,6 +50,9 @@ export interface FeeForm {
   basis: 'amount' | 'percent'
   value: string
   payee: Payee
+  /** What a percent is a percent of. */
+  of: 'principal' | 'installment'
+  waivable: boolean
 }
 
 export interface ApprovalRowForm {
@@ -125,6 +130,7 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     fees: (terms.fees ?? []).map((f) => ({
       name: f.name, kind: f.kind, payee: f.payee,
       basis: f.amount != null ? 'amount' : 'percent', value: (f.amount ?? f.percent ?? '') as string,
+      of: f.basis ?? 'principal', waivable: f.waivable ?? true,
     })),
     penalty_basis: terms.penalty.basis, penalty_value: terms.penalty.value_percent,
     penalty_compound: terms.penalty.compound_overdue_interest ?? false, penalty_grace_days: terms.penalty.grace_days ?? 0,
@@ -153,8 +159,9 @@ export function termsFromForm(form: ProductForm): ProductTerms {
       : { kind: 'by_grade', grades: Object.fromEntries(GRADES.map((g) => [g, form.grades[g].trim()])) },
     day_count: form.day_count, interest_method: form.interest_method, business_day_rule: form.business_day_rule,
     fees: form.fees.map((f) => ({
-      name: f.name.trim(), kind: f.kind, payee: f.payee,
+      name: f.name.trim(), kind: f.kind, payee: f.payee, waivable: f.waivable,
       ...(f.basis === 'amount' ? { amount: f.value.trim() } : { percent: f.value.trim() }),
+      ...(f.basis === 'percent' && f.of === 'installment' && f.kind === 'per_installment' ? { basis: 'installment' as const } : {}),
     })),
     penalty: { basis: form.penalty_basis, value_percent: form.penalty_value.trim(),
       compound_overdue_interest: form.penalty_compound, grace_days: form.penalty_grace_days },
