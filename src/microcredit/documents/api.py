@@ -36,12 +36,12 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "The borrower already has this file", "content": {PROBLEM_MEDIA_TYPE: {"example": {
         "type": "https://microcredit.dev/problems/duplicate_document", "title": "duplicate_document",
         "status": 409, "code": "duplicate_document", "detail": "This file has already been uploaded (document 12)",
-        "field": "file", "document_id": 12, "document_type": "id_card",
+        "field": "file", "conflict_with": {"entity_type": "document", "id": 12, "name": "id_card"},
         "errors": [{"field": "file", "code": "duplicate_document",
                     "message": "This file has already been uploaded (document 12)"}]}}}},
     422: {"description": "Refused by content, size or form", "content": {PROBLEM_MEDIA_TYPE: {"example": {
         "type": "https://microcredit.dev/problems/document_type_mismatch", "title": "document_type_mismatch",
-        "status": 422, "code": "document_type_mismatch", "field": "file", "detected": "image/png",
+        "status": 422, "code": "document_type_mismatch", "field": "file",
         "detail": "The file's content does not match its type: only JPEG, PNG and WebP images and PDF files "
                   "are accepted",
         "errors": [{"field": "file", "code": "document_type_mismatch", "message": "…"}]}}}},

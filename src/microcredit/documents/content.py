@@ -84,14 +84,14 @@ def check_type(data: bytes, *, filename: str | None, declared: str | None) -> st
         raise DocumentEmpty(field="file")
     detected = detect(data)
     if detected not in ALLOWED:
-        raise DocumentTypeMismatch(field="file", extra={"detected": detected})
+        raise DocumentTypeMismatch(field="file")
     ext = os.path.splitext(filename or "")[1].lower()
     if ext and ext not in EXTENSIONS[detected]:
-        raise DocumentTypeMismatch(field="file", extra={"detected": detected})
+        raise DocumentTypeMismatch(field="file")
     declared_type = (declared or "").split(";")[0].strip().lower()
     declared_type = _DECLARED_ALIASES.get(declared_type, declared_type)
     if declared_type and declared_type != "application/octet-stream" and declared_type != detected:
-        raise DocumentTypeMismatch(field="file", extra={"detected": detected})
+        raise DocumentTypeMismatch(field="file")
     return detected
 
 
