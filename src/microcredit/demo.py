@@ -1,8 +1,9 @@
 """Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
 its holiday calendar, three published loan products (made through the products service), an ID-card photo
 and an income proof of the first borrower (through the documents service, into the configured storage;
-drawn here with Pillow, so no binary file is kept in the repository) and the first entries of its books (a capital injection, a bank loan, a receipt held in suspense, and an entry posted in
-error with its reversal) — posted through the ledger's service, never as rows.
+drawn here with Pillow, so no binary file is kept in the repository) and the first entries of its books (a
+capital injection, a bank loan, a receipt held in suspense, and an entry posted in error with its reversal)
+— posted through the ledger's service, never as rows.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -18,7 +19,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw
-
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
