@@ -141,9 +141,18 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
     Image.new("1", (20000, 20000), 0).save(out, format="PNG", optimize=True)
     bomb = out.getvalue()
     assert len(bomb) < LIMITS.max_bytes
+    before = Image.MAX_IMAGE_PIXELS
     with pytest.raises(DocumentTooLarge):
         content.prepare(bomb, filename="bomb.png", declared="image/png", limits=LIMITS)
-    assert LIMITS.max_pixels != Image.MAX_IMAGE_PIXELS  # the global bound is restored
+    assert before == Image.MAX_IMAGE_PIXELS  # no process-wide setting is touched
+
+
+def test_an_image_over_the_configured_pixel_bound_is_refused_from_its_header() -> None:
+    out = io.BytesIO()
+    Image.new("1", (3000, 2000), 0).save(out, format="PNG", optimize=True)  # 6 M pixels
+    with pytest.raises(DocumentTooLarge):
+        content.prepare(out.getvalue(), filename="big.png", declared=None,
+                        limits=content.Limits(max_bytes=LIMITS.max_bytes, max_pixels=5_000_000))
 
 
 def test_a_truncated_image_is_unreadable() -> None:
