@@ -83,12 +83,19 @@ def _content(request: Request, session: DB, clock: WallClock, principal: Princip
 
 
 def _own_owner(session: DB, principal: Principal) -> service.Owner:
-    borrower = parties.borrowers.own_profile(session=session, principal=principal)
-    return service.Owner(borrower_id=borrower.id, institution_id=borrower.institution_id, branch_id=borrower.branch_id)
+    """The caller's own profile, row-locked: one upload per borrower at a time (see `_staff_owner`)."""
+    borrower_id = parties.borrowers.own_profile_id(session=session, principal=principal)
+    if borrower_id is None:
+        raise NotFound()
+    return _staff_owner(session, principal, borrower_id, for_update=True)
 
 
-def _staff_owner(session: DB, principal: Principal, borrower_id: int) -> service.Owner:
-    borrower = parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id)
+def _staff_owner(session: DB, principal: Principal, borrower_id: int, *, for_update: bool = False) -> service.Owner:
+    """The borrower, with the scope check; `for_update` (uploads) locks the row for the transaction, so
+    that two uploads for one borrower run one after the other: the duplicate check and the replacement
+    of the active document of a type then see each other (where the database has row locks)."""
+    borrower = parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id,
+                                              for_update=for_update)
     return service.Owner(borrower_id=borrower.id, institution_id=borrower.institution_id, branch_id=borrower.branch_id)
 
 
@@ -153,7 +160,7 @@ def upload_borrower_document(request: Request, borrower_id: Id, type: TypeField,
                              session: DB, clock: WallClock,
                              principal: Principal = require("borrower.update")) -> service.Document:
     """A loan officer scans or photographs a walk-in borrower's document (channel `branch`)."""
-    owner = _staff_owner(session, principal, borrower_id)
+    owner = _staff_owner(session, principal, borrower_id, for_update=True)
     return _upload(request, session, clock, principal, owner, type, file, "branch")
 
 
