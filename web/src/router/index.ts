@@ -70,6 +70,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'products', name: 'products', component: () => import('@/products/views/OffersView.vue'), meta: { title: 'offers.title' } },
       { path: 'products/:code([A-Z0-9_-]+)', name: 'product', component: () => import('@/products/views/OfferView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { title: 'offers.title' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
+      { path: 'me/documents', name: 'my-documents', component: () => import('@/documents/views/MyDocumentsView.vue'), meta: { auth: 'borrower', title: 'documents.title' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       // Any other address: the 404 page inside the borrower app's frame (the console has its own).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
