@@ -96,13 +96,14 @@ def test_an_approver_reads_but_does_not_change_rules(client, world):
 
 
 def test_blacklist_through_the_api(client, session, world):
-    inst, h = world
+    _inst, h = world
     number = samples.samples()["blacklisted"].id_number
     r = client.post(f"{API}/blacklist", json={"kind": "id_number", "value": number, "reason": "冒用身份"},
                     headers=h["officer"])
     assert r.status_code == 201, r.text
     entry = r.json()
-    assert entry["value_masked"] != number and "*" in entry["value_masked"]
+    assert entry["value_masked"] != number
+    assert "*" in entry["value_masked"]
     assert number not in r.text
     assert_problem(client.post(f"{API}/blacklist", json={"kind": "id_number", "value": number, "reason": "x"},
                                headers=h["officer"]), 409)
@@ -111,7 +112,8 @@ def test_blacklist_through_the_api(client, session, world):
     assert (body["code"], body["field"]) == ("blacklist_value_invalid", "value")
     assert [e["id"] for e in client.get(f"{API}/blacklist", headers=h["officer"]).json()] == [entry["id"]]
     r = client.post(f"{API}/blacklist/{entry['id']}/remove", json={"reason": "误报"}, headers=h["officer"])
-    assert r.status_code == 200 and r.json()["removed_reason"] == "误报"
+    assert r.status_code == 200
+    assert r.json()["removed_reason"] == "误报"
     assert client.get(f"{API}/blacklist", headers=h["officer"]).json() == []
     assert len(client.get(f"{API}/blacklist?include_removed=true", headers=h["officer"]).json()) == 1
     assert {a.action for a in audit_records(session, "risk_blacklist.added")} == {"risk_blacklist.added"}
@@ -133,7 +135,8 @@ def test_bureau_report_view_is_audited_and_the_simulator_lookup(client, session,
     assert_problem(client.get(f"{API}/bureau-reports/{foreign.bureau_report_id}", headers=h["approver"]), 404)
     number = samples.sample_id_number("911")
     r = client.post(f"{API}/simulator/bureau-report", json={"id_number": number}, headers=h["officer"])
-    assert r.status_code == 200 and r.json()["scenario"] == "serious_delinquency"
+    assert r.status_code == 200
+    assert r.json()["scenario"] == "serious_delinquency"
     body = assert_problem(client.post(f"{API}/simulator/bureau-report", json={"id_number": "110105199005179110"},
                                       headers=h["officer"]), 422)
     assert body["field"] == "id_number"
