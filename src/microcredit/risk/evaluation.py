@@ -86,6 +86,7 @@ def facts_variables(facts: ApplicantFacts) -> dict[str, Any]:
         "monthly_debt_payments": _minor(facts.monthly_debt_payments),
         "monthly_spending": _minor(facts.monthly_spending), "employment": facts.employment or "",
         "has_device": facts.device_id is not None, "has_bank_card": facts.bank_card is not None,
+        "bureau_authorised": facts.bureau_authorised,
     }
 
 
@@ -205,6 +206,12 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             context.add_variable("identity", {"result": check.result, "matched": check.result == "match",
                                               "source": check.source})
         elif gate[0] == Stage.BUREAU:
+            if not facts.bureau_authorised:
+                # No query without the applicant's authorisation (credit-reporting rules): not a CEL rule,
+                # since the report would be fetched before any rule of the stage could say no.
+                fired.append(Fired(Stage.BUREAU, "bureau_not_authorised", Outcome.MISSING,
+                                   "risk.rule.bureau_not_authorised", {}, ("bureau_authorisation",)))
+                return settle(Decision.RETURN)
             report = sources.bureau()
             bureau = bureau_variables(report)
             dti = dti_pct(facts, bureau)

@@ -1176,6 +1176,7 @@ export default {
       grade_declined: 'Grade {grade} is inside the automatic-decline envelope',
       outside_approval_envelope: 'Outside the automatic-approval envelope (grade {grade}): people decide',
       rule_error: 'Rule {rule} could not be evaluated ({error}): people decide',
+      bureau_not_authorised: 'The applicant has not authorised the credit-bureau query; ask for the authorisation',
     },
     reason: {
       history_short: 'Short credit history',

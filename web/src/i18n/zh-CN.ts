@@ -1169,6 +1169,7 @@ export default {
       grade_declined: '风险等级 {grade}，在自动拒绝范围内',
       outside_approval_envelope: '不在自动审批范围内（等级 {grade}），转人工审批',
       rule_error: '规则 {rule} 无法计算（{error}），转人工审批',
+      bureau_not_authorised: '申请人尚未授权查询征信，请补充授权书',
     },
     reason: {
       history_short: '信用历史短',
