@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import cel
-
 from microcredit.integrations.bureau import BureauReport
 from microcredit.integrations.id_check import IdCheck
 from microcredit.lending.money import Money
@@ -176,11 +174,13 @@ def _to_result(f: Fired) -> RuleResult:
 def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
              blacklist_kinds: frozenset[str] = frozenset()) -> Evaluation:
     """Run the review of one application (pure: no database, the outside answers come through `sources`)."""
-    variables: dict[str, Any] = {
-        "facts": facts_variables(facts), "velocity": velocity_variables(facts), "params": dict(rules.parameters),
-        "blacklist": {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)},
-    }
-    context = cel.Context(variables=variables)
+    # The version's context for this thread (parameters converted once); every other variable is set
+    # here before the rules that read it run (a later gate's variables left from the previous application
+    # are never read: its rules do not run unless the gate sets them first).
+    context = rules.context()
+    context.add_variable("facts", facts_variables(facts))
+    context.add_variable("velocity", velocity_variables(facts))
+    context.add_variable("blacklist", {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)})
     by_stage = {stage: (compiled, batch) for stage, compiled, batch in rules.stages}
     fired: list[Fired] = []
     report: BureauReport | None = None
