@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Start or stop the PostgreSQL, MariaDB and Redis servers the tests run against.
+# Start or stop the PostgreSQL, MariaDB, Redis and S3-compatible (moto_server) servers the tests run against.
 #
-#   scripts/services.sh start DIR   start all three on private loopback ports, data under DIR,
+#   scripts/services.sh start DIR   start all four on private loopback ports, data under DIR,
 #                                   and write DIR/env with the MICROCREDIT_TEST_* URLs
 #   scripts/services.sh stop DIR    stop exactly the processes started by `start` (by their PID files)
 #
 # The servers come from Debian's packages (scripts/setup-system.sh installs them); nothing is
-# started by apt. Ports can be moved with MC_PG_PORT, MC_MY_PORT, MC_REDIS_PORT.
+# started by apt; moto_server comes from the project's virtualenv (.venv, or MC_MOTO_SERVER). Ports can
+# be moved with MC_PG_PORT, MC_MY_PORT, MC_REDIS_PORT, MC_S3_PORT.
 set -euo pipefail
 
 cmd=${1:?usage: services.sh start|stop DIR}
@@ -14,6 +15,8 @@ D=$(realpath -m "${2:?usage: services.sh start|stop DIR}")
 PG_PORT=${MC_PG_PORT:-55432}
 MY_PORT=${MC_MY_PORT:-53306}
 REDIS_PORT=${MC_REDIS_PORT:-56379}
+S3_PORT=${MC_S3_PORT:-59000}
+MOTO_SERVER=${MC_MOTO_SERVER:-$(dirname "$(realpath "$0")")/../.venv/bin/moto_server}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
@@ -74,6 +77,17 @@ start_redis() {
   echo "MICROCREDIT_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" >> "$D/env"
 }
 
+start_s3() {  # moto_server: an S3-compatible server in memory (the storage tests create their bucket)
+  "$MOTO_SERVER" -H 127.0.0.1 -p "$S3_PORT" >"$D/moto.log" 2>&1 &
+  echo $! > "$D/moto.pid"
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$S3_PORT/" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$S3_PORT/" >/dev/null
+  echo "MICROCREDIT_TEST_S3_URL=http://127.0.0.1:$S3_PORT" >> "$D/env"
+}
+
 stop_all() {
   if [ -f "$D/pg/data/postmaster.pid" ]; then
     pid=$(head -1 "$D/pg/data/postmaster.pid"); kill -INT "$pid" 2>/dev/null || true; wait_gone "$pid"
@@ -83,6 +97,9 @@ stop_all() {
   fi
   if [ -f "$D/redis.pid" ]; then
     pid=$(cat "$D/redis.pid"); kill -TERM "$pid" 2>/dev/null || true; wait_gone "$pid"
+  fi
+  if [ -f "$D/moto.pid" ]; then
+    pid=$(cat "$D/moto.pid"); kill -TERM "$pid" 2>/dev/null || true; wait_gone "$pid"; rm -f "$D/moto.pid"
   fi
 }
 
@@ -95,11 +112,13 @@ case "$cmd" in
     start_pg & pg=$!
     start_mariadb & my=$!
     start_redis & rd=$!
+    start_s3 & s3=$!
     failed=0
     wait $pg || { echo "PostgreSQL did not start (see $D/pg/log)" >&2; failed=1; }
     wait $my || { echo "MariaDB did not start (see $D/myrun/my.err)" >&2; failed=1; }
     wait $rd || { echo "Redis did not start (see $D/redis.log)" >&2; failed=1; }
-    for name in POSTGRES MYSQL REDIS; do
+    wait $s3 || { echo "moto_server did not start (see $D/moto.log)" >&2; failed=1; }
+    for name in POSTGRES MYSQL REDIS S3; do
       grep -q "^MICROCREDIT_TEST_${name}_URL=" "$D/env" || { echo "no $name server" >&2; failed=1; }
     done
     if [ $failed -ne 0 ]; then stop_all; exit 1; fi

@@ -105,8 +105,23 @@ class LimitSettings(BaseModel):
 
     # JSON (and any other non-upload) request bodies: every request body of the API is small.
     json_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    # multipart/form-data bodies (file uploads).
-    upload_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # multipart/form-data bodies (file uploads): above the largest document (a 15 MB PDF) plus the form.
+    upload_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+
+
+class DocumentSettings(BaseModel):
+    """Limits of uploaded documents (documents.service): bytes as uploaded, per kind of content and type."""
+
+    image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    pdf_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    # Per document type, overriding the two above for that type (JSON, e.g. {"id_card": 4194304}).
+    max_bytes_by_type: dict[str, int] = {}
+    # Images are re-encoded with their long side at most this many pixels.
+    image_max_side: int = Field(default=3000, ge=256, le=10000)
+    # An image of more pixels than this is refused before it is decoded (a decompression bomb).
+    image_max_pixels: int = Field(default=50_000_000, ge=1_000_000)
+    jpeg_quality: int = Field(default=85, ge=50, le=95)
+    uploads_per_user_per_hour: int = Field(default=60, ge=1)
 
 
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]
@@ -262,7 +277,20 @@ class Settings(BaseSettings):
     # Trust X-Forwarded-For from these proxy addresses (comma separated); empty: trust none.
     trusted_proxies: str = ""
 
+    # Where files (documents) are kept: `local` (storage_dir, default <data_dir>/storage; outside the
+    # web root) or `s3` (an S3-compatible server: the s3_* settings). See platform.storage.
+    storage: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_path_style: bool = True
+    s3_prefix: str = ""
+
     security: SecuritySettings = SecuritySettings()
+    documents: DocumentSettings = DocumentSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     limits: LimitSettings = LimitSettings()
     # Who may read GET /metrics: callers from these addresses or networks (comma separated; the
@@ -320,6 +348,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'microcredit.sqlite3').resolve()}"
 
     @property
+    def resolved_storage_dir(self) -> Path:
+        """The local storage directory: `storage_dir`, or `storage` under `data_dir`."""
+        return (self.storage_dir or self.data_dir / "storage").resolve()
+
+    @property
     def allows_business_date_override(self) -> bool:
         """Only demo and test installations may move the business date by hand."""
         return self.mode in (Mode.DEMO, Mode.TEST, Mode.DEVELOPMENT)
@@ -349,6 +382,8 @@ class Settings(BaseSettings):
             problems.append("MICROCREDIT_SMS_SIMULATOR is on (the SMS simulator's message box)")
         if not self.database_url:
             problems.append("MICROCREDIT_DATABASE_URL is not set (production needs a real database)")
+        if self.storage == "s3" and not self.s3_bucket:
+            problems.append("MICROCREDIT_STORAGE is s3 but MICROCREDIT_S3_BUCKET is not set")
         if problems:
             raise InsecureConfiguration(problems)
 

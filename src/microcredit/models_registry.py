@@ -9,6 +9,7 @@ from sqlalchemy import MetaData
 from microcredit.audit import models as audit_models
 from microcredit.consent import models as consent_models
 from microcredit.db.base import Base
+from microcredit.documents import models as documents_models
 from microcredit.identity import models as identity_models
 from microcredit.integrations import models as integrations_models
 from microcredit.ledger import models as ledger_models
@@ -18,8 +19,8 @@ from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
 
-MODELS = (audit_models, consent_models, identity_models, integrations_models, ledger_models, notifications_models,
-          origination_models, parties_models, platform_models, products_models)
+MODELS = (audit_models, consent_models, documents_models, identity_models, integrations_models, ledger_models,
+          notifications_models, origination_models, parties_models, platform_models, products_models)
 
 
 def load_all_models() -> MetaData:

@@ -32,6 +32,7 @@ from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from microcredit.platform.refcache import ReferenceCache
+from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,13 @@ class Runtime:
     redis: Any | None = None
     # Institutions as pages show them, per process (platform.refcache); None: read every time.
     institutions: ReferenceCache[InstitutionInfo] | None = None
+    # Where files (documents) are kept; None: storage_from(settings) on first use.
+    storage: Storage | None = None
+
+    @property
+    def files(self) -> Storage:
+        """The storage of files (documents, later contracts and vouchers)."""
+        return self.storage if self.storage is not None else storage_from(self.settings)
 
     @property
     def sms_simulator(self) -> SimulatedSmsOperator | None:
@@ -83,9 +91,19 @@ def _sender_name(settings: Settings) -> Any:
     return sender_name
 
 
+def storage_from(settings: Settings) -> Storage:
+    """The configured storage: local disk (the default) or an S3-compatible server."""
+    if settings.storage == "s3":
+        return S3Storage(bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url or None,
+                         region=settings.s3_region, access_key_id=settings.s3_access_key_id or None,
+                         secret_access_key=settings.s3_secret_access_key.get_secret_value() or None,
+                         path_style=settings.s3_path_style, prefix=settings.s3_prefix)
+    return LocalStorage(settings.resolved_storage_dir)
+
+
 def build_runtime(settings: Settings, *, database: Database | None = None, clock: Clock | None = None,
                   redis: Any | None = None, sms: SmsChannel | None = None,
-                  oauth_transport: httpx2.BaseTransport | None = None) -> Runtime:
+                  oauth_transport: httpx2.BaseTransport | None = None, storage: Storage | None = None) -> Runtime:
     """Assemble the process's parts from `settings` (tests may inject any of them)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
@@ -115,4 +133,5 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
         oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
                            transport=oauth_transport),
         institutions=parties.organisation.institution_cache(clock=clock, seconds=settings.reference_cache_seconds),
+        storage=storage or storage_from(settings),
     )

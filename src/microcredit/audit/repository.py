@@ -72,3 +72,12 @@ def records_query(*, institution_id: int | None, action: str | None = None, acto
     if until is not None:
         stmt = stmt.where(AuditRecord.at < until)
     return stmt
+
+
+def entity_records(session: Session, *, entity_type: str, entity_id: str, action: str | None = None,
+                   limit: int = 500) -> Sequence[AuditRecord]:
+    """The records about one entity (of one action when given), newest first."""
+    stmt = select(AuditRecord).where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
+    if action:
+        stmt = stmt.where(AuditRecord.action == action)
+    return session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(limit)).all()

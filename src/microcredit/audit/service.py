@@ -198,3 +198,10 @@ def records_query(*, institution_id: int | None, sort: str | None = None, **filt
     stmt = repository.records_query(institution_id=institution_id, **filters)
     return order_by(stmt, sort, {"seq": AuditRecord.seq, "at": AuditRecord.at, "action": AuditRecord.action},
                     [AuditRecord.seq.desc()])
+
+
+def entity_history(*, session: Session, entity_type: str, entity_id: object, action: str | None = None,
+                   limit: int = 500) -> list[AuditRecord]:
+    """What the log holds about one entity (e.g. every view of a document), newest first."""
+    return list(repository.entity_records(session, entity_type=entity_type, entity_id=str(entity_id),
+                                          action=action, limit=limit))

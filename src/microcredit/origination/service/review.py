@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from microcredit.documents import service as documents
 from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision
 
 Assessor = Callable[[Session, ApplicantFacts], Assessment]
@@ -33,5 +34,5 @@ def default_assessor() -> Assessor:
 
 
 def documents_on_file(session: Session, *, party_id: int) -> frozenset[str]:
-    """The document types a borrower has on file (until the documents domain is merged: none)."""
-    return frozenset()
+    """The document types a borrower has on file (active documents, from the documents domain)."""
+    return documents.types_for_party(session, party_id=party_id)

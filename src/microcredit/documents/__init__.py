@@ -1,0 +1,1 @@
+"""Documents: a borrower's files (ID card images, income and asset proofs, licences), kept in object storage."""
