@@ -23,8 +23,7 @@ class WrongState(OriginationError):
     def __init__(self, *, status: str, action: str) -> None:
         zh, en = ACTION_WORDS.get(action, (action, action))
         super().__init__(field="status", params={"status": status, "action": action, "action_zh": zh,
-                                                 "action_en": en},
-                         extra={"status": status, "action": action})
+                                                 "action_en": en})
 
 
 ACTION_WORDS = {
