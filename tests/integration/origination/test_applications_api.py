@@ -70,7 +70,9 @@ def test_apply_submit_and_approved_with_every_result_stored(client, session, wor
     assert mine["levels_required"] is None
     assert [(e["from_status"], e["to_status"], e["actor"]) for e in mine["timeline"]] == [
         (None, "draft", "borrower"), ("draft", "submitted", "borrower"), ("submitted", "approved", "system")]
-    assert "score" not in mine and "results" not in mine and mine["decline_reasons"] == []
+    assert "score" not in mine
+    assert "results" not in mine
+    assert mine["decline_reasons"] == []
 
     # The facts risk read: the applicant, the plan, the velocity from this table, the device.
     [facts] = fake.seen
@@ -79,9 +81,11 @@ def test_apply_submit_and_approved_with_every_result_stored(client, session, wor
     assert (facts.region_code, str(facts.birth_date), facts.customer_type) == ("360102", "1990-01-01", "consumer")
     assert (str(facts.amount), facts.term, facts.purpose, str(facts.monthly_spending)) == (
         "8000.00", 6, "agriculture", "2500.00")
-    assert facts.required_documents == frozenset({"id_card"}) and facts.documents == frozenset()
+    assert facts.required_documents == frozenset({"id_card"})
+    assert facts.documents == frozenset()
     assert (facts.velocity.id_number_24h, facts.velocity.phone_24h, facts.velocity.device_24h) == (1, 1, 1)
-    assert facts.device_id == "dev-123" and facts.application_number == mine["number"]
+    assert facts.device_id == "dev-123"
+    assert facts.application_number == mine["number"]
 
     stored = session.scalars(select(ApplicationRuleResult).where(
         ApplicationRuleResult.application_id == draft["id"]).order_by(ApplicationRuleResult.seq)).all()
@@ -92,7 +96,8 @@ def test_apply_submit_and_approved_with_every_result_stored(client, session, wor
     staff = client.get(f"/api/v1/applications/{draft['id']}", headers=world["ho"]).json()
     assert (staff["score"], staff["grade"], staff["reasons"], staff["rule_set"]) == (712, "B", ["income_stable"],
                                                                                   "test@1")
-    assert len(staff["results"]) == len(CLEAN) and staff["borrower_name"] == "王小明"
+    assert len(staff["results"]) == len(CLEAN)
+    assert staff["borrower_name"] == "王小明"
     assert _sms(session, world["inst"].id) == ["application_submitted", "application_approved"]
     assert [a.after["status"] for a in audit_records(session, "application.approved", draft["id"])] == ["approved"]
     assert len(audit_records(session, "application.submitted", draft["id"])) == 1
@@ -225,11 +230,13 @@ def test_walk_in_by_a_loan_officer_listed_and_counted_in_scope(client, session, 
     assert (walk_in["channel"], walk_in["officer_user_id"], walk_in["branch_id"]) == (
         "walk_in", world["officer"].user.id, world["branch"].id)
     decided = client.post(f"/api/v1/applications/{walk_in['id']}/submit", headers=ho).json()
-    assert decided["status"] == "referred" and decided["timeline"][1]["actor"] == "staff"
+    assert decided["status"] == "referred"
+    assert decided["timeline"][1]["actor"] == "staff"
     _draft(client, world["h"])
 
     page = client.get("/api/v1/applications", headers=ho).json()
-    assert page["total"] == 2 and {a["borrower_name"] for a in page["items"]} == {"王小明"}
+    assert page["total"] == 2
+    assert {a["borrower_name"] for a in page["items"]} == {"王小明"}
     assert [a["id"] for a in client.get("/api/v1/applications", headers=ho,
                                         params={"status": "referred"}).json()["items"]] == [walk_in["id"]]
     assert client.get("/api/v1/applications", headers=ho, params={"product_code": "NONE"}).json()["total"] == 0

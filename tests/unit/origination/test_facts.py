@@ -33,7 +33,8 @@ def test_each_problem_names_its_field():
     assert [(p.field, p.code) for p in problems] == [
         ("amount", "amount_out_of_range"), ("term", "term_out_of_range"), ("repayment_method", "method_not_offered"),
         ("customer_type", "customer_type_not_eligible"), ("age", "age_not_eligible")]
-    assert "1000.00" in problems[0].message_en and "等额本息" in problems[2].message_zh
+    assert "1000.00" in problems[0].message_en
+    assert "等额本息" in problems[2].message_zh
 
 
 def _applicant(number: str = "360102199001011234", branch_region: str | None = "110101") -> Applicant:

@@ -12,7 +12,8 @@ from microcredit.risk.assessment import Decision
 
 @pytest.mark.parametrize(("status", "action", "target"), [
     ("draft", "submit", "submitted"), ("returned", "resubmit", "submitted"), ("draft", "withdraw", "withdrawn"),
-    ("submitted", "withdraw", "withdrawn"), ("returned", "withdraw", "withdrawn"), ("referred", "withdraw", "withdrawn"),
+    ("submitted", "withdraw", "withdrawn"), ("returned", "withdraw", "withdrawn"),
+    ("referred", "withdraw", "withdrawn"),
 ])
 def test_allowed_steps(status, action, target):
     assert states.step(status, action) == target
