@@ -370,10 +370,11 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
 
 
 def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, own: bool,
-           assess: Assessor, language: str, action: str | None = None) -> ApplicationView:
+           assess: Assessor, language: str, action: str | None = None, notify: bool = True) -> ApplicationView:
     """Submit a draft or resubmit a returned application (`action` None: whichever it is) and decide it at once.
 
-    All in the caller's transaction: a failure anywhere leaves the application as it was.
+    All in the caller's transaction: a failure anywhere leaves the application as it was. `notify`
+    False queues no SMS (seeded history, such as the demo's, is not news to anyone).
     """
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
     if action is None:
@@ -390,7 +391,8 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
            after="submitted", reason=action)
     _audit(session, kit, principal.actor, application, {"submit": "submitted", "resubmit": "resubmitted"}[action],
            before)
-    _notify(session, kit, application, language)
+    if notify:
+        _notify(session, kit, application, language)
 
     terms = products.catalogue.terms_of(_version(session, application))
     _, facts = _facts(session, kit, principal, application, terms)
@@ -406,7 +408,8 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
            application, application.status, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
-    _notify(session, kit, application, language, assessment)
+    if notify:
+        _notify(session, kit, application, language, assessment)
     return _view(session, application)
 
 
