@@ -310,6 +310,11 @@ class Settings(BaseSettings):
     sms_simulator_fail_prefix: str = Field(default="", pattern=r"^\d{0,11}$")
     # The SMS signature registered with the operator; empty: each institution's name.
     sms_signature: str = ""
+    # The credit bureau and the name/ID-number check the automated review asks (risk); "simulator"
+    # is the built-in simulator of each (integrations.bureau, integrations.id_check), the only
+    # adapter so far: a real deployment adds its provider's adapter and names it here.
+    bureau: Literal["simulator"] = "simulator"
+    id_check: Literal["simulator"] = "simulator"
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)

@@ -18,9 +18,10 @@ from microcredit.origination import models as origination_models
 from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
+from microcredit.risk import models as risk_models
 
 MODELS = (audit_models, consent_models, documents_models, identity_models, integrations_models, ledger_models,
-          notifications_models, origination_models, parties_models, platform_models, products_models)
+          notifications_models, origination_models, parties_models, platform_models, products_models, risk_models)
 
 
 def load_all_models() -> MetaData:

@@ -33,6 +33,7 @@ from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
+from microcredit.risk import service as risk
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
                    blind_index=BlindIndex(sec.blind_index_key.get_secret_value().encode()),
                    signing_key=sec.secret_key.get_secret_value().encode())
     hasher = PasswordHasher(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
+    # The automated review's clock, keys and adapters (the bureau and ID check the settings name).
+    risk.configure(risk.from_settings(settings, clock=clock, keys=keys))
     if sms is None and settings.sms_simulator:
         sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock,
                                    fail_prefix=settings.sms_simulator_fail_prefix)

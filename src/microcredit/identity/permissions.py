@@ -97,7 +97,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("loan.disburse", "放款", "Disburse loans", reserved=True),
     Permission("repayment.record", "登记还款", "Record repayments", reserved=True),
     Permission("collection.act", "催收作业", "Work collection cases", reserved=True),
-    Permission("risk.manage", "风控模型与预警", "Risk models and warnings", reserved=True),
+    Permission("risk.manage", "风控规则与黑名单", "Risk rules and the blacklist"),
+    Permission("risk.read", "查看风控规则与征信报告", "View risk rules and credit reports"),
     Permission("report.read", "查看报表", "View reports", reserved=True),
 )
 
@@ -124,13 +125,13 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                  (*_STAFF_READ, "borrower.register", "borrower.update", "borrower.review_change",
                   "borrower.view_sensitive", "borrower.export", "loan.apply", "loan.read")),
     RoleTemplate("risk_officer", "风控专员", "Risk officer", DataScope.INSTITUTION,
-                 (*_STAFF_READ, "borrower.export", "loan.read", "risk.manage", "report.read")),
+                 (*_STAFF_READ, "borrower.export", "loan.read", "risk.manage", "risk.read", "report.read")),
     RoleTemplate("approver_l1", "初审员", "Approver (level 1)", DataScope.BRANCH,
-                 (*_STAFF_READ, "loan.read", "loan.approve.level1")),
+                 (*_STAFF_READ, "loan.read", "loan.approve.level1", "risk.read")),
     RoleTemplate("approver_l2", "复审员", "Approver (level 2)", DataScope.INSTITUTION,
-                 (*_STAFF_READ, "loan.read", "loan.approve.level2")),
+                 (*_STAFF_READ, "loan.read", "loan.approve.level2", "risk.read")),
     RoleTemplate("approver_l3", "终审员", "Approver (level 3)", DataScope.INSTITUTION,
-                 (*_STAFF_READ, "loan.read", "loan.approve.level3"), requires_mfa=True),
+                 (*_STAFF_READ, "loan.read", "loan.approve.level3", "risk.read"), requires_mfa=True),
     RoleTemplate("collector", "催收员", "Collector", DataScope.BRANCH,
                  (*_STAFF_READ, "loan.read", "collection.act")),
     RoleTemplate("finance", "财务", "Finance", DataScope.INSTITUTION,
@@ -150,7 +151,7 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                   "ledger.accounts", "ledger.reopen"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
-                  "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read")),
+                  "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read", "risk.read")),
 )
 
 ROLE_TEMPLATES = {r.code: r for r in DEFAULT_ROLES}

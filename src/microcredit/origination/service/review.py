@@ -1,13 +1,9 @@
 """The automated review origination calls at submission: risk's `assess`, behind a typed port.
 
 `Assessor` is the shape of `microcredit.risk.service.assess(session, facts) -> Assessment`; the
-submission takes one as an argument (tests pass their own to reach each decision). `default_assessor`
-is what the API and the demo use.
-
-Until the risk domain's automated review is merged into this branch, `default_assessor` runs no
-rule and refers every application to people (`refer`, with no results and rule set `none@0`): the
-conservative answer, never an automatic approval or decline. The lead wires `risk.service.assess`
-in its place at the merge.
+submission takes one as an argument (tests pass their own to reach each decision).
+`default_assessor` is what the API and the demo use: risk's automated review (the institution's
+rule set in force, the ID check and the credit bureau through their adapters, the scorer).
 """
 
 from __future__ import annotations
@@ -17,20 +13,20 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from microcredit.documents import service as documents
-from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision
+from microcredit.risk import service as risk
+from microcredit.risk.assessment import ApplicantFacts, Assessment
 
 Assessor = Callable[[Session, ApplicantFacts], Assessment]
-NO_RULE_SET = "none@0"
 
 
-def refer_everything(session: Session, facts: ApplicantFacts) -> Assessment:
-    """No automated review available: people decide (no rule ran, nothing is approved or declined)."""
-    return Assessment(decision=Decision.REFER, results=(), rule_set=NO_RULE_SET)
+def risk_review(session: Session, facts: ApplicantFacts) -> Assessment:
+    """risk's automated review with the process's risk kit."""
+    return risk.assess(session, facts)
 
 
 def default_assessor() -> Assessor:
-    """risk's automated review (until it is merged: refer everything to people)."""
-    return refer_everything
+    """risk's automated review."""
+    return risk_review
 
 
 def documents_on_file(session: Session, *, party_id: int) -> frozenset[str]:

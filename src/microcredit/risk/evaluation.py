@@ -1,0 +1,225 @@
+"""The automated review as a pure function: facts + adapters' answers + a compiled rule set → Assessment.
+
+The stages run in order, in three gates, so that nothing is asked of an outside
+service for an application that is already settled:
+
+1. completeness and eligibility (no outside call);
+2. identity (the ID check);
+3. bureau, knock-out and fraud (the credit report);
+4. then the scorer, and the score and decision stages.
+
+After each gate: any `fail` declines, else any `missing` returns to the
+borrower (with every `needed` item), and the later stages do not run (their
+rules are not in the results). At the end any `flag` refers to people;
+otherwise the application is approved. The envelope is written as rules of the
+decision stage (a grade to decline, a flag outside the approval envelope).
+
+Variables the expressions see (`VARIABLES` in rules.py says from which stage):
+see `facts_variables`, `bureau_variables` and docs/risk-rules.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import cel
+
+from microcredit.integrations.bureau import BureauReport
+from microcredit.integrations.id_check import IdCheck
+from microcredit.lending.money import Money
+from microcredit.risk import scorer
+from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision, Outcome, RuleResult, Stage
+from microcredit.risk.rules import CompiledRuleSet, Fired, run_stage
+
+HARD_INQUIRIES = frozenset({"loan_approval", "card_approval", "guarantee_check"})
+NO_INCOME_DTI = 999
+GATES: tuple[tuple[Stage, ...], ...] = (
+    (Stage.COMPLETENESS, Stage.ELIGIBILITY), (Stage.IDENTITY,), (Stage.BUREAU, Stage.KNOCKOUT, Stage.FRAUD),
+    (Stage.SCORE, Stage.DECISION))
+
+
+def _months_between(earlier: date, later: date) -> int:
+    return max(0, (later.year - earlier.year) * 12 + later.month - earlier.month)
+
+
+def age_of(facts: ApplicantFacts) -> int:
+    """Completed years on the submission date (birth date given, else read from the ID number; -1 unknown)."""
+    born = facts.birth_date
+    if born is None:
+        try:
+            born = date(int(facts.id_number[6:10]), int(facts.id_number[10:12]), int(facts.id_number[12:14]))
+        except (ValueError, IndexError):
+            return -1
+    on = facts.submitted_at.date()
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def term_months(facts: ApplicantFacts) -> int:
+    """The term in months, at least 1 (weeks and days rounded up)."""
+    if facts.period_unit == "month":
+        return max(1, facts.term)
+    days = facts.term * (7 if facts.period_unit == "week" else 1)
+    return max(1, -(-days // 30))
+
+
+def _minor(m: Money | None) -> int | None:
+    return None if m is None else m.minor
+
+
+def facts_variables(facts: ApplicantFacts) -> dict[str, Any]:
+    """`facts`: the application as the rules see it (money in fen; null where not given)."""
+    return {
+        "application_number": facts.application_number, "channel": facts.channel,
+        "product_code": facts.product_code, "product_version": facts.product_version,
+        "customer_type": facts.customer_type, "customer_types": sorted(facts.customer_types),
+        "age": age_of(facts), "age_min": facts.age_min, "age_max": facts.age_max,
+        "required_documents": sorted(facts.required_documents), "documents": sorted(facts.documents),
+        "missing_documents": sorted(facts.required_documents - facts.documents),
+        "amount": facts.amount.minor, "currency": facts.amount.currency, "term": facts.term,
+        "period_unit": facts.period_unit, "term_months": term_months(facts),
+        "repayment_method": facts.repayment_method, "purpose": facts.purpose,
+        "region_code": facts.region_code or facts.id_number[:6], "province": facts.id_number[:2],
+        "monthly_income": _minor(facts.monthly_income),
+        "monthly_debt_payments": _minor(facts.monthly_debt_payments),
+        "monthly_spending": _minor(facts.monthly_spending), "employment": facts.employment or "",
+        "has_device": facts.device_id is not None, "has_bank_card": facts.bank_card is not None,
+    }
+
+
+def velocity_variables(facts: ApplicantFacts) -> dict[str, int]:
+    """`velocity`: applications (this one included) from the same identifiers lately."""
+    v = facts.velocity
+    return {"id_number_24h": v.id_number_24h, "id_number_30d": v.id_number_30d, "phone_24h": v.phone_24h,
+            "device_24h": v.device_24h, "ip_24h": v.ip_24h, "bank_card_24h": v.bank_card_24h}
+
+
+def bureau_variables(report: BureauReport) -> dict[str, Any]:
+    """`bureau`: what the rules and the scorer read from the report."""
+    on = report.queried_on
+    accounts = report.accounts
+    worst = 0
+    for a in accounts:
+        for symbol in a.grid:
+            if symbol.isdigit():
+                worst = max(worst, int(symbol))
+            elif symbol in "DZ":
+                worst = max(worst, 4)
+    revolving = [a for a in accounts if a.kind != "loan" and a.status != "closed"]
+    limit = sum(a.limit_minor for a in revolving)
+    hard = [i for i in report.inquiries if i.reason in HARD_INQUIRIES]
+    open_public = [p for p in report.public_records if p.status == "open"]
+    return {
+        "has_file": report.has_file, "scenario": report.scenario or "",
+        "history_months": max((_months_between(a.opened_on, on) for a in accounts), default=0),
+        "accounts": len(accounts), "open_accounts": report.summary.open_accounts,
+        "worst_status_24m": worst,
+        "current_overdue_months": max((a.overdue_months for a in accounts), default=0),
+        "current_overdue_amount": sum(a.overdue_minor for a in accounts),
+        "utilisation_pct": (sum(a.balance_minor for a in revolving) * 100 // limit) if limit else 0,
+        "inquiries_1m": sum((on - i.on).days <= 30 for i in hard),
+        "inquiries_3m": sum((on - i.on).days <= 90 for i in hard),
+        "inquiries_6m": sum((on - i.on).days <= 180 for i in hard),
+        "open_public_records": len(open_public),
+        "court_judgments": sum(p.kind == "court_judgment" for p in report.public_records),
+        "enforcements": sum(p.kind == "enforcement" for p in report.public_records),
+        "monthly_payments": report.summary.monthly_payments_minor,
+        "total_balance": report.summary.total_balance_minor,
+    }
+
+
+def dti_pct(facts: ApplicantFacts, bureau: Mapping[str, Any]) -> int:
+    """Debt-to-income after this loan, in percent: (max(stated, reported) debt payments + this loan's
+    principal per month) / income; 999 without an income."""
+    income = _minor(facts.monthly_income) or 0
+    if income <= 0:
+        return NO_INCOME_DTI
+    debts = max(_minor(facts.monthly_debt_payments) or 0, int(bureau["monthly_payments"]))
+    new = facts.amount.minor // term_months(facts)
+    return min(NO_INCOME_DTI, (debts + new) * 100 // income)
+
+
+def score_of(facts: ApplicantFacts, bureau: Mapping[str, Any], dti: int) -> scorer.Score:
+    """The interim scorer on these facts."""
+    return scorer.score(scorer.ScoreInput(
+        has_file=bool(bureau["has_file"]), history_months=int(bureau["history_months"]),
+        worst_status_24m=int(bureau["worst_status_24m"]),
+        current_overdue_months=int(bureau["current_overdue_months"]),
+        utilisation_pct=int(bureau["utilisation_pct"]), inquiries_3m=int(bureau["inquiries_3m"]),
+        open_public_records=int(bureau["open_public_records"]), dti_pct=dti, age=age_of(facts),
+        monthly_income_minor=_minor(facts.monthly_income)))
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The outside answers, asked only when a stage needs them."""
+
+    identity: Callable[[], IdCheck]
+    bureau: Callable[[], BureauReport]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The assessment and the report it read (None when no stage needed it)."""
+
+    assessment: Assessment
+    report: BureauReport | None
+
+
+def _to_result(f: Fired) -> RuleResult:
+    return RuleResult(stage=f.stage, code=f.code, outcome=f.outcome, message=f.message, params=f.params)
+
+
+def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
+             blacklist_kinds: frozenset[str] = frozenset()) -> Evaluation:
+    """Run the review of one application (pure: no database, the outside answers come through `sources`)."""
+    variables: dict[str, Any] = {
+        "facts": facts_variables(facts), "velocity": velocity_variables(facts), "params": dict(rules.parameters),
+        "blacklist": {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)},
+    }
+    context = cel.Context(variables=variables)
+    by_stage = {stage: (compiled, batch) for stage, compiled, batch in rules.stages}
+    fired: list[Fired] = []
+    report: BureauReport | None = None
+    points: scorer.Score | None = None
+
+    def settle(decision: Decision) -> Evaluation:
+        needed = tuple(dict.fromkeys(n for f in fired if f.outcome == Outcome.MISSING for n in f.needed))
+        max_amount = None
+        if decision == Decision.REFER and points is not None:
+            limit = rules.parameters.get("approve_max_amount")
+            grades = rules.parameters.get("approve_grades") or ()
+            if isinstance(limit, int) and points.grade in grades and facts.amount.minor > limit > 0:
+                max_amount = Money(limit, facts.amount.currency)
+        return Evaluation(Assessment(
+            decision=decision, results=tuple(_to_result(f) for f in fired), rule_set=rules.label,
+            score=points.points if points else None, grade=points.grade if points else None,
+            reasons=points.reasons if points else (), needed=needed if decision == Decision.RETURN else (),
+            max_amount=max_amount), report)
+
+    for gate in GATES:
+        if gate[0] == Stage.IDENTITY:
+            check = sources.identity()
+            context.add_variable("identity", {"result": check.result, "matched": check.result == "match",
+                                              "source": check.source})
+        elif gate[0] == Stage.BUREAU:
+            report = sources.bureau()
+            bureau = bureau_variables(report)
+            dti = dti_pct(facts, bureau)
+            context.add_variable("bureau", bureau)
+            context.add_variable("dti_pct", dti)
+        elif gate[0] == Stage.SCORE:
+            points = score_of(facts, bureau, dti)
+            context.add_variable("score", points.points)
+            context.add_variable("grade", points.grade)
+        for stage in gate:
+            compiled, batch = by_stage[stage]
+            fired.extend(run_stage(compiled, batch, context))
+        outcomes = {f.outcome for f in fired}
+        if Outcome.FAIL in outcomes:
+            return settle(Decision.DECLINE)
+        if Outcome.MISSING in outcomes:
+            return settle(Decision.RETURN)
+    return settle(Decision.REFER if any(f.outcome == Outcome.FLAG for f in fired) else Decision.APPROVE)

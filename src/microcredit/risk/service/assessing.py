@@ -1,0 +1,85 @@
+"""`assess`: the automated pre-review and decision of one application, and the credit reports it read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.errors import NotFound
+from microcredit.integrations.bureau import BureauReport, SimulatedBureau
+from microcredit.integrations.id_check import IdCheck
+from microcredit.platform.actor import Actor
+from microcredit.risk import evaluation
+from microcredit.risk import repository as repo
+from microcredit.risk.assessment import ApplicantFacts, Assessment
+from microcredit.risk.models import StoredBureauReport
+from microcredit.risk.service import blacklist, rulesets
+from microcredit.risk.service.kit import RiskKit, current
+
+
+def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = None) -> Assessment:
+    """Review one submitted application and decide: approve, decline, refer or return (see evaluation.py).
+
+    Runs the institution's default rule set in force (compiled once per
+    version), asks the ID check and the credit bureau only when a stage needs
+    them, and stores the report it read (its id in `bureau_report_id`). Writes
+    only that report, in the caller's transaction.
+    """
+    kit = kit or current()
+    rules = rulesets.in_force(session=session, clock=kit.clock, institution_id=facts.institution_id)
+    hits = blacklist.hits(session=session, kit=kit, institution_id=facts.institution_id, facts=facts)
+    checks: list[IdCheck] = []
+
+    def identity() -> IdCheck:
+        checks.append(kit.id_verifier.verify(id_number=facts.id_number, name=facts.name))
+        return checks[-1]
+
+    def bureau() -> BureauReport:
+        return kit.bureau.report(id_number=facts.id_number, name=facts.name, on=facts.submitted_at.date())
+
+    result = evaluation.evaluate(rules, facts, evaluation.Sources(identity=identity, bureau=bureau),
+                                 blacklist_kinds=frozenset(hits))
+    assessment = result.assessment
+    if result.report is not None:
+        stored = store_report(session=session, kit=kit, institution_id=facts.institution_id,
+                              id_number=facts.id_number, report=result.report,
+                              application_number=facts.application_number)
+        assessment = replace(assessment, bureau_report_id=str(stored.id))
+    return assessment
+
+
+def store_report(*, session: Session, kit: RiskKit, institution_id: int, id_number: str, report: BureauReport,
+                 application_number: str | None) -> StoredBureauReport:
+    """Keep a report read for a decision."""
+    row = StoredBureauReport(
+        institution_id=institution_id, id_number_index=kit.keys.blind_index(id_number, domain="id_number"),
+        application_number=application_number, source=report.source, report_number=report.report_number,
+        queried_on=report.queried_on, body=report.to_json(), created_at=kit.clock.now())
+    repo.add(session, row)
+    return row
+
+
+def bureau_report(*, session: Session, kit: RiskKit | None = None, actor: Actor, institution_id: int | None,
+                  report_id: int) -> StoredBureauReport:
+    """A stored report, audited (reading a credit report is reading personal information).
+
+    `institution_id` None: the platform may read any institution's.
+    """
+    kit = kit or current()
+    row = repo.bureau_report(session, report_id)
+    if row is None or (institution_id is not None and row.institution_id != institution_id):
+        raise NotFound()
+    audit.record(session=session, clock=kit.clock, actor=actor, action="risk_bureau_report.viewed",
+                 entity_type="risk_bureau_report", entity_id=row.id, institution_id=row.institution_id,
+                 after={"application_number": row.application_number, "report_number": row.report_number})
+    return row
+
+
+def simulated_report(*, kit: RiskKit | None = None, id_number: str, name: str, on: date) -> dict[str, Any]:
+    """What the bureau simulator answers for an ID number (demo: nothing is stored)."""
+    del kit
+    return SimulatedBureau().report(id_number=id_number, name=name, on=on).to_json()

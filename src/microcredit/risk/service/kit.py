@@ -1,0 +1,71 @@
+"""The parts risk's use cases work with besides the session: clock, keys and the two outside services.
+
+The composition root (`microcredit.runtime`) builds one per process and hands
+it to `configure`; `assess(session, facts)` — the contract origination
+calls — uses the configured kit. A process that configured none (a script, a
+unit test) gets one built from the settings on first use: the clock of the
+machine, the installation's keys and the adapters the settings name
+(`MICROCREDIT_BUREAU`, `MICROCREDIT_ID_CHECK`; "simulator" is the only
+built-in choice).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from microcredit.clock import Clock, SystemClock
+from microcredit.config import Settings, load_settings
+from microcredit.integrations.bureau import CreditBureau, SimulatedBureau
+from microcredit.integrations.id_check import IdVerifier, SimulatedIdVerifier
+from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
+
+
+@dataclass(frozen=True)
+class RiskKit:
+    """The typed parts risk's use cases call."""
+
+    clock: Clock
+    keys: Keyring
+    bureau: CreditBureau
+    id_verifier: IdVerifier
+
+
+_lock = threading.Lock()
+_current: RiskKit | None = None
+
+
+def adapters(settings: Settings) -> tuple[CreditBureau, IdVerifier]:
+    """The bureau and ID check the settings name."""
+    if settings.bureau != "simulator":
+        raise ValueError(f"unknown credit bureau adapter {settings.bureau!r}")
+    if settings.id_check != "simulator":
+        raise ValueError(f"unknown ID check adapter {settings.id_check!r}")
+    return SimulatedBureau(), SimulatedIdVerifier()
+
+
+def from_settings(settings: Settings, *, clock: Clock | None = None, keys: Keyring | None = None) -> RiskKit:
+    """A kit of these settings (the runtime passes its own clock and keys)."""
+    if keys is None:
+        sec = settings.security
+        keys = Keyring(cipher=FieldCipher.from_spec(sec.field_keys.get_secret_value(), sec.active_field_key),
+                       blind_index=BlindIndex(sec.blind_index_key.get_secret_value().encode()),
+                       signing_key=sec.secret_key.get_secret_value().encode())
+    bureau, verifier = adapters(settings)
+    return RiskKit(clock=clock or SystemClock(), keys=keys, bureau=bureau, id_verifier=verifier)
+
+
+def configure(kit: RiskKit) -> None:
+    """Make `kit` the process's kit (the composition root calls this)."""
+    global _current
+    with _lock:
+        _current = kit
+
+
+def current() -> RiskKit:
+    """The process's kit (built from the settings if nobody configured one)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = from_settings(load_settings())
+        return _current
