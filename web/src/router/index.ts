@@ -49,6 +49,9 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'ledger/entries/:id(\\d+)', name: 'staff-ledger-entry', component: () => import('@/ledger/views/EntryDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'ledger.read', title: 'ledger.entryTitleShort' } },
   { path: 'ledger/trial-balance', name: 'staff-ledger-trial-balance', component: () => import('@/ledger/views/TrialBalanceView.vue'), meta: { permission: 'ledger.read', title: 'nav.trialBalance' } },
   { path: 'ledger/statement', name: 'staff-ledger-statement', component: () => import('@/ledger/views/StatementView.vue'), meta: { permission: 'ledger.read', title: 'nav.statement' } },
+  { path: 'applications', name: 'staff-applications', component: () => import('@/origination/views/ApplicationListView.vue'), meta: { permission: 'loan.read', title: 'nav.applications' } },
+  { path: 'applications/new', name: 'staff-application-new', component: () => import('@/origination/views/WalkInApplicationView.vue'), meta: { permission: 'loan.apply', title: 'nav.newApplication' } },
+  { path: 'applications/:id(\\d+)', name: 'staff-application', component: () => import('@/origination/views/ApplicationDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'origination.detailTitle' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.
@@ -69,6 +72,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator', wide: true } },
       { path: 'products', name: 'products', component: () => import('@/products/views/OffersView.vue'), meta: { title: 'offers.title' } },
       { path: 'products/:code([A-Z0-9_-]+)', name: 'product', component: () => import('@/products/views/OfferView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { title: 'offers.title' } },
+      { path: 'products/:code([A-Z0-9_-]+)/apply', name: 'apply', component: () => import('@/origination/views/ApplyView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { auth: 'borrower', title: 'origination.applyShort' } },
+      { path: 'applications', name: 'my-applications', component: () => import('@/origination/views/MyApplicationsView.vue'), meta: { auth: 'borrower', title: 'nav.myApplications' } },
+      { path: 'applications/:id(\\d+)', name: 'my-application', component: () => import('@/origination/views/MyApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       // Any other address: the 404 page inside the borrower app's frame (the console has its own).
