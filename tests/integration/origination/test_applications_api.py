@@ -265,3 +265,21 @@ def test_submissions_are_rate_limited_per_user(client, session, runtime, world, 
     assert [client.post(f"{ME}/{d['id']}/submit", headers=world["h"]).status_code for d in drafts] == [200, 200, 429]
     session.expire_all()
     assert session.get(Application, drafts[2]["id"]).status == "draft"
+
+
+def test_without_a_fake_the_submission_goes_through_risks_review(client, session, world):
+    """The routes' default review is risk's: its rule set decides and every result it gave is stored."""
+    draft = _draft(client, world["h"])
+    r = client.post(f"{ME}/{draft['id']}/submit", headers=world["h"])
+    assert r.status_code == 200, r.text
+    mine = r.json()
+    assert mine["status"] in ("approved", "declined", "referred", "returned")
+    staff = client.get(f"/api/v1/applications/{draft['id']}", headers=world["ho"]).json()
+    assert staff["rule_set"]
+    assert staff["decision"] == {"approved": "approve", "declined": "decline",
+                                                       "referred": "refer", "returned": "return"}[mine["status"]]
+    assert staff["results"], staff
+    assert {x["stage"] for x in staff["results"]} <= {str(s) for s in Stage}
+    assert {x["outcome"] for x in staff["results"]} <= {str(o) for o in Outcome}
+    # The product asks for an ID card, none is on file, and no income was given: the review asks for both.
+    assert (mine["status"], mine["needed"]) == ("returned", ["id_card", "monthly_income"])
