@@ -21,21 +21,31 @@ test.describe('borrower app', () => {
 
     await expect(page).toHaveURL(/\/products\/CONSUMER\/apply\?/)
     await expect(page.getByTestId('apply-amount')).toHaveValue('12000')
-    // The API's refusal appears beside the field it names.
+    // Out of the product's range: told beside the field as it is typed.
     await page.getByTestId('apply-amount').fill('90000')
+    await page.getByTestId('apply-amount').blur()
+    const amountItem = page.locator('.el-form-item', { has: page.getByTestId('apply-amount') })
+    await expect(amountItem.locator('.el-form-item__error')).toContainText('金额须在')
+    await page.getByTestId('apply-amount').fill('12000')
     await page.getByTestId('apply-purpose').click()
     await page.getByRole('option', { name: '教育' }).click()
     await page.getByTestId('apply-income').fill('8000')
     await page.getByTestId('apply-spending').fill('2500')
+    // A refusal of the API appears beside the field it names: the term, past the product's range.
+    await page.getByTestId('apply-term').locator('input').fill('24')
+    await page.getByTestId('apply-term').locator('input').blur()
+    await page.route('**/api/v1/me/applications', (route) => route.request().method() === 'POST'
+      ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), term: 24 }) })
+      : route.continue())
     await page.getByTestId('apply-submit').click()
-    const amountItem = page.locator('.el-form-item', { has: page.getByTestId('apply-amount') })
-    await expect(amountItem.locator('.el-form-item__error')).toContainText('金额须在')
-    await expect(page.getByTestId('apply-amount')).toHaveAttribute('aria-invalid', 'true')
+    const termItem = page.locator('.el-form-item', { has: page.getByTestId('apply-term') })
+    await expect(termItem.locator('.el-form-item__error')).toContainText('期限须在')
+    await expect(page.getByTestId('apply-term').locator('input')).toHaveAttribute('aria-invalid', 'true')
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
     await expectAccessible(page, 'application form with a field error')
     await screenshot(page, 'borrower-apply')
 
-    await page.getByTestId('apply-amount').fill('12000')
+    await page.unroute('**/api/v1/me/applications')
     await page.getByTestId('apply-submit').click()
     await expect(page).toHaveURL(/\/applications\/\d+$/)
     await expect(page.getByTestId('application-status')).toHaveText(DECIDED)

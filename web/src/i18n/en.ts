@@ -923,6 +923,7 @@ export default {
   purpose: { business: 'Business working capital', agriculture: 'Farming', consumption: 'Consumption', education: 'Education', medical: 'Medical', renovation: 'Home renovation', vehicle: 'Vehicle', other: 'Other' },
   employment: { employed: 'Employed', self_employed: 'Self-employed', farmer: 'Farmer', business_owner: 'Business owner', student: 'Student', retired: 'Retired', unemployed: 'Unemployed', other: 'Other' },
   origination: {
+    amountRange: 'The amount must be between {min} and {max}',
     applyWithPlan: 'Apply with this plan',
     applyShort: 'Apply for a loan',
     applyTitle: 'Apply: {name}',

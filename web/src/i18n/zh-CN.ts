@@ -916,6 +916,7 @@ export default {
   purpose: { business: '经营周转', agriculture: '农业生产', consumption: '消费', education: '教育', medical: '医疗', renovation: '装修', vehicle: '购车', other: '其他' },
   employment: { employed: '受雇', self_employed: '个体经营', farmer: '务农', business_owner: '企业主', student: '学生', retired: '退休', unemployed: '待业', other: '其他' },
   origination: {
+    amountRange: '金额须在 {min} 至 {max} 之间',
     applyWithPlan: '按此方案申请',
     applyShort: '申请贷款',
     applyTitle: '申请：{name}',
