@@ -212,7 +212,7 @@ export default {
     loansTitle: 'My loans',
     loansText: 'Your loans, repayment schedules and what is due will appear here.',
     applicationsTitle: 'My applications',
-    applicationsText: 'Loan applications you send, and where each one stands, will appear here.',
+    applicationsNow: 'Apply with the plan of a product, and follow your applications: progress, what is needed, the decision.',
     comingSoon: 'Coming soon',
   },
   login: {

@@ -206,7 +206,7 @@ export default {
     loansTitle: '我的借款',
     loansText: '您的借款、还款计划和应还金额将显示在这里。',
     applicationsTitle: '我的申请',
-    applicationsText: '您提交的借款申请及其进度将显示在这里。',
+    applicationsNow: '选择贷款产品按方案申请，查看申请进度、需补充的材料和审核结果。',
     comingSoon: '即将开放',
   },
   login: {
