@@ -80,11 +80,11 @@ start_redis() {
 start_s3() {  # moto_server: an S3-compatible server in memory (the storage tests create their bucket)
   "$MOTO_SERVER" -H 127.0.0.1 -p "$S3_PORT" >"$D/moto.log" 2>&1 &
   echo $! > "$D/moto.pid"
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$S3_PORT/" >/dev/null 2>&1 && break
+  for _ in $(seq 1 150); do  # listening yet? (bash's /dev/tcp: no curl needed)
+    (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null && break
     sleep 0.1
   done
-  curl -fs "http://127.0.0.1:$S3_PORT/" >/dev/null
+  (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null
   echo "MICROCREDIT_TEST_S3_URL=http://127.0.0.1:$S3_PORT" >> "$D/env"
 }
 

@@ -1,7 +1,8 @@
 """Shared fixtures: real databases built by the migrations, one rolled-back transaction per test.
 
 Integration tests take the `backend` fixture, parametrised over SQLite,
-PostgreSQL and MariaDB. The servers are the ones `scripts/services.sh` starts
+PostgreSQL and MariaDB; tests of files take `file_storage`, parametrised over
+local disk and S3 (moto_server). The servers are the ones `scripts/services.sh` starts
 (`make test` does it); their URLs come from `MICROCREDIT_TEST_*_URL`. Under
 `make test` (`MICROCREDIT_TEST_REQUIRE_SERVICES=1`) a missing server is an
 error, never a skip; running pytest by hand without the servers skips those
@@ -32,10 +33,12 @@ from microcredit.clock import FrozenClock
 from microcredit.config import Mode, Settings
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
+from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.runtime import Runtime, build_runtime, connect_redis
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
-ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL"}
+ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL",
+       "s3": "MICROCREDIT_TEST_S3_URL"}
 REQUIRE = os.environ.get("MICROCREDIT_TEST_REQUIRE_SERVICES") == "1"
 START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -169,6 +172,30 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
 def settings(worker_tmp: Path) -> Settings:
     """Test settings."""
     return make_settings(worker_tmp)
+
+
+_BUCKETS: set[str] = set()
+
+
+def s3_test_storage() -> S3Storage:
+    """This worker's bucket on the test S3 server (moto_server), created on first use."""
+    url = service_url("s3")
+    assert url is not None
+    bucket = re.sub(r"[^a-z0-9-]", "-", f"mc-test-{RUN_ID}-{worker_id()}".lower())
+    storage = S3Storage(bucket=bucket, endpoint_url=url, region="us-east-1", access_key_id="test",
+                        secret_access_key="test", path_style=True, prefix=uuid.uuid4().hex[:8])
+    if bucket not in _BUCKETS:
+        storage.create_bucket()
+        _BUCKETS.add(bucket)
+    return storage
+
+
+@pytest.fixture(params=("local", "s3"))
+def file_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """Where a test's files go: a fresh local directory, or a fresh prefix in this worker's S3 bucket."""
+    if request.param == "local":
+        return LocalStorage(tmp_path / "storage")
+    return s3_test_storage()
 
 
 @pytest.fixture

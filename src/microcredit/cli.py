@@ -126,7 +126,8 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
         _fail("refusing to load demo data in production mode")
     _migrate(runtime)
     with runtime.db.unit_of_work() as session:
-        logins = seed(session=session, kit=runtime.identity)
+        logins = seed(session=session, kit=runtime.identity, storage=runtime.files,
+                      document_policy=runtime.settings.documents)
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)

@@ -1,9 +1,10 @@
 """Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
-its holiday calendar, three published loan products (made through the products service) and the first
-entries of its books (a capital injection, a bank loan, a receipt held in suspense, and an entry posted in
-error with its reversal) — posted through the ledger's service, never as rows — and loan applications in
-the statuses the automated review leads to, made through the origination service as the borrowers and
-the loan officer would.
+its holiday calendar, three published loan products (made through the products service), an ID-card photo
+and an income proof of the first borrower (through the documents service, into the configured storage;
+drawn here with Pillow, so no binary file is kept in the repository), the first entries of its books (a
+capital injection, a bank loan, a receipt held in suspense, and an entry posted in error with its reversal)
+— posted through the ledger's service, never as rows — and loan applications in the statuses the automated
+review leads to, made through the origination service as the borrowers and the loan officer would.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -13,14 +14,18 @@ printed by `microcredit demo` and must never be used outside a demo.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
+from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
+from microcredit.documents import service as documents
 from microcredit.identity import service as identity
 from microcredit.identity.permissions import ROLE_TEMPLATES, DataScope
 from microcredit.identity.principal import Principal
@@ -32,6 +37,7 @@ from microcredit.origination.schemas import ApplicationCreate
 from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
+from microcredit.platform.storage import Storage
 from microcredit.platform.validators import id_check_character
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
@@ -143,8 +149,50 @@ def seed_products(*, session: Session, kit: IdentityKit, institution_id: int) ->
                                    number=1, calendars=calendars)
 
 
-def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
-    """Create the demo data unless it exists; return the logins to print."""
+def sample_id_card() -> bytes:
+    """A made-up ID-card photo (JPEG, with a camera's EXIF) — plainly marked as a sample."""
+    image = Image.new("RGB", (856, 540), (226, 236, 246))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((20, 20, 836, 520), radius=28, outline=(60, 90, 140), width=4)
+    draw.rectangle((600, 110, 800, 360), fill=(190, 205, 225))
+    for y, text in ((70, "SAMPLE - DEMO ONLY"), (150, "Holder: demo borrower"),
+                    (210, "Resident ID card (front)"), (270, "Not a real document")):
+        draw.text((60, y), text, fill=(30, 40, 60), font_size=32)
+    exif = Image.Exif()
+    exif[0x010F] = "DemoPhone"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def sample_income_proof() -> bytes:
+    """A made-up one-page income proof (PDF, drawn with Pillow) — plainly marked as a sample."""
+    page = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(page)
+    for y, text in ((120, "PROOF OF INCOME - SAMPLE, DEMO ONLY"), (260, "Employee: demo borrower"),
+                    (330, "Monthly income: CNY 9,000.00"), (400, "Issued by: Demo Employer Ltd. (fictitious)")):
+        draw.text((120, y), text, fill="black", font_size=40)
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=150)
+    return out.getvalue()
+
+
+def seed_documents(*, session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,
+                   institution_id: int, borrower_id: int, branch_id: int | None) -> None:
+    """The first borrower's ID-card photo and income proof, unless they have documents already."""
+    if documents.types_for_party(session, party_id=borrower_id):
+        return
+    owner = documents.Owner(borrower_id=borrower_id, institution_id=institution_id, branch_id=branch_id)
+    for type_, data, filename, mime in (("id_card", sample_id_card(), "身份证正面.jpg", "image/jpeg"),
+                                        ("income_proof", sample_income_proof(), "收入证明.pdf", "application/pdf")):
+        documents.upload(session=session, clock=kit.clock, storage=storage, policy=policy,
+                         actor=Actor.system(institution_id), owner=owner, type_=type_, data=data, filename=filename,
+                         declared_type=mime, channel="branch")
+
+
+def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
+         document_policy: DocumentSettings | None = None) -> list[DemoLogin]:
+    """Create the demo data unless it exists; return the logins to print (documents only given a storage)."""
     actor = Actor.system()
     logins: list[DemoLogin] = []
     try:
@@ -207,6 +255,9 @@ def seed(*, session: Session, kit: IdentityKit) -> list[DemoLogin]:
                 institution_id=inst.id, user_id=user.id, borrower_id=borrower.id,
                 documents=consent.required_documents(session=session, clock=kit.clock, institution_id=inst.id),
                 channel="online" if branch_ix is None else "walk_in")
+            if storage is not None and phone == BORROWERS[0][1]:
+                seed_documents(session=session, kit=kit, storage=storage, policy=document_policy or DocumentSettings(),
+                               institution_id=inst.id, borrower_id=borrower.id, branch_id=branch_id)
             applicants.append(_as(user.id, "borrower", inst.id, branch_id, name))
         session.flush()
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],

@@ -18,6 +18,7 @@ business rule refuses an allowed caller (BUSINESS_REFUSALS).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,11 +29,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from PIL import Image as PILImage
 from sqlalchemy import select
 
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
 from microcredit.consent import service as consent
 from microcredit.db.engine import Database
+from microcredit.documents import service as document_service
 from microcredit.identity import service as identity
 from microcredit.identity.models import Role
 from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
@@ -82,7 +85,7 @@ class World:
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
-                "entry_id", "product_code", "version_number", "lpr_id", "application_id")
+                "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -240,12 +243,21 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
         updated_at=runtime.clock.now())
     session.add(application)
     session.flush()
+    # A document of the target borrower (an ID-card photo a loan officer took at the branch).
+    photo = io.BytesIO()
+    PILImage.new("RGB", (24, 16), (120, 30, 30)).save(photo, format="JPEG")
+    document = document_service.upload(session=session, clock=runtime.clock, storage=runtime.files,
+                                policy=runtime.settings.documents, actor=Actor.system(inst.id),
+                                owner=document_service.Owner(borrower_id=target.borrower.id, institution_id=inst.id,
+                                                      branch_id=branch_a.id),
+                                type_="id_card", data=photo.getvalue(), filename="id.jpg", declared_type="image/jpeg",
+                                channel="branch")
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
-               "version_number": 2, "lpr_id": lpr.id, "application_id": application.id}
+               "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -176,3 +176,41 @@ def test_simultaneous_registrations_with_one_id_number_make_one_borrower(live: t
         holders = session.scalars(select(Borrower).where(Borrower.institution_id == inst.id,
                                                          Borrower.id_number_index == index)).all()
         assert len(holders) == 1
+
+
+def _photo(n: int, size: tuple[int, int] = (32, 24)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (n * 40 % 256, 90, 160)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_simultaneous_uploads_for_one_borrower_leave_one_active_document_and_no_twin(
+        live: tuple[Runtime, Any], client: TestClient) -> None:
+    # Four staff members at once (the per-user upload limit's counter would queue one user's uploads
+    # by itself). The upload locks the borrower's row first, so the replacement of the active document
+    # of a type and the duplicate check see the uploads before them.
+    from microcredit.documents import service as documents
+
+    runtime, inst = live
+    with runtime.db.session() as session:
+        borrower_id = make_borrower(session, runtime, inst).borrower.id
+        staff = [make_staff(session, runtime, inst, roles=("administrator",)) for _ in range(4)]
+        headers = [signed_in(session, runtime, s.user) for s in staff]
+        session.commit()
+
+    def upload(n: int, type_: str, data: bytes) -> Any:
+        return client.post(f"/api/v1/borrowers/{borrower_id}/documents", headers=headers[n], data={"type": type_},
+                           files={"file": ("p.jpg", data, "image/jpeg")})
+
+    distinct = _at_once([(lambda n=n: upload(n, "id_card", _photo(n))) for n in range(4)])
+    assert Counter(r.status_code for r in distinct) == {201: 4}, [r.text for r in distinct]
+    same = _at_once([(lambda n=n: upload(n, "income_proof", _photo(0, (40, 30)))) for n in range(4)])
+    assert Counter(r.status_code for r in same) == {201: 1, 409: 3}, [r.text for r in same]
+    with runtime.db.session() as session:
+        docs = documents.list_for_borrower(session=session, borrower_id=borrower_id, include_inactive=True)
+        assert Counter((d.type, d.status) for d in docs) == {("id_card", "active"): 1, ("id_card", "replaced"): 3,
+                                                              ("income_proof", "active"): 1}

@@ -82,6 +82,7 @@ def test_proper_production_settings_are_accepted(tmp_path):
     ({"oauth_providers": [_wechat(simulator=True)]}, "OAuth provider 'wechat' is the built-in simulator"),
     ({"sms_simulator": True}, "MICROCREDIT_SMS_SIMULATOR is on"),
     ({"database_url": None}, "MICROCREDIT_DATABASE_URL is not set"),
+    ({"storage": "s3"}, "MICROCREDIT_STORAGE is s3 but MICROCREDIT_S3_BUCKET is not set"),
 ])
 def test_production_refuses_demo_secrets_and_simulators(tmp_path, change, problem):
     settings = production(tmp_path, **change)
@@ -169,3 +170,22 @@ def test_nothing_reads_the_environment_before_settings_are_made(monkeypatch, tmp
     monkeypatch.setenv("MICROCREDIT_SECURITY__LOCKOUT_THRESHOLD", "4")
     assert first.security.lockout_threshold == 5
     assert Settings(data_dir=tmp_path).security.lockout_threshold == 4
+
+
+def test_storage_is_local_under_the_data_directory_unless_configured(monkeypatch, tmp_path):
+    from microcredit.platform.storage import LocalStorage, S3Storage
+    from microcredit.runtime import storage_from
+
+    local = storage_from(Settings(mode=Mode.TEST, data_dir=tmp_path))
+    assert isinstance(local, LocalStorage)
+    assert local.root == (tmp_path / "storage").resolve()
+    monkeypatch.setenv("MICROCREDIT_STORAGE", "s3")
+    monkeypatch.setenv("MICROCREDIT_S3_BUCKET", "mc-files")
+    monkeypatch.setenv("MICROCREDIT_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("MICROCREDIT_S3_PREFIX", "prod")
+    monkeypatch.setenv("MICROCREDIT_DOCUMENTS__IMAGE_MAX_BYTES", "4194304")
+    settings = Settings(data_dir=tmp_path)
+    s3 = storage_from(settings)
+    assert isinstance(s3, S3Storage)
+    assert (s3.bucket, s3.prefix, s3.client.meta.endpoint_url) == ("mc-files", "prod", "http://127.0.0.1:9")
+    assert settings.documents.image_max_bytes == 4 * 1024 * 1024

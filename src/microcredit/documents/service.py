@@ -90,7 +90,8 @@ def upload(*, session: Session, clock: Clock, storage: Storage, policy: Document
     existing = repo.with_digest(session, borrower_id=owner.borrower_id, digests=(original_sha, stored_sha))
     if existing is not None:
         raise DuplicateDocument(field="file", params={"document_id": existing.id},
-                                extra={"document_id": existing.id, "document_type": existing.type})
+                                extra={"conflict_with": {"entity_type": "document", "id": existing.id,
+                                                  "name": existing.type}})
     previous = repo.active_of_type_for_update(session, borrower_id=owner.borrower_id, type_=type_)
     key = (f"documents/{owner.institution_id}/{owner.borrower_id}/"
            f"{uuid.uuid4().hex}.{content.STORED_EXTENSION[prepared.content_type]}")

@@ -71,7 +71,11 @@ class LocalStorage:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Write to a temporary file beside the target, fsync, rename into place."""
         path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = self.root
+        for part in key.split("/")[:-1]:  # each level private (mkdir's `parents` would use the umask)
+            folder = folder / part
+            folder.mkdir(mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
         try:
             with os.fdopen(fd, "wb") as out:

@@ -84,7 +84,9 @@ def test_exif_and_gps_are_gone_after_re_encoding() -> None:
     assert stored.content_type == "image/jpeg"
     with Image.open(io.BytesIO(stored.data)) as after:
         assert dict(after.getexif()) == {}
-        assert "exif" not in after.info and "icc_profile" not in after.info and "xmp" not in after.info
+        assert "exif" not in after.info
+        assert "icc_profile" not in after.info
+        assert "xmp" not in after.info
     assert b"PhoneMaker" not in stored.data
 
 
@@ -107,8 +109,9 @@ def test_the_exif_orientation_is_applied_to_the_pixels() -> None:
         assert after.size == (20, 40)
         assert ORIENTATION not in after.getexif()
         # The blue marker (top-left before) is at the top-right after a clockwise turn.
-        r, g, b = after.convert("RGB").getpixel((after.width - 3, 3))  # type: ignore[misc]
-        assert b > 150 and r < 100
+        r, _g, b = after.convert("RGB").getpixel((after.width - 3, 3))  # type: ignore[misc]
+        assert b > 150
+        assert r < 100
 
 
 def test_the_long_side_is_capped() -> None:
@@ -138,9 +141,18 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
     Image.new("1", (20000, 20000), 0).save(out, format="PNG", optimize=True)
     bomb = out.getvalue()
     assert len(bomb) < LIMITS.max_bytes
+    before = Image.MAX_IMAGE_PIXELS
     with pytest.raises(DocumentTooLarge):
         content.prepare(bomb, filename="bomb.png", declared="image/png", limits=LIMITS)
-    assert Image.MAX_IMAGE_PIXELS != LIMITS.max_pixels  # the global bound is restored
+    assert before == Image.MAX_IMAGE_PIXELS  # no process-wide setting is touched
+
+
+def test_an_image_over_the_configured_pixel_bound_is_refused_from_its_header() -> None:
+    out = io.BytesIO()
+    Image.new("1", (3000, 2000), 0).save(out, format="PNG", optimize=True)  # 6 M pixels
+    with pytest.raises(DocumentTooLarge):
+        content.prepare(out.getvalue(), filename="big.png", declared=None,
+                        limits=content.Limits(max_bytes=LIMITS.max_bytes, max_pixels=5_000_000))
 
 
 def test_a_truncated_image_is_unreadable() -> None:
@@ -151,7 +163,8 @@ def test_a_truncated_image_is_unreadable() -> None:
 
 def test_a_pdf_is_kept_byte_for_byte() -> None:
     stored = content.prepare(PDF, filename="income.pdf", declared="application/pdf", limits=LIMITS)
-    assert stored.data == PDF and stored.content_type == "application/pdf"
+    assert stored.data == PDF
+    assert stored.content_type == "application/pdf"
 
 
 def test_a_pdf_without_its_trailer_is_unreadable() -> None:

@@ -26,6 +26,13 @@ export function configureClient(next: Partial<ClientHooks>): void {
   Object.assign(hooks, next)
 }
 
+/** The headers every request carries (session token, language): for requests made outside openapi-fetch
+ *  (an upload through XMLHttpRequest, to report its progress). */
+export function requestHeaders(): Record<string, string> {
+  const token = hooks.token()
+  return { ...(token ? { Authorization: `Bearer ${token}` } : {}), 'Accept-Language': hooks.language() }
+}
+
 const SESSION_ENDS = new Set(['session_expired', 'not_authenticated'])
 
 const middleware: Middleware = {

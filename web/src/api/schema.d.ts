@@ -687,6 +687,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/borrowers/{borrower_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A borrower's documents
+         * @description The borrower's documents on file, newest first (replaced ones too when asked).
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["list_borrower_documents"];
+        put?: never;
+        /**
+         * Upload a document for a borrower
+         * @description A loan officer scans or photographs a walk-in borrower's document (channel `branch`).
+         *
+         *     Requires permission `borrower.update`.
+         */
+        post: operations["upload_borrower_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/borrowers/{borrower_id}/reveal": {
         parameters: {
             query?: never;
@@ -1003,6 +1031,50 @@ export interface paths {
          * @description The text a person accepted, by kind and version (the caller's institution unless the platform asks).
          */
         get: operations["get_consent_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file of a borrower's document
+         * @description The stored bytes, for staff whose scope covers the borrower (each view is audited).
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["get_document_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who viewed a document's file
+         * @description Every audited view of the file, newest first, from the audit log (for auditors).
+         *
+         *     Requires permission `audit.read`.
+         */
+        get: operations["list_document_views"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1675,6 +1747,56 @@ export interface paths {
          *     Requires permission `profile.update_own`.
          */
         post: operations["withdraw_my_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My documents
+         * @description My documents on file, newest first (replaced ones too when asked).
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["list_my_documents"];
+        put?: never;
+        /**
+         * Upload one of my documents
+         * @description A photo (from the phone's camera) or a PDF; it becomes my active document of that type.
+         *
+         *     Requires permission `profile.update_own`.
+         */
+        post: operations["upload_my_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/documents/{document_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file of one of my documents
+         * @description The stored bytes of my document (each view is audited).
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["get_my_document_content"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3032,6 +3154,34 @@ export interface components {
             /** Luhn Valid */
             luhn_valid: boolean;
         };
+        /** Body_upload_borrower_document */
+        Body_upload_borrower_document: {
+            /**
+             * File
+             * @description JPEG, PNG or WebP image, or PDF; judged by its content
+             */
+            file: string;
+            /**
+             * Type
+             * @description The document type (the products' required-document codes)
+             * @enum {string}
+             */
+            type: "id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter";
+        };
+        /** Body_upload_my_document */
+        Body_upload_my_document: {
+            /**
+             * File
+             * @description JPEG, PNG or WebP image, or PDF; judged by its content
+             */
+            file: string;
+            /**
+             * Type
+             * @description The document type (the products' required-document codes)
+             * @enum {string}
+             */
+            type: "id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter";
+        };
         /**
          * BorrowerDetail
          * @description A borrower with account state, cards and changes.
@@ -3726,6 +3876,106 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * DocumentRead
+         * @description One document of a borrower (its bytes come from the content route, each read audited).
+         * @example {
+         *       "borrower_id": 3,
+         *       "channel": "online",
+         *       "content_type": "image/jpeg",
+         *       "id": 12,
+         *       "original_filename": "身份证正面.jpg",
+         *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "size": 184220,
+         *       "status": "active",
+         *       "type": "id_card",
+         *       "uploaded_at": "2026-11-25T02:00:00Z",
+         *       "uploaded_by_user_id": 7
+         *     }
+         */
+        DocumentRead: {
+            /** Borrower Id */
+            borrower_id: number;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "online" | "branch" | "app";
+            /**
+             * Content Type
+             * @description Detected from the content; images are stored as JPEG (PNG stays PNG)
+             * @enum {string}
+             */
+            content_type: "image/jpeg" | "image/png" | "application/pdf";
+            /** Id */
+            id: number;
+            /**
+             * Original Filename
+             * @description The uploaded file's name, sanitised; for display only
+             */
+            original_filename: string;
+            /** Replaced By Id */
+            replaced_by_id: number | null;
+            /**
+             * Sha256
+             * @description SHA-256 (hex) of the stored bytes
+             */
+            sha256: string;
+            /**
+             * Size
+             * @description Bytes stored (after re-encoding)
+             */
+            size: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "replaced" | "removed";
+            /** Status Changed At */
+            status_changed_at: string | null;
+            /** Subject Id */
+            subject_id: number | null;
+            /** Subject Kind */
+            subject_kind: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter";
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By User Id */
+            uploaded_by_user_id: number | null;
+        };
+        /**
+         * DocumentViewRead
+         * @description One audited view of a document's file.
+         */
+        DocumentViewRead: {
+            /** Actor Kind */
+            actor_kind: string;
+            /** Actor Name */
+            actor_name?: string | null;
+            /** Actor User Id */
+            actor_user_id: number | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Ip */
+            ip: string | null;
+            /** Request Id */
+            request_id: string | null;
+            /**
+             * Seq
+             * @description The audit record's sequence number
+             */
+            seq: number;
         };
         /**
          * EventRead
@@ -9929,6 +10179,215 @@ export interface operations {
             };
         };
     };
+    list_borrower_documents: {
+        parameters: {
+            query?: {
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                borrower_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    upload_borrower_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                borrower_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_borrower_document"];
+            };
+        };
+        responses: {
+            /** @description Stored; the document of that type it replaces (if any) is now `replaced` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The borrower already has this file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "duplicate_document",
+                     *       "conflict_with": {
+                     *         "entity_type": "document",
+                     *         "id": 12,
+                     *         "name": "id_card"
+                     *       },
+                     *       "detail": "This file has already been uploaded (document 12)",
+                     *       "errors": [
+                     *         {
+                     *           "code": "duplicate_document",
+                     *           "field": "file",
+                     *           "message": "This file has already been uploaded (document 12)"
+                     *         }
+                     *       ],
+                     *       "field": "file",
+                     *       "status": 409,
+                     *       "title": "duplicate_document",
+                     *       "type": "https://microcredit.dev/problems/duplicate_document"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Refused by content, size or form */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "document_type_mismatch",
+                     *       "detail": "The file's content does not match its type: only JPEG, PNG and WebP images and PDF files are accepted",
+                     *       "errors": [
+                     *         {
+                     *           "code": "document_type_mismatch",
+                     *           "field": "file",
+                     *           "message": "…"
+                     *         }
+                     *       ],
+                     *       "field": "file",
+                     *       "status": 422,
+                     *       "title": "document_type_mismatch",
+                     *       "type": "https://microcredit.dev/problems/document_type_mismatch"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     reveal_borrower: {
         parameters: {
             query?: never;
@@ -11304,6 +11763,186 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsentDocumentRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_document_content: {
+        parameters: {
+            query?: {
+                /** @description As an attachment */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes (the view is audited) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The row is there but storage has lost the file (`document_file_missing`) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_document_views: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentViewRead"][];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -14452,6 +15091,306 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_documents: {
+        parameters: {
+            query?: {
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    upload_my_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_my_document"];
+            };
+        };
+        responses: {
+            /** @description Stored; the document of that type it replaces (if any) is now `replaced` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The borrower already has this file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "duplicate_document",
+                     *       "conflict_with": {
+                     *         "entity_type": "document",
+                     *         "id": 12,
+                     *         "name": "id_card"
+                     *       },
+                     *       "detail": "This file has already been uploaded (document 12)",
+                     *       "errors": [
+                     *         {
+                     *           "code": "duplicate_document",
+                     *           "field": "file",
+                     *           "message": "This file has already been uploaded (document 12)"
+                     *         }
+                     *       ],
+                     *       "field": "file",
+                     *       "status": 409,
+                     *       "title": "duplicate_document",
+                     *       "type": "https://microcredit.dev/problems/duplicate_document"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Refused by content, size or form */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "document_type_mismatch",
+                     *       "detail": "The file's content does not match its type: only JPEG, PNG and WebP images and PDF files are accepted",
+                     *       "errors": [
+                     *         {
+                     *           "code": "document_type_mismatch",
+                     *           "field": "file",
+                     *           "message": "…"
+                     *         }
+                     *       ],
+                     *       "field": "file",
+                     *       "status": 422,
+                     *       "title": "document_type_mismatch",
+                     *       "type": "https://microcredit.dev/problems/document_type_mismatch"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_document_content: {
+        parameters: {
+            query?: {
+                /** @description As an attachment */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes (the view is audited) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The row is there but storage has lost the file (`document_file_missing`) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };

@@ -76,6 +76,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'applications', name: 'my-applications', component: () => import('@/origination/views/MyApplicationsView.vue'), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'applications/:id(\\d+)', name: 'my-application', component: () => import('@/origination/views/MyApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
+      { path: 'me/documents', name: 'my-documents', component: () => import('@/documents/views/MyDocumentsView.vue'), meta: { auth: 'borrower', title: 'documents.title' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       // Any other address: the 404 page inside the borrower app's frame (the console has its own).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/platform/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
