@@ -41,6 +41,8 @@ from microcredit.platform.storage import Storage
 from microcredit.platform.validators import id_check_character
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
+from microcredit.risk import samples as risk_samples
+from microcredit.risk import service as risk
 
 INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
@@ -190,6 +192,28 @@ def seed_documents(*, session: Session, kit: IdentityKit, storage: Storage, poli
                          declared_type=mime, channel="branch")
 
 
+def seed_risk(*, session: Session, kit: IdentityKit, institution_id: int) -> None:
+    """The default rules, a second version in force (at most five inquiries in three months) and a
+    blacklisted ID number (the preview's `blacklisted` sample), through the service; idempotent."""
+    actor = Actor.system(institution_id)
+    risk_kit = risk.RiskKit(clock=kit.clock, keys=kit.keys, bureau=risk.current().bureau,
+                            id_verifier=risk.current().id_verifier)
+    risk.rulesets.seed_defaults(session=session, clock=kit.clock, institution_id=institution_id)
+    rule_set = risk.rulesets.rule_set(session=session, institution_id=institution_id, code="default")
+    if len(risk.rulesets.versions(session=session, rule_set=rule_set)) == 1:
+        draft = risk.rulesets.create_draft(session=session, clock=kit.clock, actor=actor, rule_set=rule_set,
+                                           note="演示：三个月内查询不超过 5 次 / demo: at most 5 inquiries in 3 months")
+        risk.rulesets.edit_draft(session=session, clock=kit.clock, actor=actor, rule_set=rule_set,
+                                 number=draft.number, parameters={**draft.parameters, "max_inquiries_3m": 5},
+                                 rules=None, note=None)
+        risk.rulesets.publish(session=session, clock=kit.clock, actor=actor, rule_set=rule_set, number=draft.number)
+    if not risk.blacklist.entries(session=session, institution_id=institution_id, include_removed=True):
+        blacklisted = risk_samples.samples()[risk_samples.BLACKLISTED_SAMPLE].id_number
+        risk.blacklist.add(session=session, actor=actor, institution_id=institution_id, kind="id_number",
+                           value=blacklisted, reason="演示：冒用他人身份申请 / demo: applied under another's identity",
+                           kit=risk_kit)
+
+
 def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
          document_policy: DocumentSettings | None = None) -> list[DemoLogin]:
     """Create the demo data unless it exists; return the logins to print (documents only given a storage)."""
@@ -208,6 +232,7 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
     # (idempotent: a demo database made before the calendar existed gets it on the next run).
     products.calendar.seed(session=session, clock=kit.clock, actor=actor, institution_id=inst.id)
     seed_products(session=session, kit=kit, institution_id=inst.id)
+    seed_risk(session=session, kit=kit, institution_id=inst.id)
     if created:
         branches = []
         for code, name, name_en, region in (("BR01", "城关支行", "Chengguan Branch", "360102"),

@@ -47,6 +47,8 @@ from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
+from microcredit.risk import samples as risk_samples
+from microcredit.risk import service as risk
 from microcredit.runtime import Runtime
 from tests.conftest import make_settings
 from tests.factories import (
@@ -85,7 +87,8 @@ class World:
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
-                "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id")
+                "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
+                "rule_set_code", "blacklist_id", "report_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -137,6 +140,11 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/me/applications"): lambda w: {**APPLICATION_PLAN},
     ("PATCH", "/me/applications/{application_id}"): lambda w: {"purpose_note": "矩阵用途"},
     ("POST", "/applications"): lambda w: {**APPLICATION_PLAN, "borrower_id": w.objects["borrower_id"]},
+    ("PATCH", "/risk/rule-sets/{rule_set_code}/versions/{version_number}"):
+        lambda w: {"parameters": {"max_inquiries_3m": 4}},
+    ("POST", "/risk/blacklist"): lambda w: {"kind": "phone", "value": next_phone(), "reason": "矩阵"},
+    ("POST", "/risk/blacklist/{blacklist_id}/remove"): lambda w: {"reason": "矩阵误报"},
+    ("POST", "/risk/simulator/bureau-report"): lambda w: {"id_number": next_id_number()},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -252,12 +260,20 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                                                       branch_id=branch_a.id),
                                 type_="id_card", data=photo.getvalue(), filename="id.jpg", declared_type="image/jpeg",
                                 channel="branch")
+    # Risk: the default rules with a draft version 2, a blacklist entry and a stored credit report.
+    risk.rulesets.seed_defaults(session=session, clock=runtime.clock, institution_id=inst.id)
+    rule_set = risk.rulesets.rule_set(session=session, institution_id=inst.id, code="default")
+    risk.rulesets.create_draft(session=session, clock=runtime.clock, actor=Actor.system(inst.id), rule_set=rule_set)
+    listed = risk.blacklist.add(session=session, actor=Actor.system(inst.id), institution_id=inst.id,
+                                kind="phone", value=next_phone(), reason="矩阵")
+    assessed = risk.assess(session, risk_samples.base_facts(institution_id=inst.id))
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
-               "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id}
+               "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
+               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0)}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -43,6 +43,7 @@ from microcredit.origination import api as origination_routes
 from microcredit.parties import api as parties_routes
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import api as products_routes
+from microcredit.risk import api as risk_routes
 from microcredit.runtime import Runtime, build_runtime
 
 log = structlog.get_logger(__name__)
@@ -56,6 +57,7 @@ COMPRESS_MIN_BYTES = 1024
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
                consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
+               risk_routes.router,
                notifications_routes.router, public_routes.router, todo_routes.router)
 
 

@@ -14,12 +14,12 @@ from microcredit.origination import service
 from microcredit.origination.schemas import (
     ApplicationCreate,
     ApplicationDetail,
+    ApplicationRuleResultRead,
     ApplicationSummary,
     ApplicationUpdate,
     DeclineReason,
     EventRead,
     MyApplicationRead,
-    RuleResultRead,
     StatusCounts,
     StatusName,
     WalkInApplicationCreate,
@@ -80,7 +80,7 @@ def _detail(view: ApplicationView) -> ApplicationDetail:
         **_plan(view), officer_user_id=a.officer_user_id, device_id=a.device_id, client_ip=a.client_ip,
         decision=a.decision, rule_set=a.rule_set, score=a.score, grade=a.grade, reasons=list(a.reasons or []),
         needed=list(a.needed or []), max_amount=a.max_amount, bureau_report_id=a.bureau_report_id,
-        results=[RuleResultRead.model_validate(r) for r in view.results])
+        results=[ApplicationRuleResultRead.model_validate(r) for r in view.results])
 
 
 # --- the borrower's own applications ---------------------------------------------------------------

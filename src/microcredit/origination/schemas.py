@@ -20,12 +20,12 @@ __all__ = [
     "PURPOSES",
     "ApplicationCreate",
     "ApplicationDetail",
+    "ApplicationRuleResultRead",
     "ApplicationSummary",
     "ApplicationUpdate",
     "DeclineReason",
     "EventRead",
     "MyApplicationRead",
-    "RuleResultRead",
     "StatusCounts",
     "WalkInApplicationCreate",
     "WithdrawRequest",
@@ -111,7 +111,7 @@ class EventRead(OutputSchema):
     note: str | None
 
 
-class RuleResultRead(OutputSchema):
+class ApplicationRuleResultRead(OutputSchema):
     """One rule's result (`message` is a catalogue key rendered with `params`)."""
 
     submission: int
@@ -185,7 +185,7 @@ class ApplicationDetail(_Plan):
     needed: list[str]
     max_amount: MoneyStr | None
     bureau_report_id: str | None
-    results: list[RuleResultRead]
+    results: list[ApplicationRuleResultRead]
 
 
 class StatusCounts(OutputSchema):

@@ -109,6 +109,9 @@ class ApplicantFacts:
     ip: str | None = None
     bank_card: str | None = None
     velocity: Velocity = field(default_factory=Velocity)
+    # Whether the applicant authorised the credit-bureau query (征信查询授权), recorded by origination.
+    # False: the review stops before the bureau with `missing` and needed "bureau_authorisation".
+    bureau_authorised: bool = True
 
 
 @dataclass(frozen=True)

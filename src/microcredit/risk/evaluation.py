@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import cel
-
 from microcredit.integrations.bureau import BureauReport
 from microcredit.integrations.id_check import IdCheck
 from microcredit.lending.money import Money
@@ -86,6 +84,7 @@ def facts_variables(facts: ApplicantFacts) -> dict[str, Any]:
         "monthly_debt_payments": _minor(facts.monthly_debt_payments),
         "monthly_spending": _minor(facts.monthly_spending), "employment": facts.employment or "",
         "has_device": facts.device_id is not None, "has_bank_card": facts.bank_card is not None,
+        "bureau_authorised": facts.bureau_authorised,
     }
 
 
@@ -175,11 +174,13 @@ def _to_result(f: Fired) -> RuleResult:
 def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
              blacklist_kinds: frozenset[str] = frozenset()) -> Evaluation:
     """Run the review of one application (pure: no database, the outside answers come through `sources`)."""
-    variables: dict[str, Any] = {
-        "facts": facts_variables(facts), "velocity": velocity_variables(facts), "params": dict(rules.parameters),
-        "blacklist": {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)},
-    }
-    context = cel.Context(variables=variables)
+    # The version's context for this thread (parameters converted once); every other variable is set
+    # here before the rules that read it run (a later gate's variables left from the previous application
+    # are never read: its rules do not run unless the gate sets them first).
+    context = rules.context()
+    context.add_variable("facts", facts_variables(facts))
+    context.add_variable("velocity", velocity_variables(facts))
+    context.add_variable("blacklist", {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)})
     by_stage = {stage: (compiled, batch) for stage, compiled, batch in rules.stages}
     fired: list[Fired] = []
     report: BureauReport | None = None
@@ -205,6 +206,12 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             context.add_variable("identity", {"result": check.result, "matched": check.result == "match",
                                               "source": check.source})
         elif gate[0] == Stage.BUREAU:
+            if not facts.bureau_authorised:
+                # No query without the applicant's authorisation (credit-reporting rules): not a CEL rule,
+                # since the report would be fetched before any rule of the stage could say no.
+                fired.append(Fired(Stage.BUREAU, "bureau_not_authorised", Outcome.MISSING,
+                                   "risk.rule.bureau_not_authorised", {}, ("bureau_authorisation",)))
+                return settle(Decision.RETURN)
             report = sources.bureau()
             bureau = bureau_variables(report)
             dti = dti_pct(facts, bureau)

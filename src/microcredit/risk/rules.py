@@ -18,6 +18,7 @@ adapters; unit tests call it without a database.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,17 @@ class CompiledRuleSet:
     label: str  # code@number
     parameters: Mapping[str, Any]
     stages: tuple[tuple[Stage, tuple[CompiledRule, ...], Any], ...]
+    # Per thread, a CEL context holding `params` already converted (the evaluation sets the other
+    # variables on it for each application; converting the parameters once per version saves that cost).
+    local: threading.local = field(default_factory=threading.local, compare=False, repr=False)
+
+    def context(self) -> Any:
+        """This thread's CEL context of the version, with `params` set."""
+        ctx = getattr(self.local, "context", None)
+        if ctx is None:
+            ctx = cel.Context(variables={"params": dict(self.parameters)})
+            self.local.context = ctx
+        return ctx
 
 
 def _unknown_names(program: Any, source: str, stage: Stage) -> list[str]:

@@ -76,3 +76,41 @@ def test_another_institutions_blacklist_does_not_count(session, runtime, inst):
     risk.blacklist.add(session=session, actor=Actor.system(other.id), institution_id=other.id, kind="id_number",
                        value=facts.id_number, reason="x")
     assert risk.assess(session, facts).decision == Decision.APPROVE
+
+
+def test_the_rules_are_compiled_once_per_version(session, runtime, inst, monkeypatch):
+    from microcredit.risk.service import rulesets
+
+    calls: list[str] = []
+    real = rulesets.compile_rules
+
+    def counting(label, rules, parameters):
+        calls.append(label)
+        return real(label, rules, parameters)
+
+    monkeypatch.setattr(rulesets, "compile_rules", counting)
+    monkeypatch.setattr(rulesets, "_cache", {})
+    facts = samples.base_facts(institution_id=inst.id)
+    for _ in range(3):
+        risk.assess(session, facts)
+    assert calls == ["default@1"]
+    rule_set = risk.rulesets.rule_set(session=session, institution_id=inst.id, code="default")
+    actor = Actor.system(inst.id)
+    draft = risk.rulesets.create_draft(session=session, clock=runtime.clock, actor=actor, rule_set=rule_set)
+    risk.rulesets.publish(session=session, clock=runtime.clock, actor=actor, rule_set=rule_set, number=draft.number)
+    for _ in range(2):
+        assert risk.assess(session, facts).rule_set == "default@2"
+    assert calls == ["default@1", "default@2"]
+
+
+def test_a_reused_version_id_with_other_rules_is_compiled_again(session, runtime, inst):
+    from microcredit.risk.service import rulesets
+
+    risk.rulesets.seed_defaults(session=session, clock=runtime.clock, institution_id=inst.id)
+    rule_set = risk.rulesets.rule_set(session=session, institution_id=inst.id, code="default")
+    [version] = risk.rulesets.versions(session=session, rule_set=rule_set)
+    assert rulesets.compiled(rule_set, version).parameters["max_dti_pct"] == 55
+    # The same id and lock version, other content (as after a rolled-back insert whose id came back).
+    version.parameters = {**version.parameters, "max_dti_pct": 40}
+    assert rulesets.compiled(rule_set, version).parameters["max_dti_pct"] == 40
+    session.expire(version)

@@ -167,3 +167,12 @@ def test_the_default_rules_and_comprehension_macros_pass_the_check():
 
 def test_rules_survive_their_json_form():
     assert [Rule.from_json(r.to_json()) for r in defaults.DEFAULT_RULES] == list(defaults.DEFAULT_RULES)
+
+
+def test_without_the_bureau_authorisation_no_report_is_fetched_and_the_borrower_is_asked():
+    calls: list[str] = []
+    a = run(replace(SAMPLES["clean"], bureau_authorised=False), calls=calls)
+    assert calls == ["identity"]
+    assert a.decision == Decision.RETURN
+    assert a.needed == ("bureau_authorisation",)
+    assert [r.code for r in a.results if r.outcome == Outcome.MISSING] == ["bureau_not_authorised"]

@@ -1100,7 +1100,8 @@ export interface paths {
         put?: never;
         /**
          * Create an institution (platform administrators)
-         * @description A new institution, seeded with the default roles and the holiday calendar of the years the package covers.
+         * @description A new institution, seeded with the default roles, the holiday calendar of the years the package covers
+         *     and the default risk rules.
          *
          *     Requires permission `institution.manage`.
          */
@@ -2440,6 +2441,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/blacklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's blacklist
+         * @description Entries newest first, values masked; removed ones with `include_removed`.
+         *
+         *     Requires permission `risk.manage`.
+         */
+        get: operations["list_risk_blacklist"];
+        put?: never;
+        /**
+         * Put an ID number, phone or device on the blacklist
+         * @description Stored encrypted with a blind index (ID numbers are validated first); audited with the masked value.
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["add_risk_blacklist_entry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/blacklist/{blacklist_id}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take an entry off the blacklist
+         * @description The entry is kept with who removed it, when and why (audited).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["remove_risk_blacklist_entry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/bureau-reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A credit report an assessment read
+         * @description The stored report (identity masked); every view is audited.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_risk_bureau_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/rule-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's rule sets
+         * @description Each rule set with its versions (the one `published` is in force; at most one `draft`).
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["list_risk_rule_sets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/rule-sets/{rule_set_code}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new draft from the version in force
+         * @description Copies the parameters and rules in force into a new draft numbered after the last version (audited).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["create_risk_rule_set_draft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/rule-sets/{rule_set_code}/versions/{version_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version with its parameters and rules
+         * @description Parameters and rules exactly as stored.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["get_risk_rule_set_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a draft
+         * @description Every expression is compiled and type-checked first; one wrong rule refuses the whole edit (audited).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        patch: operations["update_risk_rule_set_draft"];
+        trace?: never;
+    };
+    "/api/v1/risk/rule-sets/{rule_set_code}/versions/{version_number}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide the sample applications under the version in force and under this one
+         * @description Built-in samples (clean, blacklisted, thin file, high DTI, velocity, missing income …) and the ones typed
+         *     in; reports and ID checks come from the simulators, nothing is stored.
+         *
+         *     Requires permission `risk.read`.
+         */
+        post: operations["preview_risk_rule_set_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/rule-sets/{rule_set_code}/versions/{version_number}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a draft in force
+         * @description The draft is in force from now on; the version before is retired; neither changes again (audited).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["publish_risk_rule_set_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/simulator/bureau-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the credit bureau simulator answers for an ID number (demo)
+         * @description The simulator's report, in the stored shape; nothing is stored and no real bureau is asked.
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["simulate_risk_bureau_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -2901,7 +3113,7 @@ export interface components {
             /** Repayment Method */
             repayment_method: string;
             /** Results */
-            results: components["schemas"]["RuleResultRead"][];
+            results: components["schemas"]["ApplicationRuleResultRead"][];
             /** Rule Set */
             rule_set: string | null;
             /** Score */
@@ -2919,6 +3131,26 @@ export interface components {
             timeline: components["schemas"]["EventRead"][];
             /** Version */
             version: number;
+        };
+        /**
+         * ApplicationRuleResultRead
+         * @description One rule's result (`message` is a catalogue key rendered with `params`).
+         */
+        ApplicationRuleResultRead: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Outcome */
+            outcome: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string;
+            /** Submission */
+            submission: number;
         };
         /**
          * ApplicationSummary
@@ -3062,6 +3294,31 @@ export interface components {
             periods_per_year: string;
         };
         /**
+         * AssessmentRead
+         * @description A decision with its rule results and score.
+         */
+        AssessmentRead: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "decline" | "refer" | "return";
+            /** Grade */
+            grade: string | null;
+            /** Max Amount */
+            max_amount: string | null;
+            /** Needed */
+            needed: string[];
+            /** Reasons */
+            reasons: string[];
+            /** Results */
+            results: components["schemas"]["RuleResultRead"][];
+            /** Rule Set */
+            rule_set: string;
+            /** Score */
+            score: number | null;
+        };
+        /**
          * AuditRecordRead
          * @description One audit record.
          */
@@ -3153,6 +3410,67 @@ export interface components {
             is_primary: boolean;
             /** Luhn Valid */
             luhn_valid: boolean;
+        };
+        /**
+         * BlacklistCreate
+         * @description Put an identifier on the blacklist.
+         * @example {
+         *       "kind": "id_number",
+         *       "reason": "冒用他人身份申请",
+         *       "value": "110105199005179454"
+         *     }
+         */
+        BlacklistCreate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "id_number" | "phone" | "device_id";
+            /** Reason */
+            reason: string;
+            /** Value */
+            value: string;
+        };
+        /**
+         * BlacklistRead
+         * @description An entry (the value masked).
+         */
+        BlacklistRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By User Id */
+            created_by_user_id: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "id_number" | "phone" | "device_id";
+            /** Reason */
+            reason: string;
+            /** Removed At */
+            removed_at: string | null;
+            /** Removed By User Id */
+            removed_by_user_id: number | null;
+            /** Removed Reason */
+            removed_reason: string | null;
+            /** Value Masked */
+            value_masked: string;
+        };
+        /**
+         * BlacklistRemove
+         * @description Why an entry comes off the blacklist.
+         * @example {
+         *       "reason": "核实为误报"
+         *     }
+         */
+        BlacklistRemove: {
+            /** Reason */
+            reason: string;
         };
         /** Body_upload_borrower_document */
         Body_upload_borrower_document: {
@@ -3492,6 +3810,34 @@ export interface components {
             region_code?: string | null;
             /** Status */
             status?: ("active" | "closed") | null;
+        };
+        /**
+         * BureauReportRead
+         * @description A stored credit report.
+         */
+        BureauReportRead: {
+            /** Application Number */
+            application_number: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Queried On
+             * Format: date
+             */
+            queried_on: string;
+            /** Report */
+            report: {
+                [key: string]: unknown;
+            };
+            /** Report Number */
+            report_number: string;
+            /** Source */
+            source: string;
         };
         /**
          * BusinessDateSet
@@ -3976,6 +4322,45 @@ export interface components {
              * @description The audit record's sequence number
              */
             seq: number;
+        };
+        /**
+         * DraftCreate
+         * @description A new draft copied from the version in force.
+         * @example {
+         *       "note": "收紧查询次数 / fewer inquiries"
+         *     }
+         */
+        DraftCreate: {
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * DraftUpdate
+         * @description New parameters, rules or note of a draft (what is left out stays); refused whole if one rule is wrong.
+         * @example {
+         *       "lock_version": 1,
+         *       "parameters": {
+         *         "max_inquiries_3m": 4
+         *       }
+         *     }
+         */
+        DraftUpdate: {
+            /**
+             * Lock Version
+             * @description The version's lock_version as read (409 if moved)
+             */
+            lock_version?: number | null;
+            /** Note */
+            note?: string | null;
+            /**
+             * Parameters
+             * @description Named thresholds; merged into the draft's (null leaves them)
+             */
+            parameters?: {
+                [key: string]: boolean | number | string | string[];
+            } | null;
+            /** Rules */
+            rules?: components["schemas"]["RuleBody"][] | null;
         };
         /**
          * EventRead
@@ -5585,6 +5970,33 @@ export interface components {
             new_phone: string;
         };
         /**
+         * PreviewRequest
+         * @description Preview a version against the built-in samples and the ones typed in.
+         */
+        PreviewRequest: {
+            /** Samples */
+            samples?: components["schemas"]["SampleFacts"][];
+        };
+        /**
+         * PreviewRow
+         * @description One sample under the version in force and under the previewed one.
+         */
+        PreviewRow: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Changed */
+            changed: boolean;
+            current: components["schemas"]["AssessmentRead"];
+            draft: components["schemas"]["AssessmentRead"];
+            /** Id Number Masked */
+            id_number_masked: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * Problem
          * @description An RFC 9457 problem document with our extensions.
          */
@@ -6485,24 +6897,196 @@ export interface components {
             requires_mfa?: boolean | null;
         };
         /**
+         * RuleBody
+         * @description One rule: when the CEL `expression` is true in its stage, the outcome is `outcome`.
+         * @example {
+         *       "code": "too_many_inquiries",
+         *       "expression": "bureau.inquiries_3m > params.max_inquiries_3m",
+         *       "message": "",
+         *       "needed": "",
+         *       "outcome": "fail",
+         *       "params": {
+         *         "count": "bureau.inquiries_3m",
+         *         "max": "params.max_inquiries_3m"
+         *       },
+         *       "stage": "knockout"
+         *     }
+         */
+        RuleBody: {
+            /**
+             * Code
+             * @description a-z, 0-9, _; unique in the version
+             */
+            code: string;
+            /**
+             * Expression
+             * @description A boolean CEL expression
+             */
+            expression: string;
+            /**
+             * Message
+             * @description Catalogue key; empty: risk.rule.<code>
+             * @default
+             */
+            message?: string;
+            /**
+             * Needed
+             * @description For `missing`: a CEL list of what is needed
+             * @default
+             */
+            needed?: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "fail" | "flag" | "missing";
+            /**
+             * Params
+             * @description Message parameter → CEL expression
+             */
+            params?: {
+                [key: string]: string;
+            };
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "completeness" | "eligibility" | "identity" | "bureau" | "knockout" | "fraud" | "score" | "decision";
+        };
+        /**
+         * RuleRead
+         * @description One rule of a version.
+         */
+        RuleRead: {
+            /** Code */
+            code: string;
+            /** Expression */
+            expression: string;
+            /** Message */
+            message: string;
+            /** Needed */
+            needed: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "fail" | "flag" | "missing";
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "completeness" | "eligibility" | "identity" | "bureau" | "knockout" | "fraud" | "score" | "decision";
+        };
+        /**
          * RuleResultRead
-         * @description One rule's result (`message` is a catalogue key rendered with `params`).
+         * @description One rule's result.
          */
         RuleResultRead: {
             /** Code */
             code: string;
             /** Message */
             message: string;
-            /** Outcome */
-            outcome: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "pass" | "fail" | "flag" | "missing";
             /** Params */
             params: {
-                [key: string]: unknown;
+                [key: string]: string | number;
             };
-            /** Stage */
-            stage: string;
-            /** Submission */
-            submission: number;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "completeness" | "eligibility" | "identity" | "bureau" | "knockout" | "fraud" | "score" | "decision";
+        };
+        /**
+         * RuleSetRead
+         * @description A rule set with its versions, newest first.
+         */
+        RuleSetRead: {
+            /** Code */
+            code: string;
+            /** Draft Number */
+            draft_number: number | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Published Number */
+            published_number: number | null;
+            /** Versions */
+            versions: components["schemas"]["VersionSummary"][];
+        };
+        /**
+         * SampleFacts
+         * @description A sample application typed in for the preview (money as strings in CNY).
+         * @example {
+         *       "amount": "30000.00",
+         *       "id_number": "110105199005179411",
+         *       "monthly_income": "8000.00",
+         *       "name": "my_case",
+         *       "term": 12
+         *     }
+         */
+        SampleFacts: {
+            /**
+             * Amount
+             * @description Asked amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Applicant Name
+             * @default 张三
+             */
+            applicant_name?: string;
+            /**
+             * Customer Type
+             * @default individual
+             */
+            customer_type?: string;
+            /**
+             * Documents
+             * @description Default: the required documents
+             */
+            documents?: string[] | null;
+            /**
+             * Id Number
+             * @description Picks the simulators' scenario
+             */
+            id_number: string;
+            /** Monthly Debt Payments */
+            monthly_debt_payments?: string | null;
+            /** Monthly Income */
+            monthly_income?: string | null;
+            /** Monthly Spending */
+            monthly_spending?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Period Unit
+             * @default month
+             * @enum {string}
+             */
+            period_unit?: "day" | "week" | "month";
+            /** Term */
+            term: number;
+            /**
+             * Velocity Id Number 24H
+             * @default 1
+             */
+            velocity_id_number_24h?: number;
+            /**
+             * Velocity Phone 24H
+             * @default 1
+             */
+            velocity_phone_24h?: number;
         };
         /**
          * SampleRead
@@ -6607,6 +7191,25 @@ export interface components {
             sent_at: string;
             /** Text */
             text: string;
+        };
+        /**
+         * SimulatorLookup
+         * @description Ask the bureau simulator for a report (demo; nothing is stored).
+         * @example {
+         *       "id_number": "110105199005179112",
+         *       "name": "张三"
+         *     }
+         */
+        SimulatorLookup: {
+            /** Id Number */
+            id_number: string;
+            /**
+             * Name
+             * @default 张三
+             */
+            name?: string;
+            /** On */
+            on?: string | null;
         };
         /**
          * SmsCodeRequest
@@ -7143,6 +7746,76 @@ export interface components {
              * @example 9f2c000000000000000000000000000000000000000000000000000000000000
              */
             anchor?: string | null;
+        };
+        /**
+         * VersionRead
+         * @description A version with its parameters and rules.
+         */
+        VersionRead: {
+            /** Based On Number */
+            based_on_number: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Lock Version */
+            lock_version: number;
+            /** Note */
+            note: string | null;
+            /** Number */
+            number: number;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Published At */
+            published_at: string | null;
+            /** Rule Set */
+            rule_set: string;
+            /** Rules */
+            rules: components["schemas"]["RuleRead"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published" | "retired";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * VersionSummary
+         * @description A version without its rules.
+         */
+        VersionSummary: {
+            /** Based On Number */
+            based_on_number: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Lock Version */
+            lock_version: number;
+            /** Note */
+            note: string | null;
+            /** Number */
+            number: number;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published" | "retired";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * WalkInApplicationCreate
@@ -18069,6 +18742,884 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RateCapRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_blacklist: {
+        parameters: {
+            query?: {
+                include_removed?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlacklistRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_risk_blacklist_entry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlacklistCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlacklistRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description On the list already (`blacklist_duplicate`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a valid value (`blacklist_value_invalid`, field `value`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remove_risk_blacklist_entry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                blacklist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlacklistRemove"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlacklistRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Removed before (`blacklist_entry_removed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_bureau_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BureauReportRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_rule_sets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_risk_rule_set_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_set_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule set or version (`rule_set_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a draft (`rule_set_version_not_draft`), a draft exists (`rule_set_draft_exists`), or the draft moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A rule is wrong: `rule_does_not_compile`, `rule_unknown_variable`, `rule_not_boolean` … with `errors[].field` = `rules[<i>].expression` … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_rule_set_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_set_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule set or version (`rule_set_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a draft (`rule_set_version_not_draft`), a draft exists (`rule_set_draft_exists`), or the draft moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A rule is wrong: `rule_does_not_compile`, `rule_unknown_variable`, `rule_not_boolean` … with `errors[].field` = `rules[<i>].expression` … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_risk_rule_set_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_set_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule set or version (`rule_set_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a draft (`rule_set_version_not_draft`), a draft exists (`rule_set_draft_exists`), or the draft moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A rule is wrong: `rule_does_not_compile`, `rule_unknown_variable`, `rule_not_boolean` … with `errors[].field` = `rules[<i>].expression` … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    preview_risk_rule_set_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_set_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewRow"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule set or version (`rule_set_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a draft (`rule_set_version_not_draft`), a draft exists (`rule_set_draft_exists`), or the draft moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A rule is wrong: `rule_does_not_compile`, `rule_unknown_variable`, `rule_not_boolean` … with `errors[].field` = `rules[<i>].expression` … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    publish_risk_rule_set_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_set_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule set or version (`rule_set_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a draft (`rule_set_version_not_draft`), a draft exists (`rule_set_draft_exists`), or the draft moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A rule is wrong: `rule_does_not_compile`, `rule_unknown_variable`, `rule_not_boolean` … with `errors[].field` = `rules[<i>].expression` … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    simulate_risk_bureau_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulatorLookup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -52,6 +52,11 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'applications', name: 'staff-applications', component: () => import('@/origination/views/ApplicationListView.vue'), meta: { permission: 'loan.read', title: 'nav.applications' } },
   { path: 'applications/new', name: 'staff-application-new', component: () => import('@/origination/views/WalkInApplicationView.vue'), meta: { permission: 'loan.apply', title: 'nav.newApplication' } },
   { path: 'applications/:id(\\d+)', name: 'staff-application', component: () => import('@/origination/views/ApplicationDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'origination.detailTitle' } },
+  { path: 'risk/rules', name: 'staff-risk-rules', component: () => import('@/risk/views/RuleSetsView.vue'), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
+  { path: 'risk/rules/:code([A-Za-z0-9_-]+)/:number(\\d+)', name: 'staff-risk-version', component: () => import('@/risk/views/RuleSetEditorView.vue'), props: (r) => ({ code: String(r.params.code), number: Number(r.params.number) }), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
+  { path: 'risk/blacklist', name: 'staff-risk-blacklist', component: () => import('@/risk/views/BlacklistView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBlacklist' } },
+  { path: 'risk/bureau', name: 'staff-risk-bureau', component: () => import('@/risk/views/BureauReportView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBureau' } },
+  { path: 'risk/bureau-reports/:id(\\d+)', name: 'staff-risk-bureau-report', component: () => import('@/risk/views/BureauReportView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'nav.riskBureau' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },
   { path: 'forbidden', name: 'staff-forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
   // An unknown console address: the 404 page inside the console's frame.

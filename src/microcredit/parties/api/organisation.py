@@ -30,6 +30,7 @@ from microcredit.platform.paging import PageRequest
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 from microcredit.products import service as products
+from microcredit.risk import service as risk
 
 router = APIRouter(tags=["parties"], route_class=UnitOfWorkRoute)
 
@@ -67,7 +68,8 @@ def export_institutions(session: DB, meta: Meta, principal: Principal = require(
              summary="Create an institution (platform administrators)")
 def create_institution(body: InstitutionCreate, session: DB, clock: WallClock,
                        principal: Principal = require("institution.manage")) -> InstitutionRead:
-    """A new institution, seeded with the default roles and the holiday calendar of the years the package covers."""
+    """A new institution, seeded with the default roles, the holiday calendar of the years the package covers
+    and the default risk rules."""
     if not principal.sees_all_institutions:
         raise PermissionDenied("only the platform's administrators create institutions")
     inst = service.organisation.create_institution(session=session, clock=clock, actor=principal.actor,
@@ -75,6 +77,8 @@ def create_institution(body: InstitutionCreate, session: DB, clock: WallClock,
     # Parties and products are independent siblings: the entry point that opens an institution
     # gives it its calendar (demo.seed does the same), in the same transaction.
     products.calendar.seed(session=session, clock=clock, actor=principal.actor, institution_id=inst.id)
+    # Risk is a sibling as well: its default rule set, version 1 in force.
+    risk.rulesets.seed_defaults(session=session, clock=clock, institution_id=inst.id)
     return InstitutionRead.model_validate(inst)
 
 

@@ -11,6 +11,7 @@ by its lock version as well).
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,10 @@ from microcredit.risk.errors import DraftExists, RuleSetNotFound, RulesInvalid, 
 from microcredit.risk.models import RuleSet, RuleSetVersion
 from microcredit.risk.rules import CompiledRuleSet, Rule, check, compile_rules
 
-_cache: dict[tuple[int, int], CompiledRuleSet] = {}
+# (version id, lock version) → (the rules and parameters compiled, the programs). The content is kept
+# and compared on every hit: an id can come back with other content (a rolled-back insert's id reused
+# by SQLite, several databases in one test process), and a deep comparison of the JSON is cheap.
+_cache: dict[tuple[int, int], tuple[list[Any], dict[str, Any], CompiledRuleSet]] = {}
 _cache_lock = threading.Lock()
 _sample_contexts: dict[Stage, dict[str, Any]] = {}
 
@@ -88,13 +92,15 @@ def label(rs: RuleSet, v: RuleSetVersion) -> str:
 
 
 def compiled(rs: RuleSet, v: RuleSetVersion) -> CompiledRuleSet:
-    """The compiled rules of a version, compiled once (per version id and lock version)."""
+    """The compiled rules of a version, compiled once (per version id and lock version, content checked)."""
     key = (v.id, v.lock_version)
-    found = _cache.get(key)
-    if found is None:
-        found = compile_rules(label(rs, v), rules_of(v), v.parameters)
-        with _cache_lock:
-            _cache[key] = found
+    hit = _cache.get(key)
+    name = label(rs, v)
+    if hit is not None and hit[0] == v.rules and hit[1] == v.parameters and hit[2].label == name:
+        return hit[2]
+    found = compile_rules(name, rules_of(v), v.parameters)
+    with _cache_lock:
+        _cache[key] = (copy.deepcopy(v.rules), copy.deepcopy(v.parameters), found)
     return found
 
 
