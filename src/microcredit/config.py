@@ -97,6 +97,7 @@ class RateLimitSettings(BaseModel):
     sms_per_ip_per_hour: int = 30
     register_per_ip_per_hour: int = 20
     quote_per_ip_per_minute: int = 120
+    application_submit_per_user_per_hour: int = 30
 
 
 class LimitSettings(BaseModel):

@@ -1,9 +1,10 @@
 """Demo data: one institution with two branches, staff in every role, a few borrowers (with their consents),
 its holiday calendar, three published loan products (made through the products service), an ID-card photo
 and an income proof of the first borrower (through the documents service, into the configured storage;
-drawn here with Pillow, so no binary file is kept in the repository) and the first entries of its books (a
+drawn here with Pillow, so no binary file is kept in the repository), the first entries of its books (a
 capital injection, a bank loan, a receipt held in suspense, and an entry posted in error with its reversal)
-— posted through the ledger's service, never as rows.
+— posted through the ledger's service, never as rows — and loan applications in the statuses the automated
+review leads to, made through the origination service as the borrowers and the loan officer would.
 
 Everything here is invented. ID numbers are generated with valid check
 characters for real region codes and birth dates; phone numbers are in the
@@ -26,9 +27,13 @@ from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
 from microcredit.documents import service as documents
 from microcredit.identity import service as identity
+from microcredit.identity.permissions import ROLE_TEMPLATES, DataScope
+from microcredit.identity.principal import Principal
 from microcredit.identity.service import IdentityKit
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
+from microcredit.origination import service as origination
+from microcredit.origination.schemas import ApplicationCreate
 from microcredit.parties import service as parties
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
@@ -248,6 +253,7 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
             if "administrator" in roles:
                 identity.accounts.set_totp_secret(session=session, kit=kit, user_id=user.id,
                                                   secret=DEMO_ADMIN_TOTP_SECRET)
+        applicants = []
         for name, phone, region, born, seq, branch_ix, ctype, occupation, income, with_pw in BORROWERS:
             data = NewBorrower(real_name=name, id_number=demo_id_number(region, born, seq), phone=phone,
                                customer_type=ctype, occupation=occupation, monthly_income=Money.parse(income, "CNY"),
@@ -277,7 +283,13 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
             if storage is not None and phone == BORROWERS[0][1]:
                 seed_documents(session=session, kit=kit, storage=storage, policy=document_policy or DocumentSettings(),
                                institution_id=inst.id, borrower_id=borrower.id, branch_id=branch_id)
+            applicants.append(_as(user.id, "borrower", inst.id, branch_id, name))
         session.flush()
+        officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
+                      "loan_officer", inst.id, branches[0].id, STAFF[1][0])
+        seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer,
+                          borrower_ids=[parties.borrowers.own_profile_id(session=session, principal=b) or 0
+                                        for b in applicants])
     seed_books(session=session, kit=kit, institution_id=inst.id, business_date=inst.business_date)
     for name, _, phone, position, _, roles in STAFF:
         note = ""
@@ -317,3 +329,53 @@ def seed_books(*, session: Session, kit: IdentityKit, institution_id: int, busin
             ledger.reverse(session=session, clock=kit.clock, actor=actor, institution_id=institution_id,
                            entry_id=entry.id, business_date=business_date - timedelta(days=1),
                            description="冲销误记分录 / Reversal of the entry posted in error")
+
+
+def _as(user_id: int, role: str, institution_id: int, branch_id: int | None, name: str) -> Principal:
+    """The demo's user acting with their role's default permissions (no session: seeding, not signing in)."""
+    template = ROLE_TEMPLATES[role]
+    return Principal(user_id=user_id, kind="borrower" if role == "borrower" else "staff",
+                     institution_id=institution_id, branch_id=branch_id, display_name=name, session_id=0,
+                     permissions=frozenset(template.permissions), roles=(role,),
+                     scope=DataScope.OWN if role == "borrower" else template.scope, stage="full",
+                     reauthenticated_at=None)
+
+
+def _plan(code: str, amount: str, term: int, method: str, purpose: str, note: str) -> ApplicationCreate:
+    return ApplicationCreate(product_code=code, amount=Money.parse(amount, "CNY"), term=term,
+                             repayment_method=method, purpose=purpose, purpose_note=note,
+                             monthly_debt_payments=Money.parse("500.00", "CNY"),
+                             monthly_spending=Money.parse("2500.00", "CNY"))
+
+
+def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Principal], officer: Principal,
+                      borrower_ids: list[int]) -> None:
+    """Applications through the origination service: drafts, submissions (decided by the automated
+    review in force), a withdrawal and a walk-in taken by the loan officer. Seeded history texts nobody."""
+    zhang, _li, wang, liu, chen = borrowers
+    assess = origination.review.default_assessor()
+    create = origination.applications.create_own
+    # 张三: a draft, not yet submitted.
+    create(session=session, kit=kit, principal=zhang, device_id="demo-device-zhang", ip="203.0.113.11",
+           plan=_plan("FARM-BIZ", "20000.00", 12, "equal_installment", "business", "小吃店进货"))
+    # 王芳 and 陈静: submitted online and decided at once.
+    for who, plan, device in ((wang, _plan("CONSUMER", "8000.00", 12, "equal_installment", "education", "进修学费"),
+                               "demo-device-wang"),
+                              (chen, _plan("CONSUMER", "25000.00", 12, "equal_installment", "renovation", "房屋装修"),
+                               "demo-device-chen")):
+        draft = create(session=session, kit=kit, principal=who, plan=plan, device_id=device, ip="203.0.113.12")
+        origination.applications.submit(session=session, kit=kit, principal=who, application_id=draft.id, own=True,
+                                         assess=assess, language="zh-CN", notify=False)
+    # 刘洋: applied, then changed his mind.
+    draft = create(session=session, kit=kit, principal=liu, device_id="demo-device-liu", ip="203.0.113.13",
+                   plan=_plan("SME-QTR", "100000.00", 12, "interest_quarterly_principal_at_maturity", "business",
+                              "汽修设备"))
+    origination.applications.withdraw(session=session, kit=kit, principal=liu, application_id=draft.id,
+                                      note="资金已另行解决", own=True)
+    # 李四 (no password): a walk-in application taken at the branch by the loan officer, submitted.
+    walk_in = origination.applications.create_walk_in(
+        session=session, kit=kit, principal=officer, borrower_id=borrower_ids[1], device_id=None, ip=None,
+        plan=_plan("FARM-BIZ", "15000.00", 12, "equal_principal", "agriculture", "大棚蔬菜种苗"))
+    origination.applications.submit(session=session, kit=kit, principal=officer, application_id=walk_in.id,
+                                    own=False, assess=assess, language="zh-CN", notify=False)
+

@@ -14,13 +14,14 @@ from microcredit.identity import models as identity_models
 from microcredit.integrations import models as integrations_models
 from microcredit.ledger import models as ledger_models
 from microcredit.notifications import models as notifications_models
+from microcredit.origination import models as origination_models
 from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
 from microcredit.risk import models as risk_models
 
 MODELS = (audit_models, consent_models, documents_models, identity_models, integrations_models, ledger_models,
-          notifications_models, parties_models, platform_models, products_models, risk_models)
+          notifications_models, origination_models, parties_models, platform_models, products_models, risk_models)
 
 
 def load_all_models() -> MetaData:

@@ -42,6 +42,7 @@ from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
+from microcredit.origination.models import Application
 from microcredit.parties.models import Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
@@ -86,8 +87,8 @@ class World:
 # parameter fails the matrix until its object is arranged here.
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
-                "entry_id", "product_code", "version_number", "lpr_id", "document_id", "rule_set_code",
-                "blacklist_id", "report_id")
+                "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
+                "rule_set_code", "blacklist_id", "report_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -136,12 +137,17 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
                                                       {"account_code": "4001", "credit": "1.00"}]},
     ("POST", "/ledger/periods/close"): lambda w: {"through": "2026-11-01"},
     ("POST", "/ledger/periods/reopen"): lambda w: {"reason": "矩阵反结账"},
+    ("POST", "/me/applications"): lambda w: {**APPLICATION_PLAN},
+    ("PATCH", "/me/applications/{application_id}"): lambda w: {"purpose_note": "矩阵用途"},
+    ("POST", "/applications"): lambda w: {**APPLICATION_PLAN, "borrower_id": w.objects["borrower_id"]},
     ("PATCH", "/risk/rule-sets/{rule_set_code}/versions/{version_number}"):
         lambda w: {"parameters": {"max_inquiries_3m": 4}},
     ("POST", "/risk/blacklist"): lambda w: {"kind": "phone", "value": next_phone(), "reason": "矩阵"},
     ("POST", "/risk/blacklist/{blacklist_id}/remove"): lambda w: {"reason": "矩阵误报"},
     ("POST", "/risk/simulator/bureau-report"): lambda w: {"id_number": next_id_number()},
 }
+APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
+                    "purpose": "business"}
 
 # Allowed by permission, refused by a business rule: (method, path, caller) -> problem code.
 BUSINESS_REFUSALS = {
@@ -232,6 +238,19 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                         business_date=date(2026, 11, 20), description="矩阵注资",
                         postings=[ledger.Posting("1002", ledger.Side.DEBIT, Money(100_000, "CNY")),
                                   ledger.Posting("4001", ledger.Side.CREDIT, Money(100_000, "CNY"))])
+    # A draft application: the caller's own (a borrower) or the target's, in branch A.
+    applicant = consenting[0] if consenting else target
+    application = Application(
+        institution_id=inst.id, branch_id=branch_a.id, borrower_id=applicant.borrower.id,
+        borrower_user_id=applicant.user.id, status="draft", product_code="MATRIX",
+        product_version_id=products.catalogue.offer(session=session, institution_id=inst.id, code="MATRIX",
+                                                    on=inst.business_date)[1].id,
+        product_version_number=1, amount=Money(500_000, "CNY"), term=6, period_unit="month",
+        repayment_method="equal_installment", purpose="business", channel="online",
+        id_number_index=applicant.borrower.id_number_index, created_at=runtime.clock.now(),
+        updated_at=runtime.clock.now())
+    session.add(application)
+    session.flush()
     # A document of the target borrower (an ID-card photo a loan officer took at the branch).
     photo = io.BytesIO()
     PILImage.new("RGB", (24, 16), (120, 30, 30)).save(photo, format="JPEG")
@@ -253,8 +272,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
-               "version_number": 2, "lpr_id": lpr.id, "document_id": document.id, "rule_set_code": "default",
-               "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0)}
+               "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
+               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0)}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -18,8 +18,8 @@ import pytest
 from scripts.import_contracts import AllowListContract, RouteLayersContract
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "microcredit"
-DOMAINS = ("identity", "parties", "products", "consent", "ledger", "audit", "notifications", "documents",
-           "risk")
+DOMAINS = ("identity", "parties", "products", "consent", "ledger", "audit", "notifications", "origination", "risk",
+           "documents")
 SKELETON = ("models", "schemas", "repository", "service", "api", "errors")
 
 

@@ -39,6 +39,7 @@ from microcredit.integrations.api import build_sms_router
 from microcredit.integrations.oauth_simulator import build_router as build_oauth_simulator
 from microcredit.ledger import api as ledger_routes
 from microcredit.notifications import api as notifications_routes
+from microcredit.origination import api as origination_routes
 from microcredit.parties import api as parties_routes
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import api as products_routes
@@ -55,7 +56,7 @@ API_PREFIX = "/api/v1"
 COMPRESS_MIN_BYTES = 1024
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
-               consent_routes.router, ledger_routes.router, documents_routes.router,
+               consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
                risk_routes.router,
                notifications_routes.router, public_routes.router, todo_routes.router)
 

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
+import structlog
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -40,6 +41,8 @@ from microcredit.platform.refcache import ReferenceCache
 from microcredit.runtime import Runtime
 
 from .problems import language_of
+
+log = structlog.get_logger(__name__)
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
 # pool, and a trip there and back costs more than what most of them do.
@@ -155,10 +158,19 @@ async def db(request: Request) -> AsyncIterator[Session]:
 
 
 def dispatch_outbox(runtime: Runtime) -> None:
-    """Deliver queued messages through the configured channel (none configured: they wait)."""
-    if runtime.sms is not None:
+    """Deliver queued messages through the configured channel (none configured: they wait).
+
+    The request's transaction has committed by now: a failure here (the database busy while a
+    failed attempt is recorded) must not reach the route, whose retry would run the committed
+    request a second time. The messages stay pending for the next dispatch.
+    """
+    if runtime.sms is None:
+        return
+    try:
         notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
                                        sms=runtime.sms)
+    except Exception as exc:  # committed already: never retried with the request
+        log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
 
 
 DB = Annotated[Session, Depends(db, scope="function")]

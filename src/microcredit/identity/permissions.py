@@ -11,7 +11,7 @@ data scope among their roles:
 * `all` — the platform operator's administrators: every institution.
 
 Permissions marked `reserved` belong to capabilities that later releases add
-(loans, approvals, collections, ledger); they are listed now so that the roles
+(loans, approvals, collections); they are listed now so that the roles
 the mission names can be told apart and edited today.
 """
 
@@ -49,6 +49,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     # Borrower self-service
     Permission("profile.read_own", "查看本人资料", "View own profile"),
     Permission("profile.update_own", "修改本人资料", "Edit own profile"),
+    Permission("application.apply_own", "本人申请贷款", "Apply for loans oneself"),
+    Permission("application.read_own", "查看本人贷款申请", "View own loan applications"),
     # Borrowers (staff side)
     Permission("borrower.read", "查看借款人", "View borrowers"),
     Permission("borrower.register", "线下登记借款人", "Register walk-in borrowers"),
@@ -85,9 +87,10 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("ledger.accounts", "维护会计科目", "Maintain the chart of accounts"),
     Permission("ledger.close", "结账", "Close accounting periods"),
     Permission("ledger.reopen", "反结账", "Reopen closed periods"),
+    # Applications and loans (staff side)
+    Permission("loan.apply", "受理贷款申请", "Take loan applications"),
+    Permission("loan.read", "查看贷款申请与贷款", "View loan applications and loans"),
     # Reserved for the next releases
-    Permission("loan.apply", "受理贷款申请", "Take loan applications", reserved=True),
-    Permission("loan.read", "查看贷款", "View loans", reserved=True),
     Permission("loan.approve.level1", "初审", "Approve (level 1)", reserved=True),
     Permission("loan.approve.level2", "复审", "Approve (level 2)", reserved=True),
     Permission("loan.approve.level3", "终审", "Approve (level 3)", reserved=True),
@@ -117,7 +120,7 @@ class RoleTemplate:
 
 DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
     RoleTemplate("borrower", "借款人", "Borrower", DataScope.OWN,
-                 ("profile.read_own", "profile.update_own")),
+                 ("profile.read_own", "profile.update_own", "application.apply_own", "application.read_own")),
     RoleTemplate("loan_officer", "客户经理", "Loan officer", DataScope.BRANCH,
                  (*_STAFF_READ, "borrower.register", "borrower.update", "borrower.review_change",
                   "borrower.view_sensitive", "borrower.export", "loan.apply", "loan.read")),

@@ -29,6 +29,27 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] Your account was locked after several failed sign-ins. If this was "
               "not you, reset your password.",
     },
+    "application_submitted": {
+        "zh-CN": "【{signature}】您的贷款申请 {number}（金额 {amount} 元）已提交，正在审查，结果将短信通知您。",
+        "en": "[{signature}] Your loan application {number} for CNY {amount} was submitted and is being "
+              "reviewed; we will text you the result.",
+    },
+    "application_returned": {
+        "zh-CN": "【{signature}】您的贷款申请 {number} 需补充 {count} 项材料，请在“我的申请”中查看并重新提交。",
+        "en": "[{signature}] Your loan application {number} needs {count} more item(s): see My applications "
+              "and resubmit.",
+    },
+    "application_approved": {
+        "zh-CN": "【{signature}】恭喜！您的贷款申请 {number}（金额 {amount} 元）已获批准，合同准备好后将通知您签署。",
+        "en": "[{signature}] Your loan application {number} for CNY {amount} is approved. We will tell you "
+              "when the contract is ready to sign.",
+    },
+    "application_declined": {
+        "zh-CN": "【{signature}】很抱歉，您的贷款申请 {number} 未获批准，原因共 {count} 项，"
+                 "可在“我的申请”中查看；您也可申请人工复核。",
+        "en": "[{signature}] We are sorry: your loan application {number} was not approved, for {count} "
+              "reason(s) shown under My applications; you may ask for a review by a person.",
+    },
 }
 
 PURPOSE_TEXT = {

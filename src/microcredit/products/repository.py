@@ -120,6 +120,11 @@ def version(session: Session, *, product_id: int, number: int) -> ProductVersion
                                                        ProductVersion.number == number))
 
 
+def get_version(session: Session, version_id: int) -> ProductVersion | None:
+    """The product version with this id."""
+    return session.get(ProductVersion, version_id)
+
+
 def last_version_number(session: Session, *, product_id: int) -> int:
     """The highest version number of a product (0: none yet)."""
     return int(session.scalar(select(func.max(ProductVersion.number))

@@ -30,7 +30,8 @@ def test_every_institution_has_the_default_roles(client, admin):
     assert set(roles) == {t.code for t in DEFAULT_ROLES}
     assert all(r["is_system"] for r in roles.values())
     assert (roles["administrator"]["requires_mfa"], roles["loan_officer"]["requires_mfa"]) == (True, False)
-    assert roles["borrower"]["permissions"] == ["profile.read_own", "profile.update_own"]
+    assert roles["borrower"]["permissions"] == ["application.apply_own", "application.read_own", "profile.read_own",
+                                                "profile.update_own"]
 
 
 def test_the_permission_registry(client, admin):

@@ -21,6 +21,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List applications
+         * @description Applications in scope (a branch officer: their branch), newest first.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_applications"];
+        put?: never;
+        /**
+         * Create an application for a walk-in borrower
+         * @description A draft for a borrower in the officer's scope; the officer is recorded.
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["create_walk_in_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One application with every rule result
+         * @description The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a walk-in application (decided at once)
+         * @description A draft, or a returned application with its material added: reviewed and decided in this request.
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["submit_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an application before a decision
+         * @description From draft, submitted, returned or referred (audited, with the note).
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["withdraw_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Applications in scope per status
+         * @description The counts beside the list's status filter.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["count_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -1444,6 +1560,128 @@ export interface paths {
         patch: operations["update_lpr_rate"];
         trace?: never;
     };
+    "/api/v1/me/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The borrower's own applications
+         * @description Newest first.
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["list_my_applications"];
+        put?: never;
+        /**
+         * Apply with this plan (a draft)
+         * @description A draft under the product version on offer today; each field out of its range is named (422).
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["create_my_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the borrower's own applications
+         * @description The plan, the timeline, a decline's reasons and what is needed (never the score or fraud flags).
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["get_my_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a draft or a returned application
+         * @description Only the fields sent change; the plan is checked against the product version again.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        patch: operations["update_my_application"];
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/resubmit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resubmit a returned application
+         * @description After the material asked for is added: reviewed and decided again.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["resubmit_my_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a draft (decided at once)
+         * @description Numbered, reviewed automatically and decided in this request: approved, declined, referred or returned.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["submit_my_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw one's application before a decision
+         * @description From draft, submitted, returned or referred; a decided application cannot be withdrawn (409).
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["withdraw_my_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/bank-cards": {
         parameters: {
             query?: never;
@@ -2745,6 +2983,265 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ApplicationCreate
+         * @description Apply with this plan: the product and the amount, term and method chosen on its quote, and the purpose.
+         * @example {
+         *       "amount": "20000.00",
+         *       "employment": "farmer",
+         *       "monthly_debt_payments": "500.00",
+         *       "monthly_income": "8000.00",
+         *       "monthly_spending": "3000.00",
+         *       "product_code": "FARM",
+         *       "purpose": "agriculture",
+         *       "purpose_note": "购买化肥和种子",
+         *       "repayment_method": "equal_installment",
+         *       "term": 12
+         *     }
+         */
+        ApplicationCreate: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Employment */
+            employment?: ("employed" | "self_employed" | "farmer" | "business_owner" | "student" | "retired" | "unemployed" | "other") | null;
+            /**
+             * Monthly Debt Payments
+             * @description What the applicant pays on other debts each month
+             */
+            monthly_debt_payments?: string | null;
+            /**
+             * Monthly Income
+             * @description Prefilled from the profile when omitted
+             */
+            monthly_income?: string | null;
+            /**
+             * Monthly Spending
+             * @description Declared household spending a month
+             */
+            monthly_spending?: string | null;
+            /** Product Code */
+            product_code: string;
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "business" | "agriculture" | "consumption" | "education" | "medical" | "renovation" | "vehicle" | "other";
+            /**
+             * Purpose Note
+             * @description Free text beside the purpose
+             */
+            purpose_note?: string | null;
+            /**
+             * Repayment Method
+             * @enum {string}
+             */
+            repayment_method: "equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily";
+            /** Term */
+            term: number;
+        };
+        /**
+         * ApplicationDetail
+         * @description An application as staff see it: everything, every rule result included.
+         */
+        ApplicationDetail: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Annual Rate Percent */
+            annual_rate_percent: string | null;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Bureau Report Id */
+            bureau_report_id: string | null;
+            /** Channel */
+            channel: string;
+            /** Client Ip */
+            client_ip: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Device Id */
+            device_id: string | null;
+            /** Employment */
+            employment: string | null;
+            /** Grade */
+            grade: string | null;
+            /** Id */
+            id: number;
+            /** Levels Required */
+            levels_required: number | null;
+            /** Max Amount */
+            max_amount: string | null;
+            /** Monthly Debt Payments */
+            monthly_debt_payments: string | null;
+            /** Monthly Income */
+            monthly_income: string | null;
+            /** Monthly Spending */
+            monthly_spending: string | null;
+            /** Needed */
+            needed: string[];
+            /** Number */
+            number: string | null;
+            /** Officer User Id */
+            officer_user_id: number | null;
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Product Version Number */
+            product_version_number: number;
+            /** Purpose */
+            purpose: string;
+            /** Purpose Note */
+            purpose_note: string | null;
+            /** Reasons */
+            reasons: string[];
+            /** Repayment Method */
+            repayment_method: string;
+            /** Results */
+            results: components["schemas"]["ApplicationRuleResultRead"][];
+            /** Rule Set */
+            rule_set: string | null;
+            /** Score */
+            score: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Term */
+            term: number;
+            /** Timeline */
+            timeline: components["schemas"]["EventRead"][];
+            /** Version */
+            version: number;
+        };
+        /**
+         * ApplicationRuleResultRead
+         * @description One rule's result (`message` is a catalogue key rendered with `params`).
+         */
+        ApplicationRuleResultRead: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Outcome */
+            outcome: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string;
+            /** Submission */
+            submission: number;
+        };
+        /**
+         * ApplicationSummary
+         * @description An application in a list.
+         */
+        ApplicationSummary: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Channel */
+            channel: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Id */
+            id: number;
+            /** Number */
+            number: string | null;
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Product Version Number */
+            product_version_number: number;
+            /** Purpose */
+            purpose: string;
+            /** Repayment Method */
+            repayment_method: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Term */
+            term: number;
+        };
+        /**
+         * ApplicationUpdate
+         * @description Changes to a draft, or to a returned application before it is resubmitted (only what is sent changes).
+         * @example {
+         *       "amount": "15000.00",
+         *       "monthly_income": "9000.00"
+         *     }
+         */
+        ApplicationUpdate: {
+            /** Amount */
+            amount?: string | null;
+            /** Employment */
+            employment?: ("employed" | "self_employed" | "farmer" | "business_owner" | "student" | "retired" | "unemployed" | "other") | null;
+            /**
+             * Monthly Debt Payments
+             * @description What the applicant pays on other debts each month
+             */
+            monthly_debt_payments?: string | null;
+            /**
+             * Monthly Income
+             * @description Prefilled from the profile when omitted
+             */
+            monthly_income?: string | null;
+            /**
+             * Monthly Spending
+             * @description Declared household spending a month
+             */
+            monthly_spending?: string | null;
+            /** Purpose */
+            purpose?: ("business" | "agriculture" | "consumption" | "education" | "medical" | "renovation" | "vehicle" | "other") | null;
+            /**
+             * Purpose Note
+             * @description Free text beside the purpose
+             */
+            purpose_note?: string | null;
+            /** Repayment Method */
+            repayment_method?: ("equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily") | null;
+            /** Term */
+            term?: number | null;
+        };
+        /**
          * ApprovalRow
          * @description Loans up to this amount whose grade is no worse than this need this many approval levels.
          */
@@ -3713,6 +4210,20 @@ export interface components {
          */
         DataScope: "own" | "branch" | "institution" | "all";
         /**
+         * DeclineReason
+         * @description A reason a borrower is told: a rule that failed (its catalogue key and parameters).
+         */
+        DeclineReason: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+        };
+        /**
          * DocumentRead
          * @description One document of a borrower (its bytes come from the content route, each read audited).
          * @example {
@@ -3850,6 +4361,32 @@ export interface components {
             } | null;
             /** Rules */
             rules?: components["schemas"]["RuleBody"][] | null;
+        };
+        /**
+         * EventRead
+         * @description One step of the timeline.
+         */
+        EventRead: {
+            /**
+             * Actor
+             * @description borrower | staff | system
+             */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** From Status */
+            from_status: string | null;
+            /** Note */
+            note: string | null;
+            /** Reason Code */
+            reason_code: string | null;
+            /** To Status */
+            to_status: string;
+            /** User Id */
+            user_id: number | null;
         };
         /**
          * FeeItem
@@ -4777,6 +5314,77 @@ export interface components {
             on: string;
         };
         /**
+         * MyApplicationRead
+         * @description The borrower's own application: the plan, the timeline, and what they may know of the decision.
+         */
+        MyApplicationRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Annual Rate Percent */
+            annual_rate_percent: string | null;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Channel */
+            channel: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decline Reasons */
+            decline_reasons: components["schemas"]["DeclineReason"][];
+            /** Employment */
+            employment: string | null;
+            /** Id */
+            id: number;
+            /** Levels Required */
+            levels_required: number | null;
+            /** Monthly Debt Payments */
+            monthly_debt_payments: string | null;
+            /** Monthly Income */
+            monthly_income: string | null;
+            /** Monthly Spending */
+            monthly_spending: string | null;
+            /** Needed */
+            needed: string[];
+            /** Number */
+            number: string | null;
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Product Version Number */
+            product_version_number: number;
+            /** Purpose */
+            purpose: string;
+            /** Purpose Note */
+            purpose_note: string | null;
+            /** Repayment Method */
+            repayment_method: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Term */
+            term: number;
+            /** Timeline */
+            timeline: components["schemas"]["EventRead"][];
+            /** Version */
+            version: number;
+        };
+        /**
          * OAuthExchangeRead
          * @description `authenticated` (with a session), `link_required`, or `registration_required`.
          */
@@ -4997,6 +5605,20 @@ export interface components {
             pending: number;
             /** Retrying */
             retrying: number;
+        };
+        /** Page[ApplicationSummary] */
+        Page_ApplicationSummary_: {
+            /** Items */
+            items: components["schemas"]["ApplicationSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
         };
         /** Page[AuditRecordRead] */
         Page_AuditRecordRead_: {
@@ -6867,6 +7489,18 @@ export interface components {
             total: number;
         };
         /**
+         * StatusCounts
+         * @description How many applications in scope are in each status (after the other filters).
+         */
+        StatusCounts: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
+        /**
          * TodoRead
          * @description `count` things of kind `code` wait for the caller.
          */
@@ -7204,6 +7838,68 @@ export interface components {
             updated_at: string;
         };
         /**
+         * WalkInApplicationCreate
+         * @description A loan officer's application for a walk-in borrower.
+         * @example {
+         *       "amount": "20000.00",
+         *       "borrower_id": 42,
+         *       "employment": "farmer",
+         *       "monthly_debt_payments": "500.00",
+         *       "monthly_income": "8000.00",
+         *       "monthly_spending": "3000.00",
+         *       "product_code": "FARM",
+         *       "purpose": "agriculture",
+         *       "purpose_note": "购买化肥和种子",
+         *       "repayment_method": "equal_installment",
+         *       "term": 12
+         *     }
+         */
+        WalkInApplicationCreate: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Employment */
+            employment?: ("employed" | "self_employed" | "farmer" | "business_owner" | "student" | "retired" | "unemployed" | "other") | null;
+            /**
+             * Monthly Debt Payments
+             * @description What the applicant pays on other debts each month
+             */
+            monthly_debt_payments?: string | null;
+            /**
+             * Monthly Income
+             * @description Prefilled from the profile when omitted
+             */
+            monthly_income?: string | null;
+            /**
+             * Monthly Spending
+             * @description Declared household spending a month
+             */
+            monthly_spending?: string | null;
+            /** Product Code */
+            product_code: string;
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "business" | "agriculture" | "consumption" | "education" | "medical" | "renovation" | "vehicle" | "other";
+            /**
+             * Purpose Note
+             * @description Free text beside the purpose
+             */
+            purpose_note?: string | null;
+            /**
+             * Repayment Method
+             * @enum {string}
+             */
+            repayment_method: "equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily";
+            /** Term */
+            term: number;
+        };
+        /**
          * WarningRead
          * @description A non-fatal condition, e.g. a due date beyond the holiday data.
          */
@@ -7219,6 +7915,17 @@ export interface components {
              * @description calendar_not_covered: the years without holiday data (due dates moved for weekends only)
              */
             years?: number[];
+        };
+        /**
+         * WithdrawRequest
+         * @description Why the application is withdrawn (optional).
+         * @example {
+         *       "note": "资金已另行解决"
+         *     }
+         */
+        WithdrawRequest: {
+            /** Note */
+            note?: string | null;
         };
     };
     responses: never;
@@ -7257,6 +7964,520 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_applications: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                branch_id?: number | null;
+                /** @description Created on or after this day */
+                date_from?: string | null;
+                /** @description Created on or before this day */
+                date_to?: string | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                product_code?: string | null;
+                sort?: string | null;
+                status?: ("draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApplicationSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_walk_in_application: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The device's id, generated once by the app and kept */
+                "X-Device-Id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalkInApplicationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    submit_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not in a status that can be submitted (`application_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many submissions by this user in the hour (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    withdraw_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    count_applications: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                branch_id?: number | null;
+                date_from?: string | null;
+                date_to?: string | null;
+                product_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusCounts"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -13610,6 +14831,589 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LprRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_applications: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApplicationSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_my_application: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The device's id, generated once by the app and kept */
+                "X-Device-Id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    resubmit_my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not in a status that can be submitted (`application_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many submissions by this user in the hour (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    submit_my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not in a status that can be submitted (`application_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many submissions by this user in the hour (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    withdraw_my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

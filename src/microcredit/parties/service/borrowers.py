@@ -357,6 +357,11 @@ def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     return result
 
 
+def resident_id_of(*, kit: identity.IdentityKit, borrower: Borrower) -> ResidentId:
+    """The borrower's ID number and what it tells (decrypted: for use inside the system, never shown)."""
+    return validate_id_number(kit.keys.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT))
+
+
 def age_of(*, kit: identity.IdentityKit, borrower: Borrower, on: Any) -> int:
     """The borrower's age in completed years on `on` (decrypts the ID number)."""
     number = kit.keys.cipher.decrypt(borrower.id_number_ciphertext, context=ID_CONTEXT)

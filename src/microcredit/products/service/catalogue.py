@@ -66,6 +66,7 @@ __all__ = [
     "retire",
     "terms_of",
     "update_draft",
+    "version_by_id",
 ]
 
 
@@ -301,6 +302,14 @@ def offer(*, session: Session, institution_id: int, code: str, on: date) -> tupl
         if product.code == code:
             return product, version
     raise NotFound(field="product_code")
+
+
+def version_by_id(*, session: Session, version_id: int) -> ProductVersion:
+    """A product version by id (what an application or a loan keeps)."""
+    version = repo.get_version(session, version_id)
+    if version is None:
+        raise NotFound(field="product_version_id")
+    return version
 
 
 def _within(terms: ProductTerms, request: ProductQuoteRequest) -> None:

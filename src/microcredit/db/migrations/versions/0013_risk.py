@@ -1,7 +1,7 @@
 """risk: rule sets and versions, the blacklist, stored credit reports; the default rules; risk permissions
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 
 Four tables (risk.models): `risk_rule_sets`, `risk_rule_set_versions`
@@ -23,7 +23,7 @@ from microcredit.clock import SystemClock
 from microcredit.risk.defaults import DEFAULT_CODE, DEFAULT_NAME, DEFAULT_PARAMETERS, DEFAULT_RULES
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """documents: a borrower's files (type, storage key, SHA-256, who uploaded, status)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02
 
 One table, `documents` (documents.models): each file a borrower or staff for
@@ -20,7 +20,7 @@ import microcredit.db.types
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

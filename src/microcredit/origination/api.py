@@ -1,0 +1,228 @@
+"""Routes of origination: the borrower's own applications and the staff's (walk-in, lists, detail)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+
+from microcredit.api.deps import DB, Config, Kit, Meta, require
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
+from microcredit.identity.principal import Principal
+from microcredit.origination import service
+from microcredit.origination.schemas import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationRuleResultRead,
+    ApplicationSummary,
+    ApplicationUpdate,
+    DeclineReason,
+    EventRead,
+    MyApplicationRead,
+    StatusCounts,
+    StatusName,
+    WalkInApplicationCreate,
+    WithdrawRequest,
+)
+from microcredit.origination.service.applications import ApplicationView
+from microcredit.platform.paging import PageRequest
+from microcredit.platform.ratelimit import Limit, hit
+from microcredit.platform.routing import UnitOfWorkRoute
+from microcredit.platform.schema import Page
+
+router = APIRouter(tags=["origination"], route_class=UnitOfWorkRoute)
+
+DeviceId = Annotated[str | None, Header(alias="X-Device-Id", max_length=64,
+                                        description="The device's id, generated once by the app and kept")]
+SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Not in a status that can be submitted (`application_wrong_state`)"},
+    429: {"description": "Too many submissions by this user in the hour (`rate_limited`)"}}
+
+
+def _submit_limit(session: DB, kit: Kit, settings: Config,
+                  principal: Principal = require("application.apply_own")) -> None:
+    hit(kit.limiter, f"application_submit:user:{principal.user_id}",
+        Limit(settings.rate_limits.application_submit_per_user_per_hour, 3600), session=session)
+
+
+def _staff_submit_limit(session: DB, kit: Kit, settings: Config,
+                        principal: Principal = require("loan.apply")) -> None:
+    hit(kit.limiter, f"application_submit:user:{principal.user_id}",
+        Limit(settings.rate_limits.application_submit_per_user_per_hour, 3600), session=session)
+
+
+def _summary(a: Any, name: str | None = None) -> ApplicationSummary:
+    return ApplicationSummary.model_validate(a).model_copy(update={"borrower_name": name})
+
+
+def _plan(view: ApplicationView) -> dict[str, Any]:
+    a = view.application
+    data = ApplicationSummary.model_validate(a).model_dump()
+    return {**data, "borrower_name": view.borrower_name, "purpose_note": a.purpose_note,
+            "monthly_income": a.monthly_income, "monthly_debt_payments": a.monthly_debt_payments,
+            "monthly_spending": a.monthly_spending, "employment": a.employment,
+            "annual_rate_percent": a.annual_rate_percent, "levels_required": a.levels_required, "version": a.version,
+            "timeline": [EventRead.model_validate(e) for e in view.events]}
+
+
+def _mine(view: ApplicationView) -> MyApplicationRead:
+    a = view.application
+    return MyApplicationRead(
+        **_plan(view), decline_reasons=[DeclineReason.model_validate(r)
+                                        for r in service.applications.borrower_reasons(view)],
+        needed=list(a.needed or []) if a.status == "returned" else [])
+
+
+def _detail(view: ApplicationView) -> ApplicationDetail:
+    a = view.application
+    return ApplicationDetail(
+        **_plan(view), officer_user_id=a.officer_user_id, device_id=a.device_id, client_ip=a.client_ip,
+        decision=a.decision, rule_set=a.rule_set, score=a.score, grade=a.grade, reasons=list(a.reasons or []),
+        needed=list(a.needed or []), max_amount=a.max_amount, bureau_report_id=a.bureau_report_id,
+        results=[ApplicationRuleResultRead.model_validate(r) for r in view.results])
+
+
+# --- the borrower's own applications ---------------------------------------------------------------
+
+@router.post("/me/applications", response_model=MyApplicationRead, status_code=201,
+             operation_id="create_my_application", summary="Apply with this plan (a draft)")
+def create_my_application(body: ApplicationCreate, session: DB, kit: Kit, meta: Meta, device_id: DeviceId = None,
+                          principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """A draft under the product version on offer today; each field out of its range is named (422)."""
+    a = service.applications.create_own(session=session, kit=kit, principal=principal, plan=body,
+                                        device_id=device_id, ip=meta.ip)
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=a.id))
+
+
+@router.get("/me/applications", response_model=Page[ApplicationSummary], operation_id="list_my_applications",
+            summary="The borrower's own applications")
+def list_my_applications(session: DB, principal: Principal = require("application.read_own"), page: PageNo = 1,
+                         page_size: PageSize = 20) -> Page[ApplicationSummary]:
+    """Newest first."""
+    r = service.applications.list_own(session=session, principal=principal, page=PageRequest(page, page_size))
+    return Page(items=[_summary(a) for a in r.items], total=r.total, page=r.page, page_size=r.page_size)
+
+
+@router.get("/me/applications/{application_id}", response_model=MyApplicationRead,
+            operation_id="get_my_application", summary="One of the borrower's own applications")
+def get_my_application(application_id: Id, session: DB, principal: Principal = require("application.read_own")
+                       ) -> MyApplicationRead:
+    """The plan, the timeline, a decline's reasons and what is needed (never the score or fraud flags)."""
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=application_id))
+
+
+@router.patch("/me/applications/{application_id}", response_model=MyApplicationRead,
+              operation_id="update_my_application", summary="Edit a draft or a returned application")
+def update_my_application(application_id: Id, body: ApplicationUpdate, session: DB, kit: Kit,
+                          principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """Only the fields sent change; the plan is checked against the product version again."""
+    service.applications.update(session=session, kit=kit, principal=principal, application_id=application_id,
+                                changes=body.model_dump(exclude_unset=True), own=True)
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=application_id))
+
+
+@router.post("/me/applications/{application_id}/submit", response_model=MyApplicationRead,
+             operation_id="submit_my_application", summary="Submit a draft (decided at once)",
+             responses=SUBMIT_RESPONSES, dependencies=[Depends(_submit_limit)])
+def submit_my_application(application_id: Id, session: DB, kit: Kit, meta: Meta,
+                          principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """Numbered, reviewed automatically and decided in this request: approved, declined, referred or returned."""
+    view = service.applications.submit(session=session, kit=kit, principal=principal, application_id=application_id,
+                                       own=True, assess=service.review.default_assessor(), language=meta.language,
+                                       action="submit")
+    return _mine(view)
+
+
+@router.post("/me/applications/{application_id}/resubmit", response_model=MyApplicationRead,
+             operation_id="resubmit_my_application", summary="Resubmit a returned application",
+             responses=SUBMIT_RESPONSES, dependencies=[Depends(_submit_limit)])
+def resubmit_my_application(application_id: Id, session: DB, kit: Kit, meta: Meta,
+                            principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """After the material asked for is added: reviewed and decided again."""
+    view = service.applications.submit(session=session, kit=kit, principal=principal, application_id=application_id,
+                                       own=True, assess=service.review.default_assessor(), language=meta.language,
+                                       action="resubmit")
+    return _mine(view)
+
+
+@router.post("/me/applications/{application_id}/withdraw", response_model=MyApplicationRead,
+             operation_id="withdraw_my_application", summary="Withdraw one's application before a decision")
+def withdraw_my_application(application_id: Id, body: WithdrawRequest, session: DB, kit: Kit,
+                            principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """From draft, submitted, returned or referred; a decided application cannot be withdrawn (409)."""
+    return _mine(service.applications.withdraw(session=session, kit=kit, principal=principal,
+                                               application_id=application_id, note=body.note, own=True))
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+@router.post("/applications", response_model=ApplicationDetail, status_code=201,
+             operation_id="create_walk_in_application", summary="Create an application for a walk-in borrower")
+def create_walk_in_application(body: WalkInApplicationCreate, session: DB, kit: Kit, meta: Meta,
+                               device_id: DeviceId = None, principal: Principal = require("loan.apply")
+                               ) -> ApplicationDetail:
+    """A draft for a borrower in the officer's scope; the officer is recorded."""
+    plan = ApplicationCreate(**body.model_dump(exclude={"borrower_id"}))
+    a = service.applications.create_walk_in(session=session, kit=kit, principal=principal,
+                                            borrower_id=body.borrower_id, plan=plan, device_id=device_id, ip=meta.ip)
+    return _detail(service.applications.get_for_staff(session=session, principal=principal, application_id=a.id))
+
+
+@router.get("/applications", response_model=Page[ApplicationSummary], operation_id="list_applications",
+            summary="List applications")
+def list_applications(session: DB, principal: Principal = require("loan.read"), status: StatusName | None = None,
+                      product_code: Annotated[str | None, Query(max_length=32)] = None, branch_id: IdFilter = None,
+                      date_from: Annotated[date | None, Query(description="Created on or after this day")] = None,
+                      date_to: Annotated[date | None, Query(description="Created on or before this day")] = None,
+                      page: PageNo = 1, page_size: PageSize = 20, sort: str | None = None
+                      ) -> Page[ApplicationSummary]:
+    """Applications in scope (a branch officer: their branch), newest first."""
+    r, names = service.applications.list_for_staff(
+        session=session, principal=principal, page=PageRequest(page, page_size, sort), status=status,
+        product_code=product_code, branch_id=branch_id, date_from=date_from, date_to=date_to)
+    return Page(items=[_summary(a, names.get(a.borrower_id)) for a in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+@router.get("/applications/counts", response_model=StatusCounts, operation_id="count_applications",
+            summary="Applications in scope per status")
+def count_applications(session: DB, principal: Principal = require("loan.read"),
+                       product_code: Annotated[str | None, Query(max_length=32)] = None, branch_id: IdFilter = None,
+                       date_from: date | None = None, date_to: date | None = None) -> StatusCounts:
+    """The counts beside the list's status filter."""
+    found = service.applications.counts(session=session, principal=principal, product_code=product_code,
+                                        branch_id=branch_id, date_from=date_from, date_to=date_to)
+    return StatusCounts(counts=found, total=sum(found.values()))
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationDetail, operation_id="get_application",
+            summary="One application with every rule result")
+def get_application(application_id: Id, session: DB, principal: Principal = require("loan.read")
+                    ) -> ApplicationDetail:
+    """The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline."""
+    return _detail(service.applications.get_for_staff(session=session, principal=principal,
+                                                      application_id=application_id))
+
+
+@router.post("/applications/{application_id}/submit", response_model=ApplicationDetail,
+             operation_id="submit_application", summary="Submit a walk-in application (decided at once)",
+             responses=SUBMIT_RESPONSES, dependencies=[Depends(_staff_submit_limit)])
+def submit_application(application_id: Id, session: DB, kit: Kit, meta: Meta,
+                       principal: Principal = require("loan.apply")) -> ApplicationDetail:
+    """A draft, or a returned application with its material added: reviewed and decided in this request."""
+    view = service.applications.submit(session=session, kit=kit, principal=principal, application_id=application_id,
+                                       own=False, assess=service.review.default_assessor(), language=meta.language)
+    return _detail(service.applications.get_for_staff(session=session, principal=principal,
+                                                      application_id=view.application.id))
+
+
+@router.post("/applications/{application_id}/withdraw", response_model=ApplicationDetail,
+             operation_id="withdraw_application", summary="Withdraw an application before a decision")
+def withdraw_application(application_id: Id, body: WithdrawRequest, session: DB, kit: Kit,
+                         principal: Principal = require("loan.apply")) -> ApplicationDetail:
+    """From draft, submitted, returned or referred (audited, with the note)."""
+    view = service.applications.withdraw(session=session, kit=kit, principal=principal,
+                                         application_id=application_id, note=body.note, own=False)
+    return _detail(service.applications.get_for_staff(session=session, principal=principal,
+                                                      application_id=view.application.id))

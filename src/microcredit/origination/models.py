@@ -1,0 +1,140 @@
+"""Tables of origination: applications, their timeline, the rule results of each decision, and the
+per-day sequence behind the readable application numbers.
+
+An application keeps the product version it was made under (`product_version_id`, and its number
+for display) and the borrower's branch at the time. Its `number` (`MC-20261202-000123`) is given at
+the first submission from `application_sequences`, one row per institution and business date whose
+counter is raised by an UPDATE (a row lock on the servers, the write lock on SQLite), so concurrent
+submissions never share a number; the unique constraint backs that up.
+
+Velocity counts (how many applications came lately from one ID number, phone, device or address)
+read this table by the identifiers' blind indexes (`id_number_index`, `phone_index`), never by the
+identifiers in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from microcredit.db.base import Base
+from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
+from microcredit.lending.money import Money
+
+STATUSES = ("draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn")
+CHANNELS = ("online", "walk_in")
+
+
+class Application(Base):
+    """A borrower's application for a loan under one product version."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "number"),
+        Index("ix_applications_inst_status", "institution_id", "status", "id"),
+        Index("ix_applications_borrower", "borrower_id", "id"),
+        Index("ix_applications_id_index", "id_number_index", "submitted_at"),
+        Index("ix_applications_phone_index", "phone_index", "submitted_at"),
+        Index("ix_applications_device", "device_id", "submitted_at"),
+        Index("ix_applications_ip", "client_ip", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    borrower_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Given at the first submission; a draft has none.
+    number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    # The plan: the product version in force when the draft was made, and the borrower's choice in it.
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"))
+    product_version_number: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    term: Mapped[int] = mapped_column(Integer)
+    period_unit: Mapped[str] = mapped_column(String(8))
+    repayment_method: Mapped[str] = mapped_column(String(48))
+    purpose: Mapped[str] = mapped_column(String(32))
+    purpose_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # What the decision reads about the applicant's finances (prefilled from the profile).
+    monthly_income: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    monthly_debt_payments: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    monthly_spending: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    employment: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Where it came from: the borrower online, or a loan officer for a walk-in borrower.
+    channel: Mapped[str] = mapped_column(String(16))
+    officer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    id_number_index: Mapped[str] = mapped_column(String(64))
+    phone_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last automated assessment (every rule's result is in application_rule_results).
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rule_set: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    needed: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    max_amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    bureau_report_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # approve: the rate of the grade; refer: the approval levels the product's policy asks for.
+    annual_rate_percent: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    levels_required: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ApplicationEvent(Base):
+    """One step of an application's timeline: who moved it from which status to which, and why."""
+
+    __tablename__ = "application_events"
+    __table_args__ = (Index("ix_application_events_app", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(16))  # borrower | staff | system
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ApplicationRuleResult(Base):
+    """One rule's result in one submission's automated review (every one is kept)."""
+
+    __tablename__ = "application_rule_results"
+    __table_args__ = (UniqueConstraint("application_id", "submission", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    submission: Mapped[int] = mapped_column(Integer)  # 1 for the first submission, 2 for a resubmission …
+    seq: Mapped[int] = mapped_column(Integer)  # the order the rules ran in
+    stage: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApplicationSequence(Base):
+    """The last application number given on one business date of one institution."""
+
+    __tablename__ = "application_sequences"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), primary_key=True,
+                                                autoincrement=False)
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

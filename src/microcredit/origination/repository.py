@@ -1,0 +1,122 @@
+"""Every query of origination: applications, their timeline and rule results, velocity counts, numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microcredit.origination.models import Application, ApplicationEvent, ApplicationRuleResult, ApplicationSequence
+
+
+def add(session: Session, row: object) -> None:
+    """Stage a new row and flush it (so it has its id)."""
+    session.add(row)
+    session.flush()
+
+
+def add_all(session: Session, rows: Iterable[object]) -> None:
+    """Stage new rows and flush them."""
+    session.add_all(list(rows))
+    session.flush()
+
+
+def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
+    """The application with this id (row-locked for the transaction, `for_update`)."""
+    return session.get(Application, application_id, with_for_update=for_update)
+
+
+def events_of(session: Session, application_id: int) -> list[ApplicationEvent]:
+    """An application's timeline, oldest first."""
+    return list(session.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == application_id)
+                                .order_by(ApplicationEvent.id)))
+
+
+def results_of(session: Session, application_id: int) -> list[ApplicationRuleResult]:
+    """Every rule result of an application, by submission then the order the rules ran in."""
+    return list(session.scalars(
+        select(ApplicationRuleResult).where(ApplicationRuleResult.application_id == application_id)
+        .order_by(ApplicationRuleResult.submission, ApplicationRuleResult.seq)))
+
+
+def applications_query(*, institution_id: int | None, branch_id: int | bool | None, borrower_id: int | None = None,
+                       status: str | None = None, product_code: str | None = None,
+                       branch_filter: int | None = None, created_from: datetime | None = None,
+                       created_before: datetime | None = None) -> Select[Any]:
+    """Applications within a scope (`branch_id` False: any branch; None: those without one), filtered."""
+    stmt = select(Application)
+    return _filtered(stmt, institution_id=institution_id, branch_id=branch_id, borrower_id=borrower_id,
+                     status=status, product_code=product_code, branch_filter=branch_filter,
+                     created_from=created_from, created_before=created_before)
+
+
+def _filtered(stmt: Select[Any], *, institution_id: int | None, branch_id: int | bool | None,
+              borrower_id: int | None, status: str | None, product_code: str | None, branch_filter: int | None,
+              created_from: datetime | None, created_before: datetime | None) -> Select[Any]:
+    if institution_id is not None:
+        stmt = stmt.where(Application.institution_id == institution_id)
+    if branch_id is None:
+        stmt = stmt.where(Application.branch_id.is_(None))
+    elif branch_id is not False:
+        stmt = stmt.where(Application.branch_id == branch_id)
+    if borrower_id is not None:
+        stmt = stmt.where(Application.borrower_id == borrower_id)
+    if status is not None:
+        stmt = stmt.where(Application.status == status)
+    if product_code:
+        stmt = stmt.where(Application.product_code == product_code)
+    if branch_filter is not None:
+        stmt = stmt.where(Application.branch_id == branch_filter)
+    if created_from is not None:
+        stmt = stmt.where(Application.created_at >= created_from)
+    if created_before is not None:
+        stmt = stmt.where(Application.created_at < created_before)
+    return stmt
+
+
+def status_counts(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
+                  product_code: str | None = None, branch_filter: int | None = None,
+                  created_from: datetime | None = None, created_before: datetime | None = None) -> dict[str, int]:
+    """How many applications in scope are in each status."""
+    grouped: Any = select(Application.status, func.count()).group_by(Application.status)
+    stmt = _filtered(grouped,
+                     institution_id=institution_id, branch_id=branch_id, borrower_id=None, status=None,
+                     product_code=product_code, branch_filter=branch_filter, created_from=created_from,
+                     created_before=created_before)
+    return {status: int(n) for status, n in session.execute(stmt).all()}
+
+
+def count_since(session: Session, *, institution_id: int, column: str, value: str, since: datetime) -> int:
+    """Applications of the institution submitted at or after `since` whose `column` equals `value`."""
+    field = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
+             "device_id": Application.device_id, "client_ip": Application.client_ip}[column]
+    return int(session.scalar(select(func.count()).select_from(Application).where(
+        Application.institution_id == institution_id, field == value, Application.submitted_at >= since)) or 0)
+
+
+def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:
+    """Raise and return the institution's application counter of `business_date` (1 for the first).
+
+    The UPDATE comes first: it takes the row lock (the write lock on SQLite) that holds off every
+    other submission of the day until this transaction ends, so no two read the same value. The
+    day's first submission inserts the row; two racing to insert it meet the primary key, and the
+    loser raises the winner's row instead.
+    """
+    where = (ApplicationSequence.institution_id == institution_id,
+             ApplicationSequence.business_date == business_date)
+    raised = session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
+                             .execution_options(synchronize_session=False))
+    if raised.rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
+                                                                   business_date=business_date, last=1))
+            return 1
+        except IntegrityError:
+            session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
+                            .execution_options(synchronize_session=False))
+    return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)

@@ -1,0 +1,195 @@
+"""API shapes of applications: the borrower's plan and figures in, the application and its timeline out.
+
+The borrower's view (`MyApplicationRead`) carries what a borrower may know of a decision: the
+status, the timeline, the reasons of a decline and the list of what is needed; never the score,
+the grade's reasons or the fraud flags. Staff (`ApplicationDetail`) see every rule's result.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
+from microcredit.products.schemas import MAX_AMOUNT, RepaymentMethodName
+
+__all__ = [
+    "EMPLOYMENTS",
+    "PURPOSES",
+    "ApplicationCreate",
+    "ApplicationDetail",
+    "ApplicationRuleResultRead",
+    "ApplicationSummary",
+    "ApplicationUpdate",
+    "DeclineReason",
+    "EventRead",
+    "MyApplicationRead",
+    "StatusCounts",
+    "WalkInApplicationCreate",
+    "WithdrawRequest",
+]
+
+# The coded purposes (labels zh/en live in the web catalogues, `origination.purpose.<code>`).
+PURPOSES = ("business", "agriculture", "consumption", "education", "medical", "renovation", "vehicle", "other")
+PurposeName = Literal["business", "agriculture", "consumption", "education", "medical", "renovation", "vehicle",
+                      "other"]
+EMPLOYMENTS = ("employed", "self_employed", "farmer", "business_owner", "student", "retired", "unemployed", "other")
+EmploymentName = Literal["employed", "self_employed", "farmer", "business_owner", "student", "retired",
+                         "unemployed", "other"]
+StatusName = Literal["draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn"]
+Amount = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
+Monthly = Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)]
+
+_EXAMPLE: dict[str, Any] = {
+    "product_code": "FARM", "amount": "20000.00", "term": 12, "repayment_method": "equal_installment",
+    "purpose": "agriculture", "purpose_note": "购买化肥和种子", "monthly_income": "8000.00",
+    "monthly_debt_payments": "500.00", "monthly_spending": "3000.00", "employment": "farmer"}
+
+
+class _Figures(InputSchema):
+    """The purpose and the applicant's figures (all optional on an update)."""
+
+    purpose_note: str | None = Field(default=None, max_length=500, description="Free text beside the purpose")
+    monthly_income: Monthly | None = Field(default=None, description="Prefilled from the profile when omitted")
+    monthly_debt_payments: Monthly | None = Field(default=None,
+                                                  description="What the applicant pays on other debts each month")
+    monthly_spending: Monthly | None = Field(default=None, description="Declared household spending a month")
+    employment: EmploymentName | None = None
+
+
+class ApplicationCreate(_Figures):
+    """Apply with this plan: the product and the amount, term and method chosen on its quote, and the purpose."""
+
+    product_code: str = Field(min_length=1, max_length=32)
+    amount: Amount
+    term: int = Field(ge=1, le=600)
+    repayment_method: RepaymentMethodName
+    purpose: PurposeName
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+
+class WalkInApplicationCreate(ApplicationCreate):
+    """A loan officer's application for a walk-in borrower."""
+
+    borrower_id: int = Field(ge=1, le=2**53)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**_EXAMPLE, "borrower_id": 42}]})
+
+
+class ApplicationUpdate(_Figures):
+    """Changes to a draft, or to a returned application before it is resubmitted (only what is sent changes)."""
+
+    amount: Amount | None = None
+    term: int | None = Field(default=None, ge=1, le=600)
+    repayment_method: RepaymentMethodName | None = None
+    purpose: PurposeName | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"amount": "15000.00", "monthly_income": "9000.00"}]})
+
+
+class WithdrawRequest(InputSchema):
+    """Why the application is withdrawn (optional)."""
+
+    note: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "资金已另行解决"}]})
+
+
+class EventRead(OutputSchema):
+    """One step of the timeline."""
+
+    at: datetime
+    actor: str = Field(description="borrower | staff | system")
+    user_id: int | None
+    from_status: str | None
+    to_status: str
+    reason_code: str | None
+    note: str | None
+
+
+class ApplicationRuleResultRead(OutputSchema):
+    """One rule's result (`message` is a catalogue key rendered with `params`)."""
+
+    submission: int
+    stage: str
+    code: str
+    outcome: str
+    message: str
+    params: dict[str, Any]
+
+
+class DeclineReason(OutputSchema):
+    """A reason a borrower is told: a rule that failed (its catalogue key and parameters)."""
+
+    code: str
+    message: str
+    params: dict[str, Any]
+
+
+class ApplicationSummary(OutputSchema):
+    """An application in a list."""
+
+    id: int
+    number: str | None
+    status: StatusName
+    borrower_id: int
+    borrower_name: str | None = None
+    branch_id: int | None
+    product_code: str
+    product_version_number: int
+    amount: MoneyStr
+    term: int
+    period_unit: str
+    repayment_method: str
+    purpose: str
+    channel: str
+    created_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+
+
+class _Plan(ApplicationSummary):
+    purpose_note: str | None
+    monthly_income: MoneyStr | None
+    monthly_debt_payments: MoneyStr | None
+    monthly_spending: MoneyStr | None
+    employment: str | None
+    annual_rate_percent: str | None
+    levels_required: int | None
+    version: int
+    timeline: list[EventRead]
+
+
+class MyApplicationRead(_Plan):
+    """The borrower's own application: the plan, the timeline, and what they may know of the decision."""
+
+    decline_reasons: list[DeclineReason]
+    needed: list[str]
+
+
+class ApplicationDetail(_Plan):
+    """An application as staff see it: everything, every rule result included."""
+
+    officer_user_id: int | None
+    device_id: str | None
+    client_ip: str | None
+    decision: str | None
+    rule_set: str | None
+    score: int | None
+    grade: str | None
+    reasons: list[str]
+    needed: list[str]
+    max_amount: MoneyStr | None
+    bureau_report_id: str | None
+    results: list[ApplicationRuleResultRead]
+
+
+class StatusCounts(OutputSchema):
+    """How many applications in scope are in each status (after the other filters)."""
+
+    counts: dict[str, int]
+    total: int

@@ -1,0 +1,11 @@
+"""Use cases of origination (services flush; the boundary commits).
+
+`applications` (drafts, edits, submission through the automated review, withdrawal, lists and
+views), `facts` (the plan checked against the product version; the facts risk reads), `states`
+(the status machine), `numbering` (readable application numbers) and `review` (the port to risk's
+automated review).
+"""
+
+from microcredit.origination.service import applications, facts, numbering, review, states
+
+__all__ = ["applications", "facts", "numbering", "review", "states"]

@@ -1,0 +1,427 @@
+"""Applications: drafts (by the borrower online, or by a loan officer for a walk-in borrower), edits,
+submission through the automated review, withdrawal, and what borrowers and staff see.
+
+Submission is one transaction: the application is numbered and moves to `submitted`; its facts
+(`facts.build_facts`) go to risk's review (`review.Assessor`); every rule result is stored; the
+decision moves it on (approved with the rate of its grade, declined with reasons, referred with the
+approval levels the product's policy asks for, or returned with the list of what is needed); the
+borrower gets an SMS through the outbox. Every step is on the timeline and in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.errors import NotFound, ValidationFailed
+from microcredit.identity import scope
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.lending.money import Money
+from microcredit.notifications import service as notifications
+from microcredit.origination import repository as repo
+from microcredit.origination.errors import NoBorrowerProfile
+from microcredit.origination.models import Application, ApplicationEvent, ApplicationRuleResult
+from microcredit.origination.schemas import ApplicationCreate
+from microcredit.origination.service import facts as facts_of
+from microcredit.origination.service import numbering, states
+from microcredit.origination.service.review import Assessor, documents_on_file
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.products import service as products
+from microcredit.products.product_schemas import ProductTerms
+from microcredit.risk.assessment import Assessment, Decision, Outcome, Stage, Velocity
+
+__all__ = [
+    "ApplicationView",
+    "borrower_reasons",
+    "counts",
+    "create_own",
+    "create_walk_in",
+    "get_for_staff",
+    "get_own",
+    "list_for_staff",
+    "list_own",
+    "submit",
+    "update",
+    "withdraw",
+]
+
+EDITABLE_FIELDS = ("amount", "term", "repayment_method", "purpose", "purpose_note", "monthly_income",
+                   "monthly_debt_payments", "monthly_spending", "employment")
+SORTS = {"created_at": Application.created_at, "submitted_at": Application.submitted_at,
+         "amount": Application.amount, "status": Application.status, "number": Application.number}
+# What a customer type says about employment, to prefill a form.
+EMPLOYMENT_OF_TYPE = {"farmer": "farmer", "sole_trader": "self_employed", "small_business": "business_owner"}
+SMS_OF_STATUS = {"submitted": "application_submitted", "returned": "application_returned",
+                 "approved": "application_approved", "declined": "application_declined"}
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application with its timeline, its rule results and the borrower's name."""
+
+    application: Application
+    events: list[ApplicationEvent]
+    results: list[ApplicationRuleResult]
+    borrower_name: str | None = None
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _view(session: Session, application: Application, name: str | None = None) -> ApplicationView:
+    return ApplicationView(application, repo.events_of(session, application.id),
+                           repo.results_of(session, application.id), name)
+
+
+def _own(session: Session, principal: Principal, application_id: int, *, for_update: bool = False) -> Application:
+    application = repo.get(session, application_id, for_update=for_update)
+    if application is None or application.borrower_user_id != principal.user_id:
+        raise NotFound()
+    return application
+
+
+def _staff(session: Session, principal: Principal, application_id: int, *, for_update: bool = False
+           ) -> Application:
+    application = repo.get(session, application_id, for_update=for_update)
+    if application is None:
+        raise NotFound()
+    scope.ensure_visible(principal, institution_id=application.institution_id, branch_id=application.branch_id)
+    return application
+
+
+def get_own(*, session: Session, principal: Principal, application_id: int) -> ApplicationView:
+    """The caller's own application (anyone else's is not found)."""
+    return _view(session, _own(session, principal, application_id))
+
+
+def get_for_staff(*, session: Session, principal: Principal, application_id: int) -> ApplicationView:
+    """An application in the caller's scope, with every rule result."""
+    application = _staff(session, principal, application_id)
+    names = parties.borrowers.borrower_names(session=session, borrower_ids=[application.borrower_id])
+    return _view(session, application, names.get(application.borrower_id))
+
+
+def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Application]:
+    """The caller's own applications, newest first."""
+    borrower_id = parties.borrowers.own_profile_id(session=session, principal=principal)
+    stmt = repo.applications_query(institution_id=principal.institution_id, branch_id=False,
+                                   borrower_id=-1 if borrower_id is None else borrower_id)
+    return paginate(session, order_by(stmt, page.sort, SORTS, [Application.id.desc()]), page)
+
+
+def _created_window(session: Session, principal: Principal, date_from: Any, date_to: Any
+                    ) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants of the institution's calendar days `date_from` … `date_to` (inclusive)."""
+    if date_from is None and date_to is None:
+        return None, None
+    zone = ZoneInfo(parties.organisation.institution(session=session,
+                                                     institution_id=principal.institution_id).timezone)
+    start = None if date_from is None else datetime.combine(date_from, time(), zone)
+    end = None if date_to is None else datetime.combine(date_to + timedelta(days=1), time(), zone)
+    return start, end
+
+
+def list_for_staff(*, session: Session, principal: Principal, page: PageRequest, status: str | None = None,
+                   product_code: str | None = None, branch_id: int | None = None, date_from: Any = None,
+                   date_to: Any = None) -> tuple[PageResult[Application], dict[int, str]]:
+    """Applications in the caller's scope, filtered (dates: created on those business days), with names."""
+    f = scope.filters(principal)
+    start, end = _created_window(session, principal, date_from, date_to)
+    stmt = repo.applications_query(institution_id=f.institution_id, branch_id=f.branch_id, status=status,
+                                   product_code=product_code, branch_filter=branch_id, created_from=start,
+                                   created_before=end)
+    result = paginate(session, order_by(stmt, page.sort, SORTS, [Application.id.desc()]), page)
+    names = parties.borrowers.borrower_names(session=session, borrower_ids=[a.borrower_id for a in result.items])
+    return result, names
+
+
+def counts(*, session: Session, principal: Principal, product_code: str | None = None, branch_id: int | None = None,
+           date_from: Any = None, date_to: Any = None) -> dict[str, int]:
+    """How many applications in scope are in each status (every status named, zero included)."""
+    f = scope.filters(principal)
+    start, end = _created_window(session, principal, date_from, date_to)
+    found = repo.status_counts(session, institution_id=f.institution_id, branch_id=f.branch_id,
+                               product_code=product_code, branch_filter=branch_id, created_from=start,
+                               created_before=end)
+    return {status: found.get(status, 0) for status in ("draft", "submitted", "approved", "declined", "referred",
+                                                         "returned", "withdrawn")}
+
+
+def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
+    """What a declined borrower is told: the failed rules of the last submission, fraud checks excepted."""
+    application = view.application
+    if application.status != "declined":
+        return []
+    return [r for r in view.results if r.submission == application.submissions and r.outcome == Outcome.FAIL
+            and r.stage != Stage.FRAUD]
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+def _event(session: Session, kit: identity.IdentityKit, application: Application, *, actor: str,
+           user_id: int | None, before: str | None, after: str, reason: str | None = None,
+           note: str | None = None) -> None:
+    repo.add(session, ApplicationEvent(application_id=application.id, at=kit.clock.now(), actor=actor,
+                                       user_id=user_id, from_status=before, to_status=after, reason_code=reason,
+                                       note=note))
+
+
+def _audit(session: Session, kit: identity.IdentityKit, actor: Actor, application: Application, action: str,
+           before: str | None, **after: Any) -> None:
+    audit.record(session=session, clock=kit.clock, actor=actor, action=f"application.{action}",
+                 entity_type="application", entity_id=application.id, institution_id=application.institution_id,
+                 before=None if before is None else {"status": before},
+                 after={"status": application.status, "number": application.number, **after})
+
+
+def _check(terms: ProductTerms, kit: identity.IdentityKit, borrower: Any, *, amount: Money, term: int,
+           method: str, on: Any) -> None:
+    age = parties.borrowers.age_of(kit=kit, borrower=borrower, on=on)
+    problems = facts_of.check_plan(terms, amount=amount, term=term, repayment_method=method,
+                                   customer_type=borrower.customer_type, age=age)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _create(session: Session, kit: identity.IdentityKit, principal: Principal, borrower: Any,
+            plan: ApplicationCreate, *, channel: str, device_id: str | None, ip: str | None) -> Application:
+    today = parties.organisation.business_date(session=session, institution_id=borrower.institution_id)
+    product, version = products.catalogue.offer(session=session, institution_id=borrower.institution_id,
+                                                code=plan.product_code, on=today)
+    terms = products.catalogue.terms_of(version)
+    _check(terms, kit, borrower, amount=plan.amount, term=plan.term, method=plan.repayment_method, on=today)
+    phone = identity.accounts.phone(session=session, kit=kit, user_id=borrower.user_id)
+    now = kit.clock.now()
+    application = Application(
+        institution_id=borrower.institution_id, branch_id=borrower.branch_id, borrower_id=borrower.id,
+        borrower_user_id=borrower.user_id, status="draft", product_code=product.code,
+        product_version_id=version.id, product_version_number=version.number, amount=plan.amount, term=plan.term,
+        period_unit=terms.period_unit, repayment_method=plan.repayment_method, purpose=plan.purpose,
+        purpose_note=plan.purpose_note,
+        monthly_income=plan.monthly_income if plan.monthly_income is not None else borrower.monthly_income,
+        monthly_debt_payments=plan.monthly_debt_payments, monthly_spending=plan.monthly_spending,
+        employment=plan.employment or EMPLOYMENT_OF_TYPE.get(borrower.customer_type), channel=channel,
+        officer_user_id=principal.user_id if channel == "walk_in" else None, device_id=device_id, client_ip=ip,
+        id_number_index=borrower.id_number_index, phone_index=identity.accounts.phone_index(kit, phone),
+        submissions=0, created_by_user_id=principal.user_id, created_at=now, updated_at=now)
+    repo.add(session, application)
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=None, after="draft")
+    _audit(session, kit, principal.actor, application, "created", None, channel=channel,
+           product=f"{product.code}@{version.number}", amount=str(plan.amount), term=plan.term)
+    return application
+
+
+def create_own(*, session: Session, kit: identity.IdentityKit, principal: Principal, plan: ApplicationCreate,
+               device_id: str | None, ip: str | None) -> Application:
+    """A borrower's draft: apply with this plan (the product version on offer today, its ranges checked)."""
+    try:
+        borrower = parties.borrowers.own_profile(session=session, principal=principal)
+    except NotFound:
+        raise NoBorrowerProfile() from None
+    return _create(session, kit, principal, borrower, plan, channel="online", device_id=device_id, ip=ip)
+
+
+def create_walk_in(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower_id: int,
+                   plan: ApplicationCreate, device_id: str | None, ip: str | None) -> Application:
+    """A loan officer's draft for a walk-in borrower in their scope (the officer is recorded)."""
+    borrower = parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=borrower_id)
+    return _create(session, kit, principal, borrower, plan, channel="walk_in", device_id=device_id, ip=ip)
+
+
+def _borrower_of(session: Session, principal: Principal, application: Application) -> Any:
+    return parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=application.borrower_id)
+
+
+def _version(session: Session, application: Application) -> Any:
+    return products.catalogue.version_by_id(session=session, version_id=application.product_version_id)
+
+
+def update(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+           changes: dict[str, Any], own: bool) -> Application:
+    """Change a draft or a returned application (only the fields sent); the plan is checked again."""
+    application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    states.ensure_editable(application.status)
+    values = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    for key in ("amount", "term", "repayment_method", "purpose"):
+        if key in values and values[key] is None:
+            del values[key]  # a required part of the plan is kept, not cleared
+    borrower = _borrower_of(session, principal, application)
+    terms = products.catalogue.terms_of(_version(session, application))
+    today = parties.organisation.business_date(session=session, institution_id=application.institution_id)
+    _check(terms, kit, borrower, amount=values.get("amount", application.amount),
+           term=values.get("term", application.term),
+           method=values.get("repayment_method", application.repayment_method), on=today)
+    before = {k: _plain(getattr(application, k)) for k in values}
+    for key, value in values.items():
+        setattr(application, key, value)
+    application.updated_at = kit.clock.now()
+    session.flush()
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="application.updated",
+                 entity_type="application", entity_id=application.id, institution_id=application.institution_id,
+                 before=before, after={k: _plain(v) for k, v in values.items()})
+    return application
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Money) else value
+
+
+# --- submission and the automated decision -------------------------------------------------------
+
+def _velocity(session: Session, application: Application, now: datetime) -> Velocity:
+    day, month = now - timedelta(hours=24), now - timedelta(days=30)
+    inst = application.institution_id
+
+    def count(column: str, value: str | None, since: datetime) -> int:
+        return 0 if value is None else repo.count_since(session, institution_id=inst, column=column, value=value,
+                                                        since=since)
+
+    return Velocity(id_number_24h=count("id_number_index", application.id_number_index, day),
+                    id_number_30d=count("id_number_index", application.id_number_index, month),
+                    phone_24h=count("phone_index", application.phone_index, day),
+                    device_24h=count("device_id", application.device_id, day),
+                    ip_24h=count("client_ip", application.client_ip, day))
+
+
+def _facts(session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+           terms: ProductTerms) -> Any:
+    borrower = _borrower_of(session, principal, application)
+    region = None
+    if borrower.branch_id is not None:
+        region = parties.organisation.branch(session=session, branch_id=borrower.branch_id).region_code
+    applicant = facts_of.Applicant(
+        name=borrower.real_name, resident=parties.borrowers.resident_id_of(kit=kit, borrower=borrower),
+        phone=identity.accounts.phone(session=session, kit=kit, user_id=borrower.user_id),
+        customer_type=borrower.customer_type, branch_region=region)
+    assert application.number is not None
+    assert application.submitted_at is not None
+    submission = facts_of.Submission(
+        institution_id=application.institution_id, number=application.number,
+        submitted_at=application.submitted_at, channel=application.channel, product_code=application.product_code,
+        product_version=application.product_version_number, amount=application.amount, term=application.term,
+        period_unit=application.period_unit, repayment_method=application.repayment_method,
+        purpose=application.purpose, monthly_income=application.monthly_income,
+        monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
+        employment=application.employment, device_id=application.device_id, ip=application.client_ip)
+    return applicant, facts_of.build_facts(
+        submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
+        velocity=_velocity(session, application, application.submitted_at))
+
+
+def _number(session: Session, application: Application) -> str:
+    inst = parties.organisation.institution(session=session, institution_id=application.institution_id)
+    sequence = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date)
+    return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
+
+
+def _store(session: Session, application: Application, assessment: Assessment) -> None:
+    repo.add_all(session, (ApplicationRuleResult(
+        application_id=application.id, submission=application.submissions, seq=i, stage=str(r.stage),
+        code=r.code, outcome=str(r.outcome), message=r.message, params=dict(r.params))
+        for i, r in enumerate(assessment.results, start=1)))
+    application.decision = str(assessment.decision)
+    application.rule_set = assessment.rule_set
+    application.score, application.grade = assessment.score, assessment.grade
+    application.reasons, application.needed = list(assessment.reasons), list(assessment.needed)
+    application.max_amount = assessment.max_amount
+    application.bureau_report_id = assessment.bureau_report_id
+
+
+def _apply(application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
+    """Carry out the decision on the application; the reason code of the timeline step."""
+    application.annual_rate_percent = application.levels_required = None
+    if assessment.decision is Decision.APPROVE:
+        grade = assessment.grade if assessment.grade in ("A", "B", "C", "D", "E") else None
+        application.annual_rate_percent = f"{terms.rate.rate_for(grade).normalize():f}"  # type: ignore[arg-type]
+        return assessment.grade and f"grade_{assessment.grade}"
+    if assessment.decision is Decision.REFER:
+        application.levels_required = terms.levels_for(application.amount, assessment.grade or "E")
+        return "referred_to_review"
+    if assessment.decision is Decision.RETURN:
+        return "material_needed"
+    failed = [r.code for r in assessment.results if r.outcome is Outcome.FAIL]
+    return (failed or list(assessment.reasons) or ["declined"])[0][:64]
+
+
+def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
+            assessment: Assessment | None = None) -> None:
+    template = SMS_OF_STATUS.get(application.status)
+    if template is None:
+        return
+    params: dict[str, Any] = {
+        "signature": kit.sender_name(session, application.institution_id, language),
+        "number": application.number or "", "amount": str(application.amount)}
+    if template == "application_returned":
+        params["count"] = len(application.needed or [])
+    if template == "application_declined" and assessment is not None:
+        params["count"] = max(1, sum(1 for r in assessment.results
+                                     if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
+    phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                              institution_id=application.institution_id, phone=phone, template=template,
+                              params=params, language=language)
+
+
+def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, own: bool,
+           assess: Assessor, language: str, action: str | None = None, notify: bool = True) -> ApplicationView:
+    """Submit a draft or resubmit a returned application (`action` None: whichever it is) and decide it at once.
+
+    All in the caller's transaction: a failure anywhere leaves the application as it was. `notify`
+    False queues no SMS (seeded history, such as the demo's, is not news to anyone).
+    """
+    application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    if action is None:
+        action = "resubmit" if application.status == "returned" else "submit"
+    before = application.status
+    application.status = states.step(before, action)
+    if application.number is None:
+        application.number = _number(session, application)
+    now = kit.clock.now()
+    application.submitted_at, application.updated_at = now, now
+    application.submissions += 1
+    session.flush()
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after="submitted", reason=action)
+    _audit(session, kit, principal.actor, application, {"submit": "submitted", "resubmit": "resubmitted"}[action],
+           before)
+    if notify:
+        _notify(session, kit, application, language)
+
+    terms = products.catalogue.terms_of(_version(session, application))
+    _, facts = _facts(session, kit, principal, application, terms)
+    assessment = assess(session, facts)
+    _store(session, application, assessment)
+    application.status = states.decided("submitted", assessment.decision)
+    reason = _apply(application, assessment, terms)
+    application.decided_at = application.updated_at = kit.clock.now()
+    session.flush()
+    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=application.status,
+           reason=reason)
+    _audit(session, kit, Actor.system(application.institution_id, request_id=principal.meta.request_id),
+           application, application.status, "submitted", decision=str(assessment.decision),
+           rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
+           annual_rate_percent=application.annual_rate_percent)
+    if notify:
+        _notify(session, kit, application, language, assessment)
+    return _view(session, application)
+
+
+def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+             note: str | None, own: bool) -> ApplicationView:
+    """Withdraw an application before a decision (draft, submitted, returned or referred)."""
+    application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    before = application.status
+    application.status = states.step(before, "withdraw")
+    application.updated_at = kit.clock.now()
+    session.flush()
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
+    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
+    return _view(session, application)

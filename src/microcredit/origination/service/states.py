@@ -1,0 +1,51 @@
+"""The status machine of an application (pure: statuses in, status out).
+
+```
+draft ──submit──▶ submitted ──(automated review, same request)──▶ approved | declined | referred | returned
+returned ──resubmit──▶ submitted
+draft | submitted | returned | referred ──withdraw──▶ withdrawn
+```
+
+`approved` and `declined` are decisions; `referred` waits for people (the review levels come in a
+later slice) and `returned` for the borrower's material. Editing is allowed in `draft` and
+`returned` only. A step from any other status is refused with `application_wrong_state` (409).
+"""
+
+from __future__ import annotations
+
+from microcredit.origination.errors import WrongState
+from microcredit.risk.assessment import Decision
+
+EDITABLE = frozenset({"draft", "returned"})
+WITHDRAWABLE = frozenset({"draft", "submitted", "returned", "referred"})
+FINAL = frozenset({"approved", "declined", "withdrawn"})
+DECIDED = {Decision.APPROVE: "approved", Decision.DECLINE: "declined", Decision.REFER: "referred",
+           Decision.RETURN: "returned"}
+
+# action: (the statuses it starts from, the status it leads to)
+STEPS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({"draft"}), "submitted"),
+    "resubmit": (frozenset({"returned"}), "submitted"),
+    "withdraw": (WITHDRAWABLE, "withdrawn"),
+}
+
+
+def ensure_editable(status: str) -> None:
+    """Refuse an edit outside draft and returned."""
+    if status not in EDITABLE:
+        raise WrongState(status=status, action="update")
+
+
+def step(status: str, action: str) -> str:
+    """The status `action` leads to from `status` (refused from a status it does not start from)."""
+    sources, target = STEPS[action]
+    if status not in sources:
+        raise WrongState(status=status, action=action)
+    return target
+
+
+def decided(status: str, decision: Decision) -> str:
+    """The status an automated decision leads to (only a submitted application is decided)."""
+    if status != "submitted":
+        raise WrongState(status=status, action="decide")
+    return DECIDED[decision]
