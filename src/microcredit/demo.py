@@ -179,14 +179,41 @@ def sample_income_proof() -> bytes:
     return out.getvalue()
 
 
+def sample_scan(title: str, holder: str) -> bytes:
+    """A made-up one-page scan of a proof (JPEG) -- plainly marked as a sample."""
+    page = Image.new("RGB", (900, 1200), (250, 250, 246))
+    draw = ImageDraw.Draw(page)
+    for y, text in ((80, f"{title} - SAMPLE, DEMO ONLY"), (180, f"Holder: {holder}"),
+                    (250, "Not a real document")):
+        draw.text((80, y), text, fill=(20, 20, 20), font_size=36)
+    out = io.BytesIO()
+    page.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+# The document types each demo borrower has on file (the first one's photo and PDF are drawn above;
+# the others are sample scans): what their products ask, so that their applications are decided.
+DEMO_DOCUMENTS = {
+    "13900001001": ("id_card", "income_proof"),
+    "13900001002": ("id_card", "income_proof", "land_contract"),
+    "13900001003": ("id_card", "bank_statement"),
+    "13900001005": ("id_card", "bank_statement"),
+}
+
+
 def seed_documents(*, session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,
-                   institution_id: int, borrower_id: int, branch_id: int | None) -> None:
-    """The first borrower's ID-card photo and income proof, unless they have documents already."""
+                   institution_id: int, borrower_id: int, branch_id: int | None, phone: str) -> None:
+    """The borrower's documents of `DEMO_DOCUMENTS`, unless they have documents already."""
     if documents.types_for_party(session, party_id=borrower_id):
         return
     owner = documents.Owner(borrower_id=borrower_id, institution_id=institution_id, branch_id=branch_id)
-    for type_, data, filename, mime in (("id_card", sample_id_card(), "身份证正面.jpg", "image/jpeg"),
-                                        ("income_proof", sample_income_proof(), "收入证明.pdf", "application/pdf")):
+    for type_ in DEMO_DOCUMENTS.get(phone, ()):
+        if phone == BORROWERS[0][1] and type_ in ("id_card", "income_proof"):
+            data, filename, mime = ((sample_id_card(), "身份证正面.jpg", "image/jpeg") if type_ == "id_card" else
+                                    (sample_income_proof(), "收入证明.pdf", "application/pdf"))
+        else:
+            data, filename, mime = sample_scan(type_.replace("_", " ").title(), phone[-4:]), f"{type_}.jpg", \
+                "image/jpeg"
         documents.upload(session=session, clock=kit.clock, storage=storage, policy=policy,
                          actor=Actor.system(institution_id), owner=owner, type_=type_, data=data, filename=filename,
                          declared_type=mime, channel="branch")
@@ -280,9 +307,9 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
                 institution_id=inst.id, user_id=user.id, borrower_id=borrower.id,
                 documents=consent.required_documents(session=session, clock=kit.clock, institution_id=inst.id),
                 channel="online" if branch_ix is None else "walk_in")
-            if storage is not None and phone == BORROWERS[0][1]:
+            if storage is not None:
                 seed_documents(session=session, kit=kit, storage=storage, policy=document_policy or DocumentSettings(),
-                               institution_id=inst.id, borrower_id=borrower.id, branch_id=branch_id)
+                               institution_id=inst.id, borrower_id=borrower.id, branch_id=branch_id, phone=phone)
             applicants.append(_as(user.id, "borrower", inst.id, branch_id, name))
         session.flush()
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
@@ -350,8 +377,9 @@ def _plan(code: str, amount: str, term: int, method: str, purpose: str, note: st
 
 def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Principal], officer: Principal,
                       borrower_ids: list[int]) -> None:
-    """Applications through the origination service: drafts, submissions (decided by the automated
-    review in force), a withdrawal and a walk-in taken by the loan officer. Seeded history texts nobody."""
+    """Applications through the origination service: a draft, submissions decided by the automated
+    review in force (approved, referred to people, declined, returned for documents), a withdrawal and
+    a walk-in taken by the loan officer. Seeded history texts nobody."""
     zhang, _li, wang, liu, chen = borrowers
     assess = origination.review.default_assessor()
     create = origination.applications.create_own
@@ -372,6 +400,12 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
                               "汽修设备"))
     origination.applications.withdraw(session=session, kit=kit, principal=liu, application_id=draft.id,
                                       note="资金已另行解决", own=True)
+    # 刘洋 again, a smaller loan, submitted before his licence and tax records are on file: returned.
+    draft = create(session=session, kit=kit, principal=liu, device_id="demo-device-liu", ip="203.0.113.13",
+                   plan=_plan("SME-QTR", "60000.00", 6, "interest_quarterly_principal_at_maturity", "business",
+                              "汽修配件周转"))
+    origination.applications.submit(session=session, kit=kit, principal=liu, application_id=draft.id, own=True,
+                                    assess=assess, language="zh-CN", notify=False)
     # 李四 (no password): a walk-in application taken at the branch by the loan officer, submitted.
     walk_in = origination.applications.create_walk_in(
         session=session, kit=kit, principal=officer, borrower_id=borrower_ids[1], device_id=None, ip=None,
