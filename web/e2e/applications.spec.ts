@@ -3,7 +3,7 @@
 // timeline; a loan officer finds a walk-in borrower, makes an application for them, submits it and sees
 // its rule results, score and timeline in the console.
 import { test, expect } from './fixtures'
-import { OFFICER_BR01, borrowerLogin, expectAccessible, registerBorrower, screenshot, staffLogin } from './helpers'
+import { APPROVER_L1_BR01, OFFICER_BR01, borrowerLogin, expectAccessible, registerBorrower, screenshot, staffLogin } from './helpers'
 
 const DECIDED = /已批准|未通过|人工审核中|待补充材料/
 
@@ -96,5 +96,18 @@ test.describe('staff console', () => {
 
     await page.getByTestId('menu-applications').click()
     await expect(page.getByTestId('application-tabs')).toContainText(/全部 \(\d+\)/)
+  })
+
+  test('an approver finds the applications referred to people among their to-dos', async ({ page }) => {
+    await staffLogin(page, APPROVER_L1_BR01.phone)
+    // The demo's 陈静 (grade D, outside the approval envelope) waits at 城关支行, this approver's branch.
+    const todo = page.getByTestId('todo-applications_referred')
+    await expect(todo).toContainText('转人工审批的贷款申请')
+    await todo.click()
+    await expect(page).toHaveURL(/\/staff\/applications\?status=referred$/)
+    await expect(page.getByTestId('application-tabs').locator('.is-active')).toContainText('人工审核中')
+    const rows = page.getByTestId('application-table').locator('tbody tr')
+    await expect(rows.first()).toContainText('人工审核中')
+    await expect(rows.filter({ hasNotText: '人工审核中' })).toHaveCount(0)
   })
 })

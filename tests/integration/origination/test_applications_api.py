@@ -258,6 +258,27 @@ def test_walk_in_by_a_loan_officer_listed_and_counted_in_scope(client, session, 
     assert r.json()["timeline"][-1]["reason_code"] == "withdrawn_by_staff"
 
 
+def test_a_referred_application_is_a_to_do_of_the_approvers_in_scope(client, session, runtime, world, monkeypatch):
+    def waiting(headers: dict[str, str]) -> int | None:
+        items = client.get("/api/v1/me/todos", headers=headers).json()["items"]
+        return next((t["count"] for t in items if t["code"] == "applications_referred"), None)
+
+    approver = signed_in(session, runtime, make_staff(session, runtime, world["inst"], roles=("approver_l1",),
+                                                      branch=world["branch"], password=None).user)
+    other_branch = signed_in(session, runtime, make_staff(
+        session, runtime, world["inst"], roles=("approver_l1",), branch=make_branch(session, runtime, world["inst"]),
+        password=None).user)
+    session.commit()
+    assert waiting(approver) == 0
+    use_review(monkeypatch, assessment(Decision.REFER, grade="C"))
+    r = client.post("/api/v1/applications", headers=world["ho"],
+                    json={**PLAN, "borrower_id": world["borrower"].borrower.id})
+    client.post(f"/api/v1/applications/{r.json()['id']}/submit", headers=world["ho"])
+    assert waiting(approver) == 1
+    assert waiting(other_branch) == 0  # another branch's approver does not see it
+    assert waiting(world["ho"]) is None  # a loan officer does not approve: no such to-do at all
+
+
 def test_submissions_are_rate_limited_per_user(client, session, runtime, world, monkeypatch):
     use_review(monkeypatch, assessment(Decision.APPROVE))
     monkeypatch.setattr(runtime.settings.rate_limits, "application_submit_per_user_per_hour", 2)

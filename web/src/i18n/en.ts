@@ -383,6 +383,7 @@ export default {
     borrowersLocked: 'Locked borrower accounts',
     staffLocked: 'Locked staff accounts',
     outboxDead: 'Messages that failed to send',
+    applicationsReferred: 'Applications referred to people for approval',
   },
   borrower: {
     search: 'Search',

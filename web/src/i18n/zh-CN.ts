@@ -377,6 +377,7 @@ export default {
     borrowersLocked: '已锁定的借款人账户',
     staffLocked: '已锁定的员工账户',
     outboxDead: '发送失败的短信',
+    applicationsReferred: '转人工审批的贷款申请',
   },
   borrower: {
     search: '查询',

@@ -34,6 +34,7 @@ from microcredit.origination.service.review import Assessor, documents_on_file
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk.assessment import Assessment, Decision, Outcome, Stage, Velocity
@@ -425,3 +426,17 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
            after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
     _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
     return _view(session, application)
+
+
+APPROVER_PERMISSIONS = ("loan.approve.level1", "loan.approve.level2", "loan.approve.level3")
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Applications the automated review referred to people, in the caller's scope, for those who
+    approve (the review in levels works them; until it exists, they wait here)."""
+    if not any(principal.can(p) for p in APPROVER_PERMISSIONS):
+        return []
+    f = scope.filters(principal)
+    waiting = repo.status_counts(session, institution_id=f.institution_id, branch_id=f.branch_id).get("referred", 0)
+    return [Todo("applications_referred", waiting)]
+
