@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,12 @@ def add_all(session: Session, rows: Iterable[object]) -> None:
     """Stage new rows and flush them."""
     session.add_all(list(rows))
     session.flush()
+
+
+def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert one submission's rule results in one statement (no objects: nothing reads them back here)."""
+    if rows:
+        session.execute(insert(ApplicationRuleResult), rows)
 
 
 def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
@@ -90,12 +96,30 @@ def status_counts(session: Session, *, institution_id: int | None, branch_id: in
     return {status: int(n) for status, n in session.execute(stmt).all()}
 
 
-def count_since(session: Session, *, institution_id: int, column: str, value: str, since: datetime) -> int:
-    """Applications of the institution submitted at or after `since` whose `column` equals `value`."""
-    field = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
-             "device_id": Application.device_id, "client_ip": Application.client_ip}[column]
-    return int(session.scalar(select(func.count()).select_from(Application).where(
-        Application.institution_id == institution_id, field == value, Application.submitted_at >= since)) or 0)
+def velocity_counts(session: Session, *, institution_id: int, values: dict[str, str | None],
+                    windows: dict[str, datetime]) -> dict[tuple[str, str], int]:
+    """Applications of the institution submitted since each window's start whose column equals the
+    given value, for every (column, window) pair, in one query; a None value counts 0.
+
+    `values` maps column names (`id_number_index`, `phone_index`, `device_id`, `client_ip`) to the
+    value to match; `windows` maps window names to their start.
+    """
+    fields = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
+              "device_id": Application.device_id, "client_ip": Application.client_ip}
+    given = {column: value for column, value in values.items() if value is not None}
+    pairs = [(column, window) for column in given for window in windows]
+    if not pairs:
+        return {(column, window): 0 for column in values for window in windows}
+    sums = [func.coalesce(func.sum(case((and_(fields[column] == given[column],
+                                              Application.submitted_at >= windows[window]), 1), else_=0)), 0)
+            for column, window in pairs]
+    earliest = min(windows.values())
+    row = session.execute(select(*sums).where(
+        Application.institution_id == institution_id, Application.submitted_at >= earliest,
+        or_(*(fields[column] == value for column, value in given.items())))).one()
+    counts = {(column, window): 0 for column in values for window in windows}
+    counts.update({pair: int(n) for pair, n in zip(pairs, row, strict=True)})
+    return counts
 
 
 def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:

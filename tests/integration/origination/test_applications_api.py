@@ -279,6 +279,24 @@ def test_a_referred_application_is_a_to_do_of_the_approvers_in_scope(client, ses
     assert waiting(world["ho"]) is None  # a loan officer does not approve: no such to-do at all
 
 
+def test_velocity_counts_each_identifier_over_its_window(client, session, world, monkeypatch):
+    fake = use_review(monkeypatch, assessment(Decision.REFER))
+    for device in ("dev-1", "dev-1", "dev-2"):
+        draft = _draft(client, {**world["h"], "X-Device-Id": device})
+        assert client.post(f"{ME}/{draft['id']}/submit", headers=world["h"]).status_code == 200
+    third = fake.seen[-1].velocity
+    # This one included: three from the ID number and the phone, one from its device, and the
+    # test client's address on all three.
+    assert (third.id_number_24h, third.id_number_30d, third.phone_24h) == (3, 3, 3)
+    assert (third.device_24h, third.ip_24h) == (1, 3)
+    assert fake.seen[1].velocity.device_24h == 2
+    # A draft never submitted does not count.
+    _draft(client, world["h"])
+    draft = _draft(client, world["h"])
+    client.post(f"{ME}/{draft['id']}/submit", headers=world["h"])
+    assert fake.seen[-1].velocity.id_number_24h == 4
+
+
 def test_submissions_are_rate_limited_per_user(client, session, runtime, world, monkeypatch):
     use_review(monkeypatch, assessment(Decision.APPROVE))
     monkeypatch.setattr(runtime.settings.rate_limits, "application_submit_per_user_per_hour", 2)

@@ -277,18 +277,14 @@ def _plain(value: Any) -> Any:
 # --- submission and the automated decision -------------------------------------------------------
 
 def _velocity(session: Session, application: Application, now: datetime) -> Velocity:
-    day, month = now - timedelta(hours=24), now - timedelta(days=30)
-    inst = application.institution_id
-
-    def count(column: str, value: str | None, since: datetime) -> int:
-        return 0 if value is None else repo.count_since(session, institution_id=inst, column=column, value=value,
-                                                        since=since)
-
-    return Velocity(id_number_24h=count("id_number_index", application.id_number_index, day),
-                    id_number_30d=count("id_number_index", application.id_number_index, month),
-                    phone_24h=count("phone_index", application.phone_index, day),
-                    device_24h=count("device_id", application.device_id, day),
-                    ip_24h=count("client_ip", application.client_ip, day))
+    counts = repo.velocity_counts(
+        session, institution_id=application.institution_id,
+        values={"id_number_index": application.id_number_index, "phone_index": application.phone_index,
+                "device_id": application.device_id, "client_ip": application.client_ip},
+        windows={"24h": now - timedelta(hours=24), "30d": now - timedelta(days=30)})
+    return Velocity(id_number_24h=counts["id_number_index", "24h"], id_number_30d=counts["id_number_index", "30d"],
+                    phone_24h=counts["phone_index", "24h"], device_24h=counts["device_id", "24h"],
+                    ip_24h=counts["client_ip", "24h"])
 
 
 def _facts(session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
@@ -323,10 +319,10 @@ def _number(session: Session, application: Application) -> str:
 
 
 def _store(session: Session, application: Application, assessment: Assessment) -> None:
-    repo.add_all(session, (ApplicationRuleResult(
-        application_id=application.id, submission=application.submissions, seq=i, stage=str(r.stage),
-        code=r.code, outcome=str(r.outcome), message=r.message, params=dict(r.params))
-        for i, r in enumerate(assessment.results, start=1)))
+    repo.add_results(session, [
+        {"application_id": application.id, "submission": application.submissions, "seq": i, "stage": str(r.stage),
+         "code": r.code, "outcome": str(r.outcome), "message": r.message, "params": dict(r.params)}
+        for i, r in enumerate(assessment.results, start=1)])
     application.decision = str(assessment.decision)
     application.rule_set = assessment.rule_set
     application.score, application.grade = assessment.score, assessment.grade
