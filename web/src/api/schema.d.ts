@@ -1863,7 +1863,8 @@ export interface paths {
         };
         /**
          * What waits for me
-         * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch …),
+         * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
+         *     applications referred to people …),
          *     only what the caller's permissions and data scope let them act on; zero counts included.
          */
         get: operations["get_my_todos"];
