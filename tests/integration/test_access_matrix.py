@@ -50,6 +50,7 @@ from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
 from microcredit.runtime import Runtime
+from microcredit.servicing import service as servicing
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -88,7 +89,7 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id")
+                "rule_set_code", "blacklist_id", "report_id", "loan_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -145,6 +146,9 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/risk/blacklist"): lambda w: {"kind": "phone", "value": next_phone(), "reason": "矩阵"},
     ("POST", "/risk/blacklist/{blacklist_id}/remove"): lambda w: {"reason": "矩阵误报"},
     ("POST", "/risk/simulator/bureau-report"): lambda w: {"id_number": next_id_number()},
+    ("POST", "/loans/{loan_id}/repayments"): lambda w: {"amount": "100.00"},
+    ("POST", "/loans/{loan_id}/prepayments"): lambda w: {"amount": "100.00", "mode": "shorten_term"},
+    ("POST", "/loans/{loan_id}/reversals"): lambda w: {"event_id": "d1", "note": "矩阵冲正"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -251,6 +255,16 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
         updated_at=runtime.clock.now())
     session.add(application)
     session.flush()
+    # A loan opened (not disbursed) from an approved application of the same borrower.
+    approved = Application(**{c: getattr(application, c) for c in (
+        "institution_id", "branch_id", "borrower_id", "borrower_user_id", "product_code", "product_version_id",
+        "product_version_number", "amount", "term", "period_unit", "repayment_method", "purpose", "channel",
+        "id_number_index", "created_at", "updated_at")}, status="approved", number="MX-20261125-000001",
+        annual_rate_percent="8")
+    session.add(approved)
+    session.flush()
+    loan = servicing.loans.open_loan(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                     institution_id=inst.id, application_id=approved.id)
     # A document of the target borrower (an ID-card photo a loan officer took at the branch).
     photo = io.BytesIO()
     PILImage.new("RGB", (24, 16), (120, 30, 30)).save(photo, format="JPEG")
@@ -273,7 +287,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
-               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0)}
+               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
+               "loan_id": loan.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

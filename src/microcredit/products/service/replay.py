@@ -46,7 +46,7 @@ from microcredit.products.schemas import (
 )
 from microcredit.products.service.quotes import CalendarProvider, calendar_span, installment_rows, loan_terms
 
-__all__ = ["replay", "terms_of"]
+__all__ = ["event_of", "replay", "state_read", "terms_of"]
 
 
 def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
@@ -76,7 +76,8 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
     )
 
 
-def _event(item: EventItem) -> loan.Event:
+def event_of(item: EventItem) -> loan.Event:
+    """The core's event for one event of the document (or of a loan's stored events)."""
     if isinstance(item, DisbursementItem):
         return loan.Disbursement(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
     if isinstance(item, RepaymentItem):
@@ -115,7 +116,8 @@ def _amounts(value: Amounts) -> AmountsRead:
                        total=value.total)
 
 
-def _read(state: LoanState) -> LoanStateRead:
+def state_read(state: LoanState) -> LoanStateRead:
+    """The state as the API writes it (money as strings)."""
     payoff = state.payoff
     return LoanStateRead(
         as_of=state.as_of,
@@ -175,16 +177,16 @@ def _read(state: LoanState) -> LoanStateRead:
 def replay(document: LoanReplay | FineractLoanReplay, *, calendars: CalendarProvider) -> LoanStateRead:
     """Fold the document's events into the loan's state on `as_of`."""
     if isinstance(document, FineractLoanReplay):
-        return _read(_fineract_state(document))
+        return state_read(_fineract_state(document))
     terms = terms_of(document, calendars)
-    events = [_event(item) for item in document.events]
+    events = [event_of(item) for item in document.events]
     try:
         state = loan.fold(terms, events, as_of=document.as_of)
     except loan.EventRefused as exc:
         matching = [i for i, event in enumerate(events) if event.id == exc.event_id]
         index = matching[-1] if exc.code == "duplicate_event_id" else matching[0]
         raise LoanEventRefused(index, exc.event_id, exc.code, exc.reason) from exc
-    return _read(state)
+    return state_read(state)
 
 
 def _fineract_state(document: FineractLoanReplay) -> LoanState:

@@ -1,0 +1,99 @@
+"""servicing: loans (terms, status, cached fold, what the books hold) and their events
+
+Revision ID: 0018
+Revises: 0014
+Create Date: 2026-12-03
+
+Two tables (servicing.models): `loans`, one per approved application, with its terms as JSON
+(the loan description and servicing conventions), its status, the cached state and what the
+ledger holds for it; `loan_events`, append-only, each event with its value date, the business
+date it was recorded on and its idempotency key (unique per loan).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import microcredit.db.types
+
+revision = '0018'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    op.create_table(
+        'loans',
+        sa.Column('id', ID, nullable=False),
+        sa.Column('institution_id', ID, nullable=False),
+        sa.Column('branch_id', ID, nullable=True),
+        sa.Column('borrower_id', ID, nullable=False),
+        sa.Column('borrower_user_id', ID, nullable=False),
+        sa.Column('application_id', ID, nullable=False),
+        sa.Column('number', sa.String(length=40), nullable=False),
+        sa.Column('product_code', sa.String(length=32), nullable=False),
+        sa.Column('product_version_id', ID, nullable=False),
+        sa.Column('currency', sa.String(length=3), nullable=False),
+        sa.Column('principal', microcredit.db.types.MoneyColumn('CNY'), nullable=False),
+        sa.Column('terms', sa.JSON(), nullable=False),
+        sa.Column('status', sa.String(length=24), nullable=False),
+        sa.Column('opened_at', microcredit.db.types.UTCDateTime(), nullable=False),
+        sa.Column('opened_by_user_id', ID, nullable=True),
+        sa.Column('disbursed_on', sa.Date(), nullable=True),
+        sa.Column('closed_on', sa.Date(), nullable=True),
+        sa.Column('events_count', sa.Integer(), nullable=False),
+        sa.Column('state', sa.JSON(), nullable=True),
+        sa.Column('state_seq', sa.Integer(), nullable=False),
+        sa.Column('state_as_of', sa.Date(), nullable=True),
+        sa.Column('books', sa.JSON(), nullable=False),
+        sa.Column('outstanding_principal', microcredit.db.types.MoneyColumn('CNY'), nullable=False),
+        sa.Column('dpd', sa.Integer(), nullable=False),
+        sa.Column('next_due_date', sa.Date(), nullable=True),
+        sa.Column('updated_at', microcredit.db.types.UTCDateTime(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_loans_application_id_applications')),
+        sa.ForeignKeyConstraint(['borrower_id'], ['borrowers.id'], name=op.f('fk_loans_borrower_id_borrowers')),
+        sa.ForeignKeyConstraint(['borrower_user_id'], ['users.id'], name=op.f('fk_loans_borrower_user_id_users')),
+        sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_loans_branch_id_branches')),
+        sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_loans_institution_id_institutions')),
+        sa.ForeignKeyConstraint(['opened_by_user_id'], ['users.id'], name=op.f('fk_loans_opened_by_user_id_users')),
+        sa.ForeignKeyConstraint(['product_version_id'], ['product_versions.id'],
+                                name=op.f('fk_loans_product_version_id_product_versions')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_loans')),
+        sa.UniqueConstraint('application_id', name=op.f('uq_loans_application_id')),
+        sa.UniqueConstraint('institution_id', 'number', name=op.f('uq_loans_institution_id_number')),
+    )
+    with op.batch_alter_table('loans', schema=None) as batch_op:
+        batch_op.create_index('ix_loans_borrower', ['borrower_id', 'id'], unique=False)
+        batch_op.create_index('ix_loans_inst_status', ['institution_id', 'status', 'id'], unique=False)
+    op.create_table(
+        'loan_events',
+        sa.Column('id', ID, nullable=False),
+        sa.Column('loan_id', ID, nullable=False),
+        sa.Column('seq', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.String(length=64), nullable=False),
+        sa.Column('type', sa.String(length=24), nullable=False),
+        sa.Column('value_date', sa.Date(), nullable=False),
+        sa.Column('business_date', sa.Date(), nullable=False),
+        sa.Column('payload', sa.JSON(), nullable=False),
+        sa.Column('idempotency_key', sa.String(length=80), nullable=True),
+        sa.Column('recorded_at', microcredit.db.types.UTCDateTime(), nullable=False),
+        sa.Column('user_id', ID, nullable=True),
+        sa.Column('reference', sa.String(length=80), nullable=True),
+        sa.Column('note', sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_loan_events_loan_id_loans')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_loan_events_user_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_events')),
+        sa.UniqueConstraint('loan_id', 'event_id', name=op.f('uq_loan_events_loan_id_event_id')),
+        sa.UniqueConstraint('loan_id', 'idempotency_key', name=op.f('uq_loan_events_loan_id_idempotency_key')),
+        sa.UniqueConstraint('loan_id', 'seq', name=op.f('uq_loan_events_loan_id_seq')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('loan_events')
+    op.drop_table('loans')

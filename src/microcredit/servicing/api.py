@@ -1,0 +1,152 @@
+"""Routes of servicing: opening and disbursing loans, repayments, prepayments, reversals; loans to read.
+
+Money movements take an `Idempotency-Key` header: the same key on the same loan answers with the
+event it recorded and changes nothing again (another request under that key: 409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from microcredit.api.deps import DB, Kit, require
+from microcredit.api.params import Id, PageNo, PageSize
+from microcredit.identity.principal import Principal
+from microcredit.platform.paging import PageRequest
+from microcredit.platform.routing import UnitOfWorkRoute
+from microcredit.platform.schema import Page
+from microcredit.products.service import replay
+from microcredit.servicing.models import Loan
+from microcredit.servicing.schemas import (
+    DisbursementCreate,
+    EntryRef,
+    LoanEventRead,
+    LoanOpen,
+    LoanRead,
+    LoanStatusName,
+    LoanSummary,
+    PrepaymentCreate,
+    RecordedRead,
+    RepaymentCreate,
+    ReversalCreate,
+)
+from microcredit.servicing.service import loans
+
+router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80,
+                                              description="Repeat-safe: the same key records the event once")]
+MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The loan's status does not allow it (`loan_wrong_state`), or the key was used for "
+                         "another request (`idempotency_key_reused`)"},
+    422: {"description": "The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date "
+                         "after the business date (`value_date_in_future`)"}}
+
+
+def _read(session: Any, loan: Loan) -> LoanRead:
+    state = None if loan.status == "pending_disbursement" else loans.state_of(session=session, loan=loan)
+    return LoanRead(**LoanSummary.model_validate(loan).model_dump(), terms=loan.terms, version=loan.version,
+                    state=None if state is None else replay.state_read(state),
+                    events=[LoanEventRead.model_validate(e) for e in loans.events(session=session, loan=loan)])
+
+
+def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
+    return RecordedRead(loan=_read(session, result.loan), event=LoanEventRead.model_validate(result.event),
+                        entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries], repeated=result.repeated)
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+@router.post("/loans", response_model=LoanRead, status_code=201, operation_id="open_loan",
+             summary="Open the loan of an approved application",
+             responses={409: {"description": "Not approved (`application_not_approved`) or already opened "
+                                             "(`loan_already_opened`)"}})
+def open_loan(body: LoanOpen, session: DB, kit: Kit, principal: Principal = require("loan.disburse")) -> LoanRead:
+    """On the terms of the application's product version at the approved rate; not yet disbursed."""
+    loan = loans.open_loan(session=session, clock=kit.clock, actor=principal.actor,
+                           institution_id=principal.institution_id, application_id=body.application_id)
+    return _read(session, loan)
+
+
+@router.get("/loans", response_model=Page[LoanSummary], operation_id="list_loans", summary="Loans in scope")
+def list_loans(session: DB, principal: Principal = require("loan.read"), page: PageNo = 1, page_size: PageSize = 20,
+               sort: Annotated[str | None, Query(max_length=40)] = None,
+               status: LoanStatusName | None = None) -> Page[LoanSummary]:
+    """Newest first unless sorted (id, number, disbursed_on, dpd, outstanding_principal; '-' for descending)."""
+    r = loans.list_for_staff(session=session, principal=principal, page=PageRequest(page, page_size, sort),
+                             status=status)
+    return Page(items=[LoanSummary.model_validate(x) for x in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+@router.get("/loans/{loan_id}", response_model=LoanRead, operation_id="get_loan", summary="A loan")
+def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> LoanRead:
+    """Its terms, its state on the business date (schedule, payments, arrears) and its events."""
+    return _read(session, loans.visible(session=session, principal=principal, loan_id=loan_id))
+
+
+@router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",
+             summary="Pay the loan out", responses=MOVE_RESPONSES)
+def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                  principal: Principal = require("loan.disburse")) -> RecordedRead:
+    """The schedule starts on the value date; posts Dr loan principal / Cr bank in the same transaction."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _recorded(session, loans.disburse(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key))
+
+
+@router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
+             summary="Record money received from the borrower", responses=MOVE_RESPONSES)
+def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                     principal: Principal = require("repayment.record")) -> RecordedRead:
+    """Allocated by the loan's strategy; each component posted to its account, in both books."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _recorded(session, loans.repay(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key))
+
+
+@router.post("/loans/{loan_id}/prepayments", response_model=RecordedRead, operation_id="record_prepayment",
+             summary="Record an early repayment of principal", responses=MOVE_RESPONSES)
+def record_prepayment(loan_id: Id, body: PrepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                      principal: Principal = require("repayment.record")) -> RecordedRead:
+    """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _recorded(session, loans.prepay(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        amount=body.amount, mode=body.mode, on=body.on, channel=body.channel, reference=body.reference,
+        idempotency_key=key))
+
+
+@router.post("/loans/{loan_id}/reversals", response_model=RecordedRead, operation_id="reverse_loan_event",
+             summary="Undo an event of the loan", responses=MOVE_RESPONSES)
+def reverse_loan_event(loan_id: Id, body: ReversalCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                       principal: Principal = require("repayment.record")) -> RecordedRead:
+    """Later payments re-allocate; the books are corrected by counter-entries, never edited."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _recorded(session, loans.reverse(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        event_id=body.event_id, note=body.note, idempotency_key=key))
+
+
+# --- the borrower's own ----------------------------------------------------------------------------
+
+
+@router.get("/me/loans", response_model=Page[LoanSummary], operation_id="list_my_loans",
+            summary="The borrower's own loans")
+def list_my_loans(session: DB, principal: Principal = require("application.read_own"), page: PageNo = 1,
+                  page_size: PageSize = 20) -> Page[LoanSummary]:
+    """Newest first."""
+    r = loans.list_own(session=session, principal=principal, page=PageRequest(page, page_size))
+    return Page(items=[LoanSummary.model_validate(x) for x in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+@router.get("/me/loans/{loan_id}", response_model=LoanRead, operation_id="get_my_loan",
+            summary="One of the borrower's own loans")
+def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("application.read_own")) -> LoanRead:
+    """Its schedule (paid, due, overdue), payments and events."""
+    return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id))

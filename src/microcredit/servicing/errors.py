@@ -1,0 +1,81 @@
+"""Refusals of servicing (each names the field it is about)."""
+
+from __future__ import annotations
+
+from microcredit.errors import DomainError
+
+
+class ServicingError(DomainError):
+    """Base of servicing's refusals."""
+
+    code = "servicing_error"
+    status = 422
+
+
+class LoanWrongState(ServicingError):
+    """The loan is not in a status that allows this."""
+
+    code = "loan_wrong_state"
+    status = 409
+    message_zh = "贷款当前状态为“{status}”，不能{action_zh}"
+    message_en = "The loan is {status}: it cannot be {action_en}"
+
+    def __init__(self, *, status: str, action: str) -> None:
+        zh, en = ACTION_WORDS.get(action, (action, action))
+        super().__init__(field="status", params={"status": status, "action": action, "action_zh": zh,
+                                                 "action_en": en})
+
+
+ACTION_WORDS = {
+    "open": ("开立贷款", "opened"),
+    "disbursement": ("放款", "disbursed"),
+    "repayment": ("还款", "repaid"),
+    "prepayment": ("提前还款", "prepaid"),
+    "reversal": ("冲正", "reversed"),
+}
+
+
+class ApplicationNotApproved(ServicingError):
+    """A loan is opened only from an approved application."""
+
+    code = "application_not_approved"
+    status = 409
+    message_zh = "申请尚未批准，不能开立贷款"
+    message_en = "The application is not approved: no loan can be opened from it"
+
+
+class LoanAlreadyOpened(ServicingError):
+    """The application already has its loan."""
+
+    code = "loan_already_opened"
+    status = 409
+    message_zh = "该申请已开立贷款 {number}"
+    message_en = "The application already has loan {number}"
+
+
+class ValueDateInFuture(ServicingError):
+    """An event cannot be valued after the business date."""
+
+    code = "value_date_in_future"
+    message_zh = "起息日不能晚于营业日 {business_date}"
+    message_en = "The value date cannot be after the business date {business_date}"
+
+
+class LoanEventNotTaken(ServicingError):
+    """The loan cannot take this event (the engine's reason code in `reason`)."""
+
+    code = "loan_event_refused"
+    message_zh = "无法执行：{reason}"
+    message_en = "Cannot be applied: {reason}"
+
+    def __init__(self, *, field: str, reason_code: str, reason: str) -> None:
+        super().__init__(field=field, params={"reason": reason}, extra={"reason": reason_code})
+
+
+class IdempotencyKeyReused(ServicingError):
+    """The idempotency key was used for a different event on this loan."""
+
+    code = "idempotency_key_reused"
+    status = 409
+    message_zh = "该幂等键已用于本贷款的另一笔交易"
+    message_en = "This idempotency key was already used for another transaction on this loan"

@@ -1,0 +1,105 @@
+"""Tables of servicing: a loan (its terms, status and the cached fold) and its events.
+
+A loan is its terms plus its events (docs/servicing.md). `loans.terms` holds the
+loan description and the servicing conventions exactly as the engine's edge
+reads them (`products.schemas.LoanDescription` + `ServicingConventions`, JSON
+with money as strings), fixed when the loan is opened from an approved
+application under its product version. `loan_events` holds every event as
+recorded, in the order recorded (`seq`), each with its value date and payload
+(`products.schemas.EventItem`); nothing is ever updated or deleted there — a
+mistake is undone by a reversal event.
+
+The state is the engine's fold of the terms and events on the business date.
+`loans.state` caches it (the JSON the API answers with) with `state_seq`, the
+last event folded, and `state_as_of`: a read whose business date or events
+differ folds again. `loans.books` is what the ledger holds for the loan (the
+snapshot of cumulative amounts the last postings brought it to, in minor
+units): each new event posts the difference between the fold's amounts and
+this snapshot, so a back-dated event that changes what earlier payments paid
+posts counter-entries, never edits.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from microcredit.db.base import Base
+from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
+from microcredit.lending.money import Money
+
+STATUSES = ("pending_disbursement", "active", "closed", "overpaid", "written_off", "cancelled")
+
+
+class Loan(Base):
+    """A loan made from an approved application under one product version."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "number"),
+        UniqueConstraint("application_id"),
+        Index("ix_loans_inst_status", "institution_id", "status", "id"),
+        Index("ix_loans_borrower", "borrower_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    borrower_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    principal: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    # LoanDescription + ServicingConventions, as JSON (see the module docstring).
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(24))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The cached fold and what the ledger holds for the loan.
+    events_count: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    state_seq: Mapped[int] = mapped_column(Integer, default=0)
+    state_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    books: Mapped[dict[str, int]] = mapped_column(JSON)
+    # Read by lists without folding: refreshed with the cache.
+    outstanding_principal: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class LoanEvent(Base):
+    """One event of a loan, as recorded (append-only)."""
+
+    __tablename__ = "loan_events"
+    __table_args__ = (
+        UniqueConstraint("loan_id", "seq"),
+        UniqueConstraint("loan_id", "event_id"),
+        UniqueConstraint("loan_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    # The engine's event id ("d1", "r3" …): what a reversal names.
+    event_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(24))
+    value_date: Mapped[date] = mapped_column(Date)
+    business_date: Mapped[date] = mapped_column(Date)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -1,0 +1,66 @@
+"""Every query of servicing: loans and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from microcredit.servicing.models import Loan, LoanEvent
+
+
+def add(session: Session, *rows: object) -> None:
+    """Stage new rows and flush them (so they have their ids)."""
+    session.add_all(list(rows))
+    session.flush()
+
+
+def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:
+    """The loan with this id (row-locked for the transaction, `for_update`)."""
+    return session.get(Loan, loan_id, with_for_update=for_update)
+
+
+def by_application(session: Session, application_id: int) -> Loan | None:
+    """The loan opened from an application, if any."""
+    return session.scalar(select(Loan).where(Loan.application_id == application_id))
+
+
+def events_of(session: Session, loan_id: int) -> list[LoanEvent]:
+    """A loan's events in the order recorded."""
+    return list(session.scalars(select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.seq)))
+
+
+def event_by_key(session: Session, loan_id: int, key: str) -> LoanEvent | None:
+    """The event recorded under an idempotency key on a loan."""
+    return session.scalar(select(LoanEvent).where(LoanEvent.loan_id == loan_id, LoanEvent.idempotency_key == key))
+
+
+def loans_query(*, institution_id: int | None, branch_id: int | bool | None, borrower_id: int | None = None,
+                borrower_user_id: int | None = None, status: str | None = None) -> Select[Any]:
+    """Loans within a scope (`branch_id` False: any branch), filtered."""
+    stmt = select(Loan)
+    if institution_id is not None:
+        stmt = stmt.where(Loan.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(Loan.branch_id == branch_id) if branch_id is not None else stmt.where(
+            Loan.branch_id.is_(None))
+    if borrower_id is not None:
+        stmt = stmt.where(Loan.borrower_id == borrower_id)
+    if borrower_user_id is not None:
+        stmt = stmt.where(Loan.borrower_user_id == borrower_user_id)
+    if status is not None:
+        stmt = stmt.where(Loan.status == status)
+    return stmt
+
+
+def loans_of(session: Session, institution_id: int) -> Iterable[Loan]:
+    """Every loan of an institution, by id (for the sub-ledger check)."""
+    return session.scalars(select(Loan).where(Loan.institution_id == institution_id).order_by(Loan.id))
+
+
+def count(session: Session, institution_id: int) -> int:
+    """How many loans an institution has."""
+    return int(session.scalar(select(func.count()).select_from(Loan).where(Loan.institution_id == institution_id))
+               or 0)

@@ -1,0 +1,124 @@
+"""Servicing's API shapes: loans, their events, and the requests that move money (money as strings)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
+from microcredit.products.schemas import MAX_AMOUNT, ChannelName, LoanStateRead
+
+PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
+LoanStatusName = Literal["pending_disbursement", "active", "closed", "overpaid", "written_off", "cancelled"]
+
+
+class LoanOpen(InputSchema):
+    """Open the loan of an approved application."""
+
+    application_id: int = Field(ge=1)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"application_id": 42}]})
+
+
+class DisbursementCreate(InputSchema):
+    """Pay the loan out (the whole principal unless an amount is given, for a tranche)."""
+
+    on: date | None = Field(default=None, description="Value date; default the business date")
+    amount: PositiveMoney | None = None
+    channel: ChannelName = "bank_transfer"
+    reference: str | None = Field(default=None, max_length=80, description="The bank's or provider's reference")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"channel": "bank_transfer", "reference": "B20261203-0001"}]})
+
+
+class RepaymentCreate(InputSchema):
+    """Money received from the borrower."""
+
+    amount: PositiveMoney
+    on: date | None = Field(default=None, description="Value date; default the business date")
+    channel: ChannelName = "bank_transfer"
+    reference: str | None = Field(default=None, max_length=80)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"amount": "1378.04", "channel": "cash", "reference": "柜面 0001"}]})
+
+
+class PrepaymentCreate(RepaymentCreate):
+    """Principal repaid early: a shorter term or a lower installment after it."""
+
+    mode: Literal["shorten_term", "reduce_installment"]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"amount": "5000.00", "mode": "shorten_term", "channel": "mobile_payment"}]})
+
+
+class ReversalCreate(InputSchema):
+    """Undo an event of the loan (a bounced transfer, a payment keyed on the wrong loan)."""
+
+    event_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    note: str = Field(min_length=1, max_length=500)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"event_id": "r3", "note": "转账被退回 / transfer bounced"}]})
+
+
+class LoanEventRead(OutputSchema):
+    """One event as recorded."""
+
+    seq: int
+    event_id: str
+    type: str
+    value_date: date
+    business_date: date
+    payload: dict[str, Any]
+    recorded_at: datetime
+    user_id: int | None
+    reference: str | None
+    note: str | None
+
+
+class LoanSummary(OutputSchema):
+    """A loan in a list."""
+
+    id: int
+    number: str
+    application_id: int
+    borrower_id: int
+    branch_id: int | None
+    product_code: str
+    currency: str
+    principal: MoneyStr
+    status: LoanStatusName
+    disbursed_on: date | None
+    closed_on: date | None
+    outstanding_principal: MoneyStr
+    dpd: int
+    next_due_date: date | None
+
+
+class LoanRead(LoanSummary):
+    """A loan: its terms, its state on the business date and its events."""
+
+    terms: dict[str, Any]
+    state: LoanStateRead | None
+    events: list[LoanEventRead]
+    version: int
+
+
+class EntryRef(OutputSchema):
+    """An entry posted for an event, by id and book."""
+
+    id: int
+    basis: str
+
+
+class RecordedRead(OutputSchema):
+    """What recording an event did (`repeated`: the idempotency key had recorded it already; nothing changed)."""
+
+    loan: LoanRead
+    event: LoanEventRead
+    entries: list[EntryRef]
+    repeated: bool

@@ -1,0 +1,387 @@
+"""Loans: opened from an approved application, moved by events, each movement posted in the same transaction.
+
+Every operation runs in the caller's unit of work and follows one path (`_record`):
+lock the loan row; an idempotency key already used on the loan gives back the event it
+recorded (the same request again changes nothing; another request under the same key
+is refused); fold the stored events plus the new one on the business date — the
+engine refuses what the loan cannot take, naming the field; store the event; post the
+difference between what the books held for the loan and what the fold now says
+(`servicing.books`), one entry per book, through the ledger's `post`; refresh the
+cached state and the columns lists read; audit. A failure anywhere rolls all of it
+back: the loan change and its entries commit together or not at all.
+
+`advance` moves a loan to a later business date with no event (what the close of
+business does each day): the fold on the new date may have used credit on a due date
+or made interest due, and the accrual book recognises it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
+from microcredit.errors import NotFound
+from microcredit.identity import scope
+from microcredit.identity.principal import Principal
+from microcredit.ledger import service as ledger
+from microcredit.ledger.chart import DEFAULT_POSTING_MAP
+from microcredit.lending import loan as core
+from microcredit.lending.money import Money
+from microcredit.origination import service as origination
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.products import service as products
+from microcredit.products.schemas import (
+    EventItem,
+    LoanDescription,
+    LoanReplay,
+    ReversalItem,
+    ServicingConventions,
+)
+from microcredit.servicing import books
+from microcredit.servicing import repository as repo
+from microcredit.servicing.errors import (
+    ApplicationNotApproved,
+    IdempotencyKeyReused,
+    LoanAlreadyOpened,
+    LoanEventNotTaken,
+    LoanWrongState,
+    ValueDateInFuture,
+)
+from microcredit.servicing.models import Loan, LoanEvent
+
+_EVENT: TypeAdapter[Any] = TypeAdapter(EventItem)
+SORTS = {"id": Loan.id, "number": Loan.number, "disbursed_on": Loan.disbursed_on, "dpd": Loan.dpd,
+         "outstanding_principal": Loan.outstanding_principal}
+STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.ACTIVE: "active",
+             core.LoanStatus.CLOSED: "closed", core.LoanStatus.OVERPAID: "overpaid",
+             core.LoanStatus.WRITTEN_OFF: "written_off"}
+# The statuses each kind of event may be recorded in.
+ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"active", "overpaid"},
+           "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"}}
+PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x"}
+WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
+         "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end")}
+
+
+class PostedEntry(Protocol):
+    """An entry the ledger posted (its id and book)."""
+
+    id: int
+    basis: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording an event did: the loan, the event, the state after it, the entries posted
+    (none when `repeated`: the idempotency key had already recorded it)."""
+
+    loan: Loan
+    event: LoanEvent
+    state: core.LoanState
+    entries: tuple[PostedEntry, ...]
+    repeated: bool = False
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: int, application_id: int) -> Loan:
+    """Open the loan of an approved application, on the terms of its product version (not yet disbursed)."""
+    application = origination.handover.application_for_loan(session=session, institution_id=institution_id,
+                                                            application_id=application_id)
+    if application.status != "approved" or application.annual_rate_percent is None:
+        raise ApplicationNotApproved(field="application_id")
+    existing = repo.by_application(session, application.id)
+    if existing is not None:
+        raise LoanAlreadyOpened(field="application_id", params={"number": existing.number})
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    version = products.catalogue.version_by_id(session=session, version_id=application.product_version_id)
+    terms = products.catalogue.terms_of(version)
+    description = products.caps.description_of(
+        terms, amount=application.amount, term=application.term, method=application.repayment_method,
+        annual_rate=Decimal(application.annual_rate_percent), start=today)
+    conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
+                                       recalculation=terms.recalculation)
+    now = clock.now()
+    loan = Loan(institution_id=institution_id, branch_id=application.branch_id, borrower_id=application.borrower_id,
+                borrower_user_id=application.borrower_user_id, application_id=application.id,
+                number=f"L-{application.number}", product_code=application.product_code,
+                product_version_id=application.product_version_id, currency=terms.currency,
+                principal=application.amount, terms=_terms_json(description, conventions),
+                status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
+                books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
+    repo.add(session, loan)
+    audit.record(session=session, clock=clock, actor=actor, action="loan.opened", entity_type="loan",
+                 entity_id=loan.id, institution_id=institution_id,
+                 after={"number": loan.number, "application_id": application.id, "principal": str(loan.principal),
+                        "annual_rate_percent": application.annual_rate_percent})
+    return loan
+
+
+def _terms_json(description: LoanDescription, conventions: ServicingConventions) -> dict[str, Any]:
+    return {"terms": description.model_dump(mode="json", exclude_none=True),
+            "servicing": conventions.model_dump(mode="json", exclude_none=True)}
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get(*, session: Session, institution_id: int, loan_id: int, for_update: bool = False) -> Loan:
+    """A loan of the institution (not found: another institution's, or none)."""
+    loan = repo.get(session, loan_id, for_update=for_update)
+    if loan is None or loan.institution_id != institution_id:
+        raise NotFound(field="loan_id")
+    return loan
+
+
+def _replay(loan: Loan, as_of: date) -> LoanReplay:
+    return LoanReplay.model_validate({**loan.terms, "events": [], "as_of": as_of.isoformat()})
+
+
+def core_terms(session: Session, loan: Loan) -> core.Terms:
+    """The engine's terms of a loan (its contract with the institution's calendar)."""
+    return products.replay.terms_of(_replay(loan, loan.opened_at.date()),
+                                    products.calendar.calendars_of(session=session, institution_id=loan.institution_id))
+
+
+def core_events(rows: list[LoanEvent]) -> list[core.Event]:
+    """The engine's events of stored event rows."""
+    return [products.replay.event_of(_EVENT.validate_python(row.payload)) for row in rows]
+
+
+def state_of(*, session: Session, loan: Loan, as_of: date | None = None) -> core.LoanState:
+    """The loan's state on `as_of` (default: the institution's business date), folded from its events."""
+    day = as_of or parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    return core.fold(core_terms(session, loan), core_events(repo.events_of(session, loan.id)), as_of=day)
+
+
+# --- recording events ------------------------------------------------------------------------
+
+
+def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, on: date | None,
+             amount: Money | None = None, channel: str = "bank_transfer", reference: str | None = None,
+             idempotency_key: str | None = None) -> Recorded:
+    """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    if loan.status == "pending_disbursement" and loan.events_count == 0 and loan.terms["terms"]["start_date"] != \
+            day.isoformat():
+        # The schedule runs from the day the money actually leaves, not the day the loan was opened.
+        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
+    item = _item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
+                 channel=channel)
+    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
+          on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
+          idempotency_key: str | None = None) -> Recorded:
+    """Money from the borrower, allocated by the loan's strategy."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = _item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
+    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
+           mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
+           idempotency_key: str | None = None) -> Recorded:
+    """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = _item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
+                 channel=channel)
+    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, event_id: str,
+            note: str | None = None, idempotency_key: str | None = None) -> Recorded:
+    """Undo an event (a bounced transfer, a payment keyed on the wrong loan): later payments re-allocate."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = _item(type="reversal", id=_next_id(loan, "reversal"), on=day, target=event_id)
+    return _record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+
+
+def _item(**fields: Any) -> Any:
+    """An event item from plain values (validated as the API's JSON is: dates and money as text)."""
+    return _EVENT.validate_python({k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Money)
+                                   else v for k, v in fields.items()})
+
+
+def _next_id(loan: Loan, kind: str) -> str:
+    return f"{PREFIX[kind]}{loan.events_count + 1}"
+
+
+def _channel(rows: list[LoanEvent], item: EventItem) -> str:
+    if isinstance(item, ReversalItem):
+        target = next((r for r in rows if r.event_id == item.target), None)
+        return str(target.payload.get("channel", "bank_transfer")) if target is not None else "internal"
+    return str(getattr(item, "channel", "internal"))
+
+
+def _record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
+            reference: str | None = None, note: str | None = None) -> Recorded:
+    rows = repo.events_of(session, loan.id)
+    payload = item.model_dump(mode="json", exclude_none=True)
+    if key is not None:
+        earlier = next((r for r in rows if r.idempotency_key == key), None)
+        if earlier is not None:
+            return _repeat(session, loan, earlier, payload)
+    if loan.status not in ALLOWED[item.type]:
+        raise LoanWrongState(status=loan.status, action=item.type)
+    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    if item.on > today:
+        raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
+    terms = core_terms(session, loan)
+    try:
+        state = core.fold(terms, [*core_events(rows), products.replay.event_of(item)], as_of=today)
+    except core.EventRefused as exc:
+        raise LoanEventNotTaken(field=_field_of(exc.code), reason_code=exc.code, reason=exc.reason) from exc
+    seq = loan.events_count + 1
+    event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on,
+                      business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
+                      user_id=actor.user_id, reference=reference, note=note)
+    repo.add(session, event)
+    entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
+                    source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}")
+    loan.events_count = seq
+    _refresh(loan, state, clock, seq)
+    session.flush()
+    audit.record(session=session, clock=clock, actor=actor, action=f"loan.{item.type}", entity_type="loan",
+                 entity_id=loan.id, institution_id=loan.institution_id,
+                 after={"event": payload, "reference": reference, "entries": [e.id for e in entries],
+                        "status": loan.status})
+    return Recorded(loan, event, state, entries)
+
+
+def _repeat(session: Session, loan: Loan, earlier: LoanEvent, payload: dict[str, Any]) -> Recorded:
+    """The same request again: the event it recorded, nothing changed (another request: refused)."""
+    same = {k: v for k, v in earlier.payload.items() if k != "id"} == {k: v for k, v in payload.items() if k != "id"}
+    if not same:
+        raise IdempotencyKeyReused(field="idempotency_key")
+    return Recorded(loan, earlier, state_of(session=session, loan=loan), (), repeated=True)
+
+
+def _field_of(code: str) -> str:
+    if "amount" in code or "exceeds" in code or "overpay" in code:
+        return "amount"
+    if "target" in code or "revers" in code:
+        return "event_id"
+    return "on"
+
+
+def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.LoanState, today: date, *,
+          channel: str, source: str, what: str, memo: str) -> tuple[PostedEntry, ...]:
+    after = books.holdings(state)
+    zh, en = WORDS[what]
+    posted = []
+    for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
+                               accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state)):
+        posted.append(ledger.posting.post(
+            session=session, clock=clock, actor=actor, institution_id=loan.institution_id, business_date=today,
+            description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
+            source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"), basis=entry.basis,
+            not_after=today))
+    loan.books = after
+    return tuple(posted)
+
+
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
+    loan.status = STATUS_OF[state.status]
+    loan.state = products.replay.state_read(state).model_dump(mode="json")
+    loan.state_seq, loan.state_as_of = seq, state.as_of
+    loan.outstanding_principal = state.outstanding.principal
+    loan.dpd = state.dpd
+    loan.next_due_date = next((row.due_date for row in state.installments if not row.settled), None)
+    loan.disbursed_on = state.disbursed_on
+    if loan.status in ("closed", "overpaid") and loan.closed_on is None:
+        loan.closed_on = state.as_of
+    elif loan.status == "active":
+        loan.closed_on = None
+    loan.updated_at = clock.now()
+
+
+def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
+            business_date: date) -> tuple[PostedEntry, ...]:
+    """Bring the loan's books to `business_date` with no new event (what the close of business does):
+    credit held used on a due date, interest and fees falling due (accrual book)."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    if loan.status == "pending_disbursement":
+        return ()
+    state = state_of(session=session, loan=loan, as_of=business_date)
+    entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
+                    source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
+                    memo=f"{loan.number} {business_date.isoformat()}")
+    _refresh(loan, state, clock, loan.events_count)
+    session.flush()
+    return entries
+
+
+# --- the sub-ledger --------------------------------------------------------------------------
+
+
+def subledger(*, session: Session, institution_id: int) -> dict[str, Money]:
+    """What the books should hold on the loan control accounts, summed from every loan's holdings
+    (per account code: the accrual book's balances, debit positive)."""
+    totals: dict[str, int] = {}
+    for loan in repo.loans_of(session, institution_id):
+        held = loan.books
+        principal = held["disbursed"] - held["paid_principal"] - held["waived_principal"] \
+            - held["written_off_principal"]
+        totals["loan_principal"] = totals.get("loan_principal", 0) + principal
+        totals["borrower_credit"] = totals.get("borrower_credit", 0) - held["credit"]
+        for c in ("interest", "fee", "penalty"):
+            owed = held[f"recognised_{c}"] - held[f"paid_{c}"] - held[f"waived_{c}"] - held[f"written_off_{c}"]
+            role = books.RECEIVABLE_ROLE[c]
+            totals[role] = totals.get(role, 0) + owed
+    return {DEFAULT_POSTING_MAP.code(role): Money(minor, "CNY") for role, minor in totals.items()}
+
+
+# --- for callers (scope checked) -------------------------------------------------------------
+
+
+def visible(*, session: Session, principal: Principal, loan_id: int) -> Loan:
+    """A loan the staff caller's data scope covers (else not found: no hint that it exists)."""
+    loan = repo.get(session, loan_id)
+    if loan is None:
+        raise NotFound(field="loan_id")
+    scope.ensure_visible(principal, institution_id=loan.institution_id, branch_id=loan.branch_id)
+    return loan
+
+
+def own(*, session: Session, principal: Principal, loan_id: int) -> Loan:
+    """One of the borrower caller's own loans."""
+    loan = repo.get(session, loan_id)
+    if loan is None or loan.borrower_user_id != principal.user_id:
+        raise NotFound(field="loan_id")
+    return loan
+
+
+def events(*, session: Session, loan: Loan) -> list[LoanEvent]:
+    """A loan's events in the order recorded."""
+    return repo.events_of(session, loan.id)
+
+
+def list_for_staff(*, session: Session, principal: Principal, page: PageRequest, status: str | None = None
+                   ) -> PageResult[Loan]:
+    """Loans in the caller's scope, newest first."""
+    f = scope.filters(principal)
+    stmt = repo.loans_query(institution_id=f.institution_id, branch_id=f.branch_id, status=status)
+    return paginate(session, order_by(stmt, page.sort, SORTS, [Loan.id.desc()]), page)
+
+
+def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Loan]:
+    """The borrower caller's own loans, newest first."""
+    stmt = repo.loans_query(institution_id=principal.institution_id, branch_id=False,
+                            borrower_user_id=principal.user_id)
+    return paginate(session, order_by(stmt, page.sort, SORTS, [Loan.id.desc()]), page)
