@@ -23,7 +23,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -71,6 +71,8 @@ class Problem(BaseModel):
     apr_percent: str | None = None
     cap_percent: str | None = None
     limit_percent: str | None = None
+    reason: str | None = Field(default=None, description="A loan event the engine refused: its reason code "
+                               "(e.g. reversal_target_unknown)")
 
 
 def language_of(request: Request) -> str:

@@ -1,7 +1,9 @@
 """Routes of servicing: opening and disbursing loans, repayments, prepayments, reversals; loans to read.
 
-Money movements take an `Idempotency-Key` header: the same key on the same loan answers with the
-event it recorded and changes nothing again (another request under that key: 409).
+Money movements require an `Idempotency-Key` header (the shared mechanism, `api.deps.idempotent`):
+a repeat of the same request answers with the stored response and changes nothing; another request
+under the same key is refused. The key is also recorded on the loan's event, unique per loan, so
+that a repeat through another caller or channel cannot record the event twice either.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from microcredit.api.deps import DB, Kit, require
+from microcredit.api.deps import DB, IdempotencyGuard, Kit, idempotent, require
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
 from microcredit.platform.paging import PageRequest
@@ -36,7 +38,7 @@ from microcredit.servicing.service import loans
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80,
-                                              description="Repeat-safe: the same key records the event once")]
+                                              description="Client-generated unique key (UUID v4 recommended)")]
 MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "The loan's status does not allow it (`loan_wrong_state`), or the key was used for "
                          "another request (`idempotency_key_reused`)"},
@@ -90,46 +92,50 @@ def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",
              summary="Pay the loan out", responses=MOVE_RESPONSES)
 def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
-                  principal: Principal = require("loan.disburse")) -> RecordedRead:
+                  guard: IdempotencyGuard = idempotent("loan.disbursement"),
+                  principal: Principal = require("loan.disburse")) -> Any:
     """The schedule starts on the value date; posts Dr loan principal / Cr bank in the same transaction."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return _recorded(session, loans.disburse(
+    return guard.respond(200, _recorded(session, loans.disburse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key))
+        on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key)))
 
 
 @router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
              summary="Record money received from the borrower", responses=MOVE_RESPONSES)
 def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
-                     principal: Principal = require("repayment.record")) -> RecordedRead:
+                     guard: IdempotencyGuard = idempotent("loan.repayment"),
+                     principal: Principal = require("repayment.record")) -> Any:
     """Allocated by the loan's strategy; each component posted to its account, in both books."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return _recorded(session, loans.repay(
+    return guard.respond(200, _recorded(session, loans.repay(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key))
+        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
 
 
 @router.post("/loans/{loan_id}/prepayments", response_model=RecordedRead, operation_id="record_prepayment",
              summary="Record an early repayment of principal", responses=MOVE_RESPONSES)
 def record_prepayment(loan_id: Id, body: PrepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
-                      principal: Principal = require("repayment.record")) -> RecordedRead:
+                      guard: IdempotencyGuard = idempotent("loan.prepayment"),
+                      principal: Principal = require("repayment.record")) -> Any:
     """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return _recorded(session, loans.prepay(
+    return guard.respond(200, _recorded(session, loans.prepay(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
         amount=body.amount, mode=body.mode, on=body.on, channel=body.channel, reference=body.reference,
-        idempotency_key=key))
+        idempotency_key=key)))
 
 
 @router.post("/loans/{loan_id}/reversals", response_model=RecordedRead, operation_id="reverse_loan_event",
              summary="Undo an event of the loan", responses=MOVE_RESPONSES)
 def reverse_loan_event(loan_id: Id, body: ReversalCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
-                       principal: Principal = require("repayment.record")) -> RecordedRead:
+                       guard: IdempotencyGuard = idempotent("loan.reversal"),
+                       principal: Principal = require("repayment.record")) -> Any:
     """Later payments re-allocate; the books are corrected by counter-entries, never edited."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return _recorded(session, loans.reverse(
+    return guard.respond(200, _recorded(session, loans.reverse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        event_id=body.event_id, note=body.note, idempotency_key=key))
+        event_id=body.event_id, note=body.note, idempotency_key=key)))
 
 
 # --- the borrower's own ----------------------------------------------------------------------------

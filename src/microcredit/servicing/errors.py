@@ -70,12 +70,3 @@ class LoanEventNotTaken(ServicingError):
 
     def __init__(self, *, field: str, reason_code: str, reason: str) -> None:
         super().__init__(field=field, params={"reason": reason}, extra={"reason": reason_code})
-
-
-class IdempotencyKeyReused(ServicingError):
-    """The idempotency key was used for a different event on this loan."""
-
-    code = "idempotency_key_reused"
-    status = 409
-    message_zh = "该幂等键已用于本贷款的另一笔交易"
-    message_en = "This idempotency key was already used for another transaction on this loan"

@@ -37,6 +37,7 @@ from microcredit.lending.money import Money
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
+from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
 from microcredit.products import service as products
 from microcredit.products.schemas import (
@@ -50,7 +51,6 @@ from microcredit.servicing import books
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
     ApplicationNotApproved,
-    IdempotencyKeyReused,
     LoanAlreadyOpened,
     LoanEventNotTaken,
     LoanWrongState,

@@ -1,0 +1,257 @@
+"""A loan's life over HTTP: opened from an approved application, disbursed, repaid (on time, late,
+back-dated), prepaid and reversed — each money movement posted in the same transaction, the books
+balanced in both bases and equal to the loans' sub-ledger; repeat-safe by idempotency key; bad input
+refused with a field and a code, changing nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from microcredit.ledger import service as ledger
+from microcredit.lending.money import Money
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.platform.idempotency import IdempotencyKeyReused
+from microcredit.risk.assessment import Decision
+from microcredit.servicing.service import loans
+from tests.factories import make_borrower, make_branch, make_institution, make_staff
+from tests.integration.helpers import assert_problem, idempotency_key, shared_client, signed_in, snapshot
+from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
+
+LOANS = "/api/v1/loans"
+
+
+def refused(response, status, code, field=None):
+    """A problem document of `status` and `code`, naming `field` (when given)."""
+    body = assert_problem(response, status)
+    assert body["code"] == code, body
+    if field is not None:
+        fields = [body.get("field")] + [e.get("field") for e in body.get("errors", [])]
+        assert field in fields, body
+    return body
+
+
+@pytest.fixture
+def client(runtime, backend):
+    """A client of the worker's app for this backend."""
+    yield from shared_client(runtime, backend)
+
+
+@pytest.fixture
+def world(client, session, runtime, monkeypatch):
+    """An institution with a product, a borrower whose application (8,000 over 6 months) is approved at
+    grade B (7 %), and a finance user."""
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    publish_product(session, runtime, inst)
+    borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="王小明")
+    finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
+    other = make_borrower(session, runtime, inst, branch=branch, password=None)
+    hb, hf, ho = (signed_in(session, runtime, u.user) for u in (borrower, finance, other))
+    session.commit()
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
+    draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
+    decided = client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()
+    assert decided["status"] == "approved", decided
+    return {"inst": inst, "hb": hb, "hf": hf, "ho": ho, "application_id": draft["id"]}
+
+
+def key(headers):
+    """`headers` with a fresh Idempotency-Key (every money movement needs one)."""
+    return {**headers, **idempotency_key()}
+
+
+def _move_to(session, runtime, inst_id, day):
+    parties.organisation.set_business_date_as(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
+                                              institution_id=inst_id, new_date=day, override_allowed=True)
+    session.commit()
+
+
+def _books_hold_the_loans(session, inst_id, day):
+    """Every entry balances, and on both bases the control accounts equal the loans' sub-ledger."""
+    session.expire_all()
+    assert ledger.books.verify(session=session, institution_id=inst_id).ok
+    expected = loans.subledger(session=session, institution_id=inst_id)
+    for basis in ("accrual", "cash"):
+        report = ledger.reports.trial_balance_report(session=session, institution_id=inst_id, date_to=day,
+                                                     basis=basis, include_empty=True)
+        balances = {account.code: (row.closing_debit - row.closing_credit).minor for account, row in report.rows}
+        assert all(t.debit == t.credit and t.closing_debit == t.closing_credit for t in report.totals), basis
+        assert balances["130101"] == expected["130101"].minor, basis
+        assert balances["2241"] == expected["2241"].minor, basis
+        if basis == "accrual":
+            for code in ("1132", "1133", "1134"):
+                assert balances[code] == expected[code].minor, code
+    return expected
+
+
+def _disbursed(client, world):
+    opened = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]})
+    assert opened.status_code == 201, opened.text
+    loan = opened.json()
+    r = client.post(f"{LOANS}/{loan['id']}/disbursements", headers={**world["hf"], "Idempotency-Key": "d-1"},
+                    json={"channel": "bank_transfer", "reference": "B-0001"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_loan_opened_disbursed_and_repaid_on_time_to_the_end(client, session, runtime, world):
+    opened = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]})
+    assert opened.status_code == 201, opened.text
+    loan = opened.json()
+    assert (loan["status"], loan["principal"], loan["state"]) == ("pending_disbursement", "8000.00", None)
+    assert loan["terms"]["terms"]["annual_rate"] == "7"
+    again = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]})
+    refused(again, 409, "loan_already_opened", field="application_id")
+
+    r = client.post(f"{LOANS}/{loan['id']}/disbursements", headers=key(world["hf"]), json={})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["loan"]["status"] == "active"
+    assert [e["basis"] for e in body["entries"]] == ["both"]
+    schedule = body["loan"]["state"]["installments"]
+    assert len(schedule) == 6
+    inst_id = world["inst"].id
+    for n, row in enumerate(schedule, start=1):
+        _move_to(session, runtime, inst_id, date.fromisoformat(row["due_date"]))
+        paid = client.post(f"{LOANS}/{loan['id']}/repayments", headers={**world["hf"], "Idempotency-Key": f"r{n}"},
+                           json={"amount": row["due"]["total"], "channel": "cash"})
+        assert paid.status_code == 200, paid.text
+        assert {e["basis"] for e in paid.json()["entries"]} == {"cash", "accrual"}
+        _books_hold_the_loans(session, inst_id, date.fromisoformat(row["due_date"]))
+    final = paid.json()["loan"]
+    assert (final["status"], final["outstanding_principal"], final["dpd"]) == ("closed", "0.00", 0)
+    # The borrower sees it as their own; another borrower does not.
+    mine = client.get(f"/api/v1/me/loans/{loan['id']}", headers=world["hb"])
+    assert mine.status_code == 200
+    assert mine.json()["status"] == "closed"
+    assert [x["id"] for x in client.get("/api/v1/me/loans", headers=world["hb"]).json()["items"]] == [loan["id"]]
+    refused(client.get(f"/api/v1/me/loans/{loan['id']}", headers=world["ho"]), 404, "not_found")
+
+
+def test_the_same_idempotency_key_records_once_and_another_request_under_it_is_refused(client, session, runtime,
+                                                                                         world):
+    loan = _disbursed(client, world)["loan"]
+    _move_to(session, runtime, world["inst"].id, date(2026, 12, 10))
+    headers = {**world["hf"], "Idempotency-Key": "pay-77"}
+    first = client.post(f"{LOANS}/{loan['id']}/repayments", headers=headers, json={"amount": "500.00"})
+    assert first.status_code == 200
+    assert first.json()["repeated"] is False
+    before = snapshot(runtime.db)
+    second = client.post(f"{LOANS}/{loan['id']}/repayments", headers=headers, json={"amount": "500.00"})
+    assert second.status_code == 200, second.text
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert snapshot(runtime.db) == before
+    other = client.post(f"{LOANS}/{loan['id']}/repayments", headers=headers, json={"amount": "600.00"})
+    refused(other, 422, "idempotency_key_reused")
+    assert snapshot(runtime.db) == before
+    # The disbursement's key likewise: the same request again changes nothing.
+    again = client.post(f"{LOANS}/{loan['id']}/disbursements", headers={**world["hf"], "Idempotency-Key": "d-1"},
+                        json={"channel": "bank_transfer", "reference": "B-0001"})
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert snapshot(runtime.db) == before
+    # Without a key a money movement is refused before anything happens.
+    refused(client.post(f"{LOANS}/{loan['id']}/repayments", headers=world["hf"], json={"amount": "1.00"}), 400,
+            "idempotency_key_invalid")
+    assert snapshot(runtime.db) == before
+
+
+def test_the_loan_keeps_the_key_so_a_repeat_by_another_caller_records_nothing(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _move_to(session, runtime, world["inst"].id, date(2026, 12, 10))
+    inst_id = world["inst"].id
+    actor = Actor.system(inst_id)
+    first = loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id, loan_id=loan["id"],
+                        amount=Money.parse("300.00", "CNY"), on=date(2026, 12, 10), idempotency_key="cb-9")
+    repeat = loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id,
+                         loan_id=loan["id"], amount=Money.parse("300.00", "CNY"), on=date(2026, 12, 10),
+                         idempotency_key="cb-9")
+    assert repeat.repeated
+    assert repeat.event.id == first.event.id
+    assert repeat.entries == ()
+    with pytest.raises(IdempotencyKeyReused):
+        loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id, loan_id=loan["id"],
+                    amount=Money.parse("301.00", "CNY"), on=date(2026, 12, 10), idempotency_key="cb-9")
+
+
+def test_bad_input_is_refused_with_a_field_and_changes_nothing(client, session, runtime, world):
+    opened = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]}).json()
+    path = f"{LOANS}/{opened['id']}"
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "100.00"}), 409,
+                   "loan_wrong_state", field="status")
+    assert snapshot(runtime.db) == before
+    loan = client.post(f"{path}/disbursements", headers=key(world["hf"]), json={}).json()["loan"]
+    before = snapshot(runtime.db)
+    for amount in ("0.00", "-5.00", "1.005", "abc"):
+        r = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": amount})
+        refused(r, 422, "validation_failed", field="amount")
+    future = (date.fromisoformat(loan["disbursed_on"]) + timedelta(days=3)).isoformat()
+    refused(client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "10.00", "on": future}),
+                   422, "value_date_in_future", field="on")
+    refused(client.post(f"{path}/reversals", headers=key(world["hf"]), json={"event_id": "r99", "note": "错"}),
+                   422, "loan_event_refused", field="event_id")
+    refused(client.post(f"{path}/repayments", headers=key(world["hb"]), json={"amount": "10.00"}), 403,
+                   "permission_denied")
+    assert snapshot(runtime.db) == before
+
+
+def test_a_back_dated_repayment_and_a_reversal_are_corrected_by_counter_entries(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    first, second = loan["state"]["installments"][:2]
+    inst_id = world["inst"].id
+    late = date.fromisoformat(second["due_date"]) + timedelta(days=5)
+    _move_to(session, runtime, inst_id, late)
+    path = f"{LOANS}/{loan['id']}"
+    r1 = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": first["due"]["total"]})
+    assert r1.status_code == 200
+    assert r1.json()["loan"]["dpd"] > 0
+    _books_hold_the_loans(session, inst_id, late)
+    # Keyed in now, paid on the first due date: the later payment moves on to the second installment.
+    r2 = client.post(f"{path}/repayments", headers=key(world["hf"]),
+                     json={"amount": first["due"]["total"], "on": first["due_date"]})
+    assert r2.status_code == 200, r2.text
+    state = r2.json()["loan"]["state"]
+    assert state["installments"][0]["outstanding"]["total"] == "0.00"
+    assert state["installments"][1]["outstanding"]["total"] == "0.00"
+    _books_hold_the_loans(session, inst_id, late)
+    # The back-dated transfer bounced: reversed, the later payment pays the first installment again.
+    bounced = r2.json()["event"]["event_id"]
+    r3 = client.post(f"{path}/reversals", headers=key(world["hf"]), json={"event_id": bounced, "note": "退票"})
+    assert r3.status_code == 200, r3.text
+    again = r3.json()["loan"]["state"]
+    assert again["installments"][0]["outstanding"]["total"] == "0.00"
+    assert again["installments"][1]["outstanding"]["total"] == second["due"]["total"]
+    assert r3.json()["loan"]["outstanding_principal"] == r1.json()["loan"]["outstanding_principal"]
+    _books_hold_the_loans(session, inst_id, late)
+
+
+def test_a_prepayment_shortens_the_term_and_the_rest_pays_it_off(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    first = loan["state"]["installments"][0]
+    day = date.fromisoformat(first["due_date"])
+    _move_to(session, runtime, inst_id, day)
+    path = f"{LOANS}/{loan['id']}"
+    paid = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": first["due"]["total"]})
+    assert paid.status_code == 200, paid.text
+    pre = client.post(f"{path}/prepayments", headers=key(world["hf"]),
+                      json={"amount": "3000.00", "mode": "shorten_term", "channel": "mobile_payment"})
+    assert pre.status_code == 200, pre.text
+    after = pre.json()["loan"]
+    assert len([r for r in after["state"]["installments"] if r["outstanding"]["total"] != "0.00"]) < 5
+    _books_hold_the_loans(session, inst_id, day)
+    payoff = after["state"]["payoff"]["after_credit"]
+    # Settled early in full: a prepayment of the payoff amount (a repayment would only pay what is due and
+    # hold the rest as credit).
+    done = client.post(f"{path}/prepayments", headers=key(world["hf"]), json={"amount": payoff,
+                                                                              "mode": "shorten_term"})
+    assert done.status_code == 200, done.text
+    assert done.json()["loan"]["status"] == "closed"
+    expected = _books_hold_the_loans(session, inst_id, day)
+    assert expected["130101"] == Money.zero("CNY")
