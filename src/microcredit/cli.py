@@ -450,23 +450,25 @@ def ledger_verify(institution: Annotated[str | None, typer.Option(help="Institut
     """Check every entry: balanced per currency, lines equal to the stored totals, reversals once and exact."""
     from microcredit.ledger import service as ledger
     from microcredit.parties import service as parties
+    from microcredit.servicing.service import loans
 
     runtime = _runtime()
     try:
         with runtime.db.unit_of_work(write=False) as session:
             inst_id = parties.organisation.institution_by_code(session=session, code=institution).id \
                 if institution else None
-            report = ledger.books.verify(session=session, institution_id=inst_id)
+            report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
     except DomainError as exc:
         _fail(exc.message("en"))
     console.print(f"{report.institutions} institution(s), {report.accounts} accounts, {report.entries} entries, "
                   f"{report.lines} lines, {report.reversals} reversals")
-    console.print(ledger.books.SUBLEDGER_NOTE)
+    console.print(f"loan sub-ledger: {report.controls} control account balance(s) compared with the loans' folds")
     for problem in report.problems:
         console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)
     if not report.ok:
         _fail(f"{len(report.problems)} problem(s) in the books")
-    console.print("[green]ok[/green]: every entry balances and matches its totals; no entry is reversed twice")
+    console.print("[green]ok[/green]: every entry balances and matches its totals; no entry is reversed twice; "
+                  "the loan control accounts equal the loans")
 
 
 @ledger_app.command("export")

@@ -73,7 +73,9 @@ def _move_to(session, runtime, inst_id, day):
 def _books_hold_the_loans(session, inst_id, day):
     """Every entry balances, and on both bases the control accounts equal the loans' sub-ledger."""
     session.expire_all()
-    assert ledger.books.verify(session=session, institution_id=inst_id).ok
+    report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
+    assert report.ok, report.problems
+    assert report.controls == 5
     expected = loans.subledger(session=session, institution_id=inst_id)
     for basis in ("accrual", "cash"):
         report = ledger.reports.trial_balance_report(session=session, institution_id=inst_id, date_to=day,
@@ -255,3 +257,17 @@ def test_a_prepayment_shortens_the_term_and_the_rest_pays_it_off(client, session
     assert done.json()["loan"]["status"] == "closed"
     expected = _books_hold_the_loans(session, inst_id, day)
     assert expected["130101"] == Money.zero("CNY")
+
+
+def test_verify_finds_a_control_account_moved_by_hand(client, session, runtime, world):
+    _disbursed(client, world)
+    inst_id = world["inst"].id
+    session.expire_all()
+    assert ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances).ok
+    ledger.post(session=session, clock=runtime.clock, actor=Actor.system(inst_id), institution_id=inst_id,
+                business_date=world["inst"].business_date, description="手工调账",
+                postings=[ledger.Posting("130101", ledger.Side.DEBIT, Money(1, "CNY")),
+                          ledger.Posting("1002", ledger.Side.CREDIT, Money(1, "CNY"))])
+    report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
+    assert not report.ok
+    assert any("account 130101 holds" in p for p in report.problems), report.problems

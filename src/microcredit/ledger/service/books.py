@@ -21,7 +21,7 @@ is the accountant's own proof that the books balance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -36,7 +36,9 @@ __all__ = ["VerifyReport", "export_beancount", "institutions_with_books", "verif
 BATCH = 1000
 ROOTS = {"asset": "Assets", "liability": "Liabilities", "equity": "Equity", "income": "Income",
          "expense": "Expenses"}
-SUBLEDGER_NOTE = "loan sub-ledger: not applicable yet (no loans are serviced before the servicing release)"
+Subledger = Callable[[Session, int], Mapping[str, Money]]
+"""What the loans say the control accounts hold (account code -> accrual-book balance, debit positive),
+for one institution: servicing provides it; the ledger only compares."""
 
 
 @dataclass
@@ -48,6 +50,8 @@ class VerifyReport:
     entries: int = 0
     lines: int = 0
     reversals: int = 0
+    controls: int = 0
+    """Control accounts compared with the loans' sub-ledger (0: no sub-ledger given)."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -68,8 +72,10 @@ def _entries(session: Session, institution_id: int | None) -> Iterator[list[Jour
         after = batch[-1].id
 
 
-def verify(*, session: Session, institution_id: int | None = None) -> VerifyReport:
-    """Recompute every entry of one institution (or all) and report what does not hold."""
+def verify(*, session: Session, institution_id: int | None = None, subledger: Subledger | None = None
+           ) -> VerifyReport:
+    """Recompute every entry of one institution (or all) and report what does not hold; with `subledger`,
+    also compare each control account's accrual-book balance with what the loans say it holds."""
     report = VerifyReport()
     institutions = [institution_id] if institution_id is not None else repo.institutions_with_books(session)
     accounts: dict[int, LedgerAccount] = {}
@@ -121,7 +127,24 @@ def verify(*, session: Session, institution_id: int | None = None) -> VerifyRepo
                 mine = {(x.account_id, x.currency, x.debit_minor, x.credit_minor) for x in own}
                 if theirs != mine:
                     report.problems.append(f"{where}: is not the exact counter-entry of entry {e.reverses_entry_id}")
+    if subledger is not None:
+        for inst in institutions:
+            _compare_controls(session, inst, subledger(session, inst), report)
     return report
+
+
+def _compare_controls(session: Session, institution_id: int, expected: Mapping[str, Money],
+                      report: VerifyReport) -> None:
+    accounts = {a.code: a for a in repo.accounts(session, institution_id=institution_id)}
+    sums = repo.sums_by_account(session, institution_id=institution_id, basis="accrual")
+    for code, amount in sorted(expected.items()):
+        report.controls += 1
+        account = accounts.get(code)
+        debit, credit = sums.get(account.id, (0, 0)) if account is not None else (0, 0)
+        if debit - credit != amount.minor:
+            report.problems.append(
+                f"institution {institution_id}: account {code} holds {Money(debit - credit, amount.currency)} "
+                f"(debit positive) but the loans' sub-ledger says {amount}")
 
 
 # --- beancount ---------------------------------------------------------------------------------

@@ -331,11 +331,18 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
 
 
 def subledger(*, session: Session, institution_id: int) -> dict[str, Money]:
-    """What the books should hold on the loan control accounts, summed from every loan's holdings
-    (per account code: the accrual book's balances, debit positive)."""
+    """What the control accounts should hold (accrual book, debit positive), from every loan's fold.
+
+    Each loan is folded again from its terms and events on the day its books were last brought to
+    (`state_as_of`), not read from the snapshot the postings left (`books`): the verification
+    compares the ledger with the loans themselves. A loan whose fold no longer gives what was
+    posted shows as a difference on its accounts.
+    """
     totals: dict[str, int] = {}
     for loan in repo.loans_of(session, institution_id):
-        held = loan.books
+        if loan.state_as_of is None:
+            continue
+        held = books.holdings(state_of(session=session, loan=loan, as_of=loan.state_as_of))
         principal = held["disbursed"] - held["paid_principal"] - held["waived_principal"] \
             - held["written_off_principal"]
         totals["loan_principal"] = totals.get("loan_principal", 0) + principal
@@ -345,6 +352,11 @@ def subledger(*, session: Session, institution_id: int) -> dict[str, Money]:
             role = books.RECEIVABLE_ROLE[c]
             totals[role] = totals.get(role, 0) + owed
     return {DEFAULT_POSTING_MAP.code(role): Money(minor, "CNY") for role, minor in totals.items()}
+
+
+def control_balances(session: Session, institution_id: int) -> dict[str, Money]:
+    """`subledger` in the shape the ledger's verification takes (`ledger.books.Subledger`)."""
+    return subledger(session=session, institution_id=institution_id)
 
 
 # --- for callers (scope checked) -------------------------------------------------------------
