@@ -101,6 +101,15 @@ def entry_by_source(session: Session, *, institution_id: int, kind: str, ref: st
         JournalEntry.source_ref == ref)).one_or_none()
 
 
+def entries_by_sources(session: Session, *, institution_id: int, kind: str, refs: list[str]) -> list[JournalEntry]:
+    """The entries these sources posted, by id."""
+    if not refs:
+        return []
+    return list(session.scalars(select(JournalEntry).where(
+        JournalEntry.institution_id == institution_id, JournalEntry.source_kind == kind,
+        JournalEntry.source_ref.in_(refs)).order_by(JournalEntry.id)))
+
+
 def reversal_of(session: Session, entry_id: int) -> JournalEntry | None:
     """The entry that reversed `entry_id`, if any."""
     return session.scalars(select(JournalEntry).where(JournalEntry.reverses_entry_id == entry_id)).one_or_none()

@@ -46,16 +46,24 @@ MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "after the business date (`value_date_in_future`)"}}
 
 
+def _events(session: Any, loan: Loan) -> list[LoanEventRead]:
+    rows = loans.events(session=session, loan=loan)
+    trail = loans.trail(session=session, loan=loan, rows=rows)
+    return [LoanEventRead.model_validate(e).model_copy(update={
+        "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])]}) for e in rows]
+
+
 def _read(session: Any, loan: Loan) -> LoanRead:
     state = None if loan.status == "pending_disbursement" else loans.state_of(session=session, loan=loan)
     return LoanRead(**LoanSummary.model_validate(loan).model_dump(), terms=loan.terms, version=loan.version,
-                    state=None if state is None else replay.state_read(state),
-                    events=[LoanEventRead.model_validate(e) for e in loans.events(session=session, loan=loan)])
+                    state=None if state is None else replay.state_read(state), events=_events(session, loan))
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
-    return RecordedRead(loan=_read(session, result.loan), event=LoanEventRead.model_validate(result.event),
-                        entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries], repeated=result.repeated)
+    read = _read(session, result.loan)
+    event = next(e for e in read.events if e.seq == result.event.seq)
+    return RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
+                        repeated=result.repeated)
 
 
 # --- staff -----------------------------------------------------------------------------------------

@@ -65,8 +65,15 @@ class ReversalCreate(InputSchema):
         "examples": [{"event_id": "r3", "note": "转账被退回 / transfer bounced"}]})
 
 
+class EntryRef(OutputSchema):
+    """An entry posted for an event, by id and book (both, cash or accrual)."""
+
+    id: int
+    basis: str
+
+
 class LoanEventRead(OutputSchema):
-    """One event as recorded."""
+    """One event as recorded, with the entries it posted (its trail in the ledger)."""
 
     seq: int
     event_id: str
@@ -78,6 +85,7 @@ class LoanEventRead(OutputSchema):
     user_id: int | None
     reference: str | None
     note: str | None
+    entries: list[EntryRef] = Field(default_factory=list)
 
 
 class LoanSummary(OutputSchema):
@@ -106,13 +114,6 @@ class LoanRead(LoanSummary):
     state: LoanStateRead | None
     events: list[LoanEventRead]
     version: int
-
-
-class EntryRef(OutputSchema):
-    """An entry posted for an event, by id and book."""
-
-    id: int
-    basis: str
 
 
 class RecordedRead(OutputSchema):

@@ -61,8 +61,8 @@ from microcredit.ledger.service import periods
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
 
-__all__ = ["MANUAL", "EntryView", "Source", "entries_query", "entry_view", "entry_views", "find_by_source", "post",
-           "reverse"]
+__all__ = ["MANUAL", "EntryView", "Source", "entries_of_sources", "entries_query", "entry_view", "entry_views",
+           "find_by_source", "post", "reverse"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,15 @@ def find_by_source(*, session: Session, institution_id: int, source: Source) -> 
     if source.ref is None:
         return None
     return repo.entry_by_source(session, institution_id=institution_id, kind=source.kind, ref=source.ref)
+
+
+def entries_of_sources(*, session: Session, institution_id: int, kind: str, refs: Sequence[str]
+                       ) -> dict[str, list[tuple[int, str]]]:
+    """The entries (id, basis) each source posted, by source ref (a loan's events: their trail in the books)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for entry in repo.entries_by_sources(session, institution_id=institution_id, kind=kind, refs=list(refs)):
+        out.setdefault(entry.source_ref or "", []).append((entry.id, entry.basis))
+    return out
 
 
 def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, entry_id: int,

@@ -384,6 +384,17 @@ def events(*, session: Session, loan: Loan) -> list[LoanEvent]:
     return repo.events_of(session, loan.id)
 
 
+def trail(*, session: Session, loan: Loan, rows: list[LoanEvent]) -> dict[int, list[tuple[int, str]]]:
+    """The entries (id, book) each event posted, by event seq: its trail in the ledger."""
+    refs = [f"{loan.id}:{row.seq}:{basis}" for row in rows for basis in ("both", "cash", "accrual")]
+    found = ledger.posting.entries_of_sources(session=session, institution_id=loan.institution_id,
+                                              kind="loan_event", refs=refs)
+    out: dict[int, list[tuple[int, str]]] = {}
+    for ref, entries in found.items():
+        out.setdefault(int(ref.split(":")[1]), []).extend(entries)
+    return out
+
+
 def list_for_staff(*, session: Session, principal: Principal, page: PageRequest, status: str | None = None
                    ) -> PageResult[Loan]:
     """Loans in the caller's scope, newest first."""
