@@ -21,6 +21,8 @@ from microcredit.platform.schema import Page
 from microcredit.products.service import replay
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
+    DeskApplication,
+    DeskRead,
     DisbursementCreate,
     EntryRef,
     LoanEventRead,
@@ -89,6 +91,15 @@ def list_loans(session: DB, principal: Principal = require("loan.read"), page: P
                              status=status)
     return Page(items=[LoanSummary.model_validate(x) for x in r.items], total=r.total, page=r.page,
                 page_size=r.page_size)
+
+
+@router.get("/loans/desk", response_model=DeskRead, operation_id="get_disbursement_desk",
+            summary="What waits to be disbursed")
+def get_disbursement_desk(session: DB, principal: Principal = require("loan.disburse")) -> DeskRead:
+    """Approved applications in scope with no loan yet (oldest first, at most 200) and loans opened but not paid out."""
+    d = loans.desk(session=session, principal=principal)
+    return DeskRead(approved=[DeskApplication.model_validate(a).model_copy(update={"borrower_name": d.names.get(
+        a.borrower_id)}) for a in d.approved], pending=[LoanSummary.model_validate(x) for x in d.pending])
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, operation_id="get_loan", summary="A loan")

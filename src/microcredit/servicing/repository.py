@@ -64,3 +64,10 @@ def count(session: Session, institution_id: int) -> int:
     """How many loans an institution has."""
     return int(session.scalar(select(func.count()).select_from(Loan).where(Loan.institution_id == institution_id))
                or 0)
+
+
+def opened_for(session: Session, application_ids: list[int]) -> set[int]:
+    """Which of these applications have a loan."""
+    if not application_ids:
+        return set()
+    return set(session.scalars(select(Loan.application_id).where(Loan.application_id.in_(application_ids))))

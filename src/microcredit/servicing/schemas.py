@@ -123,3 +123,27 @@ class RecordedRead(OutputSchema):
     event: LoanEventRead
     entries: list[EntryRef]
     repeated: bool
+
+
+class DeskApplication(OutputSchema):
+    """An approved application with no loan yet."""
+
+    id: int
+    number: str | None
+    borrower_id: int
+    borrower_name: str | None = None
+    branch_id: int | None
+    product_code: str
+    amount: MoneyStr
+    term: int
+    period_unit: str
+    repayment_method: str
+    annual_rate_percent: str | None
+    decided_at: datetime | None
+
+
+class DeskRead(OutputSchema):
+    """The disbursement desk: approved applications to open a loan for, and loans opened not yet paid out."""
+
+    approved: list[DeskApplication]
+    pending: list[LoanSummary]

@@ -101,6 +101,10 @@ def _disbursed(client, world):
 
 
 def test_a_loan_opened_disbursed_and_repaid_on_time_to_the_end(client, session, runtime, world):
+    desk = client.get(f"{LOANS}/desk", headers=world["hf"]).json()
+    assert [(a["id"], a["borrower_name"], a["annual_rate_percent"]) for a in desk["approved"]] == [
+        (world["application_id"], "王小明", "7")]
+    assert desk["pending"] == []
     opened = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]})
     assert opened.status_code == 201, opened.text
     loan = opened.json()
@@ -108,6 +112,8 @@ def test_a_loan_opened_disbursed_and_repaid_on_time_to_the_end(client, session, 
     assert loan["terms"]["terms"]["annual_rate"] == "7"
     again = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]})
     refused(again, 409, "loan_already_opened", field="application_id")
+    desk = client.get(f"{LOANS}/desk", headers=world["hf"]).json()
+    assert (desk["approved"], [x["id"] for x in desk["pending"]]) == ([], [loan["id"]])
 
     r = client.post(f"{LOANS}/{loan['id']}/disbursements", headers=key(world["hf"]), json={})
     assert r.status_code == 200, r.text

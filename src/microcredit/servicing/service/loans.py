@@ -408,3 +408,28 @@ def list_own(*, session: Session, principal: Principal, page: PageRequest) -> Pa
     stmt = repo.loans_query(institution_id=principal.institution_id, branch_id=False,
                             borrower_user_id=principal.user_id)
     return paginate(session, order_by(stmt, page.sort, SORTS, [Loan.id.desc()]), page)
+
+
+DESK_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The disbursement desk: approved applications in scope with no loan yet (oldest decision first, at
+    most `DESK_LIMIT`), the borrowers' names, and the loans opened and not yet paid out."""
+
+    approved: list[Any]
+    names: dict[int, str]
+    pending: list[Loan]
+
+
+def desk(*, session: Session, principal: Principal) -> Desk:
+    """What waits for the money to leave, in the caller's scope."""
+    page, names = origination.applications.list_for_staff(
+        session=session, principal=principal, page=PageRequest(1, DESK_LIMIT, "submitted_at"), status="approved")
+    opened = repo.opened_for(session, [a.id for a in page.items])
+    f = scope.filters(principal)
+    pending = paginate(session, order_by(repo.loans_query(institution_id=f.institution_id, branch_id=f.branch_id,
+                                                          status="pending_disbursement"), None, SORTS, [Loan.id]),
+                       PageRequest(1, DESK_LIMIT))
+    return Desk([a for a in page.items if a.id not in opened], names, list(pending.items))
