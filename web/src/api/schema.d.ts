@@ -1460,6 +1460,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Loans in scope
+         * @description Newest first unless sorted (id, number, disbursed_on, dpd, outstanding_principal; '-' for descending).
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_loans"];
+        put?: never;
+        /**
+         * Open the loan of an approved application
+         * @description On the terms of the application's product version at the approved rate; not yet disbursed.
+         *
+         *     Requires permission `loan.disburse`.
+         */
+        post: operations["open_loan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A loan
+         * @description Its terms, its state on the business date (schedule, payments, arrears) and its events.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_loan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/disbursements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay the loan out
+         * @description The schedule starts on the value date; posts Dr loan principal / Cr bank in the same transaction.
+         *
+         *     Requires permission `loan.disburse`.
+         */
+        post: operations["disburse_loan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/prepayments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an early repayment of principal
+         * @description Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment.
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["record_prepayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/repayments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money received from the borrower
+         * @description Allocated by the loan's strategy; each component posted to its account, in both books.
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["record_repayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/reversals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo an event of the loan
+         * @description Later payments re-allocate; the books are corrected by counter-entries, never edited.
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["reverse_loan_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits to be disbursed
+         * @description Approved applications in scope with no loan yet (oldest first, at most 200) and loans opened but not paid out.
+         *
+         *     Requires permission `loan.disburse`.
+         */
+        get: operations["get_disbursement_desk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/login-attempts": {
         parameters: {
             query?: never;
@@ -1796,6 +1956,50 @@ export interface paths {
          *     Requires permission `profile.read_own`.
          */
         get: operations["get_my_document_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/loans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The borrower's own loans
+         * @description Newest first.
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["list_my_loans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/loans/{loan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the borrower's own loans
+         * @description Its schedule (paid, due, overdue), payments and events.
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["get_my_loan"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2983,6 +3187,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AmountsRead
+         * @description An amount per component.
+         */
+        AmountsRead: {
+            /**
+             * Fee
+             * @example 8000.00
+             */
+            fee: string;
+            /**
+             * Interest
+             * @example 8000.00
+             */
+            interest: string;
+            /**
+             * Penalty
+             * @example 8000.00
+             */
+            penalty: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /**
+             * Total
+             * @example 8000.00
+             */
+            total: string;
+        };
         /**
          * ApplicationCreate
          * @description Apply with this plan: the product and the amount, term and method chosen on its quote, and the purpose.
@@ -4225,6 +4460,95 @@ export interface components {
             };
         };
         /**
+         * DeskApplication
+         * @description An approved application with no loan yet.
+         */
+        DeskApplication: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Annual Rate Percent */
+            annual_rate_percent: string | null;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Id */
+            id: number;
+            /** Number */
+            number: string | null;
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Repayment Method */
+            repayment_method: string;
+            /** Term */
+            term: number;
+        };
+        /**
+         * DeskRead
+         * @description The disbursement desk: approved applications to open a loan for, and loans opened not yet paid out.
+         */
+        DeskRead: {
+            /** Approved */
+            approved: components["schemas"]["DeskApplication"][];
+            /** Pending */
+            pending: components["schemas"]["LoanSummary"][];
+        };
+        /**
+         * DisbursementCreate
+         * @description Pay the loan out (the whole principal unless an amount is given, for a tranche).
+         * @example {
+         *       "channel": "bank_transfer",
+         *       "reference": "B20261203-0001"
+         *     }
+         */
+        DisbursementCreate: {
+            /** Amount */
+            amount?: string | null;
+            /**
+             * Channel
+             * @default bank_transfer
+             * @enum {string}
+             */
+            channel?: "cash" | "bank_transfer" | "auto_debit" | "mobile_payment" | "internal";
+            /**
+             * On
+             * @description Value date; default the business date
+             */
+            on?: string | null;
+            /**
+             * Reference
+             * @description The bank's or provider's reference
+             */
+            reference?: string | null;
+        };
+        /**
+         * DisbursementRead
+         * @description A disbursement: the first, or a tranche.
+         */
+        DisbursementRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Event Id */
+            event_id: string;
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+        };
+        /**
          * DocumentRead
          * @description One document of a borrower (its bytes come from the content route, each read audited).
          * @example {
@@ -4362,6 +4686,16 @@ export interface components {
             } | null;
             /** Rules */
             rules?: components["schemas"]["RuleBody"][] | null;
+        };
+        /**
+         * EntryRef
+         * @description An entry posted for an event, by id and book (both, cash or accrual).
+         */
+        EntryRef: {
+            /** Basis */
+            basis: string;
+            /** Id */
+            id: number;
         };
         /**
          * EventRead
@@ -5121,6 +5455,295 @@ export interface components {
             term: number;
         };
         /**
+         * LoanEventRead
+         * @description One event as recorded, with the entries it posted (its trail in the ledger).
+         */
+        LoanEventRead: {
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /** Entries */
+            entries?: components["schemas"]["EntryRef"][];
+            /** Event Id */
+            event_id: string;
+            /** Note */
+            note: string | null;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /** Reference */
+            reference: string | null;
+            /** Seq */
+            seq: number;
+            /** Type */
+            type: string;
+            /** User Id */
+            user_id: number | null;
+            /**
+             * Value Date
+             * Format: date
+             */
+            value_date: string;
+        };
+        /**
+         * LoanInstallmentRead
+         * @description One installment as it now stands: due = paid + waived + written off + outstanding.
+         */
+        LoanInstallmentRead: {
+            /**
+             * Balance After
+             * @example 8000.00
+             */
+            balance_after: string;
+            due: components["schemas"]["AmountsRead"];
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Number
+             * @description 1..n; 0, -1 ... are down payments on the disbursements
+             */
+            number: number;
+            outstanding: components["schemas"]["AmountsRead"];
+            paid: components["schemas"]["AmountsRead"];
+            /**
+             * Period Start
+             * Format: date
+             */
+            period_start: string;
+            waived: components["schemas"]["AmountsRead"];
+            written_off: components["schemas"]["AmountsRead"];
+        };
+        /**
+         * LoanOpen
+         * @description Open the loan of an approved application.
+         * @example {
+         *       "application_id": 42
+         *     }
+         */
+        LoanOpen: {
+            /** Application Id */
+            application_id: number;
+        };
+        /**
+         * LoanRead
+         * @description A loan: its terms, its state on the business date and its events.
+         */
+        LoanRead: {
+            /** Application Id */
+            application_id: number;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Closed On */
+            closed_on: string | null;
+            /** Currency */
+            currency: string;
+            /** Disbursed On */
+            disbursed_on: string | null;
+            /** Dpd */
+            dpd: number;
+            /** Events */
+            events: components["schemas"]["LoanEventRead"][];
+            /** Id */
+            id: number;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Number */
+            number: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /** Product Code */
+            product_code: string;
+            state: components["schemas"]["LoanStateRead"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled";
+            /** Terms */
+            terms: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
+        /**
+         * LoanStateRead
+         * @description A loan's state on a day: the fold of its events.
+         */
+        LoanStateRead: {
+            /**
+             * Accrued Interest
+             * @description Earned by the running period up to as_of, not yet due (with a recalculation, also what the actual balance earned beyond the schedule)
+             * @example 8000.00
+             */
+            accrued_interest: string;
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /** Bucket */
+            bucket: string;
+            /**
+             * Classification
+             * @enum {string}
+             */
+            classification: "normal" | "special_mention" | "substandard" | "doubtful" | "loss";
+            /**
+             * Credit Balance
+             * @example 8000.00
+             */
+            credit_balance: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Disbursed
+             * @example 8000.00
+             */
+            disbursed: string;
+            /** Disbursed On */
+            disbursed_on: string | null;
+            /** Disbursements */
+            disbursements: components["schemas"]["DisbursementRead"][];
+            /**
+             * Dpd
+             * @description Days past due
+             */
+            dpd: number;
+            /** Installments */
+            installments: components["schemas"]["LoanInstallmentRead"][];
+            /**
+             * Interest Base
+             * @description The balance interest accrues on, on as_of (with a recalculation, plus what is overdue and earns)
+             * @example 8000.00
+             */
+            interest_base: string;
+            /**
+             * Interest Prepaid
+             * @example 8000.00
+             */
+            interest_prepaid: string;
+            /**
+             * Interest Refunded
+             * @description Interest paid ahead that a recalculation found unearned, given back as credit
+             * @example 8000.00
+             */
+            interest_refunded: string;
+            /** Payments */
+            payments: components["schemas"]["PaymentRead"][];
+            payoff: components["schemas"]["PayoffRead"] | null;
+            /**
+             * Planned Disbursements
+             * @description The contract's planned disbursements, each with the one made for it
+             */
+            planned_disbursements?: components["schemas"]["PlannedDisbursementRead"][];
+            /**
+             * Principal Prepaid
+             * @example 8000.00
+             */
+            principal_prepaid: string;
+            /**
+             * Projected Schedule
+             * @description The schedule if the planned disbursements not yet made are made as planned (on their day, or as_of once it has passed); null when none is left or the plan can no longer be met
+             */
+            projected_schedule?: components["schemas"]["InstallmentRead"][] | null;
+            /**
+             * Recovered
+             * @example 8000.00
+             */
+            recovered: string;
+            /**
+             * Restructured On
+             * @description The last deferral or rescheduling granted for financial difficulty (observation period follows)
+             */
+            restructured_on: string | null;
+            /** Reversed */
+            reversed: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "approved" | "active" | "closed" | "overpaid" | "written_off";
+            totals: components["schemas"]["LoanTotalsRead"];
+            /** Written Off On */
+            written_off_on: string | null;
+        };
+        /**
+         * LoanSummary
+         * @description A loan in a list.
+         */
+        LoanSummary: {
+            /** Application Id */
+            application_id: number;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Closed On */
+            closed_on: string | null;
+            /** Currency */
+            currency: string;
+            /** Disbursed On */
+            disbursed_on: string | null;
+            /** Dpd */
+            dpd: number;
+            /** Id */
+            id: number;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Number */
+            number: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /** Product Code */
+            product_code: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled";
+        };
+        /**
+         * LoanTotalsRead
+         * @description Sums over the installments.
+         */
+        LoanTotalsRead: {
+            due: components["schemas"]["AmountsRead"];
+            outstanding: components["schemas"]["AmountsRead"];
+            paid: components["schemas"]["AmountsRead"];
+            waived: components["schemas"]["AmountsRead"];
+            written_off: components["schemas"]["AmountsRead"];
+        };
+        /**
          * LoginAttemptRead
          * @description One sign-in attempt.
          */
@@ -5719,6 +6342,20 @@ export interface components {
              */
             total: number;
         };
+        /** Page[LoanSummary] */
+        Page_LoanSummary_: {
+            /** Items */
+            items: components["schemas"]["LoanSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
         /** Page[LoginAttemptRead] */
         Page_LoginAttemptRead_: {
             /** Items */
@@ -5838,6 +6475,107 @@ export interface components {
              * @example 13800138000
              */
             phone: string;
+        };
+        /**
+         * PaymentLineRead
+         * @description Part of a payment put on one component of one installment.
+         */
+        PaymentLineRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Component
+             * @enum {string}
+             */
+            component: "principal" | "interest" | "fee" | "penalty";
+            /** Installment */
+            installment: number;
+        };
+        /**
+         * PaymentRead
+         * @description What a payment (or credit used on a due date: `event_id` null) paid.
+         */
+        PaymentRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Credit
+             * @description Left as credit; negative when credit was used
+             * @example 8000.00
+             */
+            credit: string;
+            /** Event Id */
+            event_id: string | null;
+            /**
+             * Interest Prepaid
+             * @example 8000.00
+             */
+            interest_prepaid: string;
+            /** Lines */
+            lines: components["schemas"]["PaymentLineRead"][];
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+            /**
+             * Principal Prepaid
+             * @example 8000.00
+             */
+            principal_prepaid: string;
+        };
+        /**
+         * PayoffRead
+         * @description What settles the loan on the as-of day.
+         */
+        PayoffRead: {
+            /**
+             * Accrued Interest
+             * @example 8000.00
+             */
+            accrued_interest: string;
+            /**
+             * After Credit
+             * @description The total less the credit balance held (never below 0)
+             * @example 8000.00
+             */
+            after_credit: string;
+            /**
+             * Deferred Interest
+             * @example 8000.00
+             */
+            deferred_interest: string;
+            /**
+             * Fees
+             * @example 8000.00
+             */
+            fees: string;
+            /**
+             * Overdue Interest
+             * @example 8000.00
+             */
+            overdue_interest: string;
+            /**
+             * Penalties
+             * @example 8000.00
+             */
+            penalties: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /**
+             * Total
+             * @example 8000.00
+             */
+            total: string;
         };
         /**
          * PenaltyRule
@@ -5978,6 +6716,57 @@ export interface components {
             new_phone: string;
         };
         /**
+         * PlannedDisbursementRead
+         * @description A planned disbursement and the one made for it (the n-th made meets the n-th planned).
+         */
+        PlannedDisbursementRead: {
+            /**
+             * Expected Amount
+             * @example 8000.00
+             */
+            expected_amount: string;
+            /**
+             * Expected On
+             * Format: date
+             */
+            expected_on: string;
+            made: components["schemas"]["DisbursementRead"] | null;
+        };
+        /**
+         * PrepaymentCreate
+         * @description Principal repaid early: a shorter term or a lower installment after it.
+         * @example {
+         *       "amount": "5000.00",
+         *       "channel": "mobile_payment",
+         *       "mode": "shorten_term"
+         *     }
+         */
+        PrepaymentCreate: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Channel
+             * @default bank_transfer
+             * @enum {string}
+             */
+            channel?: "cash" | "bank_transfer" | "auto_debit" | "mobile_payment" | "internal";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "shorten_term" | "reduce_installment";
+            /**
+             * On
+             * @description Value date; default the business date
+             */
+            on?: string | null;
+            /** Reference */
+            reference?: string | null;
+        };
+        /**
          * PreviewRequest
          * @description Preview a version against the built-in samples and the ones typed in.
          */
@@ -6031,6 +6820,11 @@ export interface components {
             limit_percent?: string | null;
             /** Locked Until */
             locked_until?: string | null;
+            /**
+             * Reason
+             * @description A loan event the engine refused: its reason code (e.g. reversal_target_unknown)
+             */
+            reason?: string | null;
             /** Request Id */
             request_id?: string | null;
             /** Retry After */
@@ -6738,6 +7532,18 @@ export interface components {
             rest: "daily" | "same_as_repayment" | "weekly" | "monthly";
         };
         /**
+         * RecordedRead
+         * @description What recording an event did (`repeated`: the idempotency key had recorded it already; nothing changed).
+         */
+        RecordedRead: {
+            /** Entries */
+            entries: components["schemas"]["EntryRef"][];
+            event: components["schemas"]["LoanEventRead"];
+            loan: components["schemas"]["LoanRead"];
+            /** Repeated */
+            repeated: boolean;
+        };
+        /**
          * Registration
          * @description Online self-registration.
          * @example {
@@ -6830,6 +7636,49 @@ export interface components {
              * @constant
              */
             status?: "received";
+        };
+        /**
+         * RepaymentCreate
+         * @description Money received from the borrower.
+         * @example {
+         *       "amount": "1378.04",
+         *       "channel": "cash",
+         *       "reference": "柜面 0001"
+         *     }
+         */
+        RepaymentCreate: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Channel
+             * @default bank_transfer
+             * @enum {string}
+             */
+            channel?: "cash" | "bank_transfer" | "auto_debit" | "mobile_payment" | "internal";
+            /**
+             * On
+             * @description Value date; default the business date
+             */
+            on?: string | null;
+            /** Reference */
+            reference?: string | null;
+        };
+        /**
+         * ReversalCreate
+         * @description Undo an event of the loan (a bounced transfer, a payment keyed on the wrong loan).
+         * @example {
+         *       "event_id": "r3",
+         *       "note": "转账被退回 / transfer bounced"
+         *     }
+         */
+        ReversalCreate: {
+            /** Event Id */
+            event_id: string;
+            /** Note */
+            note: string;
         };
         /**
          * ReviewDecision
@@ -14386,6 +15235,681 @@ export interface operations {
             };
         };
     };
+    list_loans: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                sort?: string | null;
+                status?: ("pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LoanSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    open_loan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoanOpen"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not approved (`application_not_approved`) or already opened (`loan_already_opened`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_loan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    disburse_loan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisbursementCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    record_prepayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrepaymentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    record_repayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepaymentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reverse_loan_event: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_disbursement_desk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_login_attempts: {
         parameters: {
             query?: {
@@ -16085,6 +17609,174 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_loans: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LoanSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_loan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
             };
