@@ -18,8 +18,16 @@ def add(session: Session, *rows: object) -> None:
 
 
 def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:
-    """The loan with this id (row-locked for the transaction, `for_update`)."""
-    return session.get(Loan, loan_id, with_for_update=for_update)
+    """The loan with this id (row-locked for the transaction, `for_update`: then read again from the
+    row, not from the session, so that what a transaction that held the lock before changed is seen)."""
+    if for_update:
+        # A copy read earlier in this transaction (by the route's scope check) may be older than the
+        # row the lock returns: forget it first, or SQLAlchemy's version check takes it for a lost update.
+        known = session.identity_map.get(session.identity_key(Loan, loan_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(Loan, loan_id, with_for_update=True)
+    return session.get(Loan, loan_id)
 
 
 def by_application(session: Session, application_id: int) -> Loan | None:
