@@ -11,10 +11,12 @@ from datetime import date, timedelta
 import pytest
 
 from microcredit.ledger import service as ledger
+from microcredit.lending.calendar import is_business_day
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.idempotency import IdempotencyKeyReused
+from microcredit.products import service as products
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
@@ -277,3 +279,21 @@ def test_verify_finds_a_control_account_moved_by_hand(client, session, runtime, 
     report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
     assert not report.ok
     assert any("account 130101 holds" in p for p in report.problems), report.problems
+
+
+def test_a_holiday_added_after_the_loan_was_made_does_not_move_its_due_dates(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    dates = [row["due_date"] for row in loan["state"]["installments"]]
+    inst_id = world["inst"].id
+    third = date.fromisoformat(dates[2])
+    actor = Actor.system(inst_id)
+    products.calendar.set_year(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id,
+                               year=third.year, covered=True)
+    products.calendar.add_day(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id,
+                              day=third, kind="holiday", name_zh="新增假日")
+    session.commit()
+    # A new quote would roll that day forward; the loan keeps the calendar it was made under.
+    assert not is_business_day(third, products.calendar.holiday_calendar(session=session, institution_id=inst_id,
+                                                                          first=third, last=third))
+    again = client.get(f"{LOANS}/{loan['id']}", headers=world["hf"]).json()
+    assert [row["due_date"] for row in again["state"]["installments"]] == dates

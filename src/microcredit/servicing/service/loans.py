@@ -33,6 +33,7 @@ from microcredit.identity.principal import Principal
 from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
 from microcredit.lending import loan as core
+from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.money import Money
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
@@ -47,6 +48,7 @@ from microcredit.products.schemas import (
     ReversalItem,
     ServicingConventions,
 )
+from microcredit.products.service import CalendarProvider
 from microcredit.servicing import books
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
@@ -59,6 +61,7 @@ from microcredit.servicing.errors import (
 from microcredit.servicing.models import Loan, LoanEvent
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(EventItem)
+CALENDAR_YEARS = 50  # the longest term a product allows (600 months), from the year the loan is opened
 SORTS = {"id": Loan.id, "number": Loan.number, "disbursed_on": Loan.disbursed_on, "dpd": Loan.dpd,
          "outstanding_principal": Loan.outstanding_principal}
 STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.ACTIVE: "active",
@@ -112,11 +115,14 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
                                        recalculation=terms.recalculation)
     now = clock.now()
+    calendar = products.calendar.holiday_calendar(
+        session=session, institution_id=institution_id, first=date(today.year, 1, 1),
+        last=date(min(today.year + CALENDAR_YEARS, products.calendar.LAST_YEAR), 12, 31))
     loan = Loan(institution_id=institution_id, branch_id=application.branch_id, borrower_id=application.borrower_id,
                 borrower_user_id=application.borrower_user_id, application_id=application.id,
                 number=f"L-{application.number}", product_code=application.product_code,
                 product_version_id=application.product_version_id, currency=terms.currency,
-                principal=application.amount, terms=_terms_json(description, conventions),
+                principal=application.amount, terms=_terms_json(description, conventions, calendar),
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
                 books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
     repo.add(session, loan)
@@ -127,9 +133,30 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     return loan
 
 
-def _terms_json(description: LoanDescription, conventions: ServicingConventions) -> dict[str, Any]:
+def _terms_json(description: LoanDescription, conventions: ServicingConventions,
+                calendar: HolidayCalendar) -> dict[str, Any]:
     return {"terms": description.model_dump(mode="json", exclude_none=True),
-            "servicing": conventions.model_dump(mode="json", exclude_none=True)}
+            "servicing": conventions.model_dump(mode="json", exclude_none=True),
+            "calendar": {"holidays": sorted(d.isoformat() for d in calendar.holidays),
+                         "working_days": sorted(d.isoformat() for d in calendar.working_days),
+                         "covered_years": sorted(calendar.covered_years)}}
+
+
+def _pinned(loan: Loan) -> CalendarProvider:
+    """The holiday calendar the loan was made under, as the institution's was when it was opened.
+
+    Due dates are part of the contract: a holiday the institution adds later must not move the
+    dates of loans already made, so the loan keeps its own copy (and the fold reads no table)."""
+    kept = loan.terms.get("calendar") or {}
+    calendar = HolidayCalendar(
+        name=f"loan {loan.number}", holidays=frozenset(date.fromisoformat(d) for d in kept.get("holidays", [])),
+        working_days=frozenset(date.fromisoformat(d) for d in kept.get("working_days", [])),
+        covered_years=frozenset(kept.get("covered_years", [])), weekend=products.calendar.WEEKEND)
+
+    def provide(name: str, first: date, last: date) -> HolidayCalendar:
+        return WEEKENDS_ONLY if name == "none" else calendar
+
+    return provide
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -144,13 +171,13 @@ def get(*, session: Session, institution_id: int, loan_id: int, for_update: bool
 
 
 def _replay(loan: Loan, as_of: date) -> LoanReplay:
-    return LoanReplay.model_validate({**loan.terms, "events": [], "as_of": as_of.isoformat()})
+    return LoanReplay.model_validate({"terms": loan.terms["terms"], "servicing": loan.terms["servicing"],
+                                      "events": [], "as_of": as_of.isoformat()})
 
 
 def core_terms(session: Session, loan: Loan) -> core.Terms:
-    """The engine's terms of a loan (its contract with the institution's calendar)."""
-    return products.replay.terms_of(_replay(loan, loan.opened_at.date()),
-                                    products.calendar.calendars_of(session=session, institution_id=loan.institution_id))
+    """The engine's terms of a loan (its contract, with the holiday calendar it was made under)."""
+    return products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))
 
 
 def core_events(rows: list[LoanEvent]) -> list[core.Event]:
