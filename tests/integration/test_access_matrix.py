@@ -51,6 +51,7 @@ from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
+from microcredit.servicing.models import LoanChange
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -89,7 +90,7 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id", "loan_id")
+                "rule_set_code", "blacklist_id", "report_id", "loan_id", "loan_change_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -149,6 +150,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/loans/{loan_id}/repayments"): lambda w: {"amount": "100.00"},
     ("POST", "/loans/{loan_id}/prepayments"): lambda w: {"amount": "100.00", "mode": "shorten_term"},
     ("POST", "/loans/{loan_id}/reversals"): lambda w: {"event_id": "d1", "note": "矩阵冲正"},
+    ("POST", "/loans/{loan_id}/recoveries"): lambda w: {"amount": "10.00"},
+    ("POST", "/loans/{loan_id}/changes"): lambda w: {"kind": "write_off", "reason_code": "uncollectible",
+                                                     "note": "矩阵核销"},
+    ("POST", "/loan-changes/{loan_change_id}/reject"): lambda w: {"note": "矩阵驳回"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -265,6 +270,11 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     session.flush()
     loan = servicing.loans.open_loan(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
                                      institution_id=inst.id, application_id=approved.id)
+    change = LoanChange(institution_id=inst.id, branch_id=loan.branch_id, loan_id=loan.id, kind="write_off",
+                        details={}, reason_code="uncollectible", note="矩阵", status="pending",
+                        requested_by_user_id=None, requested_at=runtime.clock.now())
+    session.add(change)
+    session.flush()
     # A document of the target borrower (an ID-card photo a loan officer took at the branch).
     photo = io.BytesIO()
     PILImage.new("RGB", (24, 16), (120, 30, 30)).save(photo, format="JPEG")
@@ -288,7 +298,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
-               "loan_id": loan.id}
+               "loan_id": loan.id, "loan_change_id": change.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

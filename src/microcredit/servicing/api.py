@@ -8,7 +8,7 @@ that a repeat through another caller or channel cannot record the event twice ei
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 
@@ -21,10 +21,14 @@ from microcredit.platform.schema import Page
 from microcredit.products.service import replay
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
+    ChangeDecision,
+    ChangeReject,
     DeskApplication,
     DeskRead,
     DisbursementCreate,
     EntryRef,
+    LoanChangeCreate,
+    LoanChangeRead,
     LoanEventRead,
     LoanOpen,
     LoanRead,
@@ -32,10 +36,11 @@ from microcredit.servicing.schemas import (
     LoanSummary,
     PrepaymentCreate,
     RecordedRead,
+    RecoveryCreate,
     RepaymentCreate,
     ReversalCreate,
 )
-from microcredit.servicing.service import loans
+from microcredit.servicing.service import changes, loans
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -155,6 +160,88 @@ def reverse_loan_event(loan_id: Id, body: ReversalCreate, session: DB, kit: Kit,
     return guard.respond(200, _recorded(session, loans.reverse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
         event_id=body.event_id, note=body.note, idempotency_key=key)))
+
+
+@router.post("/loans/{loan_id}/recoveries", response_model=RecordedRead, operation_id="record_recovery",
+             summary="Record money recovered on a written-off loan", responses=MOVE_RESPONSES)
+def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                    guard: IdempotencyGuard = idempotent("loan.recovery"),
+                    principal: Principal = require("repayment.record")) -> Any:
+    """Posted to recoveries income (at most what was written off)."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return guard.respond(200, _recorded(session, loans.recover(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
+
+
+# --- changes by maker-checker ----------------------------------------------------------------------
+
+
+@router.post("/loans/{loan_id}/changes", response_model=LoanChangeRead, status_code=201,
+             operation_id="propose_loan_change", summary="Propose a waiver, deferral, rescheduling or write-off",
+             responses={409: {"description": "The loan's status does not allow it (`loan_wrong_state`)"},
+                        422: {"description": "The loan could not take it today (`loan_event_refused`)"}})
+def propose_loan_change(loan_id: Id, body: LoanChangeCreate, session: DB, kit: Kit,
+                        principal: Principal = require("loan.change.request")) -> LoanChangeRead:
+    """Tried against the loan at once; recorded only when someone else approves it."""
+    details = body.model_dump(mode="json", exclude={"kind", "reason_code", "note"}, exclude_none=True)
+    return LoanChangeRead.model_validate(changes.request_change(
+        session=session, clock=kit.clock, principal=principal, loan_id=loan_id, kind=body.kind, details=details,
+        reason_code=body.reason_code, note=body.note))
+
+
+@router.get("/loans/{loan_id}/changes", response_model=list[LoanChangeRead], operation_id="list_loan_changes",
+            summary="A loan's changes")
+def list_loan_changes(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> list[LoanChangeRead]:
+    """Newest first, whatever their status."""
+    return [LoanChangeRead.model_validate(c) for c in changes.of_loan(session=session, principal=principal,
+                                                                       loan_id=loan_id)]
+
+
+@router.get("/loan-changes", response_model=Page[LoanChangeRead], operation_id="list_pending_loan_changes",
+            summary="Changes waiting for a decision")
+def list_pending_loan_changes(session: DB, principal: Principal = require("loan.change.approve"), page: PageNo = 1,
+                              page_size: PageSize = 20,
+                              status: Literal["pending", "approved", "rejected", "cancelled"] = "pending"
+                              ) -> Page[LoanChangeRead]:
+    """In the caller's scope, oldest first."""
+    r = changes.queue(session=session, principal=principal, page=PageRequest(page, page_size), status=status)
+    return Page(items=[LoanChangeRead.model_validate(c) for c in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+@router.post("/loan-changes/{loan_change_id}/approve", response_model=LoanChangeRead,
+             operation_id="approve_loan_change",
+             summary="Approve a change: it is recorded on the loan now",
+             responses={403: {"description": "One's own proposal (`self_approval`)"},
+                        409: {"description": "Decided already (`loan_change_decided`)"}})
+def approve_loan_change(loan_change_id: Id, body: ChangeDecision, session: DB, kit: Kit,
+                        principal: Principal = require("loan.change.approve")) -> LoanChangeRead:
+    """Recorded as the loan's event on the business date, posted in the same transaction."""
+    change, _ = changes.approve(session=session, clock=kit.clock, principal=principal, change_id=loan_change_id,
+                                note=body.note)
+    return LoanChangeRead.model_validate(change)
+
+
+@router.post("/loan-changes/{loan_change_id}/reject", response_model=LoanChangeRead,
+             operation_id="reject_loan_change",
+             summary="Reject a change", responses={403: {"description": "One's own proposal (`self_approval`)"},
+                                                   409: {"description": "Decided already (`loan_change_decided`)"}})
+def reject_loan_change(loan_change_id: Id, body: ChangeReject, session: DB, kit: Kit,
+                       principal: Principal = require("loan.change.approve")) -> LoanChangeRead:
+    """With the reason."""
+    return LoanChangeRead.model_validate(changes.reject(session=session, clock=kit.clock, principal=principal,
+                                                        change_id=loan_change_id, note=body.note))
+
+
+@router.post("/loan-changes/{loan_change_id}/cancel", response_model=LoanChangeRead,
+             operation_id="cancel_loan_change",
+             summary="Withdraw one's own pending proposal")
+def cancel_loan_change(loan_change_id: Id, session: DB, kit: Kit,
+                       principal: Principal = require("loan.change.request")) -> LoanChangeRead:
+    """Another person's proposal is not found."""
+    return LoanChangeRead.model_validate(changes.cancel(session=session, clock=kit.clock, principal=principal,
+                                                        change_id=loan_change_id))
 
 
 # --- the borrower's own ----------------------------------------------------------------------------

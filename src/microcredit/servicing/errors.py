@@ -32,6 +32,11 @@ ACTION_WORDS = {
     "repayment": ("还款", "repaid"),
     "prepayment": ("提前还款", "prepaid"),
     "reversal": ("冲正", "reversed"),
+    "recovery": ("登记核销后收回", "recovered on"),
+    "waiver": ("减免", "waived"),
+    "deferral": ("展期", "deferred"),
+    "rescheduling": ("重新安排还款计划", "rescheduled"),
+    "write_off": ("核销", "written off"),
 }
 
 
@@ -70,3 +75,21 @@ class LoanEventNotTaken(ServicingError):
 
     def __init__(self, *, field: str, reason_code: str, reason: str) -> None:
         super().__init__(field=field, params={"reason": reason}, extra={"reason": reason_code})
+
+
+class ChangeWrongState(ServicingError):
+    """The change was decided already (or withdrawn)."""
+
+    code = "loan_change_decided"
+    status = 409
+    message_zh = "该变更申请已处理（{status}）"
+    message_en = "The change was already decided ({status})"
+
+
+class SelfDecision(ServicingError):
+    """Nobody decides their own proposal (maker-checker)."""
+
+    code = "self_approval"
+    status = 403
+    message_zh = "不能审批本人提出的变更"
+    message_en = "You cannot decide a change you proposed"

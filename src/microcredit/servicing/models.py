@@ -103,3 +103,37 @@ class LoanEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reference: Mapped[str | None] = mapped_column(String(80), nullable=True)
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+CHANGE_KINDS = ("waiver", "deferral", "rescheduling", "write_off")
+CHANGE_STATUSES = ("pending", "approved", "rejected", "cancelled")
+
+
+class LoanChange(Base):
+    """A change to a running loan proposed by one person and decided by another (maker-checker):
+    a waiver, a deferral, a rescheduling or a write-off. Approved, it is recorded as the loan's event."""
+
+    __tablename__ = "loan_changes"
+    __table_args__ = (Index("ix_loan_changes_inst_status", "institution_id", "status", "id"),
+                      Index("ix_loan_changes_loan", "loan_id", "id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # The event's own fields (no id or value date: given when it is recorded), as the API took them.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The loan event the approval recorded.
+    event_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

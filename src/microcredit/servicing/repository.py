@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from microcredit.servicing.models import Loan, LoanEvent
+from microcredit.servicing.models import Loan, LoanChange, LoanEvent
 
 
 def add(session: Session, *rows: object) -> None:
@@ -79,3 +79,32 @@ def opened_for(session: Session, application_ids: list[int]) -> set[int]:
     if not application_ids:
         return set()
     return set(session.scalars(select(Loan.application_id).where(Loan.application_id.in_(application_ids))))
+
+
+def get_change(session: Session, change_id: int, *, for_update: bool = False) -> LoanChange | None:
+    """A loan change by id (row-locked for the transaction, `for_update`)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(LoanChange, change_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(LoanChange, change_id, with_for_update=True)
+    return session.get(LoanChange, change_id)
+
+
+def changes_of(session: Session, loan_id: int) -> list[LoanChange]:
+    """A loan's changes, newest first."""
+    return list(session.scalars(select(LoanChange).where(LoanChange.loan_id == loan_id)
+                                .order_by(LoanChange.id.desc())))
+
+
+def changes_query(*, institution_id: int | None, branch_id: int | bool | None, status: str | None) -> Select[Any]:
+    """Changes within a scope (`branch_id` False: any branch), oldest first."""
+    stmt = select(LoanChange).order_by(LoanChange.id)
+    if institution_id is not None:
+        stmt = stmt.where(LoanChange.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(LoanChange.branch_id == branch_id) if branch_id is not None else stmt.where(
+            LoanChange.branch_id.is_(None))
+    if status is not None:
+        stmt = stmt.where(LoanChange.status == status)
+    return stmt

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
 from microcredit.products.schemas import MAX_AMOUNT, ChannelName, LoanStateRead
@@ -147,3 +147,102 @@ class DeskRead(OutputSchema):
 
     approved: list[DeskApplication]
     pending: list[LoanSummary]
+
+
+ChangeReason = Literal["hardship", "natural_disaster", "business_disruption", "service_failure",
+                       "negotiated_settlement", "error_correction", "uncollectible", "deceased", "bankruptcy",
+                       "statute_expired", "other"]
+
+
+def kind_tag(value: Any) -> str | None:
+    """The `kind` of a change, read before validation (see `platform.schema.type_tag`)."""
+    found = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return found if isinstance(found, str) else None
+
+
+class _ChangeBase(InputSchema):
+    reason_code: ChangeReason = Field(description="Why, from the coded list (docs/servicing.md)")
+    note: str = Field(min_length=1, max_length=500, description="What the checker needs to know")
+
+
+class WaiverChange(_ChangeBase):
+    """Forgive interest, fees or penalty of one installment already due."""
+
+    kind: Literal["waiver"]
+    installment: int = Field(ge=1, le=600)
+    component: Literal["interest", "fee", "penalty"]
+    amount: PositiveMoney
+
+
+class DeferralChange(_ChangeBase):
+    """展期: installments without principal inserted at an installment not yet due; the rest move on."""
+
+    kind: Literal["deferral"]
+    from_installment: int = Field(ge=1, le=600)
+    periods: int = Field(ge=1, le=60)
+    interest: Literal["payable", "waived"]
+    restructuring: bool = Field(description="Granted because the borrower is in financial difficulty")
+
+
+class ReschedulingChange(_ChangeBase):
+    """A new schedule from today for what has not fallen due (a new term, rate or method)."""
+
+    kind: Literal["rescheduling"]
+    installments: int = Field(ge=1, le=600)
+    annual_rate: str | None = Field(default=None, pattern=r"^\d{1,2}(\.\d{1,4})?$",
+                                    description="New annual rate in percent; default the loan's")
+    method: Literal["equal_installment", "equal_principal"] | None = None
+    capitalise_overdue_principal: bool = False
+    restructuring: bool = True
+
+
+class WriteOffChange(_ChangeBase):
+    """Everything still owed written off (核销); the claim remains and recoveries are income."""
+
+    kind: Literal["write_off"]
+
+
+LoanChangeCreate = Annotated[
+    Annotated[WaiverChange, Tag("waiver")] | Annotated[DeferralChange, Tag("deferral")]
+    | Annotated[ReschedulingChange, Tag("rescheduling")] | Annotated[WriteOffChange, Tag("write_off")],
+    Discriminator(kind_tag),
+]
+
+
+class ChangeDecision(InputSchema):
+    """The checker's decision note (required to reject)."""
+
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeReject(InputSchema):
+    """Why the change is rejected."""
+
+    note: str = Field(min_length=1, max_length=500)
+
+
+class LoanChangeRead(OutputSchema):
+    """A change to a loan and where it stands."""
+
+    id: int
+    loan_id: int
+    kind: str
+    details: dict[str, Any]
+    reason_code: str
+    note: str
+    status: Literal["pending", "approved", "rejected", "cancelled"]
+    requested_by_user_id: int | None
+    requested_at: datetime
+    decided_by_user_id: int | None
+    decided_at: datetime | None
+    decision_note: str | None
+    event_seq: int | None
+
+
+class RecoveryCreate(InputSchema):
+    """Money recovered on a written-off loan."""
+
+    amount: PositiveMoney
+    on: date | None = Field(default=None, description="Value date; default the business date")
+    channel: ChannelName = "bank_transfer"
+    reference: str | None = Field(default=None, max_length=80)

@@ -51,14 +51,15 @@ def world(client, session, runtime, monkeypatch):
     publish_product(session, runtime, inst)
     borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="王小明")
     finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
     other = make_borrower(session, runtime, inst, branch=branch, password=None)
-    hb, hf, ho = (signed_in(session, runtime, u.user) for u in (borrower, finance, other))
+    hb, hf, ho, hm = (signed_in(session, runtime, u.user) for u in (borrower, finance, other, manager))
     session.commit()
     use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
     draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
     decided = client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()
     assert decided["status"] == "approved", decided
-    return {"inst": inst, "hb": hb, "hf": hf, "ho": ho, "application_id": draft["id"]}
+    return {"inst": inst, "hb": hb, "hf": hf, "ho": ho, "hm": hm, "application_id": draft["id"]}
 
 
 def key(headers):
@@ -297,3 +298,83 @@ def test_a_holiday_added_after_the_loan_was_made_does_not_move_its_due_dates(cli
                                                                           first=third, last=third))
     again = client.get(f"{LOANS}/{loan['id']}", headers=world["hf"]).json()
     assert [row["due_date"] for row in again["state"]["installments"]] == dates
+
+
+def test_a_waiver_is_proposed_by_one_person_and_recorded_only_when_another_approves(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    first = loan["state"]["installments"][0]
+    inst_id = world["inst"].id
+    day = date.fromisoformat(first["due_date"]) + timedelta(days=10)
+    _move_to(session, runtime, inst_id, day)
+    path = f"{LOANS}/{loan['id']}"
+    interest = first["due"]["interest"]
+    # More than is owed cannot be waived: refused when proposed, naming the field.
+    too_much = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "waiver", "installment": 1, "component": "interest", "amount": "9999.00",
+        "reason_code": "hardship", "note": "困难减免"})
+    refused(too_much, 422, "loan_event_refused", field="amount")
+    proposed = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "waiver", "installment": 1, "component": "interest", "amount": interest,
+        "reason_code": "hardship", "note": "受灾，减免首期利息"})
+    assert proposed.status_code == 201, proposed.text
+    change = proposed.json()
+    assert change["status"] == "pending"
+    # Nothing is recorded yet.
+    assert client.get(path, headers=world["hf"]).json()["state"]["installments"][0]["waived"]["interest"] == "0.00"
+    # The finance user cannot approve (no permission); the manager cannot reject without a reason.
+    refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hf"], json={}), 403,
+            "permission_denied")
+    assert [c["id"] for c in client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"]] == [change["id"]]
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={"note": "同意"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    after = client.get(path, headers=world["hf"]).json()
+    assert after["state"]["installments"][0]["waived"]["interest"] == interest
+    assert after["events"][-1]["type"] == "waiver"
+    assert [e["basis"] for e in after["events"][-1]["entries"]] == ["accrual"]
+    again = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    refused(again, 409, "loan_change_decided")
+    _books_hold_the_loans(session, inst_id, day)
+
+
+def test_nobody_decides_their_own_proposal(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    manager_and_finance = make_staff(session, runtime, world["inst"], roles=("finance", "branch_manager"),
+                                     password=None)
+    h = signed_in(session, runtime, manager_and_finance.user)
+    session.commit()
+    proposed = client.post(f"{LOANS}/{loan['id']}/changes", headers=h, json={
+        "kind": "write_off", "reason_code": "uncollectible", "note": "失联"}).json()
+    before = snapshot(runtime.db)
+    refused(client.post(f"/api/v1/loan-changes/{proposed['id']}/approve", headers=h, json={}), 403, "self_approval")
+    refused(client.post(f"/api/v1/loan-changes/{proposed['id']}/reject", headers=h, json={"note": "x"}), 403,
+            "self_approval")
+    assert snapshot(runtime.db) == before
+    # Its author may withdraw it; then it cannot be decided.
+    assert client.post(f"/api/v1/loan-changes/{proposed['id']}/cancel", headers=h).json()["status"] == "cancelled"
+    refused(client.post(f"/api/v1/loan-changes/{proposed['id']}/approve", headers=world["hm"], json={}), 409,
+            "loan_change_decided")
+    assert inst_id
+
+
+def test_a_write_off_then_a_recovery(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    day = date.fromisoformat(loan["state"]["installments"][2]["due_date"]) + timedelta(days=100)
+    _move_to(session, runtime, inst_id, day)
+    path = f"{LOANS}/{loan['id']}"
+    proposed = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "write_off", "reason_code": "uncollectible", "note": "逾期100天，失联"}).json()
+    written = client.post(f"/api/v1/loan-changes/{proposed['id']}/approve", headers=world["hm"], json={})
+    assert written.status_code == 200, written.text
+    after = client.get(path, headers=world["hf"]).json()
+    assert (after["status"], after["outstanding_principal"]) == ("written_off", "0.00")
+    _books_hold_the_loans(session, inst_id, day)
+    refused(client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "100.00"}), 409,
+            "loan_wrong_state")
+    recovered = client.post(f"{path}/recoveries", headers=key(world["hf"]), json={"amount": "1000.00"})
+    assert recovered.status_code == 200, recovered.text
+    assert [e["basis"] for e in recovered.json()["entries"]] == ["both"]
+    assert recovered.json()["loan"]["state"]["recovered"] == "1000.00"
+    _books_hold_the_loans(session, inst_id, day)

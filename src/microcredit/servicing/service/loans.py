@@ -1,6 +1,6 @@
 """Loans: opened from an approved application, moved by events, each movement posted in the same transaction.
 
-Every operation runs in the caller's unit of work and follows one path (`_record`):
+Every operation runs in the caller's unit of work and follows one path (`record`):
 lock the loan row; an idempotency key already used on the loan gives back the event it
 recorded (the same request again changes nothing; another request under the same key
 is refused); fold the stored events plus the new one on the business date — the
@@ -69,10 +69,14 @@ STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.A
              core.LoanStatus.WRITTEN_OFF: "written_off"}
 # The statuses each kind of event may be recorded in.
 ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"active", "overpaid"},
-           "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"}}
-PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x"}
+           "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"},
+           "recovery": {"written_off"}, "waiver": {"active", "overpaid"}, "deferral": {"active"},
+           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}}
+PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v"}
 WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
-         "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end")}
+         "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end"),
+         "recovery": ("核销后收回", "recovery"), "waiver": ("减免", "waiver"), "deferral": ("展期", "deferral"),
+         "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off")}
 
 
 class PostedEntry(Protocol):
@@ -204,9 +208,9 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
             day.isoformat():
         # The schedule runs from the day the money actually leaves, not the day the loan was opened.
         loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
-    item = _item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
+    item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
                  channel=channel)
-    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
 
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -215,8 +219,8 @@ def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
     """Money from the borrower, allocated by the loan's strategy."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
-    item = _item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
-    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -225,9 +229,19 @@ def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
     """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
-    item = _item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
+    item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
                  channel=channel)
-    return _record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
+            on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
+            idempotency_key: str | None = None) -> Recorded:
+    """Money recovered on a written-off loan (recoveries income; at most what was written off)."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = event_item(type="recovery", id=_next_id(loan, "recovery"), on=day, amount=amount, channel=channel)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
 
 
 def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, event_id: str,
@@ -235,11 +249,11 @@ def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     """Undo an event (a bounced transfer, a payment keyed on the wrong loan): later payments re-allocate."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     day = parties.organisation.business_date(session=session, institution_id=institution_id)
-    item = _item(type="reversal", id=_next_id(loan, "reversal"), on=day, target=event_id)
-    return _record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+    item = event_item(type="reversal", id=_next_id(loan, "reversal"), on=day, target=event_id)
+    return record(session, clock, actor, loan, item, key=idempotency_key, note=note)
 
 
-def _item(**fields: Any) -> Any:
+def event_item(**fields: Any) -> Any:
     """An event item from plain values (validated as the API's JSON is: dates and money as text)."""
     return _EVENT.validate_python({k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Money)
                                    else v for k, v in fields.items()})
@@ -256,7 +270,7 @@ def _channel(rows: list[LoanEvent], item: EventItem) -> str:
     return str(getattr(item, "channel", "internal"))
 
 
-def _record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
+def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
             reference: str | None = None, note: str | None = None) -> Recorded:
     rows = repo.events_of(session, loan.id)
     payload = item.model_dump(mode="json", exclude_none=True)
@@ -304,6 +318,8 @@ def _field_of(code: str) -> str:
         return "amount"
     if "target" in code or "revers" in code:
         return "event_id"
+    if "recover" in code:
+        return "amount"
     return "on"
 
 

@@ -1,0 +1,145 @@
+"""Changes to a running loan by maker-checker: a waiver, deferral, rescheduling or write-off is
+proposed by one person (`loan.change.request`) and decided by another (`loan.change.approve`).
+
+A proposal is tried against the loan at once (the engine folds it on the business date without
+keeping it): what the loan cannot take is refused then, naming the field, rather than at approval.
+Approved, it is recorded through the same path as every event (`loans._record`: folded, stored,
+posted in the same transaction, audited) on the business date of the approval, and the change
+keeps the event's number. Nobody decides their own proposal; a decided change is not decided
+again (the row is locked, so two checkers racing get one decision and one refusal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
+from microcredit.errors import NotFound
+from microcredit.identity import scope
+from microcredit.identity.principal import Principal
+from microcredit.lending import loan as core
+from microcredit.parties import service as parties
+from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.products import service as products
+from microcredit.servicing import repository as repo
+from microcredit.servicing.errors import ChangeWrongState, LoanEventNotTaken, LoanWrongState, SelfDecision
+from microcredit.servicing.models import LoanChange
+from microcredit.servicing.service import loans
+
+PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o"}
+OPEN_STATUSES = {"active", "overpaid"}
+
+
+def _item(kind: str, details: dict[str, Any], on: Any, seq: int) -> Any:
+    return loans.event_item(type=kind, id=f"{PREFIX[kind]}{seq}", on=on, **details)
+
+
+def request_change(*, session: Session, clock: Clock, principal: Principal, loan_id: int, kind: str,
+                   details: dict[str, Any], reason_code: str, note: str) -> LoanChange:
+    """Propose a change; refused at once if the loan could not take it today."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    if loan.status not in OPEN_STATUSES:
+        raise LoanWrongState(status=loan.status, action=kind)
+    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    item = _item(kind, details, today, loan.events_count + 1)
+    rows = repo.events_of(session, loan.id)
+    try:
+        core.fold(loans.core_terms(session, loan), [*loans.core_events(rows), products.replay.event_of(item)],
+                  as_of=today)
+    except core.EventRefused as exc:
+        raise LoanEventNotTaken(field=_field_of(kind, exc.code), reason_code=exc.code, reason=exc.reason) from exc
+    change = LoanChange(institution_id=loan.institution_id, branch_id=loan.branch_id, loan_id=loan.id, kind=kind,
+                        details=details, reason_code=reason_code, note=note, status="pending",
+                        requested_by_user_id=principal.user_id, requested_at=clock.now())
+    repo.add(session, change)
+    audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_requested",
+                 entity_type="loan_change", entity_id=change.id, institution_id=loan.institution_id,
+                 after={"loan_id": loan.id, "kind": kind, "details": details, "reason_code": reason_code,
+                        "note": note})
+    return change
+
+
+def _field_of(kind: str, code: str) -> str:
+    if kind == "waiver":
+        return "amount" if code in ("above_outstanding", "fee_not_waivable") else "installment"
+    if kind == "deferral":
+        return "from_installment"
+    if kind == "rescheduling":
+        return "installments"
+    return "kind"
+
+
+def _pending(session: Session, principal: Principal, change_id: int) -> LoanChange:
+    change = repo.get_change(session, change_id, for_update=True)
+    if change is None:
+        raise NotFound(field="change_id")
+    scope.ensure_visible(principal, institution_id=change.institution_id, branch_id=change.branch_id)
+    if change.status != "pending":
+        raise ChangeWrongState(params={"status": change.status})
+    return change
+
+
+def approve(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str | None
+            ) -> tuple[LoanChange, loans.Recorded]:
+    """Approve a pending change (not one's own): it is recorded as the loan's event today."""
+    change = _pending(session, principal, change_id)
+    if change.requested_by_user_id == principal.user_id:
+        raise SelfDecision(field="change_id")
+    loan = loans.get(session=session, institution_id=change.institution_id, loan_id=change.loan_id, for_update=True)
+    if loan.status not in OPEN_STATUSES:
+        raise LoanWrongState(status=loan.status, action=change.kind)
+    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    item = _item(change.kind, change.details, today, loan.events_count + 1)
+    recorded = loans.record(session, clock, principal.actor, loan, item, key=f"change:{change.id}",
+                            note=f"{change.reason_code}: {change.note}")
+    change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
+    change.decision_note, change.event_seq = note, recorded.event.seq
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_approved",
+                 entity_type="loan_change", entity_id=change.id, institution_id=change.institution_id,
+                 after={"loan_id": loan.id, "event": recorded.event.event_id, "note": note})
+    return change, recorded
+
+
+def reject(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str) -> LoanChange:
+    """Reject a pending change (not one's own), with the reason."""
+    change = _pending(session, principal, change_id)
+    if change.requested_by_user_id == principal.user_id:
+        raise SelfDecision(field="change_id")
+    change.status, change.decided_by_user_id, change.decided_at = "rejected", principal.user_id, clock.now()
+    change.decision_note = note
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_rejected",
+                 entity_type="loan_change", entity_id=change.id, institution_id=change.institution_id,
+                 after={"loan_id": change.loan_id, "note": note})
+    return change
+
+
+def cancel(*, session: Session, clock: Clock, principal: Principal, change_id: int) -> LoanChange:
+    """Withdraw one's own pending proposal."""
+    change = _pending(session, principal, change_id)
+    if change.requested_by_user_id != principal.user_id:
+        raise NotFound(field="change_id")
+    change.status, change.decided_at = "cancelled", clock.now()
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_cancelled",
+                 entity_type="loan_change", entity_id=change.id, institution_id=change.institution_id,
+                 after={"loan_id": change.loan_id})
+    return change
+
+
+def of_loan(*, session: Session, principal: Principal, loan_id: int) -> list[LoanChange]:
+    """A loan's changes, newest first."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return repo.changes_of(session, loan.id)
+
+
+def queue(*, session: Session, principal: Principal, page: PageRequest, status: str | None = "pending"
+          ) -> PageResult[LoanChange]:
+    """Changes in the caller's scope (pending ones by default), oldest first."""
+    f = scope.filters(principal)
+    return paginate(session, repo.changes_query(institution_id=f.institution_id, branch_id=f.branch_id,
+                                                status=status), page)
