@@ -1460,6 +1460,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loan-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Changes waiting for a decision
+         * @description In the caller's scope, oldest first.
+         *
+         *     Requires permission `loan.change.approve`.
+         */
+        get: operations["list_pending_loan_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan-changes/{loan_change_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a change: it is recorded on the loan now
+         * @description Recorded as the loan's event on the business date, posted in the same transaction.
+         *
+         *     Requires permission `loan.change.approve`.
+         */
+        post: operations["approve_loan_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan-changes/{loan_change_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw one's own pending proposal
+         * @description Another person's proposal is not found.
+         *
+         *     Requires permission `loan.change.request`.
+         */
+        post: operations["cancel_loan_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan-changes/{loan_change_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a change
+         * @description With the reason.
+         *
+         *     Requires permission `loan.change.approve`.
+         */
+        post: operations["reject_loan_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans": {
         parameters: {
             query?: never;
@@ -1510,6 +1598,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans/{loan_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A loan's changes
+         * @description Newest first, whatever their status.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_loan_changes"];
+        put?: never;
+        /**
+         * Propose a waiver, deferral, rescheduling or write-off
+         * @description Tried against the loan at once; recorded only when someone else approves it.
+         *
+         *     Requires permission `loan.change.request`.
+         */
+        post: operations["propose_loan_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans/{loan_id}/disbursements": {
         parameters: {
             query?: never;
@@ -1548,6 +1664,28 @@ export interface paths {
          *     Requires permission `repayment.record`.
          */
         post: operations["record_prepayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/recoveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money recovered on a written-off loan
+         * @description Posted to recoveries income (at most what was written off).
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["record_recovery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4257,6 +4395,14 @@ export interface components {
             worst: components["schemas"]["SampleRead"] | null;
         };
         /**
+         * ChangeDecision
+         * @description The checker's decision note (required to reject).
+         */
+        ChangeDecision: {
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * ChangeRead
          * @description A change to credit-relevant fields and its review.
          */
@@ -4284,6 +4430,14 @@ export interface components {
             reviewed_by_user_id: number | null;
             /** Status */
             status: string;
+        };
+        /**
+         * ChangeReject
+         * @description Why the change is rejected.
+         */
+        ChangeReject: {
+            /** Note */
+            note: string;
         };
         /**
          * ConflictWith
@@ -4458,6 +4612,42 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * DeferralChange
+         * @description 展期: installments without principal inserted at an installment not yet due; the rest move on.
+         */
+        DeferralChange: {
+            /** From Installment */
+            from_installment: number;
+            /**
+             * Interest
+             * @enum {string}
+             */
+            interest: "payable" | "waived";
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "deferral";
+            /**
+             * Note
+             * @description What the checker needs to know
+             */
+            note: string;
+            /** Periods */
+            periods: number;
+            /**
+             * Reason Code
+             * @description Why, from the coded list (docs/servicing.md)
+             * @enum {string}
+             */
+            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            /**
+             * Restructuring
+             * @description Granted because the borrower is in financial difficulty
+             */
+            restructuring: boolean;
         };
         /**
          * DeskApplication
@@ -5286,6 +5476,46 @@ export interface components {
             name_en?: string | null;
             /** Name Zh */
             name_zh?: string | null;
+        };
+        /**
+         * LoanChangeRead
+         * @description A change to a loan and where it stands.
+         */
+        LoanChangeRead: {
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Event Seq */
+            event_seq: number | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Loan Id */
+            loan_id: number;
+            /** Note */
+            note: string;
+            /** Reason Code */
+            reason_code: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By User Id */
+            requested_by_user_id: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "cancelled";
         };
         /**
          * LoanDescription
@@ -6332,6 +6562,20 @@ export interface components {
         Page_JournalEntryRead_: {
             /** Items */
             items: components["schemas"]["JournalEntryRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[LoanChangeRead] */
+        Page_LoanChangeRead_: {
+            /** Items */
+            items: components["schemas"]["LoanChangeRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -7544,6 +7788,30 @@ export interface components {
             repeated: boolean;
         };
         /**
+         * RecoveryCreate
+         * @description Money recovered on a written-off loan.
+         */
+        RecoveryCreate: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Channel
+             * @default bank_transfer
+             * @enum {string}
+             */
+            channel?: "cash" | "bank_transfer" | "auto_debit" | "mobile_payment" | "internal";
+            /**
+             * On
+             * @description Value date; default the business date
+             */
+            on?: string | null;
+            /** Reference */
+            reference?: string | null;
+        };
+        /**
          * Registration
          * @description Online self-registration.
          * @example {
@@ -7665,6 +7933,47 @@ export interface components {
             on?: string | null;
             /** Reference */
             reference?: string | null;
+        };
+        /**
+         * ReschedulingChange
+         * @description A new schedule from today for what has not fallen due (a new term, rate or method).
+         */
+        ReschedulingChange: {
+            /**
+             * Annual Rate
+             * @description New annual rate in percent; default the loan's
+             */
+            annual_rate?: string | null;
+            /**
+             * Capitalise Overdue Principal
+             * @default false
+             */
+            capitalise_overdue_principal?: boolean;
+            /** Installments */
+            installments: number;
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "rescheduling";
+            /** Method */
+            method?: ("equal_installment" | "equal_principal") | null;
+            /**
+             * Note
+             * @description What the checker needs to know
+             */
+            note: string;
+            /**
+             * Reason Code
+             * @description Why, from the coded list (docs/servicing.md)
+             * @enum {string}
+             */
+            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            /**
+             * Restructuring
+             * @default true
+             */
+            restructuring?: boolean;
         };
         /**
          * ReversalCreate
@@ -8688,6 +8997,40 @@ export interface components {
             updated_at: string;
         };
         /**
+         * WaiverChange
+         * @description Forgive interest, fees or penalty of one installment already due.
+         */
+        WaiverChange: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Component
+             * @enum {string}
+             */
+            component: "interest" | "fee" | "penalty";
+            /** Installment */
+            installment: number;
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "waiver";
+            /**
+             * Note
+             * @description What the checker needs to know
+             */
+            note: string;
+            /**
+             * Reason Code
+             * @description Why, from the coded list (docs/servicing.md)
+             * @enum {string}
+             */
+            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+        };
+        /**
          * WalkInApplicationCreate
          * @description A loan officer's application for a walk-in borrower.
          * @example {
@@ -8776,6 +9119,28 @@ export interface components {
         WithdrawRequest: {
             /** Note */
             note?: string | null;
+        };
+        /**
+         * WriteOffChange
+         * @description Everything still owed written off (核销); the claim remains and recoveries are income.
+         */
+        WriteOffChange: {
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "write_off";
+            /**
+             * Note
+             * @description What the checker needs to know
+             */
+            note: string;
+            /**
+             * Reason Code
+             * @description Why, from the coded list (docs/servicing.md)
+             * @enum {string}
+             */
+            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
         };
     };
     responses: never;
@@ -15235,6 +15600,337 @@ export interface operations {
             };
         };
     };
+    list_pending_loan_changes: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                status?: "pending" | "approved" | "rejected" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LoanChangeRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    approve_loan_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_change_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description One's own proposal (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Decided already (`loan_change_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    cancel_loan_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_change_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reject_loan_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_change_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeReject"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description One's own proposal (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Decided already (`loan_change_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_loans: {
         parameters: {
             query?: {
@@ -15486,6 +16182,170 @@ export interface operations {
             };
         };
     };
+    list_loan_changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    propose_loan_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaiverChange"] | components["schemas"]["DeferralChange"] | components["schemas"]["ReschedulingChange"] | components["schemas"]["WriteOffChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan could not take it today (`loan_event_refused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     disburse_loan: {
         parameters: {
             query?: never;
@@ -15590,6 +16450,92 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PrepaymentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    record_recovery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoveryCreate"];
             };
         };
         responses: {
