@@ -39,6 +39,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.products.schemas import (
     EventItem,
@@ -433,3 +434,12 @@ def desk(*, session: Session, principal: Principal) -> Desk:
                                                           status="pending_disbursement"), None, SORTS, [Loan.id]),
                        PageRequest(1, DESK_LIMIT))
     return Desk([a for a in page.items if a.id not in opened], names, list(pending.items))
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Disbursements waiting, for those who disburse: the desk's approved applications with no loan
+    yet and its loans opened and not paid out, in the caller's scope."""
+    if not principal.can("loan.disburse"):
+        return []
+    d = desk(session=session, principal=principal)
+    return [Todo("disbursements_waiting", len(d.approved) + len(d.pending))]
