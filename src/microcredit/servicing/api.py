@@ -89,8 +89,9 @@ def list_loans(session: DB, principal: Principal = require("loan.read"), page: P
     """Newest first unless sorted (id, number, disbursed_on, dpd, outstanding_principal; '-' for descending)."""
     r = loans.list_for_staff(session=session, principal=principal, page=PageRequest(page, page_size, sort),
                              status=status)
-    return Page(items=[LoanSummary.model_validate(x) for x in r.items], total=r.total, page=r.page,
-                page_size=r.page_size)
+    names = loans.borrower_names(session=session, rows=list(r.items))
+    return Page(items=[LoanSummary.model_validate(x).model_copy(update={"borrower_name": names.get(x.borrower_id)})
+                       for x in r.items], total=r.total, page=r.page, page_size=r.page_size)
 
 
 @router.get("/loans/desk", response_model=DeskRead, operation_id="get_disbursement_desk",
@@ -98,14 +99,19 @@ def list_loans(session: DB, principal: Principal = require("loan.read"), page: P
 def get_disbursement_desk(session: DB, principal: Principal = require("loan.disburse")) -> DeskRead:
     """Approved applications in scope with no loan yet (oldest first, at most 200) and loans opened but not paid out."""
     d = loans.desk(session=session, principal=principal)
+    pending_names = loans.borrower_names(session=session, rows=d.pending)
     return DeskRead(approved=[DeskApplication.model_validate(a).model_copy(update={"borrower_name": d.names.get(
-        a.borrower_id)}) for a in d.approved], pending=[LoanSummary.model_validate(x) for x in d.pending])
+        a.borrower_id)}) for a in d.approved], pending=[LoanSummary.model_validate(x).model_copy(update={
+        "borrower_name": pending_names.get(x.borrower_id)}) for x in d.pending])
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, operation_id="get_loan", summary="A loan")
 def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> LoanRead:
     """Its terms, its state on the business date (schedule, payments, arrears) and its events."""
-    return _read(session, loans.visible(session=session, principal=principal, loan_id=loan_id))
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    read = _read(session, loan)
+    return read.model_copy(update={"borrower_name": loans.borrower_names(session=session, rows=[loan]).get(
+        loan.borrower_id)})
 
 
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",

@@ -95,6 +95,7 @@ class LoanSummary(OutputSchema):
     number: str
     application_id: int
     borrower_id: int
+    borrower_name: str | None = Field(default=None, description="The borrower's name (staff routes)")
     branch_id: int | None
     product_code: str
     currency: str

@@ -1,4 +1,5 @@
-"""The staff to-do "disbursements waiting": the disbursement desk's items counted for those who disburse."""
+"""The staff to-do "disbursements waiting": the disbursement desk's items counted for those who disburse;
+the staff lists name each loan's borrower."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def test_disbursements_waiting_counts_the_desk_for_those_who_disburse(client, se
     inst, other = make_institution(session, runtime), make_institution(session, runtime)
     branch = make_branch(session, runtime, inst)
     publish_product(session, runtime, inst)
-    borrowers = [make_borrower(session, runtime, inst, branch=branch, password=None) for _ in range(2)]
+    borrowers = [make_borrower(session, runtime, inst, branch=branch, password=None, real_name=name)
+                 for name in ("王小明", "李四")]
     finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
     officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
     elsewhere = make_staff(session, runtime, other, roles=("finance",), password=None)
@@ -46,6 +48,10 @@ def test_disbursements_waiting_counts_the_desk_for_those_who_disburse(client, se
     # opening a loan moves it from one list of the desk to the other: still waiting for the money
     loan = client.post("/api/v1/loans", headers=hf, json={"application_id": ids[0]}).json()
     assert todos(client, hf) == {"disbursements_waiting": 2}
+    # staff lists name the borrower (the console shows the name, not an id)
+    assert client.get("/api/v1/loans/desk", headers=hf).json()["pending"][0]["borrower_name"] == "王小明"
+    assert [x["borrower_name"] for x in client.get("/api/v1/loans", headers=hf).json()["items"]] == ["王小明"]
+    assert client.get(f"/api/v1/loans/{loan['id']}", headers=hf).json()["borrower_name"] == "王小明"
     r = client.post(f"/api/v1/loans/{loan['id']}/disbursements", headers={**hf, **idempotency_key()}, json={})
     assert r.status_code == 200, r.text
     assert todos(client, hf) == {"disbursements_waiting": 1}  # paid out: no longer waiting

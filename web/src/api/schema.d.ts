@@ -2068,7 +2068,7 @@ export interface paths {
         /**
          * What waits for me
          * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
-         *     applications referred to people …),
+         *     applications referred to people, disbursements waiting …),
          *     only what the caller's permissions and data scope let them act on; zero counts included.
          */
         get: operations["get_my_todos"];
@@ -5544,6 +5544,11 @@ export interface components {
             application_id: number;
             /** Borrower Id */
             borrower_id: number;
+            /**
+             * Borrower Name
+             * @description The borrower's name (staff routes)
+             */
+            borrower_name?: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Closed On */
@@ -5698,6 +5703,11 @@ export interface components {
             application_id: number;
             /** Borrower Id */
             borrower_id: number;
+            /**
+             * Borrower Name
+             * @description The borrower's name (staff routes)
+             */
+            borrower_name?: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Closed On */

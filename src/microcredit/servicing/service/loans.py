@@ -404,6 +404,11 @@ def list_for_staff(*, session: Session, principal: Principal, page: PageRequest,
     return paginate(session, order_by(stmt, page.sort, SORTS, [Loan.id.desc()]), page)
 
 
+def borrower_names(*, session: Session, rows: list[Loan]) -> dict[int, str]:
+    """The names of the loans' borrowers, by borrower id (for staff lists)."""
+    return parties.borrowers.borrower_names(session=session, borrower_ids=list({x.borrower_id for x in rows}))
+
+
 def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Loan]:
     """The borrower caller's own loans, newest first."""
     stmt = repo.loans_query(institution_id=principal.institution_id, branch_id=False,
