@@ -48,17 +48,23 @@ MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "after the business date (`value_date_in_future`)"}}
 
 
-def _events(session: Any, loan: Loan) -> list[LoanEventRead]:
+def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
     rows = loans.events(session=session, loan=loan)
     trail = loans.trail(session=session, loan=loan, rows=rows)
+    names = loans.user_names(session=session, rows=rows) if staff else {}
     return [LoanEventRead.model_validate(e).model_copy(update={
-        "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])]}) for e in rows]
+        "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])],
+        "user_name": names.get(e.user_id) if e.user_id else None}) for e in rows]
 
 
-def _read(session: Any, loan: Loan) -> LoanRead:
+def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
+    """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event."""
     state = None if loan.status == "pending_disbursement" else loans.state_of(session=session, loan=loan)
-    return LoanRead(**LoanSummary.model_validate(loan).model_dump(), terms=loan.terms, version=loan.version,
-                    state=None if state is None else replay.state_read(state), events=_events(session, loan))
+    summary = LoanSummary.model_validate(loan)
+    if staff:
+        summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
+    return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
+                    state=None if state is None else replay.state_read(state), events=_events(session, loan, staff))
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
@@ -108,10 +114,7 @@ def get_disbursement_desk(session: DB, principal: Principal = require("loan.disb
 @router.get("/loans/{loan_id}", response_model=LoanRead, operation_id="get_loan", summary="A loan")
 def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> LoanRead:
     """Its terms, its state on the business date (schedule, payments, arrears) and its events."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    read = _read(session, loan)
-    return read.model_copy(update={"borrower_name": loans.borrower_names(session=session, rows=[loan]).get(
-        loan.borrower_id)})
+    return _read(session, loans.visible(session=session, principal=principal, loan_id=loan_id))
 
 
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",
@@ -180,4 +183,4 @@ def list_my_loans(session: DB, principal: Principal = require("application.read_
             summary="One of the borrower's own loans")
 def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("application.read_own")) -> LoanRead:
     """Its schedule (paid, due, overdue), payments and events."""
-    return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id))
+    return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id), staff=False)

@@ -83,6 +83,7 @@ class LoanEventRead(OutputSchema):
     payload: dict[str, Any]
     recorded_at: datetime
     user_id: int | None
+    user_name: str | None = Field(default=None, description="Who recorded it (staff routes)")
     reference: str | None
     note: str | None
     entries: list[EntryRef] = Field(default_factory=list)

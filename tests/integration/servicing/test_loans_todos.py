@@ -1,5 +1,5 @@
 """The staff to-do "disbursements waiting": the disbursement desk's items counted for those who disburse;
-the staff lists name each loan's borrower."""
+the staff routes name each loan's borrower and who recorded each event."""
 
 from __future__ import annotations
 
@@ -54,6 +54,10 @@ def test_disbursements_waiting_counts_the_desk_for_those_who_disburse(client, se
     assert client.get(f"/api/v1/loans/{loan['id']}", headers=hf).json()["borrower_name"] == "王小明"
     r = client.post(f"/api/v1/loans/{loan['id']}/disbursements", headers={**hf, **idempotency_key()}, json={})
     assert r.status_code == 200, r.text
+    assert r.json()["event"]["user_name"] == finance.user.display_name  # who recorded it, for staff
+    own = client.get(f"/api/v1/me/loans/{loan['id']}", headers=hb[0]).json()
+    assert own["borrower_name"] is None  # staff names are not for borrowers
+    assert own["events"][0]["user_name"] is None
     assert todos(client, hf) == {"disbursements_waiting": 1}  # paid out: no longer waiting
     # those who cannot disburse are not told; another institution's finance sees none of these
     assert "disbursements_waiting" not in todos(client, ho)

@@ -5488,6 +5488,11 @@ export interface components {
             /** User Id */
             user_id: number | null;
             /**
+             * User Name
+             * @description Who recorded it (staff routes)
+             */
+            user_name?: string | null;
+            /**
              * Value Date
              * Format: date
              */

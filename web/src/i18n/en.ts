@@ -1500,7 +1500,7 @@ export default {
     reversedTag: 'Reversed',
     valueDate: 'Value date',
     businessDate: 'business date',
-    by: 'by user {user}',
+    by: 'by {user}',
     system: 'the system',
     reverses: 'reverses {id}',
     entries: 'Ledger entries',

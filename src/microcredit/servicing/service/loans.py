@@ -29,6 +29,7 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.errors import NotFound
 from microcredit.identity import scope
+from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
@@ -407,6 +408,12 @@ def list_for_staff(*, session: Session, principal: Principal, page: PageRequest,
 def borrower_names(*, session: Session, rows: list[Loan]) -> dict[int, str]:
     """The names of the loans' borrowers, by borrower id (for staff lists)."""
     return parties.borrowers.borrower_names(session=session, borrower_ids=list({x.borrower_id for x in rows}))
+
+
+def user_names(*, session: Session, rows: list[LoanEvent]) -> dict[int, str]:
+    """The display names of the users who recorded the events, by user id (for staff)."""
+    users = identity.accounts.accounts_by_ids(session=session, user_ids=list({r.user_id for r in rows if r.user_id}))
+    return {i: u.display_name for i, u in users.items()}
 
 
 def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Loan]:
