@@ -2,7 +2,9 @@
 // the automated review; the finance officer (冯琳, role finance), in a browser context of her own, finds
 // "disbursements waiting" among her to-dos, opens the loan on the disbursement desk and disburses it
 // (value date back-dated 40 days, so that the first installment has fallen due), records a repayment of
-// that installment and sees it paid in the schedule, with the repayment's ledger entry one click away.
+// that installment and sees it paid in the schedule; reverses it (a bounced transfer: the note is
+// required) and sees it overdue again; records it again and a prepayment that shortens the term; the
+// repayment's ledger entry is one click away.
 // The borrower then sees the loan, its schedule (the first installment paid) and the next payment.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
@@ -132,7 +134,38 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(action).toBeHidden()
   await expect(staff.getByTestId('installment-1-status')).toHaveText('已还清')
   await expect(staff.getByTestId('loan-payments')).toContainText('第 1 期本金')
-  const entries = staff.getByTestId('event-r2-entries')
+  await expect(staff.getByTestId('loan-events')).toContainText('经办人：冯琳')
+
+  // A reversal (the transfer bounced): the note is required, told beside it; the installment is overdue again.
+  await staff.getByTestId('record-reversal').click()
+  await action.getByTestId('action-event').click()
+  await staff.getByRole('option', { name: /^r2 · 还款/ }).click()
+  await action.getByTestId('action-save').click()
+  await expect(action.locator('.el-form-item', { has: staff.getByTestId('action-note') }).locator('.el-form-item__error')).toHaveText('请填写冲正原因')
+  await action.getByTestId('action-note').fill('转账被退回')
+  await action.getByTestId('action-save').click()
+  await expect(action).toBeHidden()
+  await expect(staff.getByTestId('installment-1-status')).toHaveText('已逾期')
+  await expect(staff.getByTestId('loan-events')).toContainText('已冲正')
+  // Paid again; then a prepayment that shortens the term (the payoff shown in the dialog).
+  await staff.getByTestId('record-repayment').click()
+  await action.getByTestId('action-amount').fill(owed)
+  await action.getByTestId('action-reference').fill('柜面 0002')
+  await action.getByTestId('action-save').click()
+  await expect(action).toBeHidden()
+  await expect(staff.getByTestId('installment-1-status')).toHaveText('已还清')
+  const rows = staff.getByTestId('loan-schedule').locator('tbody tr')
+  const before = await rows.count()
+  await staff.getByTestId('record-prepayment').click()
+  await expect(action.getByTestId('action-payoff')).toContainText('今日提前结清金额')
+  await action.getByTestId('action-amount').fill('2000')
+  await action.getByRole('radio', { name: /缩短期限/ }).check()
+  await action.getByTestId('action-save').click()
+  await expect(action).toBeHidden()
+  await expect(staff.getByTestId('loan-events')).toContainText('提前还款')
+  await expect.poll(() => rows.count()).toBeLessThan(before)
+
+  const entries = staff.getByTestId('event-r4-entries')
   const link = entries.getByRole('link').first()
   await expect(link).toHaveText(/^#\d+/)
   await expectAccessible(staff, 'loan detail')
@@ -153,7 +186,7 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(page.getByTestId('next-payment')).toBeVisible()
   await expect(page.getByTestId('next-payment').getByRole('button', { name: '立即还款' })).toBeDisabled()
   await expect(page.getByTestId('my-payoff')).toBeVisible()
-  await expect(page.getByTestId('my-payments').locator('li')).toHaveCount(1)
+  await expect(page.getByTestId('my-payments').locator('li').first()).toBeVisible()
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
   await expectAccessible(page, 'borrower loan page')
   await screenshot(page, 'borrower-loan', true)
