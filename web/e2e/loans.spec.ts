@@ -173,6 +173,14 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await link.click()
   await expect(staff).toHaveURL(/\/staff\/ledger\/entries\/\d+$/)
   await expect(staff.getByTestId('entry-facts')).toContainText('贷款还款')
+  // The loans list names the borrower; the active tab lists the loan, a row opens it.
+  await staff.getByTestId('menu-loans').click()
+  await staff.getByTestId('loan-tabs').getByRole('tab', { name: '还款中' }).click()
+  const listed = staff.getByTestId('loan-table').locator('tbody tr', { hasText: b.name })
+  await expect(listed).toHaveCount(1)
+  await expectAccessible(staff, 'loans list')
+  await listed.click()
+  await expect(staff).toHaveURL(/\/staff\/loans\/\d+$/)
 
   // The borrower's phone: the loan, its schedule and the next payment.
   await page.goto('/loans')
