@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import zhCN from '@/i18n/zh-CN'
+import en from '@/i18n/en'
 import {
+  CHANNELS,
+  COMPONENTS,
+  LOAN_STATUSES,
+  MODES,
   actionKey,
   eventAmount,
   fen,
@@ -109,5 +115,20 @@ describe('the Idempotency-Key of an action', () => {
     expect(key.get()).toBe('k1') // a retry of the same action
     key.reset()
     expect(key.get()).toBe('k2')
+  })
+})
+
+describe('the words for coded values', () => {
+  it('name every status, installment status, channel, mode and component in both languages', () => {
+    for (const cat of [zhCN.loan, en.loan]) {
+      for (const s of LOAN_STATUSES) expect(cat.status[s], s).toBeTruthy()
+      for (const s of ['paid', 'due', 'overdue', 'future'] as const) expect(cat.installment[s], s).toBeTruthy()
+      for (const c of CHANNELS) expect(cat.channel[c], c).toBeTruthy()
+      for (const m of MODES) {
+        expect(cat.mode[m], m).toBeTruthy()
+        expect(cat.modeHint[m], m).toBeTruthy()
+      }
+      for (const c of COMPONENTS) expect(cat.component[c], c).toBeTruthy()
+    }
   })
 })
