@@ -22,7 +22,7 @@ test.describe('borrower app (375×812)', () => {
     await expect(home.getByRole('heading', { level: 1 })).toHaveText(`您好，${b.name}`)
     await expect(home).not.toContainText('营业日')
     await expect(page.getByTestId('home-register')).toHaveCount(0)
-    await expect(page.getByTestId('home-loans')).toContainText('即将开放')
+    await expect(page.getByTestId('home-loans')).toHaveAttribute('href', '/loans')
     await expect(page.getByTestId('home-applications')).toBeVisible()
     await page.getByTestId('home-devices').click()
     await expect(page).toHaveURL(/\/me#devices$/)

@@ -12,6 +12,7 @@ from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
+from microcredit.servicing.service import loans
 
 router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
@@ -32,11 +33,12 @@ class TodosRead(OutputSchema):
 @router.get("/me/todos", response_model=TodosRead, operation_id="get_my_todos", summary="What waits for me")
 def get_my_todos(session: DB, kit: Kit, principal: Principal = authenticated()) -> TodosRead:
     """Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
-    applications referred to people …),
+    applications referred to people, disbursements waiting …),
     only what the caller's permissions and data scope let them act on; zero counts included."""
     todos = [*parties.borrowers.todos(session=session, principal=principal),
              *identity.accounts.todos(session=session, kit=kit, principal=principal),
-             *origination.applications.todos(session=session, principal=principal)]
+             *origination.applications.todos(session=session, principal=principal),
+             *loans.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
                                      else principal.institution_id)

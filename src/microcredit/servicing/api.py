@@ -53,17 +53,23 @@ MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "after the business date (`value_date_in_future`)"}}
 
 
-def _events(session: Any, loan: Loan) -> list[LoanEventRead]:
+def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
     rows = loans.events(session=session, loan=loan)
     trail = loans.trail(session=session, loan=loan, rows=rows)
+    names = loans.user_names(session=session, rows=rows) if staff else {}
     return [LoanEventRead.model_validate(e).model_copy(update={
-        "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])]}) for e in rows]
+        "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])],
+        "user_name": names.get(e.user_id) if e.user_id else None}) for e in rows]
 
 
-def _read(session: Any, loan: Loan) -> LoanRead:
+def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
+    """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event."""
     state = None if loan.status == "pending_disbursement" else loans.state_of(session=session, loan=loan)
-    return LoanRead(**LoanSummary.model_validate(loan).model_dump(), terms=loan.terms, version=loan.version,
-                    state=None if state is None else replay.state_read(state), events=_events(session, loan))
+    summary = LoanSummary.model_validate(loan)
+    if staff:
+        summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
+    return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
+                    state=None if state is None else replay.state_read(state), events=_events(session, loan, staff))
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
@@ -94,8 +100,9 @@ def list_loans(session: DB, principal: Principal = require("loan.read"), page: P
     """Newest first unless sorted (id, number, disbursed_on, dpd, outstanding_principal; '-' for descending)."""
     r = loans.list_for_staff(session=session, principal=principal, page=PageRequest(page, page_size, sort),
                              status=status)
-    return Page(items=[LoanSummary.model_validate(x) for x in r.items], total=r.total, page=r.page,
-                page_size=r.page_size)
+    names = loans.borrower_names(session=session, rows=list(r.items))
+    return Page(items=[LoanSummary.model_validate(x).model_copy(update={"borrower_name": names.get(x.borrower_id)})
+                       for x in r.items], total=r.total, page=r.page, page_size=r.page_size)
 
 
 @router.get("/loans/desk", response_model=DeskRead, operation_id="get_disbursement_desk",
@@ -103,8 +110,10 @@ def list_loans(session: DB, principal: Principal = require("loan.read"), page: P
 def get_disbursement_desk(session: DB, principal: Principal = require("loan.disburse")) -> DeskRead:
     """Approved applications in scope with no loan yet (oldest first, at most 200) and loans opened but not paid out."""
     d = loans.desk(session=session, principal=principal)
+    pending_names = loans.borrower_names(session=session, rows=d.pending)
     return DeskRead(approved=[DeskApplication.model_validate(a).model_copy(update={"borrower_name": d.names.get(
-        a.borrower_id)}) for a in d.approved], pending=[LoanSummary.model_validate(x) for x in d.pending])
+        a.borrower_id)}) for a in d.approved], pending=[LoanSummary.model_validate(x).model_copy(update={
+        "borrower_name": pending_names.get(x.borrower_id)}) for x in d.pending])
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, operation_id="get_loan", summary="A loan")
@@ -261,4 +270,4 @@ def list_my_loans(session: DB, principal: Principal = require("application.read_
             summary="One of the borrower's own loans")
 def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("application.read_own")) -> LoanRead:
     """Its schedule (paid, due, overdue), payments and events."""
-    return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id))
+    return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id), staff=False)

@@ -83,6 +83,7 @@ class LoanEventRead(OutputSchema):
     payload: dict[str, Any]
     recorded_at: datetime
     user_id: int | None
+    user_name: str | None = Field(default=None, description="Who recorded it (staff routes)")
     reference: str | None
     note: str | None
     entries: list[EntryRef] = Field(default_factory=list)
@@ -95,6 +96,7 @@ class LoanSummary(OutputSchema):
     number: str
     application_id: int
     borrower_id: int
+    borrower_name: str | None = Field(default=None, description="The borrower's name (staff routes)")
     branch_id: int | None
     product_code: str
     currency: str

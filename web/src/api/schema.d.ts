@@ -2206,7 +2206,7 @@ export interface paths {
         /**
          * What waits for me
          * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
-         *     applications referred to people …),
+         *     applications referred to people, disbursements waiting …),
          *     only what the caller's permissions and data scope let them act on; zero counts included.
          */
         get: operations["get_my_todos"];
@@ -5718,6 +5718,11 @@ export interface components {
             /** User Id */
             user_id: number | null;
             /**
+             * User Name
+             * @description Who recorded it (staff routes)
+             */
+            user_name?: string | null;
+            /**
              * Value Date
              * Format: date
              */
@@ -5774,6 +5779,11 @@ export interface components {
             application_id: number;
             /** Borrower Id */
             borrower_id: number;
+            /**
+             * Borrower Name
+             * @description The borrower's name (staff routes)
+             */
+            borrower_name?: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Closed On */
@@ -5928,6 +5938,11 @@ export interface components {
             application_id: number;
             /** Borrower Id */
             borrower_id: number;
+            /**
+             * Borrower Name
+             * @description The borrower's name (staff routes)
+             */
+            borrower_name?: string | null;
             /** Branch Id */
             branch_id: number | null;
             /** Closed On */

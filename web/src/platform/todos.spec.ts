@@ -4,7 +4,7 @@ import { staffPages } from '@/router'
 import zhCN from '@/i18n/zh-CN'
 import en from '@/i18n/en'
 
-const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_referred']
+const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_referred', 'disbursements_waiting']
 
 function message(catalogue: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue)
@@ -28,6 +28,7 @@ describe('the to-do registry', () => {
     expect(todoKind('staff_locked')!.to).toEqual({ name: 'staff-staff', query: { locked: '1' } })
     expect(todoKind('outbox_dead')!.to).toEqual({ name: 'staff-outbox', query: { tab: 'dead' } })
     expect(todoKind('applications_referred')!.to).toEqual({ name: 'staff-applications', query: { status: 'referred' } })
+    expect(todoKind('disbursements_waiting')!.to).toEqual({ name: 'staff-loan-desk' })
   })
 
   it('shows only work waiting, in the API’s order, and leaves out codes it cannot name', () => {

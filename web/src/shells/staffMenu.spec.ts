@@ -24,4 +24,10 @@ describe('the staff menu', () => {
     expect(risk(['risk.read', 'risk.manage'])).toEqual(['risk-rules', 'risk-blacklist', 'risk-bureau'])
     expect(risk([])).toBeUndefined()
   })
+
+  it('lists the loans for whoever reads them, and the disbursement desk only for whoever disburses', () => {
+    const loans = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupLoans')?.items.map((i) => i.name)
+    expect(loans(['loan.read'])).toEqual(['applications', 'loans'])
+    expect(loans(['loan.read', 'loan.disburse'])).toEqual(['applications', 'loans', 'loan-desk'])
+  })
 })

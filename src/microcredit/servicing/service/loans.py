@@ -29,6 +29,7 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.errors import NotFound
 from microcredit.identity import scope
+from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
@@ -40,6 +41,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.products.schemas import (
     EventItem,
@@ -446,6 +448,17 @@ def list_for_staff(*, session: Session, principal: Principal, page: PageRequest,
     return paginate(session, order_by(stmt, page.sort, SORTS, [Loan.id.desc()]), page)
 
 
+def borrower_names(*, session: Session, rows: list[Loan]) -> dict[int, str]:
+    """The names of the loans' borrowers, by borrower id (for staff lists)."""
+    return parties.borrowers.borrower_names(session=session, borrower_ids=list({x.borrower_id for x in rows}))
+
+
+def user_names(*, session: Session, rows: list[LoanEvent]) -> dict[int, str]:
+    """The display names of the users who recorded the events, by user id (for staff)."""
+    users = identity.accounts.accounts_by_ids(session=session, user_ids=list({r.user_id for r in rows if r.user_id}))
+    return {i: u.display_name for i, u in users.items()}
+
+
 def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Loan]:
     """The borrower caller's own loans, newest first."""
     stmt = repo.loans_query(institution_id=principal.institution_id, branch_id=False,
@@ -476,3 +489,12 @@ def desk(*, session: Session, principal: Principal) -> Desk:
                                                           status="pending_disbursement"), None, SORTS, [Loan.id]),
                        PageRequest(1, DESK_LIMIT))
     return Desk([a for a in page.items if a.id not in opened], names, list(pending.items))
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Disbursements waiting, for those who disburse: the desk's approved applications with no loan
+    yet and its loans opened and not paid out, in the caller's scope."""
+    if not principal.can("loan.disburse"):
+        return []
+    d = desk(session=session, principal=principal)
+    return [Todo("disbursements_waiting", len(d.approved) + len(d.pending))]

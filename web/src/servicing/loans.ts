@@ -1,0 +1,139 @@
+// Loans in the web app: how a loan's status and each installment of its schedule are shown, the next
+// payment, the payments' allocation lines, each event's ledger entries, and the Idempotency-Key that one
+// user action keeps across its retries. Money stays a decimal string; sums go through integer fen.
+import type { components } from '@/api/client'
+import { uuid4 } from '@/platform/uuid'
+
+export type LoanSummary = components['schemas']['LoanSummary']
+export type LoanRead = components['schemas']['LoanRead']
+export type LoanState = components['schemas']['LoanStateRead']
+export type Installment = components['schemas']['LoanInstallmentRead']
+export type Payment = components['schemas']['PaymentRead']
+export type LoanEvent = components['schemas']['LoanEventRead']
+export type Desk = components['schemas']['DeskRead']
+export type LoanStatus = LoanSummary['status']
+export type Channel = NonNullable<components['schemas']['RepaymentCreate']['channel']>
+export type PrepaymentMode = components['schemas']['PrepaymentCreate']['mode']
+export type InstallmentStatus = 'paid' | 'overdue' | 'due' | 'future'
+
+export const LOAN_STATUSES: LoanStatus[] = ['pending_disbursement', 'active', 'closed', 'overpaid', 'written_off', 'cancelled']
+/** The channels staff record money through (auto-debit and internal come from the system). */
+export const CHANNELS: Channel[] = ['bank_transfer', 'cash', 'mobile_payment']
+export const MODES: PrepaymentMode[] = ['shorten_term', 'reduce_installment']
+export const COMPONENTS = ['principal', 'interest', 'fee', 'penalty'] as const
+
+type Tag = 'success' | 'danger' | 'warning' | 'info' | 'primary'
+
+const MONEY = /^(-)?(\d+)(?:\.(\d{1,2}))?$/
+
+/** A decimal money string as integer fen (null when it is not one). */
+export function fen(value: string | null | undefined): number | null {
+  const m = MONEY.exec(String(value ?? '').trim())
+  if (!m) return null
+  const n = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'))
+  return m[1] ? -n : n
+}
+
+/** Fen as the API's decimal string ("1234.50"). */
+export function money(fenValue: number): string {
+  const abs = Math.abs(fenValue)
+  return `${fenValue < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`
+}
+
+/** An amount typed by staff is a positive decimal with at most two places. */
+export function isAmount(text: string): boolean {
+  return /^\d{1,13}(\.\d{1,2})?$/.test(text.trim()) && (fen(text) ?? 0) > 0
+}
+
+/** The tag colour of a loan's status. */
+export function loanStatusTag(status: string): Tag {
+  return ({ active: 'primary', closed: 'success', overpaid: 'warning', written_off: 'danger', pending_disbursement: 'warning' } as Record<string, Tag>)[status] ?? 'info'
+}
+
+/**
+ * Where an installment stands on `asOf` (the state's business date): paid when nothing of it is
+ * outstanding; overdue when its due date has passed with something left; due when it is the next
+ * one to pay (`next`: the number of the first installment not paid and not overdue); future otherwise.
+ */
+export function installmentStatus(row: Installment, asOf: string, next: number | null): InstallmentStatus {
+  if ((fen(row.outstanding.total) ?? 0) <= 0) return 'paid'
+  if (row.due_date < asOf) return 'overdue'
+  return row.number === next ? 'due' : 'future'
+}
+
+/** The number of the next installment to pay that is not overdue yet (null when none is left). */
+export function nextNumber(state: Pick<LoanState, 'installments' | 'as_of'>): number | null {
+  const row = state.installments.find((r) => (fen(r.outstanding.total) ?? 0) > 0 && r.due_date >= state.as_of)
+  return row?.number ?? null
+}
+
+export const INSTALLMENT_TAG: Record<InstallmentStatus, Tag> = { paid: 'success', overdue: 'danger', due: 'warning', future: 'info' }
+
+/** The schedule's rows, each with its status. */
+export function scheduleRows(state: Pick<LoanState, 'installments' | 'as_of'>): (Installment & { status: InstallmentStatus })[] {
+  const next = nextNumber(state)
+  return state.installments.map((r) => ({ ...r, status: installmentStatus(r, state.as_of, next) }))
+}
+
+export interface NextPayment {
+  /** The due date of the next installment (or of the oldest overdue one). */
+  due_date: string
+  /** What to pay by then: everything overdue plus that installment's outstanding amount. */
+  amount: string
+  /** Of which overdue. */
+  overdue: string
+  number: number
+}
+
+/** What the borrower should pay next: the overdue amounts, and the next installment's outstanding amount. */
+export function nextPayment(state: Pick<LoanState, 'installments' | 'as_of'> | null | undefined): NextPayment | null {
+  if (!state) return null
+  const open = state.installments.filter((r) => (fen(r.outstanding.total) ?? 0) > 0)
+  if (!open.length) return null
+  const overdue = open.filter((r) => r.due_date < state.as_of)
+  const upcoming = open.find((r) => r.due_date >= state.as_of)
+  const overdueFen = overdue.reduce((s, r) => s + (fen(r.outstanding.total) ?? 0), 0)
+  const first = overdue[0] ?? upcoming!
+  return {
+    due_date: first.due_date,
+    number: first.number,
+    overdue: money(overdueFen),
+    amount: money(overdueFen + (upcoming ? fen(upcoming.outstanding.total) ?? 0 : 0)),
+  }
+}
+
+/** An event that can still be reversed: a money movement (not itself a reversal) not reversed already. */
+export function reversible(events: LoanEvent[], reversed: readonly string[] = []): LoanEvent[] {
+  const targets = new Set([...reversed, ...events.filter((e) => e.type === 'reversal').map((e) => String(e.payload.target ?? ''))])
+  return events.filter((e) => e.type !== 'reversal' && !targets.has(e.event_id))
+}
+
+/** The amount an event moved (from its payload), if any. */
+export function eventAmount(e: LoanEvent): string | null {
+  const a = e.payload.amount
+  return typeof a === 'string' ? a : null
+}
+
+/** The console's page of a ledger entry. */
+export function entryLink(id: number): string {
+  return `/staff/ledger/entries/${id}`
+}
+
+/**
+ * The Idempotency-Key of one user action: made on the first attempt, kept for its retries (a network
+ * failure, a 5xx), replaced when the user changes what they ask for or starts another action.
+ */
+export function actionKey(make: () => string = uuid4) {
+  let key: string | null = null
+  return {
+    /** The key of the current attempt (made once). */
+    get(): string {
+      key ??= make()
+      return key
+    },
+    /** The next attempt is another action. */
+    reset(): void {
+      key = null
+    },
+  }
+}
