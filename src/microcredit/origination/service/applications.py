@@ -48,9 +48,11 @@ __all__ = [
     "create_walk_in",
     "get_for_staff",
     "get_own",
+    "hold_for_consent",
     "list_for_staff",
     "list_own",
     "submit",
+    "submit_loaded",
     "update",
     "withdraw",
 ]
@@ -237,6 +239,20 @@ def create_walk_in(*, session: Session, kit: identity.IdentityKit, principal: Pr
     return _create(session, kit, principal, borrower, plan, channel="walk_in", device_id=device_id, ip=ip)
 
 
+def hold_for_consent(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+                     group_application_id: int) -> None:
+    """A group member's new draft waits for their consent (`awaiting_consent`), linked to the group application."""
+    before = application.status
+    application.status = states.step(before, "await_consent")
+    application.group_application_id = group_application_id
+    application.updated_at = kit.clock.now()
+    session.flush()
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after=application.status, reason="group_application")
+    _audit(session, kit, principal.actor, application, "awaiting_consent", before,
+           group_application_id=group_application_id)
+
+
 def _borrower_of(session: Session, principal: Principal, application: Application) -> Any:
     return parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=application.borrower_id)
 
@@ -288,9 +304,8 @@ def _velocity(session: Session, application: Application, now: datetime) -> Velo
                     ip_24h=counts["client_ip", "24h"])
 
 
-def _facts(session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, application: Application,
            terms: ProductTerms) -> Any:
-    borrower = _borrower_of(session, principal, application)
     region = None
     if borrower.branch_id is not None:
         region = parties.organisation.branch(session=session, branch_id=borrower.branch_id).region_code
@@ -379,6 +394,16 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     False queues no SMS (seeded history, such as the demo's, is not news to anyone).
     """
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    return submit_loaded(session=session, kit=kit, principal=principal, application=application,
+                         borrower=_borrower_of(session, principal, application), assess=assess, language=language,
+                         action=action, notify=notify)
+
+
+def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+                  borrower: Any, assess: Assessor, language: str, action: str | None = None,
+                  notify: bool = True) -> ApplicationView:
+    """`submit` for an application (locked) and its borrower the caller already holds: a group's last
+    consent submits every member's application this way (`action` "group_submit")."""
     if action is None:
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
@@ -391,13 +416,13 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     session.flush()
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
            after="submitted", reason=action)
-    _audit(session, kit, principal.actor, application, {"submit": "submitted", "resubmit": "resubmitted"}[action],
-           before)
+    _audit(session, kit, principal.actor, application,
+           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before)
     if notify:
         _notify(session, kit, application, language)
 
     terms = products.catalogue.terms_of(_version(session, application))
-    _, facts = _facts(session, kit, principal, application, terms)
+    _, facts = _facts(session, kit, borrower, application, terms)
     assessment = assess(session, facts)
     _store(session, application, assessment)
     application.status = states.decided("submitted", assessment.decision)
@@ -426,6 +451,9 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
            after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
     _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
+    if application.group_application_id is not None and before == "awaiting_consent":
+        from microcredit.origination.service import group_applications
+        group_applications.member_withdrew(session=session, kit=kit, application=application)
     return _view(session, application)
 
 
