@@ -204,8 +204,10 @@ def masked_members(view: GroupApplicationView, application_id: int) -> list[dict
 
 
 def consent(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
-            ip: str | None, device_id: str | None, assess: Assessor, language: str) -> GroupApplicationView:
-    """The member consents (time, IP and device recorded); the last consent submits the whole group."""
+            ip: str | None, device_id: str | None, assess: Assessor, language: str,
+            notify: bool = True) -> GroupApplicationView:
+    """The member consents (time, IP and device recorded); the last consent submits the whole group
+    (`notify` False: the submissions text nobody, as for seeded history)."""
     application, ga, part = _own_part(session, principal, application_id)
     if ga.status not in OPEN:
         raise GroupApplicationWrongState(params={"status": ga.status})
@@ -217,7 +219,7 @@ def consent(*, session: Session, kit: identity.IdentityKit, principal: Principal
     application.client_ip, application.device_id = ip, device_id
     session.flush()
     _audit(session, kit, principal, ga, "consented", borrower_id=part.borrower_id, ip=ip, device=device_id)
-    _proceed(session, kit, principal, ga, assess, language)
+    _proceed(session, kit, principal, ga, assess, language, notify=notify)
     return _view(session, ga)
 
 
@@ -298,7 +300,7 @@ def cancel(*, session: Session, kit: identity.IdentityKit, principal: Principal,
 
 
 def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, ga: GroupApplication,
-             assess: Assessor, language: str) -> None:
+             assess: Assessor, language: str, *, notify: bool = True) -> None:
     """When every remaining member has consented: record the guarantees and submit every application."""
     members = [m for m in repo.group_members(session, ga.id) if m.consent != "removed"]
     if ga.status != "awaiting_consent" or any(m.consent != "consented" for m in members):
@@ -315,7 +317,7 @@ def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, 
         assert application is not None
         applications.submit_loaded(session=session, kit=kit, principal=principal, application=application,
                                    borrower=parties.groups.borrower(session=session, borrower_id=m.borrower_id),
-                                   assess=assess, language=language, action="group_submit")
+                                   assess=assess, language=language, action="group_submit", notify=notify)
     ga.status, ga.submitted_at, ga.updated_at = "submitted", now, now
     session.flush()
     _audit(session, kit, principal, ga, "submitted", members=[m.borrower_id for m in members])
