@@ -70,7 +70,7 @@ def test_group_size_bounds_leader_and_one_open_group(client, session, runtime, w
     w = world
     ids = [p.borrower.id for p in w["people"]]
     two = client.post(GROUPS, headers=w["ho"], json={"name": "两人组", "member_ids": ids[:2], "leader_id": ids[0]})
-    assert two.status_code == 201 and two.json()["status"] == "forming"  # fewer than 3: not active
+    assert (two.status_code, two.json()["status"]) == (201, "forming")  # fewer than 3: not active
     # A borrower in an open group joins no other.
     assert_problem(client.post(GROUPS, headers=w["ho"], json={"name": "重复组", "member_ids": [ids[0], ids[2]]}),
                    409)
@@ -143,7 +143,7 @@ def test_held_until_every_member_consents_then_all_submitted_and_guaranteed(clie
     ids = [p.borrower.id for p in w["people"][:3]]
     # The member's view: the group, co-members masked, amounts; not editable, not submittable by them.
     mine = client.get(f"/api/v1/me/applications/{apps[ids[1]]}/group", headers=w["hb"][1]).json()
-    assert mine["my_amount"] == "6000.00" and mine["total_amount"] == "18000.00"
+    assert (mine["my_amount"], mine["total_amount"]) == ("6000.00", "18000.00")
     assert {m["name_masked"] for m in mine["members"]} == {"王**", "李**", "张**"}
     assert_problem(client.get(f"/api/v1/me/applications/{apps[ids[0]]}/group", headers=w["hb"][1]), 404)
     assert_problem(client.post(f"/api/v1/me/applications/{apps[ids[1]]}/submit", headers=w["hb"][1]), 409)
