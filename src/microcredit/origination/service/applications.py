@@ -452,9 +452,23 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
            after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
     _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
     if application.group_application_id is not None and before == "awaiting_consent":
-        from microcredit.origination.service import group_applications
-        group_applications.member_withdrew(session=session, kit=kit, application=application)
+        _group_member_withdrew(session, kit, application)
     return _view(session, application)
+
+
+def _group_member_withdrew(session: Session, kit: identity.IdentityKit, application: Application) -> None:
+    """A group member withdrew their waiting application: a refusal, holding the group application for the
+    officer (nothing to do when the officer removed them, or cancelled the group application)."""
+    assert application.group_application_id is not None
+    ga = repo.get_group_application(session, application.group_application_id, for_update=True)
+    part = next((m for m in repo.group_members(session, application.group_application_id)
+                 if m.application_id == application.id), None)
+    if ga is None or part is None or ga.status not in ("awaiting_consent", "member_refused") \
+            or part.consent == "removed":
+        return
+    part.consent, part.decided_at = "refused", kit.clock.now()
+    ga.status, ga.updated_at = "member_refused", kit.clock.now()
+    session.flush()
 
 
 APPROVER_PERMISSIONS = ("loan.approve.level1", "loan.approve.level2", "loan.approve.level3")

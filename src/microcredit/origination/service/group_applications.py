@@ -41,7 +41,7 @@ from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.products import service as products
 
 __all__ = ["GroupApplicationView", "cancel", "consent", "create", "get_for_staff", "list_for_staff",
-           "member_withdrew", "my_group", "refuse", "remove_member"]
+           "my_group", "refuse", "remove_member"]
 
 OPEN = ("awaiting_consent", "member_refused")
 
@@ -237,19 +237,6 @@ def refuse(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     session.flush()
     _audit(session, kit, principal, ga, "refused", borrower_id=part.borrower_id, ip=ip, device=device_id)
     return _view(session, ga)
-
-
-def member_withdrew(*, session: Session, kit: identity.IdentityKit, application: Application) -> None:
-    """A member withdrew their waiting application: as a refusal (nothing to do if the officer removed them)."""
-    assert application.group_application_id is not None
-    ga = repo.get_group_application(session, application.group_application_id, for_update=True)
-    part = next((m for m in repo.group_members(session, application.group_application_id)
-                 if m.application_id == application.id), None)
-    if ga is None or part is None or ga.status not in OPEN or part.consent == "removed":
-        return
-    part.consent, part.decided_at = "refused", kit.clock.now()
-    ga.status, ga.updated_at = "member_refused", kit.clock.now()
-    session.flush()
 
 
 def remove_member(*, session: Session, kit: identity.IdentityKit, principal: Principal, group_application_id: int,
