@@ -442,7 +442,12 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
 
 def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
              note: str | None, own: bool) -> ApplicationView:
-    """Withdraw an application before a decision (draft, submitted, returned or referred)."""
+    """Withdraw an application before a decision (draft, submitted, returned, referred, or a group
+    member's awaiting_consent). Locks follow one order — a group application before its members'
+    applications — so a member withdrawing never deadlocks with the officer acting on the group."""
+    application = (_own if own else _staff)(session, principal, application_id)
+    if application.group_application_id is not None:
+        repo.get_group_application(session, application.group_application_id, for_update=True)
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
     before = application.status
     application.status = states.step(before, "withdraw")

@@ -172,11 +172,16 @@ def list_for_staff(*, session: Session, principal: Principal, page: PageRequest,
 
 def _own_part(session: Session, principal: Principal, application_id: int
               ) -> tuple[Application, GroupApplication, GroupApplicationMember]:
-    application = repo.get(session, application_id, for_update=True)
+    """The caller's application in a group application, both locked: the group application first, as
+    everywhere (see `applications.withdraw`), so concurrent answers and the officer's actions queue."""
+    application = repo.get(session, application_id)
     if application is None or application.borrower_user_id != principal.user_id \
             or application.group_application_id is None:
         raise NotFound()
     ga = repo.get_group_application(session, application.group_application_id, for_update=True)
+    application = repo.get(session, application_id, for_update=True)
+    if application is None or application.group_application_id is None:
+        raise NotFound()
     part = next((m for m in repo.group_members(session, application.group_application_id)
                  if m.application_id == application.id), None)
     if ga is None or part is None:
