@@ -33,8 +33,9 @@ from microcredit.identity.service import IdentityKit
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.origination import service as origination
-from microcredit.origination.schemas import ApplicationCreate
+from microcredit.origination.schemas import ApplicationCreate, GroupApplicationCreate, GroupMemberPlan
 from microcredit.parties import service as parties
+from microcredit.parties.schemas import GroupCreate
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
 from microcredit.platform.storage import Storage
@@ -89,6 +90,13 @@ BORROWERS = (
     ("刘洋", "13900001004", "360103", date(1988, 5, 5), 35, 1, "small_business", "小微企业主（汽修）", "15000.00",
      True),
     ("陈静", "13900001005", "110105", date(1996, 2, 29), 46, None, "consumer", "护士", "8000.00", True),
+    # Two joint-liability groups (小组联保) of farmers at 城关支行.
+    ("赵建国", "13900001006", "360102", date(1979, 4, 8), 51, 0, "farmer", "种植户（水稻）", "5200.00", True),
+    ("孙秀英", "13900001007", "360102", date(1982, 9, 17), 52, 0, "farmer", "养殖户（生猪）", "4800.00", True),
+    ("周明", "13900001008", "360102", date(1986, 1, 23), 53, 0, "farmer", "种植户（柑橘）", "6100.00", True),
+    ("吴桂兰", "13900001009", "360102", date(1975, 6, 30), 54, 0, "farmer", "养殖户（水产）", "4300.00", True),
+    ("郑强", "13900001010", "360102", date(1991, 12, 2), 55, 0, "farmer", "种植户（茶叶）", "5600.00", True),
+    ("冯丽", "13900001011", "360102", date(1989, 3, 14), 56, 0, "sole_trader", "个体户（农资店）", "7000.00", True),
 )
 
 
@@ -314,9 +322,10 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         session.flush()
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
                       "loan_officer", inst.id, branches[0].id, STAFF[1][0])
-        seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer,
-                          borrower_ids=[parties.borrowers.own_profile_id(session=session, principal=b) or 0
-                                        for b in applicants])
+        borrower_ids = [parties.borrowers.own_profile_id(session=session, principal=b) or 0 for b in applicants]
+        seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer, borrower_ids=borrower_ids)
+        seed_groups(session=session, kit=kit, members=applicants[5:11], officer=officer,
+                    borrower_ids=borrower_ids[5:11])
     seed_books(session=session, kit=kit, institution_id=inst.id, business_date=inst.business_date)
     for name, _, phone, position, _, roles in STAFF:
         note = ""
@@ -380,7 +389,7 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
     """Applications through the origination service: a draft, submissions decided by the automated
     review in force (approved, referred to people, declined, returned for documents), a withdrawal and
     a walk-in taken by the loan officer. Seeded history texts nobody."""
-    zhang, _li, wang, liu, chen = borrowers
+    zhang, _li, wang, liu, chen = borrowers[:5]
     assess = origination.review.default_assessor()
     create = origination.applications.create_own
     # 张三: a draft, not yet submitted.
@@ -413,3 +422,29 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
     origination.applications.submit(session=session, kit=kit, principal=officer, application_id=walk_in.id,
                                     own=False, assess=assess, language="zh-CN", notify=False)
 
+
+
+def seed_groups(*, session: Session, kit: IdentityKit, members: list[Principal], officer: Principal,
+                borrower_ids: list[int]) -> None:
+    """Two joint-liability groups formed by the loan officer, each with a group application under FARM-BIZ:
+    the first consented by every member (so submitted and decided), the second waiting for one member."""
+    assess = origination.review.default_assessor()
+    for g, (name, amounts) in enumerate((("城关联保一组", ("12000.00", "8000.00", "10000.00")),
+                                         ("城关联保二组", ("6000.00", "9000.00", "5000.00")))):
+        who, ids = members[3 * g:3 * g + 3], borrower_ids[3 * g:3 * g + 3]
+        group = parties.groups.create_group(session=session, clock=kit.clock, principal=officer,
+                                            data=GroupCreate(name=name, member_ids=ids, leader_id=ids[0]))
+        ga = origination.group_applications.create(
+            session=session, kit=kit, principal=officer, ip=None, language="zh-CN", notify=False,
+            data=GroupApplicationCreate(
+                group_id=group.group.id, product_code="FARM-BIZ", term=12, repayment_method="equal_installment",
+                purpose="agriculture",
+                members=[GroupMemberPlan(borrower_id=i, amount=Money.parse(a, "CNY")) for i, a in zip(ids, amounts,
+                                                                                                   strict=True)]))
+        consenting = who if g == 0 else who[:2]  # the second group's third member has not answered yet
+        for n, principal in enumerate(consenting):
+            part = next(m for m in ga.members if m.user_id == principal.user_id)
+            origination.group_applications.consent(
+                session=session, kit=kit, principal=principal, application_id=part.application_id,
+                ip=f"203.0.113.{30 + 3 * g + n}", device_id=f"demo-device-group-{g}-{n}", assess=assess,
+                language="zh-CN", notify=False)

@@ -42,8 +42,8 @@ from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
-from microcredit.origination.models import Application
-from microcredit.parties.models import Institution, ProfileChange
+from microcredit.origination.models import Application, GroupApplication
+from microcredit.parties.models import BorrowerGroup, Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
@@ -90,7 +90,8 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id", "loan_id", "loan_change_id")
+                "rule_set_code", "blacklist_id", "report_id", "notification_id",
+                "group_id", "group_application_id", "loan_id", "loan_change_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -154,6 +155,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/loans/{loan_id}/changes"): lambda w: {"kind": "write_off", "reason_code": "uncollectible",
                                                      "note": "矩阵核销"},
     ("POST", "/loan-changes/{loan_change_id}/reject"): lambda w: {"note": "矩阵驳回"},
+    ("POST", "/groups"): lambda w: {"name": "矩阵组", "member_ids": []},
+    ("POST", "/groups/{group_id}/members"): lambda w: {"borrower_id": w.objects["borrower_id"]},
+    ("PUT", "/groups/{group_id}/leader"): lambda w: {"borrower_id": w.objects["borrower_id"]},
+    ("POST", "/me/applications/{application_id}/consent"): lambda w: {"agree_joint_liability": True},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -228,6 +233,9 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     message = notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
                                         institution_id=inst.id, phone=next_phone(), template="account_locked",
                                         params={"signature": "矩阵"}, language="zh-CN")
+    # Someone else's in-app notification: every signed-in caller may mark their own read, never this one (404).
+    notice = notifications.notify_user(session, clock=runtime.clock, institution_id=inst.id, user_id=target.user.id,
+                                       template="application_submitted", params={"number": "MC-1"})
     # A product with a published version 1 and a draft version 2 (the matrix's version_number).
     terms = ProductTerms.model_validate(product_terms())
     products.catalogue.create_product(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
@@ -274,6 +282,17 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                         details={}, reason_code="uncollectible", note="矩阵", status="pending",
                         requested_by_user_id=None, requested_at=runtime.clock.now())
     session.add(change)
+    # A joint-liability group in branch A (no members yet) and a group application of it waiting.
+    group = BorrowerGroup(institution_id=inst.id, branch_id=branch_a.id, name="矩阵组", status="forming",
+                          created_at=runtime.clock.now(), updated_at=runtime.clock.now())
+    session.add(group)
+    session.flush()
+    group_application = GroupApplication(
+        institution_id=inst.id, branch_id=branch_a.id, group_id=group.id, group_name=group.name,
+        status="awaiting_consent", product_code="MATRIX", product_version_id=application.product_version_id, term=6,
+        repayment_method="equal_installment", purpose="business", created_at=runtime.clock.now(),
+        updated_at=runtime.clock.now())
+    session.add(group_application)
     session.flush()
     # A document of the target borrower (an ID-card photo a loan officer took at the branch).
     photo = io.BytesIO()
@@ -298,6 +317,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
+               "notification_id": notice.id, "group_id": group.id, "group_application_id": group_application.id,
                "loan_id": loan.id, "loan_change_id": change.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()

@@ -50,6 +50,12 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] We are sorry: your loan application {number} was not approved, for {count} "
               "reason(s) shown under My applications; you may ask for a review by a person.",
     },
+    "group_consent_requested": {
+        "zh-CN": "【{signature}】您所在的联保小组“{group}”申请了贷款，您的金额为 {amount} 元。"
+                 "请在“我的申请”中查看联保责任并确认是否同意。",
+        "en": "[{signature}] Your group \"{group}\" applied for loans; your amount is CNY {amount}. "
+              "Read the joint liability under My applications and consent or refuse.",
+    },
 }
 
 PURPOSE_TEXT = {

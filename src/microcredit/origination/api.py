@@ -1,4 +1,5 @@
-"""Routes of origination: the borrower's own applications and the staff's (walk-in, lists, detail)."""
+"""Routes of origination: the borrower's own applications and the staff's (walk-in, lists, detail), and
+group applications (小组联保: the officer's, and each member's consent)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from microcredit.api.deps import DB, Config, Kit, Meta, require
 from microcredit.api.params import Id, IdFilter, PageNo, PageSize
+from microcredit.errors import FieldProblem, ValidationFailed
 from microcredit.identity.principal import Principal
 from microcredit.origination import service
 from microcredit.origination.schemas import (
@@ -17,15 +19,25 @@ from microcredit.origination.schemas import (
     ApplicationRuleResultRead,
     ApplicationSummary,
     ApplicationUpdate,
+    CoMemberRead,
+    ConsentRequest,
     DeclineReason,
     EventRead,
+    GroupApplicationCreate,
+    GroupApplicationMemberRead,
+    GroupApplicationRead,
+    GroupApplicationStatus,
+    GroupApplicationSummary,
+    GuarantorRead,
     MyApplicationRead,
+    MyGroupRead,
     StatusCounts,
     StatusName,
     WalkInApplicationCreate,
     WithdrawRequest,
 )
 from microcredit.origination.service.applications import ApplicationView
+from microcredit.origination.service.group_applications import GroupApplicationView
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.ratelimit import Limit, hit
 from microcredit.platform.routing import UnitOfWorkRoute
@@ -74,9 +86,14 @@ def _mine(view: ApplicationView) -> MyApplicationRead:
         needed=list(a.needed or []) if a.status == "returned" else [])
 
 
-def _detail(view: ApplicationView) -> ApplicationDetail:
+def _detail(view: ApplicationView, session: Any = None) -> ApplicationDetail:
     a = view.application
+    guarantors = [] if session is None or a.group_application_id is None else [
+        GuarantorRead(guarantor_borrower_id=g.guarantor_borrower_id, guarantor_name=name, group_id=g.group_id,
+                      group_application_id=g.group_application_id, kind=g.kind, recorded_on=g.recorded_on)
+        for g, name in service.group_applications.guarantors(session=session, application_id=a.id)]
     return ApplicationDetail(
+        guarantors=guarantors,
         **_plan(view), officer_user_id=a.officer_user_id, device_id=a.device_id, client_ip=a.client_ip,
         decision=a.decision, rule_set=a.rule_set, score=a.score, grade=a.grade, reasons=list(a.reasons or []),
         needed=list(a.needed or []), max_amount=a.max_amount, bureau_report_id=a.bureau_report_id,
@@ -166,7 +183,8 @@ def create_walk_in_application(body: WalkInApplicationCreate, session: DB, kit: 
     plan = ApplicationCreate(**body.model_dump(exclude={"borrower_id"}))
     a = service.applications.create_walk_in(session=session, kit=kit, principal=principal,
                                             borrower_id=body.borrower_id, plan=plan, device_id=device_id, ip=meta.ip)
-    return _detail(service.applications.get_for_staff(session=session, principal=principal, application_id=a.id))
+    return _detail(service.applications.get_for_staff(session=session, principal=principal, application_id=a.id),
+                   session)
 
 
 @router.get("/applications", response_model=Page[ApplicationSummary], operation_id="list_applications",
@@ -200,9 +218,10 @@ def count_applications(session: DB, principal: Principal = require("loan.read"),
             summary="One application with every rule result")
 def get_application(application_id: Id, session: DB, principal: Principal = require("loan.read")
                     ) -> ApplicationDetail:
-    """The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline."""
+    """The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline
+    (and, for a group member's, the mutual guarantee: who stands for it)."""
     return _detail(service.applications.get_for_staff(session=session, principal=principal,
-                                                      application_id=application_id))
+                                                      application_id=application_id), session)
 
 
 @router.post("/applications/{application_id}/submit", response_model=ApplicationDetail,
@@ -214,7 +233,7 @@ def submit_application(application_id: Id, session: DB, kit: Kit, meta: Meta,
     view = service.applications.submit(session=session, kit=kit, principal=principal, application_id=application_id,
                                        own=False, assess=service.review.default_assessor(), language=meta.language)
     return _detail(service.applications.get_for_staff(session=session, principal=principal,
-                                                      application_id=view.application.id))
+                                                      application_id=view.application.id), session)
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=ApplicationDetail,
@@ -225,4 +244,131 @@ def withdraw_application(application_id: Id, body: WithdrawRequest, session: DB,
     view = service.applications.withdraw(session=session, kit=kit, principal=principal,
                                          application_id=application_id, note=body.note, own=False)
     return _detail(service.applications.get_for_staff(session=session, principal=principal,
-                                                      application_id=view.application.id))
+                                                      application_id=view.application.id), session)
+
+
+# --- group applications (小组联保) -------------------------------------------------------------------
+
+def _group(view: GroupApplicationView) -> GroupApplicationRead:
+    ga = view.group_application
+    return GroupApplicationRead(
+        id=ga.id, group_id=ga.group_id, group_name=ga.group_name, branch_id=ga.branch_id,
+        status=ga.status, product_code=ga.product_code, term=ga.term,
+        repayment_method=ga.repayment_method, purpose=ga.purpose, created_at=ga.created_at,
+        submitted_at=ga.submitted_at,
+        members=[GroupApplicationMemberRead(
+            borrower_id=m.borrower_id, name=view.names.get(m.borrower_id), leader=m.leader, amount=m.amount,
+            application_id=m.application_id, application_status=view.applications[m.application_id].status,
+            application_number=view.applications[m.application_id].number, consent=m.consent,
+            decided_at=m.decided_at) for m in view.members])
+
+
+def _my_group(view: GroupApplicationView, application_id: int) -> MyGroupRead:
+    ga = view.group_application
+    me = next(m for m in view.members if m.application_id == application_id)
+    mine = view.applications[application_id]
+    return MyGroupRead(
+        group_application_id=ga.id, group_name=ga.group_name, status=ga.status,
+        product_code=ga.product_code, term=ga.term, period_unit=mine.period_unit,
+        repayment_method=ga.repayment_method, my_amount=me.amount, my_consent=me.consent,
+        total_amount=service.group_applications.total(view),
+        members=[CoMemberRead(**m) for m in service.group_applications.masked_members(view, application_id)])
+
+
+GROUP_REFUSALS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The group application is no longer waiting (`group_application_wrong_state`) or the "
+                         "member already answered (`group_consent_decided`)"}}
+
+
+@router.post("/group-applications", response_model=GroupApplicationRead, status_code=201,
+             operation_id="create_group_application", summary="Apply for a joint-liability group")
+def create_group_application(body: GroupApplicationCreate, session: DB, kit: Kit, meta: Meta,
+                             principal: Principal = require("loan.apply")) -> GroupApplicationRead:
+    """One application per member, held until every member consents; each member is asked (SMS and in-app).
+
+    Refused with field errors for a product without group lending (`product_not_group_lending`), a member
+    list that is not the group's (`group_members_mismatch`) or an amount out of the product's range
+    (`members.N.amount`).
+    """
+    return _group(service.group_applications.create(session=session, kit=kit, principal=principal, data=body,
+                                                    ip=meta.ip, language=meta.language))
+
+
+@router.get("/group-applications", response_model=Page[GroupApplicationSummary],
+            operation_id="list_group_applications", summary="Group applications in scope")
+def list_group_applications(session: DB, principal: Principal = require("loan.read"),
+                            status: GroupApplicationStatus | None = None, page: PageNo = 1,
+                            page_size: PageSize = 20) -> Page[GroupApplicationSummary]:
+    """Newest first, with how many members consented."""
+    r, counts = service.group_applications.list_for_staff(session=session, principal=principal,
+                                                          page=PageRequest(page, page_size), status=status)
+    return Page(items=[GroupApplicationSummary(
+        id=ga.id, group_id=ga.group_id, group_name=ga.group_name, status=ga.status, product_code=ga.product_code,
+        members=counts.get(ga.id, (0, 0))[0], consented=counts.get(ga.id, (0, 0))[1], created_at=ga.created_at)
+        for ga in r.items], total=r.total, page=r.page, page_size=r.page_size)
+
+
+@router.get("/group-applications/{group_application_id}", response_model=GroupApplicationRead,
+            operation_id="get_group_application", summary="One group application with each member's consent")
+def get_group_application(group_application_id: Id, session: DB,
+                          principal: Principal = require("loan.read")) -> GroupApplicationRead:
+    """Members, amounts, consent of each and their applications' statuses."""
+    return _group(service.group_applications.get_for_staff(session=session, principal=principal,
+                                                           group_application_id=group_application_id))
+
+
+@router.post("/group-applications/{group_application_id}/members/{borrower_id}/remove",
+             response_model=GroupApplicationRead, operation_id="remove_group_application_member",
+             summary="Remove a member (their application is withdrawn)", responses=GROUP_REFUSALS)
+def remove_group_application_member(group_application_id: Id, borrower_id: Id, session: DB, kit: Kit, meta: Meta,
+                                    principal: Principal = require("loan.apply")) -> GroupApplicationRead:
+    """At least 3 members must remain (`group_too_small`); if the rest all consented they are submitted now."""
+    return _group(service.group_applications.remove_member(
+        session=session, kit=kit, principal=principal, group_application_id=group_application_id,
+        borrower_id=borrower_id, assess=service.review.default_assessor(), language=meta.language))
+
+
+@router.post("/group-applications/{group_application_id}/cancel", response_model=GroupApplicationRead,
+             operation_id="cancel_group_application", summary="Cancel a group application",
+             responses=GROUP_REFUSALS)
+def cancel_group_application(group_application_id: Id, session: DB, kit: Kit,
+                             principal: Principal = require("loan.apply")) -> GroupApplicationRead:
+    """Every member's waiting application is withdrawn."""
+    return _group(service.group_applications.cancel(session=session, kit=kit, principal=principal,
+                                                    group_application_id=group_application_id))
+
+
+@router.get("/me/applications/{application_id}/group", response_model=MyGroupRead,
+            operation_id="get_my_group_application", summary="The group application one's application is part of")
+def get_my_group_application(application_id: Id, session: DB,
+                             principal: Principal = require("application.read_own")) -> MyGroupRead:
+    """The group, every member's amount (co-members' names masked), one's own consent (404: not a group member's)."""
+    view = service.group_applications.my_group(session=session, principal=principal, application_id=application_id)
+    return _my_group(view, application_id)
+
+
+@router.post("/me/applications/{application_id}/consent", response_model=MyGroupRead,
+             operation_id="consent_to_group_application", summary="Consent to the group application",
+             responses=GROUP_REFUSALS)
+def consent_to_group_application(application_id: Id, body: ConsentRequest, session: DB, kit: Kit, meta: Meta,
+                                 device_id: DeviceId = None,
+                                 principal: Principal = require("application.apply_own")) -> MyGroupRead:
+    """Recorded with the time, address and device; the last member's consent submits every member's application."""
+    if not body.agree_joint_liability:
+        raise ValidationFailed([FieldProblem("agree_joint_liability", "joint_liability_not_accepted",
+                                             "Accept the joint liability to consent", "同意前须确认承担联保责任")])
+    view = service.group_applications.consent(
+        session=session, kit=kit, principal=principal, application_id=application_id, ip=meta.ip,
+        device_id=device_id, assess=service.review.default_assessor(), language=meta.language)
+    return _my_group(view, application_id)
+
+
+@router.post("/me/applications/{application_id}/refuse", response_model=MyGroupRead,
+             operation_id="refuse_group_application", summary="Refuse the group application",
+             responses=GROUP_REFUSALS)
+def refuse_group_application(application_id: Id, session: DB, kit: Kit, meta: Meta, device_id: DeviceId = None,
+                             principal: Principal = require("application.apply_own")) -> MyGroupRead:
+    """The group application waits for the officer (remove this member, or cancel)."""
+    view = service.group_applications.refuse(session=session, kit=kit, principal=principal,
+                                             application_id=application_id, ip=meta.ip, device_id=device_id)
+    return _my_group(view, application_id)

@@ -32,6 +32,8 @@ ACTION_WORDS = {
     "resubmit": ("补充材料后重新提交", "resubmitted"),
     "withdraw": ("撤回", "withdrawn"),
     "decide": ("自动审查", "decided"),
+    "await_consent": ("等待联保成员同意", "held for the group's consent"),
+    "group_submit": ("随联保申请提交", "submitted with the group"),
 }
 
 
@@ -42,3 +44,21 @@ class NoBorrowerProfile(OriginationError):
     status = 409
     message_zh = "请先完成实名登记，再申请贷款"
     message_en = "Complete your registration before applying for a loan"
+
+
+class GroupApplicationWrongState(OriginationError):
+    """The group application's status does not allow this step."""
+
+    code = "group_application_wrong_state"
+    status = 409
+    message_zh = "联保申请当前状态为“{status}”，不能执行此操作"
+    message_en = "The group application is {status}: this cannot be done"
+
+
+class ConsentAlreadyGiven(OriginationError):
+    """A member answers once: consented, refused or removed is final for that member."""
+
+    code = "group_consent_decided"
+    status = 409
+    message_zh = "您已对该联保申请作出答复（{consent}）"
+    message_en = "You have already answered this group application ({consent})"

@@ -1,5 +1,6 @@
-"""Tables of origination: applications, their timeline, the rule results of each decision, and the
-per-day sequence behind the readable application numbers.
+"""Tables of origination: applications, their timeline, the rule results of each decision, the
+per-day sequence behind the readable application numbers, and group applications (小组联保) with
+each member's consent and the mutual guarantees they record.
 
 An application keeps the product version it was made under (`product_version_id`, and its number
 for display) and the borrower's branch at the time. Its `number` (`MC-20261202-000123`) is given at
@@ -17,14 +18,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
 from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
 from microcredit.lending.money import Money
 
-STATUSES = ("draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn")
+STATUSES = ("draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn", "awaiting_consent")
 CHANNELS = ("online", "walk_in")
 
 
@@ -91,6 +92,8 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A member's share of a group application (小组联保); None for an individual application.
+    group_application_id: Mapped[int | None] = mapped_column(ForeignKey("group_applications.id"), nullable=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -138,3 +141,79 @@ class ApplicationSequence(Base):
                                                 autoincrement=False)
     business_date: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+GROUP_APPLICATION_STATUSES = ("awaiting_consent", "member_refused", "submitted", "cancelled")
+MEMBER_CONSENTS = ("pending", "consented", "refused", "removed")
+
+
+class GroupApplication(Base):
+    """A loan officer's application for a joint-liability group: one term and method, an amount per member.
+
+    Each member gets an application of their own (`Application.group_application_id`), held in
+    `awaiting_consent` until every member consents; then all are submitted in one transaction.
+    `awaiting_consent` → `submitted` (all consented) | `member_refused` (someone refused: the officer
+    removes them or cancels) | `cancelled`.
+    """
+
+    __tablename__ = "group_applications"
+    __table_args__ = (Index("ix_group_applications_inst", "institution_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("borrower_groups.id"))
+    group_name: Mapped[str] = mapped_column(String(100))  # as it was when applying
+    status: Mapped[str] = mapped_column(String(16))
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"))
+    term: Mapped[int] = mapped_column(Integer)
+    repayment_method: Mapped[str] = mapped_column(String(48))
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class GroupApplicationMember(Base):
+    """One member's part of a group application: their application, amount and consent (time, IP, device)."""
+
+    __tablename__ = "group_consents"
+    __table_args__ = (UniqueConstraint("group_application_id", "borrower_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    group_application_id: Mapped[int] = mapped_column(ForeignKey("group_applications.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    consent_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    consent_device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApplicationGuarantor(Base):
+    """A mutual guarantee recorded on a member's application: `guarantor_borrower_id` stands for it.
+
+    Written when the group's applications are submitted (every member consented), one row per
+    co-member, so collections can read who answers for whom.
+    """
+
+    __tablename__ = "loan_guarantees"
+    __table_args__ = (UniqueConstraint("application_id", "guarantor_borrower_id"),
+                      Index("ix_loan_guarantees_guarantor", "guarantor_borrower_id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    guarantor_borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("borrower_groups.id"))
+    group_application_id: Mapped[int] = mapped_column(ForeignKey("group_applications.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="joint_liability")
+    recorded_on: Mapped[date] = mapped_column(Date)  # the business date
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,15 @@ from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from microcredit.origination.models import Application, ApplicationEvent, ApplicationRuleResult, ApplicationSequence
+from microcredit.origination.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationGuarantor,
+    ApplicationRuleResult,
+    ApplicationSequence,
+    GroupApplication,
+    GroupApplicationMember,
+)
 
 
 def add(session: Session, row: object) -> None:
@@ -144,3 +152,61 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
             session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
                             .execution_options(synchronize_session=False))
     return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)
+
+
+# --- group applications ------------------------------------------------------------------------------
+
+
+def get_group_application(session: Session, group_application_id: int, *,
+                          for_update: bool = False) -> GroupApplication | None:
+    """The group application with this id (row-locked with `for_update`)."""
+    return session.get(GroupApplication, group_application_id, with_for_update=for_update)
+
+
+def group_members(session: Session, group_application_id: int) -> list[GroupApplicationMember]:
+    """The members of a group application, in the order they were listed."""
+    return list(session.scalars(select(GroupApplicationMember)
+                                .where(GroupApplicationMember.group_application_id == group_application_id)
+                                .order_by(GroupApplicationMember.id)))
+
+
+def group_applications_query(*, institution_id: int | None, branch_id: int | bool | None,
+                             status: str | None) -> Select[Any]:
+    """Group applications in scope (`branch_id` False: any branch), newest first."""
+    stmt = select(GroupApplication)
+    if institution_id is not None:
+        stmt = stmt.where(GroupApplication.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(GroupApplication.branch_id.is_(None) if branch_id is None
+                          else GroupApplication.branch_id == branch_id)
+    if status is not None:
+        stmt = stmt.where(GroupApplication.status == status)
+    return stmt.order_by(GroupApplication.id.desc())
+
+
+def consent_counts(session: Session, group_application_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(members not removed, of them consented) per group application."""
+    if not group_application_ids:
+        return {}
+    m = GroupApplicationMember
+    rows = session.execute(select(m.group_application_id, func.count(),
+                                  func.sum(case((m.consent == "consented", 1), else_=0)))
+                           .where(m.group_application_id.in_(group_application_ids), m.consent != "removed")
+                           .group_by(m.group_application_id))
+    return {int(g): (int(n), int(c or 0)) for g, n, c in rows}
+
+
+def open_group_member(session: Session, borrower_id: int) -> GroupApplicationMember | None:
+    """The borrower's part in a group application still waiting (awaiting consent or a refusal), if any."""
+    return session.scalar(select(GroupApplicationMember)
+                          .join(GroupApplication, GroupApplication.id == GroupApplicationMember.group_application_id)
+                          .where(GroupApplicationMember.borrower_id == borrower_id,
+                                 GroupApplicationMember.consent != "removed",
+                                 GroupApplication.status.in_(("awaiting_consent", "member_refused"))).limit(1))
+
+
+def guarantors_of(session: Session, application_id: int) -> list[ApplicationGuarantor]:
+    """The mutual guarantees recorded on an application."""
+    return list(session.scalars(select(ApplicationGuarantor)
+                                .where(ApplicationGuarantor.application_id == application_id)
+                                .order_by(ApplicationGuarantor.id)))

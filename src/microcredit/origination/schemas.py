@@ -7,7 +7,7 @@ the grade's reasons or the fraud flags. Staff (`ApplicationDetail`) see every ru
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -23,9 +23,15 @@ __all__ = [
     "ApplicationRuleResultRead",
     "ApplicationSummary",
     "ApplicationUpdate",
+    "ConsentRequest",
     "DeclineReason",
     "EventRead",
+    "GroupApplicationCreate",
+    "GroupApplicationRead",
+    "GroupApplicationSummary",
+    "GuarantorRead",
     "MyApplicationRead",
+    "MyGroupRead",
     "StatusCounts",
     "WalkInApplicationCreate",
     "WithdrawRequest",
@@ -38,7 +44,8 @@ PurposeName = Literal["business", "agriculture", "consumption", "education", "me
 EMPLOYMENTS = ("employed", "self_employed", "farmer", "business_owner", "student", "retired", "unemployed", "other")
 EmploymentName = Literal["employed", "self_employed", "farmer", "business_owner", "student", "retired",
                          "unemployed", "other"]
-StatusName = Literal["draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn"]
+StatusName = Literal["draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn",
+                     "awaiting_consent"]
 Amount = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 Monthly = Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)]
 
@@ -150,6 +157,8 @@ class ApplicationSummary(OutputSchema):
     created_at: datetime
     submitted_at: datetime | None
     decided_at: datetime | None
+    group_application_id: int | None = Field(default=None, description="A member's share of this group "
+                                                                       "application (小组联保)")
 
 
 class _Plan(ApplicationSummary):
@@ -171,6 +180,17 @@ class MyApplicationRead(_Plan):
     needed: list[str]
 
 
+class GuarantorRead(OutputSchema):
+    """A co-member who guarantees this application (joint liability, recorded when the group applied)."""
+
+    guarantor_borrower_id: int
+    guarantor_name: str | None = None
+    group_id: int
+    group_application_id: int
+    kind: str = Field(examples=["joint_liability"])
+    recorded_on: date = Field(description="The business date it was recorded")
+
+
 class ApplicationDetail(_Plan):
     """An application as staff see it: everything, every rule result included."""
 
@@ -186,6 +206,8 @@ class ApplicationDetail(_Plan):
     max_amount: MoneyStr | None
     bureau_report_id: str | None
     results: list[ApplicationRuleResultRead]
+    guarantors: list[GuarantorRead] = Field(default_factory=list, description="The mutual guarantee of a group "
+                                                                              "member's application: who stands for it")
 
 
 class StatusCounts(OutputSchema):
@@ -193,3 +215,106 @@ class StatusCounts(OutputSchema):
 
     counts: dict[str, int]
     total: int
+
+
+# --- group applications (小组联保) -------------------------------------------------------------------
+
+GroupApplicationStatus = Literal["awaiting_consent", "member_refused", "submitted", "cancelled"]
+ConsentName = Literal["pending", "consented", "refused", "removed"]
+
+
+class GroupMemberPlan(InputSchema):
+    """One member's amount in a group application."""
+
+    borrower_id: int = Field(ge=1)
+    amount: Amount
+
+
+class GroupApplicationCreate(InputSchema):
+    """A loan officer's application for an active group: one product, term and method, an amount per member."""
+
+    group_id: int = Field(ge=1)
+    product_code: str = Field(min_length=1, max_length=32)
+    term: int = Field(ge=1, le=600)
+    repayment_method: RepaymentMethodName
+    purpose: PurposeName
+    members: list[GroupMemberPlan] = Field(min_length=1, max_length=10,
+                                           description="Every current member of the group, each once")
+
+
+class GroupApplicationMemberRead(OutputSchema):
+    """A member's part as staff see it: their application, amount and consent."""
+
+    borrower_id: int
+    name: str | None
+    leader: bool
+    amount: MoneyStr
+    application_id: int
+    application_status: StatusName
+    application_number: str | None
+    consent: ConsentName
+    decided_at: datetime | None = Field(description="When they consented, refused or were removed")
+
+
+class GroupApplicationRead(OutputSchema):
+    """A group application with each member's consent and application."""
+
+    id: int
+    group_id: int
+    group_name: str
+    branch_id: int | None
+    status: GroupApplicationStatus = Field(description="awaiting_consent: waiting for members; member_refused: "
+                                                       "someone refused (remove them or cancel); submitted: every "
+                                                       "member consented and was reviewed; cancelled")
+    product_code: str
+    term: int
+    repayment_method: str
+    purpose: str
+    created_at: datetime
+    submitted_at: datetime | None
+    members: list[GroupApplicationMemberRead]
+
+
+class GroupApplicationSummary(OutputSchema):
+    """A group application in a list."""
+
+    id: int
+    group_id: int
+    group_name: str
+    status: GroupApplicationStatus
+    product_code: str
+    members: int
+    consented: int
+    created_at: datetime
+
+
+class CoMemberRead(OutputSchema):
+    """A member as a co-member sees them: the name masked, the amount, whether they consented."""
+
+    name_masked: str
+    leader: bool
+    me: bool
+    amount: MoneyStr
+    consent: ConsentName
+
+
+class MyGroupRead(OutputSchema):
+    """What a member reads before consenting: the group, everyone's amount and the joint liability."""
+
+    group_application_id: int
+    group_name: str
+    status: GroupApplicationStatus
+    product_code: str
+    term: int
+    period_unit: str
+    repayment_method: str
+    my_amount: MoneyStr
+    my_consent: ConsentName
+    total_amount: MoneyStr
+    members: list[CoMemberRead]
+
+
+class ConsentRequest(InputSchema):
+    """A member's answer: consent to the group application and the mutual guarantee."""
+
+    agree_joint_liability: bool = Field(description="Must be true: the member read and accepts the joint liability")

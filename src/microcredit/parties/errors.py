@@ -118,3 +118,19 @@ class BankCardInvalid(DomainError):
     status = 422
     message_zh = "银行卡号应为12–19位数字"
     message_en = "A bank card number is 12–19 digits"
+
+
+class GroupWrongState(Conflict):
+    """The group's status does not allow this (a dissolved group changes no more)."""
+
+    code = "group_wrong_state"
+    message_zh = "联保小组当前状态为“{status}”，不能执行此操作"
+    message_en = "The group is {status}: this cannot be done"
+
+
+class BorrowerInAnotherGroup(Conflict):
+    """A borrower is a current member of at most one group that is not dissolved."""
+
+    code = "borrower_in_another_group"
+    message_zh = "该借款人已是另一个联保小组的成员"
+    message_en = "This borrower is already a member of another group"

@@ -1,4 +1,5 @@
-"""Tables of parties: institutions, branches, staff, borrowers, bank accounts, profile changes."""
+"""Tables of parties: institutions, branches, staff, borrowers, bank accounts, profile changes, and
+joint-liability groups of borrowers (小组联保) with their members."""
 
 from __future__ import annotations
 
@@ -164,3 +165,49 @@ class ProfileChange(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+GROUP_STATUSES = ("forming", "active", "dissolved")
+GROUP_MIN_MEMBERS, GROUP_MAX_MEMBERS = 3, 10
+
+
+class BorrowerGroup(Base):
+    """A joint-liability group (小组联保): 3–10 borrowers of one branch, one of them its leader.
+
+    `forming` while the loan officer gathers members; `active` once it has 3–10 and a leader (group
+    applications need an active group); `dissolved` is final. A borrower is a current member of at
+    most one group that is not dissolved.
+    """
+
+    __tablename__ = "borrower_groups"
+    __table_args__ = (Index("ix_borrower_groups_inst", "institution_id", "branch_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="forming")
+    leader_borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True)
+    formed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    dissolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class BorrowerGroupMember(Base):
+    """A borrower's membership of a group (`left_at` None: a current member)."""
+
+    __tablename__ = "borrower_group_members"
+    __table_args__ = (Index("ix_group_members_group", "group_id", "left_at"),
+                      Index("ix_group_members_borrower", "borrower_id", "left_at"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("borrower_groups.id"))
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from microcredit.parties.models import (
     BankAccount,
     Borrower,
+    BorrowerGroup,
+    BorrowerGroupMember,
     Branch,
     Institution,
     ProfileChange,
@@ -228,3 +230,66 @@ def names_by_id(session: Session, entity_type: str, ids: list[int]) -> dict[int,
     english: Any = name_en if name_en is not None else literal(None)
     rows = session.execute(select(key, name, english).where(key.in_(set(ids))))
     return {int(i): (str(zh), en) for i, zh, en in rows}
+
+
+# --- joint-liability groups ------------------------------------------------------------------------
+
+
+def add(session: Session, row: Any) -> None:
+    """Store a new row (flushed, so it has its id)."""
+    session.add(row)
+    session.flush()
+
+
+def get_group(session: Session, group_id: int, *, for_update: bool = False) -> BorrowerGroup | None:
+    """The group with this id (row-locked with `for_update`)."""
+    stmt = select(BorrowerGroup).where(BorrowerGroup.id == group_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def groups_query(*, institution_id: int | None, branch_id: int | bool | None, status: str | None) -> Select[Any]:
+    """Groups in scope (`branch_id` False: any branch), newest first."""
+    stmt = select(BorrowerGroup)
+    if institution_id is not None:
+        stmt = stmt.where(BorrowerGroup.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(BorrowerGroup.branch_id.is_(None) if branch_id is None
+                          else BorrowerGroup.branch_id == branch_id)
+    if status is not None:
+        stmt = stmt.where(BorrowerGroup.status == status)
+    return stmt.order_by(BorrowerGroup.id.desc())
+
+
+def current_members(session: Session, group_id: int) -> list[BorrowerGroupMember]:
+    """The group's current members, in the order they joined."""
+    return list(session.scalars(select(BorrowerGroupMember).where(
+        BorrowerGroupMember.group_id == group_id, BorrowerGroupMember.left_at.is_(None))
+        .order_by(BorrowerGroupMember.id)))
+
+
+def member_counts(session: Session, group_ids: list[int]) -> dict[int, int]:
+    """Current members per group."""
+    if not group_ids:
+        return {}
+    rows = session.execute(select(BorrowerGroupMember.group_id, func.count()).where(
+        BorrowerGroupMember.group_id.in_(group_ids), BorrowerGroupMember.left_at.is_(None))
+        .group_by(BorrowerGroupMember.group_id))
+    return {int(g): int(n) for g, n in rows}
+
+
+def open_membership(session: Session, borrower_id: int) -> BorrowerGroupMember | None:
+    """The borrower's current membership of a group that is not dissolved, if any."""
+    return session.scalar(select(BorrowerGroupMember)
+                          .join(BorrowerGroup, BorrowerGroup.id == BorrowerGroupMember.group_id)
+                          .where(BorrowerGroupMember.borrower_id == borrower_id,
+                                 BorrowerGroupMember.left_at.is_(None), BorrowerGroup.status != "dissolved")
+                          .limit(1))
+
+
+def borrowers_by_ids(session: Session, borrower_ids: list[int]) -> list[Borrower]:
+    """The borrowers with these ids (any order)."""
+    if not borrower_ids:
+        return []
+    return list(session.scalars(select(Borrower).where(Borrower.id.in_(borrower_ids))))

@@ -461,3 +461,65 @@ class ReviewDecision(InputSchema):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "收入证明与申报不符"}]}
     )
+
+
+# --- joint-liability groups ------------------------------------------------------------------------
+
+GroupStatus = Literal["forming", "active", "dissolved"]
+
+
+class GroupCreate(InputSchema):
+    """A new joint-liability group (小组联保) in a branch, with its first members (a leader among them)."""
+
+    name: str = Field(min_length=2, max_length=100, examples=["城关一组"])
+    branch_id: int | None = Field(default=None, ge=1, description="The branch (default: the officer's)")
+    member_ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=10,
+                                                          description="Borrower ids of the first members")
+    leader_id: int | None = Field(default=None, ge=1, description="The leader's borrower id (one of the members)")
+
+
+class GroupMemberAdd(InputSchema):
+    """A borrower to add to a group."""
+
+    borrower_id: int = Field(ge=1)
+
+
+class GroupLeaderSet(InputSchema):
+    """The member who leads the group."""
+
+    borrower_id: int = Field(ge=1)
+
+
+class GroupMemberRead(OutputSchema):
+    """A current member of a group (the name in full: staff in scope see it anyway)."""
+
+    borrower_id: int
+    real_name: str
+    phone_masked: str
+    id_number_masked: str
+    leader: bool
+    joined_at: datetime
+
+
+class GroupSummary(OutputSchema):
+    """A group in a list."""
+
+    id: int
+    name: str
+    branch_id: int | None
+    status: GroupStatus = Field(description="forming: gathering members; active: 3–10 members and a leader, "
+                                            "may apply; dissolved: final")
+    leader_borrower_id: int | None
+    members: int = Field(description="Current members")
+    created_at: datetime
+
+
+class GroupRead(GroupSummary):
+    """A group with its members and who formed it."""
+
+    formed_by_user_id: int | None
+    activated_at: datetime | None
+    dissolved_at: datetime | None
+    member_list: list[GroupMemberRead]
+    min_members: int = 3
+    max_members: int = 10

@@ -13,14 +13,16 @@ from microcredit.risk.assessment import Decision
 @pytest.mark.parametrize(("status", "action", "target"), [
     ("draft", "submit", "submitted"), ("returned", "resubmit", "submitted"), ("draft", "withdraw", "withdrawn"),
     ("submitted", "withdraw", "withdrawn"), ("returned", "withdraw", "withdrawn"),
-    ("referred", "withdraw", "withdrawn"),
+    ("referred", "withdraw", "withdrawn"), ("draft", "await_consent", "awaiting_consent"),
+    ("awaiting_consent", "group_submit", "submitted"), ("awaiting_consent", "withdraw", "withdrawn"),
 ])
 def test_allowed_steps(status, action, target):
     assert states.step(status, action) == target
 
 
 def test_every_other_step_is_refused_with_the_status_named():
-    allowed = {("draft", "submit"), ("returned", "resubmit"), *((s, "withdraw") for s in states.WITHDRAWABLE)}
+    allowed = {("draft", "submit"), ("returned", "resubmit"), ("draft", "await_consent"),
+               ("awaiting_consent", "group_submit"), *((s, "withdraw") for s in states.WITHDRAWABLE)}
     for status in STATUSES:
         for action in states.STEPS:
             if (status, action) in allowed:

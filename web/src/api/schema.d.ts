@@ -58,7 +58,8 @@ export interface paths {
         };
         /**
          * One application with every rule result
-         * @description The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline.
+         * @description The applicant's plan and figures, every rule result by stage, score, grade, reasons and the timeline
+         *     (and, for a group member's, the mutual guarantee: who stands for it).
          *
          *     Requires permission `loan.read`.
          */
@@ -1083,6 +1084,242 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/group-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Group applications in scope
+         * @description Newest first, with how many members consented.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_group_applications"];
+        put?: never;
+        /**
+         * Apply for a joint-liability group
+         * @description One application per member, held until every member consents; each member is asked (SMS and in-app).
+         *
+         *     Refused with field errors for a product without group lending (`product_not_group_lending`), a member
+         *     list that is not the group's (`group_members_mismatch`) or an amount out of the product's range
+         *     (`members.N.amount`).
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["create_group_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/group-applications/{group_application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One group application with each member's consent
+         * @description Members, amounts, consent of each and their applications' statuses.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_group_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/group-applications/{group_application_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a group application
+         * @description Every member's waiting application is withdrawn.
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["cancel_group_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/group-applications/{group_application_id}/members/{borrower_id}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a member (their application is withdrawn)
+         * @description At least 3 members must remain (`group_too_small`); if the rest all consented they are submitted now.
+         *
+         *     Requires permission `loan.apply`.
+         */
+        post: operations["remove_group_application_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Joint-liability groups in scope
+         * @description Newest first, with the current member count.
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["list_groups"];
+        put?: never;
+        /**
+         * Form a joint-liability group
+         * @description Members are borrowers of the group's branch in no other open group; active at 3–10 with a leader.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        post: operations["create_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One group
+         * @description The group, its members and its leader.
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["get_group"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/dissolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dissolve the group (final)
+         * @description Its members leave it and may join another group.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        post: operations["dissolve_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/leader": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Choose the leader among the members
+         * @description The leader must be a current member.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        put: operations["set_group_leader"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a member
+         * @description Refused past 10 members (`group_too_large`) or for a borrower of another branch.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        post: operations["add_group_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/members/{borrower_id}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a member
+         * @description Below 3 members (or without its leader) the group is forming again.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        post: operations["remove_group_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -1914,6 +2151,72 @@ export interface paths {
         patch: operations["update_my_application"];
         trace?: never;
     };
+    "/api/v1/me/applications/{application_id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Consent to the group application
+         * @description Recorded with the time, address and device; the last member's consent submits every member's application.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["consent_to_group_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The group application one's application is part of
+         * @description The group, every member's amount (co-members' names masked), one's own consent (404: not a group member's).
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["get_my_group_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse the group application
+         * @description The group application waits for the officer (remove this member, or cancel).
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["refuse_group_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/applications/{application_id}/resubmit": {
         parameters: {
             query?: never;
@@ -2140,6 +2443,66 @@ export interface paths {
         get: operations["get_my_loan"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's in-app notifications, newest first, with the unread count
+         * @description Each notification is a template key and its parameters: the app renders the text in the reader's language.
+         */
+        get: operations["list_my_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of the caller's notifications read
+         * @description Another user's notification is not found (404); one already read stays as it was.
+         */
+        post: operations["mark_my_notification_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark every notification of the caller read
+         * @description Only the caller's own notifications change.
+         */
+        post: operations["mark_all_my_notifications_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3454,6 +3817,16 @@ export interface components {
             employment: string | null;
             /** Grade */
             grade: string | null;
+            /**
+             * Group Application Id
+             * @description A member's share of this group application (小组联保)
+             */
+            group_application_id?: number | null;
+            /**
+             * Guarantors
+             * @description The mutual guarantee of a group member's application: who stands for it
+             */
+            guarantors?: components["schemas"]["GuarantorRead"][];
             /** Id */
             id: number;
             /** Levels Required */
@@ -3496,7 +3869,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -3551,6 +3924,11 @@ export interface components {
             created_at: string;
             /** Decided At */
             decided_at: string | null;
+            /**
+             * Group Application Id
+             * @description A member's share of this group application (小组联保)
+             */
+            group_application_id?: number | null;
             /** Id */
             id: number;
             /** Number */
@@ -3569,7 +3947,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -4440,6 +4818,28 @@ export interface components {
             note: string;
         };
         /**
+         * CoMemberRead
+         * @description A member as a co-member sees them: the name masked, the amount, whether they consented.
+         */
+        CoMemberRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /**
+             * Consent
+             * @enum {string}
+             */
+            consent: "pending" | "consented" | "refused" | "removed";
+            /** Leader */
+            leader: boolean;
+            /** Me */
+            me: boolean;
+            /** Name Masked */
+            name_masked: string;
+        };
+        /**
          * ConflictWith
          * @description The record that already holds what was asked for (shown only to callers who may see it).
          */
@@ -4592,6 +4992,17 @@ export interface components {
             version: string;
             /** Withdrawn At */
             withdrawn_at: string | null;
+        };
+        /**
+         * ConsentRequest
+         * @description A member's answer: consent to the group application and the mutual guarantee.
+         */
+        ConsentRequest: {
+            /**
+             * Agree Joint Liability
+             * @description Must be true: the member read and accepts the joint liability
+             */
+            agree_joint_liability: boolean;
         };
         /**
          * DataScope
@@ -5043,10 +5454,386 @@ export interface components {
              */
             opening: string;
         };
+        /**
+         * GroupApplicationCreate
+         * @description A loan officer's application for an active group: one product, term and method, an amount per member.
+         */
+        GroupApplicationCreate: {
+            /** Group Id */
+            group_id: number;
+            /**
+             * Members
+             * @description Every current member of the group, each once
+             */
+            members: components["schemas"]["GroupMemberPlan"][];
+            /** Product Code */
+            product_code: string;
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "business" | "agriculture" | "consumption" | "education" | "medical" | "renovation" | "vehicle" | "other";
+            /**
+             * Repayment Method
+             * @enum {string}
+             */
+            repayment_method: "equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily";
+            /** Term */
+            term: number;
+        };
+        /**
+         * GroupApplicationMemberRead
+         * @description A member's part as staff see it: their application, amount and consent.
+         */
+        GroupApplicationMemberRead: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Application Id */
+            application_id: number;
+            /** Application Number */
+            application_number: string | null;
+            /**
+             * Application Status
+             * @enum {string}
+             */
+            application_status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
+            /** Borrower Id */
+            borrower_id: number;
+            /**
+             * Consent
+             * @enum {string}
+             */
+            consent: "pending" | "consented" | "refused" | "removed";
+            /**
+             * Decided At
+             * @description When they consented, refused or were removed
+             */
+            decided_at: string | null;
+            /** Leader */
+            leader: boolean;
+            /** Name */
+            name: string | null;
+        };
+        /**
+         * GroupApplicationRead
+         * @description A group application with each member's consent and application.
+         */
+        GroupApplicationRead: {
+            /** Branch Id */
+            branch_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Group Id */
+            group_id: number;
+            /** Group Name */
+            group_name: string;
+            /** Id */
+            id: number;
+            /** Members */
+            members: components["schemas"]["GroupApplicationMemberRead"][];
+            /** Product Code */
+            product_code: string;
+            /** Purpose */
+            purpose: string;
+            /** Repayment Method */
+            repayment_method: string;
+            /**
+             * Status
+             * @description awaiting_consent: waiting for members; member_refused: someone refused (remove them or cancel); submitted: every member consented and was reviewed; cancelled
+             * @enum {string}
+             */
+            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Term */
+            term: number;
+        };
+        /**
+         * GroupApplicationSummary
+         * @description A group application in a list.
+         */
+        GroupApplicationSummary: {
+            /** Consented */
+            consented: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Group Id */
+            group_id: number;
+            /** Group Name */
+            group_name: string;
+            /** Id */
+            id: number;
+            /** Members */
+            members: number;
+            /** Product Code */
+            product_code: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+        };
+        /**
+         * GroupCreate
+         * @description A new joint-liability group (小组联保) in a branch, with its first members (a leader among them).
+         */
+        GroupCreate: {
+            /**
+             * Branch Id
+             * @description The branch (default: the officer's)
+             */
+            branch_id?: number | null;
+            /**
+             * Leader Id
+             * @description The leader's borrower id (one of the members)
+             */
+            leader_id?: number | null;
+            /**
+             * Member Ids
+             * @description Borrower ids of the first members
+             */
+            member_ids?: number[];
+            /**
+             * Name
+             * @example 城关一组
+             */
+            name: string;
+        };
+        /**
+         * GroupLeaderSet
+         * @description The member who leads the group.
+         */
+        GroupLeaderSet: {
+            /** Borrower Id */
+            borrower_id: number;
+        };
+        /**
+         * GroupMemberAdd
+         * @description A borrower to add to a group.
+         */
+        GroupMemberAdd: {
+            /** Borrower Id */
+            borrower_id: number;
+        };
+        /**
+         * GroupMemberPlan
+         * @description One member's amount in a group application.
+         */
+        GroupMemberPlan: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Borrower Id */
+            borrower_id: number;
+        };
+        /**
+         * GroupMemberRead
+         * @description A current member of a group (the name in full: staff in scope see it anyway).
+         */
+        GroupMemberRead: {
+            /** Borrower Id */
+            borrower_id: number;
+            /** Id Number Masked */
+            id_number_masked: string;
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            /** Leader */
+            leader: boolean;
+            /** Phone Masked */
+            phone_masked: string;
+            /** Real Name */
+            real_name: string;
+        };
+        /**
+         * GroupRead
+         * @description A group with its members and who formed it.
+         */
+        GroupRead: {
+            /** Activated At */
+            activated_at: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dissolved At */
+            dissolved_at: string | null;
+            /** Formed By User Id */
+            formed_by_user_id: number | null;
+            /** Id */
+            id: number;
+            /** Leader Borrower Id */
+            leader_borrower_id: number | null;
+            /**
+             * Max Members
+             * @default 10
+             */
+            max_members?: number;
+            /** Member List */
+            member_list: components["schemas"]["GroupMemberRead"][];
+            /**
+             * Members
+             * @description Current members
+             */
+            members: number;
+            /**
+             * Min Members
+             * @default 3
+             */
+            min_members?: number;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description forming: gathering members; active: 3–10 members and a leader, may apply; dissolved: final
+             * @enum {string}
+             */
+            status: "forming" | "active" | "dissolved";
+        };
+        /**
+         * GroupSummary
+         * @description A group in a list.
+         */
+        GroupSummary: {
+            /** Branch Id */
+            branch_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Leader Borrower Id */
+            leader_borrower_id: number | null;
+            /**
+             * Members
+             * @description Current members
+             */
+            members: number;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description forming: gathering members; active: 3–10 members and a leader, may apply; dissolved: final
+             * @enum {string}
+             */
+            status: "forming" | "active" | "dissolved";
+        };
+        /**
+         * GuarantorRead
+         * @description A co-member who guarantees this application (joint liability, recorded when the group applied).
+         */
+        GuarantorRead: {
+            /** Group Application Id */
+            group_application_id: number;
+            /** Group Id */
+            group_id: number;
+            /** Guarantor Borrower Id */
+            guarantor_borrower_id: number;
+            /** Guarantor Name */
+            guarantor_name?: string | null;
+            /**
+             * Kind
+             * @example joint_liability
+             */
+            kind: string;
+            /**
+             * Recorded On
+             * Format: date
+             * @description The business date it was recorded
+             */
+            recorded_on: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * InboxMessageRead
+         * @description One in-app notification: the app renders its text from `template` + `params` in the reader's language.
+         */
+        InboxMessageRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Params
+             * @description What the text shows (never a secret)
+             * @example {
+             *       "amount": "5000.00",
+             *       "number": "MC-20261203-000001"
+             *     }
+             */
+            params: {
+                [key: string]: string | number | boolean | null;
+            };
+            /**
+             * Read At
+             * @description When the user read it (None: unread)
+             */
+            read_at: string | null;
+            /**
+             * Subject Id
+             * @description The id of what it is about
+             * @example 42
+             */
+            subject_id: number | null;
+            /**
+             * Subject Kind
+             * @description What it is about (where a tap leads)
+             * @example application
+             */
+            subject_kind: string | null;
+            /**
+             * Template
+             * @description The text's key in the app's catalogues (under inbox.)
+             * @example application_approved
+             */
+            template: string;
+        };
+        /**
+         * InboxPage
+         * @description A page of the caller's in-app notifications, newest first, with the unread count over all pages.
+         */
+        InboxPage: {
+            /** Items */
+            items: components["schemas"]["InboxMessageRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+            /**
+             * Unread
+             * @description Unread notifications of the caller, over all pages
+             */
+            unread: number;
         };
         /**
          * InstallmentRead
@@ -6213,6 +7000,11 @@ export interface components {
             decline_reasons: components["schemas"]["DeclineReason"][];
             /** Employment */
             employment: string | null;
+            /**
+             * Group Application Id
+             * @description A member's share of this group application (小组联保)
+             */
+            group_application_id?: number | null;
             /** Id */
             id: number;
             /** Levels Required */
@@ -6243,7 +7035,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -6252,6 +7044,46 @@ export interface components {
             timeline: components["schemas"]["EventRead"][];
             /** Version */
             version: number;
+        };
+        /**
+         * MyGroupRead
+         * @description What a member reads before consenting: the group, everyone's amount and the joint liability.
+         */
+        MyGroupRead: {
+            /** Group Application Id */
+            group_application_id: number;
+            /** Group Name */
+            group_name: string;
+            /** Members */
+            members: components["schemas"]["CoMemberRead"][];
+            /**
+             * My Amount
+             * @example 8000.00
+             */
+            my_amount: string;
+            /**
+             * My Consent
+             * @enum {string}
+             */
+            my_consent: "pending" | "consented" | "refused" | "removed";
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Repayment Method */
+            repayment_method: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+            /** Term */
+            term: number;
+            /**
+             * Total Amount
+             * @example 8000.00
+             */
+            total_amount: string;
         };
         /**
          * OAuthExchangeRead
@@ -6549,6 +7381,34 @@ export interface components {
         Page_GeneralLedgerAccountRead_: {
             /** Items */
             items: components["schemas"]["GeneralLedgerAccountRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[GroupApplicationSummary] */
+        Page_GroupApplicationSummary_: {
+            /** Items */
+            items: components["schemas"]["GroupApplicationSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[GroupSummary] */
+        Page_GroupSummary_: {
+            /** Items */
+            items: components["schemas"]["GroupSummary"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -7751,6 +8611,19 @@ export interface components {
              * @enum {string}
              */
             kind: "fixed" | "by_grade";
+        };
+        /**
+         * ReadAllResult
+         * @description How many notifications were marked read.
+         */
+        ReadAllResult: {
+            /** Marked */
+            marked: number;
+            /**
+             * Unread
+             * @description Unread notifications left (0)
+             */
+            unread: number;
         };
         /**
          * Reauthenticate
@@ -9213,7 +10086,7 @@ export interface operations {
                 page_size?: number;
                 product_code?: string | null;
                 sort?: string | null;
-                status?: ("draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn") | null;
+                status?: ("draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent") | null;
             };
             header?: never;
             path?: never;
@@ -13930,6 +14803,1014 @@ export interface operations {
             };
         };
     };
+    list_group_applications: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                status?: ("awaiting_consent" | "member_refused" | "submitted" | "cancelled") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GroupApplicationSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_group_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupApplicationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_group_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    cancel_group_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group application is no longer waiting (`group_application_wrong_state`) or the member already answered (`group_consent_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remove_group_application_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                borrower_id: number;
+                /** @description An id (1 … 2^63−1) */
+                group_application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group application is no longer waiting (`group_application_wrong_state`) or the member already answered (`group_consent_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_groups: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                /** @description Only groups in this status */
+                status?: ("forming" | "active" | "dissolved") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GroupSummary_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    dissolve_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_group_leader: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupLeaderSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_group_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupMemberAdd"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description In another group (`borrower_in_another_group`) or dissolved (`group_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remove_group_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                borrower_id: number;
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -17723,6 +19604,259 @@ export interface operations {
             };
         };
     };
+    consent_to_group_application: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The device's id, generated once by the app and kept */
+                "X-Device-Id"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyGroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group application is no longer waiting (`group_application_wrong_state`) or the member already answered (`group_consent_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_group_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyGroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    refuse_group_application: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The device's id, generated once by the app and kept */
+                "X-Device-Id"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyGroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group application is no longer waiting (`group_application_wrong_state`) or the member already answered (`group_consent_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     resubmit_my_application: {
         parameters: {
             query?: never;
@@ -18699,6 +20833,254 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoanRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_notifications: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    mark_my_notification_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxMessageRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    mark_all_my_notifications_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAllResult"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -5,7 +5,8 @@ Submission is one transaction: the application is numbered and moves to `submitt
 (`facts.build_facts`) go to risk's review (`review.Assessor`); every rule result is stored; the
 decision moves it on (approved with the rate of its grade, declined with reasons, referred with the
 approval levels the product's policy asks for, or returned with the list of what is needed); the
-borrower gets an SMS through the outbox. Every step is on the timeline and in the audit log.
+borrower gets an SMS through the outbox and an in-app notification. Every step is on the timeline
+and in the audit log.
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ __all__ = [
     "create_walk_in",
     "get_for_staff",
     "get_own",
+    "hold_for_consent",
     "list_for_staff",
     "list_own",
     "submit",
+    "submit_loaded",
     "update",
     "withdraw",
 ]
@@ -236,6 +239,20 @@ def create_walk_in(*, session: Session, kit: identity.IdentityKit, principal: Pr
     return _create(session, kit, principal, borrower, plan, channel="walk_in", device_id=device_id, ip=ip)
 
 
+def hold_for_consent(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+                     group_application_id: int) -> None:
+    """A group member's new draft waits for their consent (`awaiting_consent`), linked to the group application."""
+    before = application.status
+    application.status = states.step(before, "await_consent")
+    application.group_application_id = group_application_id
+    application.updated_at = kit.clock.now()
+    session.flush()
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after=application.status, reason="group_application")
+    _audit(session, kit, principal.actor, application, "awaiting_consent", before,
+           group_application_id=group_application_id)
+
+
 def _borrower_of(session: Session, principal: Principal, application: Application) -> Any:
     return parties.borrowers.get_borrower(session=session, principal=principal, borrower_id=application.borrower_id)
 
@@ -287,9 +304,8 @@ def _velocity(session: Session, application: Application, now: datetime) -> Velo
                     ip_24h=counts["client_ip", "24h"])
 
 
-def _facts(session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, application: Application,
            terms: ProductTerms) -> Any:
-    borrower = _borrower_of(session, principal, application)
     region = None
     if borrower.branch_id is not None:
         region = parties.organisation.branch(session=session, branch_id=borrower.branch_id).region_code
@@ -361,6 +377,10 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
         params["count"] = max(1, sum(1 for r in assessment.results
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
     phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
+                              user_id=application.borrower_user_id, template=template,
+                              params={k: v for k, v in params.items() if k != "signature"},
+                              subject_kind="application", subject_id=application.id)
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
                               institution_id=application.institution_id, phone=phone, template=template,
                               params=params, language=language)
@@ -374,6 +394,16 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     False queues no SMS (seeded history, such as the demo's, is not news to anyone).
     """
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    return submit_loaded(session=session, kit=kit, principal=principal, application=application,
+                         borrower=_borrower_of(session, principal, application), assess=assess, language=language,
+                         action=action, notify=notify)
+
+
+def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+                  borrower: Any, assess: Assessor, language: str, action: str | None = None,
+                  notify: bool = True) -> ApplicationView:
+    """`submit` for an application (locked) and its borrower the caller already holds: a group's last
+    consent submits every member's application this way (`action` "group_submit")."""
     if action is None:
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
@@ -386,13 +416,13 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     session.flush()
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
            after="submitted", reason=action)
-    _audit(session, kit, principal.actor, application, {"submit": "submitted", "resubmit": "resubmitted"}[action],
-           before)
+    _audit(session, kit, principal.actor, application,
+           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before)
     if notify:
         _notify(session, kit, application, language)
 
     terms = products.catalogue.terms_of(_version(session, application))
-    _, facts = _facts(session, kit, principal, application, terms)
+    _, facts = _facts(session, kit, borrower, application, terms)
     assessment = assess(session, facts)
     _store(session, application, assessment)
     application.status = states.decided("submitted", assessment.decision)
@@ -412,7 +442,12 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
 
 def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
              note: str | None, own: bool) -> ApplicationView:
-    """Withdraw an application before a decision (draft, submitted, returned or referred)."""
+    """Withdraw an application before a decision (draft, submitted, returned, referred, or a group
+    member's awaiting_consent). Locks follow one order — a group application before its members'
+    applications — so a member withdrawing never deadlocks with the officer acting on the group."""
+    application = (_own if own else _staff)(session, principal, application_id)
+    if application.group_application_id is not None:
+        repo.get_group_application(session, application.group_application_id, for_update=True)
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
     before = application.status
     application.status = states.step(before, "withdraw")
@@ -421,7 +456,24 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
            after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
     _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
+    if application.group_application_id is not None and before == "awaiting_consent":
+        _group_member_withdrew(session, kit, application)
     return _view(session, application)
+
+
+def _group_member_withdrew(session: Session, kit: identity.IdentityKit, application: Application) -> None:
+    """A group member withdrew their waiting application: a refusal, holding the group application for the
+    officer (nothing to do when the officer removed them, or cancelled the group application)."""
+    assert application.group_application_id is not None
+    ga = repo.get_group_application(session, application.group_application_id, for_update=True)
+    part = next((m for m in repo.group_members(session, application.group_application_id)
+                 if m.application_id == application.id), None)
+    if ga is None or part is None or ga.status not in ("awaiting_consent", "member_refused") \
+            or part.consent == "removed":
+        return
+    part.consent, part.decided_at = "refused", kit.clock.now()
+    ga.status, ga.updated_at = "member_refused", kit.clock.now()
+    session.flush()
 
 
 APPROVER_PERMISSIONS = ("loan.approve.level1", "loan.approve.level2", "loan.approve.level3")

@@ -4,11 +4,15 @@
 draft ──submit──▶ submitted ──(automated review, same request)──▶ approved | declined | referred | returned
 returned ──resubmit──▶ submitted
 draft | submitted | returned | referred ──withdraw──▶ withdrawn
+draft ──await_consent──▶ awaiting_consent ──group_submit (every group member consented)──▶ submitted
+awaiting_consent ──withdraw (the member removed, the group application cancelled)──▶ withdrawn
 ```
 
 `approved` and `declined` are decisions; `referred` waits for people (the review levels come in a
 later slice) and `returned` for the borrower's material. Editing is allowed in `draft` and
-`returned` only. A step from any other status is refused with `application_wrong_state` (409).
+`returned` only (a group member's `awaiting_consent` application is neither editable nor submitted
+by the member: the group's last consent submits it). A step from any other status is refused with
+`application_wrong_state` (409).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from microcredit.origination.errors import WrongState
 from microcredit.risk.assessment import Decision
 
 EDITABLE = frozenset({"draft", "returned"})
-WITHDRAWABLE = frozenset({"draft", "submitted", "returned", "referred"})
+WITHDRAWABLE = frozenset({"draft", "submitted", "returned", "referred", "awaiting_consent"})
 FINAL = frozenset({"approved", "declined", "withdrawn"})
 DECIDED = {Decision.APPROVE: "approved", Decision.DECLINE: "declined", Decision.REFER: "referred",
            Decision.RETURN: "returned"}
@@ -25,6 +29,8 @@ DECIDED = {Decision.APPROVE: "approved", Decision.DECLINE: "declined", Decision.
 # action: (the statuses it starts from, the status it leads to)
 STEPS: dict[str, tuple[frozenset[str], str]] = {
     "submit": (frozenset({"draft"}), "submitted"),
+    "group_submit": (frozenset({"awaiting_consent"}), "submitted"),
+    "await_consent": (frozenset({"draft"}), "awaiting_consent"),
     "resubmit": (frozenset({"returned"}), "submitted"),
     "withdraw": (WITHDRAWABLE, "withdrawn"),
 }

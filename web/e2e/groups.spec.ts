@@ -1,0 +1,87 @@
+// Group lending (小组联保, issue 16 §9). A loan officer forms a group of three farmers in the console,
+// makes a group application with an amount for each; the three members, each in their own browser
+// context on a 375 px phone, read the joint liability and consent; the last consent submits the three
+// applications, which the officer sees decided, with the mutual guarantee on each.
+import { test, expect } from './fixtures'
+import { DEMO_PASSWORD, OFFICER_BR01, borrowerLogin, expectAccessible, registerBorrower, staffLogin, type Borrower } from './helpers'
+
+const DECIDED = /已批准|未通过|人工审核中|待补充材料/
+
+test('an officer forms a group of three, applies for it, the members consent and the applications are decided', async ({ page, request, browser, baseURL }) => {
+  test.setTimeout(120_000)
+  // Three borrowers of 城关支行 (online, placed by their ID's region), farmers as the product asks.
+  const members: Borrower[] = []
+  const login = await request.post('/api/v1/auth/login', { data: { phone: OFFICER_BR01.phone, password: DEMO_PASSWORD, kind: 'staff' } })
+  expect(login.status(), await login.text()).toBe(200)
+  const staff = { Authorization: `Bearer ${(await login.json()).token}` }
+  for (let i = 0; i < 3; i++) {
+    const b = await registerBorrower(request)
+    const found = await request.post('/api/v1/borrowers/search', { headers: staff, data: { q: b.phone } })
+    const id = (await found.json()).items[0].id
+    const r = await request.patch(`/api/v1/borrowers/${id}`, { headers: staff, data: { customer_type: 'farmer', occupation: '种植户' } })
+    expect(r.status(), await r.text()).toBe(200)
+    members.push(b)
+  }
+
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, OFFICER_BR01.phone)
+  await page.getByTestId('menu-groups').click()
+  await page.getByTestId('group-name').fill('测试联保组')
+  for (const m of members) {
+    await page.getByTestId('group-member-search').fill(m.name)
+    await page.getByTestId('group-member-find').click()
+    await page.getByTestId('group-found').getByRole('button', { name: '加入' }).first().click()
+  }
+  await page.getByTestId('group-chosen').locator('.el-radio').first().click()
+  await page.getByTestId('group-create').click()
+  await expect(page).toHaveURL(/\/staff\/groups\/\d+$/)
+  await expect(page.getByTestId('group-status')).toHaveText('有效')
+  await expect(page.getByTestId('group-members').locator('tbody tr')).toHaveCount(3)
+  await expectAccessible(page, 'group page')
+
+  await page.getByTestId('group-apply').click()
+  await expect(page).toHaveURL(/\/staff\/group-applications\/new\?group=\d+$/)
+  await page.getByTestId('ga-product').click()
+  await page.getByRole('option', { name: /FARM-BIZ/ }).click()
+  await page.getByTestId('ga-purpose').click()
+  await page.getByRole('option', { name: '农业生产' }).click()
+  for (const [i, amount] of ['6000', '8000', '5000'].entries()) await page.getByTestId(`ga-amount-${i}`).fill(amount)
+  await page.getByTestId('ga-create').click()
+  await expect(page).toHaveURL(/\/staff\/group-applications\/\d+$/)
+  await expect(page.getByTestId('ga-status')).toHaveText('等待成员同意')
+  await expect(page.getByTestId('ga-members')).toContainText('待确认')
+  const gaUrl = page.url()
+
+  // Each member consents on their phone, in a separate browser context.
+  for (const [i, m] of members.entries()) {
+    const ctx = await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })
+    const phone = await ctx.newPage()
+    await borrowerLogin(phone, m.phone, m.password)
+    await phone.getByTestId('tab-my-applications').click()
+    await phone.getByTestId('to-consent').click()
+    const card = phone.getByTestId('group-consent')
+    await expect(card).toContainText('联保小组“测试联保组”的贷款申请')
+    await expect(card).toContainText('连带保证责任')
+    await expect(card.locator('tbody tr')).toHaveCount(3)
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    if (i === 0) await expectAccessible(phone, 'group consent card')
+    await phone.getByTestId('agree-liability').click()
+    await phone.getByTestId('consent').click()
+    if (i < 2) {
+      await expect(phone.getByTestId('my-consent')).toContainText('您已同意')
+      await expect(phone.getByTestId('application-status')).toHaveText('待成员同意')
+    } else {
+      await expect(phone.getByTestId('application-status')).toHaveText(DECIDED)
+    }
+    await ctx.close()
+  }
+
+  await page.goto(gaUrl)
+  await expect(page.getByTestId('ga-status')).toHaveText('已提交审查')
+  const statuses = page.locator('[data-testid^="ga-app-status-"]')
+  await expect(statuses).toHaveCount(3)
+  for (let i = 0; i < 3; i++) await expect(statuses.nth(i)).toHaveText(DECIDED)
+  await page.getByTestId('ga-members').getByRole('link').first().click()
+  await expect(page.getByTestId('guarantee')).toContainText('承担连带保证责任')
+  await expect(page.getByTestId('guarantee').locator('li')).toHaveCount(2)
+})
