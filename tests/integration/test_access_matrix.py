@@ -145,6 +145,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/risk/blacklist"): lambda w: {"kind": "phone", "value": next_phone(), "reason": "矩阵"},
     ("POST", "/risk/blacklist/{blacklist_id}/remove"): lambda w: {"reason": "矩阵误报"},
     ("POST", "/risk/simulator/bureau-report"): lambda w: {"id_number": next_id_number()},
+    ("POST", "/applications/{application_id}/review"): lambda w: {"action": "approve", "level": 1},
+    ("POST", "/applications/{application_id}/notes"): lambda w: {"note": "矩阵备注"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -181,7 +183,8 @@ def _allowed(caller: str, access: tuple[str, str | None]) -> bool:
         return False
     if kind == "authenticated":
         return True
-    return permission in ROLE_TEMPLATES[caller].permissions
+    # A route open to any of several permissions marks them joined by `|` (deps.require_any).
+    return any(p in ROLE_TEMPLATES[caller].permissions for p in (permission or "").split("|"))
 
 
 def arrange(session: Any, runtime: Runtime, caller: str) -> World:
