@@ -322,8 +322,10 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
         template, params = "application_counter_offer", {"amount": str(counter[0]), "term": counter[1]}
     application.updated_at = now
     session.flush()
+    # The borrower reads the timeline: a reviewer's note goes on it only where it is addressed to them.
     apps._event(session, kit, application, actor="staff", user_id=principal.user_id, before=before,
-                after=application.status, reason=(event_reason or action)[:64], note=note)
+                after=application.status, reason=(event_reason or action)[:64],
+                note=note if action in ("request_documents", "counter_offer") else None)
     apps._audit(session, kit, principal.actor, application, f"review.{action}", before, level=acting_level,
                 chain=review.chain, reason_code=review.reason_code, override_reason=review.override_reason,
                 review_level=application.review_level, human_review=human,

@@ -57,21 +57,25 @@ def upgrade() -> None:
     )
     op.create_index('ix_application_reviews_app', 'application_reviews', ['application_id', 'id'], unique=False)
     with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('review_chain', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('review_chain', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('review_level', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('level_entered_at', microcredit.db.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('human_review', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('human_review', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('human_review_requested_at', microcredit.db.types.UTCDateTime(),
                                       nullable=True))
         batch_op.add_column(sa.Column('counter_amount', microcredit.db.types.MoneyColumn('CNY'), nullable=True))
         batch_op.add_column(sa.Column('counter_term', sa.Integer(), nullable=True))
     # Applications already waiting for people wait at level 1 of their first chain, since their decision.
     applications = sa.table('applications', sa.column('status', sa.String), sa.column('review_chain', sa.Integer),
-                            sa.column('review_level', sa.Integer),
+                            sa.column('review_level', sa.Integer), sa.column('human_review', sa.Boolean),
                             sa.column('level_entered_at', microcredit.db.types.UTCDateTime()),
                             sa.column('decided_at', microcredit.db.types.UTCDateTime()))
+    op.execute(applications.update().values(review_chain=0, human_review=False))
     op.execute(applications.update().where(applications.c.status == 'referred').values(
         review_chain=1, review_level=1, level_entered_at=applications.c.decided_at))
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.alter_column('review_chain', existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column('human_review', existing_type=sa.Boolean(), nullable=False)
     for code, permission in GRANTS:
         holders = sa.select(roles.c.id, sa.literal(permission, sa.String)).where(
             roles.c.code == code, roles.c.is_system.is_(True),
