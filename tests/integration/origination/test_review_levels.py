@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from microcredit.notifications.models import OutboxMessage
+from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.origination.models import ApplicationReview
 from microcredit.risk.assessment import Decision, Outcome, Stage
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
@@ -164,6 +164,9 @@ def test_counter_offer_accepted_goes_on_and_rejected_withdraws(client, session, 
     mine = client.get(f"{ME}/{app_id}", headers=world["h"]).json()
     assert (mine["counter_amount"], mine["counter_term"], mine["amount"]) == ("5000.00", 3, "8000.00")
     assert _sms(session, world["inst"].id)[-1] == "application_counter_offer"
+    [inbox] = session.scalars(select(InboxMessage).where(InboxMessage.template == "application_counter_offer",
+                                                         InboxMessage.subject_id == app_id)).all()
+    assert (inbox.user_id, inbox.params["amount"], inbox.params["term"]) == (world["borrower"].user.id, "5000.00", 3)
     # Nobody acts while the borrower decides.
     assert assert_problem(_act(client, world["l2"], app_id, "approve", 1), 409)["code"] == "review_stale"
 

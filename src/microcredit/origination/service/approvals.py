@@ -18,7 +18,8 @@ A borrower declined automatically may ask once for a person to review it (PIPL A
 application goes to `human_review` at level 1 of a new chain, flagged; the reviewer upholds the
 decline (decline) or overturns it (approve, an override), after which the chain goes on by the
 policy's levels. Every act is a row of `application_reviews`, a timeline step and an audit record;
-the borrower hears of counter-offers, received human review requests and decisions by SMS.
+the borrower hears of counter-offers, received human review requests and decisions in the app and by
+SMS.
 """
 
 from __future__ import annotations
@@ -213,6 +214,11 @@ def _problem(field: str, code: str, en: str, zh: str) -> ValidationFailed:
 
 def _sms(session: Session, kit: identity.IdentityKit, application: Application, template: str, language: str,
          **params: Any) -> None:
+    """The borrower hears of it in the app (notifications.notify_user) and by SMS (the outbox)."""
+    notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
+                              user_id=application.borrower_user_id, template=template,
+                              params={"number": application.number or "", **params},
+                              subject_kind="application", subject_id=application.id)
     phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
                               institution_id=application.institution_id, phone=phone, template=template,

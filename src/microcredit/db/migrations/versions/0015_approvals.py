@@ -1,7 +1,7 @@
 """origination: the review in levels (application_reviews; the chain, level and counter-offer of an application)
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-03
 
 One table, `application_reviews` (origination.models.ApplicationReview): every act of a reviewer
@@ -20,7 +20,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0015'
-down_revision = '0014'
+down_revision = '0017'  # after the groups branch's 0017 (merged in), so the branch has one head
 branch_labels = None
 depends_on = None
 
