@@ -271,8 +271,9 @@ def _check_counter(session: Session, kit: identity.IdentityKit, principal: Princ
 def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, action: str,
         level: int, version: int | None = None, reason_code: str | None = None, override_reason: str | None = None,
         note: str | None = None, needed: list[str] | None = None, amount: Money | None = None,
-        term: int | None = None, language: str = "zh-CN") -> Application:
-    """A reviewer's act at the level the application waits at (see the module's text)."""
+        term: int | None = None, language: str = "zh-CN", notify: bool = True) -> Application:
+    """A reviewer's act at the level the application waits at (see the module's text); `notify` False
+    tells the borrower nothing (seeded history, such as the demo's)."""
     application = apps._staff(session, principal, application_id, for_update=True)
     if application.review_chain and (application.status not in states.REVIEWABLE
                                      or application.review_level != level
@@ -337,7 +338,7 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
                 review_level=application.review_level, human_review=human,
                 counter_amount=None if counter is None else str(counter[0]),
                 counter_term=None if counter is None else counter[1])
-    if template:
+    if template and notify:
         _sms(session, kit, application, template, language, **params)
     return application
 
@@ -394,7 +395,7 @@ def reject_counter(*, session: Session, kit: identity.IdentityKit, principal: Pr
 
 
 def request_human_review(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
-                         note: str | None, language: str) -> Application:
+                         note: str | None, language: str, notify: bool = True) -> Application:
     """The borrower of an automatic decline asks for a person to review it (once per application)."""
     application = apps._own(session, principal, application_id, for_update=True)
     before = application.status
@@ -410,5 +411,6 @@ def request_human_review(*, session: Session, kit: identity.IdentityKit, princip
     apps._event(session, kit, application, actor="borrower", user_id=principal.user_id, before=before,
                 after=application.status, reason="human_review_requested", note=note)
     apps._audit(session, kit, principal.actor, application, "human_review_requested", before, note=note)
-    _sms(session, kit, application, "application_human_review", language)
+    if notify:
+        _sms(session, kit, application, "application_human_review", language)
     return application
