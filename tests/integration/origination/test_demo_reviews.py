@@ -26,6 +26,7 @@ def test_the_demo_has_applications_in_every_review_state(session, runtime, tmp_p
 
     assert [a.review_level for a in apps if a.status == "referred"] == [2]
     offered = next(a for a in apps if a.status == "counter_offered")
-    assert offered.counter_amount is not None and offered.counter_amount < offered.amount
+    assert offered.counter_amount is not None
+    assert offered.counter_amount < offered.amount
     asked = next(a for a in apps if a.status == "human_review")
     assert (asked.decision, asked.human_review, asked.review_level) == ("decline", True, 1)
