@@ -4,7 +4,7 @@
 // the API's refusal appears beside the override reason; the borrower on a 375 px phone follows
 // "level L of N" and sees the approval.
 import { test, expect } from './fixtures'
-import { DEMO_PASSWORD, APPROVER_L1_BR01, expectAccessible, freshTotp, screenshot, staffLogin } from './helpers'
+import { DEMO_PASSWORD, APPROVER_L1_BR01, borrowerLogin, expectAccessible, freshTotp, screenshot, staffLogin } from './helpers'
 import type { Browser, Page } from '@playwright/test'
 
 const ZHANG = { phone: '13900001001' } // 张三, 城关支行: a farm loan of 40,000 needs three levels
@@ -65,10 +65,7 @@ test('a borrower’s application is approved at three levels by three staff in s
 
   // The borrower, on a phone, sees how far it got, and not who reviewed it.
   await page.setViewportSize({ width: 375, height: 812 })
-  await page.goto('/login')
-  await page.getByTestId('phone').fill(ZHANG.phone)
-  await page.getByTestId('password').fill(DEMO_PASSWORD)
-  await page.getByTestId('login-submit').click()
+  await borrowerLogin(page, ZHANG.phone, DEMO_PASSWORD)
   await page.goto(`/applications/${id}`)
   await expect(page.getByTestId('review-progress')).toHaveText('人工审核中：第 2 级，共 3 级')
   await expect(page.getByTestId('application-timeline')).toContainText('初审通过')
