@@ -268,7 +268,8 @@ def _review(view: Any) -> ReviewRead:
         levels_required=a.levels_required, level_entered_at=a.level_entered_at, sla_due_at=view.due_at,
         sla_breached=view.breached, human_review=a.human_review, grade=a.grade, automated_decision=a.decision,
         override_needed=view.override_needed, can_act=view.refusal is None, refusal=view.refusal,
-        steps=[ReviewStepRead.model_validate(r) for r in view.steps])
+        steps=[ReviewStepRead.model_validate(r).model_copy(update={"user_name": view.names.get(r.user_id)})
+               for r in view.steps])
 
 
 @router.get("/reviews/queue", response_model=Page[QueueItem], operation_id="list_review_queue",

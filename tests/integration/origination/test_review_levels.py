@@ -301,7 +301,8 @@ def test_notes_by_any_staff_who_see_it(client, session, world, monkeypatch):
     assert (r.status_code, r.json()["action"], r.json()["level"]) == (201, "note", None), r.text
     assert assert_problem(client.post(f"{APPS}/{app_id}/notes", headers=world["ho"], json={"note": ""}), 422)
     seen = client.get(f"{APPS}/{app_id}/review", headers=world["l1"]).json()
-    assert [(s["action"], s["note"]) for s in seen["steps"]] == [("note", "已电话核实经营情况")]
+    assert [(s["action"], s["note"], s["user_name"]) for s in seen["steps"]] == [
+        ("note", "已电话核实经营情况", world["officer"].user.display_name)]
     # A note is not an act at a level: its writer may still act.
     assert seen["can_act"] is True
     # The borrower does not reach staff routes, nor another institution's approver.

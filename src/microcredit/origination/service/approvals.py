@@ -168,6 +168,7 @@ class ChainView:
     breached: bool
     override_needed: list[str]
     refusal: str | None
+    names: dict[int, str]  # the reviewers' display names by user id
 
 
 def _refusal(session: Session, principal: Principal, application: Application) -> str | None:
@@ -184,9 +185,11 @@ def review_of(*, session: Session, clock: Clock, sla: ReviewSettings, principal:
     """An application's review: the chain so far (and earlier chains), notes, SLA, whether the caller may act."""
     application = apps._staff(session, principal, application_id)
     due = _due(application, sla)
-    return ChainView(application, repo.reviews_of(session, application.id), due,
-                     due is not None and clock.now() > due, override_needed(application),
-                     _refusal(session, principal, application))
+    steps = repo.reviews_of(session, application.id)
+    accounts = identity.accounts.accounts_by_ids(session=session, user_ids=sorted({r.user_id for r in steps}))
+    return ChainView(application, steps, due, due is not None and clock.now() > due, override_needed(application),
+                     _refusal(session, principal, application),
+                     {uid: a.display_name for uid, a in accounts.items()})
 
 
 # --- acting ------------------------------------------------------------------------------------------
