@@ -39,6 +39,7 @@ async function approveFromQueue(page: Page, id: number, level: number, withError
 }
 
 test('a borrower’s application is approved at three levels by three staff in separate browsers', async ({ browser, baseURL, request, page }) => {
+  test.setTimeout(180_000) // four people sign in (one enrols an authenticator), three axe runs
   // The borrower applies (the demo's 张三, with his documents on file) and is referred: three levels.
   const login = await request.post('/api/v1/auth/login', { data: { phone: ZHANG.phone, password: DEMO_PASSWORD, kind: 'borrower' } })
   expect(login.status(), await login.text()).toBe(200)
@@ -103,4 +104,24 @@ test('a borrower’s application is approved at three levels by three staff in s
   await expect(page.getByTestId('review-progress')).toHaveCount(0)
   await screenshot(page, 'borrower-application-approved-in-levels', true)
   for (const p of [l1, l2, l3]) await p.context().close()
+})
+
+test('a borrower on a phone accepts a counter-offer and the review goes on', async ({ page, request }) => {
+  // The demo's 陈静: 初审 offered 12,000 instead of 20,000.
+  await page.setViewportSize({ width: 375, height: 812 })
+  const login = await request.post('/api/v1/auth/login', { data: { phone: '13900001005', password: DEMO_PASSWORD, kind: 'borrower' } })
+  const headers = { Authorization: `Bearer ${(await login.json()).token}` }
+  const mine = (await (await request.get('/api/v1/me/applications', { headers })).json()).items as { id: number; status: string }[]
+  const offered = mine.find((a) => a.status === 'counter_offered')!
+  await borrowerLogin(page, '13900001005', DEMO_PASSWORD)
+  await page.goto(`/applications/${offered.id}`)
+  await expect(page.getByTestId('application-status')).toHaveText('调整方案待确认')
+  await expect(page.getByTestId('counter-offer')).toContainText('12,000.00')
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+  await expectAccessible(page, 'borrower counter-offer')
+  await screenshot(page, 'borrower-counter-offer', true)
+  await page.getByTestId('counter-accept').click()
+  await expect(page.getByTestId('application-status')).toHaveText('人工审核中')
+  await expect(page.getByTestId('review-progress')).toHaveText('人工审核中：第 2 级，共 2 级')
+  await expect(page.getByTestId('application-timeline')).toContainText('借款人接受调整方案')
 })
