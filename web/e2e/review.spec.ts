@@ -125,3 +125,25 @@ test('a borrower on a phone accepts a counter-offer and the review goes on', asy
   await expect(page.getByTestId('review-progress')).toHaveText('人工审核中：第 2 级，共 2 级')
   await expect(page.getByTestId('application-timeline')).toContainText('借款人接受调整方案')
 })
+
+test('a human review request is upheld from the level-1 queue', async ({ page }) => {
+  // The demo's 李四 was declined automatically and asked for a person to review it (PIPL Art. 24).
+  await staffLogin(page, APPROVER_L1_BR01.phone)
+  await page.goto('/staff/reviews?level=1')
+  const row = page.getByTestId('queue-table').locator('tbody tr', { hasText: '人工复核申请' })
+  await expect(row).toHaveCount(1)
+  await row.getByRole('link').click()
+  await expect(page.getByTestId('review-status')).toHaveText('人工复核中')
+  // Only uphold or overturn: no documents, no counter-offer.
+  await expect(page.getByTestId('review-action').getByRole('radio')).toHaveCount(2)
+  await expect(page.getByTestId('review-action-approve')).toContainText('推翻自动拒绝')
+  await page.getByTestId('review-action-decline').click()
+  await page.getByTestId('review-submit').click()
+  const reason = page.locator('.el-form-item', { has: page.getByTestId('review-reason') })
+  await expect(reason.locator('.el-form-item__error')).toBeVisible()
+  await page.getByTestId('review-reason').click()
+  await page.getByRole('option', { name: '负债过高' }).click()
+  await page.getByTestId('review-submit').click()
+  await expect(page.getByTestId('review-status')).toHaveText('未通过')
+  await expect(page.getByTestId('application-timeline')).toContainText('人工复核维持拒绝')
+})
