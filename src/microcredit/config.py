@@ -100,6 +100,19 @@ class RateLimitSettings(BaseModel):
     application_submit_per_user_per_hour: int = 30
 
 
+class ReviewSettings(BaseModel):
+    """The review in levels: how long an application may wait at each level (its SLA), in hours of the
+    institution's clock; past it the queue and the to-dos flag it as breached."""
+
+    level1_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
+    level2_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
+    level3_sla_hours: int = Field(default=48, ge=1, le=24 * 30)
+
+    def sla_hours(self, level: int) -> int:
+        """The SLA of `level` (1-3)."""
+        return (self.level1_sla_hours, self.level2_sla_hours, self.level3_sla_hours)[level - 1]
+
+
 class LimitSettings(BaseModel):
     """Request size limits, enforced before a body is parsed (413 `body_too_large`)."""
 
@@ -293,6 +306,7 @@ class Settings(BaseSettings):
     documents: DocumentSettings = DocumentSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     limits: LimitSettings = LimitSettings()
+    review: ReviewSettings = ReviewSettings()
     # Who may read GET /metrics: callers from these addresses or networks (comma separated; the
     # address is the one `trusted_proxies` resolves), or any caller sending `Authorization: Bearer
     # <metrics_token>` when a token is set. Everyone else gets 404.

@@ -38,6 +38,7 @@ from microcredit.parties import service as parties
 from microcredit.parties.schemas import GroupCreate
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor
+from microcredit.platform.paging import PageRequest
 from microcredit.platform.storage import Storage
 from microcredit.platform.validators import id_check_character
 from microcredit.products import service as products
@@ -202,7 +203,7 @@ def sample_scan(title: str, holder: str) -> bytes:
 # The document types each demo borrower has on file (the first one's photo and PDF are drawn above;
 # the others are sample scans): what their products ask, so that their applications are decided.
 DEMO_DOCUMENTS = {
-    "13900001001": ("id_card", "income_proof"),
+    "13900001001": ("id_card", "income_proof", "land_contract"),
     "13900001002": ("id_card", "income_proof", "land_contract"),
     "13900001003": ("id_card", "bank_statement"),
     "13900001005": ("id_card", "bank_statement"),
@@ -326,6 +327,10 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer, borrower_ids=borrower_ids)
         seed_groups(session=session, kit=kit, members=applicants[5:11], officer=officer,
                     borrower_ids=borrower_ids[5:11])
+        approvers = [_as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone, kind="staff")[0],
+                         roles[0], inst.id, branches[ix].id if ix is not None else None, name)
+                     for name, _, phone, _, ix, roles in STAFF if roles[0].startswith("approver_")]
+        seed_reviews(session=session, kit=kit, borrowers=applicants[:5], approvers=approvers)
     seed_books(session=session, kit=kit, institution_id=inst.id, business_date=inst.business_date)
     for name, _, phone, position, _, roles in STAFF:
         note = ""
@@ -448,3 +453,58 @@ def seed_groups(*, session: Session, kit: IdentityKit, members: list[Principal],
                 session=session, kit=kit, principal=principal, application_id=part.application_id,
                 ip=f"203.0.113.{30 + 3 * g + n}", device_id=f"demo-device-group-{g}-{n}", assess=assess,
                 language="zh-CN", notify=False)
+
+
+def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principal], approvers: list[Principal]) -> None:
+    """The review in levels, through the origination service: an application approved through 初审,
+    复审 and 终审 by three people, one waiting at 复审, one counter-offered to the borrower, and an
+    automatic decline whose borrower asked for a human review. Seeded history texts nobody."""
+    zhang, li, _wang, _liu, chen = borrowers
+    l1, l2, l3 = approvers
+    assess = origination.review.default_assessor()
+    approvals = origination.approvals
+
+    def referred(who: Principal, plan: ApplicationCreate, device: str) -> Any:
+        draft = origination.applications.create_own(session=session, kit=kit, principal=who, plan=plan,
+                                                    device_id=device, ip="203.0.113.21")
+        return origination.applications.submit(session=session, kit=kit, principal=who, application_id=draft.id,
+                                                own=True, assess=assess, language="zh-CN", notify=False).application
+
+    # 张三: a larger farm loan, three levels by the policy, approved by 周杰, 吴芳 and 郑涛 in turn.
+    big = referred(zhang, _plan("FARM-BIZ", "40000.00", 24, "equal_installment", "business", "扩大门面、添置设备"),
+                   "demo-device-zhang")
+    if big.status == "referred":
+        for level, who, note in ((1, l1, "经营流水与收入证明相符"), (2, l2, "同意"), (3, l3, "同意放款")):
+            approvals.act(session=session, kit=kit, principal=who, application_id=big.id, action="approve",
+                          level=level, note=note, override_reason=_override(big, "approve"), notify=False)
+    # 陈静's referred application (grade D, two levels): 初审 approves it (an override), it waits at 复审.
+    waiting = next((a for a in _referred_of(session, chen) if a.review_level == 1), None)
+    if waiting is not None:
+        approvals.act(session=session, kit=kit, principal=l1, application_id=waiting.id, action="approve", level=1,
+                      override_reason=_override(waiting, "approve"), note="收入核实，可进入复审", notify=False)
+    # 陈静 again: 初审 offers less, over the same term; the offer waits for her.
+    offer = referred(chen, _plan("CONSUMER", "20000.00", 12, "equal_installment", "consumption", "家电购置"),
+                     "demo-device-chen")
+    if offer.status == "referred":
+        approvals.act(session=session, kit=kit, principal=l1, application_id=offer.id, action="counter_offer",
+                      level=1, amount=Money.parse("12000.00", "CNY"), override_reason=_override(offer, "counter_offer"),
+                      note="按收入水平调低额度", notify=False)
+    # 李四's walk-in, declined automatically (debt to income): he asks for a person to review it.
+    declined = next((a for a in _declined_of(session, li) if approvals.human_review_available(a)), None)
+    if declined is not None:
+        approvals.request_human_review(session=session, kit=kit, principal=li, application_id=declined.id,
+                                       note="其他贷款已于上月还清，请复核", language="zh-CN", notify=False)
+
+
+def _override(application: Any, action: str) -> str | None:
+    return "verified_income" if action in origination.approvals.override_needed(application) else None
+
+
+def _referred_of(session: Session, who: Principal) -> list[Any]:
+    return [a for a in origination.applications.list_own(session=session, principal=who,
+                                                         page=PageRequest(1, 50)).items if a.status == "referred"]
+
+
+def _declined_of(session: Session, who: Principal) -> list[Any]:
+    return [a for a in origination.applications.list_own(session=session, principal=who,
+                                                         page=PageRequest(1, 50)).items if a.status == "declined"]

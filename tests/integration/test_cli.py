@@ -17,7 +17,7 @@ from microcredit.cli import app as cli
 from microcredit.config import DEMO_FIELD_KEY
 from microcredit.db.engine import Database
 from microcredit.db.migrate import head_revision
-from microcredit.demo import DEMO_PASSWORD, INSTITUTION_CODE, STAFF
+from microcredit.demo import BORROWERS, DEMO_PASSWORD, INSTITUTION_CODE, STAFF
 from microcredit.identity.models import User
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.integrations.models import SimulatedSms
@@ -87,7 +87,7 @@ def test_migrate_then_demo_prints_the_logins_and_is_idempotent(run, cli_env):
         assert phone in out
     database = Database(cli_env["MICROCREDIT_DATABASE_URL"])
     users = _count(database, User)
-    assert users == len(STAFF) + 5
+    assert users == len(STAFF) + len(BORROWERS)
     again = run("demo", "--no-serve")
     assert _flat(again.output).count("139000000") == len(STAFF)
     assert _count(database, User) == users
@@ -141,7 +141,7 @@ def test_create_user_with_and_without_a_password(run, demo):
     r = run("create-user", "--phone", "13700000096", "--name", "短密码", "--employee-number", "OPS3",
             "--role", "auditor", "--password-stdin", input="short\n", ok=False)
     assert r.exit_code == 1
-    assert _count(demo, User) == len(STAFF) + 5 + 2
+    assert _count(demo, User) == len(STAFF) + len(BORROWERS) + 2
 
 
 def test_business_date_set(run, demo):

@@ -98,16 +98,15 @@ test.describe('staff console', () => {
     await expect(page.getByTestId('application-tabs')).toContainText(/全部 \(\d+\)/)
   })
 
-  test('an approver finds the applications referred to people among their to-dos', async ({ page }) => {
+  test('an approver finds the applications waiting at their level among their to-dos', async ({ page }) => {
     await staffLogin(page, APPROVER_L1_BR01.phone)
-    // The demo's 陈静 (grade D, outside the approval envelope) waits at 城关支行, this approver's branch.
-    const todo = page.getByTestId('todo-applications_referred')
-    await expect(todo).toContainText('转人工审批的贷款申请')
+    // The demo's 李四 (declined automatically, at 城关支行, this approver's branch) asked for a human review.
+    const todo = page.getByTestId('todo-applications_level1')
+    await expect(todo).toContainText('等待初审的申请')
     await todo.click()
-    await expect(page).toHaveURL(/\/staff\/applications\?status=referred$/)
-    await expect(page.getByTestId('application-tabs').locator('.is-active')).toContainText('人工审核中')
-    const rows = page.getByTestId('application-table').locator('tbody tr')
-    await expect(rows.first()).toContainText('人工审核中')
-    await expect(rows.filter({ hasNotText: '人工审核中' })).toHaveCount(0)
+    await expect(page).toHaveURL(/\/staff\/reviews\?level=1$/)
+    await expect(page.getByTestId('queue-tabs').locator('.is-active')).toContainText('初审')
+    const rows = page.getByTestId('queue-table').locator('tbody tr')
+    await expect(rows.first()).toContainText('人工复核申请')
   })
 })

@@ -105,7 +105,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             op["x-access"] = kind
             if permission:
                 op["x-permission"] = permission
-                op["description"] = (op.get("description") or "") + f"\n\nRequires permission `{permission}`."
+                named = " or ".join(f"`{p}`" for p in permission.split("|"))
+                op["description"] = (op.get("description") or "") + f"\n\nRequires permission {named}."
             if kind != "public":
                 op["security"] = [{"bearer": []}]
     app.openapi_schema = schema

@@ -235,6 +235,19 @@ def require(permission: str) -> Any:
     return Depends(_mark(check, "permission", permission))
 
 
+def require_any(*permissions: str) -> Any:
+    """The caller must hold one of `permissions` (marked as the permissions joined by `|`)."""
+
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.stage != "full":
+            raise SecondFactorRequired()
+        if not any(p in principal.permissions for p in permissions):
+            raise PermissionDenied()
+        return principal
+
+    return Depends(_mark(check, "permission", "|".join(permissions)))
+
+
 def authenticated(*, allow_enrolment: bool = False) -> Any:
     """Any signed-in user, acting on their own account."""
 

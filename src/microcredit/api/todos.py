@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microcredit.api.deps import DB, Kit, authenticated
+from microcredit.api.deps import DB, Config, Kit, authenticated
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
@@ -31,13 +31,14 @@ class TodosRead(OutputSchema):
 
 
 @router.get("/me/todos", response_model=TodosRead, operation_id="get_my_todos", summary="What waits for me")
-def get_my_todos(session: DB, kit: Kit, principal: Principal = authenticated()) -> TodosRead:
+def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal = authenticated()) -> TodosRead:
     """Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
-    applications referred to people, disbursements waiting …),
+    applications waiting per approval level and past their SLA, disbursements waiting …),
     only what the caller's permissions and data scope let them act on; zero counts included."""
     todos = [*parties.borrowers.todos(session=session, principal=principal),
              *identity.accounts.todos(session=session, kit=kit, principal=principal),
-             *origination.applications.todos(session=session, principal=principal),
+             *origination.approvals.todos(session=session, clock=kit.clock, sla=settings.review,
+                                          principal=principal),
              *loans.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions

@@ -91,9 +91,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("loan.apply", "受理贷款申请", "Take loan applications"),
     Permission("loan.read", "查看贷款申请与贷款", "View loan applications and loans"),
     # Reserved for the next releases
-    Permission("loan.approve.level1", "初审", "Approve (level 1)", reserved=True),
-    Permission("loan.approve.level2", "复审", "Approve (level 2)", reserved=True),
-    Permission("loan.approve.level3", "终审", "Approve (level 3)", reserved=True),
+    Permission("loan.approve.level1", "初审", "Approve (level 1)"),
+    Permission("loan.approve.level2", "复审", "Approve (level 2)"),
+    Permission("loan.approve.level3", "终审", "Approve (level 3)"),
     Permission("loan.disburse", "放款", "Disburse loans"),
     Permission("repayment.record", "登记还款", "Record repayments"),
     Permission("loan.change.request", "提出贷款变更（减免、展期、重组、核销）",

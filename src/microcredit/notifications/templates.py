@@ -56,6 +56,17 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] Your group \"{group}\" applied for loans; your amount is CNY {amount}. "
               "Read the joint liability under My applications and consent or refuse.",
     },
+    "application_counter_offer": {
+        "zh-CN": "【{signature}】您的贷款申请 {number} 审批人员提出调整方案：金额 {amount} 元，期限 {term} 期，"
+                 "请在“我的申请”中接受或拒绝。",
+        "en": "[{signature}] For your loan application {number} we offer CNY {amount} over {term} period(s): "
+              "accept or reject it under My applications.",
+    },
+    "application_human_review": {
+        "zh-CN": "【{signature}】已收到您对贷款申请 {number} 的人工复核请求，审批人员复核后将短信通知您结果。",
+        "en": "[{signature}] We received your request for a person to review loan application {number}; "
+              "we will text you the result.",
+    },
 }
 
 PURPOSE_TEXT = {

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from microcredit.api.deps import DB, Config, Kit, Meta, require
+from microcredit.api.deps import DB, Config, Kit, Meta, require, require_any
 from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.errors import FieldProblem, ValidationFailed
 from microcredit.identity.principal import Principal
@@ -19,6 +19,7 @@ from microcredit.origination.schemas import (
     ApplicationRuleResultRead,
     ApplicationSummary,
     ApplicationUpdate,
+    BorrowerNote,
     CoMemberRead,
     ConsentRequest,
     DeclineReason,
@@ -31,6 +32,12 @@ from microcredit.origination.schemas import (
     GuarantorRead,
     MyApplicationRead,
     MyGroupRead,
+    NoteRequest,
+    QueueCounts,
+    QueueItem,
+    ReviewActionRequest,
+    ReviewRead,
+    ReviewStepRead,
     StatusCounts,
     StatusName,
     WalkInApplicationCreate,
@@ -75,7 +82,10 @@ def _plan(view: ApplicationView) -> dict[str, Any]:
             "monthly_income": a.monthly_income, "monthly_debt_payments": a.monthly_debt_payments,
             "monthly_spending": a.monthly_spending, "employment": a.employment,
             "annual_rate_percent": a.annual_rate_percent, "levels_required": a.levels_required, "version": a.version,
-            "timeline": [EventRead.model_validate(e) for e in view.events]}
+            "timeline": [EventRead.model_validate(e) for e in view.events],
+            "review_level": a.review_level if a.status in ("referred", "human_review", "counter_offered") else None,
+            "counter_amount": a.counter_amount, "counter_term": a.counter_term, "human_review": a.human_review,
+            "human_review_requested_at": a.human_review_requested_at}
 
 
 def _mine(view: ApplicationView) -> MyApplicationRead:
@@ -83,7 +93,9 @@ def _mine(view: ApplicationView) -> MyApplicationRead:
     return MyApplicationRead(
         **_plan(view), decline_reasons=[DeclineReason.model_validate(r)
                                         for r in service.applications.borrower_reasons(view)],
-        needed=list(a.needed or []) if a.status == "returned" else [])
+        needed=list(a.needed or []) if a.status == "returned" else [],
+        score_factors=service.approvals.score_factors(a),
+        human_review_available=service.approvals.human_review_available(a))
 
 
 def _detail(view: ApplicationView, session: Any = None) -> ApplicationDetail:
@@ -372,3 +384,127 @@ def refuse_group_application(application_id: Id, session: DB, kit: Kit, meta: Me
     view = service.group_applications.refuse(session=session, kit=kit, principal=principal,
                                              application_id=application_id, ip=meta.ip, device_id=device_id)
     return _my_group(view, application_id)
+
+
+# --- the review in levels ------------------------------------------------------------------------------
+
+APPROVERS = require_any(*service.approvals.LEVEL_PERMISSIONS.values())
+REVIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not the caller's level (`review_level_not_allowed`), their own application "
+                         "(`review_own_application`), or a second level of one chain (`review_twice_in_chain`)"},
+    409: {"description": "Someone acted first (`review_stale`), or not waiting for a review "
+                         "(`application_wrong_state`)"},
+    422: {"description": "A field is missing or wrong: `reason_code`, `needed`, `override_reason`, `amount`, `term`"}}
+
+
+def _queue_item(e: Any) -> QueueItem:
+    a = e.application
+    return QueueItem(id=a.id, number=a.number, status=a.status, borrower_name=e.borrower_name, branch_id=a.branch_id,
+                     product_code=a.product_code, amount=a.amount, term=a.term, period_unit=a.period_unit,
+                     grade=a.grade, score=a.score, level=a.review_level, levels_required=a.levels_required,
+                     human_review=a.human_review, level_entered_at=a.level_entered_at,
+                     waiting_seconds=e.waiting_seconds, sla_due_at=e.due_at, sla_breached=e.breached)
+
+
+def _review(view: Any) -> ReviewRead:
+    a = view.application
+    return ReviewRead(
+        application_id=a.id, status=a.status, version=a.version, chain=a.review_chain,
+        level=a.review_level if a.status in ("referred", "human_review", "counter_offered") else None,
+        levels_required=a.levels_required, level_entered_at=a.level_entered_at, sla_due_at=view.due_at,
+        sla_breached=view.breached, human_review=a.human_review, grade=a.grade, automated_decision=a.decision,
+        override_needed=view.override_needed, can_act=view.refusal is None, refusal=view.refusal,
+        steps=[ReviewStepRead.model_validate(r).model_copy(update={"user_name": view.names.get(r.user_id)})
+               for r in view.steps])
+
+
+@router.get("/reviews/queue", response_model=Page[QueueItem], operation_id="list_review_queue",
+            summary="Applications waiting at the caller's approval levels")
+def list_review_queue(session: DB, kit: Kit, settings: Config, principal: Principal = APPROVERS,
+                      level: Annotated[int | None, Query(ge=1, le=3, description="One level only")] = None,
+                      branch_id: IdFilter = None, page: PageNo = 1, page_size: PageSize = 20) -> Page[QueueItem]:
+    """Referred applications and human review requests waiting at a level the caller may act on, in their
+    scope (a level-1 approver: their branch), oldest at its level first, with the time waited, the SLA
+    deadline (`review.level<L>_sla_hours` of the configuration, on the institution's clock) and whether
+    it has passed."""
+    r = service.approvals.queue(session=session, clock=kit.clock, sla=settings.review, principal=principal,
+                                page=PageRequest(page, page_size), level=level, branch_id=branch_id)
+    return Page(items=[_queue_item(e) for e in r.items], total=r.total, page=r.page, page_size=r.page_size)
+
+
+@router.get("/reviews/counts", response_model=QueueCounts, operation_id="count_review_queue",
+            summary="Waiting and SLA-breached counts per level of the caller")
+def count_review_queue(session: DB, kit: Kit, settings: Config, principal: Principal = APPROVERS,
+                       branch_id: IdFilter = None) -> QueueCounts:
+    """The counts on the queue's tabs: `{"levels": {"1": 4}, "breached": {"1": 1}}`."""
+    found = service.approvals.queue_counts(session=session, clock=kit.clock, sla=settings.review,
+                                           principal=principal, branch_id=branch_id)
+    return QueueCounts(levels={str(k): n for k, (n, _) in found.items()},
+                       breached={str(k): late for k, (_, late) in found.items()})
+
+
+@router.get("/applications/{application_id}/review", response_model=ReviewRead, operation_id="get_review",
+            summary="An application's review: the chain so far, notes, SLA, and whether the caller may act")
+def get_review(application_id: Id, session: DB, kit: Kit, settings: Config,
+               principal: Principal = require("loan.read")) -> ReviewRead:
+    """`can_act` false comes with `refusal`, the code an act would be refused with."""
+    return _review(service.approvals.review_of(session=session, clock=kit.clock, sla=settings.review,
+                                               principal=principal, application_id=application_id))
+
+
+@router.post("/applications/{application_id}/review", response_model=ReviewRead, operation_id="act_on_review",
+             summary="Approve, decline, request documents or counter-offer at the level it waits at",
+             responses=REVIEW_RESPONSES)
+def act_on_review(application_id: Id, body: ReviewActionRequest, session: DB, kit: Kit, settings: Config,
+                  meta: Meta, principal: Principal = APPROVERS) -> ReviewRead:
+    """An approval before the last level moves it to the next; at the last it is approved at the rate of its
+    grade. Send the `level` (and `version`) you saw: if someone acted first the answer is 409 `review_stale`."""
+    service.approvals.act(session=session, kit=kit, principal=principal, application_id=application_id,
+                          action=body.action, level=body.level, version=body.version, reason_code=body.reason_code,
+                          override_reason=body.override_reason, note=body.note,
+                          needed=list(body.needed) if body.needed else None, amount=body.amount, term=body.term,
+                          language=meta.language)
+    return _review(service.approvals.review_of(session=session, clock=kit.clock, sla=settings.review,
+                                               principal=principal, application_id=application_id))
+
+
+@router.post("/applications/{application_id}/notes", response_model=ReviewStepRead, status_code=201,
+             operation_id="add_review_note", summary="Add a note to an application (shown on the review screen)")
+def add_review_note(application_id: Id, body: NoteRequest, session: DB, kit: Kit,
+                    principal: Principal = require("loan.read")) -> ReviewStepRead:
+    """Any staff member who sees the application; audited."""
+    row = service.approvals.add_note(session=session, kit=kit, principal=principal, application_id=application_id,
+                                     note=body.note)
+    return ReviewStepRead.model_validate(row)
+
+
+@router.post("/me/applications/{application_id}/counter-offer/accept", response_model=MyApplicationRead,
+             operation_id="accept_counter_offer", summary="Accept the counter-offer")
+def accept_counter_offer(application_id: Id, body: BorrowerNote, session: DB, kit: Kit, meta: Meta,
+                         principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """The amount and term become the offer's; the review goes on at the next level (or it is approved)."""
+    service.approvals.accept_counter(session=session, kit=kit, principal=principal, application_id=application_id,
+                                     note=body.note, language=meta.language)
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=application_id))
+
+
+@router.post("/me/applications/{application_id}/counter-offer/reject", response_model=MyApplicationRead,
+             operation_id="reject_counter_offer", summary="Reject the counter-offer (the application is withdrawn)")
+def reject_counter_offer(application_id: Id, body: BorrowerNote, session: DB, kit: Kit,
+                         principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """The application is withdrawn, with the note as the reason."""
+    service.approvals.reject_counter(session=session, kit=kit, principal=principal, application_id=application_id,
+                                     note=body.note)
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=application_id))
+
+
+@router.post("/me/applications/{application_id}/human-review", response_model=MyApplicationRead,
+             operation_id="request_human_review", summary="Ask for a person to review an automatic decline",
+             responses={409: {"description": "Not declined automatically, or asked once already "
+                                             "(`human_review_not_available`)"}})
+def request_human_review(application_id: Id, body: BorrowerNote, session: DB, kit: Kit, meta: Meta,
+                         principal: Principal = require("application.apply_own")) -> MyApplicationRead:
+    """PIPL Art. 24: once per application; it lands in the level-1 queue, marked as a human review request."""
+    service.approvals.request_human_review(session=session, kit=kit, principal=principal,
+                                           application_id=application_id, note=body.note, language=meta.language)
+    return _mine(service.applications.get_own(session=session, principal=principal, application_id=application_id))

@@ -34,6 +34,10 @@ ACTION_WORDS = {
     "decide": ("自动审查", "decided"),
     "await_consent": ("等待联保成员同意", "held for the group's consent"),
     "group_submit": ("随联保申请提交", "submitted with the group"),
+    "review": ("审批", "reviewed"),
+    "accept_counter": ("接受调整方案", "accepted"),
+    "reject_counter": ("拒绝调整方案", "rejected"),
+    "request_human_review": ("申请人工复核", "sent for a human review"),
 }
 
 
@@ -62,3 +66,55 @@ class ConsentAlreadyGiven(OriginationError):
     status = 409
     message_zh = "您已对该联保申请作出答复（{consent}）"
     message_en = "You have already answered this group application ({consent})"
+class OwnApplication(OriginationError):
+    """A reviewer acting on an application they applied for or took in (the borrower or the officer)."""
+
+    code = "review_own_application"
+    status = 403
+    message_zh = "不能审批本人申请或本人经办的申请"
+    message_en = "You cannot review an application you made or took in"
+
+
+class TwiceInChain(OriginationError):
+    """A reviewer acting at a second level of one chain of approval."""
+
+    code = "review_twice_in_chain"
+    status = 403
+    message_zh = "同一审批流程中您已在第 {level} 级审批过，不能再次审批"
+    message_en = "You already acted at level {level} of this review: someone else must act at this level"
+
+    def __init__(self, *, level: int) -> None:
+        super().__init__(params={"level": level})
+
+
+class LevelNotAllowed(OriginationError):
+    """The caller has no approval permission for the level the application waits at."""
+
+    code = "review_level_not_allowed"
+    status = 403
+    message_zh = "您没有第 {level} 级审批权限"
+    message_en = "You may not act at level {level}"
+
+    def __init__(self, *, level: int) -> None:
+        super().__init__(params={"level": level})
+
+
+class ReviewStale(OriginationError):
+    """Someone acted on the step first: the application is no longer at the level (or version) the caller saw."""
+
+    code = "review_stale"
+    status = 409
+    message_zh = "该申请已由他人处理（现为“{status}”，第 {level} 级），请刷新后再操作"
+    message_en = "Someone acted on this application first (now {status}, level {level}): reload it"
+
+    def __init__(self, *, status: str, level: int | None) -> None:
+        super().__init__(field="level", params={"status": status, "level": level or "-"})
+
+
+class HumanReviewUsed(OriginationError):
+    """A human review was asked for already (once per application), or the decline was not automatic."""
+
+    code = "human_review_not_available"
+    status = 409
+    message_zh = "该申请已申请过人工复核，或并非自动拒绝"
+    message_en = "A human review was already asked for, or this decline was not automatic"

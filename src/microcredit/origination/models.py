@@ -25,7 +25,8 @@ from microcredit.db.base import Base
 from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
 from microcredit.lending.money import Money
 
-STATUSES = ("draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn", "awaiting_consent")
+STATUSES = ("draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn", "awaiting_consent",
+            "counter_offered", "human_review")
 CHANNELS = ("online", "walk_in")
 
 
@@ -94,6 +95,15 @@ class Application(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # A member's share of a group application (小组联保); None for an individual application.
     group_application_id: Mapped[int | None] = mapped_column(ForeignKey("group_applications.id"), nullable=True)
+    # The review in levels (service.approvals): the chain in progress (one per referral or human review
+    # request), the level it waits at and since when, a counter-offer waiting for the borrower.
+    review_chain: Mapped[int] = mapped_column(Integer, default=0)
+    review_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    level_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    human_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    human_review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    counter_amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    counter_term: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -113,6 +123,33 @@ class ApplicationEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ApplicationReview(Base):
+    """One act of a reviewer on an application: a decision at a level of a chain, or a note (no level).
+
+    The unique (application, chain, level) keeps one decisive act per level of a chain, so of two
+    reviewers racing on one step only one row can be written.
+    """
+
+    __tablename__ = "application_reviews"
+    __table_args__ = (UniqueConstraint("application_id", "chain", "level"),
+                      Index("ix_application_reviews_app", "application_id", "id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    chain: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: a note
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # approve | decline | request_documents | counter_offer | note
+    action: Mapped[str] = mapped_column(String(24))
+    reason_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    needed: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    counter_amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    counter_term: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApplicationRuleResult(Base):

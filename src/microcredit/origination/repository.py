@@ -14,6 +14,7 @@ from microcredit.origination.models import (
     Application,
     ApplicationEvent,
     ApplicationGuarantor,
+    ApplicationReview,
     ApplicationRuleResult,
     ApplicationSequence,
     GroupApplication,
@@ -210,3 +211,45 @@ def guarantors_of(session: Session, application_id: int) -> list[ApplicationGuar
     return list(session.scalars(select(ApplicationGuarantor)
                                 .where(ApplicationGuarantor.application_id == application_id)
                                 .order_by(ApplicationGuarantor.id)))
+# --- the review in levels ----------------------------------------------------------------------------
+
+def reviews_of(session: Session, application_id: int) -> list[ApplicationReview]:
+    """Every act of reviewers on an application (every chain, notes included), oldest first."""
+    return list(session.scalars(select(ApplicationReview).where(ApplicationReview.application_id == application_id)
+                                .order_by(ApplicationReview.id)))
+
+
+def levels_acted(session: Session, *, application_id: int, chain: int, user_id: int) -> list[int]:
+    """The levels of one chain at which a user decided (notes aside)."""
+    return [int(level or 0) for level in session.scalars(select(ApplicationReview.level).where(
+        ApplicationReview.application_id == application_id, ApplicationReview.chain == chain,
+        ApplicationReview.user_id == user_id, ApplicationReview.level.is_not(None)))]
+
+
+REVIEWABLE = ("referred", "human_review")
+
+
+def queue_query(*, institution_id: int | None, branch_id: int | bool | None, levels: list[int],
+                branch_filter: int | None = None) -> Select[Any]:
+    """Applications waiting at one of `levels`, in scope, oldest at its level first."""
+    stmt = _filtered(select(Application).where(Application.status.in_(REVIEWABLE),
+                                               Application.review_level.in_(levels)),
+                     institution_id=institution_id, branch_id=branch_id, borrower_id=None, status=None,
+                     product_code=None, branch_filter=branch_filter, created_from=None, created_before=None)
+    return stmt.order_by(Application.level_entered_at, Application.id)
+
+
+def waiting_counts(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
+                   cutoffs: dict[int, datetime], branch_filter: int | None = None
+                   ) -> dict[int, tuple[int, int]]:
+    """Per level of `cutoffs`: how many wait there in scope, and how many entered it before its cutoff
+    (the SLA breached), in one query."""
+    breached = case(*((and_(Application.review_level == level, Application.level_entered_at < cutoff), 1)
+                      for level, cutoff in cutoffs.items()), else_=0)
+    grouped: Any = (select(Application.review_level, func.count(), func.coalesce(func.sum(breached), 0))
+                    .where(Application.status.in_(REVIEWABLE), Application.review_level.in_(list(cutoffs)))
+                    .group_by(Application.review_level))
+    stmt = _filtered(grouped, institution_id=institution_id, branch_id=branch_id, borrower_id=None, status=None,
+                     product_code=None, branch_filter=branch_filter, created_from=None, created_before=None)
+    found = {int(level): (int(n), int(late)) for level, n, late in session.execute(stmt).all()}
+    return {level: found.get(level, (0, 0)) for level in cutoffs}

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 
 from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
+from microcredit.products.product_schemas import DocumentTypeName
 from microcredit.products.schemas import MAX_AMOUNT, RepaymentMethodName
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ApplicationRuleResultRead",
     "ApplicationSummary",
     "ApplicationUpdate",
+    "BorrowerNote",
     "ConsentRequest",
     "DeclineReason",
     "EventRead",
@@ -32,6 +34,12 @@ __all__ = [
     "GuarantorRead",
     "MyApplicationRead",
     "MyGroupRead",
+    "NoteRequest",
+    "QueueCounts",
+    "QueueItem",
+    "ReviewActionRequest",
+    "ReviewRead",
+    "ReviewStepRead",
     "StatusCounts",
     "WalkInApplicationCreate",
     "WithdrawRequest",
@@ -45,7 +53,7 @@ EMPLOYMENTS = ("employed", "self_employed", "farmer", "business_owner", "student
 EmploymentName = Literal["employed", "self_employed", "farmer", "business_owner", "student", "retired",
                          "unemployed", "other"]
 StatusName = Literal["draft", "submitted", "approved", "declined", "referred", "returned", "withdrawn",
-                     "awaiting_consent"]
+                     "awaiting_consent", "counter_offered", "human_review"]
 Amount = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 Monthly = Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)]
 
@@ -171,6 +179,12 @@ class _Plan(ApplicationSummary):
     levels_required: int | None
     version: int
     timeline: list[EventRead]
+    review_level: int | None = Field(default=None, description="The approval level it waits at (1 初审, 2 复审, "
+                                                                 "3 终审), of `levels_required`")
+    counter_amount: MoneyStr | None = Field(default=None, description="A counter-offer waiting for the borrower")
+    counter_term: int | None = None
+    human_review: bool = Field(default=False, description="The review in progress is one the borrower asked for")
+    human_review_requested_at: datetime | None = None
 
 
 class MyApplicationRead(_Plan):
@@ -178,6 +192,10 @@ class MyApplicationRead(_Plan):
 
     decline_reasons: list[DeclineReason]
     needed: list[str]
+    score_factors: list[str] = Field(default_factory=list, description=(
+        "An automatic decline's main score factors (catalogue keys `risk.reason.<code>`); never fraud flags"))
+    human_review_available: bool = Field(default=False, description=(
+        "Declined automatically and no human review asked for yet: the borrower may ask for one (PIPL Art. 24)"))
 
 
 class GuarantorRead(OutputSchema):
@@ -318,3 +336,124 @@ class ConsentRequest(InputSchema):
     """A member's answer: consent to the group application and the mutual guarantee."""
 
     agree_joint_liability: bool = Field(description="Must be true: the member read and accepts the joint liability")
+# --- the review in levels ----------------------------------------------------------------------------
+
+# Coded reasons (labels zh/en in the web catalogues, `review.declineReason.<code>`, `review.override.<code>`).
+DeclineReasonCode = Literal["insufficient_income", "high_debt", "poor_credit_history", "unverifiable_information",
+                            "suspected_fraud", "purpose_ineligible", "policy_limit", "other"]
+OverrideReasonCode = Literal["verified_income", "collateral_offered", "guarantor_offered", "long_relationship",
+                             "data_error", "adverse_information", "policy_exception", "other"]
+ReviewAction = Literal["approve", "decline", "request_documents", "counter_offer"]
+Note = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReviewActionRequest(InputSchema):
+    """One reviewer's act at the level the application waits at.
+
+    `level` (and `version`, when sent) are what the reviewer saw: if someone acted first, the answer
+    is 409 `review_stale` and nothing changes. `reason_code` is required to decline; `needed` to
+    request documents; `amount` and/or `term` (lower, within the product's ranges) to counter-offer.
+    `override_reason` is required where the act goes against the model: approving or counter-offering
+    on grade D or E or on an automatic decline (a human review), declining grade A or B.
+    """
+
+    action: ReviewAction
+    level: int = Field(ge=1, le=3)
+    version: int | None = Field(default=None, ge=1)
+    reason_code: DeclineReasonCode | None = None
+    override_reason: OverrideReasonCode | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    needed: list[DocumentTypeName] | None = Field(default=None, min_length=1, max_length=10)
+    amount: Amount | None = None
+    term: int | None = Field(default=None, ge=1, le=600)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"action": "approve", "level": 1, "version": 3, "note": "收入流水核实无误"},
+        {"action": "decline", "level": 2, "reason_code": "high_debt", "override_reason": "adverse_information"},
+        {"action": "request_documents", "level": 1, "needed": ["income_proof"], "note": "请补充近 6 个月流水"},
+        {"action": "counter_offer", "level": 1, "amount": "5000.00", "term": 6}]})
+
+
+class NoteRequest(InputSchema):
+    """A note on an application, shown on the review screen."""
+
+    note: Note
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "已电话核实经营情况"}]})
+
+
+class BorrowerNote(InputSchema):
+    """The borrower's answer or request, with an optional note."""
+
+    note: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "我的收入证明已更新，请复核"}]})
+
+
+class ReviewStepRead(OutputSchema):
+    """One act in the review: a decision at a level (`level` set) or a note."""
+
+    id: int
+    chain: int
+    level: int | None
+    user_id: int
+    user_name: str | None = None
+    action: str
+    reason_code: str | None
+    override_reason: str | None
+    note: str | None
+    needed: list[str] | None
+    counter_amount: MoneyStr | None
+    counter_term: int | None
+    at: datetime
+
+
+class ReviewRead(OutputSchema):
+    """Where an application's review stands, for the review screen."""
+
+    application_id: int
+    status: StatusName
+    version: int
+    chain: int
+    level: int | None
+    levels_required: int | None
+    level_entered_at: datetime | None
+    sla_due_at: datetime | None
+    sla_breached: bool
+    human_review: bool
+    grade: str | None
+    automated_decision: str | None
+    override_needed: list[ReviewAction] = Field(description="The acts that need `override_reason` here")
+    can_act: bool = Field(description="The caller may act at this level now")
+    refusal: str | None = Field(description="Why not, when not: a problem code")
+    steps: list[ReviewStepRead] = Field(description="Every act, this chain's and earlier chains', oldest first")
+
+
+class QueueItem(OutputSchema):
+    """An application waiting at a level the caller may act on."""
+
+    id: int
+    number: str | None
+    status: StatusName
+    borrower_name: str | None
+    branch_id: int | None
+    product_code: str
+    amount: MoneyStr
+    term: int
+    period_unit: str
+    grade: str | None
+    score: int | None
+    level: int
+    levels_required: int | None
+    human_review: bool
+    level_entered_at: datetime
+    waiting_seconds: int
+    sla_due_at: datetime
+    sla_breached: bool
+
+
+class QueueCounts(OutputSchema):
+    """Waiting and breached counts per level the caller may act on (tabs of the queue)."""
+
+    levels: dict[str, int]
+    breached: dict[str, int]

@@ -261,7 +261,7 @@ def test_walk_in_by_a_loan_officer_listed_and_counted_in_scope(client, session, 
 def test_a_referred_application_is_a_to_do_of_the_approvers_in_scope(client, session, runtime, world, monkeypatch):
     def waiting(headers: dict[str, str]) -> int | None:
         items = client.get("/api/v1/me/todos", headers=headers).json()["items"]
-        return next((t["count"] for t in items if t["code"] == "applications_referred"), None)
+        return next((t["count"] for t in items if t["code"] == "applications_level1"), None)
 
     approver = signed_in(session, runtime, make_staff(session, runtime, world["inst"], roles=("approver_l1",),
                                                       branch=world["branch"], password=None).user)

@@ -15,6 +15,14 @@ from microcredit.risk.assessment import Decision
     ("submitted", "withdraw", "withdrawn"), ("returned", "withdraw", "withdrawn"),
     ("referred", "withdraw", "withdrawn"), ("draft", "await_consent", "awaiting_consent"),
     ("awaiting_consent", "group_submit", "submitted"), ("awaiting_consent", "withdraw", "withdrawn"),
+    ("counter_offered", "withdraw", "withdrawn"),
+    ("human_review", "withdraw", "withdrawn"),
+    # The review in levels (the service decides between the next level and approved).
+    ("referred", "approve", "approved"), ("human_review", "approve", "approved"),
+    ("referred", "decline", "declined"), ("human_review", "decline", "declined"),
+    ("referred", "request_documents", "returned"), ("referred", "counter_offer", "counter_offered"),
+    ("counter_offered", "accept_counter", "referred"), ("counter_offered", "reject_counter", "withdrawn"),
+    ("declined", "request_human_review", "human_review"),
 ])
 def test_allowed_steps(status, action, target):
     assert states.step(status, action) == target
@@ -22,7 +30,11 @@ def test_allowed_steps(status, action, target):
 
 def test_every_other_step_is_refused_with_the_status_named():
     allowed = {("draft", "submit"), ("returned", "resubmit"), ("draft", "await_consent"),
-               ("awaiting_consent", "group_submit"), *((s, "withdraw") for s in states.WITHDRAWABLE)}
+               ("awaiting_consent", "group_submit"), *((s, "withdraw") for s in states.WITHDRAWABLE),
+               *((s, a) for s in states.REVIEWABLE for a in ("approve", "decline")),
+               ("referred", "request_documents"), ("referred", "counter_offer"),
+               ("counter_offered", "accept_counter"), ("counter_offered", "reject_counter"),
+               ("declined", "request_human_review")}
     for status in STATUSES:
         for action in states.STEPS:
             if (status, action) in allowed:

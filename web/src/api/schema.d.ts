@@ -72,6 +72,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{application_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note to an application (shown on the review screen)
+         * @description Any staff member who sees the application; audited.
+         *
+         *     Requires permission `loan.read`.
+         */
+        post: operations["add_review_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An application's review: the chain so far, notes, SLA, and whether the caller may act
+         * @description `can_act` false comes with `refusal`, the code an act would be refused with.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_review"];
+        put?: never;
+        /**
+         * Approve, decline, request documents or counter-offer at the level it waits at
+         * @description An approval before the last level moves it to the next; at the last it is approved at the rate of its
+         *     grade. Send the `level` (and `version`) you saw: if someone acted first the answer is 409 `review_stale`.
+         *
+         *     Requires permission `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        post: operations["act_on_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{application_id}/submit": {
         parameters: {
             query?: never;
@@ -2173,6 +2224,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/applications/{application_id}/counter-offer/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the counter-offer
+         * @description The amount and term become the offer's; the review goes on at the next level (or it is approved).
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["accept_counter_offer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/counter-offer/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject the counter-offer (the application is withdrawn)
+         * @description The application is withdrawn, with the note as the reason.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["reject_counter_offer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/applications/{application_id}/group": {
         parameters: {
             query?: never;
@@ -2189,6 +2284,28 @@ export interface paths {
         get: operations["get_my_group_application"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/applications/{application_id}/human-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a person to review an automatic decline
+         * @description PIPL Art. 24: once per application; it lands in the level-1 queue, marked as a human review request.
+         *
+         *     Requires permission `application.apply_own`.
+         */
+        post: operations["request_human_review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2569,7 +2686,7 @@ export interface paths {
         /**
          * What waits for me
          * @description Counts per kind of work (changes to review, locked accounts, borrowers without a branch,
-         *     applications referred to people, disbursements waiting …),
+         *     applications waiting per approval level and past their SLA, disbursements waiting …),
          *     only what the caller's permissions and data scope let them act on; zero counts included.
          */
         get: operations["get_my_todos"];
@@ -3141,6 +3258,53 @@ export interface paths {
          *     Requires permission `product.manage`.
          */
         post: operations["add_rate_cap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reviews/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Waiting and SLA-breached counts per level of the caller
+         * @description The counts on the queue's tabs: `{"levels": {"1": 4}, "breached": {"1": 1}}`.
+         *
+         *     Requires permission `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        get: operations["count_review_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reviews/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Applications waiting at the caller's approval levels
+         * @description Referred applications and human review requests waiting at a level the caller may act on, in their
+         *     scope (a level-1 approver: their branch), oldest at its level first, with the time waited, the SLA
+         *     deadline (`review.level<L>_sla_hours` of the configuration, on the institution's clock) and whether
+         *     it has passed.
+         *
+         *     Requires permission `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        get: operations["list_review_queue"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3803,6 +3967,13 @@ export interface components {
             /** Client Ip */
             client_ip: string | null;
             /**
+             * Counter Amount
+             * @description A counter-offer waiting for the borrower
+             */
+            counter_amount?: string | null;
+            /** Counter Term */
+            counter_term?: number | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -3827,6 +3998,14 @@ export interface components {
              * @description The mutual guarantee of a group member's application: who stands for it
              */
             guarantors?: components["schemas"]["GuarantorRead"][];
+            /**
+             * Human Review
+             * @description The review in progress is one the borrower asked for
+             * @default false
+             */
+            human_review?: boolean;
+            /** Human Review Requested At */
+            human_review_requested_at?: string | null;
             /** Id */
             id: number;
             /** Levels Required */
@@ -3861,6 +4040,11 @@ export interface components {
             repayment_method: string;
             /** Results */
             results: components["schemas"]["ApplicationRuleResultRead"][];
+            /**
+             * Review Level
+             * @description The approval level it waits at (1 初审, 2 复审, 3 终审), of `levels_required`
+             */
+            review_level?: number | null;
             /** Rule Set */
             rule_set: string | null;
             /** Score */
@@ -3869,7 +4053,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -3947,7 +4131,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -4325,6 +4509,17 @@ export interface components {
             updated_at: string;
             /** User Id */
             user_id: number;
+        };
+        /**
+         * BorrowerNote
+         * @description The borrower's answer or request, with an optional note.
+         * @example {
+         *       "note": "我的收入证明已更新，请复核"
+         *     }
+         */
+        BorrowerNote: {
+            /** Note */
+            note?: string | null;
         };
         /**
          * BorrowerRead
@@ -5499,7 +5694,7 @@ export interface components {
              * Application Status
              * @enum {string}
              */
-            application_status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
+            application_status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
             /** Borrower Id */
             borrower_id: number;
             /**
@@ -6990,6 +7185,13 @@ export interface components {
             /** Channel */
             channel: string;
             /**
+             * Counter Amount
+             * @description A counter-offer waiting for the borrower
+             */
+            counter_amount?: string | null;
+            /** Counter Term */
+            counter_term?: number | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -7005,6 +7207,20 @@ export interface components {
              * @description A member's share of this group application (小组联保)
              */
             group_application_id?: number | null;
+            /**
+             * Human Review
+             * @description The review in progress is one the borrower asked for
+             * @default false
+             */
+            human_review?: boolean;
+            /**
+             * Human Review Available
+             * @description Declined automatically and no human review asked for yet: the borrower may ask for one (PIPL Art. 24)
+             * @default false
+             */
+            human_review_available?: boolean;
+            /** Human Review Requested At */
+            human_review_requested_at?: string | null;
             /** Id */
             id: number;
             /** Levels Required */
@@ -7032,10 +7248,20 @@ export interface components {
             /** Repayment Method */
             repayment_method: string;
             /**
+             * Review Level
+             * @description The approval level it waits at (1 初审, 2 复审, 3 终审), of `levels_required`
+             */
+            review_level?: number | null;
+            /**
+             * Score Factors
+             * @description An automatic decline's main score factors (catalogue keys `risk.reason.<code>`); never fraud flags
+             */
+            score_factors?: string[];
+            /**
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent";
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
@@ -7084,6 +7310,17 @@ export interface components {
              * @example 8000.00
              */
             total_amount: string;
+        };
+        /**
+         * NoteRequest
+         * @description A note on an application, shown on the review screen.
+         * @example {
+         *       "note": "已电话核实经营情况"
+         *     }
+         */
+        NoteRequest: {
+            /** Note */
+            note: string;
         };
         /**
          * OAuthExchangeRead
@@ -7493,6 +7730,20 @@ export interface components {
         Page_OutboxMessageRead_: {
             /** Items */
             items: components["schemas"]["OutboxMessageRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[QueueItem] */
+        Page_QueueItem_: {
+            /** Items */
+            items: components["schemas"]["QueueItem"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -8501,6 +8752,74 @@ export interface components {
             sms_simulator: boolean;
         };
         /**
+         * QueueCounts
+         * @description Waiting and breached counts per level the caller may act on (tabs of the queue).
+         */
+        QueueCounts: {
+            /** Breached */
+            breached: {
+                [key: string]: number;
+            };
+            /** Levels */
+            levels: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * QueueItem
+         * @description An application waiting at a level the caller may act on.
+         */
+        QueueItem: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Borrower Name */
+            borrower_name: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Grade */
+            grade: string | null;
+            /** Human Review */
+            human_review: boolean;
+            /** Id */
+            id: number;
+            /** Level */
+            level: number;
+            /**
+             * Level Entered At
+             * Format: date-time
+             */
+            level_entered_at: string;
+            /** Levels Required */
+            levels_required: number | null;
+            /** Number */
+            number: string | null;
+            /** Period Unit */
+            period_unit: string;
+            /** Product Code */
+            product_code: string;
+            /** Score */
+            score: number | null;
+            /** Sla Breached */
+            sla_breached: boolean;
+            /**
+             * Sla Due At
+             * Format: date-time
+             */
+            sla_due_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
+            /** Term */
+            term: number;
+            /** Waiting Seconds */
+            waiting_seconds: number;
+        };
+        /**
          * QuoteRead
          * @description A quote: the schedule, its totals, fees, APR and warnings.
          */
@@ -8878,6 +9197,65 @@ export interface components {
             note: string;
         };
         /**
+         * ReviewActionRequest
+         * @description One reviewer's act at the level the application waits at.
+         *
+         *     `level` (and `version`, when sent) are what the reviewer saw: if someone acted first, the answer
+         *     is 409 `review_stale` and nothing changes. `reason_code` is required to decline; `needed` to
+         *     request documents; `amount` and/or `term` (lower, within the product's ranges) to counter-offer.
+         *     `override_reason` is required where the act goes against the model: approving or counter-offering
+         *     on grade D or E or on an automatic decline (a human review), declining grade A or B.
+         * @example {
+         *       "action": "approve",
+         *       "level": 1,
+         *       "note": "收入流水核实无误",
+         *       "version": 3
+         *     }
+         * @example {
+         *       "action": "decline",
+         *       "level": 2,
+         *       "override_reason": "adverse_information",
+         *       "reason_code": "high_debt"
+         *     }
+         * @example {
+         *       "action": "request_documents",
+         *       "level": 1,
+         *       "needed": [
+         *         "income_proof"
+         *       ],
+         *       "note": "请补充近 6 个月流水"
+         *     }
+         * @example {
+         *       "action": "counter_offer",
+         *       "amount": "5000.00",
+         *       "level": 1,
+         *       "term": 6
+         *     }
+         */
+        ReviewActionRequest: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "approve" | "decline" | "request_documents" | "counter_offer";
+            /** Amount */
+            amount?: string | null;
+            /** Level */
+            level: number;
+            /** Needed */
+            needed?: ("id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter")[] | null;
+            /** Note */
+            note?: string | null;
+            /** Override Reason */
+            override_reason?: ("verified_income" | "collateral_offered" | "guarantor_offered" | "long_relationship" | "data_error" | "adverse_information" | "policy_exception" | "other") | null;
+            /** Reason Code */
+            reason_code?: ("insufficient_income" | "high_debt" | "poor_credit_history" | "unverifiable_information" | "suspected_fraud" | "purpose_ineligible" | "policy_limit" | "other") | null;
+            /** Term */
+            term?: number | null;
+            /** Version */
+            version?: number | null;
+        };
+        /**
          * ReviewDecision
          * @description Why a change was rejected (required) or approved (optional).
          * @example {
@@ -8887,6 +9265,94 @@ export interface components {
         ReviewDecision: {
             /** Reason */
             reason?: string | null;
+        };
+        /**
+         * ReviewRead
+         * @description Where an application's review stands, for the review screen.
+         */
+        ReviewRead: {
+            /** Application Id */
+            application_id: number;
+            /** Automated Decision */
+            automated_decision: string | null;
+            /**
+             * Can Act
+             * @description The caller may act at this level now
+             */
+            can_act: boolean;
+            /** Chain */
+            chain: number;
+            /** Grade */
+            grade: string | null;
+            /** Human Review */
+            human_review: boolean;
+            /** Level */
+            level: number | null;
+            /** Level Entered At */
+            level_entered_at: string | null;
+            /** Levels Required */
+            levels_required: number | null;
+            /**
+             * Override Needed
+             * @description The acts that need `override_reason` here
+             */
+            override_needed: ("approve" | "decline" | "request_documents" | "counter_offer")[];
+            /**
+             * Refusal
+             * @description Why not, when not: a problem code
+             */
+            refusal: string | null;
+            /** Sla Breached */
+            sla_breached: boolean;
+            /** Sla Due At */
+            sla_due_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review";
+            /**
+             * Steps
+             * @description Every act, this chain's and earlier chains', oldest first
+             */
+            steps: components["schemas"]["ReviewStepRead"][];
+            /** Version */
+            version: number;
+        };
+        /**
+         * ReviewStepRead
+         * @description One act in the review: a decision at a level (`level` set) or a note.
+         */
+        ReviewStepRead: {
+            /** Action */
+            action: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Chain */
+            chain: number;
+            /** Counter Amount */
+            counter_amount: string | null;
+            /** Counter Term */
+            counter_term: number | null;
+            /** Id */
+            id: number;
+            /** Level */
+            level: number | null;
+            /** Needed */
+            needed: string[] | null;
+            /** Note */
+            note: string | null;
+            /** Override Reason */
+            override_reason: string | null;
+            /** Reason Code */
+            reason_code: string | null;
+            /** User Id */
+            user_id: number;
+            /** User Name */
+            user_name?: string | null;
         };
         /**
          * RoleCreate
@@ -10086,7 +10552,7 @@ export interface operations {
                 page_size?: number;
                 product_code?: string | null;
                 sort?: string | null;
-                status?: ("draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent") | null;
+                status?: ("draft" | "submitted" | "approved" | "declined" | "referred" | "returned" | "withdrawn" | "awaiting_consent" | "counter_offered" | "human_review") | null;
             };
             header?: never;
             path?: never;
@@ -10322,6 +10788,254 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_review_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewStepRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    act_on_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewActionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not the caller's level (`review_level_not_allowed`), their own application (`review_own_application`), or a second level of one chain (`review_twice_in_chain`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Someone acted first (`review_stale`), or not waiting for a review (`application_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A field is missing or wrong: `reason_code`, `needed`, `override_reason`, `amount`, `term` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {
@@ -19691,6 +20405,180 @@ export interface operations {
             };
         };
     };
+    accept_counter_offer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BorrowerNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reject_counter_offer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BorrowerNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     get_my_group_application: {
         parameters: {
             query?: never;
@@ -19751,6 +20639,90 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    request_human_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BorrowerNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplicationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not declined automatically, or asked once already (`human_review_not_available`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names each field */
             422: {
@@ -23798,6 +24770,178 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RateCapRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    count_review_queue: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                branch_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueCounts"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_review_queue: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                branch_id?: number | null;
+                /** @description One level only */
+                level?: number | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_QueueItem_"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -14,14 +14,14 @@ export type Status = ApplicationSummary['status']
 
 export const PURPOSES: Purpose[] = ['business', 'agriculture', 'consumption', 'education', 'medical', 'renovation', 'vehicle', 'other']
 export const EMPLOYMENTS: Employment[] = ['employed', 'self_employed', 'farmer', 'business_owner', 'student', 'retired', 'unemployed', 'other']
-export const STATUSES: Status[] = ['draft', 'submitted', 'approved', 'declined', 'referred', 'returned', 'withdrawn']
+export const STATUSES: Status[] = ['draft', 'submitted', 'approved', 'declined', 'referred', 'returned', 'withdrawn', 'counter_offered', 'human_review']
 export const STAGES = ['completeness', 'eligibility', 'identity', 'bureau', 'knockout', 'fraud', 'score', 'decision']
 
 type Tag = 'success' | 'danger' | 'warning' | 'info' | 'primary'
 
 /** The tag colour of a status. */
 export function statusTag(status: string): Tag {
-  return ({ approved: 'success', declined: 'danger', returned: 'warning', referred: 'primary' } as Record<string, Tag>)[status] ?? 'info'
+  return ({ approved: 'success', declined: 'danger', returned: 'warning', referred: 'primary', counter_offered: 'warning', human_review: 'primary' } as Record<string, Tag>)[status] ?? 'info'
 }
 
 /** The tag colour of a rule's outcome. */
@@ -31,7 +31,7 @@ export function outcomeTag(outcome: string): Tag {
 
 /** A borrower may still withdraw (before a decision). */
 export function canWithdraw(status: string): boolean {
-  return ['draft', 'submitted', 'returned', 'referred'].includes(status)
+  return ['draft', 'submitted', 'returned', 'referred', 'counter_offered', 'human_review'].includes(status)
 }
 
 /** The results of the last submission, by stage in the order the review runs them (unknown stages last). */

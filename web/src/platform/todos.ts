@@ -25,8 +25,11 @@ const KINDS = new Map<string, TodoKind>([
   ['borrowers_locked', { label: 'todos.borrowersLocked', to: { name: 'staff-borrowers', query: { locked: '1' } } }],
   ['staff_locked', { label: 'todos.staffLocked', to: { name: 'staff-staff', query: { locked: '1' } } }],
   ['outbox_dead', { label: 'todos.outboxDead', to: { name: 'staff-outbox', query: { tab: 'dead' } } }],
-  ['applications_referred', { label: 'todos.applicationsReferred', to: { name: 'staff-applications', query: { status: 'referred' } } }],
   ['disbursements_waiting', { label: 'loan.todo.disbursementsWaiting', to: { name: 'staff-loan-desk' } }],
+  ['applications_level1', { label: 'approval.todos.level1', to: { name: 'staff-review-queue', query: { level: '1' } } }],
+  ['applications_level2', { label: 'approval.todos.level2', to: { name: 'staff-review-queue', query: { level: '2' } } }],
+  ['applications_level3', { label: 'approval.todos.level3', to: { name: 'staff-review-queue', query: { level: '3' } } }],
+  ['applications_sla_breached', { label: 'approval.todos.slaBreached', to: { name: 'staff-review-queue' } }],
 ])
 
 /** Name a kind of to-do and link it to the page that resolves it (replaces an earlier entry). */

@@ -1,7 +1,7 @@
 // The route map. Borrower app at `/`, staff console under `/staff`; every page is lazy-loaded.
 //
 // meta.auth: 'borrower' | 'staff' — who may open the page (signed in as that kind);
-// meta.permission: the permission the staff page needs (else the 403 page);
+// meta.permission: the permission the staff page needs (else the 403 page; `a|b`: any of them);
 // meta.guest: sign-in pages (a signed-in visitor goes to their home).
 import {
   createRouter,
@@ -23,6 +23,9 @@ declare module 'vue-router' {
     wide?: boolean
   }
 }
+
+/** The review queue is for whoever approves at some level. */
+const APPROVERS = 'loan.approve.level1|loan.approve.level2|loan.approve.level3'
 
 export const staffPages: RouteRecordRaw[] = [
   { path: '', name: 'staff-home', component: () => import('@/identity/views/StaffHomeView.vue'), meta: { title: 'nav.staffHome' } },
@@ -60,6 +63,8 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'group-applications', name: 'staff-group-applications', component: () => import('@/groups/views/GroupApplicationsView.vue'), meta: { permission: 'loan.read', title: 'group.applications' } },
   { path: 'group-applications/new', name: 'staff-group-application-new', component: () => import('@/groups/views/GroupApplicationFormView.vue'), meta: { permission: 'loan.apply', title: 'group.newApplication' } },
   { path: 'group-applications/:id(\\d+)', name: 'staff-group-application', component: () => import('@/groups/views/GroupApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'group.applications' } },
+  { path: 'reviews', name: 'staff-review-queue', component: () => import('@/origination/views/ReviewQueueView.vue'), meta: { permission: APPROVERS, title: 'approval.queueTitle' } },
+  { path: 'applications/:id(\\d+)/review', name: 'staff-application-review', component: () => import('@/origination/views/ReviewView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'approval.reviewTitle' } },
   { path: 'risk/rules', name: 'staff-risk-rules', component: () => import('@/risk/views/RuleSetsView.vue'), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
   { path: 'risk/rules/:code([A-Za-z0-9_-]+)/:number(\\d+)', name: 'staff-risk-version', component: () => import('@/risk/views/RuleSetEditorView.vue'), props: (r) => ({ code: String(r.params.code), number: Number(r.params.number) }), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
   { path: 'risk/blacklist', name: 'staff-risk-blacklist', component: () => import('@/risk/views/BlacklistView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBlacklist' } },

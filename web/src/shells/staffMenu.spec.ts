@@ -27,7 +27,7 @@ describe('the staff menu', () => {
 
   it('lists the loans for whoever reads them, and the disbursement desk only for whoever disburses', () => {
     const loans = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupLoans')?.items.map((i) => i.name)
-    expect(loans(['loan.read'])).toEqual(['applications', 'loans'])
-    expect(loans(['loan.read', 'loan.disburse'])).toEqual(['applications', 'loans', 'loan-desk'])
+    expect(loans(['loan.read'])).toEqual(['applications', 'group-applications', 'loans'])
+    expect(loans(['loan.read', 'loan.disburse'])).toEqual(['applications', 'group-applications', 'loans', 'loan-desk'])
   })
 })

@@ -13,7 +13,7 @@ interface MenuGroup {
 
 const GROUPS: { key: string; routes: string[] }[] = [
   { key: 'nav.groupBorrowers', routes: ['staff-borrowers', 'staff-borrower-new', 'staff-profile-changes', 'staff-groups'] },
-  { key: 'nav.groupLoans', routes: ['staff-applications', 'staff-application-new', 'staff-group-applications', 'staff-loans', 'staff-loan-desk'] },
+  { key: 'nav.groupLoans', routes: ['staff-applications', 'staff-application-new', 'staff-review-queue', 'staff-group-applications', 'staff-loans', 'staff-loan-desk'] },
   {
     key: 'nav.groupAdmin',
     routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox'],
@@ -33,7 +33,7 @@ export function menuFor(permissions: ReadonlySet<string>): MenuGroup[] {
     key: g.key,
     items: g.routes
       .map((name) => staffPages.find((r) => r.name === name)!)
-      .filter((r) => !r.meta?.permission || permissions.has(r.meta.permission))
+      .filter((r) => !r.meta?.permission || r.meta.permission.split('|').some((p) => permissions.has(p)))
       .map((r) => ({ name: String(r.name).replace(/^staff-/, ''), path: `/staff/${r.path}`, title: String(r.meta?.title) })),
   })).filter((g) => g.items.length > 0)
 }

@@ -2,11 +2,21 @@
 
 `applications` (drafts, edits, submission through the automated review, withdrawal, lists and
 views), `facts` (the plan checked against the product version; the facts risk reads), `states`
-(the status machine), `numbering` (readable application numbers) and `review` (the port to risk's
-automated review), `group_applications` (小组联保: a group's application, each member's consent) and
-`handover` (an application as decided, for servicing to open its loan from).
+(the status machine), `approvals` (the review in levels), `numbering` (readable application
+numbers), `review` (the port to risk's automated review), `group_applications` (小组联保: a group's
+application, each member's consent) and `handover` (an application as decided, for servicing to open
+its loan from).
 """
 
-from microcredit.origination.service import applications, facts, group_applications, handover, numbering, review, states
+from microcredit.origination.service import (
+    applications,
+    approvals,
+    facts,
+    group_applications,
+    handover,
+    numbering,
+    review,
+    states,
+)
 
-__all__ = ["applications", "facts", "group_applications", "handover", "numbering", "review", "states"]
+__all__ = ["applications", "approvals", "facts", "group_applications", "handover", "numbering", "review", "states"]

@@ -27,7 +27,7 @@ from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
 from microcredit.origination import repository as repo
 from microcredit.origination.errors import NoBorrowerProfile
-from microcredit.origination.models import Application, ApplicationEvent, ApplicationRuleResult
+from microcredit.origination.models import STATUSES, Application, ApplicationEvent, ApplicationRuleResult
 from microcredit.origination.schemas import ApplicationCreate
 from microcredit.origination.service import facts as facts_of
 from microcredit.origination.service import numbering, states
@@ -35,7 +35,6 @@ from microcredit.origination.service.review import Assessor, documents_on_file
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
-from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk.assessment import Assessment, Decision, Outcome, Stage, Velocity
@@ -46,6 +45,7 @@ __all__ = [
     "counts",
     "create_own",
     "create_walk_in",
+    "enter_chain",
     "get_for_staff",
     "get_own",
     "hold_for_consent",
@@ -154,8 +154,7 @@ def counts(*, session: Session, principal: Principal, product_code: str | None =
     found = repo.status_counts(session, institution_id=f.institution_id, branch_id=f.branch_id,
                                product_code=product_code, branch_filter=branch_id, created_from=start,
                                created_before=end)
-    return {status: found.get(status, 0) for status in ("draft", "submitted", "approved", "declined", "referred",
-                                                         "returned", "withdrawn")}
+    return {status: found.get(status, 0) for status in STATUSES}
 
 
 def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
@@ -428,6 +427,8 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     application.status = states.decided("submitted", assessment.decision)
     reason = _apply(application, assessment, terms)
     application.decided_at = application.updated_at = kit.clock.now()
+    if application.status == "referred":
+        enter_chain(application, application.decided_at)
     session.flush()
     _event(session, kit, application, actor="system", user_id=None, before="submitted", after=application.status,
            reason=reason)
@@ -438,6 +439,14 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if notify:
         _notify(session, kit, application, language, assessment)
     return _view(session, application)
+
+
+def enter_chain(application: Application, now: datetime, *, human: bool = False) -> None:
+    """Start a new chain of the review in levels at level 1 (a referral, or a human review request)."""
+    application.review_chain = (application.review_chain or 0) + 1
+    application.review_level, application.level_entered_at = 1, now
+    application.human_review = human
+    application.counter_amount = application.counter_term = None
 
 
 def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
@@ -476,15 +485,4 @@ def _group_member_withdrew(session: Session, kit: identity.IdentityKit, applicat
     session.flush()
 
 
-APPROVER_PERMISSIONS = ("loan.approve.level1", "loan.approve.level2", "loan.approve.level3")
-
-
-def todos(*, session: Session, principal: Principal) -> list[Todo]:
-    """Applications the automated review referred to people, in the caller's scope, for those who
-    approve (the review in levels works them; until it exists, they wait here)."""
-    if not any(principal.can(p) for p in APPROVER_PERMISSIONS):
-        return []
-    f = scope.filters(principal)
-    waiting = repo.status_counts(session, institution_id=f.institution_id, branch_id=f.branch_id).get("referred", 0)
-    return [Todo("applications_referred", waiting)]
 

@@ -50,8 +50,9 @@ export const useSession = defineStore('session', {
     permissions: (s) => new Set(s.me?.permissions ?? []),
   },
   actions: {
+    /** Whether the caller holds `permission` (`a|b`: any of them). */
     can(permission: string | undefined): boolean {
-      return !permission || this.permissions.has(permission)
+      return !permission || permission.split('|').some((p) => this.permissions.has(p))
     },
     async loadConfig(): Promise<PublicConfig> {
       if (!this.config) this.config = await call(api.GET('/api/v1/public/config'))
