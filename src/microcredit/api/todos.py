@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from microcredit.api.deps import DB, Kit, authenticated
+from microcredit.contracts import service as contracts
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
@@ -36,7 +37,8 @@ def get_my_todos(session: DB, kit: Kit, principal: Principal = authenticated()) 
     only what the caller's permissions and data scope let them act on; zero counts included."""
     todos = [*parties.borrowers.todos(session=session, principal=principal),
              *identity.accounts.todos(session=session, kit=kit, principal=principal),
-             *origination.applications.todos(session=session, principal=principal)]
+             *origination.applications.todos(session=session, principal=principal),
+             *contracts.contracts.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
                                      else principal.institution_id)
