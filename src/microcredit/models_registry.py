@@ -21,7 +21,8 @@ from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
 from microcredit.risk import models as risk_models
 
-MODELS = (audit_models, consent_models, contracts_models, documents_models, identity_models, integrations_models, ledger_models,
+MODELS = (audit_models, consent_models, contracts_models, documents_models,
+          identity_models, integrations_models, ledger_models,
           notifications_models, origination_models, parties_models, platform_models, products_models, risk_models)
 
 

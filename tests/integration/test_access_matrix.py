@@ -88,7 +88,7 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id")
+                "rule_set_code", "blacklist_id", "report_id", "template_code")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -273,7 +273,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "message_id": message.id, "kind": "sensitive_info", "version": "1.0",
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
-               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0)}
+               "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
+               "template_code": "loan"}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -1,1 +1,1 @@
-"""Contracts: versioned templates, the loan contract of an approved application, the borrower's and the institution's signatures."""
+"""Contracts: versioned templates, the loan contract of an approved application, and its two signatures."""

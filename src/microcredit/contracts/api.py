@@ -73,7 +73,7 @@ def _read(contract: Contract) -> ContractRead:
                                      institution_signed_at=contract.institution_signed_at,
                                      certificate_subject=contract.certificate_subject)
     return ContractRead(id=contract.id, application_id=contract.application_id, number=contract.number,
-                        status=contract.status, template_code=contract.template_code,  # type: ignore[arg-type]
+                        status=contract.status, template_code=contract.template_code,
                         template_number=contract.template_number, terms=contract.terms,
                         pdf_sha256=contract.pdf_sha256, pdf_size=contract.pdf_size, docx_sha256=contract.docx_sha256,
                         signed_pdf_sha256=contract.signed_pdf_sha256, created_at=contract.created_at,

@@ -7,6 +7,7 @@ The APR (annualised by IRR, PBOC 〔2021〕 No. 3) is stated first and in the la
 rate section; the monthly and daily rates follow it, smaller.
 """
 
+# ruff: noqa: E501  (the template text keeps its lines whole)
 from __future__ import annotations
 
 import io

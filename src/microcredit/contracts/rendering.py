@@ -1,4 +1,4 @@
-"""From a template version and a contract's terms to its files: HTML (Jinja2 sandbox) → PDF (WeasyPrint), DOCX (docxtpl).
+"""A template version and a contract's terms to files: HTML (Jinja2 sandbox) → PDF (WeasyPrint), DOCX (docxtpl).
 
 The HTML template is rendered by Jinja2's `SandboxedEnvironment` with autoescape on and undefined
 names refused: an administrator's template can neither reach Python internals nor inject markup

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from microcredit.platform.schema import InputSchema, OutputSchema
+from microcredit.platform.schema import InputSchema, MultiLine, OutputSchema
 
 ContractStatus = Literal["ready", "signed", "void"]
 TemplateStatus = Literal["draft", "published", "retired"]
@@ -107,7 +107,7 @@ class TemplateUpdate(InputSchema):
     """Change a draft: its name, HTML source or note (only the fields sent)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    html: str | None = Field(default=None, min_length=1, max_length=200_000)
+    html: Annotated[str, MultiLine()] | None = Field(default=None, min_length=1, max_length=200_000)
     note: str | None = Field(default=None, max_length=255)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "第十条措辞调整"}]})

@@ -123,10 +123,12 @@ def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name
     if not files.usable():
         raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
     if files.pkcs12 is not None:
-        signer = signers.SimpleSigner.load_pkcs12(str(files.pkcs12), passphrase=files.pkcs12_password)
+        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+            str(files.pkcs12), passphrase=files.pkcs12_password)
     else:
-        assert files.key is not None and files.cert is not None
-        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),
+        assert files.key is not None
+        assert files.cert is not None
+        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),  # type: ignore[no-untyped-call]
                                            ca_chain_files=tuple(str(p) for p in files.chain))
     if signer is None:
         raise SigningUnavailable("the signing certificate could not be loaded")

@@ -207,8 +207,9 @@ def sign(*, session: Session, kit: identity.IdentityKit, files: Files, principal
 
 
 def todos(*, session: Session, principal: Principal) -> list[Todo]:
-    """Contracts made and waiting for the borrower's signature, in the caller's scope (for loan staff)."""
-    if principal.kind != "staff" or not principal.can("loan.read"):
+    """Contracts made and waiting for the borrower's signature, in the caller's scope (for the loan officers who
+    take applications and follow their borrowers up)."""
+    if principal.kind != "staff" or not principal.can("loan.apply"):
         return []
     f = scope.filters(principal)
     branch = None if f.branch_id is False else f.branch_id
