@@ -29,11 +29,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
 from microcredit.db.types import BigIntPK, UTCDateTime
 
+# TEXT and BLOB hold 64 KiB on MariaDB: a template's sources get the medium types there.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LongBinary = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 TEMPLATE_STATUSES = ("draft", "published", "retired")
 STATUSES = ("ready", "signed", "void")
 
@@ -55,8 +59,8 @@ class ContractTemplate(Base):
     status: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8))
-    html: Mapped[str] = mapped_column(Text(length=1_000_000))  # MEDIUMTEXT on MariaDB
-    docx: Mapped[bytes] = mapped_column(LargeBinary(length=16_000_000))  # MEDIUMBLOB on MariaDB
+    html: Mapped[str] = mapped_column(LongText)
+    docx: Mapped[bytes] = mapped_column(LongBinary)
     note: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

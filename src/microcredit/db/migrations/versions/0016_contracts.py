@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import microcredit.db.types
 from microcredit.clock import SystemClock
@@ -41,8 +42,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('html', sa.Text(length=1000000), nullable=False),
-    sa.Column('docx', sa.LargeBinary(length=16000000), nullable=False),
+    sa.Column('html', sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('docx', sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql', 'mariadb'), nullable=False),
     sa.Column('note', sa.String(length=255), nullable=True),
     sa.Column('created_at', microcredit.db.types.UTCDateTime(), nullable=False),
     sa.Column('created_by_user_id', ID, nullable=True),
