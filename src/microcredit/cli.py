@@ -127,10 +127,12 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     if runtime.settings.mode.value == "production":
         _fail("refusing to load demo data in production mode")
     _migrate(runtime)
+    from microcredit.contracts import signing
+
     _demo_ca(runtime)
     with runtime.db.unit_of_work() as session:
         logins = seed(session=session, kit=runtime.identity, storage=runtime.files,
-                      document_policy=runtime.settings.documents)
+                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings))
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)
