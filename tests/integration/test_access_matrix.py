@@ -88,7 +88,7 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id", "template_code")
+                "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -219,6 +219,9 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     message = notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
                                         institution_id=inst.id, phone=next_phone(), template="account_locked",
                                         params={"signature": "矩阵"}, language="zh-CN")
+    # Someone else's in-app notification: every signed-in caller may mark their own read, never this one (404).
+    notice = notifications.notify_user(session, clock=runtime.clock, institution_id=inst.id, user_id=target.user.id,
+                                       template="application_submitted", params={"number": "MC-1"})
     # A product with a published version 1 and a draft version 2 (the matrix's version_number).
     terms = ProductTerms.model_validate(product_terms())
     products.catalogue.create_product(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
@@ -274,7 +277,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
-               "template_code": "loan"}
+               "notification_id": notice.id, "template_code": "loan"}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -1,4 +1,5 @@
-"""Routes of the outbox monitor: what was sent, what waits, what failed; retry and cancel.
+"""Routes of the outbox monitor (what was sent, what waits, what failed; retry and cancel) and of the
+caller's own in-app notifications (/me/notifications: list, unread count, mark read).
 
 No answer carries a message's text (it may hold a verification code): rows show the
 template, the masked recipient and how delivery went, from plain columns written at
@@ -12,14 +13,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from microcredit.api.deps import DB, Meta, WallClock, require
+from microcredit.api.deps import DB, Meta, WallClock, authenticated, require
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.audit import service as audit
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service
 from microcredit.notifications.models import SENDABLE, OutboxMessage
-from microcredit.notifications.schemas import OutboxMessageRead, OutboxSummaryRead, Status
+from microcredit.notifications.schemas import (
+    InboxMessageRead,
+    InboxPage,
+    OutboxMessageRead,
+    OutboxSummaryRead,
+    ReadAllResult,
+    Status,
+)
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.routing import UnitOfWorkRoute
@@ -129,3 +137,33 @@ def _audit(session: DB, clock: WallClock, principal: Principal, action: str, cha
                  entity_id=m.id, institution_id=m.institution_id,
                  before={"status": change.before, "attempts": m.attempts},
                  after={"status": change.after, "template": m.template, "recipient": m.recipient_masked})
+
+
+# --- the caller's own in-app notifications --------------------------------------------------------
+
+@router.get("/me/notifications", response_model=InboxPage, operation_id="list_my_notifications",
+            summary="The caller's in-app notifications, newest first, with the unread count")
+def list_my_notifications(session: DB, principal: Principal = authenticated(), page: PageNo = 1,
+                          page_size: PageSize = 20) -> InboxPage:
+    """Each notification is a template key and its parameters: the app renders the text in the reader's language."""
+    r = service.inbox(session=session, user_id=principal.user_id, page=PageRequest(page, page_size))
+    return InboxPage(items=[InboxMessageRead.model_validate(m) for m in r.items], total=r.total, page=r.page,
+                     page_size=r.page_size, unread=service.unread_count(session=session, user_id=principal.user_id))
+
+
+@router.post("/me/notifications/read-all", response_model=ReadAllResult, operation_id="mark_all_my_notifications_read",
+             summary="Mark every notification of the caller read")
+def mark_all_my_notifications_read(session: DB, clock: WallClock,
+                                   principal: Principal = authenticated()) -> ReadAllResult:
+    """Only the caller's own notifications change."""
+    marked = service.mark_all_read(session=session, clock=clock, user_id=principal.user_id)
+    return ReadAllResult(marked=marked, unread=0)
+
+
+@router.post("/me/notifications/{notification_id}/read", response_model=InboxMessageRead,
+             operation_id="mark_my_notification_read", summary="Mark one of the caller's notifications read")
+def mark_my_notification_read(notification_id: Id, session: DB, clock: WallClock,
+                              principal: Principal = authenticated()) -> InboxMessageRead:
+    """Another user's notification is not found (404); one already read stays as it was."""
+    m = service.mark_read(session=session, clock=clock, user_id=principal.user_id, message_id=notification_id)
+    return InboxMessageRead.model_validate(m)

@@ -1,11 +1,13 @@
-"""The outbox: messages written in the business transaction, delivered after it commits."""
+"""The outbox (messages written in the business transaction, delivered after it commits) and the
+in-app inbox (notifications a user reads in the app)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
@@ -61,3 +63,26 @@ class OutboxMessage(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # delivered at
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class InboxMessage(Base):
+    """An in-app notification to one user: a template key and its parameters, rendered by the app.
+
+    The text is not stored: the app renders it from its catalogues in the reader's language.
+    `params` hold only what the text shows (an application number, an amount, a count; never
+    a secret or a full ID number). The subject (kind + id, e.g. "application", 42) is where a
+    tap leads; no foreign key, as with documents.
+    """
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (Index("ix_inbox_user", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    subject_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

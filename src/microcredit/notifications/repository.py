@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from microcredit.notifications.models import SENDABLE, OutboxMessage, OutboxStatus
+from microcredit.notifications.models import SENDABLE, InboxMessage, OutboxMessage, OutboxStatus
 
 
 def add(session: Session, message: OutboxMessage) -> None:
@@ -99,4 +99,38 @@ def delete_finished_before(session: Session, before: datetime) -> int:
         and_(OutboxMessage.status == OutboxStatus.DEAD.value, OutboxMessage.last_attempt_at < before),
     )
     result = session.execute(delete(OutboxMessage).where(finished))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- the in-app inbox ----------------------------------------------------------------------------
+
+
+def add_inbox(session: Session, message: InboxMessage) -> None:
+    """Store an in-app notification (flushed, so it has its id)."""
+    session.add(message)
+    session.flush()
+
+
+def inbox_query(*, user_id: int) -> Select[Any]:
+    """A user's in-app notifications, newest first."""
+    return select(InboxMessage).where(InboxMessage.user_id == user_id).order_by(InboxMessage.id.desc())
+
+
+def inbox_unread(session: Session, *, user_id: int) -> int:
+    """How many of a user's in-app notifications are unread."""
+    return int(session.scalar(select(func.count()).select_from(InboxMessage)
+                              .where(InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None))) or 0)
+
+
+def inbox_message(session: Session, *, user_id: int, message_id: int) -> InboxMessage | None:
+    """One of a user's in-app notifications (another user's: None)."""
+    return session.scalar(select(InboxMessage).where(InboxMessage.id == message_id,
+                                                     InboxMessage.user_id == user_id))
+
+
+def inbox_mark_all_read(session: Session, *, user_id: int, at: datetime) -> int:
+    """Mark every unread notification of a user read; how many were."""
+    result = session.execute(update(InboxMessage).where(InboxMessage.user_id == user_id,
+                                                        InboxMessage.read_at.is_(None))
+                             .values(read_at=at).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

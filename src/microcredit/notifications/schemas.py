@@ -1,4 +1,5 @@
-"""API shapes of the outbox monitor. No shape carries a message's text: it may hold a verification code."""
+"""API shapes of the outbox monitor and the in-app inbox. No outbox shape carries a message's text: it may
+hold a verification code; an in-app notification carries its template key and parameters, not a text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from microcredit.platform.schema import OutputSchema
+from microcredit.platform.schema import OutputSchema, Page
 
 Status = Literal["pending", "retrying", "dead", "delivered", "cancelled"]
 
@@ -44,3 +45,31 @@ class OutboxSummaryRead(OutputSchema):
     delivered: int
     cancelled: int
     max_attempts: int = Field(description="Failed attempts after which a message is dead", examples=[12])
+
+
+class InboxMessageRead(OutputSchema):
+    """One in-app notification: the app renders its text from `template` + `params` in the reader's language."""
+
+    id: int
+    template: str = Field(description="The text's key in the app's catalogues (under inbox.)",
+                          examples=["application_approved"])
+    params: dict[str, str | int | bool | None] = Field(description="What the text shows (never a secret)",
+                                                       examples=[{"number": "MC-20261203-000001",
+                                                                  "amount": "5000.00"}])
+    subject_kind: str | None = Field(description="What it is about (where a tap leads)", examples=["application"])
+    subject_id: int | None = Field(description="The id of what it is about", examples=[42])
+    created_at: datetime
+    read_at: datetime | None = Field(description="When the user read it (None: unread)")
+
+
+class InboxPage(Page[InboxMessageRead]):
+    """A page of the caller's in-app notifications, newest first, with the unread count over all pages."""
+
+    unread: int = Field(description="Unread notifications of the caller, over all pages")
+
+
+class ReadAllResult(OutputSchema):
+    """How many notifications were marked read."""
+
+    marked: int
+    unread: int = Field(description="Unread notifications left (0)")

@@ -44,11 +44,11 @@ from microcredit.errors import NotFound
 from microcredit.integrations.sms import SmsChannel
 from microcredit.notifications import repository
 from microcredit.notifications.errors import MessageAlreadyDelivered, MessageCancelled
-from microcredit.notifications.models import OutboxMessage
+from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.notifications.models import OutboxStatus as OutboxStatus  # the callers' name for it
 from microcredit.notifications.templates import render_sms
 from microcredit.platform.crypto import FieldCipher, mask_phone
-from microcredit.platform.paging import all_rows, order_by
+from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 from microcredit.platform.todo import Todo
 
 log = structlog.get_logger(__name__)
@@ -250,3 +250,59 @@ def _locked(session: Session, *, institution_id: int | None, message_id: int) ->
     if msg.status == OutboxStatus.CANCELLED:
         raise MessageCancelled()
     return msg
+
+
+# --- the in-app inbox ----------------------------------------------------------------------------
+
+INBOX_TEMPLATES = frozenset({"application_submitted", "application_returned", "application_approved",
+                             "application_declined", "group_consent_requested"})
+# Parameters never stored in an in-app notification (the text is rendered by the app, for anyone who
+# sees the screen): secrets and full identifiers.
+_FORBIDDEN_PARAMS = frozenset({"code", "password", "id_number", "phone", "card_number", "token"})
+
+
+def notify_user(session: Session, *, clock: Clock, institution_id: int | None, user_id: int, template: str,
+                params: dict[str, Any], subject_kind: str | None = None,
+                subject_id: int | None = None) -> InboxMessage:
+    """An in-app notification for `user_id`, written in the caller's (business) transaction.
+
+    Only the template key and its parameters are stored; the app renders the text from its
+    catalogues in the reader's language. A parameter named like a secret is refused (a bug).
+    """
+    if template not in INBOX_TEMPLATES:
+        raise ValueError(f"unknown in-app template {template!r}")
+    leaked = _FORBIDDEN_PARAMS & set(params)
+    if leaked:
+        raise ValueError(f"in-app notifications carry no secrets or full identifiers: {sorted(leaked)}")
+    message = InboxMessage(institution_id=institution_id, user_id=user_id, template=template,
+                           params={k: v if isinstance(v, (int, bool)) or v is None else str(v)
+                                   for k, v in params.items()},
+                           subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now())
+    repository.add_inbox(session, message)
+    return message
+
+
+def inbox(*, session: Session, user_id: int, page: PageRequest) -> PageResult[InboxMessage]:
+    """A page of the user's in-app notifications, newest first."""
+    return paginate(session, repository.inbox_query(user_id=user_id), page)
+
+
+def unread_count(*, session: Session, user_id: int) -> int:
+    """How many of the user's in-app notifications are unread."""
+    return repository.inbox_unread(session, user_id=user_id)
+
+
+def mark_read(*, session: Session, clock: Clock, user_id: int, message_id: int) -> InboxMessage:
+    """Mark one of the user's notifications read (already read: unchanged); another user's is not found."""
+    message = repository.inbox_message(session, user_id=user_id, message_id=message_id)
+    if message is None:
+        raise NotFound()
+    if message.read_at is None:
+        message.read_at = clock.now()
+        session.flush()
+    return message
+
+
+def mark_all_read(*, session: Session, clock: Clock, user_id: int) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    return repository.inbox_mark_all_read(session, user_id=user_id, at=clock.now())

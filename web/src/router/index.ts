@@ -80,6 +80,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'products/:code([A-Z0-9_-]+)/apply', name: 'apply', component: () => import('@/origination/views/ApplyView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { auth: 'borrower', title: 'origination.applyShort' } },
       { path: 'applications', name: 'my-applications', component: () => import('@/origination/views/MyApplicationsView.vue'), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'applications/:id(\\d+)', name: 'my-application', component: () => import('@/origination/views/MyApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'nav.myApplications' } },
+      { path: 'notifications', name: 'my-notifications', component: () => import('@/notifications/views/MyNotificationsView.vue'), meta: { auth: 'borrower', title: 'inbox.title' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'me/documents', name: 'my-documents', component: () => import('@/documents/views/MyDocumentsView.vue'), meta: { auth: 'borrower', title: 'documents.title' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('@/platform/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },

@@ -32,6 +32,8 @@ function appRouter() {
       { path: '/staff/profile-changes', name: 'staff-profile-changes', component: { template: '<div />' } },
       { path: '/staff/staff', name: 'staff-staff', component: { template: '<div />' } },
       { path: '/staff/outbox', name: 'staff-outbox', component: { template: '<div />' } },
+      { path: '/applications/:id(\\d+)', name: 'my-application', component: { template: '<div />' } },
+      { path: '/notifications', name: 'my-notifications', component: { template: '<div />' } },
       { path: '/:p(.*)*', component: { template: '<div />' } },
     ],
   })

@@ -5,7 +5,8 @@ Submission is one transaction: the application is numbered and moves to `submitt
 (`facts.build_facts`) go to risk's review (`review.Assessor`); every rule result is stored; the
 decision moves it on (approved with the rate of its grade, declined with reasons, referred with the
 approval levels the product's policy asks for, or returned with the list of what is needed); the
-borrower gets an SMS through the outbox. Every step is on the timeline and in the audit log.
+borrower gets an SMS through the outbox and an in-app notification. Every step is on the timeline
+and in the audit log.
 """
 
 from __future__ import annotations
@@ -361,6 +362,10 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
         params["count"] = max(1, sum(1 for r in assessment.results
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
     phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
+                              user_id=application.borrower_user_id, template=template,
+                              params={k: v for k, v in params.items() if k != "signature"},
+                              subject_kind="application", subject_id=application.id)
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
                               institution_id=application.institution_id, phone=phone, template=template,
                               params=params, language=language)

@@ -1,7 +1,7 @@
 """contracts: versioned contract templates and the contracts of approved applications
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-03
 
 Two tables (contracts.models): `contract_templates` (per institution, code and
@@ -25,7 +25,7 @@ from microcredit.clock import SystemClock
 from microcredit.contracts.defaults import DEFAULT_CODE, DEFAULT_HTML, DEFAULT_LANGUAGE, DEFAULT_NAME, default_docx
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0017'  # the brief's 0014, re-chained after the groups branch (0017) was merged in
 branch_labels = None
 depends_on = None
 
