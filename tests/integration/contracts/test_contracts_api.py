@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from microcredit.contracts import signing
 from microcredit.contracts.models import Contract
-from microcredit.notifications.models import OutboxMessage
+from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.risk.assessment import Decision
 from tests.factories import last_sms_code, make_borrower, make_branch, make_institution, make_staff
 from tests.integration.helpers import assert_problem, audit_records, shared_client, signed_in, snapshot
@@ -166,6 +166,9 @@ def test_open_read_sign_and_verify(client, session, runtime, world, monkeypatch,
     templates = [m.template for m in session.scalars(select(OutboxMessage).where(
         OutboxMessage.institution_id == world["inst"].id))]
     assert "contract_signed" in templates
+    inbox = [(m.template, m.params, m.subject_id) for m in session.scalars(select(InboxMessage).where(
+        InboxMessage.user_id == world["borrower"].user.id, InboxMessage.template.like("contract%")))]
+    assert inbox == [("contract_signed", {"number": contract["number"]}, app["id"])]
     staff = client.get(f"/api/v1/applications/{app['id']}/contract", headers=world["ho"]).json()
     assert staff["signature"]["document_sha256"] == contract["pdf_sha256"]
     assert client.get(f"/api/v1/applications/{app['id']}/contract/file", headers=world["ho"],
@@ -208,6 +211,18 @@ def test_tampered_copies_fail(client, world, monkeypatch, tmp_path):
     _, status = _validate(updated, world["ca"])
     assert status.coverage.name != "ENTIRE_FILE"
     assert "Total document signed" not in _pdfsig(updated, tmp_path, "updated.pdf")
+
+
+def test_staff_open_it_and_the_borrower_is_told(client, session, world, monkeypatch):
+    app = _approved(client, world, monkeypatch)
+    r = client.post(f"/api/v1/applications/{app['id']}/contract", headers=world["ho"])
+    assert r.status_code == 200, r.text
+    assert client.get(f"{ME}/{app['id']}/contract", headers=world["h"]).json()["id"] == r.json()["id"]
+    session.expire_all()
+    [notice] = session.scalars(select(InboxMessage).where(InboxMessage.user_id == world["borrower"].user.id,
+                                                          InboxMessage.template == "contract_ready"))
+    assert (notice.params, notice.subject_kind, notice.subject_id) == ({"number": r.json()["number"]},
+                                                                      "application", app["id"])
 
 
 def test_refusals(client, session, runtime, world, monkeypatch):

@@ -990,6 +990,8 @@ export default {
       application_approved: 'Your loan application {number} for {amount} is approved. We will tell you when the contract is ready to sign.',
       application_declined: 'We are sorry: your loan application {number} was not approved ({count} reason(s)); open it to see why. You may ask for a review by a person.',
       group_consent_requested: 'You are in the group "{group}" loan application (your amount {amount}): please read it and consent or refuse.',
+      contract_ready: 'Your loan contract {number} is ready: read it and sign.',
+      contract_signed: 'You signed loan contract {number} and we signed it too: the signed contract can be downloaded.',
       unknown: 'You have a new notification.',
     },
   },

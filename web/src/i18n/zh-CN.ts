@@ -983,6 +983,8 @@ export default {
       application_approved: '恭喜！您的贷款申请 {number}（金额 {amount}）已获批准，合同准备好后将通知您签署。',
       application_declined: '很抱歉，您的贷款申请 {number} 未获批准（原因 {count} 项），点击查看原因；您也可申请人工复核。',
       group_consent_requested: '您被加入联保小组“{group}”的贷款申请（您的金额 {amount}），请查看并确认是否同意。',
+      contract_ready: '您的借款合同 {number} 已生成，请阅读并签署。',
+      contract_signed: '您已签署借款合同 {number}，我方已加盖电子签名，可下载已签署的合同。',
       unknown: '您有一条新消息。',
     },
   },

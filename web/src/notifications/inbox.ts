@@ -7,7 +7,7 @@ export type InboxMessage = components['schemas']['InboxMessageRead']
 export type InboxPage = components['schemas']['InboxPage']
 
 /** The templates the app can render (the API's `notifications.service.INBOX_TEMPLATES`). */
-export const TEMPLATES = ['application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested'] as const
+export const TEMPLATES = ['application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested', 'contract_ready', 'contract_signed'] as const
 
 /** The catalogue key of a message's text (an unknown template gets a generic text, never a raw key). */
 export function textKey(m: Pick<InboxMessage, 'template'>): string {

@@ -117,6 +117,11 @@ def open_contract(*, session: Session, kit: identity.IdentityKit, files: Files, 
                  after={"application_id": application.id, "number": contract.number,
                         "template": f"{template.code}@{template.number}", "pdf_sha256": pdf_sha,
                         "apr_percent": snapshot["apr_percent"]})
+    if not own:  # made by staff: the borrower is told it waits for them (in the app; the SMS came at approval)
+        notifications.notify_user(session, clock=kit.clock, institution_id=contract.institution_id,
+                                  user_id=contract.borrower_user_id, template="contract_ready",
+                                  params={"number": contract.number}, subject_kind="application",
+                                  subject_id=contract.application_id)
     return contract
 
 
@@ -201,6 +206,10 @@ def sign(*, session: Session, kit: identity.IdentityKit, files: Files, principal
                         "signed_pdf_sha256": sha})
     if not notify:  # seeded history (the demo's) is news to nobody
         return contract
+    notifications.notify_user(session, clock=kit.clock, institution_id=contract.institution_id,
+                              user_id=contract.borrower_user_id, template="contract_signed",
+                              params={"number": contract.number}, subject_kind="application",
+                              subject_id=contract.application_id)
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
                               institution_id=contract.institution_id, phone=phone, template="contract_signed",
                               params={"signature": kit.sender_name(session, contract.institution_id, meta.language),
