@@ -4,7 +4,7 @@ import { staffPages } from '@/router'
 import zhCN from '@/i18n/zh-CN'
 import en from '@/i18n/en'
 
-const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_referred']
+const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_referred', 'contracts_waiting_signature']
 
 function message(catalogue: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue)

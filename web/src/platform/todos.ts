@@ -26,6 +26,7 @@ const KINDS = new Map<string, TodoKind>([
   ['staff_locked', { label: 'todos.staffLocked', to: { name: 'staff-staff', query: { locked: '1' } } }],
   ['outbox_dead', { label: 'todos.outboxDead', to: { name: 'staff-outbox', query: { tab: 'dead' } } }],
   ['applications_referred', { label: 'todos.applicationsReferred', to: { name: 'staff-applications', query: { status: 'referred' } } }],
+  ['contracts_waiting_signature', { label: 'contract.todoWaiting', to: { name: 'staff-applications', query: { status: 'approved' } } }],
 ])
 
 /** Name a kind of to-do and link it to the page that resolves it (replaces an earlier entry). */
