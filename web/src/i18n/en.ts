@@ -1016,6 +1016,8 @@ export default {
     col: { number: 'No.', dueDate: 'Due date', principal: 'Principal', interest: 'Interest', fees: 'Fees', total: 'Total due', balance: 'Balance after' },
     fullText: 'Full text of the contract',
     fullTextFrame: 'The loan contract, full text',
+    showText: 'Read the full text',
+    hideText: 'Hide the full text',
     fingerprint: 'Document fingerprint (SHA-256)',
     downloadPdf: 'Download the contract (PDF)',
     downloadDocx: 'Download a Word copy',

@@ -1009,6 +1009,8 @@ export default {
     col: { number: '期次', dueDate: '还款日', principal: '本金', interest: '利息', fees: '费用', total: '应还合计', balance: '剩余本金' },
     fullText: '合同全文',
     fullTextFrame: '借款合同全文',
+    showText: '阅读合同全文',
+    hideText: '收起合同全文',
     fingerprint: '文件指纹（SHA-256）',
     downloadPdf: '下载合同 PDF',
     downloadDocx: '下载 Word 副本',
