@@ -5,7 +5,10 @@ import type { Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
 import { test, expect } from './fixtures'
 import type { APIRequestContext } from '@playwright/test'
-import { borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot, smsCode } from './helpers'
+import {
+  ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot,
+  smsCode, staffLogin,
+} from './helpers'
 
 /** A borrower whose ID number's sequence code (94x) gives the bureau simulator's clean thick file, so the
  *  automated review approves a modest plan (integrations/bureau.py lists the fixed scenarios). */
@@ -95,4 +98,49 @@ test('a borrower on a phone applies, is approved automatically, signs the contra
   const bytes = readFileSync((await file.path())!)
   expect(bytes.subarray(0, 5).toString()).toBe('%PDF-')
   expect(bytes.includes(Buffer.from('/ETSI.CAdES.detached'))).toBe(true)
+})
+
+test.describe('staff console', () => {
+  test.use({ viewport: { width: 1366, height: 900 } })
+
+  test('the application shows its signed contract with the signing record and downloads', async ({ page, api }) => {
+    // The demo's 王芳 signed the contract of her first approved application.
+    const login = await api.post('/api/v1/auth/login', { data: { phone: BRANCH_MANAGER.phone, password: DEMO_PASSWORD, kind: 'staff' } })
+    const headers = { Authorization: `Bearer ${(await login.json()).token}` }
+    const approved = (await (await api.get('/api/v1/applications?status=approved', { headers })).json()).items as { id: number }[]
+    const states = await Promise.all(approved.map(async (a) => [a.id, (await (await api.get(`/api/v1/applications/${a.id}/contract`, { headers })).json()).status]))
+    const signedId = states.find(([, s]) => s === 'signed')![0]
+
+    await staffLogin(page, BRANCH_MANAGER.phone)
+    await page.goto(`/staff/applications/${signedId}`)
+    const panel = page.getByTestId('contract-panel')
+    await expect(panel.getByTestId('contract-status')).toHaveText('已签署')
+    await expect(panel.getByTestId('contract-record')).toContainText('demo-device-wang')
+    const downloading = page.waitForEvent('download')
+    await panel.getByTestId('contract-download-signed').click()
+    expect((await downloading).suggestedFilename()).toMatch(/-signed\.pdf$/)
+    await expectAccessible(page, 'staff application with its contract')
+    await screenshot(page, 'staff-application-contract', true)
+  })
+
+  test('an administrator edits a draft template, previews it and publishes it', async ({ page }) => {
+    await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
+    await page.goto('/staff/contract-templates')
+    await expect(page.getByTestId('template-versions')).toContainText('生效中')
+    await page.getByTestId('template-draft-loan').click()
+    const source = page.getByTestId('template-html')
+    await expect(source).toHaveValue(/第九条　争议解决/)
+    await source.fill((await source.inputValue()).replace('第九条　争议解决', '第九条　争议解决（可选仲裁）'))
+    await page.getByTestId('template-save').click()
+    await expect(page.getByText('草稿已保存')).toBeVisible()
+    await page.getByTestId('template-preview').click()
+    await expect(page.getByTestId('template-preview-frame')).toBeVisible()
+    await expectAccessible(page, 'contract templates')
+    await page.getByTestId('template-publish').click()
+    await page.getByRole('dialog').getByRole('button', { name: '发布' }).click()
+    const rows = page.getByTestId('template-versions').locator('tbody tr')
+    await expect(rows.filter({ hasText: '生效中' })).toHaveCount(1)
+    await expect(rows.filter({ hasText: '已停用' })).toHaveCount(1)
+    await screenshot(page, 'staff-contract-templates')
+  })
 })
