@@ -108,8 +108,9 @@ test.describe('staff console', () => {
     const login = await api.post('/api/v1/auth/login', { data: { phone: BRANCH_MANAGER.phone, password: DEMO_PASSWORD, kind: 'staff' } })
     const headers = { Authorization: `Bearer ${(await login.json()).token}` }
     const approved = (await (await api.get('/api/v1/applications?status=approved', { headers })).json()).items as { id: number }[]
-    const states = await Promise.all(approved.map(async (a) => [a.id, (await (await api.get(`/api/v1/applications/${a.id}/contract`, { headers })).json()).status]))
-    const signedId = states.find(([, s]) => s === 'signed')![0]
+    // (another test of this worker may have signed one too: pick the demo's by its device)
+    const contracts = await Promise.all(approved.map(async (a) => [a.id, await (await api.get(`/api/v1/applications/${a.id}/contract`, { headers })).json()] as const))
+    const signedId = contracts.find(([, c]) => c.status === 'signed' && c.signature?.device_id === 'demo-device-wang')![0]
 
     await staffLogin(page, BRANCH_MANAGER.phone)
     await page.goto(`/staff/applications/${signedId}`)
