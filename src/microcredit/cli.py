@@ -54,6 +54,8 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(loan_app, name="loan")
 ledger_app = typer.Typer(help="The double-entry books.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
+contracts_app = typer.Typer(help="Loan contracts and their signing certificate.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
 console = Console()
 
 
@@ -125,9 +127,12 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     if runtime.settings.mode.value == "production":
         _fail("refusing to load demo data in production mode")
     _migrate(runtime)
+    from microcredit.contracts import signing
+
+    _demo_ca(runtime)
     with runtime.db.unit_of_work() as session:
         logins = seed(session=session, kit=runtime.identity, storage=runtime.files,
-                      document_policy=runtime.settings.documents)
+                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings))
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)
@@ -140,6 +145,28 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     runtime.close()
     if serve_after:
         serve(host=host, port=port, workers=1)
+
+
+def _demo_ca(runtime: Runtime) -> Path:
+    from microcredit.contracts import signing
+
+    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now())
+
+
+@contracts_app.command("init-demo-ca")
+def contracts_init_demo_ca() -> None:
+    """Make the demo CA and the institution's contract-signing certificate in the data directory (kept if there).
+
+    Demo and tests only: a real institution configures its own certificate
+    (MICROCREDIT_CONTRACTS__SIGNING_PKCS12 or __SIGNING_KEY + __SIGNING_CERT; see docs/contracts.md).
+    """
+    runtime = _runtime()
+    if runtime.settings.mode.value == "production":
+        _fail("refusing to make a demo CA in production mode: configure the institution's certificate")
+    folder = _demo_ca(runtime)
+    runtime.close()
+    console.print(f"demo CA and signing certificate in {folder} (keys mode 0600); trust {folder / 'ca.pem'} "
+                  "in a PDF reader to see signed contracts as valid")
 
 
 @app.command("create-user")

@@ -137,6 +137,19 @@ class DocumentSettings(BaseModel):
     uploads_per_user_per_hour: int = Field(default=60, ge=1)
 
 
+class ContractSettings(BaseModel):
+    """The institution's contract-signing certificate (contracts.signing): a PKCS#12 file, or a key and a
+    certificate in PEM with the chain. Unset outside production: the demo CA's certificate under the data
+    directory (`microcredit contracts init-demo-ca`); production refuses to sign without one configured."""
+
+    signing_pkcs12: Path | None = None
+    signing_pkcs12_password: SecretStr = SecretStr("")
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    # Intermediate and root certificates (PEM), comma separated, embedded beside the signature.
+    signing_chain: str = ""
+
+
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]
 # Scope asked for when a provider's settings name none.
 DEFAULT_SCOPES: dict[str, str] = {"oauth2": "openid profile", "wechat": "snsapi_login", "alipay": "auth_user"}
@@ -304,6 +317,7 @@ class Settings(BaseSettings):
 
     security: SecuritySettings = SecuritySettings()
     documents: DocumentSettings = DocumentSettings()
+    contracts: ContractSettings = ContractSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     limits: LimitSettings = LimitSettings()
     review: ReviewSettings = ReviewSettings()

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from microcredit.clock import local_date
 from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
+from microcredit.contracts import service as contracts
+from microcredit.contracts.signing import SignerFiles
 from microcredit.documents import service as documents
 from microcredit.identity import service as identity
 from microcredit.identity.permissions import ROLE_TEMPLATES, DataScope
@@ -37,7 +39,7 @@ from microcredit.origination.schemas import ApplicationCreate, GroupApplicationC
 from microcredit.parties import service as parties
 from microcredit.parties.schemas import GroupCreate
 from microcredit.parties.service.borrowers import NewBorrower
-from microcredit.platform.actor import Actor
+from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.storage import Storage
 from microcredit.platform.validators import id_check_character
@@ -251,8 +253,9 @@ def seed_risk(*, session: Session, kit: IdentityKit, institution_id: int) -> Non
 
 
 def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
-         document_policy: DocumentSettings | None = None) -> list[DemoLogin]:
-    """Create the demo data unless it exists; return the logins to print (documents only given a storage)."""
+         document_policy: DocumentSettings | None = None, signer: SignerFiles | None = None) -> list[DemoLogin]:
+    """Create the demo data unless it exists; return the logins to print (documents only given a storage,
+    contracts only given a storage and a signing certificate)."""
     actor = Actor.system()
     logins: list[DemoLogin] = []
     try:
@@ -324,7 +327,11 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
                       "loan_officer", inst.id, branches[0].id, STAFF[1][0])
         borrower_ids = [parties.borrowers.own_profile_id(session=session, principal=b) or 0 for b in applicants]
-        seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer, borrower_ids=borrower_ids)
+        submitted = seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer,
+                                      borrower_ids=borrower_ids)
+        if storage is not None and signer is not None:
+            seed_contracts(session=session, kit=kit, files=contracts.Files(storage=storage, signer=signer),
+                           submitted=submitted)
         seed_groups(session=session, kit=kit, members=applicants[5:11], officer=officer,
                     borrower_ids=borrower_ids[5:11])
         approvers = [_as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone, kind="staff")[0],
@@ -390,11 +397,12 @@ def _plan(code: str, amount: str, term: int, method: str, purpose: str, note: st
 
 
 def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Principal], officer: Principal,
-                      borrower_ids: list[int]) -> None:
+                      borrower_ids: list[int]) -> list[tuple[Principal, int, bool]]:
     """Applications through the origination service: a draft, submissions decided by the automated
     review in force (approved, referred to people, declined, returned for documents), a withdrawal and
-    a walk-in taken by the loan officer. Seeded history texts nobody."""
+    a walk-in taken by the loan officer. Seeded history texts nobody. The submitted ones: (who, id, own)."""
     zhang, _li, wang, liu, chen = borrowers[:5]
+    submitted: list[tuple[Principal, int, bool]] = []
     assess = origination.review.default_assessor()
     create = origination.applications.create_own
     # 张三: a draft, not yet submitted.
@@ -408,6 +416,13 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
         draft = create(session=session, kit=kit, principal=who, plan=plan, device_id=device, ip="203.0.113.12")
         origination.applications.submit(session=session, kit=kit, principal=who, application_id=draft.id, own=True,
                                          assess=assess, language="zh-CN", notify=False)
+        submitted.append((who, draft.id, True))
+    # 王芳 again, a second small loan, approved too (its contract waits for her signature).
+    draft = create(session=session, kit=kit, principal=wang, device_id="demo-device-wang", ip="203.0.113.12",
+                   plan=_plan("CONSUMER", "3000.00", 6, "equal_installment", "consumption", "家电"))
+    origination.applications.submit(session=session, kit=kit, principal=wang, application_id=draft.id, own=True,
+                                     assess=assess, language="zh-CN", notify=False)
+    submitted.append((wang, draft.id, True))
     # 刘洋: applied, then changed his mind.
     draft = create(session=session, kit=kit, principal=liu, device_id="demo-device-liu", ip="203.0.113.13",
                    plan=_plan("SME-QTR", "100000.00", 12, "interest_quarterly_principal_at_maturity", "business",
@@ -426,6 +441,33 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
         plan=_plan("FARM-BIZ", "15000.00", 12, "equal_principal", "agriculture", "大棚蔬菜种苗"))
     origination.applications.submit(session=session, kit=kit, principal=officer, application_id=walk_in.id,
                                     own=False, assess=assess, language="zh-CN", notify=False)
+    submitted.append((officer, walk_in.id, False))
+    return submitted
+
+
+def seed_contracts(*, session: Session, kit: IdentityKit, files: contracts.Files,
+                   submitted: list[tuple[Principal, int, bool]]) -> None:
+    """The contracts of the approved applications, through the contracts service: the first signed by its
+    borrower (with an SMS code of the signing purpose, saved as a sent one is) and by the institution, the
+    others made and waiting for the signature."""
+    approved = [(who, app_id, own) for who, app_id, own in submitted
+                if (origination.applications.get_own(session=session, principal=who, application_id=app_id) if own
+                    else origination.applications.get_for_staff(session=session, principal=who,
+                                                                application_id=app_id)).application.status
+                == "approved"]
+    for i, (who, app_id, own) in enumerate(approved):
+        contract = contracts.contracts.open_contract(session=session, kit=kit, files=files, principal=who,
+                                                     application_id=app_id, own=own)
+        if i or not own:
+            continue
+        phone = identity.accounts.phone(session=session, kit=kit, user_id=who.user_id)
+        index = identity.accounts.phone_index(kit, phone)
+        code = "246810"
+        kit.codes.save(session=session, phone_index=index, purpose=contracts.contracts.SIGN_PURPOSE,
+                       code_hash=identity.smscodes.code_hash(kit, index, contracts.contracts.SIGN_PURPOSE, code))
+        contracts.contracts.sign(session=session, kit=kit, files=files, principal=who, application_id=app_id,
+                                 sms_code=code, document_sha256=contract.pdf_sha256, device_id="demo-device-wang",
+                                 meta=RequestMeta(ip="203.0.113.12", user_agent="Demo/1.0 (seed)"), notify=False)
 
 
 

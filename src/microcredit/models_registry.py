@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 
 from microcredit.audit import models as audit_models
 from microcredit.consent import models as consent_models
+from microcredit.contracts import models as contracts_models
 from microcredit.db.base import Base
 from microcredit.documents import models as documents_models
 from microcredit.identity import models as identity_models
@@ -21,9 +22,9 @@ from microcredit.products import models as products_models
 from microcredit.risk import models as risk_models
 from microcredit.servicing import models as servicing_models
 
-MODELS = (audit_models, consent_models, documents_models, identity_models, integrations_models, ledger_models,
-          notifications_models, origination_models, parties_models, platform_models, products_models, risk_models,
-          servicing_models)
+MODELS = (audit_models, consent_models, contracts_models, documents_models, identity_models, integrations_models,
+          ledger_models, notifications_models, origination_models, parties_models, platform_models, products_models,
+          risk_models, servicing_models)
 
 
 def load_all_models() -> MetaData:

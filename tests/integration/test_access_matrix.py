@@ -90,7 +90,7 @@ class World:
 PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "change_id", "role_id", "provider",
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
-                "rule_set_code", "blacklist_id", "report_id", "notification_id",
+                "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
@@ -320,8 +320,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "consent_id": consents[0][2].id, "account_id": bank.id, "entry_id": entry.id, "product_code": "MATRIX",
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
-               "notification_id": notice.id, "group_id": group.id, "group_application_id": group_application.id,
-               "loan_id": loan.id, "loan_change_id": change.id}
+               "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
+               "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

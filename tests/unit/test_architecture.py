@@ -19,7 +19,7 @@ from scripts.import_contracts import AllowListContract, RouteLayersContract
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "microcredit"
 DOMAINS = ("identity", "parties", "products", "consent", "ledger", "audit", "notifications", "origination", "risk",
-           "documents", "servicing")
+           "documents", "servicing", "contracts")
 SKELETON = ("models", "schemas", "repository", "service", "api", "errors")
 
 

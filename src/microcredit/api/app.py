@@ -33,6 +33,7 @@ from microcredit.api.static import mount_web
 from microcredit.audit import api as audit_routes
 from microcredit.config import Settings
 from microcredit.consent import api as consent_routes
+from microcredit.contracts import api as contracts_routes
 from microcredit.documents import api as documents_routes
 from microcredit.identity import api as identity_routes
 from microcredit.integrations.api import build_sms_router
@@ -58,7 +59,7 @@ COMPRESS_MIN_BYTES = 1024
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
                consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
-               servicing_routes.router, risk_routes.router,
+               servicing_routes.router, risk_routes.router, contracts_routes.router,
                notifications_routes.router, public_routes.router, todo_routes.router)
 
 

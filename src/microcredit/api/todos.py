@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from microcredit.api.deps import DB, Config, Kit, authenticated
+from microcredit.contracts import service as contracts
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
@@ -39,7 +40,8 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *identity.accounts.todos(session=session, kit=kit, principal=principal),
              *origination.approvals.todos(session=session, clock=kit.clock, sla=settings.review,
                                           principal=principal),
-             *loans.todos(session=session, principal=principal)]
+             *loans.todos(session=session, principal=principal),
+             *contracts.contracts.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
                                      else principal.institution_id)

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import filetype
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from microcredit.documents.errors import DocumentEmpty, DocumentTooLarge, DocumentTypeMismatch, DocumentUnreadable
 
@@ -122,6 +122,10 @@ def _reencoded(data: bytes, detected: str, limits: Limits) -> Prepared:
     # process-wide bound (Image.MAX_IMAGE_PIXELS; DecompressionBombError above twice it) stays as it
     # is: changing a global per request would race between the threads serving uploads.
     too_large = DocumentTooLarge(field="file", params={"limit_mb": _mb(limits.max_bytes)})
+    # A truncated image must be refused, not padded with grey: WeasyPrint (contracts) sets Pillow's
+    # process-wide LOAD_TRUNCATED_IMAGES when it is imported, so it is put back before every decode
+    # (our contract templates embed no image that would need it).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(data)) as source:
             if source.width * source.height > limits.max_pixels:

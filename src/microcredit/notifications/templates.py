@@ -67,6 +67,11 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] We received your request for a person to review loan application {number}; "
               "we will text you the result.",
     },
+    "contract_signed": {
+        "zh-CN": "【{signature}】您已签署借款合同 {number}，我方已加盖电子签名。可在“我的申请”中下载已签署的合同。",
+        "en": "[{signature}] You signed loan contract {number} and we have signed it too. Download the signed "
+              "contract under My applications.",
+    },
 }
 
 PURPOSE_TEXT = {
@@ -75,6 +80,7 @@ PURPOSE_TEXT = {
     "reset_password": ("重置密码", "reset your password"),
     "change_phone": ("更换手机号", "change your phone number"),
     "link": ("绑定第三方账号", "link your account"),
+    "sign_contract": ("签署借款合同", "sign your loan contract"),
 }
 
 

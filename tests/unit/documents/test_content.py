@@ -178,3 +178,11 @@ def test_a_pdf_without_its_trailer_is_unreadable() -> None:
 ])
 def test_filenames_are_sanitised_for_display(name: str, expected: str) -> None:
     assert content.sanitise_filename(name) == expected
+
+
+def test_a_truncated_image_is_refused_even_after_weasyprint_is_imported() -> None:
+    import weasyprint  # noqa: F401  (sets PIL's LOAD_TRUNCATED_IMAGES when imported)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as WeasyPrint leaves it
+    test_a_truncated_image_is_unreadable()

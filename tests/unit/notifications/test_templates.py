@@ -45,7 +45,7 @@ def test_a_missing_blank_is_an_error_not_a_silent_gap():
 
 
 def test_every_code_purpose_reads_in_both_languages():
-    assert set(PURPOSE_TEXT) == {"register", "login", "reset_password", "change_phone", "link"}
+    assert set(PURPOSE_TEXT) == {"register", "login", "reset_password", "change_phone", "link", "sign_contract"}
     for zh, en in PURPOSE_TEXT.values():
         assert zh
         assert en

@@ -9,7 +9,7 @@ export type InboxPage = components['schemas']['InboxPage']
 /** The templates the app can render (the API's `notifications.service.INBOX_TEMPLATES`). */
 export const TEMPLATES = [
   'application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested',
-  'application_counter_offer', 'application_human_review',
+  'application_counter_offer', 'application_human_review', 'contract_ready', 'contract_signed',
 ] as const
 
 /** The catalogue key of a message's text (an unknown template gets a generic text, never a raw key). */

@@ -18,7 +18,7 @@ const GROUPS: { key: string; routes: string[] }[] = [
     key: 'nav.groupAdmin',
     routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox'],
   },
-  { key: 'nav.groupProducts', routes: ['staff-products', 'staff-lpr'] },
+  { key: 'nav.groupProducts', routes: ['staff-products', 'staff-lpr', 'staff-contract-templates'] },
   {
     key: 'nav.groupLedger',
     routes: ['staff-ledger-accounts', 'staff-ledger-journal', 'staff-ledger-entry-new', 'staff-ledger-trial-balance', 'staff-ledger-statement'],

@@ -25,7 +25,7 @@ from microcredit.identity.models import SmsCode
 from microcredit.identity.service.kit import IdentityKit
 from microcredit.identity.tokens import constant_time_equal, keyed_hash
 
-PURPOSES = ("register", "login", "reset_password", "change_phone", "link")
+PURPOSES = ("register", "login", "reset_password", "change_phone", "link", "sign_contract")
 
 
 class DatabaseSmsCodeStore:

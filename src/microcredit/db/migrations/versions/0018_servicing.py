@@ -1,7 +1,7 @@
 """servicing: loans (terms, status, cached fold, what the books hold), their events, changes by maker-checker
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03
 
 Two tables (servicing.models): `loans`, one per approved application, with its terms as JSON
@@ -21,7 +21,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,250 @@
+"""Routes of contracts: the borrower's contract (read, HTML view, files, signing code, sign), staff's view of
+an application's contract, and the template administration (list, view, edit a draft, preview, publish).
+
+Files are served with `nosniff`, no caching and a sandboxing CSP; each download is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from microcredit.api.deps import DB, Kit, Meta, WallClock, require, runtime_of
+from microcredit.api.params import Id
+from microcredit.api.problems import PROBLEM_MEDIA_TYPE
+from microcredit.contracts import signing
+from microcredit.contracts.models import Contract
+from microcredit.contracts.schemas import (
+    ContractHtmlRead,
+    ContractRead,
+    ContractSign,
+    SignatureRecordRead,
+    SigningCodeRead,
+    TemplateDetail,
+    TemplateRead,
+    TemplateUpdate,
+)
+from microcredit.contracts.service import Files, contracts, templates
+from microcredit.identity.principal import Principal
+from microcredit.platform.ratelimit import Limit, hit
+from microcredit.platform.routing import UnitOfWorkRoute
+
+router = APIRouter(tags=["contracts"], route_class=UnitOfWorkRoute)
+
+DeviceId = Annotated[str | None, Header(alias="X-Device-Id", max_length=64,
+                                        description="The device's id, generated once by the app and kept")]
+FileKind = Annotated[Literal["pdf", "docx", "signed"], Query(
+    description="pdf: the contract as made (what the borrower signs); docx: the editable copy; signed: the "
+                "institution-signed PDF (PAdES) with the e-signature record on its last page")]
+TemplateCode = Annotated[str, Path(max_length=32, pattern=r"^[a-z0-9_]+$", examples=["loan"])]
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file (the download is audited)", "content": {
+        "application/pdf": {}, "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}},
+    409: {"description": "`contract_not_signed`: no signed PDF yet", "content": {PROBLEM_MEDIA_TYPE: {}}},
+}
+SIGN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "`contract_document_mismatch` (the digest is not the stored PDF's), "
+                         "`contract_already_signed`", "content": {PROBLEM_MEDIA_TYPE: {"example": {
+                             "type": "https://microcredit.dev/problems/contract_document_mismatch",
+                             "title": "contract_document_mismatch", "status": 409,
+                             "code": "contract_document_mismatch", "field": "document_sha256",
+                             "detail": "The document you sign is not the contract on file: open the contract "
+                                       "again, then sign", "errors": []}}}},
+    422: {"description": "`invalid_sms_code` (wrong, expired or used up)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    503: {"description": "`signing_unavailable`: no institution certificate (nothing was changed but the code)",
+          "content": {PROBLEM_MEDIA_TYPE: {}}},
+}
+
+
+def _files(request: Request) -> Files:
+    runtime = runtime_of(request)
+    return Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
+
+
+def _read(contract: Contract) -> ContractRead:
+    record = None
+    if contract.signed_at is not None and contract.signed_document_sha256 is not None:
+        record = SignatureRecordRead(signed_at=contract.signed_at, signer_name=contract.signer_name,
+                                     ip=contract.sign_ip, device_id=contract.sign_device_id,
+                                     user_agent=contract.sign_user_agent,
+                                     document_sha256=contract.signed_document_sha256,
+                                     institution_signed_at=contract.institution_signed_at,
+                                     certificate_subject=contract.certificate_subject)
+    return ContractRead(id=contract.id, application_id=contract.application_id, number=contract.number,
+                        status=contract.status, template_code=contract.template_code,
+                        template_number=contract.template_number, terms=contract.terms,
+                        pdf_sha256=contract.pdf_sha256, pdf_size=contract.pdf_size, docx_sha256=contract.docx_sha256,
+                        signed_pdf_sha256=contract.signed_pdf_sha256, created_at=contract.created_at,
+                        signature=record)
+
+
+def _file(data: bytes, name: str, *, docx: bool = False, download: bool = True) -> Response:
+    media = contracts.DOCX if docx else contracts.PDF
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"{'attachment' if download else 'inline'}; filename=\"{name}\"",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store, private", "Pragma": "no-cache",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+
+
+def _download(request: Request, session: DB, kit: Kit, principal: Principal, contract: Contract, kind: str,
+              download: bool) -> Response:
+    data = contracts.read_file(session=session, kit=kit, storage=runtime_of(request).files, principal=principal,
+                               contract=contract, kind=kind)
+    suffix = {"pdf": ".pdf", "docx": ".docx", "signed": "-signed.pdf"}[kind]
+    return _file(data, f"contract-{contract.number}{suffix}", docx=kind == "docx", download=download)
+
+
+# --- the borrower's own ----------------------------------------------------------------------------
+
+@router.get("/me/applications/{application_id}/contract", response_model=ContractRead,
+            operation_id="get_my_contract", summary="The contract of my application")
+def get_my_contract(application_id: Id, session: DB, principal: Principal = require("application.read_own")
+                    ) -> ContractRead:
+    """`contract_not_found` (404) until it is opened."""
+    return _read(contracts.get(session=session, principal=principal, application_id=application_id, own=True))
+
+
+@router.post("/me/applications/{application_id}/contract", response_model=ContractRead,
+             operation_id="open_my_contract", summary="Open the contract of my approved application",
+             responses={409: {"description": "`application_not_approved`"}})
+def open_my_contract(request: Request, application_id: Id, session: DB, kit: Kit,
+                     principal: Principal = require("application.apply_own")) -> ContractRead:
+    """Made now from the template in force if it was not yet (the terms, the PDF and the DOCX); else as made."""
+    return _read(contracts.open_contract(session=session, kit=kit, files=_files(request), principal=principal,
+                                         application_id=application_id, own=True))
+
+
+@router.get("/me/applications/{application_id}/contract/html", response_model=ContractHtmlRead,
+            operation_id="get_my_contract_html", summary="My contract as HTML, to read on the phone")
+def get_my_contract_html(application_id: Id, session: DB, principal: Principal = require("application.read_own")
+                         ) -> ContractHtmlRead:
+    """The same content as the PDF, and the PDF's SHA-256 to send back when signing."""
+    contract = contracts.get(session=session, principal=principal, application_id=application_id, own=True)
+    return ContractHtmlRead(html=contracts.html_view(contract, session=session), pdf_sha256=contract.pdf_sha256)
+
+
+@router.get("/me/applications/{application_id}/contract/file", operation_id="get_my_contract_file",
+            summary="A file of my contract", response_class=Response, responses=FILE_RESPONSES)
+def get_my_contract_file(request: Request, application_id: Id, kind: FileKind, session: DB, kit: Kit,
+                         principal: Principal = require("application.read_own"),
+                         download: Annotated[bool, Query(description="As an attachment")] = True) -> Response:
+    """The PDF as made, the editable DOCX, or the signed PDF (each download audited)."""
+    contract = contracts.get(session=session, principal=principal, application_id=application_id, own=True)
+    return _download(request, session, kit, principal, contract, kind, download)
+
+
+@router.post("/me/applications/{application_id}/contract/signing-code", response_model=SigningCodeRead,
+             operation_id="request_contract_signing_code", summary="Send me a code to sign my contract",
+             responses={429: {"description": "`rate_limited`: wait before asking again"}})
+def request_contract_signing_code(application_id: Id, session: DB, kit: Kit, meta: Meta,
+                                  principal: Principal = require("application.apply_own")) -> SigningCodeRead:
+    """An SMS code to my phone (valid a few minutes, a few attempts), throttled like every SMS code."""
+    sent = contracts.request_code(session=session, kit=kit, principal=principal, application_id=application_id,
+                                  meta=meta)
+    return SigningCodeRead(phone_masked=sent.phone_masked, expires_in=sent.expires_in, resend_after=sent.resend_after)
+
+
+@router.post("/me/applications/{application_id}/contract/sign", response_model=ContractRead,
+             operation_id="sign_my_contract", summary="Sign my contract", responses=SIGN_RESPONSES)
+def sign_my_contract(request: Request, application_id: Id, body: ContractSign, session: DB, kit: Kit, meta: Meta,
+                     device_id: DeviceId = None, principal: Principal = require("application.apply_own")
+                     ) -> ContractRead:
+    """With the SMS code and the SHA-256 of the PDF read; the institution's PAdES signature follows at once."""
+    hit(kit.limiter, f"contract_sign:user:{principal.user_id}", Limit(20, 3600), session=session)
+    return _read(contracts.sign(session=session, kit=kit, files=_files(request), principal=principal,
+                                application_id=application_id, sms_code=body.sms_code,
+                                document_sha256=body.document_sha256, device_id=device_id, meta=meta))
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+@router.get("/applications/{application_id}/contract", response_model=ContractRead,
+            operation_id="get_application_contract", summary="The contract of an application")
+def get_application_contract(application_id: Id, session: DB, principal: Principal = require("loan.read")
+                             ) -> ContractRead:
+    """Status, terms, digests and the signing record (`contract_not_found` until it is opened)."""
+    return _read(contracts.get(session=session, principal=principal, application_id=application_id, own=False))
+
+
+@router.post("/applications/{application_id}/contract", response_model=ContractRead,
+             operation_id="open_application_contract", summary="Make the contract of an approved application",
+             responses={409: {"description": "`application_not_approved`"}})
+def open_application_contract(request: Request, application_id: Id, session: DB, kit: Kit,
+                              principal: Principal = require("loan.apply")) -> ContractRead:
+    """For a walk-in borrower to read at the branch, or ahead of the borrower; as made if it already is."""
+    return _read(contracts.open_contract(session=session, kit=kit, files=_files(request), principal=principal,
+                                         application_id=application_id, own=False))
+
+
+@router.get("/applications/{application_id}/contract/file", operation_id="get_application_contract_file",
+            summary="A file of an application's contract", response_class=Response, responses=FILE_RESPONSES)
+def get_application_contract_file(request: Request, application_id: Id, kind: FileKind, session: DB, kit: Kit,
+                                  principal: Principal = require("loan.read"),
+                                  download: Annotated[bool, Query(description="As an attachment")] = True
+                                  ) -> Response:
+    """For staff whose scope covers the application (each download audited)."""
+    contract = contracts.get(session=session, principal=principal, application_id=application_id, own=False)
+    return _download(request, session, kit, principal, contract, kind, download)
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+@router.get("/contract-templates", response_model=list[TemplateRead], operation_id="list_contract_templates",
+            summary="Contract templates, every version")
+def list_contract_templates(session: DB, clock: WallClock, principal: Principal = require("product.manage")
+                            ) -> list[Any]:
+    """By code, newest version first; exactly one published version per code is in force."""
+    return templates.list_versions(session=session, clock=clock, institution_id=principal.institution_id)
+
+
+@router.get("/contract-templates/{template_code}/versions/{version_number}", response_model=TemplateDetail,
+            operation_id="get_contract_template", summary="One contract template version with its HTML")
+def get_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                          principal: Principal = require("product.manage")) -> Any:
+    """With its HTML source (Jinja2)."""
+    return templates.version(session=session, institution_id=principal.institution_id, code=template_code,
+                             number=version_number)
+
+
+@router.post("/contract-templates/{template_code}/drafts", response_model=TemplateDetail, status_code=201,
+             operation_id="create_contract_template_draft", summary="A new draft of a contract template",
+             responses={409: {"description": "`template_draft_exists`"}})
+def create_contract_template_draft(template_code: TemplateCode, session: DB, clock: WallClock,
+                                   principal: Principal = require("product.manage")) -> Any:
+    """A copy of the published version, numbered next (one draft at a time)."""
+    return templates.new_draft(session=session, clock=clock, actor=principal.actor,
+                               institution_id=principal.institution_id, code=template_code)
+
+
+@router.patch("/contract-templates/{template_code}/versions/{version_number}", response_model=TemplateDetail,
+              operation_id="update_contract_template", summary="Edit a draft contract template",
+              responses={409: {"description": "`template_not_editable`"},
+                         422: {"description": "`template_invalid` (field `html`): it does not render"}})
+def update_contract_template(template_code: TemplateCode, version_number: VersionNumber, body: TemplateUpdate,
+                             session: DB, clock: WallClock, principal: Principal = require("product.manage")) -> Any:
+    """Only a draft; the HTML must render against the sample terms."""
+    return templates.update_draft(session=session, clock=clock, actor=principal.actor,
+                                  institution_id=principal.institution_id, code=template_code, number=version_number,
+                                  changes=body.model_dump(exclude_unset=True))
+
+
+@router.post("/contract-templates/{template_code}/versions/{version_number}/publish", response_model=TemplateDetail,
+             operation_id="publish_contract_template", summary="Put a draft contract template in force")
+def publish_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                              clock: WallClock, principal: Principal = require("product.manage")) -> Any:
+    """The version in force until now is retired; contracts made before keep theirs."""
+    return templates.publish(session=session, clock=clock, actor=principal.actor,
+                             institution_id=principal.institution_id, code=template_code, number=version_number)
+
+
+@router.get("/contract-templates/{template_code}/versions/{version_number}/preview",
+            operation_id="preview_contract_template", summary="A template version rendered against a sample",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def preview_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                              principal: Principal = require("product.manage")) -> Response:
+    """A PDF of sample parties and terms (nothing stored)."""
+    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
+                            number=version_number)
+    return _file(templates.preview_pdf(row), f"preview-{row.code}-{row.number}.pdf", download=False)

@@ -1,0 +1,121 @@
+"""Tables of contracts: versioned contract templates, and one contract per approved application.
+
+A template (`contract_templates`) has a code and numbered versions per institution: `draft` (editable),
+`published` (exactly one per code in force; never changed again) and `retired`. A version holds the
+HTML (Jinja2, rendered in a sandbox with autoescape) the PDF is made from and the DOCX template
+(docxtpl) of the editable copy.
+
+A contract (`contracts`) belongs to one application. It keeps the template version it was made
+from, a JSON snapshot of the terms it states (money as strings), the rendered PDF and DOCX
+(storage keys and SHA-256 digests), and — once signed — the borrower's e-signature record (time,
+IP, device, user agent, the SHA-256 of the PDF they read) and the institution's PAdES-signed PDF
+(a new storage key and digest; the files are never overwritten).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from microcredit.db.base import Base
+from microcredit.db.types import BigIntPK, UTCDateTime
+
+# TEXT and BLOB hold 64 KiB on MariaDB: a template's sources get the medium types there.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LongBinary = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+TEMPLATE_STATUSES = ("draft", "published", "retired")
+STATUSES = ("ready", "signed", "void")
+
+
+class ContractTemplate(Base):
+    """One version of a contract template of an institution."""
+
+    __tablename__ = "contract_templates"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "code", "number"),
+        CheckConstraint("status IN ('draft', 'published', 'retired')", name="status"),
+        Index("ix_contract_templates_inst_code", "institution_id", "code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(8))
+    html: Mapped[str] = mapped_column(LongText)
+    docx: Mapped[bytes] = mapped_column(LongBinary)
+    note: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+
+
+class Contract(Base):
+    """The loan contract of one approved application, its files and its signatures."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        UniqueConstraint("application_id"),
+        UniqueConstraint("institution_id", "number"),
+        CheckConstraint("status IN ('ready', 'signed', 'void')", name="status"),
+        Index("ix_contracts_inst_status", "institution_id", "status", "branch_id"),
+        Index("ix_contracts_borrower", "borrower_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    borrower_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    number: Mapped[str] = mapped_column(String(48))
+    status: Mapped[str] = mapped_column(String(16))
+    template_id: Mapped[int] = mapped_column(ForeignKey("contract_templates.id"))
+    template_code: Mapped[str] = mapped_column(String(32))
+    template_number: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the contract states; money as strings
+    pdf_key: Mapped[str] = mapped_column(String(200))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(BigInteger)
+    docx_key: Mapped[str] = mapped_column(String(200))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The borrower's e-signature (re-authenticated with an SMS code).
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    signer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    sign_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sign_device_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sign_user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    signed_document_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The institution's PAdES-signed PDF (with the e-signature record on its last page).
+    signed_pdf_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signed_pdf_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    institution_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    certificate_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,114 @@
+"""A template version and a contract's terms to files: HTML (Jinja2 sandbox) → PDF (WeasyPrint), DOCX (docxtpl).
+
+The HTML template is rendered by Jinja2's `SandboxedEnvironment` with autoescape on and undefined
+names refused: an administrator's template can neither reach Python internals nor inject markup
+through a borrower's name. WeasyPrint lays the HTML out with the system's CJK fonts (Noto Sans CJK
+SC, WenQuanYi Zen Hei: scripts/setup.sh installs them) and fetches nothing: every URL in a
+template is refused, so a template cannot make the server read files or call other hosts.
+
+The context a template sees:
+
+    contract  number, application_number, date
+    lender    name, address
+    borrower  name, id_number_masked
+    terms     the contract's terms snapshot (contracts.service.terms): amount, amount_words,
+              annual_rate_percent, apr_percent, monthly_rate_percent, daily_rate_percent, day_count,
+              term, period_unit_name, method_name, purpose_name, purpose_note, start_date,
+              maturity_date, installments[], totals{}, fees[], penalty{}
+    signature None before the borrower signs; then name, at, phone_masked, ip, device_id,
+              user_agent, document_sha256 (the record page of the signed copy)
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from microcredit.contracts.errors import TemplateInvalid
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+def render_html(source: str, context: dict[str, Any]) -> str:
+    """The HTML of a template with this context (TemplateInvalid names the template's error)."""
+    try:
+        return _environment().from_string(source).render(**context)
+    except TemplateError as exc:
+        raise TemplateInvalid(field="html", params={"error": str(exc)[:200]}) from None
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"contract templates load nothing from outside ({url[:60]})")
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of an HTML document (A4, CJK fonts; nothing fetched)."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def render_docx(template: bytes, context: dict[str, Any]) -> bytes:
+    """The editable copy: a docxtpl template filled in (sandboxed, XML-escaped)."""
+    from docxtpl import DocxTemplate
+
+    try:
+        doc = DocxTemplate(io.BytesIO(template))
+        doc.render(context, jinja_env=_environment(), autoescape=True)
+    except TemplateError as exc:
+        raise TemplateInvalid(field="docx", params={"error": str(exc)[:200]}) from None
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_UNITS = ("", "拾", "佰", "仟")
+_BIG_UNITS = ("", "万", "亿", "万亿")
+
+
+def _four(n: int) -> str:
+    """A number below 10 000 in capital digits, with 零 for inner gaps."""
+    out, zero = "", False
+    for i in range(3, -1, -1):
+        d = n // 10**i % 10
+        if d == 0:
+            zero = bool(out)
+        else:
+            out += ("零" if zero else "") + _DIGITS[d] + _SMALL_UNITS[i]
+            zero = False
+    return out
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """An amount of yuan in capital Chinese numerals, as contracts write it (12 300.50 → 壹万贰仟叁佰元伍角整)."""
+    fen = int((amount * 100).to_integral_value())
+    yuan, jiao, cent = fen // 100, fen // 10 % 10, fen % 10
+    groups = []
+    while yuan:
+        groups.append(yuan % 10000)
+        yuan //= 10000
+    text, gap = "", False
+    for i in range(len(groups) - 1, -1, -1):
+        g = groups[i]
+        if g == 0:
+            gap = bool(text)
+            continue
+        text += ("零" if text and (gap or g < 1000) else "") + _four(g) + _BIG_UNITS[i]
+        gap = False
+    text = (text or "零") + "元"
+    if jiao == 0 and cent == 0:
+        return text + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif text != "零元":
+        text += "零"
+    return text + (_DIGITS[cent] + "分" if cent else "整")

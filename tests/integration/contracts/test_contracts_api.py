@@ -1,0 +1,243 @@
+"""Contracts over HTTP: an approved application's contract opened, read, signed with an SMS code, signed by
+the institution (PAdES), verified by pyHanko and by poppler's `pdfsig`, tampering detected; refusals.
+
+The automated review is a fake (origination.support.use_review): these tests are about the contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import select
+
+from microcredit.contracts import signing
+from microcredit.contracts.models import Contract
+from microcredit.notifications.models import InboxMessage, OutboxMessage
+from microcredit.risk.assessment import Decision
+from tests.factories import last_sms_code, make_borrower, make_branch, make_institution, make_staff
+from tests.integration.helpers import assert_problem, audit_records, shared_client, signed_in, snapshot
+from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
+
+ME = "/api/v1/me/applications"
+
+
+@pytest.fixture
+def client(runtime, backend):
+    """A client of the worker's app for this backend."""
+    yield from shared_client(runtime, backend)
+
+
+@pytest.fixture
+def ca(runtime) -> Path:
+    """The demo CA and signing certificate in the test data directory (what `microcredit demo` makes)."""
+    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now())
+
+
+@pytest.fixture
+def world(session, runtime, ca):
+    """An institution with a product, a borrower with an approved application, and a loan officer."""
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    publish_product(session, runtime, inst)
+    borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="李四")
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
+    h = {**signed_in(session, runtime, borrower.user), "X-Device-Id": "phone-42", "User-Agent": "TestPhone/1.0"}
+    ho = signed_in(session, runtime, officer.user)
+    session.commit()
+    return {"inst": inst, "borrower": borrower, "h": h, "ho": ho, "ca": ca}
+
+
+def _approved(client, world, monkeypatch) -> dict:
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
+    r = client.post(ME, headers=world["h"], json=PLAN)
+    assert r.status_code == 201, r.text
+    r = client.post(f"{ME}/{r.json()['id']}/submit", headers=world["h"])
+    assert r.json()["status"] == "approved", r.text
+    return r.json()
+
+
+def _validate(data: bytes, ca: Path):
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ca / "ca.pem"))])
+    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    return embedded, validate_pdf_signature(embedded, context)
+
+
+def _pdfsig(data: bytes, tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
+
+
+def _text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout \
+        .decode()
+
+
+def test_open_read_sign_and_verify(client, session, runtime, world, monkeypatch, tmp_path):
+    app = _approved(client, world, monkeypatch)
+    base = f"{ME}/{app['id']}/contract"
+    assert_problem(client.get(base, headers=world["h"]), 404)  # not made inside the submission
+
+    r = client.post(base, headers=world["h"])
+    assert r.status_code == 200, r.text
+    contract = r.json()
+    terms = contract["terms"]
+    assert (contract["status"], terms["amount"], terms["annual_rate_percent"]) == ("ready", "8000.00", "7")
+    assert len(terms["installments"]) == 6
+    assert contract["template_code"] == "loan"
+    assert client.post(base, headers=world["h"]).json()["id"] == contract["id"]  # opened again: the same one
+
+    # The PDF: its digest is the one stated; the APR, every schedule row and the parties are in its text.
+    pdf = client.get(f"{base}/file", headers=world["h"], params={"kind": "pdf"})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.content).hexdigest() == contract["pdf_sha256"]
+    text = _text(pdf.content)
+    assert f"{terms['apr_percent']}%" in text
+    assert text.index(terms["apr_percent"]) < text.index(terms["monthly_rate_percent"])  # the APR comes first
+    for row in terms["installments"]:
+        assert row["due_date"] in text
+        assert row["total"] in text
+    assert "李四" in text
+    assert world["borrower"].borrower.id_number_masked in text
+    # The editable copy opens and states the amount.
+    docx = client.get(f"{base}/file", headers=world["h"], params={"kind": "docx"})
+    paragraphs = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    assert "8000.00" in paragraphs
+    assert terms["apr_percent"] in paragraphs
+    # The HTML view shows the same contract and the digest to sign.
+    view = client.get(f"{base}/html", headers=world["h"]).json()
+    assert view["pdf_sha256"] == contract["pdf_sha256"]
+    assert terms["apr_percent"] in view["html"]
+
+    # Staff see it waiting for the signature.
+    todos = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=world["ho"]).json()["items"]}
+    assert todos["contracts_waiting_signature"] == 1
+
+    assert client.post(f"{base}/signing-code", headers=world["h"]).status_code == 200
+    code = last_sms_code(client, world["borrower"].phone)
+    # A digest other than the stored PDF's is refused, and the code is not used up by it.
+    before = snapshot(runtime.db)
+    refused = client.post(f"{base}/sign", headers=world["h"], json={"sms_code": code, "document_sha256": "0" * 64})
+    assert assert_problem(refused, 409)["field"] == "document_sha256"
+    assert before.diff(snapshot(runtime.db)) == {}
+
+    r = client.post(f"{base}/sign", headers=world["h"],
+                    json={"sms_code": code, "document_sha256": contract["pdf_sha256"]})
+    assert r.status_code == 200, r.text
+    signed = r.json()
+    record = signed["signature"]
+    assert signed["status"] == "signed"
+    assert (record["device_id"], record["user_agent"], record["document_sha256"]) == (
+        "phone-42", "TestPhone/1.0", contract["pdf_sha256"])
+    assert record["ip"]
+    assert "Contract Signing" in record["certificate_subject"]
+
+    data = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+    assert hashlib.sha256(data).hexdigest() == signed["signed_pdf_sha256"]
+    # pyHanko: intact, valid, trusted (the demo CA), PAdES, covering the whole file.
+    embedded, status = _validate(data, world["ca"])
+    assert (status.intact, status.valid, status.trusted, status.bottom_line) == (True, True, True, True)
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert status.coverage.name == "ENTIRE_FILE"
+    # poppler's pdfsig, an independent implementation, agrees the signature is valid and covers everything.
+    out = _pdfsig(data, tmp_path, "signed.pdf")
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert "Total document signed" in out
+    # The record page: who, from which device, the digest of the document signed.
+    signed_text = _text(data)
+    assert contract["pdf_sha256"] in signed_text
+    assert "phone-42" in signed_text
+
+    # Signing twice is refused; the SMS went out; staff read the same record; downloads are audited.
+    again = client.post(f"{base}/sign", headers=world["h"], json={"sms_code": code,
+                                                                  "document_sha256": contract["pdf_sha256"]})
+    assert assert_problem(again, 409)["code"] == "contract_already_signed"
+    session.expire_all()
+    templates = [m.template for m in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.institution_id == world["inst"].id))]
+    assert "contract_signed" in templates
+    inbox = [(m.template, m.params, m.subject_id) for m in session.scalars(select(InboxMessage).where(
+        InboxMessage.user_id == world["borrower"].user.id, InboxMessage.template.like("contract%")))]
+    assert inbox == [("contract_signed", {"number": contract["number"]}, app["id"])]
+    staff = client.get(f"/api/v1/applications/{app['id']}/contract", headers=world["ho"]).json()
+    assert staff["signature"]["document_sha256"] == contract["pdf_sha256"]
+    assert client.get(f"/api/v1/applications/{app['id']}/contract/file", headers=world["ho"],
+                      params={"kind": "signed"}).content == data
+    row = session.scalars(select(Contract).where(Contract.application_id == app["id"])).one()
+    downloads = audit_records(session, "contract.downloaded", row.id)
+    assert [d.after["file"] for d in downloads] == ["pdf", "docx", "signed", "signed"]
+
+
+def test_tampered_copies_fail(client, world, monkeypatch, tmp_path):
+    app = _approved(client, world, monkeypatch)
+    base = f"{ME}/{app['id']}/contract"
+    contract = client.post(base, headers=world["h"]).json()
+    client.post(f"{base}/signing-code", headers=world["h"])
+    client.post(f"{base}/sign", headers=world["h"], json={"sms_code": last_sms_code(client, world["borrower"].phone),
+                                                          "document_sha256": contract["pdf_sha256"]})
+    data = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+
+    # One byte changed inside the signed range (in the first page's content, before the signature).
+    at = data.index(b"stream") + 40
+    changed = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    _, status = _validate(changed, world["ca"])
+    assert not status.intact
+    assert not status.bottom_line
+    out = _pdfsig(changed, tmp_path, "changed.pdf")
+    assert "Digest Mismatch" in out, out
+    assert "Signature is Valid" not in out
+
+    # An incremental update appended after the signature: the signature no longer covers the whole file.
+    from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    writer.root["/Lang"] = TextStringObject("en")
+    writer.update_root()
+    writer.root[NameObject("/PageMode")] = NameObject("/UseNone")
+    out = io.BytesIO()
+    writer.write(out)
+    updated = out.getvalue()
+    _, status = _validate(updated, world["ca"])
+    assert status.coverage.name != "ENTIRE_FILE"
+    assert "Total document signed" not in _pdfsig(updated, tmp_path, "updated.pdf")
+
+
+def test_staff_open_it_and_the_borrower_is_told(client, session, world, monkeypatch):
+    app = _approved(client, world, monkeypatch)
+    r = client.post(f"/api/v1/applications/{app['id']}/contract", headers=world["ho"])
+    assert r.status_code == 200, r.text
+    assert client.get(f"{ME}/{app['id']}/contract", headers=world["h"]).json()["id"] == r.json()["id"]
+    session.expire_all()
+    [notice] = session.scalars(select(InboxMessage).where(InboxMessage.user_id == world["borrower"].user.id,
+                                                          InboxMessage.template == "contract_ready"))
+    assert (notice.params, notice.subject_kind, notice.subject_id) == ({"number": r.json()["number"]},
+                                                                      "application", app["id"])
+
+
+def test_refusals(client, session, runtime, world, monkeypatch):
+    use_review(monkeypatch, assessment(Decision.REFER))
+    r = client.post(ME, headers=world["h"], json=PLAN)
+    app_id = r.json()["id"]
+    client.post(f"{ME}/{app_id}/submit", headers=world["h"])
+    before = snapshot(runtime.db)
+    assert assert_problem(client.post(f"{ME}/{app_id}/contract", headers=world["h"]), 409)["code"] == \
+        "application_not_approved"
+    assert before.diff(snapshot(runtime.db)) == {}
+    # Another borrower's application is not found.
+    inst = world["inst"]
+    other = make_borrower(session, runtime, inst, password=None)
+    ho = signed_in(session, runtime, other.user)
+    session.commit()
+    assert_problem(client.post(f"{ME}/{app_id}/contract", headers=ho), 404)
+    assert_problem(client.get(f"{ME}/{app_id}/contract/html", headers=ho), 404)
