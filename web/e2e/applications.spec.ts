@@ -17,6 +17,11 @@ test.describe('borrower app', () => {
     await page.getByTestId('offer-CONSUMER').click()
     await page.getByTestId('offer-amount').fill('12000')
     await expect(page.getByTestId('offer-schedule')).toBeVisible()
+    // The form's product arrives late (a slow network): an amount typed before it is checked when it comes.
+    await page.route('**/api/v1/product-offers/CONSUMER', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      await route.continue()
+    })
     await page.getByTestId('apply-with-plan').click()
 
     await expect(page).toHaveURL(/\/products\/CONSUMER\/apply\?/)
@@ -26,6 +31,7 @@ test.describe('borrower app', () => {
     await page.getByTestId('apply-amount').blur()
     const amountItem = page.locator('.el-form-item', { has: page.getByTestId('apply-amount') })
     await expect(amountItem.locator('.el-form-item__error')).toContainText('金额须在')
+    await page.unroute('**/api/v1/product-offers/CONSUMER')
     await page.getByTestId('apply-amount').fill('12000')
     await page.getByTestId('apply-purpose').click()
     await page.getByRole('option', { name: '教育' }).click()
