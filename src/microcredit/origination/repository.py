@@ -185,6 +185,13 @@ def group_applications_query(*, institution_id: int | None, branch_id: int | boo
     return stmt.order_by(GroupApplication.id.desc())
 
 
+def count_group_applications(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
+                             status: str) -> int:
+    """How many group applications in scope are in `status`."""
+    stmt = group_applications_query(institution_id=institution_id, branch_id=branch_id, status=status)
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
 def consent_counts(session: Session, group_application_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(members not removed, of them consented) per group application."""
     if not group_application_ids:

@@ -1032,6 +1032,8 @@ export default {
     application: 'Member application',
     consent: 'Consent',
     consented: 'Consented',
+    todoMemberRefused: 'Group applications held by a member’s refusal',
+    allStatuses: 'All statuses',
     gaStatus: { awaiting_consent: 'Awaiting consent', member_refused: 'A member refused', submitted: 'Submitted', cancelled: 'Cancelled' },
     gaNote: {
       awaiting_consent: 'When every member consents, their applications are submitted to the automated review together.',

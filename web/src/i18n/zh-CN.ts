@@ -1025,6 +1025,8 @@ export default {
     application: '成员申请',
     consent: '同意情况',
     consented: '已同意',
+    todoMemberRefused: '有成员拒绝、待处理的联保申请',
+    allStatuses: '全部状态',
     gaStatus: { awaiting_consent: '等待成员同意', member_refused: '有成员拒绝', submitted: '已提交审查', cancelled: '已取消' },
     gaNote: {
       awaiting_consent: '所有成员同意后，各成员的申请将一并提交自动审查。',
