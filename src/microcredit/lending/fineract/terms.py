@@ -8,6 +8,8 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
 - K1: ``daysInYearType`` ACTUAL is a fixed 365-day year in the cumulative generator;
 - K7: flat interest is the whole term's, rounded once, spread, the last installment taking
   the residue (`FlatInterest.TOTAL_SPREAD`);
+- K4: the level installment of a declining loan is Fineract's PMT at a 30-day-month rate, in
+  binary floating point (`LevelInstallment.NOMINAL_PMT`);
 - K8: an installment multiple on a flat loan rounds the principal and interest shares each
   (`MultipleRounding.SHARES`);
 - the transaction-processing strategy as an allocation order, the in-advance order beside it,
@@ -42,7 +44,7 @@ from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingP
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import InterestCalculation, InterestMethod, LoanTerms, RepaymentMethod
-from microcredit.lending.schedule.model import FlatInterest, MultipleRounding, TranchePrincipal
+from microcredit.lending.schedule.model import FlatInterest, LevelInstallment, MultipleRounding, TranchePrincipal
 
 __all__ = [
     "CALENDAR",
@@ -275,6 +277,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
             flat_interest=FlatInterest.TOTAL_SPREAD,  # K7
             multiple_rounding=MultipleRounding.SHARES,  # K8
             tranche_principal=TranchePrincipal.TERM_SHARE,  # K11
+            level_installment=LevelInstallment.NOMINAL_PMT,  # K4
         )
     except ValueError as exc:
         raise FineractInputError("terms", str(exc)) from None

@@ -48,12 +48,11 @@ SUPPORTED_FEATURES = frozenset({
     "strategy:due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
     "charge", "charge:specified_due_date:flat", "charge:specified_due_date:percent_of_amount_and_interest",
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
-    "multi_disbursement", "grace", "equal_principal",
+    "multi_disbursement", "grace", "equal_principal", "interest_daily",
 })  # fmt: skip
-"""The features of a case (its `features` tags) the profile implements.  Not ``interest_daily``:
-the level installment of a daily-interest loan is Fineract's PMT at a 30-day-month rate (K4),
-which the profile does not compute (RS03 matches only because the installment is rounded to a
-multiple of 1)."""
+"""The features of a case (its `features` tags) the profile implements.  ``interest_daily``: the
+rows' interest on actual days, the level installment Fineract's PMT at a 30-day-month rate (K4,
+`LevelInstallment.NOMINAL_PMT`)."""
 
 SUPPORTED_STEPS = frozenset({
     "set_business_date", "submit_application", "approve", "disburse", "transaction", "undo_transaction",
@@ -80,7 +79,7 @@ def charge_added_before_due(case: Case) -> bool:
                 return True
     return False
 
-MINIMUM_SUPPORTED = 123
+MINIMUM_SUPPORTED = 124
 """The number of supported cases reached; `test_supported_cases_do_not_shrink` holds it."""
 
 
