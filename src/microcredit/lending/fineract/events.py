@@ -88,6 +88,9 @@ class FineractHistory:
     closes_of_business: tuple[tuple[int, date], ...] = ()
     """(step number, business date) of each ``inline_cob``: the close of business of the day
     before that business date (it posts Fineract's periodic accruals)."""
+    pending: tuple[int, int] | None = None
+    """(step of ``submit_application``, step of ``approve``): from the first to before the second
+    the loan is submitted and pending approval; None when the scenario submits nothing."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -117,6 +120,8 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     dates: list[date | None] = []
     cobs: list[tuple[int, date]] = []
     business: date | None = None
+    submitted: int | None = None
+    approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
         kind = step.get("type")
@@ -131,7 +136,10 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
                          else business))
         elif kind in _QUIET:
-            pass
+            if kind == "submit_application":
+                submitted = count
+            elif kind == "approve":
+                approved = count
         elif kind == "disburse":
             on = _day(step, "date", where)
             events.append(Disbursement(id=event_id, on=on, amount=money(step.get("amount"), currency,
@@ -177,7 +185,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         while len(after) < len(events):
             after.append(count)
         dates.append(business)
-    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs))
+    pending = None if submitted is None else (submitted, approved)
+    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
+                           pending)
 
 
 def _undone_by(kind: str, events: Sequence[Event], gone: set[str]) -> list[str]:

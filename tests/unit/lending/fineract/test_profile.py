@@ -50,6 +50,7 @@ SUPPORTED_FEATURES = frozenset({
     "charge", "charge:specified_due_date:flat", "charge:specified_due_date:percent_of_amount_and_interest",
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
     "multi_disbursement", "grace", "equal_principal", "interest_daily",
+    "progressive", "strategy:advanced-payment-allocation-strategy",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements.  ``interest_daily``: the
 rows' interest on actual days, the level installment Fineract's PMT at a 30-day-month rate (K4,
@@ -80,7 +81,55 @@ def charge_added_before_due(case: Case) -> bool:
                 return True
     return False
 
-MINIMUM_SUPPORTED = 144
+def _payment_allocation_rules(case: Case) -> dict[str, str]:
+    rules = case.terms.get("paymentAllocation") or []
+    return {r["transactionType"]: r["futureInstallmentAllocationRule"] for r in rules}
+
+
+def in_advance_rule_not_next_installment(case: Case) -> bool:
+    """Whether a transaction of the case is allocated by an advanced-allocation rule whose
+    future-installment rule is LAST_INSTALLMENT or REAMORTIZATION (the profile maps
+    NEXT_INSTALLMENT only)."""
+    rules = _payment_allocation_rules(case)
+    if not rules:
+        return False
+    for event in case.events:
+        if event.type == "transaction":
+            rule = rules.get(event.data.get("transactionType", ""), rules.get("DEFAULT"))
+            if rule != "NEXT_INSTALLMENT":
+                return True
+    return False
+
+
+def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
+    """Whether, under the advanced payment allocation strategy, a charge is added after a
+    payment dated on the charge's due date: Fineract leaves that payment's allocation as it was
+    (it does not pay the charge), which the fold, replaying every payment over the charge, does
+    not reproduce.  (The cumulative strategies' cases of this shape pass.)"""
+    if not _payment_allocation_rules(case):
+        return False
+    paid_on: set[str] = set()
+    for event in case.events:
+        if event.type == "transaction":
+            paid_on.add(event.data.get("date", ""))
+        elif event.type == "add_charge" and event.data.get("dueDate") in paid_on:
+            return True
+    return False
+
+
+def vertical_with_charges(case: Case) -> bool:
+    """Whether a VERTICAL case has charges: Fineract's vertical processing pays bucket by bucket
+    (past due, due, in advance), component by component within each; the engine's component
+    sweep does not split the buckets, so only charge-free zero-interest loans (principal only)
+    come out the same."""
+    return case.terms.get("loanScheduleProcessingType") == "VERTICAL" and "charge" in case.features
+
+
+PROGRESSIVE_TRANCHES = {"progressive", "multi_disbursement"}
+"""A progressive loan's tranche re-amortises the periods after it (P7), which the profile
+does not map (its zero-interest progressive loans run on the cumulative schedule)."""
+
+MINIMUM_SUPPORTED = 165
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -95,16 +144,35 @@ def terms_accepted(case: Case) -> bool:
     return True
 
 
+def events_accepted(case: Case) -> bool:
+    """Whether `events_from_fineract` takes the case's steps (it refuses, naming the step, one it
+    cannot translate: e.g. the undo of an automatic down payment)."""
+    try:
+        terms = terms_from_fineract(case.terms)
+        events_from_fineract([{"seq": e.seq, "type": e.type, **e.data} for e in case.events], terms.currency,
+                             terms=terms)
+    except FineractInputError:
+        return False
+    return True
+
+
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
-    and whose terms the profile takes."""
+    nor a progressive loan with tranches, nor VERTICAL processing with charges, whose
+    transactions follow NEXT_INSTALLMENT rules, that adds no charge due on the day of an earlier
+    payment (advanced strategy), and whose terms and steps the profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
         and {e.type for e in case.events} <= SUPPORTED_STEPS
         and not (IN_ADVANCE_PRINCIPAL in case.features and charge_added_before_due(case))
+        and not set(case.features) >= PROGRESSIVE_TRANCHES
+        and not vertical_with_charges(case)
+        and not in_advance_rule_not_next_installment(case)
+        and not charge_due_on_an_earlier_payment_day(case)
         and terms_accepted(case)
+        and events_accepted(case)
     )
 
 
@@ -169,7 +237,8 @@ def _installments(view: FineractView, table: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-TRANSACTION_FIELDS = ("type", "date", "amount", "principal", "interest", "fees", "penalties", "loan_balance")
+TRANSACTION_FIELDS = ("type", "date", "amount", "principal", "interest", "fees", "penalties", "loan_balance",
+                      "reverted")
 
 
 def _transactions(view: FineractView, table: Mapping[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from microcredit.lending.allocation import Component, Sweep
 from microcredit.lending.fineract import FineractInputError, events_from_fineract, terms_from_fineract
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
 from microcredit.lending.money import Money, RoundingMode
@@ -62,7 +63,9 @@ def test_our_defaults_are_untouched_by_the_options() -> None:
     ("change", "field"),
     [
         ({"fixedLength": 3}, "fixedLength"),
-        ({"loanScheduleType": "PROGRESSIVE"}, "loanScheduleType"),
+        ({"loanScheduleType": "PROGRESSIVE"}, "interestRatePerPeriod"),  # with interest: not wired yet
+        ({"loanScheduleType": "PROGRESSIVE", "interestRatePerPeriod": "0"}, "transactionProcessingStrategyCode"),
+        ({"loanScheduleProcessingType": "VERTICAL"}, "loanScheduleProcessingType"),
         ({"isInterestRecalculationEnabled": True}, "isInterestRecalculationEnabled"),
         ({"roundingMode": "HALF_UP"}, "roundingMode"),
         ({"transactionProcessingStrategyCode": "advanced-payment-allocation-strategy"},
@@ -78,6 +81,39 @@ def test_a_parameter_or_value_outside_the_profile_is_refused_by_name(change: dic
     with pytest.raises(FineractInputError) as refused:
         terms_from_fineract({**TERMS, **change})
     assert refused.value.field == field
+
+
+ALLOCATION = ["PAST_DUE_PENALTY", "PAST_DUE_FEE", "PAST_DUE_PRINCIPAL", "PAST_DUE_INTEREST", "DUE_PENALTY", "DUE_FEE",
+              "DUE_PRINCIPAL", "DUE_INTEREST", "IN_ADVANCE_PENALTY", "IN_ADVANCE_FEE", "IN_ADVANCE_PRINCIPAL",
+              "IN_ADVANCE_INTEREST"]
+PROGRESSIVE: dict[str, Any] = {
+    **TERMS, "interestRatePerPeriod": "0", "loanScheduleType": "PROGRESSIVE",
+    "transactionProcessingStrategyCode": "advanced-payment-allocation-strategy",
+    "paymentAllocation": [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+                           "paymentAllocationOrder": ALLOCATION}],
+}
+
+
+@pytest.mark.parametrize(("processing", "sweep"), [("HORIZONTAL", Sweep.BY_INSTALLMENT),
+                                                   ("VERTICAL", Sweep.BY_COMPONENT)])
+def test_the_advanced_strategy_keeps_its_order_and_sweep(processing: str, sweep: Sweep) -> None:
+    strategy = terms_from_fineract({**PROGRESSIVE, "loanScheduleProcessingType": processing}).strategy
+    assert strategy.order == (Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST)
+    assert strategy.sweep is sweep
+
+
+@pytest.mark.parametrize("rules", [
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "LAST_INSTALLMENT",
+      "paymentAllocationOrder": ALLOCATION}],
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+      "paymentAllocationOrder": [*ALLOCATION[4:], *ALLOCATION[:4]]}],
+    [{"transactionType": "GOODWILL_CREDIT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+      "paymentAllocationOrder": ALLOCATION}],
+])
+def test_advanced_rules_the_profile_does_not_reproduce_are_refused(rules: list[dict[str, Any]]) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**PROGRESSIVE, "paymentAllocation": rules})
+    assert refused.value.field == "paymentAllocation"
 
 
 def test_steps_become_our_events() -> None:
