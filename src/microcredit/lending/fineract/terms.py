@@ -13,7 +13,11 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
 - K8: an installment multiple on a flat loan rounds the principal and interest shares each
   (`MultipleRounding.SHARES`);
 - the transaction-processing strategy as an allocation order, the in-advance order beside it,
-  and what is paid beyond everything due held as an overpayment;
+  and what is paid beyond everything due held as an overpayment; the advanced payment
+  allocation strategy of a progressive loan when its rules are one component order in every
+  bucket with NEXT_INSTALLMENT (HORIZONTAL: installment by installment, VERTICAL: component by
+  component); a progressive loan only without interest, whose schedule is then the cumulative
+  one (the calculator of `fineract.progressive` is not wired into the fold yet);
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when
