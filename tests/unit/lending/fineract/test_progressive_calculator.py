@@ -23,7 +23,10 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from microcredit.lending.daycount import DaysInMonth, DaysInYear
 from microcredit.lending.fineract import FineractInputError
 from microcredit.lending.fineract.progressive import (
     TWELVE_DIGITS,
@@ -43,6 +46,7 @@ from microcredit.lending.fineract.progressive import (
 from microcredit.lending.money import Money
 from microcredit.lending.periods import PeriodUnit
 from tests.unit.lending.fineract.cases import Case, Checkpoint, load_all
+from tests.unit.lending.support import LENDING
 
 KINDS = frozenset({"emi_calculator", "emi_rate_factor", "progressive_schedule"})
 CALCULATOR_STEPS = frozenset({"add_disbursement", "pay_principal", "pay_interest", "add_balance_correction"})
@@ -261,3 +265,32 @@ def test_payable_details_change_nothing() -> None:
     model = replay(case, terms, 1)
     payable_details(model, model.periods[1].due, model.periods[1].start)
     assert figures(model) == figures(replay(case, terms, 1))
+
+
+@given(
+    principal=st.integers(min_value=100, max_value=10_000_000),
+    rate=st.decimals(min_value=0, max_value=Decimal("0.36"), places=4),
+    count=st.integers(min_value=1, max_value=36),
+    year=st.sampled_from([DaysInYear.D360, DaysInYear.D365, DaysInYear.ACTUAL]),
+    disbursed_on=st.integers(min_value=0, max_value=27),
+)
+@LENDING
+def test_the_emi_repays_exactly_what_was_disbursed(
+    principal: int, rate: Decimal, count: int, year: DaysInYear, disbursed_on: int
+) -> None:
+    """P2 + P5: whatever the rate and day count, the periods' principal adds up to the amount
+    disbursed, the last balance is 0, every EMI but the last is the same, no interest is negative.
+    (At least 1.00 a period: below that the EMI's rounding to a cent repays the loan early and
+    Fineract's last EMI goes negative.)"""
+    assume(principal >= 100 * count)
+    month = DaysInMonth.THIRTY if year is DaysInYear.D360 else DaysInMonth.ACTUAL
+    terms = ProgressiveTerms(annual_rate=rate, unit=PeriodUnit.MONTH, every=1, days_in_month=month,
+                             days_in_year=year, currency="USD")
+    dues = [_add_months(date(2024, 1, 1), k) for k in range(count + 1)]
+    model = add_disbursement(progressive_model(terms, list(pairwise(dues))), date(2024, 1, 1 + disbursed_on),
+                             principal)
+    numbers = figures(model)
+    assert sum(f.due_principal for f in numbers) == principal
+    assert numbers[-1].balance_after == 0
+    assert len({p.emi for p in model.periods[:-1]}) <= 1
+    assert all(f.due_interest >= 0 for f in numbers)
