@@ -144,6 +144,9 @@ class AllocationStrategy:
     """The order for installments paid before they fall due (``pay_next_installments``); None:
     `order`.  Fineract's ``due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest``
     pays an installment in advance principal first."""
+    in_advance_last_first: bool = False
+    """Whether what is paid ahead goes to the last installment first, then the one before
+    (Fineract's LAST_INSTALLMENT future-installment rule); False: the next installment first."""
 
     def __post_init__(self) -> None:
         if sorted(self.order) != sorted(Component):
@@ -322,7 +325,8 @@ def allocate(
         left -= prepayment
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
-        left = _sweep(left, future, ahead, Sweep.BY_INSTALLMENT, lines, currency)
+        upcoming = future[::-1] if strategy.in_advance_last_first else future
+        left = _sweep(left, upcoming, ahead, Sweep.BY_INSTALLMENT, lines, currency)
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
         left = _sweep(left, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, lines, currency)
     remaining, prepaid = Money(left, currency), Money(prepayment, currency)

@@ -146,6 +146,20 @@ def test_overpayment_can_pay_the_next_installment_in_advance() -> None:
     assert extra == [(INT, cny("84.15")), (P, cny("2000.00") - cny("1802.12") - cny("84.15"))]
 
 
+def test_in_advance_last_first_pays_the_last_installment_before_the_next() -> None:
+    """Fineract's LAST_INSTALLMENT rule: what nothing owes yet goes to the last installment first."""
+    early = date(2025, 1, 20)  # nothing has fallen due
+    last_first = AllocationStrategy("last_first", DUE_DATE_ORDER.order, in_advance_last_first=True)
+    result = allocate(DUES, cny("1000.00"), early, strategy=last_first,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert [(line.installment, line.component, line.amount) for line in result.lines] == [
+        (3, INT, cny("84.15")), (3, P, cny("804.34")),
+        (2, N, cny("1.20")), (2, INT, cny("92.12")), (2, P, cny("18.19")),
+    ]
+    assert allocate(DUES, cny("1000.00"), early, strategy=DUE_DATE_ORDER,
+                    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS).lines[0].installment == 1
+
+
 def test_every_strategy_is_named_after_its_order() -> None:
     for name, strategy in STRATEGIES.items():
         order = "_".join(component.value for component in strategy.order)

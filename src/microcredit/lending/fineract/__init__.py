@@ -30,6 +30,7 @@ from microcredit.lending.fineract.terms import (
     STRATEGIES,
     FineractInputError,
     terms_from_fineract,
+    transaction_strategies,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "events_from_fineract",
     "fineract_view",
     "terms_from_fineract",
+    "transaction_strategies",
 ]

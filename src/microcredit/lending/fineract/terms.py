@@ -51,11 +51,13 @@ from microcredit.lending.schedule import InterestCalculation, InterestMethod, Lo
 from microcredit.lending.schedule.model import FlatInterest, LevelInstallment, MultipleRounding, TranchePrincipal
 
 __all__ = [
+    "ADVANCED",
     "CALENDAR",
     "IGNORED",
     "STRATEGIES",
     "FineractInputError",
     "terms_from_fineract",
+    "transaction_strategies",
 ]
 
 PRI, INT, FEE, PEN = Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY
@@ -207,19 +209,18 @@ _BUCKETS = ("PAST_DUE", "DUE", "IN_ADVANCE")
 _COMPONENTS = {"PENALTY": PEN, "FEE": FEE, "PRINCIPAL": PRI, "INTEREST": INT}
 
 
-def _advanced_strategy(params: Mapping[str, Any]) -> AllocationStrategy:
-    """The advanced payment allocation strategy, as far as the engine's waterfall reproduces it:
-    the DEFAULT rule's order, the same component order past due, due and in advance, the next
-    installment taking what is paid in advance; HORIZONTAL sweeps installment by installment,
-    VERTICAL component by component (§6)."""
+_FUTURE = {"NEXT_INSTALLMENT": False, "LAST_INSTALLMENT": True}
+
+
+def _advanced_order(params: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], tuple[Component, ...]]:
+    """The advanced strategy's rules and their one component order (refused when the rules are
+    not one order in every bucket, the same for every transaction type)."""
     rules = params.get("paymentAllocation")
-    if not isinstance(rules, list):
+    if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
         raise FineractInputError("paymentAllocation", "the advanced strategy needs its allocation rules")
-    default = next((r for r in rules if isinstance(r, Mapping) and r.get("transactionType") == "DEFAULT"), None)
+    default = next((r for r in rules if r.get("transactionType") == "DEFAULT"), None)
     if default is None:
         raise FineractInputError("paymentAllocation", "a DEFAULT rule is required")
-    if default.get("futureInstallmentAllocationRule") != "NEXT_INSTALLMENT":
-        raise FineractInputError("paymentAllocation", "the profile reproduces the NEXT_INSTALLMENT rule only")
     order = list(default.get("paymentAllocationOrder", ()))
     names = [name.removeprefix(f"{_BUCKETS[0]}_") for name in order[:4]]
     if names and not all(n in _COMPONENTS for n in names):
@@ -227,12 +228,45 @@ def _advanced_strategy(params: Mapping[str, Any]) -> AllocationStrategy:
     if order != [f"{bucket}_{name}" for bucket in _BUCKETS for name in names] or len(names) != len(_COMPONENTS):
         raise FineractInputError("paymentAllocation", "the profile reproduces one component order in every bucket")
     for rule in rules:
-        if rule is not default and rule.get("paymentAllocationOrder") != order:
+        if rule.get("paymentAllocationOrder") != order:
             raise FineractInputError("paymentAllocation", f"{rule.get('transactionType')}: another order than DEFAULT")
+    return rules, tuple(_COMPONENTS[n] for n in names)
+
+
+def _advanced_rule(params: Mapping[str, Any], rule: Mapping[str, Any],
+                   order: tuple[Component, ...]) -> AllocationStrategy | None:
+    """One transaction type's rule as a waterfall; None for a future-installment rule the engine
+    has no waterfall for (REAMORTIZATION)."""
+    last_first = _FUTURE.get(rule.get("futureInstallmentAllocationRule", ""))
+    if last_first is None:
+        return None
     sweep = Sweep.BY_COMPONENT if params.get("loanScheduleProcessingType") == "VERTICAL" else Sweep.BY_INSTALLMENT
-    components = tuple(_COMPONENTS[n] for n in names)
-    return AllocationStrategy(f"fineract_advanced_{'_'.join(n.lower() for n in names)}_{sweep.value}", components,
-                              sweep)
+    names = "_".join(c.value for c in order)
+    future = "last" if last_first else "next"
+    return AllocationStrategy(f"fineract_advanced_{names}_{sweep.value}_{future}_installment_first", order, sweep,
+                              in_advance_last_first=last_first)
+
+
+def transaction_strategies(params: Mapping[str, Any]) -> Mapping[str, AllocationStrategy | None]:
+    """Fineract transaction type -> its own waterfall under the advanced payment allocation
+    strategy (None: a rule the profile does not reproduce, REAMORTIZATION); empty for the other
+    strategies, which allocate every type alike.  ``DEFAULT`` is the loan's (`Terms.strategy`)."""
+    if params.get("transactionProcessingStrategyCode") != ADVANCED:
+        return {}
+    rules, order = _advanced_order(params)
+    return {str(r.get("transactionType")): _advanced_rule(params, r, order) for r in rules}
+
+
+def _advanced_strategy(params: Mapping[str, Any]) -> AllocationStrategy:
+    """The advanced payment allocation strategy, as far as the engine's waterfall reproduces it:
+    one component order past due, due and in advance; the DEFAULT rule's future installments
+    NEXT_INSTALLMENT or LAST_INSTALLMENT; HORIZONTAL sweeps installment by installment, VERTICAL
+    component by component (§6).  Other transaction types' rules: `transaction_strategies`."""
+    strategy = transaction_strategies(params).get("DEFAULT")
+    if strategy is None:
+        raise FineractInputError("paymentAllocation", "the DEFAULT rule's future installments are allocated by a "
+                                 "rule the profile does not reproduce (REAMORTIZATION)")
+    return strategy
 
 
 def _strategy(params: Mapping[str, Any]) -> AllocationStrategy:

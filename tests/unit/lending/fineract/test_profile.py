@@ -31,11 +31,13 @@ from typing import Any
 import pytest
 
 from microcredit.lending.fineract import (
+    FineractHistory,
     FineractInputError,
     FineractView,
     events_from_fineract,
     fineract_view,
     terms_from_fineract,
+    transaction_strategies,
 )
 from tests.unit.lending.fineract.cases import Case, Checkpoint, load_all
 from tests.unit.lending.fineract.test_progressive_calculator import SUPPORTED as CALCULATOR_SUPPORTED
@@ -86,21 +88,6 @@ def _payment_allocation_rules(case: Case) -> dict[str, str]:
     return {r["transactionType"]: r["futureInstallmentAllocationRule"] for r in rules}
 
 
-def in_advance_rule_not_next_installment(case: Case) -> bool:
-    """Whether a transaction of the case is allocated by an advanced-allocation rule whose
-    future-installment rule is LAST_INSTALLMENT or REAMORTIZATION (the profile maps
-    NEXT_INSTALLMENT only)."""
-    rules = _payment_allocation_rules(case)
-    if not rules:
-        return False
-    for event in case.events:
-        if event.type == "transaction":
-            rule = rules.get(event.data.get("transactionType", ""), rules.get("DEFAULT"))
-            if rule != "NEXT_INSTALLMENT":
-                return True
-    return False
-
-
 def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
     """Whether, under the advanced payment allocation strategy, a charge is added after a
     payment dated on the charge's due date: Fineract leaves that payment's allocation as it was
@@ -129,7 +116,7 @@ PROGRESSIVE_TRANCHES = {"progressive", "multi_disbursement"}
 """A progressive loan's tranche re-amortises the periods after it (P7), which the profile
 does not map (its zero-interest progressive loans run on the cumulative schedule)."""
 
-MINIMUM_SUPPORTED = 165
+MINIMUM_SUPPORTED = 174
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -144,13 +131,18 @@ def terms_accepted(case: Case) -> bool:
     return True
 
 
+def history(case: Case) -> FineractHistory:
+    """The case's steps as our events, with the advanced strategy's rules per transaction type."""
+    terms = terms_from_fineract(case.terms)
+    return events_from_fineract([{"seq": e.seq, "type": e.type, **e.data} for e in case.events], terms.currency,
+                                terms=terms, strategies=transaction_strategies(case.terms))
+
+
 def events_accepted(case: Case) -> bool:
     """Whether `events_from_fineract` takes the case's steps (it refuses, naming the step, one it
     cannot translate: e.g. the undo of an automatic down payment)."""
     try:
-        terms = terms_from_fineract(case.terms)
-        events_from_fineract([{"seq": e.seq, "type": e.type, **e.data} for e in case.events], terms.currency,
-                             terms=terms)
+        history(case)
     except FineractInputError:
         return False
     return True
@@ -159,9 +151,9 @@ def events_accepted(case: Case) -> bool:
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
-    nor a progressive loan with tranches, nor VERTICAL processing with charges, whose
-    transactions follow NEXT_INSTALLMENT rules, that adds no charge due on the day of an earlier
-    payment (advanced strategy), and whose terms and steps the profile takes."""
+    nor a progressive loan with tranches, nor VERTICAL processing with charges, that adds no
+    charge due on the day of an earlier payment (advanced strategy), and whose terms and steps
+    the profile takes (a transaction under a REAMORTIZATION rule is refused by name)."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
@@ -169,7 +161,6 @@ def supported(case: Case) -> bool:
         and not (IN_ADVANCE_PRINCIPAL in case.features and charge_added_before_due(case))
         and not set(case.features) >= PROGRESSIVE_TRANCHES
         and not vertical_with_charges(case)
-        and not in_advance_rule_not_next_installment(case)
         and not charge_due_on_an_earlier_payment_day(case)
         and terms_accepted(case)
         and events_accepted(case)
@@ -310,13 +301,12 @@ def check(view: FineractView, checkpoint: Checkpoint) -> list[str]:
 @pytest.mark.parametrize("case", SUPPORTED, ids=case_id)
 def test_case(case: Case) -> None:
     terms = terms_from_fineract(case.terms)
-    history = events_from_fineract([{"seq": e.seq, "type": e.type, **e.data} for e in case.events], terms.currency,
-                                   terms=terms)
+    steps = history(case)
     failures = []
     for checkpoint in case.expected:
-        as_of = checkpoint.business_date or history.business_dates[checkpoint.after_event - 1]
+        as_of = checkpoint.business_date or steps.business_dates[checkpoint.after_event - 1]
         assert as_of is not None
-        view = fineract_view(terms, history, steps=checkpoint.after_event, as_of=as_of)
+        view = fineract_view(terms, steps, steps=checkpoint.after_event, as_of=as_of)
         failures += [f"after step {checkpoint.after_event} (lines {checkpoint.lines}): {p}"
                      for p in check(view, checkpoint)]
     assert not failures, "\n".join(failures)

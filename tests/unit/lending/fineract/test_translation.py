@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from microcredit.lending.allocation import Component, Sweep
-from microcredit.lending.fineract import FineractInputError, events_from_fineract, terms_from_fineract
+from microcredit.lending.fineract import (
+    FineractInputError,
+    events_from_fineract,
+    fineract_view,
+    terms_from_fineract,
+    transaction_strategies,
+)
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding, TranchePrincipal, build_schedule
@@ -103,7 +109,7 @@ def test_the_advanced_strategy_keeps_its_order_and_sweep(processing: str, sweep:
 
 
 @pytest.mark.parametrize("rules", [
-    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "LAST_INSTALLMENT",
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "REAMORTIZATION",
       "paymentAllocationOrder": ALLOCATION}],
     [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
       "paymentAllocationOrder": [*ALLOCATION[4:], *ALLOCATION[:4]]}],
@@ -114,6 +120,39 @@ def test_advanced_rules_the_profile_does_not_reproduce_are_refused(rules: list[d
     with pytest.raises(FineractInputError) as refused:
         terms_from_fineract({**PROGRESSIVE, "paymentAllocation": rules})
     assert refused.value.field == "paymentAllocation"
+
+
+def test_a_goodwill_credit_under_last_installment_pays_the_last_installment_first() -> None:
+    rules = [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+              "paymentAllocationOrder": ALLOCATION},
+             {"transactionType": "GOODWILL_CREDIT", "futureInstallmentAllocationRule": "LAST_INSTALLMENT",
+              "paymentAllocationOrder": ALLOCATION},
+             {"transactionType": "MERCHANT_ISSUED_REFUND", "futureInstallmentAllocationRule": "REAMORTIZATION",
+              "paymentAllocationOrder": ALLOCATION}]
+    params = {**PROGRESSIVE, "paymentAllocation": rules}
+    terms = terms_from_fineract(params)
+    strategies = transaction_strategies(params)
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+             {"seq": 2, "type": "transaction", "transactionType": "GOODWILL_CREDIT", "date": "2023-01-10",
+              "amount": "100.00"},
+             {"seq": 3, "type": "transaction", "transactionType": "REPAYMENT", "date": "2023-01-10",
+              "amount": "100.00"}]
+    history = events_from_fineract(steps, terms.currency, terms=terms, strategies=strategies)
+    goodwill, repayment = history.events[1], history.events[2]
+    assert isinstance(goodwill, Repayment)
+    assert isinstance(repayment, Repayment)
+    assert goodwill.strategy is not None
+    assert goodwill.strategy.in_advance_last_first
+    assert repayment.strategy is None  # the loan's own (NEXT_INSTALLMENT)
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 10))
+    paid = {row.number: row.paid for row in view.schedule if row.number is not None}
+    assert paid[3] == Money(10000, terms.currency)
+    assert paid[1] == Money(10000, terms.currency)
+    refund = [*steps[:1], {"seq": 2, "type": "transaction", "transactionType": "MERCHANT_ISSUED_REFUND",
+                           "date": "2023-01-10", "amount": "100.00"}]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(refund, terms.currency, terms=terms, strategies=strategies)
+    assert refused.value.field == "events.1.transactionType"
 
 
 def test_steps_become_our_events() -> None:
