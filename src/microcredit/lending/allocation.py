@@ -118,6 +118,9 @@ class Sweep(StrEnum):
 
     BY_INSTALLMENT = "by_installment"
     BY_COMPONENT = "by_component"
+    BY_COMPONENT_PER_BUCKET = "by_component_per_bucket"
+    """Component by component within each bucket in turn: past due, due on the payment's day,
+    then not yet due (Fineract's VERTICAL processing of the advanced payment allocation)."""
 
 
 class OverpaymentPolicy(StrEnum):
@@ -316,7 +319,13 @@ def allocate(
     lines: list[AllocationLine] = []
     due_now = [d for d in ordered if d.due_date <= paid_on and d.owes]
     future = [d for d in ordered if d.due_date > paid_on]
-    left = _sweep(amount.minor, due_now, strategy.order, strategy.sweep, lines, currency)
+    if strategy.sweep is Sweep.BY_COMPONENT_PER_BUCKET:
+        past = [d for d in due_now if d.due_date < paid_on]
+        today = [d for d in due_now if d.due_date == paid_on]
+        left = _sweep(amount.minor, past, strategy.order, Sweep.BY_COMPONENT, lines, currency)
+        left = _sweep(left, today, strategy.order, Sweep.BY_COMPONENT, lines, currency)
+    else:
+        left = _sweep(amount.minor, due_now, strategy.order, strategy.sweep, lines, currency)
     prepayment = 0
     if left > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
         # At most what settling the loan can cost (principal, and the interest earned to the day,
@@ -326,7 +335,8 @@ def allocate(
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
         upcoming = future[::-1] if strategy.in_advance_last_first else future
-        left = _sweep(left, upcoming, ahead, Sweep.BY_INSTALLMENT, lines, currency)
+        across = Sweep.BY_COMPONENT if strategy.sweep is Sweep.BY_COMPONENT_PER_BUCKET else Sweep.BY_INSTALLMENT
+        left = _sweep(left, upcoming, ahead, across, lines, currency)
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
         left = _sweep(left, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, lines, currency)
     remaining, prepaid = Money(left, currency), Money(prepayment, currency)

@@ -20,6 +20,7 @@ from microcredit.lending.allocation import (
     InstallmentDue,
     OverpaymentPolicy,
     Payment,
+    Sweep,
     allocate,
     apply_allocation,
     replay,
@@ -158,6 +159,28 @@ def test_in_advance_last_first_pays_the_last_installment_before_the_next() -> No
     ]
     assert allocate(DUES, cny("1000.00"), early, strategy=DUE_DATE_ORDER,
                     overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS).lines[0].installment == 1
+
+
+def test_component_per_bucket_pays_past_due_then_due_then_ahead_component_by_component() -> None:
+    """Fineract's VERTICAL processing: past due, then due that day, then not yet due; inside each
+    bucket one component across its installments before the next component."""
+    dues = (
+        due(1, date(2025, 2, 15), "100.00", "10.00", "5.00"),
+        due(2, date(2025, 3, 15), "100.00", "10.00", "5.00"),
+        due(3, date(2025, 4, 15), "100.00", "10.00", "5.00"),
+        due(4, date(2025, 5, 15), "100.00", "10.00", "5.00"),
+    )
+    vertical = AllocationStrategy("vertical", (N, F, P, INT), Sweep.BY_COMPONENT_PER_BUCKET)
+    result = allocate(dues, cny("150.00"), date(2025, 3, 15), strategy=vertical,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert [(line.installment, line.component, line.amount) for line in result.lines] == [
+        (1, F, cny("5.00")), (1, P, cny("100.00")), (1, INT, cny("10.00")),  # past due
+        (2, F, cny("5.00")), (2, P, cny("30.00")),  # due on the day
+    ]
+    result = allocate(dues, cny("250.00"), date(2025, 3, 15), strategy=vertical,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    ahead = [(line.installment, line.component) for line in result.lines if line.installment > 2]
+    assert ahead == [(3, F), (4, F), (3, P)]  # not yet due: the fees of both before any principal
 
 
 def test_every_strategy_is_named_after_its_order() -> None:

@@ -240,7 +240,8 @@ def _advanced_rule(params: Mapping[str, Any], rule: Mapping[str, Any],
     last_first = _FUTURE.get(rule.get("futureInstallmentAllocationRule", ""))
     if last_first is None:
         return None
-    sweep = Sweep.BY_COMPONENT if params.get("loanScheduleProcessingType") == "VERTICAL" else Sweep.BY_INSTALLMENT
+    vertical = params.get("loanScheduleProcessingType") == "VERTICAL"
+    sweep = Sweep.BY_COMPONENT_PER_BUCKET if vertical else Sweep.BY_INSTALLMENT
     names = "_".join(c.value for c in order)
     future = "last" if last_first else "next"
     return AllocationStrategy(f"fineract_advanced_{names}_{sweep.value}_{future}_installment_first", order, sweep,

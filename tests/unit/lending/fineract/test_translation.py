@@ -101,7 +101,7 @@ PROGRESSIVE: dict[str, Any] = {
 
 
 @pytest.mark.parametrize(("processing", "sweep"), [("HORIZONTAL", Sweep.BY_INSTALLMENT),
-                                                   ("VERTICAL", Sweep.BY_COMPONENT)])
+                                                   ("VERTICAL", Sweep.BY_COMPONENT_PER_BUCKET)])
 def test_the_advanced_strategy_keeps_its_order_and_sweep(processing: str, sweep: Sweep) -> None:
     strategy = terms_from_fineract({**PROGRESSIVE, "loanScheduleProcessingType": processing}).strategy
     assert strategy.order == (Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST)
