@@ -289,3 +289,20 @@ def test_a_payment_in_another_currency_is_refused() -> None:
         replay(DUES, [Payment(PAID_ON, Money(1000, "JPY"))], strategy=DUE_DATE_ORDER, overpayment=HELD)
     with pytest.raises(CurrencyMismatch):
         InstallmentDue(1, PAID_ON, cny("1.00"), Money(1, "USD"), cny("0"), cny("0"))
+
+
+def test_in_advance_spread_shares_what_is_paid_ahead_evenly() -> None:
+    """Fineract's REAMORTIZATION rule: each installment not yet due takes the amount / their number
+    (half-even), the last the residue, at most what it owes; what one cannot take is spread again."""
+    dues = (
+        due(1, date(2025, 2, 15), "100.00"),
+        due(2, date(2025, 3, 15), "10.00"),
+        due(3, date(2025, 4, 15), "100.00"),
+    )
+    spread = AllocationStrategy("spread", (N, F, P, INT), in_advance_spread=True)
+    result = allocate(dues, cny("100.00"), date(2025, 1, 20), strategy=spread,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    paid = {n: _total(line.amount for line in result.lines if line.installment == n) for n in (1, 2, 3)}
+    # 33.33 / 10.00 (all it owes) / 33.34, then the 23.33 left over 1 and 3: 11.66 / 11.67
+    assert paid == {1: cny("44.99"), 2: cny("10.00"), 3: cny("45.01")}
+    assert result.credit_balance == cny("0")

@@ -203,7 +203,7 @@ def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str
     strategy = strategies[kind] if kind in strategies else strategies.get("DEFAULT")
     if strategy is None:
         raise FineractInputError(f"{where}.transactionType", f"{kind} is allocated by a future-installment rule "
-                                 "the profile does not reproduce (REAMORTIZATION)")
+                                 "the profile does not reproduce")
     if terms is not None and strategy == terms.strategy:
         return None
     return strategy

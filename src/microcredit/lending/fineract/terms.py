@@ -209,7 +209,7 @@ _BUCKETS = ("PAST_DUE", "DUE", "IN_ADVANCE")
 _COMPONENTS = {"PENALTY": PEN, "FEE": FEE, "PRINCIPAL": PRI, "INTEREST": INT}
 
 
-_FUTURE = {"NEXT_INSTALLMENT": False, "LAST_INSTALLMENT": True}
+_FUTURE = {"NEXT_INSTALLMENT": "next", "LAST_INSTALLMENT": "last", "REAMORTIZATION": "spread"}
 
 
 def _advanced_order(params: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], tuple[Component, ...]]:
@@ -235,22 +235,21 @@ def _advanced_order(params: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]],
 
 def _advanced_rule(params: Mapping[str, Any], rule: Mapping[str, Any],
                    order: tuple[Component, ...]) -> AllocationStrategy | None:
-    """One transaction type's rule as a waterfall; None for a future-installment rule the engine
-    has no waterfall for (REAMORTIZATION)."""
-    last_first = _FUTURE.get(rule.get("futureInstallmentAllocationRule", ""))
-    if last_first is None:
+    """One transaction type's rule as a waterfall (NEXT_INSTALLMENT, LAST_INSTALLMENT,
+    REAMORTIZATION); None for a future-installment rule the engine has no waterfall for."""
+    future = _FUTURE.get(rule.get("futureInstallmentAllocationRule", ""))
+    if future is None:
         return None
     vertical = params.get("loanScheduleProcessingType") == "VERTICAL"
     sweep = Sweep.BY_COMPONENT_PER_BUCKET if vertical else Sweep.BY_INSTALLMENT
     names = "_".join(c.value for c in order)
-    future = "last" if last_first else "next"
-    return AllocationStrategy(f"fineract_advanced_{names}_{sweep.value}_{future}_installment_first", order, sweep,
-                              in_advance_last_first=last_first)
+    return AllocationStrategy(f"fineract_advanced_{names}_{sweep.value}_in_advance_{future}", order, sweep,
+                              in_advance_last_first=future == "last", in_advance_spread=future == "spread")
 
 
 def transaction_strategies(params: Mapping[str, Any]) -> Mapping[str, AllocationStrategy | None]:
     """Fineract transaction type -> its own waterfall under the advanced payment allocation
-    strategy (None: a rule the profile does not reproduce, REAMORTIZATION); empty for the other
+    strategy (None: a future-installment rule the profile does not know); empty for the other
     strategies, which allocate every type alike.  ``DEFAULT`` is the loan's (`Terms.strategy`)."""
     if params.get("transactionProcessingStrategyCode") != ADVANCED:
         return {}
@@ -266,7 +265,7 @@ def _advanced_strategy(params: Mapping[str, Any]) -> AllocationStrategy:
     strategy = transaction_strategies(params).get("DEFAULT")
     if strategy is None:
         raise FineractInputError("paymentAllocation", "the DEFAULT rule's future installments are allocated by a "
-                                 "rule the profile does not reproduce (REAMORTIZATION)")
+                                 "rule the profile does not reproduce")
     return strategy
 
 

@@ -108,7 +108,7 @@ PROGRESSIVE_TRANCHES = {"progressive", "multi_disbursement"}
 """A progressive loan's tranche re-amortises the periods after it (P7), which the profile
 does not map (its zero-interest progressive loans run on the cumulative schedule)."""
 
-MINIMUM_SUPPORTED = 182
+MINIMUM_SUPPORTED = 190
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -144,8 +144,7 @@ def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
     nor a progressive loan with tranches, that adds no charge due on the day of an earlier
-    payment (advanced strategy), and whose terms and steps the profile takes (a transaction
-    under a REAMORTIZATION rule is refused by name)."""
+    payment (advanced strategy), and whose terms and steps the profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES

@@ -109,7 +109,7 @@ def test_the_advanced_strategy_keeps_its_order_and_sweep(processing: str, sweep:
 
 
 @pytest.mark.parametrize("rules", [
-    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "REAMORTIZATION",
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "SOME_OTHER_RULE",
       "paymentAllocationOrder": ALLOCATION}],
     [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
       "paymentAllocationOrder": [*ALLOCATION[4:], *ALLOCATION[:4]]}],
@@ -122,7 +122,7 @@ def test_advanced_rules_the_profile_does_not_reproduce_are_refused(rules: list[d
     assert refused.value.field == "paymentAllocation"
 
 
-def test_a_goodwill_credit_under_last_installment_pays_the_last_installment_first() -> None:
+def test_each_transaction_type_is_allocated_by_its_own_future_installment_rule() -> None:
     rules = [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
               "paymentAllocationOrder": ALLOCATION},
              {"transactionType": "GOODWILL_CREDIT", "futureInstallmentAllocationRule": "LAST_INSTALLMENT",
@@ -150,8 +150,15 @@ def test_a_goodwill_credit_under_last_installment_pays_the_last_installment_firs
     assert paid[1] == Money(10000, terms.currency)
     refund = [*steps[:1], {"seq": 2, "type": "transaction", "transactionType": "MERCHANT_ISSUED_REFUND",
                            "date": "2023-01-10", "amount": "100.00"}]
+    spread = events_from_fineract(refund, terms.currency, terms=terms, strategies=strategies)
+    view = fineract_view(terms, spread, steps=2, as_of=date(2023, 1, 10))
+    paid = {row.number: row.paid for row in view.schedule if row.number is not None}
+    # REAMORTIZATION: evenly over the three installments, the last taking the residue
+    assert [paid[k].minor for k in (1, 2, 3)] == [3333, 3333, 3334]
+    unknown = [{**rules[0]}, {**rules[2], "futureInstallmentAllocationRule": "SOME_OTHER_RULE"}]
+    other = transaction_strategies({**params, "paymentAllocation": unknown})
     with pytest.raises(FineractInputError) as refused:
-        events_from_fineract(refund, terms.currency, terms=terms, strategies=strategies)
+        events_from_fineract(refund, terms.currency, terms=terms, strategies=other)
     assert refused.value.field == "events.1.transactionType"
 
 
