@@ -730,7 +730,8 @@ EventItem = Annotated[
     | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
     | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
-    | Annotated[RefundItem, Tag("refund")] | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
+    | Annotated[RefundItem, Tag("refund")] | Annotated[ReversalItem, Tag("reversal")]
+    | Annotated[AsOfItem, Tag("as_of")],
     Discriminator(type_tag),
 ]
 

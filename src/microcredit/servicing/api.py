@@ -39,8 +39,10 @@ from microcredit.servicing.schemas import (
     RecoveryCreate,
     RepaymentCreate,
     ReversalCreate,
+    ServicingSettingsRead,
+    ServicingSettingsUpdate,
 )
-from microcredit.servicing.service import changes, loans
+from microcredit.servicing.service import changes, loans, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -135,15 +137,21 @@ def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, 
 
 
 @router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
-             summary="Record money received from the borrower", responses=MOVE_RESPONSES)
+             summary="Record money received from the borrower",
+             responses={**MOVE_RESPONSES, 202: {"model": LoanChangeRead, "description": (
+                 "Cash or transfer above the institution's threshold: a pending change (kind `repayment`) that "
+                 "waits for a second person")}})
 def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                      guard: IdempotencyGuard = idempotent("loan.repayment"),
                      principal: Principal = require("repayment.record")) -> Any:
-    """Allocated by the loan's strategy; each component posted to its account, in both books."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.repay(
-        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
+    """Allocated by the loan's strategy; each component posted to its account, in both books (above the
+    threshold: recorded when someone with `loan.change.approve` confirms it)."""
+    taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
+                                   amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
+                                   idempotency_key=key)
+    if isinstance(taken, loans.Recorded):
+        return guard.respond(200, _recorded(session, taken))
+    return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
 @router.post("/loans/{loan_id}/prepayments", response_model=RecordedRead, operation_id="record_prepayment",
@@ -187,9 +195,11 @@ def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, ke
 
 
 @router.post("/loans/{loan_id}/changes", response_model=LoanChangeRead, status_code=201,
-             operation_id="propose_loan_change", summary="Propose a waiver, deferral, rescheduling or write-off",
+             operation_id="propose_loan_change",
+             summary="Propose a waiver, deferral, rescheduling, write-off or refund of credit",
              responses={409: {"description": "The loan's status does not allow it (`loan_wrong_state`)"},
-                        422: {"description": "The loan could not take it today (`loan_event_refused`)"}})
+                        422: {"description": "The loan could not take it today (`loan_event_refused`), or a "
+                                              "refund with no credit held (`no_credit_balance`)"}})
 def propose_loan_change(loan_id: Id, body: LoanChangeCreate, session: DB, kit: Kit,
                         principal: Principal = require("loan.change.request")) -> LoanChangeRead:
     """Tried against the loan at once; recorded only when someone else approves it."""
@@ -251,6 +261,24 @@ def cancel_loan_change(loan_change_id: Id, session: DB, kit: Kit,
     """Another person's proposal is not found."""
     return LoanChangeRead.model_validate(changes.cancel(session=session, clock=kit.clock, principal=principal,
                                                         change_id=loan_change_id))
+
+
+@router.get("/servicing/settings", response_model=ServicingSettingsRead, operation_id="get_servicing_settings",
+            summary="The institution's servicing settings")
+def get_servicing_settings(session: DB, kit: Kit, principal: Principal = require("loan.read")
+                           ) -> ServicingSettingsRead:
+    """The threshold above which a branch repayment waits for a second person."""
+    return ServicingSettingsRead.model_validate(settings.get(session=session, clock=kit.clock, principal=principal))
+
+
+@router.put("/servicing/settings", response_model=ServicingSettingsRead, operation_id="update_servicing_settings",
+            summary="Set the institution's servicing settings")
+def update_servicing_settings(body: ServicingSettingsUpdate, session: DB, kit: Kit,
+                              principal: Principal = require("institution.manage")) -> ServicingSettingsRead:
+    """Null: every repayment is recorded at once."""
+    return ServicingSettingsRead.model_validate(settings.update(
+        session=session, clock=kit.clock, principal=principal,
+        repayment_approval_above=body.repayment_approval_above))
 
 
 # --- the borrower's own ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from microcredit.servicing.models import Loan, LoanChange, LoanEvent
+from microcredit.servicing.models import Loan, LoanChange, LoanEvent, ServicingSettings
 
 
 def add(session: Session, *rows: object) -> None:
@@ -108,3 +108,13 @@ def changes_query(*, institution_id: int | None, branch_id: int | bool | None, s
     if status is not None:
         stmt = stmt.where(LoanChange.status == status)
     return stmt
+
+
+def change_by_key(session: Session, loan_id: int, key: str) -> LoanChange | None:
+    """The change proposed under an idempotency key on a loan."""
+    return session.scalar(select(LoanChange).where(LoanChange.loan_id == loan_id, LoanChange.idempotency_key == key))
+
+
+def settings_of(session: Session, institution_id: int) -> ServicingSettings | None:
+    """An institution's servicing settings (none until first set)."""
+    return session.get(ServicingSettings, institution_id)

@@ -146,7 +146,8 @@ def test_a_refund_pays_the_credit_out_of_the_bank_in_both_books():
     before, _, _ = _post_all(TERMS, paid, first_due.due_date)
     after, held, _ = _post_all(TERMS, [*paid, Refund(id="u", on=first_due.due_date, amount=cny("50.00"))],
                                first_due.due_date)
-    assert held["refunded"] == 5000 and held["credit"] == 0
+    assert held["refunded"] == 5000
+    assert held["credit"] == 0
     for basis in ("cash", "accrual"):
         assert before[basis][_code("borrower_credit")] == -5000
         assert after[basis][_code("borrower_credit")] == 0

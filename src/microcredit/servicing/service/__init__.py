@@ -3,10 +3,11 @@
 `loans`: opening a loan from an approved application, recording its events (disbursement,
 repayment, prepayment, reversal) with their postings in the same transaction, bringing its
 books to a later business date, its state, and the sub-ledger the ledger's verification
-compares with the control accounts. `changes`: waivers, deferrals, reschedulings and write-offs by
-maker-checker. `servicing.books` (pure) says which entries a change posts.
+compares with the control accounts. `changes`: waivers, deferrals, reschedulings, write-offs, refunds
+of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold.
+`servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, loans
+from microcredit.servicing.service import changes, loans, settings
 
-__all__ = ["changes", "loans"]
+__all__ = ["changes", "loans", "settings"]

@@ -1,0 +1,158 @@
+"""Money taken at a branch above the institution's threshold waits for a second person; a credit
+balance is refunded by maker-checker. Each recorded movement is posted in the same transaction and
+the books stay equal to the loans' sub-ledger; bad input is refused with a field and a code."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from microcredit.lending.money import Money
+from tests.factories import make_staff
+from tests.integration.helpers import signed_in, snapshot
+from tests.integration.servicing import test_loans_api as base
+from tests.integration.servicing.test_loans_api import LOANS, _books_hold_the_loans, _disbursed, _move_to, key, refused
+
+# The loan's world of test_loans_api: an approved application, a finance user and a branch manager.
+client = base.client
+world = base.world
+
+
+def test_the_threshold_is_read_by_staff_and_set_by_an_administrator(client, session, runtime, world):
+    assert client.get("/api/v1/servicing/settings", headers=world["hf"]).json()["repayment_approval_above"] is None
+    refused(client.put("/api/v1/servicing/settings", headers=world["hf"],
+                       json={"repayment_approval_above": "1000.00"}), 403, "permission_denied")
+    admin = make_staff(session, runtime, world["inst"], roles=("administrator",), password=None)
+    ha = signed_in(session, runtime, admin.user)
+    session.commit()
+    refused(client.put("/api/v1/servicing/settings", headers=ha, json={"repayment_approval_above": "-1.00"}), 422,
+            "validation_failed", field="repayment_approval_above")
+    put = client.put("/api/v1/servicing/settings", headers=ha, json={"repayment_approval_above": "1000.00"})
+    assert put.status_code == 200, put.text
+    assert client.get("/api/v1/servicing/settings", headers=world["hf"]).json()["repayment_approval_above"] == \
+        "1000.00"
+
+
+def _set(client, session, runtime, world, amount):
+    """The institution's threshold set to `amount` by an administrator."""
+    admin = make_staff(session, runtime, world["inst"], roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
+    session.commit()
+    r = client.put("/api/v1/servicing/settings", headers=h, json={"repayment_approval_above": amount})
+    assert r.status_code == 200, r.text
+
+
+def test_a_cash_repayment_above_the_threshold_waits_for_a_second_person(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    first = loan["state"]["installments"][0]
+    day = date.fromisoformat(first["due_date"])
+    _move_to(session, runtime, inst_id, day)
+    _set(client, session, runtime, world, "1000.00")
+    path = f"{LOANS}/{loan['id']}"
+    # At or below the threshold: recorded at once, as always.
+    small = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "1000.00", "channel": "cash"})
+    assert small.status_code == 200, small.text
+    events = len(small.json()["loan"]["events"])
+    # Above it: a pending change, nothing recorded, nothing posted.
+    h = {**world["hf"], "Idempotency-Key": "teller-0001"}
+    body = {"amount": "1500.00", "channel": "cash", "reference": "柜面 0001"}
+    pending = client.post(f"{path}/repayments", headers=h, json=body)
+    assert pending.status_code == 202, pending.text
+    change = pending.json()
+    assert (change["kind"], change["status"], change["details"]["amount"]) == ("repayment", "pending", "1500.00")
+    assert change["details"]["on"] == day.isoformat()
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events
+    # The same request again finds the same change; another request under the key is refused.
+    again = client.post(f"{path}/repayments", headers=h, json=body)
+    assert (again.status_code, again.json()["id"]) == (202, change["id"])
+    refused(client.post(f"{path}/repayments", headers=h, json={**body, "amount": "1600.00"}), 422,
+            "idempotency_key_reused")
+    # A transfer above it waits too; a borrower's own mobile payment is not a teller's.
+    transfer = client.post(f"{path}/repayments", headers=key(world["hf"]),
+                           json={"amount": "1200.00", "channel": "bank_transfer"})
+    assert transfer.status_code == 202, transfer.text
+    # The queue lists both for the checker; the maker cannot approve.
+    queue = client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"]
+    assert [c["id"] for c in queue] == [change["id"], transfer.json()["id"]]
+    refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hf"], json={}), 403,
+            "permission_denied")
+    # Confirmed by the manager the next day: recorded, valued on the day the money was taken.
+    _move_to(session, runtime, inst_id, day + timedelta(days=1))
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    event = after["events"][-1]
+    assert (event["type"], event["payload"]["amount"], event["value_date"]) == ("repayment", "1500.00",
+                                                                                day.isoformat())
+    assert event["reference"] == "柜面 0001"
+    assert sorted(e["basis"] for e in event["entries"]) == ["accrual", "cash"]
+    # The teller's key now names the recorded event: the same request once more records nothing.
+    assert client.post(f"{path}/repayments", headers=h, json=body).status_code == 202
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events + 1
+    _books_hold_the_loans(session, inst_id, day + timedelta(days=1))
+
+
+def test_a_teller_cannot_confirm_their_own_repayment(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+    both = make_staff(session, runtime, world["inst"], roles=("finance", "branch_manager"), password=None)
+    h = signed_in(session, runtime, both.user)
+    session.commit()
+    change = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(h),
+                         json={"amount": "100.00", "channel": "cash"}).json()
+    before = snapshot(runtime.db)
+    refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=h, json={}), 403, "self_approval")
+    assert snapshot(runtime.db) == before
+
+
+def test_bad_repayments_above_the_threshold_are_refused_and_change_nothing(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+    path = f"{LOANS}/{loan['id']}/repayments"
+    before = snapshot(runtime.db)
+    far = (date.fromisoformat(loan["disbursed_on"]) + timedelta(days=30)).isoformat()
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "100.00", "channel": "cash", "on": far}),
+            422, "value_date_in_future", field="on")
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "100.001", "channel": "cash"}), 422,
+            "validation_failed", field="amount")
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "0.00", "channel": "cash"}), 422,
+            "validation_failed", field="amount")
+    assert snapshot(runtime.db) == before
+
+
+def test_a_credit_balance_is_refunded_by_maker_checker(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    path = f"{LOANS}/{loan['id']}"
+    # No credit yet: refused when proposed, naming the field.
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "reason_code": "overpayment", "note": "退多缴"}), 422, "no_credit_balance", field="amount")
+    assert snapshot(runtime.db) == before
+    # The borrower pays off everything and 50.00 more.
+    day = date.fromisoformat(loan["disbursed_on"]) + timedelta(days=20)
+    _move_to(session, runtime, inst_id, day)
+    payoff = client.get(path, headers=world["hf"]).json()["state"]["payoff"]["total"]
+    extra = str(Money.parse(payoff, "CNY") + Money.parse("50.00", "CNY"))
+    paid = client.post(f"{path}/prepayments", headers=key(world["hf"]),
+                       json={"amount": extra, "mode": "shorten_term", "channel": "bank_transfer"})
+    assert paid.status_code == 200, paid.text
+    state = paid.json()["loan"]["state"]
+    assert state["credit_balance"] == "50.00", state
+    assert paid.json()["loan"]["status"] == "overpaid"
+    refused(client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "amount": "50.01", "reason_code": "overpayment", "note": "退多缴"}), 422,
+        "loan_event_refused", field="amount")
+    proposed = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "reason_code": "overpayment", "note": "退多缴款至借款人银行卡"})
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["details"]["amount"] == "50.00"
+    approved = client.post(f"/api/v1/loan-changes/{proposed.json()['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    assert (after["status"], after["state"]["credit_balance"], after["state"]["refunded"]) == (
+        "closed", "0.00", "50.00")
+    event = after["events"][-1]
+    assert event["type"] == "refund"
+    assert sorted(e["basis"] for e in event["entries"]) == ["accrual", "cash"]
+    _books_hold_the_loans(session, inst_id, day)
