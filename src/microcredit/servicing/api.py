@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 
 from microcredit.api.deps import DB, IdempotencyGuard, Kit, idempotent, require
 from microcredit.api.params import Id, PageNo, PageSize
@@ -42,10 +43,15 @@ from microcredit.servicing.schemas import (
     ServicingSettingsRead,
     ServicingSettingsUpdate,
 )
-from microcredit.servicing.service import changes, loans, settings
+from microcredit.servicing.service import changes, loans, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
+Seq = Annotated[int, Path(ge=1, le=1_000_000, description="The event's number on the loan")]
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The receipt (money received) or voucher (money paid out), PDF",
+          "content": {"application/pdf": {}}},
+    404: {"description": "No such event, or one without a receipt or voucher"}}
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80,
                                               description="Client-generated unique key (UUID v4 recommended)")]
 MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -61,7 +67,8 @@ def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
     names = loans.user_names(session=session, rows=rows) if staff else {}
     return [LoanEventRead.model_validate(e).model_copy(update={
         "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])],
-        "user_name": names.get(e.user_id) if e.user_id else None}) for e in rows]
+        "user_name": names.get(e.user_id) if e.user_id else None,
+        "has_document": receipts.has_document(e.type)}) for e in rows]
 
 
 def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
@@ -191,6 +198,22 @@ def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, ke
         amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
 
 
+def _pdf(doc: receipts.Document) -> Response:
+    return Response(doc.data, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{doc.filename}\"", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store, private"})
+
+
+@router.get("/loans/{loan_id}/events/{seq}/document", response_class=Response,
+            operation_id="get_loan_event_document", summary="The receipt or voucher of a loan's event",
+            responses=PDF_RESPONSES)
+def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, principal: Principal = require("loan.read")
+                            ) -> Response:
+    """A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _pdf(receipts.document(session=session, loan=loan, seq=seq))
+
+
 # --- changes by maker-checker ----------------------------------------------------------------------
 
 
@@ -299,3 +322,13 @@ def list_my_loans(session: DB, principal: Principal = require("application.read_
 def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("application.read_own")) -> LoanRead:
     """Its schedule (paid, due, overdue), payments and events."""
     return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id), staff=False)
+
+
+@router.get("/me/loans/{loan_id}/events/{seq}/document", response_class=Response,
+            operation_id="get_my_loan_event_document", summary="A receipt or voucher of one's own loan",
+            responses=PDF_RESPONSES)
+def get_my_loan_event_document(loan_id: Id, seq: Seq, session: DB,
+                               principal: Principal = require("application.read_own")) -> Response:
+    """Another borrower's loan is not found."""
+    loan = loans.own(session=session, principal=principal, loan_id=loan_id)
+    return _pdf(receipts.document(session=session, loan=loan, seq=seq))

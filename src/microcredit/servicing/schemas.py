@@ -87,6 +87,7 @@ class LoanEventRead(OutputSchema):
     reference: str | None
     note: str | None
     entries: list[EntryRef] = Field(default_factory=list)
+    has_document: bool = Field(default=False, description="A receipt or voucher can be downloaded for it")
 
 
 class LoanSummary(OutputSchema):

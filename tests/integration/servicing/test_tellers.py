@@ -4,8 +4,11 @@ the books stay equal to the loans' sub-ledger; bad input is refused with a field
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, timedelta
+from decimal import Decimal
 
+from microcredit.contracts import rendering
 from microcredit.lending.money import Money
 from tests.factories import make_staff
 from tests.integration.helpers import signed_in, snapshot
@@ -156,3 +159,40 @@ def test_a_credit_balance_is_refunded_by_maker_checker(client, session, runtime,
     assert event["type"] == "refund"
     assert sorted(e["basis"] for e in event["entries"]) == ["accrual", "cash"]
     _books_hold_the_loans(session, inst_id, day)
+
+
+def _text(pdf: bytes) -> str:
+    """The text of a PDF, by poppler's pdftotext (the reader's view, not ours)."""
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def test_receipts_and_vouchers_state_the_amount_its_words_allocation_and_entries(client, session, runtime, world):
+    disbursed = _disbursed(client, world)
+    loan = disbursed["loan"]
+    path = f"{LOANS}/{loan['id']}"
+    voucher = client.get(f"{path}/events/1/document", headers=world["hf"])
+    assert voucher.status_code == 200, voucher.text
+    assert voucher.headers["content-type"] == "application/pdf"
+    text = _text(voucher.content)
+    assert "放款凭证" in text and "8000.00" in text and "捌仟元整" in text, text
+    assert loan["number"] in text and "王小明" in text and world["inst"].name in text
+    for entry in disbursed["entries"]:
+        assert f"No. {entry['id']}" in text
+    first = loan["state"]["installments"][0]
+    _move_to(session, runtime, world["inst"].id, date.fromisoformat(first["due_date"]))
+    paid = client.post(f"{path}/repayments", headers=key(world["hf"]),
+                       json={"amount": first["due"]["total"], "channel": "cash", "reference": "柜面 0002"}).json()
+    seq = paid["event"]["seq"]
+    assert paid["event"]["has_document"] is True
+    receipt = _text(client.get(f"{path}/events/{seq}/document", headers=world["hf"]).content)
+    assert "还款回单" in receipt and first["due"]["total"] in receipt and "现金" in receipt, receipt
+    assert first["due"]["principal"] in receipt and first["due"]["interest"] in receipt
+    assert "柜面 0002" in receipt
+    words = rendering.amount_in_words(Decimal(first["due"]["total"]))
+    assert words in receipt.replace(" ", ""), (words, receipt)
+    # The borrower downloads their own; another borrower finds nothing; an event with no document: 404.
+    own = client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["hb"])
+    assert own.status_code == 200 and "还款回单" in _text(own.content)
+    refused(client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["ho"]), 404, "not_found")
+    refused(client.get(f"{path}/events/99/document", headers=world["hf"]), 404, "not_found")
