@@ -118,3 +118,15 @@ def change_by_key(session: Session, loan_id: int, key: str) -> LoanChange | None
 def settings_of(session: Session, institution_id: int) -> ServicingSettings | None:
     """An institution's servicing settings (none until first set)."""
     return session.get(ServicingSettings, institution_id)
+
+
+def count_changes_waiting(*, institution_id: int | None, branch_id: int | bool | None, not_by: int) -> Select[Any]:
+    """How many pending changes a scope holds that `not_by` did not propose (a checker's work)."""
+    waiting = changes_query(institution_id=institution_id, branch_id=branch_id, status="pending").where(
+        (LoanChange.requested_by_user_id != not_by) | LoanChange.requested_by_user_id.is_(None)).order_by(None)
+    return select(func.count()).select_from(waiting.subquery())
+
+
+def scalar_count(session: Session, stmt: Select[Any]) -> int:
+    """The value of a count query."""
+    return int(session.scalar(stmt) or 0)

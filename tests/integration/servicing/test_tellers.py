@@ -175,8 +175,11 @@ def test_receipts_and_vouchers_state_the_amount_its_words_allocation_and_entries
     assert voucher.status_code == 200, voucher.text
     assert voucher.headers["content-type"] == "application/pdf"
     text = _text(voucher.content)
-    assert "放款凭证" in text and "8000.00" in text and "捌仟元整" in text, text
-    assert loan["number"] in text and "王小明" in text and world["inst"].name in text
+    for expected in ("放款凭证", "8000.00", "人民币捌仟元整", "银行转账", "B-0001"):
+        assert expected in text, (expected, text)
+    assert loan["number"] in text
+    assert "王小明" in text
+    assert world["inst"].name in text
     for entry in disbursed["entries"]:
         assert f"No. {entry['id']}" in text
     first = loan["state"]["installments"][0]
@@ -186,13 +189,37 @@ def test_receipts_and_vouchers_state_the_amount_its_words_allocation_and_entries
     seq = paid["event"]["seq"]
     assert paid["event"]["has_document"] is True
     receipt = _text(client.get(f"{path}/events/{seq}/document", headers=world["hf"]).content)
-    assert "还款回单" in receipt and first["due"]["total"] in receipt and "现金" in receipt, receipt
-    assert first["due"]["principal"] in receipt and first["due"]["interest"] in receipt
+    for expected in ("还款回单", first["due"]["total"], "现金"):
+        assert expected in receipt, (expected, receipt)
+    assert first["due"]["principal"] in receipt
+    assert first["due"]["interest"] in receipt
     assert "柜面 0002" in receipt
     words = rendering.amount_in_words(Decimal(first["due"]["total"]))
     assert words in receipt.replace(" ", ""), (words, receipt)
     # The borrower downloads their own; another borrower finds nothing; an event with no document: 404.
     own = client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["hb"])
-    assert own.status_code == 200 and "还款回单" in _text(own.content)
+    assert own.status_code == 200
+    assert "还款回单" in _text(own.content)
     refused(client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["ho"]), 404, "not_found")
     refused(client.get(f"{path}/events/99/document", headers=world["hf"]), 404, "not_found")
+
+
+def test_changes_waiting_are_a_to_do_for_checkers_not_for_their_maker(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+
+    def waiting(headers):
+        items = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=headers).json()["items"]}
+        return items.get("loan_changes_waiting")
+
+    assert waiting(world["hm"]) == 0
+    assert waiting(world["hf"]) is None  # finance proposes; it does not check
+    client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]), json={"amount": "100.00",
+                                                                                 "channel": "cash"})
+    assert waiting(world["hm"]) == 1
+    both = make_staff(session, runtime, world["inst"], roles=("finance", "branch_manager"), password=None)
+    h = signed_in(session, runtime, both.user)
+    session.commit()
+    client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(h), json={"amount": "200.00", "channel": "cash"})
+    assert waiting(world["hm"]) == 2
+    assert waiting(h) == 1  # their own is not their work

@@ -1736,7 +1736,7 @@ export default {
       history: 'Payment history',
       receipts: 'Receipts and vouchers',
     },
-    todo: { disbursementsWaiting: 'Disbursements waiting' },
+    todo: { disbursementsWaiting: 'Disbursements waiting', changesWaiting: 'Loan changes to check' },
   },
   approval: {
     queueTitle: 'Review queue',

@@ -1729,7 +1729,7 @@ export default {
       history: '还款记录',
       receipts: '回单与凭证',
     },
-    todo: { disbursementsWaiting: '待放款' },
+    todo: { disbursementsWaiting: '待放款', changesWaiting: '待复核的贷款变更' },
   },
   approval: {
     queueTitle: '审批队列',

@@ -30,6 +30,7 @@ from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
@@ -222,3 +223,13 @@ def queue(*, session: Session, principal: Principal, page: PageRequest, status: 
     f = scope.filters(principal)
     return paginate(session, repo.changes_query(institution_id=f.institution_id, branch_id=f.branch_id,
                                                 status=status), page)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Changes waiting for a second person (pending, in scope, proposed by someone else), for checkers."""
+    if not principal.can("loan.change.approve"):
+        return []
+    f = scope.filters(principal)
+    stmt = repo.count_changes_waiting(institution_id=f.institution_id, branch_id=f.branch_id,
+                                      not_by=principal.user_id)
+    return [Todo("loan_changes_waiting", repo.scalar_count(session, stmt))]
