@@ -47,6 +47,9 @@ from microcredit.servicing.service import changes, loans, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
+WAITS: dict[str, Any] = {"model": LoanChangeRead, "description": (
+    "Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) "
+    "that waits for a second person")}
 Seq = Annotated[int, Path(ge=1, le=1_000_000, description="The event's number on the loan")]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The receipt (money received) or voucher (money paid out), PDF",
@@ -145,9 +148,7 @@ def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, 
 
 @router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
              summary="Record money received from the borrower",
-             responses={**MOVE_RESPONSES, 202: {"model": LoanChangeRead, "description": (
-                 "Cash or transfer above the institution's threshold: a pending change (kind `repayment`) that "
-                 "waits for a second person")}})
+             responses={**MOVE_RESPONSES, 202: WAITS})
 def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                      guard: IdempotencyGuard = idempotent("loan.repayment"),
                      principal: Principal = require("repayment.record")) -> Any:
@@ -162,16 +163,18 @@ def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, 
 
 
 @router.post("/loans/{loan_id}/prepayments", response_model=RecordedRead, operation_id="record_prepayment",
-             summary="Record an early repayment of principal", responses=MOVE_RESPONSES)
+             summary="Record an early repayment of principal", responses={**MOVE_RESPONSES, 202: WAITS})
 def record_prepayment(loan_id: Id, body: PrepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                       guard: IdempotencyGuard = idempotent("loan.prepayment"),
                       principal: Principal = require("repayment.record")) -> Any:
-    """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.prepay(
-        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, mode=body.mode, on=body.on, channel=body.channel, reference=body.reference,
-        idempotency_key=key)))
+    """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment
+    (above the threshold, like a repayment: recorded when a second person confirms it)."""
+    taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
+                                   amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
+                                   idempotency_key=key, mode=body.mode)
+    if isinstance(taken, loans.Recorded):
+        return guard.respond(200, _recorded(session, taken))
+    return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
 @router.post("/loans/{loan_id}/reversals", response_model=RecordedRead, operation_id="reverse_loan_event",

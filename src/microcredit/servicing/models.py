@@ -105,7 +105,7 @@ class LoanEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
-CHANGE_KINDS = ("waiver", "deferral", "rescheduling", "write_off", "refund", "repayment")
+CHANGE_KINDS = ("waiver", "deferral", "rescheduling", "write_off", "refund", "repayment", "prepayment")
 CHANGE_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 

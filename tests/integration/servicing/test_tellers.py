@@ -223,3 +223,25 @@ def test_changes_waiting_are_a_to_do_for_checkers_not_for_their_maker(client, se
     client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(h), json={"amount": "200.00", "channel": "cash"})
     assert waiting(world["hm"]) == 2
     assert waiting(h) == 1  # their own is not their work
+
+
+def test_a_prepayment_in_cash_above_the_threshold_waits_too(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    _set(client, session, runtime, world, "1000.00")
+    path = f"{LOANS}/{loan['id']}"
+    day = date.fromisoformat(loan["disbursed_on"]) + timedelta(days=20)
+    _move_to(session, runtime, inst_id, day)
+    body = {"amount": "2000.00", "mode": "shorten_term", "channel": "cash", "reference": "柜面 P-0001"}
+    pending = client.post(f"{path}/prepayments", headers=key(world["hf"]), json=body)
+    assert pending.status_code == 202, pending.text
+    change = pending.json()
+    assert (change["kind"], change["details"]["mode"]) == ("prepayment", "shorten_term")
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    event = after["events"][-1]
+    assert (event["type"], event["payload"]["mode"], event["reference"]) == ("prepayment", "shorten_term",
+                                                                             "柜面 P-0001")
+    assert after["state"]["principal_prepaid"] != "0.00"
+    _books_hold_the_loans(session, inst_id, day)

@@ -2135,7 +2135,8 @@ export interface paths {
         put?: never;
         /**
          * Record an early repayment of principal
-         * @description Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment.
+         * @description Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment
+         *     (above the threshold, like a repayment: recorded when a second person confirms it).
          *
          *     Requires permission `repayment.record`.
          */
@@ -20569,6 +20570,15 @@ export interface operations {
                     "application/json": components["schemas"]["RecordedRead"];
                 };
             };
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
             /** @description Not signed in, or the session ended */
             401: {
                 headers: {
@@ -20741,7 +20751,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecordedRead"];
                 };
             };
-            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment`) that waits for a second person */
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,8 @@
 """Changes to a running loan by maker-checker: a waiver, deferral, rescheduling, write-off or refund
 of credit is proposed by one person (`loan.change.request`) and decided by another
 (`loan.change.approve`). A repayment keyed in at a branch (cash or transfer) above the institution's
-threshold (`settings`) takes the same path: the teller's request waits as a pending change, valued
+threshold (`settings`) — and a prepayment likewise — takes the same path: the teller's request waits
+as a pending change, valued
 on the day the money was taken, and is recorded under the teller's idempotency key when a second
 person approves it.
 
@@ -44,7 +45,9 @@ from microcredit.servicing.errors import (
 from microcredit.servicing.models import LoanChange
 from microcredit.servicing.service import loans, settings
 
-PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o", "refund": "u", "repayment": "r"}
+PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o", "refund": "u", "repayment": "r",
+          "prepayment": "p"}
+MONEY_IN = ("repayment", "prepayment")  # taken at a branch: the reference is kept as the change's note
 OPEN_STATUSES = {"active", "overpaid"}
 # Channels by which staff key in money taken at a branch: above the threshold, a second person confirms.
 BRANCH_CHANNELS = {"cash", "bank_transfer"}
@@ -97,43 +100,52 @@ def _try(session: Session, loan: Any, kind: str, details: dict[str, Any], today:
 
 
 def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan_id: int, amount: Money,
-                   on: date | None, channel: str, reference: str | None, idempotency_key: str | None
-                   ) -> loans.Recorded | LoanChange:
-    """A repayment keyed in by staff: recorded at once, or — cash or transfer above the institution's
-    threshold — a pending change that a second person confirms (the same key again finds it)."""
+                   on: date | None, channel: str, reference: str | None, idempotency_key: str | None,
+                   mode: str | None = None) -> loans.Recorded | LoanChange:
+    """A repayment (or, with `mode`, a prepayment) keyed in by staff: recorded at once, or — cash or
+    transfer above the institution's threshold — a pending change that a second person confirms (the
+    same key again finds it)."""
+    kind = "repayment" if mode is None else "prepayment"
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
     above = settings.repayment_approval_above(session=session, institution_id=loan.institution_id)
+
+    def now() -> loans.Recorded:
+        if mode is None:
+            return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
+                               loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
+                               idempotency_key=idempotency_key)
+        return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
+                            loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
+                            idempotency_key=idempotency_key)
+
     if channel not in BRANCH_CHANNELS or above is None or amount <= above:
-        return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
-                           loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
-                           idempotency_key=idempotency_key)
+        return now()
     loan = loans.get(session=session, institution_id=loan.institution_id, loan_id=loan.id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     if on is not None and on > today:
         raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
     details: dict[str, Any] = {"amount": str(amount), "on": (on or today).isoformat(), "channel": channel}
+    if mode is not None:
+        details["mode"] = mode
     if idempotency_key is not None:
         earlier = repo.change_by_key(session, loan.id, idempotency_key)
         if earlier is not None:
-            if earlier.kind != "repayment" or earlier.details != details:
+            if earlier.kind != kind or earlier.details != details:
                 raise IdempotencyKeyReused(field="idempotency_key")
             return earlier
         if repo.event_by_key(session, loan.id, idempotency_key) is not None:
-            # Recorded at once earlier (the threshold has changed since): the same request again.
-            return loans.repay(session=session, clock=clock, actor=principal.actor,
-                               institution_id=loan.institution_id, loan_id=loan.id, amount=amount, on=on,
-                               channel=channel, reference=reference, idempotency_key=idempotency_key)
-    if loan.status not in loans.ALLOWED["repayment"]:
-        raise LoanWrongState(status=loan.status, action="repayment")
-    _try(session, loan, "repayment", details, today)
+            return now()  # recorded at once earlier (the threshold has changed since): the same request again
+    if loan.status not in loans.ALLOWED[kind]:
+        raise LoanWrongState(status=loan.status, action=kind)
+    _try(session, loan, kind, details, today)
     change = LoanChange(institution_id=loan.institution_id, branch_id=loan.branch_id, loan_id=loan.id,
-                        kind="repayment", details=details, reason_code="above_threshold", note=reference or "",
+                        kind=kind, details=details, reason_code="above_threshold", note=reference or "",
                         status="pending", requested_by_user_id=principal.user_id, requested_at=clock.now(),
                         idempotency_key=idempotency_key)
     repo.add(session, change)
     audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_requested",
                  entity_type="loan_change", entity_id=change.id, institution_id=loan.institution_id,
-                 after={"loan_id": loan.id, "kind": "repayment", "details": details, "reference": reference,
+                 after={"loan_id": loan.id, "kind": kind, "details": details, "reference": reference,
                         "threshold": str(above)})
     return change
 
@@ -145,7 +157,7 @@ def _field_of(kind: str, code: str) -> str:
         return "from_installment"
     if kind == "rescheduling":
         return "installments"
-    if kind in ("refund", "repayment"):
+    if kind in ("refund", *MONEY_IN):
         return "amount" if code != "value_date" else "on"
     return "kind"
 
@@ -173,7 +185,7 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
     item = _item(change.kind, change.details, today, loan.events_count + 1)
     recorded = loans.record(session, clock, principal.actor, loan, item,
                             key=change.idempotency_key or f"change:{change.id}",
-                            reference=change.note or None if change.kind == "repayment" else None,
+                            reference=change.note or None if change.kind in MONEY_IN else None,
                             note=f"{change.reason_code}: {change.note}")
     change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
     change.decision_note, change.event_seq = note, recorded.event.seq
