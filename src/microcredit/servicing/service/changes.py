@@ -1,10 +1,9 @@
 """Changes to a running loan by maker-checker: a waiver, deferral, rescheduling, write-off or refund
 of credit is proposed by one person (`loan.change.request`) and decided by another
 (`loan.change.approve`). A repayment keyed in at a branch (cash or transfer) above the institution's
-threshold (`settings`) — and a prepayment likewise — takes the same path: the teller's request waits
-as a pending change, valued
-on the day the money was taken, and is recorded under the teller's idempotency key when a second
-person approves it.
+threshold (`settings`) — and a prepayment likewise — takes the same path: the teller's request
+waits as a pending change, valued on the day the money was taken, and is recorded under the
+teller's idempotency key when a second person approves it.
 
 A proposal is tried against the loan at once (the engine folds it on the business date without
 keeping it): what the loan cannot take is refused then, naming the field, rather than at approval.
@@ -130,7 +129,9 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
     if idempotency_key is not None:
         earlier = repo.change_by_key(session, loan.id, idempotency_key)
         if earlier is not None:
-            if earlier.kind != kind or earlier.details != details:
+            # The same request again (with no value date given, on a later business date too).
+            ignore = set() if on is not None else {"on"}
+            if earlier.kind != kind or _without(earlier.details, ignore) != _without(details, ignore):
                 raise IdempotencyKeyReused(field="idempotency_key")
             return earlier
         if repo.event_by_key(session, loan.id, idempotency_key) is not None:
@@ -148,6 +149,10 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
                  after={"loan_id": loan.id, "kind": kind, "details": details, "reference": reference,
                         "threshold": str(above)})
     return change
+
+
+def _without(details: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if k not in keys}
 
 
 def _field_of(kind: str, code: str) -> str:
