@@ -210,11 +210,11 @@ def _pdf(doc: receipts.Document) -> Response:
 @router.get("/loans/{loan_id}/events/{seq}/document", response_class=Response,
             operation_id="get_loan_event_document", summary="The receipt or voucher of a loan's event",
             responses=PDF_RESPONSES)
-def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, principal: Principal = require("loan.read")
+def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit, principal: Principal = require("loan.read")
                             ) -> Response:
-    """A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund."""
+    """A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund (audited)."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return _pdf(receipts.document(session=session, loan=loan, seq=seq))
+    return _pdf(receipts.document(session=session, clock=kit.clock, actor=principal.actor, loan=loan, seq=seq))
 
 
 # --- changes by maker-checker ----------------------------------------------------------------------
@@ -330,8 +330,8 @@ def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("applic
 @router.get("/me/loans/{loan_id}/events/{seq}/document", response_class=Response,
             operation_id="get_my_loan_event_document", summary="A receipt or voucher of one's own loan",
             responses=PDF_RESPONSES)
-def get_my_loan_event_document(loan_id: Id, seq: Seq, session: DB,
+def get_my_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit,
                                principal: Principal = require("application.read_own")) -> Response:
-    """Another borrower's loan is not found."""
+    """Another borrower's loan is not found (audited)."""
     loan = loans.own(session=session, principal=principal, loan_id=loan_id)
-    return _pdf(receipts.document(session=session, loan=loan, seq=seq))
+    return _pdf(receipts.document(session=session, clock=kit.clock, actor=principal.actor, loan=loan, seq=seq))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from microcredit.contracts import rendering
 from microcredit.lending.money import Money
 from tests.factories import make_staff
-from tests.integration.helpers import signed_in, snapshot
+from tests.integration.helpers import audit_records, signed_in, snapshot
 from tests.integration.servicing import test_loans_api as base
 from tests.integration.servicing.test_loans_api import LOANS, _books_hold_the_loans, _disbursed, _move_to, key, refused
 
@@ -202,6 +202,10 @@ def test_receipts_and_vouchers_state_the_amount_its_words_allocation_and_entries
     assert "还款回单" in _text(own.content)
     refused(client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["ho"]), 404, "not_found")
     refused(client.get(f"{path}/events/99/document", headers=world["hf"]), 404, "not_found")
+    # Who downloaded which is audited (the refused ones are not).
+    downloads = audit_records(session, "loan.document_downloaded", loan["id"])
+    assert [(r.after["seq"], r.after["document"]) for r in downloads] == [(1, "voucher"), (seq, "receipt"),
+                                                                          (seq, "receipt")]
 
 
 def test_changes_waiting_are_a_to_do_for_checkers_not_for_their_maker(client, session, runtime, world):

@@ -17,11 +17,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
 from microcredit.contracts import rendering
 from microcredit.errors import NotFound
 from microcredit.lending.loan import LoanState
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
 from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import loans
 
@@ -100,8 +103,9 @@ def _lines(state: LoanState, event: LoanEvent) -> list[tuple[str, str]]:
     return out
 
 
-def document(*, session: Session, loan: Loan, seq: int) -> Document:
-    """The receipt or voucher of a loan's event (not found: no such event, or one without a document)."""
+def document(*, session: Session, clock: Clock, actor: Actor, loan: Loan, seq: int) -> Document:
+    """The receipt or voucher of a loan's event (not found: no such event, or one without a document);
+    who downloaded which is audited, as for contracts."""
     rows = loans.events(session=session, loan=loan)
     event = next((r for r in rows if r.seq == seq), None)
     if event is None or event.type not in KIND:
@@ -125,4 +129,8 @@ def document(*, session: Session, loan: Loan, seq: int) -> Document:
         "recorded_at": event.recorded_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
     html = rendering.render_html(TEMPLATE, context)
-    return Document(f"{KIND[event.type]}-{loan.number}-{event.event_id}.pdf", rendering.html_to_pdf(html))
+    pdf = rendering.html_to_pdf(html)
+    audit.record(session=session, clock=clock, actor=actor, action="loan.document_downloaded", entity_type="loan",
+                 entity_id=loan.id, institution_id=loan.institution_id,
+                 after={"event": event.event_id, "seq": event.seq, "document": KIND[event.type]})
+    return Document(f"{KIND[event.type]}-{loan.number}-{event.event_id}.pdf", pdf)
