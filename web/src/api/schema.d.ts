@@ -2111,7 +2111,7 @@ export interface paths {
         };
         /**
          * The receipt or voucher of a loan's event
-         * @description A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund.
+         * @description A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund (audited).
          *
          *     Requires permission `loan.read`.
          */
@@ -2881,7 +2881,7 @@ export interface paths {
         };
         /**
          * A receipt or voucher of one's own loan
-         * @description Another borrower's loan is not found.
+         * @description Another borrower's loan is not found (audited).
          *
          *     Requires permission `application.read_own`.
          */
