@@ -91,7 +91,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "session_id", "year", "day_id", "message_id", "kind", "version", "consent_id", "account_id",
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
-                "group_id", "group_application_id", "loan_id", "loan_change_id")
+                "group_id", "group_application_id", "loan_id", "loan_change_id", "seq")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -155,6 +155,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/loans/{loan_id}/changes"): lambda w: {"kind": "write_off", "reason_code": "uncollectible",
                                                      "note": "矩阵核销"},
     ("POST", "/loan-changes/{loan_change_id}/reject"): lambda w: {"note": "矩阵驳回"},
+    ("PUT", "/servicing/settings"): lambda w: {"repayment_approval_above": "5000.00"},
     ("POST", "/groups"): lambda w: {"name": "矩阵组", "member_ids": []},
     ("POST", "/groups/{group_id}/members"): lambda w: {"borrower_id": w.objects["borrower_id"]},
     ("PUT", "/groups/{group_id}/leader"): lambda w: {"borrower_id": w.objects["borrower_id"]},
@@ -321,7 +322,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "version_number": 2, "lpr_id": lpr.id, "application_id": application.id, "document_id": document.id,
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
-               "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id}
+               "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
+               "seq": 1}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

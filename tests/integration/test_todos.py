@@ -63,7 +63,7 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
     session.commit()
     for client in shared_client(runtime, backend):
         assert todos(client, h["manager"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
-                                               "staff_locked": 0, "borrowers_locked": 1}
+                                               "staff_locked": 0, "borrowers_locked": 1, "loan_changes_waiting": 0}
         # a branch officer: only their branch's changes; placing borrowers needs institution scope
         assert todos(client, h["officer"]) == {"profile_changes_pending": 1, "contracts_waiting_signature": 0,
                                                "group_applications_member_refused": 0}

@@ -703,6 +703,14 @@ class RecoveryItem(_EventItem):
     channel: ChannelName = "bank_transfer"
 
 
+class RefundItem(_EventItem):
+    """Credit held for the borrower paid back to them."""
+
+    type: Literal["refund"]
+    amount: PositiveMoney
+    channel: ChannelName = "bank_transfer"
+
+
 class ReversalItem(_EventItem):
     """Undoes the event `target`."""
 
@@ -722,7 +730,8 @@ EventItem = Annotated[
     | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
     | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
-    | Annotated[ReversalItem, Tag("reversal")] | Annotated[AsOfItem, Tag("as_of")],
+    | Annotated[RefundItem, Tag("refund")] | Annotated[ReversalItem, Tag("reversal")]
+    | Annotated[AsOfItem, Tag("as_of")],
     Discriminator(type_tag),
 ]
 
@@ -914,6 +923,7 @@ class LoanStateRead(OutputSchema):
     principal_prepaid: StateAmount
     interest_prepaid: StateAmount
     recovered: StateAmount
+    refunded: StateAmount = Field(description="Credit paid back to the borrower (refunds)")
     interest_refunded: StateAmount = Field(
         description="Interest paid ahead that a recalculation found unearned, given back as credit"
     )

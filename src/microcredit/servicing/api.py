@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 
 from microcredit.api.deps import DB, IdempotencyGuard, Kit, idempotent, require
 from microcredit.api.params import Id, PageNo, PageSize
@@ -39,11 +40,21 @@ from microcredit.servicing.schemas import (
     RecoveryCreate,
     RepaymentCreate,
     ReversalCreate,
+    ServicingSettingsRead,
+    ServicingSettingsUpdate,
 )
-from microcredit.servicing.service import changes, loans
+from microcredit.servicing.service import changes, loans, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
+WAITS: dict[str, Any] = {"model": LoanChangeRead, "description": (
+    "Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) "
+    "that waits for a second person")}
+Seq = Annotated[int, Path(ge=1, le=1_000_000, description="The event's number on the loan")]
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The receipt (money received) or voucher (money paid out), PDF",
+          "content": {"application/pdf": {}}},
+    404: {"description": "No such event, or one without a receipt or voucher"}}
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80,
                                               description="Client-generated unique key (UUID v4 recommended)")]
 MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -59,7 +70,8 @@ def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
     names = loans.user_names(session=session, rows=rows) if staff else {}
     return [LoanEventRead.model_validate(e).model_copy(update={
         "entries": [EntryRef(id=i, basis=b) for i, b in trail.get(e.seq, [])],
-        "user_name": names.get(e.user_id) if e.user_id else None}) for e in rows]
+        "user_name": names.get(e.user_id) if e.user_id else None,
+        "has_document": receipts.has_document(e.type)}) for e in rows]
 
 
 def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
@@ -135,28 +147,34 @@ def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, 
 
 
 @router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
-             summary="Record money received from the borrower", responses=MOVE_RESPONSES)
+             summary="Record money received from the borrower",
+             responses={**MOVE_RESPONSES, 202: WAITS})
 def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                      guard: IdempotencyGuard = idempotent("loan.repayment"),
                      principal: Principal = require("repayment.record")) -> Any:
-    """Allocated by the loan's strategy; each component posted to its account, in both books."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.repay(
-        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
+    """Allocated by the loan's strategy; each component posted to its account, in both books (above the
+    threshold: recorded when someone with `loan.change.approve` confirms it)."""
+    taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
+                                   amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
+                                   idempotency_key=key)
+    if isinstance(taken, loans.Recorded):
+        return guard.respond(200, _recorded(session, taken))
+    return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
 @router.post("/loans/{loan_id}/prepayments", response_model=RecordedRead, operation_id="record_prepayment",
-             summary="Record an early repayment of principal", responses=MOVE_RESPONSES)
+             summary="Record an early repayment of principal", responses={**MOVE_RESPONSES, 202: WAITS})
 def record_prepayment(loan_id: Id, body: PrepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                       guard: IdempotencyGuard = idempotent("loan.prepayment"),
                       principal: Principal = require("repayment.record")) -> Any:
-    """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.prepay(
-        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, mode=body.mode, on=body.on, channel=body.channel, reference=body.reference,
-        idempotency_key=key)))
+    """Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment
+    (above the threshold, like a repayment: recorded when a second person confirms it)."""
+    taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
+                                   amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
+                                   idempotency_key=key, mode=body.mode)
+    if isinstance(taken, loans.Recorded):
+        return guard.respond(200, _recorded(session, taken))
+    return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
 @router.post("/loans/{loan_id}/reversals", response_model=RecordedRead, operation_id="reverse_loan_event",
@@ -183,13 +201,31 @@ def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, ke
         amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
 
 
+def _pdf(doc: receipts.Document) -> Response:
+    return Response(doc.data, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{doc.filename}\"", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store, private"})
+
+
+@router.get("/loans/{loan_id}/events/{seq}/document", response_class=Response,
+            operation_id="get_loan_event_document", summary="The receipt or voucher of a loan's event",
+            responses=PDF_RESPONSES)
+def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit, principal: Principal = require("loan.read")
+                            ) -> Response:
+    """A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund (audited)."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return _pdf(receipts.document(session=session, clock=kit.clock, actor=principal.actor, loan=loan, seq=seq))
+
+
 # --- changes by maker-checker ----------------------------------------------------------------------
 
 
 @router.post("/loans/{loan_id}/changes", response_model=LoanChangeRead, status_code=201,
-             operation_id="propose_loan_change", summary="Propose a waiver, deferral, rescheduling or write-off",
+             operation_id="propose_loan_change",
+             summary="Propose a waiver, deferral, rescheduling, write-off or refund of credit",
              responses={409: {"description": "The loan's status does not allow it (`loan_wrong_state`)"},
-                        422: {"description": "The loan could not take it today (`loan_event_refused`)"}})
+                        422: {"description": "The loan could not take it today (`loan_event_refused`), or a "
+                                              "refund with no credit held (`no_credit_balance`)"}})
 def propose_loan_change(loan_id: Id, body: LoanChangeCreate, session: DB, kit: Kit,
                         principal: Principal = require("loan.change.request")) -> LoanChangeRead:
     """Tried against the loan at once; recorded only when someone else approves it."""
@@ -253,6 +289,24 @@ def cancel_loan_change(loan_change_id: Id, session: DB, kit: Kit,
                                                         change_id=loan_change_id))
 
 
+@router.get("/servicing/settings", response_model=ServicingSettingsRead, operation_id="get_servicing_settings",
+            summary="The institution's servicing settings")
+def get_servicing_settings(session: DB, kit: Kit, principal: Principal = require("loan.read")
+                           ) -> ServicingSettingsRead:
+    """The threshold above which a branch repayment waits for a second person."""
+    return ServicingSettingsRead.model_validate(settings.get(session=session, clock=kit.clock, principal=principal))
+
+
+@router.put("/servicing/settings", response_model=ServicingSettingsRead, operation_id="update_servicing_settings",
+            summary="Set the institution's servicing settings")
+def update_servicing_settings(body: ServicingSettingsUpdate, session: DB, kit: Kit,
+                              principal: Principal = require("institution.manage")) -> ServicingSettingsRead:
+    """Null: every repayment is recorded at once."""
+    return ServicingSettingsRead.model_validate(settings.update(
+        session=session, clock=kit.clock, principal=principal,
+        repayment_approval_above=body.repayment_approval_above))
+
+
 # --- the borrower's own ----------------------------------------------------------------------------
 
 
@@ -271,3 +325,13 @@ def list_my_loans(session: DB, principal: Principal = require("application.read_
 def get_my_loan(loan_id: Id, session: DB, principal: Principal = require("application.read_own")) -> LoanRead:
     """Its schedule (paid, due, overdue), payments and events."""
     return _read(session, loans.own(session=session, principal=principal, loan_id=loan_id), staff=False)
+
+
+@router.get("/me/loans/{loan_id}/events/{seq}/document", response_class=Response,
+            operation_id="get_my_loan_event_document", summary="A receipt or voucher of one's own loan",
+            responses=PDF_RESPONSES)
+def get_my_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit,
+                               principal: Principal = require("application.read_own")) -> Response:
+    """Another borrower's loan is not found (audited)."""
+    loan = loans.own(session=session, principal=principal, loan_id=loan_id)
+    return _pdf(receipts.document(session=session, clock=kit.clock, actor=principal.actor, loan=loan, seq=seq))

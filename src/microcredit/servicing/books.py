@@ -18,6 +18,7 @@ interest paid             Cr interest income                       Cr interest r
 fee paid                  Cr fee income / payable to the payee     Cr fee receivable
 penalty paid              Cr penalty income                        Cr penalty receivable
 credit held               Cr borrower credit balances              Cr borrower credit balances
+credit refunded           Dr borrower credit balances / Cr bank    Dr borrower credit balances / Cr bank
 recognised (accrual)      —                                        Dr receivable / Cr income (or payable)
 interest/fee/penalty      —                                        Dr income (or payable) / Cr receivable
 waived or written off
@@ -47,7 +48,7 @@ what the schedule charges each (the last payee takes the rounding remainder),
 since the fold tracks fees as one component.
 
 Every entry balances by construction: received = paid (all components,
-prepaid principal and interest) + credit held, which the engine's fold keeps
+prepaid principal and interest) + credit held + credit refunded, which the engine's fold keeps
 (tests check it over random histories).
 """
 
@@ -64,7 +65,7 @@ from microcredit.lending.money import Money
 
 COMPONENTS = ("principal", "interest", "fee", "penalty")
 PAYEES = ("lender", "guarantor", "insurer", "platform")
-KEYS = ("disbursed", "received", "credit", "recovered", *(f"deducted_{p}" for p in PAYEES),
+KEYS = ("disbursed", "received", "credit", "refunded", "recovered", *(f"deducted_{p}" for p in PAYEES),
         *(f"{what}_{c}" for what in ("paid", "waived", "written_off") for c in COMPONENTS),
         *(f"recognised_{c}" for c in ("interest", "fee", "penalty")))
 
@@ -89,6 +90,7 @@ def holdings(state: LoanState) -> dict[str, int]:
     out["received"] = sum(p.amount.minor for p in state.payments if p.event_id is not None)
     out["credit"] = state.credit_balance.minor
     out["recovered"] = state.recovered.minor
+    out["refunded"] = state.refunded.minor
     for payee, minor in deducted_by_payee(state).items():
         out[f"deducted_{payee}"] = minor
     for which in ("paid", "waived", "written_off"):
@@ -176,6 +178,7 @@ def entries(before: Mapping[str, int], after: Mapping[str, int], *, currency: st
         lines.debit(cash, d["received"])
         lines.credit("loan_principal", d["paid_principal"])
         lines.credit("borrower_credit", d["credit"])
+        lines.credit(cash, d["refunded"])  # credit paid back: it left borrower credit (the line above)
         for c in ("interest", "penalty"):
             lines.credit(INCOME_ROLE[c] if basis == "cash" else RECEIVABLE_ROLE[c], d[f"paid_{c}"])
         if basis == "cash":

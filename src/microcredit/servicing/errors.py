@@ -37,6 +37,7 @@ ACTION_WORDS = {
     "deferral": ("展期", "deferred"),
     "rescheduling": ("重新安排还款计划", "rescheduled"),
     "write_off": ("核销", "written off"),
+    "refund": ("退还溢缴款", "refunded"),
 }
 
 
@@ -93,3 +94,11 @@ class SelfDecision(ServicingError):
     status = 403
     message_zh = "不能审批本人提出的变更"
     message_en = "You cannot decide a change you proposed"
+
+
+class NoCreditBalance(ServicingError):
+    """A refund needs credit held for the borrower."""
+
+    code = "no_credit_balance"
+    message_zh = "该贷款没有可退还的溢缴款"
+    message_en = "The loan holds no credit to refund"

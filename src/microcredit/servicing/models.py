@@ -105,17 +105,19 @@ class LoanEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
-CHANGE_KINDS = ("waiver", "deferral", "rescheduling", "write_off")
+CHANGE_KINDS = ("waiver", "deferral", "rescheduling", "write_off", "refund", "repayment", "prepayment")
 CHANGE_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
 class LoanChange(Base):
     """A change to a running loan proposed by one person and decided by another (maker-checker):
-    a waiver, a deferral, a rescheduling or a write-off. Approved, it is recorded as the loan's event."""
+    a waiver, a deferral, a rescheduling, a write-off, a refund of credit, or a repayment taken at a
+    branch above the institution's threshold. Approved, it is recorded as the loan's event."""
 
     __tablename__ = "loan_changes"
     __table_args__ = (Index("ix_loan_changes_inst_status", "institution_id", "status", "id"),
-                      Index("ix_loan_changes_loan", "loan_id", "id"))
+                      Index("ix_loan_changes_loan", "loan_id", "id"),
+                      UniqueConstraint("loan_id", "idempotency_key"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
@@ -134,6 +136,24 @@ class LoanChange(Base):
     decision_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # The loan event the approval recorded.
     event_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The maker's Idempotency-Key (repayments): the same request again finds this change, and the
+    # approved event is recorded under it.
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ServicingSettings(Base):
+    """An institution's servicing settings: the amount above which a repayment taken at a branch
+    (cash or transfer keyed in by staff) waits for a second person (none: never)."""
+
+    __tablename__ = "servicing_settings"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), primary_key=True)
+    repayment_approval_above: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from microcredit.servicing.models import Loan, LoanChange, LoanEvent
+from microcredit.servicing.models import Loan, LoanChange, LoanEvent, ServicingSettings
 
 
 def add(session: Session, *rows: object) -> None:
@@ -108,3 +108,25 @@ def changes_query(*, institution_id: int | None, branch_id: int | bool | None, s
     if status is not None:
         stmt = stmt.where(LoanChange.status == status)
     return stmt
+
+
+def change_by_key(session: Session, loan_id: int, key: str) -> LoanChange | None:
+    """The change proposed under an idempotency key on a loan."""
+    return session.scalar(select(LoanChange).where(LoanChange.loan_id == loan_id, LoanChange.idempotency_key == key))
+
+
+def settings_of(session: Session, institution_id: int) -> ServicingSettings | None:
+    """An institution's servicing settings (none until first set)."""
+    return session.get(ServicingSettings, institution_id)
+
+
+def count_changes_waiting(*, institution_id: int | None, branch_id: int | bool | None, not_by: int) -> Select[Any]:
+    """How many pending changes a scope holds that `not_by` did not propose (a checker's work)."""
+    waiting = changes_query(institution_id=institution_id, branch_id=branch_id, status="pending").where(
+        (LoanChange.requested_by_user_id != not_by) | LoanChange.requested_by_user_id.is_(None)).order_by(None)
+    return select(func.count()).select_from(waiting.subquery())
+
+
+def scalar_count(session: Session, stmt: Select[Any]) -> int:
+    """The value of a count query."""
+    return int(session.scalar(stmt) or 0)

@@ -87,6 +87,7 @@ class LoanEventRead(OutputSchema):
     reference: str | None
     note: str | None
     entries: list[EntryRef] = Field(default_factory=list)
+    has_document: bool = Field(default=False, description="A receipt or voucher can be downloaded for it")
 
 
 class LoanSummary(OutputSchema):
@@ -151,7 +152,7 @@ class DeskRead(OutputSchema):
     pending: list[LoanSummary]
 
 
-ChangeReason = Literal["hardship", "natural_disaster", "business_disruption", "service_failure",
+ChangeReason = Literal["overpayment", "hardship", "natural_disaster", "business_disruption", "service_failure",
                        "negotiated_settlement", "error_correction", "uncollectible", "deceased", "bankruptcy",
                        "statute_expired", "other"]
 
@@ -204,9 +205,18 @@ class WriteOffChange(_ChangeBase):
     kind: Literal["write_off"]
 
 
+class RefundChange(_ChangeBase):
+    """退还溢缴款: credit held for the borrower paid back to them (all of it unless an amount is given)."""
+
+    kind: Literal["refund"]
+    amount: PositiveMoney | None = Field(default=None, description="At most the credit held; default all of it")
+    channel: ChannelName = "bank_transfer"
+
+
 LoanChangeCreate = Annotated[
     Annotated[WaiverChange, Tag("waiver")] | Annotated[DeferralChange, Tag("deferral")]
-    | Annotated[ReschedulingChange, Tag("rescheduling")] | Annotated[WriteOffChange, Tag("write_off")],
+    | Annotated[ReschedulingChange, Tag("rescheduling")] | Annotated[WriteOffChange, Tag("write_off")]
+    | Annotated[RefundChange, Tag("refund")],
     Discriminator(kind_tag),
 ]
 
@@ -248,3 +258,22 @@ class RecoveryCreate(InputSchema):
     on: date | None = Field(default=None, description="Value date; default the business date")
     channel: ChannelName = "bank_transfer"
     reference: str | None = Field(default=None, max_length=80)
+
+
+class ServicingSettingsRead(OutputSchema):
+    """An institution's servicing settings."""
+
+    repayment_approval_above: MoneyStr | None = Field(
+        description="A repayment keyed in at a branch (cash, transfer) above this waits for a second person; "
+                    "null: never")
+    updated_at: datetime
+    updated_by_user_id: int | None
+
+
+class ServicingSettingsUpdate(InputSchema):
+    """Set the institution's servicing settings."""
+
+    repayment_approval_above: Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)] | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"repayment_approval_above": "5000.00"}]})

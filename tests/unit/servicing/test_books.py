@@ -9,7 +9,7 @@ from hypothesis import given
 
 from microcredit.ledger.balances import Side, is_balanced
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP as ACCOUNTS
-from microcredit.lending.loan import Disbursement, LoanBook, Repayment, Reversal, WriteOff, fold
+from microcredit.lending.loan import Disbursement, LoanBook, Refund, Repayment, Reversal, WriteOff, fold
 from microcredit.lending.money import Money
 from microcredit.servicing import books
 from tests.unit.lending.loan.test_fold import FEES_TRANCHED, INSTALLMENT_FEES, LENDING, START, TERMS, histories
@@ -137,3 +137,18 @@ def test_sides_follow_the_sign():
                             fee_shares={})
     assert {(p.account, p.side) for p in back.postings} == {(_code("loan_principal"), Side.CREDIT),
                                                             (_code("bank"), Side.DEBIT)}
+
+
+def test_a_refund_pays_the_credit_out_of_the_bank_in_both_books():
+    first_due = fold(TERMS, [Disbursement(id="d", on=START, amount=cny("10000.00"))], as_of=START).installments[0]
+    paid = [Disbursement(id="d", on=START, amount=cny("10000.00")),
+            Repayment(id="r1", on=first_due.due_date, amount=first_due.due.total + cny("50.00"))]
+    before, _, _ = _post_all(TERMS, paid, first_due.due_date)
+    after, held, _ = _post_all(TERMS, [*paid, Refund(id="u", on=first_due.due_date, amount=cny("50.00"))],
+                               first_due.due_date)
+    assert held["refunded"] == 5000
+    assert held["credit"] == 0
+    for basis in ("cash", "accrual"):
+        assert before[basis][_code("borrower_credit")] == -5000
+        assert after[basis][_code("borrower_credit")] == 0
+        assert after[basis][_code("bank")] == before[basis][_code("bank")] - 5000

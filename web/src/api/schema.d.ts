@@ -2068,7 +2068,7 @@ export interface paths {
         get: operations["list_loan_changes"];
         put?: never;
         /**
-         * Propose a waiver, deferral, rescheduling or write-off
+         * Propose a waiver, deferral, rescheduling, write-off or refund of credit
          * @description Tried against the loan at once; recorded only when someone else approves it.
          *
          *     Requires permission `loan.change.request`.
@@ -2102,6 +2102,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans/{loan_id}/events/{seq}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The receipt or voucher of a loan's event
+         * @description A receipt for a repayment, prepayment or recovery; a voucher for a disbursement or refund (audited).
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_loan_event_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans/{loan_id}/prepayments": {
         parameters: {
             query?: never;
@@ -2113,7 +2135,8 @@ export interface paths {
         put?: never;
         /**
          * Record an early repayment of principal
-         * @description Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment.
+         * @description Settles what is due and interest to the day, then lowers the principal: a shorter term or a lower installment
+         *     (above the threshold, like a repayment: recorded when a second person confirms it).
          *
          *     Requires permission `repayment.record`.
          */
@@ -2157,7 +2180,8 @@ export interface paths {
         put?: never;
         /**
          * Record money received from the borrower
-         * @description Allocated by the loan's strategy; each component posted to its account, in both books.
+         * @description Allocated by the loan's strategy; each component posted to its account, in both books (above the
+         *     threshold: recorded when someone with `loan.change.approve` confirms it).
          *
          *     Requires permission `repayment.record`.
          */
@@ -2840,6 +2864,28 @@ export interface paths {
          *     Requires permission `application.read_own`.
          */
         get: operations["get_my_loan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/loans/{loan_id}/events/{seq}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A receipt or voucher of one's own loan
+         * @description Another borrower's loan is not found (audited).
+         *
+         *     Requires permission `application.read_own`.
+         */
+        get: operations["get_my_loan_event_document"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3875,6 +3921,34 @@ export interface paths {
          */
         get: operations["export_roles"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/servicing/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's servicing settings
+         * @description The threshold above which a branch repayment waits for a second person.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_servicing_settings"];
+        /**
+         * Set the institution's servicing settings
+         * @description Null: every repayment is recorded at once.
+         *
+         *     Requires permission `institution.manage`.
+         */
+        put: operations["update_servicing_settings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -5640,7 +5714,7 @@ export interface components {
              * @description Why, from the coded list (docs/servicing.md)
              * @enum {string}
              */
-            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            reason_code: "overpayment" | "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
             /**
              * Restructuring
              * @description Granted because the borrower is in financial difficulty
@@ -7072,6 +7146,12 @@ export interface components {
             entries?: components["schemas"]["EntryRef"][];
             /** Event Id */
             event_id: string;
+            /**
+             * Has Document
+             * @description A receipt or voucher can be downloaded for it
+             * @default false
+             */
+            has_document?: boolean;
             /** Note */
             note: string | null;
             /** Payload */
@@ -7287,6 +7367,12 @@ export interface components {
              * @example 8000.00
              */
             recovered: string;
+            /**
+             * Refunded
+             * @description Credit paid back to the borrower (refunds)
+             * @example 8000.00
+             */
+            refunded: string;
             /**
              * Restructured On
              * @description The last deferral or rescheduling granted for financial difficulty (observation period follows)
@@ -9411,6 +9497,39 @@ export interface components {
             reference?: string | null;
         };
         /**
+         * RefundChange
+         * @description 退还溢缴款: credit held for the borrower paid back to them (all of it unless an amount is given).
+         */
+        RefundChange: {
+            /**
+             * Amount
+             * @description At most the credit held; default all of it
+             */
+            amount?: string | null;
+            /**
+             * Channel
+             * @default bank_transfer
+             * @enum {string}
+             */
+            channel?: "cash" | "bank_transfer" | "auto_debit" | "mobile_payment" | "internal";
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "refund";
+            /**
+             * Note
+             * @description What the checker needs to know
+             */
+            note: string;
+            /**
+             * Reason Code
+             * @description Why, from the coded list (docs/servicing.md)
+             * @enum {string}
+             */
+            reason_code: "overpayment" | "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+        };
+        /**
          * Registration
          * @description Online self-registration.
          * @example {
@@ -9567,7 +9686,7 @@ export interface components {
              * @description Why, from the coded list (docs/servicing.md)
              * @enum {string}
              */
-            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            reason_code: "overpayment" | "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
             /**
              * Restructuring
              * @default true
@@ -10073,6 +10192,35 @@ export interface components {
             id_number: string;
             /** Phone */
             phone: string;
+        };
+        /**
+         * ServicingSettingsRead
+         * @description An institution's servicing settings.
+         */
+        ServicingSettingsRead: {
+            /**
+             * Repayment Approval Above
+             * @description A repayment keyed in at a branch (cash, transfer) above this waits for a second person; null: never
+             */
+            repayment_approval_above: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By User Id */
+            updated_by_user_id: number | null;
+        };
+        /**
+         * ServicingSettingsUpdate
+         * @description Set the institution's servicing settings.
+         * @example {
+         *       "repayment_approval_above": "5000.00"
+         *     }
+         */
+        ServicingSettingsUpdate: {
+            /** Repayment Approval Above */
+            repayment_approval_above?: string | null;
         };
         /**
          * SessionRead
@@ -10910,7 +11058,7 @@ export interface components {
              * @description Why, from the coded list (docs/servicing.md)
              * @enum {string}
              */
-            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            reason_code: "overpayment" | "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
         };
         /**
          * WalkInApplicationCreate
@@ -11022,7 +11170,7 @@ export interface components {
              * @description Why, from the coded list (docs/servicing.md)
              * @enum {string}
              */
-            reason_code: "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
+            reason_code: "overpayment" | "hardship" | "natural_disaster" | "business_disruption" | "service_failure" | "negotiated_settlement" | "error_correction" | "uncollectible" | "deceased" | "bankruptcy" | "statute_expired" | "other";
         };
     };
     responses: never;
@@ -20155,7 +20303,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WaiverChange"] | components["schemas"]["DeferralChange"] | components["schemas"]["ReschedulingChange"] | components["schemas"]["WriteOffChange"];
+                "application/json": components["schemas"]["WaiverChange"] | components["schemas"]["DeferralChange"] | components["schemas"]["ReschedulingChange"] | components["schemas"]["WriteOffChange"] | components["schemas"]["RefundChange"];
             };
         };
         responses: {
@@ -20205,7 +20353,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The loan could not take it today (`loan_event_refused`) */
+            /** @description The loan could not take it today (`loan_event_refused`), or a refund with no credit held (`no_credit_balance`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -20310,6 +20458,88 @@ export interface operations {
             };
         };
     };
+    get_loan_event_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+                /** @description The event's number on the loan */
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt (money received) or voucher (money paid out), PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such event, or one without a receipt or voucher */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     record_prepayment: {
         parameters: {
             query?: never;
@@ -20338,6 +20568,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -20510,6 +20749,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -23626,6 +23874,88 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_loan_event_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+                /** @description The event's number on the loan */
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt (money received) or voucher (money paid out), PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such event, or one without a receipt or voucher */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Conflicts with the current state */
             409: {
@@ -28028,6 +28358,170 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_servicing_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicingSettingsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_servicing_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServicingSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicingSettingsRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

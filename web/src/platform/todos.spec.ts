@@ -28,6 +28,7 @@ describe('the to-do registry', () => {
     expect(todoKind('staff_locked')!.to).toEqual({ name: 'staff-staff', query: { locked: '1' } })
     expect(todoKind('outbox_dead')!.to).toEqual({ name: 'staff-outbox', query: { tab: 'dead' } })
     expect(todoKind('disbursements_waiting')!.to).toEqual({ name: 'staff-loan-desk' })
+    expect(todoKind('loan_changes_waiting')!.to).toEqual({ name: 'staff-loan-changes' })
     expect(todoKind('applications_level2')!.to).toEqual({ name: 'staff-review-queue', query: { level: '2' } })
     expect(todoKind('applications_sla_breached')!.to).toEqual({ name: 'staff-review-queue' })
     expect(todoKind('applications_referred')).toBeUndefined()

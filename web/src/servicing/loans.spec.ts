@@ -7,8 +7,10 @@ import {
   LOAN_STATUSES,
   MODES,
   actionKey,
+  documentOf,
   eventAmount,
   fen,
+  isPendingChange,
   installmentStatus,
   isAmount,
   money,
@@ -16,6 +18,7 @@ import {
   nextPayment,
   reversible,
   scheduleRows,
+  waitsForSecondPerson,
   type Installment,
   type LoanEvent,
 } from './loans'
@@ -130,5 +133,28 @@ describe('the words for coded values', () => {
       }
       for (const c of COMPONENTS) expect(cat.component[c], c).toBeTruthy()
     }
+  })
+})
+
+describe('tellers: the threshold, pending answers and documents', () => {
+  it('waits for a second person only for cash or transfer strictly above the threshold', () => {
+    expect(waitsForSecondPerson('1000.01', 'cash', '1000.00')).toBe(true)
+    expect(waitsForSecondPerson('1000.00', 'cash', '1000.00')).toBe(false)
+    expect(waitsForSecondPerson('5000', 'bank_transfer', '1000.00')).toBe(true)
+    expect(waitsForSecondPerson('5000', 'mobile_payment', '1000.00')).toBe(false)
+    expect(waitsForSecondPerson('5000', 'cash', null)).toBe(false)
+    expect(waitsForSecondPerson('abc', 'cash', '1.00')).toBe(false)
+  })
+
+  it('tells a pending change from a recorded repayment', () => {
+    expect(isPendingChange({ id: 1, kind: 'repayment', status: 'pending', details: {} })).toBe(true)
+    expect(isPendingChange({ loan: {}, event: {}, entries: [], repeated: false })).toBe(false)
+  })
+
+  it('gives money in a receipt and money out a voucher', () => {
+    expect(documentOf({ type: 'repayment', has_document: true })).toBe('receipt')
+    expect(documentOf({ type: 'disbursement', has_document: true })).toBe('voucher')
+    expect(documentOf({ type: 'refund', has_document: true })).toBe('voucher')
+    expect(documentOf({ type: 'waiver', has_document: false })).toBeNull()
   })
 })

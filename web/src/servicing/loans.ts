@@ -137,3 +137,25 @@ export function actionKey(make: () => string = uuid4) {
     },
   }
 }
+
+export type LoanChange = components['schemas']['LoanChangeRead']
+/** The channels of money taken at a branch: above the institution's threshold, a second person confirms. */
+export const BRANCH_CHANNELS: readonly Channel[] = ['cash', 'bank_transfer']
+
+/** Whether a repayment of `amount` by `channel` waits for a second person under `threshold` (null: never). */
+export function waitsForSecondPerson(amount: string, channel: Channel, threshold: string | null | undefined): boolean {
+  const limit = fen(threshold)
+  const value = fen(amount)
+  return limit !== null && value !== null && BRANCH_CHANNELS.includes(channel) && value > limit
+}
+
+/** An answer to a repayment: recorded (200) or a change waiting for a second person (202). */
+export function isPendingChange(answer: object): answer is LoanChange {
+  return 'kind' in answer && 'status' in answer && !('loan' in answer)
+}
+
+/** Which document an event has: a receipt (money in), a voucher (money out) or none. */
+export function documentOf(e: Pick<LoanEvent, 'type' | 'has_document'>): 'receipt' | 'voucher' | null {
+  if (!e.has_document) return null
+  return ['disbursement', 'refund'].includes(e.type) ? 'voucher' : 'receipt'
+}

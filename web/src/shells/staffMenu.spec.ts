@@ -30,4 +30,10 @@ describe('the staff menu', () => {
     expect(loans(['loan.read'])).toEqual(['applications', 'group-applications', 'loans'])
     expect(loans(['loan.read', 'loan.disburse'])).toEqual(['applications', 'group-applications', 'loans', 'loan-desk'])
   })
+
+  it('lists the queue of loan changes only for whoever checks them', () => {
+    const loans = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupLoans')?.items.map((i) => i.name)
+    expect(loans(['loan.read', 'repayment.record', 'loan.change.request'])).not.toContain('loan-changes')
+    expect(loans(['loan.read', 'loan.change.approve'])).toEqual(['applications', 'group-applications', 'loans', 'loan-changes'])
+  })
 })

@@ -39,6 +39,7 @@ __all__ = [
     "PenaltyCharged",
     "Prepayment",
     "Recovery",
+    "Refund",
     "Repayment",
     "Rescheduling",
     "Reversal",
@@ -189,6 +190,15 @@ class WriteOff(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Recovery(Event):
     """Money recovered on a written-off loan (at most what was written off)."""
+
+    rank: ClassVar[int] = 5
+    amount: Money
+    channel: Channel = Channel.BANK_TRANSFER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refund(Event):
+    """Credit held for the borrower paid back to them (at most the credit held on the value date)."""
 
     rank: ClassVar[int] = 5
     amount: Money

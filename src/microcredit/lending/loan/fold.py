@@ -38,6 +38,8 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   schedule's is accrued between events and charged on each due date.
 - `WriteOff`: everything outstanding moves to written off; afterwards only
   `Recovery` (at most what was written off) takes money.
+- `Refund`: credit held paid back to the borrower, at most what is held on
+  its value date (`no_credit_balance`, `above_credit_balance`).
 - `Reversal`: the named event is left out, as if never recorded.
 """
 
@@ -79,6 +81,7 @@ from microcredit.lending.loan.events import (
     PenaltyCharged,
     Prepayment,
     Recovery,
+    Refund,
     Repayment,
     Rescheduling,
     Reversal,
@@ -168,6 +171,8 @@ class _Book(NamedTuple):
     principal_prepaid: Money | None = None
     interest_prepaid: Money | None = None
     recovered: Money | None = None
+    refunded: Money | None = None
+    """Credit paid back to the borrower (`Refund`)."""
     interest_refunded: Money | None = None
     """Interest paid that a recalculation found unearned (principal paid ahead), given back as credit."""
     written_off_on: date | None = None
@@ -195,6 +200,7 @@ def _empty(terms: Terms) -> _Book:
         principal_prepaid=zero,
         interest_prepaid=zero,
         recovered=zero,
+        refunded=zero,
         interest_refunded=zero,
     )
 
@@ -862,6 +868,16 @@ def _recover(book: _Book, terms: Terms, event: Recovery) -> _Book:
     return book._replace(recovered=_money(book.recovered) + event.amount)
 
 
+def _refund(book: _Book, terms: Terms, event: Refund) -> _Book:
+    _check_currency(event, event.amount, terms)
+    credit = _money(book.credit)
+    if not credit.is_positive:
+        raise _refuse(event, "no_credit_balance", "the loan holds no credit to refund")
+    if event.amount > credit:
+        raise _refuse(event, "above_credit_balance", f"a refund of at most the {credit} credit held")
+    return book._replace(credit=credit - event.amount, refunded=_money(book.refunded) + event.amount)
+
+
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
     if book.plan is not None:
@@ -886,6 +902,8 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
         return _write_off(book, terms, event)
     if isinstance(event, Recovery):
         return _recover(book, terms, event)
+    if isinstance(event, Refund):
+        return _refund(book, terms, event)
     if isinstance(event, AsOf):
         return book
     raise _refuse(event, "event_unknown", f"no rule for {type(event).__name__}")
@@ -1166,6 +1184,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         principal_prepaid=_money(book.principal_prepaid),
         interest_prepaid=_money(book.interest_prepaid),
         recovered=_money(book.recovered),
+        refunded=_money(book.refunded),
         interest_refunded=_money(book.interest_refunded),
         written_off_on=book.written_off_on,
         accrued_interest=accrued,

@@ -195,6 +195,8 @@ class LoanState:
     principal_prepaid: Money
     interest_prepaid: Money
     recovered: Money
+    refunded: Money
+    """Credit paid back to the borrower (a `Refund`): received = paid + credit held + refunded."""
     interest_refunded: Money
     """Interest paid ahead that a recalculation found unearned, given back as credit (in
     `credit_balance` until used): the books reverse it from interest income."""

@@ -38,6 +38,7 @@ from microcredit.products.schemas import (
     PlannedDisbursementRead,
     PrepaymentItem,
     RecoveryItem,
+    RefundItem,
     RepaymentItem,
     ReschedulingItem,
     ReversalItem,
@@ -105,6 +106,8 @@ def event_of(item: EventItem) -> loan.Event:
         return loan.WriteOff(id=item.id, on=item.on)
     if isinstance(item, RecoveryItem):
         return loan.Recovery(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
+    if isinstance(item, RefundItem):
+        return loan.Refund(id=item.id, on=item.on, amount=item.amount, channel=loan.Channel(item.channel))
     if isinstance(item, ReversalItem):
         return loan.Reversal(id=item.id, on=item.on, target=item.target)
     assert isinstance(item, AsOfItem)
@@ -149,6 +152,7 @@ def state_read(state: LoanState) -> LoanStateRead:
         principal_prepaid=state.principal_prepaid,
         interest_prepaid=state.interest_prepaid,
         recovered=state.recovered,
+        refunded=state.refunded,
         interest_refunded=state.interest_refunded,
         written_off_on=state.written_off_on,
         accrued_interest=state.accrued_interest,

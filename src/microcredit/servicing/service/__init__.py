@@ -3,10 +3,12 @@
 `loans`: opening a loan from an approved application, recording its events (disbursement,
 repayment, prepayment, reversal) with their postings in the same transaction, bringing its
 books to a later business date, its state, and the sub-ledger the ledger's verification
-compares with the control accounts. `changes`: waivers, deferrals, reschedulings and write-offs by
-maker-checker. `servicing.books` (pure) says which entries a change posts.
+compares with the control accounts. `changes`: waivers, deferrals, reschedulings, write-offs, refunds
+of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
+`receipts`: the PDF receipt or voucher of a money movement.
+`servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, loans
+from microcredit.servicing.service import changes, loans, receipts, settings
 
-__all__ = ["changes", "loans"]
+__all__ = ["changes", "loans", "receipts", "settings"]

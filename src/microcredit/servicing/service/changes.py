@@ -1,5 +1,9 @@
-"""Changes to a running loan by maker-checker: a waiver, deferral, rescheduling or write-off is
-proposed by one person (`loan.change.request`) and decided by another (`loan.change.approve`).
+"""Changes to a running loan by maker-checker: a waiver, deferral, rescheduling, write-off or refund
+of credit is proposed by one person (`loan.change.request`) and decided by another
+(`loan.change.approve`). A repayment keyed in at a branch (cash or transfer) above the institution's
+threshold (`settings`) — and a prepayment likewise — takes the same path: the teller's request
+waits as a pending change, valued on the day the money was taken, and is recorded under the
+teller's idempotency key when a second person approves it.
 
 A proposal is tried against the loan at once (the engine folds it on the business date without
 keeping it): what the loan cannot take is refused then, naming the field, rather than at approval.
@@ -11,6 +15,7 @@ again (the row is locked, so two checkers racing get one decision and one refusa
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,20 +26,36 @@ from microcredit.errors import NotFound
 from microcredit.identity import scope
 from microcredit.identity.principal import Principal
 from microcredit.lending import loan as core
+from microcredit.lending.money import Money
 from microcredit.parties import service as parties
+from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 from microcredit.servicing import repository as repo
-from microcredit.servicing.errors import ChangeWrongState, LoanEventNotTaken, LoanWrongState, SelfDecision
+from microcredit.servicing.errors import (
+    ChangeWrongState,
+    LoanEventNotTaken,
+    LoanWrongState,
+    NoCreditBalance,
+    SelfDecision,
+    ValueDateInFuture,
+)
 from microcredit.servicing.models import LoanChange
-from microcredit.servicing.service import loans
+from microcredit.servicing.service import loans, settings
 
-PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o"}
+PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o", "refund": "u", "repayment": "r",
+          "prepayment": "p"}
+MONEY_IN = ("repayment", "prepayment")  # taken at a branch: the reference is kept as the change's note
 OPEN_STATUSES = {"active", "overpaid"}
+# Channels by which staff key in money taken at a branch: above the threshold, a second person confirms.
+BRANCH_CHANNELS = {"cash", "bank_transfer"}
 
 
 def _item(kind: str, details: dict[str, Any], on: Any, seq: int) -> Any:
-    return loans.event_item(type=kind, id=f"{PREFIX[kind]}{seq}", on=on, **details)
+    fields = dict(details)
+    day = fields.pop("on", None) or on  # a repayment keeps the day the money was taken
+    return loans.event_item(type=kind, id=f"{PREFIX[kind]}{seq}", on=day, **fields)
 
 
 def request_change(*, session: Session, clock: Clock, principal: Principal, loan_id: int, kind: str,
@@ -44,13 +65,9 @@ def request_change(*, session: Session, clock: Clock, principal: Principal, loan
     if loan.status not in OPEN_STATUSES:
         raise LoanWrongState(status=loan.status, action=kind)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
-    item = _item(kind, details, today, loan.events_count + 1)
-    rows = repo.events_of(session, loan.id)
-    try:
-        core.fold(loans.core_terms(session, loan), [*loans.core_events(rows), products.replay.event_of(item)],
-                  as_of=today)
-    except core.EventRefused as exc:
-        raise LoanEventNotTaken(field=_field_of(kind, exc.code), reason_code=exc.code, reason=exc.reason) from exc
+    if kind == "refund":
+        details = _refund_details(session, loan, details, today)
+    _try(session, loan, kind, details, today)
     change = LoanChange(institution_id=loan.institution_id, branch_id=loan.branch_id, loan_id=loan.id, kind=kind,
                         details=details, reason_code=reason_code, note=note, status="pending",
                         requested_by_user_id=principal.user_id, requested_at=clock.now())
@@ -62,6 +79,82 @@ def request_change(*, session: Session, clock: Clock, principal: Principal, loan
     return change
 
 
+def _refund_details(session: Session, loan: Any, details: dict[str, Any], today: Any) -> dict[str, Any]:
+    """A refund's amount: the one given, else all the credit the loan holds today (none: refused)."""
+    credit = loans.state_of(session=session, loan=loan, as_of=today).credit_balance
+    if not credit.is_positive:
+        raise NoCreditBalance(field="amount")
+    return {**details, "amount": details.get("amount") or str(credit)}
+
+
+def _try(session: Session, loan: Any, kind: str, details: dict[str, Any], today: Any) -> None:
+    """Fold the proposed event on today's business date without keeping it: refused now if the loan cannot take it."""
+    item = _item(kind, details, today, loan.events_count + 1)
+    rows = repo.events_of(session, loan.id)
+    try:
+        core.fold(loans.core_terms(session, loan), [*loans.core_events(rows), products.replay.event_of(item)],
+                  as_of=today)
+    except core.EventRefused as exc:
+        raise LoanEventNotTaken(field=_field_of(kind, exc.code), reason_code=exc.code, reason=exc.reason) from exc
+
+
+def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan_id: int, amount: Money,
+                   on: date | None, channel: str, reference: str | None, idempotency_key: str | None,
+                   mode: str | None = None) -> loans.Recorded | LoanChange:
+    """A repayment (or, with `mode`, a prepayment) keyed in by staff: recorded at once, or — cash or
+    transfer above the institution's threshold — a pending change that a second person confirms (the
+    same key again finds it)."""
+    kind = "repayment" if mode is None else "prepayment"
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    above = settings.repayment_approval_above(session=session, institution_id=loan.institution_id)
+
+    def now() -> loans.Recorded:
+        if mode is None:
+            return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
+                               loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
+                               idempotency_key=idempotency_key)
+        return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
+                            loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
+                            idempotency_key=idempotency_key)
+
+    if channel not in BRANCH_CHANNELS or above is None or amount <= above:
+        return now()
+    loan = loans.get(session=session, institution_id=loan.institution_id, loan_id=loan.id, for_update=True)
+    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    if on is not None and on > today:
+        raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
+    details: dict[str, Any] = {"amount": str(amount), "on": (on or today).isoformat(), "channel": channel}
+    if mode is not None:
+        details["mode"] = mode
+    if idempotency_key is not None:
+        earlier = repo.change_by_key(session, loan.id, idempotency_key)
+        if earlier is not None:
+            # The same request again (with no value date given, on a later business date too).
+            ignore = set() if on is not None else {"on"}
+            if earlier.kind != kind or _without(earlier.details, ignore) != _without(details, ignore):
+                raise IdempotencyKeyReused(field="idempotency_key")
+            return earlier
+        if repo.event_by_key(session, loan.id, idempotency_key) is not None:
+            return now()  # recorded at once earlier (the threshold has changed since): the same request again
+    if loan.status not in loans.ALLOWED[kind]:
+        raise LoanWrongState(status=loan.status, action=kind)
+    _try(session, loan, kind, details, today)
+    change = LoanChange(institution_id=loan.institution_id, branch_id=loan.branch_id, loan_id=loan.id,
+                        kind=kind, details=details, reason_code="above_threshold", note=reference or "",
+                        status="pending", requested_by_user_id=principal.user_id, requested_at=clock.now(),
+                        idempotency_key=idempotency_key)
+    repo.add(session, change)
+    audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_requested",
+                 entity_type="loan_change", entity_id=change.id, institution_id=loan.institution_id,
+                 after={"loan_id": loan.id, "kind": kind, "details": details, "reference": reference,
+                        "threshold": str(above)})
+    return change
+
+
+def _without(details: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if k not in keys}
+
+
 def _field_of(kind: str, code: str) -> str:
     if kind == "waiver":
         return "amount" if code in ("above_outstanding", "fee_not_waivable") else "installment"
@@ -69,6 +162,8 @@ def _field_of(kind: str, code: str) -> str:
         return "from_installment"
     if kind == "rescheduling":
         return "installments"
+    if kind in ("refund", *MONEY_IN):
+        return "amount" if code != "value_date" else "on"
     return "kind"
 
 
@@ -93,7 +188,9 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
         raise LoanWrongState(status=loan.status, action=change.kind)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     item = _item(change.kind, change.details, today, loan.events_count + 1)
-    recorded = loans.record(session, clock, principal.actor, loan, item, key=f"change:{change.id}",
+    recorded = loans.record(session, clock, principal.actor, loan, item,
+                            key=change.idempotency_key or f"change:{change.id}",
+                            reference=change.note or None if change.kind in MONEY_IN else None,
                             note=f"{change.reason_code}: {change.note}")
     change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
     change.decision_note, change.event_seq = note, recorded.event.seq
@@ -143,3 +240,13 @@ def queue(*, session: Session, principal: Principal, page: PageRequest, status: 
     f = scope.filters(principal)
     return paginate(session, repo.changes_query(institution_id=f.institution_id, branch_id=f.branch_id,
                                                 status=status), page)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Changes waiting for a second person (pending, in scope, proposed by someone else), for checkers."""
+    if not principal.can("loan.change.approve"):
+        return []
+    f = scope.filters(principal)
+    stmt = repo.count_changes_waiting(institution_id=f.institution_id, branch_id=f.branch_id,
+                                      not_by=principal.user_id)
+    return [Todo("loan_changes_waiting", repo.scalar_count(session, stmt))]

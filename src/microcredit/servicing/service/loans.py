@@ -73,12 +73,13 @@ STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.A
 ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"active", "overpaid"},
            "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"},
            "recovery": {"written_off"}, "waiver": {"active", "overpaid"}, "deferral": {"active"},
-           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}}
+           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"}}
 PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v"}
 WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
          "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end"),
          "recovery": ("核销后收回", "recovery"), "waiver": ("减免", "waiver"), "deferral": ("展期", "deferral"),
-         "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off")}
+         "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off"),
+         "refund": ("退还溢缴款", "credit refund")}
 
 
 class PostedEntry(Protocol):
@@ -273,7 +274,8 @@ def _channel(rows: list[LoanEvent], item: EventItem) -> str:
 
 
 def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
-            reference: str | None = None, note: str | None = None) -> Recorded:
+           reference: str | None = None, note: str | None = None) -> Recorded:
+    """Record one event on a locked loan: folded, stored, posted and audited (the module docstring)."""
     rows = repo.events_of(session, loan.id)
     payload = item.model_dump(mode="json", exclude_none=True)
     if key is not None:
@@ -320,7 +322,7 @@ def _field_of(code: str) -> str:
         return "amount"
     if "target" in code or "revers" in code:
         return "event_id"
-    if "recover" in code:
+    if "recover" in code or "credit" in code:
         return "amount"
     return "on"
 

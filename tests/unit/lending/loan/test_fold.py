@@ -37,6 +37,7 @@ from microcredit.lending.loan import (
     Prepayment,
     Recalculation,
     Recovery,
+    Refund,
     Repayment,
     Rescheduling,
     RestFrequency,
@@ -149,6 +150,47 @@ def test_an_overpayment_is_held_as_credit_and_pays_the_next_installment_on_its_d
     assert after.credit_balance == cny("0.00")
     assert after.installments[1].paid.total == cny("111.51")
     assert after.payments[-1].event_id is None  # credit used, not a payment
+
+
+def test_a_refund_pays_the_credit_back_and_it_no_longer_pays_the_next_installment():
+    overpaid = [DISBURSED, Repayment(id="r", on=due_date(1), amount=cny("1000.00"))]
+    refund = Refund(id="u", on=due_date(1) + timedelta(days=3), amount=cny("111.51"))
+    state = fold(TERMS, [*overpaid, refund], as_of=due_date(2))
+    assert state.credit_balance == cny("0.00")
+    assert state.refunded == cny("111.51")
+    assert state.installments[1].paid.total == cny("0.00")
+    # Reversed (a refund transfer that bounced), the credit is held again and used on the due date.
+    back = fold(TERMS, [*overpaid, refund, Reversal(id="x", on=due_date(2), target="u")], as_of=due_date(2))
+    assert back.refunded == cny("0.00")
+    assert back.installments[1].paid.total == cny("111.51")
+
+
+def test_a_refund_of_the_whole_credit_closes_an_overpaid_loan():
+    paid = [DISBURSED, *on_time(*range(1, 13))]
+    last = paid[-1].on
+    extra = Repayment(id="extra", on=last, amount=cny("25.00"))
+    overpaid = fold(TERMS, [*paid, extra], as_of=last)
+    assert overpaid.status is LoanStatus.OVERPAID
+    assert overpaid.credit_balance == cny("25.02")  # the last installment is 0.02 below the others
+    closed = fold(TERMS, [*paid, extra, Refund(id="u", on=last, amount=cny("25.02"))], as_of=last)
+    assert closed.status is LoanStatus.CLOSED
+    assert closed.credit_balance.is_zero
+
+
+@pytest.mark.parametrize(
+    ("events", "code"),
+    [
+        ([DISBURSED, Refund(id="u", on=due_date(1), amount=cny("0.01"))], "no_credit_balance"),
+        ([DISBURSED, Repayment(id="r", on=due_date(1), amount=cny("1000.00")),
+          Refund(id="u", on=due_date(1), amount=cny("111.52"))], "above_credit_balance"),
+        ([DISBURSED, Repayment(id="r", on=due_date(1), amount=cny("1000.00")),
+          Refund(id="u", on=due_date(1), amount=Money.parse("1.00", "USD"))], "currency_mismatch"),
+    ],
+)
+def test_a_refund_takes_only_credit_held(events, code):
+    with pytest.raises(EventRefused) as refused:
+        fold(TERMS, events, as_of=due_date(1))
+    assert refused.value.code == code
 
 
 def test_a_payoff_quote_is_principal_plus_the_interest_accrued_to_the_day():
@@ -425,7 +467,7 @@ def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS) -> tuple[
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
         kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse",
-                                     "tranche", "defer", "reschedule"]))
+                                     "tranche", "defer", "reschedule", "refund"]))
         amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
         number = draw(st.integers(min_value=1, max_value=12))
         event: Event
@@ -447,6 +489,14 @@ def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS) -> tuple[
         elif kind == "penalty":
             event = PenaltyCharged(id=f"e{index}", on=on, installment=number,
                                    amount=Money(amount.minor % 5000 + 1, "CNY"))
+        elif kind == "refund":
+            # Part or all of the credit held on the day (after the last event recorded: a refund
+            # needs credit, which random amounts would almost never meet).
+            day = max([on, *(e.on for e in book.events)])
+            held = book.state(as_of=day).credit_balance
+            if not held.is_positive:
+                continue
+            event = Refund(id=f"e{index}", on=day, amount=Money(min(amount.minor, held.minor), "CNY"))
         elif kind == "waive":
             event = Waiver(id=f"e{index}", on=on, installment=number,
                            component=draw(st.sampled_from([Component.INTEREST, Component.FEE, Component.PENALTY])),
@@ -477,7 +527,8 @@ def test_principal_is_conserved_and_every_fen_paid_is_accounted_for_once(history
     state = fold(terms, events, as_of=AS_OF)
     assert state.principal_identity()
     paid = state.total("paid")
-    assert _paid_in(state) == paid.total + state.principal_prepaid + state.interest_prepaid + state.credit_balance
+    assert _paid_in(state) == (paid.total + state.principal_prepaid + state.interest_prepaid + state.credit_balance
+                               + state.refunded)
     for row in state.installments:
         for which in (row.paid, row.outstanding, row.waived):
             assert not any(which.get(c).is_negative for c in Component)

@@ -1,0 +1,251 @@
+"""Money taken at a branch above the institution's threshold waits for a second person; a credit
+balance is refunded by maker-checker. Each recorded movement is posted in the same transaction and
+the books stay equal to the loans' sub-ledger; bad input is refused with a field and a code."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date, timedelta
+from decimal import Decimal
+
+from microcredit.contracts import rendering
+from microcredit.lending.money import Money
+from tests.factories import make_staff
+from tests.integration.helpers import audit_records, signed_in, snapshot
+from tests.integration.servicing import test_loans_api as base
+from tests.integration.servicing.test_loans_api import LOANS, _books_hold_the_loans, _disbursed, _move_to, key, refused
+
+# The loan's world of test_loans_api: an approved application, a finance user and a branch manager.
+client = base.client
+world = base.world
+
+
+def test_the_threshold_is_read_by_staff_and_set_by_an_administrator(client, session, runtime, world):
+    assert client.get("/api/v1/servicing/settings", headers=world["hf"]).json()["repayment_approval_above"] is None
+    refused(client.put("/api/v1/servicing/settings", headers=world["hf"],
+                       json={"repayment_approval_above": "1000.00"}), 403, "permission_denied")
+    admin = make_staff(session, runtime, world["inst"], roles=("administrator",), password=None)
+    ha = signed_in(session, runtime, admin.user)
+    session.commit()
+    refused(client.put("/api/v1/servicing/settings", headers=ha, json={"repayment_approval_above": "-1.00"}), 422,
+            "validation_failed", field="repayment_approval_above")
+    put = client.put("/api/v1/servicing/settings", headers=ha, json={"repayment_approval_above": "1000.00"})
+    assert put.status_code == 200, put.text
+    assert client.get("/api/v1/servicing/settings", headers=world["hf"]).json()["repayment_approval_above"] == \
+        "1000.00"
+
+
+def _set(client, session, runtime, world, amount):
+    """The institution's threshold set to `amount` by an administrator."""
+    admin = make_staff(session, runtime, world["inst"], roles=("administrator",), password=None)
+    h = signed_in(session, runtime, admin.user)
+    session.commit()
+    r = client.put("/api/v1/servicing/settings", headers=h, json={"repayment_approval_above": amount})
+    assert r.status_code == 200, r.text
+
+
+def test_a_cash_repayment_above_the_threshold_waits_for_a_second_person(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    first = loan["state"]["installments"][0]
+    day = date.fromisoformat(first["due_date"])
+    _move_to(session, runtime, inst_id, day)
+    _set(client, session, runtime, world, "1000.00")
+    path = f"{LOANS}/{loan['id']}"
+    # At or below the threshold: recorded at once, as always.
+    small = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "1000.00", "channel": "cash"})
+    assert small.status_code == 200, small.text
+    events = len(small.json()["loan"]["events"])
+    # Above it: a pending change, nothing recorded, nothing posted.
+    h = {**world["hf"], "Idempotency-Key": "teller-0001"}
+    body = {"amount": "1500.00", "channel": "cash", "reference": "柜面 0001"}
+    pending = client.post(f"{path}/repayments", headers=h, json=body)
+    assert pending.status_code == 202, pending.text
+    change = pending.json()
+    assert (change["kind"], change["status"], change["details"]["amount"]) == ("repayment", "pending", "1500.00")
+    assert change["details"]["on"] == day.isoformat()
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events
+    # The same request again finds the same change; another request under the key is refused.
+    again = client.post(f"{path}/repayments", headers=h, json=body)
+    assert (again.status_code, again.json()["id"]) == (202, change["id"])
+    refused(client.post(f"{path}/repayments", headers=h, json={**body, "amount": "1600.00"}), 422,
+            "idempotency_key_reused")
+    # A transfer above it waits too; a borrower's own mobile payment is not a teller's.
+    transfer = client.post(f"{path}/repayments", headers=key(world["hf"]),
+                           json={"amount": "1200.00", "channel": "bank_transfer"})
+    assert transfer.status_code == 202, transfer.text
+    # The queue lists both for the checker; the maker cannot approve.
+    queue = client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"]
+    assert [c["id"] for c in queue] == [change["id"], transfer.json()["id"]]
+    refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hf"], json={}), 403,
+            "permission_denied")
+    # Confirmed by the manager the next day: recorded, valued on the day the money was taken.
+    _move_to(session, runtime, inst_id, day + timedelta(days=1))
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    event = after["events"][-1]
+    assert (event["type"], event["payload"]["amount"], event["value_date"]) == ("repayment", "1500.00",
+                                                                                day.isoformat())
+    assert event["reference"] == "柜面 0001"
+    assert sorted(e["basis"] for e in event["entries"]) == ["accrual", "cash"]
+    # The teller's key now names the recorded event: the same request once more records nothing.
+    assert client.post(f"{path}/repayments", headers=h, json=body).status_code == 202
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events + 1
+    _books_hold_the_loans(session, inst_id, day + timedelta(days=1))
+
+
+def test_a_teller_cannot_confirm_their_own_repayment(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+    both = make_staff(session, runtime, world["inst"], roles=("finance", "branch_manager"), password=None)
+    h = signed_in(session, runtime, both.user)
+    session.commit()
+    change = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(h),
+                         json={"amount": "100.00", "channel": "cash"}).json()
+    before = snapshot(runtime.db)
+    refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=h, json={}), 403, "self_approval")
+    assert snapshot(runtime.db) == before
+
+
+def test_bad_repayments_above_the_threshold_are_refused_and_change_nothing(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+    path = f"{LOANS}/{loan['id']}/repayments"
+    before = snapshot(runtime.db)
+    far = (date.fromisoformat(loan["disbursed_on"]) + timedelta(days=30)).isoformat()
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "100.00", "channel": "cash", "on": far}),
+            422, "value_date_in_future", field="on")
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "100.001", "channel": "cash"}), 422,
+            "validation_failed", field="amount")
+    refused(client.post(path, headers=key(world["hf"]), json={"amount": "0.00", "channel": "cash"}), 422,
+            "validation_failed", field="amount")
+    assert snapshot(runtime.db) == before
+
+
+def test_a_credit_balance_is_refunded_by_maker_checker(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    path = f"{LOANS}/{loan['id']}"
+    # No credit yet: refused when proposed, naming the field.
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "reason_code": "overpayment", "note": "退多缴"}), 422, "no_credit_balance", field="amount")
+    assert snapshot(runtime.db) == before
+    # The borrower pays off everything and 50.00 more.
+    day = date.fromisoformat(loan["disbursed_on"]) + timedelta(days=20)
+    _move_to(session, runtime, inst_id, day)
+    payoff = client.get(path, headers=world["hf"]).json()["state"]["payoff"]["total"]
+    extra = str(Money.parse(payoff, "CNY") + Money.parse("50.00", "CNY"))
+    paid = client.post(f"{path}/prepayments", headers=key(world["hf"]),
+                       json={"amount": extra, "mode": "shorten_term", "channel": "bank_transfer"})
+    assert paid.status_code == 200, paid.text
+    state = paid.json()["loan"]["state"]
+    assert state["credit_balance"] == "50.00", state
+    assert paid.json()["loan"]["status"] == "overpaid"
+    refused(client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "amount": "50.01", "reason_code": "overpayment", "note": "退多缴"}), 422,
+        "loan_event_refused", field="amount")
+    proposed = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "refund", "reason_code": "overpayment", "note": "退多缴款至借款人银行卡"})
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["details"]["amount"] == "50.00"
+    approved = client.post(f"/api/v1/loan-changes/{proposed.json()['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    assert (after["status"], after["state"]["credit_balance"], after["state"]["refunded"]) == (
+        "closed", "0.00", "50.00")
+    event = after["events"][-1]
+    assert event["type"] == "refund"
+    assert sorted(e["basis"] for e in event["entries"]) == ["accrual", "cash"]
+    _books_hold_the_loans(session, inst_id, day)
+
+
+def _text(pdf: bytes) -> str:
+    """The text of a PDF, by poppler's pdftotext (the reader's view, not ours)."""
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def test_receipts_and_vouchers_state_the_amount_its_words_allocation_and_entries(client, session, runtime, world):
+    disbursed = _disbursed(client, world)
+    loan = disbursed["loan"]
+    path = f"{LOANS}/{loan['id']}"
+    voucher = client.get(f"{path}/events/1/document", headers=world["hf"])
+    assert voucher.status_code == 200, voucher.text
+    assert voucher.headers["content-type"] == "application/pdf"
+    text = _text(voucher.content)
+    for expected in ("放款凭证", "8000.00", "人民币捌仟元整", "银行转账", "B-0001"):
+        assert expected in text, (expected, text)
+    assert loan["number"] in text
+    assert "王小明" in text
+    assert world["inst"].name in text
+    for entry in disbursed["entries"]:
+        assert f"No. {entry['id']}" in text
+    first = loan["state"]["installments"][0]
+    _move_to(session, runtime, world["inst"].id, date.fromisoformat(first["due_date"]))
+    paid = client.post(f"{path}/repayments", headers=key(world["hf"]),
+                       json={"amount": first["due"]["total"], "channel": "cash", "reference": "柜面 0002"}).json()
+    seq = paid["event"]["seq"]
+    assert paid["event"]["has_document"] is True
+    receipt = _text(client.get(f"{path}/events/{seq}/document", headers=world["hf"]).content)
+    for expected in ("还款回单", first["due"]["total"], "现金"):
+        assert expected in receipt, (expected, receipt)
+    assert first["due"]["principal"] in receipt
+    assert first["due"]["interest"] in receipt
+    assert "柜面 0002" in receipt
+    words = rendering.amount_in_words(Decimal(first["due"]["total"]))
+    assert words in receipt.replace(" ", ""), (words, receipt)
+    # The borrower downloads their own; another borrower finds nothing; an event with no document: 404.
+    own = client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["hb"])
+    assert own.status_code == 200
+    assert "还款回单" in _text(own.content)
+    refused(client.get(f"/api/v1/me/loans/{loan['id']}/events/{seq}/document", headers=world["ho"]), 404, "not_found")
+    refused(client.get(f"{path}/events/99/document", headers=world["hf"]), 404, "not_found")
+    # Who downloaded which is audited (the refused ones are not).
+    downloads = audit_records(session, "loan.document_downloaded", loan["id"])
+    assert [(r.after["seq"], r.after["document"]) for r in downloads] == [(1, "voucher"), (seq, "receipt"),
+                                                                          (seq, "receipt")]
+
+
+def test_changes_waiting_are_a_to_do_for_checkers_not_for_their_maker(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    _set(client, session, runtime, world, "10.00")
+
+    def waiting(headers):
+        items = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=headers).json()["items"]}
+        return items.get("loan_changes_waiting")
+
+    assert waiting(world["hm"]) == 0
+    assert waiting(world["hf"]) is None  # finance proposes; it does not check
+    client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]), json={"amount": "100.00",
+                                                                                 "channel": "cash"})
+    assert waiting(world["hm"]) == 1
+    both = make_staff(session, runtime, world["inst"], roles=("finance", "branch_manager"), password=None)
+    h = signed_in(session, runtime, both.user)
+    session.commit()
+    client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(h), json={"amount": "200.00", "channel": "cash"})
+    assert waiting(world["hm"]) == 2
+    assert waiting(h) == 1  # their own is not their work
+
+
+def test_a_prepayment_in_cash_above_the_threshold_waits_too(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    _set(client, session, runtime, world, "1000.00")
+    path = f"{LOANS}/{loan['id']}"
+    day = date.fromisoformat(loan["disbursed_on"]) + timedelta(days=20)
+    _move_to(session, runtime, inst_id, day)
+    body = {"amount": "2000.00", "mode": "shorten_term", "channel": "cash", "reference": "柜面 P-0001"}
+    pending = client.post(f"{path}/prepayments", headers=key(world["hf"]), json=body)
+    assert pending.status_code == 202, pending.text
+    change = pending.json()
+    assert (change["kind"], change["details"]["mode"]) == ("prepayment", "shorten_term")
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    event = after["events"][-1]
+    assert (event["type"], event["payload"]["mode"], event["reference"]) == ("prepayment", "shorten_term",
+                                                                             "柜面 P-0001")
+    assert after["state"]["principal_prepaid"] != "0.00"
+    _books_hold_the_loans(session, inst_id, day)
