@@ -646,6 +646,7 @@ export default {
     channels: { online: 'By the borrower', branch: 'At a branch', app: 'Mobile app' },
   },
   auditEntity: {
+    servicing: 'Servicing settings',
     application: 'Application',
     group: 'Borrower group',
     group_application: 'Group application',
@@ -734,8 +735,10 @@ export default {
       change_requested: 'Loan change proposed',
       change_approved: 'Loan change approved',
       change_rejected: 'Loan change rejected',
+      document_downloaded: 'Receipt or voucher downloaded',
       change_cancelled: 'Loan change withdrawn',
     },
+    servicing: { settings_updated: 'Servicing settings changed (branch payment check threshold)' },
     calendar: {
       seeded: 'Holiday calendar loaded',
       day_added: 'Holiday or working day added',

@@ -640,6 +640,7 @@ export default {
     channels: { online: '本人上传', branch: '网点代传', app: '手机应用' },
   },
   auditEntity: {
+    servicing: '贷后设置',
     application: '借款申请',
     group: '联保小组',
     group_application: '联保申请',
@@ -727,8 +728,10 @@ export default {
       change_requested: '提出贷款变更',
       change_approved: '批准贷款变更',
       change_rejected: '驳回贷款变更',
+      document_downloaded: '下载回单/凭证',
       change_cancelled: '撤回贷款变更',
     },
+    servicing: { settings_updated: '修改贷后设置（柜面收款复核限额）' },
     calendar: {
       seeded: '载入节假日历',
       day_added: '新增节假日/调休日',

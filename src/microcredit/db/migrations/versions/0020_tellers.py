@@ -1,7 +1,7 @@
 """tellers: repayments above a threshold by maker-checker, refunds of credit
 
 Revision ID: 0020
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-03
 
 `servicing_settings` (one row per institution): the amount above which a repayment keyed in
@@ -18,7 +18,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0020'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
