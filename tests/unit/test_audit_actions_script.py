@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _script():
     spec = importlib.util.spec_from_file_location("audit_actions", ROOT / "scripts" / "audit_actions.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
