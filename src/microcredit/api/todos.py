@@ -13,7 +13,7 @@ from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
-from microcredit.servicing.service import loans
+from microcredit.servicing.service import loans, payments
 
 router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
@@ -41,6 +41,7 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *origination.approvals.todos(session=session, clock=kit.clock, sla=settings.review,
                                           principal=principal),
              *loans.todos(session=session, principal=principal),
+             *payments.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
