@@ -331,7 +331,7 @@ def poll_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
 
 @router.post("/payments/callbacks/{provider_name}", response_model=CallbackAck, operation_id="payment_callback",
              summary="The payment provider's notification (signed)", dependencies=[public()],
-             responses={401: {"description": "The signature does not verify (`callback_signature_invalid`)"},
+             responses={400: {"description": "The signature does not verify (`callback_signature_invalid`)"},
                         404: {"description": "No payment of ours under that reference (`payment_not_found`)"}})
 def payment_callback(provider_name: str, session: DB, kit: Kit,
                      provider: Payments, body: bytes = Depends(raw_body),

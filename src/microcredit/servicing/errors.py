@@ -135,7 +135,7 @@ class CallbackRejected(ServicingError):
     """A provider's notification whose signature does not verify: nothing is read from it."""
 
     code = "callback_signature_invalid"
-    status = 401
+    status = 400
     message_zh = "支付通知签名无效"
     message_en = "The payment notification's signature does not verify"
 

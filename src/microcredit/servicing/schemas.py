@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
+from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, money_bounds
 from microcredit.products.schemas import MAX_AMOUNT, ChannelName, LoanStateRead
 
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
@@ -310,7 +310,7 @@ class StatementUpload(InputSchema):
     """A provider's daily statement (CSV text) to reconcile."""
 
     statement_date: date
-    statement: str = Field(min_length=1, max_length=2_000_000)
+    statement: Annotated[str, MultiLine(), ExactText()] = Field(min_length=1, max_length=2_000_000)
 
 
 class BreakRead(OutputSchema):
