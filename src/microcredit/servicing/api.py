@@ -39,7 +39,7 @@ from microcredit.servicing.schemas import (
     LoanStatusName,
     LoanSummary,
     OnlinePaymentCreate,
-    PaymentRead,
+    PaymentOrderRead,
     PayoutCreate,
     PrepaymentCreate,
     RecordedRead,
@@ -297,8 +297,9 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("/loans/{loan_id}/payouts", response_model=PaymentRead, status_code=201, operation_id="request_payout",
-             summary="Pay the loan out through the payment provider", responses=PAYMENT_REFUSALS)
+@router.post("/loans/{loan_id}/payouts", response_model=PaymentOrderRead, status_code=201,
+             operation_id="request_payout", summary="Pay the loan out through the payment provider",
+             responses=PAYMENT_REFUSALS)
 def request_payout(loan_id: Id, body: PayoutCreate, session: DB, provider: Payments, kit: Kit,
                    key: IdempotencyKey = None, guard: IdempotencyGuard = idempotent("loan.payout"),
                    principal: Principal = require("loan.disburse")) -> Any:
@@ -308,24 +309,24 @@ def request_payout(loan_id: Id, body: PayoutCreate, session: DB, provider: Payme
     payment = payments.request_payout(session=session, clock=kit.clock, actor=principal.actor, provider=provider,
                                       institution_id=loan.institution_id, loan_id=loan.id, key=str(key),
                                       card_id=body.card_id)
-    return guard.respond(201, PaymentRead.model_validate(payment))
+    return guard.respond(201, PaymentOrderRead.model_validate(payment))
 
 
-@router.get("/loans/{loan_id}/payments", response_model=list[PaymentRead], operation_id="list_loan_payments",
+@router.get("/loans/{loan_id}/payments", response_model=list[PaymentOrderRead], operation_id="list_loan_payments",
             summary="A loan's payments through the provider")
-def list_loan_payments(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> list[PaymentRead]:
+def list_loan_payments(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> list[PaymentOrderRead]:
     """Newest first: payouts, online repayments and auto-debit attempts."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return [PaymentRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
+    return [PaymentOrderRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
 
 
-@router.post("/payments/{payment_id}/poll", response_model=PaymentRead, operation_id="poll_payment",
+@router.post("/payments/{payment_id}/poll", response_model=PaymentOrderRead, operation_id="poll_payment",
              summary="Ask the provider where a payment stands")
 def poll_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
-                 principal: Principal = require("loan.disburse")) -> PaymentRead:
+                 principal: Principal = require("loan.disburse")) -> PaymentOrderRead:
     """When no callback came: the provider's answer is applied as a callback's would be (once)."""
     payment = payments.visible(session=session, principal=principal, payment_id=payment_id)
-    return PaymentRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
+    return PaymentOrderRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
                                                     payment=payment))
 
 
@@ -367,7 +368,7 @@ def reconcile_statement(body: StatementUpload, session: DB, kit: Kit, provider: 
     return [BreakRead.model_validate(b) for b in rows]
 
 
-@router.post("/me/loans/{loan_id}/payments", response_model=PaymentRead, status_code=201,
+@router.post("/me/loans/{loan_id}/payments", response_model=PaymentOrderRead, status_code=201,
              operation_id="start_my_payment", summary="Pay on the phone (repayment or prepayment)",
              responses=MOVE_RESPONSES)
 def start_my_payment(loan_id: Id, body: OnlinePaymentCreate, session: DB, kit: Kit, provider: Payments,
@@ -379,23 +380,23 @@ def start_my_payment(loan_id: Id, body: OnlinePaymentCreate, session: DB, kit: K
     payment = payments.start_online(session=session, clock=kit.clock, principal=principal, provider=provider,
                                     loan_id=loan_id, amount=body.amount, purpose=body.purpose,
                                     mode=body.mode if body.purpose == "prepayment" else None, key=str(key))
-    return guard.respond(201, PaymentRead.model_validate(payment))
+    return guard.respond(201, PaymentOrderRead.model_validate(payment))
 
 
-@router.get("/me/loans/{loan_id}/payments", response_model=list[PaymentRead], operation_id="list_my_loan_payments",
+@router.get("/me/loans/{loan_id}/payments", response_model=list[PaymentOrderRead], operation_id="list_my_loan_payments",
             summary="The payments of one of the borrower's loans")
 def list_my_loan_payments(loan_id: Id, session: DB,
-                          principal: Principal = require("application.read_own")) -> list[PaymentRead]:
+                          principal: Principal = require("application.read_own")) -> list[PaymentOrderRead]:
     """Newest first."""
     loan = loans.own(session=session, principal=principal, loan_id=loan_id)
-    return [PaymentRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
+    return [PaymentOrderRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
 
 
-@router.post("/me/payments/{payment_id}/poll", response_model=PaymentRead, operation_id="poll_my_payment",
+@router.post("/me/payments/{payment_id}/poll", response_model=PaymentOrderRead, operation_id="poll_my_payment",
              summary="Where the borrower's payment stands now")
 def poll_my_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
-                    principal: Principal = require("application.read_own")) -> PaymentRead:
+                    principal: Principal = require("application.read_own")) -> PaymentOrderRead:
     """Asks the provider when no callback has come yet."""
     payment = payments.own(session=session, principal=principal, payment_id=payment_id)
-    return PaymentRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
+    return PaymentOrderRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
                                                     payment=payment))

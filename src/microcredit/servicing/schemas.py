@@ -273,7 +273,7 @@ class OnlinePaymentCreate(InputSchema):
         "examples": [{"amount": "1378.04"}, {"amount": "3000.00", "purpose": "prepayment", "mode": "shorten_term"}]})
 
 
-class PaymentRead(OutputSchema):
+class PaymentOrderRead(OutputSchema):
     """A payment through the provider and where it stands."""
 
     id: int

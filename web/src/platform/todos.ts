@@ -26,6 +26,7 @@ const KINDS = new Map<string, TodoKind>([
   ['staff_locked', { label: 'todos.staffLocked', to: { name: 'staff-staff', query: { locked: '1' } } }],
   ['outbox_dead', { label: 'todos.outboxDead', to: { name: 'staff-outbox', query: { tab: 'dead' } } }],
   ['disbursements_waiting', { label: 'loan.todo.disbursementsWaiting', to: { name: 'staff-loan-desk' } }],
+  ['reconciliation_breaks', { label: 'payment.recon.todo', to: { name: 'staff-reconciliation' } }],
   ['applications_level1', { label: 'approval.todos.level1', to: { name: 'staff-review-queue', query: { level: '1' } } }],
   ['applications_level2', { label: 'approval.todos.level2', to: { name: 'staff-review-queue', query: { level: '2' } } }],
   ['applications_level3', { label: 'approval.todos.level3', to: { name: 'staff-review-queue', query: { level: '3' } } }],
