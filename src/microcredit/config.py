@@ -344,7 +344,8 @@ class Settings(BaseSettings):
     bureau: Literal["simulator"] = "simulator"
     id_check: Literal["simulator"] = "simulator"
     # The payment provider money moves through (integrations.payments): "simulator" is the built-in
-    # payment provider simulator, the only adapter so far (production refuses it). Its behaviour:
+    # payment provider simulator, the only adapter so far (as for the bureau: a real deployment adds
+    # its provider's adapter and names it here). Its behaviour:
     # settlement delay, shares of failed payments and of duplicated and late callbacks, the seed that
     # makes it deterministic; callbacks are signed with `payments_callback_secret` (HMAC-SHA256).
     payments: Literal["simulator"] = "simulator"
@@ -425,8 +426,6 @@ class Settings(BaseSettings):
                 problems.append(f"OAuth provider {p.name!r} (Alipay) lacks app_private_key or provider_public_key")
         if self.sms_simulator:
             problems.append("MICROCREDIT_SMS_SIMULATOR is on (the SMS simulator's message box)")
-        if self.payments == "simulator":
-            problems.append("MICROCREDIT_PAYMENTS is the payment provider simulator")
         if not self.database_url:
             problems.append("MICROCREDIT_DATABASE_URL is not set (production needs a real database)")
         if self.storage == "s3" and not self.s3_bucket:

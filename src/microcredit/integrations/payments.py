@@ -3,8 +3,8 @@
 A real deployment plugs in its bank's or payment company's adapter (a bank-direct payout and
 collection interface, UnionPay, a licensed third-party payment company) by implementing
 `PaymentProvider`. The demo and the tests use `SimulatedPaymentProvider`, chosen by
-`MICROCREDIT_PAYMENTS=simulator` (the default and, so far, the only adapter). Production refuses
-to start with it.
+`MICROCREDIT_PAYMENTS=simulator` (the default and, so far, the only adapter: as with the credit
+bureau, a deployment adds its provider's adapter and names it there).
 
 What a provider does for us:
 
