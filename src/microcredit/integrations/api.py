@@ -131,7 +131,7 @@ def build_payments_router(*, provider: Callable[[], Any], db: Callable[[], Datab
         """What the payer is asked to pay."""
         with db().unit_of_work() as session:
             try:
-                return _read(simulator().query(session=session, provider_reference=provider_reference))
+                return _read(simulator().status_of(session=session, provider_reference=provider_reference))
             except UnknownProviderPayment:
                 raise NotFound(field="provider_reference") from None
 

@@ -11,7 +11,7 @@ What a provider does for us:
 * `pay_out` — send money to a borrower's card (a disbursement);
 * `collect` — take money from a card the borrower bound with an auto-debit agreement (代扣);
 * `start_online` — open a payment the borrower completes on the provider's page (收银台);
-* `query` — where a payment stands now (the "poll" path when a callback does not come);
+* `status_of` — where a payment stands now (the "poll" path when a callback does not come);
 * `verify_callback` — check the signature (HMAC-SHA256 over the raw body) of a notification the
   provider POSTs to us, and read it;
 * `statement` — the provider's daily statement (CSV) of what it settled that day.
@@ -131,7 +131,7 @@ class PaymentProvider(Protocol):
         """Open a payment the payer completes on the provider's page (`pay_url`)."""
         ...
 
-    def query(self, *, session: Session, provider_reference: str) -> ProviderPayment:
+    def status_of(self, *, session: Session, provider_reference: str) -> ProviderPayment:
         """Where the payment stands now."""
         ...
 
@@ -251,7 +251,7 @@ class SimulatedPaymentProvider:
         """Open an online payment: pending until the payer pays on the simulated cashier page (`pay`)."""
         return self._answer(self._open(session, "online", order))
 
-    def query(self, *, session: Session, provider_reference: str) -> ProviderPayment:
+    def status_of(self, *, session: Session, provider_reference: str) -> ProviderPayment:
         """Where the payment stands now."""
         return self._answer(self._settle(self._row(session, provider_reference)))
 

@@ -237,7 +237,7 @@ def poll(*, session: Session, clock: Clock, provider: PaymentProvider, payment: 
         return payment
     locked = repo.payment(session, payment.id, for_update=True)
     assert locked is not None
-    answer = provider.query(session=session, provider_reference=payment.provider_reference)
+    answer = provider.status_of(session=session, provider_reference=payment.provider_reference)
     return apply(session=session, clock=clock, payment=locked, answer=answer, via="poll")
 
 
