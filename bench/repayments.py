@@ -7,10 +7,13 @@ Issue 17's benchmark. For each backend -- PostgreSQL when `MICROCREDIT_TEST_POST
 server (``set -a; . /tmp/mc-svc-main/env; set +a``), SQLite always (a file, WAL) -- a fresh database
 is migrated and filled by the real operations: the demo (`microcredit.demo.seed`), a product
 `BENCH`, and `--loans` borrowers each with an application submitted (decided by an approving
-assessor: this bench is about repayments, not about the review), its loan opened and disbursed
-through the servicing service, then the business date moved 20 days on. The issue asks for
-10,000 loans; filling costs ~40 ms a loan, so the default is 2,000 (`--loans 10000` for the full
-run). Then `microcredit serve` runs as its own process; the demo's finance user signs in through
+assessor: this bench is about repayments, not about the review), its contract made and signed
+through the contracts service (the borrower's SMS code, the institution's PAdES signature with the
+demo certificate: only a signed contract is paid out), its loan opened and disbursed through the
+servicing service, then the business date moved 20 days on. The issue asks for
+10,000 loans; filling costs ~40 ms a loan plus the contract's PDF and signatures, so the default
+is 2,000 (`--loans 10000` for the full run). Then `microcredit serve` runs as its own process;
+the demo's finance user signs in through
 the API, and `--connections` keep-alive connections post repayments of 50.00 to the loans in
 turn (`POST /api/v1/loans/{id}/repayments`, each under its own `Idempotency-Key`): each locks the
 loan, folds its events, allocates, stores the event, posts a balanced entry per book and audits,
@@ -46,6 +49,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import request_path as rp
 from microcredit.config import Settings
+from microcredit.contracts import service as contracts
+from microcredit.contracts import signing
 from microcredit.db.migrate import upgrade
 from microcredit.demo import _as, _product_terms, demo_id_number, seed
 from microcredit.identity import service as identity
@@ -56,7 +61,7 @@ from microcredit.origination.schemas import ApplicationCreate
 from microcredit.parties import service as parties
 from microcredit.parties.models import Branch
 from microcredit.parties.service.borrowers import NewBorrower
-from microcredit.platform.actor import Actor
+from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
 from microcredit.risk.assessment import Assessment, Decision
 from microcredit.runtime import build_runtime
@@ -98,6 +103,8 @@ def _fill(env: dict[str, str], count: int) -> list[int]:
                                    institution_kind=inst.kind, business_date=inst.business_date, code="BENCH",
                                    number=1,
                                    calendars=products.calendar.calendars_of(session=session, institution_id=inst.id))
+    signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=kit.clock.now())
+    files = contracts.contracts.Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
     ids: list[int] = []
     batch = 200
     for start in range(0, count, batch):
@@ -132,6 +139,17 @@ def _fill(env: dict[str, str], count: int) -> list[int]:
                 origination.applications.submit(session=session, kit=kit, principal=officer,
                                                 application_id=draft.id, own=False, assess=_approve,
                                                 language="zh-CN", notify=False)
+                contract = contracts.contracts.open_contract(session=session, kit=kit, files=files, principal=officer,
+                                                             application_id=draft.id, own=False)
+                index = identity.accounts.phone_index(kit, phone)
+                kit.codes.save(session=session, phone_index=index, purpose=contracts.contracts.SIGN_PURPOSE,
+                               code_hash=identity.smscodes.code_hash(kit, index, contracts.contracts.SIGN_PURPOSE,
+                                                                     "246810"))
+                contracts.contracts.sign(session=session, kit=kit, files=files,
+                                         principal=_as(user.id, "borrower", inst.id, None, data.real_name),
+                                         application_id=draft.id, sms_code="246810",
+                                         document_sha256=contract.pdf_sha256, device_id=None,
+                                         meta=RequestMeta(ip="127.0.0.1"), notify=False)
                 loan = loans.open_loan(session=session, clock=kit.clock, actor=Actor.system(inst.id),
                                        institution_id=inst.id, application_id=draft.id)
                 loans.disburse(session=session, clock=kit.clock, actor=Actor.system(inst.id),

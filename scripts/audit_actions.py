@@ -37,6 +37,8 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "application.<f'review.{action}'>": ("application.review.approve", "application.review.decline",
                                          "application.review.request_documents",
                                          "application.review.counter_offer"),
+    # servicing/service/payments.py: a payment through the provider reaching its final status
+    "payment.<{payment.status}>": ("payment.confirmed", "payment.failed"),
     # servicing/service/loans.py: every event recorded on a loan (loans.py's and changes.PREFIX's types)
     "loan.<{item.type}>": ("loan.disbursement", "loan.repayment", "loan.prepayment", "loan.recovery",
                            "loan.reversal", "loan.waiver", "loan.deferral", "loan.rescheduling", "loan.write_off"),

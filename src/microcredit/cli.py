@@ -55,6 +55,11 @@ app.add_typer(loan_app, name="loan")
 ledger_app = typer.Typer(help="The double-entry books.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 contracts_app = typer.Typer(help="Loan contracts and their signing certificate.", no_args_is_help=True)
+loans_app = typer.Typer(help="Loans on the books: auto-debit, reconciliation with the payment provider.",
+                        no_args_is_help=True)
+app.add_typer(loans_app, name="loans")
+payments_app = typer.Typer(help="The payment provider (its simulator's callbacks and statement).", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
 app.add_typer(contracts_app, name="contracts")
 console = Console()
 
@@ -529,6 +534,89 @@ def ledger_export(fmt: Annotated[str, typer.Option("--format", help="Only beanco
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output} ({len(codes)} institution(s), the {basis} book)")
+
+
+@loans_app.command("autodebit")
+def loans_autodebit(on: Annotated[str, typer.Option("--on", help="The day to collect for (YYYY-MM-DD)")],
+                    institution: Annotated[str, typer.Option(help="Institution code")] = "DEMO") -> None:
+    """Collect what is due on the day from each active loan's bound card (retried 1 and 3 days after)."""
+    from datetime import date
+
+    from microcredit.parties import service as parties
+    from microcredit.servicing.service import payments
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        _fail(f"--on {on!r} is not a date (YYYY-MM-DD)")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session, code=institution)
+            report = payments.autodebit(session=session, clock=runtime.clock, provider=runtime.payments,
+                                        institution_id=inst.id, on=day)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    skipped = ", ".join(f"{why} {n}" for why, n in sorted(report.skipped.items())) or "none"
+    console.print(f"{day}: {len(report.requested)} collection(s) asked for, {report.confirmed} confirmed, "
+                  f"{report.failed} failed, the rest waiting for the provider; passed over: {skipped}")
+
+
+@loans_app.command("reconcile")
+def loans_reconcile(statement: Annotated[Path, typer.Option("--statement", help="The provider's daily statement (CSV)",
+                                                            exists=True, dir_okay=False)],
+                    day: Annotated[str | None, typer.Option("--date", help="The statement's day (default: from the "
+                                                                            "file name's YYYY-MM-DD)")] = None,
+                    institution: Annotated[str, typer.Option(help="Institution code")] = "DEMO") -> None:
+    """Match the provider's statement against our payments; print and store every break."""
+    import re
+    from datetime import date
+
+    from microcredit.parties import service as parties
+    from microcredit.servicing.service import payments
+
+    found = day or (m.group(0) if (m := re.search(r"\d{4}-\d{2}-\d{2}", statement.name)) else None)
+    if found is None:
+        _fail("give --date: the file name holds no YYYY-MM-DD")
+    try:
+        statement_date = date.fromisoformat(found)
+    except ValueError:
+        _fail(f"{found!r} is not a date (YYYY-MM-DD)")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session, code=institution)
+            rows = payments.reconcile(session=session, clock=runtime.clock, provider=runtime.payments,
+                                      institution_id=inst.id, text=statement.read_text(encoding="utf-8"),
+                                      statement_date=statement_date)
+            lines = [(b.kind, b.reference, b.provider_reference or "", str((b.ours or {}).get("amount", "")),
+                      str((b.theirs or {}).get("amount", ""))) for b in rows]
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    for kind, reference, provider_reference, ours, theirs in lines:
+        console.print(f"break {kind}: {reference} {provider_reference} ours={ours or '-'} theirs={theirs or '-'}")
+    console.print(f"{statement_date}: {len(lines)} new break(s)" if lines else f"{statement_date}: no new break")
+
+
+@payments_app.command("statement")
+def payments_statement(on: Annotated[str, typer.Option("--on", help="The day (YYYY-MM-DD)")],
+                       output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout)")]
+                       = None) -> None:
+    """Write the payment provider simulator's daily statement (CSV) of what it settled on the day."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        _fail(f"--on {on!r} is not a date (YYYY-MM-DD)")
+    runtime = _runtime()
+    with runtime.db.unit_of_work() as session:
+        text = runtime.payments.statement(session=session, day=day)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output} ({text.count(chr(10)) - 1} line(s))")
 
 
 def main() -> None:

@@ -343,6 +343,19 @@ class Settings(BaseSettings):
     # adapter so far: a real deployment adds its provider's adapter and names it here.
     bureau: Literal["simulator"] = "simulator"
     id_check: Literal["simulator"] = "simulator"
+    # The payment provider money moves through (integrations.payments): "simulator" is the built-in
+    # payment provider simulator, the only adapter so far (as for the bureau: a real deployment adds
+    # its provider's adapter and names it here). Its behaviour:
+    # settlement delay, shares of failed payments and of duplicated and late callbacks, the seed that
+    # makes it deterministic; callbacks are signed with `payments_callback_secret` (HMAC-SHA256).
+    payments: Literal["simulator"] = "simulator"
+    payments_callback_secret: SecretStr = SecretStr("demo-payment-callback-secret")
+    payments_simulator_seed: int = 0
+    payments_simulator_delay_seconds: int = Field(default=0, ge=0, le=86400)
+    payments_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    payments_simulator_duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    payments_simulator_late_rate: float = Field(default=0.0, ge=0, le=1)
+    payments_simulator_late_seconds: int = Field(default=300, ge=0, le=86400)
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)

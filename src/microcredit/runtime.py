@@ -26,6 +26,7 @@ from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.identity.service.principals import PrincipalCache
 from microcredit.identity.service.sessions import TOUCH_EVERY
 from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
+from microcredit.integrations.payments import PaymentProvider, PaymentSimulation, SimulatedPaymentProvider
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
@@ -54,6 +55,14 @@ class Runtime:
     institutions: ReferenceCache[InstitutionInfo] | None = None
     # Where files (documents) are kept; None: storage_from(settings) on first use.
     storage: Storage | None = None
+    # The payment provider money moves through (None: payments_from(settings) on first use).
+    payment_provider: PaymentProvider | None = None
+
+    @property
+    def payments(self) -> PaymentProvider:
+        """The payment provider (the simulator unless a deployment configures its adapter)."""
+        return self.payment_provider if self.payment_provider is not None else payments_from(self.settings,
+                                                                                              self.clock)
 
     @property
     def files(self) -> Storage:
@@ -102,6 +111,19 @@ def storage_from(settings: Settings) -> Storage:
     return LocalStorage(settings.resolved_storage_dir)
 
 
+def payments_from(settings: Settings, clock: Clock) -> PaymentProvider:
+    """The configured payment provider: so far only the built-in simulator."""
+    return SimulatedPaymentProvider(
+        clock=clock, secret=settings.payments_callback_secret.get_secret_value().encode(),
+        public_url=settings.public_url,
+        simulation=PaymentSimulation(seed=settings.payments_simulator_seed,
+                                     delay_seconds=settings.payments_simulator_delay_seconds,
+                                     failure_rate=settings.payments_simulator_failure_rate,
+                                     duplicate_rate=settings.payments_simulator_duplicate_rate,
+                                     late_rate=settings.payments_simulator_late_rate,
+                                     late_seconds=settings.payments_simulator_late_seconds))
+
+
 def build_runtime(settings: Settings, *, database: Database | None = None, clock: Clock | None = None,
                   redis: Any | None = None, sms: SmsChannel | None = None,
                   oauth_transport: httpx2.BaseTransport | None = None, storage: Storage | None = None) -> Runtime:
@@ -136,5 +158,5 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
         oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
                            transport=oauth_transport),
         institutions=parties.organisation.institution_cache(clock=clock, seconds=settings.reference_cache_seconds),
-        storage=storage or storage_from(settings),
+        storage=storage or storage_from(settings), payment_provider=payments_from(settings, clock),
     )

@@ -124,3 +124,27 @@ def serve_with_cipher(app: FastAPI, runtime: Runtime, cipher: Any) -> None:
     """Point `app` at `runtime` with another field cipher (e.g. one that refuses to decrypt)."""
     keys = replace(runtime.keys, cipher=cipher)
     app.state.runtime = replace(runtime, keys=keys, identity=replace(runtime.identity, keys=keys))
+
+
+def sign_contract(client: TestClient, runtime: Runtime, borrower_headers: dict[str, str], phone: str,
+                  application_id: int) -> dict[str, Any]:
+    """Make, and sign as the borrower would (SMS code on the PDF's digest), the contract of an approved
+    application; the institution signs it with the demo certificate. Only then can the loan be paid out."""
+    import re
+
+    from microcredit.contracts import signing
+
+    signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now())
+    base = f"/api/v1/me/applications/{application_id}/contract"
+    made = client.post(base, headers=borrower_headers)
+    assert made.status_code == 200, made.text
+    assert client.post(f"{base}/signing-code", headers=borrower_headers).status_code == 200
+    messages = client.get("/_sim/sms", params={"phone": phone}).json()
+    code = re.search(r"\b(\d{6})\b", messages[0]["text"])
+    assert code, messages
+    signed = client.post(f"{base}/sign", headers=borrower_headers,
+                         json={"sms_code": code.group(1), "document_sha256": made.json()["pdf_sha256"]})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["status"] == "signed"
+    result: dict[str, Any] = signed.json()
+    return result

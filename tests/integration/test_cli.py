@@ -275,3 +275,25 @@ def test_outbox_list_shows_how_messages_went_and_never_their_text(run, demo, wor
         assert "13900000001" not in out
     assert run("outbox", "list", "--status", "lost", ok=False).exit_code == 1
     assert run("outbox", "list", "--institution", "NOPE", ok=False).exit_code == 1
+
+
+def test_loans_autodebit_and_reconcile_with_the_payment_simulators_statement(run, demo, worker_tmp):
+    out = run("loans", "autodebit", "--on", "2026-11-25").output
+    assert "0 collection(s) asked for" in _flat(out)
+    assert "is not a date" in run("loans", "autodebit", "--on", "25.11.2026", ok=False).output
+    statement = worker_tmp / "statement-2026-11-25.csv"
+    run("payments", "statement", "--on", "2026-11-25", "-o", str(statement))
+    header = statement.read_text().splitlines()
+    assert header == ["provider_reference,merchant_reference,kind,amount,currency,status,settled_at"]
+    with demo.unit_of_work(write=False) as s:
+        inst_id = s.scalar(select(Institution.id).where(Institution.code == INSTITUTION_CODE))
+    # A payment the provider settled that we have no record of: one break, stored once.
+    statement.write_text(f"{header[0]}\nSIMX0001,MC{inst_id}-424242,online,50.00,CNY,succeeded,"
+                         "2026-11-25T10:00:00+08:00\n")
+    out = _flat(run("loans", "reconcile", "--statement", str(statement)).output)
+    assert f"break missing_ours: MC{inst_id}-424242 SIMX0001" in out
+    assert "2026-11-25: 1 new break(s)" in out
+    assert "no new break" in run("loans", "reconcile", "--statement", str(statement)).output
+    statement.write_text("a,b\n1,2\n")
+    assert "not a payment statement" in _flat(run("loans", "reconcile", "--statement", str(statement),
+                                                  ok=False).output)

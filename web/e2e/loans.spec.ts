@@ -5,10 +5,13 @@
 // that installment and sees it paid in the schedule; reverses it (a bounced transfer: the note is
 // required) and sees it overdue again; records it again and a prepayment that shortens the term; the
 // repayment's ledger entry is one click away.
-// The borrower then sees the loan, its schedule (the first installment paid) and the next payment.
+// The borrower signs the contract first (only a signed contract is paid out). The borrower then sees the
+// loan, its schedule (the first installment paid) and the next payment, and pays it on the phone through
+// the payment provider simulator's checkout: confirmed by the provider, the payment is in the history
+// and listed as succeeded.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
+import { DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 
@@ -51,6 +54,21 @@ async function registerClean(api: APIRequestContext) {
   return { ...b, token: (await login.json()).token as string }
 }
 
+/** Sign the contract of an approved application as the borrower (SMS code on the PDF's digest), through the API. */
+async function signContract(api: APIRequestContext, b: { token: string; phone: string }, applicationId: string) {
+  const headers = { Authorization: `Bearer ${b.token}` }
+  const base = `/api/v1/me/applications/${applicationId}/contract`
+  const made = await api.post(base, { headers })
+  expect(made.status(), await made.text()).toBe(200)
+  const since = await lastSmsId(api, b.phone)
+  expect((await api.post(`${base}/signing-code`, { headers })).status()).toBe(200)
+  const signed = await api.post(`${base}/sign`, {
+    headers,
+    data: { sms_code: await smsCode(api, b.phone, since), document_sha256: (await made.json()).pdf_sha256 },
+  })
+  expect(signed.status(), await signed.text()).toBe(200)
+}
+
 const plain = (money: string) => money.replace(/[¥,\s]/g, '')
 
 test('a borrower is approved, finance disburses and records a repayment, both see the schedule', async ({ page, browser, api, baseURL }) => {
@@ -78,6 +96,7 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await page.getByTestId('apply-submit').click()
   await expect(page).toHaveURL(/\/applications\/\d+$/)
   await expect(page.getByTestId('application-status')).toHaveText('已批准')
+  await signContract(api, b, /\/applications\/(\d+)$/.exec(page.url())![1])
   // No loan yet: the borrower's loans page says so.
   await page.goto('/')
   await page.getByTestId('home-loans').click()
@@ -100,7 +119,7 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(approved).toHaveCount(0)
   await expectAccessible(staff, 'disbursement desk')
   await screenshot(staff, 'staff-disbursement-desk')
-  await pending.getByRole('button', { name: '放款' }).click()
+  await pending.locator('[data-testid^="disburse-"]').click()
   const dialog = staff.getByTestId('disburse-dialog')
   const dateInput = dialog.locator('.el-date-editor input')
   const today = await dateInput.inputValue()
@@ -192,11 +211,38 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(page.getByTestId('my-installment-1')).toContainText('已还清')
   await expect(page.getByTestId('my-installment-2')).toContainText('待还')
   await expect(page.getByTestId('next-payment')).toBeVisible()
-  await expect(page.getByTestId('next-payment').getByRole('button', { name: '立即还款' })).toBeDisabled()
   await expect(page.getByTestId('my-payoff')).toBeVisible()
   await expect(page.getByTestId('my-payments').locator('li').first()).toBeVisible()
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
   await expectAccessible(page, 'borrower loan page')
   await screenshot(page, 'borrower-loan', true)
   await staffContext.close()
+
+  // Paying the next installment on the phone, through the payment provider simulator's checkout.
+  const nextAmount = plain((await page.getByTestId('next-payment').locator('.big').textContent()) ?? '')
+  const paidBefore = await page.getByTestId('my-payments').locator('li').count()
+  await page.getByTestId('next-payment').getByRole('button', { name: '立即还款' }).click()
+  const pay = page.getByTestId('pay-dialog')
+  await expect(pay.getByTestId('pay-amount')).toHaveValue(nextAmount)
+  // A prepayment needs the borrower's choice, told beside it.
+  await pay.getByTestId('pay-prepayment').click()
+  await pay.getByTestId('pay-next').click()
+  await expect(pay.locator('.el-form-item', { has: page.getByTestId('pay-mode') }).locator('.el-form-item__error')).toHaveText('请选择缩短期限或减少月供')
+  await pay.getByTestId('pay-repayment').click()
+  await expectAccessible(page, 'pay dialog')
+  await pay.getByTestId('pay-next').click()
+  await expect(pay.getByTestId('cashier-hint')).toContainText('模拟器')
+  expect(plain((await pay.getByTestId('cashier-amount').textContent()) ?? '')).toBe(nextAmount)
+  await screenshot(page, 'borrower-pay-checkout')
+  await pay.getByTestId('cashier-confirm').click()
+  await expect(pay.getByTestId('pay-result')).toContainText('还款成功')
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+  await pay.getByTestId('pay-done').click()
+  // Paid before its due date, it is held and used on that day (the schedule shows it then); the
+  // payment is in the history and among the payments through the provider.
+  await expect(page.getByTestId('my-payments').locator('li')).toHaveCount(paidBefore + 1)
+  const order = page.getByTestId('my-orders').locator('li').first()
+  await expect(order).toContainText('还款')
+  await expect(order).toContainText('已成功')
+  await expectAccessible(page, 'borrower loan page after paying')
 })

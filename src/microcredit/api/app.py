@@ -36,8 +36,9 @@ from microcredit.consent import api as consent_routes
 from microcredit.contracts import api as contracts_routes
 from microcredit.documents import api as documents_routes
 from microcredit.identity import api as identity_routes
-from microcredit.integrations.api import build_sms_router
+from microcredit.integrations.api import build_payments_router, build_sms_router
 from microcredit.integrations.oauth_simulator import build_router as build_oauth_simulator
+from microcredit.integrations.payments import SimulatedPaymentProvider
 from microcredit.ledger import api as ledger_routes
 from microcredit.notifications import api as notifications_routes
 from microcredit.origination import api as origination_routes
@@ -211,6 +212,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                                       db=lambda: app.state.runtime.db)
         app.include_router(sim_router)
         app.state.mounted_routers.append(("", sim_router))
+    if isinstance(runtime.payments, SimulatedPaymentProvider):
+        from microcredit.servicing.service import payments
+
+        pay_sim = build_payments_router(provider=lambda: app.state.runtime.payments, db=lambda: app.state.runtime.db,
+                                        clock=lambda: app.state.runtime.clock, receive=payments.on_callback)
+        app.include_router(pay_sim)
+        app.state.mounted_routers.append(("", pay_sim))
     if any(p.simulator for p in settings.oauth_providers):
         oauth_sim = build_oauth_simulator(settings)
         app.include_router(oauth_sim)

@@ -31,6 +31,7 @@ from microcredit.identity import service as identity
 from microcredit.identity.errors import SecondFactorRequired
 from microcredit.identity.principal import Principal
 from microcredit.identity.service.oauth import OAuthGateway
+from microcredit.integrations.payments import PaymentProvider
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
@@ -70,6 +71,10 @@ async def _oauth(request: Request) -> OAuthGateway:
     return runtime_of(request).oauth
 
 
+async def _payments(request: Request) -> PaymentProvider:
+    return runtime_of(request).payments
+
+
 async def _institutions(request: Request) -> ReferenceCache[InstitutionInfo] | None:
     return runtime_of(request).institutions
 
@@ -79,6 +84,7 @@ Kit = Annotated[identity.IdentityKit, Depends(_kit)]
 WallClock = Annotated[Clock, Depends(_clock)]
 Config = Annotated[Settings, Depends(_settings)]
 OAuth = Annotated[OAuthGateway, Depends(_oauth)]
+Payments = Annotated[PaymentProvider, Depends(_payments)]
 Institutions = Annotated[ReferenceCache[InstitutionInfo] | None, Depends(_institutions)]
 
 

@@ -13,7 +13,7 @@ from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
-from microcredit.servicing.service import changes, loans
+from microcredit.servicing.service import changes, loans, payments
 
 router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
@@ -43,6 +43,7 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *origination.group_applications.todos(session=session, principal=principal),
              *loans.todos(session=session, principal=principal),
              *changes.todos(session=session, principal=principal),
+             *payments.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
-from microcredit.db.types import BigIntPK, UTCDateTime
+from microcredit.db.types import BigIntPK, MoneyColumn, UTCDateTime
+from microcredit.lending.money import Money
 
 
 class SimulatedSms(Base):
@@ -22,3 +23,27 @@ class SimulatedSms(Base):
     phone_masked: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SimulatedPayment(Base):
+    """A payment as the payment provider simulator holds it (its side: what it settled, and when)."""
+
+    __tablename__ = "sim_payment_orders"
+    __table_args__ = (UniqueConstraint("reference"), Index("ix_sim_payment_settle", "settle_at"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    provider_reference: Mapped[str] = mapped_column(String(40), unique=True)
+    reference: Mapped[str] = mapped_column(String(80))  # the merchant's (ours)
+    kind: Mapped[str] = mapped_column(String(8))  # payout | collect | online
+    amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    account: Mapped[str] = mapped_column(String(64))
+    account_masked: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Drawn when the payment is opened: "succeeded" or the failure reason; the callback's fate.
+    outcome: Mapped[str] = mapped_column(String(32))
+    duplicate: Mapped[bool] = mapped_column(Boolean)
+    late: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))  # pending | succeeded | failed
+    settle_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # online: set when paid
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    callbacks_sent: Mapped[int] = mapped_column(Integer)

@@ -520,7 +520,7 @@ class CalendarYearRead(OutputSchema):
 
 # --- a loan replayed: terms plus events in, its state out (`microcredit loan replay`) --------
 
-ChannelName = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "internal"]
+ChannelName = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "online", "internal"]
 StrategyName = Literal[
     "due_date_order",
     "penalty_fee_interest_principal",

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from microcredit.api.deps import DB, IdempotencyGuard, Kit, idempotent, require
+from microcredit.api.deps import DB, IdempotencyGuard, Kit, Payments, idempotent, public, require
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
+from microcredit.integrations.payments import SIGNATURE_HEADER
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 from microcredit.products.service import replay
+from microcredit.servicing.errors import ModeRequired, PaymentNotFound
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
+    BreakRead,
+    CallbackAck,
     ChangeDecision,
     ChangeReject,
     DeskApplication,
@@ -35,6 +39,9 @@ from microcredit.servicing.schemas import (
     LoanRead,
     LoanStatusName,
     LoanSummary,
+    OnlinePaymentCreate,
+    PaymentOrderRead,
+    PayoutCreate,
     PrepaymentCreate,
     RecordedRead,
     RecoveryCreate,
@@ -42,8 +49,9 @@ from microcredit.servicing.schemas import (
     ReversalCreate,
     ServicingSettingsRead,
     ServicingSettingsUpdate,
+    StatementUpload,
 )
-from microcredit.servicing.service import changes, loans, receipts, settings
+from microcredit.servicing.service import changes, loans, payments, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -135,7 +143,10 @@ def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read
 
 
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",
-             summary="Pay the loan out", responses=MOVE_RESPONSES)
+             summary="Record a disbursement made outside the payment provider",
+             responses={**MOVE_RESPONSES, 409: {"description": "The contract is not fully signed "
+                                                "(`contract_not_signed`), the loan's status does not allow it "
+                                                "(`loan_wrong_state`), or the key was used for another request"}})
 def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                   guard: IdempotencyGuard = idempotent("loan.disbursement"),
                   principal: Principal = require("loan.disburse")) -> Any:
@@ -335,3 +346,119 @@ def get_my_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit,
     """Another borrower's loan is not found (audited)."""
     loan = loans.own(session=session, principal=principal, loan_id=loan_id)
     return _pdf(receipts.document(session=session, clock=kit.clock, actor=principal.actor, loan=loan, seq=seq))
+# --- payments through the provider -------------------------------------------------------------------
+
+PAYMENT_REFUSALS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The contract is not fully signed (`contract_not_signed`), the loan's status does not "
+                         "allow it (`loan_wrong_state`), a payout is already on its way (`payout_in_progress`), "
+                         "no card (`bank_card_missing`), or the key was used for another request"}}
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request's body exactly as sent (a callback's signature is over these bytes)."""
+    return await request.body()
+
+
+@router.post("/loans/{loan_id}/payouts", response_model=PaymentOrderRead, status_code=201,
+             operation_id="request_payout", summary="Pay the loan out through the payment provider",
+             responses=PAYMENT_REFUSALS)
+def request_payout(loan_id: Id, body: PayoutCreate, session: DB, provider: Payments, kit: Kit,
+                   key: IdempotencyKey = None, guard: IdempotencyGuard = idempotent("loan.payout"),
+                   principal: Principal = require("loan.disburse")) -> Any:
+    """Only a fully signed contract. The disbursement is recorded when the provider confirms the payout
+    (its callback, or a poll), on the day the money left; a failure leaves the loan undisbursed, with why."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    payment = payments.request_payout(session=session, clock=kit.clock, actor=principal.actor, provider=provider,
+                                      institution_id=loan.institution_id, loan_id=loan.id, key=str(key),
+                                      card_id=body.card_id)
+    return guard.respond(201, PaymentOrderRead.model_validate(payment))
+
+
+@router.get("/loans/{loan_id}/payments", response_model=list[PaymentOrderRead], operation_id="list_loan_payments",
+            summary="A loan's payments through the provider")
+def list_loan_payments(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> list[PaymentOrderRead]:
+    """Newest first: payouts, online repayments and auto-debit attempts."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return [PaymentOrderRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
+
+
+@router.post("/payments/{payment_id}/poll", response_model=PaymentOrderRead, operation_id="poll_payment",
+             summary="Ask the provider where a payment stands")
+def poll_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
+                 principal: Principal = require("loan.disburse")) -> PaymentOrderRead:
+    """When no callback came: the provider's answer is applied as a callback's would be (once)."""
+    payment = payments.visible(session=session, principal=principal, payment_id=payment_id)
+    return PaymentOrderRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
+                                                    payment=payment))
+
+
+@router.post("/payments/callbacks/{provider_name}", response_model=CallbackAck, operation_id="payment_callback",
+             summary="The payment provider's notification (signed)", dependencies=[public()],
+             responses={400: {"description": "The signature does not verify (`callback_signature_invalid`)"},
+                        404: {"description": "No payment of ours under that reference (`payment_not_found`)"}})
+def payment_callback(provider_name: str, session: DB, kit: Kit,
+                     provider: Payments, body: bytes = Depends(raw_body),
+                     signature: Annotated[str, Header(alias=SIGNATURE_HEADER, max_length=128)] = "") -> CallbackAck:
+    """Verified (HMAC-SHA256 over the raw body) before anything is read; a failed, late or repeated
+    notification changes nothing twice."""
+    if provider_name != provider.name:
+        raise PaymentNotFound(field="provider_name")
+    payment = payments.on_callback(session=session, clock=kit.clock, provider=provider, body=body,
+                                   signature=signature)
+    return CallbackAck(payment_id=payment.id, status=payment.status)
+
+
+@router.get("/reconciliation/breaks", response_model=Page[BreakRead], operation_id="list_reconciliation_breaks",
+            summary="Differences between the provider's statements and our payments")
+def list_reconciliation_breaks(session: DB, principal: Principal = require("repayment.record"), page: PageNo = 1,
+                               page_size: PageSize = 20, resolved: bool | None = False) -> Page[BreakRead]:
+    """Newest first; open ones unless asked."""
+    r = payments.breaks(session=session, principal=principal, page=PageRequest(page, page_size), resolved=resolved)
+    return Page(items=[BreakRead.model_validate(b) for b in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)
+
+
+@router.post("/reconciliation/statements", response_model=list[BreakRead], operation_id="reconcile_statement",
+             summary="Reconcile a provider's daily statement",
+             responses={422: {"description": "Not a statement file (`statement_unreadable`)"}})
+def reconcile_statement(body: StatementUpload, session: DB, kit: Kit, provider: Payments,
+                        principal: Principal = require("repayment.record")) -> list[BreakRead]:
+    """The breaks found that were not stored already (the same statement again finds none)."""
+    rows = payments.reconcile(session=session, clock=kit.clock, provider=provider,
+                              institution_id=principal.institution_id, text=body.statement,
+                              statement_date=body.statement_date)
+    return [BreakRead.model_validate(b) for b in rows]
+
+
+@router.post("/me/loans/{loan_id}/payments", response_model=PaymentOrderRead, status_code=201,
+             operation_id="start_my_payment", summary="Pay on the phone (repayment or prepayment)",
+             responses=MOVE_RESPONSES)
+def start_my_payment(loan_id: Id, body: OnlinePaymentCreate, session: DB, kit: Kit, provider: Payments,
+                     key: IdempotencyKey = None, guard: IdempotencyGuard = idempotent("loan.online_payment"),
+                     principal: Principal = require("application.apply_own")) -> Any:
+    """Opens the payment at the provider (`pay_url`); the loan records it when the provider confirms."""
+    if body.purpose == "prepayment" and body.mode is None:
+        raise ModeRequired(field="mode")
+    payment = payments.start_online(session=session, clock=kit.clock, principal=principal, provider=provider,
+                                    loan_id=loan_id, amount=body.amount, purpose=body.purpose,
+                                    mode=body.mode if body.purpose == "prepayment" else None, key=str(key))
+    return guard.respond(201, PaymentOrderRead.model_validate(payment))
+
+
+@router.get("/me/loans/{loan_id}/payments", response_model=list[PaymentOrderRead], operation_id="list_my_loan_payments",
+            summary="The payments of one of the borrower's loans")
+def list_my_loan_payments(loan_id: Id, session: DB,
+                          principal: Principal = require("application.read_own")) -> list[PaymentOrderRead]:
+    """Newest first."""
+    loan = loans.own(session=session, principal=principal, loan_id=loan_id)
+    return [PaymentOrderRead.model_validate(p) for p in payments.of_loan(session=session, loan=loan)]
+
+
+@router.post("/me/payments/{payment_id}/poll", response_model=PaymentOrderRead, operation_id="poll_my_payment",
+             summary="Where the borrower's payment stands now")
+def poll_my_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
+                    principal: Principal = require("application.read_own")) -> PaymentOrderRead:
+    """Asks the provider when no callback has come yet."""
+    payment = payments.own(session=session, principal=principal, payment_id=payment_id)
+    return PaymentOrderRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
+                                                    payment=payment))

@@ -71,7 +71,7 @@ KEYS = ("disbursed", "received", "credit", "refunded", "recovered", *(f"deducted
 
 # Where money comes in and goes out, by the event's channel.
 CASH_ROLE = {"cash": "bank", "bank_transfer": "bank", "auto_debit": "bank", "internal": "bank",
-             "mobile_payment": "payment_clearing"}
+             "mobile_payment": "payment_clearing", "online": "payment_clearing"}
 INCOME_ROLE = {"interest": "interest_income", "penalty": "penalty_income"}
 RECEIVABLE_ROLE = {"interest": "interest_receivable", "fee": "fee_receivable", "penalty": "penalty_receivable"}
 PAYEE_ROLE = {"lender": "fee_income", "guarantor": "payable_guarantor", "insurer": "payable_insurer",

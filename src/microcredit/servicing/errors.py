@@ -102,3 +102,62 @@ class NoCreditBalance(ServicingError):
     code = "no_credit_balance"
     message_zh = "该贷款没有可退还的溢缴款"
     message_en = "The loan holds no credit to refund"
+class ContractNotSigned(ServicingError):
+    """Only a contract signed by the borrower and the institution is paid out."""
+
+    code = "contract_not_signed"
+    status = 409
+    message_zh = "借款合同尚未签署完成，不能放款"
+    message_en = "The loan contract is not fully signed: the loan cannot be disbursed"
+
+
+class PayoutInProgress(ServicingError):
+    """The loan's money is already on its way (or has arrived)."""
+
+    code = "payout_in_progress"
+    status = 409
+    message_zh = "该贷款已有放款指令（{status}）"
+    message_en = "The loan already has a payout ({status})"
+
+
+class NoBankCard(ServicingError):
+    """The money needs a card of the borrower's to go to (or come from)."""
+
+    code = "bank_card_missing"
+    status = 409
+    message_zh = "借款人没有可用的银行卡"
+    message_en = "The borrower has no bank card to use"
+
+
+class PaymentNotFound(ServicingError):
+    """No payment of ours under that reference."""
+
+    code = "payment_not_found"
+    status = 404
+    message_zh = "未找到该支付"
+    message_en = "No such payment"
+
+
+class CallbackRejected(ServicingError):
+    """A provider's notification whose signature does not verify: nothing is read from it."""
+
+    code = "callback_signature_invalid"
+    status = 400
+    message_zh = "支付通知签名无效"
+    message_en = "The payment notification's signature does not verify"
+
+
+class StatementUnreadable(ServicingError):
+    """The file is not the provider's daily statement."""
+
+    code = "statement_unreadable"
+    message_zh = "对账文件无法读取：{reason}"
+    message_en = "The statement cannot be read: {reason}"
+
+
+class ModeRequired(ServicingError):
+    """A prepayment needs the borrower's choice: a shorter term or a lower installment."""
+
+    code = "prepayment_mode_required"
+    message_zh = "提前还款请选择缩短期限或减少月供"
+    message_en = "Choose a shorter term or a lower installment for a prepayment"

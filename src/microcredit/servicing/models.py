@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
@@ -157,3 +157,81 @@ class ServicingSettings(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+PAYMENT_STATUSES = ("requested", "confirmed", "failed")
+PAYMENT_PURPOSES = ("disbursement", "repayment", "prepayment")
+PAYMENT_CHANNELS = ("payout", "online", "auto_debit")
+
+
+class Payment(Base):
+    """Money moved through the payment provider, as we recorded it: a disbursement paid out, an online
+    repayment the borrower started, an auto-debit attempt (docs/servicing.md, Payments).
+
+    `requested` until the provider's callback or a poll says `confirmed` or `failed`; the loan's event
+    is recorded only on confirmation (`event_seq`). `idempotency_key` is ours, unique per institution:
+    the provider sees it as the merchant reference, so a request repeated never pays twice."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "idempotency_key"),
+        UniqueConstraint("provider", "provider_reference"),
+        Index("ix_payments_loan", "loan_id", "id"),
+        Index("ix_payments_inst_status", "institution_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    purpose: Mapped[str] = mapped_column(String(16))  # PAYMENT_PURPOSES
+    channel: Mapped[str] = mapped_column(String(16))  # PAYMENT_CHANNELS
+    mode: Mapped[str | None] = mapped_column(String(24), nullable=True)  # prepayment: shorten_term | reduce_installment
+    amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    bank_card_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"), nullable=True)
+    card_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12))  # PAYMENT_STATUSES
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Auto-debit: the due date collected for and which attempt this is (1, 2 …).
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    pay_url: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    requested_on: Mapped[date] = mapped_column(Date)  # the business date of the request
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(12), nullable=True)  # callback | poll
+    event_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+BREAK_KINDS = ("missing_ours", "missing_theirs", "amount_differs", "status_differs")
+
+
+class ReconciliationBreak(Base):
+    """A difference between the provider's daily statement and our payments, found by reconciliation."""
+
+    __tablename__ = "reconciliation_breaks"
+    __table_args__ = (UniqueConstraint("institution_id", "statement_date", "kind", "reference",
+                                       name="uq_recon_breaks_statement_line"),
+                      Index("ix_recon_breaks_inst_open", "institution_id", "resolved", "id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    statement_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # BREAK_KINDS
+    # The merchant reference (our idempotency key) or, when only the provider has it, its reference.
+    reference: Mapped[str] = mapped_column(String(80))
+    provider_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
+    ours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    theirs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from microcredit.servicing.models import Loan, LoanChange, LoanEvent, ServicingSettings
+from microcredit.servicing.models import (
+    Loan,
+    LoanChange,
+    LoanEvent,
+    Payment,
+    ReconciliationBreak,
+    ServicingSettings,
+)
 
 
 def add(session: Session, *rows: object) -> None:
@@ -129,4 +137,87 @@ def count_changes_waiting(*, institution_id: int | None, branch_id: int | bool |
 
 def scalar_count(session: Session, stmt: Select[Any]) -> int:
     """The value of a count query."""
+    return int(session.scalar(stmt) or 0)
+
+
+# --- payments through the provider ------------------------------------------------------------
+
+
+def payment(session: Session, payment_id: int, *, for_update: bool = False) -> Payment | None:
+    """A payment by id (row-locked, `for_update`, read again from the row)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(Payment, payment_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(Payment, payment_id, with_for_update=True)
+    return session.get(Payment, payment_id)
+
+
+def payment_by_key(session: Session, institution_id: int, key: str) -> Payment | None:
+    """The payment recorded under an idempotency key in an institution."""
+    return session.scalar(select(Payment).where(Payment.institution_id == institution_id,
+                                                Payment.idempotency_key == key))
+
+
+def payment_by_provider_reference(session: Session, provider: str, reference: str) -> Payment | None:
+    """The payment the provider knows by `reference`."""
+    return session.scalar(select(Payment).where(Payment.provider == provider, Payment.provider_reference == reference))
+
+
+def payments_by_merchant_references(session: Session, provider: str, references: list[str]) -> dict[str, Payment]:
+    """Payments by their provider reference (the statement's lines), of one provider."""
+    if not references:
+        return {}
+    rows = session.scalars(select(Payment).where(Payment.provider == provider,
+                                                 Payment.provider_reference.in_(references)))
+    return {str(p.provider_reference): p for p in rows}
+
+
+def payments_of_loan(session: Session, loan_id: int) -> list[Payment]:
+    """A loan's payments, newest first."""
+    return list(session.scalars(select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.id.desc())))
+
+
+def payments_decided_between(session: Session, institution_id: int, provider: str, start: datetime,
+                             end: datetime) -> list[Payment]:
+    """An institution's payments through `provider` settled in [start, end)."""
+    return list(session.scalars(select(Payment).where(
+        Payment.institution_id == institution_id, Payment.provider == provider, Payment.status != "requested",
+        Payment.settled_at >= start, Payment.settled_at < end).order_by(Payment.id)))
+
+
+def autodebits_for(session: Session, loan_id: int, due_date: date) -> list[Payment]:
+    """The auto-debit attempts for one due date of a loan, oldest first."""
+    return list(session.scalars(select(Payment).where(Payment.loan_id == loan_id, Payment.channel == "auto_debit",
+                                                      Payment.due_date == due_date).order_by(Payment.id)))
+
+
+def active_loans(session: Session, institution_id: int) -> list[Loan]:
+    """An institution's active loans, by id."""
+    return list(session.scalars(select(Loan).where(Loan.institution_id == institution_id, Loan.status == "active")
+                                .order_by(Loan.id)))
+
+
+def break_exists(session: Session, institution_id: int, statement_date: date, kind: str, reference: str) -> bool:
+    """Whether this break was stored already (a statement reconciled again)."""
+    return session.scalar(select(func.count()).select_from(ReconciliationBreak).where(
+        ReconciliationBreak.institution_id == institution_id, ReconciliationBreak.statement_date == statement_date,
+        ReconciliationBreak.kind == kind, ReconciliationBreak.reference == reference)) != 0
+
+
+def breaks_query(*, institution_id: int | None, resolved: bool | None) -> Select[Any]:
+    """Reconciliation breaks (newest first)."""
+    stmt = select(ReconciliationBreak)
+    if institution_id is not None:
+        stmt = stmt.where(ReconciliationBreak.institution_id == institution_id)
+    if resolved is not None:
+        stmt = stmt.where(ReconciliationBreak.resolved.is_(resolved))
+    return stmt
+
+
+def open_breaks_count(session: Session, institution_id: int | None) -> int:
+    """How many breaks are not resolved."""
+    stmt = select(func.count()).select_from(ReconciliationBreak).where(ReconciliationBreak.resolved.is_(False))
+    if institution_id is not None:
+        stmt = stmt.where(ReconciliationBreak.institution_id == institution_id)
     return int(session.scalar(stmt) or 0)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema, money_bounds
+from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, money_bounds
 from microcredit.products.schemas import MAX_AMOUNT, ChannelName, LoanStateRead
 
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
@@ -277,3 +277,79 @@ class ServicingSettingsUpdate(InputSchema):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"repayment_approval_above": "5000.00"}]})
+# --- payments through the provider ---------------------------------------------------------------
+
+
+class PayoutCreate(InputSchema):
+    """Pay the loan out through the payment provider to one of the borrower's cards (default: the primary)."""
+
+    card_id: int | None = Field(default=None, ge=1)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"card_id": 7}]})
+
+
+class OnlinePaymentCreate(InputSchema):
+    """The borrower pays on the phone: a repayment, or a prepayment with the choice it needs."""
+
+    amount: PositiveMoney
+    purpose: Literal["repayment", "prepayment"] = "repayment"
+    mode: Literal["shorten_term", "reduce_installment"] | None = Field(
+        default=None, description="A prepayment's choice: a shorter term or a lower installment (required then)")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"amount": "1378.04"}, {"amount": "3000.00", "purpose": "prepayment", "mode": "shorten_term"}]})
+
+
+class PaymentOrderRead(OutputSchema):
+    """A payment through the provider and where it stands."""
+
+    id: int
+    loan_id: int
+    direction: Literal["out", "in"]
+    purpose: Literal["disbursement", "repayment", "prepayment"]
+    channel: Literal["payout", "online", "auto_debit"]
+    mode: str | None
+    amount: MoneyStr
+    card_masked: str | None
+    provider: str
+    provider_reference: str | None
+    status: Literal["requested", "confirmed", "failed"]
+    failure_reason: str | None
+    due_date: date | None
+    attempt: int
+    pay_url: str | None = Field(description="Online payments: the provider's page the payer completes it on")
+    requested_on: date
+    requested_at: datetime
+    settled_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None = Field(description="What decided it: the provider's first answer, a callback or a poll")
+    event_seq: int | None = Field(description="The loan's event its confirmation recorded")
+
+
+class CallbackAck(OutputSchema):
+    """What we tell the provider: the notification was taken (a repeat changes nothing)."""
+
+    payment_id: int
+    status: str
+
+
+class StatementUpload(InputSchema):
+    """A provider's daily statement (CSV text) to reconcile."""
+
+    statement_date: date
+    statement: Annotated[str, MultiLine(), ExactText()] = Field(min_length=1, max_length=2_000_000)
+
+
+class BreakRead(OutputSchema):
+    """A difference between the provider's statement and our payments."""
+
+    id: int
+    statement_date: date
+    kind: Literal["missing_ours", "missing_theirs", "amount_differs", "status_differs"]
+    reference: str
+    provider_reference: str | None
+    payment_id: int | None
+    ours: dict[str, Any] | None
+    theirs: dict[str, Any] | None
+    found_at: datetime
+    resolved: bool

@@ -20,7 +20,14 @@ from microcredit.products import service as products
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import assert_problem, idempotency_key, shared_client, signed_in, snapshot
+from tests.integration.helpers import (
+    assert_problem,
+    idempotency_key,
+    shared_client,
+    sign_contract,
+    signed_in,
+    snapshot,
+)
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 LOANS = "/api/v1/loans"
@@ -45,7 +52,7 @@ def client(runtime, backend):
 @pytest.fixture
 def world(client, session, runtime, monkeypatch):
     """An institution with a product, a borrower whose application (8,000 over 6 months) is approved at
-    grade B (7 %), and a finance user."""
+    grade B (7 %) and whose contract is signed, and a finance user."""
     inst = make_institution(session, runtime)
     branch = make_branch(session, runtime, inst)
     publish_product(session, runtime, inst)
@@ -59,6 +66,7 @@ def world(client, session, runtime, monkeypatch):
     draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
     decided = client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()
     assert decided["status"] == "approved", decided
+    sign_contract(client, runtime, hb, borrower.phone, draft["id"])  # only a signed contract is paid out
     return {"inst": inst, "hb": hb, "hf": hf, "ho": ho, "hm": hm, "application_id": draft["id"]}
 
 

@@ -29,7 +29,7 @@ from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.service import loans
 from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import make_borrower, make_institution, make_staff
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import sign_contract, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 pytestmark = pytest.mark.xdist_group("concurrency")  # one worker: the requests are the parallelism
@@ -65,6 +65,7 @@ def test_concurrent_repayments_to_one_loan_are_exactly_the_distinct_ones(live, m
         draft = client.post("/api/v1/me/applications", headers=hb, json={**PLAN, "amount": "20000.00"}).json()
         assert client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()["status"] == "approved"
         loan = client.post("/api/v1/loans", headers=hf, json={"application_id": draft["id"]}).json()
+        sign_contract(client, runtime, hb, borrower.phone, draft["id"])
         disbursed = client.post(f"/api/v1/loans/{loan['id']}/disbursements",
                                 headers={**hf, "Idempotency-Key": str(uuid.uuid4())}, json={})
         assert disbursed.status_code == 200, disbursed.text

@@ -46,7 +46,7 @@ from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.service import loans
 from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import make_borrower, make_institution, make_staff
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import sign_contract, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 # Not in the "concurrency" group: the server is its own process, and the three databases may run on three workers.
@@ -162,6 +162,7 @@ def test_repayments_acknowledged_before_a_sigkill_are_stored_exactly_once(live, 
     with TestClient(create_app(runtime=runtime)) as client:
         draft = client.post("/api/v1/me/applications", headers=hb, json={**PLAN, "amount": "20000.00"}).json()
         assert client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()["status"] == "approved"
+        sign_contract(client, runtime, hb, borrower.phone, draft["id"])
         loan = client.post("/api/v1/loans", headers=hf, json={"application_id": draft["id"]}).json()
         disbursed = client.post(f"/api/v1/loans/{loan['id']}/disbursements",
                                 headers={**hf, "Idempotency-Key": str(uuid.uuid4())}, json={})

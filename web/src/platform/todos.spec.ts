@@ -4,7 +4,7 @@ import { staffPages } from '@/router'
 import zhCN from '@/i18n/zh-CN'
 import en from '@/i18n/en'
 
-const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'group_applications_member_refused']
+const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'group_applications_member_refused', 'reconciliation_breaks']
 
 function message(catalogue: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue)
@@ -29,6 +29,7 @@ describe('the to-do registry', () => {
     expect(todoKind('outbox_dead')!.to).toEqual({ name: 'staff-outbox', query: { tab: 'dead' } })
     expect(todoKind('disbursements_waiting')!.to).toEqual({ name: 'staff-loan-desk' })
     expect(todoKind('loan_changes_waiting')!.to).toEqual({ name: 'staff-loan-changes' })
+    expect(todoKind('reconciliation_breaks')!.to).toEqual({ name: 'staff-reconciliation' })
     expect(todoKind('applications_level2')!.to).toEqual({ name: 'staff-review-queue', query: { level: '2' } })
     expect(todoKind('applications_sla_breached')!.to).toEqual({ name: 'staff-review-queue' })
     expect(todoKind('applications_referred')).toBeUndefined()

@@ -149,6 +149,13 @@ def read_file(*, session: Session, kit: identity.IdentityKit, storage: Storage, 
     return data
 
 
+def fully_signed(*, session: Session, application_id: int) -> bool:
+    """Whether the application's contract is signed by the borrower and by the institution (what a
+    disbursement needs)."""
+    contract = repo.of_application(session, application_id)
+    return contract is not None and contract.status == "signed" and contract.institution_signed_at is not None
+
+
 def _signable(contract: Contract) -> None:
     if contract.status == "signed":
         raise errors.ContractAlreadySigned()

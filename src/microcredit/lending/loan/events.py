@@ -55,6 +55,7 @@ class Channel(StrEnum):
     BANK_TRANSFER = "bank_transfer"
     AUTO_DEBIT = "auto_debit"
     MOBILE_PAYMENT = "mobile_payment"
+    ONLINE = "online"  # paid by the borrower through the payment provider (servicing's payments)
     INTERNAL = "internal"
 
 

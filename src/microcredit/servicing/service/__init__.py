@@ -5,10 +5,11 @@ repayment, prepayment, reversal) with their postings in the same transaction, br
 books to a later business date, its state, and the sub-ledger the ledger's verification
 compares with the control accounts. `changes`: waivers, deferrals, reschedulings, write-offs, refunds
 of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
-`receipts`: the PDF receipt or voucher of a money movement.
+`receipts`: the PDF receipt or voucher of a money movement. `payments`: money through the payment
+provider (payouts, online repayments, auto-debit, callbacks, reconciliation).
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, loans, receipts, settings
+from microcredit.servicing.service import changes, loans, payments, receipts, settings
 
-__all__ = ["changes", "loans", "receipts", "settings"]
+__all__ = ["changes", "loans", "payments", "receipts", "settings"]

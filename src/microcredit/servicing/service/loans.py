@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
+from microcredit.contracts import service as contracts
 from microcredit.errors import NotFound
 from microcredit.identity import scope
 from microcredit.identity import service as identity
@@ -55,6 +56,7 @@ from microcredit.servicing import books
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
     ApplicationNotApproved,
+    ContractNotSigned,
     LoanAlreadyOpened,
     LoanEventNotTaken,
     LoanWrongState,
@@ -206,6 +208,8 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
              idempotency_key: str | None = None) -> Recorded:
     """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    if idempotency_key is None or repo.event_by_key(session, loan.id, idempotency_key) is None:
+        ensure_contract_signed(session, loan)
     day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
     if loan.status == "pending_disbursement" and loan.events_count == 0 and loan.terms["terms"]["start_date"] != \
             day.isoformat():
@@ -214,6 +218,12 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
     item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
                  channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+def ensure_contract_signed(session: Session, loan: Loan) -> None:
+    """Only a contract signed by the borrower and the institution is paid out (`contract_not_signed`)."""
+    if not contracts.contracts.fully_signed(session=session, application_id=loan.application_id):
+        raise ContractNotSigned(field="loan_id")
 
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,

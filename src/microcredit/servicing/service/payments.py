@@ -1,0 +1,404 @@
+"""Money through the payment provider: payouts, online repayments, auto-debit, callbacks, reconciliation.
+
+A `Payment` is what we asked the provider to move (docs/servicing.md, Payments). It is `requested`
+until the provider says how it ended — in a signed callback (`on_callback`) or when asked (`poll`) —
+and `apply` is the one place the provider's word changes it: once, from `requested` to `confirmed`
+or `failed`; a later word (a duplicated or late callback, a poll after the callback) changes nothing.
+On confirmation the loan's event (disbursement, repayment, prepayment) is recorded through
+`loans.record`, under the payment's idempotency key, so the ledger posts in the same transaction and
+the event cannot be recorded twice. A failure records nothing on the loan and keeps the reason.
+
+Auto-debit (`autodebit`) collects what is due from each active loan's bound card on a due date, and
+tries again by `RETRY_DAYS` while it stays unpaid. Reconciliation (`reconcile`) reads the provider's
+daily statement and stores every break between it and our payments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
+from microcredit.errors import DomainError, NotFound
+from microcredit.identity import scope
+from microcredit.identity.principal import Principal
+from microcredit.integrations.payments import (
+    BadSignature,
+    PaymentOrder,
+    PaymentProvider,
+    ProviderPayment,
+    parse_statement,
+)
+from microcredit.lending.money import Money
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.platform.idempotency import IdempotencyKeyReused
+from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
+from microcredit.servicing import repository as repo
+from microcredit.servicing.errors import (
+    CallbackRejected,
+    LoanWrongState,
+    NoBankCard,
+    PaymentNotFound,
+    PayoutInProgress,
+    StatementUnreadable,
+)
+from microcredit.servicing.models import Loan, Payment, ReconciliationBreak
+from microcredit.servicing.service import loans
+
+ZONE = ZoneInfo("Asia/Shanghai")
+# Auto-debit: tried on the due date, then 1 and 3 days after it while the installment stays unpaid.
+RETRY_DAYS = (0, 1, 3)
+EVENT_CHANNEL = {"payout": "bank_transfer", "online": "online", "auto_debit": "auto_debit"}
+PROVIDER_STATUS = {"succeeded": "confirmed", "failed": "failed", "pending": "requested"}
+
+
+def _card(session: Session, loan: Loan, card_id: int | None) -> Any:
+    cards = parties.borrowers.bank_cards(session=session, borrower_id=loan.borrower_id)
+    if card_id is not None:
+        card = next((c for c in cards if c.id == card_id), None)
+        if card is None:
+            raise NotFound(field="card_id")
+        return card
+    if not cards:
+        raise NoBankCard(field="card_id")
+    return cards[0]  # the primary card first
+
+
+def _order(payment: Payment, memo: str) -> PaymentOrder:
+    return PaymentOrder(reference=merchant_reference(payment), amount=payment.amount,
+                        account=f"card:{payment.bank_card_id}", account_masked=payment.card_masked or "", memo=memo)
+
+
+def merchant_reference(payment: Payment) -> str:
+    """Our reference as the provider knows it: unique across institutions, fixed per payment."""
+    return f"MC{payment.institution_id}-{payment.id}"
+
+
+def _earlier(session: Session, institution_id: int, key: str, loan: Loan, purpose: str) -> Payment | None:
+    """The payment a key made already (the same request again); another request under it is refused."""
+    earlier = repo.payment_by_key(session, institution_id, key)
+    if earlier is not None and (earlier.loan_id != loan.id or earlier.purpose != purpose):
+        raise IdempotencyKeyReused(field="idempotency_key")
+    return earlier
+
+
+def _new(session: Session, clock: Clock, actor: Actor, provider: PaymentProvider, loan: Loan, *, direction: str,
+         purpose: str, channel: str, amount: Money, card: Any, key: str, mode: str | None = None,
+         due_date: date | None = None, attempt: int = 1) -> Payment:
+    now = clock.now()
+    payment = Payment(institution_id=loan.institution_id, branch_id=loan.branch_id, loan_id=loan.id,
+                      direction=direction, purpose=purpose, channel=channel, mode=mode, amount=amount,
+                      bank_card_id=card.id if card is not None else None,
+                      card_masked=card.card_masked if card is not None else None, provider=provider.name,
+                      idempotency_key=key, status="requested", due_date=due_date, attempt=attempt,
+                      requested_on=parties.organisation.business_date(session=session,
+                                                                      institution_id=loan.institution_id),
+                      requested_at=now, requested_by_user_id=actor.user_id)
+    repo.add(session, payment)
+    audit.record(session=session, clock=clock, actor=actor, action="payment.requested", entity_type="payment",
+                 entity_id=payment.id, institution_id=loan.institution_id,
+                 after={"loan": loan.number, "purpose": purpose, "channel": channel, "amount": str(amount),
+                        "card": payment.card_masked, "mode": mode})
+    return payment
+
+
+def _sent(session: Session, clock: Clock, payment: Payment, answer: ProviderPayment) -> Payment:
+    payment.provider_reference = answer.provider_reference
+    payment.pay_url = answer.pay_url
+    session.flush()
+    return apply(session=session, clock=clock, payment=payment, answer=answer, via="answer")
+
+
+# --- disbursement ------------------------------------------------------------------------------------
+
+
+def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: PaymentProvider, institution_id: int,
+                   loan_id: int, key: str, card_id: int | None = None) -> Payment:
+    """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`). The
+    disbursement is recorded when the provider confirms it."""
+    loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    earlier = _earlier(session, institution_id, key, loan, "disbursement")
+    if earlier is not None:
+        return earlier
+    if loan.status != "pending_disbursement":
+        raise LoanWrongState(status=loan.status, action="disbursement")
+    loans.ensure_contract_signed(session, loan)
+    busy = next((p for p in repo.payments_of_loan(session, loan.id)
+                 if p.purpose == "disbursement" and p.status != "failed"), None)
+    if busy is not None:
+        raise PayoutInProgress(field="loan_id", params={"status": busy.status})
+    card = _card(session, loan, card_id)
+    payment = _new(session, clock, actor, provider, loan, direction="out", purpose="disbursement", channel="payout",
+                   amount=loan.principal, card=card, key=key)
+    return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)))
+
+
+# --- online repayment ----------------------------------------------------------------------------------
+
+
+def start_online(*, session: Session, clock: Clock, principal: Principal, provider: PaymentProvider, loan_id: int,
+                 amount: Money, purpose: str, mode: str | None, key: str) -> Payment:
+    """The borrower starts paying on the phone: a repayment, or a prepayment with the choice of a shorter
+    term or a lower installment. Recorded on the loan when the provider confirms it."""
+    own = loans.own(session=session, principal=principal, loan_id=loan_id)
+    loan = loans.get(session=session, institution_id=own.institution_id, loan_id=own.id, for_update=True)
+    earlier = _earlier(session, loan.institution_id, key, loan, purpose)
+    if earlier is not None:
+        return earlier
+    allowed = loans.ALLOWED[purpose]
+    if loan.status not in allowed:
+        raise LoanWrongState(status=loan.status, action=purpose)
+    if amount.currency != loan.currency:
+        raise NotFound(field="amount")  # pragma: no cover — the schema takes CNY only
+    payment = _new(session, clock, principal.actor, provider, loan, direction="in", purpose=purpose,
+                   channel="online", amount=amount, card=None, key=key, mode=mode)
+    return _sent(session, clock, payment, provider.start_online(session=session, order=_order(payment, loan.number)))
+
+
+# --- the provider's word ---------------------------------------------------------------------------------
+
+
+def _value_date(session: Session, payment: Payment, settled_at: datetime | None) -> date:
+    """The day the money moved (the provider's settlement day), never before the request's business date
+    nor after today's."""
+    today = parties.organisation.business_date(session=session, institution_id=payment.institution_id)
+    day = settled_at.astimezone(ZONE).date() if settled_at is not None else today
+    return min(max(day, payment.requested_on), today)
+
+
+def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderPayment, via: str) -> Payment:
+    """What the provider says about a payment, taken once: `requested` becomes `confirmed` (the loan's
+    event recorded, posted in the same transaction) or `failed` (nothing recorded, the reason kept).
+    A payment already decided, an answer still pending, or one whose amount is not ours changes nothing."""
+    if payment.status != "requested" or answer.status == "pending":
+        return payment
+    if answer.amount != payment.amount:  # not what we asked: left for reconciliation to show
+        return payment
+    actor = Actor.system(payment.institution_id)
+    now = clock.now()
+    if answer.status == "failed":
+        payment.status, payment.failure_reason = "failed", (answer.reason or "failed")[:64]
+    else:
+        day = _value_date(session, payment, answer.settled_at)
+        common: dict[str, Any] = {"session": session, "clock": clock, "actor": actor,
+                                  "institution_id": payment.institution_id, "loan_id": payment.loan_id,
+                                  "on": day, "reference": payment.provider_reference,
+                                  "idempotency_key": f"pay:{payment.id}"}
+        try:
+            with session.begin_nested():
+                if payment.purpose == "disbursement":
+                    recorded = loans.disburse(amount=payment.amount, channel=EVENT_CHANNEL[payment.channel], **common)
+                elif payment.purpose == "prepayment":
+                    recorded = loans.prepay(amount=payment.amount, mode=payment.mode or "shorten_term",
+                                            channel=EVENT_CHANNEL[payment.channel], **common)
+                else:
+                    recorded = loans.repay(amount=payment.amount, channel=EVENT_CHANNEL[payment.channel], **common)
+            payment.event_seq = recorded.event.seq
+        except DomainError as exc:
+            # The money moved but the loan cannot take it as asked (paid off meanwhile, say): confirmed
+            # without an event; staff see it among the loan's payments and settle it by hand.
+            payment.failure_reason = f"not_recorded:{exc.code}"[:64]
+        payment.status = "confirmed"
+    payment.settled_at = answer.settled_at or now
+    payment.decided_at, payment.decided_by = now, via
+    session.flush()
+    audit.record(session=session, clock=clock, actor=actor, action=f"payment.{payment.status}",
+                 entity_type="payment", entity_id=payment.id, institution_id=payment.institution_id,
+                 after={"via": via, "provider_reference": payment.provider_reference, "reason": payment.failure_reason,
+                        "event_seq": payment.event_seq})
+    return payment
+
+
+def on_callback(*, session: Session, clock: Clock, provider: PaymentProvider, body: bytes, signature: str) -> Payment:
+    """A notification the provider POSTed: verified (else `callback_signature_invalid`, nothing read),
+    then applied once."""
+    try:
+        answer = provider.verify_callback(body, signature)
+    except BadSignature:
+        raise CallbackRejected(field="signature") from None
+    found = repo.payment_by_provider_reference(session, provider.name, answer.provider_reference)
+    if found is None:
+        raise PaymentNotFound(field="provider_reference")
+    payment = repo.payment(session, found.id, for_update=True)
+    assert payment is not None
+    return apply(session=session, clock=clock, payment=payment, answer=answer, via="callback")
+
+
+def poll(*, session: Session, clock: Clock, provider: PaymentProvider, payment: Payment) -> Payment:
+    """Ask the provider where a requested payment stands (when no callback came) and apply the answer."""
+    if payment.status != "requested" or payment.provider_reference is None:
+        return payment
+    locked = repo.payment(session, payment.id, for_update=True)
+    assert locked is not None
+    answer = provider.status_of(session=session, provider_reference=payment.provider_reference)
+    return apply(session=session, clock=clock, payment=locked, answer=answer, via="poll")
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+
+def of_loan(*, session: Session, loan: Loan) -> list[Payment]:
+    """A loan's payments, newest first."""
+    return repo.payments_of_loan(session, loan.id)
+
+
+def visible(*, session: Session, principal: Principal, payment_id: int) -> Payment:
+    """A payment the staff caller's scope covers."""
+    payment = repo.payment(session, payment_id)
+    if payment is None:
+        raise NotFound(field="payment_id")
+    scope.ensure_visible(principal, institution_id=payment.institution_id, branch_id=payment.branch_id)
+    return payment
+
+
+def own(*, session: Session, principal: Principal, payment_id: int) -> Payment:
+    """A payment on one of the borrower caller's own loans."""
+    payment = repo.payment(session, payment_id)
+    if payment is None:
+        raise NotFound(field="payment_id")
+    loans.own(session=session, principal=principal, loan_id=payment.loan_id)
+    return payment
+
+
+# --- auto-debit -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AutodebitReport:
+    """What a run did: payments asked for (ids), and loans passed over with why."""
+
+    on: date
+    requested: list[int] = field(default_factory=list)
+    confirmed: int = 0
+    failed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, why: str) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + 1
+
+
+def autodebit(*, session: Session, clock: Clock, provider: PaymentProvider, institution_id: int,
+              on: date) -> AutodebitReport:
+    """Collect what is due on `on` from each active loan's bound (primary) card. An installment still
+    unpaid is tried on its due date and `RETRY_DAYS` after it, each attempt a payment of its own; a run
+    again on the same day asks for nothing new (the key names the loan, the due date and the day)."""
+    report = AutodebitReport(on)
+    actor = Actor.system(institution_id)
+    for candidate in repo.active_loans(session, institution_id):
+        state = loans.state_of(session=session, loan=candidate, as_of=on)
+        unpaid = [row for row in state.installments if row.due_date <= on and not row.settled]
+        if not unpaid:
+            report.skip("nothing_due")
+            continue
+        due_date = min(row.due_date for row in unpaid)
+        owed = state.due_now.total - state.credit_balance
+        if not owed.is_positive:
+            report.skip("nothing_due")
+            continue
+        if (on - due_date).days not in RETRY_DAYS:
+            report.skip("not_a_retry_day")
+            continue
+        key = f"autodebit:{candidate.id}:{due_date.isoformat()}:{on.isoformat()}"
+        earlier = repo.autodebits_for(session, candidate.id, due_date)
+        if any(p.idempotency_key == key for p in earlier) or any(p.status == "requested" for p in earlier):
+            report.skip("already_tried")
+            continue
+        cards = parties.borrowers.bank_cards(session=session, borrower_id=candidate.borrower_id)
+        if not cards:
+            report.skip("no_card")
+            continue
+        loan = loans.get(session=session, institution_id=institution_id, loan_id=candidate.id, for_update=True)
+        payment = _new(session, clock, actor, provider, loan, direction="in", purpose="repayment",
+                       channel="auto_debit", amount=owed, card=cards[0], key=key, due_date=due_date,
+                       attempt=len(earlier) + 1)
+        payment = _sent(session, clock, payment, provider.collect(session=session,
+                                                                  order=_order(payment, loan.number)))
+        report.requested.append(payment.id)
+        report.confirmed += payment.status == "confirmed"
+        report.failed += payment.status == "failed"
+    return report
+
+
+# --- reconciliation ----------------------------------------------------------------------------------------
+
+
+def _ours(p: Payment) -> dict[str, Any]:
+    return {"payment_id": p.id, "loan_id": p.loan_id, "amount": str(p.amount), "status": p.status,
+            "purpose": p.purpose, "channel": p.channel}
+
+
+def reconcile(*, session: Session, clock: Clock, provider: PaymentProvider, institution_id: int, text: str,
+              statement_date: date) -> list[ReconciliationBreak]:
+    """Match the provider's statement of `statement_date` against our payments and store every break:
+    a line we have no payment for (`missing_ours`), a payment of ours settled that day that the
+    statement lacks (`missing_theirs`), a different amount (`amount_differs`) or outcome
+    (`status_differs`). Reconciling the same statement again stores nothing new."""
+    try:
+        lines = parse_statement(text)
+    except ValueError as exc:
+        raise StatementUnreadable(field="statement", params={"reason": str(exc)}) from None
+    ours = repo.payments_by_merchant_references(session, provider.name, [x.provider_reference for x in lines])
+    prefix = f"MC{institution_id}-"
+    found: list[tuple[str, str, str | None, Payment | None, dict[str, Any] | None]] = []
+    seen: set[int] = set()
+    for line in lines:
+        theirs = {"amount": str(line.amount), "status": line.status, "kind": line.kind,
+                  "settled_at": line.settled_at}
+        payment = ours.get(line.provider_reference)
+        if payment is None:
+            if line.reference.startswith(prefix):
+                found.append(("missing_ours", line.reference, line.provider_reference, None, theirs))
+            continue
+        if payment.institution_id != institution_id:
+            continue
+        seen.add(payment.id)
+        if payment.amount != line.amount:
+            found.append(("amount_differs", line.reference, line.provider_reference, payment, theirs))
+        if PROVIDER_STATUS.get(line.status) != payment.status:
+            found.append(("status_differs", line.reference, line.provider_reference, payment, theirs))
+    start = datetime(statement_date.year, statement_date.month, statement_date.day, tzinfo=ZONE)
+    for payment in repo.payments_decided_between(session, institution_id, provider.name, start,
+                                                 start + timedelta(days=1)):
+        if payment.id not in seen:
+            found.append(("missing_theirs", merchant_reference(payment), payment.provider_reference, payment, None))
+    stored = []
+    now = clock.now()
+    for kind, reference, provider_reference, payment, their in found:
+        if repo.break_exists(session, institution_id, statement_date, kind, reference):
+            continue
+        row = ReconciliationBreak(institution_id=institution_id, statement_date=statement_date, kind=kind,
+                                  reference=reference, provider_reference=provider_reference,
+                                  payment_id=payment.id if payment else None,
+                                  ours=_ours(payment) if payment else None, theirs=their, found_at=now,
+                                  resolved=False)
+        repo.add(session, row)
+        stored.append(row)
+    audit.record(session=session, clock=clock, actor=Actor.system(institution_id), action="payments.reconciled",
+                 entity_type="institution", entity_id=institution_id, institution_id=institution_id,
+                 after={"statement_date": statement_date.isoformat(), "lines": len(lines), "breaks": len(found),
+                        "new_breaks": len(stored)})
+    return stored
+
+
+def breaks(*, session: Session, principal: Principal, page: PageRequest, resolved: bool | None = False
+           ) -> PageResult[ReconciliationBreak]:
+    """Reconciliation breaks of the caller's institution, newest first."""
+    f = scope.filters(principal)
+    stmt = repo.breaks_query(institution_id=f.institution_id, resolved=resolved).order_by(
+        ReconciliationBreak.id.desc())
+    return paginate(session, stmt, page)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Reconciliation breaks not resolved, for those who record repayments."""
+    if principal.kind != "staff" or not principal.can("repayment.record"):
+        return []
+    f = scope.filters(principal)
+    return [Todo("reconciliation_breaks", repo.open_breaks_count(session, f.institution_id))]

@@ -1,0 +1,33 @@
+import { describe, expect, it, vi } from 'vitest'
+import { isFinal, payBody, settle, type PaymentOrder } from './payments'
+
+const order = (status: PaymentOrder['status']) => ({ status }) as PaymentOrder
+
+describe('payments through the provider', () => {
+  it('sends a prepayment with its mode and a repayment without one', () => {
+    expect(payBody(' 100.00 ', 'repayment', 'shorten_term')).toEqual({ amount: '100.00', purpose: 'repayment', mode: null })
+    expect(payBody('3000', 'prepayment', 'reduce_installment')).toEqual({ amount: '3000', purpose: 'prepayment', mode: 'reduce_installment' })
+    expect(payBody('3000', 'prepayment', null).mode).toBeNull()
+  })
+
+  it('knows a requested payment is not final', () => {
+    expect(isFinal(order('requested'))).toBe(false)
+    expect(isFinal(order('confirmed'))).toBe(true)
+    expect(isFinal(order('failed'))).toBe(true)
+  })
+
+  it('polls until the provider has decided, and no longer', async () => {
+    const answers = [order('requested'), order('requested'), order('confirmed'), order('failed')]
+    const poll = vi.fn(async () => answers.shift()!)
+    const sleep = vi.fn(async () => {})
+    expect((await settle(poll, { tries: 10, sleep })).status).toBe('confirmed')
+    expect(poll).toHaveBeenCalledTimes(3)
+    expect(sleep).toHaveBeenCalledTimes(2)
+  })
+
+  it('gives the last answer when the tries run out', async () => {
+    const poll = vi.fn(async () => order('requested'))
+    expect((await settle(poll, { tries: 3, sleep: async () => {} })).status).toBe('requested')
+    expect(poll).toHaveBeenCalledTimes(3)
+  })
+})
