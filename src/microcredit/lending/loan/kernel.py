@@ -377,17 +377,23 @@ def fold_columns(terms: Terms, taken: list[Event], effective: Sequence[Event],
 # --- reading the columns into a LoanState (`fold._read`) ---------------------------------------
 
 
+class _Amounts(dict[int, Money]):
+    """`Money` of one currency by minor units, each made once (a state reads several hundred)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__()
+        self.currency = currency
+
+    def __missing__(self, minor: int) -> Money:
+        value = self[minor] = Money(minor, self.currency)
+        return value
+
+
 def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
     terms, code, plan = columns.terms, columns.currency, columns.plan
-    zero = Money(0, code)
+    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
+    zero = money[0]
     nothing = Amounts(zero, zero, zero, zero)
-    cache: dict[int, Money] = {0: zero}
-
-    def money(minor: int) -> Money:
-        value = cache.get(minor)
-        if value is None:
-            value = cache[minor] = Money(minor, code)
-        return value
 
     installments: list[InstallmentState] = []
     rows = columns.rows
@@ -399,16 +405,16 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
             number, due, cp, ci, cf, cn, op, oi, of, on = row
             r = by_number.get(number)
             if r is not None:
-                start, after = r.period_start, money(r.balance_after_minor)
+                start, after = r.period_start, money[r.balance_after_minor]
             else:
                 start = last.due_date if number > last.number else due
-                after = money(sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due))
+                after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
             installments.append(InstallmentState(
                 number, start, due,
-                Amounts(money(cp), money(ci), money(cf), money(cn)),
-                Amounts(money(cp - op), money(ci - oi), money(cf - of), money(cn - on)),
+                Amounts(money[cp], money[ci], money[cf], money[cn]),
+                Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on]),
                 nothing, nothing,
-                Amounts(money(op), money(oi), money(of), money(on)),
+                Amounts(money[op], money[oi], money[of], money[on]),
                 after,
             ))
     owing = any(row[6] or row[7] or row[8] or row[9] for row in rows)
@@ -445,15 +451,15 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         schedule=plan.schedule if plan is not None else None,
         installments=tuple(installments),
         payments=tuple(
-            PaymentApplied(event_id, on, money(amount),
-                           tuple(AllocationLine(number, _COMPONENTS[column], money(paid))
+            PaymentApplied(event_id, on, money[amount],
+                           tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
                                  for number, column, paid in lines),
-                           money(interest), money(principal), money(credit))
+                           money[interest], money[principal], money[credit])
             for event_id, on, amount, lines, interest, principal, credit in columns.payments
         ),
-        credit_balance=money(columns.credit),
-        principal_prepaid=money(columns.principal_prepaid),
-        interest_prepaid=money(columns.interest_prepaid),
+        credit_balance=money[columns.credit],
+        principal_prepaid=money[columns.principal_prepaid],
+        interest_prepaid=money[columns.interest_prepaid],
         recovered=zero,
         interest_refunded=zero,
         written_off_on=None,
