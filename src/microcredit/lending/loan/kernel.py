@@ -40,13 +40,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from microcredit.lending.allocation import (
-    AllocationLine,
-    Component,
-    InstallmentDue,
-    OverpaymentPolicy,
-    Sweep,
-)
+from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
 from microcredit.lending.classification import ClassificationInput, bucket_for, classify
 from microcredit.lending.delinquency import installment_dpd
 from microcredit.lending.loan.events import AsOf, Disbursement, Event, Prepayment, Repayment, Reversal
@@ -63,13 +57,15 @@ from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import (
     PayoffQuote,
+    PrepaymentMode,
+    PrepaymentResult,
     Reamortisation,
     accrued_to,
     add_tranche,
-    reamortise,
+    partial_prepayment,
     standing,
 )
-from microcredit.lending.schedule import Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal, build_schedule
 
 __all__ = ["KernelFold", "covers", "fold_columns", "try_fold"]
 
@@ -106,11 +102,14 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
 class _Columns:
     """The loan after some events, in mutable integer columns (private to the kernel)."""
 
-    __slots__ = ("credit", "credit_through", "currency", "disbursed", "disbursed_on", "disbursements",
-                 "first", "interest_prepaid", "payments", "plan", "principal_prepaid", "rows", "terms")
+    __slots__ = ("by_installment", "credit", "credit_through", "currency", "disbursed", "disbursed_on",
+                 "disbursements", "first", "interest_prepaid", "order", "payments", "plan", "principal_prepaid",
+                 "rows", "terms")
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
+        self.order = tuple(OWED + _COLUMN[c] for c in terms.strategy.order)
+        self.by_installment = terms.strategy.sweep is Sweep.BY_INSTALLMENT
         self.currency = terms.currency
         self.plan: Reamortisation | None = None
         self.rows: list[Row] = []
@@ -130,39 +129,27 @@ class _Columns:
     def _sweep(self, left: int, on: date, lines: list[tuple[int, int, int]]) -> int:
         """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
         over the same rows: oldest due date first); what is left comes back."""
-        rows, strategy = self.rows, self.terms.strategy
-        first = self.first
-        while first < len(rows) and not (rows[first][6] or rows[first][7] or rows[first][8] or rows[first][9]):
+        rows, order = self.rows, self.order
+        first, count = self.first, len(rows)
+        while first < count and not (rows[first][6] or rows[first][7] or rows[first][8] or rows[first][9]):
             first += 1
         self.first = first
         end = first
-        while end < len(rows) and rows[end][DUE] <= on:
+        while end < count and rows[end][DUE] <= on:
             end += 1
-        order = [_COLUMN[c] for c in strategy.order]
-        if strategy.sweep is Sweep.BY_INSTALLMENT:
-            for index in range(first, end):
-                row = rows[index]
-                for column in order:
-                    owed = row[OWED + column]
-                    if owed > 0:
-                        taken = owed if owed < left else left
-                        lines.append((row[NUMBER], column, taken))
-                        row[OWED + column] = owed - taken
-                        left -= taken
-                        if not left:
-                            return 0
+        if self.by_installment:
+            pairs = [(row, column) for row in rows[first:end] for column in order]
         else:
-            for column in order:
-                for index in range(first, end):
-                    row = rows[index]
-                    owed = row[OWED + column]
-                    if owed > 0:
-                        taken = owed if owed < left else left
-                        lines.append((row[NUMBER], column, taken))
-                        row[OWED + column] = owed - taken
-                        left -= taken
-                        if not left:
-                            return 0
+            pairs = [(row, column) for column in order for row in rows[first:end]]
+        for row, column in pairs:
+            owed = row[column]
+            if owed > 0:
+                taken = owed if owed < left else left
+                lines.append((row[NUMBER], column - OWED, taken))
+                row[column] = owed - taken
+                left -= taken
+                if not left:
+                    return 0
         return left
 
     def _use_credit(self, until: date) -> None:
@@ -244,9 +231,14 @@ class _Columns:
                 raise _Fallback
         return set(scheduled), kept
 
-    def _install(self, kept: list[Row], new: Sequence[InstallmentDue]) -> None:
-        rows = kept + [[d.number, d.due_date, d.principal.minor, d.interest.minor, d.fee.minor, 0,
-                        d.principal.minor, d.interest.minor, d.fee.minor, d.penalty.minor] for d in new]
+    def _install(self, kept: list[Row], new: Sequence[Installment], *, cleared: bool = False) -> None:
+        """The rows `kept` and the schedule rows `new` (charged and owed what they say; with
+        `cleared`, charged and owed nothing: a prepayment repaid the loan in full)."""
+        if cleared:
+            rows = kept + [[r.number, r.due_date, 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
+        else:
+            rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
+                            r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
         rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
         self.rows = rows
         self.first = 0
@@ -263,9 +255,7 @@ class _Columns:
         replaced, kept = self._replaced(plan, event.on)
         schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=event.amount,
                                calendar=terms.calendar)
-        self._install(kept, [InstallmentDue(r.number, r.due_date, r.principal, r.interest, r.fees,
-                                            Money(0, self.currency))
-                             for r in schedule.installments if r.number in replaced])
+        self._install(kept, [r for r in schedule.installments if r.number in replaced])
         self.plan = replace(plan, schedule=schedule)
         self.disbursed += amount
         self.disbursements.append((event.id, event.on, event.amount))
@@ -293,27 +283,53 @@ class _Columns:
         self.credit += left
 
     def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[tuple[int, int, int], ...],
-                left: int, prepayment: int, mode: Any) -> None:
-        """`fold._prepay`: re-amortise with the prepayment (`prepayment.reamortise`)."""
+                left: int, prepayment: int, mode: PrepaymentMode) -> None:
+        """`fold._prepay`: re-amortise with the prepayment, record the payment."""
         plan = self.plan
         assert plan is not None
-        replaced, kept = self._replaced(plan, event.on)
-        zero = Money(0, self.currency)
-        dues = tuple(InstallmentDue(r.number, r.due_date, r.principal, r.interest, r.fees, zero)
-                     for r in plan.schedule.installments if r.number in replaced)
-        before = len(plan.prepayments)
-        following, new, unused = reamortise(replace(plan, mode=mode), dues, paid_on=event.on,
-                                            amount=Money(prepayment, self.currency))
-        taken = following.prepayments[before:]
-        interest = sum(t.accrued_interest.minor for t in taken)
-        principal = sum(t.principal_prepaid.minor for t in taken)
-        self._install(kept, new)
-        credit = left + unused.minor
+        _, kept = self._replaced(plan, event.on)
+        unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
+        credit = left + unused
         self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
-        self.plan = replace(following, mode=self.terms.prepayment_mode)
+        assert self.plan is not None
+        self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
         self.credit += credit
         self.principal_prepaid += principal
         self.interest_prepaid += interest
+
+    def _reamortise(self, state: Reamortisation, on: date, amount: int, kept: list[Row]) -> tuple[int, int, int]:
+        """`prepayment.reamortise` on the columns: the plan that follows a prepayment of `amount`
+        on `on` (set on `self.plan`), the rows not `kept` replaced by its rows; (unused, interest
+        prepaid, principal prepaid) in minor units.  The same steps and the same calls
+        (`accrued_to`, `partial_prepayment`), without making the installments' dues."""
+        self.plan = state
+        if state.settled_on is not None:
+            return amount, 0, 0
+        schedule, terms = state.schedule, state.terms
+        rows = schedule.installments
+        where = standing(schedule, on)
+        if where.ended == len(rows):
+            return amount, 0, 0
+        accrued = accrued_to(schedule, on, rate=terms.annual_rate, day_count=terms.day_count,
+                             rounding=terms.rounding)
+        balance = where.balance
+        payoff = balance + schedule.deferred_after(where.ended) + accrued
+        paid = Money(amount, self.currency)
+        if paid >= payoff:
+            taken = PrepaymentResult(on, payoff, payoff - balance, balance, schedule)
+            self.plan = replace(state, settled_on=on, prepayments=(*state.prepayments, taken))
+            self._install(kept, rows[where.ended:], cleared=True)
+            return amount - payoff.minor, payoff.minor - balance.minor, balance.minor
+        if paid <= accrued:
+            return amount, 0, 0
+        usable = min(paid, accrued + balance - terms.rounding.quantum)
+        if usable <= accrued:
+            return amount, 0, 0
+        result = partial_prepayment(schedule, terms, paid_on=on, amount=usable, mode=state.mode,
+                                    calendar=state.calendar)
+        self.plan = replace(state, schedule=result.schedule, prepayments=(*state.prepayments, result))
+        self._install(kept, result.schedule.installments[where.ended:])
+        return amount - usable.minor, result.accrued_interest.minor, result.principal_prepaid.minor
 
 
 class KernelFold:
