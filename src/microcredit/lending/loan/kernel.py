@@ -138,10 +138,19 @@ class _Columns:
         while end < count and rows[end][DUE] <= on:
             end += 1
         if self.by_installment:
-            pairs = [(row, column) for row in rows[first:end] for column in order]
-        else:
-            pairs = [(row, column) for column in order for row in rows[first:end]]
-        for row, column in pairs:
+            for index in range(first, end):
+                row = rows[index]
+                for column in order:
+                    owed = row[column]
+                    if owed > 0:
+                        taken = owed if owed < left else left
+                        lines.append((row[NUMBER], column - OWED, taken))
+                        row[column] = owed - taken
+                        left -= taken
+                        if not left:
+                            return 0
+            return left
+        for row, column in [(row, column) for column in order for row in rows[first:end]]:
             owed = row[column]
             if owed > 0:
                 taken = owed if owed < left else left
@@ -425,14 +434,14 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
             else:
                 start = last.due_date if number > last.number else due
                 after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
-            installments.append(InstallmentState(
-                number, start, due,
-                Amounts(money[cp], money[ci], money[cf], money[cn]),
-                Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on]),
-                nothing, nothing,
-                Amounts(money[op], money[oi], money[of], money[on]),
-                after,
-            ))
+            charged = Amounts(money[cp], money[ci], money[cf], money[cn])
+            if op or oi or of or on:
+                paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
+                outstanding = Amounts(money[op], money[oi], money[of], money[on])
+            else:  # settled: paid what it was charged (the values are immutable, shared)
+                paid, outstanding = charged, nothing
+            installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding,
+                                                 after))
     owing = any(row[6] or row[7] or row[8] or row[9] for row in rows)
     if plan is None:
         status = LoanStatus.APPROVED
