@@ -14,8 +14,10 @@ is then a walk from the cursor over the rows due, the allocation strategy's orde
 
 The schedule itself is never re-derived here: the first disbursement, a tranche and a
 prepayment that re-amortises call the reference's own functions (`build_schedule`,
-`add_tranche`, `reamortise`) on the same inputs, so the schedule, the interest and the
-prepayment's split are the reference's by construction.
+`add_tranche`, and `prepayment.reamortise`'s steps: `standing`, `accrued_to`,
+`partial_prepayment`) on the same inputs, so the schedule, the interest and the
+prepayment's split are the reference's by construction.  They are now most of the
+kernel's time (docs/performance.md).
 
 **What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
 is folded by the reference):
@@ -275,7 +277,7 @@ class _Columns:
             raise _Fallback
         terms = self.terms
         if type(event) is Prepayment:
-            policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode  # type: ignore[union-attr]
+            policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
         else:
             policy, mode = terms.overpayment, terms.prepayment_mode
         lines: list[tuple[int, int, int]] = []
