@@ -184,7 +184,10 @@ class _Columns:
 
     def step(self, event: Event) -> None:
         if self.plan is not None:
-            self._use_credit(event.on)
+            if self.credit > 0:
+                self._use_credit(event.on)
+            elif self.credit_through is None or event.on > self.credit_through:
+                self.credit_through = event.on  # `_use_credit` with nothing to use
         kind = type(event)
         if kind is Repayment or kind is Prepayment:
             self._repay(event)  # type: ignore[arg-type]
