@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -169,3 +170,22 @@ def test_an_event_the_reference_refuses_is_refused_with_its_code(events, code):
     with pytest.raises(EventRefused) as refused:
         fold(TERMS, events, as_of=due_date(3))
     assert refused.value.code == code
+
+
+def test_fold_takes_the_kernel_for_a_covered_history_and_the_reference_for_the_rest(monkeypatch):
+    # What servicing calls (`loan.fold`) gets the kernel without asking for it.  (The package's
+    # `fold` is the function: the module is taken by its name.)
+    fold_module = importlib.import_module("microcredit.lending.loan.fold")
+
+    covered = [DISBURSED, *on_time(1, 2), Prepayment(id="p", on=due_date(3), amount=cny("2888.49"),
+                                                     mode=PrepaymentMode.REDUCE_INSTALLMENT)]
+    expected = reference_fold(TERMS, covered, as_of=due_date(3))
+    charged = [DISBURSED, ChargeAdded(id="c", on=due_date(1), amount=cny("10.00"), name="fee")]
+
+    def refuse(*args: object, **kwargs: object) -> LoanState:
+        raise AssertionError("the reference fold was asked")
+
+    monkeypatch.setattr(fold_module, "reference_fold", refuse)
+    assert fold(TERMS, covered, as_of=due_date(3)) == expected
+    with pytest.raises(AssertionError, match="reference fold was asked"):
+        fold(TERMS, charged, as_of=due_date(1))
