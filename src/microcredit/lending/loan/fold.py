@@ -1209,7 +1209,7 @@ def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
     """The state of a loan on `as_of`: its events up to that day, folded from scratch.
 
     Histories the integer kernel covers (`loan.kernel.covers`: no recalculation, down payment
-    or restructuring; disbursements, repayments, prepayments, reversals) are folded by it, the
+    or restructuring; disbursements, repayments, prepayments, penalties, reversals) are folded by it, the
     rest by `reference_fold`; both give the same state (property-tested, and checked loan by
     loan by bench/replay.py)."""
     from microcredit.lending.loan import kernel  # kernel imports this module

@@ -25,7 +25,8 @@ is folded by the reference):
 - terms without interest recalculation, down payment, Fineract's tranche replay or term-share
   tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
   the next installments); any allocation strategy without an in-advance order;
-- events `Disbursement` (first and tranches), `Repayment`, `Prepayment`, `AsOf`, `Reversal`.
+- events `Disbursement` (first and tranches), `Repayment`, `Prepayment`, `PenaltyCharged` (a
+  close of business's penalty interest on an installment due), `AsOf`, `Reversal`.
 
 Inside those, whatever the kernel does not expect -- an event the reference refuses, a
 re-amortisation over an installment that is not exactly its schedule row -- raises the private
@@ -45,7 +46,7 @@ from typing import Any
 from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
 from microcredit.lending.classification import ClassificationInput, bucket_for, classify
 from microcredit.lending.delinquency import installment_dpd
-from microcredit.lending.loan.events import AsOf, Disbursement, Event, Prepayment, Repayment, Reversal
+from microcredit.lending.loan.events import AsOf, Disbursement, Event, PenaltyCharged, Prepayment, Repayment, Reversal
 from microcredit.lending.loan.fold import _effective, _planned, _reversed
 from microcredit.lending.loan.state import (
     Amounts,
@@ -71,7 +72,7 @@ from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal
 
 __all__ = ["KernelFold", "covers", "fold_columns", "try_fold"]
 
-_COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, AsOf, Reversal})
+_COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _COLUMN = {Component.PRINCIPAL: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PENALTY: 3}
 _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY)
 
@@ -196,6 +197,8 @@ class _Columns:
                 self._disburse(event)  # type: ignore[arg-type]
             else:
                 self._tranche(event)  # type: ignore[arg-type]
+        elif kind is PenaltyCharged:
+            self._penalty(event)  # type: ignore[arg-type]
         elif kind is not AsOf:
             raise _Fallback
 
@@ -203,6 +206,24 @@ class _Columns:
         if amount.currency != self.currency or amount.minor <= 0:
             raise _Fallback  # the reference refuses it, with its code
         return amount.minor
+
+    def _penalty(self, event: PenaltyCharged) -> None:
+        """`fold._penalty`: charged to an installment already due, then the credit held used."""
+        amount = self._amount(event.amount)
+        if self.plan is None:
+            raise _Fallback
+        row = next((row for row in self.rows if row[NUMBER] == event.installment), None)
+        if row is None or row[DUE] > event.on:
+            raise _Fallback  # the reference refuses it (installment_unknown, installment_not_due)
+        row[CHARGED + 3] += amount
+        row[OWED + 3] += amount
+        self.first = 0  # the installment may be one the cursor had passed
+        if self.credit > 0:
+            lines: list[tuple[int, int, int]] = []
+            left = self._sweep(self.credit, event.on, lines)
+            if lines:
+                self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
+                self.credit = left
 
     def _disburse(self, event: Disbursement) -> None:
         terms = self.terms

@@ -56,9 +56,9 @@ COVERED = (
     FEES_TRANCHED,
     INSTALLMENT_FEES,
 )
-# Repayments (late, early, partial, over), prepayments in both modes, tranches and reversals,
-# recorded in any order of value dates (back-dated ones among them).
-KINDS = ("repay", "repay", "repay", "prepay", "reverse", "tranche")
+# Repayments (late, early, partial, over), prepayments in both modes, tranches, penalties and
+# reversals, recorded in any order of value dates (back-dated ones among them).
+KINDS = ("repay", "repay", "repay", "prepay", "reverse", "tranche", "penalty")
 
 
 def _folded(terms: Terms, events: list, as_of: date) -> LoanState:
