@@ -17,6 +17,7 @@ lint: setup
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 	.venv/bin/python scripts/house_rules.py
+	.venv/bin/python scripts/audit_actions.py --check
 
 web-build:
 	@if [ -f web/package.json ]; then cd web && npm run --silent build; fi

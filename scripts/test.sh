@@ -10,11 +10,12 @@ step() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
 step "set-up"
 scripts/setup.sh --system --python --web
 
-step "lints: ruff, mypy, import contracts, house rules"
+step "lints: ruff, mypy, import contracts, house rules, audit actions named"
 .venv/bin/ruff check src tests bench scripts
 .venv/bin/mypy
 .venv/bin/lint-imports
 .venv/bin/python scripts/house_rules.py
+.venv/bin/python scripts/audit_actions.py --check
 
 SERVICES_DIR="${MC_SERVICES_DIR:-$(mktemp -d /tmp/mc-services.XXXXXX)}"
 cleanup() { scripts/services.sh stop "$SERVICES_DIR" || true; }

@@ -40,6 +40,7 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *identity.accounts.todos(session=session, kit=kit, principal=principal),
              *origination.approvals.todos(session=session, clock=kit.clock, sla=settings.review,
                                           principal=principal),
+             *origination.group_applications.todos(session=session, principal=principal),
              *loans.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):

@@ -24,20 +24,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
-from microcredit.db.types import BigIntPK, UTCDateTime
+from microcredit.db.types import BigIntPK, LongBinary, LongText, UTCDateTime
 
-# TEXT and BLOB hold 64 KiB on MariaDB: a template's sources get the medium types there.
-LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-LongBinary = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 TEMPLATE_STATUSES = ("draft", "published", "retired")
 STATUSES = ("ready", "signed", "void")
 

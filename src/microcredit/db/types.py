@@ -8,6 +8,9 @@
 * `ExactDecimal` — rates and other exact decimals, stored as canonical text so
   that SQLite, PostgreSQL and MySQL all give back exactly what was written.
 * `UTCDateTime` — timestamps stored as naive UTC, returned timezone-aware.
+* `LongText`, `LongBinary` — text and bytes that may pass 64 KiB (a template's sources, a stored
+  answer for replay): MEDIUMTEXT / MEDIUMBLOB (16 MiB) on MySQL and MariaDB, whose TEXT and BLOB
+  stop at 64 KiB; the usual types elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +28,9 @@ from microcredit.lending.money import CurrencyMismatch, Money, currency
 
 # Primary keys: BIGINT on servers, INTEGER on SQLite (its rowid alias autoincrements).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+# TEXT and BLOB hold 64 KiB on MySQL and MariaDB: what may be longer takes the medium types there.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LongBinary = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 
 
 class MoneyColumn(TypeDecorator[Money]):

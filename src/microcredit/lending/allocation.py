@@ -74,7 +74,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from microcredit.lending.money import CurrencyMismatch, Money
+from microcredit.lending.money import CurrencyMismatch, Money, RoundingMode, divide_rounded
 
 __all__ = [
     "DUE_DATE_ORDER",
@@ -118,6 +118,9 @@ class Sweep(StrEnum):
 
     BY_INSTALLMENT = "by_installment"
     BY_COMPONENT = "by_component"
+    BY_COMPONENT_PER_BUCKET = "by_component_per_bucket"
+    """Component by component within each bucket in turn: past due, due on the payment's day,
+    then not yet due (Fineract's VERTICAL processing of the advanced payment allocation)."""
 
 
 class OverpaymentPolicy(StrEnum):
@@ -144,6 +147,12 @@ class AllocationStrategy:
     """The order for installments paid before they fall due (``pay_next_installments``); None:
     `order`.  Fineract's ``due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest``
     pays an installment in advance principal first."""
+    in_advance_last_first: bool = False
+    """Whether what is paid ahead goes to the last installment first, then the one before
+    (Fineract's LAST_INSTALLMENT future-installment rule); False: the next installment first."""
+    in_advance_spread: bool = False
+    """Whether what is paid ahead is spread evenly over every installment not yet due (Fineract's
+    REAMORTIZATION rule, `_spread`); False: one installment after the other."""
 
     def __post_init__(self) -> None:
         if sorted(self.order) != sorted(Component):
@@ -290,6 +299,60 @@ def _sweep(
     return remaining
 
 
+def _spread(
+    remaining: int,
+    installments: Sequence[InstallmentDue],
+    order: Sequence[Component],
+    vertical: bool,
+    lines: list[AllocationLine],
+    currency: str,
+) -> int:
+    """Put `remaining` (minor units) evenly on `installments` (Fineract's REAMORTIZATION rule,
+    ``AdvancedPaymentScheduleTransactionProcessor`` lines 1402-1500 and 1620-1670): for each
+    component in `order`, each installment still owing takes the amount left / their number
+    (rounded half-even; the last one takes the residue), at most what it owes; again until
+    nothing is left or nothing is owed.  Horizontally the installments are those owing
+    anything, vertically those owing that component, one component after the other."""
+    paid: dict[tuple[int, Component], int] = {}
+
+    def owed(due: InstallmentDue, component: Component) -> int:
+        return int(getattr(due, _FIELD[component]).minor) - paid.get((due.number, component), 0)
+
+    def share(eligible: Sequence[InstallmentDue], component: Component, left: int) -> int:
+        n = len(eligible)
+        even = divide_rounded(left, n, RoundingMode.HALF_EVEN)
+        residue = left - even * n
+        for k, due in enumerate(eligible):
+            portion = even + (residue if k == n - 1 else 0)
+            taken = min(portion, owed(due, component), left)
+            if taken > 0:
+                lines.append(AllocationLine(due.number, component, Money(taken, currency)))
+                paid[(due.number, component)] = paid.get((due.number, component), 0) + taken
+                left -= taken
+        return left
+
+    if vertical:
+        for component in order:
+            while remaining > 0:
+                eligible = [d for d in installments if owed(d, component) > 0]
+                if not eligible:
+                    break
+                before, remaining = remaining, share(eligible, component, remaining)
+                if remaining == before:
+                    break
+        return remaining
+    while remaining > 0:
+        eligible = [d for d in installments if any(owed(d, c) > 0 for c in order)]
+        if not eligible:
+            break
+        before = remaining
+        for component in order:
+            remaining = share(eligible, component, remaining)
+        if remaining == before:
+            break
+    return remaining
+
+
 def _due_order(due: InstallmentDue) -> tuple[date, int]:
     return due.due_date, due.number
 
@@ -313,7 +376,13 @@ def allocate(
     lines: list[AllocationLine] = []
     due_now = [d for d in ordered if d.due_date <= paid_on and d.owes]
     future = [d for d in ordered if d.due_date > paid_on]
-    left = _sweep(amount.minor, due_now, strategy.order, strategy.sweep, lines, currency)
+    if strategy.sweep is Sweep.BY_COMPONENT_PER_BUCKET:
+        past = [d for d in due_now if d.due_date < paid_on]
+        today = [d for d in due_now if d.due_date == paid_on]
+        left = _sweep(amount.minor, past, strategy.order, Sweep.BY_COMPONENT, lines, currency)
+        left = _sweep(left, today, strategy.order, Sweep.BY_COMPONENT, lines, currency)
+    else:
+        left = _sweep(amount.minor, due_now, strategy.order, strategy.sweep, lines, currency)
     prepayment = 0
     if left > 0 and overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
         # At most what settling the loan can cost (principal, and the interest earned to the day,
@@ -322,7 +391,13 @@ def allocate(
         left -= prepayment
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_INSTALLMENTS:
         ahead = strategy.order if strategy.in_advance_order is None else strategy.in_advance_order
-        left = _sweep(left, future, ahead, Sweep.BY_INSTALLMENT, lines, currency)
+        upcoming = future[::-1] if strategy.in_advance_last_first else future
+        vertical = strategy.sweep is Sweep.BY_COMPONENT_PER_BUCKET
+        if strategy.in_advance_spread:
+            left = _spread(left, future, ahead, vertical, lines, currency)
+        else:
+            left = _sweep(left, upcoming, ahead, Sweep.BY_COMPONENT if vertical else Sweep.BY_INSTALLMENT, lines,
+                          currency)
     elif left > 0 and overpayment is OverpaymentPolicy.PAY_NEXT_PRINCIPAL:
         left = _sweep(left, future, (Component.PRINCIPAL,), Sweep.BY_INSTALLMENT, lines, currency)
     remaining, prepaid = Money(left, currency), Money(prepayment, currency)

@@ -74,7 +74,7 @@ from microcredit.lending.fees import FeeKind, installment_fees_only
 from microcredit.lending.money import Money, RoundingPolicy, divide_rounded
 from microcredit.lending.periods import Period, PeriodPlan, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying
-from microcredit.lending.schedule.build import charge_installments, fractions_of, rebuilt_schedule
+from microcredit.lending.schedule.build import charge_installments, fractions_of, level_rate, rebuilt_schedule
 from microcredit.lending.schedule.model import (
     LoanTerms,
     RepaymentMethod,
@@ -352,6 +352,7 @@ def _reamortised(
         deferred_interest=deferred if deferred else None,
         flat_interest=terms.flat_interest,
         multiple_rounding=terms.multiple_rounding,
+        level_rate=level_rate(terms),
     )
     new_rows, carried = amortize_carrying(amortization, PeriodPlan.of(tuple(remaining)), fractions_of(terms, remaining))
     new_rows = charge_installments(new_rows, installment_fees_only(schedule.fee_charges), terms.rounding)[0]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -185,6 +185,13 @@ def group_applications_query(*, institution_id: int | None, branch_id: int | boo
     return stmt.order_by(GroupApplication.id.desc())
 
 
+def count_group_applications(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
+                             status: str) -> int:
+    """How many group applications in scope are in `status`."""
+    stmt = group_applications_query(institution_id=institution_id, branch_id=branch_id, status=status)
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
 def consent_counts(session: Session, group_application_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(members not removed, of them consented) per group application."""
     if not group_application_ids:
@@ -229,25 +236,44 @@ def levels_acted(session: Session, *, application_id: int, chain: int, user_id: 
 REVIEWABLE = ("referred", "human_review")
 
 
+def _actionable_by(user_id: int | None) -> Any:
+    """What `user_id` may decide (the rules of approvals' `_may_act` beyond status and level): not an
+    application they made, took in or borrow under, and none whose chain they decided at another level."""
+    if user_id is None:
+        return true()
+    decided_elsewhere = (select(ApplicationReview.id)
+                         .where(ApplicationReview.application_id == Application.id,
+                                ApplicationReview.chain == Application.review_chain,
+                                ApplicationReview.user_id == user_id, ApplicationReview.level.is_not(None),
+                                ApplicationReview.level != Application.review_level)
+                         .exists())
+    return and_(*(or_(column.is_(None), column != user_id) for column in (
+        Application.borrower_user_id, Application.officer_user_id, Application.created_by_user_id)),
+        ~decided_elsewhere)
+
+
 def queue_query(*, institution_id: int | None, branch_id: int | bool | None, levels: list[int],
-                branch_filter: int | None = None) -> Select[Any]:
-    """Applications waiting at one of `levels`, in scope, oldest at its level first."""
+                branch_filter: int | None = None, actor_user_id: int | None = None) -> Select[Any]:
+    """Applications waiting at one of `levels`, in scope, that `actor_user_id` may decide, oldest at
+    its level first."""
     stmt = _filtered(select(Application).where(Application.status.in_(REVIEWABLE),
-                                               Application.review_level.in_(levels)),
+                                               Application.review_level.in_(levels),
+                                               _actionable_by(actor_user_id)),
                      institution_id=institution_id, branch_id=branch_id, borrower_id=None, status=None,
                      product_code=None, branch_filter=branch_filter, created_from=None, created_before=None)
     return stmt.order_by(Application.level_entered_at, Application.id)
 
 
 def waiting_counts(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
-                   cutoffs: dict[int, datetime], branch_filter: int | None = None
-                   ) -> dict[int, tuple[int, int]]:
-    """Per level of `cutoffs`: how many wait there in scope, and how many entered it before its cutoff
-    (the SLA breached), in one query."""
+                   cutoffs: dict[int, datetime], branch_filter: int | None = None,
+                   actor_user_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Per level of `cutoffs`: how many wait there in scope for `actor_user_id` to decide, and how many
+    entered it before its cutoff (the SLA breached), in one query."""
     breached = case(*((and_(Application.review_level == level, Application.level_entered_at < cutoff), 1)
                       for level, cutoff in cutoffs.items()), else_=0)
     grouped: Any = (select(Application.review_level, func.count(), func.coalesce(func.sum(breached), 0))
-                    .where(Application.status.in_(REVIEWABLE), Application.review_level.in_(list(cutoffs)))
+                    .where(Application.status.in_(REVIEWABLE), Application.review_level.in_(list(cutoffs)),
+                           _actionable_by(actor_user_id))
                     .group_by(Application.review_level))
     stmt = _filtered(grouped, institution_id=institution_id, branch_id=branch_id, borrower_id=None, status=None,
                      product_code=None, branch_filter=branch_filter, created_from=None, created_before=None)

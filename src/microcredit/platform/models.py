@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
-from microcredit.db.types import BigIntPK, UTCDateTime
+from microcredit.db.types import BigIntPK, LongBinary, UTCDateTime
 
 
 class RateLimitCounter(Base):
@@ -36,6 +36,6 @@ class IdempotencyRecord(Base):
     operation: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    response_body: Mapped[bytes | None] = mapped_column(LongBinary, nullable=True)
     content_type: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

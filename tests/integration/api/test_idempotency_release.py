@@ -35,3 +35,29 @@ def test_the_key_is_released_when_the_refusal_keeps_its_trace(session, runtime):
         again = client.post("/api/v1/_test/refuse-with-trace", headers={**auth, **key}, json={})
     assert first.json()["code"] == again.json()["code"] == "invalid_credentials"
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+def test_an_answer_over_64_kib_is_stored_and_replayed(session, runtime):
+    """MySQL's BLOB stops at 64 KiB; a loan with a few hundred events answers with more."""
+    inst = make_institution(session, runtime)
+    staff = make_staff(session, runtime, inst, roles=("loan_officer",))
+    auth = signed_in(session, runtime, staff.user)
+    session.commit()
+    app = create_app(runtime=runtime)
+    router = APIRouter()
+    rows = [{"n": n, "text": "事件" * 20} for n in range(2_000)]  # ~150 KiB as JSON
+
+    @router.post("/api/v1/_test/large-answer")
+    def large(session: DB, principal: Principal = require("borrower.register"),
+              guard: IdempotencyGuard = idempotent("test.large")) -> object:
+        return guard.respond(200, {"rows": rows})
+
+    app.include_router(router)
+    key = idempotency_key()
+    with TestClient(app) as client:
+        first = client.post("/api/v1/_test/large-answer", headers={**auth, **key}, json={})
+        again = client.post("/api/v1/_test/large-answer", headers={**auth, **key}, json={})
+    assert first.status_code == again.status_code == 200, first.text
+    assert len(first.content) > 128 * 1024
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json() == {"rows": rows}

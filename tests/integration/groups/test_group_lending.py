@@ -200,9 +200,15 @@ def test_refusal_holds_then_removal_lets_the_rest_proceed(client, session, monke
     assert session.get(Application, apps[0]).status == "awaiting_consent"  # held: nothing submitted
     listed = client.get(GA, headers=w["ho"], params={"status": "member_refused"}).json()
     assert [(g["id"], g["members"], g["consented"]) for g in listed["items"]] == [(ga["id"], 4, 3)]
+    # The officer's to-do counts it until it is resolved.
+    def held() -> int | None:
+        items = client.get("/api/v1/me/todos", headers=w["ho"]).json()["items"]
+        return {t["code"]: t["count"] for t in items}.get("group_applications_member_refused")
+    assert held() == 1
 
     r = client.post(f"{GA}/{ga['id']}/members/{w['people'][3].borrower.id}/remove", headers=w["ho"])
     assert r.status_code == 200, r.text
+    assert held() == 0
     body = r.json()
     assert body["status"] == "submitted"
     statuses = {m["borrower_id"]: (m["consent"], m["application_status"]) for m in body["members"]}

@@ -124,6 +124,13 @@ def test_nobody_reviews_their_own_application_or_acts_twice_in_one_chain(client,
     before = client.get(f"{APPS}/{walk_in['id']}", headers=hb).json()["version"]
     assert assert_problem(_act(client, hb, walk_in["id"], "approve", 1), 403)["code"] == "review_own_application"
     assert client.get(f"{APPS}/{walk_in['id']}", headers=hb).json()["version"] == before
+    # Their queue and to-do do not offer what they may not decide; another approver's do.
+    def waiting(headers: dict[str, str]) -> tuple[list[int], int]:
+        queue = client.get("/api/v1/reviews/queue", headers=headers).json()
+        todos = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=headers).json()["items"]}
+        return [i["id"] for i in queue["items"]], todos.get("applications_level1", 0)
+    assert waiting(hb) == ([], 0)
+    assert waiting(world["l1"]) == ([walk_in["id"]], 1)
 
     # One person holding two levels acts at one of them only.
     two = world["staff"]("approver_l1", "approver_l2")
@@ -131,6 +138,9 @@ def test_nobody_reviews_their_own_application_or_acts_twice_in_one_chain(client,
     assert _act(client, two, walk_in["id"], "approve", 1).status_code == 200
     seen = client.get(f"{APPS}/{walk_in['id']}/review", headers=two).json()
     assert (seen["level"], seen["can_act"], seen["refusal"]) == (2, False, "review_twice_in_chain")
+    assert client.get("/api/v1/reviews/queue", headers=two, params={"level": 2}).json()["items"] == []
+    assert [i["id"] for i in client.get("/api/v1/reviews/queue", headers=world["l2"]).json()["items"]] == [
+        walk_in["id"]]
     body = assert_problem(_act(client, two, walk_in["id"], "approve", 2), 403)
     assert body["code"] == "review_twice_in_chain"
     # A level-1 approver cannot act at level 2; a level-2 one can.

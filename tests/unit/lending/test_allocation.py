@@ -20,6 +20,7 @@ from microcredit.lending.allocation import (
     InstallmentDue,
     OverpaymentPolicy,
     Payment,
+    Sweep,
     allocate,
     apply_allocation,
     replay,
@@ -146,6 +147,42 @@ def test_overpayment_can_pay_the_next_installment_in_advance() -> None:
     assert extra == [(INT, cny("84.15")), (P, cny("2000.00") - cny("1802.12") - cny("84.15"))]
 
 
+def test_in_advance_last_first_pays_the_last_installment_before_the_next() -> None:
+    """Fineract's LAST_INSTALLMENT rule: what nothing owes yet goes to the last installment first."""
+    early = date(2025, 1, 20)  # nothing has fallen due
+    last_first = AllocationStrategy("last_first", DUE_DATE_ORDER.order, in_advance_last_first=True)
+    result = allocate(DUES, cny("1000.00"), early, strategy=last_first,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert [(line.installment, line.component, line.amount) for line in result.lines] == [
+        (3, INT, cny("84.15")), (3, P, cny("804.34")),
+        (2, N, cny("1.20")), (2, INT, cny("92.12")), (2, P, cny("18.19")),
+    ]
+    assert allocate(DUES, cny("1000.00"), early, strategy=DUE_DATE_ORDER,
+                    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS).lines[0].installment == 1
+
+
+def test_component_per_bucket_pays_past_due_then_due_then_ahead_component_by_component() -> None:
+    """Fineract's VERTICAL processing: past due, then due that day, then not yet due; inside each
+    bucket one component across its installments before the next component."""
+    dues = (
+        due(1, date(2025, 2, 15), "100.00", "10.00", "5.00"),
+        due(2, date(2025, 3, 15), "100.00", "10.00", "5.00"),
+        due(3, date(2025, 4, 15), "100.00", "10.00", "5.00"),
+        due(4, date(2025, 5, 15), "100.00", "10.00", "5.00"),
+    )
+    vertical = AllocationStrategy("vertical", (N, F, P, INT), Sweep.BY_COMPONENT_PER_BUCKET)
+    result = allocate(dues, cny("150.00"), date(2025, 3, 15), strategy=vertical,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert [(line.installment, line.component, line.amount) for line in result.lines] == [
+        (1, F, cny("5.00")), (1, P, cny("100.00")), (1, INT, cny("10.00")),  # past due
+        (2, F, cny("5.00")), (2, P, cny("30.00")),  # due on the day
+    ]
+    result = allocate(dues, cny("250.00"), date(2025, 3, 15), strategy=vertical,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    ahead = [(line.installment, line.component) for line in result.lines if line.installment > 2]
+    assert ahead == [(3, F), (4, F), (3, P)]  # not yet due: the fees of both before any principal
+
+
 def test_every_strategy_is_named_after_its_order() -> None:
     for name, strategy in STRATEGIES.items():
         order = "_".join(component.value for component in strategy.order)
@@ -252,3 +289,20 @@ def test_a_payment_in_another_currency_is_refused() -> None:
         replay(DUES, [Payment(PAID_ON, Money(1000, "JPY"))], strategy=DUE_DATE_ORDER, overpayment=HELD)
     with pytest.raises(CurrencyMismatch):
         InstallmentDue(1, PAID_ON, cny("1.00"), Money(1, "USD"), cny("0"), cny("0"))
+
+
+def test_in_advance_spread_shares_what_is_paid_ahead_evenly() -> None:
+    """Fineract's REAMORTIZATION rule: each installment not yet due takes the amount / their number
+    (half-even), the last the residue, at most what it owes; what one cannot take is spread again."""
+    dues = (
+        due(1, date(2025, 2, 15), "100.00"),
+        due(2, date(2025, 3, 15), "10.00"),
+        due(3, date(2025, 4, 15), "100.00"),
+    )
+    spread = AllocationStrategy("spread", (N, F, P, INT), in_advance_spread=True)
+    result = allocate(dues, cny("100.00"), date(2025, 1, 20), strategy=spread,
+                      overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    paid = {n: _total(line.amount for line in result.lines if line.installment == n) for n in (1, 2, 3)}
+    # 33.33 / 10.00 (all it owes) / 33.34, then the 23.33 left over 1 and 3: 11.66 / 11.67
+    assert paid == {1: cny("44.99"), 2: cny("10.00"), 3: cny("45.01")}
+    assert result.credit_balance == cny("0")

@@ -1,6 +1,8 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
 import en from '@/i18n/en'
+import zh from '@/i18n/zh-CN'
+import recorded from './recorded-actions.json'
 import { ACTION_GROUPS, ENTITY_TYPES, KNOWN_ACTIONS, actionKey } from './actions'
 
 describe('audit actions', () => {
@@ -22,9 +24,18 @@ describe('audit actions', () => {
     ]) expect(KNOWN_ACTIONS.has(code), code).toBe(true)
   })
 
+  it('name every action the back end records, in both languages (scripts/audit_actions.py lists them)', () => {
+    const unnamed = recorded.filter((code) => !KNOWN_ACTIONS.has(code))
+    expect(unnamed).toEqual([])
+    const lookup = (catalogue: unknown, code: string) => code.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], catalogue)
+    for (const code of recorded) expect(typeof lookup(zh.auditAction, code), `zh-CN ${code}`).toBe('string')
+    expect(recorded.length).toBeGreaterThan(100)
+  })
+
   it('give a catalogue key for a known code and none for an unknown one', () => {
     expect(actionKey('profile_change.rejected')).toBe('auditAction.profile_change.rejected')
-    expect(actionKey('loan.disbursed')).toBeNull()
+    expect(actionKey('loan.disbursed_twice')).toBeNull()
+    expect(actionKey('application.review.approve')).toBe('auditAction.application.review.approve')
     expect(actionKey('user')).toBeNull()
   })
 

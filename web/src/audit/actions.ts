@@ -9,10 +9,17 @@ export interface ActionGroup {
   actions: string[]
 }
 
+type Names = { [key: string]: string | Names }
+
+/** The codes under a catalogue node: its leaves, dotted ("review.approve" under "application"). */
+function codes(prefix: string, node: Names): string[] {
+  return Object.entries(node).flatMap(([key, value]) => (typeof value === 'string' ? [`${prefix}.${key}`] : codes(`${prefix}.${key}`, value)))
+}
+
 /** Every action code the catalogue names, by group, in the catalogue's order. */
-export const ACTION_GROUPS: ActionGroup[] = Object.entries(en.auditAction).map(([group, actions]) => ({
+export const ACTION_GROUPS: ActionGroup[] = Object.entries(en.auditAction as Names).map(([group, actions]) => ({
   group,
-  actions: Object.keys(actions).map((a) => `${group}.${a}`),
+  actions: typeof actions === 'string' ? [] : codes(group, actions),
 }))
 
 export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(ACTION_GROUPS.flatMap((g) => g.actions))

@@ -30,6 +30,7 @@ const KINDS = new Map<string, TodoKind>([
   ['applications_level2', { label: 'approval.todos.level2', to: { name: 'staff-review-queue', query: { level: '2' } } }],
   ['applications_level3', { label: 'approval.todos.level3', to: { name: 'staff-review-queue', query: { level: '3' } } }],
   ['applications_sla_breached', { label: 'approval.todos.slaBreached', to: { name: 'staff-review-queue' } }],
+  ['group_applications_member_refused', { label: 'group.todoMemberRefused', to: { name: 'staff-group-applications', query: { status: 'member_refused' } } }],
   ['contracts_waiting_signature', { label: 'contract.todoWaiting', to: { name: 'staff-applications', query: { status: 'approved' } } }],
 ])
 

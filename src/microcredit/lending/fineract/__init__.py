@@ -5,7 +5,8 @@ loan's parameters (Fineract's names and enum values) into our `loan.Terms` with 
 that reproduce Fineract's arithmetic (HALF_EVEN, a fixed 365-day ACTUAL year, flat interest
 rounded once and spread, installment multiples rounding the principal and interest shares,
 the transaction-processing strategies); `events_from_fineract` turns a scenario's steps into
-our events; `fineract_view` reads the folded state the way Fineract shows it.  The rules and
+our events; `fineract_view` reads the folded state the way Fineract shows it;
+`fineract.progressive` is Fineract's progressive EMI calculator (rules P1-P7).  The rules and
 the golden cases they are checked against are in docs/fineract-profile.md.
 """
 
@@ -29,6 +30,7 @@ from microcredit.lending.fineract.terms import (
     STRATEGIES,
     FineractInputError,
     terms_from_fineract,
+    transaction_strategies,
 )
 
 __all__ = [
@@ -47,4 +49,5 @@ __all__ = [
     "events_from_fineract",
     "fineract_view",
     "terms_from_fineract",
+    "transaction_strategies",
 ]

@@ -40,6 +40,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from microcredit.lending.allocation import AllocationStrategy
 from microcredit.lending.fineract.terms import FineractInputError, money
 from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
 from microcredit.lending.loan.terms import Terms
@@ -88,6 +89,9 @@ class FineractHistory:
     closes_of_business: tuple[tuple[int, date], ...] = ()
     """(step number, business date) of each ``inline_cob``: the close of business of the day
     before that business date (it posts Fineract's periodic accruals)."""
+    pending: tuple[int, int] | None = None
+    """(step of ``submit_application``, step of ``approve``): from the first to before the second
+    the loan is submitted and pending approval; None when the scenario submits nothing."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -105,9 +109,12 @@ def _day(step: Mapping[str, Any], key: str, where: str) -> date:
 
 
 def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
-                         terms: Terms | None = None) -> FineractHistory:
+                         terms: Terms | None = None,
+                         strategies: Mapping[str, AllocationStrategy | None] | None = None) -> FineractHistory:
     """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``); `terms`
-    (the loan's, from `terms_from_fineract`) are needed for percentage charges."""
+    (the loan's, from `terms_from_fineract`) are needed for percentage charges, `strategies`
+    (`terms.transaction_strategies`) for transactions the advanced strategy allocates by a rule
+    of their type (a transaction under a rule the profile does not reproduce is refused)."""
     events: list[Event] = []
     after: list[int] = []
     kinds: dict[str, str] = {}
@@ -117,6 +124,8 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     dates: list[date | None] = []
     cobs: list[tuple[int, date]] = []
     business: date | None = None
+    submitted: int | None = None
+    approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
         kind = step.get("type")
@@ -131,7 +140,10 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
                          else business))
         elif kind in _QUIET:
-            pass
+            if kind == "submit_application":
+                submitted = count
+            elif kind == "approve":
+                approved = count
         elif kind == "disburse":
             on = _day(step, "date", where)
             events.append(Disbursement(id=event_id, on=on, amount=money(step.get("amount"), currency,
@@ -144,8 +156,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                 raise FineractInputError(f"{where}.transactionType",
                                          f"{step.get('transactionType')!r} is not one of {known}")
             on = _day(step, "date", where)
+            own = _own_strategy(strategies or {}, str(step.get("transactionType")), terms, where)
             events.append(Repayment(id=event_id, on=on, amount=money(step.get("amount"), currency,
-                                                                       f"{where}.amount")))
+                                                                       f"{where}.amount"), strategy=own))
             kinds[event_id] = name
         elif kind in ("undo_transaction", "adjust_transaction"):
             target = ids.get(step.get("target_seq", -1))
@@ -177,7 +190,23 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         while len(after) < len(events):
             after.append(count)
         dates.append(business)
-    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs))
+    pending = None if submitted is None else (submitted, approved)
+    return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
+                           pending)
+
+
+def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str, terms: Terms | None,
+                  where: str) -> AllocationStrategy | None:
+    """The waterfall of a transaction of type `kind` when it is not the loan's (None: the loan's)."""
+    if not strategies:
+        return None
+    strategy = strategies[kind] if kind in strategies else strategies.get("DEFAULT")
+    if strategy is None:
+        raise FineractInputError(f"{where}.transactionType", f"{kind} is allocated by a future-installment rule "
+                                 "the profile does not reproduce")
+    if terms is not None and strategy == terms.strategy:
+        return None
+    return strategy
 
 
 def _undone_by(kind: str, events: Sequence[Event], gone: set[str]) -> list[str]:

@@ -30,6 +30,7 @@ from datetime import date
 
 from microcredit.lending.allocation import Component
 from microcredit.lending.fineract.events import FineractHistory
+from microcredit.lending.loan.events import Event
 from microcredit.lending.loan.fold import down_payment_of, fold
 from microcredit.lending.loan.state import LoanState, LoanStatus
 from microcredit.lending.loan.terms import Terms
@@ -388,5 +389,13 @@ def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: 
         charges=_charges(state, history, steps),
         total_outstanding=outstanding,
         total_overpaid=state.credit_balance,
-        status=STATUS[state.status],
+        status=_status(history, steps, events, STATUS[state.status]),
     )
+
+
+def _status(history: FineractHistory, steps: int, events: tuple[Event, ...], status: str) -> str:
+    """Fineract's status: submitted and pending approval from the application to the approval."""
+    pending = history.pending
+    if pending is not None and not events and pending[0] <= steps < pending[1]:
+        return "SUBMITTED_AND_PENDING_APPROVAL"
+    return status

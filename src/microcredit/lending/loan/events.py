@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from microcredit.lending.allocation import Component
+from microcredit.lending.allocation import AllocationStrategy, Component
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.restructure import DeferralInterest
@@ -155,11 +155,13 @@ class Rescheduling(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Repayment(Event):
-    """Money received from the borrower, split by the loan's allocation strategy."""
+    """Money received from the borrower, split by the loan's allocation strategy (or by its own,
+    `strategy`: Fineract allocates a goodwill credit or a refund by rules of their own)."""
 
     rank: ClassVar[int] = 3
     amount: Money
     channel: Channel = Channel.BANK_TRANSFER
+    strategy: AllocationStrategy | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

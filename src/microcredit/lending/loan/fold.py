@@ -53,6 +53,7 @@ from typing import NamedTuple
 from microcredit.lending.allocation import (
     Allocation,
     AllocationLine,
+    AllocationStrategy,
     Component,
     InstallmentDue,
     OverpaymentPolicy,
@@ -161,6 +162,9 @@ class _Book(NamedTuple):
     disbursed_on: date | None = None
     disbursements: tuple[tuple[str, date, Money], ...] = ()
     payments: tuple[PaymentApplied, ...] = ()
+    own_strategies: tuple[tuple[str, AllocationStrategy], ...] = ()
+    """(repayment id, its strategy) of the repayments allocated by a strategy of their own: a
+    tranche replays them by it."""
     principal_prepaid: Money | None = None
     interest_prepaid: Money | None = None
     recovered: Money | None = None
@@ -571,6 +575,7 @@ def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Mon
         for c, w, x in zip(book.charged, book.waived, book.written_off, strict=True)
     )
     payments = [p for p in book.payments if p.event_id is not None]
+    own = dict(book.own_strategies)
     overpaid = _money(book.credit).is_positive
     bare = book._replace(owed=unpaid, payments=(), credit=zero, credit_through=book.disbursed_on)
     result = _with_down_payment(_tranche(bare, terms, event, event.amount - down), terms, event, down, number,
@@ -585,7 +590,8 @@ def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Mon
             if _fits(result.owed, kept.lines):
                 result = _with_payment(result, kept, payment.event_id, interest_prepaid=zero, principal_prepaid=zero)
                 continue
-        allocation = allocate(result.owed, payment.amount, payment.on, strategy=terms.strategy,
+        strategy = own.get(payment.event_id or "", terms.strategy)
+        allocation = allocate(result.owed, payment.amount, payment.on, strategy=strategy,
                               overpayment=terms.overpayment)
         if allocation.prepayment.is_positive:
             raise _refuse(event, "installment_paid_in_advance",
@@ -619,14 +625,18 @@ def _carry(rows: tuple[InstallmentDue, ...], nothing: tuple[InstallmentDue, ...]
 def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
+    strategy = terms.strategy
     if isinstance(event, Prepayment):
         policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
     else:
         policy, mode = terms.overpayment, terms.prepayment_mode
-    allocation = allocate(book.owed, event.amount, event.on, strategy=terms.strategy, overpayment=policy)
+        strategy = event.strategy or strategy
+    allocation = allocate(book.owed, event.amount, event.on, strategy=strategy, overpayment=policy)
     if allocation.prepayment.is_positive:
         return _prepay(book, terms, event, allocation, mode)
     zero = book.zero()
+    if strategy is not terms.strategy:
+        book = book._replace(own_strategies=(*book.own_strategies, (event.id, strategy)))
     return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
 
 

@@ -15,6 +15,7 @@ from microcredit.lending.schedule.amortize import (
     level_installment,
     level_payment,
     level_rows,
+    nominal_pmt,
     period_rate,
 )
 from microcredit.lending.schedule.build import build_schedule, period_fractions, summarise
@@ -23,6 +24,7 @@ from microcredit.lending.schedule.model import (
     Installment,
     InterestCalculation,
     InterestMethod,
+    LevelInstallment,
     LoanTerms,
     MultipleRounding,
     RepaymentMethod,
@@ -38,6 +40,7 @@ __all__ = [
     "Installment",
     "InterestCalculation",
     "InterestMethod",
+    "LevelInstallment",
     "LoanTerms",
     "MultipleRounding",
     "Ratio",
@@ -52,6 +55,7 @@ __all__ = [
     "level_installment",
     "level_payment",
     "level_rows",
+    "nominal_pmt",
     "period_fractions",
     "period_rate",
     "summarise",

@@ -92,7 +92,7 @@ from fractions import Fraction
 from itertools import repeat
 
 from microcredit.lending.daycount import YearFraction
-from microcredit.lending.money import Money, RoundingMode, RoundingPolicy, divide_rounded, floor_offset
+from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy, divide_rounded, floor_offset
 from microcredit.lending.periods import PeriodPlan
 from microcredit.lending.schedule.model import (
     FlatInterest,
@@ -112,6 +112,7 @@ __all__ = [
     "level_installment",
     "level_payment",
     "level_rows",
+    "nominal_pmt",
     "period_rate",
 ]
 
@@ -146,6 +147,9 @@ class AmortizationPlan:
     deferred_interest: Money | None = None
     flat_interest: FlatInterest = FlatInterest.PER_PERIOD
     multiple_rounding: MultipleRounding = MultipleRounding.INSTALLMENT
+    level_rate: Decimal | None = None
+    """The one nominal periodic rate the level installment is computed at by `nominal_pmt`
+    (`LevelInstallment.NOMINAL_PMT`); None: the exact annuity over the periods' own factors."""
 
     def __post_init__(self) -> None:
         code = self.rounding.currency
@@ -224,6 +228,27 @@ def level_installment(
     rates = [Fraction(f).as_integer_ratio() for f in factors]
     payment = level_payment(principal.minor, rates, rounding.mode, _multiple(multiple))
     return Money(payment, principal.currency)
+
+
+def nominal_pmt(principal: int, rate: Decimal, periods: int, mode: RoundingMode, multiple: int | None = None,
+                places: int = 2) -> int:
+    """Fineract's level installment (rule K4): ``FinanicalFunctions.pmt`` in binary floating point.
+
+    The payment repaying `principal` (minor units; `places` decimals) in `periods` payments at
+    the periodic `rate`, computed with IEEE doubles in the order Fineract's Java computes it,
+    read back as the shortest decimal of that double (``BigDecimal.valueOf(double)``) and
+    rounded by `mode` to `multiple` minor units (None: one).  5,000.00 at 0.00986301369864
+    (12 % x 30/365) over 18 periods: 304.5288… -> 30453, or 30500 to a multiple of 100.
+    """
+    balance = -float(Decimal(principal).scaleb(-places))  # house-rules: allow float (Fineract's PMT is a double)
+    r = float(rate)  # house-rules: allow float (Fineract's PMT is a double)
+    if r == 0:
+        payment = -balance / periods
+    else:
+        growth = (r + 1) ** periods
+        payment = (0 + balance * growth) * r / (1 * (1 - growth))
+    exact = Decimal(repr(payment)).scaleb(places).as_integer_ratio()
+    return _round_to_multiple(exact[0], exact[1], multiple, mode)
 
 
 def _multiple(multiple: Money | None) -> int | None:
@@ -357,6 +382,7 @@ def _plain(plan: AmortizationPlan, rates: Sequence[Ratio]) -> bool:
         and not plan.grace_on_interest_payment
         and not plan.interest_free_periods
         and plan.deferred_interest is None
+        and plan.level_rate is None
         and rates.count(rates[0]) == len(rates)
     )
 
@@ -441,6 +467,9 @@ def _general(
         elif flat:
             flat_interest = sum(divide_rounded(principal * a, b, mode) for a, b in rates[grace:])
             installment = _round_to_multiple(principal + flat_interest, paying, multiple, mode)
+        elif plan.level_rate is not None:
+            places = CURRENCIES[plan.rounding.currency].places
+            installment = nominal_pmt(principal, plan.level_rate, paying, mode, multiple, places)
         else:
             installment = level_payment(principal, rates[grace:], mode, multiple)
     elif plan.fixed_principal is not None:

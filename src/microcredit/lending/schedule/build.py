@@ -21,26 +21,61 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.daycount import YearFraction
 from microcredit.lending.diagnostics import EngineWarning
 from microcredit.lending.fees import FeeCharge, split_fees
 from microcredit.lending.money import ENGINE_CONTEXT, Money, RoundingPolicy
-from microcredit.lending.periods import Frequency, Period, PeriodPlan, generate_periods
+from microcredit.lending.periods import Frequency, Period, PeriodPlan, PeriodUnit, generate_periods
 from microcredit.lending.schedule.amortize import AmortizationPlan, amortize_carrying, level_rows, period_rate
 from microcredit.lending.schedule.model import (
     Installment,
     InterestCalculation,
     InterestMethod,
+    LevelInstallment,
     LoanTerms,
     RepaymentMethod,
     Schedule,
     ScheduleTotals,
 )
 
-__all__ = ["build_schedule", "charge_installments", "fractions_of", "period_fractions", "periods_per_year", "summarise"]
+__all__ = [
+    "build_schedule",
+    "charge_installments",
+    "fractions_of",
+    "level_rate",
+    "period_fractions",
+    "periods_per_year",
+    "summarise",
+]
+
+_TWELVE_DIGITS = Context(prec=12, rounding=ROUND_HALF_EVEN)
+_PERIODS_IN_A_YEAR = {PeriodUnit.MONTH: 12, PeriodUnit.WEEK: 52, PeriodUnit.YEAR: 1}
+_DAYS_OF_A_PERIOD = {PeriodUnit.DAY: 1, PeriodUnit.WEEK: 7, PeriodUnit.MONTH: 30, PeriodUnit.YEAR: 365}
+
+
+def level_rate(terms: LoanTerms) -> Decimal | None:
+    """The nominal periodic rate of `LevelInstallment.NOMINAL_PMT` (None under ``exact``).
+
+    Fineract's ``LoanApplicationTerms.periodicInterestRate(..., DAYS_30, DAYS_365, ..., isForPMT)``
+    (rule K4): under daily interest ``annual% / days in year / 100 x days`` where a month has 30
+    days, a week 7 and a year 365 (times ``every``), a year of ``daysInYearType`` days (ACTUAL:
+    365); otherwise ``annual% / periods in a year / 100 x every`` (12 months, 52 weeks, a
+    year's days for daily repayments).  Divisions and the daily product in 12 significant
+    digits, HALF_EVEN.  12 % daily on ACTUAL, monthly: 0.12 / 365 x 30 = 0.00986301369864.
+    """
+    if terms.level_installment is not LevelInstallment.NOMINAL_PMT:
+        return None
+    frequency = terms.periods.frequency
+    percent = terms.annual_rate * 100
+    ctx = _TWELVE_DIGITS
+    if terms.interest_calculation is InterestCalculation.DAILY:
+        per_day = ctx.divide(ctx.divide(percent, Decimal(terms.day_count.basis)), Decimal(100))
+        return ctx.multiply(per_day, Decimal(_DAYS_OF_A_PERIOD[frequency.unit] * frequency.every))
+    in_a_year = _PERIODS_IN_A_YEAR.get(frequency.unit, terms.day_count.basis)
+    return ctx.divide(ctx.divide(percent, Decimal(in_a_year)), Decimal(100)) * frequency.every
 
 
 def period_fractions(terms: LoanTerms, plan: PeriodPlan) -> list[YearFraction]:
@@ -124,6 +159,7 @@ def _level_terms(terms: LoanTerms, plan: PeriodPlan) -> bool:
         and not terms.grace_on_principal
         and not terms.grace_on_interest_payment
         and not terms.interest_free_periods
+        and terms.level_installment is LevelInstallment.EXACT
         and plan.regular
     )
 
@@ -166,6 +202,7 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
             fee_per_installment=Money(fee, currency),
             flat_interest=terms.flat_interest,
             multiple_rounding=terms.multiple_rounding,
+            level_rate=level_rate(terms),
         )
         rows, carried = amortize_carrying(amortization, plan, period_fractions(terms, plan))
         interest = sum(row.interest_minor for row in rows)

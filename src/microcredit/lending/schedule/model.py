@@ -50,6 +50,7 @@ __all__ = [
     "Installment",
     "InterestCalculation",
     "InterestMethod",
+    "LevelInstallment",
     "LoanTerms",
     "MultipleRounding",
     "RepaymentMethod",
@@ -100,6 +101,25 @@ class MultipleRounding(StrEnum):
 
     INSTALLMENT = "installment"
     SHARES = "shares"
+
+
+class LevelInstallment(StrEnum):
+    """How the level installment of an equal-installment declining-balance loan is found.
+
+    ``exact`` (ours): the exact annuity over the periods' own interest factors (actual days
+    under daily interest), rounded once.  ``nominal_pmt`` (Fineract's cumulative generator,
+    rule K4 of docs/fineract-profile.md): the annuity at one nominal periodic rate in which a
+    month has 30 days -- annual x 30 x every / days in the year under daily interest (x 7 x
+    every for weeks, x every for days), annual x every / periods in a year otherwise -- the
+    rate in 12 significant digits, the annuity in binary floating point as Fineract's
+    ``FinanicalFunctions.pmt`` computes it, then rounded to the multiple or the currency's
+    unit.  The rows' interest still follows the periods' own factors; the last installment
+    takes the residue.  E.g. 5,000 at 12 %, daily, 18 months: pmt(0.12 x 30/365, 18) =
+    304.53 (305 to a multiple of 1), while the exact annuity on the actual days differs.
+    """
+
+    EXACT = "exact"
+    NOMINAL_PMT = "nominal_pmt"
 
 
 class TranchePrincipal(StrEnum):
@@ -202,6 +222,8 @@ class LoanTerms:
     """What the installment multiple rounds on a flat loan (our products: the installment)."""
     tranche_principal: TranchePrincipal = TranchePrincipal.REAMORTISE
     """What the installments after a tranche repay (our products: a re-amortisation)."""
+    level_installment: LevelInstallment = LevelInstallment.EXACT
+    """How the level installment is found (our products: the exact annuity)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.principal, Money):

@@ -118,11 +118,13 @@ class QueueEntry:
 
 def queue(*, session: Session, clock: Clock, sla: ReviewSettings, principal: Principal, page: PageRequest,
           level: int | None = None, branch_id: int | None = None) -> PageResult[QueueEntry]:
-    """Applications waiting at the levels the caller may act on (or at `level` of them), in scope, oldest first."""
+    """Applications waiting at the levels the caller may act on (or at `level` of them), in scope, oldest
+    first; not those the caller may not decide (their own, or a chain they decided at another level)."""
     levels = [lv for lv in levels_of(principal) if level is None or lv == level]
     f = scope.filters(principal)
     result = paginate(session, repo.queue_query(institution_id=f.institution_id, branch_id=f.branch_id,
-                                                levels=levels or [0], branch_filter=branch_id), page)
+                                                levels=levels or [0], branch_filter=branch_id,
+                                                actor_user_id=principal.user_id), page)
     names = parties.borrowers.borrower_names(session=session, borrower_ids=[a.borrower_id for a in result.items])
     now = clock.now()
     entries = []
@@ -144,7 +146,7 @@ def queue_counts(*, session: Session, clock: Clock, sla: ReviewSettings, princip
     if not cutoffs:
         return {}
     return repo.waiting_counts(session, institution_id=f.institution_id, branch_id=f.branch_id, cutoffs=cutoffs,
-                               branch_filter=branch_id)
+                               branch_filter=branch_id, actor_user_id=principal.user_id)
 
 
 def todos(*, session: Session, clock: Clock, sla: ReviewSettings, principal: Principal) -> list[Todo]:

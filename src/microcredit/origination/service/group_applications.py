@@ -38,6 +38,7 @@ from microcredit.origination.service.review import Assessor
 from microcredit.parties import service as parties
 from microcredit.platform.crypto import mask_name
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 
 __all__ = ["GroupApplicationView", "cancel", "consent", "create", "get_for_staff", "list_for_staff",
@@ -168,6 +169,16 @@ def list_for_staff(*, session: Session, principal: Principal, page: PageRequest,
     r = paginate(session, repo.group_applications_query(institution_id=f.institution_id, branch_id=f.branch_id,
                                                         status=status), page)
     return r, repo.consent_counts(session, [ga.id for ga in r.items])
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """For whoever takes group applications: those held because a member refused or withdrew, waiting
+    for the officer to remove that member or cancel."""
+    if not principal.can("loan.apply"):
+        return []
+    f = scope.filters(principal)
+    return [Todo("group_applications_member_refused", repo.count_group_applications(
+        session, institution_id=f.institution_id, branch_id=f.branch_id, status="member_refused"))]
 
 
 def _own_part(session: Session, principal: Principal, application_id: int

@@ -191,13 +191,15 @@ def replay(document: LoanReplay | FineractLoanReplay, *, calendars: CalendarProv
 
 def _fineract_state(document: FineractLoanReplay) -> LoanState:
     """The state of a loan given in Fineract's terms and steps, under the `fineract` profile."""
+    params = document.terms.model_dump(mode="json", exclude_none=True)
     try:
-        terms = fineract.terms_from_fineract(document.terms.model_dump(mode="json", exclude_none=True))
+        terms = fineract.terms_from_fineract(params)
+        strategies = fineract.transaction_strategies(params)
     except fineract.FineractInputError as exc:
         raise FineractInputInvalid(f"terms.{exc.field}" if exc.field != "terms" else "terms", exc.reason) from exc
     steps = [step.model_dump(mode="json", exclude_none=True) for step in document.events]
     try:
-        history = fineract.events_from_fineract(steps, terms.currency, terms=terms)
+        history = fineract.events_from_fineract(steps, terms.currency, terms=terms, strategies=strategies)
         return loan.fold(terms, history.events, as_of=document.as_of)
     except fineract.FineractInputError as exc:
         raise FineractInputInvalid(exc.field, exc.reason) from exc

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from microcredit.lending.fineract import FineractInputError, events_from_fineract, terms_from_fineract
+from microcredit.lending.allocation import Component, Sweep
+from microcredit.lending.fineract import (
+    FineractInputError,
+    events_from_fineract,
+    fineract_view,
+    terms_from_fineract,
+    transaction_strategies,
+)
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding, TranchePrincipal, build_schedule
@@ -62,7 +69,9 @@ def test_our_defaults_are_untouched_by_the_options() -> None:
     ("change", "field"),
     [
         ({"fixedLength": 3}, "fixedLength"),
-        ({"loanScheduleType": "PROGRESSIVE"}, "loanScheduleType"),
+        ({"loanScheduleType": "PROGRESSIVE"}, "interestRatePerPeriod"),  # with interest: not wired yet
+        ({"loanScheduleType": "PROGRESSIVE", "interestRatePerPeriod": "0"}, "transactionProcessingStrategyCode"),
+        ({"loanScheduleProcessingType": "VERTICAL"}, "loanScheduleProcessingType"),
         ({"isInterestRecalculationEnabled": True}, "isInterestRecalculationEnabled"),
         ({"roundingMode": "HALF_UP"}, "roundingMode"),
         ({"transactionProcessingStrategyCode": "advanced-payment-allocation-strategy"},
@@ -78,6 +87,79 @@ def test_a_parameter_or_value_outside_the_profile_is_refused_by_name(change: dic
     with pytest.raises(FineractInputError) as refused:
         terms_from_fineract({**TERMS, **change})
     assert refused.value.field == field
+
+
+ALLOCATION = ["PAST_DUE_PENALTY", "PAST_DUE_FEE", "PAST_DUE_PRINCIPAL", "PAST_DUE_INTEREST", "DUE_PENALTY", "DUE_FEE",
+              "DUE_PRINCIPAL", "DUE_INTEREST", "IN_ADVANCE_PENALTY", "IN_ADVANCE_FEE", "IN_ADVANCE_PRINCIPAL",
+              "IN_ADVANCE_INTEREST"]
+PROGRESSIVE: dict[str, Any] = {
+    **TERMS, "interestRatePerPeriod": "0", "loanScheduleType": "PROGRESSIVE",
+    "transactionProcessingStrategyCode": "advanced-payment-allocation-strategy",
+    "paymentAllocation": [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+                           "paymentAllocationOrder": ALLOCATION}],
+}
+
+
+@pytest.mark.parametrize(("processing", "sweep"), [("HORIZONTAL", Sweep.BY_INSTALLMENT),
+                                                   ("VERTICAL", Sweep.BY_COMPONENT_PER_BUCKET)])
+def test_the_advanced_strategy_keeps_its_order_and_sweep(processing: str, sweep: Sweep) -> None:
+    strategy = terms_from_fineract({**PROGRESSIVE, "loanScheduleProcessingType": processing}).strategy
+    assert strategy.order == (Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST)
+    assert strategy.sweep is sweep
+
+
+@pytest.mark.parametrize("rules", [
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "SOME_OTHER_RULE",
+      "paymentAllocationOrder": ALLOCATION}],
+    [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+      "paymentAllocationOrder": [*ALLOCATION[4:], *ALLOCATION[:4]]}],
+    [{"transactionType": "GOODWILL_CREDIT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+      "paymentAllocationOrder": ALLOCATION}],
+])
+def test_advanced_rules_the_profile_does_not_reproduce_are_refused(rules: list[dict[str, Any]]) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**PROGRESSIVE, "paymentAllocation": rules})
+    assert refused.value.field == "paymentAllocation"
+
+
+def test_each_transaction_type_is_allocated_by_its_own_future_installment_rule() -> None:
+    rules = [{"transactionType": "DEFAULT", "futureInstallmentAllocationRule": "NEXT_INSTALLMENT",
+              "paymentAllocationOrder": ALLOCATION},
+             {"transactionType": "GOODWILL_CREDIT", "futureInstallmentAllocationRule": "LAST_INSTALLMENT",
+              "paymentAllocationOrder": ALLOCATION},
+             {"transactionType": "MERCHANT_ISSUED_REFUND", "futureInstallmentAllocationRule": "REAMORTIZATION",
+              "paymentAllocationOrder": ALLOCATION}]
+    params = {**PROGRESSIVE, "paymentAllocation": rules}
+    terms = terms_from_fineract(params)
+    strategies = transaction_strategies(params)
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+             {"seq": 2, "type": "transaction", "transactionType": "GOODWILL_CREDIT", "date": "2023-01-10",
+              "amount": "100.00"},
+             {"seq": 3, "type": "transaction", "transactionType": "REPAYMENT", "date": "2023-01-10",
+              "amount": "100.00"}]
+    history = events_from_fineract(steps, terms.currency, terms=terms, strategies=strategies)
+    goodwill, repayment = history.events[1], history.events[2]
+    assert isinstance(goodwill, Repayment)
+    assert isinstance(repayment, Repayment)
+    assert goodwill.strategy is not None
+    assert goodwill.strategy.in_advance_last_first
+    assert repayment.strategy is None  # the loan's own (NEXT_INSTALLMENT)
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 10))
+    paid = {row.number: row.paid for row in view.schedule if row.number is not None}
+    assert paid[3] == Money(10000, terms.currency)
+    assert paid[1] == Money(10000, terms.currency)
+    refund = [*steps[:1], {"seq": 2, "type": "transaction", "transactionType": "MERCHANT_ISSUED_REFUND",
+                           "date": "2023-01-10", "amount": "100.00"}]
+    spread = events_from_fineract(refund, terms.currency, terms=terms, strategies=strategies)
+    view = fineract_view(terms, spread, steps=2, as_of=date(2023, 1, 10))
+    paid = {row.number: row.paid for row in view.schedule if row.number is not None}
+    # REAMORTIZATION: evenly over the three installments, the last taking the residue
+    assert [paid[k].minor for k in (1, 2, 3)] == [3333, 3333, 3334]
+    unknown = [{**rules[0]}, {**rules[2], "futureInstallmentAllocationRule": "SOME_OTHER_RULE"}]
+    other = transaction_strategies({**params, "paymentAllocation": unknown})
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(refund, terms.currency, terms=terms, strategies=other)
+    assert refused.value.field == "events.1.transactionType"
 
 
 def test_steps_become_our_events() -> None:
