@@ -24,9 +24,11 @@ is folded by the reference):
 
 - terms without interest recalculation, down payment, Fineract's tranche replay or term-share
   tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
-  the next installments); any allocation strategy without an in-advance order;
-- events `Disbursement` (first and tranches), `Repayment`, `Prepayment`, `PenaltyCharged` (a
-  close of business's penalty interest on an installment due), `AsOf`, `Reversal`.
+  the next installments); any allocation strategy without an in-advance order that sweeps
+  installment by installment or component by component (not Fineract's per-bucket VERTICAL);
+- events `Disbursement` (first and tranches), `Repayment` (by the loan's strategy, not one of
+  its own), `Prepayment`, `PenaltyCharged` (a close of business's penalty interest on an
+  installment due), `AsOf`, `Reversal`.
 
 Inside those, whatever the kernel does not expect -- an event the reference refuses, a
 re-amortisation over an installment that is not exactly its schedule row -- raises the private
@@ -73,6 +75,7 @@ from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal
 __all__ = ["KernelFold", "covers", "fold_columns", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
+_SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
 _COLUMN = {Component.PRINCIPAL: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PENALTY: 3}
 _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY)
 
@@ -96,9 +99,11 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
         and terms.down_payment is None
         and not terms.tranche_replays_payments
         and terms.strategy.in_advance_order is None
+        and terms.strategy.sweep in _SWEEPS
         and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)
         and contract.tranche_principal is TranchePrincipal.REAMORTISE
         and all(type(event) in _COVERED_EVENTS for event in events)
+        and not any(type(event) is Repayment and event.strategy is not None for event in events)
     )
 
 
