@@ -9,19 +9,27 @@ late, split into two partial payments, or keyed in back-dated after everything
 else); one prepayment that lowers the installment; and on a third of them a second
 tranche.  Paths, each timed on the same loans in the same run:
 
-- fold: `loan.fold(terms, events, as_of=...)` from scratch, once per loan;
+- kernel: `loan.kernel.try_fold` -- the fold over integer columns (`loan.fold` takes
+  it for these loans) -- timed to its folded columns, and the `LoanState` read from
+  them (`.state()`) timed apart: `events_per_s` is the fold, `kernel_state_events_per_s`
+  fold and state together (what `loan.fold` returns);
+- fold: `loan.fold.reference_fold(terms, events, as_of=...)`, the reference, from
+  scratch, once per loan;
 - book: `LoanBook`, each event recorded as it arrives (a back-dated one replays
   what follows its value date), then the state read;
-- naive (baseline): the whole history folded again from scratch after every
-  event, as a system without a kept book would, on `--naive` loans spread over
-  the set.
+- naive (baseline): the whole history folded again by the reference from scratch
+  after every event, as a system without a kept book would, on `--naive` loans
+  spread over the set.
 
-The three take turns over chunks of 100 loans, so that a change in the
+The paths take turns over chunks of 100 loans, so that a change in the
 machine's load weighs on each alike.
 
-Events per second count each loan's events once on every path.  Correctness,
-untimed: `mismatches` counts loans whose state differs between the fold and the
-book, or from the Fraction reference: each installment's scheduled interest
+Events per second count each loan's events once on every path, per wall-clock second
+(what the JSON's main figures are) and per CPU second of this process (`cpu_events_per_s`:
+on a shared machine the wall clock also counts the time other processes held the core).  Correctness,
+untimed: `mismatches` counts loans whose state differs between the kernel, the
+reference fold, the book and the naive path, or from the Fraction reference (a
+loan the kernel hands over to the reference counts too): each installment's scheduled interest
 recomputed exactly as a `Fraction` (a month's interest on its opening balance,
 rounded half up; months that a prepayment or tranche split are left out), and
 every component of every installment reconciled (due = paid + waived + written
@@ -49,6 +57,8 @@ from microcredit.lending.classification import (
     ClassificationPolicy,
 )
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
+from microcredit.lending.loan import kernel
+from microcredit.lending.loan.fold import reference_fold
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import PrepaymentMode
@@ -96,7 +106,7 @@ def _case(rng: random.Random) -> Case:
     approved = terms.contract.principal.minor
     first = Money(approved // 200 * 100 if tranche else approved, "CNY")
     events: list[loan.Event] = [loan.Disbursement(id="d", on=start, amount=first)]
-    level = loan.fold(terms, events, as_of=start).installments[0].due.total.minor
+    level = reference_fold(terms, events, as_of=start).installments[0].due.total.minor
     months = count - 2
     prepaid_in = rng.randrange(3, months)
     tranche_in = rng.randrange(2, months) if tranche else -1
@@ -123,8 +133,16 @@ def _case(rng: random.Random) -> Case:
     return Case(terms, (*events, *keyed_later), add_units(start, PeriodUnit.MONTH, months) + timedelta(days=25))
 
 
+def _kernel(cases: list[Case]) -> list[kernel.KernelFold | None]:
+    return [kernel.try_fold(c.terms, c.events, as_of=c.as_of) for c in cases]
+
+
+def _states(folded: list[kernel.KernelFold | None]) -> list[loan.LoanState | None]:
+    return [None if f is None else f.state() for f in folded]
+
+
 def _fold(cases: list[Case]) -> list[loan.LoanState]:
-    return [loan.fold(c.terms, c.events, as_of=c.as_of) for c in cases]
+    return [reference_fold(c.terms, c.events, as_of=c.as_of) for c in cases]
 
 
 def _book(cases: list[Case]) -> list[loan.LoanState]:
@@ -142,14 +160,20 @@ def _naive(cases: list[Case]) -> list[loan.LoanState]:
     for c in cases:
         for taken in range(1, len(c.events) + 1):
             on = max(e.on for e in c.events[:taken])
-            loan.fold(c.terms, c.events[:taken], as_of=on)
-        states.append(loan.fold(c.terms, c.events, as_of=c.as_of))
+            reference_fold(c.terms, c.events[:taken], as_of=on)
+        states.append(reference_fold(c.terms, c.events, as_of=c.as_of))
     return states
 
 
-def _timed(run, cases):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+CPU: dict[str, float] = {}
+"""Per path, the CPU seconds of this process (`time.process_time`): on a shared machine the wall
+clock counts the time other processes held the core; this does not."""
+
+
+def _timed(run, cases, path):  # type: ignore[no-untyped-def]
+    started, cpu = time.perf_counter(), time.process_time()
     states = run(cases)
+    CPU[path] = CPU.get(path, 0.0) + time.process_time() - cpu
     return states, time.perf_counter() - started
 
 
@@ -204,10 +228,11 @@ def main() -> None:
 
     # The paths take turns over chunks of 100 loans, so a change in the machine's load during the
     # run weighs on each of them alike (the machine is shared).
+    kept: list[loan.LoanState | None] = []
     folded: list[loan.LoanState] = []
     booked: list[loan.LoanState] = []
     naive: list[loan.LoanState] = []
-    fold_s = book_s = naive_s = 0.0
+    kernel_s = state_s = fold_s = book_s = naive_s = 0.0
     naive_every = max(1, args.loans // args.naive) if args.naive else 0
     chosen = {i for i in range(0, len(cases), naive_every)} if naive_every else set()
     chosen = set(sorted(chosen)[: args.naive])
@@ -215,43 +240,66 @@ def main() -> None:
     chunk = 100
     for first in range(0, len(cases), chunk):
         part = cases[first:first + chunk]
-        states, seconds = _timed(_fold, part)
+        columns, seconds = _timed(_kernel, part, "kernel")
+        kernel_s += seconds
+        read, seconds = _timed(_states, columns, "state")
+        kept += read
+        state_s += seconds
+        states, seconds = _timed(_fold, part, "fold")
         folded += states
         fold_s += seconds
-        states, seconds = _timed(_book, part)
+        states, seconds = _timed(_book, part, "book")
         booked += states
         book_s += seconds
         mine = [c for i, c in enumerate(part, start=first) if i in chosen]
-        states, seconds = _timed(_naive, mine)
+        states, seconds = _timed(_naive, mine, "naive")
         naive += states
         naive_s += seconds
     naive_events = sum(len(c.events) for c in sample)
 
     mismatches = 0
     disputed: dict[str, int] = {}
-    for case, state, kept in zip(cases, folded, booked, strict=True):
+    fallbacks = sum(1 for k in kept if k is None)
+    for case, state, book, fast in zip(cases, folded, booked, kept, strict=True):
         problems = _reference_differences(state, case)
-        if state != kept:
+        if state != book:
             problems.append("fold and book differ")
+        if fast is None:
+            problems.append("kernel handed the loan over")
+        elif fast != state:
+            problems.append("kernel and fold differ")
         for problem in problems:
             disputed[problem.split(" of ")[0]] = disputed.get(problem.split(" of ")[0], 0) + 1
         mismatches += bool(problems)
     by_case = {id(c): state for c, state in zip(cases, folded, strict=True)}
     mismatches += sum(1 for c, state in zip(sample, naive, strict=True) if by_case[id(c)] != state)
 
+    kernel_eps, whole_eps = events / kernel_s, events / (kernel_s + state_s)
     fold_eps, book_eps = events / fold_s, events / book_s
     naive_eps = naive_events / naive_s if naive_events else float("nan")
     print(f"{args.loans:,} loans, {events:,} events ({events / args.loans:.1f} a loan), {tranches:,} with a tranche")
     print(f"{'path':<8}{'seconds':>10}{'loans/s':>12}{'events/s':>12}")
-    print(f"{'fold':<8}{fold_s:>10.2f}{args.loans / fold_s:>12,.0f}{fold_eps:>12,.0f}")
+    print(f"{'kernel':<8}{kernel_s:>10.2f}{args.loans / kernel_s:>12,.0f}{kernel_eps:>12,.0f}   (folded columns)")
+    whole_s = kernel_s + state_s
+    print(f"{'+state':<8}{whole_s:>10.2f}{args.loans / whole_s:>12,.0f}{whole_eps:>12,.0f}   (and the LoanState read)")
+    print(f"{'fold':<8}{fold_s:>10.2f}{args.loans / fold_s:>12,.0f}{fold_eps:>12,.0f}   (reference)")
     print(f"{'book':<8}{book_s:>10.2f}{args.loans / book_s:>12,.0f}{book_eps:>12,.0f}")
     print(f"{'naive':<8}{naive_s:>10.2f}{len(sample) / naive_s:>12,.0f}{naive_eps:>12,.0f}   "
           f"(baseline: refolded after every event; {len(sample):,} loans)")
-    print(f"fold {fold_eps / naive_eps:,.1f}x the naive path; mismatches {mismatches} {disputed or ''}")
+    cpu = {path: (naive_events if path == "naive" else events) / seconds for path, seconds in CPU.items() if seconds}
+    cpu["state"] = events / (CPU["kernel"] + CPU["state"])
+    print("events per CPU second of this process: " + ", ".join(
+        f"{'kernel+state' if path == 'state' else path} {value:,.0f}" for path, value in cpu.items()))
+    print(f"kernel {kernel_eps / naive_eps:,.1f}x the naive path ({whole_eps / naive_eps:,.1f}x with the state), "
+          f"{kernel_eps / fold_eps:,.1f}x the reference fold; mismatches {mismatches} {disputed or ''}")
     print(json.dumps({
-        "loans": args.loans, "events": events, "loans_per_s": round(args.loans / fold_s),
-        "events_per_s": round(fold_eps), "book_events_per_s": round(book_eps),
-        "naive_events_per_s": round(naive_eps), "speedup_vs_naive": round(fold_eps / naive_eps, 1),
+        "loans": args.loans, "events": events, "loans_per_s": round(args.loans / kernel_s),
+        "events_per_s": round(kernel_eps), "kernel_state_events_per_s": round(whole_eps),
+        "fold_events_per_s": round(fold_eps), "book_events_per_s": round(book_eps),
+        "naive_events_per_s": round(naive_eps), "speedup_vs_naive": round(kernel_eps / naive_eps, 1),
+        "speedup_vs_fold": round(kernel_eps / fold_eps, 1), "kernel_fallbacks": fallbacks,
+        "cpu_events_per_s": {("kernel_state" if path == "state" else path): round(value)
+                             for path, value in cpu.items()},
         "mismatches": mismatches,
     }))
 

@@ -177,8 +177,12 @@ def standing(schedule: Schedule, on: date) -> Standing:
     if ended == len(rows):
         return Standing(ended, rows[-1].balance_after, False, None)
     running = rows[ended]
-    earned = schedule.interest_earned(ended)
-    return Standing(ended, running.balance_after + running.principal, earned.is_positive, running.period_start)
+    # schedule.interest_earned(ended) in minor units (read for every event of every loan folded).
+    carried = schedule.deferred_interest_minor
+    before = (carried[ended - 1] if carried else 0) if ended else schedule.deferred_opening_minor
+    earned = running.interest_minor + (carried[ended] if carried else 0) - before
+    balance = Money(running.balance_after_minor + running.principal_minor, running.currency)
+    return Standing(ended, balance, earned > 0, running.period_start)
 
 
 def accrued_to(

@@ -196,13 +196,14 @@ def level_payment(principal: int, rates: Sequence[Ratio], mode: RoundingMode, mu
     first = rates[0]
     if rates.count(first) == m:
         return _annuity(principal, first, m, multiple, mode)
-    discount = Fraction(1)
-    annuity = Fraction(0)
-    for a, b in rates:
-        discount = discount * b / (a + b)
-        annuity += discount
-    exact = principal / annuity
-    return _round_to_multiple(exact.numerator, exact.denominator, multiple, mode)
+    # The annuity factor sum_k prod_{i<=k} b_i/(a_i+b_i) = d_1 (1 + d_2 (1 + ... (1 + d_m))), by
+    # Horner from the last period as one fraction n/q of Python ints, never reduced (a gcd per
+    # period cost more than the products); principal / (n/q) is rounded once, like any rational.
+    a, b = rates[-1]
+    n, q = b, a + b
+    for a, b in reversed(rates[:-1]):
+        n, q = b * (q + n), (a + b) * q
+    return _round_to_multiple(principal * q, n, multiple, mode)
 
 
 def _annuity(principal: int, rate: Ratio, m: int, multiple: int | None, mode: RoundingMode) -> int:

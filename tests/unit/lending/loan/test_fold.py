@@ -456,18 +456,22 @@ VARIANTS = (
 )
 
 
+KINDS = ("repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse", "tranche", "defer",
+         "reschedule", "refund")
+
+
 @st.composite
-def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS) -> tuple[Terms, list[Event]]:
+def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS,
+              kinds: tuple[str, ...] = KINDS) -> tuple[Terms, list[Event]]:
     """A first disbursement and up to 25 events the loan can take, tranches among them (those it
-    refuses are dropped)."""
+    refuses are dropped); `kinds` the kinds of event drawn from."""
     first = Money(draw(st.integers(min_value=300_000, max_value=1_000_000)), "CNY")
     terms = draw(st.sampled_from(variants))
     book = LoanBook.open(terms).record(Disbursement(id="d", on=START, amount=first))
     count = draw(st.integers(min_value=0, max_value=25))
     for index in range(count):
         on = START + timedelta(days=draw(st.integers(min_value=0, max_value=420)))
-        kind = draw(st.sampled_from(["repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse",
-                                     "tranche", "defer", "reschedule", "refund"]))
+        kind = draw(st.sampled_from(kinds))
         amount = Money(draw(st.integers(min_value=1, max_value=300_000)), "CNY")
         number = draw(st.integers(min_value=1, max_value=12))
         event: Event

@@ -1,0 +1,553 @@
+"""The fast path of the fold: the same events over mutable integer columns, the state built when read.
+
+`loan.fold` is the reference: each event replaces a frozen book of `Money` values.  This module
+folds the histories most loans have -- disbursements, repayments, prepayments, reversals, as-of
+events -- over one mutable row per installment of integers (minor units):
+
+    [number, due date, charged P, I, F, Pen, owed P, I, F, Pen]
+
+sorted by (due date, number), with a cursor on the first row still owing, the payments kept as
+integer lines, and the `LoanState` made only when it is read (`KernelFold.state`).  A repayment
+is then a walk from the cursor over the rows due, the allocation strategy's order within each
+(or across them), a few integer subtractions and one tuple of lines; no `Money`, no
+`InstallmentDue`, no book replaced.
+
+The schedule itself is never re-derived here: the first disbursement, a tranche and a
+prepayment that re-amortises call the reference's own functions (`build_schedule`,
+`add_tranche`, and `prepayment.reamortise`'s steps: `standing`, `accrued_to`,
+`partial_prepayment`) on the same inputs, so the schedule, the interest and the
+prepayment's split are the reference's by construction.  They are now most of the
+kernel's time (docs/performance.md).
+
+**What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
+is folded by the reference):
+
+- terms without interest recalculation, down payment, Fineract's tranche replay or term-share
+  tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
+  the next installments); any allocation strategy without an in-advance order that sweeps
+  installment by installment or component by component (not Fineract's per-bucket VERTICAL);
+- events `Disbursement` (first and tranches), `Repayment` (by the loan's strategy, not one of
+  its own), `Prepayment`, `PenaltyCharged` (a close of business's penalty interest on an
+  installment due), `AsOf`, `Reversal`.
+
+Inside those, whatever the kernel does not expect -- an event the reference refuses, a
+re-amortisation over an installment that is not exactly its schedule row -- raises the private
+`_Fallback`, and `fold` folds the history again by the reference (which then refuses the
+event with its code, or answers).  The kernel never gives a different answer: it gives the
+reference's, or hands over to it.  Property tests (tests/unit/lending/loan/test_kernel.py)
+and bench/replay.py check every state against the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
+from microcredit.lending.classification import ClassificationInput, bucket_for, classify
+from microcredit.lending.delinquency import installment_dpd
+from microcredit.lending.loan.events import AsOf, Disbursement, Event, PenaltyCharged, Prepayment, Repayment, Reversal
+from microcredit.lending.loan.fold import _effective, _planned, _reversed
+from microcredit.lending.loan.state import (
+    Amounts,
+    Disbursed,
+    InstallmentState,
+    LoanState,
+    LoanStatus,
+    PaymentApplied,
+)
+from microcredit.lending.loan.terms import Terms
+from microcredit.lending.money import Money
+from microcredit.lending.prepayment import (
+    PayoffQuote,
+    PrepaymentMode,
+    PrepaymentResult,
+    Reamortisation,
+    accrued_to,
+    add_tranche,
+    partial_prepayment,
+    standing,
+)
+from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal, build_schedule
+
+__all__ = ["KernelFold", "covers", "fold_columns", "try_fold"]
+
+_COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
+_SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
+_COLUMN = {Component.PRINCIPAL: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PENALTY: 3}
+_COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY)
+
+# A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
+NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
+Row = list[Any]
+# A payment: (event id, on, amount, lines ((installment, component column, amount), ...),
+# interest prepaid, principal prepaid, credit).
+Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
+
+
+class _Fallback(Exception):
+    """Something the kernel does not fold: the reference folds the history instead."""
+
+
+def covers(terms: Terms, events: Sequence[Event]) -> bool:
+    """Whether the kernel folds this loan (see the module docstring); false: the reference does."""
+    contract = terms.contract
+    return (
+        terms.recalculation is None
+        and terms.down_payment is None
+        and not terms.tranche_replays_payments
+        and terms.strategy.in_advance_order is None
+        and terms.strategy.sweep in _SWEEPS
+        and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)
+        and contract.tranche_principal is TranchePrincipal.REAMORTISE
+        and all(type(event) in _COVERED_EVENTS for event in events)
+        and not any(type(event) is Repayment and event.strategy is not None for event in events)
+    )
+
+
+class _Columns:
+    """The loan after some events, in mutable integer columns (private to the kernel)."""
+
+    __slots__ = ("by_installment", "credit", "credit_through", "currency", "disbursed", "disbursed_on",
+                 "disbursements", "first", "interest_prepaid", "order", "payments", "plan", "principal_prepaid",
+                 "rows", "terms")
+
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+        self.order = tuple(OWED + _COLUMN[c] for c in terms.strategy.order)
+        self.by_installment = terms.strategy.sweep is Sweep.BY_INSTALLMENT
+        self.currency = terms.currency
+        self.plan: Reamortisation | None = None
+        self.rows: list[Row] = []
+        self.first = 0
+        """Every row before this index owes nothing."""
+        self.credit = 0
+        self.credit_through: date | None = None
+        self.disbursed = 0
+        self.disbursed_on: date | None = None
+        self.disbursements: list[tuple[str, date, Money]] = []
+        self.payments: list[Payment] = []
+        self.principal_prepaid = 0
+        self.interest_prepaid = 0
+
+    # --- allocation ------------------------------------------------------------------------
+
+    def _sweep(self, left: int, on: date, lines: list[tuple[int, int, int]]) -> int:
+        """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
+        over the same rows: oldest due date first); what is left comes back."""
+        rows, order = self.rows, self.order
+        first, count = self.first, len(rows)
+        while first < count and not (rows[first][6] or rows[first][7] or rows[first][8] or rows[first][9]):
+            first += 1
+        self.first = first
+        end = first
+        while end < count and rows[end][DUE] <= on:
+            end += 1
+        if self.by_installment:
+            for index in range(first, end):
+                row = rows[index]
+                for column in order:
+                    owed = row[column]
+                    if owed > 0:
+                        taken = owed if owed < left else left
+                        lines.append((row[NUMBER], column - OWED, taken))
+                        row[column] = owed - taken
+                        left -= taken
+                        if not left:
+                            return 0
+            return left
+        for row, column in [(row, column) for column in order for row in rows[first:end]]:
+            owed = row[column]
+            if owed > 0:
+                taken = owed if owed < left else left
+                lines.append((row[NUMBER], column - OWED, taken))
+                row[column] = owed - taken
+                left -= taken
+                if not left:
+                    return 0
+        return left
+
+    def _use_credit(self, until: date) -> None:
+        """`fold._use_credit`: the credit held used on each due date after `credit_through`."""
+        since = self.credit_through
+        if self.credit > 0:
+            days = sorted({row[DUE] for row in self.rows if row[DUE] <= until and (since is None or row[DUE] > since)})
+            for day in days:
+                if self.credit <= 0:
+                    break
+                lines: list[tuple[int, int, int]] = []
+                left = self._sweep(self.credit, day, lines)
+                if lines:
+                    used = self.credit - left
+                    self.payments.append((None, day, 0, tuple(lines), 0, 0, -used))
+                    self.credit = left
+        if since is None or until > since:
+            self.credit_through = until
+
+    # --- events ----------------------------------------------------------------------------
+
+    def step(self, event: Event) -> None:
+        if self.plan is not None:
+            if self.credit > 0:
+                self._use_credit(event.on)
+            elif self.credit_through is None or event.on > self.credit_through:
+                self.credit_through = event.on  # `_use_credit` with nothing to use
+        kind = type(event)
+        if kind is Repayment or kind is Prepayment:
+            self._repay(event)  # type: ignore[arg-type]
+        elif kind is Disbursement:
+            if self.plan is None:
+                self._disburse(event)  # type: ignore[arg-type]
+            else:
+                self._tranche(event)  # type: ignore[arg-type]
+        elif kind is PenaltyCharged:
+            self._penalty(event)  # type: ignore[arg-type]
+        elif kind is not AsOf:
+            raise _Fallback
+
+    def _amount(self, amount: Money) -> int:
+        if amount.currency != self.currency or amount.minor <= 0:
+            raise _Fallback  # the reference refuses it, with its code
+        return amount.minor
+
+    def _penalty(self, event: PenaltyCharged) -> None:
+        """`fold._penalty`: charged to an installment already due, then the credit held used."""
+        amount = self._amount(event.amount)
+        if self.plan is None:
+            raise _Fallback
+        row = next((row for row in self.rows if row[NUMBER] == event.installment), None)
+        if row is None or row[DUE] > event.on:
+            raise _Fallback  # the reference refuses it (installment_unknown, installment_not_due)
+        row[CHARGED + 3] += amount
+        row[OWED + 3] += amount
+        self.first = 0  # the installment may be one the cursor had passed
+        if self.credit > 0:
+            lines: list[tuple[int, int, int]] = []
+            left = self._sweep(self.credit, event.on, lines)
+            if lines:
+                self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
+                self.credit = left
+
+    def _disburse(self, event: Disbursement) -> None:
+        terms = self.terms
+        contract = terms.contract
+        amount = self._amount(event.amount)
+        periods = contract.periods
+        if event.amount > terms.approved_maximum or (
+                periods.first_due_date is not None and periods.first_due_date <= event.on):
+            raise _Fallback
+        actual = replace(contract, principal=event.amount, periods=replace(periods, start=event.on))
+        schedule = build_schedule(actual, calendar=terms.calendar)
+        rows = [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
+                 r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in schedule.installments]
+        fees_now = schedule.totals.paid_at_disbursement_minor
+        if fees_now > 0:
+            rows.insert(0, [0, event.on, 0, 0, fees_now, 0, 0, 0, fees_now, 0])
+        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        self.rows = rows
+        self.first = 0
+        self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
+        self.disbursed = amount
+        self.disbursed_on = event.on
+        self.disbursements = [(event.id, event.on, event.amount)]
+        self.credit_through = event.on
+
+    def _replaced(self, plan: Reamortisation, on: date) -> tuple[set[int], list[Row]]:
+        """The installment numbers a re-amortisation on `on` replaces, and the rows that stay;
+        each replaced row must owe exactly its schedule row (nothing paid ahead, no charge on
+        it) -- otherwise the reference decides (it refuses, or sets charges aside)."""
+        schedule_rows = plan.schedule.installments
+        ended = standing(plan.schedule, on).ended
+        scheduled = {r.number: r for r in schedule_rows[ended:]}
+        kept = []
+        for row in self.rows:
+            r = scheduled.get(row[NUMBER])
+            if r is None:
+                kept.append(row)
+            elif row[2:] != [r.principal_minor, r.interest_minor, r.fees_minor, 0,
+                             r.principal_minor, r.interest_minor, r.fees_minor, 0]:
+                raise _Fallback
+        return set(scheduled), kept
+
+    def _install(self, kept: list[Row], new: Sequence[Installment], *, cleared: bool = False) -> None:
+        """The rows `kept` and the schedule rows `new` (charged and owed what they say; with
+        `cleared`, charged and owed nothing: a prepayment repaid the loan in full)."""
+        if cleared:
+            rows = kept + [[r.number, r.due_date, 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
+        else:
+            rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
+                            r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
+        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        self.rows = rows
+        self.first = 0
+
+    def _tranche(self, event: Disbursement) -> None:
+        terms, plan = self.terms, self.plan
+        assert plan is not None
+        amount = self._amount(event.amount)
+        outstanding = sum(row[6] for row in self.rows)
+        if not terms.tranches or outstanding + amount > terms.approved_maximum.minor:
+            raise _Fallback
+        if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
+            raise _Fallback
+        replaced, kept = self._replaced(plan, event.on)
+        schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=event.amount,
+                               calendar=terms.calendar)
+        self._install(kept, [r for r in schedule.installments if r.number in replaced])
+        self.plan = replace(plan, schedule=schedule)
+        self.disbursed += amount
+        self.disbursements.append((event.id, event.on, event.amount))
+
+    def _repay(self, event: Repayment | Prepayment) -> None:
+        amount = self._amount(event.amount)
+        if self.plan is None:
+            raise _Fallback
+        terms = self.terms
+        if type(event) is Prepayment:
+            policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
+        else:
+            policy, mode = terms.overpayment, terms.prepayment_mode
+        lines: list[tuple[int, int, int]] = []
+        left = self._sweep(amount, event.on, lines)
+        prepayment = 0
+        if left > 0 and policy is OverpaymentPolicy.PREPAY_PRINCIPAL:
+            on = event.on
+            prepayment = min(left, sum(row[6] + row[7] for row in self.rows if row[DUE] > on))
+            left -= prepayment
+        if prepayment > 0:
+            self._prepay(event, amount, tuple(lines), left, prepayment, mode)
+            return
+        self.payments.append((event.id, event.on, amount, tuple(lines), 0, 0, left))
+        self.credit += left
+
+    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[tuple[int, int, int], ...],
+                left: int, prepayment: int, mode: PrepaymentMode) -> None:
+        """`fold._prepay`: re-amortise with the prepayment, record the payment."""
+        plan = self.plan
+        assert plan is not None
+        _, kept = self._replaced(plan, event.on)
+        unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
+        credit = left + unused
+        self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+        assert self.plan is not None
+        self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
+        self.credit += credit
+        self.principal_prepaid += principal
+        self.interest_prepaid += interest
+
+    def _reamortise(self, state: Reamortisation, on: date, amount: int, kept: list[Row]) -> tuple[int, int, int]:
+        """`prepayment.reamortise` on the columns: the plan that follows a prepayment of `amount`
+        on `on` (set on `self.plan`), the rows not `kept` replaced by its rows; (unused, interest
+        prepaid, principal prepaid) in minor units.  The same steps and the same calls
+        (`accrued_to`, `partial_prepayment`), without making the installments' dues."""
+        self.plan = state
+        if state.settled_on is not None:
+            return amount, 0, 0
+        schedule, terms = state.schedule, state.terms
+        rows = schedule.installments
+        where = standing(schedule, on)
+        if where.ended == len(rows):
+            return amount, 0, 0
+        accrued = accrued_to(schedule, on, rate=terms.annual_rate, day_count=terms.day_count,
+                             rounding=terms.rounding)
+        balance = where.balance
+        payoff = balance + schedule.deferred_after(where.ended) + accrued
+        paid = Money(amount, self.currency)
+        if paid >= payoff:
+            taken = PrepaymentResult(on, payoff, payoff - balance, balance, schedule)
+            self.plan = replace(state, settled_on=on, prepayments=(*state.prepayments, taken))
+            self._install(kept, rows[where.ended:], cleared=True)
+            return amount - payoff.minor, payoff.minor - balance.minor, balance.minor
+        if paid <= accrued:
+            return amount, 0, 0
+        usable = min(paid, accrued + balance - terms.rounding.quantum)
+        if usable <= accrued:
+            return amount, 0, 0
+        result = partial_prepayment(schedule, terms, paid_on=on, amount=usable, mode=state.mode,
+                                    calendar=state.calendar)
+        self.plan = replace(state, schedule=result.schedule, prepayments=(*state.prepayments, result))
+        self._install(kept, result.schedule.installments[where.ended:])
+        return amount - usable.minor, result.accrued_interest.minor, result.principal_prepaid.minor
+
+
+class KernelFold:
+    """A loan folded by the kernel up to `as_of`: integer columns; `state()` makes the `LoanState`
+    (the reference's, field for field), and a few figures are read without making it."""
+
+    __slots__ = ("_columns", "_reversed", "_state", "_taken", "as_of")
+
+    def __init__(self, columns: _Columns, as_of: date, taken: list[Event], reversed_ids: tuple[str, ...]) -> None:
+        self._columns = columns
+        self.as_of = as_of
+        self._taken = taken
+        self._reversed = reversed_ids
+        self._state: LoanState | None = None
+
+    @property
+    def outstanding_minor(self) -> int:
+        """Everything still owed, all components, in minor units."""
+        return sum(row[6] + row[7] + row[8] + row[9] for row in self._columns.rows)
+
+    @property
+    def credit_minor(self) -> int:
+        """The credit held, in minor units."""
+        return self._columns.credit
+
+    def state(self) -> LoanState:
+        """The `LoanState` (made once, on first read)."""
+        if self._state is None:
+            self._state = _planned(_read(self._columns, self.as_of, self._reversed), self._columns.terms,
+                                   self._taken)
+        return self._state
+
+
+def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFold | None:
+    """The loan on `as_of` folded by the kernel, or None where the reference must fold it
+    (`covers` is false, or the history holds something the kernel hands over).  Raises the
+    reference's `EventRefused` for a history that is not one (a duplicate id, a reversal of
+    nothing), as the reference does."""
+    taken = [e for e in events if e.on <= as_of]
+    if not covers(terms, taken):
+        return None
+    effective = _effective(taken)
+    try:
+        return fold_columns(terms, taken, [event for _, event in effective], _reversed(taken), as_of)
+    except _Fallback:
+        return None
+
+
+def fold_columns(terms: Terms, taken: list[Event], effective: Sequence[Event],
+                 reversed_ids: tuple[str, ...], as_of: date) -> KernelFold:
+    """Fold `effective` (the events that count, in value-date order) over integer columns and
+    bring them to `as_of`; raises `_Fallback` where the reference must decide."""
+    columns = _Columns(terms)
+    for event in effective:
+        columns.step(event)
+    if columns.plan is not None:
+        columns._use_credit(as_of)
+    return KernelFold(columns, as_of, taken, reversed_ids)
+
+
+# --- reading the columns into a LoanState (`fold._read`) ---------------------------------------
+
+
+class _Amounts(dict[int, Money]):
+    """`Money` of one currency by minor units, each made once (a state reads several hundred)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__()
+        self.currency = currency
+
+    def __missing__(self, minor: int) -> Money:
+        value = self[minor] = Money(minor, self.currency)
+        return value
+
+
+def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
+    terms, code, plan = columns.terms, columns.currency, columns.plan
+    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
+    zero = money[0]
+    nothing = Amounts(zero, zero, zero, zero)
+
+    installments: list[InstallmentState] = []
+    rows = columns.rows
+    if plan is not None:
+        schedule = plan.schedule
+        by_number = {r.number: r for r in schedule.installments}
+        last = schedule.installments[-1]
+        for row in rows:
+            number, due, cp, ci, cf, cn, op, oi, of, on = row
+            r = by_number.get(number)
+            if r is not None:
+                start, after = r.period_start, money[r.balance_after_minor]
+            else:
+                start = last.due_date if number > last.number else due
+                after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
+            charged = Amounts(money[cp], money[ci], money[cf], money[cn])
+            if op or oi or of or on:
+                paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
+                outstanding = Amounts(money[op], money[oi], money[of], money[on])
+            else:  # settled: paid what it was charged (the values are immutable, shared)
+                paid, outstanding = charged, nothing
+            installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding,
+                                                 after))
+    owing = any(row[6] or row[7] or row[8] or row[9] for row in rows)
+    if plan is None:
+        status = LoanStatus.APPROVED
+    elif owing:
+        status = LoanStatus.ACTIVE
+    else:
+        status = LoanStatus.OVERPAID if columns.credit > 0 else LoanStatus.CLOSED
+    active = status is LoanStatus.ACTIVE and plan is not None
+    accrued = zero
+    payoff = None
+    base = zero
+    dpd = 0
+    if active and plan is not None:
+        contract = plan.terms
+        if plan.settled_on is None:
+            accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
+                                 rounding=contract.rounding)
+            payoff = _payoff(plan.schedule, rows, as_of, contract.annual_rate, contract, code)
+            where = standing(plan.schedule, as_of)
+            base = Money(max(where.balance.minor if where.earning else 0, 0), code)
+        tolerance = terms.dpd_tolerance.minor
+        unpaid = [row[DUE] for row in rows if row[6] + row[7] + row[8] + row[9] > tolerance and row[DUE] < as_of]
+        if unpaid:
+            dpd = installment_dpd(min(unpaid), as_of, terms.dpd_grace_days)
+    return LoanState(
+        as_of=as_of,
+        currency=code,
+        status=status,
+        disbursed=Money(columns.disbursed, code),
+        disbursed_on=columns.disbursed_on,
+        disbursements=tuple(Disbursed(event_id, on, amount) for event_id, on, amount in columns.disbursements),
+        schedule=plan.schedule if plan is not None else None,
+        installments=tuple(installments),
+        payments=tuple(
+            PaymentApplied(event_id, on, money[amount],
+                           tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
+                                 for number, column, paid in lines),
+                           money[interest], money[principal], money[credit])
+            for event_id, on, amount, lines, interest, principal, credit in columns.payments
+        ),
+        credit_balance=money[columns.credit],
+        principal_prepaid=money[columns.principal_prepaid],
+        interest_prepaid=money[columns.interest_prepaid],
+        recovered=zero,
+        interest_refunded=zero,
+        written_off_on=None,
+        accrued_interest=accrued,
+        interest_base=base,
+        dpd=dpd,
+        bucket=bucket_for(dpd, terms.buckets),
+        classification=classify(ClassificationInput(dpd=dpd), policy=terms.classification),
+        restructured_on=None,
+        payoff=payoff,
+        reversed=reversed_ids,
+    )
+
+
+def _payoff(schedule: Schedule, rows: list[Row], as_of: date, rate: Any, contract: Any, code: str) -> PayoffQuote:
+    """`prepayment.payoff_quote` with the rows' outstanding amounts, in minor units."""
+    where = standing(schedule, as_of)
+    earned = {r.number for r in schedule.installments[: where.ended]}
+    principal = future = overdue = fees = penalties = 0
+    for row in rows:
+        principal += row[6]
+        penalties += row[9]
+        if row[NUMBER] in earned:
+            overdue += row[7]
+            fees += row[8]
+        else:
+            future += row[6]
+    accrued = accrued_to(schedule, as_of, rate=rate, day_count=contract.day_count, rounding=contract.rounding,
+                         base=Money(future, code))
+    deferred = schedule.deferred_after(where.ended)
+    total = principal + overdue + deferred.minor + accrued.minor + fees + penalties
+    zero = Money(0, code)
+    return PayoffQuote(as_of=as_of, principal=Money(principal, code), overdue_interest=Money(overdue, code),
+                       deferred_interest=deferred, accrued_interest=accrued, fees=Money(fees, code),
+                       penalties=Money(penalties, code), prepayment_fee=zero, total=Money(total, code))

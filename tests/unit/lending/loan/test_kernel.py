@@ -1,0 +1,205 @@
+"""The fold's integer kernel gives the reference fold's state, or hands the history over to it."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microcredit.lending.allocation import (
+    INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS,
+    AllocationStrategy,
+    Component,
+    OverpaymentPolicy,
+    Sweep,
+)
+from microcredit.lending.loan import (
+    AsOf,
+    ChargeAdded,
+    Disbursement,
+    EventRefused,
+    LoanState,
+    Prepayment,
+    Repayment,
+    Terms,
+    fold,
+    kernel,
+)
+from microcredit.lending.loan.fold import reference_fold
+from microcredit.lending.prepayment import PrepaymentMode
+
+from ..support import LENDING, cny
+from .test_fold import (
+    AS_OF,
+    DISBURSED,
+    FEES_TRANCHED,
+    INSTALLMENT_FEES,
+    START,
+    TERMS,
+    TRANCHED,
+    VARIANTS,
+    due_date,
+    histories,
+    on_time,
+)
+
+# The terms the kernel covers: credit or prepaid principal, either mode, tranches, fees at
+# disbursement and per installment (a percent of each installment's principal + interest among
+# them), installment by installment or component by component.
+COVERED = (
+    TERMS,
+    TRANCHED,
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
+            prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT),
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL, prepayment_mode=PrepaymentMode.SHORTEN_TERM,
+            strategy=INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS),
+    FEES_TRANCHED,
+    INSTALLMENT_FEES,
+)
+# Fineract's VERTICAL processing: component by component within each bucket (past due, due today).
+PER_BUCKET = AllocationStrategy("vertical", (Component.PENALTY, Component.FEE, Component.INTEREST,
+                                             Component.PRINCIPAL), Sweep.BY_COMPONENT_PER_BUCKET)
+# Repayments (late, early, partial, over), prepayments in both modes, tranches, penalties and
+# reversals, recorded in any order of value dates (back-dated ones among them).
+KINDS = ("repay", "repay", "repay", "prepay", "reverse", "tranche", "penalty")
+
+
+def _folded(terms: Terms, events: list, as_of: date) -> LoanState:
+    folded = kernel.try_fold(terms, events, as_of=as_of)
+    assert folded is not None, "the kernel handed a covered history over"
+    return folded.state()
+
+
+@LENDING
+@given(histories(variants=COVERED, kinds=KINDS), st.integers(min_value=0, max_value=520))
+def test_the_kernel_gives_the_reference_folds_state_on_any_day(history, days):
+    terms, events = history
+    assert kernel.covers(terms, events)
+    as_of = START + timedelta(days=days)
+    try:
+        expected = reference_fold(terms, events, as_of=as_of)
+    except EventRefused as refused:
+        code = refused.code
+    else:
+        code = None
+    if code is not None:
+        # Cut at `as_of`, a history may not be one (a reversal of an event still to come): refused alike.
+        with pytest.raises(EventRefused) as again:
+            fold(terms, events, as_of=as_of)
+        assert again.value.code == code
+        return
+    folded = kernel.try_fold(terms, events, as_of=as_of)
+    assert folded is not None
+    assert folded.outstanding_minor == expected.outstanding.total.minor
+    assert folded.credit_minor == expected.credit_balance.minor
+    assert folded.state() == expected
+    assert fold(terms, events, as_of=as_of) == expected
+
+
+@LENDING
+@given(histories(variants=COVERED, kinds=KINDS))
+def test_every_prefix_folded_by_the_kernel_is_the_references(history):
+    terms, events = history
+    for count in range(1, len(events) + 1):
+        latest = max(e.on for e in events[:count])
+        expected = reference_fold(terms, events[:count], as_of=latest)
+        assert fold(terms, events[:count], as_of=latest) == expected
+
+
+@LENDING
+@given(histories(variants=VARIANTS))
+def test_any_history_folds_to_the_references_state_whether_or_not_the_kernel_covers_it(history):
+    terms, events = history
+    state = fold(terms, events, as_of=AS_OF)
+    assert state == reference_fold(terms, events, as_of=AS_OF)
+    if kernel.covers(terms, events):
+        assert kernel.try_fold(terms, events, as_of=AS_OF) is not None
+
+
+def _month_interest(balance: int, rate: Decimal) -> int:
+    """A month's interest on `balance` (minor units) at the annual `rate`, exactly, rounded half up."""
+    return int(Fraction(balance) * Fraction(rate) / 12 + Fraction(1, 2))
+
+
+@LENDING
+@given(histories(variants=(TRANCHED,), kinds=KINDS))
+def test_the_kernels_schedule_charges_each_whole_month_the_fraction_references_interest(history):
+    terms, events = history
+    state = _folded(terms, events, AS_OF)
+    assert state.schedule is not None
+    moved = [e.on for e in events if isinstance(e, Prepayment | Disbursement)]
+    for row in state.schedule.installments:
+        if any(row.period_start <= day <= row.due_date for day in moved):
+            continue  # a month a prepayment or a tranche split (its interest is split on the day)
+        opening = row.balance_after.minor + row.principal.minor
+        assert row.interest.minor == _month_interest(opening, terms.contract.annual_rate)
+    for item in state.installments:
+        assert item.due == item.paid + item.waived + item.written_off + item.outstanding
+    paid_in = sum(e.amount.minor for e in state.payments)
+    on_lines = sum(line.amount.minor for p in state.payments for line in p.lines)
+    prepaid = state.principal_prepaid.minor + state.interest_prepaid.minor
+    assert paid_in == on_lines + prepaid + state.credit_balance.minor
+
+
+def test_a_loan_paid_on_time_folds_by_the_kernel_to_the_worked_example():
+    events = [DISBURSED, *on_time(*range(1, 12)), Repayment(id="r12", on=due_date(12), amount=cny("888.47"))]
+    state = _folded(TERMS, events, due_date(12))
+    assert state.total("paid").interest == cny("661.86")
+    assert state == reference_fold(TERMS, events, as_of=due_date(12))
+
+
+def test_an_overpayment_held_as_credit_pays_the_next_due_date_in_the_kernel_too():
+    events = [DISBURSED, Repayment(id="r1", on=due_date(1), amount=cny("1000.00")), AsOf(id="cob", on=due_date(2))]
+    state = _folded(TERMS, events, due_date(2))
+    assert [p.event_id for p in state.payments] == ["r1", None]
+    assert state.payments[1].credit == -cny("111.51")
+    assert state == reference_fold(TERMS, events, as_of=due_date(2))
+
+
+@pytest.mark.parametrize(("terms", "events"), [
+    (TERMS, [DISBURSED, ChargeAdded(id="c", on=due_date(1), amount=cny("10.00"), name="fee")]),
+    # A repayment allocated by a strategy of its own (Fineract's goodwill credit, say).
+    (TERMS, [DISBURSED, Repayment(id="r", on=due_date(1), amount=cny("900.00"), strategy=PER_BUCKET)]),
+    (replace(TERMS, strategy=PER_BUCKET), [DISBURSED, *on_time(1, 2)]),
+])
+def test_a_history_the_kernel_does_not_fold_goes_to_the_reference(terms, events):
+    assert not kernel.covers(terms, events)
+    assert kernel.try_fold(terms, events, as_of=due_date(2)) is None
+    assert fold(terms, events, as_of=due_date(2)) == reference_fold(terms, events, as_of=due_date(2))
+
+
+@pytest.mark.parametrize(("events", "code"), [
+    ([Repayment(id="r", on=START, amount=cny("1.00"))], "not_disbursed"),
+    ([DISBURSED, Disbursement(id="t", on=due_date(2), amount=cny("1.00"))], "already_disbursed"),
+    ([DISBURSED, DISBURSED], "duplicate_event_id"),
+    ([Disbursement(id="d", on=START, amount=cny("10000.01"))], "above_approved_amount"),
+])
+def test_an_event_the_reference_refuses_is_refused_with_its_code(events, code):
+    with pytest.raises(EventRefused) as refused:
+        fold(TERMS, events, as_of=due_date(3))
+    assert refused.value.code == code
+
+
+def test_fold_takes_the_kernel_for_a_covered_history_and_the_reference_for_the_rest(monkeypatch):
+    # What servicing calls (`loan.fold`) gets the kernel without asking for it.  (The package's
+    # `fold` is the function: the module is taken by its name.)
+    fold_module = importlib.import_module("microcredit.lending.loan.fold")
+
+    covered = [DISBURSED, *on_time(1, 2), Prepayment(id="p", on=due_date(3), amount=cny("2888.49"),
+                                                     mode=PrepaymentMode.REDUCE_INSTALLMENT)]
+    expected = reference_fold(TERMS, covered, as_of=due_date(3))
+    charged = [DISBURSED, ChargeAdded(id="c", on=due_date(1), amount=cny("10.00"), name="fee")]
+
+    def refuse(*args: object, **kwargs: object) -> LoanState:
+        raise AssertionError("the reference fold was asked")
+
+    monkeypatch.setattr(fold_module, "reference_fold", refuse)
+    assert fold(TERMS, covered, as_of=due_date(3)) == expected
+    with pytest.raises(AssertionError, match="reference fold was asked"):
+        fold(TERMS, charged, as_of=due_date(1))
