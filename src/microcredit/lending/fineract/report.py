@@ -31,7 +31,8 @@ from datetime import date
 from microcredit.lending.allocation import Component
 from microcredit.lending.fineract.events import FineractHistory
 from microcredit.lending.loan.events import Event
-from microcredit.lending.loan.fold import down_payment_of, fold
+from microcredit.lending.loan.fold import down_payment_of
+from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.state import LoanState, LoanStatus
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money

@@ -30,7 +30,8 @@ from microcredit.lending.loan.events import (
     Waiver,
     WriteOff,
 )
-from microcredit.lending.loan.fold import EventRefused, LoanBook, fold
+from microcredit.lending.loan.fold import EventRefused, LoanBook
+from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.recalculation import Compounding, PreClosure, Recalculation, RestFrequency
 from microcredit.lending.loan.state import (
     Amounts,

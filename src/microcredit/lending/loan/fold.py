@@ -113,7 +113,7 @@ from microcredit.lending.prepayment import (
 from microcredit.lending.restructure import defer_installments, reschedule
 from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
 
-__all__ = ["EventRefused", "LoanBook", "down_payment_of", "fold", "reference_fold"]
+__all__ = ["EventRefused", "LoanBook", "down_payment_of", "reference_fold"]
 
 
 class EventRefused(ValueError):
@@ -1227,31 +1227,17 @@ def _planned(state: LoanState, terms: Terms, taken: Sequence[Event]) -> LoanStat
                 name = f"~{name}"
             coming.append(Disbursement(id=name, on=max(expected.on, state.as_of), amount=expected.amount))
         try:
-            projected = fold(replace(terms, expected_disbursements=()), [*taken, *coming],
-                             as_of=coming[-1].on).schedule
+            projected = reference_fold(replace(terms, expected_disbursements=()), [*taken, *coming],
+                                       as_of=coming[-1].on).schedule
         except EventRefused:
             projected = None  # the plan can no longer be met as it stands (documented on the field)
     return replace(state, planned_disbursements=rows, projected_schedule=projected)
 
 
-def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
-    """The state of a loan on `as_of`: its events up to that day, folded from scratch.
-
-    Histories the integer kernel covers (`loan.kernel.covers`: no recalculation, down payment
-    or restructuring; disbursements, repayments, prepayments, penalties, reversals) are folded by it, the
-    rest by `reference_fold`; both give the same state (property-tested, and checked loan by
-    loan by bench/replay.py)."""
-    from microcredit.lending.loan import kernel  # kernel imports this module
-
-    folded = kernel.try_fold(terms, events, as_of=as_of)
-    if folded is not None:
-        return folded.state()
-    return reference_fold(terms, events, as_of=as_of)
-
-
 def reference_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
-    """`fold` by the reference path: a frozen book of `Money` replaced by each event (the kernel's
-    reference, and the fold of every history the kernel does not cover)."""
+    """A loan's state by the reference path: a frozen book of `Money` replaced by each event (the
+    kernel's reference, and `loan.fold` of every history the kernel does not cover; `kernel.fold`
+    chooses)."""
     book = _empty(terms)
     taken = [e for e in events if e.on <= as_of]
     for _, event in _effective(taken):

@@ -49,7 +49,7 @@ from microcredit.lending.allocation import AllocationLine, Component, Overpaymen
 from microcredit.lending.classification import ClassificationInput, bucket_for, classify
 from microcredit.lending.delinquency import installment_dpd
 from microcredit.lending.loan.events import AsOf, Disbursement, Event, PenaltyCharged, Prepayment, Repayment, Reversal
-from microcredit.lending.loan.fold import _effective, _planned, _reversed
+from microcredit.lending.loan.fold import _effective, _planned, _reversed, reference_fold
 from microcredit.lending.loan.state import (
     Amounts,
     Disbursed,
@@ -72,7 +72,7 @@ from microcredit.lending.prepayment import (
 )
 from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal, build_schedule
 
-__all__ = ["KernelFold", "covers", "fold_columns", "try_fold"]
+__all__ = ["KernelFold", "covers", "fold", "fold_columns", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
@@ -403,6 +403,20 @@ class KernelFold:
         return self._state
 
 
+def fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> LoanState:
+    """The state of a loan on `as_of`: its events up to that day, folded from scratch (`loan.fold`).
+
+    Histories the kernel covers (`covers`: no recalculation, down payment or restructuring;
+    disbursements, repayments, prepayments, penalties, reversals) are folded here, the rest by the
+    reference (`fold.reference_fold`); both give the same state (property-tested, and checked
+    loan by loan by bench/replay.py).  It lives here, not in `fold`, so that the reference does not
+    import the kernel that imports it."""
+    folded = try_fold(terms, events, as_of=as_of)
+    if folded is not None:
+        return folded.state()
+    return reference_fold(terms, events, as_of=as_of)
+
+
 def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFold | None:
     """The loan on `as_of` folded by the kernel, or None where the reference must fold it
     (`covers` is false, or the history holds something the kernel hands over).  Raises the
@@ -517,6 +531,7 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         principal_prepaid=money[columns.principal_prepaid],
         interest_prepaid=money[columns.interest_prepaid],
         recovered=zero,
+        refunded=zero,  # a Refund is not covered: such a history goes to the reference fold
         interest_refunded=zero,
         written_off_on=None,
         accrued_interest=accrued,

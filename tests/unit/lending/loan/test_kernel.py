@@ -187,9 +187,8 @@ def test_an_event_the_reference_refuses_is_refused_with_its_code(events, code):
 
 
 def test_fold_takes_the_kernel_for_a_covered_history_and_the_reference_for_the_rest(monkeypatch):
-    # What servicing calls (`loan.fold`) gets the kernel without asking for it.  (The package's
-    # `fold` is the function: the module is taken by its name.)
-    fold_module = importlib.import_module("microcredit.lending.loan.fold")
+    # What servicing calls (`loan.fold`) gets the kernel without asking for it.
+    kernel_module = importlib.import_module("microcredit.lending.loan.kernel")
 
     covered = [DISBURSED, *on_time(1, 2), Prepayment(id="p", on=due_date(3), amount=cny("2888.49"),
                                                      mode=PrepaymentMode.REDUCE_INSTALLMENT)]
@@ -199,7 +198,7 @@ def test_fold_takes_the_kernel_for_a_covered_history_and_the_reference_for_the_r
     def refuse(*args: object, **kwargs: object) -> LoanState:
         raise AssertionError("the reference fold was asked")
 
-    monkeypatch.setattr(fold_module, "reference_fold", refuse)
+    monkeypatch.setattr(kernel_module, "reference_fold", refuse)
     assert fold(TERMS, covered, as_of=due_date(3)) == expected
     with pytest.raises(AssertionError, match="reference fold was asked"):
         fold(TERMS, charged, as_of=due_date(1))
