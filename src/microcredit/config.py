@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEMO_FIELD_KEY = "demo-1:" + base64.b64encode(b"microcredit-demo-field-key-32b!!").decode()
 DEMO_BLIND_INDEX_KEY = "microcredit-demo-blind-index-key"
 DEMO_SECRET_KEY = "microcredit-demo-secret-key"
+DEMO_PAYMENTS_CALLBACK_SECRET = "demo-payment-callback-secret"
 DEMO_OAUTH_SECRET = "demo-oauth-client-secret"
 # Production secrets (HMAC keys) must be at least this long: 32 random characters ≈ 190 bits.
 MIN_SECRET_LENGTH = 32
@@ -349,7 +350,7 @@ class Settings(BaseSettings):
     # settlement delay, shares of failed payments and of duplicated and late callbacks, the seed that
     # makes it deterministic; callbacks are signed with `payments_callback_secret` (HMAC-SHA256).
     payments: Literal["simulator"] = "simulator"
-    payments_callback_secret: SecretStr = SecretStr("demo-payment-callback-secret")
+    payments_callback_secret: SecretStr = SecretStr(DEMO_PAYMENTS_CALLBACK_SECRET)
     payments_simulator_seed: int = 0
     payments_simulator_delay_seconds: int = Field(default=0, ge=0, le=86400)
     payments_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
@@ -426,6 +427,11 @@ class Settings(BaseSettings):
                 problems.append(f"OAuth provider {p.name!r} (Alipay) lacks app_private_key or provider_public_key")
         if self.sms_simulator:
             problems.append("MICROCREDIT_SMS_SIMULATOR is on (the SMS simulator's message box)")
+        callback = self.payments_callback_secret.get_secret_value()
+        if callback == DEMO_PAYMENTS_CALLBACK_SECRET:
+            problems.append("MICROCREDIT_PAYMENTS_CALLBACK_SECRET is the demo secret (anyone could confirm a payment)")
+        elif len(callback) < MIN_SECRET_LENGTH:
+            problems.append(f"MICROCREDIT_PAYMENTS_CALLBACK_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
         if not self.database_url:
             problems.append("MICROCREDIT_DATABASE_URL is not set (production needs a real database)")
         if self.storage == "s3" and not self.s3_bucket:

@@ -15,6 +15,7 @@ from microcredit.config import (
     DEMO_BLIND_INDEX_KEY,
     DEMO_FIELD_KEY,
     DEMO_OAUTH_SECRET,
+    DEMO_PAYMENTS_CALLBACK_SECRET,
     DEMO_SECRET_KEY,
     InsecureConfiguration,
     Mode,
@@ -55,7 +56,8 @@ def production(tmp_path: Path, **change: Any) -> Settings:
     values: dict[str, Any] = {"mode": Mode.PRODUCTION, "data_dir": tmp_path,
                               "database_url": "postgresql://microcredit@db.internal/microcredit",
                               "oauth_simulators": False, "sms_simulator": False,
-                              "oauth_providers": [_wechat()], "security": SecuritySettings(**security)}
+                              "oauth_providers": [_wechat()], "security": SecuritySettings(**security),
+                              "payments_callback_secret": SecretStr("a-long-random-callback-secret-0123456789")}
     values.update(change)
     return Settings(**values)
 
@@ -82,6 +84,9 @@ def test_proper_production_settings_are_accepted(tmp_path):
     ({"oauth_providers": [_wechat(simulator=True)]}, "OAuth provider 'wechat' is the built-in simulator"),
     ({"sms_simulator": True}, "MICROCREDIT_SMS_SIMULATOR is on"),
     ({"database_url": None}, "MICROCREDIT_DATABASE_URL is not set"),
+    ({"payments_callback_secret": SecretStr(DEMO_PAYMENTS_CALLBACK_SECRET)},
+     "MICROCREDIT_PAYMENTS_CALLBACK_SECRET is the demo secret"),
+    ({"payments_callback_secret": SecretStr("x" * 31)}, "MICROCREDIT_PAYMENTS_CALLBACK_SECRET is shorter than 32"),
     ({"storage": "s3"}, "MICROCREDIT_STORAGE is s3 but MICROCREDIT_S3_BUCKET is not set"),
 ])
 def test_production_refuses_demo_secrets_and_simulators(tmp_path, change, problem):
@@ -98,7 +103,8 @@ def test_production_refuses_demo_secrets_and_simulators(tmp_path, change, proble
 def test_the_defaults_are_refused_in_production_on_every_count(tmp_path):
     with pytest.raises(InsecureConfiguration) as info:
         Settings(mode=Mode.PRODUCTION, data_dir=tmp_path).check_production()
-    assert len(info.value.problems) == 7  # field key, index key, secret key, 2 OAuth simulators, SMS, database
+    assert len(info.value.problems) == 8  # field key, index key, secret key, 2 OAuth simulators, SMS,
+    # the payment callbacks' secret, database
 
 
 @pytest.mark.parametrize("mode", [Mode.DEMO, Mode.TEST, Mode.DEVELOPMENT])
@@ -123,6 +129,7 @@ def test_settings_come_from_environment_variables_nested_ones_with_a_double_unde
         "MICROCREDIT_SECURITY__ACTIVE_FIELD_KEY": "2026-01",
         "MICROCREDIT_SECURITY__BLIND_INDEX_KEY": "index-key-from-the-vault-0123456789",
         "MICROCREDIT_SECURITY__SECRET_KEY": "secret-key-from-the-vault-0123456789",
+        "MICROCREDIT_PAYMENTS_CALLBACK_SECRET": "callback-secret-from-the-vault-0123456789",
         "MICROCREDIT_SECURITY__LOCKOUT_THRESHOLD": "7",
         "MICROCREDIT_SECURITY__MASK_CARD": "[4, 4]",
         "MICROCREDIT_RATE_LIMITS__LOGIN_PER_IP_PER_MINUTE": "12",

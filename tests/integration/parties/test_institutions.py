@@ -110,7 +110,7 @@ def _key() -> str:
 def test_production_refuses_to_move_the_business_date(worker_tmp, database, clock):
     settings = make_settings(
         worker_tmp, mode=Mode.PRODUCTION, database_url="postgresql://db.internal/microcredit",
-        oauth_simulators=False, sms_simulator=False,
+        oauth_simulators=False, sms_simulator=False, payments_callback_secret=SecretStr(_key()),
         security=SecuritySettings(field_keys=SecretStr(f"prod-1:{_key()}"), blind_index_key=SecretStr(_key()),
                                   secret_key=SecretStr(_key())))
     runtime = build_runtime(settings, database=database, clock=clock)
