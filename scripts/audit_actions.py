@@ -69,6 +69,8 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
 
 def _is_record(call: ast.Call) -> bool:
     func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == "record"  # inside the audit service itself
     return (isinstance(func, ast.Attribute) and func.attr == "record"
             and isinstance(func.value, ast.Name) and func.value.id in ("audit", "service"))
 
