@@ -190,3 +190,18 @@ export async function expectAccessible(page: Page, name: string) {
   const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} ${n.html.slice(0, 200)}`).join('\n  ')}`)
   expect(report, `axe violations on ${name}`).toEqual([])
 }
+
+/** Sign the contract of an approved application as the borrower (SMS code on the PDF's digest), through the API. */
+export async function signContract(api: APIRequestContext, b: { token: string; phone: string }, applicationId: string) {
+  const headers = { Authorization: `Bearer ${b.token}` }
+  const base = `/api/v1/me/applications/${applicationId}/contract`
+  const made = await api.post(base, { headers })
+  expect(made.status(), await made.text()).toBe(200)
+  const since = await lastSmsId(api, b.phone)
+  expect((await api.post(`${base}/signing-code`, { headers })).status()).toBe(200)
+  const signed = await api.post(`${base}/sign`, {
+    headers,
+    data: { sms_code: await smsCode(api, b.phone, since), document_sha256: (await made.json()).pdf_sha256 },
+  })
+  expect(signed.status(), await signed.text()).toBe(200)
+}

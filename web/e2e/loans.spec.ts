@@ -11,7 +11,7 @@
 // and listed as succeeded.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
+import { DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 
@@ -52,21 +52,6 @@ async function registerClean(api: APIRequestContext) {
   const login = await api.post('/api/v1/auth/login', { data: { phone, password: b.password, kind: 'borrower' } })
   expect(login.status(), await login.text()).toBe(200)
   return { ...b, token: (await login.json()).token as string }
-}
-
-/** Sign the contract of an approved application as the borrower (SMS code on the PDF's digest), through the API. */
-async function signContract(api: APIRequestContext, b: { token: string; phone: string }, applicationId: string) {
-  const headers = { Authorization: `Bearer ${b.token}` }
-  const base = `/api/v1/me/applications/${applicationId}/contract`
-  const made = await api.post(base, { headers })
-  expect(made.status(), await made.text()).toBe(200)
-  const since = await lastSmsId(api, b.phone)
-  expect((await api.post(`${base}/signing-code`, { headers })).status()).toBe(200)
-  const signed = await api.post(`${base}/sign`, {
-    headers,
-    data: { sms_code: await smsCode(api, b.phone, since), document_sha256: (await made.json()).pdf_sha256 },
-  })
-  expect(signed.status(), await signed.text()).toBe(200)
 }
 
 const plain = (money: string) => money.replace(/[¥,\s]/g, '')

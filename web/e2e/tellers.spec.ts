@@ -7,7 +7,7 @@
 // loan then shows the repayment, its receipt (PDF) one click away. The borrower sees the receipt too.
 import type { APIRequestContext, Browser, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, freshTotp, idNumber, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
+import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, freshTotp, idNumber, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 
@@ -70,6 +70,7 @@ async function disbursedLoan(api: APIRequestContext, page: Page) {
   const submitted = await api.post(`/api/v1/me/applications/${(await draft.json()).id}/submit`, { headers: hb })
   expect(submitted.status(), await submitted.text()).toBe(200)
   expect((await submitted.json()).status).toBe('approved')
+  await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String((await draft.json()).id))
   const hf = { Authorization: `Bearer ${await token(api, FINANCE.phone, 'staff', DEMO_PASSWORD)}` }
   const opened = await api.post('/api/v1/loans', { headers: hf, data: { application_id: (await draft.json()).id } })
   expect(opened.status(), await opened.text()).toBe(201)
