@@ -205,3 +205,27 @@ export async function signContract(api: APIRequestContext, b: { token: string; p
   })
   expect(signed.status(), await signed.text()).toBe(200)
 }
+
+/** An ID number whose sequence code asks the bureau simulator for a clean, long credit history (94). */
+export function cleanIdNumber(): string {
+  for (;;) {
+    const id = idNumber()
+    if (id.slice(14, 16) === '94') return id
+  }
+}
+
+/** A drawn image (the browser encodes it; no binary fixture in the repository). */
+export async function drawn(page: Page): Promise<Buffer> {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas')
+    canvas.width = 320
+    canvas.height = 200
+    const g = canvas.getContext('2d')!
+    g.fillStyle = '#dfe9f5'
+    g.fillRect(0, 0, 320, 200)
+    g.fillStyle = '#1f4e8c'
+    g.fillText(`doc ${Math.random().toString(36).slice(2, 8)}`, 120, 100)
+    return canvas.toDataURL('image/jpeg', 0.9)
+  })
+  return Buffer.from(dataUrl.split(',')[1], 'base64')
+}

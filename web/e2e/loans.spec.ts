@@ -9,35 +9,12 @@
 // loan, its schedule (the first installment paid) and the next payment, and pays it on the phone through
 // the payment provider simulator's checkout: confirmed by the provider, the payment is in the history
 // and listed as succeeded.
-import type { APIRequestContext, Page } from '@playwright/test'
+import type { APIRequestContext } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
+import { DEMO_PASSWORD, borrowerLogin, cleanIdNumber, currentConsents, drawn, expectAccessible, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 
-/** An ID number whose sequence code asks the bureau simulator for a clean, long credit history (94). */
-function cleanIdNumber(): string {
-  for (;;) {
-    const id = idNumber()
-    if (id.slice(14, 16) === '94') return id
-  }
-}
-
-/** A drawn image (the browser encodes it; no binary fixture in the repository). */
-async function drawn(page: Page): Promise<Buffer> {
-  const dataUrl = await page.evaluate(() => {
-    const canvas = document.createElement('canvas')
-    canvas.width = 320
-    canvas.height = 200
-    const g = canvas.getContext('2d')!
-    g.fillStyle = '#dfe9f5'
-    g.fillRect(0, 0, 320, 200)
-    g.fillStyle = '#1f4e8c'
-    g.fillText(`doc ${Math.random().toString(36).slice(2, 8)}`, 120, 100)
-    return canvas.toDataURL('image/jpeg', 0.9)
-  })
-  return Buffer.from(dataUrl.split(',')[1], 'base64')
-}
 
 /** Register a borrower with a clean bureau file, through the API. */
 async function registerClean(api: APIRequestContext) {

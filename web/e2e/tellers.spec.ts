@@ -7,31 +7,10 @@
 // loan then shows the repayment, its receipt (PDF) one click away. The borrower sees the receipt too.
 import type { APIRequestContext, Browser, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, freshTotp, idNumber, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
+import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, cleanIdNumber, currentConsents, drawn, expectAccessible, freshTotp, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 
-function cleanIdNumber(): string {
-  for (;;) {
-    const id = idNumber()
-    if (id.slice(14, 16) === '94') return id
-  }
-}
-
-async function jpeg(page: Page): Promise<Buffer> {
-  const dataUrl = await page.evaluate(() => {
-    const canvas = document.createElement('canvas')
-    canvas.width = 320
-    canvas.height = 200
-    const g = canvas.getContext('2d')!
-    g.fillStyle = '#dfe9f5'
-    g.fillRect(0, 0, 320, 200)
-    g.fillStyle = '#1f4e8c'
-    g.fillText(`doc ${Math.random().toString(36).slice(2, 8)}`, 120, 100)
-    return canvas.toDataURL('image/jpeg', 0.9)
-  })
-  return Buffer.from(dataUrl.split(',')[1], 'base64')
-}
 
 async function token(api: APIRequestContext, phone: string, kind: 'staff' | 'borrower', password: string, totpSecret?: string): Promise<string> {
   const login = await api.post('/api/v1/auth/login', { data: { phone, password, kind } })
@@ -57,7 +36,7 @@ async function disbursedLoan(api: APIRequestContext, page: Page) {
   const hb = { Authorization: `Bearer ${await token(api, phone, 'borrower', b.password)}` }
   await page.goto('/')
   for (const type of ['id_card', 'bank_statement']) {
-    const up = await api.post('/api/v1/me/documents', { headers: hb, multipart: { type, file: { name: `${type}.jpg`, mimeType: 'image/jpeg', buffer: await jpeg(page) } } })
+    const up = await api.post('/api/v1/me/documents', { headers: hb, multipart: { type, file: { name: `${type}.jpg`, mimeType: 'image/jpeg', buffer: await drawn(page) } } })
     expect(up.status(), await up.text()).toBe(201)
   }
   const draft = await api.post('/api/v1/me/applications', {
