@@ -61,7 +61,9 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_TOLERANCE = Decimal("1e-9")
+# Stop when the NPV is this small beside the largest flow: a fixed 1e-9 let the rate of a
+# 1-yuan loan off 1e-9 away from its root; relative to the flows, 24 of the 50 digits hold.
+_RELATIVE_TOLERANCE = Decimal("1e-24")
 _LOW = Decimal("-0.99")
 _HIGH = Decimal(1)
 _CEILING = Decimal(2**20)
@@ -147,9 +149,10 @@ def _newton(flows: Sequence[tuple[int, Decimal]], guess: Decimal) -> Decimal:
     if (npv_low > 0) == (npv_high > 0):
         raise ValueError("the cash flows have no rate of return between -99 % and 104,857,600 % a period")
     rate = guess if low < guess < high else (low + high) / 2
+    tolerance = _RELATIVE_TOLERANCE * max(abs(amount) for _, amount in flows)
     for _ in range(300):
         npv, slope = _npv_and_slope(flows, rate)
-        if abs(npv) < _TOLERANCE:
+        if abs(npv) < tolerance:
             return rate
         if (npv > 0) == (npv_low > 0):
             low, npv_low = rate, npv
