@@ -26,7 +26,7 @@ set -a; . "$SERVICES_DIR/env"; set +a
 export MICROCREDIT_TEST_REQUIRE_SERVICES=1
 
 step "python tests"
-.venv/bin/pytest -n "${MC_TEST_WORKERS:-auto}" --dist loadgroup -q -p no:randomly tests
+.venv/bin/pytest -n "${MC_TEST_WORKERS:-auto}" --dist loadgroup -q -p no:randomly --durations=40 tests
 
 if [ -f web/package.json ]; then
   step "web: API client up to date, types, unit tests, build, browser tests"
