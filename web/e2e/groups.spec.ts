@@ -85,3 +85,52 @@ test('an officer forms a group of three, applies for it, the members consent and
   await expect(page.getByTestId('guarantee')).toContainText('承担连带保证责任')
   await expect(page.getByTestId('guarantee').locator('li')).toHaveCount(2)
 })
+
+test('a member who refuses holds the group application, and the officer finds it among the to-dos', async ({ page, request, browser, baseURL }) => {
+  // Set up through the API: three farmers of 城关支行 in a group, and a group application for them.
+  const login = await request.post('/api/v1/auth/login', { data: { phone: OFFICER_BR01.phone, password: DEMO_PASSWORD, kind: 'staff' } })
+  expect(login.status(), await login.text()).toBe(200)
+  const staff = { Authorization: `Bearer ${(await login.json()).token}` }
+  const members: (Borrower & { id: number })[] = []
+  for (let i = 0; i < 3; i++) {
+    const b = await registerBorrower(request)
+    const found = await request.post('/api/v1/borrowers/search', { headers: staff, data: { q: b.phone } })
+    const id = (await found.json()).items[0].id as number
+    const r = await request.patch(`/api/v1/borrowers/${id}`, { headers: staff, data: { customer_type: 'farmer', occupation: '种植户' } })
+    expect(r.status(), await r.text()).toBe(200)
+    members.push({ ...b, id })
+  }
+  const name = `拒绝测试组${Date.now() % 100000}`
+  const group = await request.post('/api/v1/groups', { headers: staff, data: { name, member_ids: members.map((m) => m.id), leader_id: members[0].id } })
+  expect(group.status(), await group.text()).toBe(201)
+  const ga = await request.post('/api/v1/group-applications', {
+    headers: staff,
+    data: { group_id: (await group.json()).id, product_code: 'FARM-BIZ', term: 12, repayment_method: 'equal_installment', purpose: 'agriculture', members: members.map((m) => ({ borrower_id: m.id, amount: '6000.00' })) },
+  })
+  expect(ga.status(), await ga.text()).toBe(201)
+
+  // The second member refuses on the phone, after a confirmation.
+  const ctx = await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })
+  const phone = await ctx.newPage()
+  await borrowerLogin(phone, members[1].phone, members[1].password)
+  await phone.getByTestId('tab-my-applications').click()
+  await phone.getByTestId('to-consent').click()
+  await phone.getByTestId('refuse').click()
+  await phone.getByRole('dialog').getByRole('button', { name: '拒绝' }).click()
+  await expect(phone.getByTestId('my-consent')).toContainText('拒绝')
+  await ctx.close()
+
+  // The officer's overview counts it; the to-do opens the list filtered to the held ones, ours among them.
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, OFFICER_BR01.phone)
+  const todo = page.getByTestId('todo-group_applications_member_refused')
+  await expect(todo).toBeVisible()
+  expect(Number(await todo.getByTestId('todo-count').textContent())).toBeGreaterThanOrEqual(1)
+  await todo.click()
+  await expect(page).toHaveURL(/\/staff\/group-applications\?status=member_refused$/)
+  const row = page.getByTestId('ga-table').locator('tbody tr', { hasText: name })
+  await expect(row).toHaveCount(1)
+  await expect(row).toContainText('有成员拒绝')
+  await expect(page.getByTestId('ga-table').locator('tbody tr', { hasText: '等待成员同意' })).toHaveCount(0)
+  await expectAccessible(page, 'group applications held by a refusal')
+})
