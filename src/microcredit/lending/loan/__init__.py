@@ -8,6 +8,7 @@
   reversal, as-of);
 - `state`: `LoanState`, what the fold answers (installments by component,
   payments, credit, accrued interest, days past due, class, payoff);
+- `penalties`: the penalty interest an overdue loan has cost by a date;
 - `fold`: `fold(terms, events, as_of=...)` from scratch, and `LoanBook`,
   which keeps the book after each event so that recording one replays only
   what follows its value date.
@@ -32,6 +33,7 @@ from microcredit.lending.loan.events import (
 )
 from microcredit.lending.loan.fold import EventRefused, LoanBook
 from microcredit.lending.loan.kernel import fold
+from microcredit.lending.loan.penalties import PenaltyOwed, penalties_owed
 from microcredit.lending.loan.recalculation import Compounding, PreClosure, Recalculation, RestFrequency
 from microcredit.lending.loan.state import (
     Amounts,
@@ -64,6 +66,7 @@ __all__ = [
     "LoanStatus",
     "PaymentApplied",
     "PenaltyCharged",
+    "PenaltyOwed",
     "PlannedDisbursement",
     "PreClosure",
     "Prepayment",
@@ -78,4 +81,5 @@ __all__ = [
     "Waiver",
     "WriteOff",
     "fold",
+    "penalties_owed",
 ]

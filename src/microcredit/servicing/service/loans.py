@@ -10,8 +10,9 @@ difference between what the books held for the loan and what the fold now says
 cached state and the columns lists read; audit. A failure anywhere rolls all of it
 back: the loan change and its entries commit together or not at all.
 
-`advance` moves a loan to a later business date with no event (what the close of
-business does each day): the fold on the new date may have used credit on a due date
+`advance` moves a loan to a later business date (what the close of business does each
+day): penalty interest on what is overdue is charged as `penalty` events
+(`charge_penalties`), then the fold on the new date may have used credit on a due date
 or made interest due, and the accrual book recognises it.
 """
 
@@ -36,7 +37,8 @@ from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
 from microcredit.lending import loan as core
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
-from microcredit.lending.money import Money
+from microcredit.lending.delinquency import PenaltyBasis, PenaltyRule
+from microcredit.lending.money import Money, percent
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -75,13 +77,14 @@ STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.A
 ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"active", "overpaid"},
            "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"},
            "recovery": {"written_off"}, "waiver": {"active", "overpaid"}, "deferral": {"active"},
-           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"}}
-PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v"}
+           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"},
+           "penalty": {"active", "overpaid"}}
+PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v", "penalty": "n"}
 WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
          "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end"),
          "recovery": ("核销后收回", "recovery"), "waiver": ("减免", "waiver"), "deferral": ("展期", "deferral"),
          "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off"),
-         "refund": ("退还溢缴款", "credit refund")}
+         "refund": ("退还溢缴款", "credit refund"), "penalty": ("罚息", "penalty interest")}
 
 
 class PostedEntry(Protocol):
@@ -370,18 +373,54 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
             business_date: date) -> tuple[PostedEntry, ...]:
-    """Bring the loan's books to `business_date` with no new event (what the close of business does):
-    credit held used on a due date, interest and fees falling due (accrual book)."""
+    """Bring the loan's books to `business_date` (what the close of business does each day): penalty
+    interest charged on what is overdue (`charge_penalties`), then, with no new event, credit held used
+    on a due date and interest and fees falling due recognised (accrual book)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if loan.status == "pending_disbursement":
         return ()
+    charged = charge_penalties(session=session, clock=clock, actor=actor, loan=loan, business_date=business_date)
     state = state_of(session=session, loan=loan, as_of=business_date)
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
     _refresh(loan, state, clock, loan.events_count)
     session.flush()
-    return entries
+    return (*(e for r in charged for e in r.entries), *entries)
+
+
+def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule:
+    """The penalty rule of the loan's product version (a published version does not change)."""
+    version = products.catalogue.version_by_id(session=session, version_id=loan.product_version_id)
+    rule = products.catalogue.terms_of(version).penalty
+    return PenaltyRule(basis=PenaltyBasis(rule.basis), value=percent(rule.value_percent),
+                       day_count=terms.contract.day_count, compound_overdue_interest=rule.compound_overdue_interest,
+                       grace_days=rule.grace_days)
+
+
+def penalties_owed(*, session: Session, loan: Loan, as_of: date) -> list[core.PenaltyOwed]:
+    """Each installment past its grace on `as_of`: the penalty it has cost by then and what it was charged."""
+    terms = core_terms(session, loan)
+    return core.penalties_owed(state_of(session=session, loan=loan, as_of=as_of),
+                               contract_rate=terms.contract.annual_rate, rule=penalty_rule(session, loan, terms),
+                               rounding=terms.contract.rounding, as_of=as_of)
+
+
+def charge_penalties(*, session: Session, clock: Clock, actor: Actor, loan: Loan,
+                     business_date: date) -> tuple[Recorded, ...]:
+    """Charge each overdue installment of a locked loan what its penalty interest has grown by since it was
+    last charged (`lending.loan.penalties`), one `penalty` event each, value-dated `business_date`, through
+    `record`. Nothing for a loan that is not running; nothing twice. What was charged before a payment
+    keyed in with an earlier value date stays charged: lowering it is a waiver, by maker-checker."""
+    if loan.status not in ALLOWED["penalty"]:
+        return ()
+    recorded = []
+    for owed in penalties_owed(session=session, loan=loan, as_of=business_date):
+        if owed.to_charge.is_positive:
+            item = event_item(type="penalty", id=_next_id(loan, "penalty"), on=business_date,
+                              installment=owed.installment, amount=owed.to_charge)
+            recorded.append(record(session, clock, actor, loan, item, key=None))
+    return tuple(recorded)
 
 
 # --- the sub-ledger --------------------------------------------------------------------------
