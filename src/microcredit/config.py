@@ -15,6 +15,7 @@ import base64
 import enum
 import functools
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -102,16 +103,27 @@ class RateLimitSettings(BaseModel):
 
 
 class ReviewSettings(BaseModel):
-    """The review in levels: how long an application may wait at each level (its SLA), in hours of the
-    institution's clock; past it the queue and the to-dos flag it as breached."""
+    """The review in levels: how long an application may wait at each level (its SLA); past it the queue
+    and the to-dos flag it as breached. The hours run on the wall clock, or, with
+    `sla_in_working_hours`, only within the working day (`working_day_opens` to `_closes`, in the
+    institution's time zone) of its business days (its holiday calendar)."""
 
     level1_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
     level2_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
     level3_sla_hours: int = Field(default=48, ge=1, le=24 * 30)
+    sla_in_working_hours: bool = False
+    working_day_opens: time = time(9)
+    working_day_closes: time = time(17, 30)
 
     def sla_hours(self, level: int) -> int:
         """The SLA of `level` (1-3)."""
         return (self.level1_sla_hours, self.level2_sla_hours, self.level3_sla_hours)[level - 1]
+
+    @model_validator(mode="after")
+    def _day_in_order(self) -> ReviewSettings:
+        if not self.working_day_opens < self.working_day_closes:
+            raise ValueError("review.working_day_opens must be before review.working_day_closes")
+        return self
 
 
 class LimitSettings(BaseModel):

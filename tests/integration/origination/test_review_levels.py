@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from microcredit.config import ReviewSettings
 from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.origination.models import ApplicationReview
 from microcredit.risk.assessment import Decision, Outcome, Stage
@@ -317,3 +318,26 @@ def test_notes_by_any_staff_who_see_it(client, session, world, monkeypatch):
     assert seen["can_act"] is True
     # The borrower does not reach staff routes, nor another institution's approver.
     assert_problem(client.get(f"{APPS}/{app_id}/review", headers=world["h"]), 403)
+
+
+def test_an_sla_in_working_hours_stops_overnight(client, session, runtime, world, monkeypatch):
+    # 8 working hours at level 1, the working day 09:00-17:30 Shanghai; referred Wednesday 10:00, so
+    # 7.5 hours run on Wednesday and the last half hour on Thursday morning: due Thursday 09:30.
+    monkeypatch.setattr(runtime.settings, "review", ReviewSettings(level1_sla_hours=8, sla_in_working_hours=True))
+    app_id = _referred(client, world, monkeypatch)["id"]
+    [item] = client.get("/api/v1/reviews/queue", headers=world["l1"]).json()["items"]
+    assert (item["id"], item["sla_due_at"], item["sla_breached"]) == (app_id, "2026-11-26T01:30:00Z", False)
+
+    def breached():
+        counts = client.get("/api/v1/reviews/counts", headers=world["l1"]).json()["breached"]["1"]
+        [row] = client.get("/api/v1/reviews/queue", headers=world["l1"]).json()["items"]
+        review = client.get(f"{APPS}/{app_id}/review", headers=world["l1"]).json()
+        assert review["sla_breached"] is row["sla_breached"]  # the one application, three ways of asking
+        return counts, row["sla_breached"]
+
+    runtime.clock.advance(timedelta(hours=23, minutes=29))  # Thursday 09:29: 23.5 hours on the wall clock
+    world["l1"] = world["staff"]("approver_l1")
+    session.commit()
+    assert breached() == (0, False)
+    runtime.clock.advance(timedelta(minutes=2))  # 09:31
+    assert breached() == (1, True)

@@ -25,8 +25,9 @@ SMS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,8 @@ from microcredit.errors import FieldProblem, ValidationFailed
 from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
+from microcredit.lending import working_time
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
 from microcredit.origination import repository as repo
@@ -75,10 +78,54 @@ def _leave_chain(application: Application) -> None:
     application.counter_amount = application.counter_term = None
 
 
-def _due(application: Application, sla: ReviewSettings) -> datetime | None:
+@dataclass(frozen=True)
+class SlaClock:
+    """How long an application may wait at each level, on the wall clock or in working hours."""
+
+    settings: ReviewSettings
+    zone: ZoneInfo
+    calendar: HolidayCalendar | None  # None: the wall clock
+
+    def due(self, entered: datetime, level: int) -> datetime:
+        """When an application that entered `level` at `entered` passes its SLA."""
+        hours = self.settings.sla_hours(level)
+        if self.calendar is None:
+            return entered + timedelta(hours=hours)
+        local = working_time.due(self._local(entered), hours, calendar=self.calendar, day=self._day)
+        return local.replace(tzinfo=self.zone).astimezone(UTC)
+
+    def cutoff(self, now: datetime, level: int) -> datetime:
+        """Applications that entered `level` before this are past their SLA at `now`."""
+        hours = self.settings.sla_hours(level)
+        if self.calendar is None:
+            return now - timedelta(hours=hours)
+        local = working_time.cutoff(self._local(now), hours, calendar=self.calendar, day=self._day)
+        return local.replace(tzinfo=self.zone).astimezone(UTC)
+
+    @property
+    def _day(self) -> working_time.WorkingDay:
+        return working_time.WorkingDay(self.settings.working_day_opens, self.settings.working_day_closes)
+
+    def _local(self, instant: datetime) -> datetime:
+        aware = instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+        return aware.astimezone(self.zone).replace(tzinfo=None)
+
+
+def sla_clock(session: Session, sla: ReviewSettings, institution_id: int, now: datetime) -> SlaClock:
+    """The SLA clock of an institution: its time zone, and its holiday calendar when the SLA runs in
+    working hours (the years around `now`; an SLA of at most 30 days of hours stays within them)."""
+    inst = parties.organisation.institution(session=session, institution_id=institution_id)
+    calendar = None
+    if sla.sla_in_working_hours:
+        calendar = products.calendar.holiday_calendar(session=session, institution_id=institution_id,
+                                                      first=date(now.year - 1, 1, 1), last=date(now.year + 1, 12, 31))
+    return SlaClock(sla, ZoneInfo(inst.timezone), calendar)
+
+
+def _due(application: Application, clock: SlaClock) -> datetime | None:
     if application.review_level is None or application.level_entered_at is None:
         return None
-    return application.level_entered_at + timedelta(hours=sla.sla_hours(application.review_level))
+    return clock.due(application.level_entered_at, application.review_level)
 
 
 def override_needed(application: Application) -> list[str]:
@@ -127,9 +174,10 @@ def queue(*, session: Session, clock: Clock, sla: ReviewSettings, principal: Pri
                                                 actor_user_id=principal.user_id), page)
     names = parties.borrowers.borrower_names(session=session, borrower_ids=[a.borrower_id for a in result.items])
     now = clock.now()
+    sla_of = sla_clock(session, sla, principal.institution_id, now)
     entries = []
     for a in result.items:
-        due = _due(a, sla)
+        due = _due(a, sla_of)
         assert due is not None
         assert a.level_entered_at is not None
         entries.append(QueueEntry(a, names.get(a.borrower_id), max(0, int((now - a.level_entered_at)
@@ -142,7 +190,11 @@ def queue_counts(*, session: Session, clock: Clock, sla: ReviewSettings, princip
     """Per level the caller may act on: (waiting, SLA breached), in scope."""
     f = scope.filters(principal)
     now = clock.now()
-    cutoffs = {level: now - timedelta(hours=sla.sla_hours(level)) for level in levels_of(principal)}
+    levels = levels_of(principal)
+    if not levels:
+        return {}
+    sla_of = sla_clock(session, sla, principal.institution_id, now)
+    cutoffs = {level: sla_of.cutoff(now, level) for level in levels}
     if not cutoffs:
         return {}
     return repo.waiting_counts(session, institution_id=f.institution_id, branch_id=f.branch_id, cutoffs=cutoffs,
@@ -186,7 +238,7 @@ def review_of(*, session: Session, clock: Clock, sla: ReviewSettings, principal:
               application_id: int) -> ChainView:
     """An application's review: the chain so far (and earlier chains), notes, SLA, whether the caller may act."""
     application = apps._staff(session, principal, application_id)
-    due = _due(application, sla)
+    due = _due(application, sla_clock(session, sla, application.institution_id, clock.now()))
     steps = repo.reviews_of(session, application.id)
     accounts = identity.accounts.accounts_by_ids(session=session, user_ids=sorted({r.user_id for r in steps}))
     return ChainView(application, steps, due, due is not None and clock.now() > due, override_needed(application),
