@@ -124,7 +124,7 @@ test.describe('staff console', () => {
     await screenshot(page, 'staff-application-contract', true)
   })
 
-  test('an administrator edits a draft template, previews it and publishes it', async ({ page }) => {
+  test('an administrator edits a draft template, its Word copy too, previews it and publishes it', async ({ page }) => {
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     await page.goto('/staff/contract-templates')
     await expect(page.getByTestId('template-versions')).toContainText('生效中')
@@ -136,6 +136,16 @@ test.describe('staff console', () => {
     await expect(page.getByText('草稿已保存')).toBeVisible()
     await page.getByTestId('template-preview').click()
     await expect(page.getByTestId('template-preview-frame')).toBeVisible()
+    // The Word template: downloaded, a file that is not one refused beside it, the real one uploaded back.
+    const gettingDocx = page.waitForEvent('download')
+    await page.getByTestId('template-docx-download').click()
+    const docx = await gettingDocx
+    expect(docx.suggestedFilename()).toMatch(/^template-loan-\d+\.docx$/)
+    await page.getByTestId('template-docx-file').setInputFiles({ name: 'notes.docx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a Word document') })
+    await expect(page.getByTestId('template-docx-error')).toContainText('合同模板有误')
+    await page.getByTestId('template-docx-file').setInputFiles(await docx.path())
+    await expect(page.getByText('Word 模板已上传')).toBeVisible()
+    await expect(page.getByTestId('template-docx-error')).toHaveCount(0)
     await expectAccessible(page, 'contract templates')
     await page.getByTestId('template-publish').click()
     await page.getByRole('dialog').getByRole('button', { name: '发布' }).click()

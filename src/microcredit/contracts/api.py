@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 
 from microcredit.api.deps import DB, Kit, Meta, WallClock, require, runtime_of
 from microcredit.api.params import Id
@@ -237,6 +237,44 @@ def publish_contract_template(template_code: TemplateCode, version_number: Versi
     """The version in force until now is retired; contracts made before keep theirs."""
     return templates.publish(session=session, clock=clock, actor=principal.actor,
                              institution_id=principal.institution_id, code=template_code, number=version_number)
+
+
+@router.get("/contract-templates/{template_code}/versions/{version_number}/docx",
+            operation_id="get_contract_template_docx", summary="A template version's Word (.docx) template",
+            response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
+def get_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                               principal: Principal = require("product.manage")) -> Response:
+    """The docxtpl source the editable copy of each contract is made from, to edit in Word and upload."""
+    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
+                            number=version_number)
+    return _file(row.docx, f"template-{row.code}-{row.number}.docx", docx=True)
+
+
+@router.put("/contract-templates/{template_code}/versions/{version_number}/docx", response_model=TemplateDetail,
+            operation_id="replace_contract_template_docx", summary="Upload an edited Word template to a draft",
+            responses={409: {"description": "`template_not_editable`"},
+                       422: {"description": "`template_invalid` (field `docx`): not a .docx, above 2 MB (or 32 MB "
+                                            "unpacked), or it does not render against the sample terms"}})
+def replace_contract_template_docx(
+        template_code: TemplateCode, version_number: VersionNumber, session: DB, clock: WallClock,
+        file: Annotated[UploadFile, File(description="The .docx, with docxtpl tags such as {{ borrower.name }}")],
+        principal: Principal = require("product.manage")) -> Any:
+    """Only a draft; checked before any parser reads it, then rendered against the sample terms."""
+    content = file.file.read(templates.DOCX_MAX_BYTES + 1)  # one byte past the limit tells it was exceeded
+    return templates.replace_docx(session=session, clock=clock, actor=principal.actor,
+                                  institution_id=principal.institution_id, code=template_code, number=version_number,
+                                  content=content)
+
+
+@router.get("/contract-templates/{template_code}/versions/{version_number}/preview.docx",
+            operation_id="preview_contract_template_docx", summary="A template's Word copy filled with a sample",
+            response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
+def preview_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                                   principal: Principal = require("product.manage")) -> Response:
+    """The .docx of sample parties and terms (nothing stored)."""
+    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
+                            number=version_number)
+    return _file(templates.preview_docx(row), f"preview-{row.code}-{row.number}.docx", docx=True)
 
 
 @router.get("/contract-templates/{template_code}/versions/{version_number}/preview",

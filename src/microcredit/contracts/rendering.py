@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import threading
+import zipfile
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -75,15 +76,41 @@ def html_to_pdf(html: str) -> bytes:
     return bytes(pdf)
 
 
+# An uploaded DOCX template: a zip of at most this many bytes, unpacking to at most this many.
+DOCX_MAX_BYTES = 2 * 1024 * 1024
+DOCX_MAX_UNPACKED = 32 * 1024 * 1024
+
+
+def check_docx(template: bytes) -> None:
+    """Refuse what is not a Word document of a sane size before any parser reads it (a zip bomb
+    unpacks to gigabytes: the sizes its directory declares are summed first)."""
+    if len(template) > DOCX_MAX_BYTES:
+        raise TemplateInvalid(field="docx", params={"error": f"larger than {DOCX_MAX_BYTES // 1024 // 1024} MB"})
+    try:
+        with zipfile.ZipFile(io.BytesIO(template)) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise TemplateInvalid(field="docx", params={"error": "not a Word (.docx) document"}) from None
+    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+        raise TemplateInvalid(field="docx", params={"error": "not a Word (.docx) document"})
+    if unpacked > DOCX_MAX_UNPACKED:
+        raise TemplateInvalid(field="docx", params={"error": "it unpacks to more than 32 MB"})
+
+
 def render_docx(template: bytes, context: dict[str, Any]) -> bytes:
     """The editable copy: a docxtpl template filled in (sandboxed, XML-escaped)."""
     from docxtpl import DocxTemplate
+    from lxml.etree import XMLSyntaxError
 
     try:
         doc = DocxTemplate(io.BytesIO(template))
         doc.render(context, jinja_env=_environment(), autoescape=True)
     except TemplateError as exc:
         raise TemplateInvalid(field="docx", params={"error": str(exc)[:200]}) from None
+    except (XMLSyntaxError, KeyError, zipfile.BadZipFile, ValueError) as exc:  # a damaged package
+        raise TemplateInvalid(field="docx", params={"error": f"the document cannot be read: {str(exc)[:160]}"}) \
+            from None
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

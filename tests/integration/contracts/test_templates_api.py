@@ -56,3 +56,64 @@ def test_draft_edit_preview_publish(client, runtime, admin):
         refused = client.patch(f"{T}/loan/versions/{number}", headers=admin, json={"note": "改"})
         assert assert_problem(refused, 409)["code"] == "template_not_editable"
     assert "（仲裁）" in client.get(f"{T}/loan/versions/2", headers=admin).json()["html"]
+
+
+def _docx(*paragraphs: str) -> bytes:
+    """A Word document of `paragraphs` (python-docx; no binary fixture in the repository)."""
+    import io
+
+    from docx import Document
+
+    doc = Document()
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _text(data: bytes) -> str:
+    import io
+
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+
+
+def _upload(client, admin, number, data, name="template.docx"):
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return client.put(f"{T}/loan/versions/{number}/docx", headers=admin, files={"file": (name, data, mime)})
+
+
+def test_the_word_template_is_downloaded_edited_and_uploaded_to_a_draft(client, runtime, admin):
+    assert [v["number"] for v in client.get(T, headers=admin).json()] == [1]  # the default, made on first sight
+    original = client.get(f"{T}/loan/versions/1/docx", headers=admin)
+    assert original.status_code == 200, original.text
+    assert original.headers["content-disposition"].startswith("attachment")
+    assert "{{ borrower.name }}" in _text(original.content)
+    assert assert_problem(_upload(client, admin, 1, original.content), 409)["code"] == "template_not_editable"
+
+    assert client.post(f"{T}/loan/drafts", headers=admin).status_code == 201
+    before = snapshot(runtime.db)
+    for bad, why in ((b"not a zip at all", "not a Word"), (_docx("{{ borrower.no_such }}"), "no_such"),
+                     (_docx("{% if %}"), ""), (b"PK\x05\x06" + b"\0" * 18, "not a Word")):
+        refused = _upload(client, admin, 2, bad)
+        body = assert_problem(refused, 422)
+        assert (body["code"], body["field"]) == ("template_invalid", "docx"), body
+        assert why in body["detail"], body
+    too_big = _upload(client, admin, 2, b"PK" + b"\0" * (2 * 1024 * 1024))
+    assert "2 MB" in assert_problem(too_big, 422)["detail"]
+    assert before.diff(snapshot(runtime.db)) == {}
+
+    edited = _docx("借款合同（修订版）", "借款人：{{ borrower.name }}", "金额：¥{{ terms.amount }}")
+    saved = _upload(client, admin, 2, edited)
+    assert saved.status_code == 200, saved.text
+    assert client.get(f"{T}/loan/versions/2/docx", headers=admin).content == edited
+    sample = client.get(f"{T}/loan/versions/2/preview.docx", headers=admin)
+    assert sample.status_code == 200
+    filled = _text(sample.content)
+    assert "借款人：张三" in filled
+    assert "（修订版）" in filled
+    # The version in force keeps its own until the draft is published.
+    assert client.get(f"{T}/loan/versions/1/docx", headers=admin).content == original.content
+    assert client.post(f"{T}/loan/versions/2/publish", headers=admin).json()["status"] == "published"

@@ -1190,6 +1190,12 @@ export default {
     templateVersion: 'template {code}, version {number}',
     todoWaiting: 'Contracts waiting for the borrower to sign',
     templates: {
+      docxTitle: 'Word copy template',
+      docxHelp: 'Each contract also comes with an editable Word copy made from this template. Download it, edit it in Word (keep the tags in double braces, such as borrower.name), and upload it to a draft; it is checked against sample terms.',
+      docxDownload: 'Download the Word template',
+      docxPreview: 'Download a sample Word copy',
+      docxUpload: 'Upload a Word template',
+      docxUploaded: 'Word template uploaded',
       title: 'Contract templates',
       intro: 'Each template has versions: a draft can be changed; a published version never changes; contracts keep the version they were made from.',
       code: 'Code',

@@ -1183,6 +1183,12 @@ export default {
     templateVersion: '模板 {code} 第 {number} 版',
     todoWaiting: '待借款人签署的合同',
     templates: {
+      docxTitle: 'Word 可编辑副本模板',
+      docxHelp: '每份合同另附一份 Word 可编辑副本，由此模板生成。下载后在 Word 中修改（保留双花括号中的标记，如 borrower.name），再上传到草稿；系统会用示例条款检查能否生成。',
+      docxDownload: '下载 Word 模板',
+      docxPreview: '下载示例 Word',
+      docxUpload: '上传 Word 模板',
+      docxUploaded: 'Word 模板已上传',
       title: '合同模板',
       intro: '每个模板有多个版本：草稿可修改，发布后不再改动；已生成的合同保留其所用版本。',
       code: '模板代码',

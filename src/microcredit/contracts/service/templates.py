@@ -100,6 +100,29 @@ def update_draft(*, session: Session, clock: Clock, actor: Actor, institution_id
     return row
 
 
+DOCX_MAX_BYTES = rendering.DOCX_MAX_BYTES
+
+
+def replace_docx(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str, number: int,
+                 content: bytes) -> ContractTemplate:
+    """Put an edited Word template on a draft: a .docx of sane size that renders against the sample terms
+    (docxtpl tags such as ``{{ borrower.name }}``, the same names as the HTML's)."""
+    row = version(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
+    if row.status != "draft":
+        raise TemplateNotEditable()
+    rendering.check_docx(content)
+    rendering.render_docx(content, sample_context())
+    row.docx, row.updated_at = content, clock.now()
+    session.flush()
+    _audit(session, clock, actor, row, "updated", fields=["docx"])
+    return row
+
+
+def preview_docx(row: ContractTemplate) -> bytes:
+    """A version's Word template filled in with the sample (nothing stored)."""
+    return rendering.render_docx(row.docx, sample_context())
+
+
 def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str,
             number: int) -> ContractTemplate:
     """Put a draft in force; the version in force before it is retired."""
@@ -107,6 +130,7 @@ def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     if row.status != "draft":
         raise TemplateNotEditable()
     rendering.render_html(row.html, sample_context())
+    rendering.render_docx(row.docx, sample_context())
     now = clock.now()
     for old in repo.versions_in_status(session, institution_id=institution_id, code=code, status="published"):
         old.status = "retired"
