@@ -51,9 +51,10 @@ GATES: dict[int | str, dict[str, Any]] = {
 
 
 def _case(c: CollectionCase, names: dict[int, str], users: dict[int, str], numbers: dict[int, str]) -> CaseRead:
-    overdue = Overdue(**{k: Money(v, "CNY") for k, v in c.overdue.items()})
-    return CaseRead.model_validate(c, from_attributes=True).model_copy(update={
-        "overdue": overdue, "borrower_name": names.get(c.borrower_id), "loan_number": numbers.get(c.loan_id),
+    values = {k: getattr(c, k) for k in CaseRead.model_fields if hasattr(c, k) and k != "overdue"}
+    return CaseRead.model_validate({
+        **values, "overdue": Overdue(**{k: Money(v, "CNY") for k, v in c.overdue.items()}),
+        "borrower_name": names.get(c.borrower_id), "loan_number": numbers.get(c.loan_id),
         "assigned_name": users.get(c.assigned_user_id) if c.assigned_user_id else None})
 
 
