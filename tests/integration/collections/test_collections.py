@@ -105,7 +105,7 @@ def act(client, world, case_id, **body):
 
 def refused_by(response, rule, field=None):
     body = assert_problem(response, 422)
-    assert body["code"] == rule and body["rule"] == rule, body
+    assert (body["code"], body["rule"]) == (rule, rule), body
     if field:
         assert body["field"] == field, body
     return body
@@ -121,11 +121,14 @@ def test_sync_opens_escalates_and_closes_cases_from_the_loans_days_past_due(clie
     assert mine["total"] == 1  # the branch's only collector got it
     case = mine["items"][0]
     loan = client.get(f"/api/v1/loans/{world['loan_id']}", headers=world["hf"]).json()
-    assert case["dpd"] == loan["dpd"] > 0 and case["stage"] == "reminder" and case["status"] == "open"
+    assert case["dpd"] == loan["dpd"] > 0
+    assert case["stage"] == "reminder"
+    assert case["status"] == "open"
     parts = [Money.parse(case["overdue"][c], "CNY") for c in ("principal", "interest", "fee", "penalty")]
     assert Money.total(parts, "CNY") == Money.parse(case["overdue_total"], "CNY") > Money.zero("CNY")
     assert case["priority"] == case["dpd"] * int(Money.parse(case["overdue_total"], "CNY").minor // 100)
-    assert case["borrower_name"] == "王小明" and case["assigned_name"] == world["collector"].user.display_name
+    assert case["borrower_name"] == "王小明"
+    assert case["assigned_name"] == world["collector"].user.display_name
     # the same date again changes nothing
     before = snapshot(runtime.db)
     again = sync(session, runtime, world, first + timedelta(days=5))
@@ -274,7 +277,8 @@ def test_promises_kept_and_broken_are_followed_up_by_the_sync(client, session, r
     figures = client.get(f"{C}/performance", headers=world["hm"]).json()["collectors"]
     mine = next(f for f in figures if f["user_id"] == world["collector"].user.id)
     assert (mine["promises_made"], mine["promises_kept"], mine["promises_broken"]) == (2, 1, 1)
-    assert mine["cases_worked"] == 1 and Money.parse(mine["recovered"], "CNY") >= Money.parse("100.00", "CNY")
+    assert mine["cases_worked"] == 1
+    assert Money.parse(mine["recovered"], "CNY") >= Money.parse("100.00", "CNY")
 
 
 def test_a_manager_reassigns_and_sees_the_unassigned(client, session, runtime, world, case):
@@ -282,11 +286,13 @@ def test_a_manager_reassigns_and_sees_the_unassigned(client, session, runtime, w
     assert todos["collection_cases_unassigned"] == 0
     r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "某律所"})
     assert assert_problem(r, 422)["code"] == "not_a_collector"  # not on the allow-list
-    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"user_id": world["users"]["hf"].id})  # finance: no collector
+    finance = world["users"]["hf"].id  # no collector
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"user_id": finance})
     assert assert_problem(r, 422)["code"] == "not_a_collector"
     r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"],
                    json={"user_id": world["collector"].user.id})
-    assert r.status_code == 200 and r.json()["assigned_user_id"] == world["collector"].user.id
+    assert r.status_code == 200
+    assert r.json()["assigned_user_id"] == world["collector"].user.id
     cases = client.get(f"{C}/cases", headers=world["hm"], params={"stage": "field_visit"}).json()
     assert [c["id"] for c in cases["items"]] == [case]
     assert client.get(f"{C}/my-cases", headers=world["ho"]).status_code == 403  # a loan officer is no collector
