@@ -646,6 +646,7 @@ export default {
     channels: { online: 'By the borrower', branch: 'At a branch', app: 'Mobile app' },
   },
   auditEntity: {
+    collection: 'Collections',
     payment: 'Payment',
     payments: 'Reconciliation',
     servicing: 'Servicing settings',
@@ -684,6 +685,14 @@ export default {
   // The audit log's action codes ("profile_change.rejected") as people read them; codes the API adds
   // later and this list lacks are shown as they are.
   auditAction: {
+    collection: {
+      case_opened: 'Collection case opened', case_escalated: 'Collection case escalated', case_closed: 'Collection case closed',
+      case_assigned: 'Collection case assigned', debtor_updated: 'Debtor contact preferences changed',
+      settings_updated: 'Collection rules changed', sms: 'Collection SMS sent', call: 'Collection call logged',
+      visit: 'Field visit logged', promise: 'Promise to pay logged', promise_kept: 'Promise to pay kept',
+      promise_broken: 'Promise to pay broken', legal_referral: 'Referred for legal action',
+      negative_report_notice: 'Borrower told before negative reporting', bureau_report: 'Reported to the credit bureau',
+    },
     application: {
       created: 'Application created',
       updated: 'Application edited',

@@ -640,6 +640,7 @@ export default {
     channels: { online: '本人上传', branch: '网点代传', app: '手机应用' },
   },
   auditEntity: {
+    collection: '催收',
     payment: '支付',
     payments: '对账',
     servicing: '贷后设置',
@@ -677,6 +678,13 @@ export default {
   },
   // 审计日志的操作代码（如 profile_change.rejected）的中文名称；此处没有的新代码按原样显示。
   auditAction: {
+    collection: {
+      case_opened: '催收案件立案', case_escalated: '催收案件升级', case_closed: '催收案件结案',
+      case_assigned: '催收案件分派', debtor_updated: '修改债务人联系偏好', settings_updated: '修改催收规则',
+      sms: '发送催收短信', call: '登记催收电话', visit: '登记上门走访', promise: '登记承诺还款',
+      promise_kept: '承诺还款已兑现', promise_broken: '承诺还款未兑现', legal_referral: '转法务处理',
+      negative_report_notice: '报送不良信息前告知借款人', bureau_report: '报送征信不良信息',
+    },
     application: {
       created: '新建借款申请',
       updated: '修改借款申请',
