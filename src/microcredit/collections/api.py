@@ -115,7 +115,9 @@ def _detail(session: Any, kit: Any, case: CollectionCase) -> CaseDetail:
     return CaseDetail(**read.model_dump(), debtor=debtor, other_cases=other_reads,
                       loans=[LoanLine.model_validate(x) for x in loans.of_borrower(session=session,
                                                                                  borrower_id=borrower.id)],
-                      actions=_actions(session, cases.history(session=session, borrower_id=case.borrower_id)))
+                      actions=_actions(session, cases.history(session=session, borrower_id=case.borrower_id)),
+                      templates=[x["code"] for x in settings.rules(session=session,
+                                                                   institution_id=case.institution_id).sms_templates])
 
 
 @router.post("/collections/cases/{case_id}/actions", response_model=ActionRead, status_code=201,

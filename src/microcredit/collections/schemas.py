@@ -139,6 +139,7 @@ class CaseDetail(CaseRead):
     loans: list[LoanLine]
     other_cases: list[CaseRead]
     actions: list[ActionRead]
+    templates: list[str] = Field(description="The codes of the institution's collection SMS templates")
 
 
 class Assignment(InputSchema):

@@ -6053,6 +6053,11 @@ export interface components {
              * @enum {string}
              */
             status: "open" | "promised" | "closed";
+            /**
+             * Templates
+             * @description The codes of the institution's collection SMS templates
+             */
+            templates: string[];
             /** Version */
             version: number;
         };
