@@ -223,10 +223,12 @@ def open_breaks_count(session: Session, institution_id: int | None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def overdue_loans(session: Session, institution_id: int) -> list[Loan]:
-    """The institution's active loans past due (cached `dpd` > 0), for collections."""
-    return list(session.scalars(select(Loan).where(Loan.institution_id == institution_id, Loan.status == "active",
-                                                   Loan.dpd > 0).order_by(Loan.id)))
+def overdue_loans(session: Session, institution_id: int, business_date: date) -> list[Loan]:
+    """The institution's active loans past due or with an installment unpaid from before `business_date`
+    (the cache may not have been brought to that date yet), for collections."""
+    return list(session.scalars(select(Loan).where(
+        Loan.institution_id == institution_id, Loan.status == "active",
+        (Loan.dpd > 0) | (Loan.next_due_date < business_date)).order_by(Loan.id)))
 
 
 def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:

@@ -93,7 +93,8 @@ def sync_cases(*, session: Session, clock: Clock, institution_id: int, business_
     actor = Actor.system(institution_id)
     report = SyncReport(business_date)
     live = {c.loan_id: c for c in repo.live_cases(session, institution_id)}
-    overdue = {loan.id: loan for loan in loans.overdue(session=session, institution_id=institution_id)}
+    overdue = {loan.id: loan for loan in loans.overdue(session=session, institution_id=institution_id,
+                                                                 business_date=business_date)}
     states: dict[int, Any] = {}
     for loan in [*overdue.values(), *loans.by_ids(session=session, loan_ids=[i for i in live if i not in overdue])]:
         if loan.status != "pending_disbursement":

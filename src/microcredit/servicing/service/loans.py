@@ -515,9 +515,10 @@ def todos(*, session: Session, principal: Principal) -> list[Todo]:
 # --- for collections -------------------------------------------------------------------------
 
 
-def overdue(*, session: Session, institution_id: int) -> list[Loan]:
-    """The institution's active loans past due on their cached state (what collections opens cases for)."""
-    return repo.overdue_loans(session, institution_id)
+def overdue(*, session: Session, institution_id: int, business_date: date) -> list[Loan]:
+    """The institution's active loans that may be past due on `business_date` (an installment unpaid from
+    before it, or past due on the cached state): collections folds each and opens cases for those late."""
+    return repo.overdue_loans(session, institution_id, business_date)
 
 
 def by_ids(*, session: Session, loan_ids: list[int]) -> list[Loan]:
