@@ -218,8 +218,25 @@ def test_third_parties_only_as_the_rules_allow(client, session, runtime, world, 
     assert client.put(f"{C}/settings", headers=world["hm"], json=settings).status_code == 200
     refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="guarantor",
                    contact_ref="张担保"), "third_party_contact", "contact_party")
-    refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="group_member",
-                   contact_ref=str(member), contact_reason="借款人失联"), "third_party_contact", "contact_ref")
+    as_member = {"kind": "call", "contact_party": "group_member", "contact_ref": str(member)}
+    refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+               "third_party_contact", "contact_ref")  # not in a group with the borrower
+    third = make_borrower(session, runtime, world["inst"], branch=world["branch"], password=None)
+    session.commit()
+    ids = [world["borrower"].borrower.id, member, third.borrower.id]
+    r = client.post("/api/v1/groups", headers=world["ho"], json={"name": "城关一组", "member_ids": ids,
+                                                                  "leader_id": ids[1]})
+    assert r.status_code == 201, r.text
+    body = refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+                      "third_party_contact", "contact_ref")
+    assert "cannot be reached" in body["detail"] or "联系不上" in body["detail"]
+    assert act(client, world, case, kind="call", outcome="no_answer").status_code == 201  # the borrower: unreached
+    refused_by(act(client, world, case, outcome="reached", **as_member), "third_party_contact")  # no reason
+    r = act(client, world, case, outcome="refused", contact_reason="借款人失联", **as_member)
+    assert r.status_code == 201, r.text
+    # who refused is not called again
+    refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+               "third_party_contact", "contact_ref")
 
 
 def test_sms_from_a_template_and_the_prohibited_phrases(client, session, runtime, world, case):
