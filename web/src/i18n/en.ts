@@ -648,6 +648,7 @@ export default {
   },
   collection: {
     nav: { mine: 'My collection cases', manage: 'Collections' },
+    todoPromisesDue: 'Promises to pay due today', todoUnassigned: 'Collection cases not assigned',
     mineIntro: 'Cases assigned to you, highest priority (days past due × amount overdue) first.',
     none: 'No cases.', caseTitle: 'Collection case', debtor: 'Debtor', loan: 'Loan', loans: 'The debtor’s loans',
     stage: 'Stage', dpd: 'Days past due', overdue: 'Overdue', status: 'Status', priority: 'Priority',

@@ -642,6 +642,7 @@ export default {
   },
   collection: {
     nav: { mine: '我的催收案件', manage: '催收管理' },
+    todoPromisesDue: '今日到期的承诺还款', todoUnassigned: '未分派的催收案件',
     mineIntro: '分派给您的案件，按优先级（逾期天数 × 逾期金额）排列。',
     none: '暂无案件。', caseTitle: '催收案件', debtor: '债务人', loan: '贷款', loans: '债务人的贷款',
     stage: '阶段', dpd: '逾期天数', overdue: '逾期金额', status: '状态', priority: '优先级',
