@@ -77,7 +77,7 @@ async function debtorZone(api: APIRequestContext, borrowerId: number, zone: stri
   expect(r.status(), await r.text()).toBe(200)
 }
 
-test('a collector logs a call and a promise to pay; a call at 22:xx in the debtor’s zone is refused with the rule shown', async ({ page, api }) => {
+test('a collector logs a call and a promise to pay; a call at 22:xx in the debtor’s zone is refused with the rule shown', async ({ page, api, browser, baseURL }) => {
   test.setTimeout(180_000)
   const { caseId, borrowerId } = await lateCase(api, page)
   await debtorZone(api, borrowerId, zoneAt(12)) // midday for the debtor, whatever the machine's time
@@ -117,4 +117,18 @@ test('a collector logs a call and a promise to pay; a call at 22:xx in the debto
   await expect(page.getByTestId('gate-refusal')).toContainText('禁止催收时段')
   await expect(history.locator('tbody tr')).toHaveCount(2) // nothing logged
   await screenshot(page, 'staff-collection-quiet-hours')
+
+  // 陈刚 (branch manager) sees the case assigned to 钱进 and 钱进's figures: one case worked, one promise.
+  const manager = await (await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })).newPage()
+  await staffLogin(manager, BRANCH_MANAGER.phone)
+  await manager.getByTestId('menu-collections').click()
+  await expect(manager.getByRole('heading', { name: '催收管理' })).toBeVisible()
+  await expect(manager.getByTestId('manage-cases').locator('tbody tr').first()).toBeVisible()
+  await manager.getByRole('tab', { name: '绩效' }).click()
+  const qian = manager.getByTestId('performance').locator('tbody tr', { hasText: '钱进' })
+  await expect(qian).toHaveCount(1)
+  await expect(qian.locator('td').nth(2)).toHaveText('1') // cases worked
+  await expect(qian.locator('td').nth(4)).toHaveText('1') // promises made
+  await expectAccessible(manager, 'collections manager')
+  await screenshot(manager, 'staff-collections-performance')
 })

@@ -147,7 +147,7 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                  (*_STAFF_READ, "borrower.register", "borrower.update", "borrower.review_change",
                   "borrower.view_sensitive", "borrower.export", "staff.read", "role.read",
                   "user.unlock", "security.login_history", "audit.read", "loan.read",
-                  "loan.change.approve", "report.read", "collection.act", "collection.manage")),
+                  "loan.change.approve", "report.read", "collection.manage")),
     RoleTemplate("administrator", "系统管理员", "Administrator", DataScope.INSTITUTION,
                  (*_STAFF_READ, "borrower.export", "borrower.update", "borrower.review_change",
                   "institution.manage", "branch.manage", "staff.read",

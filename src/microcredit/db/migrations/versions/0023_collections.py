@@ -5,7 +5,7 @@ Revises: 0019
 Create Date: 2026-12-03
 
 Four tables of the collections domain (docs/collections.md). The system branch-manager roles of
-existing institutions get `collection.manage` and `collection.act`, as new institutions' do.
+existing institutions get `collection.manage`, as new institutions' do.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ down_revision = '0019'
 branch_labels = None
 depends_on = None
 
-GRANTS = (("branch_manager", "collection.manage"), ("branch_manager", "collection.act"))
+GRANTS = (("branch_manager", "collection.manage"),)
 roles = sa.table('roles', sa.column('id', sa.BigInteger), sa.column('code', sa.String),
                  sa.column('is_system', sa.Boolean))
 role_permissions = sa.table('role_permissions', sa.column('role_id', sa.BigInteger),
@@ -139,9 +139,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(role_permissions.delete().where(role_permissions.c.permission == 'collection.manage'))
-    op.execute(role_permissions.delete().where(role_permissions.c.permission == 'collection.act',
-                                               role_permissions.c.role_id.in_(
-                                                   sa.select(roles.c.id).where(roles.c.code == 'branch_manager'))))
     # Dropping a table drops its indexes (MariaDB refuses to drop an index a foreign key uses).
     for table in ('collection_actions', 'collection_cases', 'collection_debtors', 'collection_settings'):
         op.drop_table(table)
