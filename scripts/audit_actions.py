@@ -43,6 +43,12 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "loan.<{item.type}>": ("loan.disbursement", "loan.repayment", "loan.prepayment", "loan.recovery",
                            "loan.reversal", "loan.waiver", "loan.deferral", "loan.rescheduling", "loan.write_off",
                            "loan.refund", "loan.penalty"),
+    # collections/service/actions.py: an action logged on a case (models.ACTION_KINDS)
+    "collection.<{data.kind}>": ("collection.sms", "collection.call", "collection.visit", "collection.promise",
+                                 "collection.legal_referral", "collection.negative_report_notice",
+                                 "collection.bureau_report"),
+    # collections/service/cases.py: a promise to pay followed up by the sync
+    "collection.promise_<{promise.promise_status}>": ("collection.promise_kept", "collection.promise_broken"),
 }
 
 

@@ -626,3 +626,35 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+collections_app = typer.Typer(help="Collections: cases of overdue loans.", no_args_is_help=True)
+app.add_typer(collections_app, name="collections")
+
+
+@collections_app.command("sync")
+def collections_sync(day: Annotated[str | None, typer.Option("--date", help="The business date (YYYY-MM-DD; "
+                                                                           "default the institution's)")] = None,
+                     institution: Annotated[str, typer.Option(help="Institution code")] = "DEMO") -> None:
+    """Open, escalate and close collection cases from the loans' days past due; follow up promises to pay."""
+    from datetime import date
+
+    from microcredit.collections import service as collections
+    from microcredit.parties import service as parties
+
+    try:
+        on = date.fromisoformat(day) if day else None
+    except ValueError:
+        _fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session, code=institution)
+            business_date = on or parties.organisation.business_date(session=session, institution_id=inst.id)
+            report = collections.sync_cases(session=session, clock=runtime.clock, institution_id=inst.id,
+                                            business_date=business_date)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    console.print(f"{report.business_date}: {len(report.opened)} case(s) opened, {len(report.escalated)} escalated, "
+                  f"{len(report.closed)} closed; promises {len(report.promises_kept)} kept, "
+                  f"{len(report.promises_broken)} broken")

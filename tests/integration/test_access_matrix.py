@@ -33,6 +33,7 @@ from PIL import Image as PILImage
 from sqlalchemy import select
 
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
+from microcredit.collections.models import CollectionCase
 from microcredit.consent import service as consent
 from microcredit.db.engine import Database
 from microcredit.documents import service as document_service
@@ -92,7 +93,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name")
+                "provider_name", "case_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -165,6 +166,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/applications/{application_id}/notes"): lambda w: {"note": "矩阵备注"},
     ("POST", "/me/loans/{loan_id}/payments"): lambda w: {"amount": "100.00"},
     ("POST", "/reconciliation/statements"): lambda w: {"statement_date": "2026-11-25", "statement": "x"},
+    ("POST", "/collections/cases/{case_id}/actions"): lambda w: {"kind": "legal_referral", "notes": "矩阵"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -295,6 +297,14 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                       idempotency_key="matrix-payout", status="requested", attempt=1,
                       requested_on=inst.business_date, requested_at=runtime.clock.now())
     session.add(payment)
+    # A collection case of the loan (as the sync opens one), unassigned.
+    case = CollectionCase(institution_id=inst.id, branch_id=loan.branch_id, loan_id=loan.id,
+                          borrower_id=loan.borrower_id, status="open", stage="reminder", dpd=3,
+                          overdue={"principal": 100, "interest": 0, "fee": 0, "penalty": 0},
+                          overdue_total=Money(100, "CNY"), priority=3, recovered=Money.zero("CNY"),
+                          opened_on=inst.business_date, synced_on=inst.business_date,
+                          created_at=runtime.clock.now(), updated_at=runtime.clock.now())
+    session.add(case)
     # A joint-liability group in branch A (no members yet) and a group application of it waiting.
     group = BorrowerGroup(institution_id=inst.id, branch_id=branch_a.id, name="矩阵组", status="forming",
                           created_at=runtime.clock.now(), updated_at=runtime.clock.now())
@@ -332,7 +342,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
-               "seq": 1, "payment_id": payment.id, "provider_name": "simulator"}
+               "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -297,3 +297,9 @@ def test_loans_autodebit_and_reconcile_with_the_payment_simulators_statement(run
     statement.write_text("a,b\n1,2\n")
     assert "not a payment statement" in _flat(run("loans", "reconcile", "--statement", str(statement),
                                                   ok=False).output)
+
+
+def test_collections_sync_reports_what_it_did(run, demo):
+    out = _flat(run("collections", "sync", "--date", "2026-11-25").output)
+    assert "2026-11-25: 0 case(s) opened, 0 escalated, 0 closed" in out  # the demo has no loan late
+    assert "is not a date" in run("collections", "sync", "--date", "25.11.2026", ok=False).output

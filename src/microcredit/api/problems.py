@@ -73,6 +73,8 @@ class Problem(BaseModel):
     limit_percent: str | None = None
     reason: str | None = Field(default=None, description="A loan event the engine refused: its reason code "
                                "(e.g. reversal_target_unknown)")
+    rule: str | None = Field(default=None, description="A collection-conduct rule the action broke "
+                             "(e.g. quiet_hours, effective_calls_per_day; docs/collections.md)")
 
 
 def language_of(request: Request) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from microcredit.api.deps import DB, Config, Kit, authenticated
+from microcredit.collections import service as collections
 from microcredit.contracts import service as contracts
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
@@ -44,7 +45,8 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *loans.todos(session=session, principal=principal),
              *changes.todos(session=session, principal=principal),
              *payments.todos(session=session, principal=principal),
-             *contracts.contracts.todos(session=session, principal=principal)]
+             *contracts.contracts.todos(session=session, principal=principal),
+             *collections.cases.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
                                      else principal.institution_id)

@@ -332,3 +332,15 @@ def role_names(session: Session, role_ids: Sequence[int]) -> dict[int, tuple[str
         return {}
     rows = session.execute(select(Role.id, Role.name_zh, Role.name_en).where(Role.id.in_(set(role_ids))))
     return {rid: (zh, en) for rid, zh, en in rows}
+
+
+def active_staff_holding(session: Session, *, institution_id: int, permission: str,
+                         branch_id: int | bool | None = False) -> list[User]:
+    """Active staff of the institution whose roles grant `permission` (`branch_id` False: any branch)."""
+    stmt = (select(User).join(UserRole, UserRole.user_id == User.id)
+            .join(RolePermission, RolePermission.role_id == UserRole.role_id)
+            .where(User.institution_id == institution_id, User.kind == "staff", User.status == "active",
+                   RolePermission.permission == permission).distinct().order_by(User.id))
+    if branch_id is not False:
+        stmt = stmt.where(User.branch_id.is_(None) if branch_id is None else User.branch_id == branch_id)
+    return list(session.scalars(stmt))

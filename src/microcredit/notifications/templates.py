@@ -72,6 +72,10 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] You signed loan contract {number} and we have signed it too. Download the signed "
               "contract under My applications.",
     },
+    "collection_message": {  # the text comes from the institution's collection templates (collections)
+        "zh-CN": "【{signature}】{text}",
+        "en": "[{signature}] {text}",
+    },
 }
 
 PURPOSE_TEXT = {

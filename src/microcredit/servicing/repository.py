@@ -221,3 +221,22 @@ def open_breaks_count(session: Session, institution_id: int | None) -> int:
     if institution_id is not None:
         stmt = stmt.where(ReconciliationBreak.institution_id == institution_id)
     return int(session.scalar(stmt) or 0)
+
+
+def overdue_loans(session: Session, institution_id: int, business_date: date) -> list[Loan]:
+    """The institution's active loans past due or with an installment unpaid from before `business_date`
+    (the cache may not have been brought to that date yet), for collections."""
+    return list(session.scalars(select(Loan).where(
+        Loan.institution_id == institution_id, Loan.status == "active",
+        (Loan.dpd > 0) | (Loan.next_due_date < business_date)).order_by(Loan.id)))
+
+
+def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:
+    """The loans with these ids, by id."""
+    ids = sorted(set(loan_ids))
+    return list(session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id))) if ids else []
+
+
+def loans_of_borrower(session: Session, borrower_id: int) -> list[Loan]:
+    """A borrower's loans, newest first."""
+    return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())))

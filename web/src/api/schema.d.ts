@@ -1179,6 +1179,233 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collection cases in scope
+         * @description Highest priority first unless sorted (priority, dpd, id, opened_on, overdue_total; '-' descending).
+         *
+         *     Requires permission `collection.manage`.
+         */
+        get: operations["list_collection_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case: the debtor, their loans and cases, the contact history
+         * @description The debtor's local time and consent, so that the workbench shows when contact is allowed.
+         *
+         *     Requires permission `collection.act` or `collection.manage`.
+         */
+        get: operations["get_collection_case"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log an action on a case (through the gates)
+         * @description An SMS from a template (queued), a call and its outcome, a visit with notes and photos, a promise to pay,
+         *     a legal referral, the notice before negative information is reported, the report itself.
+         *
+         *     Requires permission `collection.act`.
+         */
+        post: operations["log_collection_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/cases/{case_id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Assign a case to a collector or an agency
+         * @description A collector of the institution, or an agency on the allow-list (`not_a_collector` otherwise).
+         *
+         *     Requires permission `collection.manage`.
+         */
+        put: operations["assign_collection_case"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/collectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collectors and their open cases
+         * @description Staff whose roles grant collection.act, with their cases not closed (for assignment).
+         *
+         *     Requires permission `collection.manage`.
+         */
+        get: operations["list_collectors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/debtors/{borrower_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * A debtor's time zone and consent to night contact
+         * @description The quiet hours are read in the debtor's time zone; with their consent they do not apply.
+         *
+         *     Requires permission `collection.act`.
+         */
+        put: operations["set_collection_debtor"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/my-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My collection cases, highest priority first
+         * @description Cases assigned to the caller and not closed, by priority (days past due × overdue amount).
+         *
+         *     Requires permission `collection.act`.
+         */
+        get: operations["list_my_collection_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collector performance over a period
+         * @description Cases worked, amounts recovered, promises made, kept and broken; default the last 30 days.
+         *
+         *     Requires permission `collection.manage`.
+         */
+        get: operations["get_collection_performance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's collection rules
+         * @description Stages and entry rules, contact window, call limits, third parties, prohibited phrases, templates.
+         *
+         *     Requires permission `collection.manage`.
+         */
+        get: operations["get_collection_settings"];
+        /**
+         * Save the institution's collection rules
+         * @description All fields at once; audited with the rules before.
+         *
+         *     Requires permission `collection.manage`.
+         */
+        put: operations["update_collection_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open, escalate and close cases now (what the close of business does)
+         * @description On the institution's business date; running it again the same day changes nothing.
+         *
+         *     Requires permission `collection.manage`.
+         */
+        post: operations["sync_collection_cases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consent-documents": {
         parameters: {
             query?: never;
@@ -4521,6 +4748,124 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActionCreate
+         * @description An action on a case. Contacts (sms, call, visit) pass the compliance gates first.
+         * @example {
+         *       "kind": "call",
+         *       "notes": "答应周五前还款",
+         *       "outcome": "reached"
+         *     }
+         * @example {
+         *       "kind": "promise",
+         *       "promise_amount": "900.00",
+         *       "promise_date": "2026-12-10"
+         *     }
+         * @example {
+         *       "kind": "sms",
+         *       "template": "reminder"
+         *     }
+         */
+        ActionCreate: {
+            /**
+             * Contact Party
+             * @default borrower
+             * @enum {string}
+             */
+            contact_party?: "borrower" | "guarantor" | "group_member" | "other";
+            /**
+             * Contact Reason
+             * @description Why a third party (logged)
+             */
+            contact_reason?: string | null;
+            /**
+             * Contact Ref
+             * @description Whom, besides the borrower: a group member's borrower id, or the guarantor's name
+             */
+            contact_ref?: string | null;
+            /**
+             * Document Ids
+             * @description Photos of a visit (documents uploaded for the borrower)
+             */
+            document_ids?: number[];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "sms" | "call" | "visit" | "promise" | "legal_referral" | "negative_report_notice" | "bureau_report";
+            /**
+             * Language
+             * @default zh-CN
+             * @enum {string}
+             */
+            language?: "zh-CN" | "en";
+            /** Notes */
+            notes?: string | null;
+            /**
+             * Outcome
+             * @description A call's outcome (required for a call)
+             */
+            outcome?: ("reached" | "no_answer" | "busy" | "wrong_number" | "refused" | "switched_off") | null;
+            /** Promise Amount */
+            promise_amount?: string | null;
+            /** Promise Date */
+            promise_date?: string | null;
+            /**
+             * Template
+             * @description An SMS's template code (required for an SMS)
+             */
+            template?: string | null;
+        };
+        /**
+         * ActionRead
+         * @description An action logged on a case.
+         */
+        ActionRead: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Case Id */
+            case_id: number;
+            /** Contact Party */
+            contact_party: string | null;
+            /** Contact Reason */
+            contact_reason: string | null;
+            /** Contact Ref */
+            contact_ref: string | null;
+            /** Document Ids */
+            document_ids: number[];
+            /** Effective */
+            effective: boolean;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Local Date
+             * Format: date
+             */
+            local_date: string;
+            /** Notes */
+            notes: string | null;
+            /** Outcome */
+            outcome: string | null;
+            /** Promise Amount */
+            promise_amount: string | null;
+            /** Promise Date */
+            promise_date: string | null;
+            /** Promise Status */
+            promise_status: string | null;
+            /** Template */
+            template: string | null;
+            /** Text */
+            text: string | null;
+            /** User Id */
+            user_id: number | null;
+            /** User Name */
+            user_name?: string | null;
+        };
+        /**
          * AmountsRead
          * @description An amount per component.
          */
@@ -4921,6 +5266,19 @@ export interface components {
             rule_set: string;
             /** Score */
             score: number | null;
+        };
+        /**
+         * Assignment
+         * @description Give a case to a collector, or to an agency on the allow-list (exactly one).
+         * @example {
+         *       "user_id": 12
+         *     }
+         */
+        Assignment: {
+            /** Agency */
+            agency?: string | null;
+            /** User Id */
+            user_id?: number | null;
         };
         /**
          * AuditRecordRead
@@ -5693,6 +6051,132 @@ export interface components {
             worst: components["schemas"]["SampleRead"] | null;
         };
         /**
+         * CaseDetail
+         * @description A case with its debtor, the debtor's loans and cases, and the contact history.
+         */
+        CaseDetail: {
+            /** Actions */
+            actions: components["schemas"]["ActionRead"][];
+            /** Agency */
+            agency: string | null;
+            /** Assigned Name */
+            assigned_name?: string | null;
+            /** Assigned User Id */
+            assigned_user_id: number | null;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Close Reason */
+            close_reason: string | null;
+            /** Closed On */
+            closed_on: string | null;
+            debtor: components["schemas"]["DebtorRead"];
+            /** Dpd */
+            dpd: number;
+            /** Id */
+            id: number;
+            /** Loan Id */
+            loan_id: number;
+            /** Loan Number */
+            loan_number?: string | null;
+            /** Loans */
+            loans: components["schemas"]["LoanLine"][];
+            /**
+             * Opened On
+             * Format: date
+             */
+            opened_on: string;
+            /** Other Cases */
+            other_cases: components["schemas"]["CaseRead"][];
+            overdue: components["schemas"]["Overdue"];
+            /**
+             * Overdue Total
+             * @example 8000.00
+             */
+            overdue_total: string;
+            /** Priority */
+            priority: number;
+            /**
+             * Recovered
+             * @example 8000.00
+             */
+            recovered: string;
+            /** Stage */
+            stage: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "promised" | "closed";
+            /**
+             * Templates
+             * @description The codes of the institution's collection SMS templates
+             */
+            templates: string[];
+            /** Version */
+            version: number;
+        };
+        /**
+         * CaseRead
+         * @description A case in a list.
+         */
+        CaseRead: {
+            /** Agency */
+            agency: string | null;
+            /** Assigned Name */
+            assigned_name?: string | null;
+            /** Assigned User Id */
+            assigned_user_id: number | null;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Close Reason */
+            close_reason: string | null;
+            /** Closed On */
+            closed_on: string | null;
+            /** Dpd */
+            dpd: number;
+            /** Id */
+            id: number;
+            /** Loan Id */
+            loan_id: number;
+            /** Loan Number */
+            loan_number?: string | null;
+            /**
+             * Opened On
+             * Format: date
+             */
+            opened_on: string;
+            overdue: components["schemas"]["Overdue"];
+            /**
+             * Overdue Total
+             * @example 8000.00
+             */
+            overdue_total: string;
+            /** Priority */
+            priority: number;
+            /**
+             * Recovered
+             * @example 8000.00
+             */
+            recovered: string;
+            /** Stage */
+            stage: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "promised" | "closed";
+            /** Version */
+            version: number;
+        };
+        /**
          * ChangeDecision
          * @description The checker's decision note (required to reject).
          */
@@ -5736,6 +6220,47 @@ export interface components {
         ChangeReject: {
             /** Note */
             note: string;
+        };
+        /**
+         * CollectorFiguresRead
+         * @description One collector's figures over the period.
+         */
+        CollectorFiguresRead: {
+            /** Actions */
+            actions: number;
+            /** Cases Worked */
+            cases_worked: number;
+            /** Live Cases */
+            live_cases: number;
+            /** Name */
+            name: string;
+            /** Promises Broken */
+            promises_broken: number;
+            /** Promises Kept */
+            promises_kept: number;
+            /** Promises Made */
+            promises_made: number;
+            /**
+             * Recovered
+             * @example 8000.00
+             */
+            recovered: string;
+            /** User Id */
+            user_id: number;
+        };
+        /**
+         * CollectorRead
+         * @description A collector and their cases not closed.
+         */
+        CollectorRead: {
+            /** Branch Id */
+            branch_id: number | null;
+            /** Live Cases */
+            live_cases: number;
+            /** Name */
+            name: string;
+            /** User Id */
+            user_id: number;
         };
         /**
          * CoMemberRead
@@ -6040,6 +6565,58 @@ export interface components {
          * @enum {string}
          */
         DataScope: "own" | "branch" | "institution" | "all";
+        /**
+         * DebtorPrefsRead
+         * @description A debtor's contact preferences as recorded.
+         */
+        DebtorPrefsRead: {
+            /** Borrower Id */
+            borrower_id: number;
+            /** Night Contact Consent */
+            night_contact_consent: boolean;
+            /** Time Zone */
+            time_zone: string | null;
+        };
+        /**
+         * DebtorRead
+         * @description The debtor as the collector sees them.
+         */
+        DebtorRead: {
+            /** Borrower Id */
+            borrower_id: number;
+            /** Group Member Ids */
+            group_member_ids: number[];
+            /**
+             * Local Time
+             * Format: date-time
+             */
+            local_time: string;
+            /** Name */
+            name: string;
+            /** Night Contact Consent */
+            night_contact_consent: boolean;
+            /** Phone Masked */
+            phone_masked: string;
+            /** Time Zone */
+            time_zone: string;
+        };
+        /**
+         * DebtorUpdate
+         * @description A debtor's time zone (None: the institution's) and consent to contact in the quiet hours.
+         * @example {
+         *       "night_contact_consent": false,
+         *       "time_zone": "Asia/Shanghai"
+         *     }
+         */
+        DebtorUpdate: {
+            /** Night Contact Consent */
+            night_contact_consent: boolean;
+            /**
+             * Time Zone
+             * @example Asia/Urumqi
+             */
+            time_zone?: string | null;
+        };
         /**
          * DeclineReason
          * @description A reason a borrower is told: a rule that failed (its catalogue key and parameters).
@@ -7583,6 +8160,32 @@ export interface components {
             written_off: components["schemas"]["AmountsRead"];
         };
         /**
+         * LoanLine
+         * @description One of the debtor's loans.
+         */
+        LoanLine: {
+            /** Dpd */
+            dpd: number;
+            /** Id */
+            id: number;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Number */
+            number: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /** Status */
+            status: string;
+        };
+        /**
          * LoanOpen
          * @description Open the loan of an approved application.
          * @example {
@@ -8421,6 +9024,32 @@ export interface components {
             /** Retrying */
             retrying: number;
         };
+        /**
+         * Overdue
+         * @description Overdue amounts by component.
+         */
+        Overdue: {
+            /**
+             * Fee
+             * @example 8000.00
+             */
+            fee: string;
+            /**
+             * Interest
+             * @example 8000.00
+             */
+            interest: string;
+            /**
+             * Penalty
+             * @example 8000.00
+             */
+            penalty: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+        };
         /** Page[ApplicationSummary] */
         Page_ApplicationSummary_: {
             /** Items */
@@ -8481,6 +9110,20 @@ export interface components {
         Page_BreakRead_: {
             /** Items */
             items: components["schemas"]["BreakRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[CaseRead] */
+        Page_CaseRead_: {
+            /** Items */
+            items: components["schemas"]["CaseRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -8957,6 +9600,24 @@ export interface components {
             value_percent: string;
         };
         /**
+         * PerformanceRead
+         * @description Collector performance over a period.
+         */
+        PerformanceRead: {
+            /** Collectors */
+            collectors: components["schemas"]["CollectorFiguresRead"][];
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+        };
+        /**
          * PeriodClose
          * @description Close the books through a date.
          * @example {
@@ -9180,6 +9841,11 @@ export interface components {
             request_id?: string | null;
             /** Retry After */
             retry_after?: number | null;
+            /**
+             * Rule
+             * @description A collection-conduct rule the action broke (e.g. quiet_hours, effective_calls_per_day; docs/collections.md)
+             */
+            rule?: string | null;
             /** Status */
             status: number;
             /** Title */
@@ -10752,6 +11418,113 @@ export interface components {
             user_agent: string | null;
         };
         /**
+         * SettingsBody
+         * @description An institution's collection rules.
+         * @example {
+         *       "agencies": [],
+         *       "contact_group_members": false,
+         *       "contact_guarantors": true,
+         *       "max_attempts_per_number_per_day": 6,
+         *       "max_effective_calls_per_day": 3,
+         *       "prohibited_phrases": [
+         *         "黑名单",
+         *         "坐牢"
+         *       ],
+         *       "quiet_from_minute": 1320,
+         *       "quiet_until_minute": 480,
+         *       "sms_templates": [
+         *         {
+         *           "code": "reminder",
+         *           "en": "Dear {name}, your loan {loan} is {dpd} day(s) past due.",
+         *           "zh": "{name}您好，您的贷款 {loan} 已逾期 {dpd} 天。"
+         *         }
+         *       ],
+         *       "stages": [
+         *         {
+         *           "code": "reminder",
+         *           "min_dpd": 1
+         *         },
+         *         {
+         *           "code": "phone",
+         *           "min_dpd": 16
+         *         },
+         *         {
+         *           "code": "field_visit",
+         *           "min_dpd": 31
+         *         },
+         *         {
+         *           "code": "legal",
+         *           "min_amount": "1000.00",
+         *           "min_dpd": 91
+         *         }
+         *       ]
+         *     }
+         */
+        SettingsBody: {
+            /** Agencies */
+            agencies: string[];
+            /** Contact Group Members */
+            contact_group_members: boolean;
+            /** Contact Guarantors */
+            contact_guarantors: boolean;
+            /**
+             * Max Attempts Per Number Per Day
+             * @description At most 6 (CBA 2026 guideline)
+             */
+            max_attempts_per_number_per_day: number;
+            /**
+             * Max Effective Calls Per Day
+             * @description At most 3 (GB/T 45251-2025)
+             */
+            max_effective_calls_per_day: number;
+            /** Prohibited Phrases */
+            prohibited_phrases: string[];
+            /**
+             * Quiet From Minute
+             * @description Start of the quiet hours, minutes after midnight
+             */
+            quiet_from_minute: number;
+            /**
+             * Quiet Until Minute
+             * @description End of the quiet hours, minutes after midnight
+             */
+            quiet_until_minute: number;
+            /** Sms Templates */
+            sms_templates: components["schemas"]["SmsTemplate"][];
+            /** Stages */
+            stages: components["schemas"]["Stage"][];
+        };
+        /**
+         * SettingsRead
+         * @description The rules in force (the defaults until saved; `version` 0).
+         */
+        SettingsRead: {
+            /** Agencies */
+            agencies: string[];
+            /** Contact Group Members */
+            contact_group_members: boolean;
+            /** Contact Guarantors */
+            contact_guarantors: boolean;
+            /** Max Attempts Per Number Per Day */
+            max_attempts_per_number_per_day: number;
+            /** Max Effective Calls Per Day */
+            max_effective_calls_per_day: number;
+            /** Prohibited Phrases */
+            prohibited_phrases: string[];
+            /** Quiet From Minute */
+            quiet_from_minute: number;
+            /** Quiet Until Minute */
+            quiet_until_minute: number;
+            /** Sms Templates */
+            sms_templates: {
+                [key: string]: string;
+            }[];
+            /** Stages */
+            stages: components["schemas"]["StageRead"][];
+            /** Version */
+            version: number;
+        };
+        /**
          * SignatureRecordRead
          * @description The borrower's e-signature: when, from where, on which document (its SHA-256).
          */
@@ -10935,6 +11708,18 @@ export interface components {
             phone: string;
         };
         /**
+         * SmsTemplate
+         * @description A collection SMS template: {name}, {loan}, {dpd} and {amount} are filled in.
+         */
+        SmsTemplate: {
+            /** Code */
+            code: string;
+            /** En */
+            en: string;
+            /** Zh */
+            zh: string;
+        };
+        /**
          * StaffCreate
          * @description A new employee and their sign-in account (first sign-in by SMS code).
          * @example {
@@ -11045,6 +11830,30 @@ export interface components {
             roles?: string[] | null;
         };
         /**
+         * Stage
+         * @description A stage and its entry rule: from `min_dpd` days past due (and `min_amount` overdue, if set).
+         */
+        Stage: {
+            /** Code */
+            code: string;
+            /** Min Amount */
+            min_amount?: string | null;
+            /** Min Dpd */
+            min_dpd: number;
+        };
+        /**
+         * StageRead
+         * @description A stage as saved.
+         */
+        StageRead: {
+            /** Code */
+            code: string;
+            /** Min Amount */
+            min_amount?: string | null;
+            /** Min Dpd */
+            min_dpd: number;
+        };
+        /**
          * StatementLineRead
          * @description A line of a statement with the balance after it (on the account's normal side).
          */
@@ -11142,6 +11951,27 @@ export interface components {
             };
             /** Total */
             total: number;
+        };
+        /**
+         * SyncRead
+         * @description What a sync did.
+         */
+        SyncRead: {
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /** Closed */
+            closed: number[];
+            /** Escalated */
+            escalated: number[];
+            /** Opened */
+            opened: number[];
+            /** Promises Broken */
+            promises_broken: number[];
+            /** Promises Kept */
+            promises_kept: number[];
         };
         /**
          * TemplateDetail
@@ -16684,6 +17514,923 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalendarYearRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_collection_cases: {
+        parameters: {
+            query?: {
+                assigned_user_id?: number | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                sort?: string | null;
+                stage?: string | null;
+                status?: ("open" | "promised" | "closed") | null;
+                unassigned?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CaseRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_collection_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    log_collection_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The case is closed (`case_closed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A compliance gate refused it (`rule`: quiet_hours, effective_calls_per_day, attempts_per_number_per_day, third_party_contact, prohibited_phrase, negative_report_notice), or a field is missing */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    assign_collection_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Assignment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_collectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectorRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_collection_debtor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                borrower_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DebtorUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DebtorPrefsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_my_collection_cases: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CaseRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_collection_performance: {
+        parameters: {
+            query?: {
+                first?: string | null;
+                last?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerformanceRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_collection_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_collection_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Stages out of order (`bad_stages`) or a template using a prohibited phrase (`prohibited_phrase`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sync_collection_cases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -33,6 +33,8 @@ const KINDS = new Map<string, TodoKind>([
   ['applications_level3', { label: 'approval.todos.level3', to: { name: 'staff-review-queue', query: { level: '3' } } }],
   ['applications_sla_breached', { label: 'approval.todos.slaBreached', to: { name: 'staff-review-queue' } }],
   ['group_applications_member_refused', { label: 'group.todoMemberRefused', to: { name: 'staff-group-applications', query: { status: 'member_refused' } } }],
+  ['collection_promises_due', { label: 'collection.todoPromisesDue', to: { name: 'staff-collection-mine' } }],
+  ['collection_cases_unassigned', { label: 'collection.todoUnassigned', to: { name: 'staff-collections', query: { unassigned: '1' } } }],
   ['contracts_waiting_signature', { label: 'contract.todoWaiting', to: { name: 'staff-applications', query: { status: 'approved' } } }],
 ])
 

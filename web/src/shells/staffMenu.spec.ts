@@ -31,6 +31,11 @@ describe('the staff menu', () => {
     expect(loans(['loan.read', 'loan.disburse'])).toEqual(['applications', 'group-applications', 'loans', 'loan-desk'])
   })
 
+  it('lists my collection cases for collectors and the collections view for managers', () => {
+    expect(names(['collection.act'])).toEqual(['collection-mine', 'calculator'])
+    expect(names(['collection.act', 'collection.manage'])).toEqual(['collection-mine', 'collections', 'calculator'])
+  })
+
   it('lists the queue of loan changes only for whoever checks them', () => {
     const loans = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupLoans')?.items.map((i) => i.name)
     expect(loans(['loan.read', 'repayment.record', 'loan.change.request'])).not.toContain('loan-changes')

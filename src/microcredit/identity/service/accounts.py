@@ -418,3 +418,11 @@ def todos(*, session: Session, kit: IdentityKit, principal: Principal) -> list[T
     return [Todo(code, repo.count_locked_users(session, institution_id=f.institution_id, now=kit.clock.now(),
                                                kind=kind, branch_id=f.branch_id))
             for code, kind in (("staff_locked", "staff"), ("borrowers_locked", "borrower"))]
+
+
+def staff_holding(*, session: Session, institution_id: int, permission: str,
+                  branch_id: int | bool | None = False) -> list[Account]:
+    """Active staff of the institution whose roles grant `permission` (`branch_id` False: any branch):
+    e.g. the collectors of a loan's branch, to assign its collection case to."""
+    return [account_of(u) for u in repo.active_staff_holding(session, institution_id=institution_id,
+                                                             permission=permission, branch_id=branch_id)]

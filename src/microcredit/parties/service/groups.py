@@ -216,3 +216,12 @@ def borrower(*, session: Session, borrower_id: int) -> Borrower:
     if found is None:
         raise NotFound()
     return found
+
+
+def fellow_members(*, session: Session, borrower_id: int) -> list[int]:
+    """The borrower ids of the other current members of the borrower's group (none: not in a group).
+    Collections may contact them only as the institution's rules allow."""
+    membership = repo.open_membership(session, borrower_id)
+    if membership is None:
+        return []
+    return [m.borrower_id for m in repo.current_members(session, membership.group_id) if m.borrower_id != borrower_id]

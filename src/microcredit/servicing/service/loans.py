@@ -549,3 +549,22 @@ def todos(*, session: Session, principal: Principal) -> list[Todo]:
         return []
     d = desk(session=session, principal=principal)
     return [Todo("disbursements_waiting", len(d.approved) + len(d.pending))]
+
+
+# --- for collections -------------------------------------------------------------------------
+
+
+def overdue(*, session: Session, institution_id: int, business_date: date) -> list[Loan]:
+    """The institution's active loans that may be past due on `business_date` (an installment unpaid from
+    before it, or past due on the cached state): collections folds each and opens cases for those late."""
+    return repo.overdue_loans(session, institution_id, business_date)
+
+
+def by_ids(*, session: Session, loan_ids: list[int]) -> list[Loan]:
+    """Loans by id (collections reads its cases' loans)."""
+    return repo.loans_by_ids(session, loan_ids)
+
+
+def of_borrower(*, session: Session, borrower_id: int) -> list[Loan]:
+    """A borrower's loans, newest first (the collector's view of the debtor)."""
+    return repo.loans_of_borrower(session, borrower_id)

@@ -1,0 +1,179 @@
+"""Every query of collections: settings, cases, actions, debtors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor, CollectionSettings
+from microcredit.lending.money import Money
+
+
+def add(session: Session, *rows: object) -> None:
+    """Stage new rows and flush them (so they have their ids)."""
+    session.add_all(list(rows))
+    session.flush()
+
+
+def settings_of(session: Session, institution_id: int) -> CollectionSettings | None:
+    """The institution's saved settings (None: the defaults apply)."""
+    return session.get(CollectionSettings, institution_id)
+
+
+def debtor(session: Session, borrower_id: int) -> CollectionDebtor | None:
+    """A debtor's contact preferences, if recorded."""
+    return session.get(CollectionDebtor, borrower_id)
+
+
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> CollectionCase | None:
+    """The case with this id (row-locked with `for_update`)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(CollectionCase, case_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(CollectionCase, case_id, with_for_update=True)
+    return session.get(CollectionCase, case_id)
+
+
+def live_cases(session: Session, institution_id: int) -> list[CollectionCase]:
+    """The institution's cases not closed, oldest first."""
+    return list(session.scalars(select(CollectionCase).where(
+        CollectionCase.institution_id == institution_id, CollectionCase.status != "closed")
+        .order_by(CollectionCase.id)))
+
+
+def cases_of_borrower(session: Session, borrower_id: int) -> list[CollectionCase]:
+    """A debtor's cases, newest first."""
+    return list(session.scalars(select(CollectionCase).where(CollectionCase.borrower_id == borrower_id)
+                                .order_by(CollectionCase.id.desc())))
+
+
+def cases_query(*, institution_id: int | None, branch_id: int | bool | None, status: str | None = None,
+                stage: str | None = None, assigned_user_id: int | None = None, unassigned: bool = False,
+                live: bool = False) -> Select[Any]:
+    """Cases in scope (`branch_id` False: any branch), filtered."""
+    stmt = select(CollectionCase)
+    if institution_id is not None:
+        stmt = stmt.where(CollectionCase.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(CollectionCase.branch_id.is_(None) if branch_id is None
+                          else CollectionCase.branch_id == branch_id)
+    if status is not None:
+        stmt = stmt.where(CollectionCase.status == status)
+    if live:
+        stmt = stmt.where(CollectionCase.status != "closed")
+    if stage is not None:
+        stmt = stmt.where(CollectionCase.stage == stage)
+    if assigned_user_id is not None:
+        stmt = stmt.where(CollectionCase.assigned_user_id == assigned_user_id)
+    if unassigned:
+        stmt = stmt.where(CollectionCase.assigned_user_id.is_(None), CollectionCase.agency.is_(None))
+    return stmt
+
+
+def live_counts_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, int]:
+    """Cases not closed per assigned user."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(CollectionCase.assigned_user_id, func.count()).where(
+        CollectionCase.assigned_user_id.in_(ids), CollectionCase.status != "closed")
+        .group_by(CollectionCase.assigned_user_id))
+    return {int(u or 0): int(n) for u, n in rows}
+
+
+def actions_of_borrower(session: Session, borrower_id: int) -> list[CollectionAction]:
+    """Every action logged about a debtor, newest first."""
+    return list(session.scalars(select(CollectionAction).where(CollectionAction.borrower_id == borrower_id)
+                                .order_by(CollectionAction.id.desc())))
+
+
+def calls_on(session: Session, *, borrower_id: int, local_date: date, effective: bool | None = None,
+             contact_party: str | None = None, contact_ref: str | None = None) -> int:
+    """Calls logged about a debtor on their local day (only effective ones; only to one contact)."""
+    stmt = select(func.count()).select_from(CollectionAction).where(
+        CollectionAction.borrower_id == borrower_id, CollectionAction.local_date == local_date,
+        CollectionAction.kind == "call")
+    if effective is not None:
+        stmt = stmt.where(CollectionAction.effective.is_(effective))
+    if contact_party is not None:
+        stmt = stmt.where(CollectionAction.contact_party == contact_party, CollectionAction.contact_ref == contact_ref)
+    return int(session.scalar(stmt) or 0)
+
+
+def has_action(session: Session, *, case_id: int, kind: str) -> bool:
+    """Whether an action of this kind was logged on the case."""
+    return session.scalar(select(CollectionAction.id).where(CollectionAction.case_id == case_id,
+                                                            CollectionAction.kind == kind).limit(1)) is not None
+
+
+def unreached_since_reached(session: Session, *, case_id: int) -> int:
+    """Calls to the borrower on the case that did not reach them since the last one that did."""
+    last = session.scalar(select(func.max(CollectionAction.id)).where(
+        CollectionAction.case_id == case_id, CollectionAction.kind == "call",
+        CollectionAction.contact_party == "borrower", CollectionAction.effective.is_(True))) or 0
+    return int(session.scalar(select(func.count()).select_from(CollectionAction).where(
+        CollectionAction.case_id == case_id, CollectionAction.kind == "call",
+        CollectionAction.contact_party == "borrower", CollectionAction.effective.is_(False),
+        CollectionAction.id > last)) or 0)
+
+
+def pending_promises(session: Session, case_ids: Iterable[int]) -> list[CollectionAction]:
+    """Promises to pay not yet kept or broken on these cases."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return []
+    return list(session.scalars(select(CollectionAction).where(
+        CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending").order_by(CollectionAction.id)))
+
+
+def promises_due(session: Session, *, institution_id: int, on: date, assigned_user_id: int | None) -> int:
+    """Pending promises falling due on `on` (on the cases of one collector)."""
+    stmt = (select(func.count()).select_from(CollectionAction)
+            .join(CollectionCase, CollectionCase.id == CollectionAction.case_id)
+            .where(CollectionAction.institution_id == institution_id, CollectionAction.promise_status == "pending",
+                   CollectionAction.promise_date == on))
+    if assigned_user_id is not None:
+        stmt = stmt.where(CollectionCase.assigned_user_id == assigned_user_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def count(session: Session, stmt: Select[Any]) -> int:
+    """The number of rows a query of cases selects."""
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def actions_between(session: Session, *, institution_id: int, start: datetime, end: datetime,
+                    branch_id: int | bool | None = False) -> list[CollectionAction]:
+    """Actions logged in [start, end) in the institution (on cases of one branch)."""
+    stmt = select(CollectionAction).where(CollectionAction.institution_id == institution_id,
+                                          CollectionAction.at >= start, CollectionAction.at < end)
+    if branch_id is not False:
+        stmt = stmt.join(CollectionCase, CollectionCase.id == CollectionAction.case_id).where(
+            CollectionCase.branch_id.is_(None) if branch_id is None else CollectionCase.branch_id == branch_id)
+    return list(session.scalars(stmt.order_by(CollectionAction.id)))
+
+
+def cases_by_ids(session: Session, case_ids: Iterable[int]) -> dict[int, CollectionCase]:
+    """Cases by id."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids)))}
+
+
+def refused_by(session: Session, *, case_id: int, contact_party: str, contact_ref: str | None) -> bool:
+    """Whether a contact refused (on a call logged on the case): they are not called again."""
+    return session.scalar(select(CollectionAction.id).where(
+        CollectionAction.case_id == case_id, CollectionAction.kind == "call", CollectionAction.outcome == "refused",
+        CollectionAction.contact_party == contact_party, CollectionAction.contact_ref == contact_ref)
+        .limit(1)) is not None
+
+
+def recovered_of(session: Session, user_id: int) -> list[Money]:
+    """What was recovered on each case assigned to the user."""
+    return list(session.scalars(select(CollectionCase.recovered).where(CollectionCase.assigned_user_id == user_id)))

@@ -1,0 +1,315 @@
+"""Collections over HTTP on loans made late by real operations (open, sign, disburse, move the business
+date, `advance`): cases opened, escalated and closed by the sync; the compliance gates at their edges
+(quiet hours 21:59 / 22:00 / 07:59 / 08:00, the 3rd and 4th effective call, the 6th and 7th attempt),
+third parties, prohibited phrases, the notice before a bureau report; promises kept and broken."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from microcredit.collections import repository as repo
+from microcredit.collections import service as collections
+from microcredit.lending.money import Money
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.risk.assessment import Decision
+from microcredit.servicing.service import loans
+from tests.factories import make_borrower, make_branch, make_institution, make_staff
+from tests.integration.helpers import assert_problem, idempotency_key, shared_client, sign_contract, signed_in, snapshot
+from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
+
+C = "/api/v1/collections"
+
+
+@pytest.fixture
+def client(runtime, backend):
+    """A client of the worker's app for this backend."""
+    yield from shared_client(runtime, backend)
+
+
+def shanghai(day: date, hh: int, mm: int) -> datetime:
+    """A wall-clock time in Shanghai (UTC+8), as UTC."""
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
+
+
+def at(session, runtime, world, when):
+    """Put the clock at `when` and sign the staff in again (sessions expire while the clock moves)."""
+    runtime.clock.set(when)
+    for name in ("hc", "hm", "hf", "ho"):
+        world[name] = signed_in(session, runtime, world["users"][name])
+    session.commit()
+
+
+def move_to(session, runtime, world, day):
+    """Move the business date and bring the loan's books to it (what the close of business does)."""
+    inst = world["inst"]
+    parties.organisation.set_business_date_as(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                              institution_id=inst.id, new_date=day, override_allowed=True)
+    loans.advance(session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+                  loan_id=world["loan_id"], business_date=day)
+    session.commit()
+
+
+def sync(session, runtime, world, day):
+    report = collections.sync_cases(session=session, clock=runtime.clock, institution_id=world["inst"].id,
+                                    business_date=day)
+    session.commit()
+    return report
+
+
+@pytest.fixture
+def world(client, session, runtime, monkeypatch):
+    """A loan of 8,000 over 6 months paid out on 2026-11-25 to a borrower of a branch with two collectors
+    (the second with a case already, so the first has the lower load); a manager; finance."""
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    publish_product(session, runtime, inst)
+    borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="王小明")
+    member = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="李四")
+    finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
+    manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)
+    collector = make_staff(session, runtime, inst, roles=("collector",), branch=branch, password=None)
+    officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
+    hb, hf, hm, hc, ho = (signed_in(session, runtime, u.user) for u in (borrower, finance, manager, collector, officer))
+    session.commit()
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
+    draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
+    assert client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()["status"] == "approved"
+    sign_contract(client, runtime, hb, borrower.phone, draft["id"])
+    loan = client.post("/api/v1/loans", headers=hf, json={"application_id": draft["id"]}).json()
+    r = client.post(f"/api/v1/loans/{loan['id']}/disbursements", headers={**hf, **idempotency_key()}, json={})
+    assert r.status_code == 200, r.text
+    users = {"hc": collector.user, "hm": manager.user, "hf": finance.user, "ho": officer.user}
+    return {"inst": inst, "branch": branch, "loan_id": loan["id"], "borrower": borrower, "member": member,
+            "users": users,
+            "collector": collector, "hb": hb, "hf": hf, "hm": hm, "hc": hc, "ho": ho,
+            "first_due": date.fromisoformat(r.json()["loan"]["next_due_date"])}
+
+
+@pytest.fixture
+def case(client, session, runtime, world):
+    """The loan 40 days late, its case opened by the sync (field visit); the clock at 10:00 in Shanghai."""
+    day = world["first_due"] + timedelta(days=40)
+    move_to(session, runtime, world, day)
+    report = sync(session, runtime, world, day)
+    at(session, runtime, world, shanghai(day, 10, 0))
+    world["day"] = day
+    return report.opened[0]
+
+
+def act(client, world, case_id, **body):
+    return client.post(f"{C}/cases/{case_id}/actions", headers=world["hc"], json=body)
+
+
+def refused_by(response, rule, field=None):
+    body = assert_problem(response, 422)
+    assert (body["code"], body["rule"]) == (rule, rule), body
+    if field:
+        assert body["field"] == field, body
+    return body
+
+
+def test_sync_opens_escalates_and_closes_cases_from_the_loans_days_past_due(client, session, runtime, world):
+    first = world["first_due"]
+    assert sync(session, runtime, world, first).opened == []  # due today: not late
+    move_to(session, runtime, world, first + timedelta(days=5))
+    report = sync(session, runtime, world, first + timedelta(days=5))
+    assert len(report.opened) == 1
+    mine = client.get(f"{C}/my-cases", headers=world["hc"]).json()
+    assert mine["total"] == 1  # the branch's only collector got it
+    case = mine["items"][0]
+    loan = client.get(f"/api/v1/loans/{world['loan_id']}", headers=world["hf"]).json()
+    assert case["dpd"] == loan["dpd"] > 0
+    assert case["stage"] == "reminder"
+    assert case["status"] == "open"
+    parts = [Money.parse(case["overdue"][c], "CNY") for c in ("principal", "interest", "fee", "penalty")]
+    assert Money.total(parts, "CNY") == Money.parse(case["overdue_total"], "CNY") > Money.zero("CNY")
+    assert case["priority"] == case["dpd"] * int(Money.parse(case["overdue_total"], "CNY").minor // 100)
+    assert case["borrower_name"] == "王小明"
+    assert case["assigned_name"] == world["collector"].user.display_name
+    # the same date again changes nothing
+    before = snapshot(runtime.db)
+    again = sync(session, runtime, world, first + timedelta(days=5))
+    assert (again.opened, again.escalated, again.closed) == ([], [], [])
+    assert not {k for k in before.diff(snapshot(runtime.db)) if k.startswith("collection")}
+    # later: escalated to the phone stage, then the field visit
+    move_to(session, runtime, world, first + timedelta(days=20))
+    assert sync(session, runtime, world, first + timedelta(days=20)).escalated == [case["id"]]
+    assert client.get(f"{C}/cases/{case['id']}", headers=world["hc"]).json()["stage"] == "phone"
+    move_to(session, runtime, world, first + timedelta(days=35))
+    sync(session, runtime, world, first + timedelta(days=35))
+    detail = client.get(f"{C}/cases/{case['id']}", headers=world["hc"]).json()
+    assert detail["stage"] == "field_visit"
+    assert [x["id"] for x in detail["loans"]] == [world["loan_id"]]
+    # the borrower pays what is overdue: the sync closes the case as paid, with the amount recovered
+    due = detail["overdue_total"]
+    r = client.post(f"/api/v1/loans/{world['loan_id']}/repayments", headers={**world["hf"], **idempotency_key()},
+                    json={"amount": due, "channel": "cash"})
+    assert r.status_code == 200, r.text
+    assert sync(session, runtime, world, first + timedelta(days=35)).closed == [case["id"]]
+    closed = client.get(f"{C}/cases/{case['id']}", headers=world["hc"]).json()
+    assert (closed["status"], closed["close_reason"], closed["recovered"]) == ("closed", "paid", due)
+    assert client.get(f"{C}/my-cases", headers=world["hc"]).json()["total"] == 0
+
+
+@pytest.mark.parametrize(("hh", "mm", "allowed"), [(21, 59, True), (22, 0, False), (7, 59, False), (8, 0, True)])
+def test_no_contact_in_the_quiet_hours_at_their_edges(client, session, runtime, world, case, hh, mm, allowed):
+    day = world["day"] + timedelta(days=1 if hh < 12 else 0)
+    at(session, runtime, world, shanghai(day, hh, mm))
+    before = snapshot(runtime.db)
+    r = act(client, world, case, kind="call", outcome="no_answer")
+    if allowed:
+        assert r.status_code == 201, r.text
+        assert r.json()["local_date"] == day.isoformat()
+    else:
+        body = refused_by(r, "quiet_hours", "kind")
+        assert f"{hh:02d}:{mm:02d}" in body["detail"]
+        assert before.diff(snapshot(runtime.db)) == {}  # a refusal changes nothing
+
+
+def test_the_debtors_consent_or_time_zone_opens_the_window(client, session, runtime, world, case):
+    at(session, runtime, world, shanghai(world["day"], 22, 30))
+    refused_by(act(client, world, case, kind="sms", template="reminder"), "quiet_hours")
+    url = f"{C}/debtors/{world['borrower'].borrower.id}"
+    # in Urumqi (UTC+6) it is 20:30
+    r = client.put(url, headers=world["hc"], json={"time_zone": "Asia/Urumqi", "night_contact_consent": False})
+    assert r.status_code == 200, r.text
+    assert act(client, world, case, kind="sms", template="reminder").status_code == 201
+    client.put(url, headers=world["hc"], json={"time_zone": None, "night_contact_consent": True})
+    r = act(client, world, case, kind="call", outcome="reached")
+    assert r.status_code == 201, r.text
+    refused = client.put(url, headers=world["hc"], json={"time_zone": "Mars/Base", "night_contact_consent": True})
+    assert assert_problem(refused, 422)["code"] == "bad_time_zone"
+
+
+def test_three_effective_calls_a_day_then_refused(client, session, runtime, world, case):
+    for _ in range(3):
+        assert act(client, world, case, kind="call", outcome="reached").status_code == 201
+    body = refused_by(act(client, world, case, kind="call", outcome="no_answer"), "effective_calls_per_day")
+    assert "3" in body["detail"]
+    assert act(client, world, case, kind="visit", notes="上门未遇").status_code == 201  # not a call
+    at(session, runtime, world, shanghai(world["day"] + timedelta(days=1), 9, 0))  # the debtor's next day
+    assert act(client, world, case, kind="call", outcome="reached").status_code == 201
+
+
+def test_six_attempts_to_a_number_a_day_then_refused(client, session, runtime, world, case):
+    for _ in range(6):
+        assert act(client, world, case, kind="call", outcome="no_answer").status_code == 201
+    refused_by(act(client, world, case, kind="call", outcome="no_answer"), "attempts_per_number_per_day",
+               "contact_ref")
+    # another number (the guarantor's) has its own count
+    r = act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor", contact_ref="张担保")
+    assert r.status_code == 201, r.text
+
+
+def test_third_parties_only_as_the_rules_allow(client, session, runtime, world, case):
+    refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="other", contact_ref="邻居"),
+               "third_party_contact", "contact_party")
+    refused_by(act(client, world, case, kind="sms", template="reminder", contact_party="guarantor",
+                   contact_ref="张担保"), "third_party_contact")
+    # a group member: not by default; allowed, only when the borrower was unreachable and with a reason
+    member = world["member"].borrower.id
+    settings = client.get(f"{C}/settings", headers=world["hm"]).json()
+    settings.pop("version")
+    settings["contact_group_members"] = True
+    settings["contact_guarantors"] = False
+    assert client.put(f"{C}/settings", headers=world["hm"], json=settings).status_code == 200
+    refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="guarantor",
+                   contact_ref="张担保"), "third_party_contact", "contact_party")
+    as_member = {"kind": "call", "contact_party": "group_member", "contact_ref": str(member)}
+    refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+               "third_party_contact", "contact_ref")  # not in a group with the borrower
+    third = make_borrower(session, runtime, world["inst"], branch=world["branch"], password=None)
+    session.commit()
+    ids = [world["borrower"].borrower.id, member, third.borrower.id]
+    r = client.post("/api/v1/groups", headers=world["ho"], json={"name": "城关一组", "member_ids": ids,
+                                                                  "leader_id": ids[1]})
+    assert r.status_code == 201, r.text
+    body = refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+                      "third_party_contact", "contact_ref")
+    assert "cannot be reached" in body["detail"] or "联系不上" in body["detail"]
+    assert act(client, world, case, kind="call", outcome="no_answer").status_code == 201  # the borrower: unreached
+    refused_by(act(client, world, case, outcome="reached", **as_member), "third_party_contact")  # no reason
+    r = act(client, world, case, outcome="refused", contact_reason="借款人失联", **as_member)
+    assert r.status_code == 201, r.text
+    # who refused is not called again
+    refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
+               "third_party_contact", "contact_ref")
+
+
+def test_sms_from_a_template_and_the_prohibited_phrases(client, session, runtime, world, case):
+    r = act(client, world, case, kind="sms", template="reminder", language="zh-CN")
+    assert r.status_code == 201, r.text
+    assert "王小明" in r.json()["text"]
+    sent = client.get("/_sim/sms", params={"phone": world["borrower"].phone}).json()
+    assert any("王小明" in m["text"] for m in sent)  # queued and delivered after the commit
+    settings = client.get(f"{C}/settings", headers=world["hm"]).json()
+    settings.pop("version")
+    settings["sms_templates"].append({"code": "threat", "zh": "再不还款就把你列入黑名单", "en": "pay or else"})
+    body = assert_problem(client.put(f"{C}/settings", headers=world["hm"], json=settings), 422)
+    assert (body["code"], body["field"], body["rule"]) == ("prohibited_phrase", "sms_templates.2.zh",
+                                                           "prohibited_phrase")
+    # a phrase added to the list later stops a template saved before
+    settings["sms_templates"].pop()
+    settings["sms_templates"].append({"code": "firm", "zh": "请于三日内还款", "en": "Please repay within three days"})
+    assert client.put(f"{C}/settings", headers=world["hm"], json=settings).status_code == 200
+    row = repo.settings_of(session, world["inst"].id)
+    row.prohibited_phrases = [*row.prohibited_phrases, "三日内"]
+    session.commit()
+    refused_by(act(client, world, case, kind="sms", template="firm"), "prohibited_phrase", "template")
+
+
+def test_no_bureau_report_before_the_borrower_is_told(client, session, runtime, world, case):
+    refused_by(act(client, world, case, kind="bureau_report"), "negative_report_notice", "kind")
+    assert act(client, world, case, kind="negative_report_notice", notes="短信及电话告知").status_code == 201
+    assert act(client, world, case, kind="bureau_report").status_code == 201
+
+
+def test_promises_kept_and_broken_are_followed_up_by_the_sync(client, session, runtime, world, case):
+    day = world["day"]
+    r = act(client, world, case, kind="promise", promise_date=(day + timedelta(days=3)).isoformat(),
+            promise_amount="100.00")
+    assert r.status_code == 201, r.text
+    assert client.get(f"{C}/cases/{case}", headers=world["hc"]).json()["status"] == "promised"
+    past = act(client, world, case, kind="promise", promise_date=(day - timedelta(days=1)).isoformat(),
+               promise_amount="100.00")
+    assert assert_problem(past, 422)["field"] == "promise_date"
+    r = client.post(f"/api/v1/loans/{world['loan_id']}/repayments", headers={**world["hf"], **idempotency_key()},
+                    json={"amount": "100.00", "channel": "cash"})
+    assert r.status_code == 200, r.text
+    assert sync(session, runtime, world, day).promises_kept == [act_id := client.get(
+        f"{C}/cases/{case}", headers=world["hc"]).json()["actions"][0]["id"]]
+    assert act_id
+    act(client, world, case, kind="promise", promise_date=(day + timedelta(days=2)).isoformat(),
+        promise_amount="500.00")
+    move_to(session, runtime, world, day + timedelta(days=2))
+    assert sync(session, runtime, world, day + timedelta(days=2)).promises_broken == []  # not yet
+    move_to(session, runtime, world, day + timedelta(days=3))
+    assert len(sync(session, runtime, world, day + timedelta(days=3)).promises_broken) == 1
+    detail = client.get(f"{C}/cases/{case}", headers=world["hc"]).json()
+    assert [a["promise_status"] for a in detail["actions"] if a["kind"] == "promise"] == ["broken", "kept"]
+    assert detail["status"] == "open"
+    figures = client.get(f"{C}/performance", headers=world["hm"]).json()["collectors"]
+    mine = next(f for f in figures if f["user_id"] == world["collector"].user.id)
+    assert (mine["promises_made"], mine["promises_kept"], mine["promises_broken"]) == (2, 1, 1)
+    assert mine["cases_worked"] == 1
+    assert Money.parse(mine["recovered"], "CNY") >= Money.parse("100.00", "CNY")
+
+
+def test_a_manager_reassigns_and_sees_the_unassigned(client, session, runtime, world, case):
+    todos = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=world["hm"]).json()["items"]}
+    assert todos["collection_cases_unassigned"] == 0
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "某律所"})
+    assert assert_problem(r, 422)["code"] == "not_a_collector"  # not on the allow-list
+    finance = world["users"]["hf"].id  # no collector
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"user_id": finance})
+    assert assert_problem(r, 422)["code"] == "not_a_collector"
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"],
+                   json={"user_id": world["collector"].user.id})
+    assert r.status_code == 200
+    assert r.json()["assigned_user_id"] == world["collector"].user.id
+    cases = client.get(f"{C}/cases", headers=world["hm"], params={"stage": "field_visit"}).json()
+    assert [c["id"] for c in cases["items"]] == [case]
+    assert client.get(f"{C}/my-cases", headers=world["ho"]).status_code == 403  # a loan officer is no collector

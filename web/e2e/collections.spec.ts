@@ -1,0 +1,134 @@
+// Collections (issue 18): a loan made late through the API (a borrower approved, the contract signed, the
+// loan disbursed 40 days back), its case opened by the sync and assigned by the branch manager (陈刚) to
+// the collector 钱进. In the browser, 钱进 opens the case from 我的催收案件, logs a call that reached the
+// debtor and a promise to pay; both show in the contact history. Then the debtor's time zone is one where
+// it is 22:xx (the server's clock is the machine's; no test back door): the next call is refused, and the
+// page names the rule (no contact 22:00–08:00 without consent).
+import type { APIRequestContext, Page } from '@playwright/test'
+import { test, expect } from './fixtures'
+import { BRANCH_MANAGER, DEMO_PASSWORD, cleanIdNumber, currentConsents, drawn, expectAccessible, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
+
+const FINANCE = { phone: '13900000009' } // 冯琳, 财务
+const COLLECTOR = { phone: '13900000008' } // 钱进, 催收员
+
+async function token(api: APIRequestContext, phone: string, kind: 'staff' | 'borrower', password: string): Promise<string> {
+  const login = await api.post('/api/v1/auth/login', { data: { phone, password, kind } })
+  expect(login.status(), await login.text()).toBe(200)
+  return (await login.json()).token as string
+}
+
+/** A fixed-offset zone where the wall clock now shows `hour`:xx (Etc/GMT-N is UTC+N). */
+function zoneAt(hour: number): string {
+  let offset = hour - new Date().getUTCHours()
+  if (offset > 14) offset -= 24
+  if (offset < -12) offset += 24
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`
+}
+
+async function lateCase(api: APIRequestContext, page: Page) {
+  const phone = randomPhone()
+  expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })).status()).toBe(202)
+  const password = 'Spring-Rain-2026'
+  const registered = await api.post('/api/v1/auth/register', {
+    data: { phone, sms_code: await smsCode(api, phone), real_name: randomName(), id_number: cleanIdNumber(), password, consents: await currentConsents(api) },
+  })
+  expect(registered.status(), await registered.text()).toBe(202)
+  const hb = { Authorization: `Bearer ${await token(api, phone, 'borrower', password)}` }
+  await page.goto('/')
+  for (const type of ['id_card', 'bank_statement']) {
+    const up = await api.post('/api/v1/me/documents', { headers: hb, multipart: { type, file: { name: `${type}.jpg`, mimeType: 'image/jpeg', buffer: await drawn(page) } } })
+    expect(up.status(), await up.text()).toBe(201)
+  }
+  const draft = await api.post('/api/v1/me/applications', {
+    headers: { ...hb, 'X-Device-Id': `e2e-collections-${phone}` },
+    data: { product_code: 'CONSUMER', amount: '8000.00', term: 6, repayment_method: 'equal_installment', purpose: 'education', monthly_income: '50000.00', monthly_spending: '2500.00' },
+  })
+  expect(draft.status(), await draft.text()).toBe(201)
+  const applicationId = (await draft.json()).id
+  const submitted = await api.post(`/api/v1/me/applications/${applicationId}/submit`, { headers: hb })
+  expect((await submitted.json()).status).toBe('approved')
+  await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String(applicationId))
+  const hf = { Authorization: `Bearer ${await token(api, FINANCE.phone, 'staff', DEMO_PASSWORD)}` }
+  const loan = await (await api.post('/api/v1/loans', { headers: hf, data: { application_id: applicationId } })).json()
+  const back = new Date(`${loan.terms.terms.start_date}T00:00:00Z`)
+  back.setUTCDate(back.getUTCDate() - 40)
+  const disbursed = await api.post(`/api/v1/loans/${loan.id}/disbursements`, {
+    headers: { ...hf, 'Idempotency-Key': `e2e-c-${loan.id}-${Date.now()}` },
+    data: { on: back.toISOString().slice(0, 10), channel: 'bank_transfer', reference: 'B-E2E-COLL' },
+  })
+  expect(disbursed.status(), await disbursed.text()).toBe(200)
+  // 陈刚 runs the sync (what the close of business does) and gives the case to 钱进.
+  const hm = { Authorization: `Bearer ${await token(api, BRANCH_MANAGER.phone, 'staff', DEMO_PASSWORD)}` }
+  const synced = await api.post('/api/v1/collections/sync', { headers: hm })
+  expect(synced.status(), await synced.text()).toBe(200)
+  const cases = (await (await api.get('/api/v1/collections/cases', { headers: hm, params: { page_size: 100 } })).json()).items
+  const found = cases.find((c: { loan_id: number }) => c.loan_id === loan.id)
+  expect(found).toBeTruthy()
+  const collectors = await (await api.get('/api/v1/collections/collectors', { headers: hm })).json()
+  const qian = collectors.find((c: { name: string }) => c.name === '钱进')
+  const assigned = await api.put(`/api/v1/collections/cases/${found.id}/assignment`, { headers: hm, data: { user_id: qian.user_id } })
+  expect(assigned.status(), await assigned.text()).toBe(200)
+  return { caseId: found.id as number, borrowerId: found.borrower_id as number }
+}
+
+async function debtorZone(api: APIRequestContext, borrowerId: number, zone: string) {
+  const hc = { Authorization: `Bearer ${await token(api, COLLECTOR.phone, 'staff', DEMO_PASSWORD)}` }
+  const r = await api.put(`/api/v1/collections/debtors/${borrowerId}`, { headers: hc, data: { time_zone: zone, night_contact_consent: false } })
+  expect(r.status(), await r.text()).toBe(200)
+}
+
+test('a collector logs a call and a promise to pay; a call at 22:xx in the debtor’s zone is refused with the rule shown', async ({ page, api, browser, baseURL }) => {
+  test.setTimeout(180_000)
+  const { caseId, borrowerId } = await lateCase(api, page)
+  await debtorZone(api, borrowerId, zoneAt(12)) // midday for the debtor, whatever the machine's time
+
+  await staffLogin(page, COLLECTOR.phone)
+  await page.getByTestId('menu-collection-mine').click()
+  await expect(page.getByRole('heading', { name: '我的催收案件' })).toBeVisible()
+  await page.getByTestId(`case-${caseId}`).click()
+  await expect(page.getByRole('heading', { name: '催收案件' })).toBeVisible()
+  await expect(page.getByTestId('case-summary')).toContainText('提醒') // ~10 days late: the reminder stage
+
+  // A call that reached the debtor.
+  await page.getByTestId('action-notes').fill('已接通，称月底发工资')
+  await page.getByTestId('action-submit').click()
+  const history = page.getByTestId('contact-history')
+  await expect(history).toContainText('已接通')
+  // A promise to pay.
+  await page.getByTestId('action-kind').click()
+  await page.getByRole('option', { name: '承诺还款' }).click()
+  const due = new Date()
+  due.setUTCDate(due.getUTCDate() + 365) // after any business date the demo may be on
+  await page.getByTestId('promise-date').fill(due.toISOString().slice(0, 10))
+  await page.getByTestId('promise-amount').fill('900.00')
+  await page.getByTestId('action-notes').fill('')
+  await page.getByTestId('action-submit').click()
+  await expect(history).toContainText('900.00')
+  await expect(history).toContainText('待兑现')
+  await expectAccessible(page, 'collection case')
+  await screenshot(page, 'staff-collection-case')
+
+  // Now 22:xx for the debtor: the call is refused and the page names the rule.
+  await debtorZone(api, borrowerId, zoneAt(22))
+  await page.reload()
+  await page.getByTestId('action-submit').click()
+  await expect(page.getByTestId('gate-rule')).toHaveAttribute('data-rule', 'quiet_hours')
+  await expect(page.getByTestId('gate-rule')).toContainText('22:00–08:00')
+  await expect(page.getByTestId('gate-refusal')).toContainText('禁止催收时段')
+  await expect(history.locator('tbody tr')).toHaveCount(2) // nothing logged
+  await screenshot(page, 'staff-collection-quiet-hours')
+
+  // 陈刚 (branch manager) sees the case assigned to 钱进 and 钱进's figures: one case worked, one promise.
+  const manager = await (await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })).newPage()
+  await staffLogin(manager, BRANCH_MANAGER.phone)
+  await manager.getByTestId('menu-collections').click()
+  await expect(manager.getByRole('heading', { name: '催收管理' })).toBeVisible()
+  await expect(manager.getByTestId('manage-cases').locator('tbody tr').first()).toBeVisible()
+  await manager.getByRole('tab', { name: '绩效' }).click()
+  const qian = manager.getByTestId('performance').locator('tbody tr', { hasText: '钱进' })
+  await expect(qian).toHaveCount(1)
+  await expect(qian.locator('td').nth(2)).toHaveText('1') // cases worked
+  await expect(qian.locator('td').nth(4)).toHaveText('1') // promises made
+  await expectAccessible(manager, 'collections manager')
+  await screenshot(manager, 'staff-collections-performance')
+})
