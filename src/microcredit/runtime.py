@@ -18,6 +18,7 @@ import httpx2
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock, SystemClock
+from microcredit.cob.service.steps import CobKit
 from microcredit.config import Settings
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
@@ -63,6 +64,12 @@ class Runtime:
         """The payment provider (the simulator unless a deployment configures its adapter)."""
         return self.payment_provider if self.payment_provider is not None else payments_from(self.settings,
                                                                                               self.clock)
+
+    @property
+    def cob(self) -> CobKit:
+        """What the close of business's steps take (clock, identity's kit, payments, sizing)."""
+        return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
+                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds)
 
     @property
     def files(self) -> Storage:

@@ -384,6 +384,12 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     return entries
 
 
+def active_ids(*, session: Session, institution_id: int, first: int | None = None,
+               last: int | None = None) -> list[int]:
+    """The ids of the institution's active loans, ascending (in [first, last] when given)."""
+    return repo.active_loan_ids(session, institution_id, first, last)
+
+
 # --- the sub-ledger --------------------------------------------------------------------------
 
 
