@@ -118,10 +118,8 @@ def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     target = provision(state.outstanding.principal, category, rounding=RoundingPolicy.default_for(loan.currency),
                        policy=POLICY).minor
     row = repo.standing(session, at.loan_id)
-    if row is None:
-        row = LoanStanding(loan_id=at.loan_id, institution_id=at.institution_id, provision=0)
-        repo.add(session, row)
-    held, change = row.provision, target - row.provision
+    held = row.provision if row is not None else 0
+    change = target - held
     posted = 0
     if change:
         source = ledger.Source("cob_provision", f"{at.loan_id}:{at.on.isoformat()}:{held}:{target}")
@@ -137,6 +135,9 @@ def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
                         description=f"贷款损失准备 {loan.number} / loan loss provision", postings=postings,
                         source=source, basis="accrual", not_after=at.on)
             posted = 1
+    if row is None:
+        row = LoanStanding(loan_id=at.loan_id, institution_id=at.institution_id)
+        repo.add(session, row)
     row.as_of, row.dpd, row.bucket, row.category = at.on, state.dpd, state.bucket.name, int(category)
     row.provision = target
     session.flush()
@@ -190,12 +191,13 @@ def features(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
                   if row.due_date <= at.on and not row.settled and row.paid.total.is_positive)
     last = max((p.on for p in paid), default=None)
     row = repo.behaviour(session, at.loan_id)
+    max_dpd = max(row.max_dpd if row is not None else 0, state.dpd)
     if row is None:
-        row = LoanBehaviour(loan_id=at.loan_id, institution_id=at.institution_id, max_dpd=0)
+        row = LoanBehaviour(loan_id=at.loan_id, institution_id=at.institution_id)
         repo.add(session, row)
     row.as_of, row.late_payments, row.partial_payments = at.on, late, partial
     row.days_since_last_payment = (at.on - last).days if last is not None else None
-    row.max_dpd = max(row.max_dpd or 0, state.dpd)
+    row.max_dpd = max_dpd
     session.flush()
     return {"late_payments": late, "partial_payments": partial}
 
