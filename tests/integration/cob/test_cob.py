@@ -58,7 +58,8 @@ def test_a_portfolio_closed_day_by_day_accrues_collects_classifies_provisions_an
     assert [(r.business_date, r.status, r.loans, r.failures) for r in rows] == [(d, "done", 3, 0) for d in days]
     # Two loans per partition: 2 partitions x 5 steps per run, every one done with its loans.
     tasks = session.scalars(select(CobTask).where(CobTask.run_id == runs[-1])).all()
-    assert len(tasks) == 10 and {t.state for t in tasks} == {"done"}
+    assert len(tasks) == 10
+    assert {t.state for t in tasks} == {"done"}
     assert sorted(t.loans for t in tasks if t.step == "advance") == [1, 2]
     assert rows[-1].report["steps"]["advance"]["loans"] == 3
 
@@ -105,7 +106,8 @@ def test_closing_a_date_again_changes_nothing(client, session, runtime, monkeypa
     # Every step done again to every loan on the same date (what a resumed run may do): nothing changes.
     for s in cob.steps.registered():
         for loan_id in p.loan_ids:
-            runtime.db.run(lambda x, s=s, i=loan_id: s.run(x, runtime.cob, cob.steps.LoanAt(inst_id, i, due + timedelta(days=1))))
+            at = cob.steps.LoanAt(inst_id, loan_id, due + timedelta(days=1))
+            runtime.db.run(lambda x, s=s, at=at: s.run(x, runtime.cob, at))
     assert before.diff(snapshot(database)) == {}
     # And the same date cannot be opened a second time.
     with pytest.raises(DateNotAfterBusinessDate):
@@ -135,7 +137,8 @@ def test_a_bad_loan_is_recorded_and_skipped_and_a_retry_fixes_it(client, session
     assert (failure.loan_id, failure.step, failure.retried) == (bad, "classify", False)
     assert "unreadable" in failure.error
     # Skipped by the later steps; the other loans went through all of them.
-    assert session.get(LoanBehaviour, bad) is None and session.get(LoanStanding, bad) is None
+    assert session.get(LoanBehaviour, bad) is None
+    assert session.get(LoanStanding, bad) is None
     assert all(session.get(LoanBehaviour, i) is not None for i in p.loan_ids if i != bad)
     # Still broken: the retry keeps it open with the error.
     assert cob.runs.retry(db=runtime.db, kit=runtime.cob, institution_id=inst_id, run_id=run_id) == (0, 1)
@@ -186,11 +189,15 @@ def test_the_api_starts_a_run_shows_it_and_refuses_what_it_cannot_do(client, ses
     detail = client.get(f"/api/v1/cob/runs/{run['id']}", headers=p.admin).json()
     assert detail["run"]["status"] == "done"
     assert detail["steps"] == ["advance", "classify", "autodebit", "remind", "features"]
-    assert {t["state"] for t in detail["tasks"]} == {"done"} and detail["failures"] == []
+    assert {t["state"] for t in detail["tasks"]} == {"done"}
+    assert detail["failures"] == []
     listed = client.get("/api/v1/cob/runs", headers=p.admin).json()
-    assert listed["total"] == 1 and listed["items"][0]["id"] == run["id"]
+    assert listed["total"] == 1
+    assert listed["items"][0]["id"] == run["id"]
     body = assert_problem(client.post(f"/api/v1/cob/runs/{run['id'] + 999}/retry", headers=p.admin), 404)
     assert body["code"] == "cob_run_not_found"
     retried = client.post(f"/api/v1/cob/runs/{run['id']}/retry", headers=p.admin)
-    assert retried.status_code == 200 and (retried.json()["fixed"], retried.json()["failing"]) == (0, 0)
-    assert assert_problem(client.get("/api/v1/cob/runs/999999", headers=p.admin), 404)["code"] == "cob_run_not_found"
+    assert retried.status_code == 200
+    assert (retried.json()["fixed"], retried.json()["failing"]) == (0, 0)
+    missing = assert_problem(client.get("/api/v1/cob/runs/999999", headers=p.admin), 404)
+    assert missing["code"] == "cob_run_not_found"
