@@ -683,10 +683,14 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
                                                         code=institution or runtime.settings.default_institution)
         inst_id, inst_code = inst.id, inst.code
     for day in _cob_dates(runtime, inst_id, on, until):
+        def open_run(session: Any, on: date | None = day) -> tuple[int, date]:
+            run = cob.runs.start(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
+                                 institution_id=inst_id, on=on, partition_size=kit.partition_size,
+                                 lease_seconds=kit.lease_seconds, force=force)
+            return run.id, run.business_date
+
         try:
-            run_id, closing = runtime.db.run(lambda s, d=day: (lambda r: (r.id, r.business_date))(cob.runs.start(
-                session=s, clock=runtime.clock, actor=Actor.system(inst_id), institution_id=inst_id, on=d,
-                partition_size=kit.partition_size, lease_seconds=kit.lease_seconds, force=force)))
+            run_id, closing = runtime.db.run(open_run)
         except DomainError as exc:
             _fail(exc.message("en"))
         console.print(f"close of business of {inst_code} for {closing} (run {run_id})")

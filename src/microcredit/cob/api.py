@@ -3,6 +3,8 @@ list runs, read one (steps x partitions, failures), retry its failed loans."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from microcredit.api.deps import DB, WallClock, require, runtime_of
@@ -23,7 +25,7 @@ from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 
 router = APIRouter(tags=["cob"], route_class=UnitOfWorkRoute)
-ERRORS = {404: {"description": "No such run (`cob_run_not_found`)"},
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "No such run (`cob_run_not_found`)"},
           409: {"description": "A run is under way (`cob_run_in_progress`), an earlier date's run is unfinished "
                                "(`cob_previous_run_unfinished`), the run is not finished "
                                "(`cob_run_not_finished`) or not the latest (`cob_retry_not_latest`)"},

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -116,14 +117,14 @@ def execute(*, db: Database, kit: CobKit, run_id: int, listener: Listener | None
     for task_id, name, partition, state in plan:
         if state == "done":
             continue
-        db.run(lambda s, tid=task_id: _mark_running(s, kit.clock, tid))
-        loans_done, failed = db.run(lambda s, tid=task_id: _work(s, kit, run_id, tid))
+        db.run(partial(_mark_running, clock=kit.clock, task_id=task_id))
+        loans_done, failed = db.run(partial(_work, kit=kit, run_id=run_id, task_id=task_id))
         if listener is not None:
             listener(Progress(name, partition, counts[name], loans_done, failed))
     db.run(lambda s: _finish(s, kit.clock, run_id))
 
 
-def _mark_running(session: Session, clock: Clock, task_id: int) -> None:
+def _mark_running(session: Session, *, clock: Clock, task_id: int) -> None:
     task = _task(session, task_id)
     if task.state != "done":
         task.state, task.started_at = "running", clock.now()
@@ -137,7 +138,7 @@ def _task(session: Session, task_id: int) -> CobTask:
     return task
 
 
-def _work(session: Session, kit: CobKit, run_id: int, task_id: int) -> tuple[int, int]:
+def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[int, int]:
     """One task: each active loan of the partition through the step, failures recorded; done with its work."""
     task = _task(session, task_id)
     if task.state == "done":
@@ -237,7 +238,7 @@ def retry(*, db: Database, kit: CobKit, institution_id: int, run_id: int) -> tup
 
     fixed = failing = 0
     for loan_id in db.run(check):
-        if db.run(lambda s, lid=loan_id: _retry_loan(s, kit, run_id, lid)):
+        if db.run(partial(_retry_loan, kit=kit, run_id=run_id, loan_id=loan_id)):
             fixed += 1
         else:
             failing += 1
@@ -245,7 +246,7 @@ def retry(*, db: Database, kit: CobKit, institution_id: int, run_id: int) -> tup
     return fixed, failing
 
 
-def _retry_loan(session: Session, kit: CobKit, run_id: int, loan_id: int) -> bool:
+def _retry_loan(session: Session, *, kit: CobKit, run_id: int, loan_id: int) -> bool:
     run = _run(session, run_id)
     open_rows = [f for f in repo.open_failures(session, run_id) if f.loan_id == loan_id]
     if not open_rows:
