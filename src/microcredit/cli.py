@@ -668,7 +668,9 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
             until: Annotated[str | None, typer.Option("--until", help="Close every date through this one")] = None,
             institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
             force: Annotated[bool, typer.Option("--force", help="Take over a run whose heartbeat is fresh")]
-            = False) -> None:
+            = False,
+            runner: Annotated[str, typer.Option(help="in_process, or celery (workers over the Redis broker)")]
+            = "in_process") -> None:
     """Close business dates in order: every step over every partition, resuming an unfinished run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -676,8 +678,18 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
     from microcredit.parties import service as parties
     from microcredit.platform.actor import Actor
 
+    if runner not in ("in_process", "celery"):
+        _fail(f"unknown runner {runner!r}: in_process or celery")
     runtime = _runtime()
     kit = runtime.cob
+    step_runner = None
+    if runner == "celery":
+        from microcredit.worker import celery_runner, make_app
+
+        try:
+            step_runner = celery_runner(make_app(runtime.settings))
+        except ValueError as exc:
+            _fail(str(exc))
     with runtime.db.unit_of_work(write=False) as session:
         inst = parties.organisation.institution_by_code(session=session,
                                                         code=institution or runtime.settings.default_institution)
@@ -686,7 +698,7 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
         def open_run(session: Any, on: date | None = day) -> tuple[int, date]:
             run = cob.runs.start(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
                                  institution_id=inst_id, on=on, partition_size=kit.partition_size,
-                                 lease_seconds=kit.lease_seconds, force=force)
+                                 lease_seconds=kit.lease_seconds, force=force, runner=runner)
             return run.id, run.business_date
 
         try:
@@ -696,7 +708,7 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
         console.print(f"close of business of {inst_code} for {closing} (run {run_id})")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[note]}"), console=console) as bars:
-            cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id, listener=_progress_bars(bars))
+            cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id, listener=_progress_bars(bars), runner=step_runner)
         with runtime.db.unit_of_work(write=False) as session:
             run = cob.runs.get(session=session, institution_id=inst_id, run_id=run_id)
             console.print(f"{run.business_date}: {run.status}, {run.loans} loans, {run.failures} failed loan(s)")

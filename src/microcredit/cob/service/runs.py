@@ -108,20 +108,41 @@ def start(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
     return run
 
 
-def execute(*, db: Database, kit: CobKit, run_id: int, listener: Listener | None = None) -> None:
-    """Work every task of the run not yet done, in order, then finish the run (resumable)."""
+# Works the given tasks of one step (task ids) and answers (loans done, loans failed) for each, in order.
+StepRunner = Callable[[int, list[int]], list[tuple[int, int]]]
+
+
+def execute(*, db: Database, kit: CobKit, run_id: int, listener: Listener | None = None,
+            runner: StepRunner | None = None) -> None:
+    """Work every task of the run not yet done, step after step, then finish the run (resumable).
+
+    `runner` works one step's partitions: by default here, one after the other; the Celery runner
+    (`microcredit.worker`) hands them to workers, which may take them in any order or at once."""
     plan = db.run(lambda s: [(t.id, t.step, t.partition, t.state) for t in repo.tasks(s, run_id)], write=False)
-    counts: dict[str, int] = {}
-    for _, name, _, _ in plan:
-        counts[name] = counts.get(name, 0) + 1
+    steps: dict[str, list[tuple[int, int, str]]] = {}
     for task_id, name, partition, state in plan:
-        if state == "done":
+        steps.setdefault(name, []).append((task_id, partition, state))
+    for name, tasks in steps.items():
+        todo = [(task_id, partition) for task_id, partition, state in tasks if state != "done"]
+        if not todo:
             continue
-        db.run(partial(_mark_running, clock=kit.clock, task_id=task_id))
-        loans_done, failed = db.run(partial(_work, kit=kit, run_id=run_id, task_id=task_id))
-        if listener is not None:
-            listener(Progress(name, partition, counts[name], loans_done, failed))
+        if runner is None:
+            for task_id, partition in todo:
+                loans_done, failed = work_task(db=db, kit=kit, run_id=run_id, task_id=task_id)
+                if listener is not None:
+                    listener(Progress(name, partition, len(tasks), loans_done, failed))
+            continue
+        for (_, partition), (loans_done, failed) in zip(todo, runner(run_id, [t for t, _ in todo]), strict=True):
+            if listener is not None:
+                listener(Progress(name, partition, len(tasks), loans_done, failed))
     db.run(lambda s: _finish(s, kit.clock, run_id))
+
+
+def work_task(*, db: Database, kit: CobKit, run_id: int, task_id: int) -> tuple[int, int]:
+    """One task (a step over a partition): marked running, then its loans done and the task `done`,
+    each in a unit of work of its own; a task already done is left as it is. (loans done, failed)."""
+    db.run(partial(_mark_running, clock=kit.clock, task_id=task_id))
+    return db.run(partial(_work, kit=kit, run_id=run_id, task_id=task_id))
 
 
 def _mark_running(session: Session, *, clock: Clock, task_id: int) -> None:
