@@ -17,7 +17,8 @@
     microcredit calendar show YEAR              print a year of the institution's holiday calendar
     microcredit ledger verify [--institution C] recompute every journal entry; non-zero exit on a problem
     microcredit ledger export [-o FILE]         the books as a beancount file (bean-check reads it)
-    microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run)
+    microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run;
+                                                --runner celery: partitions to `celery -A microcredit.worker` workers)
     microcredit cob status / cob retry RUN_ID   the latest runs / run a run's failed loans again
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
