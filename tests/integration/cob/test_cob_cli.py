@@ -37,6 +37,7 @@ def test_the_cob_commands_close_dates_in_order_show_them_and_refuse_a_date_twice
     # A date already closed is refused, naming the business date.
     refused = run("cob", "run", "--date", until.isoformat(), code=1)
     assert f"after the business date {until}" in refused
+    assert "ok: every entry balances" in run("ledger", "verify")
     first, latest = re.findall(r"\(run (\d+)\)", out)
     assert "0 loan(s) fixed, 0 still failing" in run("cob", "retry", latest)
     assert "Only the latest close of business" in run("cob", "retry", first, code=1)
