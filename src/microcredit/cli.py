@@ -17,6 +17,9 @@
     microcredit calendar show YEAR              print a year of the institution's holiday calendar
     microcredit ledger verify [--institution C] recompute every journal entry; non-zero exit on a problem
     microcredit ledger export [-o FILE]         the books as a beancount file (bean-check reads it)
+    microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run;
+                                                --runner celery: partitions to `celery -A microcredit.worker` workers)
+    microcredit cob status / cob retry RUN_ID   the latest runs / run a run's failed loans again
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -28,7 +31,7 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -61,6 +64,8 @@ app.add_typer(loans_app, name="loans")
 payments_app = typer.Typer(help="The payment provider (its simulator's callbacks and statement).", no_args_is_help=True)
 app.add_typer(payments_app, name="payments")
 app.add_typer(contracts_app, name="contracts")
+cob_app = typer.Typer(help="Close of business: the daily run over every active loan.", no_args_is_help=True)
+app.add_typer(cob_app, name="cob")
 console = Console()
 
 
@@ -617,6 +622,143 @@ def payments_statement(on: Annotated[str, typer.Option("--on", help="The day (YY
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output} ({text.count(chr(10)) - 1} line(s))")
+
+
+def _cob_dates(runtime: Runtime, inst_id: int, first: str | None, until: str | None) -> list[date | None]:
+    """The dates to close: --date (default the day after the business date, or the unfinished run's)
+    through --until, one by one."""
+    from datetime import timedelta
+
+    from microcredit.cob import service as cob
+    from microcredit.parties import service as parties
+
+    try:
+        start = date.fromisoformat(first) if first else None
+        end = date.fromisoformat(until) if until else None
+    except ValueError:
+        _fail("dates are YYYY-MM-DD")
+    if end is None:
+        return [start]
+    with runtime.db.unit_of_work(write=False) as session:
+        unfinished = cob.runs.latest(session=session, institution_id=inst_id)
+        today = parties.organisation.business_date(session=session, institution_id=inst_id)
+    pending = unfinished.business_date if unfinished is not None and unfinished.status == "running" else None
+    day = start or pending or today + timedelta(days=1)
+    days: list[date | None] = []
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _progress_bars(bars: Any) -> Any:
+    """A listener drawing one bar per step, advanced by each partition done."""
+    shown: dict[str, Any] = {}
+
+    def show(p: Any) -> None:
+        if p.step not in shown:
+            shown[p.step] = bars.add_task(p.step, total=p.partitions, note="")
+        bars.update(shown[p.step], advance=1,
+                    note=f"partition {p.partition}/{p.partitions}: {p.loans} loans, {p.failed} failed")
+
+    return show
+
+
+@cob_app.command("run")
+def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to close (default: the next)")] = None,
+            until: Annotated[str | None, typer.Option("--until", help="Close every date through this one")] = None,
+            institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
+            force: Annotated[bool, typer.Option("--force", help="Take over a run whose heartbeat is fresh")]
+            = False,
+            runner: Annotated[str, typer.Option(help="in_process, or celery (workers over the Redis broker)")]
+            = "in_process") -> None:
+    """Close business dates in order: every step over every partition, resuming an unfinished run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from microcredit.cob import service as cob
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+
+    if runner not in ("in_process", "celery"):
+        _fail(f"unknown runner {runner!r}: in_process or celery")
+    runtime = _runtime()
+    kit = runtime.cob
+    step_runner = None
+    if runner == "celery":
+        from microcredit.worker import celery_runner, make_app
+
+        try:
+            step_runner = celery_runner(make_app(runtime.settings))
+        except ValueError as exc:
+            _fail(str(exc))
+    with runtime.db.unit_of_work(write=False) as session:
+        inst = parties.organisation.institution_by_code(session=session,
+                                                        code=institution or runtime.settings.default_institution)
+        inst_id, inst_code = inst.id, inst.code
+    for day in _cob_dates(runtime, inst_id, on, until):
+        def open_run(session: Any, on: date | None = day) -> tuple[int, date]:
+            run = cob.runs.start(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
+                                 institution_id=inst_id, on=on, partition_size=kit.partition_size,
+                                 lease_seconds=kit.lease_seconds, force=force, runner=runner)
+            return run.id, run.business_date
+
+        try:
+            run_id, closing = runtime.db.run(open_run)
+        except DomainError as exc:
+            _fail(exc.message("en"))
+        console.print(f"close of business of {inst_code} for {closing} (run {run_id})")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[note]}"), console=console) as bars:
+            cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id, listener=_progress_bars(bars), runner=step_runner)
+        with runtime.db.unit_of_work(write=False) as session:
+            run = cob.runs.get(session=session, institution_id=inst_id, run_id=run_id)
+            console.print(f"{run.business_date}: {run.status}, {run.loans} loans, {run.failures} failed loan(s)")
+            for failure in cob.runs.failures(session=session, run=run):
+                if not failure.retried:
+                    console.print(f"[red]failed:[/red] loan {failure.loan_id} at {failure.step}: "
+                                  f"{failure.error.splitlines()[-1] if failure.error else ''}", soft_wrap=True)
+
+
+@cob_app.command("status")
+def cob_status(institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
+               limit: Annotated[int, typer.Option(help="How many runs")] = 10) -> None:
+    """The latest runs: date, status, loans, failures, duration."""
+    from microcredit.cob import service as cob
+    from microcredit.parties import service as parties
+    from microcredit.platform.paging import PageRequest
+
+    runtime = _runtime()
+    with runtime.db.unit_of_work(write=False) as session:
+        inst = parties.organisation.institution_by_code(session=session,
+                                                        code=institution or runtime.settings.default_institution)
+        console.print(f"business date of {inst.code}: {inst.business_date}")
+        page = cob.runs.list_runs(session=session, institution_id=inst.id, page=PageRequest(page=1, page_size=limit))
+        table = Table("run", "date", "status", "loans", "failures", "started (UTC)", "finished (UTC)")
+        for run in page.items:
+            table.add_row(str(run.id), str(run.business_date), run.status, str(run.loans), str(run.failures),
+                          f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                          f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "")
+    console.print(table)
+
+
+@cob_app.command("retry")
+def cob_retry(run_id: Annotated[int, typer.Argument(help="The run")],
+              institution: Annotated[str | None, typer.Option(help="Institution code")] = None) -> None:
+    """Run the failed loans of the latest run again, from the step each failed at."""
+    from microcredit.cob import service as cob
+    from microcredit.parties import service as parties
+
+    runtime = _runtime()
+    with runtime.db.unit_of_work(write=False) as session:
+        inst_id = parties.organisation.institution_by_code(
+            session=session, code=institution or runtime.settings.default_institution).id
+    try:
+        fixed, failing = cob.runs.retry(db=runtime.db, kit=runtime.cob, institution_id=inst_id, run_id=run_id)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    console.print(f"run {run_id}: {fixed} loan(s) fixed, {failing} still failing")
+    if failing:
+        raise typer.Exit(1)
 
 
 def main() -> None:

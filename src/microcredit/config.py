@@ -369,6 +369,12 @@ class Settings(BaseSettings):
     payments_simulator_duplicate_rate: float = Field(default=0.0, ge=0, le=1)
     payments_simulator_late_rate: float = Field(default=0.0, ge=0, le=1)
     payments_simulator_late_seconds: int = Field(default=300, ge=0, le=86400)
+    # Close of business: loans per partition (each step of a partition commits on its own), and how long a
+    # run's heartbeat stays fresh (a run silent for longer is taken to have died and may be resumed).
+    cob_partition_size: int = Field(default=500, ge=1, le=100_000)
+    cob_lease_seconds: int = Field(default=120, ge=1, le=86400)
+    # The Celery queue the close of business's partitions go to (None: "microcredit.cob").
+    cob_queue: str | None = None
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)

@@ -7,6 +7,7 @@ entry points imports it (the database layer knows only `Base`).
 from sqlalchemy import MetaData
 
 from microcredit.audit import models as audit_models
+from microcredit.cob import models as cob_models
 from microcredit.collections import models as collections_models
 from microcredit.consent import models as consent_models
 from microcredit.contracts import models as contracts_models
@@ -25,7 +26,7 @@ from microcredit.servicing import models as servicing_models
 
 MODELS = (audit_models, collections_models, consent_models, contracts_models, documents_models, identity_models,
           integrations_models, ledger_models, notifications_models, origination_models, parties_models,
-          platform_models, products_models, risk_models, servicing_models)
+          platform_models, products_models, risk_models, servicing_models, cob_models)
 
 
 def load_all_models() -> MetaData:

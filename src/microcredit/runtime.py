@@ -12,12 +12,16 @@ SMS codes, the SMS operator simulator or a real one).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx2
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock, SystemClock
+from microcredit.cob.service import steps as cob_steps
+from microcredit.cob.service.steps import CobKit
+from microcredit.collections import service as collections
 from microcredit.config import Settings
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
@@ -35,6 +39,20 @@ from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, Red
 from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
+
+
+def _collections_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
+    """The close of business's step 7, once over the institution: collections' cases opened, escalated and
+    closed from the loans' days past due on `on` (closed ones too: a loan paid off that day leaves the
+    running loans), promises to pay followed up. Registered here, in the composition root, because
+    collections sits above the close of business and cob never imports it."""
+    report = collections.sync_cases(session=session, clock=kit.clock, institution_id=institution_id,
+                                    business_date=on)
+    return {"opened": len(report.opened), "escalated": len(report.escalated), "closed": len(report.closed),
+            "promises_kept": len(report.promises_kept), "promises_broken": len(report.promises_broken)}
+
+
+cob_steps.register(cob_steps.Step("collections", cob_steps.COLLECTIONS_POSITION, whole=_collections_step))
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,12 @@ class Runtime:
         """The payment provider (the simulator unless a deployment configures its adapter)."""
         return self.payment_provider if self.payment_provider is not None else payments_from(self.settings,
                                                                                               self.clock)
+
+    @property
+    def cob(self) -> CobKit:
+        """What the close of business's steps take (clock, identity's kit, payments, sizing)."""
+        return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
+                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds)
 
     @property
     def files(self) -> Storage:

@@ -33,6 +33,7 @@ from PIL import Image as PILImage
 from sqlalchemy import select
 
 from microcredit.api.app import API_PREFIX, access_of, create_app, iter_routes
+from microcredit.cob.models import CobRun
 from microcredit.collections.models import CollectionCase
 from microcredit.consent import service as consent
 from microcredit.db.engine import Database
@@ -93,7 +94,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id")
+                "provider_name", "case_id", "run_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -333,6 +334,13 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     listed = risk.blacklist.add(session=session, actor=Actor.system(inst.id), institution_id=inst.id,
                                 kind="phone", value=next_phone(), reason="矩阵")
     assessed = risk.assess(session, risk_samples.base_facts(institution_id=inst.id))
+    # A finished close-of-business run of the business date.
+    cob_run = CobRun(institution_id=inst.id, business_date=inst.business_date,
+                     previous_date=inst.business_date - timedelta(days=1), status="done", runner="in_process",
+                     partition_size=500, loans=0, failures=0, started_at=runtime.clock.now(),
+                     heartbeat_at=runtime.clock.now())
+    session.add(cob_run)
+    session.flush()
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
                "provider": "wechat", "session_id": other_session.session_id, "year": 2027, "day_id": holiday.id,
@@ -342,7 +350,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "rule_set_code": "default", "blacklist_id": listed.id, "report_id": int(assessed.bureau_report_id or 0),
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
-               "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id}
+               "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
+               "run_id": cob_run.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -31,6 +31,7 @@ from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
 from microcredit.api.static import mount_web
 from microcredit.audit import api as audit_routes
+from microcredit.cob import api as cob_routes
 from microcredit.collections import api as collections_routes
 from microcredit.config import Settings
 from microcredit.consent import api as consent_routes
@@ -62,7 +63,8 @@ COMPRESS_MIN_BYTES = 1024
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
                consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
                servicing_routes.router, risk_routes.router, contracts_routes.router,
-               notifications_routes.router, collections_routes.router, public_routes.router, todo_routes.router)
+               notifications_routes.router, collections_routes.router, public_routes.router, todo_routes.router,
+               cob_routes.router)
 
 
 def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:

@@ -87,6 +87,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("ledger.accounts", "维护会计科目", "Maintain the chart of accounts"),
     Permission("ledger.close", "结账", "Close accounting periods"),
     Permission("ledger.reopen", "反结账", "Reopen closed periods"),
+    # Close of business
+    Permission("cob.run", "运行日终批处理", "Run the close of business"),
     # Applications and loans (staff side)
     Permission("loan.apply", "受理贷款申请", "Take loan applications"),
     Permission("loan.read", "查看贷款申请与贷款", "View loan applications and loans"),
@@ -154,7 +156,7 @@ DEFAULT_ROLES: tuple[RoleTemplate, ...] = (
                   "staff.manage", "role.read", "role.manage", "user.unlock",
                   "security.login_history", "audit.read", "audit.verify", "business_date.set",
                   "product.manage", "calendar.manage", "outbox.read", "outbox.manage", "ledger.read",
-                  "ledger.accounts", "ledger.reopen"), requires_mfa=True),
+                  "ledger.accounts", "ledger.reopen", "cob.run"), requires_mfa=True),
     RoleTemplate("auditor", "审计员", "Auditor", DataScope.INSTITUTION,
                  (*_STAFF_READ, "staff.read", "role.read", "security.login_history", "audit.read",
                   "audit.verify", "loan.read", "ledger.read", "report.read", "outbox.read", "risk.read")),

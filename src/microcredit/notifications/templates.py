@@ -76,6 +76,20 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-CN": "【{signature}】{text}",
         "en": "[{signature}] {text}",
     },
+    # Repayment reminders the close of business queues (cob.service.steps.remind).
+    "repayment_upcoming": {
+        "zh-CN": "【{signature}】温馨提示：您的贷款 {number} 将于 {due_date} 到期还款 {amount} 元，请按时还款。",
+        "en": "[{signature}] Reminder: CNY {amount} of your loan {number} falls due on {due_date}. Please pay on time.",
+    },
+    "repayment_due_today": {
+        "zh-CN": "【{signature}】您的贷款 {number} 今日（{due_date}）应还 {amount} 元，请于今日还款。",
+        "en": "[{signature}] CNY {amount} of your loan {number} is due today ({due_date}). Please pay today.",
+    },
+    "repayment_overdue": {
+        "zh-CN": "【{signature}】您的贷款 {number} 已逾期 {days} 天，应还 {amount} 元，请尽快还款，以免影响您的信用。",
+        "en": "[{signature}] Your loan {number} is {days} day(s) overdue: CNY {amount} is owed. Please pay as soon "
+              "as you can to protect your credit record.",
+    },
 }
 
 PURPOSE_TEXT = {

@@ -192,10 +192,23 @@ def autodebits_for(session: Session, loan_id: int, due_date: date) -> list[Payme
                                                       Payment.due_date == due_date).order_by(Payment.id)))
 
 
-def active_loans(session: Session, institution_id: int) -> list[Loan]:
-    """An institution's active loans, by id."""
-    return list(session.scalars(select(Loan).where(Loan.institution_id == institution_id, Loan.status == "active")
-                                .order_by(Loan.id)))
+def active_loans(session: Session, institution_id: int, ids: list[int] | None = None) -> list[Loan]:
+    """An institution's active loans, by id (only those of `ids` when given)."""
+    stmt = select(Loan).where(Loan.institution_id == institution_id, Loan.status == "active")
+    if ids is not None:
+        stmt = stmt.where(Loan.id.in_(ids))
+    return list(session.scalars(stmt.order_by(Loan.id)))
+
+
+def active_loan_ids(session: Session, institution_id: int, first: int | None = None,
+                    last: int | None = None) -> list[int]:
+    """The ids of an institution's active loans, ascending (those in [first, last] when given)."""
+    stmt = select(Loan.id).where(Loan.institution_id == institution_id, Loan.status == "active")
+    if first is not None:
+        stmt = stmt.where(Loan.id >= first)
+    if last is not None:
+        stmt = stmt.where(Loan.id <= last)
+    return list(session.scalars(stmt.order_by(Loan.id)))
 
 
 def break_exists(session: Session, institution_id: int, statement_date: date, kind: str, reference: str) -> bool:

@@ -1179,6 +1179,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cob/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's runs, newest date first
+         * @description A page of runs with their status, counts and report.
+         *
+         *     Requires permission `cob.run`.
+         */
+        get: operations["list_cob_runs"];
+        put?: never;
+        /**
+         * Start (or resume) the close of business of a date
+         * @description Open the run (the business date moves to it) and work it in the background; poll GET /cob/runs/{id}.
+         *
+         *     Requires permission `cob.run`.
+         */
+        post: operations["start_cob_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cob/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run: its steps x partitions and failures
+         * @description The run, each task's state, counts and duration, and the loans that failed.
+         *
+         *     Requires permission `cob.run`.
+         */
+        get: operations["get_cob_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cob/runs/{run_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the failed loans of the latest run again
+         * @description Each failed loan from the step it failed through the last, in a unit of work of its own.
+         *
+         *     Requires permission `cob.run`.
+         */
+        post: operations["retry_cob_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/cases": {
         parameters: {
             query?: never;
@@ -6222,6 +6294,228 @@ export interface components {
             note: string;
         };
         /**
+         * CobFailureRead
+         * @description A loan that failed a step, with the error; `retried` once a retry ran it again successfully.
+         */
+        CobFailureRead: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Error */
+            error: string;
+            /** Id */
+            id: number;
+            /** Loan Id */
+            loan_id: number;
+            /** Retried */
+            retried: boolean;
+            /**
+             * Retry Result
+             * @description fixed, or the error the last retry met
+             */
+            retry_result: string | null;
+            /** Step */
+            step: string;
+        };
+        /**
+         * CobRetryResult
+         * @description What a retry did.
+         */
+        CobRetryResult: {
+            /** Failing */
+            failing: number;
+            /** Fixed */
+            fixed: number;
+            run: components["schemas"]["CobRunRead"];
+        };
+        /**
+         * CobRunCreate
+         * @description Start (or resume) the close of business of a date.
+         */
+        CobRunCreate: {
+            /**
+             * Business Date
+             * @description The date to close: after the business date (default: the day after it), or the date of the unfinished run
+             * @example 2026-12-21
+             */
+            business_date?: string | null;
+        };
+        /**
+         * CobRunDetail
+         * @description A run with its steps x partitions and its failures.
+         */
+        CobRunDetail: {
+            /** Failures */
+            failures: components["schemas"]["CobFailureRead"][];
+            run: components["schemas"]["CobRunRead"];
+            /**
+             * Steps
+             * @description The steps in order
+             * @example [
+             *       "advance",
+             *       "classify",
+             *       "autodebit"
+             *     ]
+             */
+            steps: string[];
+            /** Tasks */
+            tasks: components["schemas"]["CobTaskRead"][];
+        };
+        /**
+         * CobRunRead
+         * @description A run: the date it closes, where it stands, and (once finished) its report.
+         */
+        CobRunRead: {
+            /**
+             * Business Date
+             * Format: date
+             * @description The date the run closes
+             * @example 2026-12-21
+             */
+            business_date: string;
+            /**
+             * Failures
+             * @description Loans whose failure waits for a retry
+             * @example 0
+             */
+            failures: number;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Heartbeat At
+             * Format: date-time
+             * @description The last time the run's runner was heard from
+             */
+            heartbeat_at: string;
+            /** Id */
+            id: number;
+            /** Institution Id */
+            institution_id: number;
+            /**
+             * Loans
+             * @description Active loans when the run opened
+             * @example 1200
+             */
+            loans: number;
+            /**
+             * Partition Size
+             * @description Loans per partition
+             * @example 500
+             */
+            partition_size: number;
+            /**
+             * Previous Date
+             * Format: date
+             * @description The business date before the run
+             * @example 2026-12-20
+             */
+            previous_date: string;
+            /**
+             * Report
+             * @description Per step: partitions, loans, failed, counts, duration_ms
+             * @example {
+             *       "business_date": "2026-12-21",
+             *       "failures": 0,
+             *       "loans": 2,
+             *       "steps": {
+             *         "advance": {
+             *           "counts": {
+             *             "entries": 2
+             *           },
+             *           "duration_ms": 40,
+             *           "failed": 0,
+             *           "loans": 2,
+             *           "partitions": 1,
+             *           "position": 10
+             *         }
+             *       }
+             *     }
+             */
+            report: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Runner
+             * @example in_process
+             */
+            runner: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Started By User Id */
+            started_by_user_id: number | null;
+            /**
+             * Status
+             * @description running; done; done_with_failures (some loans failed a step: retry)
+             * @enum {string}
+             */
+            status: "running" | "done" | "done_with_failures";
+        };
+        /**
+         * CobTaskRead
+         * @description One step over one partition of loans (by id range).
+         */
+        CobTaskRead: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Counts
+             * @description What the step did (amounts in minor units)
+             * @example {
+             *       "entries": 3
+             *     }
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Failed
+             * @description Loans that failed the step
+             */
+            failed: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** First Loan Id */
+            first_loan_id: number;
+            /** Id */
+            id: number;
+            /** Last Loan Id */
+            last_loan_id: number;
+            /**
+             * Loans
+             * @description Loans the step did
+             */
+            loans: number;
+            /**
+             * Partition
+             * @example 1
+             */
+            partition: number;
+            /**
+             * Position
+             * @example 10
+             */
+            position: number;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "running" | "done" | "failed";
+            /**
+             * Step
+             * @example advance
+             */
+            step: string;
+        };
+        /**
          * CollectorFiguresRead
          * @description One collector's figures over the period.
          */
@@ -9138,6 +9432,20 @@ export interface components {
         Page_ChangeRead_: {
             /** Items */
             items: components["schemas"]["ChangeRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[CobRunRead] */
+        Page_CobRunRead_: {
+            /** Items */
+            items: components["schemas"]["CobRunRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -17565,6 +17873,320 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_cob_runs: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CobRunRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    start_cob_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CobRunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CobRunRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such run (`cob_run_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A run is under way (`cob_run_in_progress`), an earlier date's run is unfinished (`cob_previous_run_unfinished`), the run is not finished (`cob_run_not_finished`) or not the latest (`cob_retry_not_latest`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The date is not after the business date (`cob_date_not_after_business_date`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_cob_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CobRunDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such run (`cob_run_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    retry_cob_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CobRetryResult"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such run (`cob_run_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A run is under way (`cob_run_in_progress`), an earlier date's run is unfinished (`cob_previous_run_unfinished`), the run is not finished (`cob_run_not_finished`) or not the latest (`cob_retry_not_latest`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The date is not after the business date (`cob_date_not_after_business_date`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {

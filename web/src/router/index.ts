@@ -39,6 +39,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'roles', name: 'staff-roles', component: () => import('@/identity/views/RolesView.vue'), meta: { permission: 'role.read', title: 'nav.roles' } },
   { path: 'login-history', name: 'staff-login-history', component: () => import('@/identity/views/LoginHistoryView.vue'), meta: { permission: 'security.login_history', title: 'nav.loginHistory' } },
   { path: 'audit-log', name: 'staff-audit-log', component: () => import('@/audit/views/AuditLogView.vue'), meta: { permission: 'audit.read', title: 'nav.auditLog' } },
+  { path: 'cob', name: 'staff-cob', component: () => import('@/cob/views/CobMonitorView.vue'), meta: { permission: 'cob.run', title: 'nav.cob' } },
   { path: 'outbox', name: 'staff-outbox', component: () => import('@/notifications/views/OutboxView.vue'), meta: { permission: 'outbox.read', title: 'nav.outbox' } },
   { path: 'account', name: 'staff-account', component: () => import('@/identity/views/StaffAccountView.vue'), meta: { title: 'account.title' } },
   { path: 'calculator', name: 'staff-calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator' } },

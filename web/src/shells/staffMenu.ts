@@ -16,7 +16,7 @@ const GROUPS: { key: string; routes: string[] }[] = [
   { key: 'nav.groupLoans', routes: ['staff-applications', 'staff-application-new', 'staff-review-queue', 'staff-group-applications', 'staff-loans', 'staff-loan-desk', 'staff-loan-changes', 'staff-reconciliation'] },
   {
     key: 'nav.groupAdmin',
-    routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox'],
+    routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox', 'staff-cob'],
   },
   { key: 'nav.groupProducts', routes: ['staff-products', 'staff-lpr', 'staff-contract-templates'] },
   {

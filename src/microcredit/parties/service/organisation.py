@@ -199,6 +199,21 @@ def set_business_date_as(*, session: Session, clock: Clock, actor: Actor, instit
     return inst
 
 
+def close_business_date(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
+                        new_date: date) -> Institution:
+    """Move the business date forward to `new_date` (the close of business; never backwards)."""
+    inst = institution(session=session, institution_id=institution_id)
+    before = inst.business_date
+    if new_date <= before:
+        return inst
+    inst.business_date = new_date
+    session.flush()
+    audit.record(session=session, clock=clock, actor=actor, action="business_date.closed",
+                 entity_type="institution", entity_id=inst.id, institution_id=inst.id,
+                 before={"business_date": before}, after={"business_date": new_date})
+    return inst
+
+
 # --- branches ---------------------------------------------------------------
 
 def create_branch(*, session: Session, clock: Clock, principal: Principal, institution_id: int | None,

@@ -423,6 +423,12 @@ def charge_penalties(*, session: Session, clock: Clock, actor: Actor, loan: Loan
     return tuple(recorded)
 
 
+def active_ids(*, session: Session, institution_id: int, first: int | None = None,
+               last: int | None = None) -> list[int]:
+    """The ids of the institution's active loans, ascending (in [first, last] when given)."""
+    return repo.active_loan_ids(session, institution_id, first, last)
+
+
 # --- the sub-ledger --------------------------------------------------------------------------
 
 

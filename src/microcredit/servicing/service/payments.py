@@ -285,13 +285,14 @@ class AutodebitReport:
 
 
 def autodebit(*, session: Session, clock: Clock, provider: PaymentProvider, institution_id: int,
-              on: date) -> AutodebitReport:
-    """Collect what is due on `on` from each active loan's bound (primary) card. An installment still
+              on: date, loan_ids: list[int] | None = None) -> AutodebitReport:
+    """Collect what is due on `on` from each active loan's bound (primary) card (only the loans of
+    `loan_ids` when given: the close of business's partitions). An installment still
     unpaid is tried on its due date and `RETRY_DAYS` after it, each attempt a payment of its own; a run
     again on the same day asks for nothing new (the key names the loan, the due date and the day)."""
     report = AutodebitReport(on)
     actor = Actor.system(institution_id)
-    for candidate in repo.active_loans(session, institution_id):
+    for candidate in repo.active_loans(session, institution_id, loan_ids):
         state = loans.state_of(session=session, loan=candidate, as_of=on)
         unpaid = [row for row in state.installments if row.due_date <= on and not row.settled]
         if not unpaid:

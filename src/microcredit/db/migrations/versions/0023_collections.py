@@ -1,7 +1,7 @@
 """collections: settings, cases, actions, debtors' contact preferences; collection permissions
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-03
 
 Four tables of the collections domain (docs/collections.md). The system branch-manager roles of
@@ -16,7 +16,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0023'
-down_revision = '0019'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""Every query of the close of business's tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
+
+
+def add(session: Session, *rows: object) -> None:
+    """Stage new rows."""
+    session.add_all(rows)
+
+
+def run(session: Session, run_id: int, *, for_update: bool = False) -> CobRun | None:
+    """A run by id (locked when asked)."""
+    stmt = select(CobRun).where(CobRun.id == run_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def run_of_date(session: Session, institution_id: int, business_date: date) -> CobRun | None:
+    """The institution's run of one business date."""
+    return session.scalars(select(CobRun).where(CobRun.institution_id == institution_id,
+                                                CobRun.business_date == business_date)).one_or_none()
+
+
+def latest_run(session: Session, institution_id: int) -> CobRun | None:
+    """The institution's run of the latest date."""
+    return session.scalars(select(CobRun).where(CobRun.institution_id == institution_id)
+                           .order_by(CobRun.business_date.desc()).limit(1)).one_or_none()
+
+
+def unfinished_run(session: Session, institution_id: int) -> CobRun | None:
+    """The institution's run that has not finished, if any."""
+    return session.scalars(select(CobRun).where(CobRun.institution_id == institution_id,
+                                                CobRun.status == "running")).first()
+
+
+def runs_query(*, institution_id: int | None) -> Select[Any]:
+    """Runs, newest date first (an institution's, or all)."""
+    stmt = select(CobRun)
+    if institution_id is not None:
+        stmt = stmt.where(CobRun.institution_id == institution_id)
+    return stmt.order_by(CobRun.business_date.desc(), CobRun.id.desc())
+
+
+def tasks(session: Session, run_id: int) -> list[CobTask]:
+    """A run's tasks in order: step position, then partition."""
+    return list(session.scalars(select(CobTask).where(CobTask.run_id == run_id)
+                                .order_by(CobTask.position, CobTask.partition)))
+
+
+def task(session: Session, task_id: int, *, for_update: bool = False) -> CobTask | None:
+    """A task by id (locked when asked)."""
+    stmt = select(CobTask).where(CobTask.id == task_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def failures(session: Session, run_id: int) -> list[CobFailure]:
+    """A run's failures, oldest first."""
+    return list(session.scalars(select(CobFailure).where(CobFailure.run_id == run_id).order_by(CobFailure.id)))
+
+
+def open_failures(session: Session, run_id: int) -> list[CobFailure]:
+    """A run's failures not yet retried."""
+    return list(session.scalars(select(CobFailure).where(CobFailure.run_id == run_id,
+                                                         CobFailure.retried.is_(False)).order_by(CobFailure.id)))
+
+
+def open_failure_count(session: Session, run_id: int) -> int:
+    """How many of a run's failures wait for a retry."""
+    return int(session.scalar(select(func.count()).select_from(CobFailure).where(
+        CobFailure.run_id == run_id, CobFailure.retried.is_(False))) or 0)
+
+
+def standing(session: Session, loan_id: int) -> LoanStanding | None:
+    """A loan's bucket, class and provision held."""
+    return session.get(LoanStanding, loan_id)
+
+
+def behaviour(session: Session, loan_id: int) -> LoanBehaviour | None:
+    """A loan's behaviour features."""
+    return session.get(LoanBehaviour, loan_id)
+
+
+def reminder_sent(session: Session, loan_id: int, kind: str, due_date: date) -> bool:
+    """Whether the reminder of this kind for this due date was queued."""
+    return session.scalar(select(ReminderSent.id).where(ReminderSent.loan_id == loan_id, ReminderSent.kind == kind,
+                                                        ReminderSent.due_date == due_date)) is not None

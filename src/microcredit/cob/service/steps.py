@@ -1,0 +1,217 @@
+"""The close of business's steps: a registry, in order, of what is done to each active loan.
+
+A step is a name, a position and a function over one loan (`LoanStep`): it runs inside the
+partition's unit of work, in a savepoint of its own, and returns counts (entries posted, payments
+asked for, minor units provisioned ...) that the task adds up. A step may instead work over the
+whole institution once per run (`InstitutionStep`, e.g. collections, whose cases also follow loans
+that stopped running that day): one task, in a savepoint; if it fails, the task stays unfinished
+and resuming the run runs it again. The built-in steps:
+
+    10 advance     accrue interest, detect overdue and days past due, charge penalties: servicing's
+                   `advance` (the engine's fold on the business date; the accrual book recognises it)
+    40 classify    the delinquency bucket and five-category class; the provision change posted
+                   (provision_expense / loss_provision at the class's rate, once per change)
+    50 autodebit   servicing's auto-debit for installments due today, and its retries
+    60 remind      reminders queued in the outbox (3 days before, on the due date, 1/3/7 days after)
+    70 —           the collections hook: the composition root (`runtime`) registers collections' sync
+    80 features    the behaviour features early warning reads
+
+Other domains add theirs with `register(Step(...))` at import (cob never imports them): the
+collections domain registers "collections" at position 70 (`COLLECTIONS_POSITION`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from microcredit.clock import Clock
+from microcredit.cob import repository as repo
+from microcredit.cob.models import LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.identity import service as identity
+from microcredit.integrations.payments import PaymentProvider
+from microcredit.ledger import service as ledger
+from microcredit.lending.classification import DEFAULT_PROVISION_RATES, ClassificationPolicy, provision
+from microcredit.lending.money import Money, RoundingPolicy
+from microcredit.notifications import service as notifications
+from microcredit.platform.actor import Actor
+from microcredit.servicing.service import loans, payments
+
+COLLECTIONS_POSITION = 70
+POLICY = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES)
+# (days after the due date, reminder kind, template): negative days are before it.
+REMINDERS = ((-3, "before_3", "repayment_upcoming"), (0, "due", "repayment_due_today"),
+             (1, "after_1", "repayment_overdue"), (3, "after_3", "repayment_overdue"),
+             (7, "after_7", "repayment_overdue"))
+LANGUAGE = "zh-CN"
+
+
+@dataclass(frozen=True, slots=True)
+class CobKit:
+    """The parts the steps take: the clock, identity's kit (phones and the SMS signature for
+    reminders), the payment provider (auto-debit), and the run's sizing."""
+
+    clock: Clock
+    identity: identity.IdentityKit
+    payments: PaymentProvider
+    partition_size: int = 500
+    lease_seconds: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class LoanAt:
+    """The loan a step works on and the business date being closed."""
+
+    institution_id: int
+    loan_id: int
+    on: date
+
+
+LoanStep = Callable[[Session, CobKit, LoanAt], Mapping[str, int]]
+InstitutionStep = Callable[[Session, CobKit, int, date], Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A named step at a position in the run, done to each active loan (`run`), or once over the
+    institution (`whole`: its id and the business date)."""
+
+    name: str
+    position: int
+    run: LoanStep | None = None
+    whole: InstitutionStep | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.whole is None):
+            raise ValueError("a step works either on each loan or on the whole institution")
+
+
+_REGISTRY: dict[str, Step] = {}
+
+
+def register(step: Step) -> None:
+    """Add (or replace) a step; positions are unique."""
+    taken = {s.position: s.name for s in _REGISTRY.values() if s.name != step.name}
+    if step.position in taken:
+        raise ValueError(f"position {step.position} is {taken[step.position]}'s")
+    _REGISTRY[step.name] = step
+
+
+def registered() -> list[Step]:
+    """The steps in order."""
+    return sorted(_REGISTRY.values(), key=lambda s: s.position)
+
+
+def step(name: str) -> Step:
+    """A registered step by name."""
+    return _REGISTRY[name]
+
+
+# --- the built-in steps ---------------------------------------------------------------------------------
+
+
+def advance(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
+    """Steps 1-3: the loan's books brought to the date (accrual, overdue, DPD, penalties)."""
+    entries = loans.advance(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
+                            institution_id=at.institution_id, loan_id=at.loan_id, business_date=at.on)
+    return {"entries": len(entries)}
+
+
+def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
+    """Step 4: bucket and class stored, and the provision's change posted (idempotent by its source)."""
+    loan = loans.get(session=session, institution_id=at.institution_id, loan_id=at.loan_id)
+    state = loans.state_of(session=session, loan=loan, as_of=at.on)
+    category = state.classification.category
+    target = provision(state.outstanding.principal, category, rounding=RoundingPolicy.default_for(loan.currency),
+                       policy=POLICY).minor
+    row = repo.standing(session, at.loan_id)
+    held = row.provision if row is not None else 0
+    change = target - held
+    posted = 0
+    if change:
+        source = ledger.Source("cob_provision", f"{at.loan_id}:{at.on.isoformat()}:{held}:{target}")
+        if ledger.posting.find_by_source(session=session, institution_id=at.institution_id, source=source) is None:
+            amount = Money(abs(change), loan.currency)
+            up = change > 0
+            postings = [ledger.Posting(ledger.DEFAULT_POSTING_MAP.provision_expense,
+                                       ledger.Side.DEBIT if up else ledger.Side.CREDIT, amount),
+                        ledger.Posting(ledger.DEFAULT_POSTING_MAP.loss_provision,
+                                       ledger.Side.CREDIT if up else ledger.Side.DEBIT, amount)]
+            ledger.post(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
+                        institution_id=at.institution_id, business_date=at.on,
+                        description=f"贷款损失准备 {loan.number} / loan loss provision", postings=postings,
+                        source=source, basis="accrual", not_after=at.on)
+            posted = 1
+    if row is None:
+        row = LoanStanding(loan_id=at.loan_id, institution_id=at.institution_id)
+        repo.add(session, row)
+    row.as_of, row.dpd, row.bucket, row.category = at.on, state.dpd, state.bucket.name, int(category)
+    row.provision = target
+    session.flush()
+    return {"provision_entries": posted, "provision_change": change}
+
+
+def autodebit(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
+    """Step 5: servicing's auto-debit for this loan (due today, or a retry day of an earlier failure)."""
+    report = payments.autodebit(session=session, clock=kit.clock, provider=kit.payments,
+                                institution_id=at.institution_id, on=at.on, loan_ids=[at.loan_id])
+    return {"requested": len(report.requested), "confirmed": report.confirmed, "failed": report.failed}
+
+
+def remind(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
+    """Step 6: the reminders due today queued as SMS, each (loan, kind, due date) once."""
+    loan = loans.get(session=session, institution_id=at.institution_id, loan_id=at.loan_id)
+    if loan.status != "active":
+        return {"reminders": 0}
+    state = loans.state_of(session=session, loan=loan, as_of=at.on)
+    queued = 0
+    for row in state.installments:
+        if row.number < 1 or row.settled:
+            continue
+        for days, kind, template in REMINDERS:
+            if row.due_date + timedelta(days=days) != at.on or repo.reminder_sent(session, at.loan_id, kind,
+                                                                                  row.due_date):
+                continue
+            phone = identity.accounts.phone(session=session, kit=kit.identity, user_id=loan.borrower_user_id)
+            params = {"signature": kit.identity.sender_name(session, at.institution_id, LANGUAGE),
+                      "number": loan.number, "due_date": row.due_date.isoformat(),
+                      "amount": str(row.outstanding.total), "days": max(days, 0)}
+            message = notifications.enqueue_sms(session=session, cipher=kit.identity.keys.cipher, clock=kit.clock,
+                                                institution_id=at.institution_id, phone=phone, template=template,
+                                                params=params, language=LANGUAGE)
+            session.flush()
+            repo.add(session, ReminderSent(loan_id=at.loan_id, kind=kind, due_date=row.due_date, sent_on=at.on,
+                                           outbox_id=message.id))
+            queued += 1
+    session.flush()
+    return {"reminders": queued}
+
+
+def features(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
+    """Step 8: late and partial payments, days since the last payment, the largest DPD seen."""
+    loan = loans.get(session=session, institution_id=at.institution_id, loan_id=at.loan_id)
+    state = loans.state_of(session=session, loan=loan, as_of=at.on)
+    due_of = {row.number: row.due_date for row in state.installments}
+    paid = [p for p in state.payments if p.event_id is not None]
+    late = sum(1 for p in paid if any(due_of.get(line.installment, p.on) < p.on for line in p.lines))
+    partial = sum(1 for row in state.installments
+                  if row.due_date <= at.on and not row.settled and row.paid.total.is_positive)
+    last = max((p.on for p in paid), default=None)
+    row = repo.behaviour(session, at.loan_id)
+    max_dpd = max(row.max_dpd if row is not None else 0, state.dpd)
+    if row is None:
+        row = LoanBehaviour(loan_id=at.loan_id, institution_id=at.institution_id)
+        repo.add(session, row)
+    row.as_of, row.late_payments, row.partial_payments = at.on, late, partial
+    row.days_since_last_payment = (at.on - last).days if last is not None else None
+    row.max_dpd = max_dpd
+    session.flush()
+    return {"late_payments": late, "partial_payments": partial}
+
+
+for _step in (Step("advance", 10, advance), Step("classify", 40, classify), Step("autodebit", 50, autodebit),
+              Step("remind", 60, remind), Step("features", 80, features)):
+    register(_step)

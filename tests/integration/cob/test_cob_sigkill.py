@@ -1,0 +1,135 @@
+"""`microcredit cob run` killed with SIGKILL at random points, several times, then resumed (issue 18).
+
+Two databases are set up alike (the same institution, product and loans, made in the same order, so
+the same ids). On the first, `microcredit cob run --until D` runs in a subprocess and is killed with
+SIGKILL at random moments — no shutdown, no rollback, a partition cut off half-way — several times,
+then run again to the end. On the second the same command runs once, uninterrupted. Every loan's
+figures, every ledger line, every classification, feature row and reminder must be the same on both,
+and the books must verify.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from microcredit.api.app import create_app
+from microcredit.clock import FrozenClock
+from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.db.engine import Database
+from microcredit.db.migrate import upgrade
+from microcredit.ledger import service as ledger
+from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from microcredit.runtime import Runtime, build_runtime
+from microcredit.servicing.models import Loan
+from microcredit.servicing.service import loans
+from tests.conftest import START, fresh_database_url, make_settings
+from tests.integration.cob.support import Portfolio, move_to, open_portfolio
+
+KILLS = 4
+FROM, UNTIL = date(2026, 12, 21), date(2026, 12, 30)  # across the first due date (12-25)
+
+
+def _setup(backend: str, tmp: Path, suffix: str) -> tuple[Runtime, Portfolio, str]:
+    url = fresh_database_url(backend, tmp, suffix=suffix)
+    database = Database(url, sqlite_busy_timeout_ms=30_000)
+    upgrade(database.engine)
+    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
+    with database.session() as session, TestClient(create_app(runtime=runtime)) as client, \
+            pytest.MonkeyPatch.context() as mp:
+        portfolio = open_portfolio(client, session, runtime, mp)
+        move_to(session, runtime, portfolio.inst.id, FROM - timedelta(days=1))
+    return runtime, portfolio, url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
+    """Two databases with the same portfolio (one to be killed and resumed, one run cleanly)."""
+    out = []
+    for name in ("killed", "clean"):
+        tmp: Path = tmp_path_factory.mktemp(f"cob-{name}")
+        runtime, portfolio, url = _setup(request.param, tmp, f"_cob_{name}")
+        out.append((runtime, portfolio, url, tmp))
+    yield out
+    for runtime, *_ in out:
+        runtime.close()
+
+
+def _cob(url: str, data_dir: Path, inst_code: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_DATA_DIR": str(data_dir),
+           "MICROCREDIT_MODE": "test", "MICROCREDIT_LOG_LEVEL": "WARNING", "MICROCREDIT_COB_PARTITION_SIZE": "1",
+           "MICROCREDIT_PUBLIC_URL": "http://testserver"}
+    env.pop("MICROCREDIT_REDIS_URL", None)
+    log = (data_dir / "cob.log").open("ab")  # read when a test fails
+    return subprocess.Popen([str(Path(sys.executable).parent / "microcredit"), "cob", "run", "--until",
+                             UNTIL.isoformat(), "--institution", inst_code, "--force"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _picture(runtime: Runtime, inst_id: int) -> dict[str, Any]:
+    """Everything the close of business decides, without ids of its own or wall-clock times."""
+    with runtime.db.unit_of_work(write=False) as s:
+        rows = s.scalars(select(Loan).where(Loan.institution_id == inst_id).order_by(Loan.id)).all()
+        lines = s.execute(
+            select(JournalEntry.business_date, JournalEntry.source_kind, JournalEntry.source_ref, JournalEntry.basis,
+                   LedgerAccount.code, JournalLine.debit_minor, JournalLine.credit_minor)
+            .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+            .where(JournalEntry.institution_id == inst_id)).all()
+        ids = [r.id for r in rows]
+        return {
+            "business_date": [r.business_date for r in s.scalars(select(CobRun).where(
+                CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
+            "loans": [(r.id, r.status, r.outstanding_principal, r.dpd, r.books, r.state_as_of, r.events_count,
+                       r.state) for r in rows],
+            "lines": sorted(tuple(str(x) for x in line) for line in lines),
+            "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision) for x in s.scalars(
+                select(LoanStanding).where(LoanStanding.loan_id.in_(ids)).order_by(LoanStanding.loan_id))],
+            "features": [(x.loan_id, x.as_of, x.late_payments, x.partial_payments, x.days_since_last_payment,
+                          x.max_dpd) for x in s.scalars(select(LoanBehaviour).where(
+                              LoanBehaviour.loan_id.in_(ids)).order_by(LoanBehaviour.loan_id))],
+            "reminders": sorted((x.loan_id, x.kind, x.due_date, x.sent_on) for x in s.scalars(
+                select(ReminderSent).where(ReminderSent.loan_id.in_(ids)))),
+            "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
+                select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
+        }
+
+
+def test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run(twins) -> None:
+    (killed_rt, killed, killed_url, killed_dir), (clean_rt, clean, clean_url, clean_dir) = twins
+    assert killed.loan_ids == clean.loan_ids
+    rng = random.Random(int(os.environ.get("COB_KILL_SEED", "18")))
+    cut = 0
+    for _ in range(KILLS):
+        proc = _cob(killed_url, killed_dir, killed.inst.code)
+        time.sleep(rng.uniform(1.5, 6.0))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            cut += 1
+        proc.wait()
+    assert cut, "every run finished before its kill: nothing was cut off"
+    finished = _cob(killed_url, killed_dir, killed.inst.code)
+    assert finished.wait(timeout=600) == 0, (killed_dir / "cob.log").read_text()[-3000:]
+    reference = _cob(clean_url, clean_dir, clean.inst.code)
+    assert reference.wait(timeout=600) == 0, (clean_dir / "cob.log").read_text()[-3000:]
+
+    got, want = _picture(killed_rt, killed.inst.id), _picture(clean_rt, clean.inst.id)
+    assert got["runs"] == [(FROM + timedelta(days=n), "done", 3, 0) for n in range((UNTIL - FROM).days + 1)]
+    for key in want:
+        assert got[key] == want[key], key
+    with killed_rt.db.unit_of_work(write=False) as s:
+        report = ledger.books.verify(session=s, institution_id=killed.inst.id, subledger=loans.control_balances)
+        assert report.ok, report.problems

@@ -1,0 +1,48 @@
+// The close-of-business monitor: an administrator runs the close of business of the next business date
+// from the console and watches every step fill its partitions until the run is done; the run is then
+// listed among the past runs, and the page reads in English too.
+import { test, expect } from './fixtures'
+import { ADMIN, DEMO_PASSWORD, expectAccessible, screenshot, staffLogin } from './helpers'
+
+test.use({ viewport: { width: 1366, height: 900 } })
+
+test('an administrator runs the close of business from the console and watches it finish', async ({ page }) => {
+  test.setTimeout(180_000) // a sign-in with TOTP, a run over the demo portfolio, an axe scan
+  await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
+  await page.getByTestId('menu-cob').click()
+  await expect(page.getByRole('heading', { name: '日终批处理', level: 1 })).toBeVisible()
+  const history = page.getByTestId('cob-runs')
+  const before = await history.locator('tbody tr').count()
+
+  await page.getByTestId('cob-start').click()
+  const dialog = page.getByRole('dialog')
+  await expect(dialog).toContainText('下一营业日')
+  await dialog.getByRole('button', { name: '开始日终' }).click()
+  await expect(page.getByText(/的日终批处理已开始/)).toBeVisible()
+
+  // The page polls the run: each step's partitions fill, then the run is done.
+  const run = page.getByTestId('cob-run')
+  await expect(run.getByTestId('cob-run-status')).toHaveText('已完成', { timeout: 150_000 })
+  for (const step of ['advance', 'classify', 'autodebit', 'remind', 'features']) {
+    await expect(run.getByTestId(`cob-state-${step}`)).toHaveText('完成')
+  }
+  await expect(run.getByTestId('cob-step-advance')).toHaveText('计提利息、逾期与罚息')
+  await expect(history.locator('tbody tr')).toHaveCount(before + 1)
+  await expect(history.locator('tbody tr').first()).toContainText('已完成')
+  await expectAccessible(page, '/staff/cob')
+  await screenshot(page, 'staff-cob')
+
+  // Starting the same date again is refused with the reason shown.
+  const date = (await history.locator('tbody tr').first().locator('td').first().innerText()).trim()
+  const picker = page.getByRole('combobox', { name: '营业日' })
+  await picker.fill(date)
+  await picker.press('Enter')
+  await page.getByTestId('cob-start').click()
+  await page.getByRole('dialog').getByRole('button', { name: '开始日终' }).click()
+  await expect(page.getByText('日终日期必须晚于当前营业日')).toBeVisible()
+
+  await page.getByTestId('language-switch').click()
+  await expect(page.getByRole('heading', { name: 'Close of business', level: 1 })).toBeVisible()
+  await expect(run.getByTestId('cob-run-status')).toHaveText('Done')
+  await expect(run.getByTestId('cob-step-classify')).toHaveText('Classification and provision')
+})
