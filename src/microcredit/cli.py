@@ -137,7 +137,8 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     _demo_ca(runtime)
     with runtime.db.unit_of_work() as session:
         logins = seed(session=session, kit=runtime.identity, storage=runtime.files,
-                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings))
+                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings),
+                      payments=runtime.payments)
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)
