@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from microcredit.clock import local_date
 from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
-from microcredit.demo import portfolio
-from microcredit.demo.samples import sample_id_card, sample_income_proof, sample_scan
 from microcredit.contracts import service as contracts
 from microcredit.contracts.signing import SignerFiles
+from microcredit.demo import portfolio
+from microcredit.demo.samples import sample_id_card, sample_income_proof, sample_scan
 from microcredit.documents import service as documents
 from microcredit.identity import service as identity
 from microcredit.identity.permissions import ROLE_TEMPLATES, DataScope
