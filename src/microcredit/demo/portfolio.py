@@ -47,7 +47,7 @@ from microcredit.servicing.service import changes, loans, payments
 from microcredit.servicing.service import settings as servicing_settings
 
 DAYS = 150  # the portfolio's first business day, before the demo's
-CASH_APPROVAL_ABOVE = "3000.00"  # a branch repayment above it waits for a second person
+CASH_APPROVAL_ABOVE = "1500.00"  # a branch repayment above it waits for a second person
 SIGN_CODE = "246810"
 # What the demo's products ask for on file (`demo.demo_products`).
 REQUIRED_DOCUMENTS = {"FARM-BIZ": ("id_card", "income_proof", "land_contract"),
@@ -102,7 +102,7 @@ def stories() -> list[Story]:
         Story("current", "13900001003", None, 50, [_pay(n) for n in range(1, 13)]),
         # 张三: paid off, each installment in cash at the branch, above the threshold: the teller's
         # request, confirmed by the branch manager.
-        Story("paid_off", "13900001001", _plan("FARM-BIZ", "12000.00", 3, "business", "小吃店旺季备货"), 0,
+        Story("paid_off", "13900001001", _plan("FARM-BIZ", "6000.00", 3, "business", "小吃店旺季备货"), 0,
               [_pay(n, channel="cash") for n in range(1, 4)]),
         # 陈静: paid the first two installments, then stopped (more than 30 days past due).
         Story("late_30", "13900001005", _plan("CONSUMER", "5000.00", 6, "consumption", "家具"), 0,
@@ -123,7 +123,7 @@ def stories() -> list[Story]:
               [_pay(1), _pay(2), (2, 15, "payoff", {})]),
         # 郑强: two installments; frost ruins the tea harvest, so two periods are deferred (展期) from the
         # third installment, proposed by finance and approved by the branch manager; paid on after that.
-        Story("deferred", "13900001010", _plan("FARM-BIZ", "9000.00", 12, "agriculture", "茶园施肥"), 3,
+        Story("deferred", "13900001010", _plan("FARM-BIZ", "6000.00", 12, "agriculture", "茶园施肥"), 3,
               [_pay(1), _pay(2), (2, 3, "change", {"kind": "deferral", "from_installment": 3, "periods": 2,
                                                     "interest": "payable", "restructuring": True,
                                                     "reason_code": "natural_disaster",
@@ -407,7 +407,8 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
         _file_documents(session, kit, storage, policy, cast, who, _required(session, cast, story.plan.product_code))
         _bind_card(session, kit, who)
         draft = origination.applications.create_own(session=session, kit=kit, principal=who, plan=story.plan,
-                                                    device_id=f"demo-device-{story.phone[-4:]}", ip="203.0.113.40")
+                                                    device_id=f"demo-device-{story.phone[-4:]}",
+                                                    ip=f"203.0.113.{int(story.phone[-2:]) + 50}")
         origination.applications.submit(session=session, kit=kit, principal=who, application_id=draft.id, own=True,
                                         assess=assess, language="zh-CN", notify=False)
         _approved(session, kit, cast, who, draft.id)
