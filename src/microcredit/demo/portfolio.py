@@ -24,6 +24,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -242,11 +243,12 @@ class Walk:
             day, _, act = heapq.heappop(self.queue)
             if day > self.today:
                 for stop in _month_ends(self.today, day):
-                    self._move(stop)
-                self._move(day)
+                    self.move(stop)
+                self.move(day)
             act()
 
-    def _move(self, day: date) -> None:
+    def move(self, day: date) -> None:
+        """Set the business date to `day` and close it."""
         parties.organisation.set_business_date_as(session=self.session, clock=self.kit.clock,
                                                   actor=Actor.system(self.cast.institution_id),
                                                   institution_id=self.cast.institution_id, new_date=day,
@@ -257,7 +259,7 @@ class Walk:
 
 
 def _month_ends(after: date, before: date) -> list[date]:
-    out = []
+    out: list[date] = []
     day = date(after.year, after.month, 1)
     while True:
         day = (day + timedelta(days=32)).replace(day=1)
@@ -364,7 +366,7 @@ def _pay_out(walk: Walk, story: Story) -> None:
         # Installments move (a deferral adds some, a prepayment takes some away): an act is put on the
         # due date the loan has now, and looks again when the day comes (`_act_on_due`).
         walk.at(dues.get(n, max(dues.values())) + timedelta(days=late),
-                lambda n=n, what=what, how=how: _act_on_due(walk, story, n, what, how))
+                partial(_act_on_due, walk, story, n, what, how))
 
 
 def _act_on_due(walk: Walk, story: Story, n: int, what: str, how: dict[str, Any]) -> None:
@@ -417,9 +419,9 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
     told.extend(_group_stories(session, kit, storage, policy, files, cast, assess))
     start = end - timedelta(days=DAYS)
     walk = Walk(session=session, kit=kit, cast=cast, provider=provider, end=end, today=end)
-    walk._move(start)
+    walk.move(start)
     for story in told:
-        walk.at(start + timedelta(days=story.start), lambda story=story: _pay_out(walk, story))
+        walk.at(start + timedelta(days=story.start), partial(_pay_out, walk, story))
     walk.run()
     _reconcile(walk, next(s for s in told if s.key == "current"))
 
