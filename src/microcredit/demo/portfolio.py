@@ -48,7 +48,7 @@ from microcredit.servicing.service import changes, loans, payments
 from microcredit.servicing.service import settings as servicing_settings
 
 DAYS = 150  # the portfolio's first business day, before the demo's
-CASH_APPROVAL_ABOVE = "1500.00"  # a branch repayment above it waits for a second person
+CASH_APPROVAL_ABOVE = "2000.00"  # a branch repayment above it waits for a second person
 SIGN_CODE = "246810"
 # What the demo's products ask for on file (`demo.demo_products`).
 REQUIRED_DOCUMENTS = {"FARM-BIZ": ("id_card", "income_proof", "land_contract"),
@@ -103,7 +103,7 @@ def stories() -> list[Story]:
         Story("current", "13900001003", None, 50, [_pay(n) for n in range(1, 13)]),
         # 张三: paid off, each installment in cash at the branch, above the threshold: the teller's
         # request, confirmed by the branch manager.
-        Story("paid_off", "13900001001", _plan("FARM-BIZ", "6000.00", 3, "business", "小吃店旺季备货"), 0,
+        Story("paid_off", "13900001001", _plan("FARM-BIZ", "6600.00", 3, "business", "小吃店旺季备货"), 0,
               [_pay(n, channel="cash") for n in range(1, 4)]),
         # 陈静: paid the first two installments, then stopped (more than 30 days past due).
         Story("late_30", "13900001005", _plan("CONSUMER", "5000.00", 6, "consumption", "家具"), 0,
