@@ -43,6 +43,7 @@ from microcredit.origination import service as origination
 from microcredit.origination.schemas import ApplicationCreate
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor, RequestMeta
+from microcredit.platform.paging import PageRequest
 from microcredit.platform.storage import Storage
 from microcredit.servicing.service import changes, loans, payments
 from microcredit.servicing.service import settings as servicing_settings
@@ -402,11 +403,11 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
         if story.plan is None:  # the contract signed in the front half
             story.application_id = next(
                 a.id for a in origination.applications.list_own(session=session, principal=who,
-                                                                page=origination_page()).items
+                                                                page=PageRequest(1, 50)).items
                 if a.status == "approved" and contracts.contracts.fully_signed(session=session, application_id=a.id))
             _bind_card(session, kit, who)
             continue
-        _file_documents(session, kit, storage, policy, cast, who, _required(session, cast, story.plan.product_code))
+        _file_documents(session, kit, storage, policy, cast, who, REQUIRED_DOCUMENTS[story.plan.product_code])
         _bind_card(session, kit, who)
         draft = origination.applications.create_own(session=session, kit=kit, principal=who, plan=story.plan,
                                                     device_id=f"demo-device-{story.phone[-4:]}",
@@ -426,10 +427,6 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
     _reconcile(walk, next(s for s in told if s.key == "current"))
 
 
-def _required(session: Session, cast: Cast, code: str) -> tuple[str, ...]:
-    return REQUIRED_DOCUMENTS[code]
-
-
 def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,
                    files: contracts.Files, cast: Cast, assess: Any) -> list[Story]:
     """城关联保一组's applications, returned for documents: the officer files them, each member resubmits,
@@ -437,10 +434,10 @@ def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy:
     out = []
     for i, phone in enumerate(GROUP_PHONES):
         who = cast.borrowers[phone]
-        _file_documents(session, kit, storage, policy, cast, who, _required(session, cast, "FARM-BIZ"))
+        _file_documents(session, kit, storage, policy, cast, who, REQUIRED_DOCUMENTS["FARM-BIZ"])
         _bind_card(session, kit, who)
         returned = next(a for a in origination.applications.list_own(
-            session=session, principal=who, page=origination_page()).items if a.status == "returned")
+            session=session, principal=who, page=PageRequest(1, 50)).items if a.status == "returned")
         origination.applications.submit(session=session, kit=kit, principal=who, application_id=returned.id,
                                         own=True, assess=assess, language="zh-CN", notify=False)
         _approved(session, kit, cast, who, returned.id)
@@ -449,13 +446,6 @@ def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy:
         out.append(Story(f"group_{i}", phone, None, 20, acts,
                          application_id=returned.id))
     return out
-
-
-def origination_page() -> Any:
-    """The first page of a borrower's applications."""
-    from microcredit.platform.paging import PageRequest
-
-    return PageRequest(1, 50)
 
 
 def _reconcile(walk: Walk, story: Story) -> None:
