@@ -2,7 +2,7 @@
 
     microcredit serve [--host H] [--port P]     run the API and web app
     microcredit migrate                         bring the database schema up to date
-    microcredit demo [--no-serve]               migrate, load demo data, print logins, serve
+    microcredit demo [--no-serve] [--no-loans]  migrate, load demo data (and loans), print logins, serve
     microcredit create-user ...                 create a staff account (bootstrap an administrator)
     microcredit backup FILE / restore FILE      copy the database out / back in
     microcredit audit verify [--anchor HASH]    recompute the audit hash chain
@@ -129,7 +129,9 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
 @app.command()
 def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
-         host: str = "127.0.0.1", port: int = 8000) -> None:
+         host: str = "127.0.0.1", port: int = 8000,
+         with_loans: Annotated[bool, typer.Option("--loans/--no-loans",
+                                                  help="Make the loan portfolio (about a minute)")] = True) -> None:
     """Migrate the embedded database, load the demo data, print the logins, and serve."""
     from microcredit.demo import DEMO_PASSWORD, seed
 
@@ -142,7 +144,8 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
     _demo_ca(runtime)
     with runtime.db.unit_of_work() as session:
         logins = seed(session=session, kit=runtime.identity, storage=runtime.files,
-                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings))
+                      document_policy=runtime.settings.documents, signer=signing.signer_files(runtime.settings),
+                      payments=runtime.payments if with_loans else None)
     table = Table(title=f"Demo logins — password for all: {DEMO_PASSWORD}")
     for col in ("who", "role", "phone", "note"):
         table.add_column(col)

@@ -82,6 +82,21 @@ test.describe('borrower pages at 375×812', () => {
   })
 })
 
+// The demo's loans (its living portfolio): README's docs/images/staff-loans.png and borrower-loan-mobile.png.
+test('the demo loans: the staff loan list and a borrower’s loan', async ({ page, browser, baseURL }) => {
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, '13900000009') // 冯琳, finance
+  await page.goto('/staff/loans')
+  await expect(page.getByText('L-DEMO-').first()).toBeVisible()
+  await shoot(page, 's-1366-zh-CN-loans', true)
+  const phone = await (await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })).newPage()
+  await borrowerLogin(phone, '13900001001', DEMO_PASSWORD) // 张三
+  await phone.goto('/loans')
+  await phone.locator('a[href^="/loans/"]').first().click()
+  await expect(phone).toHaveURL(/\/loans\/\d+$/)
+  await shoot(phone, 'b-zh-CN-loan')
+})
+
 const STAFF_PAGES = [
   ['/staff', 'home'],
   ['/staff/borrowers', 'borrowers'],

@@ -14,12 +14,10 @@ printed by `microcredit demo` and must never be used outside a demo.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
@@ -27,11 +25,14 @@ from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
 from microcredit.contracts import service as contracts
 from microcredit.contracts.signing import SignerFiles
+from microcredit.demo import portfolio
+from microcredit.demo.samples import sample_id_card, sample_income_proof, sample_scan
 from microcredit.documents import service as documents
 from microcredit.identity import service as identity
 from microcredit.identity.permissions import ROLE_TEMPLATES, DataScope
 from microcredit.identity.principal import Principal
 from microcredit.identity.service import IdentityKit
+from microcredit.integrations.payments import PaymentProvider
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.origination import service as origination
@@ -162,46 +163,6 @@ def seed_products(*, session: Session, kit: IdentityKit, institution_id: int) ->
                                    number=1, calendars=calendars)
 
 
-def sample_id_card() -> bytes:
-    """A made-up ID-card photo (JPEG, with a camera's EXIF) — plainly marked as a sample."""
-    image = Image.new("RGB", (856, 540), (226, 236, 246))
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((20, 20, 836, 520), radius=28, outline=(60, 90, 140), width=4)
-    draw.rectangle((600, 110, 800, 360), fill=(190, 205, 225))
-    for y, text in ((70, "SAMPLE - DEMO ONLY"), (150, "Holder: demo borrower"),
-                    (210, "Resident ID card (front)"), (270, "Not a real document")):
-        draw.text((60, y), text, fill=(30, 40, 60), font_size=32)
-    exif = Image.Exif()
-    exif[0x010F] = "DemoPhone"
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
-
-
-def sample_income_proof() -> bytes:
-    """A made-up one-page income proof (PDF, drawn with Pillow) — plainly marked as a sample."""
-    page = Image.new("RGB", (1240, 1754), "white")
-    draw = ImageDraw.Draw(page)
-    for y, text in ((120, "PROOF OF INCOME - SAMPLE, DEMO ONLY"), (260, "Employee: demo borrower"),
-                    (330, "Monthly income: CNY 9,000.00"), (400, "Issued by: Demo Employer Ltd. (fictitious)")):
-        draw.text((120, y), text, fill="black", font_size=40)
-    out = io.BytesIO()
-    page.save(out, format="PDF", resolution=150)
-    return out.getvalue()
-
-
-def sample_scan(title: str, holder: str) -> bytes:
-    """A made-up one-page scan of a proof (JPEG) -- plainly marked as a sample."""
-    page = Image.new("RGB", (900, 1200), (250, 250, 246))
-    draw = ImageDraw.Draw(page)
-    for y, text in ((80, f"{title} - SAMPLE, DEMO ONLY"), (180, f"Holder: {holder}"),
-                    (250, "Not a real document")):
-        draw.text((80, y), text, fill=(20, 20, 20), font_size=36)
-    out = io.BytesIO()
-    page.save(out, format="JPEG", quality=85)
-    return out.getvalue()
-
-
 # The document types each demo borrower has on file (the first one's photo and PDF are drawn above;
 # the others are sample scans): what their products ask, so that their applications are decided.
 DEMO_DOCUMENTS = {
@@ -253,9 +214,11 @@ def seed_risk(*, session: Session, kit: IdentityKit, institution_id: int) -> Non
 
 
 def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
-         document_policy: DocumentSettings | None = None, signer: SignerFiles | None = None) -> list[DemoLogin]:
+         document_policy: DocumentSettings | None = None, signer: SignerFiles | None = None,
+         payments: PaymentProvider | None = None) -> list[DemoLogin]:
     """Create the demo data unless it exists; return the logins to print (documents only given a storage,
-    contracts only given a storage and a signing certificate)."""
+    contracts only given a storage and a signing certificate, the living portfolio of loans
+    (`demo.portfolio`) only given those and a payment provider as well)."""
     actor = Actor.system()
     logins: list[DemoLogin] = []
     try:
@@ -339,6 +302,18 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
                      for name, _, phone, _, ix, roles in STAFF if roles[0].startswith("approver_")]
         seed_reviews(session=session, kit=kit, borrowers=applicants[:5], approvers=approvers)
     seed_books(session=session, kit=kit, institution_id=inst.id, business_date=inst.business_date)
+    if created and storage is not None and signer is not None and payments is not None:
+        staff = {roles[0]: _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone,
+                                                                   kind="staff")[0],
+                               roles[0], inst.id, branches[ix].id if ix is not None else None, name)
+                 for name, _, phone, _, ix, roles in STAFF}
+        cast = portfolio.Cast(institution_id=inst.id, finance=staff["finance"], manager=staff["branch_manager"],
+                              collector=staff["collector"], officer=officer, administrator=staff["administrator"],
+                              approvers=approvers, borrowers={b[1]: a for b, a in zip(BORROWERS, applicants,
+                                                                                       strict=True)})
+        portfolio.seed_portfolio(session=session, kit=kit, storage=storage,
+                                 policy=document_policy or DocumentSettings(),
+                                 files=contracts.Files(storage=storage, signer=signer), provider=payments, cast=cast)
     for name, _, phone, position, _, roles in STAFF:
         note = ""
         if "administrator" in roles:
@@ -353,8 +328,8 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
 
 # The demo's first entries: (source ref, days before the business date, description, debit, credit, amount).
 BOOKS = (
-    ("capital", 30, "股东注资 / Capital injection by the shareholders", "1002", "4001", "5000000.00"),
-    ("bank-loan", 20, "工商银行流动资金借款 / Working-capital loan from ICBC", "1002", "2001", "1000000.00"),
+    ("capital", 180, "股东注资 / Capital injection by the shareholders", "1002", "4001", "5000000.00"),
+    ("bank-loan", 160, "工商银行流动资金借款 / Working-capital loan from ICBC", "1002", "2001", "1000000.00"),
     ("suspense", 3, "来源不明的入账，待查 / Unidentified receipt, held in suspense", "1002", "2299", "1200.00"),
     ("error", 2, "误记：支付渠道划转（已冲销）/ Posted in error: channel transfer (reversed)", "1012", "1002",
      "300.00"),

@@ -1,0 +1,104 @@
+"""The demo's living portfolio (`demo.portfolio`): after one seed, every promised state is there as staff see
+it over the API, the books verify, the provider's statement left its breaks, and a borrower sees their loans
+with schedules and receipts. One seed per database (it walks 150 business days), every check on it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from microcredit import demo
+from microcredit.clock import local_date
+from microcredit.contracts import signing
+from microcredit.identity import service as identity
+from microcredit.identity.models import User
+from microcredit.ledger import service as ledger
+from microcredit.parties import service as parties
+from microcredit.platform.storage import LocalStorage
+from microcredit.servicing.service import loans
+from tests.integration.helpers import shared_client, signed_in
+
+LOANS = "/api/v1/loans"
+
+
+def _user(session, runtime, phone, kind):
+    [user_id] = identity.accounts.user_ids_by_phone(session=session, kit=runtime.identity, phone=phone, kind=kind)
+    return session.get(User, user_id)
+
+
+@pytest.fixture
+def client(runtime, backend):
+    yield from shared_client(runtime, backend)
+
+
+def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, runtime, client, tmp_path):
+    signing.init_demo_ca(tmp_path, now=runtime.clock.now())
+    demo.seed(session=session, kit=runtime.identity, storage=LocalStorage(tmp_path / "files"),
+              document_policy=runtime.settings.documents, signer=signing.demo_files(tmp_path),
+              payments=runtime.payments)
+    inst = parties.organisation.institution_by_code(session=session, code=demo.INSTITUTION_CODE)
+    assert inst.business_date == local_date(runtime.clock)  # the walk ends where the demo's day is
+    finance = signed_in(session, runtime, _user(session, runtime, "13900000009", "staff"))
+    zhang = signed_in(session, runtime, _user(session, runtime, "13900001001", "borrower"))
+    session.commit()
+
+    # Staff see every state.
+    listed = client.get(LOANS, headers=finance, params={"page_size": 50})
+    assert listed.status_code == 200, listed.text
+    rows = {r["number"]: r for r in listed.json()["items"]}
+    assert len(rows) == 12
+    full = {n: client.get(f"{LOANS}/{r['id']}", headers=finance).json() for n, r in rows.items()}
+    kinds = {n: [e["type"] for e in loan["events"]] for n, loan in full.items()}
+    statuses = [r["status"] for r in rows.values()]
+    assert statuses.count("closed") == 2
+    assert statuses.count("written_off") == 1
+    current = [r for r in rows.values() if r["status"] == "active" and r["dpd"] == 0]
+    assert len(current) >= 7
+    dpds = sorted(r["dpd"] for r in rows.values())
+    assert dpds[-1] > 90
+    assert 30 < dpds[-2] <= 90
+    late = max(full.values(), key=lambda loan: loan["dpd"])
+    assert (late["state"]["bucket"], late["state"]["classification"]) == ("91-180", "substandard")
+    modes = sorted(e["payload"].get("mode") for loan in full.values() for e in loan["events"]
+                   if e["type"] == "prepayment")
+    assert modes == ["reduce_installment", "shorten_term", "shorten_term"]  # two partly prepaid, one in full
+    prepaid_in_full = [n for n, k in kinds.items() if k[-1] == "prepayment" and rows[n]["status"] == "closed"]
+    assert len(prepaid_in_full) == 1
+    assert any("deferral" in k for k in kinds.values())
+    [written_off] = [n for n, r in rows.items() if r["status"] == "written_off"]
+    assert kinds[written_off][-2:] == ["write_off", "recovery"]
+    # Cash above the threshold: the teller's requests, each confirmed by the branch manager.
+    [cash] = [n for n, k in kinds.items() if k.count("repayment") == 3 and rows[n]["status"] == "closed"]
+    changes = client.get(f"{LOANS}/{rows[cash]['id']}/changes", headers=finance).json()
+    assert [(c["kind"], c["status"]) for c in changes] == [("repayment", "approved")] * 3
+    assert all(c["decided_by_user_id"] != c["requested_by_user_id"] for c in changes)
+    # The group's three loans, each paid out on the same day.
+    group = [loan for loan in full.values() if loan["borrower_name"] in ("赵建国", "孙秀英", "周明")
+             and loan["principal"] in ("12000.00", "8000.00", "10000.00")]
+    assert len({loan["disbursed_on"] for loan in group}) == 1
+    assert len(group) == 3
+    # Every payout went through the provider, on the day the business date then was.
+    assert all(k[0] == "disbursement" for k in kinds.values())
+    first = min(r["disbursed_on"] for r in rows.values())
+    assert first == (inst.business_date - timedelta(days=demo.portfolio.DAYS)).isoformat()
+
+    breaks = client.get("/api/v1/reconciliation/breaks", headers=finance).json()["items"]
+    assert sorted(b["kind"] for b in breaks) == ["amount_differs", "missing_ours", "status_differs"]
+
+    session.expire_all()
+    report = ledger.books.verify(session=session, institution_id=inst.id, subledger=loans.control_balances)
+    assert report.ok, report.problems
+
+    # The demo borrower sees their loans, each with its schedule, and the receipts of their payments.
+    mine = client.get("/api/v1/me/loans", headers=zhang).json()["items"]
+    assert sorted(r["status"] for r in mine) == ["active", "closed"]
+    for summary in mine:
+        loan = client.get(f"/api/v1/me/loans/{summary['id']}", headers=zhang).json()
+        assert len(loan["state"]["installments"]) >= 3
+        paid = [e for e in loan["events"] if e["type"] == "repayment"]
+        assert paid
+        assert all(e["has_document"] for e in paid)
+        receipt = client.get(f"/api/v1/me/loans/{summary['id']}/events/{paid[0]['seq']}/document", headers=zhang)
+        assert receipt.status_code == 200
+        assert receipt.content.startswith(b"%PDF")
