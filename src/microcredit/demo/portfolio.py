@@ -12,7 +12,7 @@ The business date starts `DAYS` before the demo's and steps forward to each day 
 (a disbursement, a due date, a payment, a month end); `_close_day` brings every open loan to the
 new date as the close of business would. The walk ends on the demo's business date, so the books
 verify (`microcredit ledger verify`) and a visitor sees loans current, paid off, late (days past due,
-bucket and class; penalty interest waits for the close of business to charge it), prepaid, deferred,
+bucket and class, penalty interest charged as each day closes, each with its collection case), prepaid, deferred,
 written off and partly recovered, and a group's loans. Last, the provider's statement of the day is
 reconciled: an online payment still waiting for its callback and two lines the provider got wrong are
 the breaks the staff console lists.
@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
+from microcredit.collections import service as collections
 from microcredit.config import DocumentSettings
 from microcredit.contracts import service as contracts
 from microcredit.demo.samples import sample_scan
@@ -425,6 +426,8 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
         walk.at(start + timedelta(days=story.start), partial(_pay_out, walk, story))
     walk.run()
     _reconcile(walk, next(s for s in told if s.key == "current"))
+    # The late loans' collection cases, opened and assigned as the close of business's step 7 does.
+    collections.sync_cases(session=session, clock=kit.clock, institution_id=cast.institution_id, business_date=end)
 
 
 def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,
