@@ -34,9 +34,11 @@ from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
+from microcredit.lending import delinquency
 from microcredit.lending import loan as core
+from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
-from microcredit.lending.money import Money
+from microcredit.lending.money import Money, percent
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -75,13 +77,14 @@ STATUS_OF = {core.LoanStatus.APPROVED: "pending_disbursement", core.LoanStatus.A
 ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"active", "overpaid"},
            "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"},
            "recovery": {"written_off"}, "waiver": {"active", "overpaid"}, "deferral": {"active"},
-           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"}}
-PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v"}
+           "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"},
+           "penalty": {"active"}}
+PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v", "penalty": "n"}
 WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
          "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end"),
          "recovery": ("核销后收回", "recovery"), "waiver": ("减免", "waiver"), "deferral": ("展期", "deferral"),
          "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off"),
-         "refund": ("退还溢缴款", "credit refund")}
+         "refund": ("退还溢缴款", "credit refund"), "penalty": ("罚息", "penalty interest")}
 
 
 class PostedEntry(Protocol):
@@ -370,18 +373,67 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
             business_date: date) -> tuple[PostedEntry, ...]:
-    """Bring the loan's books to `business_date` with no new event (what the close of business does):
-    credit held used on a due date, interest and fees falling due (accrual book)."""
+    """Bring the loan's books to `business_date` (what the close of business does): penalty interest
+    charged on installments past due (`charge_penalties`), then credit held used on a due date,
+    interest and fees falling due (accrual book)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if loan.status == "pending_disbursement":
         return ()
+    charged = charge_penalties(session=session, clock=clock, actor=actor, loan=loan, business_date=business_date)
     state = state_of(session=session, loan=loan, as_of=business_date)
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
     _refresh(loan, state, clock, loan.events_count)
     session.flush()
-    return entries
+    return (*(e for r in charged for e in r.entries), *entries)
+
+
+def penalty_rule(session: Session, loan: Loan) -> delinquency.PenaltyRule:
+    """The product version's penalty interest rule (罚息), in the engine's terms (rates as fractions)."""
+    rule = products.catalogue.terms_of(products.catalogue.version_by_id(
+        session=session, version_id=loan.product_version_id)).penalty
+    return delinquency.PenaltyRule(basis=delinquency.PenaltyBasis(rule.basis), value=percent(rule.value_percent),
+                                   day_count=core_terms(session, loan).contract.day_count,
+                                   compound_overdue_interest=rule.compound_overdue_interest,
+                                   grace_days=rule.grace_days)
+
+
+def charge_penalties(*, session: Session, clock: Clock, actor: Actor, loan: Loan, business_date: date
+                     ) -> list[Recorded]:
+    """Penalty interest (and compound interest, when the product says so) on each installment past due
+    beyond the grace days, from its due date — or from the day penalty was last charged on it — to
+    `business_date`, each recorded as a `penalty` event valued that day (the product's rule, the
+    loan's day count and rounding). Charging again on the same day records nothing (the key names
+    the installment and the day); payments made since lower the base from then on."""
+    if loan.status != "active":
+        return []
+    rows = repo.events_of(session, loan.id)
+    state = state_of(session=session, loan=loan, as_of=business_date)
+    terms = core_terms(session, loan)
+    rule = penalty_rule(session, loan)
+    last: dict[int, date] = {}
+    for row in rows:
+        if row.type == "penalty":
+            n = int(row.payload["installment"])
+            last[n] = max(last.get(n, row.value_date), row.value_date)
+    out = []
+    for inst in state.installments:
+        owed = inst.outstanding
+        if inst.number < 1 or inst.due_date >= business_date or not (owed.principal + owed.interest).is_positive:
+            continue
+        due = InstallmentDue(number=inst.number, due_date=inst.due_date, principal=owed.principal,
+                             interest=owed.interest, fee=owed.fee, penalty=owed.penalty)
+        accrual = delinquency.penalty_interest(due, as_of=business_date, contract_rate=terms.contract.annual_rate,
+                                               rule=rule, rounding=terms.contract.rounding,
+                                               accrued_from=last.get(inst.number))
+        if not accrual.total.is_positive:
+            continue
+        item = event_item(type="penalty", id=_next_id(loan, "penalty"), on=business_date,
+                          installment=inst.number, amount=accrual.total)
+        out.append(record(session, clock, actor, loan, item,
+                          key=f"penalty:{inst.number}:{business_date.isoformat()}"))
+    return out
 
 
 # --- the sub-ledger --------------------------------------------------------------------------
