@@ -370,7 +370,7 @@ def request_payout(loan_id: Id, body: PayoutCreate, session: DB, provider: Payme
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
     payment = payments.request_payout(session=session, clock=kit.clock, actor=principal.actor, provider=provider,
                                       institution_id=loan.institution_id, loan_id=loan.id, key=str(key),
-                                      card_id=body.card_id)
+                                      card_id=body.card_id, amount=body.amount)
     return guard.respond(201, PaymentOrderRead.model_validate(payment))
 
 

@@ -284,8 +284,11 @@ class PayoutCreate(InputSchema):
     """Pay the loan out through the payment provider to one of the borrower's cards (default: the primary)."""
 
     card_id: int | None = Field(default=None, ge=1)
+    amount: PositiveMoney | None = Field(
+        default=None, description="A tranche (products paying out in tranches); default what is left to pay out")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"card_id": 7}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"card_id": 7},
+                                                                              {"amount": "3000.00"}]})
 
 
 class OnlinePaymentCreate(InputSchema):

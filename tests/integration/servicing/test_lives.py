@@ -270,3 +270,79 @@ def test_rescheduled_by_maker_checker_with_the_arrears_capitalised(client, sessi
         assert r.status_code == 200, r.text
     assert r.json()["loan"]["status"] == "closed"
     books_verified(session, inst_id)
+
+
+def payout(client, rt, world, loan_id, **body):
+    """A payout through the provider, its answer polled: the payment as it ended."""
+    r = client.post(f"{LOANS}/{loan_id}/payouts", headers=key(world["hf"]), json=body)
+    assert r.status_code == 201, r.text
+    rt.clock.advance(timedelta(seconds=1))
+    polled = client.post(f"/api/v1/payments/{r.json()['id']}/poll", headers=world["hf"])
+    assert polled.status_code == 200, polled.text
+    return polled.json()
+
+
+@pytest.mark.parametrize("product", [{"tranches": True}])
+def test_a_tranche_loan_paid_out_in_two_tranches_through_the_provider(client, session, rt, world):
+    inst_id = world["inst"].id
+    loan = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]}).json()
+    assert loan["terms"]["servicing"]["tranches"] is True
+    path = f"{LOANS}/{loan['id']}"
+    before = snapshot(rt.db)
+    refused(client.post(f"{path}/payouts", headers=key(world["hf"]), json={"amount": "8000.01"}), 422,
+            "payout_above_allowed", "amount")
+    assert before.diff(snapshot(rt.db)) == {}
+    first = payout(client, rt, world, loan["id"], amount="5000.00", card_id=world["card_id"])
+    assert (first["status"], first["amount"]) == ("confirmed", "5000.00")
+    now = read(client, world, loan["id"])
+    assert (now["status"], now["state"]["disbursed"]) == ("active", "5000.00")
+    assert sum(Decimal(r["due"]["principal"]) for r in now["state"]["installments"]) == Decimal("5000.00")
+    books_verified(session, inst_id)
+    # Ten days on, finance asks for the second tranche: at most what is left of the approved amount.
+    move_to(session, rt, inst_id, date.fromisoformat(now["state"]["as_of"]) + timedelta(days=10))
+    before = snapshot(rt.db)
+    refused(client.post(f"{path}/payouts", headers=key(world["hf"]), json={"amount": "3000.01"}), 422,
+            "payout_above_allowed", "amount")
+    assert before.diff(snapshot(rt.db)) == {}
+    second = payout(client, rt, world, loan["id"], amount="3000.00")
+    assert (second["status"], second["amount"]) == ("confirmed", "3000.00")
+    now = read(client, world, loan["id"])
+    assert now["state"]["disbursed"] == "8000.00"
+    assert [d["amount"] for d in now["state"]["disbursements"]] == ["5000.00", "3000.00"]
+    assert now["outstanding_principal"] == "8000.00"
+    # The schedule re-amortised over the installments still to come: they repay all 8,000.
+    assert sum(Decimal(r["due"]["principal"]) for r in now["state"]["installments"]) == Decimal("8000.00")
+    assert [e["type"] for e in now["events"]] == ["disbursement", "disbursement"]
+    # Nothing is left to pay out.
+    refused(client.post(f"{path}/payouts", headers=key(world["hf"]), json={"amount": "0.01"}), 422,
+            "payout_above_allowed", "amount")
+    books_verified(session, inst_id)
+
+
+def test_a_product_without_tranches_pays_out_the_whole_principal_only(client, session, rt, world):
+    loan = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]}).json()
+    before = snapshot(rt.db)
+    refused(client.post(f"{LOANS}/{loan['id']}/payouts", headers=key(world["hf"]), json={"amount": "5000.00"}),
+            422, "tranches_not_allowed", "amount")
+    assert before.diff(snapshot(rt.db)) == {}
+    done = payout(client, rt, world, loan["id"])
+    assert (done["status"], done["amount"]) == ("confirmed", "8000.00")
+    refused(client.post(f"{LOANS}/{loan['id']}/payouts", headers=key(world["hf"]), json={}), 409, "loan_wrong_state")
+
+
+@pytest.mark.parametrize("product", [{"down_payment_percent": "20", "down_payment_collected": True}])
+def test_a_down_payment_product_collects_it_at_disbursement_and_posts_it(client, session, rt, world):
+    inst_id = world["inst"].id
+    loan = disbursed(client, world)
+    assert loan["terms"]["servicing"]["down_payment_percent"] == "20"
+    down = loan["state"]["installments"][0]
+    assert (down["number"], down["due"]["principal"], down["paid"]["principal"]) == (0, "1600.00", "1600.00")
+    assert loan["outstanding_principal"] == "6400.00"
+    assert sum(Decimal(r["due"]["principal"]) for r in loan["state"]["installments"][1:]) == Decimal("6400.00")
+    books_verified(session, inst_id)
+    # The books: 8,000 lent, 1,600 of it repaid on the day (the bank paid out 6,400 net).
+    report = ledger.reports.trial_balance_report(session=session, institution_id=inst_id,
+                                                 date_to=date.fromisoformat(loan["state"]["as_of"]),
+                                                 basis="accrual", include_empty=True)
+    balances = {account.code: (row.closing_debit - row.closing_credit).minor for account, row in report.rows}
+    assert balances["130101"] == 640000

@@ -125,7 +125,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         terms, amount=application.amount, term=application.term, method=application.repayment_method,
         annual_rate=Decimal(application.annual_rate_percent), start=today)
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
-                                       recalculation=terms.recalculation)
+                                       recalculation=terms.recalculation, tranches=terms.tranches,
+                                       down_payment_percent=terms.down_payment_percent,
+                                       down_payment_collected=terms.down_payment_collected)
     now = clock.now()
     calendar = products.calendar.holiday_calendar(
         session=session, institution_id=institution_id, first=date(today.year, 1, 1),

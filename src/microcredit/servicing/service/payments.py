@@ -46,8 +46,10 @@ from microcredit.servicing.errors import (
     LoanWrongState,
     NoBankCard,
     PaymentNotFound,
+    PayoutAboveAllowed,
     PayoutInProgress,
     StatementUnreadable,
+    TranchesNotAllowed,
 )
 from microcredit.servicing.models import Loan, Payment, ReconciliationBreak
 from microcredit.servicing.service import loans
@@ -120,23 +122,34 @@ def _sent(session: Session, clock: Clock, payment: Payment, answer: ProviderPaym
 
 
 def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: PaymentProvider, institution_id: int,
-                   loan_id: int, key: str, card_id: int | None = None) -> Payment:
-    """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`). The
-    disbursement is recorded when the provider confirms it."""
+                   loan_id: int, key: str, card_id: int | None = None, amount: Money | None = None) -> Payment:
+    """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`): the whole
+    principal, or — when the product pays out in tranches — `amount`, the first tranche or a later one on
+    the running loan, never more than the approved amount less what has been paid out or is on its way
+    (`payout_above_allowed`). The disbursement is recorded when the provider confirms it."""
     loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     earlier = _earlier(session, institution_id, key, loan, "disbursement")
     if earlier is not None:
         return earlier
-    if loan.status != "pending_disbursement":
+    tranches = bool(loan.terms.get("servicing", {}).get("tranches"))
+    if loan.status != "pending_disbursement" and not (tranches and loan.status == "active"):
         raise LoanWrongState(status=loan.status, action="disbursement")
+    if amount is not None and amount != loan.principal and not tranches:
+        raise TranchesNotAllowed(field="amount")
     loans.ensure_contract_signed(session, loan)
-    busy = next((p for p in repo.payments_of_loan(session, loan.id)
-                 if p.purpose == "disbursement" and p.status != "failed"), None)
+    payouts = [p for p in repo.payments_of_loan(session, loan.id) if p.purpose == "disbursement"]
+    busy = next((p for p in payouts if p.status == "requested" or (p.status == "confirmed" and not tranches)), None)
     if busy is not None:
         raise PayoutInProgress(field="loan_id", params={"status": busy.status})
+    disbursed = loans.state_of(session=session, loan=loan).disbursed if loan.status == "active" \
+        else Money.zero(loan.currency)
+    allowed = loan.principal - disbursed
+    amount = amount or allowed
+    if amount > allowed:
+        raise PayoutAboveAllowed(field="amount", params={"allowed": str(allowed)})
     card = _card(session, loan, card_id)
     payment = _new(session, clock, actor, provider, loan, direction="out", purpose="disbursement", channel="payout",
-                   amount=loan.principal, card=card, key=key)
+                   amount=amount, card=card, key=key)
     return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)))
 
 
