@@ -25,6 +25,7 @@ from microcredit.servicing.errors import ModeRequired, PaymentNotFound
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
     BreakRead,
+    BreakResolve,
     CallbackAck,
     ChangeDecision,
     ChangeReject,
@@ -416,6 +417,17 @@ def list_reconciliation_breaks(session: DB, principal: Principal = require("repa
     r = payments.breaks(session=session, principal=principal, page=PageRequest(page, page_size), resolved=resolved)
     return Page(items=[BreakRead.model_validate(b) for b in r.items], total=r.total, page=r.page,
                 page_size=r.page_size)
+
+
+@router.post("/reconciliation/breaks/{break_id}/resolve", response_model=BreakRead,
+             operation_id="resolve_reconciliation_break", summary="Mark a reconciliation break resolved, with a note",
+             responses={404: {"description": "No such break in the institution (`not_found`)"},
+                        409: {"description": "Resolved already (`break_already_resolved`)"}})
+def resolve_reconciliation_break(break_id: Id, body: BreakResolve, session: DB, kit: Kit,
+                                 principal: Principal = require("repayment.record")) -> BreakRead:
+    """It leaves the open list and the to-dos; the note and who resolved it are kept (and audited)."""
+    return BreakRead.model_validate(payments.resolve_break(session=session, clock=kit.clock, principal=principal,
+                                                           break_id=break_id, note=body.note.strip()))
 
 
 @router.post("/reconciliation/statements", response_model=list[BreakRead], operation_id="reconcile_statement",

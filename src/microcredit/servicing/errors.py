@@ -129,6 +129,15 @@ class TranchesNotAllowed(ServicingError):
     message_en = "The product does not pay out in tranches"
 
 
+class BreakAlreadyResolved(ServicingError):
+    """A reconciliation break is resolved once."""
+
+    code = "break_already_resolved"
+    status = 409
+    message_zh = "该对账差异已处理"
+    message_en = "The reconciliation break is resolved already"
+
+
 class PayoutInProgress(ServicingError):
     """The loan's money is already on its way (or has arrived)."""
 

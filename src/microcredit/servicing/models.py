@@ -235,3 +235,10 @@ class ReconciliationBreak(Base):
     theirs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Finance marks a break resolved, saying how (a refund made, the provider's correction …).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -205,6 +205,16 @@ def break_exists(session: Session, institution_id: int, statement_date: date, ki
         ReconciliationBreak.kind == kind, ReconciliationBreak.reference == reference)) != 0
 
 
+def get_break(session: Session, break_id: int, *, for_update: bool = False) -> ReconciliationBreak | None:
+    """A reconciliation break by id (row-locked for the transaction, `for_update`)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(ReconciliationBreak, break_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(ReconciliationBreak, break_id, with_for_update=True)
+    return session.get(ReconciliationBreak, break_id)
+
+
 def breaks_query(*, institution_id: int | None, resolved: bool | None) -> Select[Any]:
     """Reconciliation breaks (newest first)."""
     stmt = select(ReconciliationBreak)

@@ -356,3 +356,12 @@ class BreakRead(OutputSchema):
     theirs: dict[str, Any] | None
     found_at: datetime
     resolved: bool
+    resolved_at: datetime | None = None
+    resolved_by_user_id: int | None = None
+    resolution_note: str | None = None
+
+
+class BreakResolve(InputSchema):
+    """How the break was settled (what a later reader needs to know)."""
+
+    note: str = Field(min_length=1, max_length=500)

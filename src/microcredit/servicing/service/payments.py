@@ -42,6 +42,7 @@ from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.platform.todo import Todo
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
+    BreakAlreadyResolved,
     CallbackRejected,
     LoanWrongState,
     NoBankCard,
@@ -407,6 +408,26 @@ def breaks(*, session: Session, principal: Principal, page: PageRequest, resolve
     stmt = repo.breaks_query(institution_id=f.institution_id, resolved=resolved).order_by(
         ReconciliationBreak.id.desc())
     return paginate(session, stmt, page)
+
+
+def resolve_break(*, session: Session, clock: Clock, principal: Principal, break_id: int, note: str
+                  ) -> ReconciliationBreak:
+    """Finance marks a break resolved, saying how (the provider corrected its statement, the money was
+    refunded, a payment settled by hand …): it leaves the open list and the to-dos; audited. Once only
+    (`break_already_resolved`); another institution's break is not found."""
+    row = repo.get_break(session, break_id, for_update=True)
+    if row is None:
+        raise NotFound(field="break_id")
+    scope.ensure_visible(principal, institution_id=row.institution_id, branch_id=None)
+    if row.resolved:
+        raise BreakAlreadyResolved(field="break_id")
+    row.resolved, row.resolved_at, row.resolved_by_user_id = True, clock.now(), principal.user_id
+    row.resolution_note = note
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="payments.break_resolved",
+                 entity_type="reconciliation_break", entity_id=row.id, institution_id=row.institution_id,
+                 after={"kind": row.kind, "reference": row.reference, "note": note})
+    return row
 
 
 def todos(*, session: Session, principal: Principal) -> list[Todo]:
