@@ -3832,6 +3832,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reconciliation/breaks/{break_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a reconciliation break resolved, with a note
+         * @description It leaves the open list and the to-dos; the note and who resolved it are kept (and audited).
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["resolve_reconciliation_break"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reconciliation/statements": {
         parameters: {
             query?: never;
@@ -5403,8 +5425,14 @@ export interface components {
             provider_reference: string | null;
             /** Reference */
             reference: string;
+            /** Resolution Note */
+            resolution_note?: string | null;
             /** Resolved */
             resolved: boolean;
+            /** Resolved At */
+            resolved_at?: string | null;
+            /** Resolved By User Id */
+            resolved_by_user_id?: number | null;
             /**
              * Statement Date
              * Format: date
@@ -5414,6 +5442,14 @@ export interface components {
             theirs: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * BreakResolve
+         * @description How the break was settled (what a later reader needs to know).
+         */
+        BreakResolve: {
+            /** Note */
+            note: string;
         };
         /**
          * BureauReportRead
@@ -8865,8 +8901,16 @@ export interface components {
          * @example {
          *       "card_id": 7
          *     }
+         * @example {
+         *       "amount": "3000.00"
+         *     }
          */
         PayoutCreate: {
+            /**
+             * Amount
+             * @description A tranche (products paying out in tranches); default what is left to pay out
+             */
+            amount?: string | null;
             /** Card Id */
             card_id?: number | null;
         };
@@ -9450,6 +9494,17 @@ export interface components {
              * @enum {string}
              */
             day_count?: "ACT/360" | "ACT/365F" | "ACT/364" | "ACT/ACT" | "30/360";
+            /**
+             * Down Payment Collected
+             * @description The down payment is kept back from the money paid out (paid on the day)
+             * @default false
+             */
+            down_payment_collected?: boolean;
+            /**
+             * Down Payment Percent
+             * @description A down payment (首付) of this percent of each disbursement, due on its day
+             */
+            down_payment_percent?: string | null;
             /** Fees */
             fees?: components["schemas"]["ProductFee"][];
             /**
@@ -9506,6 +9561,12 @@ export interface components {
             term_max: number;
             /** Term Min */
             term_min: number;
+            /**
+             * Tranches
+             * @description The loan may be paid out in tranches (多次放款), together at most the approved amount
+             * @default false
+             */
+            tranches?: boolean;
         };
         /**
          * ProductVersionCreate
@@ -28208,6 +28269,87 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    resolve_reconciliation_break: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                break_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BreakResolve"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such break in the institution (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Resolved already (`break_already_resolved`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names each field */
             422: {
