@@ -213,6 +213,16 @@ def test_prepaid_partly_with_each_choice_then_fully(client, session, rt, world):
     final = done.json()["loan"]
     assert (final["status"], final["outstanding_principal"]) == ("closed", "0.00")
     books_verified(session, inst_id)
+    # The borrower was told in the app: paid out, each payment received (leading to its receipt), closed.
+    inbox = client.get("/api/v1/me/notifications", headers=world["hb"], params={"page_size": 50}).json()["items"]
+    told = [(m["template"], m["params"].get("amount"), m["subject_kind"]) for m in reversed(inbox)
+            if m["template"].startswith("loan_")]
+    assert told == [("loan_disbursed", "8000.00", "loan"), ("loan_repayment_recorded", rows[0]["due"]["total"], "loan"),
+                    ("loan_repayment_recorded", "3000.00", "loan"), ("loan_repayment_recorded", "1000.00", "loan"),
+                    ("loan_repayment_recorded", payoff, "loan"), ("loan_closed", None, "loan")]
+    last = next(m for m in inbox if m["template"] == "loan_repayment_recorded")
+    receipt = client.get(f"/api/v1/me/loans/{loan['id']}/events/{last['params']['seq']}/document", headers=world["hb"])
+    assert (receipt.status_code, receipt.headers["content-type"]) == (200, "application/pdf")
 
 
 def test_rescheduled_by_maker_checker_with_the_arrears_capitalised(client, session, rt, world):
