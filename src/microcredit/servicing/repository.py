@@ -43,6 +43,13 @@ def by_application(session: Session, application_id: int) -> Loan | None:
     return session.scalar(select(Loan).where(Loan.application_id == application_id))
 
 
+def by_applications(session: Session, application_ids: list[int]) -> list[Loan]:
+    """The loans opened from these applications (by id)."""
+    if not application_ids:
+        return []
+    return list(session.scalars(select(Loan).where(Loan.application_id.in_(application_ids)).order_by(Loan.id)))
+
+
 def events_of(session: Session, loan_id: int) -> list[LoanEvent]:
     """A loan's events in the order recorded."""
     return list(session.scalars(select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.seq)))

@@ -365,3 +365,32 @@ class BreakResolve(InputSchema):
     """How the break was settled (what a later reader needs to know)."""
 
     note: str = Field(min_length=1, max_length=500)
+
+
+class GroupMemberLine(OutputSchema):
+    """A member's loan on the group statement (loan fields null: no loan made for the group yet)."""
+
+    borrower_id: int
+    name: str
+    leader: bool
+    loan_id: int | None
+    loan_number: str | None
+    status: LoanStatusName | None
+    principal: MoneyStr | None
+    outstanding_principal: MoneyStr | None
+    next_due_date: date | None
+    overdue: MoneyStr = Field(description="Outstanding on installments already due (principal, interest, fees, penalty)")
+    dpd: int
+
+
+class GroupStatementRead(OutputSchema):
+    """A group's loans (小组联保) as of the business date: member by member, and the totals."""
+
+    group_id: int
+    name: str
+    as_of: date
+    members: list[GroupMemberLine]
+    principal: MoneyStr
+    outstanding_principal: MoneyStr
+    overdue: MoneyStr
+    members_in_arrears: int

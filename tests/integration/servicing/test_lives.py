@@ -356,3 +356,70 @@ def test_a_down_payment_product_collects_it_at_disbursement_and_posts_it(client,
                                                  basis="accrual", include_empty=True)
     balances = {account.code: (row.closing_debit - row.closing_credit).minor for account, row in report.rows}
     assert balances["130101"] == 640000
+
+
+def test_a_group_loan_its_statement_and_a_members_arrears_seen_by_the_leader_and_staff(client, session, rt,
+                                                                                        monkeypatch):
+    inst = make_institution(session, rt)
+    branch = make_branch(session, rt, inst)
+    publish_product(session, rt, inst, code="GRP", group_lending=True, customer_types=["consumer", "farmer"])
+    officer = make_staff(session, rt, inst, roles=("loan_officer",), branch=branch, password=None)
+    finance = make_staff(session, rt, inst, roles=("finance",), password=None)
+    people = [make_borrower(session, rt, inst, branch=branch, password=None, real_name=name)
+              for name in ("王大山", "李小红", "张三丰")]
+    ho, hf = signed_in(session, rt, officer.user), signed_in(session, rt, finance.user)
+    hb = [{**signed_in(session, rt, p.user), "X-Device-Id": f"dev-{i}"} for i, p in enumerate(people)]
+    session.commit()
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
+    ids = [p.borrower.id for p in people]
+    group = client.post("/api/v1/groups", headers=ho, json={"name": "城关一组", "member_ids": ids,
+                                                             "leader_id": ids[0]}).json()
+    ga = client.post("/api/v1/group-applications", headers=ho, json={
+        "group_id": group["id"], "product_code": "GRP", "term": 6, "repayment_method": "equal_installment",
+        "purpose": "agriculture", "members": [{"borrower_id": b, "amount": a}
+                                              for b, a in zip(ids, ("5000.00", "6000.00", "7000.00"), strict=True)]})
+    assert ga.status_code == 201, ga.text
+    apps = {m["borrower_id"]: m["application_id"] for m in ga.json()["members"]}
+    for i, b in enumerate(ids):
+        assert client.post(f"/api/v1/me/applications/{apps[b]}/consent", headers=hb[i],
+                           json={"agree_joint_liability": True}).status_code == 200
+    loans_of = {}
+    for i, b in enumerate(ids):
+        sign_contract(client, rt, hb[i], people[i].phone, apps[b])
+        opened = client.post(LOANS, headers=hf, json={"application_id": apps[b]}).json()
+        r = client.post(f"{LOANS}/{opened['id']}/disbursements", headers=key(hf), json={})
+        assert r.status_code == 200, r.text
+        loans_of[b] = r.json()["loan"]
+    # The second member misses the first installment; the others pay it.
+    first = loans_of[ids[0]]["state"]["installments"][0]
+    day = date.fromisoformat(first["due_date"])
+    move_to(session, rt, inst.id, day)
+    for b in (ids[0], ids[2]):
+        due = loans_of[b]["state"]["installments"][0]["due"]["total"]
+        assert client.post(f"{LOANS}/{loans_of[b]['id']}/repayments", headers=key(hf),
+                           json={"amount": due}).status_code == 200
+    for b in ids:
+        advance(session, rt, inst.id, loans_of[b]["id"], day + timedelta(days=5))
+    late = read(client, {"hf": hf}, loans_of[ids[1]]["id"])
+    owed = sum((Money.parse(r["outstanding"]["total"], "CNY") for r in late["state"]["installments"]
+                if r["due_date"] < late["state"]["as_of"]), Money.zero("CNY"))
+    # Staff (the group's loan officer) see the statement: every member's loan, the arrears, the totals.
+    staff = client.get(f"/api/v1/groups/{group['id']}/statement", headers=ho)
+    assert staff.status_code == 200, staff.text
+    body = staff.json()
+    assert [(m["name"], m["leader"], m["loan_id"], m["principal"], m["dpd"]) for m in body["members"]] == [
+        ("王大山", True, loans_of[ids[0]]["id"], "5000.00", 0), ("李小红", False, loans_of[ids[1]]["id"], "6000.00", 5),
+        ("张三丰", False, loans_of[ids[2]]["id"], "7000.00", 0)]
+    assert [m["overdue"] for m in body["members"]] == ["0.00", str(owed), "0.00"]
+    assert (body["principal"], body["overdue"], body["members_in_arrears"]) == ("18000.00", str(owed), 1)
+    # The leader sees the same in the borrower app; another member does not (not found).
+    mine = client.get("/api/v1/me/group-statement", headers=hb[0])
+    assert mine.status_code == 200, mine.text
+    assert mine.json() == body
+    refused(client.get("/api/v1/me/group-statement", headers=hb[1]), 404, "not_found")
+    # Caught up: nobody in arrears.
+    assert client.post(f"{LOANS}/{late['id']}/repayments", headers=key(hf), json={"amount": str(owed)}
+                       ).status_code == 200
+    after = client.get(f"/api/v1/groups/{group['id']}/statement", headers=ho).json()
+    assert (after["overdue"], after["members_in_arrears"]) == ("0.00", 0)
+    books_verified(session, inst.id)
