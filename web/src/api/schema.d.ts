@@ -1617,6 +1617,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's loans: each member's, with arrears, and the totals
+         * @description As of the business date; a group outside the caller's scope is not found.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_group_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -2945,6 +2967,29 @@ export interface paths {
          *     Requires permission `profile.read_own`.
          */
         get: operations["get_my_document_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/group-statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The statement of the group the borrower leads
+         * @description For the group leader: every member's loan and arrears (joint liability). Not found for a borrower
+         *     who leads no group.
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["get_my_group_statement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6633,6 +6678,38 @@ export interface components {
             borrower_id: number;
         };
         /**
+         * GroupMemberLine
+         * @description A member's loan on the group statement (loan fields null: no loan made for the group yet).
+         */
+        GroupMemberLine: {
+            /** Borrower Id */
+            borrower_id: number;
+            /** Dpd */
+            dpd: number;
+            /** Leader */
+            leader: boolean;
+            /** Loan Id */
+            loan_id: number | null;
+            /** Loan Number */
+            loan_number: string | null;
+            /** Name */
+            name: string;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Outstanding Principal */
+            outstanding_principal: string | null;
+            /**
+             * Overdue
+             * @description Outstanding on installments already due (principal, interest, fees, penalty)
+             * @example 8000.00
+             */
+            overdue: string;
+            /** Principal */
+            principal: string | null;
+            /** Status */
+            status: ("pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled") | null;
+        };
+        /**
          * GroupMemberPlan
          * @description One member's amount in a group application.
          */
@@ -6713,6 +6790,40 @@ export interface components {
              * @enum {string}
              */
             status: "forming" | "active" | "dissolved";
+        };
+        /**
+         * GroupStatementRead
+         * @description A group's loans (小组联保) as of the business date: member by member, and the totals.
+         */
+        GroupStatementRead: {
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /** Group Id */
+            group_id: number;
+            /** Members */
+            members: components["schemas"]["GroupMemberLine"][];
+            /** Members In Arrears */
+            members_in_arrears: number;
+            /** Name */
+            name: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            /**
+             * Overdue
+             * @example 8000.00
+             */
+            overdue: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
         };
         /**
          * GroupSummary
@@ -18598,6 +18709,89 @@ export interface operations {
             };
         };
     };
+    get_group_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupStatementRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -24543,6 +24737,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_group_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupStatementRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
             };

@@ -1692,6 +1692,18 @@ export default {
     at_disbursement: 'Paid by the borrower on the disbursement day',
   },
   loan: {
+    group: {
+      title: 'Group statement',
+      asOf: 'As of {date}',
+      outstanding: 'Principal owed',
+      overdue: 'In arrears',
+      inArrears: 'Members in arrears',
+      noLoan: 'No loan yet',
+      nextDue: 'next due {date}',
+      memberArrears: '{amount} overdue, {n} day(s) past due',
+      notLeader: 'You lead no group: there is no group statement for you.',
+      myGroup: 'My group',
+    },
     nav: { list: 'Loans', desk: 'Disbursement desk', changes: 'Changes to check' },
     detailTitle: 'Loan',
     status: { pending_disbursement: 'Awaiting disbursement', active: 'Repaying', closed: 'Paid off', overpaid: 'Paid off (credit held)', written_off: 'Written off', cancelled: 'Cancelled' },

@@ -1685,6 +1685,18 @@ export default {
     at_disbursement: '放款当日由借款人支付',
   },
   loan: {
+    group: {
+      title: '小组贷款对账单',
+      asOf: '截至 {date}',
+      outstanding: '未还本金',
+      overdue: '逾期欠款',
+      inArrears: '逾期成员数',
+      noLoan: '尚无贷款',
+      nextDue: '下次还款日 {date}',
+      memberArrears: '逾期 {amount}，已逾期 {n} 天',
+      notLeader: '您不是联保小组的组长，没有小组对账单。',
+      myGroup: '我的小组',
+    },
     nav: { list: '贷款台账', desk: '放款工作台', changes: '待复核的变更' },
     detailTitle: '贷款详情',
     status: { pending_disbursement: '待放款', active: '还款中', closed: '已结清', overpaid: '已结清（有溢缴）', written_off: '已核销', cancelled: '已取消' },
