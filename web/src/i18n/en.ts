@@ -1692,6 +1692,23 @@ export default {
     at_disbursement: 'Paid by the borrower on the disbursement day',
   },
   loan: {
+    reschedule: {
+      title: 'Propose a rescheduling',
+      hint: 'From the day it is approved, what has not fallen due is scheduled again over the new number of installments (and rate, method); it takes effect when a second person approves.',
+      installments: 'New number of installments',
+      rate: 'New annual rate (%)',
+      rateHint: "Empty: the loan's rate",
+      rateInvalid: 'A percentage, e.g. 6 or 6.5',
+      method: 'Repayment method',
+      sameMethod: "The loan's method",
+      capitalise: 'Move the overdue principal into the new schedule (overdue interest and penalty stay owed)',
+      restructuring: "Restructured for the borrower's financial difficulty",
+      reason: 'Reason',
+      reasons: { hardship: 'Hardship', natural_disaster: 'Natural disaster', business_disruption: 'Business disrupted', negotiated_settlement: 'Negotiated settlement', other: 'Other' },
+      note: 'Note for the checker',
+      noteRequired: 'Please write a note',
+      propose: 'Propose',
+    },
     group: {
       title: 'Group statement',
       asOf: 'As of {date}',

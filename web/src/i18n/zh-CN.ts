@@ -1685,6 +1685,23 @@ export default {
     at_disbursement: '放款当日由借款人支付',
   },
   loan: {
+    reschedule: {
+      title: '申请重新安排还款计划',
+      hint: '自审批之日起，未到期部分按新的期数（及利率、还款方式）重新计算；审批人同意后生效。',
+      installments: '新的期数',
+      rate: '新的年利率（%）',
+      rateHint: '不填则沿用原利率',
+      rateInvalid: '请填写百分比数字，如 6 或 6.5',
+      method: '还款方式',
+      sameMethod: '沿用原还款方式',
+      capitalise: '逾期本金并入新计划（逾期利息和罚息仍须偿还）',
+      restructuring: '因借款人财务困难而重组',
+      reason: '原因',
+      reasons: { hardship: '借款人经营或生活困难', natural_disaster: '自然灾害', business_disruption: '经营中断', negotiated_settlement: '协商还款', other: '其他' },
+      note: '给审批人的说明',
+      noteRequired: '请填写说明',
+      propose: '提交审批',
+    },
     group: {
       title: '小组贷款对账单',
       asOf: '截至 {date}',
