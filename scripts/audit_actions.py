@@ -41,7 +41,8 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "payment.<{payment.status}>": ("payment.confirmed", "payment.failed"),
     # servicing/service/loans.py: every event recorded on a loan (loans.py's and changes.PREFIX's types)
     "loan.<{item.type}>": ("loan.disbursement", "loan.repayment", "loan.prepayment", "loan.recovery",
-                           "loan.reversal", "loan.waiver", "loan.deferral", "loan.rescheduling", "loan.write_off"),
+                           "loan.reversal", "loan.waiver", "loan.deferral", "loan.rescheduling", "loan.write_off",
+                           "loan.refund", "loan.penalty"),
 }
 
 
