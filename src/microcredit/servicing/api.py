@@ -26,8 +26,6 @@ from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
     BreakRead,
     BreakResolve,
-    GroupMemberLine,
-    GroupStatementRead,
     CallbackAck,
     ChangeDecision,
     ChangeReject,
@@ -35,6 +33,8 @@ from microcredit.servicing.schemas import (
     DeskRead,
     DisbursementCreate,
     EntryRef,
+    GroupMemberLine,
+    GroupStatementRead,
     LoanChangeCreate,
     LoanChangeRead,
     LoanEventRead,
@@ -487,7 +487,8 @@ def _statement(st: Any) -> GroupStatementRead:
         outstanding_principal=st.outstanding_principal, overdue=st.overdue, members_in_arrears=st.members_in_arrears,
         members=[GroupMemberLine(borrower_id=m.borrower_id, name=m.name, leader=m.leader,
                                  loan_id=m.loan.id if m.loan else None, loan_number=m.loan.number if m.loan else None,
-                                 status=m.loan.status if m.loan else None, principal=m.loan.principal if m.loan else None,
+                                 status=m.loan.status if m.loan else None,
+                                 principal=m.loan.principal if m.loan else None,
                                  outstanding_principal=m.loan.outstanding_principal if m.loan else None,
                                  next_due_date=m.loan.next_due_date if m.loan else None, overdue=m.overdue, dpd=m.dpd)
                  for m in st.members])

@@ -379,7 +379,8 @@ class GroupMemberLine(OutputSchema):
     principal: MoneyStr | None
     outstanding_principal: MoneyStr | None
     next_due_date: date | None
-    overdue: MoneyStr = Field(description="Outstanding on installments already due (principal, interest, fees, penalty)")
+    overdue: MoneyStr = Field(
+        description="Outstanding on installments already due (principal, interest, fees, penalty)")
     dpd: int
 
 

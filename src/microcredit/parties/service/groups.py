@@ -32,9 +32,24 @@ from microcredit.parties.schemas import GroupCreate
 from microcredit.parties.service.borrowers import get_borrower
 from microcredit.platform.paging import PageRequest, PageResult, paginate
 
-__all__ = ["GROUP_MAX_MEMBERS", "GROUP_MIN_MEMBERS", "GroupView", "add_member", "borrower", "create_group",
-           "dissolve", "get_group", "group_by_id", "group_for_application", "get_group_unscoped", "led_by", "list_groups", "member_counts",
-           "remove_member", "set_leader"]
+__all__ = [
+    "GROUP_MAX_MEMBERS",
+    "GROUP_MIN_MEMBERS",
+    "GroupView",
+    "add_member",
+    "borrower",
+    "create_group",
+    "dissolve",
+    "get_group",
+    "get_group_unscoped",
+    "group_by_id",
+    "group_for_application",
+    "led_by",
+    "list_groups",
+    "member_counts",
+    "remove_member",
+    "set_leader",
+]
 
 
 @dataclass(frozen=True)
