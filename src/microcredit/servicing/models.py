@@ -189,6 +189,9 @@ class Payment(Base):
     channel: Mapped[str] = mapped_column(String(16))  # PAYMENT_CHANNELS
     mode: Mapped[str | None] = mapped_column(String(24), nullable=True)  # prepayment: shorten_term | reduce_installment
     amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    # A payout whose down payment is kept back: the provider pays `amount` (net), the loan records a
+    # disbursement of `event_amount` (gross). None: the event's amount is `amount`.
+    event_amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
     bank_card_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"), nullable=True)
     card_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     provider: Mapped[str] = mapped_column(String(32))

@@ -327,6 +327,9 @@ class PaymentOrderRead(OutputSchema):
     decided_at: datetime | None
     decided_by: str | None = Field(description="What decided it: the provider's first answer, a callback or a poll")
     event_seq: int | None = Field(description="The loan's event its confirmation recorded")
+    event_amount: MoneyStr | None = Field(
+        default=None, description="A payout with a down payment kept back: the disbursement recorded (gross); "
+        "`amount` is what the provider pays")
 
 
 class CallbackAck(OutputSchema):

@@ -423,3 +423,21 @@ def test_a_group_loan_its_statement_and_a_members_arrears_seen_by_the_leader_and
     after = client.get(f"/api/v1/groups/{group['id']}/statement", headers=ho).json()
     assert (after["overdue"], after["members_in_arrears"]) == ("0.00", 0)
     books_verified(session, inst.id)
+
+
+@pytest.mark.parametrize("product", [{"down_payment_percent": "20", "down_payment_collected": True}])
+def test_a_down_payment_kept_back_from_a_payout_through_the_provider(client, session, rt, world):
+    inst_id = world["inst"].id
+    loan = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]}).json()
+    done = payout(client, rt, world, loan["id"])
+    # The provider pays the 6,400 net; the loan records the 8,000 disbursed and the 1,600 paid on the day.
+    assert (done["status"], done["amount"], done["event_amount"]) == ("confirmed", "6400.00", "8000.00")
+    now = read(client, world, loan["id"])
+    assert (now["state"]["disbursed"], now["outstanding_principal"]) == ("8000.00", "6400.00")
+    assert now["state"]["installments"][0]["paid"]["principal"] == "1600.00"
+    books_verified(session, inst_id)
+    report = ledger.reports.trial_balance_report(session=session, institution_id=inst_id,
+                                                 date_to=date.fromisoformat(now["state"]["as_of"]),
+                                                 basis="cash", include_empty=True)
+    balances = {account.code: (row.closing_debit - row.closing_credit).minor for account, row in report.rows}
+    assert (balances["130101"], balances["1002"]) == (640000, -640000)

@@ -34,6 +34,7 @@ from microcredit.integrations.payments import (
     ProviderPayment,
     parse_statement,
 )
+from microcredit.lending.loan.fold import down_payment_of
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -127,7 +128,9 @@ def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: Pa
     """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`): the whole
     principal, or — when the product pays out in tranches — `amount`, the first tranche or a later one on
     the running loan, never more than the approved amount less what has been paid out or is on its way
-    (`payout_above_allowed`). The disbursement is recorded when the provider confirms it."""
+    (`payout_above_allowed`). A down payment the product keeps back is not sent: the provider pays the
+    rest, and the disbursement recorded on confirmation is the whole amount. The disbursement is recorded
+    when the provider confirms it."""
     loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     earlier = _earlier(session, institution_id, key, loan, "disbursement")
     if earlier is not None:
@@ -149,8 +152,13 @@ def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: Pa
     if amount > allowed:
         raise PayoutAboveAllowed(field="amount", params={"allowed": str(allowed)})
     card = _card(session, loan, card_id)
+    terms = loans.core_terms(session, loan)
+    kept = down_payment_of(terms, amount) if terms.down_payment is not None and \
+        terms.down_payment.collected_at_disbursement else Money.zero(loan.currency)
     payment = _new(session, clock, actor, provider, loan, direction="out", purpose="disbursement", channel="payout",
-                   amount=amount, card=card, key=key)
+                   amount=amount - kept, card=card, key=key)
+    if kept.is_positive:  # the down payment kept back: the provider pays the rest, the loan records it all
+        payment.event_amount = amount
     return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)))
 
 
@@ -208,7 +216,8 @@ def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderP
         try:
             with session.begin_nested():
                 if payment.purpose == "disbursement":
-                    recorded = loans.disburse(amount=payment.amount, channel=EVENT_CHANNEL[payment.channel], **common)
+                    recorded = loans.disburse(amount=payment.event_amount or payment.amount,
+                                              channel=EVENT_CHANNEL[payment.channel], **common)
                 elif payment.purpose == "prepayment":
                     recorded = loans.prepay(amount=payment.amount, mode=payment.mode or "shorten_term",
                                             channel=EVENT_CHANNEL[payment.channel], **common)

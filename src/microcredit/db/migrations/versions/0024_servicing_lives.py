@@ -5,7 +5,8 @@ Revises: 0019
 Create Date: 2026-12-03
 
 `reconciliation_breaks` gains who resolved a break, when, and the note saying how (the `resolved`
-flag was there already). Tranches and down payments need no column: they live in the product
+flag was there already). `payments` gains `event_amount`: a payout whose down payment is kept back
+pays the net amount and records the gross disbursement. Tranches and down payments need no column: they live in the product
 version's terms and the loan's `terms` JSON.
 """
 
@@ -25,6 +26,8 @@ ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('event_amount', microcredit.db.types.MoneyColumn('CNY'), nullable=True))
     with op.batch_alter_table('reconciliation_breaks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('resolved_at', microcredit.db.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('resolved_by_user_id', ID, nullable=True))
@@ -42,3 +45,5 @@ def downgrade() -> None:
         batch_op.drop_column('resolution_note')
         batch_op.drop_column('resolved_by_user_id')
         batch_op.drop_column('resolved_at')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_column('event_amount')
