@@ -8878,6 +8878,11 @@ export interface components {
             /** Due Date */
             due_date: string | null;
             /**
+             * Event Amount
+             * @description A payout with a down payment kept back: the disbursement recorded (gross); `amount` is what the provider pays
+             */
+            event_amount?: string | null;
+            /**
              * Event Seq
              * @description The loan's event its confirmation recorded
              */
