@@ -53,7 +53,7 @@ from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
-from microcredit.servicing.models import LoanChange, Payment
+from microcredit.servicing.models import LoanChange, Payment, ReconciliationBreak
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -94,7 +94,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id", "run_id")
+                "provider_name", "case_id", "run_id", "break_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -168,6 +168,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/me/loans/{loan_id}/payments"): lambda w: {"amount": "100.00"},
     ("POST", "/reconciliation/statements"): lambda w: {"statement_date": "2026-11-25", "statement": "x"},
     ("POST", "/collections/cases/{case_id}/actions"): lambda w: {"kind": "legal_referral", "notes": "矩阵"},
+    ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -306,6 +307,9 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                           opened_on=inst.business_date, synced_on=inst.business_date,
                           created_at=runtime.clock.now(), updated_at=runtime.clock.now())
     session.add(case)
+    recon_break = ReconciliationBreak(institution_id=inst.id, statement_date=inst.business_date, kind="missing_ours",
+                                      reference="MX-STRANGER", found_at=runtime.clock.now(), resolved=False)
+    session.add(recon_break)
     # A joint-liability group in branch A (no members yet) and a group application of it waiting.
     group = BorrowerGroup(institution_id=inst.id, branch_id=branch_a.id, name="矩阵组", status="forming",
                           created_at=runtime.clock.now(), updated_at=runtime.clock.now())
@@ -351,7 +355,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
-               "run_id": cob_run.id}
+               "run_id": cob_run.id, "break_id": recon_break.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

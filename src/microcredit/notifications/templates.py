@@ -90,6 +90,18 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] Your loan {number} is {days} day(s) overdue: CNY {amount} is owed. Please pay as soon "
               "as you can to protect your credit record.",
     },
+    "loan_disbursed": {
+        "zh-CN": "【{signature}】您的贷款 {number} 已放款 {amount} 元，可在“我的贷款”中查看还款计划。",
+        "en": "[{signature}] CNY {amount} of your loan {number} has been paid out; see the schedule under My loans.",
+    },
+    "loan_repayment_recorded": {
+        "zh-CN": "【{signature}】已收到您贷款 {number} 的还款 {amount} 元，回单可在“我的贷款”中下载。",
+        "en": "[{signature}] We received CNY {amount} for your loan {number}; the receipt is under My loans.",
+    },
+    "loan_closed": {
+        "zh-CN": "【{signature}】您的贷款 {number} 已全部还清结清，感谢您按约还款。",
+        "en": "[{signature}] Your loan {number} is paid off and closed. Thank you.",
+    },
 }
 
 PURPOSE_TEXT = {

@@ -158,6 +158,13 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
 # --- group applications ------------------------------------------------------------------------------
 
 
+def group_loan_applications(session: Session, group_id: int) -> list[Application]:
+    """The members' applications of every group application of a group (oldest first)."""
+    return list(session.scalars(select(Application).join(
+        GroupApplication, GroupApplication.id == Application.group_application_id).where(
+        GroupApplication.group_id == group_id).order_by(Application.id)))
+
+
 def get_group_application(session: Session, group_application_id: int, *,
                           for_update: bool = False) -> GroupApplication | None:
     """The group application with this id (row-locked with `for_update`)."""

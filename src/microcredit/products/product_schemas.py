@@ -215,6 +215,13 @@ class ProductTerms(InputSchema):
     grace_on_interest_payment_periods: int = Field(default=0, ge=0, le=600)
     allocation_strategy: StrategyName = "due_date_order"
     recalculation: RecalculationConventions | None = None
+    tranches: bool = Field(default=False, description="The loan may be paid out in tranches (多次放款), together at "
+                           "most the approved amount")
+    down_payment_percent: PercentStr | None = Field(
+        default=None, gt=0, lt=100,
+        description="A down payment (首付) of this percent of each disbursement, due on its day")
+    down_payment_collected: bool = Field(
+        default=False, description="The down payment is kept back from the money paid out (paid on the day)")
     customer_types: list[CustomerTypeName] = Field(min_length=1, max_length=4)
     age_min: int = Field(default=18, ge=18, le=100)
     age_max: int = Field(default=65, ge=18, le=100)

@@ -25,6 +25,7 @@ from microcredit.servicing.errors import ModeRequired, PaymentNotFound
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
     BreakRead,
+    BreakResolve,
     CallbackAck,
     ChangeDecision,
     ChangeReject,
@@ -32,6 +33,8 @@ from microcredit.servicing.schemas import (
     DeskRead,
     DisbursementCreate,
     EntryRef,
+    GroupMemberLine,
+    GroupStatementRead,
     LoanChangeCreate,
     LoanChangeRead,
     LoanEventRead,
@@ -51,7 +54,7 @@ from microcredit.servicing.schemas import (
     ServicingSettingsUpdate,
     StatementUpload,
 )
-from microcredit.servicing.service import changes, loans, payments, receipts, settings
+from microcredit.servicing.service import changes, groups, loans, payments, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -370,7 +373,7 @@ def request_payout(loan_id: Id, body: PayoutCreate, session: DB, provider: Payme
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
     payment = payments.request_payout(session=session, clock=kit.clock, actor=principal.actor, provider=provider,
                                       institution_id=loan.institution_id, loan_id=loan.id, key=str(key),
-                                      card_id=body.card_id)
+                                      card_id=body.card_id, amount=body.amount)
     return guard.respond(201, PaymentOrderRead.model_validate(payment))
 
 
@@ -418,6 +421,17 @@ def list_reconciliation_breaks(session: DB, principal: Principal = require("repa
                 page_size=r.page_size)
 
 
+@router.post("/reconciliation/breaks/{break_id}/resolve", response_model=BreakRead,
+             operation_id="resolve_reconciliation_break", summary="Mark a reconciliation break resolved, with a note",
+             responses={404: {"description": "No such break in the institution (`not_found`)"},
+                        409: {"description": "Resolved already (`break_already_resolved`)"}})
+def resolve_reconciliation_break(break_id: Id, body: BreakResolve, session: DB, kit: Kit,
+                                 principal: Principal = require("repayment.record")) -> BreakRead:
+    """It leaves the open list and the to-dos; the note and who resolved it are kept (and audited)."""
+    return BreakRead.model_validate(payments.resolve_break(session=session, clock=kit.clock, principal=principal,
+                                                           break_id=break_id, note=body.note.strip()))
+
+
 @router.post("/reconciliation/statements", response_model=list[BreakRead], operation_id="reconcile_statement",
              summary="Reconcile a provider's daily statement",
              responses={422: {"description": "Not a statement file (`statement_unreadable`)"}})
@@ -462,3 +476,34 @@ def poll_my_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
     payment = payments.own(session=session, principal=principal, payment_id=payment_id)
     return PaymentOrderRead.model_validate(payments.poll(session=session, clock=kit.clock, provider=provider,
                                                     payment=payment))
+
+
+# --- group loans --------------------------------------------------------------------------------
+
+
+def _statement(st: Any) -> GroupStatementRead:
+    return GroupStatementRead(
+        group_id=st.group_id, name=st.name, as_of=st.as_of, principal=st.principal,
+        outstanding_principal=st.outstanding_principal, overdue=st.overdue, members_in_arrears=st.members_in_arrears,
+        members=[GroupMemberLine(borrower_id=m.borrower_id, name=m.name, leader=m.leader,
+                                 loan_id=m.loan.id if m.loan else None, loan_number=m.loan.number if m.loan else None,
+                                 status=m.loan.status if m.loan else None,
+                                 principal=m.loan.principal if m.loan else None,
+                                 outstanding_principal=m.loan.outstanding_principal if m.loan else None,
+                                 next_due_date=m.loan.next_due_date if m.loan else None, overdue=m.overdue, dpd=m.dpd)
+                 for m in st.members])
+
+
+@router.get("/groups/{group_id}/statement", response_model=GroupStatementRead, operation_id="get_group_statement",
+            summary="A group's loans: each member's, with arrears, and the totals")
+def get_group_statement(group_id: Id, session: DB, principal: Principal = require("loan.read")) -> GroupStatementRead:
+    """As of the business date; a group outside the caller's scope is not found."""
+    return _statement(groups.for_staff(session=session, principal=principal, group_id=group_id))
+
+
+@router.get("/me/group-statement", response_model=GroupStatementRead, operation_id="get_my_group_statement",
+            summary="The statement of the group the borrower leads")
+def get_my_group_statement(session: DB, principal: Principal = require("profile.read_own")) -> GroupStatementRead:
+    """For the group leader: every member's loan and arrears (joint liability). Not found for a borrower
+    who leads no group."""
+    return _statement(groups.for_leader(session=session, principal=principal))

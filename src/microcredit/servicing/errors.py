@@ -111,6 +111,33 @@ class ContractNotSigned(ServicingError):
     message_en = "The loan contract is not fully signed: the loan cannot be disbursed"
 
 
+class PayoutAboveAllowed(ServicingError):
+    """A payout (the first, or a tranche) above what the loan may still have paid out."""
+
+    code = "payout_above_allowed"
+    status = 422
+    message_zh = "放款金额超过尚可放款的 {allowed}"
+    message_en = "The payout is more than the {allowed} that may still be paid out"
+
+
+class TranchesNotAllowed(ServicingError):
+    """The product pays the loan out at once: no part payout, no second one."""
+
+    code = "tranches_not_allowed"
+    status = 422
+    message_zh = "该产品不允许分笔放款"
+    message_en = "The product does not pay out in tranches"
+
+
+class BreakAlreadyResolved(ServicingError):
+    """A reconciliation break is resolved once."""
+
+    code = "break_already_resolved"
+    status = 409
+    message_zh = "该对账差异已处理"
+    message_en = "The reconciliation break is resolved already"
+
+
 class PayoutInProgress(ServicingError):
     """The loan's money is already on its way (or has arrived)."""
 

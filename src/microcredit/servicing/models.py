@@ -189,6 +189,9 @@ class Payment(Base):
     channel: Mapped[str] = mapped_column(String(16))  # PAYMENT_CHANNELS
     mode: Mapped[str | None] = mapped_column(String(24), nullable=True)  # prepayment: shorten_term | reduce_installment
     amount: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    # A payout whose down payment is kept back: the provider pays `amount` (net), the loan records a
+    # disbursement of `event_amount` (gross). None: the event's amount is `amount`.
+    event_amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
     bank_card_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"), nullable=True)
     card_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -235,3 +238,10 @@ class ReconciliationBreak(Base):
     theirs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Finance marks a break resolved, saying how (a refund made, the provider's correction …).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -43,6 +43,13 @@ def by_application(session: Session, application_id: int) -> Loan | None:
     return session.scalar(select(Loan).where(Loan.application_id == application_id))
 
 
+def by_applications(session: Session, application_ids: list[int]) -> list[Loan]:
+    """The loans opened from these applications (by id)."""
+    if not application_ids:
+        return []
+    return list(session.scalars(select(Loan).where(Loan.application_id.in_(application_ids)).order_by(Loan.id)))
+
+
 def events_of(session: Session, loan_id: int) -> list[LoanEvent]:
     """A loan's events in the order recorded."""
     return list(session.scalars(select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.seq)))
@@ -216,6 +223,16 @@ def break_exists(session: Session, institution_id: int, statement_date: date, ki
     return session.scalar(select(func.count()).select_from(ReconciliationBreak).where(
         ReconciliationBreak.institution_id == institution_id, ReconciliationBreak.statement_date == statement_date,
         ReconciliationBreak.kind == kind, ReconciliationBreak.reference == reference)) != 0
+
+
+def get_break(session: Session, break_id: int, *, for_update: bool = False) -> ReconciliationBreak | None:
+    """A reconciliation break by id (row-locked for the transaction, `for_update`)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(ReconciliationBreak, break_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(ReconciliationBreak, break_id, with_for_update=True)
+    return session.get(ReconciliationBreak, break_id)
 
 
 def breaks_query(*, institution_id: int | None, resolved: bool | None) -> Select[Any]:

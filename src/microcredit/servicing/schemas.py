@@ -284,8 +284,11 @@ class PayoutCreate(InputSchema):
     """Pay the loan out through the payment provider to one of the borrower's cards (default: the primary)."""
 
     card_id: int | None = Field(default=None, ge=1)
+    amount: PositiveMoney | None = Field(
+        default=None, description="A tranche (products paying out in tranches); default what is left to pay out")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"card_id": 7}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"card_id": 7},
+                                                                              {"amount": "3000.00"}]})
 
 
 class OnlinePaymentCreate(InputSchema):
@@ -324,6 +327,9 @@ class PaymentOrderRead(OutputSchema):
     decided_at: datetime | None
     decided_by: str | None = Field(description="What decided it: the provider's first answer, a callback or a poll")
     event_seq: int | None = Field(description="The loan's event its confirmation recorded")
+    event_amount: MoneyStr | None = Field(
+        default=None, description="A payout with a down payment kept back: the disbursement recorded (gross); "
+        "`amount` is what the provider pays")
 
 
 class CallbackAck(OutputSchema):
@@ -353,3 +359,42 @@ class BreakRead(OutputSchema):
     theirs: dict[str, Any] | None
     found_at: datetime
     resolved: bool
+    resolved_at: datetime | None = None
+    resolved_by_user_id: int | None = None
+    resolution_note: str | None = None
+
+
+class BreakResolve(InputSchema):
+    """How the break was settled (what a later reader needs to know)."""
+
+    note: str = Field(min_length=1, max_length=500)
+
+
+class GroupMemberLine(OutputSchema):
+    """A member's loan on the group statement (loan fields null: no loan made for the group yet)."""
+
+    borrower_id: int
+    name: str
+    leader: bool
+    loan_id: int | None
+    loan_number: str | None
+    status: LoanStatusName | None
+    principal: MoneyStr | None
+    outstanding_principal: MoneyStr | None
+    next_due_date: date | None
+    overdue: MoneyStr = Field(
+        description="Outstanding on installments already due (principal, interest, fees, penalty)")
+    dpd: int
+
+
+class GroupStatementRead(OutputSchema):
+    """A group's loans (小组联保) as of the business date: member by member, and the totals."""
+
+    group_id: int
+    name: str
+    as_of: date
+    members: list[GroupMemberLine]
+    principal: MoneyStr
+    outstanding_principal: MoneyStr
+    overdue: MoneyStr
+    members_in_arrears: int

@@ -21,6 +21,7 @@ from microcredit.servicing.service import loans, payments
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
 from tests.integration.helpers import (
     assert_problem,
+    audit_records,
     idempotency_key,
     shared_client,
     sign_contract,
@@ -376,4 +377,39 @@ def test_reconciliation_lists_every_break_once(client, session, rt, world):
     refused(client.post("/api/v1/reconciliation/statements", headers=hf,
                         json={"statement_date": day.isoformat(), "statement": "a,b\n1,2\n"}), 422,
             "statement_unreadable", "statement")
+    assert before.diff(snapshot(rt.db)) == {}
+
+
+@pytest.mark.parametrize("behaviour", [{"delay_seconds": 0}])
+def test_finance_resolves_a_break_with_a_note_and_it_leaves_the_todos(client, session, rt, world):
+    paid_out(client, rt, world)
+    inst_id = world["inst"].id
+    day = rt.clock.now().astimezone(payments.ZONE).date()
+    stranger = f"SIMSTRANGER0000000002,MC{inst_id}-999998,online,50.00,CNY,succeeded,{day.isoformat()}T10:00:00+08:00"
+    header = "provider_reference,merchant_reference,kind,amount,currency,status,settled_at"
+    found = client.post("/api/v1/reconciliation/statements", headers=world["hf"],
+                        json={"statement_date": day.isoformat(), "statement": f"{header}\n{stranger}\n"}).json()
+    assert sorted(b["kind"] for b in found) == ["missing_ours", "missing_theirs"]
+    one = next(b for b in found if b["kind"] == "missing_ours")
+    path = f"/api/v1/reconciliation/breaks/{one['id']}/resolve"
+    before = snapshot(rt.db)
+    refused(client.post(path, headers=world["hf"], json={"note": ""}), 422, "validation_failed", "note")
+    refused(client.post("/api/v1/reconciliation/breaks/999999/resolve", headers=world["hf"], json={"note": "x"}),
+            404, "not_found")
+    refused(client.post(path, headers=world["hb"], json={"note": "x"}), 403, "permission_denied")
+    assert before.diff(snapshot(rt.db)) == {}
+    r = client.post(path, headers=world["hf"], json={"note": "  渠道更正了对账单 / the provider corrected it  "})
+    assert r.status_code == 200, r.text
+    assert (r.json()["resolved"], r.json()["resolution_note"]) == (True, "渠道更正了对账单 / the provider corrected it")
+    assert r.json()["resolved_at"] is not None
+    open_ = client.get("/api/v1/reconciliation/breaks", headers=world["hf"]).json()
+    assert [b["kind"] for b in open_["items"]] == ["missing_theirs"]
+    resolved = client.get("/api/v1/reconciliation/breaks", headers=world["hf"], params={"resolved": True}).json()
+    assert [b["id"] for b in resolved["items"]] == [one["id"]]
+    todos = {t["code"]: t["count"] for t in client.get("/api/v1/me/todos", headers=world["hf"]).json()["items"]}
+    assert todos["reconciliation_breaks"] == 1
+    assert [a.after["note"] for a in audit_records(session, "payments.break_resolved", one["id"])] == [
+        "渠道更正了对账单 / the provider corrected it"]
+    before = snapshot(rt.db)
+    refused(client.post(path, headers=world["hf"], json={"note": "again"}), 409, "break_already_resolved", "break_id")
     assert before.diff(snapshot(rt.db)) == {}

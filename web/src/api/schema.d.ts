@@ -1966,6 +1966,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's loans: each member's, with arrears, and the totals
+         * @description As of the business date; a group outside the caller's scope is not found.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_group_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -3302,6 +3324,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/group-statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The statement of the group the borrower leads
+         * @description For the group leader: every member's loan and arrears (joint liability). Not found for a borrower
+         *     who leads no group.
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["get_my_group_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/loans": {
         parameters: {
             query?: never;
@@ -4175,6 +4220,28 @@ export interface paths {
         get: operations["list_reconciliation_breaks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reconciliation/breaks/{break_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a reconciliation break resolved, with a note
+         * @description It leaves the open list and the to-dos; the note and who resolved it are kept (and audited).
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["resolve_reconciliation_break"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5891,8 +5958,14 @@ export interface components {
             provider_reference: string | null;
             /** Reference */
             reference: string;
+            /** Resolution Note */
+            resolution_note?: string | null;
             /** Resolved */
             resolved: boolean;
+            /** Resolved At */
+            resolved_at?: string | null;
+            /** Resolved By User Id */
+            resolved_by_user_id?: number | null;
             /**
              * Statement Date
              * Format: date
@@ -5902,6 +5975,14 @@ export interface components {
             theirs: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * BreakResolve
+         * @description How the break was settled (what a later reader needs to know).
+         */
+        BreakResolve: {
+            /** Note */
+            note: string;
         };
         /**
          * BureauReportRead
@@ -7526,6 +7607,38 @@ export interface components {
             borrower_id: number;
         };
         /**
+         * GroupMemberLine
+         * @description A member's loan on the group statement (loan fields null: no loan made for the group yet).
+         */
+        GroupMemberLine: {
+            /** Borrower Id */
+            borrower_id: number;
+            /** Dpd */
+            dpd: number;
+            /** Leader */
+            leader: boolean;
+            /** Loan Id */
+            loan_id: number | null;
+            /** Loan Number */
+            loan_number: string | null;
+            /** Name */
+            name: string;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Outstanding Principal */
+            outstanding_principal: string | null;
+            /**
+             * Overdue
+             * @description Outstanding on installments already due (principal, interest, fees, penalty)
+             * @example 8000.00
+             */
+            overdue: string;
+            /** Principal */
+            principal: string | null;
+            /** Status */
+            status: ("pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled") | null;
+        };
+        /**
          * GroupMemberPlan
          * @description One member's amount in a group application.
          */
@@ -7606,6 +7719,40 @@ export interface components {
              * @enum {string}
              */
             status: "forming" | "active" | "dissolved";
+        };
+        /**
+         * GroupStatementRead
+         * @description A group's loans (小组联保) as of the business date: member by member, and the totals.
+         */
+        GroupStatementRead: {
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /** Group Id */
+            group_id: number;
+            /** Members */
+            members: components["schemas"]["GroupMemberLine"][];
+            /** Members In Arrears */
+            members_in_arrears: number;
+            /** Name */
+            name: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            /**
+             * Overdue
+             * @example 8000.00
+             */
+            overdue: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
         };
         /**
          * GroupSummary
@@ -9740,6 +9887,11 @@ export interface components {
             /** Due Date */
             due_date: string | null;
             /**
+             * Event Amount
+             * @description A payout with a down payment kept back: the disbursement recorded (gross); `amount` is what the provider pays
+             */
+            event_amount?: string | null;
+            /**
              * Event Seq
              * @description The loan's event its confirmation recorded
              */
@@ -9874,8 +10026,16 @@ export interface components {
          * @example {
          *       "card_id": 7
          *     }
+         * @example {
+         *       "amount": "3000.00"
+         *     }
          */
         PayoutCreate: {
+            /**
+             * Amount
+             * @description A tranche (products paying out in tranches); default what is left to pay out
+             */
+            amount?: string | null;
             /** Card Id */
             card_id?: number | null;
         };
@@ -10482,6 +10642,17 @@ export interface components {
              * @enum {string}
              */
             day_count?: "ACT/360" | "ACT/365F" | "ACT/364" | "ACT/ACT" | "30/360";
+            /**
+             * Down Payment Collected
+             * @description The down payment is kept back from the money paid out (paid on the day)
+             * @default false
+             */
+            down_payment_collected?: boolean;
+            /**
+             * Down Payment Percent
+             * @description A down payment (首付) of this percent of each disbursement, due on its day
+             */
+            down_payment_percent?: string | null;
             /** Fees */
             fees?: components["schemas"]["ProductFee"][];
             /**
@@ -10538,6 +10709,12 @@ export interface components {
             term_max: number;
             /** Term Min */
             term_min: number;
+            /**
+             * Tranches
+             * @description The loan may be paid out in tranches (多次放款), together at most the approved amount
+             * @default false
+             */
+            tranches?: boolean;
         };
         /**
          * ProductVersionCreate
@@ -21211,6 +21388,89 @@ export interface operations {
             };
         };
     };
+    get_group_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupStatementRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -27181,6 +27441,86 @@ export interface operations {
             };
         };
     };
+    get_my_group_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupStatementRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_my_loans: {
         parameters: {
             query?: {
@@ -30882,6 +31222,87 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    resolve_reconciliation_break: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                break_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BreakResolve"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such break in the institution (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Resolved already (`break_already_resolved`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names each field */
             422: {

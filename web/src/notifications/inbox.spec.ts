@@ -109,3 +109,11 @@ describe('the borrower shell’s bell', () => {
     expect(requests.some((r) => r.url.includes('/me/notifications'))).toBe(false)
   })
 })
+
+describe('subjectRoute of a loan', () => {
+  it('leads a repayment received to the loan’s receipts, other loan news to the loan', () => {
+    const m = { subject_kind: 'loan', subject_id: 7 } as InboxMessage
+    expect(subjectRoute({ ...m, template: 'loan_repayment_recorded' })).toEqual({ name: 'my-loan', params: { id: 7 }, hash: '#my-receipts' })
+    expect(subjectRoute({ ...m, template: 'loan_closed' })).toEqual({ name: 'my-loan', params: { id: 7 } })
+  })
+})

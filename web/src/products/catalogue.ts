@@ -94,6 +94,9 @@ export interface ProductForm {
   required_documents: DocumentType[]
   approval_policy: ApprovalRowForm[]
   group_lending: boolean
+  tranches: boolean
+  down_payment_percent: string
+  down_payment_collected: boolean
   active_from: string
   active_to: string
 }
@@ -110,6 +113,7 @@ export function emptyForm(firstDay: string): ProductForm {
     recalculation_compounding: 'none', recalculation_pre_closure: 'till_pre_closure_date',
     customer_types: ['consumer'], age_min: 18, age_max: 65, required_documents: ['id_card'],
     approval_policy: [{ up_to_amount: '50000.00', worst_grade: 'E', levels: 1 }], group_lending: false,
+    tranches: false, down_payment_percent: '', down_payment_collected: false,
     active_from: firstDay, active_to: '',
   }
 }
@@ -145,6 +149,8 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     required_documents: [...(terms.required_documents ?? [])],
     approval_policy: terms.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount, worst_grade: r.worst_grade, levels: r.levels })),
     group_lending: terms.group_lending ?? false, active_from: terms.active_from, active_to: terms.active_to ?? '',
+    tranches: terms.tranches ?? false, down_payment_percent: terms.down_payment_percent ?? '',
+    down_payment_collected: terms.down_payment_collected ?? false,
   }
 }
 
@@ -175,6 +181,8 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     required_documents: [...form.required_documents],
     approval_policy: form.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount.trim(), worst_grade: r.worst_grade, levels: r.levels })),
     group_lending: form.group_lending, active_from: form.active_from, active_to: form.active_to || null,
+    tranches: form.tranches, down_payment_percent: form.down_payment_percent.trim() || null,
+    down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
   }
 }
 

@@ -103,6 +103,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'applications/:id(\\d+)', name: 'my-application', component: () => import('@/origination/views/MyApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'loans', name: 'my-loans', component: () => import('@/servicing/views/MyLoansView.vue'), meta: { auth: 'borrower', title: 'loan.my.title' } },
       { path: 'loans/:id(\\d+)', name: 'my-loan', component: () => import('@/servicing/views/MyLoanView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'loan.my.title' } },
+      { path: 'group', name: 'my-group', component: () => import('@/servicing/views/MyGroupView.vue'), meta: { auth: 'borrower', title: 'loan.group.title' } },
       { path: 'notifications', name: 'my-notifications', component: () => import('@/notifications/views/MyNotificationsView.vue'), meta: { auth: 'borrower', title: 'inbox.title' } },
       { path: 'me', name: 'me', component: () => import('@/parties/views/MyProfileView.vue'), meta: { auth: 'borrower', title: 'nav.me' } },
       { path: 'me/documents', name: 'my-documents', component: () => import('@/documents/views/MyDocumentsView.vue'), meta: { auth: 'borrower', title: 'documents.title' } },

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { isFinal, payBody, settle, type PaymentOrder } from './payments'
+import { isFinal, payBody, payoutLeft, settle, type PaymentOrder } from './payments'
 
 const order = (status: PaymentOrder['status']) => ({ status }) as PaymentOrder
 
@@ -29,5 +29,15 @@ describe('payments through the provider', () => {
     const poll = vi.fn(async () => order('requested'))
     expect((await settle(poll, { tries: 3, sleep: async () => {} })).status).toBe('requested')
     expect(poll).toHaveBeenCalledTimes(3)
+  })
+})
+
+describe('payoutLeft', () => {
+  it('is the approved principal less what was disbursed, and says whether tranches are allowed', () => {
+    expect(payoutLeft({ principal: '8000.00', terms: { servicing: { tranches: true } }, state: { disbursed: '5000.10' } })).toEqual({
+      tranches: true,
+      left: '2999.90',
+    })
+    expect(payoutLeft({ principal: '8000.00', terms: { servicing: {} }, state: null })).toEqual({ tranches: false, left: '8000.00' })
   })
 })

@@ -37,3 +37,18 @@ export async function settle(
   }
   return last
 }
+
+/** A loan's tranche terms for a payout: whether its product pays out in tranches, and what may still be
+ * paid out (the approved principal less what has been disbursed), as a money string. */
+export function payoutLeft(loan: { principal: string; terms: Record<string, unknown>; state?: { disbursed: string } | null }): {
+  tranches: boolean
+  left: string
+} {
+  const servicing = (loan.terms?.servicing ?? {}) as { tranches?: boolean }
+  const toFen = (v: string) => {
+    const [whole, part = ''] = v.split('.')
+    return Number(whole) * 100 + Number(part.padEnd(2, '0').slice(0, 2))
+  }
+  const left = toFen(loan.principal) - (loan.state ? toFen(loan.state.disbursed) : 0)
+  return { tranches: servicing.tranches === true, left: `${Math.floor(left / 100)}.${String(left % 100).padStart(2, '0')}` }
+}

@@ -15,3 +15,8 @@ def application_for_loan(*, session: Session, institution_id: int, application_i
     if application is None or application.institution_id != institution_id:
         raise NotFound(field="application_id")
     return application
+
+
+def group_applications(*, session: Session, group_id: int) -> list[Application]:
+    """The members' applications made for a group (小组联保), oldest first: servicing links their loans."""
+    return repo.group_loan_applications(session, group_id)

@@ -32,9 +32,24 @@ from microcredit.parties.schemas import GroupCreate
 from microcredit.parties.service.borrowers import get_borrower
 from microcredit.platform.paging import PageRequest, PageResult, paginate
 
-__all__ = ["GROUP_MAX_MEMBERS", "GROUP_MIN_MEMBERS", "GroupView", "add_member", "borrower", "create_group",
-           "dissolve", "get_group", "group_by_id", "group_for_application", "list_groups", "member_counts",
-           "remove_member", "set_leader"]
+__all__ = [
+    "GROUP_MAX_MEMBERS",
+    "GROUP_MIN_MEMBERS",
+    "GroupView",
+    "add_member",
+    "borrower",
+    "create_group",
+    "dissolve",
+    "get_group",
+    "get_group_unscoped",
+    "group_by_id",
+    "group_for_application",
+    "led_by",
+    "list_groups",
+    "member_counts",
+    "remove_member",
+    "set_leader",
+]
 
 
 @dataclass(frozen=True)
@@ -208,6 +223,20 @@ def group_for_application(*, session: Session, principal: Principal, group_id: i
 def group_by_id(*, session: Session, group_id: int) -> BorrowerGroup | None:
     """A group by id, unscoped (for a member's view of their group application)."""
     return repo.get_group(session, group_id)
+
+
+def get_group_unscoped(*, session: Session, group: BorrowerGroup) -> GroupView:
+    """A group with its current members, for a service that has checked who may see it."""
+    return _view(session, group)
+
+
+def led_by(*, session: Session, borrower_id: int) -> GroupView | None:
+    """The group (not dissolved) the borrower currently leads, with its members, if any."""
+    membership = repo.open_membership(session, borrower_id)
+    group = repo.get_group(session, membership.group_id) if membership is not None else None
+    if group is None or group.leader_borrower_id != borrower_id:
+        return None
+    return _view(session, group)
 
 
 def borrower(*, session: Session, borrower_id: int) -> Borrower:

@@ -6,10 +6,11 @@ books to a later business date, its state, and the sub-ledger the ledger's verif
 compares with the control accounts. `changes`: waivers, deferrals, reschedulings, write-offs, refunds
 of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
 `receipts`: the PDF receipt or voucher of a money movement. `payments`: money through the payment
-provider (payouts, online repayments, auto-debit, callbacks, reconciliation).
+provider (payouts, online repayments, auto-debit, callbacks, reconciliation). `groups`: group loans
+linked through their group's applications, and the group statement.
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, loans, payments, receipts, settings
+from microcredit.servicing.service import changes, groups, loans, payments, receipts, settings
 
-__all__ = ["changes", "loans", "payments", "receipts", "settings"]
+__all__ = ["changes", "groups", "loans", "payments", "receipts", "settings"]

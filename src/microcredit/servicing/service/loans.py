@@ -39,6 +39,7 @@ from microcredit.lending import loan as core
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.delinquency import PenaltyBasis, PenaltyRule
 from microcredit.lending.money import Money, percent
+from microcredit.notifications import service as notifications
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -125,7 +126,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         terms, amount=application.amount, term=application.term, method=application.repayment_method,
         annual_rate=Decimal(application.annual_rate_percent), start=today)
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
-                                       recalculation=terms.recalculation)
+                                       recalculation=terms.recalculation, tranches=terms.tranches,
+                                       down_payment_percent=terms.down_payment_percent,
+                                       down_payment_collected=terms.down_payment_collected)
     now = clock.now()
     calendar = products.calendar.holiday_calendar(
         session=session, institution_id=institution_id, first=date(today.year, 1, 1),
@@ -306,6 +309,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     except core.EventRefused as exc:
         raise LoanEventNotTaken(field=_field_of(exc.code), reason_code=exc.code, reason=exc.reason) from exc
     seq = loan.events_count + 1
+    was = loan.status
     event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on,
                       business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
                       user_id=actor.user_id, reference=reference, note=note)
@@ -319,7 +323,28 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                  entity_id=loan.id, institution_id=loan.institution_id,
                  after={"event": payload, "reference": reference, "entries": [e.id for e in entries],
                         "status": loan.status})
+    _notify(session, clock, loan, event, item, was)
     return Recorded(loan, event, state, entries)
+
+
+NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recorded",
+            "prepayment": "loan_repayment_recorded"}
+
+
+def _notify(session: Session, clock: Clock, loan: Loan, event: LoanEvent, item: EventItem, was: str) -> None:
+    """The borrower told in the app (rendered in their language): money paid out to them, a repayment
+    received (the notification leads to its receipt: the loan's event `seq`), the loan closed."""
+    template = NOTIFIED.get(item.type)
+    if template is not None:
+        notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
+                                  user_id=loan.borrower_user_id, template=template,
+                                  params={"number": loan.number, "amount": str(getattr(item, "amount", "")),
+                                          "seq": event.seq},
+                                  subject_kind="loan", subject_id=loan.id)
+    if loan.status == "closed" and was != "closed":
+        notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
+                                  user_id=loan.borrower_user_id, template="loan_closed",
+                                  params={"number": loan.number}, subject_kind="loan", subject_id=loan.id)
 
 
 def _repeat(session: Session, loan: Loan, earlier: LoanEvent, payload: dict[str, Any]) -> Recorded:

@@ -34,6 +34,7 @@ from microcredit.integrations.payments import (
     ProviderPayment,
     parse_statement,
 )
+from microcredit.lending.loan.fold import down_payment_of
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -42,12 +43,15 @@ from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.platform.todo import Todo
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
+    BreakAlreadyResolved,
     CallbackRejected,
     LoanWrongState,
     NoBankCard,
     PaymentNotFound,
+    PayoutAboveAllowed,
     PayoutInProgress,
     StatementUnreadable,
+    TranchesNotAllowed,
 )
 from microcredit.servicing.models import Loan, Payment, ReconciliationBreak
 from microcredit.servicing.service import loans
@@ -120,23 +124,41 @@ def _sent(session: Session, clock: Clock, payment: Payment, answer: ProviderPaym
 
 
 def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: PaymentProvider, institution_id: int,
-                   loan_id: int, key: str, card_id: int | None = None) -> Payment:
-    """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`). The
-    disbursement is recorded when the provider confirms it."""
+                   loan_id: int, key: str, card_id: int | None = None, amount: Money | None = None) -> Payment:
+    """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`): the whole
+    principal, or — when the product pays out in tranches — `amount`, the first tranche or a later one on
+    the running loan, never more than the approved amount less what has been paid out or is on its way
+    (`payout_above_allowed`). A down payment the product keeps back is not sent: the provider pays the
+    rest, and the disbursement recorded on confirmation is the whole amount. The disbursement is recorded
+    when the provider confirms it."""
     loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     earlier = _earlier(session, institution_id, key, loan, "disbursement")
     if earlier is not None:
         return earlier
-    if loan.status != "pending_disbursement":
+    tranches = bool(loan.terms.get("servicing", {}).get("tranches"))
+    if loan.status != "pending_disbursement" and not (tranches and loan.status == "active"):
         raise LoanWrongState(status=loan.status, action="disbursement")
+    if amount is not None and amount != loan.principal and not tranches:
+        raise TranchesNotAllowed(field="amount")
     loans.ensure_contract_signed(session, loan)
-    busy = next((p for p in repo.payments_of_loan(session, loan.id)
-                 if p.purpose == "disbursement" and p.status != "failed"), None)
+    payouts = [p for p in repo.payments_of_loan(session, loan.id) if p.purpose == "disbursement"]
+    busy = next((p for p in payouts if p.status == "requested" or (p.status == "confirmed" and not tranches)), None)
     if busy is not None:
         raise PayoutInProgress(field="loan_id", params={"status": busy.status})
+    disbursed = loans.state_of(session=session, loan=loan).disbursed if loan.status == "active" \
+        else Money.zero(loan.currency)
+    allowed = loan.principal - disbursed
+    amount = amount or allowed
+    if amount > allowed:
+        raise PayoutAboveAllowed(field="amount", params={"allowed": str(allowed)})
     card = _card(session, loan, card_id)
+    terms = loans.core_terms(session, loan)
+    kept = down_payment_of(terms, amount) if terms.down_payment is not None and \
+        terms.down_payment.collected_at_disbursement else Money.zero(loan.currency)
     payment = _new(session, clock, actor, provider, loan, direction="out", purpose="disbursement", channel="payout",
-                   amount=loan.principal, card=card, key=key)
+                   amount=amount - kept, card=card, key=key)
+    if kept.is_positive:  # the down payment kept back: the provider pays the rest, the loan records it all
+        payment.event_amount = amount
     return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)))
 
 
@@ -194,7 +216,8 @@ def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderP
         try:
             with session.begin_nested():
                 if payment.purpose == "disbursement":
-                    recorded = loans.disburse(amount=payment.amount, channel=EVENT_CHANNEL[payment.channel], **common)
+                    recorded = loans.disburse(amount=payment.event_amount or payment.amount,
+                                              channel=EVENT_CHANNEL[payment.channel], **common)
                 elif payment.purpose == "prepayment":
                     recorded = loans.prepay(amount=payment.amount, mode=payment.mode or "shorten_term",
                                             channel=EVENT_CHANNEL[payment.channel], **common)
@@ -395,6 +418,26 @@ def breaks(*, session: Session, principal: Principal, page: PageRequest, resolve
     stmt = repo.breaks_query(institution_id=f.institution_id, resolved=resolved).order_by(
         ReconciliationBreak.id.desc())
     return paginate(session, stmt, page)
+
+
+def resolve_break(*, session: Session, clock: Clock, principal: Principal, break_id: int, note: str
+                  ) -> ReconciliationBreak:
+    """Finance marks a break resolved, saying how (the provider corrected its statement, the money was
+    refunded, a payment settled by hand …): it leaves the open list and the to-dos; audited. Once only
+    (`break_already_resolved`); another institution's break is not found."""
+    row = repo.get_break(session, break_id, for_update=True)
+    if row is None:
+        raise NotFound(field="break_id")
+    scope.ensure_visible(principal, institution_id=row.institution_id, branch_id=None)
+    if row.resolved:
+        raise BreakAlreadyResolved(field="break_id")
+    row.resolved, row.resolved_at, row.resolved_by_user_id = True, clock.now(), principal.user_id
+    row.resolution_note = note
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="payments.break_resolved",
+                 entity_type="reconciliation_break", entity_id=row.id, institution_id=row.institution_id,
+                 after={"kind": row.kind, "reference": row.reference, "note": note})
+    return row
 
 
 def todos(*, session: Session, principal: Principal) -> list[Todo]:
