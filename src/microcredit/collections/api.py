@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from microcredit.api.deps import DB, Kit, require, require_any
-from microcredit.api.params import Id, PageNo, PageSize
+from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.collections.schemas import (
     ActionCreate,
@@ -85,7 +85,7 @@ def list_my_cases(session: DB, principal: Principal = require("collection.act"),
 def list_cases(session: DB, principal: Principal = require("collection.manage"), page: PageNo = 1,
                page_size: PageSize = 20, sort: Annotated[str | None, Query(max_length=40)] = None,
                status: CaseStatus | None = None, stage: Annotated[str | None, Query(max_length=32)] = None,
-               assigned_user_id: Annotated[int | None, Query(ge=1)] = None,
+               assigned_user_id: IdFilter = None,
                unassigned: bool = False) -> Page[CaseRead]:
     """Highest priority first unless sorted (priority, dpd, id, opened_on, overdue_total; '-' descending)."""
     r = cases.list_cases(session=session, principal=principal, page=PageRequest(page, page_size, sort),

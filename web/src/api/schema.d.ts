@@ -18380,6 +18380,7 @@ export interface operations {
     list_collection_cases: {
         parameters: {
             query?: {
+                /** @description An id (1 … 2^63−1) */
                 assigned_user_id?: number | null;
                 /** @description Page number, 1 … 100000 */
                 page?: number;
