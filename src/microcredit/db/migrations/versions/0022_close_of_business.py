@@ -140,15 +140,7 @@ def downgrade() -> None:
     op.drop_table('cob_reminders')
     op.drop_table('cob_loan_standing')
     op.drop_table('cob_loan_features')
-    with op.batch_alter_table('cob_failures', schema=None) as batch_op:
-        batch_op.drop_index('ix_cob_failures_run')
-
+    # Dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key still needs.
     op.drop_table('cob_failures')
-    with op.batch_alter_table('cob_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_cob_tasks_run')
-
     op.drop_table('cob_tasks')
-    with op.batch_alter_table('cob_runs', schema=None) as batch_op:
-        batch_op.drop_index('ix_cob_runs_inst')
-
     op.drop_table('cob_runs')
