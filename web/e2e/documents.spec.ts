@@ -1,27 +1,8 @@
 // 4. Documents: a borrower on a phone (375 px) photographs their ID card and sees it on file; a file
 //    whose name lies about its content is refused with the API's message beside the buttons; a loan
 //    officer of the borrower's branch opens the photo from the console (in a new tab, from a blob).
-import type { Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { OFFICER_BR01, borrowerLogin, expectAccessible, registerBorrower, screenshot, staffLogin } from './helpers'
-
-/** An image drawn in the page and encoded by the browser (no binary fixture in the repository). */
-async function drawn(page: Page, mime: 'image/jpeg' | 'image/png'): Promise<Buffer> {
-  const dataUrl = await page.evaluate((type) => {
-    const canvas = document.createElement('canvas')
-    canvas.width = 320
-    canvas.height = 200
-    const g = canvas.getContext('2d')!
-    g.fillStyle = '#dfe9f5'
-    g.fillRect(0, 0, 320, 200)
-    g.fillStyle = '#1f4e8c'
-    g.fillRect(16, 40, 80, 110)
-    g.font = '20px sans-serif'
-    g.fillText(`ID ${Math.random().toString(36).slice(2, 8)}`, 120, 100)
-    return canvas.toDataURL(type, 0.9)
-  }, mime)
-  return Buffer.from(dataUrl.split(',')[1], 'base64')
-}
+import { OFFICER_BR01, borrowerLogin, drawn, expectAccessible, registerBorrower, screenshot, staffLogin } from './helpers'
 
 test('a borrower photographs their ID card, and a loan officer opens it in the console', async ({ page, browser, api, baseURL }) => {
   const b = await registerBorrower(api)

@@ -215,8 +215,8 @@ export function cleanIdNumber(): string {
 }
 
 /** A drawn image (the browser encodes it; no binary fixture in the repository). */
-export async function drawn(page: Page): Promise<Buffer> {
-  const dataUrl = await page.evaluate(() => {
+export async function drawn(page: Page, mime: 'image/jpeg' | 'image/png' = 'image/jpeg'): Promise<Buffer> {
+  const dataUrl = await page.evaluate((type) => {
     const canvas = document.createElement('canvas')
     canvas.width = 320
     canvas.height = 200
@@ -225,7 +225,7 @@ export async function drawn(page: Page): Promise<Buffer> {
     g.fillRect(0, 0, 320, 200)
     g.fillStyle = '#1f4e8c'
     g.fillText(`doc ${Math.random().toString(36).slice(2, 8)}`, 120, 100)
-    return canvas.toDataURL('image/jpeg', 0.9)
-  })
+    return canvas.toDataURL(type, 0.9)
+  }, mime)
   return Buffer.from(dataUrl.split(',')[1], 'base64')
 }

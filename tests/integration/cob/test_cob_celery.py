@@ -22,7 +22,7 @@ from microcredit.ledger import service as ledger
 from microcredit.runtime import Runtime
 from microcredit.servicing.service import loans
 from tests.integration.cob.support import Portfolio
-from tests.integration.cob.test_cob_sigkill import FROM, UNTIL, _picture, _setup
+from tests.integration.cob.test_cob_sigkill import FROM, UNTIL, _picture, twin_databases
 
 BIN = Path(sys.executable).parent
 
@@ -31,14 +31,7 @@ BIN = Path(sys.executable).parent
 def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
     """Two databases with the same portfolio (one closed by the Celery workers, one in-process)."""
-    out = []
-    for name in ("celery", "inproc"):
-        tmp: Path = tmp_path_factory.mktemp(f"cob-{name}")
-        runtime, portfolio, url = _setup(request.param, tmp, f"_cob_{name}")
-        out.append((runtime, portfolio, url, tmp))
-    yield out
-    for runtime, *_ in out:
-        runtime.close()
+    yield from twin_databases(request.param, tmp_path_factory, ("celery", "inproc"))
 
 
 def _env(url: str, data_dir: Path, redis: str | None = None, queue: str | None = None) -> dict[str, str]:

@@ -54,18 +54,24 @@ def _setup(backend: str, tmp: Path, suffix: str) -> tuple[Runtime, Portfolio, st
     return runtime, portfolio, url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
-def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
-    """Two databases with the same portfolio (one to be killed and resumed, one run cleanly)."""
+def twin_databases(backend: str, tmp_path_factory: pytest.TempPathFactory, names: tuple[str, str]
+                   ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
+    """Two databases of `backend` with the same portfolio, one per name; closed afterwards."""
     out = []
-    for name in ("killed", "clean"):
+    for name in names:
         tmp: Path = tmp_path_factory.mktemp(f"cob-{name}")
-        runtime, portfolio, url = _setup(request.param, tmp, f"_cob_{name}")
+        runtime, portfolio, url = _setup(backend, tmp, f"_cob_{name}")
         out.append((runtime, portfolio, url, tmp))
     yield out
     for runtime, *_ in out:
         runtime.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
+    """Two databases with the same portfolio (one to be killed and resumed, one run cleanly)."""
+    yield from twin_databases(request.param, tmp_path_factory, ("killed", "clean"))
 
 
 def _cob(url: str, data_dir: Path, inst_code: str) -> subprocess.Popen[bytes]:

@@ -21,23 +21,13 @@ from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import assert_problem, idempotency_key, shared_client, sign_contract, signed_in, snapshot
+from tests.integration.helpers import shared_client, sign_contract, signed_in, snapshot
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
+from tests.integration.servicing.test_loans_api import LOANS, key, refused
 
-LOANS = "/api/v1/loans"
 CARD = "6225881414207430"
 
 
-def refused(response, status, code, field=None):
-    body = assert_problem(response, status)
-    assert body["code"] == code, body
-    if field is not None:
-        assert field in [body.get("field")] + [e.get("field") for e in body.get("errors", [])], body
-    return body
-
-
-def key(headers):
-    return {**headers, **idempotency_key()}
 
 
 @pytest.fixture
