@@ -99,6 +99,7 @@ async function wordsCut(page: Page, selector: string): Promise<string[]> {
 
 test.describe('staff console', () => {
   test('1366 px, both languages: menu entries on one line, no header or label cut inside a word', async ({ page }) => {
+    test.setTimeout(150_000) // fourteen pages, each to network idle: past a minute on a loaded 2-core machine
     await page.setViewportSize({ width: 1366, height: 900 })
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     for (const lang of ['zh-CN', 'en']) {
