@@ -1,4 +1,4 @@
-"""Migration 0013 gives institutions that existed before it the default rule set and the system roles risk's grants."""
+"""Migrations 0013 and 0025 give institutions that existed before them the rule set and risk's grants."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def test_existing_institutions_get_the_default_rules_and_grants(backend, worker_
                 {**role, "id": 3, "code": "risk_copy", "is_system": False},
             ])
             conn.execute(insert(grants), [{"role_id": 1, "permission": "risk.manage"}])
-        upgrade(engine)
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(connection=conn), "0024")
         meta = MetaData()
         sets = Table("risk_rule_sets", meta, autoload_with=engine)
         versions = Table("risk_rule_set_versions", meta, autoload_with=engine)
@@ -57,5 +58,12 @@ def test_existing_institutions_get_the_default_rules_and_grants(backend, worker_
         assert as_json(seeded[0].parameters) == DEFAULT_PARAMETERS
         assert as_json(seeded[0].rules) == [r.to_json() for r in DEFAULT_RULES]
         assert granted == [(1, "risk.manage"), (1, "risk.read"), (2, "risk.read")]
+
+        upgrade(engine)  # 0025: models, fraud and warnings, to the system risk officer (and no one else here)
+        with engine.connect() as conn:
+            granted = sorted(conn.execute(select(grants.c.role_id, grants.c.permission)
+                                          .where(grants.c.permission.like("risk.%"))).all())
+        assert granted == [(1, "risk.fraud.investigate"), (1, "risk.manage"), (1, "risk.model.approve"),
+                           (1, "risk.model.manage"), (1, "risk.read"), (1, "risk.warning.handle"), (2, "risk.read")]
     finally:
         engine.dispose()
