@@ -202,10 +202,10 @@ def list_contract_templates(session: DB, clock: WallClock, principal: Principal 
 @router.get("/contract-templates/{template_code}/versions/{version_number}", response_model=TemplateDetail,
             operation_id="get_contract_template", summary="One contract template version with its HTML")
 def get_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                          principal: Principal = require("product.manage")) -> Any:
+                          clock: WallClock, principal: Principal = require("product.manage")) -> Any:
     """With its HTML source (Jinja2)."""
-    return templates.version(session=session, institution_id=principal.institution_id, code=template_code,
-                             number=version_number)
+    return templates.version(session=session, clock=clock, institution_id=principal.institution_id,
+                             code=template_code, number=version_number)
 
 
 @router.post("/contract-templates/{template_code}/drafts", response_model=TemplateDetail, status_code=201,
@@ -243,10 +243,10 @@ def publish_contract_template(template_code: TemplateCode, version_number: Versi
             operation_id="get_contract_template_docx", summary="A template version's Word (.docx) template",
             response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
 def get_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                               principal: Principal = require("product.manage")) -> Response:
+                               clock: WallClock, principal: Principal = require("product.manage")) -> Response:
     """The docxtpl source the editable copy of each contract is made from, to edit in Word and upload."""
-    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
-                            number=version_number)
+    row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
+                            code=template_code, number=version_number)
     return _file(row.docx, f"template-{row.code}-{row.number}.docx", docx=True)
 
 
@@ -270,10 +270,10 @@ def replace_contract_template_docx(
             operation_id="preview_contract_template_docx", summary="A template's Word copy filled with a sample",
             response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
 def preview_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                                   principal: Principal = require("product.manage")) -> Response:
+                                   clock: WallClock, principal: Principal = require("product.manage")) -> Response:
     """The .docx of sample parties and terms (nothing stored)."""
-    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
-                            number=version_number)
+    row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
+                            code=template_code, number=version_number)
     return _file(templates.preview_docx(row), f"preview-{row.code}-{row.number}.docx", docx=True)
 
 
@@ -281,8 +281,8 @@ def preview_contract_template_docx(template_code: TemplateCode, version_number: 
             operation_id="preview_contract_template", summary="A template version rendered against a sample",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def preview_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                              principal: Principal = require("product.manage")) -> Response:
+                              clock: WallClock, principal: Principal = require("product.manage")) -> Response:
     """A PDF of sample parties and terms (nothing stored)."""
-    row = templates.version(session=session, institution_id=principal.institution_id, code=template_code,
-                            number=version_number)
+    row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
+                            code=template_code, number=version_number)
     return _file(templates.preview_pdf(row), f"preview-{row.code}-{row.number}.pdf", download=False)

@@ -26,6 +26,16 @@ def admin(session, runtime):
     return h
 
 
+def test_the_default_can_be_opened_before_the_templates_were_ever_listed(client, admin):
+    """A new institution's default is seeded on first use, whichever address that use is."""
+    for path in ("", "/docx", "/preview", "/preview.docx"):
+        opened = client.get(f"{T}/loan/versions/1{path}", headers=admin)
+        assert opened.status_code == 200, (path, opened.text)
+    assert client.get(f"{T}/loan/versions/1", headers=admin).json()["status"] == "published"
+    assert_problem(client.get(f"{T}/loan/versions/2", headers=admin), 404)
+    assert len(client.get(T, headers=admin).json()) == 1  # seeded once
+
+
 def test_draft_edit_preview_publish(client, runtime, admin):
     [v1] = client.get(T, headers=admin).json()
     assert (v1["code"], v1["number"], v1["status"]) == ("loan", 1, "published")

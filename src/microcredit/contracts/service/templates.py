@@ -42,8 +42,14 @@ def list_versions(*, session: Session, clock: Clock, institution_id: int) -> lis
 
 
 def version(*, session: Session, institution_id: int, code: str, number: int,
-            for_update: bool = False) -> ContractTemplate:
-    """One version (NotFound otherwise)."""
+            for_update: bool = False, clock: Clock | None = None) -> ContractTemplate:
+    """One version (NotFound otherwise); given the clock, the default is seeded first, as when listing.
+
+    The console may open the default's address before it ever lists the templates: the default's
+    version 1 is then found, not a 404.
+    """
+    if clock is not None:
+        seed_default(session=session, clock=clock, institution_id=institution_id)
     found = repo.template_version(session, institution_id=institution_id, code=code, number=number,
                                   for_update=for_update)
     if found is None:
