@@ -9,7 +9,7 @@
 // loan, its schedule (the first installment paid) and the next payment, and pays it on the phone through
 // the payment provider simulator's checkout: confirmed by the provider, the payment is in the history
 // and listed as succeeded.
-import type { APIRequestContext } from '@playwright/test'
+import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
 import { DEMO_PASSWORD, borrowerLogin, cleanIdNumber, currentConsents, drawn, expectAccessible, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
@@ -33,8 +33,8 @@ async function registerClean(api: APIRequestContext) {
 
 const plain = (money: string) => money.replace(/[¥,\s]/g, '')
 
-test('a borrower is approved, finance disburses and records a repayment, both see the schedule', async ({ page, browser, api, baseURL }) => {
-  test.setTimeout(180_000)
+/** A clean borrower's consumer loan of 8,000, applied for on the phone with the quote's plan and approved. */
+async function approvedApplication(page: Page, api: APIRequestContext) {
   // The borrower: the documents the consumer product asks for, then an application with its quote's plan.
   const b = await registerClean(api)
   await page.setViewportSize({ width: 375, height: 812 })
@@ -58,7 +58,13 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await page.getByTestId('apply-submit').click()
   await expect(page).toHaveURL(/\/applications\/\d+$/)
   await expect(page.getByTestId('application-status')).toHaveText('已批准')
-  await signContract(api, b, /\/applications\/(\d+)$/.exec(page.url())![1])
+  return { b, applicationId: /\/applications\/(\d+)$/.exec(page.url())![1] }
+}
+
+test('a borrower is approved, finance disburses and records a repayment, both see the schedule', async ({ page, browser, api, baseURL }) => {
+  test.setTimeout(180_000)
+  const { b, applicationId } = await approvedApplication(page, api)
+  await signContract(api, b, applicationId)
   // No loan yet: the borrower's loans page says so.
   await page.goto('/')
   await page.getByTestId('home-loans').click()
@@ -207,4 +213,38 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(order).toContainText('还款')
   await expect(order).toContainText('已成功')
   await expectAccessible(page, 'borrower loan page after paying')
+})
+
+test('finance calls a signed, approved loan off before payout; the borrower sees it withdrawn and is told', async ({ page, browser, api, baseURL }) => {
+  test.setTimeout(180_000)
+  const { b, applicationId } = await approvedApplication(page, api)
+  await signContract(api, b, applicationId)
+  const staffContext = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })
+  const staff = await staffContext.newPage()
+  await staffLogin(staff, FINANCE.phone, DEMO_PASSWORD)
+  await staff.goto('/staff/loans/desk')
+  const approved = staff.getByTestId('desk-approved').locator('tbody tr', { hasText: b.name })
+  await approved.getByRole('button', { name: '开立贷款' }).click()
+  const pending = staff.getByTestId('desk-pending').locator('tbody tr', { hasText: b.name })
+  await expect(pending).toHaveCount(1)
+  await pending.getByRole('button', { name: /^取消放款/ }).click()
+  const dialog = staff.getByTestId('cancel-dialog')
+  await expect(dialog).toContainText('合同作废')
+  // Without a reason nothing happens but the field says why.
+  await dialog.getByTestId('cancel-save').click()
+  await expect(dialog.locator('.el-form-item__error')).toBeVisible()
+  await expect(pending).toHaveCount(1)
+  await dialog.getByTestId('cancel-note').fill('借款人来电表示不再需要这笔贷款')
+  await dialog.getByTestId('cancel-save').click()
+  await expect(dialog).toBeHidden()
+  await expect(pending).toHaveCount(0)
+  await expect(approved).toHaveCount(0)
+  await staffContext.close()
+
+  // The borrower: the application withdrawn with the reason on its timeline, and a message saying so.
+  await page.goto(`/applications/${applicationId}`)
+  await expect(page.getByTestId('application-status')).toHaveText('已撤回')
+  await expect(page.getByText('放款前取消')).toBeVisible()
+  await page.goto('/notifications')
+  await expect(page.getByText(/已在放款前取消，合同已作废/)).toBeVisible()
 })

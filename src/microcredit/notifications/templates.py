@@ -102,6 +102,11 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-CN": "【{signature}】您的贷款 {number} 已全部还清结清，感谢您按约还款。",
         "en": "[{signature}] Your loan {number} is paid off and closed. Thank you.",
     },
+    "loan_cancelled": {
+        "zh-CN": "【{signature}】您的贷款申请 {number} 已在放款前取消，合同已作废，未发放任何款项。",
+        "en": "[{signature}] Your loan application {number} was cancelled before payout: the contract is void "
+              "and no money was paid out.",
+    },
 }
 
 PURPOSE_TEXT = {

@@ -27,6 +27,8 @@ from microcredit.servicing.schemas import (
     BreakRead,
     BreakResolve,
     CallbackAck,
+    CancellationCreate,
+    CancellationRead,
     ChangeDecision,
     ChangeReject,
     DeskApplication,
@@ -114,6 +116,22 @@ def open_loan(body: LoanOpen, session: DB, kit: Kit, principal: Principal = requ
     loan = loans.open_loan(session=session, clock=kit.clock, actor=principal.actor,
                            institution_id=principal.institution_id, application_id=body.application_id)
     return _read(session, loan)
+
+
+@router.post("/loans/cancellations", response_model=CancellationRead, status_code=201,
+             operation_id="cancel_before_payout", summary="Call an approved application off before payout",
+             responses={409: {"description": "A payout was requested or made (`payout_in_progress`), the loan is not "
+                                             "waiting for payout (`loan_wrong_state`), or the application is not "
+                                             "approved (`application_wrong_state`)"}})
+def cancel_before_payout(body: CancellationCreate, session: DB, kit: Kit,
+                         principal: Principal = require("loan.disburse")) -> CancellationRead:
+    """The application is withdrawn, its contract voided, its loan (if opened) cancelled; the borrower is told."""
+    done = loans.cancel_before_payout(session=session, clock=kit.clock, actor=principal.actor,
+                                      institution_id=principal.institution_id, application_id=body.application_id,
+                                      note=body.note)
+    return CancellationRead(application_id=done.application_id, loan_id=done.loan.id if done.loan else None,
+                            loan_number=done.loan.number if done.loan else None,
+                            contract_number=done.contract_number)
 
 
 @router.get("/loans", response_model=Page[LoanSummary], operation_id="list_loans", summary="Loans in scope")

@@ -38,6 +38,7 @@ ACTION_WORDS = {
     "rescheduling": ("重新安排还款计划", "rescheduled"),
     "write_off": ("核销", "written off"),
     "refund": ("退还溢缴款", "refunded"),
+    "cancellation": ("在放款前取消", "cancelled before payout"),
 }
 
 

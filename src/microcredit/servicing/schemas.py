@@ -22,6 +22,25 @@ class LoanOpen(InputSchema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"application_id": 42}]})
 
 
+class CancellationCreate(InputSchema):
+    """Call an approved application off before any money goes out: why (the borrower and the file see it)."""
+
+    application_id: int = Field(ge=1)
+    note: str = Field(min_length=1, max_length=500, description="Why the loan is not paid out")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"application_id": 42, "note": "借款人来电表示不再需要这笔贷款 / the borrower no longer needs the loan"}]})
+
+
+class CancellationRead(OutputSchema):
+    """What was cancelled: the application (withdrawn), its loan if one was opened, its contract if made."""
+
+    application_id: int
+    loan_id: int | None
+    loan_number: str | None
+    contract_number: str | None
+
+
 class DisbursementCreate(InputSchema):
     """Pay the loan out (the whole principal unless an amount is given, for a tranche)."""
 

@@ -413,3 +413,47 @@ def test_finance_resolves_a_break_with_a_note_and_it_leaves_the_todos(client, se
     before = snapshot(rt.db)
     refused(client.post(path, headers=world["hf"], json={"note": "again"}), 409, "break_already_resolved", "break_id")
     assert before.diff(snapshot(rt.db)) == {}
+
+
+def test_an_approved_loan_is_called_off_before_payout_and_never_after(client, session, rt, world):
+    """Cancelled before payout: the loan `cancelled`, the signed contract void (no longer signable or payable),
+    the application withdrawn with the reason, the borrower told, each audited. Refused, changing nothing,
+    once a payout was requested; bad input is refused with its field."""
+    sign_contract(client, rt, world["hb"], world["borrower"].phone, world["application_id"])
+    cancel = f"{LOANS}/cancellations"
+    before = snapshot(rt.db)
+    refused(client.post(cancel, headers=world["hf"], json={"application_id": world["application_id"]}), 422,
+            "validation_failed", "note")
+    refused(client.post(cancel, headers=world["hf"], json={"application_id": world["application_id"], "note": ""}),
+            422, "validation_failed", "note")
+    assert_problem(client.post(cancel, headers=world["hb"], json={"application_id": world["application_id"],
+                                                                   "note": "x"}), 403)
+    assert before.diff(snapshot(rt.db)) == {}
+
+    done = client.post(cancel, headers=world["hf"], json={"application_id": world["application_id"],
+                                                          "note": "借款人不再需要"})
+    assert done.status_code == 201, done.text
+    assert done.json()["loan_id"] == world["loan_id"]
+    assert done.json()["contract_number"]
+    assert client.get(f"{LOANS}/{world['loan_id']}", headers=world["hf"]).json()["status"] == "cancelled"
+    application = client.get(f"/api/v1/me/applications/{world['application_id']}", headers=world["hb"]).json()
+    assert application["status"] == "withdrawn"
+    refused(client.post(f"{LOANS}/{world['loan_id']}/payouts", headers=key(world["hf"]), json={}), 409,
+            "loan_wrong_state")
+    inbox = client.get("/api/v1/me/notifications", headers=world["hb"]).json()["items"]
+    assert "loan_cancelled" in [m["template"] for m in inbox]
+    for action in ("loan.cancelled", "contract.voided", "application.cancelled"):
+        assert [r.after["note"] for r in audit_records(session, action)] == ["借款人不再需要"], action
+    again = client.post(cancel, headers=world["hf"], json={"application_id": world["application_id"], "note": "x"})
+    refused(again, 409, "loan_wrong_state")
+
+
+def test_a_loan_whose_payout_was_requested_cannot_be_called_off(client, session, rt, world):
+    sign_contract(client, rt, world["hb"], world["borrower"].phone, world["application_id"])
+    r = client.post(f"{LOANS}/{world['loan_id']}/payouts", headers=key(world["hf"]), json={})
+    assert r.json()["status"] == "requested", r.text
+    before = snapshot(rt.db)
+    refused(client.post(f"{LOANS}/cancellations", headers=world["hf"],
+                        json={"application_id": world["application_id"], "note": "太晚了"}),
+            409, "payout_in_progress", "application_id")
+    assert before.diff(snapshot(rt.db)) == {}

@@ -2710,6 +2710,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans/cancellations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call an approved application off before payout
+         * @description The application is withdrawn, its contract voided, its loan (if opened) cancelled; the borrower is told.
+         *
+         *     Requires permission `loan.disburse`.
+         */
+        post: operations["cancel_before_payout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans/desk": {
         parameters: {
             query?: never;
@@ -6164,6 +6186,37 @@ export interface components {
             payment_id: number;
             /** Status */
             status: string;
+        };
+        /**
+         * CancellationCreate
+         * @description Call an approved application off before any money goes out: why (the borrower and the file see it).
+         * @example {
+         *       "application_id": 42,
+         *       "note": "借款人来电表示不再需要这笔贷款 / the borrower no longer needs the loan"
+         *     }
+         */
+        CancellationCreate: {
+            /** Application Id */
+            application_id: number;
+            /**
+             * Note
+             * @description Why the loan is not paid out
+             */
+            note: string;
+        };
+        /**
+         * CancellationRead
+         * @description What was cancelled: the application (withdrawn), its loan if one was opened, its contract if made.
+         */
+        CancellationRead: {
+            /** Application Id */
+            application_id: number;
+            /** Contract Number */
+            contract_number: string | null;
+            /** Loan Id */
+            loan_id: number | null;
+            /** Loan Number */
+            loan_number: string | null;
         };
         /**
          * CapCheckRead
@@ -24592,6 +24645,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    cancel_before_payout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancellationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancellationRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A payout was requested or made (`payout_in_progress`), the loan is not waiting for payout (`loan_wrong_state`), or the application is not approved (`application_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
             };
             /** @description Rate limited; see Retry-After */
             429: {

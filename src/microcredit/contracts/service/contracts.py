@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
+from microcredit.clock import Clock
 from microcredit.contracts import errors, rendering, signing
 from microcredit.contracts import repository as repo
 from microcredit.contracts.models import Contract
@@ -34,7 +35,7 @@ from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
-from microcredit.platform.actor import RequestMeta
+from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import mask_phone
 from microcredit.platform.storage import ObjectMissing, Storage
 from microcredit.platform.todo import Todo
@@ -154,6 +155,20 @@ def fully_signed(*, session: Session, application_id: int) -> bool:
     disbursement needs)."""
     contract = repo.of_application(session, application_id)
     return contract is not None and contract.status == "signed" and contract.institution_signed_at is not None
+
+
+def void(*, session: Session, clock: Clock, actor: Actor, application_id: int, note: str) -> Contract | None:
+    """Void the application's contract, signed or not (servicing cancels the loan before any payout): it
+    can no longer be signed or paid out on; its files stay, as made. None: the application had none."""
+    contract = repo.of_application(session, application_id, for_update=True)
+    if contract is None or contract.status == "void":
+        return contract
+    before = contract.status
+    contract.status = "void"
+    audit.record(session=session, clock=clock, actor=actor, action="contract.voided", entity_type="contract",
+                 entity_id=contract.id, institution_id=contract.institution_id, before={"status": before},
+                 after={"status": "void", "number": contract.number, "note": note})
+    return contract
 
 
 def _signable(contract: Contract) -> None:

@@ -17,6 +17,9 @@ referred ──request documents──▶ returned
 referred ──counter-offer──▶ counter_offered ──accept──▶ referred (level L+1) | approved
                                             ──reject──▶ withdrawn
 declined (automatically) ──request a human review (once)──▶ human_review
+
+(servicing, before any money is paid out)
+approved ──cancel (the contract voided, a loan opened but not paid out cancelled)──▶ withdrawn
 ```
 
 `approved` and `declined` are decisions; `referred` and `human_review` wait for people at a level,
@@ -53,6 +56,7 @@ STEPS: dict[str, tuple[frozenset[str], str]] = {
     "accept_counter": (frozenset({"counter_offered"}), "referred"),
     "reject_counter": (frozenset({"counter_offered"}), "withdrawn"),
     "request_human_review": (frozenset({"declined"}), "human_review"),
+    "cancel": (frozenset({"approved"}), "withdrawn"),
 }
 
 

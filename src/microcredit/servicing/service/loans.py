@@ -63,6 +63,7 @@ from microcredit.servicing.errors import (
     LoanAlreadyOpened,
     LoanEventNotTaken,
     LoanWrongState,
+    PayoutInProgress,
     ValueDateInFuture,
 )
 from microcredit.servicing.models import Loan, LoanEvent
@@ -224,6 +225,49 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
     item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
                  channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancellation before payout changed."""
+
+    application_id: int
+    loan: Loan | None
+    contract_number: str | None
+
+
+def cancel_before_payout(*, session: Session, clock: Clock, actor: Actor, institution_id: int, application_id: int,
+                         note: str) -> Cancelled:
+    """An approved application called off before any money went out (the borrower no longer wants the
+    loan, or staff found a reason not to pay): its loan, if one was opened and nothing was paid out or
+    is on its way, becomes `cancelled`; its contract is voided; the application is withdrawn with the
+    reason. All in the caller's transaction; refused (changing nothing) once a payout was requested."""
+    application = origination.handover.application_for_loan(session=session, institution_id=institution_id,
+                                                            application_id=application_id)
+    loan = repo.by_application(session, application.id)
+    if loan is not None:
+        loan = get(session=session, institution_id=institution_id, loan_id=loan.id, for_update=True)
+        if loan.status != "pending_disbursement":
+            raise LoanWrongState(status=loan.status, action="cancellation")
+        busy = next((p for p in repo.payments_of_loan(session, loan.id)
+                     if p.purpose == "disbursement" and p.status in ("requested", "confirmed")), None)
+        if busy is not None:
+            raise PayoutInProgress(field="application_id", params={"status": busy.status})
+        loan.status, loan.updated_at = "cancelled", clock.now()
+        audit.record(session=session, clock=clock, actor=actor, action="loan.cancelled", entity_type="loan",
+                     entity_id=loan.id, institution_id=institution_id, before={"status": "pending_disbursement"},
+                     after={"status": "cancelled", "number": loan.number, "note": note})
+    origination.handover.cancel_approved(session=session, clock=clock, actor=actor, institution_id=institution_id,
+                                         application_id=application.id, note=note)
+    contract = contracts.contracts.void(session=session, clock=clock, actor=actor, application_id=application.id,
+                                        note=note)
+    notifications.notify_user(session, clock=clock, institution_id=institution_id,
+                              user_id=application.borrower_user_id, template="loan_cancelled",
+                              params={"number": application.number}, subject_kind="application",
+                              subject_id=application.id)
+    session.flush()
+    return Cancelled(application_id=application.id, loan=loan,
+                     contract_number=contract.number if contract is not None else None)
 
 
 def ensure_contract_signed(session: Session, loan: Loan) -> None:
