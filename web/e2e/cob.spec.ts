@@ -46,3 +46,21 @@ test('an administrator runs the close of business from the console and watches i
   await expect(run.getByTestId('cob-run-status')).toHaveText('Done')
   await expect(run.getByTestId('cob-step-classify')).toHaveText('Classification and provision')
 })
+
+test("a late loan's page shows what the close of business found: bucket, class and provision", async ({ page, api }) => {
+  // The demo's walk classified its loans on its last day; finance opens the most overdue one.
+  const login = await api.post('/api/v1/auth/login', { data: { phone: '13900000009', password: DEMO_PASSWORD, kind: 'staff' } })
+  expect(login.status(), await login.text()).toBe(200)
+  const headers = { Authorization: `Bearer ${(await login.json()).token}` }
+  const listed = await api.get('/api/v1/loans?sort=-dpd&page_size=1', { headers })
+  const [late] = (await listed.json()).items
+  expect(late.dpd).toBeGreaterThan(90)
+  await staffLogin(page, '13900000009', DEMO_PASSWORD)
+  await page.goto(`/staff/loans/${late.id}`)
+  const standing = page.getByTestId('loan-standing')
+  await expect(standing).toContainText('日终批处理结果')
+  await expect(standing.getByTestId('standing-bucket')).toHaveText('逾期 91-180 天')
+  await expect(standing.getByTestId('standing-class')).toHaveText('次级')
+  await expect(standing.getByTestId('standing-provision')).toHaveText(/¥[1-9][\d,]*\.\d{2}/)
+  await expectAccessible(page, 'loan page with its standing')
+})

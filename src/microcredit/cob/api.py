@@ -18,6 +18,7 @@ from microcredit.cob.schemas import (
     CobRunDetail,
     CobRunRead,
     CobTaskRead,
+    LoanStandingRead,
 )
 from microcredit.identity.principal import Principal
 from microcredit.platform.paging import PageRequest
@@ -86,3 +87,12 @@ def retry_cob_run(run_id: Id, request: Request, session: DB,
     run = runtime.db.run(lambda s: _read(service.runs.get(session=s, institution_id=principal.institution_id,
                                                           run_id=run_id)), write=False)
     return CobRetryResult(run=run, fixed=fixed, failing=failing)
+
+
+@router.get("/loans/{loan_id}/standing", response_model=LoanStandingRead, operation_id="get_loan_standing",
+            summary="A loan's bucket, five-category class and provision, as the last close of business found them",
+            responses={404: {"description": "No such loan in the caller's scope (`not_found`)"}})
+def get_loan_standing(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> LoanStandingRead:
+    """With the behaviour features early warning reads; nulls until a close of business reached the loan."""
+    found = service.standing.of_loan(session=session, principal=principal, loan_id=loan_id)
+    return LoanStandingRead.model_validate(found, from_attributes=True)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from microcredit.platform.schema import InputSchema, OutputSchema
+from microcredit.platform.schema import InputSchema, MoneyStr, OutputSchema
 
 RunStatus = Literal["running", "done", "done_with_failures"]
 TaskState = Literal["pending", "running", "done", "failed"]
@@ -75,6 +75,21 @@ class CobFailureRead(OutputSchema):
     at: datetime
     retried: bool
     retry_result: str | None = Field(description="fixed, or the error the last retry met")
+
+
+class LoanStandingRead(OutputSchema):
+    """What the last close of business found of a loan; every field null (provision "0.00") until one has."""
+
+    loan_id: int
+    as_of: date | None = Field(description="The business date of the close of business that found this")
+    dpd: int | None
+    bucket: str | None = Field(description='The delinquency bucket, e.g. "current", "1-30", "91-180"')
+    category: int | None = Field(description="五级分类: 1 normal, 2 special mention, 3 substandard, 4 doubtful, 5 loss")
+    provision: MoneyStr = Field(description="What loss_provision holds for the loan")
+    late_payments: int | None
+    partial_payments: int | None
+    days_since_last_payment: int | None
+    max_dpd: int | None
 
 
 class CobRunDetail(OutputSchema):

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.clock import local_date
+from microcredit.cob import service as cob
 from microcredit.collections import service as collections
 from microcredit.config import DocumentSettings
 from microcredit.contracts import service as contracts
@@ -258,6 +259,8 @@ class Walk:
         self.today = day
         _close_day(session=self.session, kit=self.kit, institution_id=self.cast.institution_id, day=day,
                    loan_ids=self.loan_ids)
+        if day == self.end or (day + timedelta(days=1)).day == 1:
+            _classify(self, day)
 
 
 def _month_ends(after: date, before: date) -> list[date]:
@@ -281,6 +284,23 @@ def _close_day(*, session: Session, kit: IdentityKit, institution_id: int, day: 
         if loan.status in ("active", "overpaid"):
             loans.advance(session=session, clock=kit.clock, actor=Actor.system(institution_id),
                           institution_id=institution_id, loan_id=loan_id, business_date=day)
+
+
+def _classify(walk: Walk, day: date) -> None:
+    """At each month end and on the last day, the close of business's classify and features steps over
+    the running loans (cob.service.steps, the same functions a run calls): each loan's bucket, five-category
+    class and behaviour features stored, and the change of its provision posted — so the books carry
+    provisions and the loan pages their standing. (Every day would only repeat the same postings; the
+    demo's days between are closed by `_close_day`.)"""
+    kit = cob.CobKit(clock=walk.kit.clock, identity=walk.kit, payments=walk.provider)
+    steps = [s for s in cob.steps.registered() if s.name in ("classify", "features") and s.run is not None]
+    for loan_id in walk.loan_ids:
+        loan = loans.get(session=walk.session, institution_id=walk.cast.institution_id, loan_id=loan_id)
+        if loan.status in ("active", "overpaid"):
+            at = cob.steps.LoanAt(institution_id=walk.cast.institution_id, loan_id=loan_id, on=day)
+            for step in steps:
+                assert step.run is not None
+                step.run(walk.session, kit, at)
 
 
 def _state(walk: Walk, story: Story) -> Any:

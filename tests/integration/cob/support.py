@@ -20,12 +20,14 @@ CARD = "6225881414207430"
 
 @dataclass
 class Portfolio:
-    """The institution, an administrator's headers, the loans (ids, ascending) and their first due date."""
+    """The institution, an administrator's headers, the loans (ids, ascending), their first due date and a
+    finance user's headers."""
 
     inst: Any
     admin: dict[str, str]
     loan_ids: list[int]
     first_due: date
+    finance: dict[str, str]
 
 
 def open_portfolio(client: Any, session: Any, runtime: Any, monkeypatch: Any, *, amounts: tuple[str, ...]
@@ -57,7 +59,7 @@ def open_portfolio(client: Any, session: Any, runtime: Any, monkeypatch: Any, *,
         due = date.fromisoformat(paid.json()["loan"]["state"]["installments"][0]["due_date"])
         first_due = due if first_due is None else min(first_due, due)
     assert first_due is not None
-    return Portfolio(inst, ha, sorted(loan_ids), first_due)
+    return Portfolio(inst, ha, sorted(loan_ids), first_due, hf)
 
 
 def move_to(session: Any, runtime: Any, inst_id: int, day: date) -> None:

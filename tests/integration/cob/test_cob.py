@@ -16,6 +16,7 @@ from microcredit.cob.service.steps import Step
 from microcredit.ledger import service as ledger
 from microcredit.ledger.models import JournalLine, LedgerAccount
 from microcredit.lending.classification import RiskCategory
+from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.servicing.service import loans
@@ -84,6 +85,12 @@ def test_a_portfolio_closed_day_by_day_accrues_collects_classifies_provisions_an
         assert kinds == ["after_1", "after_3", "after_7", "before_3", "due"]
         features = session.get(LoanBehaviour, loan_id)
         assert (features.max_dpd, features.late_payments, features.days_since_last_payment) == (7, 0, None)
+        # Staff read the same over the API (the loan page shows it).
+        read = client.get(f"/api/v1/loans/{loan_id}/standing", headers=p.finance)
+        assert read.status_code == 200, read.text
+        assert {k: read.json()[k] for k in ("as_of", "dpd", "bucket", "category", "provision", "max_dpd")} == {
+            "as_of": days[-1].isoformat(), "dpd": 7, "bucket": "1-30", "category": 2,
+            "provision": str(Money(standing.provision, "CNY")), "max_dpd": 7}
     assert session.get(LoanBehaviour, carded).days_since_last_payment == 7
     # The provision in the books is what the loans hold: loss_provision's credit balance.
     held = sum(session.get(LoanStanding, i).provision for i in p.loan_ids)
@@ -205,3 +212,10 @@ def test_the_api_starts_a_run_shows_it_and_refuses_what_it_cannot_do(client, ses
     assert (retried.json()["fixed"], retried.json()["failing"]) == (0, 0)
     missing = assert_problem(client.get("/api/v1/cob/runs/999999", headers=p.admin), 404)
     assert missing["code"] == "cob_run_not_found"
+
+
+def test_a_loan_no_close_of_business_reached_has_an_empty_standing(client, session, runtime, monkeypatch):
+    p = open_portfolio(client, session, runtime, monkeypatch, amounts=("5000.00",))
+    read = client.get(f"/api/v1/loans/{p.loan_ids[0]}/standing", headers=p.finance).json()
+    assert (read["as_of"], read["bucket"], read["category"], read["provision"]) == (None, None, None, "0.00")
+    assert_problem(client.get(f"/api/v1/loans/{p.loan_ids[0] + 999}/standing", headers=p.finance), 404)

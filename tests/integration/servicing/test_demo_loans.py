@@ -14,6 +14,7 @@ from microcredit.contracts import signing
 from microcredit.identity import service as identity
 from microcredit.identity.models import User
 from microcredit.ledger import service as ledger
+from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.storage import LocalStorage
 from microcredit.servicing.service import loans
@@ -60,6 +61,13 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     assert 30 < dpds[-2] <= 90
     late = max(full.values(), key=lambda loan: loan["dpd"])
     assert (late["state"]["bucket"], late["state"]["classification"]) == ("91-180", "substandard")
+    # The close of business's classify step ran on the last day: the late loan's standing and provision
+    # (substandard: 30 % of the principal outstanding) are held.
+    standing = client.get(f"{LOANS}/{late['id']}/standing", headers=finance).json()
+    assert (standing["as_of"], standing["bucket"], standing["category"]) == (
+        inst.business_date.isoformat(), "91-180", 3)
+    principal = Money.parse(late["state"]["totals"]["outstanding"]["principal"], "CNY").minor
+    assert Money.parse(standing["provision"], "CNY").minor == (principal * 30 + 50) // 100 > 0
     modes = sorted(e["payload"].get("mode") for loan in full.values() for e in loan["events"]
                    if e["type"] == "prepayment")
     assert modes == ["reduce_installment", "shorten_term", "shorten_term"]  # two partly prepaid, one in full

@@ -2710,6 +2710,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans/{loan_id}/standing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A loan's bucket, five-category class and provision, as the last close of business found them
+         * @description With the behaviour features early warning reads; nulls until a close of business reached the loan.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_loan_standing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans/cancellations": {
         parameters: {
             query?: never;
@@ -8746,6 +8768,45 @@ export interface components {
             };
             /** Version */
             version: number;
+        };
+        /**
+         * LoanStandingRead
+         * @description What the last close of business found of a loan; every field null (provision "0.00") until one has.
+         */
+        LoanStandingRead: {
+            /**
+             * As Of
+             * @description The business date of the close of business that found this
+             */
+            as_of: string | null;
+            /**
+             * Bucket
+             * @description The delinquency bucket, e.g. "current", "1-30", "91-180"
+             */
+            bucket: string | null;
+            /**
+             * Category
+             * @description 五级分类: 1 normal, 2 special mention, 3 substandard, 4 doubtful, 5 loss
+             */
+            category: number | null;
+            /** Days Since Last Payment */
+            days_since_last_payment: number | null;
+            /** Dpd */
+            dpd: number | null;
+            /** Late Payments */
+            late_payments: number | null;
+            /** Loan Id */
+            loan_id: number;
+            /** Max Dpd */
+            max_dpd: number | null;
+            /** Partial Payments */
+            partial_payments: number | null;
+            /**
+             * Provision
+             * @description What loss_provision holds for the loan
+             * @example 8000.00
+             */
+            provision: string;
         };
         /**
          * LoanStateRead
@@ -24645,6 +24706,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_loan_standing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanStandingRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such loan in the caller's scope (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
             };
             /** @description Rate limited; see Retry-After */
             429: {

@@ -1,6 +1,7 @@
-"""Use cases of the close of business: `runs` (start, execute, retry, reads) and `steps` (the registry)."""
+"""Use cases of the close of business: `runs` (start, execute, retry, reads), `steps` (the registry) and
+`standing` (what the last run found of a loan)."""
 
-from microcredit.cob.service import runs, steps
+from microcredit.cob.service import runs, standing, steps
 from microcredit.cob.service.steps import CobKit, Step, register
 
-__all__ = ["CobKit", "Step", "register", "runs", "steps"]
+__all__ = ["CobKit", "Step", "register", "runs", "standing", "steps"]
