@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -76,6 +76,18 @@ def record_hash(r: AuditRecord) -> str:
     return hashlib.sha256(data.encode() + r.prev_hash.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One record to append: what was done to what, and the state before and after."""
+
+    action: str
+    entity_type: str | None = None
+    entity_id: object | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    institution_id: int | None = None
+
+
 def record(
     *,
     session: Session,
@@ -89,30 +101,41 @@ def record(
     institution_id: int | None = None,
 ) -> AuditRecord:
     """Append one record to the chain (in the caller's transaction)."""
+    return record_many(session=session, clock=clock, actor=actor, entries=[Entry(
+        action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
+        institution_id=institution_id)])[0]
+
+
+def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequence[Entry]) -> list[AuditRecord]:
+    """Append several records of one actor, in order, under one take of the chain's head (one lock, one
+    flush): what a use case that writes several audited things at once calls."""
     head = repository.head_for_update(session, GENESIS)
     at: datetime = clock.now()
-    rec = AuditRecord(
-        seq=head.seq + 1,
-        at=at,
-        institution_id=institution_id if institution_id is not None else actor.institution_id,
-        actor_user_id=actor.user_id,
-        actor_kind=actor.kind,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        ip=actor.meta.ip,
-        user_agent=(actor.meta.user_agent or "")[:255] or None,
-        request_id=actor.meta.request_id,
-        before=canonical(before) if before is not None else None,
-        after=canonical(after) if after is not None else None,
-        prev_hash=head.hash,
-    )
-    rec.hash = record_hash(rec)
-    repository.add_record(session, rec)
-    head.seq = rec.seq
-    head.hash = rec.hash
+    out: list[AuditRecord] = []
+    for e in entries:
+        rec = AuditRecord(
+            seq=head.seq + 1,
+            at=at,
+            institution_id=e.institution_id if e.institution_id is not None else actor.institution_id,
+            actor_user_id=actor.user_id,
+            actor_kind=actor.kind,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=None if e.entity_id is None else str(e.entity_id),
+            ip=actor.meta.ip,
+            user_agent=(actor.meta.user_agent or "")[:255] or None,
+            request_id=actor.meta.request_id,
+            before=canonical(e.before) if e.before is not None else None,
+            after=canonical(e.after) if e.after is not None else None,
+            prev_hash=head.hash,
+        )
+        rec.hash = record_hash(rec)
+        repository.add_record(session, rec)
+        head.seq = rec.seq
+        head.hash = rec.hash
+        out.append(rec)
     session.flush()
-    return rec
+    return out
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,39 @@ def test_a_source_posts_once(session, runtime, inst):
         post(session, runtime, inst, ("130101", "D", "5.00"), ("1002", "C", "5.00"), source=source)
 
 
+def post_many(session, runtime, inst, *drafts, day=DAY):
+    """Post several entries at once as the system: drafts of (source ref, spec)."""
+    return ledger.posting.post_many(
+        session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+        business_date=day, drafts=[ledger.posting.Draft(f"测试分录 {ref}", lines(*spec), ledger.Source("loan_event", ref))
+                                   for ref, spec in drafts])
+
+
+def test_several_entries_post_at_once_each_audited_in_order(session, runtime, inst):
+    first, second = post_many(session, runtime, inst, ("7:1:cash", (("1002", "D", "5.00"), ("130101", "C", "5.00"))),
+                              ("7:1:accrual", (("1002", "D", "5.00"), ("130101", "C", "5.00"))))
+    session.commit()
+    assert second.id > first.id
+    assert [r.entity_id for r in audit_records(session, "ledger.entry_posted")] == [str(first.id), str(second.id)]
+    assert balance(session, inst, "1002") == "10.00"
+
+
+@pytest.mark.parametrize("second", [
+    ("9:1:b", (("1002", "D", "5.00"), ("4001", "C", "4.00"))),  # the second unbalanced
+    ("9:1:a", (("1002", "D", "5.00"), ("130101", "C", "5.00"))),  # the batch names one source twice
+    ("9:1:old", (("1002", "D", "5.00"), ("130101", "C", "5.00"))),  # a source that posted before
+])
+def test_one_refused_entry_refuses_the_batch_and_writes_nothing(session, runtime, database, inst, second):
+    post(session, runtime, inst, ("1002", "D", "1.00"), ("130101", "C", "1.00"), source=ledger.Source("loan_event",
+                                                                                                      "9:1:old"))
+    session.commit()
+    before = snapshot(database)
+    with pytest.raises((EntryUnbalanced, SourceAlreadyPosted)):
+        post_many(session, runtime, inst, ("9:1:a", (("1002", "D", "5.00"), ("130101", "C", "5.00"))), second)
+    session.rollback()
+    assert before.diff(snapshot(database)) == {}
+
+
 def test_cash_and_accrual_books_read_their_own_entries(session, runtime, inst):
     post(session, runtime, inst, ("130101", "D", "1000.00"), ("1002", "C", "1000.00"))  # both
     post(session, runtime, inst, ("1132", "D", "50.00"), ("6011", "C", "50.00"), basis="accrual")

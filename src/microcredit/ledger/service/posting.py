@@ -61,8 +61,20 @@ from microcredit.ledger.service import periods
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
 
-__all__ = ["MANUAL", "EntryView", "Source", "entries_of_sources", "entries_query", "entry_view", "entry_views",
-           "find_by_source", "post", "reverse"]
+__all__ = [
+    "MANUAL",
+    "Draft",
+    "EntryView",
+    "Source",
+    "entries_of_sources",
+    "entries_query",
+    "entry_view",
+    "entry_views",
+    "find_by_source",
+    "post",
+    "post_many",
+    "reverse",
+]
 
 
 @dataclass(frozen=True)
@@ -86,14 +98,27 @@ class EntryView:
     reversed_by: int | None
 
 
-def _check_lines(session: Session, institution_id: int, postings: Sequence[Posting]) -> dict[str, LedgerAccount]:
+@dataclass(frozen=True)
+class Draft:
+    """One entry to post (`post_many`): its description, lines, source, basis and the entry it reverses."""
+
+    description: str
+    postings: Sequence[Posting]
+    source: Source = MANUAL
+    basis: str = "both"
+    reverses: JournalEntry | None = None
+
+
+def _check_shape(postings: Sequence[Posting]) -> None:
     sides = {p.side for p in postings}
     if len(postings) < 2 or sides != {Side.DEBIT, Side.CREDIT}:
         raise EntryTooShort(field="lines")
     for i, p in enumerate(postings):
         if not isinstance(p.amount, Money) or not p.amount.is_positive:
             raise LineAmountInvalid(field=f"lines.{i}.amount")
-    accounts = repo.accounts_by_code(session, institution_id=institution_id, codes=[p.account for p in postings])
+
+
+def _check_lines(accounts: dict[str, LedgerAccount], postings: Sequence[Posting]) -> None:
     for i, p in enumerate(postings):
         account = accounts.get(p.account)
         if account is None:
@@ -106,41 +131,70 @@ def _check_lines(session: Session, institution_id: int, postings: Sequence[Posti
     if differences:
         raise EntryUnbalanced(field="lines", params={"differences": ", ".join(
             f"{code} {m}" for code, m in differences.items())})
-    return accounts
 
 
 def post(*, session: Session, clock: Clock, actor: Actor, institution_id: int, business_date: date,
          description: str, postings: Sequence[Posting], source: Source = MANUAL, basis: str = "both",
          not_after: date | None = None, reverses: JournalEntry | None = None) -> JournalEntry:
     """Write a balanced entry in the caller's transaction (flushed, audited, never committed)."""
-    if basis not in BASES:
-        raise ValueError(f"unknown basis {basis!r}")
-    accounts = _check_lines(session, institution_id, postings)
+    return post_many(session=session, clock=clock, actor=actor, institution_id=institution_id,
+                     business_date=business_date, not_after=not_after,
+                     drafts=[Draft(description, postings, source, basis, reverses)])[0]
+
+
+def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: int, business_date: date,
+              drafts: Sequence[Draft], not_after: date | None = None) -> list[JournalEntry]:
+    """Write several balanced entries of one date at once (a loan event's entry per book): each is checked
+    as `post` checks one, and nothing is written unless all pass; then the accounts are read once, the
+    period checked once, the sources looked up once, the entries written with one flush and audited
+    under one take of the audit chain's head (`audit.record_many`)."""
+    for d in drafts:
+        if d.basis not in BASES:
+            raise ValueError(f"unknown basis {d.basis!r}")
+        _check_shape(d.postings)
+    accounts = repo.accounts_by_code(session, institution_id=institution_id,
+                                     codes=[p.account for d in drafts for p in d.postings])
+    for d in drafts:
+        _check_lines(accounts, d.postings)
     if not_after is not None and business_date > not_after:
         raise EntryDateInFuture(field="business_date", params={"business_date": not_after.isoformat()})
     periods.check_open(session=session, institution_id=institution_id, business_date=business_date)
-    if source.ref is not None and repo.entry_by_source(session, institution_id=institution_id, kind=source.kind,
-                                                       ref=source.ref) is not None:
-        raise SourceAlreadyPosted(field="source")
-    entry = JournalEntry(institution_id=institution_id, business_date=business_date, description=description,
-                         source_kind=source.kind, source_ref=source.ref, basis=basis,
-                         reverses_entry_id=reverses.id if reverses else None, created_by_user_id=actor.user_id,
-                         created_at=clock.now())
-    repo.add(session, entry)
-    rows: list[object] = [EntryTotal(entry_id=entry.id, currency=code, debit_minor=d, credit_minor=c)
-                          for code, (d, c) in totals(postings).items()]
-    rows += [JournalLine(entry_id=entry.id, line_no=i + 1, account_id=accounts[p.account].id,
-                         business_date=business_date, basis=basis, currency=p.amount.currency,
-                         debit_minor=p.debit_minor, credit_minor=p.credit_minor, memo=p.memo)
-             for i, p in enumerate(postings)]
-    repo.add(session, *rows)
-    audit.record(session=session, clock=clock, actor=actor,
-                 action="ledger.entry_reversed" if reverses else "ledger.entry_posted",
-                 entity_type="ledger_entry", entity_id=entry.id, institution_id=institution_id,
-                 after={"business_date": business_date, "source": source.kind, "source_ref": source.ref,
-                        "basis": basis, "reverses": reverses.id if reverses else None,
-                        "totals": {code: str(Money(d, code)) for code, (d, _c) in totals(postings).items()}})
-    return entry
+    _check_sources(session, institution_id, [d.source for d in drafts])
+    now = clock.now()
+    entries = [JournalEntry(institution_id=institution_id, business_date=business_date, description=d.description,
+                            source_kind=d.source.kind, source_ref=d.source.ref, basis=d.basis,
+                            reverses_entry_id=d.reverses.id if d.reverses else None,
+                            created_by_user_id=actor.user_id, created_at=now) for d in drafts]
+    repo.add(session, *entries)
+    rows: list[object] = []
+    for entry, d in zip(entries, drafts, strict=True):
+        rows += [EntryTotal(entry_id=entry.id, currency=code, debit_minor=dr, credit_minor=cr)
+                 for code, (dr, cr) in totals(d.postings).items()]
+        rows += [JournalLine(entry_id=entry.id, line_no=i + 1, account_id=accounts[p.account].id,
+                             business_date=business_date, basis=d.basis, currency=p.amount.currency,
+                             debit_minor=p.debit_minor, credit_minor=p.credit_minor, memo=p.memo)
+                 for i, p in enumerate(d.postings)]
+    session.add_all(rows)  # flushed with the audit records below
+    audit.record_many(session=session, clock=clock, actor=actor, entries=[audit.Entry(
+        action="ledger.entry_reversed" if d.reverses else "ledger.entry_posted",
+        entity_type="ledger_entry", entity_id=entry.id, institution_id=institution_id,
+        after={"business_date": business_date, "source": d.source.kind, "source_ref": d.source.ref,
+               "basis": d.basis, "reverses": d.reverses.id if d.reverses else None,
+               "totals": {code: str(Money(dr, code)) for code, (dr, _c) in totals(d.postings).items()}})
+        for entry, d in zip(entries, drafts, strict=True)])
+    return entries
+
+
+def _check_sources(session: Session, institution_id: int, sources: Sequence[Source]) -> None:
+    """A source posts once: refused if one already did, or if the batch names one twice."""
+    refs: dict[str, list[str]] = {}
+    for s in sources:
+        if s.ref is not None:
+            refs.setdefault(s.kind, []).append(s.ref)
+    for kind, wanted in refs.items():
+        if len(set(wanted)) < len(wanted) or repo.entries_by_sources(session, institution_id=institution_id,
+                                                                     kind=kind, refs=wanted):
+            raise SourceAlreadyPosted(field="source")
 
 
 def postings_of(session: Session, entry: JournalEntry) -> tuple[Posting, ...]:

@@ -413,14 +413,13 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
           channel: str, source: str, what: str, memo: str) -> tuple[PostedEntry, ...]:
     after = books.holdings(state)
     zh, en = WORDS[what]
-    posted = []
-    for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
-                               accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state)):
-        posted.append(ledger.posting.post(
-            session=session, clock=clock, actor=actor, institution_id=loan.institution_id, business_date=today,
-            description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
-            source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"), basis=entry.basis,
-            not_after=today))
+    drafts = [ledger.posting.Draft(description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
+                                   source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"),
+                                   basis=entry.basis)
+              for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
+                                         accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state))]
+    posted = ledger.posting.post_many(session=session, clock=clock, actor=actor, institution_id=loan.institution_id,
+                                      business_date=today, drafts=drafts, not_after=today) if drafts else []
     loan.books = after
     return tuple(posted)
 
