@@ -212,8 +212,8 @@ def post_many(session, runtime, inst, *drafts, day=DAY):
     """Post several entries at once as the system: drafts of (source ref, spec)."""
     return ledger.posting.post_many(
         session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
-        business_date=day, drafts=[ledger.posting.Draft(f"测试分录 {ref}", lines(*spec), ledger.Source("loan_event", ref))
-                                   for ref, spec in drafts])
+        business_date=day, drafts=[ledger.posting.Draft(f"测试分录 {ref}", lines(*spec),
+                                                        ledger.Source("loan_event", ref)) for ref, spec in drafts])
 
 
 def test_several_entries_post_at_once_each_audited_in_order(session, runtime, inst):
