@@ -87,9 +87,13 @@ def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
         "has_document": receipts.has_document(e.type)}) for e in rows]
 
 
-def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
-    """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event."""
-    state = None if loan.status == "pending_disbursement" else loans.state_of(session=session, loan=loan)
+def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None) -> LoanRead:
+    """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event.
+    `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again."""
+    if loan.status == "pending_disbursement":
+        state = None
+    elif state is None:
+        state = loans.state_of(session=session, loan=loan)
     summary = LoanSummary.model_validate(loan)
     if staff:
         summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
@@ -98,7 +102,7 @@ def _read(session: Any, loan: Loan, staff: bool = True) -> LoanRead:
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
-    read = _read(session, result.loan)
+    read = _read(session, result.loan, state=result.state)
     event = next(e for e in read.events if e.seq == result.event.seq)
     return RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
                         repeated=result.repeated)

@@ -31,7 +31,7 @@ is not itself reversed: the entry is posted again instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -143,11 +143,14 @@ def post(*, session: Session, clock: Clock, actor: Actor, institution_id: int, b
 
 
 def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: int, business_date: date,
-              drafts: Sequence[Draft], not_after: date | None = None) -> list[JournalEntry]:
+              drafts: Sequence[Draft], not_after: date | None = None,
+              then: Callable[[Sequence[JournalEntry]], Sequence[audit.Entry]] | None = None) -> list[JournalEntry]:
     """Write several balanced entries of one date at once (a loan event's entry per book): each is checked
     as `post` checks one, and nothing is written unless all pass; then the accounts are read once, the
     period checked once, the sources looked up once, the entries written with one flush and audited
-    under one take of the audit chain's head (`audit.record_many`)."""
+    under one take of the audit chain's head (`audit.record_many`). `then`, given the entries written,
+    names the caller's own audit records, appended after the entries' under the same take (the loan
+    event the entries post, with their ids)."""
     for d in drafts:
         if d.basis not in BASES:
             raise ValueError(f"unknown basis {d.basis!r}")
@@ -181,7 +184,7 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         after={"business_date": business_date, "source": d.source.kind, "source_ref": d.source.ref,
                "basis": d.basis, "reverses": d.reverses.id if d.reverses else None,
                "totals": {code: str(Money(dr, code)) for code, (dr, _c) in totals(d.postings).items()}})
-        for entry, d in zip(entries, drafts, strict=True)])
+        for entry, d in zip(entries, drafts, strict=True)] + list(then(entries) if then else ()))
     return entries
 
 

@@ -18,6 +18,7 @@ or made interest due, and the accrual book recognises it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -358,15 +359,16 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                       business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
                       user_id=actor.user_id, reference=reference, note=note)
     repo.add(session, event)
-    entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
-                    source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}")
     loan.events_count = seq
     _refresh(loan, state, clock, seq)
-    session.flush()
-    audit.record(session=session, clock=clock, actor=actor, action=f"loan.{item.type}", entity_type="loan",
-                 entity_id=loan.id, institution_id=loan.institution_id,
-                 after={"event": payload, "reference": reference, "entries": [e.id for e in entries],
-                        "status": loan.status})
+
+    def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
+        return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
+                            institution_id=loan.institution_id,
+                            after={"event": payload, "reference": reference, "entries": [e.id for e in entries],
+                                   "status": loan.status})]
+    entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
+                    source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     _notify(session, clock, loan, event, item, was)
     return Recorded(loan, event, state, entries)
 
@@ -410,7 +412,10 @@ def _field_of(code: str) -> str:
 
 
 def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.LoanState, today: date, *,
-          channel: str, source: str, what: str, memo: str) -> tuple[PostedEntry, ...]:
+          channel: str, source: str, what: str, memo: str,
+          then: Callable[[Sequence[PostedEntry]], Sequence[audit.Entry]] | None = None) -> tuple[PostedEntry, ...]:
+    """The entries the change of holdings posts (one per book), and `then`'s audit records under the same take
+    of the audit chain's head (alone, when the change posts nothing)."""
     after = books.holdings(state)
     zh, en = WORDS[what]
     drafts = [ledger.posting.Draft(description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
@@ -418,8 +423,14 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
                                    basis=entry.basis)
               for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
                                          accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state))]
-    posted = ledger.posting.post_many(session=session, clock=clock, actor=actor, institution_id=loan.institution_id,
-                                      business_date=today, drafts=drafts, not_after=today) if drafts else []
+    if drafts:
+        posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
+                                          institution_id=loan.institution_id, business_date=today, drafts=drafts,
+                                          not_after=today, then=then)
+    else:
+        posted = []
+        if then is not None:
+            audit.record_many(session=session, clock=clock, actor=actor, entries=then(()))
     loan.books = after
     return tuple(posted)
 
