@@ -163,7 +163,7 @@ class _Characteristic:
             index = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
             index[np.isnan(x)] = missing
             return table[index]
-        return table[category_index(column, self.categories, missing)]
+        return np.asarray(table[category_index(column, self.categories, missing)])
 
 
 class Scorecard:
@@ -258,7 +258,8 @@ def category_index(column: np.ndarray, categories: Mapping[str, int], missing: i
         lookup = np.fromiter((missing if v != v else categories.get(str(int(v)) if float(v).is_integer() else str(v),
                                                                     missing) for v in values.tolist()),
                              dtype=np.int64, count=len(values))
-        return lookup[inverse.reshape(-1)]
+        result: np.ndarray = lookup[inverse.reshape(-1)]
+        return result
     keys = x.astype(object)
     return np.fromiter((missing if k is None or k != k else categories.get(
         str(int(k)) if isinstance(k, float) and k.is_integer() else str(k), missing) for k in keys),

@@ -47,12 +47,12 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-def encode_categories(X: pd.DataFrame, y: np.ndarray, spec: ColumnSpec) -> dict[str, dict[str, int]]:
+def encode_categories(frame: pd.DataFrame, y: np.ndarray, spec: ColumnSpec) -> dict[str, dict[str, int]]:
     """Per categorical feature, category text → code, codes in order of the training default rate."""
     tables = {}
     for c in spec.categorical:
-        frame = pd.DataFrame({"k": X[c].to_numpy(), "y": y}).dropna()
-        rates = frame.groupby("k")["y"].agg(["mean", "size"]).sort_values(["mean", "size"])
+        counts = pd.DataFrame({"k": frame[c].to_numpy(), "y": y}).dropna()
+        rates = counts.groupby("k")["y"].agg(["mean", "size"]).sort_values(["mean", "size"])
         tables[c] = {str(k): i for i, k in enumerate(rates.index)}
     return tables
 
@@ -90,13 +90,13 @@ class FittedGBM:
         assert isinstance(model, GradientBoosting)
         return model
 
-    def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated PDs through the served batch path."""
         m = self.serving()
-        return m.score_batch({c: X[c].to_numpy() for c in m.features}).pd
+        return m.score_batch({c: frame[c].to_numpy() for c in m.features}).pd
 
 
-def fit(X: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
+def fit(frame: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
         params: Mapping[str, Any] | None = None) -> FittedGBM:
     """Fit the trees and the Platt calibration on out-of-fold margins; export `microcredit.lgbm/1`."""
     import lightgbm as lgb
@@ -105,18 +105,18 @@ def fit(X: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
 
     p = {**DEFAULT_PARAMS, **(params or {})}
     features = spec.features
-    categories = encode_categories(X, y, spec)
-    M = matrix({c: X[c].to_numpy() for c in features}, features, categories)
+    categories = encode_categories(frame, y, spec)
+    mat = matrix({c: frame[c].to_numpy() for c in features}, features, categories)
     lgb_params = {k: v for k, v in p.items() if k != "n_estimators"}
     lgb_params.update({"seed": seed, "verbose": -1, "num_threads": 1, "deterministic": True})
 
     def train(rows: np.ndarray) -> Any:
-        return lgb.train(lgb_params, lgb.Dataset(M[rows], y[rows], free_raw_data=True),
+        return lgb.train(lgb_params, lgb.Dataset(mat[rows], y[rows], free_raw_data=True),
                          num_boost_round=int(p["n_estimators"]))
 
     margins = np.zeros(len(y))
-    for tr, te in StratifiedKFold(3, shuffle=True, random_state=seed).split(M, y):
-        margins[te] = train(tr).predict(M[te], raw_score=True)
+    for tr, te in StratifiedKFold(3, shuffle=True, random_state=seed).split(mat, y):
+        margins[te] = train(tr).predict(mat[te], raw_score=True)
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(margins.reshape(-1, 1), y)
     booster = train(np.arange(len(y)))
     document = {"format": FORMAT, "target": spec.target, "model": booster.model_to_string(),
@@ -208,7 +208,7 @@ class GradientBoosting:
             feat[i] = int(node["split_feature"])
             thr[i] = float(node["threshold"])
             kind = node["missing_type"]
-            nan_left[i] = bool(node["default_left"]) if kind == "NaN" else (0.0 <= thr[i])
+            nan_left[i] = bool(node["default_left"]) if kind == "NaN" else (thr[i] >= 0.0)
             if kind == "Zero":
                 raise artefact.ArtefactError("the lgbm artefact treats zero as missing; not served")
             left[i] = add(node["left_child"], level + 1)
@@ -278,7 +278,7 @@ class GradientBoosting:
     def _points(self, pd_: float) -> int:
         p = min(max(pd_, 1e-9), 1 - 1e-9)
         s = self.scaling
-        return int(round(s["points"] + (math.log((1 - p) / p) - math.log(s["odds"])) * s["pdo"] / math.log(2)))
+        return round(s["points"] + (math.log((1 - p) / p) - math.log(s["odds"])) * s["pdo"] / math.log(2))
 
     def _grade(self, points: int) -> str:
         for grade, threshold in self.grades:
@@ -288,8 +288,8 @@ class GradientBoosting:
 
     def margins(self, columns: Mapping[str, np.ndarray], n_jobs: int = 1) -> np.ndarray:
         """Raw scores of many rows through the lleaves-compiled trees."""
-        M = matrix(columns, self.features, self.categories)
-        return np.asarray(_compiled(self.model_text).predict(M, n_jobs=n_jobs))
+        mat = matrix(columns, self.features, self.categories)
+        return np.asarray(_compiled(self.model_text).predict(mat, n_jobs=n_jobs))
 
     def score_batch(self, columns: Mapping[str, np.ndarray], n_jobs: int = 1) -> artefact.BatchScores:
         """Every row's calibrated PD and points (clipped), the trees run as compiled code."""
@@ -300,8 +300,8 @@ class GradientBoosting:
         """LightGBM's own TreeSHAP contributions (rows × features, then the expected value), for reports."""
         import lightgbm as lgb
 
-        M = matrix(columns, self.features, self.categories)
-        return np.asarray(lgb.Booster(model_str=self.model_text).predict(M, pred_contrib=True))
+        mat = matrix(columns, self.features, self.categories)
+        return np.asarray(lgb.Booster(model_str=self.model_text).predict(mat, pred_contrib=True))
 
     def label(self, feature: str, lang: str) -> str:
         """The feature's words in `lang`, else its name."""

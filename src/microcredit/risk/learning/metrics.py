@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,7 +66,7 @@ def score_distribution(points: np.ndarray, y: np.ndarray, edges: Sequence[int]) 
     points = np.asarray(points)
     out = []
     bounds = [-np.inf, *edges, np.inf]
-    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+    for low, high in itertools.pairwise(bounds):
         m = (points >= low) & (points < high)
         out.append({"low": None if np.isinf(low) else int(low), "high": None if np.isinf(high) else int(high),
                     "count": int(m.sum()), "bad_rate": float(np.asarray(y)[m].mean()) if m.any() else None})
@@ -83,11 +84,13 @@ def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def fairness(groups: np.ndarray, y: np.ndarray, pd_: np.ndarray, approve_below: float) -> list[dict[str, Any]]:
+def fairness(groups: np.ndarray, y: np.ndarray, pd_: np.ndarray, approve_below: float,
+             order: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Per group: count, approval rate (PD under the cut-off), mean PD, observed default rate, AUC."""
     out = []
     groups = np.asarray(groups, dtype=object)
-    for g in sorted({str(v) for v in groups}):
+    present = {str(v) for v in groups}
+    for g in [o for o in order if o in present] + sorted(present - set(order)):
         m = np.array([str(v) == g for v in groups])
         yy, pp = np.asarray(y)[m], np.asarray(pd_)[m]
         out.append({"group": g, "count": int(m.sum()), "approval_rate": float(np.mean(pp < approve_below)),
@@ -96,10 +99,15 @@ def fairness(groups: np.ndarray, y: np.ndarray, pd_: np.ndarray, approve_below: 
     return out
 
 
+def age_band_labels(edges: Sequence[float]) -> list[str]:
+    """The bands' names in order: "<25", "25–34", …, "55+"."""
+    labels = [f"<{edges[0]:g}"] + [f"{lo:g}–{hi - 1:g}" for lo, hi in itertools.pairwise(edges)]
+    return [*labels, f"{edges[-1]:g}+"]
+
+
 def age_band(age: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     """Age bands as text: "<25", "25–34", …, "55+" for edges 25, 35, 45, 55."""
-    labels = [f"<{edges[0]:g}"] + [f"{lo:g}–{hi - 1:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f"{edges[-1]:g}+")
+    labels = age_band_labels(edges)
     a = np.asarray(age, dtype=np.float64)
     out = np.array([labels[i] for i in np.searchsorted(np.asarray(edges), a, side="right")], dtype=object)
     out[np.isnan(a)] = "unknown"

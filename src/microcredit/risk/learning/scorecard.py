@@ -85,13 +85,14 @@ class FittedScorecard:
         blob = artefact.dump(self.document)
         return artefact.load(blob, artefact.digest(blob))
 
-    def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """The probability of default each row's (integer) points stand for: what serving returns."""
-        return points_to_pd(self.raw_points(X))
+        return points_to_pd(self.raw_points(frame))
 
-    def raw_points(self, X: pd.DataFrame) -> np.ndarray:
+    def raw_points(self, frame: pd.DataFrame) -> np.ndarray:
         """optbinning's own score (unclipped integers) for each row."""
-        return np.asarray(self.model.score(X[list(self.document_features)]), dtype=np.float64).round().astype(np.int64)
+        points = self.model.score(frame[list(self.document_features)])
+        return np.asarray(points, dtype=np.float64).round().astype(np.int64)
 
     @property
     def document_features(self) -> tuple[str, ...]:
@@ -108,7 +109,7 @@ class FittedScorecard:
         return out
 
 
-def fit(X: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
+def fit(frame: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
         params: Mapping[str, Any] | None = None) -> FittedScorecard:
     """Fit the binning, the regression and the points; export the `microcredit.scorecard/1` artefact."""
     from optbinning import BinningProcess, Scorecard
@@ -126,7 +127,7 @@ def fit(X: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
                       scaling_method_params={"pdo": SCALING["pdo"], "odds": SCALING["odds"],
                                              "scorecard_points": SCALING["points"]},
                       intercept_based=True, rounding=True)
-    model.fit(X[features], y)
+    model.fit(frame[features], y)
     return FittedScorecard(model=model, document=export(model, spec), params=p)
 
 

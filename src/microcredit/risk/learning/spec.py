@@ -165,15 +165,15 @@ def prepare(frame: pd.DataFrame, spec: ColumnSpec) -> Dataset:
     values = set(pd.unique(target).tolist())
     if not values <= {0, 1} or len(values) != 2:
         raise SpecError(f"target {spec.target!r} must be binary 0/1; found {sorted(map(str, values))[:5]}")
-    X = pd.DataFrame(index=frame.index)
+    features = pd.DataFrame(index=frame.index)
     for c in spec.numeric:
         try:
-            X[c] = pd.to_numeric(frame[c], errors="raise").astype("float64")
+            features[c] = pd.to_numeric(frame[c], errors="raise").astype("float64")
         except (ValueError, TypeError) as exc:
             raise SpecError(f"numeric column {c!r} holds a value that is not a number: {exc}") from exc
     for c in spec.categorical:
-        X[c] = category_text(frame[c])
-    return Dataset(spec=spec, X=X.reset_index(drop=True), y=target.to_numpy().astype(np.int64),
+        features[c] = category_text(frame[c])
+    return Dataset(spec=spec, X=features.reset_index(drop=True), y=target.to_numpy().astype(np.int64),
                    frame=frame.reset_index(drop=True))
 
 
