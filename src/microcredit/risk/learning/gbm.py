@@ -42,8 +42,8 @@ from microcredit.risk.learning.spec import ColumnSpec
 
 FORMAT = "microcredit.lgbm/1"
 DEFAULT_PARAMS: dict[str, Any] = {
-    "objective": "binary", "learning_rate": 0.03, "num_leaves": 15, "max_depth": 6, "min_child_samples": 50,
-    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7, "reg_lambda": 1.0, "n_estimators": 300,
+    "objective": "binary", "learning_rate": 0.03, "num_leaves": 15, "max_depth": 6, "min_child_samples": 100,
+    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7, "reg_lambda": 5.0, "n_estimators": 300,
 }
 
 
