@@ -253,6 +253,12 @@ def category_index(column: np.ndarray, categories: Mapping[str, int], missing: i
     milliseconds); other columns value by value. Integral floats are their integer's text.
     """
     x = np.asarray(column)
+    if x.dtype.kind in "iu" and len(x) and int(x.max()) - int(x.min()) < 65_536:
+        # Integer codes in a short range: one lookup table over the range, no sort.
+        low = int(x.min())
+        span = int(x.max()) - low + 1
+        lut = np.fromiter((categories.get(str(low + i), missing) for i in range(span)), dtype=np.int64, count=span)
+        return np.asarray(lut[x - low])
     if x.dtype.kind in "iuf":
         values, inverse = np.unique(x, return_inverse=True)
         lookup = np.fromiter((missing if v != v else categories.get(str(int(v)) if float(v).is_integer() else str(v),
