@@ -20,6 +20,8 @@
     microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run;
                                                 --runner celery: partitions to `celery -A microcredit.worker` workers)
     microcredit cob status / cob retry RUN_ID   the latest runs / run a run's failed loans again
+    microcredit risk train --data F --spec S    train and validate a credit model (scorecard|lgbm|mlp), write
+                                                its artefact and report; microcredit risk synth: a synthetic population
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -39,6 +41,7 @@ from rich.table import Table
 
 from microcredit.config import InsecureConfiguration, Settings
 from microcredit.errors import DomainError
+from microcredit.risk.learning.cli import risk_app
 from microcredit.runtime import Runtime, build_runtime
 
 app = typer.Typer(help="microcredit: an open-source microcredit (小额信贷) system.", no_args_is_help=True,
@@ -66,6 +69,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(contracts_app, name="contracts")
 cob_app = typer.Typer(help="Close of business: the daily run over every active loan.", no_args_is_help=True)
 app.add_typer(cob_app, name="cob")
+app.add_typer(risk_app, name="risk")
 console = Console()
 
 
