@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-MONTHS = 12
+MONTHS = 36  # the history a provider keeps: enough for a 12-month window at any date of the last two years
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class SimulatedBehaviourSource:
     """A behaviour provider *simulator*: deterministic per ID number and month, no network."""
 
     def data(self, *, id_number: str, until: date) -> BehaviourData:
-        """The twelve months before `until`'s month and the current month, each seeded by (ID number, month)."""
+        """The `MONTHS` months before `until`'s month and the current month, each seeded by (ID number, month)."""
         person = random.Random(hashlib.sha256(f"behaviour:{id_number}".encode()).digest())  # noqa: S311 - repeatable
         spender = person.uniform(0.2, 3.0)
         reliability = person.uniform(0.55, 1.0)

@@ -747,6 +747,7 @@ export default {
     risk_rule_set: 'Risk rule set',
     risk_blacklist: 'Blacklist',
     risk_bureau_report: 'Credit report',
+    risk_model_version: 'Credit model version',
     audit: 'Audit log',
     borrower: 'Borrower',
     branch: 'Branch',
@@ -860,6 +861,13 @@ export default {
     },
     risk_bureau_report: {
       viewed: 'Credit report viewed',
+    },
+    risk_model: {
+      registered: 'Credit model version registered',
+      promotion_proposed: 'Model promotion proposed',
+      promotion_approved: 'Model promotion approved',
+      promotion_rejected: 'Model promotion rejected',
+      retired: 'Model version retired',
     },
     audit: { verified: 'Audit chain verified' },
     product: { created: 'Loan product created' },

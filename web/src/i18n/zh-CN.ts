@@ -741,6 +741,7 @@ export default {
     risk_rule_set: '风控规则集',
     risk_blacklist: '黑名单',
     risk_bureau_report: '征信报告',
+    risk_model_version: '信用模型版本',
     audit: '审计日志',
     borrower: '借款人',
     branch: '网点',
@@ -852,6 +853,13 @@ export default {
     },
     risk_bureau_report: {
       viewed: '查看征信报告',
+    },
+    risk_model: {
+      registered: '登记信用模型版本',
+      promotion_proposed: '提议模型晋级',
+      promotion_approved: '批准模型晋级',
+      promotion_rejected: '驳回模型晋级',
+      retired: '模型版本退役',
     },
     audit: { verified: '校验审计链' },
     product: { created: '新建贷款产品' },

@@ -95,9 +95,10 @@ def promotion(session: Session, institution_id: int, promotion_id: int, *,
 
 def scores_of_application(session: Session, institution_id: int, application_number: str) -> list[RiskModelScore]:
     """What the models said of one application, champion first."""
-    return list(session.scalars(select(RiskModelScore).where(
+    rows = session.scalars(select(RiskModelScore).where(
         RiskModelScore.institution_id == institution_id, RiskModelScore.application_number == application_number)
-        .order_by(RiskModelScore.role.asc(), RiskModelScore.id.desc())))
+        .order_by(RiskModelScore.id.desc()))
+    return sorted(rows, key=lambda r: r.role != "champion")
 
 
 def scores(session: Session, institution_id: int, *, version_ids: Sequence[int], since: datetime | None = None,
