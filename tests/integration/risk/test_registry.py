@@ -69,13 +69,15 @@ def test_register_propose_approve_and_the_champion_decides(client, session, worl
     assert r.status_code == 201, r.text
     v1 = r.json()
     assert (v1["number"], v1["status"], v1["sha256"]) == (1, "draft", artefact.digest(demo.blob(1)))
-    assert v1["metrics"]["auc"] == pytest.approx(0.752) and "inquiries_3m" in v1["features"]
+    assert v1["metrics"]["auc"] == pytest.approx(0.752)
+    assert "inquiries_3m" in v1["features"]
     assert register(client, h["maker"], 2).json()["number"] == 2
     listed = client.get(f"{API}/models", headers=h["checker"]).json()
     assert [(m["code"], m["kind"], [v["number"] for v in m["versions"]]) for m in listed] == [
         ("retail_scorecard", "scorecard", [2, 1])]
     detail = client.get(f"{API}/models/retail_scorecard/versions/1", headers=h["checker"]).json()
-    assert detail["integrity"] == "ok" and detail["report"]["roc"]["fpr"][0] == 0
+    assert detail["integrity"] == "ok"
+    assert detail["report"]["roc"]["fpr"][0] == 0
     assert detail["labels"]["dti_pct"]["zh-CN"] == "贷后负债收入比"
 
     # Without a champion the interim scorer decides, and no model score is stored.
@@ -137,7 +139,9 @@ def test_register_propose_approve_and_the_champion_decides(client, session, worl
         "retail_scorecard@1", "retail_scorecard@2", 1)
     assert comparison["mean_point_difference"] == rows[1]["points"] - rows[0]["points"]
     drift = client.get(f"{API}/models/retail_scorecard/versions/1/drift", headers=h["checker"]).json()
-    assert drift["applications"] == 2 and drift["psi"] is not None and len(drift["bands"]) == 5
+    assert drift["applications"] == 2
+    assert drift["psi"] is not None
+    assert len(drift["bands"]) == 5
 
     # The challenger becomes champion: the old champion is retired in the same transaction.
     result = promote(client, h, 2, "champion")
@@ -164,11 +168,14 @@ def test_a_tampered_artefact_is_not_served_and_people_decide(client, session, wo
     session.commit()
     serving.clear_cache()  # a new process: nothing verified yet
     detail = client.get(f"{API}/models/retail_scorecard/versions/1", headers=h["checker"]).json()
-    assert detail["integrity"] == "mismatch" and detail["labels"] == {}
+    assert detail["integrity"] == "mismatch"
+    assert detail["labels"] == {}
     assessed = risk.assess(session, replace(facts, application_number="MC-TAMPER"))
     assert assessed.decision == Decision.REFER
     flag = [r for r in assessed.results if r.code == "model_unavailable"]
-    assert flag and flag[0].outcome == Outcome.FLAG and flag[0].params["model"] == "retail_scorecard@1"
+    assert flag
+    assert flag[0].outcome == Outcome.FLAG
+    assert flag[0].params["model"] == "retail_scorecard@1"
     report = SimulatedBureau().report(id_number=facts.id_number, name=facts.name, on=facts.submitted_at.date())
     bureau = evaluation.bureau_variables(report)
     interim = evaluation.score_of(facts, bureau, evaluation.dti_pct(facts, bureau))
@@ -215,7 +222,8 @@ def test_a_rejected_proposal_changes_nothing_but_its_answer(client, session, wor
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["decision_reason"]) == ("rejected", "KS 偏低")
     v = client.get(f"{API}/models/retail_scorecard/versions/1", headers=h["maker"]).json()
-    assert v["status"] == "draft" and [x["status"] for x in v["promotions"]] == ["rejected"]
+    assert v["status"] == "draft"
+    assert [x["status"] for x in v["promotions"]] == ["rejected"]
     retired = client.post(f"{API}/models/retail_scorecard/versions/1/retire", headers=h["maker"],
                           json={"reason": "不再使用"})
     assert retired.json()["status"] == "retired"

@@ -28,11 +28,17 @@ def test_every_feature_is_computed_for_a_full_applicant():
     report, behaviour = sources(facts)
     row = features.features(facts, on=ON, report=report, history=history(), behaviour=behaviour)
     assert list(row) == list(features.FEATURES)
-    assert row["age"] == 36 and row["monthly_income"] == 12_000 and row["amount"] == 20_000
-    assert row["has_file"] == 1 and row["history_months"] > 24
-    assert row["internal_loans"] == 1 and row["internal_instalments_due"] == 10
-    assert row["internal_on_time_ratio"] == 0.9 and row["internal_max_days_late"] == 20
-    assert row["ecommerce_orders_6m"] is not None and 0 <= row["payment_on_time_ratio_12m"] <= 1
+    assert row["age"] == 36
+    assert row["monthly_income"] == 12_000
+    assert row["amount"] == 20_000
+    assert row["has_file"] == 1
+    assert row["history_months"] > 24
+    assert row["internal_loans"] == 1
+    assert row["internal_instalments_due"] == 10
+    assert row["internal_on_time_ratio"] == 0.9
+    assert row["internal_max_days_late"] == 20
+    assert row["ecommerce_orders_6m"] is not None
+    assert 0 <= row["payment_on_time_ratio_12m"] <= 1
 
 
 def test_events_after_the_decision_date_leave_the_row_unchanged():
@@ -87,5 +93,7 @@ def test_behaviour_simulator_is_deterministic_and_history_does_not_change_after_
 
 def test_no_report_means_no_credit_features():
     row = features.features(samples.base_facts(), on=ON, report=None)
-    assert row["has_file"] is None and row["inquiries_3m"] is None and row["internal_loans"] == 0
+    assert row["has_file"] is None
+    assert row["inquiries_3m"] is None
+    assert row["internal_loans"] == 0
     assert row["ecommerce_orders_6m"] is None

@@ -48,6 +48,7 @@ def test_metrics_are_read_wherever_the_report_keeps_them_and_missing_ones_are_ab
     assert lifecycle.metrics_of({"cv": {"auc": {"mean": 0.78, "std": 0.01}}}) == {"auc": 0.78}
     assert lifecycle.metrics_of({"auc": 0.7, "gini": "n/a", "brier": float("nan")}) == {"auc": 0.7}
     assert lifecycle.metrics_of(None) == {}
-    assert serving._baseline(demo.report()) and serving._baseline({"test": {"score_distribution": [
+    assert serving._baseline(demo.report())
+    assert serving._baseline({"test": {"score_distribution": [
         {"low": None, "high": 600, "count": 3}]}}) == [(None, 600, 3.0)]
     assert serving._baseline({"score_distribution": "x"}) == []

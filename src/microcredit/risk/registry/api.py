@@ -18,16 +18,16 @@ from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.risk.registry import repository as repo
 from microcredit.risk.registry.models import RiskModelPromotion, RiskModelVersion
 from microcredit.risk.registry.schemas import (
-    BandRead,
-    ComparisonRead,
-    DecisionBody,
-    DriftRead,
+    ModelBandRead,
+    ModelComparisonRead,
+    ModelDecisionBody,
+    ModelDriftRead,
+    ModelPromotionRead,
+    ModelProposalCreate,
     ModelRead,
     ModelScoreRead,
-    PromotionRead,
-    ProposalCreate,
-    VersionDetail,
-    VersionSummary,
+    ModelVersionDetail,
+    ModelVersionSummary,
 )
 from microcredit.risk.registry.service import lifecycle, serving
 
@@ -44,25 +44,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                          "`report`)"}}
 
 
-def _summary(session: DB, v: RiskModelVersion) -> VersionSummary:
+def _summary(session: DB, v: RiskModelVersion) -> ModelVersionSummary:
     model = repo.model_by_id(session, v.model_id)
-    return VersionSummary(
+    return ModelVersionSummary(
         model=model.code if model else "?", number=v.number, status=v.status, format=v.format,
         sha256=v.sha256, size=v.size, features=list(v.features), metrics=dict(v.metrics), note=v.note,
         registered_at=v.registered_at, registered_by_user_id=v.registered_by_user_id, promoted_at=v.promoted_at,
         retired_at=v.retired_at)
 
 
-def _promotion(session: DB, p: RiskModelPromotion) -> PromotionRead:
+def _promotion(session: DB, p: RiskModelPromotion, principal: Principal) -> ModelPromotionRead:
     version = repo.version_by_id(session, p.version_id)
     assert version is not None
     model = repo.model_by_id(session, version.model_id)
     replaced = repo.version_by_id(session, p.replaced_version_id) if p.replaced_version_id else None
-    return PromotionRead(
+    return ModelPromotionRead(
         id=p.id, model=model.code if model else "?", number=version.number, target=p.target,
         status=p.status, reason=p.reason, proposed_at=p.proposed_at,
         proposed_by_user_id=p.proposed_by_user_id, decided_at=p.decided_at, decided_by_user_id=p.decided_by_user_id,
-        decision_reason=p.decision_reason, replaced=lifecycle.label(session, replaced) if replaced else None)
+        decision_reason=p.decision_reason, replaced=lifecycle.label(session, replaced) if replaced else None,
+        mine=p.proposed_by_user_id is not None and p.proposed_by_user_id == principal.actor.user_id)
 
 
 @router.get("/models", response_model=list[ModelRead], operation_id="list_risk_models",
@@ -74,7 +75,7 @@ def list_risk_models(session: DB, principal: Principal = require("risk.read")) -
             for m, versions in lifecycle.models(session=session, institution_id=principal.institution_id)]
 
 
-@router.post("/models", response_model=VersionSummary, status_code=201, operation_id="register_risk_model_version",
+@router.post("/models", response_model=ModelVersionSummary, status_code=201, operation_id="register_risk_model_version",
              summary="Register a model version: upload the artefact and its validation report", responses=ERRORS)
 def register_risk_model_version(
         session: DB, clock: WallClock,
@@ -92,15 +93,15 @@ def register_risk_model_version(
         blob=blob, report=content, note=note))
 
 
-@router.get("/models/promotions", response_model=list[PromotionRead], operation_id="list_risk_model_promotions",
+@router.get("/models/promotions", response_model=list[ModelPromotionRead], operation_id="list_risk_model_promotions",
             summary="Proposals to promote model versions, newest first")
 def list_risk_model_promotions(session: DB, principal: Principal = require("risk.read")) -> Any:
     """Pending ones wait for a second risk officer."""
-    return [_promotion(session, p)
+    return [_promotion(session, p, principal)
             for p in lifecycle.promotions(session=session, institution_id=principal.institution_id)]
 
 
-@router.get("/models/comparison", response_model=ComparisonRead, operation_id="compare_risk_models",
+@router.get("/models/comparison", response_model=ModelComparisonRead, operation_id="compare_risk_models",
             summary="The champion and the challenger on the same applications")
 def compare_risk_models(session: DB, principal: Principal = require("risk.read")) -> Any:
     """Agreement of grades and decisions, and score differences, over the applications both scored."""
@@ -109,11 +110,11 @@ def compare_risk_models(session: DB, principal: Principal = require("risk.read")
     names = {"champion": lifecycle.label(session, champion) if champion else None,
              "challenger": lifecycle.label(session, challenger) if challenger else None}
     if champion is None or challenger is None:
-        return ComparisonRead(**names, applications=0, grade_agreement=None, decision_agreement=None,
+        return ModelComparisonRead(**names, applications=0, grade_agreement=None, decision_agreement=None,
                               mean_point_difference=None, mean_abs_point_difference=None, grade_matrix={})
     c = serving.compare(session=session, institution_id=principal.institution_id, champion_id=champion.id,
                         challenger_id=challenger.id)
-    return ComparisonRead(**names, applications=c.applications, grade_agreement=c.grade_agreement,
+    return ModelComparisonRead(**names, applications=c.applications, grade_agreement=c.grade_agreement,
                           decision_agreement=c.decision_agreement, mean_point_difference=c.mean_point_difference,
                           mean_abs_point_difference=c.mean_abs_point_difference, grade_matrix=c.grade_matrix)
 
@@ -134,7 +135,7 @@ def list_risk_model_scores(session: DB, application_number: Annotated[str, Query
     return out
 
 
-@router.get("/models/{model_code}/versions/{version_number}", response_model=VersionDetail,
+@router.get("/models/{model_code}/versions/{version_number}", response_model=ModelVersionDetail,
             operation_id="get_risk_model_version", summary="One version with its validation report",
             responses=ERRORS)
 def get_risk_model_version(model_code: ModelCode, version_number: Number, session: DB,
@@ -148,14 +149,14 @@ def get_risk_model_version(model_code: ModelCode, version_number: Number, sessio
         served = serving.load(version.artefact, version.sha256)
         labels = {f: {lang: served.label(f, lang) for lang in serving.LANGUAGES} for f in served.features}
     session.refresh(version, attribute_names=["report"])
-    return VersionDetail(
+    return ModelVersionDetail(
         **_summary(session, version).model_dump(), kind=model.kind, report=version.report,
         integrity="ok" if ok else "mismatch", labels=labels,
-        promotions=[_promotion(session, p) for p in repo.promotions(session, principal.institution_id,
+        promotions=[_promotion(session, p, principal) for p in repo.promotions(session, principal.institution_id,
                                                                     version_id=version.id)])
 
 
-@router.get("/models/{model_code}/versions/{version_number}/drift", response_model=DriftRead,
+@router.get("/models/{model_code}/versions/{version_number}/drift", response_model=ModelDriftRead,
             operation_id="get_risk_model_drift", summary="PSI of recent applications' scores", responses=ERRORS)
 def get_risk_model_drift(model_code: ModelCode, version_number: Number, session: DB,
                          principal: Principal = require("risk.read")) -> Any:
@@ -163,25 +164,25 @@ def get_risk_model_drift(model_code: ModelCode, version_number: Number, session:
     _, version = lifecycle.find(session=session, institution_id=principal.institution_id, code=model_code,
                                 number=version_number)
     d = serving.drift(session=session, institution_id=principal.institution_id, version=version)
-    return DriftRead(model=f"{model_code}@{version_number}", applications=d.applications, psi=d.psi,
-                     bands=[BandRead(low=b.low, high=b.high, expected=b.expected, actual=b.actual)
+    return ModelDriftRead(model=f"{model_code}@{version_number}", applications=d.applications, psi=d.psi,
+                     bands=[ModelBandRead(low=b.low, high=b.high, expected=b.expected, actual=b.actual)
                             for b in d.bands], missing=d.missing)
 
 
-@router.post("/models/{model_code}/versions/{version_number}/promotions", response_model=PromotionRead,
+@router.post("/models/{model_code}/versions/{version_number}/promotions", response_model=ModelPromotionRead,
              status_code=201, operation_id="propose_risk_model_promotion",
              summary="Propose a version for champion or challenger", responses=ERRORS)
-def propose_risk_model_promotion(model_code: ModelCode, version_number: Number, body: ProposalCreate, session: DB,
+def propose_risk_model_promotion(model_code: ModelCode, version_number: Number, body: ModelProposalCreate, session: DB,
                                  clock: WallClock, principal: Principal = require("risk.model.manage")) -> Any:
     """A draft (or the challenger, for champion) waits for a second risk officer's approval (audited)."""
     return _promotion(session, lifecycle.propose(
         session=session, clock=clock, actor=principal.actor, institution_id=principal.institution_id,
-        code=model_code, number=version_number, target=body.target, reason=body.reason))
+        code=model_code, number=version_number, target=body.target, reason=body.reason), principal)
 
 
-@router.post("/models/{model_code}/versions/{version_number}/retire", response_model=VersionSummary,
+@router.post("/models/{model_code}/versions/{version_number}/retire", response_model=ModelVersionSummary,
              operation_id="retire_risk_model_version", summary="Retire a draft or the challenger", responses=ERRORS)
-def retire_risk_model_version(model_code: ModelCode, version_number: Number, body: DecisionBody, session: DB,
+def retire_risk_model_version(model_code: ModelCode, version_number: Number, body: ModelDecisionBody, session: DB,
                               clock: WallClock, principal: Principal = require("risk.model.manage")) -> Any:
     """The champion is only replaced by approving another; pending proposals of the version are rejected."""
     return _summary(session, lifecycle.retire(
@@ -189,24 +190,24 @@ def retire_risk_model_version(model_code: ModelCode, version_number: Number, bod
         code=model_code, number=version_number, reason=body.reason))
 
 
-@router.post("/models/promotions/{promotion_id}/approve", response_model=PromotionRead,
+@router.post("/models/promotions/{promotion_id}/approve", response_model=ModelPromotionRead,
              operation_id="approve_risk_model_promotion", summary="Approve a proposal (a second risk officer)",
              responses=ERRORS)
-def approve_risk_model_promotion(promotion_id: Id, body: DecisionBody, session: DB, clock: WallClock,
+def approve_risk_model_promotion(promotion_id: Id, body: ModelDecisionBody, session: DB, clock: WallClock,
                                  principal: Principal = require("risk.model.approve")) -> Any:
     """The version takes the role; the one that held it is retired, in the same transaction (audited)."""
     return _promotion(session, lifecycle.approve(
         session=session, clock=clock, actor=principal.actor, institution_id=principal.institution_id,
-        promotion_id=promotion_id, reason=body.reason))
+        promotion_id=promotion_id, reason=body.reason), principal)
 
 
-@router.post("/models/promotions/{promotion_id}/reject", response_model=PromotionRead,
+@router.post("/models/promotions/{promotion_id}/reject", response_model=ModelPromotionRead,
              operation_id="reject_risk_model_promotion", summary="Reject a proposal (a second risk officer)",
              responses=ERRORS)
-def reject_risk_model_promotion(promotion_id: Id, body: DecisionBody, session: DB, clock: WallClock,
+def reject_risk_model_promotion(promotion_id: Id, body: ModelDecisionBody, session: DB, clock: WallClock,
                                 principal: Principal = require("risk.model.approve")) -> Any:
     """Nothing changes but the proposal's answer (audited)."""
     return _promotion(session, lifecycle.reject(
         session=session, clock=clock, actor=principal.actor, institution_id=principal.institution_id,
-        promotion_id=promotion_id, reason=body.reason))
+        promotion_id=promotion_id, reason=body.reason), principal)
 

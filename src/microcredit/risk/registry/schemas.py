@@ -13,7 +13,7 @@ VersionStatus = Literal["draft", "champion", "challenger", "retired"]
 Role = Literal["champion", "challenger"]
 
 
-class VersionSummary(OutputSchema):
+class ModelVersionSummary(OutputSchema):
     """A version without its artefact and report."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -43,16 +43,17 @@ class ModelRead(OutputSchema):
     code: str
     kind: str
     created_at: datetime
-    versions: list[VersionSummary]
+    versions: list[ModelVersionSummary]
 
 
-class PromotionRead(OutputSchema):
+class ModelPromotionRead(OutputSchema):
     """A proposal to promote a version, and its answer."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": 3, "model": "retail_scorecard", "number": 2, "target": "champion", "status": "pending",
         "reason": "AUC +0.02 on the 2026 hold-out", "proposed_at": "2026-12-03T08:10:00Z", "proposed_by_user_id": 7,
-        "decided_at": None, "decided_by_user_id": None, "decision_reason": None, "replaced": None}]})
+        "decided_at": None, "decided_by_user_id": None, "decision_reason": None, "replaced": None,
+        "mine": False}]})
 
     id: int
     model: str
@@ -66,19 +67,20 @@ class PromotionRead(OutputSchema):
     decided_by_user_id: int | None
     decision_reason: str | None
     replaced: str | None = Field(description="code@number of the version that held the role (retired)")
+    mine: bool = Field(description="The caller proposed it (and so may not decide it)")
 
 
-class VersionDetail(VersionSummary):
+class ModelVersionDetail(ModelVersionSummary):
     """A version with its validation report, its integrity and its proposals."""
 
     kind: str
     report: dict[str, Any] | None = Field(description="The validation report as registered (any sections)")
     integrity: Literal["ok", "mismatch"] = Field(description="Whether the stored bytes hash to `sha256` now")
     labels: dict[str, dict[str, str]] = Field(description="Each feature's words: feature -> {zh-CN, en}")
-    promotions: list[PromotionRead]
+    promotions: list[ModelPromotionRead]
 
 
-class ProposalCreate(InputSchema):
+class ModelProposalCreate(InputSchema):
     """Propose a version for a role (a second risk officer approves)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"target": "champion",
@@ -88,7 +90,7 @@ class ProposalCreate(InputSchema):
     reason: str = Field(min_length=2, max_length=500)
 
 
-class DecisionBody(InputSchema):
+class ModelDecisionBody(InputSchema):
     """Approve, reject or retire, with a reason."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Validation report reviewed"}]})
@@ -96,7 +98,7 @@ class DecisionBody(InputSchema):
     reason: str = Field(min_length=2, max_length=500)
 
 
-class ReasonWords(OutputSchema):
+class ModelReasonWords(OutputSchema):
     """A reason code with the model's words for it."""
 
     feature: str
@@ -119,11 +121,11 @@ class ModelScoreRead(OutputSchema):
     pd: float
     grade: str
     decision: str
-    reasons: list[ReasonWords]
+    reasons: list[ModelReasonWords]
     scored_at: datetime
 
 
-class ComparisonRead(OutputSchema):
+class ModelComparisonRead(OutputSchema):
     """The champion and the challenger on the applications both scored."""
 
     champion: str | None
@@ -136,7 +138,7 @@ class ComparisonRead(OutputSchema):
     grade_matrix: dict[str, dict[str, int]] = Field(description="champion grade -> challenger grade -> count")
 
 
-class BandRead(OutputSchema):
+class ModelBandRead(OutputSchema):
     """One score band's share in the training sample and among recent applications."""
 
     low: int | None
@@ -145,12 +147,12 @@ class BandRead(OutputSchema):
     actual: float
 
 
-class DriftRead(OutputSchema):
+class ModelDriftRead(OutputSchema):
     """PSI of recent applications' scores against the training sample (under 0.1 stable, above 0.25 shifted)."""
 
     model: str
     applications: int
     psi: float | None
-    bands: list[BandRead]
+    bands: list[ModelBandRead]
     missing: Literal["no_baseline", "no_scores"] | None = Field(
         description="Why there is no PSI: the report has no score distribution, or no application was scored")
