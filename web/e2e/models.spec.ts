@@ -6,7 +6,7 @@
 // The champion decides every later application of the institution, so this spec runs on a server of its own.
 import { test, expect } from './fixtures'
 import type { APIRequestContext } from '@playwright/test'
-import { ADMIN, DEMO_PASSWORD, expectAccessible, freshTotp, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
+import { ADMIN, DEMO_PASSWORD, expectAccessible, freshTotp, lastSmsId, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
 
 test.use({ viewport: { width: 1366, height: 900 }, isolatedServer: true })
 const RISK_OFFICER = { phone: '13900000004' } // 孙伟, 风控专员
@@ -84,7 +84,7 @@ test('a risk officer proposes the challenger for champion, a second risk officer
   await expect(page.getByTestId('metric-auc')).toHaveText('0.760')
   await expect(page.getByTestId('chart-roc')).toBeVisible()
   await expect(page.getByTestId('chart-calibration')).toBeVisible()
-  await page.getByTestId('propose-reason').locator('input').fill('挑战者 AUC 更高，影子期表现稳定')
+  await page.getByTestId('propose-reason').fill('挑战者 AUC 更高，影子期表现稳定')
   await page.getByTestId('propose-submit').click()
   await expect(page.getByText('已有待审批的申请')).toBeVisible()
   await expectAccessible(page, 'model version')
@@ -102,13 +102,14 @@ test('a risk officer proposes the challenger for champion, a second risk officer
   await second.goto('/staff/login')
   await second.getByRole('tab', { name: '验证码登录' }).click()
   await second.getByTestId('phone').fill(secondPhone)
+  const before = await lastSmsId(api, secondPhone) // the code of the API sign-in above is used up
   await second.getByTestId('send-code').click()
-  await second.getByTestId('code').fill(await smsCode(api, secondPhone))
+  await second.getByTestId('code').fill(await smsCode(api, secondPhone, before))
   await second.getByTestId('login-submit').click()
   await expect(second.getByTestId('staff-menu')).toBeVisible()
   await second.getByTestId('menu-risk-models').click()
   const pending = second.getByTestId(`promotion-${code}-2`)
-  await pending.getByTestId('decision-reason').locator('input').fill('验证报告已复核，同意晋级')
+  await pending.getByTestId('decision-reason').fill('验证报告已复核，同意晋级')
   await pending.getByTestId('promotion-approve').click()
   await expect(second.getByTestId(`status-${code}-2`)).toHaveText('冠军')
   await expect(second.getByTestId(`status-${code}-1`)).toHaveText('已退役')

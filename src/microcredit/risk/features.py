@@ -49,7 +49,16 @@ FEATURES = (
     # behaviour data
     "ecommerce_orders_6m", "ecommerce_spend_6m", "payment_on_time_ratio_12m", "social_account_months",
     "social_contacts_verified",
+    # the names of the synthetic population's spec (`microcredit risk synth`), so a model trained on it
+    # serves here; None where the system holds no such source (social score, night share, education)
+    "income", "overdue_24m", "max_dpd", "ecommerce_spend", "payment_regularity", "loan_to_income", "region",
+    "social_score", "night_share", "education",
 )
+# The National Bureau of Statistics' four economic regions, by the ID number's province code.
+REGIONS = {**dict.fromkeys(("21", "22", "23"), "northeast"),
+           **dict.fromkeys(("11", "12", "13", "31", "32", "33", "35", "37", "44", "46"), "east"),
+           **dict.fromkeys(("14", "34", "36", "41", "42", "43"), "central"),
+           **dict.fromkeys(("15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"), "west")}
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,11 @@ def report_as_of(report: BureauReport, on: date) -> BureauReport:
     keep = [i for i, a in enumerate(report.accounts) if a.opened_on <= on]
     renumber = {old: new for new, old in enumerate(keep)}
     month = f"{on.year:04d}-{on.month:02d}"
-    accounts = tuple(report.accounts[i] for i in keep)
+    # A report read after `on` has grid months after it: drop them (the grid's last month is the report's).
+    later = max(0, _month_index(report.queried_on) - _month_index(on))
+    accounts = tuple(report.accounts[i] if not later else
+                     replace(report.accounts[i], grid=("/" * later + report.accounts[i].grid)[:-later])
+                     for i in keep)
     summary = report.summary if len(keep) == len(report.accounts) else _summary_of(accounts)
     return replace(
         report, queried_on=min(report.queried_on, on), summary=summary, accounts=accounts,
@@ -171,7 +184,25 @@ def features(facts: ApplicantFacts, *, on: date, report: BureauReport | None,
                                   "open_public_records")))
     row.update(_internal(history or InternalHistory(), on))
     row.update(_behaviour(behaviour, on))
+    row.update(_synthetic_names(row, report, on))
     return {name: row.get(name) for name in FEATURES}
+
+
+def _synthetic_names(row: Mapping[str, Any], report: BureauReport | None, on: date) -> dict[str, Any]:
+    """The synthetic population's columns from the same sources (see `FEATURES`)."""
+    income, spend = row["monthly_income"], row["ecommerce_spend_6m"]
+    overdue = None
+    if report is not None and report.has_file:
+        grids = [a.grid for a in report_as_of(report, on).accounts]
+        overdue = sum(1 for g in grids for symbol in g[-24:] if symbol.isdigit() and symbol != "0")
+    worst = row["worst_status_24m"]
+    return {"income": income, "overdue_24m": overdue,
+            "max_dpd": (30 * int(worst)) if worst is not None and row["has_file"] else None,
+            "ecommerce_spend": (spend // 6) if spend is not None else None,
+            "payment_regularity": row["payment_on_time_ratio_12m"],
+            "loan_to_income": (row["amount"] / (12 * income)) if income else None,
+            "region": REGIONS.get(str(row["province"])), "social_score": None, "night_share": None,
+            "education": None}
 
 
 def missing_of(row: Mapping[str, Any], wanted: Sequence[str]) -> list[str]:

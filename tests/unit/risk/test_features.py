@@ -50,7 +50,9 @@ def test_events_after_the_decision_date_leave_the_row_unchanged():
     card = BureauAccount(kind="credit_card", institution_type="online_bank", opened_on=later, currency="CNY",
                          limit_minor=5_000_000, balance_minor=4_900_000, status="normal", overdue_months=0,
                          overdue_minor=0, monthly_payment_minor=500_000, grid="/" * 23 + "*")
-    newer = replace(report, queried_on=later + timedelta(days=30), accounts=(*report.accounts, card),
+    # (read a month later, every account's grid has moved on a month, the new month 3 months overdue)
+    moved = tuple(replace(a, grid=a.grid[1:] + "3") for a in report.accounts)
+    newer = replace(report, queried_on=later + timedelta(days=30), accounts=(*moved, card),
                     inquiries=(*report.inquiries, *(BureauInquiry(later, "online_bank", "loan_approval"),) * 5),
                     public_records=(*report.public_records,
                                     BureauPublicRecord("court_judgment", later, "法院", 100_000, "open")),
@@ -97,3 +99,18 @@ def test_no_report_means_no_credit_features():
     assert row["inquiries_3m"] is None
     assert row["internal_loans"] == 0
     assert row["ecommerce_orders_6m"] is None
+
+
+def test_the_synthetic_population_s_names_are_served_from_the_same_sources():
+    facts = samples.base_facts()
+    report, behaviour = sources(facts)
+    row = features.features(facts, on=ON, report=report, behaviour=behaviour)
+    assert row["income"] == 12_000
+    assert row["region"] == "east"  # 11: Beijing
+    assert row["loan_to_income"] == 20_000 / (12 * 12_000)
+    assert row["payment_regularity"] == row["payment_on_time_ratio_12m"]
+    assert row["ecommerce_spend"] == row["ecommerce_spend_6m"] // 6
+    assert row["overdue_24m"] == 0  # a clean thick file
+    assert row["max_dpd"] == 0
+    assert row["social_score"] is None
+    assert row["education"] is None
