@@ -1,12 +1,12 @@
 // The model registry's maker–checker. Set up through the real API: the administrator creates a second
 // risk officer; the demo risk officer (孙伟) registers two versions of a scorecard, and with the second
 // officer's approvals the first becomes champion and the second challenger. Then in the browser: 孙伟
-// proposes the challenger for champion and cannot approve his own proposal; the second risk officer,
-// signed in by SMS code, approves it; the challenger is champion and the old champion retired.
+// proposes the challenger for champion and cannot approve his own proposal; the second risk officer
+// (first signed in by SMS code, then with the password they chose) approves it; the challenger is champion and the old champion retired.
 // The champion decides every later application of the institution, so this spec runs on a server of its own.
 import { test, expect } from './fixtures'
 import type { APIRequestContext } from '@playwright/test'
-import { ADMIN, DEMO_PASSWORD, expectAccessible, freshTotp, lastSmsId, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
+import { ADMIN, DEMO_PASSWORD, expectAccessible, freshTotp, randomName, randomPhone, screenshot, smsCode, staffLogin } from './helpers'
 
 test.use({ viewport: { width: 1366, height: 900 }, isolatedServer: true })
 const RISK_OFFICER = { phone: '13900000004' } // 孙伟, 风控专员
@@ -39,11 +39,14 @@ async function login(api: APIRequestContext, phone: string, totpSecret?: string)
   return { Authorization: `Bearer ${body.token}` }
 }
 
-async function smsLogin(api: APIRequestContext, phone: string): Promise<Record<string, string>> {
+/** A new employee's first sign-in is by SMS code; they then choose a password (the answer's token is the new session's). */
+async function firstSignIn(api: APIRequestContext, phone: string, password: string): Promise<Record<string, string>> {
   expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'login', kind: 'staff' } })).ok()).toBeTruthy()
   const r = await api.post('/api/v1/auth/login/sms', { data: { phone, code: await smsCode(api, phone), kind: 'staff' } })
   expect(r.ok(), await r.text()).toBeTruthy()
-  return { Authorization: `Bearer ${(await r.json()).token}` }
+  const changed = await api.post('/api/v1/auth/password', { headers: { Authorization: `Bearer ${(await r.json()).token}` }, data: { new_password: password } })
+  expect(changed.ok(), await changed.text()).toBeTruthy()
+  return { Authorization: `Bearer ${(await changed.json()).token}` }
 }
 
 test('a risk officer proposes the challenger for champion, a second risk officer approves it, the old champion retires', async ({ page, browser, baseURL, api }) => {
@@ -55,7 +58,8 @@ test('a risk officer proposes the challenger for champion, a second risk officer
   const created = await api.post('/api/v1/staff', { headers: admin, data: { name: randomName(), employee_number: `RISK${Date.now() % 100000}`, phone: secondPhone, roles: ['risk_officer'] } })
   expect(created.ok(), await created.text()).toBeTruthy()
   const maker = await login(api, RISK_OFFICER.phone)
-  const checker = await smsLogin(api, secondPhone)
+  const secondPassword = 'Autumn-Leaf-2026'
+  const checker = await firstSignIn(api, secondPhone, secondPassword)
 
   // Two versions registered; v1 champion and v2 challenger, each approved by the second officer.
   for (const base of [480, 470]) {
@@ -96,17 +100,10 @@ test('a risk officer proposes the challenger for champion, a second risk officer
   await expect(proposal).toContainText('须由另一位风险专员审批')
   await expect(proposal.getByTestId('promotion-approve')).toHaveCount(0)
 
-  // The second risk officer signs in by SMS code and approves.
+  // The second risk officer signs in and approves.
   const ctx = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })
   const second = await ctx.newPage()
-  await second.goto('/staff/login')
-  await second.getByRole('tab', { name: '验证码登录' }).click()
-  await second.getByTestId('phone').fill(secondPhone)
-  const before = await lastSmsId(api, secondPhone) // the code of the API sign-in above is used up
-  await second.getByTestId('send-code').click()
-  await second.getByTestId('code').fill(await smsCode(api, secondPhone, before))
-  await second.getByTestId('login-submit').click()
-  await expect(second.getByTestId('staff-menu')).toBeVisible()
+  await staffLogin(second, secondPhone, secondPassword)
   await second.getByTestId('menu-risk-models').click()
   const pending = second.getByTestId(`promotion-${code}-2`)
   await pending.getByTestId('decision-reason').fill('验证报告已复核，同意晋级')
