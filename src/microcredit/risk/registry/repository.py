@@ -31,6 +31,13 @@ def model(session: Session, institution_id: int, code: str) -> RiskModel | None:
                                                    RiskModel.code == code)).one_or_none()
 
 
+def lock_models(session: Session, institution_id: int) -> None:
+    """Lock the institution's models (in id order): approvals of one institution then run one at a time, so
+    that two approvals for champion at once cannot leave two champions (the second reads the first's result)."""
+    list(session.scalars(select(RiskModel.id).where(RiskModel.institution_id == institution_id)
+                         .order_by(RiskModel.id).with_for_update()))
+
+
 def model_by_id(session: Session, model_id: int) -> RiskModel | None:
     """One model by id."""
     return session.get(RiskModel, model_id)

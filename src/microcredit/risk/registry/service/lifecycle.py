@@ -167,6 +167,7 @@ def _pending(session: Session, actor: Actor, institution_id: int, promotion_id: 
 def approve(*, session: Session, clock: Clock, actor: Actor, institution_id: int, promotion_id: int,
             reason: str) -> RiskModelPromotion:
     """Approve: the version takes its role and the one that held it is retired, in the caller's transaction."""
+    repo.lock_models(session, institution_id)
     promotion = _pending(session, actor, institution_id, promotion_id)
     version = repo.version_by_id(session, promotion.version_id)
     assert version is not None
