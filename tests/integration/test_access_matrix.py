@@ -51,6 +51,8 @@ from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
+from microcredit.risk.registry import demo as model_demo
+from microcredit.risk.registry import service as model_registry
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
 from microcredit.servicing.models import LoanChange, Payment, ReconciliationBreak
@@ -94,7 +96,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id", "run_id", "break_id")
+                "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -169,6 +171,11 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/reconciliation/statements"): lambda w: {"statement_date": "2026-11-25", "statement": "x"},
     ("POST", "/collections/cases/{case_id}/actions"): lambda w: {"kind": "legal_referral", "notes": "矩阵"},
     ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
+    ("POST", "/risk/models/{model_code}/versions/{version_number}/promotions"):
+        lambda w: {"target": "challenger", "reason": "矩阵提议"},
+    ("POST", "/risk/models/{model_code}/versions/{version_number}/retire"): lambda w: {"reason": "矩阵退役"},
+    ("POST", "/risk/models/promotions/{promotion_id}/approve"): lambda w: {"reason": "矩阵同意"},
+    ("POST", "/risk/models/promotions/{promotion_id}/reject"): lambda w: {"reason": "矩阵驳回"},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -338,6 +345,14 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     listed = risk.blacklist.add(session=session, actor=Actor.system(inst.id), institution_id=inst.id,
                                 kind="phone", value=next_phone(), reason="矩阵")
     assessed = risk.assess(session, risk_samples.base_facts(institution_id=inst.id))
+    # Two registered versions of a model (the matrix's version_number is 2) and a proposal waiting.
+    for variant in (1, 2):
+        model_version = model_registry.lifecycle.register(
+            session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+            code="matrix_model", blob=model_demo.blob(variant), report=None)
+    promotion = model_registry.lifecycle.propose(
+        session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+        code="matrix_model", number=model_version.number - 1, target="champion", reason="矩阵")
     # A finished close-of-business run of the business date.
     cob_run = CobRun(institution_id=inst.id, business_date=inst.business_date,
                      previous_date=inst.business_date - timedelta(days=1), status="done", runner="in_process",
@@ -355,7 +370,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
-               "run_id": cob_run.id, "break_id": recon_break.id}
+               "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
+               "promotion_id": promotion.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -49,9 +49,13 @@ async function waitReady(url: string, proc: ChildProcess, log: () => string): Pr
   throw new Error(`the API server did not become ready:\n${log()}`)
 }
 
-export const test = base.extend<{ api: APIRequestContext }, { server: Server }>({
+export const test = base.extend<{ api: APIRequestContext }, { server: Server; isolatedServer: boolean }>({
+  /** A spec that changes institution-wide state (e.g. the champion credit model) sets this with `test.use`:
+   *  a different worker option gives it workers, and so servers and databases, of its own. */
+  isolatedServer: [false, { scope: 'worker', option: true }],
   server: [
-    async ({}, use, workerInfo) => {
+    async ({ isolatedServer }, use, workerInfo) => {
+      void isolatedServer
       const port = await freePort()
       const url = `http://127.0.0.1:${port}`
       const dataDir = mkdtempSync(join(tmpdir(), `mc-e2e-w${workerInfo.workerIndex}-`))

@@ -157,6 +157,8 @@ class Sources:
 
     identity: Callable[[], IdCheck]
     bureau: Callable[[], BureauReport]
+    # The score stage's scorer (the champion model, through `risk.registry`); None: the interim scorer.
+    score: Callable[[BureauReport, Mapping[str, Any], int], scorer.Score] | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             context.add_variable("bureau", bureau)
             context.add_variable("dti_pct", dti)
         elif gate[0] == Stage.SCORE:
-            points = score_of(facts, bureau, dti)
+            assert report is not None
+            points = sources.score(report, bureau, dti) if sources.score else score_of(facts, bureau, dti)
             context.add_variable("score", points.points)
             context.add_variable("grade", points.grade)
         for stage in gate:

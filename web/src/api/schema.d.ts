@@ -4433,6 +4433,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/model-scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the models said of one application
+         * @description The champion's score that decided and the challenger's in the shadow, with reasons in words.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_risk_model_scores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's credit models and their versions
+         * @description Each model with its versions newest first: status, hash, features and headline metrics.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["list_risk_models"];
+        put?: never;
+        /**
+         * Register a model version: upload the artefact and its validation report
+         * @description A new draft version: the artefact is loaded once (hash, format, tables) before it is stored (audited).
+         *
+         *     Requires permission `risk.model.manage`.
+         */
+        post: operations["register_risk_model_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/{model_code}/versions/{version_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version with its validation report
+         * @description The report as registered, the words of each feature, whether the bytes still match their hash, proposals.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["get_risk_model_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/{model_code}/versions/{version_number}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PSI of recent applications' scores
+         * @description The last 5,000 scores by this version against the score distribution of its validation report.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["get_risk_model_drift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/{model_code}/versions/{version_number}/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose a version for champion or challenger
+         * @description A draft (or the challenger, for champion) waits for a second risk officer's approval (audited).
+         *
+         *     Requires permission `risk.model.manage`.
+         */
+        post: operations["propose_risk_model_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/{model_code}/versions/{version_number}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a draft or the challenger
+         * @description The champion is only replaced by approving another; pending proposals of the version are rejected.
+         *
+         *     Requires permission `risk.model.manage`.
+         */
+        post: operations["retire_risk_model_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The champion and the challenger on the same applications
+         * @description Agreement of grades and decisions, and score differences, over the applications both scored.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["compare_risk_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proposals to promote model versions, newest first
+         * @description Pending ones wait for a second risk officer.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["list_risk_model_promotions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/promotions/{promotion_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a proposal (a second risk officer)
+         * @description The version takes the role; the one that held it is retired, in the same transaction (audited).
+         *
+         *     Requires permission `risk.model.approve`.
+         */
+        post: operations["approve_risk_model_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/models/promotions/{promotion_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a proposal (a second risk officer)
+         * @description Nothing changes but the proposal's answer (audited).
+         *
+         *     Requires permission `risk.model.approve`.
+         */
+        post: operations["reject_risk_model_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk/rule-sets": {
         parameters: {
             query?: never;
@@ -5616,6 +5842,26 @@ export interface components {
         BlacklistRemove: {
             /** Reason */
             reason: string;
+        };
+        /** Body_register_risk_model_version */
+        Body_register_risk_model_version: {
+            /**
+             * Artefact
+             * @description The artefact (model.json) `microcredit risk train` wrote
+             */
+            artefact: string;
+            /**
+             * Code
+             * @description The model's code; a new code creates the model
+             */
+            code: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Report
+             * @description The validation report (report.json)
+             */
+            report?: string | null;
         };
         /** Body_replace_contract_template_docx */
         Body_replace_contract_template_docx: {
@@ -9147,6 +9393,372 @@ export interface components {
              * @default true
              */
             ok?: boolean;
+        };
+        /**
+         * ModelBandRead
+         * @description One score band's share in the training sample and among recent applications.
+         */
+        ModelBandRead: {
+            /** Actual */
+            actual: number;
+            /** Expected */
+            expected: number;
+            /** High */
+            high: number | null;
+            /** Low */
+            low: number | null;
+        };
+        /**
+         * ModelComparisonRead
+         * @description The champion and the challenger on the applications both scored.
+         */
+        ModelComparisonRead: {
+            /** Applications */
+            applications: number;
+            /** Challenger */
+            challenger: string | null;
+            /** Champion */
+            champion: string | null;
+            /** Decision Agreement */
+            decision_agreement: number | null;
+            /** Grade Agreement */
+            grade_agreement: number | null;
+            /**
+             * Grade Matrix
+             * @description champion grade -> challenger grade -> count
+             */
+            grade_matrix: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Mean Abs Point Difference */
+            mean_abs_point_difference: number | null;
+            /**
+             * Mean Point Difference
+             * @description challenger − champion, points
+             */
+            mean_point_difference: number | null;
+        };
+        /**
+         * ModelDecisionBody
+         * @description Approve, reject or retire, with a reason.
+         * @example {
+         *       "reason": "Validation report reviewed"
+         *     }
+         */
+        ModelDecisionBody: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * ModelDriftRead
+         * @description PSI of recent applications' scores against the training sample (under 0.1 stable, above 0.25 shifted).
+         */
+        ModelDriftRead: {
+            /** Applications */
+            applications: number;
+            /** Bands */
+            bands: components["schemas"]["ModelBandRead"][];
+            /**
+             * Missing
+             * @description Why there is no PSI: the report has no score distribution, or no application was scored
+             */
+            missing: ("no_baseline" | "no_scores") | null;
+            /** Model */
+            model: string;
+            /** Psi */
+            psi: number | null;
+        };
+        /**
+         * ModelPromotionRead
+         * @description A proposal to promote a version, and its answer.
+         * @example {
+         *       "id": 3,
+         *       "mine": false,
+         *       "model": "retail_scorecard",
+         *       "number": 2,
+         *       "proposed_at": "2026-12-03T08:10:00Z",
+         *       "proposed_by_user_id": 7,
+         *       "reason": "AUC +0.02 on the 2026 hold-out",
+         *       "status": "pending",
+         *       "target": "champion"
+         *     }
+         */
+        ModelPromotionRead: {
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Mine
+             * @description The caller proposed it (and so may not decide it)
+             */
+            mine: boolean;
+            /** Model */
+            model: string;
+            /** Number */
+            number: number;
+            /**
+             * Proposed At
+             * Format: date-time
+             */
+            proposed_at: string;
+            /** Proposed By User Id */
+            proposed_by_user_id: number | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Replaced
+             * @description code@number of the version that held the role (retired)
+             */
+            replaced: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected";
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "champion" | "challenger";
+        };
+        /**
+         * ModelProposalCreate
+         * @description Propose a version for a role (a second risk officer approves).
+         * @example {
+         *       "reason": "AUC +0.02 on the 2026 hold-out",
+         *       "target": "champion"
+         *     }
+         */
+        ModelProposalCreate: {
+            /** Reason */
+            reason: string;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "champion" | "challenger";
+        };
+        /**
+         * ModelRead
+         * @description A model with its versions, newest first.
+         */
+        ModelRead: {
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Kind */
+            kind: string;
+            /** Versions */
+            versions: components["schemas"]["ModelVersionSummary"][];
+        };
+        /**
+         * ModelReasonWords
+         * @description A reason code with the model's words for it.
+         */
+        ModelReasonWords: {
+            /** En */
+            en: string;
+            /** Feature */
+            feature: string;
+            /** Zh-Cn */
+            "zh-CN": string;
+        };
+        /**
+         * ModelScoreRead
+         * @description What a model said of an application: deciding (champion) or in the shadow (challenger).
+         * @example {
+         *       "decision": "approve",
+         *       "grade": "B",
+         *       "model": "retail_scorecard@1",
+         *       "pd": 0.021,
+         *       "points": 688,
+         *       "reasons": [
+         *         {
+         *           "en": "inquiries in 3 months",
+         *           "feature": "inquiries_3m",
+         *           "zh-CN": "近3个月查询次数"
+         *         }
+         *       ],
+         *       "role": "champion",
+         *       "scored_at": "2026-12-03T09:00:00Z"
+         *     }
+         */
+        ModelScoreRead: {
+            /** Decision */
+            decision: string;
+            /** Grade */
+            grade: string;
+            /** Model */
+            model: string;
+            /** Pd */
+            pd: number;
+            /** Points */
+            points: number;
+            /** Reasons */
+            reasons: components["schemas"]["ModelReasonWords"][];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "champion" | "challenger";
+            /**
+             * Scored At
+             * Format: date-time
+             */
+            scored_at: string;
+        };
+        /**
+         * ModelVersionDetail
+         * @description A version with its validation report, its integrity and its proposals.
+         * @example {
+         *       "features": [
+         *         "age",
+         *         "dti_pct"
+         *       ],
+         *       "format": "microcredit.scorecard/1",
+         *       "metrics": {
+         *         "auc": 0.78,
+         *         "ks": 0.42
+         *       },
+         *       "model": "retail_scorecard",
+         *       "number": 2,
+         *       "registered_at": "2026-12-03T08:00:00Z",
+         *       "registered_by_user_id": 7,
+         *       "sha256": "9f2c…",
+         *       "size": 4210,
+         *       "status": "challenger"
+         *     }
+         */
+        ModelVersionDetail: {
+            /** Features */
+            features: string[];
+            /** Format */
+            format: string;
+            /**
+             * Integrity
+             * @description Whether the stored bytes hash to `sha256` now
+             * @enum {string}
+             */
+            integrity: "ok" | "mismatch";
+            /** Kind */
+            kind: string;
+            /**
+             * Labels
+             * @description Each feature's words: feature -> {zh-CN, en}
+             */
+            labels: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /** Metrics */
+            metrics: {
+                [key: string]: number;
+            };
+            /** Model */
+            model: string;
+            /** Note */
+            note: string | null;
+            /** Number */
+            number: number;
+            /** Promoted At */
+            promoted_at: string | null;
+            /** Promotions */
+            promotions: components["schemas"]["ModelPromotionRead"][];
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By User Id */
+            registered_by_user_id: number | null;
+            /**
+             * Report
+             * @description The validation report as registered (any sections)
+             */
+            report: {
+                [key: string]: unknown;
+            } | null;
+            /** Retired At */
+            retired_at: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "champion" | "challenger" | "retired";
+        };
+        /**
+         * ModelVersionSummary
+         * @description A version without its artefact and report.
+         * @example {
+         *       "features": [
+         *         "age",
+         *         "dti_pct"
+         *       ],
+         *       "format": "microcredit.scorecard/1",
+         *       "metrics": {
+         *         "auc": 0.78,
+         *         "ks": 0.42
+         *       },
+         *       "model": "retail_scorecard",
+         *       "number": 2,
+         *       "registered_at": "2026-12-03T08:00:00Z",
+         *       "registered_by_user_id": 7,
+         *       "sha256": "9f2c…",
+         *       "size": 4210,
+         *       "status": "challenger"
+         *     }
+         */
+        ModelVersionSummary: {
+            /** Features */
+            features: string[];
+            /** Format */
+            format: string;
+            /** Metrics */
+            metrics: {
+                [key: string]: number;
+            };
+            /** Model */
+            model: string;
+            /** Note */
+            note: string | null;
+            /** Number */
+            number: number;
+            /** Promoted At */
+            promoted_at: string | null;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By User Id */
+            registered_by_user_id: number | null;
+            /** Retired At */
+            retired_at: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "champion" | "challenger" | "retired";
         };
         /**
          * MovementItem
@@ -32169,6 +32781,846 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_model_scores: {
+        parameters: {
+            query: {
+                application_number: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelScoreRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    register_risk_model_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_register_risk_model_version"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionSummary"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_model_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_model_drift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDriftRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    propose_risk_model_promotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelProposalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPromotionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    retire_risk_model_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_code: string;
+                /** @description A version number */
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelDecisionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionSummary"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    compare_risk_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelComparisonRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_model_promotions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPromotionRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    approve_risk_model_promotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                promotion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelDecisionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPromotionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reject_risk_model_promotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                promotion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelDecisionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPromotionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description You proposed it: another risk officer decides (`self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such model, version or proposal (`risk_model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_not_promotable`, `risk_model_promotion_pending`, `risk_model_promotion_decided`, `risk_model_not_retirable`, `risk_model_kind_mismatch` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `risk_model_artefact_invalid` (field `artefact`), `risk_model_report_invalid` (field `report`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {

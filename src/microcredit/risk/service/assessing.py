@@ -19,6 +19,7 @@ from microcredit.risk.assessment import ApplicantFacts, Assessment
 from microcredit.risk.models import StoredBureauReport
 from microcredit.risk.service import blacklist, rulesets
 from microcredit.risk.service.kit import RiskKit, current
+from microcredit.risk.service.modelling import champion_and_challenger
 
 
 def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = None) -> Assessment:
@@ -26,8 +27,11 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
 
     Runs the institution's default rule set in force (compiled once per
     version), asks the ID check and the credit bureau only when a stage needs
-    them, and stores the report it read (its id in `bureau_report_id`). Writes
-    only that report, in the caller's transaction.
+    them, and stores the report it read (its id in `bureau_report_id`). The
+    score stage uses the institution's champion model when there is one (else
+    the interim scorer), and a challenger scores the same application in the
+    shadow (see `modelling`). Writes only the report and the models' scores, in
+    the caller's transaction.
     """
     kit = kit or current()
     rules = rulesets.in_force(session=session, clock=kit.clock, institution_id=facts.institution_id)
@@ -35,15 +39,18 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     checks: list[IdCheck] = []
 
     def identity() -> IdCheck:
-        checks.append(kit.id_verifier.verify(id_number=facts.id_number, name=facts.name))
+        if not checks:  # asked once, even when the challenger's shadow review runs again
+            checks.append(kit.id_verifier.verify(id_number=facts.id_number, name=facts.name))
         return checks[-1]
 
     def bureau() -> BureauReport:
         return kit.bureau.report(id_number=facts.id_number, name=facts.name, on=facts.submitted_at.date())
 
-    result = evaluation.evaluate(rules, facts, evaluation.Sources(identity=identity, bureau=bureau),
+    models = champion_and_challenger(session, facts.institution_id)
+    sources = evaluation.Sources(identity=identity, bureau=bureau)
+    result = evaluation.evaluate(rules, facts, models.sources(sources, "champion", facts, kit),
                                  blacklist_kinds=frozenset(hits))
-    assessment = result.assessment
+    assessment = models.settle(session, kit, facts, result, rules, sources, hits)
     if result.report is not None:
         stored = store_report(session=session, kit=kit, institution_id=facts.institution_id,
                               id_number=facts.id_number, report=result.report,

@@ -12,13 +12,15 @@ built-in choice).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from microcredit.clock import Clock, SystemClock
 from microcredit.config import Settings, load_settings
+from microcredit.integrations.behaviour import BehaviourSource, SimulatedBehaviourSource
 from microcredit.integrations.bureau import CreditBureau, SimulatedBureau
 from microcredit.integrations.id_check import IdVerifier, SimulatedIdVerifier
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
+from microcredit.risk.features import RepaymentHistory
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class RiskKit:
     keys: Keyring
     bureau: CreditBureau
     id_verifier: IdVerifier
+    # The feature pipeline's sources besides the report: behaviour data (the simulator unless a provider is
+    # wired) and the applicant's repayment history with the institution (None: every applicant is new).
+    behaviour: BehaviourSource = field(default_factory=SimulatedBehaviourSource)
+    history: RepaymentHistory | None = None
 
 
 _lock = threading.Lock()
