@@ -8,11 +8,12 @@ a vitest test (web/src/audit/actions.spec.ts) checks that every action in this f
 domain that records a new action without naming it fails the build rather than showing staff a code.
 
 The actions are read from the syntax tree of src/microcredit, not imported: the `action=` of every
-`record(...)` call, as a string, either branch of a conditional, a module constant, or -- where a
-domain's `_audit` helper builds it as ``f"prefix.{action}"`` -- the literal each call of the helper
-passes.  An action built from a value known only at run time is listed in `DYNAMIC`, by the helper
-and argument that build it, with the values it takes and where they come from; an f-string the
-script cannot resolve and `DYNAMIC` does not list is an error, so it cannot slip by unnamed.
+`record(...)` call (or `Entry(...)`, a record of `record_many`), as a string, either branch of a
+conditional, a module constant, or -- where a domain's `_audit` helper builds it as
+``f"prefix.{action}"`` -- the literal each call of the helper passes.  An action built from a
+value known only at run time is listed in `DYNAMIC`, by the helper and argument that build it,
+with the values it takes and where they come from; an f-string the script cannot resolve and
+`DYNAMIC` does not list is an error, so it cannot slip by unnamed.
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
 
 
 def _is_record(call: ast.Call) -> bool:
+    """`audit.record(action=...)`, or `audit.Entry(action=...)`: a record `audit.record_many` appends."""
     func = call.func
     if isinstance(func, ast.Name):
-        return func.id == "record"  # inside the audit service itself
-    return (isinstance(func, ast.Attribute) and func.attr == "record"
+        return func.id == "record"  # inside the audit service itself (its own `Entry(action=action)` is no action)
+    return (isinstance(func, ast.Attribute) and func.attr in ("record", "Entry")
             and isinstance(func.value, ast.Name) and func.value.id in ("audit", "service"))
 
 
