@@ -16,6 +16,7 @@ from microcredit.platform.actor import Actor
 from microcredit.risk import evaluation
 from microcredit.risk import repository as repo
 from microcredit.risk.assessment import ApplicantFacts, Assessment
+from microcredit.risk.fraud import service as fraud
 from microcredit.risk.models import StoredBureauReport
 from microcredit.risk.service import blacklist, rulesets
 from microcredit.risk.service.kit import RiskKit, current
@@ -27,7 +28,9 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     Runs the institution's default rule set in force (compiled once per
     version), asks the ID check and the credit bureau only when a stage needs
     them, and stores the report it read (its id in `bureau_report_id`). Writes
-    only that report, in the caller's transaction.
+    that report, the application's identifiers for the fraud graph, and a fraud
+    case when a fraud-stage rule refers or declines (fraud/service), all in the
+    caller's transaction.
     """
     kit = kit or current()
     rules = rulesets.in_force(session=session, clock=kit.clock, institution_id=facts.institution_id)
@@ -41,9 +44,11 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     def bureau() -> BureauReport:
         return kit.bureau.report(id_number=facts.id_number, name=facts.name, on=facts.submitted_at.date())
 
+    gathered = fraud.gather(session, kit, facts)
     result = evaluation.evaluate(rules, facts, evaluation.Sources(identity=identity, bureau=bureau),
-                                 blacklist_kinds=frozenset(hits))
+                                 blacklist_kinds=frozenset(hits), fraud=gathered.signals)
     assessment = result.assessment
+    fraud.cases.open_for_review(session, kit, facts, assessment, gathered)
     if result.report is not None:
         stored = store_report(session=session, kit=kit, institution_id=facts.institution_id,
                               id_number=facts.id_number, report=result.report,
