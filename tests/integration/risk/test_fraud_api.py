@@ -36,11 +36,12 @@ def world(session, runtime):
 
 
 def applicant(inst_id: int, n: int, **changes: object) -> ApplicantFacts:
-    """A different person (ID number, phone, card) each `n` (the tests pick `n` whose simulated file approves), submitted at 17:30 Beijing time (sequence code 941:
-    the bureau simulator's clean file)."""
+    """A different person (ID number, phone, card) each `n`, submitted at 17:30 Beijing time (sequence code 941:
+    the bureau simulator's clean file; the tests pick `n` whose simulated file approves)."""
     base = samples.base_facts(institution_id=inst_id)
     values: dict[str, object] = {
-        "application_number": f"FR{n:06d}", "id_number": samples.sample_id_number("941", born=date(1980, 1, 1) + timedelta(days=n)),
+        "application_number": f"FR{n:06d}",
+        "id_number": samples.sample_id_number("941", born=date(1980, 1, 1) + timedelta(days=n)),
         "phone": f"139{n:08d}", "device_id": f"dev-{n}", "bank_card": f"62220000{n:08d}",
         "submitted_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC), **changes}
     return replace(base, **values)  # type: ignore[arg-type]

@@ -47,7 +47,8 @@ def _trained() -> anomaly.Forest:
 
 def model() -> anomaly.Forest:
     """The anomaly model in force: retrained deterministically from the synthetic population (seed 19, 3 000
-    applications, 2 % planted fraud) once per process; its digest (`Forest.digest`) is stored with each case's signals so a score can be traced."""
+    applications, 2 % planted fraud) once per process; its digest (`Forest.digest`) is stored with each case's
+    signals so that a score can be traced to the model."""
     with _model_lock:
         return _trained()
 
