@@ -748,6 +748,7 @@ export default {
     risk_rule_set: 'Risk rule set',
     risk_blacklist: 'Blacklist',
     risk_bureau_report: 'Credit report',
+    risk_fraud: 'Fraud detection',
     risk_fraud_case: 'Fraud case',
     audit: 'Audit log',
     borrower: 'Borrower',

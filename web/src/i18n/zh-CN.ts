@@ -742,6 +742,7 @@ export default {
     risk_rule_set: '风控规则集',
     risk_blacklist: '黑名单',
     risk_bureau_report: '征信报告',
+    risk_fraud: '反欺诈',
     risk_fraud_case: '欺诈调查案件',
     audit: '审计日志',
     borrower: '借款人',
