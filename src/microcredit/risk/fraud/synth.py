@@ -205,6 +205,8 @@ class Scores:
     by_kind: dict[str, tuple[int, int]]  # planted kind -> (applications, flagged)
     rings_found: int
     model_digest: str
+    baseline_recall: float  # the rules before fraud detection: velocity and the income/spending contradiction
+    baseline_precision: float
 
 
 def evaluate(pop: Population, *, thresholds: Thresholds = Thresholds(), seed: int = 19) -> Scores:
@@ -239,6 +241,8 @@ def evaluate(pop: Population, *, thresholds: Thresholds = Thresholds(), seed: in
     flagged = {k for k, s in signals.items() if s}
     fraud = {a.key for a in apps if a.fraud}
     tp = len(flagged & fraud)
+    before = {k for k, s in signals.items() if any(n.startswith("velocity_") or n == "income_below_spending" for n in s)}
+    before_tp = len(before & fraud)
     by_signal: dict[str, tuple[int, int]] = {}
     for key, s in signals.items():
         for name in set(s):
@@ -251,4 +255,6 @@ def evaluate(pop: Population, *, thresholds: Thresholds = Thresholds(), seed: in
     return Scores(applications=len(apps), fraud=len(fraud), flagged=len(flagged), true_positives=tp,
                   recall=tp / len(fraud) if fraud else 1.0, precision=tp / len(flagged) if flagged else 1.0,
                   by_signal=dict(sorted(by_signal.items())), by_kind=dict(sorted(by_kind.items())),
-                  rings_found=len(found), model_digest=forest.digest)
+                  rings_found=len(found), model_digest=forest.digest,
+                  baseline_recall=before_tp / len(fraud) if fraud else 1.0,
+                  baseline_precision=before_tp / len(before) if before else 1.0)
