@@ -241,7 +241,8 @@ def evaluate(pop: Population, *, thresholds: Thresholds = Thresholds(), seed: in
     flagged = {k for k, s in signals.items() if s}
     fraud = {a.key for a in apps if a.fraud}
     tp = len(flagged & fraud)
-    before = {k for k, s in signals.items() if any(n.startswith("velocity_") or n == "income_below_spending" for n in s)}
+    before = {k for k, s in signals.items()
+              if any(n.startswith("velocity_") or n == "income_below_spending" for n in s)}
     before_tp = len(before & fraud)
     by_signal: dict[str, tuple[int, int]] = {}
     for key, s in signals.items():
