@@ -8473,6 +8473,12 @@ export interface components {
         /**
          * LabelRead
          * @description A verdict on one application (the training export).
+         * @example {
+         *       "application_number": "AP20261203000012",
+         *       "case_id": 7,
+         *       "label": "fraud",
+         *       "labelled_at": "2026-12-03T04:00:00Z"
+         *     }
          */
         LabelRead: {
             /** Application Number */
@@ -9503,6 +9509,12 @@ export interface components {
         /**
          * NoteRead
          * @description A note on a case.
+         * @example {
+         *       "body": "三人共用同一设备",
+         *       "created_at": "2026-12-03T03:00:00Z",
+         *       "created_by_user_id": 12,
+         *       "id": 4
+         *     }
          */
         NoteRead: {
             /** Body */
@@ -11851,6 +11863,10 @@ export interface components {
         /**
          * RingEdge
          * @description An application gave this identifier.
+         * @example {
+         *       "source": "a:AP20261203000012",
+         *       "target": "i:3"
+         *     }
          */
         RingEdge: {
             /** Source */
@@ -11861,6 +11877,18 @@ export interface components {
         /**
          * RingNode
          * @description A node of the ring: an application or an identifier two or more members gave (masked).
+         * @example {
+         *       "flagged": true,
+         *       "id": "a:AP20261203000012",
+         *       "kind": "application",
+         *       "label": "AP20261203000012"
+         *     }
+         * @example {
+         *       "flagged": false,
+         *       "id": "i:3",
+         *       "kind": "device_id",
+         *       "label": "dev***a91"
+         *     }
          */
         RingNode: {
             /** Flagged */

@@ -42,6 +42,10 @@ class FraudCaseRead(OutputSchema):
 class RingNode(OutputSchema):
     """A node of the ring: an application or an identifier two or more members gave (masked)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "a:AP20261203000012", "kind": "application", "label": "AP20261203000012", "flagged": True},
+        {"id": "i:3", "kind": "device_id", "label": "dev***a91", "flagged": False}]})
+
     id: str
     kind: str = Field(description="application, id_number, phone, device_id, ip or bank_card")
     label: str
@@ -51,12 +55,17 @@ class RingNode(OutputSchema):
 class RingEdge(OutputSchema):
     """An application gave this identifier."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"source": "a:AP20261203000012", "target": "i:3"}]})
+
     source: str
     target: str
 
 
 class NoteRead(OutputSchema):
     """A note on a case."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": 4, "body": "三人共用同一设备", "created_at": "2026-12-03T03:00:00Z", "created_by_user_id": 12}]})
 
     id: int
     body: str
@@ -103,6 +112,10 @@ class ScanRead(OutputSchema):
 
 class LabelRead(OutputSchema):
     """A verdict on one application (the training export)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"application_number": "AP20261203000012", "label": "fraud", "case_id": 7,
+         "labelled_at": "2026-12-03T04:00:00Z"}]})
 
     application_number: str
     label: Verdict

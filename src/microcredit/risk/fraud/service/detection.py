@@ -23,6 +23,7 @@ from microcredit.platform.actor import Actor
 from microcredit.platform.crypto import mask_id_number, mask_middle, mask_phone
 from microcredit.platform.validators import normalise_phone
 from microcredit.risk.assessment import ApplicantFacts
+from microcredit.risk.evaluation import age_of, term_months
 from microcredit.risk.fraud import anomaly, graph
 from microcredit.risk.fraud import repository as repo
 from microcredit.risk.fraud.check import Signals
@@ -75,8 +76,6 @@ def _index(kit: RiskKit, kind: str, value: str) -> str:
 
 def features_of(facts: ApplicantFacts, hour: int) -> anomaly.Features:
     """The anomaly model's figures of an application."""
-    from microcredit.risk.evaluation import age_of, term_months
-
     def minor(m: Money | None) -> int | None:
         return None if m is None else m.minor
 
