@@ -45,6 +45,13 @@ def _rows(seed: int = 3) -> list[list[float]]:
     return x.tolist()
 
 
+def test_one_application_scores_as_the_batch_does():
+    pop = synth.population(800, seed=4).applications
+    forest = anomaly.train([a.features.vector() for a in pop], trees=20)
+    batch = forest.score([a.features.vector() for a in pop])
+    assert np.allclose([forest.score_one(a.features) for a in pop], batch, atol=1e-12)
+
+
 def test_the_forest_scores_as_scikit_learn_does_and_is_deterministic():
     from sklearn.ensemble import IsolationForest
 
