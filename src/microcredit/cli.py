@@ -807,3 +807,25 @@ def collections_sync(day: Annotated[str | None, typer.Option("--date", help="The
     console.print(f"{report.business_date}: {len(report.opened)} case(s) opened, {len(report.escalated)} escalated, "
                   f"{len(report.closed)} closed; promises {len(report.promises_kept)} kept, "
                   f"{len(report.promises_broken)} broken")
+
+
+risk_app = typer.Typer(help="Credit risk: fraud rings.", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+
+
+@risk_app.command("fraud-scan")
+def risk_fraud_scan(institution: Annotated[str, typer.Option(help="Institution code")]) -> None:
+    """Find rings of applicants sharing identifiers and open a fraud case for each new one (audited)."""
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+    from microcredit.risk.fraud import service as fraud
+    from microcredit.risk.service import current
+
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst_id = parties.organisation.institution_by_code(session=session, code=institution).id
+            report = fraud.scan(session=session, kit=current(), actor=Actor.system(inst_id), institution_id=inst_id)
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    console.print(f"{report.applications} application(s) scanned, {report.rings} ring(s), {report.opened} new case(s)")

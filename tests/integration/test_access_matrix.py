@@ -51,6 +51,7 @@ from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
+from microcredit.risk.fraud.models import FraudCase
 from microcredit.risk.registry import demo as model_demo
 from microcredit.risk.registry import service as model_registry
 from microcredit.runtime import Runtime
@@ -96,7 +97,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id")
+                "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -176,6 +177,9 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/risk/models/{model_code}/versions/{version_number}/retire"): lambda w: {"reason": "矩阵退役"},
     ("POST", "/risk/models/promotions/{promotion_id}/approve"): lambda w: {"reason": "矩阵同意"},
     ("POST", "/risk/models/promotions/{promotion_id}/reject"): lambda w: {"reason": "矩阵驳回"},
+    ("POST", "/risk/fraud/cases/{fraud_case_id}/notes"): lambda w: {"body": "矩阵"},
+    ("POST", "/risk/fraud/cases/{fraud_case_id}/verdict"): lambda w: {"verdict": "not_fraud", "reason": "矩阵",
+                                                                      "lock_version": 1},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -353,6 +357,11 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
     promotion = model_registry.lifecycle.propose(
         session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
         code="matrix_model", number=model_version.number - 1, target="champion", reason="矩阵")
+    # An open fraud case (one the review opened for a night-time application from a new device).
+    fraud_case = FraudCase(institution_id=inst.id, source="review", status="open", application_number="MATRIX-F1",
+                           members=["MATRIX-F1"], persons=1, signals={"codes": ["fraud_odd_hour_new_device"]},
+                           opened_at=runtime.clock.now())
+    session.add(fraud_case)
     # A finished close-of-business run of the business date.
     cob_run = CobRun(institution_id=inst.id, business_date=inst.business_date,
                      previous_date=inst.business_date - timedelta(days=1), status="done", runner="in_process",
@@ -371,7 +380,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
                "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
-               "promotion_id": promotion.id}
+               "promotion_id": promotion.id, "fraud_case_id": fraud_case.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

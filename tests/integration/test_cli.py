@@ -305,3 +305,9 @@ def test_collections_sync_reports_what_it_did(run, demo):
     out = _flat(run("collections", "sync", "--date", "2026-11-25").output)
     assert "2026-11-25: 0 case(s) opened, 0 escalated, 0 closed" in out  # the demo has no loan late
     assert "is not a date" in run("collections", "sync", "--date", "25.11.2026", ok=False).output
+
+
+def test_risk_fraud_scan_finds_the_demo_ring_already_in_a_case(run, demo):
+    r = run("risk", "fraud-scan", "--institution", INSTITUTION_CODE)
+    assert "1 ring(s), 0 new case(s)" in _flat(r.output)  # the review opened the demo ring's case
+    assert run("risk", "fraud-scan", "--institution", "NOPE", ok=False).exit_code == 1

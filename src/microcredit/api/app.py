@@ -48,6 +48,7 @@ from microcredit.parties import api as parties_routes
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import api as products_routes
 from microcredit.risk import api as risk_routes
+from microcredit.risk.fraud import api as risk_fraud_routes
 from microcredit.risk.registry import api as risk_registry_routes
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing import api as servicing_routes
@@ -63,7 +64,7 @@ COMPRESS_MIN_BYTES = 1024
 # The routers mounted under /api/v1, in this order: each domain's routes, and the public configuration.
 API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.router, products_routes.router,
                consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
-               servicing_routes.router, risk_routes.router, contracts_routes.router,
+               servicing_routes.router, risk_routes.router, risk_fraud_routes.router, contracts_routes.router,
                notifications_routes.router, collections_routes.router, public_routes.router, todo_routes.router,
                cob_routes.router, risk_registry_routes.router)
 

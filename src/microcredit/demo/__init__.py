@@ -14,7 +14,7 @@ printed by `microcredit demo` and must never be used outside a demo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
+from microcredit.risk.fraud import service as fraud
 
 INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
@@ -211,6 +212,21 @@ def seed_risk(*, session: Session, kit: IdentityKit, institution_id: int) -> Non
         risk.blacklist.add(session=session, actor=actor, institution_id=institution_id, kind="id_number",
                            value=blacklisted, reason="演示：冒用他人身份申请 / demo: applied under another's identity",
                            kit=risk_kit)
+    seed_fraud_ring(session=session, kit=risk_kit, institution_id=institution_id)
+
+
+def seed_fraud_ring(*, session: Session, kit: risk.RiskKit, institution_id: int) -> None:
+    """Three people applying from one phone handset and paying to one bank card (application numbers
+    DEMO-RING-1…3, reviewed but not on the books): the third is referred and opens a fraud case; idempotent."""
+    if fraud.cases.page(session=session, institution_id=institution_id, status=None, source=None, offset=0,
+                        limit=1)[1]:
+        return
+    base = risk_samples.base_facts(institution_id=institution_id)
+    for n in (1, 2, 3):
+        facts = replace(base, application_number=f"DEMO-RING-{n}", name=("钱多多", "孙有财", "李来福")[n - 1],
+                        id_number=risk_samples.sample_id_number("941", born=date(1988, 3, (3, 10, 19)[n - 1])),
+                        phone=f"1360000{n:04d}", device_id="demo-ring-handset", bank_card="6222020200112233")
+        risk.assess(session, facts, kit=kit)
 
 
 def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,

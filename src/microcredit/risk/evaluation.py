@@ -30,6 +30,7 @@ from microcredit.integrations.id_check import IdCheck
 from microcredit.lending.money import Money
 from microcredit.risk import scorer
 from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision, Outcome, RuleResult, Stage
+from microcredit.risk.fraud import check as fraud_check
 from microcredit.risk.rules import CompiledRuleSet, Fired, run_stage
 
 HARD_INQUIRIES = frozenset({"loan_approval", "card_approval", "guarantee_check"})
@@ -174,8 +175,13 @@ def _to_result(f: Fired) -> RuleResult:
 
 
 def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
-             blacklist_kinds: frozenset[str] = frozenset()) -> Evaluation:
-    """Run the review of one application (pure: no database, the outside answers come through `sources`)."""
+             blacklist_kinds: frozenset[str] = frozenset(),
+             fraud: fraud_check.Signals = fraud_check.Signals()) -> Evaluation:
+    """Run the review of one application (pure: no database, the outside answers come through `sources`).
+
+    `fraud`: the fraud signals the service gathered (the identifier graph, the anomaly score …): the CEL rules
+    of the fraud stage read them as `fraud`, and the built-in checks of `fraud/check.py` add their results to
+    the stage (the defaults say nothing: no ring, no anomaly)."""
     # The version's context for this thread (parameters converted once); every other variable is set
     # here before the rules that read it run (a later gate's variables left from the previous application
     # are never read: its rules do not run unless the gate sets them first).
@@ -225,8 +231,12 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             context.add_variable("score", points.points)
             context.add_variable("grade", points.grade)
         for stage in gate:
+            if stage == Stage.FRAUD:
+                context.add_variable("fraud", fraud.variables())
             compiled, batch = by_stage[stage]
             fired.extend(run_stage(compiled, batch, context))
+            if stage == Stage.FRAUD:
+                fired.extend(fraud_check.results(fraud, fraud_check.Thresholds.of(rules.parameters)))
         outcomes = {f.outcome for f in fired}
         if Outcome.FAIL in outcomes:
             return settle(Decision.DECLINE)

@@ -41,6 +41,7 @@ VARIABLES: dict[str, Stage] = {
     "identity": Stage.IDENTITY,  # {result, matched}: the ID check
     "bureau": Stage.BUREAU,  # facts read from the credit report
     "dti_pct": Stage.BUREAU,  # debt-to-income after this loan, in percent
+    "fraud": Stage.FRAUD,  # the fraud signals: ring size, shared identifiers, anomaly (fraud/check.py)
     "score": Stage.SCORE,  # the interim scorer's points (300-900)
     "grade": Stage.SCORE,  # "A" (best) … "E"
 }

@@ -4433,6 +4433,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/fraud/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The investigator's queue
+         * @description Cases oldest first, filtered by status (`open`, `closed`) and source (`review`, `scan`).
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        get: operations["list_fraud_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/cases/{fraud_case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case with its ring (nodes and edges) and notes
+         * @description The members, the signals, every identifier two or more members gave (masked), the notes.
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        get: operations["get_fraud_case"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/cases/{fraud_case_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note to a case
+         * @description Audited (the audit keeps the note's length, not its text).
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        post: operations["add_fraud_case_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/cases/{fraud_case_id}/verdict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the verdict: fraud or not fraud
+         * @description Closes the case and labels each member application (audited); a `fraud` label makes the review decline
+         *     new applications sharing an identifier with it.
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        post: operations["decide_fraud_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every verdict per application (the training export)
+         * @description Application number, label, case and when, oldest first.
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        get: operations["list_fraud_labels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find rings among the applications reviewed and open a case for each new one
+         * @description The batch scan (also `microcredit risk fraud-scan`); audited.
+         *
+         *     Requires permission `risk.fraud.investigate`.
+         */
+        post: operations["scan_fraud_rings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk/model-scores": {
         parameters: {
             query?: never;
@@ -7729,6 +7862,140 @@ export interface components {
             message: string;
         };
         /**
+         * FraudCaseDetail
+         * @description A case with its ring and notes.
+         * @example {
+         *       "application_number": "AP20261203000012",
+         *       "id": 7,
+         *       "lock_version": 1,
+         *       "members": [
+         *         "AP20261203000009",
+         *         "AP20261203000012",
+         *         "AP20261203000015"
+         *       ],
+         *       "opened_at": "2026-12-03T02:00:00Z",
+         *       "persons": 3,
+         *       "signals": {
+         *         "anomaly": 0.52,
+         *         "codes": [
+         *           "fraud_ring"
+         *         ],
+         *         "ring_persons": 3
+         *       },
+         *       "source": "review",
+         *       "status": "open"
+         *     }
+         */
+        FraudCaseDetail: {
+            /** Application Number */
+            application_number: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Edges */
+            edges: components["schemas"]["RingEdge"][];
+            /** Id */
+            id: number;
+            /** Lock Version */
+            lock_version: number;
+            /** Members */
+            members: string[];
+            /** Nodes */
+            nodes: components["schemas"]["RingNode"][];
+            /** Notes */
+            notes: components["schemas"]["NoteRead"][];
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Persons */
+            persons: number;
+            /** Signals */
+            signals: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "review" | "scan";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Verdict */
+            verdict: ("fraud" | "not_fraud") | null;
+            /** Verdict Reason */
+            verdict_reason: string | null;
+        };
+        /**
+         * FraudCaseRead
+         * @description A case of the queue.
+         * @example {
+         *       "application_number": "AP20261203000012",
+         *       "id": 7,
+         *       "lock_version": 1,
+         *       "members": [
+         *         "AP20261203000009",
+         *         "AP20261203000012",
+         *         "AP20261203000015"
+         *       ],
+         *       "opened_at": "2026-12-03T02:00:00Z",
+         *       "persons": 3,
+         *       "signals": {
+         *         "anomaly": 0.52,
+         *         "codes": [
+         *           "fraud_ring"
+         *         ],
+         *         "ring_persons": 3
+         *       },
+         *       "source": "review",
+         *       "status": "open"
+         *     }
+         */
+        FraudCaseRead: {
+            /** Application Number */
+            application_number: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Id */
+            id: number;
+            /** Lock Version */
+            lock_version: number;
+            /** Members */
+            members: string[];
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Persons */
+            persons: number;
+            /** Signals */
+            signals: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "review" | "scan";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Verdict */
+            verdict: ("fraud" | "not_fraud") | null;
+            /** Verdict Reason */
+            verdict_reason: string | null;
+        };
+        /**
          * GeneralLedgerAccountRead
          * @description One account's part of the general ledger.
          */
@@ -8523,6 +8790,32 @@ export interface components {
             line_no: number;
             /** Memo */
             memo: string | null;
+        };
+        /**
+         * LabelRead
+         * @description A verdict on one application (the training export).
+         * @example {
+         *       "application_number": "AP20261203000012",
+         *       "case_id": 7,
+         *       "label": "fraud",
+         *       "labelled_at": "2026-12-03T04:00:00Z"
+         *     }
+         */
+        LabelRead: {
+            /** Application Number */
+            application_number: string;
+            /** Case Id */
+            case_id: number;
+            /**
+             * Label
+             * @enum {string}
+             */
+            label: "fraud" | "not_fraud";
+            /**
+             * Labelled At
+             * Format: date-time
+             */
+            labelled_at: string;
         };
         /**
          * LedgerAccountCreate
@@ -9929,6 +10222,40 @@ export interface components {
             total_amount: string;
         };
         /**
+         * NoteCreate
+         * @description A note.
+         * @example {
+         *       "body": "三人共用同一设备，电话回访均未接通"
+         *     }
+         */
+        NoteCreate: {
+            /** Body */
+            body: string;
+        };
+        /**
+         * NoteRead
+         * @description A note on a case.
+         * @example {
+         *       "body": "三人共用同一设备",
+         *       "created_at": "2026-12-03T03:00:00Z",
+         *       "created_by_user_id": 12,
+         *       "id": 4
+         *     }
+         */
+        NoteRead: {
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By User Id */
+            created_by_user_id: number | null;
+            /** Id */
+            id: number;
+        };
+        /**
          * NoteRequest
          * @description A note on an application, shown on the review screen.
          * @example {
@@ -10319,6 +10646,20 @@ export interface components {
         Page_CobRunRead_: {
             /** Items */
             items: components["schemas"]["CobRunRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[FraudCaseRead] */
+        Page_FraudCaseRead_: {
+            /** Items */
+            items: components["schemas"]["FraudCaseRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -12246,6 +12587,49 @@ export interface components {
             user_name?: string | null;
         };
         /**
+         * RingEdge
+         * @description An application gave this identifier.
+         * @example {
+         *       "source": "a:AP20261203000012",
+         *       "target": "i:3"
+         *     }
+         */
+        RingEdge: {
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+        };
+        /**
+         * RingNode
+         * @description A node of the ring: an application or an identifier two or more members gave (masked).
+         * @example {
+         *       "flagged": true,
+         *       "id": "a:AP20261203000012",
+         *       "kind": "application",
+         *       "label": "AP20261203000012"
+         *     }
+         * @example {
+         *       "flagged": false,
+         *       "id": "i:3",
+         *       "kind": "device_id",
+         *       "label": "dev***a91"
+         *     }
+         */
+        RingNode: {
+            /** Flagged */
+            flagged: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description application, id_number, phone, device_id, ip or bank_card
+             */
+            kind: string;
+            /** Label */
+            label: string;
+        };
+        /**
          * RoleCreate
          * @description A new custom role.
          * @example {
@@ -12530,6 +12914,23 @@ export interface components {
             repayment_method: string;
             /** Term */
             term: number;
+        };
+        /**
+         * ScanRead
+         * @description What the batch scan found.
+         * @example {
+         *       "applications": 1200,
+         *       "opened": 2,
+         *       "rings": 3
+         *     }
+         */
+        ScanRead: {
+            /** Applications */
+            applications: number;
+            /** Opened */
+            opened: number;
+            /** Rings */
+            rings: number;
         };
         /**
          * SegmentRead
@@ -13507,6 +13908,26 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * VerdictCreate
+         * @description The verdict: fraud or not, why, and the case's `lock_version` as read.
+         * @example {
+         *       "lock_version": 1,
+         *       "reason": "同一设备批量申请",
+         *       "verdict": "fraud"
+         *     }
+         */
+        VerdictCreate: {
+            /** Lock Version */
+            lock_version: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "fraud" | "not_fraud";
         };
         /**
          * VerifyRead
@@ -32730,6 +33151,498 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BureauReportRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_fraud_cases: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                source?: ("review" | "scan") | null;
+                status?: ("open" | "closed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FraudCaseRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_fraud_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                fraud_case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FraudCaseDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such case (`fraud_case_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_fraud_case_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                fraud_case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such case (`fraud_case_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    decide_fraud_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                fraud_case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerdictCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FraudCaseDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such case (`fraud_case_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The case has a verdict (`fraud_case_closed`) or moved (`conflict`, field `lock_version`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_fraud_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    scan_fraud_rings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -16,6 +16,7 @@ from microcredit.platform.actor import Actor
 from microcredit.risk import evaluation
 from microcredit.risk import repository as repo
 from microcredit.risk.assessment import ApplicantFacts, Assessment
+from microcredit.risk.fraud import service as fraud
 from microcredit.risk.models import StoredBureauReport
 from microcredit.risk.service import blacklist, rulesets
 from microcredit.risk.service.kit import RiskKit, current
@@ -30,8 +31,10 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     them, and stores the report it read (its id in `bureau_report_id`). The
     score stage uses the institution's champion model when there is one (else
     the interim scorer), and a challenger scores the same application in the
-    shadow (see `modelling`). Writes only the report and the models' scores, in
-    the caller's transaction.
+    shadow (see `modelling`). Writes the report, the models' scores, the
+    application's identifiers for the fraud graph, and a fraud case when a
+    fraud-stage rule refers or declines (fraud/service), all in the caller's
+    transaction.
     """
     kit = kit or current()
     rules = rulesets.in_force(session=session, clock=kit.clock, institution_id=facts.institution_id)
@@ -46,11 +49,13 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     def bureau() -> BureauReport:
         return kit.bureau.report(id_number=facts.id_number, name=facts.name, on=facts.submitted_at.date())
 
+    gathered = fraud.gather(session, kit, facts)
     models = champion_and_challenger(session, facts.institution_id)
     sources = evaluation.Sources(identity=identity, bureau=bureau)
     result = evaluation.evaluate(rules, facts, models.sources(sources, "champion", facts, kit),
-                                 blacklist_kinds=frozenset(hits))
-    assessment = models.settle(session, kit, facts, result, rules, sources, hits)
+                                 blacklist_kinds=frozenset(hits), fraud=gathered.signals)
+    assessment = models.settle(session, kit, facts, result, rules, sources, hits, fraud=gathered.signals)
+    fraud.cases.open_for_review(session, kit, facts, assessment, gathered)
     if result.report is not None:
         stored = store_report(session=session, kit=kit, institution_id=facts.institution_id,
                               id_number=facts.id_number, report=result.report,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from microcredit.integrations.bureau import BureauReport
 from microcredit.risk import evaluation, features, scorer
 from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision, Outcome, RuleResult, Stage
+from microcredit.risk.fraud import check as fraud_check
 from microcredit.risk.learning.artefact import ModelScore
 from microcredit.risk.registry.service import serving
 from microcredit.risk.rules import CompiledRuleSet
@@ -74,8 +75,10 @@ class Models:
         return replace(base, score=self.scorer_of(role, facts, kit))
 
     def settle(self, session: Session, kit: RiskKit, facts: ApplicantFacts, result: evaluation.Evaluation,
-               rules: CompiledRuleSet, base: evaluation.Sources, hits: set[str]) -> Assessment:
-        """The assessment as decided, with the champion's and the shadow's scores stored."""
+               rules: CompiledRuleSet, base: evaluation.Sources, hits: set[str],
+               fraud: fraud_check.Signals = fraud_check.Signals()) -> Assessment:
+        """The assessment as decided, with the champion's and the shadow's scores stored (the shadow review
+        sees the same fraud signals as the real one)."""
         assessment = result.assessment
         now = kit.clock.now()
         reached_score = assessment.score is not None
@@ -93,7 +96,7 @@ class Models:
             report = result.report
             shadow_sources = replace(base, bureau=lambda: report,
                                      score=self.scorer_of("challenger", facts, kit))
-            shadow = evaluation.evaluate(rules, facts, shadow_sources, blacklist_kinds=frozenset(hits))
+            shadow = evaluation.evaluate(rules, facts, shadow_sources, blacklist_kinds=frozenset(hits), fraud=fraud)
             shadow_said = self.said.get("challenger")
             if shadow_said is not None and self.row is not None:
                 serving.store(session, institution_id=facts.institution_id,

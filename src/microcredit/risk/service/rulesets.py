@@ -29,6 +29,7 @@ from microcredit.risk import defaults, evaluation, samples
 from microcredit.risk import repository as repo
 from microcredit.risk.assessment import ApplicantFacts, Assessment, Stage
 from microcredit.risk.errors import DraftExists, RuleSetNotFound, RulesInvalid, VersionNotDraft
+from microcredit.risk.fraud.check import Signals
 from microcredit.risk.models import RuleSet, RuleSetVersion
 from microcredit.risk.rules import CompiledRuleSet, Rule, check, compile_rules
 
@@ -128,7 +129,8 @@ def _sample_context(stage: Stage, parameters: Mapping[str, Any]) -> dict[str, An
         full = {"facts": evaluation.facts_variables(facts), "velocity": evaluation.velocity_variables(facts),
                 "blacklist": {"hit": False, "kinds": []}, "identity": {"result": "match", "matched": True,
                                                                       "source": "simulator"},
-                "bureau": bureau, "dti_pct": dti, "score": sc.points, "grade": sc.grade}
+                "bureau": bureau, "dti_pct": dti, "score": sc.points, "grade": sc.grade,
+                "fraud": Signals().variables()}
         _sample_contexts.update({s: full for s in Stage})
     return {**_sample_contexts[stage], "params": dict(parameters)}
 

@@ -1,0 +1,104 @@
+"""Routes of fraud detection: the investigator's queue, a case with its ring, notes, verdicts, the scan, labels.
+
+Every route needs `risk.fraud.investigate` (risk officers); cases are the caller's institution's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from microcredit.api.deps import DB, require
+from microcredit.api.params import Id, PageNo, PageSize
+from microcredit.identity.principal import Principal
+from microcredit.platform.routing import UnitOfWorkRoute
+from microcredit.platform.schema import Page
+from microcredit.risk.fraud import service as fraud
+from microcredit.risk.fraud.models import FraudCase
+from microcredit.risk.fraud.schemas import (
+    CaseSource,
+    CaseStatus,
+    FraudCaseDetail,
+    FraudCaseRead,
+    LabelRead,
+    NoteCreate,
+    NoteRead,
+    RingEdge,
+    RingNode,
+    ScanRead,
+    VerdictCreate,
+)
+from microcredit.risk.service import current
+
+router = APIRouter(prefix="/risk/fraud", tags=["risk"], route_class=UnitOfWorkRoute)
+PERMISSION = "risk.fraud.investigate"
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "No such case (`fraud_case_not_found`)"}}
+
+
+def _detail(session: DB, row: FraudCase) -> FraudCaseDetail:
+    pic = fraud.cases.picture(session=session, row=row)
+    return FraudCaseDetail(
+        **FraudCaseRead.model_validate(row, from_attributes=True).model_dump(),
+        nodes=[RingNode(id=n.id, kind=n.kind, label=n.label, flagged=n.flagged) for n in pic.nodes],
+        edges=[RingEdge(source=s, target=t) for s, t in pic.edges],
+        notes=[NoteRead.model_validate(n, from_attributes=True) for n in fraud.cases.notes(session=session, row=row)])
+
+
+@router.get("/cases", response_model=Page[FraudCaseRead], operation_id="list_fraud_cases",
+            summary="The investigator's queue")
+def list_fraud_cases(session: DB, principal: Principal = require(PERMISSION), page: PageNo = 1,
+                     page_size: PageSize = 20, status: CaseStatus | None = None,
+                     source: CaseSource | None = None) -> Any:
+    """Cases oldest first, filtered by status (`open`, `closed`) and source (`review`, `scan`)."""
+    rows, total = fraud.cases.page(session=session, institution_id=principal.institution_id, status=status,
+                                   source=source, offset=(page - 1) * page_size, limit=page_size)
+    return Page(items=[FraudCaseRead.model_validate(r, from_attributes=True) for r in rows], total=total, page=page,
+                page_size=page_size)
+
+
+@router.get("/cases/{fraud_case_id}", response_model=FraudCaseDetail, operation_id="get_fraud_case",
+            summary="A case with its ring (nodes and edges) and notes", responses=ERRORS)
+def get_fraud_case(fraud_case_id: Id, session: DB, principal: Principal = require(PERMISSION)) -> Any:
+    """The members, the signals, every identifier two or more members gave (masked), the notes."""
+    return _detail(session, fraud.cases.get(session=session, institution_id=principal.institution_id,
+                                            case_id=fraud_case_id))
+
+
+@router.post("/cases/{fraud_case_id}/notes", response_model=NoteRead, status_code=201,
+             operation_id="add_fraud_case_note", summary="Add a note to a case", responses=ERRORS)
+def add_fraud_case_note(fraud_case_id: Id, body: NoteCreate, session: DB,
+                        principal: Principal = require(PERMISSION)) -> Any:
+    """Audited (the audit keeps the note's length, not its text)."""
+    return fraud.cases.add_note(session=session, kit=current(), actor=principal.actor,
+                                institution_id=principal.institution_id, case_id=fraud_case_id, body=body.body)
+
+
+@router.post("/cases/{fraud_case_id}/verdict", response_model=FraudCaseDetail, operation_id="decide_fraud_case",
+             summary="Record the verdict: fraud or not fraud",
+             responses={**ERRORS, 409: {"description": "The case has a verdict (`fraud_case_closed`) or moved "
+                                                        "(`conflict`, field `lock_version`)"}})
+def decide_fraud_case(fraud_case_id: Id, body: VerdictCreate, session: DB,
+                      principal: Principal = require(PERMISSION)) -> Any:
+    """Closes the case and labels each member application (audited); a `fraud` label makes the review decline
+    new applications sharing an identifier with it."""
+    row = fraud.cases.decide(session=session, kit=current(), actor=principal.actor,
+                             institution_id=principal.institution_id, case_id=fraud_case_id, verdict=body.verdict,
+                             reason=body.reason, lock_version=body.lock_version)
+    return _detail(session, row)
+
+
+@router.post("/scan", response_model=ScanRead, operation_id="scan_fraud_rings",
+             summary="Find rings among the applications reviewed and open a case for each new one")
+def scan_fraud_rings(session: DB, principal: Principal = require(PERMISSION)) -> Any:
+    """The batch scan (also `microcredit risk fraud-scan`); audited."""
+    r = fraud.scan(session=session, kit=current(), actor=principal.actor, institution_id=principal.institution_id)
+    return ScanRead(applications=r.applications, rings=r.rings, opened=r.opened)
+
+
+@router.get("/labels", response_model=list[LabelRead], operation_id="list_fraud_labels",
+            summary="Every verdict per application (the training export)")
+def list_fraud_labels(session: DB, principal: Principal = require(PERMISSION)) -> Any:
+    """Application number, label, case and when, oldest first."""
+    return [LabelRead.model_validate(r, from_attributes=True)
+            for r in fraud.cases.labels(session=session, institution_id=principal.institution_id)]

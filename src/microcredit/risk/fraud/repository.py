@@ -1,0 +1,123 @@
+"""Every query of fraud detection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microcredit.risk.fraud.models import FraudCase, FraudCaseNote, FraudIdentifier, FraudLabel
+
+
+def add(session: Session, row: FraudIdentifier | FraudCase | FraudCaseNote | FraudLabel) -> None:
+    """Write a row (flushed, so it has its id)."""
+    session.add(row)
+    session.flush()
+
+
+def identifiers_of(session: Session, institution_id: int, application_number: str) -> list[FraudIdentifier]:
+    """The identifiers one application gave."""
+    return list(session.scalars(select(FraudIdentifier).where(
+        FraudIdentifier.institution_id == institution_id, FraudIdentifier.application_number == application_number)))
+
+
+def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]],
+            limit: int) -> list[FraudIdentifier]:
+    """Rows of any application that gave one of these (kind, index) pairs."""
+    pairs = list(pairs)
+    if not pairs:
+        return []
+    by_kind: dict[str, list[str]] = {}
+    for kind, index in pairs:
+        by_kind.setdefault(kind, []).append(index)
+    rows: list[FraudIdentifier] = []
+    for kind, indices in sorted(by_kind.items()):
+        rows.extend(session.scalars(select(FraudIdentifier).where(
+            FraudIdentifier.institution_id == institution_id, FraudIdentifier.kind == kind,
+            FraudIdentifier.value_index.in_(indices)).order_by(FraudIdentifier.id).limit(limit)))
+    return rows
+
+
+def of_applications(session: Session, institution_id: int, numbers: Sequence[str]) -> list[FraudIdentifier]:
+    """Every identifier of these applications."""
+    if not numbers:
+        return []
+    return list(session.scalars(select(FraudIdentifier).where(
+        FraudIdentifier.institution_id == institution_id, FraudIdentifier.application_number.in_(list(numbers)))
+        .order_by(FraudIdentifier.id)))
+
+
+def all_identifiers(session: Session, institution_id: int, kinds: Iterable[str]) -> list[FraudIdentifier]:
+    """Every identifier of the kinds that link, for the batch scan."""
+    return list(session.scalars(select(FraudIdentifier).where(
+        FraudIdentifier.institution_id == institution_id, FraudIdentifier.kind.in_(sorted(kinds)))
+        .order_by(FraudIdentifier.id)))
+
+
+def person_devices(session: Session, institution_id: int, person_index: str,
+                   excluding_application: str) -> set[str]:
+    """The device indices a person applied from before (other applications)."""
+    return set(session.scalars(select(FraudIdentifier.value_index).where(
+        FraudIdentifier.institution_id == institution_id, FraudIdentifier.person_index == person_index,
+        FraudIdentifier.kind == "device_id", FraudIdentifier.application_number != excluding_application)))
+
+
+def confirmed_links(session: Session, institution_id: int, pairs: Sequence[tuple[str, str]],
+                    excluding_application: str) -> int:
+    """How many of these (kind, index) pairs another application labelled `fraud` gave too (one query)."""
+    if not pairs:
+        return 0
+    rows = session.execute(select(FraudIdentifier.kind, FraudIdentifier.value_index).distinct().join(
+        FraudLabel, (FraudLabel.institution_id == FraudIdentifier.institution_id)
+        & (FraudLabel.application_number == FraudIdentifier.application_number)).where(
+        FraudIdentifier.institution_id == institution_id, FraudLabel.label == "fraud",
+        FraudIdentifier.value_index.in_(sorted({index for _, index in pairs})),
+        FraudIdentifier.application_number != excluding_application))
+    found = {(kind, index) for kind, index in rows}
+    return sum(pair in found for pair in set(pairs))
+
+
+def case(session: Session, institution_id: int, case_id: int, *, for_update: bool = False) -> FraudCase | None:
+    """One case of the institution."""
+    stmt = select(FraudCase).where(FraudCase.institution_id == institution_id, FraudCase.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def open_case_of_application(session: Session, institution_id: int, number: str) -> FraudCase | None:
+    """The open review case of an application, if any."""
+    return session.scalars(select(FraudCase).where(
+        FraudCase.institution_id == institution_id, FraudCase.application_number == number,
+        FraudCase.status == "open")).first()
+
+
+def cases(session: Session, institution_id: int, *, status: str | None, source: str | None, offset: int,
+          limit: int) -> tuple[list[FraudCase], int]:
+    """A page of cases, oldest open first, and how many match."""
+    stmt = select(FraudCase).where(FraudCase.institution_id == institution_id)
+    if status:
+        stmt = stmt.where(FraudCase.status == status)
+    if source:
+        stmt = stmt.where(FraudCase.source == source)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(FraudCase.opened_at, FraudCase.id).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def all_cases(session: Session, institution_id: int) -> list[FraudCase]:
+    """Every case (the scan checks which rings are covered)."""
+    return list(session.scalars(select(FraudCase).where(FraudCase.institution_id == institution_id)))
+
+
+def notes(session: Session, case_id: int) -> list[FraudCaseNote]:
+    """A case's notes, oldest first."""
+    return list(session.scalars(select(FraudCaseNote).where(FraudCaseNote.case_id == case_id)
+                                .order_by(FraudCaseNote.id)))
+
+
+def labels(session: Session, institution_id: int) -> list[FraudLabel]:
+    """Every label, oldest first."""
+    return list(session.scalars(select(FraudLabel).where(FraudLabel.institution_id == institution_id)
+                                .order_by(FraudLabel.id)))
