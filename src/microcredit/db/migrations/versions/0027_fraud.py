@@ -1,7 +1,7 @@
 """fraud detection: identifiers seen at review, the investigator's cases and notes, the labels
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-03
 
 Four tables of risk's fraud detection (docs/risk.md, section "Fraud").
@@ -15,7 +15,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0027'
-down_revision = '0025'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
