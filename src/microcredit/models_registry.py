@@ -22,11 +22,12 @@ from microcredit.parties import models as parties_models
 from microcredit.platform import models as platform_models
 from microcredit.products import models as products_models
 from microcredit.risk import models as risk_models
+from microcredit.risk.warnings import models as warnings_models
 from microcredit.servicing import models as servicing_models
 
 MODELS = (audit_models, collections_models, consent_models, contracts_models, documents_models, identity_models,
           integrations_models, ledger_models, notifications_models, origination_models, parties_models,
-          platform_models, products_models, risk_models, servicing_models, cob_models)
+          platform_models, products_models, risk_models, servicing_models, cob_models, warnings_models)
 
 
 def load_all_models() -> MetaData:
