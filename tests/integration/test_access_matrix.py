@@ -51,6 +51,7 @@ from microcredit.products import service as products
 from microcredit.products.product_schemas import ProductTerms
 from microcredit.risk import samples as risk_samples
 from microcredit.risk import service as risk
+from microcredit.risk.warnings.models import RiskWarning
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
 from microcredit.servicing.models import LoanChange, Payment, ReconciliationBreak
@@ -94,7 +95,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id", "run_id", "break_id")
+                "provider_name", "case_id", "run_id", "break_id", "warning_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -169,6 +170,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/reconciliation/statements"): lambda w: {"statement_date": "2026-11-25", "statement": "x"},
     ("POST", "/collections/cases/{case_id}/actions"): lambda w: {"kind": "legal_referral", "notes": "矩阵"},
     ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
+    ("POST", "/risk/warnings/{warning_id}/dismiss"): lambda w: {"note": "矩阵关闭"},
+    ("PUT", "/risk/warning-thresholds"): lambda w: {"score_drop_points": 70},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -344,6 +347,14 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                      partition_size=500, loans=0, failures=0, started_at=runtime.clock.now(),
                      heartbeat_at=runtime.clock.now())
     session.add(cob_run)
+    # An early warning on the loan, its action proposed by someone else (approving it is not self-approval).
+    warning = RiskWarning(institution_id=inst.id, branch_id=loan.branch_id, loan_id=loan.id,
+                          borrower_id=loan.borrower_id, subject=f"loan:{loan.id}", rule="score_drop",
+                          severity="medium", raised_on=inst.business_date, details={"drop": 70}, score=560,
+                          suggested_action="freeze_limit", status="proposed", proposed_action="freeze_limit",
+                          proposed_by_user_id=target_staff.user.id, proposed_at=runtime.clock.now(),
+                          created_at=runtime.clock.now())
+    session.add(warning)
     session.flush()
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
@@ -355,7 +366,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "notification_id": notice.id, "template_code": "loan", "group_id": group.id,
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
-               "run_id": cob_run.id, "break_id": recon_break.id}
+               "run_id": cob_run.id, "break_id": recon_break.id, "warning_id": warning.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

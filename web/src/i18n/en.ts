@@ -747,6 +747,8 @@ export default {
     risk_rule_set: 'Risk rule set',
     risk_blacklist: 'Blacklist',
     risk_bureau_report: 'Credit report',
+    risk_warning: 'Early warning',
+    risk_warning_settings: 'Early-warning thresholds',
     audit: 'Audit log',
     borrower: 'Borrower',
     branch: 'Branch',
@@ -860,6 +862,11 @@ export default {
     },
     risk_bureau_report: {
       viewed: 'Credit report viewed',
+    },
+    risk_warning: {
+      raised: 'Early warning raised', action_proposed: 'Early-warning action proposed',
+      action_approved: 'Early-warning action approved and applied', dismissed: 'Early warning dismissed',
+      thresholds_changed: 'Early-warning thresholds changed',
     },
     audit: { verified: 'Audit chain verified' },
     product: { created: 'Loan product created' },

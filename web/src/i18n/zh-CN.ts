@@ -741,6 +741,8 @@ export default {
     risk_rule_set: '风控规则集',
     risk_blacklist: '黑名单',
     risk_bureau_report: '征信报告',
+    risk_warning: '贷后预警',
+    risk_warning_settings: '预警阈值',
     audit: '审计日志',
     borrower: '借款人',
     branch: '网点',
@@ -852,6 +854,10 @@ export default {
     },
     risk_bureau_report: {
       viewed: '查看征信报告',
+    },
+    risk_warning: {
+      raised: '触发贷后预警', action_proposed: '提出预警处置措施', action_approved: '审批并执行预警处置措施',
+      dismissed: '关闭贷后预警', thresholds_changed: '修改预警阈值',
     },
     audit: { verified: '校验审计链' },
     product: { created: '新建贷款产品' },
