@@ -601,7 +601,7 @@ export default {
     viewRun: 'View the close of business of {date}',
     status: { running: 'Running', done: 'Done', done_with_failures: 'Done with failures' },
     state: { pending: 'Waiting', running: 'Running', done: 'Done', failed: 'Failed' },
-    steps: { advance: 'Interest, overdue and penalties', classify: 'Classification and provision', autodebit: 'Auto-debit', remind: 'Reminders', collections: 'Collections', features: 'Behaviour features' },
+    steps: { advance: 'Interest, overdue and penalties', classify: 'Classification and provision', autodebit: 'Auto-debit', remind: 'Reminders', collections: 'Collections', features: 'Behaviour features', warnings: 'Behaviour score and early warning', warning_concentration: 'Concentration check' },
     count: {
       entries: 'entries', provision_entries: 'provision entries', provision_change: 'provision change (fen)', requested: 'debits asked',
       confirmed: 'debits confirmed', failed: 'debits failed', reminders: 'reminders', late_payments: 'late payments', partial_payments: 'partial payments',

@@ -595,7 +595,7 @@ export default {
     viewRun: '查看 {date} 的日终批处理',
     status: { running: '运行中', done: '已完成', done_with_failures: '完成（有失败）' },
     state: { pending: '等待', running: '运行中', done: '完成', failed: '失败' },
-    steps: { advance: '计提利息、逾期与罚息', classify: '五级分类与拨备', autodebit: '自动扣款', remind: '还款提醒', collections: '催收', features: '行为特征' },
+    steps: { advance: '计提利息、逾期与罚息', classify: '五级分类与拨备', autodebit: '自动扣款', remind: '还款提醒', collections: '催收', features: '行为特征', warnings: '行为评分与贷后预警', warning_concentration: '风险集中度检查' },
     count: {
       entries: '记账', provision_entries: '拨备分录', provision_change: '拨备变动（分）', requested: '发起扣款',
       confirmed: '扣款成功', failed: '扣款失败', reminders: '提醒', late_payments: '逾期还款', partial_payments: '部分还款',
