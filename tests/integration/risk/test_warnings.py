@@ -39,8 +39,8 @@ def close(runtime, inst_id, day):
 @pytest.fixture
 def late(client, session, runtime, monkeypatch):
     """Three loans (the first paid by auto-debit, the two others not) closed from the day before the first due
-    date to five days after it (past the product's grace days); a loan officer and a branch manager who handle warnings; concentration set to
-    fire at half of at least two loans; credit reports re-read daily."""
+    date to five days after it (past the product's grace days); a loan officer and a branch manager who handle
+    warnings; concentration set to fire at half of at least two loans; credit reports re-read daily."""
     p = open_portfolio(client, session, runtime, monkeypatch)
     officer = make_staff(session, runtime, p.inst, roles=("loan_officer",), password=None)
     manager = make_staff(session, runtime, p.inst, roles=("branch_manager",), password=None)
@@ -58,14 +58,15 @@ def late(client, session, runtime, monkeypatch):
 
 
 def test_close_of_business_scores_loans_and_raises_warnings_once(client, session, runtime, database, late):
-    p, due = late["p"], late["due"]
+    p = late["p"]
     session.expire_all()
     history = session.scalars(select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id == p.loan_ids[1])
                               .order_by(BehaviourScoreRow.scored_on)).all()
     assert [r.scored_on for r in history] == late["days"]
     dpds = [r.dpd for r in history]
     first_late = late["days"][next(i for i, d in enumerate(dpds) if d > 0)]
-    assert dpds[-1] > 0 and dpds == sorted(dpds)
+    assert dpds[-1] > 0
+    assert dpds == sorted(dpds)
     assert history[0].score > history[-1].score  # past due: the score falls
     assert session.scalar(select(BureauRefresh.id).where(BureauRefresh.institution_id == p.inst.id)) is not None
     warnings = session.scalars(select(RiskWarning).where(RiskWarning.institution_id == p.inst.id)).all()
@@ -98,7 +99,8 @@ def test_close_of_business_scores_loans_and_raises_warnings_once(client, session
 
     # The queue, filtered, and the detail with the score history.
     page = client.get(W, headers=late["hm"], params={"rule": "first_missed_payment", "status": "open"}).json()
-    assert page["total"] == 2 and {w["loan_id"] for w in page["items"]} == set(late_loans)
+    assert page["total"] == 2
+    assert {w["loan_id"] for w in page["items"]} == set(late_loans)
     assert all(w["loan_number"] and w["borrower_name"] for w in page["items"])
     detail = client.get(f"{W}/{page['items'][0]['id']}", headers=late["hm"]).json()
     assert [s["scored_on"] for s in detail["scores"]] == [d.isoformat() for d in late["days"]]
@@ -113,7 +115,8 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     warning = page["items"][0]
     session.expire_all()
     case = session.scalar(select(CollectionCase).where(CollectionCase.loan_id == warning["loan_id"]))
-    assert case is not None and case.stage == "reminder"  # opened by collections' own step
+    assert case is not None
+    assert case.stage == "reminder"  # opened by collections' own step
 
     # Bad input and refusals change nothing.
     before = snapshot(database)
@@ -137,7 +140,8 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     approved = client.post(f"{W}/{warning['id']}/approve", headers=late["hm"], json={"note": "同意"})
     assert approved.status_code == 200, approved.text
     body = approved.json()
-    assert body["status"] == "actioned" and body["outcome"]["case_id"] == case.id
+    assert body["status"] == "actioned"
+    assert body["outcome"]["case_id"] == case.id
     session.expire_all()
     case = session.get(CollectionCase, case.id)
     assert case.stage == case.stage_floor == body["outcome"]["stage"] != "reminder"
@@ -156,7 +160,8 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     [drop_warning] = drop["items"]
     assert client.post(f"{W}/{drop_warning['id']}/propose", headers=late["hm"], json={}).status_code == 200
     frozen = client.post(f"{W}/{drop_warning['id']}/approve", headers=late["ho"], json={}).json()
-    assert frozen["borrower_frozen"] is True and frozen["outcome"]["credit_line"] is None
+    assert frozen["borrower_frozen"] is True
+    assert frozen["outcome"]["credit_line"] is None
     on_loan = client.get(W, headers=late["ho"], params={"loan_id": warning["loan_id"]}).json()
     assert {(w["rule"], w["status"]) for w in on_loan["items"]} == {("first_missed_payment", "actioned"),
                                                                    ("score_drop", "actioned")}
@@ -176,13 +181,13 @@ def test_thresholds_are_the_institutions_and_refused_out_of_range(client, sessio
     risk = make_staff(session, runtime, inst, roles=("risk_officer",), password=None)
     h = signed_in(session, runtime, risk.user)
     session.commit()
-    T = "/api/v1/risk/warning-thresholds"
-    assert client.get(T, headers=h).json()["score_drop_points"] == 60
+    url = "/api/v1/risk/warning-thresholds"
+    assert client.get(url, headers=h).json()["score_drop_points"] == 60
     before = snapshot(database)
-    bad = assert_problem(client.put(T, headers=h, json={"score_drop_points": 80, "concentration_share": "1.5"}), 422)
+    bad = assert_problem(client.put(url, headers=h, json={"score_drop_points": 80, "concentration_share": "1.5"}), 422)
     assert (bad["code"], bad["field"]) == ("warning_thresholds_invalid", "concentration_share")
     assert before.diff(snapshot(database)) == {}
-    ok = client.put(T, headers=h, json={"score_drop_points": 80, "concentration_share": "0.25"})
+    ok = client.put(url, headers=h, json={"score_drop_points": 80, "concentration_share": "0.25"})
     assert ok.status_code == 200, ok.text
     assert (ok.json()["score_drop_points"], ok.json()["concentration_share"], ok.json()["cooldown_days"]) == (
         80, "0.25", 30)

@@ -21,7 +21,8 @@ def test_the_steps_run_in_order_and_collections_takes_the_position_left_for_it(m
 
     assert [s.name for s in steps.registered()] == ["advance", "classify", "autodebit", "remind", "collections",
                                                     "features", "warnings", "warning_concentration"]
-    assert steps.step("warnings").run is not None and steps.step("warning_concentration").whole is not None
+    assert steps.step("warnings").run is not None
+    assert steps.step("warning_concentration").whole is not None
     assert steps.step("collections").position == steps.COLLECTIONS_POSITION
     assert steps.step("collections").whole is not None  # once over the institution, not per loan
     monkeypatch.setattr(steps, "_REGISTRY", dict(steps._REGISTRY))
