@@ -75,6 +75,8 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'risk/rules', name: 'staff-risk-rules', component: () => import('@/risk/views/RuleSetsView.vue'), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
   { path: 'risk/rules/:code([A-Za-z0-9_-]+)/:number(\\d+)', name: 'staff-risk-version', component: () => import('@/risk/views/RuleSetEditorView.vue'), props: (r) => ({ code: String(r.params.code), number: Number(r.params.number) }), meta: { permission: 'risk.read', title: 'nav.riskRules' } },
   { path: 'risk/blacklist', name: 'staff-risk-blacklist', component: () => import('@/risk/views/BlacklistView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBlacklist' } },
+  { path: 'risk/warnings', name: 'staff-risk-warnings', component: () => import('@/risk/views/WarningsView.vue'), meta: { permission: 'risk.warning.handle', title: 'nav.riskWarnings' } },
+  { path: 'risk/warnings/:id(\\d+)', name: 'staff-risk-warning', component: () => import('@/risk/views/WarningView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'risk.warning.handle', title: 'warning.detailTitle' } },
   { path: 'risk/bureau', name: 'staff-risk-bureau', component: () => import('@/risk/views/BureauReportView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBureau' } },
   { path: 'risk/bureau-reports/:id(\\d+)', name: 'staff-risk-bureau-report', component: () => import('@/risk/views/BureauReportView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'nav.riskBureau' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },

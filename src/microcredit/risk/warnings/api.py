@@ -24,8 +24,8 @@ from microcredit.risk.warnings.schemas import (
     ScoreRead,
     ThresholdsRead,
     ThresholdsUpdate,
-    WarningDetail,
-    WarningRead,
+    RiskWarningDetail,
+    RiskWarningRead,
     WarningStatus,
 )
 from microcredit.risk.warnings.service import handling, thresholds
@@ -39,69 +39,69 @@ DECIDED: dict[int | str, dict[str, Any]] = {
                          "collections refused it (`loan_not_overdue`)"}}
 
 
-def _reads(session: Any, rows: list[RiskWarning]) -> list[WarningRead]:
+def _reads(session: Any, rows: list[RiskWarning]) -> list[RiskWarningRead]:
     names = parties.borrowers.borrower_names(session=session,
                                              borrower_ids=list({w.borrower_id for w in rows if w.borrower_id}))
     numbers = {x.id: x.number for x in loans.by_ids(session=session,
                                                     loan_ids=[w.loan_id for w in rows if w.loan_id])}
-    return [WarningRead.model_validate(w).model_copy(update={
+    return [RiskWarningRead.model_validate(w).model_copy(update={
         "loan_number": numbers.get(w.loan_id) if w.loan_id else None,
         "borrower_name": names.get(w.borrower_id) if w.borrower_id else None}) for w in rows]
 
 
-def _detail(session: Any, warning: RiskWarning) -> WarningDetail:
+def _detail(session: Any, warning: RiskWarning) -> RiskWarningDetail:
     [read] = _reads(session, [warning])
     history = handling.scores(session=session, loan_id=warning.loan_id) if warning.loan_id else []
     frozen = warning.borrower_id is not None and handling.frozen(session=session,
                                                                  borrower_id=warning.borrower_id) is not None
-    return WarningDetail(**read.model_dump(), scores=[ScoreRead.model_validate(s) for s in history],
+    return RiskWarningDetail(**read.model_dump(), scores=[ScoreRead.model_validate(s) for s in history],
                          borrower_frozen=frozen)
 
 
-@router.get("/risk/warnings", response_model=Page[WarningRead], operation_id="list_risk_warnings",
+@router.get("/risk/warnings", response_model=Page[RiskWarningRead], operation_id="list_risk_warnings",
             summary="Early warnings in scope, newest first")
 def list_warnings(session: DB, principal: Principal = require(HANDLE), page: PageNo = 1, page_size: PageSize = 20,
                   rule: Rule | None = None, status: WarningStatus | None = None, branch_id: IdFilter = None,
-                  loan_id: IdFilter = None) -> Page[WarningRead]:
+                  loan_id: IdFilter = None) -> Page[RiskWarningRead]:
     """Filtered by rule, status, branch (a branch-scoped caller sees their own) or loan."""
     r = handling.queue(session=session, principal=principal, page=PageRequest(page, page_size), rule=rule,
                        status=status, branch_id=branch_id, loan_id=loan_id)
     return Page(items=_reads(session, list(r.items)), total=r.total, page=r.page, page_size=r.page_size)
 
 
-@router.get("/risk/warnings/{warning_id}", response_model=WarningDetail, operation_id="get_risk_warning",
+@router.get("/risk/warnings/{warning_id}", response_model=RiskWarningDetail, operation_id="get_risk_warning",
             summary="A warning with the loan's behaviour score history")
-def get_warning(warning_id: Id, session: DB, principal: Principal = require(HANDLE)) -> WarningDetail:
+def get_warning(warning_id: Id, session: DB, principal: Principal = require(HANDLE)) -> RiskWarningDetail:
     """The suggested action, what was proposed and decided, and the borrower's freeze."""
     return _detail(session, handling.visible(session=session, principal=principal, warning_id=warning_id))
 
 
-@router.post("/risk/warnings/{warning_id}/propose", response_model=WarningDetail,
+@router.post("/risk/warnings/{warning_id}/propose", response_model=RiskWarningDetail,
              operation_id="propose_risk_warning_action", summary="Propose the action on a warning",
              responses=DECIDED)
 def propose(warning_id: Id, body: Proposal, session: DB, kit: Kit,
-            principal: Principal = require(HANDLE)) -> WarningDetail:
+            principal: Principal = require(HANDLE)) -> RiskWarningDetail:
     """The suggested action unless another is named; a second person approves it."""
     warning = handling.propose(session=session, clock=kit.clock, principal=principal, warning_id=warning_id,
                                action=body.action, note=body.note)
     return _detail(session, warning)
 
 
-@router.post("/risk/warnings/{warning_id}/approve", response_model=WarningDetail,
+@router.post("/risk/warnings/{warning_id}/approve", response_model=RiskWarningDetail,
              operation_id="approve_risk_warning_action", summary="Approve and apply the proposed action",
              responses={**DECIDED, 403: {"description": "One's own proposal (`warning_self_approval`)"}})
 def approve(warning_id: Id, body: Decision, session: DB, kit: Kit,
-            principal: Principal = require(HANDLE)) -> WarningDetail:
+            principal: Principal = require(HANDLE)) -> RiskWarningDetail:
     """Applied in the same transaction (freeze, collection stepped up, guarantor asked); audited."""
     warning = handling.approve(session=session, clock=kit.clock, kit=kit, principal=principal,
                                warning_id=warning_id, note=body.note)
     return _detail(session, warning)
 
 
-@router.post("/risk/warnings/{warning_id}/dismiss", response_model=WarningDetail,
+@router.post("/risk/warnings/{warning_id}/dismiss", response_model=RiskWarningDetail,
              operation_id="dismiss_risk_warning", summary="Dismiss a warning, with the reason", responses=DECIDED)
 def dismiss(warning_id: Id, body: Dismissal, session: DB, kit: Kit,
-            principal: Principal = require(HANDLE)) -> WarningDetail:
+            principal: Principal = require(HANDLE)) -> RiskWarningDetail:
     """Open or proposed warnings only."""
     warning = handling.dismiss(session=session, clock=kit.clock, principal=principal, warning_id=warning_id,
                                note=body.note)

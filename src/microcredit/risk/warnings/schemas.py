@@ -29,7 +29,7 @@ class ScoreRead(OutputSchema):
         {"scored_on": "2026-12-01", "score": 640, "grade": "B", "dpd": 0, "model": "behaviour-points-v1"}]})
 
 
-class WarningRead(OutputSchema):
+class RiskWarningRead(OutputSchema):
     """A warning in the queue."""
 
     id: int
@@ -66,7 +66,7 @@ class WarningRead(OutputSchema):
          "decided_at": None, "decision_note": None, "outcome": None, "version": 1}]})
 
 
-class WarningDetail(WarningRead):
+class RiskWarningDetail(RiskWarningRead):
     """A warning with the loan's score history and whether the borrower is frozen."""
 
     scores: list[ScoreRead] = Field(default_factory=list)
