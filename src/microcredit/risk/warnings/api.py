@@ -20,12 +20,12 @@ from microcredit.risk.warnings.schemas import (
     Decision,
     Dismissal,
     Proposal,
+    RiskWarningDetail,
+    RiskWarningRead,
     Rule,
     ScoreRead,
     ThresholdsRead,
     ThresholdsUpdate,
-    RiskWarningDetail,
-    RiskWarningRead,
     WarningStatus,
 )
 from microcredit.risk.warnings.service import handling, thresholds
