@@ -74,6 +74,8 @@ def _concentration_step(session: Session, kit: CobKit, institution_id: int, on: 
 
 
 cob_steps.register(cob_steps.Step("warnings", warnings.monitoring.POSITION, _warnings_step))
+# A borrower frozen by an early warning's action: the automated review refers their new applications.
+risk.register_referral("early_warning_freeze", warnings.handling.referral)
 cob_steps.register(cob_steps.Step("warning_concentration", warnings.monitoring.CONCENTRATION_POSITION,
                                   whole=_concentration_step))
 

@@ -192,3 +192,37 @@ def test_thresholds_are_the_institutions_and_refused_out_of_range(client, sessio
     assert (ok.json()["score_drop_points"], ok.json()["concentration_share"], ok.json()["cooldown_days"]) == (
         80, "0.25", 30)
     assert audit_records(session, "risk_warning.thresholds_changed", inst.id)
+
+
+def test_a_frozen_borrowers_new_application_is_referred_to_people(session, runtime):
+    from dataclasses import replace as changed
+
+    from microcredit.risk import samples
+    from microcredit.risk import service as risk
+    from microcredit.risk.assessment import Decision
+    from microcredit.risk.warnings.models import BorrowerFreeze
+    from tests.factories import make_borrower, make_institution
+
+    inst = make_institution(session, runtime)
+    holder = make_borrower(session, runtime, inst, password=None)
+    facts = samples.base_facts(institution_id=inst.id)
+    assert risk.assess(session, facts).decision == Decision.APPROVE
+    warning = RiskWarning(institution_id=inst.id, borrower_id=holder.borrower.id, subject="loan:0", rule="score_drop",
+                          severity="high", raised_on=inst.business_date, details={}, suggested_action="freeze_limit",
+                          status="actioned", created_at=runtime.clock.now())
+    session.add(warning)
+    session.flush()
+    freeze = BorrowerFreeze(institution_id=inst.id, borrower_id=holder.borrower.id, warning_id=warning.id,
+                            id_number_index=runtime.keys.blind_index(facts.id_number, domain="id_number"),
+                            frozen_on=inst.business_date, created_at=runtime.clock.now())
+    session.add(freeze)
+    session.flush()
+    referred = risk.assess(session, facts)
+    assert referred.decision == Decision.REFER
+    assert [(r.code, r.outcome) for r in referred.results][-1] == ("early_warning_freeze", "flag")
+    # Another institution's freeze, or a lifted one, refers nothing.
+    assert risk.assess(session, changed(facts, institution_id=make_institution(session, runtime).id)
+                       ).decision != Decision.REFER
+    freeze.lifted_on = inst.business_date
+    session.flush()
+    assert risk.assess(session, facts).decision == Decision.APPROVE

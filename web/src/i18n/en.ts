@@ -1743,6 +1743,7 @@ export default {
       outside_approval_envelope: 'Outside the automatic-approval envelope (grade {grade}): people decide',
       rule_error: 'Rule {rule} could not be evaluated ({error}): people decide',
       bureau_not_authorised: 'The applicant has not authorised the credit-bureau query; ask for the authorisation',
+      early_warning_freeze: 'The borrower was frozen by an early warning: new applications go to a person',
     },
     reason: {
       history_short: 'Short credit history',

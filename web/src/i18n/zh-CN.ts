@@ -1734,6 +1734,7 @@ export default {
       outside_approval_envelope: '不在自动审批范围内（等级 {grade}），转人工审批',
       rule_error: '规则 {rule} 无法计算（{error}），转人工审批',
       bureau_not_authorised: '申请人尚未授权查询征信，请补充授权书',
+      early_warning_freeze: '借款人因贷后预警被冻结，新申请转人工审批',
     },
     reason: {
       history_short: '信用历史短',

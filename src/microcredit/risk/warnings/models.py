@@ -109,11 +109,14 @@ class BorrowerFreeze(Base):
     """A freeze on a borrower applied from a warning: new applications go to a person (referred)."""
 
     __tablename__ = "risk_borrower_freezes"
-    __table_args__ = (Index("ix_risk_borrower_freezes_borrower", "borrower_id", "lifted_on"),)
+    __table_args__ = (Index("ix_risk_borrower_freezes_borrower", "borrower_id", "lifted_on"),
+                      Index("ix_risk_borrower_freezes_id_index", "institution_id", "id_number_index"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    # The borrower's ID-number blind index: the automated review finds a freeze by the applicant's ID number.
+    id_number_index: Mapped[str] = mapped_column(String(64))
     warning_id: Mapped[int] = mapped_column(ForeignKey("risk_warnings.id"))
     frozen_on: Mapped[date] = mapped_column(Date)
     lifted_on: Mapped[date | None] = mapped_column(Date, nullable=True)

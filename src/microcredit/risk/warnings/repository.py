@@ -99,6 +99,13 @@ def warnings_query(*, institution_id: int | None, branch_id: int | bool | None, 
     return stmt.order_by(RiskWarning.raised_on.desc(), RiskWarning.id.desc())
 
 
+def frozen_id_number(session: Session, institution_id: int, id_number_index: str) -> bool:
+    """Whether a borrower of the institution with this ID-number index is frozen."""
+    return session.scalar(select(BorrowerFreeze.id).where(
+        BorrowerFreeze.institution_id == institution_id, BorrowerFreeze.id_number_index == id_number_index,
+        BorrowerFreeze.lifted_on.is_(None)).limit(1)) is not None
+
+
 def active_freeze(session: Session, borrower_id: int) -> BorrowerFreeze | None:
     """A borrower's freeze not lifted."""
     return session.scalar(select(BorrowerFreeze).where(BorrowerFreeze.borrower_id == borrower_id,

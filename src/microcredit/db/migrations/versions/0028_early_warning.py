@@ -106,6 +106,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('institution_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('borrower_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id_number_index', sa.String(length=64), nullable=False),
     sa.Column('warning_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('frozen_on', sa.Date(), nullable=False),
     sa.Column('lifted_on', sa.Date(), nullable=True),
@@ -117,6 +118,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('risk_borrower_freezes', schema=None) as batch_op:
         batch_op.create_index('ix_risk_borrower_freezes_borrower', ['borrower_id', 'lifted_on'], unique=False)
+        batch_op.create_index('ix_risk_borrower_freezes_id_index', ['institution_id', 'id_number_index'],
+                              unique=False)
     with op.batch_alter_table('collection_cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stage_floor', sa.String(length=32), nullable=True))
 

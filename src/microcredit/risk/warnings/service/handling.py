@@ -37,12 +37,15 @@ from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.risk.assessment import ApplicantFacts
+from microcredit.risk.service import RiskKit
 from microcredit.risk.warnings import repository as repo
 from microcredit.risk.warnings.errors import ActionNotForSubject, SelfApproval, WarningWrongState
 from microcredit.risk.warnings.models import BehaviourScoreRow, BorrowerFreeze, RiskWarning
 from microcredit.servicing.service import loans
 
 LOAN_ACTIONS = ("freeze_limit", "step_up_collection", "ask_guarantor")
+FROZEN = "early_warning_freeze"  # the reason code of a referral (risk.rule.early_warning_freeze)
 LANGUAGE = "zh-CN"
 
 
@@ -81,6 +84,12 @@ def loan_scores(*, session: Session, principal: Principal, loan_id: int) -> list
 def frozen(*, session: Session, borrower_id: int) -> BorrowerFreeze | None:
     """The borrower's freeze in force (None: not frozen)."""
     return repo.active_freeze(session, borrower_id)
+
+
+def referral(session: Session, facts: ApplicantFacts, kit: RiskKit) -> str | None:
+    """The automated review's referral check: an application of a frozen borrower goes to people."""
+    index = kit.keys.blind_index(facts.id_number, domain="id_number")
+    return FROZEN if repo.frozen_id_number(session, facts.institution_id, index) else None
 
 
 def _allowed(warning: RiskWarning, action: str) -> bool:
@@ -150,8 +159,10 @@ def _apply(session: Session, clock: Clock, kit: identity.IdentityKit, principal:
     if action == "freeze_limit":
         held = repo.active_freeze(session, loan.borrower_id)
         if held is None:
+            borrower = parties.groups.borrower(session=session, borrower_id=loan.borrower_id)
             held = BorrowerFreeze(institution_id=loan.institution_id, borrower_id=loan.borrower_id,
-                                  warning_id=warning.id, frozen_on=today, created_at=clock.now())
+                                  id_number_index=borrower.id_number_index, warning_id=warning.id, frozen_on=today,
+                                  created_at=clock.now())
             repo.add(session, held)
         return {"action": action, "credit_line": None, "borrower_frozen": True, "freeze_id": held.id,
                 "new_applications": "referred"}
