@@ -226,3 +226,48 @@ def test_a_frozen_borrowers_new_application_is_referred_to_people(session, runti
     freeze.lifted_on = inst.business_date
     session.flush()
     assert risk.assess(session, facts).decision == Decision.APPROVE
+
+
+class _Bureau:
+    """The simulator's report with the accounts overdue elsewhere set by the test, read by read."""
+
+    name = "scripted"
+
+    def __init__(self, overdue: list[int]) -> None:
+        from microcredit.integrations.bureau import SimulatedBureau
+
+        self.inner, self.overdue = SimulatedBureau(), list(overdue)
+
+    def report(self, *, id_number, name, on):
+        from dataclasses import replace as changed
+
+        report = self.inner.report(id_number=id_number, name=name, on=on)
+        return changed(report, summary=changed(report.summary, overdue_accounts=self.overdue.pop(0)))
+
+
+def test_a_refreshed_bureau_report_with_more_accounts_overdue_elsewhere_raises_a_warning(client, session, runtime,
+                                                                                        monkeypatch):
+    from microcredit.risk.warnings.service import monitoring
+
+    p = open_portfolio(client, session, runtime, monkeypatch, amounts=("8000.00",))
+    make_staff(session, runtime, p.inst, roles=("loan_officer",), password=None)
+    thresholds.update(session=session, clock=runtime.clock, actor=Actor.system(p.inst.id), institution_id=p.inst.id,
+                      changes={"bureau_refresh_days": 10})
+    session.commit()
+    kit = monitoring.MonitorKit(clock=runtime.clock, identity=runtime.identity, bureau=_Bureau([0, 0, 2]))
+    [loan_id] = p.loan_ids
+    start = p.first_due - timedelta(days=25)
+    # The first read falls on the day the borrower's id spreads it to; from then on every 10 days.
+    for day in [start + timedelta(days=n) for n in range(30)]:
+        runtime.db.run(lambda s, day=day: monitoring.monitor_loan(session=s, kit=kit, institution_id=p.inst.id,
+                                                                  loan_id=loan_id, on=day))
+    session.expire_all()
+    reads = session.scalars(select(BureauRefresh).order_by(BureauRefresh.refreshed_on)).all()
+    reads = [r for r in reads if r.institution_id == p.inst.id]
+    assert [r.overdue_accounts for r in reads] == [0, 0, 2]
+    assert [(reads[1].refreshed_on - reads[0].refreshed_on).days, (reads[2].refreshed_on - reads[1].refreshed_on).days
+            ] == [10, 10]
+    [warning] = session.scalars(select(RiskWarning).where(RiskWarning.institution_id == p.inst.id,
+                                                          RiskWarning.rule == "bureau_delinquency")).all()
+    assert (warning.raised_on, warning.details, warning.suggested_action) == (
+        reads[2].refreshed_on, {"before": 0, "now": 2}, "freeze_limit")
