@@ -135,6 +135,12 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     proposed = client.post(f"{W}/{warning['id']}/propose", headers=late["ho"], json={"note": "电话未接通"})
     assert proposed.status_code == 200, proposed.text
     assert (proposed.json()["status"], proposed.json()["proposed_action"]) == ("proposed", "step_up_collection")
+    # The proposal waits on the manager's to-dos, not on the proposer's.
+    def waiting(headers):
+        items = client.get("/api/v1/me/todos", headers=headers).json()["items"]
+        return {t["code"]: t["count"] for t in items}["risk_warning_actions_waiting"]
+
+    assert (waiting(late["hm"]), waiting(late["ho"])) == (1, 0)
     mine = client.post(f"{W}/{warning['id']}/approve", headers=late["ho"], json={})
     assert assert_problem(mine, 403)["code"] == "warning_self_approval"
     approved = client.post(f"{W}/{warning['id']}/approve", headers=late["hm"], json={"note": "同意"})

@@ -726,6 +726,8 @@ export default {
     noneOnLoan: 'No warnings on this loan.',
     thresholdsSaved: 'Thresholds saved',
     thresholdsReadOnly: 'Only a risk officer changes the thresholds.',
+    todoOpen: 'Early warnings to handle',
+    todoWaiting: 'Early-warning actions waiting for your approval',
     rule: {
       score_drop: 'Score drop', first_missed_payment: 'First missed payment', repeated_partial_payments: 'Repeated partial payments',
       bureau_delinquency: 'New delinquency elsewhere', concentration: 'Concentration',

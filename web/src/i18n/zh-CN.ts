@@ -720,6 +720,8 @@ export default {
     noneOnLoan: '该笔贷款没有预警。',
     thresholdsSaved: '预警阈值已保存',
     thresholdsReadOnly: '仅风控专员可修改阈值。',
+    todoOpen: '待处理的贷后预警',
+    todoWaiting: '待您审批的预警处置措施',
     rule: {
       score_drop: '行为评分下降', first_missed_payment: '首次逾期', repeated_partial_payments: '多次部分还款',
       bureau_delinquency: '他行新增逾期', concentration: '风险集中',

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from microcredit.risk.warnings.models import (
@@ -104,6 +104,13 @@ def frozen_id_number(session: Session, institution_id: int, id_number_index: str
     return session.scalar(select(BorrowerFreeze.id).where(
         BorrowerFreeze.institution_id == institution_id, BorrowerFreeze.id_number_index == id_number_index,
         BorrowerFreeze.lifted_on.is_(None)).limit(1)) is not None
+
+
+def count(session: Session, stmt: Select[Any], *, not_proposed_by: int | None = None) -> int:
+    """How many rows a warnings query finds (`not_proposed_by`: leaving out that user's proposals)."""
+    if not_proposed_by is not None:
+        stmt = stmt.where(RiskWarning.proposed_by_user_id != not_proposed_by)
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
 def active_freeze(session: Session, borrower_id: int) -> BorrowerFreeze | None:

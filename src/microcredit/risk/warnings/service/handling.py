@@ -37,6 +37,7 @@ from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
 from microcredit.risk.assessment import ApplicantFacts
 from microcredit.risk.service import RiskKit
 from microcredit.risk.warnings import repository as repo
@@ -59,6 +60,21 @@ def queue(*, session: Session, principal: Principal, page: PageRequest, rule: st
         branch_id if branch_id is not None else False)
     return paginate(session, repo.warnings_query(institution_id=f.institution_id, branch_id=branch, rule=rule,
                                                  status=status, loan_id=loan_id), page)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """For those who handle warnings: open warnings in scope, and proposals by someone else to approve."""
+    if not principal.can("risk.warning.handle") or principal.institution_id is None:
+        return []
+    f = scope.filters(principal)
+
+    def query(status: str) -> Any:
+        return repo.warnings_query(institution_id=f.institution_id, branch_id=f.branch_id, rule=None, status=status,
+                                   loan_id=None)
+
+    return [Todo("risk_warnings_open", repo.count(session, query("open"))),
+            Todo("risk_warning_actions_waiting", repo.count(session, query("proposed"),
+                                                            not_proposed_by=principal.user_id))]
 
 
 def visible(*, session: Session, principal: Principal, warning_id: int, for_update: bool = False) -> RiskWarning:
