@@ -89,6 +89,8 @@ test('a warning raised by the close of business has its suggested action applied
   await staffLogin(page, BRANCH_MANAGER.phone, DEMO_PASSWORD)
   await page.getByTestId('menu-risk-warnings').click()
   await expect(page.getByRole('heading', { name: '贷后预警', level: 1 })).toBeVisible()
+  await expect(page.getByTestId('warnings')).toBeVisible()
+  await expectAccessible(page, '/staff/risk/warnings')
   await page.getByTestId('filter-rule').click()
   await page.getByRole('option', { name: '首次逾期' }).click()
   await page.getByTestId(`warning-${warning.id}`).click()
