@@ -24,12 +24,13 @@ from microcredit.products import models as products_models
 from microcredit.risk import models as risk_models
 from microcredit.risk.fraud import models as risk_fraud_models
 from microcredit.risk.registry import models as risk_registry_models
+from microcredit.risk.warnings import models as warnings_models
 from microcredit.servicing import models as servicing_models
 
 MODELS = (audit_models, collections_models, consent_models, contracts_models, documents_models, identity_models,
           integrations_models, ledger_models, notifications_models, origination_models, parties_models,
           platform_models, products_models, risk_models, servicing_models, cob_models, risk_registry_models,
-          risk_fraud_models)
+          risk_fraud_models, warnings_models)
 
 
 def load_all_models() -> MetaData:

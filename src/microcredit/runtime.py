@@ -39,6 +39,7 @@ from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, Red
 from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
+from microcredit.risk.warnings import service as warnings
 
 
 def _collections_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
@@ -53,6 +54,30 @@ def _collections_step(session: Session, kit: CobKit, institution_id: int, on: da
 
 
 cob_steps.register(cob_steps.Step("collections", cob_steps.COLLECTIONS_POSITION, whole=_collections_step))
+
+
+def _monitor_kit(kit: CobKit) -> warnings.monitoring.MonitorKit:
+    return warnings.monitoring.MonitorKit(clock=kit.clock, identity=kit.identity, bureau=risk.current().bureau)
+
+
+def _warnings_step(session: Session, kit: CobKit, at: cob_steps.LoanAt) -> dict[str, int]:
+    """Step 9: early warning's behaviour score, bureau refresh and loan rules (risk.warnings.service.monitoring),
+    registered here for the same reason as collections'."""
+    return dict(warnings.monitoring.monitor_loan(session=session, kit=_monitor_kit(kit),
+                                                 institution_id=at.institution_id, loan_id=at.loan_id, on=at.on))
+
+
+def _concentration_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
+    """Step 9½, once over the institution: early warning's concentration check on the day's scores."""
+    return dict(warnings.monitoring.check_concentration(session=session, kit=_monitor_kit(kit),
+                                                        institution_id=institution_id, on=on))
+
+
+cob_steps.register(cob_steps.Step("warnings", warnings.monitoring.POSITION, _warnings_step))
+# A borrower frozen by an early warning's action: the automated review refers their new applications.
+risk.register_referral("early_warning_freeze", warnings.handling.referral)
+cob_steps.register(cob_steps.Step("warning_concentration", warnings.monitoring.CONCENTRATION_POSITION,
+                                  whole=_concentration_step))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from microcredit.risk import service as risk
 from microcredit.risk.fraud.models import FraudCase
 from microcredit.risk.registry import demo as model_demo
 from microcredit.risk.registry import service as model_registry
+from microcredit.risk.warnings.models import RiskWarning
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
 from microcredit.servicing.models import LoanChange, Payment, ReconciliationBreak
@@ -97,7 +98,8 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "entry_id", "product_code", "version_number", "lpr_id", "application_id", "document_id",
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
-                "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id")
+                "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id",
+                "warning_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -180,6 +182,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/risk/fraud/cases/{fraud_case_id}/notes"): lambda w: {"body": "矩阵"},
     ("POST", "/risk/fraud/cases/{fraud_case_id}/verdict"): lambda w: {"verdict": "not_fraud", "reason": "矩阵",
                                                                       "lock_version": 1},
+    ("POST", "/risk/warnings/{warning_id}/dismiss"): lambda w: {"note": "矩阵关闭"},
+    ("PUT", "/risk/warning-thresholds"): lambda w: {"score_drop_points": 70},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",
                     "purpose": "business"}
@@ -368,6 +372,14 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                      partition_size=500, loans=0, failures=0, started_at=runtime.clock.now(),
                      heartbeat_at=runtime.clock.now())
     session.add(cob_run)
+    # An early warning on the loan, its action proposed by someone else (approving it is not self-approval).
+    warning = RiskWarning(institution_id=inst.id, branch_id=loan.branch_id, loan_id=loan.id,
+                          borrower_id=loan.borrower_id, subject=f"loan:{loan.id}", rule="score_drop",
+                          severity="medium", raised_on=inst.business_date, details={"drop": 70}, score=560,
+                          suggested_action="freeze_limit", status="proposed", proposed_action="freeze_limit",
+                          proposed_by_user_id=target_staff.user.id, proposed_at=runtime.clock.now(),
+                          created_at=runtime.clock.now())
+    session.add(warning)
     session.flush()
     objects = {"institution_id": inst.id, "branch_id": branch_a.id, "staff_id": target_staff.staff_id,
                "borrower_id": target.borrower.id, "change_id": change.id, "role_id": custom.id,
@@ -380,7 +392,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
                "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
-               "promotion_id": promotion.id, "fraud_case_id": fraud_case.id}
+               "promotion_id": promotion.id, "fraud_case_id": fraud_case.id, "warning_id": warning.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

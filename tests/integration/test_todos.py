@@ -64,10 +64,12 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
     for client in shared_client(runtime, backend):
         assert todos(client, h["manager"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
                                                "staff_locked": 0, "borrowers_locked": 1, "loan_changes_waiting": 0,
-                                               "collection_promises_due": 0, "collection_cases_unassigned": 0}
+                                               "collection_promises_due": 0, "collection_cases_unassigned": 0,
+                                               "risk_warnings_open": 0, "risk_warning_actions_waiting": 0}
         # a branch officer: only their branch's changes; placing borrowers needs institution scope
         assert todos(client, h["officer"]) == {"profile_changes_pending": 1, "contracts_waiting_signature": 0,
-                                               "group_applications_member_refused": 0}
+                                               "group_applications_member_refused": 0, "risk_warnings_open": 0,
+                                               "risk_warning_actions_waiting": 0}
         assert todos(client, h["collector"]) == {"collection_promises_due": 0}
         assert todos(client, h["borrower"]) == {}
         # the administrator also sees the messages that will not be sent unless someone acts

@@ -23,7 +23,7 @@ test('an administrator runs the close of business from the console and watches i
   // The page polls the run: each step's partitions fill, then the run is done.
   const run = page.getByTestId('cob-run')
   await expect(run.getByTestId('cob-run-status')).toHaveText('已完成', { timeout: 150_000 })
-  for (const step of ['advance', 'classify', 'autodebit', 'remind', 'collections', 'features']) {
+  for (const step of ['advance', 'classify', 'autodebit', 'remind', 'collections', 'features', 'warnings', 'warning_concentration']) {
     await expect(run.getByTestId(`cob-state-${step}`)).toHaveText('完成')
   }
   await expect(run.getByTestId('cob-step-advance')).toHaveText('计提利息、逾期与罚息')

@@ -50,6 +50,7 @@ from microcredit.products import api as products_routes
 from microcredit.risk import api as risk_routes
 from microcredit.risk.fraud import api as risk_fraud_routes
 from microcredit.risk.registry import api as risk_registry_routes
+from microcredit.risk.warnings import api as warnings_routes
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing import api as servicing_routes
 
@@ -66,7 +67,7 @@ API_ROUTERS = (identity_routes.router, *parties_routes.ROUTERS, audit_routes.rou
                consent_routes.router, ledger_routes.router, origination_routes.router, documents_routes.router,
                servicing_routes.router, risk_routes.router, risk_fraud_routes.router, contracts_routes.router,
                notifications_routes.router, collections_routes.router, public_routes.router, todo_routes.router,
-               cob_routes.router, risk_registry_routes.router)
+               cob_routes.router, risk_registry_routes.router, warnings_routes.router)
 
 
 def iter_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:

@@ -14,6 +14,7 @@ from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
+from microcredit.risk.warnings.service import handling as warnings
 from microcredit.servicing.service import changes, loans, payments
 
 router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
@@ -46,7 +47,8 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *changes.todos(session=session, principal=principal),
              *payments.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal),
-             *collections.cases.todos(session=session, principal=principal)]
+             *collections.cases.todos(session=session, principal=principal),
+             *warnings.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):
         todos += notifications.todos(session=session, institution_id=None if principal.sees_all_institutions
                                      else principal.institution_id)

@@ -76,6 +76,15 @@ class NoticeRequired(ComplianceRefused):
     message_en = "The borrower must be told before negative information is reported (log the notice first)"
 
 
+class NothingOverdue(CollectionError):
+    """Collection is stepped up only on a loan past due."""
+
+    code = "loan_not_overdue"
+    status = 409
+    message_zh = "贷款未逾期，无需加强催收"
+    message_en = "The loan is not past due: there is nothing to collect"
+
+
 class CaseClosed(CollectionError):
     """A closed case takes no more actions."""
 

@@ -69,6 +69,8 @@ class CollectionCase(Base):
     status: Mapped[str] = mapped_column(String(12))  # CASE_STATUSES
     close_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
     stage: Mapped[str] = mapped_column(String(32))
+    # The lowest stage the sync may set (a case stepped up from an early warning keeps it while it is open).
+    stage_floor: Mapped[str | None] = mapped_column(String(32), nullable=True)
     dpd: Mapped[int] = mapped_column(Integer)
     # Overdue by component, in minor units: {"principal": .., "interest": .., "fee": .., "penalty": ..}.
     overdue: Mapped[dict[str, int]] = mapped_column(JSON)

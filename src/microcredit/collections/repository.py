@@ -39,6 +39,12 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Col
     return session.get(CollectionCase, case_id)
 
 
+def live_case_of_loan(session: Session, loan_id: int) -> CollectionCase | None:
+    """A loan's case not closed (at most one)."""
+    return session.scalar(select(CollectionCase).where(CollectionCase.loan_id == loan_id,
+                                                       CollectionCase.status != "closed"))
+
+
 def live_cases(session: Session, institution_id: int) -> list[CollectionCase]:
     """The institution's cases not closed, oldest first."""
     return list(session.scalars(select(CollectionCase).where(

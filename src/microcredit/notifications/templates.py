@@ -85,6 +85,16 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-CN": "【{signature}】您的贷款 {number} 今日（{due_date}）应还 {amount} 元，请于今日还款。",
         "en": "[{signature}] CNY {amount} of your loan {number} is due today ({due_date}). Please pay today.",
     },
+    "early_warning_raised": {
+        "zh-CN": "【{signature}】贷后预警：贷款 {number} 触发“{rule_zh}”，建议{action_zh}。请登录工作台处理。",
+        "en": "[{signature}] Early warning: loan {number} tripped \"{rule_en}\"; suggested: {action_en}. "
+              "Please handle it in the staff console.",
+    },
+    "guarantor_requested": {
+        "zh-CN": "【{signature}】关于您的贷款 {number}，我们需要您补充一名保证人，请联系客户经理或到网点办理。",
+        "en": "[{signature}] For your loan {number} we need you to add a guarantor: please contact your loan "
+              "officer or visit the branch.",
+    },
     "repayment_overdue": {
         "zh-CN": "【{signature}】您的贷款 {number} 已逾期 {days} 天，应还 {amount} 元，请尽快还款，以免影响您的信用。",
         "en": "[{signature}] Your loan {number} is {days} day(s) overdue: CNY {amount} is owed. Please pay as soon "

@@ -32,6 +32,7 @@ from microcredit.db.engine import Database
 from microcredit.db.migrate import upgrade
 from microcredit.ledger import service as ledger
 from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from microcredit.risk.warnings.models import BehaviourScoreRow, RiskWarning
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.models import Loan
 from microcredit.servicing.service import loans
@@ -109,6 +110,12 @@ def _picture(runtime: Runtime, inst_id: int) -> dict[str, Any]:
                               LoanBehaviour.loan_id.in_(ids)).order_by(LoanBehaviour.loan_id))],
             "reminders": sorted((x.loan_id, x.kind, x.due_date, x.sent_on) for x in s.scalars(
                 select(ReminderSent).where(ReminderSent.loan_id.in_(ids)))),
+            # Early warning's steps: the score history and the warnings raised (one per rule, subject and day).
+            "scores": [(x.loan_id, x.scored_on, x.score, x.grade, x.dpd) for x in s.scalars(
+                select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id.in_(ids))
+                .order_by(BehaviourScoreRow.loan_id, BehaviourScoreRow.scored_on))],
+            "warnings": sorted((x.rule, x.subject.split(":")[0], x.loan_id, x.raised_on, x.suggested_action)
+                               for x in s.scalars(select(RiskWarning).where(RiskWarning.institution_id == inst_id))),
             "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
                 select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
         }

@@ -20,11 +20,13 @@ def test_the_steps_run_in_order_and_collections_takes_the_position_left_for_it(m
     import microcredit.runtime  # noqa: F401  (the composition root registers collections' step)
 
     assert [s.name for s in steps.registered()] == ["advance", "classify", "autodebit", "remind", "collections",
-                                                    "features"]
+                                                    "features", "warnings", "warning_concentration"]
+    assert steps.step("warnings").run is not None
+    assert steps.step("warning_concentration").whole is not None
     assert steps.step("collections").position == steps.COLLECTIONS_POSITION
     assert steps.step("collections").whole is not None  # once over the institution, not per loan
     monkeypatch.setattr(steps, "_REGISTRY", dict(steps._REGISTRY))
     with pytest.raises(ValueError, match="position 40"):
         steps.register(steps.Step("other", 40, lambda session, kit, at: {}))
     with pytest.raises(ValueError, match="either on each loan or on the whole institution"):
-        steps.Step("both", 90, lambda session, kit, at: {}, lambda session, kit, institution_id, on: {})
+        steps.Step("both", 99, lambda session, kit, at: {}, lambda session, kit, institution_id, on: {})

@@ -4433,7 +4433,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/risk/fraud/cases": {
+=======
+    "/api/v1/risk/loans/{loan_id}/behaviour-scores": {
+>>>>>>> warnings
         parameters: {
             query?: never;
             header?: never;
@@ -4441,12 +4445,21 @@ export interface paths {
             cookie?: never;
         };
         /**
+<<<<<<< HEAD
          * The investigator's queue
          * @description Cases oldest first, filtered by status (`open`, `closed`) and source (`review`, `scan`).
          *
          *     Requires permission `risk.fraud.investigate`.
          */
         get: operations["list_fraud_cases"];
+=======
+         * A loan's behaviour score history
+         * @description Oldest first, one per business date closed.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        get: operations["list_loan_behaviour_scores"];
+>>>>>>> warnings
         put?: never;
         post?: never;
         delete?: never;
@@ -4455,6 +4468,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/risk/fraud/cases/{fraud_case_id}": {
         parameters: {
             query?: never;
@@ -4792,6 +4806,8 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+=======
+>>>>>>> warnings
     "/api/v1/risk/rule-sets": {
         parameters: {
             query?: never;
@@ -4925,6 +4941,144 @@ export interface paths {
          *     Requires permission `risk.manage`.
          */
         post: operations["simulate_risk_bureau_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warning-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's early-warning thresholds
+         * @description The defaults until a risk officer changes them.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        get: operations["get_warning_thresholds"];
+        /**
+         * Change early-warning thresholds
+         * @description Only the thresholds given change; one out of range refuses the whole change (422 naming it).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        put: operations["update_warning_thresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Early warnings in scope, newest first
+         * @description Filtered by rule, status, branch (a branch-scoped caller sees their own) or loan.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        get: operations["list_risk_warnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warnings/{warning_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A warning with the loan's behaviour score history
+         * @description The suggested action, what was proposed and decided, and the borrower's freeze.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        get: operations["get_risk_warning"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warnings/{warning_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve and apply the proposed action
+         * @description Applied in the same transaction (freeze, collection stepped up, guarantor asked); audited.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        post: operations["approve_risk_warning_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warnings/{warning_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dismiss a warning, with the reason
+         * @description Open or proposed warnings only.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        post: operations["dismiss_risk_warning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/warnings/{warning_id}/propose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose the action on a warning
+         * @description The suggested action unless another is named; a second person approves it.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        post: operations["propose_risk_warning_action"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7447,6 +7601,17 @@ export interface components {
             time_zone?: string | null;
         };
         /**
+         * Decision
+         * @description A second person's approval of the proposed action.
+         * @example {
+         *       "note": "同意"
+         *     }
+         */
+        Decision: {
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * DeclineReason
          * @description A reason a borrower is told: a rule that failed (its catalogue key and parameters).
          */
@@ -7584,6 +7749,17 @@ export interface components {
              * Format: date
              */
             on: string;
+        };
+        /**
+         * Dismissal
+         * @description Why a warning needs nothing done.
+         * @example {
+         *       "note": "借款人已说明原因并补缴"
+         *     }
+         */
+        Dismissal: {
+            /** Note */
+            note: string;
         };
         /**
          * DocumentRead
@@ -10810,6 +10986,20 @@ export interface components {
              */
             total: number;
         };
+        /** Page[RiskWarningRead] */
+        Page_RiskWarningRead_: {
+            /** Items */
+            items: components["schemas"]["RiskWarningRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
         /** Page[StaffRead] */
         Page_StaffRead_: {
             /** Items */
@@ -11932,6 +12122,20 @@ export interface components {
             total_liabilities?: string | null;
         };
         /**
+         * Proposal
+         * @description The action proposed on a warning (the suggested one when omitted).
+         * @example {
+         *       "action": "step_up_collection",
+         *       "note": "首期逾期，电话未接通"
+         *     }
+         */
+        Proposal: {
+            /** Action */
+            action?: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * PublicConfig
          * @description What the web app needs to know before anyone signs in.
          */
@@ -12587,6 +12791,7 @@ export interface components {
             user_name?: string | null;
         };
         /**
+<<<<<<< HEAD
          * RingEdge
          * @description An application gave this identifier.
          * @example {
@@ -12628,6 +12833,193 @@ export interface components {
             kind: string;
             /** Label */
             label: string;
+=======
+         * RiskWarningDetail
+         * @description A warning with the loan's score history and whether the borrower is frozen.
+         * @example {
+         *       "assigned_user_id": 9,
+         *       "borrower_id": 5,
+         *       "borrower_name": "张三",
+         *       "branch_id": 2,
+         *       "details": {
+         *         "dpd": 1
+         *       },
+         *       "id": 7,
+         *       "loan_id": 12,
+         *       "loan_number": "L-20261001-000012",
+         *       "raised_on": "2026-12-01",
+         *       "rule": "first_missed_payment",
+         *       "score": 590,
+         *       "severity": "medium",
+         *       "status": "open",
+         *       "subject": "loan:12",
+         *       "suggested_action": "step_up_collection",
+         *       "version": 1
+         *     }
+         */
+        RiskWarningDetail: {
+            /** Assigned User Id */
+            assigned_user_id: number | null;
+            /**
+             * Borrower Frozen
+             * @default false
+             */
+            borrower_frozen?: boolean;
+            /** Borrower Id */
+            borrower_id: number | null;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Loan Id */
+            loan_id: number | null;
+            /** Loan Number */
+            loan_number?: string | null;
+            /** Outcome */
+            outcome: {
+                [key: string]: unknown;
+            } | null;
+            /** Proposal Note */
+            proposal_note: string | null;
+            /** Proposed Action */
+            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            /** Proposed At */
+            proposed_at: string | null;
+            /** Proposed By User Id */
+            proposed_by_user_id: number | null;
+            /**
+             * Raised On
+             * Format: date
+             */
+            raised_on: string;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "score_drop" | "first_missed_payment" | "repeated_partial_payments" | "bureau_delinquency" | "concentration";
+            /** Score */
+            score: number | null;
+            /** Scores */
+            scores?: components["schemas"]["ScoreRead"][];
+            /** Severity */
+            severity: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "proposed" | "actioned" | "dismissed";
+            /** Subject */
+            subject: string;
+            /**
+             * Suggested Action
+             * @enum {string}
+             */
+            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio";
+            /** Version */
+            version: number;
+        };
+        /**
+         * RiskWarningRead
+         * @description A warning in the queue.
+         * @example {
+         *       "assigned_user_id": 9,
+         *       "borrower_id": 5,
+         *       "borrower_name": "张三",
+         *       "branch_id": 2,
+         *       "details": {
+         *         "dpd": 1
+         *       },
+         *       "id": 7,
+         *       "loan_id": 12,
+         *       "loan_number": "L-20261001-000012",
+         *       "raised_on": "2026-12-01",
+         *       "rule": "first_missed_payment",
+         *       "score": 590,
+         *       "severity": "medium",
+         *       "status": "open",
+         *       "subject": "loan:12",
+         *       "suggested_action": "step_up_collection",
+         *       "version": 1
+         *     }
+         */
+        RiskWarningRead: {
+            /** Assigned User Id */
+            assigned_user_id: number | null;
+            /** Borrower Id */
+            borrower_id: number | null;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /** Branch Id */
+            branch_id: number | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By User Id */
+            decided_by_user_id: number | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Loan Id */
+            loan_id: number | null;
+            /** Loan Number */
+            loan_number?: string | null;
+            /** Outcome */
+            outcome: {
+                [key: string]: unknown;
+            } | null;
+            /** Proposal Note */
+            proposal_note: string | null;
+            /** Proposed Action */
+            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            /** Proposed At */
+            proposed_at: string | null;
+            /** Proposed By User Id */
+            proposed_by_user_id: number | null;
+            /**
+             * Raised On
+             * Format: date
+             */
+            raised_on: string;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "score_drop" | "first_missed_payment" | "repeated_partial_payments" | "bureau_delinquency" | "concentration";
+            /** Score */
+            score: number | null;
+            /** Severity */
+            severity: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "proposed" | "actioned" | "dismissed";
+            /** Subject */
+            subject: string;
+            /**
+             * Suggested Action
+             * @enum {string}
+             */
+            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio";
+            /** Version */
+            version: number;
+>>>>>>> warnings
         };
         /**
          * RoleCreate
@@ -12916,6 +13308,7 @@ export interface components {
             term: number;
         };
         /**
+<<<<<<< HEAD
          * ScanRead
          * @description What the batch scan found.
          * @example {
@@ -12931,6 +13324,32 @@ export interface components {
             opened: number;
             /** Rings */
             rings: number;
+=======
+         * ScoreRead
+         * @description A loan's behaviour score on one business date.
+         * @example {
+         *       "dpd": 0,
+         *       "grade": "B",
+         *       "model": "behaviour-points-v1",
+         *       "score": 640,
+         *       "scored_on": "2026-12-01"
+         *     }
+         */
+        ScoreRead: {
+            /** Dpd */
+            dpd: number;
+            /** Grade */
+            grade: string;
+            /** Model */
+            model: string;
+            /** Score */
+            score: number;
+            /**
+             * Scored On
+             * Format: date
+             */
+            scored_on: string;
+>>>>>>> warnings
         };
         /**
          * SegmentRead
@@ -13671,6 +14090,64 @@ export interface components {
             name?: string | null;
             /** Note */
             note?: string | null;
+        };
+        /**
+         * ThresholdsRead
+         * @description An institution's thresholds (docs/risk.md, Early warning).
+         * @example {
+         *       "bureau_refresh_days": 30,
+         *       "concentration_min_loans": 5,
+         *       "concentration_share": "0.30",
+         *       "cooldown_days": 30,
+         *       "first_missed_dpd": 1,
+         *       "partial_installments": 2,
+         *       "score_drop_days": 30,
+         *       "score_drop_points": 60
+         *     }
+         */
+        ThresholdsRead: {
+            /** Bureau Refresh Days */
+            bureau_refresh_days: number;
+            /** Concentration Min Loans */
+            concentration_min_loans: number;
+            /** Concentration Share */
+            concentration_share: string;
+            /** Cooldown Days */
+            cooldown_days: number;
+            /** First Missed Dpd */
+            first_missed_dpd: number;
+            /** Partial Installments */
+            partial_installments: number;
+            /** Score Drop Days */
+            score_drop_days: number;
+            /** Score Drop Points */
+            score_drop_points: number;
+        };
+        /**
+         * ThresholdsUpdate
+         * @description Thresholds to change (the others keep their values); each has a range (422 naming it otherwise).
+         * @example {
+         *       "concentration_share": "0.25",
+         *       "score_drop_points": 80
+         *     }
+         */
+        ThresholdsUpdate: {
+            /** Bureau Refresh Days */
+            bureau_refresh_days?: number | null;
+            /** Concentration Min Loans */
+            concentration_min_loans?: number | null;
+            /** Concentration Share */
+            concentration_share?: number | string | null;
+            /** Cooldown Days */
+            cooldown_days?: number | null;
+            /** First Missed Dpd */
+            first_missed_dpd?: number | null;
+            /** Partial Installments */
+            partial_installments?: number | null;
+            /** Score Drop Days */
+            score_drop_days?: number | null;
+            /** Score Drop Points */
+            score_drop_points?: number | null;
         };
         /**
          * TodoRead
@@ -33215,6 +33692,7 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     list_fraud_cases: {
         parameters: {
             query?: {
@@ -33303,12 +33781,19 @@ export interface operations {
         };
     };
     get_fraud_case: {
+=======
+    list_loan_behaviour_scores: {
+>>>>>>> warnings
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description An id (1 … 2^63−1) */
+<<<<<<< HEAD
                 fraud_case_id: number;
+=======
+                loan_id: number;
+>>>>>>> warnings
             };
             cookie?: never;
         };
@@ -33320,6 +33805,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["FraudCaseDetail"];
                 };
             };
@@ -33563,6 +34049,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LabelRead"][];
+=======
+                    "application/json": components["schemas"]["ScoreRead"][];
+>>>>>>> warnings
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -33627,6 +34116,7 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     scan_fraud_rings: {
         parameters: {
             query?: never;
@@ -34547,6 +35037,8 @@ export interface operations {
             };
         };
     };
+=======
+>>>>>>> warnings
     list_risk_rule_sets: {
         parameters: {
             query?: never;
@@ -35085,6 +35577,584 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_warning_thresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_warning_thresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThresholdsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdsRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_risk_warnings: {
+        parameters: {
+            query?: {
+                /** @description An id (1 … 2^63−1) */
+                branch_id?: number | null;
+                /** @description An id (1 … 2^63−1) */
+                loan_id?: number | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+                rule?: ("score_drop" | "first_missed_payment" | "repeated_partial_payments" | "bureau_delinquency" | "concentration") | null;
+                status?: ("open" | "proposed" | "actioned" | "dismissed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RiskWarningRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskWarningDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    approve_risk_warning_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskWarningDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description One's own proposal (`warning_self_approval`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The warning is not in a state that takes this (`warning_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The action does not apply to the warning (`warning_action_not_applicable`), or collections refused it (`loan_not_overdue`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    dismiss_risk_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Dismissal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskWarningDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The warning is not in a state that takes this (`warning_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The action does not apply to the warning (`warning_action_not_applicable`), or collections refused it (`loan_not_overdue`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    propose_risk_warning_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Proposal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskWarningDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The warning is not in a state that takes this (`warning_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The action does not apply to the warning (`warning_action_not_applicable`), or collections refused it (`loan_not_overdue`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {

@@ -10,7 +10,7 @@ export type InboxPage = components['schemas']['InboxPage']
 export const TEMPLATES = [
   'application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested',
   'application_counter_offer', 'application_human_review', 'contract_ready', 'contract_signed',
-  'loan_disbursed', 'loan_repayment_recorded', 'loan_closed', 'loan_cancelled',
+  'loan_disbursed', 'loan_repayment_recorded', 'loan_closed', 'loan_cancelled', 'early_warning_raised', 'guarantor_requested',
 ] as const
 
 /** The catalogue key of a message's text (an unknown template gets a generic text, never a raw key). */
@@ -30,6 +30,8 @@ export function textParams(m: Pick<InboxMessage, 'params'>, money: (v: string) =
 
 /** Where a tap on a message leads in the borrower app (none: it is about nothing to open). */
 export function subjectRoute(m: Pick<InboxMessage, 'subject_kind' | 'subject_id'> & Partial<Pick<InboxMessage, 'template'>>): RouteLocationRaw | null {
+  // An early warning (staff) leads to the warning in the staff console.
+  if (m.subject_kind === 'risk_warning' && m.subject_id) return { name: 'staff-risk-warning', params: { id: m.subject_id } }
   if (m.subject_kind === 'application' && m.subject_id) return { name: 'my-application', params: { id: m.subject_id } }
   // A repayment received leads to the loan's receipts (its PDF is there); the rest to the loan.
   if (m.subject_kind === 'loan' && m.subject_id)

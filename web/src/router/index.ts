@@ -79,6 +79,8 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'risk/blacklist', name: 'staff-risk-blacklist', component: () => import('@/risk/views/BlacklistView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBlacklist' } },
   { path: 'risk/fraud', name: 'staff-risk-fraud', component: () => import('@/risk/fraud/FraudCasesView.vue'), meta: { permission: 'risk.fraud.investigate', title: 'nav.riskFraud' } },
   { path: 'risk/fraud/:id(\\d+)', name: 'staff-risk-fraud-case', component: () => import('@/risk/fraud/FraudCaseView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'risk.fraud.investigate', title: 'nav.riskFraud' } },
+  { path: 'risk/warnings', name: 'staff-risk-warnings', component: () => import('@/risk/views/WarningsView.vue'), meta: { permission: 'risk.warning.handle', title: 'nav.riskWarnings' } },
+  { path: 'risk/warnings/:id(\\d+)', name: 'staff-risk-warning', component: () => import('@/risk/views/WarningView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'risk.warning.handle', title: 'warning.detailTitle' } },
   { path: 'risk/bureau', name: 'staff-risk-bureau', component: () => import('@/risk/views/BureauReportView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBureau' } },
   { path: 'risk/bureau-reports/:id(\\d+)', name: 'staff-risk-bureau-report', component: () => import('@/risk/views/BureauReportView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'nav.riskBureau' } },
   { path: 'calendar', name: 'staff-calendar', component: () => import('@/products/views/CalendarView.vue'), meta: { permission: 'calendar.read', title: 'nav.calendar' } },

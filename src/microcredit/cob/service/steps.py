@@ -14,7 +14,8 @@ and resuming the run runs it again. The built-in steps:
     50 autodebit   servicing's auto-debit for installments due today, and its retries
     60 remind      reminders queued in the outbox (3 days before, on the due date, 1/3/7 days after)
     70 —           the collections hook: the composition root (`runtime`) registers collections' sync
-    80 features    the behaviour features early warning reads
+    80 features    the behaviour features early warning reads (`behaviour_of`)
+    90 —           early warning's score and rules, 95 its concentration check (registered by `runtime`)
 
 Other domains add theirs with `register(Step(...))` at import (cob never imports them): the
 collections domain registers "collections" at position 70 (`COLLECTIONS_POSITION`).
@@ -210,6 +211,11 @@ def features(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     row.max_dpd = max_dpd
     session.flush()
     return {"late_payments": late, "partial_payments": partial}
+
+
+def behaviour_of(*, session: Session, loan_id: int) -> LoanBehaviour | None:
+    """The behaviour features step 8 last stored for a loan (early warning reads them)."""
+    return repo.behaviour(session, loan_id)
 
 
 for _step in (Step("advance", 10, advance), Step("classify", 40, classify), Step("autodebit", 50, autodebit),

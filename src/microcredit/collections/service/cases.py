@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.collections import repository as repo
-from microcredit.collections.errors import NotACollector
+from microcredit.collections.errors import NotACollector, NothingOverdue
 from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.collections.service import settings
 from microcredit.errors import NotFound
@@ -82,6 +82,8 @@ def _refresh(case: CollectionCase, state: Any, stages: list[dict[str, Any]]) -> 
     case.overdue_total = due.total
     case.dpd = state.dpd
     case.stage = stage_for(stages, state.dpd, due.total)
+    if case.stage_floor is not None and _rank(stages, case.stage_floor) > _rank(stages, case.stage):
+        case.stage = case.stage_floor
     case.priority = state.dpd * (due.total.minor // 100)
     case.recovered = _repaid_between(state, case.opened_on, None)
 
@@ -169,6 +171,40 @@ def _follow_up(session: Session, clock: Clock, actor: Actor, report: SyncReport,
     for case in cases:
         if case.status != "closed":
             case.status = "promised" if repo.pending_promises(session, [case.id]) else "open"
+
+
+def step_up(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, business_date: date,
+            reason: str) -> CollectionCase:
+    """Step up the collection of a past-due loan (an early warning's action): its case opened now if the
+    sync has not opened one, else moved to the next stage, which the sync then keeps as the case's floor."""
+    rules = settings.rules(session=session, institution_id=institution_id)
+    loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id)
+    state = loans.state_of(session=session, loan=loan, as_of=business_date)
+    if state.dpd <= 0:
+        raise NothingOverdue(field="action")
+    now = clock.now()
+    case = repo.live_case_of_loan(session, loan_id)
+    if case is None:
+        case = CollectionCase(institution_id=institution_id, branch_id=loan.branch_id, loan_id=loan.id,
+                              borrower_id=loan.borrower_id, status="open", opened_on=business_date,
+                              synced_on=business_date, created_at=now, updated_at=now)
+        _refresh(case, state, rules.stages)
+        case.assigned_user_id = _least_loaded(session, institution_id, loan.branch_id)
+        repo.add(session, case)
+        audit.record(session=session, clock=clock, actor=actor, action="collection.case_opened",
+                     entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
+                     after={"loan_id": loan.id, "stage": case.stage, "dpd": case.dpd, "reason": reason,
+                            "overdue": str(case.overdue_total), "assigned_user_id": case.assigned_user_id})
+        return case
+    before = case.stage
+    following = min(_rank(rules.stages, before) + 1, len(rules.stages) - 1)
+    case.stage = case.stage_floor = rules.stages[following]["code"]
+    case.updated_at = now
+    session.flush()
+    audit.record(session=session, clock=clock, actor=actor, action="collection.case_escalated",
+                 entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
+                 before={"stage": before}, after={"stage": case.stage, "dpd": case.dpd, "reason": reason})
+    return case
 
 
 def _least_loaded(session: Session, institution_id: int, branch_id: int | None) -> int | None:

@@ -6,8 +6,14 @@
 from __future__ import annotations
 
 from microcredit.risk.service import blacklist, rulesets
-from microcredit.risk.service.assessing import assess, bureau_report, simulated_report, store_report
+from microcredit.risk.service.assessing import (
+    assess,
+    bureau_report,
+    register_referral,
+    simulated_report,
+    store_report,
+)
 from microcredit.risk.service.kit import RiskKit, configure, current, from_settings
 
 __all__ = ["RiskKit", "assess", "blacklist", "bureau_report", "configure", "current", "from_settings",
-           "rulesets", "simulated_report", "store_report"]
+           "register_referral", "rulesets", "simulated_report", "store_report"]

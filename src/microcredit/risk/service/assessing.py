@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -15,12 +16,35 @@ from microcredit.integrations.id_check import IdCheck
 from microcredit.platform.actor import Actor
 from microcredit.risk import evaluation
 from microcredit.risk import repository as repo
-from microcredit.risk.assessment import ApplicantFacts, Assessment
+from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision, Outcome, RuleResult, Stage
 from microcredit.risk.fraud import service as fraud
 from microcredit.risk.models import StoredBureauReport
 from microcredit.risk.service import blacklist, rulesets
 from microcredit.risk.service.kit import RiskKit, current
 from microcredit.risk.service.modelling import champion_and_challenger
+
+# Checks that send an application the rules would approve to people instead: each answers a reason code
+# (shown as the rule `risk.rule.<code>`) or None. Domains above risk register theirs from the composition
+# root (early warning: a borrower frozen by a warning's action).
+ReferralCheck = Callable[[Session, ApplicantFacts, RiskKit], str | None]
+_REFERRALS: dict[str, ReferralCheck] = {}
+
+
+def register_referral(name: str, check: ReferralCheck) -> None:
+    """Add (or replace) a referral check."""
+    _REFERRALS[name] = check
+
+
+def _referred(session: Session, facts: ApplicantFacts, kit: RiskKit, assessment: Assessment) -> Assessment:
+    """An approval turned into a referral when a registered check names a reason."""
+    if assessment.decision is not Decision.APPROVE:
+        return assessment
+    for check in _REFERRALS.values():
+        code = check(session, facts, kit)
+        if code is not None:
+            flag = RuleResult(Stage.DECISION, code, Outcome.FLAG, f"risk.rule.{code}")
+            return replace(assessment, decision=Decision.REFER, results=(*assessment.results, flag))
+    return assessment
 
 
 def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = None) -> Assessment:
@@ -34,7 +58,8 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
     shadow (see `modelling`). Writes the report, the models' scores, the
     application's identifiers for the fraud graph, and a fraud case when a
     fraud-stage rule refers or declines (fraud/service), all in the caller's
-    transaction.
+    transaction. An approval is referred to people when a registered referral
+    check names a reason (`register_referral`: early warning's frozen borrowers).
     """
     kit = kit or current()
     rules = rulesets.in_force(session=session, clock=kit.clock, institution_id=facts.institution_id)
@@ -61,7 +86,7 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
                               id_number=facts.id_number, report=result.report,
                               application_number=facts.application_number)
         assessment = replace(assessment, bureau_report_id=str(stored.id))
-    return assessment
+    return _referred(session, facts, kit, assessment)
 
 
 def store_report(*, session: Session, kit: RiskKit, institution_id: int, id_number: str, report: BureauReport,

@@ -1,0 +1,119 @@
+"""Every query of early warning."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from microcredit.risk.warnings.models import (
+    BehaviourScoreRow,
+    BorrowerFreeze,
+    BureauRefresh,
+    RiskWarning,
+    WarningSettings,
+)
+
+OPEN = ("open", "proposed")
+
+
+def add(session: Session, *rows: object) -> None:
+    """Stage new rows and flush them (so they have their ids)."""
+    session.add_all(list(rows))
+    session.flush()
+
+
+def settings(session: Session, institution_id: int) -> WarningSettings | None:
+    """An institution's thresholds row."""
+    return session.get(WarningSettings, institution_id)
+
+
+def score_on(session: Session, loan_id: int, on: date) -> BehaviourScoreRow | None:
+    """A loan's score of one day."""
+    return session.scalar(select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id == loan_id,
+                                                          BehaviourScoreRow.scored_on == on))
+
+
+def scores(session: Session, loan_id: int, *, since: date | None = None, before: date | None = None
+           ) -> list[BehaviourScoreRow]:
+    """A loan's score history, oldest first (within [since, before) when given)."""
+    stmt = select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id == loan_id)
+    if since is not None:
+        stmt = stmt.where(BehaviourScoreRow.scored_on >= since)
+    if before is not None:
+        stmt = stmt.where(BehaviourScoreRow.scored_on < before)
+    return list(session.scalars(stmt.order_by(BehaviourScoreRow.scored_on)))
+
+
+def was_past_due(session: Session, loan_id: int, before: date) -> bool:
+    """Whether any score before `before` was taken on a day the loan was past due."""
+    return session.scalar(select(BehaviourScoreRow.id).where(
+        BehaviourScoreRow.loan_id == loan_id, BehaviourScoreRow.scored_on < before,
+        BehaviourScoreRow.dpd > 0).limit(1)) is not None
+
+
+def scores_of_day(session: Session, institution_id: int, on: date) -> list[BehaviourScoreRow]:
+    """The institution's scores of one day."""
+    return list(session.scalars(select(BehaviourScoreRow).where(BehaviourScoreRow.institution_id == institution_id,
+                                                                BehaviourScoreRow.scored_on == on)))
+
+
+def refreshes(session: Session, borrower_id: int, *, upto: date) -> list[BureauRefresh]:
+    """A borrower's last two bureau refreshes on or before `upto`, newest first."""
+    return list(session.scalars(select(BureauRefresh).where(BureauRefresh.borrower_id == borrower_id,
+                                                            BureauRefresh.refreshed_on <= upto)
+                                .order_by(BureauRefresh.refreshed_on.desc()).limit(2)))
+
+
+def quiet_reason(session: Session, institution_id: int, rule: str, subject: str, since: date) -> bool:
+    """Whether a warning of `rule` on `subject` is still open, or was raised on or after `since`."""
+    return session.scalar(select(RiskWarning.id).where(
+        RiskWarning.institution_id == institution_id, RiskWarning.rule == rule, RiskWarning.subject == subject,
+        (RiskWarning.status.in_(OPEN)) | (RiskWarning.raised_on >= since)).limit(1)) is not None
+
+
+def warning(session: Session, warning_id: int, *, for_update: bool = False) -> RiskWarning | None:
+    """A warning by id."""
+    stmt = select(RiskWarning).where(RiskWarning.id == warning_id)
+    return session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+def warnings_query(*, institution_id: int | None, branch_id: int | bool | None, rule: str | None, status: str | None,
+                   loan_id: int | None) -> Select[Any]:
+    """Warnings in a scope, newest first (`branch_id` False: any branch; None: rows of no branch)."""
+    stmt = select(RiskWarning)
+    if institution_id is not None:
+        stmt = stmt.where(RiskWarning.institution_id == institution_id)
+    if branch_id is None:
+        stmt = stmt.where(RiskWarning.branch_id.is_(None))
+    elif branch_id is not False:
+        stmt = stmt.where(RiskWarning.branch_id == branch_id)
+    if rule is not None:
+        stmt = stmt.where(RiskWarning.rule == rule)
+    if status is not None:
+        stmt = stmt.where(RiskWarning.status == status)
+    if loan_id is not None:
+        stmt = stmt.where(RiskWarning.loan_id == loan_id)
+    return stmt.order_by(RiskWarning.raised_on.desc(), RiskWarning.id.desc())
+
+
+def frozen_id_number(session: Session, institution_id: int, id_number_index: str) -> bool:
+    """Whether a borrower of the institution with this ID-number index is frozen."""
+    return session.scalar(select(BorrowerFreeze.id).where(
+        BorrowerFreeze.institution_id == institution_id, BorrowerFreeze.id_number_index == id_number_index,
+        BorrowerFreeze.lifted_on.is_(None)).limit(1)) is not None
+
+
+def count(session: Session, stmt: Select[Any], *, not_proposed_by: int | None = None) -> int:
+    """How many rows a warnings query finds (`not_proposed_by`: leaving out that user's proposals)."""
+    if not_proposed_by is not None:
+        stmt = stmt.where(RiskWarning.proposed_by_user_id != not_proposed_by)
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def active_freeze(session: Session, borrower_id: int) -> BorrowerFreeze | None:
+    """A borrower's freeze not lifted."""
+    return session.scalar(select(BorrowerFreeze).where(BorrowerFreeze.borrower_id == borrower_id,
+                                                       BorrowerFreeze.lifted_on.is_(None)).limit(1))
