@@ -4433,11 +4433,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/v1/risk/fraud/cases": {
-=======
-    "/api/v1/risk/loans/{loan_id}/behaviour-scores": {
->>>>>>> warnings
         parameters: {
             query?: never;
             header?: never;
@@ -4445,21 +4441,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-<<<<<<< HEAD
          * The investigator's queue
          * @description Cases oldest first, filtered by status (`open`, `closed`) and source (`review`, `scan`).
          *
          *     Requires permission `risk.fraud.investigate`.
          */
         get: operations["list_fraud_cases"];
-=======
-         * A loan's behaviour score history
-         * @description Oldest first, one per business date closed.
-         *
-         *     Requires permission `risk.warning.handle`.
-         */
-        get: operations["list_loan_behaviour_scores"];
->>>>>>> warnings
         put?: never;
         post?: never;
         delete?: never;
@@ -4468,7 +4455,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/v1/risk/fraud/cases/{fraud_case_id}": {
         parameters: {
             query?: never;
@@ -4574,6 +4560,28 @@ export interface paths {
          *     Requires permission `risk.fraud.investigate`.
          */
         post: operations["scan_fraud_rings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/loans/{loan_id}/behaviour-scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A loan's behaviour score history
+         * @description Oldest first, one per business date closed.
+         *
+         *     Requires permission `risk.warning.handle`.
+         */
+        get: operations["list_loan_behaviour_scores"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4806,8 +4814,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-=======
->>>>>>> warnings
     "/api/v1/risk/rule-sets": {
         parameters: {
             query?: never;
@@ -12791,7 +12797,6 @@ export interface components {
             user_name?: string | null;
         };
         /**
-<<<<<<< HEAD
          * RingEdge
          * @description An application gave this identifier.
          * @example {
@@ -12833,7 +12838,8 @@ export interface components {
             kind: string;
             /** Label */
             label: string;
-=======
+        };
+        /**
          * RiskWarningDetail
          * @description A warning with the loan's score history and whether the borrower is frozen.
          * @example {
@@ -13019,7 +13025,6 @@ export interface components {
             suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio";
             /** Version */
             version: number;
->>>>>>> warnings
         };
         /**
          * RoleCreate
@@ -13308,7 +13313,6 @@ export interface components {
             term: number;
         };
         /**
-<<<<<<< HEAD
          * ScanRead
          * @description What the batch scan found.
          * @example {
@@ -13324,7 +13328,8 @@ export interface components {
             opened: number;
             /** Rings */
             rings: number;
-=======
+        };
+        /**
          * ScoreRead
          * @description A loan's behaviour score on one business date.
          * @example {
@@ -13349,7 +13354,6 @@ export interface components {
              * Format: date
              */
             scored_on: string;
->>>>>>> warnings
         };
         /**
          * SegmentRead
@@ -33692,7 +33696,6 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     list_fraud_cases: {
         parameters: {
             query?: {
@@ -33781,19 +33784,12 @@ export interface operations {
         };
     };
     get_fraud_case: {
-=======
-    list_loan_behaviour_scores: {
->>>>>>> warnings
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description An id (1 … 2^63−1) */
-<<<<<<< HEAD
                 fraud_case_id: number;
-=======
-                loan_id: number;
->>>>>>> warnings
             };
             cookie?: never;
         };
@@ -33805,7 +33801,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["FraudCaseDetail"];
                 };
             };
@@ -34049,9 +34044,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LabelRead"][];
-=======
-                    "application/json": components["schemas"]["ScoreRead"][];
->>>>>>> warnings
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -34116,7 +34108,6 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     scan_fraud_rings: {
         parameters: {
             query?: never;
@@ -34133,6 +34124,89 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScanRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_loan_behaviour_scores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreRead"][];
                 };
             };
             /** @description Not signed in, or the session ended */
@@ -35037,8 +35111,6 @@ export interface operations {
             };
         };
     };
-=======
->>>>>>> warnings
     list_risk_rule_sets: {
         parameters: {
             query?: never;

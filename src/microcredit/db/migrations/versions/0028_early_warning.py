@@ -1,7 +1,7 @@
 """early warning: behaviour scores, bureau refreshes, thresholds, warnings, borrower freezes
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0027
 Create Date: 2026-12-03
 
 `risk_behaviour_scores` keeps each running loan's behaviour score per business date (close of business,
@@ -19,7 +19,7 @@ from alembic import op
 import microcredit.db.types
 
 revision = '0028'
-down_revision = '0025'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
