@@ -2,7 +2,7 @@
 // from the console and watches every step fill its partitions until the run is done; the run is then
 // listed among the past runs, and the page reads in English too.
 import { test, expect } from './fixtures'
-import { ADMIN, DEMO_PASSWORD, expectAccessible, screenshot, staffLogin } from './helpers'
+import { ADMIN, DEMO_PASSWORD, expectAccessible, screenshot, staffLogin, token } from './helpers'
 
 test.use({ viewport: { width: 1366, height: 900 } })
 
@@ -49,9 +49,7 @@ test('an administrator runs the close of business from the console and watches i
 
 test("a late loan's page shows what the close of business found: bucket, class and provision", async ({ page, api }) => {
   // The demo's walk classified its loans on its last day; finance opens the most overdue one.
-  const login = await api.post('/api/v1/auth/login', { data: { phone: '13900000009', password: DEMO_PASSWORD, kind: 'staff' } })
-  expect(login.status(), await login.text()).toBe(200)
-  const headers = { Authorization: `Bearer ${(await login.json()).token}` }
+  const headers = { Authorization: `Bearer ${await token(api, '13900000009', 'staff', DEMO_PASSWORD)}` }
   const listed = await api.get('/api/v1/loans?sort=-dpd&page_size=1', { headers })
   const [late] = (await listed.json()).items
   expect(late.dpd).toBeGreaterThan(90)

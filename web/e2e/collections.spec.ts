@@ -6,16 +6,9 @@
 // page names the rule (no contact 22:00–08:00 without consent).
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, cleanIdNumber, currentConsents, drawn, expectAccessible, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
+import { BRANCH_MANAGER, DEMO_PASSWORD, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
 
-const FINANCE = { phone: '13900000009' } // 冯琳, 财务
 const COLLECTOR = { phone: '13900000008' } // 钱进, 催收员
-
-async function token(api: APIRequestContext, phone: string, kind: 'staff' | 'borrower', password: string): Promise<string> {
-  const login = await api.post('/api/v1/auth/login', { data: { phone, password, kind } })
-  expect(login.status(), await login.text()).toBe(200)
-  return (await login.json()).token as string
-}
 
 /** A fixed-offset zone where the wall clock now shows `hour`:xx (Etc/GMT-N is UTC+N). */
 function zoneAt(hour: number): string {
@@ -26,37 +19,7 @@ function zoneAt(hour: number): string {
 }
 
 async function lateCase(api: APIRequestContext, page: Page) {
-  const phone = randomPhone()
-  expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })).status()).toBe(202)
-  const password = 'Spring-Rain-2026'
-  const registered = await api.post('/api/v1/auth/register', {
-    data: { phone, sms_code: await smsCode(api, phone), real_name: randomName(), id_number: cleanIdNumber(), password, consents: await currentConsents(api) },
-  })
-  expect(registered.status(), await registered.text()).toBe(202)
-  const hb = { Authorization: `Bearer ${await token(api, phone, 'borrower', password)}` }
-  await page.goto('/')
-  for (const type of ['id_card', 'bank_statement']) {
-    const up = await api.post('/api/v1/me/documents', { headers: hb, multipart: { type, file: { name: `${type}.jpg`, mimeType: 'image/jpeg', buffer: await drawn(page) } } })
-    expect(up.status(), await up.text()).toBe(201)
-  }
-  const draft = await api.post('/api/v1/me/applications', {
-    headers: { ...hb, 'X-Device-Id': `e2e-collections-${phone}` },
-    data: { product_code: 'CONSUMER', amount: '8000.00', term: 6, repayment_method: 'equal_installment', purpose: 'education', monthly_income: '50000.00', monthly_spending: '2500.00' },
-  })
-  expect(draft.status(), await draft.text()).toBe(201)
-  const applicationId = (await draft.json()).id
-  const submitted = await api.post(`/api/v1/me/applications/${applicationId}/submit`, { headers: hb })
-  expect((await submitted.json()).status).toBe('approved')
-  await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String(applicationId))
-  const hf = { Authorization: `Bearer ${await token(api, FINANCE.phone, 'staff', DEMO_PASSWORD)}` }
-  const loan = await (await api.post('/api/v1/loans', { headers: hf, data: { application_id: applicationId } })).json()
-  const back = new Date(`${loan.terms.terms.start_date}T00:00:00Z`)
-  back.setUTCDate(back.getUTCDate() - 40)
-  const disbursed = await api.post(`/api/v1/loans/${loan.id}/disbursements`, {
-    headers: { ...hf, 'Idempotency-Key': `e2e-c-${loan.id}-${Date.now()}` },
-    data: { on: back.toISOString().slice(0, 10), channel: 'bank_transfer', reference: 'B-E2E-COLL' },
-  })
-  expect(disbursed.status(), await disbursed.text()).toBe(200)
+  const loan = await lateLoan(api, page, 'collections')
   // 陈刚 runs the sync (what the close of business does) and gives the case to 钱进.
   const hm = { Authorization: `Bearer ${await token(api, BRANCH_MANAGER.phone, 'staff', DEMO_PASSWORD)}` }
   const synced = await api.post('/api/v1/collections/sync', { headers: hm })

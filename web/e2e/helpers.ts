@@ -229,3 +229,55 @@ export async function drawn(page: Page, mime: 'image/jpeg' | 'image/png' = 'imag
   }, mime)
   return Buffer.from(dataUrl.split(',')[1], 'base64')
 }
+
+const FINANCE_PHONE = '13900000009' // 冯琳, 财务
+
+/** A bearer token for a user signed in through the API (staff with a second factor give its secret). */
+export async function token(api: APIRequestContext, phone: string, kind: 'staff' | 'borrower', password: string, totpSecret?: string): Promise<string> {
+  const login = await api.post('/api/v1/auth/login', { data: { phone, password, kind } })
+  expect(login.status(), await login.text()).toBe(200)
+  let body = await login.json()
+  if (body.status === 'mfa_required') {
+    const second = await api.post('/api/v1/auth/login/totp', { data: { mfa_token: body.mfa_token, code: await freshTotp(totpSecret!) } })
+    expect(second.status(), await second.text()).toBe(200)
+    body = await second.json()
+  }
+  return body.token as string
+}
+
+/** A clean borrower's loan of 8,000.00 (approved, contract signed, disbursed by finance 40 days back) never
+ * repaid: its id and number. `tag` marks its device and payout reference. */
+export async function lateLoan(api: APIRequestContext, page: Page, tag: string): Promise<{ id: number; number: string }> {
+  const phone = randomPhone()
+  expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })).status()).toBe(202)
+  const password = 'Spring-Rain-2026'
+  const registered = await api.post('/api/v1/auth/register', {
+    data: { phone, sms_code: await smsCode(api, phone), real_name: randomName(), id_number: cleanIdNumber(), password, consents: await currentConsents(api) },
+  })
+  expect(registered.status(), await registered.text()).toBe(202)
+  const hb = { Authorization: `Bearer ${await token(api, phone, 'borrower', password)}` }
+  await page.goto('/')
+  for (const type of ['id_card', 'bank_statement']) {
+    const up = await api.post('/api/v1/me/documents', { headers: hb, multipart: { type, file: { name: `${type}.jpg`, mimeType: 'image/jpeg', buffer: await drawn(page) } } })
+    expect(up.status(), await up.text()).toBe(201)
+  }
+  const draft = await api.post('/api/v1/me/applications', {
+    headers: { ...hb, 'X-Device-Id': `e2e-${tag}-${phone}` },
+    data: { product_code: 'CONSUMER', amount: '8000.00', term: 6, repayment_method: 'equal_installment', purpose: 'education', monthly_income: '50000.00', monthly_spending: '2500.00' },
+  })
+  expect(draft.status(), await draft.text()).toBe(201)
+  const applicationId = (await draft.json()).id
+  const submitted = await api.post(`/api/v1/me/applications/${applicationId}/submit`, { headers: hb })
+  expect((await submitted.json()).status).toBe('approved')
+  await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String(applicationId))
+  const hf = { Authorization: `Bearer ${await token(api, FINANCE_PHONE, 'staff', DEMO_PASSWORD)}` }
+  const loan = await (await api.post('/api/v1/loans', { headers: hf, data: { application_id: applicationId } })).json()
+  const back = new Date(`${loan.terms.terms.start_date}T00:00:00Z`)
+  back.setUTCDate(back.getUTCDate() - 40)
+  const disbursed = await api.post(`/api/v1/loans/${loan.id}/disbursements`, {
+    headers: { ...hf, 'Idempotency-Key': `e2e-${tag}-${loan.id}-${Date.now()}` },
+    data: { on: back.toISOString().slice(0, 10), channel: 'bank_transfer', reference: `B-E2E-${tag.toUpperCase()}` },
+  })
+  expect(disbursed.status(), await disbursed.text()).toBe(200)
+  return { id: loan.id as number, number: loan.number as string }
+}

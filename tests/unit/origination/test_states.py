@@ -23,6 +23,8 @@ from microcredit.risk.assessment import Decision
     ("referred", "request_documents", "returned"), ("referred", "counter_offer", "counter_offered"),
     ("counter_offered", "accept_counter", "referred"), ("counter_offered", "reject_counter", "withdrawn"),
     ("declined", "request_human_review", "human_review"),
+    # Servicing calls an approved application off before payout.
+    ("approved", "cancel", "withdrawn"),
 ])
 def test_allowed_steps(status, action, target):
     assert states.step(status, action) == target
@@ -34,7 +36,7 @@ def test_every_other_step_is_refused_with_the_status_named():
                *((s, a) for s in states.REVIEWABLE for a in ("approve", "decline")),
                ("referred", "request_documents"), ("referred", "counter_offer"),
                ("counter_offered", "accept_counter"), ("counter_offered", "reject_counter"),
-               ("declined", "request_human_review")}
+               ("declined", "request_human_review"), ("approved", "cancel")}
     for status in STATUSES:
         for action in states.STEPS:
             if (status, action) in allowed:
