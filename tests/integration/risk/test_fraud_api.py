@@ -133,11 +133,18 @@ def test_the_scan_finds_a_ring_the_review_did_not_reach(client, session, world):
 
 def test_an_odd_hour_from_a_new_device_and_a_strong_anomaly_refer(session, world):
     inst, _ = world
-    night = applicant(inst.id, 116, submitted_at=datetime(2026, 12, 1, 19, 30, tzinfo=UTC))  # 03:30 in Beijing
+    # A person's first application at night is not flagged: the device is the only one known for them.
+    first = risk.assess(session, applicant(inst.id, 116, application_number="FR116A",
+                                           submitted_at=datetime(2026, 12, 1, 19, 0, tzinfo=UTC)))
+    assert "fraud_odd_hour_new_device" not in [r.code for r in first.results]
+    # The same person at 03:30 in Beijing from a device they never applied from: referred.
+    night = applicant(inst.id, 116, device_id="dev-116-other", submitted_at=datetime(2026, 12, 1, 19, 30, tzinfo=UTC))
     a = risk.assess(session, night)
     assert a.decision == Decision.REFER
     assert [r.code for r in a.results if r.outcome == "flag"] == ["fraud_odd_hour_new_device"]
+    # 100,000 over 36 months against an income of 80,000 and spending of 100, at 03:00 (a first application).
     odd = applicant(inst.id, 117, amount=Money(10_000_000, "CNY"), monthly_income=Money(8_000_000, "CNY"),
-                    monthly_spending=Money(10_000, "CNY"), term=3)
+                    monthly_spending=Money(10_000, "CNY"), term=36,
+                    submitted_at=datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
     b = risk.assess(session, odd)
     assert "fraud_anomaly" in [r.code for r in b.results if r.outcome == "flag"], b.results

@@ -28,7 +28,7 @@ class Thresholds:
     """Where the signals turn into outcomes; a rule set version may override them by parameter of this name."""
 
     fraud_ring_min_persons: int = 3
-    fraud_anomaly_review: float = 0.64  # isolation-forest score from which a person looks (see docs/risk.md)
+    fraud_anomaly_review: float = 0.68  # isolation-forest score from which a person looks (see docs/risk.md)
     fraud_odd_hour_from: int = 0  # local hours [from, until) count as odd
     fraud_odd_hour_until: int = 5
 

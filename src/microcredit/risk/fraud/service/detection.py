@@ -140,8 +140,11 @@ def gather(session: Session, kit: RiskKit, facts: ApplicantFacts, *,
     pairs = [(r.kind, r.value_index) for r in mine if r.kind in config.kinds]
     links = repo.confirmed_links(session, facts.institution_id, pairs, facts.application_number)
     device = next((r for r in mine if r.kind == "device_id"), None)
-    new_device = device is not None and device.value_index not in repo.person_devices(
-        session, facts.institution_id, device.person_index, facts.application_number)
+    # New: a device the person never applied from, when they did apply before from others (someone else's
+    # phone on a known account). A first application comes from the person's only known device.
+    before = repo.person_devices(session, facts.institution_id, device.person_index,
+                                 facts.application_number) if device is not None else set()
+    new_device = device is not None and bool(before) and device.value_index not in before
     hour = facts.submitted_at.astimezone(ZONE).hour
     forest = model()
     signals = Signals(
