@@ -44,7 +44,10 @@ test('a warning raised by the close of business has its suggested action applied
   await expectAccessible(page, '/staff/risk/warnings')
   await page.getByTestId('filter-rule').click()
   await page.getByRole('option', { name: '首次逾期' }).click()
+  // Wait for the filtered list: its rows replace the others' in place, links and all.
+  await expect(page.getByTestId('warnings').locator('tbody tr').filter({ hasNotText: '首次逾期' })).toHaveCount(0)
   await page.getByTestId(`warning-${warning.id}`).click()
+  await expect(page).toHaveURL(new RegExp(`/staff/risk/warnings/${warning.id}$`))
   await expect(page.getByRole('heading', { name: '预警详情', level: 1 })).toBeVisible()
   await expect(page.getByTestId('warning-summary')).toContainText('首次逾期')
   await expect(page.getByTestId('warning-suggested')).toHaveText('加强催收')

@@ -76,8 +76,9 @@ test.describe('borrower app (375×812)', () => {
 async function messageBelowHeader(page: Page, header: string) {
   const toast = page.locator('.el-message').first()
   await expect(toast).toBeVisible()
-  const [toastBox, headerBox] = [await toast.boundingBox(), await page.locator(header).boundingBox()]
-  expect(toastBox!.y).toBeGreaterThanOrEqual(headerBox!.y + headerBox!.height)
+  const headerBox = await page.locator(header).boundingBox()
+  // The toast slides in from above: read its place once it has settled.
+  await expect.poll(async () => (await toast.boundingBox())!.y).toBeGreaterThanOrEqual(headerBox!.y + headerBox!.height)
 }
 
 /** Words wider than their box: with breaking inside words switched off, the box overflows. */
