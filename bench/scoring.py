@@ -12,7 +12,8 @@ docs/examples/risk/taiwan-credit-default.spec.json), then scores `--rows` rows d
   calibration and the points included), beside LightGBM's `Booster.predict` (same threads);
 - one application: `score_one` on a dict (points, PD, grade and reasons), p50 / p99 over
   `--single` calls on varied rows; beside optbinning's `score` on a one-row frame and
-  LightGBM's `predict` on a one-row array (fewer calls: they are slow).
+  LightGBM's `predict` on a one-row array (fewer calls: they are slow); and for LightGBM the
+  path with its contributions alone, walked natively (`paths`) and in NumPy (the reference).
 
 Median of 3 passes for the batches. Last line: one JSON object.
 """
@@ -94,6 +95,9 @@ def main() -> None:
                for r in raw.head(args.single)[features].to_dict("records")]
     card_p50, card_p99 = latencies(card_served.score_one, records)
     gbm_p50, gbm_p99 = latencies(trees_served.score_one, records)
+    rows_as_arrays = [trees_served._row(r) for r in records]
+    walk_p50, walk_p99 = latencies(trees_served.walk, rows_as_arrays)  # the NumPy walk score_one used before
+    native_p50, native_p99 = latencies(trees_served.native_walk(), rows_as_arrays)
     few = max(args.single // 100, 50)
     own_p50, own_p99 = latencies(lambda i: card.model.score(frame.iloc[i:i + 1][features]), list(range(few)))
     lgb_p50, lgb_p99 = latencies(lambda i: booster.predict(matrix[i:i + 1], raw_score=True, num_threads=1),
@@ -109,6 +113,9 @@ def main() -> None:
           f"optbinning score() on one row: p50 {own_p50:.2f} ms  p99 {own_p99:.2f} ms")
     print(f"one application, LightGBM score_one:  p50 {gbm_p50 * 1e3:.1f} µs  p99 {gbm_p99 * 1e3:.1f} µs   "
           f"LightGBM predict() on one row: p50 {lgb_p50 * 1e3:.1f} µs  p99 {lgb_p99 * 1e3:.1f} µs")
+    print(f"  the path and its contributions alone: native walk p50 {native_p50 * 1e3:.1f} µs  "
+          f"p99 {native_p99 * 1e3:.1f} µs   NumPy walk (every tree at once) p50 {walk_p50 * 1e3:.1f} µs  "
+          f"p99 {walk_p99 * 1e3:.1f} µs")
     print(json.dumps({
         "bench": "scoring", "rows": n, "scorecard_rows_per_s": round(n / card_s),
         "optbinning_rows_per_s": round(n / own_s), "points_mismatches": mismatches,
@@ -116,6 +123,7 @@ def main() -> None:
         "gbm_max_margin_diff": gbm_agree, "single_p50_ms": round(card_p50, 4), "single_p99_ms": round(card_p99, 4),
         "gbm_single_p50_ms": round(gbm_p50, 4), "gbm_single_p99_ms": round(gbm_p99, 4),
         "optbinning_single_p50_ms": round(own_p50, 3), "lightgbm_single_p50_ms": round(lgb_p50, 4),
+        "native_walk_p99_ms": round(native_p99, 4), "numpy_walk_p99_ms": round(walk_p99, 4),
         "grades": pd.Series(scorecard.grade_of(card_scores.points)).value_counts().to_dict(),
         "gbm_mean_pd": float(np.mean(gbm_scores.pd)), "load": os.getloadavg()[0]}))
 

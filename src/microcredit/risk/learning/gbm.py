@@ -15,11 +15,13 @@ Serving:
 
 * `score_batch`: the trees compiled by lleaves (LLVM) to native code, compiled once per model
   text and cached in the process;
-* `score_one`: every tree walked at once in NumPy (one step per tree level over all trees),
-  which also gives each feature's contribution along the path (the change of the node value at
-  each split on it, Saabas' attribution: LightGBM's own node values, summing exactly to the
-  margin). The reasons are the features that raised the margin the most. `contributions`
-  gives LightGBM's `pred_contrib` (TreeSHAP) for reports.
+* `score_one`: the applicant's path through every tree, compiled once per model text to one
+  native function (`paths.compile_walk`), which also gives each feature's contribution along
+  the path (the change of the node value at each split on it, Saabas' attribution: LightGBM's
+  own node values, summing exactly to the margin). The reasons are the features that raised the
+  margin the most. `walk` does the same in NumPy, every tree at once, one step per tree level:
+  the reference the compiled path is tested against. `contributions` gives LightGBM's
+  `pred_contrib` (TreeSHAP) for reports.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microcredit.risk.learning import artefact
+from microcredit.risk.learning import artefact, paths
 from microcredit.risk.learning.scorecard import CLIP, GRADES, SCALING, pd_to_points
 from microcredit.risk.learning.spec import ColumnSpec
 
@@ -229,6 +231,16 @@ class GradientBoosting:
         self._roots2 = 2 * np.asarray(roots, dtype=np.int64)
         self._base = float(self._value[np.asarray(roots)].sum())
         self._depth = depth
+        self._left, self._right, self._roots = (np.asarray(a, dtype=np.int64) for a in (left, right, roots))
+        self._native: paths.Walk | None = None
+
+    def native_walk(self) -> paths.Walk:
+        """The walk in machine code (`paths.compile_walk`) over this model's node tables, bound on first use."""
+        if self._native is None:
+            self._native = paths.compile_walk(
+                feat=self._feat, thr=self._thr, nan_right=self._nan_right, value=self._value, left=self._left,
+                right=self._right, roots=self._roots, n_features=len(self.features))
+        return self._native
 
     def _row(self, row: Mapping[str, Any]) -> np.ndarray:
         x = np.empty(len(self.features), dtype=np.float64)
@@ -267,7 +279,7 @@ class GradientBoosting:
 
     def score_one(self, row: Mapping[str, Any]) -> artefact.ModelScore:
         """One applicant: PD, points on the 600/50/20 scale, grade, and the features that raised the PD most."""
-        margin, contrib = self.walk(self._row(row))
+        margin, contrib = self.native_walk()(self._row(row))
         pd_ = 1.0 / (1.0 + math.exp(-(self.a * margin + self.b)))
         raw = self._points(pd_)
         order = np.argsort(-contrib)[:4]

@@ -70,6 +70,26 @@ def test_lgbm_path_contributions_sum_to_the_margin_and_the_reasons_raise_the_pd(
             (contrib[served.features.index(r)] for r in reasons), reverse=True)
 
 
+def test_lgbm_compiled_path_equals_the_numpy_walk_with_and_without_missing_values(lgbm, small):
+    """score_one walks the trees as machine code; the NumPy walk is the reference, node for node."""
+    _, _, x, _ = small
+    served = lgbm.serving()
+    native = served.native_walk()
+    rng = np.random.default_rng(5)
+    rows = [served._row(r) for r in rows_of(x.head(300))]
+    holed = [r.copy() for r in rows]
+    for r in holed:
+        r[rng.choice(len(r), size=rng.integers(1, len(r)), replace=False)] = np.nan  # missing goes its default way
+    extremes = [np.full(len(served.features), v) for v in (-1e300, 1e300, 0.0, -0.0)]
+    assert any(np.isnan(r).any() for r in holed)
+    for row in rows + holed + extremes:
+        margin, contrib = served.walk(row)
+        fast_margin, fast_contrib = native(row)
+        assert fast_margin == pytest.approx(margin, abs=1e-12)
+        assert np.allclose(fast_contrib, contrib, atol=1e-12)
+    assert served.native_walk() is native  # compiled once per model text
+
+
 def test_lgbm_points_share_the_scorecards_scale(lgbm, small):
     _, _, x, _ = small
     served = lgbm.serving()
