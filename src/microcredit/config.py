@@ -161,6 +161,10 @@ class ContractSettings(BaseModel):
     signing_cert: Path | None = None
     # Intermediate and root certificates (PEM), comma separated, embedded beside the signature.
     signing_chain: str = ""
+    # An RFC 3161 time-stamping authority (http or https URL) whose token goes into every signature (PAdES
+    # B-T). Unset outside production: the built-in simulator under the demo CA; unset in production: none.
+    timestamp_url: str | None = None
+    timestamp_timeout: int = Field(default=10, ge=1, le=120)
 
 
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]

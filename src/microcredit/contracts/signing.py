@@ -1,4 +1,4 @@
-"""The institution's signature on a contract: a PAdES signature (ETSI EN 319 142, B-B level) made with pyHanko.
+"""The institution's signature on a contract: a PAdES signature (ETSI EN 319 142) made with pyHanko, time-stamped.
 
 The certificate is the institution's: a PKCS#12 file, or a private key and certificate in PEM (with
 the chain up to the root, if any), named in the settings (`MICROCREDIT_CONTRACTS__SIGNING_*`). For the
@@ -9,6 +9,17 @@ certificate under it with `cryptography`, kept in the data directory (keys mode 
     <data_dir>/contracts-ca/ca-key.pem
     <data_dir>/contracts-ca/signer.pem      the institution's signing certificate
     <data_dir>/contracts-ca/signer-key.pem
+    <data_dir>/contracts-ca/tsa.pem         the time-stamping simulator's certificate (under the demo root)
+    <data_dir>/contracts-ca/tsa-key.pem
+
+**Time stamps (PAdES B-T).** A signature alone says when the signer's computer claimed it signed; a
+time-stamp token (RFC 3161) from a time-stamping authority over the signature proves the signature
+existed at that time, and lets a verifier judge the certificate at that moment rather than today.
+With `MICROCREDIT_CONTRACTS__TIMESTAMP_URL` set, pyHanko asks that authority (HTTP, RFC 3161). A real
+authority cannot exist here, so outside production, with none configured, `SimulatedTimestampAuthority`
+issues the tokens locally under the demo CA, at the business clock's time: a stand-in, named as
+such, whose tokens any RFC 3161 verifier checks like a real one's. In production without an
+authority the signature is B-B (no time stamp), and docs/contracts.md says so.
 
 A signature covers every byte of the file but its own placeholder (the /ByteRange); any change to
 those bytes, or an incremental update after it, shows in every PDF reader and in `pdfsig`.
@@ -21,6 +32,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,6 +43,7 @@ from microcredit.config import Mode, Settings
 
 DEMO_FOLDER = "contracts-ca"
 CA_CERT, CA_KEY, SIGNER_CERT, SIGNER_KEY = "ca.pem", "ca-key.pem", "signer.pem", "signer-key.pem"
+TSA_CERT, TSA_KEY = "tsa.pem", "tsa-key.pem"
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,11 @@ class SignerFiles:
     key: Path | None = None
     cert: Path | None = None
     chain: tuple[Path, ...] = ()
+    # Who time-stamps the signature: an RFC 3161 authority's URL, else the simulator's certificate and key
+    # (demo and tests), else nobody (B-B).
+    timestamp_url: str | None = None
+    timestamp_timeout: int = 10
+    simulated_tsa: tuple[Path, Path] | None = None
 
     def usable(self) -> bool:
         """Whether the files named are all there."""
@@ -53,7 +71,8 @@ class SignerFiles:
 def demo_files(data_dir: Path) -> SignerFiles:
     """The demo CA's institution certificate in a data directory (made by `init_demo_ca`)."""
     folder = data_dir / DEMO_FOLDER
-    return SignerFiles(key=folder / SIGNER_KEY, cert=folder / SIGNER_CERT, chain=(folder / CA_CERT,))
+    return SignerFiles(key=folder / SIGNER_KEY, cert=folder / SIGNER_CERT, chain=(folder / CA_CERT,),
+                       simulated_tsa=(folder / TSA_CERT, folder / TSA_KEY))
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -75,6 +94,11 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
     `replace`); the folder's path. Demo only: a real institution configures its own certificate."""
     folder = data_dir / DEMO_FOLDER
     if not replace and all((folder / f).is_file() for f in (CA_CERT, CA_KEY, SIGNER_CERT, SIGNER_KEY)):
+        if not all((folder / f).is_file() for f in (TSA_CERT, TSA_KEY)):  # a CA made before time stamps
+            ca_cert = x509.load_pem_x509_certificate((folder / CA_CERT).read_bytes())
+            ca_private = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
+            assert isinstance(ca_private, rsa.RSAPrivateKey)
+            _issue_tsa(folder, ca_cert, ca_private, start=ca_cert.not_valid_before_utc, organisation=organisation)
         return folder
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     start = now - timedelta(days=1)
@@ -108,17 +132,70 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
     _write_private(folder / SIGNER_KEY, key.private_bytes(pem, pkcs8, plain))
     (folder / CA_CERT).write_bytes(ca.public_bytes(pem))
     (folder / SIGNER_CERT).write_bytes(cert.public_bytes(pem))
+    _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation)
     return folder
+
+
+def _issue_tsa(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime,
+               organisation: str) -> None:
+    """The simulator's time-stamping certificate under the demo root (RFC 3161 §2.3: the one critical
+    extended key usage `timeStamping`)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(_name(f"{organisation} Time-Stamping (simulator)", organisation))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(start + timedelta(days=1825))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    _write_private(folder / TSA_KEY, key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / TSA_CERT).write_bytes(cert.public_bytes(pem))
 
 
 class SigningUnavailable(RuntimeError):
     """No usable signing certificate is configured."""
 
 
-def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name: str) -> bytes:
-    """The PDF with the institution's PAdES signature added (an incremental update over the given bytes)."""
+def simulated_authority(cert: Path, key: Path, *, at: datetime) -> Any:
+    """`SimulatedTimestampAuthority`: pyHanko's local RFC 3161 responder under the simulator's certificate,
+    its clock fixed at `at` (the business clock's now: the demo's days are not the wall clock's)."""
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    class SimulatedTimestampAuthority(DummyTimeStamper):
+        """A built-in stand-in for a time-stamping authority (demo and tests only; not a trusted time source)."""
+
+    if not (cert.is_file() and key.is_file()):
+        raise SigningUnavailable("the time-stamping simulator's certificate is missing: run "
+                                 "`microcredit contracts init-demo-ca`, or configure contracts.timestamp_url")
+    return SimulatedTimestampAuthority(tsa_cert=load_cert_from_pemder(str(cert)),  # type: ignore[no-untyped-call]
+                                       tsa_key=load_private_key_from_pemder(str(key), passphrase=None), fixed_dt=at)
+
+
+def timestamper(files: SignerFiles, *, at: datetime) -> Any:
+    """Who time-stamps a signature made at `at`: the configured authority, the simulator, or None (B-B)."""
+    if files.timestamp_url:
+        from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+        return RequestsHTTPTimeStamper(  # type: ignore[no-untyped-call]
+            files.timestamp_url, https=files.timestamp_url.startswith("https:"), timeout=files.timestamp_timeout)
+    if files.simulated_tsa is not None:
+        return simulated_authority(*files.simulated_tsa, at=at)
+    return None
+
+
+def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name: str, at: datetime) -> bytes:
+    """The PDF with the institution's PAdES signature added (an incremental update over the given bytes),
+    time-stamped at `at` by the files' authority when they name one (B-T), else B-B."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     if not files.usable():
         raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
@@ -136,7 +213,11 @@ def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason, location=location,
                                         name=name)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer, in_place=False)
+    stamper = timestamper(files, at=at)
+    try:
+        out = signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(writer, in_place=False)
+    except (OSError, TimestampRequestError) as exc:  # the authority did not answer, or refused
+        raise SigningUnavailable(f"the time-stamping authority could not be reached: {exc}") from None
     assert isinstance(out, io.BytesIO)
     return out.getvalue()
 
@@ -160,12 +241,15 @@ def subject_of(files: SignerFiles) -> str | None:
 def signer_files(settings: Settings) -> SignerFiles:
     """The certificate files the settings name; outside production, the demo CA's when none are named."""
     c = settings.contracts
+    demo = None if settings.mode is Mode.PRODUCTION else demo_files(settings.data_dir.resolve())
+    stamping: dict[str, Any] = {"timestamp_url": c.timestamp_url or None, "timestamp_timeout": c.timestamp_timeout,
+                                "simulated_tsa": None if c.timestamp_url or demo is None else demo.simulated_tsa}
     if c.signing_pkcs12 is not None:
         return SignerFiles(pkcs12=c.signing_pkcs12,
-                           pkcs12_password=c.signing_pkcs12_password.get_secret_value().encode() or None)
+                           pkcs12_password=c.signing_pkcs12_password.get_secret_value().encode() or None, **stamping)
     if c.signing_key is not None and c.signing_cert is not None:
         return SignerFiles(key=c.signing_key, cert=c.signing_cert,
-                           chain=tuple(Path(p.strip()) for p in c.signing_chain.split(",") if p.strip()))
-    if settings.mode is Mode.PRODUCTION:
-        return SignerFiles()
-    return demo_files(settings.data_dir.resolve())
+                           chain=tuple(Path(p.strip()) for p in c.signing_chain.split(",") if p.strip()), **stamping)
+    if demo is None:
+        return SignerFiles(**stamping)
+    return SignerFiles(key=demo.key, cert=demo.cert, chain=demo.chain, **stamping)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,7 @@ def _approved(client, world, monkeypatch) -> dict:
 def _validate(data: bytes, ca: Path):
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ca / "ca.pem"))])
     [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
-    return embedded, validate_pdf_signature(embedded, context)
+    return embedded, validate_pdf_signature(embedded, context, ts_validation_context=context)
 
 
 def _pdfsig(data: bytes, tmp_path: Path, name: str) -> str:
@@ -149,6 +150,14 @@ def test_open_read_sign_and_verify(client, session, runtime, world, monkeypatch,
     assert (status.intact, status.valid, status.trusted, status.bottom_line) == (True, True, True, True)
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
     assert status.coverage.name == "ENTIRE_FILE"
+    # PAdES B-T: a time-stamp token over the signature, from the simulated authority (under the demo CA),
+    # at the business clock's time of signing; the token's own signature checks out.
+    stamp = status.timestamp_validity
+    assert stamp is not None
+    assert (stamp.intact, stamp.valid, stamp.trusted) == (True, True, True)
+    signed_at = session.scalars(select(Contract.signed_at).where(Contract.application_id == app["id"])).one()
+    assert stamp.timestamp == (signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC))
+    assert "Time-Stamping (simulator)" in stamp.signing_cert.subject.human_friendly
     # poppler's pdfsig, an independent implementation, agrees the signature is valid and covers everything.
     out = _pdfsig(data, tmp_path, "signed.pdf")
     assert "Signature Validation: Signature is Valid." in out, out

@@ -214,7 +214,8 @@ def sign(*, session: Session, kit: identity.IdentityKit, files: Files, principal
     pdf = rendering.html_to_pdf(rendering.render_html(template.html, _context(contract, record)))
     try:
         signed = signing.sign_pdf(pdf, files.signer, reason=f"借款合同 {contract.number}",
-                                  location=contract.terms["lender"]["name"], name=contract.terms["lender"]["name"])
+                                  location=contract.terms["lender"]["name"], name=contract.terms["lender"]["name"],
+                                  at=now)
     except signing.SigningUnavailable as exc:
         raise errors.SigningUnavailable(detail=str(exc)) from None
     key, sha = _store(files.storage, contract.institution_id, contract.borrower_id, signed, "pdf")
