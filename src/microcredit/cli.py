@@ -20,6 +20,7 @@
     microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run;
                                                 --runner celery: partitions to `celery -A microcredit.worker` workers)
     microcredit cob status / cob retry RUN_ID   the latest runs / run a run's failed loans again
+    microcredit cob scheduler [--once]          close each day at MICROCREDIT_COB_CLOSE_AT (local time)
     microcredit risk train --data F --spec S    train and validate a credit model (scorecard|lgbm|mlp), write
                                                 its artefact and report; microcredit risk synth: a synthetic population
 
@@ -724,6 +725,48 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
                 if not failure.retried:
                     console.print(f"[red]failed:[/red] loan {failure.loan_id} at {failure.step}: "
                                   f"{failure.error.splitlines()[-1] if failure.error else ''}", soft_wrap=True)
+
+
+@cob_app.command("scheduler")
+def cob_scheduler(once: Annotated[bool, typer.Option("--once", help="Look once and exit (for cron)")] = False,
+                  runner: Annotated[str, typer.Option(help="in_process, or celery (workers over the Redis broker)")]
+                  = "in_process") -> None:
+    """Close each institution's days at MICROCREDIT_COB_CLOSE_AT (its local time), missed dates first; run
+    as a service (it looks every MICROCREDIT_COB_SCHEDULE_CHECK_SECONDS), or with --once from cron."""
+    import time as wall
+
+    from microcredit.cob import service as cob
+
+    if runner not in ("in_process", "celery"):
+        _fail(f"unknown runner {runner!r}: in_process or celery")
+    runtime = _runtime()
+    close_at = runtime.settings.cob_close_at
+    if close_at is None:
+        _fail("no schedule: set MICROCREDIT_COB_CLOSE_AT (e.g. 02:00, each institution's local time)")
+    step_runner = None
+    if runner == "celery":
+        from microcredit.worker import celery_runner, make_app
+
+        try:
+            step_runner = celery_runner(make_app(runtime.settings))
+        except ValueError as exc:
+            _fail(str(exc))
+
+    def report(closed: Any) -> None:
+        if closed.dates:
+            console.print(f"{closed.code}: closed {', '.join(d.isoformat() for d in closed.dates)}")
+        if closed.skipped == "in_progress":
+            console.print(f"{closed.code}: another run is under way; next look")
+        elif closed.skipped:
+            console.print(f"[red]{closed.code}: {closed.skipped}[/red]", soft_wrap=True)
+
+    console.print(f"close of business at {close_at:%H:%M}, each institution's local time")
+    while True:
+        cob.schedule.close_due(db=runtime.db, kit=runtime.cob, clock=runtime.clock, close_at=close_at,
+                               runner=step_runner, runner_name=runner, report=report)
+        if once:
+            return
+        wall.sleep(runtime.settings.cob_schedule_check_seconds)
 
 
 @cob_app.command("status")

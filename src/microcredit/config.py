@@ -377,6 +377,11 @@ class Settings(BaseSettings):
     # run's heartbeat stays fresh (a run silent for longer is taken to have died and may be resumed).
     cob_partition_size: int = Field(default=500, ge=1, le=100_000)
     cob_lease_seconds: int = Field(default=120, ge=1, le=86400)
+    # When the scheduler (`microcredit cob scheduler`) closes each institution's yesterday, in the
+    # institution's own time zone ("HH:MM"; None: no schedule, an operator or cron runs `cob run`), and how
+    # often it looks.
+    cob_close_at: time | None = None
+    cob_schedule_check_seconds: int = Field(default=300, ge=5, le=86400)
     # The Celery queue the close of business's partitions go to (None: "microcredit.cob").
     cob_queue: str | None = None
     # How often the API process delivers queued messages in the background (0: only right

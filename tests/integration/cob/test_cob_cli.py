@@ -1,4 +1,4 @@
-"""`microcredit cob run / status / retry` on the demo installation (a temporary SQLite file)."""
+"""`microcredit cob run / status / retry / scheduler` on the demo installation (a temporary SQLite file)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,10 @@ def test_the_cob_commands_close_dates_in_order_show_them_and_refuse_a_date_twice
     first, latest = re.findall(r"\(run (\d+)\)", out)
     assert "0 loan(s) fixed, 0 still failing" in run("cob", "retry", latest)
     assert "Only the latest close of business" in run("cob", "retry", first, code=1)
+    # The scheduler needs a close time; with one, a look closes nothing here: the business date is ahead.
+    assert "set MICROCREDIT_COB_CLOSE_AT" in run("cob", "scheduler", "--once", code=1)
+    env["MICROCREDIT_COB_CLOSE_AT"] = "00:00"
+    looked = run("cob", "scheduler", "--once")
+    assert "close of business at 00:00" in looked
+    assert "closed" not in looked
+    assert f"business date of DEMO: {until}" in run("cob", "status")

@@ -117,6 +117,13 @@ def institution_info(*, session: Session, cache: ReferenceCache[InstitutionInfo]
     return load() if cache is None else cache.get(institution_id, load)
 
 
+def active_institutions(*, session: Session) -> list[InstitutionInfo]:
+    """Every active institution (for system work such as the scheduled close of business), by id."""
+    rows = session.scalars(repo.institutions_query().where(Institution.status == "active").order_by(Institution.id))
+    return [InstitutionInfo(id=i.id, code=i.code, name=i.name, name_en=i.name_en, timezone=i.timezone,
+                            business_date=i.business_date, status=i.status) for i in rows]
+
+
 def display_name(*, session: Session, institution_id: int, language: str) -> str:
     """The institution's name in `language` ("en": its English name, when it has one)."""
     inst = institution(session=session, institution_id=institution_id)
