@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from microcredit.lending.money import Money
 from microcredit.risk import samples
 from microcredit.risk import service as risk
 from microcredit.risk.assessment import ApplicantFacts, Decision
+from microcredit.risk.fraud.models import FraudCase, FraudLabel
 from tests.factories import make_institution, make_staff
 from tests.integration.helpers import assert_problem, audit_records, shared_client, signed_in, snapshot
 
@@ -112,6 +114,24 @@ def test_a_ring_at_review_goes_to_the_investigator_and_the_verdict_feeds_back(cl
     assert fourth.decision == Decision.DECLINE
     assert [r.code for r in fourth.results if r.outcome == "fail"] == ["fraud_confirmed_link"]
     assert risk.assess(session, applicant(inst.id, 107)).decision == Decision.APPROVE
+
+    # A later case holding the same applications is found not to be fraud (the device was a shop's tablet):
+    # the latest verdict is the label; the earlier stays on record. The link no longer declines.
+    cleared = FraudCase(institution_id=inst.id, source="scan", status="open", application_number=None,
+                        members=["FR000101", "FR000102", "FR000104"], persons=3, signals={},
+                        opened_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    session.add(cleared)
+    session.commit()
+    r = client.post(f"{API}/cases/{cleared.id}/verdict", headers=h["officer"],
+                    json={"verdict": "not_fraud", "reason": "门店平板, 已核实", "lock_version": 1})
+    assert r.status_code == 200, r.text
+    labels = client.get(f"{API}/labels", headers=h["officer"]).json()
+    assert sorted((lb["application_number"], lb["label"]) for lb in labels) == [
+        ("FR000101", "not_fraud"), ("FR000102", "not_fraud"), ("FR000104", "not_fraud")]
+    assert session.scalar(select(func.count()).select_from(FraudLabel).where(
+        FraudLabel.institution_id == inst.id)) == 6
+    fifth = risk.assess(session, applicant(inst.id, 108, device_id="dev-shared"))
+    assert "fraud_confirmed_link" not in [r.code for r in fifth.results if r.outcome == "fail"]
 
 
 def test_the_scan_finds_a_ring_the_review_did_not_reach(client, session, world):

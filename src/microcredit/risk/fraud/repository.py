@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,15 +64,23 @@ def person_devices(session: Session, institution_id: int, person_index: str,
         FraudIdentifier.kind == "device_id", FraudIdentifier.application_number != excluding_application)))
 
 
+def _latest_label_ids(institution_id: int) -> Any:
+    """Each application's latest label (a later verdict on a case that holds it again replaces an earlier one)."""
+    return (select(func.max(FraudLabel.id)).where(FraudLabel.institution_id == institution_id)
+            .group_by(FraudLabel.application_number))
+
+
 def confirmed_links(session: Session, institution_id: int, pairs: Sequence[tuple[str, str]],
                     excluding_application: str) -> int:
-    """How many of these (kind, index) pairs another application labelled `fraud` gave too (one query)."""
+    """How many of these (kind, index) pairs another application whose latest label is `fraud` gave too (one
+    query)."""
     if not pairs:
         return 0
     rows = session.execute(select(FraudIdentifier.kind, FraudIdentifier.value_index).distinct().join(
         FraudLabel, (FraudLabel.institution_id == FraudIdentifier.institution_id)
         & (FraudLabel.application_number == FraudIdentifier.application_number)).where(
         FraudIdentifier.institution_id == institution_id, FraudLabel.label == "fraud",
+        FraudLabel.id.in_(_latest_label_ids(institution_id)),
         FraudIdentifier.value_index.in_(sorted({index for _, index in pairs})),
         FraudIdentifier.application_number != excluding_application))
     found = {(kind, index) for kind, index in rows}
@@ -118,6 +127,6 @@ def notes(session: Session, case_id: int) -> list[FraudCaseNote]:
 
 
 def labels(session: Session, institution_id: int) -> list[FraudLabel]:
-    """Every label, oldest first."""
-    return list(session.scalars(select(FraudLabel).where(FraudLabel.institution_id == institution_id)
+    """Each application's latest label, oldest first (earlier ones stay in the table and the audit trail)."""
+    return list(session.scalars(select(FraudLabel).where(FraudLabel.id.in_(_latest_label_ids(institution_id)))
                                 .order_by(FraudLabel.id)))
