@@ -97,7 +97,8 @@ def test_an_old_document_stays_valid_and_means_no_table_and_no_bound() -> None:
 
 def test_the_table_survives_a_round_trip() -> None:
     again = ProductTerms.model_validate(FARM.model_dump(mode="json"))
-    assert again.limits == FARM.limits and again.max_dsr_percent == Decimal(50)
+    assert again.limits == FARM.limits
+    assert again.max_dsr_percent == Decimal(50)
 
 
 # --- the payment the ratio counts -----------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_the_offer_never_breaks_the_bound_and_one_step_more_would(income: Money,
     a = pricing.assess(p, grade=grade, asked=yuan("50000.00"), income=income, existing_payments=debts)
     budget = income.minor * 50 // 100 - debts.minor
     rate = p.rates[grade]
-    assert a.offer <= p.limits[grade] and a.offer.minor % 10_000 == 0 or a.offer == p.limits[grade]
+    assert (a.offer <= p.limits[grade] and a.offer.minor % 10_000 == 0) or a.offer == p.limits[grade]
     if a.offer.minor > 0:
         assert (debts + p.monthly_payment(a.offer, rate)).minor * 100 <= income.minor * 50
     if a.binding == "debt_service_ratio":
@@ -164,8 +165,10 @@ def test_within_the_offer_passes_and_above_it_flags_with_the_offer_as_counter() 
     above = pricing.assess(p, grade="B", asked=yuan("30000.00"), income=yuan("4000.00"),
                            existing_payments=yuan("500.00"))
     assert (above.code, above.outcome) == ("debt_service_ratio", Outcome.FLAG)
-    assert above.counter_amount == above.offer and yuan("16000.00") <= above.offer <= yuan("18000.00")
-    assert above.params()["offer"] == str(above.offer) and above.params()["max_dsr"] == "50"
+    assert above.counter_amount == above.offer
+    assert yuan("16000.00") <= above.offer <= yuan("18000.00")
+    assert above.params()["offer"] == str(above.offer)
+    assert above.params()["max_dsr"] == "50"
 
 
 def test_the_grade_limit_binds_when_income_allows_more() -> None:
@@ -191,3 +194,47 @@ def test_without_a_bound_the_grade_limit_alone_sets_the_offer() -> None:
     a = pricing.assess(pricing_terms(terms(max_dsr_percent=None)), grade="D", asked=yuan("35000.00"),
                        income=yuan("100.00"), existing_payments=yuan("0.00"))
     assert (a.offer, a.dsr_limit, a.code) == (yuan("30000.00"), None, "grade_limit")
+
+
+# --- in the decision --------------------------------------------------------------------------------
+
+def _decide(asked: str, income: str, product: ProductTerms = FARM):
+    from dataclasses import replace
+
+    from tests.unit.risk.test_rules import SAMPLES, run
+
+    facts = SAMPLES["clean"]
+    facts = replace(facts, amount=yuan(asked), term=12, repayment_method="equal_installment",
+                    monthly_income=yuan(income), monthly_debt_payments=yuan("0.00"), pricing=pricing_terms(product))
+    return run(facts)
+
+
+def test_the_decision_refers_above_the_offer_with_the_offer_as_max_amount_and_the_figures_stored() -> None:
+    within = _decide("5000.00", "20000.00")
+    assert within.decision.value == "approve"
+    assert within.max_amount is None
+    assert [r.code for r in within.results][-1] == "affordability"
+    above = _decide("40000.00", "12000.00")  # the bureau says ~¥3,000 a month: DTI 53 % passes, DSR 54 % not
+    last = above.results[-1]
+    assert (above.decision.value, last.code, last.outcome) == ("refer", "debt_service_ratio", Outcome.FLAG)
+    assert above.max_amount is not None
+    assert str(above.max_amount) == last.params["offer"]
+    assert {"grade", "rate", "grade_limit", "existing", "installment", "income", "dsr", "max_dsr", "offer"} \
+        <= set(last.params)
+
+
+def test_the_decision_declines_when_nothing_can_be_offered() -> None:
+    a = _decide("2000.00", "6000.00")  # DTI 53 % passes; half the income is all taken by the ¥3,000
+    assert (a.decision.value, a.results[-1].code, a.results[-1].outcome) == ("decline", "debt_service_ratio",
+                                                                             Outcome.FAIL)
+
+
+def test_a_product_without_table_or_bound_decides_as_before() -> None:
+    from dataclasses import replace
+
+    from tests.unit.risk.test_rules import SAMPLES, run
+
+    before = run(SAMPLES["clean"])
+    assert before.decision.value == "approve"
+    assert "affordability" not in {r.code for r in before.results}
+    assert replace(SAMPLES["clean"]).pricing is None
