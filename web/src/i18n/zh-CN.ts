@@ -2293,14 +2293,14 @@ export default {
       debt_service_ratio: '超出收入可承受的额度（负债收入比）',
       grade_limit: '超出该风险等级的额度上限',
     },
-    counterAtOffer: '按可贷额度 {amount} 还价',
+    counterAtOffer: '按可贷额度 {amount} 提出调整方案',
     borrower: {
       title: '可为您提供的额度',
       body: {
         debt_service_ratio: '根据您的收入和现有负债，您申请的 {asked} 每月还款压力过大。我们最多可为您提供 {offer}。',
         grade_limit: '根据您的信用评估，您申请的 {asked} 超出了可贷额度。我们最多可为您提供 {offer}。',
       },
-      next: '审批人员确认后，您会收到按此额度的还价，可以选择接受或拒绝。',
+      next: '审批人员确认后，您会收到按此额度的调整方案，可以选择接受或拒绝。',
     },
   },
   approval: {
