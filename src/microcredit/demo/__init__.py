@@ -127,14 +127,16 @@ def demo_products(first_day: date) -> list[tuple[str, ProductTerms]]:
             approval_policy=[{"up_to_amount": "10000.00", "worst_grade": "C", "levels": 1},
                              {"up_to_amount": "30000.00", "worst_grade": "D", "levels": 2},
                              {"up_to_amount": "50000.00", "worst_grade": "E", "levels": 3}],
-            group_lending=True)),
+            limits={"A": "50000.00", "B": "50000.00", "C": "40000.00", "D": "30000.00", "E": "20000.00"},
+            max_dsr_percent="70", group_lending=True)),
         ("CONSUMER", _product_terms(
             first_day, name_zh="个人消费贷", name_en="Personal consumer loan", amount_min="1000.00",
             amount_max="30000.00", term_min=6, term_max=12, repayment_methods=["equal_installment"],
             rate={"kind": "fixed", "annual_rate": "11.5"}, customer_types=["consumer"],
             required_documents=["id_card", "bank_statement"],
             approval_policy=[{"up_to_amount": "10000.00", "worst_grade": "B", "levels": 1},
-                             {"up_to_amount": "30000.00", "worst_grade": "E", "levels": 2}])),
+                             {"up_to_amount": "30000.00", "worst_grade": "E", "levels": 2}],
+            max_dsr_percent="60")),
         ("SME-QTR", _product_terms(
             first_day, name_zh="小微企业按季付息贷", name_en="Small business loan, quarterly interest",
             amount_min="50000.00", amount_max="300000.00", term_min=6, term_max=12,

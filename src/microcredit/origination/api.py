@@ -14,6 +14,7 @@ from microcredit.errors import FieldProblem, ValidationFailed
 from microcredit.identity.principal import Principal
 from microcredit.origination import service
 from microcredit.origination.schemas import (
+    AffordabilityRead,
     ApplicationCreate,
     ApplicationDetail,
     ApplicationRuleResultRead,
@@ -88,9 +89,26 @@ def _plan(view: ApplicationView) -> dict[str, Any]:
             "human_review_requested_at": a.human_review_requested_at}
 
 
+def _affordability(view: ApplicationView) -> AffordabilityRead | None:
+    r = service.applications.affordability_of(view)
+    if r is None:
+        return None
+    p = r.params
+    return AffordabilityRead(
+        code=r.code, outcome=r.outcome, grade=p["grade"], rate_percent=p["rate"], asked=p["asked"],
+        grade_limit=p["grade_limit"], existing_payments=p["existing"], installment=p["installment"],
+        income=p.get("income"), dsr_percent=p.get("dsr"), max_dsr_percent=p.get("max_dsr"),
+        dsr_limit=p.get("dsr_limit"), offer=p["offer"])
+
+
 def _mine(view: ApplicationView) -> MyApplicationRead:
     a = view.application
+    priced = _affordability(view)
+    # The offer is told while people decide on it (referred, or the counter-offer made at it).
+    offered = priced is not None and priced.outcome == "flag" and a.status in ("referred", "counter_offered")
     return MyApplicationRead(
+        offer=priced.offer if offered and priced else None,
+        offer_reason=priced.code if offered and priced and priced.code != "affordability" else None,
         **_plan(view), decline_reasons=[DeclineReason.model_validate(r)
                                         for r in service.applications.borrower_reasons(view)],
         needed=list(a.needed or []) if a.status == "returned" else [],
@@ -109,7 +127,7 @@ def _detail(view: ApplicationView, session: Any = None) -> ApplicationDetail:
         **_plan(view), officer_user_id=a.officer_user_id, device_id=a.device_id, client_ip=a.client_ip,
         decision=a.decision, rule_set=a.rule_set, score=a.score, grade=a.grade, reasons=list(a.reasons or []),
         needed=list(a.needed or []), max_amount=a.max_amount, bureau_report_id=a.bureau_report_id,
-        results=[ApplicationRuleResultRead.model_validate(r) for r in view.results])
+        results=[ApplicationRuleResultRead.model_validate(r) for r in view.results], affordability=_affordability(view))
 
 
 # --- the borrower's own applications ---------------------------------------------------------------

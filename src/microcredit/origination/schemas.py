@@ -19,6 +19,7 @@ from microcredit.products.schemas import MAX_AMOUNT, RepaymentMethodName
 __all__ = [
     "EMPLOYMENTS",
     "PURPOSES",
+    "AffordabilityRead",
     "ApplicationCreate",
     "ApplicationDetail",
     "ApplicationRuleResultRead",
@@ -145,6 +146,32 @@ class DeclineReason(OutputSchema):
     params: dict[str, Any]
 
 
+class AffordabilityRead(OutputSchema):
+    """The decision's price and limit for the grade (issue 19 §3): the figures behind the offer."""
+
+    code: Literal["affordability", "debt_service_ratio", "grade_limit"] = Field(
+        description="affordability: the amount asked is within the offer; otherwise the bound that set the offer")
+    outcome: Literal["pass", "flag", "fail"] = Field(
+        description="pass: within; flag: above the offer (referred, max_amount the offer); fail: the offer is "
+                    "below the product's smallest amount (declined)")
+    grade: str
+    rate_percent: str
+    asked: MoneyStr
+    grade_limit: MoneyStr
+    existing_payments: MoneyStr = Field(description="Monthly payments on other debts (the bureau's or stated)")
+    installment: MoneyStr = Field(description="This loan's largest monthly payment at the grade's rate")
+    income: MoneyStr | None
+    dsr_percent: str | None = Field(description="(existing + installment) / income, after the loan asked")
+    max_dsr_percent: str | None
+    dsr_limit: MoneyStr | None = Field(description="The largest amount the bound by income allows")
+    offer: MoneyStr = Field(description="grade_limit ∧ dsr_limit")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "debt_service_ratio", "outcome": "flag", "grade": "B", "rate_percent": "8.4", "asked": "40000.00",
+        "grade_limit": "50000.00", "existing_payments": "500.00", "installment": "3489.25", "income": "6000.00",
+        "dsr_percent": "66.49", "max_dsr_percent": "50", "dsr_limit": "28600.00", "offer": "28600.00"}]})
+
+
 class ApplicationSummary(OutputSchema):
     """An application in a list."""
 
@@ -196,6 +223,11 @@ class MyApplicationRead(_Plan):
         "An automatic decline's main score factors (catalogue keys `risk.reason.<code>`); never fraud flags"))
     human_review_available: bool = Field(default=False, description=(
         "Declined automatically and no human review asked for yet: the borrower may ask for one (PIPL Art. 24)"))
+    offer: MoneyStr | None = Field(default=None, description=(
+        "Above what the grade and the income allow: the most that can be lent (a reviewer confirms it as a "
+        "counter-offer, which the borrower accepts or rejects)"))
+    offer_reason: Literal["debt_service_ratio", "grade_limit"] | None = Field(
+        default=None, description="What sets the offer: the income (debt-service ratio) or the grade's limit")
 
 
 class GuarantorRead(OutputSchema):
@@ -224,6 +256,9 @@ class ApplicationDetail(_Plan):
     max_amount: MoneyStr | None
     bureau_report_id: str | None
     results: list[ApplicationRuleResultRead]
+    affordability: AffordabilityRead | None = Field(
+        default=None, description="The price and limit the decision found (null: the product has neither a limit "
+                                  "table nor a bound by income, or no grade was reached)")
     guarantors: list[GuarantorRead] = Field(default_factory=list, description="The mutual guarantee of a group "
                                                                               "member's application: who stands for it")
 

@@ -227,6 +227,13 @@ class ProductTerms(InputSchema):
     age_max: int = Field(default=65, ge=18, le=100)
     required_documents: list[DocumentTypeName] = Field(default_factory=list, max_length=10)
     approval_policy: list[ApprovalRow] = Field(min_length=1, max_length=20)
+    limits: dict[GradeName, Positive] | None = Field(
+        default=None, description='The largest amount per risk grade (A best … E worst), a worse grade never more, '
+        'e.g. {"A": "50000.00", …, "E": "10000.00"}; absent: every grade up to amount_max')
+    max_dsr_percent: Annotated[PercentStr, Field(gt=0, le=100)] | None = Field(
+        default=None, description='The largest debt-service ratio after this loan, in percent of the monthly '
+        'income: the bureau\'s (or stated, the larger) monthly payments plus this loan\'s largest monthly '
+        'installment at the grade\'s rate, e.g. "50"; absent: no bound by income')
     group_lending: bool = False
     active_from: date
     active_to: date | None = None
@@ -315,6 +322,26 @@ class ProductTerms(InputSchema):
                               "须有一行规则覆盖最高金额及最差等级（E）")
         return value
 
+    @field_validator("limits")
+    @classmethod
+    def _limits_by_grade(cls, value: dict[str, Money] | None, info: ValidationInfo) -> dict[str, Money] | None:
+        if value is None:
+            return None
+        if set(value) != set(GRADES):
+            raise field_error("limits_incomplete", "give a limit for every grade A–E", "请为 A–E 每个等级填写额度上限")
+        limits = [value[g] for g in GRADES]
+        if any(a < b for a, b in pairwise(limits)):
+            raise field_error("limits_order", "a worse grade cannot have a higher limit (A ≥ B ≥ … ≥ E)",
+                              "风险等级越差额度上限不能越高（A ≥ B ≥ … ≥ E）")
+        low, high = info.data.get("amount_min"), info.data.get("amount_max")
+        if isinstance(high, Money) and limits[0] > high:
+            raise field_error("limit_above_max", f"a grade's limit cannot exceed the largest amount ({high})",
+                              f"等级额度上限不能高于产品最高金额（{high}）")
+        if isinstance(low, Money) and limits[-1] < low:
+            raise field_error("limit_below_min", f"a grade's limit cannot be below the smallest amount ({low})",
+                              f"等级额度上限不能低于产品最低金额（{low}）")
+        return {g: value[g] for g in GRADES}
+
     @field_validator("active_to")
     @classmethod
     def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
@@ -323,6 +350,12 @@ class ProductTerms(InputSchema):
             raise field_error("max_below_min", "the end date cannot be before the start date",
                               "结束日期不能早于开始日期")
         return value
+
+    def limit_for(self, grade: str | None) -> Money:
+        """The largest amount a borrower of `grade` may have (no table or no grade: the product's largest)."""
+        limit: Money = self.amount_max if self.limits is None or grade not in GRADES else \
+            self.limits[grade]  # type: ignore[index]
+        return limit
 
     def levels_for(self, amount: Money, grade: str) -> int:
         """The approval levels a loan of `amount` at `grade` needs (the first row that covers it)."""
@@ -345,6 +378,8 @@ _TERMS_EXAMPLE: dict[str, Any] = {
     "age_min": 18, "age_max": 65, "required_documents": ["id_card", "income_proof"],
     "approval_policy": [{"up_to_amount": "10000.00", "worst_grade": "C", "levels": 1},
                         {"up_to_amount": "50000.00", "worst_grade": "E", "levels": 3}],
+    "limits": {"A": "50000.00", "B": "40000.00", "C": "30000.00", "D": "20000.00", "E": "10000.00"},
+    "max_dsr_percent": "50",
     "group_lending": False, "active_from": "2026-01-01",
 }
 

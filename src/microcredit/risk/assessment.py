@@ -17,9 +17,10 @@ result can be stored, compared and replayed.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from microcredit.lending.money import Money
 
@@ -67,6 +68,23 @@ class Velocity:
     bank_card_24h: int = 0  # 0: no card given
 
 
+STEP = Money(10_000, "CNY")  # ¥100: offers are rounded down to this
+
+
+@dataclass(frozen=True)
+class PricingTerms:
+    """What the decision needs of the product version to price and limit an application."""
+
+    rates: Mapping[str, Decimal]  # grade → nominal annual rate in percent
+    limits: Mapping[str, Money]  # grade → the largest amount (every grade; no table: the product's largest)
+    max_dsr_percent: Decimal | None  # None: no bound by income
+    amount_min: Money
+    # (amount, annual rate in percent) → the loan's largest monthly payment (installment, fees included).
+    monthly_payment: Callable[[Money, Decimal], Money]
+    step: Money = STEP
+
+
+
 @dataclass(frozen=True)
 class ApplicantFacts:
     """Everything the automated review may look at, gathered by origination at submission.
@@ -112,6 +130,9 @@ class ApplicantFacts:
     # Whether the applicant authorised the credit-bureau query (征信查询授权), recorded by origination.
     # False: the review stops before the bureau with `missing` and needed "bureau_authorisation".
     bureau_authorised: bool = True
+    # The product version's price and limit tables and its bound by income (`risk.pricing`); None: the
+    # version has neither a limit table nor a debt-service bound, and the decision does not price or limit.
+    pricing: PricingTerms | None = None
 
 
 @dataclass(frozen=True)

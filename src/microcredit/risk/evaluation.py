@@ -12,7 +12,11 @@ After each gate: any `fail` declines, else any `missing` returns to the
 borrower (with every `needed` item), and the later stages do not run (their
 rules are not in the results). At the end any `flag` refers to people;
 otherwise the application is approved. The envelope is written as rules of the
-decision stage (a grade to decline, a flag outside the approval envelope).
+decision stage (a grade to decline, a flag outside the approval envelope). Last,
+when the product has a limit table or a debt-service bound (`facts.pricing`), the
+offer at the grade (`risk.pricing`) is one more decision result: within it passes;
+above it flags (referred, `max_amount` the offer); an offer below the product's
+smallest amount fails (declined, `grade_limit` or `debt_service_ratio`).
 
 Variables the expressions see (`VARIABLES` in rules.py says from which stage):
 see `facts_variables`, `bureau_variables` and docs/risk-rules.md.
@@ -28,7 +32,7 @@ from typing import Any
 from microcredit.integrations.bureau import BureauReport
 from microcredit.integrations.id_check import IdCheck
 from microcredit.lending.money import Money
-from microcredit.risk import scorer
+from microcredit.risk import pricing, scorer
 from microcredit.risk.assessment import ApplicantFacts, Assessment, Decision, Outcome, RuleResult, Stage
 from microcredit.risk.fraud import check as fraud_check
 from microcredit.risk.rules import CompiledRuleSet, Fired, run_stage
@@ -152,6 +156,14 @@ def score_of(facts: ApplicantFacts, bureau: Mapping[str, Any], dti: int) -> scor
         monthly_income_minor=_minor(facts.monthly_income)))
 
 
+def affordability(facts: ApplicantFacts, terms: pricing.PricingTerms, grade: str,
+                  bureau_payments: int) -> pricing.Affordability:
+    """The offer at `grade`: existing payments are the larger of the stated and the bureau's (as `dti_pct`)."""
+    existing = max(_minor(facts.monthly_debt_payments) or 0, bureau_payments)
+    return pricing.assess(terms, grade=grade, asked=facts.amount, income=facts.monthly_income,
+                          existing_payments=Money(existing, facts.amount.currency))
+
+
 @dataclass(frozen=True)
 class Sources:
     """The outside answers, asked only when a stage needs them."""
@@ -193,6 +205,7 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
     fired: list[Fired] = []
     report: BureauReport | None = None
     points: scorer.Score | None = None
+    offer: pricing.Affordability | None = None
 
     def settle(decision: Decision) -> Evaluation:
         needed = tuple(dict.fromkeys(n for f in fired if f.outcome == Outcome.MISSING for n in f.needed))
@@ -202,6 +215,10 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             grades = rules.parameters.get("approve_grades") or ()
             if isinstance(limit, int) and points.grade in grades and facts.amount.minor > limit > 0:
                 max_amount = Money(limit, facts.amount.currency)
+            # The product's offer (grade limit ∧ income's bound) is a counter-offer too: the lower one stands.
+            counter = offer.counter_amount if offer is not None else None
+            if counter is not None and (max_amount is None or counter < max_amount):
+                max_amount = counter
         return Evaluation(Assessment(
             decision=decision, results=tuple(_to_result(f) for f in fired), rule_set=rules.label,
             score=points.points if points else None, grade=points.grade if points else None,
@@ -242,4 +259,9 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             return settle(Decision.DECLINE)
         if Outcome.MISSING in outcomes:
             return settle(Decision.RETURN)
+    if facts.pricing is not None and points is not None and points.grade in facts.pricing.rates:
+        offer = affordability(facts, facts.pricing, points.grade, int(bureau["monthly_payments"]))
+        fired.append(Fired(Stage.DECISION, offer.code, offer.outcome, f"risk.rule.{offer.code}", offer.params(), ()))
+        if offer.outcome is Outcome.FAIL:
+            return settle(Decision.DECLINE)
     return settle(Decision.REFER if any(f.outcome == Outcome.FLAG for f in fired) else Decision.APPROVE)

@@ -5568,6 +5568,85 @@ export interface components {
             user_name?: string | null;
         };
         /**
+         * AffordabilityRead
+         * @description The decision's price and limit for the grade (issue 19 §3): the figures behind the offer.
+         * @example {
+         *       "asked": "40000.00",
+         *       "code": "debt_service_ratio",
+         *       "dsr_limit": "28600.00",
+         *       "dsr_percent": "66.49",
+         *       "existing_payments": "500.00",
+         *       "grade": "B",
+         *       "grade_limit": "50000.00",
+         *       "income": "6000.00",
+         *       "installment": "3489.25",
+         *       "max_dsr_percent": "50",
+         *       "offer": "28600.00",
+         *       "outcome": "flag",
+         *       "rate_percent": "8.4"
+         *     }
+         */
+        AffordabilityRead: {
+            /**
+             * Asked
+             * @example 8000.00
+             */
+            asked: string;
+            /**
+             * Code
+             * @description affordability: the amount asked is within the offer; otherwise the bound that set the offer
+             * @enum {string}
+             */
+            code: "affordability" | "debt_service_ratio" | "grade_limit";
+            /**
+             * Dsr Limit
+             * @description The largest amount the bound by income allows
+             */
+            dsr_limit: string | null;
+            /**
+             * Dsr Percent
+             * @description (existing + installment) / income, after the loan asked
+             */
+            dsr_percent: string | null;
+            /**
+             * Existing Payments
+             * @description Monthly payments on other debts (the bureau's or stated)
+             * @example 8000.00
+             */
+            existing_payments: string;
+            /** Grade */
+            grade: string;
+            /**
+             * Grade Limit
+             * @example 8000.00
+             */
+            grade_limit: string;
+            /** Income */
+            income: string | null;
+            /**
+             * Installment
+             * @description This loan's largest monthly payment at the grade's rate
+             * @example 8000.00
+             */
+            installment: string;
+            /** Max Dsr Percent */
+            max_dsr_percent: string | null;
+            /**
+             * Offer
+             * @description grade_limit ∧ dsr_limit
+             * @example 8000.00
+             */
+            offer: string;
+            /**
+             * Outcome
+             * @description pass: within; flag: above the offer (referred, max_amount the offer); fail: the offer is below the product's smallest amount (declined)
+             * @enum {string}
+             */
+            outcome: "pass" | "flag" | "fail";
+            /** Rate Percent */
+            rate_percent: string;
+        };
+        /**
          * AmountsRead
          * @description An amount per component.
          */
@@ -5662,6 +5741,8 @@ export interface components {
          * @description An application as staff see it: everything, every rule result included.
          */
         ApplicationDetail: {
+            /** @description The price and limit the decision found (null: the product has neither a limit table nor a bound by income, or no grade was reached) */
+            affordability?: components["schemas"]["AffordabilityRead"] | null;
             /**
              * Amount
              * @example 8000.00
@@ -10327,6 +10408,16 @@ export interface components {
             needed: string[];
             /** Number */
             number: string | null;
+            /**
+             * Offer
+             * @description Above what the grade and the income allow: the most that can be lent (a reviewer confirms it as a counter-offer, which the borrower accepts or rejects)
+             */
+            offer?: string | null;
+            /**
+             * Offer Reason
+             * @description What sets the offer: the income (debt-service ratio) or the grade's limit
+             */
+            offer_reason?: ("debt_service_ratio" | "grade_limit") | null;
             /** Period Unit */
             period_unit: string;
             /** Product Code */
@@ -11623,6 +11714,14 @@ export interface components {
          *           }
          *         ],
          *         "group_lending": false,
+         *         "limits": {
+         *           "A": "50000.00",
+         *           "B": "40000.00",
+         *           "C": "30000.00",
+         *           "D": "20000.00",
+         *           "E": "10000.00"
+         *         },
+         *         "max_dsr_percent": "50",
          *         "name_en": "Farm business loan",
          *         "name_zh": "助农经营贷",
          *         "penalty": {
@@ -11940,6 +12039,18 @@ export interface components {
              */
             interest_method?: "declining_balance" | "flat";
             /**
+             * Limits
+             * @description The largest amount per risk grade (A best … E worst), a worse grade never more, e.g. {"A": "50000.00", …, "E": "10000.00"}; absent: every grade up to amount_max
+             */
+            limits?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Max Dsr Percent
+             * @description The largest debt-service ratio after this loan, in percent of the monthly income: the bureau's (or stated, the larger) monthly payments plus this loan's largest monthly installment at the grade's rate, e.g. "50"; absent: no bound by income
+             */
+            max_dsr_percent?: string | null;
+            /**
              * Name En
              * @example Farm business loan
              */
@@ -12017,6 +12128,14 @@ export interface components {
          *           }
          *         ],
          *         "group_lending": false,
+         *         "limits": {
+         *           "A": "50000.00",
+         *           "B": "40000.00",
+         *           "C": "30000.00",
+         *           "D": "20000.00",
+         *           "E": "10000.00"
+         *         },
+         *         "max_dsr_percent": "50",
          *         "name_en": "Farm business loan",
          *         "name_zh": "助农经营贷",
          *         "penalty": {

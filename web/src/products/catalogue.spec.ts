@@ -29,6 +29,25 @@ describe('the product form and the API terms', () => {
   })
 })
 
+describe('the limit table by grade and the debt-service bound', () => {
+  it('are sent when on, round-trip, and are absent (null) when off', () => {
+    const form = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan', limits_on: true, max_dsr_percent: ' 50 ' }
+    form.limits = { A: '50000.00', B: '40000.00', C: '30000.00', D: '20000.00', E: '10000.00' }
+    const terms = termsFromForm(form)
+    expect(terms.limits).toEqual({ A: '50000.00', B: '40000.00', C: '30000.00', D: '20000.00', E: '10000.00' })
+    expect(terms.max_dsr_percent).toBe('50')
+    expect(termsFromForm(formFromTerms(terms))).toEqual(terms)
+    const off = termsFromForm({ ...form, limits_on: false, max_dsr_percent: '' })
+    expect([off.limits, off.max_dsr_percent]).toEqual([null, null])
+  })
+
+  it('refuses a worse grade with a higher limit and a bound outside 0–100', () => {
+    const form = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan', limits_on: true, max_dsr_percent: '120' }
+    form.limits = { A: '10000.00', B: '20000.00', C: '10000.00', D: '10000.00', E: '10000.00' }
+    expect(formProblems(form)).toEqual({ limits: 'products.errors.limitsOrder', max_dsr_percent: 'products.errors.dsr' })
+  })
+})
+
 describe('the checks before the server is asked', () => {
   const valid = () => ({ ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan' })
 

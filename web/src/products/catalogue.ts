@@ -93,6 +93,11 @@ export interface ProductForm {
   age_max: number
   required_documents: DocumentType[]
   approval_policy: ApprovalRowForm[]
+  /** A limit per grade (risk-based limits); off: every grade up to amount_max. */
+  limits_on: boolean
+  limits: Record<Grade, string>
+  /** The largest debt-service ratio after the loan, in percent of income; empty: no bound. */
+  max_dsr_percent: string
   group_lending: boolean
   tranches: boolean
   down_payment_percent: string
@@ -113,6 +118,8 @@ export function emptyForm(firstDay: string): ProductForm {
     recalculation_compounding: 'none', recalculation_pre_closure: 'till_pre_closure_date',
     customer_types: ['consumer'], age_min: 18, age_max: 65, required_documents: ['id_card'],
     approval_policy: [{ up_to_amount: '50000.00', worst_grade: 'E', levels: 1 }], group_lending: false,
+    limits_on: false, limits: { A: '50000.00', B: '50000.00', C: '50000.00', D: '50000.00', E: '50000.00' },
+    max_dsr_percent: '',
     tranches: false, down_payment_percent: '', down_payment_collected: false,
     active_from: firstDay, active_to: '',
   }
@@ -148,6 +155,9 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     customer_types: [...terms.customer_types], age_min: terms.age_min ?? 18, age_max: terms.age_max ?? 65,
     required_documents: [...(terms.required_documents ?? [])],
     approval_policy: terms.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount, worst_grade: r.worst_grade, levels: r.levels })),
+    limits_on: !!terms.limits,
+    limits: terms.limits ? { ...(terms.limits as Record<Grade, string>) } : Object.fromEntries(GRADES.map((g) => [g, terms.amount_max])) as Record<Grade, string>,
+    max_dsr_percent: terms.max_dsr_percent ?? '',
     group_lending: terms.group_lending ?? false, active_from: terms.active_from, active_to: terms.active_to ?? '',
     tranches: terms.tranches ?? false, down_payment_percent: terms.down_payment_percent ?? '',
     down_payment_collected: terms.down_payment_collected ?? false,
@@ -180,6 +190,8 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     customer_types: [...form.customer_types], age_min: form.age_min, age_max: form.age_max,
     required_documents: [...form.required_documents],
     approval_policy: form.approval_policy.map((r) => ({ up_to_amount: r.up_to_amount.trim(), worst_grade: r.worst_grade, levels: r.levels })),
+    limits: form.limits_on ? Object.fromEntries(GRADES.map((g) => [g, form.limits[g].trim()])) : null,
+    max_dsr_percent: form.max_dsr_percent.trim() || null,
     group_lending: form.group_lending, active_from: form.active_from, active_to: form.active_to || null,
     tranches: form.tranches, down_payment_percent: form.down_payment_percent.trim() || null,
     down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
@@ -223,6 +235,12 @@ export function formProblems(form: ProductForm): Record<string, string> {
   if (form.age_max < form.age_min) out.age_max = 'products.errors.maxBelowMin'
   if (!form.customer_types.length) out.customer_types = 'validation.required'
   if (!form.approval_policy.length) out.approval_policy = 'validation.required'
+  if (form.limits_on) {
+    for (const g of GRADES) if (!DECIMAL.test(form.limits[g].trim())) out[`limits.${g}`] = 'products.errors.amount'
+    const limits = GRADES.map((g) => Number(form.limits[g]))
+    if (!GRADES.some((g) => out[`limits.${g}`]) && limits.some((l, i) => i > 0 && l > limits[i - 1])) out.limits = 'products.errors.limitsOrder'
+  }
+  if (form.max_dsr_percent.trim() && !(RATE.test(form.max_dsr_percent.trim()) && Number(form.max_dsr_percent) > 0 && Number(form.max_dsr_percent) <= 100)) out.max_dsr_percent = 'products.errors.dsr'
   if (!form.active_from) out.active_from = 'validation.required'
   if (form.active_to && form.active_from && form.active_to < form.active_from) out.active_to = 'products.errors.maxBelowMin'
   return out

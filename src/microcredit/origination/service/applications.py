@@ -41,6 +41,7 @@ from microcredit.risk.assessment import Assessment, Decision, Outcome, Stage, Ve
 
 __all__ = [
     "ApplicationView",
+    "affordability_of",
     "borrower_reasons",
     "counts",
     "create_own",
@@ -164,6 +165,17 @@ def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
         return []
     return [r for r in view.results if r.submission == application.submissions and r.outcome == Outcome.FAIL
             and r.stage != Stage.FRAUD]
+
+
+PRICING_CODES = ("affordability", "debt_service_ratio", "grade_limit")  # risk.pricing's result codes
+
+
+def affordability_of(view: ApplicationView) -> ApplicationRuleResult | None:
+    """The last submission's pricing result (grade, rate, grade limit, debt-service ratio, the offer), if the
+    decision priced it (a product with a limit table or a bound by income, an application that got a grade)."""
+    found = [r for r in view.results if r.submission == view.application.submissions and r.code in PRICING_CODES
+             and r.stage == Stage.DECISION]
+    return found[-1] if found else None
 
 
 # --- drafts ------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from datetime import datetime
 from microcredit.errors import FieldProblem
 from microcredit.lending.money import Money
 from microcredit.platform.validators import ResidentId
-from microcredit.products.product_schemas import ProductTerms
-from microcredit.risk.assessment import ApplicantFacts, Velocity
+from microcredit.products import service as products
+from microcredit.products.product_schemas import GRADES, ProductTerms
+from microcredit.risk.assessment import ApplicantFacts, PricingTerms, Velocity
 
 METHOD_LABELS = {"equal_installment": "等额本息", "equal_principal": "等额本金",
                  "interest_monthly_principal_at_maturity": "按月付息到期还本",
@@ -94,6 +95,20 @@ def region_of(applicant: Applicant) -> str | None:
     return applicant.branch_region or code
 
 
+def pricing_of(terms: ProductTerms, submission: Submission) -> PricingTerms | None:
+    """The version's price and limit tables for the decision (None: it has no limit table and no bound by
+    income, and the decision neither limits nor prices by them)."""
+    if terms.limits is None and terms.max_dsr_percent is None:
+        return None
+    return PricingTerms(
+        rates={g: terms.rate.rate_for(g) for g in GRADES},  # type: ignore[arg-type]
+        limits={g: terms.limit_for(g) for g in GRADES}, max_dsr_percent=terms.max_dsr_percent,
+        amount_min=terms.amount_min,
+        monthly_payment=products.payments.monthly_payment_of(
+            terms, term=submission.term, method=submission.repayment_method,
+            start=submission.submitted_at.date()))
+
+
 def build_facts(submission: Submission, applicant: Applicant, terms: ProductTerms, *,
                 documents: frozenset[str], velocity: Velocity) -> ApplicantFacts:
     """The facts risk reads for one submission."""
@@ -108,4 +123,4 @@ def build_facts(submission: Submission, applicant: Applicant, terms: ProductTerm
         birth_date=applicant.resident.birth_date, region_code=region_of(applicant),
         monthly_income=submission.monthly_income, monthly_debt_payments=submission.monthly_debt_payments,
         monthly_spending=submission.monthly_spending, employment=submission.employment, documents=documents,
-        device_id=submission.device_id, ip=submission.ip, velocity=velocity)
+        device_id=submission.device_id, ip=submission.ip, velocity=velocity, pricing=pricing_of(terms, submission))

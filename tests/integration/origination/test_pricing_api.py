@@ -1,0 +1,127 @@
+"""Risk-based price and limit through the API (issue 19 §3): an application asking more than its grade and
+income allow is referred with `max_amount` the offer, a reviewer counter-offers it, the borrower accepts.
+
+The review is risk's own rules and offer (`risk.evaluation.evaluate` with the default rule set), on the facts
+origination built from the product (its limit table and bound by income); only the outside answers are the
+simulators', the applicant's documents are taken as on file, and the bureau's file reports no other
+monthly payments (the stated ones count: the test sets the figures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from microcredit.integrations.bureau import SimulatedBureau
+from microcredit.integrations.id_check import SimulatedIdVerifier
+from microcredit.origination.service import review
+from microcredit.risk import defaults, evaluation, samples
+from microcredit.risk.assessment import ApplicantFacts, Assessment
+from microcredit.risk.rules import compile_rules
+from tests.factories import make_borrower, make_branch, make_institution, make_staff
+from tests.integration.helpers import shared_client, signed_in
+from tests.integration.origination.support import PLAN, publish_product
+
+ME = "/api/v1/me/applications"
+APPS = "/api/v1/applications"
+RULES = compile_rules("default@1", defaults.DEFAULT_RULES, defaults.DEFAULT_PARAMETERS)
+LIMITS = {"A": "20000.00", "B": "20000.00", "C": "15000.00", "D": "10000.00", "E": "5000.00"}
+
+
+def rules_with_simulators(session, facts: ApplicantFacts) -> Assessment:
+    """The default rules and the offer, the simulated ID check and bureau, the documents on file."""
+    facts = replace(facts, documents=facts.required_documents)
+    bureau, verifier = SimulatedBureau(), SimulatedIdVerifier()
+    # The simulators answer by ID number: asked as for risk's clean sample applicant, a clean file (grade A/B).
+    clean = samples.base_facts()
+
+    def report():
+        found = bureau.report(id_number=clean.id_number, name=clean.name, on=facts.submitted_at.date())
+        return replace(found, summary=replace(found.summary, monthly_payments_minor=0))
+
+    return evaluation.evaluate(RULES, facts, evaluation.Sources(
+        identity=lambda: verifier.verify(id_number=clean.id_number, name=clean.name), bureau=report)).assessment
+
+
+@pytest.fixture
+def client(runtime, backend):
+    """A client of the worker's app for this backend."""
+    yield from shared_client(runtime, backend)
+
+
+@pytest.fixture
+def world(session, runtime, monkeypatch):
+    """A product with a limit table and a 50 % bound by income, a borrower, a first-level approver."""
+    inst = make_institution(session, runtime)
+    branch = make_branch(session, runtime, inst)
+    publish_product(session, runtime, inst, limits=LIMITS, max_dsr_percent="50",
+                    approval_policy=[{"up_to_amount": "20000.00", "worst_grade": "E", "levels": 1}])
+    borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="赵六")
+    approver = make_staff(session, runtime, inst, roles=("approver_l1",), branch=branch, password=None)
+    w = {"h": signed_in(session, runtime, borrower.user), "l1": signed_in(session, runtime, approver.user)}
+    session.commit()
+    monkeypatch.setattr(review, "default_assessor", lambda: rules_with_simulators)
+    return w
+
+
+def _submit(client, h, **plan):
+    draft = client.post(ME, headers=h, json={**PLAN, **plan})
+    assert draft.status_code == 201, draft.text
+    r = client.post(f"{ME}/{draft.json()['id']}/submit", headers=h)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_asking_too_much_is_referred_at_the_offer_countered_and_accepted(client, world):
+    # Income ¥7,000 and ¥300 of other debts; ¥20,000 over 6 months: the debt-to-income knock-out (principal
+    # only, 52 % ≤ 55 %) lets it through; with interest and fees the payments take ~53 % of the income, above 50 %.
+    mine = _submit(client, world["h"], amount="20000.00", term=6, monthly_income="7000.00")
+    staff = client.get(f"{APPS}/{mine['id']}", headers=world["l1"]).json()
+    priced = staff["affordability"]
+    assert priced is not None, [(r["code"], r["outcome"]) for r in staff["results"] if r["outcome"] != "pass"]
+    assert mine["status"] == "referred", staff["results"]
+    assert priced["outcome"] == "flag"
+    assert staff["max_amount"] == priced["offer"] == mine["offer"]
+    assert mine["offer_reason"] == priced["code"]
+    offer = priced["offer"]
+    assert float(offer) < 20000
+    assert float(offer) % 100 == 0
+    assert float(priced["dsr_percent"]) > 50
+    assert priced["max_dsr_percent"] == "50"
+    assert priced["rate_percent"] == {"A": "6", "B": "7", "C": "8", "D": "9", "E": "10"}[priced["grade"]]
+    assert priced["grade_limit"] == LIMITS[priced["grade"]]
+    [stored] = [r for r in staff["results"] if r["code"] == priced["code"]]
+    assert (stored["stage"], stored["params"]["offer"]) == ("decision", offer)
+
+    # The reviewer counter-offers at the offer with one click (the amount is the max_amount shown).
+    r = client.post(f"{APPS}/{mine['id']}/review", headers=world["l1"],
+                    json={"action": "counter_offer", "level": 1, "amount": offer})
+    assert (r.status_code, r.json()["status"]) == (200, "counter_offered"), r.text
+    mine = client.get(f"{ME}/{mine['id']}", headers=world["h"]).json()
+    assert (mine["counter_amount"], mine["offer"]) == (offer, offer)
+
+    mine = client.post(f"{ME}/{mine['id']}/counter-offer/accept", headers=world["h"], json={}).json()
+    assert (mine["amount"], mine["counter_amount"]) == (offer, None)
+    assert mine["timeline"][-1]["reason_code"] == "counter_offer_accepted"
+
+
+def test_within_the_offer_nothing_changes_and_below_the_smallest_amount_it_declines(client, world):
+    mine = _submit(client, world["h"], amount="3000.00", term=6, monthly_income="20000.00")
+    staff = client.get(f"{APPS}/{mine['id']}", headers=world["l1"]).json()
+    assert staff["affordability"] is not None, (mine["status"], [(r["code"], r["outcome"], r["params"])
+                                                                 for r in staff["results"] if r["outcome"] != "pass"])
+    assert (staff["affordability"]["code"], staff["affordability"]["outcome"]) == ("affordability", "pass")
+    assert mine["offer"] is None
+    assert staff["max_amount"] is None
+
+    # ¥2,000 of income, ¥950 of other debts: half the income leaves ¥50 a month, about ¥500 over a year, less than
+    # the product's smallest ¥1,000 (the debt-to-income knock-out, principal only, 52 %, lets it through).
+    mine = _submit(client, world["h"], amount="1000.00", term=12, monthly_income="2000.00",
+                   monthly_debt_payments="950.00")
+    staff = client.get(f"{APPS}/{mine['id']}", headers=world["l1"]).json()
+    assert mine["status"] == "declined", [(r["code"], r["outcome"]) for r in staff["results"] if r["outcome"] != "pass"]
+    assert (staff["affordability"]["code"], staff["affordability"]["outcome"]) == ("debt_service_ratio", "fail")
+    assert float(staff["affordability"]["offer"]) < 1000
+    assert [r["code"] for r in mine["decline_reasons"]] == ["debt_service_ratio"]
+    assert mine["offer"] is None
