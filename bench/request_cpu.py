@@ -137,6 +137,8 @@ async def run(args: argparse.Namespace, app: Any) -> None:
             stats = pstats.Stats(profile)
             raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
             sql = sum(v[1] for k, v in raw.items() if k[2] == "do_execute")
+            if args.dump:
+                stats.dump_stats(str(Path(args.dump) / (re.sub(r"[^a-z]+", "_", name.lower()).strip("_") + ".prof")))
             print(f"  {name:<40} {stats.total_calls / n:>8,.0f} Python calls   {sql / n:4.1f} SQL statements")
             if args.by_package:
                 calls: collections.Counter[str] = collections.Counter()
@@ -194,6 +196,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--calls", action="store_true", help="count Python calls and SQL statements instead")
     parser.add_argument("--by-package", action="store_true", help="with --calls: split them by package")
+    parser.add_argument("--dump", metavar="DIR", help="with --calls: write each request's cProfile stats to DIR")
     args = parser.parse_args()
     if args.calls:
         _inline_thread_pool()
