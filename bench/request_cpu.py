@@ -1,7 +1,7 @@
 """What one request costs inside the process: CPU, Python calls, SQL statements, trips to the thread pool.
 
     .venv/bin/python bench/request_cpu.py [--backend sqlite|postgresql] [--requests 100] [--rounds 11]
-                                          [--calls] [--by-package]
+                                          [--calls] [--by-package] [--dump DIR]
 
 `bench/request_path.py` measures over HTTP, with the load generator on the
 same cores; this drives the ASGI application directly (no sockets, no HTTP
@@ -17,7 +17,8 @@ request_path.py fills it, and prints for `GET /healthz`, a borrower's
   counted by cProfile with the thread pool replaced by direct calls (so one
   profile sees everything). Unlike CPU time, these counts do not move with
   the machine's load, so a before/after on a shared machine can rely on them;
-  `--by-package` splits calls and profiled self time by package.
+  `--by-package` splits calls and profiled self time by package; `--dump DIR`
+  writes each request's cProfile stats there (read them with `pstats`).
 
 For a before/after, run it twice with PYTHONPATH pointing at each checkout's
 src/ (at the same time, so both see the same load).
