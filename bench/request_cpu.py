@@ -1,7 +1,7 @@
 """What one request costs inside the process: CPU, Python calls, SQL statements, trips to the thread pool.
 
     .venv/bin/python bench/request_cpu.py [--backend sqlite|postgresql] [--requests 100] [--rounds 11]
-                                          [--calls] [--by-package]
+                                          [--calls] [--by-package] [--dump DIR]
 
 `bench/request_path.py` measures over HTTP, with the load generator on the
 same cores; this drives the ASGI application directly (no sockets, no HTTP
@@ -17,7 +17,8 @@ request_path.py fills it, and prints for `GET /healthz`, a borrower's
   counted by cProfile with the thread pool replaced by direct calls (so one
   profile sees everything). Unlike CPU time, these counts do not move with
   the machine's load, so a before/after on a shared machine can rely on them;
-  `--by-package` splits calls and profiled self time by package.
+  `--by-package` splits calls and profiled self time by package; `--dump DIR`
+  writes each request's cProfile stats there (read them with `pstats`).
 
 For a before/after, run it twice with PYTHONPATH pointing at each checkout's
 src/ (at the same time, so both see the same load).
@@ -137,6 +138,8 @@ async def run(args: argparse.Namespace, app: Any) -> None:
             stats = pstats.Stats(profile)
             raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
             sql = sum(v[1] for k, v in raw.items() if k[2] == "do_execute")
+            if args.dump:
+                stats.dump_stats(str(Path(args.dump) / (re.sub(r"[^a-z]+", "_", name.lower()).strip("_") + ".prof")))
             print(f"  {name:<40} {stats.total_calls / n:>8,.0f} Python calls   {sql / n:4.1f} SQL statements")
             if args.by_package:
                 calls: collections.Counter[str] = collections.Counter()
@@ -194,6 +197,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--calls", action="store_true", help="count Python calls and SQL statements instead")
     parser.add_argument("--by-package", action="store_true", help="with --calls: split them by package")
+    parser.add_argument("--dump", metavar="DIR", help="with --calls: write each request's cProfile stats to DIR")
     args = parser.parse_args()
     if args.calls:
         _inline_thread_pool()

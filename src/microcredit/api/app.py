@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
@@ -45,7 +45,6 @@ from microcredit.ledger import api as ledger_routes
 from microcredit.notifications import api as notifications_routes
 from microcredit.origination import api as origination_routes
 from microcredit.parties import api as parties_routes
-from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.products import api as products_routes
 from microcredit.risk import api as risk_routes
 from microcredit.risk.fraud import api as risk_fraud_routes
@@ -206,11 +205,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # compared with every API route's pattern before its own.
     app.include_router(health_router)
     app.state.mounted_routers.append(("", health_router))
-    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES, route_class=UnitOfWorkRoute)
+    # Each domain's router straight on the application, not under one /api/v1 router: FastAPI (0.165)
+    # matches a request against every level of included routers twice (once to find the branch, once
+    # more to run it) and walks the whole tree of routers for its change check each time, so a second
+    # level made finding a route late in the list cost ~100 pattern tests (docs/performance.md).
     for router in API_ROUTERS:
-        api.include_router(router)
+        app.include_router(router, prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
         app.state.mounted_routers.append((API_PREFIX, router))
-    app.include_router(api)
 
     if runtime.sms_simulator is not None:
         # The runtime of the moment: tests point one app at each test's database.

@@ -106,7 +106,8 @@ def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
 def get_me(session: DB, kit: Kit, institutions: Institutions,
            principal: Principal = authenticated(allow_enrolment=True)) -> MeRead:
     """Who the caller is, what they may do and how far they see."""
-    account, phone = service.accounts.account_with_phone(session=session, kit=kit, user_id=principal.user_id)
+    account, phone, providers = service.accounts.account_phone_providers(session=session, kit=kit,
+                                                                          user_id=principal.user_id)
     inst = parties.organisation.institution_info(session=session, cache=institutions,
                                                  institution_id=principal.institution_id)
     branch = parties.organisation.branch(session=session, branch_id=principal.branch_id) \
@@ -122,7 +123,7 @@ def get_me(session: DB, kit: Kit, institutions: Institutions,
         roles=list(principal.roles), permissions=sorted(principal.permissions) if principal.stage == "full" else [],
         scope=principal.scope, stage=principal.stage, totp_enabled=account.totp_enabled,
         has_password=account.has_password,
-        linked_providers=service.oauth.linked_providers(session=session, user_id=account.id),
+        linked_providers=providers,
         borrower_id=borrower_id, staff_id=staff.id if staff else None)
 
 

@@ -277,6 +277,19 @@ def oauth_identity(session: Session, *, institution_id: int, provider: str, subj
         OAuthIdentity.subject == subject))
 
 
+def account_rows(session: Session, user_id: int) -> list[Any]:
+    """A user's account columns and phone ciphertext, one row per linked provider (`provider` None: none).
+
+    One statement and no ORM rows built, for the signed-in user's own page (`/auth/me`), which
+    otherwise read the user row and its linked providers in two.
+    """
+    stmt = (select(User.id, User.institution_id, User.kind, User.branch_id, User.display_name, User.status,
+                   User.totp_enabled, User.password_hash.is_not(None).label("has_password"), User.last_login_at,
+                   User.created_at, User.phone_ciphertext, OAuthIdentity.provider)
+            .outerjoin(OAuthIdentity, OAuthIdentity.user_id == User.id).where(User.id == user_id))
+    return list(session.execute(stmt).all())
+
+
 def oauth_providers_of(session: Session, user_id: int) -> list[str]:
     """The providers of the third-party accounts linked to a user (the column only, no rows built)."""
     return list(session.scalars(select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user_id)))

@@ -139,10 +139,18 @@ def accounts_by_ids(*, session: Session, user_ids: list[int]) -> dict[int, Accou
     return {uid: account_of(u) for uid, u in repo.users_by_ids(session, user_ids).items()}
 
 
-def account_with_phone(*, session: Session, kit: IdentityKit, user_id: int) -> tuple[Account, str]:
-    """A user's account and phone number (decrypted), from one read of the user."""
-    user = _user(session, user_id)
-    return account_of(user), phone_of(kit, user)
+def account_phone_providers(*, session: Session, kit: IdentityKit, user_id: int
+                            ) -> tuple[Account, str, list[str]]:
+    """A user's account, phone number (decrypted) and linked providers (sorted), in one statement."""
+    rows = repo.account_rows(session, user_id)
+    if not rows:
+        raise NotFound()
+    r = rows[0]
+    account = Account(id=r.id, institution_id=r.institution_id, kind=r.kind, branch_id=r.branch_id,
+                      display_name=r.display_name, status=r.status, totp_enabled=bool(r.totp_enabled),
+                      has_password=bool(r.has_password), last_login_at=r.last_login_at, created_at=r.created_at)
+    providers = sorted(row.provider for row in rows if row.provider is not None)
+    return account, kit.keys.cipher.decrypt(r.phone_ciphertext, context=_PHONE), providers
 
 
 def phone(*, session: Session, kit: IdentityKit, user_id: int) -> str:
