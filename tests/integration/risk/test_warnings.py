@@ -121,7 +121,7 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     # Bad input and refusals change nothing.
     before = snapshot(database)
     assert assert_problem(client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
-                                      json={"action": "call_early"}), 422)["field"] == "action"
+                                      json={"action": "sell_the_loan"}), 422)["field"] == "action"
     refused = assert_problem(client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
                                          json={"action": "review_portfolio"}), 422)
     assert (refused["code"], refused["field"]) == ("warning_action_not_applicable", "action")
@@ -277,3 +277,40 @@ def test_a_refreshed_bureau_report_with_more_accounts_overdue_elsewhere_raises_a
                                                           RiskWarning.rule == "bureau_delinquency")).all()
     assert (warning.raised_on, warning.details, warning.suggested_action) == (
         reads[2].refreshed_on, {"before": 0, "now": 2}, "freeze_limit")
+
+
+def test_calling_the_loan_early_is_applied_through_servicing_by_one_who_approves_loan_changes(
+        client, session, runtime, database, late):
+    page = client.get(W, headers=late["hm"], params={"rule": "first_missed_payment"}).json()
+    warning = page["items"][0]
+    loan_path = f"/api/v1/loans/{warning['loan_id']}"
+    proposed = client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
+                           json={"action": "call_early", "note": "多次违约"})
+    assert proposed.status_code == 200, proposed.text
+    assert proposed.json()["proposed_action"] == "call_early"
+    # A second loan officer handles warnings but does not decide loan changes: refused, nothing changes.
+    other = make_staff(session, runtime, late["p"].inst, roles=("loan_officer",), password=None)
+    h_other = signed_in(session, runtime, other.user)
+    session.commit()
+    before = snapshot(database)
+    refused = assert_problem(client.post(f"{W}/{warning['id']}/approve", headers=h_other, json={}), 403)
+    assert refused["code"] == "warning_action_not_permitted"
+    assert before.diff(snapshot(database)) == {}
+    approved = client.post(f"{W}/{warning['id']}/approve", headers=late["hm"], json={"note": "同意提前收回"})
+    assert approved.status_code == 200, approved.text
+    outcome = approved.json()["outcome"]
+    loan = client.get(loan_path, headers=late["hm"]).json()
+    assert loan["state"]["accelerated_on"] == outcome["accelerated_on"]
+    call = next(e for e in loan["events"] if e["type"] == "acceleration")
+    assert (call["payload"]["reason"], call["event_id"]) == ("early_warning", outcome["event_id"])
+    assert outcome["amount_due"] == loan["state"]["payoff"]["total"]
+    assert audit_records(session, "loan.acceleration", warning["loan_id"])
+    # The loan is called once: another warning's call is refused by servicing, and nothing changes.
+    drop = client.get(W, headers=late["hm"], params={"rule": "score_drop", "loan_id": warning["loan_id"]}).json()
+    [drop_warning] = drop["items"]
+    assert client.post(f"{W}/{drop_warning['id']}/propose", headers=late["ho"],
+                       json={"action": "call_early"}).status_code == 200
+    before = snapshot(database)
+    again = assert_problem(client.post(f"{W}/{drop_warning['id']}/approve", headers=late["hm"], json={}), 422)
+    assert again["code"] == "loan_event_refused"
+    assert before.diff(snapshot(database)) == {}
