@@ -168,6 +168,19 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     frozen = client.post(f"{W}/{drop_warning['id']}/approve", headers=late["ho"], json={}).json()
     assert frozen["borrower_frozen"] is True
     assert frozen["outcome"]["credit_line"] is None
+    # The freeze is lifted in one step by the risk officer, with the reason (not by those who handle warnings).
+    lift = f"{W}/{drop_warning['id']}/lift-freeze"
+    assert assert_problem(client.post(lift, headers=late["hm"], json={"note": "已核实"}), 403)["code"] == \
+        "permission_denied"
+    risk_officer = make_staff(session, runtime, p.inst, roles=("risk_officer",), password=None)
+    h_risk = signed_in(session, runtime, risk_officer.user)
+    session.commit()
+    lifted = client.post(lift, headers=h_risk, json={"note": "已核实收入恢复"})
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["borrower_frozen"] is False
+    assert audit_records(session, "risk_warning.freeze_lifted", drop_warning["id"])[0].after["note"] == "已核实收入恢复"
+    assert assert_problem(client.post(lift, headers=h_risk, json={"note": "再次"}), 409)["code"] == \
+        "borrower_not_frozen"
     on_loan = client.get(W, headers=late["ho"], params={"loan_id": warning["loan_id"]}).json()
     assert {(w["rule"], w["status"]) for w in on_loan["items"]} == {("first_missed_payment", "actioned"),
                                                                    ("score_drop", "actioned")}

@@ -946,7 +946,7 @@ export default {
     risk_fraud_case: { noted: 'Fraud case note added', decided: 'Fraud case decided' },
     risk_warning: {
       raised: 'Early warning raised', action_proposed: 'Early-warning action proposed',
-      action_approved: 'Early-warning action approved and applied', dismissed: 'Early warning dismissed',
+      action_approved: 'Early-warning action approved and applied', dismissed: 'Early warning dismissed', freeze_lifted: 'Borrower freeze lifted',
       thresholds_changed: 'Early-warning thresholds changed',
     },
     audit: { verified: 'Audit chain verified' },

@@ -53,3 +53,12 @@ class BadThresholds(WarningError):
     code = "warning_thresholds_invalid"
     message_zh = "预警阈值不在允许范围内"
     message_en = "A threshold is out of its range"
+
+
+class NotFrozen(WarningError):
+    """Lifting a freeze from a borrower who is not frozen."""
+
+    code = "borrower_not_frozen"
+    status = 409
+    message_zh = "该借款人当前未被冻结"
+    message_en = "The borrower is not frozen"

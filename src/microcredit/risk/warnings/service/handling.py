@@ -22,6 +22,11 @@ The actions, and what applying one does:
   decision of those who approve loan changes: the approver must also hold `loan.change.approve`
   (branch managers do), or the approval is refused (`warning_action_not_permitted`). What the loan
   cannot take (closed, already called) is refused with servicing's problem and nothing changes.
+
+Lifting a freeze (`lift_freeze`) is one step by a holder of `risk.manage` (the risk officer), with the
+reason, audited: a freeze does not refuse anyone, it only sends the borrower's new applications to a
+person, so undoing it needs no second person (the freeze itself took two). The freeze row keeps the
+day it was lifted; the audit record keeps who lifted it and why.
 """
 
 from __future__ import annotations
@@ -45,7 +50,13 @@ from microcredit.platform.todo import Todo
 from microcredit.risk.assessment import ApplicantFacts
 from microcredit.risk.service import RiskKit
 from microcredit.risk.warnings import repository as repo
-from microcredit.risk.warnings.errors import ActionNotForSubject, ActionNotPermitted, SelfApproval, WarningWrongState
+from microcredit.risk.warnings.errors import (
+    ActionNotForSubject,
+    ActionNotPermitted,
+    NotFrozen,
+    SelfApproval,
+    WarningWrongState,
+)
 from microcredit.risk.warnings.models import BehaviourScoreRow, BorrowerFreeze, RiskWarning
 from microcredit.servicing.service import loans
 
@@ -172,6 +183,23 @@ def dismiss(*, session: Session, clock: Clock, principal: Principal, warning_id:
     audit.record(session=session, clock=clock, actor=principal.actor, action="risk_warning.dismissed",
                  entity_type="risk_warning", entity_id=warning.id, institution_id=warning.institution_id,
                  before={"status": before}, after={"note": note, "loan_id": warning.loan_id})
+    return warning
+
+
+def lift_freeze(*, session: Session, clock: Clock, principal: Principal, warning_id: int,
+                note: str) -> RiskWarning:
+    """Lift the freeze in force on the warning's borrower (whichever warning froze them), with the reason."""
+    warning = visible(session=session, principal=principal, warning_id=warning_id, for_update=True)
+    held = repo.active_freeze(session, warning.borrower_id) if warning.borrower_id is not None else None
+    if held is None:
+        raise NotFrozen(field="warning_id")
+    today = parties.organisation.business_date(session=session, institution_id=warning.institution_id)
+    held.lifted_on = today
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="risk_warning.freeze_lifted",
+                 entity_type="risk_warning", entity_id=warning.id, institution_id=warning.institution_id,
+                 before={"freeze_id": held.id, "frozen_on": held.frozen_on.isoformat()},
+                 after={"lifted_on": today.isoformat(), "note": note, "borrower_id": warning.borrower_id})
     return warning
 
 
