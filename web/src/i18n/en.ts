@@ -724,6 +724,8 @@ export default {
     waitsForSecond: 'You proposed this action: another colleague who handles warnings approves it.',
     applied: 'Applied: {action}',
     frozen: 'The borrower is frozen: new applications go to a person.',
+    liftReason: 'Why the freeze is lifted',
+    lift: 'Lift the freeze',
     onLoan: 'Early warnings',
     noneOnLoan: 'No warnings on this loan.',
     thresholdsSaved: 'Thresholds saved',
@@ -743,12 +745,13 @@ export default {
     },
     status: { open: 'Open', proposed: 'Awaiting approval', actioned: 'Actioned', dismissed: 'Dismissed' },
     action: {
-      freeze_limit: 'Freeze the limit', step_up_collection: 'Step up collection', ask_guarantor: 'Ask for a guarantor', review_portfolio: 'Review the group',
+      freeze_limit: 'Freeze the limit', step_up_collection: 'Step up collection', ask_guarantor: 'Ask for a guarantor', review_portfolio: 'Review the group', call_early: 'Call the loan early',
     },
     outcome: {
       freeze_limit: 'There is no credit line to cut: the borrower is frozen and new applications go to a person.',
       step_up_collection: 'The collection case moved to "{stage}".',
       ask_guarantor: 'The borrower was asked for a guarantor in the app and by SMS.',
+      call_early: 'The loan was called early on {date}: {amount} is now due at once.',
       review_portfolio: 'Review recorded.',
     },
     group: { branch: 'Branch {key}', product: 'Product {key}' },
@@ -757,7 +760,7 @@ export default {
       partial_installments: 'Partly paid installments', bureau_refresh_days: 'Credit report re-read every (days)', concentration_min_loans: 'Concentration: minimum loans',
       concentration_share: 'Concentration: deteriorating share (0–1)', cooldown_days: 'Quiet period per warning (days)',
     },
-    done: { propose: 'Action proposed; waiting for approval', approve: 'Action applied', dismiss: 'Warning dismissed' },
+    done: { propose: 'Action proposed; waiting for approval', approve: 'Action applied', dismiss: 'Warning dismissed', lift: 'Freeze lifted' },
   },
   collection: {
     nav: { mine: 'My collection cases', manage: 'Collections' },
@@ -2019,6 +2022,25 @@ export default {
     at_disbursement: 'Paid by the borrower on the disbursement day',
   },
   loan: {
+    accelerate: {
+      title: 'Call the loan early',
+      hint: 'Once called, all the principal left and the interest to the day fall due at once; fees and penalties already charged stay owed. The borrower is told in the app.',
+      on: 'Effective date',
+      onHint: 'Default: the business date',
+      reason: 'Reason',
+      note: 'Note',
+      noteRequired: 'Please write a note',
+      confirm: 'Call the loan early',
+      done: 'The loan was called early',
+      reasons: { arrears: 'Serious arrears', fraud: 'Fraud', covenant_breach: 'Breach of the contract', early_warning: 'Early warning', other: 'Other' },
+    },
+    accelerated: {
+      title: 'Called early (accelerated)',
+      on: 'Effective {date}',
+      dueNow: 'Now due at once:',
+      mineTitle: 'Your loan was called early on {date}',
+      mineDue: 'Now due at once:',
+    },
     reschedule: {
       title: 'Propose a rescheduling',
       hint: 'From the day it is approved, what has not fallen due is scheduled again over the new number of installments (and rate, method); it takes effect when a second person approves.',

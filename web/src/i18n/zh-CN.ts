@@ -718,6 +718,8 @@ export default {
     waitsForSecond: '这是您提出的措施，需由另一位有权限的同事审批。',
     applied: '已执行：{action}',
     frozen: '该借款人已被冻结：新的贷款申请将转人工审批。',
+    liftReason: '解除冻结原因',
+    lift: '解除冻结',
     onLoan: '贷后预警',
     noneOnLoan: '该笔贷款没有预警。',
     thresholdsSaved: '预警阈值已保存',
@@ -737,12 +739,13 @@ export default {
     },
     status: { open: '待处理', proposed: '待审批', actioned: '已处置', dismissed: '已关闭' },
     action: {
-      freeze_limit: '冻结额度', step_up_collection: '加强催收', ask_guarantor: '要求增加保证人', review_portfolio: '复核该组贷款',
+      freeze_limit: '冻结额度', step_up_collection: '加强催收', ask_guarantor: '要求增加保证人', review_portfolio: '复核该组贷款', call_early: '宣布贷款提前到期',
     },
     outcome: {
       freeze_limit: '系统暂无授信额度可削减，已冻结借款人：新申请转人工审批。',
       step_up_collection: '催收案件已升级至“{stage}”。',
       ask_guarantor: '已通过站内信和短信通知借款人补充保证人。',
+      call_early: '贷款已于 {date} 宣布提前到期，现应一次性偿还 {amount}。',
       review_portfolio: '已记录复核。',
     },
     group: { branch: '网点 {key}', product: '产品 {key}' },
@@ -751,7 +754,7 @@ export default {
       partial_installments: '部分还款期数', bureau_refresh_days: '征信复查间隔（天）', concentration_min_loans: '集中度最少贷款笔数',
       concentration_share: '集中度恶化占比（0–1）', cooldown_days: '同一预警冷却期（天）',
     },
-    done: { propose: '处置措施已提出，等待审批', approve: '处置措施已执行', dismiss: '预警已关闭' },
+    done: { propose: '处置措施已提出，等待审批', approve: '处置措施已执行', dismiss: '预警已关闭', lift: '已解除借款人冻结' },
   },
   collection: {
     nav: { mine: '我的催收案件', manage: '催收管理' },
@@ -2010,6 +2013,25 @@ export default {
     at_disbursement: '放款当日由借款人支付',
   },
   loan: {
+    accelerate: {
+      title: '宣布提前到期',
+      hint: '宣布提前到期后，剩余全部本金及截至当日的应计利息立即到期；已产生的费用和罚息仍需偿还。借款人将收到站内通知。',
+      on: '生效日期',
+      onHint: '默认为当前营业日',
+      reason: '原因',
+      note: '说明',
+      noteRequired: '请填写说明',
+      confirm: '确认宣布提前到期',
+      done: '已宣布贷款提前到期',
+      reasons: { arrears: '严重逾期', fraud: '欺诈', covenant_breach: '违反合同约定', early_warning: '贷后风险预警', other: '其他' },
+    },
+    accelerated: {
+      title: '已宣布提前到期',
+      on: '生效日期：{date}',
+      dueNow: '现应一次性偿还：',
+      mineTitle: '您的贷款已于 {date} 宣布提前到期',
+      mineDue: '现应一次性偿还：',
+    },
     reschedule: {
       title: '申请重新安排还款计划',
       hint: '自审批之日起，未到期部分按新的期数（及利率、还款方式）重新计算；审批人同意后生效。',
