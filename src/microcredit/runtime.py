@@ -30,6 +30,7 @@ from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.identity.service.principals import PrincipalCache
 from microcredit.identity.service.sessions import TOUCH_EVERY
 from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
+from microcredit.integrations.email import SimulatedEmailServer
 from microcredit.integrations.payments import PaymentProvider, PaymentSimulation, SimulatedPaymentProvider
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.parties import service as parties
@@ -57,7 +58,8 @@ cob_steps.register(cob_steps.Step("collections", cob_steps.COLLECTIONS_POSITION,
 
 
 def _monitor_kit(kit: CobKit) -> warnings.monitoring.MonitorKit:
-    return warnings.monitoring.MonitorKit(clock=kit.clock, identity=kit.identity, bureau=risk.current().bureau)
+    return warnings.monitoring.MonitorKit(clock=kit.clock, identity=kit.identity, bureau=risk.current().bureau,
+                                          email=kit.email)
 
 
 def _warnings_step(session: Session, kit: CobKit, at: cob_steps.LoanAt) -> dict[str, int]:
@@ -110,8 +112,11 @@ class Runtime:
     @property
     def cob(self) -> CobKit:
         """What the close of business's steps take (clock, identity's kit, payments, sizing)."""
+        email = (SimulatedEmailServer(blind_index=self.keys.blind_index, clock=self.clock)
+                 if self.settings.email_simulator else None)
         return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
-                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds)
+                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds,
+                      email=email)
 
     @property
     def files(self) -> Storage:

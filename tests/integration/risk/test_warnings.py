@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from microcredit.cob import service as cob
 from microcredit.collections.models import CollectionCase
+from microcredit.integrations.email import SimulatedEmailServer
+from microcredit.integrations.models import SimulatedEmail
 from microcredit.notifications.models import InboxMessage, OutboxMessage
+from microcredit.parties.models import StaffMember
 from microcredit.platform.actor import Actor
 from microcredit.risk.warnings.models import BehaviourScoreRow, BureauRefresh, RiskWarning
 from microcredit.risk.warnings.service import thresholds
@@ -44,6 +47,8 @@ def late(client, session, runtime, monkeypatch):
     p = open_portfolio(client, session, runtime, monkeypatch)
     officer = make_staff(session, runtime, p.inst, roles=("loan_officer",), password=None)
     manager = make_staff(session, runtime, p.inst, roles=("branch_manager",), password=None)
+    # The officer has an e-mail address (warnings routed to them are mailed too); the manager has none.
+    session.get(StaffMember, officer.staff_id).email = "Li.Officer@example.com"
     thresholds.update(session=session, clock=runtime.clock, actor=Actor.system(p.inst.id), institution_id=p.inst.id,
                       changes={"concentration_min_loans": 2, "bureau_refresh_days": 1})
     session.commit()
@@ -84,6 +89,20 @@ def test_close_of_business_scores_loans_and_raises_warnings_once(client, session
     assert sorted(m.subject_id for m in inbox if m.institution_id == p.inst.id) == sorted(w.id for w in warnings)
     assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.template == "early_warning_raised",
                                                          OutboxMessage.institution_id == p.inst.id)) is not None
+
+    # And an e-mail (the e-mail server simulator's mailbox) to an assignee who has an address, once per warning.
+    mails = session.scalars(select(SimulatedEmail).order_by(SimulatedEmail.id)).all()
+    to_officer = sorted(f"risk_warning:{w.id}:{w.assigned_user_id}" for w in warnings
+                        if w.assigned_user_id == late["officer"].user.id)
+    assert to_officer
+    assert sorted(m.message_id for m in mails if m.message_id.startswith("risk_warning:")
+                  and m.message_id.endswith(f":{late['officer'].user.id}")) == to_officer
+    assert not any(m.message_id.endswith(f":{late['manager'].user.id}") for m in mails)
+    box = SimulatedEmailServer(blind_index=runtime.keys.blind_index, clock=runtime.clock)
+    mailbox = box.mailbox(session, "li.officer@example.com", limit=100)
+    assert len(mailbox) == len(to_officer)
+    assert mailbox[0].address_masked == "L********r@example.com"
+    assert "贷后预警" in mailbox[0].subject
 
     # Every step done again on the last date (what a resumed run may do): nothing changes.
     before = snapshot(database)
