@@ -346,7 +346,8 @@ class Settings(BaseSettings):
     oauth_simulators: bool = True
     # Serve the SMS simulator's message box (GET /_sim/sms) — demo and tests only.
     sms_simulator: bool = True
-    # E-mail through the built-in e-mail server simulator (its mailbox table) — demo and tests only.
+    # E-mail through the built-in e-mail server simulator (its mailbox table) — demo and tests only:
+    # production never uses it (no e-mail is sent there until a deployment plugs in its mail service).
     email_simulator: bool = True
     # The SMS simulator refuses numbers starting with this prefix (empty: none), so that demos
     # and tests can watch deliveries fail, be retried and die in the outbox monitor.
@@ -447,8 +448,6 @@ class Settings(BaseSettings):
                 problems.append(f"OAuth provider {p.name!r} (Alipay) lacks app_private_key or provider_public_key")
         if self.sms_simulator:
             problems.append("MICROCREDIT_SMS_SIMULATOR is on (the SMS simulator's message box)")
-        if self.email_simulator:
-            problems.append("MICROCREDIT_EMAIL_SIMULATOR is on (the e-mail server simulator's mailbox)")
         callback = self.payments_callback_secret.get_secret_value()
         if callback == DEMO_PAYMENTS_CALLBACK_SECRET:
             problems.append("MICROCREDIT_PAYMENTS_CALLBACK_SECRET is the demo secret (anyone could confirm a payment)")

@@ -22,7 +22,7 @@ from microcredit.clock import Clock, SystemClock
 from microcredit.cob.service import steps as cob_steps
 from microcredit.cob.service.steps import CobKit
 from microcredit.collections import service as collections
-from microcredit.config import Settings
+from microcredit.config import Mode, Settings
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.identity.service.kit import IdentityKit, SmsCodeStore
@@ -112,8 +112,8 @@ class Runtime:
     @property
     def cob(self) -> CobKit:
         """What the close of business's steps take (clock, identity's kit, payments, sizing)."""
-        email = (SimulatedEmailServer(blind_index=self.keys.blind_index, clock=self.clock)
-                 if self.settings.email_simulator else None)
+        simulate = self.settings.email_simulator and self.settings.mode is not Mode.PRODUCTION
+        email = SimulatedEmailServer(blind_index=self.keys.blind_index, clock=self.clock) if simulate else None
         return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
                       partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds,
                       email=email)
