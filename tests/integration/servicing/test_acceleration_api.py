@@ -56,7 +56,7 @@ def test_a_called_loan_owes_everything_now_and_the_books_hold_it(client, session
     assert told["params"]["amount"] == str(owed)
     mine = client.get(f"/api/v1/me/loans/{loan['id']}", headers=world["hb"]).json()
     assert mine["state"]["accelerated_on"] == day.isoformat()
-    # A repayment goes to what is due; a second call, a future date, a closed loan are refused.
+    # A repayment goes to what is due, and the books still hold.
     paid = client.post(f"{path}/repayments", headers=key(world["hf"]), json={"amount": "1000.00"})
     assert paid.status_code == 200, paid.text
     _books_hold_the_loans(session, world["inst"].id, day)
@@ -73,7 +73,7 @@ def test_what_the_loan_cannot_take_is_refused_and_changes_nothing(client, sessio
     before = snapshot(runtime.db)
     again = refused(client.post(f"{path}/accelerations", headers=key(world["hm"]), json=CALL), 422,
                     "loan_event_refused")
-    assert again.get("reason_code") == "already_accelerated" or "already_accelerated" in str(again)
+    assert again["reason"] == "already_accelerated"
     assert snapshot(runtime.db) == before
     # Reversing the call restores the schedule (and the books, by counter-entries).
     events = client.get(path, headers=world["hm"]).json()["events"]
