@@ -43,7 +43,7 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     # servicing/service/loans.py: every event recorded on a loan (loans.py's and changes.PREFIX's types)
     "loan.<{item.type}>": ("loan.disbursement", "loan.repayment", "loan.prepayment", "loan.recovery",
                            "loan.reversal", "loan.waiver", "loan.deferral", "loan.rescheduling", "loan.write_off",
-                           "loan.refund", "loan.penalty"),
+                           "loan.refund", "loan.penalty", "loan.acceleration"),
     # collections/service/actions.py: an action logged on a case (models.ACTION_KINDS)
     "collection.<{data.kind}>": ("collection.sms", "collection.call", "collection.visit", "collection.promise",
                                  "collection.legal_referral", "collection.negative_report_notice",

@@ -350,6 +350,9 @@ class Settings(BaseSettings):
     oauth_simulators: bool = True
     # Serve the SMS simulator's message box (GET /_sim/sms) — demo and tests only.
     sms_simulator: bool = True
+    # E-mail through the built-in e-mail server simulator (its mailbox table) — demo and tests only:
+    # production never uses it (no e-mail is sent there until a deployment plugs in its mail service).
+    email_simulator: bool = True
     # The SMS simulator refuses numbers starting with this prefix (empty: none), so that demos
     # and tests can watch deliveries fail, be retried and die in the outbox monitor.
     sms_simulator_fail_prefix: str = Field(default="", pattern=r"^\d{0,11}$")

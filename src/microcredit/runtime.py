@@ -22,7 +22,7 @@ from microcredit.clock import Clock, SystemClock
 from microcredit.cob.service import steps as cob_steps
 from microcredit.cob.service.steps import CobKit
 from microcredit.collections import service as collections
-from microcredit.config import Settings
+from microcredit.config import Mode, Settings
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.identity.service.kit import IdentityKit, SmsCodeStore
@@ -30,6 +30,7 @@ from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.identity.service.principals import PrincipalCache
 from microcredit.identity.service.sessions import TOUCH_EVERY
 from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSmsCodeStore
+from microcredit.integrations.email import SimulatedEmailServer
 from microcredit.integrations.payments import PaymentProvider, PaymentSimulation, SimulatedPaymentProvider
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.parties import service as parties
@@ -57,7 +58,8 @@ cob_steps.register(cob_steps.Step("collections", cob_steps.COLLECTIONS_POSITION,
 
 
 def _monitor_kit(kit: CobKit) -> warnings.monitoring.MonitorKit:
-    return warnings.monitoring.MonitorKit(clock=kit.clock, identity=kit.identity, bureau=risk.current().bureau)
+    return warnings.monitoring.MonitorKit(clock=kit.clock, identity=kit.identity, bureau=risk.current().bureau,
+                                          email=kit.email)
 
 
 def _warnings_step(session: Session, kit: CobKit, at: cob_steps.LoanAt) -> dict[str, int]:
@@ -110,8 +112,11 @@ class Runtime:
     @property
     def cob(self) -> CobKit:
         """What the close of business's steps take (clock, identity's kit, payments, sizing)."""
+        simulate = self.settings.email_simulator and self.settings.mode is not Mode.PRODUCTION
+        email = SimulatedEmailServer(blind_index=self.keys.blind_index, clock=self.clock) if simulate else None
         return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
-                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds)
+                      partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds,
+                      email=email)
 
     @property
     def files(self) -> Storage:

@@ -160,6 +160,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/loans/{loan_id}/prepayments"): lambda w: {"amount": "100.00", "mode": "shorten_term"},
     ("POST", "/loans/{loan_id}/reversals"): lambda w: {"event_id": "d1", "note": "矩阵冲正"},
     ("POST", "/loans/{loan_id}/recoveries"): lambda w: {"amount": "10.00"},
+    ("POST", "/risk/warnings/{warning_id}/lift-freeze"): lambda w: {"note": "矩阵解冻"},
+    ("POST", "/loans/{loan_id}/accelerations"): lambda w: {"reason": "arrears", "note": "矩阵提前到期"},
     ("POST", "/loans/{loan_id}/changes"): lambda w: {"kind": "write_off", "reason_code": "uncollectible",
                                                      "note": "矩阵核销"},
     ("POST", "/loan-changes/{loan_change_id}/reject"): lambda w: {"note": "矩阵驳回"},

@@ -245,6 +245,17 @@ export async function token(api: APIRequestContext, phone: string, kind: 'staff'
   return body.token as string
 }
 
+/** The administrator closes the next business date and waits for the run to finish (its early-warning step
+ * scores the loans and raises warnings). */
+export async function closeOfBusiness(api: APIRequestContext) {
+  const ha = { Authorization: `Bearer ${await token(api, ADMIN.phone, 'staff', DEMO_PASSWORD, ADMIN.totpSecret)}` }
+  const started = await api.post('/api/v1/cob/runs', { headers: ha, data: {} })
+  expect(started.status(), await started.text()).toBe(202)
+  const id = (await started.json()).id
+  await expect.poll(async () => (await (await api.get(`/api/v1/cob/runs/${id}`, { headers: ha })).json()).run.status,
+    { timeout: 150_000, intervals: [1000] }).toBe('done')
+}
+
 /** A clean borrower's loan of 8,000.00 (approved, contract signed, disbursed by finance 40 days back) never
  * repaid: its id and number. `tag` marks its device and payout reference. */
 export async function lateLoan(api: APIRequestContext, page: Page, tag: string): Promise<{ id: number; number: string }> {

@@ -4,23 +4,12 @@
 // officer 孙伟 proposes that action; in the browser the branch manager 陈刚 finds the warning in the queue,
 // sees the score history and the proposal, approves it (a second person), and the action applied shows on
 // the warning and on the loan's page.
-import type { APIRequestContext } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
+import { BRANCH_MANAGER, DEMO_PASSWORD, closeOfBusiness, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
 
 const RISK_OFFICER = { phone: '13900000004' } // 孙伟, 风控专员
 
 test.use({ viewport: { width: 1366, height: 900 } })
-
-/** The administrator closes the next business date and waits for the run to finish. */
-async function closeOfBusiness(api: APIRequestContext) {
-  const ha = { Authorization: `Bearer ${await token(api, ADMIN.phone, 'staff', DEMO_PASSWORD, ADMIN.totpSecret)}` }
-  const started = await api.post('/api/v1/cob/runs', { headers: ha, data: {} })
-  expect(started.status(), await started.text()).toBe(202)
-  const id = (await started.json()).id
-  await expect.poll(async () => (await (await api.get(`/api/v1/cob/runs/${id}`, { headers: ha })).json()).run.status,
-    { timeout: 150_000, intervals: [1000] }).toBe('done')
-}
 
 test('a warning raised by the close of business has its suggested action applied on a second person’s approval and shown on the loan', async ({ page, api }) => {
   test.setTimeout(240_000) // a loan made late, a run over the demo portfolio, two sign-ins, an axe scan

@@ -25,6 +25,21 @@ class SimulatedSms(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SimulatedEmail(Base):
+    """An e-mail 'delivered' by the e-mail server simulator (what a mailbox would show)."""
+
+    __tablename__ = "sim_email_messages"
+    __table_args__ = (Index("ix_sim_email_address", "address_index", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    address_index: Mapped[str] = mapped_column(String(64))
+    address_masked: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SimulatedPayment(Base):
     """A payment as the payment provider simulator holds it (its side: what it settled, and when)."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microcredit.integrations.models import SimulatedPayment, SimulatedSms
+from microcredit.integrations.models import SimulatedEmail, SimulatedPayment, SimulatedSms
 
 
 def add_sms(session: Session, message: SimulatedSms) -> None:
@@ -25,6 +25,23 @@ def sms_to(session: Session, phone_index: str, limit: int) -> list[SimulatedSms]
 def recent_sms(session: Session, limit: int) -> list[SimulatedSms]:
     """The newest messages to any phone."""
     return list(session.scalars(select(SimulatedSms).order_by(SimulatedSms.id.desc()).limit(limit)))
+
+
+def add_email(session: Session, message: SimulatedEmail) -> None:
+    """Store an e-mail the simulated server 'delivered'."""
+    session.add(message)
+    session.flush()
+
+
+def email_by_message_id(session: Session, message_id: str) -> SimulatedEmail | None:
+    """The e-mail already delivered under `message_id` (a retried send)."""
+    return session.scalar(select(SimulatedEmail).where(SimulatedEmail.message_id == message_id).limit(1))
+
+
+def emails_to(session: Session, address_index: str, limit: int) -> list[SimulatedEmail]:
+    """The newest e-mails to one address."""
+    return list(session.scalars(select(SimulatedEmail).where(SimulatedEmail.address_index == address_index)
+                                .order_by(SimulatedEmail.id.desc()).limit(limit)))
 
 
 def add_sim_payment(session: Session, row: SimulatedPayment) -> None:

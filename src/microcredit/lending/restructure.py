@@ -24,6 +24,14 @@ no installment of the history -- carried by an interest-payment grace, or
 accrued since the last period end -- is payable with the first new
 installment.  Classification treats the loan as restructured (see
 `classification`).
+
+Acceleration (提前到期, a loan called early under its acceleration clause)
+ends the schedule on the day it is declared: the installments due on or
+before it, or whose period has ended by it, stay as history; the rest are
+replaced by one installment due that day, of the whole principal still to
+fall due and the interest earned to the day (the running period's accrual
+and any interest carried from earlier periods).  No interest for later
+periods is charged, and no per-installment fee of a period that never runs.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from microcredit.lending.schedule.model import (
     Schedule,
 )
 
-__all__ = ["DeferralInterest", "defer_installments", "reschedule"]
+__all__ = ["DeferralInterest", "accelerate", "defer_installments", "reschedule"]
 
 
 class DeferralInterest(StrEnum):
@@ -254,3 +262,40 @@ def reschedule(
         nominal_annual_rate=new_terms.annual_rate,
         warnings=merge_warnings(schedule.warnings, plan.warnings),
     )
+
+
+def accelerate(schedule: Schedule, *, on: date, accrued_interest: Money) -> Schedule:
+    """`schedule` called early on `on`: the installments not yet ended replaced by one due on `on`.
+
+    The new installment takes the number of the first one it replaces, the principal the
+    schedule still had to fall due, and `accrued_interest` (the running period's interest to the
+    day, the caller's: the loan knows its rate, day count and rounding) plus the interest that
+    earlier periods carried and no installment charged yet.  It charges no per-installment fee.
+    Raises ValueError when every installment has already ended (nothing left to call).
+    """
+    rows = schedule.installments
+    ended = sum(1 for row in rows if row.period_end <= on or row.due_date <= on)
+    if ended == len(rows):
+        raise ValueError("every installment has fallen due: nothing is left to accelerate")
+    if accrued_interest.is_negative:
+        raise ValueError("accrued interest cannot be negative")
+    running = rows[ended]
+    history = rows[:ended]
+    carried = schedule.deferred_after(ended)
+    principal = running.balance_after_minor + running.principal_minor
+    start = min(running.period_start, on)
+    called = Installment(
+        number=running.number,
+        due_date=on,
+        period_start=start,
+        period_end=on,
+        days=(on - start).days,
+        principal_minor=principal,
+        interest_minor=accrued_interest.minor + carried.minor,
+        fees_minor=0,
+        balance_after_minor=0,
+        currency=running.currency,
+    )
+    before = tuple(schedule.deferred_interest_minor[:ended] or (0,) * ended)
+    opening = 0 if ended == 0 else None  # the called installment collects what was carried in
+    return rebuilt_schedule(schedule, (*history, called), (*before, 0), opening)

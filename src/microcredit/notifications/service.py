@@ -258,7 +258,8 @@ INBOX_TEMPLATES = frozenset({"application_submitted", "application_returned", "a
                              "application_declined", "group_consent_requested",
                              "application_counter_offer", "application_human_review", "contract_ready",
                              "contract_signed", "loan_disbursed", "loan_repayment_recorded", "loan_closed",
-                             "loan_cancelled", "early_warning_raised", "guarantor_requested"})
+                             "loan_cancelled", "early_warning_raised", "guarantor_requested",
+                             "loan_accelerated"})
 # Parameters never stored in an in-app notification (the text is rendered by the app, for anyone who
 # sees the screen): secrets and full identifiers.
 _FORBIDDEN_PARAMS = frozenset({"code", "password", "id_number", "phone", "card_number", "token"})

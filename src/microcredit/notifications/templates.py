@@ -108,6 +108,12 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-CN": "【{signature}】已收到您贷款 {number} 的还款 {amount} 元，回单可在“我的贷款”中下载。",
         "en": "[{signature}] We received CNY {amount} for your loan {number}; the receipt is under My loans.",
     },
+    "loan_accelerated": {
+        "zh-CN": "【{signature}】您的贷款 {number} 已于 {on} 宣布提前到期，现应一次性偿还 {amount} 元，"
+                 "请尽快还款或联系您的客户经理。",
+        "en": "[{signature}] Your loan {number} was called early on {on}: CNY {amount} is now due at once. Please "
+              "pay, or contact your loan officer.",
+    },
     "loan_closed": {
         "zh-CN": "【{signature}】您的贷款 {number} 已全部还清结清，感谢您按约还款。",
         "en": "[{signature}] Your loan {number} is paid off and closed. Thank you.",

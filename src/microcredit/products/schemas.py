@@ -689,6 +689,15 @@ class ReschedulingItem(_EventItem):
     restructuring: bool = True
 
 
+class AccelerationItem(_EventItem):
+    """宣布贷款提前到期: the installments not yet due become one due on the value date (principal
+    left, interest to the day)."""
+
+    type: Literal["acceleration"]
+    reason: Literal["arrears", "fraud", "covenant_breach", "early_warning", "other"] | None = Field(
+        default=None, description="Why the loan was called early (servicing keeps it with the event)")
+
+
 class WriteOffItem(_EventItem):
     """Everything outstanding written off (核销)."""
 
@@ -729,6 +738,7 @@ EventItem = Annotated[
     | Annotated[PrepaymentItem, Tag("prepayment")] | Annotated[ChargeItem, Tag("charge")]
     | Annotated[PenaltyItem, Tag("penalty")] | Annotated[WaiverItem, Tag("waiver")]
     | Annotated[DeferralItem, Tag("deferral")] | Annotated[ReschedulingItem, Tag("rescheduling")]
+    | Annotated[AccelerationItem, Tag("acceleration")]
     | Annotated[WriteOffItem, Tag("write_off")] | Annotated[RecoveryItem, Tag("recovery")]
     | Annotated[RefundItem, Tag("refund")] | Annotated[ReversalItem, Tag("reversal")]
     | Annotated[AsOfItem, Tag("as_of")],
@@ -940,6 +950,9 @@ class LoanStateRead(OutputSchema):
     classification: Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
     restructured_on: date | None = Field(
         description="The last deferral or rescheduling granted for financial difficulty (observation period follows)"
+    )
+    accelerated_on: date | None = Field(
+        default=None, description="The day the loan was called early (宣布提前到期): everything has fallen due"
     )
     payoff: PayoffRead | None
     reversed: list[str]

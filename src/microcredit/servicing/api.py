@@ -24,6 +24,7 @@ from microcredit.products.service import replay
 from microcredit.servicing.errors import ModeRequired, PaymentNotFound
 from microcredit.servicing.models import Loan
 from microcredit.servicing.schemas import (
+    AccelerationCreate,
     BreakRead,
     BreakResolve,
     CallbackAck,
@@ -223,6 +224,19 @@ def reverse_loan_event(loan_id: Id, body: ReversalCreate, session: DB, kit: Kit,
     return guard.respond(200, _recorded(session, loans.reverse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
         event_id=body.event_id, note=body.note, idempotency_key=key)))
+
+
+@router.post("/loans/{loan_id}/accelerations", response_model=RecordedRead, operation_id="accelerate_loan",
+             summary="Call the loan early (宣布提前到期)", responses=MOVE_RESPONSES)
+def accelerate_loan(loan_id: Id, body: AccelerationCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
+                    guard: IdempotencyGuard = idempotent("loan.acceleration"),
+                    principal: Principal = require("loan.change.approve")) -> Any:
+    """The principal left and the interest to the day fall due at once; one step by a holder of
+    `loan.change.approve` (who decides waivers, reschedulings and write-offs), docs/servicing.md."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return guard.respond(200, _recorded(session, loans.accelerate(
+        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
+        on=body.on, reason=body.reason, note=body.note, idempotency_key=key)))
 
 
 @router.post("/loans/{loan_id}/recoveries", response_model=RecordedRead, operation_id="record_recovery",

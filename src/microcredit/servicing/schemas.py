@@ -270,6 +270,18 @@ class LoanChangeRead(OutputSchema):
     event_seq: int | None
 
 
+class AccelerationCreate(InputSchema):
+    """宣布贷款提前到期: call the loan early under its acceleration clause."""
+
+    on: date | None = Field(default=None, description="Value date; default the business date (never later)")
+    reason: Literal["arrears", "fraud", "covenant_breach", "early_warning", "other"] = Field(
+        description="Why: serious arrears, fraud, a breach of the contract's covenants, an early warning, other")
+    note: str = Field(min_length=1, max_length=500)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"on": "2026-03-02", "reason": "arrears", "note": "逾期 95 天，多次催收未果 / 95 days late"}]})
+
+
 class RecoveryCreate(InputSchema):
     """Money recovered on a written-off loan."""
 

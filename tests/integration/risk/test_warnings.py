@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from microcredit.cob import service as cob
 from microcredit.collections.models import CollectionCase
+from microcredit.integrations.email import SimulatedEmailServer
+from microcredit.integrations.models import SimulatedEmail
 from microcredit.notifications.models import InboxMessage, OutboxMessage
+from microcredit.parties.models import StaffMember
 from microcredit.platform.actor import Actor
 from microcredit.risk.warnings.models import BehaviourScoreRow, BureauRefresh, RiskWarning
 from microcredit.risk.warnings.service import thresholds
@@ -44,6 +47,8 @@ def late(client, session, runtime, monkeypatch):
     p = open_portfolio(client, session, runtime, monkeypatch)
     officer = make_staff(session, runtime, p.inst, roles=("loan_officer",), password=None)
     manager = make_staff(session, runtime, p.inst, roles=("branch_manager",), password=None)
+    # The officer has an e-mail address (warnings routed to them are mailed too); the manager has none.
+    session.get(StaffMember, officer.staff_id).email = "Li.Officer@example.com"
     thresholds.update(session=session, clock=runtime.clock, actor=Actor.system(p.inst.id), institution_id=p.inst.id,
                       changes={"concentration_min_loans": 2, "bureau_refresh_days": 1})
     session.commit()
@@ -85,6 +90,20 @@ def test_close_of_business_scores_loans_and_raises_warnings_once(client, session
     assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.template == "early_warning_raised",
                                                          OutboxMessage.institution_id == p.inst.id)) is not None
 
+    # And an e-mail (the e-mail server simulator's mailbox) to an assignee who has an address, once per warning.
+    mails = session.scalars(select(SimulatedEmail).order_by(SimulatedEmail.id)).all()
+    to_officer = sorted(f"risk_warning:{w.id}:{w.assigned_user_id}" for w in warnings
+                        if w.assigned_user_id == late["officer"].user.id)
+    assert to_officer
+    assert sorted(m.message_id for m in mails if m.message_id.startswith("risk_warning:")
+                  and m.message_id.endswith(f":{late['officer'].user.id}")) == to_officer
+    assert not any(m.message_id.endswith(f":{late['manager'].user.id}") for m in mails)
+    box = SimulatedEmailServer(blind_index=runtime.keys.blind_index, clock=runtime.clock)
+    mailbox = box.mailbox(session, "li.officer@example.com", limit=100)
+    assert len(mailbox) == len(to_officer)
+    assert mailbox[0].address_masked == "L********r@example.com"
+    assert "贷后预警" in mailbox[0].subject
+
     # Every step done again on the last date (what a resumed run may do): nothing changes.
     before = snapshot(database)
     last = late["days"][-1]
@@ -121,7 +140,7 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     # Bad input and refusals change nothing.
     before = snapshot(database)
     assert assert_problem(client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
-                                      json={"action": "call_early"}), 422)["field"] == "action"
+                                      json={"action": "sell_the_loan"}), 422)["field"] == "action"
     refused = assert_problem(client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
                                          json={"action": "review_portfolio"}), 422)
     assert (refused["code"], refused["field"]) == ("warning_action_not_applicable", "action")
@@ -168,6 +187,19 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     frozen = client.post(f"{W}/{drop_warning['id']}/approve", headers=late["ho"], json={}).json()
     assert frozen["borrower_frozen"] is True
     assert frozen["outcome"]["credit_line"] is None
+    # The freeze is lifted in one step by the risk officer, with the reason (not by those who handle warnings).
+    lift = f"{W}/{drop_warning['id']}/lift-freeze"
+    assert assert_problem(client.post(lift, headers=late["hm"], json={"note": "已核实"}), 403)["code"] == \
+        "permission_denied"
+    risk_officer = make_staff(session, runtime, p.inst, roles=("risk_officer",), password=None)
+    h_risk = signed_in(session, runtime, risk_officer.user)
+    session.commit()
+    lifted = client.post(lift, headers=h_risk, json={"note": "已核实收入恢复"})
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["borrower_frozen"] is False
+    assert audit_records(session, "risk_warning.freeze_lifted", drop_warning["id"])[0].after["note"] == "已核实收入恢复"
+    assert assert_problem(client.post(lift, headers=h_risk, json={"note": "再次"}), 409)["code"] == \
+        "borrower_not_frozen"
     on_loan = client.get(W, headers=late["ho"], params={"loan_id": warning["loan_id"]}).json()
     assert {(w["rule"], w["status"]) for w in on_loan["items"]} == {("first_missed_payment", "actioned"),
                                                                    ("score_drop", "actioned")}
@@ -277,3 +309,40 @@ def test_a_refreshed_bureau_report_with_more_accounts_overdue_elsewhere_raises_a
                                                           RiskWarning.rule == "bureau_delinquency")).all()
     assert (warning.raised_on, warning.details, warning.suggested_action) == (
         reads[2].refreshed_on, {"before": 0, "now": 2}, "freeze_limit")
+
+
+def test_calling_the_loan_early_is_applied_through_servicing_by_one_who_approves_loan_changes(
+        client, session, runtime, database, late):
+    page = client.get(W, headers=late["hm"], params={"rule": "first_missed_payment"}).json()
+    warning = page["items"][0]
+    loan_path = f"/api/v1/loans/{warning['loan_id']}"
+    proposed = client.post(f"{W}/{warning['id']}/propose", headers=late["ho"],
+                           json={"action": "call_early", "note": "多次违约"})
+    assert proposed.status_code == 200, proposed.text
+    assert proposed.json()["proposed_action"] == "call_early"
+    # A second loan officer handles warnings but does not decide loan changes: refused, nothing changes.
+    other = make_staff(session, runtime, late["p"].inst, roles=("loan_officer",), password=None)
+    h_other = signed_in(session, runtime, other.user)
+    session.commit()
+    before = snapshot(database)
+    refused = assert_problem(client.post(f"{W}/{warning['id']}/approve", headers=h_other, json={}), 403)
+    assert refused["code"] == "warning_action_not_permitted"
+    assert before.diff(snapshot(database)) == {}
+    approved = client.post(f"{W}/{warning['id']}/approve", headers=late["hm"], json={"note": "同意提前收回"})
+    assert approved.status_code == 200, approved.text
+    outcome = approved.json()["outcome"]
+    loan = client.get(loan_path, headers=late["hm"]).json()
+    assert loan["state"]["accelerated_on"] == outcome["accelerated_on"]
+    call = next(e for e in loan["events"] if e["type"] == "acceleration")
+    assert (call["payload"]["reason"], call["event_id"]) == ("early_warning", outcome["event_id"])
+    assert outcome["amount_due"] == loan["state"]["payoff"]["total"]
+    assert audit_records(session, "loan.acceleration", warning["loan_id"])
+    # The loan is called once: another warning's call is refused by servicing, and nothing changes.
+    drop = client.get(W, headers=late["hm"], params={"rule": "score_drop", "loan_id": warning["loan_id"]}).json()
+    [drop_warning] = drop["items"]
+    assert client.post(f"{W}/{drop_warning['id']}/propose", headers=late["ho"],
+                       json={"action": "call_early"}).status_code == 200
+    before = snapshot(database)
+    again = assert_problem(client.post(f"{W}/{drop_warning['id']}/approve", headers=late["hm"], json={}), 422)
+    assert again["code"] == "loan_event_refused"
+    assert before.diff(snapshot(database)) == {}

@@ -2503,6 +2503,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loans/{loan_id}/accelerations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the loan early (宣布提前到期)
+         * @description The principal left and the interest to the day fall due at once; one step by a holder of
+         *     `loan.change.approve` (who decides waivers, reschedulings and write-offs), docs/servicing.md.
+         *
+         *     Requires permission `loan.change.approve`.
+         */
+        post: operations["accelerate_loan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/loans/{loan_id}/changes": {
         parameters: {
             query?: never;
@@ -5069,6 +5092,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/warnings/{warning_id}/lift-freeze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift the freeze on the warning's borrower
+         * @description One step by the risk officer, with the reason (docs/risk.md: a freeze only refers applications).
+         *
+         *     Requires permission `risk.manage`.
+         */
+        post: operations["lift_risk_warning_freeze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk/warnings/{warning_id}/propose": {
         parameters: {
             query?: never;
@@ -5449,6 +5494,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccelerationCreate
+         * @description 宣布贷款提前到期: call the loan early under its acceleration clause.
+         * @example {
+         *       "note": "逾期 95 天，多次催收未果 / 95 days late",
+         *       "on": "2026-03-02",
+         *       "reason": "arrears"
+         *     }
+         */
+        AccelerationCreate: {
+            /** Note */
+            note: string;
+            /**
+             * On
+             * @description Value date; default the business date (never later)
+             */
+            on?: string | null;
+            /**
+             * Reason
+             * @description Why: serious arrears, fraud, a breach of the contract's covenants, an early warning, other
+             * @enum {string}
+             */
+            reason: "arrears" | "fraud" | "covenant_breach" | "early_warning" | "other";
+        };
         /**
          * ActionCreate
          * @description An action on a case. Contacts (sms, call, visit) pass the compliance gates first.
@@ -9616,6 +9685,11 @@ export interface components {
          */
         LoanStateRead: {
             /**
+             * Accelerated On
+             * @description The day the loan was called early (宣布提前到期): everything has fallen due
+             */
+            accelerated_on?: string | null;
+            /**
              * Accrued Interest
              * @description Earned by the running period up to as_of, not yet due (with a recalculation, also what the actual balance earned beyond the schedule)
              * @example 8000.00
@@ -12256,7 +12330,7 @@ export interface components {
          */
         Proposal: {
             /** Action */
-            action?: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            action?: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio" | "call_early") | null;
             /** Note */
             note?: string | null;
         };
@@ -13019,7 +13093,7 @@ export interface components {
             /** Proposal Note */
             proposal_note: string | null;
             /** Proposed Action */
-            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio" | "call_early") | null;
             /** Proposed At */
             proposed_at: string | null;
             /** Proposed By User Id */
@@ -13051,7 +13125,7 @@ export interface components {
              * Suggested Action
              * @enum {string}
              */
-            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio";
+            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio" | "call_early";
             /** Version */
             version: number;
         };
@@ -13111,7 +13185,7 @@ export interface components {
             /** Proposal Note */
             proposal_note: string | null;
             /** Proposed Action */
-            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio") | null;
+            proposed_action: ("freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio" | "call_early") | null;
             /** Proposed At */
             proposed_at: string | null;
             /** Proposed By User Id */
@@ -13141,7 +13215,7 @@ export interface components {
              * Suggested Action
              * @enum {string}
              */
-            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio";
+            suggested_action: "freeze_limit" | "step_up_collection" | "ask_guarantor" | "review_portfolio" | "call_early";
             /** Version */
             version: number;
         };
@@ -25486,6 +25560,92 @@ export interface operations {
             };
         };
     };
+    accelerate_loan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccelerationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The loan cannot take it (`loan_event_refused`, the engine's reason), or a value date after the business date (`value_date_in_future`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_loan_changes: {
         parameters: {
             query?: never;
@@ -36265,6 +36425,90 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    lift_risk_warning_freeze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Dismissal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskWarningDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The borrower is not frozen (`borrower_not_frozen`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
             };
             /** @description Rate limited; see Retry-After */
             429: {

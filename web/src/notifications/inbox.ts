@@ -11,6 +11,7 @@ export const TEMPLATES = [
   'application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested',
   'application_counter_offer', 'application_human_review', 'contract_ready', 'contract_signed',
   'loan_disbursed', 'loan_repayment_recorded', 'loan_closed', 'loan_cancelled', 'early_warning_raised', 'guarantor_requested',
+  'loan_accelerated',
 ] as const
 
 /** The catalogue key of a message's text (an unknown template gets a generic text, never a raw key). */

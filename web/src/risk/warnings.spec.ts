@@ -3,7 +3,7 @@ import { actionsFor, detailParams, groupOf, statusTag } from '@/risk/warnings'
 
 describe('early warning helpers', () => {
   it('offers a loan three actions and a portfolio its review', () => {
-    expect(actionsFor({ loan_id: 7 })).toEqual(['freeze_limit', 'step_up_collection', 'ask_guarantor'])
+    expect(actionsFor({ loan_id: 7 })).toEqual(['freeze_limit', 'step_up_collection', 'ask_guarantor', 'call_early'])
     expect(actionsFor({ loan_id: null })).toEqual(['review_portfolio'])
   })
   it('reads a group warning\'s subject and none for a loan', () => {

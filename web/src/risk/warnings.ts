@@ -8,13 +8,13 @@ export type Thresholds = components['schemas']['ThresholdsRead']
 
 export const RULES = ['score_drop', 'first_missed_payment', 'repeated_partial_payments', 'bureau_delinquency', 'concentration'] as const
 export const STATUSES = ['open', 'proposed', 'actioned', 'dismissed'] as const
-export const LOAN_ACTIONS = ['freeze_limit', 'step_up_collection', 'ask_guarantor'] as const
+export const LOAN_ACTIONS = ['freeze_limit', 'step_up_collection', 'ask_guarantor', 'call_early'] as const
 export const THRESHOLD_FIELDS = [
   'score_drop_points', 'score_drop_days', 'first_missed_dpd', 'partial_installments', 'bureau_refresh_days',
   'concentration_min_loans', 'concentration_share', 'cooldown_days',
 ] as const
 
-/** The actions that apply to a warning: a loan's three, or a portfolio's review. */
+/** The actions that apply to a warning: a loan's four, or a portfolio's review. */
 export function actionsFor(w: Pick<Warning, 'loan_id'>): string[] {
   return w.loan_id !== null ? [...LOAN_ACTIONS] : ['review_portfolio']
 }

@@ -33,6 +33,7 @@ from microcredit.clock import Clock
 from microcredit.cob import repository as repo
 from microcredit.cob.models import LoanBehaviour, LoanStanding, ReminderSent
 from microcredit.identity import service as identity
+from microcredit.integrations.email import EmailChannel
 from microcredit.integrations.payments import PaymentProvider
 from microcredit.ledger import service as ledger
 from microcredit.lending.classification import DEFAULT_PROVISION_RATES, ClassificationPolicy, provision
@@ -60,6 +61,8 @@ class CobKit:
     payments: PaymentProvider
     partition_size: int = 500
     lease_seconds: int = 120
+    email: EmailChannel | None = None
+    """The e-mail channel (early warning's routing mails an assignee with an address); None: no e-mail."""
 
 
 @dataclass(frozen=True, slots=True)

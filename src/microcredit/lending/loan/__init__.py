@@ -4,7 +4,8 @@
 - `recalculation`: interest on the balance actually outstanding (rest
   frequency, compounding, pre-closure);
 - `events`: what happens to a loan (disbursement, repayment, prepayment,
-  charges, penalties, waivers, deferral, rescheduling, write-off, recovery,
+  charges, penalties, waivers, deferral, rescheduling, acceleration, write-off,
+  recovery,
   reversal, as-of);
 - `state`: `LoanState`, what the fold answers (installments by component,
   payments, credit, accrued interest, days past due, class, payoff);
@@ -15,6 +16,7 @@
 """
 
 from microcredit.lending.loan.events import (
+    Acceleration,
     AsOf,
     Channel,
     ChargeAdded,
@@ -47,6 +49,7 @@ from microcredit.lending.loan.state import (
 from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ExpectedDisbursement, Terms
 
 __all__ = [
+    "Acceleration",
     "Amounts",
     "AsOf",
     "Channel",

@@ -30,6 +30,7 @@ from microcredit.lending.restructure import DeferralInterest
 from microcredit.lending.schedule import RepaymentMethod
 
 __all__ = [
+    "Acceleration",
     "AsOf",
     "Channel",
     "ChargeAdded",
@@ -153,6 +154,20 @@ class Rescheduling(Event):
     method: RepaymentMethod | None = None
     capitalise_overdue_principal: bool = False
     restructuring: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Acceleration(Event):
+    """宣布贷款提前到期: the lender calls the loan early under the contract's acceleration clause.
+
+    On the value date the installments not yet due are replaced by one due that day: the whole
+    principal still to fall due, with the interest earned to the day (none for later periods).
+    What had already fallen due stays owed on its installments, with its own due dates (days
+    past due still count from them); charges added and penalties stay owed.  A loan is called
+    once; a `Reversal` of the event restores the schedule it replaced.
+    """
+
+    rank: ClassVar[int] = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

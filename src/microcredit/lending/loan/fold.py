@@ -34,6 +34,9 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
 - `Deferral`: principal-free installments inserted at one not yet due, the
   rest moved on; `Rescheduling`: a new schedule for what is not yet due.
   Either may be a restructuring (the classification's observation period).
+- `Acceleration`: the installments not yet due replaced by one due on the day
+  (the principal left and the interest earned to the day), once per loan; what
+  was charged to a replaced installment stays owed on it.
 - With `Terms.recalculation`, interest on the actual balance beyond the
   schedule's is accrued between events and charged on each due date.
 - `WriteOff`: everything outstanding moves to written off; afterwards only
@@ -73,6 +76,7 @@ from microcredit.lending.classification import (
 from microcredit.lending.delinquency import loan_dpd
 from microcredit.lending.fees import FeeKind
 from microcredit.lending.loan.events import (
+    Acceleration,
     AsOf,
     ChargeAdded,
     Deferral,
@@ -110,7 +114,7 @@ from microcredit.lending.prepayment import (
     reamortise,
     standing,
 )
-from microcredit.lending.restructure import defer_installments, reschedule
+from microcredit.lending.restructure import accelerate, defer_installments, reschedule
 from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
 
 __all__ = ["EventRefused", "LoanBook", "down_payment_of", "reference_fold"]
@@ -186,6 +190,8 @@ class _Book(NamedTuple):
     """Amounts repaid (minor units) that keep earning until their rest date (rest date, amount)."""
     restructured: _Restructured | None = None
     """The last deferral or rescheduling granted for financial difficulty."""
+    accelerated_on: date | None = None
+    """The day the loan was called early (`Acceleration`)."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -844,6 +850,30 @@ def _reschedule(book: _Book, terms: Terms, event: Rescheduling) -> _Book:
     return book._replace(restructured=_restructuring(book, terms, event, schedule, first))
 
 
+def _accelerate(book: _Book, terms: Terms, event: Acceleration) -> _Book:
+    """The installments not yet due on the day replaced by one due on it (`restructure.accelerate`):
+    the principal left and the interest earned to the day; charges and penalties set aside from
+    the replaced installments are put back on it; the credit held pays it at once."""
+    plan = _active(book, event)
+    if book.accelerated_on is not None:
+        raise _refuse(event, "already_accelerated", f"the loan was called early on {book.accelerated_on}")
+    if plan.settled_on is not None or standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
+        raise _refuse(event, "nothing_to_accelerate", "every installment has fallen due: nothing is left to call")
+    if not any(d.owes for d in book.owed):
+        raise _refuse(event, "nothing_to_accelerate", "the loan owes nothing")
+    stripped, extras, replaced = _set_aside(book, plan, event.on, book.owed)
+    _refuse_paid_ahead(event, book, plan, book.owed, stripped, replaced, "an acceleration")
+    contract = plan.terms
+    accrued = accrued_to(plan.schedule, event.on, rate=contract.annual_rate, day_count=contract.day_count,
+                         rounding=contract.rounding)
+    schedule = accelerate(plan.schedule, on=event.on, accrued_interest=accrued)
+    book = _renewed(book, plan, schedule, contract, event.on, stripped, extras, replaced)
+    book = book._replace(accelerated_on=event.on)
+    if terms.recalculation is not None:
+        book = _charge_pending(_accrue(book, terms, event.on), terms, event.on)
+    return _use_credit_on(book, terms, event.on)
+
+
 def _write_off(book: _Book, terms: Terms, event: WriteOff) -> _Book:
     _active(book, event)
     zero = book.zero()
@@ -898,6 +928,8 @@ def _step(book: _Book, terms: Terms, event: Event) -> _Book:
         return _defer(book, terms, event)
     if isinstance(event, Rescheduling):
         return _reschedule(book, terms, event)
+    if isinstance(event, Acceleration):
+        return _accelerate(book, terms, event)
     if isinstance(event, WriteOff):
         return _write_off(book, terms, event)
     if isinstance(event, Recovery):
@@ -1194,6 +1226,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         classification=classify(ClassificationInput(dpd=dpd, restructuring=_observed(book, as_of)),
                                 policy=terms.classification),
         restructured_on=book.restructured.on if book.restructured is not None else None,
+        accelerated_on=book.accelerated_on,
         payoff=payoff,
         reversed=reversed_ids,
     )

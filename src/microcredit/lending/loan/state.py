@@ -220,6 +220,9 @@ class LoanState:
     """The ids of the events reversed."""
     planned_disbursements: tuple[PlannedDisbursement, ...] = ()
     """The contract's planned disbursements, each with the one made for it (empty: no plan)."""
+    accelerated_on: date | None = None
+    """The day the loan was called early (`Acceleration`), if it was: from then on every
+    installment has fallen due."""
     projected_schedule: Schedule | None = None
     """The schedule if every planned disbursement not yet made is made as planned (on its day, or
     today when that day has passed); None when nothing planned is left, or when the plan can no

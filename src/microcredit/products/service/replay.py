@@ -20,6 +20,7 @@ from microcredit.lending.schedule import RepaymentMethod
 from microcredit.products.errors import FineractInputInvalid, LoanEventRefused
 from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import (
+    AccelerationItem,
     AmountsRead,
     AsOfItem,
     ChargeItem,
@@ -102,6 +103,8 @@ def event_of(item: EventItem) -> loan.Event:
             annual_rate=None if item.annual_rate is None else percent(item.annual_rate),
             method=None if item.method is None else RepaymentMethod(item.method),
             capitalise_overdue_principal=item.capitalise_overdue_principal, restructuring=item.restructuring)
+    if isinstance(item, AccelerationItem):
+        return loan.Acceleration(id=item.id, on=item.on)
     if isinstance(item, WriteOffItem):
         return loan.WriteOff(id=item.id, on=item.on)
     if isinstance(item, RecoveryItem):
@@ -161,6 +164,7 @@ def state_read(state: LoanState) -> LoanStateRead:
         bucket=state.bucket.name,
         classification=state.classification.category.name.lower(),
         restructured_on=state.restructured_on,
+        accelerated_on=state.accelerated_on,
         payoff=None if payoff is None else PayoffRead(
             principal=payoff.principal, overdue_interest=payoff.overdue_interest,
             deferred_interest=payoff.deferred_interest, accrued_interest=payoff.accrued_interest, fees=payoff.fees,

@@ -108,6 +108,17 @@ def dismiss(warning_id: Id, body: Dismissal, session: DB, kit: Kit,
     return _detail(session, warning)
 
 
+@router.post("/risk/warnings/{warning_id}/lift-freeze", response_model=RiskWarningDetail,
+             operation_id="lift_risk_warning_freeze", summary="Lift the freeze on the warning's borrower",
+             responses={409: {"description": "The borrower is not frozen (`borrower_not_frozen`)"}})
+def lift_freeze(warning_id: Id, body: Dismissal, session: DB, kit: Kit,
+                principal: Principal = require("risk.manage")) -> RiskWarningDetail:
+    """One step by the risk officer, with the reason (docs/risk.md: a freeze only refers applications)."""
+    warning = handling.lift_freeze(session=session, clock=kit.clock, principal=principal, warning_id=warning_id,
+                                   note=body.note)
+    return _detail(session, warning)
+
+
 @router.get("/risk/loans/{loan_id}/behaviour-scores", response_model=list[ScoreRead],
             operation_id="list_loan_behaviour_scores", summary="A loan's behaviour score history")
 def loan_scores(loan_id: Id, session: DB, principal: Principal = require(HANDLE)) -> list[ScoreRead]:

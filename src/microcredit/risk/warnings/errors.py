@@ -29,6 +29,15 @@ class ActionNotForSubject(WarningError):
     message_en = "This action does not apply to this warning"
 
 
+class ActionNotPermitted(WarningError):
+    """The action needs a permission the approver lacks (calling a loan early: `loan.change.approve`)."""
+
+    code = "warning_action_not_permitted"
+    status = 403
+    message_zh = "您无权审批该处置措施（需要审批贷款变更的权限）"
+    message_en = "You may not approve this action (it needs the permission to approve loan changes)"
+
+
 class SelfApproval(WarningError):
     """Whoever proposed an action does not approve it: a second person does."""
 
@@ -44,3 +53,12 @@ class BadThresholds(WarningError):
     code = "warning_thresholds_invalid"
     message_zh = "预警阈值不在允许范围内"
     message_en = "A threshold is out of its range"
+
+
+class NotFrozen(WarningError):
+    """Lifting a freeze from a borrower who is not frozen."""
+
+    code = "borrower_not_frozen"
+    status = 409
+    message_zh = "该借款人当前未被冻结"
+    message_en = "The borrower is not frozen"

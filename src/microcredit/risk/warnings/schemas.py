@@ -12,7 +12,7 @@ from microcredit.platform.schema import InputSchema, OutputSchema
 
 Rule = Literal["score_drop", "first_missed_payment", "repeated_partial_payments", "bureau_delinquency",
                "concentration"]
-Action = Literal["freeze_limit", "step_up_collection", "ask_guarantor", "review_portfolio"]
+Action = Literal["freeze_limit", "step_up_collection", "ask_guarantor", "review_portfolio", "call_early"]
 WarningStatus = Literal["open", "proposed", "actioned", "dismissed"]
 
 

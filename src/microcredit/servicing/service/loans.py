@@ -81,13 +81,15 @@ ALLOWED = {"disbursement": {"pending_disbursement", "active"}, "repayment": {"ac
            "prepayment": {"active"}, "reversal": {"active", "closed", "overpaid", "written_off"},
            "recovery": {"written_off"}, "waiver": {"active", "overpaid"}, "deferral": {"active"},
            "rescheduling": {"active"}, "write_off": {"active", "overpaid"}, "refund": {"active", "overpaid"},
-           "penalty": {"active", "overpaid"}}
-PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v", "penalty": "n"}
+           "penalty": {"active", "overpaid"}, "acceleration": {"active"}}
+PREFIX = {"disbursement": "d", "repayment": "r", "prepayment": "p", "reversal": "x", "recovery": "v", "penalty": "n",
+          "acceleration": "a"}
 WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "repayment"),
          "prepayment": ("提前还款", "prepayment"), "reversal": ("冲正", "reversal"), "advance": ("日终", "day end"),
          "recovery": ("核销后收回", "recovery"), "waiver": ("减免", "waiver"), "deferral": ("展期", "deferral"),
          "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off"),
-         "refund": ("退还溢缴款", "credit refund"), "penalty": ("罚息", "penalty interest")}
+         "refund": ("退还溢缴款", "credit refund"), "penalty": ("罚息", "penalty interest"),
+         "acceleration": ("宣布提前到期", "acceleration")}
 
 
 class PostedEntry(Protocol):
@@ -315,6 +317,24 @@ def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     day = parties.organisation.business_date(session=session, institution_id=institution_id)
     item = event_item(type="reversal", id=_next_id(loan, "reversal"), on=day, target=event_id)
     return record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+
+
+def accelerate(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, on: date | None,
+               reason: str, note: str, idempotency_key: str | None = None) -> Recorded:
+    """宣布贷款提前到期: the loan called early on `on` (default the business date): the principal left
+    and the interest to the day fall due at once (`core.Acceleration`); posted and audited as every
+    event, and the borrower told in the app what is now due."""
+    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = event_item(type="acceleration", id=_next_id(loan, "acceleration"), on=day, reason=reason)
+    recorded = record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+    if not recorded.repeated:
+        notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
+                                  user_id=loan.borrower_user_id, template="loan_accelerated",
+                                  params={"number": loan.number, "on": day.isoformat(),
+                                          "amount": str(recorded.state.outstanding.total)},
+                                  subject_kind="loan", subject_id=loan.id)
+    return recorded
 
 
 def event_item(**fields: Any) -> Any:

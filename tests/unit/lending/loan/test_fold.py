@@ -20,6 +20,7 @@ from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.fees import Fee, FeeBasis, FeeKind, Payee
 from microcredit.lending.loan import (
+    Acceleration,
     AsOf,
     ChargeAdded,
     Compounding,
@@ -457,7 +458,7 @@ VARIANTS = (
 
 
 KINDS = ("repay", "repay", "repay", "prepay", "charge", "penalty", "waive", "reverse", "tranche", "defer",
-         "reschedule", "refund")
+         "reschedule", "refund", "accelerate")
 
 
 @st.composite
@@ -488,6 +489,8 @@ def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS,
             event = Rescheduling(id=f"e{index}", on=on, installments=draw(st.integers(1, 24)),
                                  annual_rate=draw(st.sampled_from([None, Decimal("0.08"), Decimal("0.18")])),
                                  capitalise_overdue_principal=draw(st.booleans()))
+        elif kind == "accelerate":
+            event = Acceleration(id=f"e{index}", on=on)
         elif kind == "charge":
             event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
         elif kind == "penalty":
@@ -770,6 +773,9 @@ def test_a_fee_on_each_installment_follows_every_reamortisation_and_is_never_wai
     for row in state.installments:
         if row.number == 0 or row.due.principal.is_zero:
             continue  # a deferral's interest-only row charges no fees (a charge may be added to it)
+        if state.accelerated_on is not None and state.schedule is not None \
+                and row.number == state.schedule.installments[-1].number:
+            continue  # the installment a call made due charges no per-installment fee
         guarded = policy.times(row.due.principal + row.due.interest, Decimal("0.01"))
         # Each row the schedule charges carries the guarantee on its own principal + interest
         # (charges added later come on top), and no waiver reaches it.

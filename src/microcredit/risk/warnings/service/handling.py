@@ -16,8 +16,17 @@ The actions, and what applying one does:
 - `ask_guarantor` — the borrower is asked to add a guarantor: an in-app notification and an SMS.
 - `review_portfolio` — a concentration warning's review, recorded (the loans are the handlers' to act on).
 
-Calling a loan early (acceleration) is not offered: servicing has no acceleration event to record it
-through its change approval (the engine would need an event that makes the whole balance due).
+- `call_early` — the loan is called early (宣布提前到期): servicing's `loans.accelerate` records the
+  acceleration on the business date (the principal left and the interest to the day fall due; posted,
+  audited and the borrower told, as when servicing calls it directly). Calling a loan early is a
+  decision of those who approve loan changes: the approver must also hold `loan.change.approve`
+  (branch managers do), or the approval is refused (`warning_action_not_permitted`). What the loan
+  cannot take (closed, already called) is refused with servicing's problem and nothing changes.
+
+Lifting a freeze (`lift_freeze`) is one step by a holder of `risk.manage` (the risk officer), with the
+reason, audited: a freeze does not refuse anyone, it only sends the borrower's new applications to a
+person, so undoing it needs no second person (the freeze itself took two). The freeze row keeps the
+day it was lifted; the audit record keeps who lifted it and why.
 """
 
 from __future__ import annotations
@@ -41,11 +50,20 @@ from microcredit.platform.todo import Todo
 from microcredit.risk.assessment import ApplicantFacts
 from microcredit.risk.service import RiskKit
 from microcredit.risk.warnings import repository as repo
-from microcredit.risk.warnings.errors import ActionNotForSubject, SelfApproval, WarningWrongState
+from microcredit.risk.warnings.errors import (
+    ActionNotForSubject,
+    ActionNotPermitted,
+    NotFrozen,
+    SelfApproval,
+    WarningWrongState,
+)
 from microcredit.risk.warnings.models import BehaviourScoreRow, BorrowerFreeze, RiskWarning
 from microcredit.servicing.service import loans
 
-LOAN_ACTIONS = ("freeze_limit", "step_up_collection", "ask_guarantor")
+LOAN_ACTIONS = ("freeze_limit", "step_up_collection", "ask_guarantor", "call_early")
+# Actions whose approver needs a permission beyond `risk.warning.handle`: calling a loan early is servicing's
+# decision on a loan change.
+APPROVER_NEEDS = {"call_early": "loan.change.approve"}
 FROZEN = "early_warning_freeze"  # the reason code of a referral (risk.rule.early_warning_freeze)
 LANGUAGE = "zh-CN"
 
@@ -138,6 +156,9 @@ def approve(*, session: Session, clock: Clock, kit: identity.IdentityKit, princi
         raise WarningWrongState(field="warning_id", params={"status": warning.status})
     if warning.proposed_by_user_id == principal.user_id:
         raise SelfApproval(field="warning_id")
+    needed = APPROVER_NEEDS.get(warning.proposed_action)
+    if needed is not None and not principal.can(needed):
+        raise ActionNotPermitted(field="warning_id", params={"permission": needed})
     today = parties.organisation.business_date(session=session, institution_id=warning.institution_id)
     outcome = _apply(session, clock, kit, principal, warning, today)
     warning.status, warning.outcome, warning.decision_note = "actioned", outcome, note
@@ -165,6 +186,23 @@ def dismiss(*, session: Session, clock: Clock, principal: Principal, warning_id:
     return warning
 
 
+def lift_freeze(*, session: Session, clock: Clock, principal: Principal, warning_id: int,
+                note: str) -> RiskWarning:
+    """Lift the freeze in force on the warning's borrower (whichever warning froze them), with the reason."""
+    warning = visible(session=session, principal=principal, warning_id=warning_id, for_update=True)
+    held = repo.active_freeze(session, warning.borrower_id) if warning.borrower_id is not None else None
+    if held is None:
+        raise NotFrozen(field="warning_id")
+    today = parties.organisation.business_date(session=session, institution_id=warning.institution_id)
+    held.lifted_on = today
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="risk_warning.freeze_lifted",
+                 entity_type="risk_warning", entity_id=warning.id, institution_id=warning.institution_id,
+                 before={"freeze_id": held.id, "frozen_on": held.frozen_on.isoformat()},
+                 after={"lifted_on": today.isoformat(), "note": note, "borrower_id": warning.borrower_id})
+    return warning
+
+
 def _apply(session: Session, clock: Clock, kit: identity.IdentityKit, principal: Principal, warning: RiskWarning,
            today: date) -> dict[str, Any]:
     """Do what the proposed action says (the module docstring); what was done, for the record."""
@@ -187,6 +225,16 @@ def _apply(session: Session, clock: Clock, kit: identity.IdentityKit, principal:
                                          institution_id=loan.institution_id, loan_id=loan.id, business_date=today,
                                          reason=f"risk_warning:{warning.id}")
         return {"action": action, "case_id": case.id, "stage": case.stage}
+    if action == "call_early":
+        note = f"风险预警 / early warning {warning.id}"
+        if warning.proposal_note:
+            note = f"{note}: {warning.proposal_note}"
+        called = loans.accelerate(session=session, clock=clock, actor=principal.actor,
+                                  institution_id=loan.institution_id, loan_id=loan.id, on=today,
+                                  reason="early_warning", note=note[:500],
+                                  idempotency_key=f"risk_warning:{warning.id}")
+        return {"action": action, "event_id": called.event.event_id, "seq": called.event.seq,
+                "accelerated_on": today.isoformat(), "amount_due": str(called.state.outstanding.total)}
     # ask_guarantor
     inbox = notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
                                       user_id=loan.borrower_user_id, template="guarantor_requested",

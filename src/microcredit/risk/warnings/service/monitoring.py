@@ -32,6 +32,7 @@ from microcredit.clock import Clock
 from microcredit.cob.service import steps as cob
 from microcredit.identity import service as identity
 from microcredit.integrations.bureau import CreditBureau
+from microcredit.integrations.email import EmailChannel
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -73,6 +74,8 @@ class MonitorKit:
     identity: identity.IdentityKit
     bureau: CreditBureau
     model: BehaviourModel = POINTS
+    email: EmailChannel | None = None
+    """E-mail to an assignee who has an address (staff_members.email); None: in-app and SMS only."""
 
 
 def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan_id: int, on: date
@@ -204,7 +207,8 @@ def _responsible(session: Session, institution_id: int, branch_id: int | None, o
 
 
 def _notify(session: Session, kit: MonitorKit, warning: RiskWarning, user_id: int, number: str) -> None:
-    """In-app, and an SMS through the outbox (sent after commit by the dispatcher)."""
+    """In-app, an SMS through the outbox (sent after commit by the dispatcher), and an e-mail through the
+    e-mail channel when the assignee has an address (the simulator stores it in the same transaction)."""
     rule_zh, rule_en = RULE_NAMES[warning.rule]
     action_zh, action_en = ACTION_NAMES[warning.suggested_action]
     params: dict[str, Any] = {"number": number, "rule": warning.rule, "action": warning.suggested_action}
@@ -219,3 +223,12 @@ def _notify(session: Session, kit: MonitorKit, warning: RiskWarning, user_id: in
                                       "number": number, "rule_zh": rule_zh, "rule_en": rule_en,
                                       "action_zh": action_zh, "action_en": action_en},
                               language=LANGUAGE)
+    staff = parties.staff.staff_of_user(session=session, user_id=user_id)
+    if kit.email is not None and staff is not None and staff.email:
+        subject = f"贷后预警 / Early warning: {number} · {rule_zh} / {rule_en}"
+        body = (f"贷款 {number} 触发贷后预警（{rule_zh}），建议措施：{action_zh}。"
+                f"请登录员工端处理（预警 #{warning.id}）。\n\n"
+                f"Loan {number} raised an early warning ({rule_en}); suggested action: {action_en}. Please handle it "
+                f"in the staff console (warning #{warning.id}).")
+        kit.email.send(session=session, to=staff.email, subject=subject, body=body,
+                       message_id=f"risk_warning:{warning.id}:{user_id}")
