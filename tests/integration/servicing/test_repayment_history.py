@@ -43,7 +43,7 @@ def world(client, session, runtime, monkeypatch):
     borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="王小明")
     finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
     maker, checker = (make_staff(session, runtime, inst, roles=("risk_officer",), password=None) for _ in range(2))
-    hb, hf = (signed_in(session, runtime, u.user) for u in (borrower, finance))
+    hb, hf, hr = (signed_in(session, runtime, u.user) for u in (borrower, finance, maker))
     session.commit()
     use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
     draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
@@ -59,7 +59,7 @@ def world(client, session, runtime, monkeypatch):
     lifecycle.approve(session=session, clock=runtime.clock, actor=Actor("staff", checker.user.id, inst.id),
                       institution_id=inst.id, promotion_id=promotion.id, reason="同意")
     session.commit()
-    return {"inst": inst, "hf": hf, "borrower": borrower, "application_id": draft["id"]}
+    return {"inst": inst, "hf": hf, "hr": hr, "hb": hb, "borrower": borrower, "application_id": draft["id"]}
 
 
 def _with_history() -> bytes:
@@ -148,3 +148,11 @@ def test_a_late_first_loan_is_in_the_next_decision_as_it_stood_that_day(client, 
     late = int((six - third).days >= 90)
     assert (table.total.late.counted, table.total.late.defaults, table.total.late.rate) == (1, late, float(late))
     assert table.total.early.defaults == 0
+    # The same through the API, for the risk officer (a borrower is refused).
+    answer = client.get("/api/v1/risk/early-defaults", headers=world["hr"])
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["bands"], body["vintages"], body["total"]["loans"]) == (["B"], [vintage], 1)
+    assert body["total"]["dpd90_6m"] == {"counted": 1, "defaults": late, "rate": float(late)}
+    assert body["cells"][0]["dpd30_3m"] == {"counted": 1, "defaults": 0, "rate": 0.0}
+    assert client.get("/api/v1/risk/early-defaults", headers=world["hb"]).status_code == 403
