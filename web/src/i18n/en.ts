@@ -1630,6 +1630,7 @@ export default {
     measures: { dpd30_3m: '30+ days in 3 months', dpd90_6m: '90+ days in 6 months' },
     band: 'Grade {band}',
     bandColumn: 'Grade',
+    noGrade: 'No grade',
     allBands: 'All grades',
     vintage: 'Month paid out',
     allVintages: 'All months',

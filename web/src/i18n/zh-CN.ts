@@ -1621,6 +1621,7 @@ export default {
     measures: { dpd30_3m: '3个月内逾期30天+', dpd90_6m: '6个月内逾期90天+' },
     band: '{band} 级',
     bandColumn: '评分等级',
+    noGrade: '无等级',
     allBands: '全部等级',
     vintage: '放款月份',
     allVintages: '全部月份',

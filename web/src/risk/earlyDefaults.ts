@@ -10,3 +10,9 @@ export const MEASURES: Measure[] = ['dpd30_3m', 'dpd90_6m']
 export function percent(rate: number | null | undefined): string {
   return rate === null || rate === undefined ? '—' : `${(Math.round(rate * 1000) / 10).toFixed(1)}%`
 }
+
+/** A band's name: "B 级" / "Grade B"; "-" (the decision gave no grade) and null (every band) in words. */
+export function bandName(t: (key: string, named?: Record<string, unknown>) => string, band: string | null): string {
+  if (band === null) return t('earlyDefaults.allBands')
+  return band === '-' ? t('earlyDefaults.noGrade') : t('earlyDefaults.band', { band })
+}
