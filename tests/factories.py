@@ -103,9 +103,9 @@ class BorrowerHandle:
 
 def make_borrower(session: Session, runtime: Runtime, institution: Institution, *, branch: Branch | None = None,
                   password: str | None = PASSWORD, **fields: Any) -> BorrowerHandle:
-    """A borrower registered directly through the services."""
+    """A borrower registered directly through the services (`id_number=` to choose the ID number)."""
     phone = next_phone()
-    number = next_id_number()
+    number = fields.pop("id_number", None) or next_id_number()
     data = NewBorrower(real_name=fields.pop("real_name", "测试借款人"), id_number=number, phone=phone, **fields)
     account = identity.accounts.create_user(session=session, kit=runtime.identity, institution_id=institution.id,
                                             kind="borrower", phone=phone, display_name=data.real_name,

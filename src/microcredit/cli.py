@@ -23,6 +23,9 @@
     microcredit cob scheduler [--once]          close each day at MICROCREDIT_COB_CLOSE_AT (local time)
     microcredit risk train --data F --spec S    train and validate a credit model (scorecard|lgbm|mlp), write
                                                 its artefact and report; microcredit risk synth: a synthetic population
+    microcredit risk register --artefact F --name N [--report DIR]   a trained artefact as a new draft version
+                                                (its SHA-256 checked against the training's; audited)
+    microcredit risk fraud-scan --institution C open fraud cases for rings of applicants sharing identifiers
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -31,6 +34,7 @@ succeeds and changes nothing when it fails.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -852,8 +856,76 @@ def collections_sync(day: Annotated[str | None, typer.Option("--date", help="The
                   f"{len(report.promises_broken)} broken")
 
 
-risk_app = typer.Typer(help="Credit risk: fraud rings.", no_args_is_help=True)
-app.add_typer(risk_app, name="risk")
+# `microcredit risk …`: the learning commands (train, synth) and these, on one group (a second group named
+# "risk" would hide the first one's commands).
+
+
+@risk_app.command("register")
+def risk_register(
+    artefact_path: Annotated[Path, typer.Option("--artefact", help="model.json written by `risk train`")],
+    name: Annotated[str, typer.Option("--name", help="The model's code (a new model on its first version)")],
+    report: Annotated[Path | None, typer.Option("--report", help="The training's report directory (report.json)")]
+    = None,
+    institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
+    note: Annotated[str | None, typer.Option(help="A note stored with the version")] = None,
+) -> None:
+    """Register a trained artefact as a new draft version of a model (hash verified, audited).
+
+    The expected SHA-256 is the one `risk train` wrote beside the artefact (`model.json.sha256`) or in
+    its report (`report.json`, `artefact.sha256`); a file whose bytes no longer hash to it is refused.
+    Promotion to challenger or champion stays maker–checker, in the web app or the API.
+    """
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+    from microcredit.risk.learning import artefact
+    from microcredit.risk.registry.service import lifecycle
+
+    if not artefact_path.is_file():
+        _fail(f"no artefact at {artefact_path}")
+    blob = artefact_path.read_bytes()
+    report_blob = None
+    if report is not None:
+        report_file = report / "report.json" if report.is_dir() else report
+        if not report_file.is_file():
+            _fail(f"no report.json in {report}")
+        report_blob = report_file.read_bytes()
+    expected = _expected_sha256(artefact_path, report_blob)
+    if expected is None:
+        _fail(f"no SHA-256 to check {artefact_path} against: {artefact_path.name}.sha256 beside it or the report "
+              f"of its training")
+    actual = artefact.digest(blob)
+    if actual != expected:
+        _fail(f"{artefact_path} does not match its SHA-256 (expected {expected}, the file hashes to {actual}): "
+              f"changed since it was trained; not registered")
+    runtime = _runtime()
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.institution_by_code(session=session,
+                                                            code=institution or runtime.settings.default_institution)
+            version = lifecycle.register(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                         institution_id=inst.id, code=name, blob=blob, report=report_blob, note=note)
+            summary = {"institution": inst.code, "model": name, "version": version.number,
+                       "version_id": version.id, "sha256": version.sha256, "status": version.status,
+                       "metrics": version.metrics}
+    except DomainError as exc:
+        _fail(exc.message("en"))
+    console.print(f"{name}@{summary['version']} registered as a draft in {summary['institution']} "
+                  f"(sha256 {summary['sha256']})")
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _expected_sha256(artefact_path: Path, report_blob: bytes | None) -> str | None:
+    """The hash `risk train` recorded for the artefact: the file beside it, else the report's."""
+    beside = artefact_path.with_name(artefact_path.name + ".sha256")
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8").strip().lower() or None
+    if report_blob is not None:
+        try:
+            recorded = json.loads(report_blob).get("artefact", {}).get("sha256")
+        except (ValueError, AttributeError):
+            return None
+        return str(recorded).lower() if recorded else None
+    return None
 
 
 @risk_app.command("fraud-scan")

@@ -11,7 +11,7 @@ SMS codes, the SMS operator simulator or a real one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -41,6 +41,7 @@ from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
+from microcredit.servicing.service import history as servicing_history
 
 
 def _collections_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
@@ -199,7 +200,11 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
                    signing_key=sec.secret_key.get_secret_value().encode())
     hasher = PasswordHasher(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     # The automated review's clock, keys and adapters (the bureau and ID check the settings name).
-    risk.configure(risk.from_settings(settings, clock=clock, keys=keys))
+    # Risk's read interfaces over servicing's loans: the applicant's repayment history in the features, the
+    # outcomes of loans paid out in the early default table (risk sits below servicing and reads no table of it).
+    risk.configure(replace(risk.from_settings(settings, clock=clock, keys=keys),
+                           history=servicing_history.ServicingHistory(keys.blind_index),
+                           outcomes=servicing_history.ServicingLoanOutcomes()))
     if sms is None and settings.sms_simulator:
         sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock,
                                    fail_prefix=settings.sms_simulator_fail_prefix)

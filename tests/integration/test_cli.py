@@ -311,3 +311,51 @@ def test_risk_fraud_scan_finds_the_demo_ring_already_in_a_case(run, demo):
     r = run("risk", "fraud-scan", "--institution", INSTITUTION_CODE)
     assert "1 ring(s), 0 new case(s)" in _flat(r.output)  # the review opened the demo ring's case
     assert run("risk", "fraud-scan", "--institution", "NOPE", ok=False).exit_code == 1
+
+
+def test_risk_train_then_register_a_draft_and_a_tampered_file_is_refused(run, demo, worker_tmp):
+    import json
+
+    from microcredit.audit.models import AuditRecord
+    from microcredit.risk.registry.models import RiskModelVersion
+
+    data, out = worker_tmp / "pop.csv", worker_tmp / "trained"
+    run("risk", "synth", "--rows", "2000", "--out", str(data), "--seed", "3")
+    run("risk", "train", "--data", str(data), "--spec", str(worker_tmp / "pop.spec.json"), "--model", "scorecard",
+        "--cv", "2", "--report", str(out))
+    r = run("risk", "register", "--artefact", str(out / "model.json"), "--report", str(out), "--name", "trained_sc",
+            "--institution", INSTITUTION_CODE)
+    said = json.loads(r.output.strip().splitlines()[-1])
+    assert (said["model"], said["version"], said["status"]) == ("trained_sc", 1, "draft")
+    assert said["sha256"] == (out / "model.json.sha256").read_text().strip()
+    assert said["metrics"]["auc"] > 0.6  # the report's figures went with it
+    with demo.unit_of_work(write=False) as s:
+        version = s.get(RiskModelVersion, said["version_id"])
+        assert (version.sha256, version.status, version.report["artefact"]["sha256"]) == (
+            said["sha256"], "draft", said["sha256"])
+        [audited] = s.scalars(select(AuditRecord).where(AuditRecord.action == "risk_model.registered",
+                                                        AuditRecord.entity_id == str(version.id))).all()
+        assert audited.actor_kind == "system"
+    # The same file again: the next version. A changed byte: refused, nothing stored.
+    again = run("risk", "register", "--artefact", str(out / "model.json"), "--name", "trained_sc")
+    assert json.loads(again.output.strip().splitlines()[-1])["version"] == 2
+    blob = (out / "model.json").read_bytes()
+    (out / "model.json").write_bytes(blob.replace(b'"base_points"', b'"base_points" ', 1))
+    refused = run("risk", "register", "--artefact", str(out / "model.json"), "--name", "trained_sc", ok=False)
+    assert refused.exit_code == 1
+    assert "does not match its SHA-256" in _flat(refused.output)
+    (out / "model.json.sha256").unlink()
+    lone = run("risk", "register", "--artefact", str(out / "model.json"), "--name", "trained_sc", ok=False)
+    assert "no SHA-256 to check" in _flat(lone.output)
+    with demo.unit_of_work(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(RiskModelVersion).where(
+            RiskModelVersion.status == "draft")) == 2 + _demo_drafts(s)
+
+
+def _demo_drafts(session) -> int:
+    """Drafts the demo itself registered (its own models), beside the two this test registered."""
+    from microcredit.risk.registry.models import RiskModel, RiskModelVersion
+
+    return int(session.scalar(select(func.count()).select_from(RiskModelVersion).join(
+        RiskModel, RiskModel.id == RiskModelVersion.model_id).where(
+        RiskModelVersion.status == "draft", RiskModel.code != "trained_sc")) or 0)

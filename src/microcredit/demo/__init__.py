@@ -25,6 +25,7 @@ from microcredit.config import DocumentSettings
 from microcredit.consent import service as consent
 from microcredit.contracts import service as contracts
 from microcredit.contracts.signing import SignerFiles
+from microcredit.demo import models as demo_models
 from microcredit.demo import portfolio
 from microcredit.demo.samples import sample_id_card, sample_income_proof, sample_scan
 from microcredit.documents import service as documents
@@ -85,6 +86,8 @@ STAFF = (
     ("冯琳", "E0009", "13900000009", "财务", None, ("finance",)),
     ("陈刚", "E0010", "13900000010", "城关支行行长", 0, ("branch_manager",)),
     ("褚红", "E0011", "13900000011", "内审", None, ("auditor",)),
+    # The second risk officer: approves what 孙伟 proposes for the model registry (maker–checker).
+    ("林峰", "E0012", "13900000012", "风控主管", None, ("risk_officer",)),
 )
 
 BORROWERS = (
@@ -305,6 +308,11 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
                                institution_id=inst.id, borrower_id=borrower.id, branch_id=branch_id, phone=phone)
             applicants.append(_as(user.id, "borrower", inst.id, branch_id, name))
         session.flush()
+        # A trained scorecard scoring in the shadow of every application from here on (never deciding).
+        risk_officers = [identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone, kind="staff")[0]
+                         for _, _, phone, _, _, roles in STAFF if roles == ("risk_officer",)]
+        demo_models.seed_challenger(session=session, clock=kit.clock, institution_id=inst.id,
+                                    maker_user_id=risk_officers[0], checker_user_id=risk_officers[1])
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
                       "loan_officer", inst.id, branches[0].id, STAFF[1][0])
         borrower_ids = [parties.borrowers.own_profile_id(session=session, principal=b) or 0 for b in applicants]

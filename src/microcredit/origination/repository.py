@@ -286,3 +286,16 @@ def waiting_counts(session: Session, *, institution_id: int | None, branch_id: i
                      product_code=None, branch_filter=branch_filter, created_from=None, created_before=None)
     found = {int(level): (int(n), int(late)) for level, n, late in session.execute(stmt).all()}
     return {level: found.get(level, (0, 0)) for level in cutoffs}
+
+
+def decisions_of(session: Session, application_ids: Iterable[int]) -> list[tuple[int, str | None, str | None,
+                                                                                int | None, str | None]]:
+    """(id, number, decision, score, grade) of these applications (their last automated assessment)."""
+    ids = sorted(set(application_ids))
+    rows: list[tuple[int, str | None, str | None, int | None, str | None]] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        rows.extend((r.id, r.number, r.decision, r.score, r.grade) for r in session.execute(
+            select(Application.id, Application.number, Application.decision, Application.score, Application.grade)
+            .where(Application.id.in_(part))))
+    return rows

@@ -293,3 +293,9 @@ def borrowers_by_ids(session: Session, borrower_ids: list[int]) -> list[Borrower
     if not borrower_ids:
         return []
     return list(session.scalars(select(Borrower).where(Borrower.id.in_(borrower_ids))))
+
+
+def borrower_id_by_id_index(session: Session, *, institution_id: int, id_index: str) -> int | None:
+    """The id of the borrower with this ID number (by blind index; the column only)."""
+    return session.scalar(select(Borrower.id).where(Borrower.institution_id == institution_id,
+                                                    Borrower.id_number_index == id_index))

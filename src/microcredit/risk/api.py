@@ -34,6 +34,9 @@ from microcredit.risk.schemas import (
     BureauReportRead,
     DraftCreate,
     DraftUpdate,
+    EarlyDefaultCell,
+    EarlyDefaultMeasure,
+    EarlyDefaultsRead,
     PreviewRequest,
     PreviewRow,
     RuleRead,
@@ -178,6 +181,26 @@ def preview_risk_rule_set_version(rule_set_code: Code, version_number: Number, b
 
 
 # --- blacklist ------------------------------------------------------------------------------
+
+
+def _cell(cell: risk.outcomes.Cell) -> EarlyDefaultCell:
+    def measure(m: risk.outcomes.Measure) -> EarlyDefaultMeasure:
+        return EarlyDefaultMeasure(counted=m.counted, defaults=m.defaults, rate=m.rate)
+
+    return EarlyDefaultCell(band=cell.band, vintage=cell.vintage, loans=cell.loans, dpd30_3m=measure(cell.early),
+                            dpd90_6m=measure(cell.late))
+
+
+@router.get("/early-defaults", response_model=EarlyDefaultsRead, operation_id="get_risk_early_defaults",
+            summary="Early default rates by score band and vintage")
+def get_risk_early_defaults(session: DB, principal: Principal = require("risk.read")) -> Any:
+    """The institution's loans paid out, by the grade of their decision and the month paid out: how many were
+    30+ days past due within 3 months on book and 90+ within 6 (docs/risk.md, "Early defaults")."""
+    table = risk.outcomes.early_defaults(session=session, source=risk.current().outcomes,
+                                         institution_id=principal.institution_id)
+    return EarlyDefaultsRead(as_of=table.as_of, bands=list(table.bands), vintages=list(table.vintages),
+                             cells=[_cell(c) for c in table.cells], by_band=[_cell(c) for c in table.by_band],
+                             by_vintage=[_cell(c) for c in table.by_vintage], total=_cell(table.total))
 
 
 @router.get("/blacklist", response_model=list[BlacklistRead], operation_id="list_risk_blacklist",

@@ -30,6 +30,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from microcredit.integrations.behaviour import BehaviourData
 from microcredit.integrations.bureau import BureauAccount, BureauReport, BureauSummary
 from microcredit.risk import evaluation
@@ -77,16 +79,21 @@ class InternalHistory:
 
 
 class RepaymentHistory(Protocol):
-    """How risk asks the owning domain for an applicant's history (by institution and ID-number blind index)."""
+    """How risk asks the owning domain for an applicant's history (by institution and ID-number blind index).
 
-    def history(self, *, institution_id: int, id_number: str, until: date) -> InternalHistory: ...
+    Servicing implements it (`servicing.service.history`) and the composition root wires it into the
+    kit: risk sits below servicing and never reads its tables. The answer is point in time: loans
+    disbursed on or before `until`, their instalments due on or before it, payments made on or before it.
+    """
+
+    def history(self, session: Session, *, institution_id: int, id_number: str, until: date) -> InternalHistory: ...
 
 
 class NoHistory:
     """No internal history wired (a script, a unit test): every applicant reads as a new customer."""
 
-    def history(self, *, institution_id: int, id_number: str, until: date) -> InternalHistory:
-        del institution_id, id_number, until
+    def history(self, session: Session, *, institution_id: int, id_number: str, until: date) -> InternalHistory:
+        del session, institution_id, id_number, until
         return InternalHistory()
 
 

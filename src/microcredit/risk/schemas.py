@@ -213,3 +213,43 @@ class SimulatorLookup(InputSchema):
     id_number: str = Field(min_length=18, max_length=18)
     name: str = Field(default="张三", min_length=1, max_length=40)
     on: date | None = None
+
+
+class EarlyDefaultMeasure(OutputSchema):
+    """One early default measure over a group of loans."""
+
+    counted: int = Field(description="Loans whose window has been observed to its end, or that defaulted sooner")
+    defaults: int
+    rate: float | None = Field(description="defaults / counted; null when none is counted")
+
+
+class EarlyDefaultCell(OutputSchema):
+    """Loans of one score band paid out in one month (band null: every band; vintage null: every month)."""
+
+    band: str | None = Field(description="The decision's grade A–E (`-`: none)", examples=["B"])
+    vintage: str | None = Field(description="The month paid out, YYYY-MM", examples=["2026-09"])
+    loans: int
+    dpd30_3m: EarlyDefaultMeasure = Field(description="30+ days past due within 3 months on book")
+    dpd90_6m: EarlyDefaultMeasure = Field(description="90+ days past due within 6 months on book")
+
+
+_CELL_EXAMPLE: dict[str, Any] = {"band": "B", "vintage": "2026-09", "loans": 42,
+                 "dpd30_3m": {"counted": 40, "defaults": 3, "rate": 0.075},
+                 "dpd90_6m": {"counted": 0, "defaults": 0, "rate": None}}
+
+
+class EarlyDefaultsRead(OutputSchema):
+    """Early default rates of the loans paid out, by score band × vintage, with the totals (docs/risk.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "as_of": "2026-12-01", "bands": ["B"], "vintages": ["2026-09"], "cells": [_CELL_EXAMPLE],
+        "by_band": [{**_CELL_EXAMPLE, "vintage": None}], "by_vintage": [{**_CELL_EXAMPLE, "band": None}],
+        "total": {**_CELL_EXAMPLE, "band": None, "vintage": None}}]})
+
+    as_of: date | None = Field(description="The business date the loans are followed to (null: no loans)")
+    bands: list[str]
+    vintages: list[str]
+    cells: list[EarlyDefaultCell]
+    by_band: list[EarlyDefaultCell]
+    by_vintage: list[EarlyDefaultCell]
+    total: EarlyDefaultCell

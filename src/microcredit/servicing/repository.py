@@ -270,3 +270,26 @@ def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:
 def loans_of_borrower(session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, newest first."""
     return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())))
+
+
+def disbursed_loans(session: Session, institution_id: int, *, borrower_id: int | None = None,
+                    until: date | None = None) -> list[Loan]:
+    """The institution's loans paid out (on or before `until`), of one borrower when given, by id."""
+    stmt = select(Loan).where(Loan.institution_id == institution_id, Loan.disbursed_on.is_not(None))
+    if borrower_id is not None:
+        stmt = stmt.where(Loan.borrower_id == borrower_id)
+    if until is not None:
+        stmt = stmt.where(Loan.disbursed_on <= until)
+    return list(session.scalars(stmt.order_by(Loan.id)))
+
+
+def events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: int = 500) -> dict[int, list[LoanEvent]]:
+    """The events of many loans in the order recorded, by loan (a query per `chunk` loans, not per loan)."""
+    ids = sorted(set(loan_ids))
+    out: dict[int, list[LoanEvent]] = {i: [] for i in ids}
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        for event in session.scalars(select(LoanEvent).where(LoanEvent.loan_id.in_(part))
+                                     .order_by(LoanEvent.loan_id, LoanEvent.seq)):
+            out[event.loan_id].append(event)
+    return out

@@ -58,6 +58,22 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     assert len(current) >= 7
     dpds = sorted(r["dpd"] for r in rows.values())
     assert dpds[-1] > 90
+
+    # The risk officer's early default table: the demo's loans by grade and vintage, real rates.
+    risk_officer = signed_in(session, runtime, _user(session, runtime, "13900000004", "staff"))
+    session.commit()
+    table = client.get("/api/v1/risk/early-defaults", headers=risk_officer).json()
+    assert table["total"]["loans"] == 12, table
+    assert sum(c["loans"] for c in table["cells"]) == 12
+    assert table["total"]["dpd30_3m"]["counted"] > 0, table["total"]
+    assert table["total"]["dpd30_3m"]["defaults"] >= 1, table["total"]
+    # The trained challenger scored the demo's applications in the shadow (the decisions stayed the interim
+    # scorer's: no champion), so its drift against its training sample is real.
+    compared = client.get("/api/v1/risk/models/comparison", headers=risk_officer).json()
+    assert (compared["champion"], compared["challenger"]) == (None, "demo_trained@1"), compared
+    drift = client.get("/api/v1/risk/models/demo_trained/versions/1/drift", headers=risk_officer).json()
+    assert drift["applications"] > 0, drift
+    assert drift["psi"] is not None, drift
     assert 30 < dpds[-2] <= 90
     late = max(full.values(), key=lambda loan: loan["dpd"])
     assert (late["state"]["bucket"], late["state"]["classification"]) == ("91-180", "substandard")

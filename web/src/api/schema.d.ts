@@ -4456,6 +4456,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/early-defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Early default rates by score band and vintage
+         * @description The institution's loans paid out, by the grade of their decision and the month paid out: how many were
+         *     30+ days past due within 3 months on book and 90+ within 6 (docs/risk.md, "Early defaults").
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["get_risk_early_defaults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk/fraud/cases": {
         parameters: {
             query?: never;
@@ -8055,6 +8078,137 @@ export interface components {
             } | null;
             /** Rules */
             rules?: components["schemas"]["RuleBody"][] | null;
+        };
+        /**
+         * EarlyDefaultCell
+         * @description Loans of one score band paid out in one month (band null: every band; vintage null: every month).
+         */
+        EarlyDefaultCell: {
+            /**
+             * Band
+             * @description The decision's grade A–E (`-`: none)
+             * @example B
+             */
+            band: string | null;
+            /** @description 30+ days past due within 3 months on book */
+            dpd30_3m: components["schemas"]["EarlyDefaultMeasure"];
+            /** @description 90+ days past due within 6 months on book */
+            dpd90_6m: components["schemas"]["EarlyDefaultMeasure"];
+            /** Loans */
+            loans: number;
+            /**
+             * Vintage
+             * @description The month paid out, YYYY-MM
+             * @example 2026-09
+             */
+            vintage: string | null;
+        };
+        /**
+         * EarlyDefaultMeasure
+         * @description One early default measure over a group of loans.
+         */
+        EarlyDefaultMeasure: {
+            /**
+             * Counted
+             * @description Loans whose window has been observed to its end, or that defaulted sooner
+             */
+            counted: number;
+            /** Defaults */
+            defaults: number;
+            /**
+             * Rate
+             * @description defaults / counted; null when none is counted
+             */
+            rate: number | null;
+        };
+        /**
+         * EarlyDefaultsRead
+         * @description Early default rates of the loans paid out, by score band × vintage, with the totals (docs/risk.md).
+         * @example {
+         *       "as_of": "2026-12-01",
+         *       "bands": [
+         *         "B"
+         *       ],
+         *       "by_band": [
+         *         {
+         *           "band": "B",
+         *           "dpd30_3m": {
+         *             "counted": 40,
+         *             "defaults": 3,
+         *             "rate": 0.075
+         *           },
+         *           "dpd90_6m": {
+         *             "counted": 0,
+         *             "defaults": 0
+         *           },
+         *           "loans": 42
+         *         }
+         *       ],
+         *       "by_vintage": [
+         *         {
+         *           "dpd30_3m": {
+         *             "counted": 40,
+         *             "defaults": 3,
+         *             "rate": 0.075
+         *           },
+         *           "dpd90_6m": {
+         *             "counted": 0,
+         *             "defaults": 0
+         *           },
+         *           "loans": 42,
+         *           "vintage": "2026-09"
+         *         }
+         *       ],
+         *       "cells": [
+         *         {
+         *           "band": "B",
+         *           "dpd30_3m": {
+         *             "counted": 40,
+         *             "defaults": 3,
+         *             "rate": 0.075
+         *           },
+         *           "dpd90_6m": {
+         *             "counted": 0,
+         *             "defaults": 0
+         *           },
+         *           "loans": 42,
+         *           "vintage": "2026-09"
+         *         }
+         *       ],
+         *       "total": {
+         *         "dpd30_3m": {
+         *           "counted": 40,
+         *           "defaults": 3,
+         *           "rate": 0.075
+         *         },
+         *         "dpd90_6m": {
+         *           "counted": 0,
+         *           "defaults": 0
+         *         },
+         *         "loans": 42
+         *       },
+         *       "vintages": [
+         *         "2026-09"
+         *       ]
+         *     }
+         */
+        EarlyDefaultsRead: {
+            /**
+             * As Of
+             * @description The business date the loans are followed to (null: no loans)
+             */
+            as_of: string | null;
+            /** Bands */
+            bands: string[];
+            /** By Band */
+            by_band: components["schemas"]["EarlyDefaultCell"][];
+            /** By Vintage */
+            by_vintage: components["schemas"]["EarlyDefaultCell"][];
+            /** Cells */
+            cells: components["schemas"]["EarlyDefaultCell"][];
+            total: components["schemas"]["EarlyDefaultCell"];
+            /** Vintages */
+            vintages: string[];
         };
         /**
          * EntryRef
@@ -33911,6 +34065,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BureauReportRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_risk_early_defaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EarlyDefaultsRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

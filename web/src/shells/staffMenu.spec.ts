@@ -18,10 +18,10 @@ describe('the staff menu', () => {
     expect(ledger([])).toBeUndefined()
   })
 
-  it('lists the rules for whoever reads them, and the blacklist and bureau simulator for risk officers', () => {
+  it('lists the rules, models and early defaults for whoever reads them, and the blacklist and bureau simulator for risk officers', () => {
     const risk = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupRisk')?.items.map((i) => i.name)
-    expect(risk(['risk.read'])).toEqual(['risk-rules', 'risk-models'])
-    expect(risk(['risk.read', 'risk.manage'])).toEqual(['risk-rules', 'risk-models', 'risk-blacklist', 'risk-bureau'])
+    expect(risk(['risk.read'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults'])
+    expect(risk(['risk.read', 'risk.manage'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults', 'risk-blacklist', 'risk-bureau'])
     expect(risk([])).toBeUndefined()
   })
 

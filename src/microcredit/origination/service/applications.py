@@ -46,6 +46,7 @@ __all__ = [
     "counts",
     "create_own",
     "create_walk_in",
+    "decisions_of",
     "enter_chain",
     "get_for_staff",
     "get_own",
@@ -79,6 +80,14 @@ class ApplicationView:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
+
+def decisions_of(*, session: Session, application_ids: list[int]) -> dict[int, tuple[str | None, str | None,
+                                                                                     int | None, str | None]]:
+    """Each application's number and its last automated assessment: (number, decision, score, grade), by id
+    (what risk's early default table bands loans by)."""
+    return {i: (number, decision, score, grade)
+            for i, number, decision, score, grade in repo.decisions_of(session, application_ids)}
 
 def _view(session: Session, application: Application, name: str | None = None) -> ApplicationView:
     return ApplicationView(application, repo.events_of(session, application.id),

@@ -43,7 +43,7 @@ from microcredit.parties.errors import (
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
 from microcredit.parties.service import organisation
 from microcredit.platform.actor import Actor, RequestMeta
-from microcredit.platform.crypto import mask_card, mask_id_number, mask_phone
+from microcredit.platform.crypto import BlindIndex, mask_card, mask_id_number, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 from microcredit.platform.todo import Todo
 from microcredit.platform.validators import (
@@ -603,3 +603,10 @@ def todos(*, session: Session, principal: Principal) -> list[Todo]:
     if principal.can("borrower.update") and f.branch_id is False:  # moving borrowers needs institution scope
         out.append(Todo("borrowers_unassigned", repo.count_unassigned(session, f.institution_id)))
     return out
+
+
+def borrower_id_by_id_number(*, session: Session, blind_index: BlindIndex, institution_id: int,
+                             id_number: str) -> int | None:
+    """The id of the institution's borrower with this ID number, if any (looked up by its blind index)."""
+    return repo.borrower_id_by_id_index(session, institution_id=institution_id,
+                                        id_index=blind_index(id_number.strip().upper(), domain="id_number"))

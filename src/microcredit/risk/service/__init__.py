@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from microcredit.risk.service import blacklist, rulesets
+from microcredit.risk.service import blacklist, outcomes, rulesets
 from microcredit.risk.service.assessing import (
     assess,
     bureau_report,
@@ -16,4 +16,4 @@ from microcredit.risk.service.assessing import (
 from microcredit.risk.service.kit import RiskKit, configure, current, from_settings
 
 __all__ = ["RiskKit", "assess", "blacklist", "bureau_report", "configure", "current", "from_settings",
-           "register_referral", "rulesets", "simulated_report", "store_report"]
+           "outcomes", "register_referral", "rulesets", "simulated_report", "store_report"]

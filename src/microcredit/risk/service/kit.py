@@ -21,6 +21,7 @@ from microcredit.integrations.bureau import CreditBureau, SimulatedBureau
 from microcredit.integrations.id_check import IdVerifier, SimulatedIdVerifier
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.risk.features import RepaymentHistory
+from microcredit.risk.service.outcomes import LoanOutcomes
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class RiskKit:
     # wired) and the applicant's repayment history with the institution (None: every applicant is new).
     behaviour: BehaviourSource = field(default_factory=SimulatedBehaviourSource)
     history: RepaymentHistory | None = None
+    # The outcomes of the loans paid out, for the early default table (None: an empty table).
+    outcomes: LoanOutcomes | None = None
 
 
 _lock = threading.Lock()

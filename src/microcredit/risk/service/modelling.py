@@ -41,6 +41,7 @@ class Models:
 
     champion: serving.Served | None
     challenger: serving.Served | None
+    session: Session | None = None  # where the repayment history is read (None: no history read)
     row: dict[str, Any] | None = None
     said: dict[str, ModelScore] = field(default_factory=dict)
 
@@ -48,8 +49,9 @@ class Models:
         """The applicant's feature row on the submission date (computed once per assessment)."""
         if self.row is None:
             on = facts.submitted_at.date()
-            history = (kit.history.history(institution_id=facts.institution_id, id_number=facts.id_number, until=on)
-                       if kit.history is not None else None)
+            history = (kit.history.history(self.session, institution_id=facts.institution_id,
+                                           id_number=facts.id_number, until=on)
+                       if kit.history is not None and self.session is not None else None)
             self.row = features.features(facts, on=on, report=report, history=history,
                                          behaviour=kit.behaviour.data(id_number=facts.id_number, until=on))
         return self.row
@@ -109,4 +111,4 @@ class Models:
 def champion_and_challenger(session: Session, institution_id: int) -> Models:
     """The institution's champion and challenger, loaded through the per-process cache."""
     return Models(serving.in_role(session, institution_id, "champion"),
-                  serving.in_role(session, institution_id, "challenger"))
+                  serving.in_role(session, institution_id, "challenger"), session)

@@ -7,10 +7,11 @@ compares with the control accounts. `changes`: waivers, deferrals, reschedulings
 of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
 `receipts`: the PDF receipt or voucher of a money movement. `payments`: money through the payment
 provider (payouts, online repayments, auto-debit, callbacks, reconciliation). `groups`: group loans
-linked through their group's applications, and the group statement.
+linked through their group's applications, and the group statement. `history`: what risk reads of the
+loans (an applicant's repayment history, the outcomes of loans paid out), through risk's read interfaces.
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, groups, loans, payments, receipts, settings
+from microcredit.servicing.service import changes, groups, history, loans, payments, receipts, settings
 
-__all__ = ["changes", "groups", "loans", "payments", "receipts", "settings"]
+__all__ = ["changes", "groups", "history", "loans", "payments", "receipts", "settings"]
