@@ -676,6 +676,20 @@ def _progress_bars(bars: Any) -> Any:
     return show
 
 
+def _step_runner(runtime: Runtime, runner: str) -> Any:
+    """The close of business's step runner by name: None (in process) or Celery workers over the broker."""
+    if runner not in ("in_process", "celery"):
+        _fail(f"unknown runner {runner!r}: in_process or celery")
+    if runner == "in_process":
+        return None
+    from microcredit.worker import celery_runner, make_app
+
+    try:
+        return celery_runner(make_app(runtime.settings))
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 @cob_app.command("run")
 def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to close (default: the next)")] = None,
             until: Annotated[str | None, typer.Option("--until", help="Close every date through this one")] = None,
@@ -691,18 +705,9 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
     from microcredit.parties import service as parties
     from microcredit.platform.actor import Actor
 
-    if runner not in ("in_process", "celery"):
-        _fail(f"unknown runner {runner!r}: in_process or celery")
     runtime = _runtime()
     kit = runtime.cob
-    step_runner = None
-    if runner == "celery":
-        from microcredit.worker import celery_runner, make_app
-
-        try:
-            step_runner = celery_runner(make_app(runtime.settings))
-        except ValueError as exc:
-            _fail(str(exc))
+    step_runner = _step_runner(runtime, runner)
     with runtime.db.unit_of_work(write=False) as session:
         inst = parties.organisation.institution_by_code(session=session,
                                                         code=institution or runtime.settings.default_institution)
@@ -741,20 +746,11 @@ def cob_scheduler(once: Annotated[bool, typer.Option("--once", help="Look once a
 
     from microcredit.cob import service as cob
 
-    if runner not in ("in_process", "celery"):
-        _fail(f"unknown runner {runner!r}: in_process or celery")
     runtime = _runtime()
     close_at = runtime.settings.cob_close_at
     if close_at is None:
         _fail("no schedule: set MICROCREDIT_COB_CLOSE_AT (e.g. 02:00, each institution's local time)")
-    step_runner = None
-    if runner == "celery":
-        from microcredit.worker import celery_runner, make_app
-
-        try:
-            step_runner = celery_runner(make_app(runtime.settings))
-        except ValueError as exc:
-            _fail(str(exc))
+    step_runner = _step_runner(runtime, runner)
 
     def report(closed: Any) -> None:
         if closed.dates:

@@ -113,49 +113,46 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
                                        crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name(f"{organisation} Contract Signing", organisation))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + timedelta(days=1825))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
-    plain = serialization.NoEncryption()
-    pkcs8 = serialization.PrivateFormat.PKCS8
-    _write_private(folder / CA_KEY, ca_key.private_bytes(pem, pkcs8, plain))
-    _write_private(folder / SIGNER_KEY, key.private_bytes(pem, pkcs8, plain))
+    _write_private(folder / CA_KEY, ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
     (folder / CA_CERT).write_bytes(ca.public_bytes(pem))
-    (folder / SIGNER_CERT).write_bytes(cert.public_bytes(pem))
+    _issue(folder, ca, ca_key, start=start, common=f"{organisation} Contract Signing", organisation=organisation,
+           usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, files=(SIGNER_CERT, SIGNER_KEY))
     _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation)
     return folder
 
 
 def _issue_tsa(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime,
                organisation: str) -> None:
-    """The simulator's time-stamping certificate under the demo root (RFC 3161 §2.3: the one critical
-    extended key usage `timeStamping`)."""
+    """The simulator's time-stamping certificate under the demo root (RFC 3161 §2.3: the one extended key
+    usage `timeStamping`, critical)."""
+    _issue(folder, ca, ca_key, start=start, common=f"{organisation} Time-Stamping (simulator)",
+           organisation=organisation, usage=ExtendedKeyUsageOID.TIME_STAMPING, critical_usage=True,
+           files=(TSA_CERT, TSA_KEY))
+
+
+def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime, common: str,
+           organisation: str, usage: x509.ObjectIdentifier, files: tuple[str, str],
+           critical_usage: bool = False) -> None:
+    """A key and a five-year certificate under the demo root for signing (digital signature and content
+    commitment) with one extended key usage, written to the folder (certificate, key mode 0600)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name(f"{organisation} Time-Stamping (simulator)", organisation))
+    cert = (x509.CertificateBuilder().subject_name(_name(common, organisation))
             .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(start).not_valid_after(start + timedelta(days=1825))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=critical_usage)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
-    _write_private(folder / TSA_KEY, key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    (folder / TSA_CERT).write_bytes(cert.public_bytes(pem))
+    _write_private(folder / files[1], key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    (folder / files[0]).write_bytes(cert.public_bytes(pem))
 
 
 class SigningUnavailable(RuntimeError):
