@@ -133,6 +133,8 @@ class ApplicantFacts:
     # The product version's price and limit tables and its bound by income (`risk.pricing`); None: the
     # version has neither a limit table nor a debt-service bound, and the decision does not price or limit.
     pricing: PricingTerms | None = None
+    # The institution's time zone (IANA): the fraud check reads the hour of submission there.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,12 @@ def test_an_odd_hour_from_a_new_device_and_a_strong_anomaly_refer(session, world
     a = risk.assess(session, night)
     assert a.decision == Decision.REFER
     assert [r.code for r in a.results if r.outcome == "flag"] == ["fraud_odd_hour_new_device"]
+    # The hour is the institution's: 16:30 UTC is 00:30 in Beijing but 22:30 in Urumqi (UTC+6).
+    risk.assess(session, applicant(inst.id, 118, application_number="FR118A"))
+    late = applicant(inst.id, 118, device_id="dev-118-other", submitted_at=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
+    assert "fraud_odd_hour_new_device" in [r.code for r in risk.assess(session, late).results]
+    west = replace(late, application_number="FR118C", timezone="Asia/Urumqi")
+    assert "fraud_odd_hour_new_device" not in [r.code for r in risk.assess(session, west).results]
     # 100,000 over 36 months against an income of 80,000 and spending of 100, at 03:00 (a first application).
     odd = applicant(inst.id, 117, amount=Money(10_000_000, "CNY"), monthly_income=Money(8_000_000, "CNY"),
                     monthly_spending=Money(10_000, "CNY"), term=36,

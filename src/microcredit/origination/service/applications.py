@@ -342,7 +342,8 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
         period_unit=application.period_unit, repayment_method=application.repayment_method,
         purpose=application.purpose, monthly_income=application.monthly_income,
         monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
-        employment=application.employment, device_id=application.device_id, ip=application.client_ip)
+        employment=application.employment, device_id=application.device_id, ip=application.client_ip,
+        timezone=parties.organisation.institution(session=session, institution_id=application.institution_id).timezone)
     return applicant, facts_of.build_facts(
         submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
         velocity=_velocity(session, application, application.submitted_at))

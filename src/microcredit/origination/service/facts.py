@@ -85,6 +85,7 @@ class Submission:
     employment: str | None
     device_id: str | None
     ip: str | None
+    timezone: str = "Asia/Shanghai"  # the institution's (the fraud check's hour of submission)
 
 
 def region_of(applicant: Applicant) -> str | None:
@@ -123,4 +124,5 @@ def build_facts(submission: Submission, applicant: Applicant, terms: ProductTerm
         birth_date=applicant.resident.birth_date, region_code=region_of(applicant),
         monthly_income=submission.monthly_income, monthly_debt_payments=submission.monthly_debt_payments,
         monthly_spending=submission.monthly_spending, employment=submission.employment, documents=documents,
-        device_id=submission.device_id, ip=submission.ip, velocity=velocity, pricing=pricing_of(terms, submission))
+        device_id=submission.device_id, ip=submission.ip, velocity=velocity, pricing=pricing_of(terms, submission),
+        timezone=submission.timezone)

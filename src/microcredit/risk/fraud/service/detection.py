@@ -30,7 +30,6 @@ from microcredit.risk.fraud.check import Signals
 from microcredit.risk.fraud.models import FraudCase, FraudIdentifier
 from microcredit.risk.service.kit import RiskKit
 
-ZONE = ZoneInfo("Asia/Shanghai")
 MAX_COMPONENT = 200
 MODEL_SEED = 19
 MODEL_POPULATION = 3_000
@@ -145,7 +144,7 @@ def gather(session: Session, kit: RiskKit, facts: ApplicantFacts, *,
     before = repo.person_devices(session, facts.institution_id, device.person_index,
                                  facts.application_number) if device is not None else set()
     new_device = device is not None and bool(before) and device.value_index not in before
-    hour = facts.submitted_at.astimezone(ZONE).hour
+    hour = facts.submitted_at.astimezone(ZoneInfo(facts.timezone)).hour  # the institution's local hour
     forest = model()
     signals = Signals(
         ring_persons=feats.component_persons if feats else 1,
