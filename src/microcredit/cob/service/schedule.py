@@ -68,7 +68,7 @@ def close_due(*, db: Database, kit: CobKit, clock: Clock, close_at: time,
         done: list[date] = []
         skipped = None
         try:
-            for day in _todo(db, clock, inst.id, ZoneInfo(inst.timezone), close_at):
+            for day in _dates_to_close(db, clock, inst.id, ZoneInfo(inst.timezone), close_at):
                 def open_run(session: Session, on: date = day, inst_id: int = inst.id) -> int:
                     return runs.start(session=session, clock=clock, actor=Actor.system(inst_id),
                                       institution_id=inst_id, on=on, partition_size=kit.partition_size,
@@ -87,7 +87,7 @@ def close_due(*, db: Database, kit: CobKit, clock: Clock, close_at: time,
     return out
 
 
-def _todo(db: Database, clock: Clock, institution_id: int, zone: ZoneInfo, close_at: time) -> list[date]:
+def _dates_to_close(db: Database, clock: Clock, institution_id: int, zone: ZoneInfo, close_at: time) -> list[date]:
     """The unfinished run's date (to resume), then the dates due."""
     with db.unit_of_work(write=False) as session:
         business_date = parties.organisation.business_date(session=session, institution_id=institution_id)
