@@ -5,25 +5,13 @@
 // the acceleration, and the loan's page says it was called early, with the day, the reason and the amount
 // now due (the whole principal left and the interest to the day, plus what was overdue).
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, closeOfBusiness, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
-
-const RISK_OFFICER = { phone: '13900000004' } // 孙伟, 风控专员
+import { BRANCH_MANAGER, DEMO_PASSWORD, expectAccessible, proposedWarning, screenshot, staffLogin, token } from './helpers'
 
 test.use({ viewport: { width: 1366, height: 900 } })
 
 test('a late loan is called early on the risk officer’s proposal and the branch manager’s approval', async ({ page, api }) => {
   test.setTimeout(240_000) // a loan made late, a run over the demo portfolio, a sign-in, an axe scan
-  const loan = await lateLoan(api, page, 'accel')
-  await closeOfBusiness(api)
-
-  const hr = { Authorization: `Bearer ${await token(api, RISK_OFFICER.phone, 'staff', DEMO_PASSWORD)}` }
-  const listed = await (await api.get('/api/v1/risk/warnings', { headers: hr, params: { loan_id: loan.id } })).json()
-  const warning = listed.items.find((w: { rule: string }) => w.rule === 'first_missed_payment')
-  expect(warning, JSON.stringify(listed.items)).toBeTruthy()
-  const proposed = await api.post(`/api/v1/risk/warnings/${warning.id}/propose`, {
-    headers: hr, data: { action: 'call_early', note: '逾期未还且失联，建议提前收回' },
-  })
-  expect(proposed.status(), await proposed.text()).toBe(200)
+  const { loan, warning } = await proposedWarning(api, page, 'accel', { action: 'call_early', note: '逾期未还且失联，建议提前收回' })
 
   await staffLogin(page, BRANCH_MANAGER.phone, DEMO_PASSWORD)
   await page.goto(`/staff/risk/warnings/${warning.id}`)

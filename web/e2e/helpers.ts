@@ -292,3 +292,21 @@ export async function lateLoan(api: APIRequestContext, page: Page, tag: string):
   expect(disbursed.status(), await disbursed.text()).toBe(200)
   return { id: loan.id as number, number: loan.number as string }
 }
+
+// The risk officer 孙伟 (风控专员), who proposes early-warning actions.
+export const RISK_OFFICER = { phone: '13900000004' }
+
+// A late loan (lateLoan), the close of business run over it, its "first missed payment" warning proposed by
+// the risk officer with `action` (omitted: the suggested one) and a note: what a second person then approves.
+export async function proposedWarning(api: APIRequestContext, page: Page, tag: string,
+  proposal: { action?: string; note: string }) {
+  const loan = await lateLoan(api, page, tag)
+  await closeOfBusiness(api)
+  const hr = { Authorization: `Bearer ${await token(api, RISK_OFFICER.phone, 'staff', DEMO_PASSWORD)}` }
+  const listed = await (await api.get('/api/v1/risk/warnings', { headers: hr, params: { loan_id: loan.id } })).json()
+  const warning = listed.items.find((w: { rule: string }) => w.rule === 'first_missed_payment')
+  expect(warning, JSON.stringify(listed.items)).toBeTruthy()
+  const proposed = await api.post(`/api/v1/risk/warnings/${warning.id}/propose`, { headers: hr, data: proposal })
+  expect(proposed.status(), await proposed.text()).toBe(200)
+  return { loan, warning }
+}

@@ -5,25 +5,15 @@
 // sees the score history and the proposal, approves it (a second person), and the action applied shows on
 // the warning and on the loan's page.
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, closeOfBusiness, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
-
-const RISK_OFFICER = { phone: '13900000004' } // 孙伟, 风控专员
+import { BRANCH_MANAGER, DEMO_PASSWORD, expectAccessible, proposedWarning, screenshot, staffLogin, token } from './helpers'
 
 test.use({ viewport: { width: 1366, height: 900 } })
 
 test('a warning raised by the close of business has its suggested action applied on a second person’s approval and shown on the loan', async ({ page, api }) => {
   test.setTimeout(240_000) // a loan made late, a run over the demo portfolio, two sign-ins, an axe scan
-  const loan = await lateLoan(api, page, 'warnings')
-  await closeOfBusiness(api)
-
   // The risk officer proposes the suggested action (the first person).
-  const hr = { Authorization: `Bearer ${await token(api, RISK_OFFICER.phone, 'staff', DEMO_PASSWORD)}` }
-  const listed = await (await api.get('/api/v1/risk/warnings', { headers: hr, params: { loan_id: loan.id } })).json()
-  const warning = listed.items.find((w: { rule: string }) => w.rule === 'first_missed_payment')
-  expect(warning, JSON.stringify(listed.items)).toBeTruthy()
+  const { warning } = await proposedWarning(api, page, 'warnings', { note: '首次逾期，电话未接通' })
   expect(warning.suggested_action).toBe('step_up_collection')
-  const proposed = await api.post(`/api/v1/risk/warnings/${warning.id}/propose`, { headers: hr, data: { note: '首次逾期，电话未接通' } })
-  expect(proposed.status(), await proposed.text()).toBe(200)
 
   // The branch manager finds it in the queue and approves it (the second person).
   await staffLogin(page, BRANCH_MANAGER.phone, DEMO_PASSWORD)

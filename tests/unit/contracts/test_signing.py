@@ -57,7 +57,7 @@ class _Authority(BaseHTTPRequestHandler):
         self.wfile.write(reply)
 
     def log_message(self, *args) -> None:
-        pass
+        """Quiet: the standard library would print every request to stderr."""
 
 
 def test_the_simulator_stamps_at_the_business_clocks_time(ca, pdf):
