@@ -319,7 +319,11 @@ def _reamortised(
     plan = generate_periods(terms.periods, calendar)
     # The terms' periods start with the first row on or after their start: the first row for
     # a loan as contracted, the first new row after a rescheduling (whose terms are the new ones).
-    offset = next((i for i, row in enumerate(rows) if row.period_start >= terms.periods.start), len(rows))
+    # A period of the terms ends after they start: a row called early on the day they start
+    # (`restructure.accelerate`, a period from that day to that day) is history before them.
+    start = terms.periods.start
+    offset = next((i for i, row in enumerate(rows) if row.period_start >= start and row.period_end > start),
+                  len(rows))
     remaining = list(plan.periods[len(history) - offset : len(rows) - offset]) if len(history) >= offset else []
     if not remaining or [p.due_date for p in remaining] != [row.due_date for row in rows[len(history) :]]:
         # The periods still to come are re-derived from the contract's terms; terms that do not

@@ -770,12 +770,12 @@ def test_a_fee_on_each_installment_follows_every_reamortisation_and_is_never_wai
     terms, events = history
     state = fold(terms, events, as_of=AS_OF)
     policy = terms.contract.rounding
+    called_on = {event.on for event in events if isinstance(event, Acceleration)}
     for row in state.installments:
         if row.number == 0 or row.due.principal.is_zero:
             continue  # a deferral's interest-only row charges no fees (a charge may be added to it)
-        if state.accelerated_on is not None and state.schedule is not None \
-                and row.number == state.schedule.installments[-1].number:
-            continue  # the installment a call made due charges no per-installment fee
+        if row.due_date in called_on:
+            continue  # the installment a call made due charges no per-installment fee (then or once rescheduled)
         guarded = policy.times(row.due.principal + row.due.interest, Decimal("0.01"))
         # Each row the schedule charges carries the guarantee on its own principal + interest
         # (charges added later come on top), and no waiver reaches it.
