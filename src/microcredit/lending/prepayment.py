@@ -377,8 +377,9 @@ def payoff_quote(
     """The amount that settles the loan on `as_of` (accrued interest to the day, no later interest).
 
     `outstanding` gives what each installment still owes after payments (its
-    penalties included); when omitted every installment whose period has ended
-    by `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
+    penalties included), installment 0 (a down payment, fees at disbursement)
+    among them; when omitted every installment whose period has ended by
+    `as_of` is taken as paid.  `penalties` adds those not yet recorded on an
     installment (e.g. accrued since the last close of business); `penalties` and
     `prepayment_fee` are none when not given.
     Interest accrues from the running period's start (none in a period that
@@ -402,7 +403,11 @@ def payoff_quote(
         overdue_interest = fees = zero
     else:
         owed = {due.number: due for due in outstanding}
-        earned_numbers = {row.number for row in earned}
+        # Installments outside the schedule (number 0: a down payment, fees at disbursement) fell
+        # due on their disbursement's day: owed in full, their principal earning nothing.
+        scheduled = {row.number for row in rows}
+        earned_numbers = {row.number for row in earned} | {due.number for due in outstanding
+                                                           if due.number not in scheduled}
         principal = Money.total((due.principal for due in outstanding), code)
         future_principal = Money.total((due.principal for due in outstanding if due.number not in earned_numbers), code)
         overdue_interest = Money.total((owed[n].interest for n in earned_numbers if n in owed), code)

@@ -549,11 +549,12 @@ def _payoff(schedule: Schedule, rows: list[Row], as_of: date, rate: Any, contrac
     """`prepayment.payoff_quote` with the rows' outstanding amounts, in minor units."""
     where = standing(schedule, as_of)
     earned = {r.number for r in schedule.installments[: where.ended]}
+    scheduled = {r.number for r in schedule.installments}
     principal = future = overdue = fees = penalties = 0
     for row in rows:
         principal += row[6]
         penalties += row[9]
-        if row[NUMBER] in earned:
+        if row[NUMBER] in earned or row[NUMBER] not in scheduled:  # installment 0 fell due at disbursement
             overdue += row[7]
             fees += row[8]
         else:

@@ -697,6 +697,26 @@ def test_a_down_payment_and_a_fee_at_disbursement_share_installment_0():
     assert [row.number for row in state.installments].count(0) == 1
 
 
+def test_a_payoff_quote_counts_installment_0_as_owed_and_its_principal_as_earning_nothing():
+    terms = replace(WITH_FEES, down_payment=DownPayment(percent=Decimal(20), collected_at_disbursement=False))
+    day = START + timedelta(days=10)
+    state = fold(terms, [DISBURSED], as_of=day)
+    assert state.payoff is not None
+    # The down payment (2,000.00) and the fee at disbursement (200.00) are owed; interest accrues
+    # on the 8,000.00 the schedule amortises, as on a loan of 8,000.00 with no down payment.
+    alike = fold(WITH_FEES, [replace(DISBURSED, amount=cny("8000.00"))], as_of=day)
+    assert alike.payoff is not None
+    assert state.payoff.principal == cny("10000.00")
+    assert state.payoff.fees == cny("200.00")
+    assert state.payoff.accrued_interest == alike.payoff.accrued_interest
+    assert state.payoff.total == cny("10200.00") + alike.payoff.accrued_interest
+    settle = Prepayment(id="x", on=day, amount=state.payoff_amount, mode=PrepaymentMode.SHORTEN_TERM)
+    paid = fold(terms, [DISBURSED, settle], as_of=day)
+    assert paid.status is LoanStatus.CLOSED
+    assert paid.credit_balance.is_zero
+    assert paid.principal_identity()
+
+
 def test_a_waiver_never_forgives_a_fee_the_terms_protect():
     late = due_date(1) + timedelta(days=10)
     # Installment 1 owes 15.00 of fees: 10.00 of insurance (not waivable) and 5.00 of service.
