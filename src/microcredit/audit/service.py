@@ -12,6 +12,17 @@ row's lock (SELECT … FOR UPDATE; SQLite's write transaction is exclusive), so
 concurrent writers cannot fork the chain. The record is written in the same
 transaction as the action it describes: no action without its record.
 
+The head is taken at commit, not when a record is made (`chain_pending`, run by
+the session's `before_commit`): a record is written at once with a provisional
+sequence number (negative, random) and no hash, and just before the transaction
+commits — after everything else it changes has been flushed, so it holds every
+other lock it needs — the head is locked, the transaction's records get their
+numbers and hashes in the order they were made, and the commit releases the
+lock. The one row every audited action shares is thus held for the commit only,
+not across the work (a repayment's fold, postings and notifications), and a
+record made inside a savepoint that rolls back goes with it. Records are
+numbered in commit order; `at` stays the time of the action.
+
 Someone who can rewrite the whole table *and* the head can forge a consistent
 chain; `audit anchor` prints the head hash to keep outside the database (a
 ticket, a printed report) so that even that is caught (see docs/security.md).
@@ -22,13 +33,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from microcredit.audit import repository
 from microcredit.audit.errors import AnchorMalformed
@@ -106,15 +119,19 @@ def record(
         institution_id=institution_id)])[0]
 
 
+_PENDING = "audit.unchained"
+
+
 def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequence[Entry]) -> list[AuditRecord]:
-    """Append several records of one actor, in order, under one take of the chain's head (one lock, one
-    flush): what a use case that writes several audited things at once calls."""
-    head = repository.head_for_update(session, GENESIS)
+    """Append several records of one actor, in order: what a use case that writes several audited things at
+    once calls. They are chained to the log when the transaction commits (the module docstring)."""
     at: datetime = clock.now()
     out: list[AuditRecord] = []
+    pending: list[AuditRecord] = session.info.setdefault(_PENDING, [])
     for e in entries:
         rec = AuditRecord(
-            seq=head.seq + 1,
+            # Provisional, unique among concurrent transactions' provisional numbers (the column is unique).
+            seq=-1 - secrets.randbits(62),
             at=at,
             institution_id=e.institution_id if e.institution_id is not None else actor.institution_id,
             actor_user_id=actor.user_id,
@@ -127,15 +144,45 @@ def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequen
             request_id=actor.meta.request_id,
             before=canonical(e.before) if e.before is not None else None,
             after=canonical(e.after) if e.after is not None else None,
-            prev_hash=head.hash,
+            prev_hash="",
+            hash="",
         )
-        rec.hash = record_hash(rec)
         repository.add_record(session, rec)
-        head.seq = rec.seq
-        head.hash = rec.hash
+        pending.append(rec)
         out.append(rec)
-    session.flush()
     return out
+
+
+def chain_pending(session: Session) -> None:
+    """Number and hash the records this transaction made, in order, under the head's lock (taken here and
+    held to the commit). Everything else pending is flushed first, so that the head is the last lock taken.
+    Records a rolled-back savepoint took away are skipped. Called by `before_commit`; call it yourself
+    inside a savepoint to have the append's own failure there (`record_verification`)."""
+    pending: list[AuditRecord] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()
+    kept = [rec for rec in pending if rec in session]
+    if not kept:
+        return
+    head = repository.head_for_update(session, GENESIS)
+    for rec in kept:
+        rec.seq = head.seq + 1
+        rec.prev_hash = head.hash
+        rec.hash = record_hash(rec)
+        head.seq, head.hash = rec.seq, rec.hash
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    chain_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction rolled back (a commit chained them already)
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -210,6 +257,7 @@ def record_verification(*, session: Session, clock: Clock, actor: Actor, result:
         with session.begin_nested():
             record(session=session, clock=clock, actor=actor, action="audit.verified",
                    after={"ok": result.ok, "records": result.records})
+            chain_pending(session)
     except IntegrityError:
         return replace(result, ok=False, problems=(*result.problems, f"record {result.head_seq + 1} exists "
                                                    "although the head ends before it: new records cannot be added"))
