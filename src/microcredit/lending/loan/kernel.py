@@ -425,7 +425,7 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken = [e for e in events if e.on <= as_of]
     if not covers(terms, taken):
         return None
-    effective = _effective(taken)
+    effective = _effective(taken, terms)
     try:
         return fold_columns(terms, taken, [event for _, event in effective], _reversed(taken), as_of)
     except _Fallback:
