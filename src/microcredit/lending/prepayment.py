@@ -308,6 +308,8 @@ def tranche_shares(schedule: Schedule, terms: LoanTerms, *, disbursed_on: date, 
     ``AdvancedPaymentScheduleTransactionProcessor.handleDisbursementWithoutEMICalculator``,
     lines 806-850 at commit 4198b0bc: 187.50 over two installments of 125.00 to a multiple of 1
     -> 312.00 and 313.00)."""
+    if terms.annual_rate:
+        raise ValueError("a tranche added to the later installments is for a loan without interest")
     later = [row for row in schedule.installments if row.due_date > disbursed_on]
     if not later:
         raise ValueError("the schedule has ended by the tranche's date")

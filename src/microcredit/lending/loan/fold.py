@@ -600,6 +600,9 @@ def _tranche_on_later(book: _Book, terms: Terms, event: Disbursement, down: Mone
         approved = terms.approved_maximum
         raise _refuse(event, "above_approved_amount",
                       f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
+    if plan.terms.annual_rate:
+        raise _refuse(event, "tranche_with_interest",
+                      "a tranche added to the later installments is for a loan without interest")
     scheduled = event.amount - down
     try:
         schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=scheduled,

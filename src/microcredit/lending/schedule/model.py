@@ -142,7 +142,8 @@ class TranchePrincipal(StrEnum):
     (one disbursed on a due date starts with the next installment), an equal share each --
     rounded to the unit by the rounding mode, each new principal then to the multiple -- the
     last taking the rest; the earlier installments stay, and so does what every installment has
-    been paid.  Only for a loan without interest."""
+    been paid.  Only for a loan without interest: a tranche on terms with interest (say after a
+    rescheduling at a rate) is refused."""
 
 
 class InterestCalculation(StrEnum):
@@ -252,8 +253,6 @@ class LoanTerms:
         multiple = self.installment_multiple
         if multiple is not None and (multiple.currency != self.principal.currency or multiple.minor <= 0):
             raise ValueError("the installment multiple must be a positive amount of the loan's currency")
-        if self.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS and self.annual_rate:
-            raise ValueError("a tranche added to the later installments is for a loan without interest")
 
     @property
     def currency(self) -> str:
