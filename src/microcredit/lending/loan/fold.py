@@ -21,8 +21,10 @@ that recording an event costs the events after it, not the whole history;
 The rules an event obeys, and what is refused (`EventRefused`, with a code):
 
 - `Disbursement`: the first builds the schedule on the day; a later one is a
-  tranche (when the terms allow), re-amortising what is not yet due; never
-  more than the approved amount outstanding.
+  tranche (when the terms allow), re-amortising what is not yet due (under
+  `TranchePrincipal.LATER_INSTALLMENTS`: added to the installments due after
+  it, what was paid staying put); never more than the approved amount
+  outstanding.
 - `Repayment`: split by the strategy over what is due on its value date;
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
