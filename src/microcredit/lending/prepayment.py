@@ -95,6 +95,7 @@ __all__ = [
     "reamortise",
     "schedule_principal",
     "standing",
+    "tranche_shares",
 ]
 
 
@@ -279,6 +280,8 @@ def add_tranche(
     recomputed; the interest the running period earned on the old balance up to the day is
     carried into the first of them, and the tranche bears interest from its day.
     """
+    if terms.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
+        return _added_to_later(schedule, terms, disbursed_on=disbursed_on, amount=amount)
     where = standing(schedule, disbursed_on)
     if where.ended == len(schedule.installments):
         raise ValueError("the schedule has ended by the tranche's date")
@@ -295,6 +298,48 @@ def add_tranche(
     return _reamortised(schedule, terms, on=disbursed_on, principal=where.balance + amount,
                         carried_in=accrued if accrued else None, mode=PrepaymentMode.REDUCE_INSTALLMENT,
                         calendar=calendar, principal_share=share)
+
+
+def tranche_shares(schedule: Schedule, terms: LoanTerms, *, disbursed_on: date, amount: Money) -> dict[int, int]:
+    """`TranchePrincipal.LATER_INSTALLMENTS`: installment number -> the principal (minor units) a
+    tranche of `amount` adds to it.  The installments due after `disbursed_on` take an equal
+    share each, rounded to the unit by the terms' mode; each new principal is then rounded to
+    the installment multiple, and the last takes what the roundings left (Fineract's
+    ``AdvancedPaymentScheduleTransactionProcessor.handleDisbursementWithoutEMICalculator``,
+    lines 806-850 at commit 4198b0bc: 187.50 over two installments of 125.00 to a multiple of 1
+    -> 312.00 and 313.00)."""
+    if terms.annual_rate:
+        raise ValueError("a tranche added to the later installments is for a loan without interest")
+    later = [row for row in schedule.installments if row.due_date > disbursed_on]
+    if not later:
+        raise ValueError("the schedule has ended by the tranche's date")
+    share = divide_rounded(amount.minor, len(later), terms.rounding.mode)
+    step = terms.installment_multiple.minor if terms.installment_multiple is not None else None
+    left = amount.minor
+    added: dict[int, int] = {}
+    for row in later:
+        principal = row.principal_minor + share
+        if step is not None:
+            principal = divide_rounded(principal, step, terms.rounding.mode) * step
+        added[row.number] = principal - row.principal_minor
+        left -= added[row.number]
+    added[later[-1].number] += left
+    return added
+
+
+def _added_to_later(schedule: Schedule, terms: LoanTerms, *, disbursed_on: date, amount: Money) -> Schedule:
+    """The schedule with a tranche added to the installments due after its day (`tranche_shares`);
+    the balance after each row counts the tranche from the first of them on."""
+    added = tranche_shares(schedule, terms, disbursed_on=disbursed_on, amount=amount)
+    rows = []
+    unpaid = amount.minor
+    for row in schedule.installments:
+        if row.number in added:
+            unpaid -= added[row.number]
+            row = row._replace(principal_minor=row.principal_minor + added[row.number],
+                               balance_after_minor=row.balance_after_minor + unpaid)
+        rows.append(row)
+    return rebuilt_schedule(schedule, tuple(rows), schedule.deferred_interest_minor)
 
 
 def _reamortised(

@@ -43,6 +43,8 @@ from typing import Any
 from microcredit.lending.allocation import AllocationStrategy
 from microcredit.lending.fineract.terms import FineractInputError, money
 from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.loan.fold import EventRefused
+from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
 from microcredit.lending.schedule import build_schedule
@@ -92,6 +94,10 @@ class FineractHistory:
     pending: tuple[int, int] | None = None
     """(step of ``submit_application``, step of ``approve``): from the first to before the second
     the loan is submitted and pending approval; None when the scenario submits nothing."""
+    expected_on: tuple[tuple[int, date], ...] = ()
+    """(step number, date) of each application or approval that names an expected disbursement
+    date: before the loan is disbursed Fineract shows the schedule from the last of them
+    (LoanDownPayment.feature line 2173: approved with 2 September for 1 September)."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -123,6 +129,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     ids: dict[int, str] = {}
     dates: list[date | None] = []
     cobs: list[tuple[int, date]] = []
+    expected_on: list[tuple[int, date]] = []
     business: date | None = None
     submitted: int | None = None
     approved = len(steps) + 1
@@ -140,14 +147,16 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
                          else business))
         elif kind in _QUIET:
+            if kind in ("submit_application", "approve") and "expectedDisbursementDate" in step:
+                expected_on.append((count, _day(step, "expectedDisbursementDate", where)))
             if kind == "submit_application":
                 submitted = count
             elif kind == "approve":
                 approved = count
         elif kind == "disburse":
             on = _day(step, "date", where)
-            events.append(Disbursement(id=event_id, on=on, amount=money(step.get("amount"), currency,
-                                                                          f"{where}.amount")))
+            events.append(_fixed_down_payment(terms, events, Disbursement(
+                id=event_id, on=on, amount=money(step.get("amount"), currency, f"{where}.amount"))))
             kinds[event_id] = "Disbursement"
         elif kind == "transaction":
             name = TRANSACTION_TYPES.get(step.get("transactionType", ""))
@@ -192,7 +201,27 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         dates.append(business)
     pending = None if submitted is None else (submitted, approved)
     return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
-                           pending)
+                           pending, tuple(expected_on))
+
+
+def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: Disbursement) -> Disbursement:
+    """A tranche with the down payment it collects fixed as Fineract fixes it: the "Down Payment"
+    transaction made on disbursing keeps its amount -- what the loan's state then left to collect
+    (150.00 less the 100.00 it was overpaid) -- when a payment before the tranche is undone later
+    (LoanDownPayment.feature line 2537).  The first disbursement, and a loan that collects no down
+    payment at disbursement, are left to the fold."""
+    rule = terms.down_payment if terms is not None else None
+    if terms is None or rule is None or not rule.collected_at_disbursement or not any(
+            isinstance(e, Disbursement) for e in earlier):
+        return tranche
+    events = [*earlier, tranche]
+    try:
+        state = fold(terms, events, as_of=max(e.on for e in events))
+    except EventRefused:
+        return tranche  # the fold refuses the tranche with its code when the loan is folded
+    collected = Money.total((p.amount for p in state.payments if p.event_id == f"{tranche.id}:down_payment"),
+                            terms.currency)
+    return replace(tranche, down_payment_collected=collected)
 
 
 def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str, terms: Terms | None,

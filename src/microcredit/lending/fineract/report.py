@@ -36,7 +36,7 @@ from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.state import LoanState, LoanStatus
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money
-from microcredit.lending.schedule import build_schedule
+from microcredit.lending.schedule import TranchePrincipal, build_schedule
 
 __all__ = ["STATUS", "ChargeRow", "FineractView", "ScheduleRow", "TransactionRow", "fineract_view"]
 
@@ -120,7 +120,7 @@ class FineractView:
         return sum(1 for row in self.schedule if row.number is not None)
 
 
-def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
+def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow, ...]:
     zero = Money.zero(state.currency)
     advance: dict[int, Money] = {}
     late: dict[int, Money] = {}
@@ -143,9 +143,15 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
         for d in state.disbursements
     ]
     # Fineract numbers every installment in due-date order, the down payments (ours: 0, -1 ...)
-    # first on their day in the order of the disbursements (K10); the principal left after a row
-    # counts what was disbursed by its due date.
-    ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
+    # in the order of the disbursements (K10): first on their day in the cumulative schedule,
+    # whose periods are (start, due date]; after the installment due that day in the progressive
+    # one, whose periods are [start, due date) (``DisbursementData.isDueForDisbursement``, line
+    # 93).  The principal left after a row counts what was disbursed by then: by its due date,
+    # or, in the progressive schedule, before it (on it for a down payment).
+    if progressive:
+        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number <= 0, abs(r.number)))
+    else:
+        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
     disbursed = sorted((d.on, d.amount) for d in state.disbursements)
     scheduled = zero
     previous = disbursed[0][0] if disbursed else None
@@ -155,7 +161,10 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
             previous = row.due_date
         settled = row.outstanding.total.is_zero
         scheduled += row.due.principal
-        out = Money.total((amount for on, amount in disbursed if on <= row.due_date), state.currency)
+        out = Money.total((amount for on, amount in disbursed
+                           if on < row.due_date or (on == row.due_date and (not progressive or row.number <= 0
+                                                                             or on == disbursed[0][0]))),
+                          state.currency)
         rows.append(ScheduleRow(
             number=number,
             days=days,
@@ -176,12 +185,21 @@ def _schedule(state: LoanState) -> tuple[ScheduleRow, ...]:
     return tuple(rows)
 
 
-def _expected_schedule(terms: Terms) -> tuple[ScheduleRow, ...]:
+def _progressive(terms: Terms) -> bool:
+    """Whether the loan is a progressive one: the profile gives those (and only those) tranches
+    added to the later installments (`TranchePrincipal.LATER_INSTALLMENTS`)."""
+    return terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS
+
+
+def _expected_schedule(terms: Terms, history: FineractHistory, steps: int) -> tuple[ScheduleRow, ...]:
     """The schedule Fineract shows before the loan is disbursed: the terms' own, on the
-    expected disbursement date."""
+    expected disbursement date (the last one the application or the approval named)."""
     zero = Money.zero(terms.currency)
     down = _expected_down_payment(terms)
     contract = terms.contract if down is None else replace(terms.contract, principal=terms.contract.principal - down)
+    named = [on for step, on in history.expected_on if step <= steps]
+    if named and named[-1] != contract.periods.start:
+        contract = replace(contract, periods=replace(contract.periods, start=named[-1]))
     schedule = build_schedule(contract, calendar=terms.calendar)
     rows = [ScheduleRow(number=None, days=None, due_date=contract.periods.start, paid_date=None,
                         balance_after=terms.contract.principal, principal=None, interest=None, fees=zero,
@@ -224,16 +242,28 @@ def _totals(schedule: tuple[ScheduleRow, ...], currency: str) -> dict[str, Money
     return totals
 
 
-def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozenset[str]) -> list[TransactionRow]:
-    """Disbursements and payments of `state`, in value-date order, with the principal after each."""
+def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozenset[str],
+                  progressive: bool = False) -> list[TransactionRow]:
+    """Disbursements and payments of `state`, in value-date order, with the principal after each.
+
+    On a progressive loan the credit held that a tranche's day used (`fold._use_credit_ahead`:
+    Fineract's ``allocateOverpayment`` on the disbursement) is part of the disbursement: its
+    loan balance is after it (Loan.feature line 5231: 500.00 disbursed on a loan overpaid by
+    125.00 leaves 375.00)."""
     zero = Money.zero(state.currency)
     balance = zero
     events: list[tuple[tuple[date, int, int], str, Money, dict[Component, Money], Money]] = []
     order = {e.id: index for index, e in enumerate(history.events)}
+    credit_used: dict[date, Money] = {}
+    tranche_days = {d.on for d in state.disbursements[1:]} if progressive else set()
     for d in state.disbursements:
         events.append(((d.on, order.get(d.event_id, 0), 0), d.event_id, d.amount, {}, zero))
     for p in state.payments:
         if p.event_id is None:
+            if p.on in tranche_days:
+                principal = Money.total((line.amount for line in p.lines if line.component is Component.PRINCIPAL),
+                                        state.currency)
+                credit_used[p.on] = credit_used.get(p.on, zero) + principal
             continue
         parts = dict.fromkeys(Component, zero)
         for line in p.lines:
@@ -245,7 +275,7 @@ def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozense
     for (on, _, _), event_id, amount, parts, credit in events:
         kind = "Down Payment" if event_id.endswith(":down_payment") else history.kinds.get(event_id, "Repayment")
         if kind == "Disbursement":
-            balance += amount
+            balance += amount - credit_used.pop(on, zero)
         else:
             balance -= parts[Component.PRINCIPAL]
         rows.append(TransactionRow(
@@ -258,7 +288,8 @@ def _payment_rows(state: LoanState, history: FineractHistory, reverted: frozense
 
 
 def _transactions(terms: Terms, history: FineractHistory, state: LoanState, steps: int) -> tuple[TransactionRow, ...]:
-    rows = _payment_rows(state, history, frozenset())
+    progressive = _progressive(terms)
+    rows = _payment_rows(state, history, frozenset(), progressive)
     order = {e.id: index for index, e in enumerate(history.events)}
     taken = history.upto(steps)
     for index, event in enumerate(taken):
@@ -266,7 +297,7 @@ def _transactions(terms: Terms, history: FineractHistory, state: LoanState, step
         if target is None or history.kinds.get(target) == "Disbursement":
             continue  # an undone disbursement is not listed
         before = fold(terms, taken[:index], as_of=max(e.on for e in taken[:index]))
-        for row in _payment_rows(before, history, frozenset({target})):
+        for row in _payment_rows(before, history, frozenset({target}), progressive):
             if row.event_id == target:
                 rows.append(row)
     rows.sort(key=lambda r: (r.date, order.get(r.event_id.split(":")[0], 0)))
@@ -380,7 +411,10 @@ def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: 
     events = history.upto(steps)
     horizon = max([as_of, *(e.on for e in events)])
     state = fold(terms, events, as_of=horizon)
-    schedule = _schedule(state) if state.schedule is not None else _expected_schedule(terms)
+    if state.schedule is not None:
+        schedule = _schedule(state, _progressive(terms))
+    else:
+        schedule = _expected_schedule(terms, history, steps)
     outstanding = state.outstanding.total
     return FineractView(
         state=state,

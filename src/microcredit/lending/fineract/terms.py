@@ -338,6 +338,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
     if annual and params.get("loanScheduleType") == "PROGRESSIVE":
         # P1-P7 are in lending.fineract.progressive but not wired into the loan fold yet.
         raise FineractInputError("interestRatePerPeriod", "a progressive loan with interest is not reproduced yet")
+    progressive = params.get("loanScheduleType") == "PROGRESSIVE"
     day_count = DayCount(_choice(params, "daysInMonthType", _MONTH, "ACTUAL"),
                          _choice(params, "daysInYearType", _YEAR, "ACTUAL"))
     multiple_units = params.get("installmentAmountInMultiplesOf")
@@ -365,7 +366,8 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
             interest_free_periods=_int(params, "graceOnInterestCharged", 0),
             flat_interest=FlatInterest.TOTAL_SPREAD,  # K7
             multiple_rounding=MultipleRounding.SHARES,  # K8
-            tranche_principal=TranchePrincipal.TERM_SHARE,  # K11
+            # K11; a progressive loan (without interest): P7 at a zero rate, `LATER_INSTALLMENTS`.
+            tranche_principal=TranchePrincipal.LATER_INSTALLMENTS if progressive else TranchePrincipal.TERM_SHARE,
             level_installment=LevelInstallment.NOMINAL_PMT,  # K4
         )
     except ValueError as exc:
@@ -387,6 +389,8 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
         most_outstanding=_most_outstanding(params, principal),
-        tranche_replays_payments=True,
+        # A cumulative loan's transactions are allocated again over the schedule a tranche
+        # regenerates; a progressive loan's tranche leaves what was paid where it is (K11, P7).
+        tranche_replays_payments=not progressive,
     )
 

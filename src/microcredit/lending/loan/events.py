@@ -79,6 +79,11 @@ class Disbursement(Event):
     rank: ClassVar[int] = 0
     amount: Money
     channel: Channel = Channel.BANK_TRANSFER
+    down_payment_collected: Money | None = None
+    """What the disbursement collected of its down payment when it was recorded, when the
+    lender's system fixed that amount then (Fineract keeps its "Down Payment" transaction's
+    amount when a payment before the tranche is later undone); None: what the terms collect
+    (`DownPayment.collected_at_disbursement`), worked out by the fold."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,8 +21,10 @@ that recording an event costs the events after it, not the whole history;
 The rules an event obeys, and what is refused (`EventRefused`, with a code):
 
 - `Disbursement`: the first builds the schedule on the day; a later one is a
-  tranche (when the terms allow), re-amortising what is not yet due; never
-  more than the approved amount outstanding.
+  tranche (when the terms allow), re-amortising what is not yet due (under
+  `TranchePrincipal.LATER_INSTALLMENTS`: added to the installments due after
+  it, what was paid staying put); never more than the approved amount
+  outstanding.
 - `Repayment`: split by the strategy over what is due on its value date;
   the rest by the overpayment policy (credit, prepaid principal re-amortised
   in the terms' mode, or the next installments).
@@ -320,6 +322,14 @@ def _collect_down_payment(book: _Book, terms: Terms, event: Disbursement, amount
     rule = terms.down_payment
     if rule is None or not rule.collected_at_disbursement or not amount.is_positive:
         return book
+    if event.down_payment_collected is not None:
+        fixed = event.down_payment_collected
+        if fixed.currency != amount.currency or fixed.is_negative or fixed > amount:
+            raise _refuse(event, "down_payment_collected", f"{fixed} is not part of the {amount} down payment")
+        amount = fixed
+        if not amount.is_positive:
+            return book
+        only_what_is_owed = False
     if rule.collected_by_strategy:
         if only_what_is_owed:
             index = _find(book.owed, number)
@@ -339,6 +349,8 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
     down, number = _down_payment(book, terms, event)
     if book.plan is not None:
+        if book.plan.terms.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
+            return _tranche_on_later(book, terms, event, down, number)
         if terms.tranche_replays_payments and any(p.event_id is not None for p in book.payments):
             return _tranche_replaying(book, terms, event, down, number)
         return _with_down_payment(_tranche(book, terms, event, event.amount - down), terms, event, down, number)
@@ -570,6 +582,70 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
         disbursed=_money(book.disbursed) + event.amount,
         disbursements=(*book.disbursements, (event.id, event.on, event.amount)),
     )
+
+
+def _tranche_on_later(book: _Book, terms: Terms, event: Disbursement, down: Money, number: int) -> _Book:
+    """A tranche under `TranchePrincipal.LATER_INSTALLMENTS` (Fineract's progressive loan without
+    interest): the installments due after its day owe more (`prepayment.tranche_shares`), what
+    every installment was paid stays; its down payment installment is added; the credit held
+    pays what is owed on the day and ahead, next installment first (Fineract allocates a loan's
+    overpayment on a disbursement, ``allocateOverpayment``); then the down payment is collected
+    when the terms say so -- on a loan that held credit, only what its installment still owes."""
+    plan = book.plan
+    assert plan is not None
+    if not terms.tranches:
+        raise _refuse(event, "already_disbursed", "the loan is disbursed once (its terms allow no tranches)")
+    if book.written_off_on is not None:
+        raise _refuse(event, "written_off", "the loan is written off")
+    outstanding = Money.total((d.principal for d in book.owed), terms.currency)
+    if outstanding + event.amount > terms.approved_maximum:
+        approved = terms.approved_maximum
+        raise _refuse(event, "above_approved_amount",
+                      f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
+    if plan.terms.annual_rate:
+        raise _refuse(event, "tranche_with_interest",
+                      "a tranche added to the later installments is for a loan without interest")
+    scheduled = event.amount - down
+    try:
+        schedule = add_tranche(plan.schedule, plan.terms, disbursed_on=event.on, amount=scheduled,
+                               calendar=terms.calendar)
+    except ValueError:
+        raise _refuse(event, "schedule_ended",
+                      "every installment has fallen due: nothing left to re-amortise") from None
+    before = {row.number: row.principal for row in plan.schedule.installments}
+    added = {row.number: row.principal - before[row.number] for row in schedule.installments}
+    charged, owed = list(book.charged), list(book.owed)
+    for index, due in enumerate(owed):
+        more = added.get(due.number)
+        if more is not None and more.minor:
+            owed[index] = replace(due, principal=due.principal + more)
+            charged[index] = replace(charged[index], principal=charged[index].principal + more)
+    overpaid = _money(book.credit).is_positive
+    book = book._replace(
+        plan=replace(plan, schedule=schedule),
+        owed=tuple(owed),
+        charged=tuple(charged),
+        disbursed=_money(book.disbursed) + event.amount,
+        disbursements=(*book.disbursements, (event.id, event.on, event.amount)),
+    )
+    book = _with_down_payment(book, terms, event, down, number, collect=False)
+    return _collect_down_payment(_use_credit_ahead(book, terms, event.on), terms, event, down, number,
+                                 only_what_is_owed=overpaid)
+
+
+def _use_credit_ahead(book: _Book, terms: Terms, day: date) -> _Book:
+    """The credit held paying, on `day`, what is owed then and ahead, by the loan's strategy."""
+    credit = _money(book.credit)
+    if not credit.is_positive or book.written_off_on is not None:
+        return book
+    held = allocate(book.owed, credit, day, strategy=terms.strategy,
+                    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    if not held.lines:
+        return book
+    zero = book.zero()
+    used = Allocation(paid_on=day, amount=zero, strategy=terms.strategy.name, lines=held.lines,
+                      credit_balance=-held.allocated, prepayment=zero)
+    return _with_payment(book, used, None, interest_prepaid=zero, principal_prepaid=zero)
 
 
 def _tranche_replaying(book: _Book, terms: Terms, event: Disbursement, down: Money, number: int) -> _Book:
@@ -1116,8 +1192,14 @@ def _recalculated_payoff_extra(book: _Book, terms: Terms, as_of: date) -> tuple[
 # --- from events to the history that counts -------------------------------------------------
 
 
-def _effective(events: Sequence[Event]) -> list[tuple[SortKey, Event]]:
-    """The events that count (reversed ones and reversals left out), in value-date order."""
+def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tuple[SortKey, Event]]:
+    """The events that count (reversed ones and reversals left out), in value-date order.
+
+    Under `TranchePrincipal.LATER_INSTALLMENTS` a tranche (a disbursement after the first) is
+    ordered among the payments of its day as recorded, not before them: Fineract processes a
+    day's transactions in the order they were made, and a payment made before the tranche was
+    allocated over the installments as they stood (Loan.feature line 5231: 500.00 repaid, then
+    500.00 disbursed, on 16 January)."""
     seen: dict[str, Event] = {}
     reversed_ids: set[str] = set()
     for event in events:
@@ -1140,6 +1222,11 @@ def _effective(events: Sequence[Event]) -> list[tuple[SortKey, Event]]:
         if not isinstance(event, Reversal) and event.id not in reversed_ids
     ]
     kept.sort(key=lambda pair: pair[0])
+    if terms is not None and terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
+        first = next((key for key, event in kept if isinstance(event, Disbursement)), None)
+        kept = [((key[0], Repayment.rank, key[2]) if isinstance(event, Disbursement) and key != first else key, event)
+                for key, event in kept]
+        kept.sort(key=lambda pair: pair[0])
     return kept
 
 
@@ -1273,7 +1360,7 @@ def reference_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> Loa
     chooses)."""
     book = _empty(terms)
     taken = [e for e in events if e.on <= as_of]
-    for _, event in _effective(taken):
+    for _, event in _effective(taken, terms):
         book = _step(book, terms, event)
     return _planned(_read(book, terms, as_of, _reversed(taken)), terms, taken)
 
@@ -1302,7 +1389,7 @@ class LoanBook:
     def record(self, event: Event) -> LoanBook:
         """The history with `event` recorded (a back-dated one replays what follows it)."""
         events = (*self.events, event)
-        effective = _effective(events)
+        effective = _effective(events, self.terms)
         keys = tuple(key for key, _ in effective)
         # The books before the first place where the old and new orders differ stay valid.
         same = 0

@@ -23,7 +23,7 @@ kernel's time (docs/performance.md).
 is folded by the reference):
 
 - terms without interest recalculation, down payment, Fineract's tranche replay or term-share
-  tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
+  or later-installments tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
   the next installments); any allocation strategy without an in-advance order that sweeps
   installment by installment or component by component (not Fineract's per-bucket VERTICAL);
 - events `Disbursement` (first and tranches), `Repayment` (by the loan's strategy, not one of
@@ -425,7 +425,7 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken = [e for e in events if e.on <= as_of]
     if not covers(terms, taken):
         return None
-    effective = _effective(taken)
+    effective = _effective(taken, terms)
     try:
         return fold_columns(terms, taken, [event for _, event in effective], _reversed(taken), as_of)
     except _Fallback:

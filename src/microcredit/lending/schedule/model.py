@@ -136,6 +136,14 @@ class TranchePrincipal(StrEnum):
 
     REAMORTISE = "reamortise"
     TERM_SHARE = "term_share"
+    LATER_INSTALLMENTS = "later_installments"
+    """``later_installments`` (Fineract's progressive loan without interest, rule P7 at a zero
+    rate): the tranche less its down payment is added to the installments due *after* its date
+    (one disbursed on a due date starts with the next installment), an equal share each --
+    rounded to the unit by the rounding mode, each new principal then to the multiple -- the
+    last taking the rest; the earlier installments stay, and so does what every installment has
+    been paid.  Only for a loan without interest: a tranche on terms with interest (say after a
+    rescheduling at a rate) is refused."""
 
 
 class InterestCalculation(StrEnum):

@@ -104,11 +104,8 @@ def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
     return False
 
 
-PROGRESSIVE_TRANCHES = {"progressive", "multi_disbursement"}
-"""A progressive loan's tranche re-amortises the periods after it (P7), which the profile
-does not map (its zero-interest progressive loans run on the cumulative schedule)."""
 
-MINIMUM_SUPPORTED = 190
+MINIMUM_SUPPORTED = 204
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -143,14 +140,13 @@ def events_accepted(case: Case) -> bool:
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
-    nor a progressive loan with tranches, that adds no charge due on the day of an earlier
-    payment (advanced strategy), and whose terms and steps the profile takes."""
+    that adds no charge due on the day of an earlier payment (advanced strategy), and whose
+    terms and steps the profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
         and {e.type for e in case.events} <= SUPPORTED_STEPS
         and not (IN_ADVANCE_PRINCIPAL in case.features and charge_added_before_due(case))
-        and not set(case.features) >= PROGRESSIVE_TRANCHES
         and not charge_due_on_an_earlier_payment_day(case)
         and terms_accepted(case)
         and events_accepted(case)

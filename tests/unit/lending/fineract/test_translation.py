@@ -226,3 +226,25 @@ def test_a_percentage_charge_is_taken_of_the_amount_disbursed(calculation: str, 
     with pytest.raises(FineractInputError) as refused:
         events_from_fineract(steps, "USD")  # a percentage needs the loan's terms
     assert refused.value.field == "events.1.chargeCalculationType"
+
+
+def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:
+    # P7 at a zero rate; LoanDownPayment.feature line 2537 (UC5): the tranche's "Down Payment"
+    # keeps the 50.00 it collected on a loan overpaid by 100.00 once the overpaying repayment is undone.
+    params = {**PROGRESSIVE, "principal": "1000.00", "multiDisburseLoan": True, "enableDownPayment": True,
+              "disbursedAmountPercentageForDownPayment": "25", "enableAutoRepaymentForDownPayment": True}
+    terms = terms_from_fineract(params)
+    assert terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS
+    assert not terms.tranche_replays_payments
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "500.00"},
+             {"seq": 2, "type": "transaction", "transactionType": "REPAYMENT", "date": "2023-01-10",
+              "amount": "475.00"},
+             {"seq": 3, "type": "disburse", "date": "2023-01-20", "amount": "600.00"},
+             {"seq": 4, "type": "undo_transaction", "target_seq": 2, "date": "2023-01-20"}]
+    history = events_from_fineract(steps, terms.currency, terms=terms)
+    first, _, tranche, _ = history.events
+    assert getattr(first, "down_payment_collected", "?") is None  # the first disbursement's: the fold's
+    assert getattr(tranche, "down_payment_collected", None) == Money.parse("50.00", "USD")
+    view = fineract_view(terms, history, steps=4, as_of=date(2023, 1, 20))
+    down = [t for t in view.transactions if t.type == "Down Payment"]
+    assert [t.amount for t in down] == [Money.parse("125.00", "USD"), Money.parse("50.00", "USD")]

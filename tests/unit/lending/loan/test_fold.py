@@ -48,10 +48,11 @@ from microcredit.lending.loan import (
     WriteOff,
     fold,
 )
-from microcredit.lending.money import Money, RoundingMode
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
 from microcredit.lending.restructure import DeferralInterest
+from microcredit.lending.schedule import TranchePrincipal
 
 from ..support import LENDING, cny, make_terms
 
@@ -432,6 +433,13 @@ INSTALLMENT_FEES = replace(TERMS, contract=replace(CONTRACT, fees=(GUARANTEE, SE
                            overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL,
                            prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT)
 
+# Fineract's progressive loan without interest: a tranche added to the later installments,
+# ordered among its day's payments as recorded, an automatic down payment by the strategy.
+LATER_TRANCHES = replace(
+    TRANCHED, contract=replace(CONTRACT, annual_rate=Decimal(0), tranche_principal=TranchePrincipal.LATER_INSTALLMENTS),
+    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+    down_payment=DownPayment(percent=Decimal("25"), collected_at_disbursement=True, collected_by_strategy=True))
+
 VARIANTS = (
     TRANCHED,
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
@@ -454,6 +462,7 @@ VARIANTS = (
                                         pre_closure=PreClosure.TILL_REST_DATE)),
     FEES_TRANCHED,
     INSTALLMENT_FEES,
+    LATER_TRANCHES,
 )
 
 
@@ -801,3 +810,81 @@ def test_a_fee_on_each_installment_follows_every_reamortisation_and_is_never_wai
         # (charges added later come on top), and no waiver reaches it.
         assert row.due.fee >= guarded + SERVICE.amount, row
         assert row.waived.fee <= row.due.fee - guarded, row
+
+
+# --- a tranche added to the later installments (Fineract's progressive loan without interest) --
+
+FOUR_THOUSAND = Disbursement(id="d", on=START, amount=cny("4000.00"))
+# 25 % down (1,000.00, collected on the day), then 12 x 250.00.
+
+
+def test_a_tranche_added_to_the_later_installments_leaves_what_was_paid_where_it_is():
+    paid_ahead = Repayment(id="r", on=START + timedelta(days=5), amount=cny("600.00"))
+    tranche = Disbursement(id="t", on=due_date(2), amount=cny("1200.00"))
+    state = fold(LATER_TRANCHES, [FOUR_THOUSAND, paid_ahead, tranche], as_of=due_date(2))
+    rows = {row.number: row for row in state.installments}
+    # Down 300.00; 900.00 over the ten installments due after the tranche's day, 90.00 each:
+    # installment 2, due on that day, stays 250.00; what the payment put on 3 stays there.
+    assert [rows[n].due.principal for n in (1, 2, 3, 12)] == [cny("250.00"), cny("250.00"), cny("340.00"),
+                                                               cny("340.00")]
+    assert rows[-1].due.principal == rows[-1].paid.principal == cny("300.00")
+    assert (rows[3].paid.principal, rows[3].outstanding.principal) == (cny("100.00"), cny("240.00"))
+    assert [p.event_id for p in state.payments] == ["d:down_payment", "r", "t:down_payment"]
+    assert state.principal_identity()
+
+
+def test_a_tranche_follows_the_payments_of_its_day_as_recorded_and_the_credit_pays_ahead():
+    on_time = Repayment(id="r1", on=due_date(1), amount=cny("250.00"))
+    overpaid = Repayment(id="r2", on=due_date(2), amount=cny("5000.00"))
+    tranche = Disbursement(id="t", on=due_date(2), amount=cny("1200.00"))
+    # Repaid first: 2,750.00 clears installments 2-12, 2,250.00 held; the tranche's 300.00 down
+    # and 10 x 90.00 are paid from it (no down payment collected), 1,050.00 still held.
+    first = fold(LATER_TRANCHES, [FOUR_THOUSAND, on_time, overpaid, tranche], as_of=due_date(2))
+    assert first.credit_balance == cny("1050.00")
+    assert [p.event_id for p in first.payments] == ["d:down_payment", "r1", "r2", None]
+    assert not any(row.outstanding.total.is_positive for row in first.installments)
+    # Disbursed first: its down payment is collected, then the repayment clears the larger rows.
+    second = fold(LATER_TRANCHES, [FOUR_THOUSAND, on_time, tranche, overpaid], as_of=due_date(2))
+    assert second.credit_balance == cny("1350.00")
+    assert [p.event_id for p in second.payments] == ["d:down_payment", "r1", "t:down_payment", "r2"]
+
+
+def test_a_down_payment_fixed_when_recorded_is_what_the_tranche_collects():
+    tranche = Disbursement(id="t", on=due_date(2), amount=cny("1200.00"), down_payment_collected=cny("50.00"))
+    state = fold(LATER_TRANCHES, [FOUR_THOUSAND, tranche], as_of=due_date(2))
+    # 50.00 by the strategy, oldest first: installment 1, overdue, before the down payment.
+    collected = next(p for p in state.payments if p.event_id == "t:down_payment")
+    assert collected.amount == cny("50.00")
+    assert {line.installment for line in collected.lines} == {1}
+    too_much = replace(tranche, down_payment_collected=cny("300.01"))
+    with pytest.raises(EventRefused) as refused:
+        fold(LATER_TRANCHES, [FOUR_THOUSAND, too_much], as_of=due_date(2))
+    assert refused.value.code == "down_payment_collected"
+
+
+def test_a_tranche_added_to_the_later_installments_is_for_a_loan_without_interest():
+    with_interest = replace(LATER_TRANCHES, contract=replace(LATER_TRANCHES.contract, annual_rate=Decimal("0.12")))
+    with pytest.raises(EventRefused) as refused:
+        fold(with_interest, [FOUR_THOUSAND, Disbursement(id="t", on=due_date(2), amount=cny("1200.00"))],
+             as_of=due_date(2))
+    assert refused.value.code == "tranche_with_interest"
+
+
+def test_a_tranche_after_the_last_due_date_is_refused():
+    late = Disbursement(id="t", on=due_date(12), amount=cny("1200.00"))
+    with pytest.raises(EventRefused) as refused:
+        fold(LATER_TRANCHES, [FOUR_THOUSAND, late], as_of=due_date(12))
+    assert refused.value.code == "schedule_ended"
+
+
+def test_each_installment_a_tranche_raises_is_rounded_to_the_multiple_the_last_taking_the_rest():
+    # Loan.feature line 5231: 375.00 over three, then 375.00 over the two after the tranche,
+    # 125.00 + 187.50 each, HALF_EVEN to a multiple of 1: 312.00, and the last 313.00.
+    contract = replace(LATER_TRANCHES.contract, principal=cny("1000.00"),
+                       periods=PeriodSpec(START, Frequency.monthly(), 3), installment_multiple=cny("1.00"),
+                       rounding=RoundingPolicy("CNY", RoundingMode.HALF_EVEN))
+    terms = replace(LATER_TRANCHES, contract=contract)
+    events = [Disbursement(id="d", on=START, amount=cny("500.00")),
+              Disbursement(id="t", on=due_date(1), amount=cny("500.00"))]
+    rows = {row.number: row.due.principal for row in fold(terms, events, as_of=due_date(1)).installments}
+    assert rows == {0: cny("125.00"), -1: cny("125.00"), 1: cny("125.00"), 2: cny("312.00"), 3: cny("313.00")}
