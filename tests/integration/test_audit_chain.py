@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from typer.testing import CliRunner
 
 from microcredit.audit import service as audit
@@ -287,6 +287,48 @@ def test_concurrent_appends_keep_one_chain(server, without_head, worker_tmp):
         assert (result.ok, result.records, result.head_seq) == (True, 2 * per_thread, 2 * per_thread)
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_an_open_transaction_holding_a_record_does_not_hold_the_head(server, worker_tmp):
+    """The head is locked at commit only: a writer still working (its record made, not committed)
+    does not make another wait; records are numbered in commit order, and the chain links."""
+    _, database = _committed_database(worker_tmp, server, "_audit_open")
+    clock, actor = SystemClock(), Actor(kind="system", meta=RequestMeta())
+    try:
+        with database.unit_of_work() as slow:
+            audit.record(session=slow, clock=clock, actor=actor, action="open.slow")
+            slow.flush()
+            # Another transaction appends and commits while this one is still open; it would wait
+            # on the head's row lock (here: give up after 2 s) if the record above held it.
+            with database.unit_of_work() as quick:
+                statement = "SET LOCAL lock_timeout = '2s'" if server == "postgresql" \
+                    else "SET SESSION innodb_lock_wait_timeout = 2"
+                quick.execute(text(statement))
+                audit.record(session=quick, clock=clock, actor=actor, action="open.quick")
+        with database.unit_of_work(write=False) as s:
+            order = list(s.scalars(select(AuditRecord.action).order_by(AuditRecord.seq)))
+        assert order == ["open.quick", "open.slow"]
+        assert _verify(database).ok
+    finally:
+        database.dispose()
+
+
+def test_a_record_made_in_a_savepoint_that_rolls_back_is_not_chained(database, clock):
+    actor = Actor(kind="system", meta=RequestMeta())
+    with database.unit_of_work() as s:
+        before = s.scalar(select(AuditHead.seq))
+        audit.record(session=s, clock=clock, actor=actor, action="kept.first")
+        savepoint = s.begin_nested()
+        audit.record(session=s, clock=clock, actor=actor, action="undone")
+        s.flush()
+        savepoint.rollback()  # the savepoint's work failed
+        audit.record(session=s, clock=clock, actor=actor, action="kept.second")
+    with database.unit_of_work(write=False) as s:
+        rows = s.execute(select(AuditRecord.seq, AuditRecord.action).where(AuditRecord.seq > before)
+                         .order_by(AuditRecord.seq)).all()
+    assert rows == [(before + 1, "kept.first"), (before + 2, "kept.second")]
+    assert _verify(database).ok
 
 
 def test_the_log_is_filtered_paged_and_exported(client, session, runtime, clock):
