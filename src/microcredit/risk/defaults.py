@@ -60,7 +60,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          params={"months": "bureau.current_overdue_months"}),
     Rule(K, "too_many_inquiries", "bureau.inquiries_3m > params.max_inquiries_3m", FAIL,
          params={"count": "bureau.inquiries_3m", "max": "params.max_inquiries_3m"}),
-    Rule(K, "dti_above_limit", "dti_pct > params.max_dti_pct", FAIL,
+    Rule(K, "dti_above_limit", "!facts.income_bound && dti_pct > params.max_dti_pct", FAIL,
          params={"dti": "dti_pct", "max": "params.max_dti_pct"}),
     Rule(F, "velocity_id_number",
          "velocity.id_number_24h > params.max_apps_id_24h || velocity.id_number_30d > params.max_apps_id_30d",

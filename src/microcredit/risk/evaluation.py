@@ -90,6 +90,9 @@ def facts_variables(facts: ApplicantFacts) -> dict[str, Any]:
         "monthly_spending": _minor(facts.monthly_spending), "employment": facts.employment or "",
         "has_device": facts.device_id is not None, "has_bank_card": facts.bank_card is not None,
         "bureau_authorised": facts.bureau_authorised,
+        # The product bounds the monthly repayment by the income (`max_dsr_percent`): its offer, not
+        # the rule set's coarser debt-to-income knock-out, then decides how much can be lent.
+        "income_bound": facts.pricing is not None and facts.pricing.max_dsr_percent is not None,
     }
 
 

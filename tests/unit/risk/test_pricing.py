@@ -229,6 +229,28 @@ def test_the_decision_declines_when_nothing_can_be_offered() -> None:
                                                                              Outcome.FAIL)
 
 
+def test_a_debt_heavy_applicant_gets_the_products_lower_offer_not_the_rule_sets_knock_out() -> None:
+    from dataclasses import replace
+
+    from tests.unit.risk.test_rules import SAMPLES, run
+
+    heavy = replace(SAMPLES["clean"], amount=yuan("40000.00"), term=12, repayment_method="equal_installment",
+                    monthly_income=yuan("12000.00"), monthly_debt_payments=yuan("4000.00"))
+    # Without the product's income bound, the rule set's knock-out declines: (4,000 + 40,000 / 12) / 12,000 = 61 %.
+    plain = run(heavy)
+    assert (plain.decision.value, "dti_above_limit") == ("decline", next(
+        r.code for r in plain.results if r.outcome is Outcome.FAIL))
+    # With it, the knock-out stands aside and the product offers what the income allows.
+    bounded = run(replace(heavy, pricing=pricing_terms(FARM)))
+    knock_out = next(r for r in bounded.results if r.code == "dti_above_limit")
+    assert knock_out.outcome is Outcome.PASS
+    last = bounded.results[-1]
+    assert (bounded.decision.value, last.code) == ("refer", "debt_service_ratio")
+    assert bounded.max_amount is not None
+    assert bounded.max_amount < heavy.amount
+    assert str(bounded.max_amount) == last.params["offer"]
+
+
 def test_a_product_without_table_or_bound_decides_as_before() -> None:
     from dataclasses import replace
 
