@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -35,6 +36,12 @@ from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.runtime import Runtime, build_runtime, connect_redis
+
+# Property tests draw the same examples on every run (derived from each test), so that a run of the
+# suite here and CI's run on the same commit agree; a deeper, random search is asked for with
+# MC_HYP_EXAMPLES (docs/testing.md), and what it finds becomes a worked example.
+hypothesis_settings.register_profile("microcredit", derandomize="MC_HYP_EXAMPLES" not in os.environ)
+hypothesis_settings.load_profile("microcredit")
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 ENV = {"postgresql": "MICROCREDIT_TEST_POSTGRES_URL", "mysql": "MICROCREDIT_TEST_MYSQL_URL",
