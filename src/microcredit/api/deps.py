@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import anyio
 import structlog
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -239,6 +239,37 @@ async def current_principal(request: Request) -> Principal:
         principal = await run_in_threadpool(_authenticate, runtime, token, meta)
     state["principal"] = principal
     return principal
+
+
+# Builds a view from the read's session, the identity kit and the institutions' cache: JSON bytes.
+ViewBuilder = Callable[[Session, identity.IdentityKit, "ReferenceCache[InstitutionInfo] | None"], bytes]
+
+
+def _build_view(runtime: Runtime, token: str, name: str, principal: Principal, build: ViewBuilder) -> bytes:
+    kit = runtime.identity
+    mark = identity.sessions.view_mark(kit=kit)
+    with runtime.db.unit_of_work(write=False) as session:
+        body = build(session, kit, runtime.institutions)
+    identity.sessions.keep_view(kit=kit, token=token, name=name, value=body, principal=principal, mark=mark)
+    return body
+
+
+async def kept_answer(request: Request, principal: Principal, name: str, build: ViewBuilder) -> Response:
+    """A signed-in read's JSON answer, kept with the caller's token in the principal cache.
+
+    For an answer about the caller alone (their own page): the first read builds it with `build`
+    in a read transaction of its own, in one trip to the thread pool, and keeps the bytes with the
+    token's cached principal; the next reads of that token are answered from memory -- no session,
+    no query, no thread -- for as long as the principal itself would be. Every change that
+    `identity.service.principals` watches (the user, the session, the roles, what other domains
+    declare with `concern`) forgets it. Call it only after the route's access check passed.
+    """
+    token = _bearer(request) or ""
+    runtime = runtime_of(request)
+    body = identity.sessions.view(kit=runtime.identity, token=token, name=name)
+    if body is None:
+        body = await run_in_threadpool(_build_view, runtime, token, name, principal, build)
+    return Response(body, media_type="application/json")
 
 
 def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable[..., Any]:
