@@ -37,7 +37,9 @@ borrower's profile id or the branch's name -- is declared with `concern`
 (`parties` declares its tables), and a change to such a row forgets the
 entries it concerns exactly as a change to the user does. So a view is as
 exact as the principal: at once within the process, within `seconds` across
-processes.
+processes -- plus the bound of any cache the view's builder itself reads
+through (`/auth/me`'s institution comes from `platform.refcache`: within
+`seconds` + `reference_cache_seconds`).
 """
 
 from __future__ import annotations
