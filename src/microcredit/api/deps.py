@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import anyio
 import structlog
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -116,10 +116,20 @@ def ip_in(ip: str, network: str) -> bool:
         return ip == network
 
 
-async def get_meta(request: Request, settings: Config) -> RequestMeta:
+def meta_of(request: Request) -> RequestMeta:
+    """Where the request comes from, and in which language to answer (worked out once per request)."""
+    state = request.scope.setdefault("state", {})
+    meta = state.get("mc_meta")
+    if meta is None:
+        meta = state["mc_meta"] = RequestMeta(
+            ip=client_ip(request, runtime_of(request).settings), user_agent=request.headers.get("user-agent"),
+            request_id=state.get("request_id"), language=language_of(request))
+    return meta  # type: ignore[no-any-return]
+
+
+async def get_meta(request: Request) -> RequestMeta:
     """Where the request comes from, and in which language to answer."""
-    return RequestMeta(ip=client_ip(request, settings), user_agent=request.headers.get("user-agent"),
-                       request_id=getattr(request.state, "request_id", None), language=language_of(request))
+    return meta_of(request)
 
 
 Meta = Annotated[RequestMeta, Depends(get_meta)]
@@ -200,27 +210,66 @@ def _authenticate(runtime: Runtime, token: str, meta: RequestMeta) -> Principal:
     return principal
 
 
-async def current_principal(request: Request, meta: Meta) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """The signed-in caller (401 when there is none).
 
     A read (GET, HEAD) is answered from the process's principal cache when the token was
     resolved moments ago (`identity.service.principals`: no query, no thread); anything else
     resolves the token against the database, in the thread pool.
+
+    The access checks below call it directly rather than through `Depends`: FastAPI solves
+    every dependency of every request anew (its cache keys, its parameter lists), and the
+    chain check → principal → request metadata → settings was four of the seven dependants
+    a signed-in read solved. The principal is kept on the request, so a route that also
+    depends on `current_principal` (the idempotency guard) gets the same one.
     """
-    cached = getattr(request.state, "principal", None)
+    state = request.scope.setdefault("state", {})
+    cached = state.get("principal")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     token = _bearer(request)
     if token is None:
         raise NotAuthenticated()
     runtime = runtime_of(request)
+    meta = meta_of(request)
     principal = None
     if request.method in ("GET", "HEAD"):
         principal = identity.sessions.cached(kit=runtime.identity, token=token, meta=meta)
     if principal is None:
         principal = await run_in_threadpool(_authenticate, runtime, token, meta)
-    request.state.principal = principal
+    state["principal"] = principal
     return principal
+
+
+# Builds a view from the read's session, the identity kit and the institutions' cache: JSON bytes.
+ViewBuilder = Callable[[Session, identity.IdentityKit, "ReferenceCache[InstitutionInfo] | None"], bytes]
+
+
+def _build_view(runtime: Runtime, token: str, name: str, principal: Principal, build: ViewBuilder) -> bytes:
+    kit = runtime.identity
+    mark = identity.sessions.view_mark(kit=kit)
+    with runtime.db.unit_of_work(write=False) as session:
+        body = build(session, kit, runtime.institutions)
+    identity.sessions.keep_view(kit=kit, token=token, name=name, value=body, principal=principal, mark=mark)
+    return body
+
+
+async def kept_answer(request: Request, principal: Principal, name: str, build: ViewBuilder) -> Response:
+    """A signed-in read's JSON answer, kept with the caller's token in the principal cache.
+
+    For an answer about the caller alone (their own page): the first read builds it with `build`
+    in a read transaction of its own, in one trip to the thread pool, and keeps the bytes with the
+    token's cached principal; the next reads of that token are answered from memory -- no session,
+    no query, no thread -- for as long as the principal itself would be. Every change that
+    `identity.service.principals` watches (the user, the session, the roles, what other domains
+    declare with `concern`) forgets it. Call it only after the route's access check passed.
+    """
+    token = _bearer(request) or ""
+    runtime = runtime_of(request)
+    body = identity.sessions.view(kit=runtime.identity, token=token, name=name)
+    if body is None:
+        body = await run_in_threadpool(_build_view, runtime, token, name, principal, build)
+    return Response(body, media_type="application/json")
 
 
 def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable[..., Any]:
@@ -231,7 +280,8 @@ def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable
 def require(permission: str) -> Any:
     """The caller must hold `permission` (in a full, second-factor-complete session)."""
 
-    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await current_principal(request)
         if principal.stage != "full":
             raise SecondFactorRequired()
         if permission not in principal.permissions:
@@ -244,7 +294,8 @@ def require(permission: str) -> Any:
 def require_any(*permissions: str) -> Any:
     """The caller must hold one of `permissions` (marked as the permissions joined by `|`)."""
 
-    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await current_principal(request)
         if principal.stage != "full":
             raise SecondFactorRequired()
         if not any(p in principal.permissions for p in permissions):
@@ -257,7 +308,8 @@ def require_any(*permissions: str) -> Any:
 def authenticated(*, allow_enrolment: bool = False) -> Any:
     """Any signed-in user, acting on their own account."""
 
-    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await current_principal(request)
         if principal.stage != "full" and not allow_enrolment:
             raise SecondFactorRequired()
         return principal

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
 
 from microcredit.api.deps import (
     DB,
     InstitutionId,
-    Institutions,
     Kit,
     Meta,
     OAuth,
     WallClock,
     authenticated,
+    kept_answer,
     public,
     rate_limit,
     require,
@@ -56,10 +58,12 @@ from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.parties import service as parties
 from microcredit.parties.schemas import Registration, RegistrationAccepted
 from microcredit.parties.service.borrowers import NewBorrower
+from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import mask_phone
 from microcredit.platform.export import Column
 from microcredit.platform.paging import PageRequest, all_rows, paginate
 from microcredit.platform.ratelimit import Limit
+from microcredit.platform.refcache import ReferenceCache
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Message, Page
 
@@ -102,10 +106,19 @@ def register_borrower(body: Registration, session: DB, kit: Kit, meta: Meta,
     return RegistrationAccepted(phone_masked=mask_phone(phone))
 
 
+_ME = TypeAdapter(MeRead)
+
+
 @router.get("/auth/me", response_model=MeRead, operation_id="get_me", summary="The signed-in user")
-def get_me(session: DB, kit: Kit, institutions: Institutions,
-           principal: Principal = authenticated(allow_enrolment=True)) -> MeRead:
+async def get_me(request: Request, principal: Principal = authenticated(allow_enrolment=True)) -> Response:
     """Who the caller is, what they may do and how far they see."""
+    # Kept with the token's cached principal (api.deps.kept_answer): a repeated read costs no query.
+    return await kept_answer(request, principal, "auth.me",
+                             lambda session, kit, institutions: _me_json(session, kit, institutions, principal))
+
+
+def _me_json(session: Session, kit: service.IdentityKit, institutions: ReferenceCache[InstitutionInfo] | None,
+             principal: Principal) -> bytes:
     account, phone, providers = service.accounts.account_phone_providers(session=session, kit=kit,
                                                                           user_id=principal.user_id)
     inst = parties.organisation.institution_info(session=session, cache=institutions,
@@ -116,7 +129,7 @@ def get_me(session: DB, kit: Kit, institutions: Institutions,
         if principal.kind == "borrower" else None
     staff = parties.staff.staff_of_user(session=session, user_id=principal.user_id) \
         if principal.kind == "staff" else None
-    return MeRead(
+    return _ME.dump_json(MeRead(
         user_id=account.id, kind=account.kind, display_name=account.display_name, phone_masked=mask_phone(phone),
         institution=_brief(inst), branch_id=principal.branch_id, branch_name=branch.name if branch else None,
         branch_name_en=branch.name_en if branch else None,
@@ -124,7 +137,7 @@ def get_me(session: DB, kit: Kit, institutions: Institutions,
         scope=principal.scope, stage=principal.stage, totp_enabled=account.totp_enabled,
         has_password=account.has_password,
         linked_providers=providers,
-        borrower_id=borrower_id, staff_id=staff.id if staff else None)
+        borrower_id=borrower_id, staff_id=staff.id if staff else None))
 
 
 @router.post("/auth/sms-codes", status_code=202, response_model=SmsCodeSent, operation_id="request_sms_code",

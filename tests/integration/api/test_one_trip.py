@@ -51,12 +51,29 @@ def test_a_signed_in_read_makes_one_trip(client, session, runtime, trips):
     r = client.post(f"{API}/auth/login", json={"phone": b.phone, "password": b.password, "kind": "borrower"},
                     headers={"X-Institution": inst.code})
     auth = {"Authorization": f"Bearer {r.json()['token']}"}
-    assert client.get(f"{API}/auth/me", headers=auth).status_code == 200  # resolves the token (its own trip)
+    assert client.get(f"{API}/auth/sessions", headers=auth).status_code == 200  # resolves the token (its own trip)
     trips.clear()
-    r = client.get(f"{API}/auth/me", headers=auth)
+    r = client.get(f"{API}/auth/sessions", headers=auth)
     assert r.status_code == 200
-    assert r.json()["borrower_id"] == b.borrower.id
+    assert len(r.json()) == 1
     assert trips == ["route_validate_end_read"]  # the route, its answer's validation and the read's end, together
+
+
+def test_the_signed_in_users_own_page_makes_one_trip_and_then_none(client, session, runtime, trips):
+    """`/auth/me` is kept with the token (api.deps.kept_answer): built in one trip, then answered on the loop."""
+    inst = make_institution(session, runtime)
+    b = make_borrower(session, runtime, inst)
+    session.commit()
+    r = client.post(f"{API}/auth/login", json={"phone": b.phone, "password": b.password, "kind": "borrower"},
+                    headers={"X-Institution": inst.code})
+    auth = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get(f"{API}/auth/sessions", headers=auth).status_code == 200  # the token resolved and kept
+    trips.clear()
+    assert client.get(f"{API}/auth/me", headers=auth).json()["borrower_id"] == b.borrower.id
+    assert trips == ["_build_view"]
+    trips.clear()
+    assert client.get(f"{API}/auth/me", headers=auth).json()["borrower_id"] == b.borrower.id
+    assert trips == []
 
 
 class Count(BaseModel):

@@ -5,8 +5,19 @@ The package splits along the domain's seams: `sessions`, `login`, `accounts`,
 handed (`IdentityKit`). Other domains import this package.
 """
 
-from microcredit.identity.service import accounts, housekeeping, kit, login, oauth, roles, sessions, smscodes, totp
+from microcredit.identity.service import (
+    accounts,
+    housekeeping,
+    kit,
+    login,
+    oauth,
+    principals,
+    roles,
+    sessions,
+    smscodes,
+    totp,
+)
 from microcredit.identity.service.kit import IdentityKit
 
-__all__ = ["IdentityKit", "accounts", "housekeeping", "kit", "login", "oauth", "roles", "sessions", "smscodes",
-           "totp"]
+__all__ = ["IdentityKit", "accounts", "housekeeping", "kit", "login", "oauth", "principals", "roles", "sessions",
+           "smscodes", "totp"]

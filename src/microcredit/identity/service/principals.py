@@ -25,6 +25,21 @@ What keeps it exact:
 Across worker processes the entries of *other* processes are not told: a
 change made in one worker is seen by a read in another after at most
 `seconds` (writes see it at once). docs/operations.md says so.
+
+**Views.** An entry also keeps, by name, answers built for its token -- the
+signed-in user's own page (`GET /auth/me`) -- so that a repeated read costs
+no query and no thread at all (`view`, `keep_view`). A view lives and dies
+with its entry: it is dropped with it (every change above, expiry, the idle
+timer, `seconds` after the entry was resolved), and it is refused when it was
+read before the entry was resolved or before a change to its user. What a view
+shows beyond the identity tables -- another domain's rows, such as the
+borrower's profile id or the branch's name -- is declared with `concern`
+(`parties` declares its tables), and a change to such a row forgets the
+entries it concerns exactly as a change to the user does. So a view is as
+exact as the principal: at once within the process, within `seconds` across
+processes -- plus the bound of any cache the view's builder itself reads
+through (`/auth/me`'s institution comes from `platform.refcache`: within
+`seconds` + `reference_cache_seconds`).
 """
 
 from __future__ import annotations
@@ -32,7 +47,8 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,16 +56,25 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from microcredit.clock import Clock
-from microcredit.identity.models import Role, RolePermission, User, UserRole, UserSession
+from microcredit.identity.models import OAuthIdentity, Role, RolePermission, User, UserRole, UserSession
 from microcredit.identity.principal import Principal
 from microcredit.platform.actor import RequestMeta
 
-# Changes to these rows change who a token is or what it may do.
-_PER_USER = (User, UserSession, UserRole)
-_ANYONE = (Role, RolePermission)
-_TABLES = frozenset(m.__tablename__ for m in (*_PER_USER, *_ANYONE))
-_PENDING = "microcredit_principals_forget"  # session.info key: user ids (or None: everyone) to forget at commit
 ALL = None
+# Changes to these rows change who a token is, what it may do, or what its views show: a row's user
+# (a function of the row), or ALL (everyone: a role's permissions). `concern` adds other domains' tables.
+_CONCERNS: dict[type, Callable[[Any], int] | None] = {
+    User: lambda u: u.id, UserSession: lambda s: s.user_id, UserRole: lambda r: r.user_id,
+    OAuthIdentity: lambda o: o.user_id, Role: ALL, RolePermission: ALL}
+_TABLES: set[str] = {m.__tablename__ for m in _CONCERNS}  # type: ignore[attr-defined]
+_PENDING = "microcredit_principals_forget"  # session.info key: user ids (or None: everyone) to forget at commit
+
+
+def concern(model: type, user_of: Callable[[Any], int] | None) -> None:
+    """Rows of `model` that a principal's views show: a change to one forgets its user's entries
+    (`user_of(row)`), or everyone's (`user_of` None: rows many users' views show, such as a branch)."""
+    _CONCERNS[model] = user_of
+    _TABLES.add(model.__tablename__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +84,7 @@ class _Entry:
     last_seen_at: datetime
     idle_expires_at: datetime
     absolute_expires_at: datetime
+    views: Mapping[str, Any] = field(default_factory=dict)  # never changed in place: a new entry replaces it
 
 
 class PrincipalCache:
@@ -86,8 +112,7 @@ class PrincipalCache:
         """A sequence number to take before resolving a token from the database (see `put`)."""
         return self._now_seq
 
-    def get(self, token_hash: str, meta: RequestMeta) -> Principal | None:
-        """The principal of a live, recently resolved session, with this request's `meta`; None to ask the database."""
+    def _live(self, token_hash: str) -> _Entry | None:
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
@@ -96,7 +121,32 @@ class PrincipalCache:
                 or entry.idle_expires_at <= now or entry.absolute_expires_at <= now or now < entry.cached_at):
             self._entries.pop(token_hash, None)
             return None
-        return replace(entry.principal, meta=meta)
+        return entry
+
+    def get(self, token_hash: str, meta: RequestMeta) -> Principal | None:
+        """The principal of a live, recently resolved session, with this request's `meta`; None to ask the database."""
+        entry = self._live(token_hash)
+        return None if entry is None else replace(entry.principal, meta=meta)
+
+    def view(self, token_hash: str, name: str) -> Any | None:
+        """The view `name` kept for this token's live entry (None: build it, then `keep_view`)."""
+        entry = self._live(token_hash)
+        return None if entry is None else entry.views.get(name)
+
+    def keep_view(self, token_hash: str, name: str, value: Any, *, principal: Principal, mark: int,
+                  read_at: datetime) -> bool:
+        """Keep `value` -- built for `principal`, from rows read from `read_at` on, after `mark` was taken -- as
+        the view `name` of this token's entry; unless there is no live entry, the entry holds another principal
+        than the one the view was built for, the entry was resolved after `read_at` (the view would outlive
+        `seconds`), or the entry's user changed since `mark`. Returns whether it was kept."""
+        with self._lock:
+            entry = self._live(token_hash)
+            if (entry is None or entry.cached_at > read_at or self._cleared_at > mark
+                    or self._forgotten_at.get(entry.principal.user_id, 0) > mark
+                    or entry.principal != replace(principal, meta=RequestMeta(), touch_due=False)):
+                return False
+            self._entries[token_hash] = replace(entry, views={**entry.views, name: value})
+            return True
 
     def put(self, token_hash: str, principal: Principal, *, mark: int, last_seen_at: datetime,
             idle_expires_at: datetime, absolute_expires_at: datetime) -> None:
@@ -157,13 +207,16 @@ def _note(session: Session, user_ids: set[int] | None) -> None:
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     user_ids: set[int] = set()
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, _ANYONE):
+        model = type(obj)
+        if model not in _CONCERNS:
+            continue
+        user_of = _CONCERNS[model]
+        if user_of is ALL:
             _note(session, ALL)
             return
-        if isinstance(obj, User):
-            user_ids.add(obj.id)
-        elif isinstance(obj, (UserSession, UserRole)) and obj not in session.new:
-            user_ids.add(obj.user_id)
+        if model is UserSession and obj in session.new:
+            continue  # a sign-in: a new token, nothing cached for it yet (the user's other tokens stand)
+        user_ids.add(user_of(obj))
     if user_ids:
         _note(session, user_ids)
 

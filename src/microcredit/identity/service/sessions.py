@@ -7,13 +7,15 @@ lock, disable and second-factor reset. Staff sessions are short (30 minutes
 idle, 12 hours absolute by default); borrower sessions on their own phones
 are longer (7 days idle, 30 days absolute). `authenticate` also refreshes the
 idle timer, at most once a minute, so reading does not write on every request;
-`cached` answers reads from the process's principal cache (`principals`).
+`cached` answers reads from the process's principal cache (`principals`), and
+`view`/`keep_view` keep a read's whole answer with the token's cached principal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -115,6 +117,29 @@ def cached(*, kit: IdentityKit, token: str, meta: RequestMeta) -> Principal | No
     if kit.principals is None or not kit.principals.enabled or not token or len(token) > 200:
         return None
     return kit.principals.get(token_hash(token), meta)
+
+
+def view(*, kit: IdentityKit, token: str, name: str) -> Any | None:
+    """The answer `name` kept with this token's cached principal (`principals`), or None: build it."""
+    if kit.principals is None or not kit.principals.enabled or not token or len(token) > 200:
+        return None
+    return kit.principals.view(token_hash(token), name)
+
+
+def view_mark(*, kit: IdentityKit) -> tuple[int, datetime]:
+    """What to take before reading the rows of a view: the cache's change mark and the time."""
+    return (kit.principals.mark() if kit.principals is not None else 0), kit.clock.now()
+
+
+def keep_view(*, kit: IdentityKit, token: str, name: str, value: Any, principal: Principal,
+              mark: tuple[int, datetime]) -> bool:
+    """Keep `value`, built for `principal` from rows read after `mark` (`view_mark`), as the answer `name` for
+    this token's later reads -- unless the token's principal or anything the view shows changed meanwhile
+    (`principals.PrincipalCache.keep_view`)."""
+    if kit.principals is None or not kit.principals.enabled or not token or len(token) > 200:
+        return False
+    return kit.principals.keep_view(token_hash(token), name, value, principal=principal, mark=mark[0],
+                                    read_at=mark[1])
 
 
 def _touch(kit: IdentityKit, row: UserSession, kind: str) -> None:

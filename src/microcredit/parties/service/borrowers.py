@@ -65,8 +65,9 @@ FIELD_LABELS = {  # field: (zh, en), for messages and exports
     "employer": ("工作单位", "employer"), "monthly_income": ("月收入", "monthly income"),
     "total_assets": ("总资产", "total assets"), "total_liabilities": ("总负债", "total liabilities"),
 }
-BORROWER_SORTS = {"name": Borrower.real_name, "created_at": Borrower.created_at,
-                  "customer_type": Borrower.customer_type}
+_LISTED = Borrower.__table__.c  # lists read the table's columns: plain rows, no ORM objects (repo.LISTED_COLUMNS)
+BORROWER_SORTS = {"name": _LISTED.real_name, "created_at": _LISTED.created_at,
+                  "customer_type": _LISTED.customer_type}
 MIN_AGE = 18
 
 
@@ -309,14 +310,15 @@ def is_full_identifier(term: str | None) -> bool:
 def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: Principal, page: PageRequest,
                      q: str | None = None, customer_type: str | None = None, channel: str | None = None,
                      branch_id: int | None = None, unassigned: bool = False, locked: bool = False,
-                     export: bool = False) -> PageResult[Borrower] | list[Borrower]:
-    """Borrowers in scope, searched by name, full ID number, ID tail, or phone (`locked`: locked out now).
+                     export: bool = False) -> PageResult[Any] | list[Any]:
+    """Borrowers in scope, searched by name, full ID number, ID tail, or phone (`locked`: locked out now),
+    as rows of the columns a list shows (`repository.LISTED_COLUMNS`: masked, no ORM objects).
 
     A full ID number or phone is looked up by its blind index (exact match);
     a shorter run of characters matches the end of the masked ID number.
     """
     f = scope.filters(principal)
-    stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id)
+    stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id, listed_columns=True)
     term = (q or "").strip()
     kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id,
                               "unassigned": unassigned}
@@ -335,7 +337,7 @@ def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: 
         locked_ids = set(identity.accounts.locked_user_ids(session=session, kit=kit,
                                                            institution_id=f.institution_id, kind="borrower"))
         kwargs["user_ids"] = [u for u in kwargs.get("user_ids", locked_ids) if u in locked_ids]
-    stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [Borrower.id.desc()])
+    stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [_LISTED.id.desc()])
     if export:
         return all_rows(session, stmt)
     return paginate(session, stmt, page)
