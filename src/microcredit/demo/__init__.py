@@ -436,10 +436,13 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
                               "汽修配件周转"))
     origination.applications.submit(session=session, kit=kit, principal=liu, application_id=draft.id, own=True,
                                     assess=assess, language="zh-CN", notify=False)
-    # 李四 (no password): a walk-in application taken at the branch by the loan officer, submitted.
+    # 李四 (no password): a walk-in application taken at the branch by the loan officer, submitted. He states
+    # ¥3,000 a month of other loans on ¥4,500 of income: FARM-BIZ's 70 % bound leaves less than its smallest
+    # loan needs, so it is declined (debt service ratio) -- and he asks for a person to review it below.
     walk_in = origination.applications.create_walk_in(
         session=session, kit=kit, principal=officer, borrower_id=borrower_ids[1], device_id=None, ip=None,
-        plan=_plan("FARM-BIZ", "15000.00", 12, "equal_principal", "agriculture", "大棚蔬菜种苗"))
+        plan=_plan("FARM-BIZ", "15000.00", 12, "equal_principal", "agriculture", "大棚蔬菜种苗").model_copy(
+            update={"monthly_debt_payments": Money.parse("3000.00", "CNY")}))
     origination.applications.submit(session=session, kit=kit, principal=officer, application_id=walk_in.id,
                                     own=False, assess=assess, language="zh-CN", notify=False)
     submitted.append((officer, walk_in.id, False))
@@ -532,7 +535,8 @@ def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principa
         approvals.act(session=session, kit=kit, principal=l1, application_id=offer.id, action="counter_offer",
                       level=1, amount=Money.parse("12000.00", "CNY"), override_reason=_override(offer, "counter_offer"),
                       note="按收入水平调低额度", notify=False)
-    # 李四's walk-in, declined automatically (debt to income): he asks for a person to review it.
+    # 李四's walk-in, declined automatically (what his other loans leave of his income): he asks for a person
+    # to review it (those loans were paid off last month).
     declined = next((a for a in _declined_of(session, li) if approvals.human_review_available(a)), None)
     if declined is not None:
         approvals.request_human_review(session=session, kit=kit, principal=li, application_id=declined.id,
