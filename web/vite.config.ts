@@ -9,6 +9,7 @@ import { compression } from 'vite-plugin-compression2'
 import { VitePWA } from 'vite-plugin-pwa'
 import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
 import { offlineShell } from './scripts/offline-shell'
+import { catalogueParts } from './scripts/i18n-parts'
 
 // The API runs on :8000 during `npm run dev`; in production it serves web/dist itself.
 const api = process.env.MICROCREDIT_API ?? 'http://127.0.0.1:8000'
@@ -100,10 +101,13 @@ export default defineConfig({
     ...(process.env.VITEST
       ? []
       : [
+          // Each catalogue in two parts, the borrower app's and the rest (scripts/i18n-parts.ts).
+          catalogueParts(fileURLToPath(new URL('.', import.meta.url))),
           // The catalogues are compiled at build time, so the bundle carries vue-i18n's runtime only
           // (no message compiler). Tests (VITEST) read the catalogues as plain strings.
           VueI18nPlugin({
-            include: [fileURLToPath(new URL('./src/i18n/en.ts', import.meta.url)), fileURLToPath(new URL('./src/i18n/zh-CN.ts', import.meta.url))],
+            include: ['en', 'zh-CN', 'en.borrower', 'zh-CN.borrower', 'en.staff', 'zh-CN.staff']
+              .map((name) => fileURLToPath(new URL(`./src/i18n/${name}.ts`, import.meta.url))),
             runtimeOnly: true,
             compositionOnly: true,
             fullInstall: true,

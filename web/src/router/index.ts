@@ -11,6 +11,7 @@ import {
   type Router,
 } from 'vue-router'
 import { useSession } from '@/identity/stores/session'
+import { loadStaffMessages } from '@/i18n'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -142,6 +143,8 @@ export async function guard(to: RouteLocationNormalized) {
     }
   }
   const staffArea = to.path === STAFF_PREFIX || to.path.startsWith(STAFF_PREFIX + '/')
+  // The console's strings are not in the borrower app's catalogue part (src/i18n/index.ts).
+  if (staffArea || session.isStaff) await loadStaffMessages().catch(() => undefined)
   const auth = to.meta.auth ?? (staffArea && !to.meta.guest && to.name !== 'staff-enrol' ? 'staff' : undefined)
 
   if (to.name === 'staff-enrol') {
