@@ -3,6 +3,7 @@
 //     (cd web && npm run build)          # this script builds nothing
 //     node bench/web_vitals.mjs [--dist web/dist] [--before-dist DIR] [--runs 3]
 //     node bench/web_vitals.mjs --url http://127.0.0.1:8000 [--before-url URL] [--pages /,/login]
+//     [--profiles slow|fast] [--repeat no] [--log yes]   # one profile; no repeat visit; every response
 //
 // Each borrower page (the routes of the borrower app in web/src/router) and the staff sign-in page is
 // opened in Debian's Chromium at 375 px, in a fresh browser context (empty cache, no service worker
@@ -46,6 +47,7 @@ const SIGNED_IN = new Set(['/products/{product}/apply', '/applications', '/appli
 // The demo's first borrower (src/microcredit/demo: 张三, a password, applications and a loan).
 const DEMO_BORROWER = { phone: '13900001001', password: 'Demo-Pass-2026', kind: 'borrower' }
 const STAFF_PAGES = ['/staff/login']
+// The calculator's chart: its component, and the scripts asked for from then on (ECharts).
 const CHART = /\/assets\/ScheduleChart-[^/]+\.js$/
 // Lighthouse's mobile profile (its "simulated" figures: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x).
 const SLOW = { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 }
@@ -89,7 +91,8 @@ async function startServer(dist, pythonPath) {
     env: { ...env, MICROCREDIT_PUBLIC_URL: url, MICROCREDIT_WEB_DIST: resolve(dist), MICROCREDIT_LOG_LEVEL: 'WARNING' },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  const deadline = Date.now() + 30_000
+  // A loaded 2-core machine can take more than 30 s (e2e/fixtures.ts waits 90 s too).
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`the server over ${dist} exited (${proc.exitCode})`)
     try {
@@ -97,7 +100,10 @@ async function startServer(dist, pythonPath) {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the server over ${dist} did not become ready`)
+    if (Date.now() > deadline) {
+      proc.kill('SIGTERM')
+      throw new Error(`the server over ${dist} did not become ready`)
+    }
     await new Promise((r) => setTimeout(r, 200))
   }
   return {
@@ -141,8 +147,11 @@ async function measure(context, page, url, throttled) {
   }
   const requests = new Map()
   let lastActivity = Date.now()
+  let chartAsked = false
   cdp.on('Network.requestWillBeSent', (e) => {
-    requests.set(e.requestId, { url: e.request.url, bytes: 0, network: true, done: false })
+    chartAsked ||= CHART.test(new URL(e.request.url).pathname)
+    const chart = chartAsked && /\/assets\/[^/]+\.js$/.test(new URL(e.request.url).pathname)
+    requests.set(e.requestId, { url: e.request.url, bytes: 0, network: true, done: false, chart })
     lastActivity = Date.now()
   })
   cdp.on('Network.responseReceived', (e) => {
@@ -195,7 +204,7 @@ async function measure(context, page, url, throttled) {
     for (const r of network) console.log(`    ${(r.bytes / 1024).toFixed(1).padStart(7)} KB  ${new URL(r.url).pathname}`)
   }
   const kb = network.reduce((s, r) => s + r.bytes, 0) / 1024
-  const chartKb = network.filter((r) => CHART.test(new URL(r.url).pathname)).reduce((s, r) => s + r.bytes, 0) / 1024
+  const chartKb = network.filter((r) => r.chart).reduce((s, r) => s + r.bytes, 0) / 1024
   return { kb, counted: kb - chartKb, requests: network.length, fcp: paints.fcp, lcp: paints.lcp,
     content: paints.content, lcpElement: paints.lcpElement }
 }
@@ -225,14 +234,16 @@ async function visitPage(browser, base, path, throttled, runs, demo) {
     const page = await context.newPage()
     first.push(await measure(context, page, base + address, throttled))
     // The service worker (if the build has one) installs and downloads the shell; then the repeat visit.
-    await page.evaluate(async () => {
+    if (withRepeat) await page.evaluate(async () => {
       const registration = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration() : undefined
       if (registration) await Promise.race([navigator.serviceWorker.ready, new Promise((r) => setTimeout(r, 30_000))])
     })
     await page.waitForTimeout(500)
     await page.close()
-    const again = await context.newPage()
-    repeat.push(await measure(context, again, base + address, throttled))
+    if (withRepeat) {
+      const again = await context.newPage()
+      repeat.push(await measure(context, again, base + address, throttled))
+    }
     await context.close()
   }
   const pick = (list) => ({
@@ -282,6 +293,7 @@ const fmt = (x, unit = '') => (x === null || x === undefined ? '   -' : `${Math.
 let only = null
 let profiles = [true, false]
 let logRequests = false
+let withRepeat = true
 
 async function run(label, base, dist, runs, browser) {
   const results = {}
@@ -326,6 +338,8 @@ async function main() {
   only = opts.pages ? opts.pages.split(',') : null
   // --profiles slow (or fast): one profile only, for quicker iterations.
   logRequests = opts.log === 'yes'
+  // --repeat no: first visits only (no waiting for the service worker), for quicker runs.
+  withRepeat = opts.repeat !== 'no'
   if (opts.profiles) profiles = opts.profiles.split(',').map((p) => p === 'slow')
   const started = []
   // Interrupted: stop the servers this script started before leaving.

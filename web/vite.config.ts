@@ -90,6 +90,24 @@ function nonBlockingStyles(): Plugin {
   }
 }
 
+/**
+ * Element Plus's button imports a colour library (@ctrl/tinycolor) for its `color` prop alone; no
+ * button here sets it, so the button gets a stand-in that fails loudly if one ever does
+ * (src/platform/no-button-color.ts). Other users of the library (the staff console's menu) keep it.
+ */
+function noButtonColor(): Plugin {
+  const stub = fileURLToPath(new URL('./src/platform/no-button-color.ts', import.meta.url))
+  return {
+    name: 'mc-no-button-color',
+    enforce: 'pre',
+    apply: 'build',
+    resolveId(id, importer) {
+      if (id === '@ctrl/tinycolor' && importer && /element-plus[\\/]es[\\/]components[\\/]button[\\/]/.test(importer)) return stub
+      return null
+    },
+  }
+}
+
 const shell = offlineShell(fileURLToPath(new URL('.', import.meta.url)))
 
 export default defineConfig({
@@ -114,6 +132,7 @@ export default defineConfig({
             dropMessageCompiler: true,
           }),
           nonBlockingStyles(),
+          noButtonColor(),
           shell.plugin,
           serviceWorker(shell),
           // Brotli and gzip copies beside every text file worth it; api/static.py serves the best one.
