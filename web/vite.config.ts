@@ -9,6 +9,7 @@ import { compression } from 'vite-plugin-compression2'
 import { VitePWA } from 'vite-plugin-pwa'
 import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
 import { offlineShell } from './scripts/offline-shell'
+import { catalogueParts } from './scripts/i18n-parts'
 
 // The API runs on :8000 during `npm run dev`; in production it serves web/dist itself.
 const api = process.env.MICROCREDIT_API ?? 'http://127.0.0.1:8000'
@@ -89,6 +90,24 @@ function nonBlockingStyles(): Plugin {
   }
 }
 
+/**
+ * Element Plus's button imports a colour library (@ctrl/tinycolor) for its `color` prop alone; no
+ * button here sets it, so the button gets a stand-in that fails loudly if one ever does
+ * (src/platform/no-button-color.ts). Other users of the library (the staff console's menu) keep it.
+ */
+function noButtonColor(): Plugin {
+  const stub = fileURLToPath(new URL('./src/platform/no-button-color.ts', import.meta.url))
+  return {
+    name: 'mc-no-button-color',
+    enforce: 'pre',
+    apply: 'build',
+    resolveId(id, importer) {
+      if (id === '@ctrl/tinycolor' && importer && /element-plus[\\/]es[\\/]components[\\/]button[\\/]/.test(importer)) return stub
+      return null
+    },
+  }
+}
+
 const shell = offlineShell(fileURLToPath(new URL('.', import.meta.url)))
 
 export default defineConfig({
@@ -100,16 +119,20 @@ export default defineConfig({
     ...(process.env.VITEST
       ? []
       : [
+          // Each catalogue in two parts, the borrower app's and the rest (scripts/i18n-parts.ts).
+          catalogueParts(fileURLToPath(new URL('.', import.meta.url))),
           // The catalogues are compiled at build time, so the bundle carries vue-i18n's runtime only
           // (no message compiler). Tests (VITEST) read the catalogues as plain strings.
           VueI18nPlugin({
-            include: [fileURLToPath(new URL('./src/i18n/en.ts', import.meta.url)), fileURLToPath(new URL('./src/i18n/zh-CN.ts', import.meta.url))],
+            include: ['en', 'zh-CN', 'en.borrower', 'zh-CN.borrower', 'en.staff', 'zh-CN.staff']
+              .map((name) => fileURLToPath(new URL(`./src/i18n/${name}.ts`, import.meta.url))),
             runtimeOnly: true,
             compositionOnly: true,
             fullInstall: true,
             dropMessageCompiler: true,
           }),
           nonBlockingStyles(),
+          noButtonColor(),
           shell.plugin,
           serviceWorker(shell),
           // Brotli and gzip copies beside every text file worth it; api/static.py serves the best one.

@@ -8,7 +8,7 @@ import 'element-plus/es/components/message-box/style/css'
 import './styles.css'
 import App from './App.vue'
 import { i18n, currentLocale, restoreLocale } from './i18n'
-import { createAppRouter } from './router'
+import { createAppRouter, preloadRoute } from './router'
 import { configureClient } from './api/client'
 import { useSession } from './identity/stores/session'
 import { registerServiceWorker } from './platform/offline'
@@ -31,6 +31,7 @@ const router = createAppRouter()
 app.use(router)
 
 const session = useSession(pinia)
+preloadRoute(router, window.location.pathname + window.location.search, session.signedIn)
 configureClient({
   token: () => session.token,
   language: () => currentLocale(),

@@ -1,8 +1,11 @@
 // vue-i18n set-up: zh-CN by default, English second; the choice is remembered in localStorage.
-// Only the chosen language's catalogue is downloaded: Chinese (the default, and the fallback while
-// another loads) is in the main bundle, English is its own chunk fetched when first chosen.
+// Only the chosen language's catalogue is downloaded, and only the part the page needs: each
+// catalogue is built in two parts (scripts/i18n-parts.ts), the keys the borrower app names and the
+// rest, which the staff console adds (router guard: loadStaffMessages). The borrower part of Chinese
+// (the default, and the fallback while another loads) is in the main bundle; every other part is
+// its own chunk, fetched when first needed.
 import { createI18n } from 'vue-i18n'
-import zhCN from './zh-CN'
+import zhCN from './zh-CN.borrower'
 import type { Messages } from './messages'
 import type { Locale } from './format'
 
@@ -10,10 +13,18 @@ export type { Locale } from './format'
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en']
 const STORAGE_KEY = 'mc.locale'
 
-/** The catalogues that are not in the main bundle, each its own chunk. */
-const LOADERS: Record<Exclude<Locale, 'zh-CN'>, () => Promise<{ default: Messages }>> = {
-  en: () => import('./en'),
+type Part = 'borrower' | 'staff'
+type Loader = () => Promise<{ default: Messages }>
+
+/** The parts that are not in the main bundle, each its own chunk. */
+const LOADERS: Record<Locale, Partial<Record<Part, Loader>>> = {
+  'zh-CN': { staff: () => import('./zh-CN.staff') },
+  en: { borrower: () => import('./en.borrower'), staff: () => import('./en.staff') },
 }
+const loaded = new Set<string>(['zh-CN:borrower'])
+const loading = new Map<string, Promise<void>>()
+/** Whether the staff part is wanted (the console has been opened, or a key was missing). */
+let staffWanted = false
 
 function savedLocale(): Locale {
   const saved = typeof localStorage !== 'undefined' ? localStorage.getItem(STORAGE_KEY) : null
@@ -27,17 +38,42 @@ export const i18n = createI18n({
   missingWarn: true,
   fallbackWarn: false,
   messages: { 'zh-CN': zhCN } as Record<Locale, Messages>,
+  // A key the borrower part lacks (the build's scan missed it): fetch the rest, which shows it.
+  missing: () => {
+    if (!staffWanted) void loadStaffMessages().catch(() => undefined)
+  },
 })
 
 export function currentLocale(): Locale {
   return i18n.global.locale.value as Locale
 }
 
-/** Download the catalogue of `locale` unless it is already there. */
+function loadPart(locale: Locale, part: Part): Promise<void> {
+  const id = `${locale}:${part}`
+  if (loaded.has(id)) return Promise.resolve()
+  let pending = loading.get(id)
+  if (!pending) {
+    const load = LOADERS[locale][part] as Loader
+    pending = load()
+      .then(({ default: messages }) => {
+        i18n.global.mergeLocaleMessage(locale, messages)
+        loaded.add(id)
+      })
+      .finally(() => loading.delete(id))
+    loading.set(id, pending)
+  }
+  return pending
+}
+
+/** Download the catalogue of `locale` (the parts wanted so far) unless it is already there. */
 export async function loadLocale(locale: Locale): Promise<void> {
-  if (locale === 'zh-CN' || i18n.global.availableLocales.includes(locale)) return
-  const { default: messages } = await LOADERS[locale]()
-  i18n.global.setLocaleMessage(locale, messages)
+  await Promise.all([loadPart(locale, 'borrower'), ...(staffWanted ? [loadPart(locale, 'staff')] : [])])
+}
+
+/** The staff console's strings in the current language (and in any language chosen from now on). */
+export async function loadStaffMessages(): Promise<void> {
+  staffWanted = true
+  await loadLocale(currentLocale())
 }
 
 /**

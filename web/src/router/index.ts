@@ -11,6 +11,7 @@ import {
   type Router,
 } from 'vue-router'
 import { useSession } from '@/identity/stores/session'
+import { loadStaffMessages } from '@/i18n'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -130,18 +131,21 @@ const routes: RouteRecordRaw[] = [
 ]
 
 const STAFF_PREFIX = '/staff'
+/** The `/auth/me` request under way, if any (one at a time however many navigations wait for it). */
+let pendingMe: Promise<void> | null = null
 
 /** Where a page outside the caller's reach sends them, or nothing when they may stay. */
 export async function guard(to: RouteLocationNormalized) {
   const session = useSession()
-  if (session.token && !session.me) {
-    try {
-      await session.fetchMe()
-    } catch {
-      session.clear()
-    }
-  }
   const staffArea = to.path === STAFF_PREFIX || to.path.startsWith(STAFF_PREFIX + '/')
+  if (session.token && !session.me) {
+    pendingMe ??= session.fetchMe().then(() => undefined, () => session.clear()).finally(() => (pendingMe = null))
+    // A borrower's page does not wait for who they are (it paints sooner; an expired session is sent
+    // to the sign-in page by the API client's 401 hook). The console and the sign-in pages decide on it.
+    if (session.isStaff || staffArea || to.meta.guest) await pendingMe
+  }
+  // The console's strings are not in the borrower app's catalogue part (src/i18n/index.ts).
+  if (staffArea || session.isStaff) await loadStaffMessages().catch(() => undefined)
   const auth = to.meta.auth ?? (staffArea && !to.meta.guest && to.name !== 'staff-enrol' ? 'staff' : undefined)
 
   if (to.name === 'staff-enrol') {
@@ -179,6 +183,21 @@ export function createAppRouter() {
   router.beforeEach(guard)
   reloadOnStaleChunk(router)
   return router
+}
+
+/**
+ * Start downloading the code of the page at `path` now (at start-up, beside the stylesheets and the
+ * language), instead of once the app has mounted and the guard has run. Not for a page the guard
+ * will send a signed-out visitor away from.
+ */
+export function preloadRoute(router: Router, path: string, signedIn: boolean): void {
+  const matched = router.resolve(path).matched
+  if (!signedIn && matched.some((r) => r.meta.auth)) return
+  for (const record of matched) {
+    for (const component of Object.values(record.components ?? {})) {
+      if (typeof component === 'function') void (component as () => Promise<unknown>)().catch(() => undefined)
+    }
+  }
 }
 
 const STALE_CHUNK = /dynamically imported module|Importing a module script failed/i

@@ -11,6 +11,7 @@ type PublicConfig = components['schemas']['PublicConfig']
 export type AccountKind = 'borrower' | 'staff'
 
 const KEY = 'mc.session'
+let configPending: Promise<PublicConfig> | null = null
 
 interface Stored {
   token: string
@@ -55,7 +56,11 @@ export const useSession = defineStore('session', {
       return !permission || permission.split('|').some((p) => this.permissions.has(p))
     },
     async loadConfig(): Promise<PublicConfig> {
-      if (!this.config) this.config = await call(api.GET('/api/v1/public/config'))
+      // The shell and the page ask at once on a first visit: one request for both.
+      if (!this.config) {
+        configPending ??= call(api.GET('/api/v1/public/config')).finally(() => (configPending = null))
+        this.config = await configPending
+      }
       return this.config
     },
     /** Keep a token from a sign-in answer and load the caller. */
