@@ -20,8 +20,11 @@ sizes, N/10 (the baseline) and N, a fresh database is migrated and filled:
 Then ONE business day of close of business runs in a child process (`cob.runs.start` + `execute`, the
 in-process runner, partitions of `--partition` loans) and reports each step's loans/s (from the run's own
 per-task durations), the whole day's seconds and loans/s, and the child's peak resident memory
-(`resource.getrusage`). `scaling_ratio` compares the time per loan at N with that at N/10 on PostgreSQL
-(SQLite when there is no PostgreSQL): 1.0 is linear in N, above 1 grows faster.
+(`resource.getrusage`). With `--baseline-src DIR/src` the filled database is copied first and the same day
+is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
+baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
+compares the time per loan at N with that at N/10 on PostgreSQL (SQLite when there is no PostgreSQL):
+1.0 is linear in N, above 1 grows faster.
 
 Last line: one JSON object with `n`, `pg_seconds`, `pg_peak_mb`, `sqlite_seconds`, `sqlite_peak_mb`,
 `scaling_ratio` and every figure per backend and size.
@@ -33,15 +36,17 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, make_url, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -49,6 +54,7 @@ import request_path as rp
 from microcredit.config import Settings
 from microcredit.contracts import service as contracts
 from microcredit.contracts import signing
+from microcredit.db.engine import make_engine
 from microcredit.db.migrate import upgrade
 from microcredit.demo import _as, _product_terms, demo_id_number, seed
 from microcredit.identity import service as identity
@@ -253,33 +259,67 @@ def child(url: str, data_dir: Path, partition: int) -> None:
                       "steps": steps}))
 
 
+def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
+    """A copy of the filled database (the same loans for the baseline code): its URL and PostgreSQL name."""
+    if backend == "sqlite":
+        shutil.copyfile(tmp / "bench.sqlite3", tmp / "baseline.sqlite3")
+        return f"sqlite:///{tmp / 'baseline.sqlite3'}", None
+    name = f"mc_bench_cob_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(os.environ["MICROCREDIT_TEST_POSTGRES_URL"])
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False), name
+
+
+def _close_day(url: str, tmp: Path, partition: int, src: str | None) -> dict[str, Any]:
+    env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
+    env.pop("MICROCREDIT_REDIS_URL", None)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition)],
+                         env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-4000:])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    """A fresh database of `backend` with `n` loans, one day closed in a child process."""
+    """A fresh database of `backend` with `n` loans, one day closed in a child process (and, with
+    `--baseline-src`, the same day on a copy of the database by that source tree's code first)."""
     tmp = Path(tempfile.mkdtemp(prefix="mc-bench-cob-"))
     url, pg_name = rp._database_url(backend, tmp)
+    drop = [pg_name]
     try:
         began = time.perf_counter()
         templates, _ = _templates(url, tmp, min(args.templates, n))
         _copy(url, tmp, templates, n)
         filled = time.perf_counter() - began
-        env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
-        env.pop("MICROCREDIT_REDIS_URL", None)
-        out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(args.partition)],
-                             env=env, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise SystemExit(out.stderr[-4000:])
-        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        result.update(backend=backend, n=n, fill_seconds=round(filled, 1))
+        baseline = None
+        if args.baseline_src:
+            twin_url, twin_name = _twin(backend, url, tmp)
+            drop.append(twin_name)
+            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src)
+        result = _close_day(url, tmp, args.partition, None)
+        result.update(backend=backend, n=n, fill_seconds=round(filled, 1), baseline=baseline)
         return result
     finally:
-        if pg_name is not None:
-            rp._drop(pg_name)
+        for name in drop:
+            if name is not None:
+                rp._drop(name)
 
 
 def _line(r: dict[str, Any]) -> str:
-    steps = "  ".join(f"{k} {v['loans_per_s']}/s" for k, v in r["steps"].items())
-    return (f"{r['backend']:>10} n={r['n']:>8}: {r['seconds']:>8} s  {r['loans_per_s']:>6} loans/s  "
-            f"peak {r['peak_mb']} MB  status {r['status']}  (filled in {r['fill_seconds']} s)\n{'':>12}{steps}")
+    def one(label: str, x: dict[str, Any]) -> str:
+        steps = "  ".join(f"{k} {v['loans_per_s']}/s" for k, v in x["steps"].items())
+        return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
+                f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")
+    text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s)"
+    if r.get("baseline"):
+        b = r["baseline"]
+        text_ = one("baseline", b) + "\n" + text_ + f"\n{'':>12}speed-up x{b['seconds'] / r['seconds']:.2f}"
+    return text_
 
 
 def main() -> None:
@@ -288,6 +328,8 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--partition", type=int, default=500)
     parser.add_argument("--templates", type=int, default=12)
+    parser.add_argument("--baseline-src", help="a source tree (its src/ directory) whose code closes the same day "
+                                                   "on a copy of each database first: before/after in one run")
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -311,6 +353,8 @@ def main() -> None:
             summary[f"{short}_seconds"] = results[backend][args.n]["seconds"]
             summary[f"{short}_peak_mb"] = results[backend][args.n]["peak_mb"]
             summary[f"{short}_loans_per_s"] = results[backend][args.n]["loans_per_s"]
+            if results[backend][args.n].get("baseline"):
+                summary[f"{short}_baseline_seconds"] = results[backend][args.n]["baseline"]["seconds"]
     summary["runs"] = [r for sizes in results.values() for r in sizes.values()]
     print(json.dumps(summary))
 

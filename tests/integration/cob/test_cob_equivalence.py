@@ -212,7 +212,8 @@ def _diff(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> str:
     for a, b in zip(got, want, strict=True):
         if a != b:
             fields = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-            return f"loan {a[0]} differs in fields {fields}: cob {a} != per-loan {b}"
+            return f"loan {a[0]} differs in fields {fields}: cob {[a[n] for n in fields]!r:.1500}" \
+                   f" != per-loan {[b[n] for n in fields]!r:.1500}"
     return ""
 
 
