@@ -19,8 +19,9 @@ sizes, N/10 (the baseline) and N, a fresh database is migrated and filled:
 
 Then ONE business day of close of business runs in a child process (`cob.runs.start` + `execute`, the
 in-process runner, partitions of `--partition` loans) and reports each step's loans/s (from the run's own
-per-task durations), the whole day's seconds and loans/s, and the child's peak resident memory
-(`resource.getrusage`). With `--baseline-src DIR/src` the filled database is copied first and the same day
+per-task durations), the whole day's seconds and loans/s, its CPU seconds and SQL statements per loan
+(what load on a shared machine moves least), and the child's peak resident memory (`resource.getrusage`).
+With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
 compares the time per loan at N with that at N/10 on PostgreSQL (SQLite when there is no PostgreSQL):
@@ -46,7 +47,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, make_url, select, text
+from sqlalchemy import event, func, insert, make_url, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -239,12 +240,23 @@ def child(url: str, data_dir: Path, partition: int) -> None:
     with runtime.db.unit_of_work() as session:
         inst = parties.organisation.institution_by_code(session=session, code="DEMO")
         inst_id = inst.id
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    assert runtime.db.engine is not None
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     run_id = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                      institution_id=inst_id, on=None, partition_size=partition,
                                                      lease_seconds=kit.lease_seconds).id)
     cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id)
     seconds = time.perf_counter() - began
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
+    day_statements = statements[0]
     with runtime.db.unit_of_work(write=False) as session:
         run = session.get(CobRun, run_id)
         assert run is not None
@@ -254,6 +266,7 @@ def child(url: str, data_dir: Path, partition: int) -> None:
                     "loans_per_s": round(s["loans"] / max(s["duration_ms"] / 1000, 1e-3))}
              for name, s in (report or {}).get("steps", {}).items()}
     print(json.dumps({"loans": n, "status": status, "seconds": round(seconds, 2),
+                      "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan": round(day_statements / max(n, 1), 1),
                       "loans_per_s": round(n / seconds), "peak_mb": round(
                           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "steps": steps}))
@@ -314,6 +327,7 @@ def _line(r: dict[str, Any]) -> str:
     def one(label: str, x: dict[str, Any]) -> str:
         steps = "  ".join(f"{k} {v['loans_per_s']}/s" for k, v in x["steps"].items())
         return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
+                f"cpu {x['cpu_seconds']} s  {x['statements_per_loan']} statements/loan  "
                 f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")
     text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s)"
     if r.get("baseline"):
@@ -353,8 +367,11 @@ def main() -> None:
             summary[f"{short}_seconds"] = results[backend][args.n]["seconds"]
             summary[f"{short}_peak_mb"] = results[backend][args.n]["peak_mb"]
             summary[f"{short}_loans_per_s"] = results[backend][args.n]["loans_per_s"]
+            summary[f"{short}_statements_per_loan"] = results[backend][args.n]["statements_per_loan"]
             if results[backend][args.n].get("baseline"):
                 summary[f"{short}_baseline_seconds"] = results[backend][args.n]["baseline"]["seconds"]
+                summary[f"{short}_baseline_statements_per_loan"] = \
+                    results[backend][args.n]["baseline"]["statements_per_loan"]
     summary["runs"] = [r for sizes in results.values() for r in sizes.values()]
     print(json.dumps(summary))
 

@@ -181,9 +181,6 @@ def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[
     assert the_step.run is not None
     ids = loans.active_ids(session=session, institution_id=run.institution_id, first=task.first_loan_id,
                            last=task.last_loan_id)
-    # The partition's loans read in one query: the steps' unlocked reads of a loan (`loans.get`) are then
-    # answered from the session; a locked read (`advance`, `autodebit`) still reads the row again.
-    held = loans.by_ids(session=session, loan_ids=[i for i in ids if i not in skipped])
     totals: dict[str, int] = {}
     done = failed = 0
     for loan_id in ids:
@@ -200,7 +197,6 @@ def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[
         done += 1
         for key, value in result.items():
             totals[key] = totals.get(key, 0) + value
-    del held
     task.loans, task.failed, task.counts = done, failed, totals
     task.state, task.finished_at = "done", kit.clock.now()
     task.duration_ms = int((time.monotonic() - began) * 1000)
