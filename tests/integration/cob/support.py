@@ -8,9 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
+from microcredit.risk.warnings.models import BehaviourScoreRow, RiskWarning
+from microcredit.servicing.models import Loan
 from tests.factories import make_borrower, make_institution, make_staff
 from tests.integration.helpers import sign_contract, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
@@ -31,24 +37,37 @@ class Portfolio:
 
 
 def open_portfolio(client: Any, session: Any, runtime: Any, monkeypatch: Any, *, amounts: tuple[str, ...]
-                   = ("8000.00", "12000.00", "5000.00")) -> Portfolio:
-    """One disbursed loan per amount; the first borrower binds a card (auto-debit collects from it)."""
+                   = ("8000.00", "12000.00", "5000.00"), plans: tuple[dict[str, Any], ...] | None = None,
+                   cards: dict[int, str] | None = None, products: dict[str, dict[str, Any]] | None = None,
+                   id_numbers: tuple[str, ...] | None = None) -> Portfolio:
+    """One disbursed loan per amount; the first borrower binds a card (auto-debit collects from it).
+
+    `plans` (one per amount) change the application (product, term, repayment method); `cards` gives the
+    card each borrower binds, by position (default: the first borrower binds `CARD`); `products` publishes
+    more products by code with their changed terms; `id_numbers` the borrowers' ID numbers (what the
+    credit bureau simulator answers by), for twin databases."""
     inst = make_institution(session, runtime)
     publish_product(session, runtime, inst)
+    for code, changes in (products or {}).items():
+        publish_product(session, runtime, inst, code, **changes)
+    cards = {0: CARD} if cards is None else cards
+    plans = plans or tuple({} for _ in amounts)
     finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
     admin = make_staff(session, runtime, inst, roles=("administrator",), password=None)
-    borrowers = [make_borrower(session, runtime, inst, password=None) for _ in amounts]
+    borrowers = [make_borrower(session, runtime, inst, password=None, id_number=id_numbers[n] if id_numbers else None)
+                 for n in range(len(amounts))]
     hf, ha = signed_in(session, runtime, finance.user), signed_in(session, runtime, admin.user)
     heads = [signed_in(session, runtime, b.user) for b in borrowers]
     session.commit()
     use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
     loan_ids, first_due = [], None
-    for n, (borrower, hb, amount) in enumerate(zip(borrowers, heads, amounts, strict=True)):
-        draft = client.post("/api/v1/me/applications", headers=hb, json={**PLAN, "amount": amount}).json()
+    for n, (borrower, hb, amount, plan) in enumerate(zip(borrowers, heads, amounts, plans, strict=True)):
+        draft = client.post("/api/v1/me/applications", headers=hb, json={**PLAN, **plan, "amount": amount}).json()
         submitted = client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()
         assert submitted["status"] == "approved", submitted
-        if n == 0:
-            card = client.post("/api/v1/me/bank-cards", headers=hb, json={"bank_name": "中国银行", "card_number": CARD})
+        if n in cards:
+            card = client.post("/api/v1/me/bank-cards", headers=hb,
+                               json={"bank_name": "中国银行", "card_number": cards[n]})
             assert card.status_code == 201, card.text
         sign_contract(client, runtime, hb, borrower.phone, draft["id"])
         loan = client.post("/api/v1/loans", headers=hf, json={"application_id": draft["id"]}).json()
@@ -67,3 +86,38 @@ def move_to(session: Any, runtime: Any, inst_id: int, day: date) -> None:
     parties.organisation.set_business_date_as(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
                                               institution_id=inst_id, new_date=day, override_allowed=True)
     session.commit()
+
+
+def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
+    """Everything the close of business decides, without ids of its own or wall-clock times."""
+    with runtime.db.unit_of_work(write=False) as s:
+        rows = s.scalars(select(Loan).where(Loan.institution_id == inst_id).order_by(Loan.id)).all()
+        lines = s.execute(
+            select(JournalEntry.business_date, JournalEntry.source_kind, JournalEntry.source_ref, JournalEntry.basis,
+                   LedgerAccount.code, JournalLine.debit_minor, JournalLine.credit_minor)
+            .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+            .where(JournalEntry.institution_id == inst_id)).all()
+        ids = [r.id for r in rows]
+        return {
+            "business_date": [r.business_date for r in s.scalars(select(CobRun).where(
+                CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
+            "loans": [(r.id, r.status, r.outstanding_principal, r.dpd, r.books, r.state_as_of, r.events_count,
+                       r.state) for r in rows],
+            "lines": sorted(tuple(str(x) for x in line) for line in lines),
+            "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision) for x in s.scalars(
+                select(LoanStanding).where(LoanStanding.loan_id.in_(ids)).order_by(LoanStanding.loan_id))],
+            "features": [(x.loan_id, x.as_of, x.late_payments, x.partial_payments, x.days_since_last_payment,
+                          x.max_dpd) for x in s.scalars(select(LoanBehaviour).where(
+                              LoanBehaviour.loan_id.in_(ids)).order_by(LoanBehaviour.loan_id))],
+            "reminders": sorted((x.loan_id, x.kind, x.due_date, x.sent_on) for x in s.scalars(
+                select(ReminderSent).where(ReminderSent.loan_id.in_(ids)))),
+            # Early warning's steps: the score history and the warnings raised (one per rule, subject and day).
+            "scores": [(x.loan_id, x.scored_on, x.score, x.grade, x.dpd) for x in s.scalars(
+                select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id.in_(ids))
+                .order_by(BehaviourScoreRow.loan_id, BehaviourScoreRow.scored_on))],
+            "warnings": sorted((x.rule, x.subject.split(":")[0], x.loan_id, x.raised_on, x.suggested_action)
+                               for x in s.scalars(select(RiskWarning).where(RiskWarning.institution_id == inst_id))),
+            "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
+                select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
+        }

@@ -19,25 +19,19 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from microcredit.api.app import create_app
 from microcredit.clock import FrozenClock
-from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
 from microcredit.db.engine import Database
 from microcredit.db.migrate import upgrade
 from microcredit.ledger import service as ledger
-from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
-from microcredit.risk.warnings.models import BehaviourScoreRow, RiskWarning
 from microcredit.runtime import Runtime, build_runtime
-from microcredit.servicing.models import Loan
 from microcredit.servicing.service import loans
 from tests.conftest import START, fresh_database_url, make_settings
-from tests.integration.cob.support import Portfolio, move_to, open_portfolio
+from tests.integration.cob.support import Portfolio, move_to, open_portfolio, picture
 
 KILLS = 4
 FROM, UNTIL = date(2026, 12, 21), date(2026, 12, 30)  # across the first due date (12-25)
@@ -86,41 +80,6 @@ def _cob(url: str, data_dir: Path, inst_code: str) -> subprocess.Popen[bytes]:
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _picture(runtime: Runtime, inst_id: int) -> dict[str, Any]:
-    """Everything the close of business decides, without ids of its own or wall-clock times."""
-    with runtime.db.unit_of_work(write=False) as s:
-        rows = s.scalars(select(Loan).where(Loan.institution_id == inst_id).order_by(Loan.id)).all()
-        lines = s.execute(
-            select(JournalEntry.business_date, JournalEntry.source_kind, JournalEntry.source_ref, JournalEntry.basis,
-                   LedgerAccount.code, JournalLine.debit_minor, JournalLine.credit_minor)
-            .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
-            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
-            .where(JournalEntry.institution_id == inst_id)).all()
-        ids = [r.id for r in rows]
-        return {
-            "business_date": [r.business_date for r in s.scalars(select(CobRun).where(
-                CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
-            "loans": [(r.id, r.status, r.outstanding_principal, r.dpd, r.books, r.state_as_of, r.events_count,
-                       r.state) for r in rows],
-            "lines": sorted(tuple(str(x) for x in line) for line in lines),
-            "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision) for x in s.scalars(
-                select(LoanStanding).where(LoanStanding.loan_id.in_(ids)).order_by(LoanStanding.loan_id))],
-            "features": [(x.loan_id, x.as_of, x.late_payments, x.partial_payments, x.days_since_last_payment,
-                          x.max_dpd) for x in s.scalars(select(LoanBehaviour).where(
-                              LoanBehaviour.loan_id.in_(ids)).order_by(LoanBehaviour.loan_id))],
-            "reminders": sorted((x.loan_id, x.kind, x.due_date, x.sent_on) for x in s.scalars(
-                select(ReminderSent).where(ReminderSent.loan_id.in_(ids)))),
-            # Early warning's steps: the score history and the warnings raised (one per rule, subject and day).
-            "scores": [(x.loan_id, x.scored_on, x.score, x.grade, x.dpd) for x in s.scalars(
-                select(BehaviourScoreRow).where(BehaviourScoreRow.loan_id.in_(ids))
-                .order_by(BehaviourScoreRow.loan_id, BehaviourScoreRow.scored_on))],
-            "warnings": sorted((x.rule, x.subject.split(":")[0], x.loan_id, x.raised_on, x.suggested_action)
-                               for x in s.scalars(select(RiskWarning).where(RiskWarning.institution_id == inst_id))),
-            "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
-                select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
-        }
-
-
 def test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run(twins) -> None:
     (killed_rt, killed, killed_url, killed_dir), (clean_rt, clean, clean_url, clean_dir) = twins
     assert killed.loan_ids == clean.loan_ids
@@ -139,7 +98,7 @@ def test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run(twins) -> 
     reference = _cob(clean_url, clean_dir, clean.inst.code)
     assert reference.wait(timeout=600) == 0, (clean_dir / "cob.log").read_text()[-3000:]
 
-    got, want = _picture(killed_rt, killed.inst.id), _picture(clean_rt, clean.inst.id)
+    got, want = picture(killed_rt, killed.inst.id), picture(clean_rt, clean.inst.id)
     assert got["runs"] == [(FROM + timedelta(days=n), "done", 3, 0) for n in range((UNTIL - FROM).days + 1)]
     for key in want:
         assert got[key] == want[key], key

@@ -474,12 +474,20 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
             business_date: date) -> tuple[PostedEntry, ...]:
     """Bring the loan's books to `business_date` (what the close of business does each day): penalty
     interest charged on what is overdue (`charge_penalties`), then, with no new event, credit held used
-    on a due date and interest and fees falling due recognised (accrual book)."""
+    on a due date and interest and fees falling due recognised (accrual book).
+
+    The loan is folded on the date once: the penalties owed are read from that fold, and only when one
+    is charged (a new event) is it folded again — the fold is a function of the terms and events, so
+    without a new event the second fold would give the same state."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if loan.status == "pending_disbursement":
         return ()
-    charged = charge_penalties(session=session, clock=clock, actor=actor, loan=loan, business_date=business_date)
-    state = state_of(session=session, loan=loan, as_of=business_date)
+    terms = core_terms(session, loan)
+    state = core.fold(terms, core_events(repo.events_of(session, loan.id)), as_of=business_date)
+    charged = _charge(session, clock, actor, loan, business_date,
+                      _owed(session, loan, terms, state, business_date) if loan.status in ALLOWED["penalty"] else [])
+    if charged:
+        state = state_of(session=session, loan=loan, as_of=business_date)
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
@@ -489,20 +497,27 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
 
 
 def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule:
-    """The penalty rule of the loan's product version (a published version does not change)."""
-    version = products.catalogue.version_by_id(session=session, version_id=loan.product_version_id)
-    rule = products.catalogue.terms_of(version).penalty
+    """The penalty rule of the loan's product version (a published version does not change, so its terms
+    are read once per unit of work and version)."""
+    kept: dict[int, Any] = session.info.setdefault("servicing_penalty_terms", {})
+    rule = kept.get(loan.product_version_id)
+    if rule is None:
+        version = products.catalogue.version_by_id(session=session, version_id=loan.product_version_id)
+        rule = kept[loan.product_version_id] = products.catalogue.terms_of(version).penalty
     return PenaltyRule(basis=PenaltyBasis(rule.basis), value=percent(rule.value_percent),
                        day_count=terms.contract.day_count, compound_overdue_interest=rule.compound_overdue_interest,
                        grace_days=rule.grace_days)
 
 
+def _owed(session: Session, loan: Loan, terms: core.Terms, state: core.LoanState,
+          as_of: date) -> list[core.PenaltyOwed]:
+    return core.penalties_owed(state, contract_rate=terms.contract.annual_rate,
+                               rule=penalty_rule(session, loan, terms), rounding=terms.contract.rounding, as_of=as_of)
+
+
 def penalties_owed(*, session: Session, loan: Loan, as_of: date) -> list[core.PenaltyOwed]:
     """Each installment past its grace on `as_of`: the penalty it has cost by then and what it was charged."""
-    terms = core_terms(session, loan)
-    return core.penalties_owed(state_of(session=session, loan=loan, as_of=as_of),
-                               contract_rate=terms.contract.annual_rate, rule=penalty_rule(session, loan, terms),
-                               rounding=terms.contract.rounding, as_of=as_of)
+    return _owed(session, loan, core_terms(session, loan), state_of(session=session, loan=loan, as_of=as_of), as_of)
 
 
 def charge_penalties(*, session: Session, clock: Clock, actor: Actor, loan: Loan,
@@ -513,11 +528,17 @@ def charge_penalties(*, session: Session, clock: Clock, actor: Actor, loan: Loan
     keyed in with an earlier value date stays charged: lowering it is a waiver, by maker-checker."""
     if loan.status not in ALLOWED["penalty"]:
         return ()
+    return _charge(session, clock, actor, loan, business_date,
+                   penalties_owed(session=session, loan=loan, as_of=business_date))
+
+
+def _charge(session: Session, clock: Clock, actor: Actor, loan: Loan, business_date: date,
+            owed: list[core.PenaltyOwed]) -> tuple[Recorded, ...]:
     recorded = []
-    for owed in penalties_owed(session=session, loan=loan, as_of=business_date):
-        if owed.to_charge.is_positive:
+    for one in owed:
+        if one.to_charge.is_positive:
             item = event_item(type="penalty", id=_next_id(loan, "penalty"), on=business_date,
-                              installment=owed.installment, amount=owed.to_charge)
+                              installment=one.installment, amount=one.to_charge)
             recorded.append(record(session, clock, actor, loan, item, key=None))
     return tuple(recorded)
 
