@@ -540,9 +540,9 @@ def _prepay(book: _Book, terms: Terms, event: Event, allocation: Allocation, mod
     )
 
 
-def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -> _Book:
-    """A further disbursement: the installments not yet ended re-amortised on the balance plus
-    `scheduled` (the tranche less its down payment)."""
+def _tranche_allowed(book: _Book, terms: Terms, event: Disbursement) -> Reamortisation:
+    """The plan a tranche joins, once the terms allow it: tranches at all, not written off, and never
+    more than the approved amount outstanding."""
     plan = book.plan
     assert plan is not None
     if not terms.tranches:
@@ -554,6 +554,13 @@ def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -
         approved = terms.approved_maximum
         raise _refuse(event, "above_approved_amount",
                       f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
+    return plan
+
+
+def _tranche(book: _Book, terms: Terms, event: Disbursement, scheduled: Money) -> _Book:
+    """A further disbursement: the installments not yet ended re-amortised on the balance plus
+    `scheduled` (the tranche less its down payment)."""
+    plan = _tranche_allowed(book, terms, event)
     # Under TERM_SHARE (Fineract's K11) a tranche joins the period it falls in, (start, due date]:
     # on a due date it is scheduled from that day's installment on.
     joins = event.on
@@ -591,17 +598,7 @@ def _tranche_on_later(book: _Book, terms: Terms, event: Disbursement, down: Mone
     pays what is owed on the day and ahead, next installment first (Fineract allocates a loan's
     overpayment on a disbursement, ``allocateOverpayment``); then the down payment is collected
     when the terms say so -- on a loan that held credit, only what its installment still owes."""
-    plan = book.plan
-    assert plan is not None
-    if not terms.tranches:
-        raise _refuse(event, "already_disbursed", "the loan is disbursed once (its terms allow no tranches)")
-    if book.written_off_on is not None:
-        raise _refuse(event, "written_off", "the loan is written off")
-    outstanding = Money.total((d.principal for d in book.owed), terms.currency)
-    if outstanding + event.amount > terms.approved_maximum:
-        approved = terms.approved_maximum
-        raise _refuse(event, "above_approved_amount",
-                      f"{outstanding} outstanding and {event.amount} more exceed the approved {approved}")
+    plan = _tranche_allowed(book, terms, event)
     if plan.terms.annual_rate:
         raise _refuse(event, "tranche_with_interest",
                       "a tranche added to the later installments is for a loan without interest")
