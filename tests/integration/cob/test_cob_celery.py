@@ -21,8 +21,8 @@ import pytest
 from microcredit.ledger import service as ledger
 from microcredit.runtime import Runtime
 from microcredit.servicing.service import loans
-from tests.integration.cob.support import Portfolio
-from tests.integration.cob.test_cob_sigkill import FROM, UNTIL, _picture, twin_databases
+from tests.integration.cob.support import Portfolio, picture
+from tests.integration.cob.test_cob_sigkill import FROM, UNTIL, twin_databases
 
 BIN = Path(sys.executable).parent
 
@@ -83,8 +83,8 @@ def test_two_celery_workers_close_the_dates_as_the_in_process_runner_does(twins,
         text = log.read_text()
         assert "Task microcredit.cob.work_task" in text, text[-2000:]
         assert "succeeded" in text, text[-2000:]
-    got: dict[str, Any] = _picture(celery_rt, on_celery.inst.id)
-    want: dict[str, Any] = _picture(inproc_rt, in_process.inst.id)
+    got: dict[str, Any] = picture(celery_rt, on_celery.inst.id)
+    want: dict[str, Any] = picture(inproc_rt, in_process.inst.id)
     assert len(got["runs"]) == (UNTIL - FROM).days + 1
     assert {status for _, status, _, _ in got["runs"]} == {"done"}
     for key in want:
