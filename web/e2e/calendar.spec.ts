@@ -12,9 +12,8 @@ test.use({ viewport: { width: 1366, height: 900 } })
 /** Three monthly installments from 2026-11-11, due dates moved to the next working day. */
 async function quoteAcrossSpringFestival(page: Page) {
   await page.getByTestId('menu-calculator').click()
-  const start = page.getByRole('combobox', { name: '放款日期' })
-  await start.fill('2026-11-11')
-  await start.press('Enter')
+  // The start date is the phone's own date input (a native <input type="date">).
+  await page.getByTestId('calc-start').fill('2026-11-11')
   await page.getByTestId('calc-term').locator('input').fill('3')
   await page.getByTestId('calc-term').locator('input').blur()
   await page.getByTestId('calc-business-day-rule').click()
