@@ -13,7 +13,7 @@ test.use({ viewport: { width: 1366, height: 900 } })
 async function quoteAcrossSpringFestival(page: Page) {
   await page.getByTestId('menu-calculator').click()
   // The start date is the phone's own date input (a native <input type="date">).
-  await page.getByTestId('calc-start').fill('2026-11-11')
+  await page.getByTestId('calc-start').locator('xpath=descendant-or-self::input').fill('2026-11-11')
   await page.getByTestId('calc-term').locator('input').fill('3')
   await page.getByTestId('calc-term').locator('input').blur()
   await page.getByTestId('calc-business-day-rule').click()
