@@ -46,6 +46,9 @@ test.describe('staff console', () => {
     await page.getByRole('option', { name: '每期本息', exact: true }).click()
     await page.getByTestId('fee-waivable-0').click()
     await expect(page.getByTestId('product-live-status')).toHaveAttribute('data-status', 'ok')
+    // A late fee of 20.00 after 5 days (滞纳金) does not change the APR: it is a default charge, under the ceiling.
+    await page.getByTestId('product-late-fee').click()
+    await page.getByTestId('product-late-fee-amount').fill('20.00')
     await expect(page.getByTestId('product-live-apr')).toContainText(/1[01]\.\d\d%/)
     await expect(page.getByTestId('product-live-apr')).not.toContainText('10.00%')
 
@@ -98,6 +101,10 @@ test.describe('borrower app', () => {
     await expect(page.getByTestId('offer-schedule').locator('tbody tr')).toHaveCount(12)
     await expect(page.getByTestId('offer-apr')).toHaveText('11.50%')
     await expect(page.getByTestId('offer-cost')).toContainText('¥')
+    // What being late costs, before applying: penalty, the late fee and the ceiling on them.
+    await expect(page.getByTestId('offer-overdue')).toContainText('上浮 50.00%')
+    await expect(page.getByTestId('offer-overdue')).toContainText('逾期满 10 日，计收滞纳金 ¥10.00')
+    await expect(page.getByTestId('offer-overdue')).toContainText('不超过逾期本息年化 24.00%')
     // The APR is at least as prominent as any rate on the page.
     const aprSize = await page.getByTestId('offer-apr').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
     const installmentSize = await page.getByTestId('offer-installment').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))

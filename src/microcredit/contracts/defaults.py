@@ -101,7 +101,7 @@ DEFAULT_HTML = """<!DOCTYPE html>
 {% endif %}
 
 <h2>第五条　逾期罚息</h2>
-<p>乙方未按期足额还款的，自逾期之日{% if terms.penalty.grace_days %}（宽限期 {{ terms.penalty.grace_days }} 日届满后）{% endif %}起，对逾期本金按年利率 {{ terms.penalty.rate_percent }}% 计收罚息{% if terms.penalty.compound %}，对逾期未付利息计收复利{% endif %}，直至清偿之日止。罚息与本合同全部利息、费用合计折算的年化利率不超过法律规定的上限。</p>
+<p>乙方未按期足额还款的，自逾期之日{% if terms.penalty.grace_days %}（宽限期 {{ terms.penalty.grace_days }} 日届满后）{% endif %}起，对逾期本金按年利率 {{ terms.penalty.rate_percent }}% 计收罚息{% if terms.penalty.compound %}，对逾期未付利息计收复利{% endif %}，直至清偿之日止。{% if terms.penalty.late_fee %}某期逾期超过 {{ terms.penalty.late_fee.after_days }} 日仍未足额归还的，就该期一次性计收滞纳金 {{ terms.penalty.late_fee.amount }} 元{% if terms.penalty.late_fee.percent != "0" %}，另加该期届时未还本息的 {{ terms.penalty.late_fee.percent }}%{% endif %}。{% endif %}{% if terms.penalty.cap_percent %}每期逾期后计收的罚息、复利{% if terms.penalty.late_fee %}、滞纳金{% endif %}（以及逾期本金继续计收的利息）合计，按该期未还本息与逾期天数折算的年化比率不超过 {{ terms.penalty.cap_percent }}%，超出部分不予计收。{% else %}罚息与本合同全部利息、费用合计折算的年化利率不超过法律规定的上限。{% endif %}</p>
 
 <h2>第六条　提前还款</h2>
 <p>乙方可提前归还全部或部分借款，利息按实际占用天数计算，甲方不收取提前还款违约金。</p>
@@ -177,7 +177,8 @@ def default_docx() -> bytes:
     doc.add_paragraph("{% for fee in terms.fees %}{{ fee.name }}（收取方：{{ fee.payee_name }}）合计 ¥{{ fee.total }}；"
                       "{% else %}无{% endfor %}")
     doc.add_heading("逾期罚息、违约与争议解决", level=1)
-    doc.add_paragraph("逾期本金按年利率 {{ terms.penalty.rate_percent }}% 计收罚息。乙方连续两期或累计三期未按期足额还款的，"
+    doc.add_paragraph("逾期本金按年利率 {{ terms.penalty.rate_percent }}% 计收罚息{% if terms.penalty.late_fee %}，逾期超过 "
+                      "{{ terms.penalty.late_fee.after_days }} 日另计滞纳金{% endif %}。乙方连续两期或累计三期未按期足额还款的，"
                       "甲方有权宣布借款提前到期。争议由甲方住所地有管辖权的人民法院管辖。")
     doc.add_paragraph("本 Word 文件为可编辑副本，仅供阅读；以甲方数字签名的 PDF 合同为准。")
     out = io.BytesIO()

@@ -136,6 +136,8 @@ def demo_products(first_day: date) -> list[tuple[str, ProductTerms]]:
             first_day, name_zh="个人消费贷", name_en="Personal consumer loan", amount_min="1000.00",
             amount_max="30000.00", term_min=6, term_max=12, repayment_methods=["equal_installment"],
             rate={"kind": "fixed", "annual_rate": "11.5"}, customer_types=["consumer"],
+            penalty={"basis": "uplift", "value_percent": "50", "grace_days": 3,
+                     "late_fee": {"amount": "10.00", "after_days": 10}},
             required_documents=["id_card", "bank_statement"],
             approval_policy=[{"up_to_amount": "10000.00", "worst_grade": "B", "levels": 1},
                              {"up_to_amount": "30000.00", "worst_grade": "E", "levels": 2}],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
@@ -334,7 +335,7 @@ def retire_product_version(product_code: ProductCode, version_number: VersionNum
 
 # --- what borrowers are offered (public: the PBOC rules want the APR shown in marketing) --------------
 
-def _offer_read(product: Any, version: Any) -> ProductOfferRead:
+def _offer_read(product: Any, version: Any, cap: Decimal) -> ProductOfferRead:
     terms: ProductTerms = service.catalogue.terms_of(version)
     return ProductOfferRead(
         code=product.code, version=version.number, name_zh=terms.name_zh, name_en=terms.name_en,
@@ -343,6 +344,7 @@ def _offer_read(product: Any, version: Any) -> ProductOfferRead:
         repayment_methods=list(terms.repayment_methods), rate_min_percent=f"{terms.rate.lowest.normalize():f}",
         rate_max_percent=f"{terms.rate.highest[1].normalize():f}",
         apr_max_percent=((version.cap_check or {}).get("worst") or {}).get("apr_percent"), fees=terms.fees,
+        penalty=terms.penalty, default_charges_cap_percent=f"{cap.normalize():f}",
         group_lending=terms.group_lending, required_documents=list(terms.required_documents))
 
 
@@ -350,18 +352,20 @@ def _offer_read(product: Any, version: Any) -> ProductOfferRead:
             summary="The products on offer (public)", dependencies=[public()])
 def list_product_offers(session: DB, institution: InstitutionId) -> list[ProductOfferRead]:
     """The institution's published products active on its business date, with amount, term and rate ranges."""
-    _, business_date = _institution(session, institution)
-    return [_offer_read(p, v) for p, v in service.catalogue.offers(session=session, institution_id=institution,
-                                                                   on=business_date)]
+    kind, business_date = _institution(session, institution)
+    cap = service.caps.caps_in_force(session=session, institution_kind=kind, on=business_date).hard_cap_percent
+    return [_offer_read(p, v, cap) for p, v in service.catalogue.offers(session=session, institution_id=institution,
+                                                                        on=business_date)]
 
 
 @router.get("/product-offers/{product_code}", response_model=ProductOfferRead, operation_id="get_product_offer",
             summary="One product on offer (public)", dependencies=[public()])
 def get_product_offer(product_code: ProductCode, session: DB, institution: InstitutionId) -> ProductOfferRead:
     """The product's version on offer today (404 when nothing is)."""
-    _, business_date = _institution(session, institution)
+    kind, business_date = _institution(session, institution)
+    cap = service.caps.caps_in_force(session=session, institution_kind=kind, on=business_date).hard_cap_percent
     return _offer_read(*service.catalogue.offer(session=session, institution_id=institution, code=product_code,
-                                                on=business_date))
+                                                on=business_date), cap)
 
 
 @router.post("/products/{product_code}/quote", response_model=ProductQuoteRead, operation_id="quote_product",

@@ -174,14 +174,38 @@ class ProductFee(InputSchema):
         return value
 
 
+class LateFee(InputSchema):
+    """滞纳金: charged once on an installment still unpaid `after_days` after its due date (and past the
+    grace days): a fixed amount plus a percent of the principal and interest it still owed then."""
+
+    amount: Annotated[MoneyStr, money_bounds(ge="0", le="10000")] = Field(default="0.00", validate_default=True,
+                                                                           examples=["20.00"])
+    percent: Annotated[PercentStr, Field(ge=0, le=10)] = Field(
+        default="0", validate_default=True, description="percent of the installment's unpaid principal + interest",
+        examples=["2"])
+    after_days: int = Field(default=1, ge=1, le=90)
+
+    @field_validator("percent")
+    @classmethod
+    def _amount_or_percent(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        amount = info.data.get("amount")
+        if not value and isinstance(amount, Money) and not amount.is_positive:
+            raise field_error("late_fee_empty", "a late fee needs an amount or a percent", "滞纳金须有金额或比例")
+        return value
+
+
 class PenaltyRule(InputSchema):
-    """Penalty interest (罚息) on overdue amounts, after a grace of some days."""
+    """Penalty interest (罚息) on overdue amounts, after a grace of some days, and an optional late fee.
+
+    Together they never exceed the yearly cap on default charges in force on the contract date
+    (the rate caps' hard cap, 24 % for a small-loan company) on the installment's unpaid amount."""
 
     basis: Literal["uplift", "margin", "fixed"] = Field(
         description="uplift: contract rate × (1 + value %); margin: contract rate + value; fixed: value")
     value_percent: Rate = Field(description='e.g. "50" (uplift 50 %: 12 % becomes 18 %)')
     compound_overdue_interest: bool = False
     grace_days: int = Field(default=0, ge=0, le=30)
+    late_fee: LateFee | None = Field(default=None, description="滞纳金, charged once per overdue installment")
 
 
 class ApprovalRow(InputSchema):
@@ -489,6 +513,10 @@ class ProductOfferRead(OutputSchema):
     apr_max_percent: str | None = Field(
         description="The highest APR (IRR) of the version's sample loans, checked when it was published")
     fees: list[ProductFee]
+    penalty: PenaltyRule = Field(description="What an overdue installment is charged: penalty interest, late fee")
+    default_charges_cap_percent: str = Field(
+        description="Penalty, compound interest and late fee together stay within this yearly rate on the overdue "
+                    "amount (the cap in force today for the institution's kind)", examples=["24"])
     group_lending: bool
     required_documents: list[str]
 

@@ -81,6 +81,9 @@ def test_create_publish_and_a_new_version_supersedes(client, session, runtime):
     offers = client.get("/api/v1/product-offers", headers=institution_header(inst)).json()
     assert [(o["code"], o["version"], o["amount_max"], o["rate_max_percent"]) for o in offers] == [
         ("BIZ", 2, "30000.00", "10")]
+    # What being late costs is on offer too, with the cap in force for a small-loan company.
+    assert (offers[0]["penalty"]["basis"], offers[0]["penalty"]["late_fee"]) == ("uplift", None)
+    assert offers[0]["default_charges_cap_percent"] == "24"
 
     r = client.post("/api/v1/products/BIZ/versions/2/retire", headers=h)
     assert r.json()["status"] == "retired"
@@ -101,12 +104,32 @@ def test_invalid_terms_are_refused_naming_the_field(client, session, runtime):
         (terms(repayment_methods=["equal_installment", "foo"]), "terms.repayment_methods.1", "literal_error"),
         (terms(approval_policy=[{"up_to_amount": "5000.00", "worst_grade": "E", "levels": 1}]),
          "terms.approval_policy", "approval_policy_gap"),
+        (terms(penalty={"basis": "uplift", "value_percent": "50", "late_fee": {"after_days": 5}}),
+         "terms.penalty.late_fee.percent", "late_fee_empty"),
+        (terms(penalty={"basis": "uplift", "value_percent": "50", "late_fee": {"amount": "-1.00"}}),
+         "terms.penalty.late_fee.amount", "greater_than_equal"),
+        (terms(penalty={"basis": "uplift", "value_percent": "50", "late_fee": {"amount": "20.00", "after_days": 0}}),
+         "terms.penalty.late_fee.after_days", "greater_than_equal"),
     ]
     for body, field, code in cases:
         problem = assert_problem(client.post("/api/v1/products", headers=h, json={"code": "BAD", "terms": body}), 422)
         assert problem["field"] == field, (field, problem)
         assert code in {e["code"] for e in problem["errors"]} | {problem["code"]}, problem
     assert before.diff(snapshot(runtime.db)) == {}
+
+
+def test_a_late_fee_is_kept_with_the_version_and_shown_on_offer(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    penalty = {"basis": "fixed", "value_percent": "18", "grace_days": 3,
+               "late_fee": {"amount": "20.00", "percent": "1.5", "after_days": 5}}
+    assert client.post("/api/v1/products", headers=h, json={"code": "FEE", "terms": terms(penalty=penalty)}
+                       ).status_code == 201
+    assert client.post("/api/v1/products/FEE/versions/1/publish", headers=h).status_code == 200
+    kept = client.get("/api/v1/products/FEE/versions/1", headers=h).json()["terms"]["penalty"]
+    assert kept["late_fee"] == {"amount": "20.00", "percent": "1.5", "after_days": 5}
+    offer = client.get("/api/v1/product-offers/FEE", headers=institution_header(inst)).json()
+    assert offer["penalty"]["late_fee"] == kept["late_fee"]
 
 
 def test_above_the_hard_cap_is_never_published(client, session, runtime):

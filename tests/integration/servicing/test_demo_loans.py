@@ -75,6 +75,14 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     assert drift["applications"] > 0, drift
     assert drift["psi"] is not None, drift
     assert 30 < dpds[-2] <= 90
+    # 陈静's consumer loan, more than 10 days late: the product's 10.00 late fee is among its default charges
+    # (charged by the close of business with the penalty interest, within the 24 % ceiling).
+    chen = max((loan for loan in full.values() if loan["borrower_name"] == "陈静"), key=lambda loan: loan["dpd"])
+    owed = loans.penalties_owed(session=session, loan=loans.get(session=session, institution_id=inst.id,
+                                                                 loan_id=chen["id"]), as_of=inst.business_date)
+    assert chen["dpd"] > 13
+    assert Money.parse("10.00", "CNY") in [o.late_fee for o in owed], owed
+    assert all(o.charged == o.accrued for o in owed)  # the close of business charged all of it
     late = max(full.values(), key=lambda loan: loan["dpd"])
     assert (late["state"]["bucket"], late["state"]["classification"]) == ("91-180", "substandard")
     # The close of business's classify step ran on the last day: the late loan's standing and provision

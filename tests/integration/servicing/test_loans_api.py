@@ -53,9 +53,14 @@ def client(runtime, backend):
 def world(client, session, runtime, monkeypatch):
     """An institution with a product, a borrower whose application (8,000 over 6 months) is approved at
     grade B (7 %) and whose contract is signed, and a finance user."""
+    return make_world(client, session, runtime, monkeypatch)
+
+
+def make_world(client, session, runtime, monkeypatch, **product_changes):
+    """The `world` fixture's loan, its product's terms changed by `product_changes`."""
     inst = make_institution(session, runtime)
     branch = make_branch(session, runtime, inst)
-    publish_product(session, runtime, inst)
+    publish_product(session, runtime, inst, **product_changes)
     borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="王小明")
     finance = make_staff(session, runtime, inst, roles=("finance",), password=None)
     manager = make_staff(session, runtime, inst, roles=("branch_manager",), password=None)

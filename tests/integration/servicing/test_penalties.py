@@ -99,3 +99,44 @@ def test_a_loan_that_is_not_running_is_charged_nothing(client, session, runtime,
     _move_to(session, runtime, world["inst"].id, day)
     assert _charge(session, runtime, world["inst"].id, opened["id"], day) == []
     assert loans.get(session=session, institution_id=world["inst"].id, loan_id=opened["id"]).events_count == 0
+
+
+STEEP = {"basis": "fixed", "value_percent": "30", "compound_overdue_interest": True, "grace_days": 3,
+         "late_fee": {"amount": "20.00", "percent": "1", "after_days": 5}}
+
+
+@pytest.fixture
+def steep(client, session, runtime, monkeypatch):
+    """The same loan on a product whose penalty (30 % a year with compound interest) and late fee (20.00 + 1 %
+    after 5 days) ask for more than the 24 % ceiling on default charges allows."""
+    return base.make_world(client, session, runtime, monkeypatch, penalty=STEEP)
+
+
+def test_a_late_fee_and_a_steep_penalty_are_charged_within_the_ceiling_on_default_charges(client, session, runtime,
+                                                                                          steep):
+    inst_id = steep["inst"].id
+    loan = _disbursed(client, steep)["loan"]
+    assert loans.get(session=session, institution_id=inst_id, loan_id=loan["id"]).terms[
+        "default_charges_cap_percent"] == "24"  # the small-loan company's cap in force on the contract date
+    first = loan["state"]["installments"][0]
+    due = date.fromisoformat(first["due_date"])
+    owed = Money.parse(first["due"]["principal"], "CNY").minor + Money.parse(first["due"]["interest"], "CNY").minor
+
+    day = due + timedelta(days=10)
+    _move_to(session, runtime, inst_id, day)
+    contractual = _fen(owed * Fraction(30, 100) * Fraction(10, 360)) + 2000 + _fen(Fraction(owed, 100))
+    ceiling = _fen(owed * Fraction(24, 100) * Fraction(10, 360))
+    assert ceiling < contractual
+    assert _charge(session, runtime, inst_id, loan["id"], day) == [(1, str(Money(ceiling, "CNY")))]
+    assert _charge(session, runtime, inst_id, loan["id"], day) == []
+    assert loans.penalties_owed(session=session, loan=loans.get(session=session, institution_id=inst_id,
+                                                                 loan_id=loan["id"]),
+                                as_of=day)[0].contractual == Money(contractual, "CNY")
+    _books_hold_the_loans(session, inst_id, day)
+
+    # Ten days on, still clipped: charged what the ceiling grew by, not a fen more.
+    later = due + timedelta(days=20)
+    _move_to(session, runtime, inst_id, later)
+    grown = _fen(owed * Fraction(24, 100) * Fraction(20, 360)) - ceiling
+    assert _charge(session, runtime, inst_id, loan["id"], later) == [(1, str(Money(grown, "CNY")))]
+    _books_hold_the_loans(session, inst_id, later)

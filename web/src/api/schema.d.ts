@@ -9304,6 +9304,31 @@ export interface components {
             labelled_at: string;
         };
         /**
+         * LateFee
+         * @description 滞纳金: charged once on an installment still unpaid `after_days` after its due date (and past the
+         *     grace days): a fixed amount plus a percent of the principal and interest it still owed then.
+         */
+        LateFee: {
+            /**
+             * After Days
+             * @default 1
+             */
+            after_days?: number;
+            /**
+             * Amount
+             * @default 0.00
+             * @example 20.00
+             */
+            amount?: string;
+            /**
+             * Percent
+             * @description percent of the installment's unpaid principal + interest
+             * @default 0
+             * @example 2
+             */
+            percent?: string;
+        };
+        /**
          * LedgerAccountCreate
          * @description A new account; its normal side follows its type (the opposite for a contra account).
          * @example {
@@ -11623,7 +11648,10 @@ export interface components {
         };
         /**
          * PenaltyRule
-         * @description Penalty interest (罚息) on overdue amounts, after a grace of some days.
+         * @description Penalty interest (罚息) on overdue amounts, after a grace of some days, and an optional late fee.
+         *
+         *     Together they never exceed the yearly cap on default charges in force on the contract date
+         *     (the rate caps' hard cap, 24 % for a small-loan company) on the installment's unpaid amount.
          */
         PenaltyRule: {
             /**
@@ -11642,6 +11670,8 @@ export interface components {
              * @default 0
              */
             grace_days?: number;
+            /** @description 滞纳金, charged once per overdue installment */
+            late_fee?: components["schemas"]["LateFee"] | null;
             /**
              * Value Percent
              * @description e.g. "50" (uplift 50 %: 12 % becomes 18 %)
@@ -12055,6 +12085,12 @@ export interface components {
             code: string;
             /** Currency */
             currency: string;
+            /**
+             * Default Charges Cap Percent
+             * @description Penalty, compound interest and late fee together stay within this yearly rate on the overdue amount (the cap in force today for the institution's kind)
+             * @example 24
+             */
+            default_charges_cap_percent: string;
             /** Fees */
             fees: components["schemas"]["ProductFee"][];
             /** Group Lending */
@@ -12063,6 +12099,8 @@ export interface components {
             name_en: string;
             /** Name Zh */
             name_zh: string;
+            /** @description What an overdue installment is charged: penalty interest, late fee */
+            penalty: components["schemas"]["PenaltyRule"];
             /** Period Unit */
             period_unit: string;
             /** Rate Max Percent */

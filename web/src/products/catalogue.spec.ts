@@ -29,6 +29,17 @@ describe('the product form and the API terms', () => {
   })
 })
 
+describe('the late fee', () => {
+  it('is sent when on (trimmed), round-trips, and is null when off', () => {
+    const form = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan', late_fee_on: true, late_fee_amount: ' 20.00 ', late_fee_percent: '1.5', late_fee_after_days: 7 }
+    const terms = termsFromForm(form)
+    expect(terms.penalty.late_fee).toEqual({ amount: '20.00', percent: '1.5', after_days: 7 })
+    expect(termsFromForm(formFromTerms(terms))).toEqual(terms)
+    expect(termsFromForm({ ...form, late_fee_on: false }).penalty.late_fee).toBeNull()
+    expect(formFromTerms(termsFromForm({ ...form, late_fee_on: false })).late_fee_on).toBe(false)
+  })
+})
+
 describe('the limit table by grade and the debt-service bound', () => {
   it('are sent when on, round-trip, and are absent (null) when off', () => {
     const form = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan', limits_on: true, max_dsr_percent: ' 50 ' }

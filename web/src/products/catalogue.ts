@@ -81,6 +81,11 @@ export interface ProductForm {
   penalty_value: string
   penalty_compound: boolean
   penalty_grace_days: number
+  /** 滞纳金: charged once on an installment still unpaid after some days (off: none). */
+  late_fee_on: boolean
+  late_fee_amount: string
+  late_fee_percent: string
+  late_fee_after_days: number
   grace_on_principal_periods: number
   grace_on_interest_payment_periods: number
   allocation_strategy: (typeof STRATEGIES)[number]
@@ -113,7 +118,8 @@ export function emptyForm(firstDay: string): ProductForm {
     term_min: 3, term_max: 12, repayment_methods: ['equal_installment'], rate_kind: 'fixed', annual_rate: '10',
     grades: { A: '8', B: '9', C: '10', D: '11', E: '12' }, day_count: 'ACT/360', interest_method: 'declining_balance',
     business_day_rule: 'following', fees: [], penalty_basis: 'uplift', penalty_value: '50', penalty_compound: false,
-    penalty_grace_days: 3, grace_on_principal_periods: 0, grace_on_interest_payment_periods: 0,
+    penalty_grace_days: 3, late_fee_on: false, late_fee_amount: '20.00', late_fee_percent: '0', late_fee_after_days: 5,
+    grace_on_principal_periods: 0, grace_on_interest_payment_periods: 0,
     allocation_strategy: 'due_date_order', recalculation: false, recalculation_rest: 'daily',
     recalculation_compounding: 'none', recalculation_pre_closure: 'till_pre_closure_date',
     customer_types: ['consumer'], age_min: 18, age_max: 65, required_documents: ['id_card'],
@@ -145,6 +151,10 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     })),
     penalty_basis: terms.penalty.basis, penalty_value: terms.penalty.value_percent,
     penalty_compound: terms.penalty.compound_overdue_interest ?? false, penalty_grace_days: terms.penalty.grace_days ?? 0,
+    late_fee_on: !!terms.penalty.late_fee,
+    late_fee_amount: terms.penalty.late_fee?.amount ?? fallback.late_fee_amount,
+    late_fee_percent: terms.penalty.late_fee?.percent ?? fallback.late_fee_percent,
+    late_fee_after_days: terms.penalty.late_fee?.after_days ?? fallback.late_fee_after_days,
     grace_on_principal_periods: terms.grace_on_principal_periods ?? 0,
     grace_on_interest_payment_periods: terms.grace_on_interest_payment_periods ?? 0,
     allocation_strategy: terms.allocation_strategy ?? 'due_date_order',
@@ -180,7 +190,11 @@ export function termsFromForm(form: ProductForm): ProductTerms {
       ...(f.basis === 'percent' && f.of === 'installment' && f.kind === 'per_installment' ? { basis: 'installment' as const } : {}),
     })),
     penalty: { basis: form.penalty_basis, value_percent: form.penalty_value.trim(),
-      compound_overdue_interest: form.penalty_compound, grace_days: form.penalty_grace_days },
+      compound_overdue_interest: form.penalty_compound, grace_days: form.penalty_grace_days,
+      late_fee: form.late_fee_on
+        ? { amount: form.late_fee_amount.trim() || '0.00', percent: form.late_fee_percent.trim() || '0',
+            after_days: form.late_fee_after_days }
+        : null },
     grace_on_principal_periods: form.grace_on_principal_periods,
     grace_on_interest_payment_periods: form.grace_on_interest_payment_periods,
     allocation_strategy: form.allocation_strategy,

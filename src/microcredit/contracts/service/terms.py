@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.contracts.rendering import amount_in_words
+from microcredit.parties import service as parties
 from microcredit.products import service as products
 
 METHOD_NAMES = {"equal_installment": "等额本息", "equal_principal": "等额本金",
@@ -54,7 +55,9 @@ def compute(*, session: Session, application: Any, start: Any) -> dict[str, Any]
     installments = [{k: row[k] for k in ("number", "due_date", "principal", "interest", "fees", "total",
                                          "balance_after")} for row in data["installments"]]
     days = DAYS_IN_YEAR.get(product_terms.day_count, 365)
-    penalty = product_terms.penalty
+    penalty, fee = product_terms.penalty, product_terms.penalty.late_fee
+    kind = parties.organisation.institution(session=session, institution_id=application.institution_id).kind
+    cap = products.caps.caps_in_force(session=session, institution_kind=kind, on=start).hard_cap_percent
     return {
         "product": {"code": application.product_code, "version": application.product_version_number,
                     "name": product_terms.name_zh},
@@ -83,7 +86,10 @@ def compute(*, session: Session, application: Any, start: Any) -> dict[str, Any]
                   "charges": f["charges"], "total": f["total"]} for f in data["fees"]],
         "penalty": {"basis": penalty.basis, "value_percent": f"{penalty.value_percent:f}",
                     "grace_days": penalty.grace_days, "compound": penalty.compound_overdue_interest,
-                    "rate_percent": _percent(penalty_rate(penalty.basis, penalty.value_percent, annual), "0.01")},
+                    "rate_percent": _percent(penalty_rate(penalty.basis, penalty.value_percent, annual), "0.01"),
+                    "late_fee": None if fee is None else {"amount": str(fee.amount), "after_days": fee.after_days,
+                                                          "percent": f"{fee.percent.normalize():f}"},
+                    "cap_percent": f"{cap.normalize():f}"},
     }
 
 
@@ -105,4 +111,5 @@ def sample() -> dict[str, Any]:
             "fees": [{"name": "担保费", "kind": "per_installment", "payee": "guarantor", "payee_name": "担保机构",
                       "per_charge": "5.00", "charges": 6, "total": "30.00"}],
             "penalty": {"basis": "uplift", "value_percent": "50", "grace_days": 3, "compound": False,
-                        "rate_percent": "18.00"}}
+                        "rate_percent": "18.00", "late_fee": {"amount": "20.00", "after_days": 5, "percent": "0"},
+                        "cap_percent": "24"}}

@@ -38,7 +38,7 @@ from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP
 from microcredit.lending import loan as core
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
-from microcredit.lending.delinquency import PenaltyBasis, PenaltyRule
+from microcredit.lending.delinquency import ChargeCap, LateFeeRule, PenaltyBasis, PenaltyRule
 from microcredit.lending.money import Money, percent
 from microcredit.notifications import service as notifications
 from microcredit.origination import service as origination
@@ -141,7 +141,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                 borrower_user_id=application.borrower_user_id, application_id=application.id,
                 number=f"L-{application.number}", product_code=application.product_code,
                 product_version_id=application.product_version_id, currency=terms.currency,
-                principal=application.amount, terms=_terms_json(description, conventions, calendar),
+                principal=application.amount,
+                terms={**_terms_json(description, conventions, calendar),
+                       "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}"},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
                 books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
     repo.add(session, loan)
@@ -496,23 +498,60 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     return (*(e for r in charged for e in r.entries), *entries)
 
 
+@dataclass(frozen=True, slots=True)
+class DefaultRules:
+    """What an overdue installment may be charged: the product version's penalty rule and late fee,
+    and the yearly ceiling on default charges the loan was made under."""
+
+    penalty: PenaltyRule
+    late_fee: LateFeeRule | None
+    cap: ChargeCap | None
+
+
 def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule:
-    """The penalty rule of the loan's product version (a published version does not change, so its terms
-    are read once per unit of work and version)."""
+    """The penalty rule of the loan's product version."""
+    return default_rules(session, loan, terms).penalty
+
+
+def default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
+    """The default-charge rules of the loan (a published version does not change, so its terms are read
+    once per unit of work and version; the cap is the loan's own, pinned when it was opened)."""
     kept: dict[int, Any] = session.info.setdefault("servicing_penalty_terms", {})
     rule = kept.get(loan.product_version_id)
     if rule is None:
         version = products.catalogue.version_by_id(session=session, version_id=loan.product_version_id)
         rule = kept[loan.product_version_id] = products.catalogue.terms_of(version).penalty
-    return PenaltyRule(basis=PenaltyBasis(rule.basis), value=percent(rule.value_percent),
-                       day_count=terms.contract.day_count, compound_overdue_interest=rule.compound_overdue_interest,
-                       grace_days=rule.grace_days)
+    fee = rule.late_fee
+    cap = _cap_percent(session, loan)
+    return DefaultRules(
+        penalty=PenaltyRule(basis=PenaltyBasis(rule.basis), value=percent(rule.value_percent),
+                            day_count=terms.contract.day_count, grace_days=rule.grace_days,
+                            compound_overdue_interest=rule.compound_overdue_interest),
+        late_fee=None if fee is None else LateFeeRule(amount=fee.amount, rate=percent(fee.percent),
+                                                      after_days=fee.after_days),
+        cap=None if cap is None else ChargeCap(annual_rate=percent(cap), day_count=terms.contract.day_count))
+
+
+def _cap_percent(session: Session, loan: Loan) -> Decimal | None:
+    """The yearly ceiling on default charges pinned on the loan when it was opened; for a loan opened before
+    the ceiling was pinned, the caps in force on its opening day for its institution's kind."""
+    pinned = loan.terms.get("default_charges_cap_percent")
+    if pinned is not None:
+        return Decimal(pinned)
+    return _cap_in_force(session, loan.institution_id, loan.opened_at.date())
+
+
+def _cap_in_force(session: Session, institution_id: int, on: date) -> Decimal:
+    kind = parties.organisation.institution(session=session, institution_id=institution_id).kind
+    return products.caps.caps_in_force(session=session, institution_kind=kind, on=on).hard_cap_percent
 
 
 def _owed(session: Session, loan: Loan, terms: core.Terms, state: core.LoanState,
           as_of: date) -> list[core.PenaltyOwed]:
-    return core.penalties_owed(state, contract_rate=terms.contract.annual_rate,
-                               rule=penalty_rule(session, loan, terms), rounding=terms.contract.rounding, as_of=as_of)
+    rules = default_rules(session, loan, terms)
+    return core.penalties_owed(state, contract_rate=terms.contract.annual_rate, rule=rules.penalty,
+                               rounding=terms.contract.rounding, as_of=as_of, late_fee_rule=rules.late_fee,
+                               cap=rules.cap, overdue_earns_interest=terms.recalculation is not None)
 
 
 def penalties_owed(*, session: Session, loan: Loan, as_of: date) -> list[core.PenaltyOwed]:
