@@ -94,6 +94,7 @@ from microcredit.lending.loan.events import (
     Waiver,
     WriteOff,
 )
+from microcredit.lending.loan.progressive import ProgressiveBook, opened, overdue_recalculated, paid, synced
 from microcredit.lending.loan.recalculation import PreClosure, Recalculation, rest_date
 from microcredit.lending.loan.state import (
     Amounts,
@@ -194,6 +195,8 @@ class _Book(NamedTuple):
     """The last deferral or rescheduling granted for financial difficulty."""
     accelerated_on: date | None = None
     """The day the loan was called early (`Acceleration`)."""
+    progressive: ProgressiveBook | None = None
+    """The progressive calculator's model of the loan (`Terms.progressive`), after the first disbursement."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -243,11 +246,31 @@ def _with_payment(book: _Book, allocation: Allocation, event_id: str | None, *,
         principal_prepaid=principal_prepaid,
         credit=allocation.credit_balance,
     )
-    return book._replace(
+    book = book._replace(
         owed=apply_allocation(book.owed, allocation) if allocation.lines else book.owed,
         credit=_money(book.credit) + allocation.credit_balance,
         payments=(*book.payments, record),
     )
+    if book.progressive is not None and allocation.lines:
+        due_dates = {d.number: d.due_date for d in book.owed}
+        book = _with_model(book, paid(book.progressive, allocation.lines, due_dates, allocation.paid_on))
+    return book
+
+
+def _with_model(book: _Book, progressive: ProgressiveBook) -> _Book:
+    """`book` with the progressive calculator's model replaced and the installments following it."""
+    charged, owed = synced(progressive.model, book.charged, book.owed)
+    return book._replace(progressive=progressive, charged=charged, owed=owed)
+
+
+def _overdue_back(book: _Book, terms: Terms, day: date) -> _Book:
+    """P8 on `day` (`Terms.progressive` with an `overdue_rest`): the overdue principal back into
+    the running period's balance, the installments following the model."""
+    rule = terms.progressive
+    if rule is None or rule.overdue_rest is None or book.progressive is None or book.plan is None:
+        return book
+    starts = {r.number: r.period_start for r in book.plan.schedule.installments}
+    return _with_model(book, overdue_recalculated(book.progressive, rule.overdue_rest, book.owed, starts, day))
 
 
 def _use_credit_on(book: _Book, terms: Terms, day: date) -> _Book:
@@ -349,6 +372,9 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
     down, number = _down_payment(book, terms, event)
     if book.plan is not None:
+        if book.progressive is not None:
+            raise _refuse(event, "progressive_tranche",
+                          "a tranche on the progressive calculator's schedule is not reproduced yet")
         if book.plan.terms.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
             return _tranche_on_later(book, terms, event, down, number)
         if terms.tranche_replays_payments and any(p.event_id is not None for p in book.payments):
@@ -378,6 +404,8 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
+    if terms.progressive is not None:
+        book = _with_model(book, opened(terms, terms.progressive, schedule.installments, event.on, event.amount - down))
     book = _with_down_payment(book, terms, event, down, number)
     return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
 
@@ -716,6 +744,7 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     else:
         policy, mode = terms.overpayment, terms.prepayment_mode
         strategy = event.strategy or strategy
+    book = _overdue_back(book, terms, event.on)
     allocation = allocate(book.owed, event.amount, event.on, strategy=strategy, overpayment=policy)
     if allocation.prepayment.is_positive:
         return _prepay(book, terms, event, allocation, mode)
@@ -1237,7 +1266,7 @@ def _reversed(events: Iterable[Event]) -> tuple[str, ...]:
 def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
     zero = book.zero()
     if book.plan is not None:
-        book = _advance(book, terms, as_of)
+        book = _overdue_back(_advance(book, terms, as_of), terms, as_of)
     plan = book.plan
     installments: list[InstallmentState] = []
     if plan is not None:
