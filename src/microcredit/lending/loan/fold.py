@@ -109,6 +109,7 @@ from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
 from microcredit.lending.periods import PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import (
+    PayoffQuote,
     PrepaymentMode,
     Reamortisation,
     accrued_to,
@@ -119,6 +120,7 @@ from microcredit.lending.prepayment import (
 )
 from microcredit.lending.restructure import accelerate, defer_installments, reschedule
 from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule.progressive import payable_details
 
 __all__ = ["EventRefused", "LoanBook", "down_payment_of", "reference_fold"]
 
@@ -270,7 +272,9 @@ def _overdue_back(book: _Book, terms: Terms, day: date) -> _Book:
     if rule is None or rule.overdue_rest is None or book.progressive is None or book.plan is None:
         return book
     starts = {r.number: r.period_start for r in book.plan.schedule.installments}
-    return _with_model(book, overdue_recalculated(book.progressive, rule.overdue_rest, book.owed, starts, day))
+    progressive, charged, owed = overdue_recalculated(book.progressive, rule.overdue_rest, book.charged, book.owed,
+                                                      starts, day)
+    return book._replace(progressive=progressive, charged=charged, owed=owed)
 
 
 def _use_credit_on(book: _Book, terms: Terms, day: date) -> _Book:
@@ -745,6 +749,8 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
         policy, mode = terms.overpayment, terms.prepayment_mode
         strategy = event.strategy or strategy
     book = _overdue_back(book, terms, event.on)
+    if book.progressive is not None and policy is not OverpaymentPolicy.PREPAY_PRINCIPAL:
+        return _repay_progressive(book, terms, event, strategy, policy)
     allocation = allocate(book.owed, event.amount, event.on, strategy=strategy, overpayment=policy)
     if allocation.prepayment.is_positive:
         return _prepay(book, terms, event, allocation, mode)
@@ -752,6 +758,69 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     if strategy is not terms.strategy:
         book = book._replace(own_strategies=(*book.own_strategies, (event.id, strategy)))
     return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
+
+
+def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment, strategy: AllocationStrategy,
+                       policy: OverpaymentPolicy) -> _Book:
+    """A repayment on the progressive calculator's schedule, one allocation line at a time, as
+    Fineract's processor pays an interest-bearing progressive loan
+    (``handlingPaymentAllocationForInterestBearingProgressiveLoan``): each principal or interest
+    paid goes into the model at once (P7) and every installment follows it before the next line
+    is placed; an installment paid ahead first asks only what it would on the payment day
+    (``getPayableDetails``: interest to that day, principal the EMI less it)."""
+    zero = book.zero()
+    left = event.amount
+    lines: list[AllocationLine] = []
+    while left.is_positive:
+        allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
+        while allocation.lines and (payable := _payable_on(book, allocation.lines[0], event.on)) is not book:
+            book = payable
+            allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
+        if not allocation.lines:
+            break
+        line = allocation.lines[0]
+        one = Allocation(paid_on=event.on, amount=line.amount, strategy=allocation.strategy, lines=(line,),
+                         credit_balance=zero, prepayment=zero)
+        book = book._replace(owed=apply_allocation(book.owed, one))
+        if book.progressive is not None:
+            due_dates = {d.number: d.due_date for d in book.owed}
+            book = _with_model(book, paid(book.progressive, (line,), due_dates, event.on))
+        left = left - line.amount
+        if lines and (lines[-1].installment, lines[-1].component) == (line.installment, line.component):
+            line = replace(line, amount=lines.pop().amount + line.amount)
+        lines.append(line)
+    record = PaymentApplied(event_id=event.id, on=event.on, amount=event.amount, lines=tuple(lines),
+                            interest_prepaid=zero, principal_prepaid=zero, credit=left)
+    if strategy is not terms.strategy:
+        book = book._replace(own_strategies=(*book.own_strategies, (event.id, strategy)))
+    return book._replace(credit=_money(book.credit) + left, payments=(*book.payments, record))
+
+
+def _payable_on(book: _Book, line: AllocationLine, on: date) -> _Book:
+    """`book` with the installment `line` pays ahead of its due date asking, for that component,
+    what it would on `on` (`payable_details`); `book` itself when nothing changes."""
+    progressive = book.progressive
+    index = _find(book.owed, line.installment)
+    if progressive is None or index < 0 or line.component not in (Component.PRINCIPAL, Component.INTEREST):
+        return book
+    charged, owed = book.charged[index], book.owed[index]
+    if charged.number <= 0 or charged.due_date <= on or progressive.model.index_of(charged.due_date) < 0:
+        return book
+    details = payable_details(progressive.model, charged.due_date, on)
+    if line.component is Component.PRINCIPAL:
+        amount = Money(details.principal, book.currency)
+        if amount == charged.principal:
+            return book
+        new_charged = replace(charged, principal=amount)
+        new_owed = replace(owed, principal=amount - (charged.principal - owed.principal))
+    else:
+        amount = Money(details.interest, book.currency)
+        if amount == charged.interest:
+            return book
+        new_charged = replace(charged, interest=amount)
+        new_owed = replace(owed, interest=amount - (charged.interest - owed.interest))
+    return book._replace(charged=(*book.charged[:index], new_charged, *book.charged[index + 1:]),
+                         owed=(*book.owed[:index], new_owed, *book.owed[index + 1:]))
 
 
 def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, int]:
@@ -1313,6 +1382,8 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             accrued = accrued + pending
             payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
                              total=payoff.total + extra)
+    if payoff is not None and book.progressive is not None:
+        payoff = _progressive_payoff(book, as_of)
     base = _interest_base(book, terms, as_of) if active else zero
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
@@ -1343,6 +1414,26 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _progressive_payoff(book: _Book, as_of: date) -> PayoffQuote:
+    """What settles a loan on the progressive calculator's schedule on `as_of`, as Fineract's
+    prepay template asks it (``ProgressiveLoanScheduleGenerator.calculatePrepaymentAmount``,
+    TILL_PRE_CLOSURE_DATE): the principal outstanding in the period running on `as_of` (the
+    first one before the schedule starts), its interest to that day, and every fee and penalty
+    owed.  Like Fineract's, the quote leaves out interest past due (its "TODO")."""
+    assert book.progressive is not None
+    assert book.plan is not None
+    zero = book.zero()
+    rows = book.plan.schedule.installments
+    running = next((r for r in rows if r.period_start < as_of <= r.due_date), rows[0])
+    details = payable_details(book.progressive.model, running.due_date, as_of)
+    principal, interest = Money(details.outstanding, book.currency), Money(details.interest, book.currency)
+    fees = Money.total((d.fee for d in book.owed), book.currency)
+    penalties = Money.total((d.penalty for d in book.owed), book.currency)
+    return PayoffQuote(as_of=as_of, principal=principal, overdue_interest=zero, deferred_interest=zero,
+                       accrued_interest=interest, fees=fees, penalties=penalties, prepayment_fee=zero,
+                       total=principal + interest + fees + penalties)
 
 
 def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:

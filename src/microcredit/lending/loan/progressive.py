@@ -117,27 +117,33 @@ def synced(model: ProgressiveModel, charged: tuple[InstallmentDue, ...],
     return tuple(new_charged), tuple(new_owed)
 
 
-def overdue_recalculated(book: ProgressiveBook, rest: RestFrequency, owed: Sequence[InstallmentDue],
-                         starts: dict[int, date], current: date) -> ProgressiveBook:
+Rows = tuple[InstallmentDue, ...]
+
+
+def overdue_recalculated(book: ProgressiveBook, rest: RestFrequency, charged: Rows, owed: Rows,
+                         starts: dict[int, date], current: date) -> tuple[ProgressiveBook, Rows, Rows]:
     """P8 on `current`: the principal still owed by the installments due before it put back into
-    the balance of the period running on `current` (the last one after maturity)."""
+    the balance of the period running on `current` (the last one after maturity); the
+    installments (charged, owed) follow the model after each change, and the next overdue
+    installment's principal is read from them (Fineract reads it after the update)."""
     regular = sorted((d for d in owed if d.number > 0 and d.number in starts), key=lambda d: d.number)
-    overdue = [d for d in regular if d.due_date < current]
+    overdue = [d.number for d in regular if d.due_date < current]
     if not overdue:
-        return book
+        return book, charged, owed
     last = regular[-1]
     running = next((d for d in regular if starts[d.number] < current <= d.due_date), last)
-    zero = Money.zero(last.currency)
-    principal = aggregated = zero
-    for installment in overdue:
+    principal = aggregated = Money.zero(last.currency)
+    for number in overdue:
+        due = next(d.due_date for d in regular if d.number == number)
         if not principal.is_zero:
-            book = _adjust(book, rest, current, starts[installment.number], installment.due_date, principal,
-                           aggregated)
-        principal = installment.principal
+            book = _adjust(book, rest, current, starts[number], due, principal, aggregated)
+            charged, owed = synced(book.model, charged, owed)
+        principal = next(d.principal for d in owed if d.number == number)
         aggregated = aggregated + principal
-    if running is not last or not last.due_date < current:
+    if running.number != last.number or not last.due_date < current:
         book = _adjust(book, rest, current, starts[running.number], running.due_date, principal, aggregated)
-    return book
+        charged, owed = synced(book.model, charged, owed)
+    return book, charged, owed
 
 
 def _adjust(book: ProgressiveBook, rest: RestFrequency, current: date, start: date, due: date, principal: Money,

@@ -54,7 +54,7 @@ SUPPORTED_FEATURES = frozenset({
     "multi_disbursement", "grace", "equal_principal", "interest_daily",
     "progressive", "strategy:advanced-payment-allocation-strategy",
     "interest_recalculation", "compounding_none", "rest_daily", "rest_same_as_repayment_period",
-    "month_days_30", "year_days_360", "payoff",
+    "month_days_30", "year_days_360", "payoff", "cob_interest_recalculation",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements.  ``interest_daily``: the
 rows' interest on actual days, the level installment Fineract's PMT at a 30-day-month rate (K4,
@@ -62,7 +62,8 @@ rows' interest on actual days, the level installment Fineract's PMT at a 30-day-
 
 SUPPORTED_STEPS = frozenset({
     "set_business_date", "submit_application", "approve", "disburse", "transaction", "undo_transaction",
-    "add_charge", "inline_cob", "undo_disbursal", "undo_last_disbursal",
+    "add_charge", "inline_cob", "undo_disbursal", "undo_last_disbursal", "payoff", "global_configuration",
+    "cob_workflow", "run_job",
 })
 """The steps (event types) the profile replays; ``adjust_transaction`` is translated but not
 supported: Fineract lists the replacement with no allocation (LoanRepayment.feature line 2859)."""
@@ -107,7 +108,21 @@ def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
 
 
 
-MINIMUM_SUPPORTED = 207
+def closing_payoff_with_transactions(case: Case) -> bool:
+    """Whether a progressive loan with interest is paid off by a ``payoff`` step and a
+    transactions table is asserted after it: Fineract lists no accrual on the day the payoff
+    closes the loan (Loan.feature line 5592), where the view, like Fineract's closure of every
+    other loan of the cases, posts one for the interest left to accrue (0.82); why Fineract posts
+    none there was not found (`LoanAccrualsProcessingServiceImpl.processAccrualsForLoanClosure`
+    reads as if it would)."""
+    if "interest_recalculation" not in case.features or "progressive" not in case.features:
+        return False
+    paid_off = [e.seq for e in case.events if e.type == "payoff"]
+    return bool(paid_off) and any(cp.after_event >= paid_off[0] and "transactions" in cp.assertions
+                                  for cp in case.expected)
+
+
+MINIMUM_SUPPORTED = 217
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -142,14 +157,16 @@ def events_accepted(case: Case) -> bool:
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
-    that adds no charge due on the day of an earlier payment (advanced strategy), and whose
-    terms and steps the profile takes."""
+    that adds no charge due on the day of an earlier payment (advanced strategy), that does not
+    assert the transactions after a progressive loan's payoff, and whose terms and steps the
+    profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
         and {e.type for e in case.events} <= SUPPORTED_STEPS
         and not (IN_ADVANCE_PRINCIPAL in case.features and charge_added_before_due(case))
         and not charge_due_on_an_earlier_payment_day(case)
+        and not closing_payoff_with_transactions(case)
         and terms_accepted(case)
         and events_accepted(case)
     )
@@ -309,6 +326,10 @@ def check(view: FineractView, checkpoint: Checkpoint) -> list[str]:
             diff = _diff(value, actual)
             if diff:
                 problems.append(f"summary: {diff}")
+        elif key == "all_installments_obligations_met":
+            met = all(row.outstanding.total.is_zero for row in view.state.installments)
+            if value != met:
+                problems.append(f"all installments' obligations met: expected {value}, got {met}")
         elif key == "status":
             if value != view.status:
                 problems.append(f"status: expected {value}, got {view.status}")
