@@ -269,7 +269,8 @@ def _overdue_back(book: _Book, terms: Terms, day: date) -> _Book:
     """P8 on `day` (`Terms.progressive` with an `overdue_rest`): the overdue principal back into
     the running period's balance, the installments following the model."""
     rule = terms.progressive
-    if rule is None or rule.overdue_rest is None or book.progressive is None or book.plan is None:
+    if (rule is None or rule.overdue_rest is None or book.progressive is None or book.plan is None
+            or book.written_off_on is not None):
         return book
     starts = {r.number: r.period_start for r in book.plan.schedule.installments}
     progressive, charged, owed = overdue_recalculated(book.progressive, rule.overdue_rest, book.charged, book.owed,
@@ -1079,8 +1080,16 @@ def _refund(book: _Book, terms: Terms, event: Refund) -> _Book:
     return book._replace(credit=credit - event.amount, refunded=_money(book.refunded) + event.amount)
 
 
+_NOT_ON_THE_MODEL = (Prepayment, Deferral, Rescheduling, Acceleration)
+"""Events that re-amortise the schedule, which the progressive calculator's model does not
+follow yet (`Terms.progressive` refuses them, as it refuses a tranche)."""
+
+
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
+    if book.progressive is not None and isinstance(event, _NOT_ON_THE_MODEL):
+        raise _refuse(event, "progressive_not_reproduced",
+                      f"a {type(event).__name__} on the progressive calculator's schedule is not reproduced yet")
     if book.plan is not None:
         book = _advance(book, terms, event.on)
     if terms.recalculation is not None and book.plan is not None and isinstance(event, Repayment | Prepayment):
