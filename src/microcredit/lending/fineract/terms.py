@@ -16,8 +16,10 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   and what is paid beyond everything due held as an overpayment; the advanced payment
   allocation strategy of a progressive loan when its rules are one component order in every
   bucket with NEXT_INSTALLMENT (HORIZONTAL: installment by installment, VERTICAL: component by
-  component); a progressive loan only without interest, whose schedule is then the cumulative
-  one (the calculator of `fineract.progressive` is not wired into the fold yet);
+  component); a progressive loan without interest has the cumulative schedule (P2 at r = 0),
+  one with interest the progressive calculator's (`Terms.progressive`, P1-P7) and, with
+  ``isInterestRecalculationEnabled``, ADJUST_LAST_UNPAID_PERIOD with overdue principal back in
+  the balance at a daily or same-as-repayment rest (P8);
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when

@@ -41,6 +41,13 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   was charged to a replaced installment stays owed on it.
 - With `Terms.recalculation`, interest on the actual balance beyond the
   schedule's is accrued between events and charged on each due date.
+- With `Terms.progressive`, the installments follow the progressive
+  calculator's model (`loan.progressive`): a repayment is placed one line at
+  a time, each paid principal and interest changing the model; overdue
+  principal goes back into the running period's balance before a payment
+  and when the loan is read; a tranche, a prepayment, a deferral, a
+  rescheduling or an acceleration is refused (`progressive_tranche`,
+  `progressive_not_reproduced`).
 - `WriteOff`: everything outstanding moves to written off; afterwards only
   `Recovery` (at most what was written off) takes money.
 - `Refund`: credit held paid back to the borrower, at most what is held on

@@ -22,7 +22,8 @@ kernel's time (docs/performance.md).
 **What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
 is folded by the reference):
 
-- terms without interest recalculation, down payment, Fineract's tranche replay or term-share
+- terms without interest recalculation, the progressive calculator's schedule, down payment,
+  Fineract's tranche replay or term-share
   or later-installments tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
   the next installments); any allocation strategy without an in-advance order that sweeps
   installment by installment or component by component (not Fineract's per-bucket VERTICAL);
