@@ -45,7 +45,7 @@ from microcredit.lending.allocation import AllocationStrategy, Component, Overpa
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
-from microcredit.lending.loan.recalculation import RestFrequency
+from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ProgressiveInterest, Terms
 from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
@@ -320,13 +320,14 @@ def _most_outstanding(params: Mapping[str, Any], principal: Money) -> Money | No
 
 
 _REST = {"DAILY": RestFrequency.DAILY, "SAME_AS_REPAYMENT_PERIOD": RestFrequency.SAME_AS_REPAYMENT}
+_PRE_CLOSURE = {"TILL_PRE_CLOSURE_DATE": PreClosure.TILL_PRE_CLOSURE_DATE,
+                "TILL_REST_FREQUENCY_DATE": PreClosure.TILL_REST_DATE}
 # P1: the progressive calculator counts each year's own days when ACTUAL (not K1's fixed 365).
 _PROGRESSIVE_YEAR = {"ACTUAL": DaysInYear.ACTUAL, "DAYS_360": DaysInYear.D360, "DAYS_364": DaysInYear.D364,
                      "DAYS_365": DaysInYear.D365}
 _RECALCULATION_VALUES: Mapping[str, tuple[Any, ...]] = {
     "rescheduleStrategyMethod": ("ADJUST_LAST_UNPAID_PERIOD",),
     "interestRecalculationCompoundingMethod": ("NONE",),
-    "preClosureInterestCalculationStrategy": ("TILL_PRE_CLOSURE_DATE",),
     "isArrearsBasedOnOriginalSchedule": (False,),
     "isCompoundingToBePostedAsTransaction": (False,),
     "allowCompoundingOnEod": (False,),
@@ -346,7 +347,9 @@ def _progressive_interest(params: Mapping[str, Any]) -> ProgressiveInterest:
     for key, allowed in _RECALCULATION_VALUES.items():
         if key in params and params[key] not in allowed:
             raise FineractInputError(key, f"the fineract profile supports {' or '.join(map(repr, allowed))} only")
-    return ProgressiveInterest(days_in_year=year, overdue_rest=_choice(params, "recalculationRestFrequencyType", _REST))
+    return ProgressiveInterest(days_in_year=year, overdue_rest=_choice(params, "recalculationRestFrequencyType", _REST),
+                               pre_closure=_choice(params, "preClosureInterestCalculationStrategy", _PRE_CLOSURE,
+                                                   "TILL_PRE_CLOSURE_DATE"))
 
 
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:

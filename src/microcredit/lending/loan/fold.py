@@ -781,18 +781,19 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
     lines: list[AllocationLine] = []
     while left.is_positive:
         allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
-        while allocation.lines and (payable := _payable_on(book, allocation.lines[0], event.on)) is not book:
+        while allocation.lines and (payable := _payable_on(book, terms, allocation.lines[0], event.on)) is not book:
             book = payable
             allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
         if not allocation.lines:
             break
         line = allocation.lines[0]
+        paid_on = _pay_date(book, terms, line.installment, event.on)
         one = Allocation(paid_on=event.on, amount=line.amount, strategy=allocation.strategy, lines=(line,),
                          credit_balance=zero, prepayment=zero)
         book = book._replace(owed=apply_allocation(book.owed, one))
         if book.progressive is not None:
             due_dates = {d.number: d.due_date for d in book.owed}
-            book = _with_model(book, paid(book.progressive, (line,), due_dates, event.on))
+            book = _with_model(book, paid(book.progressive, (line,), due_dates, paid_on))
         left = left - line.amount
         if lines and (lines[-1].installment, lines[-1].component) == (line.installment, line.component):
             line = replace(line, amount=lines.pop().amount + line.amount)
@@ -804,9 +805,23 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
     return book._replace(credit=_money(book.credit) + left, payments=(*book.payments, record))
 
 
-def _payable_on(book: _Book, line: AllocationLine, on: date) -> _Book:
+def _pay_date(book: _Book, terms: Terms, number: int, on: date) -> date:
+    """The day a payment on `on` counts from for installment `number`: `on`, or under
+    `PreClosure.TILL_REST_DATE` the due date of an installment not yet due whose period runs on
+    `on` (``calculateNewPayDateInCaseOfInAdvancePayment``)."""
+    rule = terms.progressive
+    if rule is None or rule.pre_closure is not PreClosure.TILL_REST_DATE or book.plan is None:
+        return on
+    row = next((r for r in book.plan.schedule.installments if r.number == number), None)
+    if row is None or not row.period_start < on <= row.due_date:
+        return on
+    return row.due_date
+
+
+def _payable_on(book: _Book, terms: Terms, line: AllocationLine, on: date) -> _Book:
     """`book` with the installment `line` pays ahead of its due date asking, for that component,
-    what it would on `on` (`payable_details`); `book` itself when nothing changes."""
+    what it would on the day a payment on `on` counts from (`payable_details`, `_pay_date`);
+    `book` itself when nothing changes."""
     progressive = book.progressive
     index = _find(book.owed, line.installment)
     if progressive is None or index < 0 or line.component not in (Component.PRINCIPAL, Component.INTEREST):
@@ -814,7 +829,7 @@ def _payable_on(book: _Book, line: AllocationLine, on: date) -> _Book:
     charged, owed = book.charged[index], book.owed[index]
     if charged.number <= 0 or charged.due_date <= on or progressive.model.index_of(charged.due_date) < 0:
         return book
-    details = payable_details(progressive.model, charged.due_date, on)
+    details = payable_details(progressive.model, charged.due_date, _pay_date(book, terms, line.installment, on))
     if line.component is Component.PRINCIPAL:
         amount = Money(details.principal, book.currency)
         if amount == charged.principal:
@@ -1399,7 +1414,7 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
                              total=payoff.total + extra)
     if payoff is not None and book.progressive is not None:
-        payoff = _progressive_payoff(book, as_of)
+        payoff = _progressive_payoff(book, terms, as_of)
     base = _interest_base(book, terms, as_of) if active else zero
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
@@ -1432,18 +1447,22 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
     )
 
 
-def _progressive_payoff(book: _Book, as_of: date) -> PayoffQuote:
+def _progressive_payoff(book: _Book, terms: Terms, as_of: date) -> PayoffQuote:
     """What settles a loan on the progressive calculator's schedule on `as_of`, as Fineract's
-    prepay template asks it (``ProgressiveLoanScheduleGenerator.calculatePrepaymentAmount``,
-    TILL_PRE_CLOSURE_DATE): the principal outstanding in the period running on `as_of` (the
-    first one before the schedule starts), its interest to that day, and every fee and penalty
-    owed.  Like Fineract's, the quote leaves out interest past due (its "TODO")."""
+    prepay template asks it (``ProgressiveLoanScheduleGenerator.calculatePrepaymentAmount``):
+    the principal outstanding in the period running on `as_of` (the first one before the
+    schedule starts), its interest to that day -- or, under `PreClosure.TILL_REST_DATE`, to the
+    due date of the period `as_of` falls strictly inside -- and every fee and penalty owed.
+    Like Fineract's, the quote leaves out interest past due (its "TODO")."""
     assert book.progressive is not None
     assert book.plan is not None
     zero = book.zero()
     rows = book.plan.schedule.installments
-    running = next((r for r in rows if r.period_start < as_of <= r.due_date), rows[0])
-    details = payable_details(book.progressive.model, running.due_date, as_of)
+    to = as_of
+    if terms.progressive is not None and terms.progressive.pre_closure is PreClosure.TILL_REST_DATE:
+        to = next((r for r in rows if r.period_start < as_of < r.due_date), rows[0]).due_date
+    running = next((r for r in rows if r.period_start < to <= r.due_date), rows[0])
+    details = payable_details(book.progressive.model, running.due_date, to)
     principal, interest = Money(details.outstanding, book.currency), Money(details.interest, book.currency)
     fees = Money.total((d.fee for d in book.owed), book.currency)
     penalties = Money.total((d.penalty for d in book.owed), book.currency)

@@ -16,7 +16,7 @@ from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationPolicy, DelinquencyBucket, validate_buckets
 from microcredit.lending.daycount import DaysInYear
-from microcredit.lending.loan.recalculation import Recalculation, RestFrequency
+from microcredit.lending.loan.recalculation import PreClosure, Recalculation, RestFrequency
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
@@ -81,6 +81,10 @@ class ProgressiveInterest:
     generator's fixed 365 (K1)."""
     overdue_rest: RestFrequency | None = None
     """P8's rest frequency (Fineract ``recalculationRestFrequencyType``); None: no recalculation."""
+    pre_closure: PreClosure = PreClosure.TILL_PRE_CLOSURE_DATE
+    """How far a payment ahead of its due date, and the payoff quote, count interest: to the
+    payment day, or (``till_rest_date``, Fineract's TILL_REST_FREQUENCY_DATE) to the due date
+    of the installment running on that day."""
 
     def __post_init__(self) -> None:
         if self.overdue_rest not in (None, RestFrequency.DAILY, RestFrequency.SAME_AS_REPAYMENT):

@@ -147,7 +147,7 @@ def test_a_progressive_loan_with_interest_takes_the_calculator_and_its_rest() ->
     ({"rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT"}, "rescheduleStrategyMethod"),
     ({"interestRecalculationCompoundingMethod": "INTEREST"}, "interestRecalculationCompoundingMethod"),
     ({"recalculationRestFrequencyType": "WEEKLY"}, "recalculationRestFrequencyType"),
-    ({"preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"}, "preClosureInterestCalculationStrategy"),
+    ({"preClosureInterestCalculationStrategy": "NONE"}, "preClosureInterestCalculationStrategy"),
     ({"interestRatePerPeriod": "0"}, "isInterestRecalculationEnabled"),
 ])
 def test_a_progressive_recalculation_the_profile_does_not_reproduce_is_refused(change: dict[str, Any],
