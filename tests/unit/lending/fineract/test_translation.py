@@ -23,7 +23,7 @@ from microcredit.lending.fineract import (
     transaction_strategies,
 )
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
-from microcredit.lending.loan.recalculation import RestFrequency
+from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ProgressiveInterest
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding, TranchePrincipal, build_schedule
@@ -141,6 +141,10 @@ def test_a_progressive_loan_with_interest_takes_the_calculator_and_its_rest() ->
     without = terms_from_fineract({**PROGRESSIVE_WITH_INTEREST, "isInterestRecalculationEnabled": False})
     assert without.progressive == ProgressiveInterest(days_in_year=DaysInYear.ACTUAL)
     assert terms_from_fineract(PROGRESSIVE).progressive is None  # without interest: the cumulative schedule
+    rest_date = terms_from_fineract({**PROGRESSIVE_WITH_INTEREST,
+                                     "preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"})
+    assert rest_date.progressive is not None
+    assert rest_date.progressive.pre_closure is PreClosure.TILL_REST_DATE
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -474,7 +474,8 @@ VARIANTS = (
     LATER_TRANCHES,
     PROGRESSIVE_INTEREST,
     replace(PROGRESSIVE_INTEREST, progressive=ProgressiveInterest(days_in_year=DaysInYear.D360,
-                                                                  overdue_rest=RestFrequency.SAME_AS_REPAYMENT)),
+                                                                  overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
+                                                                  pre_closure=PreClosure.TILL_REST_DATE)),
 )
 
 

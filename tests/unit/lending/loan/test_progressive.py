@@ -111,6 +111,20 @@ def test_the_payoff_quote_settles_the_loan_and_later_installments_bear_no_intere
     assert state.principal_identity()
 
 
+def test_under_a_rest_date_pre_closure_the_payoff_counts_interest_to_the_running_periods_due_date():
+    # Loan.feature line 5598 (TILL_REST_FREQUENCY_DATE): 83.57 + 0.49, the whole March interest.
+    terms = replace(TERMS, progressive=replace(TERMS.progressive, pre_closure=PreClosure.TILL_REST_DATE))
+    on_time = Repayment(id="r1", on=date(2024, 2, 1), amount=cny("17.01"))
+    quote = fold(terms, [DISBURSED, on_time], as_of=date(2024, 2, 15)).payoff
+    assert quote is not None
+    assert quote.total == cny("84.06")
+    state = fold(terms, [DISBURSED, on_time, Repayment(id="r2", on=date(2024, 2, 15), amount=quote.total)],
+                 as_of=date(2024, 2, 15))
+    assert state.status is LoanStatus.CLOSED
+    assert _rows(state)[1:] == [("16.52", "0.49"), ("17.01", "0.00"), ("17.01", "0.00"), ("17.01", "0.00"),
+                                ("16.02", "0.00")]
+
+
 @pytest.mark.parametrize("event", [
     Disbursement(id="t", on=date(2024, 2, 10), amount=cny("20.00")),
     Prepayment(id="p", on=date(2024, 2, 10), amount=cny("20.00"), mode=PrepaymentMode.SHORTEN_TERM),
