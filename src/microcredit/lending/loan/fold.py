@@ -757,7 +757,7 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
         policy, mode = terms.overpayment, terms.prepayment_mode
         strategy = event.strategy or strategy
     book = _overdue_back(book, terms, event.on)
-    if book.progressive is not None and policy is not OverpaymentPolicy.PREPAY_PRINCIPAL:
+    if book.progressive is not None:
         return _repay_progressive(book, terms, event, strategy, policy)
     allocation = allocate(book.owed, event.amount, event.on, strategy=strategy, overpayment=policy)
     if allocation.prepayment.is_positive:

@@ -165,6 +165,8 @@ class Terms:
         validate_buckets(self.buckets)
         if self.progressive is not None and self.recalculation is not None:
             raise ValueError("the progressive calculator's schedule has its own recalculation (overdue_rest)")
+        if self.progressive is not None and self.overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
+            raise ValueError("the progressive calculator's schedule does not re-amortise a prepaid principal yet")
         if self.most_outstanding is not None and (
                 self.most_outstanding.currency != self.contract.currency
                 or self.most_outstanding < self.contract.principal):

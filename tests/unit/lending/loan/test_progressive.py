@@ -135,7 +135,9 @@ def test_what_the_model_does_not_follow_yet_is_refused_by_code(event):
     assert refused.value.code in ("progressive_tranche", "progressive_not_reproduced")
 
 
-def test_the_calculator_does_not_take_the_engines_recalculation_beside_its_own():
+def test_the_calculator_does_not_take_the_engines_recalculation_beside_its_own_nor_prepaid_principal():
     with pytest.raises(ValueError, match="own recalculation"):
         replace(TERMS, recalculation=Recalculation(rest=RestFrequency.DAILY, compounding=Compounding.NONE,
                                                    pre_closure=PreClosure.TILL_PRE_CLOSURE_DATE))
+    with pytest.raises(ValueError, match="prepaid principal"):
+        replace(TERMS, overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL)
