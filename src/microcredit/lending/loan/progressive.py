@@ -8,7 +8,9 @@ installment's principal and interest to what the model says is due (Fineract's
 - the first disbursement builds the model on the schedule's periods and disburses into it (P2);
 - a payment's principal on an installment is ``pay_principal`` (a balance change from its day,
   or its due date when late, P7), its interest ``pay_interest``; the last unpaid installment
-  absorbs the difference (P5);
+  absorbs the difference (P5); an installment paid before its due date first asks, component
+  by component, what it would on the day the payment counts from (the payment day, or the
+  running period's due date under `PreClosure.TILL_REST_DATE`; the fold's `_payable_on`);
 - before a payment, and when the loan is read on a date, P8 puts the unpaid principal of the
   installments overdue on that date back into the running period's balance
   (``AdvancedPaymentScheduleTransactionProcessor.recalculateInterestForDate`` and
