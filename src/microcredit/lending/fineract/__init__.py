@@ -6,7 +6,9 @@ that reproduce Fineract's arithmetic (HALF_EVEN, a fixed 365-day ACTUAL year, fl
 rounded once and spread, installment multiples rounding the principal and interest shares,
 the transaction-processing strategies); `events_from_fineract` turns a scenario's steps into
 our events; `fineract_view` reads the folded state the way Fineract shows it;
-`fineract.progressive` is Fineract's progressive EMI calculator (rules P1-P7).  The rules and
+`fineract.progressive` reads Fineract's calculator parameters into the progressive EMI
+calculator (`lending.schedule.progressive`, rules P1-P7), which a progressive loan with
+interest is folded on (`Terms.progressive`).  The rules and
 the golden cases they are checked against are in docs/fineract-profile.md.
 """
 

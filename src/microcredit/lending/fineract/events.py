@@ -169,6 +169,23 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             events.append(Repayment(id=event_id, on=on, amount=money(step.get("amount"), currency,
                                                                        f"{where}.amount"), strategy=own))
             kinds[event_id] = name
+        elif kind == "global_configuration":
+            if (step.get("name"), step.get("enabled")) != ("enable-business-date", True):
+                raise FineractInputError(f"{where}.name", "of the tenant's switches the profile takes only business "
+                                         "dates enabled (they always are)")
+        elif kind == "cob_workflow":
+            # The view recalculates a progressive loan's interest on its business date (P8), as a
+            # close of business with Fineract's LOAN_INTEREST_RECALCULATION step does.
+            if step.get("step") != "LOAN_INTEREST_RECALCULATION" or step.get("action") not in ("add", "remove"):
+                raise FineractInputError(f"{where}.step", "the profile takes the interest recalculation step only")
+        elif kind == "run_job":
+            # Arrears ageing moves no amount; the view recalculates interest on its business date (P8).
+            if step.get("job") not in ("Update Loan Arrears Ageing", "Recalculate Interest For Loans"):
+                raise FineractInputError(f"{where}.job", f"the profile does not replay the job {step.get('job')!r}")
+        elif kind == "payoff":
+            on = _day(step, "date", where)
+            events.append(Repayment(id=event_id, on=on, amount=_payoff_amount(terms, events, on, where)))
+            kinds[event_id] = "Repayment"
         elif kind in ("undo_transaction", "adjust_transaction"):
             target = ids.get(step.get("target_seq", -1))
             if target is None or target not in kinds or kinds[target] == "Disbursement":
@@ -222,6 +239,20 @@ def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: 
     collected = Money.total((p.amount for p in state.payments if p.event_id == f"{tranche.id}:down_payment"),
                             terms.currency)
     return replace(tranche, down_payment_collected=collected)
+
+
+def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, where: str) -> Money:
+    """What a ``payoff`` step pays: the prepay template's amount on its day (the fold's payoff
+    quote; on the progressive calculator's schedule, Fineract's, R4 and §5)."""
+    if terms is None or terms.progressive is None:
+        raise FineractInputError(f"{where}.type", "a payoff is replayed on a progressive loan with interest only")
+    try:
+        quote = fold(terms, earlier, as_of=on).payoff
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.type", f"the loan cannot be paid off: {refused.reason}") from None
+    if quote is None or not quote.total.is_positive:
+        raise FineractInputError(f"{where}.type", "nothing to pay off")
+    return quote.total
 
 
 def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str, terms: Terms | None,

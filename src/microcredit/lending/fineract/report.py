@@ -328,16 +328,18 @@ def _accrual_rows(terms: Terms, history: FineractHistory, steps: int) -> list[Tr
     """Fineract's accrual transactions (ACCRUAL_PERIODIC), replayed step by step: each close of
     business accrues what fell due before its business date, one transaction per date; a
     payment that closes the loan accrues what is left on its day.  An accrual is never taken
-    back (undoing the payment leaves it)."""
+    back (undoing the payment leaves it), except on a progressive loan with interest
+    recalculation, whose every payment re-checks the accruals (`_accruals_rechecked`)."""
     zero = Money.zero(terms.currency)
     accrued: set[tuple[str, str]] = set()
-    posted: list[tuple[date, dict[Component, Money]]] = []
+    posted: list[tuple[date, dict[Component, Money], set[tuple[str, str]]]] = []
+    rechecked = terms.progressive is not None and terms.progressive.overdue_rest is not None
 
-    def post(on: date, items: list[tuple[Component, Money]]) -> None:
+    def post(on: date, items: list[tuple[tuple[str, str], Component, Money]]) -> None:
         parts = dict.fromkeys(Component, zero)
-        for component, amount in items:
+        for _, component, amount in items:
             parts[component] += amount
-        posted.append((on, parts))
+        posted.append((on, parts, {key for key, _, _ in items}))
 
     cobs = dict(history.closes_of_business)
     payments = {n: e for e, n in zip(history.events, history.after, strict=True)
@@ -354,27 +356,60 @@ def _accrual_rows(terms: Terms, history: FineractHistory, steps: int) -> list[Tr
             continue
         income = _income(then, history, step)
         if step in cobs:
-            due: dict[date, list[tuple[Component, Money]]] = {}
+            due: dict[date, list[tuple[tuple[str, str], Component, Money]]] = {}
             for key, (on, component, amount) in income.items():
                 if key not in accrued and on < business:
                     accrued.add(key)
-                    due.setdefault(on, []).append((component, amount))
+                    due.setdefault(on, []).append((key, component, amount))
             for on in sorted(due):
                 post(on, due[on])
         now_closed = then.status in (LoanStatus.CLOSED, LoanStatus.OVERPAID)
         if step in payments and now_closed and not closed:
-            left = [(component, amount) for key, (_, component, amount) in income.items() if key not in accrued]
+            left = [(key, component, amount) for key, (_, component, amount) in income.items() if key not in accrued]
             accrued.update(income)
             if left:
                 post(payments[step].on, left)
+        if rechecked and step in payments:
+            posted = _accruals_rechecked(posted, then, accrued)
         closed = now_closed
     return [
         TransactionRow(event_id=f"accrual:{index}", type="Accrual", date=on,
                        amount=Money.total(parts.values(), terms.currency), principal=zero,
                        interest=parts[Component.INTEREST], fees=parts[Component.FEE],
                        penalties=parts[Component.PENALTY], overpayment=zero, loan_balance=zero, reverted=False)
-        for index, (on, parts) in enumerate(posted)
+        for index, (on, parts, _) in enumerate(posted)
     ]
+
+
+_Posted = list[tuple[date, dict[Component, Money], set[tuple[str, str]]]]
+
+
+def _accruals_rechecked(posted: _Posted, state: LoanState, accrued: set[tuple[str, str]]) -> _Posted:
+    """The accruals a payment on a progressive loan with interest recalculation leaves standing
+    (``LoanAccrualsProcessingServiceImpl.reprocessPeriodicAccruals``, lines 837-884): the
+    accruals dated in an installment's period ([start, due] for the first, (start, due] after),
+    taken in order, are reversed -- and no longer listed -- from the one that takes their sum
+    of interest, fees or penalties above what the installment is charged.  So the accrual of a
+    payoff that closes the loan, dated in a period whose interest stopped at the payoff day, is
+    reversed (Loan.feature line 5592: no accrual listed).  What a reversed accrual held may be
+    accrued again."""
+    regular = sorted((r for r in state.installments if r.number > 0), key=lambda r: r.due_date)
+    kept = list(posted)
+    for k, row in enumerate(regular):
+        sums = dict.fromkeys(Component, Money.zero(state.currency))
+        for entry in list(kept):
+            on, parts, keys = entry
+            inside = (row.period_start <= on if k == 0 else row.period_start < on) and on <= row.due_date
+            if not inside:
+                continue
+            trial = {c: sums[c] + parts[c] for c in Component}
+            if (trial[Component.INTEREST] > row.due.interest or trial[Component.FEE] > row.due.fee
+                    or trial[Component.PENALTY] > row.due.penalty):
+                kept.remove(entry)
+                accrued.difference_update(keys)
+            else:
+                sums = trial
+    return kept
 
 
 def _charges(state: LoanState, history: FineractHistory, steps: int) -> tuple[ChargeRow, ...]:

@@ -16,8 +16,10 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   and what is paid beyond everything due held as an overpayment; the advanced payment
   allocation strategy of a progressive loan when its rules are one component order in every
   bucket with NEXT_INSTALLMENT (HORIZONTAL: installment by installment, VERTICAL: component by
-  component); a progressive loan only without interest, whose schedule is then the cumulative
-  one (the calculator of `fineract.progressive` is not wired into the fold yet);
+  component); a progressive loan without interest has the cumulative schedule (P2 at r = 0),
+  one with interest the progressive calculator's (`Terms.progressive`, P1-P7) and, with
+  ``isInterestRecalculationEnabled``, ADJUST_LAST_UNPAID_PERIOD with overdue principal back in
+  the balance at a daily or same-as-repayment rest (P8);
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when
@@ -43,7 +45,8 @@ from microcredit.lending.allocation import AllocationStrategy, Component, Overpa
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
-from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, Terms
+from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
+from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ProgressiveInterest, Terms
 from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec, PeriodUnit
 from microcredit.lending.prepayment import PrepaymentMode
@@ -95,6 +98,8 @@ IGNORED: Mapping[str, str] = {
     "digitsAfterDecimal": "checked: the currency's places",
     "loanTermFrequency": "checked: numberOfRepayments x repaymentEvery",
     "loanTermFrequencyType": "checked: the repayment frequency's unit",
+    "recalculationRestFrequencyInterval": "the interval of a weekly or monthly rest; the profile takes daily and "
+                                          "same-as-repayment rests only",
 }
 """Parameters read and deliberately not used, with the reason."""
 
@@ -104,7 +109,6 @@ _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
     "repaymentStartDateType": ("DISBURSEMENT_DATE",),
     "allowVariableInstallments": (False,),
     "isEqualAmortization": (False,),
-    "isInterestRecalculationEnabled": (False,),
     "roundingMode": ("HALF_EVEN",),
 }
 """Parameters the profile supports one value of (docs: "The profile as implemented")."""
@@ -116,7 +120,10 @@ _USED = {
     "installmentAmountInMultiplesOf", "graceOnPrincipalPayment", "graceOnInterestPayment",
     "graceOnInterestCharged", "transactionProcessingStrategyCode", "multiDisburseLoan",
     "enableDownPayment", "disbursedAmountPercentageForDownPayment", "enableAutoRepaymentForDownPayment",
-    "maxOutstandingLoanBalance", "paymentAllocation",
+    "maxOutstandingLoanBalance", "paymentAllocation", "isInterestRecalculationEnabled",
+    "rescheduleStrategyMethod", "interestRecalculationCompoundingMethod", "recalculationRestFrequencyType",
+    "preClosureInterestCalculationStrategy", "isArrearsBasedOnOriginalSchedule",
+    "isCompoundingToBePostedAsTransaction", "allowCompoundingOnEod",
 }  # fmt: skip
 
 
@@ -312,6 +319,39 @@ def _most_outstanding(params: Mapping[str, Any], principal: Money) -> Money | No
     return most
 
 
+_REST = {"DAILY": RestFrequency.DAILY, "SAME_AS_REPAYMENT_PERIOD": RestFrequency.SAME_AS_REPAYMENT}
+_PRE_CLOSURE = {"TILL_PRE_CLOSURE_DATE": PreClosure.TILL_PRE_CLOSURE_DATE,
+                "TILL_REST_FREQUENCY_DATE": PreClosure.TILL_REST_DATE}
+# P1: the progressive calculator counts each year's own days when ACTUAL (not K1's fixed 365).
+_PROGRESSIVE_YEAR = {"ACTUAL": DaysInYear.ACTUAL, "DAYS_360": DaysInYear.D360, "DAYS_364": DaysInYear.D364,
+                     "DAYS_365": DaysInYear.D365}
+_RECALCULATION_VALUES: Mapping[str, tuple[Any, ...]] = {
+    "rescheduleStrategyMethod": ("ADJUST_LAST_UNPAID_PERIOD",),
+    "interestRecalculationCompoundingMethod": ("NONE",),
+    "isArrearsBasedOnOriginalSchedule": (False,),
+    "isCompoundingToBePostedAsTransaction": (False,),
+    "allowCompoundingOnEod": (False,),
+}
+"""A progressive loan's recalculation as the profile reproduces it (P5, P7, P8)."""
+
+
+def _progressive_interest(params: Mapping[str, Any]) -> ProgressiveInterest:
+    """A progressive loan with interest: the calculator's schedule (P1-P7) and, with
+    ``isInterestRecalculationEnabled``, P8 at the rest frequency (daily or same as repayment)."""
+    enabled = params.get("isInterestRecalculationEnabled", False)
+    if not isinstance(enabled, bool):
+        raise FineractInputError("isInterestRecalculationEnabled", "true or false")
+    year = _choice(params, "daysInYearType", _PROGRESSIVE_YEAR, "ACTUAL")
+    if not enabled:
+        return ProgressiveInterest(days_in_year=year)
+    for key, allowed in _RECALCULATION_VALUES.items():
+        if key in params and params[key] not in allowed:
+            raise FineractInputError(key, f"the fineract profile supports {' or '.join(map(repr, allowed))} only")
+    return ProgressiveInterest(days_in_year=year, overdue_rest=_choice(params, "recalculationRestFrequencyType", _REST),
+                               pre_closure=_choice(params, "preClosureInterestCalculationStrategy", _PRE_CLOSURE,
+                                                   "TILL_PRE_CLOSURE_DATE"))
+
+
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
     """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
     _check_keys(params)
@@ -335,10 +375,11 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
     annual = per_period * _choice(params, "interestRateFrequencyType", _RATE_PERIODS) / 100
     if annual < 0:
         raise FineractInputError("interestRatePerPeriod", "cannot be negative")
-    if annual and params.get("loanScheduleType") == "PROGRESSIVE":
-        # P1-P7 are in lending.fineract.progressive but not wired into the loan fold yet.
-        raise FineractInputError("interestRatePerPeriod", "a progressive loan with interest is not reproduced yet")
     progressive = params.get("loanScheduleType") == "PROGRESSIVE"
+    calculator = _progressive_interest(params) if progressive and annual else None
+    if calculator is None and params.get("isInterestRecalculationEnabled", False) is not False:
+        raise FineractInputError("isInterestRecalculationEnabled", "recalculation is reproduced on a progressive loan "
+                                 "with interest only (R1-R4 of the cumulative generator are not)")
     day_count = DayCount(_choice(params, "daysInMonthType", _MONTH, "ACTUAL"),
                          _choice(params, "daysInYearType", _YEAR, "ACTUAL"))
     multiple_units = params.get("installmentAmountInMultiplesOf")
@@ -385,7 +426,8 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=bool(params.get("multiDisburseLoan", False)),
         down_payment=_down_payment(params),
-        recalculation=None,  # isInterestRecalculationEnabled false (checked above)
+        recalculation=None,  # cumulative: isInterestRecalculationEnabled false (checked above)
+        progressive=calculator,
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
         most_outstanding=_most_outstanding(params, principal),

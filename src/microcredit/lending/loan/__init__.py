@@ -46,7 +46,13 @@ from microcredit.lending.loan.state import (
     PaymentApplied,
     PlannedDisbursement,
 )
-from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ExpectedDisbursement, Terms
+from microcredit.lending.loan.terms import (
+    ChargesAfterMaturity,
+    DownPayment,
+    ExpectedDisbursement,
+    ProgressiveInterest,
+    Terms,
+)
 
 __all__ = [
     "Acceleration",
@@ -73,6 +79,7 @@ __all__ = [
     "PlannedDisbursement",
     "PreClosure",
     "Prepayment",
+    "ProgressiveInterest",
     "Recalculation",
     "Recovery",
     "Refund",

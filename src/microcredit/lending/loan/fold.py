@@ -41,6 +41,13 @@ The rules an event obeys, and what is refused (`EventRefused`, with a code):
   was charged to a replaced installment stays owed on it.
 - With `Terms.recalculation`, interest on the actual balance beyond the
   schedule's is accrued between events and charged on each due date.
+- With `Terms.progressive`, the installments follow the progressive
+  calculator's model (`loan.progressive`): a repayment is placed one line at
+  a time, each paid principal and interest changing the model; overdue
+  principal goes back into the running period's balance before a payment
+  and when the loan is read; a tranche, a prepayment, a deferral, a
+  rescheduling or an acceleration is refused (`progressive_tranche`,
+  `progressive_not_reproduced`).
 - `WriteOff`: everything outstanding moves to written off; afterwards only
   `Recovery` (at most what was written off) takes money.
 - `Refund`: credit held paid back to the borrower, at most what is held on
@@ -94,6 +101,7 @@ from microcredit.lending.loan.events import (
     Waiver,
     WriteOff,
 )
+from microcredit.lending.loan.progressive import ProgressiveBook, opened, overdue_recalculated, paid, synced
 from microcredit.lending.loan.recalculation import PreClosure, Recalculation, rest_date
 from microcredit.lending.loan.state import (
     Amounts,
@@ -108,6 +116,7 @@ from microcredit.lending.loan.terms import ChargesAfterMaturity, Terms
 from microcredit.lending.money import Money
 from microcredit.lending.periods import PeriodSpec, PeriodUnit, add_units
 from microcredit.lending.prepayment import (
+    PayoffQuote,
     PrepaymentMode,
     Reamortisation,
     accrued_to,
@@ -118,6 +127,7 @@ from microcredit.lending.prepayment import (
 )
 from microcredit.lending.restructure import accelerate, defer_installments, reschedule
 from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule.progressive import payable_details
 
 __all__ = ["EventRefused", "LoanBook", "down_payment_of", "reference_fold"]
 
@@ -194,6 +204,8 @@ class _Book(NamedTuple):
     """The last deferral or rescheduling granted for financial difficulty."""
     accelerated_on: date | None = None
     """The day the loan was called early (`Acceleration`)."""
+    progressive: ProgressiveBook | None = None
+    """The progressive calculator's model of the loan (`Terms.progressive`), after the first disbursement."""
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
@@ -243,11 +255,34 @@ def _with_payment(book: _Book, allocation: Allocation, event_id: str | None, *,
         principal_prepaid=principal_prepaid,
         credit=allocation.credit_balance,
     )
-    return book._replace(
+    book = book._replace(
         owed=apply_allocation(book.owed, allocation) if allocation.lines else book.owed,
         credit=_money(book.credit) + allocation.credit_balance,
         payments=(*book.payments, record),
     )
+    if book.progressive is not None and allocation.lines:
+        due_dates = {d.number: d.due_date for d in book.owed}
+        book = _with_model(book, paid(book.progressive, allocation.lines, due_dates, allocation.paid_on))
+    return book
+
+
+def _with_model(book: _Book, progressive: ProgressiveBook) -> _Book:
+    """`book` with the progressive calculator's model replaced and the installments following it."""
+    charged, owed = synced(progressive.model, book.charged, book.owed)
+    return book._replace(progressive=progressive, charged=charged, owed=owed)
+
+
+def _overdue_back(book: _Book, terms: Terms, day: date) -> _Book:
+    """P8 on `day` (`Terms.progressive` with an `overdue_rest`): the overdue principal back into
+    the running period's balance, the installments following the model."""
+    rule = terms.progressive
+    if (rule is None or rule.overdue_rest is None or book.progressive is None or book.plan is None
+            or book.written_off_on is not None):
+        return book
+    starts = {r.number: r.period_start for r in book.plan.schedule.installments}
+    progressive, charged, owed = overdue_recalculated(book.progressive, rule.overdue_rest, book.charged, book.owed,
+                                                      starts, day)
+    return book._replace(progressive=progressive, charged=charged, owed=owed)
 
 
 def _use_credit_on(book: _Book, terms: Terms, day: date) -> _Book:
@@ -349,6 +384,9 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     _check_currency(event, event.amount, terms)
     down, number = _down_payment(book, terms, event)
     if book.plan is not None:
+        if book.progressive is not None:
+            raise _refuse(event, "progressive_tranche",
+                          "a tranche on the progressive calculator's schedule is not reproduced yet")
         if book.plan.terms.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
             return _tranche_on_later(book, terms, event, down, number)
         if terms.tranche_replays_payments and any(p.event_id is not None for p in book.payments):
@@ -378,6 +416,8 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
         disbursements=((event.id, event.on, event.amount),),
         credit_through=event.on,
     )
+    if terms.progressive is not None:
+        book = _with_model(book, opened(terms, terms.progressive, schedule.installments, event.on, event.amount - down))
     book = _with_down_payment(book, terms, event, down, number)
     return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
 
@@ -716,6 +756,9 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     else:
         policy, mode = terms.overpayment, terms.prepayment_mode
         strategy = event.strategy or strategy
+    book = _overdue_back(book, terms, event.on)
+    if book.progressive is not None:
+        return _repay_progressive(book, terms, event, strategy, policy)
     allocation = allocate(book.owed, event.amount, event.on, strategy=strategy, overpayment=policy)
     if allocation.prepayment.is_positive:
         return _prepay(book, terms, event, allocation, mode)
@@ -723,6 +766,84 @@ def _repay(book: _Book, terms: Terms, event: Repayment | Prepayment) -> _Book:
     if strategy is not terms.strategy:
         book = book._replace(own_strategies=(*book.own_strategies, (event.id, strategy)))
     return _with_payment(book, allocation, event.id, interest_prepaid=zero, principal_prepaid=zero)
+
+
+def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment, strategy: AllocationStrategy,
+                       policy: OverpaymentPolicy) -> _Book:
+    """A repayment on the progressive calculator's schedule, one allocation line at a time, as
+    Fineract's processor pays an interest-bearing progressive loan
+    (``handlingPaymentAllocationForInterestBearingProgressiveLoan``): each principal or interest
+    paid goes into the model at once (P7) and every installment follows it before the next line
+    is placed; an installment paid ahead first asks only what it would on the payment day
+    (``getPayableDetails``: interest to that day, principal the EMI less it)."""
+    zero = book.zero()
+    left = event.amount
+    lines: list[AllocationLine] = []
+    while left.is_positive:
+        allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
+        while allocation.lines and (payable := _payable_on(book, terms, allocation.lines[0], event.on)) is not book:
+            book = payable
+            allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
+        if not allocation.lines:
+            break
+        line = allocation.lines[0]
+        paid_on = _pay_date(book, terms, line.installment, event.on)
+        one = Allocation(paid_on=event.on, amount=line.amount, strategy=allocation.strategy, lines=(line,),
+                         credit_balance=zero, prepayment=zero)
+        book = book._replace(owed=apply_allocation(book.owed, one))
+        if book.progressive is not None:
+            due_dates = {d.number: d.due_date for d in book.owed}
+            book = _with_model(book, paid(book.progressive, (line,), due_dates, paid_on))
+        left = left - line.amount
+        if lines and (lines[-1].installment, lines[-1].component) == (line.installment, line.component):
+            line = replace(line, amount=lines.pop().amount + line.amount)
+        lines.append(line)
+    record = PaymentApplied(event_id=event.id, on=event.on, amount=event.amount, lines=tuple(lines),
+                            interest_prepaid=zero, principal_prepaid=zero, credit=left)
+    if strategy is not terms.strategy:
+        book = book._replace(own_strategies=(*book.own_strategies, (event.id, strategy)))
+    return book._replace(credit=_money(book.credit) + left, payments=(*book.payments, record))
+
+
+def _pay_date(book: _Book, terms: Terms, number: int, on: date) -> date:
+    """The day a payment on `on` counts from for installment `number`: `on`, or under
+    `PreClosure.TILL_REST_DATE` the due date of an installment not yet due whose period runs on
+    `on` (``calculateNewPayDateInCaseOfInAdvancePayment``)."""
+    rule = terms.progressive
+    if rule is None or rule.pre_closure is not PreClosure.TILL_REST_DATE or book.plan is None:
+        return on
+    row = next((r for r in book.plan.schedule.installments if r.number == number), None)
+    if row is None or not row.period_start < on <= row.due_date:
+        return on
+    return row.due_date
+
+
+def _payable_on(book: _Book, terms: Terms, line: AllocationLine, on: date) -> _Book:
+    """`book` with the installment `line` pays ahead of its due date asking, for that component,
+    what it would on the day a payment on `on` counts from (`payable_details`, `_pay_date`);
+    `book` itself when nothing changes."""
+    progressive = book.progressive
+    index = _find(book.owed, line.installment)
+    if progressive is None or index < 0 or line.component not in (Component.PRINCIPAL, Component.INTEREST):
+        return book
+    charged, owed = book.charged[index], book.owed[index]
+    if charged.number <= 0 or charged.due_date <= on or progressive.model.index_of(charged.due_date) < 0:
+        return book
+    details = payable_details(progressive.model, charged.due_date, _pay_date(book, terms, line.installment, on))
+    if line.component is Component.PRINCIPAL:
+        amount = Money(details.principal, book.currency)
+        if amount == charged.principal:
+            return book
+        new_charged = replace(charged, principal=amount)
+        new_owed = replace(owed, principal=amount - (charged.principal - owed.principal))
+    else:
+        amount = Money(details.interest, book.currency)
+        if amount == charged.interest:
+            return book
+        new_charged = replace(charged, interest=amount)
+        new_owed = replace(owed, interest=amount - (charged.interest - owed.interest))
+    return book._replace(charged=(*book.charged[:index], new_charged, *book.charged[index + 1:]),
+                         owed=(*book.owed[:index], new_owed, *book.owed[index + 1:]))
 
 
 def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, int]:
@@ -981,8 +1102,16 @@ def _refund(book: _Book, terms: Terms, event: Refund) -> _Book:
     return book._replace(credit=credit - event.amount, refunded=_money(book.refunded) + event.amount)
 
 
+_NOT_ON_THE_MODEL = (Prepayment, Deferral, Rescheduling, Acceleration)
+"""Events that re-amortise the schedule, which the progressive calculator's model does not
+follow yet (`Terms.progressive` refuses them, as it refuses a tranche)."""
+
+
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
+    if book.progressive is not None and isinstance(event, _NOT_ON_THE_MODEL):
+        raise _refuse(event, "progressive_not_reproduced",
+                      f"a {type(event).__name__} on the progressive calculator's schedule is not reproduced yet")
     if book.plan is not None:
         book = _advance(book, terms, event.on)
     if terms.recalculation is not None and book.plan is not None and isinstance(event, Repayment | Prepayment):
@@ -1237,7 +1366,7 @@ def _reversed(events: Iterable[Event]) -> tuple[str, ...]:
 def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
     zero = book.zero()
     if book.plan is not None:
-        book = _advance(book, terms, as_of)
+        book = _overdue_back(_advance(book, terms, as_of), terms, as_of)
     plan = book.plan
     installments: list[InstallmentState] = []
     if plan is not None:
@@ -1284,6 +1413,8 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
             accrued = accrued + pending
             payoff = replace(payoff, as_of=as_of, accrued_interest=payoff.accrued_interest + extra,
                              total=payoff.total + extra)
+    if payoff is not None and book.progressive is not None:
+        payoff = _progressive_payoff(book, terms, as_of)
     base = _interest_base(book, terms, as_of) if active else zero
     dpd = loan_dpd(book.owed, as_of, grace_days=terms.dpd_grace_days, tolerance=terms.dpd_tolerance) if active else 0
     return LoanState(
@@ -1314,6 +1445,30 @@ def _read(book: _Book, terms: Terms, as_of: date, reversed_ids: tuple[str, ...])
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _progressive_payoff(book: _Book, terms: Terms, as_of: date) -> PayoffQuote:
+    """What settles a loan on the progressive calculator's schedule on `as_of`, as Fineract's
+    prepay template asks it (``ProgressiveLoanScheduleGenerator.calculatePrepaymentAmount``):
+    the principal outstanding in the period running on `as_of` (the first one before the
+    schedule starts), its interest to that day -- or, under `PreClosure.TILL_REST_DATE`, to the
+    due date of the period `as_of` falls strictly inside -- and every fee and penalty owed.
+    Like Fineract's, the quote leaves out interest past due (its "TODO")."""
+    assert book.progressive is not None
+    assert book.plan is not None
+    zero = book.zero()
+    rows = book.plan.schedule.installments
+    to = as_of
+    if terms.progressive is not None and terms.progressive.pre_closure is PreClosure.TILL_REST_DATE:
+        to = next((r for r in rows if r.period_start < as_of < r.due_date), rows[0]).due_date
+    running = next((r for r in rows if r.period_start < to <= r.due_date), rows[0])
+    details = payable_details(book.progressive.model, running.due_date, to)
+    principal, interest = Money(details.outstanding, book.currency), Money(details.interest, book.currency)
+    fees = Money.total((d.fee for d in book.owed), book.currency)
+    penalties = Money.total((d.penalty for d in book.owed), book.currency)
+    return PayoffQuote(as_of=as_of, principal=principal, overdue_interest=zero, deferred_interest=zero,
+                       accrued_interest=interest, fees=fees, penalties=penalties, prepayment_fee=zero,
+                       total=principal + interest + fees + penalties)
 
 
 def _start_of_extra(schedule: Schedule, charged: InstallmentDue) -> date:

@@ -22,7 +22,8 @@ kernel's time (docs/performance.md).
 **What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
 is folded by the reference):
 
-- terms without interest recalculation, down payment, Fineract's tranche replay or term-share
+- terms without interest recalculation, the progressive calculator's schedule, down payment,
+  Fineract's tranche replay or term-share
   or later-installments tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
   the next installments); any allocation strategy without an in-advance order that sweeps
   installment by installment or component by component (not Fineract's per-bucket VERTICAL);
@@ -96,6 +97,7 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
     contract = terms.contract
     return (
         terms.recalculation is None
+        and terms.progressive is None
         and terms.down_payment is None
         and not terms.tranche_replays_payments
         and terms.strategy.in_advance_order is None

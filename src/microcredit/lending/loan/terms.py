@@ -15,12 +15,13 @@ from itertools import pairwise
 from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationPolicy, DelinquencyBucket, validate_buckets
-from microcredit.lending.loan.recalculation import Recalculation
+from microcredit.lending.daycount import DaysInYear
+from microcredit.lending.loan.recalculation import PreClosure, Recalculation, RestFrequency
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.schedule import LoanTerms
 
-__all__ = ["ChargesAfterMaturity", "DownPayment", "ExpectedDisbursement", "Terms"]
+__all__ = ["ChargesAfterMaturity", "DownPayment", "ExpectedDisbursement", "ProgressiveInterest", "Terms"]
 
 
 class ChargesAfterMaturity(StrEnum):
@@ -60,6 +61,34 @@ class DownPayment:
     def __post_init__(self) -> None:
         if not Decimal(0) < self.percent < Decimal(100):
             raise ValueError("a down payment is more than 0 % and less than 100 % of a disbursement")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressiveInterest:
+    """The progressive EMI calculator's schedule (Fineract's ``loanScheduleType`` PROGRESSIVE with
+    interest, `lending.schedule.progressive`): the EMI and each period's interest follow the
+    balance actually outstanding, period by period (rules P1-P7 of docs/fineract-profile.md §5).
+
+    A disbursement recomputes the EMI (P2, P6); a principal paid is a balance change from its
+    day (its due date when late) and the last unpaid installment absorbs the difference (P5,
+    Fineract's ADJUST_LAST_UNPAID_PERIOD).  With `overdue_rest` the unpaid principal of overdue
+    installments is put back into the running period's balance (P8): until the period's due
+    date (``same_as_repayment``) or until the day the loan is read or paid (``daily``).
+    """
+
+    days_in_year: DaysInYear
+    """The calculator's year: ACTUAL counts each year's own days (P1), unlike the cumulative
+    generator's fixed 365 (K1)."""
+    overdue_rest: RestFrequency | None = None
+    """P8's rest frequency (Fineract ``recalculationRestFrequencyType``); None: no recalculation."""
+    pre_closure: PreClosure = PreClosure.TILL_PRE_CLOSURE_DATE
+    """How far a payment ahead of its due date, and the payoff quote, count interest: to the
+    payment day, or (``till_rest_date``, Fineract's TILL_REST_FREQUENCY_DATE) to the due date
+    of the installment running on that day."""
+
+    def __post_init__(self) -> None:
+        if self.overdue_rest not in (None, RestFrequency.DAILY, RestFrequency.SAME_AS_REPAYMENT):
+            raise ValueError("overdue principal is put back daily or until the due date (same as repayment)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +147,10 @@ class Terms:
     expected_disbursements: tuple[ExpectedDisbursement, ...] = ()
     """The disbursements the contract plans, in order (none: a single disbursement, or tranches
     as they come).  More than one needs `tranches`; their sum is at most the approved amount."""
+    progressive: ProgressiveInterest | None = None
+    """The schedule's EMI and interest from the progressive calculator (the `fineract` profile's
+    progressive loans with interest); None (ours): the contract's schedule, `recalculation` for
+    interest on the actual balance."""
     most_outstanding: Money | None = None
     """The most that may be disbursed at once or be outstanding after a tranche; None: the
     approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
@@ -130,6 +163,10 @@ class Terms:
         if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
             raise ValueError("the days-past-due tolerance is a non-negative amount of the loan's currency")
         validate_buckets(self.buckets)
+        if self.progressive is not None and self.recalculation is not None:
+            raise ValueError("the progressive calculator's schedule has its own recalculation (overdue_rest)")
+        if self.progressive is not None and self.overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
+            raise ValueError("the progressive calculator's schedule does not re-amortise a prepaid principal yet")
         if self.most_outstanding is not None and (
                 self.most_outstanding.currency != self.contract.currency
                 or self.most_outstanding < self.contract.principal):

@@ -53,6 +53,8 @@ SUPPORTED_FEATURES = frozenset({
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
     "multi_disbursement", "grace", "equal_principal", "interest_daily",
     "progressive", "strategy:advanced-payment-allocation-strategy",
+    "interest_recalculation", "compounding_none", "rest_daily", "rest_same_as_repayment_period",
+    "month_days_30", "year_days_360", "payoff", "cob_interest_recalculation",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements.  ``interest_daily``: the
 rows' interest on actual days, the level installment Fineract's PMT at a 30-day-month rate (K4,
@@ -60,7 +62,8 @@ rows' interest on actual days, the level installment Fineract's PMT at a 30-day-
 
 SUPPORTED_STEPS = frozenset({
     "set_business_date", "submit_application", "approve", "disburse", "transaction", "undo_transaction",
-    "add_charge", "inline_cob", "undo_disbursal", "undo_last_disbursal",
+    "add_charge", "inline_cob", "undo_disbursal", "undo_last_disbursal", "payoff", "global_configuration",
+    "cob_workflow", "run_job",
 })
 """The steps (event types) the profile replays; ``adjust_transaction`` is translated but not
 supported: Fineract lists the replacement with no allocation (LoanRepayment.feature line 2859)."""
@@ -105,7 +108,7 @@ def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
 
 
 
-MINIMUM_SUPPORTED = 204
+MINIMUM_SUPPORTED = 219
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -214,6 +217,39 @@ def _installments(view: FineractView, table: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+_COMPONENTS = {"principal": "principal", "interest": "interest", "fees": "fee", "penalties": "penalty"}
+
+
+def _installment_cells(view: FineractView, due_date: str) -> dict[str, Any] | None:
+    """An installment as the integration tests' helpers read it: due, paid and outstanding by
+    component, paid in advance and late (``BaseLoanIntegrationTest`` lines 162-231)."""
+    rows = [r for r in view.schedule if r.number is not None and r.due_date.isoformat() == due_date]
+    states = [i for i in view.state.installments if i.number > 0 and i.due_date.isoformat() == due_date]
+    if not rows or not states:
+        return None
+    row, state = rows[0], states[0]
+    cells: dict[str, Any] = {"number": row.number, "paid_in_advance": row.paid_in_advance,
+                             "paid_late": row.paid_late}
+    for name, field in _COMPONENTS.items():
+        cells[name] = getattr(state.due, field)
+        cells[f"{name}_paid"] = getattr(state.paid, field)
+        cells[f"{name}_outstanding"] = getattr(state.outstanding, field)
+    return cells
+
+
+def _installment_rows(view: FineractView, table: Sequence[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    for expected in table:
+        actual = _installment_cells(view, expected["due_date"])
+        if actual is None:
+            problems.append(f"installment {expected['number']} {expected['due_date']}: none")
+            continue
+        diff = _diff({k: v for k, v in expected.items() if k != "due_date"}, actual)
+        if diff:
+            problems.append(f"installment {expected['number']} {expected['due_date']}: {diff}")
+    return problems
+
+
 TRANSACTION_FIELDS = ("type", "date", "amount", "principal", "interest", "fees", "penalties", "loan_balance",
                       "reverted")
 
@@ -254,6 +290,8 @@ def check(view: FineractView, checkpoint: Checkpoint) -> list[str]:
             problems += _schedule(view, value)
         elif key == "installments_schedule":
             problems += _installments(view, value)
+        elif key == "installments":
+            problems += _installment_rows(view, value)
         elif key == "schedule_totals":
             diff = _diff(value, view.totals)
             if diff:
@@ -272,6 +310,10 @@ def check(view: FineractView, checkpoint: Checkpoint) -> list[str]:
             diff = _diff(value, actual)
             if diff:
                 problems.append(f"summary: {diff}")
+        elif key == "all_installments_obligations_met":
+            met = all(row.outstanding.total.is_zero for row in view.state.installments)
+            if value != met:
+                problems.append(f"all installments' obligations met: expected {value}, got {met}")
         elif key == "status":
             if value != view.status:
                 problems.append(f"status: expected {value}, got {view.status}")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from microcredit.lending.allocation import Component, Sweep
+from microcredit.lending.daycount import DaysInYear
 from microcredit.lending.fineract import (
     FineractInputError,
     events_from_fineract,
@@ -22,6 +23,8 @@ from microcredit.lending.fineract import (
     transaction_strategies,
 )
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
+from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
+from microcredit.lending.loan.terms import ProgressiveInterest
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding, TranchePrincipal, build_schedule
 
@@ -69,7 +72,7 @@ def test_our_defaults_are_untouched_by_the_options() -> None:
     ("change", "field"),
     [
         ({"fixedLength": 3}, "fixedLength"),
-        ({"loanScheduleType": "PROGRESSIVE"}, "interestRatePerPeriod"),  # with interest: not wired yet
+        ({"loanScheduleType": "PROGRESSIVE"}, "transactionProcessingStrategyCode"),
         ({"loanScheduleType": "PROGRESSIVE", "interestRatePerPeriod": "0"}, "transactionProcessingStrategyCode"),
         ({"loanScheduleProcessingType": "VERTICAL"}, "loanScheduleProcessingType"),
         ({"isInterestRecalculationEnabled": True}, "isInterestRecalculationEnabled"),
@@ -120,6 +123,42 @@ def test_advanced_rules_the_profile_does_not_reproduce_are_refused(rules: list[d
     with pytest.raises(FineractInputError) as refused:
         terms_from_fineract({**PROGRESSIVE, "paymentAllocation": rules})
     assert refused.value.field == "paymentAllocation"
+
+
+PROGRESSIVE_WITH_INTEREST: dict[str, Any] = {
+    **PROGRESSIVE, "interestRatePerPeriod": "7", "interestRateFrequencyType": "YEARS", "daysInYearType": "ACTUAL",
+    "isInterestRecalculationEnabled": True, "rescheduleStrategyMethod": "ADJUST_LAST_UNPAID_PERIOD",
+    "interestRecalculationCompoundingMethod": "NONE", "recalculationRestFrequencyType": "DAILY",
+}
+
+
+def test_a_progressive_loan_with_interest_takes_the_calculator_and_its_rest() -> None:
+    terms = terms_from_fineract(PROGRESSIVE_WITH_INTEREST)
+    assert terms.progressive == ProgressiveInterest(days_in_year=DaysInYear.ACTUAL,
+                                                    overdue_rest=RestFrequency.DAILY)
+    assert terms.recalculation is None
+    assert terms.contract.day_count.days_in_year is DaysInYear.D365  # K1 stays the cumulative generator's
+    without = terms_from_fineract({**PROGRESSIVE_WITH_INTEREST, "isInterestRecalculationEnabled": False})
+    assert without.progressive == ProgressiveInterest(days_in_year=DaysInYear.ACTUAL)
+    assert terms_from_fineract(PROGRESSIVE).progressive is None  # without interest: the cumulative schedule
+    rest_date = terms_from_fineract({**PROGRESSIVE_WITH_INTEREST,
+                                     "preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"})
+    assert rest_date.progressive is not None
+    assert rest_date.progressive.pre_closure is PreClosure.TILL_REST_DATE
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT"}, "rescheduleStrategyMethod"),
+    ({"interestRecalculationCompoundingMethod": "INTEREST"}, "interestRecalculationCompoundingMethod"),
+    ({"recalculationRestFrequencyType": "WEEKLY"}, "recalculationRestFrequencyType"),
+    ({"preClosureInterestCalculationStrategy": "NONE"}, "preClosureInterestCalculationStrategy"),
+    ({"interestRatePerPeriod": "0"}, "isInterestRecalculationEnabled"),
+])
+def test_a_progressive_recalculation_the_profile_does_not_reproduce_is_refused(change: dict[str, Any],
+                                                                                field: str) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**PROGRESSIVE_WITH_INTEREST, **change})
+    assert refused.value.field == field
 
 
 def test_each_transaction_type_is_allocated_by_its_own_future_installment_rule() -> None:

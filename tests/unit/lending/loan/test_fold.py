@@ -18,6 +18,7 @@ from microcredit.lending.allocation import (
 )
 from microcredit.lending.calendar import WEEKENDS_ONLY
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.daycount import DaysInYear
 from microcredit.lending.fees import Fee, FeeBasis, FeeKind, Payee
 from microcredit.lending.loan import (
     Acceleration,
@@ -36,6 +37,7 @@ from microcredit.lending.loan import (
     PenaltyCharged,
     PreClosure,
     Prepayment,
+    ProgressiveInterest,
     Recalculation,
     Recovery,
     Refund,
@@ -440,6 +442,13 @@ LATER_TRANCHES = replace(
     overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
     down_payment=DownPayment(percent=Decimal("25"), collected_at_disbursement=True, collected_by_strategy=True))
 
+# Fineract's progressive loan with interest: the calculator's schedule, overdue principal back
+# into the balance daily (P8), what is paid beyond everything due paying the next installments.
+PROGRESSIVE_INTEREST = replace(
+    TRANCHED, contract=replace(CONTRACT, rounding=RoundingPolicy("CNY", RoundingMode.HALF_EVEN)),
+    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+    progressive=ProgressiveInterest(days_in_year=DaysInYear.ACTUAL, overdue_rest=RestFrequency.DAILY))
+
 VARIANTS = (
     TRANCHED,
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
@@ -463,6 +472,10 @@ VARIANTS = (
     FEES_TRANCHED,
     INSTALLMENT_FEES,
     LATER_TRANCHES,
+    PROGRESSIVE_INTEREST,
+    replace(PROGRESSIVE_INTEREST, progressive=ProgressiveInterest(days_in_year=DaysInYear.D360,
+                                                                  overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
+                                                                  pre_closure=PreClosure.TILL_REST_DATE)),
 )
 
 
