@@ -1,0 +1,99 @@
+// Changes to a running loan and the group statement in the browser (issue 17 §6 and §9).
+// - Rescheduling by maker-checker: a loan made late through the API (helpers.lateLoan: 8,000.00 over 6
+//   months, paid out 40 days back, never repaid); finance proposes a new schedule of 9 installments in the
+//   loan page's dialog (a bad rate refused beside the field first); the branch manager approves it in the
+//   loan changes queue; the loan page then lists the rescheduling among the events and a schedule whose
+//   installments after the day of approval are the 9 proposed.
+// - The group statement (小组联保): the demo's group leader 赵建国 reads his group's loans in the borrower
+//   app at phone width, and the branch manager reads the same statement on the group's console page.
+import { test, expect } from './fixtures'
+import { BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
+
+const FINANCE = { phone: '13900000009' } // 冯琳, 财务: may propose changes to a loan, not approve them
+const LEADER = { phone: '13900001006' } // 赵建国, leader of 城关联保一组
+
+test.describe('a rescheduling', () => {
+  test.use({ viewport: { width: 1366, height: 900 } })
+
+  test('finance proposes it in the loan page, the branch manager approves it, the loan follows the new schedule', async ({ page, api, browser, baseURL }) => {
+    test.setTimeout(180_000)
+    const loan = await lateLoan(api, page, 'resch')
+    await staffLogin(page, FINANCE.phone, DEMO_PASSWORD)
+    await page.goto(`/staff/loans/${loan.id}`)
+    await expect(page.getByTestId('loan-status')).toBeVisible()
+    await page.getByTestId('propose-reschedule').click()
+    const dialog = page.getByTestId('reschedule-dialog')
+    await expect(dialog).toBeVisible()
+    await page.getByTestId('reschedule-installments').locator('input').fill('9')
+    // A rate the form cannot read, and no note for the checker: both refused beside their fields, nothing sent.
+    await page.getByTestId('reschedule-rate').fill('abc')
+    await page.getByTestId('reschedule-save').click()
+    await expect(dialog.locator('.el-form-item__error')).toHaveCount(2)
+    await page.getByTestId('reschedule-rate').fill('')
+    await page.getByTestId('reschedule-note').fill('借款人务工收入中断，协商延长期限')
+    await expectAccessible(page, 'reschedule dialog')
+    await page.getByTestId('reschedule-save').click()
+    await expect(dialog).toBeHidden()
+    await expect(page.getByTestId('loan-pending-changes')).toContainText('重新安排还款计划')
+
+    // The second person, in a browser of their own: the branch manager approves it in the queue.
+    const second = await browser.newContext({ viewport: { width: 1366, height: 900 }, baseURL })
+    const manager = await second.newPage()
+    await staffLogin(manager, BRANCH_MANAGER.phone, DEMO_PASSWORD)
+    await manager.goto('/staff/loan-changes')
+    const row = manager.getByTestId('loan-changes').locator('tr', { has: manager.getByRole('link', { name: `#${loan.id}`, exact: true }) })
+    await expect(row).toContainText('重新安排还款计划')
+    await row.getByRole('button', { name: '批准' }).click()
+    await expect(row).toHaveCount(0)
+    await second.close()
+
+    // The loan now runs on the new schedule: the rescheduling among its events, 9 installments after it.
+    const hm = { Authorization: `Bearer ${await token(api, BRANCH_MANAGER.phone, 'staff', DEMO_PASSWORD)}` }
+    const read = await (await api.get(`/api/v1/loans/${loan.id}`, { headers: hm })).json()
+    const rescheduled = read.events.find((e: { type: string }) => e.type === 'rescheduling')
+    expect(rescheduled).toBeTruthy()
+    const after = read.state.installments.filter((r: { number: number; period_start: string }) => r.number > 0 && r.period_start >= rescheduled.payload.on)
+    expect(after).toHaveLength(9)
+    await page.reload()
+    await expect(page.getByTestId('loan-events')).toContainText('重新安排还款计划')
+    await expect(page.getByTestId('loan-schedule').locator('tbody tr')).toHaveCount(read.state.installments.length)
+    await expect(page.getByTestId('loan-pending-changes')).toHaveCount(0)
+    await screenshot(page, 'loan-rescheduled')
+  })
+})
+
+test.describe('the group statement', () => {
+  test('the leader reads the group’s loans on the phone; the branch manager reads them in the console', async ({ page, api, browser, baseURL }) => {
+    test.setTimeout(120_000)
+    const leader = await browser.newContext({ viewport: { width: 375, height: 812 }, baseURL })
+    const phone = await leader.newPage()
+    await borrowerLogin(phone, LEADER.phone, DEMO_PASSWORD)
+    await phone.goto('/loans')
+    await phone.getByTestId('my-group-link').click()
+    const statement = phone.getByTestId('group-statement')
+    await expect(statement).toBeVisible()
+    await expect(statement).toContainText('赵建国')
+    await expect(statement).toContainText('孙秀英')
+    await expect(statement).toContainText('周明')
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    await expectAccessible(phone, 'my group')
+    await screenshot(phone, 'my-group')
+    const hb = { Authorization: `Bearer ${await token(api, LEADER.phone, 'borrower', DEMO_PASSWORD)}` }
+    const mine = await (await api.get('/api/v1/me/group-statement', { headers: hb })).json()
+    await leader.close()
+
+    // The same statement in the console, on the group's page.
+    await staffLogin(page, BRANCH_MANAGER.phone, DEMO_PASSWORD)
+    await page.goto(`/staff/groups/${mine.group_id}`)
+    const staff = page.getByTestId('group-statement')
+    await expect(staff).toBeVisible()
+    await expect(staff.getByTestId('group-overdue')).toHaveText(statementOverdue(mine.overdue))
+    for (const m of mine.members) await expect(staff.getByTestId(`group-member-${m.borrower_id}`)).toContainText(m.name)
+  })
+})
+
+/** The overdue total as the page writes money (¥ and thousands separators). */
+function statementOverdue(amount: string): string {
+  const [whole, cents] = amount.split('.')
+  return `¥${Number(whole).toLocaleString('en-US')}.${cents}`
+}
