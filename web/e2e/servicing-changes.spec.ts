@@ -41,7 +41,8 @@ test.describe('a rescheduling', () => {
     const manager = await second.newPage()
     await staffLogin(manager, BRANCH_MANAGER.phone, DEMO_PASSWORD)
     await manager.goto('/staff/loan-changes')
-    const row = manager.getByTestId('loan-changes').locator('tr', { has: manager.getByRole('link', { name: `#${loan.id}`, exact: true }) })
+    // The queue names the loan by its number and the borrower by name.
+    const row = manager.getByTestId('loan-changes').locator('tr', { has: manager.getByRole('link', { name: loan.number, exact: true }) })
     await expect(row).toContainText('重新安排还款计划')
     await row.getByRole('button', { name: '批准' }).click()
     await expect(row).toHaveCount(0)

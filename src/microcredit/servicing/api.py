@@ -301,8 +301,11 @@ def list_pending_loan_changes(session: DB, principal: Principal = require("loan.
                               ) -> Page[LoanChangeRead]:
     """In the caller's scope, oldest first."""
     r = changes.queue(session=session, principal=principal, page=PageRequest(page, page_size), status=status)
-    return Page(items=[LoanChangeRead.model_validate(c) for c in r.items], total=r.total, page=r.page,
-                page_size=r.page_size)
+    of = {loan.id: loan for loan in loans.by_ids(session=session, loan_ids=sorted({c.loan_id for c in r.items}))}
+    names = loans.borrower_names(session=session, rows=list(of.values()))
+    items = [LoanChangeRead.model_validate(c).model_copy(update={
+        "loan_number": of[c.loan_id].number, "borrower_name": names.get(of[c.loan_id].borrower_id)}) for c in r.items]
+    return Page(items=items, total=r.total, page=r.page, page_size=r.page_size)
 
 
 @router.post("/loan-changes/{loan_change_id}/approve", response_model=LoanChangeRead,

@@ -268,6 +268,8 @@ class LoanChangeRead(OutputSchema):
     decided_at: datetime | None
     decision_note: str | None
     event_seq: int | None
+    loan_number: str | None = Field(default=None, description="The loan's number (in the queue of changes)")
+    borrower_name: str | None = Field(default=None, description="The borrower's name (in the queue of changes)")
 
 
 class AccelerationCreate(InputSchema):

@@ -337,7 +337,10 @@ def test_a_waiver_is_proposed_by_one_person_and_recorded_only_when_another_appro
     # The finance user cannot approve (no permission); the manager cannot reject without a reason.
     refused(client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hf"], json={}), 403,
             "permission_denied")
-    assert [c["id"] for c in client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"]] == [change["id"]]
+    queued = client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"]
+    assert [c["id"] for c in queued] == [change["id"]]
+    assert queued[0]["loan_number"].startswith("L-")  # the checker sees which loan and whose
+    assert queued[0]["borrower_name"] == "王小明"
     approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={"note": "同意"})
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"

@@ -9442,6 +9442,11 @@ export interface components {
          * @description A change to a loan and where it stands.
          */
         LoanChangeRead: {
+            /**
+             * Borrower Name
+             * @description The borrower's name (in the queue of changes)
+             */
+            borrower_name?: string | null;
             /** Decided At */
             decided_at: string | null;
             /** Decided By User Id */
@@ -9460,6 +9465,11 @@ export interface components {
             kind: string;
             /** Loan Id */
             loan_id: number;
+            /**
+             * Loan Number
+             * @description The loan's number (in the queue of changes)
+             */
+            loan_number?: string | null;
             /** Note */
             note: string;
             /** Reason Code */
