@@ -256,9 +256,10 @@ export async function closeOfBusiness(api: APIRequestContext) {
     { timeout: 150_000, intervals: [1000] }).toBe('done')
 }
 
-/** A clean borrower's loan of 8,000.00 (approved, contract signed, disbursed by finance 40 days back) never
- * repaid: its id and number. `tag` marks its device and payout reference. */
-export async function lateLoan(api: APIRequestContext, page: Page, tag: string): Promise<{ id: number; number: string }> {
+/** A clean borrower (registered through the API, with the documents the consumer products ask for) whose
+ * application for 8,000.00 over 6 months of `product` is approved and whose contract is signed; the loan
+ * opened by finance, not yet paid out. `tag` marks the application's device. */
+export async function signedLoan(api: APIRequestContext, page: Page, tag: string, product = 'CONSUMER'): Promise<{ id: number; number: string; hb: Record<string, string>; hf: Record<string, string>; loan: { id: number; number: string; terms: { terms: { start_date: string } } } }> {
   const phone = randomPhone()
   expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })).status()).toBe(202)
   const password = 'Spring-Rain-2026'
@@ -274,7 +275,7 @@ export async function lateLoan(api: APIRequestContext, page: Page, tag: string):
   }
   const draft = await api.post('/api/v1/me/applications', {
     headers: { ...hb, 'X-Device-Id': `e2e-${tag}-${phone}` },
-    data: { product_code: 'CONSUMER', amount: '8000.00', term: 6, repayment_method: 'equal_installment', purpose: 'education', monthly_income: '50000.00', monthly_spending: '2500.00' },
+    data: { product_code: product, amount: '8000.00', term: 6, repayment_method: 'equal_installment', purpose: 'education', monthly_income: '50000.00', monthly_spending: '2500.00' },
   })
   expect(draft.status(), await draft.text()).toBe(201)
   const applicationId = (await draft.json()).id
@@ -283,6 +284,13 @@ export async function lateLoan(api: APIRequestContext, page: Page, tag: string):
   await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String(applicationId))
   const hf = { Authorization: `Bearer ${await token(api, FINANCE_PHONE, 'staff', DEMO_PASSWORD)}` }
   const loan = await (await api.post('/api/v1/loans', { headers: hf, data: { application_id: applicationId } })).json()
+  return { id: loan.id as number, number: loan.number as string, hb, hf, loan }
+}
+
+/** A clean borrower's loan of 8,000.00 (approved, contract signed, disbursed by finance 40 days back) never
+ * repaid: its id and number. `tag` marks its device and payout reference. */
+export async function lateLoan(api: APIRequestContext, page: Page, tag: string): Promise<{ id: number; number: string }> {
+  const { loan, hf } = await signedLoan(api, page, tag)
   const back = new Date(`${loan.terms.terms.start_date}T00:00:00Z`)
   back.setUTCDate(back.getUTCDate() - 40)
   const disbursed = await api.post(`/api/v1/loans/${loan.id}/disbursements`, {

@@ -4,10 +4,14 @@
 //   loan page's dialog (a bad rate refused beside the field first); the branch manager approves it in the
 //   loan changes queue; the loan page then lists the rescheduling among the events and a schedule whose
 //   installments after the day of approval are the 9 proposed.
+// - A tranche (多次放款): a product that pays out in tranches (published by the administrator through the
+//   API), a loan of 8,000.00 whose first 5,000.00 went to the borrower's bank card; finance opens the loan
+//   page, asks for more than is left (refused beside the amount), then sends the remaining 3,000.00
+//   through the payment provider's simulator to the borrower's card, and the loan shows both disbursements.
 // - The group statement (小组联保): the demo's group leader 赵建国 reads his group's loans in the borrower
 //   app at phone width, and the branch manager reads the same statement on the group's console page.
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
+import { ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, expectAccessible, lateLoan, screenshot, signedLoan, staffLogin, token } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务: may propose changes to a loan, not approve them
 const LEADER = { phone: '13900001006' } // 赵建国, leader of 城关联保一组
@@ -63,6 +67,60 @@ test.describe('a rescheduling', () => {
   })
 })
 
+test.describe('a tranche', () => {
+  test.use({ viewport: { width: 1366, height: 900 } })
+
+  test('finance pays the next tranche of a loan to the borrower’s card from the loan page', async ({ page, api }) => {
+    test.setTimeout(180_000)
+    const code = `TR${Date.now() % 100000}`
+    const ha = { Authorization: `Bearer ${await token(api, ADMIN.phone, 'staff', DEMO_PASSWORD, ADMIN.totpSecret)}` }
+    const terms = {
+      name_zh: '分笔放款测试贷', name_en: 'Tranche test loan', amount_min: '1000.00', amount_max: '20000.00', term_min: 3, term_max: 12,
+      repayment_methods: ['equal_installment'], rate: { kind: 'fixed', annual_rate: '10' }, day_count: 'ACT/360',
+      penalty: { basis: 'uplift', value_percent: '50', grace_days: 3 }, customer_types: ['consumer'], age_min: 18, age_max: 65,
+      required_documents: ['id_card'], approval_policy: [{ up_to_amount: '20000.00', worst_grade: 'E', levels: 1 }],
+      tranches: true, active_from: '2026-01-01',
+    }
+    const created = await api.post('/api/v1/products', { headers: ha, data: { code, terms } })
+    expect(created.status(), await created.text()).toBe(201)
+    const published = await api.post(`/api/v1/products/${code}/versions/1/publish`, { headers: ha })
+    expect(published.status(), await published.text()).toBe(200)
+
+    const { id, hb, hf } = await signedLoan(api, page, 'tranche', code)
+    const card = await api.post('/api/v1/me/bank-cards', { headers: hb, data: { bank_name: '中国农业银行', card_number: luhn(`6228480${String(Date.now()).slice(-8)}`), primary: true } })
+    expect(card.status(), await card.text()).toBe(201)
+    const first = await api.post(`/api/v1/loans/${id}/disbursements`, {
+      headers: { ...hf, 'Idempotency-Key': `e2e-tranche-${id}-${Date.now()}` },
+      data: { amount: '5000.00', channel: 'bank_transfer', reference: 'B-E2E-TRANCHE-1' },
+    })
+    expect(first.status(), await first.text()).toBe(200)
+
+    await staffLogin(page, FINANCE.phone, DEMO_PASSWORD)
+    await page.goto(`/staff/loans/${id}`)
+    await page.getByTestId('pay-tranche').click()
+    const dialog = page.getByTestId('payout-dialog')
+    await expect(dialog).toContainText('尚可放款 ¥3,000.00')
+    await page.getByTestId('payout-amount').fill('4000.00')
+    await page.getByTestId('payout-send').click()
+    await expect(dialog.locator('.el-form-item__error')).toBeVisible()
+    await expect(page.getByTestId('payout-status')).toHaveCount(0) // refused: nothing sent
+    await page.getByTestId('payout-amount').fill('3000.00')
+    await expectAccessible(page, 'tranche payout dialog')
+    await page.getByTestId('payout-send').click()
+    const status = page.getByTestId('payout-status')
+    await expect(status).toContainText('¥3,000.00')
+    if (await page.getByTestId('payout-poll').isVisible()) await page.getByTestId('payout-poll').click()
+    await expect(status).toContainText('已成功')
+    await page.getByTestId('payout-open').click()
+
+    const read = await (await api.get(`/api/v1/loans/${id}`, { headers: hf })).json()
+    expect(read.state.disbursements.map((d: { amount: string }) => d.amount)).toEqual(['5000.00', '3000.00'])
+    expect(read.state.disbursed).toBe('8000.00')
+    await expect(page.getByTestId('pay-tranche')).toHaveCount(0) // nothing left to pay out
+    await expect(page.getByTestId('loan-events')).toContainText('放款')
+  })
+})
+
 test.describe('the group statement', () => {
   test('the leader reads the group’s loans on the phone; the branch manager reads them in the console', async ({ page, api, browser, baseURL }) => {
     test.setTimeout(120_000)
@@ -97,4 +155,16 @@ test.describe('the group statement', () => {
 function statementOverdue(amount: string): string {
   const [whole, cents] = amount.split('.')
   return `¥${Number(whole).toLocaleString('en-US')}.${cents}`
+}
+
+/** `prefix` completed with its Luhn check digit (a card number the API accepts). */
+function luhn(prefix: string): string {
+  let sum = 0
+  for (let i = 0; i < prefix.length; i++) {
+    let d = Number(prefix[prefix.length - 1 - i])
+    if (i % 2 === 0) d *= 2
+    if (d > 9) d -= 9
+    sum += d
+  }
+  return `${prefix}${(10 - (sum % 10)) % 10}`
 }
