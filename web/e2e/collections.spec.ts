@@ -6,7 +6,7 @@
 // page names the rule (no contact 22:00–08:00 without consent).
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
+import { BRANCH_MANAGER, DEMO_PASSWORD, drawn, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
 
 const COLLECTOR = { phone: '13900000008' } // 钱进, 催收员
 
@@ -68,6 +68,20 @@ test('a collector logs a call and a promise to pay; a call at 22:xx in the debto
   await page.getByTestId('action-submit').click()
   await expect(history).toContainText('900.00')
   await expect(history).toContainText('待兑现')
+  // A field visit with two photos taken there: each stored at once, then named by the visit.
+  await page.getByTestId('action-kind').click()
+  await page.getByRole('option', { name: '上门', exact: true }).click()
+  await page.getByTestId('visit-photos').setInputFiles([
+    { name: 'shop.jpg', mimeType: 'image/jpeg', buffer: await drawn(page) },
+    { name: 'door.png', mimeType: 'image/png', buffer: await drawn(page, 'image/png') },
+  ])
+  await expect(page.getByTestId('visit-photos-count')).toHaveText('已添加 2 张照片')
+  await page.getByTestId('action-notes').fill('上门见到本人，店铺正常营业')
+  await page.getByTestId('action-submit').click()
+  await expect(history).toContainText('上门见到本人')
+  await expect(history.getByRole('button', { name: '照片 2' })).toBeVisible()
+  await page.getByTestId('action-kind').click()
+  await page.getByRole('option', { name: '电话', exact: true }).click()
   await expectAccessible(page, 'collection case')
   await screenshot(page, 'staff-collection-case')
 
@@ -78,7 +92,7 @@ test('a collector logs a call and a promise to pay; a call at 22:xx in the debto
   await expect(page.getByTestId('gate-rule')).toHaveAttribute('data-rule', 'quiet_hours')
   await expect(page.getByTestId('gate-rule')).toContainText('22:00–08:00')
   await expect(page.getByTestId('gate-refusal')).toContainText('禁止催收时段')
-  await expect(history.locator('tbody tr')).toHaveCount(2) // nothing logged
+  await expect(history.locator('tbody tr')).toHaveCount(3) // nothing logged
   await screenshot(page, 'staff-collection-quiet-hours')
 
   // 陈刚 (branch manager) sees the case assigned to 钱进 and 钱进's figures: one case worked, one promise.

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from microcredit.api.deps import DB, Kit, require, require_any
+from microcredit.api.deps import DB, Kit, WallClock, require, require_any, runtime_of
 from microcredit.api.params import Id, IdFilter, PageNo, PageSize
 from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.collections.schemas import (
@@ -34,10 +34,12 @@ from microcredit.collections.schemas import (
     SyncRead,
 )
 from microcredit.collections.service import actions, cases, performance, settings, sync_cases
+from microcredit.documents.schemas import DocumentRead
 from microcredit.identity.principal import Principal
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.paging import PageRequest
+from microcredit.platform.ratelimit import Limit, hit
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
 from microcredit.servicing.service import loans
@@ -129,6 +131,23 @@ def log_action(case_id: Id, body: ActionCreate, session: DB, kit: Kit,
     a legal referral, the notice before negative information is reported, the report itself."""
     action = actions.log(session=session, clock=kit.clock, kit=kit, principal=principal, case_id=case_id, data=body)
     return _actions(session, [action])[0]
+
+
+@router.post("/collections/cases/{case_id}/photos", response_model=DocumentRead, status_code=201,
+             operation_id="add_collection_visit_photo", summary="Add a photo taken on a field visit")
+def add_visit_photo(request: Request, case_id: Id, session: DB, clock: WallClock,
+                    file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo; judged by its content")],
+                    principal: Principal = require("collection.act")) -> Any:
+    """The photo is checked and stored as the borrower's document (`visit_photo`, tied to the case, kept
+    beside the others); the visit's action names it in `document_ids`. Staff who may read the borrower
+    open it at `GET /documents/{id}/content` (each view audited)."""
+    runtime = runtime_of(request)
+    policy = runtime.settings.documents
+    hit(runtime.limiter, f"document_upload:user:{principal.user_id}",
+        Limit(policy.uploads_per_user_per_hour, 3600), session=session, field="file")
+    return actions.add_photo(session=session, clock=clock, storage=runtime.files, policy=policy, principal=principal,
+                             case_id=case_id, data=file.file.read(), filename=file.filename,
+                             declared_type=file.content_type)
 
 
 @router.put("/collections/cases/{case_id}/assignment", response_model=CaseRead,

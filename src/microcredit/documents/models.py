@@ -24,11 +24,15 @@ from microcredit.db.types import BigIntPK, UTCDateTime
 DOCUMENT_TYPES = (
     "id_card", "household_register", "marriage_certificate", "income_proof", "bank_statement",
     "asset_proof", "business_licence", "tax_record", "land_contract", "guarantee_letter",
+    "visit_photo",
 )
+# Types of which a borrower may have many at once: a new one is added beside the others, replacing none
+# (a collector's photos of a field visit, each tied to its collection case).
+MANY_AT_ONCE = frozenset({"visit_photo"})
 STATUSES = ("active", "replaced", "removed")
 # online: the borrower on the web; branch: staff for a walk-in borrower; app: a mobile app.
 CHANNELS = ("online", "branch", "app")
-SUBJECT_KINDS = ("application", "contract", "voucher")
+SUBJECT_KINDS = ("application", "contract", "voucher", "collection_case")
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
 

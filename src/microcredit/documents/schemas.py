@@ -14,6 +14,12 @@ DocumentType = Literal[
     "id_card", "household_register", "marriage_certificate", "income_proof", "bank_statement",
     "asset_proof", "business_licence", "tax_record", "land_contract", "guarantee_letter",
 ]
+# What a stored document may be: the above, and a collector's photo of a field visit (uploaded only
+# through its collection case, never as a borrower's or an officer's document).
+StoredDocumentType = Literal[
+    "id_card", "household_register", "marriage_certificate", "income_proof", "bank_statement",
+    "asset_proof", "business_licence", "tax_record", "land_contract", "guarantee_letter", "visit_photo",
+]
 DocumentStatus = Literal["active", "replaced", "removed"]
 DocumentChannel = Literal["online", "branch", "app"]
 DocumentContentType = Literal["image/jpeg", "image/png", "application/pdf"]
@@ -24,7 +30,7 @@ class DocumentRead(OutputSchema):
 
     id: int
     borrower_id: int
-    type: DocumentType
+    type: StoredDocumentType
     status: DocumentStatus
     subject_kind: str | None
     subject_id: int | None

@@ -32,7 +32,7 @@ from microcredit.config import DocumentSettings
 from microcredit.documents import content
 from microcredit.documents import repository as repo
 from microcredit.documents.errors import DocumentFileMissing, DuplicateDocument
-from microcredit.documents.models import CHANNELS, DOCUMENT_TYPES, STATUSES, SUBJECT_KINDS, Document
+from microcredit.documents.models import CHANNELS, DOCUMENT_TYPES, MANY_AT_ONCE, STATUSES, SUBJECT_KINDS, Document
 from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.platform.actor import Actor
 from microcredit.platform.storage import ObjectMissing, Storage
@@ -78,7 +78,8 @@ def _check_choices(type_: str, channel: str, subject_kind: str | None) -> None:
 def upload(*, session: Session, clock: Clock, storage: Storage, policy: DocumentSettings, actor: Actor,
            owner: Owner, type_: str, data: bytes, filename: str | None, declared_type: str | None,
            channel: str, subject_kind: str | None = None, subject_id: int | None = None) -> Document:
-    """Check, re-encode and store one file of a borrower; it becomes the active document of its type."""
+    """Check, re-encode and store one file of a borrower; it becomes the active document of its type (or,
+    for a type kept many at once, `MANY_AT_ONCE`, one more beside the others)."""
     _check_choices(type_, channel, subject_kind)
     detected = content.check_type(data, filename=filename, declared=declared_type)
     limits = content.Limits(max_bytes=max_bytes(policy, type_=type_, content_type=detected),
@@ -92,7 +93,8 @@ def upload(*, session: Session, clock: Clock, storage: Storage, policy: Document
         raise DuplicateDocument(field="file", params={"document_id": existing.id},
                                 extra={"conflict_with": {"entity_type": "document", "id": existing.id,
                                                   "name": existing.type}})
-    previous = repo.active_of_type_for_update(session, borrower_id=owner.borrower_id, type_=type_)
+    previous = [] if type_ in MANY_AT_ONCE else repo.active_of_type_for_update(session, borrower_id=owner.borrower_id,
+                                                                                 type_=type_)
     key = (f"documents/{owner.institution_id}/{owner.borrower_id}/"
            f"{uuid.uuid4().hex}.{content.STORED_EXTENSION[prepared.content_type]}")
     storage.put(key, prepared.data, prepared.content_type)

@@ -313,3 +313,48 @@ def test_a_manager_reassigns_and_sees_the_unassigned(client, session, runtime, w
     cases = client.get(f"{C}/cases", headers=world["hm"], params={"stage": "field_visit"}).json()
     assert [c["id"] for c in cases["items"]] == [case]
     assert client.get(f"{C}/my-cases", headers=world["ho"]).status_code == 403  # a loan officer is no collector
+
+
+def test_a_visit_names_the_photos_taken_on_it_each_kept_and_only_its_own_case_s(client, session, runtime, world,
+                                                                                  case):
+    from tests.integration.documents.test_documents_api import photo
+
+    def upload(colour, case_id=case):
+        return client.post(f"{C}/cases/{case_id}/photos", headers=world["hc"],
+                           files={"file": ("visit.jpg", photo(colour), "image/jpeg")})
+
+    first, second = upload((200, 10, 10)), upload((10, 200, 10))
+    assert (first.status_code, second.status_code) == (201, 201), first.text
+    assert first.json()["type"] == "visit_photo"
+    assert (first.json()["subject_kind"], first.json()["subject_id"]) == ("collection_case", case)
+    ids = [first.json()["id"], second.json()["id"]]
+    # Both kept: a second photo replaces nothing (unlike a borrower's document of a type).
+    docs = client.get(f"/api/v1/borrowers/{world['borrower'].borrower.id}/documents", headers=world["hm"]).json()
+    assert isinstance(docs, list), docs
+    assert {d["id"]: d["status"] for d in docs if d["type"] == "visit_photo"} == {ids[0]: "active", ids[1]: "active"}
+    # Not a photo: refused beside the file, nothing stored.
+    before = snapshot(runtime.db)
+    bad = client.post(f"{C}/cases/{case}/photos", headers=world["hc"],
+                      files={"file": ("visit.jpg", b"not a picture at all", "image/jpeg")})
+    assert assert_problem(bad, 422)["field"] == "file"
+    assert before.diff(snapshot(runtime.db)) == {}
+    # The visit names them; a document that is not a photo of this case's visits is not found.
+    visit = act(client, world, case, kind="visit", notes="上门见到本人，店铺正常营业", document_ids=ids)
+    assert visit.status_code == 201, visit.text
+    assert visit.json()["document_ids"] == ids
+    # Staff who may read the borrower open the photo (each view audited).
+    content = client.get(f"/api/v1/documents/{ids[0]}/content", headers=world["hm"])
+    assert (content.status_code, content.headers["content-type"]) == (200, "image/jpeg")
+    borrower_id = world["borrower"].borrower.id
+    id_card = client.post(f"/api/v1/borrowers/{borrower_id}/documents", headers=world["hm"], data={"type": "id_card"},
+                          files={"file": ("id.jpg", photo((1, 2, 3)), "image/jpeg")})
+    assert id_card.status_code == 201, id_card.text
+    id_card = id_card.json()
+    assert assert_problem(act(client, world, case, kind="visit", notes="x", document_ids=[id_card["id"]]),
+                          404)["field"] == "document_ids"
+    # Nobody uploads a visit photo as a borrower's own document.
+    assert client.post(f"/api/v1/borrowers/{borrower_id}/documents", headers=world["hm"], data={"type": "visit_photo"},
+                       files={"file": ("v.jpg", photo((4, 5, 6)), "image/jpeg")}).status_code == 422
+    # Only those who act on cases add photos to them (a loan officer does not).
+    assert client.post(f"{C}/cases/{case}/photos", headers=world["ho"],
+                       files={"file": ("visit.jpg", photo((7, 8, 9)), "image/jpeg")}).status_code == 403

@@ -1340,6 +1340,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/cases/{case_id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a photo taken on a field visit
+         * @description The photo is checked and stored as the borrower's document (`visit_photo`, tied to the case, kept
+         *     beside the others); the visit's action names it in `document_ids`. Staff who may read the borrower
+         *     open it at `GET /documents/{id}/content` (each view audited).
+         *
+         *     Requires permission `collection.act`.
+         */
+        post: operations["add_collection_visit_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/collectors": {
         parameters: {
             query?: never;
@@ -6309,6 +6333,14 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** Body_add_collection_visit_photo */
+        Body_add_collection_visit_photo: {
+            /**
+             * File
+             * @description A JPEG, PNG or WebP photo; judged by its content
+             */
+            file: string;
+        };
         /** Body_register_risk_model_version */
         Body_register_risk_model_version: {
             /**
@@ -8005,7 +8037,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter";
+            type: "id_card" | "household_register" | "marriage_certificate" | "income_proof" | "bank_statement" | "asset_proof" | "business_licence" | "tax_record" | "land_contract" | "guarantee_letter" | "visit_photo";
             /**
              * Uploaded At
              * Format: date-time
@@ -20678,6 +20710,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_collection_visit_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_add_collection_visit_photo"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"];
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -34,6 +34,7 @@ export function actionBody(form: {
   notes: string
   promise_date: string
   promise_amount: string
+  document_ids?: number[]
 }): ActionCreate {
   const body: ActionCreate = { kind: form.kind }
   const contact = form.kind === 'call' || form.kind === 'sms' || form.kind === 'visit'
@@ -45,6 +46,7 @@ export function actionBody(form: {
     }
   }
   if (form.kind === 'call') body.outcome = form.outcome as ActionCreate['outcome']
+  if (form.kind === 'visit' && form.document_ids?.length) body.document_ids = [...form.document_ids]
   if (form.kind === 'sms') body.template = form.template
   if (form.kind === 'promise') {
     body.promise_date = form.promise_date

@@ -22,9 +22,9 @@ export const CAMERA_ACCEPT = 'image/*,application/pdf'
 export type Uploader = (file: File, onProgress: (percent: number) => void) => Promise<DocumentRead>
 
 /** POST a multipart form to `url` with the session's headers, reporting progress. */
-export function postFile(url: string, type: DocumentType, file: File, onProgress: (percent: number) => void): Promise<DocumentRead> {
+export function postFile(url: string, type: DocumentType | null, file: File, onProgress: (percent: number) => void): Promise<DocumentRead> {
   const form = new FormData()
-  form.append('type', type)
+  if (type !== null) form.append('type', type)
   form.append('file', file, file.name)
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()

@@ -42,12 +42,14 @@ from microcredit.collections.errors import (
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor
 from microcredit.collections.schemas import ActionCreate
 from microcredit.collections.service import cases, settings
+from microcredit.config import DocumentSettings
 from microcredit.documents import service as documents
 from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
+from microcredit.platform.storage import Storage
 from microcredit.servicing.service import loans
 
 CONTACTS = ("sms", "call", "visit")
@@ -179,9 +181,10 @@ def log(*, session: Session, clock: Clock, kit: identity.IdentityKit, principal:
             raise ValidationFailed([FieldProblem("promise_date", "promise_date_past",
                                                  "the promised date cannot be before the business date",
                                                  "承诺还款日不能早于营业日")])
-    for document_id in data.document_ids:
+    for document_id in data.document_ids:  # photos taken on this case's visits (`add_photo`)
         doc = documents.get(session=session, document_id=document_id)
-        if doc.borrower_id != case.borrower_id:
+        if (doc.borrower_id, doc.type, doc.subject_kind, doc.subject_id) != (case.borrower_id, "visit_photo",
+                                                                           "collection_case", case.id):
             raise NotFound(field="document_ids")
     action = CollectionAction(
         institution_id=case.institution_id, case_id=case.id, borrower_id=case.borrower_id, kind=data.kind,
@@ -250,3 +253,17 @@ def debtor(*, session: Session, borrower_id: int) -> CollectionDebtor | None:
     """A debtor's recorded contact preferences, if any."""
     return repo.debtor(session, borrower_id)
 
+
+
+def add_photo(*, session: Session, clock: Clock, storage: Storage, policy: DocumentSettings, principal: Principal,
+              case_id: int, data: bytes, filename: str | None, declared_type: str | None) -> documents.Document:
+    """A photo taken on a field visit of a case the caller may see: stored as the borrower's document
+    (`visit_photo`, tied to the case; checked and re-encoded like every upload, kept beside the others),
+    to be named by the visit's action (`document_ids`)."""
+    case = cases.visible(session=session, principal=principal, case_id=case_id)
+    owner = documents.Owner(borrower_id=case.borrower_id, institution_id=case.institution_id,
+                            branch_id=case.branch_id)
+    return documents.upload(session=session, clock=clock, storage=storage, policy=policy, actor=principal.actor,
+                            owner=owner, type_="visit_photo", data=data, filename=filename,
+                            declared_type=declared_type, channel="app", subject_kind="collection_case",
+                            subject_id=case.id)
