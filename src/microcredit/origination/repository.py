@@ -135,23 +135,30 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
     """Raise and return the institution's application counter of `business_date` (1 for the first).
 
     The UPDATE comes first: it takes the row lock (the write lock on SQLite) that holds off every
-    other submission of the day until this transaction ends, so no two read the same value. The
-    day's first submission inserts the row; two racing to insert it meet the primary key, and the
-    loser raises the winner's row instead.
+    other submission of the day until this transaction ends, so no two read the same value. Where
+    the database can (SQLite, PostgreSQL: UPDATE … RETURNING) the raised value comes back from that
+    one statement; MariaDB reads it after, under the same lock. The day's first submission inserts
+    the row; two racing to insert it meet the primary key, and the loser raises the winner's row
+    instead.
     """
     where = (ApplicationSequence.institution_id == institution_id,
              ApplicationSequence.business_date == business_date)
-    raised = session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
-                             .execution_options(synchronize_session=False))
-    if raised.rowcount == 0:  # type: ignore[attr-defined]
-        try:
-            with session.begin_nested():
-                session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
-                                                                   business_date=business_date, last=1))
-            return 1
-        except IntegrityError:
-            session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
-                            .execution_options(synchronize_session=False))
+    raise_it = (update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
+                .execution_options(synchronize_session=False))
+    returning = session.get_bind().dialect.update_returning
+    if returning:
+        raised = session.execute(raise_it.returning(ApplicationSequence.last)).scalar_one_or_none()
+        if raised is not None:
+            return int(raised)
+    elif session.execute(raise_it).rowcount:  # type: ignore[attr-defined]
+        return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)
+    try:
+        with session.begin_nested():
+            session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
+                                                               business_date=business_date, last=1))
+        return 1
+    except IntegrityError:
+        session.execute(raise_it)
     return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)
 
 

@@ -325,16 +325,17 @@ def _velocity(session: Session, application: Application, now: datetime) -> Velo
 
 
 def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, application: Application,
-           terms: ProductTerms) -> Any:
+           terms: ProductTerms, phone: str) -> Any:
     region = None
     if borrower.branch_id is not None:
-        region = parties.organisation.branch(session=session, branch_id=borrower.branch_id).region_code
+        region = parties.organisation.branch_region(session=session, branch_id=borrower.branch_id)
     applicant = facts_of.Applicant(
         name=borrower.real_name, resident=parties.borrowers.resident_id_of(kit=kit, borrower=borrower),
-        phone=identity.accounts.phone(session=session, kit=kit, user_id=borrower.user_id),
-        customer_type=borrower.customer_type, branch_region=region)
+        phone=phone, customer_type=borrower.customer_type, branch_region=region)
     assert application.number is not None
     assert application.submitted_at is not None
+    timezone = parties.organisation.institution_info(session=session, cache=None,
+                                                     institution_id=application.institution_id).timezone
     submission = facts_of.Submission(
         institution_id=application.institution_id, number=application.number,
         submitted_at=application.submitted_at, channel=application.channel, product_code=application.product_code,
@@ -343,29 +344,33 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
         purpose=application.purpose, monthly_income=application.monthly_income,
         monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
         employment=application.employment, device_id=application.device_id, ip=application.client_ip,
-        timezone=parties.organisation.institution(session=session, institution_id=application.institution_id).timezone)
+        timezone=timezone)
     return applicant, facts_of.build_facts(
         submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
         velocity=_velocity(session, application, application.submitted_at))
 
 
 def _number(session: Session, application: Application) -> str:
+    # The row itself, not the reference cache: the number carries the business date in force.
     inst = parties.organisation.institution(session=session, institution_id=application.institution_id)
     sequence = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date)
     return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
 
 
-def _store(session: Session, application: Application, assessment: Assessment) -> None:
-    repo.add_results(session, [
-        {"application_id": application.id, "submission": application.submissions, "seq": i, "stage": str(r.stage),
-         "code": r.code, "outcome": str(r.outcome), "message": r.message, "params": dict(r.params)}
-        for i, r in enumerate(assessment.results, start=1)])
+def _store(session: Session, application: Application, assessment: Assessment) -> list[ApplicationRuleResult]:
+    """Write the assessment's rule results (one statement) and its outcome on the application; the results as
+    (unsaved) rows, for the view."""
+    rows = [{"application_id": application.id, "submission": application.submissions, "seq": i,
+             "stage": str(r.stage), "code": r.code, "outcome": str(r.outcome), "message": r.message,
+             "params": dict(r.params)} for i, r in enumerate(assessment.results, start=1)]
+    repo.add_results(session, rows)
     application.decision = str(assessment.decision)
     application.rule_set = assessment.rule_set
     application.score, application.grade = assessment.score, assessment.grade
     application.reasons, application.needed = list(assessment.reasons), list(assessment.needed)
     application.max_amount = assessment.max_amount
     application.bureau_report_id = assessment.bureau_report_id
+    return [ApplicationRuleResult(**row) for row in rows]
 
 
 def _apply(application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
@@ -385,7 +390,7 @@ def _apply(application: Application, assessment: Assessment, terms: ProductTerms
 
 
 def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
-            assessment: Assessment | None = None) -> None:
+            assessment: Assessment | None = None, *, phone: str | None = None) -> None:
     template = SMS_OF_STATUS.get(application.status)
     if template is None:
         return
@@ -397,7 +402,8 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
     if template == "application_declined" and assessment is not None:
         params["count"] = max(1, sum(1 for r in assessment.results
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
-    phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    if phone is None:
+        phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
     notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
                               user_id=application.borrower_user_id, template=template,
                               params={k: v for k, v in params.items() if k != "signature"},
@@ -428,9 +434,11 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if action is None:
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
-    application.status = states.step(before, action)
-    if application.number is None:
-        application.number = _number(session, application)
+    status = states.step(before, action)
+    # Numbered before the application changes, so that it is written once here (not flushed early by the
+    # number's queries) and once with the decision.
+    number = application.number if application.number is not None else _number(session, application)
+    application.status, application.number = status, number
     now = kit.clock.now()
     application.submitted_at, application.updated_at = now, now
     application.submissions += 1
@@ -439,13 +447,15 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            after="submitted", reason=action)
     _audit(session, kit, principal.actor, application,
            {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before)
+    # The borrower's phone, read once: the facts and both messages use it.
+    phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
     if notify:
-        _notify(session, kit, application, language)
+        _notify(session, kit, application, language, phone=phone)
 
-    terms = products.catalogue.terms_of(_version(session, application))
-    _, facts = _facts(session, kit, borrower, application, terms)
+    terms = products.catalogue.terms_by_version_id(session=session, version_id=application.product_version_id)
+    _, facts = _facts(session, kit, borrower, application, terms, phone)
     assessment = assess(session, facts)
-    _store(session, application, assessment)
+    results = _store(session, application, assessment)
     application.status = states.decided("submitted", assessment.decision)
     reason = _apply(application, assessment, terms)
     application.decided_at = application.updated_at = kit.clock.now()
@@ -459,8 +469,10 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
     if notify:
-        _notify(session, kit, application, language, assessment)
-    return _view(session, application)
+        _notify(session, kit, application, language, assessment, phone=phone)
+    # A first submission's results are the ones just written: not read back.
+    return ApplicationView(application, repo.events_of(session, application.id),
+                           results if application.submissions == 1 else repo.results_of(session, application.id))
 
 
 def enter_chain(application: Application, now: datetime, *, human: bool = False) -> None:
