@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from microcredit.risk.fraud.models import FraudCase, FraudCaseNote, FraudIdentifier, FraudLabel
@@ -25,19 +25,32 @@ def identifiers_of(session: Session, institution_id: int, application_number: st
 
 def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]],
             limit: int) -> list[FraudIdentifier]:
-    """Rows of any application that gave one of these (kind, index) pairs."""
+    """Rows of any application that gave one of these (kind, index) pairs: at most `limit` of each kind (the
+    first ones), every kind in one statement."""
     pairs = list(pairs)
     if not pairs:
         return []
     by_kind: dict[str, list[str]] = {}
     for kind, index in pairs:
         by_kind.setdefault(kind, []).append(index)
-    rows: list[FraudIdentifier] = []
-    for kind, indices in sorted(by_kind.items()):
-        rows.extend(session.scalars(select(FraudIdentifier).where(
-            FraudIdentifier.institution_id == institution_id, FraudIdentifier.kind == kind,
-            FraudIdentifier.value_index.in_(indices)).order_by(FraudIdentifier.id).limit(limit)))
-    return rows
+    parts = [select(FraudIdentifier).where(
+        FraudIdentifier.institution_id == institution_id, FraudIdentifier.kind == kind,
+        FraudIdentifier.value_index.in_(indices)).order_by(FraudIdentifier.id).limit(limit)
+        for kind, indices in sorted(by_kind.items())]
+    if len(parts) == 1:
+        return list(session.scalars(parts[0]))
+    # Each kind's limited rows as a derived table (SQLite and MariaDB take no LIMIT in a bare UNION member).
+    every = union_all(*(part.subquery().select() for part in parts))
+    return list(session.scalars(select(FraudIdentifier).from_statement(every)))
+
+
+def add_identifiers(session: Session, rows: Sequence[FraudIdentifier]) -> None:
+    """Insert new identifiers in one statement (the objects stay unsaved: callers only read their values)."""
+    if rows:
+        session.execute(insert(FraudIdentifier), [
+            {"institution_id": r.institution_id, "application_number": r.application_number,
+             "person_index": r.person_index, "kind": r.kind, "value_index": r.value_index,
+             "value_masked": r.value_masked, "seen_at": r.seen_at} for r in rows])
 
 
 def of_applications(session: Session, institution_id: int, numbers: Sequence[str]) -> list[FraudIdentifier]:
