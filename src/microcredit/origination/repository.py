@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,6 +106,22 @@ def status_counts(session: Session, *, institution_id: int | None, branch_id: in
     return {status: int(n) for status, n in session.execute(stmt).all()}
 
 
+_VELOCITY_FIELDS = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
+                    "device_id": Application.device_id, "client_ip": Application.client_ip}
+
+
+@functools.lru_cache(maxsize=64)
+def _velocity_query(columns: tuple[str, ...], windows: tuple[str, ...]) -> Any:
+    """The conditional sums of `velocity_counts` for these columns and windows, built once (values bound)."""
+    fields = _VELOCITY_FIELDS
+    sums = [func.coalesce(func.sum(case((and_(fields[column] == bindparam(f"v_{column}"),
+                                              Application.submitted_at >= bindparam(f"w_{window}")), 1), else_=0)), 0)
+            for column in columns for window in windows]
+    return select(*sums).where(
+        Application.institution_id == bindparam("institution_id"), Application.submitted_at >= bindparam("earliest"),
+        or_(*(fields[column] == bindparam(f"o_{column}") for column in columns)))
+
+
 def velocity_counts(session: Session, *, institution_id: int, values: dict[str, str | None],
                     windows: dict[str, datetime]) -> dict[tuple[str, str], int]:
     """Applications of the institution submitted since each window's start whose column equals the
@@ -113,19 +130,15 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     `values` maps column names (`id_number_index`, `phone_index`, `device_id`, `client_ip`) to the
     value to match; `windows` maps window names to their start.
     """
-    fields = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
-              "device_id": Application.device_id, "client_ip": Application.client_ip}
     given = {column: value for column, value in values.items() if value is not None}
     pairs = [(column, window) for column in given for window in windows]
     if not pairs:
         return {(column, window): 0 for column in values for window in windows}
-    sums = [func.coalesce(func.sum(case((and_(fields[column] == given[column],
-                                              Application.submitted_at >= windows[window]), 1), else_=0)), 0)
-            for column, window in pairs]
-    earliest = min(windows.values())
-    row = session.execute(select(*sums).where(
-        Application.institution_id == institution_id, Application.submitted_at >= earliest,
-        or_(*(fields[column] == value for column, value in given.items())))).one()
+    params: dict[str, Any] = {"institution_id": institution_id, "earliest": min(windows.values())}
+    params.update({f"v_{column}": value for column, value in given.items()})
+    params.update({f"o_{column}": value for column, value in given.items()})
+    params.update({f"w_{window}": start for window, start in windows.items()})
+    row = session.execute(_velocity_query(tuple(given), tuple(windows)), params).one()
     counts = {(column, window): 0 for column in values for window in windows}
     counts.update({pair: int(n) for pair, n in zip(pairs, row, strict=True)})
     return counts
