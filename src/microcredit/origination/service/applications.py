@@ -191,10 +191,13 @@ def affordability_of(view: ApplicationView) -> ApplicationRuleResult | None:
 
 def _event(session: Session, kit: identity.IdentityKit, application: Application, *, actor: str,
            user_id: int | None, before: str | None, after: str, reason: str | None = None,
-           note: str | None = None) -> None:
-    repo.add(session, ApplicationEvent(application_id=application.id, at=kit.clock.now(), actor=actor,
-                                       user_id=user_id, from_status=before, to_status=after, reason_code=reason,
-                                       note=note))
+           note: str | None = None, at: datetime | None = None, flush: bool = True) -> None:
+    event = ApplicationEvent(application_id=application.id, at=at or kit.clock.now(), actor=actor,
+                             user_id=user_id, from_status=before, to_status=after, reason_code=reason, note=note)
+    if flush:
+        repo.add(session, event)
+    else:
+        session.add(event)
 
 
 def _audit(session: Session, kit: identity.IdentityKit, actor: Actor, application: Application, action: str,
@@ -390,8 +393,9 @@ def _apply(application: Application, assessment: Assessment, terms: ProductTerms
 
 
 def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
-            assessment: Assessment | None = None, *, phone: str | None = None) -> None:
-    template = SMS_OF_STATUS.get(application.status)
+            assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None) -> None:
+    """The borrower's SMS and in-app message of the application's status (`status`: of that one instead)."""
+    template = SMS_OF_STATUS.get(status or application.status)
     if template is None:
         return
     params: dict[str, Any] = {
@@ -442,16 +446,9 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     now = kit.clock.now()
     application.submitted_at, application.updated_at = now, now
     application.submissions += 1
-    session.flush()
-    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="submitted", reason=action)
-    _audit(session, kit, principal.actor, application,
-           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before)
+    session.flush()  # the velocity counts below count this submission too
     # The borrower's phone, read once: the facts and both messages use it.
     phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
-    if notify:
-        _notify(session, kit, application, language, phone=phone)
-
     terms = products.catalogue.terms_by_version_id(session=session, version_id=application.product_version_id)
     _, facts = _facts(session, kit, borrower, application, terms, phone)
     assessment = assess(session, facts)
@@ -461,14 +458,24 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     application.decided_at = application.updated_at = kit.clock.now()
     if application.status == "referred":
         enter_chain(application, application.decided_at)
-    session.flush()
-    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=application.status,
-           reason=reason)
+    # Both steps' timeline entries, audit records and messages are written together after the decision (one
+    # statement per table where the database returns ids in bulk), in the order they happened.
+    decided = application.status
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after="submitted", reason=action, at=now, flush=False)
+    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=decided,
+           reason=reason, flush=False)
+    audit.record(session=session, clock=kit.clock, actor=principal.actor,
+                 action="application." + {"submit": "submitted", "resubmit": "resubmitted",
+                                          "group_submit": "submitted"}[action],
+                 entity_type="application", entity_id=application.id, institution_id=application.institution_id,
+                 before={"status": before}, after={"status": "submitted", "number": application.number})
     _audit(session, kit, Actor.system(application.institution_id, request_id=principal.meta.request_id),
-           application, application.status, "submitted", decision=str(assessment.decision),
+           application, decided, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
     if notify:
+        _notify(session, kit, application, language, phone=phone, status="submitted")
         _notify(session, kit, application, language, assessment, phone=phone)
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
