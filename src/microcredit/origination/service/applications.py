@@ -11,6 +11,7 @@ and in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -69,13 +70,30 @@ SMS_OF_STATUS = {"submitted": "application_submitted", "returned": "application_
                  "approved": "application_approved", "declined": "application_declined"}
 
 
+@dataclass(frozen=True, slots=True)
+class RuleResultRow:
+    """A rule result just written (the row's fields, without reading it back)."""
+
+    application_id: int
+    submission: int
+    seq: int
+    stage: str
+    code: str
+    outcome: str
+    message: str
+    params: dict[str, Any]
+
+
+Result = ApplicationRuleResult | RuleResultRow
+
+
 @dataclass(frozen=True)
 class ApplicationView:
     """An application with its timeline, its rule results and the borrower's name."""
 
     application: Application
     events: list[ApplicationEvent]
-    results: list[ApplicationRuleResult]
+    results: Sequence[Result]
     borrower_name: str | None = None
 
 
@@ -167,7 +185,7 @@ def counts(*, session: Session, principal: Principal, product_code: str | None =
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
+def borrower_reasons(view: ApplicationView) -> list[Result]:
     """What a declined borrower is told: the failed rules of the last submission, fraud checks excepted."""
     application = view.application
     if application.status != "declined":
@@ -179,7 +197,7 @@ def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
 PRICING_CODES = ("affordability", "debt_service_ratio", "grade_limit")  # risk.pricing's result codes
 
 
-def affordability_of(view: ApplicationView) -> ApplicationRuleResult | None:
+def affordability_of(view: ApplicationView) -> Result | None:
     """The last submission's pricing result (grade, rate, grade limit, debt-service ratio, the offer), if the
     decision priced it (a product with a limit table or a bound by income, an application that got a grade)."""
     found = [r for r in view.results if r.submission == view.application.submissions and r.code in PRICING_CODES
@@ -360,12 +378,14 @@ def _number(session: Session, application: Application) -> str:
     return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
 
 
-def _store(session: Session, application: Application, assessment: Assessment) -> list[ApplicationRuleResult]:
+def _store(session: Session, application: Application, assessment: Assessment) -> list[RuleResultRow]:
     """Write the assessment's rule results (one statement) and its outcome on the application; the results as
     (unsaved) rows, for the view."""
-    rows = [{"application_id": application.id, "submission": application.submissions, "seq": i,
-             "stage": str(r.stage), "code": r.code, "outcome": str(r.outcome), "message": r.message,
-             "params": dict(r.params)} for i, r in enumerate(assessment.results, start=1)]
+    written = [RuleResultRow(application_id=application.id, submission=application.submissions, seq=i,
+                             stage=str(r.stage), code=r.code, outcome=str(r.outcome), message=r.message,
+                             params=dict(r.params)) for i, r in enumerate(assessment.results, start=1)]
+    rows = [{"application_id": w.application_id, "submission": w.submission, "seq": w.seq, "stage": w.stage,
+             "code": w.code, "outcome": w.outcome, "message": w.message, "params": w.params} for w in written]
     repo.add_results(session, rows)
     application.decision = str(assessment.decision)
     application.rule_set = assessment.rule_set
@@ -373,7 +393,7 @@ def _store(session: Session, application: Application, assessment: Assessment) -
     application.reasons, application.needed = list(assessment.reasons), list(assessment.needed)
     application.max_amount = assessment.max_amount
     application.bureau_report_id = assessment.bureau_report_id
-    return [ApplicationRuleResult(**row) for row in rows]
+    return written
 
 
 def _apply(application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
