@@ -106,12 +106,16 @@ def test_a_change_rolled_back_is_never_seen(session, runtime, inst):
     class Abandoned(Exception):
         pass
 
-    with pytest.raises(Abandoned), runtime.db.unit_of_work() as s:
-        risk.blacklist.add(session=s, actor=actor, institution_id=inst.id, kind="id_number", value=facts.id_number,
-                           reason="草稿")
-        # The session that changed the blacklist reads it itself (uncommitted: not kept for others) ...
-        assert risk.assess(s, replace(facts, application_number="N-2")).decision == Decision.DECLINE
-        raise Abandoned
+    def add_decide_and_abandon() -> None:
+        with runtime.db.unit_of_work() as s:
+            risk.blacklist.add(session=s, actor=actor, institution_id=inst.id, kind="id_number",
+                               value=facts.id_number, reason="草稿")
+            # The session that changed the blacklist reads it itself (uncommitted: not kept for others) ...
+            assert risk.assess(s, replace(facts, application_number="N-2")).decision == Decision.DECLINE
+            raise Abandoned
+
+    with pytest.raises(Abandoned):
+        add_decide_and_abandon()
     # ... and after its rollback nobody sees the entry.
     assert _decide(runtime, replace(facts, application_number="N-3")).decision == Decision.APPROVE
 

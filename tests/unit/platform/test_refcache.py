@@ -91,12 +91,16 @@ def test_kept_until_this_process_changes_the_row(db: Database) -> None:
 def test_a_rolled_back_change_is_forgotten(db: Database) -> None:
     with db.unit_of_work() as s:
         assert _name(s) == "first"
-    with pytest.raises(RuntimeError), db.unit_of_work() as s:
-        thing = s.get(Thing, 1)
-        assert thing is not None
-        thing.name = "abandoned"
-        s.flush()
-        raise RuntimeError
+    def rename_and_abandon() -> None:
+        with db.unit_of_work() as s:
+            thing = s.get(Thing, 1)
+            assert thing is not None
+            thing.name = "abandoned"
+            s.flush()
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        rename_and_abandon()
     with db.unit_of_work() as s:
         assert _name(s) == "first"
 
