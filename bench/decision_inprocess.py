@@ -14,8 +14,10 @@ wall time is given beside it but moves with the load.
 
 `--before SRC` runs the same measurement again in a child process with `SRC` (e.g. an export of
 main's `src/`) first on the path, on a fresh database of its own, so a before/after comes from one
-invocation. `--profile FILE` writes a cProfile of the counted submissions (the first backend).
-The last line is one JSON object: per backend, statements and CPU ms per decision (and `before`).
+invocation; `--rounds N` alternates the two N times and keeps each one's least CPU and wall time
+(the machine is shared: the least is the least disturbed). `--profile FILE` writes a cProfile of
+the counted submissions (the first backend, first round). The last line is one JSON object: per
+backend, statements and CPU ms per decision (and `before`).
 """
 
 from __future__ import annotations
@@ -148,6 +150,8 @@ def main() -> None:
     parser.add_argument("--before", help="a src/ directory to measure too (main's code), in a child process")
     parser.add_argument("--profile", help="write a cProfile of the counted submissions here (first backend)")
     parser.add_argument("--trace", action="store_true", help="print the statements of the last submission")
+    parser.add_argument("--rounds", type=int, default=1, help="measure this many times (alternating with "
+                        "--before) and keep the least CPU and wall time")
     parser.add_argument("--quiet", action="store_true", help="only the JSON line")
     args = parser.parse_args()
     global trace_on
@@ -155,16 +159,23 @@ def main() -> None:
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]
     load = rp._uptime()
-    before: dict[str, Any] | None = None
-    if args.before:
-        child = subprocess.run(
-            [sys.executable, __file__, "--drafts", str(args.drafts), "--backends", ",".join(backends), "--quiet"],
-            env={**os.environ, "PYTHONPATH": str(Path(args.before).resolve())}, capture_output=True, text=True,
-            check=True)
-        before = json.loads(child.stdout.strip().splitlines()[-1])
-    results = [measure(b, args.drafts, args.profile if i == 0 else None) for i, b in enumerate(backends)]
+    before_rounds: list[dict[str, Any]] = []
+    rounds: list[list[dict[str, Any]]] = []
+    for _ in range(args.rounds):  # alternating, so that a change in the machine's load hits both alike
+        if args.before:
+            child = subprocess.run(
+                [sys.executable, __file__, "--drafts", str(args.drafts), "--backends", ",".join(backends),
+                 "--quiet"], env={**os.environ, "PYTHONPATH": str(Path(args.before).resolve())},
+                capture_output=True, text=True, check=True)
+            before_rounds.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        rounds.append([measure(b, args.drafts, args.profile if i == 0 and not rounds else None)
+                       for i, b in enumerate(backends)])
+    results = [_least(backend, [r[i] for r in rounds]) for i, backend in enumerate(backends)]
+    before = None if not before_rounds else {"backends": [
+        _least(backend, [next(x for x in r["backends"] if x["backend"] == backend) for r in before_rounds])
+        for backend in backends]}
     if not args.quiet:
-        print(f"load before: {load}")
+        print(f"load before: {load}, after: {rp._uptime()}; the least CPU and wall of {args.rounds} round(s)")
         for r in results:
             was = next((b for b in (before or {}).get("backends", []) if b["backend"] == r["backend"]), None)
             line = (f"{r['backend']:>10}: {r['statements_per_decision']:>6} statements  "
@@ -174,9 +185,19 @@ def main() -> None:
                          f"{was['cpu_ms_per_decision']} ms CPU"
                          f"  {was['wall_ms_per_decision']} ms wall")
             print(line)
-            print(f"{'':>12}outcomes {r['outcomes']}")
+            print(f"{'':>12}outcomes {r['outcomes']}" + (f"  (before: {was['outcomes']})" if was else ""))
+            print(f"{'':>12}CPU ms of each round {r['cpu_ms_rounds']}"
+                  + (f"  (before: {was['cpu_ms_rounds']})" if was else ""))
             print(f"{'':>12}" + ", ".join(f"{k} {v}" for k, v in r["statements"].items()))
-    print(json.dumps({"backends": results, "before": before, "load_before": load}))
+    print(json.dumps({"backends": results, "before": before, "load_before": load, "rounds": args.rounds}))
+
+
+def _least(backend: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One backend's rounds as one: the least CPU and wall time (the least disturbed by the machine's other
+    work), every round's CPU beside it; the statements are the same each round."""
+    best = min(runs, key=lambda r: r["cpu_ms_per_decision"])
+    return {**best, "backend": backend, "wall_ms_per_decision": min(r["wall_ms_per_decision"] for r in runs),
+            "cpu_ms_rounds": [r["cpu_ms_per_decision"] for r in runs]}
 
 
 if __name__ == "__main__":
