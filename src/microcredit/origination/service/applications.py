@@ -219,11 +219,12 @@ def _event(session: Session, kit: identity.IdentityKit, application: Application
 
 
 def _audit(session: Session, kit: identity.IdentityKit, actor: Actor, application: Application, action: str,
-           before: str | None, **after: Any) -> None:
+           before: str | None, *, status: str | None = None, **after: Any) -> None:
+    """Audit a step of the application (`status`: the status it led to, when the application has moved on)."""
     audit.record(session=session, clock=kit.clock, actor=actor, action=f"application.{action}",
                  entity_type="application", entity_id=application.id, institution_id=application.institution_id,
                  before=None if before is None else {"status": before},
-                 after={"status": application.status, "number": application.number, **after})
+                 after={"status": status or application.status, "number": application.number, **after})
 
 
 def _check(terms: ProductTerms, kit: identity.IdentityKit, borrower: Any, *, amount: Money, term: int,
@@ -485,13 +486,11 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            after="submitted", reason=action, at=now, flush=False)
     _event(session, kit, application, actor="system", user_id=None, before="submitted", after=decided,
            reason=reason, flush=False)
-    audit.record(session=session, clock=kit.clock, actor=principal.actor,
-                 action="application." + {"submit": "submitted", "resubmit": "resubmitted",
-                                          "group_submit": "submitted"}[action],
-                 entity_type="application", entity_id=application.id, institution_id=application.institution_id,
-                 before={"status": before}, after={"status": "submitted", "number": application.number})
+    _audit(session, kit, principal.actor, application,
+           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before,
+           status="submitted")
     _audit(session, kit, Actor.system(application.institution_id, request_id=principal.meta.request_id),
-           application, decided, "submitted", decision=str(assessment.decision),
+           application, application.status, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
     if notify:
