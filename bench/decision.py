@@ -1,7 +1,7 @@
 """Applications decided over HTTP: decisions/s and p50/p95/p99 against `microcredit serve`, beside /healthz.
 
     .venv/bin/python bench/decision.py [--seconds 10] [--connections 32] [--applications 3000]
-                                       [--backends sqlite,postgresql] [--workers 1]
+                                       [--backends sqlite,postgresql] [--workers 1] [--before SRC]
 
 Issue 16's benchmark. For each backend -- SQLite always (a file, WAL), PostgreSQL when
 `MICROCREDIT_TEST_POSTGRES_URL` names a server (``set -a; . /tmp/mc-svc-main/env; set +a``) -- a
@@ -20,6 +20,10 @@ the bench counts the others. In the same run and the same way, `GET /healthz` gi
 the stack on this machine. The server's per-user submit limit is lifted for the run (one officer
 submits them all); everything else is production's (JSON logs to /dev/null, the outbox dispatcher
 off so that SMS delivery does not share the CPU with the decisions: it runs after commit anyway).
+
+With `--before SRC` (an export of main's `src/`), each backend's database gets twice the drafts
+and the code in SRC is served first on one half, then this code on the other: a before/after from
+one invocation (`before` in each backend's figures).
 
 The last line is one JSON object: `decisions_per_s`, `p50_ms`, `p95_ms`, `p99_ms`,
 `healthz_rps`, `throughput_ratio_to_healthz` (the first backend: SQLite), the outcomes, every
@@ -188,6 +192,23 @@ def _submit_all(port: int, token: str, ids: list[int], seconds: float, connectio
             "outcomes": dict(sorted(outcomes.items())), "ran_out_of_drafts": todo.empty()}
 
 
+def _run(env: dict[str, str], ids: list[int], args: argparse.Namespace) -> dict[str, Any]:
+    """Serve `env` (its PYTHONPATH: whose code), submit `ids` after a warm-up, then drive /healthz."""
+    proc, port = rp._serve(env, args.workers)
+    try:
+        token = rp._login(port, OFFICER_PHONE, "staff")
+        # A short warm-up on a few drafts (first-use costs: imports, compiled rules, caches).
+        warm, timed = ids[: args.connections * 4], ids[args.connections * 4:]
+        _submit_all(port, token, warm, rp.WARM_UP_SECONDS, args.connections)
+        decisions = _submit_all(port, token, timed, args.seconds, args.connections)
+        health = rp.load(f"http://127.0.0.1:{port}/healthz", None, args)
+    finally:
+        rp._stop(proc)
+    ratio = round(decisions["decisions_per_s"] / health["rps"], 3) if health["rps"] else None
+    return {**decisions, "healthz_rps": health["rps"], "healthz_p99_ms": health["p99_ms"],
+            "throughput_ratio_to_healthz": ratio}
+
+
 def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="mc-bench-decision-"))
     url, pg_name = rp._database_url(backend, tmp)
@@ -195,24 +216,18 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
            "MICROCREDIT_OUTBOX_POLL_SECONDS": "0", "MICROCREDIT_LOG_JSON": "true",
            "MICROCREDIT_RATE_LIMITS__APPLICATION_SUBMIT_PER_USER_PER_HOUR": "100000000"}
     env.pop("MICROCREDIT_REDIS_URL", None)
-    proc = None
     try:
         began = time.perf_counter()
-        ids = _fill(env, args.applications)
+        # With --before, twice the drafts: the first half for the code in SRC (served first), the second for
+        # this code -- same database, so this code's run also sees the decisions the first one wrote.
+        ids = _fill(env, args.applications * (2 if args.before else 1))
         print(f"  {backend}: {len(ids)} drafts made in {time.perf_counter() - began:.0f} s", flush=True)
-        proc, port = rp._serve(env, args.workers)
-        token = rp._login(port, OFFICER_PHONE, "staff")
-        # A short warm-up on a few drafts (first-use costs: imports, compiled rules, caches).
-        warm, timed = ids[: args.connections * 4], ids[args.connections * 4:]
-        _submit_all(port, token, warm, rp.WARM_UP_SECONDS, args.connections)
-        decisions = _submit_all(port, token, timed, args.seconds, args.connections)
-        health = rp.load(f"http://127.0.0.1:{port}/healthz", None, args)
-        ratio = round(decisions["decisions_per_s"] / health["rps"], 3) if health["rps"] else None
-        return {"backend": backend, **decisions, "healthz_rps": health["rps"], "healthz_p99_ms": health["p99_ms"],
-                "throughput_ratio_to_healthz": ratio}
+        before = None
+        if args.before:
+            before = _run({**env, "PYTHONPATH": str(Path(args.before).resolve())}, ids[:args.applications], args)
+            ids = ids[args.applications:]
+        return {"backend": backend, **_run(env, ids, args), "before": before}
     finally:
-        if proc is not None:
-            rp._stop(proc)
         if pg_name is not None:
             rp._drop(pg_name)
 
@@ -225,6 +240,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads for /healthz")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--before", metavar="SRC", help="also serve the code in SRC (e.g. an export of main's src/, "
+                        "put on PYTHONPATH) on drafts of the same database, first, for a before/after in one run")
     args = parser.parse_args()
     load_before = rp._uptime()
     print(f"load before: {load_before}")
@@ -238,6 +255,11 @@ def main() -> None:
               f"p99 {r['p99_ms']} ms   | /healthz {r['healthz_rps']} req/s (p99 {r['healthz_p99_ms']} ms)  "
               f"ratio {r['throughput_ratio_to_healthz']}   outcomes {r['outcomes']}"
               + ("  (ran out of drafts: raise --applications)" if r["ran_out_of_drafts"] else ""), flush=True)
+        b = r["before"]
+        if b is not None:
+            print(f"{'before':>10}: {b['decisions_per_s']:>8} decisions/s  p50 {b['p50_ms']} ms  p95 {b['p95_ms']} ms  "
+                  f"p99 {b['p99_ms']} ms   | /healthz {b['healthz_rps']} req/s (p99 {b['healthz_p99_ms']} ms)  "
+                  f"ratio {b['throughput_ratio_to_healthz']}   outcomes {b['outcomes']}", flush=True)
     first = results[0]
     print(json.dumps({"decisions_per_s": first["decisions_per_s"], "p50_ms": first["p50_ms"],
                       "p95_ms": first["p95_ms"], "p99_ms": first["p99_ms"], "healthz_rps": first["healthz_rps"],

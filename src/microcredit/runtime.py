@@ -37,7 +37,7 @@ from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
-from microcredit.platform.refcache import ReferenceCache
+from microcredit.platform.refcache import REGISTRY, ReferenceCache, ReferenceCaches
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
@@ -186,6 +186,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     db = database or Database(settings.resolved_database_url, echo=settings.database_echo)
+    # Reference data of this database (rule set in force, product versions, institutions ...), per process.
+    db.share(REGISTRY, ReferenceCaches(clock=clock, seconds=settings.reference_cache_seconds))
     sec = settings.security
     if redis is None and settings.redis_url:
         redis = connect_redis(settings.redis_url)

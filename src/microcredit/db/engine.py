@@ -124,6 +124,12 @@ class Database:
             self._write_factory = sessionmaker(bind=engine.execution_options(**{WRITE_OPTION: True}),
                                                expire_on_commit=False, autoflush=True)
 
+    def share(self, key: str, value: Any) -> None:
+        """Put `value` in the `info` of every session made from now on (e.g. the database's reference
+        caches, `platform.refcache`)."""
+        for factory in {id(f): f for f in (self._factory, self._write_factory)}.values():
+            factory.configure(info={**factory.kw.get("info", {}), key: value})
+
     def session(self) -> Session:
         """A new session (the caller owns its transaction)."""
         session: Session = self._factory()

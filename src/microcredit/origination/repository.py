@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,6 +106,22 @@ def status_counts(session: Session, *, institution_id: int | None, branch_id: in
     return {status: int(n) for status, n in session.execute(stmt).all()}
 
 
+_VELOCITY_FIELDS = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
+                    "device_id": Application.device_id, "client_ip": Application.client_ip}
+
+
+@functools.lru_cache(maxsize=64)
+def _velocity_query(columns: tuple[str, ...], windows: tuple[str, ...]) -> Any:
+    """The conditional sums of `velocity_counts` for these columns and windows, built once (values bound)."""
+    fields = _VELOCITY_FIELDS
+    sums = [func.coalesce(func.sum(case((and_(fields[column] == bindparam(f"v_{column}"),
+                                              Application.submitted_at >= bindparam(f"w_{window}")), 1), else_=0)), 0)
+            for column in columns for window in windows]
+    return select(*sums).where(
+        Application.institution_id == bindparam("institution_id"), Application.submitted_at >= bindparam("earliest"),
+        or_(*(fields[column] == bindparam(f"o_{column}") for column in columns)))
+
+
 def velocity_counts(session: Session, *, institution_id: int, values: dict[str, str | None],
                     windows: dict[str, datetime]) -> dict[tuple[str, str], int]:
     """Applications of the institution submitted since each window's start whose column equals the
@@ -113,19 +130,15 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     `values` maps column names (`id_number_index`, `phone_index`, `device_id`, `client_ip`) to the
     value to match; `windows` maps window names to their start.
     """
-    fields = {"id_number_index": Application.id_number_index, "phone_index": Application.phone_index,
-              "device_id": Application.device_id, "client_ip": Application.client_ip}
     given = {column: value for column, value in values.items() if value is not None}
     pairs = [(column, window) for column in given for window in windows]
     if not pairs:
         return {(column, window): 0 for column in values for window in windows}
-    sums = [func.coalesce(func.sum(case((and_(fields[column] == given[column],
-                                              Application.submitted_at >= windows[window]), 1), else_=0)), 0)
-            for column, window in pairs]
-    earliest = min(windows.values())
-    row = session.execute(select(*sums).where(
-        Application.institution_id == institution_id, Application.submitted_at >= earliest,
-        or_(*(fields[column] == value for column, value in given.items())))).one()
+    params: dict[str, Any] = {"institution_id": institution_id, "earliest": min(windows.values())}
+    params.update({f"v_{column}": value for column, value in given.items()})
+    params.update({f"o_{column}": value for column, value in given.items()})
+    params.update({f"w_{window}": start for window, start in windows.items()})
+    row = session.execute(_velocity_query(tuple(given), tuple(windows)), params).one()
     counts = {(column, window): 0 for column in values for window in windows}
     counts.update({pair: int(n) for pair, n in zip(pairs, row, strict=True)})
     return counts
@@ -135,23 +148,30 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
     """Raise and return the institution's application counter of `business_date` (1 for the first).
 
     The UPDATE comes first: it takes the row lock (the write lock on SQLite) that holds off every
-    other submission of the day until this transaction ends, so no two read the same value. The
-    day's first submission inserts the row; two racing to insert it meet the primary key, and the
-    loser raises the winner's row instead.
+    other submission of the day until this transaction ends, so no two read the same value. Where
+    the database can (SQLite, PostgreSQL: UPDATE … RETURNING) the raised value comes back from that
+    one statement; MariaDB reads it after, under the same lock. The day's first submission inserts
+    the row; two racing to insert it meet the primary key, and the loser raises the winner's row
+    instead.
     """
     where = (ApplicationSequence.institution_id == institution_id,
              ApplicationSequence.business_date == business_date)
-    raised = session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
-                             .execution_options(synchronize_session=False))
-    if raised.rowcount == 0:  # type: ignore[attr-defined]
-        try:
-            with session.begin_nested():
-                session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
-                                                                   business_date=business_date, last=1))
-            return 1
-        except IntegrityError:
-            session.execute(update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
-                            .execution_options(synchronize_session=False))
+    raise_it = (update(ApplicationSequence).where(*where).values(last=ApplicationSequence.last + 1)
+                .execution_options(synchronize_session=False))
+    returning = session.get_bind().dialect.update_returning
+    if returning:
+        raised = session.execute(raise_it.returning(ApplicationSequence.last)).scalar_one_or_none()
+        if raised is not None:
+            return int(raised)
+    elif session.execute(raise_it).rowcount:  # type: ignore[attr-defined]
+        return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)
+    try:
+        with session.begin_nested():
+            session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
+                                                               business_date=business_date, last=1))
+        return 1
+    except IntegrityError:
+        session.execute(raise_it)
     return int(session.scalar(select(ApplicationSequence.last).where(*where)) or 0)
 
 

@@ -94,21 +94,26 @@ class DatabaseRateLimiter:
             .where(RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == start)
             .values(hits=RateLimitCounter.hits + 1)
         )
-        if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
-            try:
-                with session.begin_nested():
-                    session.add(RateLimitCounter(
-                        bucket=bucket, window_start=start, hits=1,
-                        expires_at=self.clock.now() + timedelta(seconds=remaining + 1),
-                    ))
-            except IntegrityError:  # a concurrent request created the row first
-                session.execute(stmt)
-        hits = session.scalar(
-            select(RateLimitCounter.hits).where(
-                RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == start
-            )
-        )
-        return int(hits or 0), remaining
+        if session.get_bind().dialect.update_returning:  # the raised count from the same statement
+            raised = session.execute(stmt.returning(RateLimitCounter.hits)).scalar_one_or_none()
+            if raised is not None:
+                return int(raised), remaining
+        elif session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+            return self._hits(session, bucket, start), remaining
+        try:  # the window's first hit
+            with session.begin_nested():
+                session.add(RateLimitCounter(
+                    bucket=bucket, window_start=start, hits=1,
+                    expires_at=self.clock.now() + timedelta(seconds=remaining + 1),
+                ))
+        except IntegrityError:  # a concurrent request created the row first
+            session.execute(stmt)
+        return self._hits(session, bucket, start), remaining
+
+    @staticmethod
+    def _hits(session: Session, bucket: str, start: int) -> int:
+        return int(session.scalar(select(RateLimitCounter.hits).where(
+            RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == start)) or 0)
 
     def peek(self, bucket: str, limit: Limit, *, session: Session) -> tuple[int, int]:
         start, remaining = self._window(limit)

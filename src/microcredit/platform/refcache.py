@@ -16,9 +16,19 @@ What keeps it exact within the process:
 - **A read that raced a change** -- a value loaded before a change to its row
   but stored after it is refused (each change takes a sequence number).
 
+- **A session that changed rows of the model** reads them itself until its
+  transaction ends (`cached` does not answer it from memory, nor keep what it
+  reads: it may be uncommitted), and a rollback forgets what it changed too.
+
 Across worker processes a change made in one is seen by the others after at
 most `seconds`. Use it only for values whose readers accept that bound (what
 a page shows); a posting that needs the business date reads the row itself.
+
+`ReferenceCaches` is one database's set of named caches in this process: the
+runtime attaches it to its `Database`, so every session of that database finds
+it (`cached(session, name, ...)`); a session without one (a script, a test's bare
+session) simply reads the row each time. Keeping the caches per database keeps
+two databases in one process (the tests) from answering each other's rows.
 """
 
 from __future__ import annotations
@@ -38,7 +48,8 @@ from microcredit.clock import Clock
 
 V = TypeVar("V")
 _PENDING = "microcredit_refcache_forget"  # session.info: {cache: keys (or None: all)} to forget again at commit
-ALL = None
+REGISTRY = "microcredit_refcache_registry"  # session.info (from the session factory): the database's caches
+ALL = None  # forget every entry (also what `key_of` may answer for a row whose change concerns every key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +61,13 @@ class _Entry(Generic[V]):
 class ReferenceCache(Generic[V]):
     """Values made from rows of `model`, by key, kept `seconds`; forgotten when this process changes the row."""
 
-    def __init__(self, *, clock: Clock, seconds: float, model: type, key_of: Callable[[Any], Hashable],
-                 max_entries: int = 10_000) -> None:
+    def __init__(self, *, clock: Clock, seconds: float, model: type | tuple[type, ...],
+                 key_of: Callable[[Any], Hashable], max_entries: int = 10_000) -> None:
         self.clock = clock
         self.ttl = timedelta(seconds=seconds)
         self.model = model
+        models = model if isinstance(model, tuple) else (model,)
+        self.tables = frozenset(getattr(m, "__tablename__", None) for m in models)
         self.key_of = key_of
         self.max_entries = max_entries
         self._entries: dict[Hashable, _Entry[V]] = {}
@@ -131,7 +144,7 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     for cache in list(_caches):
         keys = {cache.key_of(obj) for obj in changed if isinstance(obj, cache.model)}
         if keys:
-            _note(session, cache, keys)
+            _note(session, cache, ALL if ALL in keys else keys)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
@@ -139,7 +152,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         return
     name = getattr(getattr(state.statement, "table", None), "name", None)
     for cache in list(_caches):
-        if name == getattr(cache.model, "__tablename__", None):
+        if name in cache.tables:
             _note(state.session, cache, ALL)
 
 
@@ -149,7 +162,11 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
+    # What the transaction changed is forgotten again: a reader in between may have kept a value of it.
+    for cache, keys in session.info.get(_PENDING, {}).items():
+        cache.forget(keys)
+    if not session.in_transaction():  # a savepoint's rollback: the transaction's changes still count
+        session.info.pop(_PENDING, None)
 
 
 def _watch(cache: ReferenceCache[Any]) -> None:
@@ -163,3 +180,45 @@ def _watch(cache: ReferenceCache[Any]) -> None:
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
         _watching = True
+
+
+# -- one database's caches, reached through its sessions --------------------------------------------
+
+
+class ReferenceCaches:
+    """The named reference caches of one database in this process (each made on first use)."""
+
+    def __init__(self, *, clock: Clock, seconds: float) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self._caches: dict[str, ReferenceCache[Any]] = {}
+        self._lock = threading.Lock()
+
+    def cache(self, name: str, *, model: type | tuple[type, ...],
+              key_of: Callable[[Any], Hashable]) -> ReferenceCache[Any]:
+        """The cache `name` (made with `model` and `key_of` the first time it is asked for)."""
+        found = self._caches.get(name)
+        if found is None:
+            with self._lock:
+                found = self._caches.get(name)
+                if found is None:
+                    found = ReferenceCache(clock=self.clock, seconds=self.seconds, model=model, key_of=key_of)
+                    self._caches[name] = found
+        return found
+
+
+def cached(session: Session, name: str, key: Hashable, load: Callable[[], V], *, model: type | tuple[type, ...],
+           key_of: Callable[[Any], Hashable]) -> V:
+    """`load()`'s value for `key` from the database's cache `name` when fresh (see the module's doc).
+
+    Without caches on the session (none attached), or when this session itself changed rows of
+    `model` in its open transaction, it is `load()` each time. The value must be a snapshot that
+    outlives the session (never an ORM object) and must not be changed by its readers.
+    """
+    registry: ReferenceCaches | None = session.info.get(REGISTRY)
+    if registry is None:
+        return load()
+    cache: ReferenceCache[V] = registry.cache(name, model=model, key_of=key_of)
+    if cache in session.info.get(_PENDING, ()):
+        return load()
+    return cache.get(key, load)

@@ -81,6 +81,13 @@ def blacklist_entry(session: Session, institution_id: int, entry_id: int) -> Bla
                                                         BlacklistEntry.id == entry_id)).one_or_none()
 
 
+def active_blacklist(session: Session, institution_id: int) -> frozenset[tuple[str, str]]:
+    """The (kind, blind index) pairs on the institution's blacklist now."""
+    return frozenset((kind, index) for kind, index in session.execute(
+        select(BlacklistEntry.kind, BlacklistEntry.value_index).where(
+            BlacklistEntry.institution_id == institution_id, BlacklistEntry.removed_at.is_(None))))
+
+
 def blacklist_hits(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]]) -> set[str]:
     """The kinds among (kind, blind index) pairs that are on the institution's blacklist now."""
     pairs = list(pairs)

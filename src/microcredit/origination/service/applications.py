@@ -11,6 +11,7 @@ and in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -69,13 +70,30 @@ SMS_OF_STATUS = {"submitted": "application_submitted", "returned": "application_
                  "approved": "application_approved", "declined": "application_declined"}
 
 
+@dataclass(frozen=True, slots=True)
+class RuleResultRow:
+    """A rule result just written (the row's fields, without reading it back)."""
+
+    application_id: int
+    submission: int
+    seq: int
+    stage: str
+    code: str
+    outcome: str
+    message: str
+    params: dict[str, Any]
+
+
+Result = ApplicationRuleResult | RuleResultRow
+
+
 @dataclass(frozen=True)
 class ApplicationView:
     """An application with its timeline, its rule results and the borrower's name."""
 
     application: Application
     events: list[ApplicationEvent]
-    results: list[ApplicationRuleResult]
+    results: Sequence[Result]
     borrower_name: str | None = None
 
 
@@ -167,7 +185,7 @@ def counts(*, session: Session, principal: Principal, product_code: str | None =
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
+def borrower_reasons(view: ApplicationView) -> list[Result]:
     """What a declined borrower is told: the failed rules of the last submission, fraud checks excepted."""
     application = view.application
     if application.status != "declined":
@@ -179,7 +197,7 @@ def borrower_reasons(view: ApplicationView) -> list[ApplicationRuleResult]:
 PRICING_CODES = ("affordability", "debt_service_ratio", "grade_limit")  # risk.pricing's result codes
 
 
-def affordability_of(view: ApplicationView) -> ApplicationRuleResult | None:
+def affordability_of(view: ApplicationView) -> Result | None:
     """The last submission's pricing result (grade, rate, grade limit, debt-service ratio, the offer), if the
     decision priced it (a product with a limit table or a bound by income, an application that got a grade)."""
     found = [r for r in view.results if r.submission == view.application.submissions and r.code in PRICING_CODES
@@ -191,18 +209,22 @@ def affordability_of(view: ApplicationView) -> ApplicationRuleResult | None:
 
 def _event(session: Session, kit: identity.IdentityKit, application: Application, *, actor: str,
            user_id: int | None, before: str | None, after: str, reason: str | None = None,
-           note: str | None = None) -> None:
-    repo.add(session, ApplicationEvent(application_id=application.id, at=kit.clock.now(), actor=actor,
-                                       user_id=user_id, from_status=before, to_status=after, reason_code=reason,
-                                       note=note))
+           note: str | None = None, at: datetime | None = None, flush: bool = True) -> None:
+    event = ApplicationEvent(application_id=application.id, at=at or kit.clock.now(), actor=actor,
+                             user_id=user_id, from_status=before, to_status=after, reason_code=reason, note=note)
+    if flush:
+        repo.add(session, event)
+    else:
+        session.add(event)
 
 
 def _audit(session: Session, kit: identity.IdentityKit, actor: Actor, application: Application, action: str,
-           before: str | None, **after: Any) -> None:
+           before: str | None, *, status: str | None = None, **after: Any) -> None:
+    """Audit a step of the application (`status`: the status it led to, when the application has moved on)."""
     audit.record(session=session, clock=kit.clock, actor=actor, action=f"application.{action}",
                  entity_type="application", entity_id=application.id, institution_id=application.institution_id,
                  before=None if before is None else {"status": before},
-                 after={"status": application.status, "number": application.number, **after})
+                 after={"status": status or application.status, "number": application.number, **after})
 
 
 def _check(terms: ProductTerms, kit: identity.IdentityKit, borrower: Any, *, amount: Money, term: int,
@@ -325,16 +347,17 @@ def _velocity(session: Session, application: Application, now: datetime) -> Velo
 
 
 def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, application: Application,
-           terms: ProductTerms) -> Any:
+           terms: ProductTerms, phone: str) -> Any:
     region = None
     if borrower.branch_id is not None:
-        region = parties.organisation.branch(session=session, branch_id=borrower.branch_id).region_code
+        region = parties.organisation.branch_region(session=session, branch_id=borrower.branch_id)
     applicant = facts_of.Applicant(
         name=borrower.real_name, resident=parties.borrowers.resident_id_of(kit=kit, borrower=borrower),
-        phone=identity.accounts.phone(session=session, kit=kit, user_id=borrower.user_id),
-        customer_type=borrower.customer_type, branch_region=region)
+        phone=phone, customer_type=borrower.customer_type, branch_region=region)
     assert application.number is not None
     assert application.submitted_at is not None
+    timezone = parties.organisation.institution_info(session=session, cache=None,
+                                                     institution_id=application.institution_id).timezone
     submission = facts_of.Submission(
         institution_id=application.institution_id, number=application.number,
         submitted_at=application.submitted_at, channel=application.channel, product_code=application.product_code,
@@ -343,29 +366,35 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
         purpose=application.purpose, monthly_income=application.monthly_income,
         monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
         employment=application.employment, device_id=application.device_id, ip=application.client_ip,
-        timezone=parties.organisation.institution(session=session, institution_id=application.institution_id).timezone)
+        timezone=timezone)
     return applicant, facts_of.build_facts(
         submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
         velocity=_velocity(session, application, application.submitted_at))
 
 
 def _number(session: Session, application: Application) -> str:
+    # The row itself, not the reference cache: the number carries the business date in force.
     inst = parties.organisation.institution(session=session, institution_id=application.institution_id)
     sequence = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date)
     return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
 
 
-def _store(session: Session, application: Application, assessment: Assessment) -> None:
-    repo.add_results(session, [
-        {"application_id": application.id, "submission": application.submissions, "seq": i, "stage": str(r.stage),
-         "code": r.code, "outcome": str(r.outcome), "message": r.message, "params": dict(r.params)}
-        for i, r in enumerate(assessment.results, start=1)])
+def _store(session: Session, application: Application, assessment: Assessment) -> list[RuleResultRow]:
+    """Write the assessment's rule results (one statement) and its outcome on the application; the results as
+    (unsaved) rows, for the view."""
+    written = [RuleResultRow(application_id=application.id, submission=application.submissions, seq=i,
+                             stage=str(r.stage), code=r.code, outcome=str(r.outcome), message=r.message,
+                             params=dict(r.params)) for i, r in enumerate(assessment.results, start=1)]
+    rows = [{"application_id": w.application_id, "submission": w.submission, "seq": w.seq, "stage": w.stage,
+             "code": w.code, "outcome": w.outcome, "message": w.message, "params": w.params} for w in written]
+    repo.add_results(session, rows)
     application.decision = str(assessment.decision)
     application.rule_set = assessment.rule_set
     application.score, application.grade = assessment.score, assessment.grade
     application.reasons, application.needed = list(assessment.reasons), list(assessment.needed)
     application.max_amount = assessment.max_amount
     application.bureau_report_id = assessment.bureau_report_id
+    return written
 
 
 def _apply(application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
@@ -385,8 +414,9 @@ def _apply(application: Application, assessment: Assessment, terms: ProductTerms
 
 
 def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
-            assessment: Assessment | None = None) -> None:
-    template = SMS_OF_STATUS.get(application.status)
+            assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None) -> None:
+    """The borrower's SMS and in-app message of the application's status (`status`: of that one instead)."""
+    template = SMS_OF_STATUS.get(status or application.status)
     if template is None:
         return
     params: dict[str, Any] = {
@@ -397,7 +427,8 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
     if template == "application_declined" and assessment is not None:
         params["count"] = max(1, sum(1 for r in assessment.results
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
-    phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    if phone is None:
+        phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
     notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
                               user_id=application.borrower_user_id, template=template,
                               params={k: v for k, v in params.items() if k != "signature"},
@@ -428,39 +459,46 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if action is None:
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
-    application.status = states.step(before, action)
-    if application.number is None:
-        application.number = _number(session, application)
+    status = states.step(before, action)
+    # Numbered before the application changes, so that it is written once here (not flushed early by the
+    # number's queries) and once with the decision.
+    number = application.number if application.number is not None else _number(session, application)
+    application.status, application.number = status, number
     now = kit.clock.now()
     application.submitted_at, application.updated_at = now, now
     application.submissions += 1
-    session.flush()
-    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="submitted", reason=action)
-    _audit(session, kit, principal.actor, application,
-           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before)
-    if notify:
-        _notify(session, kit, application, language)
-
-    terms = products.catalogue.terms_of(_version(session, application))
-    _, facts = _facts(session, kit, borrower, application, terms)
+    session.flush()  # the velocity counts below count this submission too
+    # The borrower's phone, read once: the facts and both messages use it.
+    phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
+    terms = products.catalogue.terms_by_version_id(session=session, version_id=application.product_version_id)
+    _, facts = _facts(session, kit, borrower, application, terms, phone)
     assessment = assess(session, facts)
-    _store(session, application, assessment)
+    results = _store(session, application, assessment)
     application.status = states.decided("submitted", assessment.decision)
     reason = _apply(application, assessment, terms)
     application.decided_at = application.updated_at = kit.clock.now()
     if application.status == "referred":
         enter_chain(application, application.decided_at)
-    session.flush()
-    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=application.status,
-           reason=reason)
+    # Both steps' timeline entries, audit records and messages are written together after the decision (one
+    # statement per table where the database returns ids in bulk), in the order they happened.
+    decided = application.status
+    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+           after="submitted", reason=action, at=now, flush=False)
+    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=decided,
+           reason=reason, flush=False)
+    _audit(session, kit, principal.actor, application,
+           {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before,
+           status="submitted")
     _audit(session, kit, Actor.system(application.institution_id, request_id=principal.meta.request_id),
            application, application.status, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
     if notify:
-        _notify(session, kit, application, language, assessment)
-    return _view(session, application)
+        _notify(session, kit, application, language, phone=phone, status="submitted")
+        _notify(session, kit, application, language, assessment, phone=phone)
+    # A first submission's results are the ones just written: not read back.
+    return ApplicationView(application, repo.events_of(session, application.id),
+                           results if application.submissions == 1 else repo.results_of(session, application.id))
 
 
 def enter_chain(application: Application, now: datetime, *, human: bool = False) -> None:

@@ -22,7 +22,7 @@ from microcredit.parties.models import Branch, Institution
 from microcredit.parties.service import assignment
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
-from microcredit.platform.refcache import ReferenceCache
+from microcredit.platform.refcache import ReferenceCache, cached
 from microcredit.platform.validators import ResidentId
 
 INSTITUTION_SORTS = {"code": Institution.code, "name": Institution.name, "created_at": Institution.created_at}
@@ -104,17 +104,39 @@ def institution_cache(*, clock: Clock, seconds: float) -> ReferenceCache[Institu
     return ReferenceCache(clock=clock, seconds=seconds, model=Institution, key_of=lambda inst: inst.id)
 
 
+def info_of(inst: Institution) -> InstitutionInfo:
+    """The snapshot of an institution row."""
+    return InstitutionInfo(id=inst.id, code=inst.code, name=inst.name, name_en=inst.name_en,
+                           timezone=inst.timezone, business_date=inst.business_date, status=inst.status)
+
+
 def institution_info(*, session: Session, cache: ReferenceCache[InstitutionInfo] | None,
                      institution_id: int) -> InstitutionInfo:
     """An institution as pages show it, from the process's cache when fresh (another process's change shows
-    within its bound: never for postings, which read the row)."""
+    within its bound: never for postings, which read the row). `cache` None: the database's reference
+    caches (`platform.refcache.cached`), when the runtime attached them."""
 
     def load() -> InstitutionInfo:
-        inst = institution(session=session, institution_id=institution_id)
-        return InstitutionInfo(id=inst.id, code=inst.code, name=inst.name, name_en=inst.name_en,
-                               timezone=inst.timezone, business_date=inst.business_date, status=inst.status)
+        return info_of(institution(session=session, institution_id=institution_id))
 
-    return load() if cache is None else cache.get(institution_id, load)
+    if cache is None:
+        return cached(session, "parties.institution", institution_id, load, model=Institution,
+                      key_of=_institution_key)
+    return cache.get(institution_id, load)
+
+
+def _institution_key(inst: Institution) -> int:
+    return inst.id
+
+
+def _branch_key(branch: Branch) -> int:
+    return branch.id
+
+
+def branch_region(*, session: Session, branch_id: int) -> str | None:
+    """A branch's region code (reference data: the database's reference caches when attached)."""
+    return cached(session, "parties.branch_region", branch_id,
+                  lambda: branch(session=session, branch_id=branch_id).region_code, model=Branch, key_of=_branch_key)
 
 
 def active_institutions(*, session: Session) -> list[InstitutionInfo]:
@@ -125,8 +147,9 @@ def active_institutions(*, session: Session) -> list[InstitutionInfo]:
 
 
 def display_name(*, session: Session, institution_id: int, language: str) -> str:
-    """The institution's name in `language` ("en": its English name, when it has one)."""
-    inst = institution(session=session, institution_id=institution_id)
+    """The institution's name in `language` ("en": its English name, when it has one; reference data:
+    from the database's reference caches when attached)."""
+    inst = institution_info(session=session, cache=None, institution_id=institution_id)
     if language == "en" and inst.name_en:
         return inst.name_en
     return inst.name

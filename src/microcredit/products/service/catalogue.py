@@ -34,6 +34,7 @@ from microcredit.clock import Clock
 from microcredit.errors import NotFound
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
+from microcredit.platform.refcache import cached
 from microcredit.products import repository as repo
 from microcredit.products.errors import (
     AprAboveCap,
@@ -302,6 +303,19 @@ def offer(*, session: Session, institution_id: int, code: str, on: date) -> tupl
         if product.code == code:
             return product, version
     raise NotFound(field="product_code")
+
+
+def _version_key(version: ProductVersion) -> int:
+    return version.id
+
+
+def terms_by_version_id(*, session: Session, version_id: int) -> ProductTerms:
+    """A version's terms by the version's id, validated once and kept as reference data (the database's
+    reference caches, `platform.refcache`: a change to the version's row is seen by the next reader in
+    this process). Readers must not change the object they get."""
+    return cached(session, "products.terms", version_id,
+                  lambda: terms_of(version_by_id(session=session, version_id=version_id)),
+                  model=ProductVersion, key_of=_version_key)
 
 
 def version_by_id(*, session: Session, version_id: int) -> ProductVersion:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from microcredit.risk.fraud.models import FraudCase, FraudCaseNote, FraudIdentifier, FraudLabel
@@ -17,27 +18,52 @@ def add(session: Session, row: FraudIdentifier | FraudCase | FraudCaseNote | Fra
     session.flush()
 
 
+_IDENTIFIERS_OF = select(FraudIdentifier).where(
+    FraudIdentifier.institution_id == bindparam("institution_id"),
+    FraudIdentifier.application_number == bindparam("number"))
+
+
 def identifiers_of(session: Session, institution_id: int, application_number: str) -> list[FraudIdentifier]:
     """The identifiers one application gave."""
-    return list(session.scalars(select(FraudIdentifier).where(
-        FraudIdentifier.institution_id == institution_id, FraudIdentifier.application_number == application_number)))
+    return list(session.scalars(_IDENTIFIERS_OF, {"institution_id": institution_id, "number": application_number}))
+
+
+@functools.lru_cache(maxsize=32)
+def _sharing_query(kinds: tuple[str, ...], limit: int) -> Any:
+    """`sharing`'s statement for these kinds, built once (the values bound at each call)."""
+    parts = [select(FraudIdentifier).where(
+        FraudIdentifier.institution_id == bindparam("institution_id"), FraudIdentifier.kind == kind,
+        FraudIdentifier.value_index.in_(bindparam(f"in_{n}", expanding=True))).order_by(FraudIdentifier.id)
+        .limit(limit) for n, kind in enumerate(kinds)]
+    if len(parts) == 1:
+        return parts[0]
+    # Each kind's limited rows as a derived table (SQLite and MariaDB take no LIMIT in a bare UNION member).
+    return select(FraudIdentifier).from_statement(union_all(*(part.subquery().select() for part in parts)))
 
 
 def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]],
             limit: int) -> list[FraudIdentifier]:
-    """Rows of any application that gave one of these (kind, index) pairs."""
+    """Rows of any application that gave one of these (kind, index) pairs: at most `limit` of each kind (the
+    first ones), every kind in one statement."""
     pairs = list(pairs)
     if not pairs:
         return []
     by_kind: dict[str, list[str]] = {}
     for kind, index in pairs:
         by_kind.setdefault(kind, []).append(index)
-    rows: list[FraudIdentifier] = []
-    for kind, indices in sorted(by_kind.items()):
-        rows.extend(session.scalars(select(FraudIdentifier).where(
-            FraudIdentifier.institution_id == institution_id, FraudIdentifier.kind == kind,
-            FraudIdentifier.value_index.in_(indices)).order_by(FraudIdentifier.id).limit(limit)))
-    return rows
+    kinds = tuple(sorted(by_kind))
+    params: dict[str, Any] = {"institution_id": institution_id}
+    params.update({f"in_{n}": by_kind[kind] for n, kind in enumerate(kinds)})
+    return list(session.scalars(_sharing_query(kinds, limit), params))
+
+
+def add_identifiers(session: Session, rows: Sequence[FraudIdentifier]) -> None:
+    """Insert new identifiers in one statement (the objects stay unsaved: callers only read their values)."""
+    if rows:
+        session.execute(insert(FraudIdentifier), [
+            {"institution_id": r.institution_id, "application_number": r.application_number,
+             "person_index": r.person_index, "kind": r.kind, "value_index": r.value_index,
+             "value_masked": r.value_masked, "seen_at": r.seen_at} for r in rows])
 
 
 def of_applications(session: Session, institution_id: int, numbers: Sequence[str]) -> list[FraudIdentifier]:
@@ -70,19 +96,28 @@ def _latest_label_ids(institution_id: int) -> Any:
             .group_by(FraudLabel.application_number))
 
 
+@functools.lru_cache(maxsize=1)
+def _confirmed_links_query() -> Any:
+    institution: Any = bindparam("institution_id")
+    latest = (select(func.max(FraudLabel.id)).where(FraudLabel.institution_id == institution)
+              .group_by(FraudLabel.application_number))
+    return select(FraudIdentifier.kind, FraudIdentifier.value_index).distinct().join(
+        FraudLabel, (FraudLabel.institution_id == FraudIdentifier.institution_id)
+        & (FraudLabel.application_number == FraudIdentifier.application_number)).where(
+        FraudIdentifier.institution_id == institution, FraudLabel.label == "fraud", FraudLabel.id.in_(latest),
+        FraudIdentifier.value_index.in_(bindparam("indices", expanding=True)),
+        FraudIdentifier.application_number != bindparam("excluding"))
+
+
 def confirmed_links(session: Session, institution_id: int, pairs: Sequence[tuple[str, str]],
                     excluding_application: str) -> int:
     """How many of these (kind, index) pairs another application whose latest label is `fraud` gave too (one
-    query)."""
+    query, built once)."""
     if not pairs:
         return 0
-    rows = session.execute(select(FraudIdentifier.kind, FraudIdentifier.value_index).distinct().join(
-        FraudLabel, (FraudLabel.institution_id == FraudIdentifier.institution_id)
-        & (FraudLabel.application_number == FraudIdentifier.application_number)).where(
-        FraudIdentifier.institution_id == institution_id, FraudLabel.label == "fraud",
-        FraudLabel.id.in_(_latest_label_ids(institution_id)),
-        FraudIdentifier.value_index.in_(sorted({index for _, index in pairs})),
-        FraudIdentifier.application_number != excluding_application))
+    rows = session.execute(_confirmed_links_query(), {
+        "institution_id": institution_id, "indices": sorted({index for _, index in pairs}),
+        "excluding": excluding_application})
     found = {(kind, index) for kind, index in rows}
     return sum(pair in found for pair in set(pairs))
 

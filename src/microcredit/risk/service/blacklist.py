@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.errors import NotFound
+from microcredit.platform import refcache
 from microcredit.platform.actor import Actor
 from microcredit.platform.crypto import mask_id_number, mask_middle, mask_phone
 from microcredit.platform.validators import InvalidIdentifier, normalise_phone, validate_id_number, validate_phone
@@ -90,8 +91,19 @@ def remove(*, session: Session, actor: Actor, institution_id: int, entry_id: int
 
 
 def hits(*, session: Session, kit: RiskKit, institution_id: int, facts: ApplicantFacts) -> set[str]:
-    """Which of the applicant's identifiers (ID number, phone, device id) are on the blacklist."""
+    """Which of the applicant's identifiers (ID number, phone, device id) are on the blacklist.
+
+    The institution's active entries are reference data (their blind indexes only): the database's
+    reference caches (`platform.refcache`) keep them, an entry added or removed in this process is seen
+    by the next decision, another worker's within the cache's bound."""
     values = (("id_number", facts.id_number.strip().upper()), ("phone", normalise_phone(facts.phone or "")),
               ("device_id", (facts.device_id or "").strip()))
     pairs = [(kind, _index(kit, kind, value)) for kind, value in values if value]
-    return repo.blacklist_hits(session, institution_id, pairs)
+    listed = refcache.cached(session, "risk.blacklist", institution_id,
+                             lambda: repo.active_blacklist(session, institution_id),
+                             model=BlacklistEntry, key_of=_institution_of)
+    return {kind for kind, index in pairs if (kind, index) in listed}
+
+
+def _institution_of(entry: BlacklistEntry) -> int:
+    return entry.institution_id

@@ -109,6 +109,7 @@ class Models:
 
 
 def champion_and_challenger(session: Session, institution_id: int) -> Models:
-    """The institution's champion and challenger, loaded through the per-process cache."""
-    return Models(serving.in_role(session, institution_id, "champion"),
-                  serving.in_role(session, institution_id, "challenger"), session)
+    """The institution's champion and challenger, loaded through the per-process caches (the pair as reference
+    data, the artefacts by SHA-256)."""
+    champion, challenger = serving.in_roles(session, institution_id)
+    return Models(champion, challenger, session)

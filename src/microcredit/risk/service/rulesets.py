@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from microcredit.clock import Clock
 from microcredit.errors import Conflict, FieldProblem
 from microcredit.integrations.bureau import SimulatedBureau
 from microcredit.integrations.id_check import SimulatedIdVerifier
+from microcredit.platform import refcache
 from microcredit.platform.actor import Actor
 from microcredit.risk import defaults, evaluation, samples
 from microcredit.risk import repository as repo
@@ -105,14 +106,28 @@ def compiled(rs: RuleSet, v: RuleSetVersion) -> CompiledRuleSet:
     return found
 
 
+def _in_force_key(row: RuleSet | RuleSetVersion) -> Hashable:
+    # A version's row does not name its institution: a change to any version forgets every institution's.
+    return row.institution_id if isinstance(row, RuleSet) else refcache.ALL
+
+
 def in_force(*, session: Session, clock: Clock, institution_id: int) -> CompiledRuleSet:
-    """The compiled default rule set in force (seeded first if the institution has none yet)."""
-    found = repo.published_of(session, institution_id, defaults.DEFAULT_CODE)
-    if found is None:
-        seed_defaults(session=session, clock=clock, institution_id=institution_id)
+    """The compiled default rule set in force (seeded first if the institution has none yet).
+
+    Reference data: the database's reference caches (`platform.refcache`) keep it per institution;
+    a publication in this process is seen by the next decision, another worker's within the cache's
+    bound."""
+
+    def load() -> CompiledRuleSet:
         found = repo.published_of(session, institution_id, defaults.DEFAULT_CODE)
-        assert found is not None
-    return compiled(*found)
+        if found is None:
+            seed_defaults(session=session, clock=clock, institution_id=institution_id)
+            found = repo.published_of(session, institution_id, defaults.DEFAULT_CODE)
+            assert found is not None
+        return compiled(*found)
+
+    return refcache.cached(session, "risk.rule_set_in_force", institution_id, load,
+                           model=(RuleSet, RuleSetVersion), key_of=_in_force_key)
 
 
 # --- type-checking against a sample -----------------------------------------------

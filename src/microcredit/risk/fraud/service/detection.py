@@ -88,15 +88,12 @@ def record(session: Session, kit: RiskKit, facts: ApplicantFacts) -> list[FraudI
     have = {r.kind: r for r in repo.identifiers_of(session, facts.institution_id, facts.application_number)}
     values = identifiers(facts)
     person = _index(kit, "id_number", values["id_number"])
-    for kind, value in values.items():
-        if kind not in have:
-            row = FraudIdentifier(institution_id=facts.institution_id, application_number=facts.application_number,
-                                  person_index=person, kind=kind, value_index=_index(kit, kind, value),
-                                  value_masked=_mask(kind, value), seen_at=facts.submitted_at)
-            session.add(row)
-            have[kind] = row
-    session.flush()
-    return list(have.values())
+    new = [FraudIdentifier(institution_id=facts.institution_id, application_number=facts.application_number,
+                           person_index=person, kind=kind, value_index=_index(kit, kind, value),
+                           value_masked=_mask(kind, value), seen_at=facts.submitted_at)
+           for kind, value in values.items() if kind not in have]
+    repo.add_identifiers(session, new)
+    return [*have.values(), *new]
 
 
 def component(session: Session, institution_id: int, start: list[FraudIdentifier],

@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from microcredit.platform import refcache
 from microcredit.risk.learning import artefact
 from microcredit.risk.learning.artefact import ModelScore, ServingModel
 from microcredit.risk.registry import repository as repo
 from microcredit.risk.registry.errors import ArtefactIntegrity
-from microcredit.risk.registry.models import RiskModelScore, RiskModelVersion
+from microcredit.risk.registry.models import RiskModel, RiskModelScore, RiskModelVersion
 
 CACHE_SIZE = 16
 LANGUAGES = ("zh-CN", "en")
@@ -70,7 +71,7 @@ def integrity(session: Session, version: RiskModelVersion) -> bool:
 class Served:
     """A version in a role with its loaded model, or the reason it cannot be served."""
 
-    version: RiskModelVersion
+    version_id: int
     label: str
     model: ServingModel | None
     problem: str | None = None
@@ -85,12 +86,27 @@ def in_role(session: Session, institution_id: int, role: str) -> Served | None:
     name = f"{model.code if model else '?'}@{version.number}"
     hit = cached(version.sha256)
     if hit is not None:
-        return Served(version, name, hit)
+        return Served(version.id, name, hit)
     try:
         session.refresh(version, attribute_names=["artefact"])
-        return Served(version, name, load(version.artefact, version.sha256))
+        return Served(version.id, name, load(version.artefact, version.sha256))
     except ArtefactIntegrity as exc:
-        return Served(version, name, None, str(exc))
+        return Served(version.id, name, None, str(exc))
+
+
+def _institution_of(row: RiskModel | RiskModelVersion) -> int:
+    return row.institution_id
+
+
+def in_roles(session: Session, institution_id: int) -> tuple[Served | None, Served | None]:
+    """The institution's champion and challenger, as reference data: the database's reference caches
+    (`platform.refcache`) keep the pair, and any change to the institution's models or versions (a
+    promotion, a retirement) in this process is seen by the next decision; another worker's within the
+    cache's bound."""
+    return refcache.cached(session, "risk.models_in_role", institution_id,
+                           lambda: (in_role(session, institution_id, "champion"),
+                                    in_role(session, institution_id, "challenger")),
+                           model=(RiskModel, RiskModelVersion), key_of=_institution_of)
 
 
 def reasons_in_words(model: ServingModel, score: ModelScore) -> list[dict[str, str]]:
@@ -103,7 +119,7 @@ def store(session: Session, *, institution_id: int, application_number: str, ser
     """Keep what a model said of an application."""
     assert served.model is not None
     row = RiskModelScore(institution_id=institution_id, application_number=application_number,
-                         version_id=served.version.id, role=role, points=score.points, pd=score.pd,
+                         version_id=served.version_id, role=role, points=score.points, pd=score.pd,
                          grade=score.grade, decision=decision, reasons=reasons_in_words(served.model, score),
                          features={k: features.get(k) for k in served.model.features}, scored_at=at)
     repo.add(session, row)
