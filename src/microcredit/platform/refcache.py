@@ -16,8 +16,15 @@ What keeps it exact within the process:
 - **A read that raced a change** -- a value loaded before a change to its row
   but stored after it is refused (each change takes a sequence number).
 
+- **A transaction that changed a row and rolled back** -- its entries are
+  forgotten again at the rollback (a value read in between saw the change).
+- **A version stamp the caller reads anyway** (`get(..., current=...)`) -- a
+  value whose stamp is not the one just read is loaded again: exact across
+  processes too (the ledger's chart, stamped by the books row's version that
+  every posting reads under its lock).
+
 Across worker processes a change made in one is seen by the others after at
-most `seconds`. Use it only for values whose readers accept that bound (what
+most `seconds` (at once with `current`). Use it only for values whose readers accept that bound (what
 a page shows); a posting that needs the business date reads the row itself.
 """
 
@@ -70,11 +77,15 @@ class ReferenceCache(Generic[V]):
         """Whether values are kept at all."""
         return self.ttl > timedelta(0)
 
-    def get(self, key: Hashable, load: Callable[[], V]) -> V:
-        """The value for `key`: from memory when fresh, else `load()` (remembered unless its row changed meanwhile)."""
+    def get(self, key: Hashable, load: Callable[[], V], *, current: Callable[[V], bool] | None = None) -> V:
+        """The value for `key`: from memory when fresh, else `load()` (remembered unless its row changed meanwhile).
+
+        `current`, when given, is asked of a value kept in memory: False (the caller read a version
+        stamp that says the rows changed since, in another process too) loads it again."""
         entry = self._entries.get(key)
         now = self.clock.now()
-        if entry is not None and entry.stored_at <= now < entry.stored_at + self.ttl:
+        if entry is not None and entry.stored_at <= now < entry.stored_at + self.ttl and (
+                current is None or current(entry.value)):
             return entry.value
         mark = self._now_seq
         value = load()
@@ -149,7 +160,10 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
+    # A value read after this transaction's own change to its row (and before the rollback) holds what
+    # never committed: forget it again.
+    for cache, keys in session.info.pop(_PENDING, {}).items():
+        cache.forget(keys)
 
 
 def _watch(cache: ReferenceCache[Any]) -> None:
