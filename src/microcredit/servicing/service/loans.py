@@ -18,11 +18,13 @@ or made interest due, and the accrual book recognises it.
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
@@ -196,14 +198,52 @@ def _replay(loan: Loan, as_of: date) -> LoanReplay:
                                       "events": [], "as_of": as_of.isoformat()})
 
 
+class _Parsed:
+    """What this process made of stored JSON (a loan's terms, its events), by key, with the JSON it came from.
+
+    Parsing a stored event or a loan's terms through the API's pydantic models is most of a fold's cost
+    on a loan with a few dozen events, and the result is a frozen value that depends on that JSON
+    alone. A kept value answers only while the stored JSON is still equal to what it was made from (a
+    dict comparison, far cheaper than the parse), so a key reused after a rollback, in another
+    database, or a row changed by another process is parsed again: never a stale value."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._kept: dict[Any, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, source: Any, make: Callable[[], Any]) -> Any:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == source:
+            return kept[1]
+        value = make()
+        kept_source = copy.deepcopy(source)  # what the value was made from, not an object someone may change
+        with self._lock:
+            if len(self._kept) >= self.max_entries:
+                self._kept.pop(next(iter(self._kept)), None)  # the oldest kept
+            self._kept[key] = (kept_source, value)
+        return value
+
+
+_TERMS = _Parsed(max_entries=20_000)
+_EVENTS = _Parsed(max_entries=200_000)
+
+
 def core_terms(session: Session, loan: Loan) -> core.Terms:
     """The engine's terms of a loan (its contract, with the holiday calendar it was made under)."""
-    return products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))
+    return cast(core.Terms, _TERMS.get(
+        loan.id, (loan.terms, loan.opened_at, loan.number),
+        lambda: products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))))
 
 
 def core_events(rows: list[LoanEvent]) -> list[core.Event]:
     """The engine's events of stored event rows."""
-    return [products.replay.event_of(_EVENT.validate_python(row.payload)) for row in rows]
+    return [_core_event(row) for row in rows]
+
+
+def _core_event(row: LoanEvent) -> core.Event:
+    return cast(core.Event, _EVENTS.get((row.loan_id, row.seq), row.payload,
+                                        lambda: products.replay.event_of(_EVENT.validate_python(row.payload))))
 
 
 def state_of(*, session: Session, loan: Loan, as_of: date | None = None) -> core.LoanState:
