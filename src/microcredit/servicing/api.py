@@ -88,10 +88,11 @@ def _events(session: Any, loan: Loan, staff: bool, rows: Any = None) -> list[Loa
         "has_document": receipts.has_document(e.type)}) for e in rows]
 
 
-def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows: Any = None) -> LoanRead:
+def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows: Any = None,
+          state_read: Any = None) -> LoanRead:
     """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event.
     `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again;
-    `rows`: its events, likewise."""
+    `rows`: its events, and `state_read`: the state as shown, likewise."""
     if loan.status == "pending_disbursement":
         state = None
     elif state is None:
@@ -100,12 +101,12 @@ def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows:
     if staff:
         summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
     return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
-                    state=None if state is None else replay.state_read(state),
+                    state=None if state is None else state_read or replay.state_read(state),
                     events=_events(session, loan, staff, rows))
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
-    read = _read(session, result.loan, state=result.state, rows=result.events)
+    read = _read(session, result.loan, state=result.state, rows=result.events, state_read=result.state_read)
     event = next(e for e in read.events if e.seq == result.event.seq)
     return RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
                         repeated=result.repeated)

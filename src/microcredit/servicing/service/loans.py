@@ -54,6 +54,7 @@ from microcredit.products.schemas import (
     EventItem,
     LoanDescription,
     LoanReplay,
+    LoanStateRead,
     ReversalItem,
     ServicingConventions,
 )
@@ -113,6 +114,7 @@ class Recorded:
     entries: tuple[PostedEntry, ...]
     repeated: bool = False
     events: tuple[LoanEvent, ...] | None = None  # the loan's events after it, when recording read them
+    state_read: LoanStateRead | None = None  # `state` as the API shows it, when recording made it
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -430,7 +432,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
     repo.stage(session, event)
     loan.events_count = seq
-    _refresh(loan, state, clock, seq)
+    read = _refresh(loan, state, clock, seq)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -440,7 +442,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     _notify(session, clock, loan, event, item, was)
-    return Recorded(loan, event, state, entries, events=(*rows, event))
+    return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
 
 
 NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recorded",
@@ -502,12 +504,15 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
         posted = []
         if then is not None:
             audit.record_many(session=session, clock=clock, actor=actor, entries=then(()))
+        session.flush()  # what the entries' flush would have written (the event, the loan), as callers expect
     return tuple(posted)
 
 
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanStateRead:
+    """The loan's cached state and the columns lists read, from the fold; returns the state as the API shows it."""
+    read = products.replay.state_read(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = products.replay.state_read(state).model_dump(mode="json")
+    loan.state = read.model_dump(mode="json")
     loan.state_seq, loan.state_as_of = seq, state.as_of
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
@@ -518,6 +523,7 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
     elif loan.status == "active":
         loan.closed_on = None
     loan.updated_at = clock.now()
+    return read
 
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
