@@ -1,7 +1,7 @@
 """Repayments over HTTP: repayments/s and p50/p95/p99 against `microcredit serve`, beside /healthz.
 
     .venv/bin/python bench/repayments.py [--seconds 10] [--connections 32] [--loans 2000]
-                                         [--backends postgresql,sqlite] [--workers 1]
+                                         [--backends postgresql,sqlite] [--workers 1] [--baseline-src SRC]
 
 Issue 17's benchmark. For each backend -- PostgreSQL when `MICROCREDIT_TEST_POSTGRES_URL` names a
 server (``set -a; . /tmp/mc-svc-main/env; set +a``), SQLite always (a file, WAL) -- a fresh database
@@ -20,6 +20,10 @@ loan, folds its events, allocates, stores the event, posts a balanced entry per 
 in one transaction. Every answer must be 200; the bench counts the others. In the same run and
 the same way, `GET /healthz` gives the ceiling of the stack on this machine. Afterwards
 `ledger verify` with the loans' sub-ledger runs on the database: `ledger_verified`.
+
+With `--baseline-src SRC` (e.g. `git archive main src | tar -x -C /tmp/before`) the code in SRC is
+served first on the same loans and measured the same way (`before` in each backend's figures), so a
+before/after comes from one run.
 
 The last line is one JSON object: `repayments_per_s`, `p50_ms`, `p95_ms`, `p99_ms`, `healthz_rps`,
 `ledger_verified` (the first backend: PostgreSQL when there is one), every figure per backend and
@@ -238,6 +242,15 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         began = time.perf_counter()
         ids = _fill(env, args.loans)
         print(f"  {backend}: {len(ids)} loans disbursed in {time.perf_counter() - began:.0f} s", flush=True)
+        before: dict[str, Any] | None = None
+        if args.baseline_src:  # the code before, first, on the same loans (a repayment or two more each after it)
+            proc, port = rp._serve({**env, "PYTHONPATH": os.path.abspath(args.baseline_src)}, args.workers)
+            token = rp._login(port, FINANCE_PHONE, "staff")
+            _pay_all(port, token, ids, rp.WARM_UP_SECONDS, args.connections)
+            before = _pay_all(port, token, ids, args.seconds, args.connections)
+            before["healthz_rps"] = rp.load(f"http://127.0.0.1:{port}/healthz", None, args)["rps"]
+            rp._stop(proc)
+            proc = None
         proc, port = rp._serve(env, args.workers)
         token = rp._login(port, FINANCE_PHONE, "staff")
         _pay_all(port, token, ids, rp.WARM_UP_SECONDS, args.connections)  # first-use costs
@@ -248,7 +261,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         ok, entries, problems = _verified(env)
         return {"backend": backend, "loans": len(ids), **paid, "healthz_rps": health["rps"],
                 "healthz_p99_ms": health["p99_ms"], "ledger_verified": ok, "entries": entries,
-                "problems": problems}
+                "problems": problems, **({"before": before} if before is not None else {})}
     finally:
         if proc is not None:
             rp._stop(proc)
@@ -264,6 +277,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads for /healthz")
     parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--baseline-src", metavar="SRC", help="first serve the code in SRC (a checkout's src/, put "
+                        "on PYTHONPATH) on the same loans, for a before/after in one run")
     args = parser.parse_args()
     load_before = rp._uptime()
     print(f"load before: {load_before}")
@@ -277,6 +292,11 @@ def main() -> None:
               f"p99 {r['p99_ms']} ms   | /healthz {r['healthz_rps']} req/s (p99 {r['healthz_p99_ms']} ms)   "
               f"ledger verified {r['ledger_verified']} ({r['entries']} entries)   outcomes {r['outcomes']}",
               flush=True)
+        if "before" in r:
+            b = r["before"]
+            print(f"{'before':>10}: {b['repayments_per_s']:>8} repayments/s  p50 {b['p50_ms']} ms  "
+                  f"p95 {b['p95_ms']} ms  p99 {b['p99_ms']} ms   | /healthz {b['healthz_rps']} req/s   "
+                  f"outcomes {b['outcomes']}   (the code in {args.baseline_src})", flush=True)
     first = results[0]
     print(json.dumps({"repayments_per_s": first["repayments_per_s"], "p50_ms": first["p50_ms"],
                       "p95_ms": first["p95_ms"], "p99_ms": first["p99_ms"], "healthz_rps": first["healthz_rps"],

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from microcredit.ledger.models import (
@@ -26,6 +26,12 @@ def add(session: Session, *rows: Any) -> None:
     """Write rows (flushed, so they have their ids)."""
     session.add_all(rows)
     session.flush()
+
+
+def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Write rows nobody reads back in this transaction in one multi-row insert (no ORM objects, no RETURNING)."""
+    if rows:
+        session.execute(insert(model), list(rows))
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -74,6 +80,8 @@ def book(session: Session, institution_id: int, *, lock: str | None = None) -> L
         stmt = stmt.with_for_update(read=True)
     elif lock == "update":
         stmt = stmt.with_for_update()
+    if lock is not None:  # what the lock returns, not a copy this session read before (its version stamps the chart)
+        stmt = stmt.execution_options(populate_existing=True)
     return session.scalars(stmt).one_or_none()
 
 

@@ -19,9 +19,13 @@ What keeps it exact within the process:
 - **A session that changed rows of the model** reads them itself until its
   transaction ends (`cached` does not answer it from memory, nor keep what it
   reads: it may be uncommitted), and a rollback forgets what it changed too.
+- **A version stamp the caller reads anyway** (`get(..., current=...)`) -- a
+  value whose stamp is not the one just read is loaded again: exact across
+  processes too (the ledger's chart, stamped by the books row's version that
+  every posting reads under its lock).
 
 Across worker processes a change made in one is seen by the others after at
-most `seconds`. Use it only for values whose readers accept that bound (what
+most `seconds` (at once with `current`). Use it only for values whose readers accept that bound (what
 a page shows); a posting that needs the business date reads the row itself.
 
 `ReferenceCaches` is one database's set of named caches in this process: the
@@ -83,11 +87,15 @@ class ReferenceCache(Generic[V]):
         """Whether values are kept at all."""
         return self.ttl > timedelta(0)
 
-    def get(self, key: Hashable, load: Callable[[], V]) -> V:
-        """The value for `key`: from memory when fresh, else `load()` (remembered unless its row changed meanwhile)."""
+    def get(self, key: Hashable, load: Callable[[], V], *, current: Callable[[V], bool] | None = None) -> V:
+        """The value for `key`: from memory when fresh, else `load()` (remembered unless its row changed meanwhile).
+
+        `current`, when given, is asked of a value kept in memory: False (the caller read a version
+        stamp that says the rows changed since, in another process too) loads it again."""
         entry = self._entries.get(key)
         now = self.clock.now()
-        if entry is not None and entry.stored_at <= now < entry.stored_at + self.ttl:
+        if entry is not None and entry.stored_at <= now < entry.stored_at + self.ttl and (
+                current is None or current(entry.value)):
             return entry.value
         mark = self._now_seq
         value = load()

@@ -78,8 +78,8 @@ MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "after the business date (`value_date_in_future`)"}}
 
 
-def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
-    rows = loans.events(session=session, loan=loan)
+def _events(session: Any, loan: Loan, staff: bool, rows: Any = None) -> list[LoanEventRead]:
+    rows = list(rows) if rows is not None else loans.events(session=session, loan=loan)
     trail = loans.trail(session=session, loan=loan, rows=rows)
     names = loans.user_names(session=session, rows=rows) if staff else {}
     return [LoanEventRead.model_validate(e).model_copy(update={
@@ -88,9 +88,11 @@ def _events(session: Any, loan: Loan, staff: bool) -> list[LoanEventRead]:
         "has_document": receipts.has_document(e.type)}) for e in rows]
 
 
-def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None) -> LoanRead:
+def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows: Any = None,
+          state_read: Any = None) -> LoanRead:
     """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event.
-    `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again."""
+    `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again;
+    `rows`: its events, and `state_read`: the state as shown, likewise."""
     if loan.status == "pending_disbursement":
         state = None
     elif state is None:
@@ -99,11 +101,12 @@ def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None) -> Lo
     if staff:
         summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
     return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
-                    state=None if state is None else replay.state_read(state), events=_events(session, loan, staff))
+                    state=None if state is None else state_read or replay.state_read(state),
+                    events=_events(session, loan, staff, rows))
 
 
 def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
-    read = _read(session, result.loan, state=result.state)
+    read = _read(session, result.loan, state=result.state, rows=result.events, state_read=result.state_read)
     event = next(e for e in read.events if e.seq == result.event.seq)
     return RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
                         repeated=result.repeated)

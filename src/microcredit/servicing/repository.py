@@ -25,6 +25,11 @@ def add(session: Session, *rows: object) -> None:
     session.flush()
 
 
+def stage(session: Session, *rows: object) -> None:
+    """Stage new rows, written by the next flush (with whatever else the use case writes)."""
+    session.add_all(list(rows))
+
+
 def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:
     """The loan with this id (row-locked for the transaction, `for_update`: then read again from the
     row, not from the session, so that what a transaction that held the lock before changed is seen)."""

@@ -3,23 +3,94 @@
 Codes never change once an account exists (entries and exports name them);
 names may. An account is closed, never deleted, and only at a zero balance
 with no active sub-account; a closed account takes no postings.
+
+Postings read the chart from memory (`posting_chart`): what a posting needs of
+each account (id, status, currency), per database and institution, kept in a
+`platform.refcache.ReferenceCache`. It stays exact across processes because
+every change to the chart also updates the institution's books row (under its
+exclusive lock: `_chart_changed`), so the row's version -- which every posting
+reads anyway, under the shared lock of the period check -- is the chart's stamp:
+a kept chart of another version is read again. Within the process a flush that
+touches an account forgets the institution's chart at once (the cache's own
+watch), and a rollback forgets it again.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from microcredit.audit import service as audit
-from microcredit.clock import Clock
+from microcredit.clock import Clock, SystemClock
 from microcredit.errors import NotFound
 from microcredit.ledger import repository as repo
 from microcredit.ledger.chart import DEFAULT_CHART
 from microcredit.ledger.errors import AccountAlreadyClosed, AccountCodeTaken, AccountNotEmpty, ParentInvalid
 from microcredit.ledger.models import NORMAL_SIDE, LedgerAccount, LedgerBook
 from microcredit.platform.actor import Actor
+from microcredit.platform.refcache import ReferenceCache
 
-__all__ = ["LedgerAccount", "close_account", "create_account", "get_account", "list_accounts", "rename_account",
-           "seed_chart"]
+__all__ = ["AccountRef", "Chart", "LedgerAccount", "close_account", "create_account", "get_account", "list_accounts",
+           "posting_chart", "rename_account", "seed_chart"]
+
+CHART_SECONDS = 300  # an outer bound only: the books row's version keeps a kept chart exact
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """What a posting needs of an account: its id, status and currency."""
+
+    id: int
+    status: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """An institution's accounts by code, as of the books row's `version`."""
+
+    version: int
+    accounts: Mapping[str, AccountRef]
+
+
+_charts: weakref.WeakKeyDictionary[Engine, ReferenceCache[Chart]] = weakref.WeakKeyDictionary()
+
+
+def _chart_cache(session: Session) -> ReferenceCache[Chart]:
+    """The chart cache of the session's database (one per engine: two databases never share a chart)."""
+    engine = session.get_bind().engine
+    cache = _charts.get(engine)
+    if cache is None:
+        cache = _charts.setdefault(engine, ReferenceCache(clock=SystemClock(), seconds=CHART_SECONDS,
+                                                          model=LedgerAccount, key_of=lambda a: a.institution_id))
+    return cache
+
+
+def posting_chart(*, session: Session, institution_id: int, version: int) -> Chart:
+    """The institution's chart for posting, from memory when it was read at this books `version`
+    (the caller holds the books row's lock: the module docstring)."""
+
+    def load() -> Chart:
+        rows = repo.accounts(session, institution_id=institution_id)
+        return Chart(version, {a.code: AccountRef(a.id, a.status, a.currency) for a in rows})
+
+    return _chart_cache(session).get(institution_id, load, current=lambda chart: chart.version == version)
+
+
+def _chart_changed(session: Session, institution_id: int) -> None:
+    """Move the books row's version (under its exclusive lock, to the commit): kept charts are read again,
+    and a posting in flight (holding the shared lock) finishes before the chart changes."""
+    book = repo.book(session, institution_id, lock="update")
+    if book is None:
+        repo.add(session, LedgerBook(institution_id=institution_id, closed_through=None))
+        return
+    flag_modified(book, "closed_through")
+    session.flush()
 
 
 def seed_chart(*, session: Session, clock: Clock, institution_id: int, currency: str = "CNY") -> list[LedgerAccount]:
@@ -40,7 +111,9 @@ def seed_chart(*, session: Session, clock: Clock, institution_id: int, currency:
         repo.add(session, row)
         existing[d.code] = row
         added.append(row)
-    if repo.book(session, institution_id) is None:
+    if added:
+        _chart_changed(session, institution_id)
+    elif repo.book(session, institution_id) is None:
         repo.add(session, LedgerBook(institution_id=institution_id, closed_through=None))
     return added
 
@@ -69,6 +142,7 @@ def create_account(*, session: Session, clock: Clock, actor: Actor, institution_
         if parent is None or parent.status != "active" or parent.type != type or parent.currency != currency:
             raise ParentInvalid(field="parent_id")
     side = NORMAL_SIDE[type]
+    _chart_changed(session, institution_id)
     row = LedgerAccount(institution_id=institution_id, code=code, key=None, name_zh=name_zh, name_en=name_en,
                         type=type, normal_side=("credit" if side == "debit" else "debit") if contra else side,
                         parent_id=parent_id, currency=currency, status="active", description=description,
@@ -102,6 +176,7 @@ def close_account(*, session: Session, clock: Clock, actor: Actor, account: Ledg
     """Close an account to postings (audited): only at a zero balance in both books, with no active sub-account."""
     if account.status == "closed":
         raise AccountAlreadyClosed()
+    _chart_changed(session, account.institution_id)  # first: no posting lands between the balance read and the close
     books = [repo.account_sums(session, account_id=account.id, basis=basis) for basis in ("accrual", "cash")]
     if any(debit != credit for debit, credit in books) or repo.active_children(session, account.id):
         raise AccountNotEmpty()

@@ -25,7 +25,7 @@ from microcredit.ledger.errors import CloseDateInvalid, PeriodClosed, ReopenDate
 from microcredit.ledger.models import LedgerBook, PeriodEvent
 from microcredit.platform.actor import Actor
 
-__all__ = ["PeriodEvent", "check_open", "close", "closed_through", "history", "reopen"]
+__all__ = ["PeriodEvent", "check_open", "close", "closed_through", "ensure_open", "history", "reopen", "shared_book"]
 
 
 def _book(session: Session, institution_id: int, lock: str | None) -> LedgerBook:
@@ -44,7 +44,17 @@ def closed_through(*, session: Session, institution_id: int) -> date | None:
 
 def check_open(*, session: Session, institution_id: int, business_date: date, field: str = "business_date") -> None:
     """Refuse (`period_closed`) a posting dated on or before the closed date; hold the books' shared lock."""
-    book = _book(session, institution_id, "share")
+    ensure_open(shared_book(session=session, institution_id=institution_id), business_date, field)
+
+
+def shared_book(*, session: Session, institution_id: int) -> LedgerBook:
+    """The institution's books row under the shared lock a posting holds to its commit (its closed date, and
+    its version: the chart's stamp, `accounts.posting_chart`)."""
+    return _book(session, institution_id, "share")
+
+
+def ensure_open(book: LedgerBook, business_date: date, field: str = "business_date") -> None:
+    """Refuse (`period_closed`) a date on or before the books' closed date."""
     if book.closed_through is not None and business_date <= book.closed_through:
         raise PeriodClosed(field=field, params={"closed_through": book.closed_through.isoformat()})
 

@@ -31,12 +31,14 @@ is not itself reversed: the entry is posted again instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -57,7 +59,9 @@ from microcredit.ledger.errors import (
     SourceAlreadyPosted,
 )
 from microcredit.ledger.models import BASES, EntryTotal, JournalEntry, JournalLine, LedgerAccount
+from microcredit.ledger.service import accounts as chart
 from microcredit.ledger.service import periods
+from microcredit.ledger.service.accounts import AccountRef
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
 
@@ -118,7 +122,7 @@ def _check_shape(postings: Sequence[Posting]) -> None:
             raise LineAmountInvalid(field=f"lines.{i}.amount")
 
 
-def _check_lines(accounts: dict[str, LedgerAccount], postings: Sequence[Posting]) -> None:
+def _check_lines(accounts: Mapping[str, AccountRef], postings: Sequence[Posting]) -> None:
     for i, p in enumerate(postings):
         account = accounts.get(p.account)
         if account is None:
@@ -155,29 +159,36 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         if d.basis not in BASES:
             raise ValueError(f"unknown basis {d.basis!r}")
         _check_shape(d.postings)
-    accounts = repo.accounts_by_code(session, institution_id=institution_id,
-                                     codes=[p.account for d in drafts for p in d.postings])
+    book = periods.shared_book(session=session, institution_id=institution_id)
+    accounts = chart.posting_chart(session=session, institution_id=institution_id, version=book.version).accounts
     for d in drafts:
         _check_lines(accounts, d.postings)
     if not_after is not None and business_date > not_after:
         raise EntryDateInFuture(field="business_date", params={"business_date": not_after.isoformat()})
-    periods.check_open(session=session, institution_id=institution_id, business_date=business_date)
-    _check_sources(session, institution_id, [d.source for d in drafts])
+    periods.ensure_open(book, business_date)
+    _check_sources([d.source for d in drafts])
     now = clock.now()
     entries = [JournalEntry(institution_id=institution_id, business_date=business_date, description=d.description,
                             source_kind=d.source.kind, source_ref=d.source.ref, basis=d.basis,
                             reverses_entry_id=d.reverses.id if d.reverses else None,
                             created_by_user_id=actor.user_id, created_at=now) for d in drafts]
-    repo.add(session, *entries)
-    rows: list[object] = []
+    try:
+        repo.add(session, *entries)
+    except IntegrityError as exc:
+        if _SOURCE_TAKEN.search(str(exc.orig)):
+            raise SourceAlreadyPosted(field="source") from exc
+        raise
+    sums: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     for entry, d in zip(entries, drafts, strict=True):
-        rows += [EntryTotal(entry_id=entry.id, currency=code, debit_minor=dr, credit_minor=cr)
+        sums += [{"entry_id": entry.id, "currency": code, "debit_minor": dr, "credit_minor": cr}
                  for code, (dr, cr) in totals(d.postings).items()]
-        rows += [JournalLine(entry_id=entry.id, line_no=i + 1, account_id=accounts[p.account].id,
-                             business_date=business_date, basis=d.basis, currency=p.amount.currency,
-                             debit_minor=p.debit_minor, credit_minor=p.credit_minor, memo=p.memo)
-                 for i, p in enumerate(d.postings)]
-    session.add_all(rows)  # flushed with the audit records below
+        lines += [{"entry_id": entry.id, "line_no": i + 1, "account_id": accounts[p.account].id,
+                   "business_date": business_date, "basis": d.basis, "currency": p.amount.currency,
+                   "debit_minor": p.debit_minor, "credit_minor": p.credit_minor, "memo": p.memo}
+                  for i, p in enumerate(d.postings)]
+    repo.insert_rows(session, EntryTotal, sums)  # one multi-row insert each: nothing reads these rows back here
+    repo.insert_rows(session, JournalLine, lines)
     audit.record_many(session=session, clock=clock, actor=actor, entries=[audit.Entry(
         action="ledger.entry_reversed" if d.reverses else "ledger.entry_posted",
         entity_type="ledger_entry", entity_id=entry.id, institution_id=institution_id,
@@ -188,16 +199,17 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     return entries
 
 
-def _check_sources(session: Session, institution_id: int, sources: Sequence[Source]) -> None:
-    """A source posts once: refused if one already did, or if the batch names one twice."""
-    refs: dict[str, list[str]] = {}
-    for s in sources:
-        if s.ref is not None:
-            refs.setdefault(s.kind, []).append(s.ref)
-    for kind, wanted in refs.items():
-        if len(set(wanted)) < len(wanted) or repo.entries_by_sources(session, institution_id=institution_id,
-                                                                     kind=kind, refs=wanted):
-            raise SourceAlreadyPosted(field="source")
+# The unique constraint on (institution, source kind, source ref), as each database names it in its message.
+_SOURCE_TAKEN = re.compile(r"source_kind|source_ref|uq_ledger_entries_institution_id", re.IGNORECASE)
+
+
+def _check_sources(sources: Sequence[Source]) -> None:
+    """A source posts once: refused if the batch names one twice. One that posted before is refused by the
+    database's unique constraint when the entries are written (`post_many`): no query to ask first, and
+    the constraint holds against a race that a query could not."""
+    seen = [(s.kind, s.ref) for s in sources if s.ref is not None]
+    if len(set(seen)) < len(seen):
+        raise SourceAlreadyPosted(field="source")
 
 
 def postings_of(session: Session, entry: JournalEntry) -> tuple[Posting, ...]:

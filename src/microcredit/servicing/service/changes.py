@@ -191,7 +191,7 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
     recorded = loans.record(session, clock, principal.actor, loan, item,
                             key=change.idempotency_key or f"change:{change.id}",
                             reference=change.note or None if change.kind in MONEY_IN else None,
-                            note=f"{change.reason_code}: {change.note}")
+                            note=f"{change.reason_code}: {change.note}", today=today)
     change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
     change.decision_note, change.event_seq = note, recorded.event.seq
     session.flush()

@@ -18,11 +18,13 @@ or made interest due, and the accrual book recognises it.
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
@@ -52,6 +54,7 @@ from microcredit.products.schemas import (
     EventItem,
     LoanDescription,
     LoanReplay,
+    LoanStateRead,
     ReversalItem,
     ServicingConventions,
 )
@@ -102,13 +105,16 @@ class PostedEntry(Protocol):
 @dataclass(frozen=True)
 class Recorded:
     """What recording an event did: the loan, the event, the state after it, the entries posted
-    (none when `repeated`: the idempotency key had already recorded it)."""
+    (none when `repeated`: the idempotency key had already recorded it), and the loan's events then
+    (the answer shows them without reading them again)."""
 
     loan: Loan
     event: LoanEvent
     state: core.LoanState
     entries: tuple[PostedEntry, ...]
     repeated: bool = False
+    events: tuple[LoanEvent, ...] | None = None  # the loan's events after it, when recording read them
+    state_read: LoanStateRead | None = None  # `state` as the API shows it, when recording made it
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -196,14 +202,52 @@ def _replay(loan: Loan, as_of: date) -> LoanReplay:
                                       "events": [], "as_of": as_of.isoformat()})
 
 
+class _Parsed:
+    """What this process made of stored JSON (a loan's terms, its events), by key, with the JSON it came from.
+
+    Parsing a stored event or a loan's terms through the API's pydantic models is most of a fold's cost
+    on a loan with a few dozen events, and the result is a frozen value that depends on that JSON
+    alone. A kept value answers only while the stored JSON is still equal to what it was made from (a
+    dict comparison, far cheaper than the parse), so a key reused after a rollback, in another
+    database, or a row changed by another process is parsed again: never a stale value."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._kept: dict[Any, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, source: Any, make: Callable[[], Any]) -> Any:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == source:
+            return kept[1]
+        value = make()
+        kept_source = copy.deepcopy(source)  # what the value was made from, not an object someone may change
+        with self._lock:
+            if len(self._kept) >= self.max_entries:
+                self._kept.pop(next(iter(self._kept)), None)  # the oldest kept
+            self._kept[key] = (kept_source, value)
+        return value
+
+
+_TERMS = _Parsed(max_entries=20_000)
+_EVENTS = _Parsed(max_entries=200_000)
+
+
 def core_terms(session: Session, loan: Loan) -> core.Terms:
     """The engine's terms of a loan (its contract, with the holiday calendar it was made under)."""
-    return products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))
+    return cast(core.Terms, _TERMS.get(
+        loan.id, (loan.terms, loan.opened_at, loan.number),
+        lambda: products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))))
 
 
 def core_events(rows: list[LoanEvent]) -> list[core.Event]:
     """The engine's events of stored event rows."""
-    return [products.replay.event_of(_EVENT.validate_python(row.payload)) for row in rows]
+    return [_core_event(row) for row in rows]
+
+
+def _core_event(row: LoanEvent) -> core.Event:
+    return cast(core.Event, _EVENTS.get((row.loan_id, row.seq), row.payload,
+                                        lambda: products.replay.event_of(_EVENT.validate_python(row.payload))))
 
 
 def state_of(*, session: Session, loan: Loan, as_of: date | None = None) -> core.LoanState:
@@ -222,14 +266,15 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if idempotency_key is None or repo.event_by_key(session, loan.id, idempotency_key) is None:
         ensure_contract_signed(session, loan)
-    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    day = on or today
     if loan.status == "pending_disbursement" and loan.events_count == 0 and loan.terms["terms"]["start_date"] != \
             day.isoformat():
         # The schedule runs from the day the money actually leaves, not the day the loan was opened.
         loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
     item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
                  channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
 
 
 @dataclass(frozen=True)
@@ -286,9 +331,10 @@ def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
           idempotency_key: str | None = None) -> Recorded:
     """Money from the borrower, allocated by the loan's strategy."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
-    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -296,10 +342,11 @@ def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
            idempotency_key: str | None = None) -> Recorded:
     """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
-    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
                  channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
 
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -307,18 +354,19 @@ def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int
             idempotency_key: str | None = None) -> Recorded:
     """Money recovered on a written-off loan (recoveries income; at most what was written off)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
-    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    day = on or today
     item = event_item(type="recovery", id=_next_id(loan, "recovery"), on=day, amount=amount, channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
 
 
 def reverse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, event_id: str,
             note: str | None = None, idempotency_key: str | None = None) -> Recorded:
     """Undo an event (a bounced transfer, a payment keyed on the wrong loan): later payments re-allocate."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
-    day = parties.organisation.business_date(session=session, institution_id=institution_id)
-    item = event_item(type="reversal", id=_next_id(loan, "reversal"), on=day, target=event_id)
-    return record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    item = event_item(type="reversal", id=_next_id(loan, "reversal"), on=today, target=event_id)
+    return record(session, clock, actor, loan, item, key=idempotency_key, note=note, today=today)
 
 
 def accelerate(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, on: date | None,
@@ -327,9 +375,10 @@ def accelerate(*, session: Session, clock: Clock, actor: Actor, institution_id: 
     and the interest to the day fall due at once (`core.Acceleration`); posted and audited as every
     event, and the borrower told in the app what is now due."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
-    day = on or parties.organisation.business_date(session=session, institution_id=institution_id)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    day = on or today
     item = event_item(type="acceleration", id=_next_id(loan, "acceleration"), on=day, reason=reason)
-    recorded = record(session, clock, actor, loan, item, key=idempotency_key, note=note)
+    recorded = record(session, clock, actor, loan, item, key=idempotency_key, note=note, today=today)
     if not recorded.repeated:
         notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
                                   user_id=loan.borrower_user_id, template="loan_accelerated",
@@ -357,8 +406,9 @@ def _channel(rows: list[LoanEvent], item: EventItem) -> str:
 
 
 def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
-           reference: str | None = None, note: str | None = None) -> Recorded:
-    """Record one event on a locked loan: folded, stored, posted and audited (the module docstring)."""
+           reference: str | None = None, note: str | None = None, today: date | None = None) -> Recorded:
+    """Record one event on a locked loan: folded, stored, posted and audited (the module docstring).
+    `today`: the institution's business date when the caller has just read it."""
     rows = repo.events_of(session, loan.id)
     payload = item.model_dump(mode="json", exclude_none=True)
     if key is not None:
@@ -367,7 +417,8 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
             return _repeat(session, loan, earlier, payload)
     if loan.status not in ALLOWED[item.type]:
         raise LoanWrongState(status=loan.status, action=item.type)
-    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    if today is None:
+        today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     if item.on > today:
         raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
     terms = core_terms(session, loan)
@@ -380,9 +431,10 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on,
                       business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
                       user_id=actor.user_id, reference=reference, note=note)
-    repo.add(session, event)
+    # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
+    repo.stage(session, event)
     loan.events_count = seq
-    _refresh(loan, state, clock, seq)
+    read = _refresh(loan, state, clock, seq)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -392,7 +444,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     _notify(session, clock, loan, event, item, was)
-    return Recorded(loan, event, state, entries)
+    return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
 
 
 NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recorded",
@@ -445,6 +497,7 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
                                    basis=entry.basis)
               for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
                                          accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state))]
+    loan.books = after  # before the entries' flush, which writes it with the rest of the loan's changes
     if drafts:
         posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
                                           institution_id=loan.institution_id, business_date=today, drafts=drafts,
@@ -453,13 +506,15 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
         posted = []
         if then is not None:
             audit.record_many(session=session, clock=clock, actor=actor, entries=then(()))
-    loan.books = after
+        session.flush()  # what the entries' flush would have written (the event, the loan), as callers expect
     return tuple(posted)
 
 
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanStateRead:
+    """The loan's cached state and the columns lists read, from the fold; returns the state as the API shows it."""
+    read = products.replay.state_read(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = products.replay.state_read(state).model_dump(mode="json")
+    loan.state = read.model_dump(mode="json")
     loan.state_seq, loan.state_as_of = seq, state.as_of
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
@@ -470,6 +525,7 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> None:
     elif loan.status == "active":
         loan.closed_on = None
     loan.updated_at = clock.now()
+    return read
 
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,

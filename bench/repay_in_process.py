@@ -1,0 +1,147 @@
+"""One repayment in process: SQL statements and CPU time per `servicing.loans.repay`, beside a baseline.
+
+    .venv/bin/python bench/repay_in_process.py [--loans 20] [--repayments 150] [--backend sqlite]
+                                               [--baseline-src /tmp/before/src] [--profile out.prof]
+
+Issue 17's in-process measure (the HTTP bench, `bench/repayments.py`, is the target's judge; this one
+says where a repayment's cost goes). `--loans` disbursed loans are filled by the real operations
+(`bench/repayments.py`'s `_fill`), then `--repayments` repayments of 5.00 go to them in turn through
+`servicing.loans.repay`, each in its own unit of work under its own idempotency key, with a counter
+of the statements the engine sends (BEGIN and COMMIT not counted). CPU time is the process's
+(`time.process_time()`): the machine is shared, so wall time is noisy and CPU time is the figure to
+compare, and of the `--rounds` it is timed in the least round is the figure least disturbed by the
+others' work. With `--baseline-src SRC` the same measure runs first in a child process on the code in SRC
+(e.g. `git archive main src | tar -x -C /tmp/before`), on its own fresh database, so a before/after
+comes from one invocation. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Fill, then time the repayments; figures per repayment."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sqlalchemy import event
+
+    import microcredit
+    import request_path as rp
+    from microcredit.config import Settings
+    from microcredit.lending.money import Money
+    from microcredit.parties import service as parties
+    from microcredit.platform.actor import Actor
+    from microcredit.runtime import build_runtime
+    from microcredit.servicing.service import loans
+    from repayments import _fill
+
+    tmp = Path(tempfile.mkdtemp(prefix="mc-bench-repay-inproc-"))
+    url, pg_name = rp._database_url(args.backend, tmp)
+    try:
+        env = {"MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_DATA_DIR": str(tmp)}
+        ids = _fill(env, args.loans)
+        runtime = build_runtime(Settings(database_url=url, data_dir=str(tmp)))
+        engine = runtime.db.engine
+        assert engine is not None
+        counted = [0]
+
+        shown: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            counted[0] += 1
+            if args.show_sql:
+                shown.append(" ".join(statement.split())[:160])
+
+        event.listen(engine, "before_cursor_execute", count)
+        with runtime.db.unit_of_work() as session:
+            inst_id = parties.organisation.institution_by_code(session=session, code="DEMO").id
+        actor = Actor.system(inst_id)
+        amount = Money.parse("5.00", "CNY")
+
+        def pay(n: int) -> None:
+            with runtime.db.unit_of_work() as session:
+                loans.repay(session=session, clock=runtime.identity.clock, actor=actor, institution_id=inst_id,
+                            loan_id=ids[n % len(ids)], amount=amount, idempotency_key=str(uuid.uuid4()))
+
+        for n in range(min(len(ids), args.repayments)):  # warm up: first-use costs, caches
+            pay(n)
+        profiler = None
+        if args.profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        counted[0] = 0
+        rounds: list[float] = []  # CPU ms per repayment of each round: the least is the figure least disturbed
+        per_round = max(1, args.repayments // args.rounds)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for start in range(0, args.repayments, per_round):
+            began = time.process_time()
+            for n in range(start, min(start + per_round, args.repayments)):
+                pay(n)
+            rounds.append(1000 * (time.process_time() - began) / (min(start + per_round, args.repayments) - start))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        rounds.sort()
+        if args.show_sql:
+            shown.clear()
+            pay(0)
+            print("\n".join(shown), file=sys.stderr)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        runtime.close()
+        m = args.repayments
+        return {"code": str(Path(microcredit.__file__).parent.parent), "backend": args.backend, "loans": len(ids),
+                "repayments": m, "statements_per_repayment": round(counted[0] / m, 2),
+                "cpu_ms_per_repayment": round(1000 * cpu / m, 2), "cpu_ms_least_round": round(rounds[0], 2),
+                "cpu_ms_median_round": round(rounds[len(rounds) // 2], 2),
+                "wall_ms_per_repayment": round(1000 * wall / m, 2)}
+    finally:
+        if pg_name is not None:
+            rp._drop(pg_name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loans", type=int, default=20)
+    parser.add_argument("--repayments", type=int, default=150)
+    parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgresql", "mysql"))
+    parser.add_argument("--rounds", type=int, default=6, help="rounds the repayments are timed in (CPU ms: the "
+                        "least and the median round are printed beside the mean)")
+    parser.add_argument("--baseline-src", metavar="SRC", help="also measure the code in SRC (a checkout's src/)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the timed repayments into FILE")
+    parser.add_argument("--show-sql", action="store_true", help="print one repayment's statements (stderr)")
+    parser.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    load = os.getloadavg()
+    results: dict[str, Any] = {"load_before": [round(x, 2) for x in load]}
+    if args.baseline_src:
+        child = [sys.executable, __file__, "--json-only", "--loans", str(args.loans), "--repayments",
+                 str(args.repayments), "--backend", args.backend, "--rounds", str(args.rounds)]
+        env = {**os.environ, "PYTHONPATH": os.path.abspath(args.baseline_src)}
+        out = subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout
+        results["before"] = json.loads(out.strip().splitlines()[-1])
+    results["after"] = measure(args)
+    if args.json_only:
+        print(json.dumps(results["after"]))
+        return
+    for label in ("before", "after"):
+        if label in results:
+            r = results[label]
+            print(f"{label:>6} ({r['backend']}, {r['code']}): {r['statements_per_repayment']} statements, "
+                  f"{r['cpu_ms_per_repayment']} ms CPU (least round {r['cpu_ms_least_round']}, median "
+                  f"{r['cpu_ms_median_round']}), {r['wall_ms_per_repayment']} ms wall per repayment")
+    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
