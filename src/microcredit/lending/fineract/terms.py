@@ -23,7 +23,7 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   ``isInterestRecalculationEnabled`` has its schedule regenerated as Fineract's cumulative
   generator does (`Terms.cumulative_recalculation`, R1-R2) for the reschedule strategies
   REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, no
-  compounding, a daily or same-as-repayment rest, daily interest;
+  compounding, a daily or same-as-repayment rest;
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when
@@ -363,7 +363,6 @@ _EARLY_PAYMENT = {"REDUCE_EMI_AMOUNT": EarlyPayment.REDUCE_INSTALLMENT,
 _CUMULATIVE_RECALCULATION_VALUES: Mapping[str, tuple[Any, ...]] = {
     "interestType": ("DECLINING_BALANCE",),
     "amortizationType": ("EQUAL_INSTALLMENTS",),
-    "interestCalculationPeriodType": ("DAILY",),
     "interestRecalculationCompoundingMethod": ("NONE",),
     "preClosureInterestCalculationStrategy": ("TILL_PRE_CLOSURE_DATE",),
     "enableDownPayment": (False,),

@@ -31,6 +31,8 @@ LoanInterestRecalculationCOBTest; docs/fineract-profile.md §4 and §9):
   (REDUCE_NUMBER_OF_INSTALLMENTS); or the principal of the following rows reduced by the
   amount until it is used up (RESCHEDULE_NEXT_REPAYMENTS).
 - The last row (or the row that reaches the balance) takes the principal left (K5).
+- A tranche raises the balance from its day (from the next row when dated on a due date); the
+  level installment of a loan that takes tranches is the approved amount's (K11, RP16).
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ class EarlyPayment(StrEnum):
 class CumulativeRecalculation:
     """Fineract's cumulative schedule regenerated with interest recalculation (module docstring).
 
-    Only for a declining-balance loan with equal installments, daily interest, one
-    disbursement and no compounding; the fold refuses the events it does not reproduce.
+    Only for a declining-balance loan with equal installments and no compounding; the fold
+    refuses the events it does not reproduce (charges, waivers, restructuring; a tranche inside
+    a period under interest same as the repayment period).
     """
 
     rest: RestFrequency
@@ -109,8 +112,12 @@ def _rest_day(rule: CumulativeRecalculation, on: date, due_dates: Sequence[date]
 
 
 def _interest(pieces: Sequence[tuple[date, date, int]], annual: Decimal, day_count: DayCount,
-              mode: RoundingMode) -> int:
-    """Σ of each piece's interest, rounded on its own (K3); equal neighbouring balances merged."""
+              mode: RoundingMode, per_period: Decimal | None = None) -> int:
+    """Σ of each piece's interest, rounded on its own (K3); equal neighbouring balances merged.
+
+    Daily interest: the balance × the annual rate × the piece's year fraction.  With
+    `per_period` (interest same as the repayment period, K2) a row in one piece is its balance ×
+    that rate; pieces of a row share it by their days (no case asserts such a row)."""
     merged: list[tuple[date, date, int]] = []
     for start, end, balance in pieces:
         if start >= end:
@@ -120,6 +127,12 @@ def _interest(pieces: Sequence[tuple[date, date, int]], annual: Decimal, day_cou
         else:
             merged.append((start, end, balance))
     total = 0
+    if per_period is not None and merged:
+        p, q = per_period.as_integer_ratio()
+        days = (merged[-1][1] - merged[0][0]).days
+        for start, end, balance in merged:
+            total += divide_rounded(balance * p * (end - start).days, q * days, mode)
+        return total
     for start, end, balance in merged:
         fraction = day_count.year_fraction(start, end)
         p, q = annual.as_integer_ratio()
@@ -143,22 +156,28 @@ def _pieces(start: date, end: date, changes: Sequence[tuple[date, int]], opening
     return out
 
 
-def regenerated(*, rule: CumulativeRecalculation, principal: Money, disbursed_on: date, due_dates: Sequence[date],
-                installment: Money, annual: Decimal, day_count: DayCount, mode: RoundingMode,
-                pmt: PmtFunction, strategy: AllocationStrategy,
-                payments: Sequence[tuple[date, Money]], on: date) -> Regenerated:
-    """The schedule Fineract regenerates on `on` from the disbursement and the `payments` so far.
+def regenerated(*, rule: CumulativeRecalculation, disbursements: Sequence[tuple[date, Money]],
+                due_dates: Sequence[date], installment: Money, annual: Decimal, day_count: DayCount,
+                mode: RoundingMode, pmt: PmtFunction, strategy: AllocationStrategy,
+                payments: Sequence[tuple[date, Money]], on: date, per_period: Decimal | None = None) -> Regenerated:
+    """The schedule Fineract regenerates on `on` from the disbursements and the `payments` so far.
 
-    `installment` is the level installment of the original schedule (K4); `pmt(balance, n)` the
-    level installment of `balance` (minor units) over `n` periods, at the 30-day rate and
-    rounded to the multiple (K4), for REDUCE_EMI_AMOUNT.
+    `installment` is the level installment (K4; on a multi-disbursement loan the approved
+    amount's, K11); `pmt(balance, n)` the level installment of `balance` (minor units) over `n`
+    periods, at the 30-day rate and rounded to the multiple (K4), for REDUCE_EMI_AMOUNT.  A
+    tranche dated inside a period bears interest from its day, one dated on a due date from
+    the next row.  `per_period`: interest same as the repayment period at that periodic rate
+    (None: daily interest).
     """
+    disbursed_on, principal = disbursements[0]
+    tranches = sorted((d, m.minor) for d, m in disbursements[1:] if d <= on)
     currency = principal.currency
     zero = Money.zero(currency)
     paid = sorted((_Payment(d, m.minor) for d, m in payments if d <= on), key=lambda p: p.on)
     n = len(due_dates)
     emi = installment.minor
-    balance = principal.minor  # the scheduled balance before the row being built
+    # the scheduled balance before the row being built (a tranche on the first day included)
+    balance = principal.minor + sum(a for d, a in tranches if d <= disbursed_on)
     reduce_next = 0
     built: list[InstallmentDue] = []
     owed: list[InstallmentDue] = []
@@ -182,25 +201,28 @@ def regenerated(*, rule: CumulativeRecalculation, principal: Money, disbursed_on
                 actual_reductions.append((_rest_day(rule, payment.on, due_dates), off))
         # The row's interest.
         running = start < on <= due
-        scheduled = [(day, balance - sum(a for d, a in early_reductions if d <= day))
-                     for day, _ in early_reductions]
+        inside = [(d, -a) for d, a in tranches if start < d < due]
+        scheduled = [(day, balance - sum(a for d, a in [*early_reductions, *inside] if d <= day))
+                     for day, _ in [*early_reductions, *inside]]
         if running:
             cutoff = _rest_day(rule, on, due_dates)
             # In the row itself an early payment counts whole (its share is not known yet).
-            reductions = [*actual_reductions, *early_reductions]
+            reductions = [*actual_reductions, *early_reductions, *((d, -a) for d, a in tranches)]
             actual = [(day, principal.minor - sum(a for d, a in reductions if d <= day)) for day, _ in reductions]
             opening = principal.minor - sum(a for d, a in reductions if d <= start)
             before = _pieces(start, min(cutoff, due), [c for c in actual if c[0] < cutoff], opening)
-            after_opening = balance - sum(a for d, a in early_reductions if d <= cutoff)
+            after_opening = balance - sum(a for d, a in [*early_reductions, *inside] if d <= cutoff)
             after = _pieces(cutoff, due, scheduled, after_opening) if cutoff < due else []
-            interest = _interest(before + after, annual, day_count, mode)
+            interest = _interest(before + after, annual, day_count, mode, per_period)
         else:
-            interest = _interest(_pieces(start, due, scheduled, balance), annual, day_count, mode)
+            interest = _interest(_pieces(start, due, scheduled, balance), annual, day_count, mode, per_period)
+        balance -= sum(a for _, a in inside)  # the tranches of the period (held negative, as reductions)
         normal = max(emi - interest - reduce_next, 0)
         used = min(reduce_next, max(emi - interest, 0))
         reduce_next -= used
-        row_principal = max(normal, early)
-        last = k == n or row_principal >= balance
+        row_principal = min(max(normal, early), balance)
+        more = any(d > due for d, _ in tranches)  # a tranche still to come keeps the schedule going
+        last = k == n or (row_principal >= balance and not more)
         if last:
             row_principal = balance
         row = InstallmentDue(k, due, Money(row_principal, currency), Money(interest, currency), zero, zero)
@@ -213,6 +235,7 @@ def regenerated(*, rule: CumulativeRecalculation, principal: Money, disbursed_on
             if off:
                 actual_reductions.append((_rest_day(rule, ahead.on, due_dates), off))
         balance -= row_principal
+        balance += sum(a for d, a in tranches if d == due)
         extra = row_principal - normal
         if not last:
             # Payments dated on this due date: the rows so far first, the rest added to this row.
@@ -226,7 +249,7 @@ def regenerated(*, rule: CumulativeRecalculation, principal: Money, disbursed_on
                     extra += left
                     early += left
                 actual_reductions.append((_rest_day(rule, payment.on, due_dates), off + left))
-            if balance <= 0:
+            if balance <= 0 and not more:
                 last = True
         if last:
             break

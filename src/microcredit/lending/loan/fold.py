@@ -132,7 +132,7 @@ from microcredit.lending.prepayment import (
     standing,
 )
 from microcredit.lending.restructure import accelerate, defer_installments, reschedule
-from microcredit.lending.schedule import LoanTerms, Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule import InterestCalculation, LoanTerms, Schedule, TranchePrincipal, build_schedule
 from microcredit.lending.schedule.amortize import nominal_pmt
 from microcredit.lending.schedule.build import level_rate
 from microcredit.lending.schedule.progressive import payable_details
@@ -1134,14 +1134,17 @@ def _regenerate(book: _Book, terms: Terms, on: date) -> _Book:
     mode = contract.rounding.mode
     multiple = contract.installment_multiple.minor if contract.installment_multiple is not None else None
     places = CURRENCIES[terms.currency].places
-    first = plan.schedule.installments[0]
+    due_dates = [r.due_date for r in plan.schedule.installments]
+    # K11: a multi-disbursement loan's installment is fixed on the approved amount.
+    levelled = terms.contract.principal if terms.tranches else book.disbursements[0][2]
     payments = [p for p in book.payments if p.event_id is not None]
     rows = regenerated(
-        rule=rule, principal=_money(book.disbursed), disbursed_on=book.disbursed_on,
-        due_dates=[r.due_date for r in plan.schedule.installments], installment=first.principal + first.interest,
+        rule=rule, disbursements=[(day, amount) for _, day, amount in book.disbursements], due_dates=due_dates,
+        installment=Money(nominal_pmt(levelled.minor, rate, len(due_dates), mode, multiple, places), terms.currency),
         annual=contract.annual_rate, day_count=contract.day_count, mode=mode,
         pmt=lambda balance, n: nominal_pmt(balance, rate, n, mode, multiple, places),
         strategy=terms.strategy, payments=[(p.on, p.amount) for p in payments], on=on,
+        per_period=None if contract.interest_calculation is InterestCalculation.DAILY else rate,
     ).rows
     zero = book.zero()
     nothing = tuple(_due(r.number, r.due_date, zero, zero, zero, zero) for r in rows)
@@ -1156,14 +1159,40 @@ def _regenerate(book: _Book, terms: Terms, on: date) -> _Book:
     return _use_credit(result, terms, on)
 
 
+def _regenerated_tranche(book: _Book, terms: Terms, event: Disbursement) -> _Book:
+    """A tranche on Fineract's regenerated cumulative schedule: added to what was disbursed and the
+    schedule regenerated (interest from its day; the installment stays the approved amount's,
+    K11).  Under interest same as the repayment period a tranche comes on a due date (a part
+    period's interest is not reproduced), never above the approved maximum outstanding."""
+    _check_currency(event, event.amount, terms)
+    plan = book.plan
+    assert plan is not None
+    dues = [r.due_date for r in plan.schedule.installments]
+    if event.on > dues[-1]:
+        raise _refuse(event, "tranche_after_maturity", "a tranche after the last due date")
+    if (plan.terms.interest_calculation is not InterestCalculation.DAILY and event.on not in dues):
+        raise _refuse(event, "cumulative_recalculation_not_reproduced",
+                      "a tranche inside a period with interest same as the repayment period is not reproduced yet")
+    outstanding = Money.total((d.principal for d in book.owed), terms.currency)
+    if outstanding + event.amount > terms.approved_maximum:
+        raise _refuse(event, "above_approved_amount",
+                      f"{outstanding + event.amount} outstanding is more than the approved {terms.approved_maximum}")
+    book = book._replace(disbursed=_money(book.disbursed) + event.amount,
+                         disbursements=(*book.disbursements, (event.id, event.on, event.amount)))
+    return _regenerate(book, terms, event.on)
+
+
 def _step(book: _Book, terms: Terms, event: Event) -> _Book:
     """The book after one event (value-date order is the caller's)."""
     if terms.cumulative_recalculation is not None and not (
-            isinstance(event, _ON_THE_REGENERATED) or (isinstance(event, Disbursement) and book.plan is None)):
+            isinstance(event, _ON_THE_REGENERATED)
+            or (isinstance(event, Disbursement) and (book.plan is None or terms.tranches))):
         raise _refuse(event, "cumulative_recalculation_not_reproduced",
                       f"a {type(event).__name__} on Fineract's regenerated cumulative schedule is not reproduced yet")
     if terms.cumulative_recalculation is not None and isinstance(event, Repayment) and book.plan is not None:
         return _regenerate(_repay(_advance(book, terms, event.on), terms, event), terms, event.on)
+    if terms.cumulative_recalculation is not None and isinstance(event, Disbursement) and book.plan is not None:
+        return _regenerated_tranche(_advance(book, terms, event.on), terms, event)
     if book.progressive is not None and isinstance(event, _NOT_ON_THE_MODEL):
         raise _refuse(event, "progressive_not_reproduced",
                       f"a {type(event).__name__} on the progressive calculator's schedule is not reproduced yet")

@@ -193,7 +193,6 @@ def test_a_cumulative_loan_with_recalculation_takes_the_regenerated_schedule(met
     ({"interestRecalculationCompoundingMethod": "INTEREST"}, "interestRecalculationCompoundingMethod"),
     ({"recalculationRestFrequencyType": "WEEKLY"}, "recalculationRestFrequencyType"),
     ({"preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"}, "preClosureInterestCalculationStrategy"),
-    ({"interestCalculationPeriodType": "SAME_AS_REPAYMENT_PERIOD"}, "interestCalculationPeriodType"),
     ({"amortizationType": "EQUAL_PRINCIPAL"}, "amortizationType"),
     ({"graceOnPrincipalPayment": 1}, "graceOnPrincipalPayment"),
     ({"enableDownPayment": True}, "enableDownPayment"),

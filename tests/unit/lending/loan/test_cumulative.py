@@ -95,14 +95,34 @@ def test_reschedule_next_repayments_takes_the_early_amount_off_the_next_rows() -
                            ("844.85", "17.15"), ("838.29", "8.27")]
 
 
+def test_tranches_keep_the_approved_amount_s_installment() -> None:
+    # RP16: 10,000.00 approved, interest same as the repayment period, same-as-repayment rest;
+    # 5,000.00 disbursed, then 3,000.00 and 2,000.00 on due dates, 1,725.00 paid on each.
+    terms = replace(TERMS, contract=replace(TERMS.contract, principal=cny("10000.00"),
+                                            interest_calculation=InterestCalculation.SAME_AS_REPAYMENT),
+                    tranches=True, cumulative_recalculation=CumulativeRecalculation(
+                        rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.REDUCE_INSTALLMENT))
+    paid = [Repayment(id=f"r{m}", on=date(2022 + (10 + m) // 12, (10 + m) % 12 + 1, 1), amount=cny("1725.00"))
+            for m in (1, 2, 3, 4)]
+    events = [DISBURSED, paid[0], Disbursement(id="t1", on=date(2023, 1, 1), amount=cny("3000.00")), paid[1],
+              paid[2], Disbursement(id="t2", on=date(2023, 3, 1), amount=cny("2000.00")), paid[3]]
+    state = fold(terms, events, as_of=date(2023, 3, 1))
+    assert rows(state) == [("1675.00", "50.00"), ("1691.75", "33.25"), ("1678.67", "46.33"), ("1695.45", "29.55"),
+                           ("1692.41", "32.59"), ("1566.72", "15.67")]
+    inside = Disbursement(id="t3", on=date(2023, 3, 10), amount=cny("100.00"))
+    with pytest.raises(EventRefused) as refused:
+        fold(terms, [*events, inside], as_of=date(2023, 3, 10))
+    assert refused.value.code == "cumulative_recalculation_not_reproduced"
+
+
 def test_events_the_regenerated_schedule_does_not_follow_are_refused() -> None:
     charge = ChargeAdded(id="c", on=date(2022, 11, 10), amount=cny("5.00"), name="fee")
     with pytest.raises(EventRefused) as refused:
         fold(TERMS, [DISBURSED, charge], as_of=date(2022, 11, 10))
     assert refused.value.code == "cumulative_recalculation_not_reproduced"
     tranche = Disbursement(id="t", on=date(2022, 11, 10), amount=cny("100.00"))
-    with pytest.raises(EventRefused):
-        fold(replace(TERMS, tranches=True), [DISBURSED, tranche], as_of=date(2022, 11, 10))
+    with pytest.raises(EventRefused):  # a loan that does not take tranches
+        fold(TERMS, [DISBURSED, tranche], as_of=date(2022, 11, 10))
     assert not covers(TERMS, [DISBURSED])
 
 

@@ -489,7 +489,7 @@ VARIANTS = (
                                                                   overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
                                                                   pre_closure=PreClosure.TILL_REST_DATE)),
     CUMULATIVE_RECALCULATION,
-    replace(CUMULATIVE_RECALCULATION, cumulative_recalculation=CumulativeRecalculation(
+    replace(CUMULATIVE_RECALCULATION, tranches=True, cumulative_recalculation=CumulativeRecalculation(
         rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.NEXT_PRINCIPAL)),
     replace(CUMULATIVE_RECALCULATION, cumulative_recalculation=CumulativeRecalculation(
         rest=RestFrequency.DAILY, early_payment=EarlyPayment.SHORTEN_TERM)),
