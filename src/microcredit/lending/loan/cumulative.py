@@ -119,9 +119,10 @@ def _interest(pieces: Sequence[tuple[date, date, int]], annual: Decimal, day_cou
     `per_period` (interest same as the repayment period, K2) a row in one piece is its balance ×
     that rate; pieces of a row share it by their days (no case asserts such a row)."""
     merged: list[tuple[date, date, int]] = []
-    for start, end, balance in pieces:
+    for start, end, owed in pieces:
         if start >= end:
             continue
+        balance = max(owed, 0)  # early payments beyond the balance leave nothing to bear interest
         if merged and merged[-1][2] == balance and merged[-1][1] == start:
             merged[-1] = (merged[-1][0], end, balance)
         else:
