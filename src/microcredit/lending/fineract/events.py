@@ -243,9 +243,10 @@ def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: 
 
 def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, where: str) -> Money:
     """What a ``payoff`` step pays: the prepay template's amount on its day (the fold's payoff
-    quote; on the progressive calculator's schedule, Fineract's, R4 and §5)."""
-    if terms is None or terms.progressive is None:
-        raise FineractInputError(f"{where}.type", "a payoff is replayed on a progressive loan with interest only")
+    quote; on the progressive calculator's schedule, Fineract's, R4 and §5; on a regenerated
+    cumulative schedule, the quote over the regenerated installments)."""
+    if terms is None or (terms.progressive is None and terms.cumulative_recalculation is None):
+        raise FineractInputError(f"{where}.type", "a payoff is replayed on a loan with interest recalculation only")
     try:
         quote = fold(terms, earlier, as_of=on).payoff
     except EventRefused as refused:

@@ -19,7 +19,11 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   component); a progressive loan without interest has the cumulative schedule (P2 at r = 0),
   one with interest the progressive calculator's (`Terms.progressive`, P1-P7) and, with
   ``isInterestRecalculationEnabled``, ADJUST_LAST_UNPAID_PERIOD with overdue principal back in
-  the balance at a daily or same-as-repayment rest (P8);
+  the balance at a daily or same-as-repayment rest (P8); a cumulative declining loan with
+  ``isInterestRecalculationEnabled`` has its schedule regenerated as Fineract's cumulative
+  generator does (`Terms.cumulative_recalculation`, R1-R2) for the reschedule strategies
+  REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, no
+  compounding, a daily or same-as-repayment rest;
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when
@@ -45,6 +49,7 @@ from microcredit.lending.allocation import AllocationStrategy, Component, Overpa
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
+from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
 from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ProgressiveInterest, Terms
 from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
@@ -352,6 +357,40 @@ def _progressive_interest(params: Mapping[str, Any]) -> ProgressiveInterest:
                                                    "TILL_PRE_CLOSURE_DATE"))
 
 
+_EARLY_PAYMENT = {"REDUCE_EMI_AMOUNT": EarlyPayment.REDUCE_INSTALLMENT,
+                  "REDUCE_NUMBER_OF_INSTALLMENTS": EarlyPayment.SHORTEN_TERM,
+                  "RESCHEDULE_NEXT_REPAYMENTS": EarlyPayment.NEXT_PRINCIPAL}
+_CUMULATIVE_RECALCULATION_VALUES: Mapping[str, tuple[Any, ...]] = {
+    "interestType": ("DECLINING_BALANCE",),
+    "amortizationType": ("EQUAL_INSTALLMENTS",),
+    "interestRecalculationCompoundingMethod": ("NONE",),
+    "preClosureInterestCalculationStrategy": ("TILL_PRE_CLOSURE_DATE",),
+    "enableDownPayment": (False,),
+    "graceOnPrincipalPayment": (0,),
+    "graceOnInterestPayment": (0,),
+    "graceOnInterestCharged": (0,),
+    "isArrearsBasedOnOriginalSchedule": (False,),
+    "isCompoundingToBePostedAsTransaction": (False,),
+    "allowCompoundingOnEod": (False,),
+}
+"""A cumulative loan's recalculation as the profile reproduces it (R1, R2)."""
+
+
+def _cumulative_recalculation(params: Mapping[str, Any]) -> CumulativeRecalculation | None:
+    """A cumulative loan with ``isInterestRecalculationEnabled``: the regenerated schedule (R1-R2)."""
+    enabled = params.get("isInterestRecalculationEnabled", False)
+    if not isinstance(enabled, bool):
+        raise FineractInputError("isInterestRecalculationEnabled", "true or false")
+    if not enabled:
+        return None
+    for key, allowed in _CUMULATIVE_RECALCULATION_VALUES.items():
+        if key in params and params[key] not in allowed:
+            raise FineractInputError(key, "the fineract profile recalculates a cumulative loan's interest with "
+                                          f"{' or '.join(map(repr, allowed))} only")
+    return CumulativeRecalculation(rest=_choice(params, "recalculationRestFrequencyType", _REST),
+                                   early_payment=_choice(params, "rescheduleStrategyMethod", _EARLY_PAYMENT))
+
+
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
     """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
     _check_keys(params)
@@ -377,9 +416,11 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         raise FineractInputError("interestRatePerPeriod", "cannot be negative")
     progressive = params.get("loanScheduleType") == "PROGRESSIVE"
     calculator = _progressive_interest(params) if progressive and annual else None
-    if calculator is None and params.get("isInterestRecalculationEnabled", False) is not False:
-        raise FineractInputError("isInterestRecalculationEnabled", "recalculation is reproduced on a progressive loan "
-                                 "with interest only (R1-R4 of the cumulative generator are not)")
+    cumulative_recalculation = None if progressive or not annual else _cumulative_recalculation(params)
+    if (calculator is None and cumulative_recalculation is None
+            and params.get("isInterestRecalculationEnabled", False) is not False):
+        raise FineractInputError("isInterestRecalculationEnabled", "recalculation is reproduced on a loan with "
+                                 "interest only")
     day_count = DayCount(_choice(params, "daysInMonthType", _MONTH, "ACTUAL"),
                          _choice(params, "daysInYearType", _YEAR, "ACTUAL"))
     multiple_units = params.get("installmentAmountInMultiplesOf")
@@ -426,13 +467,14 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=bool(params.get("multiDisburseLoan", False)),
         down_payment=_down_payment(params),
-        recalculation=None,  # cumulative: isInterestRecalculationEnabled false (checked above)
+        recalculation=None,  # Fineract's recalculation is `progressive` or `cumulative_recalculation`
         progressive=calculator,
+        cumulative_recalculation=cumulative_recalculation,
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
         most_outstanding=_most_outstanding(params, principal),
         # A cumulative loan's transactions are allocated again over the schedule a tranche
         # regenerates; a progressive loan's tranche leaves what was paid where it is (K11, P7).
-        tranche_replays_payments=not progressive,
+        tranche_replays_payments=not progressive and cumulative_recalculation is None,
     )
 

@@ -98,6 +98,7 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
     return (
         terms.recalculation is None
         and terms.progressive is None
+        and terms.cumulative_recalculation is None
         and terms.down_payment is None
         and not terms.tranche_replays_payments
         and terms.strategy.in_advance_order is None

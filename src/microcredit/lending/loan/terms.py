@@ -16,6 +16,7 @@ from microcredit.lending.allocation import AllocationStrategy, OverpaymentPolicy
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationPolicy, DelinquencyBucket, validate_buckets
 from microcredit.lending.daycount import DaysInYear
+from microcredit.lending.loan.cumulative import CumulativeRecalculation
 from microcredit.lending.loan.recalculation import PreClosure, Recalculation, RestFrequency
 from microcredit.lending.money import Money
 from microcredit.lending.prepayment import PrepaymentMode
@@ -151,6 +152,11 @@ class Terms:
     """The schedule's EMI and interest from the progressive calculator (the `fineract` profile's
     progressive loans with interest); None (ours): the contract's schedule, `recalculation` for
     interest on the actual balance."""
+    cumulative_recalculation: CumulativeRecalculation | None = None
+    """Fineract's cumulative schedule regenerated with interest recalculation on every repayment
+    and when the loan is read (`loan.cumulative`: the `fineract` profile's cumulative loans with
+    ``isInterestRecalculationEnabled``); None (ours): the contract's schedule, `recalculation`
+    for interest on the actual balance."""
     most_outstanding: Money | None = None
     """The most that may be disbursed at once or be outstanding after a tranche; None: the
     approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
@@ -165,6 +171,11 @@ class Terms:
         validate_buckets(self.buckets)
         if self.progressive is not None and self.recalculation is not None:
             raise ValueError("the progressive calculator's schedule has its own recalculation (overdue_rest)")
+        if self.cumulative_recalculation is not None and (
+                self.progressive is not None or self.recalculation is not None
+                or self.down_payment is not None or self.overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL):
+            raise ValueError("the cumulative recalculation is its own schedule: no down payment, no other "
+                             "recalculation, no prepaid principal re-amortised")
         if self.progressive is not None and self.overpayment is OverpaymentPolicy.PREPAY_PRINCIPAL:
             raise ValueError("the progressive calculator's schedule does not re-amortise a prepaid principal yet")
         if self.most_outstanding is not None and (

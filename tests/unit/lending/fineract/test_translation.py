@@ -23,6 +23,7 @@ from microcredit.lending.fineract import (
     transaction_strategies,
 )
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
+from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
 from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ProgressiveInterest
 from microcredit.lending.money import Money, RoundingMode
@@ -75,7 +76,8 @@ def test_our_defaults_are_untouched_by_the_options() -> None:
         ({"loanScheduleType": "PROGRESSIVE"}, "transactionProcessingStrategyCode"),
         ({"loanScheduleType": "PROGRESSIVE", "interestRatePerPeriod": "0"}, "transactionProcessingStrategyCode"),
         ({"loanScheduleProcessingType": "VERTICAL"}, "loanScheduleProcessingType"),
-        ({"isInterestRecalculationEnabled": True}, "isInterestRecalculationEnabled"),
+        # a cumulative flat loan: the regenerated schedule is a declining loan's (R1-R2)
+        ({"isInterestRecalculationEnabled": True}, "interestType"),
         ({"roundingMode": "HALF_UP"}, "roundingMode"),
         ({"transactionProcessingStrategyCode": "advanced-payment-allocation-strategy"},
          "transactionProcessingStrategyCode"),
@@ -158,6 +160,48 @@ def test_a_progressive_recalculation_the_profile_does_not_reproduce_is_refused(c
                                                                                 field: str) -> None:
     with pytest.raises(FineractInputError) as refused:
         terms_from_fineract({**PROGRESSIVE_WITH_INTEREST, **change})
+    assert refused.value.field == field
+
+
+CUMULATIVE_RECALCULATION: dict[str, Any] = {
+    **TERMS, "interestType": "DECLINING_BALANCE", "interestCalculationPeriodType": "DAILY",
+    "daysInYearType": "ACTUAL", "daysInMonthType": "ACTUAL",
+    "isInterestRecalculationEnabled": True, "rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT",
+    "interestRecalculationCompoundingMethod": "NONE", "recalculationRestFrequencyType": "DAILY",
+    "preClosureInterestCalculationStrategy": "TILL_PRE_CLOSURE_DATE",
+}
+
+
+@pytest.mark.parametrize(("method", "early"), [("REDUCE_EMI_AMOUNT", EarlyPayment.REDUCE_INSTALLMENT),
+                                               ("REDUCE_NUMBER_OF_INSTALLMENTS", EarlyPayment.SHORTEN_TERM),
+                                               ("RESCHEDULE_NEXT_REPAYMENTS", EarlyPayment.NEXT_PRINCIPAL)])
+def test_a_cumulative_loan_with_recalculation_takes_the_regenerated_schedule(method: str,
+                                                                             early: EarlyPayment) -> None:
+    terms = terms_from_fineract({**CUMULATIVE_RECALCULATION, "rescheduleStrategyMethod": method,
+                                 "recalculationRestFrequencyType": "SAME_AS_REPAYMENT_PERIOD"})
+    assert terms.cumulative_recalculation == CumulativeRecalculation(rest=RestFrequency.SAME_AS_REPAYMENT,
+                                                                     early_payment=early)
+    assert terms.recalculation is None
+    assert terms.progressive is None
+    assert not terms.tranche_replays_payments
+    without = terms_from_fineract({**CUMULATIVE_RECALCULATION, "isInterestRecalculationEnabled": False})
+    assert without.cumulative_recalculation is None
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"rescheduleStrategyMethod": "ADJUST_LAST_UNPAID_PERIOD"}, "rescheduleStrategyMethod"),
+    ({"interestRecalculationCompoundingMethod": "INTEREST"}, "interestRecalculationCompoundingMethod"),
+    ({"recalculationRestFrequencyType": "WEEKLY"}, "recalculationRestFrequencyType"),
+    ({"preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"}, "preClosureInterestCalculationStrategy"),
+    ({"amortizationType": "EQUAL_PRINCIPAL"}, "amortizationType"),
+    ({"graceOnPrincipalPayment": 1}, "graceOnPrincipalPayment"),
+    ({"enableDownPayment": True}, "enableDownPayment"),
+    ({"interestRatePerPeriod": "0"}, "isInterestRecalculationEnabled"),
+])
+def test_a_cumulative_recalculation_the_profile_does_not_reproduce_is_refused(change: dict[str, Any],
+                                                                               field: str) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**CUMULATIVE_RECALCULATION, **change})
     assert refused.value.field == field
 
 

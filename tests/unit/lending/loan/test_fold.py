@@ -50,11 +50,13 @@ from microcredit.lending.loan import (
     WriteOff,
     fold,
 )
+from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
 from microcredit.lending.restructure import DeferralInterest
-from microcredit.lending.schedule import TranchePrincipal
+from microcredit.lending.schedule import InterestCalculation, TranchePrincipal
+from microcredit.lending.schedule.model import LevelInstallment
 
 from ..support import LENDING, cny, make_terms
 
@@ -449,6 +451,16 @@ PROGRESSIVE_INTEREST = replace(
     overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
     progressive=ProgressiveInterest(days_in_year=DaysInYear.ACTUAL, overdue_rest=RestFrequency.DAILY))
 
+# Fineract's cumulative loan with interest recalculation: the schedule regenerated from the
+# disbursement and the payments on each repayment and when read (`loan.cumulative`).
+CUMULATIVE_RECALCULATION = replace(
+    TERMS, contract=replace(CONTRACT, rounding=RoundingPolicy("CNY", RoundingMode.HALF_EVEN),
+                            interest_calculation=InterestCalculation.DAILY,
+                            level_installment=LevelInstallment.NOMINAL_PMT),
+    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
+    cumulative_recalculation=CumulativeRecalculation(rest=RestFrequency.DAILY,
+                                                     early_payment=EarlyPayment.REDUCE_INSTALLMENT))
+
 VARIANTS = (
     TRANCHED,
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
@@ -476,6 +488,11 @@ VARIANTS = (
     replace(PROGRESSIVE_INTEREST, progressive=ProgressiveInterest(days_in_year=DaysInYear.D360,
                                                                   overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
                                                                   pre_closure=PreClosure.TILL_REST_DATE)),
+    CUMULATIVE_RECALCULATION,
+    replace(CUMULATIVE_RECALCULATION, tranches=True, cumulative_recalculation=CumulativeRecalculation(
+        rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.NEXT_PRINCIPAL)),
+    replace(CUMULATIVE_RECALCULATION, cumulative_recalculation=CumulativeRecalculation(
+        rest=RestFrequency.DAILY, early_payment=EarlyPayment.SHORTEN_TERM)),
 )
 
 
