@@ -10,6 +10,7 @@ import { VitePWA } from 'vite-plugin-pwa'
 import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
 import { offlineShell } from './scripts/offline-shell'
 import { catalogueParts } from './scripts/i18n-parts'
+import { iconsSplit } from './scripts/icons-split'
 
 // The API runs on :8000 during `npm run dev`; in production it serves web/dist itself.
 const api = process.env.MICROCREDIT_API ?? 'http://127.0.0.1:8000'
@@ -133,6 +134,8 @@ export default defineConfig({
           }),
           nonBlockingStyles(),
           noButtonColor(),
+          // One module per icon, so each page carries only its own icons (scripts/icons-split.ts).
+          iconsSplit(),
           shell.plugin,
           serviceWorker(shell),
           // Brotli and gzip copies beside every text file worth it; api/static.py serves the best one.
@@ -161,7 +164,13 @@ export default defineConfig({
         codeSplitting: {
           // Vue, the router, Pinia, vue-i18n (runtime) and the API client change together and rarely:
           // one long-cached file instead of pieces spread over the app's chunks.
-          groups: [{ name: 'vendor', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify|openapi-fetch)[\\/]/, priority: 1 }],
+          groups: [
+            { name: 'vendor', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify|openapi-fetch)[\\/]/, priority: 1 },
+            // Element Plus's base every page runs (the config provider, its hooks and utilities, VueUse):
+            // one file with the app's entry instead of several small ones, each a request with its headers.
+            // With it the bundler's runtime, Vite's preload helper and the borrower catalogue part (src/i18n).
+            { name: 'base', test: /node_modules[\\/](@vueuse[\\/]|lodash-es[\\/]castArray|element-plus[\\/]es[\\/](utils|constants|locale|hooks[\\/](use-namespace|use-global-config|use-z-index|use-locale|use-size|use-empty-values|use-id)|components[\\/]config-provider)[\\/])|^\0(vite[\\/]preload-helper|rolldown[\\/]runtime)|[\\/]src[\\/]i18n[\\/](index|zh-CN\.borrower)\.ts$/, priority: 1 },
+          ],
           // Element Plus splits into dozens of small shared chunks; on a 150 ms round trip each costs
           // more in latency and headers than its bytes. Common chunks under 25 KB (before minifying)
           // are copied into the chunks that use them instead (measured: bench/web_vitals.mjs).

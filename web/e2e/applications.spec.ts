@@ -33,8 +33,7 @@ test.describe('borrower app', () => {
     await expect(amountItem.locator('.el-form-item__error')).toContainText('金额须在')
     await page.unroute('**/api/v1/product-offers/CONSUMER')
     await page.getByTestId('apply-amount').fill('12000')
-    await page.getByTestId('apply-purpose').click()
-    await page.getByRole('option', { name: '教育' }).click()
+    await page.getByTestId('apply-purpose').selectOption({ label: '教育' })
     await page.getByTestId('apply-income').fill('8000')
     await page.getByTestId('apply-spending').fill('2500')
     // A refusal of the API appears beside the field it names: the term, past the product's range.

@@ -16,8 +16,7 @@ async function quoteAcrossSpringFestival(page: Page) {
   await page.getByTestId('calc-start').locator('xpath=descendant-or-self::input').fill('2026-11-11')
   await page.getByTestId('calc-term').locator('input').fill('3')
   await page.getByTestId('calc-term').locator('input').blur()
-  await page.getByTestId('calc-business-day-rule').click()
-  await page.getByRole('option', { name: '顺延至下一工作日', exact: true }).click()
+  await page.getByTestId('calc-business-day-rule').selectOption({ label: '顺延至下一工作日' })
   await expect(page.getByTestId('calc-schedule').locator('tbody tr')).toHaveCount(3)
   // The schedule shows due dates in the reader's language (zh-CN: 2026年12月11日).
   await expect(page.getByTestId('calc-schedule').locator('tbody tr').first()).toContainText('2026年12月11日')

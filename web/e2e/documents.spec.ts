@@ -26,6 +26,13 @@ test('a borrower photographs their ID card, and a loan officer opens it in the c
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
   await screenshot(page, 'borrower-documents-mobile')
   await expectAccessible(page, 'my documents')
+  // Opened again, what is on file shows its picture when pressed (not fetched with the page, issue 20).
+  await page.reload()
+  await expect(card.getByTestId('thumb')).toHaveAccessibleName('显示图片：身份证正面.jpg')
+  await expect(card.getByTestId('thumb').locator('img')).toHaveCount(0)
+  await card.getByTestId('thumb').click()
+  await expect(card.getByTestId('thumb').locator('img')).toBeVisible()
+  await expect(card.getByTestId('thumb')).toHaveAccessibleName('打开 身份证正面.jpg')
 
   const token = b.token
   const me = await (await api.get('/api/v1/me/profile', { headers: { Authorization: `Bearer ${token}` } })).json()

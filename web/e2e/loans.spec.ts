@@ -51,8 +51,7 @@ async function approvedApplication(page: Page, api: APIRequestContext) {
   await page.getByTestId('offer-amount').fill('8000')
   await expect(page.getByTestId('offer-schedule')).toBeVisible()
   await page.getByTestId('apply-with-plan').click()
-  await page.getByTestId('apply-purpose').click()
-  await page.getByRole('option', { name: '教育' }).click()
+  await page.getByTestId('apply-purpose').selectOption({ label: '教育' })
   await page.getByTestId('apply-income').fill('50000') // the clean_thick file carries other loans' payments: room for them
   await page.getByTestId('apply-spending').fill('2500')
   await page.getByTestId('apply-submit').click()

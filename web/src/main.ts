@@ -2,9 +2,10 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import 'element-plus/theme-chalk/base.css'
 // The services called from code (ElMessage, ElMessageBox) are imported by name, which the on-demand
-// resolver does not see: their CSS (and that of the buttons and inputs they render) comes from here.
+// resolver does not see: ElMessage's CSS comes from here; ElMessageBox's (with the inputs and buttons
+// it renders) with the staff console's frame and with platform/message-box.ts, the borrower's pages'
+// lazy one, so that a borrower's first load does not carry it (issue 20).
 import 'element-plus/es/components/message/style/css'
-import 'element-plus/es/components/message-box/style/css'
 import './styles.css'
 import App from './App.vue'
 import { i18n, currentLocale, restoreLocale } from './i18n'

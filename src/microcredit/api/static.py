@@ -10,12 +10,16 @@ The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside every text
 file worth compressing. A request gets the best copy its `Accept-Encoding`
 allows — br, then gzip, then the file itself — with `Content-Encoding` set and
 `Vary: Accept-Encoding` on every file, so shared caches keep the copies apart.
-Nothing is compressed at request time.
+Nothing is compressed at request time. A hashed asset goes out without the
+validators (`ETag`, `Last-Modified`) and `Accept-Ranges`: it is never
+revalidated nor fetched in parts, and on HTTP/1.1 each of the 10-20 files of a
+page's first load would carry them (issue 20, docs/performance.md).
 """
 
 from __future__ import annotations
 
 import mimetypes
+import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -66,17 +70,29 @@ def media_type(path: Path) -> str:
     return MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+class ImmutableFileResponse(FileResponse):
+    """A file cached as immutable: its length, but no validators and no `Accept-Ranges`."""
+
+    def __init__(self, path: Path, media_type: str, headers: dict[str, str]) -> None:
+        super().__init__(path, media_type=media_type, headers=headers)
+        del self.headers["accept-ranges"]
+
+    def set_stat_headers(self, stat_result: os.stat_result) -> None:
+        self.headers.setdefault("content-length", str(stat_result.st_size))
+
+
 def file_response(path: Path, request: Request, cache_control: str) -> FileResponse:
     """The file, or its best precompressed copy the client accepts (br > gzip > identity)."""
     headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    response = ImmutableFileResponse if cache_control == IMMUTABLE else FileResponse
     accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     for coding, suffix in ENCODINGS:
         if coding in accepted:
             copy = path.with_name(path.name + suffix)
             if copy.is_file():
                 headers["Content-Encoding"] = coding
-                return FileResponse(copy, media_type=media_type(path), headers=headers)
-    return FileResponse(path, media_type=media_type(path), headers=headers)
+                return response(copy, media_type=media_type(path), headers=headers)
+    return response(path, media_type=media_type(path), headers=headers)
 
 
 def mount_web(app: FastAPI, settings: Settings) -> None:

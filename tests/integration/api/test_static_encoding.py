@@ -53,6 +53,16 @@ def test_brotli_is_preferred_when_accepted(web_client):
     assert r.headers["vary"] == "Accept-Encoding"
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert r.headers["content-length"] == str(len(b"BR:script"))
+    # Immutable: never revalidated nor fetched in parts, so no validators or range advertisement (issue 20).
+    for header in ("etag", "last-modified", "accept-ranges"):
+        assert header not in r.headers, header
+
+
+def test_unhashed_files_keep_their_validators(web_client):
+    r, _ = raw(web_client, "/sw.js", "gzip")
+    assert r.headers["cache-control"] == "no-cache"
+    assert r.headers["etag"]
+    assert r.headers["last-modified"]
 
 
 def test_gzip_when_brotli_is_not_accepted(web_client):

@@ -682,6 +682,7 @@ export default {
     uploadedAt: 'Uploaded {time}',
     uploadedAtLabel: 'Uploaded',
     open: 'Open {name}',
+    showPicture: 'Show the picture: {name}',
     view: 'View',
     views: 'Views',
     viewsTitle: 'Who viewed {name}',

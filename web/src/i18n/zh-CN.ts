@@ -676,6 +676,7 @@ export default {
     uploadedAt: '上传于 {time}',
     uploadedAtLabel: '上传时间',
     open: '打开 {name}',
+    showPicture: '显示图片：{name}',
     view: '查看',
     views: '查看记录',
     viewsTitle: '{name} 的查看记录',

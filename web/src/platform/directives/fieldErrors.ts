@@ -10,7 +10,7 @@ const observers = new WeakMap<HTMLElement, MutationObserver>()
 function controlOf(item: Element): HTMLElement | null {
   return (
     item.querySelector<HTMLElement>(
-      '.el-form-item__content input:not([type=hidden]):not([type=radio]):not([type=checkbox]), .el-form-item__content textarea',
+      '.el-form-item__content input:not([type=hidden]):not([type=radio]):not([type=checkbox]), .el-form-item__content textarea, .el-form-item__content select',
     ) ?? item.querySelector<HTMLElement>('.el-form-item__content input[type=checkbox]')
   )
 }
