@@ -99,6 +99,8 @@ test('an administrator maintains 2027 and the calculator follows it', async ({ p
   await page.getByTestId('menu-calendar').click()
   await page.getByTestId('calendar-year').locator('input').fill('2028')
   await page.getByTestId('calendar-year').locator('input').press('Enter')
+  // 2028 loaded (its banner, in Chinese) before the language changes: the switch then re-renders what is there.
+  await expect(page.getByTestId('calendar-uncovered')).toContainText('2028', { timeout: 20_000 })
   await page.getByTestId('language-switch').click()
   await expect(page.locator('html')).toHaveAttribute('lang', 'en')
   await expect(page.getByRole('heading', { name: 'Holiday calendar' })).toBeVisible()
