@@ -104,7 +104,7 @@ def test_a_change_rolled_back_is_never_seen(session, runtime, inst):
     assert _decide(runtime, facts).decision == Decision.APPROVE
 
     class Abandoned(Exception):
-        pass
+        """Raised to leave the unit of work, so that it rolls back."""
 
     def add_decide_and_abandon() -> None:
         with runtime.db.unit_of_work() as s:

@@ -20,7 +20,7 @@ from tests.conftest import START
 
 
 class Base(DeclarativeBase):
-    pass
+    """The test's own tables, apart from the application's."""
 
 
 class Thing(Base):

@@ -107,11 +107,10 @@ def penalties_owed(state: LoanState, *, contract_rate: Decimal, rule: PenaltyRul
             exact += _unpaid_days(interest, interest_paid, row.due_date, as_of, rate, rule.day_count)
         fee = rounding.zero
         if late_fee_rule is not None:
+            its_day = row.due_date + timedelta(days=late_fee_rule.after_days)
             fee = _late_fee(row.number, row.due_date, as_of, late_fee_rule, rounding,
-                            principal=Money(_unpaid_on(principal, principal_paid, row.due_date + _days(late_fee_rule)),
-                                            state.currency),
-                            interest=Money(_unpaid_on(interest, interest_paid, row.due_date + _days(late_fee_rule)),
-                                           state.currency))
+                            principal=Money(_unpaid_on(principal, principal_paid, its_day), state.currency),
+                            interest=Money(_unpaid_on(interest, interest_paid, its_day), state.currency))
         contractual = rounding.round(exact / 10 ** rounding.places) + fee
         allowed = contractual
         if cap is not None:
@@ -122,10 +121,6 @@ def penalties_owed(state: LoanState, *, contract_rate: Decimal, rule: PenaltyRul
             allowed = min(contractual, rounding.round(ceiling / 10 ** rounding.places))
         owed.append(PenaltyOwed(row.number, dpd, allowed, row.due.penalty, contractual, fee))
     return owed
-
-
-def _days(rule: LateFeeRule) -> timedelta:
-    return timedelta(days=rule.after_days)
 
 
 def _late_fee(number: int, due_date: date, as_of: date, rule: LateFeeRule, rounding: RoundingPolicy, *,
