@@ -356,8 +356,9 @@ def outbox_dispatch() -> None:
     if runtime.sms is None:
         _fail("no SMS channel is configured")
     report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                            sms=runtime.sms)
-    console.print(f"delivered {report.delivered}, failed {report.failed}, dead {report.dead}")
+                                            sms=runtime.sms, addressee=runtime.addressee)
+    console.print(f"texted {report.texted} notifications; delivered {report.delivered}, failed {report.failed}, "
+                  f"dead {report.dead}")
 
 
 @outbox_app.command("list")

@@ -25,6 +25,7 @@ from microcredit.collections import service as collections
 from microcredit.config import Mode, Settings
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
+from microcredit.identity.service import accounts as identity_accounts
 from microcredit.identity.service.kit import IdentityKit, SmsCodeStore
 from microcredit.identity.service.oauth import OAuthGateway
 from microcredit.identity.service.principals import PrincipalCache
@@ -33,6 +34,7 @@ from microcredit.identity.service.smscodes import DatabaseSmsCodeStore, RedisSms
 from microcredit.integrations.email import SimulatedEmailServer
 from microcredit.integrations.payments import PaymentProvider, PaymentSimulation, SimulatedPaymentProvider
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
+from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
@@ -109,6 +111,11 @@ class Runtime:
         """The payment provider (the simulator unless a deployment configures its adapter)."""
         return self.payment_provider if self.payment_provider is not None else payments_from(self.settings,
                                                                                               self.clock)
+
+    @property
+    def addressee(self) -> notifications.AddresseeLookup:
+        """Where the outbox's dispatcher texts a user's in-app notifications (identity holds the phones)."""
+        return identity_accounts.sms_addressee(self.identity)
 
     @property
     def cob(self) -> CobKit:

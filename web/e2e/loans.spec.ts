@@ -212,6 +212,13 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   await expect(order).toContainText('还款')
   await expect(order).toContainText('已成功')
   await expectAccessible(page, 'borrower loan page after paying')
+  // ... and texted: the money paid out and each repayment received reach the phone as SMS too (the SMS
+  // operator simulator's message box, this borrower's number).
+  await page.goto(`/sms-inbox?phone=${b.phone}`)
+  const texts = page.getByTestId('sms-message')
+  await expect(texts.filter({ hasText: '已放款' })).toHaveCount(1)
+  await expect(texts.filter({ hasText: `还款 ${nextAmount} 元` }).first()).toBeVisible()
+  await expect(texts.filter({ hasText: '已收到您贷款' })).toHaveCount(4)
 })
 
 test('finance calls a signed, approved loan off before payout; the borrower sees it withdrawn and is told', async ({ page, browser, api, baseURL }) => {

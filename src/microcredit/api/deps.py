@@ -184,7 +184,7 @@ def dispatch_outbox(runtime: Runtime) -> None:
         return
     try:
         notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                       sms=runtime.sms)
+                                       sms=runtime.sms, addressee=runtime.addressee)
     except Exception as exc:  # committed already: never retried with the request
         log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
 

@@ -31,6 +31,14 @@ class OutboxStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class InboxSms(enum.StrEnum):
+    """Whether an in-app notification is texted too (None: the app only)."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    NO_PHONE = "no_phone"
+
+
 # The statuses the dispatcher sends; the others wait for a person (dead) or are final.
 SENDABLE = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
 
@@ -72,10 +80,15 @@ class InboxMessage(Base):
     `params` hold only what the text shows (an application number, an amount, a count; never
     a secret or a full ID number). The subject (kind + id, e.g. "application", 42) is where a
     tap leads; no foreign key, as with documents.
+
+    `sms_status` says whether it is texted as well (`InboxSms`): None in the app only; 'pending' until the
+    dispatcher, which holds the keys to the phone number, queues it as an SMS in the outbox
+    (`sms_outbox_id`), then 'queued'; 'no_phone' when the user has no number to text.
     """
 
     __tablename__ = "inbox_messages"
-    __table_args__ = (Index("ix_inbox_user", "user_id", "read_at", "id"),)
+    __table_args__ = (Index("ix_inbox_user", "user_id", "read_at", "id"),
+                      Index("ix_inbox_sms", "sms_status", "id"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), nullable=True)
@@ -86,3 +99,5 @@ class InboxMessage(Base):
     subject_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sms_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sms_outbox_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from microcredit.notifications.models import SENDABLE, InboxMessage, OutboxMessage, OutboxStatus
+from microcredit.notifications.models import SENDABLE, InboxMessage, InboxSms, OutboxMessage, OutboxStatus
 
 
 def add(session: Session, message: OutboxMessage) -> None:
@@ -109,6 +109,19 @@ def add_inbox(session: Session, message: InboxMessage) -> None:
     """Store an in-app notification (flushed, so it has its id)."""
     session.add(message)
     session.flush()
+
+
+def inbox_to_text(session: Session, *, limit: int) -> list[int]:
+    """Ids of in-app notifications waiting to be queued as SMS, oldest first."""
+    return list(session.scalars(select(InboxMessage.id).where(InboxMessage.sms_status == InboxSms.PENDING.value)
+                                .order_by(InboxMessage.id).limit(limit)))
+
+
+def inbox_to_text_for_update(session: Session, message_id: int, *, skip_locked: bool) -> InboxMessage | None:
+    """The notification, locked, if it still waits to be texted (a dispatcher holding it: skipped)."""
+    return session.scalar(select(InboxMessage).where(InboxMessage.id == message_id,
+                                                     InboxMessage.sms_status == InboxSms.PENDING.value)
+                          .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
 def inbox_query(*, user_id: int) -> Select[Any]:

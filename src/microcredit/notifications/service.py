@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,9 +45,9 @@ from microcredit.errors import NotFound
 from microcredit.integrations.sms import SmsChannel
 from microcredit.notifications import repository
 from microcredit.notifications.errors import MessageAlreadyDelivered, MessageCancelled
-from microcredit.notifications.models import InboxMessage, OutboxMessage
+from microcredit.notifications.models import InboxMessage, InboxSms, OutboxMessage
 from microcredit.notifications.models import OutboxStatus as OutboxStatus  # the callers' name for it
-from microcredit.notifications.templates import render_sms
+from microcredit.notifications.templates import SMS_TEMPLATES, render_sms
 from microcredit.platform.crypto import FieldCipher, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 from microcredit.platform.todo import Todo
@@ -85,6 +86,21 @@ class DispatchReport:
     delivered: int
     failed: int
     dead: int = 0
+    texted: int = 0  # in-app notifications queued as SMS first (`text_notifications`)
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Where and how to text a user: the phone number (None: none on file), the sender's signature for the
+    institution, the language of the text."""
+
+    phone: str | None
+    signature: str
+    language: str
+
+
+# The composition root's lookup of a user's addressee (identity holds the phone number and its keys).
+AddresseeLookup = Callable[[Session, int, int | None], Addressee]
 
 
 class DeliveryFailed(Exception):
@@ -92,8 +108,14 @@ class DeliveryFailed(Exception):
 
 
 def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel,
-                     limit: int = 100) -> DispatchReport:
-    """Deliver due messages, each in its own transaction; failures are retried later, or die."""
+                     addressee: AddresseeLookup | None = None, limit: int = 100) -> DispatchReport:
+    """Deliver due messages, each in its own transaction; failures are retried later, or die.
+
+    With `addressee`, the in-app notifications to be texted too are first queued as SMS
+    (`text_notifications`), so one dispatch delivers them.
+    """
+    texted = text_notifications(db=db, cipher=cipher, clock=clock, addressee=addressee,
+                                limit=limit) if addressee is not None else 0
     delivered = failed = dead = 0
     now = clock.now()
     with db.unit_of_work(write=False) as session:
@@ -116,7 +138,41 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
                 if msg is not None and _record_failure(msg, error=error, now=clock.now()):
                     dead += 1
                     log.error("outbox.dead", message_id=message_id, attempts=msg.attempts)
-    return DispatchReport(delivered=delivered, failed=failed, dead=dead)
+    return DispatchReport(delivered=delivered, failed=failed, dead=dead, texted=texted)
+
+
+def text_notifications(*, db: Database, cipher: FieldCipher, clock: Clock, addressee: AddresseeLookup,
+                       limit: int = 100) -> int:
+    """Queue as SMS the in-app notifications asked to be texted too; the number queued.
+
+    The business transaction that wrote the notification had no keys to the phone number, so it only
+    marked the row (`InboxSms.PENDING`). Here, each row is locked, its SMS rendered in the addressee's
+    language with the institution's signature and written to the outbox, and the row marked with it, in
+    one transaction: a notification is texted once, however many dispatchers run.
+    """
+    with db.unit_of_work(write=False) as session:
+        ids = repository.inbox_to_text(session, limit=limit)
+    queued = 0
+    for message_id in ids:
+        try:
+            with db.unit_of_work() as session:
+                row = repository.inbox_to_text_for_update(session, message_id, skip_locked=db.backend != "sqlite")
+                if row is None:
+                    continue  # another dispatcher queued it
+                to = addressee(session, row.user_id, row.institution_id)
+                if to.phone is None:
+                    row.sms_status = InboxSms.NO_PHONE.value
+                    continue
+                params = {"signature": to.signature,
+                          **{k: "" if v is None else str(v) for k, v in row.params.items()}}
+                message = enqueue_sms(session=session, cipher=cipher, clock=clock,
+                                      institution_id=row.institution_id, phone=to.phone, template=row.template,
+                                      params=params, language=to.language)
+                row.sms_status, row.sms_outbox_id = InboxSms.QUEUED.value, message.id
+                queued += 1
+        except Exception as exc:  # stays pending for the next dispatch; the others go on
+            log.warning("inbox.texting_deferred", inbox_id=message_id, error=str(exc) or type(exc).__name__)
+    return queued
 
 
 def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock: Clock,
@@ -267,22 +323,29 @@ _FORBIDDEN_PARAMS = frozenset({"code", "password", "id_number", "phone", "card_n
 
 def notify_user(session: Session, *, clock: Clock, institution_id: int | None, user_id: int, template: str,
                 params: dict[str, Any], subject_kind: str | None = None,
-                subject_id: int | None = None) -> InboxMessage:
+                subject_id: int | None = None, sms: bool = False) -> InboxMessage:
     """An in-app notification for `user_id`, written in the caller's (business) transaction.
 
     Only the template key and its parameters are stored; the app renders the text from its
     catalogues in the reader's language. A parameter named like a secret is refused (a bug).
+    With `sms`, the notification is texted too: the dispatcher queues it as an SMS of the same
+    template after the commit (`text_notifications`), so a caller needs no keys to the phone.
     """
     if template not in INBOX_TEMPLATES:
         raise ValueError(f"unknown in-app template {template!r}")
+    if sms and template not in SMS_TEMPLATES:
+        raise ValueError(f"no SMS template {template!r}")
     leaked = _FORBIDDEN_PARAMS & set(params)
     if leaked:
         raise ValueError(f"in-app notifications carry no secrets or full identifiers: {sorted(leaked)}")
     message = InboxMessage(institution_id=institution_id, user_id=user_id, template=template,
                            params={k: v if isinstance(v, (int, bool)) or v is None else str(v)
                                    for k, v in params.items()},
-                           subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now())
+                           subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now(),
+                           sms_status=InboxSms.PENDING.value if sms else None)
     repository.add_inbox(session, message)
+    if sms:
+        session.info["outbox_pending"] = True  # dispatch after the commit
     return message
 
 

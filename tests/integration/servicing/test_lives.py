@@ -68,7 +68,8 @@ def world(client, session, rt, monkeypatch, product):
     card = client.post("/api/v1/me/bank-cards", headers=hb, json={"bank_name": "中国银行", "card_number": CARD})
     assert card.status_code == 201, card.text
     sign_contract(client, rt, hb, borrower.phone, draft["id"])
-    return {"inst": inst, "hb": hb, "hf": hf, "hm": hm, "application_id": draft["id"], "card_id": card.json()["id"]}
+    return {"inst": inst, "hb": hb, "hf": hf, "hm": hm, "application_id": draft["id"], "card_id": card.json()["id"],
+            "phone": borrower.phone}
 
 
 def move_to(session, rt, inst_id, day):
@@ -210,6 +211,14 @@ def test_prepaid_partly_with_each_choice_then_fully(client, session, rt, world):
     assert told == [("loan_disbursed", "8000.00", "loan"), ("loan_repayment_recorded", rows[0]["due"]["total"], "loan"),
                     ("loan_repayment_recorded", "3000.00", "loan"), ("loan_repayment_recorded", "1000.00", "loan"),
                     ("loan_repayment_recorded", payoff, "loan"), ("loan_closed", None, "loan")]
+    # ... and by SMS to the phone on file, once each, in the order of the events.
+    texts = [m["text"] for m in reversed(client.get("/_sim/sms", params={"phone": world["phone"]}).json())]
+    loan_texts = [t for t in texts if loan["number"] in t]
+    sign, number = f"【{world['inst'].name}】", loan["number"]
+    received = [f"{sign}已收到您贷款 {number} 的还款 {amount} 元，回单可在“我的贷款”中下载。"
+                for amount in (rows[0]["due"]["total"], "3000.00", "1000.00", payoff)]
+    assert loan_texts == [f"{sign}您的贷款 {number} 已放款 8000.00 元，可在“我的贷款”中查看还款计划。", *received,
+                          f"{sign}您的贷款 {number} 已全部还清结清，感谢您按约还款。"]
     last = next(m for m in inbox if m["template"] == "loan_repayment_recorded")
     receipt = client.get(f"/api/v1/me/loans/{loan['id']}/events/{last['params']['seq']}/document", headers=world["hb"])
     assert (receipt.status_code, receipt.headers["content-type"]) == (200, "application/pdf")

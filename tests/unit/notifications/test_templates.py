@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,14 @@ def test_every_code_purpose_reads_in_both_languages():
         assert zh
         assert en
         assert not en[0].isupper()  # it follows "to" in the English text
+
+
+@pytest.mark.parametrize("catalogue", ["zh-CN", "en"])
+def test_the_outbox_monitor_names_every_sms_template_in_both_languages(catalogue):
+    """The console's outbox monitor shows a message's template by name (`outboxTemplate.*`): a template
+    without one would show as its raw key."""
+    source = (Path(__file__).parents[3] / "web" / "src" / "i18n" / f"{catalogue}.ts").read_text(encoding="utf-8")
+    block = source[source.index("  outboxTemplate: {"):]
+    block = block[:block.index("\n  },")]
+    named = set(re.findall(r"^\s{4}(\w+):", block, flags=re.MULTILINE))
+    assert set(SMS_TEMPLATES) - named == set()

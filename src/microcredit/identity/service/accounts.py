@@ -158,6 +158,22 @@ def phone(*, session: Session, kit: IdentityKit, user_id: int) -> str:
     return phone_of(kit, _user(session, user_id))
 
 
+SMS_LANGUAGE = "zh-CN"  # no user keeps a language of their own yet: texts go out in Chinese, as reminders do
+
+
+def sms_addressee(kit: IdentityKit) -> notifications.AddresseeLookup:
+    """Where the dispatcher texts a user's in-app notifications: the phone on file, decrypted with the
+    kit's keys, and the institution's SMS signature."""
+
+    def addressee(session: Session, user_id: int, institution_id: int | None) -> notifications.Addressee:
+        user = _user(session, user_id)
+        institution = institution_id if institution_id is not None else user.institution_id
+        return notifications.Addressee(phone=phone_of(kit, user), language=SMS_LANGUAGE,
+                                       signature=kit.sender_name(session, institution, SMS_LANGUAGE))
+
+    return addressee
+
+
 def notify_registration_attempt(*, session: Session, kit: IdentityKit, user_id: int, language: str) -> None:
     """Tell a borrower, by SMS to the phone on file, that someone tried to register with their ID number."""
     user = _user(session, user_id)

@@ -314,7 +314,7 @@ def cancel_before_payout(*, session: Session, clock: Clock, actor: Actor, instit
     notifications.notify_user(session, clock=clock, institution_id=institution_id,
                               user_id=application.borrower_user_id, template="loan_cancelled",
                               params={"number": application.number}, subject_kind="application",
-                              subject_id=application.id)
+                              subject_id=application.id, sms=True)
     session.flush()
     return Cancelled(application_id=application.id, loan=loan,
                      contract_number=contract.number if contract is not None else None)
@@ -384,7 +384,7 @@ def accelerate(*, session: Session, clock: Clock, actor: Actor, institution_id: 
                                   user_id=loan.borrower_user_id, template="loan_accelerated",
                                   params={"number": loan.number, "on": day.isoformat(),
                                           "amount": str(recorded.state.outstanding.total)},
-                                  subject_kind="loan", subject_id=loan.id)
+                                  subject_kind="loan", subject_id=loan.id, sms=True)
     return recorded
 
 
@@ -452,19 +452,20 @@ NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recor
 
 
 def _notify(session: Session, clock: Clock, loan: Loan, event: LoanEvent, item: EventItem, was: str) -> None:
-    """The borrower told in the app (rendered in their language): money paid out to them, a repayment
-    received (the notification leads to its receipt: the loan's event `seq`), the loan closed."""
+    """The borrower told in the app (rendered in their language) and by SMS: money paid out to them, a
+    repayment received (the notification leads to its receipt: the loan's event `seq`), the loan closed."""
     template = NOTIFIED.get(item.type)
     if template is not None:
         notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
                                   user_id=loan.borrower_user_id, template=template,
                                   params={"number": loan.number, "amount": str(getattr(item, "amount", "")),
                                           "seq": event.seq},
-                                  subject_kind="loan", subject_id=loan.id)
+                                  subject_kind="loan", subject_id=loan.id, sms=True)
     if loan.status == "closed" and was != "closed":
         notifications.notify_user(session, clock=clock, institution_id=loan.institution_id,
                                   user_id=loan.borrower_user_id, template="loan_closed",
-                                  params={"number": loan.number}, subject_kind="loan", subject_id=loan.id)
+                                  params={"number": loan.number}, subject_kind="loan", subject_id=loan.id,
+                                  sms=True)
 
 
 def _repeat(session: Session, loan: Loan, earlier: LoanEvent, payload: dict[str, Any]) -> Recorded:
