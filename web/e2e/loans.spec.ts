@@ -216,9 +216,11 @@ test('a borrower is approved, finance disburses and records a repayment, both se
   // operator simulator's message box, this borrower's number).
   await page.goto(`/sms-inbox?phone=${b.phone}`)
   const texts = page.getByTestId('sms-message')
-  await expect(texts.filter({ hasText: '已放款' })).toHaveCount(1)
-  await expect(texts.filter({ hasText: `还款 ${nextAmount} 元` }).first()).toBeVisible()
-  await expect(texts.filter({ hasText: '已收到您贷款' })).toHaveCount(4)
+  // The provider's callback is texted by the server's outbox poller (every 5 s) and the page polls every 3 s.
+  const delivery = { timeout: 20_000 }
+  await expect(texts.filter({ hasText: '已放款' })).toHaveCount(1, delivery)
+  await expect(texts.filter({ hasText: `还款 ${nextAmount} 元` }).first()).toBeVisible(delivery)
+  await expect(texts.filter({ hasText: '已收到您贷款' })).toHaveCount(4, delivery)
 })
 
 test('finance calls a signed, approved loan off before payout; the borrower sees it withdrawn and is told', async ({ page, browser, api, baseURL }) => {
