@@ -10,9 +10,10 @@ accountant recognises them; names are given in Chinese and English.
 Each default account has a `key`, the role it plays ("loan_principal"). Other
 domains never post to a code: they post to a role, through a `PostingMap`
 (role → account code). `DEFAULT_POSTING_MAP` maps every role to the default
-chart; servicing will let a product carry its own map (its interest income to
-a sub-account, say) — the product-level mapping is servicing's, this is the
-type it will fill and the defaults it starts from.
+chart; a product may carry its own codes for the loan roles (`PRODUCT_ROLES`:
+its principal or interest income to a sub-account, say), which a loan pins when
+it is opened (`PostingMap.with_codes`); `ROLE_TYPES` is the account type each
+role needs, checked when a product names its accounts.
 
 Worked example — a disbursement of 1,000.00 then its first repayment of
 1,050.00 (1,000.00 principal, 50.00 interest) on the accrual basis::
@@ -25,7 +26,8 @@ Worked example — a disbursement of 1,000.00 then its first repayment of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 
 CHART_VERSION = "1"
 
@@ -121,5 +123,18 @@ class PostingMap:
             raise KeyError(role)
         return str(getattr(self, role))
 
+    def with_codes(self, codes: Mapping[str, str]) -> PostingMap:
+        """This map with some roles sent to other codes (a product's own accounts)."""
+        return replace(self, **codes) if codes else self
+
 
 DEFAULT_POSTING_MAP = PostingMap()
+
+# The roles a product may send to accounts of its own: those of a loan's postings. The provision
+# (a portfolio's, posted by the close of business) and suspense (money not yet matched to a loan)
+# stay on the institution's accounts.
+PRODUCT_ROLES: tuple[str, ...] = tuple(f.name for f in fields(PostingMap)
+                                       if f.name not in ("loss_provision", "provision_expense", "suspense"))
+
+# The account type each role needs (the default chart's account of that role says it).
+ROLE_TYPES: dict[str, str] = {a.key: a.type for a in DEFAULT_CHART if a.key in {f.name for f in fields(PostingMap)}}

@@ -66,6 +66,13 @@ DocumentTypeName = Literal[
     "asset_proof", "business_licence", "tax_record", "land_contract", "guarantee_letter",
 ]
 ProductPeriodUnit = Literal["day", "week", "month"]
+# The posting roles a product may send to accounts of its own (ledger.chart.PRODUCT_ROLES; a unit test
+# keeps the two equal).
+PostingRoleName = Literal["bank", "payment_clearing", "loan_principal", "interest_receivable", "fee_receivable",
+                          "penalty_receivable", "borrower_credit", "payable_guarantor", "payable_insurer",
+                          "payable_platform", "interest_income", "fee_income", "penalty_income", "recoveries_income",
+                          "writeoff_expense"]
+AccountCodeStr = Annotated[str, Field(pattern=r"^[0-9]{4,12}$", examples=["130102"])]
 Positive = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 Rate = Annotated[PercentStr, Field(ge=0, le=100)]
 
@@ -259,6 +266,12 @@ class ProductTerms(InputSchema):
         'income: the bureau\'s (or stated, the larger) monthly payments plus this loan\'s largest monthly '
         'installment at the grade\'s rate, e.g. "50"; absent: no bound by income')
     group_lending: bool = False
+    accounts: dict[PostingRoleName, AccountCodeStr] = Field(
+        default_factory=dict, max_length=15,
+        description="The product's own accounts (会计科目) by posting role, e.g. {\"loan_principal\": \"130102\", "
+        "\"interest_income\": \"601101\"}: its loans post there instead of the default chart's account of the role; "
+        "each must be an active, non-header account of the role's type (checked when the version is saved and "
+        "published); a loan keeps the accounts of the version it was made under")
     active_from: date
     active_to: date | None = None
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from microcredit.ledger import service as ledger
+from microcredit.platform.actor import Actor
 from tests.factories import institution_header, make_institution, make_staff
 from tests.integration.helpers import assert_problem, audit_records, signed_in, snapshot
 
@@ -234,3 +236,38 @@ def test_the_calculator_refuses_an_apr_above_the_cap(client, session, runtime):
     problem = assert_problem(client.post("/api/v1/quotes", headers=public, json=body), 422)
     assert (problem["code"], problem["field"], problem["cap_percent"]) == ("apr_above_cap", "annual_rate", "24")
     assert client.post("/api/v1/quotes", headers=public, json={**body, "annual_rate": "23.9"}).status_code == 200
+
+
+def test_a_products_own_accounts_must_be_ones_its_loans_can_post_to(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    chart = {a.code: a for a in ledger.accounts.list_accounts(session=session, institution_id=inst.id)}
+    actor = Actor.system(inst.id)
+    farm = ledger.accounts.create_account(session=session, clock=runtime.clock, actor=actor, institution_id=inst.id,
+                                          code="130102", name_zh="贷款—农户", name_en="Loans — farmers",
+                                          type="asset", parent_id=chart["1301"].id)
+    session.commit()
+    before = snapshot(runtime.db)
+    cases = [({"loan_principal": "139999"}, "account_not_found"),
+             ({"interest_income": "1002"}, "account_wrong_type"),
+             ({"loan_principal": "1301"}, "account_is_header")]
+    for accounts, code in cases:
+        problem = assert_problem(client.post("/api/v1/products", headers=h,
+                                             json={"code": "OWN", "terms": terms(accounts=accounts)}), 422)
+        role = next(iter(accounts))
+        assert (problem["field"], [e["code"] for e in problem["errors"]]) == (f"terms.accounts.{role}", [code])
+    problem = assert_problem(client.post("/api/v1/products", headers=h, json={
+        "code": "OWN", "terms": terms(accounts={"bogus": "1002"})}), 422)
+    assert problem["errors"][0]["field"].startswith("terms.accounts.bogus")
+    assert before.diff(snapshot(runtime.db)) == {}
+    # A sub-account of the right type is kept with the version ...
+    made = client.post("/api/v1/products", headers=h,
+                       json={"code": "OWN", "terms": terms(accounts={"loan_principal": "130102"})})
+    assert made.status_code == 201, made.text
+    assert made.json()["versions"][0]["terms"]["accounts"] == {"loan_principal": "130102"}
+    # ... and checked again at publication: closed in between, the version is not published.
+    ledger.accounts.close_account(session=session, clock=runtime.clock, actor=actor, account=farm)
+    session.commit()
+    problem = assert_problem(client.post("/api/v1/products/OWN/versions/1/publish", headers=h), 422)
+    assert (problem["field"], problem["errors"][0]["code"]) == ("terms.accounts.loan_principal", "account_closed")
+    assert client.get("/api/v1/products/OWN", headers=h).json()["versions"][0]["status"] == "draft"

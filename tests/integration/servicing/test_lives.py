@@ -1,7 +1,7 @@
 """Whole lives of loans over HTTP, on each database: paid late with penalty interest then caught up;
 prepaid partly with each choice (a shorter term, a lower installment) then fully; rescheduled by
 maker-checker with the arrears capitalised; a tranche loan paid out in two tranches through the
-payment provider; a down-payment product. After each life the ledger verifies: every entry balances
+payment provider; a down-payment product; a product with accounts of its own. After each life the ledger verifies: every entry balances
 and the control accounts equal the loans' sub-ledger.
 """
 
@@ -50,11 +50,22 @@ def product():
 
 
 @pytest.fixture
-def world(client, session, rt, monkeypatch, product):
+def chart():
+    """Sub-accounts (code, parent code, type, names) added to the chart before the product is published."""
+    return ()
+
+
+@pytest.fixture
+def world(client, session, rt, monkeypatch, product, chart):
     """A borrower with a bound card whose application (8,000 over 6 months, grade B: 7 %) is approved and
     whose contract is signed; finance and a branch manager (the checker)."""
     inst = make_institution(session, rt)
     branch = make_branch(session, rt, inst)
+    codes = {a.code: a.id for a in ledger.accounts.list_accounts(session=session, institution_id=inst.id)}
+    for code, parent, kind, name_zh, name_en in chart:
+        codes[code] = ledger.accounts.create_account(session=session, clock=rt.clock, actor=Actor.system(inst.id),
+                                                     institution_id=inst.id, code=code, name_zh=name_zh,
+                                                     name_en=name_en, type=kind, parent_id=codes[parent]).id
     publish_product(session, rt, inst, **product)
     borrower = make_borrower(session, rt, inst, branch=branch, password=None, real_name="王小明")
     finance = make_staff(session, rt, inst, roles=("finance",), password=None)
@@ -440,3 +451,37 @@ def test_a_down_payment_kept_back_from_a_payout_through_the_provider(client, ses
                                                  basis="cash", include_empty=True)
     balances = {account.code: (row.closing_debit - row.closing_credit).minor for account, row in report.rows}
     assert (balances["130101"], balances["1002"]) == (640000, -640000)
+
+
+FARM_ACCOUNTS = (("130102", "1301", "asset", "贷款—农户经营贷本金", "Loans — farm business principal"),
+                 ("601101", "6011", "income", "利息收入—农户经营贷", "Interest income — farm business"))
+
+
+def balances(session, inst_id, day):
+    """Accrual-book closing balance per account code (debit positive)."""
+    report = ledger.reports.trial_balance_report(session=session, institution_id=inst_id, date_to=day)
+    return {a.code: (row.closing_debit - row.closing_credit).minor for a, row in report.rows}
+
+
+@pytest.mark.parametrize(("product", "chart"), [({"accounts": {"loan_principal": "130102",
+                                                                 "interest_income": "601101"}}, FARM_ACCOUNTS)])
+def test_a_product_with_accounts_of_its_own_posts_its_loans_there_and_the_books_verify(client, session, rt, world):
+    inst_id = world["inst"].id
+    loan = disbursed(client, world)
+    assert loan["terms"]["accounts"] == {"loan_principal": "130102", "interest_income": "601101"}
+    first = loan["state"]["installments"][0]
+    due = date.fromisoformat(first["due_date"])
+    advance(session, rt, inst_id, loan["id"], due)
+    r = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]),
+                    json={"amount": first["due"]["total"], "channel": "cash"})
+    assert r.status_code == 200, r.text
+    after = r.json()["loan"]
+    held = balances(session, inst_id, due)
+    # The principal outstanding and the interest earned are on the product's accounts, none on the defaults.
+    assert held["130102"] == Money.parse(after["outstanding_principal"], "CNY").minor > 0
+    assert held["601101"] == -Money.parse(first["due"]["interest"], "CNY").minor < 0
+    assert (held.get("130101", 0), held.get("6011", 0)) == (0, 0)
+    # The sub-ledger compares each loan with its own accounts: the books verify.
+    books_verified(session, inst_id)
+    report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
+    assert report.controls >= 2

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from microcredit.ledger.chart import PRODUCT_ROLES, ROLE_TYPES
 from microcredit.lending.money import Money
-from microcredit.products.product_schemas import ProductTerms
+from microcredit.products.product_schemas import PostingRoleName, ProductTerms
 from microcredit.products.service import caps, offline_calendars, quote
 from microcredit.products.service.caps import CapCheck, CapRule
 
@@ -186,3 +187,9 @@ def test_a_fee_on_each_installment_and_a_protected_fee_reach_the_engine() -> Non
     assert plain
     for s in plain:
         assert with_fee[(s.repayment_method, s.amount, s.term)] > s.apr_percent, s
+
+
+def test_the_roles_a_product_may_map_are_the_ledgers():
+    """The schema's literal of posting roles (for OpenAPI and the editor) is the ledger's list, role for role."""
+    assert set(get_args(PostingRoleName)) == set(PRODUCT_ROLES)
+    assert set(PRODUCT_ROLES) <= set(ROLE_TYPES)

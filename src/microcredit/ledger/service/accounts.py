@@ -27,16 +27,16 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock, SystemClock
-from microcredit.errors import NotFound
+from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.ledger import repository as repo
-from microcredit.ledger.chart import DEFAULT_CHART
+from microcredit.ledger.chart import DEFAULT_CHART, PRODUCT_ROLES, ROLE_TYPES
 from microcredit.ledger.errors import AccountAlreadyClosed, AccountCodeTaken, AccountNotEmpty, ParentInvalid
 from microcredit.ledger.models import NORMAL_SIDE, LedgerAccount, LedgerBook
 from microcredit.platform.actor import Actor
 from microcredit.platform.refcache import ReferenceCache
 
-__all__ = ["AccountRef", "Chart", "LedgerAccount", "close_account", "create_account", "get_account", "list_accounts",
-           "posting_chart", "rename_account", "seed_chart"]
+__all__ = ["AccountRef", "Chart", "LedgerAccount", "check_role_codes", "close_account", "create_account", "get_account",
+           "list_accounts", "posting_chart", "rename_account", "seed_chart"]
 
 CHART_SECONDS = 300  # an outer bound only: the books row's version keeps a kept chart exact
 
@@ -121,6 +121,45 @@ def seed_chart(*, session: Session, clock: Clock, institution_id: int, currency:
 def list_accounts(*, session: Session, institution_id: int) -> list[LedgerAccount]:
     """The institution's chart, by code (the client builds the tree from `parent_id`)."""
     return repo.accounts(session, institution_id=institution_id)
+
+
+_ROLE_CODE_PROBLEMS = {
+    "account_not_found": ("No such account", "科目不存在"),
+    "account_closed": ("The account is closed to postings", "科目已停用，不能记账"),
+    "account_wrong_type": ("This role needs an account of type {type}", "该用途须使用{type_zh}类科目"),
+    "account_is_header": ("A header account (one with sub-accounts) takes no postings: choose a sub-account",
+                          "该科目下设明细科目，请选择明细科目"),
+    "currency_mismatch": ("The account's currency is not the product's", "科目币种与产品币种不一致"),
+}
+_TYPE_ZH = {"asset": "资产", "liability": "负债", "equity": "所有者权益", "income": "收入", "expense": "费用"}
+
+
+def check_role_codes(*, session: Session, institution_id: int, codes: Mapping[str, str], currency: str,
+                     field: str = "accounts") -> None:
+    """Refuse a map of posting roles to account codes that postings could not use: each code must be an
+    active account of the institution, of the type the role needs, in the currency, and not a header
+    (`ValidationFailed`, one problem per role, field `<field>.<role>`)."""
+    rows = repo.accounts(session, institution_id=institution_id)
+    by_code = {a.code: a for a in rows}
+    parents = {a.parent_id for a in rows if a.parent_id is not None and a.status == "active"}
+    problems: list[FieldProblem] = []
+    for role, code in codes.items():
+        if role not in PRODUCT_ROLES:
+            raise KeyError(role)  # the schema admits only PRODUCT_ROLES
+        account = by_code.get(code)
+        wanted = ROLE_TYPES[role]
+        problem = ("account_not_found" if account is None
+                   else "account_closed" if account.status != "active"
+                   else "account_wrong_type" if account.type != wanted
+                   else "account_is_header" if account.id in parents
+                   else "currency_mismatch" if account.currency != currency
+                   else None)
+        if problem is not None:
+            en, zh = _ROLE_CODE_PROBLEMS[problem]
+            problems.append(FieldProblem(f"{field}.{role}", problem, en.format(type=wanted),
+                                         zh.format(type_zh=_TYPE_ZH[wanted])))
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def get_account(*, session: Session, institution_id: int, account_id: int) -> LedgerAccount:

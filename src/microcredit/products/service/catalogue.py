@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.errors import NotFound
+from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.platform.actor import Actor
 from microcredit.platform.refcache import cached
@@ -118,8 +119,19 @@ def _draft(session: Session, product: Product, number: int) -> ProductVersion:
     return version
 
 
+def _check_accounts(session: Session, institution_id: int, terms: ProductTerms) -> None:
+    """The product's own accounts must be ones its loans can post to (an active, non-header account of
+    the role's type in the product's currency), when the version is saved and again when it is published
+    (an account may have been closed in between)."""
+    if terms.accounts:
+        codes = {str(role): code for role, code in terms.accounts.items()}
+        ledger.accounts.check_role_codes(session=session, institution_id=institution_id, codes=codes,
+                                         currency=terms.currency, field="terms.accounts")
+
+
 def _new_version(session: Session, clock: Clock, actor: Actor, product: Product, number: int,
                  terms: ProductTerms) -> ProductVersion:
+    _check_accounts(session, product.institution_id, terms)
     now = clock.now()
     version = ProductVersion(product_id=product.id, institution_id=product.institution_id, number=number,
                              status="draft", name_zh=terms.name_zh, name_en=terms.name_en,
@@ -190,6 +202,7 @@ def update_draft(*, session: Session, clock: Clock, actor: Actor, institution_id
     """Replace a draft's terms (a published version never changes); clears a rate approval (audited)."""
     product = _product(session, institution_id, code)
     version = _draft(session, product, number)
+    _check_accounts(session, institution_id, terms)
     before = _summary(version)
     version.terms = _stored(terms)
     version.name_zh, version.name_en = terms.name_zh, terms.name_en
@@ -216,6 +229,7 @@ def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     product = _product(session, institution_id, code)
     version = _draft(session, product, number)
     terms = terms_of(version)
+    _check_accounts(session, institution_id, terms)
     check = caps.check_terms(session=session, terms=terms, on=check_on(business_date=business_date, terms=terms),
                              institution_kind=institution_kind, calendars=calendars)
     _refuse_above_cap(check)

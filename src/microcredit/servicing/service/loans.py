@@ -37,7 +37,7 @@ from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.ledger import service as ledger
-from microcredit.ledger.chart import DEFAULT_POSTING_MAP
+from microcredit.ledger.chart import DEFAULT_POSTING_MAP, PostingMap
 from microcredit.lending import loan as core
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.delinquency import ChargeCap, LateFeeRule, PenaltyBasis, PenaltyRule
@@ -149,7 +149,8 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                 product_version_id=application.product_version_id, currency=terms.currency,
                 principal=application.amount,
                 terms={**_terms_json(description, conventions, calendar),
-                       "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}"},
+                       "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}",
+                       **({"accounts": dict(terms.accounts)} if terms.accounts else {})},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
                 books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
     repo.add(session, loan)
@@ -486,6 +487,12 @@ def _field_of(code: str) -> str:
     return "on"
 
 
+def posting_map(loan: Loan) -> PostingMap:
+    """The accounts the loan posts to: the default chart's, with its product version's own accounts pinned
+    on the loan when it was opened (docs/accounting.md, "A product's own accounts")."""
+    return DEFAULT_POSTING_MAP.with_codes(loan.terms.get("accounts") or {})
+
+
 def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.LoanState, today: date, *,
           channel: str, source: str, what: str, memo: str,
           then: Callable[[Sequence[PostedEntry]], Sequence[audit.Entry]] | None = None) -> tuple[PostedEntry, ...]:
@@ -497,7 +504,7 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
                                    source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"),
                                    basis=entry.basis)
               for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
-                                         accounts=DEFAULT_POSTING_MAP, fee_shares=books.fee_shares(state))]
+                                         accounts=posting_map(loan), fee_shares=books.fee_shares(state))]
     loan.books = after  # before the entries' flush, which writes it with the rest of the loan's changes
     if drafts:
         posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
@@ -663,13 +670,15 @@ def subledger(*, session: Session, institution_id: int) -> dict[str, Money]:
         held = books.holdings(state_of(session=session, loan=loan, as_of=loan.state_as_of))
         principal = held["disbursed"] - held["paid_principal"] - held["waived_principal"] \
             - held["written_off_principal"]
-        totals["loan_principal"] = totals.get("loan_principal", 0) + principal
-        totals["borrower_credit"] = totals.get("borrower_credit", 0) - held["credit"]
+        owed = {"loan_principal": principal, "borrower_credit": -held["credit"]}
         for c in ("interest", "fee", "penalty"):
-            owed = held[f"recognised_{c}"] - held[f"paid_{c}"] - held[f"waived_{c}"] - held[f"written_off_{c}"]
-            role = books.RECEIVABLE_ROLE[c]
-            totals[role] = totals.get(role, 0) + owed
-    return {DEFAULT_POSTING_MAP.code(role): Money(minor, "CNY") for role, minor in totals.items()}
+            owed[books.RECEIVABLE_ROLE[c]] = (held[f"recognised_{c}"] - held[f"paid_{c}"] - held[f"waived_{c}"]
+                                              - held[f"written_off_{c}"])
+        accounts = posting_map(loan)  # the loan's own accounts, where its product has some
+        for role, minor in owed.items():
+            code = accounts.code(role)
+            totals[code] = totals.get(code, 0) + minor
+    return {code: Money(minor, "CNY") for code, minor in totals.items()}
 
 
 def control_balances(session: Session, institution_id: int) -> dict[str, Money]:
