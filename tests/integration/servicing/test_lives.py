@@ -1,8 +1,8 @@
 """Whole lives of loans over HTTP, on each database: paid late with penalty interest then caught up;
 prepaid partly with each choice (a shorter term, a lower installment) then fully; rescheduled by
 maker-checker with the arrears capitalised; a tranche loan paid out in two tranches through the
-payment provider; a down-payment product; a product with accounts of its own. After each life the ledger verifies: every entry balances
-and the control accounts equal the loans' sub-ledger.
+payment provider; a down-payment product; a product with accounts of its own. After each life the
+ledger verifies: every entry balances and the control accounts equal the loans' sub-ledger.
 """
 
 from __future__ import annotations
