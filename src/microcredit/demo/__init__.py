@@ -131,7 +131,7 @@ def demo_products(first_day: date) -> list[tuple[str, ProductTerms]]:
                              {"up_to_amount": "30000.00", "worst_grade": "D", "levels": 2},
                              {"up_to_amount": "50000.00", "worst_grade": "E", "levels": 3}],
             limits={"A": "50000.00", "B": "50000.00", "C": "40000.00", "D": "30000.00", "E": "20000.00"},
-            max_dsr_percent="70", group_lending=True)),
+            max_dsr_percent="70", group_lending=True, accounts={"loan_principal": "130102"})),
         ("CONSUMER", _product_terms(
             first_day, name_zh="个人消费贷", name_en="Personal consumer loan", amount_min="1000.00",
             amount_max="30000.00", term_min=6, term_max=12, repayment_methods=["equal_installment"],
@@ -154,9 +154,25 @@ def demo_products(first_day: date) -> list[tuple[str, ProductTerms]]:
     ]
 
 
+# Sub-accounts the demo adds to the chart (code, parent, type, names): FARM-BIZ's principal on its own
+# account under 贷款, as an institution that reports its farm lending apart would keep it.
+DEMO_ACCOUNTS = (("130102", "1301", "asset", "贷款—助农经营贷本金", "Loans — farm business principal"),)
+
+
+def seed_accounts(*, session: Session, kit: IdentityKit, institution_id: int) -> None:
+    """The demo's sub-accounts, through the ledger's service (idempotent: by code)."""
+    chart = {a.code: a.id for a in ledger.accounts.list_accounts(session=session, institution_id=institution_id)}
+    for code, parent, kind, name_zh, name_en in DEMO_ACCOUNTS:
+        if code not in chart:
+            chart[code] = ledger.accounts.create_account(
+                session=session, clock=kit.clock, actor=Actor.system(institution_id), institution_id=institution_id,
+                code=code, name_zh=name_zh, name_en=name_en, type=kind, parent_id=chart[parent]).id
+
+
 def seed_products(*, session: Session, kit: IdentityKit, institution_id: int) -> None:
     """Create and publish the demo products through the products service (idempotent: by code)."""
     actor = Actor.system(institution_id)
+    seed_accounts(session=session, kit=kit, institution_id=institution_id)
     inst = parties.organisation.institution(session=session, institution_id=institution_id)
     existing = {v.product.code for v in products.catalogue.list_products(session=session,
                                                                            institution_id=institution_id)}

@@ -12258,6 +12258,13 @@ export interface components {
          */
         ProductTerms: {
             /**
+             * Accounts
+             * @description The product's own accounts (会计科目) by posting role, e.g. {"loan_principal": "130102", "interest_income": "601101"}: its loans post there instead of the default chart's account of the role; each must be an active, non-header account of the role's type (checked when the version is saved and published); a loan keeps the accounts of the version it was made under
+             */
+            accounts?: {
+                [key: string]: string;
+            };
+            /**
              * Active From
              * Format: date
              */

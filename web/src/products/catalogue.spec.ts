@@ -40,6 +40,18 @@ describe('the late fee', () => {
   })
 })
 
+describe("the product's own accounts", () => {
+  it('sends only the roles given (trimmed), round-trips, and keeps the defaults for the rest', () => {
+    const base = emptyForm('2026-01-01')
+    const form = { ...base, name_zh: '贷', name_en: 'Loan', accounts: { ...base.accounts, loan_principal: ' 130102 ', interest_income: '601101' } }
+    const terms = termsFromForm(form)
+    expect(terms.accounts).toEqual({ loan_principal: '130102', interest_income: '601101' })
+    expect(termsFromForm(formFromTerms(terms))).toEqual(terms)
+    expect(formFromTerms(terms).accounts.fee_income).toBe('')
+    expect(termsFromForm(base).accounts).toEqual({})
+  })
+})
+
 describe('the limit table by grade and the debt-service bound', () => {
   it('are sent when on, round-trip, and are absent (null) when off', () => {
     const form = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan', limits_on: true, max_dsr_percent: ' 50 ' }

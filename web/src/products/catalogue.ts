@@ -36,6 +36,27 @@ export const DOCUMENT_TYPES: DocumentType[] = [
   'asset_proof', 'business_licence', 'tax_record', 'land_contract', 'guarantee_letter',
 ]
 export const DAY_COUNTS = ['ACT/360', 'ACT/365F', 'ACT/364', 'ACT/ACT', '30/360'] as const
+/** The posting roles a product may send to accounts of its own, with the account type each needs
+ * (ledger.chart.PRODUCT_ROLES / ROLE_TYPES on the server), and the default chart's code. */
+export const POSTING_ROLES = [
+  { role: 'loan_principal', type: 'asset', code: '130101' },
+  { role: 'interest_receivable', type: 'asset', code: '1132' },
+  { role: 'fee_receivable', type: 'asset', code: '1133' },
+  { role: 'penalty_receivable', type: 'asset', code: '1134' },
+  { role: 'interest_income', type: 'income', code: '6011' },
+  { role: 'fee_income', type: 'income', code: '6021' },
+  { role: 'penalty_income', type: 'income', code: '6031' },
+  { role: 'recoveries_income', type: 'income', code: '6301' },
+  { role: 'writeoff_expense', type: 'expense', code: '6711' },
+  { role: 'borrower_credit', type: 'liability', code: '2241' },
+  { role: 'payable_guarantor', type: 'liability', code: '220201' },
+  { role: 'payable_insurer', type: 'liability', code: '220202' },
+  { role: 'payable_platform', type: 'liability', code: '220203' },
+  { role: 'bank', type: 'asset', code: '1002' },
+  { role: 'payment_clearing', type: 'asset', code: '1012' },
+] as const
+export type PostingRole = (typeof POSTING_ROLES)[number]['role']
+
 export const STRATEGIES = [
   'due_date_order',
   'penalty_fee_interest_principal',
@@ -104,6 +125,8 @@ export interface ProductForm {
   /** The largest debt-service ratio after the loan, in percent of income; empty: no bound. */
   max_dsr_percent: string
   group_lending: boolean
+  /** The product's own account per posting role; '' keeps the default chart's. */
+  accounts: Record<PostingRole, string>
   tranches: boolean
   down_payment_percent: string
   down_payment_collected: boolean
@@ -127,6 +150,7 @@ export function emptyForm(firstDay: string): ProductForm {
     limits_on: false, limits: { A: '50000.00', B: '50000.00', C: '50000.00', D: '50000.00', E: '50000.00' },
     max_dsr_percent: '',
     tranches: false, down_payment_percent: '', down_payment_collected: false,
+    accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, ''])) as Record<PostingRole, string>,
     active_from: firstDay, active_to: '',
   }
 }
@@ -171,6 +195,7 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     group_lending: terms.group_lending ?? false, active_from: terms.active_from, active_to: terms.active_to ?? '',
     tranches: terms.tranches ?? false, down_payment_percent: terms.down_payment_percent ?? '',
     down_payment_collected: terms.down_payment_collected ?? false,
+    accounts: { ...fallback.accounts, ...(terms.accounts ?? {}) },
   }
 }
 
@@ -209,6 +234,7 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     group_lending: form.group_lending, active_from: form.active_from, active_to: form.active_to || null,
     tranches: form.tranches, down_payment_percent: form.down_payment_percent.trim() || null,
     down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
+    accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, form.accounts[r.role].trim()]).filter(([, code]) => code)),
   }
 }
 
