@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,16 @@ from typer.testing import CliRunner
 
 from microcredit.cli import app
 from microcredit.lending import fineract
+from microcredit.lending.loan import fold
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding
 from microcredit.products.errors import LoanEventRefused
 from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import LoanReplay, loan_replay_schema, parse_loan_replay
 from microcredit.products.service import offline_calendars
-from microcredit.products.service.replay import replay
+from microcredit.products.service.replay import replay, state_read
+from tests.unit.lending.fineract.cases import Case
+from tests.unit.lending.fineract.test_profile import CASES, SUPPORTED
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 EXAMPLE = DOCS / "examples" / "replay" / "equal_installment.json"
@@ -149,10 +153,13 @@ def test_a_fineract_parameter_the_profile_does_not_know_is_refused_by_name() -> 
 
 
 def test_a_fineract_value_the_profile_does_not_reproduce_is_refused_by_name() -> None:
-    document = _fineract_document(terms={**_fineract_document()["terms"], "loanScheduleType": "PROGRESSIVE"})
+    # interest recalculated on a flat loan: the schema takes Fineract's parameter, the profile refuses it
+    document = _fineract_document(terms={**_fineract_document()["terms"], "isInterestRecalculationEnabled": True,
+                                         "rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT",
+                                         "recalculationRestFrequencyType": "DAILY"})
     result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
     assert result.exit_code == 2
-    assert "terms.loanScheduleType" in result.output
+    assert "terms.interestType" in result.output
 
 
 def test_a_fineract_step_the_profile_does_not_replay_is_refused_by_name() -> None:
@@ -247,3 +254,56 @@ def test_a_plan_that_cannot_be_kept_is_refused_naming_the_field(servicing: dict[
     error = refused.value.errors()[0]
     assert error["type"] == code
     assert error["loc"][0] == "servicing"
+
+
+def _case_document(case: Case, until: int) -> dict[str, Any]:
+    """A golden case as a replay document: its terms (without the cases' own notes) and its steps up
+    to its checkpoint, read on that checkpoint's business date."""
+    return {"profile": "fineract", "source": f"{case.source.path} {case.source.scenario}",
+            "terms": {k: v for k, v in case.terms.items() if not k.startswith("_note")},
+            "events": [{"seq": e.seq, "type": e.type, **e.data} for e in case.events[:until]],
+            "as_of": _read_on(case, until).isoformat()}
+
+
+def _read_on(case: Case, until: int) -> date:
+    """The business date of the checkpoint after `until` steps (the last date set when it names none)."""
+    named = [cp.business_date for cp in case.expected if cp.after_event == until and cp.business_date]
+    return named[0] if named else max(d for e in case.events[:until] if (d := e.date()) is not None)
+
+
+def _by_feature(*features: str) -> Case:
+    return next(c for c in SUPPORTED if set(features) <= set(c.features))
+
+
+@pytest.mark.parametrize("features", [
+    ("progressive", "interest_recalculation"),  # Terms.progressive with P8
+    ("cumulative", "interest_recalculation", "rest_same_as_repayment_period"),  # cumulative_recalculation
+    ("compounding_interest",),  # cumulative_recalculation with interest compounded (R3)
+    ("multi_disbursement", "cumulative"),  # tranches
+    ("down_payment_auto",),  # a down payment collected at disbursement
+    ("strategy:advanced-payment-allocation-strategy",),  # paymentAllocation
+    ("payoff",),  # the payoff step
+], ids=lambda f: "+".join(f))
+def test_a_golden_case_replayed_through_the_cli_gives_the_fold_s_figures(tmp_path: Path,
+                                                                         features: tuple[str, ...]) -> None:
+    case = _by_feature(*features)
+    checkpoint = case.expected[-1]
+    document = _case_document(case, checkpoint.after_event)
+    path = tmp_path / "loan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["loan", "replay", str(path)])
+    assert result.exit_code == 0, result.output
+    terms = fineract.terms_from_fineract(document["terms"])
+    history = fineract.events_from_fineract(document["events"], terms.currency, terms=terms,
+                                            strategies=fineract.transaction_strategies(document["terms"]))
+    folded = fold(terms, history.events, as_of=date.fromisoformat(document["as_of"]))
+    assert json.loads(result.stdout) == json.loads(state_read(folded).model_dump_json())
+
+
+def test_rp01_replayed_through_the_cli_compounds_the_overdue_interest() -> None:
+    # LoanRepayment.feature line 582: Fineract's January 2023 row is 833.57 + 28.43.
+    case = next(c for c in CASES if c.source.scenario.startswith("RP01 "))
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(_case_document(case, len(case.events))))
+    assert result.exit_code == 0, result.output
+    january = next(r for r in json.loads(result.stdout)["installments"] if r["due_date"] == "2023-01-01")
+    assert (january["due"]["principal"], january["due"]["interest"]) == ("833.57", "28.43")
