@@ -357,7 +357,9 @@ def regenerated(*, rule: CumulativeRecalculation, disbursements: Sequence[tuple[
         early = 0
         early_reductions = []
         early_payments: list[_Payment] = []
-        while queue and queue[0].on < due:
+        # Under a same-as-repayment rest a payment inside the period counts from the due date: Fineract
+        # takes it after the row is built, like one dated on the due date (below).
+        while queue and queue[0].on < due and rule.rest is RestFrequency.DAILY:
             payment = queue.pop(0)
             left, off, interest_paid = _pay(owed, payment, strategy, currency)
             book.paid_interest(_rest_day(rule, payment.on, due_dates), interest_paid)
@@ -410,9 +412,9 @@ def regenerated(*, rule: CumulativeRecalculation, disbursements: Sequence[tuple[
         extra = row_principal - normal
         if not last:
             # Payments dated on this due date: the rows so far first, the rest added to this row.
-            while queue and queue[0].on == due:
+            while queue and queue[0].on <= due:
                 payment = queue.pop(0)
-                left, off, interest_paid = _pay(owed, payment, strategy, currency)
+                left, off, interest_paid = _pay(owed, payment, strategy, currency, ahead=payment.on < due)
                 book.paid_interest(_rest_day(rule, payment.on, due_dates), interest_paid)
                 if left:
                     left = min(left, balance)

@@ -120,6 +120,21 @@ def test_tranches_keep_the_approved_amount_s_installment() -> None:
     assert refused.value.code == "cumulative_recalculation_not_reproduced"
 
 
+def test_under_a_same_as_repayment_rest_a_payment_inside_a_period_is_taken_after_the_row_is_built() -> None:
+    # AbstractCumulativeLoanScheduleGenerator.handleRecalculationForNonDueDateTransactions takes a
+    # payment before the row only when its rest date is before the due date; under a
+    # same-as-repayment rest that is the due date, so handleRecalculationForTransactions takes it
+    # once the row is built: it pays the row (862.00) and what is left (1,138.00) is added to the
+    # row's principal, the rest re-amortised.  (No Fineract case asserts it: RP14 pays 200.00.)
+    terms = replace(TERMS, cumulative_recalculation=CumulativeRecalculation(
+        rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.REDUCE_INSTALLMENT))
+    paid = Repayment(id="r", on=date(2022, 11, 20), amount=cny("2000.00"))
+    state = fold(terms, [DISBURSED, paid], as_of=paid.on)
+    assert rows(state)[0] == ("1950.68", "49.32")
+    assert state.installments[0].outstanding.total.is_zero
+    assert sum(i.due.principal.minor for i in state.installments) == 500_000
+
+
 def test_compounding_dates_follow_their_calendar_from_the_expected_disbursement() -> None:
     dues = [date(2023, 2, 1), date(2023, 3, 1)]
     assert InterestCompounding(unit=CompoundingUnit.DAYS, every=30).dates(date(2023, 1, 1), dues, dues[-1]) == [
