@@ -21,9 +21,10 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   ``isInterestRecalculationEnabled``, ADJUST_LAST_UNPAID_PERIOD with overdue principal back in
   the balance at a daily or same-as-repayment rest (P8); a cumulative declining loan with
   ``isInterestRecalculationEnabled`` has its schedule regenerated as Fineract's cumulative
-  generator does (`Terms.cumulative_recalculation`, R1-R2) for the reschedule strategies
-  REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, no
-  compounding, a daily or same-as-repayment rest;
+  generator does (`Terms.cumulative_recalculation`, R1-R3) for the reschedule strategies
+  REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, a daily or
+  same-as-repayment rest, no compounding or INTEREST compounded daily, monthly or on the due
+  dates (interest calculated daily);
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when

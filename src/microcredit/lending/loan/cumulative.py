@@ -1,4 +1,4 @@
-"""Fineract's cumulative generator with interest recalculation (rules R1-R2 of docs/fineract-profile.md).
+"""Fineract's cumulative generator with interest recalculation (rules R1-R3 of docs/fineract-profile.md).
 
 A named convention of `Terms` (`Terms.cumulative_recalculation`), set only by the `fineract`
 profile: on every repayment, and when the loan is read, Fineract regenerates the whole
@@ -7,16 +7,21 @@ the schedule as it builds it (``AbstractCumulativeLoanScheduleGenerator.generate
 ``handleRecalculationForTransactions``), then allocates every transaction again over the
 result.  `regenerated` is that generator; the fold replays the payments over its rows.
 
-What it reproduces (from RP02-RP15 of LoanRepayment.feature and the same-as-repayment cases of
-LoanInterestRecalculationCOBTest; docs/fineract-profile.md §4 and §9):
+What it reproduces (RP01-RP16 of LoanRepayment.feature and the four cumulative cases of
+LoanInterestRecalculationCOBTest; the rules first read off them, then checked against
+``AbstractCumulativeLoanScheduleGenerator`` -- docs/fineract-profile.md §4 and §9 cite the
+methods):
 
 - A transaction belongs to the period ``[start, due)`` its date falls in.  It first pays what
   the installments built so far owe (by the loan's strategy); the rest is an early payment.
 - An early payment dated on a due date (the start of the next period) is added to that due
-  date's installment's principal.  One dated inside a period reduces the principal the
-  period's interest is counted on from its date (daily rest) or from the due date (same as
-  repayment rest), and the installment's principal is the level installment less its interest,
-  or the early payment when that is more.
+  date's installment's principal.  Under a daily rest one dated inside a period reduces the
+  principal the period's interest is counted on from its date, and the installment's principal
+  is the level installment less its interest, or the early payment when that is more
+  (``handleRecalculationForNonDueDateTransactions``, ``updateAmountsBasedOnCurrentEarlyPayments``).
+  Under a same-as-repayment rest its rest date is the due date, so it is taken once the row is
+  built, like one on the due date: it pays the row and the rest is added to its principal
+  (``handleRecalculationForTransactions``).
 - A row's interest is split at each change of that principal; each piece is rounded on its own
   (HALF_EVEN, K3) before they are added.
 - The row running on the day of the recalculation (the payment's day, or the day the loan is
@@ -33,6 +38,13 @@ LoanInterestRecalculationCOBTest; docs/fineract-profile.md §4 and §9):
 - The last row (or the row that reaches the balance) takes the principal left (K5).
 - A tranche raises the balance from its day (from the next row when dated on a due date); the
   level installment of a loan that takes tranches is the approved amount's (K11, RP16).
+- With `CumulativeRecalculation.compounding`, interest is compounded into the balance on its
+  calendar (`InterestCompounding`, R3; RP01 and the daily-rest COB cases).
+
+Fineract keeps the installments due before a repayment's date as its last regeneration left
+them (``rescheduleNextInstallments``, ``fetchRetainedInstallments``); this generator recomputes
+them on the scheduled balance, which is the same unless a regeneration in between charged one
+of them overdue interest (no golden case has such a history; docs/fineract-profile.md §9).
 """
 
 from __future__ import annotations
