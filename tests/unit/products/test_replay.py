@@ -311,12 +311,18 @@ def test_a_golden_case_replayed_through_the_cli_gives_the_fold_s_figures(tmp_pat
 
 
 def test_rp01_replayed_through_the_cli_compounds_the_overdue_interest() -> None:
-    # LoanRepayment.feature line 582: Fineract's January 2023 row is 833.57 + 28.43.
+    # docs/examples/replay/fineract_compounding.json is RP01 (LoanRepayment.feature lines 582-603):
+    # Fineract asserts these rows, the January 2023 one 833.57 + 28.43.
     case = next(c for c in CASES if c.source.scenario.startswith("RP01 "))
-    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(_case_document(case, len(case.events))))
+    example = DOCS / "examples" / "replay" / "fineract_compounding.json"
+    assert json.loads(example.read_text(encoding="utf-8"))["events"] == _case_document(case, len(case.events))["events"]
+    result = runner.invoke(app, ["loan", "replay", str(example)])
     assert result.exit_code == 0, result.output
-    january = next(r for r in json.loads(result.stdout)["installments"] if r["due_date"] == "2023-01-01")
-    assert (january["due"]["principal"], january["due"]["interest"]) == ("833.57", "28.43")
+    rows = [(r["due_date"], r["due"]["principal"], r["due"]["interest"])
+            for r in json.loads(result.stdout)["installments"]]
+    assert rows == [("2022-10-01", "812.68", "49.32"), ("2022-11-01", "819.32", "42.68"),
+                    ("2022-12-01", "828.78", "33.22"), ("2023-01-01", "833.57", "28.43"),
+                    ("2023-02-01", "844.62", "17.38"), ("2023-03-01", "861.03", "7.93")]
 
 
 # Our form: each convention of `Terms` through `servicing` (the schema servicing stores loans with).
