@@ -890,6 +890,12 @@ class LoanReplay(InputSchema):
             raise field_error("recalculated_schedule_terms", "cumulative_recalculation and progressive are "
                               "schedules of a declining-balance loan with equal installments",
                               "累计重算与渐进式计算只适用于等额本息、递减余额的贷款")
+        cumulative = value.cumulative_recalculation
+        if (terms is not None and cumulative is not None and cumulative.compounding is not None
+                and terms.interest_calculation != "daily"):
+            raise field_error("compounding_needs_daily_interest", "interest is compounded on a loan whose interest "
+                              "is calculated daily (terms.interest_calculation: daily) only",
+                              "仅按日计息的贷款可设复利")
         if terms is not None and value.most_outstanding is not None and value.most_outstanding < terms.amount:
             raise field_error("most_outstanding_below_amount", "most_outstanding cannot be below terms.amount",
                               "最高未偿金额不能低于合同金额")

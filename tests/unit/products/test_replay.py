@@ -405,6 +405,9 @@ def test_each_convention_of_our_form_replays_to_the_fold_of_those_terms(tmp_path
     ({"cumulative_recalculation": {"rest": "weekly", "early_payment": "reduce_installment"}}, {},
      "servicing.cumulative_recalculation.rest", "literal_error"),
     ({"tranches": True, "most_outstanding": "9000.00"}, {}, "servicing", "most_outstanding_below_amount"),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment",
+                                   "compounding": {"unit": "same_as_repayment"}}},
+     {"interest_calculation": "same_as_repayment"}, "servicing", "compounding_needs_daily_interest"),
 ])
 def test_a_convention_the_engine_cannot_take_is_refused_naming_the_field_and_code(
         servicing: dict[str, Any], terms: dict[str, Any], where: str, code: str) -> None:
