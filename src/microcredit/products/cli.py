@@ -85,7 +85,7 @@ def _read_source(source: str) -> str:
 def _print_problems(out: Console, exc: ValidationError, whole: str) -> None:
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or whole
-        out.print(f"[red]error:[/red] {field}: {error['msg']}")
+        out.print(f"[red]error:[/red] {field}: {error['msg']} (code {error['type']})")
 
 
 def replay_command(source: str = "-", *, console: Console | None = None) -> None:

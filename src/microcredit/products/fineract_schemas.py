@@ -4,9 +4,12 @@ A document with ``"profile": "fineract"`` gives the loan as Apache Fineract crea
 (``principal``, ``numberOfRepayments``, ``interestRatePerPeriod`` with
 ``interestRateFrequencyType``, ``transactionProcessingStrategyCode`` ...) and what happens to
 it as the steps of a Fineract scenario (``disburse``, ``transaction``, ``undo_transaction``,
-``add_charge`` ...), numbered by ``seq``.  The shapes here are the JSON Schema's; the
-meaning (and every refusal a shape cannot express) is `lending.fineract`'s, which names the
-field it refuses.  The state printed is the same `LoanStateRead` as for our own terms.
+``add_charge`` ...), numbered by ``seq``.  The shapes here are the JSON Schema's: Fineract's own
+parameter names and enum values, every one Fineract has for what the profile reads (the
+schedule types, the strategies, the recalculation and compounding options ...).  Which of
+those the profile reproduces is decided in one place, `lending.fineract.terms_from_fineract`
+(and `events_from_fineract` for the steps), which names the field it refuses; nothing here
+repeats those rules.  The state printed is the same `LoanStateRead` as for our own terms.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ DecimalText = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", max_length=20)]
 Seq = Annotated[int, Field(ge=1, le=100_000, description="The step's number; undo_transaction names one by it")]
 SourceLine = Annotated[int | None, Field(default=None, ge=1, description="The Fineract source line it is taken from")]
 Unit = Literal["DAYS", "WEEKS", "MONTHS"]
+Frequency = Literal["SAME_AS_REPAYMENT_PERIOD", "DAILY", "WEEKLY", "MONTHLY"]
+"""Fineract's ``RecalculationFrequencyType`` (rest and compounding)."""
+
+
+class PaymentAllocationRule(InputSchema):
+    """One rule of the advanced payment allocation strategy (Fineract ``paymentAllocation``)."""
+
+    transactionType: str = Field(min_length=1, max_length=40)  # noqa: N815
+    futureInstallmentAllocationRule: Literal[  # noqa: N815
+        "NEXT_INSTALLMENT", "LAST_INSTALLMENT", "NEXT_LAST_INSTALLMENT", "REAMORTIZATION"]
+    paymentAllocationOrder: list[str] = Field(min_length=1, max_length=20)  # noqa: N815
 
 
 class FineractTerms(InputSchema):
@@ -55,9 +69,12 @@ class FineractTerms(InputSchema):
         "mifos-standard-strategy",
         "due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy",
         "due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
+        "advanced-payment-allocation-strategy",
     ]
-    loanScheduleType: Literal["CUMULATIVE"] = "CUMULATIVE"  # noqa: N815
-    loanScheduleProcessingType: Literal["HORIZONTAL"] | None = None  # noqa: N815
+    paymentAllocation: list[PaymentAllocationRule] | None = Field(  # noqa: N815
+        default=None, max_length=10, description="The advanced strategy's rules, one per transaction type")
+    loanScheduleType: Literal["CUMULATIVE", "PROGRESSIVE"] = "CUMULATIVE"  # noqa: N815
+    loanScheduleProcessingType: Literal["HORIZONTAL", "VERTICAL"] | None = None  # noqa: N815
     repaymentStartDateType: Literal["DISBURSEMENT_DATE"] | None = None  # noqa: N815
     roundingMode: Literal["HALF_EVEN"] = "HALF_EVEN"  # noqa: N815
     multiDisburseLoan: bool | None = None  # noqa: N815
@@ -66,7 +83,22 @@ class FineractTerms(InputSchema):
     enableDownPayment: bool | None = None  # noqa: N815
     disbursedAmountPercentageForDownPayment: DecimalText | None = None  # noqa: N815
     enableAutoRepaymentForDownPayment: bool | None = None  # noqa: N815
-    isInterestRecalculationEnabled: Literal[False] | None = None  # noqa: N815
+    isInterestRecalculationEnabled: bool | None = None  # noqa: N815
+    rescheduleStrategyMethod: Literal[  # noqa: N815
+        "RESCHEDULE_NEXT_REPAYMENTS", "REDUCE_NUMBER_OF_INSTALLMENTS", "REDUCE_EMI_AMOUNT", "ADJUST_LAST_UNPAID_PERIOD",
+    ] | None = None
+    interestRecalculationCompoundingMethod: Literal[  # noqa: N815
+        "NONE", "INTEREST", "FEE", "INTEREST_AND_FEE"] | None = None
+    recalculationRestFrequencyType: Frequency | None = None  # noqa: N815
+    recalculationRestFrequencyInterval: int | None = Field(default=None, ge=1, le=366)  # noqa: N815
+    recalculationCompoundingFrequencyType: Frequency | None = None  # noqa: N815
+    recalculationCompoundingFrequencyInterval: int | None = Field(default=None, ge=1, le=366)  # noqa: N815
+    recalculationCompoundingFrequencyOnDayType: int | None = Field(default=None, ge=1, le=31)  # noqa: N815
+    preClosureInterestCalculationStrategy: Literal[  # noqa: N815
+        "TILL_PRE_CLOSURE_DATE", "TILL_REST_FREQUENCY_DATE"] | None = None
+    isArrearsBasedOnOriginalSchedule: bool | None = None  # noqa: N815
+    isCompoundingToBePostedAsTransaction: bool | None = None  # noqa: N815
+    allowCompoundingOnEod: bool | None = None  # noqa: N815
     allowPartialPeriodInterestCalcualtion: bool | None = None  # noqa: N815 -- sic, Fineract's spelling
     principalThresholdForLastInstallment: int | None = None  # noqa: N815
     product: str | None = Field(default=None, max_length=120)
@@ -163,6 +195,40 @@ class UndoLastDisbursal(_Step):
     type: Literal["undo_last_disbursal"]
 
 
+class Payoff(_Step):
+    """The loan paid off: the amount Fineract's prepayLoan template asks on ``date``."""
+
+    type: Literal["payoff"]
+    date: dt.date
+    paymentType: str | None = Field(default=None, max_length=60)  # noqa: N815
+    note: str | None = Field(default=None, max_length=400)
+
+
+class GlobalConfiguration(_Step):
+    """A tenant switch (the profile takes business dates enabled only)."""
+
+    type: Literal["global_configuration"]
+    name: str = Field(min_length=1, max_length=80)
+    enabled: bool
+    value: int | None = None
+
+
+class CobWorkflow(_Step):
+    """A step added to or removed from the close of business (moves no money)."""
+
+    type: Literal["cob_workflow"]
+    step: str = Field(min_length=1, max_length=80)
+    action: Literal["add", "remove"]
+
+
+class RunJob(_Step):
+    """A Fineract job run on a business date (moves no money in the profile)."""
+
+    type: Literal["run_job"]
+    job: str = Field(min_length=1, max_length=80)
+    business_date: dt.date | None = None
+
+
 class InlineCob(_Step):
     """A close of business run for the loan (moves no money in the profile)."""
 
@@ -175,7 +241,9 @@ FineractStep = Annotated[
     | Annotated[Approve, Tag("approve")] | Annotated[Disburse, Tag("disburse")]
     | Annotated[Transaction, Tag("transaction")] | Annotated[UndoTransaction, Tag("undo_transaction")]
     | Annotated[AddCharge, Tag("add_charge")] | Annotated[InlineCob, Tag("inline_cob")]
-    | Annotated[UndoDisbursal, Tag("undo_disbursal")] | Annotated[UndoLastDisbursal, Tag("undo_last_disbursal")],
+    | Annotated[UndoDisbursal, Tag("undo_disbursal")] | Annotated[UndoLastDisbursal, Tag("undo_last_disbursal")]
+    | Annotated[Payoff, Tag("payoff")] | Annotated[GlobalConfiguration, Tag("global_configuration")]
+    | Annotated[CobWorkflow, Tag("cob_workflow")] | Annotated[RunJob, Tag("run_job")],
     Discriminator(type_tag),
 ]
 

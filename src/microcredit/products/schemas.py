@@ -575,6 +575,33 @@ class ServicingConventions(InputSchema):
         description="Interest recalculated on the balance actually outstanding (late principal keeps earning "
         "the contract rate; principal paid ahead stops earning); none: the schedule's interest only",
     )
+    progressive: ProgressiveConventions | None = Field(
+        default=None,
+        description="The progressive EMI calculator's schedule (Fineract's PROGRESSIVE loans with interest): the EMI "
+        "and each period's interest follow the balance actually outstanding; none: the contract's schedule",
+    )
+    cumulative_recalculation: CumulativeRecalculationConventions | None = Field(
+        default=None,
+        description="Fineract's cumulative schedule regenerated with interest recalculation on every repayment and "
+        "when read (a declining-balance, equal-installment loan; its level installment is Fineract's PMT at a "
+        "30-day-month rate); none: the contract's schedule",
+    )
+    charges_after_maturity: Literal["last_installment", "extra_installment"] | None = Field(
+        default=None, description="Where a charge due after the last due date is owed: with the last installment "
+        "(default) or in an installment of its own (Fineract's N+1)")
+    charges_with_down_payment: bool | None = Field(
+        default=None, description="A charge due on a disbursement day is owed with that day's down payment "
+        "(default) or, false, with the next regular installment (Fineract)")
+    tranche_replays_payments: bool | None = Field(
+        default=None, description="On a tranche, allocate every payment again over the re-amortised schedule "
+        "(Fineract); default: a tranche that would re-amortise installments paid ahead is refused")
+    down_payment_rounded_to_multiple: bool | None = Field(
+        default=None, description="Round the down payment to terms.installment_multiple (Fineract)")
+    down_payment_by_strategy: bool | None = Field(
+        default=None, description="What is collected at disbursement pays what is due by the strategy, oldest "
+        "first (Fineract's automatic down payment transaction)")
+    most_outstanding: PositiveMoney | None = Field(
+        default=None, description="The most that may be outstanding after a tranche (default terms.amount)")
     expected_disbursements: list[PlannedDisbursementItem] = Field(
         default_factory=list, max_length=60,
         description="The disbursements the contract plans, in order (the first, then each tranche; more than one "
@@ -594,6 +621,38 @@ class ServicingConventions(InputSchema):
                               "计划放款日期须逐笔递增")
         return value
 
+    @field_validator("cumulative_recalculation")
+    @classmethod
+    def _one_schedule(cls, value: CumulativeRecalculationConventions | None,
+                      info: ValidationInfo) -> CumulativeRecalculationConventions | None:
+        if value is not None and (info.data.get("recalculation") is not None
+                                  or info.data.get("progressive") is not None):
+            raise field_error("one_recalculation", "give one of recalculation, progressive and "
+                              "cumulative_recalculation",
+                              "recalculation、progressive、cumulative_recalculation 只能选一")
+        if value is not None and info.data.get("down_payment_percent") is not None:
+            raise field_error("cumulative_recalculation_down_payment", "the cumulative recalculation takes no down "
+                              "payment", "累计重算不支持首付")
+        if value is not None and info.data.get("overpayment") == "prepay_principal":
+            raise field_error("cumulative_recalculation_prepay_principal", "the cumulative recalculation re-amortises "
+                              "early payments itself: not with overpayment prepay_principal",
+                              "累计重算自行处理提前还款，不能与 prepay_principal 同用")
+        return value
+
+    @field_validator("progressive")
+    @classmethod
+    def _progressive_alone(cls, value: ProgressiveConventions | None,
+                           info: ValidationInfo) -> ProgressiveConventions | None:
+        if value is not None and info.data.get("recalculation") is not None:
+            raise field_error("one_recalculation", "the progressive calculator has its own recalculation "
+                              "(progressive.overdue_rest): not with recalculation",
+                              "渐进式计算自带重算（progressive.overdue_rest），不能与 recalculation 同用")
+        if value is not None and info.data.get("overpayment") == "prepay_principal":
+            raise field_error("progressive_prepay_principal", "the progressive calculator does not re-amortise a "
+                              "prepaid principal: not with overpayment prepay_principal",
+                              "渐进式计算不支持 prepay_principal")
+        return value
+
 
 class RecalculationConventions(InputSchema):
     """Interest recalculation (Fineract's isInterestRecalculationEnabled and its options)."""
@@ -607,6 +666,47 @@ class RecalculationConventions(InputSchema):
     pre_closure: Literal["till_pre_closure_date", "till_rest_date"] = Field(
         description="How far a payoff quote charges interest"
     )
+
+
+class ProgressiveConventions(InputSchema):
+    """The progressive EMI calculator's schedule (docs/fineract-profile.md §5, P1-P8)."""
+
+    days_in_year: Literal["actual", "360", "364", "365"] = Field(
+        description="The calculator's year: actual counts each year's own days")
+    overdue_rest: Literal["daily", "same_as_repayment"] | None = Field(
+        default=None, description="Overdue principal put back into the running period's balance until the day the "
+        "loan is read or paid (daily) or until the period's due date; none: no recalculation")
+    pre_closure: Literal["till_pre_closure_date", "till_rest_date"] = Field(
+        default="till_pre_closure_date", description="How far a payment ahead and the payoff quote count interest")
+
+
+class InterestCompoundingConventions(InputSchema):
+    """Interest compounded into the balance on a calendar (Fineract's compounding INTEREST, R3)."""
+
+    unit: Literal["same_as_repayment", "days", "months"] = Field(
+        description="The compounding dates: the due dates, or every `every` days or months from terms.start_date")
+    every: int = Field(default=1, ge=1, le=366)
+    day_of_month: int | None = Field(default=None, ge=1, le=28,
+                                     description="The day of the month of a monthly compounding")
+
+    @model_validator(mode="after")
+    def _day_for_months(self) -> Self:
+        if self.day_of_month is not None and self.unit != "months":
+            raise field_error("compounding_day_of_month", "day_of_month is for a monthly compounding only",
+                              "只有按月复利可指定日期")
+        return self
+
+
+class CumulativeRecalculationConventions(InputSchema):
+    """Fineract's regenerated cumulative schedule (docs/fineract-profile.md §4 and §9, R1-R3)."""
+
+    rest: Literal["daily", "same_as_repayment"] = Field(
+        description="From when a payment lowers the balance that earns interest")
+    early_payment: Literal["reduce_installment", "shorten_term", "next_principal"] = Field(
+        description="What an early payment does to the later installments (Fineract's REDUCE_EMI_AMOUNT, "
+        "REDUCE_NUMBER_OF_INSTALLMENTS, RESCHEDULE_NEXT_REPAYMENTS)")
+    compounding: InterestCompoundingConventions | None = Field(
+        default=None, description="Interest compounded on a calendar; none: no compounding")
 
 
 class _EventItem(InputSchema):
@@ -785,6 +885,20 @@ class LoanReplay(InputSchema):
     @classmethod
     def _plan_within_the_amount(cls, value: ServicingConventions, info: ValidationInfo) -> ServicingConventions:
         terms = info.data.get("terms")
+        if terms is not None and (value.cumulative_recalculation is not None or value.progressive is not None) and (
+                terms.repayment_method != "equal_installment" or terms.interest_method != "declining_balance"):
+            raise field_error("recalculated_schedule_terms", "cumulative_recalculation and progressive are "
+                              "schedules of a declining-balance loan with equal installments",
+                              "累计重算与渐进式计算只适用于等额本息、递减余额的贷款")
+        cumulative = value.cumulative_recalculation
+        if (terms is not None and cumulative is not None and cumulative.compounding is not None
+                and terms.interest_calculation != "daily"):
+            raise field_error("compounding_needs_daily_interest", "interest is compounded on a loan whose interest "
+                              "is calculated daily (terms.interest_calculation: daily) only",
+                              "仅按日计息的贷款可设复利")
+        if terms is not None and value.most_outstanding is not None and value.most_outstanding < terms.amount:
+            raise field_error("most_outstanding_below_amount", "most_outstanding cannot be below terms.amount",
+                              "最高未偿金额不能低于合同金额")
         planned = value.expected_disbursements
         if terms is not None and planned and sum(p.amount.minor for p in planned) > terms.amount.minor:
             raise field_error("planned_above_amount", "the planned disbursements add up to more than terms.amount",

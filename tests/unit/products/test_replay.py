@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,13 +15,25 @@ from typer.testing import CliRunner
 
 from microcredit.cli import app
 from microcredit.lending import fineract
+from microcredit.lending.daycount import DaysInYear
+from microcredit.lending.loan import ChargesAfterMaturity, PreClosure, ProgressiveInterest, RestFrequency, fold
+from microcredit.lending.loan.cumulative import (
+    CompoundingUnit,
+    CumulativeRecalculation,
+    EarlyPayment,
+    InterestCompounding,
+)
+from microcredit.lending.loan.terms import DownPayment
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule import FlatInterest, MultipleRounding
+from microcredit.lending.schedule.model import LevelInstallment
 from microcredit.products.errors import LoanEventRefused
 from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import LoanReplay, loan_replay_schema, parse_loan_replay
 from microcredit.products.service import offline_calendars
-from microcredit.products.service.replay import replay
+from microcredit.products.service.replay import event_of, replay, state_read, terms_of
+from tests.unit.lending.fineract.cases import Case
+from tests.unit.lending.fineract.test_profile import CASES, SUPPORTED
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 EXAMPLE = DOCS / "examples" / "replay" / "equal_installment.json"
@@ -149,10 +163,13 @@ def test_a_fineract_parameter_the_profile_does_not_know_is_refused_by_name() -> 
 
 
 def test_a_fineract_value_the_profile_does_not_reproduce_is_refused_by_name() -> None:
-    document = _fineract_document(terms={**_fineract_document()["terms"], "loanScheduleType": "PROGRESSIVE"})
+    # interest recalculated on a flat loan: the schema takes Fineract's parameter, the profile refuses it
+    document = _fineract_document(terms={**_fineract_document()["terms"], "isInterestRecalculationEnabled": True,
+                                         "rescheduleStrategyMethod": "REDUCE_EMI_AMOUNT",
+                                         "recalculationRestFrequencyType": "DAILY"})
     result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
     assert result.exit_code == 2
-    assert "terms.loanScheduleType" in result.output
+    assert "terms.interestType" in result.output
 
 
 def test_a_fineract_step_the_profile_does_not_replay_is_refused_by_name() -> None:
@@ -247,3 +264,159 @@ def test_a_plan_that_cannot_be_kept_is_refused_naming_the_field(servicing: dict[
     error = refused.value.errors()[0]
     assert error["type"] == code
     assert error["loc"][0] == "servicing"
+
+
+def _case_document(case: Case, until: int) -> dict[str, Any]:
+    """A golden case as a replay document: its terms (without the cases' own notes) and its steps up
+    to its checkpoint, read on that checkpoint's business date."""
+    return {"profile": "fineract", "source": f"{case.source.path} {case.source.scenario}",
+            "terms": {k: v for k, v in case.terms.items() if not k.startswith("_note")},
+            "events": [{"seq": e.seq, "type": e.type, **e.data} for e in case.events[:until]],
+            "as_of": _read_on(case, until).isoformat()}
+
+
+def _read_on(case: Case, until: int) -> date:
+    """The business date of the checkpoint after `until` steps (the last date set when it names none)."""
+    named = [cp.business_date for cp in case.expected if cp.after_event == until and cp.business_date]
+    return named[0] if named else max(d for e in case.events[:until] if (d := e.date()) is not None)
+
+
+def _by_feature(*features: str) -> Case:
+    return next(c for c in SUPPORTED if set(features) <= set(c.features))
+
+
+@pytest.mark.parametrize("features", [
+    ("progressive", "interest_recalculation"),  # Terms.progressive with P8
+    ("cumulative", "interest_recalculation", "rest_same_as_repayment_period"),  # cumulative_recalculation
+    ("compounding_interest",),  # cumulative_recalculation with interest compounded (R3)
+    ("multi_disbursement", "cumulative"),  # tranches
+    ("down_payment_auto",),  # a down payment collected at disbursement
+    ("strategy:advanced-payment-allocation-strategy",),  # paymentAllocation
+    ("payoff",),  # the payoff step
+], ids=lambda f: "+".join(f))
+def test_a_golden_case_replayed_through_the_cli_gives_the_fold_s_figures(tmp_path: Path,
+                                                                         features: tuple[str, ...]) -> None:
+    case = _by_feature(*features)
+    checkpoint = case.expected[-1]
+    document = _case_document(case, checkpoint.after_event)
+    path = tmp_path / "loan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["loan", "replay", str(path)])
+    assert result.exit_code == 0, result.output
+    terms = fineract.terms_from_fineract(document["terms"])
+    history = fineract.events_from_fineract(document["events"], terms.currency, terms=terms,
+                                            strategies=fineract.transaction_strategies(document["terms"]))
+    folded = fold(terms, history.events, as_of=date.fromisoformat(document["as_of"]))
+    assert json.loads(result.stdout) == json.loads(state_read(folded).model_dump_json())
+
+
+def test_rp01_replayed_through_the_cli_compounds_the_overdue_interest() -> None:
+    # docs/examples/replay/fineract_compounding.json is RP01 (LoanRepayment.feature lines 582-603):
+    # Fineract asserts these rows, the January 2023 one 833.57 + 28.43.
+    case = next(c for c in CASES if c.source.scenario.startswith("RP01 "))
+    example = DOCS / "examples" / "replay" / "fineract_compounding.json"
+    assert json.loads(example.read_text(encoding="utf-8"))["events"] == _case_document(case, len(case.events))["events"]
+    result = runner.invoke(app, ["loan", "replay", str(example)])
+    assert result.exit_code == 0, result.output
+    rows = [(r["due_date"], r["due"]["principal"], r["due"]["interest"])
+            for r in json.loads(result.stdout)["installments"]]
+    assert rows == [("2022-10-01", "812.68", "49.32"), ("2022-11-01", "819.32", "42.68"),
+                    ("2022-12-01", "828.78", "33.22"), ("2023-01-01", "833.57", "28.43"),
+                    ("2023-02-01", "844.62", "17.38"), ("2023-03-01", "861.03", "7.93")]
+
+
+# Our form: each convention of `Terms` through `servicing` (the schema servicing stores loans with).
+OURS: dict[str, Any] = {
+    "terms": {"amount": "10000.00", "annual_rate": "12", "repayment_method": "equal_installment", "term": 6,
+              "start_date": "2025-01-15", "interest_calculation": "daily", "day_count": "ACT/365F",
+              "rounding": "half_even", "installment_multiple": "1.00"},
+    "servicing": {"overpayment": "pay_next_installments"},
+    "events": [{"type": "disbursement", "id": "d", "on": "2025-01-15", "amount": "10000.00"},
+               {"type": "repayment", "id": "r1", "on": "2025-02-10", "amount": "1800.00"},
+               {"type": "repayment", "id": "r2", "on": "2025-04-02", "amount": "900.00"}],
+    "as_of": "2025-04-20",
+}
+
+
+def _ours(**servicing: Any) -> dict[str, Any]:
+    return {**OURS, "servicing": {**OURS["servicing"], **servicing}}
+
+
+@pytest.mark.parametrize(("servicing", "option"), [
+    ({"progressive": {"days_in_year": "actual", "overdue_rest": "daily"}},
+     {"progressive": ProgressiveInterest(days_in_year=DaysInYear.ACTUAL, overdue_rest=RestFrequency.DAILY)}),
+    ({"progressive": {"days_in_year": "360", "overdue_rest": "same_as_repayment", "pre_closure": "till_rest_date"}},
+     {"progressive": ProgressiveInterest(days_in_year=DaysInYear.D360, overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
+                                         pre_closure=PreClosure.TILL_REST_DATE)}),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment"}},
+     {"cumulative_recalculation": CumulativeRecalculation(rest=RestFrequency.DAILY,
+                                                          early_payment=EarlyPayment.REDUCE_INSTALLMENT)}),
+    ({"cumulative_recalculation": {"rest": "same_as_repayment", "early_payment": "next_principal",
+                                   "compounding": {"unit": "months", "day_of_month": 1}}},
+     {"cumulative_recalculation": CumulativeRecalculation(
+         rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.NEXT_PRINCIPAL,
+         compounding=InterestCompounding(unit=CompoundingUnit.MONTHS, day_of_month=1))}),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "shorten_term",
+                                   "compounding": {"unit": "days", "every": 30}}},
+     {"cumulative_recalculation": CumulativeRecalculation(
+         rest=RestFrequency.DAILY, early_payment=EarlyPayment.SHORTEN_TERM,
+         compounding=InterestCompounding(unit=CompoundingUnit.DAYS, every=30))}),
+    ({"charges_after_maturity": "extra_installment", "charges_with_down_payment": False},
+     {"charges_after_maturity": ChargesAfterMaturity.EXTRA_INSTALLMENT, "charges_with_down_payment": False}),
+    ({"tranches": True, "tranche_replays_payments": True, "most_outstanding": "12000.00"},
+     {"tranches": True, "tranche_replays_payments": True, "most_outstanding": Money.parse("12000.00", "CNY")}),
+    ({"down_payment_percent": "10", "down_payment_collected": True, "down_payment_rounded_to_multiple": True,
+      "down_payment_by_strategy": True},
+     {"down_payment": DownPayment(percent=Decimal("10"), collected_at_disbursement=True,
+                                  rounded_to_installment_multiple=True, collected_by_strategy=True)}),
+], ids=["progressive", "progressive-360", "cumulative", "cumulative-compounding-monthly",
+        "cumulative-compounding-30-days", "charges", "tranches", "down-payment"])
+def test_each_convention_of_our_form_replays_to_the_fold_of_those_terms(tmp_path: Path, servicing: dict[str, Any],
+                                                                        option: dict[str, Any]) -> None:
+    document = _ours(**servicing)
+    path = tmp_path / "loan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["loan", "replay", str(path)])
+    assert result.exit_code == 0, result.output
+    base = terms_of(LoanReplay.model_validate(OURS), offline_calendars)
+    if "cumulative_recalculation" in option:  # Fineract's level installment comes with it (K4)
+        base = replace(base, contract=replace(base.contract, level_installment=LevelInstallment.NOMINAL_PMT))
+    expected = fold(replace(base, **option), [event_of(e) for e in LoanReplay.model_validate(document).events],
+                    as_of=date(2025, 4, 20))
+    assert json.loads(result.stdout) == json.loads(state_read(expected).model_dump_json())
+    plain = json.loads(runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(OURS)).stdout)
+    if "cumulative_recalculation" in option or "progressive" in option:  # the option changes the figures
+        assert json.loads(result.stdout)["installments"] != plain["installments"]
+
+
+@pytest.mark.parametrize(("servicing", "terms", "where", "code"), [
+    ({"recalculation": {"rest": "daily", "compounding": "none", "pre_closure": "till_pre_closure_date"},
+      "cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment"}}, {},
+     "servicing.cumulative_recalculation", "one_recalculation"),
+    ({"progressive": {"days_in_year": "actual"}, "overpayment": "prepay_principal"}, {},
+     "servicing.progressive", "progressive_prepay_principal"),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment"},
+      "down_payment_percent": "10"}, {}, "servicing.cumulative_recalculation", "cumulative_recalculation_down_payment"),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment"}},
+     {"repayment_method": "equal_principal"}, "servicing", "recalculated_schedule_terms"),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment",
+                                   "compounding": {"unit": "days", "day_of_month": 3}}}, {},
+     "servicing.cumulative_recalculation.compounding", "compounding_day_of_month"),
+    ({"cumulative_recalculation": {"rest": "weekly", "early_payment": "reduce_installment"}}, {},
+     "servicing.cumulative_recalculation.rest", "literal_error"),
+    ({"tranches": True, "most_outstanding": "9000.00"}, {}, "servicing", "most_outstanding_below_amount"),
+    ({"cumulative_recalculation": {"rest": "daily", "early_payment": "reduce_installment",
+                                   "compounding": {"unit": "same_as_repayment"}}},
+     {"interest_calculation": "same_as_repayment"}, "servicing", "compounding_needs_daily_interest"),
+])
+def test_a_convention_the_engine_cannot_take_is_refused_naming_the_field_and_code(
+        servicing: dict[str, Any], terms: dict[str, Any], where: str, code: str) -> None:
+    document = {**_ours(**servicing), "terms": {**OURS["terms"], **terms}}
+    with pytest.raises(ValidationError) as refused:
+        LoanReplay.model_validate(document)
+    errors = refused.value.errors()
+    assert any(".".join(map(str, e["loc"])).startswith(where) and e["type"] == code for e in errors), errors
+    result = runner.invoke(app, ["loan", "replay", "-"], input=json.dumps(document))
+    assert result.exit_code == 2
+    assert where in result.output
+    assert code in result.output

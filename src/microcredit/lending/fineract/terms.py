@@ -21,9 +21,10 @@ product's overlaid with the loan request's, as the golden cases hold them) and a
   ``isInterestRecalculationEnabled``, ADJUST_LAST_UNPAID_PERIOD with overdue principal back in
   the balance at a daily or same-as-repayment rest (P8); a cumulative declining loan with
   ``isInterestRecalculationEnabled`` has its schedule regenerated as Fineract's cumulative
-  generator does (`Terms.cumulative_recalculation`, R1-R2) for the reschedule strategies
-  REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, no
-  compounding, a daily or same-as-repayment rest;
+  generator does (`Terms.cumulative_recalculation`, R1-R3) for the reschedule strategies
+  REDUCE_EMI_AMOUNT, REDUCE_NUMBER_OF_INSTALLMENTS and RESCHEDULE_NEXT_REPAYMENTS, a daily or
+  same-as-repayment rest, no compounding or INTEREST compounded daily, monthly or on the due
+  dates (interest calculated daily);
 - a charge due after the last installment is owed in an installment of its own ("N+1");
 - K10: a down payment of ``disbursedAmountPercentageForDownPayment`` % of each disbursement,
   rounded to the installment multiple, collected at disbursement when
@@ -49,7 +50,12 @@ from microcredit.lending.allocation import AllocationStrategy, Component, Overpa
 from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DayCount, DaysInMonth, DaysInYear
-from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
+from microcredit.lending.loan.cumulative import (
+    CompoundingUnit,
+    CumulativeRecalculation,
+    EarlyPayment,
+    InterestCompounding,
+)
 from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ChargesAfterMaturity, DownPayment, ProgressiveInterest, Terms
 from microcredit.lending.money import CURRENCIES, Money, RoundingMode, RoundingPolicy
@@ -128,7 +134,8 @@ _USED = {
     "maxOutstandingLoanBalance", "paymentAllocation", "isInterestRecalculationEnabled",
     "rescheduleStrategyMethod", "interestRecalculationCompoundingMethod", "recalculationRestFrequencyType",
     "preClosureInterestCalculationStrategy", "isArrearsBasedOnOriginalSchedule",
-    "isCompoundingToBePostedAsTransaction", "allowCompoundingOnEod",
+    "isCompoundingToBePostedAsTransaction", "allowCompoundingOnEod", "recalculationCompoundingFrequencyType",
+    "recalculationCompoundingFrequencyInterval", "recalculationCompoundingFrequencyOnDayType",
 }  # fmt: skip
 
 
@@ -363,7 +370,7 @@ _EARLY_PAYMENT = {"REDUCE_EMI_AMOUNT": EarlyPayment.REDUCE_INSTALLMENT,
 _CUMULATIVE_RECALCULATION_VALUES: Mapping[str, tuple[Any, ...]] = {
     "interestType": ("DECLINING_BALANCE",),
     "amortizationType": ("EQUAL_INSTALLMENTS",),
-    "interestRecalculationCompoundingMethod": ("NONE",),
+    "interestRecalculationCompoundingMethod": ("NONE", "INTEREST"),
     "preClosureInterestCalculationStrategy": ("TILL_PRE_CLOSURE_DATE",),
     "enableDownPayment": (False,),
     "graceOnPrincipalPayment": (0,),
@@ -388,7 +395,35 @@ def _cumulative_recalculation(params: Mapping[str, Any]) -> CumulativeRecalculat
             raise FineractInputError(key, "the fineract profile recalculates a cumulative loan's interest with "
                                           f"{' or '.join(map(repr, allowed))} only")
     return CumulativeRecalculation(rest=_choice(params, "recalculationRestFrequencyType", _REST),
-                                   early_payment=_choice(params, "rescheduleStrategyMethod", _EARLY_PAYMENT))
+                                   early_payment=_choice(params, "rescheduleStrategyMethod", _EARLY_PAYMENT),
+                                   compounding=_interest_compounding(params))
+
+
+_COMPOUNDING_UNIT = {"SAME_AS_REPAYMENT_PERIOD": CompoundingUnit.SAME_AS_REPAYMENT, "DAILY": CompoundingUnit.DAYS,
+                     "MONTHLY": CompoundingUnit.MONTHS}
+
+
+def _interest_compounding(params: Mapping[str, Any]) -> InterestCompounding | None:
+    """R3: ``interestRecalculationCompoundingMethod`` INTEREST on the calendar of
+    ``recalculationCompoundingFrequencyType`` / ``Interval`` (/ ``OnDayType``, the day of the
+    month of a MONTHLY one), which starts on the expected disbursement date
+    (``LoanScheduleAssembler`` lines 396-412).  NONE ignores the frequency (§4)."""
+    if params.get("interestRecalculationCompoundingMethod", "NONE") == "NONE":
+        return None
+    if params.get("interestCalculationPeriodType") != "DAILY":
+        raise FineractInputError("interestRecalculationCompoundingMethod",
+                                 "the fineract profile compounds interest calculated DAILY only")
+    unit = _choice(params, "recalculationCompoundingFrequencyType", _COMPOUNDING_UNIT)
+    every = (1 if unit is CompoundingUnit.SAME_AS_REPAYMENT
+             else _int(params, "recalculationCompoundingFrequencyInterval", 1))
+    day = params.get("recalculationCompoundingFrequencyOnDayType") if unit is CompoundingUnit.MONTHS else None
+    if day is not None and (not isinstance(day, int) or isinstance(day, bool)):
+        raise FineractInputError("recalculationCompoundingFrequencyOnDayType", "a day of the month, 1 to 28")
+    try:
+        return InterestCompounding(unit=unit, every=every, day_of_month=day)
+    except ValueError as exc:
+        raise FineractInputError("recalculationCompoundingFrequencyInterval"
+                                 if every < 1 else "recalculationCompoundingFrequencyOnDayType", str(exc)) from None
 
 
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:

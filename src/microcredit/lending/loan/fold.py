@@ -1145,6 +1145,7 @@ def _regenerate(book: _Book, terms: Terms, on: date) -> _Book:
         pmt=lambda balance, n: nominal_pmt(balance, rate, n, mode, multiple, places),
         strategy=terms.strategy, payments=[(p.on, p.amount) for p in payments], on=on,
         per_period=None if contract.interest_calculation is InterestCalculation.DAILY else rate,
+        anchor=contract.periods.start,
     ).rows
     zero = book.zero()
     nothing = tuple(_due(r.number, r.due_date, zero, zero, zero, zero) for r in rows)

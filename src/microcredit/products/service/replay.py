@@ -9,14 +9,24 @@ the way out.  A refused event is reported with its index in `events`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from microcredit.lending import fineract, loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
+from microcredit.lending.daycount import DaysInYear
 from microcredit.lending.loan import Amounts, LoanState
+from microcredit.lending.loan.cumulative import (
+    CompoundingUnit,
+    CumulativeRecalculation,
+    EarlyPayment,
+    InterestCompounding,
+)
 from microcredit.lending.money import percent
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.restructure import DeferralInterest
 from microcredit.lending.schedule import RepaymentMethod
+from microcredit.lending.schedule.model import LevelInstallment
 from microcredit.products.errors import FineractInputInvalid, LoanEventRefused
 from microcredit.products.fineract_schemas import FineractLoanReplay
 from microcredit.products.schemas import (
@@ -56,6 +66,20 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
     contract = loan_terms(document.terms)
     first, last = calendar_span(contract)
     servicing = document.servicing
+    cumulative = servicing.cumulative_recalculation
+    if cumulative is not None:
+        # Fineract's cumulative generator levels the installment with its PMT at a 30-day-month
+        # rate (K4, docs/fineract-profile.md): part of the convention, not a separate choice.
+        contract = replace(contract, level_installment=LevelInstallment.NOMINAL_PMT)
+    down_payment = None if servicing.down_payment_percent is None else loan.DownPayment(
+        percent=servicing.down_payment_percent, collected_at_disbursement=servicing.down_payment_collected,
+        rounded_to_installment_multiple=bool(servicing.down_payment_rounded_to_multiple),
+        collected_by_strategy=bool(servicing.down_payment_by_strategy))
+    progressive = None if servicing.progressive is None else loan.ProgressiveInterest(
+        days_in_year=_DAYS_IN_YEAR[servicing.progressive.days_in_year],
+        overdue_rest=None if servicing.progressive.overdue_rest is None
+        else loan.RestFrequency(servicing.progressive.overdue_rest),
+        pre_closure=loan.PreClosure(servicing.progressive.pre_closure))
     return loan.Terms(
         contract=contract,
         calendar=calendars(document.terms.calendar, first, last),
@@ -67,15 +91,28 @@ def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
         buckets=DEFAULT_BUCKETS,
         classification=ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES),
         tranches=servicing.tranches,
-        down_payment=None if servicing.down_payment_percent is None else loan.DownPayment(
-            percent=servicing.down_payment_percent, collected_at_disbursement=servicing.down_payment_collected),
+        down_payment=down_payment,
         recalculation=None if servicing.recalculation is None else loan.Recalculation(
             rest=loan.RestFrequency(servicing.recalculation.rest),
             compounding=loan.Compounding(servicing.recalculation.compounding),
             pre_closure=loan.PreClosure(servicing.recalculation.pre_closure)),
         expected_disbursements=tuple(loan.ExpectedDisbursement(p.on, p.amount)
                                      for p in servicing.expected_disbursements),
+        progressive=progressive,
+        cumulative_recalculation=None if cumulative is None else CumulativeRecalculation(
+            rest=loan.RestFrequency(cumulative.rest), early_payment=EarlyPayment(cumulative.early_payment),
+            compounding=None if cumulative.compounding is None else InterestCompounding(
+                unit=CompoundingUnit(cumulative.compounding.unit), every=cumulative.compounding.every,
+                day_of_month=cumulative.compounding.day_of_month)),
+        charges_after_maturity=loan.ChargesAfterMaturity(servicing.charges_after_maturity or "last_installment"),
+        charges_with_down_payment=servicing.charges_with_down_payment is not False,
+        tranche_replays_payments=bool(servicing.tranche_replays_payments),
+        most_outstanding=servicing.most_outstanding,
     )
+
+
+_DAYS_IN_YEAR = {"actual": DaysInYear.ACTUAL, "360": DaysInYear.D360, "364": DaysInYear.D364,
+                 "365": DaysInYear.D365}
 
 
 def event_of(item: EventItem) -> loan.Event:

@@ -23,7 +23,12 @@ from microcredit.lending.fineract import (
     transaction_strategies,
 )
 from microcredit.lending.loan import ChargeAdded, ChargesAfterMaturity, Repayment, Reversal
-from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
+from microcredit.lending.loan.cumulative import (
+    CompoundingUnit,
+    CumulativeRecalculation,
+    EarlyPayment,
+    InterestCompounding,
+)
 from microcredit.lending.loan.recalculation import PreClosure, RestFrequency
 from microcredit.lending.loan.terms import ProgressiveInterest
 from microcredit.lending.money import Money, RoundingMode
@@ -188,9 +193,37 @@ def test_a_cumulative_loan_with_recalculation_takes_the_regenerated_schedule(met
     assert without.cumulative_recalculation is None
 
 
+@pytest.mark.parametrize(("given", "compounding"), [
+    ({"recalculationCompoundingFrequencyType": "MONTHLY", "recalculationCompoundingFrequencyInterval": 1,
+      "recalculationCompoundingFrequencyOnDayType": 1},
+     InterestCompounding(unit=CompoundingUnit.MONTHS, day_of_month=1)),
+    ({"recalculationCompoundingFrequencyType": "DAILY", "recalculationCompoundingFrequencyInterval": 30},
+     InterestCompounding(unit=CompoundingUnit.DAYS, every=30)),
+    ({"recalculationCompoundingFrequencyType": "SAME_AS_REPAYMENT_PERIOD",
+      "recalculationCompoundingFrequencyInterval": 3},
+     InterestCompounding(unit=CompoundingUnit.SAME_AS_REPAYMENT)),
+])
+def test_interest_compounding_is_an_option_of_the_cumulative_recalculation(given: dict[str, Any],
+                                                                           compounding: InterestCompounding) -> None:
+    terms = terms_from_fineract({**CUMULATIVE_RECALCULATION, "interestRecalculationCompoundingMethod": "INTEREST",
+                                 **given})
+    assert terms.cumulative_recalculation is not None
+    assert terms.cumulative_recalculation.compounding == compounding
+    # NONE ignores the compounding frequency (docs/fineract-profile.md §4)
+    none = terms_from_fineract({**CUMULATIVE_RECALCULATION, **given})
+    assert none.cumulative_recalculation is not None
+    assert none.cumulative_recalculation.compounding is None
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"rescheduleStrategyMethod": "ADJUST_LAST_UNPAID_PERIOD"}, "rescheduleStrategyMethod"),
-    ({"interestRecalculationCompoundingMethod": "INTEREST"}, "interestRecalculationCompoundingMethod"),
+    ({"interestRecalculationCompoundingMethod": "FEE"}, "interestRecalculationCompoundingMethod"),
+    ({"interestRecalculationCompoundingMethod": "INTEREST", "recalculationCompoundingFrequencyType": "WEEKLY"},
+     "recalculationCompoundingFrequencyType"),
+    ({"interestRecalculationCompoundingMethod": "INTEREST", "recalculationCompoundingFrequencyType": "DAILY",
+      "recalculationCompoundingFrequencyInterval": 0}, "recalculationCompoundingFrequencyInterval"),
+    ({"interestRecalculationCompoundingMethod": "INTEREST", "recalculationCompoundingFrequencyType": "MONTHLY",
+      "recalculationCompoundingFrequencyOnDayType": 31}, "recalculationCompoundingFrequencyOnDayType"),
     ({"recalculationRestFrequencyType": "WEEKLY"}, "recalculationRestFrequencyType"),
     ({"preClosureInterestCalculationStrategy": "TILL_REST_FREQUENCY_DATE"}, "preClosureInterestCalculationStrategy"),
     ({"amortizationType": "EQUAL_PRINCIPAL"}, "amortizationType"),

@@ -50,7 +50,12 @@ from microcredit.lending.loan import (
     WriteOff,
     fold,
 )
-from microcredit.lending.loan.cumulative import CumulativeRecalculation, EarlyPayment
+from microcredit.lending.loan.cumulative import (
+    CompoundingUnit,
+    CumulativeRecalculation,
+    EarlyPayment,
+    InterestCompounding,
+)
 from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, partial_prepayment
@@ -493,6 +498,14 @@ VARIANTS = (
         rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.NEXT_PRINCIPAL)),
     replace(CUMULATIVE_RECALCULATION, cumulative_recalculation=CumulativeRecalculation(
         rest=RestFrequency.DAILY, early_payment=EarlyPayment.SHORTEN_TERM)),
+    # ... with interest compounded (R3): every 30 days, and monthly on the 1st with a
+    # same-as-repayment rest and tranches.
+    replace(CUMULATIVE_RECALCULATION, cumulative_recalculation=CumulativeRecalculation(
+        rest=RestFrequency.DAILY, early_payment=EarlyPayment.NEXT_PRINCIPAL,
+        compounding=InterestCompounding(unit=CompoundingUnit.DAYS, every=30))),
+    replace(CUMULATIVE_RECALCULATION, tranches=True, cumulative_recalculation=CumulativeRecalculation(
+        rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.REDUCE_INSTALLMENT,
+        compounding=InterestCompounding(unit=CompoundingUnit.MONTHS, day_of_month=1))),
 )
 
 
