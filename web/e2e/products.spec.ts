@@ -26,6 +26,7 @@ test.describe('staff console', () => {
   test.use({ viewport: { width: 1366, height: 900 } })
 
   test('an administrator creates and publishes a product, the APR of its samples live beside the form', async ({ page }) => {
+    test.setTimeout(120_000)
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     const code = `E2E${Date.now() % 100000}`
     await newProduct(page, code, '10')
