@@ -266,6 +266,10 @@ class ProductTerms(InputSchema):
         'income: the bureau\'s (or stated, the larger) monthly payments plus this loan\'s largest monthly '
         'installment at the grade\'s rate, e.g. "50"; absent: no bound by income')
     group_lending: bool = False
+    repayment_approval_above: Positive | None = Field(
+        default=None, description="Above this amount a repayment keyed in at a branch (cash, transfer) waits for a "
+        "second person (maker-checker), for this product's loans instead of the institution's threshold; a loan "
+        "keeps the figure of the version it was made under; absent: the institution's")
     accounts: dict[PostingRoleName, AccountCodeStr] = Field(
         default_factory=dict, max_length=15,
         description="The product's own accounts (会计科目) by posting role, e.g. {\"loan_principal\": \"130102\", "

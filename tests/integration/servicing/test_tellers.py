@@ -13,7 +13,15 @@ from microcredit.lending.money import Money
 from tests.factories import make_staff
 from tests.integration.helpers import audit_records, signed_in, snapshot
 from tests.integration.servicing import test_loans_api as base
-from tests.integration.servicing.test_loans_api import LOANS, _books_hold_the_loans, _disbursed, _move_to, key, refused
+from tests.integration.servicing.test_loans_api import (
+    LOANS,
+    _books_hold_the_loans,
+    _disbursed,
+    _move_to,
+    key,
+    make_world,
+    refused,
+)
 
 # The loan's world of test_loans_api: an approved application, a finance user and a branch manager.
 client = base.client
@@ -249,3 +257,19 @@ def test_a_prepayment_in_cash_above_the_threshold_waits_too(client, session, run
                                                                              "柜面 P-0001")
     assert after["state"]["principal_prepaid"] != "0.00"
     _books_hold_the_loans(session, inst_id, day)
+
+
+def test_a_products_own_threshold_replaces_the_institutions_for_its_loans(client, session, runtime, monkeypatch):
+    world = make_world(client, session, runtime, monkeypatch, repayment_approval_above="500.00")
+    loan = _disbursed(client, world)["loan"]
+    assert loan["terms"]["repayment_approval_above"] == "500.00"  # kept with the loan, as the version said
+    first = loan["state"]["installments"][0]
+    _move_to(session, runtime, world["inst"].id, date.fromisoformat(first["due_date"]))
+    _set(client, session, runtime, world, "5000.00")  # the institution's is higher: the product's rules
+    path = f"{LOANS}/{loan['id']}/repayments"
+    assert client.post(path, headers=key(world["hf"]), json={"amount": "500.00", "channel": "cash"}).status_code == 200
+    waits = client.post(path, headers=key(world["hf"]), json={"amount": "600.00", "channel": "cash"})
+    assert (waits.status_code, waits.json()["kind"]) == (202, "repayment")
+    # Lower for the institution than for the product: still the product's.
+    _set(client, session, runtime, world, "100.00")
+    assert client.post(path, headers=key(world["hf"]), json={"amount": "300.00", "channel": "cash"}).status_code == 200

@@ -12384,6 +12384,11 @@ export interface components {
             period_unit?: "day" | "week" | "month";
             rate: components["schemas"]["RateRule"];
             recalculation?: components["schemas"]["RecalculationConventions"] | null;
+            /**
+             * Repayment Approval Above
+             * @description Above this amount a repayment keyed in at a branch (cash, transfer) waits for a second person (maker-checker), for this product's loans instead of the institution's threshold; a loan keeps the figure of the version it was made under; absent: the institution's
+             */
+            repayment_approval_above?: string | null;
             /** Repayment Methods */
             repayment_methods: ("equal_installment" | "equal_principal" | "interest_monthly_principal_at_maturity" | "interest_quarterly_principal_at_maturity" | "bullet" | "revolving_daily")[];
             /** Required Documents */

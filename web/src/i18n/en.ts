@@ -1144,6 +1144,8 @@ export default {
     sectionFees: 'Fees',
     sectionServicing: 'Penalty, grace and allocation',
     sectionEligibility: 'Eligibility and documents',
+    repaymentApprovalAbove: 'Branch repayments checked above',
+    repaymentApprovalAboveHint: "Empty: the institution's; cash or transfer repayments above it wait for a second person",
     sectionAccounts: 'Accounts',
     accountsHelp: "The accounts this product's loans post to; empty keeps the chart's default account of the role. Each must be an active sub-account of the role's type, checked when saved and when published; a loan posts by the version it was made under.",
     accountDefault: 'Default {code}',

@@ -1135,6 +1135,8 @@ export default {
     sectionFees: '费用',
     sectionServicing: '罚息、宽限与还款分配',
     sectionEligibility: '准入条件与材料',
+    repaymentApprovalAbove: '网点还款复核金额',
+    repaymentApprovalAboveHint: '留空则使用机构的设置；超过该金额的现金或转账还款须第二人复核',
     sectionAccounts: '会计科目',
     accountsHelp: '本产品贷款记账所用的科目；留空则使用科目表中该用途的默认科目。须为该类型下未停用的明细科目，保存和发布时都会检查；贷款按放款时的版本记账。',
     accountDefault: '默认 {code}',

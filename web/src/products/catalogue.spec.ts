@@ -50,6 +50,13 @@ describe("the product's own accounts", () => {
     expect(formFromTerms(terms).accounts.fee_income).toBe('')
     expect(termsFromForm(base).accounts).toEqual({})
   })
+  it('sends a threshold of its own for branch repayments, or null for the institution\'s', () => {
+    const base = { ...emptyForm('2026-01-01'), name_zh: '贷', name_en: 'Loan' }
+    expect(termsFromForm(base).repayment_approval_above).toBeNull()
+    const terms = termsFromForm({ ...base, repayment_approval_above: ' 2000.00 ' })
+    expect(terms.repayment_approval_above).toBe('2000.00')
+    expect(termsFromForm(formFromTerms(terms))).toEqual(terms)
+  })
 })
 
 describe('the limit table by grade and the debt-service bound', () => {

@@ -125,6 +125,8 @@ export interface ProductForm {
   /** The largest debt-service ratio after the loan, in percent of income; empty: no bound. */
   max_dsr_percent: string
   group_lending: boolean
+  /** Above this, a branch repayment of the product's loans waits for a second person; '' the institution's. */
+  repayment_approval_above: string
   /** The product's own account per posting role; '' keeps the default chart's. */
   accounts: Record<PostingRole, string>
   tranches: boolean
@@ -151,6 +153,7 @@ export function emptyForm(firstDay: string): ProductForm {
     max_dsr_percent: '',
     tranches: false, down_payment_percent: '', down_payment_collected: false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, ''])) as Record<PostingRole, string>,
+    repayment_approval_above: '',
     active_from: firstDay, active_to: '',
   }
 }
@@ -196,6 +199,7 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     tranches: terms.tranches ?? false, down_payment_percent: terms.down_payment_percent ?? '',
     down_payment_collected: terms.down_payment_collected ?? false,
     accounts: { ...fallback.accounts, ...(terms.accounts ?? {}) },
+    repayment_approval_above: terms.repayment_approval_above ?? '',
   }
 }
 
@@ -235,6 +239,7 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     tranches: form.tranches, down_payment_percent: form.down_payment_percent.trim() || null,
     down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, form.accounts[r.role].trim()]).filter(([, code]) => code)),
+    repayment_approval_above: form.repayment_approval_above.trim() || null,
   }
 }
 

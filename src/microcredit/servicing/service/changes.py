@@ -102,11 +102,11 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
                    on: date | None, channel: str, reference: str | None, idempotency_key: str | None,
                    mode: str | None = None) -> loans.Recorded | LoanChange:
     """A repayment (or, with `mode`, a prepayment) keyed in by staff: recorded at once, or — cash or
-    transfer above the institution's threshold — a pending change that a second person confirms (the
-    same key again finds it)."""
+    transfer above the threshold (the loan's product's, or the institution's) — a pending change that a
+    second person confirms (the same key again finds it)."""
     kind = "repayment" if mode is None else "prepayment"
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    above = settings.repayment_approval_above(session=session, institution_id=loan.institution_id)
+    above = settings.threshold_for(session=session, loan=loan)
 
     def now() -> loans.Recorded:
         if mode is None:

@@ -150,7 +150,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                 principal=application.amount,
                 terms={**_terms_json(description, conventions, calendar),
                        "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}",
-                       **({"accounts": dict(terms.accounts)} if terms.accounts else {})},
+                       **({"accounts": dict(terms.accounts)} if terms.accounts else {}),
+                       **({"repayment_approval_above": str(terms.repayment_approval_above)}
+                          if terms.repayment_approval_above is not None else {})},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
                 books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
     repo.add(session, loan)

@@ -1,5 +1,6 @@
 """An institution's servicing settings: above which amount a repayment keyed in at a branch waits
-for a second person (`changes.take_repayment`). None set: every repayment is recorded at once."""
+for a second person (`changes.take_repayment`). None set: every repayment is recorded at once.
+A product may set its own threshold, which its loans keep (`threshold_for`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from microcredit.clock import Clock
 from microcredit.identity.principal import Principal
 from microcredit.lending.money import Money
 from microcredit.servicing import repository as repo
-from microcredit.servicing.models import ServicingSettings
+from microcredit.servicing.models import Loan, ServicingSettings
 
 
 def repayment_approval_above(*, session: Session, institution_id: int) -> Money | None:
     """The threshold: a branch repayment above it needs a second person (None: never)."""
     row = repo.settings_of(session, institution_id)
     return row.repayment_approval_above if row is not None else None
+
+
+def threshold_for(*, session: Session, loan: Loan) -> Money | None:
+    """The threshold of a loan's branch repayments: its product version's, pinned on the loan when it was
+    opened, or else the institution's."""
+    own = loan.terms.get("repayment_approval_above")
+    if own is not None:
+        return Money.parse(own, loan.currency)
+    return repayment_approval_above(session=session, institution_id=loan.institution_id)
 
 
 def get(*, session: Session, clock: Clock, principal: Principal) -> ServicingSettings:
