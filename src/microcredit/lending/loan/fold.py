@@ -793,6 +793,8 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
             book = payable
             allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
         if not allocation.lines:
+            if book.progressive is not None:
+                book = _with_model(book, book.progressive)
             break
         line = allocation.lines[0]
         paid_on = _pay_date(book, terms, line.installment, event.on)
