@@ -26,7 +26,10 @@ The mapping:
   does); a penalty charge is owed as penalty;
 - ``set_business_date``, ``submit_application``, ``approve`` move no money: they only set
   the business date the state is read on; an ``inline_cob`` is kept for the view, whose
-  accrual transactions it posts.
+  accrual transactions it posts;
+- ``global_configuration``: business dates enabled (they always are), or the tenant's
+  ``charge-accrual-date`` (``due-date``, Fineract's default, or ``submitted-date``: a charge
+  accrues at the first close of business on or after the day it was added), kept for the view.
 
 Anything else is refused (`FineractInputError`) naming the step and field.
 """
@@ -71,6 +74,8 @@ class ChargeInfo:
     penalty: bool
     due_on: date
     amount: Money
+    added_on: date | None = None
+    """The business date the charge was added on (None when the scenario set none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,10 @@ class FineractHistory:
     """(step number, date) of each application or approval that names an expected disbursement
     date: before the loan is disbursed Fineract shows the schedule from the last of them
     (LoanDownPayment.feature line 2173: approved with 2 September for 1 September)."""
+    charges_accrue_when_added: bool = False
+    """The tenant's ``charge-accrual-date`` is ``submitted-date``: a charge accrues at the first
+    close of business on or after the day it was added, dated on that close of business
+    (``LoanAccrualsProcessingServiceImpl`` lines 494-500 and 619-648), not on its due date."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -132,6 +141,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     expected_on: list[tuple[int, date]] = []
     business: date | None = None
     submitted: int | None = None
+    accrue_when_added = False
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -170,9 +180,13 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                                                                        f"{where}.amount"), strategy=own))
             kinds[event_id] = name
         elif kind == "global_configuration":
-            if (step.get("name"), step.get("enabled")) != ("enable-business-date", True):
-                raise FineractInputError(f"{where}.name", "of the tenant's switches the profile takes only business "
-                                         "dates enabled (they always are)")
+            if step.get("name") == "charge-accrual-date":
+                if step.get("value") not in ("due-date", "submitted-date"):
+                    raise FineractInputError(f"{where}.value", "charge-accrual-date is due-date or submitted-date")
+                accrue_when_added = step.get("value") == "submitted-date"
+            elif (step.get("name"), step.get("enabled")) != ("enable-business-date", True):
+                raise FineractInputError(f"{where}.name", "of the tenant's switches the profile takes business dates "
+                                         "enabled (they always are) and charge-accrual-date")
         elif kind == "cob_workflow":
             # The view recalculates a progressive loan's interest on its business date (P8), as a
             # close of business with Fineract's LOAN_INTEREST_RECALCULATION step does.
@@ -206,7 +220,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
         elif kind == "add_charge":
-            charge = _charge(step, event_id, currency, where, terms, events)
+            charge = replace(_charge(step, event_id, currency, where, terms, events), added_on=business)
             on = charge.due_on if business is None or charge.due_on < business else business
             events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
                                       penalty=charge.penalty, due_on=charge.due_on))
@@ -218,7 +232,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         dates.append(business)
     pending = None if submitted is None else (submitted, approved)
     return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
-                           pending, tuple(expected_on))
+                           pending, tuple(expected_on), accrue_when_added)
 
 
 def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: Disbursement) -> Disbursement:

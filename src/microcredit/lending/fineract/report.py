@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from microcredit.lending.allocation import Component
 from microcredit.lending.fineract.events import FineractHistory
@@ -311,7 +311,9 @@ _Income = dict[tuple[str, str], tuple[date, Component, Money]]
 
 def _income(state: LoanState, history: FineractHistory, steps: int) -> _Income:
     """What the loan earns and when: each installment's interest on its due date, each charge
-    on its due date (fee or penalty), keyed so that an item is accrued once."""
+    on its due date (fee or penalty) -- or on the day it was added, when the tenant accrues
+    charges then (`FineractHistory.charges_accrue_when_added`) -- keyed so that an item is
+    accrued once."""
     items: _Income = {}
     for row in state.installments:
         if row.due.interest.is_positive:
@@ -320,7 +322,10 @@ def _income(state: LoanState, history: FineractHistory, steps: int) -> _Income:
     for charge in history.charges:
         if charge.event_id in present:
             component = Component.PENALTY if charge.penalty else Component.FEE
-            items[("charge", charge.event_id)] = (charge.due_on, component, charge.amount)
+            on = charge.due_on
+            if history.charges_accrue_when_added and charge.added_on is not None:
+                on = charge.added_on
+            items[("charge", charge.event_id)] = (on, component, charge.amount)
     return items
 
 
@@ -360,6 +365,8 @@ def _accrual_rows(terms: Terms, history: FineractHistory, steps: int) -> list[Tr
             for key, (on, component, amount) in income.items():
                 if key not in accrued and on < business:
                     accrued.add(key)
+                    if key[0] == "charge" and history.charges_accrue_when_added:
+                        on = business - timedelta(days=1)  # dated on the close of business
                     due.setdefault(on, []).append((key, component, amount))
             for on in sorted(due):
                 post(on, due[on])

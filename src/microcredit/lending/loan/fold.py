@@ -1411,7 +1411,8 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
     ordered among the payments of its day as recorded, not before them: Fineract processes a
     day's transactions in the order they were made, and a payment made before the tranche was
     allocated over the installments as they stood (Loan.feature line 5231: 500.00 repaid, then
-    500.00 disbursed, on 16 January)."""
+    500.00 disbursed, on 16 January).  Under `Terms.charges_in_recorded_order` a charge is
+    ordered among the payments of its day as recorded in the same way."""
     seen: dict[str, Event] = {}
     reversed_ids: set[str] = set()
     for event in events:
@@ -1434,9 +1435,13 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
         if not isinstance(event, Reversal) and event.id not in reversed_ids
     ]
     kept.sort(key=lambda pair: pair[0])
-    if terms is not None and terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
+    tranches = terms is not None and terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS
+    charges = terms is not None and terms.charges_in_recorded_order
+    if tranches or charges:
         first = next((key for key, event in kept if isinstance(event, Disbursement)), None)
-        kept = [((key[0], Repayment.rank, key[2]) if isinstance(event, Disbursement) and key != first else key, event)
+        kept = [((key[0], Repayment.rank, key[2])
+                 if (tranches and isinstance(event, Disbursement) and key != first)
+                 or (charges and isinstance(event, ChargeAdded)) else key, event)
                 for key, event in kept]
         kept.sort(key=lambda pair: pair[0])
     return kept

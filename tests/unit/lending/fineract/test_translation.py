@@ -289,6 +289,36 @@ def test_a_step_outside_the_profile_is_refused_by_name(step: dict[str, Any], fie
     assert refused.value.field == field
 
 
+@pytest.mark.parametrize(("value", "accrued_on"), [("submitted-date", date(2023, 1, 11)), ("due-date", None)])
+def test_the_tenants_charge_accrual_date_decides_when_a_charge_accrues(value: str, accrued_on: date | None) -> None:
+    # LoanRepayment.feature line 3172 sets charge-accrual-date to submitted-date: the charge added
+    # on 10 January (due 20 February) accrues at the first close of business after, dated on that
+    # close of business (11 January when it runs on the 12th); by default it accrues on its due date.
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "global_configuration", "name": "charge-accrual-date", "value": value},
+        {"seq": 2, "type": "set_business_date", "date": "2023-01-01"},
+        {"seq": 3, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 4, "type": "set_business_date", "date": "2023-01-10"},
+        {"seq": 5, "type": "add_charge", "name": "NSF fee", "chargeTimeType": "SPECIFIED_DUE_DATE",
+         "chargeCalculationType": "FLAT", "amount": "20.00", "penalty": True, "dueDate": "2023-02-20"},
+        {"seq": 6, "type": "set_business_date", "date": "2023-01-12"},
+        {"seq": 7, "type": "inline_cob", "business_date": "2023-01-12"},
+    ]
+    history = events_from_fineract(steps, terms.currency, terms=terms)
+    view = fineract_view(terms, history, steps=7, as_of=date(2023, 1, 12))
+    accruals = [(t.date, t.penalties) for t in view.transactions if t.type == "Accrual"]
+    assert accruals == ([] if accrued_on is None else [(accrued_on, Money.parse("20.00", "USD"))])
+
+
+@pytest.mark.parametrize("step", [{"name": "charge-accrual-date", "value": "disbursement-date"},
+                                  {"name": "enable-auto-generated-external-id", "enabled": True}])
+def test_a_tenant_switch_outside_the_profile_is_refused_by_name(step: dict[str, Any]) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract([{"seq": 1, "type": "global_configuration", **step}], "USD")
+    assert refused.value.field.startswith("events.0.")
+
+
 @pytest.mark.parametrize(
     ("calculation", "percent", "amount"),
     [
