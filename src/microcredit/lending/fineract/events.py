@@ -24,6 +24,9 @@ The mapping:
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
+- ``waive_charge`` -> `Waiver` of the charge it names (its whole amount, as fee or penalty) on
+  the installment that owes it, dated on the charge's due date (Fineract's "Waive loan charges"
+  transaction); a charge not yet due on the business date is refused;
 - ``set_business_date``, ``submit_application``, ``approve`` move no money: they only set
   the business date the state is read on; an ``inline_cob`` is kept for the view, whose
   accrual transactions it posts;
@@ -37,15 +40,15 @@ Anything else is refused (`FineractInputError`) naming the step and field.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from microcredit.lending.allocation import AllocationStrategy
+from microcredit.lending.allocation import AllocationStrategy, Component
 from microcredit.lending.fineract.terms import FineractInputError, money
-from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal, Waiver
 from microcredit.lending.loan.fold import EventRefused
 from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.terms import Terms
@@ -103,6 +106,8 @@ class FineractHistory:
     """(step number, date) of each application or approval that names an expected disbursement
     date: before the loan is disbursed Fineract shows the schedule from the last of them
     (LoanDownPayment.feature line 2173: approved with 2 September for 1 September)."""
+    waived: Mapping[str, str] = field(default_factory=dict)
+    """`Waiver` id -> the id of the charge (`ChargeAdded`) it waives."""
     charges_accrue_when_added: bool = False
     """The tenant's ``charge-accrual-date`` is ``submitted-date``: a charge accrues at the first
     close of business on or after the day it was added, dated on that close of business
@@ -142,6 +147,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     business: date | None = None
     submitted: int | None = None
     accrue_when_added = False
+    waived: dict[str, str] = {}
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -225,6 +231,14 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
                                       penalty=charge.penalty, due_on=charge.due_on))
             charges.append(charge)
+        elif kind == "waive_charge":
+            charge_id = ids.get(step.get("target_seq", -1))
+            target_charge = next((c for c in charges if c.event_id == charge_id), None)
+            if target_charge is None or charge_id in waived.values():
+                raise FineractInputError(f"{where}.target_seq", "names no earlier charge still standing")
+            events.append(_waiver(terms, events, target_charge, event_id, business, where))
+            kinds[event_id] = "Waive loan charges"
+            waived[event_id] = target_charge.event_id
         else:
             raise FineractInputError(f"{where}.type", f"the fineract profile does not replay {kind!r} steps")
         while len(after) < len(events):
@@ -232,7 +246,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         dates.append(business)
     pending = None if submitted is None else (submitted, approved)
     return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
-                           pending, tuple(expected_on), accrue_when_added)
+                           pending, tuple(expected_on), waived, accrue_when_added)
 
 
 def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: Disbursement) -> Disbursement:
@@ -268,6 +282,26 @@ def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, wher
     if quote is None or not quote.total.is_positive:
         raise FineractInputError(f"{where}.type", "nothing to pay off")
     return quote.total
+
+
+def _waiver(terms: Terms | None, earlier: Sequence[Event], charge: ChargeInfo, event_id: str,
+            business: date | None, where: str) -> Waiver:
+    """The waiver of `charge`: its amount, on its due date, of the installment that owes it (the
+    first regular one due on or after it, or the "N+1" one after the last; asked of the fold)."""
+    if terms is None:
+        raise FineractInputError(f"{where}.type", "waive_charge needs the loan's terms")
+    if business is not None and charge.due_on > business:
+        raise FineractInputError(f"{where}.target_seq", "a charge is waived once it has fallen due")
+    try:
+        state = fold(terms, earlier, as_of=max([charge.due_on, *(e.on for e in earlier)]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.target_seq", f"the charge cannot be waived: {refused.reason}") from None
+    owing = sorted((r for r in state.installments if r.number > 0 and r.due_date >= charge.due_on),
+                   key=lambda r: (r.due_date, r.number))
+    if not owing:
+        raise FineractInputError(f"{where}.target_seq", "no installment owes the charge")
+    return Waiver(id=event_id, on=charge.due_on, installment=owing[0].number,
+                  component=Component.PENALTY if charge.penalty else Component.FEE, amount=charge.amount)
 
 
 def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str, terms: Terms | None,

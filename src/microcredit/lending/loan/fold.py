@@ -1411,8 +1411,8 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
     ordered among the payments of its day as recorded, not before them: Fineract processes a
     day's transactions in the order they were made, and a payment made before the tranche was
     allocated over the installments as they stood (Loan.feature line 5231: 500.00 repaid, then
-    500.00 disbursed, on 16 January).  Under `Terms.charges_in_recorded_order` a charge is
-    ordered among the payments of its day as recorded in the same way."""
+    500.00 disbursed, on 16 January).  Under `Terms.charges_in_recorded_order` a charge, and a
+    waiver, is ordered among the payments of its day as recorded in the same way."""
     seen: dict[str, Event] = {}
     reversed_ids: set[str] = set()
     for event in events:
@@ -1441,7 +1441,7 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
         first = next((key for key, event in kept if isinstance(event, Disbursement)), None)
         kept = [((key[0], Repayment.rank, key[2])
                  if (tranches and isinstance(event, Disbursement) and key != first)
-                 or (charges and isinstance(event, ChargeAdded)) else key, event)
+                 or (charges and isinstance(event, ChargeAdded | Waiver)) else key, event)
                 for key, event in kept]
         kept.sort(key=lambda pair: pair[0])
     return kept

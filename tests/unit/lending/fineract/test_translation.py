@@ -273,7 +273,8 @@ def test_steps_become_our_events() -> None:
 @pytest.mark.parametrize(
     ("step", "field"),
     [
-        ({"seq": 2, "type": "waive_charge", "target_seq": 1}, "events.1.type"),
+        ({"seq": 2, "type": "waive_charge", "target_seq": 1}, "events.1.target_seq"),  # names no charge
+        ({"seq": 2, "type": "charge_adjustment", "target_seq": 1}, "events.1.type"),
         ({"seq": 2, "type": "transaction", "transactionType": "CHARGEBACK", "date": "2023-01-02",
           "amount": "1.00"}, "events.1.transactionType"),
         ({"seq": 2, "type": "undo_transaction", "target_seq": 1}, "events.1.target_seq"),
