@@ -783,7 +783,11 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
     (``handlingPaymentAllocationForInterestBearingProgressiveLoan``): each principal or interest
     paid goes into the model at once (P7) and every installment follows it before the next line
     is placed; an installment paid ahead first asks only what it would on the payment day
-    (``getPayableDetails``: interest to that day, principal the EMI less it)."""
+    (``getPayableDetails``: interest to that day, principal the EMI less it).  When that leaves
+    nothing to pay -- a payable principal at or below what was paid, even negative when P8 has
+    taken overdue principal out of the balance twice (docs/fineract-profile.md §9) -- every
+    installment goes back to what the model says is due, as Fineract's paying 0 and
+    ``updateRepaymentPeriods`` do (it would pay the negative figure; the fold pays nothing)."""
     zero = book.zero()
     left = event.amount
     lines: list[AllocationLine] = []

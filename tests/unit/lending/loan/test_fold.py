@@ -663,6 +663,23 @@ def test_a_payment_ahead_that_finds_nothing_payable_leaves_the_installments_as_t
     assert all(not row.outstanding.get(c).is_negative for row in state.installments for c in Component)
 
 
+@pytest.mark.parametrize(("in_recorded_order", "fee_paid_by_the_payment"), [(False, True), (True, False)])
+def test_a_charge_recorded_after_a_payment_of_its_day_is_paid_by_it_only_in_our_order(in_recorded_order,
+                                                                                      fee_paid_by_the_payment):
+    # Fineract's advanced processor (LoanCharge.feature line 1227) replays a charge after the
+    # payments of its day recorded before it; ours places a charge before the day's payments.
+    terms = replace(TERMS, charges_in_recorded_order=in_recorded_order)
+    day = due_date(1)
+    events = [DISBURSED, Repayment(id="r1", on=day, amount=cny("900.00")),
+              ChargeAdded(id="c", on=day, amount=cny("20.00"), name="fee")]
+    state = fold(terms, events, as_of=day)
+    payment = next(p for p in state.payments if p.event_id == "r1")
+    fee = Money.total((line.amount for line in payment.lines if line.component is Component.FEE), "CNY")
+    assert fee == (cny("20.00") if fee_paid_by_the_payment else cny("0.00"))
+    assert state.principal_identity()
+    assert state.total("paid").total + state.credit_balance == cny("900.00")
+
+
 def test_a_refused_event_leaves_the_book_as_it_was():
     book = LoanBook.open(TERMS).record(DISBURSED)
     with pytest.raises(EventRefused):
