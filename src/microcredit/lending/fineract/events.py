@@ -12,7 +12,9 @@ The mapping:
 - ``disburse`` -> `Disbursement` on its date;
 - ``transaction`` REPAYMENT, GOODWILL_CREDIT, PAYOUT_REFUND, MERCHANT_ISSUED_REFUND ->
   `Repayment` (the cumulative processors allocate all four as a repayment);
-- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date;
+- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date; the
+  undo of a disbursement's automatic down payment (``disbursement_seq``) -> the disbursement
+  collecting nothing, a repayment of what it collected just after it, and a `Reversal` of that;
 - ``adjust_transaction`` -> `Reversal` of the step, plus a `Repayment` of the new amount on
   the same date (Fineract reverses the transaction and posts its replacement);
 - ``undo_last_disbursal`` -> `Reversal` of the last disbursement still standing (its down
@@ -206,6 +208,11 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             on = _day(step, "date", where)
             events.append(Repayment(id=event_id, on=on, amount=_payoff_amount(terms, events, on, where)))
             kinds[event_id] = "Repayment"
+        elif kind == "undo_transaction" and "disbursement_seq" in step and "target_seq" not in step:
+            down = _down_payment_undone(terms, events, after, kinds, ids.get(step["disbursement_seq"]), where)
+            events.append(Reversal(id=event_id, on=business if business is not None else _day(step, "date", where),
+                                   target=down))
+            undone[event_id] = down
         elif kind in ("undo_transaction", "adjust_transaction"):
             target = ids.get(step.get("target_seq", -1))
             if target is None or target not in kinds or kinds[target] == "Disbursement":
@@ -267,6 +274,37 @@ def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: 
     collected = Money.total((p.amount for p in state.payments if p.event_id == f"{tranche.id}:down_payment"),
                             terms.currency)
     return replace(tranche, down_payment_collected=collected)
+
+
+def _down_payment_undone(terms: Terms | None, events: list[Event], after: list[int], kinds: dict[str, str],
+                         disbursement_id: str | None, where: str) -> str:
+    """The automatic down payment of a disbursement made undoable: the disbursement collects
+    nothing (`Disbursement.down_payment_collected` zero) and a repayment of what it collected,
+    allocated by the loan's strategy as the automatic one is (`DownPayment.collected_by_strategy`),
+    follows it, listed as Fineract's "Down Payment" (Loan.feature line 1635); its id is answered,
+    for the `Reversal` that undoes it.  `events` and `after` are changed in place."""
+    index = next((i for i, e in enumerate(events) if e.id == disbursement_id and isinstance(e, Disbursement)), -1)
+    rule = terms.down_payment if terms is not None else None
+    if terms is None or rule is None or not rule.collected_at_disbursement or not rule.collected_by_strategy \
+            or index < 0:
+        raise FineractInputError(f"{where}.disbursement_seq", "names no disbursement with an automatic down payment")
+    disbursement = events[index]
+    assert isinstance(disbursement, Disbursement)
+    target = f"{disbursement.id}:down_payment"
+    if target in kinds or any(e.id == target for e in events):
+        raise FineractInputError(f"{where}.disbursement_seq", "its down payment is already undone")
+    try:
+        state = fold(terms, events[:index + 1], as_of=disbursement.on)
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.disbursement_seq", f"cannot be replayed: {refused.reason}") from None
+    collected = Money.total((p.amount for p in state.payments if p.event_id == target), terms.currency)
+    if not collected.is_positive:
+        raise FineractInputError(f"{where}.disbursement_seq", "its down payment collected nothing")
+    events[index] = replace(disbursement, down_payment_collected=Money.zero(terms.currency))
+    events.insert(index + 1, Repayment(id=target, on=disbursement.on, amount=collected))
+    after.insert(index + 1, after[index])
+    kinds[target] = "Down Payment"
+    return target
 
 
 def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, where: str) -> Money:

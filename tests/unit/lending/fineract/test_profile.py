@@ -116,7 +116,7 @@ def charge_added_to_an_overpaid_loan(case: Case) -> bool:
     return False
 
 
-MINIMUM_SUPPORTED = 244
+MINIMUM_SUPPORTED = 248
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -259,7 +259,7 @@ def _installment_rows(view: FineractView, table: Sequence[Mapping[str, Any]]) ->
 
 
 TRANSACTION_FIELDS = ("type", "date", "amount", "principal", "interest", "fees", "penalties", "loan_balance",
-                      "reverted")
+                      "reverted", "overpayment")
 
 
 def _transactions(view: FineractView, table: Mapping[str, Any]) -> list[str]:

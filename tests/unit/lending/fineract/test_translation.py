@@ -290,6 +290,16 @@ def test_a_step_outside_the_profile_is_refused_by_name(step: dict[str, Any], fie
     assert refused.value.field == field
 
 
+def test_the_undo_of_an_automatic_down_payment_needs_one() -> None:
+    # Loan.feature line 1635 undoes the "Down Payment" the disbursement collected; a loan that
+    # collects none at disbursement has none to undo.
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+             {"seq": 2, "type": "undo_transaction", "date": "2023-01-01", "disbursement_seq": 1}]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD", terms=terms_from_fineract(TERMS))
+    assert refused.value.field == "events.1.disbursement_seq"
+
+
 @pytest.mark.parametrize(("value", "accrued_on"), [("submitted-date", date(2023, 1, 11)), ("due-date", None)])
 def test_the_tenants_charge_accrual_date_decides_when_a_charge_accrues(value: str, accrued_on: date | None) -> None:
     # LoanRepayment.feature line 3172 sets charge-accrual-date to submitted-date: the charge added
