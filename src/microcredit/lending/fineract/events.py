@@ -12,7 +12,9 @@ The mapping:
 - ``disburse`` -> `Disbursement` on its date;
 - ``transaction`` REPAYMENT, GOODWILL_CREDIT, PAYOUT_REFUND, MERCHANT_ISSUED_REFUND ->
   `Repayment` (the cumulative processors allocate all four as a repayment);
-- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date;
+- ``undo_transaction`` -> `Reversal` of the step it names, dated on the business date; the
+  undo of a disbursement's automatic down payment (``disbursement_seq``) -> the disbursement
+  collecting nothing, a repayment of what it collected just after it, and a `Reversal` of that;
 - ``adjust_transaction`` -> `Reversal` of the step, plus a `Repayment` of the new amount on
   the same date (Fineract reverses the transaction and posts its replacement);
 - ``undo_last_disbursal`` -> `Reversal` of the last disbursement still standing (its down
@@ -24,9 +26,15 @@ The mapping:
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
+- ``waive_charge`` -> `Waiver` of the charge it names (its whole amount, as fee or penalty) on
+  the installment that owes it, dated on the charge's due date (Fineract's "Waive loan charges"
+  transaction); a charge not yet due on the business date is refused;
 - ``set_business_date``, ``submit_application``, ``approve`` move no money: they only set
   the business date the state is read on; an ``inline_cob`` is kept for the view, whose
-  accrual transactions it posts.
+  accrual transactions it posts;
+- ``global_configuration``: business dates enabled (they always are), or the tenant's
+  ``charge-accrual-date`` (``due-date``, Fineract's default, or ``submitted-date``: a charge
+  accrues at the first close of business on or after the day it was added), kept for the view.
 
 Anything else is refused (`FineractInputError`) naming the step and field.
 """
@@ -34,15 +42,15 @@ Anything else is refused (`FineractInputError`) naming the step and field.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from microcredit.lending.allocation import AllocationStrategy
+from microcredit.lending.allocation import AllocationStrategy, Component
 from microcredit.lending.fineract.terms import FineractInputError, money
-from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal
+from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal, Waiver
 from microcredit.lending.loan.fold import EventRefused
 from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.terms import Terms
@@ -71,6 +79,8 @@ class ChargeInfo:
     penalty: bool
     due_on: date
     amount: Money
+    added_on: date | None = None
+    """The business date the charge was added on (None when the scenario set none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,12 @@ class FineractHistory:
     """(step number, date) of each application or approval that names an expected disbursement
     date: before the loan is disbursed Fineract shows the schedule from the last of them
     (LoanDownPayment.feature line 2173: approved with 2 September for 1 September)."""
+    waived: Mapping[str, str] = field(default_factory=dict)
+    """`Waiver` id -> the id of the charge (`ChargeAdded`) it waives."""
+    charges_accrue_when_added: bool = False
+    """The tenant's ``charge-accrual-date`` is ``submitted-date``: a charge accrues at the first
+    close of business on or after the day it was added, dated on that close of business
+    (``LoanAccrualsProcessingServiceImpl`` lines 494-500 and 619-648), not on its due date."""
 
     def upto(self, steps: int) -> tuple[Event, ...]:
         """Our events once `steps` of the scenario's steps have been applied."""
@@ -132,6 +148,8 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     expected_on: list[tuple[int, date]] = []
     business: date | None = None
     submitted: int | None = None
+    accrue_when_added = False
+    waived: dict[str, str] = {}
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -170,9 +188,13 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                                                                        f"{where}.amount"), strategy=own))
             kinds[event_id] = name
         elif kind == "global_configuration":
-            if (step.get("name"), step.get("enabled")) != ("enable-business-date", True):
-                raise FineractInputError(f"{where}.name", "of the tenant's switches the profile takes only business "
-                                         "dates enabled (they always are)")
+            if step.get("name") == "charge-accrual-date":
+                if step.get("value") not in ("due-date", "submitted-date"):
+                    raise FineractInputError(f"{where}.value", "charge-accrual-date is due-date or submitted-date")
+                accrue_when_added = step.get("value") == "submitted-date"
+            elif (step.get("name"), step.get("enabled")) != ("enable-business-date", True):
+                raise FineractInputError(f"{where}.name", "of the tenant's switches the profile takes business dates "
+                                         "enabled (they always are) and charge-accrual-date")
         elif kind == "cob_workflow":
             # The view recalculates a progressive loan's interest on its business date (P8), as a
             # close of business with Fineract's LOAN_INTEREST_RECALCULATION step does.
@@ -186,6 +208,11 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             on = _day(step, "date", where)
             events.append(Repayment(id=event_id, on=on, amount=_payoff_amount(terms, events, on, where)))
             kinds[event_id] = "Repayment"
+        elif kind == "undo_transaction" and "disbursement_seq" in step and "target_seq" not in step:
+            down = _down_payment_undone(terms, events, after, kinds, ids.get(step["disbursement_seq"]), where)
+            events.append(Reversal(id=event_id, on=business if business is not None else _day(step, "date", where),
+                                   target=down))
+            undone[event_id] = down
         elif kind in ("undo_transaction", "adjust_transaction"):
             target = ids.get(step.get("target_seq", -1))
             if target is None or target not in kinds or kinds[target] == "Disbursement":
@@ -206,11 +233,19 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
         elif kind == "add_charge":
-            charge = _charge(step, event_id, currency, where, terms, events)
+            charge = replace(_charge(step, event_id, currency, where, terms, events), added_on=business)
             on = charge.due_on if business is None or charge.due_on < business else business
             events.append(ChargeAdded(id=event_id, on=on, amount=charge.amount, name=charge.name,
                                       penalty=charge.penalty, due_on=charge.due_on))
             charges.append(charge)
+        elif kind == "waive_charge":
+            charge_id = ids.get(step.get("target_seq", -1))
+            target_charge = next((c for c in charges if c.event_id == charge_id), None)
+            if target_charge is None or charge_id in waived.values():
+                raise FineractInputError(f"{where}.target_seq", "names no earlier charge still standing")
+            events.append(_waiver(terms, events, target_charge, event_id, business, where))
+            kinds[event_id] = "Waive loan charges"
+            waived[event_id] = target_charge.event_id
         else:
             raise FineractInputError(f"{where}.type", f"the fineract profile does not replay {kind!r} steps")
         while len(after) < len(events):
@@ -218,7 +253,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         dates.append(business)
     pending = None if submitted is None else (submitted, approved)
     return FineractHistory(tuple(events), tuple(after), kinds, tuple(charges), undone, tuple(dates), tuple(cobs),
-                           pending, tuple(expected_on))
+                           pending, tuple(expected_on), waived, accrue_when_added)
 
 
 def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: Disbursement) -> Disbursement:
@@ -241,6 +276,37 @@ def _fixed_down_payment(terms: Terms | None, earlier: Sequence[Event], tranche: 
     return replace(tranche, down_payment_collected=collected)
 
 
+def _down_payment_undone(terms: Terms | None, events: list[Event], after: list[int], kinds: dict[str, str],
+                         disbursement_id: str | None, where: str) -> str:
+    """The automatic down payment of a disbursement made undoable: the disbursement collects
+    nothing (`Disbursement.down_payment_collected` zero) and a repayment of what it collected,
+    allocated by the loan's strategy as the automatic one is (`DownPayment.collected_by_strategy`),
+    follows it, listed as Fineract's "Down Payment" (Loan.feature line 1635); its id is answered,
+    for the `Reversal` that undoes it.  `events` and `after` are changed in place."""
+    index = next((i for i, e in enumerate(events) if e.id == disbursement_id and isinstance(e, Disbursement)), -1)
+    rule = terms.down_payment if terms is not None else None
+    if terms is None or rule is None or not rule.collected_at_disbursement or not rule.collected_by_strategy \
+            or index < 0:
+        raise FineractInputError(f"{where}.disbursement_seq", "names no disbursement with an automatic down payment")
+    disbursement = events[index]
+    assert isinstance(disbursement, Disbursement)
+    target = f"{disbursement.id}:down_payment"
+    if target in kinds or any(e.id == target for e in events):
+        raise FineractInputError(f"{where}.disbursement_seq", "its down payment is already undone")
+    try:
+        state = fold(terms, events[:index + 1], as_of=disbursement.on)
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.disbursement_seq", f"cannot be replayed: {refused.reason}") from None
+    collected = Money.total((p.amount for p in state.payments if p.event_id == target), terms.currency)
+    if not collected.is_positive:
+        raise FineractInputError(f"{where}.disbursement_seq", "its down payment collected nothing")
+    events[index] = replace(disbursement, down_payment_collected=Money.zero(terms.currency))
+    events.insert(index + 1, Repayment(id=target, on=disbursement.on, amount=collected))
+    after.insert(index + 1, after[index])
+    kinds[target] = "Down Payment"
+    return target
+
+
 def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, where: str) -> Money:
     """What a ``payoff`` step pays: the prepay template's amount on its day (the fold's payoff
     quote; on the progressive calculator's schedule, Fineract's, R4 and §5; on a regenerated
@@ -254,6 +320,26 @@ def _payoff_amount(terms: Terms | None, earlier: Sequence[Event], on: date, wher
     if quote is None or not quote.total.is_positive:
         raise FineractInputError(f"{where}.type", "nothing to pay off")
     return quote.total
+
+
+def _waiver(terms: Terms | None, earlier: Sequence[Event], charge: ChargeInfo, event_id: str,
+            business: date | None, where: str) -> Waiver:
+    """The waiver of `charge`: its amount, on its due date, of the installment that owes it (the
+    first regular one due on or after it, or the "N+1" one after the last; asked of the fold)."""
+    if terms is None:
+        raise FineractInputError(f"{where}.type", "waive_charge needs the loan's terms")
+    if business is not None and charge.due_on > business:
+        raise FineractInputError(f"{where}.target_seq", "a charge is waived once it has fallen due")
+    try:
+        state = fold(terms, earlier, as_of=max([charge.due_on, *(e.on for e in earlier)]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.target_seq", f"the charge cannot be waived: {refused.reason}") from None
+    owing = sorted((r for r in state.installments if r.number > 0 and r.due_date >= charge.due_on),
+                   key=lambda r: (r.due_date, r.number))
+    if not owing:
+        raise FineractInputError(f"{where}.target_seq", "no installment owes the charge")
+    return Waiver(id=event_id, on=charge.due_on, installment=owing[0].number,
+                  component=Component.PENALTY if charge.penalty else Component.FEE, amount=charge.amount)
 
 
 def _own_strategy(strategies: Mapping[str, AllocationStrategy | None], kind: str, terms: Terms | None,

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from microcredit.lending.allocation import Component
 from microcredit.lending.fineract.events import FineractHistory
-from microcredit.lending.loan.events import Event
+from microcredit.lending.loan.events import Event, Reversal, Waiver
 from microcredit.lending.loan.fold import down_payment_of
 from microcredit.lending.loan.kernel import fold
 from microcredit.lending.loan.state import LoanState, LoanStatus
@@ -300,10 +300,28 @@ def _transactions(terms: Terms, history: FineractHistory, state: LoanState, step
         for row in _payment_rows(before, history, frozenset({target}), progressive):
             if row.event_id == target:
                 rows.append(row)
+    rows += _waiver_rows(terms, history, taken)
     rows.sort(key=lambda r: (r.date, order.get(r.event_id.split(":")[0], 0)))
     accruals = _accrual_rows(terms, history, steps)
     # An accrual follows the transactions of its day (it is posted after them).
     return tuple(sorted([*rows, *accruals], key=lambda r: (r.date, r.type == "Accrual")))
+
+
+def _waiver_rows(terms: Terms, history: FineractHistory, taken: tuple[Event, ...]) -> list[TransactionRow]:
+    """Fineract's "Waive loan charges" transactions: the amount waived, no component (Fineract
+    lists them so, LoanCharge.feature line 1602), the loan balance the principal outstanding then."""
+    zero = Money.zero(terms.currency)
+    rows = []
+    gone = {e.target for e in taken if isinstance(e, Reversal)}
+    for index, event in enumerate(taken):
+        if not isinstance(event, Waiver) or event.id in gone:
+            continue
+        then = fold(terms, taken[:index + 1], as_of=max(e.on for e in taken[:index + 1]))
+        rows.append(TransactionRow(event_id=event.id, type=history.kinds.get(event.id, "Waive loan charges"),
+                                   date=event.on, amount=event.amount, principal=zero, interest=zero, fees=zero,
+                                   penalties=zero, overpayment=zero, loan_balance=then.outstanding.principal,
+                                   reverted=False))
+    return rows
 
 
 _Income = dict[tuple[str, str], tuple[date, Component, Money]]
@@ -311,16 +329,22 @@ _Income = dict[tuple[str, str], tuple[date, Component, Money]]
 
 def _income(state: LoanState, history: FineractHistory, steps: int) -> _Income:
     """What the loan earns and when: each installment's interest on its due date, each charge
-    on its due date (fee or penalty), keyed so that an item is accrued once."""
+    on its due date (fee or penalty) -- or on the day it was added, when the tenant accrues
+    charges then (`FineractHistory.charges_accrue_when_added`) -- keyed so that an item is
+    accrued once."""
     items: _Income = {}
     for row in state.installments:
         if row.due.interest.is_positive:
             items[("interest", str(row.number))] = (row.due_date, Component.INTEREST, row.due.interest)
     present = {e.id for e in history.upto(steps)}
+    waived = {charge for waiver, charge in history.waived.items() if waiver in present}
     for charge in history.charges:
-        if charge.event_id in present:
+        if charge.event_id in present and charge.event_id not in waived:
             component = Component.PENALTY if charge.penalty else Component.FEE
-            items[("charge", charge.event_id)] = (charge.due_on, component, charge.amount)
+            on = charge.due_on
+            if history.charges_accrue_when_added and charge.added_on is not None:
+                on = charge.added_on
+            items[("charge", charge.event_id)] = (on, component, charge.amount)
     return items
 
 
@@ -360,6 +384,8 @@ def _accrual_rows(terms: Terms, history: FineractHistory, steps: int) -> list[Tr
             for key, (on, component, amount) in income.items():
                 if key not in accrued and on < business:
                     accrued.add(key)
+                    if key[0] == "charge" and history.charges_accrue_when_added:
+                        on = business - timedelta(days=1)  # dated on the close of business
                     due.setdefault(on, []).append((key, component, amount))
             for on in sorted(due):
                 post(on, due[on])

@@ -507,6 +507,8 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         cumulative_recalculation=cumulative_recalculation,
         charges_after_maturity=ChargesAfterMaturity.EXTRA_INSTALLMENT,  # the "N+1" installment
         charges_with_down_payment=False,
+        # The advanced processor replays a charge among its day's transactions as they were made.
+        charges_in_recorded_order=progressive,
         most_outstanding=_most_outstanding(params, principal),
         # A cumulative loan's transactions are allocated again over the schedule a tranche
         # regenerates; a progressive loan's tranche leaves what was paid where it is (K11, P7).

@@ -783,7 +783,11 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
     (``handlingPaymentAllocationForInterestBearingProgressiveLoan``): each principal or interest
     paid goes into the model at once (P7) and every installment follows it before the next line
     is placed; an installment paid ahead first asks only what it would on the payment day
-    (``getPayableDetails``: interest to that day, principal the EMI less it)."""
+    (``getPayableDetails``: interest to that day, principal the EMI less it).  When that leaves
+    nothing to pay -- a payable principal at or below what was paid, even negative when P8 has
+    taken overdue principal out of the balance twice (docs/fineract-profile.md §9) -- every
+    installment goes back to what the model says is due, as Fineract's paying 0 and
+    ``updateRepaymentPeriods`` do (it would pay the negative figure; the fold pays nothing)."""
     zero = book.zero()
     left = event.amount
     lines: list[AllocationLine] = []
@@ -793,6 +797,8 @@ def _repay_progressive(book: _Book, terms: Terms, event: Repayment | Prepayment,
             book = payable
             allocation = allocate(book.owed, left, event.on, strategy=strategy, overpayment=policy)
         if not allocation.lines:
+            if book.progressive is not None:
+                book = _with_model(book, book.progressive)
             break
         line = allocation.lines[0]
         paid_on = _pay_date(book, terms, line.installment, event.on)
@@ -1410,7 +1416,8 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
     ordered among the payments of its day as recorded, not before them: Fineract processes a
     day's transactions in the order they were made, and a payment made before the tranche was
     allocated over the installments as they stood (Loan.feature line 5231: 500.00 repaid, then
-    500.00 disbursed, on 16 January)."""
+    500.00 disbursed, on 16 January).  Under `Terms.charges_in_recorded_order` a charge, and a
+    waiver, is ordered among the payments of its day as recorded in the same way."""
     seen: dict[str, Event] = {}
     reversed_ids: set[str] = set()
     for event in events:
@@ -1433,9 +1440,13 @@ def _effective(events: Sequence[Event], terms: Terms | None = None) -> list[tupl
         if not isinstance(event, Reversal) and event.id not in reversed_ids
     ]
     kept.sort(key=lambda pair: pair[0])
-    if terms is not None and terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS:
+    tranches = terms is not None and terms.contract.tranche_principal is TranchePrincipal.LATER_INSTALLMENTS
+    charges = terms is not None and terms.charges_in_recorded_order
+    if tranches or charges:
         first = next((key for key, event in kept if isinstance(event, Disbursement)), None)
-        kept = [((key[0], Repayment.rank, key[2]) if isinstance(event, Disbursement) and key != first else key, event)
+        kept = [((key[0], Repayment.rank, key[2])
+                 if (tranches and isinstance(event, Disbursement) and key != first)
+                 or (charges and isinstance(event, ChargeAdded | Waiver)) else key, event)
                 for key, event in kept]
         kept.sort(key=lambda pair: pair[0])
     return kept

@@ -101,6 +101,7 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
         and terms.cumulative_recalculation is None
         and terms.down_payment is None
         and not terms.tranche_replays_payments
+        and not terms.charges_in_recorded_order
         and terms.strategy.in_advance_order is None
         and terms.strategy.sweep in _SWEEPS
         and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)

@@ -157,6 +157,12 @@ class Terms:
     and when the loan is read (`loan.cumulative`: the `fineract` profile's cumulative loans with
     ``isInterestRecalculationEnabled``); None (ours): the contract's schedule, `recalculation`
     for interest on the actual balance."""
+    charges_in_recorded_order: bool = False
+    """A charge (and a waiver) is placed among the payments of its value date in the order they
+    were recorded, so that a payment recorded before it does not pay it (Fineract's advanced processor orders a
+    charge by its due date when back-dated, else the day it was added, then by the day it was
+    submitted and its creation, ``ChargeOrTransaction.compareTo``: LoanCharge.feature line 1227);
+    our products: a charge before the day's payments, which pay it."""
     most_outstanding: Money | None = None
     """The most that may be disbursed at once or be outstanding after a tranche; None: the
     approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,

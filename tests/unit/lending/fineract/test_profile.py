@@ -39,6 +39,7 @@ from microcredit.lending.fineract import (
     terms_from_fineract,
     transaction_strategies,
 )
+from microcredit.lending.loan import ChargeAdded, EventRefused, fold
 from tests.unit.lending.fineract.cases import Case, Checkpoint, load_all
 from tests.unit.lending.fineract.test_progressive_calculator import SUPPORTED as CALCULATOR_SUPPORTED
 
@@ -55,7 +56,7 @@ SUPPORTED_FEATURES = frozenset({
     "progressive", "strategy:advanced-payment-allocation-strategy",
     "interest_recalculation", "compounding_none", "compounding_interest", "rest_daily",
     "rest_same_as_repayment_period",
-    "month_days_30", "year_days_360", "payoff", "cob_interest_recalculation",
+    "month_days_30", "year_days_360", "payoff", "cob_interest_recalculation", "waiver",
 })  # fmt: skip
 """The features of a case (its `features` tags) the profile implements.  ``interest_daily``: the
 rows' interest on actual days, the level installment Fineract's PMT at a 30-day-month rate (K4,
@@ -64,7 +65,7 @@ rows' interest on actual days, the level installment Fineract's PMT at a 30-day-
 SUPPORTED_STEPS = frozenset({
     "set_business_date", "submit_application", "approve", "disburse", "transaction", "undo_transaction",
     "add_charge", "inline_cob", "undo_disbursal", "undo_last_disbursal", "payoff", "global_configuration",
-    "cob_workflow", "run_job",
+    "cob_workflow", "run_job", "waive_charge",
 })
 """The steps (event types) the profile replays; ``adjust_transaction`` is translated but not
 supported: Fineract lists the replacement with no allocation (LoanRepayment.feature line 2859)."""
@@ -92,24 +93,31 @@ def _payment_allocation_rules(case: Case) -> dict[str, str]:
     return {r["transactionType"]: r["futureInstallmentAllocationRule"] for r in rules}
 
 
-def charge_due_on_an_earlier_payment_day(case: Case) -> bool:
-    """Whether, under the advanced payment allocation strategy, a charge is added after a
-    payment dated on the charge's due date: Fineract leaves that payment's allocation as it was
-    (it does not pay the charge), which the fold, replaying every payment over the charge, does
-    not reproduce.  (The cumulative strategies' cases of this shape pass.)"""
-    if not _payment_allocation_rules(case):
+def charge_added_to_an_overpaid_loan(case: Case) -> bool:
+    """Whether, under the advanced payment allocation strategy, a charge is added while the loan
+    holds an overpayment: Fineract then allocates the overpaid transactions again
+    (``processOverpaidTransactions``), so that their overpayment pays the charge as of their own
+    dates and is listed in them, where the fold holds a credit that pays the charge when it falls
+    due (LoanRepayment.feature line 3247).  Asked of the fold: the case's events before each
+    charge, read on the last of their days."""
+    if not _payment_allocation_rules(case) or not any(e.type == "add_charge" for e in case.events):
         return False
-    paid_on: set[str] = set()
-    for event in case.events:
-        if event.type == "transaction":
-            paid_on.add(event.data.get("date", ""))
-        elif event.type == "add_charge" and event.data.get("dueDate") in paid_on:
-            return True
+    try:
+        terms, events = terms_from_fineract(case.terms), history(case).events
+    except FineractInputError:
+        return False
+    for k, event in enumerate(events):
+        if isinstance(event, ChargeAdded) and k:
+            try:
+                before = fold(terms, events[:k], as_of=max(e.on for e in events[:k + 1]))
+            except EventRefused:
+                continue
+            if before.credit_balance.is_positive:
+                return True
     return False
 
 
-
-MINIMUM_SUPPORTED = 239
+MINIMUM_SUPPORTED = 251
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -144,14 +152,14 @@ def events_accepted(case: Case) -> bool:
 def supported(case: Case) -> bool:
     """The profile's predicate: a loan case whose every feature and step is implemented, that
     does not combine the in-advance-principal strategy with a charge added before its due date,
-    that adds no charge due on the day of an earlier payment (advanced strategy), and whose
+    that adds no charge to an overpaid loan (advanced strategy), and whose
     terms and steps the profile takes."""
     return (
         case.kind == "loan"
         and set(case.features) <= SUPPORTED_FEATURES
         and {e.type for e in case.events} <= SUPPORTED_STEPS
         and not (IN_ADVANCE_PRINCIPAL in case.features and charge_added_before_due(case))
-        and not charge_due_on_an_earlier_payment_day(case)
+        and not charge_added_to_an_overpaid_loan(case)
         and terms_accepted(case)
         and events_accepted(case)
     )
@@ -252,7 +260,7 @@ def _installment_rows(view: FineractView, table: Sequence[Mapping[str, Any]]) ->
 
 
 TRANSACTION_FIELDS = ("type", "date", "amount", "principal", "interest", "fees", "penalties", "loan_balance",
-                      "reverted")
+                      "reverted", "overpayment")
 
 
 def _transactions(view: FineractView, table: Mapping[str, Any]) -> list[str]:

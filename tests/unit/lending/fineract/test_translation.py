@@ -306,7 +306,8 @@ def test_steps_become_our_events() -> None:
 @pytest.mark.parametrize(
     ("step", "field"),
     [
-        ({"seq": 2, "type": "waive_charge", "target_seq": 1}, "events.1.type"),
+        ({"seq": 2, "type": "waive_charge", "target_seq": 1}, "events.1.target_seq"),  # names no charge
+        ({"seq": 2, "type": "charge_adjustment", "target_seq": 1}, "events.1.type"),
         ({"seq": 2, "type": "transaction", "transactionType": "CHARGEBACK", "date": "2023-01-02",
           "amount": "1.00"}, "events.1.transactionType"),
         ({"seq": 2, "type": "undo_transaction", "target_seq": 1}, "events.1.target_seq"),
@@ -320,6 +321,46 @@ def test_a_step_outside_the_profile_is_refused_by_name(step: dict[str, Any], fie
     with pytest.raises(FineractInputError) as refused:
         events_from_fineract(steps, "USD")
     assert refused.value.field == field
+
+
+def test_the_undo_of_an_automatic_down_payment_needs_one() -> None:
+    # Loan.feature line 1635 undoes the "Down Payment" the disbursement collected; a loan that
+    # collects none at disbursement has none to undo.
+    steps = [{"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+             {"seq": 2, "type": "undo_transaction", "date": "2023-01-01", "disbursement_seq": 1}]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD", terms=terms_from_fineract(TERMS))
+    assert refused.value.field == "events.1.disbursement_seq"
+
+
+@pytest.mark.parametrize(("value", "accrued_on"), [("submitted-date", date(2023, 1, 11)), ("due-date", None)])
+def test_the_tenants_charge_accrual_date_decides_when_a_charge_accrues(value: str, accrued_on: date | None) -> None:
+    # LoanRepayment.feature line 3172 sets charge-accrual-date to submitted-date: the charge added
+    # on 10 January (due 20 February) accrues at the first close of business after, dated on that
+    # close of business (11 January when it runs on the 12th); by default it accrues on its due date.
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "global_configuration", "name": "charge-accrual-date", "value": value},
+        {"seq": 2, "type": "set_business_date", "date": "2023-01-01"},
+        {"seq": 3, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 4, "type": "set_business_date", "date": "2023-01-10"},
+        {"seq": 5, "type": "add_charge", "name": "NSF fee", "chargeTimeType": "SPECIFIED_DUE_DATE",
+         "chargeCalculationType": "FLAT", "amount": "20.00", "penalty": True, "dueDate": "2023-02-20"},
+        {"seq": 6, "type": "set_business_date", "date": "2023-01-12"},
+        {"seq": 7, "type": "inline_cob", "business_date": "2023-01-12"},
+    ]
+    history = events_from_fineract(steps, terms.currency, terms=terms)
+    view = fineract_view(terms, history, steps=7, as_of=date(2023, 1, 12))
+    accruals = [(t.date, t.penalties) for t in view.transactions if t.type == "Accrual"]
+    assert accruals == ([] if accrued_on is None else [(accrued_on, Money.parse("20.00", "USD"))])
+
+
+@pytest.mark.parametrize("step", [{"name": "charge-accrual-date", "value": "disbursement-date"},
+                                  {"name": "enable-auto-generated-external-id", "enabled": True}])
+def test_a_tenant_switch_outside_the_profile_is_refused_by_name(step: dict[str, Any]) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract([{"seq": 1, "type": "global_configuration", **step}], "USD")
+    assert refused.value.field.startswith("events.0.")
 
 
 @pytest.mark.parametrize(

@@ -456,6 +456,13 @@ PROGRESSIVE_INTEREST = replace(
     overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS,
     progressive=ProgressiveInterest(days_in_year=DaysInYear.ACTUAL, overdue_rest=RestFrequency.DAILY))
 
+# The same on 30/360, overdue principal back for whole periods, a payment ahead counting from
+# the running period's due date.
+PROGRESSIVE_TO_REST_DATE = replace(
+    PROGRESSIVE_INTEREST, progressive=ProgressiveInterest(days_in_year=DaysInYear.D360,
+                                                          overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
+                                                          pre_closure=PreClosure.TILL_REST_DATE))
+
 # Fineract's cumulative loan with interest recalculation: the schedule regenerated from the
 # disbursement and the payments on each repayment and when read (`loan.cumulative`).
 CUMULATIVE_RECALCULATION = replace(
@@ -490,9 +497,7 @@ VARIANTS = (
     INSTALLMENT_FEES,
     LATER_TRANCHES,
     PROGRESSIVE_INTEREST,
-    replace(PROGRESSIVE_INTEREST, progressive=ProgressiveInterest(days_in_year=DaysInYear.D360,
-                                                                  overdue_rest=RestFrequency.SAME_AS_REPAYMENT,
-                                                                  pre_closure=PreClosure.TILL_REST_DATE)),
+    PROGRESSIVE_TO_REST_DATE,
     CUMULATIVE_RECALCULATION,
     replace(CUMULATIVE_RECALCULATION, tranches=True, cumulative_recalculation=CumulativeRecalculation(
         rest=RestFrequency.SAME_AS_REPAYMENT, early_payment=EarlyPayment.NEXT_PRINCIPAL)),
@@ -642,6 +647,50 @@ def test_the_book_kept_event_by_event_equals_the_fold_from_scratch_and_every_pre
         latest = max(e.on for e in events[:count])
         assert book.state(as_of=latest) == fold(terms, events[:count], as_of=latest)
     assert book.state(as_of=AS_OF) == fold(terms, events, as_of=AS_OF)
+
+
+@pytest.mark.parametrize("same_day", [17, 0])
+def test_a_payment_ahead_that_finds_nothing_payable_leaves_the_installments_as_the_model_has_them(same_day):
+    # Found by a search of the properties above (MC_HYP_EXAMPLES): before the fix the loan read on
+    # 1 June 2026 showed principal outstanding -1,770.28.  On 16 November the overdue principal has
+    # gone back into the balance twice over (P8 at a whole period's rest, once on 1 October and again
+    # on 16 November), so the model's balance before the last installment is negative and that
+    # installment, asked ahead of its due date, has a payable principal of -1,770.28: nothing is paid
+    # on it, the 66.37 left is held, and the installment goes back to the model's 356.94 (it kept
+    # the negative figure, which no later step put right, and the credit could not pay it on its
+    # due date).  The seventeen cents paid on the disbursement day change nothing of this.
+    events: list[Event] = [Disbursement(id="d", on=START, amount=cny("3000.00"))]
+    events += [Repayment(id=f"s{k}", on=START, amount=cny("0.01")) for k in range(same_day)]
+    events += [Repayment(id="o", on=date(2025, 10, 1), amount=cny("0.01")),
+               Repayment(id="n", on=date(2025, 11, 16), amount=cny("3000.00"))]
+    paid_ahead = Money(same_day, "CNY")
+    on_the_day = fold(PROGRESSIVE_TO_REST_DATE, events, as_of=date(2025, 11, 16))
+    assert on_the_day.principal_identity()
+    assert on_the_day.installments[-1].due.principal == cny("356.94")
+    assert on_the_day.installments[-1].paid.total.is_zero
+    assert on_the_day.credit_balance == cny("66.20") + paid_ahead
+    state = fold(PROGRESSIVE_TO_REST_DATE, events, as_of=AS_OF)
+    assert state.principal_identity()
+    assert state.outstanding.principal == cny("290.74") - paid_ahead  # the credit paid 15 January 2026
+    assert state.credit_balance.is_zero
+    assert all(not row.outstanding.get(c).is_negative for row in state.installments for c in Component)
+
+
+@pytest.mark.parametrize(("in_recorded_order", "fee_paid_by_the_payment"), [(False, True), (True, False)])
+def test_a_charge_recorded_after_a_payment_of_its_day_is_paid_by_it_only_in_our_order(in_recorded_order,
+                                                                                      fee_paid_by_the_payment):
+    # Fineract's advanced processor (LoanCharge.feature line 1227) replays a charge after the
+    # payments of its day recorded before it; ours places a charge before the day's payments.
+    terms = replace(TERMS, charges_in_recorded_order=in_recorded_order)
+    day = due_date(1)
+    events = [DISBURSED, Repayment(id="r1", on=day, amount=cny("900.00")),
+              ChargeAdded(id="c", on=day, amount=cny("20.00"), name="fee")]
+    state = fold(terms, events, as_of=day)
+    payment = next(p for p in state.payments if p.event_id == "r1")
+    fee = Money.total((line.amount for line in payment.lines if line.component is Component.FEE), "CNY")
+    assert fee == (cny("20.00") if fee_paid_by_the_payment else cny("0.00"))
+    assert state.principal_identity()
+    assert state.total("paid").total + state.credit_balance == cny("900.00")
 
 
 def test_a_refused_event_leaves_the_book_as_it_was():
