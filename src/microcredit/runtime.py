@@ -38,6 +38,7 @@ from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from microcredit.platform.refcache import REGISTRY, ReferenceCache, ReferenceCaches
+from microcredit.servicing.service.folds import FOLD_MEMO, FoldMemo
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
@@ -188,6 +189,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     db = database or Database(settings.resolved_database_url, echo=settings.database_echo)
     # Reference data of this database (rule set in force, product versions, institutions ...), per process.
     db.share(REGISTRY, ReferenceCaches(clock=clock, seconds=settings.reference_cache_seconds))
+    # The loans' folds of the day, made once and read by the later steps of the close of business.
+    db.share(FOLD_MEMO, FoldMemo())
     sec = settings.security
     if redis is None and settings.redis_url:
         redis = connect_redis(settings.redis_url)
