@@ -38,11 +38,11 @@ from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.platform.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from microcredit.platform.refcache import REGISTRY, ReferenceCache, ReferenceCaches
-from microcredit.servicing.service.folds import FOLD_MEMO, FoldMemo
 from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
 from microcredit.servicing.service import history as servicing_history
+from microcredit.servicing.service.folds import FOLD_MEMO, FoldMemo
 
 
 def _collections_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:

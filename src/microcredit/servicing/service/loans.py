@@ -61,7 +61,6 @@ from microcredit.products.schemas import (
 from microcredit.products.service import CalendarProvider
 from microcredit.servicing import books
 from microcredit.servicing import repository as repo
-from microcredit.servicing.service import folds
 from microcredit.servicing.errors import (
     ApplicationNotApproved,
     ContractNotSigned,
@@ -72,6 +71,7 @@ from microcredit.servicing.errors import (
     ValueDateInFuture,
 )
 from microcredit.servicing.models import Loan, LoanEvent
+from microcredit.servicing.service import folds
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(EventItem)
 CALENDAR_YEARS = 50  # the longest term a product allows (600 months), from the year the loan is opened
