@@ -47,7 +47,7 @@ from microcredit.servicing.models import Loan
 
 FOLD_MEMO = "microcredit_servicing_folds"  # session.info (from the session factory): the database's FoldMemo
 _STAGED = "microcredit_servicing_folds_staged"  # session.info: folds made in the open transaction
-DEFAULT_MAX_ENTRIES = 100_000
+DEFAULT_MAX_ENTRIES = 20_000  # a fold with its parsed events is up to ~19 KB (12-installment loans): <= ~400 MB
 _TABLES = frozenset({"loans", "loan_events"})
 
 
