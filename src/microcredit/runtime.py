@@ -44,6 +44,7 @@ from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
 from microcredit.servicing.service import history as servicing_history
+from microcredit.servicing.service.folds import FOLD_MEMO, FoldMemo
 
 
 def _collections_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
@@ -195,6 +196,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     db = database or Database(settings.resolved_database_url, echo=settings.database_echo)
     # Reference data of this database (rule set in force, product versions, institutions ...), per process.
     db.share(REGISTRY, ReferenceCaches(clock=clock, seconds=settings.reference_cache_seconds))
+    # The loans' folds of the day, made once and read by the later steps of the close of business.
+    db.share(FOLD_MEMO, FoldMemo())
     sec = settings.security
     if redis is None and settings.redis_url:
         redis = connect_redis(settings.redis_url)

@@ -71,6 +71,7 @@ from microcredit.servicing.errors import (
     ValueDateInFuture,
 )
 from microcredit.servicing.models import Loan, LoanEvent
+from microcredit.servicing.service import folds
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(EventItem)
 CALENDAR_YEARS = 50  # the longest term a product allows (600 months), from the year the loan is opened
@@ -254,9 +255,20 @@ def _core_event(row: LoanEvent) -> core.Event:
 
 
 def state_of(*, session: Session, loan: Loan, as_of: date | None = None) -> core.LoanState:
-    """The loan's state on `as_of` (default: the institution's business date), folded from its events."""
+    """The loan's state on `as_of` (default: the institution's business date), folded from its events
+    (or the same fold made earlier in this process from the loan as it still is: `folds`)."""
     day = as_of or parties.organisation.business_date(session=session, institution_id=loan.institution_id)
-    return core.fold(core_terms(session, loan), core_events(repo.events_of(session, loan.id)), as_of=day)
+    return _fold(session, loan, day)
+
+
+def _fold(session: Session, loan: Loan, day: date, terms: core.Terms | None = None) -> core.LoanState:
+    kept = folds.recall(session, loan, day)
+    if kept is not None:
+        return kept
+    rows = repo.events_of(session, loan.id)
+    state = core.fold(terms or core_terms(session, loan), core_events(rows), as_of=day)
+    folds.stage(session, loan, day, len(rows), state)
+    return state
 
 
 # --- recording events ------------------------------------------------------------------------
@@ -551,7 +563,7 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     if loan.status == "pending_disbursement":
         return ()
     terms = core_terms(session, loan)
-    state = core.fold(terms, core_events(repo.events_of(session, loan.id)), as_of=business_date)
+    state = _fold(session, loan, business_date, terms)
     charged = _charge(session, clock, actor, loan, business_date,
                       _owed(session, loan, terms, state, business_date) if loan.status in ALLOWED["penalty"] else [])
     if charged:
