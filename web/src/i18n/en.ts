@@ -950,6 +950,7 @@ export default {
     },
     risk_fraud: { scanned: 'Fraud rings scanned' },
     risk_fraud_case: { noted: 'Fraud case note added', decided: 'Fraud case decided' },
+    risk_fraud_model: { trained: 'Anomaly model trained from applications' },
     risk_warning: {
       raised: 'Early warning raised', action_proposed: 'Early-warning action proposed',
       action_approved: 'Early-warning action approved and applied', dismissed: 'Early warning dismissed', freeze_lifted: 'Borrower freeze lifted',

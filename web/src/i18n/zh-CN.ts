@@ -942,6 +942,7 @@ export default {
     },
     risk_fraud: { scanned: '扫描欺诈团伙' },
     risk_fraud_case: { noted: '添加欺诈案件备注', decided: '认定欺诈案件' },
+    risk_fraud_model: { trained: '以本机构申请训练异常模型' },
     risk_warning: {
       raised: '触发贷后预警', action_proposed: '提出预警处置措施', action_approved: '审批并执行预警处置措施',
       dismissed: '关闭贷后预警', freeze_lifted: '解除借款人冻结', thresholds_changed: '修改预警阈值',
