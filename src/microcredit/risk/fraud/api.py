@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from microcredit.api.deps import DB, require
+from microcredit.api.deps import DB, Config, require
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
 from microcredit.platform.routing import UnitOfWorkRoute
@@ -134,7 +134,7 @@ def _anomaly_version(session: DB, principal: Principal, v: RiskModelVersion) -> 
 
 @router.get("/anomaly-model", response_model=AnomalyModelRead, operation_id="get_fraud_anomaly_model",
             summary="The anomaly model in force and the versions trained from the institution's applications")
-def get_fraud_anomaly_model(session: DB, principal: Principal = require("risk.read")) -> Any:
+def get_fraud_anomaly_model(session: DB, settings: Config, principal: Principal = require("risk.read")) -> Any:
     """Which forest the fraud check uses and its threshold; each trained version with its sample size, chosen
     contamination and threshold, score distribution and the proposal waiting to put it in force."""
     model = fraud.detection.in_force(session, principal.institution_id)
@@ -142,7 +142,7 @@ def get_fraud_anomaly_model(session: DB, principal: Principal = require("risk.re
                 for v in vs if v.purpose == "fraud_anomaly"]
     return AnomalyModelRead(
         in_force=model.label, threshold=model.threshold or Thresholds().fraud_anomaly_review, problem=model.problem,
-        min_applications=training.MIN_APPLICATIONS, default_contamination=training.DEFAULT_CONTAMINATION,
+        min_applications=settings.fraud_model_min_applications, default_contamination=training.DEFAULT_CONTAMINATION,
         versions=[_anomaly_version(session, principal, v) for v in versions])
 
 
@@ -151,11 +151,11 @@ def get_fraud_anomaly_model(session: DB, principal: Principal = require("risk.re
              summary="Train the anomaly model from the institution's submitted applications (a draft)",
              responses={422: {"description": "Too few applications (`fraud_model_sample_too_small`, field "
                                              "`applications`): nothing is stored, the model in force stays"}})
-def train_fraud_anomaly_model(body: AnomalyTrainCreate, session: DB,
+def train_fraud_anomaly_model(body: AnomalyTrainCreate, session: DB, settings: Config,
                               principal: Principal = require("risk.model.manage")) -> Any:
     """Trains on the latest submitted applications (less those labelled fraud) and registers a draft version of
     `fraud_anomaly` (audited); a second risk officer approves its promotion to put it in force."""
     trained = training.train(session=session, kit=current(), actor=principal.actor,
                              institution_id=principal.institution_id, contamination=body.contamination,
-                             note=body.note)
+                             note=body.note, min_applications=settings.fraud_model_min_applications)
     return _anomaly_version(session, principal, trained.version)

@@ -10,7 +10,8 @@ champion (in force), a second one approves, the forest in force before is retire
 
 **The sample.** The latest `MAX_APPLICATIONS` submitted applications, less those an investigator's latest
 verdict labelled fraud (the forest should learn the usual, not the fraud already found). Fewer than
-`MIN_APPLICATIONS` left: refused (`fraud_model_sample_too_small`), nothing stored, the model in force
+`min_applications` left (`MIN_APPLICATIONS`, 200, unless `MICROCREDIT_FRAUD_MODEL_MIN_APPLICATIONS` says
+otherwise): refused (`fraud_model_sample_too_small`), nothing stored, the model in force
 stays. An isolation forest draws 256 rows a tree; with 200 it still sees most of them in each tree, below
 that the tail it calls strange is a handful of applicants.
 
