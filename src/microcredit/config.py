@@ -394,6 +394,8 @@ class Settings(BaseSettings):
     # as pages show them) from memory (0: never). Changes made in the same process are seen at once;
     # those made in another worker process within this bound (platform.refcache).
     reference_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # The fewest submitted applications the fraud check's anomaly model is trained from (docs/risk.md).
+    fraud_model_min_applications: int = Field(default=200, ge=10)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

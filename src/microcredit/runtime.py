@@ -35,6 +35,7 @@ from microcredit.integrations.email import SimulatedEmailServer
 from microcredit.integrations.payments import PaymentProvider, PaymentSimulation, SimulatedPaymentProvider
 from microcredit.integrations.sms import SimulatedSmsOperator, SmsChannel
 from microcredit.notifications import service as notifications
+from microcredit.origination.service import samples as origination_samples
 from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
@@ -213,10 +214,12 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     hasher = PasswordHasher(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     # The automated review's clock, keys and adapters (the bureau and ID check the settings name).
     # Risk's read interfaces over servicing's loans: the applicant's repayment history in the features, the
-    # outcomes of loans paid out in the early default table (risk sits below servicing and reads no table of it).
+    # outcomes of loans paid out in the early default table (risk sits below servicing and reads no table of it);
+    # origination's submitted applications, which the fraud check's anomaly model is trained from.
     risk.configure(replace(risk.from_settings(settings, clock=clock, keys=keys),
                            history=servicing_history.ServicingHistory(keys.blind_index),
-                           outcomes=servicing_history.ServicingLoanOutcomes()))
+                           outcomes=servicing_history.ServicingLoanOutcomes(),
+                           applications=origination_samples.AnomalySample(keys.cipher)))
     if sms is None and settings.sms_simulator:
         sms = SimulatedSmsOperator(blind_index=keys.blind_index, clock=clock,
                                    fail_prefix=settings.sms_simulator_fail_prefix)

@@ -185,6 +185,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/risk/fraud/cases/{fraud_case_id}/verdict"): lambda w: {"verdict": "not_fraud", "reason": "矩阵",
                                                                       "lock_version": 1},
     ("POST", "/risk/warnings/{warning_id}/dismiss"): lambda w: {"note": "矩阵关闭"},
+    ("POST", "/risk/fraud/anomaly-model/versions"): lambda w: {"contamination": 0.02, "note": "矩阵训练"},
     ("PUT", "/risk/warning-thresholds"): lambda w: {"score_drop_points": 70},
 }
 APPLICATION_PLAN = {"product_code": "MATRIX", "amount": "5000.00", "term": 6, "repayment_method": "equal_installment",

@@ -79,6 +79,8 @@ export const test = base.extend<{ api: APIRequestContext }, { server: Server; is
           MICROCREDIT_TRUSTED_PROXIES: '127.0.0.1',
           // The SMS simulator refuses these numbers (FAILING_PHONE_PREFIX): deliveries that fail for real.
           MICROCREDIT_SMS_SIMULATOR_FAIL_PREFIX: FAILING_PHONE_PREFIX,
+          // The demo has 18 submitted applications: fraud-model.spec trains the anomaly model from them.
+          MICROCREDIT_FRAUD_MODEL_MIN_APPLICATIONS: '15',
           NO_COLOR: '1',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -122,6 +122,14 @@ def _velocity_query(columns: tuple[str, ...], windows: tuple[str, ...]) -> Any:
         or_(*(fields[column] == bindparam(f"o_{column}") for column in columns)))
 
 
+def latest_submitted(session: Session, institution_id: int, limit: int) -> list[Application]:
+    """The institution's latest submitted applications (a number given), newest first."""
+    return list(session.scalars(select(Application).where(
+        Application.institution_id == institution_id, Application.number.is_not(None),
+        Application.submitted_at.is_not(None)).order_by(Application.submitted_at.desc(), Application.id.desc())
+        .limit(limit)))
+
+
 def velocity_counts(session: Session, *, institution_id: int, values: dict[str, str | None],
                     windows: dict[str, datetime]) -> dict[tuple[str, str], int]:
     """Applications of the institution submitted since each window's start whose column equals the

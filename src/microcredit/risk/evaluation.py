@@ -62,9 +62,14 @@ def age_of(facts: ApplicantFacts) -> int:
 
 def term_months(facts: ApplicantFacts) -> int:
     """The term in months, at least 1 (weeks and days rounded up)."""
-    if facts.period_unit == "month":
-        return max(1, facts.term)
-    days = facts.term * (7 if facts.period_unit == "week" else 1)
+    return months_of(facts.term, facts.period_unit)
+
+
+def months_of(term: int, period_unit: str) -> int:
+    """A term of `period_unit`s in months, at least 1 (weeks and days rounded up)."""
+    if period_unit == "month":
+        return max(1, term)
+    days = term * (7 if period_unit == "week" else 1)
     return max(1, -(-days // 30))
 
 
@@ -256,7 +261,8 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             compiled, batch = by_stage[stage]
             fired.extend(run_stage(compiled, batch, context))
             if stage == Stage.FRAUD:
-                fired.extend(fraud_check.results(fraud, fraud_check.Thresholds.of(rules.parameters)))
+                thresholds = fraud_check.Thresholds.of(rules.parameters, anomaly_review=fraud.anomaly_review)
+                fired.extend(fraud_check.results(fraud, thresholds))
         outcomes = {f.outcome for f in fired}
         if Outcome.FAIL in outcomes:
             return settle(Decision.DECLINE)

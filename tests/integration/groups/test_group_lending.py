@@ -11,13 +11,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from microcredit.lending.money import Money
 from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.origination.models import Application, ApplicationGuarantor
 from microcredit.parties.models import Branch
-from microcredit.risk.assessment import Decision
+from microcredit.risk.assessment import Decision, Outcome, Stage
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
 from tests.integration.helpers import assert_problem, shared_client, signed_in, snapshot
-from tests.integration.origination.support import assessment, publish_product, use_review
+from tests.integration.origination.support import CLEAN, assessment, publish_product, result, use_review
 
 GROUPS, GA = "/api/v1/groups", "/api/v1/group-applications"
 
@@ -244,3 +245,62 @@ def test_a_member_withdrawing_counts_as_a_refusal(client, session, world):
     r = client.post(f"/api/v1/me/applications/{apps[2]}/withdraw", headers=w["hb"][2], json={})
     assert r.status_code == 200, r.text
     assert client.get(f"{GA}/{ga['id']}", headers=w["ho"]).json()["status"] == "member_refused"
+
+
+def test_a_member_referred_at_the_offer_is_countered_within_the_group_and_the_rest_go_on(client, session,
+                                                                                         runtime, monkeypatch, world):
+    """A member whose offer is below what they asked is referred with the offer as `max_amount`; the group is
+    submitted and the others are decided as usual. A reviewer counters that member at the offer — the amount,
+    never the group's term (one term for the group) — and the member accepts, going on in the review chain;
+    the group's guarantees and what each member consented to stay as they were."""
+    w = world
+    group = _group(client, w)
+    approver = make_staff(session, runtime, w["inst"], roles=("approver_l1",),
+                          branch=session.get(Branch, group["branch_id"]), password=None)
+    hl = signed_in(session, runtime, approver.user)
+    session.commit()
+    # The affordability result as risk's decision stage stores it (risk/pricing.py's `params`).
+    offer = result(Stage.DECISION, "debt_service_ratio", Outcome.FLAG, grade="B", rate="7", asked="6000.00",
+                   grade_limit="20000.00", existing="0.00", installment="1043.00", income="2000.00", dsr="52.2",
+                   max_dsr="35", dsr_limit="700.00", offer="4000.00", min="1000.00")
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"),
+               assessment(Decision.REFER, (*CLEAN, offer), grade="B", max_amount=Money.parse("4000.00", "CNY")),
+               assessment(Decision.APPROVE, grade="B"))
+    ga = _apply(client, w, group).json()
+    apps = [m["application_id"] for m in ga["members"]]
+    for i, app_id in enumerate(apps):
+        assert _consent(client, w, i, app_id).status_code == 200
+    detail = client.get(f"{GA}/{ga['id']}", headers=w["ho"]).json()
+    assert detail["status"] == "submitted"
+    assert [m["application_status"] for m in detail["members"]] == ["approved", "referred", "approved"]
+    referred = apps[1]
+    mine = client.get(f"/api/v1/me/applications/{referred}", headers=w["hb"][1]).json()
+    assert (mine["amount"], mine["offer"], mine["offer_reason"]) == ("6000.00", "4000.00", "debt_service_ratio")
+    staff = client.get(f"/api/v1/applications/{referred}", headers=hl).json()
+    assert (staff["max_amount"], len(staff["guarantors"])) == ("4000.00", 2)
+
+    # A shorter term would take the member out of the group's one term: refused, nothing changes.
+    before = snapshot(runtime.db)
+    body = assert_problem(client.post(f"/api/v1/applications/{referred}/review", headers=hl,
+                                      json={"action": "counter_offer", "level": 1, "amount": "4000.00", "term": 3}),
+                          422)
+    assert (body["field"], body["errors"][0]["code"]) == ("term", "counter_offer_group_term")
+    assert snapshot(runtime.db).diff(before) == {}
+    r = client.post(f"/api/v1/applications/{referred}/review", headers=hl,
+                    json={"action": "counter_offer", "level": 1, "amount": "4000.00"})
+    assert (r.status_code, r.json()["status"]) == (200, "counter_offered"), r.text
+    mine = client.post(f"/api/v1/me/applications/{referred}/counter-offer/accept", headers=w["hb"][1],
+                       json={}).json()
+    assert (mine["amount"], mine["term"], mine["counter_amount"]) == ("4000.00", 6, None)
+    assert mine["timeline"][-1]["reason_code"] == "counter_offer_accepted"
+    # Accepted, the member's application goes on in the review chain the product's policy asks for; the group
+    # application is not held back by it, nor are the others.
+    detail = client.get(f"{GA}/{ga['id']}", headers=w["ho"]).json()
+    assert (detail["status"], [m["application_status"] for m in detail["members"]]) == (
+        "submitted", ["approved", mine["status"], "approved"])
+    # What each member consented to (their part of the group application) is unchanged; the loan is the
+    # accepted amount, and a lower amount only lowers what the co-members guarantee.
+    assert [m["amount"] for m in detail["members"]] == ["5000.00", "6000.00", "7000.00"]
+    session.expire_all()
+    assert len(session.scalars(select(ApplicationGuarantor)
+                               .where(ApplicationGuarantor.application_id == referred)).all()) == 2

@@ -87,7 +87,8 @@ def _decided_row(session, inst, id_number, number, on):
     return {k: v for k, v in stored.features.items() if k.startswith("internal_")}
 
 
-def test_a_late_first_loan_is_in_the_next_decision_as_it_stood_that_day(client, session, runtime, world):
+def test_a_late_first_loan_is_in_the_next_decision_as_it_stood_that_day(client, session, runtime, world,
+                                                                       monkeypatch):
     inst, inst_id = world["inst"], world["inst"].id
     assert isinstance(risk.current().history, servicing_history.ServicingHistory)  # wired by the runtime
     loan = disbursed(client, world)
@@ -158,3 +159,19 @@ def test_a_late_first_loan_is_in_the_next_decision_as_it_stood_that_day(client, 
     assert body["total"]["dpd90_6m"] == {"counted": 1, "defaults": late, "rate": float(late)}
     assert body["cells"][0]["dpd30_3m"] == {"counted": 1, "defaults": 0, "rate": 0.0}
     assert client.get("/api/v1/risk/early-defaults", headers=world["hb"]).status_code == 403
+
+    # The figures are kept per loan version and date followed to: nothing changed, nothing is folded again; a
+    # payment moves the loan's version and it is folded again, to what a fresh fold gives.
+    folds = []
+    real = servicing_history.instalments
+    monkeypatch.setattr(servicing_history, "instalments", lambda *a: folds.append(1) or real(*a))
+    kept = risk.current().outcomes
+    assert kept.outcomes(session, institution_id=inst_id) == [outcome]
+    assert folds == []
+    owed = read(client, world, loan["id"])["state"]["installments"][2]["outstanding"]["total"]
+    assert client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]),
+                       json={"amount": owed, "channel": "cash"}).status_code == 200
+    session.expire_all()
+    again = kept.outcomes(session, institution_id=inst_id)
+    assert folds == [1]
+    assert again == servicing_history.ServicingLoanOutcomes().outcomes(session, institution_id=inst_id) == [outcome]

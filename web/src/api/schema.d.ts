@@ -4503,6 +4503,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/fraud/anomaly-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The anomaly model in force and the versions trained from the institution's applications
+         * @description Which forest the fraud check uses and its threshold; each trained version with its sample size, chosen
+         *     contamination and threshold, score distribution and the proposal waiting to put it in force.
+         *
+         *     Requires permission `risk.read`.
+         */
+        get: operations["get_fraud_anomaly_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/fraud/anomaly-model/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train the anomaly model from the institution's submitted applications (a draft)
+         * @description Trains on the latest submitted applications (less those labelled fraud) and registers a draft version of
+         *     `fraud_anomaly` (audited); a second risk officer approves its promotion to put it in force.
+         *
+         *     Requires permission `risk.model.manage`.
+         */
+        post: operations["train_fraud_anomaly_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk/fraud/cases": {
         parameters: {
             query?: never;
@@ -5792,6 +5838,125 @@ export interface components {
              * @example 8000.00
              */
             total: string;
+        };
+        /**
+         * AnomalyModelRead
+         * @description The anomaly model in force, what training needs, and the versions trained from applications.
+         * @example {
+         *       "default_contamination": 0.02,
+         *       "in_force": "builtin",
+         *       "min_applications": 200,
+         *       "threshold": 0.68,
+         *       "versions": []
+         *     }
+         */
+        AnomalyModelRead: {
+            /** Default Contamination */
+            default_contamination: number;
+            /**
+             * In Force
+             * @description `builtin` (trained on the synthetic population) or the version's code@n
+             */
+            in_force: string;
+            /** Min Applications */
+            min_applications: number;
+            /**
+             * Problem
+             * @description Why the institution's approved model is not served (integrity)
+             */
+            problem: string | null;
+            /**
+             * Threshold
+             * @description The review threshold the fraud check applies with it (unless a rule set sets `fraud_anomaly_review`)
+             */
+            threshold: number;
+            /** Versions */
+            versions: components["schemas"]["AnomalyVersionRead"][];
+        };
+        /**
+         * AnomalyTrainCreate
+         * @description Train the anomaly model from the institution's submitted applications.
+         * @example {
+         *       "contamination": 0.02,
+         *       "note": "2026 Q4 intake"
+         *     }
+         */
+        AnomalyTrainCreate: {
+            /**
+             * Contamination
+             * @description The share of usual applications the model should send to a person; the threshold is the training scores' (1 − contamination) quantile
+             * @default 0.02
+             */
+            contamination?: number;
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * AnomalyVersionRead
+         * @description A version of the institution's anomaly model: its training sample, threshold and score distribution.
+         * @example {
+         *       "contamination": 0.02,
+         *       "excluded_fraud": 3,
+         *       "flagged": 37,
+         *       "histogram": [
+         *         {
+         *           "count": 0,
+         *           "high": 0.3
+         *         },
+         *         {
+         *           "count": 12,
+         *           "high": 0.35,
+         *           "low": 0.3
+         *         }
+         *       ],
+         *       "model": "fraud_anomaly",
+         *       "number": 2,
+         *       "quantiles": {
+         *         "0.5": 0.41,
+         *         "0.9": 0.52,
+         *         "0.98": 0.63,
+         *         "0.99": 0.66
+         *       },
+         *       "registered_at": "2026-12-04T02:00:00Z",
+         *       "sample": 1840,
+         *       "sha256": "3f1c…",
+         *       "status": "draft",
+         *       "threshold": 0.6312
+         *     }
+         */
+        AnomalyVersionRead: {
+            /** Contamination */
+            contamination: number;
+            /** Excluded Fraud */
+            excluded_fraud: number;
+            /** Flagged */
+            flagged: number;
+            /** Histogram */
+            histogram: components["schemas"]["ScoreBand"][];
+            /** Model */
+            model: string;
+            /** Note */
+            note: string | null;
+            /** Number */
+            number: number;
+            pending: components["schemas"]["PendingProposal"] | null;
+            /** Quantiles */
+            quantiles: {
+                [key: string]: number;
+            };
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Sample */
+            sample: number;
+            /** Sha256 */
+            sha256: string;
+            /** Status */
+            status: string;
+            /** Threshold */
+            threshold: number;
         };
         /**
          * ApplicationCreate
@@ -11722,6 +11887,23 @@ export interface components {
             value_percent: string;
         };
         /**
+         * PendingProposal
+         * @description A proposal to put the version in force, waiting for a second risk officer.
+         */
+        PendingProposal: {
+            /** Id */
+            id: number;
+            /** Mine */
+            mine: boolean;
+            /**
+             * Proposed At
+             * Format: date-time
+             */
+            proposed_at: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * PerformanceRead
          * @description Collector performance over a period.
          */
@@ -13767,6 +13949,18 @@ export interface components {
             opened: number;
             /** Rings */
             rings: number;
+        };
+        /**
+         * ScoreBand
+         * @description Applications whose training score fell in [low, high) (open at the ends).
+         */
+        ScoreBand: {
+            /** Count */
+            count: number;
+            /** High */
+            high: number | null;
+            /** Low */
+            low: number | null;
         };
         /**
          * ScoreRead
@@ -34375,6 +34569,167 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_fraud_anomaly_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyModelRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    train_fraud_anomaly_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnomalyTrainCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyVersionRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too few applications (`fraud_model_sample_too_small`, field `applications`): nothing is stored, the model in force stays */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {

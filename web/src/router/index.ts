@@ -80,6 +80,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'risk/early-defaults', name: 'staff-risk-early-defaults', component: () => import('@/risk/views/EarlyDefaultsView.vue'), meta: { permission: 'risk.read', title: 'nav.riskEarlyDefaults' } },
   { path: 'risk/blacklist', name: 'staff-risk-blacklist', component: () => import('@/risk/views/BlacklistView.vue'), meta: { permission: 'risk.manage', title: 'nav.riskBlacklist' } },
   { path: 'risk/fraud', name: 'staff-risk-fraud', component: () => import('@/risk/fraud/FraudCasesView.vue'), meta: { permission: 'risk.fraud.investigate', title: 'nav.riskFraud' } },
+  { path: 'risk/fraud-model', name: 'staff-risk-fraud-model', component: () => import('@/risk/fraud/AnomalyModelView.vue'), meta: { permission: 'risk.read', title: 'nav.riskFraudModel' } },
   { path: 'risk/fraud/:id(\\d+)', name: 'staff-risk-fraud-case', component: () => import('@/risk/fraud/FraudCaseView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'risk.fraud.investigate', title: 'nav.riskFraud' } },
   { path: 'risk/warnings', name: 'staff-risk-warnings', component: () => import('@/risk/views/WarningsView.vue'), meta: { permission: 'risk.warning.handle', title: 'nav.riskWarnings' } },
   { path: 'risk/warnings/:id(\\d+)', name: 'staff-risk-warning', component: () => import('@/risk/views/WarningView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'risk.warning.handle', title: 'warning.detailTitle' } },

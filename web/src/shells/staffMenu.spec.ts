@@ -20,8 +20,8 @@ describe('the staff menu', () => {
 
   it('lists the rules, models and early defaults for whoever reads them, and the blacklist and bureau simulator for risk officers', () => {
     const risk = (permissions: string[]) => menuFor(new Set(permissions)).find((g) => g.key === 'nav.groupRisk')?.items.map((i) => i.name)
-    expect(risk(['risk.read'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults'])
-    expect(risk(['risk.read', 'risk.manage'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults', 'risk-blacklist', 'risk-bureau'])
+    expect(risk(['risk.read'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults', 'risk-fraud-model'])
+    expect(risk(['risk.read', 'risk.manage'])).toEqual(['risk-rules', 'risk-models', 'risk-early-defaults', 'risk-blacklist', 'risk-fraud-model', 'risk-bureau'])
     expect(risk([])).toBeUndefined()
   })
 

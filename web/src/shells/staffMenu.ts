@@ -24,7 +24,7 @@ const GROUPS: { key: string; routes: string[] }[] = [
     routes: ['staff-ledger-accounts', 'staff-ledger-journal', 'staff-ledger-entry-new', 'staff-ledger-trial-balance', 'staff-ledger-statement'],
   },
   { key: 'nav.groupCollections', routes: ['staff-collection-mine', 'staff-collections'] },
-  { key: 'nav.groupRisk', routes: ['staff-risk-warnings', 'staff-risk-rules', 'staff-risk-models', 'staff-risk-early-defaults', 'staff-risk-blacklist', 'staff-risk-fraud', 'staff-risk-bureau'] },
+  { key: 'nav.groupRisk', routes: ['staff-risk-warnings', 'staff-risk-rules', 'staff-risk-models', 'staff-risk-early-defaults', 'staff-risk-blacklist', 'staff-risk-fraud', 'staff-risk-fraud-model', 'staff-risk-bureau'] },
   { key: 'nav.groupTools', routes: ['staff-calculator', 'staff-calendar'] },
 ]
 

@@ -4,8 +4,8 @@
 views), `facts` (the plan checked against the product version; the facts risk reads), `states`
 (the status machine), `approvals` (the review in levels), `numbering` (readable application
 numbers), `review` (the port to risk's automated review), `group_applications` (小组联保: a group's
-application, each member's consent) and `handover` (an application as decided, for servicing to open
-its loan from).
+application, each member's consent), `handover` (an application as decided, for servicing to open
+its loan from) and `samples` (the figures of submitted applications risk's anomaly model learns from).
 """
 
 from microcredit.origination.service import (
@@ -16,7 +16,9 @@ from microcredit.origination.service import (
     handover,
     numbering,
     review,
+    samples,
     states,
 )
 
-__all__ = ["applications", "approvals", "facts", "group_applications", "handover", "numbering", "review", "states"]
+__all__ = ["applications", "approvals", "facts", "group_applications", "handover", "numbering", "review", "samples",
+           "states"]

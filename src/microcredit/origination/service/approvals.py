@@ -310,6 +310,10 @@ def _check_counter(session: Session, kit: identity.IdentityKit, principal: Princ
     if term > application.term:
         raise _problem("term", "counter_offer_not_shorter", "A counter-offer shortens the term, never lengthens it",
                        "调整方案的期限不能长于申请期限")
+    if application.group_application_id is not None and term != application.term:
+        # A group's members repay on one term (the group application's); a member is countered on the amount.
+        raise _problem("term", "counter_offer_group_term", "A group member's term is the group's: lower the amount",
+                       "联保小组成员的期限与小组一致，只能调整金额")
     if amount == application.amount and term == application.term:
         raise _problem("amount", "counter_offer_unchanged", "Lower the amount or shorten the term",
                        "请降低金额或缩短期限")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -43,7 +44,7 @@ from microcredit.parties.errors import (
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
 from microcredit.parties.service import organisation
 from microcredit.platform.actor import Actor, RequestMeta
-from microcredit.platform.crypto import BlindIndex, mask_card, mask_id_number, mask_phone
+from microcredit.platform.crypto import BlindIndex, FieldCipher, mask_card, mask_id_number, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
 from microcredit.platform.todo import Todo
 from microcredit.platform.validators import (
@@ -487,6 +488,13 @@ def export_changes(*, session: Session, principal: Principal, status: str | None
 def borrower_names(*, session: Session, borrower_ids: list[int]) -> dict[int, str]:
     """Real names by borrower id (for lists of changes)."""
     return repo.borrower_names(session, borrower_ids)
+
+
+def birth_dates(*, session: Session, cipher: FieldCipher, borrower_ids: list[int]) -> dict[int, date]:
+    """Each borrower's date of birth, read from the ID number (decrypted: for use inside the system, never
+    shown)."""
+    return {b.id: validate_id_number(cipher.decrypt(b.id_number_ciphertext, context=ID_CONTEXT)).birth_date
+            for b in repo.borrowers_by_ids(session, sorted(set(borrower_ids)))}
 
 
 def withdraw_own_change(*, session: Session, kit: identity.IdentityKit, principal: Principal,

@@ -33,9 +33,11 @@ class Thresholds:
     fraud_odd_hour_until: int = 5
 
     @classmethod
-    def of(cls, parameters: Mapping[str, Any]) -> Thresholds:
-        """The thresholds, each overridden by a rule-set parameter of the same name when one is set."""
-        base = cls()
+    def of(cls, parameters: Mapping[str, Any], *, anomaly_review: float | None = None) -> Thresholds:
+        """The thresholds, each overridden by a rule-set parameter of the same name when one is set; the anomaly
+        model in force may bring its own review threshold (chosen when it was trained), which a rule set's
+        parameter still overrides."""
+        base = cls() if anomaly_review is None else cls(fraud_anomaly_review=anomaly_review)
         values = {k: parameters.get(k, v) for k, v in asdict(base).items()}
         review = float(values["fraud_anomaly_review"])  # house-rules: allow float (a score, not money)
         return cls(fraud_ring_min_persons=int(values["fraud_ring_min_persons"]), fraud_anomaly_review=review,
@@ -54,6 +56,7 @@ class Signals:
     anomaly: float = 0.0  # isolation-forest score, 0-1
     new_device: bool = False  # a device id the person never applied from before
     hour: int = 12  # local hour of submission
+    anomaly_review: float | None = None  # the threshold of the anomaly model in force (None: the default)
 
     def variables(self) -> dict[str, Any]:
         """The `fraud` variable the CEL rules read (the score in whole percent, as the rules have no floats)."""

@@ -121,3 +121,73 @@ class LabelRead(OutputSchema):
     label: Verdict
     case_id: int
     labelled_at: datetime
+
+
+class AnomalyTrainCreate(InputSchema):
+    """Train the anomaly model from the institution's submitted applications."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"contamination": 0.02, "note": "2026 Q4 intake"}]})
+
+    contamination: float = Field(default=0.02, ge=0.005, le=0.2,
+                                 description="The share of usual applications the model should send to a person; "
+                                             "the threshold is the training scores' (1 − contamination) quantile")
+    note: str | None = Field(default=None, max_length=255)
+
+
+class ScoreBand(OutputSchema):
+    """Applications whose training score fell in [low, high) (open at the ends)."""
+
+    low: float | None
+    high: float | None
+    count: int
+
+
+class PendingProposal(OutputSchema):
+    """A proposal to put the version in force, waiting for a second risk officer."""
+
+    id: int
+    reason: str
+    proposed_at: datetime
+    mine: bool
+
+
+class AnomalyVersionRead(OutputSchema):
+    """A version of the institution's anomaly model: its training sample, threshold and score distribution."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "model": "fraud_anomaly", "number": 2, "status": "draft", "sha256": "3f1c…", "registered_at":
+        "2026-12-04T02:00:00Z", "note": None, "sample": 1840, "excluded_fraud": 3, "contamination": 0.02,
+        "threshold": 0.6312, "flagged": 37, "quantiles": {"0.5": 0.41, "0.9": 0.52, "0.98": 0.63, "0.99": 0.66},
+        "histogram": [{"low": None, "high": 0.3, "count": 0}, {"low": 0.3, "high": 0.35, "count": 12}],
+        "pending": None}]})
+
+    model: str
+    number: int
+    status: str
+    sha256: str
+    registered_at: datetime
+    note: str | None
+    sample: int
+    excluded_fraud: int
+    contamination: float
+    threshold: float
+    flagged: int
+    quantiles: dict[str, float]
+    histogram: list[ScoreBand]
+    pending: PendingProposal | None
+
+
+class AnomalyModelRead(OutputSchema):
+    """The anomaly model in force, what training needs, and the versions trained from applications."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "in_force": "builtin", "threshold": 0.68, "problem": None, "min_applications": 200,
+        "default_contamination": 0.02, "versions": []}]})
+
+    in_force: str = Field(description="`builtin` (trained on the synthetic population) or the version's code@n")
+    threshold: float = Field(description="The review threshold the fraud check applies with it (unless a rule set "
+                                         "sets `fraud_anomaly_review`)")
+    problem: str | None = Field(description="Why the institution's approved model is not served (integrity)")
+    min_applications: int
+    default_contamination: float
+    versions: list[AnomalyVersionRead]

@@ -1,9 +1,10 @@
 """Tables of the model registry.
 
 `risk_models` names an institution's credit models (code, kind); `risk_model_versions` holds each
-registered version: the artefact's bytes and SHA-256 (checked on every load), the features it
-reads, its validation report (JSON as `microcredit risk train --report` writes it) and the
-headline metrics, and its status:
+registered version and its purpose (`credit`, or `fraud_anomaly`: the fraud check's isolation forest
+trained from the institution's applications; roles are held per purpose): the artefact's bytes and
+SHA-256 (checked on every load), the features it reads, its validation report (JSON as
+`microcredit risk train --report` writes it) and the headline metrics, and its status:
 
     draft ──(promotion approved)──▶ champion ──(a new champion approved)──▶ retired
       │                                  ▲
@@ -31,6 +32,9 @@ from microcredit.db.types import BigIntPK, LongBinary, UTCDateTime
 
 STATUSES = ("draft", "champion", "challenger", "retired")
 ROLES = ("champion", "challenger")
+# What a version is for: credit scoring (the champion decides, the challenger shadows) or the fraud check's
+# anomaly model (its champion is the forest in force; it has no challenger). Roles are held per purpose.
+PURPOSES = ("credit", "fraud_anomaly")
 PROMOTION_STATUSES = ("pending", "approved", "rejected")
 
 
@@ -62,6 +66,7 @@ class RiskModelVersion(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("risk_models.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16), default="credit", server_default="credit")
     format: Mapped[str] = mapped_column(String(64))
     artefact: Mapped[bytes] = mapped_column(LongBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))

@@ -71,10 +71,10 @@ def latest_number(session: Session, model_id: int) -> int:
 
 
 def in_role(session: Session, institution_id: int, role: str, *, for_update: bool = False,
-            with_artefact: bool = False) -> RiskModelVersion | None:
-    """The institution's champion or challenger (None: none)."""
+            with_artefact: bool = False, purpose: str = "credit") -> RiskModelVersion | None:
+    """The institution's champion or challenger of a purpose (None: none)."""
     stmt = select(RiskModelVersion).where(RiskModelVersion.institution_id == institution_id,
-                                          RiskModelVersion.status == role)
+                                          RiskModelVersion.status == role, RiskModelVersion.purpose == purpose)
     if with_artefact:
         stmt = stmt.options(undefer(RiskModelVersion.artefact))
     if for_update:

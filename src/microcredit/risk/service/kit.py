@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock, SystemClock
 from microcredit.config import Settings, load_settings
@@ -21,7 +24,17 @@ from microcredit.integrations.bureau import CreditBureau, SimulatedBureau
 from microcredit.integrations.id_check import IdVerifier, SimulatedIdVerifier
 from microcredit.platform.crypto import BlindIndex, FieldCipher, Keyring
 from microcredit.risk.features import RepaymentHistory
+from microcredit.risk.fraud.anomaly import Features
 from microcredit.risk.service.outcomes import LoanOutcomes
+
+
+class ApplicationSample(Protocol):
+    """Read interface origination implements: the anomaly figures of an institution's submitted applications."""
+
+    def anomaly_sample(self, session: Session, *, institution_id: int,
+                       limit: int) -> list[tuple[str, Features]]:
+        """(application number, figures) of the latest `limit` submitted applications, newest first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,8 @@ class RiskKit:
     history: RepaymentHistory | None = None
     # The outcomes of the loans paid out, for the early default table (None: an empty table).
     outcomes: LoanOutcomes | None = None
+    # The institution's submitted applications, for training the fraud check's anomaly model (None: not wired).
+    applications: ApplicationSample | None = None
 
 
 _lock = threading.Lock()

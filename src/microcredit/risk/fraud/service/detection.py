@@ -1,5 +1,6 @@
 """The fraud check's side that reads the database: identifiers recorded at review, the graph around an
-application, links to confirmed fraud, the anomaly model, and the batch scan for rings.
+application, links to confirmed fraud, the anomaly model in force (the institution's own, trained from its
+applications and approved through the model registry, else the built-in one), and the batch scan for rings.
 
 `gather(session, kit, facts)` is called by `risk.service.assess` before the pure evaluation: it records the
 application's identifiers (blind indices, in the caller's transaction, once per application and kind) and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.lending.money import Money
+from microcredit.platform import refcache
 from microcredit.platform.actor import Actor
 from microcredit.platform.crypto import mask_id_number, mask_middle, mask_phone
 from microcredit.platform.validators import normalise_phone
@@ -28,6 +31,8 @@ from microcredit.risk.fraud import anomaly, graph
 from microcredit.risk.fraud import repository as repo
 from microcredit.risk.fraud.check import Signals
 from microcredit.risk.fraud.models import FraudCase, FraudIdentifier
+from microcredit.risk.registry import repository as registry_repo
+from microcredit.risk.registry.models import RiskModel, RiskModelVersion
 from microcredit.risk.service.kit import RiskKit
 
 MAX_COMPONENT = 200
@@ -45,12 +50,63 @@ def _trained() -> anomaly.Forest:
     return anomaly.train([a.features.vector() for a in pop.applications], seed=MODEL_SEED)
 
 
-def model() -> anomaly.Forest:
-    """The anomaly model in force: retrained deterministically from the synthetic population (seed 19, 3 000
-    applications, 2 % planted fraud) once per process; its digest (`Forest.digest`) is stored with each case's
-    signals so that a score can be traced to the model."""
+def builtin() -> anomaly.Forest:
+    """The built-in anomaly model: retrained deterministically from the synthetic population (seed 19, 3 000
+    applications, 2 % planted fraud) once per process."""
     with _model_lock:
         return _trained()
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The anomaly model an institution's fraud check uses, and where its threshold comes from."""
+
+    forest: anomaly.Forest
+    label: str  # "builtin", or the registry's code@version
+    threshold: float | None = None  # the model's own review threshold (None: the check's default)
+    problem: str | None = None  # why the institution's model is not served (its bytes fail their digest)
+
+
+_forests: OrderedDict[str, anomaly.Forest] = OrderedDict()
+
+
+def _load(version: RiskModelVersion, label: str) -> InForce:
+    with _model_lock:
+        forest = _forests.get(version.sha256)
+    if forest is None:
+        try:  # the digest is checked before anything is built
+            forest = anomaly.Forest.from_json(version.artefact.decode(), version.sha256)
+        except (anomaly.ModelIntegrityError, UnicodeDecodeError, ValueError, KeyError) as exc:
+            return InForce(builtin(), "builtin", None, f"{label}: {exc}")
+        with _model_lock:
+            _forests[version.sha256] = forest
+            while len(_forests) > 4:
+                _forests.popitem(last=False)
+    threshold = (version.report or {}).get("threshold")
+    review = float(threshold) if isinstance(threshold, int | float) else None  # house-rules: allow float (a score)
+    return InForce(forest, label, review)
+
+
+def in_force(session: Session, institution_id: int) -> InForce:
+    """The institution's anomaly model in force: the registry's `fraud_anomaly` champion (approved by a second
+    risk officer), else the built-in one. Kept as reference data like the credit champion; a stored forest is
+    verified against its SHA-256 before it is built, and one that fails is not served (the built-in scores and
+    the problem is kept)."""
+    def load() -> InForce:
+        version = registry_repo.in_role(session, institution_id, "champion", purpose="fraud_anomaly",
+                                        with_artefact=True)
+        if version is None:
+            return InForce(builtin(), "builtin")
+        session.refresh(version, attribute_names=["report"])
+        model = registry_repo.model_by_id(session, version.model_id)
+        return _load(version, f"{model.code if model else '?'}@{version.number}")
+
+    return refcache.cached(session, "risk.fraud_anomaly_in_force", institution_id, load,
+                           model=(RiskModel, RiskModelVersion), key_of=_institution_of)
+
+
+def _institution_of(row: RiskModel | RiskModelVersion) -> int:
+    return row.institution_id
 
 
 def identifiers(facts: ApplicantFacts) -> dict[str, str]:
@@ -142,12 +198,14 @@ def gather(session: Session, kit: RiskKit, facts: ApplicantFacts, *,
                                  facts.application_number) if device is not None else set()
     new_device = device is not None and bool(before) and device.value_index not in before
     hour = facts.submitted_at.astimezone(ZoneInfo(facts.timezone)).hour  # the institution's local hour
-    forest = model()
+    model = in_force(session, facts.institution_id)
+    forest = model.forest
     signals = Signals(
         ring_persons=feats.component_persons if feats else 1,
         ring_applications=feats.component_applications if feats else 1,
         shared_identifiers=feats.shared_identifiers if feats else 0, confirmed_links=links,
-        anomaly=forest.score_one(features_of(facts, hour)), new_device=new_device, hour=hour)
+        anomaly=forest.score_one(features_of(facts, hour)), new_device=new_device, hour=hour,
+        anomaly_review=model.threshold)
     return Gathered(signals=signals, members=tuple(a.key for a in apps), model_digest=forest.digest)
 
 

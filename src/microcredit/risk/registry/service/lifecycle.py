@@ -2,8 +2,8 @@
 
 Maker–checker: a user holding `risk.model.manage` proposes (with a reason); a *different* user
 holding `risk.model.approve` approves or rejects (with a reason). Approval is one transaction:
-the version takes the role, the version that held it is retired, and the proposal records which
-version it replaced; a version proposed for champion that was the challenger leaves the challenger
+the version takes the role, the version that held it (of the same purpose) is retired, and the proposal
+records which version it replaced; a version proposed for champion that was the challenger leaves the challenger
 slot empty. Everything is audited (`risk_model.*`).
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.platform.actor import Actor
+from microcredit.risk.fraud import anomaly
 from microcredit.risk.learning import artefact
 from microcredit.risk.registry import repository as repo
 from microcredit.risk.registry.errors import (
@@ -37,6 +38,8 @@ from microcredit.risk.registry.models import RiskModel, RiskModelPromotion, Risk
 ARTEFACT_MAX_BYTES = 16 * 1024 * 1024 - 1  # MariaDB's MEDIUMBLOB
 REPORT_MAX_BYTES = 4 * 1024 * 1024
 HEADLINE = ("auc", "ks", "gini", "brier", "psi")
+ANOMALY_FORMAT = "isolation-forest/1"
+ANOMALY_KIND = "isolation_forest"
 
 
 def parse_report(content: bytes | None) -> dict[str, Any] | None:
@@ -85,21 +88,26 @@ def register(*, session: Session, clock: Clock, actor: Actor, institution_id: in
         raise ArtefactInvalid(field="artefact")
     sha256 = artefact.digest(blob)
     try:
-        served = artefact.load(blob, sha256)
         fmt = str(json.loads(blob)["format"])
+        if fmt == ANOMALY_FORMAT:  # the fraud check's isolation forest (checked the same way: digest, shape)
+            kind, purpose, features = ANOMALY_KIND, "fraud_anomaly", list(anomaly.Forest.from_json(
+                blob.decode(), sha256).body()["features"])
+        else:
+            served = artefact.load(blob, sha256)
+            kind, purpose, features = served.kind, "credit", list(served.features)
     except (artefact.ArtefactError, KeyError, TypeError, ValueError) as exc:
         raise ArtefactInvalid(str(exc), field="artefact") from None
     document = parse_report(report)
     model = repo.model(session, institution_id, code)
     now = clock.now()
     if model is None:
-        model = RiskModel(institution_id=institution_id, code=code, kind=served.kind, created_at=now)
+        model = RiskModel(institution_id=institution_id, code=code, kind=kind, created_at=now)
         repo.add(session, model)
-    elif model.kind != served.kind:
+    elif model.kind != kind:
         raise ModelKindMismatch(field="artefact")
     version = RiskModelVersion(
         institution_id=institution_id, model_id=model.id, number=repo.latest_number(session, model.id) + 1,
-        status="draft", format=fmt, artefact=blob, sha256=sha256, size=len(blob), features=list(served.features),
+        status="draft", purpose=purpose, format=fmt, artefact=blob, sha256=sha256, size=len(blob), features=features,
         report=document, metrics=metrics_of(document), note=note, registered_at=now,
         registered_by_user_id=actor.user_id)
     repo.add(session, version)
@@ -133,12 +141,18 @@ def label(session: Session, version: RiskModelVersion) -> str:
     return f"{model.code if model else '?'}@{version.number}"
 
 
+def role_fits(version: RiskModelVersion, target: str) -> bool:
+    """Whether a version of its purpose may hold the role: the anomaly model is only ever in force (champion);
+    it has no shadow challenger."""
+    return version.purpose == "credit" or target == "champion"
+
+
 def propose(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str, number: int,
             target: str, reason: str) -> RiskModelPromotion:
     """Propose a draft (or the challenger, for champion) for `target`; waits for a second officer."""
     _, version = find(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
     allowed = ("draft", "challenger") if target == "champion" else ("draft",)
-    if version.status not in allowed:
+    if version.status not in allowed or not role_fits(version, target):
         raise VersionNotPromotable(field="target")
     if any(p.status == "pending" for p in repo.promotions(session, institution_id, version_id=version.id)):
         raise PromotionPending()
@@ -173,11 +187,11 @@ def approve(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     assert version is not None
     session.refresh(version, with_for_update=True)
     allowed = ("draft", "challenger") if promotion.target == "champion" else ("draft",)
-    if version.status not in allowed:
+    if version.status not in allowed or not role_fits(version, promotion.target):
         raise VersionNotPromotable(field="target")
     now = clock.now()
     before = version.status
-    old = repo.in_role(session, institution_id, promotion.target, for_update=True)
+    old = repo.in_role(session, institution_id, promotion.target, for_update=True, purpose=version.purpose)
     if old is not None and old.id != version.id:
         old.status, old.retired_at = "retired", now
         session.flush()  # the old holder leaves the role before the new one takes it
