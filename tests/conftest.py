@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import subprocess
 import uuid
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,31 @@ START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 # each other's data; this worker's databases are dropped when it ends.
 RUN_ID = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
 _CREATED: list[tuple[str, str, str]] = []  # (backend, admin url, database name)
+
+
+# The longest tests, with their seconds in CI (summed over their database parameters; set-up
+# included), start first: with `--dist loadgroup` the workers then take them while the many short
+# tests are still queued, and both workers finish together instead of one running a minute-long
+# test alone at the end. Measured in CI (docs/testing.md); a test missing here only runs in its
+# collected place. Keyed by the test function's name (each is unique in the suite).
+SLOW_FIRST = {
+    "test_two_celery_workers_close_the_dates_as_the_in_process_runner_does": 298,
+    "test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one": 222,
+    "test_the_demo_portfolio_has_loans_in_every_state_on_verified_books": 156,
+    "test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run": 100,
+    "test_repayments_acknowledged_before_a_sigkill_are_stored_exactly_once": 73,
+    "test_no_generated_request_makes_a_server_error": 54,
+    "test_a_portfolio_closed_day_by_day_accrues_collects_classifies_provisions_and_reminds": 39,
+    "test_the_cob_commands_close_dates_in_order_show_them_and_refuse_a_date_twice": 30,
+    "test_migrate_then_demo_prints_the_logins_and_is_idempotent": 24,
+    "test_closing_a_date_again_changes_nothing": 22,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the longest tests (SLOW_FIRST) first, longest first; the rest keep their order."""
+    weight = {id(item): SLOW_FIRST.get(getattr(item, "originalname", item.name), 0) for item in items}
+    items.sort(key=lambda item: -weight[id(item)])
 
 
 def worker_id() -> str:
@@ -100,6 +128,33 @@ def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
     url = _server_database(backend, admin, name)
     _CREATED.append((backend, admin, name))
     return url
+
+
+def clone_database(backend: str, source_url: str, tmp_dir: Path, suffix: str) -> str:
+    """A new database of this worker holding a copy of `source_url`'s (rows, sequences, ids), for twin
+    set-ups: one portfolio made through the API, then copied, instead of made twice. The source must
+    have no open connections on PostgreSQL (dispose its engine first: a template database must be idle).
+    SQLite through its backup API, PostgreSQL as a template, MariaDB through `mariadb-dump`."""
+    target = fresh_database_url(backend, tmp_dir, suffix)
+    if backend == "sqlite":
+        src_path, dst_path = str(make_url(source_url).database), str(make_url(target).database)
+        with closing(sqlite3.connect(src_path)) as src, closing(sqlite3.connect(dst_path)) as dst:
+            src.backup(dst)
+        return target
+    source, name = make_url(source_url), make_url(target).database
+    admin = make_engine(service_url(backend) or "")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if backend == "postgresql":
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    admin.dispose()
+    if backend == "mysql":
+        login = ["--no-defaults", f"--host={source.host}", f"--port={source.port}", f"--user={source.username}",
+                 f"--password={source.password or ''}", "--default-character-set=utf8mb4"]
+        dump = subprocess.run(["mariadb-dump", *login, "--single-transaction", "--skip-lock-tables", "--triggers",
+                               "--routines", str(source.database)], capture_output=True, check=True).stdout
+        subprocess.run(["mariadb", *login, str(name)], input=dump, capture_output=True, check=True)
+    return target
 
 
 def _drop_server_databases() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from microcredit.audit import service as audit
@@ -62,11 +65,25 @@ def run(cli_env: dict[str, str]) -> Run:
     return invoke
 
 
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite database (its backup API, whatever the journal holds)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 @pytest.fixture
-def demo(run: Run, cli_env: dict[str, str]) -> Database:
-    """A migrated installation with the demo data."""
-    run("migrate")
-    run("demo", "--no-serve", "--no-loans")
+def demo(run: Run, cli_env: dict[str, str], worker_tmp: Path) -> Database:
+    """A migrated installation with the demo data. The commands (`migrate`, `demo --no-serve --no-loans`,
+    ~10 s) run for the worker's first such test, which keeps a copy of the result; the next ones start
+    from a copy of it (the installation's data directory, `cli-data`, is the worker's for every test)."""
+    target = Path(str(make_url(cli_env["MICROCREDIT_DATABASE_URL"]).database))
+    template = worker_tmp / "cli-demo-template.sqlite3"
+    if template.is_file():
+        _copy_sqlite(template, target)
+    else:
+        run("migrate")
+        run("demo", "--no-serve", "--no-loans")
+        _copy_sqlite(target, template)
     database = Database(cli_env["MICROCREDIT_DATABASE_URL"])
     yield database
     database.dispose()

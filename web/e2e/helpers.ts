@@ -68,14 +68,17 @@ export function totpAt(secret: string, step: number): string {
 const usedSteps = new Map<string, number>()
 
 /**
- * A code not used before in this worker (the API refuses a replayed step). The API accepts one step of
- * drift either way, so the next step's code is used at once when this step's was; only a third
- * sign-in within the same 30 s waits.
+ * A code not used before in this worker (the API refuses a step not later than the last one used). The API
+ * accepts one step of drift either way, so three steps are usable at a time: the previous step's code (only
+ * in the first 20 s of this step, so that it is still this step when the API checks it), this step's and the
+ * next's. Only a fourth sign-in within 30 s waits (up to 30 s idle: with two steps a third sign-in did).
  */
 export async function freshTotp(secret: string): Promise<string> {
-  const now = Math.floor(Date.now() / 30_000)
+  const ms = Date.now()
+  const now = Math.floor(ms / 30_000)
   const last = usedSteps.get(secret) ?? -1
-  let step = Math.max(now, last + 1)
+  const earliest = ms - now * 30_000 < 20_000 ? now - 1 : now
+  let step = Math.max(earliest, last + 1)
   if (step > now + 1) {
     await new Promise((r) => setTimeout(r, (step - 1) * 30_000 - Date.now() + 500))
     step = Math.max(Math.floor(Date.now() / 30_000), last + 1)

@@ -3,20 +3,26 @@ through the API as the servicing tests do; one borrower with a bound card (auto-
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from microcredit.clock import FrozenClock
 from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.db.engine import Database
 from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.risk.warnings.models import BehaviourScoreRow, RiskWarning
+from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.models import Loan
+from tests.conftest import clone_database, make_settings
 from tests.factories import make_borrower, make_institution, make_staff
 from tests.integration.helpers import sign_contract, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
@@ -121,3 +127,15 @@ def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
             "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
                 select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
         }
+
+
+def twin_of(runtime: Runtime, backend: str, url: str, tmp: Path, twin_tmp: Path, suffix: str) -> tuple[Runtime, str]:
+    """A second installation equal to the first: its database copied (the same rows and ids, so the same
+    portfolio) and its data directory's files too, with a runtime whose clock stands where the first's
+    does. Making the portfolio once through the API and copying it costs a fraction of making it twice."""
+    runtime.db.engine.dispose()  # PostgreSQL copies only an idle database
+    shutil.copytree(tmp, twin_tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.sqlite3*"))
+    copied = clone_database(backend, url, twin_tmp, suffix)
+    database = Database(copied, sqlite_busy_timeout_ms=30_000)
+    twin = build_runtime(make_settings(twin_tmp), database=database, clock=FrozenClock(runtime.clock.now()))
+    return twin, copied

@@ -53,7 +53,7 @@ from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import loans, payments
 from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import next_id_number
-from tests.integration.cob.support import CARD, Portfolio, move_to, open_portfolio, picture
+from tests.integration.cob.support import CARD, Portfolio, move_to, open_portfolio, picture, twin_of
 
 SEED = int(os.environ.get("COB_EQUIVALENCE_SEED", "1818"))
 LOANS = 12
@@ -89,9 +89,8 @@ def draw(seed: int) -> list[Borrowing]:
     return out
 
 
-def _setup(backend: str, tmp: Path, suffix: str, portfolio: list[Borrowing], id_numbers: tuple[str, ...]
-           ) -> tuple[Runtime, Portfolio]:
-    database = Database(fresh_database_url(backend, tmp, suffix=suffix), sqlite_busy_timeout_ms=30_000)
+def _setup(url: str, tmp: Path, portfolio: list[Borrowing], id_numbers: tuple[str, ...]) -> tuple[Runtime, Portfolio]:
+    database = Database(url, sqlite_busy_timeout_ms=30_000)
     upgrade(database.engine)
     runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
     cards = {n: CARD if b.behaviour == "card" else DECLINED for n, b in enumerate(portfolio)
@@ -112,8 +111,12 @@ def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     portfolio = draw(SEED)
     # The same people on both (the credit bureau simulator, read by early warning, answers by ID number).
     id_numbers = tuple(next_id_number() for _ in portfolio)
-    made = [_setup(request.param, tmp_path_factory.mktemp(f"cob-eq-{name}"), f"_cobeq_{name}", portfolio, id_numbers)
-            for name in ("batch", "perloan")]
+    tmp = tmp_path_factory.mktemp("cob-eq-batch")
+    url = fresh_database_url(request.param, tmp, suffix="_cobeq_batch")
+    batch = _setup(url, tmp, portfolio, id_numbers)
+    # The per-loan side starts from a copy of the batch side's database: the same rows and ids.
+    twin, _ = twin_of(batch[0], request.param, url, tmp, tmp_path_factory.mktemp("cob-eq-perloan"), "_cobeq_perloan")
+    made = [batch, (twin, batch[1])]
     yield made[0], made[1], portfolio
     for runtime, _ in made:
         runtime.close()

@@ -31,7 +31,7 @@ from microcredit.ledger import service as ledger
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.service import loans
 from tests.conftest import START, fresh_database_url, make_settings
-from tests.integration.cob.support import Portfolio, move_to, open_portfolio, picture
+from tests.integration.cob.support import Portfolio, move_to, open_portfolio, picture, twin_of
 
 KILLS = 4
 FROM, UNTIL = date(2026, 12, 21), date(2026, 12, 30)  # across the first due date (12-25)
@@ -51,12 +51,13 @@ def _setup(backend: str, tmp: Path, suffix: str) -> tuple[Runtime, Portfolio, st
 
 def twin_databases(backend: str, tmp_path_factory: pytest.TempPathFactory, names: tuple[str, str]
                    ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
-    """Two databases of `backend` with the same portfolio, one per name; closed afterwards."""
-    out = []
-    for name in names:
-        tmp: Path = tmp_path_factory.mktemp(f"cob-{name}")
-        runtime, portfolio, url = _setup(backend, tmp, f"_cob_{name}")
-        out.append((runtime, portfolio, url, tmp))
+    """Two databases of `backend` with the same portfolio, one per name (made on the first, copied to the
+    second); closed afterwards."""
+    tmp: Path = tmp_path_factory.mktemp(f"cob-{names[0]}")
+    runtime, portfolio, url = _setup(backend, tmp, f"_cob_{names[0]}")
+    twin_tmp: Path = tmp_path_factory.mktemp(f"cob-{names[1]}")
+    twin, twin_url = twin_of(runtime, backend, url, tmp, twin_tmp, f"_cob_{names[1]}")
+    out = [(runtime, portfolio, url, tmp), (twin, portfolio, twin_url, twin_tmp)]
     yield out
     for runtime, *_ in out:
         runtime.close()
