@@ -40,6 +40,7 @@ those bytes, or an incremental update after it, shows in every PDF reader and in
 from __future__ import annotations
 
 import io
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -189,6 +190,18 @@ def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, sta
 
 class SigningUnavailable(RuntimeError):
     """No usable signing certificate is configured."""
+
+
+class _FetchingOffOnPurpose(logging.Filter):
+    """pyHanko warns on every signature that embeds revocation information without fetching it. Fetching is off
+    only on the simulator path, where the demo CA's CRL is handed over on purpose: the warning says nothing
+    then, and `microcredit demo` would print it for every contract it signs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Validation/revocation info will be embedded, but fetching")
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_FetchingOffOnPurpose())
 
 
 def _demo_root(folder: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
