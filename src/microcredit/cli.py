@@ -191,6 +191,33 @@ def contracts_init_demo_ca() -> None:
                   "in a PDF reader to see signed contracts as valid")
 
 
+@contracts_app.command("revoke-demo-certificate")
+def contracts_revoke_demo_certificate(
+    which: Annotated[str, typer.Option(help="Which demo certificate: signer (contract signing) or tsa "
+                                            "(the time-stamping simulator)")] = "signer",
+) -> None:
+    """Revoke a certificate of the demo CA: put it on the CRL (key compromise, at the business clock's time).
+
+    Demo and tests only. Afterwards B-LT and B-LTA signatures are refused (the chain is checked before
+    signing) and a signature made later fails validation; contracts signed before keep validating.
+    To start over, delete the folder and run `microcredit contracts init-demo-ca`.
+    """
+    runtime = _runtime()
+    if runtime.settings.mode.value == "production":
+        _fail("refusing to touch a demo CA in production mode")
+    if which not in ("signer", "tsa"):
+        _fail("--which must be signer or tsa")
+    from microcredit.contracts import signing
+
+    data_dir = runtime.settings.data_dir.resolve()
+    if not (data_dir / signing.DEMO_FOLDER / signing.CA_KEY).is_file():
+        _fail("no demo CA here: run `microcredit contracts init-demo-ca` first")
+    serial = signing.revoke_demo_certificate(data_dir, at=runtime.clock.now(), which=which)
+    runtime.close()
+    console.print(f"revoked the demo {which} certificate (serial {serial:x}); the CRL is "
+                  f"{data_dir / signing.DEMO_FOLDER / signing.CRL_FILE}")
+
+
 @app.command("create-user")
 def create_user(
     phone: Annotated[str, typer.Option(help="Mobile number (sign-in name)")],

@@ -165,6 +165,13 @@ class ContractSettings(BaseModel):
     # B-T). Unset outside production: the built-in simulator under the demo CA; unset in production: none.
     timestamp_url: str | None = None
     timestamp_timeout: int = Field(default=10, ge=1, le=120)
+    # How much goes into the signed PDF for verifying it years later (PAdES baseline level, ETSI EN 319 142-1):
+    # B-T the time stamp; B-LT also the chain's revocation information (CRLs, OCSP answers) in the document
+    # security store; B-LTA also a document time stamp over all of it. See docs/contracts.md for the trade-off.
+    level: Literal["B-T", "B-LT", "B-LTA"] = "B-LTA"
+    # Further trusted roots (PEM, comma separated) for checking the certificates before embedding their
+    # revocation information, e.g. the time-stamping authority's root when it is not the signer's.
+    validation_roots: str = ""
 
 
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]

@@ -376,3 +376,25 @@ def _demo_drafts(session) -> int:
     return int(session.scalar(select(func.count()).select_from(RiskModelVersion).join(
         RiskModel, RiskModel.id == RiskModelVersion.model_id).where(
         RiskModelVersion.status == "draft", RiskModel.code != "trained_sc")) or 0)
+
+
+def test_contracts_revoke_demo_certificate_stops_long_term_signatures(run, tmp_path):
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+
+    from microcredit.contracts import rendering, signing
+
+    env = {"MICROCREDIT_DATA_DIR": str(tmp_path)}  # a CA of its own: the worker's data directory is shared
+    assert "no demo CA here" in run("contracts", "revoke-demo-certificate", env=env, ok=False).output
+    run("contracts", "init-demo-ca", env=env)
+    folder = tmp_path / signing.DEMO_FOLDER
+    signer = x509.load_pem_x509_certificate((folder / signing.SIGNER_CERT).read_bytes())
+    out = _flat(run("contracts", "revoke-demo-certificate", env=env).output)
+    assert f"serial {signer.serial_number:x}" in out
+    crl = x509.load_der_x509_crl((folder / signing.CRL_FILE).read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None
+    pdf = rendering.html_to_pdf("<html><body><p>x</p></body></html>")
+    with pytest.raises(signing.SigningUnavailable, match="revoked"):
+        signing.sign_pdf(pdf, signing.demo_files(tmp_path), reason="t", location="l", name="n",
+                         at=datetime.now(UTC))

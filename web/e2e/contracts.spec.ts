@@ -130,7 +130,12 @@ test.describe('staff console', () => {
     await page.getByTestId('template-draft-loan').click()
     const source = page.getByTestId('template-html')
     await expect(source).toHaveValue(/第九条　争议解决/)
-    await source.fill((await source.inputValue()).replace('第九条　争议解决', '第九条　争议解决（可选仲裁）'))
+    const original = await source.inputValue()
+    // A placeholder the contract does not have is refused on save, named beside the source.
+    await source.fill(`${original}<p>{{ borrower.no_such }}</p>`)
+    await page.getByTestId('template-save').click()
+    await expect(page.getByText('合同模板使用了未知的占位符：borrower.no_such')).toBeVisible()
+    await source.fill(original.replace('第九条　争议解决', '第九条　争议解决（可选仲裁）'))
     await page.getByTestId('template-save').click()
     await expect(page.getByText('草稿已保存')).toBeVisible()
     await page.getByTestId('template-preview').click()

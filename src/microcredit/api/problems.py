@@ -75,6 +75,8 @@ class Problem(BaseModel):
                                "(e.g. reversal_target_unknown)")
     rule: str | None = Field(default=None, description="A collection-conduct rule the action broke "
                              "(e.g. quiet_hours, effective_calls_per_day; docs/collections.md)")
+    placeholder: str | None = Field(default=None, description="A contract template's unknown placeholder, named "
+                                    "from the context's root (e.g. borrower.no_such; docs/contracts.md)")
 
 
 def language_of(request: Request) -> str:

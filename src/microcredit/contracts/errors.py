@@ -77,6 +77,14 @@ class TemplateInvalid(DomainError):
     message_en = "The contract template has an error: {error}"
 
 
+class UnknownPlaceholder(TemplateInvalid):
+    """The template uses a name the contract's context does not have (the known ones: docs/contracts.md); the
+    problem's `placeholder` names it from the root, e.g. `borrower.no_such`."""
+
+    message_zh = "合同模板使用了未知的占位符：{placeholder}"
+    message_en = "The contract template uses an unknown placeholder: {placeholder}"
+
+
 class TemplateNotEditable(DomainError):
     """Published and retired versions never change: make a new draft."""
 

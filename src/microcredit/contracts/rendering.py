@@ -24,26 +24,86 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, TemplateRuntimeError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import missing
 
-from microcredit.contracts.errors import TemplateInvalid
+from microcredit.contracts.errors import TemplateInvalid, UnknownPlaceholder
+
+
+class _UnknownPlaceholderError(UndefinedError):
+    """A name the context does not have; its message is the placeholder, as the template wrote it."""
+
+
+class _Unknown(StrictUndefined):
+    """An undefined name, refused when used (StrictUndefined), whose error names the placeholder from the
+    context's root — ``borrower.no_such``, or ``terms.installments[].no_such`` inside a loop over them — by where
+    the context's dictionaries and lists sit (`_paths`). Other refusals (the sandbox's hints) stay as they are."""
+
+    __slots__ = ()
+
+    def __init__(self, hint: str | None = None, obj: Any = missing, name: str | None = None,
+                 exc: type[TemplateRuntimeError] = UndefinedError) -> None:
+        super().__init__(hint, obj, name, _UnknownPlaceholderError if hint is None and name is not None else exc)
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint is not None or self._undefined_name is None:
+            return str(super()._undefined_message)
+        known = _PATHS.get() or {}
+        base = None if self._undefined_obj is missing else known.get(id(self._undefined_obj))
+        return f"{base}.{self._undefined_name}" if base else str(self._undefined_name)
+
+
+_PATHS: ContextVar[dict[int, str] | None] = ContextVar("template_paths", default=None)
+
+
+def _paths(context: dict[str, Any]) -> dict[int, str]:
+    """Where each dictionary and list of the context sits, as a template names it (a list's items as ``[]``)."""
+    found: dict[int, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            found[id(value)] = path
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            found[id(value)] = path
+            for item in value:
+                walk(item, f"{path}[]")
+
+    for name, value in context.items():
+        walk(value, name)
+    return found
 
 
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    return SandboxedEnvironment(autoescape=True, undefined=_Unknown)
+
+
+def _refusal(field: str, exc: TemplateError) -> TemplateInvalid:
+    """The problem of a template that does not render: an unknown placeholder named as such, else the error."""
+    if isinstance(exc, _UnknownPlaceholderError):
+        name = str(exc)[:200]
+        return UnknownPlaceholder(field=field, params={"placeholder": name}, extra={"placeholder": name})
+    return TemplateInvalid(field=field, params={"error": str(exc)[:200]})
 
 
 def render_html(source: str, context: dict[str, Any]) -> str:
-    """The HTML of a template with this context (TemplateInvalid names the template's error)."""
+    """The HTML of a template with this context (TemplateInvalid names the template's error, or the unknown
+    placeholder)."""
+    token = _PATHS.set(_paths(context))
     try:
         return _environment().from_string(source).render(**context)
     except TemplateError as exc:
-        raise TemplateInvalid(field="html", params={"error": str(exc)[:200]}) from None
+        raise _refusal("html", exc) from None
+    finally:
+        _PATHS.reset(token)
 
 
 def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -103,14 +163,17 @@ def render_docx(template: bytes, context: dict[str, Any]) -> bytes:
     from docxtpl import DocxTemplate
     from lxml.etree import XMLSyntaxError
 
+    token = _PATHS.set(_paths(context))
     try:
         doc = DocxTemplate(io.BytesIO(template))
         doc.render(context, jinja_env=_environment(), autoescape=True)
     except TemplateError as exc:
-        raise TemplateInvalid(field="docx", params={"error": str(exc)[:200]}) from None
+        raise _refusal("docx", exc) from None
     except (XMLSyntaxError, KeyError, zipfile.BadZipFile, ValueError) as exc:  # a damaged package
         raise TemplateInvalid(field="docx", params={"error": f"the document cannot be read: {str(exc)[:160]}"}) \
             from None
+    finally:
+        _PATHS.reset(token)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

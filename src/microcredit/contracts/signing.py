@@ -11,6 +11,7 @@ certificate under it with `cryptography`, kept in the data directory (keys mode 
     <data_dir>/contracts-ca/signer-key.pem
     <data_dir>/contracts-ca/tsa.pem         the time-stamping simulator's certificate (under the demo root)
     <data_dir>/contracts-ca/tsa-key.pem
+    <data_dir>/contracts-ca/ca.crl          the demo root's certificate revocation list (DER)
 
 **Time stamps (PAdES B-T).** A signature alone says when the signer's computer claimed it signed; a
 time-stamp token (RFC 3161) from a time-stamping authority over the signature proves the signature
@@ -21,6 +22,17 @@ issues the tokens locally under the demo CA, at the business clock's time: a sta
 such, whose tokens any RFC 3161 verifier checks like a real one's. In production without an
 authority the signature is B-B (no time stamp), and docs/contracts.md says so.
 
+**Long-term validation (PAdES B-LT, B-LTA).** A verifier years later must still learn that the signing and
+time-stamping certificates were not revoked when used, after the CA has stopped answering for them. At
+B-LT the signer checks the chain before signing (hard-fail: no revocation information, or revoked, means
+no signature) and embeds what it checked against, the CRLs and OCSP answers of the signer's and the time
+stamper's chains, in the document security store (DSS). At B-LTA a document time stamp over the DSS follows,
+so the revocation information itself is proven to have existed then; renewing that stamp before its
+certificate's end keeps the proof alive. With a real institution CA pyHanko fetches the CRLs and OCSP answers
+from the URLs in the certificates. The demo CA publishes a CRL at a distribution point under `.invalid`,
+which nobody can reach: the signer reads it from the CA directory instead (`demo_crl`, the simulator path,
+reissued when stale like a CA publishing on schedule), and `revoke_demo_certificate` puts a certificate on it.
+
 A signature covers every byte of the file but its own placeholder (the /ByteRange); any change to
 those bytes, or an incremental update after it, shows in every PDF reader and in `pdfsig`.
 """
@@ -28,6 +40,7 @@ those bytes, or an incremental update after it, shows in every PDF reader and in
 from __future__ import annotations
 
 import io
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,12 +51,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
 
 from microcredit.config import Mode, Settings
 
 DEMO_FOLDER = "contracts-ca"
 CA_CERT, CA_KEY, SIGNER_CERT, SIGNER_KEY = "ca.pem", "ca-key.pem", "signer.pem", "signer-key.pem"
 TSA_CERT, TSA_KEY = "tsa.pem", "tsa-key.pem"
+CRL_FILE = "ca.crl"
+# Where the demo root says its CRL is published: a name under .invalid (RFC 2606), so that nothing ever tries
+# to reach it; the simulator path reads the file in the CA directory instead.
+DEMO_CRL_URL = "http://crl.microcredit-demo.invalid/ca.crl"
+# How long a CRL of the demo root is current (its nextUpdate); the simulator reissues it when it is not.
+CRL_LIFETIME = timedelta(days=7)
+LEVELS = ("B-T", "B-LT", "B-LTA")
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,12 @@ class SignerFiles:
     timestamp_url: str | None = None
     timestamp_timeout: int = 10
     simulated_tsa: tuple[Path, Path] | None = None
+    # The PAdES level asked for (B-T, B-LT, B-LTA; without a time stamper the signature is B-B whatever it says).
+    level: str = "B-LTA"
+    # The demo CA's directory: its CRL is read there (simulator path) instead of fetched by URL.
+    demo_ca: Path | None = None
+    # Trusted roots beyond the self-signed ones in the chain (PEM), to check certificates before embedding.
+    validation_roots: tuple[Path, ...] = ()
 
     def usable(self) -> bool:
         """Whether the files named are all there."""
@@ -72,7 +99,7 @@ def demo_files(data_dir: Path) -> SignerFiles:
     """The demo CA's institution certificate in a data directory (made by `init_demo_ca`)."""
     folder = data_dir / DEMO_FOLDER
     return SignerFiles(key=folder / SIGNER_KEY, cert=folder / SIGNER_CERT, chain=(folder / CA_CERT,),
-                       simulated_tsa=(folder / TSA_CERT, folder / TSA_KEY))
+                       simulated_tsa=(folder / TSA_CERT, folder / TSA_KEY), demo_ca=folder)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -99,6 +126,8 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
             ca_private = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
             assert isinstance(ca_private, rsa.RSAPrivateKey)
             _issue_tsa(folder, ca_cert, ca_private, start=ca_cert.not_valid_before_utc, organisation=organisation)
+        if not (folder / CRL_FILE).is_file():  # a CA made before long-term validation
+            demo_crl(folder, at=now)
         return folder
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     start = now - timedelta(days=1)
@@ -120,6 +149,7 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
     _issue(folder, ca, ca_key, start=start, common=f"{organisation} Contract Signing", organisation=organisation,
            usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, files=(SIGNER_CERT, SIGNER_KEY))
     _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation)
+    _publish_crl(folder, ca, ca_key, at=now, revoked=[], number=1)
     return folder
 
 
@@ -148,6 +178,9 @@ def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, sta
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=critical_usage)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(DEMO_CRL_URL)], relative_name=None, reasons=None,
+                crl_issuer=None)]), critical=False)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
     _write_private(folder / files[1], key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
@@ -157,6 +190,77 @@ def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, sta
 
 class SigningUnavailable(RuntimeError):
     """No usable signing certificate is configured."""
+
+
+class _FetchingOffOnPurpose(logging.Filter):
+    """pyHanko warns on every signature that embeds revocation information without fetching it. Fetching is off
+    only on the simulator path, where the demo CA's CRL is handed over on purpose: the warning says nothing
+    then, and `microcredit demo` would print it for every contract it signs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Validation/revocation info will be embedded, but fetching")
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_FetchingOffOnPurpose())
+
+
+def _demo_root(folder: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    ca = x509.load_pem_x509_certificate((folder / CA_CERT).read_bytes())
+    key = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return ca, key
+
+
+def _publish_crl(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, at: datetime,
+                 revoked: list[x509.RevokedCertificate], number: int) -> x509.CertificateRevocationList:
+    """Issue the demo root's CRL (current from a minute before `at` for `CRL_LIFETIME`) and write it, replacing
+    the previous one in one step (readers never see half a file)."""
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
+               .last_update(at - timedelta(minutes=1)).next_update(at + CRL_LIFETIME)
+               .add_extension(x509.CRLNumber(number), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    for entry in revoked:
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(ca_key, hashes.SHA256())
+    part = folder / f".{CRL_FILE}.{os.getpid()}"
+    part.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    os.replace(part, folder / CRL_FILE)
+    return crl
+
+
+def _number(crl: x509.CertificateRevocationList) -> int:
+    return int(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+
+
+def demo_crl(folder: Path, *, at: datetime) -> bytes:
+    """The demo root's CRL (DER) current at `at`, read from the CA directory: the simulator path of what a real
+    CA publishes at its distribution point. Reissued (same entries, next number) when missing or not current
+    at `at`, as a CA reissues its CRL on schedule."""
+    path = folder / CRL_FILE
+    crl = x509.load_der_x509_crl(path.read_bytes()) if path.is_file() else None
+    if crl is not None and crl.last_update_utc <= at <= (crl.next_update_utc or at):
+        return crl.public_bytes(serialization.Encoding.DER)
+    ca, key = _demo_root(folder)
+    fresh = _publish_crl(folder, ca, key, at=at, revoked=[] if crl is None else list(crl),
+                         number=1 if crl is None else _number(crl) + 1)
+    return fresh.public_bytes(serialization.Encoding.DER)
+
+
+def revoke_demo_certificate(data_dir: Path, *, at: datetime, which: str = "signer") -> int:
+    """Put the demo CA's signing (or time-stamping, `which="tsa"`) certificate on its CRL, revoked at `at` (key
+    compromise); the certificate's serial number. Signatures checked after this find it revoked: new B-LT and
+    B-LTA signatures are refused, and a signature made later than `at` fails validation."""
+    folder = data_dir / DEMO_FOLDER
+    cert = x509.load_pem_x509_certificate((folder / (TSA_CERT if which == "tsa" else SIGNER_CERT)).read_bytes())
+    demo_crl(folder, at=at)
+    crl = x509.load_der_x509_crl((folder / CRL_FILE).read_bytes())
+    if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+        return cert.serial_number
+    entry = (x509.RevokedCertificateBuilder().serial_number(cert.serial_number).revocation_date(at)
+             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False).build())
+    ca, key = _demo_root(folder)
+    _publish_crl(folder, ca, key, at=at, revoked=[*crl, entry], number=_number(crl) + 1)
+    return cert.serial_number
 
 
 def simulated_authority(cert: Path, key: Path, *, at: datetime) -> Any:
@@ -187,11 +291,44 @@ def timestamper(files: SignerFiles, *, at: datetime) -> Any:
     return None
 
 
+def _validation_context(files: SignerFiles, signer: Any, *, at: datetime) -> Any:
+    """What the signer checks its chain and the time stamper's against before signing, and whose revocation
+    information it embeds: hard-fail (no revocation information is a refusal). The demo CA's CRL comes from its
+    directory at the business clock's `at`; any other chain's CRLs and OCSP answers are fetched by the URLs in
+    its certificates, now."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko_certvalidator import ValidationContext
+
+    if files.demo_ca is not None:
+        try:
+            root, crl = load_cert_from_pemder(str(files.demo_ca / CA_CERT)), demo_crl(files.demo_ca, at=at)  # type: ignore[no-untyped-call]
+        except (OSError, ValueError) as exc:
+            raise SigningUnavailable(f"the demo CA's revocation list could not be read: {exc}") from None
+        return ValidationContext(trust_roots=[root], crls=[crl], allow_fetching=False, revocation_mode="hard-fail",
+                                 moment=at)
+    known = list(signer.cert_registry)
+    roots = [c for c in known if c.self_signed] + [load_cert_from_pemder(str(p))  # type: ignore[no-untyped-call]
+                                                  for p in files.validation_roots]
+    if not roots:
+        raise SigningUnavailable("long-term validation needs the chain up to the root: configure "
+                                 "contracts.signing_chain or contracts.validation_roots, or contracts.level=B-T")
+    return ValidationContext(trust_roots=roots, other_certs=known, allow_fetching=True, revocation_mode="hard-fail")
+
+
 def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name: str, at: datetime) -> bytes:
     """The PDF with the institution's PAdES signature added (an incremental update over the given bytes),
-    time-stamped at `at` by the files' authority when they name one (B-T), else B-B."""
+    time-stamped at `at` by the files' authority when they name one (B-T), else B-B; at `files.level` B-LT the
+    revocation information of the signer's and the time stamper's chains goes into the DSS in the same
+    revision, at B-LTA into a second revision with a document time stamp covering it (the last bytes of the
+    file). A chain that cannot be checked, or a revoked certificate, stops the signature at B-LT and B-LTA."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_signer import (
+        DSSContentSettings,
+        SigDSSPlacementPreference,
+        TimestampDSSContentSettings,
+    )
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     if not files.usable():
@@ -206,15 +343,31 @@ def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name
                                            ca_chain_files=tuple(str(p) for p in files.chain))
     if signer is None:
         raise SigningUnavailable("the signing certificate could not be loaded")
-    meta = signers.PdfSignatureMetadata(field_name="InstitutionSignature", md_algorithm="sha256",
-                                        subfilter=fields.SigSeedSubFilter.PADES, reason=reason, location=location,
-                                        name=name)
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if files.level not in LEVELS:
+        raise SigningUnavailable(f"unknown PAdES level {files.level!r}: one of {', '.join(LEVELS)}")
     stamper = timestamper(files, at=at)
+    long_term = stamper is not None and files.level != "B-T"
+    lta = long_term and files.level == "B-LTA"
+    # No VRI (deprecated in PAdES): B-LT's DSS can then sit in the signature's own revision, and B-LTA's DSS
+    # (with the document time stamper's revocation information) before the document time stamp that covers it.
+    dss = DSSContentSettings(
+        include_vri=False,
+        placement=(SigDSSPlacementPreference.TOGETHER_WITH_NEXT_TS if lta
+                   else SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE),
+        next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True))
+    meta = signers.PdfSignatureMetadata(
+        field_name="InstitutionSignature", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason, location=location, name=name, embed_validation_info=long_term, use_pades_lta=lta,
+        timestamp_field_name="DocumentTimeStamp" if lta else None,
+        validation_context=_validation_context(files, signer, at=at) if long_term else None, dss_settings=dss)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     try:
         out = signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(writer, in_place=False)
     except (OSError, TimestampRequestError) as exc:  # the authority did not answer, or refused
         raise SigningUnavailable(f"the time-stamping authority could not be reached: {exc}") from None
+    except (SigningError, ValidationError, PathBuildingError) as exc:  # revoked, or no revocation information
+        why = f"{exc} ({exc.__cause__})" if exc.__cause__ is not None else str(exc)
+        raise SigningUnavailable(f"the certificates could not be checked for long-term validation: {why}") from None
     assert isinstance(out, io.BytesIO)
     return out.getvalue()
 
@@ -240,7 +393,10 @@ def signer_files(settings: Settings) -> SignerFiles:
     c = settings.contracts
     demo = None if settings.mode is Mode.PRODUCTION else demo_files(settings.data_dir.resolve())
     stamping: dict[str, Any] = {"timestamp_url": c.timestamp_url or None, "timestamp_timeout": c.timestamp_timeout,
-                                "simulated_tsa": None if c.timestamp_url or demo is None else demo.simulated_tsa}
+                                "simulated_tsa": None if c.timestamp_url or demo is None else demo.simulated_tsa,
+                                "level": c.level,
+                                "validation_roots": tuple(Path(p.strip()) for p in c.validation_roots.split(",")
+                                                          if p.strip())}
     if c.signing_pkcs12 is not None:
         return SignerFiles(pkcs12=c.signing_pkcs12,
                            pkcs12_password=c.signing_pkcs12_password.get_secret_value().encode() or None, **stamping)
@@ -249,4 +405,4 @@ def signer_files(settings: Settings) -> SignerFiles:
                            chain=tuple(Path(p.strip()) for p in c.signing_chain.split(",") if p.strip()), **stamping)
     if demo is None:
         return SignerFiles(**stamping)
-    return SignerFiles(key=demo.key, cert=demo.cert, chain=demo.chain, **stamping)
+    return SignerFiles(key=demo.key, cert=demo.cert, chain=demo.chain, demo_ca=demo.demo_ca, **stamping)

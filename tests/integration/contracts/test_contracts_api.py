@@ -1,5 +1,6 @@
 """Contracts over HTTP: an approved application's contract opened, read, signed with an SMS code, signed by
-the institution (PAdES), verified by pyHanko and by poppler's `pdfsig`, tampering detected; refusals.
+the institution (PAdES B-LTA: time-stamped, the chain's revocation information embedded, a document time stamp
+over it), verified by pyHanko and by poppler's `pdfsig`, tampering detected; refusals.
 
 The automated review is a fake (origination.support.use_review): these tests are about the contract.
 """
@@ -16,7 +17,7 @@ import pytest
 from docx import Document
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from microcredit.contracts import signing
 from microcredit.contracts.models import Contract
 from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.risk.assessment import Decision
+from tests import pades
 from tests.factories import last_sms_code, make_borrower, make_branch, make_institution, make_staff
 from tests.integration.helpers import assert_problem, audit_records, shared_client, signed_in, snapshot
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
@@ -68,7 +70,7 @@ def _approved(client, world, monkeypatch) -> dict:
 
 def _validate(data: bytes, ca: Path):
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ca / "ca.pem"))])
-    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    embedded = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]  # the institution's; B-LTA adds a stamp
     return embedded, validate_pdf_signature(embedded, context, ts_validation_context=context)
 
 
@@ -145,11 +147,13 @@ def test_open_read_sign_and_verify(client, session, runtime, world, monkeypatch,
 
     data = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
     assert hashlib.sha256(data).hexdigest() == signed["signed_pdf_sha256"]
-    # pyHanko: intact, valid, trusted (the demo CA), PAdES, covering the whole file.
+    # pyHanko: intact, valid, trusted (the demo CA), PAdES, covering its revision; what follows it is the
+    # long-term validation material and a document time stamp over the whole file.
     embedded, status = _validate(data, world["ca"])
     assert (status.intact, status.valid, status.trusted, status.bottom_line) == (True, True, True, True)
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
-    assert status.coverage.name == "ENTIRE_FILE"
+    assert status.coverage.name == "ENTIRE_REVISION"
+    assert status.modification_level.name == "LTA_UPDATES"
     # PAdES B-T: a time-stamp token over the signature, from the simulated authority (under the demo CA),
     # at the business clock's time of signing; the token's own signature checks out.
     stamp = status.timestamp_validity
@@ -158,10 +162,23 @@ def test_open_read_sign_and_verify(client, session, runtime, world, monkeypatch,
     signed_at = session.scalars(select(Contract.signed_at).where(Contract.application_id == app["id"])).one()
     assert stamp.timestamp == (signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC))
     assert "Time-Stamping (simulator)" in stamp.signing_cert.subject.human_friendly
-    # poppler's pdfsig, an independent implementation, agrees the signature is valid and covers everything.
+    # PAdES B-LTA: the demo root's CRL (read from the CA directory: the simulator path) in the DSS, a document
+    # time stamp at the same moment covering the whole file, and AdES long-term validation passes.
+    assert pades.dss(data)[0] == 1
+    [_, document_stamp] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    document = validate_pdf_timestamp(document_stamp, validation_context=ValidationContext(
+        trust_roots=[load_cert_from_pemder(str(world["ca"] / "ca.pem"))]))
+    assert (document.valid, document.trusted, document.coverage.name) == (True, True, "ENTIRE_FILE")
+    assert document.timestamp == stamp.timestamp
+    assert pades.at(data, world["ca"], stamp.timestamp, []).bottom_line  # the file alone suffices then
+    lta = pades.lta(data, world["ca"], [pades.fresh_crl(world["ca"])])
+    assert lta.ades_subindic.status.name == "PASSED", lta.failure_msg
+    # poppler's pdfsig, an independent implementation, agrees the signature is valid; the document time stamp
+    # (which it lists but cannot check: "Unimplemented") covers everything.
     out = _pdfsig(data, tmp_path, "signed.pdf")
-    assert "Signature Validation: Signature is Valid." in out, out
-    assert "Total document signed" in out
+    first, second = out.split("Signature #2:")
+    assert "Signature Validation: Signature is Valid." in first, out
+    assert "Total document signed" in second, out
     # The record page: who, from which device, the digest of the document signed.
     signed_text = _text(data)
     assert contract["pdf_sha256"] in signed_text
@@ -202,6 +219,7 @@ def test_tampered_copies_fail(client, world, monkeypatch, tmp_path):
     _, status = _validate(changed, world["ca"])
     assert not status.intact
     assert not status.bottom_line
+    assert pades.lta(changed, world["ca"], [pades.fresh_crl(world["ca"])]).ades_subindic.status.name != "PASSED"
     out = _pdfsig(changed, tmp_path, "changed.pdf")
     assert "Digest Mismatch" in out, out
     assert "Signature is Valid" not in out
@@ -218,7 +236,10 @@ def test_tampered_copies_fail(client, world, monkeypatch, tmp_path):
     writer.write(out)
     updated = out.getvalue()
     _, status = _validate(updated, world["ca"])
-    assert status.coverage.name != "ENTIRE_FILE"
+    assert status.modification_level.name != "LTA_UPDATES"  # more than validation material was added
+    [_, document_stamp] = PdfFileReader(io.BytesIO(updated)).embedded_signatures
+    assert validate_pdf_timestamp(document_stamp, validation_context=ValidationContext(
+        trust_roots=[load_cert_from_pemder(str(world["ca"] / "ca.pem"))])).coverage.name != "ENTIRE_FILE"
     assert "Total document signed" not in _pdfsig(updated, tmp_path, "updated.pdf")
 
 

@@ -28,5 +28,6 @@ def test_demo_contracts_signed_and_waiting(session, runtime, tmp_path):
     assert signed.signed_document_sha256 == signed.pdf_sha256
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ca / "ca.pem"))])
     assert signed.signed_pdf_key is not None
-    [embedded] = PdfFileReader(io.BytesIO(storage.get(signed.signed_pdf_key))).embedded_signatures
+    [embedded, document_stamp] = PdfFileReader(io.BytesIO(storage.get(signed.signed_pdf_key))).embedded_signatures
     assert validate_pdf_signature(embedded, context).bottom_line
+    assert document_stamp.sig_object["/Type"] == "/DocTimeStamp"  # B-LTA, the default

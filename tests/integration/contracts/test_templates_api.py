@@ -49,6 +49,7 @@ def test_draft_edit_preview_publish(client, runtime, admin):
     before = snapshot(runtime.db)
     bad = client.patch(f"{T}/loan/versions/2", headers=admin, json={"html": "{{ terms.no_such_field }}"})
     assert (assert_problem(bad, 422)["code"], bad.json()["field"]) == ("template_invalid", "html")
+    assert bad.json()["placeholder"] == "terms.no_such_field"  # named from the root, for the editor to point at
     assert before.diff(snapshot(runtime.db)) == {}
     r = client.patch(f"{T}/loan/versions/2", headers=admin, json={"html": html, "note": "仲裁条款"})
     assert r.status_code == 200, r.text
@@ -111,6 +112,8 @@ def test_the_word_template_is_downloaded_edited_and_uploaded_to_a_draft(client, 
         body = assert_problem(refused, 422)
         assert (body["code"], body["field"]) == ("template_invalid", "docx"), body
         assert why in body["detail"], body
+        if why == "no_such":
+            assert body["placeholder"] == "borrower.no_such"
     too_big = _upload(client, admin, 2, b"PK" + b"\0" * (2 * 1024 * 1024))
     assert "2 MB" in assert_problem(too_big, 422)["detail"]
     assert before.diff(snapshot(runtime.db)) == {}

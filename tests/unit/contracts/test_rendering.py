@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from microcredit.contracts import defaults, rendering
-from microcredit.contracts.errors import TemplateInvalid
+from microcredit.contracts.errors import TemplateInvalid, UnknownPlaceholder
 from microcredit.contracts.service import templates
 
 
@@ -32,6 +32,33 @@ def test_the_sandbox_refuses_python_internals_and_unknown_names():
     assert refused.value.field == "html"
     with pytest.raises(TemplateInvalid):
         rendering.render_html("{{ no_such_name.amount }}", {})
+
+
+@pytest.mark.parametrize(("source", "placeholder"), [
+    ("{{ borrower.no_such }}", "borrower.no_such"),
+    ("{{ lender }}{{ no_such_name }}", "no_such_name"),
+    ("{{ terms.totals.no_such }}", "terms.totals.no_such"),
+    ("{% for row in terms.installments %}{{ row.total }}{{ row.no_such }}{% endfor %}",
+     "terms.installments[].no_such"),
+    ("{{ terms.fees[0].no_such }}", "terms.fees[].no_such"),
+])
+def test_an_unknown_placeholder_is_named_from_the_root(source, placeholder):
+    with pytest.raises(UnknownPlaceholder) as refused:
+        rendering.render_html(source, templates.sample_context())
+    assert (refused.value.field, refused.value.extra) == ("html", {"placeholder": placeholder})
+    assert refused.value.code == "template_invalid"  # a kind of invalid template, for clients that know only that
+    assert placeholder in refused.value.message("zh-CN")
+    assert "未知的占位符" in refused.value.message("zh-CN")
+
+
+def test_other_template_errors_are_not_called_placeholders():
+    for source in ("{% if %}", "{{ borrower.name.__class__ }}"):
+        with pytest.raises(TemplateInvalid) as refused:
+            rendering.render_html(source, templates.sample_context())
+        assert not isinstance(refused.value, UnknownPlaceholder)
+    # a guarded optional name is no error
+    assert rendering.render_html("{% if borrower.nickname is defined %}x{% endif %}ok", templates.sample_context()) \
+        == "ok"
 
 
 def test_values_are_escaped():

@@ -1,11 +1,14 @@
 """The institution's signature is time-stamped (PAdES B-T): by an RFC 3161 authority over HTTP when one is
-configured, by the built-in simulator otherwise (demo, tests), by nobody in production without one."""
+configured, by the built-in simulator otherwise (demo, tests), by nobody in production without one. At B-LT the
+chain's revocation information is embedded, at B-LTA with a document time stamp over it; a revoked certificate
+stops new signatures, and a signature made after the revocation fails validation."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -14,11 +17,12 @@ import pytest
 from asn1crypto import tsp
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 
 from microcredit.config import Mode, Settings
 from microcredit.contracts import rendering, signing
+from tests import pades
 
 AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
@@ -35,7 +39,7 @@ def pdf() -> bytes:
 
 def _stamp(data: bytes, ca: Path):
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ca / signing.CA_CERT))])
-    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    embedded = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]  # the institution's; B-LTA adds a stamp
     return validate_pdf_signature(embedded, context, ts_validation_context=context)
 
 
@@ -77,7 +81,7 @@ def test_a_configured_authority_is_asked_over_http(ca, pdf):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
         files = signing.SignerFiles(key=ca / signing.SIGNER_KEY, cert=ca / signing.SIGNER_CERT,
-                                    chain=(ca / signing.CA_CERT,), timestamp_url=url)
+                                    chain=(ca / signing.CA_CERT,), timestamp_url=url, demo_ca=ca)
         signed = signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender",
                                   at=datetime(2030, 1, 1, tzinfo=UTC))  # the authority's clock counts, not ours
         stamp = _stamp(signed, ca).timestamp_validity
@@ -97,7 +101,7 @@ def test_an_authority_that_does_not_answer_stops_the_signature(ca, pdf):
     try:
         files = signing.SignerFiles(key=ca / signing.SIGNER_KEY, cert=ca / signing.SIGNER_CERT,
                                     timestamp_url=f"http://127.0.0.1:{server.server_address[1]}/tsa",
-                                    timestamp_timeout=2)
+                                    timestamp_timeout=2, level="B-T")
         with pytest.raises(signing.SigningUnavailable, match="time-stamping authority"):
             signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender", at=AT)
     finally:
@@ -109,10 +113,12 @@ def test_a_ca_made_before_time_stamps_gets_the_simulator_under_the_same_root(tmp
     root = (folder / signing.CA_CERT).read_bytes()
     (folder / signing.TSA_CERT).unlink()
     (folder / signing.TSA_KEY).unlink()
+    (folder / signing.CRL_FILE).unlink()
     assert signing.init_demo_ca(tmp_path, now=AT) == folder
     assert (folder / signing.CA_CERT).read_bytes() == root  # signatures made under it still verify
     assert (folder / signing.TSA_CERT).is_file()
     assert (folder / signing.TSA_KEY).stat().st_mode & 0o777 == 0o600
+    assert (folder / signing.CRL_FILE).is_file()  # and its CRL
 
 
 def test_who_stamps_by_settings(tmp_path):
@@ -123,4 +129,141 @@ def test_who_stamps_by_settings(tmp_path):
                           contracts={"timestamp_url": "https://tsa.example/rfc3161"})
     files = signing.signer_files(configured)
     assert (files.timestamp_url, files.simulated_tsa) == ("https://tsa.example/rfc3161", None)
+    assert (signing.signer_files(dev).level, signing.signer_files(dev).demo_ca) == (
+        "B-LTA", tmp_path.resolve() / signing.DEMO_FOLDER)
+    production = Settings(mode=Mode.PRODUCTION, data_dir=tmp_path, contracts={
+        "signing_key": "/k.pem", "signing_cert": "/c.pem", "level": "B-LT", "validation_roots": "/a.pem, /b.pem"})
+    files = signing.signer_files(production)
+    assert (files.level, files.demo_ca, files.validation_roots) == ("B-LT", None, (Path("/a.pem"), Path("/b.pem")))
     assert signing.timestamper(signing.SignerFiles(), at=AT) is None  # production, none configured: B-B
+
+
+# --- Long-term validation (B-LT, B-LTA) ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_ca(tmp_path) -> Path:
+    """A demo CA of the test's own (revocations must not leak into the other tests)."""
+    return signing.init_demo_ca(tmp_path, now=AT)
+
+
+def _sign(pdf: bytes, ca: Path, level: str, at: datetime = AT) -> bytes:
+    files = dataclasses.replace(signing.demo_files(ca.parent), level=level)
+    return signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender", at=at)
+
+
+def test_the_demo_ca_publishes_a_crl_named_in_its_certificates(own_ca):
+    from cryptography import x509
+
+    crl = x509.load_der_x509_crl((own_ca / signing.CRL_FILE).read_bytes())
+    root = x509.load_pem_x509_certificate((own_ca / signing.CA_CERT).read_bytes())
+    assert crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
+    assert len(crl) == 0
+    assert crl.last_update_utc <= AT < crl.next_update_utc  # type: ignore[operator]
+    for name in (signing.SIGNER_CERT, signing.TSA_CERT):
+        cert = x509.load_pem_x509_certificate((own_ca / name).read_bytes())
+        [point] = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert [n.value for n in point.full_name] == [signing.DEMO_CRL_URL]
+    # Read at a later business day, the simulator reissues it (next number, same entries) like a CA on schedule.
+    later = AT + signing.CRL_LIFETIME * 2
+    again = x509.load_der_x509_crl(signing.demo_crl(own_ca, at=later))
+    assert again.last_update_utc <= later < again.next_update_utc  # type: ignore[operator]
+    assert again.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 2
+
+
+@pytest.mark.parametrize("level", ["B-T", "B-LT", "B-LTA"])
+def test_each_level_embeds_what_it_promises(ca, pdf, level):
+    data = _sign(pdf, ca, level)
+    signatures = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    crls, certs = pades.dss(data)
+    # Today, with the CRL the distribution point serves today: valid and trusted at every level.
+    assert pades.at(data, ca, datetime.now(UTC), [pades.fresh_crl(ca)]).bottom_line
+    # With nothing from outside the file, at the signing time: only what the file embeds counts.
+    alone = pades.at(data, ca, AT, [])
+    if level == "B-T":
+        assert (len(signatures), crls) == (1, 0)
+        assert not alone.bottom_line  # no revocation information: a verifier must find it elsewhere
+        return
+    assert alone.bottom_line
+    # The CRL of the root that issued the signer's and the TSA's certificates, and the chains, in the DSS.
+    assert crls == 1
+    assert certs >= 3
+    if level == "B-LT":
+        # in the signature's own revision: the signature still covers the whole file
+        assert len(signatures) == 1
+        assert _stamp(data, ca).coverage.name == "ENTIRE_FILE"
+        return
+    # B-LTA: a document time stamp (RFC 3161) after the DSS, covering it and the signature to the file's end.
+    assert len(signatures) == 2
+    document_stamp = signatures[1]
+    assert document_stamp.sig_object["/SubFilter"] == "/ETSI.RFC3161"
+    assert document_stamp.sig_object["/Type"] == "/DocTimeStamp"
+    stamp = validate_pdf_timestamp(document_stamp, validation_context=ValidationContext(
+        trust_roots=[load_cert_from_pemder(str(ca / signing.CA_CERT))]))
+    assert (stamp.intact, stamp.valid, stamp.trusted, stamp.timestamp) == (True, True, True, AT)
+    assert stamp.coverage.name == "ENTIRE_FILE"
+    assert _stamp(data, ca).bottom_line  # the DSS update after the signature is an allowed one
+    # AdES long-term validation (ETSI EN 319 102-1 §5.6.3) today: passed, the proof of existence the stamp's.
+    result = pades.lta(data, ca, [pades.fresh_crl(ca)])
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+    assert result.oldest_evidence_record_timestamp == AT
+
+
+def test_a_revoked_signing_certificate(own_ca, pdf):
+    from cryptography import x509
+
+    before = _sign(pdf, own_ca, "B-LTA")  # signed at AT, while the certificate was good
+    revoked_at = AT + timedelta(hours=6)
+    serial = signing.revoke_demo_certificate(own_ca.parent, at=revoked_at)
+    crl = x509.load_der_x509_crl((own_ca / signing.CRL_FILE).read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry is not None
+    assert entry.revocation_date_utc == revoked_at
+    assert signing.revoke_demo_certificate(own_ca.parent, at=revoked_at) == serial  # once only
+    assert len(x509.load_der_x509_crl((own_ca / signing.CRL_FILE).read_bytes())) == 1
+
+    # New long-term signatures are refused: the chain is checked (hard-fail) before signing.
+    later = revoked_at + timedelta(hours=1)
+    for level in ("B-LT", "B-LTA"):
+        with pytest.raises(signing.SigningUnavailable, match="revoked"):
+            _sign(pdf, own_ca, level, at=later)
+    # A signature made after the revocation (B-T does not check) fails validation with today's CRL ...
+    after = _sign(pdf, own_ca, "B-T", at=later)
+    status = pades.at(after, own_ca, later, [pades.fresh_crl(own_ca)])
+    assert not status.bottom_line
+    assert status.revoked
+    # ... while the contract signed before it stays valid: what long-term validation is for. Checked today, the
+    # certificate is revoked; the document time stamp proves the signature existed before that.
+    assert pades.at(before, own_ca, datetime.now(UTC), [pades.fresh_crl(own_ca)]).revoked
+    result = pades.lta(before, own_ca, [pades.fresh_crl(own_ca)])
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+
+
+def test_tampered_b_lta_copies_fail(ca, pdf, tmp_path):
+    from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    data = _sign(pdf, ca, "B-LTA")
+    at = data.index(b"stream") + 40
+    changed = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    assert not _stamp(changed, ca).intact
+    assert pades.lta(changed, ca, [pades.fresh_crl(ca)]).ades_subindic.status.name != "PASSED"
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    writer.root[NameObject("/PageMode")] = NameObject("/UseOutlines")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    [_, document_stamp] = PdfFileReader(io.BytesIO(out.getvalue())).embedded_signatures
+    stamp = validate_pdf_timestamp(document_stamp, validation_context=ValidationContext(
+        trust_roots=[load_cert_from_pemder(str(ca / signing.CA_CERT))]))
+    assert stamp.coverage.name != "ENTIRE_FILE"
+
+
+def test_an_unknown_level_and_a_chain_without_root_are_refused(ca, pdf):
+    files = dataclasses.replace(signing.demo_files(ca.parent), level="B-XL")
+    with pytest.raises(signing.SigningUnavailable, match="level"):
+        signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender", at=AT)
+    rootless = signing.SignerFiles(key=ca / signing.SIGNER_KEY, cert=ca / signing.SIGNER_CERT,
+                                   simulated_tsa=(ca / signing.TSA_CERT, ca / signing.TSA_KEY))
+    with pytest.raises(signing.SigningUnavailable, match="root"):
+        signing.sign_pdf(pdf, rootless, reason="test", location="here", name="Lender", at=AT)

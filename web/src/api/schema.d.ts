@@ -12137,6 +12137,11 @@ export interface components {
             /** Locked Until */
             locked_until?: string | null;
             /**
+             * Placeholder
+             * @description A contract template's unknown placeholder, named from the context's root (e.g. borrower.no_such; docs/contracts.md)
+             */
+            placeholder?: string | null;
+            /**
              * Reason
              * @description A loan event the engine refused: its reason code (e.g. reversal_target_unknown)
              */
