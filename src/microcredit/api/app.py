@@ -26,6 +26,7 @@ from microcredit.api import problems
 from microcredit.api import public as public_routes
 from microcredit.api import todos as todo_routes
 from microcredit.api.deps import IdempotentReplay, dispatch_outbox, handle_replay
+from microcredit.api.dispatch import index_by_segment
 from microcredit.api.guard import RequestGuardMiddleware, access_of
 from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -233,4 +234,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.metrics.route_paths = {id(route): path for path, route in iter_routes(app)}
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     mount_web(app, settings)
+    # A request is tried only against the routers whose routes share its first path segments.
+    index_by_segment(app)
     return app

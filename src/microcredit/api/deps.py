@@ -230,6 +230,7 @@ async def current_principal(request: Request) -> Principal:
     token = _bearer(request)
     if token is None:
         raise NotAuthenticated()
+    state["token"] = token  # for kept_answer: the headers are looked through once
     runtime = runtime_of(request)
     meta = meta_of(request)
     principal = None
@@ -264,7 +265,7 @@ async def kept_answer(request: Request, principal: Principal, name: str, build: 
     `identity.service.principals` watches (the user, the session, the roles, what other domains
     declare with `concern`) forgets it. Call it only after the route's access check passed.
     """
-    token = _bearer(request) or ""
+    token = request.scope["state"].get("token") or _bearer(request) or ""
     runtime = runtime_of(request)
     body = identity.sessions.view(kit=runtime.identity, token=token, name=name)
     if body is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -73,37 +73,72 @@ SECURITY_HEADERS = [
 NO_STORE = (b"cache-control", b"no-store")
 
 
+_OURS = frozenset(h for h, _ in SECURITY_HEADERS) | {b"x-request-id", NO_STORE[0]}
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's `X-Request-ID` if it is a sane token, a new one otherwise (32 hex digits)."""
+    for name, value in headers:
+        if name.lower() == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if _REQUEST_ID.match(incoming):
+                return incoming
+            break
+    return secrets.token_hex(16)
+
+
 class RequestContextMiddleware:
-    """Pure ASGI middleware: request id, access log, metrics, security headers, no-store under /api."""
+    """Pure ASGI middleware: request id, access log, metrics, security headers, no-store under /api.
+
+    Per request it looks at one request header, adds its headers to the answer in one step when the
+    route set none of them (the usual case), and counts and times the request through Prometheus
+    children kept per label set (`labels()` validates and locks on every call): docs/performance.md,
+    "Fifth pass".
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
         self.log = structlog.get_logger("microcredit.http")
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def _observe(self, method: str, template: str, status: int, elapsed: float) -> None:
+        counter = self._counted.get((method, template, status))
+        if counter is None:
+            counter = self._counted[(method, template, status)] = self.metrics.requests.labels(
+                method, template, str(status))
+        counter.inc()
+        timer = self._timed.get((method, template))
+        if timer is None:
+            timer = self._timed[(method, template)] = self.metrics.latency.labels(method, template)
+        timer.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        incoming = headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _request_id(scope.get("headers", []))
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
         status = 500
         api = scope["path"].startswith("/api/")
+        ours = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
+        if api:
+            ours.append(NO_STORE)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 hdrs = list(message.get("headers", []))
-                hdrs.append((b"x-request-id", request_id.encode()))
                 present = {k.lower() for k, _ in hdrs}
-                hdrs.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                if api and b"cache-control" not in present:
-                    hdrs.append(NO_STORE)
+                if present.isdisjoint(_OURS):
+                    hdrs += ours
+                else:  # the route set some itself (a Cache-Control of its own): those stay
+                    hdrs.append(ours[0])
+                    hdrs.extend(h for h in ours[1:] if h[0] not in present)
                 message["headers"] = hdrs
             await send(message)
 
@@ -115,8 +150,7 @@ class RequestContextMiddleware:
             template = self.metrics.route_paths.get(id(route)) or getattr(route, "path", None) or (
                 "static" if not scope["path"].startswith("/api") else "unmatched")
             method = scope.get("method", "GET")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(elapsed)
+            self._observe(method, template, status, elapsed)
             if scope["path"].startswith("/api"):
                 self.log.info("request", method=method, path=scope["path"], route=template, status=status,
                               ms=round(elapsed * 1000, 1))
