@@ -155,4 +155,5 @@ def test_the_same_ask_gets_the_limit_of_each_applicants_grade(client, world):
     assert (poor["status"], poor["offer"], poor["offer_reason"]) == ("referred", "15000.00", "grade_limit")
     assert poor_staff["max_amount"] == "15000.00"
     [stored] = [r for r in poor_staff["results"] if r["code"] == "grade_limit"]
-    assert (stored["stage"], stored["params"]["grade"], stored["params"]["grade_limit"]) == ("decision", "C", "15000.00")
+    assert (stored["stage"], stored["params"]["grade"], stored["params"]["grade_limit"]) == (
+        "decision", "C", "15000.00")

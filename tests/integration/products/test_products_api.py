@@ -301,7 +301,8 @@ def test_a_limit_table_by_grade_is_checked_kept_per_version_and_bad_ones_refused
     lower = {**LIMITS, "A": "18000.00"}
     r = client.post("/api/v1/products/LIM/versions", headers=h, json={"terms": terms(limits=lower)})
     assert r.status_code == 201, r.text
-    bad = client.put("/api/v1/products/LIM/versions/2", headers=h, json={"terms": terms(limits={**lower, "B": "19000.00"})})
+    bad = client.put("/api/v1/products/LIM/versions/2", headers=h,
+                     json={"terms": terms(limits={**lower, "B": "19000.00"})})
     assert assert_problem(bad, 422)["field"].startswith("terms.limits")
     versions = client.get("/api/v1/products/LIM", headers=h).json()["versions"]
     assert [(v["number"], v["status"], v["terms"]["limits"]["A"]) for v in versions] == [
