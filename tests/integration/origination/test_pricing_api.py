@@ -20,7 +20,7 @@ from microcredit.risk import defaults, evaluation, samples
 from microcredit.risk.assessment import ApplicantFacts, Assessment
 from microcredit.risk.rules import compile_rules
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import shared_client, signed_in
+from tests.integration.helpers import assert_problem, shared_client, signed_in
 from tests.integration.origination.support import PLAN, publish_product
 
 ME = "/api/v1/me/applications"
@@ -157,3 +157,15 @@ def test_the_same_ask_gets_the_limit_of_each_applicants_grade(client, world):
     [stored] = [r for r in poor_staff["results"] if r["code"] == "grade_limit"]
     assert (stored["stage"], stored["params"]["grade"], stored["params"]["grade_limit"]) == (
         "decision", "C", "15000.00")
+
+    # Approving the ¥18,000 asked, above the grade's limit, goes against the model: it needs an override reason.
+    seen = client.get(f"{APPS}/{poor['id']}/review", headers=world["l1"]).json()
+    assert seen["override_needed"] == ["approve"]
+    body = {"action": "approve", "level": 1}
+    refused = assert_problem(client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"], json=body), 422)
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("override_reason", "override_reason_required")]
+    assert client.get(f"{ME}/{poor['id']}", headers=world["poorer"]).json()["status"] == "referred"
+    r = client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"],
+                    json={**body, "override_reason": "collateral_offered"})
+    assert r.status_code == 200, r.text
+    assert r.json()["steps"][-1]["override_reason"] == "collateral_offered"
