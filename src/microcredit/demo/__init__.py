@@ -540,19 +540,20 @@ def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principa
     if big.status == "referred":
         for level, who, note in ((1, l1, "经营流水与收入证明相符"), (2, l2, "同意"), (3, l3, "同意放款")):
             approvals.act(session=session, kit=kit, principal=who, application_id=big.id, action="approve",
-                          level=level, note=note, override_reason=_override(big, "approve"), notify=False)
+                          level=level, note=note, override_reason=_override(session, big, "approve"), notify=False)
     # 陈静's referred application (grade D, two levels): 初审 approves it (an override), it waits at 复审.
     waiting = next((a for a in _referred_of(session, chen) if a.review_level == 1), None)
     if waiting is not None:
         approvals.act(session=session, kit=kit, principal=l1, application_id=waiting.id, action="approve", level=1,
-                      override_reason=_override(waiting, "approve"), note="收入核实，可进入复审", notify=False)
+                      override_reason=_override(session, waiting, "approve"), note="收入核实，可进入复审", notify=False)
     # 陈静 again: 初审 offers less, over the same term; the offer waits for her.
     offer = referred(chen, _plan("CONSUMER", "20000.00", 12, "equal_installment", "consumption", "家电购置"),
                      "demo-device-chen")
     if offer.status == "referred":
         approvals.act(session=session, kit=kit, principal=l1, application_id=offer.id, action="counter_offer",
-                      level=1, amount=Money.parse("12000.00", "CNY"), override_reason=_override(offer, "counter_offer"),
-                      note="按收入水平调低额度", notify=False)
+                      level=1, amount=Money.parse("12000.00", "CNY"),
+                      override_reason=_override(session, offer, "counter_offer"), note="按收入水平调低额度",
+                      notify=False)
     # 李四's walk-in, declined automatically (what his other loans leave of his income): he asks for a person
     # to review it (those loans were paid off last month).
     declined = next((a for a in _declined_of(session, li) if approvals.human_review_available(a)), None)
@@ -561,8 +562,8 @@ def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principa
                                        note="其他贷款已于上月还清，请复核", language="zh-CN", notify=False)
 
 
-def _override(application: Any, action: str) -> str | None:
-    return "verified_income" if action in origination.approvals.override_needed(application) else None
+def _override(session: Session, application: Any, action: str) -> str | None:
+    return "verified_income" if action in origination.approvals.override_needed(session, application) else None
 
 
 def _referred_of(session: Session, who: Principal) -> list[Any]:

@@ -162,7 +162,7 @@ def _approved(session: Session, kit: IdentityKit, cast: Cast, who: Principal, ap
             continue
         if app.status not in ("referred", "human_review") or not app.review_level:
             raise RuntimeError(f"demo application {app.id} is {app.status}, not approvable")
-        override = "verified_income" if "approve" in approvals.override_needed(app) else None
+        override = "verified_income" if "approve" in approvals.override_needed(session, app) else None
         approvals.act(session=session, kit=kit, principal=cast.approvers[app.review_level - 1],
                       application_id=app.id, action="approve", level=app.review_level, note="同意",
                       override_reason=override, notify=False)

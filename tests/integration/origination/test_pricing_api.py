@@ -20,7 +20,7 @@ from microcredit.risk import defaults, evaluation, samples
 from microcredit.risk.assessment import ApplicantFacts, Assessment
 from microcredit.risk.rules import compile_rules
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import shared_client, signed_in
+from tests.integration.helpers import assert_problem, shared_client, signed_in
 from tests.integration.origination.support import PLAN, publish_product
 
 ME = "/api/v1/me/applications"
@@ -29,15 +29,19 @@ RULES = compile_rules("default@1", defaults.DEFAULT_RULES, defaults.DEFAULT_PARA
 LIMITS = {"A": "20000.00", "B": "20000.00", "C": "15000.00", "D": "10000.00", "E": "5000.00"}
 
 
+# The bureau's file of each borrower by name: the simulator answers by ID number, so each is asked with the ID
+# of one of risk's samples: 赵六 a clean thick file (grade A), 钱七 late payments (grade C).
+FILES = {"赵六": samples.sample_id_number("941"), "钱七": samples.sample_id_number("961")}
+
+
 def rules_with_simulators(session, facts: ApplicantFacts) -> Assessment:
     """The default rules and the offer, the simulated ID check and bureau, the documents on file."""
     facts = replace(facts, documents=facts.required_documents)
     bureau, verifier = SimulatedBureau(), SimulatedIdVerifier()
-    # The simulators answer by ID number: asked as for risk's clean sample applicant, a clean file (grade A/B).
     clean = samples.base_facts()
 
     def report():
-        found = bureau.report(id_number=clean.id_number, name=clean.name, on=facts.submitted_at.date())
+        found = bureau.report(id_number=FILES[facts.name], name=clean.name, on=facts.submitted_at.date())
         return replace(found, summary=replace(found.summary, monthly_payments_minor=0))
 
     return evaluation.evaluate(RULES, facts, evaluation.Sources(
@@ -58,8 +62,10 @@ def world(session, runtime, monkeypatch):
     publish_product(session, runtime, inst, limits=LIMITS, max_dsr_percent="50",
                     approval_policy=[{"up_to_amount": "20000.00", "worst_grade": "E", "levels": 1}])
     borrower = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="赵六")
+    poorer = make_borrower(session, runtime, inst, branch=branch, password=None, real_name="钱七")
     approver = make_staff(session, runtime, inst, roles=("approver_l1",), branch=branch, password=None)
-    w = {"h": signed_in(session, runtime, borrower.user), "l1": signed_in(session, runtime, approver.user)}
+    w = {"h": signed_in(session, runtime, borrower.user), "poorer": signed_in(session, runtime, poorer.user),
+         "l1": signed_in(session, runtime, approver.user)}
     session.commit()
     monkeypatch.setattr(review, "default_assessor", lambda: rules_with_simulators)
     return w
@@ -125,3 +131,41 @@ def test_within_the_offer_nothing_changes_and_below_the_smallest_amount_it_decli
     assert float(staff["affordability"]["offer"]) < 1000
     assert [r["code"] for r in mine["decline_reasons"]] == ["debt_service_ratio"]
     assert mine["offer"] is None
+
+
+def test_the_same_ask_gets_the_limit_of_each_applicants_grade(client, world):
+    # Both ask ¥18,000 over 6 months with an income that leaves the debt-service bound far above it: the grade's
+    # limit alone decides. Grade A's ¥20,000 covers the ask; grade C's ¥15,000 does not.
+    good = _submit(client, world["h"], amount="18000.00", term=6, monthly_income="60000.00")
+    poor = _submit(client, world["poorer"], amount="18000.00", term=6, monthly_income="60000.00")
+    good_staff = client.get(f"{APPS}/{good['id']}", headers=world["l1"]).json()
+    poor_staff = client.get(f"{APPS}/{poor['id']}", headers=world["l1"]).json()
+    good_priced, poor_priced = good_staff["affordability"], poor_staff["affordability"]
+    assert (good_priced["grade"], poor_priced["grade"]) == ("A", "C"), (good_staff["results"], poor_staff["results"])
+
+    # Grade A: within its limit, nothing lowered, approved as asked.
+    assert (good_priced["code"], good_priced["outcome"], good_priced["offer"]) == ("affordability", "pass", "20000.00")
+    assert (good["status"], good["offer"], good_staff["max_amount"]) == ("approved", None, None)
+
+    # Grade C: referred at its grade's limit, the record naming the grade limit (not the income) as the bound.
+    assert (poor_priced["code"], poor_priced["outcome"]) == ("grade_limit", "flag")
+    assert (poor_priced["grade_limit"], poor_priced["offer"]) == ("15000.00", "15000.00")
+    assert poor_priced["dsr_limit"] == "15000.00"  # the income allows the whole limit (the search stops there)
+    assert float(poor_priced["dsr_percent"]) < float(poor_priced["max_dsr_percent"])
+    assert (poor["status"], poor["offer"], poor["offer_reason"]) == ("referred", "15000.00", "grade_limit")
+    assert poor_staff["max_amount"] == "15000.00"
+    [stored] = [r for r in poor_staff["results"] if r["code"] == "grade_limit"]
+    assert (stored["stage"], stored["params"]["grade"], stored["params"]["grade_limit"]) == (
+        "decision", "C", "15000.00")
+
+    # Approving the ¥18,000 asked, above the grade's limit, goes against the model: it needs an override reason.
+    seen = client.get(f"{APPS}/{poor['id']}/review", headers=world["l1"]).json()
+    assert seen["override_needed"] == ["approve"]
+    body = {"action": "approve", "level": 1}
+    refused = assert_problem(client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"], json=body), 422)
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("override_reason", "override_reason_required")]
+    assert client.get(f"{ME}/{poor['id']}", headers=world["poorer"]).json()["status"] == "referred"
+    r = client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"],
+                    json={**body, "override_reason": "collateral_offered"})
+    assert r.status_code == 200, r.text
+    assert r.json()["steps"][-1]["override_reason"] == "collateral_offered"

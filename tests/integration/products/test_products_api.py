@@ -271,3 +271,39 @@ def test_a_products_own_accounts_must_be_ones_its_loans_can_post_to(client, sess
     problem = assert_problem(client.post("/api/v1/products/OWN/versions/1/publish", headers=h), 422)
     assert (problem["field"], problem["errors"][0]["code"]) == ("terms.accounts.loan_principal", "account_closed")
     assert client.get("/api/v1/products/OWN", headers=h).json()["versions"][0]["status"] == "draft"
+
+
+LIMITS = {"A": "20000.00", "B": "15000.00", "C": "10000.00", "D": "5000.00", "E": "2000.00"}
+
+
+def test_a_limit_table_by_grade_is_checked_kept_per_version_and_bad_ones_refused(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    before = snapshot(runtime.db)
+    cases = [
+        ({"A": "20000.00", "B": "15000.00"}, "limits_incomplete"),
+        ({**LIMITS, "F": "1000.00"}, "literal_error"),  # a grade the scorecard does not give
+        ({**LIMITS, "D": "12000.00"}, "limits_order"),
+        ({**LIMITS, "A": "25000.00"}, "limit_above_max"),
+        ({**LIMITS, "E": "500.00"}, "limit_below_min"),
+    ]
+    for table, code in cases:
+        r = client.post("/api/v1/products", headers=h, json={"code": "BAD", "terms": terms(limits=table)})
+        problem = assert_problem(r, 422)
+        assert problem["field"].startswith("terms.limits"), (table, problem)
+        assert code in {e["code"] for e in problem["errors"]} | {problem["code"]}, (table, problem)
+    assert before.diff(snapshot(runtime.db)) == {}
+
+    # A good table is kept with its version; the next version's table does not change the published one's.
+    r = client.post("/api/v1/products", headers=h, json={"code": "LIM", "terms": terms(limits=LIMITS)})
+    assert r.status_code == 201, r.text
+    assert client.post("/api/v1/products/LIM/versions/1/publish", headers=h).status_code == 200
+    lower = {**LIMITS, "A": "18000.00"}
+    r = client.post("/api/v1/products/LIM/versions", headers=h, json={"terms": terms(limits=lower)})
+    assert r.status_code == 201, r.text
+    bad = client.put("/api/v1/products/LIM/versions/2", headers=h,
+                     json={"terms": terms(limits={**lower, "B": "19000.00"})})
+    assert assert_problem(bad, 422)["field"].startswith("terms.limits")
+    versions = client.get("/api/v1/products/LIM", headers=h).json()["versions"]
+    assert [(v["number"], v["status"], v["terms"]["limits"]["A"]) for v in versions] == [
+        (1, "published", "20000.00"), (2, "draft", "18000.00")]

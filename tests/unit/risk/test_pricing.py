@@ -156,6 +156,30 @@ def test_a_higher_income_never_gets_a_smaller_offer(low: Money, more: int, debts
     assert first.offer <= second.offer
 
 
+@SLOW
+@given(asked=st.integers(20, 500).map(lambda h: Money(h * 10_000, "CNY")), income=incomes, debts=existing,
+       grade=st.sampled_from(GRADES), term=st.integers(3, 24))
+def test_what_can_be_lent_never_exceeds_the_ask_the_grade_limit_or_the_income_bound(
+        asked: Money, income: Money, debts: Money, grade: str, term: int) -> None:
+    p = pricing_terms(FARM, term=term)
+    a = pricing.assess(p, grade=grade, asked=asked, income=income, existing_payments=debts)
+    # What the decision lets be lent: the ask within the offer, the counter amount above it, nothing on a fail.
+    lent = {Outcome.PASS: asked, Outcome.FLAG: a.counter_amount, Outcome.FAIL: None}[a.outcome]
+    if lent is None:
+        assert a.offer < p.amount_min
+        assert a.code in ("grade_limit", "debt_service_ratio")
+        return
+    assert p.amount_min <= lent <= asked
+    assert lent <= p.limits[grade]
+    assert a.dsr_limit is not None
+    assert lent <= a.dsr_limit
+    assert (debts + p.monthly_payment(lent, p.rates[grade])).minor * 100 <= income.minor * 50
+    if a.outcome is Outcome.FLAG:  # the record names the bound that set the offer
+        assert a.code == a.binding
+        assert a.offer == (p.limits[grade] if a.code == "grade_limit" else a.dsr_limit)
+        assert a.code == "grade_limit" or a.dsr_limit < p.limits[grade]
+
+
 def test_within_the_offer_passes_and_above_it_flags_with_the_offer_as_counter() -> None:
     p = pricing_terms(FARM)
     within = pricing.assess(p, grade="B", asked=yuan("10000.00"), income=yuan("8000.00"),

@@ -12,7 +12,8 @@ Rules: nobody reviews an application they applied for or took in (`review_own_ap
 acts at two levels of one chain (`review_twice_in_chain`); the reviewer sends the level (and the
 version) they saw, and the row is locked while it is checked, so of two racing on one step one wins
 and the other is told (`review_stale`, 409). Acting against the model needs an override reason:
-approving (or counter-offering) grade D or E or an automatic decline, declining grade A or B.
+approving (or counter-offering) grade D or E or an automatic decline, approving above the product's offer
+(the grade's limit or what the income allows), declining grade A or B.
 
 A borrower declined automatically may ask once for a person to review it (PIPL Art. 24): the
 application goes to `human_review` at level 1 of a new chain, flagged; the reviewer upholds the
@@ -58,6 +59,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.platform.todo import Todo
 from microcredit.products import service as products
+from microcredit.risk.assessment import Outcome, Stage
 
 __all__ = ["LEVEL_PERMISSIONS", "ChainView", "QueueEntry", "accept_counter", "act", "add_note",
            "levels_of", "queue", "queue_counts", "reject_counter", "request_human_review", "review_of",
@@ -128,10 +130,25 @@ def _due(application: Application, clock: SlaClock) -> datetime | None:
     return clock.due(application.level_entered_at, application.review_level)
 
 
-def override_needed(application: Application) -> list[str]:
-    """The acts that go against the model here (and so need an override reason)."""
+def product_offer(session: Session, application: Application) -> Money | None:
+    """The product's offer the last automated review made below the asked amount (the grade's limit ∧ the
+    income's bound: a flagged `grade_limit` or `debt_service_ratio` result), if it made one."""
+    for r in reversed(repo.results_of(session, application.id)):
+        if (r.submission == application.submissions and r.stage == Stage.DECISION and r.outcome == Outcome.FLAG
+                and r.code in apps.PRICING_CODES and r.code != "affordability"):
+            return Money.parse(str(r.params["offer"]), application.amount.currency)
+    return None
+
+
+def override_needed(session: Session, application: Application) -> list[str]:
+    """The acts that go against the model here (and so need an override reason): approving above the
+    product's offer is one (the amount is above the grade's limit or what the income allows)."""
     against_approve = application.grade in LOW_GRADES or application.decision == "decline"
     out = ["approve", "counter_offer"] if against_approve else []
+    if not against_approve:
+        offer = product_offer(session, application)
+        if offer is not None and application.amount > offer:
+            out.append("approve")
     if application.grade in HIGH_GRADES and application.decision != "decline":
         out.append("decline")
     return out
@@ -241,8 +258,8 @@ def review_of(*, session: Session, clock: Clock, sla: ReviewSettings, principal:
     due = _due(application, sla_clock(session, sla, application.institution_id, clock.now()))
     steps = repo.reviews_of(session, application.id)
     accounts = identity.accounts.accounts_by_ids(session=session, user_ids=sorted({r.user_id for r in steps}))
-    return ChainView(application, steps, due, due is not None and clock.now() > due, override_needed(application),
-                     _refusal(session, principal, application),
+    return ChainView(application, steps, due, due is not None and clock.now() > due,
+                     override_needed(session, application), _refusal(session, principal, application),
                      {uid: a.display_name for uid, a in accounts.items()})
 
 
@@ -345,7 +362,8 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
         raise _problem("reason_code", "reason_required", "Choose the reason of the decline", "请选择拒绝原因")
     if action == "request_documents" and not needed:
         raise _problem("needed", "needed_required", "Name the documents needed", "请选择需补充的材料")
-    if action in override_needed(application) and override_reason is None:
+    against = action in override_needed(session, application)
+    if against and override_reason is None:
         raise _problem("override_reason", "override_reason_required",
                        "This goes against the model's assessment: give the override reason",
                        "该操作与模型结论不一致，请选择推翻理由")
@@ -357,7 +375,7 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
     review = ApplicationReview(
         application_id=application.id, chain=application.review_chain, level=acting_level, user_id=principal.user_id,
         action=action, reason_code=reason_code if action == "decline" else None,
-        override_reason=override_reason if action in override_needed(application) else None, note=note,
+        override_reason=override_reason if against else None, note=note,
         needed=list(needed or []) if action == "request_documents" else None,
         counter_amount=counter[0] if counter else None, counter_term=counter[1] if counter else None, at=now)
     repo.add(session, review)  # the unique (application, chain, level) backs the lock up
