@@ -43,13 +43,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 from microcredit.lending.allocation import AllocationStrategy, Component
-from microcredit.lending.fineract.terms import FineractInputError, money
+from microcredit.lending.fineract.terms import FineractInputError, OverdueCharge, money
 from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal, Waiver
 from microcredit.lending.loan.fold import EventRefused
 from microcredit.lending.loan.kernel import fold
@@ -132,11 +132,14 @@ def _day(step: Mapping[str, Any], key: str, where: str) -> date:
 
 def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                          terms: Terms | None = None,
-                         strategies: Mapping[str, AllocationStrategy | None] | None = None) -> FineractHistory:
+                         strategies: Mapping[str, AllocationStrategy | None] | None = None,
+                         overdue: OverdueCharge | None = None) -> FineractHistory:
     """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``); `terms`
     (the loan's, from `terms_from_fineract`) are needed for percentage charges, `strategies`
     (`terms.transaction_strategies`) for transactions the advanced strategy allocates by a rule
-    of their type (a transaction under a rule the profile does not reproduce is refused)."""
+    of their type (a transaction under a rule the profile does not reproduce is refused),
+    `overdue` (`terms.overdue_charge`) for the product's overdue-installment charge, which each
+    ``inline_cob`` applies to the installments then overdue."""
     events: list[Event] = []
     after: list[int] = []
     kinds: dict[str, str] = {}
@@ -164,6 +167,11 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         elif kind == "inline_cob":
             cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
                          else business))
+            if overdue is not None:
+                for charge in _overdue_charges(overdue, terms, events, charges, cobs[-1][1], event_id, where):
+                    events.append(ChargeAdded(id=charge.event_id, on=charge.due_on, amount=charge.amount,
+                                              name=charge.name, penalty=charge.penalty, due_on=charge.due_on))
+                    charges.append(charge)
         elif kind in _QUIET:
             if kind in ("submit_application", "approve") and "expectedDisbursementDate" in step:
                 expected_on.append((count, _day(step, "expectedDisbursementDate", where)))
@@ -394,6 +402,48 @@ def _percent_of(step: Mapping[str, Any], where: str, terms: Terms | None, events
                            periods=replace(terms.contract.periods, start=disbursements[0].on))
         base += build_schedule(contract, calendar=terms.calendar).totals.interest
     return terms.contract.rounding.times(base, Fraction(rate) / 100)
+
+
+PENALTY_WAIT = timedelta(days=2)
+"""Fineract's default ``penalty-wait-period``: an installment is charged as overdue from the
+close of business two days after its due date."""
+
+
+def _overdue_charges(overdue: OverdueCharge, terms: Terms | None, events: Sequence[Event],
+                     charges: Sequence[ChargeInfo], business: date, event_id: str, where: str) -> list[ChargeInfo]:
+    """The product's overdue charge on each installment overdue at the close of business before
+    `business` and not charged yet, with the tenant's defaults (penalty-wait-period 2 days,
+    grace-on-penalty-posting 0, backdate-penalties enabled: 0002_initial_data.xml): an unpaid
+    installment due at least `PENALTY_WAIT` days before the close of business
+    (``retrieveAllOverdueInstallmentsForLoan``, LoanReadPlatformServiceImpl lines 1637-1675)
+    is charged once (no fee frequency), the charge due on the installment's due date
+    (``applyChargeToOverdueLoanInstallment``, LoanChargeWritePlatformServiceImpl lines
+    1038-1105), its amount a percentage of what the installment still owes then (Loan.java
+    lines 1436-1445) or flat; a charge of nothing is not added (line 1085)."""
+    if terms is None:
+        raise FineractInputError(f"{where}.type", "an overdue charge needs the loan's terms")
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    if not any(isinstance(e, Disbursement) and e.id not in gone for e in events):
+        return []
+    cob = business - timedelta(days=1)
+    try:
+        state = fold(terms, events, as_of=max([cob, *(e.on for e in events)]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.type", f"the overdue charge cannot be applied: {refused.reason}") from None
+    charged = {c.due_on for c in charges if c.event_id.endswith(":overdue")}
+    added = []
+    for row in state.installments:
+        if row.number < 1 or row.due_date > cob - PENALTY_WAIT or row.due_date in charged:
+            continue
+        owed = row.outstanding
+        base = {"amount": owed.principal, "amount_and_interest": owed.principal + owed.interest,
+                "interest": owed.interest}.get(overdue.basis)
+        amount = (Money.parse(str(overdue.rate), terms.currency) if base is None
+                  else terms.contract.rounding.times(base, Fraction(overdue.rate) / 100))
+        if amount.is_positive and not row.outstanding.total.is_zero:
+            added.append(ChargeInfo(event_id=f"{event_id}:{row.number}:overdue", name=overdue.name,
+                                    penalty=overdue.penalty, due_on=row.due_date, amount=amount, added_on=business))
+    return added
 
 
 def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None = None,

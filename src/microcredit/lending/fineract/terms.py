@@ -42,6 +42,7 @@ loan at 12 % a year, flat, three monthly installments.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -125,6 +126,7 @@ _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
 """Parameters the profile supports one value of (docs: "The profile as implemented")."""
 
 _USED = {
+    "productCharges",
     "currencyCode", "principal", "expectedDisbursementDate", "numberOfRepayments", "repaymentEvery",
     "repaymentFrequencyType", "interestRatePerPeriod", "interestRateFrequencyType", "interestType",
     "amortizationType", "interestCalculationPeriodType", "daysInYearType", "daysInMonthType",
@@ -426,9 +428,66 @@ def _interest_compounding(params: Mapping[str, Any]) -> InterestCompounding | No
                                  if every < 1 else "recalculationCompoundingFrequencyOnDayType", str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueCharge:
+    """The product's overdue-installment charge (``productCharges``, ``chargeTimeType``
+    OVERDUE_INSTALLMENT), which a close of business applies once to each installment overdue:
+    `percent` of what the installment still owes of its principal (``PERCENT_OF_AMOUNT``), of its
+    principal and interest (``PERCENT_OF_AMOUNT_AND_INTEREST``) or of its interest
+    (``PERCENT_OF_INTEREST``), or the `flat` amount (Loan.java lines 1420-1445; K13)."""
+
+    name: str
+    penalty: bool
+    basis: str
+    """``amount``, ``amount_and_interest``, ``interest`` or ``flat``."""
+    rate: Decimal
+    """The percentage (``basis`` a percentage) or the amount (``flat``), as Fineract states it."""
+
+
+_OVERDUE_BASIS: Mapping[str, str] = {
+    "FLAT": "flat", "PERCENT_OF_AMOUNT": "amount", "PERCENT_OF_AMOUNT_AND_INTEREST": "amount_and_interest",
+    "PERCENT_OF_INTEREST": "interest",
+}
+
+
+def overdue_charge(params: Mapping[str, Any]) -> OverdueCharge | None:
+    """The product's overdue-installment charge (``productCharges``), or None.  The profile
+    takes one such charge, applied once per installment (no ``feeFrequency``); any other kind of
+    product charge is refused, naming it."""
+    charges = params.get("productCharges") or []
+    if not isinstance(charges, list):
+        raise FineractInputError("productCharges", "a list of charges")
+    found: OverdueCharge | None = None
+    for n, charge in enumerate(charges):
+        where = f"productCharges.{n}"
+        if not isinstance(charge, Mapping) or charge.get("chargeTimeType") != "OVERDUE_INSTALLMENT":
+            raise FineractInputError(f"{where}.chargeTimeType", "the profile takes OVERDUE_INSTALLMENT product charges")
+        if found is not None:
+            raise FineractInputError(where, "one overdue-installment charge (Fineract applies the first)")
+        if charge.get("feeFrequency") is not None:
+            raise FineractInputError(f"{where}.feeFrequency", "an overdue charge applied once per installment only")
+        basis = _OVERDUE_BASIS.get(str(charge.get("chargeCalculationType")))
+        if basis is None:
+            raise FineractInputError(f"{where}.chargeCalculationType", f"one of {', '.join(sorted(_OVERDUE_BASIS))}")
+        penalty = charge.get("penalty", False)
+        name = charge.get("name") or charge.get("charge")
+        if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+            raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+        try:
+            rate = _decimal(charge, "amount")
+        except FineractInputError as exc:
+            raise FineractInputError(f"{where}.amount", exc.reason) from None
+        if rate <= 0:
+            raise FineractInputError(f"{where}.amount", "must be more than 0")
+        found = OverdueCharge(name=name, penalty=penalty, basis=basis, rate=rate)
+    return found
+
+
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
-    """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
+    """Our `Terms` for a Fineract loan's parameters, under the profile's conventions (the
+    product's overdue charge, which acts through the history, is read by `overdue_charge`)."""
     _check_keys(params)
+    overdue_charge(params)
     code = params.get("currencyCode")
     if not isinstance(code, str) or code not in CURRENCIES:
         raise FineractInputError("currencyCode", f"{code!r} is not a currency the engine knows")

@@ -36,6 +36,7 @@ from microcredit.lending.fineract import (
     FineractView,
     events_from_fineract,
     fineract_view,
+    overdue_charge,
     terms_from_fineract,
     transaction_strategies,
 )
@@ -51,6 +52,7 @@ SUPPORTED_FEATURES = frozenset({
     "strategy:due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy",
     "strategy:due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
     "charge", "charge:specified_due_date:flat", "charge:specified_due_date:percent_of_amount_and_interest",
+    "charge:overdue_installment:percent_of_amount", "charge:overdue_installment:percent_of_amount_and_interest",
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
     "multi_disbursement", "grace", "equal_principal", "interest_daily",
     "progressive", "strategy:advanced-payment-allocation-strategy",
@@ -117,7 +119,7 @@ def charge_added_to_an_overpaid_loan(case: Case) -> bool:
     return False
 
 
-MINIMUM_SUPPORTED = 251
+MINIMUM_SUPPORTED = 253
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
@@ -136,7 +138,8 @@ def history(case: Case) -> FineractHistory:
     """The case's steps as our events, with the advanced strategy's rules per transaction type."""
     terms = terms_from_fineract(case.terms)
     return events_from_fineract([{"seq": e.seq, "type": e.type, **e.data} for e in case.events], terms.currency,
-                                terms=terms, strategies=transaction_strategies(case.terms))
+                                terms=terms, strategies=transaction_strategies(case.terms),
+                                overdue=overdue_charge(case.terms))
 
 
 def events_accepted(case: Case) -> bool:

@@ -19,6 +19,7 @@ from microcredit.lending.fineract import (
     FineractInputError,
     events_from_fineract,
     fineract_view,
+    overdue_charge,
     terms_from_fineract,
     transaction_strategies,
 )
@@ -383,6 +384,59 @@ def test_a_percentage_charge_is_taken_of_the_amount_disbursed(calculation: str, 
     with pytest.raises(FineractInputError) as refused:
         events_from_fineract(steps, "USD")  # a percentage needs the loan's terms
     assert refused.value.field == "events.1.chargeCalculationType"
+
+
+@pytest.mark.parametrize(
+    ("calculation", "amounts"),
+    [
+        # Installment 1 (416.50 + 12.50) owes 229.00 of principal after 200.00 paid on its due
+        # date (12.50 interest, 187.50 principal); installment 2 owes 416.50 + 12.50; 3: 417.00 + 12.50.
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", ("4.58", "8.58", "8.59")),  # 2 % of 229.00, 429.00, 429.50
+        ("PERCENT_OF_AMOUNT", ("4.58", "8.33", "8.34")),  # 2 % of 229.00, 416.50, 417.00
+        ("PERCENT_OF_INTEREST", ("0.25", "0.25")),  # installment 1 owes no interest: no charge
+        ("FLAT", ("2.00", "2.00", "2.00")),
+    ],
+)
+def test_the_products_overdue_charge_is_applied_once_per_installment_two_days_after_its_due_date(
+        calculation: str, amounts: tuple[str, ...]) -> None:
+    params = {**TERMS, "productCharges": [{"name": "late", "chargeTimeType": "OVERDUE_INSTALLMENT",
+                                           "chargeCalculationType": calculation, "amount": "2", "penalty": True}]}
+    terms = terms_from_fineract(params)
+    steps = [
+        {"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 2, "type": "transaction", "transactionType": "REPAYMENT", "date": "2023-02-01", "amount": "200.00"},
+        {"seq": 3, "type": "inline_cob", "business_date": "2023-03-15"},  # closes 14 March: 1 and 2
+        {"seq": 4, "type": "inline_cob", "business_date": "2023-04-03"},  # closes 2 April: 3 not yet
+        {"seq": 5, "type": "inline_cob", "business_date": "2023-04-04"},  # closes 3 April: 3
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms, overdue=overdue_charge(params))
+    charges = [(e.due_on, str(e.amount), e.penalty) for e in history.events if isinstance(e, ChargeAdded)]
+    due = [d for d in (date(2023, 2, 1), date(2023, 3, 1), date(2023, 4, 1))
+           if calculation != "PERCENT_OF_INTEREST" or d != date(2023, 2, 1)]
+    assert charges == [(d, a, True) for d, a in zip(due, amounts, strict=True)]
+    assert [n for e, n in zip(history.events, history.after, strict=True) if isinstance(e, ChargeAdded)] == \
+        [3] * (len(amounts) - 1) + [5]
+
+
+@pytest.mark.parametrize(
+    ("charges", "field"),
+    [
+        ([{"name": "f", "chargeTimeType": "DISBURSEMENT", "chargeCalculationType": "FLAT", "amount": "1"}],
+         "productCharges.0.chargeTimeType"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "1",
+           "penalty": True}] * 2, "productCharges.1"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "1",
+           "penalty": True, "feeFrequency": 1}], "productCharges.0.feeFrequency"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "PERCENT_OF_DISBURSEMENT",
+           "amount": "1", "penalty": True}], "productCharges.0.chargeCalculationType"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "0",
+           "penalty": True}], "productCharges.0.amount"),
+    ],
+)
+def test_a_product_charge_outside_the_profile_is_refused_by_name(charges: list[dict[str, Any]], field: str) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**TERMS, "productCharges": charges})
+    assert refused.value.field == field
 
 
 def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:
