@@ -81,6 +81,9 @@ class ChargeInfo:
     amount: Money
     added_on: date | None = None
     """The business date the charge was added on (None when the scenario set none)."""
+    part_of: str | None = None
+    """The id of the Fineract charge this is one installment's part of (an installment fee:
+    one part per installment, each due on its installment's due date); None: a charge of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,12 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             gone = set(undone.values()) | {e.target for e in events if isinstance(e, Reversal)}
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
+        elif kind == "add_charge" and step.get("chargeTimeType") == "INSTALMENT_FEE":
+            for part in _installment_fee(step, event_id, currency, where, terms, events, business):
+                on = part.due_on if business is None or part.due_on < business else business
+                events.append(ChargeAdded(id=part.event_id, on=on, amount=part.amount, name=part.name,
+                                          penalty=part.penalty, due_on=part.due_on))
+                charges.append(part)
         elif kind == "add_charge":
             charge = replace(_charge(step, event_id, currency, where, terms, events), added_on=business)
             on = charge.due_on if business is None or charge.due_on < business else business
@@ -444,6 +453,57 @@ def _overdue_charges(overdue: OverdueCharge, terms: Terms | None, events: Sequen
             added.append(ChargeInfo(event_id=f"{event_id}:{row.number}:overdue", name=overdue.name,
                                     penalty=overdue.penalty, due_on=row.due_date, amount=amount, added_on=business))
     return added
+
+
+def _installment_fee(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None,
+                     events: Sequence[Event], business: date | None) -> list[ChargeInfo]:
+    """An installment fee (``chargeTimeType`` INSTALMENT_FEE) as one part per installment of the
+    schedule it is added to, each due on its installment's due date: the flat amount, or a
+    percentage of the installment's principal (PERCENT_OF_AMOUNT), principal and interest
+    (PERCENT_OF_AMOUNT_AND_INTEREST) or interest (PERCENT_OF_INTEREST), each rounded on its own
+    (``calculateInstallmentChargeAmount``, Loan.java lines 1023-1034, summed over the
+    installments by ``calculatePerInstallmentChargeAmount``, lines 1004-1011).  A down payment
+    installment is not charged; nor is the schedule's re-amortisation after the fee is added
+    followed (the cases add it to a schedule that stays)."""
+    kind = step.get("chargeCalculationType")
+    bases = {"FLAT": None, "PERCENT_OF_AMOUNT": (Component.PRINCIPAL,),
+             "PERCENT_OF_AMOUNT_AND_INTEREST": (Component.PRINCIPAL, Component.INTEREST),
+             "PERCENT_OF_INTEREST": (Component.INTEREST,)}
+    if kind not in bases:
+        raise FineractInputError(f"{where}.chargeCalculationType",
+                                 "FLAT, PERCENT_OF_AMOUNT, PERCENT_OF_AMOUNT_AND_INTEREST or PERCENT_OF_INTEREST")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee needs the loan's terms")
+    if terms.progressive is not None or terms.cumulative_recalculation is not None or terms.tranches:
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee is taken on a schedule that "
+                                 "stays (no recalculation, no tranches)")
+    penalty = step.get("penalty", False)
+    name = step.get("name") or step.get("charge")
+    if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+        raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    if not any(isinstance(e, Disbursement) and e.id not in gone for e in events):
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee on a loan not yet disbursed")
+    try:
+        state = fold(terms, events, as_of=max([*(e.on for e in events), *([business] if business else [])]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.type", f"the installment fee cannot be added: {refused.reason}") from None
+    components = bases[kind]
+    parts = []
+    for row in sorted((r for r in state.installments if r.number > 0),
+                      key=lambda r: r.number):
+        if components is None:
+            amount = money(step.get("amount"), currency, f"{where}.amount")
+        else:
+            try:
+                rate = Fraction(Decimal(str(step.get("amount")))) / 100
+            except InvalidOperation:
+                raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+            base = Money.total((row.due.get(c) for c in components), currency)
+            amount = terms.contract.rounding.times(base, rate)
+        parts.append(ChargeInfo(event_id=f"{event_id}:{row.number}", name=name, penalty=penalty,
+                                due_on=row.due_date, amount=amount, added_on=business, part_of=event_id))
+    return parts
 
 
 def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None = None,

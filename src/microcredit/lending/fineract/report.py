@@ -90,11 +90,11 @@ class TransactionRow:
 
 @dataclass(frozen=True, slots=True)
 class ChargeRow:
-    """One charge as Fineract lists it."""
+    """One charge as Fineract lists it (an installment fee: one row, its parts summed, no due date)."""
 
     name: str
     penalty: bool
-    due_date: date
+    due_date: date | None
     amount: Money
     paid: Money
     waived: Money
@@ -460,11 +460,17 @@ def _charges(state: LoanState, history: FineractHistory, steps: int) -> tuple[Ch
             left_paid -= paid[index]
             waived[index] = min(amount - paid[index], left_waived)
             left_waived -= waived[index]
-    return tuple(
-        ChargeRow(name=c.name, penalty=c.penalty, due_date=c.due_on, amount=c.amount, paid=paid[i],
-                  waived=waived[i], outstanding=c.amount - paid[i] - waived[i])
-        for i, c in enumerate(charges)
-    )
+    rows_of: dict[str, ChargeRow] = {}
+    for i, c in enumerate(charges):
+        listed = ChargeRow(name=c.name, penalty=c.penalty, due_date=c.due_on if c.part_of is None else None,
+                           amount=c.amount, paid=paid[i], waived=waived[i], outstanding=c.amount - paid[i] - waived[i])
+        key = c.part_of or c.event_id
+        if key in rows_of:
+            held = rows_of[key]
+            listed = replace(held, amount=held.amount + listed.amount, paid=held.paid + listed.paid,
+                             waived=held.waived + listed.waived, outstanding=held.outstanding + listed.outstanding)
+        rows_of[key] = listed
+    return tuple(rows_of.values())
 
 
 def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: date) -> FineractView:

@@ -439,6 +439,37 @@ def test_a_product_charge_outside_the_profile_is_refused_by_name(charges: list[d
     assert refused.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("calculation", "amount", "parts"),
+    [
+        # The schedule: 416.50 + 12.50, 416.50 + 12.50, 417.00 + 12.50 (flat, multiples of 1).
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", "1.5", ("6.44", "6.44", "6.44")),  # 1.5 % of 429.00, 429.00, 429.50
+        ("PERCENT_OF_AMOUNT", "1.5", ("6.25", "6.25", "6.26")),  # 6.2475 -> 6.25; 6.255 -> 6.26 (HALF_EVEN)
+        ("PERCENT_OF_INTEREST", "10", ("1.25", "1.25", "1.25")),
+        ("FLAT", "3.00", ("3.00", "3.00", "3.00")),
+    ],
+)
+def test_an_installment_fee_is_one_part_per_installment_listed_as_one_charge(calculation: str, amount: str,
+                                                                              parts: tuple[str, ...]) -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-05"},
+        {"seq": 2, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 3, "type": "add_charge", "name": "monthly fee", "chargeTimeType": "INSTALMENT_FEE",
+         "chargeCalculationType": calculation, "amount": amount, "penalty": False},
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms)
+    added = [e for e in history.events if isinstance(e, ChargeAdded)]
+    assert [(e.on, e.due_on, str(e.amount)) for e in added] == [
+        (date(2023, 1, 5), d, p) for d, p in zip((date(2023, 2, 1), date(2023, 3, 1), date(2023, 4, 1)), parts,
+                                                 strict=True)]
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 5))
+    total = sum(Decimal(p) for p in parts)
+    assert [(c.name, c.due_date, c.amount.amount, c.outstanding.amount) for c in view.charges] == [
+        ("monthly fee", None, total, total)]
+    assert [str(r.fees) for r in view.schedule if r.number is not None] == list(parts)
+
+
 def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:
     # P7 at a zero rate; LoanDownPayment.feature line 2537 (UC5): the tranche's "Down Payment"
     # keeps the 50.00 it collected on a loan overpaid by 100.00 once the overpaying repayment is undone.
