@@ -82,8 +82,9 @@ class ChargeInfo:
     added_on: date | None = None
     """The business date the charge was added on (None when the scenario set none)."""
     part_of: str | None = None
-    """The id of the Fineract charge this is one installment's part of (an installment fee:
-    one part per installment, each due on its installment's due date); None: a charge of its own."""
+    """The id of the Fineract charge, listed without a due date, this is (a part of): an
+    installment fee (one part per installment, each due on its installment's due date) or a
+    disbursement charge (one part per disbursement); None: a specified-due-date charge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     submitted: int | None = None
     accrue_when_added = False
     waived: dict[str, str] = {}
+    at_disbursement: list[Mapping[str, Any]] = []
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -184,9 +186,17 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                 approved = count
         elif kind == "disburse":
             on = _day(step, "date", where)
-            events.append(_fixed_down_payment(terms, events, Disbursement(
-                id=event_id, on=on, amount=money(step.get("amount"), currency, f"{where}.amount"))))
+            amount = money(step.get("amount"), currency, f"{where}.amount")
+            events.append(_fixed_down_payment(terms, events, Disbursement(id=event_id, on=on, amount=amount)))
             kinds[event_id] = "Disbursement"
+            for fee in at_disbursement:
+                part = _disbursement_charge(fee, event_id, on, amount, terms, where)
+                events.append(ChargeAdded(id=part.event_id, on=on, amount=part.amount, name=part.name,
+                                          penalty=part.penalty, due_on=on, at_disbursement=True))
+                charges.append(part)
+                # Fineract collects it with the disbursement ("Repayment (at time of disbursement)").
+                events.append(Repayment(id=f"{part.event_id}:paid", on=on, amount=part.amount))
+                kinds[f"{part.event_id}:paid"] = "Repayment (at time of disbursement)"
         elif kind == "transaction":
             name = TRANSACTION_TYPES.get(step.get("transactionType", ""))
             if name is None:
@@ -238,11 +248,18 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                 events.append(Repayment(id=new_id, on=_day(step, "date", where), amount=amount))
                 kinds[new_id] = kinds[target]
         elif kind in ("undo_disbursal", "undo_last_disbursal"):
+            if at_disbursement:
+                raise FineractInputError(f"{where}.type", "the undo of a disbursement that collected a charge")
             on = business if business is not None else _last_day(events, where)
             # Not in `undone`: Fineract does not list what an undo of disbursement takes back.
             gone = set(undone.values()) | {e.target for e in events if isinstance(e, Reversal)}
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
+        elif kind == "add_charge" and step.get("chargeTimeType") == "DISBURSEMENT":
+            if any(isinstance(e, Disbursement) for e in events):
+                raise FineractInputError(f"{where}.chargeTimeType", "a disbursement charge is added before the "
+                                         "first disbursement")
+            at_disbursement.append({**step, "seq": seq})
         elif kind == "add_charge" and step.get("chargeTimeType") == "INSTALMENT_FEE":
             for part in _installment_fee(step, event_id, currency, where, terms, events, business):
                 on = part.due_on if business is None or part.due_on < business else business
@@ -453,6 +470,34 @@ def _overdue_charges(overdue: OverdueCharge, terms: Terms | None, events: Sequen
             added.append(ChargeInfo(event_id=f"{event_id}:{row.number}:overdue", name=overdue.name,
                                     penalty=overdue.penalty, due_on=row.due_date, amount=amount, added_on=business))
     return added
+
+
+def _disbursement_charge(step: Mapping[str, Any], disbursement_id: str, on: date, amount: Money,
+                         terms: Terms | None, where: str) -> ChargeInfo:
+    """A disbursement charge (``chargeTimeType`` DISBURSEMENT, added before the disbursement) on
+    one disbursement: its flat amount or a percentage of the amount disbursed (PERCENT_OF_AMOUNT),
+    owed and paid on the day (``LoanChargeService``: a charge due at disbursement is paid by the
+    "Repayment (at time of disbursement)" transaction)."""
+    kind = step.get("chargeCalculationType")
+    charge_id = f"e{step['seq']}"
+    if kind not in ("FLAT", "PERCENT_OF_AMOUNT"):
+        raise FineractInputError(f"{where}.chargeCalculationType", "a disbursement charge is FLAT or PERCENT_OF_AMOUNT")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeTimeType", "a disbursement charge needs the loan's terms")
+    penalty = step.get("penalty", False)
+    name = step.get("name") or step.get("charge")
+    if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+        raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+    if kind == "FLAT":
+        charged = money(step.get("amount"), terms.currency, f"{where}.amount")
+    else:
+        try:
+            rate = Fraction(Decimal(str(step.get("amount")))) / 100
+        except InvalidOperation:
+            raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+        charged = terms.contract.rounding.times(amount, rate)
+    return ChargeInfo(event_id=f"{charge_id}:{disbursement_id}", name=name, penalty=penalty, due_on=on,
+                      amount=charged, part_of=charge_id)
 
 
 def _installment_fee(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None,

@@ -136,22 +136,30 @@ def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow,
                 advance[line.installment] = advance.get(line.installment, zero) + line.amount
             elif payment.on > due:
                 late[line.installment] = late.get(line.installment, zero) + line.amount
-    rows = [
-        ScheduleRow(number=None, days=None, due_date=d.on, paid_date=None, balance_after=d.amount, principal=None,
-                    interest=None, fees=zero, penalties=None, total_due=zero, paid=zero, paid_in_advance=None,
-                    paid_late=None, waived=None, outstanding=None)
-        for d in state.disbursements
-    ]
+    # An installment 0 that owes no principal holds only the charges paid at disbursement:
+    # Fineract lists them on the disbursement's own row (its fees, total due and paid).
+    at_disbursement = {r.due_date: r for r in state.installments if r.number <= 0 and r.due.principal.is_zero}
+    rows = []
+    for d in state.disbursements:
+        charged = at_disbursement.pop(d.on, None)
+        rows.append(ScheduleRow(
+            number=None, days=None, due_date=d.on, paid_date=None, balance_after=d.amount, principal=None,
+            interest=None, fees=zero if charged is None else charged.due.fee + charged.due.penalty, penalties=None,
+            total_due=zero if charged is None else charged.due.total, paid=zero if charged is None else
+            charged.paid.total, paid_in_advance=None, paid_late=None, waived=None, outstanding=None))
+    listed = {id(r) for r in state.installments if r.number <= 0 and r.due.principal.is_zero
+              and r.due_date not in at_disbursement}
     # Fineract numbers every installment in due-date order, the down payments (ours: 0, -1 ...)
     # in the order of the disbursements (K10): first on their day in the cumulative schedule,
     # whose periods are (start, due date]; after the installment due that day in the progressive
     # one, whose periods are [start, due date) (``DisbursementData.isDueForDisbursement``, line
     # 93).  The principal left after a row counts what was disbursed by then: by its due date,
     # or, in the progressive schedule, before it (on it for a down payment).
+    installments = [r for r in state.installments if id(r) not in listed]
     if progressive:
-        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number <= 0, abs(r.number)))
+        ordered = sorted(installments, key=lambda r: (r.due_date, r.number <= 0, abs(r.number)))
     else:
-        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
+        ordered = sorted(installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
     disbursed = sorted((d.on, d.amount) for d in state.disbursements)
     scheduled = zero
     previous = disbursed[0][0] if disbursed else None

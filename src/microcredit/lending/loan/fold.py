@@ -427,10 +427,10 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     if terms.progressive is not None:
         book = _with_model(book, opened(terms, terms.progressive, schedule.installments, event.on, event.amount - down))
     book = _with_down_payment(book, terms, event, down, number)
-    return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
+    return _with_fees_at_disbursement(book, event.on, schedule.totals.paid_at_disbursement)
 
 
-def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) -> _Book:
+def _with_fees_at_disbursement(book: _Book, on: date, amount: Money, *, penalty: bool = False) -> _Book:
     """`book` with the fees paid at disbursement owed on the day, by installment 0 (the first
     disbursement's down payment installment, or one of its own): the borrower pays them like
     any installment (a fee kept back from the money paid out is a deducted fee instead)."""
@@ -439,11 +439,13 @@ def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) 
     index = _find(book.owed, 0)
     if index < 0:
         zero = book.zero()
-        nothing = _due(0, event.on, zero, zero, zero, zero)
+        nothing = _due(0, on, zero, zero, zero, zero)
         book = book._replace(charged=(nothing, *book.charged), owed=(nothing, *book.owed),
                              waived=(nothing, *book.waived), written_off=(nothing, *book.written_off))
         index = 0
-    return book._replace(charged=_add(book.charged, index, fee=amount), owed=_add(book.owed, index, fee=amount))
+    fee, charge = (None, amount) if penalty else (amount, None)
+    return book._replace(charged=_add(book.charged, index, fee=fee, penalty=charge),
+                         owed=_add(book.owed, index, fee=fee, penalty=charge))
 
 
 def _active(book: _Book, event: Event) -> Reamortisation:
@@ -879,6 +881,12 @@ def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, 
 def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
+    if event.at_disbursement:
+        if not book.disbursements or book.disbursements[0][1] != event.on:
+            raise _refuse(event, "not_disbursement_day", f"the loan was first disbursed on "
+                          f"{book.disbursements[0][1] if book.disbursements else None}, not {event.on}")
+        return _use_credit_on(_with_fees_at_disbursement(book, event.on, event.amount, penalty=event.penalty),
+                              terms, event.on)
     falls_due = event.on if event.due_on is None else event.due_on
     skip_down_payments = not terms.charges_with_down_payment
     index = next((i for i, d in enumerate(book.owed)

@@ -53,6 +53,7 @@ SUPPORTED_FEATURES = frozenset({
     "strategy:due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy",
     "charge", "charge:specified_due_date:flat", "charge:specified_due_date:percent_of_amount_and_interest",
     "charge:overdue_installment:percent_of_amount", "charge:instalment_fee:percent_of_amount_and_interest",
+    "charge:disbursement:percent_of_amount",
     "charge:overdue_installment:percent_of_amount_and_interest",
     "goodwill_credit", "payout_refund", "merchant_issued_refund", "cob", "down_payment_auto", "down_payment_manual",
     "multi_disbursement", "grace", "equal_principal", "interest_daily",
@@ -120,7 +121,7 @@ def charge_added_to_an_overpaid_loan(case: Case) -> bool:
     return False
 
 
-MINIMUM_SUPPORTED = 254
+MINIMUM_SUPPORTED = 255
 """The number of supported cases reached, loans here and the calculator cases of
 `test_progressive_calculator` together; `test_supported_cases_do_not_shrink` holds it."""
 
