@@ -158,6 +158,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     accrue_when_added = False
     waived: dict[str, str] = {}
     at_disbursement: list[Mapping[str, Any]] = []
+    installment_fee = False
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -185,6 +186,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             elif kind == "approve":
                 approved = count
         elif kind == "disburse":
+            if installment_fee:
+                raise FineractInputError(f"{where}.type", "a tranche after an installment fee (its parts would be "
+                                         "computed again on the new schedule)")
             on = _day(step, "date", where)
             amount = money(step.get("amount"), currency, f"{where}.amount")
             events.append(_fixed_down_payment(terms, events, Disbursement(id=event_id, on=on, amount=amount)))
@@ -261,6 +265,7 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                                          "first disbursement")
             at_disbursement.append({**step, "seq": seq})
         elif kind == "add_charge" and step.get("chargeTimeType") == "INSTALMENT_FEE":
+            installment_fee = True
             for part in _installment_fee(step, event_id, currency, where, terms, events, business):
                 on = part.due_on if business is None or part.due_on < business else business
                 events.append(ChargeAdded(id=part.event_id, on=on, amount=part.amount, name=part.name,
@@ -274,6 +279,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             charges.append(charge)
         elif kind == "waive_charge":
             charge_id = ids.get(step.get("target_seq", -1))
+            if any(c.part_of == charge_id for c in charges):
+                raise FineractInputError(f"{where}.target_seq", "the waiver of an installment or disbursement charge "
+                                         "is not reproduced (LoanCharge L734)")
             target_charge = next((c for c in charges if c.event_id == charge_id), None)
             if target_charge is None or charge_id in waived.values():
                 raise FineractInputError(f"{where}.target_seq", "names no earlier charge still standing")
@@ -519,9 +527,9 @@ def _installment_fee(step: Mapping[str, Any], event_id: str, currency: str, wher
                                  "FLAT, PERCENT_OF_AMOUNT, PERCENT_OF_AMOUNT_AND_INTEREST or PERCENT_OF_INTEREST")
     if terms is None:
         raise FineractInputError(f"{where}.chargeTimeType", "an installment fee needs the loan's terms")
-    if terms.progressive is not None or terms.cumulative_recalculation is not None or terms.tranches:
+    if terms.progressive is not None or terms.cumulative_recalculation is not None:
         raise FineractInputError(f"{where}.chargeTimeType", "an installment fee is taken on a schedule that "
-                                 "stays (no recalculation, no tranches)")
+                                 "stays (no recalculation)")
     penalty = step.get("penalty", False)
     name = step.get("name") or step.get("charge")
     if not isinstance(penalty, bool) or not isinstance(name, str) or not name:

@@ -470,6 +470,50 @@ def test_an_installment_fee_is_one_part_per_installment_listed_as_one_charge(cal
     assert [str(r.fees) for r in view.schedule if r.number is not None] == list(parts)
 
 
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ({"seq": 4, "type": "waive_charge", "target_seq": 3}, "events.3.target_seq"),
+        ({"seq": 4, "type": "disburse", "date": "2023-01-20", "amount": "100.00"}, "events.3.type"),
+    ],
+)
+def test_what_follows_an_installment_fee_that_the_profile_does_not_reproduce_is_refused(step: dict[str, Any],
+                                                                                          field: str) -> None:
+    terms = replace(terms_from_fineract(TERMS), tranches=True)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-05"},
+        {"seq": 2, "type": "disburse", "date": "2023-01-01", "amount": "1000.00"},
+        {"seq": 3, "type": "add_charge", "name": "fee", "chargeTimeType": "INSTALMENT_FEE",
+         "chargeCalculationType": "FLAT", "amount": "3.00", "penalty": False},
+        step,
+    ]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD", terms=terms)
+    assert refused.value.field == field
+
+
+def test_a_disbursement_charge_is_collected_with_each_disbursement_and_listed_on_its_row() -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-01"},
+        {"seq": 2, "type": "add_charge", "name": "processing", "chargeTimeType": "DISBURSEMENT",
+         "chargeCalculationType": "PERCENT_OF_AMOUNT", "amount": "2", "penalty": False},
+        {"seq": 3, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms)
+    assert [type(e).__name__ for e in history.events] == ["Disbursement", "ChargeAdded", "Repayment"]
+    assert history.kinds["e2:e3:paid"] == "Repayment (at time of disbursement)"
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 1))
+    first = view.schedule[0]
+    assert (first.number, str(first.fees), str(first.paid)) == (None, "25.00", "25.00")  # 2 % of 1,250.00
+    assert all(r.fees.is_zero for r in view.schedule[1:])
+    assert [(c.due_date, str(c.amount), str(c.paid)) for c in view.charges] == [(None, "25.00", "25.00")]
+    added_late = [steps[0], steps[2], {**steps[1], "seq": 4}]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(added_late, "USD", terms=terms)
+    assert refused.value.field == "events.2.chargeTimeType"
+
+
 def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:
     # P7 at a zero rate; LoanDownPayment.feature line 2537 (UC5): the tranche's "Down Payment"
     # keeps the 50.00 it collected on a loan overpaid by 100.00 once the overpaying repayment is undone.
