@@ -82,7 +82,7 @@ STRATEGIES: Mapping[str, AllocationStrategy] = {
     "mifos-standard-strategy": AllocationStrategy("fineract_mifos_standard", (PEN, FEE, INT, PRI)),
     "due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy": AllocationStrategy(
         "fineract_due_penalty_fee_interest_principal_in_advance_principal_penalty_fee_interest",
-        (PEN, FEE, INT, PRI), in_advance_order=(PEN, FEE, PRI, INT)),
+        (PEN, FEE, INT, PRI), in_advance_order=(PEN, FEE, PRI, INT), in_advance_charges_due_first=True),
     "due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy": AllocationStrategy(
         "fineract_due_penalty_interest_principal_fee_in_advance_penalty_interest_principal_fee",
         (PEN, INT, PRI, FEE)),

@@ -895,9 +895,14 @@ def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
             and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
         book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)
     fee, penalty = (None, event.amount) if event.penalty else (event.amount, None)
+    owed = _add(book.owed, index, fee=fee, penalty=penalty)
+    row = owed[index]
+    # The charge's own due date, for a strategy that pays ahead only the charges already due.
+    dated = replace(row, charges=(*row.charges, (falls_due, Component.PENALTY if event.penalty else Component.FEE,
+                                                  event.amount)))
     book = book._replace(
         charged=_add(book.charged, index, fee=fee, penalty=penalty),
-        owed=_add(book.owed, index, fee=fee, penalty=penalty),
+        owed=(*owed[:index], dated, *owed[index + 1:]),
     )
     return _use_credit_on(book, terms, event.on) if book.owed[index].due_date <= event.on else book
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from microcredit.lending.allocation import (
     DUE_DATE_ORDER,
+    AllocationStrategy,
     Component,
     OverpaymentPolicy,
 )
@@ -497,6 +498,12 @@ CUMULATIVE_RECALCULATION = replace(
 
 VARIANTS = (
     TRANCHED,
+    # Paid ahead, only the charges already due by their own due dates come before principal
+    # (Fineract's due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest).
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS, strategy=AllocationStrategy(
+        "in_advance_due_charges", (Component.PENALTY, Component.FEE, Component.INTEREST, Component.PRINCIPAL),
+        in_advance_order=(Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST),
+        in_advance_charges_due_first=True)),
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("12.5"), collected_at_disbursement=False),
             overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS),
