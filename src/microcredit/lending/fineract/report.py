@@ -120,7 +120,8 @@ class FineractView:
         return sum(1 for row in self.schedule if row.number is not None)
 
 
-def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow, ...]:
+def _schedule(state: LoanState, progressive: bool = False,
+              periods_start: date | None = None) -> tuple[ScheduleRow, ...]:
     zero = Money.zero(state.currency)
     advance: dict[int, Money] = {}
     late: dict[int, Money] = {}
@@ -163,6 +164,10 @@ def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow,
     disbursed = sorted((d.on, d.amount) for d in state.disbursements)
     scheduled = zero
     previous = disbursed[0][0] if disbursed else None
+    # Periods that start on the application's date (``repaymentStartDateType``
+    # SUBMITTED_ON_DATE, `Terms.periods_from_contract_start`) count their days from it.
+    if periods_start is not None:
+        previous = periods_start
     for number, row in enumerate(ordered, start=1):
         days = 0 if row.number <= 0 or previous is None else (row.due_date - previous).days
         if row.number > 0:
@@ -487,7 +492,8 @@ def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: 
     horizon = max([as_of, *(e.on for e in events)])
     state = fold(terms, events, as_of=horizon)
     if state.schedule is not None:
-        schedule = _schedule(state, _progressive(terms))
+        schedule = _schedule(state, _progressive(terms),
+                             terms.contract.periods.start if terms.periods_from_contract_start else None)
     else:
         schedule = _expected_schedule(terms, history, steps)
     outstanding = state.outstanding.total

@@ -103,7 +103,7 @@ IGNORED: Mapping[str, str] = {
     "disallowExpectedDisbursements": "expected tranche dates",
     "graceOnArrearsAgeing": "arrears ageing (delinquency), not amounts",
     "principalThresholdForLastInstallment": "acts only with a fixed EMI given by the user (K5)",
-    "submittedOnDate": "the application's date",
+    "submittedOnDate": "the application's date (the periods' start under repaymentStartDateType SUBMITTED_ON_DATE)",
     "globalConfiguration": "the tenant's switches; the cases run with the defaults the profile assumes",
     "allowPartialPeriodInterestCalcualtion": "acts only on broken periods, which the profile does not build",
     "inMultiplesOf": "currency multiples act only on a currency without decimals (C2)",
@@ -118,7 +118,7 @@ IGNORED: Mapping[str, str] = {
 _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
     "loanScheduleType": ("CUMULATIVE", "PROGRESSIVE"),
     "loanScheduleProcessingType": ("HORIZONTAL", "VERTICAL"),
-    "repaymentStartDateType": ("DISBURSEMENT_DATE",),
+    "repaymentStartDateType": ("DISBURSEMENT_DATE", "SUBMITTED_ON_DATE"),
     "allowVariableInstallments": (False,),
     "isEqualAmortization": (False,),
     "roundingMode": ("HALF_EVEN",),
@@ -525,12 +525,17 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
             raise FineractInputError("installmentAmountInMultiplesOf", "cannot be negative")
         multiple = Money(units * 10 ** CURRENCIES[code].places, code) if units else None
     rounding = RoundingPolicy(code, RoundingMode.HALF_EVEN)  # C1
+    from_submission = params.get("repaymentStartDateType") == "SUBMITTED_ON_DATE"
+    if from_submission and (annual or progressive):
+        raise FineractInputError("repaymentStartDateType", "SUBMITTED_ON_DATE is taken on a cumulative loan without "
+                                 "interest only")
     try:
         contract = LoanTerms(
             principal=principal,
             annual_rate=annual,
-            periods=PeriodSpec(start=_date(params, "expectedDisbursementDate"), frequency=Frequency(unit, every),
-                               count=count),
+            periods=PeriodSpec(start=_date(params, "submittedOnDate" if from_submission
+                                           else "expectedDisbursementDate"),
+                               frequency=Frequency(unit, every), count=count),
             method=_choice(params, "amortizationType", _AMORTIZATION),
             interest_method=_choice(params, "interestType", _INTEREST),
             interest_calculation=_choice(params, "interestCalculationPeriodType", _CALCULATION),
@@ -569,6 +574,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         # The advanced processor replays a charge among its day's transactions as they were made.
         charges_in_recorded_order=progressive,
         most_outstanding=_most_outstanding(params, principal),
+        periods_from_contract_start=from_submission,
         # A cumulative loan's transactions are allocated again over the schedule a tranche
         # regenerates; a progressive loan's tranche leaves what was paid where it is (K11, P7).
         tranche_replays_payments=not progressive and cumulative_recalculation is None,

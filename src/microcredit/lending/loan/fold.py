@@ -407,7 +407,8 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     periods = contract.periods
     if periods.first_due_date is not None and periods.first_due_date <= event.on:
         raise _refuse(event, "first_due_date_passed", "the first due date is not after the disbursement")
-    actual = replace(contract, principal=event.amount - down, periods=replace(periods, start=event.on))
+    start = periods.start if terms.periods_from_contract_start else event.on
+    actual = replace(contract, principal=event.amount - down, periods=replace(periods, start=start))
     schedule = build_schedule(actual, calendar=terms.calendar)
     zero = book.zero()
     rows = tuple(_due(r.number, r.due_date, r.principal, r.interest, r.fees, zero) for r in schedule.installments)

@@ -514,6 +514,24 @@ def test_a_disbursement_charge_is_collected_with_each_disbursement_and_listed_on
     assert refused.value.field == "events.2.chargeTimeType"
 
 
+def test_periods_from_the_submission_date_are_taken_on_a_loan_without_interest() -> None:
+    # LoanDownPayment L1977: submitted on 1 January, disbursed on the 5th, due 1 February, 1 March, 1 April.
+    params = {**TERMS, "interestRatePerPeriod": "0", "repaymentStartDateType": "SUBMITTED_ON_DATE",
+              "submittedOnDate": "2023-01-01", "expectedDisbursementDate": "2023-01-05"}
+    terms = terms_from_fineract(params)
+    assert terms.periods_from_contract_start
+    assert terms.contract.periods.start == date(2023, 1, 1)
+    history = events_from_fineract([{"seq": 1, "type": "disburse", "date": "2023-01-05", "amount": "1250.00"}],
+                                   "USD", terms=terms)
+    view = fineract_view(terms, history, steps=1, as_of=date(2023, 1, 5))
+    assert [(r.due_date, r.days) for r in view.schedule if r.number is not None] == [
+        (date(2023, 2, 1), 31), (date(2023, 3, 1), 28), (date(2023, 4, 1), 31)]
+    assert not terms_from_fineract(TERMS).periods_from_contract_start
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**params, "interestRatePerPeriod": "1"})
+    assert refused.value.field == "repaymentStartDateType"
+
+
 def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:
     # P7 at a zero rate; LoanDownPayment.feature line 2537 (UC5): the tranche's "Down Payment"
     # keeps the 50.00 it collected on a loan overpaid by 100.00 once the overpaying repayment is undone.

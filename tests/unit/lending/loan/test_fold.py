@@ -254,6 +254,20 @@ def test_a_charge_at_disbursement_is_owed_on_the_day_by_installment_0_and_leaves
     assert refused.value.code == "not_disbursement_day"
 
 
+def test_periods_from_the_contract_start_keep_their_due_dates_whatever_day_the_money_is_paid_out():
+    # A loan without interest whose periods run from the application's date (Fineract's
+    # repaymentStartDateType SUBMITTED_ON_DATE): paid out 10 days late, still due a month after START.
+    free = replace(TERMS, contract=replace(CONTRACT, annual_rate=Decimal(0)), periods_from_contract_start=True)
+    late = Disbursement(id="d", on=START + timedelta(days=10), amount=cny("10000.00"))
+    state = fold(free, [late], as_of=late.on)
+    assert state.installments[0].due_date == due_date(1)
+    assert state.installments[0].period_start == START
+    plain = fold(replace(free, periods_from_contract_start=False), [late], as_of=late.on)
+    assert plain.installments[0].due_date != due_date(1)
+    with pytest.raises(ValueError, match="without interest"):
+        replace(TERMS, periods_from_contract_start=True)
+
+
 def test_a_charge_on_an_installment_not_yet_due_survives_a_prepayment_that_shortens_the_term():
     # The charge falls due with installment 1; the prepayment before it re-amortises every
     # installment, and the charge is still owed with installment 1 afterwards.
