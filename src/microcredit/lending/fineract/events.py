@@ -26,6 +26,13 @@ The mapping:
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
+- ``add_charge`` INSTALMENT_FEE -> one `ChargeAdded` per installment, due on its due date, of
+  the flat amount or a percent of that installment's principal, principal and interest, or
+  interest, listed as one charge (`ChargeInfo.part_of`); ``add_charge`` DISBURSEMENT (before
+  the first disbursement) -> on each ``disburse`` a `ChargeAdded` at disbursement and the
+  "Repayment (at time of disbursement)" that pays it;
+- ``inline_cob`` with the product's overdue charge (`terms.overdue_charge`) -> a penalty
+  `ChargeAdded` on each installment overdue two days before the close of business, once;
 - ``waive_charge`` -> `Waiver` of the charge it names (its whole amount, as fee or penalty) on
   the installment that owes it, dated on the charge's due date (Fineract's "Waive loan charges"
   transaction); a charge not yet due on the business date is refused;
