@@ -153,6 +153,13 @@ class AllocationStrategy:
     in_advance_spread: bool = False
     """Whether what is paid ahead is spread evenly over every installment not yet due (Fineract's
     REAMORTIZATION rule, `_spread`); False: one installment after the other."""
+    in_advance_charges_due_first: bool = False
+    """Whether an installment paid ahead pays first the penalty, then the fee, already due on the
+    payment day by its charges' own due dates (`InstallmentDue.charges`), then its principal, and
+    only then the rest in `in_advance_order` (Fineract's
+    ``DuePenFeeIntPriInAdvancePriPenFeeIntLoanRepaymentScheduleTransactionProcessor``, lines
+    100-156: a charge that falls due after the payment is not paid before the principal);
+    False: `in_advance_order` alone.  Installment by installment only."""
 
     def __post_init__(self) -> None:
         if sorted(self.order) != sorted(Component):
@@ -204,6 +211,10 @@ class InstallmentDue:
     interest: Money
     fee: Money
     penalty: Money
+    charges: tuple[tuple[date, Component, Money], ...] = ()
+    """The charges owed with it, each with its own due date and component (fee or penalty), as
+    they were added; read only by `AllocationStrategy.in_advance_charges_due_first` (an
+    installment rebuilt by a re-amortisation holds none: its charges count as due)."""
 
     def __post_init__(self) -> None:
         code = self.principal.currency
@@ -224,6 +235,12 @@ class InstallmentDue:
     def total(self) -> Money:
         """Everything this installment still owes."""
         return self.principal + self.interest + self.fee + self.penalty
+
+    def charged_by(self, component: Component, on: date) -> Money:
+        """What it owes of `component` (fee or penalty) less the charges falling due after `on`."""
+        later = sum(amount.minor for due_on, kind, amount in self.charges if kind is component and due_on > on)
+        owed = self.owed(component)
+        return Money(max(0, owed.minor - later), owed.currency)
 
     @property
     def owes(self) -> bool:
@@ -353,6 +370,38 @@ def _spread(
     return remaining
 
 
+def _charges_due_first(
+    remaining: int,
+    installments: Sequence[InstallmentDue],
+    order: Sequence[Component],
+    on: date,
+    lines: list[AllocationLine],
+    currency: str,
+) -> int:
+    """`AllocationStrategy.in_advance_charges_due_first`: each installment in turn pays the
+    penalty and fee due by `on`, then principal, then what it still owes in `order`; one line
+    per component of an installment."""
+    for due in installments:
+        if remaining <= 0:
+            break
+        start = len(lines)
+        zero = Money.zero(currency)
+        first = replace(due, interest=zero, fee=due.charged_by(Component.FEE, on),
+                        penalty=due.charged_by(Component.PENALTY, on))
+        remaining = _sweep(remaining, [first], (Component.PENALTY, Component.FEE, Component.PRINCIPAL),
+                           Sweep.BY_INSTALLMENT, lines, currency)
+        taken = {c: sum(line.amount.minor for line in lines[start:] if line.component is c) for c in Component}
+        left = {c: Money(due.owed(c).minor - taken[c], currency) for c in Component}
+        rest = replace(due, principal=left[Component.PRINCIPAL], interest=left[Component.INTEREST],
+                       fee=left[Component.FEE], penalty=left[Component.PENALTY])
+        remaining = _sweep(remaining, [rest], order, Sweep.BY_INSTALLMENT, lines, currency)
+        merged: dict[Component, int] = {}
+        for line in lines[start:]:
+            merged[line.component] = merged.get(line.component, 0) + line.amount.minor
+        lines[start:] = [AllocationLine(due.number, c, Money(amount, currency)) for c, amount in merged.items()]
+    return remaining
+
+
 def _due_order(due: InstallmentDue) -> tuple[date, int]:
     return due.due_date, due.number
 
@@ -395,6 +444,8 @@ def allocate(
         vertical = strategy.sweep is Sweep.BY_COMPONENT_PER_BUCKET
         if strategy.in_advance_spread:
             left = _spread(left, future, ahead, vertical, lines, currency)
+        elif strategy.in_advance_charges_due_first and not vertical:
+            left = _charges_due_first(left, upcoming, ahead, paid_on, lines, currency)
         else:
             left = _sweep(left, upcoming, ahead, Sweep.BY_COMPONENT if vertical else Sweep.BY_INSTALLMENT, lines,
                           currency)

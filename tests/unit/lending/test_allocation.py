@@ -306,3 +306,47 @@ def test_in_advance_spread_shares_what_is_paid_ahead_evenly() -> None:
     # 33.33 / 10.00 (all it owes) / 33.34, then the 23.33 left over 1 and 3: 11.66 / 11.67
     assert paid == {1: cny("44.99"), 2: cny("10.00"), 3: cny("45.01")}
     assert result.credit_balance == cny("0")
+
+
+# Fineract's due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest strategy:
+# paid ahead, an installment pays the charges already due by the payment day, then principal, then
+# the rest (LoanRepayment.feature L1194, L1228, L1501).
+IN_ADVANCE_DUE_CHARGES = AllocationStrategy(
+    "in_advance_due_charges", (Component.PENALTY, Component.FEE, Component.INTEREST, Component.PRINCIPAL),
+    in_advance_order=(Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST),
+    in_advance_charges_due_first=True)
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        # 17 January: the 50.00 penalty due on the 20th is not paid before principal.
+        ("450.00", {Component.PRINCIPAL: "450.00"}),
+        # Principal all paid, what is left pays the penalty not yet due, then the fee, then interest.
+        ("560.00", {Component.PRINCIPAL: "500.00", Component.PENALTY: "50.00", Component.FEE: "10.00"}),
+        ("575.00", {Component.PRINCIPAL: "500.00", Component.PENALTY: "50.00", Component.FEE: "20.00",
+                    Component.INTEREST: "5.00"}),
+    ],
+)
+def test_paid_ahead_only_the_charges_already_due_come_before_principal(amount: str,
+                                                                      expected: dict[Component, str]) -> None:
+    later = (date(2023, 1, 20), Component.PENALTY, cny("50.00"))
+    earlier = (date(2023, 1, 15), Component.FEE, cny("20.00"))
+    owed = InstallmentDue(1, date(2023, 2, 1), cny("500.00"), cny("5.00"), cny("20.00"), cny("50.00"),
+                          charges=(earlier, later))
+    # The fee due on the 15th first: 20.00 of fee, then principal.
+    first = allocate([owed], cny("100.00"), date(2023, 1, 17), strategy=IN_ADVANCE_DUE_CHARGES,
+                     overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert {line.component: str(line.amount) for line in first.lines} == {Component.FEE: "20.00",
+                                                                          Component.PRINCIPAL: "80.00"}
+    without_fee = InstallmentDue(1, date(2023, 2, 1), cny("500.00"), cny("5.00"), cny("20.00"), cny("50.00"),
+                                 charges=(later, (date(2023, 1, 25), Component.FEE, cny("20.00"))))
+    paid = allocate([without_fee], cny(amount), date(2023, 1, 17), strategy=IN_ADVANCE_DUE_CHARGES,
+                    overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert {line.component: str(line.amount) for line in paid.lines} == expected
+    assert len(paid.lines) == len({line.component for line in paid.lines})  # one line per component
+    # Once the penalty is due (the 21st), it is paid first, as before.
+    due_now = allocate([without_fee], cny("450.00"), date(2023, 1, 21), strategy=IN_ADVANCE_DUE_CHARGES,
+                       overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS)
+    assert {line.component: str(line.amount) for line in due_now.lines} == {Component.PENALTY: "50.00",
+                                                                            Component.PRINCIPAL: "400.00"}

@@ -31,6 +31,8 @@ from microcredit.lending.fineract.terms import (
     IGNORED,
     STRATEGIES,
     FineractInputError,
+    OverdueCharge,
+    overdue_charge,
     terms_from_fineract,
     transaction_strategies,
 )
@@ -46,10 +48,12 @@ __all__ = [
     "FineractHistory",
     "FineractInputError",
     "FineractView",
+    "OverdueCharge",
     "ScheduleRow",
     "TransactionRow",
     "events_from_fineract",
     "fineract_view",
+    "overdue_charge",
     "terms_from_fineract",
     "transaction_strategies",
 ]

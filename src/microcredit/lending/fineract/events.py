@@ -26,6 +26,13 @@ The mapping:
   (`due_on`), effective from the business date it was added or from its due date when that
   is earlier (a back-dated charge replays the payments after it, as Fineract's reprocessing
   does); a penalty charge is owed as penalty;
+- ``add_charge`` INSTALMENT_FEE -> one `ChargeAdded` per installment, due on its due date, of
+  the flat amount or a percent of that installment's principal, principal and interest, or
+  interest, listed as one charge (`ChargeInfo.part_of`); ``add_charge`` DISBURSEMENT (before
+  the first disbursement) -> on each ``disburse`` a `ChargeAdded` at disbursement and the
+  "Repayment (at time of disbursement)" that pays it;
+- ``inline_cob`` with the product's overdue charge (`terms.overdue_charge`) -> a penalty
+  `ChargeAdded` on each installment overdue two days before the close of business, once;
 - ``waive_charge`` -> `Waiver` of the charge it names (its whole amount, as fee or penalty) on
   the installment that owes it, dated on the charge's due date (Fineract's "Waive loan charges"
   transaction); a charge not yet due on the business date is refused;
@@ -43,13 +50,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 from microcredit.lending.allocation import AllocationStrategy, Component
-from microcredit.lending.fineract.terms import FineractInputError, money
+from microcredit.lending.fineract.terms import FineractInputError, OverdueCharge, money
 from microcredit.lending.loan.events import ChargeAdded, Disbursement, Event, Repayment, Reversal, Waiver
 from microcredit.lending.loan.fold import EventRefused
 from microcredit.lending.loan.kernel import fold
@@ -81,6 +88,10 @@ class ChargeInfo:
     amount: Money
     added_on: date | None = None
     """The business date the charge was added on (None when the scenario set none)."""
+    part_of: str | None = None
+    """The id of the Fineract charge, listed without a due date, this is (a part of): an
+    installment fee (one part per installment, each due on its installment's due date) or a
+    disbursement charge (one part per disbursement); None: a specified-due-date charge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +143,14 @@ def _day(step: Mapping[str, Any], key: str, where: str) -> date:
 
 def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                          terms: Terms | None = None,
-                         strategies: Mapping[str, AllocationStrategy | None] | None = None) -> FineractHistory:
+                         strategies: Mapping[str, AllocationStrategy | None] | None = None,
+                         overdue: OverdueCharge | None = None) -> FineractHistory:
     """Our events for a Fineract scenario's steps (each with ``seq`` and ``type``); `terms`
     (the loan's, from `terms_from_fineract`) are needed for percentage charges, `strategies`
     (`terms.transaction_strategies`) for transactions the advanced strategy allocates by a rule
-    of their type (a transaction under a rule the profile does not reproduce is refused)."""
+    of their type (a transaction under a rule the profile does not reproduce is refused),
+    `overdue` (`terms.overdue_charge`) for the product's overdue-installment charge, which each
+    ``inline_cob`` applies to the installments then overdue."""
     events: list[Event] = []
     after: list[int] = []
     kinds: dict[str, str] = {}
@@ -150,6 +164,8 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
     submitted: int | None = None
     accrue_when_added = False
     waived: dict[str, str] = {}
+    at_disbursement: list[Mapping[str, Any]] = []
+    installment_fee = False
     approved = len(steps) + 1
     for count, step in enumerate(steps, start=1):
         seq = step.get("seq", count)
@@ -164,6 +180,11 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
         elif kind == "inline_cob":
             cobs.append((count, _day(step, "business_date", where) if "business_date" in step or business is None
                          else business))
+            if overdue is not None:
+                for charge in _overdue_charges(overdue, terms, events, charges, cobs[-1][1], event_id, where):
+                    events.append(ChargeAdded(id=charge.event_id, on=charge.due_on, amount=charge.amount,
+                                              name=charge.name, penalty=charge.penalty, due_on=charge.due_on))
+                    charges.append(charge)
         elif kind in _QUIET:
             if kind in ("submit_application", "approve") and "expectedDisbursementDate" in step:
                 expected_on.append((count, _day(step, "expectedDisbursementDate", where)))
@@ -172,10 +193,21 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             elif kind == "approve":
                 approved = count
         elif kind == "disburse":
+            if installment_fee:
+                raise FineractInputError(f"{where}.type", "a tranche after an installment fee (its parts would be "
+                                         "computed again on the new schedule)")
             on = _day(step, "date", where)
-            events.append(_fixed_down_payment(terms, events, Disbursement(
-                id=event_id, on=on, amount=money(step.get("amount"), currency, f"{where}.amount"))))
+            amount = money(step.get("amount"), currency, f"{where}.amount")
+            events.append(_fixed_down_payment(terms, events, Disbursement(id=event_id, on=on, amount=amount)))
             kinds[event_id] = "Disbursement"
+            for fee in at_disbursement:
+                part = _disbursement_charge(fee, event_id, on, amount, terms, where)
+                events.append(ChargeAdded(id=part.event_id, on=on, amount=part.amount, name=part.name,
+                                          penalty=part.penalty, due_on=on, at_disbursement=True))
+                charges.append(part)
+                # Fineract collects it with the disbursement ("Repayment (at time of disbursement)").
+                events.append(Repayment(id=f"{part.event_id}:paid", on=on, amount=part.amount))
+                kinds[f"{part.event_id}:paid"] = "Repayment (at time of disbursement)"
         elif kind == "transaction":
             name = TRANSACTION_TYPES.get(step.get("transactionType", ""))
             if name is None:
@@ -227,11 +259,25 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
                 events.append(Repayment(id=new_id, on=_day(step, "date", where), amount=amount))
                 kinds[new_id] = kinds[target]
         elif kind in ("undo_disbursal", "undo_last_disbursal"):
+            if at_disbursement:
+                raise FineractInputError(f"{where}.type", "the undo of a disbursement that collected a charge")
             on = business if business is not None else _last_day(events, where)
             # Not in `undone`: Fineract does not list what an undo of disbursement takes back.
             gone = set(undone.values()) | {e.target for e in events if isinstance(e, Reversal)}
             for number, target in enumerate(_undone_by(kind, events, gone), start=1):
                 events.append(Reversal(id=f"{event_id}:{number}", on=on, target=target))
+        elif kind == "add_charge" and step.get("chargeTimeType") == "DISBURSEMENT":
+            if any(isinstance(e, Disbursement) for e in events):
+                raise FineractInputError(f"{where}.chargeTimeType", "a disbursement charge is added before the "
+                                         "first disbursement")
+            at_disbursement.append({**step, "seq": seq})
+        elif kind == "add_charge" and step.get("chargeTimeType") == "INSTALMENT_FEE":
+            installment_fee = True
+            for part in _installment_fee(step, event_id, currency, where, terms, events, business):
+                on = part.due_on if business is None or part.due_on < business else business
+                events.append(ChargeAdded(id=part.event_id, on=on, amount=part.amount, name=part.name,
+                                          penalty=part.penalty, due_on=part.due_on))
+                charges.append(part)
         elif kind == "add_charge":
             charge = replace(_charge(step, event_id, currency, where, terms, events), added_on=business)
             on = charge.due_on if business is None or charge.due_on < business else business
@@ -240,6 +286,9 @@ def events_from_fineract(steps: Sequence[Mapping[str, Any]], currency: str, *,
             charges.append(charge)
         elif kind == "waive_charge":
             charge_id = ids.get(step.get("target_seq", -1))
+            if any(c.part_of == charge_id for c in charges):
+                raise FineractInputError(f"{where}.target_seq", "the waiver of an installment or disbursement charge "
+                                         "is not reproduced (LoanCharge L734)")
             target_charge = next((c for c in charges if c.event_id == charge_id), None)
             if target_charge is None or charge_id in waived.values():
                 raise FineractInputError(f"{where}.target_seq", "names no earlier charge still standing")
@@ -394,6 +443,127 @@ def _percent_of(step: Mapping[str, Any], where: str, terms: Terms | None, events
                            periods=replace(terms.contract.periods, start=disbursements[0].on))
         base += build_schedule(contract, calendar=terms.calendar).totals.interest
     return terms.contract.rounding.times(base, Fraction(rate) / 100)
+
+
+PENALTY_WAIT = timedelta(days=2)
+"""Fineract's default ``penalty-wait-period``: an installment is charged as overdue from the
+close of business two days after its due date."""
+
+
+def _overdue_charges(overdue: OverdueCharge, terms: Terms | None, events: Sequence[Event],
+                     charges: Sequence[ChargeInfo], business: date, event_id: str, where: str) -> list[ChargeInfo]:
+    """The product's overdue charge on each installment overdue at the close of business before
+    `business` and not charged yet, with the tenant's defaults (penalty-wait-period 2 days,
+    grace-on-penalty-posting 0, backdate-penalties enabled: 0002_initial_data.xml): an unpaid
+    installment due at least `PENALTY_WAIT` days before the close of business
+    (``retrieveAllOverdueInstallmentsForLoan``, LoanReadPlatformServiceImpl lines 1637-1675)
+    is charged once (no fee frequency), the charge due on the installment's due date
+    (``applyChargeToOverdueLoanInstallment``, LoanChargeWritePlatformServiceImpl lines
+    1038-1105), its amount a percentage of what the installment still owes then (Loan.java
+    lines 1436-1445) or flat; a charge of nothing is not added (line 1085)."""
+    if terms is None:
+        raise FineractInputError(f"{where}.type", "an overdue charge needs the loan's terms")
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    if not any(isinstance(e, Disbursement) and e.id not in gone for e in events):
+        return []
+    cob = business - timedelta(days=1)
+    try:
+        state = fold(terms, events, as_of=max([cob, *(e.on for e in events)]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.type", f"the overdue charge cannot be applied: {refused.reason}") from None
+    charged = {c.due_on for c in charges if c.event_id.endswith(":overdue")}
+    added = []
+    for row in state.installments:
+        if row.number < 1 or row.due_date > cob - PENALTY_WAIT or row.due_date in charged:
+            continue
+        owed = row.outstanding
+        base = {"amount": owed.principal, "amount_and_interest": owed.principal + owed.interest,
+                "interest": owed.interest}.get(overdue.basis)
+        amount = (Money.parse(str(overdue.rate), terms.currency) if base is None
+                  else terms.contract.rounding.times(base, Fraction(overdue.rate) / 100))
+        if amount.is_positive and not row.outstanding.total.is_zero:
+            added.append(ChargeInfo(event_id=f"{event_id}:{row.number}:overdue", name=overdue.name,
+                                    penalty=overdue.penalty, due_on=row.due_date, amount=amount, added_on=business))
+    return added
+
+
+def _disbursement_charge(step: Mapping[str, Any], disbursement_id: str, on: date, amount: Money,
+                         terms: Terms | None, where: str) -> ChargeInfo:
+    """A disbursement charge (``chargeTimeType`` DISBURSEMENT, added before the disbursement) on
+    one disbursement: its flat amount or a percentage of the amount disbursed (PERCENT_OF_AMOUNT),
+    owed and paid on the day (``LoanChargeService``: a charge due at disbursement is paid by the
+    "Repayment (at time of disbursement)" transaction)."""
+    kind = step.get("chargeCalculationType")
+    charge_id = f"e{step['seq']}"
+    if kind not in ("FLAT", "PERCENT_OF_AMOUNT"):
+        raise FineractInputError(f"{where}.chargeCalculationType", "a disbursement charge is FLAT or PERCENT_OF_AMOUNT")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeTimeType", "a disbursement charge needs the loan's terms")
+    penalty = step.get("penalty", False)
+    name = step.get("name") or step.get("charge")
+    if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+        raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+    if kind == "FLAT":
+        charged = money(step.get("amount"), terms.currency, f"{where}.amount")
+    else:
+        try:
+            rate = Fraction(Decimal(str(step.get("amount")))) / 100
+        except InvalidOperation:
+            raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+        charged = terms.contract.rounding.times(amount, rate)
+    return ChargeInfo(event_id=f"{charge_id}:{disbursement_id}", name=name, penalty=penalty, due_on=on,
+                      amount=charged, part_of=charge_id)
+
+
+def _installment_fee(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None,
+                     events: Sequence[Event], business: date | None) -> list[ChargeInfo]:
+    """An installment fee (``chargeTimeType`` INSTALMENT_FEE) as one part per installment of the
+    schedule it is added to, each due on its installment's due date: the flat amount, or a
+    percentage of the installment's principal (PERCENT_OF_AMOUNT), principal and interest
+    (PERCENT_OF_AMOUNT_AND_INTEREST) or interest (PERCENT_OF_INTEREST), each rounded on its own
+    (``calculateInstallmentChargeAmount``, Loan.java lines 1023-1034, summed over the
+    installments by ``calculatePerInstallmentChargeAmount``, lines 1004-1011).  A down payment
+    installment is not charged; nor is the schedule's re-amortisation after the fee is added
+    followed (the cases add it to a schedule that stays)."""
+    kind = step.get("chargeCalculationType")
+    bases = {"FLAT": None, "PERCENT_OF_AMOUNT": (Component.PRINCIPAL,),
+             "PERCENT_OF_AMOUNT_AND_INTEREST": (Component.PRINCIPAL, Component.INTEREST),
+             "PERCENT_OF_INTEREST": (Component.INTEREST,)}
+    if kind not in bases:
+        raise FineractInputError(f"{where}.chargeCalculationType",
+                                 "FLAT, PERCENT_OF_AMOUNT, PERCENT_OF_AMOUNT_AND_INTEREST or PERCENT_OF_INTEREST")
+    if terms is None:
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee needs the loan's terms")
+    if terms.progressive is not None or terms.cumulative_recalculation is not None:
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee is taken on a schedule that "
+                                 "stays (no recalculation)")
+    penalty = step.get("penalty", False)
+    name = step.get("name") or step.get("charge")
+    if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+        raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+    gone = {e.target for e in events if isinstance(e, Reversal)}
+    if not any(isinstance(e, Disbursement) and e.id not in gone for e in events):
+        raise FineractInputError(f"{where}.chargeTimeType", "an installment fee on a loan not yet disbursed")
+    try:
+        state = fold(terms, events, as_of=max([*(e.on for e in events), *([business] if business else [])]))
+    except EventRefused as refused:
+        raise FineractInputError(f"{where}.type", f"the installment fee cannot be added: {refused.reason}") from None
+    components = bases[kind]
+    parts = []
+    for row in sorted((r for r in state.installments if r.number > 0),
+                      key=lambda r: r.number):
+        if components is None:
+            amount = money(step.get("amount"), currency, f"{where}.amount")
+        else:
+            try:
+                rate = Fraction(Decimal(str(step.get("amount")))) / 100
+            except InvalidOperation:
+                raise FineractInputError(f"{where}.amount", "a percentage as a decimal string") from None
+            base = Money.total((row.due.get(c) for c in components), currency)
+            amount = terms.contract.rounding.times(base, rate)
+        parts.append(ChargeInfo(event_id=f"{event_id}:{row.number}", name=name, penalty=penalty,
+                                due_on=row.due_date, amount=amount, added_on=business, part_of=event_id))
+    return parts
 
 
 def _charge(step: Mapping[str, Any], event_id: str, currency: str, where: str, terms: Terms | None = None,

@@ -90,11 +90,11 @@ class TransactionRow:
 
 @dataclass(frozen=True, slots=True)
 class ChargeRow:
-    """One charge as Fineract lists it."""
+    """One charge as Fineract lists it (an installment fee: one row, its parts summed, no due date)."""
 
     name: str
     penalty: bool
-    due_date: date
+    due_date: date | None
     amount: Money
     paid: Money
     waived: Money
@@ -120,7 +120,8 @@ class FineractView:
         return sum(1 for row in self.schedule if row.number is not None)
 
 
-def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow, ...]:
+def _schedule(state: LoanState, progressive: bool = False,
+              periods_start: date | None = None) -> tuple[ScheduleRow, ...]:
     zero = Money.zero(state.currency)
     advance: dict[int, Money] = {}
     late: dict[int, Money] = {}
@@ -136,25 +137,37 @@ def _schedule(state: LoanState, progressive: bool = False) -> tuple[ScheduleRow,
                 advance[line.installment] = advance.get(line.installment, zero) + line.amount
             elif payment.on > due:
                 late[line.installment] = late.get(line.installment, zero) + line.amount
-    rows = [
-        ScheduleRow(number=None, days=None, due_date=d.on, paid_date=None, balance_after=d.amount, principal=None,
-                    interest=None, fees=zero, penalties=None, total_due=zero, paid=zero, paid_in_advance=None,
-                    paid_late=None, waived=None, outstanding=None)
-        for d in state.disbursements
-    ]
+    # An installment 0 that owes no principal holds only the charges paid at disbursement:
+    # Fineract lists them on the disbursement's own row (its fees, total due and paid).
+    at_disbursement = {r.due_date: r for r in state.installments if r.number <= 0 and r.due.principal.is_zero}
+    rows = []
+    for d in state.disbursements:
+        charged = at_disbursement.pop(d.on, None)
+        rows.append(ScheduleRow(
+            number=None, days=None, due_date=d.on, paid_date=None, balance_after=d.amount, principal=None,
+            interest=None, fees=zero if charged is None else charged.due.fee + charged.due.penalty, penalties=None,
+            total_due=zero if charged is None else charged.due.total, paid=zero if charged is None else
+            charged.paid.total, paid_in_advance=None, paid_late=None, waived=None, outstanding=None))
+    listed = {id(r) for r in state.installments if r.number <= 0 and r.due.principal.is_zero
+              and r.due_date not in at_disbursement}
     # Fineract numbers every installment in due-date order, the down payments (ours: 0, -1 ...)
     # in the order of the disbursements (K10): first on their day in the cumulative schedule,
     # whose periods are (start, due date]; after the installment due that day in the progressive
     # one, whose periods are [start, due date) (``DisbursementData.isDueForDisbursement``, line
     # 93).  The principal left after a row counts what was disbursed by then: by its due date,
     # or, in the progressive schedule, before it (on it for a down payment).
+    installments = [r for r in state.installments if id(r) not in listed]
     if progressive:
-        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number <= 0, abs(r.number)))
+        ordered = sorted(installments, key=lambda r: (r.due_date, r.number <= 0, abs(r.number)))
     else:
-        ordered = sorted(state.installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
+        ordered = sorted(installments, key=lambda r: (r.due_date, r.number > 0, abs(r.number)))
     disbursed = sorted((d.on, d.amount) for d in state.disbursements)
     scheduled = zero
     previous = disbursed[0][0] if disbursed else None
+    # Periods that start on the application's date (``repaymentStartDateType``
+    # SUBMITTED_ON_DATE, `Terms.periods_from_contract_start`) count their days from it.
+    if periods_start is not None:
+        previous = periods_start
     for number, row in enumerate(ordered, start=1):
         days = 0 if row.number <= 0 or previous is None else (row.due_date - previous).days
         if row.number > 0:
@@ -460,11 +473,17 @@ def _charges(state: LoanState, history: FineractHistory, steps: int) -> tuple[Ch
             left_paid -= paid[index]
             waived[index] = min(amount - paid[index], left_waived)
             left_waived -= waived[index]
-    return tuple(
-        ChargeRow(name=c.name, penalty=c.penalty, due_date=c.due_on, amount=c.amount, paid=paid[i],
-                  waived=waived[i], outstanding=c.amount - paid[i] - waived[i])
-        for i, c in enumerate(charges)
-    )
+    rows_of: dict[str, ChargeRow] = {}
+    for i, c in enumerate(charges):
+        listed = ChargeRow(name=c.name, penalty=c.penalty, due_date=c.due_on if c.part_of is None else None,
+                           amount=c.amount, paid=paid[i], waived=waived[i], outstanding=c.amount - paid[i] - waived[i])
+        key = c.part_of or c.event_id
+        if key in rows_of:
+            held = rows_of[key]
+            listed = replace(held, amount=held.amount + listed.amount, paid=held.paid + listed.paid,
+                             waived=held.waived + listed.waived, outstanding=held.outstanding + listed.outstanding)
+        rows_of[key] = listed
+    return tuple(rows_of.values())
 
 
 def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: date) -> FineractView:
@@ -473,7 +492,8 @@ def fineract_view(terms: Terms, history: FineractHistory, *, steps: int, as_of: 
     horizon = max([as_of, *(e.on for e in events)])
     state = fold(terms, events, as_of=horizon)
     if state.schedule is not None:
-        schedule = _schedule(state, _progressive(terms))
+        schedule = _schedule(state, _progressive(terms),
+                             terms.contract.periods.start if terms.periods_from_contract_start else None)
     else:
         schedule = _expected_schedule(terms, history, steps)
     outstanding = state.outstanding.total

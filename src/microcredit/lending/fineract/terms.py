@@ -42,6 +42,7 @@ loan at 12 % a year, flat, three monthly installments.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -81,7 +82,7 @@ STRATEGIES: Mapping[str, AllocationStrategy] = {
     "mifos-standard-strategy": AllocationStrategy("fineract_mifos_standard", (PEN, FEE, INT, PRI)),
     "due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest-strategy": AllocationStrategy(
         "fineract_due_penalty_fee_interest_principal_in_advance_principal_penalty_fee_interest",
-        (PEN, FEE, INT, PRI), in_advance_order=(PEN, FEE, PRI, INT)),
+        (PEN, FEE, INT, PRI), in_advance_order=(PEN, FEE, PRI, INT), in_advance_charges_due_first=True),
     "due-penalty-interest-principal-fee-in-advance-penalty-interest-principal-fee-strategy": AllocationStrategy(
         "fineract_due_penalty_interest_principal_fee_in_advance_penalty_interest_principal_fee",
         (PEN, INT, PRI, FEE)),
@@ -102,7 +103,7 @@ IGNORED: Mapping[str, str] = {
     "disallowExpectedDisbursements": "expected tranche dates",
     "graceOnArrearsAgeing": "arrears ageing (delinquency), not amounts",
     "principalThresholdForLastInstallment": "acts only with a fixed EMI given by the user (K5)",
-    "submittedOnDate": "the application's date",
+    "submittedOnDate": "the application's date (the periods' start under repaymentStartDateType SUBMITTED_ON_DATE)",
     "globalConfiguration": "the tenant's switches; the cases run with the defaults the profile assumes",
     "allowPartialPeriodInterestCalcualtion": "acts only on broken periods, which the profile does not build",
     "inMultiplesOf": "currency multiples act only on a currency without decimals (C2)",
@@ -117,7 +118,7 @@ IGNORED: Mapping[str, str] = {
 _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
     "loanScheduleType": ("CUMULATIVE", "PROGRESSIVE"),
     "loanScheduleProcessingType": ("HORIZONTAL", "VERTICAL"),
-    "repaymentStartDateType": ("DISBURSEMENT_DATE",),
+    "repaymentStartDateType": ("DISBURSEMENT_DATE", "SUBMITTED_ON_DATE"),
     "allowVariableInstallments": (False,),
     "isEqualAmortization": (False,),
     "roundingMode": ("HALF_EVEN",),
@@ -125,6 +126,7 @@ _REQUIRED_VALUES: Mapping[str, tuple[Any, ...]] = {
 """Parameters the profile supports one value of (docs: "The profile as implemented")."""
 
 _USED = {
+    "productCharges",
     "currencyCode", "principal", "expectedDisbursementDate", "numberOfRepayments", "repaymentEvery",
     "repaymentFrequencyType", "interestRatePerPeriod", "interestRateFrequencyType", "interestType",
     "amortizationType", "interestCalculationPeriodType", "daysInYearType", "daysInMonthType",
@@ -426,9 +428,66 @@ def _interest_compounding(params: Mapping[str, Any]) -> InterestCompounding | No
                                  if every < 1 else "recalculationCompoundingFrequencyOnDayType", str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueCharge:
+    """The product's overdue-installment charge (``productCharges``, ``chargeTimeType``
+    OVERDUE_INSTALLMENT), which a close of business applies once to each installment overdue:
+    `percent` of what the installment still owes of its principal (``PERCENT_OF_AMOUNT``), of its
+    principal and interest (``PERCENT_OF_AMOUNT_AND_INTEREST``) or of its interest
+    (``PERCENT_OF_INTEREST``), or the `flat` amount (Loan.java lines 1420-1445; K13)."""
+
+    name: str
+    penalty: bool
+    basis: str
+    """``amount``, ``amount_and_interest``, ``interest`` or ``flat``."""
+    rate: Decimal
+    """The percentage (``basis`` a percentage) or the amount (``flat``), as Fineract states it."""
+
+
+_OVERDUE_BASIS: Mapping[str, str] = {
+    "FLAT": "flat", "PERCENT_OF_AMOUNT": "amount", "PERCENT_OF_AMOUNT_AND_INTEREST": "amount_and_interest",
+    "PERCENT_OF_INTEREST": "interest",
+}
+
+
+def overdue_charge(params: Mapping[str, Any]) -> OverdueCharge | None:
+    """The product's overdue-installment charge (``productCharges``), or None.  The profile
+    takes one such charge, applied once per installment (no ``feeFrequency``); any other kind of
+    product charge is refused, naming it."""
+    charges = params.get("productCharges") or []
+    if not isinstance(charges, list):
+        raise FineractInputError("productCharges", "a list of charges")
+    found: OverdueCharge | None = None
+    for n, charge in enumerate(charges):
+        where = f"productCharges.{n}"
+        if not isinstance(charge, Mapping) or charge.get("chargeTimeType") != "OVERDUE_INSTALLMENT":
+            raise FineractInputError(f"{where}.chargeTimeType", "the profile takes OVERDUE_INSTALLMENT product charges")
+        if found is not None:
+            raise FineractInputError(where, "one overdue-installment charge (Fineract applies the first)")
+        if charge.get("feeFrequency") is not None:
+            raise FineractInputError(f"{where}.feeFrequency", "an overdue charge applied once per installment only")
+        basis = _OVERDUE_BASIS.get(str(charge.get("chargeCalculationType")))
+        if basis is None:
+            raise FineractInputError(f"{where}.chargeCalculationType", f"one of {', '.join(sorted(_OVERDUE_BASIS))}")
+        penalty = charge.get("penalty", False)
+        name = charge.get("name") or charge.get("charge")
+        if not isinstance(penalty, bool) or not isinstance(name, str) or not name:
+            raise FineractInputError(where, "a charge has a name and says whether it is a penalty")
+        try:
+            rate = _decimal(charge, "amount")
+        except FineractInputError as exc:
+            raise FineractInputError(f"{where}.amount", exc.reason) from None
+        if rate <= 0:
+            raise FineractInputError(f"{where}.amount", "must be more than 0")
+        found = OverdueCharge(name=name, penalty=penalty, basis=basis, rate=rate)
+    return found
+
+
 def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
-    """Our `Terms` for a Fineract loan's parameters, under the profile's conventions."""
+    """Our `Terms` for a Fineract loan's parameters, under the profile's conventions (the
+    product's overdue charge, which acts through the history, is read by `overdue_charge`)."""
     _check_keys(params)
+    overdue_charge(params)
     code = params.get("currencyCode")
     if not isinstance(code, str) or code not in CURRENCIES:
         raise FineractInputError("currencyCode", f"{code!r} is not a currency the engine knows")
@@ -466,12 +525,17 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
             raise FineractInputError("installmentAmountInMultiplesOf", "cannot be negative")
         multiple = Money(units * 10 ** CURRENCIES[code].places, code) if units else None
     rounding = RoundingPolicy(code, RoundingMode.HALF_EVEN)  # C1
+    from_submission = params.get("repaymentStartDateType") == "SUBMITTED_ON_DATE"
+    if from_submission and (annual or progressive):
+        raise FineractInputError("repaymentStartDateType", "SUBMITTED_ON_DATE is taken on a cumulative loan without "
+                                 "interest only")
     try:
         contract = LoanTerms(
             principal=principal,
             annual_rate=annual,
-            periods=PeriodSpec(start=_date(params, "expectedDisbursementDate"), frequency=Frequency(unit, every),
-                               count=count),
+            periods=PeriodSpec(start=_date(params, "submittedOnDate" if from_submission
+                                           else "expectedDisbursementDate"),
+                               frequency=Frequency(unit, every), count=count),
             method=_choice(params, "amortizationType", _AMORTIZATION),
             interest_method=_choice(params, "interestType", _INTEREST),
             interest_calculation=_choice(params, "interestCalculationPeriodType", _CALCULATION),
@@ -510,6 +574,7 @@ def terms_from_fineract(params: Mapping[str, Any]) -> Terms:
         # The advanced processor replays a charge among its day's transactions as they were made.
         charges_in_recorded_order=progressive,
         most_outstanding=_most_outstanding(params, principal),
+        periods_from_contract_start=from_submission,
         # A cumulative loan's transactions are allocated again over the schedule a tranche
         # regenerates; a progressive loan's tranche leaves what was paid where it is (K11, P7).
         tranche_replays_payments=not progressive and cumulative_recalculation is None,

@@ -95,6 +95,11 @@ class ChargeAdded(Event):
     date, which then chooses the installment instead: a charge recorded today that falls due
     later (Fineract's specified-due-date charge) is owed from today with that installment.
     With `penalty` the amount is owed as penalty rather than fee (an NSF penalty, say).
+    With `at_disbursement` the charge is owed with the disbursement of its value date, by
+    installment 0 as the contract's fees paid at disbursement are (the first disbursement's
+    down payment installment, or one of its own): a disbursement fee charged on the day
+    (Fineract's DISBURSEMENT charge); the value date is the first disbursement's (a tranche's
+    charge at disbursement is not modelled: refused, ``not_disbursement_day``).
     """
 
     rank: ClassVar[int] = 1
@@ -102,6 +107,7 @@ class ChargeAdded(Event):
     name: str
     penalty: bool = False
     due_on: date | None = None
+    at_disbursement: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

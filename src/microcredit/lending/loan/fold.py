@@ -407,7 +407,8 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     periods = contract.periods
     if periods.first_due_date is not None and periods.first_due_date <= event.on:
         raise _refuse(event, "first_due_date_passed", "the first due date is not after the disbursement")
-    actual = replace(contract, principal=event.amount - down, periods=replace(periods, start=event.on))
+    start = periods.start if terms.periods_from_contract_start else event.on
+    actual = replace(contract, principal=event.amount - down, periods=replace(periods, start=start))
     schedule = build_schedule(actual, calendar=terms.calendar)
     zero = book.zero()
     rows = tuple(_due(r.number, r.due_date, r.principal, r.interest, r.fees, zero) for r in schedule.installments)
@@ -427,10 +428,10 @@ def _disburse(book: _Book, terms: Terms, event: Disbursement) -> _Book:
     if terms.progressive is not None:
         book = _with_model(book, opened(terms, terms.progressive, schedule.installments, event.on, event.amount - down))
     book = _with_down_payment(book, terms, event, down, number)
-    return _with_fees_at_disbursement(book, event, schedule.totals.paid_at_disbursement)
+    return _with_fees_at_disbursement(book, event.on, schedule.totals.paid_at_disbursement)
 
 
-def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) -> _Book:
+def _with_fees_at_disbursement(book: _Book, on: date, amount: Money, *, penalty: bool = False) -> _Book:
     """`book` with the fees paid at disbursement owed on the day, by installment 0 (the first
     disbursement's down payment installment, or one of its own): the borrower pays them like
     any installment (a fee kept back from the money paid out is a deducted fee instead)."""
@@ -439,11 +440,13 @@ def _with_fees_at_disbursement(book: _Book, event: Disbursement, amount: Money) 
     index = _find(book.owed, 0)
     if index < 0:
         zero = book.zero()
-        nothing = _due(0, event.on, zero, zero, zero, zero)
+        nothing = _due(0, on, zero, zero, zero, zero)
         book = book._replace(charged=(nothing, *book.charged), owed=(nothing, *book.owed),
                              waived=(nothing, *book.waived), written_off=(nothing, *book.written_off))
         index = 0
-    return book._replace(charged=_add(book.charged, index, fee=amount), owed=_add(book.owed, index, fee=amount))
+    fee, charge = (None, amount) if penalty else (amount, None)
+    return book._replace(charged=_add(book.charged, index, fee=fee, penalty=charge),
+                         owed=_add(book.owed, index, fee=fee, penalty=charge))
 
 
 def _active(book: _Book, event: Event) -> Reamortisation:
@@ -879,6 +882,12 @@ def _extra_installment(book: _Book, last: int, falls_due: date) -> tuple[_Book, 
 def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
     _check_currency(event, event.amount, terms)
     _active(book, event)
+    if event.at_disbursement:
+        if not book.disbursements or book.disbursements[0][1] != event.on:
+            raise _refuse(event, "not_disbursement_day", f"the loan was first disbursed on "
+                          f"{book.disbursements[0][1] if book.disbursements else None}, not {event.on}")
+        return _use_credit_on(_with_fees_at_disbursement(book, event.on, event.amount, penalty=event.penalty),
+                              terms, event.on)
     falls_due = event.on if event.due_on is None else event.due_on
     skip_down_payments = not terms.charges_with_down_payment
     index = next((i for i, d in enumerate(book.owed)
@@ -887,9 +896,14 @@ def _charge(book: _Book, terms: Terms, event: ChargeAdded) -> _Book:
             and book.plan is not None and falls_due > book.plan.schedule.installments[-1].due_date):
         book, index = _extra_installment(book, book.plan.schedule.installments[-1].number, falls_due)
     fee, penalty = (None, event.amount) if event.penalty else (event.amount, None)
+    owed = _add(book.owed, index, fee=fee, penalty=penalty)
+    row = owed[index]
+    # The charge's own due date, for a strategy that pays ahead only the charges already due.
+    dated = replace(row, charges=(*row.charges, (falls_due, Component.PENALTY if event.penalty else Component.FEE,
+                                                  event.amount)))
     book = book._replace(
         charged=_add(book.charged, index, fee=fee, penalty=penalty),
-        owed=_add(book.owed, index, fee=fee, penalty=penalty),
+        owed=(*owed[:index], dated, *owed[index + 1:]),
     )
     return _use_credit_on(book, terms, event.on) if book.owed[index].due_date <= event.on else book
 

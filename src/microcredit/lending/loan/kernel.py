@@ -23,7 +23,7 @@ kernel's time (docs/performance.md).
 is folded by the reference):
 
 - terms without interest recalculation, the progressive calculator's schedule, down payment,
-  Fineract's tranche replay or term-share
+  periods from the contract's start, Fineract's tranche replay or term-share
   or later-installments tranche principal; overpayments held as credit or prepaying principal (not paid ahead onto
   the next installments); any allocation strategy without an in-advance order that sweeps
   installment by installment or component by component (not Fineract's per-bucket VERTICAL);
@@ -102,6 +102,7 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
         and terms.down_payment is None
         and not terms.tranche_replays_payments
         and not terms.charges_in_recorded_order
+        and not terms.periods_from_contract_start
         and terms.strategy.in_advance_order is None
         and terms.strategy.sweep in _SWEEPS
         and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)

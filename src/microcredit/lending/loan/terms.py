@@ -163,6 +163,12 @@ class Terms:
     charge by its due date when back-dated, else the day it was added, then by the day it was
     submitted and its creation, ``ChargeOrTransaction.compareTo``: LoanCharge.feature line 1227);
     our products: a charge before the day's payments, which pay it."""
+    periods_from_contract_start: bool = False
+    """The schedule's periods start on the contract's start date (`contract.periods.start`),
+    whatever day the loan is first disbursed (Fineract's ``repaymentStartDateType``
+    SUBMITTED_ON_DATE: the periods run from the application's date); our products: from the day
+    of the first disbursement.  Taken on a loan without interest only (a period's interest
+    before the money is paid out is not modelled)."""
     most_outstanding: Money | None = None
     """The most that may be disbursed at once or be outstanding after a tranche; None: the
     approved amount, `contract.principal` (Fineract allows more: an over-applied percentage,
@@ -175,6 +181,8 @@ class Terms:
         if self.dpd_tolerance.currency != self.contract.currency or self.dpd_tolerance.is_negative:
             raise ValueError("the days-past-due tolerance is a non-negative amount of the loan's currency")
         validate_buckets(self.buckets)
+        if self.periods_from_contract_start and self.contract.annual_rate:
+            raise ValueError("periods from the contract's start are taken on a loan without interest only")
         if self.progressive is not None and self.recalculation is not None:
             raise ValueError("the progressive calculator's schedule has its own recalculation (overdue_rest)")
         if self.cumulative_recalculation is not None and (

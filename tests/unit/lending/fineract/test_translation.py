@@ -19,6 +19,7 @@ from microcredit.lending.fineract import (
     FineractInputError,
     events_from_fineract,
     fineract_view,
+    overdue_charge,
     terms_from_fineract,
     transaction_strategies,
 )
@@ -383,6 +384,152 @@ def test_a_percentage_charge_is_taken_of_the_amount_disbursed(calculation: str, 
     with pytest.raises(FineractInputError) as refused:
         events_from_fineract(steps, "USD")  # a percentage needs the loan's terms
     assert refused.value.field == "events.1.chargeCalculationType"
+
+
+@pytest.mark.parametrize(
+    ("calculation", "amounts"),
+    [
+        # Installment 1 (416.50 + 12.50) owes 229.00 of principal after 200.00 paid on its due
+        # date (12.50 interest, 187.50 principal); installment 2 owes 416.50 + 12.50; 3: 417.00 + 12.50.
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", ("4.58", "8.58", "8.59")),  # 2 % of 229.00, 429.00, 429.50
+        ("PERCENT_OF_AMOUNT", ("4.58", "8.33", "8.34")),  # 2 % of 229.00, 416.50, 417.00
+        ("PERCENT_OF_INTEREST", ("0.25", "0.25")),  # installment 1 owes no interest: no charge
+        ("FLAT", ("2.00", "2.00", "2.00")),
+    ],
+)
+def test_the_products_overdue_charge_is_applied_once_per_installment_two_days_after_its_due_date(
+        calculation: str, amounts: tuple[str, ...]) -> None:
+    params = {**TERMS, "productCharges": [{"name": "late", "chargeTimeType": "OVERDUE_INSTALLMENT",
+                                           "chargeCalculationType": calculation, "amount": "2", "penalty": True}]}
+    terms = terms_from_fineract(params)
+    steps = [
+        {"seq": 1, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 2, "type": "transaction", "transactionType": "REPAYMENT", "date": "2023-02-01", "amount": "200.00"},
+        {"seq": 3, "type": "inline_cob", "business_date": "2023-03-15"},  # closes 14 March: 1 and 2
+        {"seq": 4, "type": "inline_cob", "business_date": "2023-04-03"},  # closes 2 April: 3 not yet
+        {"seq": 5, "type": "inline_cob", "business_date": "2023-04-04"},  # closes 3 April: 3
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms, overdue=overdue_charge(params))
+    charges = [(e.due_on, str(e.amount), e.penalty) for e in history.events if isinstance(e, ChargeAdded)]
+    due = [d for d in (date(2023, 2, 1), date(2023, 3, 1), date(2023, 4, 1))
+           if calculation != "PERCENT_OF_INTEREST" or d != date(2023, 2, 1)]
+    assert charges == [(d, a, True) for d, a in zip(due, amounts, strict=True)]
+    assert [n for e, n in zip(history.events, history.after, strict=True) if isinstance(e, ChargeAdded)] == \
+        [3] * (len(amounts) - 1) + [5]
+
+
+@pytest.mark.parametrize(
+    ("charges", "field"),
+    [
+        ([{"name": "f", "chargeTimeType": "DISBURSEMENT", "chargeCalculationType": "FLAT", "amount": "1"}],
+         "productCharges.0.chargeTimeType"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "1",
+           "penalty": True}] * 2, "productCharges.1"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "1",
+           "penalty": True, "feeFrequency": 1}], "productCharges.0.feeFrequency"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "PERCENT_OF_DISBURSEMENT",
+           "amount": "1", "penalty": True}], "productCharges.0.chargeCalculationType"),
+        ([{"name": "f", "chargeTimeType": "OVERDUE_INSTALLMENT", "chargeCalculationType": "FLAT", "amount": "0",
+           "penalty": True}], "productCharges.0.amount"),
+    ],
+)
+def test_a_product_charge_outside_the_profile_is_refused_by_name(charges: list[dict[str, Any]], field: str) -> None:
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**TERMS, "productCharges": charges})
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("calculation", "amount", "parts"),
+    [
+        # The schedule: 416.50 + 12.50, 416.50 + 12.50, 417.00 + 12.50 (flat, multiples of 1).
+        ("PERCENT_OF_AMOUNT_AND_INTEREST", "1.5", ("6.44", "6.44", "6.44")),  # 1.5 % of 429.00, 429.00, 429.50
+        ("PERCENT_OF_AMOUNT", "1.5", ("6.25", "6.25", "6.26")),  # 6.2475 -> 6.25; 6.255 -> 6.26 (HALF_EVEN)
+        ("PERCENT_OF_INTEREST", "10", ("1.25", "1.25", "1.25")),
+        ("FLAT", "3.00", ("3.00", "3.00", "3.00")),
+    ],
+)
+def test_an_installment_fee_is_one_part_per_installment_listed_as_one_charge(calculation: str, amount: str,
+                                                                              parts: tuple[str, ...]) -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-05"},
+        {"seq": 2, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+        {"seq": 3, "type": "add_charge", "name": "monthly fee", "chargeTimeType": "INSTALMENT_FEE",
+         "chargeCalculationType": calculation, "amount": amount, "penalty": False},
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms)
+    added = [e for e in history.events if isinstance(e, ChargeAdded)]
+    assert [(e.on, e.due_on, str(e.amount)) for e in added] == [
+        (date(2023, 1, 5), d, p) for d, p in zip((date(2023, 2, 1), date(2023, 3, 1), date(2023, 4, 1)), parts,
+                                                 strict=True)]
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 5))
+    total = sum(Decimal(p) for p in parts)
+    assert [(c.name, c.due_date, c.amount.amount, c.outstanding.amount) for c in view.charges] == [
+        ("monthly fee", None, total, total)]
+    assert [str(r.fees) for r in view.schedule if r.number is not None] == list(parts)
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ({"seq": 4, "type": "waive_charge", "target_seq": 3}, "events.3.target_seq"),
+        ({"seq": 4, "type": "disburse", "date": "2023-01-20", "amount": "100.00"}, "events.3.type"),
+    ],
+)
+def test_what_follows_an_installment_fee_that_the_profile_does_not_reproduce_is_refused(step: dict[str, Any],
+                                                                                          field: str) -> None:
+    terms = replace(terms_from_fineract(TERMS), tranches=True)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-05"},
+        {"seq": 2, "type": "disburse", "date": "2023-01-01", "amount": "1000.00"},
+        {"seq": 3, "type": "add_charge", "name": "fee", "chargeTimeType": "INSTALMENT_FEE",
+         "chargeCalculationType": "FLAT", "amount": "3.00", "penalty": False},
+        step,
+    ]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(steps, "USD", terms=terms)
+    assert refused.value.field == field
+
+
+def test_a_disbursement_charge_is_collected_with_each_disbursement_and_listed_on_its_row() -> None:
+    terms = terms_from_fineract(TERMS)
+    steps = [
+        {"seq": 1, "type": "set_business_date", "date": "2023-01-01"},
+        {"seq": 2, "type": "add_charge", "name": "processing", "chargeTimeType": "DISBURSEMENT",
+         "chargeCalculationType": "PERCENT_OF_AMOUNT", "amount": "2", "penalty": False},
+        {"seq": 3, "type": "disburse", "date": "2023-01-01", "amount": "1250.00"},
+    ]
+    history = events_from_fineract(steps, "USD", terms=terms)
+    assert [type(e).__name__ for e in history.events] == ["Disbursement", "ChargeAdded", "Repayment"]
+    assert history.kinds["e2:e3:paid"] == "Repayment (at time of disbursement)"
+    view = fineract_view(terms, history, steps=3, as_of=date(2023, 1, 1))
+    first = view.schedule[0]
+    assert (first.number, str(first.fees), str(first.paid)) == (None, "25.00", "25.00")  # 2 % of 1,250.00
+    assert all(r.fees.is_zero for r in view.schedule[1:])
+    assert [(c.due_date, str(c.amount), str(c.paid)) for c in view.charges] == [(None, "25.00", "25.00")]
+    added_late = [steps[0], steps[2], {**steps[1], "seq": 4}]
+    with pytest.raises(FineractInputError) as refused:
+        events_from_fineract(added_late, "USD", terms=terms)
+    assert refused.value.field == "events.2.chargeTimeType"
+
+
+def test_periods_from_the_submission_date_are_taken_on_a_loan_without_interest() -> None:
+    # LoanDownPayment L1977: submitted on 1 January, disbursed on the 5th, due 1 February, 1 March, 1 April.
+    params = {**TERMS, "interestRatePerPeriod": "0", "repaymentStartDateType": "SUBMITTED_ON_DATE",
+              "submittedOnDate": "2023-01-01", "expectedDisbursementDate": "2023-01-05"}
+    terms = terms_from_fineract(params)
+    assert terms.periods_from_contract_start
+    assert terms.contract.periods.start == date(2023, 1, 1)
+    history = events_from_fineract([{"seq": 1, "type": "disburse", "date": "2023-01-05", "amount": "1250.00"}],
+                                   "USD", terms=terms)
+    view = fineract_view(terms, history, steps=1, as_of=date(2023, 1, 5))
+    assert [(r.due_date, r.days) for r in view.schedule if r.number is not None] == [
+        (date(2023, 2, 1), 31), (date(2023, 3, 1), 28), (date(2023, 4, 1), 31)]
+    assert not terms_from_fineract(TERMS).periods_from_contract_start
+    with pytest.raises(FineractInputError) as refused:
+        terms_from_fineract({**params, "interestRatePerPeriod": "1"})
+    assert refused.value.field == "repaymentStartDateType"
 
 
 def test_a_progressive_loans_tranche_is_added_to_the_later_installments_and_its_down_payment_fixed() -> None:

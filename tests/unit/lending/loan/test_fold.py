@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from microcredit.lending.allocation import (
     DUE_DATE_ORDER,
+    AllocationStrategy,
     Component,
     OverpaymentPolicy,
 )
@@ -229,6 +230,42 @@ def test_charges_and_penalties_are_owed_with_their_installment_and_can_be_waived
     assert first.due.penalty == cny("3.94")
     assert first.waived.penalty == cny("1.94")
     assert first.outstanding.total == cny("888.49") + cny("20.00") + cny("2.00")
+
+
+def test_a_charge_at_disbursement_is_owed_on_the_day_by_installment_0_and_leaves_the_schedule_alone():
+    # A disbursement fee of 150.00 (Fineract's DISBURSEMENT charge, 1.5 % of 10,000.00) charged
+    # with the disbursement and paid on the day; the installments owe what they did without it.
+    fee = ChargeAdded(id="c", on=START, amount=cny("150.00"), name="disbursement fee", at_disbursement=True)
+    paid = Repayment(id="r", on=START, amount=cny("150.00"))
+    plain = fold(TERMS, [DISBURSED], as_of=START)
+    state = fold(TERMS, [DISBURSED, fee, paid], as_of=START)
+    first = state.installments[0]
+    assert (first.number, first.due_date, first.due.fee, first.due.principal) == (0, START, cny("150.00"), cny("0"))
+    assert first.outstanding.total.is_zero
+    assert first.paid.fee == cny("150.00")
+    assert [r.due for r in state.installments[1:]] == [r.due for r in plain.installments]
+    assert fold(TERMS, [DISBURSED, fee], as_of=START).installments[0].outstanding.fee == cny("150.00")
+    # A penalty charged at disbursement is owed as penalty; a day that is not the first
+    # disbursement's is refused.
+    penalty = replace(fee, penalty=True)
+    assert fold(TERMS, [DISBURSED, penalty], as_of=START).installments[0].due.penalty == cny("150.00")
+    with pytest.raises(EventRefused) as refused:
+        fold(TERMS, [DISBURSED, replace(fee, on=START + timedelta(days=1))], as_of=START + timedelta(days=1))
+    assert refused.value.code == "not_disbursement_day"
+
+
+def test_periods_from_the_contract_start_keep_their_due_dates_whatever_day_the_money_is_paid_out():
+    # A loan without interest whose periods run from the application's date (Fineract's
+    # repaymentStartDateType SUBMITTED_ON_DATE): paid out 10 days late, still due a month after START.
+    free = replace(TERMS, contract=replace(CONTRACT, annual_rate=Decimal(0)), periods_from_contract_start=True)
+    late = Disbursement(id="d", on=START + timedelta(days=10), amount=cny("10000.00"))
+    state = fold(free, [late], as_of=late.on)
+    assert state.installments[0].due_date == due_date(1)
+    assert state.installments[0].period_start == START
+    plain = fold(replace(free, periods_from_contract_start=False), [late], as_of=late.on)
+    assert plain.installments[0].due_date != due_date(1)
+    with pytest.raises(ValueError, match="without interest"):
+        replace(TERMS, periods_from_contract_start=True)
 
 
 def test_a_charge_on_an_installment_not_yet_due_survives_a_prepayment_that_shortens_the_term():
@@ -475,6 +512,12 @@ CUMULATIVE_RECALCULATION = replace(
 
 VARIANTS = (
     TRANCHED,
+    # Paid ahead, only the charges already due by their own due dates come before principal
+    # (Fineract's due-penalty-fee-interest-principal-in-advance-principal-penalty-fee-interest).
+    replace(TRANCHED, overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS, strategy=AllocationStrategy(
+        "in_advance_due_charges", (Component.PENALTY, Component.FEE, Component.INTEREST, Component.PRINCIPAL),
+        in_advance_order=(Component.PENALTY, Component.FEE, Component.PRINCIPAL, Component.INTEREST),
+        in_advance_charges_due_first=True)),
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("20"), collected_at_disbursement=True)),
     replace(TRANCHED, down_payment=DownPayment(percent=Decimal("12.5"), collected_at_disbursement=False),
             overpayment=OverpaymentPolicy.PAY_NEXT_INSTALLMENTS),
@@ -549,7 +592,10 @@ def histories(draw: st.DrawFn, variants: tuple[Terms, ...] = VARIANTS,
         elif kind == "accelerate":
             event = Acceleration(id=f"e{index}", on=on)
         elif kind == "charge":
-            event = ChargeAdded(id=f"e{index}", on=on, amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee")
+            at_disbursement = draw(st.booleans())
+            event = ChargeAdded(id=f"e{index}", on=START if at_disbursement else on,
+                                amount=Money(amount.minor % 5000 + 1, "CNY"), name="fee",
+                                penalty=draw(st.booleans()), at_disbursement=at_disbursement)
         elif kind == "penalty":
             event = PenaltyCharged(id=f"e{index}", on=on, installment=number,
                                    amount=Money(amount.minor % 5000 + 1, "CNY"))
