@@ -75,6 +75,9 @@ class Problem(BaseModel):
                                "(e.g. reversal_target_unknown)")
     rule: str | None = Field(default=None, description="A collection-conduct rule the action broke "
                              "(e.g. quiet_hours, effective_calls_per_day; docs/collections.md)")
+    product_code: str | None = Field(default=None, description="The product whose published version holds "
+                                     "the thing refused (account_mapped_by_product)")
+    product_version: int | None = Field(default=None, description="That product's version number")
 
 
 def language_of(request: Request) -> str:

@@ -271,3 +271,29 @@ def test_a_products_own_accounts_must_be_ones_its_loans_can_post_to(client, sess
     problem = assert_problem(client.post("/api/v1/products/OWN/versions/1/publish", headers=h), 422)
     assert (problem["field"], problem["errors"][0]["code"]) == ("terms.accounts.loan_principal", "account_closed")
     assert client.get("/api/v1/products/OWN", headers=h).json()["versions"][0]["status"] == "draft"
+
+
+def test_an_account_a_published_version_maps_cannot_be_closed(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    chart = {a.code: a for a in ledger.accounts.list_accounts(session=session, institution_id=inst.id)}
+    farm = ledger.accounts.create_account(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                          institution_id=inst.id, code="130102", name_zh="贷款—农户",
+                                          name_en="Loans — farmers", type="asset", parent_id=chart["1301"].id)
+    session.commit()
+    made = client.post("/api/v1/products", headers=h,
+                       json={"code": "FARM", "terms": terms(accounts={"loan_principal": "130102"})})
+    assert made.status_code == 201, made.text
+    assert client.post("/api/v1/products/FARM/versions/1/publish", headers=h).status_code == 200
+    # At a zero balance, but the published version's loans post their principal there: refused, naming it.
+    before = snapshot(runtime.db)
+    problem = assert_problem(client.post(f"/api/v1/ledger/accounts/{farm.id}/close", headers=h), 409)
+    assert (problem["code"], problem["product_code"], problem["product_version"]) == (
+        "account_mapped_by_product", "FARM", 1)
+    assert "FARM" in problem["detail"] and "loan_principal" in problem["detail"]
+    assert before.diff(snapshot(runtime.db)) == {}
+    # A version with the institution's account supersedes it: the account may now be closed.
+    assert client.post("/api/v1/products/FARM/versions", headers=h, json={"terms": terms()}).status_code == 201
+    assert client.post("/api/v1/products/FARM/versions/2/publish", headers=h).status_code == 200
+    closed = client.post(f"/api/v1/ledger/accounts/{farm.id}/close", headers=h)
+    assert (closed.status_code, closed.json()["status"]) == (200, "closed"), closed.text
