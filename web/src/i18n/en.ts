@@ -2242,7 +2242,7 @@ export default {
     creditLeft: 'Kept as credit: {amount}',
     events: 'Events',
     eventType: { disbursement: 'Disbursement', repayment: 'Repayment', prepayment: 'Prepayment', reversal: 'Reversal', recovery: 'Recovery', waiver: 'Waiver', deferral: 'Deferral', rescheduling: 'Rescheduling', write_off: 'Write-off', refund: 'Credit refund', penalty: 'Penalty interest', acceleration: 'Called early (acceleration)' },
-    changeKind: { waiver: 'Waiver', deferral: 'Deferral', rescheduling: 'Rescheduling', write_off: 'Write-off', refund: 'Credit refund', repayment: 'Branch repayment (above limit)', prepayment: 'Branch prepayment (above limit)' },
+    changeKind: { waiver: 'Waiver', deferral: 'Deferral', rescheduling: 'Rescheduling', write_off: 'Write-off', refund: 'Credit refund', repayment: 'Branch repayment (above limit)', prepayment: 'Branch prepayment (above limit)', recovery: 'Branch recovery after write-off (above limit)' },
     pendingChanges: 'Waiting for a check',
     waitsForSecondPerson: 'waits for a second person',
     document: { receipt: 'Receipt (PDF)', voucher: 'Voucher (PDF)' },

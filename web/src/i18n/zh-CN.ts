@@ -2233,7 +2233,7 @@ export default {
     creditLeft: '计入溢缴余额：{amount}',
     events: '事件',
     eventType: { disbursement: '放款', repayment: '还款', prepayment: '提前还款', reversal: '冲正', recovery: '核销后收回', waiver: '减免', deferral: '展期', rescheduling: '重新安排还款计划', write_off: '核销', refund: '退还溢缴款', penalty: '罚息', acceleration: '宣布提前到期' },
-    changeKind: { waiver: '减免', deferral: '展期', rescheduling: '重新安排还款计划', write_off: '核销', refund: '退还溢缴款', repayment: '柜面还款（超限额）', prepayment: '柜面提前还款（超限额）' },
+    changeKind: { waiver: '减免', deferral: '展期', rescheduling: '重新安排还款计划', write_off: '核销', refund: '退还溢缴款', repayment: '柜面还款（超限额）', prepayment: '柜面提前还款（超限额）', recovery: '柜面核销后收回（超限额）' },
     pendingChanges: '等待复核',
     waitsForSecondPerson: '等待第二人复核',
     document: { receipt: '还款回单（PDF）', voucher: '凭证（PDF）' },
