@@ -39,10 +39,10 @@ from microcredit.ledger.schemas import (
 )
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
-from microcredit.products import service as products
 from microcredit.platform.paging import PageRequest, paginate
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
+from microcredit.products import service as products
 
 router = APIRouter(prefix="/ledger", tags=["ledger"], route_class=UnitOfWorkRoute)
 From = Annotated[date | None, Query(description="From this date (inclusive)", examples=["2026-11-01"])]

@@ -62,8 +62,8 @@ from microcredit.servicing.service import changes, groups, loans, payments, rece
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
 WAITS: dict[str, Any] = {"model": LoanChangeRead, "description": (
-    "Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or `recovery`) "
-    "that waits for a second person")}
+    "Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or "
+    "`recovery`) that waits for a second person")}
 Seq = Annotated[int, Path(ge=1, le=1_000_000, description="The event's number on the loan")]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The receipt (money received) or voucher (money paid out), PDF",

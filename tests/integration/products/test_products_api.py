@@ -290,7 +290,8 @@ def test_an_account_a_published_version_maps_cannot_be_closed(client, session, r
     problem = assert_problem(client.post(f"/api/v1/ledger/accounts/{farm.id}/close", headers=h), 409)
     assert (problem["code"], problem["product_code"], problem["product_version"]) == (
         "account_mapped_by_product", "FARM", 1)
-    assert "FARM" in problem["detail"] and "loan_principal" in problem["detail"]
+    assert "FARM" in problem["detail"]
+    assert "loan_principal" in problem["detail"]
     assert before.diff(snapshot(runtime.db)) == {}
     # A version with the institution's account supersedes it: the account may now be closed.
     assert client.post("/api/v1/products/FARM/versions", headers=h, json={"terms": terms()}).status_code == 201

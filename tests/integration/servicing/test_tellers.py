@@ -8,8 +8,13 @@ import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from microcredit.contracts import rendering
 from microcredit.lending.money import Money
+from microcredit.notifications.models import InboxMessage
+from microcredit.platform.actor import Actor
+from microcredit.servicing.service import loans
 from tests.factories import make_staff
 from tests.integration.helpers import audit_records, signed_in, snapshot
 from tests.integration.servicing import test_loans_api as base
@@ -321,3 +326,30 @@ def test_a_recovery_in_cash_above_the_threshold_waits_for_a_second_person(client
     assert (after["status"], after["state"]["recovered"]) == ("written_off", "2500.00")
     assert len(audit_records(session, "loan.change_approved")) == 2
     _books_hold_the_loans(session, inst_id, day + timedelta(days=1))
+
+
+
+def test_history_recorded_with_notify_off_tells_the_borrower_nothing(client, session, runtime, world):
+    """The demo's back-dated days pass `notify=False` (through the payments' callback, the teller's request
+    and its approval, to `loans.record`); the same operation without it tells the borrower."""
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    _move_to(session, runtime, inst_id, date.fromisoformat(loan["state"]["installments"][0]["due_date"]))
+    actor = Actor.system(inst_id)
+
+    def told() -> list[str]:
+        session.expire_all()
+        return [m.template for m in session.scalars(select(InboxMessage).where(
+            InboxMessage.subject_kind == "loan", InboxMessage.subject_id == loan["id"]).order_by(InboxMessage.id))]
+
+    before = told()
+    assert before == ["loan_disbursed"]
+    quiet = loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id,
+                        loan_id=loan["id"], amount=Money.parse("100.00", "CNY"), notify=False)
+    session.commit()
+    assert quiet.event.type == "repayment"
+    assert told() == before
+    loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id, loan_id=loan["id"],
+                amount=Money.parse("100.00", "CNY"))
+    session.commit()
+    assert told() == [*before, "loan_repayment_recorded"]

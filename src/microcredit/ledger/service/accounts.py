@@ -41,7 +41,8 @@ from microcredit.ledger.models import NORMAL_SIDE, LedgerAccount, LedgerBook
 from microcredit.platform.actor import Actor
 from microcredit.platform.refcache import ReferenceCache
 
-__all__ = ["AccountRef", "AccountUser", "AccountUsers", "Chart", "LedgerAccount", "check_role_codes", "close_account", "create_account", "get_account",
+__all__ = ["AccountRef", "AccountUser", "AccountUsers", "Chart", "LedgerAccount", "check_role_codes", "close_account",
+           "create_account", "get_account",
            "list_accounts", "posting_chart", "rename_account", "seed_chart"]
 
 CHART_SECONDS = 300  # an outer bound only: the books row's version keeps a kept chart exact

@@ -1,9 +1,9 @@
 """Changes to a running loan by maker-checker: a waiver, deferral, rescheduling, write-off or refund
 of credit is proposed by one person (`loan.change.request`) and decided by another
 (`loan.change.approve`). A repayment keyed in at a branch (cash or transfer) above the institution's
-threshold (`settings`) — and a prepayment or a recovery on a written-off loan likewise — takes the same path: the teller's request
-waits as a pending change, valued on the day the money was taken, and is recorded under the
-teller's idempotency key when a second person approves it.
+threshold (`settings`) — and a prepayment or a recovery on a written-off loan likewise — takes the
+same path: the teller's request waits as a pending change, valued on the day the money was taken,
+and is recorded under the teller's idempotency key when a second person approves it.
 
 A proposal is tried against the loan at once (the engine folds it on the business date without
 keeping it): what the loan cannot take is refused then, naming the field, rather than at approval.
@@ -100,7 +100,8 @@ def _try(session: Session, loan: Any, kind: str, details: dict[str, Any], today:
 
 def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan_id: int, amount: Money,
                    on: date | None, channel: str, reference: str | None, idempotency_key: str | None,
-                   mode: str | None = None, recovery: bool = False) -> loans.Recorded | LoanChange:
+                   mode: str | None = None, recovery: bool = False, notify: bool = True
+                   ) -> loans.Recorded | LoanChange:
     """A repayment (with `mode`, a prepayment; with `recovery`, money recovered on a written-off loan) keyed
     in by staff: recorded at once, or — cash or transfer above the threshold (the loan's product's, or the
     institution's) — a pending change that a second person confirms (the same key again finds it)."""
@@ -116,10 +117,10 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
         if mode is None:
             return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                                loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
-                               idempotency_key=idempotency_key)
+                               idempotency_key=idempotency_key, notify=notify)
         return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                             loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
-                            idempotency_key=idempotency_key)
+                            idempotency_key=idempotency_key, notify=notify)
 
     if channel not in BRANCH_CHANNELS or above is None or amount <= above:
         return now()
@@ -181,9 +182,10 @@ def _pending(session: Session, principal: Principal, change_id: int) -> LoanChan
     return change
 
 
-def approve(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str | None
-            ) -> tuple[LoanChange, loans.Recorded]:
-    """Approve a pending change (not one's own): it is recorded as the loan's event today."""
+def approve(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str | None,
+            notify: bool = True) -> tuple[LoanChange, loans.Recorded]:
+    """Approve a pending change (not one's own): it is recorded as the loan's event today (`notify` False:
+    the borrower is not told; `loans.record`)."""
     change = _pending(session, principal, change_id)
     if change.requested_by_user_id == principal.user_id:
         raise SelfDecision(field="change_id")
@@ -195,7 +197,7 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
     recorded = loans.record(session, clock, principal.actor, loan, item,
                             key=change.idempotency_key or f"change:{change.id}",
                             reference=change.note or None if change.kind in MONEY_IN else None,
-                            note=f"{change.reason_code}: {change.note}", today=today)
+                            note=f"{change.reason_code}: {change.note}", today=today, notify=notify)
     change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
     change.decision_note, change.event_seq = note, recorded.event.seq
     session.flush()

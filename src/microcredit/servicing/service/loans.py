@@ -276,8 +276,9 @@ def _fold(session: Session, loan: Loan, day: date, terms: core.Terms | None = No
 
 def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, on: date | None,
              amount: Money | None = None, channel: str = "bank_transfer", reference: str | None = None,
-             idempotency_key: str | None = None) -> Recorded:
-    """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid."""
+             idempotency_key: str | None = None, notify: bool = True) -> Recorded:
+    """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid.
+    `notify` False: the borrower is not told (back-dated history the demo builds; `record`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if idempotency_key is None or repo.event_by_key(session, loan.id, idempotency_key) is None:
         ensure_contract_signed(session, loan)
@@ -289,7 +290,8 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
         loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
     item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
                  channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 @dataclass(frozen=True)
@@ -343,25 +345,27 @@ def ensure_contract_signed(session: Session, loan: Loan) -> None:
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
           on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-          idempotency_key: str | None = None) -> Recorded:
+          idempotency_key: str | None = None, notify: bool = True) -> Recorded:
     """Money from the borrower, allocated by the loan's strategy."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
            mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-           idempotency_key: str | None = None) -> Recorded:
+           idempotency_key: str | None = None, notify: bool = True) -> Recorded:
     """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
                  channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -421,9 +425,12 @@ def _channel(rows: list[LoanEvent], item: EventItem) -> str:
 
 
 def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
-           reference: str | None = None, note: str | None = None, today: date | None = None) -> Recorded:
+           reference: str | None = None, note: str | None = None, today: date | None = None,
+           notify: bool = True) -> Recorded:
     """Record one event on a locked loan: folded, stored, posted and audited (the module docstring).
-    `today`: the institution's business date when the caller has just read it."""
+    `today`: the institution's business date when the caller has just read it. `notify` False: the
+    borrower is not told in the app nor by SMS — history built after the fact (the demo's back-dated days),
+    where a message today about a payment months ago would mislead; everything else is the same."""
     rows = repo.events_of(session, loan.id)
     payload = item.model_dump(mode="json", exclude_none=True)
     if key is not None:
@@ -458,7 +465,8 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                                    "status": loan.status})]
     entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
-    _notify(session, clock, loan, event, item, was)
+    if notify:
+        _notify(session, clock, loan, event, item, was)
     return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
 
 
