@@ -22,8 +22,8 @@ import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, cast
 
 from pydantic import TypeAdapter
@@ -55,6 +55,7 @@ from microcredit.products.schemas import (
     LoanDescription,
     LoanReplay,
     LoanStateRead,
+    PlannedDisbursementItem,
     ReversalItem,
     ServicingConventions,
 )
@@ -136,10 +137,12 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     description = products.caps.description_of(
         terms, amount=application.amount, term=application.term, method=application.repayment_method,
         annual_rate=Decimal(application.annual_rate_percent), start=today)
+    plan = [t.model_dump(mode="json") for t in terms.planned_tranches]
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
                                        recalculation=terms.recalculation, tranches=terms.tranches,
                                        down_payment_percent=terms.down_payment_percent,
-                                       down_payment_collected=terms.down_payment_collected)
+                                       down_payment_collected=terms.down_payment_collected,
+                                       expected_disbursements=planned_payouts(plan, application.amount, today))
     now = clock.now()
     calendar = products.calendar.holiday_calendar(
         session=session, institution_id=institution_id, first=date(today.year, 1, 1),
@@ -152,6 +155,7 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                 terms={**_terms_json(description, conventions, calendar),
                        "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}",
                        **({"accounts": dict(terms.accounts)} if terms.accounts else {}),
+                       **({"planned_tranches": plan} if plan else {}),
                        **({"repayment_approval_above": str(terms.repayment_approval_above)}
                           if terms.repayment_approval_above is not None else {})},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
@@ -162,6 +166,32 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                  after={"number": loan.number, "application_id": application.id, "principal": str(loan.principal),
                         "annual_rate_percent": application.annual_rate_percent})
     return loan
+
+
+def planned_payouts(plan: list[dict[str, Any]], principal: Money, first: date) -> list[Any]:
+    """The product's planned payouts (`ProductTerms.planned_tranches`: days after the first payout, percent
+    of the approved amount) as the engine's planned disbursements of a loan of `principal` first paid out on
+    `first`: each share rounded half up to the fen (a share of nothing left out); a plan of the whole amount
+    gives the last the rest."""
+    out, left = [], principal.minor
+    for i, tranche in enumerate(plan):
+        share = (principal.minor * Decimal(tranche["percent"]) / 100).to_integral_value(ROUND_HALF_UP)
+        whole = sum(Decimal(t["percent"]) for t in plan) == 100
+        minor = left if whole and i == len(plan) - 1 else min(int(share), left)
+        left -= minor
+        if minor == 0:  # a share of less than half a fen: nothing to pay out
+            continue
+        out.append(PlannedDisbursementItem.model_validate({
+            "on": (first + timedelta(days=int(tranche["after_days"]))).isoformat(),
+            "amount": str(Money(minor, principal.currency))}))
+    return out
+
+
+def next_planned(session: Session, loan: Loan) -> Money | None:
+    """The amount of the next planned payout not yet made (the n-th made meets the n-th planned), if any."""
+    planned = loan.terms.get("servicing", {}).get("expected_disbursements") or []
+    made = 0 if loan.status == "pending_disbursement" else len(state_of(session=session, loan=loan).disbursements)
+    return Money.parse(planned[made]["amount"], loan.currency) if made < len(planned) else None
 
 
 def _terms_json(description: LoanDescription, conventions: ServicingConventions,
@@ -286,10 +316,16 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
     day = on or today
     if loan.status == "pending_disbursement" and loan.events_count == 0 and loan.terms["terms"]["start_date"] != \
             day.isoformat():
-        # The schedule runs from the day the money actually leaves, not the day the loan was opened.
-        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
-    item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
-                 channel=channel)
+        # The schedule runs from the day the money actually leaves, not the day the loan was opened,
+        # and the product's planned tranches are dated from it.
+        servicing = loan.terms["servicing"]
+        if loan.terms.get("planned_tranches"):
+            planned = planned_payouts(loan.terms["planned_tranches"], loan.principal, day)
+            servicing = {**servicing, "expected_disbursements": [p.model_dump(mode="json") for p in planned]}
+        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()},
+                      "servicing": servicing}
+    amount = amount or next_planned(session, loan) or loan.principal
+    item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount, channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
                   notify=notify)
 

@@ -149,7 +149,7 @@ def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: Pa
     disbursed = loans.state_of(session=session, loan=loan).disbursed if loan.status == "active" \
         else Money.zero(loan.currency)
     allowed = loan.principal - disbursed
-    amount = amount or allowed
+    amount = amount or loans.next_planned(session, loan) or allowed
     if amount > allowed:
         raise PayoutAboveAllowed(field="amount", params={"allowed": str(allowed)})
     card = _card(session, loan, card_id)
