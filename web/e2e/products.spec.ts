@@ -1,6 +1,7 @@
 // Loan products (issue 16, capabilities 1 and 2). An administrator creates a product in the editor,
 // watches the APR of its sample loans as the rate changes, sends its principal to an account of its own
-// (a code the chart lacks refused beside the field), and publishes it; a product above the 24 %
+// (a code the chart lacks refused beside the field), plans its tranches (more than the approved amount
+// refused beside the rows), and publishes it; a product above the 24 %
 // cap is refused with the reason beside the rate field; a borrower on a 375 px phone opens the
 // products page, picks one of the demo's products and sees its schedule, total cost and APR.
 import { test, expect, type Page } from './fixtures'
@@ -66,10 +67,22 @@ test.describe('staff console', () => {
     await page.getByRole('option', { name: /^130102 / }).click()
     await expect(principal).toContainText('130102')
 
+    // Planned payouts (计划放款): 60 % at the first payout, then 50 % thirty days on, is more than the approved
+    // amount: refused beside the rows; 40 % is kept with the version.
+    await page.getByTestId('product-tranches').click()
+    await page.getByTestId('product-add-planned').click()
+    await page.getByTestId('product-planned-percent-0').fill('60')
+    await page.getByTestId('product-add-planned').click()
+    await page.getByTestId('product-planned-percent-1').fill('50')
+    await page.getByTestId('product-save').click()
+    await expect(page.getByTestId('product-planned-error')).toContainText('计划放款合计超过批准金额')
+    await page.getByTestId('product-planned-percent-1').fill('40')
+
     await page.getByTestId('product-save').click()
     await expect(page).toHaveURL(new RegExp(`/staff/products/${code}$`))
     await expect(page.getByTestId('product-status')).toHaveText('草稿')
     await expect(page.getByTestId('product-account-loan_principal')).toContainText('130102')
+    await expect(page.getByTestId('product-planned-percent-1')).toHaveValue('40')
     await page.getByTestId('product-publish').click()
     await expect(page.getByTestId('product-status')).toHaveText('已发布')
     await expectAccessible(page, 'product editor, published')

@@ -77,6 +77,9 @@ class Problem(BaseModel):
                              "(e.g. quiet_hours, effective_calls_per_day; docs/collections.md)")
     placeholder: str | None = Field(default=None, description="A contract template's unknown placeholder, named "
                                     "from the context's root (e.g. borrower.no_such; docs/contracts.md)")
+    product_code: str | None = Field(default=None, description="The product whose published version holds "
+                                     "the thing refused (account_mapped_by_product)")
+    product_version: int | None = Field(default=None, description="That product's version number")
 
 
 def language_of(request: Request) -> str:

@@ -16,6 +16,11 @@ bucket and class, penalty interest charged as each day closes, each with its col
 written off and partly recovered, and a group's loans. Last, the provider's statement of the day is
 reconciled: an online payment still waiting for its callback and two lines the provider got wrong are
 the breaks the staff console lists.
+
+The back-dated days are history, not news: the operations are told not to notify (`notify=False`, the
+same flag the front half passes to origination), so the borrowers' message boxes and the SMS outbox
+do not fill with months-old payouts and payments. What happens on the demo's own business date
+(`Walk.live`) notifies as it would in use.
 """
 
 from __future__ import annotations
@@ -233,6 +238,11 @@ class Walk:
     loan_ids: list[int] = field(default_factory=list)
     n: int = 0
 
+    @property
+    def live(self) -> bool:
+        """Today is the demo's own business date: what happens tells the borrower; before it, it is history."""
+        return self.today >= self.end
+
     def at(self, day: date, act: Callable[[], None]) -> None:
         """Do `act` on `day` (if the walk reaches it)."""
         if day <= self.end:
@@ -322,7 +332,7 @@ def _online(walk: Walk, story: Story, amount: Money, purpose: str = "repayment",
     if callback:
         for sent in walk.provider.due_callbacks(session=walk.session):
             payments.on_callback(session=walk.session, clock=walk.kit.clock, provider=walk.provider,
-                                 body=sent.body, signature=sent.signature)
+                                 body=sent.body, signature=sent.signature, notify=walk.live)
 
 
 def _pay_installment(walk: Walk, story: Story, n: int, how: dict[str, Any]) -> None:
@@ -338,10 +348,10 @@ def _pay_installment(walk: Walk, story: Story, n: int, how: dict[str, Any]) -> N
         taken = changes.take_repayment(session=walk.session, clock=walk.kit.clock, principal=walk.cast.finance,
                                        loan_id=story.loan_id, amount=owed, on=None, channel="cash",
                                        reference=f"现金收据 {story.key}-{n}",
-                                       idempotency_key=f"demo:cash:{story.loan_id}:{n}")
+                                       idempotency_key=f"demo:cash:{story.loan_id}:{n}", notify=walk.live)
         if not isinstance(taken, loans.Recorded):
             changes.approve(session=walk.session, clock=walk.kit.clock, principal=walk.cast.manager,
-                            change_id=taken.id, note="现金已点收")
+                            change_id=taken.id, note="现金已点收", notify=walk.live)
         return
     _online(walk, story, owed)
 
@@ -362,7 +372,8 @@ def _act(walk: Walk, story: Story, n: int, what: str, how: dict[str, Any]) -> No
         change = changes.request_change(session=session, clock=kit.clock, principal=requester,
                                         loan_id=story.loan_id, kind=how["kind"], details=details,
                                         reason_code=how["reason_code"], note=how["note"])
-        changes.approve(session=session, clock=kit.clock, principal=cast.manager, change_id=change.id, note="同意")
+        changes.approve(session=session, clock=kit.clock, principal=cast.manager, change_id=change.id, note="同意",
+                        notify=walk.live)
     elif what == "recover":
         loans.recover(session=session, clock=kit.clock, actor=cast.finance.actor, institution_id=cast.institution_id,
                       loan_id=story.loan_id, amount=Money.parse(how["amount"], "CNY"), channel="cash",
@@ -376,7 +387,8 @@ def _pay_out(walk: Walk, story: Story) -> None:
                            institution_id=cast.institution_id, application_id=story.application_id)
     story.loan_id = loan.id
     payments.request_payout(session=session, clock=kit.clock, actor=cast.finance.actor, provider=walk.provider,
-                            institution_id=cast.institution_id, loan_id=loan.id, key=f"demo:payout:{loan.id}")
+                            institution_id=cast.institution_id, loan_id=loan.id, key=f"demo:payout:{loan.id}",
+                            notify=walk.live)
     loan, state = _state(walk, story)
     if loan.status != "active":
         raise RuntimeError(f"demo loan {loan.number} was not paid out: {loan.status}")

@@ -42,6 +42,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.paging import PageRequest, paginate
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
+from microcredit.products import service as products
 
 router = APIRouter(prefix="/ledger", tags=["ledger"], route_class=UnitOfWorkRoute)
 From = Annotated[date | None, Query(description="From this date (inclusive)", examples=["2026-11-01"])]
@@ -117,13 +118,17 @@ def rename_ledger_account(account_id: Id, body: LedgerAccountUpdate, session: DB
 
 @router.post("/accounts/{account_id}/close", response_model=LedgerAccountRead, operation_id="close_ledger_account",
              summary="Close an account to postings",
-             responses={409: {"description": "A balance or active sub-accounts (`account_not_empty`)"}})
+             responses={409: {"description": "A balance or active sub-accounts (`account_not_empty`), or a "
+                                       "published product version maps it (`account_mapped_by_product`, naming "
+                                       "`product_code`, `product_version` and `role`)"}})
 def close_ledger_account(account_id: Id, session: DB, clock: WallClock,
                          principal: Principal = require("ledger.accounts")) -> Any:
-    """Only at a zero balance in both books and without active sub-accounts (audited)."""
+    """Only at a zero balance in both books, without active sub-accounts and while no published product version
+    maps it (audited)."""
     account = service.accounts.get_account(session=session, institution_id=principal.institution_id,
                                            account_id=account_id)
-    return service.accounts.close_account(session=session, clock=clock, actor=principal.actor, account=account)
+    return service.accounts.close_account(session=session, clock=clock, actor=principal.actor, account=account,
+                                          mapped_by=products.catalogue.accounts_in_use)
 
 
 @router.get("/accounts/{account_id}/statement", response_model=StatementRead,

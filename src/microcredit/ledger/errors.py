@@ -131,6 +131,16 @@ class AccountNotEmpty(DomainError):
     message_en = "The account has a balance or active sub-accounts and cannot be closed"
 
 
+class AccountMappedByProduct(DomainError):
+    """A published product version sends one of its loans' posting roles to this account."""
+
+    status = 409
+    code = "account_mapped_by_product"
+    message_zh = "科目是已发布产品 {product} 第 {version} 版的{role}科目，不能停用；请先发布该产品改用其他科目的新版本"
+    message_en = ("The account is the {role} account of the published product {product} version {version} and "
+                  "cannot be closed; publish a version of that product with another account first")
+
+
 class AccountAlreadyClosed(DomainError):
     """The account is closed already."""
 

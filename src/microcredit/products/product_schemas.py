@@ -215,6 +215,19 @@ class PenaltyRule(InputSchema):
     late_fee: LateFee | None = Field(default=None, description="滞纳金, charged once per overdue installment")
 
 
+# The fewest days a period of each unit can have: a planned tranche must come within the shortest term.
+UNIT_MIN_DAYS = {"day": 1, "week": 7, "month": 28}
+
+
+class PlannedTranche(InputSchema):
+    """A payout the product plans (计划放款): so many days after the first payout, a share of the approved amount."""
+
+    after_days: int = Field(ge=0, le=3650, description="Days after the first payout (the first payout itself: 0)")
+    percent: Annotated[PercentStr, Field(gt=0, le=100)] = Field(description="Percent of the approved amount")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"after_days": 0, "percent": "60"}]})
+
+
 class ApprovalRow(InputSchema):
     """Loans up to this amount whose grade is no worse than this need this many approval levels."""
 
@@ -253,6 +266,12 @@ class ProductTerms(InputSchema):
         description="A down payment (首付) of this percent of each disbursement, due on its day")
     down_payment_collected: bool = Field(
         default=False, description="The down payment is kept back from the money paid out (paid on the day)")
+    planned_tranches: list[PlannedTranche] = Field(
+        default_factory=list, max_length=20,
+        description="The payouts the product plans (计划放款), the first payout first (after_days 0), each a percent "
+        "of the approved amount (together at most 100): a loan opened under the version carries the plan, dated "
+        "from its first payout, its schedule projects the tranches still to come and finance is offered the next; "
+        "the product must allow tranches; empty: the whole amount at once, or tranches as finance decides")
     customer_types: list[CustomerTypeName] = Field(min_length=1, max_length=4)
     age_min: int = Field(default=18, ge=18, le=100)
     age_max: int = Field(default=65, ge=18, le=100)
@@ -330,6 +349,31 @@ class ProductTerms(InputSchema):
         if isinstance(low, int) and value >= low and value > 0:
             raise field_error("grace_exceeds_periods", f"must be shorter than the shortest term ({low})",
                               f"须短于最短期限（{low}期）")
+        return value
+
+    @field_validator("planned_tranches")
+    @classmethod
+    def _plan_fits(cls, value: list[PlannedTranche], info: ValidationInfo) -> list[PlannedTranche]:
+        if not value:
+            return value
+        if not info.data.get("tranches", False):
+            raise field_error("planned_tranches_not_allowed", "planned payouts need tranches",
+                              "计划放款须允许分笔放款")
+        if value[0].after_days != 0:
+            raise field_error("planned_first_not_at_payout", "the first planned payout is the first payout "
+                              "(after_days 0)", "第一笔计划放款即首次放款（第 0 天）")
+        if any(later.after_days <= earlier.after_days for earlier, later in pairwise(value)):
+            raise field_error("planned_days_out_of_order", "planned payouts come on days one after another",
+                              "计划放款日期须逐笔递增")
+        if sum(t.percent for t in value) > 100:
+            raise field_error("planned_above_amount", "the planned payouts add up to more than the approved "
+                              "amount (100 %)", "计划放款合计超过批准金额（100%）")
+        unit, low = info.data.get("period_unit"), info.data.get("term_min")
+        if isinstance(low, int) and isinstance(unit, str):
+            days = low * UNIT_MIN_DAYS[unit]
+            if value[-1].after_days >= days:
+                raise field_error("planned_after_term", f"the last planned payout must come within the shortest "
+                                  f"term ({days} days)", f"最后一笔计划放款须在最短期限内（{days} 天内）")
         return value
 
     @field_validator("age_max")

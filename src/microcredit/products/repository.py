@@ -141,6 +141,14 @@ def published_versions(session: Session, *, institution_id: int, on: date) -> li
         .order_by(Product.code))]
 
 
+def all_published(session: Session, *, institution_id: int) -> list[tuple[str, ProductVersion]]:
+    """The institution's published versions whatever their active dates (product code, version), by code."""
+    return [(code, v) for code, v in session.execute(
+        select(Product.code, ProductVersion).join(ProductVersion, ProductVersion.product_id == Product.id)
+        .where(ProductVersion.institution_id == institution_id, ProductVersion.status == "published")
+        .order_by(Product.code, ProductVersion.number))]
+
+
 # --- the LPR table and the caps ----------------------------------------------------------------
 
 def lpr_rates(session: Session) -> list[LprRate]:

@@ -62,8 +62,8 @@ from microcredit.servicing.service import changes, groups, loans, payments, rece
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
 WAITS: dict[str, Any] = {"model": LoanChangeRead, "description": (
-    "Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) "
-    "that waits for a second person")}
+    "Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or "
+    "`recovery`) that waits for a second person")}
 Seq = Annotated[int, Path(ge=1, le=1_000_000, description="The event's number on the loan")]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The receipt (money received) or voucher (money paid out), PDF",
@@ -243,15 +243,18 @@ def accelerate_loan(loan_id: Id, body: AccelerationCreate, session: DB, kit: Kit
 
 
 @router.post("/loans/{loan_id}/recoveries", response_model=RecordedRead, operation_id="record_recovery",
-             summary="Record money recovered on a written-off loan", responses=MOVE_RESPONSES)
+             summary="Record money recovered on a written-off loan", responses={**MOVE_RESPONSES, 202: WAITS})
 def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                     guard: IdempotencyGuard = idempotent("loan.recovery"),
                     principal: Principal = require("repayment.record")) -> Any:
-    """Posted to recoveries income (at most what was written off)."""
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.recover(
-        session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        amount=body.amount, on=body.on, channel=body.channel, reference=body.reference, idempotency_key=key)))
+    """Posted to recoveries income (at most what was written off); in cash or by transfer above the threshold,
+    like a repayment: recorded when a second person confirms it."""
+    taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
+                                   amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
+                                   idempotency_key=key, recovery=True)
+    if isinstance(taken, loans.Recorded):
+        return guard.respond(200, _recorded(session, taken))
+    return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
 def _pdf(doc: receipts.Document) -> Response:

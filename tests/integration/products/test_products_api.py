@@ -307,3 +307,53 @@ def test_a_limit_table_by_grade_is_checked_kept_per_version_and_bad_ones_refused
     versions = client.get("/api/v1/products/LIM", headers=h).json()["versions"]
     assert [(v["number"], v["status"], v["terms"]["limits"]["A"]) for v in versions] == [
         (1, "published", "20000.00"), (2, "draft", "18000.00")]
+
+
+def test_an_account_a_published_version_maps_cannot_be_closed(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    chart = {a.code: a for a in ledger.accounts.list_accounts(session=session, institution_id=inst.id)}
+    farm = ledger.accounts.create_account(session=session, clock=runtime.clock, actor=Actor.system(inst.id),
+                                          institution_id=inst.id, code="130102", name_zh="贷款—农户",
+                                          name_en="Loans — farmers", type="asset", parent_id=chart["1301"].id)
+    session.commit()
+    made = client.post("/api/v1/products", headers=h,
+                       json={"code": "FARM", "terms": terms(accounts={"loan_principal": "130102"})})
+    assert made.status_code == 201, made.text
+    assert client.post("/api/v1/products/FARM/versions/1/publish", headers=h).status_code == 200
+    # At a zero balance, but the published version's loans post their principal there: refused, naming it.
+    before = snapshot(runtime.db)
+    problem = assert_problem(client.post(f"/api/v1/ledger/accounts/{farm.id}/close", headers=h), 409)
+    assert (problem["code"], problem["product_code"], problem["product_version"]) == (
+        "account_mapped_by_product", "FARM", 1)
+    assert "FARM" in problem["detail"]
+    assert "loan_principal" in problem["detail"]
+    assert before.diff(snapshot(runtime.db)) == {}
+    # A version with the institution's account supersedes it: the account may now be closed.
+    assert client.post("/api/v1/products/FARM/versions", headers=h, json={"terms": terms()}).status_code == 201
+    assert client.post("/api/v1/products/FARM/versions/2/publish", headers=h).status_code == 200
+    closed = client.post(f"/api/v1/ledger/accounts/{farm.id}/close", headers=h)
+    assert (closed.status_code, closed.json()["status"]) == (200, "closed"), closed.text
+
+
+def test_planned_tranches_are_checked_with_a_field_and_a_code(client, session, runtime):
+    inst = make_institution(session, runtime)
+    h, _ = _admin(session, runtime, inst)
+    before = snapshot(runtime.db)
+    cases = [  # terms 3-12 months: the last planned payout must come within 3 × 28 days
+        ({"tranches": False}, [{"after_days": 0, "percent": "100"}], "planned_tranches_not_allowed"),
+        ({}, [{"after_days": 5, "percent": "50"}], "planned_first_not_at_payout"),
+        ({}, [{"after_days": 0, "percent": "50"}, {"after_days": 0, "percent": "50"}], "planned_days_out_of_order"),
+        ({}, [{"after_days": 0, "percent": "60"}, {"after_days": 30, "percent": "40.01"}], "planned_above_amount"),
+        ({}, [{"after_days": 0, "percent": "60"}, {"after_days": 84, "percent": "40"}], "planned_after_term"),
+    ]
+    for changes, plan, code in cases:
+        body = {"code": "TR", "terms": terms(**{"tranches": True, **changes, "planned_tranches": plan})}
+        problem = assert_problem(client.post("/api/v1/products", headers=h, json=body), 422)
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [("terms.planned_tranches", code)], problem
+    assert before.diff(snapshot(runtime.db)) == {}
+    plan = [{"after_days": 0, "percent": "60"}, {"after_days": 83, "percent": "40"}]
+    made = client.post("/api/v1/products", headers=h,
+                       json={"code": "TR", "terms": terms(tranches=True, planned_tranches=plan)})
+    assert made.status_code == 201, made.text
+    assert made.json()["versions"][0]["terms"]["planned_tranches"] == plan

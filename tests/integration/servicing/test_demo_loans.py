@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from microcredit import demo
 from microcredit.clock import local_date
@@ -15,6 +16,7 @@ from microcredit.identity import service as identity
 from microcredit.identity.models import User
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
+from microcredit.notifications.models import InboxMessage
 from microcredit.parties import service as parties
 from microcredit.platform.storage import LocalStorage
 from microcredit.servicing.service import loans
@@ -114,6 +116,16 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     assert all(k[0] == "disbursement" for k in kinds.values())
     first = min(r["disbursed_on"] for r in rows.values())
     assert first == (inst.business_date - timedelta(days=demo.portfolio.DAYS)).isoformat()
+
+    # The back-dated history told no one (in the app, hence by SMS): a borrower's message about a loan is
+    # about something done on the demo's own business date. Without the flag every payout and payment of
+    # the last 150 days was announced today.
+    today = inst.business_date.isoformat()
+    told = list(session.scalars(select(InboxMessage).where(InboxMessage.subject_kind == "loan")))
+    recorded_today = {(loan["id"], e["seq"]) for loan in full.values() for e in loan["events"]
+                      if e["business_date"] == today}
+    assert {(m.subject_id, m.params.get("seq")) for m in told if "seq" in m.params} <= recorded_today
+    assert {m.subject_id for m in told} <= {loan_id for loan_id, _ in recorded_today}
 
     breaks = client.get("/api/v1/reconciliation/breaks", headers=finance).json()["items"]
     assert sorted(b["kind"] for b in breaks) == ["amount_differs", "missing_ours", "status_differs"]

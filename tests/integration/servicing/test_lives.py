@@ -485,3 +485,33 @@ def test_a_product_with_accounts_of_its_own_posts_its_loans_there_and_the_books_
     books_verified(session, inst_id)
     report = ledger.books.verify(session=session, institution_id=inst_id, subledger=loans.control_balances)
     assert report.controls >= 2
+
+
+@pytest.mark.parametrize("product", [{"tranches": True, "planned_tranches": [{"after_days": 0, "percent": "60"},
+                                                                             {"after_days": 30, "percent": "40"}]}])
+def test_a_loan_carries_its_products_planned_tranches_and_finance_is_offered_the_next(client, session, rt, world):
+    inst_id = world["inst"].id
+    loan = client.post(LOANS, headers=world["hf"], json={"application_id": world["application_id"]}).json()
+    assert loan["terms"]["planned_tranches"] == [{"after_days": 0, "percent": "60"},
+                                                 {"after_days": 30, "percent": "40"}]
+    # Paid out with no amount given: the first planned tranche, 60 % of the 8,000 approved.
+    first = payout(client, rt, world, loan["id"], card_id=world["card_id"])
+    assert (first["status"], first["amount"]) == ("confirmed", "4800.00")
+    now = read(client, world, loan["id"])
+    day = date.fromisoformat(now["state"]["disbursed_on"])
+    planned = now["state"]["planned_disbursements"]
+    assert [(p["expected_on"], p["expected_amount"], p["made"] is not None) for p in planned] == [
+        (day.isoformat(), "4800.00", True), ((day + timedelta(days=30)).isoformat(), "3200.00", False)]
+    # The schedule shown projects the tranche still to come: it repays all 8,000.
+    projected = now["state"]["projected_schedule"]
+    assert projected is not None
+    assert sum(Decimal(r["principal"]) for r in projected) == Decimal("8000.00")
+    assert sum(Decimal(r["due"]["principal"]) for r in now["state"]["installments"]) == Decimal("4800.00")
+    # On its day, the next payout is the second planned tranche.
+    move_to(session, rt, inst_id, day + timedelta(days=30))
+    second = payout(client, rt, world, loan["id"])
+    assert (second["status"], second["amount"]) == ("confirmed", "3200.00")
+    now = read(client, world, loan["id"])
+    assert [p["made"]["amount"] for p in now["state"]["planned_disbursements"]] == ["4800.00", "3200.00"]
+    assert now["state"]["projected_schedule"] is None
+    books_verified(session, inst_id)

@@ -8,8 +8,13 @@ import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from microcredit.contracts import rendering
 from microcredit.lending.money import Money
+from microcredit.notifications.models import InboxMessage
+from microcredit.platform.actor import Actor
+from microcredit.servicing.service import loans
 from tests.factories import make_staff
 from tests.integration.helpers import audit_records, signed_in, snapshot
 from tests.integration.servicing import test_loans_api as base
@@ -273,3 +278,78 @@ def test_a_products_own_threshold_replaces_the_institutions_for_its_loans(client
     # Lower for the institution than for the product: still the product's.
     _set(client, session, runtime, world, "100.00")
     assert client.post(path, headers=key(world["hf"]), json={"amount": "300.00", "channel": "cash"}).status_code == 200
+
+
+def test_a_recovery_in_cash_above_the_threshold_waits_for_a_second_person(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    path = f"{LOANS}/{loan['id']}"
+    _set(client, session, runtime, world, "1000.00")
+    # Not written off yet: refused at once, whatever the amount, and nothing waits.
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/recoveries", headers=key(world["hf"]), json={"amount": "1500.00", "channel": "cash"}),
+            409, "loan_wrong_state")
+    assert before.diff(snapshot(runtime.db)) == {}
+    day = date.fromisoformat(loan["state"]["installments"][2]["due_date"]) + timedelta(days=100)
+    _move_to(session, runtime, inst_id, day)
+    proposed = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "write_off", "reason_code": "uncollectible", "note": "逾期100天，失联"}).json()
+    assert client.post(f"/api/v1/loan-changes/{proposed['id']}/approve", headers=world["hm"], json={}).status_code \
+        == 200
+    events = len(client.get(path, headers=world["hf"]).json()["events"])
+    # More than was written off: refused at once, naming the amount.
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/recoveries", headers=key(world["hf"]),
+                        json={"amount": "99999.00", "channel": "cash"}), 422, "loan_event_refused", field="amount")
+    assert before.diff(snapshot(runtime.db)) == {}
+    # At or below the threshold: recorded at once.
+    assert client.post(f"{path}/recoveries", headers=key(world["hf"]),
+                       json={"amount": "1000.00", "channel": "cash"}).status_code == 200
+    # Above it: a pending change of kind recovery, nothing recorded; the teller cannot confirm it.
+    h = {**world["hf"], "Idempotency-Key": "teller-v-0001"}
+    body = {"amount": "1500.00", "channel": "cash", "reference": "柜面 V-0001"}
+    pending = client.post(f"{path}/recoveries", headers=h, json=body)
+    assert pending.status_code == 202, pending.text
+    change = pending.json()
+    assert (change["kind"], change["status"], change["details"]) == (
+        "recovery", "pending", {"amount": "1500.00", "on": day.isoformat(), "channel": "cash"})
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events + 1
+    assert client.post(f"{path}/recoveries", headers=h, json=body).json()["id"] == change["id"]
+    # Confirmed by the manager the next day: recorded on the written-off loan, valued on the day taken.
+    _move_to(session, runtime, inst_id, day + timedelta(days=1))
+    approved = client.post(f"/api/v1/loan-changes/{change['id']}/approve", headers=world["hm"], json={})
+    assert approved.status_code == 200, approved.text
+    after = client.get(path, headers=world["hf"]).json()
+    event = after["events"][-1]
+    assert (event["type"], event["payload"]["amount"], event["value_date"], event["reference"]) == (
+        "recovery", "1500.00", day.isoformat(), "柜面 V-0001")
+    assert (after["status"], after["state"]["recovered"]) == ("written_off", "2500.00")
+    assert len(audit_records(session, "loan.change_approved")) == 2
+    _books_hold_the_loans(session, inst_id, day + timedelta(days=1))
+
+
+
+def test_history_recorded_with_notify_off_tells_the_borrower_nothing(client, session, runtime, world):
+    """The demo's back-dated days pass `notify=False` (through the payments' callback, the teller's request
+    and its approval, to `loans.record`); the same operation without it tells the borrower."""
+    loan = _disbursed(client, world)["loan"]
+    inst_id = world["inst"].id
+    _move_to(session, runtime, inst_id, date.fromisoformat(loan["state"]["installments"][0]["due_date"]))
+    actor = Actor.system(inst_id)
+
+    def told() -> list[str]:
+        session.expire_all()
+        return [m.template for m in session.scalars(select(InboxMessage).where(
+            InboxMessage.subject_kind == "loan", InboxMessage.subject_id == loan["id"]).order_by(InboxMessage.id))]
+
+    before = told()
+    assert before == ["loan_disbursed"]
+    quiet = loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id,
+                        loan_id=loan["id"], amount=Money.parse("100.00", "CNY"), notify=False)
+    session.commit()
+    assert quiet.event.type == "repayment"
+    assert told() == before
+    loans.repay(session=session, clock=runtime.clock, actor=actor, institution_id=inst_id, loan_id=loan["id"],
+                amount=Money.parse("100.00", "CNY"))
+    session.commit()
+    assert told() == [*before, "loan_repayment_recorded"]

@@ -2174,7 +2174,8 @@ export interface paths {
         put?: never;
         /**
          * Close an account to postings
-         * @description Only at a zero balance in both books and without active sub-accounts (audited).
+         * @description Only at a zero balance in both books, without active sub-accounts and while no published product version
+         *     maps it (audited).
          *
          *     Requires permission `ledger.accounts`.
          */
@@ -2701,7 +2702,8 @@ export interface paths {
         put?: never;
         /**
          * Record money recovered on a written-off loan
-         * @description Posted to recoveries income (at most what was written off).
+         * @description Posted to recoveries income (at most what was written off); in cash or by transfer above the threshold,
+         *     like a repayment: recorded when a second person confirms it.
          *
          *     Requires permission `repayment.record`.
          */
@@ -12049,6 +12051,27 @@ export interface components {
             made: components["schemas"]["DisbursementRead"] | null;
         };
         /**
+         * PlannedTranche
+         * @description A payout the product plans (计划放款): so many days after the first payout, a share of the approved amount.
+         * @example {
+         *       "after_days": 0,
+         *       "percent": "60"
+         *     }
+         */
+        PlannedTranche: {
+            /**
+             * After Days
+             * @description Days after the first payout (the first payout itself: 0)
+             */
+            after_days: number;
+            /**
+             * Percent
+             * @description Percent of the approved amount
+             * @example 12.5
+             */
+            percent: string;
+        };
+        /**
          * PrepaymentCreate
          * @description Principal repaid early: a shorter term or a lower installment after it.
          * @example {
@@ -12141,6 +12164,16 @@ export interface components {
              * @description A contract template's unknown placeholder, named from the context's root (e.g. borrower.no_such; docs/contracts.md)
              */
             placeholder?: string | null;
+            /**
+             * Product Code
+             * @description The product whose published version holds the thing refused (account_mapped_by_product)
+             */
+            product_code?: string | null;
+            /**
+             * Product Version
+             * @description That product's version number
+             */
+            product_version?: number | null;
             /**
              * Reason
              * @description A loan event the engine refused: its reason code (e.g. reversal_target_unknown)
@@ -12569,6 +12602,11 @@ export interface components {
              * @enum {string}
              */
             period_unit?: "day" | "week" | "month";
+            /**
+             * Planned Tranches
+             * @description The payouts the product plans (计划放款), the first payout first (after_days 0), each a percent of the approved amount (together at most 100): a loan opened under the version carries the plan, dated from its first payout, its schedule projects the tranches still to come and finance is offered the next; the product must allow tranches; empty: the whole amount at once, or tranches as finance decides
+             */
+            planned_tranches?: components["schemas"]["PlannedTranche"][];
             rate: components["schemas"]["RateRule"];
             recalculation?: components["schemas"]["RecalculationConventions"] | null;
             /**
@@ -24630,7 +24668,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description A balance or active sub-accounts (`account_not_empty`) */
+            /** @description A balance or active sub-accounts (`account_not_empty`), or a published product version maps it (`account_mapped_by_product`, naming `product_code`, `product_version` and `role`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -26712,7 +26750,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecordedRead"];
                 };
             };
-            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or `recovery`) that waits for a second person */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -26807,6 +26845,15 @@ export interface operations {
                     "application/json": components["schemas"]["RecordedRead"];
                 };
             };
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or `recovery`) that waits for a second person */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoanChangeRead"];
+                };
+            };
             /** @description Not signed in, or the session ended */
             401: {
                 headers: {
@@ -26893,7 +26940,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecordedRead"];
                 };
             };
-            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment` or `prepayment`) that waits for a second person */
+            /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or `recovery`) that waits for a second person */
             202: {
                 headers: {
                     [name: string]: unknown;

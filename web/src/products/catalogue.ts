@@ -130,6 +130,8 @@ export interface ProductForm {
   /** The product's own account per posting role; '' keeps the default chart's. */
   accounts: Record<PostingRole, string>
   tranches: boolean
+  /** The payouts the product plans: days after the first payout (the first 0), percent of the approved amount. */
+  planned_tranches: { after_days: number; percent: string }[]
   down_payment_percent: string
   down_payment_collected: boolean
   active_from: string
@@ -151,7 +153,7 @@ export function emptyForm(firstDay: string): ProductForm {
     approval_policy: [{ up_to_amount: '50000.00', worst_grade: 'E', levels: 1 }], group_lending: false,
     limits_on: false, limits: { A: '50000.00', B: '50000.00', C: '50000.00', D: '50000.00', E: '50000.00' },
     max_dsr_percent: '',
-    tranches: false, down_payment_percent: '', down_payment_collected: false,
+    tranches: false, planned_tranches: [], down_payment_percent: '', down_payment_collected: false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, ''])) as Record<PostingRole, string>,
     repayment_approval_above: '',
     active_from: firstDay, active_to: '',
@@ -197,6 +199,7 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     max_dsr_percent: terms.max_dsr_percent ?? '',
     group_lending: terms.group_lending ?? false, active_from: terms.active_from, active_to: terms.active_to ?? '',
     tranches: terms.tranches ?? false, down_payment_percent: terms.down_payment_percent ?? '',
+    planned_tranches: (terms.planned_tranches ?? []).map((p) => ({ after_days: p.after_days, percent: p.percent })),
     down_payment_collected: terms.down_payment_collected ?? false,
     accounts: { ...fallback.accounts, ...(terms.accounts ?? {}) },
     repayment_approval_above: terms.repayment_approval_above ?? '',
@@ -237,6 +240,7 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     max_dsr_percent: form.max_dsr_percent.trim() || null,
     group_lending: form.group_lending, active_from: form.active_from, active_to: form.active_to || null,
     tranches: form.tranches, down_payment_percent: form.down_payment_percent.trim() || null,
+    planned_tranches: form.tranches ? form.planned_tranches.map((p) => ({ after_days: p.after_days, percent: p.percent.trim() })) : [],
     down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, form.accounts[r.role].trim()]).filter(([, code]) => code)),
     repayment_approval_above: form.repayment_approval_above.trim() || null,

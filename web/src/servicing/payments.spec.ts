@@ -37,7 +37,20 @@ describe('payoutLeft', () => {
     expect(payoutLeft({ principal: '8000.00', terms: { servicing: { tranches: true } }, state: { disbursed: '5000.10' } })).toEqual({
       tranches: true,
       left: '2999.90',
+      next: null,
     })
-    expect(payoutLeft({ principal: '8000.00', terms: { servicing: {} }, state: null })).toEqual({ tranches: false, left: '8000.00' })
+    expect(payoutLeft({ principal: '8000.00', terms: { servicing: {} }, state: null })).toEqual({ tranches: false, left: '8000.00', next: null })
+  })
+
+  it('offers the next payout the product planned, not one already made', () => {
+    const expected_disbursements = [
+      { on: '2026-03-02', amount: '4800.00' },
+      { on: '2026-04-01', amount: '3200.00' },
+    ]
+    const terms = { servicing: { tranches: true, expected_disbursements } }
+    expect(payoutLeft({ principal: '8000.00', terms, state: null }).next).toEqual({ number: 1, on: '2026-03-02', amount: '4800.00' })
+    const paid = { disbursed: '4800.00', disbursements: [{}] }
+    expect(payoutLeft({ principal: '8000.00', terms, state: paid }).next).toEqual({ number: 2, on: '2026-04-01', amount: '3200.00' })
+    expect(payoutLeft({ principal: '8000.00', terms, state: { disbursed: '8000.00', disbursements: [{}, {}] } }).next).toBeNull()
   })
 })

@@ -38,17 +38,26 @@ export async function settle(
   return last
 }
 
-/** A loan's tranche terms for a payout: whether its product pays out in tranches, and what may still be
- * paid out (the approved principal less what has been disbursed), as a money string. */
-export function payoutLeft(loan: { principal: string; terms: Record<string, unknown>; state?: { disbursed: string } | null }): {
+/** A loan's tranche terms for a payout: whether its product pays out in tranches, what may still be
+ * paid out (the approved principal less what has been disbursed), as a money string, and the next payout
+ * its product planned and is not made yet (the n-th made meets the n-th planned; null: none planned or left). */
+export function payoutLeft(loan: {
+  principal: string
+  terms: Record<string, unknown>
+  state?: { disbursed: string; disbursements?: unknown[] } | null
+}): {
   tranches: boolean
   left: string
+  next: { number: number; on: string; amount: string } | null
 } {
-  const servicing = (loan.terms?.servicing ?? {}) as { tranches?: boolean }
+  const servicing = (loan.terms?.servicing ?? {}) as { tranches?: boolean; expected_disbursements?: { on: string; amount: string }[] }
+  const planned = servicing.expected_disbursements ?? []
+  const made = loan.state?.disbursements?.length ?? 0
+  const next = made < planned.length ? { number: made + 1, on: planned[made].on, amount: planned[made].amount } : null
   const toFen = (v: string) => {
     const [whole, part = ''] = v.split('.')
     return Number(whole) * 100 + Number(part.padEnd(2, '0').slice(0, 2))
   }
   const left = toFen(loan.principal) - (loan.state ? toFen(loan.state.disbursed) : 0)
-  return { tranches: servicing.tranches === true, left: `${Math.floor(left / 100)}.${String(left % 100).padStart(2, '0')}` }
+  return { tranches: servicing.tranches === true, left: `${Math.floor(left / 100)}.${String(left % 100).padStart(2, '0')}`, next }
 }

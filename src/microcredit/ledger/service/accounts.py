@@ -18,7 +18,7 @@ watch), and a rollback forgets it again.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -30,12 +30,19 @@ from microcredit.clock import Clock, SystemClock
 from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.ledger import repository as repo
 from microcredit.ledger.chart import DEFAULT_CHART, PRODUCT_ROLES, ROLE_TYPES
-from microcredit.ledger.errors import AccountAlreadyClosed, AccountCodeTaken, AccountNotEmpty, ParentInvalid
+from microcredit.ledger.errors import (
+    AccountAlreadyClosed,
+    AccountCodeTaken,
+    AccountMappedByProduct,
+    AccountNotEmpty,
+    ParentInvalid,
+)
 from microcredit.ledger.models import NORMAL_SIDE, LedgerAccount, LedgerBook
 from microcredit.platform.actor import Actor
 from microcredit.platform.refcache import ReferenceCache
 
-__all__ = ["AccountRef", "Chart", "LedgerAccount", "check_role_codes", "close_account", "create_account", "get_account",
+__all__ = ["AccountRef", "AccountUser", "AccountUsers", "Chart", "LedgerAccount", "check_role_codes", "close_account",
+           "create_account", "get_account",
            "list_accounts", "posting_chart", "rename_account", "seed_chart"]
 
 CHART_SECONDS = 300  # an outer bound only: the books row's version keeps a kept chart exact
@@ -48,6 +55,20 @@ class AccountRef:
     id: int
     status: str
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUser:
+    """A published product version that sends a posting role to an account of its own."""
+
+    product: str
+    version: int
+    role: str
+
+
+AccountUsers = Callable[[Session, int], Mapping[str, AccountUser]]
+"""The accounts the institution's published product versions map (code -> the first such version):
+products provide it; the ledger only refuses to close them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +232,16 @@ def rename_account(*, session: Session, clock: Clock, actor: Actor, account: Led
     return account
 
 
-def close_account(*, session: Session, clock: Clock, actor: Actor, account: LedgerAccount) -> LedgerAccount:
-    """Close an account to postings (audited): only at a zero balance in both books, with no active sub-account."""
+def close_account(*, session: Session, clock: Clock, actor: Actor, account: LedgerAccount,
+                  mapped_by: AccountUsers | None = None) -> LedgerAccount:
+    """Close an account to postings (audited): only at a zero balance in both books, with no active sub-account,
+    and not while a published product version maps one of its roles to it (`mapped_by`, products provide it)."""
     if account.status == "closed":
         raise AccountAlreadyClosed()
     _chart_changed(session, account.institution_id)  # first: no posting lands between the balance read and the close
+    if mapped_by is not None and (user := mapped_by(session, account.institution_id).get(account.code)):
+        raise AccountMappedByProduct(params={"product": user.product, "version": user.version, "role": user.role},
+                                     extra={"product_code": user.product, "product_version": user.version})
     books = [repo.account_sums(session, account_id=account.id, basis=basis) for basis in ("accrual", "cash")]
     if any(debit != credit for debit, credit in books) or repo.active_children(session, account.id):
         raise AccountNotEmpty()

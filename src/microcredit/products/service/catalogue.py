@@ -55,6 +55,7 @@ from microcredit.products.service.quotes import CalendarProvider, quote
 
 __all__ = [
     "ProductView",
+    "accounts_in_use",
     "approve_rate",
     "check_on",
     "create_product",
@@ -127,6 +128,18 @@ def _check_accounts(session: Session, institution_id: int, terms: ProductTerms) 
         codes = {str(role): code for role, code in terms.accounts.items()}
         ledger.accounts.check_role_codes(session=session, institution_id=institution_id, codes=codes,
                                          currency=terms.currency, field="terms.accounts")
+
+
+def accounts_in_use(session: Session, institution_id: int) -> dict[str, ledger.accounts.AccountUser]:
+    """The accounts the institution's published versions map (code -> the first version by product code):
+    the ledger refuses to close them (`ledger.accounts.AccountUsers`). A draft maps nothing yet (its
+    accounts are checked again when it is published); a superseded or retired version takes no new loans."""
+    users: dict[str, ledger.accounts.AccountUser] = {}
+    for code, version in repo.all_published(session, institution_id=institution_id):
+        for role, account in sorted((version.terms.get("accounts") or {}).items()):
+            users.setdefault(str(account), ledger.accounts.AccountUser(product=code, version=version.number,
+                                                                       role=str(role)))
+    return users
 
 
 def _new_version(session: Session, clock: Clock, actor: Actor, product: Product, number: int,

@@ -1,9 +1,9 @@
 """Changes to a running loan by maker-checker: a waiver, deferral, rescheduling, write-off or refund
 of credit is proposed by one person (`loan.change.request`) and decided by another
 (`loan.change.approve`). A repayment keyed in at a branch (cash or transfer) above the institution's
-threshold (`settings`) — and a prepayment likewise — takes the same path: the teller's request
-waits as a pending change, valued on the day the money was taken, and is recorded under the
-teller's idempotency key when a second person approves it.
+threshold (`settings`) — and a prepayment or a recovery on a written-off loan likewise — takes the
+same path: the teller's request waits as a pending change, valued on the day the money was taken,
+and is recorded under the teller's idempotency key when a second person approves it.
 
 A proposal is tried against the loan at once (the engine folds it on the business date without
 keeping it): what the loan cannot take is refused then, naming the field, rather than at approval.
@@ -45,8 +45,8 @@ from microcredit.servicing.models import LoanChange
 from microcredit.servicing.service import loans, settings
 
 PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o", "refund": "u", "repayment": "r",
-          "prepayment": "p"}
-MONEY_IN = ("repayment", "prepayment")  # taken at a branch: the reference is kept as the change's note
+          "prepayment": "p", "recovery": "v"}
+MONEY_IN = ("repayment", "prepayment", "recovery")  # taken at a branch: the reference is kept as the change's note
 OPEN_STATUSES = {"active", "overpaid"}
 # Channels by which staff key in money taken at a branch: above the threshold, a second person confirms.
 BRANCH_CHANNELS = {"cash", "bank_transfer"}
@@ -100,22 +100,27 @@ def _try(session: Session, loan: Any, kind: str, details: dict[str, Any], today:
 
 def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan_id: int, amount: Money,
                    on: date | None, channel: str, reference: str | None, idempotency_key: str | None,
-                   mode: str | None = None) -> loans.Recorded | LoanChange:
-    """A repayment (or, with `mode`, a prepayment) keyed in by staff: recorded at once, or — cash or
-    transfer above the threshold (the loan's product's, or the institution's) — a pending change that a
-    second person confirms (the same key again finds it)."""
-    kind = "repayment" if mode is None else "prepayment"
+                   mode: str | None = None, recovery: bool = False, notify: bool = True
+                   ) -> loans.Recorded | LoanChange:
+    """A repayment (with `mode`, a prepayment; with `recovery`, money recovered on a written-off loan) keyed
+    in by staff: recorded at once, or — cash or transfer above the threshold (the loan's product's, or the
+    institution's) — a pending change that a second person confirms (the same key again finds it)."""
+    kind = "recovery" if recovery else "repayment" if mode is None else "prepayment"
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
     above = settings.threshold_for(session=session, loan=loan)
 
     def now() -> loans.Recorded:
+        if recovery:
+            return loans.recover(session=session, clock=clock, actor=principal.actor,
+                                 institution_id=loan.institution_id, loan_id=loan.id, amount=amount, on=on,
+                                 channel=channel, reference=reference, idempotency_key=idempotency_key)
         if mode is None:
             return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                                loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
-                               idempotency_key=idempotency_key)
+                               idempotency_key=idempotency_key, notify=notify)
         return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                             loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
-                            idempotency_key=idempotency_key)
+                            idempotency_key=idempotency_key, notify=notify)
 
     if channel not in BRANCH_CHANNELS or above is None or amount <= above:
         return now()
@@ -177,21 +182,22 @@ def _pending(session: Session, principal: Principal, change_id: int) -> LoanChan
     return change
 
 
-def approve(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str | None
-            ) -> tuple[LoanChange, loans.Recorded]:
-    """Approve a pending change (not one's own): it is recorded as the loan's event today."""
+def approve(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str | None,
+            notify: bool = True) -> tuple[LoanChange, loans.Recorded]:
+    """Approve a pending change (not one's own): it is recorded as the loan's event today (`notify` False:
+    the borrower is not told; `loans.record`)."""
     change = _pending(session, principal, change_id)
     if change.requested_by_user_id == principal.user_id:
         raise SelfDecision(field="change_id")
     loan = loans.get(session=session, institution_id=change.institution_id, loan_id=change.loan_id, for_update=True)
-    if loan.status not in OPEN_STATUSES:
+    if loan.status not in (loans.ALLOWED["recovery"] if change.kind == "recovery" else OPEN_STATUSES):
         raise LoanWrongState(status=loan.status, action=change.kind)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     item = _item(change.kind, change.details, today, loan.events_count + 1)
     recorded = loans.record(session, clock, principal.actor, loan, item,
                             key=change.idempotency_key or f"change:{change.id}",
                             reference=change.note or None if change.kind in MONEY_IN else None,
-                            note=f"{change.reason_code}: {change.note}", today=today)
+                            note=f"{change.reason_code}: {change.note}", today=today, notify=notify)
     change.status, change.decided_by_user_id, change.decided_at = "approved", principal.user_id, clock.now()
     change.decision_note, change.event_seq = note, recorded.event.seq
     session.flush()

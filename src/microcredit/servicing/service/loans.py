@@ -22,8 +22,8 @@ import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, cast
 
 from pydantic import TypeAdapter
@@ -55,6 +55,7 @@ from microcredit.products.schemas import (
     LoanDescription,
     LoanReplay,
     LoanStateRead,
+    PlannedDisbursementItem,
     ReversalItem,
     ServicingConventions,
 )
@@ -136,10 +137,12 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     description = products.caps.description_of(
         terms, amount=application.amount, term=application.term, method=application.repayment_method,
         annual_rate=Decimal(application.annual_rate_percent), start=today)
+    plan = [t.model_dump(mode="json") for t in terms.planned_tranches]
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
                                        recalculation=terms.recalculation, tranches=terms.tranches,
                                        down_payment_percent=terms.down_payment_percent,
-                                       down_payment_collected=terms.down_payment_collected)
+                                       down_payment_collected=terms.down_payment_collected,
+                                       expected_disbursements=planned_payouts(plan, application.amount, today))
     now = clock.now()
     calendar = products.calendar.holiday_calendar(
         session=session, institution_id=institution_id, first=date(today.year, 1, 1),
@@ -152,6 +155,7 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                 terms={**_terms_json(description, conventions, calendar),
                        "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}",
                        **({"accounts": dict(terms.accounts)} if terms.accounts else {}),
+                       **({"planned_tranches": plan} if plan else {}),
                        **({"repayment_approval_above": str(terms.repayment_approval_above)}
                           if terms.repayment_approval_above is not None else {})},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
@@ -162,6 +166,32 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                  after={"number": loan.number, "application_id": application.id, "principal": str(loan.principal),
                         "annual_rate_percent": application.annual_rate_percent})
     return loan
+
+
+def planned_payouts(plan: list[dict[str, Any]], principal: Money, first: date) -> list[Any]:
+    """The product's planned payouts (`ProductTerms.planned_tranches`: days after the first payout, percent
+    of the approved amount) as the engine's planned disbursements of a loan of `principal` first paid out on
+    `first`: each share rounded half up to the fen (a share of nothing left out); a plan of the whole amount
+    gives the last the rest."""
+    out, left = [], principal.minor
+    for i, tranche in enumerate(plan):
+        share = (principal.minor * Decimal(tranche["percent"]) / 100).to_integral_value(ROUND_HALF_UP)
+        whole = sum(Decimal(t["percent"]) for t in plan) == 100
+        minor = left if whole and i == len(plan) - 1 else min(int(share), left)
+        left -= minor
+        if minor == 0:  # a share of less than half a fen: nothing to pay out
+            continue
+        out.append(PlannedDisbursementItem.model_validate({
+            "on": (first + timedelta(days=int(tranche["after_days"]))).isoformat(),
+            "amount": str(Money(minor, principal.currency))}))
+    return out
+
+
+def next_planned(session: Session, loan: Loan) -> Money | None:
+    """The amount of the next planned payout not yet made (the n-th made meets the n-th planned), if any."""
+    planned = loan.terms.get("servicing", {}).get("expected_disbursements") or []
+    made = 0 if loan.status == "pending_disbursement" else len(state_of(session=session, loan=loan).disbursements)
+    return Money.parse(planned[made]["amount"], loan.currency) if made < len(planned) else None
 
 
 def _terms_json(description: LoanDescription, conventions: ServicingConventions,
@@ -276,8 +306,9 @@ def _fold(session: Session, loan: Loan, day: date, terms: core.Terms | None = No
 
 def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, on: date | None,
              amount: Money | None = None, channel: str = "bank_transfer", reference: str | None = None,
-             idempotency_key: str | None = None) -> Recorded:
-    """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid."""
+             idempotency_key: str | None = None, notify: bool = True) -> Recorded:
+    """Pay the loan out (the whole principal unless `amount`, a tranche): the schedule starts on the day paid.
+    `notify` False: the borrower is not told (back-dated history the demo builds; `record`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     if idempotency_key is None or repo.event_by_key(session, loan.id, idempotency_key) is None:
         ensure_contract_signed(session, loan)
@@ -285,11 +316,18 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
     day = on or today
     if loan.status == "pending_disbursement" and loan.events_count == 0 and loan.terms["terms"]["start_date"] != \
             day.isoformat():
-        # The schedule runs from the day the money actually leaves, not the day the loan was opened.
-        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()}}
-    item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount or loan.principal,
-                 channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+        # The schedule runs from the day the money actually leaves, not the day the loan was opened,
+        # and the product's planned tranches are dated from it.
+        servicing = loan.terms["servicing"]
+        if loan.terms.get("planned_tranches"):
+            planned = planned_payouts(loan.terms["planned_tranches"], loan.principal, day)
+            servicing = {**servicing, "expected_disbursements": [p.model_dump(mode="json") for p in planned]}
+        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()},
+                      "servicing": servicing}
+    amount = amount or next_planned(session, loan) or loan.principal
+    item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount, channel=channel)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 @dataclass(frozen=True)
@@ -343,25 +381,27 @@ def ensure_contract_signed(session: Session, loan: Loan) -> None:
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
           on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-          idempotency_key: str | None = None) -> Recorded:
+          idempotency_key: str | None = None, notify: bool = True) -> Recorded:
     """Money from the borrower, allocated by the loan's strategy."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
            mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-           idempotency_key: str | None = None) -> Recorded:
+           idempotency_key: str | None = None, notify: bool = True) -> Recorded:
     """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
     loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
                  channel=channel)
-    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)
+    return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
+                  notify=notify)
 
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
@@ -421,9 +461,12 @@ def _channel(rows: list[LoanEvent], item: EventItem) -> str:
 
 
 def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: EventItem, *, key: str | None,
-           reference: str | None = None, note: str | None = None, today: date | None = None) -> Recorded:
+           reference: str | None = None, note: str | None = None, today: date | None = None,
+           notify: bool = True) -> Recorded:
     """Record one event on a locked loan: folded, stored, posted and audited (the module docstring).
-    `today`: the institution's business date when the caller has just read it."""
+    `today`: the institution's business date when the caller has just read it. `notify` False: the
+    borrower is not told in the app nor by SMS — history built after the fact (the demo's back-dated days),
+    where a message today about a payment months ago would mislead; everything else is the same."""
     rows = repo.events_of(session, loan.id)
     payload = item.model_dump(mode="json", exclude_none=True)
     if key is not None:
@@ -458,7 +501,8 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                                    "status": loan.status})]
     entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
-    _notify(session, clock, loan, event, item, was)
+    if notify:
+        _notify(session, clock, loan, event, item, was)
     return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
 
 

@@ -113,24 +113,25 @@ def _new(session: Session, clock: Clock, actor: Actor, provider: PaymentProvider
     return payment
 
 
-def _sent(session: Session, clock: Clock, payment: Payment, answer: ProviderPayment) -> Payment:
+def _sent(session: Session, clock: Clock, payment: Payment, answer: ProviderPayment, notify: bool = True) -> Payment:
     payment.provider_reference = answer.provider_reference
     payment.pay_url = answer.pay_url
     session.flush()
-    return apply(session=session, clock=clock, payment=payment, answer=answer, via="answer")
+    return apply(session=session, clock=clock, payment=payment, answer=answer, via="answer", notify=notify)
 
 
 # --- disbursement ------------------------------------------------------------------------------------
 
 
 def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: PaymentProvider, institution_id: int,
-                   loan_id: int, key: str, card_id: int | None = None, amount: Money | None = None) -> Payment:
+                   loan_id: int, key: str, card_id: int | None = None, amount: Money | None = None,
+                   notify: bool = True) -> Payment:
     """Finance pays the loan out through the provider to the borrower's card (idempotent by `key`): the whole
     principal, or — when the product pays out in tranches — `amount`, the first tranche or a later one on
     the running loan, never more than the approved amount less what has been paid out or is on its way
     (`payout_above_allowed`). A down payment the product keeps back is not sent: the provider pays the
     rest, and the disbursement recorded on confirmation is the whole amount. The disbursement is recorded
-    when the provider confirms it."""
+    when the provider confirms it (`notify` False: the borrower is not told; `loans.record`)."""
     loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
     earlier = _earlier(session, institution_id, key, loan, "disbursement")
     if earlier is not None:
@@ -148,7 +149,7 @@ def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: Pa
     disbursed = loans.state_of(session=session, loan=loan).disbursed if loan.status == "active" \
         else Money.zero(loan.currency)
     allowed = loan.principal - disbursed
-    amount = amount or allowed
+    amount = amount or loans.next_planned(session, loan) or allowed
     if amount > allowed:
         raise PayoutAboveAllowed(field="amount", params={"allowed": str(allowed)})
     card = _card(session, loan, card_id)
@@ -159,7 +160,8 @@ def request_payout(*, session: Session, clock: Clock, actor: Actor, provider: Pa
                    amount=amount - kept, card=card, key=key)
     if kept.is_positive:  # the down payment kept back: the provider pays the rest, the loan records it all
         payment.event_amount = amount
-    return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)))
+    return _sent(session, clock, payment, provider.pay_out(session=session, order=_order(payment, loan.number)),
+                 notify=notify)
 
 
 # --- online repayment ----------------------------------------------------------------------------------
@@ -195,10 +197,12 @@ def _value_date(session: Session, payment: Payment, settled_at: datetime | None)
     return min(max(day, payment.requested_on), today)
 
 
-def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderPayment, via: str) -> Payment:
+def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderPayment, via: str,
+          notify: bool = True) -> Payment:
     """What the provider says about a payment, taken once: `requested` becomes `confirmed` (the loan's
     event recorded, posted in the same transaction) or `failed` (nothing recorded, the reason kept).
-    A payment already decided, an answer still pending, or one whose amount is not ours changes nothing."""
+    A payment already decided, an answer still pending, or one whose amount is not ours changes nothing.
+    `notify` False: the borrower is not told of the event (`loans.record`)."""
     if payment.status != "requested" or answer.status == "pending":
         return payment
     if answer.amount != payment.amount:  # not what we asked: left for reconciliation to show
@@ -212,7 +216,7 @@ def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderP
         common: dict[str, Any] = {"session": session, "clock": clock, "actor": actor,
                                   "institution_id": payment.institution_id, "loan_id": payment.loan_id,
                                   "on": day, "reference": payment.provider_reference,
-                                  "idempotency_key": f"pay:{payment.id}"}
+                                  "idempotency_key": f"pay:{payment.id}", "notify": notify}
         try:
             with session.begin_nested():
                 if payment.purpose == "disbursement":
@@ -239,9 +243,10 @@ def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderP
     return payment
 
 
-def on_callback(*, session: Session, clock: Clock, provider: PaymentProvider, body: bytes, signature: str) -> Payment:
+def on_callback(*, session: Session, clock: Clock, provider: PaymentProvider, body: bytes, signature: str,
+                notify: bool = True) -> Payment:
     """A notification the provider POSTed: verified (else `callback_signature_invalid`, nothing read),
-    then applied once."""
+    then applied once (`notify` False: the borrower is not told of the event; `loans.record`)."""
     try:
         answer = provider.verify_callback(body, signature)
     except BadSignature:
@@ -251,7 +256,7 @@ def on_callback(*, session: Session, clock: Clock, provider: PaymentProvider, bo
         raise PaymentNotFound(field="provider_reference")
     payment = repo.payment(session, found.id, for_update=True)
     assert payment is not None
-    return apply(session=session, clock=clock, payment=payment, answer=answer, via="callback")
+    return apply(session=session, clock=clock, payment=payment, answer=answer, via="callback", notify=notify)
 
 
 def poll(*, session: Session, clock: Clock, provider: PaymentProvider, payment: Payment) -> Payment:
