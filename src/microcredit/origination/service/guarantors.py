@@ -46,7 +46,7 @@ PHONE_CONTEXT = "guarantors.phone"
 RELATIONS = ("spouse", "parent", "child", "sibling", "relative", "friend", "colleague", "business_partner", "other")
 MIN_AGE = 18
 
-__all__ = ["NewGuarantor", "add", "active_of_application", "get_on_application", "list_for_staff", "of_application",
+__all__ = ["Guarantor", "NewGuarantor", "add", "active_of_application", "get_on_application", "list_for_staff", "of_application",
            "release", "reveal"]
 
 
