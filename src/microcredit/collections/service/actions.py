@@ -9,8 +9,9 @@ Every contact (SMS, call, visit) passes the gates before it is logged (docs/coll
   it will connect is not known before it is made; a guarantor's number is counted by its blind index,
   across every case that called it;
 * **third parties** — collection is from the debtor; an active guarantor of the case's loan (an
-  obligated party, named by their id: `origination.service.guarantors`) as the rules allow; a group member only when the rules allow it, the debtor was unreachable on the last call and
-  a reason is given; no one else; and no one who refused is called again;
+  obligated party, named by their id: `origination.service.guarantors`) as the rules allow; a group
+  member only when the rules allow it, the debtor was unreachable on the last call and a reason is
+  given; no one else; and no one who refused is called again;
 * **SMS** — the text (from a template) is checked against the prohibited phrases;
 * **credit bureau** — a `bureau_report` is refused unless the borrower was told first (an earlier
   `negative_report_notice` on the case).

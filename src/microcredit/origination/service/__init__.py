@@ -22,5 +22,5 @@ from microcredit.origination.service import (
     states,
 )
 
-__all__ = ["applications", "approvals", "facts", "group_applications", "guarantors", "handover", "numbering", "review", "samples",
-           "states"]
+__all__ = ["applications", "approvals", "facts", "group_applications", "guarantors", "handover", "numbering", "review",
+           "samples", "states"]

@@ -46,8 +46,17 @@ PHONE_CONTEXT = "guarantors.phone"
 RELATIONS = ("spouse", "parent", "child", "sibling", "relative", "friend", "colleague", "business_partner", "other")
 MIN_AGE = 18
 
-__all__ = ["Guarantor", "NewGuarantor", "add", "active_of_application", "get_on_application", "list_for_staff", "of_application",
-           "release", "reveal"]
+__all__ = [
+    "Guarantor",
+    "NewGuarantor",
+    "active_of_application",
+    "add",
+    "get_on_application",
+    "list_for_staff",
+    "of_application",
+    "release",
+    "reveal",
+]
 
 
 @dataclass(frozen=True)
