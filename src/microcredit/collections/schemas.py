@@ -149,7 +149,7 @@ class CaseDetail(CaseRead):
 
     debtor: DebtorRead
     loans: list[LoanLine]
-    guarantors: list[CaseGuarantor] = Field(default_factory=list)
+    guarantors: list[CaseGuarantor]
     other_cases: list[CaseRead]
     actions: list[ActionRead]
     templates: list[str] = Field(description="The codes of the institution's collection SMS templates")
