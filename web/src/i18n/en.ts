@@ -817,6 +817,7 @@ export default {
       prohibited_phrase: 'no prohibited phrases', negative_report_notice: 'tell the borrower before reporting negative information' },
   },
   auditEntity: {
+    guarantor: 'Guarantors',
     collection: 'Collections',
     cob: 'Close of business',
     cob_run: 'Close of business',

@@ -811,6 +811,7 @@ export default {
       prohibited_phrase: '不得使用禁用语', negative_report_notice: '报送不良信息前须告知借款人' },
   },
   auditEntity: {
+    guarantor: '担保人',
     collection: '催收',
     cob: '日终批处理',
     cob_run: '日终批处理',
