@@ -44,7 +44,7 @@ from microcredit.identity.permissions import DEFAULT_ROLES, ROLE_TEMPLATES
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
-from microcredit.origination.models import Application, GroupApplication
+from microcredit.origination.models import Application, GroupApplication, Guarantor
 from microcredit.parties.models import BorrowerGroup, Institution, ProfileChange
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.products import service as products
@@ -99,7 +99,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
                 "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id",
-                "warning_id")
+                "warning_id", "guarantor_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -175,6 +175,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/me/loans/{loan_id}/payments"): lambda w: {"amount": "100.00"},
     ("POST", "/reconciliation/statements"): lambda w: {"statement_date": "2026-11-25", "statement": "x"},
     ("POST", "/collections/cases/{case_id}/actions"): lambda w: {"kind": "legal_referral", "notes": "矩阵"},
+    ("POST", "/applications/{application_id}/guarantors"): lambda w: {
+        "name": "矩阵担保", "id_number": next_id_number(), "phone": next_phone(), "relation": "friend",
+        "kind": "general", "consent_signed": True},
+    ("POST", "/applications/{application_id}/guarantors/{guarantor_id}/release"): lambda w: {"reason": "矩阵解除"},
     ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
     ("POST", "/risk/models/{model_code}/versions/{version_number}/promotions"):
         lambda w: {"target": "challenger", "reason": "矩阵提议"},
@@ -297,6 +301,20 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
         updated_at=runtime.clock.now())
     session.add(application)
     session.flush()
+    # A guarantor of the draft (as `origination.service.guarantors.add` stores one).
+    keys, guarantor_number, guarantor_phone = runtime.identity.keys, next_id_number(), next_phone()
+    sensitive = next(d for d in consent.current_documents(session=session, clock=runtime.clock,
+                                                           institution_id=inst.id) if d.kind == "sensitive_info")
+    guarantor = Guarantor(
+        institution_id=inst.id, application_id=application.id, name="矩阵担保人",
+        id_number_ciphertext=keys.cipher.encrypt(guarantor_number, context="guarantors.id_number"),
+        id_number_index=keys.blind_index(guarantor_number, domain="id_number"), id_number_masked="3601**********0000",
+        phone_ciphertext=keys.cipher.encrypt(guarantor_phone, context="guarantors.phone"),
+        phone_index=keys.blind_index(guarantor_phone, domain="phone"), phone_masked="137****0000",
+        relation="friend", kind="general", status="active", consent_document_id=sensitive.id,
+        consent_content_hash=sensitive.content_hash, consented_at=runtime.clock.now(), created_at=runtime.clock.now())
+    session.add(guarantor)
+    session.flush()
     # A loan opened (not disbursed) from an approved application of the same borrower.
     approved = Application(**{c: getattr(application, c) for c in (
         "institution_id", "branch_id", "borrower_id", "borrower_user_id", "product_code", "product_version_id",
@@ -395,7 +413,8 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "group_application_id": group_application.id, "loan_id": loan.id, "loan_change_id": change.id,
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
                "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
-               "promotion_id": promotion.id, "fraud_case_id": fraud_case.id, "warning_id": warning.id}
+               "promotion_id": promotion.id, "fraud_case_id": fraud_case.id, "warning_id": warning.id,
+               "guarantor_id": guarantor.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -1,7 +1,8 @@
 """No plaintext ID numbers, bank card numbers or phone numbers at rest; no SMS codes or session tokens either.
 
 Borrowers are registered through the API (online with an SMS code, and at a
-branch), add bank cards, edit their profiles, are searched and revealed. Then
+branch), add bank cards, edit their profiles, are searched and revealed; a
+guarantor is added to an application and revealed. Then
 the raw storage is read: the SQLite database file and its write-ahead log
 byte by byte, and on every database every column of every table with SELECT.
 """
@@ -28,6 +29,7 @@ from microcredit.runtime import Runtime, build_runtime
 from tests.conftest import fresh_database_url, make_settings
 from tests.factories import CONSENTS, institution_header, last_sms_code, make_branch, make_institution, make_staff
 from tests.integration.helpers import shared_client, signed_in
+from tests.integration.origination.support import PLAN, publish_product
 
 PASSWORD = "Plain-Text-Never-42"
 
@@ -110,6 +112,19 @@ def exercise(client: TestClient, inst: Institution, officer: dict[str, str], bra
     revealed = client.post(f"/api/v1/borrowers/{walk_in}/reveal", headers=officer).json()
     assert revealed["id_number"] == number2
 
+    # A guarantor of the walk-in borrower's draft application, added by the officer and revealed.
+    draft = client.post("/api/v1/applications", headers=officer, json={**PLAN, "borrower_id": walk_in})
+    assert draft.status_code == 201, draft.text
+    phone3, number3 = "13612345672", _id_number(date(1968, 2, 29), 5)
+    r = client.post(f"/api/v1/applications/{draft.json()['id']}/guarantors", headers=officer, json={
+        "name": "担保检查", "id_number": number3, "phone": phone3, "relation": "spouse", "kind": "joint_liability",
+        "amount": "3000.00", "consent_signed": True})
+    assert r.status_code == 201, r.text
+    s.id_numbers.append(number3)
+    s.phones.append(phone3)
+    assert client.post(f"/api/v1/applications/{draft.json()['id']}/guarantors/{r.json()['id']}/reveal",
+                       headers=officer).json() == {"id_number": number3, "phone": phone3}
+
     # The walk-in borrower signs in with an SMS code.
     assert client.post("/api/v1/auth/sms-codes", headers=pub,
                        json={"phone": phone2, "purpose": "login"}).status_code == 202
@@ -157,6 +172,7 @@ def _arrange(runtime: Runtime, database: Database) -> tuple[Institution, dict[st
     with database.unit_of_work() as session:
         inst = make_institution(session, runtime)
         branch = make_branch(session, runtime, inst)
+        publish_product(session, runtime, inst)
         officer = make_staff(session, runtime, inst, roles=("loan_officer",), branch=branch, password=None)
         headers = signed_in(session, runtime, officer.user)
         return inst, headers, branch.id

@@ -3,10 +3,12 @@
 // the collector 钱进. In the browser, 钱进 opens the case from 我的催收案件, logs a call that reached the
 // debtor and a promise to pay; both show in the contact history. Then the debtor's time zone is one where
 // it is 22:xx (the server's clock is the machine's; no test back door): the next call is refused, and the
-// page names the rule (no contact 22:00–08:00 without consent).
+// page names the rule (no contact 22:00–08:00 without consent). A second loan has a guarantor, added by the
+// loan officer on the application's page before the decision (a wrong ID number refused beside the field);
+// the collector sees the guarantor on the case (phone masked) and logs a call to them, picked from the list.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, drawn, expectAccessible, lateLoan, screenshot, staffLogin, token } from './helpers'
+import { BRANCH_MANAGER, DEMO_PASSWORD, OFFICER_BR01, drawn, expectAccessible, idNumber, lateLoan, randomPhone, screenshot, staffLogin, token, withWrongChecksum } from './helpers'
 
 const COLLECTOR = { phone: '13900000008' } // 钱进, 催收员
 
@@ -18,8 +20,8 @@ function zoneAt(hour: number): string {
   return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`
 }
 
-async function lateCase(api: APIRequestContext, page: Page) {
-  const loan = await lateLoan(api, page, 'collections')
+async function lateCase(api: APIRequestContext, page: Page, beforeSubmit?: (applicationId: number) => Promise<void>) {
+  const loan = await lateLoan(api, page, 'collections', beforeSubmit)
   // 陈刚 runs the sync (what the close of business does) and gives the case to 钱进.
   const hm = { Authorization: `Bearer ${await token(api, BRANCH_MANAGER.phone, 'staff', DEMO_PASSWORD)}` }
   const synced = await api.post('/api/v1/collections/sync', { headers: hm })
@@ -108,4 +110,55 @@ test('a collector logs a call and a promise to pay; a call at 22:xx in the debto
   await expect(qian.locator('td').nth(4)).toHaveText('1') // promises made
   await expectAccessible(manager, 'collections manager')
   await screenshot(manager, 'staff-collections-performance')
+})
+
+test('a loan officer adds a guarantor before the decision; the collector logs a call to that guarantor', async ({ page, api, browser, baseURL }) => {
+  test.setTimeout(180_000)
+  const officer = await (await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })).newPage()
+  const phone = randomPhone()
+  const { caseId, borrowerId } = await lateCase(api, page, async (applicationId) => {
+    await staffLogin(officer, OFFICER_BR01.phone)
+    await officer.goto(`/staff/applications/${applicationId}`)
+    const panel = officer.getByTestId('guarantors')
+    await expect(panel).toContainText('尚未添加担保人')
+    await officer.getByTestId('add-guarantor').click()
+    await officer.getByTestId('guarantor-name').fill('王担保')
+    const good = idNumber('19700308')
+    await officer.getByTestId('guarantor-id-number').fill(withWrongChecksum(good))
+    await officer.getByTestId('guarantor-phone').fill(phone)
+    await officer.getByTestId('guarantor-relation').click()
+    await officer.getByRole('option', { name: '配偶' }).click()
+    await officer.getByTestId('guarantor-amount').fill('8000')
+    await officer.getByTestId('guarantor-consent').click()
+    await officer.getByTestId('guarantor-submit').click()
+    await expect(officer.getByTestId('guarantor-form')).toContainText('校验') // the check character, beside the field
+    await officer.getByTestId('guarantor-id-number').fill(good)
+    await officer.getByTestId('guarantor-submit').click()
+    const rows = officer.getByTestId('guarantor-rows')
+    await expect(rows).toContainText('王担保')
+    await expect(rows).toContainText(`${phone.slice(0, 3)}****${phone.slice(-4)}`)
+    await expect(rows).toContainText('连带责任保证')
+    await expectAccessible(officer, 'application guarantors')
+    await screenshot(officer, 'staff-application-guarantors')
+  })
+  await debtorZone(api, borrowerId, zoneAt(12))
+
+  await staffLogin(page, COLLECTOR.phone)
+  await page.goto(`/staff/collections/cases/${caseId}`)
+  await expect(page.getByRole('heading', { name: '催收案件' })).toBeVisible()
+  const listed = page.getByTestId('case-guarantors')
+  await expect(listed).toContainText('王担保')
+  await expect(listed).toContainText('配偶')
+  await expect(listed).toContainText(`${phone.slice(0, 3)}****${phone.slice(-4)}`)
+  await page.getByTestId('action-party').click()
+  await page.getByRole('option', { name: '担保人' }).click()
+  await page.getByTestId('action-guarantor').click()
+  await page.getByRole('option', { name: /王担保/ }).click()
+  await page.getByTestId('action-notes').fill('担保人已接通，同意督促还款')
+  await page.getByTestId('action-submit').click()
+  const history = page.getByTestId('contact-history')
+  await expect(history).toContainText('担保人已接通')
+  await expect(history.getByTestId('history-party')).toContainText('王担保')
+  await expectAccessible(page, 'collection case with a guarantor')
+  await screenshot(page, 'staff-collection-guarantor-call')
 })

@@ -262,7 +262,8 @@ export async function closeOfBusiness(api: APIRequestContext) {
 /** A clean borrower (registered through the API, with the documents the consumer products ask for) whose
  * application for 8,000.00 over 6 months of `product` is approved and whose contract is signed; the loan
  * opened by finance, not yet paid out. `tag` marks the application's device. */
-export async function signedLoan(api: APIRequestContext, page: Page, tag: string, product = 'CONSUMER'): Promise<{ id: number; number: string; hb: Record<string, string>; hf: Record<string, string>; loan: { id: number; number: string; terms: { terms: { start_date: string } } } }> {
+export async function signedLoan(api: APIRequestContext, page: Page, tag: string, product = 'CONSUMER',
+  beforeSubmit?: (applicationId: number) => Promise<void>): Promise<{ id: number; number: string; hb: Record<string, string>; hf: Record<string, string>; loan: { id: number; number: string; terms: { terms: { start_date: string } } } }> {
   const phone = randomPhone()
   expect((await api.post('/api/v1/auth/sms-codes', { data: { phone, purpose: 'register' } })).status()).toBe(202)
   const password = 'Spring-Rain-2026'
@@ -282,6 +283,7 @@ export async function signedLoan(api: APIRequestContext, page: Page, tag: string
   })
   expect(draft.status(), await draft.text()).toBe(201)
   const applicationId = (await draft.json()).id
+  if (beforeSubmit) await beforeSubmit(applicationId)
   const submitted = await api.post(`/api/v1/me/applications/${applicationId}/submit`, { headers: hb })
   expect((await submitted.json()).status).toBe('approved')
   await signContract(api, { token: hb.Authorization.slice('Bearer '.length), phone }, String(applicationId))
@@ -291,9 +293,10 @@ export async function signedLoan(api: APIRequestContext, page: Page, tag: string
 }
 
 /** A clean borrower's loan of 8,000.00 (approved, contract signed, disbursed by finance 40 days back) never
- * repaid: its id and number. `tag` marks its device and payout reference. */
-export async function lateLoan(api: APIRequestContext, page: Page, tag: string): Promise<{ id: number; number: string }> {
-  const { loan, hf } = await signedLoan(api, page, tag)
+ * repaid: its id and number. `tag` marks its device and payout reference; `beforeSubmit` runs on the draft. */
+export async function lateLoan(api: APIRequestContext, page: Page, tag: string,
+  beforeSubmit?: (applicationId: number) => Promise<void>): Promise<{ id: number; number: string }> {
+  const { loan, hf } = await signedLoan(api, page, tag, 'CONSUMER', beforeSubmit)
   const back = new Date(`${loan.terms.terms.start_date}T00:00:00Z`)
   back.setUTCDate(back.getUTCDate() - 40)
   const disbursed = await api.post(`/api/v1/loans/${loan.id}/disbursements`, {

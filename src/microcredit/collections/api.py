@@ -18,6 +18,7 @@ from microcredit.collections.schemas import (
     ActionRead,
     Assignment,
     CaseDetail,
+    CaseGuarantor,
     CaseRead,
     CaseStatus,
     CollectorFiguresRead,
@@ -117,6 +118,8 @@ def _detail(session: Any, kit: Any, case: CollectionCase) -> CaseDetail:
     return CaseDetail(**read.model_dump(), debtor=debtor, other_cases=other_reads,
                       loans=[LoanLine.model_validate(x) for x in loans.of_borrower(session=session,
                                                                                  borrower_id=borrower.id)],
+                      guarantors=[CaseGuarantor.model_validate(g, from_attributes=True)
+                                  for g in actions.guarantors_of_case(session, case)],
                       actions=_actions(session, cases.history(session=session, borrower_id=case.borrower_id)),
                       templates=[x["code"] for x in settings.rules(session=session,
                                                                    institution_id=case.institution_id).sms_templates])

@@ -95,7 +95,8 @@ class CollectionAction(Base):
     __tablename__ = "collection_actions"
     __table_args__ = (Index("ix_collection_actions_case", "case_id", "id"),
                       Index("ix_collection_actions_debtor_day", "borrower_id", "local_date"),
-                      Index("ix_collection_actions_promise", "institution_id", "promise_status", "promise_date"))
+                      Index("ix_collection_actions_promise", "institution_id", "promise_status", "promise_date"),
+                      Index("ix_collection_actions_number_day", "institution_id", "number_index", "local_date"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
@@ -105,8 +106,11 @@ class CollectionAction(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # CALL_OUTCOMES
     effective: Mapped[bool] = mapped_column(Boolean, default=False)  # a call that reached someone
     contact_party: Mapped[str | None] = mapped_column(String(16), nullable=True)  # CONTACT_PARTIES
-    # Who was contacted: the borrower's id (borrower, group member) or the guarantor's name.
+    # Who was contacted: the borrower's id (borrower, group member) or the guarantor's id (`guarantors`;
+    # before 0032, the name a collector typed).
     contact_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The blind index of the number called (a guarantor's): the per-number count is per this number.
+    number_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
     contact_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     template: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text: Mapped[str | None] = mapped_column(String(1000), nullable=True)

@@ -111,6 +111,13 @@ def calls_on(session: Session, *, borrower_id: int, local_date: date, effective:
     return int(session.scalar(stmt) or 0)
 
 
+def calls_to_number(session: Session, *, institution_id: int, number_index: str, local_date: date) -> int:
+    """Calls to one number (by its blind index) on a local day, about any debtor of the institution."""
+    return int(session.scalar(select(func.count()).select_from(CollectionAction).where(
+        CollectionAction.institution_id == institution_id, CollectionAction.number_index == number_index,
+        CollectionAction.local_date == local_date, CollectionAction.kind == "call")) or 0)
+
+
 def has_action(session: Session, *, case_id: int, kind: str) -> bool:
     """Whether an action of this kind was logged on the case."""
     return session.scalar(select(CollectionAction.id).where(CollectionAction.case_id == case_id,

@@ -24,7 +24,8 @@ class ActionCreate(InputSchema):
     outcome: CallOutcome | None = Field(default=None, description="A call's outcome (required for a call)")
     contact_party: ContactParty = "borrower"
     contact_ref: str | None = Field(default=None, max_length=100, description=(
-        "Whom, besides the borrower: a group member's borrower id, or the guarantor's name"))
+        "Whom, besides the borrower: a group member's borrower id, or the id of an active guarantor of the "
+        "case's loan (`CaseDetail.guarantors`)"))
     contact_reason: str | None = Field(default=None, max_length=200, description="Why a third party (logged)")
     template: Code | None = Field(default=None, description="An SMS's template code (required for an SMS)")
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -37,7 +38,8 @@ class ActionCreate(InputSchema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"kind": "call", "outcome": "reached", "notes": "答应周五前还款"},
         {"kind": "promise", "promise_date": "2026-12-10", "promise_amount": "900.00"},
-        {"kind": "sms", "template": "reminder"}]})
+        {"kind": "sms", "template": "reminder"},
+        {"kind": "call", "outcome": "reached", "contact_party": "guarantor", "contact_ref": "12"}]})
 
     @model_validator(mode="after")
     def _required(self) -> Self:
@@ -132,11 +134,22 @@ class LoanLine(OutputSchema):
     next_due_date: date | None
 
 
+class CaseGuarantor(OutputSchema):
+    """An active guarantor of the case's loan, whom the rules may allow contacting (phone masked)."""
+
+    id: int
+    name: str
+    relation: str = Field(examples=["spouse"])
+    kind: str = Field(examples=["joint_liability"])
+    phone_masked: str = Field(examples=["139****2222"])
+
+
 class CaseDetail(CaseRead):
-    """A case with its debtor, the debtor's loans and cases, and the contact history."""
+    """A case with its debtor, the debtor's loans and cases, the loan's guarantors and the contact history."""
 
     debtor: DebtorRead
     loans: list[LoanLine]
+    guarantors: list[CaseGuarantor]
     other_cases: list[CaseRead]
     actions: list[ActionRead]
     templates: list[str] = Field(description="The codes of the institution's collection SMS templates")

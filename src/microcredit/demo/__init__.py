@@ -334,8 +334,11 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         officer = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[1][2], kind="staff")[0],
                       "loan_officer", inst.id, branches[0].id, STAFF[1][0])
         borrower_ids = [parties.borrowers.own_profile_id(session=session, principal=b) or 0 for b in applicants]
+        officer_br02 = _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=STAFF[2][2],
+                                                               kind="staff")[0],
+                           "loan_officer", inst.id, branches[1].id, STAFF[2][0])
         submitted = seed_applications(session=session, kit=kit, borrowers=applicants, officer=officer,
-                                      borrower_ids=borrower_ids)
+                                      borrower_ids=borrower_ids, officer_br02=officer_br02)
         if storage is not None and signer is not None:
             seed_contracts(session=session, kit=kit, files=contracts.Files(storage=storage, signer=signer),
                            submitted=submitted)
@@ -415,8 +418,15 @@ def _plan(code: str, amount: str, term: int, method: str, purpose: str, note: st
                              monthly_spending=Money.parse("2500.00", "CNY"))
 
 
+# 王芳's husband, the guarantor of her 8,000 loan (joint liability, the whole debt).
+DEMO_GUARANTOR = origination.guarantors.NewGuarantor(
+    name="刘建华", id_number=demo_id_number("360121", date(1991, 8, 8), 61), phone="13900001031",
+    relation="spouse", kind="joint_liability")
+
+
 def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Principal], officer: Principal,
-                      borrower_ids: list[int]) -> list[tuple[Principal, int, bool]]:
+                      borrower_ids: list[int], officer_br02: Principal | None = None
+                      ) -> list[tuple[Principal, int, bool]]:
     """Applications through the origination service: a draft, submissions decided by the automated
     review in force (approved, referred to people, declined, returned for documents), a withdrawal and
     a walk-in taken by the loan officer. Seeded history texts nobody. The submitted ones: (who, id, own)."""
@@ -433,6 +443,10 @@ def seed_applications(*, session: Session, kit: IdentityKit, borrowers: list[Pri
                               (chen, _plan("CONSUMER", "25000.00", 12, "equal_installment", "renovation", "房屋装修"),
                                "demo-device-chen")):
         draft = create(session=session, kit=kit, principal=who, plan=plan, device_id=device, ip="203.0.113.12")
+        if who is wang and officer_br02 is not None:
+            # Her husband guarantees it: added by 赵丽 (开发区支行) before the decision, his consent signed.
+            origination.guarantors.add(session=session, kit=kit, principal=officer_br02, application_id=draft.id,
+                                       data=DEMO_GUARANTOR, consent_signed=True)
         origination.applications.submit(session=session, kit=kit, principal=who, application_id=draft.id, own=True,
                                          assess=assess, language="zh-CN", notify=False)
         submitted.append((who, draft.id, True))

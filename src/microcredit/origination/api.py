@@ -30,7 +30,11 @@ from microcredit.origination.schemas import (
     GroupApplicationRead,
     GroupApplicationStatus,
     GroupApplicationSummary,
+    GuarantorCreate,
+    GuarantorPartyRead,
     GuarantorRead,
+    GuarantorRelease,
+    GuarantorSensitiveRead,
     MyApplicationRead,
     MyGroupRead,
     NoteRequest,
@@ -275,6 +279,63 @@ def withdraw_application(application_id: Id, body: WithdrawRequest, session: DB,
                                          application_id=application_id, note=body.note, own=False)
     return _detail(service.applications.get_for_staff(session=session, principal=principal,
                                                       application_id=view.application.id), session)
+
+
+# --- guarantors ------------------------------------------------------------------------------------
+
+GUARANTOR_EDITORS = require_any("loan.apply", *service.approvals.LEVEL_PERMISSIONS.values())
+GUARANTOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The application was decided (`application_wrong_state`), the person is already its "
+                         "guarantor (`guarantor_duplicate`) or was released (`guarantor_released`)"}}
+
+
+def _guarantor(g: Any) -> GuarantorPartyRead:
+    return GuarantorPartyRead.model_validate(g, from_attributes=True)
+
+
+@router.get("/applications/{application_id}/guarantors", response_model=list[GuarantorPartyRead],
+            operation_id="list_application_guarantors", summary="The guarantors of an application")
+def list_application_guarantors(application_id: Id, session: DB, principal: Principal = require("loan.read")
+                                ) -> list[GuarantorPartyRead]:
+    """Active and released, in the order added; ID number and phone masked."""
+    return [_guarantor(g) for g in service.guarantors.list_for_staff(session=session, principal=principal,
+                                                                     application_id=application_id)]
+
+
+@router.post("/applications/{application_id}/guarantors", response_model=GuarantorPartyRead, status_code=201,
+             operation_id="add_application_guarantor", summary="Add a guarantor to an application before its decision",
+             responses=GUARANTOR_RESPONSES)
+def add_application_guarantor(application_id: Id, body: GuarantorCreate, session: DB, kit: Kit,
+                              principal: Principal = GUARANTOR_EDITORS) -> GuarantorPartyRead:
+    """The ID number is validated as a borrower's (422 naming `id_number` and the part that is wrong), the
+    phone as a mainland mobile number; both are stored encrypted. `consent_signed` must be true (audited)."""
+    data = service.guarantors.NewGuarantor(name=body.name, id_number=body.id_number, phone=body.phone,
+                                           relation=body.relation, kind=body.kind, amount=body.amount)
+    return _guarantor(service.guarantors.add(session=session, kit=kit, principal=principal,
+                                             application_id=application_id, data=data,
+                                             consent_signed=body.consent_signed))
+
+
+@router.post("/applications/{application_id}/guarantors/{guarantor_id}/release", response_model=GuarantorPartyRead,
+             operation_id="release_application_guarantor", summary="Release a guarantor before the decision",
+             responses=GUARANTOR_RESPONSES)
+def release_application_guarantor(application_id: Id, guarantor_id: Id, body: GuarantorRelease, session: DB,
+                                  kit: Kit, principal: Principal = GUARANTOR_EDITORS) -> GuarantorPartyRead:
+    """Final; the guarantor stays on the list as released (audited with the reason)."""
+    return _guarantor(service.guarantors.release(session=session, kit=kit, principal=principal,
+                                                 application_id=application_id, guarantor_id=guarantor_id,
+                                                 reason=body.reason))
+
+
+@router.post("/applications/{application_id}/guarantors/{guarantor_id}/reveal",
+             response_model=GuarantorSensitiveRead, operation_id="reveal_application_guarantor",
+             summary="See a guarantor's full ID number and phone (audited)")
+def reveal_application_guarantor(application_id: Id, guarantor_id: Id, session: DB, kit: Kit,
+                                 principal: Principal = require("borrower.view_sensitive")) -> GuarantorSensitiveRead:
+    """Each call writes an audit record of who saw what."""
+    return GuarantorSensitiveRead(**service.guarantors.reveal(session=session, kit=kit, principal=principal,
+                                                              application_id=application_id,
+                                                              guarantor_id=guarantor_id))
 
 
 # --- group applications (小组联保) -------------------------------------------------------------------

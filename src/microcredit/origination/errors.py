@@ -38,6 +38,8 @@ ACTION_WORDS = {
     "accept_counter": ("接受调整方案", "accepted"),
     "reject_counter": ("拒绝调整方案", "rejected"),
     "request_human_review": ("申请人工复核", "sent for a human review"),
+    "add_guarantor": ("添加担保人", "given a guarantor"),
+    "release_guarantor": ("解除担保人", "have a guarantor released"),
 }
 
 
@@ -118,3 +120,37 @@ class HumanReviewUsed(OriginationError):
     status = 409
     message_zh = "该申请已申请过人工复核，或并非自动拒绝"
     message_en = "A human review was already asked for, or this decline was not automatic"
+
+
+class GuarantorUnderage(OriginationError):
+    """A guarantor below the age of full civil capacity."""
+
+    code = "guarantor_underage"
+    message_zh = "担保人须年满 {min_age} 周岁"
+    message_en = "A guarantor must be at least {min_age} years old"
+
+
+class GuarantorIsBorrower(OriginationError):
+    """The borrower cannot guarantee their own application."""
+
+    code = "guarantor_is_borrower"
+    message_zh = "借款人本人不能作为担保人"
+    message_en = "The borrower cannot be their own guarantor"
+
+
+class GuarantorDuplicate(OriginationError):
+    """The person is already an active guarantor of this application."""
+
+    code = "guarantor_duplicate"
+    status = 409
+    message_zh = "该担保人已在本申请中"
+    message_en = "This person is already a guarantor of the application"
+
+
+class GuarantorReleased(OriginationError):
+    """The guarantor was released before (final)."""
+
+    code = "guarantor_released"
+    status = 409
+    message_zh = "该担保人已解除担保"
+    message_en = "This guarantor was already released"

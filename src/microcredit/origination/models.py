@@ -254,3 +254,49 @@ class ApplicationGuarantor(Base):
     kind: Mapped[str] = mapped_column(String(32), default="joint_liability")
     recorded_on: Mapped[date] = mapped_column(Date)  # the business date
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+GUARANTEE_KINDS = ("joint_liability", "general")
+GUARANTOR_STATUSES = ("active", "released")
+
+
+class Guarantor(Base):
+    """A person who guarantees an application (and so the loan opened from it) but need not be a borrower.
+
+    Their ID number and phone are kept as a borrower's are: encrypted (`ciphertext`), found by a blind
+    index (`index`) and shown masked (`masked`). `relation` is theirs to the borrower; `kind` the
+    guarantee (连带责任保证 `joint_liability` or 一般保证 `general`); `amount` what they answer for
+    (None: the whole debt). Their consent (a signed paper form, confirmed by the officer) is recorded
+    with the document version in force and its hash. `released` is final.
+    """
+
+    __tablename__ = "guarantors"
+    __table_args__ = (Index("ix_guarantors_application", "application_id", "status"),
+                      Index("ix_guarantors_phone", "institution_id", "phone_index"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    id_number_ciphertext: Mapped[str] = mapped_column(Text, info={"encrypted": "guarantors.id_number"})
+    id_number_index: Mapped[str] = mapped_column(String(64))
+    id_number_masked: Mapped[str] = mapped_column(String(32))
+    phone_ciphertext: Mapped[str] = mapped_column(Text, info={"encrypted": "guarantors.phone"})
+    phone_index: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(16))
+    relation: Mapped[str] = mapped_column(String(16))  # GUARANTOR_RELATIONS (service)
+    kind: Mapped[str] = mapped_column(String(16))  # GUARANTEE_KINDS
+    amount: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # GUARANTOR_STATUSES
+    # The consent: the document in force that the guarantor signed on paper, as the officer confirmed.
+    consent_document_id: Mapped[int] = mapped_column(ForeignKey("consent_documents.id"))
+    consent_content_hash: Mapped[str] = mapped_column(String(64))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    release_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

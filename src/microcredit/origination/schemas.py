@@ -32,7 +32,11 @@ __all__ = [
     "GroupApplicationCreate",
     "GroupApplicationRead",
     "GroupApplicationSummary",
+    "GuarantorCreate",
+    "GuarantorPartyRead",
     "GuarantorRead",
+    "GuarantorRelease",
+    "GuarantorSensitiveRead",
     "MyApplicationRead",
     "MyGroupRead",
     "NoteRequest",
@@ -492,3 +496,62 @@ class QueueCounts(OutputSchema):
 
     levels: dict[str, int]
     breached: dict[str, int]
+
+
+# --- guarantors (people who guarantee an application; not borrowers) ----------------------------------
+
+GuarantorRelation = Literal["spouse", "parent", "child", "sibling", "relative", "friend", "colleague",
+                            "business_partner", "other"]
+GuaranteeKind = Literal["joint_liability", "general"]
+
+
+class GuarantorCreate(InputSchema):
+    """A guarantor added to an application by the officer, who saw their ID card and their signed consent."""
+
+    name: str = Field(min_length=2, max_length=50, description="Real name as on the ID card")
+    id_number: str = Field(min_length=15, max_length=20, description="Resident ID number (validated as a "
+                           "borrower's: format, region, birth date, check character; 18 or older)")
+    phone: str = Field(min_length=11, max_length=20, description="Mainland mobile number")
+    relation: GuarantorRelation = Field(description="The guarantor's relation to the borrower")
+    kind: GuaranteeKind = Field(description="连带责任保证 (joint_liability) or 一般保证 (general)")
+    amount: Amount | None = Field(default=None, description="The amount guaranteed; none: the whole debt")
+    consent_signed: bool = Field(default=False, description="Required true: the guarantor signed the consent to "
+                                 "processing sensitive personal information in force (kept with its hash)")
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{
+        "name": "王五", "id_number": "11010519491231002X", "phone": "13900002222", "relation": "spouse",
+        "kind": "joint_liability", "amount": "20000.00", "consent_signed": True}]})
+
+
+class GuarantorRelease(InputSchema):
+    """Why the guarantor is released."""
+
+    reason: str = Field(min_length=1, max_length=200)
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra={"examples": [{"reason": "担保人撤回担保意愿"}]})
+
+
+class GuarantorPartyRead(OutputSchema):
+    """A guarantor as staff see them: ID number and phone masked."""
+
+    id: int
+    application_id: int
+    name: str
+    id_number_masked: str = Field(examples=["110105********002X"])
+    phone_masked: str = Field(examples=["139****2222"])
+    relation: str = Field(examples=["spouse"])
+    kind: str = Field(examples=["joint_liability"])
+    amount: MoneyStr | None = None
+    status: str = Field(examples=["active"])
+    consented_at: datetime
+    created_at: datetime
+    released_at: datetime | None = None
+    release_reason: str | None = None
+
+
+class GuarantorSensitiveRead(OutputSchema):
+    """A guarantor's full ID number and phone (each view audited)."""
+
+    id_number: str
+    phone: str

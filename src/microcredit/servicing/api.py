@@ -17,6 +17,8 @@ from microcredit.api.deps import DB, IdempotencyGuard, Kit, Payments, idempotent
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
 from microcredit.integrations.payments import SIGNATURE_HEADER
+from microcredit.origination import service as origination
+from microcredit.origination.schemas import GuarantorPartyRead
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
@@ -169,6 +171,16 @@ def get_disbursement_desk(session: DB, principal: Principal = require("loan.disb
 def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read")) -> LoanRead:
     """Its terms, its state on the business date (schedule, payments, arrears) and its events."""
     return _read(session, loans.visible(session=session, principal=principal, loan_id=loan_id))
+
+
+@router.get("/loans/{loan_id}/guarantors", response_model=list[GuarantorPartyRead], operation_id="list_loan_guarantors",
+            summary="The guarantors of a loan (of the application it was opened from)")
+def list_loan_guarantors(loan_id: Id, session: DB, principal: Principal = require("loan.read")
+                         ) -> list[GuarantorPartyRead]:
+    """Active and released, in the order added; ID number and phone masked."""
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    return [GuarantorPartyRead.model_validate(g, from_attributes=True)
+            for g in origination.guarantors.of_application(session, loan.application_id)]
 
 
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",

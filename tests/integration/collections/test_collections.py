@@ -16,7 +16,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
-from tests.factories import make_borrower, make_branch, make_institution, make_staff
+from tests.factories import make_borrower, make_branch, make_institution, make_staff, next_id_number, next_phone
 from tests.integration.helpers import assert_problem, idempotency_key, shared_client, sign_contract, signed_in, snapshot
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
@@ -76,6 +76,17 @@ def world(client, session, runtime, monkeypatch):
     session.commit()
     use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
     draft = client.post("/api/v1/me/applications", headers=hb, json=PLAN).json()
+    # Guarantors added by the officer: two sharing one phone (a couple), a third released before the decision.
+    shared, own = next_phone(), next_phone()
+    found = {}
+    for key, name, phone in (("g1", "张担保", shared), ("g2", "赵担保", shared), ("g3", "钱担保", own)):
+        r = client.post(f"/api/v1/applications/{draft['id']}/guarantors", headers=ho, json={
+            "name": name, "id_number": next_id_number(date(1972, 6, 1)), "phone": phone, "relation": "relative",
+            "kind": "joint_liability", "consent_signed": True})
+        assert r.status_code == 201, r.text
+        found[key] = r.json()["id"]
+    assert client.post(f"/api/v1/applications/{draft['id']}/guarantors/{found['g3']}/release", headers=ho,
+                       json={"reason": "撤回"}).status_code == 200
     assert client.post(f"/api/v1/me/applications/{draft['id']}/submit", headers=hb).json()["status"] == "approved"
     sign_contract(client, runtime, hb, borrower.phone, draft["id"])
     loan = client.post("/api/v1/loans", headers=hf, json={"application_id": draft["id"]}).json()
@@ -83,7 +94,7 @@ def world(client, session, runtime, monkeypatch):
     assert r.status_code == 200, r.text
     users = {"hc": collector.user, "hm": manager.user, "hf": finance.user, "ho": officer.user}
     return {"inst": inst, "branch": branch, "loan_id": loan["id"], "borrower": borrower, "member": member,
-            "users": users,
+            "users": users, **{k: str(v) for k, v in found.items()},
             "collector": collector, "hb": hb, "hf": hf, "hm": hm, "hc": hc, "ho": ho,
             "first_due": date.fromisoformat(r.json()["loan"]["next_due_date"])}
 
@@ -199,16 +210,57 @@ def test_six_attempts_to_a_number_a_day_then_refused(client, session, runtime, w
         assert act(client, world, case, kind="call", outcome="no_answer").status_code == 201
     refused_by(act(client, world, case, kind="call", outcome="no_answer"), "attempts_per_number_per_day",
                "contact_ref")
-    # another number (the guarantor's) has its own count
-    r = act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor", contact_ref="张担保")
+    # another number (the guarantors') has its own count
+    r = act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor", contact_ref=world["g1"])
     assert r.status_code == 201, r.text
+
+
+def test_a_guarantors_number_is_counted_as_one_number_whichever_guarantor_is_named(client, session, runtime, world,
+                                                                                    case):
+    """Two guarantors share a phone: the 6 attempts a day are per that number, not per guarantor."""
+    for ref in ("g1", "g2", "g1", "g2", "g1", "g2"):
+        r = act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor",
+                contact_ref=world[ref])
+        assert r.status_code == 201, r.text
+    for ref in ("g1", "g2"):
+        refused_by(act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor",
+                       contact_ref=world[ref]), "attempts_per_number_per_day", "contact_ref")
+    # the borrower's own number is another number
+    assert act(client, world, case, kind="call", outcome="no_answer").status_code == 201
+    # the number index is kept on the actions, never the number itself
+    logged = repo.calls_on(session, borrower_id=world["borrower"].borrower.id, local_date=world["day"],
+                           contact_party="guarantor", contact_ref=world["g2"])
+    assert logged == 3
+    at(session, runtime, world, shanghai(world["day"] + timedelta(days=1), 9, 0))  # their next day
+    assert act(client, world, case, kind="call", outcome="no_answer", contact_party="guarantor",
+               contact_ref=world["g2"]).status_code == 201
+
+
+def test_only_an_active_guarantor_of_the_loan_is_contacted_as_a_guarantor(client, database, world, case):
+    detail = client.get(f"{C}/cases/{case}", headers=world["hc"]).json()
+    listed = {str(g["id"]): g for g in detail["guarantors"]}
+    assert set(listed) == {world["g1"], world["g2"]}  # the released one is not listed
+    assert listed[world["g1"]]["relation"] == "relative"
+    assert "****" in listed[world["g1"]]["phone_masked"]
+    assert "phone" not in listed[world["g1"]]
+    before = snapshot(database)
+    for ref in ("张担保", world["g3"], str(int(world["g1"]) + 1000), None):  # a name, released, unknown, none
+        body = refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="guarantor",
+                              contact_ref=ref), "third_party_contact", "contact_ref")
+        assert "guarantor" in body["detail"] or "担保人" in body["detail"]
+    refused_by(act(client, world, case, kind="visit", notes="上门", contact_party="guarantor", contact_ref=world["g3"]),
+               "third_party_contact", "contact_ref")
+    assert snapshot(database) == before
+    r = act(client, world, case, kind="call", outcome="reached", contact_party="guarantor", contact_ref=world["g1"])
+    assert r.status_code == 201, r.text
+    assert (r.json()["contact_party"], r.json()["contact_ref"]) == ("guarantor", world["g1"])
 
 
 def test_third_parties_only_as_the_rules_allow(client, session, runtime, world, case):
     refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="other", contact_ref="邻居"),
                "third_party_contact", "contact_party")
     refused_by(act(client, world, case, kind="sms", template="reminder", contact_party="guarantor",
-                   contact_ref="张担保"), "third_party_contact")
+                   contact_ref=world["g1"]), "third_party_contact")
     # a group member: not by default; allowed, only when the borrower was unreachable and with a reason
     member = world["member"].borrower.id
     settings = client.get(f"{C}/settings", headers=world["hm"]).json()
@@ -217,7 +269,7 @@ def test_third_parties_only_as_the_rules_allow(client, session, runtime, world, 
     settings["contact_guarantors"] = False
     assert client.put(f"{C}/settings", headers=world["hm"], json=settings).status_code == 200
     refused_by(act(client, world, case, kind="call", outcome="reached", contact_party="guarantor",
-                   contact_ref="张担保"), "third_party_contact", "contact_party")
+                   contact_ref=world["g1"]), "third_party_contact", "contact_party")
     as_member = {"kind": "call", "contact_party": "group_member", "contact_ref": str(member)}
     refused_by(act(client, world, case, outcome="reached", contact_reason="借款人失联", **as_member),
                "third_party_contact", "contact_ref")  # not in a group with the borrower

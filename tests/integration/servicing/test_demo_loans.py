@@ -61,6 +61,12 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     dpds = sorted(r["dpd"] for r in rows.values())
     assert dpds[-1] > 90
 
+    # 王芳's 8,000 loan is guaranteed by her husband (added by 赵丽 before the decision): read on the loan, masked.
+    wang = next(loan for loan in full.values() if loan["borrower_name"] == "王芳" and loan["principal"] == "8000.00")
+    guarantors = client.get(f"{LOANS}/{wang['id']}/guarantors", headers=finance).json()
+    assert [(g["name"], g["relation"], g["kind"], g["status"], g["phone_masked"]) for g in guarantors] == [
+        ("刘建华", "spouse", "joint_liability", "active", "139****1031")]
+
     # The risk officer's early default table: the demo's loans by grade and vintage, real rates.
     risk_officer = signed_in(session, runtime, _user(session, runtime, "13900000004", "staff"))
     session.commit()

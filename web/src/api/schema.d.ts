@@ -202,6 +202,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{application_id}/guarantors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The guarantors of an application
+         * @description Active and released, in the order added; ID number and phone masked.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_application_guarantors"];
+        put?: never;
+        /**
+         * Add a guarantor to an application before its decision
+         * @description The ID number is validated as a borrower's (422 naming `id_number` and the part that is wrong), the
+         *     phone as a mainland mobile number; both are stored encrypted. `consent_signed` must be true (audited).
+         *
+         *     Requires permission `loan.apply` or `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        post: operations["add_application_guarantor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/guarantors/{guarantor_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a guarantor before the decision
+         * @description Final; the guarantor stays on the list as released (audited with the reason).
+         *
+         *     Requires permission `loan.apply` or `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        post: operations["release_application_guarantor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/guarantors/{guarantor_id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * See a guarantor's full ID number and phone (audited)
+         * @description Each call writes an audit record of who saw what.
+         *
+         *     Requires permission `borrower.view_sensitive`.
+         */
+        post: operations["reveal_application_guarantor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{application_id}/notes": {
         parameters: {
             query?: never;
@@ -2615,6 +2688,28 @@ export interface paths {
          *     Requires permission `loan.read`.
          */
         get: operations["get_loan_event_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/guarantors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The guarantors of a loan (of the application it was opened from)
+         * @description Active and released, in the order added; ID number and phone masked.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_loan_guarantors"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5630,6 +5725,12 @@ export interface components {
          *       "kind": "sms",
          *       "template": "reminder"
          *     }
+         * @example {
+         *       "contact_party": "guarantor",
+         *       "contact_ref": "12",
+         *       "kind": "call",
+         *       "outcome": "reached"
+         *     }
          */
         ActionCreate: {
             /**
@@ -5645,7 +5746,7 @@ export interface components {
             contact_reason?: string | null;
             /**
              * Contact Ref
-             * @description Whom, besides the borrower: a group member's borrower id, or the guarantor's name
+             * @description Whom, besides the borrower: a group member's borrower id, or the id of an active guarantor of the case's loan (`CaseDetail.guarantors`)
              */
             contact_ref?: string | null;
             /**
@@ -7191,7 +7292,7 @@ export interface components {
         };
         /**
          * CaseDetail
-         * @description A case with its debtor, the debtor's loans and cases, and the contact history.
+         * @description A case with its debtor, the debtor's loans and cases, the loan's guarantors and the contact history.
          */
         CaseDetail: {
             /** Actions */
@@ -7215,6 +7316,8 @@ export interface components {
             debtor: components["schemas"]["DebtorRead"];
             /** Dpd */
             dpd: number;
+            /** Guarantors */
+            guarantors: components["schemas"]["CaseGuarantor"][];
             /** Id */
             id: number;
             /** Loan Id */
@@ -7257,6 +7360,31 @@ export interface components {
             templates: string[];
             /** Version */
             version: number;
+        };
+        /**
+         * CaseGuarantor
+         * @description An active guarantor of the case's loan, whom the rules may allow contacting (phone masked).
+         */
+        CaseGuarantor: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @example joint_liability
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Phone Masked
+             * @example 139****2222
+             */
+            phone_masked: string;
+            /**
+             * Relation
+             * @example spouse
+             */
+            relation: string;
         };
         /**
          * CaseRead
@@ -9058,6 +9186,112 @@ export interface components {
             status: "forming" | "active" | "dissolved";
         };
         /**
+         * GuarantorCreate
+         * @description A guarantor added to an application by the officer, who saw their ID card and their signed consent.
+         * @example {
+         *       "amount": "20000.00",
+         *       "consent_signed": true,
+         *       "id_number": "11010519491231002X",
+         *       "kind": "joint_liability",
+         *       "name": "王五",
+         *       "phone": "13900002222",
+         *       "relation": "spouse"
+         *     }
+         */
+        GuarantorCreate: {
+            /**
+             * Amount
+             * @description The amount guaranteed; none: the whole debt
+             */
+            amount?: string | null;
+            /**
+             * Consent Signed
+             * @description Required true: the guarantor signed the consent to processing sensitive personal information in force (kept with its hash)
+             * @default false
+             */
+            consent_signed?: boolean;
+            /**
+             * Id Number
+             * @description Resident ID number (validated as a borrower's: format, region, birth date, check character; 18 or older)
+             */
+            id_number: string;
+            /**
+             * Kind
+             * @description 连带责任保证 (joint_liability) or 一般保证 (general)
+             * @enum {string}
+             */
+            kind: "joint_liability" | "general";
+            /**
+             * Name
+             * @description Real name as on the ID card
+             */
+            name: string;
+            /**
+             * Phone
+             * @description Mainland mobile number
+             */
+            phone: string;
+            /**
+             * Relation
+             * @description The guarantor's relation to the borrower
+             * @enum {string}
+             */
+            relation: "spouse" | "parent" | "child" | "sibling" | "relative" | "friend" | "colleague" | "business_partner" | "other";
+        };
+        /**
+         * GuarantorPartyRead
+         * @description A guarantor as staff see them: ID number and phone masked.
+         */
+        GuarantorPartyRead: {
+            /** Amount */
+            amount?: string | null;
+            /** Application Id */
+            application_id: number;
+            /**
+             * Consented At
+             * Format: date-time
+             */
+            consented_at: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Id Number Masked
+             * @example 110105********002X
+             */
+            id_number_masked: string;
+            /**
+             * Kind
+             * @example joint_liability
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Phone Masked
+             * @example 139****2222
+             */
+            phone_masked: string;
+            /**
+             * Relation
+             * @example spouse
+             */
+            relation: string;
+            /** Release Reason */
+            release_reason?: string | null;
+            /** Released At */
+            released_at?: string | null;
+            /**
+             * Status
+             * @example active
+             */
+            status: string;
+        };
+        /**
          * GuarantorRead
          * @description A co-member who guarantees this application (joint liability, recorded when the group applied).
          */
@@ -9081,6 +9315,27 @@ export interface components {
              * @description The business date it was recorded
              */
             recorded_on: string;
+        };
+        /**
+         * GuarantorRelease
+         * @description Why the guarantor is released.
+         * @example {
+         *       "reason": "担保人撤回担保意愿"
+         *     }
+         */
+        GuarantorRelease: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * GuarantorSensitiveRead
+         * @description A guarantor's full ID number and phone (each view audited).
+         */
+        GuarantorSensitiveRead: {
+            /** Id Number */
+            id_number: string;
+            /** Phone */
+            phone: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -15976,6 +16231,344 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_application_guarantors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_application_guarantor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuarantorCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The application was decided (`application_wrong_state`), the person is already its guarantor (`guarantor_duplicate`) or was released (`guarantor_released`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    release_application_guarantor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+                /** @description An id (1 … 2^63−1) */
+                guarantor_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuarantorRelease"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The application was decided (`application_wrong_state`), the person is already its guarantor (`guarantor_duplicate`) or was released (`guarantor_released`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reveal_application_guarantor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                application_id: number;
+                /** @description An id (1 … 2^63−1) */
+                guarantor_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorSensitiveRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
             };
@@ -26515,6 +27108,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_loan_guarantors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
             };
             /** @description Conflicts with the current state */
             409: {

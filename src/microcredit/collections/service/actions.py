@@ -6,10 +6,12 @@ Every contact (SMS, call, visit) passes the gates before it is logged (docs/coll
   the debtor, else the institution's) unless the debtor agreed (`night_contact_consent`);
 * **calls** — at most 3 effective calls per debtor per day and 6 attempts per number per day
   (configurable; the debtor's local day): a call is refused once the limit is reached, since whether
-  it will connect is not known before it is made;
-* **third parties** — collection is from the debtor; a guarantor (an obligated party) as the rules
-  allow; a group member only when the rules allow it, the debtor was unreachable on the last call and
-  a reason is given; no one else; and no one who refused is called again;
+  it will connect is not known before it is made; a guarantor's number is counted by its blind index,
+  across every case that called it;
+* **third parties** — collection is from the debtor; an active guarantor of the case's loan (an
+  obligated party, named by their id: `origination.service.guarantors`) as the rules allow; a group
+  member only when the rules allow it, the debtor was unreachable on the last call and a reason is
+  given; no one else; and no one who refused is called again;
 * **SMS** — the text (from a template) is checked against the prohibited phrases;
 * **credit bureau** — a `bureau_report` is refused unless the borrower was told first (an earlier
   `negative_report_notice` on the case).
@@ -48,6 +50,8 @@ from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
+from microcredit.origination import service as origination
+from microcredit.origination.service.guarantors import Guarantor
 from microcredit.parties import service as parties
 from microcredit.platform.storage import Storage
 from microcredit.servicing.service import loans
@@ -88,6 +92,10 @@ def _third_party(session: Session, case: CollectionCase, rules: settings.Rules, 
             raise ThirdPartyNotAllowed(field="contact_party", party=party, party_zh=PARTY_WORDS[party],
                                        why="the institution's rules do not allow contacting guarantors",
                                        why_zh="本机构规则不允许联系担保人")
+        if guarantor_of(session, case, data.contact_ref) is None:
+            raise ThirdPartyNotAllowed(field="contact_ref", party=party, party_zh=PARTY_WORDS[party],
+                                       why="not an active guarantor of this loan",
+                                       why_zh="不是本笔贷款的有效担保人")
     elif party == "group_member":
         fellows = parties.groups.fellow_members(session=session, borrower_id=case.borrower_id)
         if not rules.contact_group_members:
@@ -113,6 +121,27 @@ def _third_party(session: Session, case: CollectionCase, rules: settings.Rules, 
         raise ThirdPartyNotAllowed(field="contact_ref", party=party, party_zh=PARTY_WORDS[party],
                                    why="this contact refused: they are not contacted again",
                                    why_zh="该联系人已拒绝，不得再次联系")
+
+
+def guarantors_of_case(session: Session, case: CollectionCase) -> list[Guarantor]:
+    """The active guarantors of the case's loan (of the application it was opened from)."""
+    loan = loans.get(session=session, institution_id=case.institution_id, loan_id=case.loan_id)
+    return origination.guarantors.active_of_application(session, loan.application_id)
+
+
+def guarantor_of(session: Session, case: CollectionCase, ref: str | None) -> Guarantor | None:
+    """The active guarantor of the case's loan that `ref` (a guarantor's id) names, if it names one."""
+    if ref is None or not ref.isdigit():
+        return None
+    return next((g for g in guarantors_of_case(session, case) if g.id == int(ref)), None)
+
+
+def _number_index(session: Session, case: CollectionCase, data: ActionCreate) -> str | None:
+    """The blind index of the number a contact reaches, where it is kept per number (a guarantor's)."""
+    if data.contact_party != "guarantor":
+        return None
+    guarantor = guarantor_of(session, case, data.contact_ref)
+    return guarantor.phone_index if guarantor is not None else None
 
 
 def _sms_text(session: Session, case: CollectionCase, rules: settings.Rules, data: ActionCreate,
@@ -147,8 +176,13 @@ def check(*, session: Session, clock: Clock, case: CollectionCase, data: ActionC
         effective = repo.calls_on(session, borrower_id=case.borrower_id, local_date=local.date(), effective=True)
         if effective >= rules.max_effective_calls_per_day:
             raise EffectiveCallsExceeded(field="kind", count=effective, limit=rules.max_effective_calls_per_day)
-        attempts = repo.calls_on(session, borrower_id=case.borrower_id, local_date=local.date(),
-                                 contact_party=data.contact_party, contact_ref=_ref(case, data))
+        number = _number_index(session, case, data)
+        if number is not None:  # a guarantor's number: every call to it that day, whichever case it was about
+            attempts = repo.calls_to_number(session, institution_id=case.institution_id, number_index=number,
+                                            local_date=local.date())
+        else:
+            attempts = repo.calls_on(session, borrower_id=case.borrower_id, local_date=local.date(),
+                                     contact_party=data.contact_party, contact_ref=_ref(case, data))
         if attempts >= rules.max_attempts_per_number_per_day:
             raise AttemptsPerNumberExceeded(field="contact_ref", count=attempts,
                                             limit=rules.max_attempts_per_number_per_day)
@@ -163,7 +197,8 @@ def check(*, session: Session, clock: Clock, case: CollectionCase, data: ActionC
 
 
 def _ref(case: CollectionCase, data: ActionCreate) -> str | None:
-    """Whom the action reached: the borrower's id for the borrower, else what the collector named."""
+    """Whom the action reached: the borrower's id for the borrower, else the id the collector named (a group
+    member's borrower id, a guarantor's id)."""
     return str(case.borrower_id) if data.contact_party == "borrower" else data.contact_ref
 
 
@@ -192,6 +227,7 @@ def log(*, session: Session, clock: Clock, kit: identity.IdentityKit, principal:
         effective=data.kind == "call" and data.outcome in EFFECTIVE,
         contact_party=data.contact_party if data.kind in CONTACTS else None,
         contact_ref=_ref(case, data) if data.kind in CONTACTS else None, contact_reason=data.contact_reason,
+        number_index=_number_index(session, case, data) if data.kind in CONTACTS else None,
         template=data.template if data.kind == "sms" else None, text=text, notes=data.notes,
         document_ids=list(data.document_ids), local_date=local_day, at=clock.now(), user_id=principal.user_id)
     if data.kind == "promise":

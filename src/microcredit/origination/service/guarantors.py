@@ -1,0 +1,186 @@
+"""Guarantors of an application: people who answer for the loan opened from it, without being borrowers.
+
+A loan officer (or a reviewer) in the application's scope adds them before the decision and may release
+one before it too; after the decision they stay as the loan's guarantors, read on the loan and by
+collections (who may contact an active guarantor of the case's loan, `collections.service.actions`).
+
+Their personal data is kept as a borrower's is (`parties.service.borrowers`): the ID number, validated
+the same way, and the phone are encrypted with the institution's field cipher, found by their blind
+indexes (`id_number`, `phone` domains, shared with borrowers and users) and shown masked; the full values
+are seen only through `reveal`, which is audited. The guarantor's consent is their signature on the
+paper form of the sensitive-information consent in force, which the officer confirms (`consent_signed`);
+the document's id and hash are kept on the row, as a walk-in borrower's consent is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.consent import service as consent
+from microcredit.consent.errors import SignedConsentRequired
+from microcredit.errors import NotFound
+from microcredit.identity import scope
+from microcredit.identity import service as identity
+from microcredit.identity.principal import Principal
+from microcredit.lending.money import Money
+from microcredit.origination import repository as repo
+from microcredit.origination.errors import (
+    GuarantorDuplicate,
+    GuarantorIsBorrower,
+    GuarantorReleased,
+    GuarantorUnderage,
+    WrongState,
+)
+from microcredit.origination.models import Application, Guarantor
+from microcredit.origination.service import states
+from microcredit.parties import service as parties
+from microcredit.platform.crypto import mask_id_number, mask_phone
+
+ID_CONTEXT = "guarantors.id_number"
+PHONE_CONTEXT = "guarantors.phone"
+RELATIONS = ("spouse", "parent", "child", "sibling", "relative", "friend", "colleague", "business_partner", "other")
+MIN_AGE = 18
+
+__all__ = [
+    "Guarantor",
+    "NewGuarantor",
+    "active_of_application",
+    "add",
+    "get_on_application",
+    "list_for_staff",
+    "of_application",
+    "release",
+    "reveal",
+]
+
+
+@dataclass(frozen=True)
+class NewGuarantor:
+    """What adding a guarantor needs to know."""
+
+    name: str
+    id_number: str
+    phone: str
+    relation: str
+    kind: str
+    amount: Money | None = None
+
+
+def _application(session: Session, principal: Principal, application_id: int, *, for_update: bool = False
+                 ) -> Application:
+    application = repo.get(session, application_id, for_update=for_update)
+    if application is None:
+        raise NotFound(field="application_id")
+    scope.ensure_visible(principal, institution_id=application.institution_id, branch_id=application.branch_id)
+    return application
+
+
+def _undecided(application: Application, action: str) -> None:
+    if application.status in states.FINAL:
+        raise WrongState(status=application.status, action=action)
+
+
+def of_application(session: Session, application_id: int) -> list[Guarantor]:
+    """Every guarantor of an application, active and released, in the order added."""
+    return list(session.scalars(select(Guarantor).where(Guarantor.application_id == application_id)
+                                .order_by(Guarantor.id)))
+
+
+def active_of_application(session: Session, application_id: int) -> list[Guarantor]:
+    """The active guarantors of an application (of the loan opened from it)."""
+    return [g for g in of_application(session, application_id) if g.status == "active"]
+
+
+def list_for_staff(*, session: Session, principal: Principal, application_id: int) -> list[Guarantor]:
+    """The guarantors of an application in the caller's scope."""
+    return of_application(session, _application(session, principal, application_id).id)
+
+
+def get_on_application(session: Session, *, application_id: int, guarantor_id: int) -> Guarantor:
+    """One guarantor of the application (not found: none, or another application's)."""
+    guarantor = session.get(Guarantor, guarantor_id)
+    if guarantor is None or guarantor.application_id != application_id:
+        raise NotFound(field="guarantor_id")
+    return guarantor
+
+
+def _audited(guarantor: Guarantor) -> dict[str, Any]:
+    return {"application_id": guarantor.application_id, "name": guarantor.name,
+            "id_number": guarantor.id_number_masked, "phone": guarantor.phone_masked,
+            "relation": guarantor.relation, "kind": guarantor.kind,
+            "amount": str(guarantor.amount.amount) if guarantor.amount is not None else None,
+            "status": guarantor.status}
+
+
+def add(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+        data: NewGuarantor, consent_signed: bool) -> Guarantor:
+    """Add a guarantor to an undecided application in scope (ID number and phone validated and encrypted)."""
+    application = _application(session, principal, application_id, for_update=True)
+    _undecided(application, "add_guarantor")
+    if not consent_signed:
+        raise SignedConsentRequired(field="consent_signed")
+    today = parties.organisation.business_date(session=session, institution_id=application.institution_id)
+    resident = parties.borrowers.parse_id_number(data.id_number, on=today)
+    if resident.age_on(today) < MIN_AGE:
+        raise GuarantorUnderage(field="id_number", params={"min_age": MIN_AGE})
+    phone = identity.accounts.parse_phone(data.phone)
+    id_index = kit.keys.blind_index(resident.number, domain="id_number")
+    if id_index == application.id_number_index:
+        raise GuarantorIsBorrower(field="id_number")
+    if any(g.id_number_index == id_index for g in active_of_application(session, application.id)):
+        raise GuarantorDuplicate(field="id_number")
+    document = next(d for d in consent.required_documents(session=session, clock=kit.clock,
+                                                          institution_id=application.institution_id)
+                    if d.kind == "sensitive_info")
+    now = kit.clock.now()
+    guarantor = Guarantor(
+        institution_id=application.institution_id, application_id=application.id, name=data.name,
+        id_number_ciphertext=kit.keys.cipher.encrypt(resident.number, context=ID_CONTEXT),
+        id_number_index=id_index, id_number_masked=mask_id_number(resident.number, kit.policy.mask_id_number),
+        phone_ciphertext=kit.keys.cipher.encrypt(phone, context=PHONE_CONTEXT),
+        phone_index=identity.accounts.phone_index(kit, phone), phone_masked=mask_phone(phone),
+        relation=data.relation, kind=data.kind, amount=data.amount, status="active",
+        consent_document_id=document.id, consent_content_hash=document.content_hash, consented_at=now,
+        added_by_user_id=principal.user_id, created_at=now)
+    session.add(guarantor)
+    session.flush()
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.added",
+                 entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
+                 after={**_audited(guarantor), "consent": {"document_id": document.id, "version": document.version}})
+    return guarantor
+
+
+def release(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+            guarantor_id: int, reason: str) -> Guarantor:
+    """Release a guarantor of an undecided application in scope (final; the row stays)."""
+    application = _application(session, principal, application_id, for_update=True)
+    guarantor = get_on_application(session, application_id=application.id, guarantor_id=guarantor_id)
+    _undecided(application, "release_guarantor")
+    if guarantor.status == "released":
+        raise GuarantorReleased(field="guarantor_id")
+    before = _audited(guarantor)
+    guarantor.status, guarantor.release_reason = "released", reason
+    guarantor.released_at, guarantor.released_by_user_id = kit.clock.now(), principal.user_id
+    session.flush()
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.released",
+                 entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
+                 before=before, after={**_audited(guarantor), "reason": reason})
+    return guarantor
+
+
+def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+           guarantor_id: int) -> dict[str, str]:
+    """The guarantor's full ID number and phone — audited as a sensitive view."""
+    application = _application(session, principal, application_id)
+    guarantor = get_on_application(session, application_id=application.id, guarantor_id=guarantor_id)
+    result = {"id_number": kit.keys.cipher.decrypt(guarantor.id_number_ciphertext, context=ID_CONTEXT),
+              "phone": kit.keys.cipher.decrypt(guarantor.phone_ciphertext, context=PHONE_CONTEXT)}
+    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.sensitive_viewed",
+                 entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
+                 after={"fields": ["id_number", "phone"]})
+    return result
