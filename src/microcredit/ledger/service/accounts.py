@@ -156,10 +156,17 @@ _TYPE_ZH = {"asset": "资产", "liability": "负债", "equity": "所有者权益
 
 
 def check_role_codes(*, session: Session, institution_id: int, codes: Mapping[str, str], currency: str,
-                     field: str = "accounts") -> None:
+                     field: str = "accounts", hold: bool = False) -> None:
     """Refuse a map of posting roles to account codes that postings could not use: each code must be an
     active account of the institution, of the type the role needs, in the currency, and not a header
-    (`ValidationFailed`, one problem per role, field `<field>.<role>`)."""
+    (`ValidationFailed`, one problem per role, field `<field>.<role>`).
+
+    `hold`: take the books row's shared lock first, as a posting does, so that the chart read here cannot
+    change before this transaction commits. A product version published under it cannot then map an
+    account that `close_account` (which takes the exclusive lock, then reads the published mappings) is
+    closing at the same moment: one waits for the other, and the second sees what the first committed."""
+    if hold:
+        repo.book(session, institution_id, lock="share")
     rows = repo.accounts(session, institution_id=institution_id)
     by_code = {a.code: a for a in rows}
     parents = {a.parent_id for a in rows if a.parent_id is not None and a.status == "active"}

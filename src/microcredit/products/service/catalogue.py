@@ -120,14 +120,15 @@ def _draft(session: Session, product: Product, number: int) -> ProductVersion:
     return version
 
 
-def _check_accounts(session: Session, institution_id: int, terms: ProductTerms) -> None:
+def _check_accounts(session: Session, institution_id: int, terms: ProductTerms, *, publishing: bool = False) -> None:
     """The product's own accounts must be ones its loans can post to (an active, non-header account of
     the role's type in the product's currency), when the version is saved and again when it is published
-    (an account may have been closed in between)."""
+    (an account may have been closed in between). Publishing holds the chart to the commit, so an account
+    being closed at the same moment is either seen closed here or sees this version's mapping."""
     if terms.accounts:
         codes = {str(role): code for role, code in terms.accounts.items()}
         ledger.accounts.check_role_codes(session=session, institution_id=institution_id, codes=codes,
-                                         currency=terms.currency, field="terms.accounts")
+                                         currency=terms.currency, field="terms.accounts", hold=publishing)
 
 
 def accounts_in_use(session: Session, institution_id: int) -> dict[str, ledger.accounts.AccountUser]:
@@ -242,7 +243,7 @@ def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     product = _product(session, institution_id, code)
     version = _draft(session, product, number)
     terms = terms_of(version)
-    _check_accounts(session, institution_id, terms)
+    _check_accounts(session, institution_id, terms, publishing=True)
     check = caps.check_terms(session=session, terms=terms, on=check_on(business_date=business_date, terms=terms),
                              institution_kind=institution_kind, calendars=calendars)
     _refuse_above_cap(check)
