@@ -40,6 +40,22 @@ class PaymentAllocationRule(InputSchema):
     paymentAllocationOrder: list[str] = Field(min_length=1, max_length=20)  # noqa: N815
 
 
+ChargeCalculation = Literal["FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST", "PERCENT_OF_INTEREST"]
+"""Fineract's ``ChargeCalculationType`` values the profile reads."""
+
+
+class ProductCharge(InputSchema):
+    """A charge of the loan's product that Fineract applies by itself (``productCharges``): the
+    overdue-installment charge, which each close of business adds to an installment overdue."""
+
+    name: str = Field(min_length=1, max_length=60)
+    charge: str | None = Field(default=None, max_length=60)
+    chargeTimeType: Literal["OVERDUE_INSTALLMENT"]  # noqa: N815
+    chargeCalculationType: ChargeCalculation  # noqa: N815
+    amount: DecimalText
+    penalty: bool = False
+
+
 class FineractTerms(InputSchema):
     """The loan in Fineract's parameter names and enum values (docs/fineract-profile.md §1)."""
 
@@ -75,7 +91,8 @@ class FineractTerms(InputSchema):
         default=None, max_length=10, description="The advanced strategy's rules, one per transaction type")
     loanScheduleType: Literal["CUMULATIVE", "PROGRESSIVE"] = "CUMULATIVE"  # noqa: N815
     loanScheduleProcessingType: Literal["HORIZONTAL", "VERTICAL"] | None = None  # noqa: N815
-    repaymentStartDateType: Literal["DISBURSEMENT_DATE"] | None = None  # noqa: N815
+    repaymentStartDateType: Literal["DISBURSEMENT_DATE", "SUBMITTED_ON_DATE"] | None = None  # noqa: N815
+    productCharges: list[ProductCharge] | None = Field(default=None, max_length=5)  # noqa: N815
     roundingMode: Literal["HALF_EVEN"] = "HALF_EVEN"  # noqa: N815
     multiDisburseLoan: bool | None = None  # noqa: N815
     allowVariableInstallments: Literal[False] | None = None  # noqa: N815
@@ -169,17 +186,19 @@ class UndoTransaction(_Step):
 
 
 class AddCharge(_Step):
-    """A charge falling due on ``dueDate`` (a fee, or a penalty): ``amount`` flat, or a percentage
-    of the principal disbursed (plus the loan's interest)."""
+    """A charge added to the loan (a fee, or a penalty): falling due on ``dueDate``
+    (SPECIFIED_DUE_DATE), taken at the disbursement (DISBURSEMENT), or on every installment
+    (INSTALMENT_FEE); ``amount`` flat, or a percentage of the principal disbursed (plus the
+    loan's interest, or of the interest alone)."""
 
     type: Literal["add_charge"]
     name: str = Field(min_length=1, max_length=60)
     charge: str | None = Field(default=None, max_length=60)
-    chargeTimeType: Literal["SPECIFIED_DUE_DATE"]  # noqa: N815
-    chargeCalculationType: Literal["FLAT", "PERCENT_OF_AMOUNT", "PERCENT_OF_AMOUNT_AND_INTEREST"]  # noqa: N815
+    chargeTimeType: Literal["SPECIFIED_DUE_DATE", "DISBURSEMENT", "INSTALMENT_FEE"]  # noqa: N815
+    chargeCalculationType: ChargeCalculation  # noqa: N815
     amount: DecimalText
     penalty: bool = False
-    dueDate: dt.date  # noqa: N815
+    dueDate: dt.date | None = Field(default=None, description="Required for SPECIFIED_DUE_DATE")  # noqa: N815
     locale: str | None = Field(default=None, max_length=10, description="Fineract's request locale (unused)")
 
 

@@ -293,10 +293,22 @@ def _by_feature(*features: str) -> Case:
     ("down_payment_auto",),  # a down payment collected at disbursement
     ("strategy:advanced-payment-allocation-strategy",),  # paymentAllocation
     ("payoff",),  # the payoff step
+    ("charge:disbursement:percent_of_amount",),  # a charge taken at the disbursement
+    ("charge:instalment_fee:percent_of_amount_and_interest",),  # a fee on every installment
+    ("charge:overdue_installment:percent_of_amount",),  # the product's overdue charge, by each close of business
 ], ids=lambda f: "+".join(f))
 def test_a_golden_case_replayed_through_the_cli_gives_the_fold_s_figures(tmp_path: Path,
                                                                          features: tuple[str, ...]) -> None:
-    case = _by_feature(*features)
+    _assert_replayed_as_folded(_by_feature(*features), tmp_path)
+
+
+def test_a_golden_case_whose_periods_start_on_the_submission_date_replays_through_the_cli(tmp_path: Path) -> None:
+    case = next(c for c in SUPPORTED if c.terms.get("repaymentStartDateType") == "SUBMITTED_ON_DATE")
+    _assert_replayed_as_folded(case, tmp_path)
+
+
+def _assert_replayed_as_folded(case: Case, tmp_path: Path) -> None:
+    """The CLI's state for the case up to its last checkpoint is the fold's for the same events."""
     checkpoint = case.expected[-1]
     document = _case_document(case, checkpoint.after_event)
     path = tmp_path / "loan.json"
@@ -305,7 +317,8 @@ def test_a_golden_case_replayed_through_the_cli_gives_the_fold_s_figures(tmp_pat
     assert result.exit_code == 0, result.output
     terms = fineract.terms_from_fineract(document["terms"])
     history = fineract.events_from_fineract(document["events"], terms.currency, terms=terms,
-                                            strategies=fineract.transaction_strategies(document["terms"]))
+                                            strategies=fineract.transaction_strategies(document["terms"]),
+                                            overdue=fineract.overdue_charge(document["terms"]))
     folded = fold(terms, history.events, as_of=date.fromisoformat(document["as_of"]))
     assert json.loads(result.stdout) == json.loads(state_read(folded).model_dump_json())
 

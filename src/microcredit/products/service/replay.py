@@ -240,11 +240,13 @@ def _fineract_state(document: FineractLoanReplay) -> LoanState:
     try:
         terms = fineract.terms_from_fineract(params)
         strategies = fineract.transaction_strategies(params)
+        overdue = fineract.overdue_charge(params)
     except fineract.FineractInputError as exc:
         raise FineractInputInvalid(f"terms.{exc.field}" if exc.field != "terms" else "terms", exc.reason) from exc
     steps = [step.model_dump(mode="json", exclude_none=True) for step in document.events]
     try:
-        history = fineract.events_from_fineract(steps, terms.currency, terms=terms, strategies=strategies)
+        history = fineract.events_from_fineract(steps, terms.currency, terms=terms, strategies=strategies,
+                                                overdue=overdue)
         return loan.fold(terms, history.events, as_of=document.as_of)
     except fineract.FineractInputError as exc:
         raise FineractInputInvalid(exc.field, exc.reason) from exc
