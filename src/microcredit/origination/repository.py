@@ -20,6 +20,7 @@ from microcredit.origination.models import (
     ApplicationSequence,
     GroupApplication,
     GroupApplicationMember,
+    Guarantor,
 )
 
 
@@ -44,6 +45,17 @@ def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
 def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
     """The application with this id (row-locked for the transaction, `for_update`)."""
     return session.get(Application, application_id, with_for_update=for_update)
+
+
+def guarantor_parties_of(session: Session, application_id: int) -> list[Guarantor]:
+    """Every guarantor of an application, active and released, in the order added."""
+    return list(session.scalars(select(Guarantor).where(Guarantor.application_id == application_id)
+                                .order_by(Guarantor.id)))
+
+
+def guarantor(session: Session, guarantor_id: int) -> Guarantor | None:
+    """The guarantor with this id (of any application)."""
+    return session.get(Guarantor, guarantor_id)
 
 
 def events_of(session: Session, application_id: int) -> list[ApplicationEvent]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -87,8 +86,7 @@ def _undecided(application: Application, action: str) -> None:
 
 def of_application(session: Session, application_id: int) -> list[Guarantor]:
     """Every guarantor of an application, active and released, in the order added."""
-    return list(session.scalars(select(Guarantor).where(Guarantor.application_id == application_id)
-                                .order_by(Guarantor.id)))
+    return repo.guarantor_parties_of(session, application_id)
 
 
 def active_of_application(session: Session, application_id: int) -> list[Guarantor]:
@@ -103,7 +101,7 @@ def list_for_staff(*, session: Session, principal: Principal, application_id: in
 
 def get_on_application(session: Session, *, application_id: int, guarantor_id: int) -> Guarantor:
     """One guarantor of the application (not found: none, or another application's)."""
-    guarantor = session.get(Guarantor, guarantor_id)
+    guarantor = repo.guarantor(session, guarantor_id)
     if guarantor is None or guarantor.application_id != application_id:
         raise NotFound(field="guarantor_id")
     return guarantor
