@@ -145,8 +145,7 @@ def add(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
         relation=data.relation, kind=data.kind, amount=data.amount, status="active",
         consent_document_id=document.id, consent_content_hash=document.content_hash, consented_at=now,
         added_by_user_id=principal.user_id, created_at=now)
-    session.add(guarantor)
-    session.flush()
+    repo.add(session, guarantor)
     audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.added",
                  entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
                  after={**_audited(guarantor), "consent": {"document_id": document.id, "version": document.version}})
