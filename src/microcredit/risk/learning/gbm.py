@@ -31,6 +31,7 @@ import math
 import tempfile
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,7 @@ def fit(frame: pd.DataFrame, y: np.ndarray, spec: ColumnSpec, *, seed: int = 0,
 
 
 _COMPILED: dict[str, Any] = {}
+BLOCK_ROWS = 65_536
 _COMPILE_LOCK = threading.Lock()
 
 
@@ -299,9 +301,32 @@ class GradientBoosting:
         return "E"
 
     def margins(self, columns: Mapping[str, np.ndarray], n_jobs: int = 1) -> np.ndarray:
-        """Raw scores of many rows through the lleaves-compiled trees."""
-        mat = matrix(columns, self.features, self.categories)
-        return np.asarray(_compiled(self.model_text).predict(mat, n_jobs=n_jobs))
+        """Raw scores of many rows through the lleaves-compiled trees.
+
+        The rows go through in blocks of `BLOCK_ROWS`, each block's float matrix built and scored by
+        the same thread: a block's matrix (1.4 MB) stays in cache between being written and being
+        read by the trees, where one matrix for a million rows (176 MB) was written to fresh pages
+        and read back from memory. Threads score blocks side by side (the compiled call releases the
+        GIL). Measured on the Taiwan model, 1,000,000 rows on 2 threads: 0.82 M rows/s for one
+        matrix, 1.17 M rows/s in blocks (docs/performance.md).
+        """
+        compiled = _compiled(self.model_text)
+        n = len(np.asarray(next(iter(columns.values()))))
+        out = np.empty(n, dtype=np.float64)
+
+        def block(start: int) -> None:
+            end = min(start + BLOCK_ROWS, n)
+            part = matrix({c: v[start:end] for c, v in columns.items()}, self.features, self.categories)
+            out[start:end] = compiled.predict(part, n_jobs=1)
+
+        starts = range(0, n, BLOCK_ROWS)
+        if n_jobs <= 1 or n <= BLOCK_ROWS:
+            for start in starts:
+                block(start)
+        else:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                list(pool.map(block, starts))
+        return out
 
     def score_batch(self, columns: Mapping[str, np.ndarray], n_jobs: int = 1) -> artefact.BatchScores:
         """Every row's calibrated PD and points (clipped), the trees run as compiled code."""

@@ -57,6 +57,21 @@ def test_lgbm_one_row_walk_equals_the_compiled_batch_and_lightgbm_itself(lgbm, s
     assert metrics.auc(y, batch.pd) > 0.75
 
 
+def test_lgbm_batch_in_blocks_on_threads_equals_lightgbm_row_for_row(lgbm, small, monkeypatch):
+    """Blocks of rows scored side by side land in their own rows: odd block sizes, a short last block."""
+    import lightgbm as lgb
+
+    _, _, x, _ = small
+    served = lgbm.serving()
+    columns = {c: x[c].to_numpy() for c in served.features}
+    own = lgb.Booster(model_str=served.model_text).predict(gbm.matrix(columns, served.features, served.categories),
+                                                           raw_score=True)
+    for block in (1, 7, 333, len(x) - 1):
+        monkeypatch.setattr(gbm, "BLOCK_ROWS", block)
+        assert np.allclose(served.margins(columns, n_jobs=2), own, atol=1e-9), block
+        assert np.allclose(served.margins(columns, n_jobs=1), own, atol=1e-9), block
+
+
 def test_lgbm_path_contributions_sum_to_the_margin_and_the_reasons_raise_the_pd(lgbm, small):
     _, _, x, _ = small
     served = lgbm.serving()
