@@ -82,6 +82,14 @@ test('a grade limit set in the editor: a borrower asking more sees the offer, a 
   await expect(block).toContainText('超出该风险等级的额度上限')
   await expectAccessible(approver, 'review screen with the affordability block')
   await screenshot(approver, 'review-affordability', true)
+  // A counter-offer between the offer and the ask still goes against the model: the override reason
+  // appears for ¥6,000 and goes away at the offer.
+  await approver.getByTestId('review-action-counter_offer').click()
+  await expect(approver.getByTestId('review-offer-hint')).toContainText('5,000.00')
+  await approver.getByTestId('review-counter-amount').fill('6000.00')
+  await expect(approver.getByTestId('review-override')).toBeVisible()
+  await approver.getByTestId('review-counter-amount').fill('5000.00')
+  await expect(approver.getByTestId('review-override')).toHaveCount(0)
   await approver.getByTestId('review-counter-at-offer').click()
   await expect(approver.getByTestId('review-status')).toHaveText('调整方案待确认')
   await staff.close()

@@ -566,7 +566,8 @@ def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principa
     if offer.status == "referred":
         approvals.act(session=session, kit=kit, principal=l1, application_id=offer.id, action="counter_offer",
                       level=1, amount=Money.parse("12000.00", "CNY"),
-                      override_reason=_override(session, offer, "counter_offer"), note="按收入水平调低额度",
+                      override_reason=_override(session, offer, "counter_offer", Money.parse("12000.00", "CNY")),
+                      note="按收入水平调低额度",
                       notify=False)
     # 李四's walk-in, declined automatically (what his other loans leave of his income): he asks for a person
     # to review it (those loans were paid off last month).
@@ -576,8 +577,13 @@ def seed_reviews(*, session: Session, kit: IdentityKit, borrowers: list[Principa
                                        note="其他贷款已于上月还清，请复核", language="zh-CN", notify=False)
 
 
-def _override(session: Session, application: Any, action: str) -> str | None:
-    return "verified_income" if action in origination.approvals.override_needed(session, application) else None
+def _override(session: Session, application: Any, action: str, amount: Money | None = None) -> str | None:
+    """The demo reviewer's override reason where the act goes against the model (a counter-offer of `amount`
+    above the product's offer does too), else none."""
+    approvals = origination.approvals
+    against = action in approvals.override_needed(session, application) or (
+        amount is not None and approvals.counter_above_offer(session, application, amount))
+    return "verified_income" if against else None
 
 
 def _referred_of(session: Session, who: Principal) -> list[Any]:

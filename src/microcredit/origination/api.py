@@ -492,7 +492,7 @@ def _review(view: Any) -> ReviewRead:
         level=a.review_level if a.status in ("referred", "human_review", "counter_offered") else None,
         levels_required=a.levels_required, level_entered_at=a.level_entered_at, sla_due_at=view.due_at,
         sla_breached=view.breached, human_review=a.human_review, grade=a.grade, automated_decision=a.decision,
-        override_needed=view.override_needed, can_act=view.refusal is None, refusal=view.refusal,
+        override_needed=view.override_needed, offer=view.offer, can_act=view.refusal is None, refusal=view.refusal,
         steps=[ReviewStepRead.model_validate(r).model_copy(update={"user_name": view.names.get(r.user_id)})
                for r in view.steps])
 

@@ -463,6 +463,10 @@ class ReviewRead(OutputSchema):
     grade: str | None
     automated_decision: str | None
     override_needed: list[ReviewAction] = Field(description="The acts that need `override_reason` here")
+    offer: MoneyStr | None = Field(
+        description="The product's offer below the asked amount (the grade's limit or what the income allows), "
+                    "if the automated review made one: a counter-offer above it needs `override_reason`, "
+                    "as approving the ask does", examples=["15000.00"])
     can_act: bool = Field(description="The caller may act at this level now")
     refusal: str | None = Field(description="Why not, when not: a problem code")
     steps: list[ReviewStepRead] = Field(description="Every act, this chain's and earlier chains', oldest first")

@@ -160,7 +160,14 @@ def test_the_same_ask_gets_the_limit_of_each_applicants_grade(client, world):
 
     # Approving the ¥18,000 asked, above the grade's limit, goes against the model: it needs an override reason.
     seen = client.get(f"{APPS}/{poor['id']}/review", headers=world["l1"]).json()
-    assert seen["override_needed"] == ["approve"]
+    assert (seen["override_needed"], seen["offer"]) == (["approve"], "15000.00")
+    # So does a counter-offer between the offer and the ask: lower than asked is not down to the offer.
+    between = {"action": "counter_offer", "level": 1, "amount": "16000.00"}
+    refused = assert_problem(client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"], json=between), 422)
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("override_reason", "override_reason_required")]
+    shorter = {"action": "counter_offer", "level": 1, "term": 3}  # the ask's amount on a shorter term: the same
+    refused = assert_problem(client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"], json=shorter), 422)
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("override_reason", "override_reason_required")]
     body = {"action": "approve", "level": 1}
     refused = assert_problem(client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"], json=body), 422)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("override_reason", "override_reason_required")]
@@ -169,3 +176,15 @@ def test_the_same_ask_gets_the_limit_of_each_applicants_grade(client, world):
                     json={**body, "override_reason": "collateral_offered"})
     assert r.status_code == 200, r.text
     assert r.json()["steps"][-1]["override_reason"] == "collateral_offered"
+
+
+def test_a_counter_offer_down_to_the_offer_needs_no_override_reason(client, world):
+    poor = _submit(client, world["poorer"], amount="18000.00", term=6, monthly_income="60000.00")
+    assert (poor["status"], poor["offer"]) == ("referred", "15000.00")
+    r = client.post(f"{APPS}/{poor['id']}/review", headers=world["l1"],
+                    json={"action": "counter_offer", "level": 1, "amount": "15000.00", "override_reason": "other"})
+    assert r.status_code == 200, r.text
+    step = r.json()["steps"][-1]
+    # Not against the model: no override is recorded, even when one was sent.
+    assert (step["action"], step["counter_amount"], step["override_reason"]) == ("counter_offer", "15000.00", None)
+    assert client.get(f"{ME}/{poor['id']}", headers=world["poorer"]).json()["status"] == "counter_offered"

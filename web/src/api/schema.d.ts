@@ -13654,6 +13654,12 @@ export interface components {
             /** Levels Required */
             levels_required: number | null;
             /**
+             * Offer
+             * @description The product's offer below the asked amount (the grade's limit or what the income allows), if the automated review made one: a counter-offer above it needs `override_reason`, as approving the ask does
+             * @example 15000.00
+             */
+            offer: string | null;
+            /**
              * Override Needed
              * @description The acts that need `override_reason` here
              */

@@ -2540,6 +2540,7 @@ export default {
       other: 'Other reason',
     },
     overrideReason: 'Reason to override the model',
+    offerHint: "The product's offer is {amount}: a counter-offer above it goes against the model and needs an override reason.",
     overrideHelp: 'This goes against the model (the grade or the automated decision): choose a reason; it is audited.',
     override: {
       verified_income: 'Income verified above the declared',

@@ -2531,6 +2531,7 @@ export default {
       other: '其他原因',
     },
     overrideReason: '推翻模型结论的理由',
+    offerHint: '产品报价为 {amount}：调整后金额高于报价时与模型结论不一致，须选择推翻理由。',
     overrideHelp: '此操作与模型结论不一致（评分等级或自动审查结论），须选择理由，并记入审计日志。',
     override: {
       verified_income: '收入已核实高于申报',

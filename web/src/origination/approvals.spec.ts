@@ -20,7 +20,7 @@ describe('the review in levels', () => {
   })
 
   it('sends only the fields of the act, the level and version seen, and the override reason where needed', () => {
-    const review = { level: 2, version: 5, override_needed: ['approve', 'counter_offer'] as ('approve' | 'counter_offer')[] }
+    const review = { level: 2, version: 5, offer: null, override_needed: ['approve', 'counter_offer'] as ('approve' | 'counter_offer')[] }
     expect(needsOverride(review, 'approve')).toBe(true)
     expect(needsOverride(review, 'decline')).toBe(false)
     expect(actionBody(review, { action: 'approve', override_reason: 'data_error', reason_code: 'high_debt', note: '  ok ' }))
@@ -31,6 +31,20 @@ describe('the review in levels', () => {
       .toEqual({ action: 'counter_offer', level: 2, version: 5, amount: '5000.00', override_reason: 'other' })
     expect(actionBody(review, { action: 'request_documents', needed: ['income_proof'] }))
       .toEqual({ action: 'request_documents', level: 2, version: 5, needed: ['income_proof'] })
+  })
+
+  it('asks an override reason for a counter-offer still above the product offer, not for one down to it', () => {
+    const review = { level: 1, version: 3, offer: '15000.00', override_needed: ['approve'] as 'approve'[] }
+    expect(needsOverride(review, 'counter_offer', '16000.00')).toBe(true)
+    expect(needsOverride(review, 'counter_offer', '15000.01')).toBe(true)
+    expect(needsOverride(review, 'counter_offer', '15000')).toBe(false)
+    expect(needsOverride(review, 'counter_offer', '9000.50')).toBe(false)
+    expect(needsOverride(review, 'counter_offer', '')).toBe(true) // the amount asked, on a shorter term
+    expect(needsOverride({ ...review, offer: null }, 'counter_offer', '')).toBe(false)
+    expect(actionBody(review, { action: 'counter_offer', amount: '16000.00', override_reason: 'collateral_offered' }))
+      .toEqual({ action: 'counter_offer', level: 1, version: 3, amount: '16000.00', override_reason: 'collateral_offered' })
+    expect(actionBody(review, { action: 'counter_offer', amount: '15000.00', override_reason: 'collateral_offered' }))
+      .toEqual({ action: 'counter_offer', level: 1, version: 3, amount: '15000.00' })
   })
 
   it('tells the time left before the SLA, and past it', () => {

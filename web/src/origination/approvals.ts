@@ -2,6 +2,7 @@
 // review, when an override reason is needed, the SLA shown in the queue, and what the borrower reads
 // of a review in progress ("level L of N", never who).
 import type { components } from '@/api/client'
+import { fen } from '@/platform/money'
 
 export type Review = components['schemas']['ReviewRead']
 export type ReviewStep = components['schemas']['ReviewStepRead']
@@ -37,14 +38,22 @@ export function actionsFor(review: Pick<Review, 'status' | 'human_review'>): Rev
   return []
 }
 
-/** Whether `action` goes against the model here (the API then requires `override_reason`). */
-export function needsOverride(review: Pick<Review, 'override_needed'>, action: ReviewAction): boolean {
-  return review.override_needed.includes(action)
+/** Whether `action` goes against the model here (the API then requires `override_reason`): a counter-offer
+ * also does when its amount (`amount`, blank: the amount asked) is still above the product's offer. */
+export function needsOverride(
+  review: Pick<Review, 'override_needed' | 'offer'>, action: ReviewAction, amount?: string | null,
+): boolean {
+  if (review.override_needed.includes(action)) return true
+  if (action !== 'counter_offer' || !review.offer) return false
+  const countered = amount?.trim() ? fen(amount) : null
+  const offer = fen(review.offer)
+  if (offer === null) return false
+  return countered === null ? !amount?.trim() : countered > offer
 }
 
 /** The body of an act: only the fields that act uses, with the level and version the reviewer saw. */
 export function actionBody(
-  review: Pick<Review, 'level' | 'version' | 'override_needed'>,
+  review: Pick<Review, 'level' | 'version' | 'override_needed' | 'offer'>,
   form: {
     action: ReviewAction
     reason_code?: string
@@ -63,7 +72,7 @@ export function actionBody(
     if (form.amount?.trim()) body.amount = form.amount.trim()
     if (form.term) body.term = form.term
   }
-  if (needsOverride(review, form.action) && form.override_reason) body.override_reason = form.override_reason
+  if (needsOverride(review, form.action, form.amount) && form.override_reason) body.override_reason = form.override_reason
   return body as components['schemas']['ReviewActionRequest']
 }
 

@@ -3,6 +3,9 @@
 // user action keeps across its retries. Money stays a decimal string; sums go through integer fen.
 import type { components } from '@/api/client'
 import { uuid4 } from '@/platform/uuid'
+import { fen, money } from '@/platform/money'
+
+export { fen, money } from '@/platform/money'
 
 export type LoanSummary = components['schemas']['LoanSummary']
 export type LoanRead = components['schemas']['LoanRead']
@@ -23,22 +26,6 @@ export const MODES: PrepaymentMode[] = ['shorten_term', 'reduce_installment']
 export const COMPONENTS = ['principal', 'interest', 'fee', 'penalty'] as const
 
 type Tag = 'success' | 'danger' | 'warning' | 'info' | 'primary'
-
-const MONEY = /^(-)?(\d+)(?:\.(\d{1,2}))?$/
-
-/** A decimal money string as integer fen (null when it is not one). */
-export function fen(value: string | null | undefined): number | null {
-  const m = MONEY.exec(String(value ?? '').trim())
-  if (!m) return null
-  const n = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'))
-  return m[1] ? -n : n
-}
-
-/** Fen as the API's decimal string ("1234.50"). */
-export function money(fenValue: number): string {
-  const abs = Math.abs(fenValue)
-  return `${fenValue < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`
-}
 
 /** An amount typed by staff is a positive decimal with at most two places. */
 export function isAmount(text: string): boolean {

@@ -12,8 +12,8 @@ Rules: nobody reviews an application they applied for or took in (`review_own_ap
 acts at two levels of one chain (`review_twice_in_chain`); the reviewer sends the level (and the
 version) they saw, and the row is locked while it is checked, so of two racing on one step one wins
 and the other is told (`review_stale`, 409). Acting against the model needs an override reason:
-approving (or counter-offering) grade D or E or an automatic decline, approving above the product's offer
-(the grade's limit or what the income allows), declining grade A or B.
+approving (or counter-offering) grade D or E or an automatic decline, approving or counter-offering an
+amount above the product's offer (the grade's limit or what the income allows), declining grade A or B.
 
 A borrower declined automatically may ask once for a person to review it (PIPL Art. 24): the
 application goes to `human_review` at level 1 of a new chain, flagged; the reviewer upholds the
@@ -154,6 +154,13 @@ def override_needed(session: Session, application: Application) -> list[str]:
     return out
 
 
+def counter_above_offer(session: Session, application: Application, amount: Money) -> bool:
+    """A counter-offer of `amount` still above the product's offer goes against the model as approving
+    the ask would: lower than the ask is not enough, it must come down to the offer to need no reason."""
+    offer = product_offer(session, application)
+    return offer is not None and amount > offer
+
+
 def score_factors(application: Application) -> list[str]:
     """What an automatically declined borrower is told of the score: its main reasons (catalogue keys)."""
     if application.decision != "decline" or application.status not in ("declined", "human_review"):
@@ -238,6 +245,7 @@ class ChainView:
     due_at: datetime | None
     breached: bool
     override_needed: list[str]
+    offer: Money | None  # the product's offer below the ask: a counter-offer above it needs an override reason
     refusal: str | None
     names: dict[int, str]  # the reviewers' display names by user id
 
@@ -259,7 +267,8 @@ def review_of(*, session: Session, clock: Clock, sla: ReviewSettings, principal:
     steps = repo.reviews_of(session, application.id)
     accounts = identity.accounts.accounts_by_ids(session=session, user_ids=sorted({r.user_id for r in steps}))
     return ChainView(application, steps, due, due is not None and clock.now() > due,
-                     override_needed(session, application), _refusal(session, principal, application),
+                     override_needed(session, application), product_offer(session, application),
+                     _refusal(session, principal, application),
                      {uid: a.display_name for uid, a in accounts.items()})
 
 
@@ -362,16 +371,17 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
         raise _problem("reason_code", "reason_required", "Choose the reason of the decline", "请选择拒绝原因")
     if action == "request_documents" and not needed:
         raise _problem("needed", "needed_required", "Name the documents needed", "请选择需补充的材料")
-    against = action in override_needed(session, application)
-    if against and override_reason is None:
-        raise _problem("override_reason", "override_reason_required",
-                       "This goes against the model's assessment: give the override reason",
-                       "该操作与模型结论不一致，请选择推翻理由")
     before, now = application.status, kit.clock.now()
     states.step(before, action)  # refuses request_documents and counter_offer on a human review
     counter: tuple[Money, int] | None = None
     if action == "counter_offer":
         counter = _check_counter(session, kit, principal, application, amount, term)
+    against = action in override_needed(session, application) or (
+        counter is not None and counter_above_offer(session, application, counter[0]))
+    if against and override_reason is None:
+        raise _problem("override_reason", "override_reason_required",
+                       "This goes against the model's assessment: give the override reason",
+                       "该操作与模型结论不一致，请选择推翻理由")
     review = ApplicationReview(
         application_id=application.id, chain=application.review_chain, level=acting_level, user_id=principal.user_id,
         action=action, reason_code=reason_code if action == "decline" else None,
