@@ -151,7 +151,7 @@ async function measure(context, page, url, throttled) {
   cdp.on('Network.requestWillBeSent', (e) => {
     chartAsked ||= CHART.test(new URL(e.request.url).pathname)
     const chart = chartAsked && /\/assets\/[^/]+\.js$/.test(new URL(e.request.url).pathname)
-    requests.set(e.requestId, { url: e.request.url, bytes: 0, network: true, done: false, chart })
+    requests.set(e.requestId, { url: e.request.url, bytes: 0, network: true, done: false, chart, start: e.timestamp, end: null })
     lastActivity = Date.now()
   })
   cdp.on('Network.responseReceived', (e) => {
@@ -160,7 +160,7 @@ async function measure(context, page, url, throttled) {
   })
   cdp.on('Network.loadingFinished', (e) => {
     const r = requests.get(e.requestId)
-    if (r) Object.assign(r, { bytes: e.encodedDataLength, done: true })
+    if (r) Object.assign(r, { bytes: e.encodedDataLength, done: true, end: e.timestamp })
     lastActivity = Date.now()
   })
   cdp.on('Network.loadingFailed', (e) => {
@@ -201,7 +201,11 @@ async function measure(context, page, url, throttled) {
   // --log: what the page fetched, for finding what a page's first load carries.
   if (logRequests) {
     console.log(`  ${url} (${throttled ? 'slow' : 'fast'})`)
-    for (const r of network) console.log(`    ${(r.bytes / 1024).toFixed(1).padStart(7)} KB  ${new URL(r.url).pathname}`)
+    // With when each was asked for and done, in ms from the first request (the page's own document).
+    const t0 = Math.min(...network.map((r) => r.start))
+    const at = (t) => (t === null ? '-' : String(Math.round((t - t0) * 1000))).padStart(5)
+    for (const r of network) console.log(`    ${(r.bytes / 1024).toFixed(1).padStart(7)} KB  ${at(r.start)}–${at(r.end)} ms  ${new URL(r.url).pathname}`)
+    console.log(`    FCP ${Math.round(paints.fcp ?? -1)} ms, page ${Math.round(paints.content ?? -1)} ms`)
   }
   const kb = network.reduce((s, r) => s + r.bytes, 0) / 1024
   const chartKb = network.filter((r) => r.chart).reduce((s, r) => s + r.bytes, 0) / 1024
