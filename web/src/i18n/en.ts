@@ -914,7 +914,7 @@ export default {
       cancelled: 'Group application cancelled',
       submitted: 'Group application submitted',
     },
-    guarantor: { added: 'Guarantor added', released: 'Guarantor released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
+    guarantor: { added: 'Guarantor added', added_to_loan: 'Guarantor added to a running loan', released: 'Guarantor released', released_from_loan: 'Guarantor of a running loan released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
     contract: { created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided' },
     contract_template: { drafted: 'Contract template drafted', updated: 'Contract template draft edited', published: 'Contract template published' },
     loan: {

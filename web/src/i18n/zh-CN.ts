@@ -906,7 +906,7 @@ export default {
       cancelled: '取消联保申请',
       submitted: '联保申请提交审查',
     },
-    guarantor: { added: '添加担保人', released: '解除担保人', sensitive_viewed: '查看担保人敏感信息' },
+    guarantor: { added: '添加担保人', added_to_loan: '为在贷贷款添加担保人', released: '解除担保人', released_from_loan: '解除在贷贷款的担保人', sensitive_viewed: '查看担保人敏感信息' },
     contract: { created: '生成借款合同', signed: '签署借款合同', downloaded: '下载借款合同', voided: '作废借款合同' },
     contract_template: { drafted: '新建合同模板草稿', updated: '修改合同模板草稿', published: '发布合同模板' },
     loan: {
