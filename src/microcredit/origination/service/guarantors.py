@@ -225,16 +225,17 @@ def search(*, session: Session, kit: identity.IdentityKit, principal: Principal,
         return []
     compact = term.replace(" ", "").upper()
     identifier = parties.borrowers.identifier_in(term)
-    kwargs: dict[str, str] = {}
+    id_index = phone_index = id_tail = name = None
     if identifier is not None and identifier[0] == "id_number":
-        kwargs["id_index"] = kit.keys.blind_index(identifier[1], domain="id_number")
+        id_index = kit.keys.blind_index(identifier[1], domain="id_number")
     elif identifier is not None:
-        kwargs["phone_index"] = identity.accounts.phone_index(kit, identifier[1])
+        phone_index = identity.accounts.phone_index(kit, identifier[1])
     elif len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
-        kwargs["id_tail"] = compact
+        id_tail = compact
     else:
-        kwargs["name"] = term
-    return repo.guarantees_matching(session, institution_id=f.institution_id, branch_id=f.branch_id, **kwargs)
+        name = term
+    return repo.guarantees_matching(session, institution_id=f.institution_id, branch_id=f.branch_id,
+                                    id_index=id_index, phone_index=phone_index, id_tail=id_tail, name=name)
 
 
 def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
