@@ -775,6 +775,7 @@ export default {
       call_early: 'The loan was called early on {date}: {amount} is now due at once.',
       review_portfolio: 'Review recorded.',
     },
+    addGuarantor: 'Record the guarantor the borrower found on the loan',
     group: { branch: 'Branch {key}', product: 'Product {key}' },
     threshold: {
       score_drop_points: 'Score drop (points)', score_drop_days: 'Score comparison window (days)', first_missed_dpd: 'First missed payment (days past due)',

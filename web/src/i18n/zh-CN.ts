@@ -769,6 +769,7 @@ export default {
       call_early: '贷款已于 {date} 宣布提前到期，现应一次性偿还 {amount}。',
       review_portfolio: '已记录复核。',
     },
+    addGuarantor: '在该贷款上登记借款人找到的担保人',
     group: { branch: '网点 {key}', product: '产品 {key}' },
     threshold: {
       score_drop_points: '评分下降阈值（分）', score_drop_days: '评分比较窗口（天）', first_missed_dpd: '首次逾期天数',
