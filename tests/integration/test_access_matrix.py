@@ -179,6 +179,11 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
         "name": "矩阵担保", "id_number": next_id_number(), "phone": next_phone(), "relation": "friend",
         "kind": "general", "consent_signed": True},
     ("POST", "/applications/{application_id}/guarantors/{guarantor_id}/release"): lambda w: {"reason": "矩阵解除"},
+    ("POST", "/loans/{loan_id}/guarantors"): lambda w: {
+        "name": "矩阵担保", "id_number": next_id_number(), "phone": next_phone(), "relation": "friend",
+        "kind": "general", "consent_signed": True},
+    ("POST", "/loans/{loan_id}/guarantors/{guarantor_id}/release"): lambda w: {"reason": "矩阵解除"},
+    ("POST", "/guarantors/search"): lambda w: {"q": "矩阵担保人"},
     ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
     ("POST", "/risk/models/{model_code}/versions/{version_number}/promotions"):
         lambda w: {"target": "challenger", "reason": "矩阵提议"},

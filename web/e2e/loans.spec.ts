@@ -11,9 +11,10 @@
 // and listed as succeeded.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { DEMO_PASSWORD, borrowerLogin, cleanIdNumber, currentConsents, drawn, expectAccessible, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
+import { DEMO_PASSWORD, borrowerLogin, cleanIdNumber, currentConsents, drawn, expectAccessible, idNumber, lateLoan, randomName, randomPhone, screenshot, signContract, smsCode, staffLogin } from './helpers'
 
 const FINANCE = { phone: '13900000009' } // 冯琳, 财务
+const REVIEWER_L2 = { phone: '13900000006' } // 吴芳, 复审员
 
 
 /** Register a borrower with a clean bureau file, through the API. */
@@ -255,4 +256,54 @@ test('finance calls a signed, approved loan off before payout; the borrower sees
   await expect(page.getByText('放款前取消')).toBeVisible()
   await page.goto('/notifications')
   await expect(page.getByText(/已在放款前取消，合同已作废/)).toBeVisible()
+})
+
+// A guarantor added to a running loan (what early warning's "ask for a guarantor" asks the borrower to
+// find): the level-2 reviewer 吴芳 (复审员, institution-wide, who may add guarantors as on applications)
+// opens a loan that is running (helpers.lateLoan), adds the guarantor in its guarantors section with the
+// signed consent confirmed, sees them listed masked; then finds them from the menu's guarantor search by
+// their phone, with the loan they guarantee, one click from the loan.
+test('a reviewer adds a guarantor to a running loan and finds them through the guarantor search', async ({ page, api }) => {
+  test.setTimeout(180_000) // a loan made through the API, a sign-in, two axe scans
+  const loan = await lateLoan(api, page, 'guarantor')
+  const g = { name: randomName(), idNumber: idNumber(), phone: randomPhone() }
+  const maskedPhone = `${g.phone.slice(0, 3)}****${g.phone.slice(-4)}`
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, REVIEWER_L2.phone, DEMO_PASSWORD)
+  await page.goto(`/staff/loans/${loan.id}`)
+  const panel = page.getByTestId('guarantors')
+  await expect(panel).toContainText('尚未添加担保人。')
+  await panel.getByTestId('add-guarantor').click()
+  await panel.getByTestId('guarantor-name').fill(g.name)
+  await panel.getByTestId('guarantor-id-number').fill(g.idNumber)
+  await panel.getByTestId('guarantor-phone').fill(g.phone)
+  await panel.getByTestId('guarantor-amount').fill('5000')
+  // Without the signed consent confirmed, nothing is sent.
+  await panel.getByTestId('guarantor-submit').click()
+  await expect(panel).toContainText('请确认担保人已签署同意书')
+  await panel.getByTestId('guarantor-consent').click()
+  await panel.getByTestId('guarantor-submit').click()
+  const rows = panel.getByTestId('guarantor-rows')
+  await expect(rows).toContainText(g.name)
+  await expect(rows).toContainText(maskedPhone)
+  await expect(rows).toContainText('有效')
+  await expect(rows).not.toContainText(g.phone)
+  await expectAccessible(page, '/staff/loans/:id (guarantors)')
+
+  // The guarantor search, from the menu under borrowers: by the full phone (in the body, never the URL).
+  await page.getByTestId('menu-guarantors').click()
+  await expect(page.getByRole('heading', { name: '担保人查询', level: 1 })).toBeVisible()
+  await page.getByTestId('guarantor-search').fill(g.phone)
+  await page.getByTestId('guarantor-search-submit').click()
+  const person = page.getByTestId('guarantor-person')
+  await expect(person).toHaveCount(1)
+  await expect(person).toContainText(g.name)
+  await expect(person).toContainText(maskedPhone)
+  await expect(person.getByTestId('guarantor-active-loans')).toHaveText('在贷担保 1 笔')
+  await expect(person.getByTestId('guarantee-rows')).toContainText(loan.number)
+  expect(page.url()).not.toContain(g.phone)
+  await expectAccessible(page, '/staff/guarantors')
+  await screenshot(page, 'guarantor-search')
+  await person.getByRole('link', { name: loan.number }).click()
+  await expect(page).toHaveURL(new RegExp(`/staff/loans/${loan.id}$`))
 })

@@ -6,7 +6,8 @@ it too), a loan opened and paid out by finance through the payment provider (the
 then what its borrower does on the days the story names — pay on the phone (the provider's cashier
 page and its signed callback), pay cash at the branch (the teller's request above the threshold
 confirmed by the branch manager), prepay, fall behind — and what staff do: a deferral, a write-off
-proposed by the collector and approved by the branch manager, a recovery.
+proposed by the collector and approved by the branch manager, a recovery, a guarantor added to a running
+loan that fell behind (what early warning's "ask for a guarantor" asks for; `servicing.service.guarantors`).
 
 The business date starts `DAYS` before the demo's and steps forward to each day something happens
 (a disbursement, a due date, a payment, a month end); `_close_day` brings every open loan to the
@@ -52,7 +53,8 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.storage import Storage
-from microcredit.servicing.service import changes, loans, payments
+from microcredit.platform.validators import id_check_character
+from microcredit.servicing.service import changes, guarantors, loans, payments
 from microcredit.servicing.service import settings as servicing_settings
 
 DAYS = 150  # the portfolio's first business day, before the demo's
@@ -113,9 +115,11 @@ def stories() -> list[Story]:
         # request, confirmed by the branch manager.
         Story("paid_off", "13900001001", _plan("FARM-BIZ", "6600.00", 3, "business", "小吃店旺季备货"), 0,
               [_pay(n, channel="cash") for n in range(1, 4)]),
-        # 陈静: paid the first two installments, then stopped (more than 30 days past due).
+        # 陈静: paid the first two installments, then stopped (more than 30 days past due); ten days after
+        # the third fell due, asked for a guarantor, her brother guarantees the running loan (added by the
+        # level-2 reviewer 吴芳, his signed consent confirmed).
         Story("late_30", "13900001005", _plan("CONSUMER", "5000.00", 6, "consumption", "家具"), 0,
-              [_pay(1), _pay(2)]),
+              [_pay(1), _pay(2), (3, 10, "guarantor", {})]),
         # 吴桂兰: half of the first installment three weeks late, then nothing (more than 90 days past due).
         Story("late_90", "13900001009", _plan("FARM-BIZ", "6000.00", 6, "agriculture", "鱼苗饲料"), 0,
               [_pay(1, 21, part="half")]),
@@ -356,6 +360,13 @@ def _pay_installment(walk: Walk, story: Story, n: int, how: dict[str, Any]) -> N
     _online(walk, story, owed)
 
 
+_BROTHER = "11010519880315021"  # the first 17 characters of his ID number
+# 陈静's brother, who guarantees her running loan once it fell behind (joint liability, up to 3,000).
+LOAN_GUARANTOR = origination.guarantors.NewGuarantor(
+    name="陈伟", id_number=_BROTHER + id_check_character(_BROTHER), phone="13900001032", relation="sibling",
+    kind="joint_liability", amount=Money.parse("3000.00", "CNY"))
+
+
 def _act(walk: Walk, story: Story, n: int, what: str, how: dict[str, Any]) -> None:
     session, kit, cast = walk.session, walk.kit, walk.cast
     if what == "pay":
@@ -374,6 +385,9 @@ def _act(walk: Walk, story: Story, n: int, what: str, how: dict[str, Any]) -> No
                                         reason_code=how["reason_code"], note=how["note"])
         changes.approve(session=session, clock=kit.clock, principal=cast.manager, change_id=change.id, note="同意",
                         notify=walk.live)
+    elif what == "guarantor":
+        guarantors.add(session=session, kit=kit, principal=cast.approvers[1], loan_id=story.loan_id,
+                       data=LOAN_GUARANTOR, consent_signed=True)
     elif what == "recover":
         loans.recover(session=session, clock=kit.clock, actor=cast.finance.actor, institution_id=cast.institution_id,
                       loan_id=story.loan_id, amount=Money.parse(how["amount"], "CNY"), channel="cash",

@@ -283,7 +283,7 @@ def withdraw_application(application_id: Id, body: WithdrawRequest, session: DB,
 
 # --- guarantors ------------------------------------------------------------------------------------
 
-GUARANTOR_EDITORS = require_any("loan.apply", *service.approvals.LEVEL_PERMISSIONS.values())
+GUARANTOR_EDITORS = require_any(*service.guarantors.EDITOR_PERMISSIONS)
 GUARANTOR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "The application was decided (`application_wrong_state`), the person is already its "
                          "guarantor (`guarantor_duplicate`) or was released (`guarantor_released`)"}}

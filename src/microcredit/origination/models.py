@@ -272,7 +272,8 @@ class Guarantor(Base):
 
     __tablename__ = "guarantors"
     __table_args__ = (Index("ix_guarantors_application", "application_id", "status"),
-                      Index("ix_guarantors_phone", "institution_id", "phone_index"))
+                      Index("ix_guarantors_phone", "institution_id", "phone_index"),
+                      Index("ix_guarantors_id_number", "institution_id", "id_number_index"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))

@@ -58,6 +58,28 @@ def guarantor(session: Session, guarantor_id: int) -> Guarantor | None:
     return session.get(Guarantor, guarantor_id)
 
 
+def guarantees_matching(session: Session, *, institution_id: int | None, branch_id: int | bool | None,
+                        id_index: str | None = None, phone_index: str | None = None, id_tail: str | None = None,
+                        name: str | None = None, limit: int = 200) -> list[tuple[Guarantor, Application]]:
+    """Guarantors (with their application) matching one term, within a scope (`branch_id` False: any
+    branch; None: only applications without one), newest first, at most `limit`."""
+    stmt = select(Guarantor, Application).join(Application, Application.id == Guarantor.application_id)
+    if institution_id is not None:
+        stmt = stmt.where(Guarantor.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(Application.branch_id == branch_id) if branch_id is not None else stmt.where(
+            Application.branch_id.is_(None))
+    if id_index is not None:
+        stmt = stmt.where(Guarantor.id_number_index == id_index)
+    if phone_index is not None:
+        stmt = stmt.where(Guarantor.phone_index == phone_index)
+    if id_tail:
+        stmt = stmt.where(Guarantor.id_number_masked.like(f"%{id_tail}"))
+    if name:
+        stmt = stmt.where(Guarantor.name.like(f"%{name}%"))
+    return [(g, a) for g, a in session.execute(stmt.order_by(Guarantor.id.desc()).limit(limit))]
+
+
 def events_of(session: Session, application_id: int) -> list[ApplicationEvent]:
     """An application's timeline, oldest first."""
     return list(session.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == application_id)

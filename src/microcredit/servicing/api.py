@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from microcredit.api.deps import DB, IdempotencyGuard, Kit, Payments, idempotent, public, require
+from microcredit.api.deps import DB, IdempotencyGuard, Kit, Payments, idempotent, public, require, require_any
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
 from microcredit.integrations.payments import SIGNATURE_HEADER
 from microcredit.origination import service as origination
-from microcredit.origination.schemas import GuarantorPartyRead
+from microcredit.origination.schemas import GuarantorCreate, GuarantorPartyRead, GuarantorRelease
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
@@ -40,6 +40,9 @@ from microcredit.servicing.schemas import (
     EntryRef,
     GroupMemberLine,
     GroupStatementRead,
+    GuaranteeRead,
+    GuarantorFoundRead,
+    GuarantorSearch,
     LoanChangeCreate,
     LoanChangeRead,
     LoanEventRead,
@@ -59,7 +62,7 @@ from microcredit.servicing.schemas import (
     ServicingSettingsUpdate,
     StatementUpload,
 )
-from microcredit.servicing.service import changes, groups, loans, payments, receipts, settings
+from microcredit.servicing.service import changes, groups, guarantors, loans, payments, receipts, settings
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -174,13 +177,60 @@ def get_loan(loan_id: Id, session: DB, principal: Principal = require("loan.read
 
 
 @router.get("/loans/{loan_id}/guarantors", response_model=list[GuarantorPartyRead], operation_id="list_loan_guarantors",
-            summary="The guarantors of a loan (of the application it was opened from)")
+            summary="The guarantors of a loan (of the application it was opened from, and added since)")
 def list_loan_guarantors(loan_id: Id, session: DB, principal: Principal = require("loan.read")
                          ) -> list[GuarantorPartyRead]:
     """Active and released, in the order added; ID number and phone masked."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return [GuarantorPartyRead.model_validate(g, from_attributes=True)
-            for g in origination.guarantors.of_application(session, loan.application_id)]
+    return [GuarantorPartyRead.model_validate(g, from_attributes=True) for g in guarantors.of_loan(session, loan)]
+
+
+GUARANTOR_EDITORS = require_any(*origination.guarantors.EDITOR_PERMISSIONS)
+GUARANTOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The loan is not active (`loan_wrong_state`), the person is already its active "
+                         "guarantor (`guarantor_duplicate`) or was released (`guarantor_released`)"},
+    422: {"description": "A bad ID number or phone (naming `id_number` / `phone`), an underage guarantor, the "
+                         "borrower themself, or no signed consent (`consent_signed`)"}}
+
+
+@router.post("/loans/{loan_id}/guarantors", response_model=GuarantorPartyRead, status_code=201,
+             operation_id="add_loan_guarantor", summary="Add a guarantor to an active loan",
+             responses=GUARANTOR_RESPONSES)
+def add_loan_guarantor(loan_id: Id, body: GuarantorCreate, session: DB, kit: Kit,
+                       principal: Principal = GUARANTOR_EDITORS) -> GuarantorPartyRead:
+    """As on an application before its decision (`add_application_guarantor`): the ID number validated as a
+    borrower's, the phone as a mainland mobile, both stored encrypted; `consent_signed` must be true. The
+    loan must be active; the audit record (`guarantor.added_to_loan`) names it."""
+    data = origination.guarantors.NewGuarantor(name=body.name, id_number=body.id_number, phone=body.phone,
+                                               relation=body.relation, kind=body.kind, amount=body.amount)
+    return GuarantorPartyRead.model_validate(guarantors.add(
+        session=session, kit=kit, principal=principal, loan_id=loan_id, data=data,
+        consent_signed=body.consent_signed), from_attributes=True)
+
+
+@router.post("/loans/{loan_id}/guarantors/{guarantor_id}/release", response_model=GuarantorPartyRead,
+             operation_id="release_loan_guarantor", summary="Release a guarantor of an active loan",
+             responses=GUARANTOR_RESPONSES)
+def release_loan_guarantor(loan_id: Id, guarantor_id: Id, body: GuarantorRelease, session: DB, kit: Kit,
+                           principal: Principal = GUARANTOR_EDITORS) -> GuarantorPartyRead:
+    """Final; the guarantor stays on the list as released (audited with the reason and the loan)."""
+    return GuarantorPartyRead.model_validate(guarantors.release(
+        session=session, kit=kit, principal=principal, loan_id=loan_id, guarantor_id=guarantor_id,
+        reason=body.reason), from_attributes=True)
+
+
+@router.post("/guarantors/search", response_model=list[GuarantorFoundRead], operation_id="search_guarantors",
+             summary="Find guarantors and what each guarantees (terms in the body)")
+def search_guarantors(body: GuarantorSearch, session: DB, kit: Kit,
+                      principal: Principal = require("borrower.read")) -> list[GuarantorFoundRead]:
+    """By full ID number or phone (exact, through the blind indexes borrowers are found by), the last digits
+    of the ID number, or part of the name; in the caller's scope, grouped by person, masked, each with the
+    applications and loans they guarantee (at most 200 guarantees)."""
+    return [GuarantorFoundRead(name=p.name, id_number_masked=p.id_number_masked, phone_masked=p.phone_masked,
+                               active_loans=p.active_loans,
+                               guarantees=[GuaranteeRead.model_validate(g, from_attributes=True)
+                                           for g in p.guarantees])
+            for p in guarantors.search(session=session, kit=kit, principal=principal, q=body.q)]
 
 
 @router.post("/loans/{loan_id}/disbursements", response_model=RecordedRead, operation_id="disburse_loan",

@@ -39,6 +39,8 @@ ACTION_WORDS = {
     "write_off": ("核销", "written off"),
     "refund": ("退还溢缴款", "refunded"),
     "cancellation": ("在放款前取消", "cancelled before payout"),
+    "add_guarantor": ("添加担保人", "given a guarantor"),
+    "release_guarantor": ("解除担保人", "have a guarantor released"),
 }
 
 

@@ -431,3 +431,42 @@ class GroupStatementRead(OutputSchema):
     outstanding_principal: MoneyStr
     overdue: MoneyStr
     members_in_arrears: int
+
+
+class GuarantorSearch(InputSchema):
+    """Find guarantors: a full ID number or phone (exact, through its blind index), the last digits of the
+    ID number, or part of a name (the term travels in the body, never in a URL)."""
+
+    q: str = Field(min_length=2, max_length=50)
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra={"examples": [{"q": "13900002222"}, {"q": "王五"}]})
+
+
+class GuaranteeRead(OutputSchema):
+    """One application (and its loan, once opened) the person guarantees."""
+
+    guarantor_id: int
+    status: str = Field(examples=["active"], description="The guarantee's: active or released")
+    relation: str = Field(examples=["spouse"])
+    kind: str = Field(examples=["joint_liability"])
+    amount: MoneyStr | None = None
+    created_at: datetime
+    application_id: int
+    application_number: str | None = Field(default=None, examples=["MC-20261202-000123"])
+    application_status: str = Field(examples=["approved"])
+    borrower_id: int
+    borrower_name: str | None = None
+    loan_id: int | None = None
+    loan_number: str | None = None
+    loan_status: str | None = Field(default=None, examples=["active"])
+
+
+class GuarantorFoundRead(OutputSchema):
+    """A person found as a guarantor (ID number and phone masked) and everything they guarantee in scope."""
+
+    name: str
+    id_number_masked: str = Field(examples=["110105********002X"])
+    phone_masked: str = Field(examples=["139****2222"])
+    active_loans: int = Field(description="Running loans the person answers for now")
+    guarantees: list[GuaranteeRead]

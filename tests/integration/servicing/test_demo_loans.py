@@ -20,7 +20,7 @@ from microcredit.notifications.models import InboxMessage
 from microcredit.parties import service as parties
 from microcredit.platform.storage import LocalStorage
 from microcredit.servicing.service import loans
-from tests.integration.helpers import shared_client, signed_in
+from tests.integration.helpers import audit_records, shared_client, signed_in
 
 LOANS = "/api/v1/loans"
 
@@ -89,6 +89,12 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     owed = loans.penalties_owed(session=session, loan=loans.get(session=session, institution_id=inst.id,
                                                                  loan_id=chen["id"]), as_of=inst.business_date)
     assert chen["dpd"] > 13
+    # Asked for a guarantor once it fell behind: her brother was added to the running loan by the reviewer.
+    on_loan = client.get(f"{LOANS}/{chen['id']}/guarantors", headers=finance).json()
+    assert [(g["name"], g["relation"], g["amount"], g["status"], g["phone_masked"]) for g in on_loan] == [
+        ("陈伟", "sibling", "3000.00", "active", "139****1032")]
+    assert [r.after["loan_id"] for r in audit_records(session, "guarantor.added_to_loan", on_loan[0]["id"])] == [
+        chen["id"]]
     assert Money.parse("10.00", "CNY") in [o.late_fee for o in owed], owed
     assert all(o.charged == o.accrued for o in owed)  # the close of business charged all of it
     late = max(full.values(), key=lambda loan: loan["dpd"])

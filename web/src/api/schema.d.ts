@@ -2085,6 +2085,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/guarantors/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find guarantors and what each guarantees (terms in the body)
+         * @description By full ID number or phone (exact, through the blind indexes borrowers are found by), the last digits
+         *     of the ID number, or part of the name; in the caller's scope, grouped by person, masked, each with the
+         *     applications and loans they guarantee (at most 200 guarantees).
+         *
+         *     Requires permission `borrower.read`.
+         */
+        post: operations["search_guarantors"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions": {
         parameters: {
             query?: never;
@@ -2704,14 +2728,44 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The guarantors of a loan (of the application it was opened from)
+         * The guarantors of a loan (of the application it was opened from, and added since)
          * @description Active and released, in the order added; ID number and phone masked.
          *
          *     Requires permission `loan.read`.
          */
         get: operations["list_loan_guarantors"];
         put?: never;
-        post?: never;
+        /**
+         * Add a guarantor to an active loan
+         * @description As on an application before its decision (`add_application_guarantor`): the ID number validated as a
+         *     borrower's, the phone as a mainland mobile, both stored encrypted; `consent_signed` must be true. The
+         *     loan must be active; the audit record (`guarantor.added_to_loan`) names it.
+         *
+         *     Requires permission `loan.apply` or `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        post: operations["add_loan_guarantor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/{loan_id}/guarantors/{guarantor_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a guarantor of an active loan
+         * @description Final; the guarantor stays on the list as released (audited with the reason and the loan).
+         *
+         *     Requires permission `loan.apply` or `loan.approve.level1` or `loan.approve.level2` or `loan.approve.level3`.
+         */
+        post: operations["release_loan_guarantor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9186,6 +9240,62 @@ export interface components {
             status: "forming" | "active" | "dissolved";
         };
         /**
+         * GuaranteeRead
+         * @description One application (and its loan, once opened) the person guarantees.
+         */
+        GuaranteeRead: {
+            /** Amount */
+            amount?: string | null;
+            /** Application Id */
+            application_id: number;
+            /**
+             * Application Number
+             * @example MC-20261202-000123
+             */
+            application_number?: string | null;
+            /**
+             * Application Status
+             * @example approved
+             */
+            application_status: string;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Borrower Name */
+            borrower_name?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Guarantor Id */
+            guarantor_id: number;
+            /**
+             * Kind
+             * @example joint_liability
+             */
+            kind: string;
+            /** Loan Id */
+            loan_id?: number | null;
+            /** Loan Number */
+            loan_number?: string | null;
+            /**
+             * Loan Status
+             * @example active
+             */
+            loan_status?: string | null;
+            /**
+             * Relation
+             * @example spouse
+             */
+            relation: string;
+            /**
+             * Status
+             * @description The guarantee's: active or released
+             * @example active
+             */
+            status: string;
+        };
+        /**
          * GuarantorCreate
          * @description A guarantor added to an application by the officer, who saw their ID card and their signed consent.
          * @example {
@@ -9237,6 +9347,31 @@ export interface components {
              * @enum {string}
              */
             relation: "spouse" | "parent" | "child" | "sibling" | "relative" | "friend" | "colleague" | "business_partner" | "other";
+        };
+        /**
+         * GuarantorFoundRead
+         * @description A person found as a guarantor (ID number and phone masked) and everything they guarantee in scope.
+         */
+        GuarantorFoundRead: {
+            /**
+             * Active Loans
+             * @description Running loans the person answers for now
+             */
+            active_loans: number;
+            /** Guarantees */
+            guarantees: components["schemas"]["GuaranteeRead"][];
+            /**
+             * Id Number Masked
+             * @example 110105********002X
+             */
+            id_number_masked: string;
+            /** Name */
+            name: string;
+            /**
+             * Phone Masked
+             * @example 139****2222
+             */
+            phone_masked: string;
         };
         /**
          * GuarantorPartyRead
@@ -9326,6 +9461,21 @@ export interface components {
         GuarantorRelease: {
             /** Reason */
             reason: string;
+        };
+        /**
+         * GuarantorSearch
+         * @description Find guarantors: a full ID number or phone (exact, through its blind index), the last digits of the
+         *     ID number, or part of a name (the term travels in the body, never in a URL).
+         * @example {
+         *       "q": "13900002222"
+         *     }
+         * @example {
+         *       "q": "王五"
+         *     }
+         */
+        GuarantorSearch: {
+            /** Q */
+            q: string;
         };
         /**
          * GuarantorSensitiveRead
@@ -24462,6 +24612,90 @@ export interface operations {
             };
         };
     };
+    search_guarantors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuarantorSearch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorFoundRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_institutions: {
         parameters: {
             query?: {
@@ -27217,6 +27451,170 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_loan_guarantor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuarantorCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan is not active (`loan_wrong_state`), the person is already its active guarantor (`guarantor_duplicate`) or was released (`guarantor_released`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A bad ID number or phone (naming `id_number` / `phone`), an underage guarantor, the borrower themself, or no signed consent (`consent_signed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    release_loan_guarantor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                guarantor_id: number;
+                /** @description An id (1 … 2^63−1) */
+                loan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuarantorRelease"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuarantorPartyRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan is not active (`loan_wrong_state`), the person is already its active guarantor (`guarantor_duplicate`) or was released (`guarantor_released`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A bad ID number or phone (naming `id_number` / `phone`), an underage guarantor, the borrower themself, or no signed consent (`consent_signed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited; see Retry-After */
             429: {

@@ -19,6 +19,7 @@ export default {
     demoBadge: 'Demo',
     staffHome: 'Overview',
     borrowers: 'Borrowers',
+    guarantors: 'Guarantors',
     walkIn: 'Walk-in registration',
     profileChanges: 'Profile changes',
     institutions: 'Institutions',
@@ -774,6 +775,7 @@ export default {
       call_early: 'The loan was called early on {date}: {amount} is now due at once.',
       review_portfolio: 'Review recorded.',
     },
+    addGuarantor: 'Record the guarantor the borrower found on the loan',
     group: { branch: 'Branch {key}', product: 'Product {key}' },
     threshold: {
       score_drop_points: 'Score drop (points)', score_drop_days: 'Score comparison window (days)', first_missed_dpd: 'First missed payment (days past due)',
@@ -914,7 +916,7 @@ export default {
       cancelled: 'Group application cancelled',
       submitted: 'Group application submitted',
     },
-    guarantor: { added: 'Guarantor added', released: 'Guarantor released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
+    guarantor: { added: 'Guarantor added', added_to_loan: 'Guarantor added to a running loan', released: 'Guarantor released', released_from_loan: 'Guarantor of a running loan released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
     contract: { created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided' },
     contract_template: { drafted: 'Contract template drafted', updated: 'Contract template draft edited', published: 'Contract template published' },
     loan: {
@@ -1331,6 +1333,17 @@ export default {
       guarantor_requested: 'For your loan {number} we need you to add a guarantor: please contact your loan officer.',
       unknown: 'You have a new notification.',
     },
+  },
+  guarantorSearch: {
+    label: 'Find a guarantor',
+    hint: 'Phone, ID number, last digits of the ID number, or name',
+    intro: 'A full phone or ID number is matched exactly (nothing is decrypted); otherwise by name. Only guarantees in your scope are shown, masked.',
+    none: 'No guarantor found.',
+    activeLoans: '{n} running loan(s) guaranteed',
+    loan: 'Loan / application',
+    borrower: 'Borrower',
+    loanStatus: 'Status',
+    since: 'Guarantor since',
   },
   guarantorParty: {
     title: 'Guarantors',

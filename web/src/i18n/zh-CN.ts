@@ -21,6 +21,7 @@ export default {
     demoBadge: '演示',
     staffHome: '概览',
     borrowers: '借款人',
+    guarantors: '担保人查询',
     walkIn: '线下登记借款人',
     profileChanges: '资料变更审核',
     institutions: '机构',
@@ -768,6 +769,7 @@ export default {
       call_early: '贷款已于 {date} 宣布提前到期，现应一次性偿还 {amount}。',
       review_portfolio: '已记录复核。',
     },
+    addGuarantor: '在该贷款上登记借款人找到的担保人',
     group: { branch: '网点 {key}', product: '产品 {key}' },
     threshold: {
       score_drop_points: '评分下降阈值（分）', score_drop_days: '评分比较窗口（天）', first_missed_dpd: '首次逾期天数',
@@ -906,7 +908,7 @@ export default {
       cancelled: '取消联保申请',
       submitted: '联保申请提交审查',
     },
-    guarantor: { added: '添加担保人', released: '解除担保人', sensitive_viewed: '查看担保人敏感信息' },
+    guarantor: { added: '添加担保人', added_to_loan: '为在贷贷款添加担保人', released: '解除担保人', released_from_loan: '解除在贷贷款的担保人', sensitive_viewed: '查看担保人敏感信息' },
     contract: { created: '生成借款合同', signed: '签署借款合同', downloaded: '下载借款合同', voided: '作废借款合同' },
     contract_template: { drafted: '新建合同模板草稿', updated: '修改合同模板草稿', published: '发布合同模板' },
     loan: {
@@ -1322,6 +1324,17 @@ export default {
       guarantor_requested: '关于您的贷款 {number}，我们需要您补充一名保证人，请联系客户经理。',
       unknown: '您有一条新消息。',
     },
+  },
+  guarantorSearch: {
+    label: '担保人查询',
+    hint: '手机号、身份证号、身份证号末几位或姓名',
+    intro: '按完整手机号或身份证号精确查找（不解密数据），或按姓名查找；只显示您权限范围内的担保，信息已脱敏。',
+    none: '没有找到担保人。',
+    activeLoans: '在贷担保 {n} 笔',
+    loan: '贷款 / 申请',
+    borrower: '借款人',
+    loanStatus: '状态',
+    since: '担保起始',
   },
   guarantorParty: {
     title: '担保人',

@@ -31,6 +31,7 @@ const APPROVERS = 'loan.approve.level1|loan.approve.level2|loan.approve.level3'
 export const staffPages: RouteRecordRaw[] = [
   { path: '', name: 'staff-home', component: () => import('@/identity/views/StaffHomeView.vue'), meta: { title: 'nav.staffHome' } },
   { path: 'borrowers', name: 'staff-borrowers', component: () => import('@/parties/views/BorrowerListView.vue'), meta: { permission: 'borrower.read', title: 'nav.borrowers' } },
+  { path: 'guarantors', name: 'staff-guarantors', component: () => import('@/parties/views/GuarantorSearchView.vue'), meta: { permission: 'borrower.read', title: 'nav.guarantors' } },
   { path: 'borrowers/new', name: 'staff-borrower-new', component: () => import('@/parties/views/WalkInRegistrationView.vue'), meta: { permission: 'borrower.register', title: 'nav.walkIn' } },
   { path: 'borrowers/:id(\\d+)', name: 'staff-borrower', component: () => import('@/parties/views/BorrowerDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'borrower.read', title: 'borrower.detailTitle' } },
   { path: 'profile-changes', name: 'staff-profile-changes', component: () => import('@/parties/views/ProfileChangesView.vue'), meta: { permission: 'borrower.review_change', title: 'nav.profileChanges' } },

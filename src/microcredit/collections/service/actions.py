@@ -9,7 +9,8 @@ Every contact (SMS, call, visit) passes the gates before it is logged (docs/coll
   it will connect is not known before it is made; a guarantor's number is counted by its blind index,
   across every case that called it;
 * **third parties** — collection is from the debtor; an active guarantor of the case's loan (an
-  obligated party, named by their id: `origination.service.guarantors`) as the rules allow; a group
+  obligated party, named by their id: `servicing.service.guarantors`, whether added before the decision or
+  while the loan runs) as the rules allow; a group
   member only when the rules allow it, the debtor was unreachable on the last call and a reason is
   given; no one else; and no one who refused is called again;
 * **SMS** — the text (from a template) is checked against the prohibited phrases;
@@ -50,10 +51,10 @@ from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.notifications import service as notifications
-from microcredit.origination import service as origination
 from microcredit.origination.service.guarantors import Guarantor
 from microcredit.parties import service as parties
 from microcredit.platform.storage import Storage
+from microcredit.servicing.service import guarantors as servicing_guarantors
 from microcredit.servicing.service import loans
 
 CONTACTS = ("sms", "call", "visit")
@@ -124,9 +125,9 @@ def _third_party(session: Session, case: CollectionCase, rules: settings.Rules, 
 
 
 def guarantors_of_case(session: Session, case: CollectionCase) -> list[Guarantor]:
-    """The active guarantors of the case's loan (of the application it was opened from)."""
+    """The active guarantors of the case's loan: those of its application and those added while it runs."""
     loan = loans.get(session=session, institution_id=case.institution_id, loan_id=case.loan_id)
-    return origination.guarantors.active_of_application(session, loan.application_id)
+    return servicing_guarantors.active_of_loan(session, loan)
 
 
 def guarantor_of(session: Session, case: CollectionCase, ref: str | None) -> Guarantor | None:

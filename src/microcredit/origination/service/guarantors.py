@@ -3,6 +3,9 @@
 A loan officer (or a reviewer) in the application's scope adds them before the decision and may release
 one before it too; after the decision they stay as the loan's guarantors, read on the loan and by
 collections (who may contact an active guarantor of the case's loan, `collections.service.actions`).
+While the loan runs, staff may add one to it (as early warning's `ask_guarantor` asks) or release one,
+through servicing (`servicing.service.guarantors`, which checks the loan): the same checks, encryption
+and consent; the row joins the application's list, which is the loan's (one loan per application).
 
 Their personal data is kept as a borrower's is (`parties.service.borrowers`): the ID number, validated
 the same way, and the phone are encrypted with the institution's field cipher, found by their blind
@@ -37,6 +40,7 @@ from microcredit.origination.errors import (
 )
 from microcredit.origination.models import Application, Guarantor
 from microcredit.origination.service import states
+from microcredit.origination.service.approvals import LEVEL_PERMISSIONS
 from microcredit.parties import service as parties
 from microcredit.platform.crypto import mask_id_number, mask_phone
 
@@ -44,17 +48,23 @@ ID_CONTEXT = "guarantors.id_number"
 PHONE_CONTEXT = "guarantors.phone"
 RELATIONS = ("spouse", "parent", "child", "sibling", "relative", "friend", "colleague", "business_partner", "other")
 MIN_AGE = 18
+# Who may add or release a guarantor, on an application or on its running loan: its officer or a reviewer.
+EDITOR_PERMISSIONS = ("loan.apply", *LEVEL_PERMISSIONS.values())
 
 __all__ = [
+    "EDITOR_PERMISSIONS",
     "Guarantor",
     "NewGuarantor",
     "active_of_application",
     "add",
+    "add_to_loan",
     "get_on_application",
     "list_for_staff",
     "of_application",
     "release",
+    "release_from_loan",
     "reveal",
+    "search",
 ]
 
 
@@ -120,6 +130,22 @@ def add(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
     """Add a guarantor to an undecided application in scope (ID number and phone validated and encrypted)."""
     application = _application(session, principal, application_id, for_update=True)
     _undecided(application, "add_guarantor")
+    return _enrol(session, kit, principal, application, data, consent_signed=consent_signed, loan_id=None)
+
+
+def add_to_loan(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+                loan_id: int, data: NewGuarantor, consent_signed: bool) -> Guarantor:
+    """Add a guarantor to the running loan opened from a decided application, as on an undecided one.
+
+    The caller (servicing) has found the loan in scope and running; the guarantor joins the application's
+    list, which is the loan's (one loan per application), and the audit record names the loan.
+    """
+    application = _application(session, principal, application_id, for_update=True)
+    return _enrol(session, kit, principal, application, data, consent_signed=consent_signed, loan_id=loan_id)
+
+
+def _enrol(session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
+           data: NewGuarantor, *, consent_signed: bool, loan_id: int | None) -> Guarantor:
     if not consent_signed:
         raise SignedConsentRequired(field="consent_signed")
     today = parties.organisation.business_date(session=session, institution_id=application.institution_id)
@@ -146,9 +172,11 @@ def add(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
         consent_document_id=document.id, consent_content_hash=document.content_hash, consented_at=now,
         added_by_user_id=principal.user_id, created_at=now)
     repo.add(session, guarantor)
-    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.added",
+    after = {**_audited(guarantor), "consent": {"document_id": document.id, "version": document.version}}
+    audit.record(session=session, clock=kit.clock, actor=principal.actor,
+                 action="guarantor.added" if loan_id is None else "guarantor.added_to_loan",
                  entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
-                 after={**_audited(guarantor), "consent": {"document_id": document.id, "version": document.version}})
+                 after=after if loan_id is None else {**after, "loan_id": loan_id})
     return guarantor
 
 
@@ -158,16 +186,56 @@ def release(*, session: Session, kit: identity.IdentityKit, principal: Principal
     application = _application(session, principal, application_id, for_update=True)
     guarantor = get_on_application(session, application_id=application.id, guarantor_id=guarantor_id)
     _undecided(application, "release_guarantor")
+    return _release(session, kit, principal, guarantor, reason, loan_id=None)
+
+
+def release_from_loan(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
+                      loan_id: int, guarantor_id: int, reason: str) -> Guarantor:
+    """Release a guarantor of the running loan opened from the application (the caller checked the loan)."""
+    application = _application(session, principal, application_id, for_update=True)
+    guarantor = get_on_application(session, application_id=application.id, guarantor_id=guarantor_id)
+    return _release(session, kit, principal, guarantor, reason, loan_id=loan_id)
+
+
+def _release(session: Session, kit: identity.IdentityKit, principal: Principal, guarantor: Guarantor, reason: str,
+             *, loan_id: int | None) -> Guarantor:
     if guarantor.status == "released":
         raise GuarantorReleased(field="guarantor_id")
     before = _audited(guarantor)
     guarantor.status, guarantor.release_reason = "released", reason
     guarantor.released_at, guarantor.released_by_user_id = kit.clock.now(), principal.user_id
     session.flush()
-    audit.record(session=session, clock=kit.clock, actor=principal.actor, action="guarantor.released",
+    after = {**_audited(guarantor), "reason": reason}
+    audit.record(session=session, clock=kit.clock, actor=principal.actor,
+                 action="guarantor.released" if loan_id is None else "guarantor.released_from_loan",
                  entity_type="guarantor", entity_id=guarantor.id, institution_id=guarantor.institution_id,
-                 before=before, after={**_audited(guarantor), "reason": reason})
+                 before=before, after=after if loan_id is None else {**after, "loan_id": loan_id})
     return guarantor
+
+
+def search(*, session: Session, kit: identity.IdentityKit, principal: Principal, q: str
+           ) -> list[tuple[Guarantor, Application]]:
+    """Guarantors in the caller's scope (the branch of the application they guarantee), each with its
+    application, newest first, found as borrowers are (`parties.borrowers.search_borrowers`): a full ID
+    number or phone by its blind index (exact: nothing is decrypted), a short run of digits by the end of
+    the masked ID number, anything else by name."""
+    f = scope.filters(principal)
+    term = q.strip()
+    if not term:
+        return []
+    compact = term.replace(" ", "").upper()
+    identifier = parties.borrowers.identifier_in(term)
+    id_index = phone_index = id_tail = name = None
+    if identifier is not None and identifier[0] == "id_number":
+        id_index = kit.keys.blind_index(identifier[1], domain="id_number")
+    elif identifier is not None:
+        phone_index = identity.accounts.phone_index(kit, identifier[1])
+    elif len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
+        id_tail = compact
+    else:
+        name = term
+    return repo.guarantees_matching(session, institution_id=f.institution_id, branch_id=f.branch_id,
+                                    id_index=id_index, phone_index=phone_index, id_tail=id_tail, name=name)
 
 
 def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,

@@ -12,6 +12,6 @@ loans (an applicant's repayment history, the outcomes of loans paid out), throug
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, groups, history, loans, payments, receipts, settings
+from microcredit.servicing.service import changes, groups, guarantors, history, loans, payments, receipts, settings
 
-__all__ = ["changes", "groups", "history", "loans", "payments", "receipts", "settings"]
+__all__ = ["changes", "groups", "guarantors", "history", "loans", "payments", "receipts", "settings"]

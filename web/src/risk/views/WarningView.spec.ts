@@ -49,4 +49,19 @@ describe('an early warning page', { timeout: 30_000 }, () => {
     await vi.waitFor(() => expect(w.text()).toContain('不能执行此操作'))
     w.unmount()
   })
+
+  it('links an applied ask_guarantor to the loan with the add-guarantor form, for those who may add one', async () => {
+    const asked = { ...proposed, status: 'actioned', proposed_action: 'ask_guarantor', decided_by_user_id: 8, outcome: { action: 'ask_guarantor' } }
+    for (const [permissions, shown] of [[['risk.warning.handle', 'loan.apply'], true], [['risk.warning.handle'], false]] as const) {
+      fakeApi({ 'GET /api/v1/risk/warnings/3': { body: asked } })
+      const w = mountWithApp(WarningView, { props: { id: 3 }, attachTo: document.body }, () => {
+        useSession().me = me({ user_id: 7, permissions: [...permissions] })
+      })
+      await vi.waitFor(() => expect(w.find('[data-testid=warning-outcome]').exists()).toBe(true))
+      const link = w.find('[data-testid=warning-add-guarantor]')
+      expect(link.exists()).toBe(shown)
+      if (shown) expect(link.attributes('href')).toBe('/staff/loans/12?add=guarantor')
+      w.unmount()
+    }
+  })
 })
