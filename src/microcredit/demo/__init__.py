@@ -55,6 +55,8 @@ INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
 # Base32 secret of the demo administrator's authenticator (printed by `demo`).
 DEMO_ADMIN_TOTP_SECRET = "MICROCREDITDEMOADMINTOTPSECRET22"
+# The second administrator's (何婷, who approves contract templates).
+DEMO_SECOND_ADMIN_TOTP_SECRET = "MICROCREDITDEMOSECONDADMINTOTP22"
 
 
 def demo_id_number(region: str, born: date, sequence: int) -> str:
@@ -300,8 +302,9 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
             parties.staff.add_staff_record(session=session, kit=kit, actor=actor, user=user, name=name,
                                            employee_number=number, position=position)
             if "administrator" in roles:
-                identity.accounts.set_totp_secret(session=session, kit=kit, user_id=user.id,
-                                                  secret=DEMO_ADMIN_TOTP_SECRET)
+                identity.accounts.set_totp_secret(
+                    session=session, kit=kit, user_id=user.id,
+                    secret=DEMO_ADMIN_TOTP_SECRET if phone == STAFF[0][2] else DEMO_SECOND_ADMIN_TOTP_SECRET)
         administrators = [identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone, kind="staff")[0]
                           for _, _, phone, _, _, roles in STAFF if roles == ("administrator",)]
         seed_template(session=session, kit=kit, institution_id=inst.id, editor_user_id=administrators[0],
@@ -378,7 +381,8 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         if "administrator" in roles:
             note = f"TOTP secret {DEMO_ADMIN_TOTP_SECRET} (add it to an authenticator app)"
             if phone != STAFF[0][2]:
-                note += "; approves the contract templates 王敏 asks to publish"
+                note = (f"TOTP secret {DEMO_SECOND_ADMIN_TOTP_SECRET}; approves the contract templates 王敏 asks "
+                        "to publish")
         elif roles[0] == "approver_l3":
             note = "enrols an authenticator app at first sign-in"
         logins.append(DemoLogin(f"{name}（{position}）", roles[0], phone, note))
