@@ -182,6 +182,7 @@ test.describe('staff console', () => {
     await second.getByTestId('template-approve').click()
     await expect(second.getByText('已批准，此版本现已生效')).toBeVisible()
     await expect(second.getByTestId('template-state')).toContainText('生效中')
+    await expect(second.getByTestId('template-approval-note')).toContainText('第九条仲裁条款已由法务复核')
     const secondRows = second.getByTestId('template-versions').locator('tbody tr')
     await expect(secondRows.filter({ hasText: '生效中' })).toHaveCount(1)
     await expect(secondRows.filter({ hasText: '生效中' })).toContainText(String(number))

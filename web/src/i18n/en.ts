@@ -1512,6 +1512,7 @@ export default {
       requested: 'Publication requested; waiting for approval',
       requestedAt: 'Requested {at}',
       reviewedAt: 'Decided {at}',
+      approvalNote: 'Approver’s note: {reason}',
       waiting: 'Publication is requested and waits for another person’s approval; the draft cannot be changed meanwhile.',
       waitingOther: 'You requested this publication: another person who may approve templates must decide it.',
       rejectedBecause: 'Publication was rejected: {reason}. Change the draft and request again.',

@@ -1503,6 +1503,7 @@ export default {
       requested: '已提交发布申请，等待审批',
       requestedAt: '{at} 提交申请',
       reviewedAt: '{at} 审批',
+      approvalNote: '审批意见：{reason}',
       waiting: '已提交发布申请，等待另一位人员审批；审批前草稿不能修改。',
       waitingOther: '这是您提交的申请，须由另一位有审批权限的人员审批。',
       rejectedBecause: '发布申请被驳回：{reason}。修改后可重新提交。',
