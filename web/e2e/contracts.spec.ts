@@ -124,6 +124,7 @@ test.describe('staff console', () => {
   })
 
   test('an administrator edits a draft template, its Word copy too, requests its publication; a second one approves it', async ({ page, browser, baseURL }) => {
+    test.setTimeout(150_000) // two sign-ins with a second factor, two browser contexts
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     await page.goto('/staff/contract-templates')
     await expect(page.getByTestId('template-versions')).toContainText('生效中')
