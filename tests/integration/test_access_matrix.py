@@ -189,6 +189,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
         lambda w: {"target": "challenger", "reason": "矩阵提议"},
     ("POST", "/risk/models/{model_code}/versions/{version_number}/retire"): lambda w: {"reason": "矩阵退役"},
     ("POST", "/risk/models/promotions/{promotion_id}/approve"): lambda w: {"reason": "矩阵同意"},
+    ("POST", "/contract-templates/{template_code}/versions/{version_number}/publication-request/approve"):
+        lambda w: {"reason": "矩阵同意"},
+    ("POST", "/contract-templates/{template_code}/versions/{version_number}/publication-request/reject"):
+        lambda w: {"reason": "矩阵驳回"},
     ("POST", "/risk/models/promotions/{promotion_id}/reject"): lambda w: {"reason": "矩阵驳回"},
     ("POST", "/risk/fraud/cases/{fraud_case_id}/notes"): lambda w: {"body": "矩阵"},
     ("POST", "/risk/fraud/cases/{fraud_case_id}/verdict"): lambda w: {"verdict": "not_fraud", "reason": "矩阵",
@@ -208,6 +212,12 @@ BUSINESS_REFUSALS = {
     ("POST", "/auth/totp/enrolment", "borrower"): "permission_denied",
     # The matrix's administrator edited the draft (PUT runs first): a second administrator must approve its rate.
     ("POST", "/products/{product_code}/versions/{version_number}/rate-approval", "administrator"): "self_approval",
+    # The matrix's administrator requested the template draft's publication (drafts and the request run first):
+    # another person must approve or reject it.
+    ("POST", "/contract-templates/{template_code}/versions/{version_number}/publication-request/approve",
+     "administrator"): "self_approval",
+    ("POST", "/contract-templates/{template_code}/versions/{version_number}/publication-request/reject",
+     "administrator"): "self_approval",
 }
 
 # Routes that end the caller's own session run last.

@@ -72,8 +72,10 @@ def test_each_person_sees_the_counts_they_can_act_on(backend, session, runtime):
                                                "risk_warning_actions_waiting": 0}
         assert todos(client, h["collector"]) == {"collection_promises_due": 0}
         assert todos(client, h["borrower"]) == {}
-        # the administrator also sees the messages that will not be sent unless someone acts
+        # the administrator also sees the messages that will not be sent unless someone acts, and the contract
+        # templates waiting for a second person's approval (none here)
         assert todos(client, h["admin"]) == {"profile_changes_pending": 2, "borrowers_unassigned": 1,
-                                             "staff_locked": 0, "borrowers_locked": 1, "outbox_dead": 1}
+                                             "staff_locked": 0, "borrowers_locked": 1, "outbox_dead": 1,
+                                             "contract_templates_pending_approval": 0}
         runtime.clock.advance(timedelta(minutes=6))  # the lock ends by itself
         assert todos(client, h["manager"])["borrowers_locked"] == 0

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { test, expect } from './fixtures'
 import type { APIRequestContext } from '@playwright/test'
 import {
-  ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot,
+  ADMIN, BRANCH_MANAGER, DEMO_PASSWORD, SECOND_ADMIN, borrowerLogin, currentConsents, expectAccessible, idNumber, lastSmsId, randomName, randomPhone, screenshot,
   smsCode, staffLogin,
 } from './helpers'
 
@@ -123,7 +123,8 @@ test.describe('staff console', () => {
     await screenshot(page, 'staff-application-contract', true)
   })
 
-  test('an administrator edits a draft template, its Word copy too, previews it and publishes it', async ({ page }) => {
+  test('an administrator edits a draft template, its Word copy too, requests its publication; a second one approves it', async ({ page, browser, baseURL }) => {
+    test.setTimeout(150_000) // two sign-ins with a second factor, two browser contexts
     await staffLogin(page, ADMIN.phone, DEMO_PASSWORD, ADMIN.totpSecret)
     await page.goto('/staff/contract-templates')
     await expect(page.getByTestId('template-versions')).toContainText('生效中')
@@ -145,17 +146,54 @@ test.describe('staff console', () => {
     await page.getByTestId('template-docx-download').click()
     const docx = await gettingDocx
     expect(docx.suggestedFilename()).toMatch(/^template-loan-\d+\.docx$/)
+    const number = Number(/template-loan-(\d+)\.docx/.exec(docx.suggestedFilename())![1])
     await page.getByTestId('template-docx-file').setInputFiles({ name: 'notes.docx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a Word document') })
     await expect(page.getByTestId('template-docx-error')).toContainText('合同模板有误')
     await page.getByTestId('template-docx-file').setInputFiles(await docx.path())
     await expect(page.getByText('Word 模板已上传')).toBeVisible()
     await expect(page.getByTestId('template-docx-error')).toHaveCount(0)
     await expectAccessible(page, 'contract templates')
-    await page.getByTestId('template-publish').click()
-    await page.getByRole('dialog').getByRole('button', { name: '发布' }).click()
+    // Publishing takes two people: the editor only requests it; the draft is then frozen and the
+    // editor cannot decide their own request.
+    await page.getByTestId('template-request').click()
+    await page.getByRole('dialog').getByRole('button', { name: '提交发布申请' }).click()
+    await expect(page.getByTestId('template-state')).toContainText('待审批')
+    await expect(page.getByTestId('template-waiting')).toContainText('须由另一位有审批权限的人员审批')
+    await expect(page.getByTestId('template-approve')).toHaveCount(0)
+    await expect(page.getByTestId('template-save')).toHaveCount(0)
     const rows = page.getByTestId('template-versions').locator('tbody tr')
     await expect(rows.filter({ hasText: '生效中' })).toHaveCount(1)
-    await expect(rows.filter({ hasText: '已停用' })).toHaveCount(1)
-    await screenshot(page, 'staff-contract-templates')
+    await expect(page.getByTestId(`template-review-loan-${number}`)).toHaveText('待审批')
+
+    // The second administrator, in a browser of her own, finds the request among her to-dos and decides it.
+    const ctx = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })
+    const second = await ctx.newPage()
+    await staffLogin(second, SECOND_ADMIN.phone, DEMO_PASSWORD, SECOND_ADMIN.totpSecret)
+    const todo = second.getByTestId('todo-contract_templates_pending_approval')
+    await expect(todo).toContainText('待您审批的合同模板发布申请')
+    await todo.click()
+    await second.getByTestId(`template-open-loan-${number}`).click()
+    await expect(second.getByTestId('template-html')).toHaveValue(/争议解决（可选仲裁）/)
+    // A rejection needs its reason: refused beside the field, nothing decided.
+    await second.getByTestId('template-reject').click()
+    await expect(second.getByTestId('template-decision')).toContainText('内容太短')
+    await expect(second.getByTestId('template-state')).toContainText('待审批')
+    await second.getByTestId('template-reason').fill('第九条仲裁条款已由法务复核')
+    await expectAccessible(second, 'contract template approval')
+    await second.getByTestId('template-approve').click()
+    await expect(second.getByText('已批准，此版本现已生效')).toBeVisible()
+    await expect(second.getByTestId('template-state')).toContainText('生效中')
+    await expect(second.getByTestId('template-approval-note')).toContainText('第九条仲裁条款已由法务复核')
+    const secondRows = second.getByTestId('template-versions').locator('tbody tr')
+    await expect(secondRows.filter({ hasText: '生效中' })).toHaveCount(1)
+    await expect(secondRows.filter({ hasText: '生效中' })).toContainText(String(number))
+    await screenshot(second, 'staff-contract-templates')
+    await ctx.close()
+
+    // The editor sees the new version in force, and the one before it retired.
+    await page.reload()
+    await expect(rows.filter({ hasText: '生效中' })).toHaveCount(1)
+    await expect(rows.filter({ hasText: '生效中' })).toContainText(String(number))
+    await expect(page.getByTestId(`template-review-loan-${number}`)).toHaveText('已批准')
   })
 })

@@ -8,6 +8,8 @@ import { SCREENSHOTS } from './paths'
 
 export const DEMO_PASSWORD = 'Demo-Pass-2026'
 export const ADMIN = { phone: '13900000001', totpSecret: 'MICROCREDITDEMOADMINTOTPSECRET22' }
+/** The second administrator (何婷, 合规负责人): approves the contract templates 王敏 asks to publish. */
+export const SECOND_ADMIN = { phone: '13900000013', totpSecret: 'MICROCREDITDEMOSECONDADMINTOTP22' }
 export const OFFICER_BR01 = { phone: '13900000002' }
 export const APPROVER_L1_BR01 = { phone: '13900000005' }  // 周杰, 初审员 at 城关支行
 export const BRANCH_MANAGER = { phone: '13900000010' }

@@ -47,6 +47,7 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *changes.todos(session=session, principal=principal),
              *payments.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal),
+             *contracts.templates.todos(session=session, principal=principal),
              *collections.cases.todos(session=session, principal=principal),
              *warnings.todos(session=session, principal=principal)]
     if principal.can("outbox.manage"):

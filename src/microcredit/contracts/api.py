@@ -1,5 +1,6 @@
 """Routes of contracts: the borrower's contract (read, HTML view, files, signing code, sign), staff's view of
-an application's contract, and the template administration (list, view, edit a draft, preview, publish).
+an application's contract, and the template administration (list, view, edit a draft, preview, and publication
+by maker–checker: an editor requests it, another person holding `contract.template.approve` approves or rejects).
 
 Files are served with `nosniff`, no caching and a sandboxing CSP; each download is audited.
 """
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 
-from microcredit.api.deps import DB, Kit, Meta, WallClock, require, runtime_of
+from microcredit.api.deps import DB, Kit, Meta, WallClock, require, require_any, runtime_of
 from microcredit.api.params import Id
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE
 from microcredit.contracts import signing
@@ -21,8 +22,10 @@ from microcredit.contracts.schemas import (
     ContractSign,
     SignatureRecordRead,
     SigningCodeRead,
+    TemplateApproval,
     TemplateDetail,
     TemplateRead,
+    TemplateRejection,
     TemplateUpdate,
 )
 from microcredit.contracts.service import Files, contracts, templates
@@ -37,6 +40,8 @@ DeviceId = Annotated[str | None, Header(alias="X-Device-Id", max_length=64,
 FileKind = Annotated[Literal["pdf", "docx", "signed"], Query(
     description="pdf: the contract as made (what the borrower signs); docx: the editable copy; signed: the "
                 "institution-signed PDF (PAdES) with the e-signature record on its last page")]
+# Editors and approvers read templates (an approver reads what they approve).
+READERS = require_any("product.manage", "contract.template.approve")
 TemplateCode = Annotated[str, Path(max_length=32, pattern=r"^[a-z0-9_]+$", examples=["loan"])]
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -193,8 +198,7 @@ def get_application_contract_file(request: Request, application_id: Id, kind: Fi
 
 @router.get("/contract-templates", response_model=list[TemplateRead], operation_id="list_contract_templates",
             summary="Contract templates, every version")
-def list_contract_templates(session: DB, clock: WallClock, principal: Principal = require("product.manage")
-                            ) -> list[Any]:
+def list_contract_templates(session: DB, clock: WallClock, principal: Principal = READERS) -> list[Any]:
     """By code, newest version first; exactly one published version per code is in force."""
     return templates.list_versions(session=session, clock=clock, institution_id=principal.institution_id)
 
@@ -202,7 +206,7 @@ def list_contract_templates(session: DB, clock: WallClock, principal: Principal 
 @router.get("/contract-templates/{template_code}/versions/{version_number}", response_model=TemplateDetail,
             operation_id="get_contract_template", summary="One contract template version with its HTML")
 def get_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                          clock: WallClock, principal: Principal = require("product.manage")) -> Any:
+                          clock: WallClock, principal: Principal = READERS) -> Any:
     """With its HTML source (Jinja2)."""
     return templates.version(session=session, clock=clock, institution_id=principal.institution_id,
                              code=template_code, number=version_number)
@@ -230,20 +234,61 @@ def update_contract_template(template_code: TemplateCode, version_number: Versio
                                   changes=body.model_dump(exclude_unset=True))
 
 
-@router.post("/contract-templates/{template_code}/versions/{version_number}/publish", response_model=TemplateDetail,
-             operation_id="publish_contract_template", summary="Put a draft contract template in force")
-def publish_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                              clock: WallClock, principal: Principal = require("product.manage")) -> Any:
-    """The version in force until now is retired; contracts made before keep theirs."""
-    return templates.publish(session=session, clock=clock, actor=principal.actor,
-                             institution_id=principal.institution_id, code=template_code, number=version_number)
+REVIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "`self_approval`: the requester does not decide their own request",
+          "content": {PROBLEM_MEDIA_TYPE: {"example": {
+              "type": "https://microcredit.dev/problems/self_approval", "title": "self_approval", "status": 403,
+              "code": "self_approval", "field": None, "errors": [],
+              "detail": "You requested this publication: another person who may approve templates must decide it"}}}},
+    409: {"description": "`template_publication_not_pending`: nothing waits (someone else may have just decided "
+                         "it: of two people deciding at once, one decides)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+}
+
+
+@router.post("/contract-templates/{template_code}/versions/{version_number}/publication-request",
+             response_model=TemplateDetail, operation_id="request_contract_template_publication",
+             summary="Ask for a draft contract template to be put in force",
+             responses={409: {"description": "`template_not_editable` (not a draft), `template_publication_pending` "
+                                             "(already requested)"},
+                        422: {"description": "`template_invalid`: it does not render"}})
+def request_contract_template_publication(template_code: TemplateCode, version_number: VersionNumber, session: DB,
+                                          clock: WallClock, principal: Principal = require("product.manage")) -> Any:
+    """The draft must render; it is then frozen until a second person approves or rejects it."""
+    return templates.request_publication(session=session, clock=clock, actor=principal.actor,
+                                         institution_id=principal.institution_id, code=template_code,
+                                         number=version_number)
+
+
+@router.post("/contract-templates/{template_code}/versions/{version_number}/publication-request/approve",
+             response_model=TemplateDetail, operation_id="approve_contract_template_publication",
+             summary="Approve a requested contract template: it is put in force", responses=REVIEW_RESPONSES)
+def approve_contract_template_publication(template_code: TemplateCode, version_number: VersionNumber,
+                                          body: TemplateApproval, session: DB, clock: WallClock,
+                                          principal: Principal = require("contract.template.approve")) -> Any:
+    """By someone other than the requester; the version in force until now is retired (contracts made before
+    keep theirs, new contracts use this one)."""
+    return templates.approve_publication(session=session, clock=clock, actor=principal.actor,
+                                         institution_id=principal.institution_id, code=template_code,
+                                         number=version_number, reason=body.reason)
+
+
+@router.post("/contract-templates/{template_code}/versions/{version_number}/publication-request/reject",
+             response_model=TemplateDetail, operation_id="reject_contract_template_publication",
+             summary="Refuse a requested contract template, with the reason", responses=REVIEW_RESPONSES)
+def reject_contract_template_publication(template_code: TemplateCode, version_number: VersionNumber,
+                                         body: TemplateRejection, session: DB, clock: WallClock,
+                                         principal: Principal = require("contract.template.approve")) -> Any:
+    """By someone other than the requester; the draft stays a draft, editable again; the version in force stays."""
+    return templates.reject_publication(session=session, clock=clock, actor=principal.actor,
+                                        institution_id=principal.institution_id, code=template_code,
+                                        number=version_number, reason=body.reason)
 
 
 @router.get("/contract-templates/{template_code}/versions/{version_number}/docx",
             operation_id="get_contract_template_docx", summary="A template version's Word (.docx) template",
             response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
 def get_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                               clock: WallClock, principal: Principal = require("product.manage")) -> Response:
+                               clock: WallClock, principal: Principal = READERS) -> Response:
     """The docxtpl source the editable copy of each contract is made from, to edit in Word and upload."""
     row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
                             code=template_code, number=version_number)
@@ -270,7 +315,7 @@ def replace_contract_template_docx(
             operation_id="preview_contract_template_docx", summary="A template's Word copy filled with a sample",
             response_class=Response, responses={200: {"content": {contracts.DOCX: {}}}})
 def preview_contract_template_docx(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                                   clock: WallClock, principal: Principal = require("product.manage")) -> Response:
+                                   clock: WallClock, principal: Principal = READERS) -> Response:
     """The .docx of sample parties and terms (nothing stored)."""
     row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
                             code=template_code, number=version_number)
@@ -281,7 +326,7 @@ def preview_contract_template_docx(template_code: TemplateCode, version_number: 
             operation_id="preview_contract_template", summary="A template version rendered against a sample",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def preview_contract_template(template_code: TemplateCode, version_number: VersionNumber, session: DB,
-                              clock: WallClock, principal: Principal = require("product.manage")) -> Response:
+                              clock: WallClock, principal: Principal = READERS) -> Response:
     """A PDF of sample parties and terms (nothing stored)."""
     row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
                             code=template_code, number=version_number)

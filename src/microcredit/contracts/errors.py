@@ -101,3 +101,31 @@ class TemplateDraftExists(DomainError):
     code = "template_draft_exists"
     message_zh = "该模板已有草稿版本（第 {number} 版）"
     message_en = "This template already has a draft (version {number})"
+
+
+class TemplatePublicationPending(DomainError):
+    """A draft waiting for a second person's approval is frozen, and is not requested twice."""
+
+    status = 409
+    code = "template_publication_pending"
+    message_zh = "该版本已提交发布申请，待另一位人员审批；审批或驳回前不能修改或再次提交"
+    message_en = "Publication of this version is waiting for another person's approval; it cannot be changed " \
+                 "or requested again until it is approved or rejected"
+
+
+class TemplatePublicationNotPending(DomainError):
+    """Only a pending request is approved or rejected (another person may have decided it a moment ago)."""
+
+    status = 409
+    code = "template_publication_not_pending"
+    message_zh = "该版本没有待审批的发布申请（可能刚被他人审批或驳回）"
+    message_en = "This version has no publication request waiting (someone may have just decided it)"
+
+
+class TemplateSelfApproval(DomainError):
+    """Maker–checker: whoever requested the publication does not approve or reject it."""
+
+    status = 403
+    code = "self_approval"
+    message_zh = "不能审批自己提交的合同模板发布申请，须由另一位有审批权限的人员审批"
+    message_en = "You requested this publication: another person who may approve templates must decide it"

@@ -1,7 +1,11 @@
 """Tables of contracts: versioned contract templates, and one contract per approved application.
 
 A template (`contract_templates`) has a code and numbered versions per institution: `draft` (editable),
-`published` (exactly one per code in force; never changed again) and `retired`. A version holds the
+`published` (exactly one per code in force; never changed again) and `retired`. A draft is published by
+maker–checker: one person holding `product.manage` requests publication (`review_status` `pending`: the draft
+is then frozen), a *different* person holding `contract.template.approve` approves it (it is published, the
+version in force retired) or rejects it with a reason (`rejected`: the draft is editable again and may be
+requested anew). The version in force is the one new contracts use. A version holds the
 HTML (Jinja2, rendered in a sandbox with autoescape) the PDF is made from and the DOCX template
 (docxtpl) of the editable copy.
 
@@ -33,6 +37,7 @@ from microcredit.db.base import Base
 from microcredit.db.types import BigIntPK, LongBinary, LongText, UTCDateTime
 
 TEMPLATE_STATUSES = ("draft", "published", "retired")
+REVIEW_STATUSES = ("pending", "approved", "rejected")
 STATUSES = ("ready", "signed", "void")
 
 
@@ -43,6 +48,7 @@ class ContractTemplate(Base):
     __table_args__ = (
         UniqueConstraint("institution_id", "code", "number"),
         CheckConstraint("status IN ('draft', 'published', 'retired')", name="status"),
+        CheckConstraint("review_status IN ('pending', 'approved', 'rejected')", name="review_status"),
         Index("ix_contract_templates_inst_code", "institution_id", "code", "status"),
     )
 
@@ -61,6 +67,13 @@ class ContractTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # Maker–checker of publication: the request (by an editor) and its review (by another person).
+    review_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012

@@ -64,3 +64,14 @@ def waiting_count(session: Session, *, institution_id: int | None, branch_id: in
     if branch_id is not None:
         query = query.where(Contract.branch_id == branch_id)
     return session.scalar(query) or 0
+
+
+def pending_publication_count(session: Session, *, institution_id: int, not_by: int | None) -> int:
+    """Template drafts whose publication waits for approval, not requested by `not_by`."""
+    query = select(func.count()).select_from(ContractTemplate).where(
+        ContractTemplate.institution_id == institution_id, ContractTemplate.status == "draft",
+        ContractTemplate.review_status == "pending")
+    if not_by is not None:
+        query = query.where((ContractTemplate.requested_by_user_id != not_by)
+                            | ContractTemplate.requested_by_user_id.is_(None))
+    return session.scalar(query) or 0

@@ -11,6 +11,7 @@ from microcredit.platform.schema import InputSchema, MultiLine, OutputSchema
 
 ContractStatus = Literal["ready", "signed", "void"]
 TemplateStatus = Literal["draft", "published", "retired"]
+ReviewStatus = Literal["pending", "approved", "rejected"]
 SHA256 = r"^[0-9a-fA-F]{64}$"
 
 
@@ -93,8 +94,21 @@ class TemplateRead(OutputSchema):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    review_status: ReviewStatus | None = Field(
+        description="The publication request: `pending` (waiting for a second person; the draft is frozen), "
+                    "`approved` (published by that person), `rejected` (with `review_reason`; the draft is "
+                    "editable and may be requested again); null when never requested")
+    requested_at: datetime | None
+    requested_by_user_id: int | None = Field(description="Who requested publication (never its approver)")
+    reviewed_at: datetime | None
+    reviewed_by_user_id: int | None = Field(description="Who approved or rejected the request")
+    review_reason: str | None
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": 7, "code": "loan", "number": 2, "status": "draft", "name": "小额贷款借款合同", "language": "zh-CN",
+        "note": "第九条增加仲裁选项", "created_at": "2026-12-04T02:00:00Z", "updated_at": "2026-12-04T02:10:00Z",
+        "published_at": None, "review_status": "pending", "requested_at": "2026-12-04T02:10:00Z",
+        "requested_by_user_id": 3, "reviewed_at": None, "reviewed_by_user_id": None, "review_reason": None}]})
 
 
 class TemplateDetail(TemplateRead):
@@ -111,3 +125,19 @@ class TemplateUpdate(InputSchema):
     note: str | None = Field(default=None, max_length=255)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "第十条措辞调整"}]})
+
+
+class TemplateApproval(InputSchema):
+    """The second person's approval of a publication request (a note is optional)."""
+
+    reason: str | None = Field(default=None, max_length=500, description="Why it may be published (recorded)")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "法务已审阅第九条"}]})
+
+
+class TemplateRejection(InputSchema):
+    """The second person's refusal of a publication request, with the reason the editor will read."""
+
+    reason: str = Field(min_length=1, max_length=500, description="What must change before it is requested again")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "第九条仲裁机构名称有误"}]})

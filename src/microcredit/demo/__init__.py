@@ -55,6 +55,8 @@ INSTITUTION_CODE = "DEMO"
 DEMO_PASSWORD = "Demo-Pass-2026"
 # Base32 secret of the demo administrator's authenticator (printed by `demo`).
 DEMO_ADMIN_TOTP_SECRET = "MICROCREDITDEMOADMINTOTPSECRET22"
+# The second administrator's (何婷, who approves contract templates).
+DEMO_SECOND_ADMIN_TOTP_SECRET = "MICROCREDITDEMOSECONDADMINTOTP22"
 
 
 def demo_id_number(region: str, born: date, sequence: int) -> str:
@@ -88,7 +90,15 @@ STAFF = (
     ("褚红", "E0011", "13900000011", "内审", None, ("auditor",)),
     # The second risk officer: approves what 孙伟 proposes for the model registry (maker–checker).
     ("林峰", "E0012", "13900000012", "风控主管", None, ("risk_officer",)),
+    # The second administrator: approves the contract templates 王敏 asks to publish (maker–checker).
+    ("何婷", "E0013", "13900000013", "合规负责人", None, ("administrator",)),
 )
+# The demo's contract template version 2: 王敏 drafts it and requests its publication, 何婷 approves it; every
+# demo contract is made from it.
+TEMPLATE_V2_NOTE = "第八条增加联系方式变更的通知义务"
+TEMPLATE_V2_CLAUSE = ("双方以乙方登记的手机号码和本系统站内消息作为通知方式。",
+                      "双方以乙方登记的手机号码和本系统站内消息作为通知方式。乙方手机号码或住址变更的，应在变更后五日内"
+                      "通知甲方。")
 
 BORROWERS = (
     # name, phone, region, birth, seq, branch index (None: online), type, occupation, income, with password
@@ -292,8 +302,13 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
             parties.staff.add_staff_record(session=session, kit=kit, actor=actor, user=user, name=name,
                                            employee_number=number, position=position)
             if "administrator" in roles:
-                identity.accounts.set_totp_secret(session=session, kit=kit, user_id=user.id,
-                                                  secret=DEMO_ADMIN_TOTP_SECRET)
+                identity.accounts.set_totp_secret(
+                    session=session, kit=kit, user_id=user.id,
+                    secret=DEMO_ADMIN_TOTP_SECRET if phone == STAFF[0][2] else DEMO_SECOND_ADMIN_TOTP_SECRET)
+        administrators = [identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone, kind="staff")[0]
+                          for _, _, phone, _, _, roles in STAFF if roles == ("administrator",)]
+        seed_template(session=session, kit=kit, institution_id=inst.id, editor_user_id=administrators[0],
+                      checker_user_id=administrators[1])
         applicants = []
         for name, phone, region, born, seq, branch_ix, ctype, occupation, income, with_pw in BORROWERS:
             data = NewBorrower(real_name=name, id_number=demo_id_number(region, born, seq), phone=phone,
@@ -353,7 +368,7 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         staff = {roles[0]: _as(identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=phone,
                                                                    kind="staff")[0],
                                roles[0], inst.id, branches[ix].id if ix is not None else None, name)
-                 for name, _, phone, _, ix, roles in STAFF}
+                 for name, _, phone, _, ix, roles in reversed(STAFF)}  # the first of a role (王敏, not 何婷)
         cast = portfolio.Cast(institution_id=inst.id, finance=staff["finance"], manager=staff["branch_manager"],
                               collector=staff["collector"], officer=officer, administrator=staff["administrator"],
                               approvers=approvers, borrowers={b[1]: a for b, a in zip(BORROWERS, applicants,
@@ -365,12 +380,36 @@ def seed(*, session: Session, kit: IdentityKit, storage: Storage | None = None,
         note = ""
         if "administrator" in roles:
             note = f"TOTP secret {DEMO_ADMIN_TOTP_SECRET} (add it to an authenticator app)"
+            if phone != STAFF[0][2]:
+                note = (f"TOTP secret {DEMO_SECOND_ADMIN_TOTP_SECRET}; approves the contract templates 王敏 asks "
+                        "to publish")
         elif roles[0] == "approver_l3":
             note = "enrols an authenticator app at first sign-in"
         logins.append(DemoLogin(f"{name}（{position}）", roles[0], phone, note))
     for name, phone, *_rest, with_pw in BORROWERS:
         logins.append(DemoLogin(name, "borrower", phone, "" if with_pw else "no password: sign in with an SMS code"))
     return logins
+
+
+def seed_template(*, session: Session, kit: IdentityKit, institution_id: int, editor_user_id: int,
+                  checker_user_id: int) -> None:
+    """Version 2 of the contract template, published by maker–checker: one administrator edits the draft and
+    requests publication, the other approves it (nothing when the institution has more than the default)."""
+    templates = contracts.templates
+    if len(templates.list_versions(session=session, clock=kit.clock, institution_id=institution_id)) > 1:
+        return
+    system = Actor.system(institution_id)
+    editor = system.as_user(editor_user_id, "staff", institution_id)
+    checker = system.as_user(checker_user_id, "staff", institution_id)
+    draft = templates.new_draft(session=session, clock=kit.clock, actor=editor, institution_id=institution_id,
+                                code="loan")
+    templates.update_draft(session=session, clock=kit.clock, actor=editor, institution_id=institution_id,
+                           code="loan", number=draft.number,
+                           changes={"html": draft.html.replace(*TEMPLATE_V2_CLAUSE), "note": TEMPLATE_V2_NOTE})
+    templates.request_publication(session=session, clock=kit.clock, actor=editor, institution_id=institution_id,
+                                  code="loan", number=draft.number)
+    templates.approve_publication(session=session, clock=kit.clock, actor=checker, institution_id=institution_id,
+                                  code="loan", number=draft.number, reason="法务复核通过")
 
 
 # The demo's first entries: (source ref, days before the business date, description, debit, credit, amount).

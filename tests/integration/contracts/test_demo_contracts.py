@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from microcredit import demo
 from microcredit.contracts import signing
-from microcredit.contracts.models import Contract
+from microcredit.contracts.models import Contract, ContractTemplate
 from microcredit.platform.storage import LocalStorage
 
 
@@ -31,3 +31,17 @@ def test_demo_contracts_signed_and_waiting(session, runtime, tmp_path):
     [embedded, document_stamp] = PdfFileReader(io.BytesIO(storage.get(signed.signed_pdf_key))).embedded_signatures
     assert validate_pdf_signature(embedded, context).bottom_line
     assert document_stamp.sig_object["/Type"] == "/DocTimeStamp"  # B-LTA, the default
+
+
+def test_demo_template_published_by_two_administrators(session, runtime, tmp_path):
+    """The demo's template version 2: requested by one administrator, approved by the other; contracts use it."""
+    signing.init_demo_ca(tmp_path, now=runtime.clock.now())
+    demo.seed(session=session, kit=runtime.identity, storage=LocalStorage(tmp_path / "files"),
+              document_policy=runtime.settings.documents, signer=signing.demo_files(tmp_path))
+    v1, v2 = session.scalars(select(ContractTemplate).order_by(ContractTemplate.number)).all()
+    assert (v1.status, v2.status, v2.review_status, v2.note) == ("retired", "published", "approved",
+                                                                 demo.TEMPLATE_V2_NOTE)
+    assert None not in (v2.requested_by_user_id, v2.reviewed_by_user_id)
+    assert v2.requested_by_user_id != v2.reviewed_by_user_id
+    assert demo.TEMPLATE_V2_CLAUSE[1] in v2.html
+    assert {c.template_number for c in session.scalars(select(Contract))} == {2}

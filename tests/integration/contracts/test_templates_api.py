@@ -1,5 +1,6 @@
-"""Contract templates over HTTP: the default in force, a draft edited and previewed, published (the old one
-retired, never changed again), a template that does not render refused with its field."""
+"""Contract templates over HTTP: the default in force, a draft edited and previewed, published by maker–checker
+(the old one retired, never changed again), a template that does not render refused with its field. The
+publication's refusals and the contracts made after it: test_template_publication.py."""
 
 from __future__ import annotations
 
@@ -18,12 +19,26 @@ def client(runtime, backend):
 
 
 @pytest.fixture
-def admin(session, runtime):
-    """An administrator's headers (product.manage)."""
+def admins(session, runtime):
+    """Two administrators' headers (product.manage, contract.template.approve) in one institution."""
     inst = make_institution(session, runtime)
-    h = signed_in(session, runtime, make_staff(session, runtime, inst, roles=("administrator",), password=None).user)
+    both = [signed_in(session, runtime, make_staff(session, runtime, inst, roles=("administrator",),
+                                                   password=None).user) for _ in range(2)]
     session.commit()
-    return h
+    return both
+
+
+@pytest.fixture
+def admin(admins):
+    """The first administrator's headers (the editor)."""
+    return admins[0]
+
+
+def _publish(client, admins, number):
+    """Publication by maker–checker: the first administrator asks, the second approves."""
+    r = client.post(f"{T}/loan/versions/{number}/publication-request", headers=admins[0])
+    assert r.status_code == 200, r.text
+    return client.post(f"{T}/loan/versions/{number}/publication-request/approve", headers=admins[1], json={})
 
 
 def test_the_default_can_be_opened_before_the_templates_were_ever_listed(client, admin):
@@ -36,7 +51,7 @@ def test_the_default_can_be_opened_before_the_templates_were_ever_listed(client,
     assert len(client.get(T, headers=admin).json()) == 1  # seeded once
 
 
-def test_draft_edit_preview_publish(client, runtime, admin):
+def test_draft_edit_preview_publish(client, runtime, admin, admins):
     [v1] = client.get(T, headers=admin).json()
     assert (v1["code"], v1["number"], v1["status"]) == ("loan", 1, "published")
 
@@ -58,7 +73,7 @@ def test_draft_edit_preview_publish(client, runtime, admin):
     assert preview.status_code == 200
     assert preview.content.startswith(b"%PDF-")
 
-    published = client.post(f"{T}/loan/versions/2/publish", headers=admin).json()
+    published = _publish(client, admins, 2).json()
     assert published["status"] == "published"
     statuses = {v["number"]: v["status"] for v in client.get(T, headers=admin).json()}
     assert statuses == {1: "retired", 2: "published"}
@@ -96,7 +111,7 @@ def _upload(client, admin, number, data, name="template.docx"):
     return client.put(f"{T}/loan/versions/{number}/docx", headers=admin, files={"file": (name, data, mime)})
 
 
-def test_the_word_template_is_downloaded_edited_and_uploaded_to_a_draft(client, runtime, admin):
+def test_the_word_template_is_downloaded_edited_and_uploaded_to_a_draft(client, runtime, admin, admins):
     assert [v["number"] for v in client.get(T, headers=admin).json()] == [1]  # the default, made on first sight
     original = client.get(f"{T}/loan/versions/1/docx", headers=admin)
     assert original.status_code == 200, original.text
@@ -129,4 +144,4 @@ def test_the_word_template_is_downloaded_edited_and_uploaded_to_a_draft(client, 
     assert "（修订版）" in filled
     # The version in force keeps its own until the draft is published.
     assert client.get(f"{T}/loan/versions/1/docx", headers=admin).content == original.content
-    assert client.post(f"{T}/loan/versions/2/publish", headers=admin).json()["status"] == "published"
+    assert _publish(client, admins, 2).json()["status"] == "published"

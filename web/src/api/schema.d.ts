@@ -1628,7 +1628,7 @@ export interface paths {
          * Contract templates, every version
          * @description By code, newest version first; exactly one published version per code is in force.
          *
-         *     Requires permission `product.manage`.
+         *     Requires permission `product.manage` or `contract.template.approve`.
          */
         get: operations["list_contract_templates"];
         put?: never;
@@ -1672,7 +1672,7 @@ export interface paths {
          * One contract template version with its HTML
          * @description With its HTML source (Jinja2).
          *
-         *     Requires permission `product.manage`.
+         *     Requires permission `product.manage` or `contract.template.approve`.
          */
         get: operations["get_contract_template"];
         put?: never;
@@ -1700,7 +1700,7 @@ export interface paths {
          * A template version's Word (.docx) template
          * @description The docxtpl source the editable copy of each contract is made from, to edit in Word and upload.
          *
-         *     Requires permission `product.manage`.
+         *     Requires permission `product.manage` or `contract.template.approve`.
          */
         get: operations["get_contract_template_docx"];
         /**
@@ -1728,7 +1728,7 @@ export interface paths {
          * A template version rendered against a sample
          * @description A PDF of sample parties and terms (nothing stored).
          *
-         *     Requires permission `product.manage`.
+         *     Requires permission `product.manage` or `contract.template.approve`.
          */
         get: operations["preview_contract_template"];
         put?: never;
@@ -1750,7 +1750,7 @@ export interface paths {
          * A template's Word copy filled with a sample
          * @description The .docx of sample parties and terms (nothing stored).
          *
-         *     Requires permission `product.manage`.
+         *     Requires permission `product.manage` or `contract.template.approve`.
          */
         get: operations["preview_contract_template_docx"];
         put?: never;
@@ -1761,7 +1761,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/contract-templates/{template_code}/versions/{version_number}/publish": {
+    "/api/v1/contract-templates/{template_code}/versions/{version_number}/publication-request": {
         parameters: {
             query?: never;
             header?: never;
@@ -1771,12 +1771,57 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Put a draft contract template in force
-         * @description The version in force until now is retired; contracts made before keep theirs.
+         * Ask for a draft contract template to be put in force
+         * @description The draft must render; it is then frozen until a second person approves or rejects it.
          *
          *     Requires permission `product.manage`.
          */
-        post: operations["publish_contract_template"];
+        post: operations["request_contract_template_publication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contract-templates/{template_code}/versions/{version_number}/publication-request/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a requested contract template: it is put in force
+         * @description By someone other than the requester; the version in force until now is retired (contracts made before
+         *     keep theirs, new contracts use this one).
+         *
+         *     Requires permission `contract.template.approve`.
+         */
+        post: operations["approve_contract_template_publication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contract-templates/{template_code}/versions/{version_number}/publication-request/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse a requested contract template, with the reason
+         * @description By someone other than the requester; the draft stays a draft, editable again; the version in force stays.
+         *
+         *     Requires permission `contract.template.approve`.
+         */
+        post: operations["reject_contract_template_publication"];
         delete?: never;
         options?: never;
         head?: never;
@@ -15096,8 +15141,36 @@ export interface components {
             promises_kept: number[];
         };
         /**
+         * TemplateApproval
+         * @description The second person's approval of a publication request (a note is optional).
+         * @example {
+         *       "reason": "法务已审阅第九条"
+         *     }
+         */
+        TemplateApproval: {
+            /**
+             * Reason
+             * @description Why it may be published (recorded)
+             */
+            reason?: string | null;
+        };
+        /**
          * TemplateDetail
          * @description A version with its HTML source (Jinja2; see docs/contracts.md for the names it may use).
+         * @example {
+         *       "code": "loan",
+         *       "created_at": "2026-12-04T02:00:00Z",
+         *       "id": 7,
+         *       "language": "zh-CN",
+         *       "name": "小额贷款借款合同",
+         *       "note": "第九条增加仲裁选项",
+         *       "number": 2,
+         *       "requested_at": "2026-12-04T02:10:00Z",
+         *       "requested_by_user_id": 3,
+         *       "review_status": "pending",
+         *       "status": "draft",
+         *       "updated_at": "2026-12-04T02:10:00Z"
+         *     }
          */
         TemplateDetail: {
             /** Code */
@@ -15121,6 +15194,27 @@ export interface components {
             number: number;
             /** Published At */
             published_at: string | null;
+            /** Requested At */
+            requested_at: string | null;
+            /**
+             * Requested By User Id
+             * @description Who requested publication (never its approver)
+             */
+            requested_by_user_id: number | null;
+            /** Review Reason */
+            review_reason: string | null;
+            /**
+             * Review Status
+             * @description The publication request: `pending` (waiting for a second person; the draft is frozen), `approved` (published by that person), `rejected` (with `review_reason`; the draft is editable and may be requested again); null when never requested
+             */
+            review_status: ("pending" | "approved" | "rejected") | null;
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /**
+             * Reviewed By User Id
+             * @description Who approved or rejected the request
+             */
+            reviewed_by_user_id: number | null;
             /**
              * Status
              * @enum {string}
@@ -15135,6 +15229,20 @@ export interface components {
         /**
          * TemplateRead
          * @description One version of a contract template (without its sources).
+         * @example {
+         *       "code": "loan",
+         *       "created_at": "2026-12-04T02:00:00Z",
+         *       "id": 7,
+         *       "language": "zh-CN",
+         *       "name": "小额贷款借款合同",
+         *       "note": "第九条增加仲裁选项",
+         *       "number": 2,
+         *       "requested_at": "2026-12-04T02:10:00Z",
+         *       "requested_by_user_id": 3,
+         *       "review_status": "pending",
+         *       "status": "draft",
+         *       "updated_at": "2026-12-04T02:10:00Z"
+         *     }
          */
         TemplateRead: {
             /** Code */
@@ -15156,6 +15264,27 @@ export interface components {
             number: number;
             /** Published At */
             published_at: string | null;
+            /** Requested At */
+            requested_at: string | null;
+            /**
+             * Requested By User Id
+             * @description Who requested publication (never its approver)
+             */
+            requested_by_user_id: number | null;
+            /** Review Reason */
+            review_reason: string | null;
+            /**
+             * Review Status
+             * @description The publication request: `pending` (waiting for a second person; the draft is frozen), `approved` (published by that person), `rejected` (with `review_reason`; the draft is editable and may be requested again); null when never requested
+             */
+            review_status: ("pending" | "approved" | "rejected") | null;
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /**
+             * Reviewed By User Id
+             * @description Who approved or rejected the request
+             */
+            reviewed_by_user_id: number | null;
             /**
              * Status
              * @enum {string}
@@ -15166,6 +15295,20 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * TemplateRejection
+         * @description The second person's refusal of a publication request, with the reason the editor will read.
+         * @example {
+         *       "reason": "第九条仲裁机构名称有误"
+         *     }
+         */
+        TemplateRejection: {
+            /**
+             * Reason
+             * @description What must change before it is requested again
+             */
+            reason: string;
         };
         /**
          * TemplateUpdate
@@ -23258,7 +23401,7 @@ export interface operations {
             };
         };
     };
-    publish_contract_template: {
+    request_contract_template_publication: {
         parameters: {
             query?: never;
             header?: never;
@@ -23309,13 +23452,197 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description `template_not_editable` (not a draft), `template_publication_pending` (already requested) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `template_invalid`: it does not render */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    approve_contract_template_publication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_code: string;
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateApproval"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `self_approval`: the requester does not decide their own request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "self_approval",
+                     *       "detail": "You requested this publication: another person who may approve templates must decide it",
+                     *       "errors": [],
+                     *       "status": 403,
+                     *       "title": "self_approval",
+                     *       "type": "https://microcredit.dev/problems/self_approval"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `template_publication_not_pending`: nothing waits (someone else may have just decided it: of two people deciding at once, one decides) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reject_contract_template_publication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_code: string;
+                version_number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateRejection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateDetail"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `self_approval`: the requester does not decide their own request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "self_approval",
+                     *       "detail": "You requested this publication: another person who may approve templates must decide it",
+                     *       "errors": [],
+                     *       "status": 403,
+                     *       "title": "self_approval",
+                     *       "type": "https://microcredit.dev/problems/self_approval"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `template_publication_not_pending`: nothing waits (someone else may have just decided it: of two people deciding at once, one decides) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };

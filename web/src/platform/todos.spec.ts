@@ -4,7 +4,7 @@ import { staffPages } from '@/router'
 import zhCN from '@/i18n/zh-CN'
 import en from '@/i18n/en'
 
-const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'group_applications_member_refused', 'reconciliation_breaks', 'collection_promises_due', 'collection_cases_unassigned']
+const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'contract_templates_pending_approval', 'group_applications_member_refused', 'reconciliation_breaks', 'collection_promises_due', 'collection_cases_unassigned']
 
 function message(catalogue: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue)

@@ -36,6 +36,7 @@ const KINDS = new Map<string, TodoKind>([
   ['collection_promises_due', { label: 'collection.todoPromisesDue', to: { name: 'staff-collection-mine' } }],
   ['collection_cases_unassigned', { label: 'collection.todoUnassigned', to: { name: 'staff-collections', query: { unassigned: '1' } } }],
   ['contracts_waiting_signature', { label: 'contract.todoWaiting', to: { name: 'staff-applications', query: { status: 'approved' } } }],
+  ['contract_templates_pending_approval', { label: 'contract.todoTemplatesPending', to: { name: 'staff-contract-templates' } }],
   ['risk_warnings_open', { label: 'warning.todoOpen', to: { name: 'staff-risk-warnings', query: { status: 'open' } } }],
   ['risk_warning_actions_waiting', { label: 'warning.todoWaiting', to: { name: 'staff-risk-warnings', query: { status: 'proposed' } } }],
 ])

@@ -48,7 +48,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'products', name: 'staff-products', component: () => import('@/products/views/ProductListView.vue'), meta: { permission: 'product.read', title: 'nav.products' } },
   { path: 'products/new', name: 'staff-product-new', component: () => import('@/products/views/ProductEditorView.vue'), meta: { permission: 'product.manage', title: 'products.newTitle' } },
   { path: 'products/:code([A-Z0-9_-]+)', name: 'staff-product', component: () => import('@/products/views/ProductEditorView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { permission: 'product.read', title: 'nav.products' } },
-  { path: 'contract-templates', name: 'staff-contract-templates', component: () => import('@/contracts/views/ContractTemplatesView.vue'), meta: { permission: 'product.manage', title: 'contract.templates.title' } },
+  { path: 'contract-templates', name: 'staff-contract-templates', component: () => import('@/contracts/views/ContractTemplatesView.vue'), meta: { permission: 'product.manage|contract.template.approve', title: 'contract.templates.title' } },
   { path: 'lpr', name: 'staff-lpr', component: () => import('@/products/views/LprView.vue'), meta: { permission: 'product.read', title: 'nav.lpr' } },
   { path: 'ledger/accounts', name: 'staff-ledger-accounts', component: () => import('@/ledger/views/ChartView.vue'), meta: { permission: 'ledger.read', title: 'nav.ledgerAccounts' } },
   { path: 'ledger/journal', name: 'staff-ledger-journal', component: () => import('@/ledger/views/JournalView.vue'), meta: { permission: 'ledger.read', title: 'nav.journal' } },

@@ -2,7 +2,13 @@
 
 A code's versions are numbered 1, 2 …; at most one `draft` at a time (made from the published one),
 exactly one `published` once any was (publishing a draft retires the version in force). Published
-and retired versions never change: a contract keeps the version it was made from. An institution
+and retired versions never change: a contract keeps the version it was made from.
+
+Publishing is maker–checker: an editor (`product.manage`) requests it — the draft must render, and is
+frozen while the request is pending (a second request is refused) — and a *different* person holding
+`contract.template.approve` approves it (the draft is published then, in that person's transaction) or
+rejects it with a reason (the draft is editable again). The draft's row is locked for the decision, so of
+two people deciding at once one decides and the other finds nothing pending. An institution
 without templates gets the default (contracts.defaults) as version 1, published, on first use — the
 migration seeds every institution that existed then.
 """
@@ -17,11 +23,19 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.contracts import defaults, rendering
 from microcredit.contracts import repository as repo
-from microcredit.contracts.errors import TemplateDraftExists, TemplateNotEditable
+from microcredit.contracts.errors import (
+    TemplateDraftExists,
+    TemplateNotEditable,
+    TemplatePublicationNotPending,
+    TemplatePublicationPending,
+    TemplateSelfApproval,
+)
 from microcredit.contracts.models import ContractTemplate
 from microcredit.contracts.service import terms as terms_of
 from microcredit.errors import NotFound
+from microcredit.identity.principal import Principal
 from microcredit.platform.actor import Actor
+from microcredit.platform.todo import Todo
 
 
 def seed_default(*, session: Session, clock: Clock, institution_id: int) -> None:
@@ -92,9 +106,7 @@ def new_draft(*, session: Session, clock: Clock, actor: Actor, institution_id: i
 def update_draft(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str, number: int,
                  changes: dict[str, Any]) -> ContractTemplate:
     """Change a draft's name, HTML or note; the HTML must render against the sample terms."""
-    row = version(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
-    if row.status != "draft":
-        raise TemplateNotEditable()
+    row = _editable_draft(session, institution_id, code, number)
     if changes.get("html") is not None:
         rendering.render_html(changes["html"], sample_context())
     for key in ("name", "html", "note"):
@@ -113,9 +125,7 @@ def replace_docx(*, session: Session, clock: Clock, actor: Actor, institution_id
                  content: bytes) -> ContractTemplate:
     """Put an edited Word template on a draft: a .docx of sane size that renders against the sample terms
     (docxtpl tags such as ``{{ borrower.name }}``, the same names as the HTML's)."""
-    row = version(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
-    if row.status != "draft":
-        raise TemplateNotEditable()
+    row = _editable_draft(session, institution_id, code, number)
     rendering.check_docx(content)
     rendering.render_docx(content, sample_context())
     row.docx, row.updated_at = content, clock.now()
@@ -129,12 +139,45 @@ def preview_docx(row: ContractTemplate) -> bytes:
     return rendering.render_docx(row.docx, sample_context())
 
 
-def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str,
-            number: int) -> ContractTemplate:
-    """Put a draft in force; the version in force before it is retired."""
+def _editable_draft(session: Session, institution_id: int, code: str, number: int) -> ContractTemplate:
+    """The draft, locked; not one published or retired, nor one waiting for approval (frozen)."""
     row = version(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
     if row.status != "draft":
         raise TemplateNotEditable()
+    if row.review_status == "pending":
+        raise TemplatePublicationPending()
+    return row
+
+
+def request_publication(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str,
+                        number: int) -> ContractTemplate:
+    """Ask for a draft to be put in force: it must render (HTML and Word); it then waits, frozen, for another
+    person's approval."""
+    row = _editable_draft(session, institution_id, code, number)
+    rendering.render_html(row.html, sample_context())
+    rendering.render_docx(row.docx, sample_context())
+    row.review_status, row.requested_at, row.requested_by_user_id = "pending", clock.now(), actor.user_id
+    row.reviewed_at = row.reviewed_by_user_id = row.review_reason = None
+    row.updated_at = clock.now()
+    session.flush()
+    _audit(session, clock, actor, row, "publication_requested")
+    return row
+
+
+def _pending(session: Session, actor: Actor, institution_id: int, code: str, number: int) -> ContractTemplate:
+    """The draft whose publication is requested, locked for the decision; never decided by its requester."""
+    row = version(session=session, institution_id=institution_id, code=code, number=number, for_update=True)
+    if row.status != "draft" or row.review_status != "pending":
+        raise TemplatePublicationNotPending()
+    if actor.user_id is None or actor.user_id == row.requested_by_user_id:
+        raise TemplateSelfApproval()
+    return row
+
+
+def approve_publication(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str,
+                        number: int, reason: str | None = None) -> ContractTemplate:
+    """A second person puts the requested draft in force; the version in force before it is retired."""
+    row = _pending(session, actor, institution_id, code, number)
     rendering.render_html(row.html, sample_context())
     rendering.render_docx(row.docx, sample_context())
     now = clock.now()
@@ -142,9 +185,32 @@ def publish(*, session: Session, clock: Clock, actor: Actor, institution_id: int
         old.status = "retired"
         old.updated_at = now
     row.status, row.published_at, row.published_by_user_id, row.updated_at = "published", now, actor.user_id, now
+    row.review_status, row.reviewed_at, row.reviewed_by_user_id, row.review_reason = "approved", now, actor.user_id, \
+        reason
     session.flush()
-    _audit(session, clock, actor, row, "published")
+    _audit(session, clock, actor, row, "publication_approved", requested_by=row.requested_by_user_id, reason=reason)
     return row
+
+
+def reject_publication(*, session: Session, clock: Clock, actor: Actor, institution_id: int, code: str,
+                       number: int, reason: str) -> ContractTemplate:
+    """A second person refuses the request with a reason: the draft stays a draft, editable again."""
+    row = _pending(session, actor, institution_id, code, number)
+    now = clock.now()
+    row.review_status, row.reviewed_at, row.reviewed_by_user_id, row.review_reason = "rejected", now, actor.user_id, \
+        reason
+    row.updated_at = now
+    session.flush()
+    _audit(session, clock, actor, row, "publication_rejected", requested_by=row.requested_by_user_id, reason=reason)
+    return row
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Template publications waiting for the caller's approval (requested by someone else), for approvers."""
+    if principal.kind != "staff" or not principal.can("contract.template.approve"):
+        return []
+    return [Todo("contract_templates_pending_approval", repo.pending_publication_count(
+        session, institution_id=principal.institution_id, not_by=principal.user_id))]
 
 
 def sample_context() -> dict[str, Any]:
