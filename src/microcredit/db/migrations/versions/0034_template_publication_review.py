@@ -1,7 +1,7 @@
 """contracts: a template version's publication by maker–checker (request, then approval or rejection by another)
 
-Revision ID: 0033
-Revises: 0032
+Revision ID: 0034
+Revises: 0033
 Create Date: 2026-12-04
 
 A draft contract template is no longer published by one administrator: an editor requests publication
@@ -18,8 +18,8 @@ from alembic import op
 
 import microcredit.db.types
 
-revision = '0033'
-down_revision = '0032'
+revision = '0034'
+down_revision = '0033'
 branch_labels = None
 depends_on = None
 
