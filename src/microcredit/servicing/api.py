@@ -296,7 +296,9 @@ def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit, princi
                                               "refund with no credit held (`no_credit_balance`)"}})
 def propose_loan_change(loan_id: Id, body: LoanChangeCreate, session: DB, kit: Kit,
                         principal: Principal = require("loan.change.request")) -> LoanChangeRead:
-    """Tried against the loan at once; recorded only when someone else approves it."""
+    """Tried against the loan at once; recorded only when someone else approves it — except a waiver or refund
+    of credit at or below the loan's `change_approval_above` (its product's), recorded at once: the answer is
+    then the change `approved` by its proposer, with its event's number."""
     details = body.model_dump(mode="json", exclude={"kind", "reason_code", "note"}, exclude_none=True)
     return LoanChangeRead.model_validate(changes.request_change(
         session=session, clock=kit.clock, principal=principal, loan_id=loan_id, kind=body.kind, details=details,

@@ -2641,7 +2641,9 @@ export interface paths {
         put?: never;
         /**
          * Propose a waiver, deferral, rescheduling, write-off or refund of credit
-         * @description Tried against the loan at once; recorded only when someone else approves it.
+         * @description Tried against the loan at once; recorded only when someone else approves it — except a waiver or refund
+         *     of credit at or below the loan's `change_approval_above` (its product's), recorded at once: the answer is
+         *     then the change `approved` by its proposer, with its event's number.
          *
          *     Requires permission `loan.change.request`.
          */
@@ -12780,6 +12782,11 @@ export interface components {
              * @enum {string}
              */
             business_day_rule?: "none" | "following" | "modified_following" | "preceding" | "modified_preceding";
+            /**
+             * Change Approval Above
+             * @description Up to this amount a waiver or a refund of credit is recorded as soon as it is proposed, by one person; above it — and a deferral, rescheduling or write-off whatever the amount — it waits for a second person (maker-checker); a loan keeps the figure of the version it was made under; absent: every change waits for a second person
+             */
+            change_approval_above?: string | null;
             /**
              * Currency
              * @default CNY
