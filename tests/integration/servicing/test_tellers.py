@@ -376,11 +376,13 @@ def test_a_waiver_within_the_products_change_threshold_is_recorded_by_one_person
     assert (change["status"], change["decided_by_user_id"]) == ("approved", change["requested_by_user_id"])
     after = client.get(path, headers=world["hf"]).json()
     assert after["state"]["installments"][0]["waived"]["interest"] == "20.00"
-    assert after["events"][-1]["type"] == "waiver" and after["events"][-1]["seq"] == change["event_seq"]
+    assert after["events"][-1]["type"] == "waiver"
+    assert after["events"][-1]["seq"] == change["event_seq"]
     assert [e["basis"] for e in after["events"][-1]["entries"]] == ["accrual"]
     assert client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"] == []
     approved = audit_records(session, "loan.change_approved", change["id"])
-    assert approved and approved[0].after["within_threshold"] == "20.00"
+    assert approved
+    assert approved[0].after["within_threshold"] == "20.00"
     # A fen above it: waits for a second person, nothing recorded.
     events = len(after["events"])
     above = client.post(f"{path}/changes", headers=world["hf"], json={**waiver, "amount": "20.01"})

@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Payment provider simulator: the payer pays
-         * @description The payment settles after the simulator's delay; the callbacks due are delivered at once.
+         * @description The payment settles after the simulator's delay; the callbacks then due are sent after this answer.
          */
         post: operations["pay_simulated_payment"];
         delete?: never;
@@ -52,7 +52,7 @@ export interface paths {
         put?: never;
         /**
          * Payment provider simulator: deliver the callbacks due now
-         * @description Signed, to the same handler the public callback route calls.
+         * @description Signed, to the same handler the public callback route calls, after this answer.
          */
         post: operations["deliver_simulated_callbacks"];
         delete?: never;
@@ -3931,8 +3931,10 @@ export interface paths {
         put?: never;
         /**
          * The payment provider's notification (signed)
-         * @description Verified (HMAC-SHA256 over the raw body) before anything is read; a failed, late or repeated
-         *     notification changes nothing twice.
+         * @description Verified (HMAC-SHA256 over the raw body) before anything is read, stored once per payment and outcome,
+         *     and answered at once (202); the outbox's dispatcher applies it after the answer, retrying with back-off
+         *     while applying fails (the outbox monitor shows one that gave up). A failed, late or repeated notification
+         *     changes nothing twice.
          */
         post: operations["payment_callback"];
         delete?: never;
@@ -7215,12 +7217,32 @@ export interface components {
         };
         /**
          * CallbackAck
-         * @description What we tell the provider: the notification was taken (a repeat changes nothing).
+         * @description What we tell the provider: the notification was taken, to be applied after this answer (a repeat
+         *     changes nothing).
+         * @example {
+         *       "callback_id": 1031,
+         *       "payment_id": 42,
+         *       "repeated": false,
+         *       "status": "requested"
+         *     }
          */
         CallbackAck: {
+            /**
+             * Callback Id
+             * @description The stored notification (the outbox message that applies it)
+             */
+            callback_id: number;
             /** Payment Id */
             payment_id: number;
-            /** Status */
+            /**
+             * Repeated
+             * @description The same notice had been taken already: nothing more is stored
+             */
+            repeated: boolean;
+            /**
+             * Status
+             * @description The payment's status when the notification was taken (it is applied after)
+             */
             status: string;
         };
         /**
@@ -32471,7 +32493,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -560,6 +560,7 @@ export default {
   },
   outboxStatus: { all: 'All', pending: 'Waiting', retrying: 'Retrying', dead: 'Failed', delivered: 'Delivered', cancelled: 'Cancelled' },
   outboxTemplate: {
+    payment_callback: "Payment provider's callback (recording the repayment or payout)",
     repayment_upcoming: 'Repayment reminder (before the due date)',
     repayment_due_today: 'Repayment reminder (due date)',
     repayment_overdue: 'Overdue reminder',
@@ -939,7 +940,7 @@ export default {
       change_cancelled: 'Loan change withdrawn',
     },
     servicing: { settings_updated: 'Servicing settings changed (branch payment check threshold)' },
-    payment: { requested: 'Payment requested (payout or collection)', confirmed: 'Payment confirmed', failed: 'Payment failed' },
+    payment: { requested: 'Payment requested (payout or collection)', confirmed: 'Payment confirmed', failed: 'Payment failed', callback_received: "Provider's callback received (to apply)" },
     payments: { reconciled: 'Statement reconciled', break_resolved: 'Reconciliation break resolved' },
     calendar: {
       seeded: 'Holiday calendar loaded',

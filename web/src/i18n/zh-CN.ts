@@ -554,6 +554,7 @@ export default {
   },
   outboxStatus: { all: '全部', pending: '待发送', retrying: '重试中', dead: '发送失败', delivered: '已送达', cancelled: '已取消' },
   outboxTemplate: {
+    payment_callback: '支付机构回调（记入还款/放款）',
     repayment_upcoming: '还款提醒（到期前）',
     repayment_due_today: '还款提醒（到期日）',
     repayment_overdue: '逾期提醒',
@@ -931,7 +932,7 @@ export default {
       change_cancelled: '撤回贷款变更',
     },
     servicing: { settings_updated: '修改贷后设置（柜面收款复核限额）' },
-    payment: { requested: '发起支付（放款或收款）', confirmed: '支付成功', failed: '支付失败' },
+    payment: { requested: '发起支付（放款或收款）', confirmed: '支付成功', failed: '支付失败', callback_received: '收到支付机构回调（待处理）' },
     payments: { reconciled: '导入对账单并对账', break_resolved: '对账差错已处理' },
     calendar: {
       seeded: '载入节假日历',
