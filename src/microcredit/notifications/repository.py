@@ -30,9 +30,11 @@ def due_ids(session: Session, *, now: datetime, limit: int, topics: tuple[str, .
         .order_by(OutboxMessage.id).limit(limit)))
 
 
-def by_dedupe_key(session: Session, topic: str, key: str) -> OutboxMessage | None:
-    """The message of `topic` stored under `key`, if any."""
-    return session.scalar(select(OutboxMessage).where(OutboxMessage.topic == topic, OutboxMessage.dedupe_key == key))
+def by_dedupe_key(session: Session, topic: str, key: str, *, latest: bool = False) -> OutboxMessage | None:
+    """The message of `topic` stored under `key`, if any. `latest`: a locking read, which sees a row committed
+    since the transaction's snapshot (MariaDB's repeatable read would not)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.topic == topic, OutboxMessage.dedupe_key == key)
+    return session.scalar(stmt.with_for_update() if latest else stmt)
 
 
 def sendable_for_update(session: Session, message_id: int, *, skip_locked: bool,

@@ -104,7 +104,7 @@ def enqueue(*, session: Session, cipher: FieldCipher, clock: Clock, topic: str, 
         with session.begin_nested():
             repository.add(session, msg)
     except IntegrityError:  # the same message stored by another request meanwhile
-        found = repository.by_dedupe_key(session, topic, dedupe_key or "")
+        found = repository.by_dedupe_key(session, topic, dedupe_key or "", latest=True)
         if found is None:
             raise
         return found, False
