@@ -380,10 +380,9 @@ def outbox_dispatch() -> None:
     from microcredit.notifications import service as notifications
 
     runtime = _runtime()
-    if runtime.sms is None:
-        _fail("no SMS channel is configured")
     report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                            sms=runtime.sms, addressee=runtime.addressee)
+                                            sms=runtime.sms, addressee=runtime.addressee,
+                                            handlers=runtime.outbox_handlers)
     console.print(f"texted {report.texted} notifications; delivered {report.delivered}, failed {report.failed}, "
                   f"dead {report.dead}")
 

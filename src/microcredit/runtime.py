@@ -45,6 +45,7 @@ from microcredit.platform.storage import LocalStorage, S3Storage, Storage
 from microcredit.risk import service as risk
 from microcredit.risk.warnings import service as warnings
 from microcredit.servicing.service import history as servicing_history
+from microcredit.servicing.service import payments as servicing_payments
 from microcredit.servicing.service.folds import FOLD_MEMO, FoldMemo
 
 
@@ -118,6 +119,15 @@ class Runtime:
     def addressee(self) -> notifications.AddresseeLookup:
         """Where the outbox's dispatcher texts a user's in-app notifications (identity holds the phones)."""
         return identity_accounts.sms_addressee(self.identity)
+
+    @property
+    def outbox_handlers(self) -> dict[str, notifications.Handler]:
+        """The outbox's work other than SMS, by topic: a payment provider's stored callback, applied."""
+        def payment_callback(session: Session, payload: dict[str, Any]) -> None:
+            servicing_payments.apply_stored_callback(session=session, clock=self.clock, provider=self.payments,
+                                                     payload=payload)
+
+        return {servicing_payments.CALLBACK_TOPIC: payment_callback}
 
     @property
     def cob(self) -> CobKit:

@@ -223,8 +223,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if isinstance(runtime.payments, SimulatedPaymentProvider):
         from microcredit.servicing.service import payments
 
+        def receive(**kw: Any) -> Any:  # the public callback route's service: stored, applied after
+            return payments.receive_callback(cipher=app.state.runtime.keys.cipher, **kw)
+
         pay_sim = build_payments_router(provider=lambda: app.state.runtime.payments, db=lambda: app.state.runtime.db,
-                                        clock=lambda: app.state.runtime.clock, receive=payments.on_callback)
+                                        clock=lambda: app.state.runtime.clock, receive=receive,
+                                        then=lambda: dispatch_outbox(app.state.runtime))
         app.include_router(pay_sim)
         app.state.mounted_routers.append(("", pay_sim))
     if any(p.simulator for p in settings.oauth_providers):

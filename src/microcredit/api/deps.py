@@ -174,17 +174,17 @@ async def db(request: Request) -> AsyncIterator[Session]:
 
 
 def dispatch_outbox(runtime: Runtime) -> None:
-    """Deliver queued messages through the configured channel (none configured: they wait).
+    """Deliver queued messages: SMS through the configured channel (none configured: they wait), the
+    other topics to their handlers (a payment provider's stored callbacks, applied).
 
     The request's transaction has committed by now: a failure here (the database busy while a
     failed attempt is recorded) must not reach the route, whose retry would run the committed
     request a second time. The messages stay pending for the next dispatch.
     """
-    if runtime.sms is None:
-        return
     try:
         notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                       sms=runtime.sms, addressee=runtime.addressee)
+                                       sms=runtime.sms, addressee=runtime.addressee,
+                                       handlers=runtime.outbox_handlers)
     except Exception as exc:  # committed already: never retried with the request
         log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
 

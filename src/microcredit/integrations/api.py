@@ -13,13 +13,18 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from microcredit.clock import Clock
 from microcredit.db.engine import Database
 from microcredit.errors import DomainError, NotFound
-from microcredit.integrations.payments import ProviderPayment, SimulatedPaymentProvider, UnknownProviderPayment
+from microcredit.integrations.payments import (
+    ProviderPayment,
+    SignedCallback,
+    SimulatedPaymentProvider,
+    UnknownProviderPayment,
+)
 from microcredit.integrations.sms import SimulatedSmsOperator
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
@@ -84,12 +89,18 @@ def _read(p: ProviderPayment) -> SimulatedPaymentRead:
                                 amount=str(p.amount), reason=p.reason)
 
 
-def deliver_callbacks(simulator: SimulatedPaymentProvider, database: Database, clock: Clock,
-                      receive: Callable[..., Any]) -> int:
-    """Post the simulator's due callbacks to `receive` (our callback handler), each in its own transaction
-    as a separate HTTP request would be; a refused one is left (the provider would retry it)."""
+def due_callbacks(simulator: SimulatedPaymentProvider, database: Database) -> list[SignedCallback]:
+    """The simulator's callbacks due now, each taken once (in the simulator's own table)."""
     with database.unit_of_work() as session:
-        callbacks = simulator.due_callbacks(session=session)
+        return simulator.due_callbacks(session=session)
+
+
+def post_callbacks(simulator: SimulatedPaymentProvider, database: Database, clock: Clock,
+                   receive: Callable[..., Any], callbacks: list[SignedCallback],
+                   then: Callable[[], Any] | None = None) -> None:
+    """Post `callbacks` to `receive` (what our public callback route calls), each in its own transaction as a
+    separate HTTP request would be; a refused one is left (the provider would retry it). `then`: what our
+    route does after answering (the outbox's dispatch, which applies them)."""
     for callback in callbacks:
         try:
             with database.unit_of_work() as session:
@@ -97,12 +108,16 @@ def deliver_callbacks(simulator: SimulatedPaymentProvider, database: Database, c
                         signature=callback.signature)
         except DomainError:
             continue
-    return len(callbacks)
+    if then is not None and callbacks:
+        then()
 
 
 def build_payments_router(*, provider: Callable[[], Any], db: Callable[[], Database], clock: Callable[[], Clock],
-                          receive: Callable[..., Any]) -> APIRouter:
-    """The payment provider simulator's cashier and controls at /_sim/payments (demo and tests only)."""
+                          receive: Callable[..., Any], then: Callable[[], Any] | None = None) -> APIRouter:
+    """The payment provider simulator's cashier and controls at /_sim/payments (demo and tests only).
+
+    The callbacks due are sent after the simulator's answer, from a background task (as a provider sends
+    them from its own queue), to `receive` — what our public callback route calls — and then `then`."""
     router = APIRouter(prefix="/_sim/payments", tags=["simulators"], route_class=UnitOfWorkRoute)
 
     def simulator() -> SimulatedPaymentProvider:
@@ -120,10 +135,12 @@ def build_payments_router(*, provider: Callable[[], Any], db: Callable[[], Datab
 
     @router.post("/deliver", response_model=SimulatorDelivery, operation_id="deliver_simulated_callbacks",
                  summary="Payment provider simulator: deliver the callbacks due now")
-    def deliver_simulated_callbacks() -> SimulatorDelivery:
-        """Signed, to the same handler the public callback route calls."""
-        return SimulatorDelivery(payment=None, callbacks_delivered=deliver_callbacks(simulator(), db(), clock(),
-                                                                                     receive))
+    def deliver_simulated_callbacks(background: BackgroundTasks) -> SimulatorDelivery:
+        """Signed, to the same handler the public callback route calls, after this answer."""
+        sim = simulator()
+        callbacks = due_callbacks(sim, db())
+        background.add_task(post_callbacks, sim, db(), clock(), receive, callbacks, then)
+        return SimulatorDelivery(payment=None, callbacks_delivered=len(callbacks))
 
     @router.get("/{provider_reference}", response_model=SimulatedPaymentRead, operation_id="get_simulated_payment",
                 summary="Payment provider simulator: a payment on its cashier page")
@@ -137,14 +154,17 @@ def build_payments_router(*, provider: Callable[[], Any], db: Callable[[], Datab
 
     @router.post("/{provider_reference}/pay", response_model=SimulatorDelivery, operation_id="pay_simulated_payment",
                  summary="Payment provider simulator: the payer pays")
-    def pay_simulated_payment(provider_reference: Annotated[str, Path(max_length=40)]) -> SimulatorDelivery:
-        """The payment settles after the simulator's delay; the callbacks due are delivered at once."""
+    def pay_simulated_payment(provider_reference: Annotated[str, Path(max_length=40)],
+                              background: BackgroundTasks) -> SimulatorDelivery:
+        """The payment settles after the simulator's delay; the callbacks then due are sent after this answer."""
         sim = simulator()
         with db().unit_of_work() as session:
             try:
                 paid = _read(sim.pay(session=session, provider_reference=provider_reference))
             except UnknownProviderPayment:
                 raise NotFound(field="provider_reference") from None
-        return SimulatorDelivery(payment=paid, callbacks_delivered=deliver_callbacks(sim, db(), clock(), receive))
+        callbacks = due_callbacks(sim, db())
+        background.add_task(post_callbacks, sim, db(), clock(), receive, callbacks, then)
+        return SimulatorDelivery(payment=paid, callbacks_delivered=len(callbacks))
 
     return router

@@ -54,10 +54,13 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_inst_status", "institution_id", "status", "created_at"),
+        Index("ux_outbox_dedupe", "topic", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    topic: Mapped[str] = mapped_column(String(64))  # the channel, e.g. "sms"
+    topic: Mapped[str] = mapped_column(String(64))  # the channel, e.g. "sms", or "payment_callback"
+    # What makes a message the same as one stored already (unique per topic; None: nothing does).
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     payload_ciphertext: Mapped[str] = mapped_column(Text, info={"encrypted": "outbox_messages.payload"})
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     # None on messages queued before the monitor existed (migration 0007).

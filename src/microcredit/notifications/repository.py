@@ -22,11 +22,19 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
-def due_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
-    """Ids of pending or retrying messages whose next attempt is due, oldest first."""
+def due_ids(session: Session, *, now: datetime, limit: int, topics: tuple[str, ...]) -> list[int]:
+    """Ids of pending or retrying messages of `topics` whose next attempt is due, oldest first."""
     return list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now)
+        select(OutboxMessage.id).where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now,
+                                       OutboxMessage.topic.in_(topics))
         .order_by(OutboxMessage.id).limit(limit)))
+
+
+def by_dedupe_key(session: Session, topic: str, key: str, *, latest: bool = False) -> OutboxMessage | None:
+    """The message of `topic` stored under `key`, if any. `latest`: a locking read, which sees a row committed
+    since the transaction's snapshot (MariaDB's repeatable read would not)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.topic == topic, OutboxMessage.dedupe_key == key)
+    return session.scalar(stmt.with_for_update() if latest else stmt)
 
 
 def sendable_for_update(session: Session, message_id: int, *, skip_locked: bool,

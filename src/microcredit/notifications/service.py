@@ -18,6 +18,12 @@ A message's life (`OutboxStatus`)::
        └────────────── retry (a person) ───────────┘
     pending | retrying | dead ──cancel (a person)──▶ cancelled
 
+Other topics than SMS are work a domain hands to the outbox to be done after its request has
+answered — a payment provider's callback (`payment_callback`) is stored by the callback route and
+applied here. `enqueue` stores such a message, once per `dedupe_key`; the dispatcher hands its payload
+to the handler of its topic (`Handler`, given by the composition root), in the message's transaction:
+what the handler changes commits with the message's delivery, or rolls back with its failure.
+
 Back-off after the n-th failure: min(2ⁿ, 3600) seconds, so the twelve attempts
 span about two hours. A dead message is no longer tried; `retry` makes it due
 at once for one more attempt (it is dead again if that fails too). The payload
@@ -31,12 +37,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
@@ -79,6 +86,35 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
     return msg
 
 
+def enqueue(*, session: Session, cipher: FieldCipher, clock: Clock, topic: str, institution_id: int | None,
+            template: str, recipient_masked: str | None, payload: dict[str, Any],
+            dedupe_key: str | None = None) -> tuple[OutboxMessage, bool]:
+    """Queue work of `topic` for the dispatcher (delivered after the current transaction commits); with
+    `dedupe_key`, once: the message stored under it already is returned instead. (message, new)."""
+    if dedupe_key is not None:
+        found = repository.by_dedupe_key(session, topic, dedupe_key)
+        if found is not None:
+            return found, False
+    now = clock.now()
+    msg = OutboxMessage(topic=topic, dedupe_key=dedupe_key,
+                        payload_ciphertext=cipher.encrypt(json.dumps(payload, ensure_ascii=False), context=_CONTEXT),
+                        status=OutboxStatus.PENDING.value, institution_id=institution_id, template=template,
+                        recipient_masked=recipient_masked, created_at=now, next_attempt_at=now, attempts=0)
+    try:
+        with session.begin_nested():
+            repository.add(session, msg)
+    except IntegrityError:  # the same message stored by another request meanwhile
+        found = repository.by_dedupe_key(session, topic, dedupe_key or "", latest=True)
+        if found is None:
+            raise
+        return found, False
+    return msg, True
+
+
+# Does the work of a message of a topic other than SMS, in the message's transaction; raises on failure.
+Handler = Callable[[Session, dict[str, Any]], None]
+
+
 @dataclass(frozen=True)
 class DispatchReport:
     """What one dispatch run did (`dead`: failures that used up the last attempt, counted in `failed` too)."""
@@ -107,19 +143,25 @@ class DeliveryFailed(Exception):
     """The channel refused or failed; the message says why, with the message's secrets scrubbed out."""
 
 
-def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel,
-                     addressee: AddresseeLookup | None = None, limit: int = 100) -> DispatchReport:
+def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel | None,
+                     addressee: AddresseeLookup | None = None, limit: int = 100,
+                     handlers: Mapping[str, Handler] | None = None) -> DispatchReport:
     """Deliver due messages, each in its own transaction; failures are retried later, or die.
 
-    With `addressee`, the in-app notifications to be texted too are first queued as SMS
+    SMS go through `sms` (None: they wait for a channel); the other topics to their `handlers` (a topic
+    with none waits). With `addressee`, the in-app notifications to be texted too are first queued as SMS
     (`text_notifications`), so one dispatch delivers them.
     """
+    handlers = handlers or {}
+    topics = (*handlers, *(("sms",) if sms is not None else ()))
     texted = text_notifications(db=db, cipher=cipher, clock=clock, addressee=addressee,
-                                limit=limit) if addressee is not None else 0
+                                limit=limit) if addressee is not None and sms is not None else 0
     delivered = failed = dead = 0
+    if not topics:
+        return DispatchReport(delivered=0, failed=0, texted=texted)
     now = clock.now()
     with db.unit_of_work(write=False) as session:
-        ids = repository.due_ids(session, now=now, limit=limit)
+        ids = repository.due_ids(session, now=now, limit=limit, topics=topics)
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
@@ -127,7 +169,7 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
                                                      due_by=now)
                 if msg is None:
                     continue  # another dispatcher took it (or tried it and put it off), or it was cancelled
-                _deliver(session, msg, cipher=cipher, clock=clock, sms=sms)
+                _deliver(session, msg, cipher=cipher, clock=clock, sms=sms, handlers=handlers)
             delivered += 1
         except Exception as exc:  # a channel failure must not stop the others
             failed += 1
@@ -176,15 +218,19 @@ def text_notifications(*, db: Database, cipher: FieldCipher, clock: Clock, addre
 
 
 def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock: Clock,
-             sms: SmsChannel) -> None:
+             sms: SmsChannel | None, handlers: Mapping[str, Handler]) -> None:
     payload = json.loads(cipher.decrypt(msg.payload_ciphertext, context=_CONTEXT))
-    if msg.topic != "sms":
+    handler = handlers.get(msg.topic)
+    if handler is not None:
+        handler(session, payload)  # a failure rolls back the message's transaction, its changes with it
+    elif msg.topic == "sms" and sms is not None:
+        try:
+            sms.send(session=session, phone=payload["phone"], text=payload["text"], message_id=f"outbox-{msg.id}")
+        except Exception as exc:
+            raise DeliveryFailed(scrub(str(exc) or type(exc).__name__, phone=payload["phone"],
+                                       text=payload["text"])) from exc
+    else:
         raise ValueError(f"no channel for topic {msg.topic!r}")
-    try:
-        sms.send(session=session, phone=payload["phone"], text=payload["text"], message_id=f"outbox-{msg.id}")
-    except Exception as exc:
-        raise DeliveryFailed(scrub(str(exc) or type(exc).__name__, phone=payload["phone"],
-                                   text=payload["text"])) from exc
     msg.attempts += 1
     msg.status = OutboxStatus.DELIVERED.value
     msg.dispatched_at = msg.last_attempt_at = clock.now()

@@ -289,6 +289,11 @@ class ProductTerms(InputSchema):
         default=None, description="Above this amount a repayment keyed in at a branch (cash, transfer) waits for a "
         "second person (maker-checker), for this product's loans instead of the institution's threshold; a loan "
         "keeps the figure of the version it was made under; absent: the institution's")
+    change_approval_above: Positive | None = Field(
+        default=None, description="Up to this amount a waiver or a refund of credit is recorded as soon as it is "
+        "proposed, by one person; above it — and a deferral, rescheduling or write-off whatever the amount — it waits "
+        "for a second person (maker-checker); a loan keeps the figure of the version it was made under; absent: "
+        "every change waits for a second person")
     accounts: dict[PostingRoleName, AccountCodeStr] = Field(
         default_factory=dict, max_length=15,
         description="The product's own accounts (会计科目) by posting role, e.g. {\"loan_principal\": \"130102\", "

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from microcredit.api.deps import DB, IdempotencyGuard, Kit, Payments, idempotent, public, require, require_any
+from microcredit.api.deps import (
+    DB,
+    IdempotencyGuard,
+    Kit,
+    Payments,
+    dispatch_outbox,
+    idempotent,
+    public,
+    require,
+    require_any,
+    runtime_of,
+)
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
 from microcredit.integrations.payments import SIGNATURE_HEADER
@@ -346,7 +357,9 @@ def get_loan_event_document(loan_id: Id, seq: Seq, session: DB, kit: Kit, princi
                                               "refund with no credit held (`no_credit_balance`)"}})
 def propose_loan_change(loan_id: Id, body: LoanChangeCreate, session: DB, kit: Kit,
                         principal: Principal = require("loan.change.request")) -> LoanChangeRead:
-    """Tried against the loan at once; recorded only when someone else approves it."""
+    """Tried against the loan at once; recorded only when someone else approves it — except a waiver or refund
+    of credit at or below the loan's `change_approval_above` (its product's), recorded at once: the answer is
+    then the change `approved` by its proposer, with its event's number."""
     details = body.model_dump(mode="json", exclude={"kind", "reason_code", "note"}, exclude_none=True)
     return LoanChangeRead.model_validate(changes.request_change(
         session=session, clock=kit.clock, principal=principal, loan_id=loan_id, kind=body.kind, details=details,
@@ -503,19 +516,24 @@ def poll_payment(payment_id: Id, session: DB, kit: Kit, provider: Payments,
 
 
 @router.post("/payments/callbacks/{provider_name}", response_model=CallbackAck, operation_id="payment_callback",
-             summary="The payment provider's notification (signed)", dependencies=[public()],
+             status_code=202, summary="The payment provider's notification (signed)", dependencies=[public()],
              responses={400: {"description": "The signature does not verify (`callback_signature_invalid`)"},
                         404: {"description": "No payment of ours under that reference (`payment_not_found`)"}})
-def payment_callback(provider_name: str, session: DB, kit: Kit,
+def payment_callback(provider_name: str, request: Request, background: BackgroundTasks, session: DB, kit: Kit,
                      provider: Payments, body: bytes = Depends(raw_body),
                      signature: Annotated[str, Header(alias=SIGNATURE_HEADER, max_length=128)] = "") -> CallbackAck:
-    """Verified (HMAC-SHA256 over the raw body) before anything is read; a failed, late or repeated
-    notification changes nothing twice."""
+    """Verified (HMAC-SHA256 over the raw body) before anything is read, stored once per payment and outcome,
+    and answered at once (202); the outbox's dispatcher applies it after the answer, retrying with back-off
+    while applying fails (the outbox monitor shows one that gave up). A failed, late or repeated notification
+    changes nothing twice."""
     if provider_name != provider.name:
         raise PaymentNotFound(field="provider_name")
-    payment = payments.on_callback(session=session, clock=kit.clock, provider=provider, body=body,
-                                   signature=signature)
-    return CallbackAck(payment_id=payment.id, status=payment.status)
+    runtime = runtime_of(request)
+    received = payments.receive_callback(session=session, clock=kit.clock, cipher=runtime.keys.cipher,
+                                         provider=provider, body=body, signature=signature)
+    background.add_task(dispatch_outbox, runtime)  # after the answer (and the commit before it)
+    return CallbackAck(payment_id=received.payment.id, status=received.payment.status,
+                       callback_id=received.message_id, repeated=not received.new)
 
 
 @router.get("/reconciliation/breaks", response_model=Page[BreakRead], operation_id="list_reconciliation_breaks",

@@ -366,10 +366,16 @@ class PaymentOrderRead(OutputSchema):
 
 
 class CallbackAck(OutputSchema):
-    """What we tell the provider: the notification was taken (a repeat changes nothing)."""
+    """What we tell the provider: the notification was taken, to be applied after this answer (a repeat
+    changes nothing)."""
 
     payment_id: int
-    status: str
+    status: str = Field(description="The payment's status when the notification was taken (it is applied after)")
+    callback_id: int = Field(description="The stored notification (the outbox message that applies it)")
+    repeated: bool = Field(description="The same notice had been taken already: nothing more is stored")
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"payment_id": 42, "status": "requested", "callback_id": 1031, "repeated": False}]})
 
 
 class StatementUpload(InputSchema):

@@ -4,6 +4,8 @@ retry makes it due; cancel stops it; delivered and cancelled are final; finished
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -288,8 +290,8 @@ def test_a_message_another_dispatcher_just_tried_is_not_tried_again_at_once(sess
     msg = _queue(session, runtime)
     found_due = outbox.repository.due_ids
 
-    def due_then_tried_by_another(s: Any, *, now: Any, limit: int) -> list[int]:
-        ids = found_due(s, now=now, limit=limit)
+    def due_then_tried_by_another(s: Any, *, now: Any, limit: int, topics: tuple[str, ...]) -> list[int]:
+        ids = found_due(s, now=now, limit=limit, topics=topics)
         monkeypatch.setattr(outbox.repository, "due_ids", found_due)
         _dispatch(runtime, Channel(failing=True))  # the other dispatcher, between our look-up and our lock
         return ids
@@ -299,3 +301,65 @@ def test_a_message_another_dispatcher_just_tried_is_not_tried_again_at_once(sess
     assert _dispatch(runtime, second) == outbox.DispatchReport(delivered=0, failed=0, dead=0)
     assert second.calls == 0
     assert _state(session, msg.id).attempts == 1
+
+
+def _enqueue_work(session: Any, runtime: Any, key: str) -> tuple[OutboxMessage, bool]:
+    return outbox.enqueue(session=session, cipher=runtime.keys.cipher, clock=runtime.clock, topic="test_work",
+                          institution_id=None, template="test_work", recipient_masked=None, payload={"n": 1},
+                          dedupe_key=key)
+
+
+def test_work_with_a_dedupe_key_is_stored_once_even_by_two_racing_transactions(session, runtime):
+    first, new = _enqueue_work(session, runtime, "k-1")
+    session.commit()
+    again, new_again = _enqueue_work(session, runtime, "k-1")
+    assert (new, new_again, again.id) == (True, False, first.id)
+    # Two transactions storing the same key at once: the second waits for the first's row, then finds it.
+    stored = threading.Event()
+    answers: list[tuple[int, bool]] = []
+
+    def holder() -> None:
+        with runtime.db.unit_of_work() as s:
+            msg, created = _enqueue_work(s, runtime, "k-2")
+            answers.append((msg.id, created))
+            stored.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert stored.wait(30)
+    with runtime.db.unit_of_work() as s:
+        msg, created = _enqueue_work(s, runtime, "k-2")
+        answers.append((msg.id, created))
+    thread.join()
+    assert answers == [(answers[0][0], True), (answers[0][0], False)]
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "test_work")).all()
+    assert sorted(m.dedupe_key or "" for m in rows) == ["k-1", "k-2"]
+
+
+def test_a_topic_without_a_handler_waits_and_a_handlers_failure_rolls_its_changes_back(session, runtime):
+    msg, _ = _enqueue_work(session, runtime, "k-3")
+    session.commit()
+    # No handler for the topic (and no SMS channel): it is not tried.
+    report = outbox.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock, sms=None)
+    assert report == outbox.DispatchReport(delivered=0, failed=0)
+    assert (_state(session, msg.id).status, _state(session, msg.id).attempts) == ("pending", 0)
+    seen: list[dict[str, Any]] = []
+
+    def failing(s: Any, payload: dict[str, Any]) -> None:
+        seen.append(payload)
+        s.get(OutboxMessage, msg.id).template = "changed_by_the_handler"
+        raise RuntimeError("not now")
+
+    report = outbox.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock, sms=None,
+                                     handlers={"test_work": failing})
+    assert (report.failed, seen) == (1, [{"n": 1}])
+    after = _state(session, msg.id)
+    assert (after.status, after.attempts, after.last_error, after.template) == ("retrying", 1, "not now",
+                                                                                 "test_work")
+    runtime.clock.advance(timedelta(seconds=2))
+    report = outbox.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock, sms=None,
+                                     handlers={"test_work": lambda s, payload: seen.append(payload)})
+    assert report.delivered == 1
+    assert _state(session, msg.id).status == "delivered"

@@ -1,6 +1,8 @@
 """Money through the payment provider (its simulator) over HTTP: a payout of a signed contract recorded
 only on the provider's confirmation; online repayments and prepayments confirmed by signed callbacks;
-failed, late and duplicated callbacks changing nothing twice; auto-debit with retries; reconciliation
+failed, late and duplicated callbacks changing nothing twice; callbacks answered at once and applied after
+the answer by the outbox's dispatcher, retried with back-off, dead-lettered for staff and retried by them;
+auto-debit with retries; reconciliation
 of the provider's statement against our payments. The books verified after each.
 """
 
@@ -12,8 +14,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from microcredit.api.deps import dispatch_outbox
 from microcredit.integrations.payments import SIGNATURE_HEADER, PaymentSimulation, SimulatedPaymentProvider, sign
 from microcredit.ledger import service as ledger
+from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
@@ -88,12 +92,26 @@ def world(client, session, rt, monkeypatch):
     card = client.post("/api/v1/me/bank-cards", headers=hb, json={"bank_name": "中国银行", "card_number": CARD})
     assert card.status_code == 201, card.text
     loan = client.post(LOANS, headers=hf, json={"application_id": draft["id"]}).json()
-    return {"inst": inst, "borrower": borrower, "hb": hb, "hf": hf, "ho": ho, "application_id": draft["id"],
+    return {"inst": inst, "borrower": borrower, "finance": finance, "hb": hb, "hf": hf, "ho": ho,
+            "application_id": draft["id"],
             "loan_id": loan["id"], "card_id": card.json()["id"]}
 
 
+# What taking in a callback writes (the stored notice, its audit record), whether or not applying it changes
+# anything: a callback that must change nothing may change only these.
+TAKEN_IN = {"outbox_messages", "audit_log", "audit_head"}
+
+
+def payment_of(client, world, payment_id, headers="hf"):
+    """The payment as staff (or the borrower) read it now."""
+    path = f"{LOANS}/{world['loan_id']}/payments" if headers == "hf" else \
+        f"/api/v1/me/loans/{world['loan_id']}/payments"
+    return next(p for p in client.get(path, headers=world[headers]).json() if p["id"] == payment_id)
+
+
 def deliver(client, rt):
-    """POST the simulator's due callbacks to our public route, as the provider would; their answers."""
+    """POST the simulator's due callbacks to our public route, as the provider would; their answers (202, the
+    callback stored; the test client runs the dispatch that applies it before it returns the answer)."""
     with rt.db.unit_of_work() as s:
         callbacks = rt.payments.due_callbacks(session=s)
     return [client.post(CALLBACK, content=c.body, headers={SIGNATURE_HEADER: c.signature,
@@ -118,7 +136,7 @@ def paid_out(client, rt, world):
     r = client.post(f"{LOANS}/{world['loan_id']}/payouts", headers=key(world["hf"]), json={})
     assert r.status_code == 201, r.text
     rt.clock.advance(timedelta(seconds=61))
-    assert {x.json()["status"] for x in deliver(client, rt)} <= {"confirmed"}  # its callback(s), or none when late
+    assert {x.status_code for x in deliver(client, rt)} <= {202}  # its callback(s), or none when late
     client.post(f"/api/v1/payments/{r.json()['id']}/poll", headers=world["hf"])
     loan = client.get(f"{LOANS}/{world['loan_id']}", headers=world["hf"]).json()
     assert loan["status"] == "active"
@@ -154,8 +172,9 @@ def test_a_payout_is_recorded_on_the_providers_confirmation_once(client, session
     requested_on = world["inst"].business_date
     move_to(session, rt, world["inst"].id, requested_on + timedelta(days=2))
     [ack] = deliver(client, rt)
-    assert ack.status_code == 200, ack.text
-    assert ack.json() == {"payment_id": payment["id"], "status": "confirmed"}
+    assert ack.status_code == 202, ack.text
+    assert ack.json() == {"payment_id": payment["id"], "status": "requested", "callback_id": ack.json()["callback_id"],
+                          "repeated": False}  # taken in; applied after the answer
     loan = client.get(path, headers=world["hf"]).json()
     assert loan["status"] == "active"
     # Dated the day the money left (the settlement), not the day it was confirmed.
@@ -167,13 +186,17 @@ def test_a_payout_is_recorded_on_the_providers_confirmation_once(client, session
     [row] = client.get(f"{path}/payments", headers=world["hf"]).json()
     assert (row["status"], row["decided_by"], row["event_seq"]) == ("confirmed", "callback", 1)
     books_verified(session, world["inst"].id)
-    # The callback again (a duplicate), and a poll: nothing changes.
+    # The callback again (a duplicate), and a poll: nothing changes (the SMS of the disbursement's
+    # notification sent first, which the dispatch after any callback would send).
+    dispatch_outbox(rt)
     before = snapshot(rt.db)
     with rt.db.unit_of_work() as s:
         from microcredit.integrations import repository as sim
 
         callback = rt.payments.callback_of(sim.sim_payment(s, payment["provider_reference"]))
     again = client.post(CALLBACK, content=callback.body, headers={SIGNATURE_HEADER: callback.signature})
+    assert (again.status_code, again.json()["repeated"], again.json()["callback_id"]) == (
+        202, True, ack.json()["callback_id"])
     assert again.json()["status"] == "confirmed"
     assert client.post(f"/api/v1/payments/{payment['id']}/poll", headers=world["hf"]).json()["status"] == "confirmed"
     assert before.diff(snapshot(rt.db)) == {}
@@ -193,7 +216,7 @@ def test_a_failed_payout_leaves_the_loan_undisbursed_and_says_why(client, sessio
     assert client.get(path, headers=world["hf"]).json()["status"] == "pending_disbursement"
     before = snapshot(rt.db)
     assert [x.json()["status"] for x in deliver(client, rt)] == ["failed"]  # its callback: nothing new
-    assert before.diff(snapshot(rt.db)) == {}
+    assert set(before.diff(snapshot(rt.db))) <= TAKEN_IN
     # Paid out again, to the good card: confirmed at once (no delay).
     r = client.post(f"{path}/payouts", headers=key(world["hf"]), json={"card_id": world["card_id"]})
     assert r.json()["status"] == "confirmed", r.text
@@ -281,7 +304,7 @@ def test_a_late_callback_after_a_poll_changes_nothing(client, session, rt, world
     rt.clock.advance(timedelta(seconds=601))
     before = snapshot(rt.db)
     assert [x.json()["status"] for x in deliver(client, rt)] == ["confirmed", "confirmed"]
-    assert before.diff(snapshot(rt.db)) == {}
+    assert set(before.diff(snapshot(rt.db))) <= TAKEN_IN
 
 
 def test_bad_input_to_an_online_payment_is_refused_with_a_field_and_changes_nothing(client, session, rt, world):
@@ -457,3 +480,119 @@ def test_a_loan_whose_payout_was_requested_cannot_be_called_off(client, session,
                         json={"application_id": world["application_id"], "note": "太晚了"}),
             409, "payout_in_progress", "application_id")
     assert before.diff(snapshot(rt.db)) == {}
+
+
+def _flaky_callbacks(monkeypatch):
+    """Applying a callback fails (the database busy, say) while `fault["on"]`; polls are unaffected."""
+    fault = {"on": True, "tries": 0}
+    real = payments.apply
+
+    def apply(*, via, **kw):
+        if via == "callback":
+            fault["tries"] += 1
+            if fault["on"]:
+                raise RuntimeError("database is busy (simulated)")
+        return real(via=via, **kw)
+
+    monkeypatch.setattr(payments, "apply", apply)
+    return fault
+
+
+def test_a_callback_is_answered_at_once_retried_with_back_off_and_dead_lettered_for_staff(
+        client, session, rt, world, monkeypatch):
+    fault = _flaky_callbacks(monkeypatch)
+    sign_contract(client, rt, world["hb"], world["borrower"].phone, world["application_id"])
+    path = f"{LOANS}/{world['loan_id']}"
+    payment = client.post(f"{path}/payouts", headers=key(world["hf"]), json={}).json()
+    rt.clock.advance(timedelta(seconds=61))
+    # Taken in and answered although applying it fails: nothing on the loan, the notice kept to retry.
+    [ack] = deliver(client, rt)
+    assert (ack.status_code, ack.json()["repeated"]) == (202, False), ack.text
+    assert fault["tries"] == 1
+    assert payment_of(client, world, payment["id"])["status"] == "requested"
+    assert client.get(path, headers=world["hf"]).json()["events"] == []
+    admin = make_staff(session, rt, world["inst"], roles=("administrator",), password=None)
+    session.commit()
+    callback_id = ack.json()["callback_id"]
+
+    def admin_headers():  # signed in afresh: hours pass on the test's clock
+        headers = signed_in(session, rt, admin.user)
+        session.commit()
+        return headers
+
+    def message():
+        ha = admin_headers()
+        return next(m for m in client.get("/api/v1/outbox", headers=ha, params={"page_size": 100}).json()["items"]
+                    if m["id"] == callback_id)
+
+    first = message()
+    assert (first["topic"], first["template"], first["status"], first["attempts"]) == (
+        "payment_callback", "payment_callback", "retrying", 1)
+    assert "database is busy" in first["last_error"]
+    assert first["recipient_masked"] == payment["provider_reference"]
+    # The same notice again while it waits: the same stored callback, nothing more.
+    assert [(r.status_code, r.json()["callback_id"], r.json()["repeated"]) for r in redeliver(client, rt, payment)] \
+        == [(202, callback_id, True)]
+    # Not due again before its back-off (2 s after the first failure, then 4, 8 … up to an hour).
+    dispatch_outbox(rt)
+    assert fault["tries"] == 1
+    for n in range(2, notifications.MAX_ATTEMPTS + 1):
+        rt.clock.advance(timedelta(seconds=min(notifications.MAX_BACKOFF_SECONDS, 2 ** (n - 1))))
+        dispatch_outbox(rt)
+        assert fault["tries"] == n
+    dead = message()
+    assert (dead["status"], dead["attempts"]) == ("dead", notifications.MAX_ATTEMPTS)
+    assert "database is busy" in dead["last_error"]
+    rt.clock.advance(timedelta(hours=2))
+    dispatch_outbox(rt)
+    assert fault["tries"] == notifications.MAX_ATTEMPTS  # dead: no longer tried
+    world["hf"] = signed_in(session, rt, world["finance"].user)  # hours have passed: signed in afresh
+    session.commit()
+    assert payment_of(client, world, payment["id"])["status"] == "requested"
+    # Once the cause is fixed, staff retry it from the monitor: applied once, posted, the books hold.
+    fault["on"] = False
+    retried = client.post(f"/api/v1/outbox/{callback_id}/retry", headers=admin_headers())
+    assert retried.status_code == 200, retried.text
+    dispatch_outbox(rt)
+    assert message()["status"] == "delivered"
+    row = payment_of(client, world, payment["id"])
+    assert (row["status"], row["decided_by"], row["event_seq"]) == ("confirmed", "callback", 1)
+    loan = client.get(path, headers=world["hf"]).json()
+    assert loan["status"] == "active"
+    assert [e["type"] for e in loan["events"]] == ["disbursement"]
+    books_verified(session, world["inst"].id)
+
+
+def redeliver(client, rt, payment):
+    """The provider sends a payment's callback once more (as it does when unsure we got it)."""
+    from microcredit.integrations import repository as sim
+
+    with rt.db.unit_of_work() as s:
+        callback = rt.payments.callback_of(sim.sim_payment(s, payment["provider_reference"]))
+    return [client.post(CALLBACK, content=callback.body, headers={SIGNATURE_HEADER: callback.signature})]
+
+
+def test_a_callback_applied_after_a_poll_decided_the_payment_changes_nothing(client, session, rt, world,
+                                                                             monkeypatch):
+    fault = _flaky_callbacks(monkeypatch)
+    sign_contract(client, rt, world["hb"], world["borrower"].phone, world["application_id"])
+    path = f"{LOANS}/{world['loan_id']}"
+    payment = client.post(f"{path}/payouts", headers=key(world["hf"]), json={}).json()
+    rt.clock.advance(timedelta(seconds=61))
+    [ack] = deliver(client, rt)
+    assert ack.status_code == 202
+    # The poll decides the payment while the callback waits for its retry (out of order).
+    polled = client.post(f"/api/v1/payments/{payment['id']}/poll", headers=world["hf"]).json()
+    assert (polled["status"], polled["decided_by"], polled["event_seq"]) == ("confirmed", "poll", 1)
+    books_verified(session, world["inst"].id)
+    before = snapshot(rt.db)
+    fault["on"] = False
+    rt.clock.advance(timedelta(seconds=2))
+    dispatch_outbox(rt)
+    assert fault["tries"] == 2
+    # Applied: the stored callback is done with, and nothing else changed — no second disbursement.
+    changed = before.diff(snapshot(rt.db))
+    assert set(changed) <= TAKEN_IN, changed
+    assert [e["type"] for e in client.get(path, headers=world["hf"]).json()["events"]] == ["disbursement"]
+    assert payment_of(client, world, payment["id"])["decided_by"] == "poll"
+    books_verified(session, world["inst"].id)

@@ -353,3 +353,61 @@ def test_history_recorded_with_notify_off_tells_the_borrower_nothing(client, ses
                 amount=Money.parse("100.00", "CNY"))
     session.commit()
     assert told() == [*before, "loan_repayment_recorded"]
+
+
+def test_a_waiver_within_the_products_change_threshold_is_recorded_by_one_person(client, session, runtime,
+                                                                                   monkeypatch):
+    world = make_world(client, session, runtime, monkeypatch, change_approval_above="20.00")
+    loan = _disbursed(client, world)["loan"]
+    assert loan["terms"]["change_approval_above"] == "20.00"  # kept with the loan, as the version said
+    inst_id = world["inst"].id
+    first = loan["state"]["installments"][0]
+    day = date.fromisoformat(first["due_date"]) + timedelta(days=10)
+    _move_to(session, runtime, inst_id, day)
+    path = f"{LOANS}/{loan['id']}"
+    interest = Decimal(first["due"]["interest"])
+    assert interest > Decimal("20.00")
+    waiver = {"kind": "waiver", "installment": 1, "component": "interest", "reason_code": "hardship",
+              "note": "小额减免"}
+    # At the threshold: recorded at once, approved by its proposer, posted in the same transaction.
+    small = client.post(f"{path}/changes", headers=world["hf"], json={**waiver, "amount": "20.00"})
+    assert small.status_code == 201, small.text
+    change = small.json()
+    assert (change["status"], change["decided_by_user_id"]) == ("approved", change["requested_by_user_id"])
+    after = client.get(path, headers=world["hf"]).json()
+    assert after["state"]["installments"][0]["waived"]["interest"] == "20.00"
+    assert after["events"][-1]["type"] == "waiver"
+    assert after["events"][-1]["seq"] == change["event_seq"]
+    assert [e["basis"] for e in after["events"][-1]["entries"]] == ["accrual"]
+    assert client.get("/api/v1/loan-changes", headers=world["hm"]).json()["items"] == []
+    approved = audit_records(session, "loan.change_approved", change["id"])
+    assert approved
+    assert approved[0].after["within_threshold"] == "20.00"
+    # A fen above it: waits for a second person, nothing recorded.
+    events = len(after["events"])
+    above = client.post(f"{path}/changes", headers=world["hf"], json={**waiver, "amount": "20.01"})
+    assert (above.status_code, above.json()["status"]) == (201, "pending"), above.text
+    assert len(client.get(path, headers=world["hf"]).json()["events"]) == events
+    # Refused as before when the loan cannot take it, whatever the threshold: nothing changes.
+    before = snapshot(runtime.db)
+    refused(client.post(f"{path}/changes", headers=world["hf"], json={**waiver, "amount": "9999.00"}), 422,
+            "loan_event_refused", field="amount")
+    assert before.diff(snapshot(runtime.db)) == {}
+    # A deferral has no amount to weigh: it always waits.
+    deferral = client.post(f"{path}/changes", headers=world["hf"], json={
+        "kind": "deferral", "from_installment": 3, "periods": 1, "interest": "payable", "restructuring": False,
+        "reason_code": "hardship", "note": "展期一期"})
+    assert (deferral.status_code, deferral.json()["status"]) == (201, "pending"), deferral.text
+    _books_hold_the_loans(session, inst_id, day)
+
+
+def test_without_a_change_threshold_every_waiver_waits(client, session, runtime, world):
+    loan = _disbursed(client, world)["loan"]
+    assert "change_approval_above" not in loan["terms"]
+    first = loan["state"]["installments"][0]
+    _move_to(session, runtime, world["inst"].id, date.fromisoformat(first["due_date"]) + timedelta(days=10))
+    r = client.post(f"{LOANS}/{loan['id']}/changes", headers=world["hf"], json={
+        "kind": "waiver", "installment": 1, "component": "interest", "amount": "0.01", "reason_code": "hardship",
+        "note": "一分"})
+    assert (r.status_code, r.json()["status"]) == (201, "pending"), r.text
+

@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Payment provider simulator: the payer pays
-         * @description The payment settles after the simulator's delay; the callbacks due are delivered at once.
+         * @description The payment settles after the simulator's delay; the callbacks then due are sent after this answer.
          */
         post: operations["pay_simulated_payment"];
         delete?: never;
@@ -52,7 +52,7 @@ export interface paths {
         put?: never;
         /**
          * Payment provider simulator: deliver the callbacks due now
-         * @description Signed, to the same handler the public callback route calls.
+         * @description Signed, to the same handler the public callback route calls, after this answer.
          */
         post: operations["deliver_simulated_callbacks"];
         delete?: never;
@@ -2710,7 +2710,9 @@ export interface paths {
         put?: never;
         /**
          * Propose a waiver, deferral, rescheduling, write-off or refund of credit
-         * @description Tried against the loan at once; recorded only when someone else approves it.
+         * @description Tried against the loan at once; recorded only when someone else approves it — except a waiver or refund
+         *     of credit at or below the loan's `change_approval_above` (its product's), recorded at once: the answer is
+         *     then the change `approved` by its proposer, with its event's number.
          *
          *     Requires permission `loan.change.request`.
          */
@@ -4028,8 +4030,10 @@ export interface paths {
         put?: never;
         /**
          * The payment provider's notification (signed)
-         * @description Verified (HMAC-SHA256 over the raw body) before anything is read; a failed, late or repeated
-         *     notification changes nothing twice.
+         * @description Verified (HMAC-SHA256 over the raw body) before anything is read, stored once per payment and outcome,
+         *     and answered at once (202); the outbox's dispatcher applies it after the answer, retrying with back-off
+         *     while applying fails (the outbox monitor shows one that gave up). A failed, late or repeated notification
+         *     changes nothing twice.
          */
         post: operations["payment_callback"];
         delete?: never;
@@ -7312,12 +7316,32 @@ export interface components {
         };
         /**
          * CallbackAck
-         * @description What we tell the provider: the notification was taken (a repeat changes nothing).
+         * @description What we tell the provider: the notification was taken, to be applied after this answer (a repeat
+         *     changes nothing).
+         * @example {
+         *       "callback_id": 1031,
+         *       "payment_id": 42,
+         *       "repeated": false,
+         *       "status": "requested"
+         *     }
          */
         CallbackAck: {
+            /**
+             * Callback Id
+             * @description The stored notification (the outbox message that applies it)
+             */
+            callback_id: number;
             /** Payment Id */
             payment_id: number;
-            /** Status */
+            /**
+             * Repeated
+             * @description The same notice had been taken already: nothing more is stored
+             */
+            repeated: boolean;
+            /**
+             * Status
+             * @description The payment's status when the notification was taken (it is applied after)
+             */
             status: string;
         };
         /**
@@ -12975,6 +12999,11 @@ export interface components {
              * @enum {string}
              */
             business_day_rule?: "none" | "following" | "modified_following" | "preceding" | "modified_preceding";
+            /**
+             * Change Approval Above
+             * @description Up to this amount a waiver or a refund of credit is recorded as soon as it is proposed, by one person; above it — and a deferral, rescheduling or write-off whatever the amount — it waits for a second person (maker-checker); a loan keeps the figure of the version it was made under; absent: every change waits for a second person
+             */
+            change_approval_above?: string | null;
             /**
              * Currency
              * @default CNY
@@ -33189,7 +33218,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -561,6 +561,7 @@ export default {
   },
   outboxStatus: { all: 'All', pending: 'Waiting', retrying: 'Retrying', dead: 'Failed', delivered: 'Delivered', cancelled: 'Cancelled' },
   outboxTemplate: {
+    payment_callback: "Payment provider's callback (recording the repayment or payout)",
     repayment_upcoming: 'Repayment reminder (before the due date)',
     repayment_due_today: 'Repayment reminder (due date)',
     repayment_overdue: 'Overdue reminder',
@@ -941,7 +942,7 @@ export default {
       change_cancelled: 'Loan change withdrawn',
     },
     servicing: { settings_updated: 'Servicing settings changed (branch payment check threshold)' },
-    payment: { requested: 'Payment requested (payout or collection)', confirmed: 'Payment confirmed', failed: 'Payment failed' },
+    payment: { requested: 'Payment requested (payout or collection)', confirmed: 'Payment confirmed', failed: 'Payment failed', callback_received: "Provider's callback received (to apply)" },
     payments: { reconciled: 'Statement reconciled', break_resolved: 'Reconciliation break resolved' },
     calendar: {
       seeded: 'Holiday calendar loaded',
@@ -1153,6 +1154,8 @@ export default {
     sectionEligibility: 'Eligibility and documents',
     repaymentApprovalAbove: 'Branch repayments checked above',
     repaymentApprovalAboveHint: "Empty: the institution's; cash or transfer repayments above it wait for a second person",
+    changeApprovalAbove: 'Waivers and refunds recorded without a check up to',
+    changeApprovalAboveHint: 'Up to it, a waiver or credit refund is recorded by its proposer; above it a second person checks (deferrals, reschedulings, write-offs always). Empty: always checked',
     sectionAccounts: 'Accounts',
     accountsHelp: "The accounts this product's loans post to; empty keeps the chart's default account of the role. Each must be an active sub-account of the role's type, checked when saved and when published; a loan posts by the version it was made under.",
     accountDefault: 'Default {code}',
@@ -2322,7 +2325,7 @@ export default {
     pendingChanges: 'Waiting for a check',
     waitsForSecondPerson: 'waits for a second person',
     document: { receipt: 'Receipt (PDF)', voucher: 'Voucher (PDF)' },
-    refund: { title: 'Refund credit', prompt: 'Pay the credit balance of {amount} back to the borrower. A note for the checker:', noteRequired: 'Please write a note' },
+    refund: { title: 'Refund credit', prompt: 'Pay the credit balance of {amount} back to the borrower. A note for the checker:', promptAtOnce: 'Pay the credit balance of {amount} back to the borrower. It is within the product\'s limit of {limit} for changes without a check: it is recorded at once. A note:', noteRequired: 'Please write a note', recorded: 'Refunded and posted' },
     changes: {
       intro: 'Changes to loans proposed by others, waiting for your check. Approved, they are recorded and posted at once; nobody checks their own.',
       none: 'No change is waiting.',

@@ -555,6 +555,7 @@ export default {
   },
   outboxStatus: { all: '全部', pending: '待发送', retrying: '重试中', dead: '发送失败', delivered: '已送达', cancelled: '已取消' },
   outboxTemplate: {
+    payment_callback: '支付机构回调（记入还款/放款）',
     repayment_upcoming: '还款提醒（到期前）',
     repayment_due_today: '还款提醒（到期日）',
     repayment_overdue: '逾期提醒',
@@ -933,7 +934,7 @@ export default {
       change_cancelled: '撤回贷款变更',
     },
     servicing: { settings_updated: '修改贷后设置（柜面收款复核限额）' },
-    payment: { requested: '发起支付（放款或收款）', confirmed: '支付成功', failed: '支付失败' },
+    payment: { requested: '发起支付（放款或收款）', confirmed: '支付成功', failed: '支付失败', callback_received: '收到支付机构回调（待处理）' },
     payments: { reconciled: '导入对账单并对账', break_resolved: '对账差错已处理' },
     calendar: {
       seeded: '载入节假日历',
@@ -1144,6 +1145,8 @@ export default {
     sectionEligibility: '准入条件与材料',
     repaymentApprovalAbove: '网点还款复核金额',
     repaymentApprovalAboveHint: '留空则使用机构的设置；超过该金额的现金或转账还款须第二人复核',
+    changeApprovalAbove: '减免、退款免复核限额',
+    changeApprovalAboveHint: '不超过该金额的减免或退还溢缴款由提出人直接记入；超过则须第二人复核（展期、重新安排、核销总须复核）。留空：一律复核',
     sectionAccounts: '会计科目',
     accountsHelp: '本产品贷款记账所用的科目；留空则使用科目表中该用途的默认科目。须为该类型下未停用的明细科目，保存和发布时都会检查；贷款按放款时的版本记账。',
     accountDefault: '默认 {code}',
@@ -2313,7 +2316,7 @@ export default {
     pendingChanges: '等待复核',
     waitsForSecondPerson: '等待第二人复核',
     document: { receipt: '还款回单（PDF）', voucher: '凭证（PDF）' },
-    refund: { title: '退还溢缴款', prompt: '将溢缴余额 {amount} 退还借款人。请填写说明（复核人可见）：', noteRequired: '请填写说明' },
+    refund: { title: '退还溢缴款', prompt: '将溢缴余额 {amount} 退还借款人。请填写说明（复核人可见）：', promptAtOnce: '将溢缴余额 {amount} 退还借款人。该金额不超过本产品的免复核限额 {limit}，提交后立即记入，无须复核。请填写说明：', noteRequired: '请填写说明', recorded: '已退还并记账' },
     changes: {
       intro: '他人提出、等待您复核的贷款变更。批准后立即记入贷款并记账；不能复核本人提出的变更。',
       none: '没有等待复核的变更。',

@@ -55,6 +55,8 @@ describe("the product's own accounts", () => {
     expect(termsFromForm(base).repayment_approval_above).toBeNull()
     const terms = termsFromForm({ ...base, repayment_approval_above: ' 2000.00 ' })
     expect(terms.repayment_approval_above).toBe('2000.00')
+    expect(termsFromForm(base).change_approval_above).toBeNull()
+    expect(termsFromForm({ ...base, change_approval_above: ' 200.00 ' }).change_approval_above).toBe('200.00')
     expect(termsFromForm(formFromTerms(terms))).toEqual(terms)
   })
 })

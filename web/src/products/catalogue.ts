@@ -127,6 +127,7 @@ export interface ProductForm {
   group_lending: boolean
   /** Above this, a branch repayment of the product's loans waits for a second person; '' the institution's. */
   repayment_approval_above: string
+  change_approval_above: string
   /** The product's own account per posting role; '' keeps the default chart's. */
   accounts: Record<PostingRole, string>
   tranches: boolean
@@ -156,6 +157,7 @@ export function emptyForm(firstDay: string): ProductForm {
     tranches: false, planned_tranches: [], down_payment_percent: '', down_payment_collected: false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, ''])) as Record<PostingRole, string>,
     repayment_approval_above: '',
+    change_approval_above: '',
     active_from: firstDay, active_to: '',
   }
 }
@@ -203,6 +205,7 @@ export function formFromTerms(terms: ProductTerms): ProductForm {
     down_payment_collected: terms.down_payment_collected ?? false,
     accounts: { ...fallback.accounts, ...(terms.accounts ?? {}) },
     repayment_approval_above: terms.repayment_approval_above ?? '',
+    change_approval_above: terms.change_approval_above ?? '',
   }
 }
 
@@ -244,6 +247,7 @@ export function termsFromForm(form: ProductForm): ProductTerms {
     down_payment_collected: form.down_payment_percent.trim() ? form.down_payment_collected : false,
     accounts: Object.fromEntries(POSTING_ROLES.map((r) => [r.role, form.accounts[r.role].trim()]).filter(([, code]) => code)),
     repayment_approval_above: form.repayment_approval_above.trim() || null,
+    change_approval_above: form.change_approval_above.trim() || null,
   }
 }
 

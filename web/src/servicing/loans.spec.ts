@@ -19,6 +19,7 @@ import {
   reversible,
   scheduleRows,
   waitsForSecondPerson,
+  changeRecordedAtOnce,
   type Installment,
   type LoanEvent,
 } from './loans'
@@ -144,6 +145,13 @@ describe('tellers: the threshold, pending answers and documents', () => {
     expect(waitsForSecondPerson('5000', 'mobile_payment', '1000.00')).toBe(false)
     expect(waitsForSecondPerson('5000', 'cash', null)).toBe(false)
     expect(waitsForSecondPerson('abc', 'cash', '1.00')).toBe(false)
+  })
+
+  it('says whether a waiver or refund is recorded at once, by the product\'s change threshold', () => {
+    expect(changeRecordedAtOnce('20.00', '20.00')).toBe(true)
+    expect(changeRecordedAtOnce('20.01', '20.00')).toBe(false)
+    expect(changeRecordedAtOnce('0.01', null)).toBe(false)
+    expect(changeRecordedAtOnce(undefined, '20.00')).toBe(false)
   })
 
   it('tells a pending change from a recorded repayment', () => {

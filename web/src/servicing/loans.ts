@@ -136,6 +136,14 @@ export function waitsForSecondPerson(amount: string, channel: Channel, threshold
   return limit !== null && value !== null && BRANCH_CHANNELS.includes(channel) && value > limit
 }
 
+/** Whether a waiver or credit refund of `amount` is recorded at once by its proposer: at or below the loan's
+ * `change_approval_above` (its product's, kept on the loan). None set: every change waits for a second person. */
+export function changeRecordedAtOnce(amount: string | null | undefined, threshold: string | null | undefined): boolean {
+  const limit = fen(threshold)
+  const value = fen(amount)
+  return limit !== null && value !== null && value <= limit
+}
+
 /** An answer to a repayment: recorded (200) or a change waiting for a second person (202). */
 export function isPendingChange(answer: object): answer is LoanChange {
   return 'kind' in answer && 'status' in answer && !('loan' in answer)

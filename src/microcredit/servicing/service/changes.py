@@ -10,7 +10,9 @@ keeping it): what the loan cannot take is refused then, naming the field, rather
 Approved, it is recorded through the same path as every event (`loans._record`: folded, stored,
 posted in the same transaction, audited) on the business date of the approval, and the change
 keeps the event's number. Nobody decides their own proposal; a decided change is not decided
-again (the row is locked, so two checkers racing get one decision and one refusal).
+again (the row is locked, so two checkers racing get one decision and one refusal). The exception is
+a product's `change_approval_above`: a waiver or refund of credit at or below it is recorded as soon
+as it is proposed, approved by its proposer (`within_threshold`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ MONEY_IN = ("repayment", "prepayment", "recovery")  # taken at a branch: the ref
 OPEN_STATUSES = {"active", "overpaid"}
 # Channels by which staff key in money taken at a branch: above the threshold, a second person confirms.
 BRANCH_CHANNELS = {"cash", "bank_transfer"}
+# Changes weighed against the product's `change_approval_above`: at or below it, one person records them.
+AMOUNT_KINDS = ("waiver", "refund")
 
 
 def _item(kind: str, details: dict[str, Any], on: Any, seq: int) -> Any:
@@ -76,7 +80,20 @@ def request_change(*, session: Session, clock: Clock, principal: Principal, loan
                  entity_type="loan_change", entity_id=change.id, institution_id=loan.institution_id,
                  after={"loan_id": loan.id, "kind": kind, "details": details, "reason_code": reason_code,
                         "note": note})
+    within = within_threshold(loan, kind, details)
+    if within is not None:
+        locked = loans.get(session=session, institution_id=loan.institution_id, loan_id=loan.id, for_update=True)
+        _decide(session, clock, principal, change, locked, today, note=None, threshold=within)
     return change
+
+
+def within_threshold(loan: Any, kind: str, details: dict[str, Any]) -> Money | None:
+    """The loan's threshold when the change is at or below it (recorded at once by its proposer), else None.
+    Only a waiver or a refund of credit has an amount to weigh; the other changes always wait."""
+    above = settings.change_threshold_for(loan=loan)
+    if above is None or kind not in AMOUNT_KINDS or details.get("amount") is None:
+        return None
+    return above if Money.parse(str(details["amount"]), loan.currency) <= above else None
 
 
 def _refund_details(session: Session, loan: Any, details: dict[str, Any], today: Any) -> dict[str, Any]:
@@ -193,6 +210,13 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
     if loan.status not in (loans.ALLOWED["recovery"] if change.kind == "recovery" else OPEN_STATUSES):
         raise LoanWrongState(status=loan.status, action=change.kind)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
+    return change, _decide(session, clock, principal, change, loan, today, note=note, notify=notify)
+
+
+def _decide(session: Session, clock: Clock, principal: Principal, change: LoanChange, loan: Any, today: date, *,
+            note: str | None, notify: bool = True, threshold: Money | None = None) -> loans.Recorded:
+    """Record an approved change as the loan's event today (the loan's row locked); the change keeps its number.
+    `threshold`: approved without a second person, being at or below the loan's (audited with it)."""
     item = _item(change.kind, change.details, today, loan.events_count + 1)
     recorded = loans.record(session, clock, principal.actor, loan, item,
                             key=change.idempotency_key or f"change:{change.id}",
@@ -203,8 +227,9 @@ def approve(*, session: Session, clock: Clock, principal: Principal, change_id: 
     session.flush()
     audit.record(session=session, clock=clock, actor=principal.actor, action="loan.change_approved",
                  entity_type="loan_change", entity_id=change.id, institution_id=change.institution_id,
-                 after={"loan_id": loan.id, "event": recorded.event.event_id, "note": note})
-    return change, recorded
+                 after={"loan_id": loan.id, "event": recorded.event.event_id, "note": note,
+                        **({"within_threshold": str(threshold)} if threshold is not None else {})})
+    return recorded
 
 
 def reject(*, session: Session, clock: Clock, principal: Principal, change_id: int, note: str) -> LoanChange:

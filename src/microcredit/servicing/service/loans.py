@@ -157,7 +157,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                        **({"accounts": dict(terms.accounts)} if terms.accounts else {}),
                        **({"planned_tranches": plan} if plan else {}),
                        **({"repayment_approval_above": str(terms.repayment_approval_above)}
-                          if terms.repayment_approval_above is not None else {})},
+                          if terms.repayment_approval_above is not None else {}),
+                       **({"change_approval_above": str(terms.change_approval_above)}
+                          if terms.change_approval_above is not None else {})},
                 status="pending_disbursement", opened_at=now, opened_by_user_id=actor.user_id,
                 books=books.empty(), outstanding_principal=Money.zero(terms.currency), updated_at=now)
     repo.add(session, loan)

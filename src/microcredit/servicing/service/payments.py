@@ -1,12 +1,17 @@
 """Money through the payment provider: payouts, online repayments, auto-debit, callbacks, reconciliation.
 
 A `Payment` is what we asked the provider to move (docs/servicing.md, Payments). It is `requested`
-until the provider says how it ended — in a signed callback (`on_callback`) or when asked (`poll`) —
+until the provider says how it ended — in a signed callback or when asked (`poll`) —
 and `apply` is the one place the provider's word changes it: once, from `requested` to `confirmed`
 or `failed`; a later word (a duplicated or late callback, a poll after the callback) changes nothing.
 On confirmation the loan's event (disbursement, repayment, prepayment) is recorded through
 `loans.record`, under the payment's idempotency key, so the ledger posts in the same transaction and
 the event cannot be recorded twice. A failure records nothing on the loan and keeps the reason.
+
+A callback is taken in by `receive_callback` (verified, stored in the outbox once per payment and
+outcome, answered at once) and applied after the answer by the outbox's dispatcher
+(`apply_stored_callback` → `on_callback` → `apply`), retried with back-off while applying fails and
+left dead, with the error, for staff to see in the outbox monitor after the last attempt.
 
 Auto-debit (`autodebit`) collects what is due from each active loan's bound card on a due date, and
 tries again by `RETRY_DAYS` while it stays unpaid. Reconciliation (`reconcile`) reads the provider's
@@ -15,6 +20,7 @@ daily statement and stores every break between it and our payments.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,8 +42,10 @@ from microcredit.integrations.payments import (
 )
 from microcredit.lending.loan.fold import down_payment_of
 from microcredit.lending.money import Money
+from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
+from microcredit.platform.crypto import FieldCipher
 from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.platform.todo import Todo
@@ -241,6 +249,55 @@ def apply(*, session: Session, clock: Clock, payment: Payment, answer: ProviderP
                  after={"via": via, "provider_reference": payment.provider_reference, "reason": payment.failure_reason,
                         "event_seq": payment.event_seq})
     return payment
+
+
+CALLBACK_TOPIC = "payment_callback"
+
+
+@dataclass(frozen=True)
+class Received:
+    """A callback stored for the dispatcher: the payment it is about, its outbox message, and whether it was
+    new (False: the same notice had been stored already)."""
+
+    payment: Payment
+    message_id: int
+    new: bool
+
+
+def receive_callback(*, session: Session, clock: Clock, cipher: FieldCipher, provider: PaymentProvider, body: bytes,
+                     signature: str) -> Received:
+    """A notification the provider POSTed, taken in and not yet applied: verified (else
+    `callback_signature_invalid`, nothing read), its payment found (else `payment_not_found`), then stored in
+    the outbox once per payment and outcome (the same notice again finds the stored one). The dispatcher
+    applies it after the answer (`apply_stored_callback`), retrying with back-off while applying fails."""
+    try:
+        answer = provider.verify_callback(body, signature)
+    except BadSignature:
+        raise CallbackRejected(field="signature") from None
+    payment = repo.payment_by_provider_reference(session, provider.name, answer.provider_reference)
+    if payment is None:
+        raise PaymentNotFound(field="provider_reference")
+    message, new = notifications.enqueue(
+        session=session, cipher=cipher, clock=clock, topic=CALLBACK_TOPIC, institution_id=payment.institution_id,
+        template=CALLBACK_TOPIC, recipient_masked=answer.provider_reference[:32],
+        payload={"provider": provider.name, "body": base64.b64encode(body).decode(), "signature": signature},
+        dedupe_key=f"{provider.name}:{answer.provider_reference}:{answer.status}"[:128])
+    if new:
+        audit.record(session=session, clock=clock, actor=Actor.system(payment.institution_id),
+                     action="payment.callback_received", entity_type="payment", entity_id=payment.id,
+                     institution_id=payment.institution_id,
+                     after={"provider_reference": answer.provider_reference, "status": answer.status,
+                            "outbox_id": message.id})
+    return Received(payment=payment, message_id=message.id, new=new)
+
+
+def apply_stored_callback(*, session: Session, clock: Clock, provider: PaymentProvider,
+                          payload: dict[str, Any]) -> Payment:
+    """The dispatcher's handler of a stored callback (`receive_callback`): verified again and applied once."""
+    if payload.get("provider") != provider.name:
+        raise ValueError(f"a callback of provider {payload.get('provider')!r}, not of {provider.name!r}")
+    return on_callback(session=session, clock=clock, provider=provider, body=base64.b64decode(payload["body"]),
+                       signature=str(payload["signature"]))
 
 
 def on_callback(*, session: Session, clock: Clock, provider: PaymentProvider, body: bytes, signature: str,

@@ -1,6 +1,7 @@
 """An institution's servicing settings: above which amount a repayment keyed in at a branch waits
 for a second person (`changes.take_repayment`). None set: every repayment is recorded at once.
-A product may set its own threshold, which its loans keep (`threshold_for`)."""
+A product may set its own threshold, which its loans keep (`threshold_for`), and one up to which a waiver
+or refund of credit needs no second person (`change_threshold_for`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def threshold_for(*, session: Session, loan: Loan) -> Money | None:
     if own is not None:
         return Money.parse(own, loan.currency)
     return repayment_approval_above(session=session, institution_id=loan.institution_id)
+
+
+def change_threshold_for(*, loan: Loan) -> Money | None:
+    """Up to which amount a waiver or refund of credit on the loan needs no second person: its product
+    version's figure, pinned on the loan when it was opened (None: every change needs a second person)."""
+    own = loan.terms.get("change_approval_above")
+    return Money.parse(own, loan.currency) if own is not None else None
 
 
 def get(*, session: Session, clock: Clock, principal: Principal) -> ServicingSettings:
