@@ -65,6 +65,11 @@ DEMO_CRL_URL = "http://crl.microcredit-demo.invalid/ca.crl"
 # How long a CRL of the demo root is current (its nextUpdate); the simulator reissues it when it is not.
 CRL_LIFETIME = timedelta(days=7)
 LEVELS = ("B-T", "B-LT", "B-LTA")
+# How long the demo's signing and time-stamping certificates are valid, and how much of the simulator's must be
+# left before `renew_demo_tsa` reissues it (more than the archive renewal's default window, so that a renewal
+# always gets a certificate that outlasts the one it replaces).
+CERT_LIFETIME = timedelta(days=1825)
+RENEW_TSA_BEFORE = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -154,23 +159,44 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
 
 
 def _issue_tsa(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime,
-               organisation: str) -> None:
+               organisation: str, lifetime: timedelta = CERT_LIFETIME) -> None:
     """The simulator's time-stamping certificate under the demo root (RFC 3161 §2.3: the one extended key
     usage `timeStamping`, critical)."""
     _issue(folder, ca, ca_key, start=start, common=f"{organisation} Time-Stamping (simulator)",
            organisation=organisation, usage=ExtendedKeyUsageOID.TIME_STAMPING, critical_usage=True,
-           files=(TSA_CERT, TSA_KEY))
+           files=(TSA_CERT, TSA_KEY), lifetime=lifetime)
+
+
+def reissue_demo_tsa(folder: Path, *, at: datetime, lifetime: timedelta = CERT_LIFETIME) -> x509.Certificate:
+    """A new key and certificate for the time-stamping simulator under the same demo root, valid from `at` for
+    `lifetime`, replacing the old ones (tokens made under the old certificate keep verifying: it is embedded in
+    them). What a real TSA does before its certificate ends; the simulator does it when `renew_demo_tsa` finds
+    less than `RENEW_TSA_BEFORE` left."""
+    ca, key = _demo_root(folder)
+    organisation = ca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+    _issue_tsa(folder, ca, key, start=at - timedelta(minutes=1), organisation=str(organisation), lifetime=lifetime)
+    return x509.load_pem_x509_certificate((folder / TSA_CERT).read_bytes())
+
+
+def renew_demo_tsa(folder: Path, *, at: datetime) -> bool:
+    """Reissue the simulator's certificate when less than `RENEW_TSA_BEFORE` of it is left at `at` (or it has not
+    started yet); whether it did."""
+    cert = x509.load_pem_x509_certificate((folder / TSA_CERT).read_bytes())
+    if cert.not_valid_before_utc <= at and cert.not_valid_after_utc - at > RENEW_TSA_BEFORE:
+        return False
+    reissue_demo_tsa(folder, at=at)
+    return True
 
 
 def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime, common: str,
            organisation: str, usage: x509.ObjectIdentifier, files: tuple[str, str],
-           critical_usage: bool = False) -> None:
-    """A key and a five-year certificate under the demo root for signing (digital signature and content
+           critical_usage: bool = False, lifetime: timedelta = CERT_LIFETIME) -> None:
+    """A key and a (five-year) certificate under the demo root for signing (digital signature and content
     commitment) with one extended key usage, written to the folder (certificate, key mode 0600)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = (x509.CertificateBuilder().subject_name(_name(common, organisation))
             .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + timedelta(days=1825))
+            .not_valid_before(start).not_valid_after(start + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -315,6 +341,25 @@ def _validation_context(files: SignerFiles, signer: Any, *, at: datetime) -> Any
     return ValidationContext(trust_roots=roots, other_certs=known, allow_fetching=True, revocation_mode="hard-fail")
 
 
+def _signer(files: SignerFiles) -> Any:
+    """The institution's key and certificate (with its chain) as pyHanko's signer."""
+    from pyhanko.sign import signers
+
+    if not files.usable():
+        raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
+    if files.pkcs12 is not None:
+        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+            str(files.pkcs12), passphrase=files.pkcs12_password)
+    else:
+        assert files.key is not None
+        assert files.cert is not None
+        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),  # type: ignore[no-untyped-call]
+                                           ca_chain_files=tuple(str(p) for p in files.chain))
+    if signer is None:
+        raise SigningUnavailable("the signing certificate could not be loaded")
+    return signer
+
+
 def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name: str, at: datetime) -> bytes:
     """The PDF with the institution's PAdES signature added (an incremental update over the given bytes),
     time-stamped at `at` by the files' authority when they name one (B-T), else B-B; at `files.level` B-LT the
@@ -331,18 +376,7 @@ def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name
     )
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    if not files.usable():
-        raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
-    if files.pkcs12 is not None:
-        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
-            str(files.pkcs12), passphrase=files.pkcs12_password)
-    else:
-        assert files.key is not None
-        assert files.cert is not None
-        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),  # type: ignore[no-untyped-call]
-                                           ca_chain_files=tuple(str(p) for p in files.chain))
-    if signer is None:
-        raise SigningUnavailable("the signing certificate could not be loaded")
+    signer = _signer(files)
     if files.level not in LEVELS:
         raise SigningUnavailable(f"unknown PAdES level {files.level!r}: one of {', '.join(LEVELS)}")
     stamper = timestamper(files, at=at)
@@ -406,3 +440,90 @@ def signer_files(settings: Settings) -> SignerFiles:
     if demo is None:
         return SignerFiles(**stamping)
     return SignerFiles(key=demo.key, cert=demo.cert, chain=demo.chain, demo_ca=demo.demo_ca, **stamping)
+
+
+# --- Archive time-stamp renewal (the chain of document time stamps of PAdES B-LTA) -----------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveStamp:
+    """The latest document time stamp of a signed PDF: its time and its certificate's end and subject."""
+
+    at: datetime
+    valid_until: datetime
+    tsa_subject: str
+    count: int  # how many document time stamps the file has
+
+
+def archive_stamp(pdf: bytes) -> ArchiveStamp | None:
+    """The file's latest document time stamp (B-LTA), None when it has none (B-B, B-T, B-LT: nothing to renew)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    stamps = PdfFileReader(io.BytesIO(pdf)).embedded_timestamp_signatures
+    if not stamps:
+        return None
+    last = stamps[-1]
+    info = last.signed_data["encap_content_info"]["content"].parsed
+    cert = last.signer_cert
+    return ArchiveStamp(at=info["gen_time"].native, valid_until=cert.not_valid_after,
+                        tsa_subject=cert.subject.human_friendly[:255], count=len(stamps))
+
+
+class RenewalRefused(SigningUnavailable):
+    """The renewed file would not be what it must be (the signature not intact, or nothing gained)."""
+
+
+def renew_archive_timestamp(pdf: bytes, files: SignerFiles, *, at: datetime) -> bytes:
+    """The signed PDF with its archive time-stamp chain extended (pyHanko's `update_archival_timestamp_chain`): the
+    latest document time stamp is validated at `at`, its chain's revocation information (fresh: the CRLs and OCSP
+    answers of `at`) goes into the DSS, and a new document time stamp from the files' authority covers the whole
+    file — an incremental update, so the original bytes stay as they were, a prefix of the result. Checked before
+    it is returned: the original bytes unchanged, the institution's signature intact with only LTA updates after
+    it, and the new stamp's certificate outlasting the old one's (else `RenewalRefused`: renewing with the same
+    certificate gains nothing; the authority must renew its certificate first)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    before = archive_stamp(pdf)
+    if before is None:
+        raise RenewalRefused("the file has no document time stamp (not PAdES B-LTA): nothing to renew")
+    if files.simulated_tsa is not None and not files.timestamp_url:  # the simulator renews its certificate on time
+        renew_demo_tsa(files.simulated_tsa[0].parent, at=at)
+    stamper = timestamper(files, at=at)
+    if stamper is None:
+        raise SigningUnavailable("no time-stamping authority: configure contracts.timestamp_url")
+    context = _validation_context(files, _signer(files), at=at)
+    try:
+        stamping = PdfTimeStamper(stamper, field_name=f"DocumentTimeStamp{before.count + 1}")
+        out = stamping.update_archival_timestamp_chain(PdfFileReader(io.BytesIO(pdf)), context, in_place=False)
+    except (OSError, TimestampRequestError) as exc:
+        raise SigningUnavailable(f"the time-stamping authority could not be reached: {exc}") from None
+    except (SigningError, ValidationError, PathBuildingError, ValueError) as exc:
+        why = f"{exc} ({exc.__cause__})" if exc.__cause__ is not None else str(exc)
+        raise SigningUnavailable(f"the latest document time stamp could not be validated: {why}") from None
+    renewed = bytes(out.getvalue())
+    _check_renewal(pdf, renewed, before)
+    return renewed
+
+
+def _check_renewal(pdf: bytes, renewed: bytes, before: ArchiveStamp) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    if not renewed.startswith(pdf):
+        raise RenewalRefused("the renewed file does not keep the signed bytes as they were")
+    after = archive_stamp(renewed)
+    if after is None or after.count != before.count + 1:
+        raise RenewalRefused("the renewed file does not carry one more document time stamp")
+    if after.valid_until <= before.valid_until:
+        raise RenewalRefused(f"the time-stamping authority's certificate ends {after.valid_until:%Y-%m-%d}, no later "
+                             f"than the one it would replace: it must renew its certificate first")
+    signature = PdfFileReader(io.BytesIO(renewed)).embedded_signatures[0]
+    status = validate_pdf_signature(signature, ValidationContext(allow_fetching=False))
+    allowed = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+    if not (status.intact and status.valid and status.modification_level in allowed):
+        raise RenewalRefused("the institution's signature does not validate in the renewed file")

@@ -267,3 +267,49 @@ def test_an_unknown_level_and_a_chain_without_root_are_refused(ca, pdf):
                                    simulated_tsa=(ca / signing.TSA_CERT, ca / signing.TSA_KEY))
     with pytest.raises(signing.SigningUnavailable, match="root"):
         signing.sign_pdf(pdf, rootless, reason="test", location="here", name="Lender", at=AT)
+
+
+# --- Archive time-stamp renewal (the chain of document time stamps) ------------------------------------------
+
+
+def test_an_archive_time_stamp_is_renewed_before_its_certificate_ends(own_ca, pdf):
+    """A contract stamped under a TSA certificate that ends soon gets a second document time stamp under the
+    authority's next certificate (the simulator reissues its own): the file keeps its bytes as a prefix, carries
+    fresh revocation information, and validates as LTA with two document time stamps."""
+    signing.reissue_demo_tsa(own_ca, at=AT - timedelta(days=1), lifetime=timedelta(days=5))  # ends AT + 4 days
+    signed = _sign(pdf, own_ca, "B-LTA")
+    first = signing.archive_stamp(signed)
+    assert first is not None
+    assert (first.count, first.at, first.valid_until) == (1, AT, AT + timedelta(days=4) - timedelta(minutes=1))
+
+    renewal_at = AT + timedelta(days=2)
+    renewed = signing.renew_archive_timestamp(signed, signing.demo_files(own_ca.parent), at=renewal_at)
+    assert renewed.startswith(signed)  # an append: the signed bytes as they were
+    second = signing.archive_stamp(renewed)
+    assert second is not None
+    assert (second.count, second.at) == (2, renewal_at)
+    assert second.valid_until > renewal_at + timedelta(days=365)  # the simulator reissued its certificate
+    signatures = PdfFileReader(io.BytesIO(renewed)).embedded_signatures
+    assert [s.sig_object["/Type"] for s in signatures] == ["/Sig", "/DocTimeStamp", "/DocTimeStamp"]
+    # AdES LTA validation (point in time, the day after the renewal) with the DSS the renewal extended and the
+    # CRL of that day: passed, the evidence record the chain of two document time stamps, the oldest the signing's.
+    moment = renewal_at + timedelta(days=1)
+    result = pades.lta(renewed, own_ca, [signing.demo_crl(own_ca, at=moment)], moment=moment)
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+    assert result.oldest_evidence_record_timestamp == AT
+    assert pades.dss(renewed)[1] > pades.dss(signed)[1]  # the new stamp's chain joined the DSS
+    status = pades.at(renewed, own_ca, datetime.now(UTC), [pades.fresh_crl(own_ca)])
+    assert status.intact
+    assert status.modification_level.name == "LTA_UPDATES"
+
+
+def test_a_renewal_that_gains_nothing_is_refused(own_ca, pdf):
+    """Renewing under the same certificate would not push the archive's end: refused, the authority must renew
+    its certificate first; a file without a document time stamp has nothing to renew."""
+    signed = _sign(pdf, own_ca, "B-LTA")
+    files = dataclasses.replace(signing.demo_files(own_ca.parent))
+    with pytest.raises(signing.RenewalRefused, match="no later"):
+        # the simulator keeps a certificate with more than RENEW_TSA_BEFORE left, so the stamp ends as the old one
+        signing.renew_archive_timestamp(signed, files, at=AT + timedelta(days=1))
+    with pytest.raises(signing.RenewalRefused, match="no document time stamp"):
+        signing.renew_archive_timestamp(_sign(pdf, own_ca, "B-LT"), files, at=AT)
