@@ -76,7 +76,8 @@ def _read(contract: Contract) -> ContractRead:
                         status=contract.status, template_code=contract.template_code,
                         template_number=contract.template_number, terms=contract.terms,
                         pdf_sha256=contract.pdf_sha256, pdf_size=contract.pdf_size, docx_sha256=contract.docx_sha256,
-                        signed_pdf_sha256=contract.signed_pdf_sha256, created_at=contract.created_at,
+                        signed_pdf_sha256=contract.signed_pdf_sha256, archive_pdf_sha256=contract.archive_pdf_sha256,
+                        created_at=contract.created_at,
                         signature=record)
 
 

@@ -271,3 +271,62 @@ def test_refusals(client, session, runtime, world, monkeypatch):
     session.commit()
     assert_problem(client.post(f"{ME}/{app_id}/contract", headers=ho), 404)
     assert_problem(client.get(f"{ME}/{app_id}/contract/html", headers=ho), 404)
+
+
+def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client, session, runtime, world,
+                                                                           monkeypatch):
+    """A contract signed while the time-stamping certificate has a month left is due: the run appends a new
+    document time stamp (a new file, the signed one kept), records and audits it, and the borrower's download
+    serves the renewed file, valid as LTA with two document time stamps; a second run does nothing."""
+    from datetime import timedelta
+
+    from microcredit.contracts.models import ArchiveRenewal
+    from microcredit.contracts.service import Files, archive
+
+    ca, now = world["ca"], runtime.clock.now()
+    signing.reissue_demo_tsa(ca, at=now, lifetime=timedelta(days=30))
+    try:
+        app = _approved(client, world, monkeypatch)
+        base = f"{ME}/{app['id']}/contract"
+        contract = client.post(base, headers=world["h"]).json()
+        client.post(f"{base}/signing-code", headers=world["h"])
+        signed = client.post(f"{base}/sign", headers=world["h"], json={
+            "sms_code": last_sms_code(client, world["borrower"].phone),
+            "document_sha256": contract["pdf_sha256"]}).json()
+        original = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+        files = Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
+        report = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files,
+                                          institution_id=world["inst"].id)
+    finally:
+        signing.renew_demo_tsa(ca, at=now)  # the shared demo CA gets a full-length certificate back
+    assert (report.checked, report.renewed, report.failed) == (1, 1, 0), report.failures
+
+    read = client.get(base, headers=world["h"]).json()
+    assert read["signed_pdf_sha256"] == signed["signed_pdf_sha256"]  # the signed file's digest, as it was
+    renewed = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+    assert hashlib.sha256(renewed).hexdigest() == read["archive_pdf_sha256"] != signed["signed_pdf_sha256"]
+    assert renewed.startswith(original)
+    row = session.scalars(select(Contract).where(Contract.id == contract["id"])).one()
+    assert runtime.files.get(row.signed_pdf_key) == original  # kept under its key
+    [renewal] = session.scalars(select(ArchiveRenewal).where(ArchiveRenewal.contract_id == row.id)).all()
+    assert (renewal.previous_sha256, renewal.pdf_sha256) == (signed["signed_pdf_sha256"], read["archive_pdf_sha256"])
+    assert renewal.timestamp_at == renewal.renewed_at
+    assert renewal.previous_valid_until < now + timedelta(days=31) < renewal.valid_until == row.archive_valid_until
+    [record] = audit_records(session, "contract.archive_renewed", row.id)
+    assert record.after["sha256"] == read["archive_pdf_sha256"]
+    assert record.after["document_time_stamps"] == 2
+
+    # pyHanko: the institution's signature intact with only LTA updates after it; AdES LTA validation passes with
+    # the chain of two document time stamps (as of the day after, with that day's CRL).
+    embedded, status = _validate(renewed, ca)
+    assert status.intact
+    assert status.modification_level.name == "LTA_UPDATES"
+    stamps = PdfFileReader(io.BytesIO(renewed)).embedded_timestamp_signatures
+    assert len(stamps) == 2
+    moment = now + timedelta(days=1)
+    result = pades.lta(renewed, ca, [signing.demo_crl(ca, at=moment)], moment=moment)
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+
+    again = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files, institution_id=world["inst"].id)
+    assert (again.checked, again.renewed, again.failed) == (0, 0, 0)
+    assert len(audit_records(session, "contract.archive_renewed", row.id)) == 1

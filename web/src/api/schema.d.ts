@@ -7988,6 +7988,11 @@ export interface components {
             /** Application Id */
             application_id: number;
             /**
+             * Archive Pdf Sha256
+             * @description SHA-256 of the signed PDF a download serves after its archive time stamps were renewed (the signed PDF with new document time stamps appended; its first bytes are the signed PDF's); None before any renewal, when the download is the signed PDF itself
+             */
+            archive_pdf_sha256?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -8008,7 +8013,7 @@ export interface components {
             signature?: components["schemas"]["SignatureRecordRead"] | null;
             /**
              * Signed Pdf Sha256
-             * @description SHA-256 of the institution-signed PDF (PAdES)
+             * @description SHA-256 of the institution-signed PDF (PAdES), as signed
              */
             signed_pdf_sha256: string | null;
             /**

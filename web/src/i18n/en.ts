@@ -915,7 +915,10 @@ export default {
       submitted: 'Group application submitted',
     },
     guarantor: { added: 'Guarantor added', released: 'Guarantor released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
-    contract: { created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided' },
+    contract: {
+      created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided',
+      archive_renewed: 'Contract archive time stamp renewed',
+    },
     contract_template: { drafted: 'Contract template drafted', updated: 'Contract template draft edited', published: 'Contract template published' },
     loan: {
       opened: 'Loan opened',
