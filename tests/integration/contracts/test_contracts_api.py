@@ -273,15 +273,28 @@ def test_refusals(client, session, runtime, world, monkeypatch):
     assert_problem(client.get(f"{ME}/{app_id}/contract/html", headers=ho), 404)
 
 
+@pytest.mark.parametrize("runner", ["command", "close_of_business"])
 def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client, session, runtime, world,
-                                                                           monkeypatch):
-    """A contract signed while the time-stamping certificate has a month left is due: the run appends a new
-    document time stamp (a new file, the signed one kept), records and audits it, and the borrower's download
-    serves the renewed file, valid as LTA with two document time stamps; a second run does nothing."""
+                                                                           monkeypatch, runner):
+    """A contract signed while the time-stamping certificate has a month left is due: the run (the command's, a
+    unit of work per contract, or the close of business's step, a savepoint per contract) appends a new document
+    time stamp (a new file, the signed one kept), records and audits it, and the borrower's download serves the
+    renewed file, valid as LTA with two document time stamps; a second run does nothing."""
     from datetime import timedelta
 
+    from microcredit.cob.service import steps
     from microcredit.contracts.models import ArchiveRenewal
     from microcredit.contracts.service import Files, archive
+
+    def run() -> tuple[int, int, int]:
+        if runner == "close_of_business":
+            counts = runtime.db.run(lambda s: steps.archive(s, runtime.cob, world["inst"].id, now.date()))
+            return counts["contracts_checked"], counts["contracts_renewed"], counts["contracts_failed"]
+        files = Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
+        report = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files,
+                                          institution_id=world["inst"].id)
+        assert not report.failures
+        return report.checked, report.renewed, report.failed
 
     ca, now = world["ca"], runtime.clock.now()
     signing.reissue_demo_tsa(ca, at=now, lifetime=timedelta(days=30))
@@ -294,12 +307,9 @@ def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client,
             "sms_code": last_sms_code(client, world["borrower"].phone),
             "document_sha256": contract["pdf_sha256"]}).json()
         original = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
-        files = Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
-        report = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files,
-                                          institution_id=world["inst"].id)
+        assert run() == (1, 1, 0)
     finally:
         signing.renew_demo_tsa(ca, at=now)  # the shared demo CA gets a full-length certificate back
-    assert (report.checked, report.renewed, report.failed) == (1, 1, 0), report.failures
 
     read = client.get(base, headers=world["h"]).json()
     assert read["signed_pdf_sha256"] == signed["signed_pdf_sha256"]  # the signed file's digest, as it was
@@ -327,6 +337,5 @@ def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client,
     result = pades.lta(renewed, ca, [signing.demo_crl(ca, at=moment)], moment=moment)
     assert result.ades_subindic.status.name == "PASSED", result.failure_msg
 
-    again = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files, institution_id=world["inst"].id)
-    assert (again.checked, again.renewed, again.failed) == (0, 0, 0)
+    assert run() == (0, 0, 0)
     assert len(audit_records(session, "contract.archive_renewed", row.id)) == 1

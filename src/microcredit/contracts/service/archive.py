@@ -34,6 +34,9 @@ from microcredit.platform.actor import Actor
 from microcredit.platform.storage import StorageError
 
 DEFAULT_BEFORE = timedelta(days=365)
+# At most this many renewals per institution in one close of business (each is a request to the authority and
+# about a third of a second): a year's margin spreads a large batch signed in one season over the days before it.
+PER_RUN = 200
 Outcome = Literal["renewed", "not_due", "not_archival"]
 
 
@@ -125,13 +128,38 @@ def renew_timestamps(*, db: Database, clock: Clock, files: Files, before: timede
         except (signing.SigningUnavailable, StorageError, IntegrityFailure) as exc:
             report.failures.append((number, str(exc)[:500]))
             continue
-        if outcome == "renewed":
-            report.renewed += 1
-        elif outcome == "not_due":
-            report.not_due += 1
-        else:
-            report.not_archival += 1
+        _count(report, outcome)
     return report
+
+
+def renew_in_session(*, session: Session, clock: Clock, files: Files, institution_id: int,
+                     before: timedelta = DEFAULT_BEFORE, limit: int = PER_RUN) -> RenewalReport:
+    """The same inside one transaction (the close of business's step): each contract in a savepoint of its own, at
+    most `limit` renewals; what is left is due again the next day."""
+    horizon = clock.now() + before
+    report = RenewalReport()
+    for contract_id, number in due(session=session, horizon=horizon, institution_id=institution_id):
+        if report.renewed >= limit:
+            break
+        report.checked += 1
+        try:
+            with session.begin_nested():
+                outcome = renew_one(session=session, clock=clock, files=files, contract_id=contract_id,
+                                    horizon=horizon)
+        except (signing.SigningUnavailable, StorageError, IntegrityFailure) as exc:
+            report.failures.append((number, str(exc)[:500]))
+            continue
+        _count(report, outcome)
+    return report
+
+
+def _count(report: RenewalReport, outcome: Outcome) -> None:
+    if outcome == "renewed":
+        report.renewed += 1
+    elif outcome == "not_due":
+        report.not_due += 1
+    else:
+        report.not_archival += 1
 
 
 def served_file(contract: Contract) -> tuple[str | None, str | None]:
