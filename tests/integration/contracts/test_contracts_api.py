@@ -328,7 +328,7 @@ def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client,
 
     # pyHanko: the institution's signature intact with only LTA updates after it; AdES LTA validation passes with
     # the chain of two document time stamps (as of the day after, with that day's CRL).
-    embedded, status = _validate(renewed, ca)
+    _, status = _validate(renewed, ca)
     assert status.intact
     assert status.modification_level.name == "LTA_UPDATES"
     stamps = PdfFileReader(io.BytesIO(renewed)).embedded_timestamp_signatures
