@@ -402,8 +402,9 @@ def test_contracts_revoke_demo_certificate_stops_long_term_signatures(run, tmp_p
 
 def test_contracts_renew_timestamps(run, demo, cli_env):
     """The demo's signed contracts (B-LTA): due within a horizon past their stamp's certificate's end, but the
-    simulator's certificate ends no later than theirs, so each renewal is refused and counted (exit 1, the run goes on); under a longer certificate they
-    are renewed, and a second run finds nothing due. The last line is the counts as JSON."""
+    simulator's certificate ends no later than theirs, so each renewal is refused and counted (exit 1, the run
+    goes on); under a longer certificate they are renewed, and a second run finds nothing due. The last line is
+    the counts as JSON."""
     import json
     from datetime import UTC, datetime, timedelta
 
