@@ -174,7 +174,8 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
 def _demo_ca(runtime: Runtime) -> Path:
     from microcredit.contracts import signing
 
-    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now())
+    ocsp_url = runtime.settings.contracts.demo_pki_base_url.rstrip("/") + signing.OCSP_PATH
+    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now(), ocsp_url=ocsp_url)
 
 
 @contracts_app.command("init-demo-ca")

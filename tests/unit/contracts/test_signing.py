@@ -313,3 +313,60 @@ def test_a_renewal_that_gains_nothing_is_refused(own_ca, pdf):
         signing.renew_archive_timestamp(signed, files, at=AT + timedelta(days=1))
     with pytest.raises(signing.RenewalRefused, match="no document time stamp"):
         signing.renew_archive_timestamp(_sign(pdf, own_ca, "B-LT"), files, at=AT)
+
+
+# --- The demo CA's OCSP responder ---------------------------------------------------------------------------
+
+
+def _ocsp(ca: Path, cert, at: datetime):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.x509 import ocsp
+
+    answer = ocsp.load_der_ocsp_response(signing.demo_ocsp_for(ca, cert, at=at))
+    root = x509.load_pem_x509_certificate((ca / signing.CA_CERT).read_bytes())
+    root.public_key().verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(),  # signed by the root
+                             hashes.SHA256())
+    return answer
+
+
+def test_the_ocsp_responder_answers_good_revoked_and_unknown(tmp_path, pdf):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    ca = signing.init_demo_ca(tmp_path, now=AT, ocsp_url="http://127.0.0.1:8000" + signing.OCSP_PATH)
+    signer = x509.load_pem_x509_certificate((ca / signing.SIGNER_CERT).read_bytes())
+    access = signer.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    assert [str(d.access_location.value) for d in access] == ["http://127.0.0.1:8000/api/v1/pki/ocsp"]
+    good = _ocsp(ca, signer, AT)
+    assert (good.response_status, good.certificate_status, good.serial_number) == (
+        ocsp.OCSPResponseStatus.SUCCESSFUL, ocsp.OCSPCertStatus.GOOD, signer.serial_number)
+    assert good.this_update_utc <= AT < good.next_update_utc  # type: ignore[operator]
+
+    # Signed at B-LTA, the signer's and the TSA's answers go into the DSS beside the CRL (pyHanko takes them as
+    # it would fetch them by the certificates' responder URL): both `good`.
+    signed = _sign(pdf, ca, "B-LTA")
+    store = PdfFileReader(io.BytesIO(signed)).root["/DSS"]
+    answers = [ocsp.load_der_ocsp_response(ref.get_object().data) for ref in store["/OCSPs"]]
+    assert len(answers) == 2
+    assert {a.certificate_status for a in answers} == {ocsp.OCSPCertStatus.GOOD}
+    assert pades.at(signed, ca, AT, []).bottom_line
+
+    # Revoked (read where the CRL reads it): `revoked`, with the time and the reason.
+    revoked_at = AT + timedelta(hours=3)
+    signing.revoke_demo_certificate(tmp_path, at=revoked_at)
+    revoked = _ocsp(ca, signer, revoked_at + timedelta(hours=1))
+    assert (revoked.certificate_status, revoked.revocation_time_utc, revoked.revocation_reason) == (
+        ocsp.OCSPCertStatus.REVOKED, revoked_at, x509.ReasonFlags.key_compromise)
+    # A certificate the demo root did not issue (another CA's): `unknown`; junk: `malformedRequest`.
+    other = signing.init_demo_ca(tmp_path / "other", now=AT)
+    stranger = x509.load_pem_x509_certificate((other / signing.SIGNER_CERT).read_bytes())
+    root_other = x509.load_pem_x509_certificate((other / signing.CA_CERT).read_bytes())
+    request = ocsp.OCSPRequestBuilder().add_certificate(stranger, root_other, hashes.SHA256()).build()
+    unknown = ocsp.load_der_ocsp_response(signing.demo_ocsp(ca, request.public_bytes(serialization.Encoding.DER),
+                                                            at=AT))
+    assert unknown.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+    malformed = ocsp.load_der_ocsp_response(signing.demo_ocsp(ca, b"not a request", at=AT))
+    assert malformed.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
