@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
-from datetime import UTC
+from datetime import UTC, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from docx import Document
@@ -21,7 +23,7 @@ from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timesta
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from microcredit.contracts import signing
+from microcredit.contracts import rendering, signing
 from microcredit.contracts.models import Contract
 from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.risk.assessment import Decision
@@ -339,3 +341,84 @@ def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client,
 
     assert run() == (0, 0, 0)
     assert len(audit_records(session, "contract.archive_renewed", row.id)) == 1
+
+
+class _Responder(BaseHTTPRequestHandler):
+    """The demo responder (`signing.demo_ocsp`, what `/api/v1/pki/ocsp` answers with) over plain HTTP at the wall
+    clock's time: pyHanko checks a configured chain as of now, while the test app's clock is the business one."""
+
+    ca: Path
+    paths: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        from datetime import datetime
+
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.paths.append(self.path)
+        answer = signing.demo_ocsp(self.ca, body, at=datetime.now(UTC))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args) -> None:
+        """Quiet."""
+
+
+def test_the_ocsp_responder_over_http(client, runtime, world):
+    """`/api/v1/pki/ocsp` answers RFC 6960 requests (POST and GET) about the demo root's certificates, signed by the
+    root; a certificate naming the responder in its Authority Information Access gets its answer fetched by pyHanko
+    over HTTP when a configured (not simulated) chain is signed at B-LTA, and the answers land in the DSS."""
+    import base64
+    import dataclasses
+    import threading
+    from datetime import datetime
+    from http.server import ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    ca = world["ca"]
+    root = x509.load_pem_x509_certificate((ca / signing.CA_CERT).read_bytes())
+    signer = x509.load_pem_x509_certificate((ca / signing.SIGNER_CERT).read_bytes())
+    der = ocsp.OCSPRequestBuilder().add_certificate(signer, root, hashes.SHA256()).build().public_bytes(
+        serialization.Encoding.DER)
+    posted = client.post("/api/v1/pki/ocsp", content=der, headers={"Content-Type": "application/ocsp-request"})
+    assert posted.status_code == 200
+    assert posted.headers["content-type"] == "application/ocsp-response"
+    answer = ocsp.load_der_ocsp_response(posted.content)
+    assert (answer.response_status, answer.certificate_status) == (ocsp.OCSPResponseStatus.SUCCESSFUL,
+                                                                   ocsp.OCSPCertStatus.GOOD)
+    got = client.get(f"/api/v1/pki/ocsp/{base64.urlsafe_b64encode(der).decode()}")
+    assert ocsp.load_der_ocsp_response(got.content).certificate_status == ocsp.OCSPCertStatus.GOOD
+    junk = client.post("/api/v1/pki/ocsp", content=b"\x30\x00", headers={"Content-Type": "application/ocsp-request"})
+    assert ocsp.load_der_ocsp_response(junk.content).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+    _Responder.ca = ca
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Responder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}{signing.OCSP_PATH}"
+        now = datetime.now(UTC)
+        _, key = signing._demo_root(ca)
+        for common, usage, names, critical in (
+                ("OCSP Test Signing", ExtendedKeyUsageOID.EMAIL_PROTECTION, ("t-signer.pem", "t-signer-key.pem"),
+                 False),
+                ("OCSP Test Time-Stamping", ExtendedKeyUsageOID.TIME_STAMPING, ("t-tsa.pem", "t-tsa-key.pem"), True)):
+            signing._issue(ca, root, key, start=now - timedelta(minutes=1), common=common, organisation="Test",
+                           usage=usage, files=names, critical_usage=critical, ocsp_url=url)
+        files = signing.SignerFiles(key=ca / "t-signer-key.pem", cert=ca / "t-signer.pem", chain=(ca / "ca.pem",),
+                                    simulated_tsa=(ca / "t-tsa.pem", ca / "t-tsa-key.pem"), level="B-LTA")
+        signed = signing.sign_pdf(rendering.html_to_pdf("<html><body><p>x</p></body></html>"),
+                                  dataclasses.replace(files, demo_ca=None), reason="t", location="l", name="n",
+                                  at=now)
+    finally:
+        server.shutdown()
+    assert _Responder.paths.count(signing.OCSP_PATH) >= 2  # the signer's and the TSA's certificates
+    store = PdfFileReader(io.BytesIO(signed)).root["/DSS"]
+    answers = [ocsp.load_der_ocsp_response(ref.get_object().data) for ref in store["/OCSPs"]]
+    assert len(answers) >= 2
+    assert {a.certificate_status for a in answers} == {ocsp.OCSPCertStatus.GOOD}
