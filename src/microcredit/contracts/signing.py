@@ -32,6 +32,12 @@ certificate's end keeps the proof alive. With a real institution CA pyHanko fetc
 from the URLs in the certificates. The demo CA publishes a CRL at a distribution point under `.invalid`,
 which nobody can reach: the signer reads it from the CA directory instead (`demo_crl`, the simulator path,
 reissued when stale like a CA publishing on schedule), and `revoke_demo_certificate` puts a certificate on it.
+The demo root also answers OCSP (`demo_ocsp`, RFC 6960, served at `/api/v1/pki/ocsp` and named in the Authority
+Information Access of the certificates it issues); the simulator path reads its answers as it reads the CRL.
+
+**Archive renewal.** `renew_archive_timestamp` appends a new document time stamp over a B-LTA file with fresh
+revocation information for the previous stamp's chain (pyHanko's `update_archival_timestamp_chain`), before
+the previous stamp's certificate ends; the simulator reissues its own certificate when it nears its end.
 
 A signature covers every byte of the file but its own placeholder (the /ByteRange); any change to
 those bytes, or an incremental update after it, shows in every PDF reader and in `pdfsig`.
