@@ -272,10 +272,15 @@ def test_an_unknown_level_and_a_chain_without_root_are_refused(ca, pdf):
 # --- Archive time-stamp renewal (the chain of document time stamps) ------------------------------------------
 
 
-def test_an_archive_time_stamp_is_renewed_before_its_certificate_ends(own_ca, pdf):
+@pytest.mark.parametrize("ocsp", [True, False], ids=["ocsp", "crl_only"])
+def test_an_archive_time_stamp_is_renewed_before_its_certificate_ends(tmp_path, pdf, ocsp):
     """A contract stamped under a TSA certificate that ends soon gets a second document time stamp under the
     authority's next certificate (the simulator reissues its own): the file keeps its bytes as a prefix, carries
-    fresh revocation information, and validates as LTA with two document time stamps."""
+    fresh revocation information, and validates as LTA with two document time stamps. With the demo CA's OCSP
+    answers (fresh at the renewal) it still validates after the first stamp's certificate has ended, which the
+    file as signed does not."""
+    own_ca = signing.init_demo_ca(tmp_path, now=AT, ocsp_url="http://127.0.0.1:8000" + signing.OCSP_PATH if ocsp
+                                  else None)
     signing.reissue_demo_tsa(own_ca, at=AT - timedelta(days=1), lifetime=timedelta(days=5))  # ends AT + 4 days
     signed = _sign(pdf, own_ca, "B-LTA")
     first = signing.archive_stamp(signed)
@@ -298,6 +303,17 @@ def test_an_archive_time_stamp_is_renewed_before_its_certificate_ends(own_ca, pd
     assert result.ades_subindic.status.name == "PASSED", result.failure_msg
     assert result.oldest_evidence_record_timestamp == AT
     assert pades.dss(renewed)[1] > pades.dss(signed)[1]  # the new stamp's chain joined the DSS
+    if not ocsp:
+        return
+    # A week after the signing the first stamp's certificate has ended (AT + 4 days): the file as signed no longer
+    # proves itself; the renewed one does — the second stamp proves the first and its fresh OCSP answers existed
+    # while that certificate was good. (With the CRL of the signing alone, pyHanko 0.38 finds no proof of
+    # existence for the older chain: docs/contracts.md.)
+    for later in (AT + timedelta(days=7), AT + timedelta(days=400)):
+        crls = [signing.demo_crl(own_ca, at=later)]
+        assert pades.lta(signed, own_ca, crls, moment=later).ades_subindic.status.name != "PASSED"
+        result = pades.lta(renewed, own_ca, crls, moment=later)
+        assert result.ades_subindic.status.name == "PASSED", result.failure_msg
     status = pades.at(renewed, own_ca, datetime.now(UTC), [pades.fresh_crl(own_ca)])
     assert status.intact
     assert status.modification_level.name == "LTA_UPDATES"
