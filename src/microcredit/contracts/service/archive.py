@@ -35,7 +35,7 @@ from microcredit.platform.storage import StorageError
 
 DEFAULT_BEFORE = timedelta(days=365)
 # At most this many renewals per institution in one close of business (each is a request to the authority and
-# about a third of a second): a year's margin spreads a large batch signed in one season over the days before it.
+# a validation): a year's margin spreads a large batch signed in one season over the days before it.
 PER_RUN = 200
 Outcome = Literal["renewed", "not_due", "not_archival"]
 
