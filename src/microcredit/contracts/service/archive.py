@@ -161,9 +161,3 @@ def _count(report: RenewalReport, outcome: Outcome) -> None:
     else:
         report.not_archival += 1
 
-
-def served_file(contract: Contract) -> tuple[str | None, str | None]:
-    """The key and digest of the signed PDF a download serves: the latest renewal's, else the signed one."""
-    if contract.archive_pdf_key is not None:
-        return contract.archive_pdf_key, contract.archive_pdf_sha256
-    return contract.signed_pdf_key, contract.signed_pdf_sha256
