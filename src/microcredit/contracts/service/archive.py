@@ -27,7 +27,7 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.contracts import repository as repo
 from microcredit.contracts import signing
-from microcredit.contracts.models import ArchiveRenewal, Contract
+from microcredit.contracts.models import ArchiveRenewal
 from microcredit.contracts.service.contracts import Files, store
 from microcredit.db.engine import Database
 from microcredit.platform.actor import Actor
