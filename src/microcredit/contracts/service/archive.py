@@ -160,4 +160,3 @@ def _count(report: RenewalReport, outcome: Outcome) -> None:
         report.not_due += 1
     else:
         report.not_archival += 1
-
