@@ -24,6 +24,7 @@ from pyhanko.sign.validation.policy_decl import (
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
@@ -58,10 +59,11 @@ def at(data: bytes, ca: Path, moment: datetime, crls: list[bytes]) -> PdfSignatu
     return validate_pdf_signature(reader.embedded_signatures[0], context, ts_validation_context=context)
 
 
-def lta(data: bytes, ca: Path, crls: list[bytes]) -> AdESLTAValidationResult:
+def lta(data: bytes, ca: Path, crls: list[bytes], moment: datetime | None = None) -> AdESLTAValidationResult:
     """AdES validation of a signature with long-term availability and integrity of validation material (ETSI
     EN 319 102-1 §5.6.3; pyHanko's `ades_lta_validation`) today: the document time stamps are the evidence
-    record, the DSS and the CRLs given the revocation information."""
+    record, the DSS and the CRLs given the revocation information. `moment`: validate as of then instead of
+    today (a point-in-time validation)."""
     required = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=[load_cert_from_pemder(str(ca / signing.CA_CERT))]),
@@ -72,4 +74,6 @@ def lta(data: bytes, ca: Path, crls: list[bytes]) -> AdESLTAValidationResult:
         revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
         local_knowledge=LocalKnowledge(known_crls=[CRLContainer(crl.CertificateList.load(c)) for c in crls])))
     signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
-    return asyncio.run(ades_lta_validation(signature, spec))
+    timing = None if moment is None else ValidationTimingInfo(validation_time=moment, best_signature_time=moment,
+                                                               point_in_time_validation=True)
+    return asyncio.run(ades_lta_validation(signature, spec, timing_info=timing))

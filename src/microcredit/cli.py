@@ -26,6 +26,8 @@
     microcredit risk register --artefact F --name N [--report DIR]   a trained artefact as a new draft version
                                                 (its SHA-256 checked against the training's; audited)
     microcredit risk fraud-scan --institution C open fraud cases for rings of applicants sharing identifiers
+    microcredit contracts renew-timestamps [--before DAYS]   renew signed contracts' archive time stamps (B-LTA)
+                                                whose certificate ends within DAYS (365); last line JSON
 
 Configuration comes from `MICROCREDIT_*` environment variables (see
 `microcredit.config`). Each command is one unit of work: it commits when it
@@ -172,7 +174,8 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="S
 def _demo_ca(runtime: Runtime) -> Path:
     from microcredit.contracts import signing
 
-    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now())
+    ocsp_url = runtime.settings.contracts.demo_pki_base_url.rstrip("/") + signing.OCSP_PATH
+    return signing.init_demo_ca(runtime.settings.data_dir.resolve(), now=runtime.clock.now(), ocsp_url=ocsp_url)
 
 
 @contracts_app.command("init-demo-ca")
@@ -216,6 +219,47 @@ def contracts_revoke_demo_certificate(
     runtime.close()
     console.print(f"revoked the demo {which} certificate (serial {serial:x}); the CRL is "
                   f"{data_dir / signing.DEMO_FOLDER / signing.CRL_FILE}")
+
+
+@contracts_app.command("renew-timestamps")
+def contracts_renew_timestamps(
+    before: Annotated[int, typer.Option("--before", min=1, max=3650,
+                                        help="Renew when the latest document time stamp's certificate ends within "
+                                             "this many days")] = 365,
+    institution: Annotated[str | None, typer.Option(help="Institution code (default: every institution)")] = None,
+) -> None:
+    """Renew the archive time stamps of signed contracts (PAdES B-LTA) whose certificate ends soon.
+
+    Each due contract gets a new document time stamp over its whole file, with fresh revocation information,
+    stored as a new file (the old one kept) and recorded and audited; one failure does not stop the others.
+    Run it regularly (the close of business does, daily). The last line is the counts as JSON; the exit code
+    is 1 when a contract failed.
+    """
+    from datetime import timedelta
+
+    from microcredit.contracts import signing
+    from microcredit.contracts.service import Files, archive
+    from microcredit.parties import service as parties
+
+    runtime = _runtime()
+    institution_id = None
+    if institution is not None:
+        try:
+            with runtime.db.unit_of_work(write=False) as session:
+                institution_id = parties.organisation.institution_by_code(session=session, code=institution).id
+        except DomainError as exc:
+            _fail(exc.message("en"))
+    files = Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
+    report = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files,
+                                      before=timedelta(days=before), institution_id=institution_id)
+    runtime.close()
+    for number, reason in report.failures:
+        console.print(f"[red]failed:[/red] {number}: {reason}")
+    console.print(f"{report.checked} contract(s) checked: {report.renewed} renewed, {report.not_due} not due, "
+                  f"{report.not_archival} without a document time stamp, {report.failed} failed")
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command("create-user")

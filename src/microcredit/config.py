@@ -172,6 +172,9 @@ class ContractSettings(BaseModel):
     # Further trusted roots (PEM, comma separated) for checking the certificates before embedding their
     # revocation information, e.g. the time-stamping authority's root when it is not the signer's.
     validation_roots: str = ""
+    # Where the demo CA's OCSP responder is reached (this service's own `/api/v1/pki/ocsp`): the base URL named in
+    # the Authority Information Access of the certificates `init-demo-ca` issues. Demo and tests only.
+    demo_pki_base_url: str = "http://127.0.0.1:8000"
 
 
 OAuthProtocol = Literal["oauth2", "wechat", "alipay"]

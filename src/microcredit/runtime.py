@@ -23,6 +23,8 @@ from microcredit.cob.service import steps as cob_steps
 from microcredit.cob.service.steps import CobKit
 from microcredit.collections import service as collections
 from microcredit.config import Mode, Settings
+from microcredit.contracts import signing
+from microcredit.contracts.service import Files as ContractFiles
 from microcredit.db.engine import Database
 from microcredit.identity.passwords import PasswordHasher
 from microcredit.identity.service import accounts as identity_accounts
@@ -136,7 +138,8 @@ class Runtime:
         email = SimulatedEmailServer(blind_index=self.keys.blind_index, clock=self.clock) if simulate else None
         return CobKit(clock=self.clock, identity=self.identity, payments=self.payments,
                       partition_size=self.settings.cob_partition_size, lease_seconds=self.settings.cob_lease_seconds,
-                      email=email)
+                      email=email, contracts=ContractFiles(storage=self.files,
+                                                           signer=signing.signer_files(self.settings)))
 
     @property
     def files(self) -> Storage:

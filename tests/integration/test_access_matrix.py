@@ -99,7 +99,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
                 "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id",
-                "warning_id", "guarantor_id")
+                "warning_id", "guarantor_id", "ocsp_request")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -429,7 +429,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
                "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
                "promotion_id": promotion.id, "fraud_case_id": fraud_case.id, "warning_id": warning.id,
-               "guarantor_id": guarantor.id}
+               "guarantor_id": guarantor.id, "ocsp_request": "MA"}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -398,3 +398,41 @@ def test_contracts_revoke_demo_certificate_stops_long_term_signatures(run, tmp_p
     with pytest.raises(signing.SigningUnavailable, match="revoked"):
         signing.sign_pdf(pdf, signing.demo_files(tmp_path), reason="t", location="l", name="n",
                          at=datetime.now(UTC))
+
+
+def test_contracts_renew_timestamps(run, demo, cli_env):
+    """The demo's signed contracts (B-LTA): due within a horizon past their stamp's certificate's end, but the
+    simulator's certificate ends no later than theirs, so each renewal is refused and counted (exit 1, the run
+    goes on); under a longer certificate they are renewed, and a second run finds nothing due. The last line is
+    the counts as JSON."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from microcredit.contracts import signing
+    from microcredit.contracts.models import ArchiveRenewal, Contract
+
+    with demo.unit_of_work(write=False) as s:
+        signed = s.scalar(select(func.count()).select_from(Contract).where(Contract.signed_pdf_key.is_not(None)))
+    assert signed
+    from cryptography import x509
+
+    folder = Path(cli_env["MICROCREDIT_DATA_DIR"]) / signing.DEMO_FOLDER
+    ends = x509.load_pem_x509_certificate((folder / signing.TSA_CERT).read_bytes()).not_valid_after_utc
+    days = str((ends - datetime.now(UTC)).days + 30)  # every contract's stamp ends within this many days
+    refused = run("contracts", "renew-timestamps", "--before", days, ok=False)
+    assert refused.exit_code == 1
+    counts = json.loads(refused.output.strip().splitlines()[-1])
+    assert (counts["checked"], counts["renewed"], counts["failed"]) == (signed, 0, signed)
+    assert "no later" in counts["failures"][0]["reason"]
+
+    signing.reissue_demo_tsa(folder, at=datetime.now(UTC), lifetime=ends - datetime.now(UTC) + timedelta(days=60))
+    try:
+        done = json.loads(run("contracts", "renew-timestamps", "--before", days).output.strip().splitlines()[-1])
+        assert (done["checked"], done["renewed"], done["failed"]) == (signed, signed, 0)
+        again = json.loads(run("contracts", "renew-timestamps", "--before", days).output.strip().splitlines()[-1])
+        assert (again["checked"], again["renewed"]) == (0, 0)
+    finally:
+        signing.reissue_demo_tsa(folder, at=datetime.now(UTC))
+    with demo.unit_of_work(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(ArchiveRenewal)) == signed
+    assert "--before" in run("contracts", "renew-timestamps", "--help").output

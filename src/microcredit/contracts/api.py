@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 
-from microcredit.api.deps import DB, Kit, Meta, WallClock, require, require_any, runtime_of
+from microcredit.api.deps import DB, Kit, Meta, WallClock, public, require, require_any, runtime_of
 from microcredit.api.params import Id
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE
 from microcredit.contracts import signing
@@ -81,7 +81,8 @@ def _read(contract: Contract) -> ContractRead:
                         status=contract.status, template_code=contract.template_code,
                         template_number=contract.template_number, terms=contract.terms,
                         pdf_sha256=contract.pdf_sha256, pdf_size=contract.pdf_size, docx_sha256=contract.docx_sha256,
-                        signed_pdf_sha256=contract.signed_pdf_sha256, created_at=contract.created_at,
+                        signed_pdf_sha256=contract.signed_pdf_sha256, archive_pdf_sha256=contract.archive_pdf_sha256,
+                        created_at=contract.created_at,
                         signature=record)
 
 
@@ -331,3 +332,62 @@ def preview_contract_template(template_code: TemplateCode, version_number: Versi
     row = templates.version(session=session, clock=clock, institution_id=principal.institution_id,
                             code=template_code, number=version_number)
     return _file(templates.preview_pdf(row), f"preview-{row.code}-{row.number}.pdf", download=False)
+
+
+# --- The demo CA's OCSP responder (RFC 6960) -------------------------------------------------------------------
+
+OCSP_REQUEST, OCSP_RESPONSE = "application/ocsp-request", "application/ocsp-response"
+OCSP_MAX_BYTES = 8192  # a request for one certificate is about a hundred bytes
+OCSP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A DER OCSPResponse (RFC 6960 §4.2): `successful` with the certificate's status (good, "
+                         "revoked with time and reason, unknown), signed by the demo root; `malformedRequest` for a "
+                         "request that cannot be parsed; `unauthorized` when there is no demo CA (production)",
+          "content": {OCSP_RESPONSE: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _ocsp_answer(request: Request, clock: Any, der: bytes) -> Response:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp
+
+    runtime = runtime_of(request)
+    folder = runtime.settings.data_dir.resolve() / signing.DEMO_FOLDER
+    if runtime.settings.mode.value == "production" or not (folder / signing.CA_KEY).is_file():
+        answer = ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED).public_bytes(
+            Encoding.DER)
+    elif len(der) > OCSP_MAX_BYTES:
+        answer = ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
+            Encoding.DER)
+    else:
+        answer = signing.demo_ocsp(folder, der, at=clock.now())
+    return Response(answer, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/pki/ocsp", operation_id="ocsp_post", tags=["pki"], dependencies=[public()],
+             summary="The demo CA's OCSP responder (POST)", response_class=Response, responses=OCSP_RESPONSES,
+             openapi_extra={"requestBody": {"required": True, "content": {OCSP_REQUEST: {
+                 "schema": {"type": "string", "format": "binary"}}}}})
+async def ocsp_post(request: Request, clock: WallClock) -> Response:
+    """An OCSP request (DER, `application/ocsp-request`) about a certificate of the demo CA, answered as RFC 6960
+    asks. Demo and tests only: the URL the demo's certificates name in their Authority Information Access."""
+    body = await request.body()
+    return _ocsp_answer(request, clock, body)
+
+
+@router.get("/pki/ocsp/{ocsp_request}", operation_id="ocsp_get", tags=["pki"], dependencies=[public()],
+            summary="The demo CA's OCSP responder (GET)", response_class=Response, responses=OCSP_RESPONSES)
+def ocsp_get(request: Request, clock: WallClock,
+             ocsp_request: Annotated[str, Path(max_length=4 * OCSP_MAX_BYTES // 3 + 16,
+                                               description="The DER request, base64 then URL-encoded "
+                                                           "(RFC 6960 §A.1); URL-safe base64 also taken")]) -> Response:
+    """The same request by GET (cacheable by proxies in RFC 6960; answered fresh here)."""
+    import base64
+    import binascii
+    from urllib.parse import unquote
+
+    text = unquote(ocsp_request)
+    try:  # standard base64; URL-safe too, for clients that cannot put a "/" in a path segment
+        der = (base64.urlsafe_b64decode(text) if "-" in text or "_" in text
+               else base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        der = b""
+    return _ocsp_answer(request, clock, der)

@@ -14,6 +14,13 @@ from, a JSON snapshot of the terms it states (money as strings), the rendered PD
 (storage keys and SHA-256 digests), and — once signed — the borrower's e-signature record (time,
 IP, device, user agent, the SHA-256 of the PDF they read) and the institution's PAdES-signed PDF
 (a new storage key and digest; the files are never overwritten).
+
+An archived contract's PDF (B-LTA) stays verifiable as long as its last document time stamp's certificate
+does. Renewing it (`contract_archive_renewals`) appends a new document time stamp over the whole file: a new
+file under a new key, each renewal a row (when, the stamp's time, the digests before and after, the
+certificate's end). The contract keeps its signed PDF's key and digest as they were, and points at the file a
+download serves (`archive_pdf_key`: the latest renewal's, None before any) and at the end of its latest stamp's
+certificate (`archive_valid_until`, which the renewal run selects on; None when not read yet).
 """
 
 from __future__ import annotations
@@ -89,6 +96,7 @@ class Contract(Base):
         CheckConstraint("status IN ('ready', 'signed', 'void')", name="status"),
         Index("ix_contracts_inst_status", "institution_id", "status", "branch_id"),
         Index("ix_contracts_borrower", "borrower_id"),
+        Index("ix_contracts_archive", "archive_valid_until"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -123,6 +131,35 @@ class Contract(Base):
     signed_pdf_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     institution_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     certificate_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The archive: the latest renewal of the signed PDF's document time stamps (None before any) and the end of
+    # the certificate of the latest stamp of the file a download serves (None: not read yet).
+    archive_pdf_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    archive_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    archive_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ArchiveRenewal(Base):
+    """One renewal of a signed contract's document time stamps: a new file, the old one kept as it was."""
+
+    __tablename__ = "contract_archive_renewals"
+    __table_args__ = (
+        # A file is renewed once: two runs racing over one contract cannot both append to the same version.
+        UniqueConstraint("contract_id", "previous_sha256"),
+        Index("ix_contract_archive_renewals_inst", "institution_id", "renewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the clock's, when the run did it
+    timestamp_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the new document time stamp's time
+    previous_sha256: Mapped[str] = mapped_column(String(64))
+    previous_valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    pdf_key: Mapped[str] = mapped_column(String(200))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)  # the new stamp's certificate's end
+    tsa_subject: Mapped[str] = mapped_column(String(255))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from microcredit.contracts.models import Contract, ContractTemplate
+from microcredit.contracts.models import ArchiveRenewal, Contract, ContractTemplate
 
 
-def add(session: Session, row: Contract | ContractTemplate) -> None:
+def add(session: Session, row: Contract | ContractTemplate | ArchiveRenewal) -> None:
     """Write a row (flushed, so it has its id)."""
     session.add(row)
     session.flush()
@@ -75,3 +77,19 @@ def pending_publication_count(session: Session, *, institution_id: int, not_by: 
         query = query.where((ContractTemplate.requested_by_user_id != not_by)
                             | ContractTemplate.requested_by_user_id.is_(None))
     return session.scalar(query) or 0
+
+
+def contract_for_update(session: Session, contract_id: int) -> Contract | None:
+    """A contract by id, locked for the transaction."""
+    return session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()).first()
+
+
+def archive_due(session: Session, *, horizon: datetime, institution_id: int | None) -> list[tuple[int, str]]:
+    """The signed contracts (id, number) whose archive time stamp's certificate ends before `horizon`, or whose file
+    has not been read for it yet, oldest first."""
+    query = select(Contract.id, Contract.number).where(
+        Contract.signed_pdf_key.is_not(None),
+        or_(Contract.archive_valid_until.is_(None), Contract.archive_valid_until < horizon))
+    if institution_id is not None:
+        query = query.where(Contract.institution_id == institution_id)
+    return [(i, n) for i, n in session.execute(query.order_by(Contract.id))]

@@ -42,7 +42,11 @@ class ContractRead(OutputSchema):
     pdf_sha256: str = Field(description="SHA-256 (hex) of the contract PDF the borrower reads and signs")
     pdf_size: int
     docx_sha256: str
-    signed_pdf_sha256: str | None = Field(description="SHA-256 of the institution-signed PDF (PAdES)")
+    signed_pdf_sha256: str | None = Field(description="SHA-256 of the institution-signed PDF (PAdES), as signed")
+    archive_pdf_sha256: str | None = Field(
+        default=None, description="SHA-256 of the signed PDF a download serves after its archive time stamps were "
+        "renewed (the signed PDF with new document time stamps appended; its first bytes are the signed PDF's); "
+        "None before any renewal, when the download is the signed PDF itself")
     created_at: datetime
     signature: SignatureRecordRead | None = None
 
@@ -53,7 +57,7 @@ class ContractRead(OutputSchema):
                   "repayment_method": "equal_installment", "installments": [{"number": 1, "due_date": "2027-01-15",
                                                                               "total": "1725.48"}]},
         "pdf_sha256": "3f0c…", "pdf_size": 61234, "docx_sha256": "a91b…", "signed_pdf_sha256": None,
-        "created_at": "2026-12-02T03:00:00Z", "signature": None}]})
+        "archive_pdf_sha256": None, "created_at": "2026-12-02T03:00:00Z", "signature": None}]})
 
 
 class ContractHtmlRead(OutputSchema):

@@ -32,6 +32,12 @@ certificate's end keeps the proof alive. With a real institution CA pyHanko fetc
 from the URLs in the certificates. The demo CA publishes a CRL at a distribution point under `.invalid`,
 which nobody can reach: the signer reads it from the CA directory instead (`demo_crl`, the simulator path,
 reissued when stale like a CA publishing on schedule), and `revoke_demo_certificate` puts a certificate on it.
+The demo root also answers OCSP (`demo_ocsp`, RFC 6960, served at `/api/v1/pki/ocsp` and named in the Authority
+Information Access of the certificates it issues); the simulator path reads its answers as it reads the CRL.
+
+**Archive renewal.** `renew_archive_timestamp` appends a new document time stamp over a B-LTA file with fresh
+revocation information for the previous stamp's chain (pyHanko's `update_archival_timestamp_chain`), before
+the previous stamp's certificate ends; the simulator reissues its own certificate when it nears its end.
 
 A signature covers every byte of the file but its own placeholder (the /ByteRange); any change to
 those bytes, or an incremental update after it, shows in every PDF reader and in `pdfsig`.
@@ -50,7 +56,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
 
 from microcredit.config import Mode, Settings
@@ -59,12 +66,21 @@ DEMO_FOLDER = "contracts-ca"
 CA_CERT, CA_KEY, SIGNER_CERT, SIGNER_KEY = "ca.pem", "ca-key.pem", "signer.pem", "signer-key.pem"
 TSA_CERT, TSA_KEY = "tsa.pem", "tsa-key.pem"
 CRL_FILE = "ca.crl"
+ISSUED = "issued"  # a copy of every certificate the demo root issued, by serial number (what OCSP answers for)
+OCSP_PATH = "/api/v1/pki/ocsp"
+# How long an OCSP answer of the demo responder is current (its nextUpdate).
+OCSP_LIFETIME = timedelta(days=1)
 # Where the demo root says its CRL is published: a name under .invalid (RFC 2606), so that nothing ever tries
 # to reach it; the simulator path reads the file in the CA directory instead.
 DEMO_CRL_URL = "http://crl.microcredit-demo.invalid/ca.crl"
 # How long a CRL of the demo root is current (its nextUpdate); the simulator reissues it when it is not.
 CRL_LIFETIME = timedelta(days=7)
 LEVELS = ("B-T", "B-LT", "B-LTA")
+# How long the demo's signing and time-stamping certificates are valid, and how much of the simulator's must be
+# left before `renew_demo_tsa` reissues it (more than the archive renewal's default window, so that a renewal
+# always gets a certificate that outlasts the one it replaces).
+CERT_LIFETIME = timedelta(days=1825)
+RENEW_TSA_BEFORE = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,7 @@ def _name(common: str, organisation: str) -> x509.Name:
 
 
 def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcredit Demo",
-                 replace: bool = False) -> Path:
+                 replace: bool = False, ocsp_url: str | None = None) -> Path:
     """Make the demo CA and the institution's signing certificate under `data_dir` (kept if there, unless
     `replace`); the folder's path. Demo only: a real institution configures its own certificate."""
     folder = data_dir / DEMO_FOLDER
@@ -147,30 +163,52 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
                                                          serialization.NoEncryption()))
     (folder / CA_CERT).write_bytes(ca.public_bytes(pem))
     _issue(folder, ca, ca_key, start=start, common=f"{organisation} Contract Signing", organisation=organisation,
-           usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, files=(SIGNER_CERT, SIGNER_KEY))
-    _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation)
+           usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, files=(SIGNER_CERT, SIGNER_KEY), ocsp_url=ocsp_url)
+    _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation, ocsp_url=ocsp_url)
     _publish_crl(folder, ca, ca_key, at=now, revoked=[], number=1)
     return folder
 
 
 def _issue_tsa(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime,
-               organisation: str) -> None:
+               organisation: str, lifetime: timedelta = CERT_LIFETIME, ocsp_url: str | None = None) -> None:
     """The simulator's time-stamping certificate under the demo root (RFC 3161 §2.3: the one extended key
     usage `timeStamping`, critical)."""
     _issue(folder, ca, ca_key, start=start, common=f"{organisation} Time-Stamping (simulator)",
            organisation=organisation, usage=ExtendedKeyUsageOID.TIME_STAMPING, critical_usage=True,
-           files=(TSA_CERT, TSA_KEY))
+           files=(TSA_CERT, TSA_KEY), lifetime=lifetime, ocsp_url=ocsp_url)
+
+
+def reissue_demo_tsa(folder: Path, *, at: datetime, lifetime: timedelta = CERT_LIFETIME) -> x509.Certificate:
+    """A new key and certificate for the time-stamping simulator under the same demo root, valid from `at` for
+    `lifetime`, replacing the old ones (tokens made under the old certificate keep verifying: it is embedded in
+    them). What a real TSA does before its certificate ends; the simulator does it when `renew_demo_tsa` finds
+    less than `RENEW_TSA_BEFORE` left."""
+    ca, key = _demo_root(folder)
+    organisation = ca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+    _issue_tsa(folder, ca, key, start=at - timedelta(minutes=1), organisation=str(organisation), lifetime=lifetime,
+               ocsp_url=_ocsp_url_of(folder / TSA_CERT))
+    return x509.load_pem_x509_certificate((folder / TSA_CERT).read_bytes())
+
+
+def renew_demo_tsa(folder: Path, *, at: datetime) -> bool:
+    """Reissue the simulator's certificate when less than `RENEW_TSA_BEFORE` of it is left at `at` (or it has not
+    started yet); whether it did."""
+    cert = x509.load_pem_x509_certificate((folder / TSA_CERT).read_bytes())
+    if cert.not_valid_before_utc <= at and cert.not_valid_after_utc - at > RENEW_TSA_BEFORE:
+        return False
+    reissue_demo_tsa(folder, at=at)
+    return True
 
 
 def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime, common: str,
            organisation: str, usage: x509.ObjectIdentifier, files: tuple[str, str],
-           critical_usage: bool = False) -> None:
-    """A key and a five-year certificate under the demo root for signing (digital signature and content
+           critical_usage: bool = False, lifetime: timedelta = CERT_LIFETIME, ocsp_url: str | None = None) -> None:
+    """A key and a (five-year) certificate under the demo root for signing (digital signature and content
     commitment) with one extended key usage, written to the folder (certificate, key mode 0600)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name(common, organisation))
+    builder = (x509.CertificateBuilder().subject_name(_name(common, organisation))
             .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + timedelta(days=1825))
+            .not_valid_before(start).not_valid_after(start + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -180,12 +218,17 @@ def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, sta
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
                 full_name=[x509.UniformResourceIdentifier(DEMO_CRL_URL)], relative_name=None, reasons=None,
-                crl_issuer=None)]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+                crl_issuer=None)]), critical=False))
+    if ocsp_url:  # where the demo root's OCSP responder answers for it (RFC 5280 §4.2.2.1)
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
     pem = serialization.Encoding.PEM
     _write_private(folder / files[1], key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
                                                         serialization.NoEncryption()))
     (folder / files[0]).write_bytes(cert.public_bytes(pem))
+    (folder / ISSUED).mkdir(mode=0o700, exist_ok=True)
+    (folder / ISSUED / f"{cert.serial_number:x}.pem").write_bytes(cert.public_bytes(pem))
 
 
 class SigningUnavailable(RuntimeError):
@@ -246,6 +289,103 @@ def demo_crl(folder: Path, *, at: datetime) -> bytes:
     return fresh.public_bytes(serialization.Encoding.DER)
 
 
+def _ocsp_url_of(cert_path: Path) -> str | None:
+    """The OCSP responder a certificate names (its Authority Information Access), None without one."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return None
+    return next((str(d.access_location.value) for d in access
+                 if d.access_method == AuthorityInformationAccessOID.OCSP), None)
+
+
+def _issued(folder: Path, serial: int) -> x509.Certificate | None:
+    """A certificate the demo root issued, by serial number (the current signer and TSA certificates of a CA made
+    before the `issued` copies count too)."""
+    path = folder / ISSUED / f"{serial:x}.pem"
+    if path.is_file():
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    for name in (SIGNER_CERT, TSA_CERT):
+        cert = x509.load_pem_x509_certificate((folder / name).read_bytes())
+        if cert.serial_number == serial:
+            return cert
+    return None
+
+
+def demo_ocsp(folder: Path, request: bytes, *, at: datetime) -> bytes:
+    """The demo root's OCSP responder (RFC 6960): the DER answer to a DER request, signed by the root, as of
+    `at`. One certificate per request (the first): `good` for a certificate the root issued and has not revoked,
+    `revoked` (with the time and reason) for one on its CRL — the revocations are read where the CRL is — and
+    `unknown` for any other serial or issuer; a request that cannot be parsed gets `malformedRequest`."""
+    try:
+        asked = ocsp.load_der_ocsp_request(request)
+    except ValueError:
+        return ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(serialization.Encoding.DER)
+    ca, key = _demo_root(folder)
+    crl = x509.load_der_x509_crl(demo_crl(folder, at=at))
+    algorithm = asked.hash_algorithm
+    ours = (_digest(ca.subject.public_bytes(), algorithm) == asked.issuer_name_hash
+            and _digest(_key_bits(ca), algorithm) == asked.issuer_key_hash)
+    cert = _issued(folder, asked.serial_number) if ours else None
+    entry = crl.get_revoked_certificate_by_serial_number(asked.serial_number) if cert is not None else None
+    builder = ocsp.OCSPResponseBuilder().responder_id(ocsp.OCSPResponderEncoding.HASH, ca)
+    this_update, next_update = at - timedelta(minutes=1), at + OCSP_LIFETIME
+    if cert is None:
+        builder = builder.add_response_by_hash(
+            issuer_name_hash=asked.issuer_name_hash, issuer_key_hash=asked.issuer_key_hash,
+            serial_number=asked.serial_number, algorithm=algorithm, cert_status=ocsp.OCSPCertStatus.UNKNOWN,
+            this_update=this_update, next_update=next_update, revocation_time=None, revocation_reason=None)
+    else:
+        reason = None
+        if entry is not None:
+            try:
+                reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            except x509.ExtensionNotFound:
+                reason = None
+        builder = builder.add_response(
+            cert=cert, issuer=ca, algorithm=algorithm,
+            cert_status=ocsp.OCSPCertStatus.GOOD if entry is None else ocsp.OCSPCertStatus.REVOKED,
+            this_update=this_update, next_update=next_update,
+            revocation_time=None if entry is None else entry.revocation_date_utc, revocation_reason=reason)
+    nonce = next((e.value for e in asked.extensions if isinstance(e.value, x509.OCSPNonce)), None)
+    if nonce is not None:
+        builder = builder.add_extension(nonce, critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _digest(data: bytes, algorithm: hashes.HashAlgorithm) -> bytes:
+    h = hashes.Hash(algorithm)
+    h.update(data)
+    return h.finalize()
+
+
+def _key_bits(cert: x509.Certificate) -> bytes:
+    """The subject public key's BIT STRING contents (what RFC 6960's issuerKeyHash hashes): for RSA, the DER
+    of the RSAPublicKey."""
+    return cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+
+
+def demo_ocsp_answers(folder: Path, *, at: datetime) -> list[bytes]:
+    """The demo responder's answers, as of `at`, for each certificate of the demo root that names it (the
+    simulator path of what pyHanko fetches by the URL in a certificate's Authority Information Access)."""
+    seen = {}
+    for path in [folder / SIGNER_CERT, folder / TSA_CERT, *sorted((folder / ISSUED).glob("*.pem"))]:
+        if path.is_file() and _ocsp_url_of(path):
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            seen[cert.serial_number] = cert
+    return [demo_ocsp_for(folder, cert, at=at) for cert in seen.values()]
+
+
+def demo_ocsp_for(folder: Path, cert: x509.Certificate, *, at: datetime) -> bytes:
+    """The demo responder's answer for one of its certificates, as of `at` (the simulator path: what pyHanko
+    would fetch from the responder the certificate names)."""
+    ca, _ = _demo_root(folder)
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, ca, hashes.SHA256()).build()
+    return demo_ocsp(folder, request.public_bytes(serialization.Encoding.DER), at=at)
+
+
 def revoke_demo_certificate(data_dir: Path, *, at: datetime, which: str = "signer") -> int:
     """Put the demo CA's signing (or time-stamping, `which="tsa"`) certificate on its CRL, revoked at `at` (key
     compromise); the certificate's serial number. Signatures checked after this find it revoked: new B-LT and
@@ -302,10 +442,11 @@ def _validation_context(files: SignerFiles, signer: Any, *, at: datetime) -> Any
     if files.demo_ca is not None:
         try:
             root, crl = load_cert_from_pemder(str(files.demo_ca / CA_CERT)), demo_crl(files.demo_ca, at=at)  # type: ignore[no-untyped-call]
+            answers = demo_ocsp_answers(files.demo_ca, at=at)
         except (OSError, ValueError) as exc:
             raise SigningUnavailable(f"the demo CA's revocation list could not be read: {exc}") from None
-        return ValidationContext(trust_roots=[root], crls=[crl], allow_fetching=False, revocation_mode="hard-fail",
-                                 moment=at)
+        return ValidationContext(trust_roots=[root], crls=[crl], ocsps=answers, allow_fetching=False,
+                                 revocation_mode="hard-fail", moment=at)
     known = list(signer.cert_registry)
     roots = [c for c in known if c.self_signed] + [load_cert_from_pemder(str(p))  # type: ignore[no-untyped-call]
                                                   for p in files.validation_roots]
@@ -313,6 +454,25 @@ def _validation_context(files: SignerFiles, signer: Any, *, at: datetime) -> Any
         raise SigningUnavailable("long-term validation needs the chain up to the root: configure "
                                  "contracts.signing_chain or contracts.validation_roots, or contracts.level=B-T")
     return ValidationContext(trust_roots=roots, other_certs=known, allow_fetching=True, revocation_mode="hard-fail")
+
+
+def _signer(files: SignerFiles) -> Any:
+    """The institution's key and certificate (with its chain) as pyHanko's signer."""
+    from pyhanko.sign import signers
+
+    if not files.usable():
+        raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
+    if files.pkcs12 is not None:
+        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+            str(files.pkcs12), passphrase=files.pkcs12_password)
+    else:
+        assert files.key is not None
+        assert files.cert is not None
+        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),  # type: ignore[no-untyped-call]
+                                           ca_chain_files=tuple(str(p) for p in files.chain))
+    if signer is None:
+        raise SigningUnavailable("the signing certificate could not be loaded")
+    return signer
 
 
 def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name: str, at: datetime) -> bytes:
@@ -331,18 +491,7 @@ def sign_pdf(pdf: bytes, files: SignerFiles, *, reason: str, location: str, name
     )
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    if not files.usable():
-        raise SigningUnavailable("no signing certificate: configure one, or run `microcredit contracts init-demo-ca`")
-    if files.pkcs12 is not None:
-        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
-            str(files.pkcs12), passphrase=files.pkcs12_password)
-    else:
-        assert files.key is not None
-        assert files.cert is not None
-        signer = signers.SimpleSigner.load(str(files.key), str(files.cert),  # type: ignore[no-untyped-call]
-                                           ca_chain_files=tuple(str(p) for p in files.chain))
-    if signer is None:
-        raise SigningUnavailable("the signing certificate could not be loaded")
+    signer = _signer(files)
     if files.level not in LEVELS:
         raise SigningUnavailable(f"unknown PAdES level {files.level!r}: one of {', '.join(LEVELS)}")
     stamper = timestamper(files, at=at)
@@ -406,3 +555,90 @@ def signer_files(settings: Settings) -> SignerFiles:
     if demo is None:
         return SignerFiles(**stamping)
     return SignerFiles(key=demo.key, cert=demo.cert, chain=demo.chain, demo_ca=demo.demo_ca, **stamping)
+
+
+# --- Archive time-stamp renewal (the chain of document time stamps of PAdES B-LTA) -----------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveStamp:
+    """The latest document time stamp of a signed PDF: its time and its certificate's end and subject."""
+
+    at: datetime
+    valid_until: datetime
+    tsa_subject: str
+    count: int  # how many document time stamps the file has
+
+
+def archive_stamp(pdf: bytes) -> ArchiveStamp | None:
+    """The file's latest document time stamp (B-LTA), None when it has none (B-B, B-T, B-LT: nothing to renew)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    stamps = PdfFileReader(io.BytesIO(pdf)).embedded_timestamp_signatures
+    if not stamps:
+        return None
+    last = stamps[-1]
+    info = last.signed_data["encap_content_info"]["content"].parsed
+    cert = last.signer_cert
+    return ArchiveStamp(at=info["gen_time"].native, valid_until=cert.not_valid_after,
+                        tsa_subject=cert.subject.human_friendly[:255], count=len(stamps))
+
+
+class RenewalRefused(SigningUnavailable):
+    """The renewed file would not be what it must be (the signature not intact, or nothing gained)."""
+
+
+def renew_archive_timestamp(pdf: bytes, files: SignerFiles, *, at: datetime) -> bytes:
+    """The signed PDF with its archive time-stamp chain extended (pyHanko's `update_archival_timestamp_chain`): the
+    latest document time stamp is validated at `at`, its chain's revocation information (fresh: the CRLs and OCSP
+    answers of `at`) goes into the DSS, and a new document time stamp from the files' authority covers the whole
+    file — an incremental update, so the original bytes stay as they were, a prefix of the result. Checked before
+    it is returned: the original bytes unchanged, the institution's signature intact with only LTA updates after
+    it, and the new stamp's certificate outlasting the old one's (else `RenewalRefused`: renewing with the same
+    certificate gains nothing; the authority must renew its certificate first)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    before = archive_stamp(pdf)
+    if before is None:
+        raise RenewalRefused("the file has no document time stamp (not PAdES B-LTA): nothing to renew")
+    if files.simulated_tsa is not None and not files.timestamp_url:  # the simulator renews its certificate on time
+        renew_demo_tsa(files.simulated_tsa[0].parent, at=at)
+    stamper = timestamper(files, at=at)
+    if stamper is None:
+        raise SigningUnavailable("no time-stamping authority: configure contracts.timestamp_url")
+    context = _validation_context(files, _signer(files), at=at)
+    try:
+        stamping = PdfTimeStamper(stamper, field_name=f"DocumentTimeStamp{before.count + 1}")
+        out = stamping.update_archival_timestamp_chain(PdfFileReader(io.BytesIO(pdf)), context, in_place=False)
+    except (OSError, TimestampRequestError) as exc:
+        raise SigningUnavailable(f"the time-stamping authority could not be reached: {exc}") from None
+    except (SigningError, ValidationError, PathBuildingError, ValueError) as exc:
+        why = f"{exc} ({exc.__cause__})" if exc.__cause__ is not None else str(exc)
+        raise SigningUnavailable(f"the latest document time stamp could not be validated: {why}") from None
+    renewed = bytes(out.getvalue())
+    _check_renewal(pdf, renewed, before)
+    return renewed
+
+
+def _check_renewal(pdf: bytes, renewed: bytes, before: ArchiveStamp) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    if not renewed.startswith(pdf):
+        raise RenewalRefused("the renewed file does not keep the signed bytes as they were")
+    after = archive_stamp(renewed)
+    if after is None or after.count != before.count + 1:
+        raise RenewalRefused("the renewed file does not carry one more document time stamp")
+    if after.valid_until <= before.valid_until:
+        raise RenewalRefused(f"the time-stamping authority's certificate ends {after.valid_until:%Y-%m-%d}, no later "
+                             f"than the one it would replace: it must renew its certificate first")
+    signature = PdfFileReader(io.BytesIO(renewed)).embedded_signatures[0]
+    status = validate_pdf_signature(signature, ValidationContext(allow_fetching=False))
+    allowed = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+    if not (status.intact and status.valid and status.modification_level in allowed):
+        raise RenewalRefused("the institution's signature does not validate in the renewed file")

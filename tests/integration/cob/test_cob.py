@@ -57,11 +57,11 @@ def test_a_portfolio_closed_day_by_day_accrues_collects_classifies_provisions_an
     rows = session.scalars(select(CobRun).where(CobRun.id.in_(runs)).order_by(CobRun.business_date)).all()
     assert not session.scalars(select(CobFailure.error).where(CobFailure.run_id.in_(runs))).all()
     assert [(r.business_date, r.status, r.loans, r.failures) for r in rows] == [(d, "done", 3, 0) for d in days]
-    # Two loans per partition: 2 partitions x 6 steps per loan (early warning's included), and collections and
-    # early warning's concentration check once over the institution.
+    # Two loans per partition: 2 partitions x 6 steps per loan (early warning's included), and collections, early
+    # warning's concentration check and the contracts' archive renewal once over the institution.
     tasks = session.scalars(select(CobTask).where(CobTask.run_id == runs[-1])).all()
-    assert len(tasks) == 14
-    assert [t.partition for t in tasks if t.step in ("collections", "warning_concentration")] == [1, 1]
+    assert len(tasks) == 15
+    assert [t.partition for t in tasks if t.step in ("collections", "warning_concentration", "archive")] == [1, 1, 1]
     assert {t.state for t in tasks} == {"done"}
     assert sorted(t.loans for t in tasks if t.step == "advance") == [1, 2]
     assert rows[-1].report["steps"]["advance"]["loans"] == 3
@@ -201,7 +201,7 @@ def test_the_api_starts_a_run_shows_it_and_refuses_what_it_cannot_do(client, ses
     detail = client.get(f"/api/v1/cob/runs/{run['id']}", headers=p.admin).json()
     assert detail["run"]["status"] == "done"
     assert detail["steps"] == ["advance", "classify", "autodebit", "remind", "collections", "features",
-                               "warnings", "warning_concentration"]
+                               "warnings", "warning_concentration", "archive"]
     assert {t["state"] for t in detail["tasks"]} == {"done"}
     assert detail["failures"] == []
     listed = client.get("/api/v1/cob/runs", headers=p.admin).json()

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
-from datetime import UTC
+from datetime import UTC, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from docx import Document
@@ -21,7 +23,7 @@ from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timesta
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from microcredit.contracts import signing
+from microcredit.contracts import rendering, signing
 from microcredit.contracts.models import Contract
 from microcredit.notifications.models import InboxMessage, OutboxMessage
 from microcredit.risk.assessment import Decision
@@ -271,3 +273,152 @@ def test_refusals(client, session, runtime, world, monkeypatch):
     session.commit()
     assert_problem(client.post(f"{ME}/{app_id}/contract", headers=ho), 404)
     assert_problem(client.get(f"{ME}/{app_id}/contract/html", headers=ho), 404)
+
+
+@pytest.mark.parametrize("runner", ["command", "close_of_business"])
+def test_archive_time_stamps_are_renewed_before_the_tsa_certificate_ends(client, session, runtime, world,
+                                                                           monkeypatch, runner):
+    """A contract signed while the time-stamping certificate has a month left is due: the run (the command's, a
+    unit of work per contract, or the close of business's step, a savepoint per contract) appends a new document
+    time stamp (a new file, the signed one kept), records and audits it, and the borrower's download serves the
+    renewed file, valid as LTA with two document time stamps; a second run does nothing."""
+    from datetime import timedelta
+
+    from microcredit.cob.service import steps
+    from microcredit.contracts.models import ArchiveRenewal
+    from microcredit.contracts.service import Files, archive
+
+    def run() -> tuple[int, int, int]:
+        if runner == "close_of_business":
+            counts = runtime.db.run(lambda s: steps.archive(s, runtime.cob, world["inst"].id, now.date()))
+            return counts["contracts_checked"], counts["contracts_renewed"], counts["contracts_failed"]
+        files = Files(storage=runtime.files, signer=signing.signer_files(runtime.settings))
+        report = archive.renew_timestamps(db=runtime.db, clock=runtime.clock, files=files,
+                                          institution_id=world["inst"].id)
+        assert not report.failures
+        return report.checked, report.renewed, report.failed
+
+    ca, now = world["ca"], runtime.clock.now()
+    signing.reissue_demo_tsa(ca, at=now, lifetime=timedelta(days=30))
+    try:
+        app = _approved(client, world, monkeypatch)
+        base = f"{ME}/{app['id']}/contract"
+        contract = client.post(base, headers=world["h"]).json()
+        client.post(f"{base}/signing-code", headers=world["h"])
+        signed = client.post(f"{base}/sign", headers=world["h"], json={
+            "sms_code": last_sms_code(client, world["borrower"].phone),
+            "document_sha256": contract["pdf_sha256"]}).json()
+        original = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+        assert run() == (1, 1, 0)
+    finally:
+        signing.renew_demo_tsa(ca, at=now)  # the shared demo CA gets a full-length certificate back
+
+    read = client.get(base, headers=world["h"]).json()
+    assert read["signed_pdf_sha256"] == signed["signed_pdf_sha256"]  # the signed file's digest, as it was
+    renewed = client.get(f"{base}/file", headers=world["h"], params={"kind": "signed"}).content
+    assert hashlib.sha256(renewed).hexdigest() == read["archive_pdf_sha256"] != signed["signed_pdf_sha256"]
+    assert renewed.startswith(original)
+    row = session.scalars(select(Contract).where(Contract.id == contract["id"])).one()
+    assert runtime.files.get(row.signed_pdf_key) == original  # kept under its key
+    [renewal] = session.scalars(select(ArchiveRenewal).where(ArchiveRenewal.contract_id == row.id)).all()
+    assert (renewal.previous_sha256, renewal.pdf_sha256) == (signed["signed_pdf_sha256"], read["archive_pdf_sha256"])
+    assert renewal.timestamp_at == renewal.renewed_at
+    assert renewal.previous_valid_until < now + timedelta(days=31) < renewal.valid_until == row.archive_valid_until
+    [record] = audit_records(session, "contract.archive_renewed", row.id)
+    assert record.after["sha256"] == read["archive_pdf_sha256"]
+    assert record.after["document_time_stamps"] == 2
+
+    # pyHanko: the institution's signature intact with only LTA updates after it; AdES LTA validation passes with
+    # the chain of two document time stamps (as of the day after, with that day's CRL).
+    _, status = _validate(renewed, ca)
+    assert status.intact
+    assert status.modification_level.name == "LTA_UPDATES"
+    stamps = PdfFileReader(io.BytesIO(renewed)).embedded_timestamp_signatures
+    assert len(stamps) == 2
+    moment = now + timedelta(days=1)
+    result = pades.lta(renewed, ca, [signing.demo_crl(ca, at=moment)], moment=moment)
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+
+    assert run() == (0, 0, 0)
+    assert len(audit_records(session, "contract.archive_renewed", row.id)) == 1
+
+
+class _Responder(BaseHTTPRequestHandler):
+    """The demo responder (`signing.demo_ocsp`, what `/api/v1/pki/ocsp` answers with) over plain HTTP at the wall
+    clock's time: pyHanko checks a configured chain as of now, while the test app's clock is the business one."""
+
+    ca: Path
+    paths: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        from datetime import datetime
+
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.paths.append(self.path)
+        answer = signing.demo_ocsp(self.ca, body, at=datetime.now(UTC))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args) -> None:
+        """Quiet."""
+
+
+def test_the_ocsp_responder_over_http(client, runtime, world):
+    """`/api/v1/pki/ocsp` answers RFC 6960 requests (POST and GET) about the demo root's certificates, signed by the
+    root; a certificate naming the responder in its Authority Information Access gets its answer fetched by pyHanko
+    over HTTP when a configured (not simulated) chain is signed at B-LTA, and the answers land in the DSS."""
+    import base64
+    import dataclasses
+    import threading
+    from datetime import datetime
+    from http.server import ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    ca = world["ca"]
+    root = x509.load_pem_x509_certificate((ca / signing.CA_CERT).read_bytes())
+    signer = x509.load_pem_x509_certificate((ca / signing.SIGNER_CERT).read_bytes())
+    der = ocsp.OCSPRequestBuilder().add_certificate(signer, root, hashes.SHA256()).build().public_bytes(
+        serialization.Encoding.DER)
+    posted = client.post("/api/v1/pki/ocsp", content=der, headers={"Content-Type": "application/ocsp-request"})
+    assert posted.status_code == 200
+    assert posted.headers["content-type"] == "application/ocsp-response"
+    answer = ocsp.load_der_ocsp_response(posted.content)
+    assert (answer.response_status, answer.certificate_status) == (ocsp.OCSPResponseStatus.SUCCESSFUL,
+                                                                   ocsp.OCSPCertStatus.GOOD)
+    got = client.get(f"/api/v1/pki/ocsp/{base64.urlsafe_b64encode(der).decode()}")
+    assert ocsp.load_der_ocsp_response(got.content).certificate_status == ocsp.OCSPCertStatus.GOOD
+    junk = client.post("/api/v1/pki/ocsp", content=b"\x30\x00", headers={"Content-Type": "application/ocsp-request"})
+    assert ocsp.load_der_ocsp_response(junk.content).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+    _Responder.ca = ca
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Responder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}{signing.OCSP_PATH}"
+        now = datetime.now(UTC)
+        _, key = signing._demo_root(ca)
+        for common, usage, names, critical in (
+                ("OCSP Test Signing", ExtendedKeyUsageOID.EMAIL_PROTECTION, ("t-signer.pem", "t-signer-key.pem"),
+                 False),
+                ("OCSP Test Time-Stamping", ExtendedKeyUsageOID.TIME_STAMPING, ("t-tsa.pem", "t-tsa-key.pem"), True)):
+            signing._issue(ca, root, key, start=now - timedelta(minutes=1), common=common, organisation="Test",
+                           usage=usage, files=names, critical_usage=critical, ocsp_url=url)
+        files = signing.SignerFiles(key=ca / "t-signer-key.pem", cert=ca / "t-signer.pem", chain=(ca / "ca.pem",),
+                                    simulated_tsa=(ca / "t-tsa.pem", ca / "t-tsa-key.pem"), level="B-LTA")
+        signed = signing.sign_pdf(rendering.html_to_pdf("<html><body><p>x</p></body></html>"),
+                                  dataclasses.replace(files, demo_ca=None), reason="t", location="l", name="n",
+                                  at=now)
+    finally:
+        server.shutdown()
+    assert _Responder.paths.count(signing.OCSP_PATH) >= 2  # the signer's and the TSA's certificates
+    store = PdfFileReader(io.BytesIO(signed)).root["/DSS"]
+    answers = [ocsp.load_der_ocsp_response(ref.get_object().data) for ref in store["/OCSPs"]]
+    assert len(answers) >= 2
+    assert {a.certificate_status for a in answers} == {ocsp.OCSPCertStatus.GOOD}

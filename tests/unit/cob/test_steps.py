@@ -20,7 +20,7 @@ def test_the_steps_run_in_order_and_collections_takes_the_position_left_for_it(m
     import microcredit.runtime  # noqa: F401  (the composition root registers collections' step)
 
     assert [s.name for s in steps.registered()] == ["advance", "classify", "autodebit", "remind", "collections",
-                                                    "features", "warnings", "warning_concentration"]
+                                                    "features", "warnings", "warning_concentration", "archive"]
     assert steps.step("warnings").run is not None
     assert steps.step("warning_concentration").whole is not None
     assert steps.step("collections").position == steps.COLLECTIONS_POSITION

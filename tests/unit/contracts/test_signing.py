@@ -267,3 +267,122 @@ def test_an_unknown_level_and_a_chain_without_root_are_refused(ca, pdf):
                                    simulated_tsa=(ca / signing.TSA_CERT, ca / signing.TSA_KEY))
     with pytest.raises(signing.SigningUnavailable, match="root"):
         signing.sign_pdf(pdf, rootless, reason="test", location="here", name="Lender", at=AT)
+
+
+# --- Archive time-stamp renewal (the chain of document time stamps) ------------------------------------------
+
+
+@pytest.mark.parametrize("ocsp", [True, False], ids=["ocsp", "crl_only"])
+def test_an_archive_time_stamp_is_renewed_before_its_certificate_ends(tmp_path, pdf, ocsp):
+    """A contract stamped under a TSA certificate that ends soon gets a second document time stamp under the
+    authority's next certificate (the simulator reissues its own): the file keeps its bytes as a prefix, carries
+    fresh revocation information, and validates as LTA with two document time stamps. With the demo CA's OCSP
+    answers (fresh at the renewal) it still validates after the first stamp's certificate has ended, which the
+    file as signed does not."""
+    own_ca = signing.init_demo_ca(tmp_path, now=AT, ocsp_url="http://127.0.0.1:8000" + signing.OCSP_PATH if ocsp
+                                  else None)
+    signing.reissue_demo_tsa(own_ca, at=AT - timedelta(days=1), lifetime=timedelta(days=5))  # ends AT + 4 days
+    signed = _sign(pdf, own_ca, "B-LTA")
+    first = signing.archive_stamp(signed)
+    assert first is not None
+    assert (first.count, first.at, first.valid_until) == (1, AT, AT + timedelta(days=4) - timedelta(minutes=1))
+
+    renewal_at = AT + timedelta(days=2)
+    renewed = signing.renew_archive_timestamp(signed, signing.demo_files(own_ca.parent), at=renewal_at)
+    assert renewed.startswith(signed)  # an append: the signed bytes as they were
+    second = signing.archive_stamp(renewed)
+    assert second is not None
+    assert (second.count, second.at) == (2, renewal_at)
+    assert second.valid_until > renewal_at + timedelta(days=365)  # the simulator reissued its certificate
+    signatures = PdfFileReader(io.BytesIO(renewed)).embedded_signatures
+    assert [s.sig_object["/Type"] for s in signatures] == ["/Sig", "/DocTimeStamp", "/DocTimeStamp"]
+    # AdES LTA validation (point in time, the day after the renewal) with the DSS the renewal extended and the
+    # CRL of that day: passed, the evidence record the chain of two document time stamps, the oldest the signing's.
+    moment = renewal_at + timedelta(days=1)
+    result = pades.lta(renewed, own_ca, [signing.demo_crl(own_ca, at=moment)], moment=moment)
+    assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+    assert result.oldest_evidence_record_timestamp == AT
+    assert pades.dss(renewed)[1] > pades.dss(signed)[1]  # the new stamp's chain joined the DSS
+    if not ocsp:
+        return
+    # A week after the signing the first stamp's certificate has ended (AT + 4 days): the file as signed no longer
+    # proves itself; the renewed one does — the second stamp proves the first and its fresh OCSP answers existed
+    # while that certificate was good. (With the CRL of the signing alone, pyHanko 0.38 finds no proof of
+    # existence for the older chain: docs/contracts.md.)
+    for later in (AT + timedelta(days=7), AT + timedelta(days=400)):
+        crls = [signing.demo_crl(own_ca, at=later)]
+        assert pades.lta(signed, own_ca, crls, moment=later).ades_subindic.status.name != "PASSED"
+        result = pades.lta(renewed, own_ca, crls, moment=later)
+        assert result.ades_subindic.status.name == "PASSED", result.failure_msg
+    status = pades.at(renewed, own_ca, datetime.now(UTC), [pades.fresh_crl(own_ca)])
+    assert status.intact
+    assert status.modification_level.name == "LTA_UPDATES"
+
+
+def test_a_renewal_that_gains_nothing_is_refused(own_ca, pdf):
+    """Renewing under the same certificate would not push the archive's end: refused, the authority must renew
+    its certificate first; a file without a document time stamp has nothing to renew."""
+    signed = _sign(pdf, own_ca, "B-LTA")
+    files = dataclasses.replace(signing.demo_files(own_ca.parent))
+    with pytest.raises(signing.RenewalRefused, match="no later"):
+        # the simulator keeps a certificate with more than RENEW_TSA_BEFORE left, so the stamp ends as the old one
+        signing.renew_archive_timestamp(signed, files, at=AT + timedelta(days=1))
+    with pytest.raises(signing.RenewalRefused, match="no document time stamp"):
+        signing.renew_archive_timestamp(_sign(pdf, own_ca, "B-LT"), files, at=AT)
+
+
+# --- The demo CA's OCSP responder ---------------------------------------------------------------------------
+
+
+def _ocsp(ca: Path, cert, at: datetime):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.x509 import ocsp
+
+    answer = ocsp.load_der_ocsp_response(signing.demo_ocsp_for(ca, cert, at=at))
+    root = x509.load_pem_x509_certificate((ca / signing.CA_CERT).read_bytes())
+    root.public_key().verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(),  # signed by the root
+                             hashes.SHA256())
+    return answer
+
+
+def test_the_ocsp_responder_answers_good_revoked_and_unknown(tmp_path, pdf):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    ca = signing.init_demo_ca(tmp_path, now=AT, ocsp_url="http://127.0.0.1:8000" + signing.OCSP_PATH)
+    signer = x509.load_pem_x509_certificate((ca / signing.SIGNER_CERT).read_bytes())
+    access = signer.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    assert [str(d.access_location.value) for d in access] == ["http://127.0.0.1:8000/api/v1/pki/ocsp"]
+    good = _ocsp(ca, signer, AT)
+    assert (good.response_status, good.certificate_status, good.serial_number) == (
+        ocsp.OCSPResponseStatus.SUCCESSFUL, ocsp.OCSPCertStatus.GOOD, signer.serial_number)
+    assert good.this_update_utc <= AT < good.next_update_utc  # type: ignore[operator]
+
+    # Signed at B-LTA, the signer's and the TSA's answers go into the DSS beside the CRL (pyHanko takes them as
+    # it would fetch them by the certificates' responder URL): both `good`.
+    signed = _sign(pdf, ca, "B-LTA")
+    store = PdfFileReader(io.BytesIO(signed)).root["/DSS"]
+    answers = [ocsp.load_der_ocsp_response(ref.get_object().data) for ref in store["/OCSPs"]]
+    assert len(answers) == 2
+    assert {a.certificate_status for a in answers} == {ocsp.OCSPCertStatus.GOOD}
+    assert pades.at(signed, ca, AT, []).bottom_line
+
+    # Revoked (read where the CRL reads it): `revoked`, with the time and the reason.
+    revoked_at = AT + timedelta(hours=3)
+    signing.revoke_demo_certificate(tmp_path, at=revoked_at)
+    revoked = _ocsp(ca, signer, revoked_at + timedelta(hours=1))
+    assert (revoked.certificate_status, revoked.revocation_time_utc, revoked.revocation_reason) == (
+        ocsp.OCSPCertStatus.REVOKED, revoked_at, x509.ReasonFlags.key_compromise)
+    # A certificate the demo root did not issue (another CA's): `unknown`; junk: `malformedRequest`.
+    other = signing.init_demo_ca(tmp_path / "other", now=AT)
+    stranger = x509.load_pem_x509_certificate((other / signing.SIGNER_CERT).read_bytes())
+    root_other = x509.load_pem_x509_certificate((other / signing.CA_CERT).read_bytes())
+    request = ocsp.OCSPRequestBuilder().add_certificate(stranger, root_other, hashes.SHA256()).build()
+    unknown = ocsp.load_der_ocsp_response(signing.demo_ocsp(ca, request.public_bytes(serialization.Encoding.DER),
+                                                            at=AT))
+    assert unknown.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+    malformed = ocsp.load_der_ocsp_response(signing.demo_ocsp(ca, b"not a request", at=AT))
+    assert malformed.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST

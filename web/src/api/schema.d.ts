@@ -4064,6 +4064,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pki/ocsp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The demo CA's OCSP responder (POST)
+         * @description An OCSP request (DER, `application/ocsp-request`) about a certificate of the demo CA, answered as RFC 6960
+         *     asks. Demo and tests only: the URL the demo's certificates name in their Authority Information Access.
+         */
+        post: operations["ocsp_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pki/ocsp/{ocsp_request}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The demo CA's OCSP responder (GET)
+         * @description The same request by GET (cacheable by proxies in RFC 6960; answered fresh here).
+         */
+        get: operations["ocsp_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/product-offers": {
         parameters: {
             query?: never;
@@ -8111,6 +8152,11 @@ export interface components {
             /** Application Id */
             application_id: number;
             /**
+             * Archive Pdf Sha256
+             * @description SHA-256 of the signed PDF a download serves after its archive time stamps were renewed (the signed PDF with new document time stamps appended; its first bytes are the signed PDF's); None before any renewal, when the download is the signed PDF itself
+             */
+            archive_pdf_sha256?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -8131,7 +8177,7 @@ export interface components {
             signature?: components["schemas"]["SignatureRecordRead"] | null;
             /**
              * Signed Pdf Sha256
-             * @description SHA-256 of the institution-signed PDF (PAdES)
+             * @description SHA-256 of the institution-signed PDF (PAdES), as signed
              */
             signed_pdf_sha256: string | null;
             /**
@@ -33308,6 +33354,173 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionRead"][];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    ocsp_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/ocsp-request": string;
+            };
+        };
+        responses: {
+            /** @description A DER OCSPResponse (RFC 6960 §4.2): `successful` with the certificate's status (good, revoked with time and reason, unknown), signed by the demo root; `malformedRequest` for a request that cannot be parsed; `unauthorized` when there is no demo CA (production) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": string;
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    ocsp_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DER request, base64 then URL-encoded (RFC 6960 §A.1); URL-safe base64 also taken */
+                ocsp_request: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A DER OCSPResponse (RFC 6960 §4.2): `successful` with the certificate's status (good, revoked with time and reason, unknown), signed by the demo root; `malformedRequest` for a request that cannot be parsed; `unauthorized` when there is no demo CA (production) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": string;
                 };
             };
             /** @description Not signed in, or the session ended */

@@ -918,7 +918,10 @@ export default {
       submitted: 'Group application submitted',
     },
     guarantor: { added: 'Guarantor added', added_to_loan: 'Guarantor added to a running loan', released: 'Guarantor released', released_from_loan: 'Guarantor of a running loan released', sensitive_viewed: 'Guarantor\'s sensitive data viewed' },
-    contract: { created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided' },
+    contract: {
+      created: 'Contract made', signed: 'Contract signed', downloaded: 'Contract downloaded', voided: 'Contract voided',
+      archive_renewed: 'Contract archive time stamp renewed',
+    },
     contract_template: { drafted: 'Contract template drafted', updated: 'Contract template draft edited', published: 'Contract template published', publication_requested: 'Contract template publication requested', publication_approved: 'Contract template publication approved', publication_rejected: 'Contract template publication rejected' },
     loan: {
       opened: 'Loan opened',

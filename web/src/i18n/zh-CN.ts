@@ -910,7 +910,10 @@ export default {
       submitted: '联保申请提交审查',
     },
     guarantor: { added: '添加担保人', added_to_loan: '为在贷贷款添加担保人', released: '解除担保人', released_from_loan: '解除在贷贷款的担保人', sensitive_viewed: '查看担保人敏感信息' },
-    contract: { created: '生成借款合同', signed: '签署借款合同', downloaded: '下载借款合同', voided: '作废借款合同' },
+    contract: {
+      created: '生成借款合同', signed: '签署借款合同', downloaded: '下载借款合同', voided: '作废借款合同',
+      archive_renewed: '更新合同存档时间戳',
+    },
     contract_template: { drafted: '新建合同模板草稿', updated: '修改合同模板草稿', published: '发布合同模板', publication_requested: '提交合同模板发布申请', publication_approved: '批准合同模板发布', publication_rejected: '驳回合同模板发布申请' },
     loan: {
       opened: '开立贷款',

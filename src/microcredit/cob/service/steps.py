@@ -16,6 +16,8 @@ and resuming the run runs it again. The built-in steps:
     70 —           the collections hook: the composition root (`runtime`) registers collections' sync
     80 features    the behaviour features early warning reads (`behaviour_of`)
     90 —           early warning's score and rules, 95 its concentration check (registered by `runtime`)
+    98 archive     once over the institution: signed contracts whose archive time stamp's certificate ends
+                   within a year get a new document time stamp (contracts.service.archive)
 
 Other domains add theirs with `register(Step(...))` at import (cob never imports them): the
 collections domain registers "collections" at position 70 (`COLLECTIONS_POSITION`).
@@ -32,6 +34,8 @@ from sqlalchemy.orm import Session
 from microcredit.clock import Clock
 from microcredit.cob import repository as repo
 from microcredit.cob.models import LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.contracts.service import Files
+from microcredit.contracts.service import archive as contract_archive
 from microcredit.identity import service as identity
 from microcredit.integrations.email import EmailChannel
 from microcredit.integrations.payments import PaymentProvider
@@ -43,6 +47,7 @@ from microcredit.platform.actor import Actor
 from microcredit.servicing.service import loans, payments
 
 COLLECTIONS_POSITION = 70
+ARCHIVE_POSITION = 98
 POLICY = ClassificationPolicy(provision_rates=DEFAULT_PROVISION_RATES)
 # (days after the due date, reminder kind, template): negative days are before it.
 REMINDERS = ((-3, "before_3", "repayment_upcoming"), (0, "due", "repayment_due_today"),
@@ -63,6 +68,8 @@ class CobKit:
     lease_seconds: int = 120
     email: EmailChannel | None = None
     """The e-mail channel (early warning's routing mails an assignee with an address); None: no e-mail."""
+    contracts: Files | None = None
+    """Where signed contracts are kept and who time-stamps them (the archive renewal step); None: it does nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +228,19 @@ def behaviour_of(*, session: Session, loan_id: int) -> LoanBehaviour | None:
     return repo.behaviour(session, loan_id)
 
 
+def archive(session: Session, kit: CobKit, institution_id: int, on: date) -> Mapping[str, int]:
+    """Once over the institution: the archive time stamps of its signed contracts renewed before their
+    certificate's end (at most `contract_archive.PER_RUN` a day, each in a savepoint; a failure is counted and
+    the contract is due again the next day)."""
+    if kit.contracts is None:
+        return {}
+    report = contract_archive.renew_in_session(session=session, clock=kit.clock, files=kit.contracts,
+                                               institution_id=institution_id)
+    return {"contracts_checked": report.checked, "contracts_renewed": report.renewed,
+            "contracts_failed": report.failed}
+
+
 for _step in (Step("advance", 10, advance), Step("classify", 40, classify), Step("autodebit", 50, autodebit),
-              Step("remind", 60, remind), Step("features", 80, features)):
+              Step("remind", 60, remind), Step("features", 80, features),
+              Step("archive", ARCHIVE_POSITION, whole=archive)):
     register(_step)

@@ -69,7 +69,7 @@ def get(*, session: Session, principal: Principal, application_id: int, own: boo
     return contract
 
 
-def _store(storage: Storage, institution_id: int, borrower_id: int, data: bytes, ext: str) -> tuple[str, str]:
+def store(storage: Storage, institution_id: int, borrower_id: int, data: bytes, ext: str) -> tuple[str, str]:
     key = f"contracts/{institution_id}/{borrower_id}/{uuid.uuid4().hex}.{ext}"
     storage.put(key, data, PDF if ext == "pdf" else DOCX)
     return key, hashlib.sha256(data).hexdigest()
@@ -104,8 +104,8 @@ def open_contract(*, session: Session, kit: identity.IdentityKit, files: Files, 
                "terms": snapshot, "signature": None}
     pdf = rendering.html_to_pdf(rendering.render_html(template.html, context))
     docx = rendering.render_docx(template.docx, context)
-    pdf_key, pdf_sha = _store(files.storage, application.institution_id, application.borrower_id, pdf, "pdf")
-    docx_key, docx_sha = _store(files.storage, application.institution_id, application.borrower_id, docx, "docx")
+    pdf_key, pdf_sha = store(files.storage, application.institution_id, application.borrower_id, pdf, "pdf")
+    docx_key, docx_sha = store(files.storage, application.institution_id, application.borrower_id, docx, "docx")
     contract = Contract(
         institution_id=application.institution_id, branch_id=application.branch_id, application_id=application.id,
         borrower_id=application.borrower_id, borrower_user_id=application.borrower_user_id,
@@ -138,7 +138,9 @@ def read_file(*, session: Session, kit: identity.IdentityKit, storage: Storage, 
     """The bytes of the contract's `pdf`, `docx` or `signed` PDF; each read is audited."""
     if kind == "signed" and contract.signed_pdf_key is None:
         raise errors.SignedFileMissing()
-    key = {"pdf": contract.pdf_key, "docx": contract.docx_key, "signed": contract.signed_pdf_key}[kind]
+    # The signed PDF: the latest renewal of its archive time stamps (contracts.service.archive), else as signed.
+    signed = contract.archive_pdf_key or contract.signed_pdf_key
+    key = {"pdf": contract.pdf_key, "docx": contract.docx_key, "signed": signed}[kind]
     assert key is not None
     try:
         data = storage.get(key)
@@ -218,10 +220,12 @@ def sign(*, session: Session, kit: identity.IdentityKit, files: Files, principal
                                   at=now)
     except signing.SigningUnavailable as exc:
         raise errors.SigningUnavailable(detail=str(exc)) from None
-    key, sha = _store(files.storage, contract.institution_id, contract.borrower_id, signed, "pdf")
+    key, sha = store(files.storage, contract.institution_id, contract.borrower_id, signed, "pdf")
     contract.signed_pdf_key, contract.signed_pdf_sha256, contract.signed_pdf_size = key, sha, len(signed)
     contract.institution_signed_at, contract.status = kit.clock.now(), "signed"
     contract.certificate_subject = signing.subject_of(files.signer)
+    stamp = signing.archive_stamp(signed)  # B-LTA: when its archive time stamp must be renewed
+    contract.archive_valid_until = None if stamp is None else stamp.valid_until
     session.flush()
     audit.record(session=session, clock=kit.clock, actor=principal.actor, action="contract.signed",
                  entity_type="contract", entity_id=contract.id, institution_id=contract.institution_id,
