@@ -41,6 +41,7 @@ from microcredit.origination.schemas import (
     QueueCounts,
     QueueItem,
     ReviewActionRequest,
+    ReviewGroupRead,
     ReviewRead,
     ReviewStepRead,
     StatusCounts,
@@ -493,6 +494,9 @@ def _review(view: Any) -> ReviewRead:
         levels_required=a.levels_required, level_entered_at=a.level_entered_at, sla_due_at=view.due_at,
         sla_breached=view.breached, human_review=a.human_review, grade=a.grade, automated_decision=a.decision,
         override_needed=view.override_needed, offer=view.offer, can_act=view.refusal is None, refusal=view.refusal,
+        group=None if view.group is None else ReviewGroupRead(
+            group_application_id=view.group.group_application_id, group_name=view.group.group_name,
+            total=view.group.total, members=view.group.members, worst_grade=view.group.worst_grade),
         steps=[ReviewStepRead.model_validate(r).model_copy(update={"user_name": view.names.get(r.user_id)})
                for r in view.steps])
 

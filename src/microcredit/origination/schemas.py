@@ -43,6 +43,7 @@ __all__ = [
     "QueueCounts",
     "QueueItem",
     "ReviewActionRequest",
+    "ReviewGroupRead",
     "ReviewRead",
     "ReviewStepRead",
     "StatusCounts",
@@ -447,6 +448,18 @@ class ReviewStepRead(OutputSchema):
     at: datetime
 
 
+class ReviewGroupRead(OutputSchema):
+    """The group a member's application belongs to, as the review in levels weighs it: the product's
+    approval policy is read at the group's total and the worst grade among its members."""
+
+    group_application_id: int
+    group_name: str
+    total: MoneyStr = Field(description="The group application's total: the parts of the members still in it",
+                            examples=["40000.00"])
+    members: int = Field(description="Members still in the group application", examples=[4])
+    worst_grade: str = Field(description="The worst grade among the members graded so far", examples=["C"])
+
+
 class ReviewRead(OutputSchema):
     """Where an application's review stands, for the review screen."""
 
@@ -469,6 +482,9 @@ class ReviewRead(OutputSchema):
                     "as approving the ask does", examples=["15000.00"])
     can_act: bool = Field(description="The caller may act at this level now")
     refusal: str | None = Field(description="Why not, when not: a problem code")
+    group: ReviewGroupRead | None = Field(
+        default=None, description="A group member's application (小组联保): the group whose total and worst grade "
+                                  "set `levels_required`; null for anyone else's")
     steps: list[ReviewStepRead] = Field(description="Every act, this chain's and earlier chains', oldest first")
 
 

@@ -315,12 +315,19 @@ def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, 
                              group_id=ga.group_id, group_application_id=ga.id, kind="joint_liability",
                              recorded_on=today, recorded_at=now)
         for m in members for other in members if other is not m])
+    # Every member assessed before any is decided: a referred member's approval levels are the group's (its
+    # total, the worst grade among the members: `applications.levels_needed`), so they read every grade.
+    assessed = []
     for m in members:
         application = repo.get(session, m.application_id, for_update=True)
         assert application is not None
-        applications.submit_loaded(session=session, kit=kit, principal=principal, application=application,
-                                   borrower=parties.groups.borrower(session=session, borrower_id=m.borrower_id),
-                                   assess=assess, language=language, action="group_submit", notify=notify)
+        assessed.append(applications.assess_loaded(
+            session=session, kit=kit, application=application,
+            borrower=parties.groups.borrower(session=session, borrower_id=m.borrower_id), assess=assess,
+            action="group_submit"))
+    for a in assessed:
+        applications.decide_loaded(session=session, kit=kit, principal=principal, assessed=a, language=language,
+                                   notify=notify)
     ga.status, ga.submitted_at, ga.updated_at = "submitted", now, now
     session.flush()
     _audit(session, kit, principal, ga, "submitted", members=[m.borrower_id for m in members])
