@@ -13628,6 +13628,35 @@ export interface components {
             reason?: string | null;
         };
         /**
+         * ReviewGroupRead
+         * @description The group a member's application belongs to, as the review in levels weighs it: the product's
+         *     approval policy is read at the group's total and the worst grade among its members.
+         */
+        ReviewGroupRead: {
+            /** Group Application Id */
+            group_application_id: number;
+            /** Group Name */
+            group_name: string;
+            /**
+             * Members
+             * @description Members still in the group application
+             * @example 4
+             */
+            members: number;
+            /**
+             * Total
+             * @description The group application's total: the parts of the members still in it
+             * @example 40000.00
+             */
+            total: string;
+            /**
+             * Worst Grade
+             * @description The worst grade among the members graded so far
+             * @example C
+             */
+            worst_grade: string;
+        };
+        /**
          * ReviewRead
          * @description Where an application's review stands, for the review screen.
          */
@@ -13645,6 +13674,8 @@ export interface components {
             chain: number;
             /** Grade */
             grade: string | null;
+            /** @description A group member's application (小组联保): the group whose total and worst grade set `levels_required`; null for anyone else's */
+            group?: components["schemas"]["ReviewGroupRead"] | null;
             /** Human Review */
             human_review: boolean;
             /** Level */

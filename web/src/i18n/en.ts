@@ -2492,6 +2492,8 @@ export default {
     level: { 1: 'Level 1 review', 2: 'Level 2 review', 3: 'Final review' },
     levelOf: 'Level',
     levelOfN: 'Level {level} of {of}',
+    groupLoan: 'Group loan {name}: total {total}, {n} members, levels from the group (its total and worst grade, {grade})',
+    groupLoanLink: 'Open the group application',
     breached: 'Overdue',
     breachedCount: '{n} overdue',
     overdueBy: 'Overdue by {h} h {m} min',

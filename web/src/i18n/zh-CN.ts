@@ -2483,6 +2483,8 @@ export default {
     level: { 1: '初审', 2: '复审', 3: '终审' },
     levelOf: '审批级别',
     levelOfN: '第 {level} 级 / 共 {of} 级',
+    groupLoan: '小组联保 {name}：合计 {total}，{n} 名成员，审批级数按小组合计与成员最差等级（{grade}）确定',
+    groupLoanLink: '查看联保申请',
     breached: '已超时',
     breachedCount: '{n} 件超时',
     overdueBy: '已超时 {h} 小时 {m} 分',
