@@ -347,7 +347,8 @@ def _group(view: GroupApplicationView) -> GroupApplicationRead:
         id=ga.id, group_id=ga.group_id, group_name=ga.group_name, branch_id=ga.branch_id,
         status=ga.status, product_code=ga.product_code, term=ga.term,
         repayment_method=ga.repayment_method, purpose=ga.purpose, created_at=ga.created_at,
-        submitted_at=ga.submitted_at,
+        submitted_at=ga.submitted_at, held_reason="group_too_small" if ga.status == "held" else None,
+        total_amount=service.group_applications.total(view),
         members=[GroupApplicationMemberRead(
             borrower_id=m.borrower_id, name=view.names.get(m.borrower_id), leader=m.leader, amount=m.amount,
             application_id=m.application_id, application_status=view.applications[m.application_id].status,

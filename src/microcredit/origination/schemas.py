@@ -277,7 +277,7 @@ class StatusCounts(OutputSchema):
 
 # --- group applications (小组联保) -------------------------------------------------------------------
 
-GroupApplicationStatus = Literal["awaiting_consent", "member_refused", "submitted", "cancelled"]
+GroupApplicationStatus = Literal["awaiting_consent", "member_refused", "submitted", "held", "cancelled"]
 ConsentName = Literal["pending", "consented", "refused", "removed"]
 
 
@@ -323,13 +323,17 @@ class GroupApplicationRead(OutputSchema):
     branch_id: int | None
     status: GroupApplicationStatus = Field(description="awaiting_consent: waiting for members; member_refused: "
                                                        "someone refused (remove them or cancel); submitted: every "
-                                                       "member consented and was reviewed; cancelled")
+                                                       "member consented and was reviewed; held: members left the "
+                                                       "group and fewer than 3 remain (cancel it); cancelled")
+    held_reason: Literal["group_too_small"] | None = Field(
+        default=None, description="Why it is held: fewer than 3 members remain after members left the group")
     product_code: str
     term: int
     repayment_method: str
     purpose: str
     created_at: datetime
     submitted_at: datetime | None
+    total_amount: MoneyStr = Field(description="The parts of the members still in it", examples=["18000.00"])
     members: list[GroupApplicationMemberRead]
 
 

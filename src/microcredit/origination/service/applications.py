@@ -593,7 +593,7 @@ def enter_chain(application: Application, now: datetime, *, human: bool = False)
 
 
 def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
-             note: str | None, own: bool) -> ApplicationView:
+             note: str | None, own: bool, reason: str | None = None) -> ApplicationView:
     """Withdraw an application before a decision (draft, submitted, returned, referred, or a group
     member's awaiting_consent). Locks follow one order — a group application before its members'
     applications — so a member withdrawing never deadlocks with the officer acting on the group."""
@@ -606,8 +606,8 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
     application.updated_at = kit.clock.now()
     session.flush()
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
-    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
+           after="withdrawn", reason=reason or ("withdrawn_by_borrower" if own else "withdrawn_by_staff"), note=note)
+    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note, reason=reason)
     if application.group_application_id is not None and before == "awaiting_consent":
         _group_member_withdrew(session, kit, application)
     return _view(session, application)
