@@ -607,7 +607,8 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
     session.flush()
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
            after="withdrawn", reason=reason or ("withdrawn_by_borrower" if own else "withdrawn_by_staff"), note=note)
-    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note, reason=reason)
+    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note,
+           **({"reason": reason} if reason else {}))
     if application.group_application_id is not None and before == "awaiting_consent":
         _group_member_withdrew(session, kit, application)
     return _view(session, application)
