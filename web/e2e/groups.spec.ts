@@ -134,3 +134,60 @@ test('a member who refuses holds the group application, and the officer finds it
   await expect(page.getByTestId('ga-table').locator('tbody tr', { hasText: '等待成员同意' })).toHaveCount(0)
   await expectAccessible(page, 'group applications held by a refusal')
 })
+
+test('a member who leaves the group has their part withdrawn, and below three members the group application is held', async ({ page, request, browser, baseURL }) => {
+  // Set up through the API: three farmers of 城关支行 in a group, and a group application for them.
+  const login = await request.post('/api/v1/auth/login', { data: { phone: OFFICER_BR01.phone, password: DEMO_PASSWORD, kind: 'staff' } })
+  expect(login.status(), await login.text()).toBe(200)
+  const staff = { Authorization: `Bearer ${(await login.json()).token}` }
+  const members: (Borrower & { id: number })[] = []
+  for (let i = 0; i < 3; i++) {
+    const b = await registerBorrower(request)
+    const found = await request.post('/api/v1/borrowers/search', { headers: staff, data: { q: b.phone } })
+    const id = (await found.json()).items[0].id as number
+    const r = await request.patch(`/api/v1/borrowers/${id}`, { headers: staff, data: { customer_type: 'farmer', occupation: '种植户' } })
+    expect(r.status(), await r.text()).toBe(200)
+    members.push({ ...b, id })
+  }
+  const name = `退出测试组${Date.now() % 100000}`
+  const group = await request.post('/api/v1/groups', { headers: staff, data: { name, member_ids: members.map((m) => m.id), leader_id: members[0].id } })
+  expect(group.status(), await group.text()).toBe(201)
+  const groupId = (await group.json()).id as number
+  const ga = await request.post('/api/v1/group-applications', {
+    headers: staff,
+    data: { group_id: groupId, product_code: 'FARM-BIZ', term: 12, repayment_method: 'equal_installment', purpose: 'agriculture', members: members.map((m) => ({ borrower_id: m.id, amount: '6000.00' })) },
+  })
+  expect(ga.status(), await ga.text()).toBe(201)
+  const gaId = (await ga.json()).id as number
+
+  // The officer removes the third member from the group, after a confirmation saying what it does.
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, OFFICER_BR01.phone)
+  await page.goto(`/staff/groups/${groupId}`)
+  await page.getByTestId(`group-remove-${members[2].id}`).click()
+  const dialog = page.getByRole('dialog')
+  await expect(dialog).toContainText('联保申请中的部分将被撤回')
+  await dialog.getByRole('button', { name: '移出' }).click()
+  await expect(page.getByTestId('group-members').locator('tbody tr')).toHaveCount(2)
+
+  // The group application: held (fewer than 3), the member's part withdrawn, the total the rest's.
+  await page.goto(`/staff/group-applications/${gaId}`)
+  await expect(page.getByTestId('ga-status')).toHaveText('暂停：成员不足')
+  await expect(page.getByTestId('ga-note')).toContainText('剩余不足 3 人')
+  await expect(page.getByTestId('ga-total')).toContainText('12,000')
+  await expect(page.getByTestId(`ga-consent-${members[2].id}`)).toHaveText('已移出')
+  await expect(page.getByTestId(`ga-app-status-${members[2].id}`)).toHaveText('已撤回')
+  await expect(page.getByTestId('ga-cancel')).toBeVisible()
+  await expectAccessible(page, 'group application held')
+
+  // A remaining member's phone says the group application is on hold; nothing to answer.
+  const ctx = await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })
+  const phone = await ctx.newPage()
+  await borrowerLogin(phone, members[0].phone, members[0].password)
+  await phone.getByTestId('tab-my-applications').click()
+  await phone.getByTestId('to-consent').click()
+  await expect(phone.getByTestId('group-held')).toContainText('已暂停')
+  await expect(phone.getByTestId('consent')).toHaveCount(0)
+  expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+  await ctx.close()
+})

@@ -56,6 +56,12 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] Your group \"{group}\" applied for loans; your amount is CNY {amount}. "
               "Read the joint liability under My applications and consent or refuse.",
     },
+    "group_member_left": {
+        "zh-CN": "【{signature}】您已退出联保小组“{group}”，您在该小组贷款申请中的部分（{amount} 元）已撤回。"
+                 "如需贷款，可随新小组或下一期申请。",
+        "en": "[{signature}] You left the group \"{group}\": your part of its loan application (CNY {amount}) "
+              "is withdrawn. You may apply with a group in its next cycle.",
+    },
     "application_counter_offer": {
         "zh-CN": "【{signature}】您的贷款申请 {number} 审批人员提出调整方案：金额 {amount} 元，期限 {term} 期，"
                  "请在“我的申请”中接受或拒绝。",

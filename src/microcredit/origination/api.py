@@ -41,6 +41,7 @@ from microcredit.origination.schemas import (
     QueueCounts,
     QueueItem,
     ReviewActionRequest,
+    ReviewGroupRead,
     ReviewRead,
     ReviewStepRead,
     StatusCounts,
@@ -346,7 +347,8 @@ def _group(view: GroupApplicationView) -> GroupApplicationRead:
         id=ga.id, group_id=ga.group_id, group_name=ga.group_name, branch_id=ga.branch_id,
         status=ga.status, product_code=ga.product_code, term=ga.term,
         repayment_method=ga.repayment_method, purpose=ga.purpose, created_at=ga.created_at,
-        submitted_at=ga.submitted_at,
+        submitted_at=ga.submitted_at, held_reason="group_too_small" if ga.status == "held" else None,
+        total_amount=service.group_applications.total(view),
         members=[GroupApplicationMemberRead(
             borrower_id=m.borrower_id, name=view.names.get(m.borrower_id), leader=m.leader, amount=m.amount,
             application_id=m.application_id, application_status=view.applications[m.application_id].status,
@@ -493,6 +495,9 @@ def _review(view: Any) -> ReviewRead:
         levels_required=a.levels_required, level_entered_at=a.level_entered_at, sla_due_at=view.due_at,
         sla_breached=view.breached, human_review=a.human_review, grade=a.grade, automated_decision=a.decision,
         override_needed=view.override_needed, offer=view.offer, can_act=view.refusal is None, refusal=view.refusal,
+        group=None if view.group is None else ReviewGroupRead(
+            group_application_id=view.group.group_application_id, group_name=view.group.group_name,
+            total=view.group.total, members=view.group.members, worst_grade=view.group.worst_grade),
         steps=[ReviewStepRead.model_validate(r).model_copy(update={"user_name": view.names.get(r.user_id)})
                for r in view.steps])
 

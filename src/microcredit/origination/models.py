@@ -180,7 +180,7 @@ class ApplicationSequence(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-GROUP_APPLICATION_STATUSES = ("awaiting_consent", "member_refused", "submitted", "cancelled")
+GROUP_APPLICATION_STATUSES = ("awaiting_consent", "member_refused", "submitted", "held", "cancelled")
 MEMBER_CONSENTS = ("pending", "consented", "refused", "removed")
 
 
@@ -190,7 +190,8 @@ class GroupApplication(Base):
     Each member gets an application of their own (`Application.group_application_id`), held in
     `awaiting_consent` until every member consents; then all are submitted in one transaction.
     `awaiting_consent` → `submitted` (all consented) | `member_refused` (someone refused: the officer
-    removes them or cancels) | `cancelled`.
+    removes them or cancels) | `cancelled`; `held` when members left the group and fewer than 3 remain
+    (the officer cancels).
     """
 
     __tablename__ = "group_applications"

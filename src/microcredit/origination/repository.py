@@ -279,7 +279,19 @@ def open_group_member(session: Session, borrower_id: int) -> GroupApplicationMem
                           .join(GroupApplication, GroupApplication.id == GroupApplicationMember.group_application_id)
                           .where(GroupApplicationMember.borrower_id == borrower_id,
                                  GroupApplicationMember.consent != "removed",
-                                 GroupApplication.status.in_(("awaiting_consent", "member_refused"))).limit(1))
+                                 GroupApplication.status.in_(("awaiting_consent", "member_refused", "held"))).limit(1))
+
+
+def group_parts_of(session: Session, group_id: int, borrower_id: int) -> list[GroupApplicationMember]:
+    """The borrower's parts (not removed) in the group's group applications that are not cancelled."""
+    return list(session.scalars(select(GroupApplicationMember)
+                                .join(GroupApplication,
+                                      GroupApplication.id == GroupApplicationMember.group_application_id)
+                                .where(GroupApplication.group_id == group_id,
+                                       GroupApplicationMember.borrower_id == borrower_id,
+                                       GroupApplicationMember.consent != "removed",
+                                       GroupApplication.status != "cancelled")
+                                .order_by(GroupApplicationMember.id)))
 
 
 def guarantors_of(session: Session, application_id: int) -> list[ApplicationGuarantor]:
@@ -287,6 +299,24 @@ def guarantors_of(session: Session, application_id: int) -> list[ApplicationGuar
     return list(session.scalars(select(ApplicationGuarantor)
                                 .where(ApplicationGuarantor.application_id == application_id)
                                 .order_by(ApplicationGuarantor.id)))
+
+
+def remove_guarantees_by(session: Session, *, group_application_id: int, guarantor_borrower_id: int,
+                         statuses: Iterable[str]) -> int:
+    """Take off the mutual guarantees a member gave in a group application on the applications in `statuses`
+    (those still undecided); how many."""
+    undecided = select(Application.id).where(Application.group_application_id == group_application_id,
+                                             Application.status.in_(list(statuses)))
+    rows = list(session.scalars(select(ApplicationGuarantor).where(
+        ApplicationGuarantor.group_application_id == group_application_id,
+        ApplicationGuarantor.guarantor_borrower_id == guarantor_borrower_id,
+        ApplicationGuarantor.application_id.in_(undecided))))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
 # --- the review in levels ----------------------------------------------------------------------------
 
 def reviews_of(session: Session, application_id: int) -> list[ApplicationReview]:

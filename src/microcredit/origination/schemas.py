@@ -43,6 +43,7 @@ __all__ = [
     "QueueCounts",
     "QueueItem",
     "ReviewActionRequest",
+    "ReviewGroupRead",
     "ReviewRead",
     "ReviewStepRead",
     "StatusCounts",
@@ -276,7 +277,7 @@ class StatusCounts(OutputSchema):
 
 # --- group applications (小组联保) -------------------------------------------------------------------
 
-GroupApplicationStatus = Literal["awaiting_consent", "member_refused", "submitted", "cancelled"]
+GroupApplicationStatus = Literal["awaiting_consent", "member_refused", "submitted", "held", "cancelled"]
 ConsentName = Literal["pending", "consented", "refused", "removed"]
 
 
@@ -322,13 +323,17 @@ class GroupApplicationRead(OutputSchema):
     branch_id: int | None
     status: GroupApplicationStatus = Field(description="awaiting_consent: waiting for members; member_refused: "
                                                        "someone refused (remove them or cancel); submitted: every "
-                                                       "member consented and was reviewed; cancelled")
+                                                       "member consented and was reviewed; held: members left the "
+                                                       "group and fewer than 3 remain (cancel it); cancelled")
+    held_reason: Literal["group_too_small"] | None = Field(
+        default=None, description="Why it is held: fewer than 3 members remain after members left the group")
     product_code: str
     term: int
     repayment_method: str
     purpose: str
     created_at: datetime
     submitted_at: datetime | None
+    total_amount: MoneyStr = Field(description="The parts of the members still in it", examples=["18000.00"])
     members: list[GroupApplicationMemberRead]
 
 
@@ -447,6 +452,18 @@ class ReviewStepRead(OutputSchema):
     at: datetime
 
 
+class ReviewGroupRead(OutputSchema):
+    """The group a member's application belongs to, as the review in levels weighs it: the product's
+    approval policy is read at the group's total and the worst grade among its members."""
+
+    group_application_id: int
+    group_name: str
+    total: MoneyStr = Field(description="The group application's total: the parts of the members still in it",
+                            examples=["40000.00"])
+    members: int = Field(description="Members still in the group application", examples=[4])
+    worst_grade: str = Field(description="The worst grade among the members graded so far", examples=["C"])
+
+
 class ReviewRead(OutputSchema):
     """Where an application's review stands, for the review screen."""
 
@@ -469,6 +486,9 @@ class ReviewRead(OutputSchema):
                     "as approving the ask does", examples=["15000.00"])
     can_act: bool = Field(description="The caller may act at this level now")
     refusal: str | None = Field(description="Why not, when not: a problem code")
+    group: ReviewGroupRead | None = Field(
+        default=None, description="A group member's application (小组联保): the group whose total and worst grade "
+                                  "set `levels_required`; null for anyone else's")
     steps: list[ReviewStepRead] = Field(description="Every act, this chain's and earlier chains', oldest first")
 
 

@@ -191,3 +191,13 @@ class ModeRequired(ServicingError):
     code = "prepayment_mode_required"
     message_zh = "提前还款请选择缩短期限或减少月供"
     message_en = "Choose a shorter term or a lower installment for a prepayment"
+
+
+class GroupMemberLoanOpen(ServicingError):
+    """A member whose loan for the group is approved or not yet repaid cannot leave the group here."""
+
+    code = "group_member_loan_open"
+    status = 409
+    message_zh = "该成员在本小组的贷款已批准或尚未结清，退出小组属于贷后事项，不能在此办理"
+    message_en = "This member's loan for the group is approved or not yet repaid: leaving the group is a " \
+                 "servicing matter, not done here"

@@ -2096,8 +2096,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Remove a member
-         * @description Below 3 members (or without its leader) the group is forming again.
+         * Remove a member (they leave the group)
+         * @description Below 3 members (or without its leader) the group is forming again. The member's part of the group's
+         *     open application is withdrawn (they are told), and the group application goes on without it — held
+         *     when fewer than 3 remain; refused, changing nothing, while their loan for the group is approved or
+         *     not yet repaid.
          *
          *     Requires permission `borrower.register`.
          */
@@ -9085,6 +9088,11 @@ export interface components {
             group_id: number;
             /** Group Name */
             group_name: string;
+            /**
+             * Held Reason
+             * @description Why it is held: fewer than 3 members remain after members left the group
+             */
+            held_reason?: "group_too_small" | null;
             /** Id */
             id: number;
             /** Members */
@@ -9097,14 +9105,20 @@ export interface components {
             repayment_method: string;
             /**
              * Status
-             * @description awaiting_consent: waiting for members; member_refused: someone refused (remove them or cancel); submitted: every member consented and was reviewed; cancelled
+             * @description awaiting_consent: waiting for members; member_refused: someone refused (remove them or cancel); submitted: every member consented and was reviewed; held: members left the group and fewer than 3 remain (cancel it); cancelled
              * @enum {string}
              */
-            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+            status: "awaiting_consent" | "member_refused" | "submitted" | "held" | "cancelled";
             /** Submitted At */
             submitted_at: string | null;
             /** Term */
             term: number;
+            /**
+             * Total Amount
+             * @description The parts of the members still in it
+             * @example 18000.00
+             */
+            total_amount: string;
         };
         /**
          * GroupApplicationSummary
@@ -9132,7 +9146,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+            status: "awaiting_consent" | "member_refused" | "submitted" | "held" | "cancelled";
         };
         /**
          * GroupCreate
@@ -11467,7 +11481,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "awaiting_consent" | "member_refused" | "submitted" | "cancelled";
+            status: "awaiting_consent" | "member_refused" | "submitted" | "held" | "cancelled";
             /** Term */
             term: number;
             /**
@@ -13898,6 +13912,35 @@ export interface components {
             reason?: string | null;
         };
         /**
+         * ReviewGroupRead
+         * @description The group a member's application belongs to, as the review in levels weighs it: the product's
+         *     approval policy is read at the group's total and the worst grade among its members.
+         */
+        ReviewGroupRead: {
+            /** Group Application Id */
+            group_application_id: number;
+            /** Group Name */
+            group_name: string;
+            /**
+             * Members
+             * @description Members still in the group application
+             * @example 4
+             */
+            members: number;
+            /**
+             * Total
+             * @description The group application's total: the parts of the members still in it
+             * @example 40000.00
+             */
+            total: string;
+            /**
+             * Worst Grade
+             * @description The worst grade among the members graded so far
+             * @example C
+             */
+            worst_grade: string;
+        };
+        /**
          * ReviewRead
          * @description Where an application's review stands, for the review screen.
          */
@@ -13915,6 +13958,8 @@ export interface components {
             chain: number;
             /** Grade */
             grade: string | null;
+            /** @description A group member's application (小组联保): the group whose total and worst grade set `levels_required`; null for anyone else's */
+            group?: components["schemas"]["ReviewGroupRead"] | null;
             /** Human Review */
             human_review: boolean;
             /** Level */
@@ -23930,7 +23975,7 @@ export interface operations {
                 page?: number;
                 /** @description Rows per page, 1 … 100 */
                 page_size?: number;
-                status?: ("awaiting_consent" | "member_refused" | "submitted" | "cancelled") | null;
+                status?: ("awaiting_consent" | "member_refused" | "submitted" | "held" | "cancelled") | null;
             };
             header?: never;
             path?: never;
@@ -24899,15 +24944,12 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description The member's loan for the group is approved or not yet repaid (`group_member_loan_open`): a servicing matter */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names each field */
             422: {

@@ -22,7 +22,7 @@ const member = (borrower_id: number, consent: Member['consent'], extra: Partial<
 })
 const ga = (status: GroupApplication['status'], members: Member[]): GroupApplication => ({
   id: 9, group_id: 3, group_name: '城关一组', branch_id: 1, status, product_code: 'GRP', term: 6,
-  repayment_method: 'equal_installment', purpose: 'agriculture', created_at: '2026-12-03T02:00:00Z', submitted_at: null, members,
+  repayment_method: 'equal_installment', purpose: 'agriculture', created_at: '2026-12-03T02:00:00Z', submitted_at: null, total_amount: '18000.00', members,
 })
 const mine = (over: Partial<MyGroup> = {}): MyGroup => ({
   group_application_id: 9, group_name: '城关一组', status: 'awaiting_consent', product_code: 'GRP', term: 6, period_unit: 'month',
@@ -46,7 +46,7 @@ describe('group rules', () => {
   })
 
   it('let the officer act only while waiting, and remove only above three members', () => {
-    expect([isOpen('awaiting_consent'), isOpen('member_refused'), isOpen('submitted'), isOpen('cancelled')]).toEqual([true, true, false, false])
+    expect([isOpen('awaiting_consent'), isOpen('member_refused'), isOpen('held'), isOpen('submitted'), isOpen('cancelled')]).toEqual([true, true, true, false, false])
     const four = [member(1, 'consented'), member(2, 'consented'), member(3, 'consented'), member(4, 'refused')]
     expect(canRemove(ga('member_refused', four))).toBe(true)
     expect(canRemove(ga('member_refused', [...four.slice(0, 3), member(4, 'removed')]))).toBe(false)

@@ -19,12 +19,12 @@ export function consentTag(consent: Consent): Tag {
 
 /** The tag colour of a group's or a group application's status. */
 export function groupStatusTag(status: string): Tag {
-  return ({ active: 'success', forming: 'warning', dissolved: 'info', awaiting_consent: 'warning', member_refused: 'danger', submitted: 'success', cancelled: 'info' } as Record<string, Tag>)[status] ?? 'info'
+  return ({ active: 'success', forming: 'warning', dissolved: 'info', awaiting_consent: 'warning', member_refused: 'danger', submitted: 'success', held: 'danger', cancelled: 'info' } as Record<string, Tag>)[status] ?? 'info'
 }
 
-/** Whether the officer may still act on a group application (remove a member, cancel). */
+/** Whether the officer may still act on a group application (remove a member, cancel; held: cancel). */
 export function isOpen(status: GroupApplication['status']): boolean {
-  return status === 'awaiting_consent' || status === 'member_refused'
+  return status === 'awaiting_consent' || status === 'member_refused' || status === 'held'
 }
 
 /** Whether removing one more member keeps the group application at its minimum size. */

@@ -8,7 +8,7 @@ export type InboxPage = components['schemas']['InboxPage']
 
 /** The templates the app can render (the API's `notifications.service.INBOX_TEMPLATES`). */
 export const TEMPLATES = [
-  'application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested',
+  'application_submitted', 'application_returned', 'application_approved', 'application_declined', 'group_consent_requested', 'group_member_left',
   'application_counter_offer', 'application_human_review', 'contract_ready', 'contract_signed',
   'loan_disbursed', 'loan_repayment_recorded', 'loan_closed', 'loan_cancelled', 'early_warning_raised', 'guarantor_requested',
   'loan_accelerated',

@@ -37,21 +37,27 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
 from microcredit.products import service as products
-from microcredit.products.product_schemas import ProductTerms
+from microcredit.products.product_schemas import GRADES, ProductTerms
 from microcredit.risk.assessment import Assessment, Decision, Outcome, Stage, Velocity
 
 __all__ = [
     "ApplicationView",
+    "Assessed",
+    "GroupRisk",
     "affordability_of",
+    "assess_loaded",
     "borrower_reasons",
     "counts",
     "create_own",
     "create_walk_in",
+    "decide_loaded",
     "decisions_of",
     "enter_chain",
     "get_for_staff",
     "get_own",
+    "group_risk",
     "hold_for_consent",
+    "levels_needed",
     "list_for_staff",
     "list_own",
     "submit",
@@ -397,15 +403,59 @@ def _store(session: Session, application: Application, assessment: Assessment) -
     return written
 
 
-def _apply(application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
+@dataclass(frozen=True)
+class GroupRisk:
+    """A group member's application as part of the group's loan (小组联保): what the review in levels
+    weighs for it — the group application's total (the parts of the members still in it), how many
+    members, and the worst grade among them."""
+
+    group_application_id: int
+    group_name: str
+    total: Money
+    members: int
+    worst_grade: str
+
+
+def group_risk(session: Session, application: Application) -> GroupRisk | None:
+    """The group's risk for a group member's application (None: not a group member's).
+
+    The worst grade counts the grades the members' applications have (a member not graded yet does
+    not count); the application's own grade counts always, E when it has none (as for anyone).
+    """
+    if application.group_application_id is None:
+        return None
+    ga = repo.get_group_application(session, application.group_application_id)
+    assert ga is not None
+    parts = [m for m in repo.group_members(session, ga.id) if m.consent != "removed"]
+    grades = [application.grade if application.grade in GRADES else "E"]
+    for m in parts:
+        if m.application_id != application.id:
+            other = repo.get(session, m.application_id)
+            if other is not None and other.grade in GRADES:
+                grades.append(other.grade)
+    total = sum((m.amount for m in parts), Money.zero(application.amount.currency))
+    return GroupRisk(ga.id, ga.group_name, total, len(parts), max(grades, key=GRADES.index))
+
+
+def levels_needed(session: Session, application: Application, terms: ProductTerms) -> int:
+    """The approval levels the product's policy asks of a referred application: by its amount and grade
+    (no grade: the worst, E); a group member's by the group's total and the worst grade among the
+    members (`group_risk`), since the group's loan is one risk."""
+    risk = group_risk(session, application)
+    if risk is None:
+        return terms.levels_for(application.amount, application.grade if application.grade in GRADES else "E")
+    return terms.levels_for(risk.total, risk.worst_grade)
+
+
+def _apply(session: Session, application: Application, assessment: Assessment, terms: ProductTerms) -> str | None:
     """Carry out the decision on the application; the reason code of the timeline step."""
     application.annual_rate_percent = application.levels_required = None
     if assessment.decision is Decision.APPROVE:
-        grade = assessment.grade if assessment.grade in ("A", "B", "C", "D", "E") else None
+        grade = assessment.grade if assessment.grade in GRADES else None
         application.annual_rate_percent = f"{terms.rate.rate_for(grade).normalize():f}"  # type: ignore[arg-type]
         return assessment.grade and f"grade_{assessment.grade}"
     if assessment.decision is Decision.REFER:
-        application.levels_required = terms.levels_for(application.amount, assessment.grade or "E")
+        application.levels_required = levels_needed(session, application, terms)
         return "referred_to_review"
     if assessment.decision is Decision.RETURN:
         return "material_needed"
@@ -454,8 +504,32 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
 def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,
                   borrower: Any, assess: Assessor, language: str, action: str | None = None,
                   notify: bool = True) -> ApplicationView:
-    """`submit` for an application (locked) and its borrower the caller already holds: a group's last
-    consent submits every member's application this way (`action` "group_submit")."""
+    """`submit` for an application (locked) and its borrower the caller already holds."""
+    assessed = assess_loaded(session=session, kit=kit, application=application, borrower=borrower, assess=assess,
+                             action=action)
+    return decide_loaded(session=session, kit=kit, principal=principal, assessed=assessed, language=language,
+                         notify=notify)
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """An application submitted and assessed, its decision not yet carried out (`decide_loaded`)."""
+
+    application: Application
+    action: str
+    before: str
+    at: datetime
+    phone: str
+    terms: ProductTerms
+    assessment: Assessment
+    results: list[RuleResultRow]
+
+
+def assess_loaded(*, session: Session, kit: identity.IdentityKit, application: Application, borrower: Any,
+                  assess: Assessor, action: str | None = None) -> Assessed:
+    """The first half of `submit_loaded`: numbered, submitted, assessed and the results stored (the grade
+    on the application). A group's last consent assesses every member's application so, before deciding
+    any: a referred member's levels read the grades of all (`levels_needed`)."""
     if action is None:
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
@@ -474,8 +548,16 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     _, facts = _facts(session, kit, borrower, application, terms, phone)
     assessment = assess(session, facts)
     results = _store(session, application, assessment)
+    return Assessed(application, action, before, now, phone, terms, assessment, results)
+
+
+def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Principal, assessed: Assessed,
+                  language: str, notify: bool = True) -> ApplicationView:
+    """The second half of `submit_loaded`: the decision carried out, on the timeline, audited, the borrower told."""
+    application, assessment, action, before = assessed.application, assessed.assessment, assessed.action, \
+        assessed.before
     application.status = states.decided("submitted", assessment.decision)
-    reason = _apply(application, assessment, terms)
+    reason = _apply(session, application, assessment, assessed.terms)
     application.decided_at = application.updated_at = kit.clock.now()
     if application.status == "referred":
         enter_chain(application, application.decided_at)
@@ -483,7 +565,7 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     # statement per table where the database returns ids in bulk), in the order they happened.
     decided = application.status
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="submitted", reason=action, at=now, flush=False)
+           after="submitted", reason=action, at=assessed.at, flush=False)
     _event(session, kit, application, actor="system", user_id=None, before="submitted", after=decided,
            reason=reason, flush=False)
     _audit(session, kit, principal.actor, application,
@@ -494,11 +576,12 @@ def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
     if notify:
-        _notify(session, kit, application, language, phone=phone, status="submitted")
-        _notify(session, kit, application, language, assessment, phone=phone)
+        _notify(session, kit, application, language, phone=assessed.phone, status="submitted")
+        _notify(session, kit, application, language, assessment, phone=assessed.phone)
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
-                           results if application.submissions == 1 else repo.results_of(session, application.id))
+                           assessed.results if application.submissions == 1
+                           else repo.results_of(session, application.id))
 
 
 def enter_chain(application: Application, now: datetime, *, human: bool = False) -> None:
@@ -510,7 +593,7 @@ def enter_chain(application: Application, now: datetime, *, human: bool = False)
 
 
 def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int,
-             note: str | None, own: bool) -> ApplicationView:
+             note: str | None, own: bool, reason: str | None = None) -> ApplicationView:
     """Withdraw an application before a decision (draft, submitted, returned, referred, or a group
     member's awaiting_consent). Locks follow one order — a group application before its members'
     applications — so a member withdrawing never deadlocks with the officer acting on the group."""
@@ -523,8 +606,9 @@ def withdraw(*, session: Session, kit: identity.IdentityKit, principal: Principa
     application.updated_at = kit.clock.now()
     session.flush()
     _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="withdrawn", reason="withdrawn_by_borrower" if own else "withdrawn_by_staff", note=note)
-    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note)
+           after="withdrawn", reason=reason or ("withdrawn_by_borrower" if own else "withdrawn_by_staff"), note=note)
+    _audit(session, kit, principal.actor, application, "withdrawn", before, note=note,
+           **({"reason": reason} if reason else {}))
     if application.group_application_id is not None and before == "awaiting_consent":
         _group_member_withdrew(session, kit, application)
     return _view(session, application)

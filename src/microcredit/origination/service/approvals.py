@@ -248,6 +248,7 @@ class ChainView:
     offer: Money | None  # the product's offer below the ask: a counter-offer above it needs an override reason
     refusal: str | None
     names: dict[int, str]  # the reviewers' display names by user id
+    group: apps.GroupRisk | None  # a group member's: the group's total and worst grade set its levels
 
 
 def _refusal(session: Session, principal: Principal, application: Application) -> str | None:
@@ -269,7 +270,7 @@ def review_of(*, session: Session, clock: Clock, sla: ReviewSettings, principal:
     return ChainView(application, steps, due, due is not None and clock.now() > due,
                      override_needed(session, application), product_offer(session, application),
                      _refusal(session, principal, application),
-                     {uid: a.display_name for uid, a in accounts.items()})
+                     {uid: a.display_name for uid, a in accounts.items()}, apps.group_risk(session, application))
 
 
 # --- acting ------------------------------------------------------------------------------------------
@@ -396,7 +397,7 @@ def act(*, session: Session, kit: identity.IdentityKit, principal: Principal, ap
     if action == "approve":
         if human and acting_level == 1:  # an overturned decline: the policy's levels from here on
             terms = products.catalogue.terms_of(apps._version(session, application))
-            application.levels_required = terms.levels_for(application.amount, application.grade or "E")
+            application.levels_required = apps.levels_needed(session, application, terms)
             event_reason = "human_review_overturned"
         _approve(session, application, now)
         if application.status == "approved":

@@ -27,13 +27,14 @@ from microcredit.notifications import service as notifications
 from microcredit.origination import repository as repo
 from microcredit.origination.errors import ConsentAlreadyGiven, GroupApplicationWrongState
 from microcredit.origination.models import (
+    STATUSES,
     Application,
     ApplicationGuarantor,
     GroupApplication,
     GroupApplicationMember,
 )
 from microcredit.origination.schemas import ApplicationCreate, GroupApplicationCreate
-from microcredit.origination.service import applications
+from microcredit.origination.service import applications, states
 from microcredit.origination.service.review import Assessor
 from microcredit.parties import service as parties
 from microcredit.platform.crypto import mask_name
@@ -42,9 +43,10 @@ from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 
 __all__ = ["GroupApplicationView", "cancel", "consent", "create", "get_for_staff", "list_for_staff",
-           "my_group", "refuse", "remove_member"]
+           "member_left", "my_group", "refuse", "remove_member"]
 
-OPEN = ("awaiting_consent", "member_refused")
+OPEN = ("awaiting_consent", "member_refused", "held")  # the officer may still remove a member or cancel
+ANSWERABLE = ("awaiting_consent", "member_refused")  # a member may still consent or refuse (held: nothing to answer)
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ def consent(*, session: Session, kit: identity.IdentityKit, principal: Principal
     """The member consents (time, IP and device recorded); the last consent submits the whole group
     (`notify` False: the submissions text nobody, as for seeded history)."""
     application, ga, part = _own_part(session, principal, application_id)
-    if ga.status not in OPEN:
+    if ga.status not in ANSWERABLE:
         raise GroupApplicationWrongState(params={"status": ga.status})
     if part.consent != "pending":
         raise ConsentAlreadyGiven(params={"consent": part.consent})
@@ -243,7 +245,7 @@ def refuse(*, session: Session, kit: identity.IdentityKit, principal: Principal,
            ip: str | None, device_id: str | None) -> GroupApplicationView:
     """The member refuses: the group application is held (`member_refused`) for the officer."""
     _, ga, part = _own_part(session, principal, application_id)
-    if ga.status not in OPEN:
+    if ga.status not in ANSWERABLE:
         raise GroupApplicationWrongState(params={"status": ga.status})
     if part.consent != "pending":
         raise ConsentAlreadyGiven(params={"consent": part.consent})
@@ -295,11 +297,67 @@ def cancel(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     ga.status, ga.updated_at = "cancelled", kit.clock.now()
     session.flush()
     for m in repo.group_members(session, ga.id):
-        if m.consent != "removed":
+        application = repo.get(session, m.application_id)
+        # Held after its submission, members decided already stay as decided (an approval is servicing's).
+        if m.consent != "removed" and application is not None and application.status not in states.FINAL:
             applications.withdraw(session=session, kit=kit, principal=principal, application_id=m.application_id,
                                   note="group_application_cancelled", own=False)
     _audit(session, kit, principal, ga, "cancelled")
     return _view(session, ga)
+
+
+def member_left(*, session: Session, kit: identity.IdentityKit, principal: Principal, group_id: int,
+                borrower_id: int, assess: Assessor, language: str) -> list[GroupApplicationView]:
+    """A member left the group (or was removed from it): their part of the group's open application must not
+    stay. Their application still undecided is withdrawn (`group_member_left`) and they are told (in-app
+    and SMS); their part is removed, so the group application's total is the rest's; their mutual
+    guarantee of co-members still undecided is taken off (they no longer answer for them). Fewer than 3
+    left: the group application is `held` (the officer cancels it; the group applies again next cycle);
+    else, not yet submitted, it goes on as after the officer's removal — submitted at once if the rest
+    have all consented. A decided application (approved: servicing's; declined) is left as it is.
+    """
+    out = []
+    for part in repo.group_parts_of(session, group_id, borrower_id):
+        ga = repo.get_group_application(session, part.group_application_id, for_update=True)
+        application = repo.get(session, part.application_id, for_update=True)
+        assert ga is not None
+        assert application is not None
+        if application.status in states.FINAL:
+            continue
+        now = kit.clock.now()
+        part.consent, part.decided_at = "removed", now
+        session.flush()
+        applications.withdraw(session=session, kit=kit, principal=principal, application_id=application.id,
+                              note=None, own=False, reason="group_member_left")
+        repo.remove_guarantees_by(session, group_application_id=ga.id, guarantor_borrower_id=borrower_id,
+                                  statuses=set(STATUSES) - states.FINAL)
+        members = [m for m in repo.group_members(session, ga.id) if m.consent != "removed"]
+        if len(members) < parties.groups.GROUP_MIN_MEMBERS:
+            ga.status = "held"
+        elif ga.status != "submitted":
+            ga.status = "member_refused" if any(m.consent == "refused" for m in members) else "awaiting_consent"
+        ga.updated_at = now
+        session.flush()
+        _audit(session, kit, principal, ga, "member_left", borrower_id=borrower_id,
+               application_id=application.id, total=str(total(_view(session, ga))))
+        _tell_left(session, kit, ga, part, language)
+        if ga.status == "awaiting_consent":
+            _proceed(session, kit, principal, ga, assess, language)
+        out.append(_view(session, ga))
+    return out
+
+
+def _tell_left(session: Session, kit: identity.IdentityKit, ga: GroupApplication, part: GroupApplicationMember,
+               language: str) -> None:
+    params = {"group": ga.group_name, "amount": str(part.amount)}
+    notifications.notify_user(session, clock=kit.clock, institution_id=ga.institution_id, user_id=part.user_id,
+                              template="group_member_left", params=params, subject_kind="application",
+                              subject_id=part.application_id)
+    phone = identity.accounts.phone(session=session, kit=kit, user_id=part.user_id)
+    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                              institution_id=ga.institution_id, phone=phone, template="group_member_left",
+                              params={**params, "signature": kit.sender_name(session, ga.institution_id, language)},
+                              language=language)
 
 
 def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, ga: GroupApplication,
@@ -315,12 +373,19 @@ def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, 
                              group_id=ga.group_id, group_application_id=ga.id, kind="joint_liability",
                              recorded_on=today, recorded_at=now)
         for m in members for other in members if other is not m])
+    # Every member assessed before any is decided: a referred member's approval levels are the group's (its
+    # total, the worst grade among the members: `applications.levels_needed`), so they read every grade.
+    assessed = []
     for m in members:
         application = repo.get(session, m.application_id, for_update=True)
         assert application is not None
-        applications.submit_loaded(session=session, kit=kit, principal=principal, application=application,
-                                   borrower=parties.groups.borrower(session=session, borrower_id=m.borrower_id),
-                                   assess=assess, language=language, action="group_submit", notify=notify)
+        assessed.append(applications.assess_loaded(
+            session=session, kit=kit, application=application,
+            borrower=parties.groups.borrower(session=session, borrower_id=m.borrower_id), assess=assess,
+            action="group_submit"))
+    for a in assessed:
+        applications.decide_loaded(session=session, kit=kit, principal=principal, assessed=a, language=language,
+                                   notify=notify)
     ga.status, ga.submitted_at, ga.updated_at = "submitted", now, now
     session.flush()
     _audit(session, kit, principal, ga, "submitted", members=[m.borrower_id for m in members])

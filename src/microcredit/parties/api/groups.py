@@ -10,9 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from microcredit.api.deps import DB, WallClock, require
+from microcredit.api.deps import DB, Kit, Meta, WallClock, require
 from microcredit.api.params import Id, PageNo, PageSize
 from microcredit.identity.principal import Principal
+from microcredit.origination import service as origination
 from microcredit.parties import service
 from microcredit.parties.schemas import (
     GroupCreate,
@@ -27,6 +28,7 @@ from microcredit.parties.service.groups import GroupView
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import Page
+from microcredit.servicing import service as servicing
 
 router = APIRouter(tags=["groups"], route_class=UnitOfWorkRoute)
 StatusFilter = Annotated[GroupStatus | None, Query(description="Only groups in this status")]
@@ -83,12 +85,22 @@ def add_group_member(group_id: Id, body: GroupMemberAdd, session: DB, clock: Wal
 
 
 @router.post("/groups/{group_id}/members/{borrower_id}/remove", response_model=GroupRead,
-             operation_id="remove_group_member", summary="Remove a member")
-def remove_group_member(group_id: Id, borrower_id: Id, session: DB, clock: WallClock,
+             operation_id="remove_group_member", summary="Remove a member (they leave the group)",
+             responses={409: {"description": "The member's loan for the group is approved or not yet repaid "
+                                             "(`group_member_loan_open`): a servicing matter"}})
+def remove_group_member(group_id: Id, borrower_id: Id, session: DB, kit: Kit, meta: Meta,
                         principal: Principal = require("borrower.register")) -> GroupRead:
-    """Below 3 members (or without its leader) the group is forming again."""
-    return _read(service.groups.remove_member(session=session, clock=clock, principal=principal, group_id=group_id,
-                                              borrower_id=borrower_id))
+    """Below 3 members (or without its leader) the group is forming again. The member's part of the group's
+    open application is withdrawn (they are told), and the group application goes on without it — held
+    when fewer than 3 remain; refused, changing nothing, while their loan for the group is approved or
+    not yet repaid."""
+    view = service.groups.remove_member(session=session, clock=kit.clock, principal=principal, group_id=group_id,
+                                        borrower_id=borrower_id)
+    servicing.groups.ensure_may_leave(session=session, group_id=group_id, borrower_id=borrower_id)
+    origination.group_applications.member_left(session=session, kit=kit, principal=principal, group_id=group_id,
+                                               borrower_id=borrower_id, assess=origination.review.default_assessor(),
+                                               language=meta.language)
+    return _read(view)
 
 
 @router.put("/groups/{group_id}/leader", response_model=GroupRead, operation_id="set_group_leader",

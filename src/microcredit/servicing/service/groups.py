@@ -20,6 +20,7 @@ from microcredit.lending.money import Money
 from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.servicing import repository as repo
+from microcredit.servicing.errors import GroupMemberLoanOpen
 from microcredit.servicing.models import Loan
 from microcredit.servicing.service import loans
 
@@ -96,3 +97,20 @@ def for_leader(*, session: Session, principal: Principal) -> GroupStatement:
     if view is None:
         raise NotFound(field="group_id")
     return statement(session=session, group_id=view.group.id, institution_id=view.group.institution_id)
+
+
+OPEN_LOAN = frozenset({"pending_disbursement", "active"})
+
+
+def ensure_may_leave(*, session: Session, group_id: int, borrower_id: int) -> None:
+    """Refuse a member's leaving the group while a loan made for it is theirs to repay: an application of
+    the group's approved without its loan yet, or its loan not paid out or being repaid (joint liability
+    stands until it is repaid; a change then is the loan's, not the group's). Undecided applications are
+    origination's to withdraw (`origination.group_applications.member_left`)."""
+    mine = [a for a in origination.handover.group_applications(session=session, group_id=group_id)
+            if a.borrower_id == borrower_id and a.status == "approved"]
+    loans_of = {x.application_id: x for x in repo.by_applications(session, [a.id for a in mine])}
+    for application in mine:
+        loan = loans_of.get(application.id)
+        if loan is None or loan.status in OPEN_LOAN:
+            raise GroupMemberLoanOpen(field="borrower_id")
