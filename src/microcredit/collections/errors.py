@@ -118,6 +118,36 @@ class UnknownTemplate(CollectionError):
     message_en = "No such SMS template"
 
 
+class UnknownStage(CollectionError):
+    """An agency named a stage the rules do not have."""
+
+    code = "unknown_stage"
+    message_zh = "没有阶段“{stage}”"
+    message_en = "No stage “{stage}”"
+
+    def __init__(self, *, field: str, stage: str) -> None:
+        super().__init__(field=field, params={"stage": stage})
+
+
+class DuplicateAgency(CollectionError):
+    """Two agencies of one name."""
+
+    code = "duplicate_agency"
+    message_zh = "委外机构名称重复"
+    message_en = "Two agencies have this name"
+
+
+class AgencyNotTaking(CollectionError):
+    """The agency is inactive, or does not take cases of the case's stage."""
+
+    code = "agency_not_taking"
+    message_zh = "该委外机构已停用，或不接“{stage}”阶段的案件"
+    message_en = "The agency is inactive or does not take cases in the “{stage}” stage"
+
+    def __init__(self, *, field: str, stage: str) -> None:
+        super().__init__(field=field, params={"stage": stage})
+
+
 class BadTimeZone(CollectionError):
     """Not an IANA time zone."""
 
