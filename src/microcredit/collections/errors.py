@@ -118,6 +118,14 @@ class UnknownTemplate(CollectionError):
     message_en = "No such SMS template"
 
 
+class QuietHoursShort(CollectionError):
+    """The quiet hours may be made longer than 22:00-08:00, never shorter."""
+
+    code = "quiet_hours_short"
+    message_zh = "禁止联系时段须至少覆盖 22:00 至次日 08:00"
+    message_en = "The quiet hours must cover at least 22:00 to 08:00"
+
+
 class UnknownStage(CollectionError):
     """An agency named a stage the rules do not have."""
 

@@ -439,7 +439,11 @@ def test_the_rules_refuse_unknown_placeholders_stage_templates_and_agency_stages
             (lambda r: r["agencies"].extend([{"name": "华信", "stages": ["legal"]}] * 2), "agencies.1.name",
              "duplicate_agency"),
             (lambda r: r["agencies"].append({"name": "华信", "stages": ["legal"], "commission_percent": "120"}),
-             "agencies.0.commission_percent", None)):
+             "agencies.0.commission_percent", None),
+            (lambda r: r.update(quiet_from_minute=22 * 60 + 1), "quiet_from_minute", "quiet_hours_short"),
+            (lambda r: r.update(quiet_until_minute=7 * 60 + 59), "quiet_until_minute", "quiet_hours_short"),
+            (lambda r: r.update(quiet_from_minute=8 * 60, quiet_until_minute=22 * 60), "quiet_from_minute",
+             "quiet_hours_short")):
         body = rules_of(client, world)
         change(body)
         problem = assert_problem(client.put(f"{C}/settings", headers=world["hm"], json=body), 422)

@@ -38,9 +38,7 @@ def time_zone_of(session: Session, debtor: CollectionDebtor | None, institution_
 
 def in_quiet_hours(local: datetime, rules: settings.Rules) -> bool:
     """Whether a local time falls in the quiet hours [from, until) (across midnight when from > until)."""
-    minute = local.hour * 60 + local.minute
-    start, end = rules.quiet_from_minute, rules.quiet_until_minute
-    return (minute >= start or minute < end) if start > end else start <= minute < end
+    return settings.quiet_at(local.hour * 60 + local.minute, rules.quiet_from_minute, rules.quiet_until_minute)
 
 
 def next_allowed(local: datetime, rules: settings.Rules) -> datetime:

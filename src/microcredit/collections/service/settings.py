@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.collections import repository as repo
-from microcredit.collections.errors import BadStages, DuplicateAgency, ProhibitedPhrase, UnknownStage, UnknownTemplate
+from microcredit.collections.errors import (
+    BadStages,
+    DuplicateAgency,
+    ProhibitedPhrase,
+    QuietHoursShort,
+    UnknownStage,
+    UnknownTemplate,
+)
 from microcredit.collections.models import CollectionSettings
 from microcredit.identity.principal import Principal
 
@@ -95,7 +102,25 @@ def prohibited_in(text: str, phrases: list[str]) -> str | None:
     return next((p for p in phrases if p and p.casefold() in lowered), None)
 
 
+FLOOR_FROM, FLOOR_UNTIL = 22 * 60, 8 * 60  # no contact 22:00-08:00 at least (GB/T 45251-2025; CBA 2026)
+
+
+def quiet_at(minute: int, start: int, end: int) -> bool:
+    """Whether a minute of the day falls in the quiet hours [start, end) (across midnight when start > end)."""
+    return (minute >= start or minute < end) if start > end else start <= minute < end
+
+
+def _check_quiet(start: int, end: int) -> None:
+    """The quiet hours may be longer than 22:00-08:00, never shorter: the evening from 22:00 is checked against
+    the start, the morning until 08:00 against the end."""
+    if not all(quiet_at(m, start, end) for m in range(FLOOR_FROM, 24 * 60)):
+        raise QuietHoursShort(field="quiet_from_minute")
+    if not all(quiet_at(m, start, end) for m in range(FLOOR_UNTIL)):
+        raise QuietHoursShort(field="quiet_until_minute")
+
+
 def _check(values: dict[str, Any]) -> None:
+    _check_quiet(values["quiet_from_minute"], values["quiet_until_minute"])
     stages = values["stages"]
     codes = [s["code"] for s in stages]
     days = [s["min_dpd"] for s in stages]
