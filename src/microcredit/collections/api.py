@@ -208,8 +208,9 @@ def get_settings(session: DB, principal: Principal = require("collection.manage"
                                             "phrase (`prohibited_phrase`) or an unknown placeholder "
                                             "(`unknown_placeholder`), a stage's SMS naming no template "
                                             "(`unknown_template`), an agency taking an unknown stage "
-                                            "(`unknown_stage`) or two agencies of one name "
-                                            "(`duplicate_agency`)"}})
+                                            "(`unknown_stage`), two agencies of one name "
+                                            "(`duplicate_agency`) or two templates of one code "
+                                            "(`duplicate_template`)"}})
 def update_settings(body: SettingsBody, session: DB, kit: Kit,
                     principal: Principal = require("collection.manage")) -> SettingsRead:
     """All fields at once; audited with the rules before."""

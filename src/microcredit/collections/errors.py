@@ -145,6 +145,14 @@ class DuplicateAgency(CollectionError):
     message_en = "Two agencies have this name"
 
 
+class DuplicateTemplate(CollectionError):
+    """Two SMS templates of one code."""
+
+    code = "duplicate_template"
+    message_zh = "短信模板代码重复"
+    message_en = "Two templates have this code"
+
+
 class AgencyNotTaking(CollectionError):
     """The agency is inactive, or does not take cases of the case's stage."""
 

@@ -434,6 +434,8 @@ def test_the_rules_refuse_unknown_placeholders_stage_templates_and_agency_stages
             (lambda r: r["sms_templates"].append({"code": "odd", "zh": "好", "en": "Dear {name"}),
              "sms_templates.2.en", "template_braces"),
             (lambda r: r["stages"][1].update(sms_template="missing"), "stages.1.sms_template", "unknown_template"),
+            (lambda r: r["sms_templates"].append(dict(r["sms_templates"][0])), "sms_templates.2.code",
+             "duplicate_template"),
             (lambda r: r["agencies"].append({"name": "华信", "stages": ["court"]}), "agencies.0.stages",
              "unknown_stage"),
             (lambda r: r["agencies"].extend([{"name": "华信", "stages": ["legal"]}] * 2), "agencies.1.name",

@@ -22266,7 +22266,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Stages out of order (`bad_stages`), a template using a prohibited phrase (`prohibited_phrase`) or an unknown placeholder (`unknown_placeholder`), a stage's SMS naming no template (`unknown_template`), an agency taking an unknown stage (`unknown_stage`) or two agencies of one name (`duplicate_agency`) */
+            /** @description Stages out of order (`bad_stages`), a template using a prohibited phrase (`prohibited_phrase`) or an unknown placeholder (`unknown_placeholder`), a stage's SMS naming no template (`unknown_template`), an agency taking an unknown stage (`unknown_stage`), two agencies of one name (`duplicate_agency`) or two templates of one code (`duplicate_template`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -16,6 +16,7 @@ from microcredit.collections import repository as repo
 from microcredit.collections.errors import (
     BadStages,
     DuplicateAgency,
+    DuplicateTemplate,
     ProhibitedPhrase,
     QuietHoursShort,
     UnknownStage,
@@ -128,6 +129,9 @@ def _check(values: dict[str, Any]) -> None:
             or len(set(codes)) != len(codes):
         raise BadStages(field="stages")
     templates = [t["code"] for t in values["sms_templates"]]
+    for i, code in enumerate(templates):
+        if code in templates[:i]:
+            raise DuplicateTemplate(field=f"sms_templates.{i}.code")
     for i, stage in enumerate(stages):
         if stage.get("sms_template") is not None and stage["sms_template"] not in templates:
             raise UnknownTemplate(field=f"stages.{i}.sms_template")
