@@ -914,7 +914,8 @@ def collections_sync(day: Annotated[str | None, typer.Option("--date", help="The
         with runtime.db.unit_of_work() as session:
             inst = parties.organisation.institution_by_code(session=session, code=institution)
             business_date = on or parties.organisation.business_date(session=session, institution_id=inst.id)
-            report = collections.sync_cases(session=session, clock=runtime.clock, institution_id=inst.id,
+            report = collections.sync_cases(session=session, clock=runtime.clock, kit=runtime.identity,
+                                            institution_id=inst.id,
                                             business_date=business_date)
     except DomainError as exc:
         _fail(exc.message("en"))

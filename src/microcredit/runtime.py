@@ -56,7 +56,8 @@ def _collections_step(session: Session, kit: CobKit, institution_id: int, on: da
     closed from the loans' days past due on `on` (closed ones too: a loan paid off that day leaves the
     running loans), promises to pay followed up. Registered here, in the composition root, because
     collections sits above the close of business and cob never imports it."""
-    report = collections.sync_cases(session=session, clock=kit.clock, institution_id=institution_id,
+    report = collections.sync_cases(session=session, clock=kit.clock, kit=kit.identity,
+                                    institution_id=institution_id,
                                     business_date=on)
     return {"opened": len(report.opened), "escalated": len(report.escalated), "closed": len(report.closed),
             "promises_kept": len(report.promises_kept), "promises_broken": len(report.promises_broken)}

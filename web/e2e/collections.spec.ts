@@ -162,3 +162,61 @@ test('a loan officer adds a guarantor before the decision; the collector logs a 
   await expectAccessible(page, 'collection case with a guarantor')
   await screenshot(page, 'staff-collection-guarantor-call')
 })
+
+test('a branch manager edits the collection rules: quiet hours, a new SMS template sent on entering a stage, an agency; refusals beside the field', async ({ page }) => {
+  await staffLogin(page, BRANCH_MANAGER.phone)
+  await page.getByTestId('menu-collections').click()
+  await expect(page.getByRole('heading', { name: '催收管理' })).toBeVisible()
+  await page.getByRole('tab', { name: '规则' }).click()
+  const form = page.getByTestId('rules-form')
+  await expect(page.getByTestId('placeholders')).toContainText('{amount}')
+  const i = await form.locator('[data-testid^="template-code-"]').count()
+
+  // Quiet hours shorter than 22:00–08:00: refused beside the field before anything is sent.
+  await page.getByTestId('quiet-from').fill('22:30')
+  await page.getByTestId('rules-save').click()
+  await expect(form.locator('.el-form-item', { has: page.getByTestId('quiet-from') })).toContainText('须至少覆盖 22:00 至次日 08:00')
+  await page.getByTestId('quiet-from').fill('21:30')
+  await page.getByTestId('quiet-until').fill('08:30')
+
+  // A template naming a placeholder the sender does not fill: shown beside its text.
+  await page.getByTestId('add-template').click()
+  await page.getByTestId(`template-code-${i}`).fill('phone_notice')
+  await page.getByTestId(`template-zh-${i}`).fill('{name}您好，贷款 {loan} 余额 {balance} 元')
+  await page.getByTestId(`template-en-${i}`).fill('Dear {name}, loan {loan} is {dpd} day(s) past due; we will call you.')
+  await page.getByTestId('rules-save').click()
+  const zh = form.locator('.el-form-item', { has: page.getByTestId(`template-zh-${i}`) })
+  await expect(zh).toContainText('未知占位符 {balance}')
+  // A prohibited phrase only the API knows the list of: its refusal lands beside the same field.
+  await page.getByTestId(`template-zh-${i}`).fill('{name}您好，贷款 {loan} 逾期 {dpd} 天，否则列入黑名单')
+  await page.getByTestId('rules-save').click()
+  await expect(zh).toContainText('黑名单')
+  await expect(page.getByTestId(`template-zh-${i}`)).toHaveAttribute('aria-invalid', 'true')
+  await page.getByTestId(`template-zh-${i}`).fill('{name}您好，贷款 {loan} 已逾期 {dpd} 天，我们将致电您。')
+
+  // The phone stage texts it on entering; an agency takes field visits and legal cases.
+  await page.getByTestId('stage-sms-1').click()
+  await page.getByRole('option', { name: 'phone_notice' }).click()
+  await page.getByTestId('add-agency').click()
+  await page.getByTestId('agency-name-0').fill('华信催收')
+  await page.getByTestId('agency-contact-0').fill('周经理 13900001111')
+  await page.getByTestId('agency-commission-0').fill('12.5')
+  await page.getByTestId('agency-stages-0').click()
+  await page.getByRole('option', { name: '上门走访' }).click()
+  await page.getByRole('option', { name: '法务' }).click()
+  await page.keyboard.press('Escape')
+  await page.getByTestId('rules-save').click()
+  await expect(page.getByText('规则已保存')).toBeVisible()
+
+  // As saved, after a reload.
+  await page.reload()
+  await page.getByRole('tab', { name: '规则' }).click()
+  await expect(page.getByTestId('quiet-from')).toHaveValue('21:30')
+  await expect(page.getByTestId('quiet-until')).toHaveValue('08:30')
+  await expect(page.getByTestId(`template-code-${i}`)).toHaveValue('phone_notice')
+  await expect(page.getByTestId('stage-sms-1')).toContainText('phone_notice')
+  await expect(page.getByTestId('agency-0')).toContainText('华信催收')
+  await expect(page.getByTestId('agency-commission-0')).toHaveValue('12.5')
+  await expectAccessible(page, 'collection rules')
+  await screenshot(page, 'staff-collection-rules')
+})

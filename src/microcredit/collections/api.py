@@ -16,6 +16,7 @@ from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.collections.schemas import (
     ActionCreate,
     ActionRead,
+    AgencyRead,
     Assignment,
     CaseDetail,
     CaseGuarantor,
@@ -31,10 +32,11 @@ from microcredit.collections.schemas import (
     PerformanceRead,
     SettingsBody,
     SettingsRead,
+    SmsTemplateRead,
     StageRead,
     SyncRead,
 )
-from microcredit.collections.service import actions, cases, performance, settings, sync_cases
+from microcredit.collections.service import actions, cases, messages, performance, settings, sync_cases
 from microcredit.documents.schemas import DocumentRead
 from microcredit.identity.principal import Principal
 from microcredit.lending.money import Money
@@ -108,7 +110,7 @@ def get_case(case_id: Id, session: DB, kit: Kit,
 def _detail(session: Any, kit: Any, case: CollectionCase) -> CaseDetail:
     borrower = parties.groups.borrower(session=session, borrower_id=case.borrower_id)
     prefs = actions.debtor(session=session, borrower_id=case.borrower_id)
-    zone = actions.time_zone_of(session, prefs, case.institution_id)
+    zone = messages.time_zone_of(session, prefs, case.institution_id)
     debtor = DebtorRead(borrower_id=borrower.id, name=borrower.real_name, phone_masked=borrower.phone_masked,
                         time_zone=str(zone), local_time=kit.clock.now().astimezone(zone),
                         night_contact_consent=bool(prefs and prefs.night_contact_consent),
@@ -187,7 +189,9 @@ def _settings(r: settings.Rules) -> SettingsRead:
                         max_effective_calls_per_day=r.max_effective_calls_per_day,
                         max_attempts_per_number_per_day=r.max_attempts_per_number_per_day,
                         contact_guarantors=r.contact_guarantors, contact_group_members=r.contact_group_members,
-                        prohibited_phrases=r.prohibited_phrases, sms_templates=r.sms_templates, agencies=r.agencies,
+                        prohibited_phrases=r.prohibited_phrases,
+                        sms_templates=[SmsTemplateRead(**t) for t in r.sms_templates],
+                        agencies=[AgencyRead(**a) for a in r.agencies],
                         version=r.version)
 
 
@@ -200,8 +204,13 @@ def get_settings(session: DB, principal: Principal = require("collection.manage"
 
 @router.put("/collections/settings", response_model=SettingsRead, operation_id="update_collection_settings",
             summary="Save the institution's collection rules",
-            responses={422: {"description": "Stages out of order (`bad_stages`) or a template using a "
-                                            "prohibited phrase (`prohibited_phrase`)"}})
+            responses={422: {"description": "Stages out of order (`bad_stages`), a template using a prohibited "
+                                            "phrase (`prohibited_phrase`) or an unknown placeholder "
+                                            "(`unknown_placeholder`), a stage's SMS naming no template "
+                                            "(`unknown_template`), an agency taking an unknown stage "
+                                            "(`unknown_stage`), two agencies of one name "
+                                            "(`duplicate_agency`) or two templates of one code "
+                                            "(`duplicate_template`)"}})
 def update_settings(body: SettingsBody, session: DB, kit: Kit,
                     principal: Principal = require("collection.manage")) -> SettingsRead:
     """All fields at once; audited with the rules before."""
@@ -225,5 +234,6 @@ def get_performance(session: DB, principal: Principal = require("collection.mana
 def sync(session: DB, kit: Kit, principal: Principal = require("collection.manage")) -> SyncRead:
     """On the institution's business date; running it again the same day changes nothing."""
     day = parties.organisation.business_date(session=session, institution_id=principal.institution_id)
-    report = sync_cases(session=session, clock=kit.clock, institution_id=principal.institution_id, business_date=day)
+    report = sync_cases(session=session, clock=kit.clock, kit=kit, institution_id=principal.institution_id,
+                        business_date=day)
     return SyncRead.model_validate(report, from_attributes=True)

@@ -118,6 +118,52 @@ class UnknownTemplate(CollectionError):
     message_en = "No such SMS template"
 
 
+class QuietHoursShort(CollectionError):
+    """The quiet hours may be made longer than 22:00-08:00, never shorter."""
+
+    code = "quiet_hours_short"
+    message_zh = "禁止联系时段须至少覆盖 22:00 至次日 08:00"
+    message_en = "The quiet hours must cover at least 22:00 to 08:00"
+
+
+class UnknownStage(CollectionError):
+    """An agency named a stage the rules do not have."""
+
+    code = "unknown_stage"
+    message_zh = "没有阶段“{stage}”"
+    message_en = "No stage “{stage}”"
+
+    def __init__(self, *, field: str, stage: str) -> None:
+        super().__init__(field=field, params={"stage": stage})
+
+
+class DuplicateAgency(CollectionError):
+    """Two agencies of one name."""
+
+    code = "duplicate_agency"
+    message_zh = "委外机构名称重复"
+    message_en = "Two agencies have this name"
+
+
+class DuplicateTemplate(CollectionError):
+    """Two SMS templates of one code."""
+
+    code = "duplicate_template"
+    message_zh = "短信模板代码重复"
+    message_en = "Two templates have this code"
+
+
+class AgencyNotTaking(CollectionError):
+    """The agency is inactive, or does not take cases of the case's stage."""
+
+    code = "agency_not_taking"
+    message_zh = "该委外机构已停用，或不接“{stage}”阶段的案件"
+    message_en = "The agency is inactive or does not take cases in the “{stage}” stage"
+
+    def __init__(self, *, field: str, stage: str) -> None:
+        super().__init__(field=field, params={"stage": stage})
+
+
 class BadTimeZone(CollectionError):
     """Not an IANA time zone."""
 

@@ -33,7 +33,8 @@ class CollectionSettings(Base):
     __tablename__ = "collection_settings"
 
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), primary_key=True)
-    # [{"code": "reminder", "min_dpd": 1, "min_amount": null | "5000.00"}, ...] ascending by min_dpd.
+    # [{"code": "reminder", "min_dpd": 1, "min_amount": null | "5000.00", "sms_template": null | "reminder"}, ...]
+    # ascending by min_dpd.
     stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     quiet_from_minute: Mapped[int] = mapped_column(Integer)  # 22:00 -> 1320
     quiet_until_minute: Mapped[int] = mapped_column(Integer)  # 08:00 -> 480
@@ -44,7 +45,9 @@ class CollectionSettings(Base):
     prohibited_phrases: Mapped[list[str]] = mapped_column(JSON)
     # [{"code": "reminder", "zh": "...{name}...", "en": "..."}]
     sms_templates: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    agencies: Mapped[list[str]] = mapped_column(JSON)
+    # [{"name": "…", "contact": "…" | null, "commission_percent": "15" | null, "stages": ["legal"], "active": true}]
+    # (rules saved before 2026-12 hold bare names: `service.settings` reads them as active, every stage)
+    agencies: Mapped[list[Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import string
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from microcredit.platform.schema import InputSchema, MoneyStr, MultiLine, OutputSchema, field_error, money_bounds
 
@@ -171,19 +172,64 @@ class Assignment(InputSchema):
 
 
 class Stage(InputSchema):
-    """A stage and its entry rule: from `min_dpd` days past due (and `min_amount` overdue, if set)."""
+    """A stage and its entry rule: from `min_dpd` days past due (and `min_amount` overdue, if set); with
+    `sms_template`, that template is texted to the borrower when a case enters the stage."""
 
     code: Code
     min_dpd: int = Field(ge=1, le=10000)
     min_amount: PositiveMoney | None = None
+    sms_template: Code | None = Field(default=None, description=(
+        "The code of one of `sms_templates`, queued to the borrower when a case enters the stage (at the end "
+        "of the quiet hours if it enters in them); null: none"))
+
+
+PLACEHOLDERS = ("name", "loan", "dpd", "amount")
+"""What the sender fills in a collection SMS template: the borrower's name, the loan's number, the days
+past due, the overdue amount."""
+
+
+def placeholders_of(text: str) -> list[str]:
+    """The placeholders a template's text names ({name} …); ValueError when its braces are malformed."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def _template_text(text: str) -> str:
+    try:
+        names = placeholders_of(text)
+    except ValueError:
+        raise field_error("template_braces", "unbalanced { or } (write {name}, {loan}, {dpd} or {amount})",
+                          "花括号不成对（可用 {name}、{loan}、{dpd}、{amount}）") from None
+    unknown = [n for n in names if n not in PLACEHOLDERS]
+    if unknown:
+        raise field_error("unknown_placeholder",
+                          f"unknown placeholder {{{unknown[0]}}}: only {{name}}, {{loan}}, {{dpd}} and {{amount}}",
+                          f"未知占位符 {{{unknown[0]}}}：只能用 {{name}}、{{loan}}、{{dpd}}、{{amount}}")
+    return text
 
 
 class SmsTemplate(InputSchema):
-    """A collection SMS template: {name}, {loan}, {dpd} and {amount} are filled in."""
+    """A collection SMS template: {name}, {loan}, {dpd} and {amount} are filled in (no other placeholder)."""
 
     code: Code
     zh: str = Field(min_length=1, max_length=300)
     en: str = Field(min_length=1, max_length=500)
+
+    @field_validator("zh", "en")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        return _template_text(value)
+
+
+class Agency(InputSchema):
+    """A collection agency cases may be given to: a contact, its commission (percent of what it recovers), the
+    stages whose cases it takes; an inactive one is kept (its cases keep its name) but given no new case."""
+
+    name: str = Field(min_length=1, max_length=100)
+    contact: str | None = Field(default=None, max_length=100, description="A person and a phone number, as typed")
+    commission_percent: str | None = Field(default=None, pattern=r"^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$",
+                                           description='Percent of the amount recovered, e.g. "12.5"; at most 100')
+    stages: list[Code] = Field(min_length=1, max_length=10, description="The stages whose cases it may take")
+    active: bool = True
 
 
 class SettingsBody(InputSchema):
@@ -198,17 +244,18 @@ class SettingsBody(InputSchema):
     contact_group_members: bool
     prohibited_phrases: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(max_length=500)
     sms_templates: list[SmsTemplate] = Field(max_length=30)
-    agencies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(max_length=50)
+    agencies: list[Agency] = Field(max_length=50)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "stages": [{"code": "reminder", "min_dpd": 1}, {"code": "phone", "min_dpd": 16},
+        "stages": [{"code": "reminder", "min_dpd": 1, "sms_template": "reminder"}, {"code": "phone", "min_dpd": 16},
                    {"code": "field_visit", "min_dpd": 31}, {"code": "legal", "min_dpd": 91, "min_amount": "1000.00"}],
         "quiet_from_minute": 1320, "quiet_until_minute": 480, "max_effective_calls_per_day": 3,
         "max_attempts_per_number_per_day": 6, "contact_guarantors": True, "contact_group_members": False,
         "prohibited_phrases": ["黑名单", "坐牢"], "sms_templates": [
             {"code": "reminder", "zh": "{name}您好，您的贷款 {loan} 已逾期 {dpd} 天。",
              "en": "Dear {name}, your loan {loan} is {dpd} day(s) past due."}],
-        "agencies": []}]})
+        "agencies": [{"name": "华信催收", "contact": "周经理 13900001111", "commission_percent": "15",
+                      "stages": ["field_visit", "legal"], "active": True}]}]})
 
 
 class StageRead(OutputSchema):
@@ -217,6 +264,25 @@ class StageRead(OutputSchema):
     code: str
     min_dpd: int
     min_amount: str | None = None
+    sms_template: str | None = None
+
+
+class SmsTemplateRead(OutputSchema):
+    """A collection SMS template as saved."""
+
+    code: str
+    zh: str
+    en: str
+
+
+class AgencyRead(OutputSchema):
+    """An agency as saved."""
+
+    name: str
+    contact: str | None
+    commission_percent: str | None
+    stages: list[str]
+    active: bool
 
 
 class SettingsRead(OutputSchema):
@@ -230,8 +296,8 @@ class SettingsRead(OutputSchema):
     contact_guarantors: bool
     contact_group_members: bool
     prohibited_phrases: list[str]
-    sms_templates: list[dict[str, str]]
-    agencies: list[str]
+    sms_templates: list[SmsTemplateRead]
+    agencies: list[AgencyRead]
     version: int
 
 
@@ -293,3 +359,4 @@ class SyncRead(OutputSchema):
     closed: list[int]
     promises_kept: list[int]
     promises_broken: list[int]
+    texted: list[int] = Field(description="Cases whose new stage's SMS was queued to the borrower")

@@ -473,7 +473,8 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
     walk.run()
     _reconcile(walk, next(s for s in told if s.key == "current"))
     # The late loans' collection cases, opened and assigned as the close of business's step 7 does.
-    collections.sync_cases(session=session, clock=kit.clock, institution_id=cast.institution_id, business_date=end)
+    collections.sync_cases(session=session, clock=kit.clock, kit=kit, institution_id=cast.institution_id,
+                           business_date=end)
 
 
 def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,

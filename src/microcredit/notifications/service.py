@@ -69,8 +69,10 @@ SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "at
 
 
 def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institution_id: int | None, phone: str,
-                template: str, params: dict[str, Any], language: str) -> OutboxMessage:
-    """Queue an SMS for delivery after the current transaction commits.
+                template: str, params: dict[str, Any], language: str,
+                not_before: datetime | None = None) -> OutboxMessage:
+    """Queue an SMS for delivery after the current transaction commits (not before `not_before`, if given:
+    the dispatcher leaves it until then).
 
     `institution_id` is the institution the message is sent for (it decides who sees it in
     the monitor); None only for messages no institution owns.
@@ -80,7 +82,8 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
     now = clock.now()
     msg = OutboxMessage(topic="sms", payload_ciphertext=cipher.encrypt(payload, context=_CONTEXT),
                         status=OutboxStatus.PENDING.value, institution_id=institution_id, template=template,
-                        recipient_masked=mask_phone(phone), created_at=now, next_attempt_at=now, attempts=0)
+                        recipient_masked=mask_phone(phone), created_at=now,
+                        next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0)
     repository.add(session, msg)
     session.info["outbox_pending"] = True
     return msg

@@ -5,13 +5,16 @@ third parties, prohibited phrases, the notice before a bureau report; promises k
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from microcredit.collections import repository as repo
 from microcredit.collections import service as collections
 from microcredit.lending.money import Money
+from microcredit.notifications.models import OutboxMessage
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
@@ -53,7 +56,8 @@ def move_to(session, runtime, world, day):
 
 
 def sync(session, runtime, world, day):
-    report = collections.sync_cases(session=session, clock=runtime.clock, institution_id=world["inst"].id,
+    report = collections.sync_cases(session=session, clock=runtime.clock, kit=runtime.identity,
+                                    institution_id=world["inst"].id,
                                     business_date=day)
     session.commit()
     return report
@@ -410,3 +414,133 @@ def test_a_visit_names_the_photos_taken_on_it_each_kept_and_only_its_own_case_s(
     # Only those who act on cases add photos to them (a loan officer does not).
     assert client.post(f"{C}/cases/{case}/photos", headers=world["ho"],
                        files={"file": ("visit.jpg", photo((7, 8, 9)), "image/jpeg")}).status_code == 403
+
+
+def rules_of(client, world):
+    """The rules as read, ready to be sent back."""
+    body = client.get(f"{C}/settings", headers=world["hm"]).json()
+    body.pop("version")
+    return body
+
+
+def test_the_rules_refuse_unknown_placeholders_stage_templates_and_agency_stages_beside_the_field(
+        client, database, world):
+    base = rules_of(client, world)
+    assert base["agencies"] == []
+    before = snapshot(database)
+    for change, field, code in (
+            (lambda r: r["sms_templates"].append({"code": "odd", "zh": "{name}，余额 {balance}", "en": "x"}),
+             "sms_templates.2.zh", "unknown_placeholder"),
+            (lambda r: r["sms_templates"].append({"code": "odd", "zh": "好", "en": "Dear {name"}),
+             "sms_templates.2.en", "template_braces"),
+            (lambda r: r["stages"][1].update(sms_template="missing"), "stages.1.sms_template", "unknown_template"),
+            (lambda r: r["sms_templates"].append(dict(r["sms_templates"][0])), "sms_templates.2.code",
+             "duplicate_template"),
+            (lambda r: r["agencies"].append({"name": "华信", "stages": ["court"]}), "agencies.0.stages",
+             "unknown_stage"),
+            (lambda r: r["agencies"].extend([{"name": "华信", "stages": ["legal"]}] * 2), "agencies.1.name",
+             "duplicate_agency"),
+            (lambda r: r["agencies"].append({"name": "华信", "stages": ["legal"], "commission_percent": "120"}),
+             "agencies.0.commission_percent", None),
+            (lambda r: r.update(quiet_from_minute=22 * 60 + 1), "quiet_from_minute", "quiet_hours_short"),
+            (lambda r: r.update(quiet_until_minute=7 * 60 + 59), "quiet_until_minute", "quiet_hours_short"),
+            (lambda r: r.update(quiet_from_minute=8 * 60, quiet_until_minute=22 * 60), "quiet_from_minute",
+             "quiet_hours_short")):
+        body = rules_of(client, world)
+        change(body)
+        problem = assert_problem(client.put(f"{C}/settings", headers=world["hm"], json=body), 422)
+        fields = {e["field"]: e["code"] for e in problem.get("errors", [])} or {problem["field"]: problem["code"]}
+        assert field in fields, problem
+        if code is not None:
+            assert fields[field] == code, problem
+    assert snapshot(database) == before  # a refused save changes nothing
+    body = rules_of(client, world)
+    body["quiet_from_minute"], body["quiet_until_minute"] = 21 * 60 + 30, 8 * 60 + 30
+    body["stages"][0]["sms_template"] = "reminder"
+    body["sms_templates"].append({"code": "visit_notice", "zh": "{name}您好，贷款 {loan} 逾期 {dpd} 天。",
+                                  "en": "Dear {name}, loan {loan} is {dpd} day(s) past due."})
+    body["agencies"] = [{"name": "华信", "contact": "周经理 13900001111", "commission_percent": "12.5",
+                         "stages": ["field_visit", "legal"], "active": True}]
+    r = client.put(f"{C}/settings", headers=world["hm"], json=body)
+    assert r.status_code == 200, r.text
+    saved = r.json()
+    assert (saved["quiet_from_minute"], saved["quiet_until_minute"]) == (1290, 510)
+    assert saved["stages"][0]["sms_template"] == "reminder"
+    assert saved["sms_templates"][-1]["code"] == "visit_notice"
+    assert saved["agencies"] == body["agencies"]
+
+
+def test_an_agency_takes_only_the_stages_it_may_and_none_once_inactive(client, session, world, case):
+    body = rules_of(client, world)
+    body["agencies"] = [{"name": "华信", "stages": ["legal"]}, {"name": "安达", "stages": ["field_visit"]}]
+    assert client.put(f"{C}/settings", headers=world["hm"], json=body).status_code == 200
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "华信"})
+    assert (assert_problem(r, 422)["code"], r.json()["field"]) == ("agency_not_taking", "agency")  # field visit
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "安达"})
+    assert (r.status_code, r.json()["agency"]) == (200, "安达")
+    body["agencies"][1]["active"] = False
+    assert client.put(f"{C}/settings", headers=world["hm"], json=body).status_code == 200
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "安达"})
+    assert assert_problem(r, 422)["code"] == "agency_not_taking"
+    # Rules saved before agencies had details hold bare names: read as active, taking every stage.
+    row = repo.settings_of(session, world["inst"].id)
+    row.agencies = ["老机构"]
+    session.commit()
+    listed = client.get(f"{C}/settings", headers=world["hm"]).json()["agencies"]
+    assert listed == [{"name": "老机构", "contact": None, "commission_percent": None,
+                       "stages": ["reminder", "phone", "field_visit", "legal"], "active": True}]
+    r = client.put(f"{C}/cases/{case}/assignment", headers=world["hm"], json={"agency": "老机构"})
+    assert r.status_code == 200, r.text
+
+
+def _stage_texts(session, runtime):
+    """The collection SMS in the outbox: (text, when it may go out), oldest first."""
+    rows = session.execute(select(OutboxMessage.payload_ciphertext, OutboxMessage.next_attempt_at)
+                           .where(OutboxMessage.template == "collection_message").order_by(OutboxMessage.id)).all()
+    cipher = runtime.identity.keys.cipher
+    return [(json.loads(cipher.decrypt(p, context="outbox_messages.payload"))["text"], at) for p, at in rows]
+
+
+def test_a_case_entering_a_stage_texts_its_template_now_or_when_the_quiet_hours_end(client, session, runtime,
+                                                                                   world):
+    body = rules_of(client, world)
+    body["stages"][0]["sms_template"] = "reminder"
+    body["sms_templates"].append({"code": "phone_notice",
+                                  "zh": "{name}您好，贷款 {loan} 已逾期 {dpd} 天，我们将致电您。",
+                                  "en": "Dear {name}, loan {loan} is {dpd} day(s) past due; we will call you."})
+    body["stages"][1]["sms_template"] = "phone_notice"
+    assert client.put(f"{C}/settings", headers=world["hm"], json=body).status_code == 200
+    # Day 5 past due at 10:00 in Shanghai: the case opens in the reminder stage and its SMS goes now.
+    day = world["first_due"] + timedelta(days=5)
+    move_to(session, runtime, world, day)
+    at(session, runtime, world, shanghai(day, 10, 0))
+    report = sync(session, runtime, world, day)
+    [case] = report.opened
+    assert report.texted == [case]
+    [(text, when)] = _stage_texts(session, runtime)
+    assert "王小明" in text
+    assert "逾期 5 天" in text
+    assert when == shanghai(day, 10, 0)
+    # Day 16 at 23:00 in Shanghai, in the quiet hours: escalated to phone, its SMS held until 08:00 the next day.
+    day = world["first_due"] + timedelta(days=16)
+    move_to(session, runtime, world, day)
+    at(session, runtime, world, shanghai(day, 23, 0))
+    report = sync(session, runtime, world, day)
+    assert (report.escalated, report.texted) == ([case], [case])
+    texts = _stage_texts(session, runtime)
+    assert len(texts) == 2
+    assert "我们将致电您" in texts[1][0]
+    assert texts[1][1] == shanghai(day + timedelta(days=1), 8, 0)
+    logged = [a for a in repo.actions_of_borrower(session, world["borrower"].borrower.id) if a.kind == "sms"]
+    assert sorted((a.template, a.user_id, a.at) for a in logged) == [
+        ("phone_notice", None, shanghai(day + timedelta(days=1), 8, 0)), ("reminder", None, shanghai(
+            world["first_due"] + timedelta(days=5), 10, 0))]
+    # The sync again that day: no stage entered, nothing more sent.
+    assert sync(session, runtime, world, day).texted == []
+    assert len(_stage_texts(session, runtime)) == 2
+    # A stage without a template (field visit from day 31) sends nothing.
+    day = world["first_due"] + timedelta(days=31)
+    move_to(session, runtime, world, day)
+    at(session, runtime, world, shanghai(day, 10, 0))
+    report = sync(session, runtime, world, day)
+    assert (report.escalated, report.texted) == ([case], [])

@@ -6059,6 +6059,51 @@ export interface components {
             rate_percent: string;
         };
         /**
+         * Agency
+         * @description A collection agency cases may be given to: a contact, its commission (percent of what it recovers), the
+         *     stages whose cases it takes; an inactive one is kept (its cases keep its name) but given no new case.
+         */
+        Agency: {
+            /**
+             * Active
+             * @default true
+             */
+            active?: boolean;
+            /**
+             * Commission Percent
+             * @description Percent of the amount recovered, e.g. "12.5"; at most 100
+             */
+            commission_percent?: string | null;
+            /**
+             * Contact
+             * @description A person and a phone number, as typed
+             */
+            contact?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Stages
+             * @description The stages whose cases it may take
+             */
+            stages: string[];
+        };
+        /**
+         * AgencyRead
+         * @description An agency as saved.
+         */
+        AgencyRead: {
+            /** Active */
+            active: boolean;
+            /** Commission Percent */
+            commission_percent: string | null;
+            /** Contact */
+            contact: string | null;
+            /** Name */
+            name: string;
+            /** Stages */
+            stages: string[];
+        };
+        /**
          * AmountsRead
          * @description An amount per component.
          */
@@ -14708,7 +14753,18 @@ export interface components {
          * SettingsBody
          * @description An institution's collection rules.
          * @example {
-         *       "agencies": [],
+         *       "agencies": [
+         *         {
+         *           "active": true,
+         *           "commission_percent": "15",
+         *           "contact": "周经理 13900001111",
+         *           "name": "华信催收",
+         *           "stages": [
+         *             "field_visit",
+         *             "legal"
+         *           ]
+         *         }
+         *       ],
          *       "contact_group_members": false,
          *       "contact_guarantors": true,
          *       "max_attempts_per_number_per_day": 6,
@@ -14729,7 +14785,8 @@ export interface components {
          *       "stages": [
          *         {
          *           "code": "reminder",
-         *           "min_dpd": 1
+         *           "min_dpd": 1,
+         *           "sms_template": "reminder"
          *         },
          *         {
          *           "code": "phone",
@@ -14749,7 +14806,7 @@ export interface components {
          */
         SettingsBody: {
             /** Agencies */
-            agencies: string[];
+            agencies: components["schemas"]["Agency"][];
             /** Contact Group Members */
             contact_group_members: boolean;
             /** Contact Guarantors */
@@ -14787,7 +14844,7 @@ export interface components {
          */
         SettingsRead: {
             /** Agencies */
-            agencies: string[];
+            agencies: components["schemas"]["AgencyRead"][];
             /** Contact Group Members */
             contact_group_members: boolean;
             /** Contact Guarantors */
@@ -14803,9 +14860,7 @@ export interface components {
             /** Quiet Until Minute */
             quiet_until_minute: number;
             /** Sms Templates */
-            sms_templates: {
-                [key: string]: string;
-            }[];
+            sms_templates: components["schemas"]["SmsTemplateRead"][];
             /** Stages */
             stages: components["schemas"]["StageRead"][];
             /** Version */
@@ -14996,9 +15051,21 @@ export interface components {
         };
         /**
          * SmsTemplate
-         * @description A collection SMS template: {name}, {loan}, {dpd} and {amount} are filled in.
+         * @description A collection SMS template: {name}, {loan}, {dpd} and {amount} are filled in (no other placeholder).
          */
         SmsTemplate: {
+            /** Code */
+            code: string;
+            /** En */
+            en: string;
+            /** Zh */
+            zh: string;
+        };
+        /**
+         * SmsTemplateRead
+         * @description A collection SMS template as saved.
+         */
+        SmsTemplateRead: {
             /** Code */
             code: string;
             /** En */
@@ -15118,7 +15185,8 @@ export interface components {
         };
         /**
          * Stage
-         * @description A stage and its entry rule: from `min_dpd` days past due (and `min_amount` overdue, if set).
+         * @description A stage and its entry rule: from `min_dpd` days past due (and `min_amount` overdue, if set); with
+         *     `sms_template`, that template is texted to the borrower when a case enters the stage.
          */
         Stage: {
             /** Code */
@@ -15127,6 +15195,11 @@ export interface components {
             min_amount?: string | null;
             /** Min Dpd */
             min_dpd: number;
+            /**
+             * Sms Template
+             * @description The code of one of `sms_templates`, queued to the borrower when a case enters the stage (at the end of the quiet hours if it enters in them); null: none
+             */
+            sms_template?: string | null;
         };
         /**
          * StageRead
@@ -15139,6 +15212,8 @@ export interface components {
             min_amount?: string | null;
             /** Min Dpd */
             min_dpd: number;
+            /** Sms Template */
+            sms_template?: string | null;
         };
         /**
          * StatementLineRead
@@ -15259,6 +15334,11 @@ export interface components {
             promises_broken: number[];
             /** Promises Kept */
             promises_kept: number[];
+            /**
+             * Texted
+             * @description Cases whose new stage's SMS was queued to the borrower
+             */
+            texted: number[];
         };
         /**
          * TemplateApproval
@@ -22599,7 +22679,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Stages out of order (`bad_stages`) or a template using a prohibited phrase (`prohibited_phrase`) */
+            /** @description Stages out of order (`bad_stages`), a template using a prohibited phrase (`prohibited_phrase`) or an unknown placeholder (`unknown_placeholder`), a stage's SMS naming no template (`unknown_template`), an agency taking an unknown stage (`unknown_stage`), two agencies of one name (`duplicate_agency`) or two templates of one code (`duplicate_template`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -22,7 +22,7 @@ Time comes from the injected clock. A refusal changes nothing and names the fiel
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,13 +44,13 @@ from microcredit.collections.errors import (
 )
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor
 from microcredit.collections.schemas import ActionCreate
-from microcredit.collections.service import cases, settings
+from microcredit.collections.service import cases, messages, settings
+from microcredit.collections.service.messages import in_quiet_hours, time_zone_of
 from microcredit.config import DocumentSettings
 from microcredit.documents import service as documents
 from microcredit.errors import FieldProblem, NotFound, ValidationFailed
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
-from microcredit.notifications import service as notifications
 from microcredit.origination.service.guarantors import Guarantor
 from microcredit.parties import service as parties
 from microcredit.platform.storage import Storage
@@ -62,22 +62,8 @@ EFFECTIVE = ("reached", "refused")
 PARTY_WORDS = {"guarantor": "担保人", "group_member": "联保小组成员", "other": "其他人"}
 
 
-def time_zone_of(session: Session, debtor: CollectionDebtor | None, institution_id: int) -> ZoneInfo:
-    """The debtor's time zone (recorded, else the institution's)."""
-    name = debtor.time_zone if debtor is not None and debtor.time_zone else \
-        parties.organisation.institution(session=session, institution_id=institution_id).timezone
-    return ZoneInfo(name)
-
-
 def _hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def in_quiet_hours(local: datetime, rules: settings.Rules) -> bool:
-    """Whether a local time falls in the quiet hours [from, until) (across midnight when from > until)."""
-    minute = local.hour * 60 + local.minute
-    start, end = rules.quiet_from_minute, rules.quiet_until_minute
-    return (minute >= start or minute < end) if start > end else start <= minute < end
 
 
 def _third_party(session: Session, case: CollectionCase, rules: settings.Rules, data: ActionCreate) -> None:
@@ -147,16 +133,10 @@ def _number_index(session: Session, case: CollectionCase, data: ActionCreate) ->
 
 def _sms_text(session: Session, case: CollectionCase, rules: settings.Rules, data: ActionCreate,
               language: str) -> str:
-    template = next((t for t in rules.sms_templates if t["code"] == data.template), None)
+    template = messages.template_of(rules, data.template)
     if template is None:
         raise UnknownTemplate(field="template")
-    loan = loans.get(session=session, institution_id=case.institution_id, loan_id=case.loan_id)
-    name = parties.borrowers.borrower_names(session=session, borrower_ids=[case.borrower_id]).get(case.borrower_id, "")
-    text = template["en" if language == "en" else "zh"]
-    try:
-        return text.format(name=name, loan=loan.number, dpd=case.dpd, amount=str(case.overdue_total.amount))
-    except (KeyError, IndexError, ValueError):
-        return text
+    return messages.fill(session, case, template, language)
 
 
 def check(*, session: Session, clock: Clock, case: CollectionCase, data: ActionCreate,
@@ -238,21 +218,12 @@ def log(*, session: Session, clock: Clock, kit: identity.IdentityKit, principal:
     repo.add(session, action)
     case.updated_at = clock.now()
     if text is not None:
-        phone = identity.accounts.phone(session=session, kit=kit, user_id=_borrower_user(session, case))
-        signature = parties.organisation.display_name(session=session, institution_id=case.institution_id,
-                                                      language=data.language)
-        notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=clock,
-                                  institution_id=case.institution_id, phone=phone, template="collection_message",
-                                  params={"signature": signature, "text": text}, language=data.language)
+        messages.send(session=session, clock=clock, kit=kit, case=case, text=text, language=data.language)
     session.flush()
     audit.record(session=session, clock=clock, actor=principal.actor, action=f"collection.{data.kind}",
                  entity_type="collection_case", entity_id=case.id, institution_id=case.institution_id,
                  after=_audited(action))
     return action
-
-
-def _borrower_user(session: Session, case: CollectionCase) -> int:
-    return loans.get(session=session, institution_id=case.institution_id, loan_id=case.loan_id).borrower_user_id
 
 
 def _audited(action: CollectionAction) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.collections import repository as repo
-from microcredit.collections.errors import NotACollector, NothingOverdue
+from microcredit.collections.errors import AgencyNotTaking, NotACollector, NothingOverdue
 from microcredit.collections.models import CollectionAction, CollectionCase
-from microcredit.collections.service import settings
+from microcredit.collections.service import messages, settings
 from microcredit.errors import NotFound
 from microcredit.identity import scope
 from microcredit.identity import service as identity
@@ -50,6 +50,7 @@ class SyncReport:
     closed: list[int] = field(default_factory=list)
     promises_kept: list[int] = field(default_factory=list)
     promises_broken: list[int] = field(default_factory=list)
+    texted: list[int] = field(default_factory=list)  # cases whose new stage's SMS was queued
 
 
 def stage_for(stages: list[dict[str, Any]], dpd: int, overdue_total: Money) -> str:
@@ -88,9 +89,12 @@ def _refresh(case: CollectionCase, state: Any, stages: list[dict[str, Any]]) -> 
     case.recovered = _repaid_between(state, case.opened_on, None)
 
 
-def sync_cases(*, session: Session, clock: Clock, institution_id: int, business_date: date) -> SyncReport:
+def sync_cases(*, session: Session, clock: Clock, kit: identity.IdentityKit, institution_id: int,
+               business_date: date) -> SyncReport:
     """Open, escalate and close the institution's cases from its loans' days past due on `business_date`,
-    and follow up the promises to pay (the module docstring)."""
+    and follow up the promises to pay (the module docstring). A case opened into a stage, or escalated to
+    one, whose rule names an SMS template has that message queued to the borrower (`messages.stage_message`;
+    `kit` reads the borrower's phone)."""
     rules = settings.rules(session=session, institution_id=institution_id)
     actor = Actor.system(institution_id)
     report = SyncReport(business_date)
@@ -120,6 +124,8 @@ def sync_cases(*, session: Session, clock: Clock, institution_id: int, business_
                          entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
                          after={"loan_id": loan.id, "stage": case.stage, "dpd": case.dpd,
                                 "overdue": str(case.overdue_total), "assigned_user_id": case.assigned_user_id})
+            if messages.stage_message(session=session, clock=clock, kit=kit, case=case, rules=rules) is not None:
+                report.texted.append(case.id)
             continue
         before = case.stage
         _refresh(case, state, rules.stages)
@@ -129,6 +135,8 @@ def sync_cases(*, session: Session, clock: Clock, institution_id: int, business_
             audit.record(session=session, clock=clock, actor=actor, action="collection.case_escalated",
                          entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
                          before={"stage": before}, after={"stage": case.stage, "dpd": case.dpd})
+            if messages.stage_message(session=session, clock=clock, kit=kit, case=case, rules=rules) is not None:
+                report.texted.append(case.id)
     for loan_id, case in live.items():
         state = states.get(loan_id)
         if state is None or (loan_id in overdue and state.dpd > 0):
@@ -243,15 +251,20 @@ def list_cases(*, session: Session, principal: Principal, page: PageRequest, sta
 
 def assign(*, session: Session, clock: Clock, principal: Principal, case_id: int, user_id: int | None,
            agency: str | None) -> CollectionCase:
-    """Give the case to a collector of the institution, or to an agency on the allow-list (audited)."""
+    """Give the case to a collector of the institution, or to an active agency on the allow-list that takes cases
+    of the case's stage (audited)."""
     case = visible(session=session, principal=principal, case_id=case_id, for_update=True)
     if user_id is not None:
         collectors = identity.accounts.staff_holding(session=session, institution_id=case.institution_id,
                                                      permission="collection.act")
         if user_id not in {c.id for c in collectors}:
             raise NotACollector(field="user_id")
-    elif agency not in settings.rules(session=session, institution_id=case.institution_id).agencies:
-        raise NotACollector(field="agency")
+    else:
+        found = settings.rules(session=session, institution_id=case.institution_id).agency(agency)
+        if found is None:
+            raise NotACollector(field="agency")
+        if not found["active"] or case.stage not in found["stages"]:
+            raise AgencyNotTaking(field="agency", stage=case.stage)
     before = {"assigned_user_id": case.assigned_user_id, "agency": case.agency}
     case.assigned_user_id, case.agency = user_id, agency if user_id is None else None
     case.updated_at = clock.now()

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.collections import repository as repo
-from microcredit.collections.errors import BadStages, ProhibitedPhrase
+from microcredit.collections.errors import (
+    BadStages,
+    DuplicateAgency,
+    DuplicateTemplate,
+    ProhibitedPhrase,
+    QuietHoursShort,
+    UnknownStage,
+    UnknownTemplate,
+)
 from microcredit.collections.models import CollectionSettings
 from microcredit.identity.principal import Principal
 
@@ -54,8 +62,12 @@ class Rules:
     contact_group_members: bool
     prohibited_phrases: list[str]
     sms_templates: list[dict[str, str]]
-    agencies: list[str]
+    agencies: list[dict[str, Any]]
     version: int = 0
+
+    def agency(self, name: str | None) -> dict[str, Any] | None:
+        """The agency of that name, if the rules list one."""
+        return next((a for a in self.agencies if a["name"] == name), None)
 
 
 DEFAULTS = Rules(stages=[dict(s) for s in DEFAULT_STAGES], quiet_from_minute=22 * 60, quiet_until_minute=8 * 60,
@@ -67,12 +79,22 @@ FIELDS = ("stages", "quiet_from_minute", "quiet_until_minute", "max_effective_ca
           "sms_templates", "agencies")
 
 
+def _agency(saved: str | dict[str, Any], stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """An agency as saved; rules saved before agencies had details kept only a name (every stage, active)."""
+    if isinstance(saved, str):
+        return {"name": saved, "contact": None, "commission_percent": None, "stages": [s["code"] for s in stages],
+                "active": True}
+    return saved
+
+
 def rules(*, session: Session, institution_id: int) -> Rules:
     """The rules in force for the institution."""
     row = repo.settings_of(session, institution_id)
     if row is None:
         return DEFAULTS
-    return Rules(**{f: getattr(row, f) for f in FIELDS}, version=row.version)
+    values = {f: getattr(row, f) for f in FIELDS}
+    values["agencies"] = [_agency(a, row.stages) for a in row.agencies]
+    return Rules(**values, version=row.version)
 
 
 def prohibited_in(text: str, phrases: list[str]) -> str | None:
@@ -81,13 +103,46 @@ def prohibited_in(text: str, phrases: list[str]) -> str | None:
     return next((p for p in phrases if p and p.casefold() in lowered), None)
 
 
+FLOOR_FROM, FLOOR_UNTIL = 22 * 60, 8 * 60  # no contact 22:00-08:00 at least (GB/T 45251-2025; CBA 2026)
+
+
+def quiet_at(minute: int, start: int, end: int) -> bool:
+    """Whether a minute of the day falls in the quiet hours [start, end) (across midnight when start > end)."""
+    return (minute >= start or minute < end) if start > end else start <= minute < end
+
+
+def _check_quiet(start: int, end: int) -> None:
+    """The quiet hours may be longer than 22:00-08:00, never shorter: the evening from 22:00 is checked against
+    the start, the morning until 08:00 against the end."""
+    if not all(quiet_at(m, start, end) for m in range(FLOOR_FROM, 24 * 60)):
+        raise QuietHoursShort(field="quiet_from_minute")
+    if not all(quiet_at(m, start, end) for m in range(FLOOR_UNTIL)):
+        raise QuietHoursShort(field="quiet_until_minute")
+
+
 def _check(values: dict[str, Any]) -> None:
+    _check_quiet(values["quiet_from_minute"], values["quiet_until_minute"])
     stages = values["stages"]
     codes = [s["code"] for s in stages]
     days = [s["min_dpd"] for s in stages]
     if not stages or days[0] != 1 or any(b <= a for a, b in itertools.pairwise(days)) \
             or len(set(codes)) != len(codes):
         raise BadStages(field="stages")
+    templates = [t["code"] for t in values["sms_templates"]]
+    for i, code in enumerate(templates):
+        if code in templates[:i]:
+            raise DuplicateTemplate(field=f"sms_templates.{i}.code")
+    for i, stage in enumerate(stages):
+        if stage.get("sms_template") is not None and stage["sms_template"] not in templates:
+            raise UnknownTemplate(field=f"stages.{i}.sms_template")
+    names: set[str] = set()
+    for i, agency in enumerate(values["agencies"]):
+        if agency["name"] in names:
+            raise DuplicateAgency(field=f"agencies.{i}.name")
+        names.add(agency["name"])
+        unknown = [code for code in agency["stages"] if code not in codes]
+        if unknown:
+            raise UnknownStage(field=f"agencies.{i}.stages", stage=unknown[0])
     for i, template in enumerate(values["sms_templates"]):
         for language in ("zh", "en"):
             phrase = prohibited_in(template[language], values["prohibited_phrases"])
