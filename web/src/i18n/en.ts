@@ -905,6 +905,8 @@ export default {
       member_removed: 'Group member removed',
       leader_set: 'Group leader set',
       dissolved: 'Group dissolved',
+      meeting_set: 'Group meeting schedule set',
+      meeting_removed: 'Group meeting schedule removed',
     },
     group_application: {
       created: 'Group application made',

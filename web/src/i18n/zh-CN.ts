@@ -897,6 +897,8 @@ export default {
       member_removed: '小组移除成员',
       leader_set: '设置小组组长',
       dissolved: '解散联保小组',
+      meeting_set: '设置小组例会',
+      meeting_removed: '取消小组例会',
     },
     group_application: {
       created: '发起联保申请',
