@@ -15,7 +15,9 @@ A loan synced to the meetings (Apache Fineract's ``syncRepaymentsWithMeeting``) 
 on the first meeting at least `min_days` days after the payout (Fineract's
 ``minimumDaysBetweenDisbursalAndFirstRepayment``: ``LoanScheduleAssembler.deriveFirstRepaymentDate``
 takes the first meeting after the disbursement, ``CalendarUtils.getFirstRepaymentMeetingDate``, and
-moves on a meeting while it falls before disbursement + the minimum), never on the payout day itself.
+moves on a meeting while it is too close; its check of a date given by hand,
+``validateMinimumDaysBetweenDisbursalAndFirstRepayment``, accepts exactly the minimum, as we do), never
+on the payout day itself.
 Only a loan repaid once per meeting period can be synced: monthly meetings ↔ every month, weekly ↔
 every week, fortnightly ↔ every two weeks.
 """
