@@ -546,7 +546,10 @@ class GroupMeetingWrite(InputSchema):
 
     @field_validator("first_on")
     @classmethod
-    def _monthly_day(cls, value: date, info: ValidationInfo) -> date:
+    def _first_meeting(cls, value: date, info: ValidationInfo) -> date:
+        if not date(2000, 1, 1) <= value <= date(2099, 12, 31):
+            raise field_error("meeting_date_out_of_range", "The first meeting is a date in 2000–2099",
+                              "首次例会须在 2000–2099 年之间")
         if info.data.get("frequency") == "monthly" and value.day > LAST_MONTH_DAY:
             raise field_error("meeting_day_after_28th",
                               f"A monthly meeting falls on day 1–{LAST_MONTH_DAY} (every month has it)",

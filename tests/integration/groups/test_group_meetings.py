@@ -96,6 +96,8 @@ def test_set_change_refuse_and_remove_a_schedule_audited(client, session, runtim
     before = snapshot(runtime.db)
     body = assert_problem(client.put(url, headers=w["ho"], json={**MONTHLY, "first_on": "2026-12-29"}), 422)
     assert (body["errors"][0]["field"], body["errors"][0]["code"]) == ("first_on", "meeting_day_after_28th")
+    body = assert_problem(client.put(url, headers=w["ho"], json={**MONTHLY, "first_on": "9999-12-15"}), 422)
+    assert body["errors"][0]["code"] == "meeting_date_out_of_range"
     body = assert_problem(client.put(url, headers=w["ho"], json={**MONTHLY, "time_of_day": "25:00"}), 422)
     assert body["errors"][0]["field"] == "time_of_day"
     body = assert_problem(client.put(url, headers=w["ho"], json={**MONTHLY, "place": "x" * 201}), 422)
