@@ -162,7 +162,7 @@ test('an officer sets a monthly meeting schedule and a member sees the next meet
   await expect(card.getByTestId('group-meeting-none')).toBeVisible()
   await card.getByTestId('group-meeting-edit').click()
   await card.getByTestId('group-meeting-frequency').getByText('每月').click()
-  const day = card.getByTestId('group-meeting-first-on').locator('xpath=descendant-or-self::input')
+  const day = card.getByTestId('group-meeting-first-on').locator('input')
   await day.fill(`${first.slice(0, 8)}30`)
   await day.press('Enter')
   await card.getByTestId('group-meeting-place').locator('xpath=descendant-or-self::input').fill('城关村委会二楼')
