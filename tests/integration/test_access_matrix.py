@@ -169,6 +169,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/groups"): lambda w: {"name": "矩阵组", "member_ids": []},
     ("POST", "/groups/{group_id}/members"): lambda w: {"borrower_id": w.objects["borrower_id"]},
     ("PUT", "/groups/{group_id}/leader"): lambda w: {"borrower_id": w.objects["borrower_id"]},
+    ("PUT", "/groups/{group_id}/meeting"): lambda w: {"frequency": "monthly", "first_on": "2026-12-15",
+                                                      "time_of_day": "09:30", "place": "矩阵村委会"},
     ("POST", "/me/applications/{application_id}/consent"): lambda w: {"agree_joint_liability": True},
     ("POST", "/applications/{application_id}/review"): lambda w: {"action": "approve", "level": 1},
     ("POST", "/applications/{application_id}/notes"): lambda w: {"note": "矩阵备注"},

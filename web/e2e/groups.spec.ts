@@ -191,3 +191,59 @@ test('a member who leaves the group has their part withdrawn, and below three me
   expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
   await ctx.close()
 })
+
+test('an officer sets a monthly meeting schedule and a member sees the next meeting on the phone', async ({ page, request, browser, baseURL }) => {
+  test.setTimeout(90_000)
+  // A group of three farmers of 城关支行, made through the API.
+  const login = await request.post('/api/v1/auth/login', { data: { phone: OFFICER_BR01.phone, password: DEMO_PASSWORD, kind: 'staff' } })
+  expect(login.status(), await login.text()).toBe(200)
+  const staff = { Authorization: `Bearer ${(await login.json()).token}` }
+  const members: (Borrower & { id: number })[] = []
+  for (let i = 0; i < 3; i++) {
+    const b = await registerBorrower(request)
+    const found = await request.post('/api/v1/borrowers/search', { headers: staff, data: { q: b.phone } })
+    members.push({ ...b, id: (await found.json()).items[0].id as number })
+  }
+  const group = await request.post('/api/v1/groups', { headers: staff, data: { name: `例会组${Date.now() % 100000}`, member_ids: members.map((m) => m.id), leader_id: members[0].id } })
+  expect(group.status(), await group.text()).toBe(201)
+  const groupId = (await group.json()).id as number
+  const me = await (await request.get('/api/v1/auth/me', { headers: staff })).json()
+  const business = new Date(`${me.institution.business_date as string}T00:00:00Z`)
+  const first = new Date(Date.UTC(business.getUTCFullYear(), business.getUTCMonth() + 1, 15)).toISOString().slice(0, 10)
+
+  // The officer sets it in the console: monthly, from the 15th of next month; a 30th is refused beside the field.
+  await page.setViewportSize({ width: 1366, height: 900 })
+  await staffLogin(page, OFFICER_BR01.phone)
+  await page.goto(`/staff/groups/${groupId}`)
+  const card = page.getByTestId('group-meeting')
+  await expect(card.getByTestId('group-meeting-none')).toBeVisible()
+  await card.getByTestId('group-meeting-edit').click()
+  await card.getByTestId('group-meeting-frequency').getByText('每月').click()
+  const day = card.getByTestId('group-meeting-first-on').locator('input')
+  await day.fill(`${first.slice(0, 8)}30`)
+  await day.press('Enter')
+  await card.getByTestId('group-meeting-place').locator('xpath=descendant-or-self::input').fill('城关村委会二楼')
+  await card.getByTestId('group-meeting-save').click()
+  await expect(card).toContainText('每月例会须在 1–28 日')
+  await day.fill(first)
+  await day.press('Enter')
+  await card.getByTestId('group-meeting-save').click()
+  await expect(card.getByTestId('group-meeting-summary')).toHaveText('每月 09:00 · 城关村委会二楼')
+  await expect(card.getByTestId('group-meeting-next').locator('li')).toHaveCount(3)
+  const meeting = await (await request.get(`/api/v1/groups/${groupId}/meeting`, { headers: staff })).json()
+  expect(meeting.next_meetings[0]).toBe(first)
+  await expectAccessible(page, 'group page with its meeting')
+
+  // A member (not the leader) sees the next meeting on a 375 px phone.
+  const ctx = await browser.newContext({ baseURL, viewport: { width: 375, height: 812 } })
+  const phone = await ctx.newPage()
+  await borrowerLogin(phone, members[2].phone, members[2].password)
+  await phone.goto('/group')
+  const next = phone.getByTestId('my-group-meeting')
+  const [y, m, d] = first.split('-').map(Number)
+  await expect(next.getByTestId('my-group-meeting-when')).toHaveText(`${y}年${m}月${d}日 09:00`)
+  await expect(next.getByTestId('my-group-meeting-place')).toHaveText('城关村委会二楼')
+  expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+  await expectAccessible(phone, 'borrower group page with the next meeting')
+  await ctx.close()
+})

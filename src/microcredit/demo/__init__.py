@@ -39,7 +39,7 @@ from microcredit.lending.money import Money
 from microcredit.origination import service as origination
 from microcredit.origination.schemas import ApplicationCreate, GroupApplicationCreate, GroupMemberPlan
 from microcredit.parties import service as parties
-from microcredit.parties.schemas import GroupCreate
+from microcredit.parties.schemas import GroupCreate, GroupMeetingWrite
 from microcredit.parties.service.borrowers import NewBorrower
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.paging import PageRequest
@@ -556,6 +556,13 @@ def seed_groups(*, session: Session, kit: IdentityKit, members: list[Principal],
         who, ids = members[3 * g:3 * g + 3], borrower_ids[3 * g:3 * g + 3]
         group = parties.groups.create_group(session=session, clock=kit.clock, principal=officer,
                                             data=GroupCreate(name=name, member_ids=ids, leader_id=ids[0]))
+        if g == 0:  # the first group meets monthly on the 15th: its members' loans fall due at the meetings
+            today = parties.organisation.business_date(session=session, institution_id=officer.institution_id)
+            first = (today - timedelta(days=90)).replace(day=15)
+            parties.meetings.set_meeting(
+                session=session, clock=kit.clock, principal=officer, group_id=group.group.id,
+                data=GroupMeetingWrite.model_validate({"frequency": "monthly", "first_on": first.isoformat(),
+                                                       "time_of_day": "09:30", "place": "城关村委会二楼会议室"}))
         ga = origination.group_applications.create(
             session=session, kit=kit, principal=officer, ip=None, language="zh-CN", notify=False,
             data=GroupApplicationCreate(

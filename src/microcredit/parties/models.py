@@ -211,3 +211,21 @@ class BorrowerGroupMember(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class GroupMeeting(Base):
+    """A group's repayment meeting schedule (one per group): the members repay at the meeting and the loan
+    officer collects there. `frequency` weekly / fortnightly / monthly from `first_on` (its weekday or its
+    day of the month, 1–28), at `time_of_day` (HH:MM, the institution's time zone), at `place`.
+    Removing the schedule deletes the row; loans already made keep the dates they were made with."""
+
+    __tablename__ = "group_meetings"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("borrower_groups.id"), unique=True)
+    frequency: Mapped[str] = mapped_column(String(16))
+    first_on: Mapped[date] = mapped_column(Date)
+    time_of_day: Mapped[str] = mapped_column(String(5))
+    place: Mapped[str] = mapped_column(String(200))
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

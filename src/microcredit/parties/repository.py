@@ -13,6 +13,7 @@ from microcredit.parties.models import (
     BorrowerGroup,
     BorrowerGroupMember,
     Branch,
+    GroupMeeting,
     Institution,
     ProfileChange,
     StaffMember,
@@ -314,3 +315,8 @@ def borrower_id_by_id_index(session: Session, *, institution_id: int, id_index: 
     """The id of the borrower with this ID number (by blind index; the column only)."""
     return session.scalar(select(Borrower.id).where(Borrower.institution_id == institution_id,
                                                     Borrower.id_number_index == id_index))
+
+
+def group_meeting(session: Session, group_id: int) -> GroupMeeting | None:
+    """The group's meeting schedule, if it has one."""
+    return session.scalar(select(GroupMeeting).where(GroupMeeting.group_id == group_id))

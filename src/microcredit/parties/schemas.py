@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from microcredit.consent.schemas import ConsentAcceptance
 from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD
-from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema
+from microcredit.lending.meetings import LAST_MONTH_DAY
+from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, field_error
 
 CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
 NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card", examples=["张三"])
@@ -523,3 +524,57 @@ class GroupRead(GroupSummary):
     member_list: list[GroupMemberRead]
     min_members: int = 3
     max_members: int = 10
+
+
+# --- group meeting schedules ----------------------------------------------------------------------
+
+MeetingFrequencyName = Literal["weekly", "fortnightly", "monthly"]
+
+
+class GroupMeetingWrite(InputSchema):
+    """A group's repayment meeting schedule: how often, from which first meeting, when and where."""
+
+    frequency: MeetingFrequencyName = Field(description="weekly (every 7 days), fortnightly (every 14 days) or "
+                                                        "monthly (the first meeting's day of the month, 1–28)")
+    first_on: date = Field(description="The first meeting; its weekday (or day of the month) is the group's")
+    time_of_day: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, the institution's time zone",
+                             examples=["09:30"])
+    place: str = Field(min_length=1, max_length=200, examples=["城关村委会二楼会议室"])
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"frequency": "monthly", "first_on": "2027-01-15", "time_of_day": "09:30", "place": "城关村委会二楼会议室"}]})
+
+    @field_validator("first_on")
+    @classmethod
+    def _first_meeting(cls, value: date, info: ValidationInfo) -> date:
+        if not date(2000, 1, 1) <= value <= date(2099, 12, 31):
+            raise field_error("meeting_date_out_of_range", "The first meeting is a date in 2000–2099",
+                              "首次例会须在 2000–2099 年之间")
+        if info.data.get("frequency") == "monthly" and value.day > LAST_MONTH_DAY:
+            raise field_error("meeting_day_after_28th",
+                              f"A monthly meeting falls on day 1–{LAST_MONTH_DAY} (every month has it)",
+                              f"每月例会须在 1–{LAST_MONTH_DAY} 日（每个月都有这一天）")
+        return value
+
+
+class GroupMeetingRead(OutputSchema):
+    """A group's meeting schedule and its next meetings (from the business date)."""
+
+    group_id: int
+    frequency: MeetingFrequencyName
+    first_on: date
+    time_of_day: str
+    place: str
+    next_meetings: list[date] = Field(description="The next 3 meetings on or after the business date")
+    updated_at: datetime
+
+
+class MyGroupMeetingRead(OutputSchema):
+    """The borrower's group and its next meeting (for any current member)."""
+
+    group_id: int
+    group_name: str
+    frequency: MeetingFrequencyName
+    time_of_day: str
+    place: str
+    next_meeting: date

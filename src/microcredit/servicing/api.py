@@ -116,7 +116,9 @@ def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows:
     summary = LoanSummary.model_validate(loan)
     if staff:
         summary.borrower_name = loans.borrower_names(session=session, rows=[loan]).get(loan.borrower_id)
+    meetings = loan.terms.get("meetings") or {}
     return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
+                    synced_to_meetings=meetings.get("synced"), meetings_reason=meetings.get("reason"),
                     state=None if state is None else state_read or replay.state_read(state),
                     events=_events(session, loan, staff, rows))
 

@@ -136,6 +136,11 @@ class LoanRead(LoanSummary):
     state: LoanStateRead | None
     events: list[LoanEventRead]
     version: int
+    synced_to_meetings: bool | None = Field(
+        default=None, description="A group member's loan: whether its installments fall due on the group's "
+                                  "meetings (null: not a group member's loan)")
+    meetings_reason: Literal["no_meeting_schedule", "method_not_periodic", "frequency_mismatch"] | None = Field(
+        default=None, description="Why a group member's loan is not synced to the meetings")
 
 
 class RecordedRead(OutputSchema):

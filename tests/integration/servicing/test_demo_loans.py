@@ -61,6 +61,11 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
     dpds = sorted(r["dpd"] for r in rows.values())
     assert dpds[-1] > 90
 
+    # 城关联保一组 meets monthly on the 15th: its three members' loans fall due at the meetings.
+    synced = [loan for loan in full.values() if loan["synced_to_meetings"]]
+    assert len(synced) == 3
+    assert {r["due_date"][8:] for loan in synced for r in loan["state"]["installments"]} == {"15"}
+
     # 王芳's 8,000 loan is guaranteed by her husband (added by 赵丽 before the decision): read on the loan, masked.
     wang = next(loan for loan in full.values() if loan["borrower_name"] == "王芳" and loan["principal"] == "8000.00")
     guarantors = client.get(f"{LOANS}/{wang['id']}/guarantors", headers=finance).json()

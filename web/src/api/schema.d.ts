@@ -2064,6 +2064,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}/meeting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The group's repayment meeting schedule
+         * @description With the next 3 meetings from the business date. Not found: the group has no schedule.
+         *
+         *     Requires permission `borrower.read`.
+         */
+        get: operations["get_group_meeting"];
+        /**
+         * Set or change the group's repayment meeting schedule
+         * @description Members' loans opened from now on fall due on the meetings when their repayment frequency matches;
+         *     loans already made keep their dates. A monthly meeting after the 28th is refused
+         *     (`meeting_day_after_28th` on `first_on`).
+         *
+         *     Requires permission `borrower.register`.
+         */
+        put: operations["set_group_meeting"];
+        post?: never;
+        /**
+         * Remove the group's repayment meeting schedule
+         * @description Loans already made keep their dates. Not found: the group has no schedule.
+         *
+         *     Requires permission `borrower.register`.
+         */
+        delete: operations["remove_group_meeting"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/{group_id}/members": {
         parameters: {
             query?: never;
@@ -3608,6 +3644,28 @@ export interface paths {
          *     Requires permission `profile.read_own`.
          */
         get: operations["get_my_document_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/group-meeting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The next meeting of the borrower's group
+         * @description For any current member of a group with a schedule; not found otherwise.
+         *
+         *     Requires permission `profile.read_own`.
+         */
+        get: operations["get_my_group_meeting"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9228,6 +9286,73 @@ export interface components {
             borrower_id: number;
         };
         /**
+         * GroupMeetingRead
+         * @description A group's meeting schedule and its next meetings (from the business date).
+         */
+        GroupMeetingRead: {
+            /**
+             * First On
+             * Format: date
+             */
+            first_on: string;
+            /**
+             * Frequency
+             * @enum {string}
+             */
+            frequency: "weekly" | "fortnightly" | "monthly";
+            /** Group Id */
+            group_id: number;
+            /**
+             * Next Meetings
+             * @description The next 3 meetings on or after the business date
+             */
+            next_meetings: string[];
+            /** Place */
+            place: string;
+            /** Time Of Day */
+            time_of_day: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * GroupMeetingWrite
+         * @description A group's repayment meeting schedule: how often, from which first meeting, when and where.
+         * @example {
+         *       "first_on": "2027-01-15",
+         *       "frequency": "monthly",
+         *       "place": "城关村委会二楼会议室",
+         *       "time_of_day": "09:30"
+         *     }
+         */
+        GroupMeetingWrite: {
+            /**
+             * First On
+             * Format: date
+             * @description The first meeting; its weekday (or day of the month) is the group's
+             */
+            first_on: string;
+            /**
+             * Frequency
+             * @description weekly (every 7 days), fortnightly (every 14 days) or monthly (the first meeting's day of the month, 1–28)
+             * @enum {string}
+             */
+            frequency: "weekly" | "fortnightly" | "monthly";
+            /**
+             * Place
+             * @example 城关村委会二楼会议室
+             */
+            place: string;
+            /**
+             * Time Of Day
+             * @description HH:MM, the institution's time zone
+             * @example 09:30
+             */
+            time_of_day: string;
+        };
+        /**
          * GroupMemberAdd
          * @description A borrower to add to a group.
          */
@@ -10578,6 +10703,11 @@ export interface components {
             events: components["schemas"]["LoanEventRead"][];
             /** Id */
             id: number;
+            /**
+             * Meetings Reason
+             * @description Why a group member's loan is not synced to the meetings
+             */
+            meetings_reason?: ("no_meeting_schedule" | "method_not_periodic" | "frequency_mismatch") | null;
             /** Next Due Date */
             next_due_date: string | null;
             /** Number */
@@ -10600,6 +10730,11 @@ export interface components {
              * @enum {string}
              */
             status: "pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled";
+            /**
+             * Synced To Meetings
+             * @description A group member's loan: whether its installments fall due on the group's meetings (null: not a group member's loan)
+             */
+            synced_to_meetings?: boolean | null;
             /** Terms */
             terms: {
                 [key: string]: unknown;
@@ -11494,6 +11629,30 @@ export interface components {
             timeline: components["schemas"]["EventRead"][];
             /** Version */
             version: number;
+        };
+        /**
+         * MyGroupMeetingRead
+         * @description The borrower's group and its next meeting (for any current member).
+         */
+        MyGroupMeetingRead: {
+            /**
+             * Frequency
+             * @enum {string}
+             */
+            frequency: "weekly" | "fortnightly" | "monthly";
+            /** Group Id */
+            group_id: number;
+            /** Group Name */
+            group_name: string;
+            /**
+             * Next Meeting
+             * Format: date
+             */
+            next_meeting: string;
+            /** Place */
+            place: string;
+            /** Time Of Day */
+            time_of_day: string;
         };
         /**
          * MyGroupRead
@@ -24887,6 +25046,254 @@ export interface operations {
             };
         };
     };
+    get_group_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupMeetingRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_group_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupMeetingWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupMeetingRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group is dissolved (`group_wrong_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remove_group_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     add_group_member: {
         parameters: {
             query?: never;
@@ -31668,6 +32075,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_my_group_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyGroupMeetingRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
                 };
             };

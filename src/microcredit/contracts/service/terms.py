@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from microcredit.contracts.rendering import amount_in_words
+from microcredit.origination import service as origination
 from microcredit.parties import service as parties
 from microcredit.products import service as products
 
@@ -48,6 +49,9 @@ def compute(*, session: Session, application: Any, start: Any) -> dict[str, Any]
         else product_terms.rate.rate_for(None)
     described = products.caps.description_of(product_terms, amount=application.amount, term=application.term,
                                               method=application.repayment_method, annual_rate=annual, start=start)
+    # A group member's loan synced to the group's meetings: the same first due date the loan will have.
+    described, _ = origination.handover.synced_description(session=session, application=application,
+                                                           description=described)
     quote = products.quote(description=described, language="zh-CN",
                            calendars=products.calendar.calendars_of(session=session,
                                                                     institution_id=application.institution_id))

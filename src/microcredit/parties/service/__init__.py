@@ -7,7 +7,7 @@ groups).
 
 from microcredit.identity import service as identity
 from microcredit.parties.models import Borrower, Branch, Institution, StaffMember
-from microcredit.parties.service import assignment, borrowers, groups, organisation, staff
+from microcredit.parties.service import assignment, borrowers, groups, meetings, organisation, staff
 
 # What the signed-in user's own page (`GET /auth/me`, kept with the token by identity's principal cache)
 # shows of this domain's rows: the borrower's or staff member's id, the branch's and the institution's names,
@@ -18,4 +18,4 @@ identity.principals.concern(StaffMember, user_of=lambda s: s.user_id)
 identity.principals.concern(Branch, user_of=None)
 identity.principals.concern(Institution, user_of=None)
 
-__all__ = ["assignment", "borrowers", "groups", "organisation", "staff"]
+__all__ = ["assignment", "borrowers", "groups", "meetings", "organisation", "staff"]

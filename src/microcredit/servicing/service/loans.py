@@ -137,6 +137,9 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     description = products.caps.description_of(
         terms, amount=application.amount, term=application.term, method=application.repayment_method,
         annual_rate=Decimal(application.annual_rate_percent), start=today)
+    # A group member's loan repaid once per meeting falls due on the group's meetings (kept: `meetings`).
+    description, sync = origination.handover.synced_description(session=session, application=application,
+                                                                description=description)
     plan = [t.model_dump(mode="json") for t in terms.planned_tranches]
     conventions = ServicingConventions(strategy=terms.allocation_strategy, dpd_grace_days=terms.penalty.grace_days,
                                        recalculation=terms.recalculation, tranches=terms.tranches,
@@ -156,6 +159,7 @@ def open_loan(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                        "default_charges_cap_percent": f"{_cap_in_force(session, institution_id, today):f}",
                        **({"accounts": dict(terms.accounts)} if terms.accounts else {}),
                        **({"planned_tranches": plan} if plan else {}),
+                       **({"meetings": sync.as_json()} if sync is not None else {}),
                        **({"repayment_approval_above": str(terms.repayment_approval_above)}
                           if terms.repayment_approval_above is not None else {}),
                        **({"change_approval_above": str(terms.change_approval_above)}
@@ -324,8 +328,12 @@ def disburse(*, session: Session, clock: Clock, actor: Actor, institution_id: in
         if loan.terms.get("planned_tranches"):
             planned = planned_payouts(loan.terms["planned_tranches"], loan.principal, day)
             servicing = {**servicing, "expected_disbursements": [p.model_dump(mode="json") for p in planned]}
-        loan.terms = {**loan.terms, "terms": {**loan.terms["terms"], "start_date": day.isoformat()},
-                      "servicing": servicing}
+        dated = {**loan.terms["terms"], "start_date": day.isoformat()}
+        meetings = loan.terms.get("meetings") or {}
+        if meetings.get("synced"):
+            # Due on the meetings of the schedule the loan was made with (a later change moves no loan).
+            dated["first_due_date"] = parties.meetings.synced_first_due(meetings["schedule"], day).isoformat()
+        loan.terms = {**loan.terms, "terms": dated, "servicing": servicing}
     amount = amount or next_planned(session, loan) or loan.principal
     item = event_item(type="disbursement", id=_next_id(loan, "disbursement"), on=day, amount=amount, channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
