@@ -85,15 +85,16 @@ def _audit(session: Session, kit: identity.IdentityKit, principal: Principal, ga
                  after={"status": ga.status, **after})
 
 
-def _ask_consent(session: Session, kit: identity.IdentityKit, ga: GroupApplication, member: GroupApplicationMember,
-                 language: str) -> None:
+def _tell_member(session: Session, kit: identity.IdentityKit, ga: GroupApplication, member: GroupApplicationMember,
+                 template: str, language: str) -> None:
+    """Tell a member about their part of the group application, in the app and by SMS (`template` names both)."""
     params = {"group": ga.group_name, "amount": str(member.amount)}
     notifications.notify_user(session, clock=kit.clock, institution_id=ga.institution_id, user_id=member.user_id,
-                              template="group_consent_requested", params=params, subject_kind="application",
+                              template=template, params=params, subject_kind="application",
                               subject_id=member.application_id)
     phone = identity.accounts.phone(session=session, kit=kit, user_id=member.user_id)
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
-                              institution_id=ga.institution_id, phone=phone, template="group_consent_requested",
+                              institution_id=ga.institution_id, phone=phone, template=template,
                               params={**params, "signature": kit.sender_name(session, ga.institution_id, language)},
                               language=language)
 
@@ -151,7 +152,7 @@ def create(*, session: Session, kit: identity.IdentityKit, principal: Principal,
            amounts={str(m.borrower_id): str(m.amount) for m in data.members})
     if notify:
         for part in parts:
-            _ask_consent(session, kit, ga, part, language)
+            _tell_member(session, kit, ga, part, "group_consent_requested", language)
     return _view(session, ga)
 
 
@@ -340,24 +341,11 @@ def member_left(*, session: Session, kit: identity.IdentityKit, principal: Princ
         session.flush()
         _audit(session, kit, principal, ga, "member_left", borrower_id=borrower_id,
                application_id=application.id, total=str(total(_view(session, ga))))
-        _tell_left(session, kit, ga, part, language)
+        _tell_member(session, kit, ga, part, "group_member_left", language)
         if ga.status == "awaiting_consent":
             _proceed(session, kit, principal, ga, assess, language)
         out.append(_view(session, ga))
     return out
-
-
-def _tell_left(session: Session, kit: identity.IdentityKit, ga: GroupApplication, part: GroupApplicationMember,
-               language: str) -> None:
-    params = {"group": ga.group_name, "amount": str(part.amount)}
-    notifications.notify_user(session, clock=kit.clock, institution_id=ga.institution_id, user_id=part.user_id,
-                              template="group_member_left", params=params, subject_kind="application",
-                              subject_id=part.application_id)
-    phone = identity.accounts.phone(session=session, kit=kit, user_id=part.user_id)
-    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
-                              institution_id=ga.institution_id, phone=phone, template="group_member_left",
-                              params={**params, "signature": kit.sender_name(session, ga.institution_id, language)},
-                              language=language)
 
 
 def _proceed(session: Session, kit: identity.IdentityKit, principal: Principal, ga: GroupApplication,
