@@ -4,6 +4,9 @@
 //   loan page's dialog (a bad rate refused beside the field first); the branch manager approves it in the
 //   loan changes queue; the loan page then lists the rescheduling among the events and a schedule whose
 //   installments after the day of approval are the 9 proposed.
+// - A waiver by maker-checker: finance proposes forgiving 5.00 of the late loan's first installment's interest in
+//   the loan page's change dialog (refused beside the note first), the branch manager approves it, the
+//   installment shows it waived.
 // - A tranche (多次放款): a product that pays out in tranches (published by the administrator through the
 //   API), a loan of 8,000.00 whose first 5,000.00 went to the borrower's bank card; finance opens the loan
 //   page, asks for more than is left (refused beside the amount), then sends the remaining 3,000.00
@@ -64,6 +67,51 @@ test.describe('a rescheduling', () => {
     await expect(page.getByTestId('loan-schedule').locator('tbody tr')).toHaveCount(read.state.installments.length)
     await expect(page.getByTestId('loan-pending-changes')).toHaveCount(0)
     await screenshot(page, 'loan-rescheduled')
+  })
+})
+
+test.describe('a waiver', () => {
+  test.use({ viewport: { width: 1366, height: 900 } })
+
+  test('finance proposes a waiver of interest in the change dialog, the branch manager approves it, the installment shows it waived', async ({ page, api, browser, baseURL }) => {
+    test.setTimeout(180_000)
+    const loan = await lateLoan(api, page, 'waive')
+    await staffLogin(page, FINANCE.phone, DEMO_PASSWORD)
+    await page.goto(`/staff/loans/${loan.id}`)
+    await page.getByTestId('propose-change').click()
+    const dialog = page.getByTestId('change-dialog')
+    await expect(dialog).toBeVisible()
+    // Installment 1 fell due ten days ago with its interest unpaid: it is offered; the product has no
+    // one-person limit, so the dialog says a second person must approve.
+    await expect(page.getByTestId('change-installment')).toContainText('第 1 期')
+    await page.getByTestId('change-component-interest').click()
+    await page.getByTestId('change-amount').fill('5.00')
+    await expect(page.getByTestId('change-approval')).toContainText('另一人复核')
+    // No note for the checker: refused beside the field, nothing sent.
+    await page.getByTestId('change-save').click()
+    await expect(dialog.locator('.el-form-item__error')).toHaveCount(1)
+    await page.getByTestId('change-note').fill('台风受灾，减免第 1 期部分利息')
+    await expectAccessible(page, 'change dialog')
+    await page.getByTestId('change-save').click()
+    await expect(dialog).toBeHidden()
+    await expect(page.getByTestId('loan-pending-changes')).toContainText('减免')
+
+    const second = await browser.newContext({ viewport: { width: 1366, height: 900 }, baseURL })
+    const manager = await second.newPage()
+    await staffLogin(manager, BRANCH_MANAGER.phone, DEMO_PASSWORD)
+    await manager.goto('/staff/loan-changes')
+    const row = manager.getByTestId('loan-changes').locator('tr', { has: manager.getByRole('link', { name: loan.number, exact: true }) })
+    await expect(row).toContainText('减免')
+    await row.getByRole('button', { name: '批准' }).click()
+    await expect(row).toHaveCount(0)
+    await second.close()
+
+    const hm = { Authorization: `Bearer ${await token(api, BRANCH_MANAGER.phone, 'staff', DEMO_PASSWORD)}` }
+    const read = await (await api.get(`/api/v1/loans/${loan.id}`, { headers: hm })).json()
+    expect(read.state.installments.find((r: { number: number }) => r.number === 1).waived.interest).toBe('5.00')
+    await page.reload()
+    await expect(page.getByTestId('loan-events')).toContainText('减免')
+    await expect(page.getByTestId('loan-pending-changes')).toHaveCount(0)
   })
 })
 

@@ -20,6 +20,12 @@ import {
   scheduleRows,
   waitsForSecondPerson,
   changeRecordedAtOnce,
+  CHANGE_KINDS,
+  CHANGE_REASONS,
+  changeBody,
+  deferrable,
+  waivable,
+  type ChangeForm,
   type Installment,
   type LoanEvent,
 } from './loans'
@@ -164,5 +170,41 @@ describe('tellers: the threshold, pending answers and documents', () => {
     expect(documentOf({ type: 'disbursement', has_document: true })).toBe('voucher')
     expect(documentOf({ type: 'refund', has_document: true })).toBe('voucher')
     expect(documentOf({ type: 'waiver', has_document: false })).toBeNull()
+  })
+})
+
+describe('the change dialog: waivers, deferrals, write-offs', () => {
+  const form = (over: Partial<ChangeForm>): ChangeForm => ({
+    kind: 'waiver', reason_code: 'hardship', note: '  台风受灾 ', installment: 2, component: 'penalty', amount: ' 12.50 ',
+    from_installment: 4, periods: 2, interest: 'waived', restructuring: true, ...over,
+  })
+
+  it('sends only the fields of the kind, the amount and note trimmed', () => {
+    expect(changeBody(form({}))).toEqual({ kind: 'waiver', reason_code: 'hardship', note: '台风受灾', installment: 2, component: 'penalty', amount: '12.50' })
+    expect(changeBody(form({ kind: 'deferral' }))).toEqual({ kind: 'deferral', reason_code: 'hardship', note: '台风受灾', from_installment: 4, periods: 2, interest: 'waived', restructuring: true })
+    expect(changeBody(form({ kind: 'write_off', reason_code: 'uncollectible' }))).toEqual({ kind: 'write_off', reason_code: 'uncollectible', note: '台风受灾' })
+  })
+
+  it('offers installments already due with interest, fee or penalty left to waive, and later ones to defer from', () => {
+    const withPenalty = (r: Installment): Installment => ({ ...r, outstanding: { ...r.outstanding, penalty: '3.20' } })
+    const state = {
+      as_of: '2026-03-01',
+      installments: [row(1, '2026-01-01', '0.00'), withPenalty(row(2, '2026-02-01', '0.00')), row(3, '2026-03-01', '500.00', '500.00'), row(4, '2026-04-01', '1000.00')],
+    }
+    state.installments[2] = { ...state.installments[2]!, outstanding: { ...state.installments[2]!.outstanding, interest: '8.00' } }
+    expect(waivable(state).map((r) => [r.number, r.interest, r.penalty])).toEqual([[2, '0.00', '3.20'], [3, '8.00', '0.00']])
+    expect(deferrable(state).map((r) => r.number)).toEqual([4])
+  })
+
+  it('offers each kind reasons the API takes, with a name in both languages', () => {
+    for (const kind of CHANGE_KINDS) {
+      expect(CHANGE_REASONS[kind].length).toBeGreaterThan(1)
+      for (const reason of CHANGE_REASONS[kind]) {
+        expect(zhCN.loan.change.reasons[reason]).toBeTruthy()
+        expect(en.loan.change.reasons[reason]).toBeTruthy()
+      }
+      expect(zhCN.loan.changeKind[kind]).toBeTruthy()
+      expect(en.loan.change.hint[kind]).toBeTruthy()
+    }
   })
 })

@@ -144,6 +144,56 @@ export function changeRecordedAtOnce(amount: string | null | undefined, threshol
   return limit !== null && value !== null && value <= limit
 }
 
+/** The changes proposed in the loan page's change dialog (a rescheduling and a refund have their own). */
+export const CHANGE_KINDS = ['waiver', 'deferral', 'write_off'] as const
+export type ChangeKind = (typeof CHANGE_KINDS)[number]
+/** The coded reasons each kind offers (the API's `ChangeReason`, docs/servicing.md). */
+export const CHANGE_REASONS: Record<ChangeKind, readonly ChangeReason[]> = {
+  waiver: ['hardship', 'natural_disaster', 'service_failure', 'negotiated_settlement', 'error_correction', 'other'],
+  deferral: ['hardship', 'natural_disaster', 'business_disruption', 'negotiated_settlement', 'other'],
+  write_off: ['uncollectible', 'deceased', 'bankruptcy', 'statute_expired', 'negotiated_settlement', 'other'],
+}
+export type ChangeReason = components['schemas']['WaiverChange']['reason_code']
+export type WaivedComponent = components['schemas']['WaiverChange']['component']
+
+export interface ChangeForm {
+  kind: ChangeKind
+  reason_code: ChangeReason
+  note: string
+  installment: number | null
+  component: WaivedComponent
+  amount: string
+  from_installment: number | null
+  periods: number
+  interest: 'payable' | 'waived'
+  restructuring: boolean
+}
+
+/** The body of a proposed change: only the fields of its kind, the amount and note trimmed. */
+export function changeBody(form: ChangeForm): components['schemas']['WaiverChange'] | components['schemas']['DeferralChange'] | components['schemas']['WriteOffChange'] {
+  const common = { reason_code: form.reason_code, note: form.note.trim() }
+  if (form.kind === 'waiver') {
+    return { kind: 'waiver', ...common, installment: form.installment ?? 0, component: form.component, amount: form.amount.trim() }
+  }
+  if (form.kind === 'deferral') {
+    return { kind: 'deferral', ...common, from_installment: form.from_installment ?? 0, periods: form.periods, interest: form.interest, restructuring: form.restructuring }
+  }
+  return { kind: 'write_off', ...common }
+}
+
+/** What may be waived of each installment already due: its outstanding interest, fee and penalty. */
+export function waivable(state: Pick<LoanState, 'installments' | 'as_of'>): { number: number; due_date: string; interest: string; fee: string; penalty: string }[] {
+  return state.installments
+    .filter((r) => r.number > 0 && r.due_date <= state.as_of)
+    .map((r) => ({ number: r.number, due_date: r.due_date, interest: r.outstanding.interest, fee: r.outstanding.fee, penalty: r.outstanding.penalty }))
+    .filter((r) => [r.interest, r.fee, r.penalty].some((v) => (fen(v) ?? 0) > 0))
+}
+
+/** The installments a deferral may start at: those not yet due. */
+export function deferrable(state: Pick<LoanState, 'installments' | 'as_of'>): { number: number; due_date: string }[] {
+  return state.installments.filter((r) => r.number > 0 && r.due_date > state.as_of).map((r) => ({ number: r.number, due_date: r.due_date }))
+}
+
 /** An answer to a repayment: recorded (200) or a change waiting for a second person (202). */
 export function isPendingChange(answer: object): answer is LoanChange {
   return 'kind' in answer && 'status' in answer && !('loan' in answer)
