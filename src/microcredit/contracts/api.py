@@ -338,6 +338,7 @@ def preview_contract_template(template_code: TemplateCode, version_number: Versi
 
 OCSP_REQUEST, OCSP_RESPONSE = "application/ocsp-request", "application/ocsp-response"
 OCSP_MAX_BYTES = 8192  # a request for one certificate is about a hundred bytes
+OCSP_GET_MAX_CHARS = 1024  # the base64 of a GET request (RFC 5019 §5: GET for requests under 255 bytes)
 OCSP_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A DER OCSPResponse (RFC 6960 §4.2): `successful` with the certificate's status (good, "
                          "revoked with time and reason, unknown), signed by the demo root; `malformedRequest` for a "
@@ -376,10 +377,11 @@ async def ocsp_post(request: Request, clock: WallClock) -> Response:
 @router.get("/pki/ocsp/{ocsp_request}", operation_id="ocsp_get", tags=["pki"], dependencies=[public()],
             summary="The demo CA's OCSP responder (GET)", response_class=Response, responses=OCSP_RESPONSES)
 def ocsp_get(request: Request, clock: WallClock,
-             ocsp_request: Annotated[str, Path(max_length=4 * OCSP_MAX_BYTES // 3 + 16,
+             ocsp_request: Annotated[str, Path(max_length=OCSP_GET_MAX_CHARS,
                                                description="The DER request, base64 then URL-encoded "
                                                            "(RFC 6960 §A.1); URL-safe base64 also taken")]) -> Response:
-    """The same request by GET (cacheable by proxies in RFC 6960; answered fresh here)."""
+    """The same request by GET (cacheable by proxies in RFC 6960; answered fresh here). GET is for short
+    requests (RFC 5019 §5: under 255 bytes; one certificate's is about a hundred): a longer one goes by POST."""
     import base64
     import binascii
     from urllib.parse import unquote

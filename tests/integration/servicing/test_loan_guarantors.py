@@ -183,7 +183,7 @@ def test_collections_may_contact_a_guarantor_added_while_the_loan_runs(client, s
                                               institution_id=inst.id, new_date=day, override_allowed=True)
     loans.advance(session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
                   loan_id=loan["id"], business_date=day)
-    case_id = collections.sync_cases(session=session, clock=runtime.clock, institution_id=inst.id,
+    case_id = collections.sync_cases(session=session, clock=runtime.clock, kit=runtime.identity, institution_id=inst.id,
                                      business_date=day).opened[0]
     runtime.clock.set(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
     for name in ("ho", "hc"):

@@ -4155,7 +4155,8 @@ export interface paths {
         };
         /**
          * The demo CA's OCSP responder (GET)
-         * @description The same request by GET (cacheable by proxies in RFC 6960; answered fresh here).
+         * @description The same request by GET (cacheable by proxies in RFC 6960; answered fresh here). GET is for short
+         *     requests (RFC 5019 §5: under 255 bytes; one certificate's is about a hundred): a longer one goes by POST.
          */
         get: operations["ocsp_get"];
         put?: never;
