@@ -49,6 +49,7 @@ COLUMNS = [Column("id", "编号", "Id"), Column("institution_id", "机构", "Ins
            Column("created_at", "生成时间(UTC)", "Queued (UTC)"),
            Column("last_attempt_at", "最近尝试(UTC)", "Last attempt (UTC)"),
            Column("next_attempt_at", "下次尝试(UTC)", "Next attempt (UTC)"),
+           Column("not_before", "暂缓至(UTC)", "Held until (UTC)"),
            Column("delivered_at", "送达时间(UTC)", "Delivered (UTC)"),
            Column("cancelled_at", "取消时间(UTC)", "Cancelled (UTC)")]
 
@@ -64,7 +65,7 @@ def _read(m: OutboxMessage) -> OutboxMessageRead:
         recipient_masked=m.recipient_masked, status=m.status,
         attempts=m.attempts, last_error=m.last_error, created_at=m.created_at, last_attempt_at=m.last_attempt_at,
         next_attempt_at=m.next_attempt_at if m.status in SENDABLE else None, delivered_at=m.dispatched_at,
-        cancelled_at=m.cancelled_at)
+        cancelled_at=m.cancelled_at, not_before=m.not_before if m.status in SENDABLE else None)
 
 
 @router.get("/outbox", response_model=Page[OutboxMessageRead], operation_id="list_outbox_messages",
@@ -110,8 +111,9 @@ def retry_outbox_message(message_id: Id, session: DB, clock: WallClock,
                          principal: Principal = require("outbox.manage")) -> OutboxMessageRead:
     """A dead, retrying or pending message becomes due now and is attempted right after this request (audited).
 
-    A dead message gets one more attempt: it is dead again if that fails. The answer shows the
-    message as queued; read it again for the outcome.
+    A dead message gets one more attempt: it is dead again if that fails. A held message (`not_before`:
+    a collection SMS queued in the debtor's quiet hours) becomes due when its hold ends, not before.
+    The answer shows the message as queued; read it again for the outcome.
     """
     change = service.retry(session=session, clock=clock, institution_id=_scope(principal), message_id=message_id)
     _audit(session, clock, principal, "outbox.retried", change)

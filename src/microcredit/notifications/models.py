@@ -70,6 +70,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Held until then (a collection SMS queued in the debtor's quiet hours): no attempt, not even a retry's,
+    # is made before it. None: not held.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # delivered at
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -32,6 +32,9 @@ class OutboxMessageRead(OutputSchema):
     created_at: datetime
     last_attempt_at: datetime | None
     next_attempt_at: datetime | None = Field(description="When it is tried next (only while pending or retrying)")
+    not_before: datetime | None = Field(default=None, description=(
+        "Held until then: never sent earlier, not even when retried (a collection SMS queued in the "
+        "debtor's quiet hours goes at their end); null: not held"))
     delivered_at: datetime | None
     cancelled_at: datetime | None
 

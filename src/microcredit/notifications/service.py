@@ -83,7 +83,8 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
     msg = OutboxMessage(topic="sms", payload_ciphertext=cipher.encrypt(payload, context=_CONTEXT),
                         status=OutboxStatus.PENDING.value, institution_id=institution_id, template=template,
                         recipient_masked=mask_phone(phone), created_at=now,
-                        next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0)
+                        next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0,
+                        not_before=not_before if not_before is not None and not_before > now else None)
     repository.add(session, msg)
     session.info["outbox_pending"] = True
     return msg
@@ -323,13 +324,16 @@ class Transition:
 def retry(*, session: Session, clock: Clock, institution_id: int | None, message_id: int) -> Transition:
     """Make a pending, retrying or dead message due now; a dead one gets one more attempt.
 
+    A held message (`not_before`: a collection SMS queued in the debtor's quiet hours) becomes due when
+    its hold ends, never earlier: "send now" does not send a collection message into the quiet hours.
     Delivered and cancelled messages are final (refused). The request's boundary delivers
     it right after the commit.
     """
     msg = _locked(session, institution_id=institution_id, message_id=message_id)
     before = msg.status
     msg.status = (OutboxStatus.RETRYING if msg.attempts > 0 else OutboxStatus.PENDING).value
-    msg.next_attempt_at = clock.now()
+    now = clock.now()
+    msg.next_attempt_at = max(now, msg.not_before) if msg.not_before is not None else now
     session.flush()
     session.info["outbox_pending"] = True
     return Transition(message=msg, before=before, after=msg.status)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from microcredit.collections import repository as repo
 from microcredit.collections import service as collections
 from microcredit.lending.money import Money
+from microcredit.notifications import service as outbox
 from microcredit.notifications.models import OutboxMessage
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -531,6 +532,13 @@ def test_a_case_entering_a_stage_texts_its_template_now_or_when_the_quiet_hours_
     assert len(texts) == 2
     assert "我们将致电您" in texts[1][0]
     assert texts[1][1] == shanghai(day + timedelta(days=1), 8, 0)
+    # "Send now" on the held message does not send it into the quiet hours: it stays due at 08:00.
+    held = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "collection_message")
+                           .order_by(OutboxMessage.id.desc())).first()
+    assert held.not_before == shanghai(day + timedelta(days=1), 8, 0)
+    outbox.retry(session=session, clock=runtime.clock, institution_id=None, message_id=held.id)
+    session.commit()
+    assert _stage_texts(session, runtime)[1][1] == shanghai(day + timedelta(days=1), 8, 0)
     logged = [a for a in repo.actions_of_borrower(session, world["borrower"].borrower.id) if a.kind == "sms"]
     assert sorted((a.template, a.user_id, a.at) for a in logged) == [
         ("phone_notice", None, shanghai(day + timedelta(days=1), 8, 0)), ("reminder", None, shanghai(

@@ -115,7 +115,7 @@ def test_a_failed_message_is_listed_retried_and_cancelled_without_its_code(clien
     assert (failed["delivered_at"], listed[0]["next_attempt_at"]) == (None, None)
     assert set(failed) == {"id", "institution_id", "topic", "template", "recipient_masked", "status", "attempts",
                            "last_error", "created_at", "last_attempt_at", "next_attempt_at", "delivered_at",
-                           "cancelled_at"}
+                           "cancelled_at", "not_before"}
 
     retried = client.post(f"{API}/{failed['id']}/retry", headers=world.admin)
     assert retried.status_code == 200, retried.text

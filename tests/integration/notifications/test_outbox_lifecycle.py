@@ -160,6 +160,37 @@ def test_retry_brings_a_retrying_message_forward(session, runtime, clock):
     assert _dispatch(runtime, channel).delivered == 1  # at once, without waiting out the back-off
 
 
+def test_a_held_message_is_not_sent_early_even_when_retried(session, runtime, clock):
+    """A message held until a time (a collection SMS queued in the debtor's quiet hours) is not made due
+    before it by "send now": the retry moves it to the end of its hold; after the hold, a retry is "now"."""
+    until = clock.now() + timedelta(hours=9)
+    msg = outbox.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=clock, institution_id=None,
+                             phone=next_phone(), template="verification_code", language="zh-CN",
+                             params={"signature": "测试", "code": "246810", "minutes": 5, "purpose_zh": "登录",
+                                     "purpose_en": "sign in"}, not_before=until)
+    session.commit()
+    channel = Channel(failing=False)
+    assert (_state(session, msg.id).not_before, _state(session, msg.id).next_attempt_at) == (until, until)
+
+    change = outbox.retry(session=session, clock=clock, institution_id=None, message_id=msg.id)
+    session.commit()
+    assert (change.before, change.after) == ("pending", "pending")
+    assert _state(session, msg.id).next_attempt_at == until  # not now
+    clock.advance(timedelta(hours=8, minutes=59))
+    assert _dispatch(runtime, channel).delivered == 0
+    assert channel.calls == 0
+    clock.advance(timedelta(minutes=1))
+    assert _dispatch(runtime, channel).delivered == 1
+
+    # A message queued with a hold already over is not held.
+    late = outbox.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=clock, institution_id=None,
+                              phone=next_phone(), template="verification_code", language="zh-CN",
+                              params={"signature": "测试", "code": "246810", "minutes": 5, "purpose_zh": "登录",
+                                      "purpose_en": "sign in"}, not_before=clock.now() - timedelta(minutes=5))
+    session.commit()
+    assert (_state(session, late.id).not_before, _state(session, late.id).next_attempt_at) == (None, clock.now())
+
+
 @pytest.mark.parametrize("start", ["pending", "retrying", "dead"])
 def test_cancel_stops_a_message_for_good(start, session, runtime, clock):
     if start == "dead":

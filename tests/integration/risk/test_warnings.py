@@ -162,6 +162,13 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     assert (waiting(late["hm"]), waiting(late["ho"])) == (1, 0)
     mine = client.post(f"{W}/{warning['id']}/approve", headers=late["ho"], json={})
     assert assert_problem(mine, 403)["code"] == "warning_self_approval"
+    # The phone stage texts its template on entry: a case stepped up into it is texted as a synced one is.
+    rules = client.get("/api/v1/collections/settings", headers=late["hm"]).json()
+    rules.pop("version")
+    rules["stages"][1]["sms_template"] = "reminder"
+    assert client.put("/api/v1/collections/settings", headers=late["hm"], json=rules).status_code == 200
+    texts = select(OutboxMessage.id).where(OutboxMessage.template == "collection_message")
+    texted_before = len(session.scalars(texts).all())
     approved = client.post(f"{W}/{warning['id']}/approve", headers=late["hm"], json={"note": "同意"})
     assert approved.status_code == 200, approved.text
     body = approved.json()
@@ -169,7 +176,10 @@ def test_an_action_is_proposed_then_applied_on_a_second_persons_approval(client,
     assert body["outcome"]["case_id"] == case.id
     session.expire_all()
     case = session.get(CollectionCase, case.id)
-    assert case.stage == case.stage_floor == body["outcome"]["stage"] != "reminder"
+    assert case.stage == case.stage_floor == body["outcome"]["stage"] == "phone"
+    assert len(session.scalars(texts).all()) == texted_before + 1
+    [sms] = [a for a in audit_records(session, "collection.sms", case.id) if a.after["stage"] == "phone"]
+    assert (sms.after["template"], sms.after["automatic"]) == ("reminder", True)
     assert [r.after["action"] for r in audit_records(session, "risk_warning.action_approved", warning["id"])] == [
         "step_up_collection"]
     assert audit_records(session, "risk_warning.action_proposed", warning["id"])

@@ -4002,8 +4002,9 @@ export interface paths {
          * Send a failed message again now
          * @description A dead, retrying or pending message becomes due now and is attempted right after this request (audited).
          *
-         *     A dead message gets one more attempt: it is dead again if that fails. The answer shows the
-         *     message as queued; read it again for the outcome.
+         *     A dead message gets one more attempt: it is dead again if that fails. A held message (`not_before`:
+         *     a collection SMS queued in the debtor's quiet hours) becomes due when its hold ends, not before.
+         *     The answer shows the message as queued; read it again for the outcome.
          *
          *     Requires permission `outbox.manage`.
          */
@@ -11945,6 +11946,11 @@ export interface components {
              * @description When it is tried next (only while pending or retrying)
              */
             next_attempt_at: string | null;
+            /**
+             * Not Before
+             * @description Held until then: never sent earlier, not even when retried (a collection SMS queued in the debtor's quiet hours goes at their end); null: not held
+             */
+            not_before?: string | null;
             /**
              * Recipient Masked
              * @description The recipient, masked

@@ -542,6 +542,7 @@ export default {
     lastError: 'Last error',
     createdAt: 'Queued at',
     nextAttemptAt: 'Next attempt',
+    held: 'Held: not sent before this time (e.g. the debtor\'s quiet hours)',
     deliveredAt: 'Delivered at',
     cancelledAt: 'Cancelled {at}',
     queuedBetween: 'Queued between',

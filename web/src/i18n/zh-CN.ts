@@ -536,6 +536,7 @@ export default {
     lastError: '最近错误',
     createdAt: '生成时间',
     nextAttemptAt: '下次尝试',
+    held: '暂缓发送：不早于此时（如债务人免打扰时段）',
     deliveredAt: '送达时间',
     cancelledAt: '{at} 已取消',
     queuedBetween: '生成时间',

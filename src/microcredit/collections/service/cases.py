@@ -181,10 +181,13 @@ def _follow_up(session: Session, clock: Clock, actor: Actor, report: SyncReport,
             case.status = "promised" if repo.pending_promises(session, [case.id]) else "open"
 
 
-def step_up(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, business_date: date,
-            reason: str) -> CollectionCase:
+def step_up(*, session: Session, clock: Clock, kit: identity.IdentityKit, actor: Actor, institution_id: int,
+            loan_id: int, business_date: date, reason: str) -> CollectionCase:
     """Step up the collection of a past-due loan (an early warning's action): its case opened now if the
-    sync has not opened one, else moved to the next stage, which the sync then keeps as the case's floor."""
+    sync has not opened one, else moved to the next stage, which the sync then keeps as the case's floor.
+
+    A case that enters a stage here gets that stage's automatic SMS, as one the sync moves does (held
+    through the debtor's quiet hours); a case already at the last stage stays there and is not texted again."""
     rules = settings.rules(session=session, institution_id=institution_id)
     loan = loans.get(session=session, institution_id=institution_id, loan_id=loan_id)
     state = loans.state_of(session=session, loan=loan, as_of=business_date)
@@ -203,6 +206,7 @@ def step_up(*, session: Session, clock: Clock, actor: Actor, institution_id: int
                      entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
                      after={"loan_id": loan.id, "stage": case.stage, "dpd": case.dpd, "reason": reason,
                             "overdue": str(case.overdue_total), "assigned_user_id": case.assigned_user_id})
+        messages.stage_message(session=session, clock=clock, kit=kit, case=case, rules=rules)
         return case
     before = case.stage
     following = min(_rank(rules.stages, before) + 1, len(rules.stages) - 1)
@@ -212,6 +216,8 @@ def step_up(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     audit.record(session=session, clock=clock, actor=actor, action="collection.case_escalated",
                  entity_type="collection_case", entity_id=case.id, institution_id=institution_id,
                  before={"stage": before}, after={"stage": case.stage, "dpd": case.dpd, "reason": reason})
+    if case.stage != before:
+        messages.stage_message(session=session, clock=clock, kit=kit, case=case, rules=rules)
     return case
 
 

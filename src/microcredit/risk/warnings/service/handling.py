@@ -221,7 +221,7 @@ def _apply(session: Session, clock: Clock, kit: identity.IdentityKit, principal:
         return {"action": action, "credit_line": None, "borrower_frozen": True, "freeze_id": held.id,
                 "new_applications": "referred"}
     if action == "step_up_collection":
-        case = collections.cases.step_up(session=session, clock=clock, actor=principal.actor,
+        case = collections.cases.step_up(session=session, clock=clock, kit=kit, actor=principal.actor,
                                          institution_id=loan.institution_id, loan_id=loan.id, business_date=today,
                                          reason=f"risk_warning:{warning.id}")
         return {"action": action, "case_id": case.id, "stage": case.stage}
