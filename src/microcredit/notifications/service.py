@@ -364,7 +364,7 @@ def _locked(session: Session, *, institution_id: int | None, message_id: int) ->
 # --- the in-app inbox ----------------------------------------------------------------------------
 
 INBOX_TEMPLATES = frozenset({"application_submitted", "application_returned", "application_approved",
-                             "application_declined", "group_consent_requested", "group_member_left",
+                             "application_declined", "group_consent_requested", "group_member_left", "group_dissolved",
                              "application_counter_offer", "application_human_review", "contract_ready",
                              "contract_signed", "loan_disbursed", "loan_repayment_recorded", "loan_closed",
                              "loan_cancelled", "early_warning_raised", "guarantor_requested",

@@ -62,6 +62,12 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] You left the group \"{group}\": your part of its loan application (CNY {amount}) "
               "is withdrawn. You may apply with a group in its next cycle.",
     },
+    "group_dissolved": {
+        "zh-CN": "【{signature}】联保小组“{group}”已解散，您在该小组贷款申请中的部分（{amount} 元）已撤回。"
+                 "如需贷款，可加入新小组后申请，或申请个人贷款。",
+        "en": "[{signature}] The group \"{group}\" was dissolved: your part of its loan application (CNY {amount}) "
+              "is withdrawn. You may apply with a new group, or on your own.",
+    },
     "application_counter_offer": {
         "zh-CN": "【{signature}】您的贷款申请 {number} 审批人员提出调整方案：金额 {amount} 元，期限 {term} 期，"
                  "请在“我的申请”中接受或拒绝。",

@@ -227,6 +227,13 @@ def group_loan_applications(session: Session, group_id: int) -> list[Application
         GroupApplication.group_id == group_id).order_by(Application.id)))
 
 
+def group_applications_of_group(session: Session, group_id: int, statuses: Iterable[str]) -> list[GroupApplication]:
+    """The group's applications in `statuses`, row-locked, oldest first."""
+    return list(session.scalars(select(GroupApplication).where(
+        GroupApplication.group_id == group_id, GroupApplication.status.in_(list(statuses)))
+        .order_by(GroupApplication.id).with_for_update()))
+
+
 def get_group_application(session: Session, group_application_id: int, *,
                           for_update: bool = False) -> GroupApplication | None:
     """The group application with this id (row-locked with `for_update`)."""

@@ -168,3 +168,54 @@ def test_leaving_with_a_loan_approved_for_the_group_is_refused(client, session, 
     body = assert_problem(_leave(client, w, group, 0), 409)
     assert (body["field"], body["errors"][0]["code"]) == ("borrower_id", "group_member_loan_open")
     assert snapshot(runtime.db).diff(before) == {}
+
+
+def _dissolve(client, w, group):  # noqa: F811
+    return client.post(f"{GROUPS}/{group['id']}/dissolve", headers=w["ho"])
+
+
+def test_dissolving_a_group_cancels_its_open_application_and_tells_the_members(client, session, monkeypatch,  # noqa: F811
+                                                                              world):  # noqa: F811
+    """Three members, two consented, one not yet. Dissolving the group withdraws every undecided part (reason
+    `group_dissolved`, each member told in-app and by SMS), takes off the guarantees, cancels the group
+    application (audited) and frees the members."""
+    w = world
+    group = _group(client, w)
+    ga = _apply(client, w, group).json()
+    apps = [m["application_id"] for m in ga["members"]]
+    for i in (0, 1):
+        assert _consent(client, w, i, apps[i]).status_code == 200
+    r = _dissolve(client, w, group)
+    assert (r.status_code, r.json()["status"]) == (200, "dissolved"), r.text
+    detail = client.get(f"{GA}/{ga['id']}", headers=w["ho"]).json()
+    assert detail["status"] == "cancelled"
+    assert [m["application_status"] for m in detail["members"]] == ["withdrawn"] * 3
+    mine = client.get(f"/api/v1/me/applications/{apps[2]}", headers=w["hb"][2]).json()
+    assert mine["timeline"][-1]["reason_code"] == "group_dissolved"
+    session.expire_all()
+    told = session.scalars(select(InboxMessage).where(InboxMessage.template == "group_dissolved")).all()
+    assert sorted(m.subject_id for m in told) == sorted(apps)
+    assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.template == "group_dissolved")).all()) == 3
+    [cancelled] = session.scalars(select(AuditRecord).where(AuditRecord.action == "group_application.cancelled",
+                                                            AuditRecord.entity_id == str(ga["id"]))).all()
+    assert (cancelled.after["reason"], sorted(cancelled.after["withdrawn_application_ids"])) == (
+        "group_dissolved", sorted(apps))
+    assert not session.scalars(select(ApplicationGuarantor)).all()
+    # The members are free: one of them is in a new group at once.
+    assert _group(client, w, name="新联保小组")["status"] == "active"
+
+
+def test_dissolving_a_group_whose_loan_is_approved_is_refused_and_changes_nothing(client, session, runtime,  # noqa: F811
+                                                                                 monkeypatch, world):  # noqa: F811
+    """Joint liability stands until the group's loans are repaid: with the members' loans approved, the
+    dissolution is refused (`group_member_loan_open`) and nothing changes."""
+    w = world
+    use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
+    group = _group(client, w)
+    ga = _apply(client, w, group).json()
+    for i, m in enumerate(ga["members"]):
+        assert _consent(client, w, i, m["application_id"]).status_code == 200
+    before = snapshot(runtime.db)
+    body = assert_problem(_dissolve(client, w, group), 409)
+    assert body["errors"][0]["code"] == "group_member_loan_open"
+    assert snapshot(runtime.db).diff(before) == {}

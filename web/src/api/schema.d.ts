@@ -2031,7 +2031,9 @@ export interface paths {
         put?: never;
         /**
          * Dissolve the group (final)
-         * @description Its members leave it and may join another group.
+         * @description Its members leave it and may join another group. The group's applications not yet decided are
+         *     cancelled (each member's undecided application withdrawn, the member told); refused, changing nothing,
+         *     while a member's loan for the group is approved or not yet repaid.
          *
          *     Requires permission `borrower.register`.
          */
@@ -24934,15 +24936,12 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description A member's loan for the group is approved or not yet repaid (`group_member_loan_open`: joint liability stands until it is repaid), or the group is dissolved already (`group_wrong_state`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names each field */
             422: {

@@ -42,8 +42,8 @@ from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.platform.todo import Todo
 from microcredit.products import service as products
 
-__all__ = ["GroupApplicationView", "cancel", "consent", "create", "get_for_staff", "list_for_staff",
-           "member_left", "my_group", "refuse", "remove_member"]
+__all__ = ["GroupApplicationView", "cancel", "consent", "create", "get_for_staff", "group_dissolved",
+           "list_for_staff", "member_left", "my_group", "refuse", "remove_member"]
 
 OPEN = ("awaiting_consent", "member_refused", "held")  # the officer may still remove a member or cancel
 ANSWERABLE = ("awaiting_consent", "member_refused")  # a member may still consent or refuse (held: nothing to answer)
@@ -344,6 +344,36 @@ def member_left(*, session: Session, kit: identity.IdentityKit, principal: Princ
         _tell_member(session, kit, ga, part, "group_member_left", language)
         if ga.status == "awaiting_consent":
             _proceed(session, kit, principal, ga, assess, language)
+        out.append(_view(session, ga))
+    return out
+
+
+def group_dissolved(*, session: Session, kit: identity.IdentityKit, principal: Principal, group_id: int,
+                    language: str) -> list[GroupApplicationView]:
+    """The group was dissolved: its applications not yet decided lose the mutual guarantee they were made
+    under, so none may go on. Each group application still open (waiting for consent, held, or submitted
+    and under review) is cancelled; every member's application still undecided is withdrawn
+    (`group_dissolved`), its undecided guarantees taken off, and the member told (in-app and SMS).
+    Members already decided stay as decided: an approval is servicing's, and servicing refuses the
+    dissolution while a loan for the group is approved or being repaid (`group_member_loan_open`)."""
+    out = []
+    for ga in repo.group_applications_of_group(session, group_id, (*OPEN, "submitted")):
+        withdrawn = []
+        for part in repo.group_members(session, ga.id):
+            application = repo.get(session, part.application_id, for_update=True)
+            if part.consent == "removed" or application is None or application.status in states.FINAL:
+                continue
+            applications.withdraw(session=session, kit=kit, principal=principal, application_id=application.id,
+                                  note=None, own=False, reason="group_dissolved")
+            repo.remove_guarantees_by(session, group_application_id=ga.id, guarantor_borrower_id=part.borrower_id,
+                                      statuses=set(STATUSES) - states.FINAL)
+            _tell_member(session, kit, ga, part, "group_dissolved", language)
+            withdrawn.append(application.id)
+        before = ga.status
+        ga.status, ga.updated_at = "cancelled", kit.clock.now()
+        session.flush()
+        _audit(session, kit, principal, ga, "cancelled", reason="group_dissolved", before=before,
+               withdrawn_application_ids=withdrawn)
         out.append(_view(session, ga))
     return out
 

@@ -113,8 +113,20 @@ def set_group_leader(group_id: Id, body: GroupLeaderSet, session: DB, clock: Wal
 
 
 @router.post("/groups/{group_id}/dissolve", response_model=GroupRead, operation_id="dissolve_group",
-             summary="Dissolve the group (final)")
-def dissolve_group(group_id: Id, session: DB, clock: WallClock,
+             summary="Dissolve the group (final)",
+             responses={409: {"description": "A member's loan for the group is approved or not yet repaid "
+                                             "(`group_member_loan_open`: joint liability stands until it is "
+                                             "repaid), or the group is dissolved already (`group_wrong_state`)"}})
+def dissolve_group(group_id: Id, session: DB, kit: Kit, meta: Meta,
                    principal: Principal = require("borrower.register")) -> GroupRead:
-    """Its members leave it and may join another group."""
-    return _read(service.groups.dissolve(session=session, clock=clock, principal=principal, group_id=group_id))
+    """Its members leave it and may join another group. The group's applications not yet decided are
+    cancelled (each member's undecided application withdrawn, the member told); refused, changing nothing,
+    while a member's loan for the group is approved or not yet repaid."""
+    members = [m.id for m in service.groups.get_group(session=session, principal=principal,
+                                                                group_id=group_id).members]
+    view = service.groups.dissolve(session=session, clock=kit.clock, principal=principal, group_id=group_id)
+    for borrower_id in members:
+        servicing.groups.ensure_may_leave(session=session, group_id=group_id, borrower_id=borrower_id)
+    origination.group_applications.group_dissolved(session=session, kit=kit, principal=principal,
+                                                   group_id=group_id, language=meta.language)
+    return _read(view)
