@@ -45,6 +45,7 @@ those bytes, or an incremental update after it, shows in every PDF reader and in
 
 from __future__ import annotations
 
+import fcntl
 import io
 import logging
 import os
@@ -65,6 +66,13 @@ from microcredit.config import Mode, Settings
 DEMO_FOLDER = "contracts-ca"
 CA_CERT, CA_KEY, SIGNER_CERT, SIGNER_KEY = "ca.pem", "ca-key.pem", "signer.pem", "signer-key.pem"
 TSA_CERT, TSA_KEY = "tsa.pem", "tsa-key.pem"
+# The demo root's delegated OCSP responder (RFC 6960 §4.2.2.2): answers are signed with this key, not the root's.
+OCSP_CERT, OCSP_KEY = "ocsp.pem", "ocsp-key.pem"
+# How long the responder's certificate is valid, and how much must be left before it is reissued. It carries
+# id-pkix-ocsp-nocheck (a verifier does not ask about the responder itself), so it is kept short-lived, as
+# RFC 6960 §4.2.2.2.1 advises.
+OCSP_CERT_LIFETIME = timedelta(days=90)
+RENEW_OCSP_BEFORE = timedelta(days=30)
 CRL_FILE = "ca.crl"
 ISSUED = "issued"  # a copy of every certificate the demo root issued, by serial number (what OCSP answers for)
 OCSP_PATH = "/api/v1/pki/ocsp"
@@ -165,8 +173,36 @@ def init_demo_ca(data_dir: Path, *, now: datetime, organisation: str = "Microcre
     _issue(folder, ca, ca_key, start=start, common=f"{organisation} Contract Signing", organisation=organisation,
            usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, files=(SIGNER_CERT, SIGNER_KEY), ocsp_url=ocsp_url)
     _issue_tsa(folder, ca, ca_key, start=start, organisation=organisation, ocsp_url=ocsp_url)
+    _issue_responder(folder, ca, ca_key, start=start)
     _publish_crl(folder, ca, ca_key, at=now, revoked=[], number=1)
     return folder
+
+
+def _issue_responder(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime) -> None:
+    """The delegated OCSP responder's key and certificate under the demo root: the one extended key usage
+    `OCSPSigning` (critical) and `id-pkix-ocsp-nocheck`, valid `OCSP_CERT_LIFETIME` from `start`."""
+    organisation = str(ca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value)
+    _issue(folder, ca, ca_key, start=start, common=f"{organisation} OCSP Responder", organisation=organisation,
+           usage=ExtendedKeyUsageOID.OCSP_SIGNING, critical_usage=True, files=(OCSP_CERT, OCSP_KEY),
+           lifetime=OCSP_CERT_LIFETIME, extensions=(x509.OCSPNoCheck(),))
+
+
+def _responder(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *,
+               at: datetime) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """The responder's certificate and key, reissued first when missing (a CA made before delegation), not yet
+    valid at `at`, or with less than `RENEW_OCSP_BEFORE` left: as a CA renews its short-lived responder. Under
+    an exclusive lock on the folder, so that concurrent answers never read one key with another certificate."""
+    path = folder / OCSP_CERT
+    with open(folder / ".ocsp.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cert = x509.load_pem_x509_certificate(path.read_bytes()) if path.is_file() else None
+        if cert is None or not (folder / OCSP_KEY).is_file() or not (
+                cert.not_valid_before_utc <= at and cert.not_valid_after_utc - at > RENEW_OCSP_BEFORE):
+            _issue_responder(folder, ca, ca_key, start=at - timedelta(minutes=1))
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+        key = serialization.load_pem_private_key((folder / OCSP_KEY).read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return cert, key
 
 
 def _issue_tsa(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime,
@@ -202,9 +238,11 @@ def renew_demo_tsa(folder: Path, *, at: datetime) -> bool:
 
 def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, start: datetime, common: str,
            organisation: str, usage: x509.ObjectIdentifier, files: tuple[str, str],
-           critical_usage: bool = False, lifetime: timedelta = CERT_LIFETIME, ocsp_url: str | None = None) -> None:
+           critical_usage: bool = False, lifetime: timedelta = CERT_LIFETIME, ocsp_url: str | None = None,
+           extensions: tuple[x509.ExtensionType, ...] = ()) -> None:
     """A key and a (five-year) certificate under the demo root for signing (digital signature and content
-    commitment) with one extended key usage, written to the folder (certificate, key mode 0600)."""
+    commitment) with one extended key usage (and any `extensions`, not critical), written to the folder
+    (certificate, key mode 0600)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     builder = (x509.CertificateBuilder().subject_name(_name(common, organisation))
             .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -222,6 +260,8 @@ def _issue(folder: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, sta
     if ocsp_url:  # where the demo root's OCSP responder answers for it (RFC 5280 §4.2.2.1)
         builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
             AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     pem = serialization.Encoding.PEM
     _write_private(folder / files[1], key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
@@ -314,10 +354,12 @@ def _issued(folder: Path, serial: int) -> x509.Certificate | None:
 
 
 def demo_ocsp(folder: Path, request: bytes, *, at: datetime) -> bytes:
-    """The demo root's OCSP responder (RFC 6960): the DER answer to a DER request, signed by the root, as of
-    `at`. One certificate per request (the first): `good` for a certificate the root issued and has not revoked,
-    `revoked` (with the time and reason) for one on its CRL — the revocations are read where the CRL is — and
-    `unknown` for any other serial or issuer; a request that cannot be parsed gets `malformedRequest`."""
+    """The demo root's OCSP responder (RFC 6960): the DER answer to a DER request, as of `at`, signed by the root's
+    delegated responder (its certificate, issued by the root for `OCSPSigning`, travels in the answer), so the
+    root's key signs certificates and CRLs only. One certificate per request (the first): `good` for a
+    certificate the root issued and has not revoked, `revoked` (with the time and reason) for one on its CRL —
+    the revocations are read where the CRL is — and `unknown` for any other serial or issuer; a request that
+    cannot be parsed gets `malformedRequest`."""
     try:
         asked = ocsp.load_der_ocsp_request(request)
     except ValueError:
@@ -330,7 +372,9 @@ def demo_ocsp(folder: Path, request: bytes, *, at: datetime) -> bytes:
             and _digest(_key_bits(ca), algorithm) == asked.issuer_key_hash)
     cert = _issued(folder, asked.serial_number) if ours else None
     entry = crl.get_revoked_certificate_by_serial_number(asked.serial_number) if cert is not None else None
-    builder = ocsp.OCSPResponseBuilder().responder_id(ocsp.OCSPResponderEncoding.HASH, ca)
+    responder, responder_key = _responder(folder, ca, key, at=at)
+    builder = (ocsp.OCSPResponseBuilder().responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+               .certificates([responder]))
     this_update, next_update = at - timedelta(minutes=1), at + OCSP_LIFETIME
     if cert is None:
         builder = builder.add_response_by_hash(
@@ -352,7 +396,7 @@ def demo_ocsp(folder: Path, request: bytes, *, at: datetime) -> bytes:
     nonce = next((e.value for e in asked.extensions if isinstance(e.value, x509.OCSPNonce)), None)
     if nonce is not None:
         builder = builder.add_extension(nonce, critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    return builder.sign(responder_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def _digest(data: bytes, algorithm: hashes.HashAlgorithm) -> bytes:

@@ -336,14 +336,26 @@ def test_a_renewal_that_gains_nothing_is_refused(own_ca, pdf):
 
 def _ocsp(ca: Path, cert, at: datetime):
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.x509 import ocsp
+    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     answer = ocsp.load_der_ocsp_response(signing.demo_ocsp_for(ca, cert, at=at))
     root = x509.load_pem_x509_certificate((ca / signing.CA_CERT).read_bytes())
-    root.public_key().verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(),  # signed by the root
-                             hashes.SHA256())
+    # Signed by the root's delegated responder, whose certificate travels in the answer: issued by the root for
+    # OCSP signing only, with ocsp-nocheck, valid at `at`; the root's own key did not sign the answer.
+    [responder] = answer.certificates
+    responder.verify_directly_issued_by(root)
+    assert list(responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.OCSP_SIGNING]
+    assert responder.extensions.get_extension_for_class(x509.OCSPNoCheck)
+    assert responder.not_valid_before_utc <= at < responder.not_valid_after_utc
+    assert answer.responder_key_hash == x509.SubjectKeyIdentifier.from_public_key(responder.public_key()).digest
+    responder.public_key().verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(InvalidSignature):
+        root.public_key().verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), hashes.SHA256())
     return answer
 
 
@@ -386,3 +398,22 @@ def test_the_ocsp_responder_answers_good_revoked_and_unknown(tmp_path, pdf):
     assert unknown.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
     malformed = ocsp.load_der_ocsp_response(signing.demo_ocsp(ca, b"not a request", at=AT))
     assert malformed.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def test_the_ocsp_responder_certificate_is_renewed_before_it_ends_and_made_for_an_older_ca(tmp_path):
+    from cryptography import x509
+
+    ca = signing.init_demo_ca(tmp_path, now=AT, ocsp_url="http://127.0.0.1:8000" + signing.OCSP_PATH)
+    signer = x509.load_pem_x509_certificate((ca / signing.SIGNER_CERT).read_bytes())
+    first = _ocsp(ca, signer, AT).certificates[0]
+    # Within its life and with more than RENEW_OCSP_BEFORE left: the same certificate answers.
+    assert _ocsp(ca, signer, AT + timedelta(days=50)).certificates[0] == first
+    # Less than RENEW_OCSP_BEFORE left: a new one, valid from about then.
+    later = AT + signing.OCSP_CERT_LIFETIME - signing.RENEW_OCSP_BEFORE + timedelta(days=1)
+    second = _ocsp(ca, signer, later).certificates[0]
+    assert second.serial_number != first.serial_number
+    assert second.not_valid_before_utc <= later < second.not_valid_after_utc
+    # A CA made before the responder was delegated (no responder files): one is made at the first answer.
+    (ca / signing.OCSP_CERT).unlink()
+    (ca / signing.OCSP_KEY).unlink()
+    assert _ocsp(ca, signer, later).certificates[0].serial_number not in (first.serial_number, second.serial_number)
