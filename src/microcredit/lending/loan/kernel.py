@@ -47,6 +47,7 @@ from datetime import date
 from typing import Any
 
 from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationInput, bucket_for, classify
 from microcredit.lending.delinquency import installment_dpd
 from microcredit.lending.loan.events import AsOf, Disbursement, Event, PenaltyCharged, Prepayment, Repayment, Reversal
@@ -60,7 +61,8 @@ from microcredit.lending.loan.state import (
     PaymentApplied,
 )
 from microcredit.lending.loan.terms import Terms
-from microcredit.lending.money import Money
+from microcredit.lending.money import Money, divide_rounded
+from microcredit.lending.periods import Period, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
     PrepaymentMode,
@@ -71,9 +73,21 @@ from microcredit.lending.prepayment import (
     partial_prepayment,
     standing,
 )
-from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule import (
+    Installment,
+    InterestCalculation,
+    InterestMethod,
+    LevelInstallment,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    TranchePrincipal,
+    build_schedule,
+)
+from microcredit.lending.schedule.amortize import level_payment, period_rate
+from microcredit.lending.schedule.build import rebuilt_schedule
 
-__all__ = ["KernelFold", "covers", "fold", "fold_columns", "try_fold"]
+__all__ = ["KernelFold", "covers", "fold", "fold_columns", "plain", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
@@ -86,6 +100,7 @@ Row = list[Any]
 # A payment: (event id, on, amount, lines ((installment, component column, amount), ...),
 # interest prepaid, principal prepaid, credit).
 Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
+_new_row = tuple.__new__
 
 
 class _Fallback(Exception):
@@ -124,7 +139,7 @@ class _Columns:
         self.order = tuple(OWED + _COLUMN[c] for c in terms.strategy.order)
         self.by_installment = terms.strategy.sweep is Sweep.BY_INSTALLMENT
         self.currency = terms.currency
-        self.plan: Reamortisation | None = None
+        self.plan: Reamortisation | _IntegerPlan | None = None
         self.rows: list[Row] = []
         self.first = 0
         """Every row before this index owes nothing."""
@@ -253,18 +268,26 @@ class _Columns:
         rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
         self.rows = rows
         self.first = 0
-        self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
+        if plain(actual, schedule):
+            self.plan = _IntegerPlan(schedule, actual, terms.calendar)
+        else:
+            self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
         self.disbursed = amount
         self.disbursed_on = event.on
         self.disbursements = [(event.id, event.on, event.amount)]
         self.credit_through = event.on
 
-    def _replaced(self, plan: Reamortisation, on: date) -> tuple[set[int], list[Row]]:
+    def _replaced(self, plan: Reamortisation | _IntegerPlan, on: date) -> tuple[set[int], list[Row]]:
         """The installment numbers a re-amortisation on `on` replaces, and the rows that stay;
         each replaced row must owe exactly its schedule row (nothing paid ahead, no charge on
         it) -- otherwise the reference decides (it refuses, or sets charges aside)."""
-        schedule_rows = plan.schedule.installments
-        ended = standing(plan.schedule, on).ended
+        if type(plan) is _IntegerPlan:
+            schedule_rows: Sequence[Installment] = plan.rows
+            ended = plan.standing(on)[0]
+        else:
+            assert isinstance(plan, Reamortisation)
+            schedule_rows = plan.schedule.installments
+            ended = standing(plan.schedule, on).ended
         scheduled = {r.number: r for r in schedule_rows[ended:]}
         kept = []
         for row in self.rows:
@@ -295,6 +318,17 @@ class _Columns:
         outstanding = sum(row[6] for row in self.rows)
         if not terms.tranches or outstanding + amount > terms.approved_maximum.minor:
             raise _Fallback
+        if type(plan) is _IntegerPlan:
+            ended = plan.standing(event.on)[0]
+            if ended == len(plan.rows):
+                raise _Fallback
+            _, kept = self._replaced(plan, event.on)
+            plan.tranche(event.on, amount)
+            self._install(kept, plan.rows[ended:])
+            self.disbursed += amount
+            self.disbursements.append((event.id, event.on, event.amount))
+            return
+        assert isinstance(plan, Reamortisation)
         if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
             raise _Fallback
         replaced, kept = self._replaced(plan, event.on)
@@ -333,10 +367,19 @@ class _Columns:
         plan = self.plan
         assert plan is not None
         _, kept = self._replaced(plan, event.on)
+        if type(plan) is _IntegerPlan:
+            unused, interest, principal = self._reamortise_integer(plan, event.on, prepayment, kept, mode)
+            credit = left + unused
+            self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+            self.credit += credit
+            self.principal_prepaid += principal
+            self.interest_prepaid += interest
+            return
+        assert isinstance(plan, Reamortisation)
         unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
         credit = left + unused
         self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
-        assert self.plan is not None
+        assert isinstance(self.plan, Reamortisation)
         self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
         self.credit += credit
         self.principal_prepaid += principal
@@ -375,6 +418,180 @@ class _Columns:
         self.plan = replace(state, schedule=result.schedule, prepayments=(*state.prepayments, result))
         self._install(kept, result.schedule.installments[where.ended:])
         return amount - usable.minor, result.accrued_interest.minor, result.principal_prepaid.minor
+
+    def _reamortise_integer(self, plan: _IntegerPlan, on: date, amount: int, kept: list[Row],
+                            mode: PrepaymentMode) -> tuple[int, int, int]:
+        """`_reamortise` on the integer plan: the same steps, in minor units."""
+        if plan.settled_on is not None:
+            return amount, 0, 0
+        ended, balance, earning, start = plan.standing(on)
+        if ended == len(plan.rows):
+            return amount, 0, 0
+        accrued = plan._accrued(on, balance, earning, start)
+        payoff = balance + accrued  # nothing deferred on plain terms
+        if amount >= payoff:
+            plan.settled_on = on
+            self._install(kept, plan.rows[ended:], cleared=True)
+            return amount - payoff, accrued, balance
+        if amount <= accrued:
+            return amount, 0, 0
+        usable = min(amount, accrued + balance - 1)
+        if usable <= accrued:
+            return amount, 0, 0
+        interest, principal = plan.prepay(on, usable, mode)
+        self._install(kept, plan.rows[ended:])
+        return amount - usable, interest, principal
+
+
+# --- the schedule on integers (plain terms) ------------------------------------------------------
+
+
+def plain(contract: LoanTerms, schedule: Schedule) -> bool:
+    """Whether the kernel keeps `schedule` (built from `contract`) as its own integer rows: equal
+    installments on the declining balance, interest per period as the repayments, no grace,
+    interest-free period, installment multiple or fee, nothing carried in -- the terms whose
+    re-amortisation `_IntegerPlan` writes out.  Anything else calls the shared functions."""
+    return (
+        contract.method is RepaymentMethod.EQUAL_INSTALLMENT
+        and contract.interest_method is InterestMethod.DECLINING_BALANCE
+        and contract.interest_calculation is InterestCalculation.SAME_AS_REPAYMENT
+        and contract.level_installment is LevelInstallment.EXACT
+        and contract.installment_multiple is None
+        and not contract.grace_on_principal
+        and not contract.grace_on_interest_payment
+        and not contract.interest_free_periods
+        and not contract.fees
+        and not schedule.fee_charges
+        and not schedule.deferred_interest_minor
+        and not schedule.deferred_opening_minor
+        and not schedule.totals.paid_at_disbursement_minor
+        and schedule.installments[0].period_start >= contract.periods.start
+    )
+
+
+class _IntegerPlan:
+    """`prepayment.Reamortisation` for plain terms (`plain`), on the schedule's integer rows.
+
+    The rows are the schedule's `Installment` tuples, replaced from a day on by a tranche or a
+    prepayment through the same recurrence `prepayment._reamortised` runs through
+    `amortize._general` for these terms: the periods still to come (the first from the day,
+    interest on its actual days), the level payment over their rates (`level_payment`, the
+    Horner form for the short first period) or, shortening the term, the installment kept;
+    then row by row ``I = round(B x a / b)`` by the policy's mode, principal the installment
+    less it (clamped to the balance; the last row takes the balance), interest carried into
+    the first row (a tranche's) added to its interest.  The `Schedule` value is made only when
+    read (`schedule`), by `build.rebuilt_schedule` as the reference makes it.  Mutable and
+    private to one fold."""
+
+    __slots__ = ("_made", "base", "calendar", "currency", "day_count", "mode", "periods", "rate", "regular",
+                 "rows", "settled_on", "terms")
+
+    def __init__(self, schedule: Schedule, terms: LoanTerms, calendar: HolidayCalendar) -> None:
+        self.base = schedule
+        self._made: Schedule | None = schedule
+        self.terms = terms
+        self.calendar = calendar
+        self.mode = terms.rounding.mode
+        self.currency = terms.rounding.currency
+        self.day_count = terms.day_count
+        self.rate = terms.annual_rate.as_integer_ratio()
+        self.regular = period_rate(terms.annual_rate, terms.periods.frequency.year_fraction(terms.day_count.basis))
+        self.periods = generate_periods(terms.periods, calendar).periods
+        self.rows: list[Installment] = list(schedule.installments)
+        self.settled_on: date | None = None
+
+    @property
+    def schedule(self) -> Schedule:
+        """The `Schedule` these rows are (made on first read after a change)."""
+        if self._made is None:
+            self._made = rebuilt_schedule(self.base, tuple(self.rows), ())
+        return self._made
+
+    def standing(self, on: date) -> tuple[int, int, bool, date | None]:
+        """`prepayment.standing` in minor units: (ended, balance, earning, period start)."""
+        rows = self.rows
+        ended = 0
+        for row in rows:
+            if row[3] <= on or row[1] <= on:  # period end, due date
+                ended += 1
+        if ended == len(rows):
+            return ended, rows[-1][8], False, None
+        running = rows[ended]
+        return ended, running[8] + running[5], running[6] > 0, running[2]
+
+    def accrued(self, on: date, base: int | None = None) -> int:
+        """`prepayment.accrued_to` in minor units: the running period's interest earned by `on`."""
+        _, balance, earning, start = self.standing(on)
+        return self._accrued(on, balance if base is None else base, earning, start)
+
+    def _accrued(self, on: date, balance: int, earning: bool, start: date | None) -> int:
+        if not earning or start is None or on <= start or not balance or not self.rate[0]:
+            return 0
+        p, q = self.rate
+        fraction = self.day_count.year_fraction(start, on)
+        return divide_rounded(balance * p * fraction.numerator, q * fraction.denominator, self.mode)
+
+    def prepay(self, on: date, amount: int, mode: PrepaymentMode) -> tuple[int, int]:
+        """`partial_prepayment` of `amount` (more than the accrued interest, less than the payoff):
+        the rows re-amortised; (interest settled, principal prepaid)."""
+        ended, balance, earning, start = self.standing(on)
+        accrued = self._accrued(on, balance, earning, start)
+        prepaid = amount - accrued
+        self._reamortise(on, ended, balance - prepaid, 0, mode)
+        return accrued, prepaid
+
+    def tranche(self, on: date, amount: int) -> None:
+        """`add_tranche` (re-amortising) of `amount` on `on`: the running period's interest so far
+        carried into the first new row, the installment recomputed over the same dates."""
+        ended, balance, earning, start = self.standing(on)
+        accrued = self._accrued(on, balance, earning, start)
+        self._reamortise(on, ended, balance + amount, accrued, PrepaymentMode.REDUCE_INSTALLMENT)
+
+    def _reamortise(self, on: date, ended: int, principal: int, carried_in: int, mode: PrepaymentMode) -> None:
+        rows = self.rows
+        remaining = list(self.periods[ended:len(rows)])
+        if not remaining or [p.due_date for p in remaining] != [row[1] for row in rows[ended:]]:
+            raise _Fallback  # the reference refuses (terms that do not describe the schedule)
+        first = remaining[0]
+        if on > first.start:
+            remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
+        rate, regular, day_count = self.terms.annual_rate, self.regular, self.day_count
+        rates = [regular if p.regular else period_rate(rate, day_count.year_fraction(p.start, p.end))
+                 for p in remaining]
+        mode_ = self.mode
+        installment = None
+        if mode is PrepaymentMode.SHORTEN_TERM:  # `prepayment._level_amounts`: the installment kept
+            for index in range(ended, len(rows) - 1):
+                row = rows[index]
+                if row[5] > 0:
+                    installment = row[5] + row[6]
+                    break
+        if installment is None:
+            installment = level_payment(principal, rates, mode_)
+        new = rows[:ended]
+        balance, carried, currency = principal, carried_in, self.currency
+        last = len(remaining) - 1
+        number = ended
+        for k, period in enumerate(remaining):
+            a, b = rates[k]
+            interest = divide_rounded(balance * a, b, mode_) if a else 0
+            if k == last:
+                part = balance
+            else:
+                part = installment - interest
+                if part > balance:
+                    part = balance
+                elif part < 0:
+                    part = 0
+            balance -= part
+            number += 1
+            new.append(_new_row(Installment, (number, period.due_date, period.start, period.end, period.days, part,
+                                              interest + carried, 0, balance, currency)))
+            carried = 0
+            if not balance:
+                break
+        self.rows = new
+        self._made = None
 
 
 class KernelFold:
