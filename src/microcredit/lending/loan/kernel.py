@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
@@ -101,6 +102,8 @@ Row = list[Any]
 # interest prepaid, principal prepaid, credit).
 Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
 _new_row = tuple.__new__
+_BY_DUE_DATE = itemgetter(DUE, NUMBER)
+_BY_VALUE_DATE = attrgetter("on", "rank")
 
 
 class _Fallback(Exception):
@@ -190,19 +193,34 @@ class _Columns:
         return left
 
     def _use_credit(self, until: date) -> None:
-        """`fold._use_credit`: the credit held used on each due date after `credit_through`."""
+        """`fold._use_credit`: the credit held used on each due date after `credit_through`.
+
+        The due dates are read off the rows in order (they are sorted by due date) from the first
+        still owing: on an earlier day the sweep would find nothing due that is owed."""
         since = self.credit_through
         if self.credit > 0:
-            days = sorted({row[DUE] for row in self.rows if row[DUE] <= until and (since is None or row[DUE] > since)})
-            for day in days:
-                if self.credit <= 0:
+            rows = self.rows
+            count = len(rows)
+            index = self.first
+            while index < count and not (rows[index][6] or rows[index][7] or rows[index][8] or rows[index][9]):
+                index += 1
+            last = None
+            while index < count:
+                day = rows[index][DUE]
+                index += 1
+                if day > until:
                     break
+                if day == last or (since is not None and day <= since):
+                    continue
+                last = day
                 lines: list[tuple[int, int, int]] = []
                 left = self._sweep(self.credit, day, lines)
                 if lines:
                     used = self.credit - left
                     self.payments.append((None, day, 0, tuple(lines), 0, 0, -used))
                     self.credit = left
+                    if left <= 0:
+                        break
         if since is None or until > since:
             self.credit_through = until
 
@@ -265,7 +283,7 @@ class _Columns:
         fees_now = schedule.totals.paid_at_disbursement_minor
         if fees_now > 0:
             rows.insert(0, [0, event.on, 0, 0, fees_now, 0, 0, 0, fees_now, 0])
-        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
         if plain(actual, schedule):
@@ -307,7 +325,7 @@ class _Columns:
         else:
             rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
                             r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
-        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
 
@@ -647,9 +665,14 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken = [e for e in events if e.on <= as_of]
     if not covers(terms, taken):
         return None
-    effective = _effective(taken, terms)
+    if len({e.id for e in taken}) == len(taken) and not any(type(e) is Reversal for e in taken):
+        # `fold._effective` of a history without reversals or duplicate ids: the events in
+        # value-date order, rank, then as recorded (a stable sort keeps that order).
+        effective: Sequence[Event] = sorted(taken, key=_BY_VALUE_DATE)
+    else:
+        effective = [event for _, event in _effective(taken, terms)]
     try:
-        return fold_columns(terms, taken, [event for _, event in effective], _reversed(taken), as_of)
+        return fold_columns(terms, taken, effective, _reversed(taken), as_of)
     except _Fallback:
         return None
 
