@@ -62,8 +62,8 @@ from microcredit.lending.loan.state import (
     PaymentApplied,
 )
 from microcredit.lending.loan.terms import Terms
-from microcredit.lending.money import Money, divide_rounded
-from microcredit.lending.periods import Period, generate_periods
+from microcredit.lending.money import Money, RoundingMode, divide_rounded
+from microcredit.lending.periods import Period, PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
     PrepaymentMode,
@@ -85,10 +85,10 @@ from microcredit.lending.schedule import (
     TranchePrincipal,
     build_schedule,
 )
-from microcredit.lending.schedule.amortize import level_payment, period_rate
+from microcredit.lending.schedule.amortize import Ratio, level_payment, level_rows, period_rate
 from microcredit.lending.schedule.build import rebuilt_schedule
 
-__all__ = ["KernelFold", "covers", "fold", "fold_columns", "plain", "try_fold"]
+__all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
@@ -276,6 +276,18 @@ class _Columns:
         if event.amount > terms.approved_maximum or (
                 periods.first_due_date is not None and periods.first_due_date <= event.on):
             raise _Fallback
+        if _plain_contract(contract):
+            plan = _IntegerPlan.disbursed(contract, event.amount, event.on, terms.calendar)
+            if plan is not None:
+                self.rows = [[r[0], r[1], r[5], r[6], 0, 0, r[5], r[6], 0, 0] for r in plan.rows]
+                self.rows.sort(key=_BY_DUE_DATE)
+                self.first = 0
+                self.plan = plan
+                self.disbursed = amount
+                self.disbursed_on = event.on
+                self.disbursements = [(event.id, event.on, event.amount)]
+                self.credit_through = event.on
+                return
         actual = replace(contract, principal=event.amount, periods=replace(periods, start=event.on))
         schedule = build_schedule(actual, calendar=terms.calendar)
         rows = [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
@@ -287,7 +299,7 @@ class _Columns:
         self.rows = rows
         self.first = 0
         if plain(actual, schedule):
-            self.plan = _IntegerPlan(schedule, actual, terms.calendar)
+            self.plan = _IntegerPlan.of(schedule, actual, terms.calendar)
         else:
             self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
         self.disbursed = amount
@@ -470,6 +482,17 @@ def plain(contract: LoanTerms, schedule: Schedule) -> bool:
     interest-free period, installment multiple or fee, nothing carried in -- the terms whose
     re-amortisation `_IntegerPlan` writes out.  Anything else calls the shared functions."""
     return (
+        _plain_contract(contract)
+        and not schedule.fee_charges
+        and not schedule.deferred_interest_minor
+        and not schedule.deferred_opening_minor
+        and not schedule.totals.paid_at_disbursement_minor
+        and schedule.installments[0].period_start >= contract.periods.start
+    )
+
+
+def _plain_contract(contract: LoanTerms) -> bool:
+    return (
         contract.method is RepaymentMethod.EQUAL_INSTALLMENT
         and contract.interest_method is InterestMethod.DECLINING_BALANCE
         and contract.interest_calculation is InterestCalculation.SAME_AS_REPAYMENT
@@ -479,12 +502,22 @@ def plain(contract: LoanTerms, schedule: Schedule) -> bool:
         and not contract.grace_on_interest_payment
         and not contract.interest_free_periods
         and not contract.fees
-        and not schedule.fee_charges
-        and not schedule.deferred_interest_minor
-        and not schedule.deferred_opening_minor
-        and not schedule.totals.paid_at_disbursement_minor
-        and schedule.installments[0].period_start >= contract.periods.start
     )
+
+
+def level_after_first(principal: int, first: Ratio, rate: Ratio, m: int, mode: RoundingMode) -> int:
+    """`amortize.level_payment(principal, [first] + [rate] * (m - 1), mode)` in closed form: a
+    re-amortised schedule's first period runs from the day (its own rate a1/b1), the m - 1 after
+    it are regular (a/b, a > 0).  The annuity factor b1 ((a+b)^m - b^m) / ((a1+b1) a (a+b)^(m-1))
+    is the Horner sum's value, so principal / factor is the same rational, rounded once:
+
+        P (a1+b1) a (a+b)^(m-1) / (b1 ((a+b)^m - b^m))
+
+    (two powers instead of m products of growing integers)."""
+    a1, b1 = first
+    a, b = rate
+    growth = (a + b) ** (m - 1)
+    return divide_rounded(principal * (a1 + b1) * a * growth, b1 * (growth * (a + b) - b**m), mode)
 
 
 class _IntegerPlan:
@@ -501,28 +534,73 @@ class _IntegerPlan:
     read (`schedule`), by `build.rebuilt_schedule` as the reference makes it.  Mutable and
     private to one fold."""
 
-    __slots__ = ("_made", "base", "calendar", "currency", "day_count", "mode", "periods", "rate", "regular",
-                 "rows", "settled_on", "terms")
+    __slots__ = ("_base", "_changed", "_made", "_terms", "calendar", "contract", "currency", "day_count", "mode",
+                 "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
-    def __init__(self, schedule: Schedule, terms: LoanTerms, calendar: HolidayCalendar) -> None:
-        self.base = schedule
-        self._made: Schedule | None = schedule
-        self.terms = terms
+    def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
+                 rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
+                 regular: Ratio | None = None) -> None:
+        self.contract = contract
+        self.principal = principal
+        self.spec = spec
         self.calendar = calendar
-        self.mode = terms.rounding.mode
-        self.currency = terms.rounding.currency
-        self.day_count = terms.day_count
-        self.rate = terms.annual_rate.as_integer_ratio()
-        self.regular = period_rate(terms.annual_rate, terms.periods.frequency.year_fraction(terms.day_count.basis))
-        self.periods = generate_periods(terms.periods, calendar).periods
-        self.rows: list[Installment] = list(schedule.installments)
+        self.rows = rows
+        self._base = base
+        self._terms: LoanTerms | None = None
+        self._made: Schedule | None = base
+        self._changed = False
+        rounding = contract.rounding
+        self.mode = rounding.mode
+        self.currency = rounding.currency
+        self.day_count = contract.day_count
+        self.rate = contract.annual_rate.as_integer_ratio()
+        if regular is None:
+            regular = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
+        self.regular = regular
+        self.periods = (dates if dates is not None else generate_periods(spec, calendar)).periods
         self.settled_on: date | None = None
+
+    @classmethod
+    def of(cls, schedule: Schedule, terms: LoanTerms, calendar: HolidayCalendar) -> _IntegerPlan:
+        """The plan of `schedule`, built from `terms` (plain: `plain(terms, schedule)`)."""
+        return cls(terms, terms.principal, terms.periods, calendar, list(schedule.installments), schedule)
+
+    @classmethod
+    def disbursed(cls, contract: LoanTerms, amount: Money, on: date, calendar: HolidayCalendar) -> _IntegerPlan | None:
+        """The plan of the first disbursement of `amount` on `on` under plain `contract` terms, its
+        rows made by the schedule builder's own fast path (`amortize.level_rows`, what
+        `build_schedule` returns for these terms over regular periods), the `Schedule` value
+        built only when read; None where that path does not apply (`build_schedule` decides)."""
+        spec = replace(contract.periods, start=on)
+        dates = generate_periods(spec, calendar)
+        if not dates.regular or not dates.count or dates.starts[0] < on:
+            return None
+        rate = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
+        level = level_rows(amount, rate, dates, contract.rounding, 0, 1)
+        if level is None:
+            return None
+        return cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
+
+    @property
+    def terms(self) -> LoanTerms:
+        """The contract as disbursed (its principal, its periods from the disbursement)."""
+        if self._terms is None:
+            self._terms = replace(self.contract, principal=self.principal, periods=self.spec)
+        return self._terms
+
+    @property
+    def base(self) -> Schedule:
+        """The schedule as first disbursed (`build_schedule`, on first read)."""
+        if self._base is None:
+            self._base = build_schedule(self.terms, calendar=self.calendar)
+        return self._base
 
     @property
     def schedule(self) -> Schedule:
         """The `Schedule` these rows are (made on first read after a change)."""
         if self._made is None:
-            self._made = rebuilt_schedule(self.base, tuple(self.rows), ())
+            base = self.base
+            self._made = rebuilt_schedule(base, tuple(self.rows), ()) if self._changed else base
         return self._made
 
     def standing(self, on: date) -> tuple[int, int, bool, date | None]:
@@ -585,7 +663,10 @@ class _IntegerPlan:
                     installment = row[5] + row[6]
                     break
         if installment is None:
-            installment = level_payment(principal, rates, mode_)
+            if len(rates) > 1 and regular[0] and rates.count(regular) == len(rates) - (rates[0] != regular):
+                installment = level_after_first(principal, rates[0], regular, len(rates), mode_)
+            else:
+                installment = level_payment(principal, rates, mode_)
         new = rows[:ended]
         balance, carried, currency = principal, carried_in, self.currency
         last = len(remaining) - 1
@@ -610,6 +691,7 @@ class _IntegerPlan:
                 break
         self.rows = new
         self._made = None
+        self._changed = True
 
 
 class KernelFold:

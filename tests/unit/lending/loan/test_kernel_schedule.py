@@ -25,6 +25,7 @@ from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.prepayment import PrepaymentMode, accrued_to, add_tranche, partial_prepayment, standing
 from microcredit.lending.schedule import LoanTerms, build_schedule
+from microcredit.lending.schedule.amortize import level_payment
 
 from ..support import LENDING, make_terms
 
@@ -74,8 +75,16 @@ def test_the_integer_plan_re_amortises_as_the_shared_functions_do(loan, steps):
     contract, calendar = loan
     schedule = build_schedule(contract, calendar=calendar)
     assert kernel.plain(contract, schedule)
-    plan = kernel._IntegerPlan(schedule, contract, calendar)
+    plan = kernel._IntegerPlan.of(schedule, contract, calendar)
     assert plan.schedule == schedule
+    disbursed = kernel._IntegerPlan.disbursed(replace(contract, principal=Money(1, "CNY")), contract.principal,
+                                              contract.periods.start, calendar)
+    if disbursed is not None:  # the builder's fast path applies: the same rows, the Schedule made when read
+        assert disbursed.rows == list(schedule.installments)
+        assert disbursed.terms == contract
+        assert disbursed.schedule == schedule
+        if len(steps) % 2:
+            plan = disbursed
     on = contract.periods.start
     for days, kind, share, mode in steps:
         on += timedelta(days=days)
@@ -103,6 +112,17 @@ def test_the_integer_plan_re_amortises_as_the_shared_functions_do(loan, steps):
     _same_standing(plan, schedule, on + timedelta(days=17))
 
 
+ratios = st.tuples(st.integers(0, 10**6), st.integers(1, 10**8))
+
+
+@LENDING
+@given(st.integers(0, 10**12), ratios, st.tuples(st.integers(1, 10**6), st.integers(1, 10**8)), st.integers(2, 60),
+       st.sampled_from(tuple(RoundingMode)))
+def test_the_closed_form_level_payment_after_a_short_first_period_is_horners(principal, first, rate, m, mode):
+    assert kernel.level_after_first(principal, first, rate, m, mode) == level_payment(
+        principal, [first] + [rate] * (m - 1), mode)
+
+
 def test_a_prepayment_inside_a_month_re_amortises_the_worked_example_on_integers():
     # docs/domain.md's 10,000 at 12 %, 12 months: 2,000 prepaid on installment 3's due date keeps
     # 12 installments and lowers them to 655.01 (prepayment.py's worked example), half-even too.
@@ -111,10 +131,12 @@ def test_a_prepayment_inside_a_month_re_amortises_the_worked_example_on_integers
                               periods=PeriodSpec(date(2025, 1, 15), Frequency.monthly(), 12),
                               rounding=RoundingPolicy("CNY", mode))
         schedule = build_schedule(contract, calendar=NO_HOLIDAYS)
-        plan = kernel._IntegerPlan(schedule, contract, NO_HOLIDAYS)
+        plan = kernel._IntegerPlan.disbursed(contract, contract.principal, contract.periods.start, NO_HOLIDAYS)
+        assert plan is not None
         assert plan.prepay(date(2025, 4, 15), 200_000, PrepaymentMode.REDUCE_INSTALLMENT) == (0, 200_000)
         assert [row.principal_minor + row.interest_minor for row in plan.rows[3:6]] == [65501] * 3
         assert len(plan.rows) == 12
+        assert plan.rows[:3] == list(schedule.installments[:3])
 
 
 def test_terms_with_a_grace_a_multiple_or_a_fee_keep_the_shared_functions():
