@@ -828,7 +828,12 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     dpd = 0
     if active and plan is not None:
         contract = plan.terms
-        if plan.settled_on is None:
+        if plan.settled_on is None and type(plan) is _IntegerPlan:
+            _, balance, earning, start = plan.standing(as_of)
+            accrued = money[plan._accrued(as_of, balance, earning, start)]
+            payoff = _integer_payoff(plan, rows, as_of, money)
+            base = money[max(balance if earning else 0, 0)]
+        elif plan.settled_on is None:
             accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                                  rounding=contract.rounding)
             payoff = _payoff(plan.schedule, rows, as_of, contract.annual_rate, contract, code)
@@ -870,6 +875,29 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _integer_payoff(plan: _IntegerPlan, rows: list[Row], as_of: date, money: _Amounts) -> PayoffQuote:
+    """`_payoff` on the integer plan (nothing deferred on plain terms)."""
+    ended, _, earning, start = plan.standing(as_of)
+    scheduled = plan.rows
+    earned = {r[0] for r in scheduled[:ended]}
+    numbers = {r[0] for r in scheduled}
+    principal = future = overdue = fees = penalties = 0
+    for row in rows:
+        principal += row[6]
+        penalties += row[9]
+        if row[NUMBER] in earned or row[NUMBER] not in numbers:
+            overdue += row[7]
+            fees += row[8]
+        else:
+            future += row[6]
+    accrued = plan._accrued(as_of, future, earning, start)
+    total = principal + overdue + accrued + fees + penalties
+    zero = money[0]
+    return PayoffQuote(as_of=as_of, principal=money[principal], overdue_interest=money[overdue],
+                       deferred_interest=zero, accrued_interest=money[accrued], fees=money[fees],
+                       penalties=money[penalties], prepayment_fee=zero, total=money[total])
 
 
 def _payoff(schedule: Schedule, rows: list[Row], as_of: date, rate: Any, contract: Any, code: str) -> PayoffQuote:
