@@ -829,8 +829,8 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     if active and plan is not None:
         contract = plan.terms
         if plan.settled_on is None and type(plan) is _IntegerPlan:
-            _, balance, earning, start = plan.standing(as_of)
-            accrued = money[plan._accrued(as_of, balance, earning, start)]
+            _, balance, earning, since = plan.standing(as_of)
+            accrued = money[plan._accrued(as_of, balance, earning, since)]
             payoff = _integer_payoff(plan, rows, as_of, money)
             base = money[max(balance if earning else 0, 0)]
         elif plan.settled_on is None:
