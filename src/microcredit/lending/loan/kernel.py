@@ -86,7 +86,7 @@ from microcredit.lending.schedule import (
     build_schedule,
 )
 from microcredit.lending.schedule.amortize import Ratio, level_payment, level_rows, period_rate
-from microcredit.lending.schedule.build import rebuilt_schedule
+from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
 __all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
 
@@ -162,15 +162,17 @@ class _Columns:
         over the same rows: oldest due date first); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
-        while first < count and not (rows[first][6] or rows[first][7] or rows[first][8] or rows[first][9]):
+        while first < count:
+            row = rows[first]
+            if row[6] or row[7] or row[8] or row[9]:
+                break
             first += 1
         self.first = first
         end = first
         while end < count and rows[end][DUE] <= on:
             end += 1
         if self.by_installment:
-            for index in range(first, end):
-                row = rows[index]
+            for row in rows[first:end]:
                 for column in order:
                     owed = row[column]
                     if owed > 0:
@@ -370,9 +372,10 @@ class _Columns:
         self.disbursements.append((event.id, event.on, event.amount))
 
     def _repay(self, event: Repayment | Prepayment) -> None:
-        amount = self._amount(event.amount)
-        if self.plan is None:
-            raise _Fallback
+        money = event.amount
+        amount = money.minor
+        if money.currency != self.currency or amount <= 0 or self.plan is None:
+            raise _Fallback  # the reference refuses it, with its code
         terms = self.terms
         if type(event) is Prepayment:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
@@ -534,8 +537,8 @@ class _IntegerPlan:
     read (`schedule`), by `build.rebuilt_schedule` as the reference makes it.  Mutable and
     private to one fold."""
 
-    __slots__ = ("_base", "_changed", "_made", "_terms", "calendar", "contract", "currency", "day_count", "mode",
-                 "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
+    __slots__ = ("_base", "_changed", "_first_rows", "_level", "_made", "_terms", "calendar", "contract", "currency",
+                 "day_count", "mode", "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
     def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
                  rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
@@ -545,6 +548,8 @@ class _IntegerPlan:
         self.spec = spec
         self.calendar = calendar
         self.rows = rows
+        self._first_rows = tuple(rows)
+        self._level: tuple[PeriodPlan, int] | None = None
         self._base = base
         self._terms: LoanTerms | None = None
         self._made: Schedule | None = base
@@ -579,7 +584,9 @@ class _IntegerPlan:
         level = level_rows(amount, rate, dates, contract.rounding, 0, 1)
         if level is None:
             return None
-        return cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
+        plan = cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
+        plan._level = (dates, level[1])
+        return plan
 
     @property
     def terms(self) -> LoanTerms:
@@ -592,7 +599,11 @@ class _IntegerPlan:
     def base(self) -> Schedule:
         """The schedule as first disbursed (`build_schedule`, on first read)."""
         if self._base is None:
-            self._base = build_schedule(self.terms, calendar=self.calendar)
+            if self._level is None:
+                self._base = build_schedule(self.terms, calendar=self.calendar)
+            else:  # the builder's fast path's rows, as disbursed (`build.level_schedule`)
+                dates, interest = self._level
+                self._base = level_schedule(self.terms, dates, self._first_rows, interest)
         return self._base
 
     @property
