@@ -12,12 +12,15 @@ is then a walk from the cursor over the rows due, the allocation strategy's orde
 (or across them), a few integer subtractions and one tuple of lines; no `Money`, no
 `InstallmentDue`, no book replaced.
 
-The schedule itself is never re-derived here: the first disbursement, a tranche and a
-prepayment that re-amortises call the reference's own functions (`build_schedule`,
-`add_tranche`, and `prepayment.reamortise`'s steps: `standing`, `accrued_to`,
-`partial_prepayment`) on the same inputs, so the schedule, the interest and the
-prepayment's split are the reference's by construction.  They are now most of the
-kernel's time (docs/performance.md).
+For plain terms (`plain`: equal installments on the declining balance, no grace, multiple
+or fee) the schedule is the kernel's own integer rows (`_IntegerPlan`): the builder's fast
+path's rows at the first disbursement, then a tranche's or a prepayment's re-amortisation by
+the recurrence `prepayment._reamortised` runs for these terms, on integers, and the
+`Schedule` made only when the state is read.  Other terms call the reference's own functions
+(`build_schedule`, `add_tranche`, and `prepayment.reamortise`'s steps: `standing`,
+`accrued_to`, `partial_prepayment`) on the same inputs, so the schedule, the interest and
+the prepayment's split are the reference's by construction
+(docs/lending-engine.md, "The fold's integer kernel").
 
 **What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
 is folded by the reference):
