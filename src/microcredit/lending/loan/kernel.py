@@ -12,12 +12,15 @@ is then a walk from the cursor over the rows due, the allocation strategy's orde
 (or across them), a few integer subtractions and one tuple of lines; no `Money`, no
 `InstallmentDue`, no book replaced.
 
-The schedule itself is never re-derived here: the first disbursement, a tranche and a
-prepayment that re-amortises call the reference's own functions (`build_schedule`,
-`add_tranche`, and `prepayment.reamortise`'s steps: `standing`, `accrued_to`,
-`partial_prepayment`) on the same inputs, so the schedule, the interest and the
-prepayment's split are the reference's by construction.  They are now most of the
-kernel's time (docs/performance.md).
+For plain terms (`plain`: equal installments on the declining balance, no grace, multiple
+or fee) the schedule is the kernel's own integer rows (`_IntegerPlan`): the builder's fast
+path's rows at the first disbursement, then a tranche's or a prepayment's re-amortisation by
+the recurrence `prepayment._reamortised` runs for these terms, on integers, and the
+`Schedule` made only when the state is read.  Other terms call the reference's own functions
+(`build_schedule`, `add_tranche`, and `prepayment.reamortise`'s steps: `standing`,
+`accrued_to`, `partial_prepayment`) on the same inputs, so the schedule, the interest and
+the prepayment's split are the reference's by construction
+(docs/lending-engine.md, "The fold's integer kernel").
 
 **What it covers** (`covers(terms, events)`, the predicate `loan.fold` consults; anything else
 is folded by the reference):
@@ -44,9 +47,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from microcredit.lending.allocation import AllocationLine, Component, OverpaymentPolicy, Sweep
+from microcredit.lending.calendar import HolidayCalendar
 from microcredit.lending.classification import ClassificationInput, bucket_for, classify
 from microcredit.lending.delinquency import installment_dpd
 from microcredit.lending.loan.events import AsOf, Disbursement, Event, PenaltyCharged, Prepayment, Repayment, Reversal
@@ -60,7 +65,8 @@ from microcredit.lending.loan.state import (
     PaymentApplied,
 )
 from microcredit.lending.loan.terms import Terms
-from microcredit.lending.money import Money
+from microcredit.lending.money import Money, RoundingMode, divide_rounded
+from microcredit.lending.periods import Period, PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
     PrepaymentMode,
@@ -71,9 +77,21 @@ from microcredit.lending.prepayment import (
     partial_prepayment,
     standing,
 )
-from microcredit.lending.schedule import Installment, Schedule, TranchePrincipal, build_schedule
+from microcredit.lending.schedule import (
+    Installment,
+    InterestCalculation,
+    InterestMethod,
+    LevelInstallment,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    TranchePrincipal,
+    build_schedule,
+)
+from microcredit.lending.schedule.amortize import Ratio, level_payment, level_rows, period_rate
+from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
-__all__ = ["KernelFold", "covers", "fold", "fold_columns", "try_fold"]
+__all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
@@ -86,6 +104,9 @@ Row = list[Any]
 # A payment: (event id, on, amount, lines ((installment, component column, amount), ...),
 # interest prepaid, principal prepaid, credit).
 Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
+_new_row = tuple.__new__
+_BY_DUE_DATE = itemgetter(DUE, NUMBER)
+_BY_VALUE_DATE = attrgetter("on", "rank")
 
 
 class _Fallback(Exception):
@@ -124,7 +145,7 @@ class _Columns:
         self.order = tuple(OWED + _COLUMN[c] for c in terms.strategy.order)
         self.by_installment = terms.strategy.sweep is Sweep.BY_INSTALLMENT
         self.currency = terms.currency
-        self.plan: Reamortisation | None = None
+        self.plan: Reamortisation | _IntegerPlan | None = None
         self.rows: list[Row] = []
         self.first = 0
         """Every row before this index owes nothing."""
@@ -144,15 +165,17 @@ class _Columns:
         over the same rows: oldest due date first); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
-        while first < count and not (rows[first][6] or rows[first][7] or rows[first][8] or rows[first][9]):
+        while first < count:
+            row = rows[first]
+            if row[6] or row[7] or row[8] or row[9]:
+                break
             first += 1
         self.first = first
         end = first
         while end < count and rows[end][DUE] <= on:
             end += 1
         if self.by_installment:
-            for index in range(first, end):
-                row = rows[index]
+            for row in rows[first:end]:
                 for column in order:
                     owed = row[column]
                     if owed > 0:
@@ -175,19 +198,34 @@ class _Columns:
         return left
 
     def _use_credit(self, until: date) -> None:
-        """`fold._use_credit`: the credit held used on each due date after `credit_through`."""
+        """`fold._use_credit`: the credit held used on each due date after `credit_through`.
+
+        The due dates are read off the rows in order (they are sorted by due date) from the first
+        still owing: on an earlier day the sweep would find nothing due that is owed."""
         since = self.credit_through
         if self.credit > 0:
-            days = sorted({row[DUE] for row in self.rows if row[DUE] <= until and (since is None or row[DUE] > since)})
-            for day in days:
-                if self.credit <= 0:
+            rows = self.rows
+            count = len(rows)
+            index = self.first
+            while index < count and not (rows[index][6] or rows[index][7] or rows[index][8] or rows[index][9]):
+                index += 1
+            last = None
+            while index < count:
+                day = rows[index][DUE]
+                index += 1
+                if day > until:
                     break
+                if day == last or (since is not None and day <= since):
+                    continue
+                last = day
                 lines: list[tuple[int, int, int]] = []
                 left = self._sweep(self.credit, day, lines)
                 if lines:
                     used = self.credit - left
                     self.payments.append((None, day, 0, tuple(lines), 0, 0, -used))
                     self.credit = left
+                    if left <= 0:
+                        break
         if since is None or until > since:
             self.credit_through = until
 
@@ -243,6 +281,18 @@ class _Columns:
         if event.amount > terms.approved_maximum or (
                 periods.first_due_date is not None and periods.first_due_date <= event.on):
             raise _Fallback
+        if _plain_contract(contract):
+            plan = _IntegerPlan.disbursed(contract, event.amount, event.on, terms.calendar)
+            if plan is not None:
+                self.rows = [[r[0], r[1], r[5], r[6], 0, 0, r[5], r[6], 0, 0] for r in plan.rows]
+                self.rows.sort(key=_BY_DUE_DATE)
+                self.first = 0
+                self.plan = plan
+                self.disbursed = amount
+                self.disbursed_on = event.on
+                self.disbursements = [(event.id, event.on, event.amount)]
+                self.credit_through = event.on
+                return
         actual = replace(contract, principal=event.amount, periods=replace(periods, start=event.on))
         schedule = build_schedule(actual, calendar=terms.calendar)
         rows = [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
@@ -250,21 +300,29 @@ class _Columns:
         fees_now = schedule.totals.paid_at_disbursement_minor
         if fees_now > 0:
             rows.insert(0, [0, event.on, 0, 0, fees_now, 0, 0, 0, fees_now, 0])
-        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
-        self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
+        if plain(actual, schedule):
+            self.plan = _IntegerPlan.of(schedule, actual, terms.calendar)
+        else:
+            self.plan = Reamortisation(schedule, actual, terms.prepayment_mode, terms.calendar)
         self.disbursed = amount
         self.disbursed_on = event.on
         self.disbursements = [(event.id, event.on, event.amount)]
         self.credit_through = event.on
 
-    def _replaced(self, plan: Reamortisation, on: date) -> tuple[set[int], list[Row]]:
+    def _replaced(self, plan: Reamortisation | _IntegerPlan, on: date) -> tuple[set[int], list[Row]]:
         """The installment numbers a re-amortisation on `on` replaces, and the rows that stay;
         each replaced row must owe exactly its schedule row (nothing paid ahead, no charge on
         it) -- otherwise the reference decides (it refuses, or sets charges aside)."""
-        schedule_rows = plan.schedule.installments
-        ended = standing(plan.schedule, on).ended
+        if type(plan) is _IntegerPlan:
+            schedule_rows: Sequence[Installment] = plan.rows
+            ended = plan.standing(on)[0]
+        else:
+            assert isinstance(plan, Reamortisation)
+            schedule_rows = plan.schedule.installments
+            ended = standing(plan.schedule, on).ended
         scheduled = {r.number: r for r in schedule_rows[ended:]}
         kept = []
         for row in self.rows:
@@ -284,7 +342,7 @@ class _Columns:
         else:
             rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
                             r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
-        rows.sort(key=lambda row: (row[DUE], row[NUMBER]))
+        rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
 
@@ -295,6 +353,17 @@ class _Columns:
         outstanding = sum(row[6] for row in self.rows)
         if not terms.tranches or outstanding + amount > terms.approved_maximum.minor:
             raise _Fallback
+        if type(plan) is _IntegerPlan:
+            ended = plan.standing(event.on)[0]
+            if ended == len(plan.rows):
+                raise _Fallback
+            _, kept = self._replaced(plan, event.on)
+            plan.tranche(event.on, amount)
+            self._install(kept, plan.rows[ended:])
+            self.disbursed += amount
+            self.disbursements.append((event.id, event.on, event.amount))
+            return
+        assert isinstance(plan, Reamortisation)
         if standing(plan.schedule, event.on).ended == len(plan.schedule.installments):
             raise _Fallback
         replaced, kept = self._replaced(plan, event.on)
@@ -306,9 +375,10 @@ class _Columns:
         self.disbursements.append((event.id, event.on, event.amount))
 
     def _repay(self, event: Repayment | Prepayment) -> None:
-        amount = self._amount(event.amount)
-        if self.plan is None:
-            raise _Fallback
+        money = event.amount
+        amount = money.minor
+        if money.currency != self.currency or amount <= 0 or self.plan is None:
+            raise _Fallback  # the reference refuses it, with its code
         terms = self.terms
         if type(event) is Prepayment:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
@@ -333,10 +403,19 @@ class _Columns:
         plan = self.plan
         assert plan is not None
         _, kept = self._replaced(plan, event.on)
+        if type(plan) is _IntegerPlan:
+            unused, interest, principal = self._reamortise_integer(plan, event.on, prepayment, kept, mode)
+            credit = left + unused
+            self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+            self.credit += credit
+            self.principal_prepaid += principal
+            self.interest_prepaid += interest
+            return
+        assert isinstance(plan, Reamortisation)
         unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
         credit = left + unused
         self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
-        assert self.plan is not None
+        assert isinstance(self.plan, Reamortisation)
         self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
         self.credit += credit
         self.principal_prepaid += principal
@@ -375,6 +454,258 @@ class _Columns:
         self.plan = replace(state, schedule=result.schedule, prepayments=(*state.prepayments, result))
         self._install(kept, result.schedule.installments[where.ended:])
         return amount - usable.minor, result.accrued_interest.minor, result.principal_prepaid.minor
+
+    def _reamortise_integer(self, plan: _IntegerPlan, on: date, amount: int, kept: list[Row],
+                            mode: PrepaymentMode) -> tuple[int, int, int]:
+        """`_reamortise` on the integer plan: the same steps, in minor units."""
+        if plan.settled_on is not None:
+            return amount, 0, 0
+        ended, balance, earning, start = plan.standing(on)
+        if ended == len(plan.rows):
+            return amount, 0, 0
+        accrued = plan._accrued(on, balance, earning, start)
+        payoff = balance + accrued  # nothing deferred on plain terms
+        if amount >= payoff:
+            plan.settled_on = on
+            self._install(kept, plan.rows[ended:], cleared=True)
+            return amount - payoff, accrued, balance
+        if amount <= accrued:
+            return amount, 0, 0
+        usable = min(amount, accrued + balance - 1)
+        if usable <= accrued:
+            return amount, 0, 0
+        interest, principal = plan.prepay(on, usable, mode)
+        self._install(kept, plan.rows[ended:])
+        return amount - usable, interest, principal
+
+
+# --- the schedule on integers (plain terms) ------------------------------------------------------
+
+
+def plain(contract: LoanTerms, schedule: Schedule) -> bool:
+    """Whether the kernel keeps `schedule` (built from `contract`) as its own integer rows: equal
+    installments on the declining balance, interest per period as the repayments, no grace,
+    interest-free period, installment multiple or fee, nothing carried in -- the terms whose
+    re-amortisation `_IntegerPlan` writes out.  Anything else calls the shared functions."""
+    return (
+        _plain_contract(contract)
+        and not schedule.fee_charges
+        and not schedule.deferred_interest_minor
+        and not schedule.deferred_opening_minor
+        and not schedule.totals.paid_at_disbursement_minor
+        and schedule.installments[0].period_start >= contract.periods.start
+    )
+
+
+def _plain_contract(contract: LoanTerms) -> bool:
+    return (
+        contract.method is RepaymentMethod.EQUAL_INSTALLMENT
+        and contract.interest_method is InterestMethod.DECLINING_BALANCE
+        and contract.interest_calculation is InterestCalculation.SAME_AS_REPAYMENT
+        and contract.level_installment is LevelInstallment.EXACT
+        and contract.installment_multiple is None
+        and not contract.grace_on_principal
+        and not contract.grace_on_interest_payment
+        and not contract.interest_free_periods
+        and not contract.fees
+    )
+
+
+def level_after_first(principal: int, first: Ratio, rate: Ratio, m: int, mode: RoundingMode) -> int:
+    """`amortize.level_payment(principal, [first] + [rate] * (m - 1), mode)` in closed form: a
+    re-amortised schedule's first period runs from the day (its own rate a1/b1), the m - 1 after
+    it are regular (a/b, a > 0).  The annuity factor b1 ((a+b)^m - b^m) / ((a1+b1) a (a+b)^(m-1))
+    is the Horner sum's value, so principal / factor is the same rational, rounded once:
+
+        P (a1+b1) a (a+b)^(m-1) / (b1 ((a+b)^m - b^m))
+
+    (two powers instead of m products of growing integers)."""
+    a1, b1 = first
+    a, b = rate
+    growth = (a + b) ** (m - 1)
+    return divide_rounded(principal * (a1 + b1) * a * growth, b1 * (growth * (a + b) - b**m), mode)
+
+
+class _IntegerPlan:
+    """`prepayment.Reamortisation` for plain terms (`plain`), on the schedule's integer rows.
+
+    The rows are the schedule's `Installment` tuples, replaced from a day on by a tranche or a
+    prepayment through the same recurrence `prepayment._reamortised` runs through
+    `amortize._general` for these terms: the periods still to come (the first from the day,
+    interest on its actual days), the level payment over their rates (`level_payment`, the
+    Horner form for the short first period) or, shortening the term, the installment kept;
+    then row by row ``I = round(B x a / b)`` by the policy's mode, principal the installment
+    less it (clamped to the balance; the last row takes the balance), interest carried into
+    the first row (a tranche's) added to its interest.  The `Schedule` value is made only when
+    read (`schedule`), by `build.rebuilt_schedule` as the reference makes it.  Mutable and
+    private to one fold."""
+
+    __slots__ = ("_base", "_changed", "_first_rows", "_level", "_made", "_terms", "calendar", "contract", "currency",
+                 "day_count", "mode", "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
+
+    def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
+                 rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
+                 regular: Ratio | None = None) -> None:
+        self.contract = contract
+        self.principal = principal
+        self.spec = spec
+        self.calendar = calendar
+        self.rows = rows
+        self._first_rows = tuple(rows)
+        self._level: tuple[PeriodPlan, int] | None = None
+        self._base = base
+        self._terms: LoanTerms | None = None
+        self._made: Schedule | None = base
+        self._changed = False
+        rounding = contract.rounding
+        self.mode = rounding.mode
+        self.currency = rounding.currency
+        self.day_count = contract.day_count
+        self.rate = contract.annual_rate.as_integer_ratio()
+        if regular is None:
+            regular = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
+        self.regular = regular
+        self.periods = (dates if dates is not None else generate_periods(spec, calendar)).periods
+        self.settled_on: date | None = None
+
+    @classmethod
+    def of(cls, schedule: Schedule, terms: LoanTerms, calendar: HolidayCalendar) -> _IntegerPlan:
+        """The plan of `schedule`, built from `terms` (plain: `plain(terms, schedule)`)."""
+        return cls(terms, terms.principal, terms.periods, calendar, list(schedule.installments), schedule)
+
+    @classmethod
+    def disbursed(cls, contract: LoanTerms, amount: Money, on: date, calendar: HolidayCalendar) -> _IntegerPlan | None:
+        """The plan of the first disbursement of `amount` on `on` under plain `contract` terms, its
+        rows made by the schedule builder's own fast path (`amortize.level_rows`, what
+        `build_schedule` returns for these terms over regular periods), the `Schedule` value
+        built only when read; None where that path does not apply (`build_schedule` decides)."""
+        spec = replace(contract.periods, start=on)
+        dates = generate_periods(spec, calendar)
+        if not dates.regular or not dates.count or dates.starts[0] < on:
+            return None
+        rate = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
+        level = level_rows(amount, rate, dates, contract.rounding, 0, 1)
+        if level is None:
+            return None
+        plan = cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
+        plan._level = (dates, level[1])
+        return plan
+
+    @property
+    def terms(self) -> LoanTerms:
+        """The contract as disbursed (its principal, its periods from the disbursement)."""
+        if self._terms is None:
+            self._terms = replace(self.contract, principal=self.principal, periods=self.spec)
+        return self._terms
+
+    @property
+    def base(self) -> Schedule:
+        """The schedule as first disbursed (`build_schedule`, on first read)."""
+        if self._base is None:
+            if self._level is None:
+                self._base = build_schedule(self.terms, calendar=self.calendar)
+            else:  # the builder's fast path's rows, as disbursed (`build.level_schedule`)
+                dates, interest = self._level
+                self._base = level_schedule(self.terms, dates, self._first_rows, interest)
+        return self._base
+
+    @property
+    def schedule(self) -> Schedule:
+        """The `Schedule` these rows are (made on first read after a change)."""
+        if self._made is None:
+            base = self.base
+            self._made = rebuilt_schedule(base, tuple(self.rows), ()) if self._changed else base
+        return self._made
+
+    def standing(self, on: date) -> tuple[int, int, bool, date | None]:
+        """`prepayment.standing` in minor units: (ended, balance, earning, period start)."""
+        rows = self.rows
+        ended = 0
+        for row in rows:
+            if row[3] <= on or row[1] <= on:  # period end, due date
+                ended += 1
+        if ended == len(rows):
+            return ended, rows[-1][8], False, None
+        running = rows[ended]
+        return ended, running[8] + running[5], running[6] > 0, running[2]
+
+    def accrued(self, on: date, base: int | None = None) -> int:
+        """`prepayment.accrued_to` in minor units: the running period's interest earned by `on`."""
+        _, balance, earning, start = self.standing(on)
+        return self._accrued(on, balance if base is None else base, earning, start)
+
+    def _accrued(self, on: date, balance: int, earning: bool, start: date | None) -> int:
+        if not earning or start is None or on <= start or not balance or not self.rate[0]:
+            return 0
+        p, q = self.rate
+        fraction = self.day_count.year_fraction(start, on)
+        return divide_rounded(balance * p * fraction.numerator, q * fraction.denominator, self.mode)
+
+    def prepay(self, on: date, amount: int, mode: PrepaymentMode) -> tuple[int, int]:
+        """`partial_prepayment` of `amount` (more than the accrued interest, less than the payoff):
+        the rows re-amortised; (interest settled, principal prepaid)."""
+        ended, balance, earning, start = self.standing(on)
+        accrued = self._accrued(on, balance, earning, start)
+        prepaid = amount - accrued
+        self._reamortise(on, ended, balance - prepaid, 0, mode)
+        return accrued, prepaid
+
+    def tranche(self, on: date, amount: int) -> None:
+        """`add_tranche` (re-amortising) of `amount` on `on`: the running period's interest so far
+        carried into the first new row, the installment recomputed over the same dates."""
+        ended, balance, earning, start = self.standing(on)
+        accrued = self._accrued(on, balance, earning, start)
+        self._reamortise(on, ended, balance + amount, accrued, PrepaymentMode.REDUCE_INSTALLMENT)
+
+    def _reamortise(self, on: date, ended: int, principal: int, carried_in: int, mode: PrepaymentMode) -> None:
+        rows = self.rows
+        remaining = list(self.periods[ended:len(rows)])
+        if not remaining or [p.due_date for p in remaining] != [row[1] for row in rows[ended:]]:
+            raise _Fallback  # the reference refuses (terms that do not describe the schedule)
+        first = remaining[0]
+        if on > first.start:
+            remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
+        rate, regular, day_count = self.terms.annual_rate, self.regular, self.day_count
+        rates = [regular if p.regular else period_rate(rate, day_count.year_fraction(p.start, p.end))
+                 for p in remaining]
+        mode_ = self.mode
+        installment = None
+        if mode is PrepaymentMode.SHORTEN_TERM:  # `prepayment._level_amounts`: the installment kept
+            for index in range(ended, len(rows) - 1):
+                row = rows[index]
+                if row[5] > 0:
+                    installment = row[5] + row[6]
+                    break
+        if installment is None:
+            if len(rates) > 1 and regular[0] and rates.count(regular) == len(rates) - (rates[0] != regular):
+                installment = level_after_first(principal, rates[0], regular, len(rates), mode_)
+            else:
+                installment = level_payment(principal, rates, mode_)
+        new = rows[:ended]
+        balance, carried, currency = principal, carried_in, self.currency
+        last = len(remaining) - 1
+        number = ended
+        for k, period in enumerate(remaining):
+            a, b = rates[k]
+            interest = divide_rounded(balance * a, b, mode_) if a else 0
+            if k == last:
+                part = balance
+            else:
+                part = installment - interest
+                if part > balance:
+                    part = balance
+                elif part < 0:
+                    part = 0
+            balance -= part
+            number += 1
+            new.append(_new_row(Installment, (number, period.due_date, period.start, period.end, period.days, part,
+                                              interest + carried, 0, balance, currency)))
+            carried = 0
+            if not balance:
+                break
+        self.rows = new
+        self._made = None
+        self._changed = True
 
 
 class KernelFold:
@@ -430,9 +761,14 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken = [e for e in events if e.on <= as_of]
     if not covers(terms, taken):
         return None
-    effective = _effective(taken, terms)
+    if len({e.id for e in taken}) == len(taken) and not any(type(e) is Reversal for e in taken):
+        # `fold._effective` of a history without reversals or duplicate ids: the events in
+        # value-date order, rank, then as recorded (a stable sort keeps that order).
+        effective: Sequence[Event] = sorted(taken, key=_BY_VALUE_DATE)
+    else:
+        effective = [event for _, event in _effective(taken, terms)]
     try:
-        return fold_columns(terms, taken, [event for _, event in effective], _reversed(taken), as_of)
+        return fold_columns(terms, taken, effective, _reversed(taken), as_of)
     except _Fallback:
         return None
 
@@ -506,7 +842,12 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     dpd = 0
     if active and plan is not None:
         contract = plan.terms
-        if plan.settled_on is None:
+        if plan.settled_on is None and type(plan) is _IntegerPlan:
+            _, balance, earning, since = plan.standing(as_of)
+            accrued = money[plan._accrued(as_of, balance, earning, since)]
+            payoff = _integer_payoff(plan, rows, as_of, money)
+            base = money[max(balance if earning else 0, 0)]
+        elif plan.settled_on is None:
             accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                                  rounding=contract.rounding)
             payoff = _payoff(plan.schedule, rows, as_of, contract.annual_rate, contract, code)
@@ -548,6 +889,29 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _integer_payoff(plan: _IntegerPlan, rows: list[Row], as_of: date, money: _Amounts) -> PayoffQuote:
+    """`_payoff` on the integer plan (nothing deferred on plain terms)."""
+    ended, _, earning, start = plan.standing(as_of)
+    scheduled = plan.rows
+    earned = {r[0] for r in scheduled[:ended]}
+    numbers = {r[0] for r in scheduled}
+    principal = future = overdue = fees = penalties = 0
+    for row in rows:
+        principal += row[6]
+        penalties += row[9]
+        if row[NUMBER] in earned or row[NUMBER] not in numbers:
+            overdue += row[7]
+            fees += row[8]
+        else:
+            future += row[6]
+    accrued = plan._accrued(as_of, future, earning, start)
+    total = principal + overdue + accrued + fees + penalties
+    zero = money[0]
+    return PayoffQuote(as_of=as_of, principal=money[principal], overdue_interest=money[overdue],
+                       deferred_interest=zero, accrued_interest=money[accrued], fees=money[fees],
+                       penalties=money[penalties], prepayment_fee=zero, total=money[total])
 
 
 def _payoff(schedule: Schedule, rows: list[Row], as_of: date, rate: Any, contract: Any, code: str) -> PayoffQuote:

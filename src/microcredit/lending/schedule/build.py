@@ -46,6 +46,7 @@ __all__ = [
     "charge_installments",
     "fractions_of",
     "level_rate",
+    "level_schedule",
     "period_fractions",
     "periods_per_year",
     "summarise",
@@ -186,6 +187,8 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
         rate = period_rate(terms.annual_rate, frequency.year_fraction(terms.day_count.basis))
         lent = terms.principal if not financed else Money(principal + financed, currency)
         level = level_rows(lent, rate, plan, policy, fee, 1)
+    if level is not None and not terms.fees:
+        return level_schedule(terms, plan, *level)
     if level is not None:
         rows, interest = level
     else:
@@ -252,6 +255,24 @@ def build_schedule(terms: LoanTerms, *, calendar: HolidayCalendar) -> Schedule:
         warnings=warnings,
         apr_day_basis=terms.apr_day_basis,
         deferred_interest_minor=carried,
+    )
+
+
+def level_schedule(terms: LoanTerms, plan: PeriodPlan, rows: tuple[Installment, ...], interest: int) -> Schedule:
+    """The schedule `build_schedule` makes of the fast path's rows (`amortize.level_rows` over
+    `plan`, their total `interest`) for terms without fees: the integer kernel of the fold
+    (`loan.kernel`) keeps such rows and makes the `Schedule` from them only when it is read."""
+    principal = terms.principal.minor
+    return Schedule(
+        installments=rows,
+        totals=ScheduleTotals(principal - rows[-1].balance_after_minor, interest, 0, 0, principal,
+                              terms.rounding.currency, 0),
+        disbursed_on=terms.periods.start,
+        nominal_annual_rate=terms.annual_rate,
+        periods_per_year=_periods_per_year(terms.periods.frequency, terms.apr_day_basis),
+        regular=plan.regular,
+        warnings=plan.warnings,
+        apr_day_basis=terms.apr_day_basis,
     )
 
 

@@ -32,6 +32,7 @@ from microcredit.lending.loan import (
     kernel,
 )
 from microcredit.lending.loan.fold import reference_fold
+from microcredit.lending.money import RoundingMode, RoundingPolicy
 from microcredit.lending.prepayment import PrepaymentMode
 
 from ..support import LENDING, cny
@@ -61,6 +62,9 @@ COVERED = (
             strategy=INTEREST_PRINCIPAL_ACROSS_INSTALLMENTS),
     FEES_TRANCHED,
     INSTALLMENT_FEES,
+    # Half-even: the kernel's integer schedule rounds the interest of the re-amortised rows by it.
+    replace(TRANCHED, contract=replace(TRANCHED.contract, rounding=RoundingPolicy("CNY", RoundingMode.HALF_EVEN)),
+            overpayment=OverpaymentPolicy.PREPAY_PRINCIPAL, prepayment_mode=PrepaymentMode.REDUCE_INSTALLMENT),
 )
 # Fineract's VERTICAL processing: component by component within each bucket (past due, due today).
 PER_BUCKET = AllocationStrategy("vertical", (Component.PENALTY, Component.FEE, Component.INTEREST,
