@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from microcredit.consent.schemas import ConsentAcceptance
 from microcredit.identity.schemas import PASSWORD_FIELD, PHONE_FIELD
 from microcredit.lending.meetings import LAST_MONTH_DAY
-from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, field_error
+from microcredit.platform.paging import MAX_PAGE, MAX_PAGE_SIZE
+from microcredit.platform.schema import MAX_INT, ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, field_error
 
 CustomerType = Literal["consumer", "sole_trader", "small_business", "farmer"]
 NAME_FIELD = Field(min_length=2, max_length=50, description="Real name as on the ID card", examples=["张三"])
@@ -452,6 +453,26 @@ class BorrowerSearch(InputSchema):
         str_strip_whitespace=True,
         json_schema_extra={"examples": [{"q": "11010519491231002X"}, {"q": "张"}]},
     )
+
+
+class BorrowerListQuery(BaseModel):
+    """The query of `GET /borrowers`, validated as one model (one validation, not one per parameter).
+
+    The same public names and bounds as the parameters it replaces; unknown parameters are
+    ignored, as they were. Full ID numbers and phones are refused by the route (they go in the
+    body of `POST /borrowers/search`).
+    """
+
+    q: str | None = Field(default=None, max_length=50, description="Name or the last digits of the ID number; "
+                          "full ID numbers and phones go to POST /borrowers/search")
+    customer_type: str | None = None
+    channel: str | None = None
+    branch_id: int | None = Field(default=None, ge=1, le=MAX_INT, description="An id (1 … 2^63−1)")
+    unassigned: bool = Field(default=False, description="Only borrowers without a branch")
+    locked: bool = Field(default=False, description="Only borrowers whose account is locked out now")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description=f"Page number, 1 … {MAX_PAGE}")
+    page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page, 1 … {MAX_PAGE_SIZE}")
+    sort: str | None = None
 
 
 class ReviewDecision(InputSchema):

@@ -43,6 +43,7 @@ from microcredit.parties.errors import (
 )
 from microcredit.parties.models import BankAccount, Borrower, ProfileChange
 from microcredit.parties.service import organisation
+from microcredit.platform import paging
 from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.crypto import BlindIndex, FieldCipher, mask_card, mask_id_number, mask_phone
 from microcredit.platform.paging import PageRequest, PageResult, all_rows, order_by, paginate
@@ -319,29 +320,45 @@ def search_borrowers(*, session: Session, kit: identity.IdentityKit, principal: 
     a shorter run of characters matches the end of the masked ID number.
     """
     f = scope.filters(principal)
-    stmt = repo.borrowers_query(institution_id=f.institution_id, branch_id=f.branch_id, listed_columns=True)
+    params: dict[str, Any] = {}  # condition name: its bound value (None: a condition without one)
+    if f.institution_id is not None:
+        params["institution_id"] = f.institution_id
+    if f.branch_id is None:  # staff without a branch see the borrowers no branch holds
+        params["scope_no_branch"] = None
+    elif f.branch_id is not False:
+        params["scope_branch_id"] = f.branch_id
     term = (q or "").strip()
-    kwargs: dict[str, Any] = {"customer_type": customer_type, "channel": channel, "branch_filter": branch_id,
-                              "unassigned": unassigned}
     identifier = identifier_in(term)
     compact = term.replace(" ", "").upper()
+    user_ids: list[int] | None = None
     if identifier is not None and identifier[0] == "id_number":
-        kwargs["id_index"] = kit.keys.blind_index(identifier[1], domain="id_number")
+        params["id_index"] = kit.keys.blind_index(identifier[1], domain="id_number")
     elif identifier is not None:
-        kwargs["user_ids"] = identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=identifier[1],
-                                                                 kind="borrower")
+        user_ids = identity.accounts.user_ids_by_phone(session=session, kit=kit, phone=identifier[1], kind="borrower")
     elif term and len(compact) <= 6 and (compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X"))):
-        kwargs["id_tail"] = compact
+        params["id_tail"] = f"%{compact}"
     elif term:
-        kwargs["name"] = term
+        params["name"] = f"%{term}%"
     if locked:
         locked_ids = set(identity.accounts.locked_user_ids(session=session, kit=kit,
                                                            institution_id=f.institution_id, kind="borrower"))
-        kwargs["user_ids"] = [u for u in kwargs.get("user_ids", locked_ids) if u in locked_ids]
-    stmt = order_by(repo.filter_borrowers(stmt, **kwargs), page.sort, BORROWER_SORTS, [_LISTED.id.desc()])
+        user_ids = [u for u in (locked_ids if user_ids is None else user_ids) if u in locked_ids]
+    if user_ids is not None:
+        params["user_ids"] = tuple(user_ids)
+    for name, value in (("customer_type", customer_type), ("channel", channel)):
+        if value:
+            params[name] = value
+    if branch_id is not None:
+        params["branch_filter"] = branch_id
+    if unassigned:
+        params["unassigned"] = None
+    conditions = frozenset(params)
+    listing = paging.listing(("parties.borrowers", conditions, page.sort), lambda: order_by(
+        repo.listed_borrowers(conditions), page.sort, BORROWER_SORTS, [_LISTED.id.desc()]))
+    values = {name: value for name, value in params.items() if value is not None}
     if export:
-        return all_rows(session, stmt)
-    return paginate(session, stmt, page)
+        return paging.all_listed(session, listing, values)
+    return paging.page_of(session, listing, values, page, keep_count=Borrower)
 
 
 def reveal(*, session: Session, kit: identity.IdentityKit, principal: Principal, borrower_id: int) -> dict[str, Any]:
