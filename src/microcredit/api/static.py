@@ -136,7 +136,8 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     def document_for(path: str) -> Path:
         """The document for the page at `/path`: its route's, or index.html."""
         address = "/" + path
-        return next((document for pattern, document in documents if pattern.fullmatch(address)), index)
+        found = next((document for pattern, document in documents if pattern.fullmatch(address)), index)
+        return found if found.is_file() else index  # a build replaced under the running server
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def web(path: str, request: Request) -> Response:

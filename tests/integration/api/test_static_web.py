@@ -154,3 +154,12 @@ def test_a_route_document_goes_out_precompressed(routed_client):
     r = routed_client.get("/index.html")
     assert r.text == "<!doctype html><title>app</title>"
     assert r.headers["cache-control"] == "no-cache"
+
+
+def test_a_document_gone_since_start_up_falls_back_to_the_index(routed_client, tmp_path: Path):
+    # A new build put in place under the running server: its list is read again only at the next start.
+    (tmp_path / "dist" / "pages" / "login.html").unlink()
+    (tmp_path / "dist" / "pages" / "login.html.gz").unlink()
+    r = routed_client.get("/login")
+    assert r.status_code == 200
+    assert r.text == "<!doctype html><title>app</title>"
