@@ -11,6 +11,7 @@ import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
 import { offlineShell } from './scripts/offline-shell'
 import { catalogueParts } from './scripts/i18n-parts'
 import { iconsSplit } from './scripts/icons-split'
+import { routeDocuments } from './scripts/route-documents'
 
 // The API runs on :8000 during `npm run dev`; in production it serves web/dist itself.
 const api = process.env.MICROCREDIT_API ?? 'http://127.0.0.1:8000'
@@ -53,6 +54,9 @@ function serviceWorker(shell: ReturnType<typeof offlineShell>) {
       // The borrower app's shell and pages, by content hash: a repeat visit opens without the network.
       // The staff console and the calculator's chart are left to the runtime cache (scripts/offline-shell.ts).
       globPatterns: ['**/*.{js,css,html,webmanifest}', 'favicon.svg', 'icons/icon.svg'],
+      // The per-route copies of index.html are for the server's first answer (scripts/route-documents.ts);
+      // the worker answers every address with the plain index.html.
+      globIgnores: ['pages/**'],
       manifestTransforms: [shell.transform],
       // Any page address opens the cached shell (history-mode routes), but never a server address.
       navigateFallback: 'index.html',
@@ -137,6 +141,8 @@ export default defineConfig({
           // One module per icon, so each page carries only its own icons (scripts/icons-split.ts).
           iconsSplit(),
           shell.plugin,
+          // A copy of index.html per borrower route naming the route's chunks; api/static.py serves it.
+          routeDocuments(fileURLToPath(new URL('.', import.meta.url))),
           serviceWorker(shell),
           // Brotli and gzip copies beside every text file worth it; api/static.py serves the best one.
           compression({ algorithms: ['brotliCompress', 'gzip'], threshold: 1024, include: /\.(js|mjs|css|html|svg|json|webmanifest)$/, logLevel: 'silent' }),

@@ -14,12 +14,22 @@ Nothing is compressed at request time. A hashed asset goes out without the
 validators (`ETag`, `Last-Modified`) and `Accept-Ranges`: it is never
 revalidated nor fetched in parts, and on HTTP/1.1 each of the 10-20 files of a
 page's first load would carry them (issue 20, docs/performance.md).
+
+A page's address gets the document the build wrote for its route when there is
+one (`pages/routes.json`, web/scripts/route-documents.ts): index.html naming the
+route's own chunks as module preloads, so the browser fetches them beside the
+entry instead of after it has run. The first route whose pattern matches the
+address wins; other addresses get index.html. Either way the answer is never
+stored (it depends on the address; the service worker answers later visits with
+the plain index.html).
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -70,8 +80,10 @@ def media_type(path: Path) -> str:
     return MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-class ImmutableFileResponse(FileResponse):
-    """A file cached as immutable: its length, but no validators and no `Accept-Ranges`."""
+class PlainFileResponse(FileResponse):
+    """A file that is never revalidated — cached as immutable, or never stored (a page's document, whose
+    copies differ by address and could share Starlette's mtime-and-size ETag): its length, but no
+    validators and no `Accept-Ranges`."""
 
     def __init__(self, path: Path, media_type: str, headers: dict[str, str]) -> None:
         super().__init__(path, media_type=media_type, headers=headers)
@@ -84,7 +96,7 @@ class ImmutableFileResponse(FileResponse):
 def file_response(path: Path, request: Request, cache_control: str) -> FileResponse:
     """The file, or its best precompressed copy the client accepts (br > gzip > identity)."""
     headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding"}
-    response = ImmutableFileResponse if cache_control == IMMUTABLE else FileResponse
+    response = PlainFileResponse if cache_control in (IMMUTABLE, NEVER_STORE) else FileResponse
     accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     for coding, suffix in ENCODINGS:
         if coding in accepted:
@@ -95,12 +107,37 @@ def file_response(path: Path, request: Request, cache_control: str) -> FileRespo
     return response(path, media_type=media_type(path), headers=headers)
 
 
+def route_documents(root: Path) -> list[tuple[re.Pattern[str], Path]]:
+    """The build's per-route documents: each route's address pattern and its file (none without the list).
+
+    The patterns are vue-router's matching as the build wrote it (JavaScript regex syntax of the
+    simple kind: classes, `\\d`, groups), so they are matched case-insensitively and ASCII-only like
+    there. A listed file that is missing or outside the web root is left out.
+    """
+    listing = root / "pages" / "routes.json"
+    if not listing.is_file():
+        return []
+    documents = []
+    for route in json.loads(listing.read_text(encoding="utf-8"))["routes"]:
+        document = (root / route["document"]).resolve()
+        if document.is_file() and document.is_relative_to(root):
+            documents.append((re.compile(route["pattern"], re.IGNORECASE | re.ASCII), document))
+    return documents
+
+
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """Serve the built web app if there is one."""
     root = (settings.web_dist or default_web_dist()).resolve()
     index = root / "index.html"
     if not index.is_file():
         return
+    documents = route_documents(root)
+
+    def document_for(path: str) -> Path:
+        """The document for the page at `/path`: its route's, or index.html."""
+        address = "/" + path
+        found = next((document for pattern, document in documents if pattern.fullmatch(address)), index)
+        return found if found.is_file() else index  # a build replaced under the running server
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def web(path: str, request: Request) -> Response:
@@ -115,4 +152,4 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
             return file_response(candidate, request, IMMUTABLE if path.startswith("assets/") else REVALIDATE)
         if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
             raise HTTPException(404)  # a missing file, not a page
-        return file_response(index, request, NEVER_STORE)
+        return file_response(document_for(path), request, NEVER_STORE)
