@@ -21,11 +21,13 @@ one by one, unchanged (and a quiet loan may always go that way: both give the sa
   declining balance, a rate of at most 8 decimal places;
 - its cached fold: running, no credit held, not restructured, accelerated or written off, no
   installment outside the schedule, every installment due by the fold's day settled, the running
-  installment's period begun before the fold's day and its due date after `day` (so the running
-  period and its balance are the same on both days), its interest positive (the period earns);
+  installment's period begun by the fold's day and its due date after `day` (so the running period
+  and its balance are the same on both days), its interest positive (the period earns);
 - and the check: the accrual recomputed for the fold's own day from the same columns equals, to the
   fen, the accrued interest and payoff figures the fold stored, and the stored interest base is the
-  running balance. A loan whose figures the formula does not reproduce is not quiet.
+  running balance. A loan whose figures the formula does not reproduce is not quiet. (On a fold made
+  on the period's first day both stored accruals are 0 and the check is of the base alone; the rate is
+  the contract's, which no event of the kinds allowed changes.)
 
 The new figures are then those of `prepayment.accrued_to` and `payoff_quote` on `day`: interest =
 balance x rate x (days from the period's start) / basis, rounded once by the loan's mode — on the
@@ -132,8 +134,8 @@ def advance_quiet(*, session: Session, clock: Clock, institution_id: int, day: d
             if int(checks[0][i]) != one.accrued or int(checks[1][i]) != one.payoff_accrued:
                 report.leave("not_reproduced")
                 continue
-            params.append({"b_id": one.loan_id, "b_version": one.version,
-                           "b_state": _moved(one, day, int(accrued[i]), int(payoff[i])), "b_now": now})
+            state = _moved(one, day, int(accrued[i]), int(payoff[i]))
+            params.append({"b_id": one.loan_id, "b_state": state, "b_now": now})
             report.advanced.append(one.loan_id)
     if params:
         table = Loan.__table__
@@ -143,7 +145,7 @@ def advance_quiet(*, session: Session, clock: Clock, institution_id: int, day: d
         session.connection().execute(update(table)
                         .where(table.c.id == bindparam("b_id"))
                         .values(state=bindparam("b_state"), state_as_of=day, updated_at=bindparam("b_now"),
-                                version=bindparam("b_version") + 1),
+                                version=table.c.version + 1),
                         params)
     report.advanced.sort()
     return report
@@ -194,8 +196,8 @@ def _quiet(session: Session, row: Any, day: date, report: QuietDay) -> _Quiet | 
         return None
     running = min(later, key=lambda r: (r["due_date"], r["number"]))
     start = date.fromisoformat(running["period_start"])
-    if not (start < prev and date.fromisoformat(running["due_date"]) > day) or _minor(running["due"]["interest"],
-                                                                                      code) <= 0:
+    if not (start <= prev and date.fromisoformat(running["due_date"]) > day) or _minor(running["due"]["interest"],
+                                                                                       code) <= 0:
         report.leave("period")
         return None
     balance = _minor(running["balance_after"], code) + _minor(running["due"]["principal"], code)
