@@ -157,7 +157,8 @@ def advance_quiet(session: Session, kit: CobKit, institution_id: int, on: date, 
         return Bulk(frozenset(), {})
     day = quiet.advance_quiet(session=session, clock=kit.clock, institution_id=institution_id, day=on,
                               first=ids[0], last=ids[-1], only=frozenset(ids))
-    return Bulk(frozenset(day.advanced), {"entries": 0, "quiet": len(day.advanced)})
+    counts = {"entries": 0, "quiet": len(day.advanced), **{f"not_quiet_{why}": n for why, n in day.left.items()}}
+    return Bulk(frozenset(day.advanced), counts)
 
 
 def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
@@ -316,8 +317,8 @@ def features_cached(session: Session, kit: CobKit, institution_id: int, on: date
     cached = quiet.cached_on(session, institution_id=institution_id, on=on, ids=ids)
     if not cached:
         return Bulk(frozenset(), {})
-    kept = dict(session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd)
-                                .where(LoanBehaviour.loan_id.in_(list(cached)))).tuples())
+    kept = {r.loan_id: r.max_dpd for r in session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd)
+                                                          .where(LoanBehaviour.loan_id.in_(list(cached))))}
     day = on.isoformat()
     params: list[dict[str, Any]] = []
     late_total = partial_total = 0

@@ -17,12 +17,13 @@ one by one, unchanged (and a quiet loan may always go that way: both give the sa
   repayment or a penalty, nor dated after the fold's day (no waiver, deferral, rescheduling, charge,
   reversal, prepayment, write-off ...);
 - its terms: no interest recalculation, no progressive or cumulative schedule, no planned
-  disbursements, a fixed-basis actual day count (ACT/360, ACT/364, ACT/365F), no business-day rule, a
-  declining balance, a rate of at most 8 decimal places;
+  disbursements, a fixed-basis actual day count (ACT/360, ACT/364, ACT/365F), a declining balance,
+  no interest grace or interest-free periods, a rate of at most 8 decimal places;
 - its cached fold: running, no credit held, not restructured, accelerated or written off, no
-  installment outside the schedule, every installment due by the fold's day settled, the running
-  installment's period begun by the fold's day and its due date after `day` (so the running period
-  and its balance are the same on both days), its interest positive (the period earns);
+  installment outside the schedule, every installment due by the fold's day settled, none falling due
+  after it through `day`, no period ending after it through `day` (a period ends where the next one
+  begins; the last one's end is known only without a business-day rule), so the running period and its
+  balance are the same on both days, and that period earning (its interest positive);
 - and the check: the accrual recomputed for the fold's own day from the same columns equals, to the
   fen, the accrued interest and payoff figures the fold stored, and the stored interest base is the
   running balance. A loan whose figures the formula does not reproduce is not quiet. (On a fold made
@@ -165,7 +166,6 @@ def _quiet(session: Session, row: Any, day: date, report: QuietDay) -> _Quiet | 
     if (terms.recalculation is not None or terms.progressive is not None
             or terms.cumulative_recalculation is not None or terms.expected_disbursements or terms.tranches
             or day_count.days_in_month is not DaysInMonth.ACTUAL or day_count.days_in_year is DaysInYear.ACTUAL
-            or contract.periods.business_day_rule.value != "none"
             or contract.interest_method is not InterestMethod.DECLINING_BALANCE
             or contract.grace_on_interest_payment or contract.interest_free_periods):
         report.leave("terms")
@@ -185,26 +185,37 @@ def _quiet(session: Session, row: Any, day: date, report: QuietDay) -> _Quiet | 
             or payoff["after_credit"] != payoff["total"]):
         report.leave("state")
         return None
-    rows = state["installments"]
-    if any(r["number"] < 1 for r in rows):
+    rows = sorted(state["installments"], key=lambda r: r["number"])
+    if any(r["number"] < 1 for r in rows) or not rows:
         report.leave("state")
         return None
-    ended = [r for r in rows if date.fromisoformat(r["due_date"]) <= prev]
-    later = [r for r in rows if date.fromisoformat(r["due_date"]) > prev]
-    if not later or any(_minor(r["outstanding"]["total"], code) for r in ended):
-        report.leave("state")
+    dues = [date.fromisoformat(r["due_date"]) for r in rows]
+    if any(prev < due <= day for due in dues) or any(
+            due <= prev and _minor(r["outstanding"]["total"], code) for r, due in zip(rows, dues, strict=True)):
+        report.leave("due")  # an installment falls due, or one is overdue
         return None
-    running = min(later, key=lambda r: (r["due_date"], r["number"]))
+    # A period ends where the next begins (`periods.generate_periods`); the last one's end is its due date
+    # only without a business-day rule (else unknown here: not quiet). `prepayment.standing`: the
+    # installments whose period has ended or that have fallen due are a prefix; the next is running.
+    none_rule = contract.periods.business_day_rule.value == "none"
+    ends = [date.fromisoformat(r["period_start"]) for r in rows[1:]] + [dues[-1] if none_rule else None]
+    ended = [(end is not None and end <= prev) or due <= prev for end, due in zip(ends, dues, strict=True)]
+    ended_then = [(end is not None and end <= day) or due <= day for end, due in zip(ends, dues, strict=True)]
+    count = sum(ended)
+    if ended != ended_then or ended != [k < count for k in range(len(rows))] or count == len(rows) \
+            or ends[count] is None:
+        report.leave("period")  # a period ends on the way, or the last one runs under a business-day rule
+        return None
+    running = rows[count]
     start = date.fromisoformat(running["period_start"])
-    if not (start <= prev and date.fromisoformat(running["due_date"]) > day) or _minor(running["due"]["interest"],
-                                                                                       code) <= 0:
+    if start > prev or _minor(running["due"]["interest"], code) <= 0:
         report.leave("period")
         return None
     balance = _minor(running["balance_after"], code) + _minor(running["due"]["principal"], code)
     if _minor(state["interest_base"], code) != balance:
         report.leave("not_reproduced")
         return None
-    future = sum(_minor(r["outstanding"]["principal"], code) for r in later)
+    future = sum(_minor(r["outstanding"]["principal"], code) for r in rows[count:])
     return _Quiet(loan_id=row.id, version=row.version, state=state, currency=code, rate=int(scaled),
                   basis=day_count.basis, mode=contract.rounding.mode, prev_days=day_count.days(start, prev),
                   new_days=day_count.days(start, day), schedule_balance=balance, future_principal=future,
