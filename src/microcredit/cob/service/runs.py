@@ -196,6 +196,7 @@ def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[
         else:
             bulk_done = bulk.done
             done += len(bulk_done)
+            totals["set_based"] = len(bulk_done)  # of the loans done, how many by the set-based part
             for key, value in bulk.counts.items():
                 totals[key] = totals.get(key, 0) + value
     for loan_id in ids:
