@@ -1,6 +1,6 @@
 """One business day of close of business over N active loans: loans/s per step and in total, peak memory.
 
-    .venv/bin/python bench/cob.py [N] [--backends sqlite,postgresql] [--partition 500] [--templates 12]
+    .venv/bin/python bench/cob.py [N] [--backends sqlite,postgresql] [--partition 500] [--templates 12] [--days 1]
 
 Issue 18's benchmark (not a test). For each backend -- PostgreSQL when `MICROCREDIT_TEST_POSTGRES_URL`
 names a server (``set -a; . /tmp/mc-svc-main/env; set +a``), SQLite always (a file, WAL) -- and for two
@@ -18,9 +18,11 @@ sizes, N/10 (the baseline) and N, a fresh database is migrated and filled:
    their own (the bench does not verify the books).
 
 Then ONE business day of close of business runs in a child process (`cob.runs.start` + `execute`, the
-in-process runner, partitions of `--partition` loans) and reports each step's loans/s (from the run's own
-per-task durations), the whole day's seconds and loans/s, its CPU seconds and SQL statements per loan
-(what load on a shared machine moves least), and the child's peak resident memory (`resource.getrusage`).
+in-process runner, partitions of `--partition` loans; with `--days K`, K days one after the other in that
+process, the last one measured: the steady state, where yesterday's close was made) and reports each
+step's loans/s (from the run's own per-task durations), the whole day's seconds and loans/s, its CPU
+seconds and SQL statements per loan (what load on a shared machine moves least), and the child's peak
+resident memory (`resource.getrusage`).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -230,8 +232,10 @@ def _copy(url: str, data_dir: Path, templates: list[int], n: int) -> None:
     runtime.close()
 
 
-def child(url: str, data_dir: Path, partition: int) -> None:
-    """One business day of close of business; prints the figures as JSON (run in a process of its own)."""
+def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
+    """One business day of close of business; prints the figures as JSON (run in a process of its own).
+    With `days` > 1 the days before it are closed first, not measured (the steady state: the loans' standing
+    and features rows exist, yesterday's close was made)."""
     from microcredit.cob import service as cob
     from microcredit.cob.models import CobRun
 
@@ -245,6 +249,11 @@ def child(url: str, data_dir: Path, partition: int) -> None:
     def count(*_: Any) -> None:
         statements[0] += 1
 
+    for _ in range(days - 1):
+        warm = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
+                                                       institution_id=inst_id, on=None, partition_size=partition,
+                                                       lease_seconds=kit.lease_seconds).id)
+        cob.runs.execute(db=runtime.db, kit=kit, run_id=warm)
     assert runtime.db.engine is not None
     event.listen(runtime.db.engine, "before_cursor_execute", count)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
@@ -285,12 +294,13 @@ def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
-def _close_day(url: str, tmp: Path, partition: int, src: str | None) -> dict[str, Any]:
+def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1) -> dict[str, Any]:
     env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if src is not None:
         env["PYTHONPATH"] = src
-    out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition)],
+    out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition),
+                          "--days", str(days)],
                          env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-4000:])
@@ -313,8 +323,8 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         if args.baseline_src:
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
-            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src)
-        result = _close_day(url, tmp, args.partition, None)
+            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days)
+        result = _close_day(url, tmp, args.partition, None, args.days)
         result.update(backend=backend, n=n, fill_seconds=round(filled, 1), baseline=baseline)
         return result
     finally:
@@ -344,10 +354,12 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=12)
     parser.add_argument("--baseline-src", help="a source tree (its src/ directory) whose code closes the same day "
                                                    "on a copy of each database first: before/after in one run")
+    parser.add_argument("--days", type=int, default=1, help="close this many days, measure the last (the days "
+                                                                 "before it bring the loans to a steady state)")
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.partition)
+        child(args.child[0], Path(args.child[1]), args.partition, args.days)
         return
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
+import structlog
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -44,6 +45,7 @@ from microcredit.platform.paging import PageRequest, PageResult, paginate
 from microcredit.servicing.service import loans
 
 ERROR_CHARS = 2000
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +185,22 @@ def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[
                            last=task.last_loan_id)
     totals: dict[str, int] = {}
     done = failed = 0
+    bulk_done: frozenset[int] = frozenset()
+    if the_step.bulk is not None:  # the set-based part first; what it cannot prove goes loan by loan below
+        todo = [loan_id for loan_id in ids if loan_id not in skipped]
+        try:
+            with session.begin_nested():
+                bulk = the_step.bulk(session, kit, run.institution_id, run.business_date, todo)
+        except Exception:  # the set-based part is an optimisation: on any error every loan goes one by one
+            log.exception("cob_bulk_failed", step=task.step, task_id=task.id)
+        else:
+            bulk_done = bulk.done
+            done += len(bulk_done)
+            totals["set_based"] = len(bulk_done)  # of the loans done, how many by the set-based part
+            for key, value in bulk.counts.items():
+                totals[key] = totals.get(key, 0) + value
     for loan_id in ids:
-        if loan_id in skipped:
+        if loan_id in skipped or loan_id in bulk_done:
             continue
         try:
             with session.begin_nested():

@@ -9,9 +9,20 @@ of credit and branch repayments above the threshold by maker-checker; `settings`
 provider (payouts, online repayments, auto-debit, callbacks, reconciliation). `groups`: group loans
 linked through their group's applications, and the group statement. `history`: what risk reads of the
 loans (an applicant's repayment history, the outcomes of loans paid out), through risk's read interfaces.
+`quiet`: the quiet loans' day set-based (only an accrual).
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, groups, guarantors, history, loans, payments, receipts, settings
+from microcredit.servicing.service import (
+    changes,
+    groups,
+    guarantors,
+    history,
+    loans,
+    payments,
+    quiet,
+    receipts,
+    settings,
+)
 
-__all__ = ["changes", "groups", "guarantors", "history", "loans", "payments", "receipts", "settings"]
+__all__ = ["changes", "groups", "guarantors", "history", "loans", "payments", "quiet", "receipts", "settings"]

@@ -49,7 +49,7 @@ from microcredit.risk.warnings.rules import (
     loan_findings,
 )
 from microcredit.risk.warnings.service import thresholds as thresholds_service
-from microcredit.servicing.service import loans
+from microcredit.servicing.service import loans, quiet
 
 POINTS = PointsModel()
 POSITION, CONCENTRATION_POSITION = 90, 95  # in the close of business: after features (80)
@@ -85,11 +85,11 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
     if loan.status != "active":
         return {"scored": 0, "warnings": 0, "bureau_refreshed": 0}
     t = thresholds_service.of(session=session, institution_id=institution_id)
-    state = loans.state_of(session=session, loan=loan, as_of=on)
+    dpd = quiet.dpd_on(session=session, loan=loan, on=on)  # the cached fold's when it is of today: no fold
     features = cob.behaviour_of(session=session, loan_id=loan_id)
     refreshed, now_elsewhere, before_elsewhere = _bureau(session, kit, t, institution_id, loan.borrower_id, on)
     partial = features.partial_payments if features is not None else 0
-    facts = BehaviourInput(dpd=state.dpd, max_dpd=max(features.max_dpd if features else 0, state.dpd),
+    facts = BehaviourInput(dpd=dpd, max_dpd=max(features.max_dpd if features else 0, dpd),
                            late_payments=features.late_payments if features else 0, partial_installments=partial,
                            days_since_last_payment=features.days_since_last_payment if features else None,
                            overdue_elsewhere=now_elsewhere or 0)
@@ -97,15 +97,15 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
     row = repo.score_on(session, loan_id, on)
     if row is None:
         row = BehaviourScoreRow(institution_id=institution_id, loan_id=loan_id, scored_on=on, score=result.score,
-                                grade=result.grade, dpd=state.dpd, model=result.model)
+                                grade=result.grade, dpd=dpd, model=result.model)
         repo.add(session, row)
     else:
-        row.score, row.grade, row.dpd, row.model = result.score, result.grade, state.dpd, result.model
+        row.score, row.grade, row.dpd, row.model = result.score, result.grade, dpd, result.model
     recent = tuple(r.score for r in repo.scores(session, loan_id, since=on - timedelta(days=t.score_drop_days),
                                                 before=on))
-    past_due_before = (repo.was_past_due(session, loan_id, on) or facts.max_dpd > state.dpd
+    past_due_before = (repo.was_past_due(session, loan_id, on) or facts.max_dpd > dpd
                        or facts.late_payments > 0)
-    findings = loan_findings(LoanFacts(score=result.score, recent_scores=recent, dpd=state.dpd,
+    findings = loan_findings(LoanFacts(score=result.score, recent_scores=recent, dpd=dpd,
                                        past_due_before=past_due_before, partial_installments=partial,
                                        overdue_elsewhere=now_elsewhere if refreshed else None,
                                        overdue_elsewhere_before=before_elsewhere), t)

@@ -1,0 +1,152 @@
+"""The quiet loans' day set-based ≡ the per-loan day, on twin databases (issue 18).
+
+A portfolio of loans over both products and the three repayment methods, set up alike on two databases;
+for 14 business days around the first due date (quiet days before it, the due date with its payments,
+auto-debits and overdue loans, and quiet days after it) the first closes each day with a run of the close
+of business — where `advance` brings the quiet loans to the day set-based (`servicing.service.quiet`) and
+classify, auto-debit, reminders and features skip or write them in bulk — and the second applies each
+step's per-loan operation loan by loan. Every loan's row (the cached fold with its accrued interest and
+payoff, the books' snapshot, the date) is compared after each day; at the end every ledger line, standing,
+feature row, reminder and score, `ledger verify` and bean-check of both books on both databases. The runs
+must have done some loans set-based and some loan by loan (a mix). The last test makes the set-based accrual
+one fen more and checks the comparison fails on the first quiet day, naming the loan (this test can fail).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from microcredit.cob.models import CobFailure, CobRun
+from microcredit.ledger import service as ledger
+from microcredit.lending.money import Money
+from microcredit.runtime import Runtime
+from microcredit.servicing.service import loans, quiet
+from tests.conftest import fresh_database_url
+from tests.factories import next_id_number
+from tests.integration.cob.support import Portfolio, picture, twin_of
+from tests.integration.cob.test_cob_equivalence import (
+    FROM,
+    SEED,
+    Borrowing,
+    _diff,
+    _loans,
+    _more,
+    _setup,
+    borrowers_act,
+    close_by_cob,
+    close_loan_by_loan,
+    draw,
+)
+
+LOANS = 8
+DAYS = 14  # 12-20 .. 01-02: five quiet days, the first due date (12-25), overdue and paid days, quiet again
+BEAN_CHECK = Path(sys.executable).parent / "bean-check"
+
+Twins = tuple[tuple[Runtime, Portfolio], tuple[Runtime, Portfolio], list[Borrowing]]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twins]:
+    """The same portfolio on two databases of the backend: one closed by runs, one loan by loan."""
+    portfolio = draw(SEED)[:LOANS]
+    id_numbers = tuple(next_id_number() for _ in portfolio)
+    tmp = tmp_path_factory.mktemp("cob-quiet-set")
+    url = fresh_database_url(request.param, tmp, suffix="_cobq_set")
+    runs = _setup(url, tmp, portfolio, id_numbers)
+    twin, _ = twin_of(runs[0], request.param, url, tmp, tmp_path_factory.mktemp("cob-quiet-loan"), "_cobq_loan")
+    yield runs, (twin, runs[1]), portfolio
+    for runtime in (runs[0], twin):
+        runtime.close()
+
+
+def _advance_counts(runtime: Runtime, inst_id: int) -> list[tuple[int, int]]:
+    """Per run: (loans the advance step did set-based, loans it did in all)."""
+    with runtime.db.unit_of_work(write=False) as s:
+        runs = s.scalars(select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))
+        out = []
+        for run in runs:
+            step: Any = (run.report or {}).get("steps", {}).get("advance", {})
+            out.append((int(step.get("counts", {}).get("quiet", 0)), int(step.get("loans", 0))))
+        return out
+
+
+def _bean_check(runtime: Runtime, inst_id: int, code: str, tmp: Path) -> None:
+    for basis in ("accrual", "cash"):
+        with runtime.db.unit_of_work(write=False) as s:
+            text = "\n".join(ledger.books.export_beancount(session=s, institutions={inst_id: code}, basis=basis))
+        path = tmp / f"books-{basis}.beancount"
+        path.write_text(text + "\n", encoding="utf-8")
+        checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True, timeout=120,
+                                 check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Path) -> None:
+    (runs_rt, runs), (single_rt, single), portfolio = twins
+    assert runs.loan_ids == single.loan_ids
+    inst_id, ids = runs.inst.id, runs.loan_ids
+    for n in range(DAYS):
+        day = FROM + timedelta(days=n)
+        close_by_cob(runs_rt, inst_id, day)
+        close_loan_by_loan(single_rt, inst_id, day)
+        got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
+        assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"
+        borrowers_act([runs_rt, single_rt], inst_id, ids, portfolio, day)
+
+    counts = _advance_counts(runs_rt, inst_id)
+    assert len(counts) == DAYS
+    set_based = sum(q for q, _ in counts)
+    assert set_based > 0, counts  # quiet loans went set-based ...
+    assert sum(total - q for q, total in counts) > 0, counts  # ... and busy ones loan by loan
+    with runs_rt.db.unit_of_work(write=False) as s:
+        assert not s.scalars(select(CobFailure.error)).all()
+        # Every step's set-based part did loans (none failed into the one-by-one fallback every day).
+        reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
+        for name in ("advance", "classify", "autodebit", "remind", "features"):
+            assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
+    got, want = picture(runs_rt, inst_id), picture(single_rt, inst_id)
+    for key in ("business_date", "runs"):
+        got.pop(key), want.pop(key)
+    got.update(_more(runs_rt, inst_id))
+    want.update(_more(single_rt, inst_id))
+    for key in want:
+        assert got[key] == want[key], f"seed {SEED}: {key}"
+    assert any(row[3] > 0 for row in got["loans"]), "no loan went overdue: the busy path was not exercised"
+    for n, runtime in enumerate((runs_rt, single_rt)):
+        with runtime.db.unit_of_work(write=False) as s:
+            report = ledger.books.verify(session=s, institution_id=inst_id, subledger=loans.control_balances)
+            assert report.ok, report.problems
+        out = tmp_path / str(n)
+        out.mkdir()
+        _bean_check(runtime, inst_id, runs.inst.code, out)
+
+
+def test_a_set_based_accrual_one_fen_off_is_caught(twins: Twins, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above can fail: with the set-based accrual one fen more, the next quiet day differs."""
+    (runs_rt, runs), (single_rt, _), _ = twins
+    inst_id = runs.inst.id
+    moved = quiet._moved
+
+    def one_fen_more(one: Any, day: Any, accrued: int, payoff_accrued: int) -> dict[str, Any]:
+        return moved(one, day, accrued + 1, payoff_accrued)
+
+    monkeypatch.setattr(quiet, "_moved", one_fen_more)
+    day = FROM + timedelta(days=DAYS)
+    close_by_cob(runs_rt, inst_id, day)
+    close_loan_by_loan(single_rt, inst_id, day)
+    assert _advance_counts(runs_rt, inst_id)[-1][0] > 0, "no quiet loan on the day: nothing was tested"
+    got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
+    differing = [(a[8], b[8]) for a, b in zip(got, want, strict=True) if a != b]
+    assert differing, "one fen more went unnoticed"
+    for cob_state, loan_state in differing:  # the cached fold's accrued interest, one fen more, and nothing else
+        assert {k for k in loan_state if cob_state[k] != loan_state[k]} == {"accrued_interest"}
+        assert Money.parse(cob_state["accrued_interest"], "CNY").minor \
+            == Money.parse(loan_state["accrued_interest"], "CNY").minor + 1
