@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.servicing.models import (
@@ -298,3 +298,40 @@ def events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: int = 5
                                      .order_by(LoanEvent.loan_id, LoanEvent.seq)):
             out[event.loan_id].append(event)
     return out
+
+
+# --- the close of business's quiet day (servicing.service.quiet) ---------------------------------------------
+
+
+def quiet_candidates(session: Session, *, institution_id: int, day: date, first: int, last: int,
+                     event_types: Sequence[str]) -> list[Any]:
+    """Active loans of ids [first, last], locked, current to a day before `day` over all their events, not past
+    due, next due after `day`, with only events of `event_types` and none dated after their kept fold."""
+    other_event = exists().where(LoanEvent.loan_id == Loan.id,
+                                 or_(LoanEvent.type.not_in(list(event_types)), LoanEvent.value_date > Loan.state_as_of))
+    stmt = (select(Loan.id, Loan.number, Loan.terms, Loan.opened_at, Loan.institution_id, Loan.currency, Loan.state,
+                   Loan.state_as_of, Loan.version)
+            .where(Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
+                   Loan.dpd == 0, Loan.state_seq == Loan.events_count, Loan.state_as_of < day,
+                   Loan.next_due_date > day, ~other_event)
+            .order_by(Loan.id).with_for_update())
+    return list(session.execute(stmt).all())
+
+
+def move_quiet_states(session: Session, *, day: date, rows: list[dict[str, Any]]) -> None:
+    """Each loan's kept fold moved to `day` in one executemany UPDATE (`b_id`, `b_state`, `b_now` per row), its
+    version moved. On the connection: the session's hook that forgets every kept fold on an UPDATE of loans (a
+    script's change behind the ORM) is not needed here, since the version each kept fold is stamped with moves."""
+    table = Loan.__table__
+    assert isinstance(table, Table)
+    session.connection().execute(update(table).where(table.c.id == bindparam("b_id"))
+                                 .values(state=bindparam("b_state"), state_as_of=day, updated_at=bindparam("b_now"),
+                                         version=table.c.version + 1), rows)
+
+
+def folded_on(session: Session, *, institution_id: int, on: date, first: int, last: int) -> list[Any]:
+    """(id, currency, state) of the active loans of ids [first, last] whose kept fold is of `on` over all events."""
+    stmt = select(Loan.id, Loan.currency, Loan.state).where(
+        Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
+        Loan.state_as_of == on, Loan.state_seq == Loan.events_count)
+    return list(session.execute(stmt).all())

@@ -47,7 +47,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
@@ -55,7 +54,8 @@ from microcredit.lending.batch import RATE_SCALE, accrue
 from microcredit.lending.daycount import DaysInMonth, DaysInYear
 from microcredit.lending.money import Money
 from microcredit.lending.schedule.model import InterestMethod
-from microcredit.servicing.models import Loan, LoanEvent
+from microcredit.servicing import repository as repo
+from microcredit.servicing.models import Loan
 from microcredit.servicing.service import loans
 
 QUIET_EVENT_TYPES = ("disbursement", "repayment", "penalty")
@@ -91,15 +91,8 @@ class _Quiet:
 
 def candidates(session: Session, *, institution_id: int, day: date, first: int, last: int) -> list[Any]:
     """The partition's loans whose row says their day may be only an accrual (locked, as `advance` locks)."""
-    other_event = exists().where(LoanEvent.loan_id == Loan.id,
-                                 or_(LoanEvent.type.not_in(QUIET_EVENT_TYPES), LoanEvent.value_date > Loan.state_as_of))
-    stmt = (select(Loan.id, Loan.number, Loan.terms, Loan.opened_at, Loan.institution_id, Loan.currency, Loan.state,
-                   Loan.state_as_of, Loan.version)
-            .where(Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
-                   Loan.dpd == 0, Loan.state_seq == Loan.events_count, Loan.state_as_of < day,
-                   Loan.next_due_date > day, ~other_event)
-            .order_by(Loan.id).with_for_update())
-    return list(session.execute(stmt).all())
+    return repo.quiet_candidates(session, institution_id=institution_id, day=day, first=first, last=last,
+                                 event_types=QUIET_EVENT_TYPES)
 
 
 def advance_quiet(*, session: Session, clock: Clock, institution_id: int, day: date, first: int, last: int,
@@ -139,15 +132,7 @@ def advance_quiet(*, session: Session, clock: Clock, institution_id: int, day: d
             params.append({"b_id": one.loan_id, "b_state": state, "b_now": now})
             report.advanced.append(one.loan_id)
     if params:
-        table = Loan.__table__
-        assert isinstance(table, Table)
-        # On the connection: the session's hook that forgets every kept fold on an UPDATE of loans (a script's
-        # change behind the ORM) is not needed here, since the version each kept fold is stamped with moves.
-        session.connection().execute(update(table)
-                        .where(table.c.id == bindparam("b_id"))
-                        .values(state=bindparam("b_state"), state_as_of=day, updated_at=bindparam("b_now"),
-                                version=table.c.version + 1),
-                        params)
+        repo.move_quiet_states(session, day=day, rows=params)
     report.advanced.sort()
     return report
 
@@ -251,11 +236,9 @@ def cached_on(session: Session, *, institution_id: int, on: date, ids: Collectio
     in one query; a loan left out is read by folding."""
     if not ids:
         return {}
-    stmt = select(Loan.id, Loan.currency, Loan.state).where(
-        Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= min(ids), Loan.id <= max(ids),
-        Loan.state_as_of == on, Loan.state_seq == Loan.events_count)
     wanted = set(ids)
-    return {row.id: Cached(row.id, row.currency, row.state) for row in session.execute(stmt)
+    return {row.id: Cached(row.id, row.currency, row.state)
+            for row in repo.folded_on(session, institution_id=institution_id, on=on, first=min(ids), last=max(ids))
             if row.id in wanted and row.state is not None and row.state.get("as_of") == on.isoformat()}
 
 
