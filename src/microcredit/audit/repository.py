@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,9 +36,9 @@ def head(session: Session) -> AuditHead | None:
     return session.get(AuditHead, HEAD_ID)
 
 
-def add_record(session: Session, record: AuditRecord) -> None:
-    """Append a record row."""
-    session.add(record)
+def insert_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write numbered and hashed records, in one multi-row INSERT (no ORM objects: nobody reads them back)."""
+    session.execute(insert(AuditRecord).values(list(rows)))
 
 
 def records_after(session: Session, seq: int, limit: int) -> Sequence[AuditRecord]:
