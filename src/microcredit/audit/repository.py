@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from microcredit.audit.models import AuditHead, AuditRecord
 
 HEAD_ID = 1
+_INSERT = insert(AuditRecord)
 
 
 def head_for_update(session: Session, genesis: str) -> AuditHead:
@@ -37,8 +38,10 @@ def head(session: Session) -> AuditHead | None:
 
 
 def insert_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write numbered and hashed records, in one multi-row INSERT (no ORM objects: nobody reads them back)."""
-    session.execute(insert(AuditRecord).values(list(rows)))
+    """Write numbered and hashed records in one statement: no ORM objects (nobody reads them back), and the
+    Core insert with the rows' parameters (a multi-row INSERT where the driver makes one, else the driver's
+    executemany). The ORM's bulk insert costs twice its CPU, a `.values([...])` ten times."""
+    session.connection().execute(_INSERT, list(rows))
 
 
 def records_after(session: Session, seq: int, limit: int) -> Sequence[AuditRecord]:
