@@ -162,7 +162,7 @@ class Forest:
         node = flat.roots
         for _ in range(flat.depth):
             node = np.where(row[flat.feature[node]] <= flat.threshold[node], flat.left[node], flat.right[node])
-        mean = float(flat.path[node].sum()) / len(self.trees)
+        mean: float = flat.path[node].sum().item() / len(self.trees)
         return math.pow(2.0, -mean / flat.c)
 
     @functools.cached_property
