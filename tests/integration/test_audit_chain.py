@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import event as sa_event
 from typer.testing import CliRunner
 
 from microcredit.audit import service as audit
@@ -328,6 +329,64 @@ def test_a_record_made_in_a_savepoint_that_rolls_back_is_not_chained(database, c
         rows = s.execute(select(AuditRecord.seq, AuditRecord.action).where(AuditRecord.seq > before)
                          .order_by(AuditRecord.seq)).all()
     assert rows == [(before + 1, "kept.first"), (before + 2, "kept.second")]
+    assert _verify(database).ok
+
+
+def test_savepoints_within_savepoints_and_a_rolled_back_transaction_leave_no_records(database, clock):
+    """A record goes with the savepoint it was made in, even one released inside a savepoint that rolls
+    back; a transaction that rolls back leaves none, and the next commit numbers on from the head."""
+    actor = Actor(kind="system", meta=RequestMeta())
+    with database.unit_of_work() as s:
+        before = s.scalar(select(AuditHead.seq))
+
+    def failing_action() -> None:
+        with database.unit_of_work() as s:
+            audit.record(session=s, clock=clock, actor=actor, action="rolled.back")
+            raise RuntimeError("the action failed")
+
+    with pytest.raises(RuntimeError):
+        failing_action()
+    with database.unit_of_work() as s:
+        outer = s.begin_nested()
+        inner = s.begin_nested()
+        audit.record(session=s, clock=clock, actor=actor, action="inner.released")
+        inner.commit()
+        audit.record(session=s, clock=clock, actor=actor, action="outer.undone")
+        outer.rollback()
+        kept = s.begin_nested()
+        audit.record(session=s, clock=clock, actor=actor, action="kept.in.savepoint")
+        kept.commit()
+        audit.record(session=s, clock=clock, actor=actor, action="kept.after")
+    with database.unit_of_work(write=False) as s:
+        rows = s.execute(select(AuditRecord.seq, AuditRecord.action).where(AuditRecord.seq > before)
+                         .order_by(AuditRecord.seq)).all()
+        assert s.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq <= 0)) == 0
+    assert rows == [(before + 1, "kept.in.savepoint"), (before + 2, "kept.after")]
+    assert _verify(database).ok
+
+
+def test_a_transactions_records_are_written_once_at_commit(database, clock):
+    """Numbered and hashed before they are written: one INSERT into the log at commit, never an UPDATE of
+    it, and nothing written before the commit (the work before it does not touch the log's table)."""
+    actor = Actor(kind="system", meta=RequestMeta())
+    sent: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "audit_log" in statement:
+            sent.append(statement.split()[0].upper())
+
+    with database.unit_of_work() as s:
+        connection = s.connection()
+        sa_event.listen(connection, "before_cursor_execute", watch)
+        try:
+            audit.record_many(session=s, clock=clock, actor=actor, entries=[
+                audit.Entry(action=f"once.{i}", entity_type="thing", entity_id=i) for i in range(3)])
+            s.flush()
+            assert sent == []
+            s.commit()
+            assert sent == ["INSERT"]
+        finally:
+            sa_event.remove(connection, "before_cursor_execute", watch)
     assert _verify(database).ok
 
 

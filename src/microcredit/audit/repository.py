@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcredit.audit.models import AuditHead, AuditRecord
 
 HEAD_ID = 1
+_INSERT = insert(AuditRecord)
 
 
 def head_for_update(session: Session, genesis: str) -> AuditHead:
@@ -36,9 +37,11 @@ def head(session: Session) -> AuditHead | None:
     return session.get(AuditHead, HEAD_ID)
 
 
-def add_record(session: Session, record: AuditRecord) -> None:
-    """Append a record row."""
-    session.add(record)
+def insert_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write numbered and hashed records in one statement: no ORM objects (nobody reads them back), and the
+    Core insert with the rows' parameters (a multi-row INSERT where the driver makes one, else the driver's
+    executemany). The ORM's bulk insert costs twice its CPU, a `.values([...])` ten times."""
+    session.connection().execute(_INSERT, list(rows))
 
 
 def records_after(session: Session, seq: int, limit: int) -> Sequence[AuditRecord]:

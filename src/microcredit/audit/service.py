@@ -13,15 +13,17 @@ concurrent writers cannot fork the chain. The record is written in the same
 transaction as the action it describes: no action without its record.
 
 The head is taken at commit, not when a record is made (`chain_pending`, run by
-the session's `before_commit`): a record is written at once with a provisional
-sequence number (negative, random) and no hash, and just before the transaction
-commits — after everything else it changes has been flushed, so it holds every
-other lock it needs — the head is locked, the transaction's records get their
-numbers and hashes in the order they were made, and the commit releases the
-lock. The one row every audited action shares is thus held for the commit only,
-not across the work (a repayment's fold, postings and notifications), and a
-record made inside a savepoint that rolls back goes with it. Records are
-numbered in commit order; `at` stays the time of the action.
+the session's `before_commit`): a record is kept in the session until then, and
+just before the transaction commits — after everything else it changes has been
+flushed, so it holds every other lock it needs — the head is locked, the
+transaction's records get their numbers and hashes in the order they were made and
+are written once, in one multi-row INSERT, and the commit releases the lock. The
+one row every audited action shares is thus held for the commit only, not across
+the work (a repayment's fold, postings and notifications). A record made inside a
+savepoint that rolls back goes with it, and a transaction that rolls back leaves
+none. Records are numbered in commit order; `at` stays the time of the action. A
+record is thus not in the table before its transaction commits: nothing reads the
+log inside the transaction that writes it.
 
 Someone who can rewrite the whole table *and* the head can forge a consistent
 chain; `audit anchor` prints the head hash to keep outside the database (a
@@ -33,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -64,7 +65,37 @@ def canonical(value: Any) -> Any:
     return str(value)  # Decimal, date, datetime, enums
 
 
-def _content(r: AuditRecord) -> dict[str, Any]:
+@dataclass(slots=True)
+class Pending:
+    """A record made in a transaction and not yet chained: the row written at commit (`chain_pending`)."""
+
+    seq: int
+    at: datetime
+    institution_id: int | None
+    actor_user_id: int | None
+    actor_kind: str
+    action: str
+    entity_type: str | None
+    entity_id: str | None
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    before: Any
+    after: Any
+    prev_hash: str
+    hash: str
+    made_in: SessionTransaction | None  # the savepoint it was made in (None: the transaction itself)
+
+    def row(self) -> dict[str, Any]:
+        """The values of its row in the audit table."""
+        return {"seq": self.seq, "at": self.at, "institution_id": self.institution_id,
+                "actor_user_id": self.actor_user_id, "actor_kind": self.actor_kind, "action": self.action,
+                "entity_type": self.entity_type, "entity_id": self.entity_id, "ip": self.ip,
+                "user_agent": self.user_agent, "request_id": self.request_id, "before": self.before,
+                "after": self.after, "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+def _content(r: AuditRecord | Pending) -> dict[str, Any]:
     return {
         "seq": r.seq,
         "at": r.at.isoformat(timespec="microseconds"),
@@ -83,7 +114,7 @@ def _content(r: AuditRecord) -> dict[str, Any]:
     }
 
 
-def record_hash(r: AuditRecord) -> str:
+def record_hash(r: AuditRecord | Pending) -> str:
     """The hash a record must carry."""
     data = json.dumps(_content(r), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(data.encode() + r.prev_hash.encode()).hexdigest()
@@ -112,7 +143,7 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     institution_id: int | None = None,
-) -> AuditRecord:
+) -> Pending:
     """Append one record to the chain (in the caller's transaction)."""
     return record_many(session=session, clock=clock, actor=actor, entries=[Entry(
         action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
@@ -122,55 +153,44 @@ def record(
 _PENDING = "audit.unchained"
 
 
-def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequence[Entry]) -> list[AuditRecord]:
+def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequence[Entry]) -> list[Pending]:
     """Append several records of one actor, in order: what a use case that writes several audited things at
-    once calls. They are chained to the log when the transaction commits (the module docstring)."""
+    once calls. They are numbered, hashed and written when the transaction commits (the module docstring)."""
     at: datetime = clock.now()
-    out: list[AuditRecord] = []
-    pending: list[AuditRecord] = session.info.setdefault(_PENDING, [])
-    for e in entries:
-        rec = AuditRecord(
-            # Provisional, unique among concurrent transactions' provisional numbers (the column is unique).
-            seq=-1 - secrets.randbits(62),
-            at=at,
-            institution_id=e.institution_id if e.institution_id is not None else actor.institution_id,
-            actor_user_id=actor.user_id,
-            actor_kind=actor.kind,
-            action=e.action,
-            entity_type=e.entity_type,
-            entity_id=None if e.entity_id is None else str(e.entity_id),
-            ip=actor.meta.ip,
-            user_agent=(actor.meta.user_agent or "")[:255] or None,
-            request_id=actor.meta.request_id,
-            before=canonical(e.before) if e.before is not None else None,
-            after=canonical(e.after) if e.after is not None else None,
-            prev_hash="",
-            hash="",
-        )
-        repository.add_record(session, rec)
-        pending.append(rec)
-        out.append(rec)
+    if not session.in_transaction():
+        session.begin()  # the records are the transaction's: its end writes or forgets them
+    made_in = session.get_nested_transaction()
+    user_agent = (actor.meta.user_agent or "")[:255] or None
+    out = [Pending(
+        seq=0, at=at,
+        institution_id=e.institution_id if e.institution_id is not None else actor.institution_id,
+        actor_user_id=actor.user_id, actor_kind=actor.kind, action=e.action, entity_type=e.entity_type,
+        entity_id=None if e.entity_id is None else str(e.entity_id), ip=actor.meta.ip, user_agent=user_agent,
+        request_id=actor.meta.request_id,
+        before=canonical(e.before) if e.before is not None else None,
+        after=canonical(e.after) if e.after is not None else None,
+        prev_hash="", hash="", made_in=made_in) for e in entries]
+    session.info.setdefault(_PENDING, []).extend(out)
     return out
 
 
 def chain_pending(session: Session) -> None:
-    """Number and hash the records this transaction made, in order, under the head's lock (taken here and
-    held to the commit). Everything else pending is flushed first, so that the head is the last lock taken.
-    Records a rolled-back savepoint took away are skipped. Called by `before_commit`; call it yourself
-    inside a savepoint to have the append's own failure there (`record_verification`)."""
-    pending: list[AuditRecord] = session.info.pop(_PENDING, [])
+    """Number, hash and write the records this transaction made, in order, under the head's lock (taken here
+    and held to the commit). Everything else pending is flushed first, so that the head is the last lock
+    taken. Called by `before_commit`; call it yourself inside a savepoint to have the append's own failure
+    there (`record_verification`)."""
+    pending: list[Pending] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()
-    kept = [rec for rec in pending if rec in session]
-    if not kept:
-        return
     head = repository.head_for_update(session, GENESIS)
-    for rec in kept:
-        rec.seq = head.seq + 1
-        rec.prev_hash = head.hash
-        rec.hash = record_hash(rec)
-        head.seq, head.hash = rec.seq, rec.hash
+    seq, last = head.seq, head.hash
+    for rec in pending:
+        seq += 1
+        rec.seq, rec.prev_hash = seq, last
+        rec.hash = last = record_hash(rec)
+    repository.insert_records(session, [rec.row() for rec in pending])
+    head.seq, head.hash = seq, last
     session.flush()
 
 
@@ -179,9 +199,29 @@ def _chain_at_commit(session: Session) -> None:
     chain_pending(session)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_at_rollback(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back transaction leaves no records; a rolled-back savepoint takes those made inside it."""
+    pending: list[Pending] | None = session.info.get(_PENDING)
+    if not pending:
+        return
+    if previous.parent is None:
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [rec for rec in pending if not _within(rec.made_in, previous)]
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction rolled back (a commit chained them already)
+    if transaction.parent is None:  # the outermost transaction ended (a commit wrote them already)
         session.info.pop(_PENDING, None)
 
 

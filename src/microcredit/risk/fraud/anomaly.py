@@ -91,20 +91,47 @@ class Tree:
             active = self.left[node] != -1
         return depth + average_path_length(self.samples[node])
 
-    @functools.cached_property
-    def _lists(self) -> tuple[list[int], list[int], list[int], list[float], list[float]]:
-        return (self.left.tolist(), self.right.tolist(), self.feature.tolist(), self.threshold.tolist(),
-                average_path_length(self.samples).tolist())
 
-    def path_length_one(self, row: Sequence[float]) -> float:
-        """`path_lengths` of a single row, walked in plain Python (a review scores one application at a time,
-        where NumPy's per-call cost would dominate)."""
-        left, right, feature, threshold, leaf_c = self._lists
-        node, depth = 0, 0
-        while left[node] != -1:
-            node = left[node] if row[self.features[feature[node]]] <= threshold[node] else right[node]
-            depth += 1
-        return depth + leaf_c[node]
+@dataclass(frozen=True)
+class _Flat:
+    """The forest's trees laid end to end for scoring one row: node i of tree t is `roots[t] + i`; a leaf
+    leads to itself (its threshold +inf: "go left", and left is itself), so after `depth` steps — the
+    deepest tree's depth — every walk stands on its leaf; `path` is a node's depth plus c(rows it held)."""
+
+    roots: npt.NDArray[np.int64]
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    feature: npt.NDArray[np.int64]  # the column of the full row
+    threshold: npt.NDArray[np.float64]
+    path: npt.NDArray[np.float64]
+    depth: int
+    c: float
+
+    @classmethod
+    def of(cls, forest: Forest) -> _Flat:
+        roots, lefts, rights, features, thresholds, paths = [], [], [], [], [], []
+        offset, deepest = 0, 0
+        for t in forest.trees:
+            n = len(t.left)
+            own = np.arange(n, dtype=np.int64)
+            leaf = t.left == -1
+            depth = np.zeros(n, dtype=np.int64)
+            for i in range(n):  # sklearn numbers a node before its children
+                if not leaf[i]:
+                    depth[t.left[i]] = depth[t.right[i]] = depth[i] + 1
+            columns = np.asarray(t.features, dtype=np.int64)
+            roots.append(offset)
+            lefts.append(np.where(leaf, own, t.left) + offset)
+            rights.append(np.where(leaf, own, t.right) + offset)
+            features.append(np.where(leaf, 0, columns[np.where(leaf, 0, t.feature)]))
+            thresholds.append(np.where(leaf, np.inf, t.threshold))
+            paths.append(depth + average_path_length(t.samples))
+            offset += n
+            deepest = max(deepest, int(depth.max()))
+        c = average_path_length(np.array([forest.max_samples], dtype=np.float64)).item()
+        return cls(roots=np.asarray(roots, dtype=np.int64), left=np.concatenate(lefts), right=np.concatenate(rights),
+                   feature=np.concatenate(features), threshold=np.concatenate(thresholds), path=np.concatenate(paths),
+                   depth=deepest, c=c)
 
 
 class ModelIntegrityError(ValueError):
@@ -128,11 +155,19 @@ class Forest:
         return np.asarray(2.0 ** (-mean / c), dtype=np.float64)
 
     def score_one(self, features: Features) -> float:
-        """The anomaly score of one application (the same number as `score`)."""
-        row: list[float] = np.asarray(features.vector(), dtype=np.float32).tolist()  # the trees' precision
-        mean = sum(t.path_length_one(row) for t in self.trees) / len(self.trees)
-        c: float = average_path_length(np.array([self.max_samples], dtype=np.float64)).item()
-        return math.pow(2.0, -mean / c)
+        """The anomaly score of one application (the same number as `score`): every tree walked at once, one
+        level per step, over the trees' nodes laid end to end (`_Flat`)."""
+        flat = self._flat
+        row = np.asarray(features.vector(), dtype=np.float32).astype(np.float64)  # the trees' precision
+        node = flat.roots
+        for _ in range(flat.depth):
+            node = np.where(row[flat.feature[node]] <= flat.threshold[node], flat.left[node], flat.right[node])
+        mean: float = flat.path[node].sum().item() / len(self.trees)
+        return math.pow(2.0, -mean / flat.c)
+
+    @functools.cached_property
+    def _flat(self) -> _Flat:
+        return _Flat.of(self)
 
     def body(self) -> dict[str, Any]:
         """The JSON form (numbers only)."""
