@@ -924,6 +924,7 @@ export default {
       leader_set: 'Group leader set',
       dissolved: 'Group dissolved',
       meeting_set: 'Group meeting schedule set',
+      collection_sheet_saved: 'Group meeting collection sheet saved',
       meeting_removed: 'Group meeting schedule removed',
     },
     group_application: {

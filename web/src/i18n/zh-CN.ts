@@ -916,6 +916,7 @@ export default {
       leader_set: '设置小组组长',
       dissolved: '解散联保小组',
       meeting_set: '设置小组例会',
+      collection_sheet_saved: '保存小组例会收款表',
       meeting_removed: '取消小组例会',
     },
     group_application: {

@@ -7,11 +7,23 @@ compares with the control accounts. `changes`: waivers, deferrals, reschedulings
 of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
 `receipts`: the PDF receipt or voucher of a money movement. `payments`: money through the payment
 provider (payouts, online repayments, auto-debit, callbacks, reconciliation). `groups`: group loans
-linked through their group's applications, and the group statement. `history`: what risk reads of the
+linked through their group's applications, and the group statement;
+`collection_sheets`: a group meeting's collection sheet, read and saved. `history`: what risk reads of the
 loans (an applicant's repayment history, the outcomes of loans paid out), through risk's read interfaces.
 `servicing.books` (pure) says which entries a change posts.
 """
 
-from microcredit.servicing.service import changes, groups, guarantors, history, loans, payments, receipts, settings
+from microcredit.servicing.service import (
+    changes,
+    collection_sheets,
+    groups,
+    guarantors,
+    history,
+    loans,
+    payments,
+    receipts,
+    settings,
+)
 
-__all__ = ["changes", "groups", "guarantors", "history", "loans", "payments", "receipts", "settings"]
+__all__ = ["changes", "collection_sheets", "groups", "guarantors", "history", "loans", "payments", "receipts",
+           "settings"]
