@@ -95,8 +95,13 @@ test('finance saves a meeting’s collection sheet with one member short, and th
   await sheet.getByTestId(`collection-sheet-amount-${second.loan_id}`).fill('100.00')
   const collected = (Number(first.total) + 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
   await expect(sheet.getByTestId('collection-sheet-collected')).toContainText(collected)
-  await sheet.getByTestId(`collection-sheet-reason-${second.loan_id}`).click()
-  await page.getByRole('option', { name: '缺席' }).click()
+  // The reason's select appears once the amount is short; choose until it shows (it may still be settling).
+  const reason = sheet.getByTestId(`collection-sheet-reason-${second.loan_id}`)
+  await expect(async () => {
+    await reason.click()
+    await page.getByRole('option', { name: '缺席' }).click()
+    await expect(reason).toContainText('缺席', { timeout: 1000 })
+  }).toPass({ timeout: 15_000 })
   await sheet.getByTestId('collection-sheet-save').click()
   await expect(sheet.getByTestId('collection-sheet-saved')).toContainText('2 笔已入账')
 
