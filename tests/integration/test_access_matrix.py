@@ -171,6 +171,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("PUT", "/groups/{group_id}/leader"): lambda w: {"borrower_id": w.objects["borrower_id"]},
     ("PUT", "/groups/{group_id}/meeting"): lambda w: {"frequency": "monthly", "first_on": "2026-12-15",
                                                       "time_of_day": "09:30", "place": "矩阵村委会"},
+    ("POST", "/groups/{group_id}/collection-sheet"): lambda w: {"date": "2026-11-25",
+                                                                "lines": [{"loan_id": w.objects["loan_id"]}]},
     ("POST", "/me/applications/{application_id}/consent"): lambda w: {"agree_joint_liability": True},
     ("POST", "/applications/{application_id}/review"): lambda w: {"action": "approve", "level": 1},
     ("POST", "/applications/{application_id}/notes"): lambda w: {"note": "矩阵备注"},

@@ -8,6 +8,7 @@ that a repeat through another caller or channel cannot record the event twice ei
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
@@ -45,6 +46,10 @@ from microcredit.servicing.schemas import (
     CancellationRead,
     ChangeDecision,
     ChangeReject,
+    CollectionSheetCreate,
+    CollectionSheetLineRead,
+    CollectionSheetRead,
+    CollectionSheetSavedRead,
     DeskApplication,
     DeskRead,
     DisbursementCreate,
@@ -73,7 +78,16 @@ from microcredit.servicing.schemas import (
     ServicingSettingsUpdate,
     StatementUpload,
 )
-from microcredit.servicing.service import changes, groups, guarantors, loans, payments, receipts, settings
+from microcredit.servicing.service import (
+    changes,
+    collection_sheets,
+    groups,
+    guarantors,
+    loans,
+    payments,
+    receipts,
+    settings,
+)
 
 router = APIRouter(tags=["servicing"], route_class=UnitOfWorkRoute)
 
@@ -634,3 +648,64 @@ def get_my_group_statement(session: DB, principal: Principal = require("profile.
     """For the group leader: every member's loan and arrears (joint liability). Not found for a borrower
     who leads no group."""
     return _statement(groups.for_leader(session=session, principal=principal))
+
+
+# --- a group meeting's collection sheet ------------------------------------------------------------
+
+
+def _sheet(sheet: collection_sheets.Sheet) -> CollectionSheetRead:
+    return CollectionSheetRead(
+        group_id=sheet.group_id, group_name=sheet.group_name, meeting_date=sheet.meeting_date,
+        time_of_day=sheet.time_of_day, place=sheet.place, business_date=sheet.business_date,
+        lines=[CollectionSheetLineRead(borrower_id=x.borrower_id, name=x.name, leader=x.leader, loan_id=x.loan.id,
+                                       loan_number=x.loan.number, principal=x.principal, interest=x.interest,
+                                       fee=x.fee, penalty=x.penalty, due=x.due, overdue=x.overdue, total=x.total)
+               for x in sheet.lines],
+        due=sheet.total("due"), overdue=sheet.total("overdue"), total=sheet.total("total"))
+
+
+MeetingDay = Annotated[date | None, Query(
+    alias="date", description="The meeting (YYYY-MM-DD); default the next on or after the business date")]
+
+
+@router.get("/groups/{group_id}/collection-sheet", response_model=CollectionSheetRead,
+            operation_id="get_collection_sheet", summary="A group meeting's collection sheet",
+            responses={409: {"description": "The group has no meeting schedule (`no_meeting_schedule`)"},
+                       422: {"description": "The group does not meet that day (`not_a_meeting_day`)"}})
+def get_collection_sheet(group_id: Id, session: DB, on: MeetingDay = None,
+                         principal: Principal = require("loan.read")) -> CollectionSheetRead:
+    """Each current member's active loan due at the meeting: due by component, overdue from earlier installments,
+    the total to collect (the loan's fold on the business date); the group's totals. A member with nothing to
+    collect is not listed."""
+    return _sheet(collection_sheets.read(session=session, principal=principal, group_id=group_id, on=on))
+
+
+@router.post("/groups/{group_id}/collection-sheet", response_model=CollectionSheetSavedRead,
+             operation_id="save_collection_sheet", summary="Save a group meeting's collection sheet",
+             responses={**MOVE_RESPONSES,
+                        422: {"description": "A line refused (field `lines.{i}.amount`, the loan's reason), lines "
+                                             "that are not the sheet's (`sheet_lines_mismatch`), a meeting after "
+                                             "the business date (`value_date_in_future`): nothing is saved"}})
+def save_collection_sheet(group_id: Id, body: CollectionSheetCreate, session: DB, kit: Kit,
+                          key: IdempotencyKey = None, guard: IdempotencyGuard = idempotent("group.collection_sheet"),
+                          principal: Principal = require("repayment.record")) -> Any:
+    """Every non-zero line is a cash repayment valued on the meeting day, through the loan's repayment (its
+    allocation, postings, audit and notice; above the threshold a pending change), all in one transaction: a
+    line refused refuses the sheet. The `Idempotency-Key` keys the whole sheet: the same sheet again answers
+    with the first."""
+    record = collection_sheets.save(
+        session=session, clock=kit.clock, principal=principal, group_id=group_id, on=body.date,
+        answers=[collection_sheets.LineAnswer(x.loan_id, x.amount, x.reason) for x in body.lines],
+        idempotency_key=key or "")
+    return guard.respond(200, CollectionSheetSavedRead.model_validate(record))
+
+
+@router.get("/groups/{group_id}/collection-sheets", response_model=Page[CollectionSheetSavedRead],
+            operation_id="list_collection_sheets", summary="A group's saved collection sheets")
+def list_collection_sheets(group_id: Id, session: DB, principal: Principal = require("loan.read"),
+                           page: PageNo = 1, page_size: PageSize = 20) -> Page[CollectionSheetSavedRead]:
+    """Newest meeting first: who saved each, when, and every line's outcome."""
+    r = collection_sheets.history(session=session, principal=principal, group_id=group_id,
+                                  page=PageRequest(page, page_size))
+    return Page(items=[CollectionSheetSavedRead.model_validate(x) for x in r.items], total=r.total, page=r.page,
+                page_size=r.page_size)

@@ -201,3 +201,28 @@ class GroupMemberLoanOpen(ServicingError):
     message_zh = "该成员在本小组的贷款已批准或尚未结清，退出小组属于贷后事项，不能在此办理"
     message_en = "This member's loan for the group is approved or not yet repaid: leaving the group is a " \
                  "servicing matter, not done here"
+
+
+class NoMeetingSchedule(ServicingError):
+    """A collection sheet asked of a group with no meeting schedule."""
+
+    code = "no_meeting_schedule"
+    status = 409
+    message_zh = "该小组没有例会安排，无法生成收款表"
+    message_en = "The group has no meeting schedule: it has no collection sheet"
+
+
+class NotAMeetingDay(ServicingError):
+    """A collection sheet asked for a day the group does not meet."""
+
+    code = "not_a_meeting_day"
+    message_zh = "{date} 不是该小组的例会日"
+    message_en = "The group does not meet on {date}"
+
+
+class SheetLinesMismatch(ServicingError):
+    """A saved collection sheet must answer every loan on the sheet once, and nothing else."""
+
+    code = "sheet_lines_mismatch"
+    message_zh = "收款表的行须与该例会应收的贷款一一对应（缺少或多出：{loans}）"
+    message_en = "The sheet's lines must be the meeting's loans, each once (missing or extra: {loans})"

@@ -245,3 +245,27 @@ class ReconciliationBreak(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CollectionSheet(Base):
+    """A group meeting's collection sheet as saved (小组例会收款表, Fineract's collection sheet): who saved it
+    and when, for which meeting, and each member's line — the loan, what was due, what was collected (the
+    repayment event it recorded, or the pending change above the threshold), a reason when less was
+    collected. `idempotency_key` is the saver's key for the whole sheet, unique per group: the same sheet
+    posted again finds this one."""
+
+    __tablename__ = "collection_sheets"
+    __table_args__ = (UniqueConstraint("group_id", "idempotency_key"),
+                      Index("ix_collection_sheets_group", "group_id", "meeting_date", "id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("borrower_groups.id"))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    # The lines as saved (loan, due, amount collected as strings; outcome; reason), in the sheet's order.
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    due: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    collected: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

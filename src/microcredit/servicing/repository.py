@@ -10,6 +10,7 @@ from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, upda
 from sqlalchemy.orm import Session
 
 from microcredit.servicing.models import (
+    CollectionSheet,
     Loan,
     LoanChange,
     LoanEvent,
@@ -298,6 +299,18 @@ def events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: int = 5
                                      .order_by(LoanEvent.loan_id, LoanEvent.seq)):
             out[event.loan_id].append(event)
     return out
+
+
+def collection_sheet_by_key(session: Session, group_id: int, key: str) -> CollectionSheet | None:
+    """The group's collection sheet saved under the key, if any."""
+    return session.scalar(select(CollectionSheet).where(CollectionSheet.group_id == group_id,
+                                                        CollectionSheet.idempotency_key == key))
+
+
+def collection_sheets_query(group_id: int) -> Select[Any]:
+    """A group's saved collection sheets, newest meeting first."""
+    return (select(CollectionSheet).where(CollectionSheet.group_id == group_id)
+            .order_by(CollectionSheet.meeting_date.desc(), CollectionSheet.id.desc()))
 
 
 # --- the close of business's quiet day (servicing.service.quiet) ---------------------------------------------

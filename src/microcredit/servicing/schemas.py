@@ -481,3 +481,108 @@ class GuarantorFoundRead(OutputSchema):
     phone_masked: str = Field(examples=["139****2222"])
     active_loans: int = Field(description="Running loans the person answers for now")
     guarantees: list[GuaranteeRead]
+
+
+SheetAmount = Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)]
+SheetReason = Literal["absent", "refused", "no_money", "paid_elsewhere", "other"]
+
+
+class CollectionSheetLineRead(OutputSchema):
+    """A member's loan on a meeting's collection sheet: due at the meeting by component, overdue from earlier
+    installments, the total to collect (the loan's fold on the business date)."""
+
+    borrower_id: int
+    name: str
+    leader: bool
+    loan_id: int
+    loan_number: str
+    principal: MoneyStr
+    interest: MoneyStr
+    fee: MoneyStr
+    penalty: MoneyStr
+    due: MoneyStr = Field(description="Due at the meeting: the four components")
+    overdue: MoneyStr = Field(description="Still owed on installments due before the meeting")
+    total: MoneyStr = Field(description="To collect: due and overdue")
+
+
+class CollectionSheetRead(OutputSchema):
+    """A group meeting's collection sheet (小组例会收款表): the meeting and each member's loan to collect."""
+
+    group_id: int
+    group_name: str
+    meeting_date: date
+    time_of_day: str
+    place: str
+    business_date: date
+    lines: list[CollectionSheetLineRead]
+    due: MoneyStr
+    overdue: MoneyStr
+    total: MoneyStr
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "group_id": 7, "group_name": "城关一组", "meeting_date": "2026-12-03", "time_of_day": "09:30",
+        "place": "城关村委会", "business_date": "2026-12-03",
+        "lines": [{"borrower_id": 11, "name": "王大山", "leader": True, "loan_id": 31, "loan_number": "L2026000031",
+                   "principal": "803.57", "interest": "60.00", "fee": "0.00", "penalty": "0.00", "due": "863.57",
+                   "overdue": "0.00", "total": "863.57"}],
+        "due": "863.57", "overdue": "0.00", "total": "863.57"}]})
+
+
+class CollectionSheetLine(InputSchema):
+    """What was collected on one loan: `amount` (default the total to collect; "0.00": not paid) and, when
+    less was collected, why."""
+
+    loan_id: int = Field(ge=1)
+    amount: SheetAmount | None = Field(default=None, description="Collected; default the line's total to collect")
+    reason: SheetReason | None = None
+
+
+class CollectionSheetCreate(InputSchema):
+    """The meeting's sheet as collected: one line per loan on the sheet (the `Idempotency-Key` header keys
+    the whole sheet)."""
+
+    date: date
+    lines: list[CollectionSheetLine] = Field(min_length=1, max_length=100)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "date": "2026-12-03", "lines": [{"loan_id": 31}, {"loan_id": 32, "amount": "500.00"},
+                                        {"loan_id": 33, "amount": "0.00", "reason": "absent"}]}]})
+
+
+class CollectionSheetSavedLine(OutputSchema):
+    """A line of a saved sheet: what it asked, what was collected and how it was recorded (`recorded`: the
+    loan's repayment event `event_seq`; `pending_approval`: above the threshold, change `change_id`;
+    `not_paid`: nothing collected)."""
+
+    loan_id: int
+    loan_number: str
+    borrower_id: int
+    name: str
+    due: MoneyStr
+    amount: MoneyStr
+    reason: SheetReason | None
+    outcome: Literal["recorded", "pending_approval", "not_paid"]
+    event_seq: int | None
+    change_id: int | None
+
+
+class CollectionSheetSavedRead(OutputSchema):
+    """A saved collection sheet: who saved it, when, and every line's outcome."""
+
+    id: int
+    group_id: int
+    meeting_date: date
+    due: MoneyStr
+    collected: MoneyStr
+    recorded_by_user_id: int | None
+    recorded_at: datetime
+    lines: list[CollectionSheetSavedLine]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 1, "group_id": 7, "meeting_date": "2026-12-03", "due": "2590.71", "collected": "1363.57",
+        "recorded_by_user_id": 5, "recorded_at": "2026-12-03T02:10:00Z",
+        "lines": [{"loan_id": 31, "loan_number": "L2026000031", "borrower_id": 11, "name": "王大山", "due": "863.57",
+                   "amount": "863.57", "reason": None, "outcome": "recorded", "event_seq": 2, "change_id": None},
+                  {"loan_id": 33, "loan_number": "L2026000033", "borrower_id": 13, "name": "张三丰", "due": "863.57",
+                   "amount": "0.00", "reason": "absent", "outcome": "not_paid", "event_seq": None,
+                   "change_id": None}]}]})

@@ -2020,6 +2020,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}/collection-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group meeting's collection sheet
+         * @description Each current member's active loan due at the meeting: due by component, overdue from earlier installments,
+         *     the total to collect (the loan's fold on the business date); the group's totals. A member with nothing to
+         *     collect is not listed.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["get_collection_sheet"];
+        put?: never;
+        /**
+         * Save a group meeting's collection sheet
+         * @description Every non-zero line is a cash repayment valued on the meeting day, through the loan's repayment (its
+         *     allocation, postings, audit and notice; above the threshold a pending change), all in one transaction: a
+         *     line refused refuses the sheet. The `Idempotency-Key` keys the whole sheet: the same sheet again answers
+         *     with the first.
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["save_collection_sheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/collection-sheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's saved collection sheets
+         * @description Newest meeting first: who saved each, when, and every line's outcome.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_collection_sheets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/{group_id}/dissolve": {
         parameters: {
             query?: never;
@@ -7985,6 +8040,278 @@ export interface components {
             step: string;
         };
         /**
+         * CollectionSheetCreate
+         * @description The meeting's sheet as collected: one line per loan on the sheet (the `Idempotency-Key` header keys
+         *     the whole sheet).
+         * @example {
+         *       "date": "2026-12-03",
+         *       "lines": [
+         *         {
+         *           "loan_id": 31
+         *         },
+         *         {
+         *           "amount": "500.00",
+         *           "loan_id": 32
+         *         },
+         *         {
+         *           "amount": "0.00",
+         *           "loan_id": 33,
+         *           "reason": "absent"
+         *         }
+         *       ]
+         *     }
+         */
+        CollectionSheetCreate: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Lines */
+            lines: components["schemas"]["CollectionSheetLine"][];
+        };
+        /**
+         * CollectionSheetLine
+         * @description What was collected on one loan: `amount` (default the total to collect; "0.00": not paid) and, when
+         *     less was collected, why.
+         */
+        CollectionSheetLine: {
+            /**
+             * Amount
+             * @description Collected; default the line's total to collect
+             */
+            amount?: string | null;
+            /** Loan Id */
+            loan_id: number;
+            /** Reason */
+            reason?: ("absent" | "refused" | "no_money" | "paid_elsewhere" | "other") | null;
+        };
+        /**
+         * CollectionSheetLineRead
+         * @description A member's loan on a meeting's collection sheet: due at the meeting by component, overdue from earlier
+         *     installments, the total to collect (the loan's fold on the business date).
+         */
+        CollectionSheetLineRead: {
+            /** Borrower Id */
+            borrower_id: number;
+            /**
+             * Due
+             * @description Due at the meeting: the four components
+             * @example 8000.00
+             */
+            due: string;
+            /**
+             * Fee
+             * @example 8000.00
+             */
+            fee: string;
+            /**
+             * Interest
+             * @example 8000.00
+             */
+            interest: string;
+            /** Leader */
+            leader: boolean;
+            /** Loan Id */
+            loan_id: number;
+            /** Loan Number */
+            loan_number: string;
+            /** Name */
+            name: string;
+            /**
+             * Overdue
+             * @description Still owed on installments due before the meeting
+             * @example 8000.00
+             */
+            overdue: string;
+            /**
+             * Penalty
+             * @example 8000.00
+             */
+            penalty: string;
+            /**
+             * Principal
+             * @example 8000.00
+             */
+            principal: string;
+            /**
+             * Total
+             * @description To collect: due and overdue
+             * @example 8000.00
+             */
+            total: string;
+        };
+        /**
+         * CollectionSheetRead
+         * @description A group meeting's collection sheet (小组例会收款表): the meeting and each member's loan to collect.
+         * @example {
+         *       "business_date": "2026-12-03",
+         *       "due": "863.57",
+         *       "group_id": 7,
+         *       "group_name": "城关一组",
+         *       "lines": [
+         *         {
+         *           "borrower_id": 11,
+         *           "due": "863.57",
+         *           "fee": "0.00",
+         *           "interest": "60.00",
+         *           "leader": true,
+         *           "loan_id": 31,
+         *           "loan_number": "L2026000031",
+         *           "name": "王大山",
+         *           "overdue": "0.00",
+         *           "penalty": "0.00",
+         *           "principal": "803.57",
+         *           "total": "863.57"
+         *         }
+         *       ],
+         *       "meeting_date": "2026-12-03",
+         *       "overdue": "0.00",
+         *       "place": "城关村委会",
+         *       "time_of_day": "09:30",
+         *       "total": "863.57"
+         *     }
+         */
+        CollectionSheetRead: {
+            /**
+             * Business Date
+             * Format: date
+             */
+            business_date: string;
+            /**
+             * Due
+             * @example 8000.00
+             */
+            due: string;
+            /** Group Id */
+            group_id: number;
+            /** Group Name */
+            group_name: string;
+            /** Lines */
+            lines: components["schemas"]["CollectionSheetLineRead"][];
+            /**
+             * Meeting Date
+             * Format: date
+             */
+            meeting_date: string;
+            /**
+             * Overdue
+             * @example 8000.00
+             */
+            overdue: string;
+            /** Place */
+            place: string;
+            /** Time Of Day */
+            time_of_day: string;
+            /**
+             * Total
+             * @example 8000.00
+             */
+            total: string;
+        };
+        /**
+         * CollectionSheetSavedLine
+         * @description A line of a saved sheet: what it asked, what was collected and how it was recorded (`recorded`: the
+         *     loan's repayment event `event_seq`; `pending_approval`: above the threshold, change `change_id`;
+         *     `not_paid`: nothing collected).
+         */
+        CollectionSheetSavedLine: {
+            /**
+             * Amount
+             * @example 8000.00
+             */
+            amount: string;
+            /** Borrower Id */
+            borrower_id: number;
+            /** Change Id */
+            change_id: number | null;
+            /**
+             * Due
+             * @example 8000.00
+             */
+            due: string;
+            /** Event Seq */
+            event_seq: number | null;
+            /** Loan Id */
+            loan_id: number;
+            /** Loan Number */
+            loan_number: string;
+            /** Name */
+            name: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "recorded" | "pending_approval" | "not_paid";
+            /** Reason */
+            reason: ("absent" | "refused" | "no_money" | "paid_elsewhere" | "other") | null;
+        };
+        /**
+         * CollectionSheetSavedRead
+         * @description A saved collection sheet: who saved it, when, and every line's outcome.
+         * @example {
+         *       "collected": "1363.57",
+         *       "due": "2590.71",
+         *       "group_id": 7,
+         *       "id": 1,
+         *       "lines": [
+         *         {
+         *           "amount": "863.57",
+         *           "borrower_id": 11,
+         *           "due": "863.57",
+         *           "event_seq": 2,
+         *           "loan_id": 31,
+         *           "loan_number": "L2026000031",
+         *           "name": "王大山",
+         *           "outcome": "recorded"
+         *         },
+         *         {
+         *           "amount": "0.00",
+         *           "borrower_id": 13,
+         *           "due": "863.57",
+         *           "loan_id": 33,
+         *           "loan_number": "L2026000033",
+         *           "name": "张三丰",
+         *           "outcome": "not_paid",
+         *           "reason": "absent"
+         *         }
+         *       ],
+         *       "meeting_date": "2026-12-03",
+         *       "recorded_at": "2026-12-03T02:10:00Z",
+         *       "recorded_by_user_id": 5
+         *     }
+         */
+        CollectionSheetSavedRead: {
+            /**
+             * Collected
+             * @example 8000.00
+             */
+            collected: string;
+            /**
+             * Due
+             * @example 8000.00
+             */
+            due: string;
+            /** Group Id */
+            group_id: number;
+            /** Id */
+            id: number;
+            /** Lines */
+            lines: components["schemas"]["CollectionSheetSavedLine"][];
+            /**
+             * Meeting Date
+             * Format: date
+             */
+            meeting_date: string;
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /** Recorded By User Id */
+            recorded_by_user_id: number | null;
+        };
+        /**
          * CollectorFiguresRead
          * @description One collector's figures over the period.
          */
@@ -12128,6 +12455,20 @@ export interface components {
         Page_CobRunRead_: {
             /** Items */
             items: components["schemas"]["CobRunRead"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Rows matching the filters, over all pages
+             */
+            total: number;
+        };
+        /** Page[CollectionSheetSavedRead] */
+        Page_CollectionSheetSavedRead_: {
+            /** Items */
+            items: components["schemas"]["CollectionSheetSavedRead"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -24821,6 +25162,260 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GroupRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_collection_sheet: {
+        parameters: {
+            query?: {
+                /** @description The meeting (YYYY-MM-DD); default the next on or after the business date */
+                date?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionSheetRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The group has no meeting schedule (`no_meeting_schedule`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The group does not meet that day (`not_a_meeting_day`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    save_collection_sheet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionSheetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionSheetSavedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The loan's status does not allow it (`loan_wrong_state`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A line refused (field `lines.{i}.amount`, the loan's reason), lines that are not the sheet's (`sheet_lines_mismatch`), a meeting after the business date (`value_date_in_future`): nothing is saved */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_collection_sheets: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CollectionSheetSavedRead_"];
                 };
             };
             /** @description Not signed in, or the session ended */

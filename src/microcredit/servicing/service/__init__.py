@@ -7,7 +7,8 @@ compares with the control accounts. `changes`: waivers, deferrals, reschedulings
 of credit and branch repayments above the threshold by maker-checker; `settings`: that threshold;
 `receipts`: the PDF receipt or voucher of a money movement. `payments`: money through the payment
 provider (payouts, online repayments, auto-debit, callbacks, reconciliation). `groups`: group loans
-linked through their group's applications, and the group statement. `history`: what risk reads of the
+linked through their group's applications, and the group statement;
+`collection_sheets`: a group meeting's collection sheet, read and saved. `history`: what risk reads of the
 loans (an applicant's repayment history, the outcomes of loans paid out), through risk's read interfaces.
 `quiet`: the quiet loans' day set-based (only an accrual).
 `servicing.books` (pure) says which entries a change posts.
@@ -15,6 +16,7 @@ loans (an applicant's repayment history, the outcomes of loans paid out), throug
 
 from microcredit.servicing.service import (
     changes,
+    collection_sheets,
     groups,
     guarantors,
     history,
@@ -25,4 +27,5 @@ from microcredit.servicing.service import (
     settings,
 )
 
-__all__ = ["changes", "groups", "guarantors", "history", "loans", "payments", "quiet", "receipts", "settings"]
+__all__ = ["changes", "collection_sheets", "groups", "guarantors", "history", "loans", "payments", "quiet", "receipts",
+           "settings"]

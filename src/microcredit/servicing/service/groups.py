@@ -51,13 +51,8 @@ class GroupStatement:
     members_in_arrears: int
 
 
-def statement(*, session: Session, group_id: int, institution_id: int) -> GroupStatement:
-    """The statement of a group (the caller's right to see it already checked)."""
-    group = parties.groups.group_by_id(session=session, group_id=group_id)
-    if group is None or group.institution_id != institution_id:
-        raise NotFound(field="group_id")
-    view = parties.groups.get_group_unscoped(session=session, group=group)
-    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+def latest_loans(*, session: Session, group_id: int) -> dict[int, Loan]:
+    """Each member's latest loan made for the group, by borrower."""
     applications = origination.handover.group_applications(session=session, group_id=group_id)
     by_application = {x.application_id: x for x in repo.by_applications(session, [a.id for a in applications])}
     latest: dict[int, Loan] = {}
@@ -65,6 +60,17 @@ def statement(*, session: Session, group_id: int, institution_id: int) -> GroupS
         loan = by_application.get(application.id)
         if loan is not None:
             latest[application.borrower_id] = loan
+    return latest
+
+
+def statement(*, session: Session, group_id: int, institution_id: int) -> GroupStatement:
+    """The statement of a group (the caller's right to see it already checked)."""
+    group = parties.groups.group_by_id(session=session, group_id=group_id)
+    if group is None or group.institution_id != institution_id:
+        raise NotFound(field="group_id")
+    view = parties.groups.get_group_unscoped(session=session, group=group)
+    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    latest = latest_loans(session=session, group_id=group_id)
     zero = Money.zero("CNY")
     lines = []
     for member in view.members:
