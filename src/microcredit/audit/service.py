@@ -48,6 +48,7 @@ from microcredit.audit import repository
 from microcredit.audit.errors import AnchorMalformed
 from microcredit.audit.models import AuditRecord
 from microcredit.clock import Clock
+from microcredit.platform import staging
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import order_by
 
@@ -202,21 +203,7 @@ def _chain_at_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_at_rollback(session: Session, previous: SessionTransaction) -> None:
     """A rolled-back transaction leaves no records; a rolled-back savepoint takes those made inside it."""
-    pending: list[Pending] | None = session.info.get(_PENDING)
-    if not pending:
-        return
-    if previous.parent is None:
-        session.info.pop(_PENDING, None)
-        return
-    session.info[_PENDING] = [rec for rec in pending if not _within(rec.made_in, previous)]
-
-
-def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
+    staging.forget_rolled_back(session, _PENDING, previous, lambda rec: rec.made_in)
 
 
 @event.listens_for(Session, "after_transaction_end")

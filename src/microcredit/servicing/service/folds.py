@@ -43,6 +43,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from microcredit.lending import loan as core
+from microcredit.platform import staging
 from microcredit.servicing.models import Loan
 
 FOLD_MEMO = "microcredit_servicing_folds"  # session.info (from the session factory): the database's FoldMemo
@@ -152,21 +153,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
-    staged: list[_Staged] | None = session.info.get(_STAGED)
-    if not staged:
-        return
-    if previous.parent is None:
-        session.info.pop(_STAGED, None)
-        return
-    session.info[_STAGED] = [s for s in staged if not _within(s.transaction, previous)]
-
-
-def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
+    staging.forget_rolled_back(session, _STAGED, previous, lambda s: s.transaction)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
