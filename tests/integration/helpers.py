@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.api.app import create_app
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE, Problem
+from microcredit.audit import service as audit_service
 from microcredit.audit.models import AuditHead, AuditRecord
 from microcredit.db.engine import Database
 from microcredit.identity import service as identity
@@ -101,10 +102,13 @@ def assert_problem(response: Any, *statuses: int) -> dict[str, Any]:
 
 
 def audit_records(session: Any, action: str, entity_id: object | None = None) -> list[AuditRecord]:
-    """Audit records of `action` (on one entity), oldest first."""
+    """Audit records of `action` (on one entity), oldest first — this transaction's own too: a record is
+    written at commit, numbered and hashed (`audit.service.chain_pending`), so those still waiting are
+    written first, as the commit would write them."""
     stmt = select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
     if entity_id is not None:
         stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
+    audit_service.chain_pending(session)
     session.expire_all()
     return list(session.scalars(stmt))
 
