@@ -102,15 +102,16 @@ def assert_problem(response: Any, *statuses: int) -> dict[str, Any]:
 
 
 def audit_records(session: Any, action: str, entity_id: object | None = None) -> list[AuditRecord]:
-    """Audit records of `action` (on one entity), oldest first — this transaction's own too: a record is
-    written at commit, numbered and hashed (`audit.service.chain_pending`), so those still waiting are
-    written first, as the commit would write them."""
+    """Audit records of `action` (on one entity), oldest first — then the session's own transaction's, which
+    its commit will write (a record is written at commit, numbered and hashed): those have no number yet.
+    Reading them does not write them, so the test's session takes no lock another request would wait for."""
     stmt = select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
     if entity_id is not None:
         stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
-    audit_service.chain_pending(session)
+    waiting = [AuditRecord(**rec.row()) for rec in audit_service.waiting(session)
+               if rec.action == action and (entity_id is None or rec.entity_id == str(entity_id))]
     session.expire_all()
-    return list(session.scalars(stmt))
+    return [*session.scalars(stmt), *waiting]
 
 
 def workbook_rows(response: Any) -> list[tuple[Any, ...]]:

@@ -175,6 +175,11 @@ def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequen
     return out
 
 
+def waiting(session: Session) -> list[Pending]:
+    """The records this transaction made that its commit will write (not numbered yet), in order."""
+    return list(session.info.get(_PENDING, []))
+
+
 def chain_pending(session: Session) -> None:
     """Number, hash and write the records this transaction made, in order, under the head's lock (taken here
     and held to the commit). Everything else pending is flushed first, so that the head is the last lock
