@@ -57,7 +57,7 @@ from microcredit.risk.registry import service as model_registry
 from microcredit.risk.warnings.models import RiskWarning
 from microcredit.runtime import Runtime
 from microcredit.servicing import service as servicing
-from microcredit.servicing.models import LoanChange, Payment, ReconciliationBreak
+from microcredit.servicing.models import CollectionSheet, LoanChange, Payment, ReconciliationBreak
 from tests.conftest import make_settings
 from tests.factories import (
     institution_header,
@@ -99,7 +99,7 @@ PATH_OBJECTS = ("institution_id", "branch_id", "staff_id", "borrower_id", "chang
                 "rule_set_code", "blacklist_id", "report_id", "notification_id", "template_code",
                 "group_id", "group_application_id", "loan_id", "loan_change_id", "seq", "payment_id",
                 "provider_name", "case_id", "run_id", "break_id", "model_code", "promotion_id", "fraud_case_id",
-                "warning_id", "guarantor_id", "ocsp_request")
+                "warning_id", "guarantor_id", "ocsp_request", "sheet_id")
 
 # Plausible valid bodies; every other route gets `{}` (a refused request never reads it,
 # an allowed one answers 422, which is neither 401 nor 403).
@@ -187,6 +187,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
         "name": "矩阵担保", "id_number": next_id_number(), "phone": next_phone(), "relation": "friend",
         "kind": "general", "consent_signed": True},
     ("POST", "/loans/{loan_id}/guarantors/{guarantor_id}/release"): lambda w: {"reason": "矩阵解除"},
+    ("POST", "/collection-sheets/{sheet_id}/handover"): lambda w: {"counted": "0.00"},
     ("POST", "/guarantors/search"): lambda w: {"q": "矩阵担保人"},
     ("POST", "/reconciliation/breaks/{break_id}/resolve"): lambda w: {"note": "矩阵处理"},
     ("POST", "/risk/models/{model_code}/versions/{version_number}/promotions"):
@@ -376,6 +377,13 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
         repayment_method="equal_installment", purpose="business", created_at=runtime.clock.now(),
         updated_at=runtime.clock.now())
     session.add(group_application)
+    # A saved collection sheet of the group waiting for its cash's handover (saved by nobody the matrix signs in
+    # as; its lines recorded nothing, so counting nothing hands it over).
+    sheet = CollectionSheet(institution_id=inst.id, branch_id=branch_a.id, group_id=group.id,
+                            meeting_date=inst.business_date, idempotency_key="matrix-sheet", lines=[],
+                            due=Money(100, "CNY"), collected=Money(100, "CNY"), recorded_by_user_id=None,
+                            recorded_at=runtime.clock.now())
+    session.add(sheet)
     session.flush()
     # A document of the target borrower (an ID-card photo a loan officer took at the branch).
     photo = io.BytesIO()
@@ -433,7 +441,7 @@ def arrange(session: Any, runtime: Runtime, caller: str) -> World:
                "seq": 1, "payment_id": payment.id, "provider_name": "simulator", "case_id": case.id,
                "run_id": cob_run.id, "break_id": recon_break.id, "model_code": "matrix_model",
                "promotion_id": promotion.id, "fraud_case_id": fraud_case.id, "warning_id": warning.id,
-               "guarantor_id": guarantor.id, "ocsp_request": "MA"}
+               "guarantor_id": guarantor.id, "ocsp_request": "MA", "sheet_id": sheet.id}
     assert set(objects) == set(PATH_OBJECTS)
     session.commit()
     return World(institution=inst, headers=headers, objects=objects)

@@ -15,7 +15,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.routing import UnitOfWorkRoute
 from microcredit.platform.schema import OutputSchema
 from microcredit.risk.warnings.service import handling as warnings
-from microcredit.servicing.service import changes, loans, payments
+from microcredit.servicing.service import changes, collection_sheets, loans, payments
 
 router = APIRouter(tags=["identity"], route_class=UnitOfWorkRoute)
 
@@ -46,6 +46,7 @@ def get_my_todos(session: DB, kit: Kit, settings: Config, principal: Principal =
              *loans.todos(session=session, principal=principal),
              *changes.todos(session=session, principal=principal),
              *payments.todos(session=session, principal=principal),
+             *collection_sheets.todos(session=session, principal=principal),
              *contracts.contracts.todos(session=session, principal=principal),
              *contracts.templates.todos(session=session, principal=principal),
              *collections.cases.todos(session=session, principal=principal),

@@ -48,6 +48,11 @@ class DefaultAccount:
 
 DEFAULT_CHART: tuple[DefaultAccount, ...] = (
     # Assets
+    DefaultAccount("1001", "cash_on_hand", "库存现金", "Cash on hand", "asset",
+                   description="Header of the institution's cash (notes and coins), wherever it is"),
+    DefaultAccount("100101", "field_cash", "库存现金—外勤在途", "Cash collected in the field, not yet handed over",
+                   "asset", parent="1001",
+                   description="Cash a loan officer collected at group meetings and has not yet handed to finance"),
     DefaultAccount("1002", "bank", "银行存款", "Bank deposits", "asset",
                    description="The institution's own funds at its bank: where disbursements leave from"),
     DefaultAccount("1012", "payment_clearing", "其他货币资金—支付渠道", "Payment channel clearing", "asset",
@@ -57,6 +62,11 @@ DEFAULT_CHART: tuple[DefaultAccount, ...] = (
     DefaultAccount("1132", "interest_receivable", "应收利息", "Interest receivable", "asset"),
     DefaultAccount("1133", "fee_receivable", "应收费用", "Fees receivable", "asset"),
     DefaultAccount("1134", "penalty_receivable", "应收罚息", "Penalty interest receivable", "asset"),
+    DefaultAccount("1221", "other_receivables", "其他应收款", "Other receivables", "asset",
+                   description="Header of amounts owed to the institution other than loans"),
+    DefaultAccount("122101", "staff_shortage", "其他应收款—外勤交款短款",
+                   "Receivable from staff — cash handover shortages", "asset", parent="1221",
+                   description="Cash collected in the field that was short when handed over: owed by the officer"),
     DefaultAccount("1304", "loss_provision", "贷款损失准备", "Loan loss provision", "asset", contra=True,
                    description="Contra-asset: reduces the portfolio's carrying amount (credit balance)"),
     # Liabilities
@@ -98,12 +108,14 @@ class PostingMap:
     an active account of the institution when an entry is posted.
     """
 
+    field_cash: str = "100101"
     bank: str = "1002"
     payment_clearing: str = "1012"
     loan_principal: str = "130101"
     interest_receivable: str = "1132"
     fee_receivable: str = "1133"
     penalty_receivable: str = "1134"
+    staff_shortage: str = "122101"
     loss_provision: str = "1304"
     borrower_credit: str = "2241"
     payable_guarantor: str = "220201"
@@ -131,10 +143,12 @@ class PostingMap:
 DEFAULT_POSTING_MAP = PostingMap()
 
 # The roles a product may send to accounts of its own: those of a loan's postings. The provision
-# (a portfolio's, posted by the close of business) and suspense (money not yet matched to a loan)
-# stay on the institution's accounts.
+# (a portfolio's, posted by the close of business), suspense (money not yet matched to a loan) and the
+# field cash with its shortages (a meeting's cash is handed over for the whole sheet, whatever the products
+# of its loans) stay on the institution's accounts.
 PRODUCT_ROLES: tuple[str, ...] = tuple(f.name for f in fields(PostingMap)
-                                       if f.name not in ("loss_provision", "provision_expense", "suspense"))
+                                       if f.name not in ("loss_provision", "provision_expense", "suspense",
+                                                         "field_cash", "staff_shortage"))
 
 # The account type each role needs (the default chart's account of that role says it).
 ROLE_TYPES: dict[str, str] = {a.key: a.type for a in DEFAULT_CHART if a.key in {f.name for f in fields(PostingMap)}}

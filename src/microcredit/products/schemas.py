@@ -520,7 +520,9 @@ class CalendarYearRead(OutputSchema):
 
 # --- a loan replayed: terms plus events in, its state out (`microcredit loan replay`) --------
 
-ChannelName = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "online", "internal"]
+# The channels staff key in; `meeting_cash` is only a collection sheet's (its cash waits for the handover).
+KeyedChannel = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "online", "internal"]
+ChannelName = Literal["cash", "bank_transfer", "auto_debit", "mobile_payment", "online", "internal", "meeting_cash"]
 StrategyName = Literal[
     "due_date_order",
     "penalty_fee_interest_principal",

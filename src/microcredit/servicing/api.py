@@ -59,6 +59,7 @@ from microcredit.servicing.schemas import (
     GuaranteeRead,
     GuarantorFoundRead,
     GuarantorSearch,
+    HandoverCreate,
     LoanChangeCreate,
     LoanChangeRead,
     LoanEventRead,
@@ -688,16 +689,17 @@ def get_collection_sheet(group_id: Id, session: DB, on: MeetingDay = None,
                                              "the business date (`value_date_in_future`): nothing is saved"}})
 def save_collection_sheet(group_id: Id, body: CollectionSheetCreate, session: DB, kit: Kit,
                           key: IdempotencyKey = None, guard: IdempotencyGuard = idempotent("group.collection_sheet"),
-                          principal: Principal = require("repayment.record")) -> Any:
-    """Every non-zero line is a cash repayment valued on the meeting day, through the loan's repayment (its
-    allocation, postings, audit and notice; above the threshold a pending change), all in one transaction: a
-    line refused refuses the sheet. The `Idempotency-Key` keys the whole sheet: the same sheet again answers
-    with the first."""
+                          principal: Principal = require("collection_sheet.save")) -> Any:
+    """By the loan officer who collected (or finance). Every non-zero line is a repayment valued on the meeting
+    day, in cash at the meeting (channel `meeting_cash`: into field cash until finance confirms the handover),
+    through the loan's repayment (its allocation, postings, audit and notice; above the threshold a pending
+    change), all in one transaction: a line refused refuses the sheet. The `Idempotency-Key` keys the whole
+    sheet: the same sheet again answers with the first."""
     record = collection_sheets.save(
         session=session, clock=kit.clock, principal=principal, group_id=group_id, on=body.date,
         answers=[collection_sheets.LineAnswer(x.loan_id, x.amount, x.reason) for x in body.lines],
         idempotency_key=key or "")
-    return guard.respond(200, CollectionSheetSavedRead.model_validate(record))
+    return guard.respond(200, _saved(session, [record])[0])
 
 
 @router.get("/groups/{group_id}/collection-sheets", response_model=Page[CollectionSheetSavedRead],
@@ -707,5 +709,55 @@ def list_collection_sheets(group_id: Id, session: DB, principal: Principal = req
     """Newest meeting first: who saved each, when, and every line's outcome."""
     r = collection_sheets.history(session=session, principal=principal, group_id=group_id,
                                   page=PageRequest(page, page_size))
-    return Page(items=[CollectionSheetSavedRead.model_validate(x) for x in r.items], total=r.total, page=r.page,
+    return Page(items=_saved(session, r.items), total=r.total, page=r.page, page_size=r.page_size)
+
+
+def _saved(session: Any, rows: Any, *, group_names: bool = False) -> list[CollectionSheetSavedRead]:
+    """Saved sheets as read, with the names of who saved and who handed over (and the groups', for lists of
+    several groups' sheets)."""
+    rows = list(rows)
+    people = collection_sheets.people(session=session, rows=rows)
+    groups_named = collection_sheets.group_names(session=session, rows=rows) if group_names else {}
+    out = []
+    for x in rows:
+        out.append(CollectionSheetSavedRead.model_validate(x).model_copy(update={
+            "group_name": groups_named.get(x.group_id), "recorded_by_name": people.get(x.recorded_by_user_id),
+            "handed_over_by_name": people.get(x.handed_over_by_user_id)}))
+    return out
+
+
+HandedOverFilter = Annotated[bool | None, Query(description="false: waiting for the handover; true: handed over; "
+                                                            "absent: both")]
+
+
+@router.get("/collection-sheets", response_model=Page[CollectionSheetSavedRead],
+            operation_id="list_sheets_for_handover", summary="Saved collection sheets and their cash's handover")
+def list_sheets_for_handover(session: DB, principal: Principal = require("loan.read"),
+                             handed_over: HandedOverFilter = None, page: PageNo = 1,
+                             page_size: PageSize = 20) -> Page[CollectionSheetSavedRead]:
+    """In the caller's scope, oldest meeting first: with `handed_over=false`, the sheets whose cash is still in
+    the field (the officer, group, meeting and collected total), for finance to confirm."""
+    r = collection_sheets.waiting(session=session, principal=principal, handed_over=handed_over,
+                                  page=PageRequest(page, page_size))
+    return Page(items=_saved(session, r.items, group_names=True), total=r.total, page=r.page,
                 page_size=r.page_size)
+
+
+@router.post("/collection-sheets/{sheet_id}/handover", response_model=CollectionSheetSavedRead,
+             operation_id="hand_over_collection_sheet", summary="Confirm a collection sheet's cash handed over (交款)",
+             responses={403: {"description": "Who saved the sheet cannot confirm its handover (`same_person`)"},
+                        404: {"description": "No such sheet in the caller's scope"},
+                        409: {"description": "Handed over already (`sheet_already_handed_over`), a line still "
+                                             "waits for approval (`sheet_awaiting_approval`), or the key was "
+                                             "used for another request (`idempotency_key_reused`)"},
+                        422: {"description": "Less counted than collected and no reason "
+                                             "(`handover_reason_required`, field `reason`)"}})
+def hand_over_collection_sheet(sheet_id: Id, body: HandoverCreate, session: DB, kit: Kit,
+                               guard: IdempotencyGuard = idempotent("group.collection_sheet_handover"),
+                               principal: Principal = require("repayment.record")) -> Any:
+    """Finance counted the cash: one balanced entry out of field cash (Dr bank what was counted; a shortage Dr
+    the officer's receivable; an overage Cr suspense) in the same transaction as the sheet marked handed over.
+    The `Idempotency-Key` replays the first answer; handing over again is refused."""
+    record = collection_sheets.hand_over(session=session, clock=kit.clock, principal=principal, sheet_id=sheet_id,
+                                         counted=body.counted, reason=body.reason)
+    return guard.respond(200, _saved(session, [record])[0])

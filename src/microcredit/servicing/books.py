@@ -12,7 +12,7 @@ entries, one per book:
 movement                  cash book                                accrual book
 ========================  =======================================  =========================================
 disbursed                 Dr loan principal / Cr bank (both books)
-received                  Dr bank (or payment clearing)            Dr bank (or payment clearing)
+received                  Dr bank (payment clearing; field cash)   Dr bank (payment clearing; field cash)
 principal paid            Cr loan principal                        Cr loan principal
 interest paid             Cr interest income                       Cr interest receivable
 fee paid                  Cr fee income / payable to the payee     Cr fee receivable
@@ -70,8 +70,10 @@ KEYS = ("disbursed", "received", "credit", "refunded", "recovered", *(f"deducted
         *(f"recognised_{c}" for c in ("interest", "fee", "penalty")))
 
 # Where money comes in and goes out, by the event's channel.
+# Cash collected at a group meeting stays with the loan officer (field cash) until finance confirms the
+# handover (servicing.service.collection_sheets.hand_over).
 CASH_ROLE = {"cash": "bank", "bank_transfer": "bank", "auto_debit": "bank", "internal": "bank",
-             "mobile_payment": "payment_clearing", "online": "payment_clearing"}
+             "mobile_payment": "payment_clearing", "online": "payment_clearing", "meeting_cash": "field_cash"}
 INCOME_ROLE = {"interest": "interest_income", "penalty": "penalty_income"}
 RECEIVABLE_ROLE = {"interest": "interest_receivable", "fee": "fee_receivable", "penalty": "penalty_receivable"}
 PAYEE_ROLE = {"lender": "fee_income", "guarantor": "payable_guarantor", "insurer": "payable_insurer",

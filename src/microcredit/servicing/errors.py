@@ -226,3 +226,38 @@ class SheetLinesMismatch(ServicingError):
     code = "sheet_lines_mismatch"
     message_zh = "收款表的行须与该例会应收的贷款一一对应（缺少或多出：{loans}）"
     message_en = "The sheet's lines must be the meeting's loans, each once (missing or extra: {loans})"
+
+
+class SheetHandedOver(ServicingError):
+    """A collection sheet's cash is handed over once."""
+
+    code = "sheet_already_handed_over"
+    status = 409
+    message_zh = "该收款表的现金已交款"
+    message_en = "This sheet's cash has already been handed over"
+
+
+class SheetHandoverSamePerson(ServicingError):
+    """Who collected the cash does not confirm its own handover (segregation of duties)."""
+
+    code = "same_person"
+    status = 403
+    message_zh = "不能为本人保存的收款表确认交款，须由另一位财务人员确认"
+    message_en = "You saved this sheet: another person confirms its handover"
+
+
+class SheetAwaitingApproval(ServicingError):
+    """A sheet with a line still waiting for a second person's approval cannot be handed over yet."""
+
+    code = "sheet_awaiting_approval"
+    status = 409
+    message_zh = "收款表中仍有超过限额、待复核的还款（贷款 {loans}），复核后才能交款"
+    message_en = "Lines of this sheet above the threshold still wait for approval (loans {loans}): hand over after"
+
+
+class HandoverReasonRequired(ServicingError):
+    """Less counted than collected: the shortage needs a reason."""
+
+    code = "handover_reason_required"
+    message_zh = "清点金额少于收款金额（短款 {shortage}），请填写原因"
+    message_en = "Less was counted than collected (short by {shortage}): give the reason"

@@ -256,7 +256,8 @@ class CollectionSheet(Base):
 
     __tablename__ = "collection_sheets"
     __table_args__ = (UniqueConstraint("group_id", "idempotency_key"),
-                      Index("ix_collection_sheets_group", "group_id", "meeting_date", "id"))
+                      Index("ix_collection_sheets_group", "group_id", "meeting_date", "id"),
+                      Index("ix_collection_sheets_handover", "institution_id", "handed_over_at", "meeting_date"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
@@ -269,3 +270,31 @@ class CollectionSheet(Base):
     collected: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The group's branch when saved: the scope of the sheets waiting for their handover.
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
+    # The handover of the cash to finance (交款): what the sheet's repayments put in field cash (`expected`),
+    # what finance counted, why it was short, who confirmed it, when, and the ledger entry that moved it.
+    # A sheet that collected nothing has nothing to hand over: marked handed over when saved, by nobody.
+    handover_expected: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    handover_counted: Mapped[Money | None] = mapped_column(MoneyColumn("CNY"), nullable=True)
+    handover_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    handover_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), nullable=True)
+    handed_over_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def handover_status(self) -> str:
+        """`waiting` while the cash is in the field, then `handed_over`."""
+        return "waiting" if self.handed_over_at is None else "handed_over"
+
+    @property
+    def handover_shortage(self) -> Money | None:
+        """What was collected and not counted (owed by the officer), if any."""
+        e, c = self.handover_expected, self.handover_counted
+        return e - c if e is not None and c is not None and c < e else None
+
+    @property
+    def handover_overage(self) -> Money | None:
+        """What was counted beyond what was collected (to suspense), if any."""
+        e, c = self.handover_expected, self.handover_counted
+        return c - e if e is not None and c is not None and c > e else None

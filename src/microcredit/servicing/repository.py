@@ -313,6 +313,39 @@ def collection_sheets_query(group_id: int) -> Select[Any]:
             .order_by(CollectionSheet.meeting_date.desc(), CollectionSheet.id.desc()))
 
 
+def collection_sheet(session: Session, sheet_id: int, *, for_update: bool = False) -> CollectionSheet | None:
+    """A saved collection sheet (row-locked for the transaction, `for_update`)."""
+    if for_update:
+        known = session.identity_map.get(session.identity_key(CollectionSheet, sheet_id))
+        if known is not None:
+            session.expire(known)
+        return session.get(CollectionSheet, sheet_id, with_for_update=True)
+    return session.get(CollectionSheet, sheet_id)
+
+
+def sheets_handover_query(*, institution_id: int | None, branch_id: int | bool | None,
+                          handed_over: bool | None, before: date | None = None) -> Select[Any]:
+    """Saved sheets within a scope (`branch_id` False: any branch), waiting for their handover or handed over
+    (None: both), meetings before `before` only if given; the oldest meeting first."""
+    stmt = select(CollectionSheet)
+    if institution_id is not None:
+        stmt = stmt.where(CollectionSheet.institution_id == institution_id)
+    if branch_id is not False:
+        stmt = stmt.where(CollectionSheet.branch_id == branch_id) if branch_id is not None else stmt.where(
+            CollectionSheet.branch_id.is_(None))
+    if handed_over is not None:
+        stmt = stmt.where(CollectionSheet.handed_over_at.is_not(None) if handed_over
+                          else CollectionSheet.handed_over_at.is_(None))
+    if before is not None:
+        stmt = stmt.where(CollectionSheet.meeting_date < before)
+    return stmt.order_by(CollectionSheet.meeting_date, CollectionSheet.id)
+
+
+def count_of(session: Session, stmt: Select[Any]) -> int:
+    """How many rows a query returns."""
+    return scalar_count(session, select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
 # --- the close of business's quiet day (servicing.service.quiet) ---------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, money_bounds
-from microcredit.products.schemas import MAX_AMOUNT, ChannelName, LoanStateRead
+from microcredit.products.schemas import MAX_AMOUNT, KeyedChannel, LoanStateRead
 
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 LoanStatusName = Literal["pending_disbursement", "active", "closed", "overpaid", "written_off", "cancelled"]
@@ -46,7 +46,7 @@ class DisbursementCreate(InputSchema):
 
     on: date | None = Field(default=None, description="Value date; default the business date")
     amount: PositiveMoney | None = None
-    channel: ChannelName = "bank_transfer"
+    channel: KeyedChannel = "bank_transfer"
     reference: str | None = Field(default=None, max_length=80, description="The bank's or provider's reference")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
@@ -58,7 +58,7 @@ class RepaymentCreate(InputSchema):
 
     amount: PositiveMoney
     on: date | None = Field(default=None, description="Value date; default the business date")
-    channel: ChannelName = "bank_transfer"
+    channel: KeyedChannel = "bank_transfer"
     reference: str | None = Field(default=None, max_length=80)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
@@ -234,7 +234,7 @@ class RefundChange(_ChangeBase):
 
     kind: Literal["refund"]
     amount: PositiveMoney | None = Field(default=None, description="At most the credit held; default all of it")
-    channel: ChannelName = "bank_transfer"
+    channel: KeyedChannel = "bank_transfer"
 
 
 LoanChangeCreate = Annotated[
@@ -294,7 +294,7 @@ class RecoveryCreate(InputSchema):
 
     amount: PositiveMoney
     on: date | None = Field(default=None, description="Value date; default the business date")
-    channel: ChannelName = "bank_transfer"
+    channel: KeyedChannel = "bank_transfer"
     reference: str | None = Field(default=None, max_length=80)
 
 
@@ -567,22 +567,51 @@ class CollectionSheetSavedLine(OutputSchema):
 
 
 class CollectionSheetSavedRead(OutputSchema):
-    """A saved collection sheet: who saved it, when, and every line's outcome."""
+    """A saved collection sheet: who saved it, when, every line's outcome, and its cash's handover to finance
+    (`handover_status` `waiting`: the cash is still in field cash; `handed_over`: finance counted it — what was
+    expected, counted, the shortage or overage, the reason, who, when and the ledger entry)."""
 
     id: int
     group_id: int
+    group_name: str | None = Field(default=None, description="Given in lists of several groups' sheets")
     meeting_date: date
     due: MoneyStr
     collected: MoneyStr
     recorded_by_user_id: int | None
+    recorded_by_name: str | None = None
     recorded_at: datetime
     lines: list[CollectionSheetSavedLine]
+    handover_status: Literal["waiting", "handed_over"]
+    handover_expected: MoneyStr | None = Field(description="What the sheet's repayments put in field cash")
+    handover_counted: MoneyStr | None = Field(description="What finance counted")
+    handover_shortage: MoneyStr | None = Field(description="Expected less counted, when short (owed by the officer)")
+    handover_overage: MoneyStr | None = Field(description="Counted less expected, when over (to suspense)")
+    handover_reason: str | None
+    handover_entry_id: int | None
+    handed_over_by_user_id: int | None
+    handed_over_by_name: str | None = None
+    handed_over_at: datetime | None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 1, "group_id": 7, "meeting_date": "2026-12-03", "due": "2590.71", "collected": "1363.57",
-        "recorded_by_user_id": 5, "recorded_at": "2026-12-03T02:10:00Z",
+        "id": 1, "group_id": 7, "group_name": "城关一组", "meeting_date": "2026-12-03", "due": "2590.71",
+        "collected": "1363.57", "recorded_by_user_id": 5, "recorded_by_name": "李经理",
+        "recorded_at": "2026-12-03T02:10:00Z",
         "lines": [{"loan_id": 31, "loan_number": "L2026000031", "borrower_id": 11, "name": "王大山", "due": "863.57",
                    "amount": "863.57", "reason": None, "outcome": "recorded", "event_seq": 2, "change_id": None},
                   {"loan_id": 33, "loan_number": "L2026000033", "borrower_id": 13, "name": "张三丰", "due": "863.57",
                    "amount": "0.00", "reason": "absent", "outcome": "not_paid", "event_seq": None,
-                   "change_id": None}]}]})
+                   "change_id": None}],
+        "handover_status": "handed_over", "handover_expected": "1363.57", "handover_counted": "1353.57",
+        "handover_shortage": "10.00", "handover_overage": None, "handover_reason": "找零短少，客户经理当日补交",
+        "handover_entry_id": 120, "handed_over_by_user_id": 8, "handed_over_by_name": "周会计",
+        "handed_over_at": "2026-12-03T08:30:00Z"}]})
+
+
+class HandoverCreate(InputSchema):
+    """交款: the cash of a saved sheet as finance counted it; less than collected needs the reason."""
+
+    counted: Annotated[MoneyStr, money_bounds(ge="0", le=MAX_AMOUNT)]
+    reason: str | None = Field(default=None, max_length=200, description="Required when short")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"counted": "1363.57"}, {"counted": "1353.57", "reason": "找零短少，客户经理当日补交"}]})

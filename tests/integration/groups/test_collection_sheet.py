@@ -105,7 +105,7 @@ def test_saving_records_each_line_as_a_repayment_balanced_in_the_ledger_and_keep
     loan = client.get(f"{LOANS}/{a}", headers=w["hf"]).json()
     repaid = [e for e in loan["events"] if e["type"] == "repayment"]
     assert [(e["value_date"], e["payload"]["amount"], e["payload"]["channel"]) for e in repaid] == [
-        ("2026-12-03", sheet["lines"][0]["total"], "cash")]
+        ("2026-12-03", sheet["lines"][0]["total"], "meeting_cash")]
     assert loan["state"]["installments"][0]["outstanding"]["principal"] == "0.00"
     assert _repayments(session, [b]) == 0
     report = ledger.books.verify(session=session, institution_id=w["inst"].id, subledger=loans.control_balances)

@@ -58,6 +58,7 @@ class Channel(StrEnum):
     MOBILE_PAYMENT = "mobile_payment"
     ONLINE = "online"  # paid by the borrower through the payment provider (servicing's payments)
     INTERNAL = "internal"
+    MEETING_CASH = "meeting_cash"  # collected in cash by the loan officer at a group meeting (collection sheet)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,7 +51,7 @@ PREFIX = {"waiver": "w", "deferral": "f", "rescheduling": "s", "write_off": "o",
 MONEY_IN = ("repayment", "prepayment", "recovery")  # taken at a branch: the reference is kept as the change's note
 OPEN_STATUSES = {"active", "overpaid"}
 # Channels by which staff key in money taken at a branch: above the threshold, a second person confirms.
-BRANCH_CHANNELS = {"cash", "bank_transfer"}
+BRANCH_CHANNELS = {"cash", "bank_transfer", "meeting_cash"}
 # Changes weighed against the product's `change_approval_above`: at or below it, one person records them.
 AMOUNT_KINDS = ("waiver", "refund")
 

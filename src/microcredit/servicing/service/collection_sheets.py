@@ -13,7 +13,18 @@ not paid, with an optional reason such as absent or refused). Each non-zero line
 notifications and threshold: above it, a pending change for a second person), valued on the meeting day.
 All lines are one transaction: any line refused refuses the sheet, naming the line (`lines.{i}.amount`).
 The sheet is kept (`collection_sheets`) with who saved it, when, and every line's outcome, under the
-saver's idempotency key: the same sheet posted again answers with the first one.
+saver's idempotency key: the same sheet posted again answers with the first one. The loan officer who
+collected the money saves it (`collection_sheet.save`); the repayments' channel is `meeting_cash`, so the
+money is debited to field cash (`field_cash`, 100101 库存现金—外勤在途), not to the bank: it is still in the
+officer's hands.
+
+**Hand over** (交款): finance — someone other than who saved the sheet — counts the cash and confirms it:
+one balanced entry moves what the sheet's repayments put in field cash (`expected`) out of it: Dr bank what
+was counted; a shortage (with a reason) Dr the officer's receivable (`staff_shortage`, 122101); an overage
+Cr suspense. The same transaction marks the sheet handed over (who, when, counted, reason, the entry).
+A sheet is handed over once; not while one of its lines waits for a second person (above the threshold);
+a line whose change was refused put nothing in field cash (its cash, if counted, is an overage). A sheet
+that collected nothing is handed over when saved (nothing expected, by nobody).
 """
 
 from __future__ import annotations
@@ -27,28 +38,53 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
-from microcredit.errors import DomainError
+from microcredit.errors import DomainError, NotFound
+from microcredit.identity import scope
+from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
+from microcredit.ledger import service as ledger
+from microcredit.ledger.balances import Posting, Side
+from microcredit.ledger.chart import DEFAULT_POSTING_MAP
 from microcredit.lending.meetings import MeetingFrequency, is_meeting
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.idempotency import IdempotencyKeyReused
 from microcredit.platform.paging import PageRequest, PageResult, paginate
+from microcredit.platform.todo import Todo
 from microcredit.servicing import repository as repo
 from microcredit.servicing.errors import (
+    HandoverReasonRequired,
     NoMeetingSchedule,
     NotAMeetingDay,
+    SheetAwaitingApproval,
+    SheetHandedOver,
+    SheetHandoverSamePerson,
     SheetLinesMismatch,
     ValueDateInFuture,
 )
 from microcredit.servicing.models import CollectionSheet, Loan
 from microcredit.servicing.service import changes, groups, loans
 
-__all__ = ["REASONS", "Line", "LineAnswer", "Sheet", "history", "line_key", "read", "save"]
+__all__ = [
+    "REASONS",
+    "Line",
+    "LineAnswer",
+    "Sheet",
+    "group_names",
+    "hand_over",
+    "history",
+    "in_field_cash",
+    "line_key",
+    "people",
+    "read",
+    "save",
+    "todos",
+    "waiting",
+]
 
 # Why a member paid less than the sheet asked (Fineract records attendance; we record the reason).
 REASONS = ("absent", "refused", "no_money", "paid_elsewhere", "other")
-CHANNEL = "cash"
+CHANNEL = "meeting_cash"  # into field cash (servicing.books.CASH_ROLE) until the handover
 
 
 @dataclass(frozen=True)
@@ -151,7 +187,7 @@ def save(*, session: Session, clock: Clock, principal: Principal, group_id: int,
     """Save the sheet of the meeting on `on` whole: every non-zero line a repayment, in this one transaction;
     any line refused refuses all (its field `lines.{i}.amount`, as validation names it). The same key again:
     the sheet saved then (another sheet under it: refused)."""
-    parties.groups.get_group(session=session, principal=principal, group_id=group_id)
+    group = parties.groups.get_group(session=session, principal=principal, group_id=group_id).group
     asked = [(a.loan_id, None if a.amount is None else str(a.amount), a.reason) for a in answers]
     earlier = repo.collection_sheet_by_key(session, group_id, idempotency_key)
     if earlier is not None:
@@ -169,7 +205,7 @@ def save(*, session: Session, clock: Clock, principal: Principal, group_id: int,
     record = CollectionSheet(institution_id=principal.institution_id, group_id=group_id, meeting_date=on,
                              idempotency_key=idempotency_key, lines=[], due=sheet.total("total"),
                              collected=Money.zero("CNY"), recorded_by_user_id=principal.user_id,
-                             recorded_at=clock.now())
+                             recorded_at=clock.now(), branch_id=group.branch_id)
     repo.add(session, record)
     saved: list[dict[str, Any]] = []
     collected = Money.zero("CNY")
@@ -197,6 +233,9 @@ def save(*, session: Session, clock: Clock, principal: Principal, group_id: int,
         saved.append(row)
     record.lines = saved
     record.collected = collected
+    if collected.is_zero:  # nothing collected: nothing to hand over
+        record.handover_expected = record.handover_counted = collected
+        record.handed_over_at = record.recorded_at
     session.flush()
     audit.record(session=session, clock=clock, actor=principal.actor, action="group.collection_sheet_saved",
                  entity_type="collection_sheet", entity_id=record.id, institution_id=principal.institution_id,
@@ -210,3 +249,105 @@ def history(*, session: Session, principal: Principal, group_id: int, page: Page
     """The group's saved sheets, newest meeting first (a group outside the caller's scope: not found)."""
     parties.groups.get_group(session=session, principal=principal, group_id=group_id)
     return paginate(session, repo.collection_sheets_query(group_id), page)
+
+
+def hand_over(*, session: Session, clock: Clock, principal: Principal, sheet_id: int, counted: Money,
+              reason: str | None) -> CollectionSheet:
+    """Confirm that the sheet's cash reached finance (not by who saved it): one entry out of field cash —
+    to the bank what was counted, a shortage to the officer's receivable (a reason needed), an overage to
+    suspense — and the sheet marked handed over, in this one transaction. Once only."""
+    record = repo.collection_sheet(session, sheet_id, for_update=True)
+    if record is None:
+        raise NotFound(field="sheet_id")
+    scope.ensure_visible(principal, institution_id=record.institution_id, branch_id=record.branch_id)
+    if record.handed_over_at is not None:
+        raise SheetHandedOver(field="sheet_id")
+    if record.recorded_by_user_id == principal.user_id:
+        raise SheetHandoverSamePerson(field="sheet_id")
+    expected = in_field_cash(session=session, record=record)
+    reason = (reason or "").strip() or None
+    if counted < expected and reason is None:
+        raise HandoverReasonRequired(field="reason", params={"shortage": str(expected - counted)})
+    today = parties.organisation.business_date(session=session, institution_id=record.institution_id)
+    memo = f"例会收款表 {record.meeting_date.isoformat()}"
+    moves = [("bank", Side.DEBIT, counted), ("field_cash", Side.CREDIT, expected)]
+    if counted < expected:
+        moves.append(("staff_shortage", Side.DEBIT, expected - counted))
+    elif counted > expected:
+        moves.append(("suspense", Side.CREDIT, counted - expected))
+    postings = [Posting(DEFAULT_POSTING_MAP.code(role), side, amount, memo)
+                for role, side, amount in moves if amount.is_positive]
+    entry = None
+    if postings:
+        entry = ledger.posting.post(
+            session=session, clock=clock, actor=principal.actor, institution_id=record.institution_id,
+            business_date=today, not_after=today, postings=postings,
+            description=f"例会收款交款 {memo} / meeting cash handed over",
+            source=ledger.posting.Source("collection_sheet", f"handover:{record.id}"))
+    record.handover_expected, record.handover_counted, record.handover_reason = expected, counted, reason
+    record.handover_entry_id = entry.id if entry is not None else None
+    record.handed_over_by_user_id, record.handed_over_at = principal.user_id, clock.now()
+    session.flush()
+    audit.record(session=session, clock=clock, actor=principal.actor, action="group.collection_sheet_handed_over",
+                 entity_type="collection_sheet", entity_id=record.id, institution_id=record.institution_id,
+                 after={"group_id": record.group_id, "meeting_date": record.meeting_date.isoformat(),
+                        "expected": str(expected), "counted": str(counted), "reason": reason,
+                        "entry_id": record.handover_entry_id})
+    return record
+
+
+def in_field_cash(*, session: Session, record: CollectionSheet) -> Money:
+    """What the sheet's repayments put in field cash: its recorded lines and those a second person approved
+    (refused while a line still waits for one; a refused line put nothing there)."""
+    total = Money.zero("CNY")
+    waiting = []
+    for line in record.lines:
+        if line["outcome"] == "recorded":
+            total += Money.parse(line["amount"], "CNY")
+        elif line["outcome"] == "pending_approval":
+            change = repo.get_change(session, int(line["change_id"]))
+            status = change.status if change is not None else "rejected"
+            if status == "pending":
+                waiting.append(str(line["loan_number"]))
+            elif status == "approved":
+                total += Money.parse(line["amount"], "CNY")
+    if waiting:
+        raise SheetAwaitingApproval(field="sheet_id", params={"loans": ", ".join(waiting)})
+    return total
+
+
+def waiting(*, session: Session, principal: Principal, handed_over: bool | None,
+            page: PageRequest) -> PageResult[Any]:
+    """Saved sheets in the caller's scope, oldest meeting first: waiting for their handover (`handed_over`
+    False), handed over (True) or both (None)."""
+    f = scope.filters(principal)
+    return paginate(session, repo.sheets_handover_query(institution_id=f.institution_id, branch_id=f.branch_id,
+                                                        handed_over=handed_over), page)
+
+
+def todos(*, session: Session, principal: Principal) -> list[Todo]:
+    """Sheets whose cash has waited for its handover since an earlier business day, for finance."""
+    if principal.kind != "staff" or not principal.can("repayment.record"):
+        return []
+    f = scope.filters(principal)
+    today = parties.organisation.business_date(session=session, institution_id=principal.institution_id)
+    stmt = repo.sheets_handover_query(institution_id=f.institution_id, branch_id=f.branch_id, handed_over=False,
+                                      before=today)
+    return [Todo("collection_sheets_waiting_handover", repo.count_of(session, stmt))]
+
+
+def people(*, session: Session, rows: list[CollectionSheet]) -> dict[int | None, str]:
+    """The display names of who saved the sheets and who confirmed their handovers, by user id."""
+    ids = {i for x in rows for i in (x.recorded_by_user_id, x.handed_over_by_user_id) if i}
+    users = identity.accounts.accounts_by_ids(session=session, user_ids=list(ids))
+    return {i: u.display_name for i, u in users.items()}
+
+
+def group_names(*, session: Session, rows: list[CollectionSheet]) -> dict[int, str]:
+    """The sheets' groups' names, by group id."""
+    out = {}
+    for group_id in {x.group_id for x in rows}:
+        group = parties.groups.group_by_id(session=session, group_id=group_id)
+        if group is not None:
+            out[group_id] = group.name
+    return out

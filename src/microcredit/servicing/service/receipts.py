@@ -35,7 +35,8 @@ TITLES = {"repayment": ("还款回单", "Repayment receipt"), "prepayment": ("�
           "recovery": ("核销后收回回单", "Recovery receipt"), "disbursement": ("放款凭证", "Disbursement voucher"),
           "refund": ("溢缴款退款凭证", "Credit refund voucher")}
 CHANNELS = {"cash": "现金 / cash", "bank_transfer": "银行转账 / bank transfer", "auto_debit": "代扣 / auto-debit",
-            "mobile_payment": "移动支付 / mobile payment", "internal": "内部 / internal"}
+            "mobile_payment": "移动支付 / mobile payment", "internal": "内部 / internal",
+            "meeting_cash": "小组例会现金 / cash at a group meeting"}
 COMPONENTS = {"principal": "本金 / principal", "interest": "利息 / interest", "fee": "费用 / fees",
               "penalty": "罚息 / penalty"}
 BASES = {"both": "收付实现制与权责发生制 / both books", "cash": "收付实现制 / cash book",
