@@ -257,7 +257,7 @@ class CollectionSheet(Base):
     __tablename__ = "collection_sheets"
     __table_args__ = (UniqueConstraint("group_id", "idempotency_key"),
                       Index("ix_collection_sheets_group", "group_id", "meeting_date", "id"),
-                      Index("ix_collection_sheets_handover", "institution_id", "handed_over_at", "meeting_date"))
+                      Index("ix_collection_sheets_handover", "handed_over_at", "institution_id", "meeting_date"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))

@@ -122,7 +122,8 @@ def test_the_officer_saves_and_finance_hands_the_cash_over_short(client, session
     assert (done["handover_status"], done["handover_expected"], done["handover_counted"], done["handover_shortage"],
             done["handover_overage"], done["handover_reason"]) == (
         "handed_over", saved["collected"], str(short), "10.00", None, "找零短少")
-    assert done["handed_over_by_name"] and done["handover_entry_id"]
+    assert done["handed_over_by_name"]
+    assert done["handover_entry_id"]
     assert _balance(session, inst, "100101") == Money.zero("CNY")
     assert _balance(session, inst, "122101") == Money.parse("10.00", "CNY")
     assert _balance(session, inst, "1002") == bank_before + short

@@ -1324,6 +1324,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collection-sheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Saved collection sheets and their cash's handover
+         * @description In the caller's scope, oldest meeting first: with `handed_over=false`, the sheets whose cash is still in
+         *     the field (the officer, group, meeting and collected total), for finance to confirm.
+         *
+         *     Requires permission `loan.read`.
+         */
+        get: operations["list_sheets_for_handover"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collection-sheets/{sheet_id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a collection sheet's cash handed over (交款)
+         * @description Finance counted the cash: one balanced entry out of field cash (Dr bank what was counted; a shortage Dr
+         *     the officer's receivable; an overage Cr suspense) in the same transaction as the sheet marked handed over.
+         *     The `Idempotency-Key` replays the first answer; handing over again is refused.
+         *
+         *     Requires permission `repayment.record`.
+         */
+        post: operations["hand_over_collection_sheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/cases": {
         parameters: {
             query?: never;
@@ -2039,12 +2086,13 @@ export interface paths {
         put?: never;
         /**
          * Save a group meeting's collection sheet
-         * @description Every non-zero line is a cash repayment valued on the meeting day, through the loan's repayment (its
-         *     allocation, postings, audit and notice; above the threshold a pending change), all in one transaction: a
-         *     line refused refuses the sheet. The `Idempotency-Key` keys the whole sheet: the same sheet again answers
-         *     with the first.
+         * @description By the loan officer who collected (or finance). Every non-zero line is a repayment valued on the meeting
+         *     day, in cash at the meeting (channel `meeting_cash`: into field cash until finance confirms the handover),
+         *     through the loan's repayment (its allocation, postings, audit and notice; above the threshold a pending
+         *     change), all in one transaction: a line refused refuses the sheet. The `Idempotency-Key` keys the whole
+         *     sheet: the same sheet again answers with the first.
          *
-         *     Requires permission `repayment.record`.
+         *     Requires permission `collection_sheet.save`.
          */
         post: operations["save_collection_sheet"];
         delete?: never;
@@ -8248,11 +8296,23 @@ export interface components {
         };
         /**
          * CollectionSheetSavedRead
-         * @description A saved collection sheet: who saved it, when, and every line's outcome.
+         * @description A saved collection sheet: who saved it, when, every line's outcome, and its cash's handover to finance
+         *     (`handover_status` `waiting`: the cash is still in field cash; `handed_over`: finance counted it — what was
+         *     expected, counted, the shortage or overage, the reason, who, when and the ledger entry).
          * @example {
          *       "collected": "1363.57",
          *       "due": "2590.71",
          *       "group_id": 7,
+         *       "group_name": "城关一组",
+         *       "handed_over_at": "2026-12-03T08:30:00Z",
+         *       "handed_over_by_name": "周会计",
+         *       "handed_over_by_user_id": 8,
+         *       "handover_counted": "1353.57",
+         *       "handover_entry_id": 120,
+         *       "handover_expected": "1363.57",
+         *       "handover_reason": "找零短少，客户经理当日补交",
+         *       "handover_shortage": "10.00",
+         *       "handover_status": "handed_over",
          *       "id": 1,
          *       "lines": [
          *         {
@@ -8278,6 +8338,7 @@ export interface components {
          *       ],
          *       "meeting_date": "2026-12-03",
          *       "recorded_at": "2026-12-03T02:10:00Z",
+         *       "recorded_by_name": "李经理",
          *       "recorded_by_user_id": 5
          *     }
          */
@@ -8294,6 +8355,46 @@ export interface components {
             due: string;
             /** Group Id */
             group_id: number;
+            /**
+             * Group Name
+             * @description Given in lists of several groups' sheets
+             */
+            group_name?: string | null;
+            /** Handed Over At */
+            handed_over_at: string | null;
+            /** Handed Over By Name */
+            handed_over_by_name?: string | null;
+            /** Handed Over By User Id */
+            handed_over_by_user_id: number | null;
+            /**
+             * Handover Counted
+             * @description What finance counted
+             */
+            handover_counted: string | null;
+            /** Handover Entry Id */
+            handover_entry_id: number | null;
+            /**
+             * Handover Expected
+             * @description What the sheet's repayments put in field cash
+             */
+            handover_expected: string | null;
+            /**
+             * Handover Overage
+             * @description Counted less expected, when over (to suspense)
+             */
+            handover_overage: string | null;
+            /** Handover Reason */
+            handover_reason: string | null;
+            /**
+             * Handover Shortage
+             * @description Expected less counted, when short (owed by the officer)
+             */
+            handover_shortage: string | null;
+            /**
+             * Handover Status
+             * @enum {string}
+             */
+            handover_status: "waiting" | "handed_over";
             /** Id */
             id: number;
             /** Lines */
@@ -8308,6 +8409,8 @@ export interface components {
              * Format: date-time
              */
             recorded_at: string;
+            /** Recorded By Name */
+            recorded_by_name?: string | null;
             /** Recorded By User Id */
             recorded_by_user_id: number | null;
         };
@@ -10116,6 +10219,29 @@ export interface components {
             id_number: string;
             /** Phone */
             phone: string;
+        };
+        /**
+         * HandoverCreate
+         * @description 交款: the cash of a saved sheet as finance counted it; less than collected needs the reason.
+         * @example {
+         *       "counted": "1363.57"
+         *     }
+         * @example {
+         *       "counted": "1353.57",
+         *       "reason": "找零短少，客户经理当日补交"
+         *     }
+         */
+        HandoverCreate: {
+            /**
+             * Counted
+             * @example 8000.00
+             */
+            counted: string;
+            /**
+             * Reason
+             * @description Required when short
+             */
+            reason?: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -22264,6 +22390,171 @@ export interface operations {
                 content?: never;
             };
             /** @description The date is not after the business date (`cob_date_not_after_business_date`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_sheets_for_handover: {
+        parameters: {
+            query?: {
+                /** @description false: waiting for the handover; true: handed over; absent: both */
+                handed_over?: boolean | null;
+                /** @description Page number, 1 … 100000 */
+                page?: number;
+                /** @description Rows per page, 1 … 100 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CollectionSheetSavedRead_"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    hand_over_collection_sheet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-generated unique key (UUID v4 recommended) */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description An id (1 … 2^63−1) */
+                sheet_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionSheetSavedRead"];
+                };
+            };
+            /** @description Not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Who saved the sheet cannot confirm its handover (`same_person`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such sheet in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Handed over already (`sheet_already_handed_over`), a line still waits for approval (`sheet_awaiting_approval`), or the key was used for another request (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Less counted than collected and no reason (`handover_reason_required`, field `reason`) */
             422: {
                 headers: {
                     [name: string]: unknown;

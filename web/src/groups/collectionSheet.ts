@@ -67,3 +67,19 @@ export function sheetBody(sheet: Sheet, edits: Edit[]): components['schemas']['C
     }),
   }
 }
+
+/** How what finance counts compares with what the sheet collected: even, short or over by `amount`; null while
+ * the count is not a plain amount. A shortage needs a reason (the officer owes it); an overage goes to suspense. */
+export function handoverDifference(collected: string, counted: string): { kind: 'even' | 'short' | 'over'; amount: string } | null {
+  const want = cents(collected)
+  const got = cents(counted)
+  if (want === null || got === null) return null
+  if (got === want) return { kind: 'even', amount: '0.00' }
+  return got < want ? { kind: 'short', amount: text(want - got) } : { kind: 'over', amount: text(got - want) }
+}
+
+/** The handover's body: the count as typed (trimmed), and the reason only when one is given. */
+export function handoverBody(counted: string, reason: string): components['schemas']['HandoverCreate'] {
+  const why = reason.trim()
+  return why ? { counted: counted.trim(), reason: why } : { counted: counted.trim() }
+}

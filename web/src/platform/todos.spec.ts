@@ -4,7 +4,7 @@ import { staffPages } from '@/router'
 import zhCN from '@/i18n/zh-CN'
 import en from '@/i18n/en'
 
-const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'contract_templates_pending_approval', 'group_applications_member_refused', 'reconciliation_breaks', 'collection_promises_due', 'collection_cases_unassigned']
+const CODES = ['profile_changes_pending', 'borrowers_unassigned', 'borrowers_locked', 'staff_locked', 'outbox_dead', 'applications_level1', 'applications_level2', 'applications_level3', 'applications_sla_breached', 'disbursements_waiting', 'contracts_waiting_signature', 'contract_templates_pending_approval', 'group_applications_member_refused', 'reconciliation_breaks', 'collection_sheets_waiting_handover', 'collection_promises_due', 'collection_cases_unassigned']
 
 function message(catalogue: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalogue)
@@ -30,6 +30,7 @@ describe('the to-do registry', () => {
     expect(todoKind('disbursements_waiting')!.to).toEqual({ name: 'staff-loan-desk' })
     expect(todoKind('loan_changes_waiting')!.to).toEqual({ name: 'staff-loan-changes' })
     expect(todoKind('reconciliation_breaks')!.to).toEqual({ name: 'staff-reconciliation' })
+    expect(todoKind('collection_sheets_waiting_handover')!.to).toEqual({ name: 'staff-sheet-handover' })
     expect(todoKind('applications_level2')!.to).toEqual({ name: 'staff-review-queue', query: { level: '2' } })
     expect(todoKind('applications_sla_breached')!.to).toEqual({ name: 'staff-review-queue' })
     expect(todoKind('applications_referred')).toBeUndefined()

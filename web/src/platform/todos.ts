@@ -28,6 +28,7 @@ const KINDS = new Map<string, TodoKind>([
   ['disbursements_waiting', { label: 'loan.todo.disbursementsWaiting', to: { name: 'staff-loan-desk' } }],
   ['loan_changes_waiting', { label: 'loan.todo.changesWaiting', to: { name: 'staff-loan-changes' } }],
   ['reconciliation_breaks', { label: 'payment.recon.todo', to: { name: 'staff-reconciliation' } }],
+  ['collection_sheets_waiting_handover', { label: 'sheetHandover.todo', to: { name: 'staff-sheet-handover' } }],
   ['applications_level1', { label: 'approval.todos.level1', to: { name: 'staff-review-queue', query: { level: '1' } } }],
   ['applications_level2', { label: 'approval.todos.level2', to: { name: 'staff-review-queue', query: { level: '2' } } }],
   ['applications_level3', { label: 'approval.todos.level3', to: { name: 'staff-review-queue', query: { level: '3' } } }],

@@ -62,6 +62,7 @@ export const staffPages: RouteRecordRaw[] = [
   { path: 'loans', name: 'staff-loans', component: () => import('@/servicing/views/LoanListView.vue'), meta: { permission: 'loan.read', title: 'loan.nav.list' } },
   { path: 'loans/desk', name: 'staff-loan-desk', component: () => import('@/servicing/views/DisbursementDeskView.vue'), meta: { permission: 'loan.disburse', title: 'loan.nav.desk' } },
   { path: 'loan-changes', name: 'staff-loan-changes', component: () => import('@/servicing/views/LoanChangesView.vue'), meta: { permission: 'loan.change.approve', title: 'loan.nav.changes' } },
+  { path: 'collection-sheets/handover', name: 'staff-sheet-handover', component: () => import('@/groups/views/SheetHandoverView.vue'), meta: { permission: 'repayment.record', title: 'sheetHandover.title' } },
   { path: 'loans/reconciliation', name: 'staff-reconciliation', component: () => import('@/servicing/views/ReconciliationView.vue'), meta: { permission: 'repayment.record', title: 'payment.recon.title' } },
   { path: 'loans/:id(\\d+)', name: 'staff-loan', component: () => import('@/servicing/views/LoanDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { permission: 'loan.read', title: 'loan.detailTitle' } },
   { path: 'collections/mine', name: 'staff-collection-mine', component: () => import('@/collections/views/MyCasesView.vue'), meta: { permission: 'collection.act', title: 'collection.nav.mine' } },

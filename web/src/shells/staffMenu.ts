@@ -13,7 +13,7 @@ interface MenuGroup {
 
 const GROUPS: { key: string; routes: string[] }[] = [
   { key: 'nav.groupBorrowers', routes: ['staff-borrowers', 'staff-guarantors', 'staff-borrower-new', 'staff-profile-changes', 'staff-groups'] },
-  { key: 'nav.groupLoans', routes: ['staff-applications', 'staff-application-new', 'staff-review-queue', 'staff-group-applications', 'staff-loans', 'staff-loan-desk', 'staff-loan-changes', 'staff-reconciliation'] },
+  { key: 'nav.groupLoans', routes: ['staff-applications', 'staff-application-new', 'staff-review-queue', 'staff-group-applications', 'staff-loans', 'staff-loan-desk', 'staff-loan-changes', 'staff-reconciliation', 'staff-sheet-handover'] },
   {
     key: 'nav.groupAdmin',
     routes: ['staff-institutions', 'staff-branches', 'staff-staff', 'staff-roles', 'staff-login-history', 'staff-audit-log', 'staff-outbox', 'staff-cob'],

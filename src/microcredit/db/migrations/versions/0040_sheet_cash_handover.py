@@ -65,7 +65,7 @@ def upgrade() -> None:
                                     'ledger_entries', ['handover_entry_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_collection_sheets_handed_over_by_user_id_users'), 'users',
                                     ['handed_over_by_user_id'], ['id'])
-        batch_op.create_index('ix_collection_sheets_handover', ['institution_id', 'handed_over_at', 'meeting_date'],
+        batch_op.create_index('ix_collection_sheets_handover', ['handed_over_at', 'institution_id', 'meeting_date'],
                               unique=False)
     op.execute(sheets.update().values(
         branch_id=sa.select(groups.c.branch_id).where(groups.c.id == sheets.c.group_id).scalar_subquery(),
