@@ -1,8 +1,10 @@
 // A group meeting's collection sheet (小组例会收款表, issue 16/17). Set up through the API: three clean farmers of
 // 城关支行 in a group meeting monthly on the business date's day, their group application consented and
 // approved, two members' loans opened and paid out 40 days back (synced to the meetings: an installment falls
-// due at today's). Finance, who records repayments, opens the group
-// page's sheet, collects less from one member (absent), saves it whole, and both loans show the payments.
+// due at today's). The loan officer who collected opens the group page's sheet in one browser, collects less
+// from one member (absent), saves it whole, and both loans show the payments; the sheet waits 待交款. Finance,
+// in another browser, finds it on the 待交款 page, counts the cash 10.00 short, gives the reason and confirms
+// the handover; both see it 已交款 with the shortage.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
 import {
@@ -10,7 +12,7 @@ import {
   smsCode, staffLogin, token,
 } from './helpers'
 
-const FINANCE = '13900000009' // 冯琳, 财务: records repayments
+const FINANCE = '13900000009' // 冯琳, 财务: records repayments, confirms the cash handed over
 
 async function farmer(api: APIRequestContext, page: Page, staff: Record<string, string>) {
   const phone = randomPhone()
@@ -34,7 +36,7 @@ async function farmer(api: APIRequestContext, page: Page, staff: Record<string, 
 
 const iso = (d: Date) => d.toISOString().slice(0, 10)
 
-test('finance saves a meeting’s collection sheet with one member short, and the loans show the payments', async ({ page, request }) => {
+test('the officer saves a meeting’s collection sheet with one member short, and finance confirms the cash handed over', async ({ page, request, browser, baseURL }) => {
   test.setTimeout(180_000)
   await page.goto('/')
   const staff = { Authorization: `Bearer ${await token(request, OFFICER_BR01.phone, 'staff', DEMO_PASSWORD)}` }
@@ -75,9 +77,9 @@ test('finance saves a meeting’s collection sheet with one member short, and th
     loans.push({ id: loan.id, number: loan.number })
   }
 
-  // Finance opens the group page: today's meeting, the two loans (the third member has none), due and overdue.
+  // The officer opens the group page: today's meeting, the two loans (the third member has none), due and overdue.
   await page.setViewportSize({ width: 1366, height: 900 })
-  await staffLogin(page, FINANCE)
+  await staffLogin(page, OFFICER_BR01.phone)
   await page.goto(`/staff/groups/${groupId}`)
   const sheet = page.getByTestId('collection-sheet')
   await expect(sheet.getByTestId('collection-sheet-lines').locator('tbody tr')).toHaveCount(2)
@@ -113,6 +115,38 @@ test('finance saves a meeting’s collection sheet with one member short, and th
   }
   const history = await (await request.get(`/api/v1/groups/${groupId}/collection-sheets`, { headers: hf })).json()
   expect(history.items[0].lines.map((x: { reason: string | null }) => x.reason)).toEqual([null, 'absent'])
+  const sheetId = history.items[0].id as number
+  // The officer sees the sheet waiting for its handover, and no button to confirm it.
+  const status = page.getByTestId(`sheet-handover-status-${sheetId}`)
+  await expect(status).toContainText('待交款')
+  await expect(page.getByTestId(`sheet-handover-${sheetId}`)).toHaveCount(0)
+
+  // Finance, in another browser: the 待交款 page from the menu lists the sheet; 10.00 short, with the reason.
+  const ctx = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } })
+  const finance = await ctx.newPage()
+  await staffLogin(finance, FINANCE)
+  await finance.getByTestId('menu-sheet-handover').click()
+  await expect(finance.getByTestId(`sheet-handover-status-${sheetId}`)).toContainText('待交款')
+  await finance.getByTestId(`sheet-handover-${sheetId}`).click()
+  const dialog = finance.getByTestId('sheet-handover-dialog')
+  const counted = (Math.round((Number(first.total) + 100 - 10) * 100) / 100).toFixed(2)
+  await dialog.getByTestId('sheet-handover-counted').fill(counted)
+  await expect(dialog.getByTestId('sheet-handover-difference')).toContainText('短款')
+  await dialog.getByTestId('sheet-handover-save').click()
+  await expect(dialog).toContainText('请填写短款原因')
+  await dialog.getByTestId('sheet-handover-reason').fill('找零短少')
+  await dialog.getByTestId('sheet-handover-save').click()
+  await expect(finance.getByTestId(`sheet-handover-status-${sheetId}`)).toHaveCount(0) // left the waiting list
+  await finance.goto(`/staff/groups/${groupId}`)
+  await expect(finance.getByTestId(`sheet-handover-status-${sheetId}`)).toContainText('已交款')
+  await expect(finance.getByTestId(`sheet-handover-status-${sheetId}`)).toContainText('短款')
+  await expectAccessible(finance, 'group page with a sheet handed over')
+  await ctx.close()
+
+  // The officer's page, read again, shows it handed over too.
+  await page.reload()
+  await expect(status).toContainText('已交款')
+  await expect(status).toContainText('10.00')
   await page.goto(`/staff/loans/${loans[1].id}`)
   await expect(page.getByText('100.00').first()).toBeVisible()
 })

@@ -8,6 +8,8 @@ page and its signed callback), pay cash at the branch (the teller's request abov
 confirmed by the branch manager), prepay, fall behind — and what staff do: a deferral, a write-off
 proposed by the collector and approved by the branch manager, a recovery, a guarantor added to a running
 loan that fell behind (what early warning's "ask for a guarantor" asks for; `servicing.service.guarantors`).
+The group's last two meetings are collected in cash by the loan officer on the meeting's collection sheet;
+finance confirms the earlier sheet's cash handed over the next day, the last one waits for its handover.
 
 The business date starts `DAYS` before the demo's and steps forward to each day something happens
 (a disbursement, a due date, a payment, a month end); `_close_day` brings every open loan to the
@@ -54,7 +56,7 @@ from microcredit.platform.actor import Actor, RequestMeta
 from microcredit.platform.paging import PageRequest
 from microcredit.platform.storage import Storage
 from microcredit.platform.validators import id_check_character
-from microcredit.servicing.service import changes, guarantors, loans, payments
+from microcredit.servicing.service import changes, collection_sheets, guarantors, loans, payments
 from microcredit.servicing.service import settings as servicing_settings
 
 DAYS = 150  # the portfolio's first business day, before the demo's
@@ -348,6 +350,10 @@ def _pay_installment(walk: Walk, story: Story, n: int, how: dict[str, Any]) -> N
         return
     if how.get("part") == "half":
         owed = Money(owed.minor // 2, owed.currency)
+    last_meetings = [r.due_date for r in state.installments if r.due_date <= walk.end][-2:]
+    if how.get("channel") == "meeting" and walk.today in last_meetings:
+        _meeting_sheet(walk, story, handed_over=walk.today == last_meetings[0])
+        return
     if how.get("channel") == "cash":
         taken = changes.take_repayment(session=walk.session, clock=walk.kit.clock, principal=walk.cast.finance,
                                        loan_id=story.loan_id, amount=owed, on=None, channel="cash",
@@ -358,6 +364,39 @@ def _pay_installment(walk: Walk, story: Story, n: int, how: dict[str, Any]) -> N
                             change_id=taken.id, note="现金已点收", notify=walk.live)
         return
     _online(walk, story, owed)
+
+
+def _meeting_sheet(walk: Walk, story: Story, *, handed_over: bool) -> None:
+    """The group's meeting today, collected in cash by the loan officer on its collection sheet (once: the first
+    member's act of the day saves it for all): each line's total, nothing from a member who pays late that
+    installment (absent). The earlier of the last two sheets' cash is handed over to finance the next day."""
+    session, kit, cast = walk.session, walk.kit, walk.cast
+    group_id, saved = story.extra["group_id"], story.extra["sheets"]
+    if walk.today in saved:
+        return
+    sheet = collection_sheets.read(session=session, principal=cast.officer, group_id=group_id, on=walk.today)
+    by_loan = {s.loan_id: s for s in story.extra["members"]}
+    answers = []
+    for line in sheet.lines:
+        due = {r.number for r in loans.state_of(session=session, loan=line.loan, as_of=walk.today).installments
+               if r.due_date == walk.today}
+        member = by_loan.get(line.loan.id)
+        late = member is not None and any(n in due and days > 0 for n, days, what, _ in member.acts if what == "pay")
+        answers.append(collection_sheets.LineAnswer(line.loan.id, Money.zero("CNY") if late else None,
+                                                    "absent" if late else None))
+    record = collection_sheets.save(session=session, clock=kit.clock, principal=cast.officer, group_id=group_id,
+                                    on=walk.today, answers=answers,
+                                    idempotency_key=f"demo:sheet:{group_id}:{walk.today.isoformat()}",
+                                    notify=walk.live)
+    saved[walk.today] = record.id
+    if handed_over:
+        walk.at(walk.today + timedelta(days=1), partial(_hand_over, walk, record.id, record.collected))
+
+
+def _hand_over(walk: Walk, sheet_id: int, counted: Money) -> None:
+    """Finance counts a sheet's cash (all there) and confirms it handed over."""
+    collection_sheets.hand_over(session=walk.session, clock=walk.kit.clock, principal=walk.cast.finance,
+                                sheet_id=sheet_id, counted=counted, reason=None)
 
 
 _BROTHER = "11010519880315021"  # the first 17 characters of his ID number
@@ -480,8 +519,12 @@ def seed_portfolio(*, session: Session, kit: IdentityKit, storage: Storage, poli
 def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy: DocumentSettings,
                    files: contracts.Files, cast: Cast, assess: Any) -> list[Story]:
     """城关联保一组's applications, returned for documents: the officer files them, each member resubmits,
-    signs; paid out together, repaid on the phone (周明 a week late once)."""
-    out = []
+    signs; paid out together, repaid on the phone (周明 a week late once), the last two meetings on the
+    collection sheet (`_meeting_sheet`)."""
+    out: list[Story] = []
+    group = next(g for g in parties.groups.list_groups(session=session, principal=cast.officer,
+                                                       page=PageRequest(1, 50)).items if g.name == "城关联保一组")
+    shared: dict[str, Any] = {"group_id": group.id, "members": out, "sheets": {}}  # one dict for the group's stories
     for i, phone in enumerate(GROUP_PHONES):
         who = cast.borrowers[phone]
         _file_documents(session, kit, storage, policy, cast, who, REQUIRED_DOCUMENTS["FARM-BIZ"])
@@ -492,9 +535,9 @@ def _group_stories(session: Session, kit: IdentityKit, storage: Storage, policy:
                                         own=True, assess=assess, language="zh-CN", notify=False)
         _approved(session, kit, cast, who, returned.id)
         _sign(session, kit, files, who, returned.id, f"demo-device-group-0-{i}")
-        acts = [_pay(n, 7 if (i == 2 and n == 3) else 0) for n in range(1, 13)]
+        acts = [_pay(n, 7 if (i == 2 and n == 3) else 0, channel="meeting") for n in range(1, 13)]
         out.append(Story(f"group_{i}", phone, None, 20, acts,
-                         application_id=returned.id))
+                         application_id=returned.id, extra=shared))
     return out
 
 

@@ -129,6 +129,17 @@ def test_the_demo_portfolio_has_loans_in_every_state_on_verified_books(session, 
              and loan["principal"] in ("12000.00", "8000.00", "10000.00")]
     assert len({loan["disbursed_on"] for loan in group}) == 1
     assert len(group) == 3
+    # Its last two meetings collected in cash by the loan officer on the collection sheet: the earlier sheet's
+    # cash handed over to finance the next day (by another person), the last one waiting for its handover.
+    channels = [e["payload"]["channel"] for loan in group for e in loan["events"] if e["type"] == "repayment"]
+    assert channels.count("meeting_cash") >= 4
+    sheets = client.get("/api/v1/collection-sheets", headers=finance).json()["items"]
+    assert [x["handover_status"] for x in sheets] == ["handed_over", "waiting"]
+    done, waiting = sheets
+    assert done["meeting_date"] < waiting["meeting_date"]
+    assert done["recorded_by_user_id"] != done["handed_over_by_user_id"]
+    assert (done["handover_counted"], done["handover_shortage"]) == (done["collected"], None)
+    assert Money.parse(waiting["collected"], "CNY").is_positive
     # Every payout went through the provider, on the day the business date then was.
     assert all(k[0] == "disbursement" for k in kinds.values())
     first = min(r["disbursed_on"] for r in rows.values())

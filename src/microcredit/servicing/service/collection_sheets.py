@@ -183,10 +183,11 @@ def read(*, session: Session, principal: Principal, group_id: int, on: date | No
 
 
 def save(*, session: Session, clock: Clock, principal: Principal, group_id: int, on: date,
-         answers: list[LineAnswer], idempotency_key: str) -> CollectionSheet:
+         answers: list[LineAnswer], idempotency_key: str, notify: bool = True) -> CollectionSheet:
     """Save the sheet of the meeting on `on` whole: every non-zero line a repayment, in this one transaction;
     any line refused refuses all (its field `lines.{i}.amount`, as validation names it). The same key again:
-    the sheet saved then (another sheet under it: refused)."""
+    the sheet saved then (another sheet under it: refused). `notify` False: the borrowers are not told (the
+    demo's back-dated history)."""
     group = parties.groups.get_group(session=session, principal=principal, group_id=group_id).group
     asked = [(a.loan_id, None if a.amount is None else str(a.amount), a.reason) for a in answers]
     earlier = repo.collection_sheet_by_key(session, group_id, idempotency_key)
@@ -221,7 +222,7 @@ def save(*, session: Session, clock: Clock, principal: Principal, group_id: int,
                 taken = changes.take_repayment(
                     session=session, clock=clock, principal=principal, loan_id=line.loan.id, amount=amount, on=on,
                     channel=CHANNEL, reference=f"例会收款表 {on.isoformat()}",
-                    idempotency_key=line_key(group_id, idempotency_key))
+                    idempotency_key=line_key(group_id, idempotency_key), notify=notify)
             except DomainError as exc:
                 exc.field = f"lines.{i}.{'amount' if exc.field in (None, 'amount', 'on') else exc.field}"
                 raise
