@@ -21,6 +21,7 @@ posts counter-entries, never edits.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
@@ -247,6 +248,12 @@ class ReconciliationBreak(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+def sheet_line_key(group_id: int, key: str) -> str:
+    """The key a collection sheet's repayment is recorded under on its loan: the same sheet's line is never
+    recorded twice on a loan, whatever happens to the sheet's own record; and the repayment finds its sheet."""
+    return "sheet:" + hashlib.sha256(f"{group_id}:{key}".encode()).hexdigest()[:40]
+
+
 class CollectionSheet(Base):
     """A group meeting's collection sheet as saved (小组例会收款表, Fineract's collection sheet): who saved it
     and when, for which meeting, and each member's line — the loan, what was due, what was collected (the
@@ -281,6 +288,11 @@ class CollectionSheet(Base):
     handover_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), nullable=True)
     handed_over_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def line_key(self) -> str:
+        """The key each of the sheet's repayments is recorded under on its loan (`sheet_line_key`)."""
+        return sheet_line_key(self.group_id, self.idempotency_key)
 
     @property
     def handover_status(self) -> str:

@@ -323,6 +323,39 @@ def collection_sheet(session: Session, sheet_id: int, *, for_update: bool = Fals
     return session.get(CollectionSheet, sheet_id)
 
 
+def sheet_of_repayment(session: Session, institution_id: int, value_date: date, key: str | None
+                       ) -> CollectionSheet | None:
+    """The collection sheet whose line recorded the repayment with this idempotency key and value date (a
+    sheet's repayments are valued on its meeting day and keyed by `CollectionSheet.line_key`), if any."""
+    if key is None or not key.startswith("sheet:"):
+        return None
+    # Locked: a handover of the sheet either has committed (and the reversal sees it) or waits for the
+    # reversal (and then finds the repayment reversed), never both counting the same cash.
+    sheets = session.scalars(select(CollectionSheet).where(CollectionSheet.institution_id == institution_id,
+                                                           CollectionSheet.meeting_date == value_date)
+                             .with_for_update())
+    return next((x for x in sheets if x.line_key == key), None)
+
+
+def sheet_events(session: Session, loan_ids: Iterable[int], key: str
+                 ) -> tuple[dict[int, LoanEvent], set[tuple[int, str]]]:
+    """A sheet's repayments on its loans (by loan: the event recorded under the sheet's line key) and the
+    events of those loans that a reversal has undone ((loan id, event id))."""
+    ids = sorted(set(loan_ids))
+    if not ids:
+        return {}, set()
+    rows = session.scalars(select(LoanEvent).where(
+        LoanEvent.loan_id.in_(ids), or_(LoanEvent.idempotency_key == key, LoanEvent.type == "reversal")))
+    recorded: dict[int, LoanEvent] = {}
+    reversed_: set[tuple[int, str]] = set()
+    for event in rows:
+        if event.type == "reversal":
+            reversed_.add((event.loan_id, str(event.payload.get("target"))))
+        elif event.idempotency_key == key:
+            recorded[event.loan_id] = event
+    return recorded, reversed_
+
+
 def sheets_handover_query(*, institution_id: int | None, branch_id: int | bool | None,
                           handed_over: bool | None, before: date | None = None) -> Select[Any]:
     """Saved sheets within a scope (`branch_id` False: any branch), waiting for their handover or handed over

@@ -183,3 +183,41 @@ def test_a_bad_count_is_refused_beside_the_field(client, session, runtime, world
                                       headers={**w["hf"], "Idempotency-Key": f"bad-{counted}"},
                                       json={"counted": counted}), 422)
     assert body["errors"][0]["field"] == "counted"
+
+
+def _reverse_sheet_repayment(client, w, loan_id: int, key: str) -> None:
+    loan = client.get(f"/api/v1/loans/{loan_id}", headers=w["hf"]).json()
+    event = next(e for e in loan["events"] if e["type"] == "repayment" and e["payload"]["channel"] == "meeting_cash")
+    r = client.post(f"/api/v1/loans/{loan_id}/reversals", headers={**w["hf"], "Idempotency-Key": key},
+                    json={"event_id": event["event_id"], "note": "记错了借款人 / keyed on the wrong member"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_reversed_line_leaves_field_cash_before_the_handover_and_the_bank_after_it(client, session, runtime, world,
+                                                                                       sheet_world):
+    w = sheet_world
+    inst = w["inst"].id
+    bank_before = _balance(session, inst, "1002")
+    saved = _save(client, w, w["ho"], "reversed-lines")
+    first, second = saved["lines"]
+    a, b = Money.parse(first["amount"], "CNY"), Money.parse(second["amount"], "CNY")
+    assert a.is_positive
+    assert b.is_positive
+    assert _balance(session, inst, "100101") == a + b
+    # Before the handover: the first member's repayment undone takes its cash out of field cash, and the
+    # handover expects only the second's — counted in full, no shortage, no reason needed.
+    _reverse_sheet_repayment(client, w, first["loan_id"], "rev-before")
+    assert _balance(session, inst, "100101") == b
+    r = client.post(f"{SHEETS}/{saved['id']}/handover", headers={**w["hf"], "Idempotency-Key": "h-rev"},
+                    json={"counted": str(b)})
+    assert r.status_code == 200, r.text
+    assert (r.json()["handover_expected"], r.json()["handover_shortage"], r.json()["handover_overage"]) == (
+        str(b), None, None)
+    assert _balance(session, inst, "100101") == Money.zero("CNY")
+    assert _balance(session, inst, "1002") == bank_before + b
+    # After the handover the second member's cash is at the bank: undoing that repayment takes it from there,
+    # and field cash stays at zero.
+    _reverse_sheet_repayment(client, w, second["loan_id"], "rev-after")
+    assert _balance(session, inst, "100101") == Money.zero("CNY")
+    assert _balance(session, inst, "1002") == bank_before
+    assert ledger.books.verify(session=session, institution_id=inst, subledger=loans.control_balances).ok

@@ -24,12 +24,14 @@ was counted; a shortage (with a reason) Dr the officer's receivable (`staff_shor
 Cr suspense. The same transaction marks the sheet handed over (who, when, counted, reason, the entry).
 A sheet is handed over once; not while one of its lines waits for a second person (above the threshold);
 a line whose change was refused put nothing in field cash (its cash, if counted, is an overage). A sheet
-that collected nothing is handed over when saved (nothing expected, by nobody).
+that collected nothing is handed over when saved (nothing expected, by nobody). A repayment of the sheet
+reversed before the handover takes its cash back out of field cash (the officer returns it or it is applied
+elsewhere), so it is not expected; reversed after the handover, the money is at the bank, and the reversal
+takes it from there (`loans.record` values a reversal by the channel its money is in now).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -62,7 +64,7 @@ from microcredit.servicing.errors import (
     SheetLinesMismatch,
     ValueDateInFuture,
 )
-from microcredit.servicing.models import CollectionSheet, Loan
+from microcredit.servicing.models import CollectionSheet, Loan, sheet_line_key
 from microcredit.servicing.service import changes, groups, loans
 
 __all__ = [
@@ -140,9 +142,8 @@ class LineAnswer:
 
 
 def line_key(group_id: int, key: str) -> str:
-    """The key a sheet's repayment is recorded under on its loan: the same sheet's line is never recorded twice
-    on a loan, whatever happens to the sheet's own record."""
-    return "sheet:" + hashlib.sha256(f"{group_id}:{key}".encode()).hexdigest()[:40]
+    """The key a sheet's repayment is recorded under on its loan (`models.sheet_line_key`)."""
+    return sheet_line_key(group_id, key)
 
 
 def read(*, session: Session, principal: Principal, group_id: int, on: date | None) -> Sheet:
@@ -298,22 +299,29 @@ def hand_over(*, session: Session, clock: Clock, principal: Principal, sheet_id:
 
 
 def in_field_cash(*, session: Session, record: CollectionSheet) -> Money:
-    """What the sheet's repayments put in field cash: its recorded lines and those a second person approved
-    (refused while a line still waits for one; a refused line put nothing there)."""
+    """What the sheet's repayments put in field cash and is still there: its recorded lines and those a second
+    person approved, less any a reversal has undone since (refused while a line still waits for a second
+    person; a refused line put nothing there)."""
     total = Money.zero("CNY")
     waiting = []
+    taking = []
     for line in record.lines:
         if line["outcome"] == "recorded":
-            total += Money.parse(line["amount"], "CNY")
+            taking.append(line)
         elif line["outcome"] == "pending_approval":
             change = repo.get_change(session, int(line["change_id"]))
             status = change.status if change is not None else "rejected"
             if status == "pending":
                 waiting.append(str(line["loan_number"]))
             elif status == "approved":
-                total += Money.parse(line["amount"], "CNY")
+                taking.append(line)
     if waiting:
         raise SheetAwaitingApproval(field="sheet_id", params={"loans": ", ".join(waiting)})
+    recorded, reversed_ = repo.sheet_events(session, [int(x["loan_id"]) for x in taking], record.line_key)
+    for line in taking:
+        event = recorded.get(int(line["loan_id"]))
+        if event is not None and (event.loan_id, event.event_id) not in reversed_:
+            total += Money.parse(line["amount"], "CNY")
     return total
 
 

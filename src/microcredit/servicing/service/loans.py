@@ -463,10 +463,20 @@ def _next_id(loan: Loan, kind: str) -> str:
     return f"{PREFIX[kind]}{loan.events_count + 1}"
 
 
-def _channel(rows: list[LoanEvent], item: EventItem) -> str:
+def _channel(session: Session, loan: Loan, rows: list[LoanEvent], item: EventItem) -> str:
+    """Where the event's money comes in or goes out. A reversal: the undone event's channel, except a
+    collection sheet's repayment whose cash finance has since received from the officer (交款): it is at the
+    bank now, no longer in field cash (the sheet is read locked, so a handover is either before or after)."""
     if isinstance(item, ReversalItem):
         target = next((r for r in rows if r.event_id == item.target), None)
-        return str(target.payload.get("channel", "bank_transfer")) if target is not None else "internal"
+        if target is None:
+            return "internal"
+        channel = str(target.payload.get("channel", "bank_transfer"))
+        if channel == "meeting_cash":
+            sheet = repo.sheet_of_repayment(session, loan.institution_id, target.value_date, target.idempotency_key)
+            if sheet is not None and sheet.handed_over_at is not None:
+                return "cash"
+        return channel
     return str(getattr(item, "channel", "internal"))
 
 
@@ -509,7 +519,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                             institution_id=loan.institution_id,
                             after={"event": payload, "reference": reference, "entries": [e.id for e in entries],
                                    "status": loan.status})]
-    entries = _post(session, clock, actor, loan, state, today, channel=_channel(rows, item),
+    entries = _post(session, clock, actor, loan, state, today, channel=_channel(session, loan, rows, item),
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     if notify:
         _notify(session, clock, loan, event, item, was)
