@@ -54,7 +54,6 @@ from microcredit.products.schemas import (
     EventItem,
     LoanDescription,
     LoanReplay,
-    LoanStateRead,
     PlannedDisbursementItem,
     ReversalItem,
     ServicingConventions,
@@ -116,7 +115,8 @@ class Recorded:
     entries: tuple[PostedEntry, ...]
     repeated: bool = False
     events: tuple[LoanEvent, ...] | None = None  # the loan's events after it, when recording read them
-    state_read: LoanStateRead | None = None  # `state` as the API shows it, when recording made it
+    # `state` as the API writes it (the loan's stored snapshot, `products.replay.state_json`), when recording made it
+    state_json: dict[str, Any] | None = None
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -502,7 +502,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
     repo.stage(session, event)
     loan.events_count = seq
-    read = _refresh(loan, state, clock, seq)
+    snapshot = _refresh(loan, state, clock, seq)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -513,7 +513,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     if notify:
         _notify(session, clock, loan, event, item, was)
-    return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
+    return Recorded(loan, event, state, entries, events=(*rows, event), state_json=snapshot)
 
 
 NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recorded",
@@ -586,11 +586,12 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
     return tuple(posted)
 
 
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanStateRead:
-    """The loan's cached state and the columns lists read, from the fold; returns the state as the API shows it."""
-    read = products.replay.state_read(state)
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> dict[str, Any]:
+    """The loan's cached state and the columns lists read, from the fold; returns the state as the API writes it
+    (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
+    snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = read.model_dump(mode="json")
+    loan.state = snapshot
     loan.state_seq, loan.state_as_of = seq, state.as_of
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
@@ -601,7 +602,7 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanS
     elif loan.status == "active":
         loan.closed_on = None
     loan.updated_at = clock.now()
-    return read
+    return snapshot
 
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
