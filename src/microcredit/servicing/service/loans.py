@@ -237,6 +237,15 @@ def get(*, session: Session, institution_id: int, loan_id: int, for_update: bool
     return loan
 
 
+def _locked(session: Session, institution_id: int, loan_id: int, locked: Loan | None) -> Loan:
+    """`get(..., for_update=True)`, or the loan the caller has just read locked (the same checks on it)."""
+    if locked is None:
+        return get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    if locked.id != loan_id or locked.institution_id != institution_id:
+        raise NotFound(field="loan_id")
+    return locked
+
+
 def _replay(loan: Loan, as_of: date) -> LoanReplay:
     return LoanReplay.model_validate({"terms": loan.terms["terms"], "servicing": loan.terms["servicing"],
                                       "events": [], "as_of": as_of.isoformat()})
@@ -391,9 +400,10 @@ def ensure_contract_signed(session: Session, loan: Loan) -> None:
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
           on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-          idempotency_key: str | None = None, notify: bool = True) -> Recorded:
-    """Money from the borrower, allocated by the loan's strategy."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+          idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+    """Money from the borrower, allocated by the loan's strategy. `locked`: the loan as the caller has just read
+    it row-locked in this transaction (`visible(..., for_update=True)`), not read again."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
@@ -403,9 +413,10 @@ def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
            mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-           idempotency_key: str | None = None, notify: bool = True) -> Recorded:
-    """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+           idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+    """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`); `locked` as
+    in `repay`."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
@@ -416,9 +427,10 @@ def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
             on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-            idempotency_key: str | None = None) -> Recorded:
-    """Money recovered on a written-off loan (recoveries income; at most what was written off)."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+            idempotency_key: str | None = None, locked: Loan | None = None) -> Recorded:
+    """Money recovered on a written-off loan (recoveries income; at most what was written off); `locked` as in
+    `repay`."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="recovery", id=_next_id(loan, "recovery"), on=day, amount=amount, channel=channel)
@@ -758,8 +770,17 @@ def control_balances(session: Session, institution_id: int) -> dict[str, Money]:
 # --- for callers (scope checked) -------------------------------------------------------------
 
 
-def visible(*, session: Session, principal: Principal, loan_id: int) -> Loan:
-    """A loan the staff caller's data scope covers (else not found: no hint that it exists)."""
+def visible(*, session: Session, principal: Principal, loan_id: int, for_update: bool = False) -> Loan:
+    """A loan the staff caller's data scope covers (else not found: no hint that it exists). `for_update`: the
+    loan row-locked for the transaction, the scope a condition of that one locked read (as `get(...,
+    for_update=True)`, which a caller given this loan need not do again): a loan outside the scope is never
+    locked."""
+    if for_update:
+        f = scope.filters(principal)
+        locked = repo.get_in_scope_locked(session, loan_id, institution_id=f.institution_id, branch_id=f.branch_id)
+        if locked is None:
+            raise NotFound(field="loan_id")
+        return locked
     loan = repo.get(session, loan_id)
     if loan is None:
         raise NotFound(field="loan_id")
