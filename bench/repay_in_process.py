@@ -12,7 +12,11 @@ of the statements the engine sends (BEGIN and COMMIT not counted). CPU time is t
 compare, and of the `--rounds` it is timed in the least round is the figure least disturbed by the
 others' work. With `--baseline-src SRC` the same measure runs first in a child process on the code in SRC
 (e.g. `git archive main src | tar -x -C /tmp/before`), on its own fresh database, so a before/after
-comes from one invocation. The last line is one JSON object.
+comes from one invocation. With `--route` each repayment is instead the HTTP request
+`POST /api/v1/loans/{id}/repayments` (5.00, bank transfer, its own `Idempotency-Key`) as the demo's
+finance user, answered in process by the app (`fastapi.testclient`, no socket): the route's own reads
+(the principal, the loan's visibility, the servicing settings, the trail and names) and the answer count too.
+The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -72,6 +76,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 loans.repay(session=session, clock=runtime.identity.clock, actor=actor, institution_id=inst_id,
                             loan_id=ids[n % len(ids)], amount=amount, idempotency_key=str(uuid.uuid4()))
 
+        if args.route:
+            from fastapi.testclient import TestClient
+
+            from microcredit.api.app import create_app
+            from microcredit.demo import DEMO_PASSWORD
+            from repayments import FINANCE_PHONE
+
+            client = TestClient(create_app(runtime=runtime))
+            signed = client.post("/api/v1/auth/login", json={"phone": FINANCE_PHONE, "password": DEMO_PASSWORD,
+                                                              "kind": "staff"})
+            assert signed.status_code == 200, signed.text
+            headers = {"Authorization": f"Bearer {signed.json()['token']}"}
+
+            def pay(n: int) -> None:
+                answer = client.post(f"/api/v1/loans/{ids[n % len(ids)]}/repayments",
+                                     json={"amount": "5.00", "channel": "bank_transfer"},
+                                     headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                assert answer.status_code == 200, answer.text
+
         for n in range(min(len(ids), args.repayments)):  # warm up: first-use costs, caches
             pay(n)
         profiler = None
@@ -100,6 +123,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         runtime.close()
         m = args.repayments
         return {"code": str(Path(microcredit.__file__).parent.parent), "backend": args.backend, "loans": len(ids),
+                "route": bool(args.route),
                 "repayments": m, "statements_per_repayment": round(counted[0] / m, 2),
                 "cpu_ms_per_repayment": round(1000 * cpu / m, 2), "cpu_ms_least_round": round(rounds[0], 2),
                 "cpu_ms_median_round": round(rounds[len(rounds) // 2], 2),
@@ -119,13 +143,15 @@ def main() -> None:
     parser.add_argument("--baseline-src", metavar="SRC", help="also measure the code in SRC (a checkout's src/)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the timed repayments into FILE")
     parser.add_argument("--show-sql", action="store_true", help="print one repayment's statements (stderr)")
+    parser.add_argument("--route", action="store_true", help="each repayment a POST through the app in process")
     parser.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     load = os.getloadavg()
     results: dict[str, Any] = {"load_before": [round(x, 2) for x in load]}
     if args.baseline_src:
         child = [sys.executable, __file__, "--json-only", "--loans", str(args.loans), "--repayments",
-                 str(args.repayments), "--backend", args.backend, "--rounds", str(args.rounds)]
+                 str(args.repayments), "--backend", args.backend, "--rounds", str(args.rounds),
+                 *(["--route"] if args.route else [])]
         env = {**os.environ, "PYTHONPATH": os.path.abspath(args.baseline_src)}
         out = subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout
         results["before"] = json.loads(out.strip().splitlines()[-1])

@@ -360,7 +360,10 @@ class IdempotencyGuard:
         """Remember `body` (a schema or JSON-able value) under the key and return it."""
         from fastapi.encoders import jsonable_encoder
 
-        data = jsonable_encoder(body)
+        return self.respond_json(status_code, jsonable_encoder(body))
+
+    def respond_json(self, status_code: int, data: Any) -> JSONResponse:
+        """`respond` for a body already in JSON's types (dicts, lists, strings, numbers, None): not walked again."""
         if self.record is not None:
             idempotency.complete(session=self.session, record=self.record, status_code=status_code, body=data)
         return JSONResponse(data, status_code=status_code)

@@ -29,9 +29,11 @@ def add(session: Session, *rows: Any) -> None:
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Write rows nobody reads back in this transaction in one multi-row insert (no ORM objects, no RETURNING)."""
+    """Write rows nobody reads back in this transaction in one multi-row insert (no ORM objects, no RETURNING):
+    a Core statement on the session's connection (its transaction), past the ORM's bulk path, which
+    would look at every row's dict again."""
     if rows:
-        session.execute(insert(model), list(rows))
+        session.connection().execute(insert(model.__table__), list(rows))
 
 
 # --- accounts --------------------------------------------------------------------------------

@@ -120,11 +120,11 @@ def _events(session: Any, loan: Loan, staff: bool, rows: Any = None) -> list[Loa
 
 
 def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows: Any = None,
-          state_read: Any = None) -> LoanRead:
+          with_state: bool = True) -> LoanRead:
     """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event.
     `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again;
-    `rows`: its events, and `state_read`: the state as shown, likewise."""
-    if loan.status == "pending_disbursement":
+    `rows`: its events, likewise. `with_state` False: `state` left out (null), the caller puts in its JSON."""
+    if loan.status == "pending_disbursement" or not with_state:
         state = None
     elif state is None:
         state = loans.state_of(session=session, loan=loan)
@@ -134,15 +134,24 @@ def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows:
     meetings = loan.terms.get("meetings") or {}
     return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
                     synced_to_meetings=meetings.get("synced"), meetings_reason=meetings.get("reason"),
-                    state=None if state is None else state_read or replay.state_read(state),
+                    state=None if state is None else replay.state_read(state),
                     events=_events(session, loan, staff, rows))
 
 
-def _recorded(session: Any, result: loans.Recorded) -> RecordedRead:
-    read = _read(session, result.loan, state=result.state, rows=result.events, state_read=result.state_read)
+def _recorded(session: Any, guard: IdempotencyGuard, result: loans.Recorded) -> Response:
+    """The answer to a recorded event (`RecordedRead`), stored under the key. The loan's state is the snapshot
+    recording stored (`products.replay.state_json`, the schema's JSON built from the fold), not built and
+    serialised again through the schema."""
+    snapshot = result.state_json if result.loan.status != "pending_disbursement" else None
+    read = _read(session, result.loan, state=result.state, rows=result.events, with_state=snapshot is None)
     event = next(e for e in read.events if e.seq == result.event.seq)
-    return RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
-                        repeated=result.repeated)
+    answer = RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
+                          repeated=result.repeated)
+    if snapshot is None:
+        return guard.respond(200, answer)
+    data = answer.model_dump(mode="json", by_alias=True)
+    data["loan"]["state"] = snapshot
+    return guard.respond_json(200, data)
 
 
 # --- staff -----------------------------------------------------------------------------------------
@@ -271,9 +280,9 @@ def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, 
                   principal: Principal = require("loan.disburse")) -> Any:
     """The schedule starts on the value date; posts Dr loan principal / Cr bank in the same transaction."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.disburse(
+    return _recorded(session, guard, loans.disburse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key)))
+        on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key))
 
 
 @router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
@@ -288,7 +297,7 @@ def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, 
                                    amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
                                    idempotency_key=key)
     if isinstance(taken, loans.Recorded):
-        return guard.respond(200, _recorded(session, taken))
+        return _recorded(session, guard, taken)
     return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
@@ -303,7 +312,7 @@ def record_prepayment(loan_id: Id, body: PrepaymentCreate, session: DB, kit: Kit
                                    amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
                                    idempotency_key=key, mode=body.mode)
     if isinstance(taken, loans.Recorded):
-        return guard.respond(200, _recorded(session, taken))
+        return _recorded(session, guard, taken)
     return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 
@@ -314,9 +323,9 @@ def reverse_loan_event(loan_id: Id, body: ReversalCreate, session: DB, kit: Kit,
                        principal: Principal = require("repayment.record")) -> Any:
     """Later payments re-allocate; the books are corrected by counter-entries, never edited."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.reverse(
+    return _recorded(session, guard, loans.reverse(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        event_id=body.event_id, note=body.note, idempotency_key=key)))
+        event_id=body.event_id, note=body.note, idempotency_key=key))
 
 
 @router.post("/loans/{loan_id}/accelerations", response_model=RecordedRead, operation_id="accelerate_loan",
@@ -327,9 +336,9 @@ def accelerate_loan(loan_id: Id, body: AccelerationCreate, session: DB, kit: Kit
     """The principal left and the interest to the day fall due at once; one step by a holder of
     `loan.change.approve` (who decides waivers, reschedulings and write-offs), docs/servicing.md."""
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
-    return guard.respond(200, _recorded(session, loans.accelerate(
+    return _recorded(session, guard, loans.accelerate(
         session=session, clock=kit.clock, actor=principal.actor, institution_id=loan.institution_id, loan_id=loan.id,
-        on=body.on, reason=body.reason, note=body.note, idempotency_key=key)))
+        on=body.on, reason=body.reason, note=body.note, idempotency_key=key))
 
 
 @router.post("/loans/{loan_id}/recoveries", response_model=RecordedRead, operation_id="record_recovery",
@@ -343,7 +352,7 @@ def record_recovery(loan_id: Id, body: RecoveryCreate, session: DB, kit: Kit, ke
                                    amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
                                    idempotency_key=key, recovery=True)
     if isinstance(taken, loans.Recorded):
-        return guard.respond(200, _recorded(session, taken))
+        return _recorded(session, guard, taken)
     return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 

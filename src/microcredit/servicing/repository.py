@@ -66,6 +66,17 @@ def event_by_key(session: Session, loan_id: int, key: str) -> LoanEvent | None:
     return session.scalar(select(LoanEvent).where(LoanEvent.loan_id == loan_id, LoanEvent.idempotency_key == key))
 
 
+def get_in_scope_locked(session: Session, loan_id: int, *, institution_id: int | None,
+                        branch_id: int | bool | None) -> Loan | None:
+    """The loan with this id if the scope (as `loans_query`) holds it, row-locked for the transaction and read
+    from the row (as `get(..., for_update=True)`); a loan outside the scope is not locked."""
+    known = session.identity_map.get(session.identity_key(Loan, loan_id))
+    if known is not None:
+        session.expire(known)
+    stmt = loans_query(institution_id=institution_id, branch_id=branch_id).where(Loan.id == loan_id)
+    return session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).one_or_none()
+
+
 def loans_query(*, institution_id: int | None, branch_id: int | bool | None, borrower_id: int | None = None,
                 borrower_user_id: int | None = None, status: str | None = None) -> Select[Any]:
     """Loans within a scope (`branch_id` False: any branch), filtered."""

@@ -394,3 +394,46 @@ def test_a_write_off_then_a_recovery(client, session, runtime, world):
     assert [e["basis"] for e in recovered.json()["entries"]] == ["both"]
     assert recovered.json()["loan"]["state"]["recovered"] == "1000.00"
     _books_hold_the_loans(session, inst_id, day)
+
+
+def test_the_locked_read_of_a_repayment_refuses_exactly_what_the_scope_check_refused(client, session, runtime, world):
+    """The repayment's scope check is a condition of its one locked read (`loans.visible(..., for_update=True)`):
+    for every data scope, the same loans are found and the same refused (not found) as by `visible`, and
+    another institution's finance user is told the loan does not exist, the loan unchanged."""
+    from microcredit.errors import NotFound
+    from microcredit.identity.permissions import DataScope
+    from microcredit.identity.principal import Principal
+
+    loan = _disbursed(client, world)["loan"]
+    inst = world["inst"]
+    other_branch = make_branch(session, runtime, inst)
+    row = loans.get(session=session, institution_id=inst.id, loan_id=loan["id"])
+    assert row.branch_id is not None
+    cases = [(DataScope.ALL, 999_999, None), (DataScope.INSTITUTION, inst.id, None),
+             (DataScope.INSTITUTION, inst.id + 1, None), (DataScope.BRANCH, inst.id, row.branch_id),
+             (DataScope.BRANCH, inst.id, other_branch.id), (DataScope.BRANCH, inst.id, None),
+             (DataScope.BRANCH, inst.id + 1, row.branch_id), (DataScope.OWN, inst.id, row.branch_id)]
+    seen = []
+    for data_scope, institution_id, branch_id in cases:
+        principal = Principal(user_id=1, kind="staff", institution_id=institution_id, branch_id=branch_id,
+                              display_name="x", session_id=1, permissions=frozenset(), roles=(), scope=data_scope,
+                              stage="full", reauthenticated_at=None)
+        answers = []
+        for for_update in (False, True):
+            try:
+                found = loans.visible(session=session, principal=principal, loan_id=loan["id"], for_update=for_update)
+                answers.append(found.id)
+            except NotFound:
+                answers.append(None)
+            session.rollback()
+        assert answers[0] == answers[1], (data_scope, institution_id, branch_id)
+        seen.append(answers[0])
+    assert seen == [loan["id"], loan["id"], None, loan["id"], None, None, None, None]
+    stranger = make_institution(session, runtime)
+    finance = make_staff(session, runtime, stranger, roles=("finance",), password=None)
+    headers = signed_in(session, runtime, finance.user)
+    session.commit()
+    before = client.get(f"{LOANS}/{loan['id']}", headers=world["hf"]).json()
+    r = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(headers), json={"amount": "100.00"})
+    refused(r, 404, "not_found")
+    assert client.get(f"{LOANS}/{loan['id']}", headers=world["hf"]).json() == before

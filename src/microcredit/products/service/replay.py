@@ -10,6 +10,8 @@ the way out.  A refused event is reported with its index in `events`.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from typing import Any
 
 from microcredit.lending import fineract, loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
@@ -58,7 +60,7 @@ from microcredit.products.schemas import (
 )
 from microcredit.products.service.quotes import CalendarProvider, calendar_span, installment_rows, loan_terms
 
-__all__ = ["event_of", "replay", "state_read", "terms_of"]
+__all__ = ["event_of", "replay", "state_json", "state_read", "terms_of"]
 
 
 def terms_of(document: LoanReplay, calendars: CalendarProvider) -> loan.Terms:
@@ -217,6 +219,85 @@ def state_read(state: LoanState) -> LoanStateRead:
         ],
         projected_schedule=None if state.projected_schedule is None else installment_rows(state.projected_schedule),
     )
+
+
+def _amounts_json(value: Amounts) -> dict[str, str]:
+    return {"principal": str(value.principal), "interest": str(value.interest), "fee": str(value.fee),
+            "penalty": str(value.penalty), "total": str(value.total)}
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def state_json(state: LoanState) -> dict[str, Any]:
+    """`state_read(state).model_dump(mode="json")`, built straight from the fold: the loan's stored snapshot.
+
+    A repayment writes it on every call; the schema's way (a validator per amount, then a serialiser per
+    amount again) cost more than the rest of the snapshot.  Field for field the same dict, which
+    `tests/unit/products/test_state_json.py` holds it to for random loans with every kind of event:
+    a field added to `LoanStateRead` goes here too (that test fails until it does)."""
+    payoff = state.payoff
+    projected = state.projected_schedule
+    return {
+        "as_of": state.as_of.isoformat(),
+        "currency": state.currency,
+        "status": state.status.value,
+        "disbursed": str(state.disbursed),
+        "disbursed_on": _day(state.disbursed_on),
+        "disbursements": [{"event_id": d.event_id, "on": d.on.isoformat(), "amount": str(d.amount)}
+                          for d in state.disbursements],
+        "installments": [
+            {"number": row.number, "period_start": row.period_start.isoformat(), "due_date": row.due_date.isoformat(),
+             "due": _amounts_json(row.due), "paid": _amounts_json(row.paid), "waived": _amounts_json(row.waived),
+             "written_off": _amounts_json(row.written_off), "outstanding": _amounts_json(row.outstanding),
+             "balance_after": str(row.balance_after)}
+            for row in state.installments
+        ],
+        "payments": [
+            {"event_id": p.event_id, "on": p.on.isoformat(), "amount": str(p.amount),
+             "lines": [{"installment": line.installment, "component": line.component.value,
+                        "amount": str(line.amount)} for line in p.lines],
+             "interest_prepaid": str(p.interest_prepaid), "principal_prepaid": str(p.principal_prepaid),
+             "credit": str(p.credit)}
+            for p in state.payments
+        ],
+        "totals": {which: _amounts_json(state.total(which))
+                   for which in ("due", "paid", "waived", "written_off", "outstanding")},
+        "credit_balance": str(state.credit_balance),
+        "principal_prepaid": str(state.principal_prepaid),
+        "interest_prepaid": str(state.interest_prepaid),
+        "recovered": str(state.recovered),
+        "refunded": str(state.refunded),
+        "interest_refunded": str(state.interest_refunded),
+        "written_off_on": _day(state.written_off_on),
+        "accrued_interest": str(state.accrued_interest),
+        "interest_base": str(state.interest_base),
+        "dpd": state.dpd,
+        "bucket": state.bucket.name,
+        "classification": state.classification.category.name.lower(),
+        "restructured_on": _day(state.restructured_on),
+        "accelerated_on": _day(state.accelerated_on),
+        "payoff": None if payoff is None else {
+            "principal": str(payoff.principal), "overdue_interest": str(payoff.overdue_interest),
+            "deferred_interest": str(payoff.deferred_interest), "accrued_interest": str(payoff.accrued_interest),
+            "fees": str(payoff.fees), "penalties": str(payoff.penalties), "total": str(payoff.total),
+            "after_credit": str(state.payoff_amount)},
+        "reversed": list(state.reversed),
+        "planned_disbursements": [
+            {"expected_on": p.expected_on.isoformat(), "expected_amount": str(p.expected_amount),
+             "made": None if p.made is None else {"event_id": p.made.event_id, "on": p.made.on.isoformat(),
+                                                  "amount": str(p.made.amount)}}
+            for p in state.planned_disbursements
+        ],
+        "projected_schedule": None if projected is None else [
+            {"number": row.number, "due_date": row.due_date.isoformat(), "period_start": row.period_start.isoformat(),
+             "period_end": row.period_end.isoformat(), "days": row.days, "principal": str(row.principal),
+             "interest": str(row.interest), "fees": str(row.fees), "total": str(row.total),
+             "balance_after": str(row.balance_after)}
+            for row in projected.installments
+        ],
+    }
 
 
 def replay(document: LoanReplay | FineractLoanReplay, *, calendars: CalendarProvider) -> LoanStateRead:

@@ -123,25 +123,26 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
     in by staff: recorded at once, or — cash or transfer above the threshold (the loan's product's, or the
     institution's) — a pending change that a second person confirms (the same key again finds it)."""
     kind = "recovery" if recovery else "repayment" if mode is None else "prepayment"
-    loan = loans.visible(session=session, principal=principal, loan_id=loan_id)
+    # One read: the loan locked for the transaction, the caller's scope a condition of that read.
+    loan = loans.visible(session=session, principal=principal, loan_id=loan_id, for_update=True)
     above = settings.threshold_for(session=session, loan=loan)
 
     def now() -> loans.Recorded:
         if recovery:
             return loans.recover(session=session, clock=clock, actor=principal.actor,
                                  institution_id=loan.institution_id, loan_id=loan.id, amount=amount, on=on,
-                                 channel=channel, reference=reference, idempotency_key=idempotency_key)
+                                 channel=channel, reference=reference, idempotency_key=idempotency_key,
+                                 locked=loan)
         if mode is None:
             return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                                loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
-                               idempotency_key=idempotency_key, notify=notify)
+                               idempotency_key=idempotency_key, notify=notify, locked=loan)
         return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                             loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
-                            idempotency_key=idempotency_key, notify=notify)
+                            idempotency_key=idempotency_key, notify=notify, locked=loan)
 
     if channel not in BRANCH_CHANNELS or above is None or amount <= above:
         return now()
-    loan = loans.get(session=session, institution_id=loan.institution_id, loan_id=loan.id, for_update=True)
     today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     if on is not None and on > today:
         raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})

@@ -54,7 +54,6 @@ from microcredit.products.schemas import (
     EventItem,
     LoanDescription,
     LoanReplay,
-    LoanStateRead,
     PlannedDisbursementItem,
     ReversalItem,
     ServicingConventions,
@@ -116,7 +115,8 @@ class Recorded:
     entries: tuple[PostedEntry, ...]
     repeated: bool = False
     events: tuple[LoanEvent, ...] | None = None  # the loan's events after it, when recording read them
-    state_read: LoanStateRead | None = None  # `state` as the API shows it, when recording made it
+    # `state` as the API writes it (the loan's stored snapshot, `products.replay.state_json`), when recording made it
+    state_json: dict[str, Any] | None = None
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -235,6 +235,15 @@ def get(*, session: Session, institution_id: int, loan_id: int, for_update: bool
     if loan is None or loan.institution_id != institution_id:
         raise NotFound(field="loan_id")
     return loan
+
+
+def _locked(session: Session, institution_id: int, loan_id: int, locked: Loan | None) -> Loan:
+    """`get(..., for_update=True)`, or the loan the caller has just read locked (the same checks on it)."""
+    if locked is None:
+        return get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+    if locked.id != loan_id or locked.institution_id != institution_id:
+        raise NotFound(field="loan_id")
+    return locked
 
 
 def _replay(loan: Loan, as_of: date) -> LoanReplay:
@@ -391,9 +400,10 @@ def ensure_contract_signed(session: Session, loan: Loan) -> None:
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
           on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-          idempotency_key: str | None = None, notify: bool = True) -> Recorded:
-    """Money from the borrower, allocated by the loan's strategy."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+          idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+    """Money from the borrower, allocated by the loan's strategy. `locked`: the loan as the caller has just read
+    it row-locked in this transaction (`visible(..., for_update=True)`), not read again."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
@@ -403,9 +413,10 @@ def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
            mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-           idempotency_key: str | None = None, notify: bool = True) -> Recorded:
-    """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`)."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+           idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+    """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`); `locked` as
+    in `repay`."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
@@ -416,9 +427,10 @@ def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
             on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-            idempotency_key: str | None = None) -> Recorded:
-    """Money recovered on a written-off loan (recoveries income; at most what was written off)."""
-    loan = get(session=session, institution_id=institution_id, loan_id=loan_id, for_update=True)
+            idempotency_key: str | None = None, locked: Loan | None = None) -> Recorded:
+    """Money recovered on a written-off loan (recoveries income; at most what was written off); `locked` as in
+    `repay`."""
+    loan = _locked(session, institution_id, loan_id, locked)
     today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="recovery", id=_next_id(loan, "recovery"), on=day, amount=amount, channel=channel)
@@ -512,7 +524,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
     repo.stage(session, event)
     loan.events_count = seq
-    read = _refresh(loan, state, clock, seq)
+    snapshot = _refresh(loan, state, clock, seq)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -523,7 +535,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
                     source=f"{loan.id}:{seq}", what=item.type, memo=f"{loan.number} {item.id}", then=audited)
     if notify:
         _notify(session, clock, loan, event, item, was)
-    return Recorded(loan, event, state, entries, events=(*rows, event), state_read=read)
+    return Recorded(loan, event, state, entries, events=(*rows, event), state_json=snapshot)
 
 
 NOTIFIED = {"disbursement": "loan_disbursed", "repayment": "loan_repayment_recorded",
@@ -596,11 +608,12 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
     return tuple(posted)
 
 
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanStateRead:
-    """The loan's cached state and the columns lists read, from the fold; returns the state as the API shows it."""
-    read = products.replay.state_read(state)
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> dict[str, Any]:
+    """The loan's cached state and the columns lists read, from the fold; returns the state as the API writes it
+    (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
+    snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = read.model_dump(mode="json")
+    loan.state = snapshot
     loan.state_seq, loan.state_as_of = seq, state.as_of
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
@@ -611,7 +624,7 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> LoanS
     elif loan.status == "active":
         loan.closed_on = None
     loan.updated_at = clock.now()
-    return read
+    return snapshot
 
 
 def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int,
@@ -767,8 +780,17 @@ def control_balances(session: Session, institution_id: int) -> dict[str, Money]:
 # --- for callers (scope checked) -------------------------------------------------------------
 
 
-def visible(*, session: Session, principal: Principal, loan_id: int) -> Loan:
-    """A loan the staff caller's data scope covers (else not found: no hint that it exists)."""
+def visible(*, session: Session, principal: Principal, loan_id: int, for_update: bool = False) -> Loan:
+    """A loan the staff caller's data scope covers (else not found: no hint that it exists). `for_update`: the
+    loan row-locked for the transaction, the scope a condition of that one locked read (as `get(...,
+    for_update=True)`, which a caller given this loan need not do again): a loan outside the scope is never
+    locked."""
+    if for_update:
+        f = scope.filters(principal)
+        locked = repo.get_in_scope_locked(session, loan_id, institution_id=f.institution_id, branch_id=f.branch_id)
+        if locked is None:
+            raise NotFound(field="loan_id")
+        return locked
     loan = repo.get(session, loan_id)
     if loan is None:
         raise NotFound(field="loan_id")
