@@ -63,6 +63,7 @@ from microcredit.lending.loan.state import (
     LoanState,
     LoanStatus,
     PaymentApplied,
+    later,
 )
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money, RoundingMode, divide_rounded
@@ -801,81 +802,61 @@ class _Amounts(dict[int, Money]):
 
 
 def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
+    """The `LoanState` of the columns on `as_of`: the status, the days past due, the class and the
+    totals made now; the disbursements, the schedule, the installments, the payments and the
+    payoff quote given as `later(...)` (`state.LAZY_FIELDS`), made from the same columns on first
+    read (`_disbursements`, `_schedule`, `_installments`, `_payments`, `_quote`) -- the columns
+    are not changed once folded."""
     terms, code, plan = columns.terms, columns.currency, columns.plan
-    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
-    zero = money[0]
-    nothing = Amounts(zero, zero, zero, zero)
-
-    installments: list[InstallmentState] = []
     rows = columns.rows
-    if plan is not None:
-        schedule = plan.schedule
-        by_number = {r.number: r for r in schedule.installments}
-        last = schedule.installments[-1]
-        for row in rows:
-            number, due, cp, ci, cf, cn, op, oi, of, on = row
-            r = by_number.get(number)
-            if r is not None:
-                start, after = r.period_start, money[r.balance_after_minor]
-            else:
-                start = last.due_date if number > last.number else due
-                after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
-            charged = Amounts(money[cp], money[ci], money[cf], money[cn])
-            if op or oi or of or on:
-                paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
-                outstanding = Amounts(money[op], money[oi], money[of], money[on])
-            else:  # settled: paid what it was charged (the values are immutable, shared)
-                paid, outstanding = charged, nothing
-            installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding,
-                                                 after))
-    owing = any(row[6] or row[7] or row[8] or row[9] for row in rows)
+    zero = Money(0, code)
+    owing = False
+    for row in rows:
+        if row[6] or row[7] or row[8] or row[9]:
+            owing = True
+            break
     if plan is None:
         status = LoanStatus.APPROVED
     elif owing:
         status = LoanStatus.ACTIVE
     else:
         status = LoanStatus.OVERPAID if columns.credit > 0 else LoanStatus.CLOSED
-    active = status is LoanStatus.ACTIVE and plan is not None
-    accrued = zero
+    accrued = base = zero
     payoff = None
-    base = zero
     dpd = 0
-    if active and plan is not None:
-        contract = plan.terms
+    if status is LoanStatus.ACTIVE and plan is not None:
         if plan.settled_on is None and type(plan) is _IntegerPlan:
             _, balance, earning, since = plan.standing(as_of)
-            accrued = money[plan._accrued(as_of, balance, earning, since)]
-            payoff = _integer_payoff(plan, rows, as_of, money)
-            base = money[max(balance if earning else 0, 0)]
+            accrued = Money(plan._accrued(as_of, balance, earning, since), code)
+            payoff = later(_quote, plan, rows, as_of)
+            base = Money(max(balance if earning else 0, 0), code)
         elif plan.settled_on is None:
+            contract = plan.terms
             accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                                  rounding=contract.rounding)
-            payoff = _payoff(plan.schedule, rows, as_of, contract.annual_rate, contract, code)
+            payoff = later(_payoff, plan.schedule, rows, as_of, contract.annual_rate, contract, code)
             where = standing(plan.schedule, as_of)
             base = Money(max(where.balance.minor if where.earning else 0, 0), code)
         tolerance = terms.dpd_tolerance.minor
-        unpaid = [row[DUE] for row in rows if row[6] + row[7] + row[8] + row[9] > tolerance and row[DUE] < as_of]
-        if unpaid:
-            dpd = installment_dpd(min(unpaid), as_of, terms.dpd_grace_days)
+        for row in rows:  # sorted by due date: the first unpaid one past due is the oldest
+            if row[DUE] >= as_of:
+                break
+            if row[6] + row[7] + row[8] + row[9] > tolerance:
+                dpd = installment_dpd(row[DUE], as_of, terms.dpd_grace_days)
+                break
     return LoanState(
         as_of=as_of,
         currency=code,
         status=status,
         disbursed=Money(columns.disbursed, code),
         disbursed_on=columns.disbursed_on,
-        disbursements=tuple(Disbursed(event_id, on, amount) for event_id, on, amount in columns.disbursements),
-        schedule=plan.schedule if plan is not None else None,
-        installments=tuple(installments),
-        payments=tuple(
-            PaymentApplied(event_id, on, money[amount],
-                           tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
-                                 for number, column, paid in lines),
-                           money[interest], money[principal], money[credit])
-            for event_id, on, amount, lines, interest, principal, credit in columns.payments
-        ),
-        credit_balance=money[columns.credit],
-        principal_prepaid=money[columns.principal_prepaid],
-        interest_prepaid=money[columns.interest_prepaid],
+        disbursements=later(_disbursements, columns.disbursements) if columns.disbursements else (),
+        schedule=later(_schedule, plan) if plan is not None else None,
+        installments=later(_installments, plan, rows, code) if plan is not None else (),
+        payments=later(_payments, columns.payments, code) if columns.payments else (),
+        credit_balance=Money(columns.credit, code),
+        principal_prepaid=Money(columns.principal_prepaid, code),
+        interest_prepaid=Money(columns.interest_prepaid, code),
         recovered=zero,
         refunded=zero,  # a Refund is not covered: such a history goes to the reference fold
         interest_refunded=zero,
@@ -889,6 +870,57 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _disbursements(made: list[tuple[str, date, Money]]) -> tuple[Disbursed, ...]:
+    return tuple(Disbursed(event_id, on, amount) for event_id, on, amount in made)
+
+
+def _schedule(plan: Reamortisation | _IntegerPlan) -> Schedule:
+    return plan.schedule
+
+
+def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row], code: str) -> tuple[InstallmentState, ...]:
+    """`LoanState.installments` of the folded rows (`fold._read`'s, field for field)."""
+    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
+    zero = money[0]
+    nothing = Amounts(zero, zero, zero, zero)
+    schedule = plan.schedule
+    by_number = {r.number: r for r in schedule.installments}
+    last = schedule.installments[-1]
+    installments: list[InstallmentState] = []
+    for row in rows:
+        number, due, cp, ci, cf, cn, op, oi, of, on = row
+        r = by_number.get(number)
+        if r is not None:
+            start, after = r.period_start, money[r.balance_after_minor]
+        else:
+            start = last.due_date if number > last.number else due
+            after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
+        charged = Amounts(money[cp], money[ci], money[cf], money[cn])
+        if op or oi or of or on:
+            paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
+            outstanding = Amounts(money[op], money[oi], money[of], money[on])
+        else:  # settled: paid what it was charged (the values are immutable, shared)
+            paid, outstanding = charged, nothing
+        installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding, after))
+    return tuple(installments)
+
+
+def _payments(payments: list[Payment], code: str) -> tuple[PaymentApplied, ...]:
+    """`LoanState.payments` of the folded payments."""
+    money = _Amounts(code)
+    return tuple(
+        PaymentApplied(event_id, on, money[amount],
+                       tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
+                             for number, column, paid in lines),
+                       money[interest], money[principal], money[credit])
+        for event_id, on, amount, lines, interest, principal, credit in payments
+    )
+
+
+def _quote(plan: _IntegerPlan, rows: list[Row], as_of: date) -> PayoffQuote:
+    return _integer_payoff(plan, rows, as_of, _Amounts(plan.currency))
 
 
 def _integer_payoff(plan: _IntegerPlan, rows: list[Row], as_of: date, money: _Amounts) -> PayoffQuote:
