@@ -102,9 +102,10 @@ _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component
 # A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
 NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
 Row = list[Any]
-# A payment: (event id, on, amount, lines ((installment, component column, amount), ...),
-# interest prepaid, principal prepaid, credit).
-Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
+# A payment: (event id, on, amount, lines, interest prepaid, principal prepaid, credit); its
+# lines flat, three integers a line: (installment, component column, amount, installment, ...)
+# -- one tuple of ints a payment, which the garbage collector stops tracking.
+Payment = tuple[str | None, date, int, tuple[int, ...], int, int, int]
 _new_row = tuple.__new__
 _BY_DUE_DATE = itemgetter(DUE, NUMBER)
 _BY_VALUE_DATE = attrgetter("on", "rank")
@@ -116,6 +117,12 @@ class _Fallback(Exception):
 
 def covers(terms: Terms, events: Sequence[Event]) -> bool:
     """Whether the kernel folds this loan (see the module docstring); false: the reference does."""
+    return _covers_terms(terms) and all(
+        type(event) in _COVERED_EVENTS and not (type(event) is Repayment and event.strategy is not None)
+        for event in events)
+
+
+def _covers_terms(terms: Terms) -> bool:
     contract = terms.contract
     return (
         terms.recalculation is None
@@ -129,8 +136,6 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
         and terms.strategy.sweep in _SWEEPS
         and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)
         and contract.tranche_principal is TranchePrincipal.REAMORTISE
-        and all(type(event) in _COVERED_EVENTS for event in events)
-        and not any(type(event) is Repayment and event.strategy is not None for event in events)
     )
 
 
@@ -161,9 +166,10 @@ class _Columns:
 
     # --- allocation ------------------------------------------------------------------------
 
-    def _sweep(self, left: int, on: date, lines: list[tuple[int, int, int]]) -> int:
+    def _sweep(self, left: int, on: date, lines: list[int]) -> int:
         """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
-        over the same rows: oldest due date first); what is left comes back."""
+        over the same rows: oldest due date first), each line added to `lines` as three integers
+        (installment, component column, amount); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
         while first < count:
@@ -176,26 +182,29 @@ class _Columns:
         while end < count and rows[end][DUE] <= on:
             end += 1
         if self.by_installment:
-            for row in rows[first:end]:
+            for index in range(first, end):
+                row = rows[index]
                 for column in order:
                     owed = row[column]
                     if owed > 0:
                         taken = owed if owed < left else left
-                        lines.append((row[NUMBER], column - OWED, taken))
+                        lines += (row[NUMBER], column - OWED, taken)
                         row[column] = owed - taken
                         left -= taken
                         if not left:
                             return 0
             return left
-        for row, column in [(row, column) for column in order for row in rows[first:end]]:
-            owed = row[column]
-            if owed > 0:
-                taken = owed if owed < left else left
-                lines.append((row[NUMBER], column - OWED, taken))
-                row[column] = owed - taken
-                left -= taken
-                if not left:
-                    return 0
+        for column in order:
+            for index in range(first, end):
+                row = rows[index]
+                owed = row[column]
+                if owed > 0:
+                    taken = owed if owed < left else left
+                    lines += (row[NUMBER], column - OWED, taken)
+                    row[column] = owed - taken
+                    left -= taken
+                    if not left:
+                        return 0
         return left
 
     def _use_credit(self, until: date) -> None:
@@ -219,7 +228,7 @@ class _Columns:
                 if day == last or (since is not None and day <= since):
                     continue
                 last = day
-                lines: list[tuple[int, int, int]] = []
+                lines: list[int] = []
                 left = self._sweep(self.credit, day, lines)
                 if lines:
                     used = self.credit - left
@@ -268,7 +277,7 @@ class _Columns:
         row[OWED + 3] += amount
         self.first = 0  # the installment may be one the cursor had passed
         if self.credit > 0:
-            lines: list[tuple[int, int, int]] = []
+            lines: list[int] = []
             left = self._sweep(self.credit, event.on, lines)
             if lines:
                 self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
@@ -385,7 +394,7 @@ class _Columns:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
         else:
             policy, mode = terms.overpayment, terms.prepayment_mode
-        lines: list[tuple[int, int, int]] = []
+        lines: list[int] = []
         left = self._sweep(amount, event.on, lines)
         prepayment = 0
         if left > 0 and policy is OverpaymentPolicy.PREPAY_PRINCIPAL:
@@ -398,7 +407,7 @@ class _Columns:
         self.payments.append((event.id, event.on, amount, tuple(lines), 0, 0, left))
         self.credit += left
 
-    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[tuple[int, int, int], ...],
+    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[int, ...],
                 left: int, prepayment: int, mode: PrepaymentMode) -> None:
         """`fold._prepay`: re-amortise with the prepayment, record the payment."""
         plan = self.plan
@@ -759,17 +768,31 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     (`covers` is false, or the history holds something the kernel hands over).  Raises the
     reference's `EventRefused` for a history that is not one (a duplicate id, a reversal of
     nothing), as the reference does."""
-    taken = [e for e in events if e.on <= as_of]
-    if not covers(terms, taken):
+    if not _covers_terms(terms):
         return None
-    if len({e.id for e in taken}) == len(taken) and not any(type(e) is Reversal for e in taken):
+    # One pass: the events taken (value date by `as_of`), `covers` on them, reversals, the ids.
+    taken: list[Event] = []
+    ids: set[str] = set()
+    reversals = False
+    for event in events:
+        if event.on <= as_of:
+            kind = type(event)
+            if kind not in _COVERED_EVENTS or (kind is Repayment and event.strategy is not None):  # type: ignore[attr-defined]
+                return None
+            if kind is Reversal:
+                reversals = True
+            taken.append(event)
+            ids.add(event.id)
+    reversed_ids: tuple[str, ...] = ()
+    if not reversals and len(ids) == len(taken):
         # `fold._effective` of a history without reversals or duplicate ids: the events in
         # value-date order, rank, then as recorded (a stable sort keeps that order).
         effective: Sequence[Event] = sorted(taken, key=_BY_VALUE_DATE)
     else:
         effective = [event for _, event in _effective(taken, terms)]
+        reversed_ids = _reversed(taken)
     try:
-        return fold_columns(terms, taken, effective, _reversed(taken), as_of)
+        return fold_columns(terms, taken, effective, reversed_ids, as_of)
     except _Fallback:
         return None
 
@@ -910,13 +933,14 @@ def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row], code: st
 def _payments(payments: list[Payment], code: str) -> tuple[PaymentApplied, ...]:
     """`LoanState.payments` of the folded payments."""
     money = _Amounts(code)
-    return tuple(
-        PaymentApplied(event_id, on, money[amount],
-                       tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
-                             for number, column, paid in lines),
-                       money[interest], money[principal], money[credit])
-        for event_id, on, amount, lines, interest, principal, credit in payments
-    )
+    made = []
+    for event_id, on, amount, lines, interest, principal, credit in payments:
+        flat = iter(lines)  # three integers a line
+        made.append(PaymentApplied(event_id, on, money[amount],
+                                   tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
+                                         for number, column, paid in zip(flat, flat, flat, strict=True)),
+                                   money[interest], money[principal], money[credit]))
+    return tuple(made)
 
 
 def _quote(plan: _IntegerPlan, rows: list[Row], as_of: date) -> PayoffQuote:

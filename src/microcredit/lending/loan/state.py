@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from microcredit.lending.allocation import AllocationLine, Component, InstallmentDue
 from microcredit.lending.classification import Classification, DelinquencyBucket
@@ -67,7 +67,7 @@ def later(make: Callable[..., T], *args: Any) -> T:
     ``make(*args)`` on the field's first read and keeps what it returns.  `make` must be pure and
     its arguments must not change afterwards (the kernel's folded columns do not).  Typed as the
     value it stands for."""
-    return cast(T, _Later(make, args))
+    return _Later(make, args)  # type: ignore[return-value]  # stands for T until read (no `cast` call: per state)
 
 
 class _Lazy:
