@@ -675,7 +675,7 @@ class _IntegerPlan:
         first = remaining[0]
         if on > first.start:
             remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
-        rate, regular, day_count = self.terms.annual_rate, self.regular, self.day_count
+        rate, regular, day_count = self.contract.annual_rate, self.regular, self.day_count
         rates = [regular if p.regular else period_rate(rate, day_count.year_fraction(p.start, p.end))
                  for p in remaining]
         mode_ = self.mode
