@@ -828,11 +828,13 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     """The `LoanState` of the columns on `as_of`: the status, the days past due, the class and the
     totals made now; the disbursements, the schedule, the installments, the payments and the
     payoff quote given as `later(...)` (`state.LAZY_FIELDS`), made from the same columns on first
-    read (`_disbursements`, `_schedule`, `_installments`, `_payments`, `_quote`) -- the columns
-    are not changed once folded."""
+    read (`_disbursements`, `_schedule`, `_installments`, `_payments`, `_integer_payoff`), with
+    one `Money` per amount shared by all of them (`_Amounts`) -- the columns are not changed
+    once folded."""
     terms, code, plan = columns.terms, columns.currency, columns.plan
     rows = columns.rows
-    zero = Money(0, code)
+    money = _Amounts(code)  # one `Money` per amount, shared by the fields made now and later
+    zero = money[0]
     owing = False
     for row in rows:
         if row[6] or row[7] or row[8] or row[9]:
@@ -850,9 +852,9 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     if status is LoanStatus.ACTIVE and plan is not None:
         if plan.settled_on is None and type(plan) is _IntegerPlan:
             _, balance, earning, since = plan.standing(as_of)
-            accrued = Money(plan._accrued(as_of, balance, earning, since), code)
-            payoff = later(_quote, plan, rows, as_of)
-            base = Money(max(balance if earning else 0, 0), code)
+            accrued = money[plan._accrued(as_of, balance, earning, since)]
+            payoff = later(_integer_payoff, plan, rows, as_of, money)
+            base = money[max(balance if earning else 0, 0)]
         elif plan.settled_on is None:
             contract = plan.terms
             accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
@@ -871,15 +873,15 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         as_of=as_of,
         currency=code,
         status=status,
-        disbursed=Money(columns.disbursed, code),
+        disbursed=money[columns.disbursed],
         disbursed_on=columns.disbursed_on,
         disbursements=later(_disbursements, columns.disbursements) if columns.disbursements else (),
         schedule=later(_schedule, plan) if plan is not None else None,
-        installments=later(_installments, plan, rows, code) if plan is not None else (),
-        payments=later(_payments, columns.payments, code) if columns.payments else (),
-        credit_balance=Money(columns.credit, code),
-        principal_prepaid=Money(columns.principal_prepaid, code),
-        interest_prepaid=Money(columns.interest_prepaid, code),
+        installments=later(_installments, plan, rows, money) if plan is not None else (),
+        payments=later(_payments, columns.payments, money) if columns.payments else (),
+        credit_balance=money[columns.credit],
+        principal_prepaid=money[columns.principal_prepaid],
+        interest_prepaid=money[columns.interest_prepaid],
         recovered=zero,
         refunded=zero,  # a Refund is not covered: such a history goes to the reference fold
         interest_refunded=zero,
@@ -903,9 +905,9 @@ def _schedule(plan: Reamortisation | _IntegerPlan) -> Schedule:
     return plan.schedule
 
 
-def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row], code: str) -> tuple[InstallmentState, ...]:
+def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row],
+                  money: _Amounts) -> tuple[InstallmentState, ...]:
     """`LoanState.installments` of the folded rows (`fold._read`'s, field for field)."""
-    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
     zero = money[0]
     nothing = Amounts(zero, zero, zero, zero)
     schedule = plan.schedule
@@ -930,9 +932,8 @@ def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row], code: st
     return tuple(installments)
 
 
-def _payments(payments: list[Payment], code: str) -> tuple[PaymentApplied, ...]:
+def _payments(payments: list[Payment], money: _Amounts) -> tuple[PaymentApplied, ...]:
     """`LoanState.payments` of the folded payments."""
-    money = _Amounts(code)
     made = []
     for event_id, on, amount, lines, interest, principal, credit in payments:
         flat = iter(lines)  # three integers a line
@@ -941,10 +942,6 @@ def _payments(payments: list[Payment], code: str) -> tuple[PaymentApplied, ...]:
                                          for number, column, paid in zip(flat, flat, flat, strict=True)),
                                    money[interest], money[principal], money[credit]))
     return tuple(made)
-
-
-def _quote(plan: _IntegerPlan, rows: list[Row], as_of: date) -> PayoffQuote:
-    return _integer_payoff(plan, rows, as_of, _Amounts(plan.currency))
 
 
 def _integer_payoff(plan: _IntegerPlan, rows: list[Row], as_of: date, money: _Amounts) -> PayoffQuote:
