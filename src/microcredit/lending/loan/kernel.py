@@ -67,7 +67,7 @@ from microcredit.lending.loan.state import (
 )
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money, RoundingMode, divide_rounded
-from microcredit.lending.periods import Period, PeriodPlan, PeriodSpec, generate_periods
+from microcredit.lending.periods import PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
     PrepaymentMode,
@@ -551,7 +551,7 @@ class _IntegerPlan:
     private to one fold."""
 
     __slots__ = ("_base", "_changed", "_first_rows", "_level", "_made", "_terms", "calendar", "contract", "currency",
-                 "day_count", "mode", "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
+                 "dates", "day_count", "mode", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
     def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
                  rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
@@ -575,7 +575,9 @@ class _IntegerPlan:
         if regular is None:
             regular = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
         self.regular = regular
-        self.periods = (dates if dates is not None else generate_periods(spec, calendar)).periods
+        self.dates = dates if dates is not None else generate_periods(spec, calendar)
+        """The periods' dates as columns (`PeriodPlan`; its `Period` rows are not made: a plan is
+        memoised and shared, and the first fold of a loan would pay for them)."""
         self.settled_on: date | None = None
 
     @classmethod
@@ -668,16 +670,18 @@ class _IntegerPlan:
         self._reamortise(on, ended, balance + amount, accrued, PrepaymentMode.REDUCE_INSTALLMENT)
 
     def _reamortise(self, on: date, ended: int, principal: int, carried_in: int, mode: PrepaymentMode) -> None:
-        rows = self.rows
-        remaining = list(self.periods[ended:len(rows)])
-        if not remaining or [p.due_date for p in remaining] != [row[1] for row in rows[ended:]]:
+        rows, dates = self.rows, self.dates
+        count = len(rows)
+        dues = dates.due_dates[ended:count]
+        if not dues or list(dues) != [row[1] for row in rows[ended:]]:
             raise _Fallback  # the reference refuses (terms that do not describe the schedule)
-        first = remaining[0]
-        if on > first.start:
-            remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
+        starts, ends = list(dates.starts[ended:count]), dates.ends[ended:count]
+        days, flags = list(dates.days[ended:count]), list(dates.regular_flags[ended:count])
+        if on > starts[0]:  # the first period runs from the day (a broken period)
+            starts[0], days[0], flags[0] = on, (ends[0] - on).days, False
         rate, regular, day_count = self.contract.annual_rate, self.regular, self.day_count
-        rates = [regular if p.regular else period_rate(rate, day_count.year_fraction(p.start, p.end))
-                 for p in remaining]
+        rates = [regular if flags[k] else period_rate(rate, day_count.year_fraction(starts[k], ends[k]))
+                 for k in range(len(dues))]
         mode_ = self.mode
         installment = None
         if mode is PrepaymentMode.SHORTEN_TERM:  # `prepayment._level_amounts`: the installment kept
@@ -693,9 +697,9 @@ class _IntegerPlan:
                 installment = level_payment(principal, rates, mode_)
         new = rows[:ended]
         balance, carried, currency = principal, carried_in, self.currency
-        last = len(remaining) - 1
+        last = len(dues) - 1
         number = ended
-        for k, period in enumerate(remaining):
+        for k in range(len(dues)):
             a, b = rates[k]
             interest = divide_rounded(balance * a, b, mode_) if a else 0
             if k == last:
@@ -708,8 +712,8 @@ class _IntegerPlan:
                     part = 0
             balance -= part
             number += 1
-            new.append(_new_row(Installment, (number, period.due_date, period.start, period.end, period.days, part,
-                                              interest + carried, 0, balance, currency)))
+            new.append(_new_row(Installment, (number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0,
+                                              balance, currency)))
             carried = 0
             if not balance:
                 break
