@@ -63,10 +63,11 @@ from microcredit.lending.loan.state import (
     LoanState,
     LoanStatus,
     PaymentApplied,
+    later,
 )
 from microcredit.lending.loan.terms import Terms
 from microcredit.lending.money import Money, RoundingMode, divide_rounded
-from microcredit.lending.periods import Period, PeriodPlan, PeriodSpec, generate_periods
+from microcredit.lending.periods import PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
     PrepaymentMode,
@@ -101,9 +102,10 @@ _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component
 # A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
 NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
 Row = list[Any]
-# A payment: (event id, on, amount, lines ((installment, component column, amount), ...),
-# interest prepaid, principal prepaid, credit).
-Payment = tuple[str | None, date, int, tuple[tuple[int, int, int], ...], int, int, int]
+# A payment: (event id, on, amount, lines, interest prepaid, principal prepaid, credit); its
+# lines flat, three integers a line: (installment, component column, amount, installment, ...)
+# -- one tuple of ints a payment, which the garbage collector stops tracking.
+Payment = tuple[str | None, date, int, tuple[int, ...], int, int, int]
 _new_row = tuple.__new__
 _BY_DUE_DATE = itemgetter(DUE, NUMBER)
 _BY_VALUE_DATE = attrgetter("on", "rank")
@@ -115,6 +117,12 @@ class _Fallback(Exception):
 
 def covers(terms: Terms, events: Sequence[Event]) -> bool:
     """Whether the kernel folds this loan (see the module docstring); false: the reference does."""
+    return _covers_terms(terms) and all(
+        type(event) in _COVERED_EVENTS and not (type(event) is Repayment and event.strategy is not None)
+        for event in events)
+
+
+def _covers_terms(terms: Terms) -> bool:
     contract = terms.contract
     return (
         terms.recalculation is None
@@ -128,8 +136,6 @@ def covers(terms: Terms, events: Sequence[Event]) -> bool:
         and terms.strategy.sweep in _SWEEPS
         and terms.overpayment in (OverpaymentPolicy.CREDIT_BALANCE, OverpaymentPolicy.PREPAY_PRINCIPAL)
         and contract.tranche_principal is TranchePrincipal.REAMORTISE
-        and all(type(event) in _COVERED_EVENTS for event in events)
-        and not any(type(event) is Repayment and event.strategy is not None for event in events)
     )
 
 
@@ -160,9 +166,10 @@ class _Columns:
 
     # --- allocation ------------------------------------------------------------------------
 
-    def _sweep(self, left: int, on: date, lines: list[tuple[int, int, int]]) -> int:
+    def _sweep(self, left: int, on: date, lines: list[int]) -> int:
         """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
-        over the same rows: oldest due date first); what is left comes back."""
+        over the same rows: oldest due date first), each line added to `lines` as three integers
+        (installment, component column, amount); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
         while first < count:
@@ -175,26 +182,29 @@ class _Columns:
         while end < count and rows[end][DUE] <= on:
             end += 1
         if self.by_installment:
-            for row in rows[first:end]:
+            for index in range(first, end):
+                row = rows[index]
                 for column in order:
                     owed = row[column]
                     if owed > 0:
                         taken = owed if owed < left else left
-                        lines.append((row[NUMBER], column - OWED, taken))
+                        lines += (row[NUMBER], column - OWED, taken)
                         row[column] = owed - taken
                         left -= taken
                         if not left:
                             return 0
             return left
-        for row, column in [(row, column) for column in order for row in rows[first:end]]:
-            owed = row[column]
-            if owed > 0:
-                taken = owed if owed < left else left
-                lines.append((row[NUMBER], column - OWED, taken))
-                row[column] = owed - taken
-                left -= taken
-                if not left:
-                    return 0
+        for column in order:
+            for index in range(first, end):
+                row = rows[index]
+                owed = row[column]
+                if owed > 0:
+                    taken = owed if owed < left else left
+                    lines += (row[NUMBER], column - OWED, taken)
+                    row[column] = owed - taken
+                    left -= taken
+                    if not left:
+                        return 0
         return left
 
     def _use_credit(self, until: date) -> None:
@@ -218,7 +228,7 @@ class _Columns:
                 if day == last or (since is not None and day <= since):
                     continue
                 last = day
-                lines: list[tuple[int, int, int]] = []
+                lines: list[int] = []
                 left = self._sweep(self.credit, day, lines)
                 if lines:
                     used = self.credit - left
@@ -267,7 +277,7 @@ class _Columns:
         row[OWED + 3] += amount
         self.first = 0  # the installment may be one the cursor had passed
         if self.credit > 0:
-            lines: list[tuple[int, int, int]] = []
+            lines: list[int] = []
             left = self._sweep(self.credit, event.on, lines)
             if lines:
                 self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
@@ -384,7 +394,7 @@ class _Columns:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
         else:
             policy, mode = terms.overpayment, terms.prepayment_mode
-        lines: list[tuple[int, int, int]] = []
+        lines: list[int] = []
         left = self._sweep(amount, event.on, lines)
         prepayment = 0
         if left > 0 and policy is OverpaymentPolicy.PREPAY_PRINCIPAL:
@@ -397,7 +407,7 @@ class _Columns:
         self.payments.append((event.id, event.on, amount, tuple(lines), 0, 0, left))
         self.credit += left
 
-    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[tuple[int, int, int], ...],
+    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[int, ...],
                 left: int, prepayment: int, mode: PrepaymentMode) -> None:
         """`fold._prepay`: re-amortise with the prepayment, record the payment."""
         plan = self.plan
@@ -541,7 +551,7 @@ class _IntegerPlan:
     private to one fold."""
 
     __slots__ = ("_base", "_changed", "_first_rows", "_level", "_made", "_terms", "calendar", "contract", "currency",
-                 "day_count", "mode", "periods", "principal", "rate", "regular", "rows", "settled_on", "spec")
+                 "dates", "day_count", "mode", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
     def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
                  rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
@@ -565,7 +575,9 @@ class _IntegerPlan:
         if regular is None:
             regular = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
         self.regular = regular
-        self.periods = (dates if dates is not None else generate_periods(spec, calendar)).periods
+        self.dates = dates if dates is not None else generate_periods(spec, calendar)
+        """The periods' dates as columns (`PeriodPlan`; its `Period` rows are not made: a plan is
+        memoised and shared, and the first fold of a loan would pay for them)."""
         self.settled_on: date | None = None
 
     @classmethod
@@ -658,16 +670,18 @@ class _IntegerPlan:
         self._reamortise(on, ended, balance + amount, accrued, PrepaymentMode.REDUCE_INSTALLMENT)
 
     def _reamortise(self, on: date, ended: int, principal: int, carried_in: int, mode: PrepaymentMode) -> None:
-        rows = self.rows
-        remaining = list(self.periods[ended:len(rows)])
-        if not remaining or [p.due_date for p in remaining] != [row[1] for row in rows[ended:]]:
+        rows, dates = self.rows, self.dates
+        count = len(rows)
+        dues = dates.due_dates[ended:count]
+        if not dues or list(dues) != [row[1] for row in rows[ended:]]:
             raise _Fallback  # the reference refuses (terms that do not describe the schedule)
-        first = remaining[0]
-        if on > first.start:
-            remaining[0] = Period(first.number, on, first.end, first.due_date, (first.end - on).days, False)
-        rate, regular, day_count = self.terms.annual_rate, self.regular, self.day_count
-        rates = [regular if p.regular else period_rate(rate, day_count.year_fraction(p.start, p.end))
-                 for p in remaining]
+        starts, ends = list(dates.starts[ended:count]), dates.ends[ended:count]
+        days, flags = list(dates.days[ended:count]), list(dates.regular_flags[ended:count])
+        if on > starts[0]:  # the first period runs from the day (a broken period)
+            starts[0], days[0], flags[0] = on, (ends[0] - on).days, False
+        rate, regular, day_count = self.contract.annual_rate, self.regular, self.day_count
+        rates = [regular if flags[k] else period_rate(rate, day_count.year_fraction(starts[k], ends[k]))
+                 for k in range(len(dues))]
         mode_ = self.mode
         installment = None
         if mode is PrepaymentMode.SHORTEN_TERM:  # `prepayment._level_amounts`: the installment kept
@@ -683,9 +697,9 @@ class _IntegerPlan:
                 installment = level_payment(principal, rates, mode_)
         new = rows[:ended]
         balance, carried, currency = principal, carried_in, self.currency
-        last = len(remaining) - 1
+        last = len(dues) - 1
         number = ended
-        for k, period in enumerate(remaining):
+        for k in range(len(dues)):
             a, b = rates[k]
             interest = divide_rounded(balance * a, b, mode_) if a else 0
             if k == last:
@@ -698,8 +712,8 @@ class _IntegerPlan:
                     part = 0
             balance -= part
             number += 1
-            new.append(_new_row(Installment, (number, period.due_date, period.start, period.end, period.days, part,
-                                              interest + carried, 0, balance, currency)))
+            new.append(_new_row(Installment, (number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0,
+                                              balance, currency)))
             carried = 0
             if not balance:
                 break
@@ -758,17 +772,31 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     (`covers` is false, or the history holds something the kernel hands over).  Raises the
     reference's `EventRefused` for a history that is not one (a duplicate id, a reversal of
     nothing), as the reference does."""
-    taken = [e for e in events if e.on <= as_of]
-    if not covers(terms, taken):
+    if not _covers_terms(terms):
         return None
-    if len({e.id for e in taken}) == len(taken) and not any(type(e) is Reversal for e in taken):
+    # One pass: the events taken (value date by `as_of`), `covers` on them, reversals, the ids.
+    taken: list[Event] = []
+    ids: set[str] = set()
+    reversals = False
+    for event in events:
+        if event.on <= as_of:
+            kind = type(event)
+            if kind not in _COVERED_EVENTS or (kind is Repayment and event.strategy is not None):  # type: ignore[attr-defined]
+                return None
+            if kind is Reversal:
+                reversals = True
+            taken.append(event)
+            ids.add(event.id)
+    reversed_ids: tuple[str, ...] = ()
+    if not reversals and len(ids) == len(taken):
         # `fold._effective` of a history without reversals or duplicate ids: the events in
         # value-date order, rank, then as recorded (a stable sort keeps that order).
         effective: Sequence[Event] = sorted(taken, key=_BY_VALUE_DATE)
     else:
         effective = [event for _, event in _effective(taken, terms)]
+        reversed_ids = _reversed(taken)
     try:
-        return fold_columns(terms, taken, effective, _reversed(taken), as_of)
+        return fold_columns(terms, taken, effective, reversed_ids, as_of)
     except _Fallback:
         return None
 
@@ -801,78 +829,60 @@ class _Amounts(dict[int, Money]):
 
 
 def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> LoanState:
+    """The `LoanState` of the columns on `as_of`: the status, the days past due, the class and the
+    totals made now; the disbursements, the schedule, the installments, the payments and the
+    payoff quote given as `later(...)` (`state.LAZY_FIELDS`), made from the same columns on first
+    read (`_disbursements`, `_schedule`, `_installments`, `_payments`, `_integer_payoff`), with
+    one `Money` per amount shared by all of them (`_Amounts`) -- the columns are not changed
+    once folded."""
     terms, code, plan = columns.terms, columns.currency, columns.plan
-    money = _Amounts(code)  # money[minor]: one `Money` per amount read (they are immutable)
-    zero = money[0]
-    nothing = Amounts(zero, zero, zero, zero)
-
-    installments: list[InstallmentState] = []
     rows = columns.rows
-    if plan is not None:
-        schedule = plan.schedule
-        by_number = {r.number: r for r in schedule.installments}
-        last = schedule.installments[-1]
-        for row in rows:
-            number, due, cp, ci, cf, cn, op, oi, of, on = row
-            r = by_number.get(number)
-            if r is not None:
-                start, after = r.period_start, money[r.balance_after_minor]
-            else:
-                start = last.due_date if number > last.number else due
-                after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
-            charged = Amounts(money[cp], money[ci], money[cf], money[cn])
-            if op or oi or of or on:
-                paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
-                outstanding = Amounts(money[op], money[oi], money[of], money[on])
-            else:  # settled: paid what it was charged (the values are immutable, shared)
-                paid, outstanding = charged, nothing
-            installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding,
-                                                 after))
-    owing = any(row[6] or row[7] or row[8] or row[9] for row in rows)
+    money = _Amounts(code)  # one `Money` per amount, shared by the fields made now and later
+    zero = money[0]
+    owing = False
+    for row in rows:
+        if row[6] or row[7] or row[8] or row[9]:
+            owing = True
+            break
     if plan is None:
         status = LoanStatus.APPROVED
     elif owing:
         status = LoanStatus.ACTIVE
     else:
         status = LoanStatus.OVERPAID if columns.credit > 0 else LoanStatus.CLOSED
-    active = status is LoanStatus.ACTIVE and plan is not None
-    accrued = zero
+    accrued = base = zero
     payoff = None
-    base = zero
     dpd = 0
-    if active and plan is not None:
-        contract = plan.terms
+    if status is LoanStatus.ACTIVE and plan is not None:
         if plan.settled_on is None and type(plan) is _IntegerPlan:
             _, balance, earning, since = plan.standing(as_of)
             accrued = money[plan._accrued(as_of, balance, earning, since)]
-            payoff = _integer_payoff(plan, rows, as_of, money)
+            payoff = later(_integer_payoff, plan, rows, as_of, money)
             base = money[max(balance if earning else 0, 0)]
         elif plan.settled_on is None:
+            contract = plan.terms
             accrued = accrued_to(plan.schedule, as_of, rate=contract.annual_rate, day_count=contract.day_count,
                                  rounding=contract.rounding)
-            payoff = _payoff(plan.schedule, rows, as_of, contract.annual_rate, contract, code)
+            payoff = later(_payoff, plan.schedule, rows, as_of, contract.annual_rate, contract, code)
             where = standing(plan.schedule, as_of)
             base = Money(max(where.balance.minor if where.earning else 0, 0), code)
         tolerance = terms.dpd_tolerance.minor
-        unpaid = [row[DUE] for row in rows if row[6] + row[7] + row[8] + row[9] > tolerance and row[DUE] < as_of]
-        if unpaid:
-            dpd = installment_dpd(min(unpaid), as_of, terms.dpd_grace_days)
+        for row in rows:  # sorted by due date: the first unpaid one past due is the oldest
+            if row[DUE] >= as_of:
+                break
+            if row[6] + row[7] + row[8] + row[9] > tolerance:
+                dpd = installment_dpd(row[DUE], as_of, terms.dpd_grace_days)
+                break
     return LoanState(
         as_of=as_of,
         currency=code,
         status=status,
-        disbursed=Money(columns.disbursed, code),
+        disbursed=money[columns.disbursed],
         disbursed_on=columns.disbursed_on,
-        disbursements=tuple(Disbursed(event_id, on, amount) for event_id, on, amount in columns.disbursements),
-        schedule=plan.schedule if plan is not None else None,
-        installments=tuple(installments),
-        payments=tuple(
-            PaymentApplied(event_id, on, money[amount],
-                           tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
-                                 for number, column, paid in lines),
-                           money[interest], money[principal], money[credit])
-            for event_id, on, amount, lines, interest, principal, credit in columns.payments
-        ),
+        disbursements=later(_disbursements, columns.disbursements) if columns.disbursements else (),
+        schedule=later(_schedule, plan) if plan is not None else None,
+        installments=later(_installments, plan, rows, money) if plan is not None else (),
+        payments=later(_payments, columns.payments, money) if columns.payments else (),
         credit_balance=money[columns.credit],
         principal_prepaid=money[columns.principal_prepaid],
         interest_prepaid=money[columns.interest_prepaid],
@@ -889,6 +899,53 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         payoff=payoff,
         reversed=reversed_ids,
     )
+
+
+def _disbursements(made: list[tuple[str, date, Money]]) -> tuple[Disbursed, ...]:
+    return tuple(Disbursed(event_id, on, amount) for event_id, on, amount in made)
+
+
+def _schedule(plan: Reamortisation | _IntegerPlan) -> Schedule:
+    return plan.schedule
+
+
+def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row],
+                  money: _Amounts) -> tuple[InstallmentState, ...]:
+    """`LoanState.installments` of the folded rows (`fold._read`'s, field for field)."""
+    zero = money[0]
+    nothing = Amounts(zero, zero, zero, zero)
+    schedule = plan.schedule
+    by_number = {r.number: r for r in schedule.installments}
+    last = schedule.installments[-1]
+    installments: list[InstallmentState] = []
+    for row in rows:
+        number, due, cp, ci, cf, cn, op, oi, of, on = row
+        r = by_number.get(number)
+        if r is not None:
+            start, after = r.period_start, money[r.balance_after_minor]
+        else:
+            start = last.due_date if number > last.number else due
+            after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
+        charged = Amounts(money[cp], money[ci], money[cf], money[cn])
+        if op or oi or of or on:
+            paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
+            outstanding = Amounts(money[op], money[oi], money[of], money[on])
+        else:  # settled: paid what it was charged (the values are immutable, shared)
+            paid, outstanding = charged, nothing
+        installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding, after))
+    return tuple(installments)
+
+
+def _payments(payments: list[Payment], money: _Amounts) -> tuple[PaymentApplied, ...]:
+    """`LoanState.payments` of the folded payments."""
+    made = []
+    for event_id, on, amount, lines, interest, principal, credit in payments:
+        flat = iter(lines)  # three integers a line
+        made.append(PaymentApplied(event_id, on, money[amount],
+                                   tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
+                                         for number, column, paid in zip(flat, flat, flat, strict=True)),
+                                   money[interest], money[principal], money[credit]))
+    return tuple(made)
 
 
 def _integer_payoff(plan: _IntegerPlan, rows: list[Row], as_of: date, money: _Amounts) -> PayoffQuote:

@@ -9,13 +9,24 @@ and for the loan as a whole (`LoanState.principal_identity` checks it):
 
     disbursed = principal paid on installments + principal prepaid
                 + principal written off + principal outstanding
+
+A few of `LoanState`'s fields -- the installments, the payments, the schedule, the payoff quote,
+the disbursements (`LAZY_FIELDS`) -- may be given as `later(make, *args)`: the value is made by
+``make(*args)`` when the field is first read, and kept.  The fold's integer kernel gives them so:
+a state is some three hundred immutable values (each installment's four `Amounts`, each
+payment's allocation lines, their `Money`), and a close of business or a bench that reads the
+status, the days past due and a few totals need not make them.  Reading, comparing, hashing,
+printing, pickling and `dataclasses.replace` see the made values; a state equals the same state
+given eagerly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from microcredit.lending.allocation import AllocationLine, Component, InstallmentDue
 from microcredit.lending.classification import Classification, DelinquencyBucket
@@ -24,6 +35,7 @@ from microcredit.lending.prepayment import PayoffQuote
 from microcredit.lending.schedule import Schedule
 
 __all__ = [
+    "LAZY_FIELDS",
     "Amounts",
     "Disbursed",
     "InstallmentState",
@@ -31,7 +43,56 @@ __all__ = [
     "LoanStatus",
     "PaymentApplied",
     "PlannedDisbursement",
+    "later",
 ]
+
+T = TypeVar("T")
+
+LAZY_FIELDS = ("disbursements", "schedule", "installments", "payments", "payoff")
+"""The fields of `LoanState` that may be given as `later(...)`."""
+
+
+class _Later:
+    """A field's value not made yet (`later`)."""
+
+    __slots__ = ("args", "make")
+
+    def __init__(self, make: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.make = make
+        self.args = args
+
+
+def later(make: Callable[..., T], *args: Any) -> T:
+    """A value of one of `LAZY_FIELDS` given as the call that makes it: `LoanState` calls
+    ``make(*args)`` on the field's first read and keeps what it returns.  `make` must be pure and
+    its arguments must not change afterwards (the kernel's folded columns do not).  Typed as the
+    value it stands for."""
+    return _Later(make, args)  # type: ignore[return-value]  # stands for T until read (no `cast` call: per state)
+
+
+class _Lazy:
+    """A non-data descriptor on `LoanState` for one of `LAZY_FIELDS`: the instance's ``__dict__``
+    holds the made value under the field's name (read at the speed of any attribute), or -- until
+    the first read -- the `_Later` under ``_later_<name>``, which this makes and moves there."""
+
+    __slots__ = ("key", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key = f"_later_{name}"
+
+    def __get__(self, state: object, owner: type | None = None) -> Any:
+        if state is None:
+            raise AttributeError(self.name)  # a field without a default
+        values = state.__dict__
+        pending = values.get(self.key)
+        if pending is None:  # made meanwhile by another thread (or never given: no such value)
+            if self.name in values:
+                return values[self.name]
+            raise AttributeError(self.name)
+        value = values[self.name] = pending.make(*pending.args)
+        values.pop(self.key, None)  # after the value is in place: a reader sees one or the other
+        return value
 
 
 class LoanStatus(StrEnum):
@@ -175,9 +236,12 @@ class PaymentApplied:
     """Left over as credit (negative: credit used)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LoanState:
-    """The fold of a loan's events as of a date."""
+    """The fold of a loan's events as of a date.
+
+    `LAZY_FIELDS` may be given as `later(...)` (the module's docstring): no ``__slots__``, so
+    that a made value is kept in the instance's ``__dict__``."""
 
     as_of: date
     currency: str
@@ -228,6 +292,19 @@ class LoanState:
     today when that day has passed); None when nothing planned is left, or when the plan can no
     longer be met (its day is after the last installment falls due, say)."""
 
+    def __post_init__(self) -> None:
+        values = self.__dict__
+        for name in LAZY_FIELDS:
+            if type(values[name]) is _Later:  # kept aside until read (`_Lazy`)
+                values[f"_later_{name}"] = values.pop(name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with every field made (a `later` call is not pickled)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
     def total(self, which: str) -> Amounts:
         """The sum over installments of ``due``, ``paid``, ``waived``, ``written_off`` or ``outstanding``."""
         result = Amounts.zero(self.currency)
@@ -260,3 +337,7 @@ class LoanState:
         """disbursed == principal paid + prepaid + written off + waived + outstanding."""
         totals = [self.total(which).principal for which in ("paid", "waived", "written_off", "outstanding")]
         return self.disbursed == Money.total(totals, self.currency) + self.principal_prepaid
+
+
+for _name in LAZY_FIELDS:  # after the dataclass is made: no default, the field read through `_Lazy`
+    setattr(LoanState, _name, _Lazy(_name))
