@@ -27,7 +27,9 @@ from microcredit.errors import DomainError
 
 WRITE_OPTION = "microcredit_write"
 READ_ONLY = "microcredit_read"  # session.info: a read unit of work (GET, HEAD), see `end_read`
-WROTE = "microcredit_wrote"  # session.info: something was flushed or a non-SELECT statement executed
+WROTE = "microcredit_wrote"  # session.info: something was flushed or a non-SELECT statement executed;
+# Connection.info: a statement other than a SELECT went to the database in the connection's transaction
+_COMMIT_ACTS_ON: set[str] = set()
 T = TypeVar("T")
 
 
@@ -147,7 +149,8 @@ class Database:
             session.info[READ_ONLY] = True
         try:
             yield session
-            session.commit()
+            if session.in_transaction():  # (a read ended early by `end_read` has nothing left to commit)
+                session.commit()
         except DomainError as exc:
             if exc.keeps_changes:
                 session.commit()
@@ -187,21 +190,53 @@ class Database:
 # -- ending a read early ---------------------------------------------------------------------------
 
 
+def staged_for_commit(key: str) -> str:
+    """Declare `key` a `Session.info` key under which a unit of work stages what its commit acts on (the audit
+    records waiting for their numbers, the folds waiting to be kept); returns `key`. A read holding any of
+    them is committed by `end_read`, never merely closed."""
+    _COMMIT_ACTS_ON.add(key)
+    return key
+
+
 def end_read(session: Session) -> bool:
-    """Commit a read unit of work's transaction now, in the caller's thread, if it wrote nothing.
+    """End a read unit of work's transaction now, in the caller's thread, if it wrote nothing.
 
     The API runs a route and this in one trip to the thread pool, so that the end of a read's
     transaction (a round trip to the database) costs no second trip: the unit of work's own end
     then finds no transaction and does no I/O. A read that wrote something -- a flush, a bulk or
-    textual statement -- keeps its transaction for the unit of work to end as always. Returns
-    whether it committed.
+    textual statement, anything but a SELECT on its connection -- keeps its transaction for the
+    unit of work to end as always. Returns whether it ended it.
+
+    How it ends: a transaction that wrote nothing and staged nothing for its commit is *closed*
+    (the driver's rollback), not committed. For such a transaction the two leave the database in
+    the same state and release the same locks; what a commit adds is the session's commit
+    machinery -- `before_commit` (the audit chain: no waiting record), the flush (nothing), the
+    `after_commit` hooks (the principal and reference caches' invalidation and the outbox flag:
+    set only by a write) -- which has nothing to act on. A transaction holding staged values (the
+    audit records of a personal-data view, `staged_for_commit`) is committed, so that they are
+    written. The session's objects stay attached and unexpired, as after a commit with
+    `expire_on_commit=False`.
     """
     if not session.info.get(READ_ONLY) or session.info.get(WROTE) or not session.in_transaction():
         return False
     if session.new or session.dirty or session.deleted:
         return False
-    session.commit()
+    if session.connection().info.get(WROTE):
+        return False  # a Core statement on the session's connection wrote: the unit of work decides
+    if any(session.info.get(key) for key in _COMMIT_ACTS_ON):
+        session.commit()
+    else:
+        session.get_transaction().close()  # type: ignore[union-attr]
     return True
+
+
+def _statement_ran(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[WROTE] = True
+
+
+def _connection_began(conn: Connection) -> None:
+    conn.info.pop(WROTE, None)
 
 
 def _wrote(session: Session, *_args: Any) -> None:
@@ -221,3 +256,5 @@ event.listen(Session, "after_flush", _wrote)
 event.listen(Session, "do_orm_execute", _on_execute)
 event.listen(Session, "after_commit", _forget_write)
 event.listen(Session, "after_soft_rollback", _forget_write)
+event.listen(Engine, "before_cursor_execute", _statement_ran)
+event.listen(Engine, "begin", _connection_began)
