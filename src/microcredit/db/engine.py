@@ -20,15 +20,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from microcredit.db.retry import DEFAULT_POLICY, RetryPolicy, is_transient
 from microcredit.errors import DomainError
 
 WRITE_OPTION = "microcredit_write"
 READ_ONLY = "microcredit_read"  # session.info: a read unit of work (GET, HEAD), see `end_read`
-WROTE = "microcredit_wrote"  # session.info: something was flushed or a non-SELECT statement executed;
-# Connection.info: a statement other than a SELECT went to the database in the connection's transaction
+WROTE = "microcredit_wrote"  # session.info: something was flushed or a non-SELECT statement executed
+WRITES = "microcredit_writes"  # Connection.info: how many statements other than a SELECT it has run, ever
+_BEGAN_AT = "microcredit_began_at"  # session.info: its transaction's connection, and WRITES when it began
 _COMMIT_ACTS_ON: set[str] = set()
 T = TypeVar("T")
 
@@ -221,8 +222,9 @@ def end_read(session: Session) -> bool:
         return False
     if session.new or session.dirty or session.deleted:
         return False
-    if session.connection().info.get(WROTE):
-        return False  # a Core statement on the session's connection wrote: the unit of work decides
+    began = session.info.get(_BEGAN_AT)
+    if began is None or began[0].info.get(WRITES, 0) != began[1]:
+        return False  # a statement on the session's connection wrote (Core: no ORM event saw it)
     if any(session.info.get(key) for key in _COMMIT_ACTS_ON):
         session.commit()
     else:
@@ -232,11 +234,15 @@ def end_read(session: Session) -> bool:
 
 def _statement_ran(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
     if statement.lstrip()[:6].upper() != "SELECT":
-        conn.info[WROTE] = True
+        conn.info[WRITES] = conn.info.get(WRITES, 0) + 1
 
 
-def _connection_began(conn: Connection) -> None:
-    conn.info.pop(WROTE, None)
+def _session_began(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if transaction.nested:
+        return  # a savepoint: the transaction's writes so far still count
+    # A count, not a flag: a session joining a connection's outer transaction (tests) or a savepoint must not
+    # take the writes before it for its own, nor clear them for the transaction it is part of.
+    session.info[_BEGAN_AT] = (connection, connection.info.get(WRITES, 0))
 
 
 def _wrote(session: Session, *_args: Any) -> None:
@@ -257,4 +263,4 @@ event.listen(Session, "do_orm_execute", _on_execute)
 event.listen(Session, "after_commit", _forget_write)
 event.listen(Session, "after_soft_rollback", _forget_write)
 event.listen(Engine, "before_cursor_execute", _statement_ran)
-event.listen(Engine, "begin", _connection_began)
+event.listen(Session, "after_begin", _session_began)
