@@ -48,6 +48,7 @@ from microcredit.audit import repository
 from microcredit.audit.errors import AnchorMalformed
 from microcredit.audit.models import AuditRecord
 from microcredit.clock import Clock
+from microcredit.db.engine import staged_for_commit
 from microcredit.platform import staging
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import order_by
@@ -151,7 +152,7 @@ def record(
         institution_id=institution_id)])[0]
 
 
-_PENDING = "audit.unchained"
+_PENDING = staged_for_commit("audit.unchained")  # a read holding records is committed (db.engine.end_read)
 
 
 def record_many(*, session: Session, clock: Clock, actor: Actor, entries: Sequence[Entry]) -> list[Pending]:

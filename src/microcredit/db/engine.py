@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from microcredit.db.retry import DEFAULT_POLICY, RetryPolicy, is_transient
 from microcredit.errors import DomainError
@@ -28,6 +28,9 @@ from microcredit.errors import DomainError
 WRITE_OPTION = "microcredit_write"
 READ_ONLY = "microcredit_read"  # session.info: a read unit of work (GET, HEAD), see `end_read`
 WROTE = "microcredit_wrote"  # session.info: something was flushed or a non-SELECT statement executed
+WRITES = "microcredit_writes"  # Connection.info: how many statements other than a SELECT it has run, ever
+_BEGAN_AT = "microcredit_began_at"  # session.info: its transaction's connection, and WRITES when it began
+_COMMIT_ACTS_ON: set[str] = set()
 T = TypeVar("T")
 
 
@@ -147,7 +150,8 @@ class Database:
             session.info[READ_ONLY] = True
         try:
             yield session
-            session.commit()
+            if session.in_transaction():  # (a read ended early by `end_read` has nothing left to commit)
+                session.commit()
         except DomainError as exc:
             if exc.keeps_changes:
                 session.commit()
@@ -187,21 +191,58 @@ class Database:
 # -- ending a read early ---------------------------------------------------------------------------
 
 
+def staged_for_commit(key: str) -> str:
+    """Declare `key` a `Session.info` key under which a unit of work stages what its commit acts on (the audit
+    records waiting for their numbers, the folds waiting to be kept); returns `key`. A read holding any of
+    them is committed by `end_read`, never merely closed."""
+    _COMMIT_ACTS_ON.add(key)
+    return key
+
+
 def end_read(session: Session) -> bool:
-    """Commit a read unit of work's transaction now, in the caller's thread, if it wrote nothing.
+    """End a read unit of work's transaction now, in the caller's thread, if it wrote nothing.
 
     The API runs a route and this in one trip to the thread pool, so that the end of a read's
     transaction (a round trip to the database) costs no second trip: the unit of work's own end
     then finds no transaction and does no I/O. A read that wrote something -- a flush, a bulk or
-    textual statement -- keeps its transaction for the unit of work to end as always. Returns
-    whether it committed.
+    textual statement, anything but a SELECT on its connection -- keeps its transaction for the
+    unit of work to end as always. Returns whether it ended it.
+
+    How it ends: a transaction that wrote nothing and staged nothing for its commit is *closed*
+    (the driver's rollback), not committed. For such a transaction the two leave the database in
+    the same state and release the same locks; what a commit adds is the session's commit
+    machinery -- `before_commit` (the audit chain: no waiting record), the flush (nothing), the
+    `after_commit` hooks (the principal and reference caches' invalidation and the outbox flag:
+    set only by a write) -- which has nothing to act on. A transaction holding staged values (the
+    audit records of a personal-data view, `staged_for_commit`) is committed, so that they are
+    written. The session's objects stay attached and unexpired, as after a commit with
+    `expire_on_commit=False`.
     """
     if not session.info.get(READ_ONLY) or session.info.get(WROTE) or not session.in_transaction():
         return False
     if session.new or session.dirty or session.deleted:
         return False
-    session.commit()
+    began = session.info.get(_BEGAN_AT)
+    if began is None or began[0].info.get(WRITES, 0) != began[1]:
+        return False  # a statement on the session's connection wrote (Core: no ORM event saw it)
+    if any(session.info.get(key) for key in _COMMIT_ACTS_ON):
+        session.commit()
+    else:
+        session.get_transaction().close()  # type: ignore[union-attr]
     return True
+
+
+def _statement_ran(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[WRITES] = conn.info.get(WRITES, 0) + 1
+
+
+def _session_began(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if transaction.nested:
+        return  # a savepoint: the transaction's writes so far still count
+    # A count, not a flag: a session joining a connection's outer transaction (tests) or a savepoint must not
+    # take the writes before it for its own, nor clear them for the transaction it is part of.
+    session.info[_BEGAN_AT] = (connection, connection.info.get(WRITES, 0))
 
 
 def _wrote(session: Session, *_args: Any) -> None:
@@ -221,3 +262,5 @@ event.listen(Session, "after_flush", _wrote)
 event.listen(Session, "do_orm_execute", _on_execute)
 event.listen(Session, "after_commit", _forget_write)
 event.listen(Session, "after_soft_rollback", _forget_write)
+event.listen(Engine, "before_cursor_execute", _statement_ran)
+event.listen(Session, "after_begin", _session_began)

@@ -22,18 +22,47 @@ transaction if it wrote nothing (`db.engine.end_read`); FastAPI's own
 validation of the already-validated answer, back on the event loop, is an
 instance check.  A route that raises, or whose answer fails validation,
 leaves the transaction to the unit of work as before (rolled back).
+
+The request-only dependencies of a route are solved as one (`_inline_dependencies`).
+FastAPI solves each dependency of each request anew -- a recursive
+`solve_dependencies` call, four parameter lists, a cache key, the kind of the
+callable worked out again -- and a signed-in read declares three or four that
+need nothing but the request: the unit of work (`db`), the identity kit, the
+access check (`require`), the clock or the settings.  `UnitOfWorkRoute` gives
+FastAPI a stand-in of the route whose signature has one dependency in their
+place, at the position of the first of them, which runs them in their declared
+order -- the same callables, the access check among them, an async generator
+entered on the same function-scoped exit stack with FastAPI's own
+`_solve_generator` -- and hands their values to the route under their names.
+What they do is unchanged; only FastAPI's bookkeeping around each goes.  Only
+`async` dependencies that take nothing but the request (and no
+sub-dependency) are inlined, and only those that no other dependency of the
+route also uses (FastAPI's per-request cache would otherwise hand that one a
+second value, e.g. a second unit of work); they can only move earlier, never
+later, than a dependency that stays with FastAPI, so an access check still
+runs before anything it guards.  A dependency override (tests) of an inlined
+callable is honoured, solved by FastAPI's own machinery.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import (
+    _solve_generator,  # FastAPI's own entry of a generator dependency on its exit stack (same behaviour)
+    get_dependant,
+    get_parameterless_sub_dependant,
+    get_typed_return_annotation,
+    get_typed_signature,
+    solve_dependencies,
+)
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -85,12 +114,131 @@ def _in_one_trip(route: APIRoute, endpoint: Callable[..., Any]) -> Callable[...,
     return one_trip
 
 
+_INLINED = "mc_inlined"  # the stand-in's one dependency: the inlined values, in order
+_FUNCTION_STACK = "fastapi_function_astack"
+
+
+def _inlinable(dep: Dependant) -> bool:
+    """An `async` dependency of the request alone: nothing for FastAPI to validate, no sub-dependency."""
+    call = dep.call
+    if call is None or dep.name is None or not dep.use_cache or dep.concurrency is not None:
+        return False
+    if (dep.dependencies or dep.path_params or dep.query_params or dep.header_params or dep.cookie_params
+            or dep.body_params or dep.own_oauth_scopes or dep.parent_oauth_scopes):
+        return False
+    if (dep.websocket_param_name or dep.http_connection_param_name or dep.response_param_name
+            or dep.background_tasks_param_name or dep.security_scopes_param_name):
+        return False
+    if inspect.isasyncgenfunction(call):
+        return dep.scope == "function"  # entered on the function-scoped stack, as FastAPI would
+    return inspect.iscoroutinefunction(call)
+
+
+def _calls(dep: Dependant) -> set[Any]:
+    out = set()
+    for sub in dep.dependencies:
+        out.add(sub.call)
+        out |= _calls(sub)
+    return out
+
+
+async def _solve_overridden(request: Request, step: Dependant, call: Callable[..., Any], provider: Any) -> Any:
+    """An override of an inlined dependency, solved as FastAPI solves any dependency."""
+    dep = get_dependant(path=step.path or "", call=call, name=step.name, scope=step.scope)
+    solved = await solve_dependencies(request=request, dependant=dep, dependency_overrides_provider=provider,
+                                      async_exit_stack=request.scope["fastapi_inner_astack"],
+                                      embed_body_fields=False)
+    if solved.errors:
+        raise AssertionError(f"the override of {step.name} takes parameters it was not given")
+    if inspect.isasyncgenfunction(call) or inspect.isgeneratorfunction(call):
+        stack = request.scope[_FUNCTION_STACK] if step.scope == "function" else request.scope["fastapi_inner_astack"]
+        return await _solve_generator(request=request, dependant=dep, stack=stack, sub_values=solved.values)
+    if inspect.iscoroutinefunction(call):
+        return await call(**solved.values)
+    return await run_in_threadpool(call, **solved.values)
+
+
+def _inline_dependencies(path: str, endpoint: Callable[..., Any],
+                         route_dependencies: Sequence[Any]) -> Callable[..., Any]:
+    """`endpoint`, or a stand-in whose request-only dependencies are solved as one (the module docstring).
+
+    `route_dependencies` are the route's own `dependencies=[...]`, which FastAPI solves first: what they use
+    is not inlined either."""
+    full = get_dependant(path=path, call=endpoint)
+    shared: set[Any] = set()
+    for depends in route_dependencies:
+        extra = get_parameterless_sub_dependant(depends=depends, path=path)
+        shared.add(extra.call)
+        shared |= _calls(extra)
+    for dep in full.dependencies:
+        if not _inlinable(dep):
+            shared.add(dep.call)
+            shared |= _calls(dep)
+    steps = [dep for dep in full.dependencies if _inlinable(dep) and dep.call not in shared]
+    if len(steps) < 2:
+        return endpoint
+    names = tuple(step.name or "" for step in steps)
+    firsts: dict[Any, int] = {}  # a callable declared twice is solved once (FastAPI's cache), as before
+    plan = [firsts.setdefault(step.call, i) for i, step in enumerate(steps)]
+    kinds = [("generator" if inspect.isasyncgenfunction(step.call) else "coroutine") for step in steps]
+    request_names = [step.request_param_name or "" for step in steps]
+
+    async def solve_inlined(request: Request) -> tuple[Any, ...]:
+        provider = request.scope.get("app")
+        overrides = getattr(provider, "dependency_overrides", None)
+        values: list[Any] = []
+        for i, step in enumerate(steps):
+            if plan[i] != i:
+                values.append(values[plan[i]])
+                continue
+            call = step.call
+            assert call is not None
+            if overrides and call in overrides:
+                values.append(await _solve_overridden(request, step, overrides[call], provider))
+                continue
+            kwargs: dict[str, Any] = {request_names[i]: request} if request_names[i] else {}
+            if kinds[i] == "generator":
+                values.append(await _solve_generator(request=request, dependant=step,
+                                                     stack=request.scope[_FUNCTION_STACK], sub_values=kwargs))
+            else:
+                values.append(await call(**kwargs))
+        return tuple(values)
+
+    marks = [getattr(step.call, "mc_access", None) for step in steps]
+    mark = next((m for m in marks if m is not None), None)
+    if mark is not None:
+        solve_inlined.mc_access = mark  # type: ignore[attr-defined]  # the route's access rule (api.guard)
+
+    signature = get_typed_signature(endpoint)
+    inlined = set(names)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name == names[0]:
+            params.append(inspect.Parameter(_INLINED, inspect.Parameter.KEYWORD_ONLY,
+                                            annotation=Annotated[tuple[Any, ...], Depends(solve_inlined)]))
+        if param.name not in inlined:
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    target = endpoint
+
+    @functools.wraps(endpoint)
+    async def with_inlined(**kwargs: Any) -> Any:
+        kwargs.update(zip(names, kwargs.pop(_INLINED), strict=True))
+        return await target(**kwargs)
+
+    with_inlined.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        params, return_annotation=get_typed_return_annotation(endpoint) or inspect.Signature.empty)
+    with_inlined.mc_inlined = names  # type: ignore[attr-defined]  # for tests and the curious
+    return with_inlined
+
+
 class UnitOfWorkRoute(APIRoute):
     """An API route that retries its unit of work after a transient database error."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint) and inspect.isfunction(endpoint):
             endpoint = _in_one_trip(self, endpoint)
+        if inspect.iscoroutinefunction(endpoint):
+            endpoint = _inline_dependencies(path, endpoint, kwargs.get("dependencies") or ())
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

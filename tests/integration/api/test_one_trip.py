@@ -15,14 +15,17 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from microcredit.api.app import create_app
 from microcredit.api.deps import DB, public
+from microcredit.audit import service as audit
 from microcredit.db.engine import end_read
 from microcredit.parties.models import Branch
+from microcredit.platform.actor import Actor
 from microcredit.platform.routing import UnitOfWorkRoute
 from tests.factories import make_borrower, make_institution
+from tests.integration.helpers import audit_records
 
 API = "/api/v1"
 
@@ -131,3 +134,43 @@ def test_a_read_that_wrote_keeps_its_transaction(runtime):
         session.scalar(select(func.count()).select_from(Branch))
         assert not end_read(session)  # not a read unit of work
         assert session.in_transaction()
+
+
+def test_a_read_that_wrote_nothing_is_closed_not_committed(runtime):
+    """Nothing for a commit to do: the transaction is ended by the driver's rollback, without the commit's hooks."""
+    commits: list[object] = []
+    with runtime.db.unit_of_work(write=False) as session:
+        event.listen(session, "after_commit", commits.append)
+        session.scalar(select(func.count()).select_from(Branch))
+        assert end_read(session)
+        assert not session.in_transaction()
+    assert commits == []  # neither end_read nor the unit of work's end committed
+
+
+def test_a_read_with_audit_records_waiting_commits_them(session, runtime):
+    """A personal-data view's record waits for the commit (audit.service): the read is committed, not closed."""
+    inst = make_institution(session, runtime)
+    session.commit()
+    with runtime.db.unit_of_work(write=False) as read:
+        read.scalar(select(func.count()).select_from(Branch))
+        audit.record(session=read, clock=runtime.clock, actor=Actor.system(inst.id), action="borrower.sensitive_viewed",
+                     entity_type="borrower", entity_id="trip-1")
+        assert audit.waiting(read)
+        assert end_read(read)  # ended now, by a commit that writes the record
+    assert [r.entity_id for r in audit_records(session, "borrower.sensitive_viewed", "trip-1")] == ["trip-1"]
+
+
+def test_a_read_that_wrote_through_its_connection_keeps_its_transaction(session, runtime):
+    """A Core statement on the session's connection is no ORM execution: the connection itself tells."""
+    inst = make_institution(session, runtime)
+    session.add(Branch(institution_id=inst.id, code="TRIP2", name="往返", status="active",
+                       created_at=runtime.clock.now()))
+    session.commit()
+    branches = Branch.__table__
+    with runtime.db.unit_of_work(write=False) as read:
+        read.scalar(select(func.count()).select_from(Branch))
+        read.connection().execute(update(branches).where(branches.c.code == "TRIP2").values(name="改过"))
+        assert not end_read(read)  # wrote: the unit of work commits it
+        assert read.in_transaction()
+    session.expire_all()
+    assert session.scalar(select(Branch.name).where(Branch.code == "TRIP2")) == "改过"

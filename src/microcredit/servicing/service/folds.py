@@ -42,12 +42,13 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from microcredit.db.engine import staged_for_commit
 from microcredit.lending import loan as core
 from microcredit.platform import staging
 from microcredit.servicing.models import Loan
 
 FOLD_MEMO = "microcredit_servicing_folds"  # session.info (from the session factory): the database's FoldMemo
-_STAGED = "microcredit_servicing_folds_staged"  # session.info: folds made in the open transaction
+_STAGED = staged_for_commit("microcredit_servicing_folds_staged")  # session.info: folds made in the open transaction
 DEFAULT_MAX_ENTRIES = 20_000  # a fold with its parsed events is up to ~19 KB (12-installment loans): <= ~400 MB
 _TABLES = frozenset({"loans", "loan_events"})
 
