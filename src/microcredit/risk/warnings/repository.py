@@ -54,19 +54,30 @@ def was_past_due(session: Session, loan_id: int, before: date) -> bool:
         BehaviourScoreRow.dpd > 0).limit(1)) is not None
 
 
-def scores_from(session: Session, first: int, last: int, *, since: date, upto: date) -> list[Any]:
-    """(id, loan_id, scored_on, score, grade, dpd, model) of the scores of loans [first, last] in [since, upto]."""
+def scores_on(session: Session, first: int, last: int, on: date) -> list[Any]:
+    """(id, loan_id, score, grade, dpd, model) of the scores of loans [first, last] on one day."""
     return list(session.execute(select(
-        BehaviourScoreRow.id, BehaviourScoreRow.loan_id, BehaviourScoreRow.scored_on, BehaviourScoreRow.score,
-        BehaviourScoreRow.grade, BehaviourScoreRow.dpd, BehaviourScoreRow.model).where(
-        BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last, BehaviourScoreRow.scored_on >= since,
-        BehaviourScoreRow.scored_on <= upto)).all())
+        BehaviourScoreRow.id, BehaviourScoreRow.loan_id, BehaviourScoreRow.score, BehaviourScoreRow.grade,
+        BehaviourScoreRow.dpd, BehaviourScoreRow.model).where(
+        BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
+        BehaviourScoreRow.scored_on == on)).all())
 
 
-def past_due_before(session: Session, first: int, last: int, before: date) -> set[int]:
-    """The loans of [first, last] with a score before `before` taken on a day they were past due (`was_past_due`)."""
+def peaks(session: Session, first: int, last: int, *, since: date, before: date) -> dict[int, int]:
+    """The highest score of each loan of [first, last] within [since, before) (a loan without one is left out)."""
+    return {r.loan_id: int(r.peak) for r in session.execute(
+        select(BehaviourScoreRow.loan_id, func.max(BehaviourScoreRow.score).label("peak")).where(
+            BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
+            BehaviourScoreRow.scored_on >= since, BehaviourScoreRow.scored_on < before)
+        .group_by(BehaviourScoreRow.loan_id))}
+
+
+def past_due_before(session: Session, loan_ids: list[int], before: date) -> set[int]:
+    """The loans of `loan_ids` with a score before `before` taken on a day they were past due (`was_past_due`)."""
+    if not loan_ids:
+        return set()
     return set(session.scalars(select(BehaviourScoreRow.loan_id).where(
-        BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last, BehaviourScoreRow.scored_on < before,
+        BehaviourScoreRow.loan_id.in_(loan_ids), BehaviourScoreRow.scored_on < before,
         BehaviourScoreRow.dpd > 0).distinct()))
 
 

@@ -151,11 +151,12 @@ def _findings(t: Thresholds, facts: BehaviourInput, score: int, recent: tuple[in
 def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on: date, ids: list[int]) -> cob.Bulk:
     """Step 90 over a partition's loans at once (set-based, the same outcome as `monitor_loan` on each): the
     thresholds read once; the loans whose cached fold is of the day (their DPD), their features, their scores of
-    the last `score_drop_days` days and today's, whether they were past due before, and their borrowers' last two
-    bureau reports, each in one query; the scores written in one INSERT and one UPDATE; the warnings' quiet check
-    in one query; only a rule that fires raises (and routes, notifies, audits) loan by loan. Left to
-    `monitor_loan`: a loan without the day's cached fold (it folds), and one whose borrower's report is due to be
-    re-read today (the bureau is asked once, by the first of the borrower's loans, in the order of the loans)."""
+    today and highest of the last `score_drop_days` days, whether they were past due on an earlier day (for the
+    few loans that rule turns on), and their borrowers' last two bureau reports, each in one query; the scores
+    written in one INSERT and one UPDATE; the warnings' quiet check in one query; only a rule that fires raises
+    (and routes, notifies, audits) loan by loan. Left to `monitor_loan`: a loan without the day's cached fold (it
+    folds), and one whose borrower's report is due to be re-read today (the bureau is asked once, by the first of
+    the borrower's loans, in the order of the loans)."""
     day = quiet.day_facts(session, institution_id=institution_id, on=on, ids=ids)
     if not day:
         return cob.Bulk(frozenset(), {})
@@ -172,23 +173,22 @@ def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on:
     if not bureau:
         return cob.Bulk(frozenset(), {})
     first, last = min(bureau), max(bureau)
-    since = on - timedelta(days=t.score_drop_days)
-    kept: dict[int, Any] = {}
-    recent: dict[int, list[int]] = defaultdict(list)
-    for r in repo.scores_from(session, first, last, since=since, upto=on):
-        if r.scored_on == on:
-            kept[r.loan_id] = r
-        else:
-            recent[r.loan_id].append(r.score)
-    past_due = repo.past_due_before(session, first, last, on)
+    kept = {r.loan_id: r for r in repo.scores_on(session, first, last, on)}
+    # The highest score of the last `score_drop_days` days is all `score_drop` reads of them.
+    peak = repo.peaks(session, first, last, since=on - timedelta(days=t.score_drop_days), before=on)
     features = cob.behaviours_of(session=session, loan_ids=sorted(bureau))
+    facts_of = {loan_id: _input(day[loan_id].dpd, features.get(loan_id), bureau[loan_id][1]) for loan_id in bureau}
+    # Whether a loan was past due on an earlier scored day matters only to `first_missed_payment`, on a loan past
+    # due today whose features do not already say it was before: only those are looked up.
+    past_due = repo.past_due_before(session, sorted(
+        loan_id for loan_id, f in facts_of.items()
+        if f.dpd >= t.first_missed_dpd and not (f.max_dpd > f.dpd or f.late_payments > 0)), on)
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     fired: list[tuple[DayFacts, int, Finding]] = []
     refreshed_count = 0
     for loan_id in sorted(bureau):
-        loan, (refreshed, now_elsewhere, before_elsewhere) = day[loan_id], bureau[loan_id]
-        facts = _input(loan.dpd, features.get(loan_id), now_elsewhere)
+        loan, (refreshed, _, before_elsewhere), facts = day[loan_id], bureau[loan_id], facts_of[loan_id]
         result = kit.model.score(facts)
         row = kept.get(loan_id)
         if row is None:
@@ -198,9 +198,9 @@ def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on:
             changed.append({"b_id": row.id, "b_score": result.score, "b_grade": result.grade, "b_dpd": loan.dpd,
                             "b_model": result.model})
         refreshed_count += int(refreshed)
+        recent = (peak[loan_id],) if loan_id in peak else ()
         fired.extend((loan, result.score, finding) for finding in _findings(
-            t, facts, result.score, tuple(recent.get(loan_id, ())), loan_id in past_due, refreshed,
-            before_elsewhere))
+            t, facts, result.score, recent, loan_id in past_due, refreshed, before_elsewhere))
     repo.add_scores(session, new)
     repo.set_scores(session, changed)
     quiet_now = repo.quiet_subjects(session, institution_id, sorted({f"loan:{loan.loan_id}" for loan, _, _ in fired}),
