@@ -78,13 +78,20 @@ def _warnings_step(session: Session, kit: CobKit, at: cob_steps.LoanAt) -> dict[
                                                  institution_id=at.institution_id, loan_id=at.loan_id, on=at.on))
 
 
+def _warnings_bulk(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> cob_steps.Bulk:
+    """Step 9's set-based part over a partition (`warnings.monitoring.monitor_loans`); the loans it leaves go
+    through `_warnings_step` one by one."""
+    return warnings.monitoring.monitor_loans(session=session, kit=_monitor_kit(kit), institution_id=institution_id,
+                                             on=on, ids=ids)
+
+
 def _concentration_step(session: Session, kit: CobKit, institution_id: int, on: date) -> dict[str, int]:
     """Step 9½, once over the institution: early warning's concentration check on the day's scores."""
     return dict(warnings.monitoring.check_concentration(session=session, kit=_monitor_kit(kit),
                                                         institution_id=institution_id, on=on))
 
 
-cob_steps.register(cob_steps.Step("warnings", warnings.monitoring.POSITION, _warnings_step))
+cob_steps.register(cob_steps.Step("warnings", warnings.monitoring.POSITION, _warnings_step, bulk=_warnings_bulk))
 # A borrower frozen by an early warning's action: the automated review refers their new applications.
 risk.register_referral("early_warning_freeze", warnings.handling.referral)
 cob_steps.register(cob_steps.Step("warning_concentration", warnings.monitoring.CONCENTRATION_POSITION,

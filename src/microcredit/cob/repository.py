@@ -91,6 +91,13 @@ def behaviour(session: Session, loan_id: int) -> LoanBehaviour | None:
     return session.get(LoanBehaviour, loan_id)
 
 
+def behaviours(session: Session, loan_ids: list[int]) -> list[Any]:
+    """(loan_id, late_payments, partial_payments, days_since_last_payment, max_dpd) of the loans that have features."""
+    return list(session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.late_payments,
+                                       LoanBehaviour.partial_payments, LoanBehaviour.days_since_last_payment,
+                                       LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(loan_ids))).all())
+
+
 def reminder_sent(session: Session, loan_id: int, kind: str, due_date: date) -> bool:
     """Whether the reminder of this kind for this due date was queued."""
     return session.scalar(select(ReminderSent.id).where(ReminderSent.loan_id == loan_id, ReminderSent.kind == kind,

@@ -110,7 +110,7 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         assert not s.scalars(select(CobFailure.error)).all()
         # Every step's set-based part did loans (none failed into the one-by-one fallback every day).
         reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
-        for name in ("advance", "classify", "autodebit", "remind", "features"):
+        for name in ("advance", "classify", "autodebit", "remind", "features", "warnings"):
             assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
     got, want = picture(runs_rt, inst_id), picture(single_rt, inst_id)
     for key in ("business_date", "runs"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.risk.warnings.models import (
@@ -54,6 +54,49 @@ def was_past_due(session: Session, loan_id: int, before: date) -> bool:
         BehaviourScoreRow.dpd > 0).limit(1)) is not None
 
 
+def scores_on(session: Session, first: int, last: int, on: date) -> list[Any]:
+    """(id, loan_id, score, grade, dpd, model) of the scores of loans [first, last] on one day."""
+    return list(session.execute(select(
+        BehaviourScoreRow.id, BehaviourScoreRow.loan_id, BehaviourScoreRow.score, BehaviourScoreRow.grade,
+        BehaviourScoreRow.dpd, BehaviourScoreRow.model).where(
+        BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
+        BehaviourScoreRow.scored_on == on)).all())
+
+
+def peaks(session: Session, first: int, last: int, *, since: date, before: date) -> dict[int, int]:
+    """The highest score of each loan of [first, last] within [since, before) (a loan without one is left out)."""
+    return {r.loan_id: int(r.peak) for r in session.execute(
+        select(BehaviourScoreRow.loan_id, func.max(BehaviourScoreRow.score).label("peak")).where(
+            BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
+            BehaviourScoreRow.scored_on >= since, BehaviourScoreRow.scored_on < before)
+        .group_by(BehaviourScoreRow.loan_id))}
+
+
+def past_due_before(session: Session, loan_ids: list[int], before: date) -> set[int]:
+    """The loans of `loan_ids` with a score before `before` taken on a day they were past due (`was_past_due`)."""
+    if not loan_ids:
+        return set()
+    return set(session.scalars(select(BehaviourScoreRow.loan_id).where(
+        BehaviourScoreRow.loan_id.in_(loan_ids), BehaviourScoreRow.scored_on < before,
+        BehaviourScoreRow.dpd > 0).distinct()))
+
+
+def add_scores(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New score rows in one multi-row INSERT (keys: the columns but `id`)."""
+    if rows:
+        session.execute(insert(BehaviourScoreRow), rows)
+
+
+def set_scores(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Score rows replaced in one executemany UPDATE (keys `b_id`, `b_score`, `b_grade`, `b_dpd`, `b_model`)."""
+    if rows:
+        table = BehaviourScoreRow.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            score=bindparam("b_score"), grade=bindparam("b_grade"), dpd=bindparam("b_dpd"),
+            model=bindparam("b_model")), rows)
+
+
 def scores_of_day(session: Session, institution_id: int, on: date) -> list[BehaviourScoreRow]:
     """The institution's scores of one day."""
     return list(session.scalars(select(BehaviourScoreRow).where(BehaviourScoreRow.institution_id == institution_id,
@@ -65,6 +108,31 @@ def refreshes(session: Session, borrower_id: int, *, upto: date) -> list[BureauR
     return list(session.scalars(select(BureauRefresh).where(BureauRefresh.borrower_id == borrower_id,
                                                             BureauRefresh.refreshed_on <= upto)
                                 .order_by(BureauRefresh.refreshed_on.desc()).limit(2)))
+
+
+def latest_refreshes(session: Session, borrower_ids: list[int], *, upto: date) -> dict[int, list[BureauRefresh]]:
+    """`refreshes` of many borrowers in one query: each one's last two on or before `upto`, newest first."""
+    if not borrower_ids:
+        return {}
+    rank = func.row_number().over(partition_by=BureauRefresh.borrower_id,
+                                  order_by=BureauRefresh.refreshed_on.desc()).label("rank")
+    ranked = select(BureauRefresh.id, rank).where(BureauRefresh.borrower_id.in_(borrower_ids),
+                                                  BureauRefresh.refreshed_on <= upto).subquery()
+    out: dict[int, list[BureauRefresh]] = {}
+    for row in session.scalars(select(BureauRefresh).join(ranked, ranked.c.id == BureauRefresh.id)
+                               .where(ranked.c.rank <= 2).order_by(BureauRefresh.borrower_id,
+                                                                   BureauRefresh.refreshed_on.desc())):
+        out.setdefault(row.borrower_id, []).append(row)
+    return out
+
+
+def quiet_subjects(session: Session, institution_id: int, subjects: list[str], since: date) -> set[tuple[str, str]]:
+    """(rule, subject) of `subjects` for which `quiet_reason` holds: a warning still open, or raised since `since`."""
+    if not subjects:
+        return set()
+    return {(r.rule, r.subject) for r in session.execute(select(RiskWarning.rule, RiskWarning.subject).where(
+        RiskWarning.institution_id == institution_id, RiskWarning.subject.in_(subjects),
+        (RiskWarning.status.in_(OPEN)) | (RiskWarning.raised_on >= since)).distinct())}
 
 
 def quiet_reason(session: Session, institution_id: int, rule: str, subject: str, since: date) -> bool:

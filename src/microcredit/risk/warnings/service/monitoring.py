@@ -7,8 +7,11 @@ again on the same date, so a resumed run gives the same history); the borrower's
 every `bureau_refresh_days` (the first read on a day spread by the borrower's id, so that a portfolio's
 first month does not ask the bureau for everybody at once); the loan rules run on the facts; a rule
 that fires raises a warning unless one of the same rule on the loan is still open or was raised within
-`cooldown_days` (so re-running a date raises nothing twice). `check_concentration` (step 95, once):
-the day's scores grouped by branch (region) and product (sector).
+`cooldown_days` (so re-running a date raises nothing twice). `monitor_loans` is its set-based part over a
+partition in the close of business (issue 18): the same outcome for the loans it does, read and written for
+them all at once, and only the warnings raised done loan by loan; it leaves to `monitor_loan` the loans whose
+fold of the day is not cached and those whose borrower's report is due to be re-read. `check_concentration`
+(step 95, once): the day's scores grouped by branch (region) and product (sector).
 
 A warning goes to the loan's officer (the one who opened it, if they still hold
 `risk.warning.handle`), else to the first handler of the loan's branch, else of the institution: an
@@ -23,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -50,6 +53,7 @@ from microcredit.risk.warnings.rules import (
 )
 from microcredit.risk.warnings.service import thresholds as thresholds_service
 from microcredit.servicing.service import loans, quiet
+from microcredit.servicing.service.quiet import DayFacts
 
 POINTS = PointsModel()
 POSITION, CONCENTRATION_POSITION = 90, 95  # in the close of business: after features (80)
@@ -88,11 +92,7 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
     dpd = quiet.dpd_on(session=session, loan=loan, on=on)  # the cached fold's when it is of today: no fold
     features = cob.behaviour_of(session=session, loan_id=loan_id)
     refreshed, now_elsewhere, before_elsewhere = _bureau(session, kit, t, institution_id, loan.borrower_id, on)
-    partial = features.partial_payments if features is not None else 0
-    facts = BehaviourInput(dpd=dpd, max_dpd=max(features.max_dpd if features else 0, dpd),
-                           late_payments=features.late_payments if features else 0, partial_installments=partial,
-                           days_since_last_payment=features.days_since_last_payment if features else None,
-                           overdue_elsewhere=now_elsewhere or 0)
+    facts = _input(dpd, features, now_elsewhere)
     result = kit.model.score(facts)
     row = repo.score_on(session, loan_id, on)
     if row is None:
@@ -103,12 +103,8 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
         row.score, row.grade, row.dpd, row.model = result.score, result.grade, dpd, result.model
     recent = tuple(r.score for r in repo.scores(session, loan_id, since=on - timedelta(days=t.score_drop_days),
                                                 before=on))
-    past_due_before = (repo.was_past_due(session, loan_id, on) or facts.max_dpd > dpd
-                       or facts.late_payments > 0)
-    findings = loan_findings(LoanFacts(score=result.score, recent_scores=recent, dpd=dpd,
-                                       past_due_before=past_due_before, partial_installments=partial,
-                                       overdue_elsewhere=now_elsewhere if refreshed else None,
-                                       overdue_elsewhere_before=before_elsewhere), t)
+    findings = _findings(t, facts, result.score, recent, repo.was_past_due(session, loan_id, on), refreshed,
+                         before_elsewhere)
     raised = 0
     for finding in findings:
         warning = _raise(session, kit, t, institution_id=institution_id, on=on, finding=finding,
@@ -118,6 +114,107 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
         raised += warning is not None
     session.flush()
     return {"scored": 1, "warnings": raised, "bureau_refreshed": int(refreshed)}
+
+
+class _Features(Protocol):
+    """The behaviour features the score reads (`cob.behaviour_of`'s row, or `cob.behaviours_of`'s)."""
+
+    @property
+    def late_payments(self) -> int: ...
+    @property
+    def partial_payments(self) -> int: ...
+    @property
+    def days_since_last_payment(self) -> int | None: ...
+    @property
+    def max_dpd(self) -> int: ...
+
+
+def _input(dpd: int, features: _Features | None, overdue_elsewhere: int | None) -> BehaviourInput:
+    """What the score reads of a loan: its DPD of the day, its features (none yet: zeros), the bureau's count."""
+    return BehaviourInput(dpd=dpd, max_dpd=max(features.max_dpd if features else 0, dpd),
+                          late_payments=features.late_payments if features else 0,
+                          partial_installments=features.partial_payments if features is not None else 0,
+                          days_since_last_payment=features.days_since_last_payment if features else None,
+                          overdue_elsewhere=overdue_elsewhere or 0)
+
+
+def _findings(t: Thresholds, facts: BehaviourInput, score: int, recent: tuple[int, ...], was_past_due: bool,
+              refreshed: bool, before_elsewhere: int | None) -> list[Finding]:
+    """The loan rules on the day's facts (`recent`: the scores of the last `score_drop_days` days before it)."""
+    past_due_before = was_past_due or facts.max_dpd > facts.dpd or facts.late_payments > 0
+    return loan_findings(LoanFacts(score=score, recent_scores=recent, dpd=facts.dpd, past_due_before=past_due_before,
+                                   partial_installments=facts.partial_installments,
+                                   overdue_elsewhere=facts.overdue_elsewhere if refreshed else None,
+                                   overdue_elsewhere_before=before_elsewhere), t)
+
+
+def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on: date, ids: list[int]) -> cob.Bulk:
+    """Step 90 over a partition's loans at once (set-based, the same outcome as `monitor_loan` on each): the
+    thresholds read once; the loans whose cached fold is of the day (their DPD), their features, their scores of
+    today and highest of the last `score_drop_days` days, whether they were past due on an earlier day (for the
+    few loans that rule turns on), and their borrowers' last two bureau reports, each in one query; the scores
+    written in one INSERT and one UPDATE; the warnings' quiet check in one query; only a rule that fires raises
+    (and routes, notifies, audits) loan by loan. Left to `monitor_loan`: a loan without the day's cached fold (it
+    folds), and one whose borrower's report is due to be re-read today (the bureau is asked once, by the first of
+    the borrower's loans, in the order of the loans)."""
+    day = quiet.day_facts(session, institution_id=institution_id, on=on, ids=ids)
+    if not day:
+        return cob.Bulk(frozenset(), {})
+    t = thresholds_service.of(session=session, institution_id=institution_id)
+    reports = repo.latest_refreshes(session, sorted({x.borrower_id for x in day.values()}), upto=on)
+    bureau: dict[int, tuple[bool, int | None, int | None]] = {}
+    for loan_id, loan in day.items():
+        latest = reports.get(loan.borrower_id, [])
+        if latest and latest[0].refreshed_on == on:  # read today (by another loan, or by this day's earlier run)
+            bureau[loan_id] = (True, latest[0].overdue_accounts,
+                               latest[1].overdue_accounts if len(latest) > 1 else None)
+        elif not _refresh_due(t, latest[0] if latest else None, loan.borrower_id, on):
+            bureau[loan_id] = (False, latest[0].overdue_accounts if latest else None, None)
+    if not bureau:
+        return cob.Bulk(frozenset(), {})
+    first, last = min(bureau), max(bureau)
+    kept = {r.loan_id: r for r in repo.scores_on(session, first, last, on)}
+    # The highest score of the last `score_drop_days` days is all `score_drop` reads of them.
+    peak = repo.peaks(session, first, last, since=on - timedelta(days=t.score_drop_days), before=on)
+    features = cob.behaviours_of(session=session, loan_ids=sorted(bureau))
+    facts_of = {loan_id: _input(day[loan_id].dpd, features.get(loan_id), bureau[loan_id][1]) for loan_id in bureau}
+    # Whether a loan was past due on an earlier scored day matters only to `first_missed_payment`, on a loan past
+    # due today whose features do not already say it was before: only those are looked up.
+    past_due = repo.past_due_before(session, sorted(
+        loan_id for loan_id, f in facts_of.items()
+        if f.dpd >= t.first_missed_dpd and not (f.max_dpd > f.dpd or f.late_payments > 0)), on)
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    fired: list[tuple[DayFacts, int, Finding]] = []
+    refreshed_count = 0
+    for loan_id in sorted(bureau):
+        loan, (refreshed, _, before_elsewhere), facts = day[loan_id], bureau[loan_id], facts_of[loan_id]
+        result = kit.model.score(facts)
+        row = kept.get(loan_id)
+        if row is None:
+            new.append({"institution_id": institution_id, "loan_id": loan_id, "scored_on": on, "score": result.score,
+                        "grade": result.grade, "dpd": loan.dpd, "model": result.model})
+        elif (row.score, row.grade, row.dpd, row.model) != (result.score, result.grade, loan.dpd, result.model):
+            changed.append({"b_id": row.id, "b_score": result.score, "b_grade": result.grade, "b_dpd": loan.dpd,
+                            "b_model": result.model})
+        refreshed_count += int(refreshed)
+        recent = (peak[loan_id],) if loan_id in peak else ()
+        fired.extend((loan, result.score, finding) for finding in _findings(
+            t, facts, result.score, recent, loan_id in past_due, refreshed, before_elsewhere))
+    repo.add_scores(session, new)
+    repo.set_scores(session, changed)
+    quiet_now = repo.quiet_subjects(session, institution_id, sorted({f"loan:{loan.loan_id}" for loan, _, _ in fired}),
+                                    on - timedelta(days=max(t.cooldown_days - 1, 0)))
+    raised = 0
+    for loan, score, finding in fired:
+        if (finding.rule, f"loan:{loan.loan_id}") in quiet_now:
+            continue
+        warning = _raise(session, kit, t, institution_id=institution_id, on=on, finding=finding,
+                         subject=f"loan:{loan.loan_id}", branch_id=loan.branch_id, loan_id=loan.loan_id,
+                         borrower_id=loan.borrower_id, score=score, number=loan.number, officer_id=loan.officer_id)
+        raised += warning is not None
+    session.flush()
+    return cob.Bulk(frozenset(bureau), {"scored": len(bureau), "warnings": raised, "bureau_refreshed": refreshed_count})
 
 
 def _refresh_due(t: Thresholds, last: BureauRefresh | None, borrower_id: int, on: date) -> bool:
