@@ -184,7 +184,7 @@ export async function guard(to: RouteLocationNormalized) {
  * (~0.1-0.5 s under the slow profile's 4x CPU, issue 20).
  */
 export function scrollPosition(
-  to: RouteLocationNormalized,
+  _to: RouteLocationNormalized,
   from: RouteLocationNormalized,
   saved: { left: number; top: number } | null,
 ): { left?: number; top: number } | false {
