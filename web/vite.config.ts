@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
 import { fileURLToPath, URL } from 'node:url'
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib'
 import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
@@ -113,6 +114,39 @@ function noButtonColor(): Plugin {
   }
 }
 
+/**
+ * The scripts every page runs at start-up (the entry, the bundler's runtime, vendor, base) are
+ * marked for V8's explicit compile hints (`//# allFunctionsCalledOnLoad`, Chromium 136+): their
+ * functions are compiled while the file streams in, off the main thread, instead of one by one on
+ * the main thread when first called. Other browsers read a comment. Measured: docs/performance.md
+ * (issue 20, sixth look).
+ */
+function compileHints(): Plugin {
+  const START = /^(index|vendor|base|rolldown-runtime)$/
+  const HINT = '//# allFunctionsCalledOnLoad\n'
+  return {
+    name: 'mc-compile-hints',
+    apply: 'build',
+    enforce: 'post',
+    // Last: after minifying (which drops comments) and after Vite has put its preload list at the top
+    // of the entry; the comment must be the file's first line. The precompressed copies made
+    // meanwhile are made again. The same comment on the same file keeps its hash true.
+    generateBundle: {
+      order: 'post',
+      handler(_, bundle) {
+        for (const chunk of Object.values(bundle)) {
+          if (chunk.type !== 'chunk' || !(chunk.isEntry || START.test(chunk.name)) || chunk.code.startsWith(HINT)) continue
+          chunk.code = HINT + chunk.code
+          const brotli = bundle[`${chunk.fileName}.br`]
+          if (brotli?.type === 'asset') brotli.source = brotliCompressSync(chunk.code, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } })
+          const gzip = bundle[`${chunk.fileName}.gz`]
+          if (gzip?.type === 'asset') gzip.source = gzipSync(chunk.code, { level: 9 })
+        }
+      },
+    },
+  }
+}
+
 const shell = offlineShell(fileURLToPath(new URL('.', import.meta.url)))
 
 export default defineConfig({
@@ -138,6 +172,7 @@ export default defineConfig({
           }),
           nonBlockingStyles(),
           noButtonColor(),
+          compileHints(),
           // One module per icon, so each page carries only its own icons (scripts/icons-split.ts).
           iconsSplit(),
           shell.plugin,

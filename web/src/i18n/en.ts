@@ -59,6 +59,8 @@ export default {
     back: 'You are back online.',
   },
   common: {
+    showPassword: 'Show password',
+    hidePassword: 'Hide password',
     pageSize: 'Rows per page',
     retry: 'Try again',
     refresh: 'Refresh',

@@ -61,6 +61,8 @@ export default {
     back: '网络已恢复。',
   },
   common: {
+    showPassword: '显示密码',
+    hidePassword: '隐藏密码',
     pageSize: '每页条数',
     retry: '重试',
     refresh: '刷新',

@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
-import { nextTick } from 'vue'
+import { defineComponent, h, nextTick, reactive } from 'vue'
+import { ElForm, ElFormItem } from 'element-plus'
 import ProblemAlert from './ProblemAlert.vue'
 import LanguageSwitch from './LanguageSwitch.vue'
+import NativeInput from './NativeInput.vue'
 import { ApiError, TransientError } from '@/api/problem'
 import { i18n } from '@/i18n'
 import { mountWithApp } from '@/test/mount'
@@ -47,3 +49,53 @@ describe('LanguageSwitch', () => {
   })
 })
 
+
+describe('NativeInput', () => {
+  const Form = defineComponent({
+    setup() {
+      const form = reactive({ password: '' })
+      const rules = { password: [{ required: true, message: '请输入密码', trigger: 'blur' }] }
+      return () => h(ElForm, { model: form, rules, size: 'large' }, () => [
+        h(ElFormItem, { label: '密码', prop: 'password' }, () => [
+          h(NativeInput, {
+            modelValue: form.password,
+            'onUpdate:modelValue': (v: string) => (form.password = v),
+            type: 'password',
+            showPassword: true,
+            autocomplete: 'current-password',
+            'data-testid': 'password',
+          }),
+        ]),
+      ])
+    },
+  })
+
+  it('is the form item’s box: its label points at it, the attributes land on it, leaving it runs the item’s validation', async () => {
+    const w = mountWithApp(Form, { attachTo: document.body })
+    const input = w.find('[data-testid=password]')
+    expect(input.element.tagName).toBe('INPUT')
+    expect(input.attributes('autocomplete')).toBe('current-password')
+    await vi.waitFor(() => expect(w.find('label').attributes('for')).toBe(input.attributes('id')))
+    await input.trigger('blur')
+    await vi.waitFor(() => expect(w.find('.el-form-item').classes()).toContain('is-error'))
+    await input.setValue('Blue-River-Stone-9')
+    expect(w.find('[data-testid=password]').element).toBe(input.element)
+    await input.trigger('blur')
+    await vi.waitFor(() => expect(w.find('.el-form-item').classes()).not.toContain('is-error'))
+    w.unmount()
+  })
+
+  it('shows and hides a password with a labelled button', async () => {
+    const w = mountWithApp(Form, { attachTo: document.body })
+    const input = w.find('[data-testid=password]')
+    const toggle = w.find('button')
+    expect(input.attributes('type')).toBe('password')
+    expect(toggle.attributes('aria-label')).toBe('显示密码')
+    expect(toggle.attributes('aria-pressed')).toBe('false')
+    await toggle.trigger('click')
+    expect(input.attributes('type')).toBe('text')
+    expect(toggle.attributes('aria-label')).toBe('隐藏密码')
+    expect(toggle.attributes('aria-pressed')).toBe('true')
+    w.unmount()
+  })
+})
