@@ -35,7 +35,8 @@ def test_disbursements_waiting_counts_the_desk_for_those_who_disburse(client, se
     hb = [signed_in(session, runtime, b.user) for b in borrowers]
     hf, ho, he = (signed_in(session, runtime, s.user) for s in (finance, officer, elsewhere))
     session.commit()
-    assert todos(client, hf) == {"disbursements_waiting": 0, "reconciliation_breaks": 0}
+    assert todos(client, hf) == {"disbursements_waiting": 0, "reconciliation_breaks": 0,
+                                 "collection_sheets_waiting_handover": 0}
     use_review(monkeypatch, assessment(Decision.APPROVE, grade="B"))
     ids = []
     for h in hb:
@@ -63,4 +64,5 @@ def test_disbursements_waiting_counts_the_desk_for_those_who_disburse(client, se
     # those who cannot disburse are not told; another institution's finance sees none of these
     assert "disbursements_waiting" not in todos(client, ho)
     assert "disbursements_waiting" not in todos(client, hb[0])
-    assert todos(client, he) == {"disbursements_waiting": 0, "reconciliation_breaks": 0}
+    assert todos(client, he) == {"disbursements_waiting": 0, "reconciliation_breaks": 0,
+                                 "collection_sheets_waiting_handover": 0}
