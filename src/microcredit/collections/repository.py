@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor, CollectionSettings
+from microcredit.db.rows import row_by_id
 from microcredit.lending.money import Money
 
 
@@ -31,12 +32,7 @@ def debtor(session: Session, borrower_id: int) -> CollectionDebtor | None:
 
 def get_case(session: Session, case_id: int, *, for_update: bool = False) -> CollectionCase | None:
     """The case with this id (row-locked with `for_update`)."""
-    if for_update:
-        known = session.identity_map.get(session.identity_key(CollectionCase, case_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(CollectionCase, case_id, with_for_update=True)
-    return session.get(CollectionCase, case_id)
+    return row_by_id(session, CollectionCase, case_id, for_update=for_update)
 
 
 def live_case_of_loan(session: Session, loan_id: int) -> CollectionCase | None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import forget_row, row_by_id
 from microcredit.servicing.models import (
     CollectionSheet,
     Loan,
@@ -34,14 +35,7 @@ def stage(session: Session, *rows: object) -> None:
 def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:
     """The loan with this id (row-locked for the transaction, `for_update`: then read again from the
     row, not from the session, so that what a transaction that held the lock before changed is seen)."""
-    if for_update:
-        # A copy read earlier in this transaction (by the route's scope check) may be older than the
-        # row the lock returns: forget it first, or SQLAlchemy's version check takes it for a lost update.
-        known = session.identity_map.get(session.identity_key(Loan, loan_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(Loan, loan_id, with_for_update=True)
-    return session.get(Loan, loan_id)
+    return row_by_id(session, Loan, loan_id, for_update=for_update)
 
 
 def by_application(session: Session, application_id: int) -> Loan | None:
@@ -70,9 +64,7 @@ def get_in_scope_locked(session: Session, loan_id: int, *, institution_id: int |
                         branch_id: int | bool | None) -> Loan | None:
     """The loan with this id if the scope (as `loans_query`) holds it, row-locked for the transaction and read
     from the row (as `get(..., for_update=True)`); a loan outside the scope is not locked."""
-    known = session.identity_map.get(session.identity_key(Loan, loan_id))
-    if known is not None:
-        session.expire(known)
+    forget_row(session, Loan, loan_id)
     stmt = loans_query(institution_id=institution_id, branch_id=branch_id).where(Loan.id == loan_id)
     return session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).one_or_none()
 
@@ -115,12 +107,7 @@ def opened_for(session: Session, application_ids: list[int]) -> set[int]:
 
 def get_change(session: Session, change_id: int, *, for_update: bool = False) -> LoanChange | None:
     """A loan change by id (row-locked for the transaction, `for_update`)."""
-    if for_update:
-        known = session.identity_map.get(session.identity_key(LoanChange, change_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(LoanChange, change_id, with_for_update=True)
-    return session.get(LoanChange, change_id)
+    return row_by_id(session, LoanChange, change_id, for_update=for_update)
 
 
 def changes_of(session: Session, loan_id: int) -> list[LoanChange]:
@@ -169,12 +156,7 @@ def scalar_count(session: Session, stmt: Select[Any]) -> int:
 
 def payment(session: Session, payment_id: int, *, for_update: bool = False) -> Payment | None:
     """A payment by id (row-locked, `for_update`, read again from the row)."""
-    if for_update:
-        known = session.identity_map.get(session.identity_key(Payment, payment_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(Payment, payment_id, with_for_update=True)
-    return session.get(Payment, payment_id)
+    return row_by_id(session, Payment, payment_id, for_update=for_update)
 
 
 def payment_by_key(session: Session, institution_id: int, key: str) -> Payment | None:
@@ -244,12 +226,7 @@ def break_exists(session: Session, institution_id: int, statement_date: date, ki
 
 def get_break(session: Session, break_id: int, *, for_update: bool = False) -> ReconciliationBreak | None:
     """A reconciliation break by id (row-locked for the transaction, `for_update`)."""
-    if for_update:
-        known = session.identity_map.get(session.identity_key(ReconciliationBreak, break_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(ReconciliationBreak, break_id, with_for_update=True)
-    return session.get(ReconciliationBreak, break_id)
+    return row_by_id(session, ReconciliationBreak, break_id, for_update=for_update)
 
 
 def breaks_query(*, institution_id: int | None, resolved: bool | None) -> Select[Any]:
@@ -326,12 +303,7 @@ def collection_sheets_query(group_id: int) -> Select[Any]:
 
 def collection_sheet(session: Session, sheet_id: int, *, for_update: bool = False) -> CollectionSheet | None:
     """A saved collection sheet (row-locked for the transaction, `for_update`)."""
-    if for_update:
-        known = session.identity_map.get(session.identity_key(CollectionSheet, sheet_id))
-        if known is not None:
-            session.expire(known)
-        return session.get(CollectionSheet, sheet_id, with_for_update=True)
-    return session.get(CollectionSheet, sheet_id)
+    return row_by_id(session, CollectionSheet, sheet_id, for_update=for_update)
 
 
 def sheet_of_repayment(session: Session, institution_id: int, value_date: date, key: str | None
