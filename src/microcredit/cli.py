@@ -131,11 +131,9 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
         uvicorn.run("microcredit.api.app:create_served_app", factory=True, host=host, port=port,
                     workers=workers, proxy_headers=False, log_level="warning")
         return
-    from microcredit.api.app import create_app, prepare_routes
+    from microcredit.api.app import create_served_app
 
-    app = create_app(settings)
-    prepare_routes(app)
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, log_level="warning")
+    uvicorn.run(create_served_app(settings), host=host, port=port, proxy_headers=False, log_level="warning")
 
 
 @app.command()
