@@ -37,6 +37,7 @@ from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
 from microcredit.platform import idempotency
 from microcredit.platform.actor import RequestMeta
+from microcredit.platform.flights import Flights
 from microcredit.platform.ratelimit import Limit, hit
 from microcredit.platform.refcache import ReferenceCache
 from microcredit.runtime import Runtime
@@ -235,11 +236,33 @@ async def current_principal(request: Request) -> Principal:
     meta = meta_of(request)
     principal = None
     if request.method in ("GET", "HEAD"):
-        principal = identity.sessions.cached(kit=runtime.identity, token=token, meta=meta)
+        principal = await _cached_principal(runtime, token, meta)
     if principal is None:
         principal = await run_in_threadpool(_authenticate, runtime, token, meta)
     state["principal"] = principal
     return principal
+
+
+# Work on the principal cache's misses, in the air per token: one resolution (or view) at a time.
+_FLIGHTS = Flights()
+# A waiter looks again after at most this many flights (two: a resolution that refreshed the idle
+# timer keeps nothing, the one after it does), then resolves the token itself.
+_FLIGHTS_WAITED = 2
+
+
+async def _cached_principal(runtime: Runtime, token: str, meta: RequestMeta) -> Principal | None:
+    """A read's principal from the cache; on a miss, the first request of the token resolves it and the
+    others in flight wait for it, then read the cache again (`platform.flights`). None: resolve it."""
+    kit = runtime.identity
+    for _ in range(_FLIGHTS_WAITED):
+        principal = identity.sessions.cached(kit=kit, token=token, meta=meta)
+        if principal is not None or not identity.sessions.caching(kit=kit):
+            return principal
+        ran, principal = await _FLIGHTS.join(("principal", token),
+                                             lambda: run_in_threadpool(_authenticate, runtime, token, meta))
+        if ran:
+            return principal
+    return identity.sessions.cached(kit=kit, token=token, meta=meta)
 
 
 # Builds a view from the read's session, the identity kit and the institutions' cache: JSON bytes.
@@ -267,7 +290,14 @@ async def kept_answer(request: Request, principal: Principal, name: str, build: 
     """
     token = request.scope["state"].get("token") or _bearer(request) or ""
     runtime = runtime_of(request)
-    body = identity.sessions.view(kit=runtime.identity, token=token, name=name)
+    kit = runtime.identity
+    body = identity.sessions.view(kit=kit, token=token, name=name)
+    if body is None and identity.sessions.caching(kit=kit):
+        # The token's requests in flight wait for the first one's build, then read what it kept.
+        ran, body = await _FLIGHTS.join(("view", name, token),
+                                        lambda: run_in_threadpool(_build_view, runtime, token, name, principal, build))
+        if not ran:
+            body = identity.sessions.view(kit=kit, token=token, name=name)
     if body is None:
         body = await run_in_threadpool(_build_view, runtime, token, name, principal, build)
     return Response(body, media_type="application/json")

@@ -112,6 +112,11 @@ def authenticate(*, session: Session, kit: IdentityKit, token: str, meta: Reques
     return principal
 
 
+def caching(*, kit: IdentityKit) -> bool:
+    """Whether this process keeps principals for reads (`cached`) at all."""
+    return kit.principals is not None and kit.principals.enabled
+
+
 def cached(*, kit: IdentityKit, token: str, meta: RequestMeta) -> Principal | None:
     """The principal behind `token` from the process's cache, for a read; None to `authenticate`."""
     if kit.principals is None or not kit.principals.enabled or not token or len(token) > 200:
