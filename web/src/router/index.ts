@@ -3,6 +3,7 @@
 // meta.auth: 'borrower' | 'staff' — who may open the page (signed in as that kind);
 // meta.permission: the permission the staff page needs (else the 403 page; `a|b`: any of them);
 // meta.guest: sign-in pages (a signed-in visitor goes to their home).
+// meta.prefetch: the page's first API request, started by preloadRoute with the page's code (issue 20).
 import {
   createRouter,
   createWebHistory,
@@ -13,6 +14,7 @@ import {
 } from 'vue-router'
 import { useSession } from '@/identity/stores/session'
 import { loadStaffMessages } from '@/i18n'
+import { prefetchOffer } from '@/products/offers'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -23,6 +25,8 @@ declare module 'vue-router' {
     title?: string
     /** A borrower-app page that uses the width of a desktop screen when there is one. */
     wide?: boolean
+    /** Start what the page asks the API for first, with its code (preloadRoute), not a mount later. */
+    prefetch?: (to: Pick<RouteLocationNormalized, 'params'>) => void
   }
 }
 
@@ -108,8 +112,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'sms-inbox', name: 'sms-inbox', component: () => import('@/identity/views/SmsInboxView.vue'), meta: { title: 'sms.inboxTitle' } },
       { path: 'calculator', name: 'calculator', component: () => import('@/lending/views/CalculatorView.vue'), meta: { title: 'nav.calculator', wide: true } },
       { path: 'products', name: 'products', component: () => import('@/products/views/OffersView.vue'), meta: { title: 'offers.title' } },
-      { path: 'products/:code([A-Z0-9_-]+)', name: 'product', component: () => import('@/products/views/OfferView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { title: 'offers.title' } },
-      { path: 'products/:code([A-Z0-9_-]+)/apply', name: 'apply', component: () => import('@/origination/views/ApplyView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { auth: 'borrower', title: 'origination.applyShort' } },
+      { path: 'products/:code([A-Z0-9_-]+)', name: 'product', component: () => import('@/products/views/OfferView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { title: 'offers.title', prefetch: (r) => prefetchOffer(String(r.params.code)) } },
+      { path: 'products/:code([A-Z0-9_-]+)/apply', name: 'apply', component: () => import('@/origination/views/ApplyView.vue'), props: (r) => ({ code: String(r.params.code) }), meta: { auth: 'borrower', title: 'origination.applyShort', prefetch: (r) => prefetchOffer(String(r.params.code)) } },
       { path: 'applications', name: 'my-applications', component: () => import('@/origination/views/MyApplicationsView.vue'), meta: { auth: 'borrower', title: 'nav.myApplications' } },
       { path: 'applications/:id(\\d+)/contract', name: 'my-contract', component: () => import('@/contracts/views/MyContractView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'contract.title' } },
       { path: 'applications/:id(\\d+)', name: 'my-application', component: () => import('@/origination/views/MyApplicationView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { auth: 'borrower', title: 'nav.myApplications' } },
@@ -211,8 +215,10 @@ export function createAppRouter() {
  * will send a signed-out visitor away from.
  */
 export function preloadRoute(router: Router, path: string, signedIn: boolean): void {
-  const matched = router.resolve(path).matched
+  const resolved = router.resolve(path)
+  const matched = resolved.matched
   if (!signedIn && matched.some((r) => r.meta.auth)) return
+  for (const record of matched) record.meta.prefetch?.(resolved)
   for (const record of matched) {
     for (const component of Object.values(record.components ?? {})) {
       if (typeof component === 'function') void (component as () => Promise<unknown>)().catch(() => undefined)
