@@ -89,7 +89,7 @@ from microcredit.lending.schedule import (
     TranchePrincipal,
     build_schedule,
 )
-from microcredit.lending.schedule.amortize import Ratio, level_payment, level_rows, period_rate
+from microcredit.lending.schedule.amortize import Ratio, annuity_rows, level_payment, period_rate
 from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
 __all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
@@ -102,10 +102,13 @@ _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component
 # A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
 NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
 Row = list[Any]
-# A payment: (event id, on, amount, lines, interest prepaid, principal prepaid, credit); its
-# lines flat, three integers a line: (installment, component column, amount, installment, ...)
-# -- one tuple of ints a payment, which the garbage collector stops tracking.
-Payment = tuple[str | None, date, int, tuple[int, ...], int, int, int]
+# The payments: one flat list a loan (`_Columns.payments`), each payment seven values and its
+# lines, three integers a line --
+#     event id, on, amount, interest prepaid, principal prepaid, credit, line count,
+#     installment, component column, amount, installment, ...
+# -- one object for the garbage collector to track a loan instead of two tuples a payment
+# (`_payments` reads it).
+PAYMENT_HEAD, INTEREST_PREPAID, PRINCIPAL_PREPAID, CREDIT, LINES = 7, 3, 4, 5, 6
 _new_row = tuple.__new__
 _BY_DUE_DATE = itemgetter(DUE, NUMBER)
 _BY_VALUE_DATE = attrgetter("on", "rank")
@@ -160,16 +163,17 @@ class _Columns:
         self.disbursed = 0
         self.disbursed_on: date | None = None
         self.disbursements: list[tuple[str, date, Money]] = []
-        self.payments: list[Payment] = []
+        self.payments: list[Any] = []
+        """The payments, flat (`PAYMENT_HEAD` values a payment, then its lines)."""
         self.principal_prepaid = 0
         self.interest_prepaid = 0
 
     # --- allocation ------------------------------------------------------------------------
 
-    def _sweep(self, left: int, on: date, lines: list[int]) -> int:
+    def _sweep(self, left: int, on: date, lines: list[Any]) -> int:
         """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
-        over the same rows: oldest due date first), each line added to `lines` as three integers
-        (installment, component column, amount); what is left comes back."""
+        over the same rows: oldest due date first), each line added to `lines` (the payments'
+        log) as three integers (installment, component column, amount); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
         while first < count:
@@ -228,11 +232,15 @@ class _Columns:
                 if day == last or (since is not None and day <= since):
                     continue
                 last = day
-                lines: list[int] = []
-                left = self._sweep(self.credit, day, lines)
-                if lines:
-                    used = self.credit - left
-                    self.payments.append((None, day, 0, tuple(lines), 0, 0, -used))
+                log = self.payments
+                start = len(log)
+                log += (None, day, 0, 0, 0, 0, 0)
+                left = self._sweep(self.credit, day, log)
+                if len(log) == start + PAYMENT_HEAD:  # nothing due was owed
+                    del log[start:]
+                else:
+                    log[start + CREDIT] = left - self.credit
+                    log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
                     self.credit = left
                     if left <= 0:
                         break
@@ -277,10 +285,15 @@ class _Columns:
         row[OWED + 3] += amount
         self.first = 0  # the installment may be one the cursor had passed
         if self.credit > 0:
-            lines: list[int] = []
-            left = self._sweep(self.credit, event.on, lines)
-            if lines:
-                self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
+            log = self.payments
+            start = len(log)
+            log += (None, event.on, 0, 0, 0, 0, 0)
+            left = self._sweep(self.credit, event.on, log)
+            if len(log) == start + PAYMENT_HEAD:
+                del log[start:]
+            else:
+                log[start + CREDIT] = left - self.credit
+                log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
                 self.credit = left
 
     def _disburse(self, event: Disbursement) -> None:
@@ -327,31 +340,30 @@ class _Columns:
         each replaced row must owe exactly its schedule row (nothing paid ahead, no charge on
         it) -- otherwise the reference decides (it refuses, or sets charges aside)."""
         if type(plan) is _IntegerPlan:
-            schedule_rows: Sequence[Installment] = plan.rows
+            schedule_rows: Sequence[tuple[Any, ...]] = plan.rows
             ended = plan.standing(on)[0]
         else:
             assert isinstance(plan, Reamortisation)
             schedule_rows = plan.schedule.installments
             ended = standing(plan.schedule, on).ended
-        scheduled = {r.number: r for r in schedule_rows[ended:]}
+        scheduled = {r[0]: r for r in schedule_rows[ended:]}  # an `Installment`'s fields, by index
         kept = []
         for row in self.rows:
             r = scheduled.get(row[NUMBER])
             if r is None:
                 kept.append(row)
-            elif row[2:] != [r.principal_minor, r.interest_minor, r.fees_minor, 0,
-                             r.principal_minor, r.interest_minor, r.fees_minor, 0]:
+            elif row[2:] != [r[5], r[6], r[7], 0, r[5], r[6], r[7], 0]:  # principal, interest, fees
                 raise _Fallback
         return set(scheduled), kept
 
-    def _install(self, kept: list[Row], new: Sequence[Installment], *, cleared: bool = False) -> None:
-        """The rows `kept` and the schedule rows `new` (charged and owed what they say; with
-        `cleared`, charged and owed nothing: a prepayment repaid the loan in full)."""
+    def _install(self, kept: list[Row], new: Sequence[tuple[Any, ...]], *, cleared: bool = False) -> None:
+        """The rows `kept` and the schedule rows `new` (`Installment`s or the integer plan's tuples
+        of their fields: charged and owed what they say; with `cleared`, charged and owed nothing:
+        a prepayment repaid the loan in full)."""
         if cleared:
-            rows = kept + [[r.number, r.due_date, 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
-        else:
-            rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
-                            r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
+            rows = kept + [[r[0], r[1], 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
+        else:  # number, due date, principal, interest, fees
+            rows = kept + [[r[0], r[1], r[5], r[6], r[7], 0, r[5], r[6], r[7], 0] for r in new]
         rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
@@ -394,29 +406,34 @@ class _Columns:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
         else:
             policy, mode = terms.overpayment, terms.prepayment_mode
-        lines: list[int] = []
-        left = self._sweep(amount, event.on, lines)
+        log = self.payments
+        start = len(log)
+        log += (event.id, event.on, amount, 0, 0, 0, 0)
+        left = self._sweep(amount, event.on, log)
+        log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
         prepayment = 0
         if left > 0 and policy is OverpaymentPolicy.PREPAY_PRINCIPAL:
             on = event.on
             prepayment = min(left, sum(row[6] + row[7] for row in self.rows if row[DUE] > on))
             left -= prepayment
         if prepayment > 0:
-            self._prepay(event, amount, tuple(lines), left, prepayment, mode)
+            self._prepay(event, start, left, prepayment, mode)
             return
-        self.payments.append((event.id, event.on, amount, tuple(lines), 0, 0, left))
+        log[start + CREDIT] = left
         self.credit += left
 
-    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[int, ...],
-                left: int, prepayment: int, mode: PrepaymentMode) -> None:
-        """`fold._prepay`: re-amortise with the prepayment, record the payment."""
+    def _prepay(self, event: Repayment | Prepayment, start: int, left: int, prepayment: int,
+                mode: PrepaymentMode) -> None:
+        """`fold._prepay`: re-amortise with the prepayment, complete the payment recorded at
+        `start` of the payments' log."""
         plan = self.plan
         assert plan is not None
         _, kept = self._replaced(plan, event.on)
+        log = self.payments
         if type(plan) is _IntegerPlan:
             unused, interest, principal = self._reamortise_integer(plan, event.on, prepayment, kept, mode)
             credit = left + unused
-            self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+            log[start + INTEREST_PREPAID: start + LINES] = (interest, principal, credit)
             self.credit += credit
             self.principal_prepaid += principal
             self.interest_prepaid += interest
@@ -424,7 +441,7 @@ class _Columns:
         assert isinstance(plan, Reamortisation)
         unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
         credit = left + unused
-        self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+        log[start + INTEREST_PREPAID: start + LINES] = (interest, principal, credit)
         assert isinstance(self.plan, Reamortisation)
         self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
         self.credit += credit
@@ -536,10 +553,18 @@ def level_after_first(principal: int, first: Ratio, rate: Ratio, m: int, mode: R
     return divide_rounded(principal * (a1 + b1) * a * growth, b1 * (growth * (a + b) - b**m), mode)
 
 
+def _installments_of(rows: Sequence[tuple[Any, ...]]) -> tuple[Installment, ...]:
+    """The `Installment` values of the integer plan's rows (tuples of their fields)."""
+    return tuple(row if type(row) is Installment else _new_row(Installment, row) for row in rows)
+
+
 class _IntegerPlan:
     """`prepayment.Reamortisation` for plain terms (`plain`), on the schedule's integer rows.
 
-    The rows are the schedule's `Installment` tuples, replaced from a day on by a tranche or a
+    The rows are the schedule's rows as plain tuples, field for field an `Installment`'s
+    (number, due date, period start, period end, days, principal, interest, fees, balance after,
+    currency: all atomic, so the garbage collector stops tracking them at its first pass; the
+    `Installment` values are made with the `Schedule`), replaced from a day on by a tranche or a
     prepayment through the same recurrence `prepayment._reamortised` runs through
     `amortize._general` for these terms: the periods still to come (the first from the day,
     interest on its actual days), the level payment over their rates (`level_payment`, the
@@ -554,7 +579,7 @@ class _IntegerPlan:
                  "dates", "day_count", "mode", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
     def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
-                 rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
+                 rows: list[tuple[Any, ...]], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
                  regular: Ratio | None = None) -> None:
         self.contract = contract
         self.principal = principal
@@ -562,7 +587,8 @@ class _IntegerPlan:
         self.calendar = calendar
         self.rows = rows
         self._first_rows = tuple(rows)
-        self._level: tuple[PeriodPlan, int] | None = None
+        self._level: PeriodPlan | None = None
+        """The periods of the first disbursement's rows, if they are the fast path's (`disbursed`)."""
         self._base = base
         self._terms: LoanTerms | None = None
         self._made: Schedule | None = base
@@ -589,18 +615,24 @@ class _IntegerPlan:
     def disbursed(cls, contract: LoanTerms, amount: Money, on: date, calendar: HolidayCalendar) -> _IntegerPlan | None:
         """The plan of the first disbursement of `amount` on `on` under plain `contract` terms, its
         rows made by the schedule builder's own fast path (`amortize.level_rows`, what
-        `build_schedule` returns for these terms over regular periods), the `Schedule` value
-        built only when read; None where that path does not apply (`build_schedule` decides)."""
+        `build_schedule` returns for these terms over regular periods: `annuity_rows` with the
+        periods' dates, here as plain tuples in one pass), the `Schedule` value built only when
+        read; None where that path does not apply (`build_schedule` decides)."""
         spec = replace(contract.periods, start=on)
         dates = generate_periods(spec, calendar)
         if not dates.regular or not dates.count or dates.starts[0] < on:
             return None
         rate = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
-        level = level_rows(amount, rate, dates, contract.rounding, 0, 1)
-        if level is None:
+        rounding = contract.rounding
+        core = annuity_rows(amount, rate, dates.count, mode=rounding.mode)
+        if core is None:
             return None
-        plan = cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
-        plan._level = (dates, level[1])
+        currency = rounding.currency
+        rows = [(number, due, start, end, days, part, interest, 0, balance, currency)
+                for (number, _, interest, part, balance), due, start, end, days
+                in zip(core, dates.due_dates, dates.starts, dates.ends, dates.days)]
+        plan = cls(contract, amount, spec, calendar, rows, dates=dates, regular=rate)
+        plan._level = dates
         return plan
 
     @property
@@ -617,8 +649,9 @@ class _IntegerPlan:
             if self._level is None:
                 self._base = build_schedule(self.terms, calendar=self.calendar)
             else:  # the builder's fast path's rows, as disbursed (`build.level_schedule`)
-                dates, interest = self._level
-                self._base = level_schedule(self.terms, dates, self._first_rows, interest)
+                rows = self._first_rows
+                self._base = level_schedule(self.terms, self._level, _installments_of(rows),
+                                            sum(row[6] for row in rows))
         return self._base
 
     @property
@@ -626,7 +659,7 @@ class _IntegerPlan:
         """The `Schedule` these rows are (made on first read after a change)."""
         if self._made is None:
             base = self.base
-            self._made = rebuilt_schedule(base, tuple(self.rows), ()) if self._changed else base
+            self._made = rebuilt_schedule(base, _installments_of(self.rows), ()) if self._changed else base
         return self._made
 
     def standing(self, on: date) -> tuple[int, int, bool, date | None]:
@@ -712,8 +745,7 @@ class _IntegerPlan:
                     part = 0
             balance -= part
             number += 1
-            new.append(_new_row(Installment, (number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0,
-                                              balance, currency)))
+            new.append((number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0, balance, currency))
             carried = 0
             if not balance:
                 break
@@ -936,15 +968,19 @@ def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row],
     return tuple(installments)
 
 
-def _payments(payments: list[Payment], money: _Amounts) -> tuple[PaymentApplied, ...]:
-    """`LoanState.payments` of the folded payments."""
+def _payments(log: list[Any], money: _Amounts) -> tuple[PaymentApplied, ...]:
+    """`LoanState.payments` of the folded payments' log (`_Columns.payments`)."""
     made = []
-    for event_id, on, amount, lines, interest, principal, credit in payments:
-        flat = iter(lines)  # three integers a line
-        made.append(PaymentApplied(event_id, on, money[amount],
-                                   tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
-                                         for number, column, paid in zip(flat, flat, flat, strict=True)),
-                                   money[interest], money[principal], money[credit]))
+    index, end = 0, len(log)
+    while index < end:
+        event_id, on, amount, interest, principal, credit, count = log[index:index + PAYMENT_HEAD]
+        index += PAYMENT_HEAD
+        stop = index + 3 * count  # three integers a line
+        lines = tuple(AllocationLine(log[at], _COMPONENTS[log[at + 1]], money[log[at + 2]])
+                      for at in range(index, stop, 3))
+        index = stop
+        made.append(PaymentApplied(event_id, on, money[amount], lines, money[interest], money[principal],
+                                   money[credit]))
     return tuple(made)
 
 
