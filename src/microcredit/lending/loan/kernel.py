@@ -66,7 +66,7 @@ from microcredit.lending.loan.state import (
     later,
 )
 from microcredit.lending.loan.terms import Terms
-from microcredit.lending.money import Money, RoundingMode, divide_rounded
+from microcredit.lending.money import Money, RoundingMode, divide_rounded, floor_offset
 from microcredit.lending.periods import PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
@@ -110,7 +110,10 @@ Row = list[Any]
 # (`_payments` reads it).
 PAYMENT_HEAD, INTEREST_PREPAID, PRINCIPAL_PREPAID, CREDIT, LINES = 7, 3, 4, 5, 6
 _new_row = tuple.__new__
-_BY_DUE_DATE = itemgetter(DUE, NUMBER)
+_BY_DUE_DATE = itemgetter(DUE)
+"""The rows' order is (due date, number): every list sorted by it is in that order but for the rows
+it adds after them (`_install`: the rows kept, in that order, then new ones of higher numbers, in
+number order), so a stable sort by the due date alone gives it -- without a key tuple a row."""
 _BY_VALUE_DATE = attrgetter("on", "rank")
 
 
@@ -352,7 +355,8 @@ class _Columns:
             r = scheduled.get(row[NUMBER])
             if r is None:
                 kept.append(row)
-            elif row[2:] != [r[5], r[6], r[7], 0, r[5], r[6], r[7], 0]:  # principal, interest, fees
+            elif not (row[2] == row[6] == r[5] and row[3] == row[7] == r[6]  # principal, interest,
+                      and row[4] == row[8] == r[7] and row[5] == row[9] == 0):  # fees charged and owed
                 raise _Fallback
         return set(scheduled), kept
 
@@ -732,9 +736,16 @@ class _IntegerPlan:
         balance, carried, currency = principal, carried_in, self.currency
         last = len(dues) - 1
         number = ended
+        b_regular = regular[1]
+        offset = floor_offset(mode_, b_regular)  # (x + offset) // b is `divide_rounded` for x >= 0 (not half-even)
         for k in range(len(dues)):
             a, b = rates[k]
-            interest = divide_rounded(balance * a, b, mode_) if a else 0
+            if not a:
+                interest = 0
+            elif b == b_regular and offset is not None:  # the balance is never negative
+                interest = (balance * a + offset) // b
+            else:
+                interest = divide_rounded(balance * a, b, mode_)
             if k == last:
                 part = balance
             else:
@@ -810,15 +821,19 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken: list[Event] = []
     ids: set[str] = set()
     reversals = False
+    append, add = taken.append, ids.add
     for event in events:
         if event.on <= as_of:
             kind = type(event)
-            if kind not in _COVERED_EVENTS or (kind is Repayment and event.strategy is not None):  # type: ignore[attr-defined]
+            if kind is Repayment:
+                if event.strategy is not None:  # type: ignore[attr-defined]
+                    return None
+            elif kind not in _COVERED_EVENTS:
                 return None
-            if kind is Reversal:
+            elif kind is Reversal:
                 reversals = True
-            taken.append(event)
-            ids.add(event.id)
+            append(event)
+            add(event.id)
     reversed_ids: tuple[str, ...] = ()
     if not reversals and len(ids) == len(taken):
         # `fold._effective` of a history without reversals or duplicate ids: the events in
