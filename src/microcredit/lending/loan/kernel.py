@@ -47,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -887,7 +888,8 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     money = _Amounts(code)  # one `Money` per amount, shared by the fields made now and later
     zero = money[0]
     owing = False
-    for row in rows:
+    first = columns.first  # every row before the cursor owes nothing: both walks start at it
+    for row in islice(rows, first, None):
         if row[6] or row[7] or row[8] or row[9]:
             owing = True
             break
@@ -914,7 +916,7 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
             where = standing(plan.schedule, as_of)
             base = Money(max(where.balance.minor if where.earning else 0, 0), code)
         tolerance = terms.dpd_tolerance.minor
-        for row in rows:  # sorted by due date: the first unpaid one past due is the oldest
+        for row in islice(rows, first, None):  # sorted by due date: the first unpaid one past due is the oldest
             if row[DUE] >= as_of:
                 break
             if row[6] + row[7] + row[8] + row[9] > tolerance:
