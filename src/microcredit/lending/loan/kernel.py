@@ -635,7 +635,7 @@ class _IntegerPlan:
         currency = rounding.currency
         rows = [(number, due, start, end, days, part, interest, 0, balance, currency)
                 for (number, _, interest, part, balance), due, start, end, days
-                in zip(core, dates.due_dates, dates.starts, dates.ends, dates.days)]
+                in zip(core, dates.due_dates, dates.starts, dates.ends, dates.days, strict=False)]  # as `_rows`
         plan = cls(contract, amount, spec, calendar, rows, dates=dates, regular=rate)
         plan._level = dates
         return plan
