@@ -7,10 +7,10 @@ events -- over one mutable row per installment of integers (minor units):
     [number, due date, charged P, I, F, Pen, owed P, I, F, Pen]
 
 sorted by (due date, number), with a cursor on the first row still owing, the payments kept as
-integer lines, and the `LoanState` made only when it is read (`KernelFold.state`).  A repayment
-is then a walk from the cursor over the rows due, the allocation strategy's order within each
-(or across them), a few integer subtractions and one tuple of lines; no `Money`, no
-`InstallmentDue`, no book replaced.
+integer lines in one flat list a loan, and the `LoanState` made only when it is read
+(`KernelFold.state`).  A repayment is then a walk from the cursor over the rows due, the
+allocation strategy's order within each (or across them), a few integer subtractions and its
+lines appended to that list; no `Money`, no `InstallmentDue`, no book replaced.
 
 For plain terms (`plain`: equal installments on the declining balance, no grace, multiple
 or fee) the schedule is the kernel's own integer rows (`_IntegerPlan`): the builder's fast
