@@ -34,6 +34,17 @@ chunk's states are checked (untimed) and let go before the next, so that no path
 the garbage collector's passes over the states the other paths kept (the heap of a
 whole run's states did that).
 
+The garbage collector's passes are paid by whichever path's allocation sets them off, and a full
+(generation-2) pass walks the whole heap -- here mostly the bench's own input, every loan's
+events held for the whole run (some 750,000 tracked objects for 10,000 loans: ~0.3 s a pass on
+an idle core): a path that sets off two such passes more than another in a run reads tens of per
+cent slower (the kernel alone below `loan.fold` on 4 December, the full read at 25,686).  So the
+CPU seconds of each generation's passes are reported per path (`gc_cpu_s`, from `gc.callbacks`),
+and `--freeze-input` moves the input into the collector's permanent generation (`gc.freeze()`)
+once it is made: every pass still runs, over everything the paths make, but no longer walks the
+events the bench holds (a caller folding a loan it has just read from the database holds a
+loan's, not 10,000 loans').  Without it (the default) the figures are as before.
+
 Events per second count each loan's events once on every path, per wall-clock second
 (what the JSON's main figures are) and per CPU second of this process (`cpu_events_per_s`:
 on a shared machine the wall clock also counts the time other processes held the core).  Correctness,
@@ -50,6 +61,7 @@ line or in the credit held).  Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import time
@@ -190,12 +202,27 @@ def _naive(cases: list[Case]) -> list[loan.LoanState]:
 CPU: dict[str, float] = {}
 """Per path, the CPU seconds of this process (`time.process_time`): on a shared machine the wall
 clock counts the time other processes held the core; this does not."""
+GC: dict[str, list[float]] = {}
+"""Per path, the CPU seconds of the garbage collector's passes of generations 0, 1, 2 while it ran,
+and (after them) how many passes of each."""
+_RUNNING: list[str | float] = ["", 0.0]  # the path timed, and when the running pass started
+
+
+def _collector(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _RUNNING[1] = time.process_time()
+    elif _RUNNING[0]:
+        spent = GC.setdefault(str(_RUNNING[0]), [0.0] * 6)
+        spent[info["generation"]] += time.process_time() - float(_RUNNING[1])
+        spent[3 + info["generation"]] += 1
 
 
 def _timed(run, cases, path):  # type: ignore[no-untyped-def]
+    _RUNNING[0] = path
     started, cpu = time.perf_counter(), time.process_time()
     states = run(cases)
     CPU[path] = CPU.get(path, 0.0) + time.process_time() - cpu
+    _RUNNING[0] = ""
     return states, time.perf_counter() - started
 
 
@@ -242,9 +269,15 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=10_000)
     parser.add_argument("--naive", type=int, default=200, help="loans the naive baseline folds")
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--freeze-input", action="store_true",
+                        help="gc.freeze() the loans once made: the collector's passes stop walking the input")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     cases = [_case(rng) for _ in range(args.loans)]
+    if args.freeze_input:
+        gc.collect()
+        gc.freeze()
+    gc.callbacks.append(_collector)
     events = sum(len(c.events) for c in cases)
     tranches = sum(1 for c in cases if c.terms.tranches)
 
@@ -324,6 +357,9 @@ def main() -> None:
     cpu["read"] = events / (CPU["loan.fold"] + CPU["read"])
     print("events per CPU second of this process: " + ", ".join(
         f"{'loan.fold+read all' if path == 'read' else path} {value:,.0f}" for path, value in cpu.items()))
+    print("garbage collector, CPU seconds of its passes (generation 0 / 1 / 2) and how many full passes: " + ", ".join(
+        f"{path} {g[0]:.2f} / {g[1]:.2f} / {g[2]:.2f} ({g[5]:.0f}) of {CPU[path]:.2f}"
+        for path, g in GC.items()) + (" (input frozen)" if args.freeze_input else ""))
     print(f"loan.fold {loan_eps / naive_eps:,.1f}x the naive path ({all_eps / naive_eps:,.1f}x with every field "
           f"read), {loan_eps / fold_eps:,.1f}x the reference fold; mismatches {mismatches} {disputed or ''}")
     names = {"loan.fold": "loan_fold", "read": "read_all", "fold": "reference_fold"}
@@ -335,6 +371,9 @@ def main() -> None:
         "naive_events_per_s": round(naive_eps), "speedup_vs_naive": round(loan_eps / naive_eps, 1),
         "speedup_vs_fold": round(loan_eps / fold_eps, 1), "kernel_fallbacks": fallbacks,
         "cpu_events_per_s": {names.get(path, path): round(value) for path, value in cpu.items()},
+        "gc_cpu_s": {names.get(path, path): [round(x, 3) for x in g[:3]] for path, g in GC.items()},
+        "gc_full_passes": {names.get(path, path): round(g[5]) for path, g in GC.items()},
+        "input_frozen": args.freeze_input,
         "mismatches": mismatches,
     }))
 

@@ -7,10 +7,10 @@ events -- over one mutable row per installment of integers (minor units):
     [number, due date, charged P, I, F, Pen, owed P, I, F, Pen]
 
 sorted by (due date, number), with a cursor on the first row still owing, the payments kept as
-integer lines, and the `LoanState` made only when it is read (`KernelFold.state`).  A repayment
-is then a walk from the cursor over the rows due, the allocation strategy's order within each
-(or across them), a few integer subtractions and one tuple of lines; no `Money`, no
-`InstallmentDue`, no book replaced.
+integer lines in one flat list a loan, and the `LoanState` made only when it is read
+(`KernelFold.state`).  A repayment is then a walk from the cursor over the rows due, the
+allocation strategy's order within each (or across them), a few integer subtractions and its
+lines appended to that list; no `Money`, no `InstallmentDue`, no book replaced.
 
 For plain terms (`plain`: equal installments on the declining balance, no grace, multiple
 or fee) the schedule is the kernel's own integer rows (`_IntegerPlan`): the builder's fast
@@ -47,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -66,7 +67,7 @@ from microcredit.lending.loan.state import (
     later,
 )
 from microcredit.lending.loan.terms import Terms
-from microcredit.lending.money import Money, RoundingMode, divide_rounded
+from microcredit.lending.money import Money, RoundingMode, divide_rounded, floor_offset
 from microcredit.lending.periods import PeriodPlan, PeriodSpec, generate_periods
 from microcredit.lending.prepayment import (
     PayoffQuote,
@@ -89,7 +90,7 @@ from microcredit.lending.schedule import (
     TranchePrincipal,
     build_schedule,
 )
-from microcredit.lending.schedule.amortize import Ratio, level_payment, level_rows, period_rate
+from microcredit.lending.schedule.amortize import Ratio, annuity_rows, level_payment, period_rate
 from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
 __all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
@@ -102,12 +103,18 @@ _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component
 # A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
 NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
 Row = list[Any]
-# A payment: (event id, on, amount, lines, interest prepaid, principal prepaid, credit); its
-# lines flat, three integers a line: (installment, component column, amount, installment, ...)
-# -- one tuple of ints a payment, which the garbage collector stops tracking.
-Payment = tuple[str | None, date, int, tuple[int, ...], int, int, int]
+# The payments: one flat list a loan (`_Columns.payments`), each payment seven values and its
+# lines, three integers a line --
+#     event id, on, amount, interest prepaid, principal prepaid, credit, line count,
+#     installment, component column, amount, installment, ...
+# -- one object for the garbage collector to track a loan instead of two tuples a payment
+# (`_payments` reads it).
+PAYMENT_HEAD, INTEREST_PREPAID, PRINCIPAL_PREPAID, CREDIT, LINES = 7, 3, 4, 5, 6
 _new_row = tuple.__new__
-_BY_DUE_DATE = itemgetter(DUE, NUMBER)
+_BY_DUE_DATE = itemgetter(DUE)
+"""The rows' order is (due date, number): every list sorted by it is in that order but for the rows
+it adds after them (`_install`: the rows kept, in that order, then new ones of higher numbers, in
+number order), so a stable sort by the due date alone gives it -- without a key tuple a row."""
 _BY_VALUE_DATE = attrgetter("on", "rank")
 
 
@@ -160,16 +167,17 @@ class _Columns:
         self.disbursed = 0
         self.disbursed_on: date | None = None
         self.disbursements: list[tuple[str, date, Money]] = []
-        self.payments: list[Payment] = []
+        self.payments: list[Any] = []
+        """The payments, flat (`PAYMENT_HEAD` values a payment, then its lines)."""
         self.principal_prepaid = 0
         self.interest_prepaid = 0
 
     # --- allocation ------------------------------------------------------------------------
 
-    def _sweep(self, left: int, on: date, lines: list[int]) -> int:
+    def _sweep(self, left: int, on: date, lines: list[Any]) -> int:
         """Put `left` on what the rows due by `on` owe, by the strategy (`allocation.allocate`
-        over the same rows: oldest due date first), each line added to `lines` as three integers
-        (installment, component column, amount); what is left comes back."""
+        over the same rows: oldest due date first), each line added to `lines` (the payments'
+        log) as three integers (installment, component column, amount); what is left comes back."""
         rows, order = self.rows, self.order
         first, count = self.first, len(rows)
         while first < count:
@@ -228,11 +236,15 @@ class _Columns:
                 if day == last or (since is not None and day <= since):
                     continue
                 last = day
-                lines: list[int] = []
-                left = self._sweep(self.credit, day, lines)
-                if lines:
-                    used = self.credit - left
-                    self.payments.append((None, day, 0, tuple(lines), 0, 0, -used))
+                log = self.payments
+                start = len(log)
+                log += (None, day, 0, 0, 0, 0, 0)
+                left = self._sweep(self.credit, day, log)
+                if len(log) == start + PAYMENT_HEAD:  # nothing due was owed
+                    del log[start:]
+                else:
+                    log[start + CREDIT] = left - self.credit
+                    log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
                     self.credit = left
                     if left <= 0:
                         break
@@ -277,10 +289,15 @@ class _Columns:
         row[OWED + 3] += amount
         self.first = 0  # the installment may be one the cursor had passed
         if self.credit > 0:
-            lines: list[int] = []
-            left = self._sweep(self.credit, event.on, lines)
-            if lines:
-                self.payments.append((None, event.on, 0, tuple(lines), 0, 0, left - self.credit))
+            log = self.payments
+            start = len(log)
+            log += (None, event.on, 0, 0, 0, 0, 0)
+            left = self._sweep(self.credit, event.on, log)
+            if len(log) == start + PAYMENT_HEAD:
+                del log[start:]
+            else:
+                log[start + CREDIT] = left - self.credit
+                log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
                 self.credit = left
 
     def _disburse(self, event: Disbursement) -> None:
@@ -327,31 +344,31 @@ class _Columns:
         each replaced row must owe exactly its schedule row (nothing paid ahead, no charge on
         it) -- otherwise the reference decides (it refuses, or sets charges aside)."""
         if type(plan) is _IntegerPlan:
-            schedule_rows: Sequence[Installment] = plan.rows
+            schedule_rows: Sequence[tuple[Any, ...]] = plan.rows
             ended = plan.standing(on)[0]
         else:
             assert isinstance(plan, Reamortisation)
             schedule_rows = plan.schedule.installments
             ended = standing(plan.schedule, on).ended
-        scheduled = {r.number: r for r in schedule_rows[ended:]}
+        scheduled = {r[0]: r for r in schedule_rows[ended:]}  # an `Installment`'s fields, by index
         kept = []
         for row in self.rows:
             r = scheduled.get(row[NUMBER])
             if r is None:
                 kept.append(row)
-            elif row[2:] != [r.principal_minor, r.interest_minor, r.fees_minor, 0,
-                             r.principal_minor, r.interest_minor, r.fees_minor, 0]:
+            elif not (row[2] == row[6] == r[5] and row[3] == row[7] == r[6]  # principal, interest,
+                      and row[4] == row[8] == r[7] and row[5] == row[9] == 0):  # fees charged and owed
                 raise _Fallback
         return set(scheduled), kept
 
-    def _install(self, kept: list[Row], new: Sequence[Installment], *, cleared: bool = False) -> None:
-        """The rows `kept` and the schedule rows `new` (charged and owed what they say; with
-        `cleared`, charged and owed nothing: a prepayment repaid the loan in full)."""
+    def _install(self, kept: list[Row], new: Sequence[tuple[Any, ...]], *, cleared: bool = False) -> None:
+        """The rows `kept` and the schedule rows `new` (`Installment`s or the integer plan's tuples
+        of their fields: charged and owed what they say; with `cleared`, charged and owed nothing:
+        a prepayment repaid the loan in full)."""
         if cleared:
-            rows = kept + [[r.number, r.due_date, 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
-        else:
-            rows = kept + [[r.number, r.due_date, r.principal_minor, r.interest_minor, r.fees_minor, 0,
-                            r.principal_minor, r.interest_minor, r.fees_minor, 0] for r in new]
+            rows = kept + [[r[0], r[1], 0, 0, 0, 0, 0, 0, 0, 0] for r in new]
+        else:  # number, due date, principal, interest, fees
+            rows = kept + [[r[0], r[1], r[5], r[6], r[7], 0, r[5], r[6], r[7], 0] for r in new]
         rows.sort(key=_BY_DUE_DATE)
         self.rows = rows
         self.first = 0
@@ -394,29 +411,34 @@ class _Columns:
             policy, mode = OverpaymentPolicy.PREPAY_PRINCIPAL, event.mode
         else:
             policy, mode = terms.overpayment, terms.prepayment_mode
-        lines: list[int] = []
-        left = self._sweep(amount, event.on, lines)
+        log = self.payments
+        start = len(log)
+        log += (event.id, event.on, amount, 0, 0, 0, 0)
+        left = self._sweep(amount, event.on, log)
+        log[start + LINES] = (len(log) - start - PAYMENT_HEAD) // 3
         prepayment = 0
         if left > 0 and policy is OverpaymentPolicy.PREPAY_PRINCIPAL:
             on = event.on
             prepayment = min(left, sum(row[6] + row[7] for row in self.rows if row[DUE] > on))
             left -= prepayment
         if prepayment > 0:
-            self._prepay(event, amount, tuple(lines), left, prepayment, mode)
+            self._prepay(event, start, left, prepayment, mode)
             return
-        self.payments.append((event.id, event.on, amount, tuple(lines), 0, 0, left))
+        log[start + CREDIT] = left
         self.credit += left
 
-    def _prepay(self, event: Repayment | Prepayment, amount: int, lines: tuple[int, ...],
-                left: int, prepayment: int, mode: PrepaymentMode) -> None:
-        """`fold._prepay`: re-amortise with the prepayment, record the payment."""
+    def _prepay(self, event: Repayment | Prepayment, start: int, left: int, prepayment: int,
+                mode: PrepaymentMode) -> None:
+        """`fold._prepay`: re-amortise with the prepayment, complete the payment recorded at
+        `start` of the payments' log."""
         plan = self.plan
         assert plan is not None
         _, kept = self._replaced(plan, event.on)
+        log = self.payments
         if type(plan) is _IntegerPlan:
             unused, interest, principal = self._reamortise_integer(plan, event.on, prepayment, kept, mode)
             credit = left + unused
-            self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+            log[start + INTEREST_PREPAID: start + LINES] = (interest, principal, credit)
             self.credit += credit
             self.principal_prepaid += principal
             self.interest_prepaid += interest
@@ -424,7 +446,7 @@ class _Columns:
         assert isinstance(plan, Reamortisation)
         unused, interest, principal = self._reamortise(replace(plan, mode=mode), event.on, prepayment, kept)
         credit = left + unused
-        self.payments.append((event.id, event.on, amount, lines, interest, principal, credit))
+        log[start + INTEREST_PREPAID: start + LINES] = (interest, principal, credit)
         assert isinstance(self.plan, Reamortisation)
         self.plan = replace(self.plan, mode=self.terms.prepayment_mode)
         self.credit += credit
@@ -536,10 +558,18 @@ def level_after_first(principal: int, first: Ratio, rate: Ratio, m: int, mode: R
     return divide_rounded(principal * (a1 + b1) * a * growth, b1 * (growth * (a + b) - b**m), mode)
 
 
+def _installments_of(rows: Sequence[tuple[Any, ...]]) -> tuple[Installment, ...]:
+    """The `Installment` values of the integer plan's rows (tuples of their fields)."""
+    return tuple(row if type(row) is Installment else _new_row(Installment, row) for row in rows)
+
+
 class _IntegerPlan:
     """`prepayment.Reamortisation` for plain terms (`plain`), on the schedule's integer rows.
 
-    The rows are the schedule's `Installment` tuples, replaced from a day on by a tranche or a
+    The rows are the schedule's rows as plain tuples, field for field an `Installment`'s
+    (number, due date, period start, period end, days, principal, interest, fees, balance after,
+    currency: all atomic, so the garbage collector stops tracking them at its first pass; the
+    `Installment` values are made with the `Schedule`), replaced from a day on by a tranche or a
     prepayment through the same recurrence `prepayment._reamortised` runs through
     `amortize._general` for these terms: the periods still to come (the first from the day,
     interest on its actual days), the level payment over their rates (`level_payment`, the
@@ -554,7 +584,7 @@ class _IntegerPlan:
                  "dates", "day_count", "mode", "principal", "rate", "regular", "rows", "settled_on", "spec")
 
     def __init__(self, contract: LoanTerms, principal: Money, spec: PeriodSpec, calendar: HolidayCalendar,
-                 rows: list[Installment], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
+                 rows: list[tuple[Any, ...]], base: Schedule | None = None, *, dates: PeriodPlan | None = None,
                  regular: Ratio | None = None) -> None:
         self.contract = contract
         self.principal = principal
@@ -562,7 +592,8 @@ class _IntegerPlan:
         self.calendar = calendar
         self.rows = rows
         self._first_rows = tuple(rows)
-        self._level: tuple[PeriodPlan, int] | None = None
+        self._level: PeriodPlan | None = None
+        """The periods of the first disbursement's rows, if they are the fast path's (`disbursed`)."""
         self._base = base
         self._terms: LoanTerms | None = None
         self._made: Schedule | None = base
@@ -589,18 +620,24 @@ class _IntegerPlan:
     def disbursed(cls, contract: LoanTerms, amount: Money, on: date, calendar: HolidayCalendar) -> _IntegerPlan | None:
         """The plan of the first disbursement of `amount` on `on` under plain `contract` terms, its
         rows made by the schedule builder's own fast path (`amortize.level_rows`, what
-        `build_schedule` returns for these terms over regular periods), the `Schedule` value
-        built only when read; None where that path does not apply (`build_schedule` decides)."""
+        `build_schedule` returns for these terms over regular periods: `annuity_rows` with the
+        periods' dates, here as plain tuples in one pass), the `Schedule` value built only when
+        read; None where that path does not apply (`build_schedule` decides)."""
         spec = replace(contract.periods, start=on)
         dates = generate_periods(spec, calendar)
         if not dates.regular or not dates.count or dates.starts[0] < on:
             return None
         rate = period_rate(contract.annual_rate, spec.frequency.year_fraction(contract.day_count.basis))
-        level = level_rows(amount, rate, dates, contract.rounding, 0, 1)
-        if level is None:
+        rounding = contract.rounding
+        core = annuity_rows(amount, rate, dates.count, mode=rounding.mode)
+        if core is None:
             return None
-        plan = cls(contract, amount, spec, calendar, list(level[0]), dates=dates, regular=rate)
-        plan._level = (dates, level[1])
+        currency = rounding.currency
+        rows = [(number, due, start, end, days, part, interest, 0, balance, currency)
+                for (number, _, interest, part, balance), due, start, end, days
+                in zip(core, dates.due_dates, dates.starts, dates.ends, dates.days, strict=False)]  # as `_rows`
+        plan = cls(contract, amount, spec, calendar, rows, dates=dates, regular=rate)
+        plan._level = dates
         return plan
 
     @property
@@ -617,8 +654,9 @@ class _IntegerPlan:
             if self._level is None:
                 self._base = build_schedule(self.terms, calendar=self.calendar)
             else:  # the builder's fast path's rows, as disbursed (`build.level_schedule`)
-                dates, interest = self._level
-                self._base = level_schedule(self.terms, dates, self._first_rows, interest)
+                rows = self._first_rows
+                self._base = level_schedule(self.terms, self._level, _installments_of(rows),
+                                            sum(row[6] for row in rows))
         return self._base
 
     @property
@@ -626,7 +664,7 @@ class _IntegerPlan:
         """The `Schedule` these rows are (made on first read after a change)."""
         if self._made is None:
             base = self.base
-            self._made = rebuilt_schedule(base, tuple(self.rows), ()) if self._changed else base
+            self._made = rebuilt_schedule(base, _installments_of(self.rows), ()) if self._changed else base
         return self._made
 
     def standing(self, on: date) -> tuple[int, int, bool, date | None]:
@@ -699,9 +737,16 @@ class _IntegerPlan:
         balance, carried, currency = principal, carried_in, self.currency
         last = len(dues) - 1
         number = ended
+        b_regular = regular[1]
+        offset = floor_offset(mode_, b_regular)  # (x + offset) // b is `divide_rounded` for x >= 0 (not half-even)
         for k in range(len(dues)):
             a, b = rates[k]
-            interest = divide_rounded(balance * a, b, mode_) if a else 0
+            if not a:
+                interest = 0
+            elif b == b_regular and offset is not None:  # the balance is never negative
+                interest = (balance * a + offset) // b
+            else:
+                interest = divide_rounded(balance * a, b, mode_)
             if k == last:
                 part = balance
             else:
@@ -712,8 +757,7 @@ class _IntegerPlan:
                     part = 0
             balance -= part
             number += 1
-            new.append(_new_row(Installment, (number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0,
-                                              balance, currency)))
+            new.append((number, dues[k], starts[k], ends[k], days[k], part, interest + carried, 0, balance, currency))
             carried = 0
             if not balance:
                 break
@@ -778,15 +822,19 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
     taken: list[Event] = []
     ids: set[str] = set()
     reversals = False
+    append, add = taken.append, ids.add
     for event in events:
         if event.on <= as_of:
             kind = type(event)
-            if kind not in _COVERED_EVENTS or (kind is Repayment and event.strategy is not None):  # type: ignore[attr-defined]
+            if kind is Repayment:
+                if event.strategy is not None:  # type: ignore[attr-defined]
+                    return None
+            elif kind not in _COVERED_EVENTS:
                 return None
-            if kind is Reversal:
+            elif kind is Reversal:
                 reversals = True
-            taken.append(event)
-            ids.add(event.id)
+            append(event)
+            add(event.id)
     reversed_ids: tuple[str, ...] = ()
     if not reversals and len(ids) == len(taken):
         # `fold._effective` of a history without reversals or duplicate ids: the events in
@@ -840,7 +888,8 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
     money = _Amounts(code)  # one `Money` per amount, shared by the fields made now and later
     zero = money[0]
     owing = False
-    for row in rows:
+    first = columns.first  # every row before the cursor owes nothing: both walks start at it
+    for row in islice(rows, first, None):
         if row[6] or row[7] or row[8] or row[9]:
             owing = True
             break
@@ -867,7 +916,7 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
             where = standing(plan.schedule, as_of)
             base = Money(max(where.balance.minor if where.earning else 0, 0), code)
         tolerance = terms.dpd_tolerance.minor
-        for row in rows:  # sorted by due date: the first unpaid one past due is the oldest
+        for row in islice(rows, first, None):  # sorted by due date: the first unpaid one past due is the oldest
             if row[DUE] >= as_of:
                 break
             if row[6] + row[7] + row[8] + row[9] > tolerance:
@@ -936,15 +985,19 @@ def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row],
     return tuple(installments)
 
 
-def _payments(payments: list[Payment], money: _Amounts) -> tuple[PaymentApplied, ...]:
-    """`LoanState.payments` of the folded payments."""
+def _payments(log: list[Any], money: _Amounts) -> tuple[PaymentApplied, ...]:
+    """`LoanState.payments` of the folded payments' log (`_Columns.payments`)."""
     made = []
-    for event_id, on, amount, lines, interest, principal, credit in payments:
-        flat = iter(lines)  # three integers a line
-        made.append(PaymentApplied(event_id, on, money[amount],
-                                   tuple(AllocationLine(number, _COMPONENTS[column], money[paid])
-                                         for number, column, paid in zip(flat, flat, flat, strict=True)),
-                                   money[interest], money[principal], money[credit]))
+    index, end = 0, len(log)
+    while index < end:
+        event_id, on, amount, interest, principal, credit, count = log[index:index + PAYMENT_HEAD]
+        index += PAYMENT_HEAD
+        stop = index + 3 * count  # three integers a line
+        lines = tuple(AllocationLine(log[at], _COMPONENTS[log[at + 1]], money[log[at + 2]])
+                      for at in range(index, stop, 3))
+        index = stop
+        made.append(PaymentApplied(event_id, on, money[amount], lines, money[interest], money[principal],
+                                   money[credit]))
     return tuple(made)
 
 
