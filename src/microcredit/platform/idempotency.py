@@ -28,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from microcredit.clock import Clock
 from microcredit.errors import Conflict, DomainError
@@ -128,7 +129,7 @@ def claim(*, session: Session, clock: Clock, principal: str, key: str, operation
 
 
 # Dialects with INSERT ... ON CONFLICT DO NOTHING RETURNING: a first request claims its key in one statement.
-_INSERT_OR_NOTHING = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERT_OR_NOTHING = frozenset({"postgresql", "sqlite"})
 
 
 def _claim_at_once(session: Session, *, clock: Clock, principal: str, key: str, operation: str,
@@ -138,10 +139,15 @@ def _claim_at_once(session: Session, *, clock: Clock, principal: str, key: str, 
     as the plain INSERT did, and then take nothing if it committed."""
     values = {"principal": principal, "key": key, "operation": operation, "request_hash": request_hash,
               "created_at": clock.now()}
-    insert = _INSERT_OR_NOTHING[session.connection().dialect.name]
-    new_id = session.connection().execute(
-        insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.id)
-    ).scalar()
+    connection = session.connection()
+    statement: ReturningInsert[tuple[int]]
+    if connection.dialect.name == "postgresql":
+        statement = postgresql.insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(
+            IdempotencyRecord.id)
+    else:
+        statement = sqlite.insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(
+            IdempotencyRecord.id)
+    new_id = connection.execute(statement).scalar()
     if new_id is None:
         return None
     record = IdempotencyRecord(id=new_id, status_code=None, response_body=None, content_type=None, **values)

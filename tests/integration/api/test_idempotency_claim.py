@@ -22,7 +22,8 @@ def _claim(session, runtime, key: str = "k-1", request_hash: str = "h-1", operat
 
 def test_a_first_claim_is_completed_and_a_repeat_gets_the_stored_answer(session, runtime):
     record, stored = _claim(session, runtime)
-    assert stored is None and record is not None
+    assert stored is None
+    assert record is not None
     assert record.id == session.scalar(select(IdempotencyRecord.id).where(IdempotencyRecord.key == "k-1"))
     assert (record.principal, record.key, record.operation, record.request_hash) == ("user:7", "k-1", "op", "h-1")
     assert record.created_at == runtime.clock.now()
@@ -40,19 +41,22 @@ def test_a_first_claim_is_completed_and_a_repeat_gets_the_stored_answer(session,
     with pytest.raises(idempotency.IdempotencyKeyReused):
         _claim(session, runtime, operation="op-other")
     other, stored = _claim(session, runtime, key="k-2")  # another key: a first request of its own
-    assert other is not None and stored is None
+    assert other is not None
+    assert stored is None
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 2
 
 
 def test_an_unanswered_claim_is_released(session, runtime):
     record, _ = _claim(session, runtime)
     answered, _ = _claim(session, runtime, key="k-2")
-    assert record is not None and answered is not None
+    assert record is not None
+    assert answered is not None
     idempotency.complete(session=session, record=answered, status_code=200, body={})
     idempotency.release_unfinished(session=session)
     assert list(session.scalars(select(IdempotencyRecord.key))) == ["k-2"]
     again, stored = _claim(session, runtime)  # the released key serves a retry as a first request
-    assert again is not None and stored is None
+    assert again is not None
+    assert stored is None
 
 
 def test_a_first_claim_on_sqlite_and_postgresql_is_one_statement(session, runtime, backend):
