@@ -156,12 +156,14 @@ def _claim_at_once(session: Session, *, clock: Clock, principal: str, key: str, 
     return record
 
 
-def complete(*, session: Session, record: IdempotencyRecord, status_code: int, body: Any) -> None:
-    """Remember the response of the first request (JSON-serialisable `body`)."""
+def complete(*, session: Session, record: IdempotencyRecord, status_code: int, body: Any) -> bytes:
+    """Remember the response of the first request (JSON-serialisable `body`); the JSON stored, which is
+    what Starlette's `JSONResponse` would send (compact, UTF-8, no NaN): the caller sends these bytes."""
     record.status_code = status_code
-    record.response_body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    record.response_body = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
     record.content_type = "application/json"
     session.flush()
+    return record.response_body
 
 
 def release_unfinished(*, session: Session) -> None:
