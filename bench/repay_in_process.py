@@ -16,6 +16,9 @@ comes from one invocation. With `--route` each repayment is instead the HTTP req
 `POST /api/v1/loans/{id}/repayments` (5.00, bank transfer, its own `Idempotency-Key`) as the demo's
 finance user, answered in process by the app (`fastapi.testclient`, no socket): the route's own reads
 (the principal, the loan's visibility, the servicing settings, the trail and names) and the answer count too.
+With `--profile FILE` the timed repayments are profiled (cProfile) in every thread: the bench's own and each
+thread started meanwhile (with `--route` the app answers in the test client's portal thread and its thread
+pool, where the bench's thread only waits), merged into FILE.
 The last line is one JSON object.
 """
 
