@@ -16,6 +16,9 @@ comes from one invocation. With `--route` each repayment is instead the HTTP req
 `POST /api/v1/loans/{id}/repayments` (5.00, bank transfer, its own `Idempotency-Key`) as the demo's
 finance user, answered in process by the app (`fastapi.testclient`, no socket): the route's own reads
 (the principal, the loan's visibility, the servicing settings, the trail and names) and the answer count too.
+With `--profile FILE` the timed repayments are profiled (cProfile) in every thread: the bench's own and each
+thread started meanwhile (with `--route` the app answers in the test client's portal thread and its thread
+pool, where the bench's thread only waits), merged into FILE.
 The last line is one JSON object.
 """
 
@@ -98,8 +101,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for n in range(min(len(ids), args.repayments)):  # warm up: first-use costs, caches
             pay(n)
         profiler = None
+        threads: list[Any] = []  # with --route the app answers in the test client's threads: one profiler each
         if args.profile:
             import cProfile
+            import threading
+
+            def in_thread(*_: Any) -> None:
+                thread_profiler = cProfile.Profile()
+                threads.append(thread_profiler)
+                thread_profiler.enable()
+
+            threading.setprofile(in_thread)
             profiler = cProfile.Profile()
             profiler.enable()
         counted[0] = 0
@@ -118,8 +130,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             pay(0)
             print("\n".join(shown), file=sys.stderr)
         if profiler is not None:
+            import pstats
+            import threading
+
             profiler.disable()
-            profiler.dump_stats(args.profile)
+            threading.setprofile(None)  # type: ignore[arg-type]
+            stats = pstats.Stats(profiler)
+            for thread_profiler in threads:
+                stats.add(thread_profiler)
+            stats.dump_stats(args.profile)
         runtime.close()
         m = args.repayments
         return {"code": str(Path(microcredit.__file__).parent.parent), "backend": args.backend, "loans": len(ids),

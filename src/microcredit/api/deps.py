@@ -386,16 +386,18 @@ class IdempotencyGuard:
         self.session = session
         self.record = record
 
-    def respond(self, status_code: int, body: Any) -> JSONResponse:
+    def respond(self, status_code: int, body: Any) -> Response:
         """Remember `body` (a schema or JSON-able value) under the key and return it."""
         from fastapi.encoders import jsonable_encoder
 
         return self.respond_json(status_code, jsonable_encoder(body))
 
-    def respond_json(self, status_code: int, data: Any) -> JSONResponse:
-        """`respond` for a body already in JSON's types (dicts, lists, strings, numbers, None): not walked again."""
+    def respond_json(self, status_code: int, data: Any) -> Response:
+        """`respond` for a body already in JSON's types (dicts, lists, strings, numbers, None): not walked again,
+        and serialised once -- the bytes stored under the key are the bytes sent."""
         if self.record is not None:
-            idempotency.complete(session=self.session, record=self.record, status_code=status_code, body=data)
+            body = idempotency.complete(session=self.session, record=self.record, status_code=status_code, body=data)
+            return Response(body, status_code=status_code, media_type="application/json")
         return JSONResponse(data, status_code=status_code)
 
 

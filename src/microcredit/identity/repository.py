@@ -61,6 +61,13 @@ def users_by_ids(session: Session, ids: Sequence[int]) -> dict[int, User]:
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
+def display_names_by_ids(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Users' display names by id (the two columns, no entity)."""
+    if not ids:
+        return {}
+    return {uid: name for uid, name in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
+
+
 def roles_of(session: Session, user_id: int) -> list[Role]:
     """The roles a user holds."""
     return list(
@@ -135,6 +142,30 @@ def count_users_with_role(session: Session, role_id: int) -> int:
 def session_by_token_hash(session: Session, token_hash: str) -> UserSession | None:
     """The session whose token hashes to `token_hash`."""
     return session.scalar(select(UserSession).where(UserSession.token_hash == token_hash))
+
+
+def session_and_user_by_token_hash(session: Session, token_hash: str) -> tuple[UserSession, User | None] | None:
+    """The session whose token hashes to `token_hash` and its user (None if the user is gone), in one query."""
+    row = session.execute(
+        select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == token_hash)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def grants_of(session: Session, user_id: int) -> list[tuple[int, str, str, str | None]]:
+    """The roles a user holds with their permissions, in one query: (role id, code, data scope, permission
+    or None for a role granting nothing) rows, ordered by role code."""
+    return [
+        (role_id, code, scope, permission)
+        for role_id, code, scope, permission in session.execute(
+            select(Role.id, Role.code, Role.data_scope, RolePermission.permission)
+            .join(UserRole, UserRole.role_id == Role.id)
+            .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+            .where(UserRole.user_id == user_id)
+            .order_by(Role.code, Role.id)
+        )
+    ]
 
 
 def revoke_sessions(session: Session, *, user_id: int, now: datetime, reason: str,

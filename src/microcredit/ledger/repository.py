@@ -111,13 +111,15 @@ def entry_by_source(session: Session, *, institution_id: int, kind: str, ref: st
         JournalEntry.source_ref == ref)).one_or_none()
 
 
-def entries_by_sources(session: Session, *, institution_id: int, kind: str, refs: list[str]) -> list[JournalEntry]:
-    """The entries these sources posted, by id."""
+def entry_ids_by_sources(session: Session, *, institution_id: int, kind: str, refs: list[str]
+                         ) -> list[tuple[str, int, str]]:
+    """(source ref, entry id, basis) of the entries these sources posted, by id: the columns alone, no entity."""
     if not refs:
         return []
-    return list(session.scalars(select(JournalEntry).where(
-        JournalEntry.institution_id == institution_id, JournalEntry.source_kind == kind,
-        JournalEntry.source_ref.in_(refs)).order_by(JournalEntry.id)))
+    return [(ref or "", entry_id, basis) for ref, entry_id, basis in session.execute(
+        select(JournalEntry.source_ref, JournalEntry.id, JournalEntry.basis).where(
+            JournalEntry.institution_id == institution_id, JournalEntry.source_kind == kind,
+            JournalEntry.source_ref.in_(refs)).order_by(JournalEntry.id))]
 
 
 def reversal_of(session: Session, entry_id: int) -> JournalEntry | None:

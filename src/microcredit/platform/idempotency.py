@@ -10,7 +10,10 @@ Keys are scoped to the caller (the principal), so two callers cannot collide.
 
 Two requests with one key racing each other: the second blocks on the unique
 index until the first commits, then replays its result (PostgreSQL, MySQL);
-SQLite serialises writers anyway.
+SQLite serialises writers anyway. On PostgreSQL and SQLite a first request claims its key in one
+statement (`INSERT … ON CONFLICT DO NOTHING RETURNING id`; nothing returned: the key is taken, read it);
+on MariaDB, which has no such statement short of `INSERT IGNORE` (which would also swallow other
+errors), the key is read first and inserted in a savepoint.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from microcredit.clock import Clock
 from microcredit.errors import Conflict, DomainError
@@ -91,7 +96,17 @@ def claim(*, session: Session, clock: Clock, principal: str, key: str, operation
     Returns (record to complete, None) for a first request and (None, stored
     response) for a repeat.
     """
-    existing = _find(session, principal, key)
+    if session.connection().dialect.name in _INSERT_OR_NOTHING:
+        claimed = _claim_at_once(session, clock=clock, principal=principal, key=key, operation=operation,
+                                 request_hash=request_hash)
+        if claimed is not None:
+            session.info.setdefault("idempotency_claims", []).append(claimed)
+            return claimed, None
+        existing = _find(session, principal, key)  # the key's first request committed before this one
+        if existing is None:
+            raise RequestInProgress()
+    else:
+        existing = _find(session, principal, key)
     if existing is None:
         record = IdempotencyRecord(principal=principal, key=key, operation=operation,
                                    request_hash=request_hash, created_at=clock.now())
@@ -113,12 +128,42 @@ def claim(*, session: Session, clock: Clock, principal: str, key: str, operation
                                 existing.content_type or "application/json")
 
 
-def complete(*, session: Session, record: IdempotencyRecord, status_code: int, body: Any) -> None:
-    """Remember the response of the first request (JSON-serialisable `body`)."""
+# Dialects with INSERT ... ON CONFLICT DO NOTHING RETURNING: a first request claims its key in one statement.
+_INSERT_OR_NOTHING = frozenset({"postgresql", "sqlite"})
+
+
+def _claim_at_once(session: Session, *, clock: Clock, principal: str, key: str, operation: str,
+                   request_hash: str) -> IdempotencyRecord | None:
+    """Insert the key's record unless the key is taken (then None), in one statement: no read before it and
+    no savepoint around it. On PostgreSQL a first request with the key still open makes this wait for it,
+    as the plain INSERT did, and then take nothing if it committed."""
+    values = {"principal": principal, "key": key, "operation": operation, "request_hash": request_hash,
+              "created_at": clock.now()}
+    connection = session.connection()
+    statement: ReturningInsert[tuple[int]]
+    if connection.dialect.name == "postgresql":
+        statement = postgresql.insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(
+            IdempotencyRecord.id)
+    else:
+        statement = sqlite.insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(
+            IdempotencyRecord.id)
+    new_id = connection.execute(statement).scalar()
+    if new_id is None:
+        return None
+    record = IdempotencyRecord(id=new_id, status_code=None, response_body=None, content_type=None, **values)
+    make_transient_to_detached(record)  # the row as written: `complete` updates it, a release deletes it
+    session.add(record)
+    return record
+
+
+def complete(*, session: Session, record: IdempotencyRecord, status_code: int, body: Any) -> bytes:
+    """Remember the response of the first request (JSON-serialisable `body`); the JSON stored, which is
+    what Starlette's `JSONResponse` would send (compact, UTF-8, no NaN): the caller sends these bytes."""
     record.status_code = status_code
-    record.response_body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    record.response_body = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
     record.content_type = "application/json"
     session.flush()
+    return record.response_body
 
 
 def release_unfinished(*, session: Session) -> None:

@@ -61,3 +61,6 @@ def test_an_answer_over_64_kib_is_stored_and_replayed(session, runtime):
     assert len(first.content) > 128 * 1024
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json() == {"rows": rows}
+    # The first answer is sent as the bytes stored under the key (serialised once): a replay is the same bytes.
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/json"

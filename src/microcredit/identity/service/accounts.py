@@ -139,6 +139,11 @@ def accounts_by_ids(*, session: Session, user_ids: list[int]) -> dict[int, Accou
     return {uid: account_of(u) for uid, u in repo.users_by_ids(session, user_ids).items()}
 
 
+def display_names(*, session: Session, user_ids: list[int]) -> dict[int, str]:
+    """Users' display names by user id (missing ids are left out): for lists naming who did what."""
+    return repo.display_names_by_ids(session, user_ids)
+
+
 def account_phone_providers(*, session: Session, kit: IdentityKit, user_id: int
                             ) -> tuple[Account, str, list[str]]:
     """A user's account, phone number (decrypted) and linked providers (sorted), in one statement."""

@@ -82,28 +82,32 @@ def authenticate(*, session: Session, kit: IdentityKit, token: str, meta: Reques
         raise NotAuthenticated()
     hashed = token_hash(token)
     mark = kit.principals.mark() if kit.principals is not None else 0
-    row = repo.session_by_token_hash(session, hashed)
-    if row is None:
+    found = repo.session_and_user_by_token_hash(session, hashed)  # every request that writes resolves anew
+    if found is None:
         raise NotAuthenticated()
+    row, user = found
     now = kit.clock.now()
     if row.revoked_at is not None or row.idle_expires_at <= now or row.absolute_expires_at <= now:
         raise SessionExpired()
-    user = repo.get_user(session, row.user_id)
     if user is None or user.status != "active":
         raise SessionExpired()
     touch_due = now - row.last_seen_at >= TOUCH_EVERY
     if touch_due and touch:
         _touch(kit, row, user.kind)
         session.flush()
-    roles = repo.roles_of(session, user.id)
-    permissions = repo.permissions_of_roles(session, [r.id for r in roles])
-    scope = max((DataScope(r.data_scope) for r in roles), key=lambda s: s.rank, default=DataScope.OWN)
+    roles: dict[int, tuple[str, str]] = {}  # role id -> (code, data scope), in the order of the codes
+    permissions: set[str] = set()
+    for role_id, code, data_scope, permission in repo.grants_of(session, user.id):
+        roles[role_id] = (code, data_scope)
+        if permission is not None:
+            permissions.add(permission)
+    scope = max((DataScope(s) for _, s in roles.values()), key=lambda s: s.rank, default=DataScope.OWN)
     if user.kind == "borrower":
         scope = DataScope.OWN  # a borrower never sees beyond their own records
     principal = Principal(
         user_id=user.id, kind=user.kind, institution_id=user.institution_id, branch_id=user.branch_id,
         display_name=user.display_name, session_id=row.id, permissions=frozenset(permissions),
-        roles=tuple(r.code for r in roles), scope=scope, stage=row.stage,
+        roles=tuple(code for code, _ in roles.values()), scope=scope, stage=row.stage,
         reauthenticated_at=row.reauthenticated_at, meta=meta, touch_due=touch_due and not touch,
     )
     if kit.principals is not None and not touch_due:

@@ -231,8 +231,9 @@ def entries_of_sources(*, session: Session, institution_id: int, kind: str, refs
                        ) -> dict[str, list[tuple[int, str]]]:
     """The entries (id, basis) each source posted, by source ref (a loan's events: their trail in the books)."""
     out: dict[str, list[tuple[int, str]]] = {}
-    for entry in repo.entries_by_sources(session, institution_id=institution_id, kind=kind, refs=list(refs)):
-        out.setdefault(entry.source_ref or "", []).append((entry.id, entry.basis))
+    for ref, entry_id, basis in repo.entry_ids_by_sources(session, institution_id=institution_id, kind=kind,
+                                                          refs=list(refs)):
+        out.setdefault(ref, []).append((entry_id, basis))
     return out
 
 

@@ -837,8 +837,7 @@ def borrower_names(*, session: Session, rows: list[Loan]) -> dict[int, str]:
 
 def user_names(*, session: Session, rows: list[LoanEvent]) -> dict[int, str]:
     """The display names of the users who recorded the events, by user id (for staff)."""
-    users = identity.accounts.accounts_by_ids(session=session, user_ids=list({r.user_id for r in rows if r.user_id}))
-    return {i: u.display_name for i, u in users.items()}
+    return identity.accounts.display_names(session=session, user_ids=list({r.user_id for r in rows if r.user_id}))
 
 
 def list_own(*, session: Session, principal: Principal, page: PageRequest) -> PageResult[Loan]:
