@@ -613,7 +613,8 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: c
     the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
     snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = snapshot
+    if accrual.cached_state_of(loan) != snapshot:  # a quiet day's row already holds this fold (composed): unchanged
+        loan.state = snapshot
     kept = accrual.accrual_of(terms, snapshot, loan.currency)
     for name, value in (accrual.NONE if kept is None else kept.columns()).items():
         setattr(loan, name, value)
