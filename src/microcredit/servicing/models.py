@@ -25,7 +25,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
@@ -74,6 +74,20 @@ class Loan(Base):
     outstanding_principal: Mapped[Money] = mapped_column(MoneyColumn("CNY"))
     dpd: Mapped[int] = mapped_column(Integer, default=0)
     next_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The quiet loans' figures in columns (`servicing.service.accrual`), written with the cached fold: what a day
+    # that is only an accrual needs and changes. NULL when the loan's terms or fold do not allow such a day (it
+    # then goes through `advance`). `accrued_interest` and `payoff_accrued` (minor units) are those of
+    # `state_as_of`; the close of business moves them and `state_as_of` without rewriting `state`, whose
+    # accrual fields are then stale and read through `accrual.cached_state` (the composed JSON).
+    accrual_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # annual rate x 1e8
+    accrual_basis: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 360, 364 or 365
+    accrual_rounding: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    accrual_from: Mapped[date | None] = mapped_column(Date, nullable=True)  # the running period's start
+    accrual_until: Mapped[date | None] = mapped_column(Date, nullable=True)  # next due date or period end
+    accrual_base: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the running balance
+    accrual_future: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # principal not yet due
+    accrued_interest: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payoff_accrued: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from microcredit.db.rows import forget_row, row_by_id
@@ -368,32 +368,48 @@ def count_of(session: Session, stmt: Select[Any]) -> int:
 def quiet_candidates(session: Session, *, institution_id: int, day: date, first: int, last: int,
                      event_types: Sequence[str]) -> list[Any]:
     """Active loans of ids [first, last], locked, current to a day before `day` over all their events, not past
-    due, next due after `day`, with only events of `event_types` and none dated after their kept fold."""
+    due, whose accrual columns say `day` is still in the running period (`accrual_until` after it), with only
+    events of `event_types` and none dated after their kept fold: the accrual columns, no JSON."""
     other_event = exists().where(LoanEvent.loan_id == Loan.id,
                                  or_(LoanEvent.type.not_in(list(event_types)), LoanEvent.value_date > Loan.state_as_of))
-    stmt = (select(Loan.id, Loan.number, Loan.terms, Loan.opened_at, Loan.institution_id, Loan.currency, Loan.state,
-                   Loan.state_as_of, Loan.version)
+    stmt = (select(Loan.id, Loan.accrual_rate, Loan.accrual_basis, Loan.accrual_rounding, Loan.accrual_from,
+                   Loan.accrual_base, Loan.accrual_future)
             .where(Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
                    Loan.dpd == 0, Loan.state_seq == Loan.events_count, Loan.state_as_of < day,
-                   Loan.next_due_date > day, ~other_event)
+                   Loan.next_due_date > day, Loan.accrual_rate.is_not(None), Loan.accrual_until > day, ~other_event)
             .order_by(Loan.id).with_for_update())
     return list(session.execute(stmt).all())
 
 
-def move_quiet_states(session: Session, *, day: date, rows: list[dict[str, Any]]) -> None:
-    """Each loan's kept fold moved to `day` in one executemany UPDATE (`b_id`, `b_state`, `b_now` per row), its
-    version moved. On the connection: the session's hook that forgets every kept fold on an UPDATE of loans (a
-    script's change behind the ORM) is not needed here, since the version each kept fold is stamped with moves."""
+def move_quiet_accruals(session: Session, *, day: date, now: datetime, ids: Sequence[int], accrued: Sequence[int],
+                        payoff_accrued: Sequence[int]) -> None:
+    """Each loan's accrual columns and `state_as_of` moved to `day`, its version moved (so the fold memo's stamp
+    stops matching), `updated_at` now; the cached JSON is not written (`accrual.cached_state` composes it). On
+    PostgreSQL one UPDATE ... FROM unnest(arrays); elsewhere one executemany UPDATE. On the connection: the
+    session's hook that forgets every kept fold on an UPDATE of loans is not needed, since the version moves."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(
+            "UPDATE loans SET accrued_interest = v.accrued, payoff_accrued = v.payoff, state_as_of = :day, "
+            "updated_at = :now, version = loans.version + 1 "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:accrued AS bigint[]), CAST(:payoff AS bigint[])) "
+            "AS v(id, accrued, payoff) WHERE loans.id = v.id"),
+            {"day": day, "now": now, "ids": list(ids), "accrued": list(accrued), "payoff": list(payoff_accrued)})
+        return
     table = Loan.__table__
     assert isinstance(table, Table)
-    session.connection().execute(update(table).where(table.c.id == bindparam("b_id"))
-                                 .values(state=bindparam("b_state"), state_as_of=day, updated_at=bindparam("b_now"),
-                                         version=table.c.version + 1), rows)
+    connection.execute(update(table).where(table.c.id == bindparam("b_id"))
+                       .values(accrued_interest=bindparam("b_accrued"), payoff_accrued=bindparam("b_payoff"),
+                               state_as_of=day, updated_at=now, version=table.c.version + 1),
+                       [{"b_id": i, "b_accrued": a, "b_payoff": p}
+                        for i, a, p in zip(ids, accrued, payoff_accrued, strict=True)])
 
 
 def folded_on(session: Session, *, institution_id: int, on: date, first: int, last: int) -> list[Any]:
-    """(id, currency, state) of the active loans of ids [first, last] whose kept fold is of `on` over all events."""
-    stmt = select(Loan.id, Loan.currency, Loan.state).where(
+    """(id, currency, state, state_as_of, accrued_interest, payoff_accrued) of the active loans of ids [first,
+    last] whose kept fold is of `on` over all events (`accrual.cached_state_of` composes the JSON)."""
+    stmt = select(Loan.id, Loan.currency, Loan.state, Loan.state_as_of, Loan.accrued_interest,
+                  Loan.payoff_accrued).where(
         Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
         Loan.state_as_of == on, Loan.state_seq == Loan.events_count)
     return list(session.execute(stmt).all())

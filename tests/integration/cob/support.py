@@ -22,6 +22,7 @@ from microcredit.risk.assessment import Decision
 from microcredit.risk.warnings.models import BehaviourScoreRow, RiskWarning
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.models import Loan
+from microcredit.servicing.service import accrual
 from tests.conftest import clone_database, make_settings
 from tests.factories import make_borrower, make_institution, make_staff
 from tests.integration.helpers import sign_contract, signed_in
@@ -109,7 +110,7 @@ def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
             "business_date": [r.business_date for r in s.scalars(select(CobRun).where(
                 CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
             "loans": [(r.id, r.status, r.outstanding_principal, r.dpd, r.books, r.state_as_of, r.events_count,
-                       r.state) for r in rows],
+                       accrual.cached_state_of(r), tuple(getattr(r, c) for c in accrual.COLUMNS)) for r in rows],
             "lines": sorted(tuple(str(x) for x in line) for line in lines),
             "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision) for x in s.scalars(
                 select(LoanStanding).where(LoanStanding.loan_id.in_(ids)).order_by(LoanStanding.loan_id))],

@@ -50,7 +50,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.models import Loan, LoanEvent
-from microcredit.servicing.service import loans, payments
+from microcredit.servicing.service import accrual, loans, payments
 from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import next_id_number
 from tests.integration.cob.support import CARD, Portfolio, move_to, open_portfolio, picture, twin_of
@@ -191,8 +191,10 @@ def borrowers_act(runtimes: list[Runtime], inst_id: int, loan_ids: list[int], po
 
 def _loans(runtime: Runtime, inst_id: int) -> list[tuple[Any, ...]]:
     with runtime.db.unit_of_work(write=False) as s:
+        # The cached fold as every reader sees it (composed with the accrual columns a quiet day moved), and the
+        # accrual columns themselves.
         return [(r.id, r.status, r.outstanding_principal, r.dpd, r.next_due_date, r.books, r.state_as_of,
-                 r.events_count, r.state)
+                 r.events_count, accrual.cached_state_of(r), tuple(getattr(r, c) for c in accrual.COLUMNS))
                 for r in s.scalars(select(Loan).where(Loan.institution_id == inst_id).order_by(Loan.id))]
 
 

@@ -9,7 +9,8 @@ step's per-loan operation loan by loan. Every loan's row (the cached fold with i
 payoff, the books' snapshot, the date) is compared after each day; at the end every ledger line, standing,
 feature row, reminder and score, `ledger verify` and bean-check of both books on both databases. The runs
 must have done some loans set-based and some loan by loan (a mix). The last test makes the set-based accrual
-one fen more and checks the comparison fails on the first quiet day, naming the loan (this test can fail).
+(the accrued interest column the quiet day writes) one fen more and checks the comparison fails on the first
+quiet day, naming the loan (this test can fail).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from microcredit.cob.models import CobFailure, CobRun
 from microcredit.ledger import service as ledger
 from microcredit.lending.money import Money
 from microcredit.runtime import Runtime
-from microcredit.servicing.service import loans, quiet
+from microcredit.servicing import repository as repo
+from microcredit.servicing.service import loans
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
 from tests.integration.cob.support import Portfolio, picture, twin_of
@@ -139,12 +141,12 @@ def test_a_set_based_accrual_one_fen_off_is_caught(twins: Twins, monkeypatch: py
         close_by_cob(runs_rt, inst_id, day)
         close_loan_by_loan(single_rt, inst_id, day)
         borrowers_act([runs_rt, single_rt], inst_id, runs.loan_ids, portfolio, day)
-    moved = quiet._moved
+    moved = repo.move_quiet_accruals
 
-    def one_fen_more(one: Any, day: Any, accrued: int, payoff_accrued: int) -> dict[str, Any]:
-        return moved(one, day, accrued + 1, payoff_accrued)
+    def one_fen_more(session: Any, *, accrued: list[int], **rest: Any) -> None:
+        moved(session, accrued=[a + 1 for a in accrued], **rest)
 
-    monkeypatch.setattr(quiet, "_moved", one_fen_more)
+    monkeypatch.setattr(repo, "move_quiet_accruals", one_fen_more)
     day = FROM + timedelta(days=DAYS)
     close_by_cob(runs_rt, inst_id, day)
     close_loan_by_loan(single_rt, inst_id, day)
@@ -153,6 +155,7 @@ def test_a_set_based_accrual_one_fen_off_is_caught(twins: Twins, monkeypatch: py
     differing = [(a[8], b[8]) for a, b in zip(got, want, strict=True) if a != b]
     assert differing, "one fen more went unnoticed"
     for cob_state, loan_state in differing:  # the cached fold's accrued interest, one fen more, and nothing else
+        # (as every reader sees it: composed from the accrual columns, `accrual.cached_state`)
         assert {k for k in loan_state if cob_state[k] != loan_state[k]} == {"accrued_interest"}
         assert Money.parse(cob_state["accrued_interest"], "CNY").minor \
             == Money.parse(loan_state["accrued_interest"], "CNY").minor + 1

@@ -157,7 +157,7 @@ def advance_quiet(session: Session, kit: CobKit, institution_id: int, on: date, 
         return Bulk(frozenset(), {})
     day = quiet.advance_quiet(session=session, clock=kit.clock, institution_id=institution_id, day=on,
                               first=ids[0], last=ids[-1], only=frozenset(ids))
-    counts = {"entries": 0, "quiet": len(day.advanced), **{f"not_quiet_{why}": n for why, n in day.left.items()}}
+    counts = {"entries": 0, "quiet": len(day.advanced)}
     return Bulk(frozenset(day.advanced), counts)
 
 

@@ -71,7 +71,7 @@ from microcredit.servicing.errors import (
     ValueDateInFuture,
 )
 from microcredit.servicing.models import Loan, LoanEvent
-from microcredit.servicing.service import folds
+from microcredit.servicing.service import accrual, folds
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(EventItem)
 CALENDAR_YEARS = 50  # the longest term a product allows (600 months), from the year the loan is opened
@@ -524,7 +524,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
     repo.stage(session, event)
     loan.events_count = seq
-    snapshot = _refresh(loan, state, clock, seq)
+    snapshot = _refresh(loan, state, clock, seq, terms)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -608,12 +608,16 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
     return tuple(posted)
 
 
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int) -> dict[str, Any]:
-    """The loan's cached state and the columns lists read, from the fold; returns the state as the API writes it
-    (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
+def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
+    """The loan's cached state and the columns lists and the quiet days read (`accrual`), from the fold; returns
+    the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
     snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
-    loan.state = snapshot
+    if accrual.cached_state_of(loan) != snapshot:  # a quiet day's row already holds this fold (composed): unchanged
+        loan.state = snapshot
+    kept = accrual.accrual_of(terms, snapshot, loan.currency)
+    for name, value in (accrual.NONE if kept is None else kept.columns()).items():
+        setattr(loan, name, value)
     loan.state_seq, loan.state_as_of = seq, state.as_of
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
@@ -648,7 +652,7 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
-    _refresh(loan, state, clock, loan.events_count)
+    _refresh(loan, state, clock, loan.events_count, terms)
     session.flush()
     return (*(e for r in charged for e in r.entries), *entries)
 
