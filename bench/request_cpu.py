@@ -199,6 +199,8 @@ def main() -> None:
     parser.add_argument("--by-package", action="store_true", help="with --calls: split them by package")
     parser.add_argument("--dump", metavar="DIR", help="with --calls: write each request's cProfile stats to DIR")
     args = parser.parse_args()
+    if args.dump:
+        Path(args.dump).mkdir(parents=True, exist_ok=True)  # its failure later would be silent (stderr goes to nowhere)
     if args.calls:
         _inline_thread_pool()
     else:
