@@ -129,7 +129,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
     settings = _settings()
     if workers > 1:
         uvicorn.run("microcredit.api.app:create_served_app", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=False, log_level="warning")
+                    workers=workers, proxy_headers=False, log_level="warning",
+                    timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
         return
     from microcredit.api.app import create_served_app
 

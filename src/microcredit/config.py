@@ -400,6 +400,11 @@ class Settings(BaseSettings):
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)
+    # `serve --workers N`: how long uvicorn's parent waits for a worker to answer its health ping before it
+    # kills and replaces it. A worker answers only once it has built the app (imports, routes, caches:
+    # seconds, more on a busy machine); uvicorn's own 5 s replaced workers still starting, again and again,
+    # on a loaded 2-core machine (docs/performance.md, eighth pass). A worker hung for this long is replaced.
+    worker_healthcheck_seconds: int = Field(default=60, ge=1, le=3600)
     # How long a process reads reference data (an institution's names, time zone and business date
     # as pages show them) from memory (0: never). Changes made in the same process are seen at once;
     # those made in another worker process within this bound (platform.refcache).

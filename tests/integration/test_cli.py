@@ -436,3 +436,19 @@ def test_contracts_renew_timestamps(run, demo, cli_env):
     with demo.unit_of_work(write=False) as s:
         assert s.scalar(select(func.count()).select_from(ArchiveRenewal)) == signed
     assert "--before" in run("contracts", "renew-timestamps", "--help").output
+
+
+def test_serve_with_workers_gives_each_the_configured_time_to_start(run, monkeypatch):
+    """uvicorn's parent replaces a worker that does not answer its health ping in time; a worker answers only
+    once it has built the app, which takes longer than uvicorn's own 5 s on a busy machine. `serve` passes
+    the configured bound (default 60 s)."""
+    import uvicorn
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    run("serve", "--workers", "2")
+    run("serve", "--workers", "2", env={"MICROCREDIT_WORKER_HEALTHCHECK_SECONDS": "120"})
+    assert [(a, kw["workers"], kw["timeout_worker_healthcheck"]) for a, kw in calls] == [
+        (("microcredit.api.app:create_served_app",), 2, 60), (("microcredit.api.app:create_served_app",), 2, 120)]
+    run("serve", "--workers", "2", env={"MICROCREDIT_WORKER_HEALTHCHECK_SECONDS": "0"}, ok=False)
+    assert len(calls) == 2  # out of range: refused before anything is served
