@@ -114,6 +114,9 @@ class Runtime:
     redis: Any | None = None
     # Institutions as pages show them, per process (platform.refcache); None: read every time.
     institutions: ReferenceCache[InstitutionInfo] | None = None
+    # The database's reference caches (the ones its sessions find too); also the lists' kept pages
+    # (api.deps.kept_page). None: nothing kept.
+    references: ReferenceCaches | None = None
     # Where files (documents) are kept; None: storage_from(settings) on first use.
     storage: Storage | None = None
     # The payment provider money moves through (None: payments_from(settings) on first use).
@@ -217,7 +220,8 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
     clock = clock or SystemClock()
     db = database or Database(settings.resolved_database_url, echo=settings.database_echo)
     # Reference data of this database (rule set in force, product versions, institutions ...), per process.
-    db.share(REGISTRY, ReferenceCaches(clock=clock, seconds=settings.reference_cache_seconds))
+    references = ReferenceCaches(clock=clock, seconds=settings.reference_cache_seconds)
+    db.share(REGISTRY, references)
     # The loans' folds of the day, made once and read by the later steps of the close of business.
     db.share(FOLD_MEMO, FoldMemo())
     sec = settings.security
@@ -253,5 +257,6 @@ def build_runtime(settings: Settings, *, database: Database | None = None, clock
         oauth=OAuthGateway(providers=tuple(settings.oauth_providers), public_url=settings.public_url,
                            transport=oauth_transport),
         institutions=parties.organisation.institution_cache(clock=clock, seconds=settings.reference_cache_seconds),
+        references=references,
         storage=storage or storage_from(settings), payment_provider=payments_from(settings, clock),
     )

@@ -303,6 +303,55 @@ async def kept_answer(request: Request, principal: Principal, name: str, build: 
     return Response(body, media_type="application/json")
 
 
+# Builds a list's page from a read's session and the identity kit: JSON bytes.
+PageBuilder = Callable[[Session, identity.IdentityKit], bytes]
+KEPT_PAGES = 2_000  # pages kept per list and process (a page of 20 borrowers is ~10 KB)
+
+
+def _every_page(_row: Any) -> None:
+    return None  # a changed row may move any page (its order, a filter's match, a total)
+
+
+def _build_page(runtime: Runtime, build: PageBuilder) -> bytes:
+    with runtime.db.unit_of_work(write=False) as session:
+        return build(session, runtime.identity)
+
+
+async def kept_page(request: Request, name: str, *, model: type, key: Any, build: PageBuilder) -> Response:
+    """A list's page as JSON, kept per process by `key` and forgotten when a row of `model` changes.
+
+    For a list that reads the table of `model` alone: `key` must hold everything the page depends
+    on -- the caller's data scope as well as the query -- so that two callers share a page only
+    when they would have read the same rows (None: not kept, built for this request). The first
+    read builds it with `build` in a read transaction of its own, in one trip to the thread pool;
+    later reads with the same key are answered from memory -- no session, no query, no thread --
+    until any row of `model` changes or `performance.reference_cache_seconds` pass
+    (`platform.refcache`: a change in this process forgets every page at its flush and again at its
+    commit, and a build that raced a change is not kept; another worker process's change is seen
+    after at most those seconds -- the trade-off the reference data and the principal cache make,
+    docs/performance.md). Concurrent misses of a key wait for the first one's build
+    (`platform.flights`). Call it only after the route's access check.
+    """
+    runtime = runtime_of(request)
+    if runtime.references is None or key is None:
+        return Response(await run_in_threadpool(_build_page, runtime, build), media_type="application/json")
+    cache = runtime.references.cache(f"page.{name}", model=model, key_of=_every_page, max_entries=KEPT_PAGES)
+    body = cache.fresh(key)
+    if body is None and cache.enabled:
+        async def fetch() -> bytes:
+            mark = cache.mark()
+            value = await run_in_threadpool(_build_page, runtime, build)
+            cache.keep(key, value, mark)
+            return value
+
+        ran, body = await _FLIGHTS.join(("page", name, key), fetch)
+        if not ran:
+            body = cache.fresh(key)
+    if body is None:
+        body = await run_in_threadpool(_build_page, runtime, build)
+    return Response(body, media_type="application/json")
+
+
 def _mark(fn: Callable[..., Any], kind: str, permission: str | None) -> Callable[..., Any]:
     fn.mc_access = (kind, permission)  # type: ignore[attr-defined]
     return fn

@@ -474,6 +474,8 @@ class BorrowerListQuery(BaseModel):
     page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page, 1 … {MAX_PAGE_SIZE}")
     sort: str | None = None
 
+    model_config = ConfigDict(frozen=True)  # hashable: with the caller's scope, the key of a kept page
+
 
 class ReviewDecision(InputSchema):
     """Why a change was rejected (required) or approved (optional)."""

@@ -102,15 +102,37 @@ class ReferenceCache(Generic[V]):
         self._put(key, value, mark)
         return value
 
-    def _put(self, key: Hashable, value: V, mark: int) -> None:
+    def fresh(self, key: Hashable) -> V | None:
+        """The value kept for `key` if it is still fresh, else None (nothing is loaded).
+
+        With `mark` and `keep`, `get` in two halves for a caller that loads elsewhere (in the thread
+        pool, while an event loop waits): take the `mark` *before* loading, `keep` the value after."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        now = self.clock.now()
+        return entry.value if entry.stored_at <= now < entry.stored_at + self.ttl else None
+
+    def mark(self) -> int:
+        """Where the changes stand now: a value loaded after this is kept only if nothing changed since."""
+        return self._now_seq
+
+    def keep(self, key: Hashable, value: V, mark: int) -> bool:
+        """Keep `value` (loaded after `mark`) for `key`, unless a change since `mark` may have moved it.
+
+        True when kept."""
+        return self._put(key, value, mark)
+
+    def _put(self, key: Hashable, value: V, mark: int) -> bool:
         if not self.enabled:
-            return
+            return False
         with self._lock:
             if self._cleared_at > mark or self._forgotten_at.get(key, 0) > mark:
-                return
+                return False
             if len(self._entries) >= self.max_entries:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[key] = _Entry(value, self.clock.now())
+            return True
 
     def forget(self, keys: set[Hashable] | None) -> None:
         """Forget these keys' values (None: every value)."""
@@ -203,14 +225,15 @@ class ReferenceCaches:
         self._lock = threading.Lock()
 
     def cache(self, name: str, *, model: type | tuple[type, ...],
-              key_of: Callable[[Any], Hashable]) -> ReferenceCache[Any]:
-        """The cache `name` (made with `model` and `key_of` the first time it is asked for)."""
+              key_of: Callable[[Any], Hashable], max_entries: int = 10_000) -> ReferenceCache[Any]:
+        """The cache `name` (made with `model`, `key_of` and `max_entries` the first time it is asked for)."""
         found = self._caches.get(name)
         if found is None:
             with self._lock:
                 found = self._caches.get(name)
                 if found is None:
-                    found = ReferenceCache(clock=self.clock, seconds=self.seconds, model=model, key_of=key_of)
+                    found = ReferenceCache(clock=self.clock, seconds=self.seconds, model=model, key_of=key_of,
+                                           max_entries=max_entries)
                     self._caches[name] = found
         return found
 

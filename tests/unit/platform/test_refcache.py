@@ -7,6 +7,7 @@ the next read see the change; a rollback forgets; `ALL` from `key_of` forgets ev
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,25 @@ def test_without_caches_every_read_loads(tmp_path: Path) -> None:
         with db.unit_of_work() as s:
             assert _name(s, calls=calls) == "x"
     assert calls == [1, 1]
+
+
+def test_kept_in_two_halves_refuses_a_load_that_raced_a_change(db: Database) -> None:
+    """`mark` before loading, `keep` after (a load made elsewhere, e.g. in the thread pool): a change
+    committed in between means the loaded value may be the old one, so it is not kept."""
+    registry = db._factory.kw["info"][REGISTRY]
+    clock = registry.clock
+    cache = registry.cache("halves", model=Thing, key_of=lambda _row: ALL, max_entries=2)
+    mark = cache.mark()
+    with db.unit_of_work() as s:  # the change lands while the value is being loaded
+        thing = s.get(Thing, 1)
+        assert thing is not None
+        thing.name = "changed"
+    assert not cache.keep("page", "first", mark)
+    assert cache.fresh("page") is None
+    assert cache.keep("page", "changed", cache.mark())
+    assert cache.fresh("page") == "changed"
+    clock.advance(timedelta(seconds=60))  # the cache's seconds
+    assert cache.fresh("page") is None
+    for key in ("a", "b", "c"):  # at most max_entries: the oldest goes
+        assert cache.keep(key, key, cache.mark())
+    assert [cache.fresh(k) for k in ("page", "a", "b", "c")] == [None, None, "b", "c"]

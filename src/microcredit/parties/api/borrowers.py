@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
 
 from microcredit.api.deps import (
     DB,
@@ -12,10 +14,12 @@ from microcredit.api.deps import (
     Kit,
     Meta,
     idempotent,
+    kept_page,
     require,
 )
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.api.params import Id, IdFilter, PageNo, PageSize
+from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.parties import service
@@ -82,6 +86,7 @@ def _search(session: DB, kit: Kit, principal: Principal, body: BorrowerSearch, *
 
 
 _BORROWER_PAGE = Page[BorrowerRead]
+_BORROWER_PAGE_JSON = TypeAdapter(_BORROWER_PAGE)
 
 
 def _page_of_borrowers(r: Any) -> Page[BorrowerRead]:
@@ -118,16 +123,23 @@ def export_borrower_search(body: BorrowerSearch, session: DB, kit: Kit, meta: Me
 
 @router.get("/borrowers", response_model=Page[BorrowerRead], operation_id="list_borrowers",
             summary="List borrowers")
-def list_borrowers(session: DB, kit: Kit, query: Annotated[BorrowerListQuery, Query()],
-                   principal: Principal = require("borrower.read")) -> Page[BorrowerRead]:
+async def list_borrowers(request: Request, query: Annotated[BorrowerListQuery, Query()],
+                         principal: Principal = require("borrower.read")) -> Response:
     """Borrowers in scope (a branch officer: their branch), masked."""
     _no_identifier_in_url(query.q)
-    r = service.borrowers.search_borrowers(session=session, kit=kit, principal=principal, q=query.q,
-                                           customer_type=query.customer_type, channel=query.channel,
-                                           branch_id=query.branch_id, unassigned=query.unassigned,
-                                           locked=query.locked,
-                                           page=PageRequest(query.page, query.page_size, query.sort))
-    return _page_of_borrowers(r)
+
+    def build(session: Session, kit: identity.IdentityKit) -> bytes:
+        r = service.borrowers.search_borrowers(session=session, kit=kit, principal=principal, q=query.q,
+                                               customer_type=query.customer_type, channel=query.channel,
+                                               branch_id=query.branch_id, unassigned=query.unassigned,
+                                               locked=query.locked,
+                                               page=PageRequest(query.page, query.page_size, query.sort))
+        return _BORROWER_PAGE_JSON.dump_json(_page_of_borrowers(r))
+
+    # Kept per scope and query (api.deps.kept_page): the page reads the borrowers' table alone --
+    # except with `locked`, which asks the accounts' lock-out state, a matter of time too: built each time.
+    key = None if query.locked else (scope.filters(principal), query)
+    return await kept_page(request, "parties.borrowers", model=Borrower, key=key, build=build)
 
 
 @router.get("/borrowers/export", operation_id="export_borrowers", summary="Borrowers as .xlsx",
