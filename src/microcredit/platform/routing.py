@@ -67,6 +67,7 @@ from fastapi.dependencies.utils import (
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from microcredit.db.engine import end_read
 from microcredit.db.retry import DEFAULT_POLICY, RetryPolicy, is_transient
@@ -265,11 +266,69 @@ def _remember_sequence_annotations() -> None:
     setattr(_fastapi_dependencies, _SEQUENCE_CHECK, field_annotation_is_sequence)
 
 
+_QUERY_PARSE = "request_params_to_args"  # FastAPI's, as `solve_dependencies` looks it up
+MAX_KEPT_QUERIES = 4_096  # validated query strings kept per process (then all are forgotten at once)
+
+
+def _frozen_query_models(fields: Sequence[Any]) -> bool:
+    """Whether every field is a query model declared frozen (`model_config = ConfigDict(frozen=True)`)."""
+    if not fields:
+        return False
+    for field in fields:
+        model = _fastapi_dependencies._get_param_model(field)
+        if model is None or not model.model_config.get("frozen"):
+            return False
+    return True
+
+
+def _remember_query_models() -> None:
+    """A route's query, validated once per query string when it is a frozen model.
+
+    FastAPI (0.165) validates a query model (`Annotated[Model, Query()]`) field by field on every
+    request: for each field its aliases, the multidict's value, then the model -- a quarter of the
+    CPU of the borrower list once its page is kept (docs/performance.md, ninth pass). The result is
+    a function of the query's items alone, so for a route whose query parameters are all frozen
+    models (immutable: the value can be handed to every request) the values are kept per query
+    items and route (a failed validation is not kept: it is raised anew). A frozen query model
+    must therefore depend on nothing but the query string -- no default from the clock.
+    """
+    original: Callable[..., tuple[dict[str, Any], list[Any]]] = getattr(_fastapi_dependencies, _QUERY_PARSE)
+    if getattr(original, "mc_remembered", False):
+        return
+    frozen: dict[int, tuple[Sequence[Any], bool]] = {}  # id(fields): (fields, all frozen models?)
+    kept: dict[tuple[int, Any], tuple[Sequence[Any], dict[str, Any]]] = {}
+
+    def request_params_to_args(fields: Sequence[Any], received_params: Any) -> tuple[dict[str, Any], list[Any]]:
+        if not fields or not isinstance(received_params, QueryParams):
+            return original(fields, received_params)
+        # Each entry holds `fields` itself, so its id cannot be another list's while the entry lives.
+        known = frozen.get(id(fields))
+        if known is None or known[0] is not fields:
+            known = frozen[id(fields)] = (fields, _frozen_query_models(fields))
+        if not known[1]:
+            return original(fields, received_params)
+        key = (id(fields), tuple(received_params.multi_items()))
+        found = kept.get(key)
+        if found is not None and found[0] is fields:
+            return dict(found[1]), []
+        values, errors = original(fields, received_params)
+        if not errors:
+            if len(kept) >= MAX_KEPT_QUERIES:
+                kept.clear()
+            kept[key] = (fields, dict(values))
+        return values, errors
+
+    request_params_to_args.mc_remembered = True  # type: ignore[attr-defined]
+    request_params_to_args.mc_original = original  # type: ignore[attr-defined]
+    setattr(_fastapi_dependencies, _QUERY_PARSE, request_params_to_args)
+
+
 class UnitOfWorkRoute(APIRoute):
     """An API route that retries its unit of work after a transient database error."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         _remember_sequence_annotations()
+        _remember_query_models()
         if not inspect.iscoroutinefunction(endpoint) and inspect.isfunction(endpoint):
             endpoint = _in_one_trip(self, endpoint)
         if inspect.iscoroutinefunction(endpoint):
