@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -107,5 +107,7 @@ def test_the_stored_report_is_pinned_and_reads_back():
         report = SimulatedBureau().report(id_number=f.id_number, name=f.name, on=f.submitted_at.date())
         body = report.to_json()
         assert report_from_json(body) == report
+        # The same keys in the same order as `dataclasses.asdict` with the dates as ISO strings.
+        assert json.dumps(body, ensure_ascii=False) == json.dumps(asdict(report), ensure_ascii=False, default=str)
         bodies.append(body)
     assert _digest(bodies) == "e76ec6bf59c49083bee65e521f929d5af626910cfd93a40bf3b29194f42b3bfb"
