@@ -15,6 +15,7 @@ from microcredit.audit.models import AuditHead, AuditRecord
 
 HEAD_ID = 1
 _INSERT = insert(AuditRecord)
+_HEAD_LOCK = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()  # built once: every commit
 
 
 def head_for_update(session: Session, genesis: str) -> AuditHead:
@@ -23,7 +24,7 @@ def head_for_update(session: Session, genesis: str) -> AuditHead:
     Two writers of the very first append may both find no head: the loser's insert
     waits for the winner's commit and fails as a duplicate, then locks the winner's row.
     """
-    lock = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    lock = _HEAD_LOCK
     head = session.execute(lock).scalar_one_or_none()
     if head is None:
         with contextlib.suppress(IntegrityError), session.begin_nested():

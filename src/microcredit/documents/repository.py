@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from microcredit.documents.models import Document
@@ -19,10 +19,13 @@ def get(session: Session, document_id: int) -> Document | None:
     return session.get(Document, document_id)
 
 
+_ACTIVE_TYPES = select(Document.type).distinct().where(Document.borrower_id == bindparam("borrower_id"),
+                                                       Document.status == "active")  # built once: every decision
+
+
 def active_types(session: Session, *, borrower_id: int) -> list[str]:
     """The types of the borrower's active documents (each once)."""
-    return list(session.scalars(select(Document.type).distinct().where(
-        Document.borrower_id == borrower_id, Document.status == "active")))
+    return list(session.scalars(_ACTIVE_TYPES, {"borrower_id": borrower_id}))
 
 
 def of_borrower(session: Session, *, borrower_id: int, include_inactive: bool) -> list[Document]:

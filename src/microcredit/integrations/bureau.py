@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -150,12 +150,15 @@ class BureauReport:
     scenario: str | None = None  # the simulator's profile (never set by a real bureau)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (dates as ISO strings)."""
-        out: dict[str, Any] = _jsonable(asdict(self))
+        """A JSON-ready dict (dates as ISO strings): what `dataclasses.asdict` gives, in one pass without its
+        deep copies (a third of the CPU of storing a decision's report)."""
+        out: dict[str, Any] = _jsonable(self)
         return out
 
 
 def _jsonable(value: Any) -> Any:
+    if is_dataclass(value):  # the report's parts: plain frozen dataclasses, their fields in `vars` in order
+        return {k: _jsonable(v) for k, v in vars(value).items()}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

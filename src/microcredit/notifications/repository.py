@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from microcredit.notifications.models import SENDABLE, InboxMessage, InboxSms, OutboxMessage, OutboxStatus
 
 
-def add(session: Session, message: OutboxMessage) -> None:
-    """Queue a message (flushed, so it has its id)."""
+def add(session: Session, message: OutboxMessage, *, flush: bool = True) -> None:
+    """Queue a message (flushed, so it has its id; `flush` False: written by the transaction's next flush)."""
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def get(session: Session, message_id: int) -> OutboxMessage | None:
@@ -113,10 +114,12 @@ def delete_finished_before(session: Session, before: datetime) -> int:
 # --- the in-app inbox ----------------------------------------------------------------------------
 
 
-def add_inbox(session: Session, message: InboxMessage) -> None:
-    """Store an in-app notification (flushed, so it has its id)."""
+def add_inbox(session: Session, message: InboxMessage, *, flush: bool = True) -> None:
+    """Store an in-app notification (flushed, so it has its id; `flush` False: written by the transaction's
+    next flush)."""
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def inbox_to_text(session: Session, *, limit: int) -> list[int]:

@@ -70,9 +70,12 @@ SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "at
 
 def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institution_id: int | None, phone: str,
                 template: str, params: dict[str, Any], language: str,
-                not_before: datetime | None = None) -> OutboxMessage:
+                not_before: datetime | None = None, flush: bool = True) -> OutboxMessage:
     """Queue an SMS for delivery after the current transaction commits (not before `not_before`, if given:
     the dispatcher leaves it until then).
+
+    `flush` False: the row is written by the transaction's next flush (at the latest its commit), together
+    with the other rows of its kind (one INSERT where the database returns ids in bulk); no id until then.
 
     `institution_id` is the institution the message is sent for (it decides who sees it in
     the monitor); None only for messages no institution owns.
@@ -85,7 +88,7 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
                         recipient_masked=mask_phone(phone), created_at=now,
                         next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0,
                         not_before=not_before if not_before is not None and not_before > now else None)
-    repository.add(session, msg)
+    repository.add(session, msg, flush=flush)
     session.info["outbox_pending"] = True
     return msg
 
@@ -376,13 +379,14 @@ _FORBIDDEN_PARAMS = frozenset({"code", "password", "id_number", "phone", "card_n
 
 def notify_user(session: Session, *, clock: Clock, institution_id: int | None, user_id: int, template: str,
                 params: dict[str, Any], subject_kind: str | None = None,
-                subject_id: int | None = None, sms: bool = False) -> InboxMessage:
+                subject_id: int | None = None, sms: bool = False, flush: bool = True) -> InboxMessage:
     """An in-app notification for `user_id`, written in the caller's (business) transaction.
 
     Only the template key and its parameters are stored; the app renders the text from its
     catalogues in the reader's language. A parameter named like a secret is refused (a bug).
     With `sms`, the notification is texted too: the dispatcher queues it as an SMS of the same
     template after the commit (`text_notifications`), so a caller needs no keys to the phone.
+    `flush` False: written by the transaction's next flush (as `enqueue_sms`'s), no id until then.
     """
     if template not in INBOX_TEMPLATES:
         raise ValueError(f"unknown in-app template {template!r}")
@@ -396,7 +400,7 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
                                    for k, v in params.items()},
                            subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now(),
                            sms_status=InboxSms.PENDING.value if sms else None)
-    repository.add_inbox(session, message)
+    repository.add_inbox(session, message, flush=flush)
     if sms:
         session.info["outbox_pending"] = True  # dispatch after the commit
     return message

@@ -295,10 +295,13 @@ def borrowers_by_ids(session: Session, borrower_ids: list[int]) -> list[Borrower
     return list(session.scalars(select(Borrower).where(Borrower.id.in_(borrower_ids))))
 
 
+_BORROWER_ID_BY_INDEX = select(Borrower.id).where(  # built once: every scored decision asks
+    Borrower.institution_id == bindparam("institution_id"), Borrower.id_number_index == bindparam("id_index"))
+
+
 def borrower_id_by_id_index(session: Session, *, institution_id: int, id_index: str) -> int | None:
     """The id of the borrower with this ID number (by blind index; the column only)."""
-    return session.scalar(select(Borrower.id).where(Borrower.institution_id == institution_id,
-                                                    Borrower.id_number_index == id_index))
+    return session.scalar(_BORROWER_ID_BY_INDEX, {"institution_id": institution_id, "id_index": id_index})
 
 
 def group_meeting(session: Session, group_id: int) -> GroupMeeting | None:

@@ -482,10 +482,11 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
     notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
                               user_id=application.borrower_user_id, template=template,
                               params={k: v for k, v in params.items() if k != "signature"},
-                              subject_kind="application", subject_id=application.id)
+                              subject_kind="application", subject_id=application.id, flush=False)
+    # Not flushed one by one: written with the transaction's next flush, each table's rows together.
     notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
                               institution_id=application.institution_id, phone=phone, template=template,
-                              params=params, language=language)
+                              params=params, language=language, flush=False)
 
 
 def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, own: bool,

@@ -13,10 +13,11 @@ from microcredit.risk.registry.models import RiskModel, RiskModelPromotion, Risk
 Row = RiskModel | RiskModelVersion | RiskModelPromotion | RiskModelScore
 
 
-def add(session: Session, row: Row) -> None:
-    """Write a row (flushed, so it has its id)."""
+def add(session: Session, row: Row, *, flush: bool = True) -> None:
+    """Write a row (flushed, so it has its id; `flush` False: written by the transaction's next flush)."""
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def models(session: Session, institution_id: int) -> list[RiskModel]:

@@ -169,9 +169,12 @@ def warnings_query(*, institution_id: int | None, branch_id: int | bool | None, 
 
 def frozen_id_number(session: Session, institution_id: int, id_number_index: str) -> bool:
     """Whether a borrower of the institution with this ID-number index is frozen."""
-    return session.scalar(select(BorrowerFreeze.id).where(
-        BorrowerFreeze.institution_id == institution_id, BorrowerFreeze.id_number_index == id_number_index,
-        BorrowerFreeze.lifted_on.is_(None)).limit(1)) is not None
+    return session.scalar(_FROZEN, {"institution_id": institution_id, "index": id_number_index}) is not None
+
+
+_FROZEN = select(BorrowerFreeze.id).where(  # built once: every approval asks
+    BorrowerFreeze.institution_id == bindparam("institution_id"), BorrowerFreeze.id_number_index == bindparam("index"),
+    BorrowerFreeze.lifted_on.is_(None)).limit(1)
 
 
 def count(session: Session, stmt: Select[Any], *, not_proposed_by: int | None = None) -> int:
