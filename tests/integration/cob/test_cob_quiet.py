@@ -114,6 +114,8 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
         for name in ("advance", "classify", "autodebit", "remind", "features", "warnings"):
             assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
+        for name in ("classify", "autodebit", "remind", "features"):  # ... and from the loans' columns (0042)
+            assert sum(r["steps"][name]["counts"].get("by_columns", 0) for r in reports) > 0, name
     got, want = picture(runs_rt, inst_id), picture(single_rt, inst_id)
     for key in ("business_date", "runs"):
         got.pop(key), want.pop(key)

@@ -266,6 +266,7 @@ def _tiers(columns: Bulk, ids: list[int], rest: list[int] | None,
     left = [i for i in ids if i not in columns.done] if rest is None else rest
     then = cached(left) if left else Bulk(frozenset(), {})
     counts = {key: columns.counts.get(key, 0) + then.counts.get(key, 0) for key in {*columns.counts, *then.counts}}
+    counts["by_columns"] = len(columns.done)  # of the loans done set-based, how many by the columns alone
     return Bulk(columns.done | then.done, counts)
 
 
