@@ -427,10 +427,10 @@ def day_facts_on(session: Session, *, institution_id: int, on: date, first: int,
 def day_columns_on(session: Session, *, institution_id: int, on: date, first: int, last: int,
                    nothing_due_through: date | None = None, ids_only: bool = False) -> list[Any]:
     """The active loans of ids [first, last] whose kept fold is of `on` over all events and carries the later
-    steps' columns (`accrual.day_columns`): (id, currency, dpd, bucket, category, outstanding_principal,
+    steps' columns (`accrual.day_columns`): (id, number, currency, dpd, bucket, category, outstanding_principal,
     late_payments, partial_payments, last_paid_on), or (id,) with `ids_only`; with `nothing_due_through`, only
     those with no installment unsettled and due by that day. No JSON read."""
-    columns = (Loan.id,) if ids_only else (Loan.id, Loan.currency, Loan.dpd, Loan.bucket, Loan.category,
+    columns = (Loan.id,) if ids_only else (Loan.id, Loan.number, Loan.currency, Loan.dpd, Loan.bucket, Loan.category,
                                            Loan.outstanding_principal, Loan.late_payments, Loan.partial_payments,
                                            Loan.last_paid_on)
     stmt = select(*columns).where(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
@@ -173,18 +173,12 @@ def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     change = target - held
     posted = 0
     if change:
-        source = ledger.Source("cob_provision", f"{at.loan_id}:{at.on.isoformat()}:{held}:{target}")
-        if ledger.posting.find_by_source(session=session, institution_id=at.institution_id, source=source) is None:
-            amount = Money(abs(change), loan.currency)
-            up = change > 0
-            postings = [ledger.Posting(ledger.DEFAULT_POSTING_MAP.provision_expense,
-                                       ledger.Side.DEBIT if up else ledger.Side.CREDIT, amount),
-                        ledger.Posting(ledger.DEFAULT_POSTING_MAP.loss_provision,
-                                       ledger.Side.CREDIT if up else ledger.Side.DEBIT, amount)]
-            ledger.post(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
-                        institution_id=at.institution_id, business_date=at.on,
-                        description=f"贷款损失准备 {loan.number} / loan loss provision", postings=postings,
-                        source=source, basis="accrual", not_after=at.on)
+        draft = _provision_draft(at.loan_id, loan.number, loan.currency, at.on, held, target)
+        if ledger.posting.find_by_source(session=session, institution_id=at.institution_id,
+                                         source=draft.source) is None:
+            ledger.posting.post_many(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
+                                     institution_id=at.institution_id, business_date=at.on, drafts=[draft],
+                                     not_after=at.on)
             posted = 1
     if row is None:
         row = LoanStanding(loan_id=at.loan_id, institution_id=at.institution_id)
@@ -193,6 +187,21 @@ def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     row.provision, row.principal = target, state.outstanding.principal.minor
     session.flush()
     return {"provision_entries": posted, "provision_change": change}
+
+
+def _provision_draft(loan_id: int, number: str, currency: str, on: date, held: int,
+                     target: int) -> ledger.posting.Draft:
+    """The entry moving a loan's provision from `held` to `target` (minor units) on `on`: its source names the
+    loan, the day and both figures (it posts once)."""
+    amount = Money(abs(target - held), currency)
+    up = target > held
+    postings = [ledger.Posting(ledger.DEFAULT_POSTING_MAP.provision_expense,
+                               ledger.Side.DEBIT if up else ledger.Side.CREDIT, amount),
+                ledger.Posting(ledger.DEFAULT_POSTING_MAP.loss_provision,
+                               ledger.Side.CREDIT if up else ledger.Side.DEBIT, amount)]
+    return ledger.posting.Draft(f"贷款损失准备 {number} / loan loss provision", postings,
+                                ledger.Source("cob_provision", f"{loan_id}:{on.isoformat()}:{held}:{target}"),
+                                "accrual")
 
 
 def autodebit(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
@@ -284,20 +293,65 @@ def classify_unchanged(session: Session, kit: CobKit, institution_id: int, on: d
     standing's date moves, in one UPDATE; then the JSON's tier (`_classify_cached`); the others one by one."""
     facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
     held = {r.loan_id: r for r in session.execute(select(
-        LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.principal)
-        .where(LoanStanding.loan_id.in_(list(facts))))} if facts else {}
-    same: list[int] = []
+        LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.principal,
+        LoanStanding.provision).where(LoanStanding.loan_id.in_(list(facts))))} if facts else {}
+    same: set[int] = set()
     for loan_id, one in facts.items():
         row = held.get(loan_id)
         if row is not None and (row.dpd, row.bucket, row.category, row.principal) == (one.dpd, one.bucket,
                                                                                       one.category, one.principal):
-            same.append(loan_id)
+            same.add(loan_id)
     if same:
-        session.execute(update(LoanStanding).where(LoanStanding.loan_id.in_(same)).values(as_of=on))
+        session.execute(update(LoanStanding).where(LoanStanding.loan_id.in_(sorted(same))).values(as_of=on))
+    # A loan's first standing, or a changed one: the provision's changes posted in one `post_many`, the standings
+    # inserted (one multi-row INSERT) or updated (one executemany).
+    moved = [one for loan_id, one in facts.items()
+             if loan_id not in same and (loan_id not in held or held[loan_id].principal is not None)]
+    counts = _classify_moved(session, kit, institution_id, on, moved, held)
     # The JSON's tier: the loans without columns, and those whose standing has no principal yet (before 0042).
     rest = [i for i in ids if i not in facts or (i in held and held[i].principal is None)]
-    return _tiers(Bulk(frozenset(same), {"provision_entries": 0, "provision_change": 0}), ids, rest,
+    return _tiers(Bulk(frozenset(same) | {one.loan_id for one in moved}, counts), ids, rest,
                   lambda left: _classify_cached(session, institution_id, on, left))
+
+
+def _classify_moved(session: Session, kit: CobKit, institution_id: int, on: date, moved: list[quiet.DayColumns],
+                    held: Mapping[int, Any]) -> dict[str, int]:
+    """`classify` for loans whose standing is new or changes, from their columns, at once: what it posts (each
+    provision change once, by its source) and writes are the same."""
+    counts = {"provision_entries": 0, "provision_change": 0}
+    if not moved:
+        return counts
+    rows: list[dict[str, Any]] = []
+    drafts: list[ledger.posting.Draft] = []
+    for one in moved:
+        was = held[one.loan_id].provision if one.loan_id in held else 0
+        target = provision(Money(one.principal, one.currency), RiskCategory(one.category),
+                           rounding=RoundingPolicy.default_for(one.currency), policy=POLICY).minor
+        if target != was:
+            drafts.append(_provision_draft(one.loan_id, one.number, one.currency, on, was, target))
+            counts["provision_change"] += target - was
+        rows.append({"loan_id": one.loan_id, "institution_id": institution_id, "as_of": on, "dpd": one.dpd,
+                     "bucket": one.bucket, "category": one.category, "provision": target, "principal": one.principal})
+    if drafts:
+        posted = ledger.posting.entries_of_sources(session=session, institution_id=institution_id,
+                                                   kind="cob_provision", refs=[d.source.ref or "" for d in drafts])
+        drafts = [d for d in drafts if d.source.ref not in posted]
+    if drafts:
+        ledger.posting.post_many(session=session, clock=kit.clock, actor=Actor.system(institution_id),
+                                 institution_id=institution_id, business_date=on, drafts=drafts, not_after=on)
+        counts["provision_entries"] = len(drafts)
+    new = [r for r in rows if r["loan_id"] not in held]
+    if new:
+        session.execute(insert(LoanStanding), new)
+    changed = [{f"b_{k}": v for k, v in r.items()} for r in rows if r["loan_id"] in held]
+    if changed:
+        table = LoanStanding.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.loan_id == bindparam("b_loan_id"))
+                        .values(as_of=on, dpd=bindparam("b_dpd"), bucket=bindparam("b_bucket"),
+                                category=bindparam("b_category"), provision=bindparam("b_provision"),
+                                principal=bindparam("b_principal")), changed)
+    return counts
 
 
 def _classify_cached(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:
@@ -366,21 +420,28 @@ def _remind_cached(session: Session, institution_id: int, on: date, ids: list[in
 
 
 def features_cached(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 8 for the loans that have a features row: from the loan's columns (the figures `features` computes
-    from the fold, `accrual.day_columns`), then from the cached fold of the day; written by one executemany UPDATE
-    each; a loan without a row goes one by one."""
+    """Step 8: from the loan's columns (the figures `features` computes from the fold, `accrual.day_columns`) the
+    rows of the loans that have one by one executemany UPDATE, the first rows of those that have none by one
+    multi-row INSERT; then, for the loans without columns, from the cached fold of the day (a loan without a row
+    there goes one by one)."""
     facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
     kept = {r.loan_id: r.max_dpd for r in session.execute(
         select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(list(facts))))}
     params = [{"b_id": loan_id, "b_late": one.late_payments, "b_partial": one.partial_payments,
                "b_since": (on - one.last_paid_on).days if one.last_paid_on is not None else None,
-               "b_max": max(kept[loan_id], one.dpd)}
-              for loan_id, one in facts.items() if loan_id in kept]
-    _write_features(session, on, params)
+               "b_max": max(kept.get(loan_id, 0), one.dpd)}
+              for loan_id, one in facts.items()]
+    _write_features(session, on, [p for p in params if p["b_id"] in kept])
+    new = [p for p in params if p["b_id"] not in kept]  # a loan's first features: one multi-row INSERT
+    if new:
+        session.execute(insert(LoanBehaviour), [
+            {"loan_id": p["b_id"], "institution_id": institution_id, "as_of": on, "late_payments": p["b_late"],
+             "partial_payments": p["b_partial"], "days_since_last_payment": p["b_since"], "max_dpd": p["b_max"]}
+            for p in new])
     counts = {"late_payments": sum(p["b_late"] for p in params),
               "partial_payments": sum(p["b_partial"] for p in params)}
     rest = [i for i in ids if i not in facts]
-    return _tiers(Bulk(frozenset(p["b_id"] for p in params), counts), ids, rest,
+    return _tiers(Bulk(frozenset(facts), counts), ids, rest,
                   lambda left: _features_json(session, institution_id, on, left))
 
 

@@ -157,6 +157,7 @@ class DayColumns:
     all its events, from its columns (`accrual.day_columns`; money in minor units): no JSON decoded."""
 
     loan_id: int
+    number: str
     currency: str
     dpd: int
     bucket: str
@@ -173,7 +174,7 @@ def day_columns(session: Session, *, institution_id: int, on: date, ids: Collect
     if not ids:
         return {}
     wanted = set(ids)
-    return {row.id: DayColumns(row.id, row.currency, int(row.dpd), row.bucket, int(row.category),
+    return {row.id: DayColumns(row.id, row.number, row.currency, int(row.dpd), row.bucket, int(row.category),
                                row.outstanding_principal.minor, int(row.late_payments), int(row.partial_payments),
                                row.last_paid_on)
             for row in repo.day_columns_on(session, institution_id=institution_id, on=on, first=min(ids),
