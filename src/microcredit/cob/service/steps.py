@@ -288,9 +288,11 @@ def _unsettled(row: Mapping[str, Any], currency: str) -> bool:
 
 
 def classify_unchanged(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 4 for the loans whose bucket, class, days past due and outstanding principal are what their standing
-    holds (so is the provision, a function of the class and the principal), by the loan's columns: only the
-    standing's date moves, in one UPDATE; then the JSON's tier (`_classify_cached`); the others one by one."""
+    """Step 4 by the loan's columns: for the loans whose bucket, class, days past due and outstanding principal are
+    what their standing holds (so is the provision, a function of the class and the principal) only the standing's
+    date moves, in one UPDATE; a new or changed standing is done at once too (`_classify_moved`). Then the JSON's
+    tier (`_classify_cached`) for the loans without columns or whose standing has no principal; the others one
+    by one."""
     facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
     held = {r.loan_id: r for r in session.execute(select(
         LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.principal,
