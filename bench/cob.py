@@ -21,8 +21,9 @@ Then ONE business day of close of business runs in a child process (`cob.runs.st
 in-process runner, partitions of `--partition` loans; with `--days K`, K days one after the other in that
 process, the last one measured: the steady state, where yesterday's close was made) and reports each
 step's loans/s (from the run's own per-task durations), the whole day's seconds and loans/s, its CPU
-seconds and SQL statements per loan (what load on a shared machine moves least), and the child's peak
-resident memory (`resource.getrusage`).
+seconds and SQL statements per loan (what load on a shared machine moves least) — in all, and per step inside
+the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's claims, savepoints and commits
+around them are in the total only) —, and the child's peak resident memory (`resource.getrusage`).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -255,7 +256,9 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
                                                        lease_seconds=kit.lease_seconds).id)
         cob.runs.execute(db=runtime.db, kit=kit, run_id=warm)
     assert runtime.db.engine is not None
+    per_step = _measure_steps(cob.steps)
     event.listen(runtime.db.engine, "before_cursor_execute", count)
+    event.listen(runtime.db.engine, "before_cursor_execute", per_step.statement)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     run_id = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
@@ -274,11 +277,53 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
     steps = {name: {"loans": s["loans"], "failed": s["failed"], "seconds": s["duration_ms"] / 1000,
                     "loans_per_s": round(s["loans"] / max(s["duration_ms"] / 1000, 1e-3))}
              for name, s in (report or {}).get("steps", {}).items()}
+    for name, figures in steps.items():  # inside the step's own functions (the runner's work around them apart)
+        inside = per_step.figures.get(name, [0.0, 0])
+        figures["cpu_ms_per_loan"] = round(1000 * inside[0] / max(n, 1), 3)
+        figures["statements_per_loan"] = round(inside[1] / max(n, 1), 2)
     print(json.dumps({"loans": n, "status": status, "seconds": round(seconds, 2),
                       "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan": round(day_statements / max(n, 1), 1),
                       "loans_per_s": round(n / seconds), "peak_mb": round(
                           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "steps": steps}))
+
+
+class _PerStep:
+    """CPU seconds (`time.process_time`) and SQL statements spent inside each step's functions (its set-based
+    part, its per-loan function, its institution-wide one), by step name."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, list[float]] = {}
+        self.current: str | None = None
+
+    def statement(self, *_: Any) -> None:
+        if self.current is not None:
+            self.figures.setdefault(self.current, [0.0, 0])[1] += 1
+
+    def wrap(self, name: str, fn: Any) -> Any:
+        if fn is None:
+            return None
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            outer, self.current = self.current, name
+            began = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.figures.setdefault(name, [0.0, 0])[0] += time.process_time() - began
+                self.current = outer
+        return timed
+
+
+def _measure_steps(steps: Any) -> _PerStep:
+    """Each registered step's functions wrapped to count their CPU time and statements (the child only)."""
+    import dataclasses
+
+    per = _PerStep()
+    for one in steps.registered():
+        steps.register(dataclasses.replace(one, run=per.wrap(one.name, one.run), whole=per.wrap(one.name, one.whole),
+                                           bulk=per.wrap(one.name, one.bulk)))
+    return per
 
 
 def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
@@ -335,7 +380,9 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
 
 def _line(r: dict[str, Any]) -> str:
     def one(label: str, x: dict[str, Any]) -> str:
-        steps = "  ".join(f"{k} {v['loans_per_s']}/s" for k, v in x["steps"].items())
+        steps = "  ".join(f"{k} {v['loans_per_s']}/s" + (f" ({v['cpu_ms_per_loan']} ms, {v['statements_per_loan']} st)"
+                                                        if "cpu_ms_per_loan" in v else "")
+                          for k, v in x["steps"].items())
         return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
                 f"cpu {x['cpu_seconds']} s  {x['statements_per_loan']} statements/loan  "
                 f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")

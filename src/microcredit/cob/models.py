@@ -105,6 +105,9 @@ class LoanStanding(Base):
     category: Mapped[int] = mapped_column(Integer)
     # Minor units of the loan's currency held in loss_provision for the loan.
     provision: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The outstanding principal (minor units) the provision was computed on: with the same class and principal
+    # the provision is the same (classify's set-based part reads it); NULL on a standing written before 0042.
+    principal: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class LoanBehaviour(Base):

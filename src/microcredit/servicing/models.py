@@ -88,6 +88,15 @@ class Loan(Base):
     accrual_future: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # principal not yet due
     accrued_interest: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     payoff_accrued: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # What the close of business's later steps read of the cached fold (`accrual.day_columns`), written with it:
+    # NULL on a loan not folded since migration 0042 (`late_payments` NULL says so; those steps then read the
+    # JSON). `unpaid_due_from`: the earliest due date of an installment not settled (NULL: none).
+    unpaid_due_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    bucket: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the delinquency bucket's name
+    category: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the five-category class (1-5)
+    late_payments: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    partial_payments: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -112,7 +112,7 @@ def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
             "loans": [(r.id, r.status, r.outstanding_principal, r.dpd, r.books, r.state_as_of, r.events_count,
                        accrual.cached_state_of(r), tuple(getattr(r, c) for c in accrual.COLUMNS)) for r in rows],
             "lines": sorted(tuple(str(x) for x in line) for line in lines),
-            "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision) for x in s.scalars(
+            "standing": [(x.loan_id, x.as_of, x.dpd, x.bucket, x.category, x.provision, x.principal) for x in s.scalars(
                 select(LoanStanding).where(LoanStanding.loan_id.in_(ids)).order_by(LoanStanding.loan_id))],
             "features": [(x.loan_id, x.as_of, x.late_payments, x.partial_payments, x.days_since_last_payment,
                           x.max_dpd) for x in s.scalars(select(LoanBehaviour).where(

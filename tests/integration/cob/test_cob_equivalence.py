@@ -194,7 +194,8 @@ def _loans(runtime: Runtime, inst_id: int) -> list[tuple[Any, ...]]:
         # The cached fold as every reader sees it (composed with the accrual columns a quiet day moved), and the
         # accrual columns themselves.
         return [(r.id, r.status, r.outstanding_principal, r.dpd, r.next_due_date, r.books, r.state_as_of,
-                 r.events_count, accrual.cached_state_of(r), tuple(getattr(r, c) for c in accrual.COLUMNS))
+                 r.events_count, accrual.cached_state_of(r), tuple(getattr(r, c) for c in accrual.COLUMNS),
+                 tuple(getattr(r, c) for c in accrual.DAY_COLUMNS))
                 for r in s.scalars(select(Loan).where(Loan.institution_id == inst_id).order_by(Loan.id))]
 
 

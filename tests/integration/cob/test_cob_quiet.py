@@ -18,7 +18,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from sqlalchemy import select
 
 from microcredit.cob.models import CobFailure, CobRun
 from microcredit.ledger import service as ledger
+from microcredit.lending import loan as core
 from microcredit.lending.money import Money
 from microcredit.runtime import Runtime
 from microcredit.servicing import repository as repo
-from microcredit.servicing.service import loans
+from microcredit.servicing.models import Loan
+from microcredit.servicing.service import accrual, loans
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
 from tests.integration.cob.support import Portfolio, picture, twin_of
@@ -91,6 +93,18 @@ def _bean_check(runtime: Runtime, inst_id: int, code: str, tmp: Path) -> None:
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def _columns_are_the_folds(runtime: Runtime, inst_id: int, day: date) -> None:
+    """Every running loan current to `day` (per loan or set-based) carries, in the columns the later steps read
+    (`accrual.day_columns`), the figures of its fold on `day` made afresh: a quiet day left them right."""
+    with runtime.db.unit_of_work(write=False) as s:
+        rows = s.scalars(select(Loan).where(Loan.institution_id == inst_id, Loan.status == "active",
+                                            Loan.state_as_of == day)).all()
+        assert rows, day
+        for loan in rows:
+            fold = core.fold(loans.core_terms(s, loan), loans.core_events(repo.events_of(s, loan.id)), as_of=day)
+            assert {c: getattr(loan, c) for c in accrual.DAY_COLUMNS} == accrual.day_columns(fold), (loan.id, day)
+
+
 def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Path) -> None:
     (runs_rt, runs), (single_rt, single), portfolio = twins
     assert runs.loan_ids == single.loan_ids
@@ -101,6 +115,7 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         close_loan_by_loan(single_rt, inst_id, day)
         got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
         assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"
+        _columns_are_the_folds(runs_rt, inst_id, day)
         borrowers_act([runs_rt, single_rt], inst_id, ids, portfolio, day)
 
     counts = _advance_counts(runs_rt, inst_id)
@@ -114,6 +129,8 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
         for name in ("advance", "classify", "autodebit", "remind", "features", "warnings"):
             assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
+        for name in ("classify", "autodebit", "remind", "features"):  # ... and from the loans' columns (0042)
+            assert sum(r["steps"][name]["counts"].get("by_columns", 0) for r in reports) > 0, name
     got, want = picture(runs_rt, inst_id), picture(single_rt, inst_id)
     for key in ("business_date", "runs"):
         got.pop(key), want.pop(key)

@@ -1,5 +1,6 @@
 """The quiet loans' accrual columns predict the fold: composed with them, the stored JSON of an earlier day is
-the fold's JSON of every later day before `accrual_until` (`servicing.service.accrual`, issue 18)."""
+the fold's JSON of every later day before `accrual_until`, and the later steps' columns (`day_columns`) are the
+same on those days (`servicing.service.accrual`, issue 18)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ def test_the_columns_give_the_fold_of_every_quiet_day(rate, day_count, mode, met
     day = on + timedelta(days=later)
     if day >= kept.until:
         return
-    want = state_json(fold(terms, events, as_of=day))
+    later_fold = fold(terms, events, as_of=day)
+    want = state_json(later_fold)
+    # The later steps' columns (`accrual.day_columns`) of the fold's day hold on the quiet day too.
+    assert accrual.day_columns(later_fold) == accrual.day_columns(fold(terms, events, as_of=on))
     days = (day - kept.start).days
     moved = accrual.cached_state(stored, state_as_of=day, currency="CNY",
                                  accrued_interest=accrual.interest(kept.base, kept.rate, days, kept.basis,

@@ -634,7 +634,7 @@ export default {
     count: {
       entries: 'entries', provision_entries: 'provision entries', provision_change: 'provision change (fen)', requested: 'debits asked',
       confirmed: 'debits confirmed', failed: 'debits failed', reminders: 'reminders', late_payments: 'late payments', partial_payments: 'partial payments',
-      set_based: 'set-based', quiet: 'quiet (set-based)', not_quiet_terms: 'not quiet: terms', not_quiet_state: 'not quiet: state', not_quiet_due: 'not quiet: due or overdue', not_quiet_period: 'not quiet: period', not_quiet_not_reproduced: 'not quiet: figures not reproduced',
+      set_based: 'set-based', by_columns: 'set-based (columns)', quiet: 'quiet (set-based)', not_quiet_terms: 'not quiet: terms', not_quiet_state: 'not quiet: state', not_quiet_due: 'not quiet: due or overdue', not_quiet_period: 'not quiet: period', not_quiet_not_reproduced: 'not quiet: figures not reproduced',
     },
   },
   outboxTopic: { sms: 'SMS' },

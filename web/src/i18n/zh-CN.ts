@@ -628,7 +628,7 @@ export default {
     count: {
       entries: '记账', provision_entries: '拨备分录', provision_change: '拨备变动（分）', requested: '发起扣款',
       confirmed: '扣款成功', failed: '扣款失败', reminders: '提醒', late_payments: '逾期还款', partial_payments: '部分还款',
-      set_based: '批量处理', quiet: '仅计提（批量）', not_quiet_terms: '非仅计提：条款', not_quiet_state: '非仅计提：状态', not_quiet_due: '非仅计提：到期或逾期', not_quiet_period: '非仅计提：期间', not_quiet_not_reproduced: '非仅计提：金额未复现',
+      set_based: '批量处理', by_columns: '批量处理（按列）', quiet: '仅计提（批量）', not_quiet_terms: '非仅计提：条款', not_quiet_state: '非仅计提：状态', not_quiet_due: '非仅计提：到期或逾期', not_quiet_period: '非仅计提：期间', not_quiet_not_reproduced: '非仅计提：金额未复现',
     },
   },
   outboxTopic: { sms: '短信' },

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.clock import Clock
@@ -173,26 +173,35 @@ def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     change = target - held
     posted = 0
     if change:
-        source = ledger.Source("cob_provision", f"{at.loan_id}:{at.on.isoformat()}:{held}:{target}")
-        if ledger.posting.find_by_source(session=session, institution_id=at.institution_id, source=source) is None:
-            amount = Money(abs(change), loan.currency)
-            up = change > 0
-            postings = [ledger.Posting(ledger.DEFAULT_POSTING_MAP.provision_expense,
-                                       ledger.Side.DEBIT if up else ledger.Side.CREDIT, amount),
-                        ledger.Posting(ledger.DEFAULT_POSTING_MAP.loss_provision,
-                                       ledger.Side.CREDIT if up else ledger.Side.DEBIT, amount)]
-            ledger.post(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
-                        institution_id=at.institution_id, business_date=at.on,
-                        description=f"贷款损失准备 {loan.number} / loan loss provision", postings=postings,
-                        source=source, basis="accrual", not_after=at.on)
+        draft = _provision_draft(at.loan_id, loan.number, loan.currency, at.on, held, target)
+        if ledger.posting.find_by_source(session=session, institution_id=at.institution_id,
+                                         source=draft.source) is None:
+            ledger.posting.post_many(session=session, clock=kit.clock, actor=Actor.system(at.institution_id),
+                                     institution_id=at.institution_id, business_date=at.on, drafts=[draft],
+                                     not_after=at.on)
             posted = 1
     if row is None:
         row = LoanStanding(loan_id=at.loan_id, institution_id=at.institution_id)
         repo.add(session, row)
     row.as_of, row.dpd, row.bucket, row.category = at.on, state.dpd, state.bucket.name, int(category)
-    row.provision = target
+    row.provision, row.principal = target, state.outstanding.principal.minor
     session.flush()
     return {"provision_entries": posted, "provision_change": change}
+
+
+def _provision_draft(loan_id: int, number: str, currency: str, on: date, held: int,
+                     target: int) -> ledger.posting.Draft:
+    """The entry moving a loan's provision from `held` to `target` (minor units) on `on`: its source names the
+    loan, the day and both figures (it posts once)."""
+    amount = Money(abs(target - held), currency)
+    up = target > held
+    postings = [ledger.Posting(ledger.DEFAULT_POSTING_MAP.provision_expense,
+                               ledger.Side.DEBIT if up else ledger.Side.CREDIT, amount),
+                ledger.Posting(ledger.DEFAULT_POSTING_MAP.loss_provision,
+                               ledger.Side.CREDIT if up else ledger.Side.DEBIT, amount)]
+    return ledger.posting.Draft(f"贷款损失准备 {number} / loan loss provision", postings,
+                                ledger.Source("cob_provision", f"{loan_id}:{on.isoformat()}:{held}:{target}"),
+                                "accrual")
 
 
 def autodebit(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
@@ -253,7 +262,21 @@ def features(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
     return {"late_payments": late, "partial_payments": partial}
 
 
-# --- the later steps' set-based parts: from the loans' cached folds of the day (`quiet.cached_on`) ------------
+# --- the later steps' set-based parts ------------------------------------------------------------------------
+# Each in two tiers over the partition: first from the loan row's columns (`quiet.day_columns`, `quiet.nothing_due`:
+# the kept fold's figures, written with it — no JSON), selecting the loans with nothing to do; then, for the
+# loans the columns do not answer (a fold made before migration 0042, a standing without its principal, or
+# something to do), from the kept fold's JSON of the day (`quiet.cached_on`); the rest go one by one.
+
+
+def _tiers(columns: Bulk, ids: list[int], rest: list[int] | None,
+           cached: Callable[[list[int]], Bulk]) -> Bulk:
+    """The columns' tier and then the JSON's over the loans of `ids` it left (or over `rest`, when given)."""
+    left = [i for i in ids if i not in columns.done] if rest is None else rest
+    then = cached(left) if left else Bulk(frozenset(), {})
+    counts = {key: columns.counts.get(key, 0) + then.counts.get(key, 0) for key in {*columns.counts, *then.counts}}
+    counts["by_columns"] = len(columns.done)  # of the loans done set-based, how many by the columns alone
+    return Bulk(columns.done | then.done, counts)
 
 
 def _minor(text: str, currency: str) -> int:
@@ -265,15 +288,84 @@ def _unsettled(row: Mapping[str, Any], currency: str) -> bool:
 
 
 def classify_unchanged(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
+    """Step 4 by the loan's columns: for the loans whose bucket, class, days past due and outstanding principal are
+    what their standing holds (so is the provision, a function of the class and the principal) only the standing's
+    date moves, in one UPDATE; a new or changed standing is done at once too (`_classify_moved`). Then the JSON's
+    tier (`_classify_cached`) for the loans without columns or whose standing has no principal; the others one
+    by one."""
+    facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
+    held = {r.loan_id: r for r in session.execute(select(
+        LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.principal,
+        LoanStanding.provision).where(LoanStanding.loan_id.in_(list(facts))))} if facts else {}
+    same: set[int] = set()
+    for loan_id, one in facts.items():
+        row = held.get(loan_id)
+        if row is not None and (row.dpd, row.bucket, row.category, row.principal) == (one.dpd, one.bucket,
+                                                                                      one.category, one.principal):
+            same.add(loan_id)
+    if same:
+        session.execute(update(LoanStanding).where(LoanStanding.loan_id.in_(sorted(same))).values(as_of=on))
+    # A loan's first standing, or a changed one: the provision's changes posted in one `post_many`, the standings
+    # inserted (one multi-row INSERT) or updated (one executemany).
+    moved = [one for loan_id, one in facts.items()
+             if loan_id not in same and (loan_id not in held or held[loan_id].principal is not None)]
+    counts = _classify_moved(session, kit, institution_id, on, moved, held)
+    # The JSON's tier: the loans without columns, and those whose standing has no principal yet (before 0042).
+    rest = [i for i in ids if i not in facts or (i in held and held[i].principal is None)]
+    return _tiers(Bulk(frozenset(same) | {one.loan_id for one in moved}, counts), ids, rest,
+                  lambda left: _classify_cached(session, institution_id, on, left))
+
+
+def _classify_moved(session: Session, kit: CobKit, institution_id: int, on: date, moved: list[quiet.DayColumns],
+                    held: Mapping[int, Any]) -> dict[str, int]:
+    """`classify` for loans whose standing is new or changes, from their columns, at once: what it posts (each
+    provision change once, by its source) and writes are the same."""
+    counts = {"provision_entries": 0, "provision_change": 0}
+    if not moved:
+        return counts
+    rows: list[dict[str, Any]] = []
+    drafts: list[ledger.posting.Draft] = []
+    for one in moved:
+        was = held[one.loan_id].provision if one.loan_id in held else 0
+        target = provision(Money(one.principal, one.currency), RiskCategory(one.category),
+                           rounding=RoundingPolicy.default_for(one.currency), policy=POLICY).minor
+        if target != was:
+            drafts.append(_provision_draft(one.loan_id, one.number, one.currency, on, was, target))
+            counts["provision_change"] += target - was
+        rows.append({"loan_id": one.loan_id, "institution_id": institution_id, "as_of": on, "dpd": one.dpd,
+                     "bucket": one.bucket, "category": one.category, "provision": target, "principal": one.principal})
+    if drafts:
+        posted = ledger.posting.entries_of_sources(session=session, institution_id=institution_id,
+                                                   kind="cob_provision", refs=[d.source.ref or "" for d in drafts])
+        drafts = [d for d in drafts if d.source.ref not in posted]
+    if drafts:
+        ledger.posting.post_many(session=session, clock=kit.clock, actor=Actor.system(institution_id),
+                                 institution_id=institution_id, business_date=on, drafts=drafts, not_after=on)
+        counts["provision_entries"] = len(drafts)
+    new = [r for r in rows if r["loan_id"] not in held]
+    if new:
+        session.execute(insert(LoanStanding), new)
+    changed = [{f"b_{k}": v for k, v in r.items()} for r in rows if r["loan_id"] in held]
+    if changed:
+        table = LoanStanding.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.loan_id == bindparam("b_loan_id"))
+                        .values(as_of=on, dpd=bindparam("b_dpd"), bucket=bindparam("b_bucket"),
+                                category=bindparam("b_category"), provision=bindparam("b_provision"),
+                                principal=bindparam("b_principal")), changed)
+    return counts
+
+
+def _classify_cached(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:
     """Step 4 for the loans whose bucket, class, days past due and provision are what their standing holds (from
-    the cached fold of the day): only the standing's date moves, in one UPDATE; the others go one by one."""
+    the cached fold of the day): the standing's date and principal move; the others go one by one."""
     cached = quiet.cached_on(session, institution_id=institution_id, on=on, ids=ids)
     if not cached:
         return Bulk(frozenset(), {})
     held = {r.loan_id: r for r in session.execute(select(
         LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.provision)
         .where(LoanStanding.loan_id.in_(list(cached))))}
-    same: list[int] = []
+    same: dict[int, int] = {}
     for loan_id, one in cached.items():
         row = held.get(loan_id)
         if row is None:
@@ -283,15 +375,25 @@ def classify_unchanged(session: Session, kit: CobKit, institution_id: int, on: d
         target = provision(principal, category, rounding=RoundingPolicy.default_for(one.currency), policy=POLICY).minor
         if (row.dpd, row.bucket, row.category, row.provision) == (one.state["dpd"], one.state["bucket"],
                                                                   int(category), target):
-            same.append(loan_id)
+            same[loan_id] = principal.minor
     if same:
-        session.execute(update(LoanStanding).where(LoanStanding.loan_id.in_(same)).values(as_of=on))
+        table = LoanStanding.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
+                        .values(as_of=on, principal=bindparam("b_principal")),
+                        [{"b_id": i, "b_principal": p} for i, p in same.items()])
     return Bulk(frozenset(same), {"provision_entries": 0, "provision_change": 0})
 
 
 def autodebit_nothing_due(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 5 for the loans with no installment due by the day and unpaid (by the cached fold of the day):
-    servicing's auto-debit would skip them ("nothing_due")."""
+    """Step 5 for the loans with no installment due by the day and unpaid (by the loan's columns, then by the
+    cached fold of the day): servicing's auto-debit would skip them ("nothing_due")."""
+    counts = {"requested": 0, "confirmed": 0, "failed": 0}
+    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=on)
+    return _tiers(Bulk(done, counts), ids, None, lambda left: _autodebit_cached(session, institution_id, on, left))
+
+
+def _autodebit_cached(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:
     cached = quiet.cached_on(session, institution_id=institution_id, on=on, ids=ids)
     day = on.isoformat()
     done = frozenset(loan_id for loan_id, one in cached.items()
@@ -302,7 +404,15 @@ def autodebit_nothing_due(session: Session, kit: CobKit, institution_id: int, on
 
 def remind_nothing(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
     """Step 6 for the loans no reminder falls on today for (no unpaid installment whose due date is 3 days
-    after, or 0, 1, 3, 7 days before, the day: by the cached fold of the day)."""
+    after, or 0, 1, 3, 7 days before, the day): by the loan's columns those with no installment unsettled and due
+    by the latest of those days, then by the cached fold of the day."""
+    latest = max(on - timedelta(days=d) for d, _, _ in REMINDERS)
+    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=latest)
+    return _tiers(Bulk(done, {"reminders": 0}), ids, None,
+                  lambda left: _remind_cached(session, institution_id, on, left))
+
+
+def _remind_cached(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:
     cached = quiet.cached_on(session, institution_id=institution_id, on=on, ids=ids)
     days = {(on - timedelta(days=d)).isoformat() for d, _, _ in REMINDERS}
     done = frozenset(loan_id for loan_id, one in cached.items()
@@ -312,8 +422,41 @@ def remind_nothing(session: Session, kit: CobKit, institution_id: int, on: date,
 
 
 def features_cached(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 8 for the loans that have a features row, from the cached fold of the day (the same figures
-    `features` reads from the fold), written by one executemany UPDATE; a loan without a row goes one by one."""
+    """Step 8: from the loan's columns (the figures `features` computes from the fold, `accrual.day_columns`) the
+    rows of the loans that have one by one executemany UPDATE, the first rows of those that have none by one
+    multi-row INSERT; then, for the loans without columns, from the cached fold of the day (a loan without a row
+    there goes one by one)."""
+    facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
+    kept = {r.loan_id: r.max_dpd for r in session.execute(
+        select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(list(facts))))}
+    params = [{"b_id": loan_id, "b_late": one.late_payments, "b_partial": one.partial_payments,
+               "b_since": (on - one.last_paid_on).days if one.last_paid_on is not None else None,
+               "b_max": max(kept.get(loan_id, 0), one.dpd)}
+              for loan_id, one in facts.items()]
+    _write_features(session, on, [p for p in params if p["b_id"] in kept])
+    new = [p for p in params if p["b_id"] not in kept]  # a loan's first features: one multi-row INSERT
+    if new:
+        session.execute(insert(LoanBehaviour), [
+            {"loan_id": p["b_id"], "institution_id": institution_id, "as_of": on, "late_payments": p["b_late"],
+             "partial_payments": p["b_partial"], "days_since_last_payment": p["b_since"], "max_dpd": p["b_max"]}
+            for p in new])
+    counts = {"late_payments": sum(p["b_late"] for p in params),
+              "partial_payments": sum(p["b_partial"] for p in params)}
+    rest = [i for i in ids if i not in facts]
+    return _tiers(Bulk(frozenset(facts), counts), ids, rest,
+                  lambda left: _features_json(session, institution_id, on, left))
+
+
+def _write_features(session: Session, on: date, params: list[dict[str, Any]]) -> None:
+    if params:
+        table = LoanBehaviour.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
+                        .values(as_of=on, late_payments=bindparam("b_late"), partial_payments=bindparam("b_partial"),
+                                days_since_last_payment=bindparam("b_since"), max_dpd=bindparam("b_max")), params)
+
+
+def _features_json(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:
     cached = quiet.cached_on(session, institution_id=institution_id, on=on, ids=ids)
     if not cached:
         return Bulk(frozenset(), {})
@@ -337,12 +480,7 @@ def features_cached(session: Session, kit: CobKit, institution_id: int, on: date
                        "b_max": max(kept[loan_id], int(state["dpd"]))})
         late_total += late
         partial_total += partial
-    if params:
-        table = LoanBehaviour.__table__
-        assert isinstance(table, Table)
-        session.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
-                        .values(as_of=on, late_payments=bindparam("b_late"), partial_payments=bindparam("b_partial"),
-                                days_since_last_payment=bindparam("b_since"), max_dpd=bindparam("b_max")), params)
+    _write_features(session, on, params)
     return Bulk(frozenset(p["b_id"] for p in params), {"late_payments": late_total, "partial_payments": partial_total})
 
 

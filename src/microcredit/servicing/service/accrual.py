@@ -135,6 +135,25 @@ def accrual_of(terms: core.Terms, state: dict[str, Any], currency: str) -> Accru
                    accrued=accrued, payoff_accrued=payoff_accrued)
 
 
+DAY_COLUMNS = ("unpaid_due_from", "bucket", "category", "late_payments", "partial_payments", "last_paid_on")
+
+
+def day_columns(state: core.LoanState) -> dict[str, Any]:
+    """What the close of business's later steps read of the fold (`Loan.unpaid_due_from` ...), as those steps
+    compute it from a fold (`cob.service.steps`: auto-debit and reminders the unsettled installments' due dates,
+    classify the bucket and class, features the late and partial payments and the last payment). A quiet day
+    changes none of them: no event, and no installment falls due before `accrual_until`."""
+    due_of = {row.number: row.due_date for row in state.installments}
+    paid = [p for p in state.payments if p.event_id is not None]
+    return {"unpaid_due_from": min((row.due_date for row in state.installments if not row.settled), default=None),
+            "bucket": state.bucket.name, "category": int(state.classification.category),
+            "late_payments": sum(1 for p in paid if any(due_of.get(line.installment, p.on) < p.on
+                                                        for line in p.lines)),
+            "partial_payments": sum(1 for row in state.installments
+                                    if row.due_date <= state.as_of and not row.settled and row.paid.total.is_positive),
+            "last_paid_on": max((p.on for p in paid), default=None)}
+
+
 def cached_state(state: dict[str, Any] | None, *, state_as_of: date | None, currency: str,
                  accrued_interest: int | None, payoff_accrued: int | None) -> dict[str, Any] | None:
     """The loan's cached fold as of `state_as_of`, as the API writes it: the stored JSON, with its accrual

@@ -622,6 +622,8 @@ def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: c
     loan.outstanding_principal = state.outstanding.principal
     loan.dpd = state.dpd
     loan.next_due_date = next((row.due_date for row in state.installments if not row.settled), None)
+    for name, value in accrual.day_columns(state).items():
+        setattr(loan, name, value)
     loan.disbursed_on = state.disbursed_on
     if loan.status in ("closed", "overpaid") and loan.closed_on is None:
         loan.closed_on = state.as_of
