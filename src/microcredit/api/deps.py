@@ -137,7 +137,9 @@ Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
 async def db(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work; delivers queued messages after it commits.
+    """The request's unit of work; after it commits, delivers queued messages when one of them is urgent
+    (`notifications.deliver_after_commit`: a one-time code somebody waits for). Others wait for the
+    outbox's timer (`_lifespan`'s poller): a repayment's receipt costs its request nothing to deliver.
 
     Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
     right after the route returns — so the transaction is committed *before* the
@@ -164,7 +166,7 @@ async def db(request: Request) -> AsyncIterator[Session]:
                 await run_in_threadpool(idempotency.release_unfinished, session=session)
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
         raise
-    pending = session.info.pop("outbox_pending", False)
+    pending = session.info.pop(notifications.DELIVER_AFTER_COMMIT, False)
     if session.in_transaction():
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(work.__exit__, None, None, None)

@@ -21,7 +21,7 @@ from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import shared_client, sign_contract, signed_in, snapshot
+from tests.integration.helpers import outbox_timer, shared_client, sign_contract, signed_in, snapshot
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 from tests.integration.servicing.test_loans_api import LOANS, key, refused
 
@@ -223,6 +223,7 @@ def test_prepaid_partly_with_each_choice_then_fully(client, session, rt, world):
                     ("loan_repayment_recorded", "3000.00", "loan"), ("loan_repayment_recorded", "1000.00", "loan"),
                     ("loan_repayment_recorded", payoff, "loan"), ("loan_closed", None, "loan")]
     # ... and by SMS to the phone on file, once each, in the order of the events.
+    outbox_timer(client)  # receipts and notices leave with the outbox's timer, not with their requests
     texts = [m["text"] for m in reversed(client.get("/_sim/sms", params={"phone": world["phone"]}).json())]
     loan_texts = [t for t in texts if loan["number"] in t]
     sign, number = f"【{world['inst'].name}】", loan["number"]
