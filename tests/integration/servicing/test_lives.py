@@ -516,3 +516,22 @@ def test_a_loan_carries_its_products_planned_tranches_and_finance_is_offered_the
     assert [p["made"]["amount"] for p in now["state"]["planned_disbursements"]] == ["4800.00", "3200.00"]
     assert now["state"]["projected_schedule"] is None
     books_verified(session, inst_id)
+
+
+def test_a_repayments_text_leaves_with_the_outbox_timer_not_with_its_request(client, session, rt, world):
+    """The answer to a repayment does not wait for its SMS: the receipt is queued with the repayment and
+    texted by the outbox's timer (in `serve`, within OUTBOX_POLL_SECONDS)."""
+    loan = disbursed(client, world)
+    outbox_timer(client)  # the payout's notice
+
+    def texts() -> list[str]:
+        return [m["text"] for m in client.get("/_sim/sms", params={"phone": world["phone"]}).json()]
+
+    before = texts()
+    paid = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]),
+                       json={"amount": "500.00", "channel": "cash"})
+    assert paid.status_code == 200, paid.text
+    assert texts() == before
+    outbox_timer(client)
+    assert texts()[0] == f"【{world['inst'].name}】已收到您贷款 {loan['number']} 的还款 500.00 元，回单可在“我的贷款”中下载。"
+    assert texts()[1:] == before
