@@ -176,20 +176,25 @@ async def db(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(dispatch_outbox, runtime)
 
 
-def dispatch_outbox(runtime: Runtime) -> None:
+def dispatch_outbox(runtime: Runtime) -> bool:
     """Deliver queued messages: SMS through the configured channel (none configured: they wait), the
     other topics to their handlers (a payment provider's stored callbacks, applied).
 
     The request's transaction has committed by now: a failure here (the database busy while a
     failed attempt is recorded) must not reach the route, whose retry would run the committed
     request a second time. The messages stay pending for the next dispatch.
+
+    True when the run took a full batch (`notifications.BATCH`): more may be waiting, and the outbox's
+    timer goes on at once instead of waiting for its next period.
     """
     try:
-        notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                       sms=runtime.sms, addressee=runtime.addressee,
-                                       handlers=runtime.outbox_handlers)
+        report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                                sms=runtime.sms, addressee=runtime.addressee,
+                                                handlers=runtime.outbox_handlers)
     except Exception as exc:  # committed already: never retried with the request
         log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
+        return False
+    return report.full()
 
 
 DB = Annotated[Session, Depends(db, scope="function")]

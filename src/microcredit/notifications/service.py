@@ -69,6 +69,7 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF_SECONDS = 3600
 # The unit of work's mark that the request's boundary dispatches after the commit (`deliver_after_commit`).
 DELIVER_AFTER_COMMIT = "outbox_deliver_after_commit"
+BATCH = 100  # messages one dispatch takes at most (and notifications it texts): the timer repeats while full
 SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "attempts": OutboxMessage.attempts,
              "next_attempt_at": OutboxMessage.next_attempt_at, "last_attempt_at": OutboxMessage.last_attempt_at,
              "delivered_at": OutboxMessage.dispatched_at}
@@ -147,6 +148,10 @@ class DispatchReport:
     dead: int = 0
     texted: int = 0  # in-app notifications queued as SMS first (`text_notifications`)
 
+    def full(self, limit: int = BATCH) -> bool:
+        """Whether the run took as many as it could: more may be waiting."""
+        return self.texted >= limit or self.delivered + self.failed >= limit
+
 
 @dataclass(frozen=True, slots=True)
 class Addressee:
@@ -167,7 +172,7 @@ class DeliveryFailed(Exception):
 
 
 def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel | None,
-                     addressee: AddresseeLookup | None = None, limit: int = 100,
+                     addressee: AddresseeLookup | None = None, limit: int = BATCH,
                      handlers: Mapping[str, Handler] | None = None) -> DispatchReport:
     """Deliver due messages, each in its own transaction; failures are retried later, or die.
 

@@ -57,3 +57,18 @@ def test_a_notice_waits_for_the_timer_which_delivers_it(session, runtime):
     assert "锁定" in text
     session.expire_all()
     assert session.get(type(msg), msg.id).status == "delivered"
+
+
+def test_the_timer_goes_on_at_once_while_a_run_takes_a_full_batch(session, runtime):
+    """A burst (a batch of receipts) does not wait one period per hundred messages."""
+    from microcredit.api.deps import dispatch_outbox
+
+    inst = make_institution(session, runtime)
+    phones = [next_phone() for _ in range(outbox.BATCH + 5)]
+    for phone in phones:
+        outbox.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock, institution_id=inst.id,
+                           phone=phone, template="account_locked", params={"signature": "测试"}, language="zh-CN")
+    session.commit()
+    assert dispatch_outbox(runtime) is True  # a full batch: more may wait
+    assert dispatch_outbox(runtime) is False  # the last five
+    assert outbox.summary(session=session, institution_id=inst.id)["delivered"] == len(phones)
