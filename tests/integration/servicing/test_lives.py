@@ -533,5 +533,6 @@ def test_a_repayments_text_leaves_with_the_outbox_timer_not_with_its_request(cli
     assert paid.status_code == 200, paid.text
     assert texts() == before
     outbox_timer(client)
-    assert texts()[0] == f"【{world['inst'].name}】已收到您贷款 {loan['number']} 的还款 500.00 元，回单可在“我的贷款”中下载。"
+    receipt = f"【{world['inst'].name}】已收到您贷款 {loan['number']} 的还款 500.00 元，回单可在“我的贷款”中下载。"
+    assert texts()[0] == receipt
     assert texts()[1:] == before
