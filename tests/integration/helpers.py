@@ -15,6 +15,7 @@ from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from microcredit.api.app import create_app
+from microcredit.api.deps import dispatch_outbox
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE, Problem
 from microcredit.audit import service as audit_service
 from microcredit.audit.models import AuditHead, AuditRecord
@@ -153,3 +154,10 @@ def sign_contract(client: TestClient, runtime: Runtime, borrower_headers: dict[s
     assert signed.json()["status"] == "signed"
     result: dict[str, Any] = signed.json()
     return result
+
+
+def outbox_timer(client: TestClient) -> None:
+    """One period of `serve`'s outbox timer (`api.app._lifespan`'s poller, off in tests): deliver what is
+    queued. Messages nobody waits for at once (receipts, notices) leave only this way; a one-time code
+    leaves with its own request (`notifications.enqueue_sms(urgent=True)`)."""
+    dispatch_outbox(client.app.state.runtime)

@@ -138,7 +138,10 @@ def prepare_routes(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the outbox poller (if configured) for the life of the process."""
+    """Start the outbox poller (if configured) for the life of the process: the outbox's timer, which
+    delivers every message no request delivered itself (receipts, notices: all but one-time codes), every
+    `OUTBOX_POLL_SECONDS` and at once again while a run took a full batch. Each `serve --workers N`
+    worker runs one; the dispatcher's row locks keep them from sending a message twice."""
     runtime: Runtime = app.state.runtime
     stop = threading.Event()
     poller = None
@@ -147,7 +150,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             last_housekeeping = 0.0
             while not stop.wait(runtime.settings.outbox_poll_seconds):
                 try:
-                    dispatch_outbox(runtime)
+                    while dispatch_outbox(runtime) and not stop.is_set():
+                        pass  # a full batch: more are waiting (a burst of repayments' receipts)
                     now = runtime.clock.now().timestamp()
                     if now - last_housekeeping >= HOUSEKEEPING_EVERY:
                         with runtime.db.unit_of_work() as session:

@@ -137,7 +137,9 @@ Meta = Annotated[RequestMeta, Depends(get_meta)]
 
 
 async def db(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work; delivers queued messages after it commits.
+    """The request's unit of work; after it commits, delivers queued messages when one of them is urgent
+    (`notifications.deliver_after_commit`: a one-time code somebody waits for). Others wait for the
+    outbox's timer (`_lifespan`'s poller): a repayment's receipt costs its request nothing to deliver.
 
     Declared with `scope="function"`: FastAPI runs the exit of a yield dependency
     right after the route returns — so the transaction is committed *before* the
@@ -164,7 +166,7 @@ async def db(request: Request) -> AsyncIterator[Session]:
                 await run_in_threadpool(idempotency.release_unfinished, session=session)
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
         raise
-    pending = session.info.pop("outbox_pending", False)
+    pending = session.info.pop(notifications.DELIVER_AFTER_COMMIT, False)
     if session.in_transaction():
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(work.__exit__, None, None, None)
@@ -174,20 +176,25 @@ async def db(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(dispatch_outbox, runtime)
 
 
-def dispatch_outbox(runtime: Runtime) -> None:
+def dispatch_outbox(runtime: Runtime) -> bool:
     """Deliver queued messages: SMS through the configured channel (none configured: they wait), the
     other topics to their handlers (a payment provider's stored callbacks, applied).
 
     The request's transaction has committed by now: a failure here (the database busy while a
     failed attempt is recorded) must not reach the route, whose retry would run the committed
     request a second time. The messages stay pending for the next dispatch.
+
+    True when the run took a full batch (`notifications.BATCH`): more may be waiting, and the outbox's
+    timer goes on at once instead of waiting for its next period.
     """
     try:
-        notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
-                                       sms=runtime.sms, addressee=runtime.addressee,
-                                       handlers=runtime.outbox_handlers)
+        report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
+                                                sms=runtime.sms, addressee=runtime.addressee,
+                                                handlers=runtime.outbox_handlers)
     except Exception as exc:  # committed already: never retried with the request
         log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
+        return False
+    return report.full()
 
 
 DB = Annotated[Session, Depends(db, scope="function")]

@@ -2,11 +2,15 @@
 
 `enqueue_sms` writes an `outbox_messages` row inside the caller's transaction,
 so a message exists if and only if the action that caused it committed. The
-dispatcher (`dispatch_pending`) runs after the request commits and, in `serve`,
-on a timer; each message is delivered in its own short transaction and retried
-with growing back-off when the channel fails. Delivery is at least once: the
-payload carries the outbox id as the message id so that channels can drop a
-duplicate.
+dispatcher (`dispatch_pending`) runs on a timer (`serve`'s poller, every
+`OUTBOX_POLL_SECONDS`, in each worker) and on `microcredit outbox dispatch`; a
+request that queued a message somebody is waiting for right now (a one-time
+code: `urgent=True`; an operator's "send now": `retry`) also runs it right after
+its commit (`deliver_after_commit`). Everything else — receipts, decision
+notices, reminders — waits for the timer, so no request pays for delivering it.
+Each message is delivered in its own short transaction and retried with growing
+back-off when the channel fails. Delivery is at least once: the payload carries
+the outbox id as the message id so that channels can drop a duplicate.
 
 A message's life (`OutboxStatus`)::
 
@@ -63,6 +67,9 @@ log = structlog.get_logger(__name__)
 _CONTEXT = "outbox_messages.payload"
 MAX_ATTEMPTS = 12
 MAX_BACKOFF_SECONDS = 3600
+# The unit of work's mark that the request's boundary dispatches after the commit (`deliver_after_commit`).
+DELIVER_AFTER_COMMIT = "outbox_deliver_after_commit"
+BATCH = 100  # messages one dispatch takes at most (and notifications it texts): the timer repeats while full
 SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "attempts": OutboxMessage.attempts,
              "next_attempt_at": OutboxMessage.next_attempt_at, "last_attempt_at": OutboxMessage.last_attempt_at,
              "delivered_at": OutboxMessage.dispatched_at}
@@ -70,9 +77,14 @@ SORT_KEYS = {"id": OutboxMessage.id, "created_at": OutboxMessage.created_at, "at
 
 def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institution_id: int | None, phone: str,
                 template: str, params: dict[str, Any], language: str,
-                not_before: datetime | None = None, flush: bool = True) -> OutboxMessage:
+                not_before: datetime | None = None, urgent: bool = False, flush: bool = True) -> OutboxMessage:
     """Queue an SMS for delivery after the current transaction commits (not before `not_before`, if given:
     the dispatcher leaves it until then).
+
+    `urgent`: somebody is waiting for this text right now (a one-time code, or the answer a code request
+    gets instead of a code): the request delivers it itself, right after its commit
+    (`deliver_after_commit`). Otherwise the outbox's timer delivers it (`serve`: within
+    `OUTBOX_POLL_SECONDS`), and the request does not pay for it.
 
     `flush` False: the row is written by the transaction's next flush (at the latest its commit), together
     with the other rows of its kind (one INSERT where the database returns ids in bulk); no id until then.
@@ -89,8 +101,16 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
                         next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0,
                         not_before=not_before if not_before is not None and not_before > now else None)
     repository.add(session, msg, flush=flush)
-    session.info["outbox_pending"] = True
+    if urgent:
+        deliver_after_commit(session)
     return msg
+
+
+def deliver_after_commit(session: Session) -> None:
+    """Ask the request's boundary (`api.deps.db`) to run the dispatcher right after this unit of work
+    commits: for messages somebody is waiting for now. (Outside a request nothing reads the mark: the
+    timer or `microcredit outbox dispatch` delivers.)"""
+    session.info[DELIVER_AFTER_COMMIT] = True
 
 
 def enqueue(*, session: Session, cipher: FieldCipher, clock: Clock, topic: str, institution_id: int | None,
@@ -131,6 +151,10 @@ class DispatchReport:
     dead: int = 0
     texted: int = 0  # in-app notifications queued as SMS first (`text_notifications`)
 
+    def full(self, limit: int = BATCH) -> bool:
+        """Whether the run took as many as it could: more may be waiting."""
+        return self.texted >= limit or self.delivered + self.failed >= limit
+
 
 @dataclass(frozen=True, slots=True)
 class Addressee:
@@ -151,7 +175,7 @@ class DeliveryFailed(Exception):
 
 
 def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel | None,
-                     addressee: AddresseeLookup | None = None, limit: int = 100,
+                     addressee: AddresseeLookup | None = None, limit: int = BATCH,
                      handlers: Mapping[str, Handler] | None = None) -> DispatchReport:
     """Deliver due messages, each in its own transaction; failures are retried later, or die.
 
@@ -338,7 +362,7 @@ def retry(*, session: Session, clock: Clock, institution_id: int | None, message
     now = clock.now()
     msg.next_attempt_at = max(now, msg.not_before) if msg.not_before is not None else now
     session.flush()
-    session.info["outbox_pending"] = True
+    deliver_after_commit(session)  # the operator asked to send it now
     return Transition(message=msg, before=before, after=msg.status)
 
 
@@ -400,9 +424,7 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
                                    for k, v in params.items()},
                            subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now(),
                            sms_status=InboxSms.PENDING.value if sms else None)
-    repository.add_inbox(session, message, flush=flush)
-    if sms:
-        session.info["outbox_pending"] = True  # dispatch after the commit
+    repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
     return message
 
 

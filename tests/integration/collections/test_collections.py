@@ -21,7 +21,15 @@ from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff, next_id_number, next_phone
-from tests.integration.helpers import assert_problem, idempotency_key, shared_client, sign_contract, signed_in, snapshot
+from tests.integration.helpers import (
+    assert_problem,
+    idempotency_key,
+    outbox_timer,
+    shared_client,
+    sign_contract,
+    signed_in,
+    snapshot,
+)
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 C = "/api/v1/collections"
@@ -300,8 +308,9 @@ def test_sms_from_a_template_and_the_prohibited_phrases(client, session, runtime
     r = act(client, world, case, kind="sms", template="reminder", language="zh-CN")
     assert r.status_code == 201, r.text
     assert "王小明" in r.json()["text"]
+    outbox_timer(client)  # queued with the action, delivered by the outbox's timer
     sent = client.get("/_sim/sms", params={"phone": world["borrower"].phone}).json()
-    assert any("王小明" in m["text"] for m in sent)  # queued and delivered after the commit
+    assert any("王小明" in m["text"] for m in sent)
     settings = client.get(f"{C}/settings", headers=world["hm"]).json()
     settings.pop("version")
     settings["sms_templates"].append({"code": "threat", "zh": "再不还款就把你列入黑名单", "en": "pay or else"})

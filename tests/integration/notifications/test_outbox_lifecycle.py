@@ -134,7 +134,7 @@ def test_retry_makes_a_dead_message_due_for_one_more_attempt(session, runtime, c
     change = outbox.retry(session=session, clock=clock, institution_id=None, message_id=msg.id)
     session.commit()
     assert (change.before, change.after) == ("dead", "retrying")
-    assert session.info.pop("outbox_pending") is True  # the request's boundary dispatches after the commit
+    assert session.info.pop(outbox.DELIVER_AFTER_COMMIT) is True  # "send now": the request's boundary dispatches
     assert _state(session, msg.id).next_attempt_at == clock.now()
 
     _dispatch(runtime, channel)  # still failing: dead again at once, one attempt later

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from microcredit.parties.models import Borrower
 from microcredit.platform.validators import id_check_character
 from tests.factories import institution_header, last_sms_code, next_id_number, next_phone
-from tests.integration.helpers import assert_problem, audit_records, snapshot
+from tests.integration.helpers import assert_problem, audit_records, outbox_timer, snapshot
 
 
 def _count(session, institution_id: int) -> int:
@@ -118,6 +118,7 @@ def test_the_walk_in_borrower_is_told_by_sms_and_signs_in_with_a_code(client, se
     r = client.post("/api/v1/borrowers", headers={**h, "Idempotency-Key": "sms-walk-in"},
                     json={"phone": phone, "real_name": "郑和", "id_number": next_id_number(), "consent_signed": True})
     assert r.status_code == 201, r.text
+    outbox_timer(client)
     [message] = client.get("/_sim/sms", params={"phone": phone}).json()
     assert message["text"].startswith("【测试机构】郑和，您已在网点完成登记")
     client.post("/api/v1/auth/sms-codes", headers=institution_header(org.inst),

@@ -21,7 +21,7 @@ from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
 from microcredit.servicing.service import loans
 from tests.factories import make_borrower, make_branch, make_institution, make_staff
-from tests.integration.helpers import shared_client, sign_contract, signed_in, snapshot
+from tests.integration.helpers import outbox_timer, shared_client, sign_contract, signed_in, snapshot
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 from tests.integration.servicing.test_loans_api import LOANS, key, refused
 
@@ -223,6 +223,7 @@ def test_prepaid_partly_with_each_choice_then_fully(client, session, rt, world):
                     ("loan_repayment_recorded", "3000.00", "loan"), ("loan_repayment_recorded", "1000.00", "loan"),
                     ("loan_repayment_recorded", payoff, "loan"), ("loan_closed", None, "loan")]
     # ... and by SMS to the phone on file, once each, in the order of the events.
+    outbox_timer(client)  # receipts and notices leave with the outbox's timer, not with their requests
     texts = [m["text"] for m in reversed(client.get("/_sim/sms", params={"phone": world["phone"]}).json())]
     loan_texts = [t for t in texts if loan["number"] in t]
     sign, number = f"【{world['inst'].name}】", loan["number"]
@@ -515,3 +516,23 @@ def test_a_loan_carries_its_products_planned_tranches_and_finance_is_offered_the
     assert [p["made"]["amount"] for p in now["state"]["planned_disbursements"]] == ["4800.00", "3200.00"]
     assert now["state"]["projected_schedule"] is None
     books_verified(session, inst_id)
+
+
+def test_a_repayments_text_leaves_with_the_outbox_timer_not_with_its_request(client, session, rt, world):
+    """The answer to a repayment does not wait for its SMS: the receipt is queued with the repayment and
+    texted by the outbox's timer (in `serve`, within OUTBOX_POLL_SECONDS)."""
+    loan = disbursed(client, world)
+    outbox_timer(client)  # the payout's notice
+
+    def texts() -> list[str]:
+        return [m["text"] for m in client.get("/_sim/sms", params={"phone": world["phone"]}).json()]
+
+    before = texts()
+    paid = client.post(f"{LOANS}/{loan['id']}/repayments", headers=key(world["hf"]),
+                       json={"amount": "500.00", "channel": "cash"})
+    assert paid.status_code == 200, paid.text
+    assert texts() == before
+    outbox_timer(client)
+    receipt = f"【{world['inst'].name}】已收到您贷款 {loan['number']} 的还款 500.00 元，回单可在“我的贷款”中下载。"
+    assert texts()[0] == receipt
+    assert texts()[1:] == before

@@ -27,6 +27,7 @@ from tests.integration.helpers import (
     assert_problem,
     audit_records,
     idempotency_key,
+    outbox_timer,
     shared_client,
     sign_contract,
     signed_in,
@@ -214,6 +215,7 @@ def test_a_failed_payout_leaves_the_loan_undisbursed_and_says_why(client, sessio
     assert r.status_code == 201, r.text
     assert (r.json()["status"], r.json()["failure_reason"]) == ("failed", "insufficient_funds")
     assert client.get(path, headers=world["hf"]).json()["status"] == "pending_disbursement"
+    outbox_timer(client)  # the notices so far are texted by the timer, as in `serve`
     before = snapshot(rt.db)
     assert [x.json()["status"] for x in deliver(client, rt)] == ["failed"]  # its callback: nothing new
     assert set(before.diff(snapshot(rt.db))) <= TAKEN_IN
@@ -302,6 +304,7 @@ def test_a_late_callback_after_a_poll_changes_nothing(client, session, rt, world
     books_verified(session, world["inst"].id)
     # The late callbacks arrive: nothing changes.
     rt.clock.advance(timedelta(seconds=601))
+    outbox_timer(client)  # the notices so far are texted by the timer, as in `serve`
     before = snapshot(rt.db)
     assert [x.json()["status"] for x in deliver(client, rt)] == ["confirmed", "confirmed"]
     assert set(before.diff(snapshot(rt.db))) <= TAKEN_IN
@@ -585,6 +588,7 @@ def test_a_callback_applied_after_a_poll_decided_the_payment_changes_nothing(cli
     polled = client.post(f"/api/v1/payments/{payment['id']}/poll", headers=world["hf"]).json()
     assert (polled["status"], polled["decided_by"], polled["event_seq"]) == ("confirmed", "poll", 1)
     books_verified(session, world["inst"].id)
+    outbox_timer(client)  # the notices so far are texted by the timer, as in `serve`
     before = snapshot(rt.db)
     fault["on"] = False
     rt.clock.advance(timedelta(seconds=2))
