@@ -133,13 +133,14 @@ class RequestGuardMiddleware:
         if find_control(scope["path"]) is not None:
             await self._refuse(scope, receive, send, NotFound())
             return
-        query = scope.get("query_string", b"").decode("utf-8", "replace")
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            if find_control(name) is not None or find_control(value) is not None:
-                await self._refuse(scope, receive, send, ValidationFailed([FieldProblem(
-                    name if find_control(name) is None else "query", "control_character",
-                    "must not contain control characters", "不能包含控制字符")]))
-                return
+        raw_query = scope.get("query_string", b"")
+        if raw_query:
+            for name, value in parse_qsl(raw_query.decode("utf-8", "replace"), keep_blank_values=True):
+                if find_control(name) is not None or find_control(value) is not None:
+                    await self._refuse(scope, receive, send, ValidationFailed([FieldProblem(
+                        name if find_control(name) is None else "query", "control_character",
+                        "must not contain control characters", "不能包含控制字符")]))
+                    return
         if not _has_bearer(scope):
             route = self._protected_route(scope)
             if route is not None:
