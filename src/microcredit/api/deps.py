@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Annotated, Any
 
 import anyio
@@ -35,7 +35,7 @@ from microcredit.integrations.payments import PaymentProvider
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.parties.service.organisation import InstitutionInfo
-from microcredit.platform import idempotency
+from microcredit.platform import idempotency, refcache
 from microcredit.platform.actor import RequestMeta
 from microcredit.platform.flights import Flights
 from microcredit.platform.ratelimit import Limit, hit
@@ -272,6 +272,21 @@ async def _cached_principal(runtime: Runtime, token: str, meta: RequestMeta) -> 
     return identity.sessions.cached(kit=kit, token=token, meta=meta)
 
 
+async def _kept(flight: Hashable, look: Callable[[], bytes | None], *, caching: bool,
+                build_and_keep: Callable[[], Awaitable[bytes]], build: Callable[[], Awaitable[bytes]]) -> bytes:
+    """A kept answer's bytes: what `look` finds; on a miss, the first request of `flight` builds and
+    keeps it while the others in flight wait and look again (`platform.flights`); without caching, or
+    when what was built could not be kept, built for this request alone."""
+    body = look()
+    if body is None and caching:
+        ran, body = await _FLIGHTS.join(flight, build_and_keep)
+        if not ran:
+            body = look()
+    if body is None:
+        body = await build()
+    return body
+
+
 # Builds a view from the read's session, the identity kit and the institutions' cache: JSON bytes.
 ViewBuilder = Callable[[Session, identity.IdentityKit, "ReferenceCache[InstitutionInfo] | None"], bytes]
 
@@ -298,25 +313,16 @@ async def kept_answer(request: Request, principal: Principal, name: str, build: 
     token = request.scope["state"].get("token") or _bearer(request) or ""
     runtime = runtime_of(request)
     kit = runtime.identity
-    body = identity.sessions.view(kit=kit, token=token, name=name)
-    if body is None and identity.sessions.caching(kit=kit):
-        # The token's requests in flight wait for the first one's build, then read what it kept.
-        ran, body = await _FLIGHTS.join(("view", name, token),
-                                        lambda: run_in_threadpool(_build_view, runtime, token, name, principal, build))
-        if not ran:
-            body = identity.sessions.view(kit=kit, token=token, name=name)
-    if body is None:
-        body = await run_in_threadpool(_build_view, runtime, token, name, principal, build)
+    body = await _kept(("view", name, token), lambda: identity.sessions.view(kit=kit, token=token, name=name),
+                       caching=identity.sessions.caching(kit=kit),
+                       build_and_keep=lambda: run_in_threadpool(_build_view, runtime, token, name, principal, build),
+                       build=lambda: run_in_threadpool(_build_view, runtime, token, name, principal, build))
     return Response(body, media_type="application/json")
 
 
 # Builds a list's page from a read's session and the identity kit: JSON bytes.
 PageBuilder = Callable[[Session, identity.IdentityKit], bytes]
 KEPT_PAGES = 2_000  # pages kept per list and process (a page of 20 borrowers is ~10 KB)
-
-
-def _every_page(_row: Any) -> None:
-    return None  # a changed row may move any page (its order, a filter's match, a total)
 
 
 def _build_page(runtime: Runtime, build: PageBuilder) -> bytes:
@@ -342,20 +348,16 @@ async def kept_page(request: Request, name: str, *, model: type, key: Any, build
     runtime = runtime_of(request)
     if runtime.references is None or key is None:
         return Response(await run_in_threadpool(_build_page, runtime, build), media_type="application/json")
-    cache = runtime.references.cache(f"page.{name}", model=model, key_of=_every_page, max_entries=KEPT_PAGES)
-    body = cache.fresh(key)
-    if body is None and cache.enabled:
-        async def fetch() -> bytes:
-            mark = cache.mark()
-            value = await run_in_threadpool(_build_page, runtime, build)
-            cache.keep(key, value, mark)
-            return value
+    cache = runtime.references.cache(f"page.{name}", model=model, key_of=refcache.every_key, max_entries=KEPT_PAGES)
 
-        ran, body = await _FLIGHTS.join(("page", name, key), fetch)
-        if not ran:
-            body = cache.fresh(key)
-    if body is None:
-        body = await run_in_threadpool(_build_page, runtime, build)
+    async def build_and_keep() -> bytes:
+        mark = cache.mark()  # a change between here and `keep` leaves the page unkept
+        value = await run_in_threadpool(_build_page, runtime, build)
+        cache.keep(key, value, mark)
+        return value
+
+    body = await _kept(("page", name, key), lambda: cache.fresh(key), caching=cache.enabled,
+                       build_and_keep=build_and_keep, build=lambda: run_in_threadpool(_build_page, runtime, build))
     return Response(body, media_type="application/json")
 
 

@@ -164,7 +164,7 @@ def page_of(session: Session, listing: Listing, params: Mapping[str, Any], reque
         else:
             key = (listing.key, tuple(sorted(params.items())))
             total = refcache.cached(session, f"paging.count.{getattr(keep_count, '__tablename__', keep_count)}",
-                                    key, count, model=keep_count, key_of=_every_count)
+                                    key, count, model=keep_count, key_of=refcache.every_key)
     return PageResult(items=items, total=total, page=page, page_size=size)
 
 
@@ -176,5 +176,3 @@ def all_listed(session: Session, listing: Listing, params: Mapping[str, Any], li
     return list(session.connection().execute(listing.page, {**params, "paging_limit": limit, "paging_offset": 0}))
 
 
-def _every_count(_row: Any) -> None:
-    return refcache.ALL  # a changed row may move any total (a filter's match, a branch move)

@@ -56,6 +56,12 @@ REGISTRY = "microcredit_refcache_registry"  # session.info (from the session fac
 ALL = None  # forget every entry (also what `key_of` may answer for a row whose change concerns every key)
 
 
+def every_key(_row: Any) -> None:
+    """`key_of` for a cache whose every entry may depend on any row (a list's pages, a total): a
+    changed row forgets them all."""
+    return ALL
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry(Generic[V]):
     value: V
