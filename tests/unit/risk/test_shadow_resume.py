@@ -41,7 +41,8 @@ def test_the_shadow_review_from_the_gates_decides_as_a_whole_review():
         for challenger in (None, _champion_scorer(model, facts, [])):  # the interim scorer, or the model again
             if first.gated is None:
                 whole = evaluation.evaluate(RULES, facts, replace(_sources(facts), score=challenger))
-                assert whole.gated is None and whole.assessment.score is None
+                assert whole.gated is None
+                assert whole.assessment.score is None
                 continue
             # Resumed first, while the rules' context holds the previous applicant's variables.
             resumed = evaluation.evaluate(
