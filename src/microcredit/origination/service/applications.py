@@ -379,7 +379,7 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
         purpose=application.purpose, monthly_income=application.monthly_income,
         monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
         employment=application.employment, device_id=application.device_id, ip=application.client_ip,
-        timezone=timezone)
+        timezone=timezone, first=application.submissions == 0)
     return applicant, facts_of.build_facts(
         submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
         velocity=_velocity(session, application, at))
