@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from microcredit.audit.models import AuditHead, AuditRecord
 
@@ -31,6 +32,17 @@ def head_for_update(session: Session, genesis: str) -> AuditHead:
             session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
         head = session.execute(lock).scalar_one()
     return head
+
+
+_ADVANCE = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
+
+
+def advance_head(session: Session, head: AuditHead, seq: int, hash_: str) -> None:
+    """Move the locked head to the last record written: one UPDATE through the connection (no flush), the loaded
+    row given the same values as its state in the database."""
+    session.connection().execute(_ADVANCE, {"to_seq": seq, "to_hash": hash_})
+    set_committed_value(head, "seq", seq)
+    set_committed_value(head, "hash", hash_)
 
 
 def head(session: Session) -> AuditHead | None:

@@ -197,8 +197,7 @@ def chain_pending(session: Session) -> None:
         rec.seq, rec.prev_hash = seq, last
         rec.hash = last = record_hash(rec)
     repository.insert_records(session, [rec.row() for rec in pending])
-    head.seq, head.hash = seq, last
-    session.flush()
+    repository.advance_head(session, head, seq, last)
 
 
 @event.listens_for(Session, "before_commit")

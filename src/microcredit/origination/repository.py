@@ -42,6 +42,13 @@ def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(ApplicationRuleResult), rows)
 
 
+def add_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert timeline entries in one statement (no objects: the timeline is read back in order; NULLs sent as
+    such, so that rows with and without a user or a note go in one batch)."""
+    if rows:
+        session.execute(insert(ApplicationEvent).execution_options(render_nulls=True), rows)
+
+
 def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
     """The application with this id (row-locked for the transaction, `for_update`)."""
     return session.get(Application, application_id, with_for_update=for_update)
@@ -158,7 +165,8 @@ def _velocity_query(columns: tuple[str, ...], windows: tuple[str, ...]) -> Any:
             for column in columns for window in windows]
     return select(*sums).where(
         Application.institution_id == bindparam("institution_id"), Application.submitted_at >= bindparam("earliest"),
-        or_(*(fields[column] == bindparam(f"o_{column}") for column in columns)))
+        Application.id != bindparam("submitting"), or_(*(fields[column] == bindparam(f"o_{column}")
+                                                         for column in columns)))
 
 
 def latest_submitted(session: Session, institution_id: int, limit: int) -> list[Application]:
@@ -170,24 +178,30 @@ def latest_submitted(session: Session, institution_id: int, limit: int) -> list[
 
 
 def velocity_counts(session: Session, *, institution_id: int, values: dict[str, str | None],
-                    windows: dict[str, datetime]) -> dict[tuple[str, str], int]:
+                    windows: dict[str, datetime],
+                    submitting: tuple[int, datetime] | None = None) -> dict[tuple[str, str], int]:
     """Applications of the institution submitted since each window's start whose column equals the
     given value, for every (column, window) pair, in one query; a None value counts 0.
 
     `values` maps column names (`id_number_index`, `phone_index`, `device_id`, `client_ip`) to the
-    value to match; `windows` maps window names to their start.
+    value to match; `windows` maps window names to their start. `submitting` (the id of an application
+    being submitted, the time of its submission): that application is counted as submitted then, whatever
+    its row says (the row is written later, with the decision: nothing is flushed for this count).
     """
     given = {column: value for column, value in values.items() if value is not None}
     pairs = [(column, window) for column in given for window in windows]
     if not pairs:
         return {(column, window): 0 for column in values for window in windows}
-    params: dict[str, Any] = {"institution_id": institution_id, "earliest": min(windows.values())}
+    own_id, own_at = submitting if submitting is not None else (-1, None)
+    params: dict[str, Any] = {"institution_id": institution_id, "earliest": min(windows.values()),
+                              "submitting": own_id}
     params.update({f"v_{column}": value for column, value in given.items()})
     params.update({f"o_{column}": value for column, value in given.items()})
     params.update({f"w_{window}": start for window, start in windows.items()})
     row = session.execute(_velocity_query(tuple(given), tuple(windows)), params).one()
     counts = {(column, window): 0 for column in values for window in windows}
-    counts.update({pair: int(n) for pair, n in zip(pairs, row, strict=True)})
+    counts.update({(column, window): int(n) + (own_at is not None and own_at >= windows[window])
+                   for (column, window), n in zip(pairs, row, strict=True)})
     return counts
 
 

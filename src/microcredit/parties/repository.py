@@ -295,13 +295,13 @@ def borrowers_by_ids(session: Session, borrower_ids: list[int]) -> list[Borrower
     return list(session.scalars(select(Borrower).where(Borrower.id.in_(borrower_ids))))
 
 
-_BORROWER_ID_BY_INDEX = select(Borrower.id).where(  # built once: every scored decision asks
+_BORROWER_ID_BY_INDEX = select(Borrower.id).where(  # built once: every scored decision asks (repayment history)
     Borrower.institution_id == bindparam("institution_id"), Borrower.id_number_index == bindparam("id_index"))
 
 
-def borrower_id_by_id_index(session: Session, *, institution_id: int, id_index: str) -> int | None:
-    """The id of the borrower with this ID number (by blind index; the column only)."""
-    return session.scalar(_BORROWER_ID_BY_INDEX, {"institution_id": institution_id, "id_index": id_index})
+# The borrower's id by ID-number blind index as a scalar subquery (bound by `institution_id` and `id_index`), for
+# another domain's query to filter by.
+BORROWER_ID_BY_INDEX_SUBQUERY = _BORROWER_ID_BY_INDEX.scalar_subquery()
 
 
 def group_meeting(session: Session, group_id: int) -> GroupMeeting | None:

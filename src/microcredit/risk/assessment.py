@@ -135,6 +135,9 @@ class ApplicantFacts:
     pricing: PricingTerms | None = None
     # The institution's time zone (IANA): the fraud check reads the hour of submission there.
     timezone: str = "Asia/Shanghai"
+    # The application's first submission (its number new with it): nothing of it is stored yet, so the fraud
+    # graph does not look for identifiers it gave before. False: a resubmission, or not known.
+    first_submission: bool = False
 
 
 @dataclass(frozen=True)

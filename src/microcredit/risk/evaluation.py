@@ -183,11 +183,28 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class Gated:
+    """The review as it stood when the application passed the gates before the score: what fired, the report,
+    its variables and every variable the rules had been given. A second review of the same application with
+    another scorer (the challenger's, in the shadow) goes on from here (`evaluate(…, resume=)`) instead of
+    running the gates' rules again: with the same facts, blacklist hits and fraud signals it gives exactly what
+    a whole review would."""
+
+    fired: tuple[Fired, ...]
+    report: BureauReport
+    bureau: Mapping[str, Any]
+    dti: int
+    variables: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """The assessment and the report it read (None when no stage needed it)."""
+    """The assessment and the report it read (None when no stage needed it); `gated`: the review before the
+    score, when it reached the score stage."""
 
     assessment: Assessment
     report: BureauReport | None
+    gated: Gated | None = None
 
 
 def _to_result(f: Fired) -> RuleResult:
@@ -196,24 +213,40 @@ def _to_result(f: Fired) -> RuleResult:
 
 def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
              blacklist_kinds: frozenset[str] = frozenset(),
-             fraud: fraud_check.Signals = fraud_check.Signals()) -> Evaluation:
+             fraud: fraud_check.Signals = fraud_check.Signals(), resume: Gated | None = None) -> Evaluation:
     """Run the review of one application (pure: no database, the outside answers come through `sources`).
 
     `fraud`: the fraud signals the service gathered (the identifier graph, the anomaly score …): the CEL rules
     of the fraud stage read them as `fraud`, and the built-in checks of `fraud/check.py` add their results to
-    the stage (the defaults say nothing: no ring, no anomaly)."""
+    the stage (the defaults say nothing: no ring, no anomaly). `resume`: the gates of an earlier review of the
+    same application under the same rules (its `gated`): only the score and the decision run, with
+    `sources.score`."""
     # The version's context for this thread (parameters converted once); every other variable is set
     # here before the rules that read it run (a later gate's variables left from the previous application
     # are never read: its rules do not run unless the gate sets them first).
     context = rules.context()
-    context.add_variable("facts", facts_variables(facts))
-    context.add_variable("velocity", velocity_variables(facts))
-    context.add_variable("blacklist", {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)})
+    variables: dict[str, Any] = {}
+
+    def put(name: str, value: Any) -> None:
+        variables[name] = value
+        context.add_variable(name, value)
+
     by_stage = {stage: (compiled, batch) for stage, compiled, batch in rules.stages}
     fired: list[Fired] = []
     report: BureauReport | None = None
     points: scorer.Score | None = None
     offer: pricing.Affordability | None = None
+    gated: Gated | None = None
+    gates = GATES
+    if resume is None:
+        put("facts", facts_variables(facts))
+        put("velocity", velocity_variables(facts))
+        put("blacklist", {"hit": bool(blacklist_kinds), "kinds": sorted(blacklist_kinds)})
+    else:
+        for name, value in resume.variables:
+            context.add_variable(name, value)
+        fired, report, bureau, dti = list(resume.fired), resume.report, resume.bureau, resume.dti
+        gated, gates = resume, GATES[-1:]
 
     def settle(decision: Decision) -> Evaluation:
         needed = tuple(dict.fromkeys(n for f in fired if f.outcome == Outcome.MISSING for n in f.needed))
@@ -231,13 +264,12 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             decision=decision, results=tuple(_to_result(f) for f in fired), rule_set=rules.label,
             score=points.points if points else None, grade=points.grade if points else None,
             reasons=points.reasons if points else (), needed=needed if decision == Decision.RETURN else (),
-            max_amount=max_amount), report)
+            max_amount=max_amount), report, gated)
 
-    for gate in GATES:
+    for gate in gates:
         if gate[0] == Stage.IDENTITY:
             check = sources.identity()
-            context.add_variable("identity", {"result": check.result, "matched": check.result == "match",
-                                              "source": check.source})
+            put("identity", {"result": check.result, "matched": check.result == "match", "source": check.source})
         elif gate[0] == Stage.BUREAU:
             if not facts.bureau_authorised:
                 # No query without the applicant's authorisation (credit-reporting rules): not a CEL rule,
@@ -248,16 +280,18 @@ def evaluate(rules: CompiledRuleSet, facts: ApplicantFacts, sources: Sources, *,
             report = sources.bureau()
             bureau = bureau_variables(report)
             dti = dti_pct(facts, bureau)
-            context.add_variable("bureau", bureau)
-            context.add_variable("dti_pct", dti)
+            put("bureau", bureau)
+            put("dti_pct", dti)
         elif gate[0] == Stage.SCORE:
             assert report is not None
+            if gated is None:
+                gated = Gated(tuple(fired), report, bureau, dti, tuple(variables.items()))
             points = sources.score(report, bureau, dti) if sources.score else score_of(facts, bureau, dti)
             context.add_variable("score", points.points)
             context.add_variable("grade", points.grade)
         for stage in gate:
             if stage == Stage.FRAUD:
-                context.add_variable("fraud", fraud.variables())
+                put("fraud", fraud.variables())
             compiled, batch = by_stage[stage]
             fired.extend(run_stage(compiled, batch, context))
             if stage == Stage.FRAUD:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from microcredit.risk.models import BlacklistEntry, RuleSet, RuleSetVersion, StoredBureauReport
@@ -14,6 +15,11 @@ def add(session: Session, row: RuleSet | RuleSetVersion | BlacklistEntry | Store
     """Write a row (flushed, so it has its id)."""
     session.add(row)
     session.flush()
+
+
+def insert_report(session: Session, values: dict[str, Any]) -> int:
+    """Write a stored credit report from its values (one INSERT … RETURNING its id: no ORM object, no flush)."""
+    return int(session.scalars(insert(StoredBureauReport).returning(StoredBureauReport.id), [values]).one())
 
 
 def rule_sets(session: Session, institution_id: int) -> list[RuleSet]:

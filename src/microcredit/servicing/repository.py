@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -275,6 +276,19 @@ def disbursed_loans(session: Session, institution_id: int, *, borrower_id: int |
     if until is not None:
         stmt = stmt.where(Loan.disbursed_on <= until)
     return list(session.scalars(stmt.order_by(Loan.id)))
+
+
+@functools.cache
+def _disbursed_of(borrower_id: Any) -> Any:
+    return (select(Loan).where(Loan.institution_id == bindparam("institution_id"), Loan.borrower_id == borrower_id,
+                               Loan.disbursed_on.is_not(None), Loan.disbursed_on <= bindparam("until"))
+            .order_by(Loan.id))
+
+
+def disbursed_loans_of(session: Session, borrower_id: Any, params: dict[str, Any], *, until: date) -> list[Loan]:
+    """`disbursed_loans` of the borrower another domain's scalar subquery finds (`params` its values, with
+    `institution_id`, the loans' too): one statement, built once per subquery."""
+    return list(session.scalars(_disbursed_of(borrower_id), {**params, "until": until}))
 
 
 def events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: int = 500) -> dict[int, list[LoanEvent]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from microcredit.notifications.models import OutboxMessage
 from microcredit.origination.models import Application, ApplicationRuleResult
@@ -295,6 +295,35 @@ def test_velocity_counts_each_identifier_over_its_window(client, session, world,
     draft = _draft(client, world["h"])
     client.post(f"{ME}/{draft['id']}/submit", headers=world["h"])
     assert fake.seen[-1].velocity.id_number_24h == 4
+
+
+def test_a_submission_writes_the_application_once_and_counts_itself_once(client, session, world, monkeypatch):
+    """The application's row is written once a submission (the submission and its decision in one UPDATE, after
+    the review); the velocity counts add the submission themselves — once, on a resubmission too."""
+    fake = use_review(monkeypatch, assessment(Decision.RETURN, needed=("income_proof",)), assessment(Decision.REFER))
+    draft = _draft(client, {**world["h"], "X-Device-Id": "dev-9"})
+    updates: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE APPLICATIONS "):
+            updates.append(statement)
+
+    engine = session.get_bind()  # the test's connection, which the requests use too
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for action in ("submit", "resubmit"):
+            r = client.post(f"{ME}/{draft['id']}/{action}", headers=world["h"])
+            assert r.status_code == 200, r.text
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(updates) == 2
+    assert [r["to_status"] for r in r.json()["timeline"]] == ["draft", "submitted", "returned", "submitted",
+                                                               "referred"]
+    assert [(f.velocity.id_number_24h, f.velocity.phone_24h, f.velocity.device_24h) for f in fake.seen] == [
+        (1, 1, 1), (1, 1, 1)]
+    session.expire_all()
+    stored = session.get(Application, draft["id"])
+    assert (stored.status, stored.submissions, stored.decision) == ("referred", 2, "refer")
 
 
 def test_submissions_are_rate_limited_per_user(client, session, runtime, world, monkeypatch):

@@ -213,15 +213,19 @@ def affordability_of(view: ApplicationView) -> Result | None:
 
 # --- drafts ------------------------------------------------------------------------------------
 
+def _event_row(kit: identity.IdentityKit, application: Application, *, actor: str, user_id: int | None,
+               before: str | None, after: str, reason: str | None = None, note: str | None = None,
+               at: datetime | None = None) -> dict[str, Any]:
+    """A timeline entry's columns."""
+    return {"application_id": application.id, "at": at or kit.clock.now(), "actor": actor, "user_id": user_id,
+            "from_status": before, "to_status": after, "reason_code": reason, "note": note}
+
+
 def _event(session: Session, kit: identity.IdentityKit, application: Application, *, actor: str,
            user_id: int | None, before: str | None, after: str, reason: str | None = None,
-           note: str | None = None, at: datetime | None = None, flush: bool = True) -> None:
-    event = ApplicationEvent(application_id=application.id, at=at or kit.clock.now(), actor=actor,
-                             user_id=user_id, from_status=before, to_status=after, reason_code=reason, note=note)
-    if flush:
-        repo.add(session, event)
-    else:
-        session.add(event)
+           note: str | None = None, at: datetime | None = None) -> None:
+    repo.add(session, ApplicationEvent(**_event_row(kit, application, actor=actor, user_id=user_id, before=before,
+                                                    after=after, reason=reason, note=note, at=at)))
 
 
 def _audit(session: Session, kit: identity.IdentityKit, actor: Actor, application: Application, action: str,
@@ -342,40 +346,43 @@ def _plain(value: Any) -> Any:
 # --- submission and the automated decision -------------------------------------------------------
 
 def _velocity(session: Session, application: Application, now: datetime) -> Velocity:
+    """The applications submitted from the same ID number, phone, device and IP in the last 24 hours (and 30 days
+    for the ID number), this submission at `now` included: it is added here, not read back (the application is
+    written once, with its decision)."""
     counts = repo.velocity_counts(
         session, institution_id=application.institution_id,
         values={"id_number_index": application.id_number_index, "phone_index": application.phone_index,
                 "device_id": application.device_id, "client_ip": application.client_ip},
-        windows={"24h": now - timedelta(hours=24), "30d": now - timedelta(days=30)})
+        windows={"24h": now - timedelta(hours=24), "30d": now - timedelta(days=30)},
+        submitting=(application.id, now))
     return Velocity(id_number_24h=counts["id_number_index", "24h"], id_number_30d=counts["id_number_index", "30d"],
                     phone_24h=counts["phone_index", "24h"], device_24h=counts["device_id", "24h"],
                     ip_24h=counts["client_ip", "24h"])
 
 
 def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, application: Application,
-           terms: ProductTerms, phone: str) -> Any:
+           terms: ProductTerms, phone: str, *, number: str, at: datetime) -> Any:
+    """What risk reads of this submission (numbered `number`, submitted `at`: not yet on the application)."""
     region = None
     if borrower.branch_id is not None:
         region = parties.organisation.branch_region(session=session, branch_id=borrower.branch_id)
     applicant = facts_of.Applicant(
         name=borrower.real_name, resident=parties.borrowers.resident_id_of(kit=kit, borrower=borrower),
         phone=phone, customer_type=borrower.customer_type, branch_region=region)
-    assert application.number is not None
-    assert application.submitted_at is not None
     timezone = parties.organisation.institution_info(session=session, cache=None,
                                                      institution_id=application.institution_id).timezone
     submission = facts_of.Submission(
-        institution_id=application.institution_id, number=application.number,
-        submitted_at=application.submitted_at, channel=application.channel, product_code=application.product_code,
+        institution_id=application.institution_id, number=number,
+        submitted_at=at, channel=application.channel, product_code=application.product_code,
         product_version=application.product_version_number, amount=application.amount, term=application.term,
         period_unit=application.period_unit, repayment_method=application.repayment_method,
         purpose=application.purpose, monthly_income=application.monthly_income,
         monthly_debt_payments=application.monthly_debt_payments, monthly_spending=application.monthly_spending,
         employment=application.employment, device_id=application.device_id, ip=application.client_ip,
-        timezone=timezone)
+        timezone=timezone, first=application.submissions == 0)
     return applicant, facts_of.build_facts(
         submission, applicant, terms, documents=documents_on_file(session, party_id=borrower.id),
-        velocity=_velocity(session, application, application.submitted_at))
+        velocity=_velocity(session, application, at))
 
 
 def _number(session: Session, application: Application) -> str:
@@ -385,10 +392,11 @@ def _number(session: Session, application: Application) -> str:
     return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
 
 
-def _store(session: Session, application: Application, assessment: Assessment) -> list[RuleResultRow]:
-    """Write the assessment's rule results (one statement) and its outcome on the application; the results as
-    (unsaved) rows, for the view."""
-    written = [RuleResultRow(application_id=application.id, submission=application.submissions, seq=i,
+def _store(session: Session, application: Application, assessment: Assessment, submission: int
+           ) -> list[RuleResultRow]:
+    """Write the assessment's rule results of the `submission`-th submission (one statement) and its outcome on
+    the application; the results as (unsaved) rows, for the view."""
+    written = [RuleResultRow(application_id=application.id, submission=submission, seq=i,
                              stage=str(r.stage), code=r.code, outcome=str(r.outcome), message=r.message,
                              params=dict(r.params)) for i, r in enumerate(assessment.results, start=1)]
     rows = [{"application_id": w.application_id, "submission": w.submission, "seq": w.seq, "stage": w.stage,
@@ -535,20 +543,20 @@ def assess_loaded(*, session: Session, kit: identity.IdentityKit, application: A
         action = "resubmit" if application.status == "returned" else "submit"
     before = application.status
     status = states.step(before, action)
-    # Numbered before the application changes, so that it is written once here (not flushed early by the
-    # number's queries) and once with the decision.
+    # The application is changed only after the review and its results are stored, so that it is written once,
+    # in one UPDATE with the decision (the queries on the way autoflush; the velocity counts add this
+    # submission themselves).
     number = application.number if application.number is not None else _number(session, application)
-    application.status, application.number = status, number
     now = kit.clock.now()
-    application.submitted_at, application.updated_at = now, now
-    application.submissions += 1
-    session.flush()  # the velocity counts below count this submission too
+    submission = application.submissions + 1
     # The borrower's phone, read once: the facts and both messages use it.
     phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
     terms = products.catalogue.terms_by_version_id(session=session, version_id=application.product_version_id)
-    _, facts = _facts(session, kit, borrower, application, terms, phone)
+    _, facts = _facts(session, kit, borrower, application, terms, phone, number=number, at=now)
     assessment = assess(session, facts)
-    results = _store(session, application, assessment)
+    results = _store(session, application, assessment, submission)
+    application.status, application.number, application.submissions = status, number, submission
+    application.submitted_at, application.updated_at = now, now
     return Assessed(application, action, before, now, phone, terms, assessment, results)
 
 
@@ -562,13 +570,14 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     application.decided_at = application.updated_at = kit.clock.now()
     if application.status == "referred":
         enter_chain(application, application.decided_at)
-    # Both steps' timeline entries, audit records and messages are written together after the decision (one
-    # statement per table where the database returns ids in bulk), in the order they happened.
+    # Both steps' timeline entries, audit records and messages are written together after the decision, in the
+    # order they happened: the timeline in one INSERT (its ids are not needed), the messages with the next
+    # flush (one statement per table where the database returns ids in bulk), the audit records at commit.
     decided = application.status
-    _event(session, kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
-           after="submitted", reason=action, at=assessed.at, flush=False)
-    _event(session, kit, application, actor="system", user_id=None, before="submitted", after=decided,
-           reason=reason, flush=False)
+    timeline = [_event_row(kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
+                           after="submitted", reason=action, at=assessed.at),
+                _event_row(kit, application, actor="system", user_id=None, before="submitted", after=decided,
+                           reason=reason)]
     _audit(session, kit, principal.actor, application,
            {"submit": "submitted", "resubmit": "resubmitted", "group_submit": "submitted"}[action], before,
            status="submitted")
@@ -579,6 +588,7 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if notify:
         _notify(session, kit, application, language, phone=assessed.phone, status="submitted")
         _notify(session, kit, application, language, assessment, phone=assessed.phone)
+    repo.add_events(session, timeline)  # its autoflush writes the application (once) and the messages first
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
                            assessed.results if application.submissions == 1

@@ -86,6 +86,7 @@ class Submission:
     device_id: str | None
     ip: str | None
     timezone: str = "Asia/Shanghai"  # the institution's (the fraud check's hour of submission)
+    first: bool = False  # the application's first submission (numbered with it)
 
 
 def region_of(applicant: Applicant) -> str | None:
@@ -125,4 +126,4 @@ def build_facts(submission: Submission, applicant: Applicant, terms: ProductTerm
         monthly_income=submission.monthly_income, monthly_debt_payments=submission.monthly_debt_payments,
         monthly_spending=submission.monthly_spending, employment=submission.employment, documents=documents,
         device_id=submission.device_id, ip=submission.ip, velocity=velocity, pricing=pricing_of(terms, submission),
-        timezone=submission.timezone)
+        timezone=submission.timezone, first_submission=submission.first)

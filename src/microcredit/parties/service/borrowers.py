@@ -632,8 +632,13 @@ def todos(*, session: Session, principal: Principal) -> list[Todo]:
     return out
 
 
-def borrower_id_by_id_number(*, session: Session, blind_index: BlindIndex, institution_id: int,
-                             id_number: str) -> int | None:
-    """The id of the institution's borrower with this ID number, if any (looked up by its blind index)."""
-    return repo.borrower_id_by_id_index(session, institution_id=institution_id,
-                                        id_index=blind_index(id_number.strip().upper(), domain="id_number"))
+def id_number_index(blind_index: BlindIndex, id_number: str) -> str:
+    """The blind index borrowers are found by for an ID number."""
+    return blind_index(id_number.strip().upper(), domain="id_number")
+
+
+def borrower_id_by_id_number_subquery() -> Any:
+    """The id of the institution's borrower with an ID number (none: NULL), as a scalar subquery (built once) for
+    another domain's query to filter by in the same statement: bound by `institution_id` and `id_index`
+    (`id_number_index`)."""
+    return repo.BORROWER_ID_BY_INDEX_SUBQUERY

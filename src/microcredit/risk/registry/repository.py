@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, undefer
 
 from microcredit.risk.registry.models import RiskModel, RiskModelPromotion, RiskModelScore, RiskModelVersion
@@ -18,6 +19,11 @@ def add(session: Session, row: Row, *, flush: bool = True) -> None:
     session.add(row)
     if flush:
         session.flush()
+
+
+def insert_score(session: Session, values: dict[str, Any]) -> None:
+    """Write a model's score of an application (one INSERT, no object and no flush: nobody reads its id)."""
+    session.execute(insert(RiskModelScore), [values])
 
 
 def models(session: Session, institution_id: int) -> list[RiskModel]:

@@ -85,19 +85,17 @@ def assess(session: Session, facts: ApplicantFacts, *, kit: RiskKit | None = Non
         stored = store_report(session=session, kit=kit, institution_id=facts.institution_id,
                               id_number=facts.id_number, report=result.report,
                               application_number=facts.application_number)
-        assessment = replace(assessment, bureau_report_id=str(stored.id))
+        assessment = replace(assessment, bureau_report_id=str(stored))
     return _referred(session, facts, kit, assessment)
 
 
 def store_report(*, session: Session, kit: RiskKit, institution_id: int, id_number: str, report: BureauReport,
-                 application_number: str | None) -> StoredBureauReport:
-    """Keep a report read for a decision."""
-    row = StoredBureauReport(
-        institution_id=institution_id, id_number_index=kit.keys.blind_index(id_number, domain="id_number"),
-        application_number=application_number, source=report.source, report_number=report.report_number,
-        queried_on=report.queried_on, body=report.to_json(), created_at=kit.clock.now())
-    repo.add(session, row)
-    return row
+                 application_number: str | None) -> int:
+    """Keep a report read for a decision; its id (written at once, without an ORM object or a flush)."""
+    return repo.insert_report(session, {
+        "institution_id": institution_id, "id_number_index": kit.keys.blind_index(id_number, domain="id_number"),
+        "application_number": application_number, "source": report.source, "report_number": report.report_number,
+        "queried_on": report.queried_on, "body": report.to_json(), "created_at": kit.clock.now()})
 
 
 def bureau_report(*, session: Session, kit: RiskKit | None = None, actor: Actor, institution_id: int | None,

@@ -6,10 +6,11 @@ interim scorer's; the rest of the review (rules, envelope, decision) is unchange
 sees the same `Assessment`. Its reasons are catalogue keys `risk.reason.<feature>`; the model's own
 words for them, in zh-CN and en, are stored with the score (`risk_model_scores`).
 
-A challenger scores every application that reaches the score stage *in the shadow*: the review is
-run a second time with the challenger's score, on the same ID check and credit report (no outside
-service is asked twice), and the decision it would have given is stored beside its score. It
-never decides.
+A challenger scores every application that reaches the score stage *in the shadow*: the review's
+score and decision stages run a second time with the challenger's score, going on from the real
+review's gates (`evaluation.Gated`: the same rule outcomes, ID check and credit report — no outside
+service is asked twice, no gate's rule runs twice), and the decision it would have given is stored
+beside its score. It never decides.
 
 A champion whose artefact no longer matches its SHA-256 is not served: the interim scorer scores,
 and the score stage flags `model_unavailable`, so people decide (never an automatic approval).
@@ -94,11 +95,11 @@ class Models:
             serving.store(session, institution_id=facts.institution_id, application_number=facts.application_number,
                           served=self.champion, role="champion", score=said, decision=str(assessment.decision),
                           features=self.row, at=now)
-        if self.challenger is not None and self.challenger.model is not None and reached_score and result.report:
-            report = result.report
-            shadow_sources = replace(base, bureau=lambda: report,
-                                     score=self.scorer_of("challenger", facts, kit))
-            shadow = evaluation.evaluate(rules, facts, shadow_sources, blacklist_kinds=frozenset(hits), fraud=fraud)
+        if self.challenger is not None and self.challenger.model is not None and result.gated is not None:
+            # The shadow review goes on from the real one's gates (the same facts, hits and signals): only the
+            # score and decision stages run again, with the challenger's score.
+            shadow = evaluation.evaluate(rules, facts, replace(base, score=self.scorer_of("challenger", facts, kit)),
+                                         blacklist_kinds=frozenset(hits), fraud=fraud, resume=result.gated)
             shadow_said = self.said.get("challenger")
             if shadow_said is not None and self.row is not None:
                 serving.store(session, institution_id=facts.institution_id,

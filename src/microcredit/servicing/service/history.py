@@ -60,11 +60,11 @@ class ServicingHistory:
 
     def history(self, session: Session, *, institution_id: int, id_number: str, until: date) -> InternalHistory:
         """The applicant's loans here paid out on or before `until`, as they stood on it."""
-        borrower_id = parties.borrowers.borrower_id_by_id_number(session=session, blind_index=self.blind_index,
-                                                                 institution_id=institution_id, id_number=id_number)
-        if borrower_id is None:
-            return InternalHistory()
-        loans = [loan for loan in repo.disbursed_loans(session, institution_id, borrower_id=borrower_id, until=until)
+        # One statement: the borrower found by the ID number's blind index inside the loans' query.
+        found = {"institution_id": institution_id,
+                 "id_index": parties.borrowers.id_number_index(self.blind_index, id_number)}
+        borrower = parties.borrowers.borrower_id_by_id_number_subquery()
+        loans = [loan for loan in repo.disbursed_loans_of(session, borrower, found, until=until)
                  if loan.status != "cancelled"]
         events = repo.events_of_loans(session, [loan.id for loan in loans])
         out = []

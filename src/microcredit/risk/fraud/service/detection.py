@@ -140,8 +140,10 @@ def features_of(facts: ApplicantFacts, hour: int) -> anomaly.Features:
 
 
 def record(session: Session, kit: RiskKit, facts: ApplicantFacts) -> list[FraudIdentifier]:
-    """Keep the application's identifiers (once per application and kind; a resubmission updates nothing)."""
-    have = {r.kind: r for r in repo.identifiers_of(session, facts.institution_id, facts.application_number)}
+    """Keep the application's identifiers (once per application and kind; a resubmission updates nothing, and a
+    first submission has none stored to look for)."""
+    have = {} if facts.first_submission else {
+        r.kind: r for r in repo.identifiers_of(session, facts.institution_id, facts.application_number)}
     values = identifiers(facts)
     person = _index(kit, "id_number", values["id_number"])
     new = [FraudIdentifier(institution_id=facts.institution_id, application_number=facts.application_number,
