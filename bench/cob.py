@@ -23,7 +23,9 @@ process, the last one measured: the steady state, where yesterday's close was ma
 step's loans/s (from the run's own per-task durations), the whole day's seconds and loans/s, its CPU
 seconds and SQL statements per loan (what load on a shared machine moves least) — in all, and per step inside
 the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's claims, savepoints and commits
-around them are in the total only) —, and the child's peak resident memory (`resource.getrusage`).
+around them are in the total only) —, and the child's own peak resident memory (`VmHWM`; `_peak_mb` says
+why not `ru_maxrss`); `--memory` follows the child with tracemalloc (what it holds after each day, its largest
+holders).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -412,13 +414,14 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         templates, _ = _templates(url, tmp, min(args.templates, n))
         _copy(url, tmp, templates, n)
         filled = time.perf_counter() - began
+        fill_peak = _peak_mb()  # the bench's own process so far (the fills of this and the earlier sizes)
         baseline = None
         if args.baseline_src:
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
             baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory)
         result = _close_day(url, tmp, args.partition, None, args.days, args.memory)
-        result.update(backend=backend, n=n, fill_seconds=round(filled, 1), baseline=baseline)
+        result.update(backend=backend, n=n, fill_seconds=round(filled, 1), fill_peak_mb=fill_peak, baseline=baseline)
         return result
     finally:
         for name in drop:
@@ -434,7 +437,7 @@ def _line(r: dict[str, Any]) -> str:
         return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
                 f"cpu {x['cpu_seconds']} s  {x['statements_per_loan']} statements/loan  "
                 f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")
-    text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s)"
+    text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s; the bench's own peak {r['fill_peak_mb']} MB)"
     if r.get("baseline"):
         b = r["baseline"]
         text_ = one("baseline", b) + "\n" + text_ + f"\n{'':>12}speed-up x{b['seconds'] / r['seconds']:.2f}"
