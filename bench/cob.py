@@ -23,7 +23,9 @@ process, the last one measured: the steady state, where yesterday's close was ma
 step's loans/s (from the run's own per-task durations), the whole day's seconds and loans/s, its CPU
 seconds and SQL statements per loan (what load on a shared machine moves least) — in all, and per step inside
 the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's claims, savepoints and commits
-around them are in the total only) —, and the child's peak resident memory (`resource.getrusage`).
+around them are in the total only) —, and the child's own peak resident memory (`VmHWM`; `_peak_mb` says
+why not `ru_maxrss`); `--memory` follows the child with tracemalloc (what it holds after each day, its largest
+holders).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -233,12 +235,56 @@ def _copy(url: str, data_dir: Path, templates: list[int], n: int) -> None:
     runtime.close()
 
 
-def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
+def _where(filename: str) -> str:
+    return filename.split("site-packages/")[-1].split("/src/")[-1]
+
+
+def _peak_mb() -> int:
+    """This process's own peak resident memory (MB): `VmHWM` of /proc/self/status on Linux. Not
+    `getrusage(RUSAGE_SELF).ru_maxrss`: for a child made by fork and exec, Linux carries the forking parent's peak
+    over into it at exec (fs/exec.c keeps the larger of the two in `signal->maxrss`), so the child of a parent that
+    filled 30,000 loans reported the parent's 2 GB as its own. Elsewhere, `ru_maxrss`."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _memory_now(label: str, memory: list[dict[str, Any]], top: int = 12) -> None:
+    """With `--memory`: what Python holds now (tracemalloc: current, peak since the last mark, the largest
+    holders by file and line) and the process's peak resident memory so far."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return
+    current, peak = tracemalloc.get_traced_memory()
+    stats = tracemalloc.take_snapshot().filter_traces(
+        (tracemalloc.Filter(False, tracemalloc.__file__),)).statistics("lineno")
+    memory.append({"at": label, "traced_mb": round(current / 2**20, 1), "traced_peak_mb": round(peak / 2**20, 1),
+                   "rss_peak_mb": _peak_mb(),
+                   "top": [f"{s.size / 2**20:.1f} MB {s.count} blocks {_where(s.traceback[0].filename)}:"
+                           f"{s.traceback[0].lineno}" for s in stats[:top]]})
+    tracemalloc.reset_peak()
+
+
+def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory: bool = False) -> None:
     """One business day of close of business; prints the figures as JSON (run in a process of its own).
     With `days` > 1 the days before it are closed first, not measured (the steady state: the loans' standing
-    and features rows exist, yesterday's close was made)."""
+    and features rows exist, yesterday's close was made). With `trace_memory` (`--memory`) tracemalloc follows
+    the process: what it holds after the setup and after each day (the JSON's `memory`; it slows the run, so
+    the CPU figures of such a run are not the day's)."""
+    import tracemalloc
+
     from microcredit.cob import service as cob
     from microcredit.cob.models import CobRun
+
+    memory: list[dict[str, Any]] = []
+    if trace_memory:
+        tracemalloc.start()
 
     runtime = build_runtime(_settings(url, data_dir))
     kit = runtime.cob
@@ -250,11 +296,13 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
     def count(*_: Any) -> None:
         statements[0] += 1
 
-    for _ in range(days - 1):
+    _memory_now("setup", memory)
+    for day in range(days - 1):
         warm = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                        institution_id=inst_id, on=None, partition_size=partition,
                                                        lease_seconds=kit.lease_seconds).id)
         cob.runs.execute(db=runtime.db, kit=kit, run_id=warm)
+        _memory_now(f"day {day + 1}", memory)
     assert runtime.db.engine is not None
     per_step = _measure_steps(cob.steps)
     event.listen(runtime.db.engine, "before_cursor_execute", count)
@@ -267,6 +315,7 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
     cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id)
     seconds = time.perf_counter() - began
     used = resource.getrusage(resource.RUSAGE_SELF)
+    _memory_now(f"day {days} (measured)", memory)
     cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     day_statements = statements[0]
     with runtime.db.unit_of_work(write=False) as session:
@@ -283,9 +332,9 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1) -> None:
         figures["statements_per_loan"] = round(inside[1] / max(n, 1), 2)
     print(json.dumps({"loans": n, "status": status, "seconds": round(seconds, 2),
                       "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan": round(day_statements / max(n, 1), 1),
-                      "loans_per_s": round(n / seconds), "peak_mb": round(
-                          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                      "steps": steps}))
+                      "loans_per_s": round(n / seconds), "peak_mb": _peak_mb(),
+                      "rusage_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "steps": steps, **({"memory": memory} if memory else {})}))
 
 
 class _PerStep:
@@ -339,13 +388,14 @@ def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
-def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1) -> dict[str, Any]:
+def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1,
+               trace_memory: bool = False) -> dict[str, Any]:
     env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if src is not None:
         env["PYTHONPATH"] = src
     out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition),
-                          "--days", str(days)],
+                          "--days", str(days), *(["--memory"] if trace_memory else [])],
                          env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-4000:])
@@ -364,13 +414,14 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         templates, _ = _templates(url, tmp, min(args.templates, n))
         _copy(url, tmp, templates, n)
         filled = time.perf_counter() - began
+        fill_peak = _peak_mb()  # the bench's own process so far (the fills of this and the earlier sizes)
         baseline = None
         if args.baseline_src:
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
-            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days)
-        result = _close_day(url, tmp, args.partition, None, args.days)
-        result.update(backend=backend, n=n, fill_seconds=round(filled, 1), baseline=baseline)
+            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory)
+        result = _close_day(url, tmp, args.partition, None, args.days, args.memory)
+        result.update(backend=backend, n=n, fill_seconds=round(filled, 1), fill_peak_mb=fill_peak, baseline=baseline)
         return result
     finally:
         for name in drop:
@@ -386,10 +437,15 @@ def _line(r: dict[str, Any]) -> str:
         return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
                 f"cpu {x['cpu_seconds']} s  {x['statements_per_loan']} statements/loan  "
                 f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")
-    text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s)"
+    text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s; the bench's own peak {r['fill_peak_mb']} MB)"
     if r.get("baseline"):
         b = r["baseline"]
         text_ = one("baseline", b) + "\n" + text_ + f"\n{'':>12}speed-up x{b['seconds'] / r['seconds']:.2f}"
+    for label, x in (("baseline", r.get("baseline") or {}), (r["backend"], r)):
+        for mark in x.get("memory", []):
+            text_ += (f"\n{'':>12}{label} memory after {mark['at']}: traced {mark['traced_mb']} MB, traced peak "
+                      f"{mark['traced_peak_mb']} MB, peak RSS {mark['rss_peak_mb']} MB\n" +
+                      "\n".join(f"{'':>16}{line}" for line in mark["top"]))
     return text_
 
 
@@ -403,10 +459,12 @@ def main() -> None:
                                                    "on a copy of each database first: before/after in one run")
     parser.add_argument("--days", type=int, default=1, help="close this many days, measure the last (the days "
                                                                  "before it bring the loans to a steady state)")
+    parser.add_argument("--memory", action="store_true", help="follow the child's memory with tracemalloc (what "
+                        "it holds after each day, its largest holders; slows the run)")
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.partition, args.days)
+        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory)
         return
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]

@@ -262,6 +262,11 @@ def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:
     return list(session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id))) if ids else []
 
 
+def loan_groups() -> Any:
+    """The loans' id, branch and product code as a subquery (`loan_groups`) another domain's query may join."""
+    return select(Loan.id, Loan.branch_id, Loan.product_code).subquery("loan_groups")
+
+
 def loans_of_borrower(session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, newest first."""
     return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())))

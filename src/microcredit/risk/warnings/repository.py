@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from microcredit.risk.warnings.models import (
@@ -15,6 +15,7 @@ from microcredit.risk.warnings.models import (
     RiskWarning,
     WarningSettings,
 )
+from microcredit.risk.warnings.rules import DETERIORATING_GRADES
 
 OPEN = ("open", "proposed")
 
@@ -101,6 +102,22 @@ def scores_of_day(session: Session, institution_id: int, on: date) -> list[Behav
     """The institution's scores of one day."""
     return list(session.scalars(select(BehaviourScoreRow).where(BehaviourScoreRow.institution_id == institution_id,
                                                                 BehaviourScoreRow.scored_on == on)))
+
+
+def concentration_counts(session: Session, institution_id: int, on: date,
+                         groups: Any) -> dict[tuple[str, str], tuple[int, int]]:
+    """The day's scores counted in SQL by branch (loans with one) and by product: (kind, key) → (loans,
+    deteriorating: past due or grade D/E). `groups` is servicing's subquery of the loans' id, branch and product."""
+    s = BehaviourScoreRow
+    bad = func.sum(case((or_(s.dpd > 0, s.grade.in_(sorted(DETERIORATING_GRADES))), 1), else_=0))
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for kind, column, only in (("branch", groups.c.branch_id, groups.c.branch_id.is_not(None)),
+                               ("product", groups.c.product_code, true())):
+        for key, n, deteriorating in session.execute(
+                select(column, func.count(), bad).select_from(s).join(groups, groups.c.id == s.loan_id)
+                .where(s.institution_id == institution_id, s.scored_on == on, only).group_by(column)):
+            out[(kind, str(key))] = (int(n), int(deteriorating))
+    return out
 
 
 def refreshes(session: Session, borrower_id: int, *, upto: date) -> list[BureauRefresh]:

@@ -901,6 +901,12 @@ def by_ids(*, session: Session, loan_ids: list[int]) -> list[Loan]:
     return repo.loans_by_ids(session, loan_ids)
 
 
+def groups() -> Any:
+    """The loans' `id`, `branch_id` and `product_code` as a subquery to join in SQL (early warning's concentration
+    check counts the day's scores by branch and by product with it, instead of reading every loan)."""
+    return repo.loan_groups()
+
+
 def of_borrower(*, session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, newest first (the collector's view of the debtor)."""
     return repo.loans_of_borrower(session, borrower_id)

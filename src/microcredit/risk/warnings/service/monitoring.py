@@ -22,7 +22,6 @@ delinquency is already in the score's DPD).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,7 +42,6 @@ from microcredit.risk.warnings import repository as repo
 from microcredit.risk.warnings.behaviour import BehaviourInput, BehaviourModel, PointsModel
 from microcredit.risk.warnings.models import BehaviourScoreRow, BureauRefresh, RiskWarning
 from microcredit.risk.warnings.rules import (
-    DETERIORATING_GRADES,
     Finding,
     GroupFacts,
     LoanFacts,
@@ -244,18 +242,10 @@ def _bureau(session: Session, kit: MonitorKit, t: Thresholds, institution_id: in
 
 def check_concentration(*, session: Session, kit: MonitorKit, institution_id: int, on: date) -> Mapping[str, int]:
     """Step 95, once over the institution: the day's scored loans by branch and by product; a group where
-    the deteriorating share reaches the threshold raises a warning to its handlers."""
+    the deteriorating share reaches the threshold raises a warning to its handlers. The groups are counted in
+    SQL (two GROUP BY queries over the day's scores joined to the loans' branch and product), not loan by loan."""
     t = thresholds_service.of(session=session, institution_id=institution_id)
-    rows = repo.scores_of_day(session, institution_id, on)
-    by_id = {x.id: x for x in loans.by_ids(session=session, loan_ids=[r.loan_id for r in rows])}
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        loan = by_id[r.loan_id]
-        bad = r.dpd > 0 or r.grade in DETERIORATING_GRADES
-        for key in (("branch", str(loan.branch_id)) if loan.branch_id else None, ("product", loan.product_code)):
-            if key is not None:
-                counts[key][0] += 1
-                counts[key][1] += int(bad)
+    counts = repo.concentration_counts(session, institution_id, on, loans.groups())
     groups = [GroupFacts(kind, key, n, bad) for (kind, key), (n, bad) in sorted(counts.items())]
     raised = 0
     for group, finding in concentration_findings(groups, t):
