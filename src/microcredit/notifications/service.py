@@ -281,12 +281,12 @@ def text_notifications(*, db: Database, cipher: FieldCipher, clock: Clock, addre
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
-                row = repository.inbox_to_text_for_update(session, message_id, skip_locked=db.backend != "sqlite")
-                if row is None:
+                one = repository.inbox_to_text_for_update(session, message_id, skip_locked=db.backend != "sqlite")
+                if one is None:
                     continue  # another dispatcher queued it
-                message = _text(session, row, cipher=cipher, clock=clock, addressee=addressee, flush=True)
+                message = _text(session, one, cipher=cipher, clock=clock, addressee=addressee, flush=True)
                 if message is not None:
-                    row.sms_status, row.sms_outbox_id = InboxSms.QUEUED.value, message.id
+                    one.sms_status, one.sms_outbox_id = InboxSms.QUEUED.value, message.id
                     count += 1
         except Exception as exc:  # stays pending for the next dispatch; the others go on
             log.warning("inbox.texting_deferred", inbox_id=message_id, error=str(exc) or type(exc).__name__)

@@ -57,7 +57,8 @@ def test_the_answer_is_the_loans_read_byte_for_byte_on_a_loan_with_many_events(c
     assert all(e["entries"] for e in body["loan"]["events"]), "every event's trail in the answer"
     # A reversal (its own entries, and counter-entries re-posting the later payments) and payments after it.
     undone = body["loan"]["events"][5]["event_id"]
-    r = client.post(f"{LOANS}/{loan_id}/reversals", headers=key(world["hf"]), json={"event_id": undone, "note": "退票 bounced"})
+    r = client.post(f"{LOANS}/{loan_id}/reversals", headers=key(world["hf"]),
+                    json={"event_id": undone, "note": "退票 bounced"})
     assert r.status_code == 200, r.text
     assert r.content == _expected_bytes(client, world, loan_id)
     for _ in range(3):
