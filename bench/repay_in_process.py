@@ -16,6 +16,8 @@ comes from one invocation. With `--route` each repayment is instead the HTTP req
 `POST /api/v1/loans/{id}/repayments` (5.00, bank transfer, its own `Idempotency-Key`) as the demo's
 finance user, answered in process by the app (`fastapi.testclient`, no socket): the route's own reads
 (the principal, the loan's visibility, the servicing settings, the trail and names) and the answer count too.
+With `--history N` every loan first takes N more repayments, untimed: the cost of a repayment on a loan
+with a longer history (the answer shows every event of the loan).
 With `--profile FILE` the timed repayments are profiled (cProfile) in every thread: the bench's own and each
 thread started meanwhile (with `--route` the app answers in the test client's portal thread and its thread
 pool, where the bench's thread only waits), merged into FILE.
@@ -116,6 +118,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         for n in range(min(len(ids), args.repayments)):  # warm up: first-use costs, caches
             pay(n)
+        for n in range(args.history * len(ids)):  # a longer history on every loan, before anything is timed
+            pay(n)
         deliver_queued()  # the warm-up's messages, so that the timed repayments' are measured alone below
         profiler = None
         threads: list[Any] = []  # with --route the app answers in the test client's threads: one profiler each
@@ -165,7 +169,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         runtime.close()
         m = args.repayments
         return {"code": str(Path(microcredit.__file__).parent.parent), "backend": args.backend, "loans": len(ids),
-                "route": bool(args.route),
+                "route": bool(args.route), "history": args.history,
                 "repayments": m, "statements_per_repayment": round(statements / m, 2),
                 "cpu_ms_per_repayment": round(1000 * cpu / m, 2), "cpu_ms_least_round": round(rounds[0], 2),
                 "cpu_ms_median_round": round(rounds[len(rounds) // 2], 2),
@@ -186,6 +190,8 @@ def main() -> None:
     parser.add_argument("--baseline-src", metavar="SRC", help="also measure the code in SRC (a checkout's src/)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the timed repayments into FILE")
     parser.add_argument("--show-sql", action="store_true", help="print one repayment's statements (stderr)")
+    parser.add_argument("--history", type=int, default=0, metavar="N",
+                        help="N more repayments on every loan before the timed ones (a loan with a longer history)")
     parser.add_argument("--route", action="store_true", help="each repayment a POST through the app in process")
     parser.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -194,6 +200,7 @@ def main() -> None:
     if args.baseline_src:
         child = [sys.executable, __file__, "--json-only", "--loans", str(args.loans), "--repayments",
                  str(args.repayments), "--backend", args.backend, "--rounds", str(args.rounds),
+                 "--history", str(args.history),
                  *(["--route"] if args.route else [])]
         env = {**os.environ, "PYTHONPATH": os.path.abspath(args.baseline_src)}
         out = subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout

@@ -150,8 +150,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             last_housekeeping = 0.0
             while not stop.wait(runtime.settings.outbox_poll_seconds):
                 try:
-                    while dispatch_outbox(runtime) and not stop.is_set():
-                        pass  # a full batch: more are waiting (a burst of repayments' receipts)
+                    full = True  # a full batch: more are waiting (a burst of repayments' receipts)
+                    while full and not stop.is_set():
+                        full = dispatch_outbox(runtime)
                     now = runtime.clock.now().timestamp()
                     if now - last_housekeeping >= HOUSEKEEPING_EVERY:
                         with runtime.db.unit_of_work() as session:

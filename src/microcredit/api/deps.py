@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable
 from typing import Annotated, Any
 
 import anyio
@@ -166,19 +166,20 @@ async def db(request: Request) -> AsyncIterator[Session]:
                 await run_in_threadpool(idempotency.release_unfinished, session=session)
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
         raise
-    pending = session.info.pop(notifications.DELIVER_AFTER_COMMIT, False)
+    pending = session.info.pop(notifications.DELIVER_AFTER_COMMIT, None)
     if session.in_transaction():
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(work.__exit__, None, None, None)
     else:
         work.__exit__(None, None, None)  # ended with the route (a read: db.engine.end_read): no I/O left
     if pending:
-        await run_in_threadpool(dispatch_outbox, runtime)
+        await run_in_threadpool(dispatch_outbox, runtime, pending)  # its own urgent messages, nothing else
 
 
-def dispatch_outbox(runtime: Runtime) -> bool:
+def dispatch_outbox(runtime: Runtime, only: Collection[int] | None = None) -> bool:
     """Deliver queued messages: SMS through the configured channel (none configured: they wait), the
-    other topics to their handlers (a payment provider's stored callbacks, applied).
+    other topics to their handlers (a payment provider's stored callbacks, applied). `only`: these
+    messages alone (a request's urgent ones).
 
     The request's transaction has committed by now: a failure here (the database busy while a
     failed attempt is recorded) must not reach the route, whose retry would run the committed
@@ -190,7 +191,7 @@ def dispatch_outbox(runtime: Runtime) -> bool:
     try:
         report = notifications.dispatch_pending(db=runtime.db, cipher=runtime.keys.cipher, clock=runtime.clock,
                                                 sms=runtime.sms, addressee=runtime.addressee,
-                                                handlers=runtime.outbox_handlers)
+                                                handlers=runtime.outbox_handlers, only=only)
     except Exception as exc:  # committed already: never retried with the request
         log.warning("outbox.dispatch_deferred", error=str(exc) or type(exc).__name__)
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -23,12 +24,25 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
-def due_ids(session: Session, *, now: datetime, limit: int, topics: tuple[str, ...]) -> list[int]:
-    """Ids of pending or retrying messages of `topics` whose next attempt is due, oldest first."""
-    return list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now,
-                                       OutboxMessage.topic.in_(topics))
-        .order_by(OutboxMessage.id).limit(limit)))
+def due(session: Session, *, now: datetime, limit: int, topics: tuple[str, ...],
+        only: Collection[int] | None = None) -> list[tuple[int, str]]:
+    """(id, topic) of pending or retrying messages of `topics` whose next attempt is due, oldest first; `only`:
+    among these messages alone."""
+    stmt = (select(OutboxMessage.id, OutboxMessage.topic)
+            .where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now,
+                   OutboxMessage.topic.in_(topics)))
+    if only is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(list(only)))
+    return [(int(i), str(t)) for i, t in session.execute(stmt.order_by(OutboxMessage.id).limit(limit))]
+
+
+def sendable_many_for_update(session: Session, message_ids: Collection[int], *, skip_locked: bool,
+                             due_by: datetime) -> list[OutboxMessage]:
+    """`sendable_for_update` of several messages in one statement (those another dispatcher holds: skipped)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status.in_(SENDABLE),
+                                       OutboxMessage.next_attempt_at <= due_by).order_by(OutboxMessage.id)
+    return list(session.scalars(stmt.with_for_update(skip_locked=skip_locked)
+                                .execution_options(populate_existing=True)))
 
 
 def by_dedupe_key(session: Session, topic: str, key: str, *, latest: bool = False) -> OutboxMessage | None:
@@ -133,6 +147,14 @@ def inbox_to_text_for_update(session: Session, message_id: int, *, skip_locked: 
     return session.scalar(select(InboxMessage).where(InboxMessage.id == message_id,
                                                      InboxMessage.sms_status == InboxSms.PENDING.value)
                           .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+
+
+def inbox_to_text_many_for_update(session: Session, *, limit: int, skip_locked: bool) -> list[InboxMessage]:
+    """Up to `limit` notifications waiting to be texted, oldest first, locked (those a dispatcher holds: skipped)."""
+    stmt = (select(InboxMessage).where(InboxMessage.sms_status == InboxSms.PENDING.value)
+            .order_by(InboxMessage.id).limit(limit))
+    return list(session.scalars(stmt.with_for_update(skip_locked=skip_locked)
+                                .execution_options(populate_existing=True)))
 
 
 def inbox_query(*, user_id: int) -> Select[Any]:

@@ -8,8 +8,9 @@ request that queued a message somebody is waiting for right now (a one-time
 code: `urgent=True`; an operator's "send now": `retry`) also runs it right after
 its commit (`deliver_after_commit`). Everything else — receipts, decision
 notices, reminders — waits for the timer, so no request pays for delivering it.
-Each message is delivered in its own short transaction and retried with growing
-back-off when the channel fails. Delivery is at least once: the payload carries
+A run delivers its SMS together in one short transaction (rows another dispatcher
+holds are skipped), other topics each in its own, and retries with growing back-off
+when the channel fails. Delivery is at least once: the payload carries
 the outbox id as the message id so that channels can drop a duplicate.
 
 A message's life (`OutboxStatus`)::
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,17 +101,18 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
                         recipient_masked=mask_phone(phone), created_at=now,
                         next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0,
                         not_before=not_before if not_before is not None and not_before > now else None)
-    repository.add(session, msg, flush=flush)
+    repository.add(session, msg, flush=flush or urgent)  # an urgent message's id: what the request delivers
     if urgent:
-        deliver_after_commit(session)
+        deliver_after_commit(session, msg.id)
     return msg
 
 
-def deliver_after_commit(session: Session) -> None:
-    """Ask the request's boundary (`api.deps.db`) to run the dispatcher right after this unit of work
-    commits: for messages somebody is waiting for now. (Outside a request nothing reads the mark: the
-    timer or `microcredit outbox dispatch` delivers.)"""
-    session.info[DELIVER_AFTER_COMMIT] = True
+def deliver_after_commit(session: Session, message_id: int) -> None:
+    """Ask the request's boundary (`api.deps.db`) to deliver this message right after this unit of work
+    commits: somebody is waiting for it now. The request delivers only the messages so marked, not what
+    else is queued (that is the timer's). (Outside a request nothing reads the mark: the timer or
+    `microcredit outbox dispatch` delivers.)"""
+    session.info.setdefault(DELIVER_AFTER_COMMIT, set()).add(message_id)
 
 
 def enqueue(*, session: Session, cipher: FieldCipher, clock: Clock, topic: str, institution_id: int | None,
@@ -176,24 +178,36 @@ class DeliveryFailed(Exception):
 
 def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: SmsChannel | None,
                      addressee: AddresseeLookup | None = None, limit: int = BATCH,
-                     handlers: Mapping[str, Handler] | None = None) -> DispatchReport:
-    """Deliver due messages, each in its own transaction; failures are retried later, or die.
+                     handlers: Mapping[str, Handler] | None = None,
+                     only: Collection[int] | None = None) -> DispatchReport:
+    """Deliver due messages; failures are retried later, or die.
 
-    SMS go through `sms` (None: they wait for a channel); the other topics to their `handlers` (a topic
-    with none waits). With `addressee`, the in-app notifications to be texted too are first queued as SMS
-    (`text_notifications`), so one dispatch delivers them.
+    SMS go through `sms` (None: they wait for a channel), together in one transaction (`_deliver_together`);
+    the other topics to their `handlers` (a topic with none waits), each in its own transaction (what a
+    handler changes commits or rolls back with its message alone). With `addressee`, the in-app
+    notifications to be texted too are first queued as SMS (`text_notifications`), so one dispatch delivers
+    them. `only`: these messages alone, if due (a request's own urgent messages: `deliver_after_commit`),
+    and no notification texted.
     """
     handlers = handlers or {}
     topics = (*handlers, *(("sms",) if sms is not None else ()))
-    texted = text_notifications(db=db, cipher=cipher, clock=clock, addressee=addressee,
-                                limit=limit) if addressee is not None and sms is not None else 0
+    texted = text_notifications(db=db, cipher=cipher, clock=clock, addressee=addressee, limit=limit) \
+        if addressee is not None and sms is not None and only is None else 0
     delivered = failed = dead = 0
-    if not topics:
+    if not topics or (only is not None and not only):
         return DispatchReport(delivered=0, failed=0, texted=texted)
     now = clock.now()
     with db.unit_of_work(write=False) as session:
-        ids = repository.due_ids(session, now=now, limit=limit, topics=topics)
-    for message_id in ids:
+        due = repository.due(session, now=now, limit=limit, topics=topics, only=only)
+    texts = [i for i, topic in due if topic == "sms"]
+    alone = [i for i, topic in due if topic != "sms"]
+    if texts:
+        try:
+            delivered, failed, dead = _deliver_together(db, texts, cipher=cipher, clock=clock, sms=sms, now=now)
+        except Exception as exc:  # not the channel (the database?): each again in its own transaction
+            log.warning("outbox.batch_split", messages=len(texts), error=str(exc) or type(exc).__name__)
+            alone = texts + alone
+    for message_id in alone:
         try:
             with db.unit_of_work() as session:
                 msg = repository.sendable_for_update(session, message_id, skip_locked=db.backend != "sqlite",
@@ -214,38 +228,81 @@ def dispatch_pending(*, db: Database, cipher: FieldCipher, clock: Clock, sms: Sm
     return DispatchReport(delivered=delivered, failed=failed, dead=dead, texted=texted)
 
 
+def _deliver_together(db: Database, message_ids: list[int], *, cipher: FieldCipher, clock: Clock,
+                      sms: SmsChannel | None, now: datetime) -> tuple[int, int, int]:
+    """Deliver SMS in one transaction: locked in one statement (on PostgreSQL and MariaDB those another
+    dispatcher holds are skipped: `SKIP LOCKED`), each sent under a savepoint (a send that fails rolls back
+    what it wrote, and its failure is counted on its message in the same transaction), all marked in one
+    flush. (delivered, failed, dead)."""
+    delivered = failed = dead = 0
+    with db.unit_of_work() as session:
+        messages = repository.sendable_many_for_update(session, message_ids, skip_locked=db.backend != "sqlite",
+                                                       due_by=now)
+        for msg in messages:
+            try:
+                with session.begin_nested():
+                    _deliver(session, msg, cipher=cipher, clock=clock, sms=sms, handlers={})
+                delivered += 1
+            except DeliveryFailed as exc:  # the channel's refusal; anything else fails the run
+                failed += 1
+                log.warning("outbox.delivery_failed", message_id=msg.id, error=str(exc))
+                if _record_failure(msg, error=str(exc) or type(exc).__name__, now=clock.now()):
+                    dead += 1
+                    log.error("outbox.dead", message_id=msg.id, attempts=msg.attempts)
+    return delivered, failed, dead
+
+
 def text_notifications(*, db: Database, cipher: FieldCipher, clock: Clock, addressee: AddresseeLookup,
                        limit: int = 100) -> int:
     """Queue as SMS the in-app notifications asked to be texted too; the number queued.
 
     The business transaction that wrote the notification had no keys to the phone number, so it only
-    marked the row (`InboxSms.PENDING`). Here, each row is locked, its SMS rendered in the addressee's
-    language with the institution's signature and written to the outbox, and the row marked with it, in
-    one transaction: a notification is texted once, however many dispatchers run.
+    marked the row (`InboxSms.PENDING`). Here the rows are locked (on PostgreSQL and MariaDB those another
+    dispatcher holds are skipped), each one's SMS rendered in the addressee's language with the institution's
+    signature and written to the outbox, and the row marked with it, all in one transaction: a notification
+    is texted once, however many dispatchers run. A failure rolls the batch back, and its rows are then
+    queued one by one, each in its own transaction (one that fails again stays pending for the next run).
     """
-    with db.unit_of_work(write=False) as session:
-        ids = repository.inbox_to_text(session, limit=limit)
-    queued = 0
+    ids: list[int] = []
+    try:
+        with db.unit_of_work() as session:
+            rows = repository.inbox_to_text_many_for_update(session, limit=limit, skip_locked=db.backend != "sqlite")
+            ids = [row.id for row in rows]
+            queued = [(row, message) for row in rows
+                      if (message := _text(session, row, cipher=cipher, clock=clock, addressee=addressee,
+                                           flush=False)) is not None]
+            session.flush()  # the messages' ids, for their rows
+            for row, message in queued:
+                row.sms_status, row.sms_outbox_id = InboxSms.QUEUED.value, message.id
+        return len(queued)
+    except Exception as exc:
+        log.info("inbox.batch_split", error=str(exc) or type(exc).__name__)
+    count = 0
     for message_id in ids:
         try:
             with db.unit_of_work() as session:
-                row = repository.inbox_to_text_for_update(session, message_id, skip_locked=db.backend != "sqlite")
-                if row is None:
+                one = repository.inbox_to_text_for_update(session, message_id, skip_locked=db.backend != "sqlite")
+                if one is None:
                     continue  # another dispatcher queued it
-                to = addressee(session, row.user_id, row.institution_id)
-                if to.phone is None:
-                    row.sms_status = InboxSms.NO_PHONE.value
-                    continue
-                params = {"signature": to.signature,
-                          **{k: "" if v is None else str(v) for k, v in row.params.items()}}
-                message = enqueue_sms(session=session, cipher=cipher, clock=clock,
-                                      institution_id=row.institution_id, phone=to.phone, template=row.template,
-                                      params=params, language=to.language)
-                row.sms_status, row.sms_outbox_id = InboxSms.QUEUED.value, message.id
-                queued += 1
+                message = _text(session, one, cipher=cipher, clock=clock, addressee=addressee, flush=True)
+                if message is not None:
+                    one.sms_status, one.sms_outbox_id = InboxSms.QUEUED.value, message.id
+                    count += 1
         except Exception as exc:  # stays pending for the next dispatch; the others go on
             log.warning("inbox.texting_deferred", inbox_id=message_id, error=str(exc) or type(exc).__name__)
-    return queued
+    return count
+
+
+def _text(session: Session, row: InboxMessage, *, cipher: FieldCipher, clock: Clock, addressee: AddresseeLookup,
+          flush: bool) -> OutboxMessage | None:
+    """The SMS of a notification, queued (None: the addressee has no phone, and the row says so)."""
+    to = addressee(session, row.user_id, row.institution_id)
+    if to.phone is None:
+        row.sms_status = InboxSms.NO_PHONE.value
+        return None
+    params = {"signature": to.signature, **{k: "" if v is None else str(v) for k, v in row.params.items()}}
+    return enqueue_sms(session=session, cipher=cipher, clock=clock, institution_id=row.institution_id,
+                       phone=to.phone, template=row.template, params=params, language=to.language, flush=flush)
 
 
 def _deliver(session: Session, msg: OutboxMessage, *, cipher: FieldCipher, clock: Clock,
@@ -362,7 +419,7 @@ def retry(*, session: Session, clock: Clock, institution_id: int | None, message
     now = clock.now()
     msg.next_attempt_at = max(now, msg.not_before) if msg.not_before is not None else now
     session.flush()
-    deliver_after_commit(session)  # the operator asked to send it now
+    deliver_after_commit(session, msg.id)  # the operator asked to send it now
     return Transition(message=msg, before=before, after=msg.status)
 
 

@@ -8,7 +8,9 @@ that a repeat through another caller or channel cannot record the event twice ei
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
@@ -120,10 +122,11 @@ def _events(session: Any, loan: Loan, staff: bool, rows: Any = None) -> list[Loa
 
 
 def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows: Any = None,
-          with_state: bool = True) -> LoanRead:
+          with_state: bool = True, with_events: bool = True) -> LoanRead:
     """The loan as read; for staff (`staff`) with the names of the borrower and of who recorded each event.
     `state`: the loan's fold on the business date when the caller has it (a recorded event's), not folded again;
-    `rows`: its events, likewise. `with_state` False: `state` left out (null), the caller puts in its JSON."""
+    `rows`: its events, likewise. `with_state` False: `state` left out (null), the caller puts in its JSON;
+    `with_events` False: `events` left empty, likewise."""
     if loan.status == "pending_disbursement" or not with_state:
         state = None
     elif state is None:
@@ -135,23 +138,62 @@ def _read(session: Any, loan: Loan, staff: bool = True, state: Any = None, rows:
     return LoanRead(**summary.model_dump(), terms=loan.terms, version=loan.version,
                     synced_to_meetings=meetings.get("synced"), meetings_reason=meetings.get("reason"),
                     state=None if state is None else replay.state_read(state),
-                    events=_events(session, loan, staff, rows))
+                    events=_events(session, loan, staff, rows) if with_events else [])
+
+
+# An event's read as JSON (`LoanEventRead`, its trail and recorder's name left empty), by (loan, seq), kept while
+# the stored row is what it was made from: the answer to a recorded event does not run every older event of the
+# loan through the schema again (`_events_json`).
+_EVENT_READS = loans.Parsed(max_entries=200_000)
+
+
+def _event_source(row: Any) -> tuple[Any, ...]:
+    return (row.id, row.event_id, row.type, row.value_date, row.business_date, row.payload, row.recorded_at,
+            row.user_id, row.reference, row.note)
+
+
+def _event_json(row: Any) -> dict[str, Any]:
+    return LoanEventRead.model_validate(row).model_copy(update={"has_document": receipts.has_document(row.type)}
+                                                         ).model_dump(mode="json", by_alias=True)
+
+
+def _events_json(session: Any, loan: Loan, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """`_events` (staff) as JSON, each event's own fields from the kept reads: the same JSON, key for key."""
+    trail = loans.trail(session=session, loan=loan, rows=list(rows))
+    names = loans.user_names(session=session, rows=list(rows))
+    out = []
+    for row in rows:
+        base: dict[str, Any] = _EVENT_READS.get((row.loan_id, row.seq), _event_source(row),
+                                                partial(_event_json, row))
+        out.append({**base, "user_name": names.get(row.user_id) if row.user_id else None,
+                    "entries": [{"id": i, "basis": b} for i, b in trail.get(row.seq, ())]})
+    return out
 
 
 def _recorded(session: Any, guard: IdempotencyGuard, result: loans.Recorded) -> Response:
     """The answer to a recorded event (`RecordedRead`), stored under the key. The loan's state is the snapshot
-    recording stored (`products.replay.state_json`, the schema's JSON built from the fold), not built and
-    serialised again through the schema."""
+    recording stored (`products.replay.state_json`, the schema's JSON built from the fold), and its events the
+    rows recording read with the new one (`_events_json`): neither built and serialised again through the
+    schema, nor read again."""
     snapshot = result.state_json if result.loan.status != "pending_disbursement" else None
-    read = _read(session, result.loan, state=result.state, rows=result.events, with_state=snapshot is None)
-    event = next(e for e in read.events if e.seq == result.event.seq)
-    answer = RecordedRead(loan=read, event=event, entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
-                          repeated=result.repeated)
-    if snapshot is None:
-        return guard.respond(200, answer)
-    data = answer.model_dump(mode="json", by_alias=True)
-    data["loan"]["state"] = snapshot
-    return guard.respond_json(200, data)
+    if snapshot is None or result.events is None:
+        read = _read(session, result.loan, state=result.state, rows=result.events, with_state=snapshot is None)
+        event = next(e for e in read.events if e.seq == result.event.seq)
+        answer = RecordedRead(loan=read, event=event,
+                              entries=[EntryRef(id=e.id, basis=e.basis) for e in result.entries],
+                              repeated=result.repeated)
+        if snapshot is None:
+            return guard.respond(200, answer)
+        data = answer.model_dump(mode="json", by_alias=True)
+        data["loan"]["state"] = snapshot
+        return guard.respond_json(200, data)
+    loan = _read(session, result.loan, with_state=False, with_events=False).model_dump(mode="json", by_alias=True)
+    loan["state"] = snapshot
+    loan["events"] = events = _events_json(session, result.loan, result.events)
+    event = next(e for e in reversed(events) if e["seq"] == result.event.seq)
+    return guard.respond_json(200, {"loan": loan, "event": event,
+                                    "entries": [{"id": e.id, "basis": e.basis} for e in result.entries],
+                                    "repeated": result.repeated})
 
 
 # --- staff -----------------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_retry_makes_a_dead_message_due_for_one_more_attempt(session, runtime, c
     change = outbox.retry(session=session, clock=clock, institution_id=None, message_id=msg.id)
     session.commit()
     assert (change.before, change.after) == ("dead", "retrying")
-    assert session.info.pop(outbox.DELIVER_AFTER_COMMIT) is True  # "send now": the request's boundary dispatches
+    assert session.info.pop(outbox.DELIVER_AFTER_COMMIT) == {msg.id}  # "send now": the request's boundary dispatches
     assert _state(session, msg.id).next_attempt_at == clock.now()
 
     _dispatch(runtime, channel)  # still failing: dead again at once, one attempt later
@@ -319,15 +319,16 @@ def test_the_payload_stays_encrypted_and_names_its_template(session, runtime):
 def test_a_message_another_dispatcher_just_tried_is_not_tried_again_at_once(session, runtime, monkeypatch):
     """Two dispatchers found it due; the first tried it and put it off: the second leaves it alone."""
     msg = _queue(session, runtime)
-    found_due = outbox.repository.due_ids
+    found_due = outbox.repository.due
 
-    def due_then_tried_by_another(s: Any, *, now: Any, limit: int, topics: tuple[str, ...]) -> list[int]:
-        ids = found_due(s, now=now, limit=limit, topics=topics)
-        monkeypatch.setattr(outbox.repository, "due_ids", found_due)
+    def due_then_tried_by_another(s: Any, *, now: Any, limit: int, topics: tuple[str, ...],
+                                  only: Any = None) -> list[tuple[int, str]]:
+        due = found_due(s, now=now, limit=limit, topics=topics, only=only)
+        monkeypatch.setattr(outbox.repository, "due", found_due)
         _dispatch(runtime, Channel(failing=True))  # the other dispatcher, between our look-up and our lock
-        return ids
+        return due
 
-    monkeypatch.setattr(outbox.repository, "due_ids", due_then_tried_by_another)
+    monkeypatch.setattr(outbox.repository, "due", due_then_tried_by_another)
     second = Channel(failing=True)
     assert _dispatch(runtime, second) == outbox.DispatchReport(delivered=0, failed=0, dead=0)
     assert second.calls == 0

@@ -58,7 +58,7 @@ from microcredit.ledger.errors import (
     ReversalNotReversible,
     SourceAlreadyPosted,
 )
-from microcredit.ledger.models import BASES, EntryTotal, JournalEntry, JournalLine, LedgerAccount
+from microcredit.ledger.models import BASES, EntryTotal, JournalEntry, JournalLine, LedgerAccount, LedgerBook
 from microcredit.ledger.service import accounts as chart
 from microcredit.ledger.service import periods
 from microcredit.ledger.service.accounts import AccountRef
@@ -159,8 +159,15 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         if d.basis not in BASES:
             raise ValueError(f"unknown basis {d.basis!r}")
         _check_shape(d.postings)
-    book = periods.shared_book(session=session, institution_id=institution_id)
-    accounts = chart.posting_chart(session=session, institution_id=institution_id, version=book.version).accounts
+    # The books row and the chart depend on nothing else the caller has pending (a loan's UPDATE, its event):
+    # that is flushed with the entries, in one flush, not before these reads. Books or accounts changed in this
+    # transaction are written first (the books row is read as the lock returns it, which would undo a pending
+    # change, and the chart must see pending accounts).
+    if any(isinstance(row, (LedgerBook, LedgerAccount)) for row in (*session.new, *session.dirty)):
+        session.flush()
+    with session.no_autoflush:
+        book = periods.shared_book(session=session, institution_id=institution_id)
+        accounts = chart.posting_chart(session=session, institution_id=institution_id, version=book.version).accounts
     for d in drafts:
         _check_lines(accounts, d.postings)
     if not_after is not None and business_date > not_after:

@@ -251,8 +251,9 @@ def _replay(loan: Loan, as_of: date) -> LoanReplay:
                                       "events": [], "as_of": as_of.isoformat()})
 
 
-class _Parsed:
-    """What this process made of stored JSON (a loan's terms, its events), by key, with the JSON it came from.
+class Parsed:
+    """What this process made of stored JSON (a loan's terms, its events; an event's read), by key, with the JSON
+    it came from.
 
     Parsing a stored event or a loan's terms through the API's pydantic models is most of a fold's cost
     on a loan with a few dozen events, and the result is a frozen value that depends on that JSON
@@ -278,8 +279,8 @@ class _Parsed:
         return value
 
 
-_TERMS = _Parsed(max_entries=20_000)
-_EVENTS = _Parsed(max_entries=200_000)
+_TERMS = Parsed(max_entries=20_000)
+_EVENTS = Parsed(max_entries=200_000)
 
 
 def core_terms(session: Session, loan: Loan) -> core.Terms:
