@@ -39,6 +39,7 @@ Last line: one JSON object with `n`, `pg_seconds`, `pg_peak_mb`, `sqlite_seconds
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -244,13 +245,10 @@ def _peak_mb() -> int:
     `getrusage(RUSAGE_SELF).ru_maxrss`: for a child made by fork and exec, Linux carries the forking parent's peak
     over into it at exec (fs/exec.c keeps the larger of the two in `signal->maxrss`), so the child of a parent that
     filled 30,000 loans reported the parent's 2 GB as its own. Elsewhere, `ru_maxrss`."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:  # Linux only
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

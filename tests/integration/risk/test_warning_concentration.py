@@ -14,6 +14,7 @@ the step's counts must be equal. Then the step is committed and done again: it r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections import defaultdict
@@ -110,12 +111,9 @@ def _both_ways(runtime: Runtime, inst_id: int, day: date) -> tuple[dict[str, Any
     out: list[dict[str, Any]] = []
     for way in (lambda s: _per_loan_reference(s, monitoring_kit(kit), inst_id, day),
                 lambda s: dict(step(s, kit, inst_id, day))):
-        try:
-            with runtime.db.unit_of_work() as s:
-                out.append(_decided(s, runtime, inst_id, way(s)))
-                raise _Undo
-        except _Undo:
-            pass
+        with contextlib.suppress(_Undo), runtime.db.unit_of_work() as s:  # rolled back, then swallowed
+            out.append(_decided(s, runtime, inst_id, way(s)))
+            raise _Undo
     return out[0], out[1]
 
 
