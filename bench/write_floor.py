@@ -14,7 +14,11 @@ sends K statements and commits:
 - `core`: K `INSERT`s of one row each, as a SQLAlchemy Core statement compiled once (the
   cheapest way the project sends a statement);
 - `orm`: K ORM objects, each added and flushed on its own (how a statement costs when it goes
-  through the ORM's unit of work, as most of a decision's and a repayment's still do).
+  through the ORM's unit of work, as most of a decision's and a repayment's still do);
+- `coalesced`: the requests hand their write to one writer thread, which takes every request
+  waiting (up to 64) and writes them in one transaction: K multi-row INSERTs (one row per
+  request in each) and one COMMIT — group commit, the way a write path amortises its
+  statements over concurrent requests (each request still waits for its own commit).
 
 K = 1 is the floor of a committed write; K = 8 and 20 bracket what a repayment (21-23 statements
 today) and a decision (22-24) send. In the same run, the bare `GET /ping` of `bench/request_path.py`
@@ -47,7 +51,8 @@ import request_path as rp
 from microcredit.db.engine import make_engine
 
 WRITE_APP = r"""
-import sys, uuid
+import queue, sys, threading, uuid
+from concurrent.futures import Future
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -81,10 +86,42 @@ def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
+pending: "queue.SimpleQueue[tuple[str, Future[None]]]" = queue.SimpleQueue()
+
+
+def writer() -> None:
+    # One transaction for every request waiting: K multi-row INSERTs (a row per request in each), one COMMIT.
+    while True:
+        batch = [pending.get()]
+        while len(batch) < 64:
+            try:
+                batch.append(pending.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            with engine.begin() as conn:
+                for i in range(k):
+                    conn.execute(statement, [{"key": key, "amount": i, "body": BODY} for key, _ in batch])
+        except Exception as error:  # every waiter learns of it
+            for _, done in batch:
+                done.set_exception(error)
+        else:
+            for _, done in batch:
+                done.set_result(None)
+
+
+if mode == "coalesced":
+    threading.Thread(target=writer, daemon=True).start()
+
+
 @app.post("/write")
 def write() -> Response:
     key = str(uuid.uuid4())
-    if mode == "core":
+    if mode == "coalesced":
+        done: Future[None] = Future()
+        pending.put((key, done))
+        done.result()
+    elif mode == "core":
         with engine.begin() as conn:
             for i in range(k):
                 conn.execute(statement, {"key": key, "amount": i, "body": BODY})
@@ -170,7 +207,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--statements", default="1,8,20", help="K: statements a request, comma-separated")
     parser.add_argument("--backends", default="postgresql,sqlite")
-    parser.add_argument("--modes", default="core,orm")
+    parser.add_argument("--modes", default="core,orm,coalesced")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
