@@ -471,12 +471,14 @@ def _apply(session: Session, application: Application, assessment: Assessment, t
     return (failed or list(assessment.reasons) or ["declined"])[0][:64]
 
 
-def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
-            assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None) -> None:
-    """The borrower's SMS and in-app message of the application's status (`status`: of that one instead)."""
+def _messages(session: Session, kit: identity.IdentityKit, application: Application, language: str,
+              assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None,
+              ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The borrower's in-app message and SMS of the application's status (`status`: of that one instead), as
+    rows for `notifications.write_messages` (None: no message for this status)."""
     template = SMS_OF_STATUS.get(status or application.status)
     if template is None:
-        return
+        return None
     params: dict[str, Any] = {
         "signature": kit.sender_name(session, application.institution_id, language),
         "number": application.number or "", "amount": str(application.amount)}
@@ -487,14 +489,13 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
     if phone is None:
         phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
-    notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
-                              user_id=application.borrower_user_id, template=template,
-                              params={k: v for k, v in params.items() if k != "signature"},
-                              subject_kind="application", subject_id=application.id, flush=False)
-    # Not flushed one by one: written with the transaction's next flush, each table's rows together.
-    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
-                              institution_id=application.institution_id, phone=phone, template=template,
-                              params=params, language=language, flush=False)
+    inbox = notifications.inbox_row(clock=kit.clock, institution_id=application.institution_id,
+                                    user_id=application.borrower_user_id, template=template,
+                                    params={k: v for k, v in params.items() if k != "signature"},
+                                    subject_kind="application", subject_id=application.id)
+    sms = notifications.sms_row(cipher=kit.keys.cipher, clock=kit.clock, institution_id=application.institution_id,
+                                phone=phone, template=template, params=params, language=language)
+    return inbox, sms
 
 
 def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, own: bool,
@@ -585,10 +586,13 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            application, application.status, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
-    if notify:
-        _notify(session, kit, application, language, phone=assessed.phone, status="submitted")
-        _notify(session, kit, application, language, assessment, phone=assessed.phone)
-    repo.add_events(session, timeline)  # its autoflush writes the application (once) and the messages first
+    if notify:  # both steps' messages: one INSERT per table (no ids needed, no ORM objects)
+        messages = [m for m in (_messages(session, kit, application, language, phone=assessed.phone,
+                                          status="submitted"),
+                                _messages(session, kit, application, language, assessment, phone=assessed.phone))
+                    if m is not None]
+        notifications.write_messages(session, inbox=[i for i, _ in messages], sms=[s for _, s in messages])
+    repo.add_events(session, timeline)  # its autoflush writes the application (once) first
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
                            assessed.results if application.submissions == 1
