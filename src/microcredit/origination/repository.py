@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, true, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, inspect, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from microcredit.origination.models import (
     Application,
@@ -36,17 +38,24 @@ def add_all(session: Session, rows: Iterable[object]) -> None:
     session.flush()
 
 
+# The decision's writes, built once: Core INSERTs through the session's connection (no ORM objects, no autoflush,
+# none of the ORM's bulk path), the rows' parameters sent as one statement (a multi-row INSERT where the driver
+# makes one, else the driver's executemany).
+_INSERT_RESULTS = insert(ApplicationRuleResult.__table__)
+_INSERT_EVENTS = insert(ApplicationEvent.__table__)
+
+
 def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert one submission's rule results in one statement (no objects: nothing reads them back here)."""
+    """Insert one submission's rule results in one statement (nobody reads them back in this transaction)."""
     if rows:
-        session.execute(insert(ApplicationRuleResult), rows)
+        session.connection().execute(_INSERT_RESULTS, rows)
 
 
 def add_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert timeline entries in one statement (no objects: the timeline is read back in order; NULLs sent as
-    such, so that rows with and without a user or a note go in one batch)."""
+    """Insert timeline entries in one statement (every row with the same columns, NULLs as such; their ids are
+    not needed). Not a flush: the application's own changes are written by the next one."""
     if rows:
-        session.execute(insert(ApplicationEvent).execution_options(render_nulls=True), rows)
+        session.connection().execute(_INSERT_EVENTS, rows)
 
 
 def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
@@ -89,13 +98,41 @@ def guarantees_matching(session: Session, *, institution_id: int | None, branch_
 
 # Statements of every decision, built once (the values bound at each call): building one and its cache key
 # cost more CPU than executing it on SQLite.
-_EVENTS_OF = select(ApplicationEvent).where(ApplicationEvent.application_id == bindparam("application_id")) \
-    .order_by(ApplicationEvent.id)
+_EVENTS = ApplicationEvent.__table__
+_EVENTS_OF = select(_EVENTS.c.at, _EVENTS.c.actor, _EVENTS.c.user_id, _EVENTS.c.from_status, _EVENTS.c.to_status,
+                    _EVENTS.c.reason_code, _EVENTS.c.note).where(
+    _EVENTS.c.application_id == bindparam("application_id")).order_by(_EVENTS.c.id)
 
 
-def events_of(session: Session, application_id: int) -> list[ApplicationEvent]:
-    """An application's timeline, oldest first."""
-    return list(session.scalars(_EVENTS_OF, {"application_id": application_id}))
+def events_of(session: Session, application_id: int) -> list[Row[Any]]:
+    """An application's timeline, oldest first: the entries' columns (those of `ApplicationEvent` but its ids) read
+    through the session's connection (Core rows, no ORM objects; nothing of the session's pending changes is in
+    this table: every timeline entry is written at once)."""
+    return list(session.connection().execute(_EVENTS_OF, {"application_id": application_id}))
+
+
+_APPLICATIONS = Application.__table__
+_UPDATE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("of_id"),
+                                                  _APPLICATIONS.c.version == bindparam("of_version"))
+
+
+def write_changes(session: Session, application: Application) -> None:
+    """Write a loaded application's changed attributes now, as the ORM's flush would — one UPDATE of those
+    columns, the version checked and raised (`StaleDataError` when another transaction changed the row) — but
+    as a Core statement through the session's connection (built once per set of columns), and give the loaded
+    object those values as its state in the database: the flush has nothing left to write."""
+    state = inspect(application)
+    changed = {key: state.dict[key] for key in state.committed_state}
+    if not changed:
+        return
+    version = application.version
+    values = {**changed, "version": version + 1, "of_id": application.id, "of_version": version}
+    if session.connection().execute(_UPDATE_APPLICATION, values).rowcount != 1:
+        raise StaleDataError(f"UPDATE statement on table 'applications' expected to update 1 row(s); "
+                             f"application {application.id} version {version} not matched")
+    for key, value in changed.items():
+        set_committed_value(application, key, value)
+    set_committed_value(application, "version", version + 1)
 
 
 def results_of(session: Session, application_id: int) -> list[ApplicationRuleResult]:
@@ -205,12 +242,12 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     return counts
 
 
-_SEQUENCE_OF = (ApplicationSequence.institution_id == bindparam("of_institution"),
-                ApplicationSequence.business_date == bindparam("of_date"))  # not the columns' names (UPDATE)
-_RAISE = (update(ApplicationSequence).where(*_SEQUENCE_OF).values(last=ApplicationSequence.last + 1)
-          .execution_options(synchronize_session=False))
-_RAISE_RETURNING = _RAISE.returning(ApplicationSequence.last)
-_LAST = select(ApplicationSequence.last).where(*_SEQUENCE_OF)
+_SEQUENCES = ApplicationSequence.__table__  # Core statements of the table (through the connection)
+_SEQUENCE_OF = (_SEQUENCES.c.institution_id == bindparam("of_institution"),
+                _SEQUENCES.c.business_date == bindparam("of_date"))  # not the columns' names (UPDATE)
+_RAISE = update(_SEQUENCES).where(*_SEQUENCE_OF).values(last=_SEQUENCES.c.last + 1)
+_RAISE_RETURNING = _RAISE.returning(_SEQUENCES.c.last)
+_LAST = select(_SEQUENCES.c.last).where(*_SEQUENCE_OF)
 
 
 def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:
@@ -224,13 +261,13 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
     instead.
     """
     key = {"of_institution": institution_id, "of_date": business_date}
-    returning = session.get_bind().dialect.update_returning
-    if returning:
-        raised = session.execute(_RAISE_RETURNING, key).scalar_one_or_none()
+    connection = session.connection()  # Core statements: nothing of the session's own is involved
+    if connection.dialect.update_returning:
+        raised = connection.execute(_RAISE_RETURNING, key).scalar_one_or_none()
         if raised is not None:
             return int(raised)
-    elif session.execute(_RAISE, key).rowcount:  # type: ignore[attr-defined]
-        return int(session.scalar(_LAST, key) or 0)
+    elif connection.execute(_RAISE, key).rowcount:
+        return int(connection.execute(_LAST, key).scalar() or 0)
     try:
         with session.begin_nested():
             session.execute(insert(ApplicationSequence).values(institution_id=institution_id,

@@ -17,9 +17,13 @@ def add(session: Session, row: RuleSet | RuleSetVersion | BlacklistEntry | Store
     session.flush()
 
 
+_INSERT_REPORT = insert(StoredBureauReport.__table__).returning(StoredBureauReport.__table__.c.id)
+
+
 def insert_report(session: Session, values: dict[str, Any]) -> int:
-    """Write a stored credit report from its values (one INSERT … RETURNING its id: no ORM object, no flush)."""
-    return int(session.scalars(insert(StoredBureauReport).returning(StoredBureauReport.id), [values]).one())
+    """Write a stored credit report from its values (one Core INSERT … RETURNING its id through the session's
+    connection: no ORM object, no flush)."""
+    return int(session.connection().execute(_INSERT_REPORT, values).scalar_one())
 
 
 def rule_sets(session: Session, institution_id: int) -> list[RuleSet]:

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -98,7 +99,7 @@ class ApplicationView:
     """An application with its timeline, its rule results and the borrower's name."""
 
     application: Application
-    events: list[ApplicationEvent]
+    events: list[Row[Any]]  # the timeline: `ApplicationEvent`'s columns but the ids (`repository.events_of`)
     results: Sequence[Result]
     borrower_name: str | None = None
 
@@ -592,7 +593,8 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
                                 _messages(session, kit, application, language, assessment, phone=assessed.phone))
                     if m is not None]
         notifications.write_messages(session, inbox=[i for i, _ in messages], sms=[s for _, s in messages])
-    repo.add_events(session, timeline)  # its autoflush writes the application (once) first
+    repo.write_changes(session, application)  # the application written once, its version raised for the view
+    repo.add_events(session, timeline)
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
                            assessed.results if application.submissions == 1

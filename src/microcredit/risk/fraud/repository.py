@@ -57,10 +57,14 @@ def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, st
     return list(session.scalars(_sharing_query(kinds, limit), params))
 
 
+_INSERT_IDENTIFIERS = insert(FraudIdentifier.__table__)
+
+
 def add_identifiers(session: Session, rows: Sequence[FraudIdentifier]) -> None:
-    """Insert new identifiers in one statement (the objects stay unsaved: callers only read their values)."""
+    """Insert new identifiers in one Core statement through the session's connection (the objects stay unsaved:
+    callers only read their values)."""
     if rows:
-        session.execute(insert(FraudIdentifier), [
+        session.connection().execute(_INSERT_IDENTIFIERS, [
             {"institution_id": r.institution_id, "application_number": r.application_number,
              "person_index": r.person_index, "kind": r.kind, "value_index": r.value_index,
              "value_masked": r.value_masked, "seen_at": r.seen_at} for r in rows])
