@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, bindparam, case, func, inspect, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from microcredit.origination.models import (
@@ -120,7 +119,7 @@ def write_changes(session: Session, application: Application) -> None:
     """Write a loaded application's changed attributes now, as the ORM's flush would — one UPDATE of those
     columns, the version checked and raised (`StaleDataError` when another transaction changed the row) — but
     as a Core statement through the session's connection (built once per set of columns), and give the loaded
-    object those values as its state in the database: the flush has nothing left to write."""
+    object those values as its state in the database: no flush has anything left to do with it."""
     state = inspect(application)
     changed = {key: state.dict[key] for key in state.committed_state}
     if not changed:
@@ -130,9 +129,10 @@ def write_changes(session: Session, application: Application) -> None:
     if session.connection().execute(_UPDATE_APPLICATION, values).rowcount != 1:
         raise StaleDataError(f"UPDATE statement on table 'applications' expected to update 1 row(s); "
                              f"application {application.id} version {version} not matched")
-    for key, value in changed.items():
-        set_committed_value(application, key, value)
-    set_committed_value(application, "version", version + 1)
+    state.dict["version"] = version + 1
+    # What the ORM does after its own flush of the object: every value its state in the database, the object no
+    # longer among the modified ones (else the commit's flush would look at it again, to find nothing).
+    state._commit_all(state.dict, session.identity_map)
 
 
 def results_of(session: Session, application_id: int) -> list[ApplicationRuleResult]:
