@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.notifications.models import SENDABLE, InboxMessage, InboxSms, OutboxMessage, OutboxStatus
 
 
@@ -19,8 +20,8 @@ def add(session: Session, message: OutboxMessage, *, flush: bool = True) -> None
         session.flush()
 
 
-_INSERT_OUTBOX = insert(OutboxMessage.__table__)
-_INSERT_INBOX = insert(InboxMessage.__table__)
+_INSERT_OUTBOX = insert(table_of(OutboxMessage))
+_INSERT_INBOX = insert(table_of(InboxMessage))
 
 
 def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, case, func, inspect, insert, or_, select, true, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, insert, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from microcredit.db.rows import table_of
 from microcredit.origination.models import (
     Application,
     ApplicationEvent,
@@ -40,8 +41,8 @@ def add_all(session: Session, rows: Iterable[object]) -> None:
 # The decision's writes, built once: Core INSERTs through the session's connection (no ORM objects, no autoflush,
 # none of the ORM's bulk path), the rows' parameters sent as one statement (a multi-row INSERT where the driver
 # makes one, else the driver's executemany).
-_INSERT_RESULTS = insert(ApplicationRuleResult.__table__)
-_INSERT_EVENTS = insert(ApplicationEvent.__table__)
+_INSERT_RESULTS = insert(table_of(ApplicationRuleResult))
+_INSERT_EVENTS = insert(table_of(ApplicationEvent))
 
 
 def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -97,7 +98,7 @@ def guarantees_matching(session: Session, *, institution_id: int | None, branch_
 
 # Statements of every decision, built once (the values bound at each call): building one and its cache key
 # cost more CPU than executing it on SQLite.
-_EVENTS = ApplicationEvent.__table__
+_EVENTS = table_of(ApplicationEvent)
 _EVENTS_OF = select(_EVENTS.c.at, _EVENTS.c.actor, _EVENTS.c.user_id, _EVENTS.c.from_status, _EVENTS.c.to_status,
                     _EVENTS.c.reason_code, _EVENTS.c.note).where(
     _EVENTS.c.application_id == bindparam("application_id")).order_by(_EVENTS.c.id)
@@ -110,7 +111,7 @@ def events_of(session: Session, application_id: int) -> list[Row[Any]]:
     return list(session.connection().execute(_EVENTS_OF, {"application_id": application_id}))
 
 
-_APPLICATIONS = Application.__table__
+_APPLICATIONS = table_of(Application)
 _UPDATE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("of_id"),
                                                   _APPLICATIONS.c.version == bindparam("of_version"))
 
@@ -242,7 +243,7 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     return counts
 
 
-_SEQUENCES = ApplicationSequence.__table__  # Core statements of the table (through the connection)
+_SEQUENCES = table_of(ApplicationSequence)  # Core statements of the table (through the connection)
 _SEQUENCE_OF = (_SEQUENCES.c.institution_id == bindparam("of_institution"),
                 _SEQUENCES.c.business_date == bindparam("of_date"))  # not the columns' names (UPDATE)
 _RAISE = update(_SEQUENCES).where(*_SEQUENCE_OF).values(last=_SEQUENCES.c.last + 1)

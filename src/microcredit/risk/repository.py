@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.risk.models import BlacklistEntry, RuleSet, RuleSetVersion, StoredBureauReport
 
 
@@ -17,7 +18,7 @@ def add(session: Session, row: RuleSet | RuleSetVersion | BlacklistEntry | Store
     session.flush()
 
 
-_INSERT_REPORT = insert(StoredBureauReport.__table__).returning(StoredBureauReport.__table__.c.id)
+_INSERT_REPORT = insert(table_of(StoredBureauReport)).returning(table_of(StoredBureauReport).c.id)
 
 
 def insert_report(session: Session, values: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.risk.fraud.models import FraudCase, FraudCaseNote, FraudIdentifier, FraudLabel
 
 
@@ -57,7 +58,7 @@ def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, st
     return list(session.scalars(_sharing_query(kinds, limit), params))
 
 
-_INSERT_IDENTIFIERS = insert(FraudIdentifier.__table__)
+_INSERT_IDENTIFIERS = insert(table_of(FraudIdentifier))
 
 
 def add_identifiers(session: Session, rows: Sequence[FraudIdentifier]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, undefer
 
+from microcredit.db.rows import table_of
 from microcredit.risk.registry.models import RiskModel, RiskModelPromotion, RiskModelScore, RiskModelVersion
 
 Row = RiskModel | RiskModelVersion | RiskModelPromotion | RiskModelScore
@@ -21,7 +22,7 @@ def add(session: Session, row: Row, *, flush: bool = True) -> None:
         session.flush()
 
 
-_INSERT_SCORE = insert(RiskModelScore.__table__)
+_INSERT_SCORE = insert(table_of(RiskModelScore))
 
 
 def insert_score(session: Session, values: dict[str, Any]) -> None:
