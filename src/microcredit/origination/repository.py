@@ -251,6 +251,25 @@ _RAISE_RETURNING = _RAISE.returning(_SEQUENCES.c.last)
 _LAST = select(_SEQUENCES.c.last).where(*_SEQUENCE_OF)
 
 
+@functools.lru_cache(maxsize=4)
+def _raise_today(business_date: Any) -> Any:
+    return (update(_SEQUENCES).where(_SEQUENCES.c.institution_id == bindparam("of_institution"),
+                                     _SEQUENCES.c.business_date == business_date)
+            .values(last=_SEQUENCES.c.last + 1).returning(_SEQUENCES.c.last, _SEQUENCES.c.business_date))
+
+
+def raise_todays_sequence(session: Session, *, institution_id: int, business_date: Any) -> tuple[int, date] | None:
+    """`next_sequence` of the institution's business date in force without reading it first: `business_date` is
+    its scalar subquery (bound by `of_institution`: parties' `business_date_subquery`), read in the same
+    `UPDATE … RETURNING` (the counter and the date). None when that cannot be: the day's first submission (no
+    row to raise yet), or a database without UPDATE … RETURNING (MariaDB) — then `next_sequence`."""
+    connection = session.connection()
+    if not connection.dialect.update_returning:
+        return None
+    row = connection.execute(_raise_today(business_date), {"of_institution": institution_id}).one_or_none()
+    return None if row is None else (int(row[0]), row[1])
+
+
 def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:
     """Raise and return the institution's application counter of `business_date` (1 for the first).
 

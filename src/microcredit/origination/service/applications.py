@@ -387,10 +387,19 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
 
 
 def _number(session: Session, application: Application) -> str:
-    # The row itself, not the reference cache: the number carries the business date in force.
-    inst = parties.organisation.institution(session=session, institution_id=application.institution_id)
-    sequence = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date)
-    return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
+    # The business date in force read with the counter, in its UPDATE (not the reference cache: the number carries
+    # the date of the row); the day's first submission (and MariaDB) reads the institution's row first.
+    institution_id = application.institution_id
+    raised = repo.raise_todays_sequence(session, institution_id=institution_id,
+                                        business_date=parties.organisation.business_date_subquery("of_institution"))
+    if raised is None:
+        inst = parties.organisation.institution(session=session, institution_id=institution_id)
+        sequence, day = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date), \
+            inst.business_date
+    else:
+        sequence, day = raised
+    code = parties.organisation.institution_info(session=session, cache=None, institution_id=institution_id).code
+    return numbering.format_number(numbering.prefix_of(code), day, sequence)
 
 
 def _store(session: Session, application: Application, assessment: Assessment, submission: int
