@@ -372,6 +372,34 @@ def test_a_submission_flushes_nothing_and_answers_what_the_orm_reads_back(client
     session.rollback()
 
 
+def test_numbers_follow_the_business_date_in_force_from_one_each_day(client, session, world, monkeypatch):
+    """The counter's UPDATE reads the institution's business date in force itself: the numbers of a day run on,
+    and the first submission after close of business moved the date starts the new day's count at 1 (its row
+    inserted), the next one raised from it."""
+    from datetime import timedelta
+
+    from microcredit.parties.models import Institution
+
+    use_review(monkeypatch, *(assessment(Decision.APPROVE) for _ in range(4)))
+    drafts = [_draft(client, world["h"]) for _ in range(4)]
+
+    def submit(draft):
+        r = client.post(f"{ME}/{draft['id']}/submit", headers=world["h"])
+        assert r.status_code == 200, r.text
+        return r.json()["number"]
+
+    day = world["inst"].business_date
+    first = [submit(d) for d in drafts[:2]]
+    session.execute(Institution.__table__.update().where(Institution.__table__.c.id == world["inst"].id)
+                    .values(business_date=day + timedelta(days=1)))
+    session.commit()
+    then = [submit(d) for d in drafts[2:]]
+    code = world["inst"].code
+    n = int(first[0].rsplit("-", 1)[1])
+    assert first == [f"{code}-{day:%Y%m%d}-{n:06d}", f"{code}-{day:%Y%m%d}-{n + 1:06d}"]
+    assert then == [f"{code}-{day + timedelta(days=1):%Y%m%d}-{i:06d}" for i in (1, 2)]
+
+
 def test_submissions_are_rate_limited_per_user(client, session, runtime, world, monkeypatch):
     use_review(monkeypatch, assessment(Decision.APPROVE))
     monkeypatch.setattr(runtime.settings.rate_limits, "application_submit_per_user_per_hour", 2)
