@@ -236,7 +236,9 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     params.update({f"v_{column}": value for column, value in given.items()})
     params.update({f"o_{column}": value for column, value in given.items()})
     params.update({f"w_{window}": start for window, start in windows.items()})
-    row = session.execute(_velocity_query(tuple(given), tuple(windows)), params).one()
+    # Through the session's connection: nothing pending in the session changes these counts (the submission being
+    # made is counted by `submitting`, not read).
+    row = session.connection().execute(_velocity_query(tuple(given), tuple(windows)), params).one()
     counts = {(column, window): 0 for column in values for window in windows}
     counts.update({(column, window): int(n) + (own_at is not None and own_at >= windows[window])
                    for (column, window), n in zip(pairs, row, strict=True)})
