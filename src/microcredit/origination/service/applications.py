@@ -582,8 +582,9 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if application.status == "referred":
         enter_chain(application, application.decided_at)
     # Both steps' timeline entries, audit records and messages are written together after the decision, in the
-    # order they happened: the timeline in one INSERT (its ids are not needed), the messages with the next
-    # flush (one statement per table where the database returns ids in bulk), the audit records at commit.
+    # order they happened: the timeline in one INSERT and the messages in one per table (Core, no ids needed), the
+    # application's own UPDATE before the timeline's (`write_changes`: nothing left for a flush), the audit
+    # records at commit.
     decided = application.status
     timeline = [_event_row(kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
                            after="submitted", reason=action, at=assessed.at),
