@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-__all__ = ["forget_row", "row_by_id"]
+__all__ = ["forget_row", "row_by_id", "table_of"]
 
 T = TypeVar("T")
 
@@ -20,6 +21,14 @@ def forget_row(session: Session, model: type[Any], key: Any) -> None:
     known = session.identity_map.get(session.identity_key(model, key))
     if known is not None:
         session.expire(known)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The table of a mapped class, typed as one: what a Core statement of its rows is built on (through the
+    session's connection: no ORM objects, no flush)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def row_by_id(session: Session, model: type[T], key: Any, *, for_update: bool = False) -> T | None:

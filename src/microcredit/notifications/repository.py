@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.notifications.models import SENDABLE, InboxMessage, InboxSms, OutboxMessage, OutboxStatus
 
 
@@ -17,6 +18,17 @@ def add(session: Session, message: OutboxMessage, *, flush: bool = True) -> None
     session.add(message)
     if flush:
         session.flush()
+
+
+_INSERT_OUTBOX = insert(table_of(OutboxMessage))
+_INSERT_INBOX = insert(table_of(InboxMessage))
+
+
+def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue messages from their column values in one statement (a multi-row INSERT where the driver makes one,
+    else the driver's executemany), through the session's connection: no ORM objects, no flush, no ids."""
+    if rows:
+        session.connection().execute(_INSERT_OUTBOX, list(rows))
 
 
 def get(session: Session, message_id: int) -> OutboxMessage | None:
@@ -134,6 +146,12 @@ def add_inbox(session: Session, message: InboxMessage, *, flush: bool = True) ->
     session.add(message)
     if flush:
         session.flush()
+
+
+def insert_inbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store in-app notifications from their column values in one statement (as `insert_outbox_rows`)."""
+    if rows:
+        session.connection().execute(_INSERT_INBOX, list(rows))
 
 
 def inbox_to_text(session: Session, *, limit: int) -> list[int]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,18 +93,34 @@ def enqueue_sms(*, session: Session, cipher: FieldCipher, clock: Clock, institut
     `institution_id` is the institution the message is sent for (it decides who sees it in
     the monitor); None only for messages no institution owns.
     """
-    text = render_sms(template, language, {k: str(v) for k, v in params.items()})
-    payload = json.dumps({"phone": phone, "text": text, "template": template}, ensure_ascii=False)
-    now = clock.now()
-    msg = OutboxMessage(topic="sms", payload_ciphertext=cipher.encrypt(payload, context=_CONTEXT),
-                        status=OutboxStatus.PENDING.value, institution_id=institution_id, template=template,
-                        recipient_masked=mask_phone(phone), created_at=now,
-                        next_attempt_at=max(now, not_before) if not_before is not None else now, attempts=0,
-                        not_before=not_before if not_before is not None and not_before > now else None)
+    msg = OutboxMessage(**sms_row(cipher=cipher, clock=clock, institution_id=institution_id, phone=phone,
+                                  template=template, params=params, language=language, not_before=not_before))
     repository.add(session, msg, flush=flush or urgent)  # an urgent message's id: what the request delivers
     if urgent:
         deliver_after_commit(session, msg.id)
     return msg
+
+
+def sms_row(*, cipher: FieldCipher, clock: Clock, institution_id: int | None, phone: str, template: str,
+            params: dict[str, Any], language: str, not_before: datetime | None = None) -> dict[str, Any]:
+    """The outbox row of an SMS as `enqueue_sms` queues it (its column values), for `write_messages`."""
+    text = render_sms(template, language, {k: str(v) for k, v in params.items()})
+    payload = json.dumps({"phone": phone, "text": text, "template": template}, ensure_ascii=False)
+    now = clock.now()
+    return {"topic": "sms", "payload_ciphertext": cipher.encrypt(payload, context=_CONTEXT),
+            "status": OutboxStatus.PENDING.value, "institution_id": institution_id, "template": template,
+            "recipient_masked": mask_phone(phone), "created_at": now,
+            "next_attempt_at": max(now, not_before) if not_before is not None else now, "attempts": 0,
+            "not_before": not_before if not_before is not None and not_before > now else None}
+
+
+def write_messages(session: Session, *, inbox: Sequence[dict[str, Any]] = (),
+                   sms: Sequence[dict[str, Any]] = ()) -> None:
+    """Write in-app notifications (`inbox_row`) and SMS (`sms_row`) nobody needs the ids of, in the caller's
+    transaction: one INSERT per table for all the rows (no ORM objects, no flush). The SMS wait for the
+    outbox's timer, as `enqueue_sms`'s that are not urgent."""
+    repository.insert_inbox_rows(session, inbox)
+    repository.insert_outbox_rows(session, sms)
 
 
 def deliver_after_commit(session: Session, message_id: int) -> None:
@@ -469,6 +485,17 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
     template after the commit (`text_notifications`), so a caller needs no keys to the phone.
     `flush` False: written by the transaction's next flush (as `enqueue_sms`'s), no id until then.
     """
+    message = InboxMessage(**inbox_row(clock=clock, institution_id=institution_id, user_id=user_id,
+                                       template=template, params=params, subject_kind=subject_kind,
+                                       subject_id=subject_id, sms=sms))
+    repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
+    return message
+
+
+def inbox_row(*, clock: Clock, institution_id: int | None, user_id: int, template: str, params: dict[str, Any],
+              subject_kind: str | None = None, subject_id: int | None = None, sms: bool = False) -> dict[str, Any]:
+    """The row of an in-app notification as `notify_user` stores it (its column values, the same checks), for
+    `write_messages`."""
     if template not in INBOX_TEMPLATES:
         raise ValueError(f"unknown in-app template {template!r}")
     if sms and template not in SMS_TEMPLATES:
@@ -476,13 +503,10 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
     leaked = _FORBIDDEN_PARAMS & set(params)
     if leaked:
         raise ValueError(f"in-app notifications carry no secrets or full identifiers: {sorted(leaked)}")
-    message = InboxMessage(institution_id=institution_id, user_id=user_id, template=template,
-                           params={k: v if isinstance(v, (int, bool)) or v is None else str(v)
-                                   for k, v in params.items()},
-                           subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now(),
-                           sms_status=InboxSms.PENDING.value if sms else None)
-    repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
-    return message
+    return {"institution_id": institution_id, "user_id": user_id, "template": template,
+            "params": {k: v if isinstance(v, (int, bool)) or v is None else str(v) for k, v in params.items()},
+            "subject_kind": subject_kind, "subject_id": subject_id, "created_at": clock.now(),
+            "sms_status": InboxSms.PENDING.value if sms else None}
 
 
 def inbox(*, session: Session, user_id: int, page: PageRequest) -> PageResult[InboxMessage]:

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, true, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, insert, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from microcredit.db.rows import table_of
 from microcredit.origination.models import (
     Application,
     ApplicationEvent,
@@ -36,17 +38,24 @@ def add_all(session: Session, rows: Iterable[object]) -> None:
     session.flush()
 
 
+# The decision's writes, built once: Core INSERTs through the session's connection (no ORM objects, no autoflush,
+# none of the ORM's bulk path), the rows' parameters sent as one statement (a multi-row INSERT where the driver
+# makes one, else the driver's executemany).
+_INSERT_RESULTS = insert(table_of(ApplicationRuleResult))
+_INSERT_EVENTS = insert(table_of(ApplicationEvent))
+
+
 def add_results(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert one submission's rule results in one statement (no objects: nothing reads them back here)."""
+    """Insert one submission's rule results in one statement (nobody reads them back in this transaction)."""
     if rows:
-        session.execute(insert(ApplicationRuleResult), rows)
+        session.connection().execute(_INSERT_RESULTS, rows)
 
 
 def add_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert timeline entries in one statement (no objects: the timeline is read back in order; NULLs sent as
-    such, so that rows with and without a user or a note go in one batch)."""
+    """Insert timeline entries in one statement (every row with the same columns, NULLs as such; their ids are
+    not needed). Not a flush: the application's own changes are written by the next one."""
     if rows:
-        session.execute(insert(ApplicationEvent).execution_options(render_nulls=True), rows)
+        session.connection().execute(_INSERT_EVENTS, rows)
 
 
 def get(session: Session, application_id: int, *, for_update: bool = False) -> Application | None:
@@ -89,13 +98,42 @@ def guarantees_matching(session: Session, *, institution_id: int | None, branch_
 
 # Statements of every decision, built once (the values bound at each call): building one and its cache key
 # cost more CPU than executing it on SQLite.
-_EVENTS_OF = select(ApplicationEvent).where(ApplicationEvent.application_id == bindparam("application_id")) \
-    .order_by(ApplicationEvent.id)
+_EVENTS = table_of(ApplicationEvent)
+_EVENTS_OF = select(_EVENTS.c.at, _EVENTS.c.actor, _EVENTS.c.user_id, _EVENTS.c.from_status, _EVENTS.c.to_status,
+                    _EVENTS.c.reason_code, _EVENTS.c.note).where(
+    _EVENTS.c.application_id == bindparam("application_id")).order_by(_EVENTS.c.id)
 
 
-def events_of(session: Session, application_id: int) -> list[ApplicationEvent]:
-    """An application's timeline, oldest first."""
-    return list(session.scalars(_EVENTS_OF, {"application_id": application_id}))
+def events_of(session: Session, application_id: int) -> list[Row[Any]]:
+    """An application's timeline, oldest first: the entries' columns (those of `ApplicationEvent` but its ids) read
+    through the session's connection (Core rows, no ORM objects; nothing of the session's pending changes is in
+    this table: every timeline entry is written at once)."""
+    return list(session.connection().execute(_EVENTS_OF, {"application_id": application_id}))
+
+
+_APPLICATIONS = table_of(Application)
+_UPDATE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("of_id"),
+                                                  _APPLICATIONS.c.version == bindparam("of_version"))
+
+
+def write_changes(session: Session, application: Application) -> None:
+    """Write a loaded application's changed attributes now, as the ORM's flush would — one UPDATE of those
+    columns, the version checked and raised (`StaleDataError` when another transaction changed the row) — but
+    as a Core statement through the session's connection (built once per set of columns), and give the loaded
+    object those values as its state in the database: no flush has anything left to do with it."""
+    state = inspect(application)
+    changed = {key: state.dict[key] for key in state.committed_state}
+    if not changed:
+        return
+    version = application.version
+    values = {**changed, "version": version + 1, "of_id": application.id, "of_version": version}
+    if session.connection().execute(_UPDATE_APPLICATION, values).rowcount != 1:
+        raise StaleDataError(f"UPDATE statement on table 'applications' expected to update 1 row(s); "
+                             f"application {application.id} version {version} not matched")
+    state.dict["version"] = version + 1
+    # What the ORM does after its own flush of the object: every value its state in the database, the object no
+    # longer among the modified ones (else the commit's flush would look at it again, to find nothing).
+    state._commit_all(state.dict, session.identity_map)
 
 
 def results_of(session: Session, application_id: int) -> list[ApplicationRuleResult]:
@@ -198,19 +236,40 @@ def velocity_counts(session: Session, *, institution_id: int, values: dict[str, 
     params.update({f"v_{column}": value for column, value in given.items()})
     params.update({f"o_{column}": value for column, value in given.items()})
     params.update({f"w_{window}": start for window, start in windows.items()})
-    row = session.execute(_velocity_query(tuple(given), tuple(windows)), params).one()
+    # Through the session's connection: nothing pending in the session changes these counts (the submission being
+    # made is counted by `submitting`, not read).
+    row = session.connection().execute(_velocity_query(tuple(given), tuple(windows)), params).one()
     counts = {(column, window): 0 for column in values for window in windows}
     counts.update({(column, window): int(n) + (own_at is not None and own_at >= windows[window])
                    for (column, window), n in zip(pairs, row, strict=True)})
     return counts
 
 
-_SEQUENCE_OF = (ApplicationSequence.institution_id == bindparam("of_institution"),
-                ApplicationSequence.business_date == bindparam("of_date"))  # not the columns' names (UPDATE)
-_RAISE = (update(ApplicationSequence).where(*_SEQUENCE_OF).values(last=ApplicationSequence.last + 1)
-          .execution_options(synchronize_session=False))
-_RAISE_RETURNING = _RAISE.returning(ApplicationSequence.last)
-_LAST = select(ApplicationSequence.last).where(*_SEQUENCE_OF)
+_SEQUENCES = table_of(ApplicationSequence)  # Core statements of the table (through the connection)
+_SEQUENCE_OF = (_SEQUENCES.c.institution_id == bindparam("of_institution"),
+                _SEQUENCES.c.business_date == bindparam("of_date"))  # not the columns' names (UPDATE)
+_RAISE = update(_SEQUENCES).where(*_SEQUENCE_OF).values(last=_SEQUENCES.c.last + 1)
+_RAISE_RETURNING = _RAISE.returning(_SEQUENCES.c.last)
+_LAST = select(_SEQUENCES.c.last).where(*_SEQUENCE_OF)
+
+
+@functools.lru_cache(maxsize=4)
+def _raise_today(business_date: Any) -> Any:
+    return (update(_SEQUENCES).where(_SEQUENCES.c.institution_id == bindparam("of_institution"),
+                                     _SEQUENCES.c.business_date == business_date)
+            .values(last=_SEQUENCES.c.last + 1).returning(_SEQUENCES.c.last, _SEQUENCES.c.business_date))
+
+
+def raise_todays_sequence(session: Session, *, institution_id: int, business_date: Any) -> tuple[int, date] | None:
+    """`next_sequence` of the institution's business date in force without reading it first: `business_date` is
+    its scalar subquery (bound by `of_institution`: parties' `business_date_subquery`), read in the same
+    `UPDATE … RETURNING` (the counter and the date). None when that cannot be: the day's first submission (no
+    row to raise yet), or a database without UPDATE … RETURNING (MariaDB) — then `next_sequence`."""
+    connection = session.connection()
+    if not connection.dialect.update_returning:
+        return None
+    row = connection.execute(_raise_today(business_date), {"of_institution": institution_id}).one_or_none()
+    return None if row is None else (int(row[0]), row[1])
 
 
 def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:
@@ -224,13 +283,13 @@ def next_sequence(session: Session, *, institution_id: int, business_date: date)
     instead.
     """
     key = {"of_institution": institution_id, "of_date": business_date}
-    returning = session.get_bind().dialect.update_returning
-    if returning:
-        raised = session.execute(_RAISE_RETURNING, key).scalar_one_or_none()
+    connection = session.connection()  # Core statements: nothing of the session's own is involved
+    if connection.dialect.update_returning:
+        raised = connection.execute(_RAISE_RETURNING, key).scalar_one_or_none()
         if raised is not None:
             return int(raised)
-    elif session.execute(_RAISE, key).rowcount:  # type: ignore[attr-defined]
-        return int(session.scalar(_LAST, key) or 0)
+    elif connection.execute(_RAISE, key).rowcount:
+        return int(connection.execute(_LAST, key).scalar() or 0)
     try:
         with session.begin_nested():
             session.execute(insert(ApplicationSequence).values(institution_id=institution_id,

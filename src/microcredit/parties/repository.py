@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,13 @@ from microcredit.parties.models import (
     ProfileChange,
     StaffMember,
 )
+
+
+@functools.lru_cache(maxsize=8)
+def business_date_subquery(bound_by: str) -> Any:
+    """The business date of the institution whose id is bound as `bound_by`, as a scalar subquery (built once a
+    name) for another domain's statement to use in the same statement."""
+    return select(Institution.business_date).where(Institution.id == bindparam(bound_by)).scalar_subquery()
 
 
 def get_institution(session: Session, institution_id: int) -> Institution | None:

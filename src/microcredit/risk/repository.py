@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.risk.models import BlacklistEntry, RuleSet, RuleSetVersion, StoredBureauReport
 
 
@@ -17,9 +18,13 @@ def add(session: Session, row: RuleSet | RuleSetVersion | BlacklistEntry | Store
     session.flush()
 
 
+_INSERT_REPORT = insert(table_of(StoredBureauReport)).returning(table_of(StoredBureauReport).c.id)
+
+
 def insert_report(session: Session, values: dict[str, Any]) -> int:
-    """Write a stored credit report from its values (one INSERT … RETURNING its id: no ORM object, no flush)."""
-    return int(session.scalars(insert(StoredBureauReport).returning(StoredBureauReport.id), [values]).one())
+    """Write a stored credit report from its values (one Core INSERT … RETURNING its id through the session's
+    connection: no ORM object, no flush)."""
+    return int(session.connection().execute(_INSERT_REPORT, values).scalar_one())
 
 
 def rule_sets(session: Session, institution_id: int) -> list[RuleSet]:

@@ -109,3 +109,48 @@ def test_submission_notifies_in_app(client, session, monkeypatch, two, decision,
     assert newest["params"]["number"] == r.json()["number"]
     assert "signature" not in newest["params"]
     assert client.get(INBOX, headers=two["hb"]).json()["total"] == 0
+
+
+def test_messages_written_as_rows_are_stored_as_notify_user_and_enqueue_sms_store_them(session, runtime, two):
+    """`write_messages` (one INSERT per table, no ORM objects) stores what `notify_user` and `enqueue_sms` store
+    for the same input: every column but the id, the SMS payload decrypted; the rows of a batch in their order."""
+    from sqlalchemy import select
+
+    from microcredit.notifications.models import InboxMessage, OutboxMessage
+
+    inst, user = two["inst"], two["a"].user
+    params = {"number": "MC-7", "amount": 5000, "flag": True}
+    sms_params = {"signature": "测试", "number": "MC-7", "amount": "5000.00"}
+    notifications.notify_user(session, clock=runtime.clock, institution_id=inst.id, user_id=user.id,
+                              template="application_approved", params=params, subject_kind="application",
+                              subject_id=7)
+    notifications.enqueue_sms(session=session, cipher=runtime.keys.cipher, clock=runtime.clock,
+                              institution_id=inst.id, phone="13800138000", template="application_approved",
+                              params=sms_params, language="zh-CN")
+    inbox = [notifications.inbox_row(clock=runtime.clock, institution_id=inst.id, user_id=user.id,
+                                     template=template, params=params, subject_kind="application", subject_id=7)
+             for template in ("application_approved", "application_submitted")]
+    sms = [notifications.sms_row(cipher=runtime.keys.cipher, clock=runtime.clock, institution_id=inst.id,
+                                 phone="13800138000", template=template, params=sms_params, language="zh-CN")
+           for template in ("application_approved", "application_submitted")]
+    notifications.write_messages(session, inbox=inbox, sms=sms)
+    session.commit()
+    session.expire_all()
+
+    def columns(row, *, skip=("id",)):
+        values = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+        if "payload_ciphertext" in values:
+            values["payload"] = runtime.keys.cipher.decrypt(values.pop("payload_ciphertext"),
+                                                            context="outbox_messages.payload")
+        return values
+
+    stored = list(session.scalars(select(InboxMessage).where(InboxMessage.user_id == user.id)
+                                  .order_by(InboxMessage.id)))
+    assert [m.template for m in stored] == ["application_approved", "application_approved", "application_submitted"]
+    assert columns(stored[1]) == columns(stored[0])
+    assert stored[1].params == {"number": "MC-7", "amount": 5000, "flag": True}
+    queued = list(session.scalars(select(OutboxMessage).where(OutboxMessage.institution_id == inst.id)
+                                  .order_by(OutboxMessage.id)))[-3:]
+    assert [m.template for m in queued] == ["application_approved", "application_approved", "application_submitted"]
+    assert columns(queued[1]) == columns(queued[0])
+    assert (queued[1].status, queued[1].attempts, queued[1].recipient_masked) == ("pending", 0, "138****8000")

@@ -7,6 +7,7 @@ does with each decision, not about the rules (risk's tests).
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -324,6 +325,79 @@ def test_a_submission_writes_the_application_once_and_counts_itself_once(client,
     session.expire_all()
     stored = session.get(Application, draft["id"])
     assert (stored.status, stored.submissions, stored.decision) == ("referred", 2, "refer")
+
+
+def test_a_submission_flushes_nothing_and_answers_what_the_orm_reads_back(client, session, world, monkeypatch):
+    """The decision's writes are Core statements (the application's UPDATE, the timeline, the messages): nothing is
+    left for an ORM flush, and the answer is what the ORM reads back afterwards — the version the row has, the
+    timeline byte for byte as the ORM's objects give it; a write over a version changed meanwhile fails as the
+    ORM's would."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from microcredit.origination import repository
+    from microcredit.origination.models import ApplicationEvent
+    from microcredit.origination.schemas import EventRead
+
+    use_review(monkeypatch, assessment(Decision.RETURN, needed=("income_proof",)), assessment(Decision.APPROVE))
+    draft = _draft(client, world["h"])
+    flushed: list[str] = []
+
+    def count(flushing, context, instances):
+        flushed.extend(type(o).__name__ for o in (*flushing.new, *flushing.dirty))
+
+    event.listen(Session, "before_flush", count)
+    try:
+        answers = [client.post(f"{ME}/{draft['id']}/{action}", headers=world["h"]) for action in ("submit", "resubmit")]
+    finally:
+        event.remove(Session, "before_flush", count)
+    assert [r.status_code for r in answers] == [200, 200], answers[-1].text
+    assert "Application" not in flushed
+    session.expire_all()
+    stored = session.get(Application, draft["id"])
+    assert (stored.status, stored.version) == ("approved", draft["version"] + 2)
+    assert answers[-1].json()["version"] == stored.version
+    orm = [EventRead.model_validate(e).model_dump_json() for e in session.scalars(
+        select(ApplicationEvent).where(ApplicationEvent.application_id == draft["id"]).order_by(ApplicationEvent.id))]
+    assert [EventRead.model_validate(e).model_dump_json() for e in repository.events_of(session, draft["id"])] == orm
+    assert answers[-1].json()["timeline"] == [json.loads(e) for e in orm]
+    assert len(orm) == 5
+
+    other = session.get(Application, draft["id"])
+    session.execute(Application.__table__.update().where(Application.__table__.c.id == other.id)
+                    .values(version=other.version + 1))
+    other.purpose_note = "changed meanwhile"
+    with pytest.raises(StaleDataError):
+        repository.write_changes(session, other)
+    session.rollback()
+
+
+def test_numbers_follow_the_business_date_in_force_from_one_each_day(client, session, world, monkeypatch):
+    """The counter's UPDATE reads the institution's business date in force itself: the numbers of a day run on,
+    and the first submission after close of business moved the date starts the new day's count at 1 (its row
+    inserted), the next one raised from it."""
+    from datetime import timedelta
+
+    from microcredit.parties.models import Institution
+
+    use_review(monkeypatch, *(assessment(Decision.APPROVE) for _ in range(4)))
+    drafts = [_draft(client, world["h"]) for _ in range(4)]
+
+    def submit(draft):
+        r = client.post(f"{ME}/{draft['id']}/submit", headers=world["h"])
+        assert r.status_code == 200, r.text
+        return r.json()["number"]
+
+    day = world["inst"].business_date
+    first = [submit(d) for d in drafts[:2]]
+    session.execute(Institution.__table__.update().where(Institution.__table__.c.id == world["inst"].id)
+                    .values(business_date=day + timedelta(days=1)))
+    session.commit()
+    then = [submit(d) for d in drafts[2:]]
+    code = world["inst"].code
+    n = int(first[0].rsplit("-", 1)[1])
+    assert first == [f"{code}-{day:%Y%m%d}-{n:06d}", f"{code}-{day:%Y%m%d}-{n + 1:06d}"]
+    assert then == [f"{code}-{day + timedelta(days=1):%Y%m%d}-{i:06d}" for i in (1, 2)]
 
 
 def test_submissions_are_rate_limited_per_user(client, session, runtime, world, monkeypatch):

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
@@ -98,7 +99,7 @@ class ApplicationView:
     """An application with its timeline, its rule results and the borrower's name."""
 
     application: Application
-    events: list[ApplicationEvent]
+    events: list[Row[Any]]  # the timeline: `ApplicationEvent`'s columns but the ids (`repository.events_of`)
     results: Sequence[Result]
     borrower_name: str | None = None
 
@@ -386,10 +387,19 @@ def _facts(session: Session, kit: identity.IdentityKit, borrower: Any, applicati
 
 
 def _number(session: Session, application: Application) -> str:
-    # The row itself, not the reference cache: the number carries the business date in force.
-    inst = parties.organisation.institution(session=session, institution_id=application.institution_id)
-    sequence = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date)
-    return numbering.format_number(numbering.prefix_of(inst.code), inst.business_date, sequence)
+    # The business date in force read with the counter, in its UPDATE (not the reference cache: the number carries
+    # the date of the row); the day's first submission (and MariaDB) reads the institution's row first.
+    institution_id = application.institution_id
+    raised = repo.raise_todays_sequence(session, institution_id=institution_id,
+                                        business_date=parties.organisation.business_date_subquery("of_institution"))
+    if raised is None:
+        inst = parties.organisation.institution(session=session, institution_id=institution_id)
+        sequence, day = repo.next_sequence(session, institution_id=inst.id, business_date=inst.business_date), \
+            inst.business_date
+    else:
+        sequence, day = raised
+    code = parties.organisation.institution_info(session=session, cache=None, institution_id=institution_id).code
+    return numbering.format_number(numbering.prefix_of(code), day, sequence)
 
 
 def _store(session: Session, application: Application, assessment: Assessment, submission: int
@@ -471,12 +481,14 @@ def _apply(session: Session, application: Application, assessment: Assessment, t
     return (failed or list(assessment.reasons) or ["declined"])[0][:64]
 
 
-def _notify(session: Session, kit: identity.IdentityKit, application: Application, language: str,
-            assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None) -> None:
-    """The borrower's SMS and in-app message of the application's status (`status`: of that one instead)."""
+def _messages(session: Session, kit: identity.IdentityKit, application: Application, language: str,
+              assessment: Assessment | None = None, *, phone: str | None = None, status: str | None = None,
+              ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The borrower's in-app message and SMS of the application's status (`status`: of that one instead), as
+    rows for `notifications.write_messages` (None: no message for this status)."""
     template = SMS_OF_STATUS.get(status or application.status)
     if template is None:
-        return
+        return None
     params: dict[str, Any] = {
         "signature": kit.sender_name(session, application.institution_id, language),
         "number": application.number or "", "amount": str(application.amount)}
@@ -487,14 +499,13 @@ def _notify(session: Session, kit: identity.IdentityKit, application: Applicatio
                                      if r.outcome is Outcome.FAIL and r.stage is not Stage.FRAUD))
     if phone is None:
         phone = identity.accounts.phone(session=session, kit=kit, user_id=application.borrower_user_id)
-    notifications.notify_user(session, clock=kit.clock, institution_id=application.institution_id,
-                              user_id=application.borrower_user_id, template=template,
-                              params={k: v for k, v in params.items() if k != "signature"},
-                              subject_kind="application", subject_id=application.id, flush=False)
-    # Not flushed one by one: written with the transaction's next flush, each table's rows together.
-    notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
-                              institution_id=application.institution_id, phone=phone, template=template,
-                              params=params, language=language, flush=False)
+    inbox = notifications.inbox_row(clock=kit.clock, institution_id=application.institution_id,
+                                    user_id=application.borrower_user_id, template=template,
+                                    params={k: v for k, v in params.items() if k != "signature"},
+                                    subject_kind="application", subject_id=application.id)
+    sms = notifications.sms_row(cipher=kit.keys.cipher, clock=kit.clock, institution_id=application.institution_id,
+                                phone=phone, template=template, params=params, language=language)
+    return inbox, sms
 
 
 def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal, application_id: int, own: bool,
@@ -571,8 +582,9 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
     if application.status == "referred":
         enter_chain(application, application.decided_at)
     # Both steps' timeline entries, audit records and messages are written together after the decision, in the
-    # order they happened: the timeline in one INSERT (its ids are not needed), the messages with the next
-    # flush (one statement per table where the database returns ids in bulk), the audit records at commit.
+    # order they happened: the timeline in one INSERT and the messages in one per table (Core, no ids needed), the
+    # application's own UPDATE before the timeline's (`write_changes`: nothing left for a flush), the audit
+    # records at commit.
     decided = application.status
     timeline = [_event_row(kit, application, actor=principal.kind, user_id=principal.user_id, before=before,
                            after="submitted", reason=action, at=assessed.at),
@@ -585,10 +597,14 @@ def decide_loaded(*, session: Session, kit: identity.IdentityKit, principal: Pri
            application, application.status, "submitted", decision=str(assessment.decision),
            rule_set=assessment.rule_set, grade=assessment.grade, levels_required=application.levels_required,
            annual_rate_percent=application.annual_rate_percent)
-    if notify:
-        _notify(session, kit, application, language, phone=assessed.phone, status="submitted")
-        _notify(session, kit, application, language, assessment, phone=assessed.phone)
-    repo.add_events(session, timeline)  # its autoflush writes the application (once) and the messages first
+    if notify:  # both steps' messages: one INSERT per table (no ids needed, no ORM objects)
+        messages = [m for m in (_messages(session, kit, application, language, phone=assessed.phone,
+                                          status="submitted"),
+                                _messages(session, kit, application, language, assessment, phone=assessed.phone))
+                    if m is not None]
+        notifications.write_messages(session, inbox=[i for i, _ in messages], sms=[s for _, s in messages])
+    repo.write_changes(session, application)  # the application written once, its version raised for the view
+    repo.add_events(session, timeline)
     # A first submission's results are the ones just written: not read back.
     return ApplicationView(application, repo.events_of(session, application.id),
                            assessed.results if application.submissions == 1

@@ -203,6 +203,13 @@ def business_date(*, session: Session, institution_id: int) -> date:
     return institution(session=session, institution_id=institution_id).business_date
 
 
+def business_date_subquery(bound_by: str) -> Any:
+    """The business date of the institution whose id is bound as `bound_by` (a name the other statement does not
+    use otherwise), as a scalar subquery (built once) for another domain's statement: the date in force read in
+    that statement, not in one of its own."""
+    return repo.business_date_subquery(bound_by)
+
+
 def set_business_date(*, session: Session, clock: Clock, principal: Principal, institution_id: int,
                       new_date: date, override_allowed: bool) -> Institution:
     """Move the business date by hand (an administrator): demo and test installations only."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.risk.fraud.models import FraudCase, FraudCaseNote, FraudIdentifier, FraudLabel
 
 
@@ -28,39 +29,46 @@ def identifiers_of(session: Session, institution_id: int, application_number: st
     return list(session.scalars(_IDENTIFIERS_OF, {"institution_id": institution_id, "number": application_number}))
 
 
+_IDENTIFIERS = table_of(FraudIdentifier)
+
+
 @functools.lru_cache(maxsize=32)
 def _sharing_query(kinds: tuple[str, ...], limit: int) -> Any:
-    """`sharing`'s statement for these kinds, built once (the values bound at each call)."""
-    parts = [select(FraudIdentifier).where(
-        FraudIdentifier.institution_id == bindparam("institution_id"), FraudIdentifier.kind == kind,
-        FraudIdentifier.value_index.in_(bindparam(f"in_{n}", expanding=True))).order_by(FraudIdentifier.id)
+    """`sharing`'s Core statement for these kinds, built once (the values bound at each call)."""
+    t = _IDENTIFIERS.c
+    parts = [select(t.application_number).where(
+        t.institution_id == bindparam("institution_id"), t.kind == kind,
+        t.value_index.in_(bindparam(f"in_{n}", expanding=True))).order_by(t.id)
         .limit(limit) for n, kind in enumerate(kinds)]
     if len(parts) == 1:
         return parts[0]
     # Each kind's limited rows as a derived table (SQLite and MariaDB take no LIMIT in a bare UNION member).
-    return select(FraudIdentifier).from_statement(union_all(*(part.subquery().select() for part in parts)))
+    return union_all(*(part.subquery().select() for part in parts))
 
 
-def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]],
-            limit: int) -> list[FraudIdentifier]:
-    """Rows of any application that gave one of these (kind, index) pairs: at most `limit` of each kind (the
-    first ones), every kind in one statement."""
+def sharing(session: Session, institution_id: int, pairs: Iterable[tuple[str, str]], limit: int) -> set[str]:
+    """The numbers of the applications that gave one of these (kind, index) pairs, of at most `limit` rows of each
+    kind (the first ones), every kind in one Core statement through the session's connection."""
     pairs = list(pairs)
     if not pairs:
-        return []
+        return set()
     by_kind: dict[str, list[str]] = {}
     for kind, index in pairs:
         by_kind.setdefault(kind, []).append(index)
     kinds = tuple(sorted(by_kind))
     params: dict[str, Any] = {"institution_id": institution_id}
     params.update({f"in_{n}": by_kind[kind] for n, kind in enumerate(kinds)})
-    return list(session.scalars(_sharing_query(kinds, limit), params))
+    return set(session.connection().execute(_sharing_query(kinds, limit), params).scalars())
+
+
+_INSERT_IDENTIFIERS = insert(table_of(FraudIdentifier))
 
 
 def add_identifiers(session: Session, rows: Sequence[FraudIdentifier]) -> None:
-    """Insert new identifiers in one statement (the objects stay unsaved: callers only read their values)."""
+    """Insert new identifiers in one Core statement through the session's connection (the objects stay unsaved:
+    callers only read their values)."""
     if rows:
-        session.execute(insert(FraudIdentifier), [
+        session.connection().execute(_INSERT_IDENTIFIERS, [
             {"institution_id": r.institution_id, "application_number": r.application_number,
              "person_index": r.person_index, "kind": r.kind, "value_index": r.value_index,
              "value_masked": r.value_masked, "seen_at": r.seen_at} for r in rows])
@@ -82,12 +90,16 @@ def all_identifiers(session: Session, institution_id: int, kinds: Iterable[str])
         .order_by(FraudIdentifier.id)))
 
 
+_PERSON_DEVICES = select(_IDENTIFIERS.c.value_index).where(
+    _IDENTIFIERS.c.institution_id == bindparam("institution_id"), _IDENTIFIERS.c.person_index == bindparam("person"),
+    _IDENTIFIERS.c.kind == "device_id", _IDENTIFIERS.c.application_number != bindparam("excluding"))
+
+
 def person_devices(session: Session, institution_id: int, person_index: str,
                    excluding_application: str) -> set[str]:
-    """The device indices a person applied from before (other applications)."""
-    return set(session.scalars(select(FraudIdentifier.value_index).where(
-        FraudIdentifier.institution_id == institution_id, FraudIdentifier.person_index == person_index,
-        FraudIdentifier.kind == "device_id", FraudIdentifier.application_number != excluding_application)))
+    """The device indices a person applied from before (other applications; a Core statement built once)."""
+    return set(session.connection().execute(_PERSON_DEVICES, {
+        "institution_id": institution_id, "person": person_index, "excluding": excluding_application}).scalars())
 
 
 def _latest_label_ids(institution_id: int) -> Any:
@@ -112,10 +124,10 @@ def _confirmed_links_query() -> Any:
 def confirmed_links(session: Session, institution_id: int, pairs: Sequence[tuple[str, str]],
                     excluding_application: str) -> int:
     """How many of these (kind, index) pairs another application whose latest label is `fraud` gave too (one
-    query, built once)."""
+    query, built once; through the session's connection)."""
     if not pairs:
         return 0
-    rows = session.execute(_confirmed_links_query(), {
+    rows = session.connection().execute(_confirmed_links_query(), {
         "institution_id": institution_id, "indices": sorted({index for _, index in pairs}),
         "excluding": excluding_application})
     found = {(kind, index) for kind, index in rows}

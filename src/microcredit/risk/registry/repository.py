@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, undefer
 
+from microcredit.db.rows import table_of
 from microcredit.risk.registry.models import RiskModel, RiskModelPromotion, RiskModelScore, RiskModelVersion
 
 Row = RiskModel | RiskModelVersion | RiskModelPromotion | RiskModelScore
@@ -21,9 +22,13 @@ def add(session: Session, row: Row, *, flush: bool = True) -> None:
         session.flush()
 
 
+_INSERT_SCORE = insert(table_of(RiskModelScore))
+
+
 def insert_score(session: Session, values: dict[str, Any]) -> None:
-    """Write a model's score of an application (one INSERT, no object and no flush: nobody reads its id)."""
-    session.execute(insert(RiskModelScore), [values])
+    """Write a model's score of an application (one Core INSERT through the session's connection: no object, no
+    flush, no id — nobody reads it)."""
+    session.connection().execute(_INSERT_SCORE, values)
 
 
 def models(session: Session, institution_id: int) -> list[RiskModel]:

@@ -167,7 +167,7 @@ def component(session: Session, institution_id: int, start: list[FraudIdentifier
     while frontier and len(rows) < MAX_COMPONENT:
         seen_pairs |= frontier
         found = repo.sharing(session, institution_id, sorted(frontier), limit=MAX_COMPONENT)
-        new_apps = sorted({r.application_number for r in found} - set(rows))[:MAX_COMPONENT - len(rows)]
+        new_apps = sorted(found - set(rows))[:MAX_COMPONENT - len(rows)]
         for r in repo.of_applications(session, institution_id, new_apps):
             rows.setdefault(r.application_number, {})[r.kind] = r.value_index
             persons[r.application_number] = r.person_index
