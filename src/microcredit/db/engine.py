@@ -9,10 +9,19 @@ its driver's implicit transaction handling is replaced by explicit `BEGIN`
 statements (the SQLAlchemy-documented recipe), so that a write unit of work can
 take the write lock up front with `BEGIN IMMEDIATE` instead of failing to
 upgrade a read snapshot half-way through.
+
+SQLite has one writer at a time, and a writer that finds the lock taken waits in
+the driver's busy handler: it sleeps (1, 2, 5, 10 … 100 ms) and tries again, so
+under many concurrent writers the lock stands idle while they sleep and the last
+of them waits seconds. Within one process the writers therefore take a lock of
+the process first (`_WriterTurn`): the next writer starts the moment the last
+one's connection is back in the pool. Writers in other processes still meet in
+SQLite's busy handler, as before.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +64,33 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the write lock before `database is locked` (then retried)."""
 
 
+_HOLDS_TURN = "microcredit_holds_writer_turn"  # the pool record's info: this connection holds the process's turn
+
+
+class _WriterTurn:
+    """The process's turn to write one SQLite database: taken when a write transaction begins, given back when its
+    connection returns to the pool (the transaction committed or rolled back by then).
+
+    A plain lock, not a re-entrant one: the API opens a unit of work in one thread and ends it in another, and a
+    lock's owner must be free to give it back from any thread. A writer that waits longer than the busy timeout
+    goes on without the turn, and SQLite's own busy handler decides as it did before (`database is locked`,
+    retried by `db.retry`): a writer holding the turn and waiting for another is no worse off than without it."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout_s = timeout_s
+
+    def take(self, conn: Connection) -> None:
+        if conn.info.get(_HOLDS_TURN):
+            return  # a second transaction on a connection still out of the pool: it holds the turn already
+        if self._lock.acquire(timeout=self._timeout_s):
+            conn.info[_HOLDS_TURN] = True
+
+    def give_back(self, record_info: dict[str, Any]) -> None:
+        if record_info.pop(_HOLDS_TURN, False):
+            self._lock.release()
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,15 +102,26 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    turn = _WriterTurn(busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(WRITE_OPTION):
+            turn.take(conn)
             # Through SQLAlchemy: `database is locked` must arrive wrapped, as the retries know it.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             # A read's BEGIN takes no lock and cannot fail so: straight to the driver, since through
             # SQLAlchemy's statement machinery it cost as much as a query, on every read.
             conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        turn.give_back(record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        turn.give_back(record.info)  # a connection closed (invalidated) instead of returned: the turn with it
 
 
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
