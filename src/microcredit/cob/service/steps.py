@@ -386,10 +386,13 @@ def _classify_cached(session: Session, institution_id: int, on: date, ids: list[
 
 
 def autodebit_nothing_due(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 5 for the loans with no installment due by the day and unpaid (by the loan's columns, then by the
-    cached fold of the day): servicing's auto-debit would skip them ("nothing_due")."""
+    """Step 5 for the loans with no installment due by the day and unpaid, or whose earliest unpaid one fell due on
+    no retry day of today (`payments.RETRY_DAYS`: an overdue loan between its tries) — by the loan's columns, then
+    the first kind by the cached fold of the day: servicing's auto-debit would skip them ("nothing_due",
+    "not_a_retry_day"; it takes the earliest unsettled installment's due date, the `unpaid_due_from` column)."""
     counts = {"requested": 0, "confirmed": 0, "failed": 0}
-    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=on)
+    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=on,
+                             or_earliest_not_on=[on - timedelta(days=d) for d in payments.RETRY_DAYS])
     return _tiers(Bulk(done, counts), ids, None, lambda left: _autodebit_cached(session, institution_id, on, left))
 
 

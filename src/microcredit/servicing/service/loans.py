@@ -650,12 +650,19 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     state = _fold(session, loan, business_date, terms)
     charged = _charge(session, clock, actor, loan, business_date,
                       _owed(session, loan, terms, state, business_date) if loan.status in ALLOWED["penalty"] else [])
-    if charged:
+    # The last penalty's `record` folded every event on its business date: when that is this date, its fold is the
+    # fold of the day (and `record` refreshed the loan from it) — not folded a third time.
+    refreshed = bool(charged) and charged[-1].state.as_of == business_date
+    if refreshed:
+        state = charged[-1].state
+        folds.stage(session, loan, business_date, loan.events_count, state)
+    elif charged:
         state = state_of(session=session, loan=loan, as_of=business_date)
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
-    _refresh(loan, state, clock, loan.events_count, terms)
+    if not refreshed:
+        _refresh(loan, state, clock, loan.events_count, terms)
     session.flush()
     return (*(e for r in charged for e in r.entries), *entries)
 
