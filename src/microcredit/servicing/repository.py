@@ -400,6 +400,16 @@ def quiet_candidates(session: Session, *, institution_id: int, day: date, first:
     return list(session.execute(stmt).all())
 
 
+def overdue_candidates(session: Session, *, institution_id: int, day: date, first: int, last: int) -> list[Loan]:
+    """Active loans of ids [first, last] already past due by their kept fold, current to a day before `day` over
+    all their events, locked and read again from their rows (as `get(for_update=True)`), by id."""
+    stmt = (select(Loan)
+            .where(Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
+                   Loan.dpd > 0, Loan.state_seq == Loan.events_count, Loan.state_as_of < day)
+            .order_by(Loan.id).with_for_update().execution_options(populate_existing=True))
+    return list(session.scalars(stmt))
+
+
 def move_quiet_accruals(session: Session, *, day: date, now: datetime, ids: Sequence[int], accrued: Sequence[int],
                         payoff_accrued: Sequence[int]) -> None:
     """Each loan's accrual columns and `state_as_of` moved to `day`, its version moved (so the fold memo's stamp

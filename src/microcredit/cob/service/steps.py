@@ -46,7 +46,7 @@ from microcredit.lending.classification import DEFAULT_PROVISION_RATES, Classifi
 from microcredit.lending.money import Money, RoundingPolicy
 from microcredit.notifications import service as notifications
 from microcredit.platform.actor import Actor
-from microcredit.servicing.service import loans, payments, quiet
+from microcredit.servicing.service import loans, payments, quiet, quiet_overdue
 
 COLLECTIONS_POSITION = 70
 ARCHIVE_POSITION = 98
@@ -157,8 +157,12 @@ def advance_quiet(session: Session, kit: CobKit, institution_id: int, on: date, 
         return Bulk(frozenset(), {})
     day = quiet.advance_quiet(session=session, clock=kit.clock, institution_id=institution_id, day=on,
                               first=ids[0], last=ids[-1], only=frozenset(ids))
-    counts = {"entries": 0, "quiet": len(day.advanced)}
-    return Bulk(frozenset(day.advanced), counts)
+    # The overdue loans' day with its reads and writes once per partition (`servicing.service.quiet_overdue`).
+    late = quiet_overdue.advance_overdue(session=session, clock=kit.clock, institution_id=institution_id, day=on,
+                                         first=ids[0], last=ids[-1], only=frozenset(ids) - set(day.advanced))
+    counts = {"entries": late.entries, "quiet": len(day.advanced), "overdue": len(late.advanced),
+              "penalties": late.penalties}
+    return Bulk(frozenset(day.advanced) | frozenset(late.advanced), counts)
 
 
 def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
