@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -400,6 +400,16 @@ def quiet_candidates(session: Session, *, institution_id: int, day: date, first:
     return list(session.execute(stmt).all())
 
 
+def overdue_candidates(session: Session, *, institution_id: int, day: date, first: int, last: int) -> list[Loan]:
+    """Active loans of ids [first, last] already past due by their kept fold, current to a day before `day` over
+    all their events, locked and read again from their rows (as `get(for_update=True)`), by id."""
+    stmt = (select(Loan)
+            .where(Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
+                   Loan.dpd > 0, Loan.state_seq == Loan.events_count, Loan.state_as_of < day)
+            .order_by(Loan.id).with_for_update().execution_options(populate_existing=True))
+    return list(session.scalars(stmt))
+
+
 def move_quiet_accruals(session: Session, *, day: date, now: datetime, ids: Sequence[int], accrued: Sequence[int],
                         payoff_accrued: Sequence[int]) -> None:
     """Each loan's accrual columns and `state_as_of` moved to `day`, its version moved (so the fold memo's stamp
@@ -444,11 +454,13 @@ def day_facts_on(session: Session, *, institution_id: int, on: date, first: int,
 
 
 def day_columns_on(session: Session, *, institution_id: int, on: date, first: int, last: int,
-                   nothing_due_through: date | None = None, ids_only: bool = False) -> list[Any]:
+                   nothing_due_through: date | None = None, ids_only: bool = False,
+                   earliest_due_not_on: Collection[date] | None = None) -> list[Any]:
     """The active loans of ids [first, last] whose kept fold is of `on` over all events and carries the later
     steps' columns (`accrual.day_columns`): (id, number, currency, dpd, bucket, category, outstanding_principal,
     late_payments, partial_payments, last_paid_on), or (id,) with `ids_only`; with `nothing_due_through`, only
-    those with no installment unsettled and due by that day. No JSON read."""
+    those with no installment unsettled and due by that day, or (with `earliest_due_not_on`) whose earliest unsettled
+    installment's due date is none of those dates. No JSON read."""
     columns = (Loan.id,) if ids_only else (Loan.id, Loan.number, Loan.currency, Loan.dpd, Loan.bucket, Loan.category,
                                            Loan.outstanding_principal, Loan.late_payments, Loan.partial_payments,
                                            Loan.last_paid_on)
@@ -456,5 +468,8 @@ def day_columns_on(session: Session, *, institution_id: int, on: date, first: in
         Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
         Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.late_payments.is_not(None))
     if nothing_due_through is not None:
-        stmt = stmt.where(or_(Loan.unpaid_due_from.is_(None), Loan.unpaid_due_from > nothing_due_through))
+        quiet = Loan.unpaid_due_from > nothing_due_through
+        if earliest_due_not_on is not None:
+            quiet = or_(quiet, Loan.unpaid_due_from.not_in(sorted(earliest_due_not_on)))
+        stmt = stmt.where(or_(Loan.unpaid_due_from.is_(None), quiet))
     return list(session.execute(stmt).all())

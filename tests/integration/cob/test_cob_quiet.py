@@ -15,8 +15,10 @@ quiet day, naming the loan (this test can fail).
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,7 +34,7 @@ from microcredit.lending.money import Money
 from microcredit.runtime import Runtime
 from microcredit.servicing import repository as repo
 from microcredit.servicing.models import Loan
-from microcredit.servicing.service import accrual, loans
+from microcredit.servicing.service import accrual, loans, quiet_overdue
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
 from tests.integration.cob.support import Portfolio, picture, twin_of
@@ -71,6 +73,14 @@ def twins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         runtime.close()
 
 
+def _overdue_counts(runtime: Runtime, inst_id: int) -> list[int]:
+    """Per run: the loans the advance step's set-based part did as overdue loans (`quiet_overdue`)."""
+    with runtime.db.unit_of_work(write=False) as s:
+        runs = s.scalars(select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))
+        return [int((run.report or {}).get("steps", {}).get("advance", {}).get("counts", {}).get("overdue", 0))
+                for run in runs]
+
+
 def _advance_counts(runtime: Runtime, inst_id: int) -> list[tuple[int, int]]:
     """Per run: (loans the advance step did set-based, loans it did in all)."""
     with runtime.db.unit_of_work(write=False) as s:
@@ -105,13 +115,28 @@ def _columns_are_the_folds(runtime: Runtime, inst_id: int, day: date) -> None:
             assert {c: getattr(loan, c) for c in accrual.DAY_COLUMNS} == accrual.day_columns(fold), (loan.id, day)
 
 
-def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Path) -> None:
+def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     (runs_rt, runs), (single_rt, single), portfolio = twins
     assert runs.loan_ids == single.loan_ids
     inst_id, ids = runs.inst.id, runs.loan_ids
+    # The loans the runs' `advance` did one by one that were past due after it (the overdue loans' per-loan path).
+    by_hand_overdue: list[tuple[int, date]] = []
+    advance = loans.advance
+
+    def watched(**kwargs: Any) -> Any:
+        entries = advance(**kwargs)
+        loan = loans.get(session=kwargs["session"], institution_id=kwargs["institution_id"],
+                         loan_id=kwargs["loan_id"])
+        if loan.dpd > 0:
+            by_hand_overdue.append((loan.id, kwargs["business_date"]))
+        return entries
+
     for n in range(DAYS):
         day = FROM + timedelta(days=n)
-        close_by_cob(runs_rt, inst_id, day)
+        with monkeypatch.context() as m:
+            m.setattr(loans, "advance", watched)
+            close_by_cob(runs_rt, inst_id, day)
         close_loan_by_loan(single_rt, inst_id, day)
         got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
         assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"
@@ -123,6 +148,9 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
     set_based = sum(q for q, _ in counts)
     assert set_based > 0, counts  # quiet loans went set-based ...
     assert sum(total - q for q, total in counts) > 0, counts  # ... and busy ones loan by loan
+    overdue = _overdue_counts(runs_rt, inst_id)
+    assert sum(overdue) > 0, overdue  # overdue loans' days set-based (`quiet_overdue`) ...
+    assert by_hand_overdue, "no overdue loan went loan by loan"  # ... and loan by loan (their first day past due)
     with runs_rt.db.unit_of_work(write=False) as s:
         assert not s.scalars(select(CobFailure.error)).all()
         # Every step's set-based part did loans (none failed into the one-by-one fallback every day).
@@ -176,3 +204,42 @@ def test_a_set_based_accrual_one_fen_off_is_caught(twins: Twins, monkeypatch: py
         assert {k for k in loan_state if cob_state[k] != loan_state[k]} == {"accrued_interest"}
         assert Money.parse(cob_state["accrued_interest"], "CNY").minor \
             == Money.parse(loan_state["accrued_interest"], "CNY").minor + 1
+
+
+def test_a_set_based_penalty_one_fen_off_is_caught(twins: Twins, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison catches the overdue loans' set-based day too: with the penalty it charges one fen more, the
+    loans it did differ from the per-loan day (the event, the cached fold, the books)."""
+    (runs_rt, runs), (single_rt, _), portfolio = twins
+    inst_id = runs.inst.id
+    for n in range(len(_advance_counts(runs_rt, inst_id)), DAYS + 1):  # the days the other tests close
+        day = FROM + timedelta(days=n)
+        close_by_cob(runs_rt, inst_id, day)
+        close_loan_by_loan(single_rt, inst_id, day)
+        borrowers_act([runs_rt, single_rt], inst_id, runs.loan_ids, portfolio, day)
+    owed = core.penalties_owed
+
+    def one_fen_more(*args: Any, **kwargs: Any) -> list[core.PenaltyOwed]:
+        return [dataclasses.replace(o, accrued=o.accrued + Money(1, o.accrued.currency))
+                for o in owed(*args, **kwargs)]
+
+    monkeypatch.setattr(quiet_overdue, "core", types.SimpleNamespace(fold=core.fold, penalties_owed=one_fen_more))
+    day = FROM + timedelta(days=DAYS + 1)
+    close_by_cob(runs_rt, inst_id, day)
+    close_loan_by_loan(single_rt, inst_id, day)
+    assert _overdue_counts(runs_rt, inst_id)[-1] > 0, "no overdue loan on the day: nothing was tested"
+    # The events (which no earlier day's difference reaches: the accrual test's fen is in a column) now differ in
+    # the day's penalties — one fen more each, and a penalty where the per-loan day charges none (a grace day's
+    # nothing made one fen) —, and the loans' rows with them.
+    got, want = _more(runs_rt, inst_id)["events"], _more(single_rt, inst_id)["events"]
+    assert [e for e in got if e[4] < day] == [e for e in want if e[4] < day]
+    changed = [e for e in got if e not in want]
+    assert changed, "one fen more went unnoticed"
+    for cob_event in changed:
+        assert cob_event[2] == "penalty"
+        assert cob_event[4] == day
+        same = [e for e in want if e[:2] == cob_event[:2]]
+        if same:
+            assert Money.parse(cob_event[5]["amount"], "CNY").minor \
+                == Money.parse(same[0][5]["amount"], "CNY").minor + 1
+    rows = {r[0]: r for r in _loans(single_rt, inst_id)}
+    assert all(r != rows[r[0]] for r in _loans(runs_rt, inst_id) if r[0] in {e[0] for e in changed})

@@ -46,7 +46,7 @@ from microcredit.lending.classification import DEFAULT_PROVISION_RATES, Classifi
 from microcredit.lending.money import Money, RoundingPolicy
 from microcredit.notifications import service as notifications
 from microcredit.platform.actor import Actor
-from microcredit.servicing.service import loans, payments, quiet
+from microcredit.servicing.service import loans, payments, quiet, quiet_overdue
 
 COLLECTIONS_POSITION = 70
 ARCHIVE_POSITION = 98
@@ -157,8 +157,12 @@ def advance_quiet(session: Session, kit: CobKit, institution_id: int, on: date, 
         return Bulk(frozenset(), {})
     day = quiet.advance_quiet(session=session, clock=kit.clock, institution_id=institution_id, day=on,
                               first=ids[0], last=ids[-1], only=frozenset(ids))
-    counts = {"entries": 0, "quiet": len(day.advanced)}
-    return Bulk(frozenset(day.advanced), counts)
+    # The overdue loans' day with its reads and writes once per partition (`servicing.service.quiet_overdue`).
+    late = quiet_overdue.advance_overdue(session=session, clock=kit.clock, institution_id=institution_id, day=on,
+                                         first=ids[0], last=ids[-1], only=frozenset(ids) - set(day.advanced))
+    counts = {"entries": late.entries, "quiet": len(day.advanced), "overdue": len(late.advanced),
+              "penalties": late.penalties}
+    return Bulk(frozenset(day.advanced) | frozenset(late.advanced), counts)
 
 
 def classify(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
@@ -386,10 +390,13 @@ def _classify_cached(session: Session, institution_id: int, on: date, ids: list[
 
 
 def autodebit_nothing_due(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 5 for the loans with no installment due by the day and unpaid (by the loan's columns, then by the
-    cached fold of the day): servicing's auto-debit would skip them ("nothing_due")."""
+    """Step 5 for the loans with no installment due by the day and unpaid, or whose earliest unpaid one fell due on
+    no retry day of today (`payments.RETRY_DAYS`: an overdue loan between its tries) — by the loan's columns, then
+    the first kind by the cached fold of the day: servicing's auto-debit would skip them ("nothing_due",
+    "not_a_retry_day"; it takes the earliest unsettled installment's due date, the `unpaid_due_from` column)."""
     counts = {"requested": 0, "confirmed": 0, "failed": 0}
-    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=on)
+    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=on,
+                             or_earliest_not_on=[on - timedelta(days=d) for d in payments.RETRY_DAYS])
     return _tiers(Bulk(done, counts), ids, None, lambda left: _autodebit_cached(session, institution_id, on, left))
 
 

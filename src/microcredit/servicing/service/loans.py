@@ -589,14 +589,7 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
           then: Callable[[Sequence[PostedEntry]], Sequence[audit.Entry]] | None = None) -> tuple[PostedEntry, ...]:
     """The entries the change of holdings posts (one per book), and `then`'s audit records under the same take
     of the audit chain's head (alone, when the change posts nothing)."""
-    after = books.holdings(state)
-    zh, en = WORDS[what]
-    drafts = [ledger.posting.Draft(description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
-                                   source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"),
-                                   basis=entry.basis)
-              for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
-                                         accounts=posting_map(loan), fee_shares=books.fee_shares(state))]
-    loan.books = after  # before the entries' flush, which writes it with the rest of the loan's changes
+    drafts = drafts_of(loan, state, channel=channel, source=source, what=what, memo=memo)
     if drafts:
         posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
                                           institution_id=loan.institution_id, business_date=today, drafts=drafts,
@@ -607,6 +600,26 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
             audit.record_many(session=session, clock=clock, actor=actor, entries=then(()))
         session.flush()  # what the entries' flush would have written (the event, the loan), as callers expect
     return tuple(posted)
+
+
+def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, what: str,
+              memo: str) -> list[ledger.posting.Draft]:
+    """The entries (one per book) the change of the loan's holdings to `state`'s posts, unposted; the loan's
+    `books` moved to the new holdings (written by the entries' flush with the rest of the loan's changes)."""
+    after = books.holdings(state)
+    zh, en = WORDS[what]
+    drafts = [ledger.posting.Draft(description=f"贷款{zh} {memo} / loan {en}", postings=entry.postings,
+                                   source=ledger.posting.Source("loan_event", f"{source}:{entry.basis}"),
+                                   basis=entry.basis)
+              for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
+                                         accounts=posting_map(loan), fee_shares=books.fee_shares(state))]
+    loan.books = after
+    return drafts
+
+
+def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
+    """`_refresh` for the close of business's set-based day of overdue loans (`quiet_overdue`)."""
+    return _refresh(loan, state, clock, seq, terms)
 
 
 def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
@@ -650,12 +663,19 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
     state = _fold(session, loan, business_date, terms)
     charged = _charge(session, clock, actor, loan, business_date,
                       _owed(session, loan, terms, state, business_date) if loan.status in ALLOWED["penalty"] else [])
-    if charged:
+    # The last penalty's `record` folded every event on its business date: when that is this date, its fold is the
+    # fold of the day (and `record` refreshed the loan from it) — not folded a third time.
+    refreshed = bool(charged) and charged[-1].state.as_of == business_date
+    if refreshed:
+        state = charged[-1].state
+        folds.stage(session, loan, business_date, loan.events_count, state)
+    elif charged:
         state = state_of(session=session, loan=loan, as_of=business_date)
     entries = _post(session, clock, actor, loan, state, business_date, channel="internal",
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
-    _refresh(loan, state, clock, loan.events_count, terms)
+    if not refreshed:
+        _refresh(loan, state, clock, loan.events_count, terms)
     session.flush()
     return (*(e for r in charged for e in r.entries), *entries)
 

@@ -183,13 +183,15 @@ def day_columns(session: Session, *, institution_id: int, on: date, ids: Collect
 
 
 def nothing_due(session: Session, *, institution_id: int, on: date, ids: Collection[int],
-                through: date) -> frozenset[int]:
+                through: date, or_earliest_not_on: Collection[date] | None = None) -> frozenset[int]:
     """The loans of `ids` whose kept fold is their fold on `on` over all events and has no installment unsettled
-    and due by `through` (by the columns, in one query that returns only ids)."""
+    and due by `through` — or, with `or_earliest_not_on`, whose earliest unsettled installment falls due on none
+    of those dates (auto-debit's retry days) — by the columns, in one query that returns only ids."""
     if not ids:
         return frozenset()
     wanted = set(ids)
     return frozenset(row.id for row in repo.day_columns_on(session, institution_id=institution_id, on=on,
                                                            first=min(ids), last=max(ids),
-                                                           nothing_due_through=through, ids_only=True)
+                                                           nothing_due_through=through, ids_only=True,
+                                                           earliest_due_not_on=or_earliest_not_on)
                      if row.id in wanted)

@@ -1,0 +1,155 @@
+"""The overdue loans' day, set-based: a partition's loans already past due, brought to the day at once.
+
+About one running loan in ten is past due on a given day. For such a loan `loans.advance` folds its events on
+the day, reads the penalty each overdue installment has grown by (`lending.loan.penalties`: the product
+version's penalty rule, its grace, the late fee, the cap), records one `penalty` event per installment charged
+(`loans.record`: the events read again, folded again with the new event, stored, the loan refreshed, the
+entries posted with their audit record) and posts what is left of the day. Per loan that is ~3 ms of CPU and a
+dozen statements.
+
+`advance_overdue` does the same for a partition's overdue loans with the reads and writes done once:
+
+* **one query** selects the loans locked as `advance` locks them (active, already past due by their kept fold —
+  `dpd > 0` —, the kept fold made from all events on an earlier day), and **one** reads all their events;
+* per loan, in Python, exactly what `advance` and `record` compute: the fold on the day, the penalties owed
+  (`loans.default_rules` read once per unit of work and product version), for each installment charged the
+  event and the fold with it, the loan's cached fold, columns and books moved (`loans.refresh`,
+  `loans.drafts_of`: the same functions), then what the day's fold posts beyond the penalties;
+* **one** `ledger.posting.post_many` posts every entry of the partition, each by the source the per-loan path
+  gives it (`{loan}:{seq}:{basis}` for a penalty, `{loan}:day:{date}:{basis}` for the day), with the same audit
+  records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head; the
+  events and the loans' UPDATEs are written by that one flush.
+
+The fold is the engine's (the reference itself, not a formula that must agree with it), so the figures are the
+per-loan path's by construction; what the batch changes is the I/O and the order in which the partition's
+entries and audit records are written (loan by loan either way). A loan whose day raises, or whose business
+date is not the institution's, is left to `advance` (the whole set-based part rolls back and every loan goes
+one by one). Idempotent and resumable as the per-loan path: a loan already on the day is not selected again
+(its kept fold's date is not before the day); a task killed before its commit changed nothing.
+
+The first day a loan is past due (its row's `dpd` still 0: the fold of the due date) goes through `advance`,
+and so does any loan the row does not show as current (`state_seq != events_count`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from microcredit.audit import service as audit
+from microcredit.clock import Clock
+from microcredit.ledger import service as ledger
+from microcredit.lending import loan as core
+from microcredit.parties import service as parties
+from microcredit.platform.actor import Actor
+from microcredit.products import service as products
+from microcredit.servicing import repository as repo
+from microcredit.servicing.models import Loan, LoanEvent
+from microcredit.servicing.service import folds, loans
+
+
+@dataclass
+class OverdueDay:
+    """What `advance_overdue` did: the loans it brought to the day, the penalty events it recorded and the entries
+    it posted."""
+
+    advanced: list[int] = field(default_factory=list)
+    penalties: int = 0
+    entries: int = 0
+
+
+@dataclass
+class _Audited:
+    """A penalty event's audit record, with how many of the partition's drafts are its entries."""
+
+    loan: Loan
+    payload: dict[str, Any]
+    drafts: int
+
+
+def advance_overdue(*, session: Session, clock: Clock, institution_id: int, day: date, first: int, last: int,
+                    only: Collection[int] | None = None) -> OverdueDay:
+    """Bring the overdue loans of ids [first, last] (of `only`, when given) to `day` at once (module docstring);
+    the rest are left to `loans.advance`."""
+    report = OverdueDay()
+    if parties.organisation.business_date(session=session, institution_id=institution_id) != day:
+        return report  # `record` dates a penalty's business date by the institution's: leave it to `advance`
+    rows = [loan for loan in repo.overdue_candidates(session, institution_id=institution_id, day=day, first=first,
+                                                     last=last)
+            if only is None or loan.id in only]
+    if not rows:
+        return report
+    events = repo.events_of_loans(session, [loan.id for loan in rows])
+    actor = Actor.system(institution_id)
+    drafts: list[ledger.posting.Draft] = []
+    audited: list[_Audited] = []
+    for loan in rows:
+        drafts_before = len(drafts)
+        charged = _day(session, clock, actor, loan, events[loan.id], day, drafts, audited)
+        report.advanced.append(loan.id)
+        report.penalties += charged
+        report.entries += len(drafts) - drafts_before
+
+    def audit_records(entries: Sequence[Any]) -> list[audit.Entry]:
+        out, at = [], 0
+        for one in audited:
+            mine = entries[at:at + one.drafts] if one.drafts else ()
+            at += one.drafts
+            out.append(audit.Entry(action="loan.penalty", entity_type="loan", entity_id=one.loan.id,
+                                   institution_id=institution_id,
+                                   after={"event": one.payload, "reference": None, "entries": [e.id for e in mine],
+                                          "status": one.loan.status}))
+        return out
+
+    if drafts:
+        ledger.posting.post_many(session=session, clock=clock, actor=actor, institution_id=institution_id,
+                                 business_date=day, drafts=drafts, not_after=day, then=audit_records)
+    else:
+        if audited:
+            audit.record_many(session=session, clock=clock, actor=actor, entries=audit_records(()))
+        session.flush()
+    return report
+
+
+def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[LoanEvent], day: date,
+         drafts: list[ledger.posting.Draft], audited: list[_Audited]) -> int:
+    """One loan's day as `loans.advance` does it (and `loans.record` each penalty), its entries' drafts and its
+    penalties' audit records appended in the order the per-loan path posts them; the penalties it charged."""
+    terms = loans.core_terms(session, loan)
+    kept = folds.recall(session, loan, day)
+    state = kept if kept is not None else core.fold(terms, loans.core_events(rows), as_of=day)
+    rules = loans.default_rules(session, loan, terms)
+    owed = core.penalties_owed(state, contract_rate=terms.contract.annual_rate, rule=rules.penalty,
+                               rounding=terms.contract.rounding, as_of=day, late_fee_rule=rules.late_fee,
+                               cap=rules.cap, overdue_earns_interest=terms.recalculation is not None)
+    charged = 0
+    for one in owed:
+        if not one.to_charge.is_positive:
+            continue
+        item = loans.event_item(type="penalty", id=f"n{loan.events_count + 1}", on=day,
+                                installment=one.installment, amount=one.to_charge)
+        state = core.fold(terms, [*loans.core_events(rows), products.replay.event_of(item)], as_of=day)
+        seq = loan.events_count + 1
+        payload = item.model_dump(mode="json", exclude_none=True)
+        event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type="penalty", value_date=day,
+                          business_date=day, payload=payload, idempotency_key=None, recorded_at=clock.now(),
+                          user_id=actor.user_id, reference=None, note=None)
+        repo.stage(session, event)
+        rows = [*rows, event]
+        loan.events_count = seq
+        loans.refresh(loan, state, clock, seq, terms)
+        mine = loans.drafts_of(loan, state, channel="internal", source=f"{loan.id}:{seq}", what="penalty",
+                               memo=f"{loan.number} {item.id}")
+        drafts.extend(mine)
+        audited.append(_Audited(loan, payload, len(mine)))
+        charged += 1
+    drafts.extend(loans.drafts_of(loan, state, channel="internal", source=f"{loan.id}:day:{day.isoformat()}",
+                                  what="advance", memo=f"{loan.number} {day.isoformat()}"))
+    if not charged:
+        loans.refresh(loan, state, clock, loan.events_count, terms)
+    folds.stage(session, loan, day, loan.events_count, state)
+    return charged
