@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import forget_row, row_by_id
+from microcredit.db.rows import as_written, forget_row, row_by_id, write_changes
 from microcredit.servicing.models import (
     CollectionSheet,
     Loan,
@@ -31,6 +31,23 @@ def add(session: Session, *rows: object) -> None:
 def stage(session: Session, *rows: object) -> None:
     """Stage new rows, written by the next flush (with whatever else the use case writes)."""
     session.add_all(list(rows))
+
+
+_EVENTS = LoanEvent.__table__
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)  # built once: one cache key, one compiled form
+
+
+def insert_event(session: Session, **columns: Any) -> LoanEvent:
+    """Write a loan's new event now, as a Core `INSERT … RETURNING id` on the session's connection (no ORM object
+    pending, no flush), and give it as the row written (`as_written`: every column, outside the session)."""
+    event_id = session.connection().execute(_INSERT_EVENT, columns).scalar_one()
+    return as_written(LoanEvent(id=event_id, **columns))
+
+
+def write_loan(session: Session, loan: Loan) -> None:
+    """Write what changed on a loan the session holds now, as one Core UPDATE with the version check
+    (`db.rows.write_changes`: a lost race raises `StaleDataError`, which the unit of work retries)."""
+    write_changes(session, loan)
 
 
 def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:

@@ -39,10 +39,11 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
+from microcredit.db.rows import as_written
 from microcredit.errors import NotFound
 from microcredit.ledger import repository as repo
 from microcredit.ledger.balances import Posting, Side, imbalance, reversed_postings, totals
@@ -188,7 +189,7 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         if _SOURCE_TAKEN.search(str(exc.orig)):
             raise SourceAlreadyPosted(field="source") from exc
         raise
-    entries = [_detached(JournalEntry(id=entry_id, **row)) for entry_id, row in zip(ids, rows, strict=True)]
+    entries = [as_written(JournalEntry(id=entry_id, **row)) for entry_id, row in zip(ids, rows, strict=True)]
     sums: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     for entry, d in zip(entries, drafts, strict=True):
@@ -208,13 +209,6 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
                "totals": {code: str(Money(dr, code)) for code, (dr, _c) in totals(d.postings).items()}})
         for entry, d in zip(entries, drafts, strict=True)] + list(then(entries) if then else ()))
     return entries
-
-
-def _detached(entry: JournalEntry) -> JournalEntry:
-    """The entry written by a statement as an object of the row that exists, outside the session (as one read and
-    let go): its columns to read; loaded again by a query that wants it in the session."""
-    make_transient_to_detached(entry)
-    return entry
 
 
 # The unique constraint on (institution, source kind, source ref), as each database names it in its message.

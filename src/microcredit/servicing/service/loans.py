@@ -519,11 +519,10 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
         raise LoanEventNotTaken(field=_field_of(exc.code), reason_code=exc.code, reason=exc.reason) from exc
     seq = loan.events_count + 1
     was = loan.status
-    event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on,
-                      business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
-                      user_id=actor.user_id, reference=reference, note=note)
-    # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
-    repo.stage(session, event)
+    # The event and the loan's one UPDATE (state and books, `_post`) written as statements, not by a flush.
+    event = repo.insert_event(session, loan_id=loan.id, seq=seq, event_id=item.id, type=item.type,
+                              value_date=item.on, business_date=today, payload=payload, idempotency_key=key,
+                              recorded_at=clock.now(), user_id=actor.user_id, reference=reference, note=note)
     loan.events_count = seq
     snapshot = _refresh(loan, state, clock, seq, terms)
 
@@ -596,7 +595,8 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
                                    basis=entry.basis)
               for entry in books.entries(loan.books, after, currency=loan.currency, channel=channel, memo=memo,
                                          accounts=posting_map(loan), fee_shares=books.fee_shares(state))]
-    loan.books = after  # before the entries' flush, which writes it with the rest of the loan's changes
+    loan.books = after
+    repo.write_loan(session, loan)  # the loan's changes (its state, books) in one UPDATE before the entries
     if drafts:
         posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
                                           institution_id=loan.institution_id, business_date=today, drafts=drafts,
