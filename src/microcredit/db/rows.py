@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect, update
+from sqlalchemy import Insert, Table, insert, inspect, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "forget_row", "row_by_id", "write_changes"]
+__all__ = ["as_written", "forget_row", "insert_written", "row_by_id", "write_changes"]
 
 T = TypeVar("T")
 
@@ -60,7 +61,7 @@ def write_changes(session: Session, row: Any) -> None:
               if key in state.dict and (state.committed_state[key] is NO_VALUE
                                         or state.committed_state[key] != state.dict[key])}
     if not values:  # nothing changed after all: no UPDATE, the version kept (as the flush does)
-        state._commit_all(state.dict, session.identity_map)  # noqa: SLF001
+        state._commit_all(state.dict, session.identity_map)
         return
     table = mapper.local_table
     where = [column == value for column, value in zip(mapper.primary_key, state.key[1], strict=True)]
@@ -77,7 +78,7 @@ def write_changes(session: Session, row: Any) -> None:
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update 1 row(s); "
                                  f"{result.rowcount} were matched.")
         state.dict[version_key] = after
-    state._commit_all(state.dict, session.identity_map)  # noqa: SLF001 — as the flush leaves a written object
+    state._commit_all(state.dict, session.identity_map)
 
 
 def as_written(row: T) -> T:
@@ -85,3 +86,32 @@ def as_written(row: T) -> T:
     read and let go (detached), to read its columns, not pending in any session."""
     make_transient_to_detached(row)
     return row
+
+
+@functools.cache
+def _insert_returning_key(table: Table) -> Insert:
+    """A table's `INSERT … RETURNING` of its key, built once (one cache key, one compiled form)."""
+    return insert(table).returning(*table.primary_key.columns)
+
+
+def insert_written(session: Session, row: T) -> T:
+    """Write a new object now as a Core `INSERT … RETURNING` of its key on the session's connection (no flush of
+    the unit of work) and give it as the row written (`as_written`, outside the session). Every column but the
+    generated key must be set on the object (None where NULL): it is then exactly the row. An object missing
+    one (a column default to fill in) is added and flushed the ordinary way."""
+    state = inspect(row)
+    mapper = state.mapper
+    key_columns = set(mapper.primary_key)
+    values: dict[str, Any] = {}
+    for column in mapper.local_table.columns:
+        prop = mapper.get_property_by_column(column)
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column not in key_columns:
+            session.add(row)
+            session.flush()
+            return row
+    written = session.connection().execute(_insert_returning_key(mapper.local_table), values).one()
+    for column, value in zip(mapper.primary_key, written, strict=True):
+        state.dict[mapper.get_property_by_column(column).key] = value
+    return as_written(row)

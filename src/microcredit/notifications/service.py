@@ -480,9 +480,8 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
                            params={k: v if isinstance(v, (int, bool)) or v is None else str(v)
                                    for k, v in params.items()},
                            subject_kind=subject_kind, subject_id=subject_id, created_at=clock.now(),
-                           sms_status=InboxSms.PENDING.value if sms else None)
-    repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
-    return message
+                           read_at=None, sms_status=InboxSms.PENDING.value if sms else None, sms_outbox_id=None)
+    return repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
 
 
 def inbox(*, session: Session, user_id: int, page: PageRequest) -> PageResult[InboxMessage]:

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import as_written, forget_row, row_by_id, write_changes
+from microcredit.db.rows import forget_row, insert_written, row_by_id, write_changes
 from microcredit.servicing.models import (
     CollectionSheet,
     Loan,
@@ -33,15 +33,10 @@ def stage(session: Session, *rows: object) -> None:
     session.add_all(list(rows))
 
 
-_EVENTS = LoanEvent.__table__
-_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)  # built once: one cache key, one compiled form
-
-
-def insert_event(session: Session, **columns: Any) -> LoanEvent:
+def insert_event(session: Session, event: LoanEvent) -> LoanEvent:
     """Write a loan's new event now, as a Core `INSERT … RETURNING id` on the session's connection (no ORM object
-    pending, no flush), and give it as the row written (`as_written`: every column, outside the session)."""
-    event_id = session.connection().execute(_INSERT_EVENT, columns).scalar_one()
-    return as_written(LoanEvent(id=event_id, **columns))
+    pending, no flush), and give it as the row written (`db.rows.insert_written`: outside the session)."""
+    return insert_written(session, event)
 
 
 def write_loan(session: Session, loan: Loan) -> None:

@@ -44,7 +44,8 @@ def test_the_changed_columns_are_written_once_with_the_version_moved(session, bo
     borrower.occupation, borrower.employer = "教师", borrower.employer  # the second set to what it held
     sent.clear()
     write_changes(session, borrower)
-    assert len(sent) == 1 and sent[0].startswith("UPDATE borrowers SET occupation=")
+    assert len(sent) == 1
+    assert sent[0].startswith("UPDATE borrowers SET occupation=")
     assert "employer" not in sent[0]
     assert borrower.version == before + 1
     assert borrower not in session.dirty
@@ -59,7 +60,8 @@ def test_nothing_changed_writes_nothing(session, borrower, sent):
     borrower.occupation = borrower.occupation
     sent.clear()
     write_changes(session, borrower)
-    assert sent == [] and borrower.version == before
+    assert sent == []
+    assert borrower.version == before
 
 
 def test_a_version_moved_by_another_writer_raises_what_the_unit_of_work_retries(session, borrower):

@@ -520,9 +520,10 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     seq = loan.events_count + 1
     was = loan.status
     # The event and the loan's one UPDATE (state and books, `_post`) written as statements, not by a flush.
-    event = repo.insert_event(session, loan_id=loan.id, seq=seq, event_id=item.id, type=item.type,
-                              value_date=item.on, business_date=today, payload=payload, idempotency_key=key,
-                              recorded_at=clock.now(), user_id=actor.user_id, reference=reference, note=note)
+    event = repo.insert_event(session, LoanEvent(
+        loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on, business_date=today,
+        payload=payload, idempotency_key=key, recorded_at=clock.now(), user_id=actor.user_id, reference=reference,
+        note=note))
     loan.events_count = seq
     snapshot = _refresh(loan, state, clock, seq, terms)
 
