@@ -11,7 +11,16 @@ from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "forget_row", "insert_written", "row_by_id", "write_changes"]
+__all__ = ["as_written", "forget_row", "insert_written", "row_by_id", "watch_flushes", "write_changes"]
+
+# Tables whose changes a listener of the ORM's flush must hear (the reference caches, the principals' cache: they
+# forget what a flush changed). `write_changes` and `insert_written` write their rows by the flush, never past it.
+_HEARD_AT_FLUSH: set[str] = set()
+
+
+def watch_flushes(*tables: str) -> None:
+    """Say that a flush listener watches these tables: their rows are written by the flush (not as statements)."""
+    _HEARD_AT_FLUSH.update(tables)
 
 T = TypeVar("T")
 
@@ -44,13 +53,14 @@ def write_changes(session: Session, row: Any) -> None:
     UPDATE is `… SET version = version + 1 WHERE id = ? AND version = ?`, and no row matched raises
     `StaleDataError`, which the unit of work retries (`db.retry`). The object is then as after a flush: its
     values committed, its version the new one, nothing pending. A row the ORM must write itself (new, deleted, or
-    with a change that is not one plain column) is flushed the ordinary way."""
+    with a change that is not one plain column, or of a table a flush listener watches: `watch_flushes`) is
+    flushed the ordinary way."""
     state = inspect(row)
     changed = list(state.committed_state)
     if not changed:
         return
     mapper = state.mapper
-    plain = state.key is not None and not state.deleted and all(
+    plain = state.key is not None and not state.deleted and mapper.local_table.name not in _HEARD_AT_FLUSH and all(
         isinstance(prop := mapper.get_property(key), ColumnProperty) and len(prop.columns) == 1 for key in changed)
     if not plain:
         session.flush()
@@ -98,9 +108,14 @@ def insert_written(session: Session, row: T) -> T:
     """Write a new object now as a Core `INSERT … RETURNING` of its key on the session's connection (no flush of
     the unit of work) and give it as the row written (`as_written`, outside the session). Every column but the
     generated key must be set on the object (None where NULL): it is then exactly the row. An object missing
-    one (a column default to fill in) is added and flushed the ordinary way."""
+    one (a column default to fill in), or of a table a flush listener watches (`watch_flushes`), is added and
+    flushed the ordinary way."""
     state = inspect(row)
     mapper = state.mapper
+    if mapper.local_table.name in _HEARD_AT_FLUSH:
+        session.add(row)
+        session.flush()
+        return row
     key_columns = set(mapper.primary_key)
     values: dict[str, Any] = {}
     for column in mapper.local_table.columns:
