@@ -66,12 +66,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         assert engine is not None
         counted = [0]
 
-        shown: list[str] = []
+        shown: list[tuple[float, str]] = []
+
+        last = [0.0]
 
         def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             counted[0] += 1
-            if args.show_sql:
-                shown.append(" ".join(statement.split())[:160])
+            if args.show_sql:  # with the CPU spent since the previous statement was sent (its own work among it)
+                now = time.process_time()
+                shown.append((now - last[0], " ".join(statement.split())[:130]))
+                last[0] = now
 
         event.listen(engine, "before_cursor_execute", count)
         with runtime.db.unit_of_work() as session:
@@ -147,10 +151,19 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         statements = counted[0]
         rounds.sort()
-        if args.show_sql:
-            shown.clear()
-            pay(0)
-            print("\n".join(shown), file=sys.stderr)
+        if args.show_sql:  # 20 more repayments, each statement's CPU averaged by its place in the request
+            runs: list[list[tuple[float, str]]] = []
+            for n in range(20):
+                shown.clear()
+                last[0] = time.process_time()
+                pay(n)
+                runs.append([*shown, (time.process_time() - last[0], "(after the last statement: to the answer)")])
+            same = [r for r in runs if [t for _, t in r] == [t for _, t in runs[0]]]
+            total = sum(c for r in same for c, _ in r) / len(same)
+            for i, (_, text) in enumerate(same[0]):
+                spent = sum(r[i][0] for r in same) / len(same)
+                print(f"{1000 * spent:6.2f} ms {100 * spent / total:5.1f} %  {text}", file=sys.stderr)
+            print(f"{1000 * total:6.2f} ms per repayment ({len(same)} of 20 alike)", file=sys.stderr)
         if profiler is not None:
             import pstats
             import threading
@@ -189,7 +202,8 @@ def main() -> None:
                         "least and the median round are printed beside the mean)")
     parser.add_argument("--baseline-src", metavar="SRC", help="also measure the code in SRC (a checkout's src/)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the timed repayments into FILE")
-    parser.add_argument("--show-sql", action="store_true", help="print one repayment's statements (stderr)")
+    parser.add_argument("--show-sql", action="store_true", help="print one repayment's statements (stderr), each "
+                        "with the CPU ms since the one before (the first: since the request began)")
     parser.add_argument("--history", type=int, default=0, metavar="N",
                         help="N more repayments on every loan before the timed ones (a loan with a longer history)")
     parser.add_argument("--route", action="store_true", help="each repayment a POST through the app in process")

@@ -3,12 +3,24 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Insert, Table, insert, inspect, update
+from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["forget_row", "row_by_id", "table_of"]
+__all__ = ["as_written", "forget_row", "insert_written", "row_by_id", "table_of", "watch_flushes", "write_changes"]
+
+# Tables whose changes a listener of the ORM's flush must hear (the reference caches, the principals' cache: they
+# forget what a flush changed). `write_changes` and `insert_written` write their rows by the flush, never past it.
+_HEARD_AT_FLUSH: set[str] = set()
+
+
+def watch_flushes(*tables: str) -> None:
+    """Say that a flush listener watches these tables: their rows are written by the flush (not as statements)."""
+    _HEARD_AT_FLUSH.update(tables)
 
 T = TypeVar("T")
 
@@ -39,3 +51,90 @@ def row_by_id(session: Session, model: type[T], key: Any, *, for_update: bool = 
         forget_row(session, model, key)
         return session.get(model, key, with_for_update=True)
     return session.get(model, key)
+
+
+def write_changes(session: Session, row: Any) -> None:
+    """Write the changed columns of a row the session holds now, as one Core UPDATE on the session's connection
+    (its transaction), not through the unit of work's flush: what a hot path does with the one row it changed.
+
+    The same as the flush would write, with the same optimistic check: where the model has a version column the
+    UPDATE is `… SET version = version + 1 WHERE id = ? AND version = ?`, and no row matched raises
+    `StaleDataError`, which the unit of work retries (`db.retry`). The object is then as after a flush: its
+    values committed, its version the new one, nothing pending. A row the ORM must write itself (new, deleted, or
+    with a change that is not one plain column, or of a table a flush listener watches: `watch_flushes`) is
+    flushed the ordinary way."""
+    state = inspect(row)
+    changed = list(state.committed_state)
+    if not changed:
+        return
+    mapper = state.mapper
+    plain = state.key is not None and not state.deleted and mapper.local_table.name not in _HEARD_AT_FLUSH and all(
+        isinstance(prop := mapper.get_property(key), ColumnProperty) and len(prop.columns) == 1 for key in changed)
+    if not plain:
+        session.flush()
+        return
+    # Columns set to what they held are left out, as the flush leaves them (a value changed in place was marked
+    # with no previous value: written).
+    values = {mapper.get_property(key).columns[0].key: state.dict[key] for key in changed
+              if key in state.dict and (state.committed_state[key] is NO_VALUE
+                                        or state.committed_state[key] != state.dict[key])}
+    if not values:  # nothing changed after all: no UPDATE, the version kept (as the flush does)
+        state._commit_all(state.dict, session.identity_map)
+        return
+    table = mapper.local_table
+    where = [column == value for column, value in zip(mapper.primary_key, state.key[1], strict=True)]
+    version = mapper.version_id_col
+    if version is not None:
+        version_key = mapper.get_property_by_column(version).key
+        before = state.dict[version_key]
+        after = mapper.version_id_generator(before)
+        where.append(version == before)
+        values[version.key] = after
+    result = session.connection().execute(update(table).where(*where).values(values))
+    if version is not None:
+        if result.rowcount != 1:
+            raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update 1 row(s); "
+                                 f"{result.rowcount} were matched.")
+        state.dict[version_key] = after
+    state._commit_all(state.dict, session.identity_map)
+
+
+def as_written(row: T) -> T:
+    """An object built with every column of a row a statement has just written (its key included): the row as
+    read and let go (detached), to read its columns, not pending in any session."""
+    make_transient_to_detached(row)
+    return row
+
+
+@functools.cache
+def _insert_returning_key(table: Table) -> Insert:
+    """A table's `INSERT … RETURNING` of its key, built once (one cache key, one compiled form)."""
+    return insert(table).returning(*table.primary_key.columns)
+
+
+def insert_written(session: Session, row: T) -> T:
+    """Write a new object now as a Core `INSERT … RETURNING` of its key on the session's connection (no flush of
+    the unit of work) and give it as the row written (`as_written`, outside the session). Every column but the
+    generated key must be set on the object (None where NULL): it is then exactly the row. An object missing
+    one (a column default to fill in), or of a table a flush listener watches (`watch_flushes`), is added and
+    flushed the ordinary way."""
+    state = inspect(row)
+    mapper = state.mapper
+    if mapper.local_table.name in _HEARD_AT_FLUSH:
+        session.add(row)
+        session.flush()
+        return row
+    key_columns = set(mapper.primary_key)
+    values: dict[str, Any] = {}
+    for column in mapper.local_table.columns:
+        prop = mapper.get_property_by_column(column)
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column not in key_columns:
+            session.add(row)
+            session.flush()
+            return row
+    written = session.connection().execute(_insert_returning_key(mapper.local_table), values).one()
+    for column, value in zip(mapper.primary_key, written, strict=True):
+        state.dict[mapper.get_property_by_column(column).key] = value
+    return as_written(row)

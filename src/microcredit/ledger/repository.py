@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from microcredit.ledger.models import (
@@ -26,6 +26,34 @@ def add(session: Session, *rows: Any) -> None:
     """Write rows (flushed, so they have their ids)."""
     session.add_all(rows)
     session.flush()
+
+
+_ENTRIES = JournalEntry.__table__
+assert isinstance(_ENTRIES, Table)
+# Built once (the statement's cache key and compiled form are then the same object's every time).
+_INSERT_ONE_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_ENTRIES_BY_SOURCE = insert(_ENTRIES).returning(_ENTRIES.c.source_kind, _ENTRIES.c.source_ref, _ENTRIES.c.id)
+_INSERT_ENTRIES_IN_ORDER = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Write journal entries as Core `INSERT … RETURNING id` on the session's connection (its transaction; no
+    ORM objects, no flush) and give their ids in the rows' order. One row: one statement. Rows whose sources
+    are all named and distinct (every loan event's and close of business's batch; the unique constraint's
+    key): one multi-row statement per batch on every backend, the ids matched by (source kind, ref), since a
+    backend may return the rows in any order. Otherwise SQLAlchemy's ordered RETURNING
+    (`sort_by_parameter_order`: batched where the backend can say the order, a row at a time where not)."""
+    if not rows:
+        return []
+    connection = session.connection()
+    if len(rows) == 1:
+        return [connection.execute(_INSERT_ONE_ENTRY, rows[0]).scalar_one()]
+    sources = [(r["source_kind"], r["source_ref"]) for r in rows]
+    if all(ref is not None for _kind, ref in sources) and len(set(sources)) == len(sources):
+        ids = {(kind, ref): entry_id for kind, ref, entry_id in connection.execute(_INSERT_ENTRIES_BY_SOURCE,
+                                                                                    list(rows))}
+        return [ids[s] for s in sources]
+    return list(connection.execute(_INSERT_ENTRIES_IN_ORDER, list(rows)).scalars())
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:

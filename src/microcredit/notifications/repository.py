@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import table_of
+from microcredit.db.rows import insert_written, table_of
 from microcredit.notifications.models import SENDABLE, InboxMessage, InboxSms, OutboxMessage, OutboxStatus
 
 
@@ -140,12 +140,14 @@ def delete_finished_before(session: Session, before: datetime) -> int:
 # --- the in-app inbox ----------------------------------------------------------------------------
 
 
-def add_inbox(session: Session, message: InboxMessage, *, flush: bool = True) -> None:
-    """Store an in-app notification (flushed, so it has its id; `flush` False: written by the transaction's
-    next flush)."""
-    session.add(message)
-    if flush:
-        session.flush()
+def add_inbox(session: Session, message: InboxMessage, *, flush: bool = True) -> InboxMessage:
+    """Store an in-app notification: written now, with its id (a Core `INSERT … RETURNING id`, no flush: the
+    message given back is the row written, outside the session); `flush` False: staged, written by the
+    transaction's next flush."""
+    if not flush:
+        session.add(message)
+        return message
+    return insert_written(session, message)
 
 
 def insert_inbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:

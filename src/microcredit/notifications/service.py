@@ -488,8 +488,7 @@ def notify_user(session: Session, *, clock: Clock, institution_id: int | None, u
     message = InboxMessage(**inbox_row(clock=clock, institution_id=institution_id, user_id=user_id,
                                        template=template, params=params, subject_kind=subject_kind,
                                        subject_id=subject_id, sms=sms))
-    repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
-    return message
+    return repository.add_inbox(session, message, flush=flush)  # texted by the outbox's timer (`text_notifications`)
 
 
 def inbox_row(*, clock: Clock, institution_id: int | None, user_id: int, template: str, params: dict[str, Any],
@@ -505,8 +504,8 @@ def inbox_row(*, clock: Clock, institution_id: int | None, user_id: int, templat
         raise ValueError(f"in-app notifications carry no secrets or full identifiers: {sorted(leaked)}")
     return {"institution_id": institution_id, "user_id": user_id, "template": template,
             "params": {k: v if isinstance(v, (int, bool)) or v is None else str(v) for k, v in params.items()},
-            "subject_kind": subject_kind, "subject_id": subject_id, "created_at": clock.now(),
-            "sms_status": InboxSms.PENDING.value if sms else None}
+            "subject_kind": subject_kind, "subject_id": subject_id, "created_at": clock.now(), "read_at": None,
+            "sms_status": InboxSms.PENDING.value if sms else None, "sms_outbox_id": None}
 
 
 def inbox(*, session: Session, user_id: int, page: PageRequest) -> PageResult[InboxMessage]:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, case, func, insert, inspect, or_, select, true, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from microcredit.db import rows
 from microcredit.db.rows import table_of
 from microcredit.origination.models import (
     Application,
@@ -111,29 +111,12 @@ def events_of(session: Session, application_id: int) -> list[Row[Any]]:
     return list(session.connection().execute(_EVENTS_OF, {"application_id": application_id}))
 
 
-_APPLICATIONS = table_of(Application)
-_UPDATE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("of_id"),
-                                                  _APPLICATIONS.c.version == bindparam("of_version"))
-
-
 def write_changes(session: Session, application: Application) -> None:
     """Write a loaded application's changed attributes now, as the ORM's flush would — one UPDATE of those
     columns, the version checked and raised (`StaleDataError` when another transaction changed the row) — but
-    as a Core statement through the session's connection (built once per set of columns), and give the loaded
-    object those values as its state in the database: no flush has anything left to do with it."""
-    state = inspect(application)
-    changed = {key: state.dict[key] for key in state.committed_state}
-    if not changed:
-        return
-    version = application.version
-    values = {**changed, "version": version + 1, "of_id": application.id, "of_version": version}
-    if session.connection().execute(_UPDATE_APPLICATION, values).rowcount != 1:
-        raise StaleDataError(f"UPDATE statement on table 'applications' expected to update 1 row(s); "
-                             f"application {application.id} version {version} not matched")
-    state.dict["version"] = version + 1
-    # What the ORM does after its own flush of the object: every value its state in the database, the object no
-    # longer among the modified ones (else the commit's flush would look at it again, to find nothing).
-    state._commit_all(state.dict, session.identity_map)
+    as a Core statement through the session's connection, the loaded object left as after a flush: no flush has
+    anything left to do with it (`db.rows.write_changes`, shared with servicing's loan)."""
+    rows.write_changes(session, application)
 
 
 def results_of(session: Session, application_id: int) -> list[ApplicationRuleResult]:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
 from microcredit.clock import Clock
+from microcredit.db.rows import write_changes
 from microcredit.errors import Conflict, DomainError
 from microcredit.platform.models import IdempotencyRecord
 
@@ -162,7 +163,7 @@ def complete(*, session: Session, record: IdempotencyRecord, status_code: int, b
     record.status_code = status_code
     record.response_body = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
     record.content_type = "application/json"
-    session.flush()
+    write_changes(session, record)  # one Core UPDATE of the record, not a flush of the unit of work
     return record.response_body
 
 

@@ -49,6 +49,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from microcredit.clock import Clock
+from microcredit.db import rows
 
 V = TypeVar("V")
 _PENDING = "microcredit_refcache_forget"  # session.info: {cache: keys (or None: all)} to forget again at commit
@@ -208,6 +209,7 @@ def _after_rollback(session: Session, _previous: Any) -> None:
 def _watch(cache: ReferenceCache[Any]) -> None:
     global _watching
     _caches.add(cache)
+    rows.watch_flushes(*(t for t in cache.tables if t))  # never written past the flush (`db.rows`)
     with _watch_lock:
         if _watching:
             return

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import forget_row, row_by_id
+from microcredit.db.rows import forget_row, insert_written, row_by_id, write_changes
 from microcredit.servicing.models import (
     CollectionSheet,
     Loan,
@@ -31,6 +31,18 @@ def add(session: Session, *rows: object) -> None:
 def stage(session: Session, *rows: object) -> None:
     """Stage new rows, written by the next flush (with whatever else the use case writes)."""
     session.add_all(list(rows))
+
+
+def insert_event(session: Session, event: LoanEvent) -> LoanEvent:
+    """Write a loan's new event now, as a Core `INSERT … RETURNING id` on the session's connection (no ORM object
+    pending, no flush), and give it as the row written (`db.rows.insert_written`: outside the session)."""
+    return insert_written(session, event)
+
+
+def write_loan(session: Session, loan: Loan) -> None:
+    """Write what changed on a loan the session holds now, as one Core UPDATE with the version check
+    (`db.rows.write_changes`: a lost race raises `StaleDataError`, which the unit of work retries)."""
+    write_changes(session, loan)
 
 
 def get(session: Session, loan_id: int, *, for_update: bool = False) -> Loan | None:

@@ -56,6 +56,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from microcredit.clock import Clock
+from microcredit.db import rows
 from microcredit.identity.models import OAuthIdentity, Role, RolePermission, User, UserRole, UserSession
 from microcredit.identity.principal import Principal
 from microcredit.platform.actor import RequestMeta
@@ -67,6 +68,7 @@ _CONCERNS: dict[type, Callable[[Any], int] | None] = {
     User: lambda u: u.id, UserSession: lambda s: s.user_id, UserRole: lambda r: r.user_id,
     OAuthIdentity: lambda o: o.user_id, Role: ALL, RolePermission: ALL}
 _TABLES: set[str] = {m.__tablename__ for m in _CONCERNS}  # type: ignore[attr-defined]
+rows.watch_flushes(*_TABLES)  # heard at the flush: never written past it (`db.rows`)
 _PENDING = "microcredit_principals_forget"  # session.info key: user ids (or None: everyone) to forget at commit
 
 
@@ -75,6 +77,7 @@ def concern(model: type, user_of: Callable[[Any], int] | None) -> None:
     (`user_of(row)`), or everyone's (`user_of` None: rows many users' views show, such as a branch)."""
     _CONCERNS[model] = user_of
     _TABLES.add(model.__tablename__)  # type: ignore[attr-defined]
+    rows.watch_flushes(model.__tablename__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

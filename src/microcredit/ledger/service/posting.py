@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
+from microcredit.db.rows import as_written
 from microcredit.errors import NotFound
 from microcredit.ledger import repository as repo
 from microcredit.ledger.balances import Posting, Side, imbalance, reversed_postings, totals
@@ -160,9 +161,9 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
             raise ValueError(f"unknown basis {d.basis!r}")
         _check_shape(d.postings)
     # The books row and the chart depend on nothing else the caller has pending (a loan's UPDATE, its event):
-    # that is flushed with the entries, in one flush, not before these reads. Books or accounts changed in this
-    # transaction are written first (the books row is read as the lock returns it, which would undo a pending
-    # change, and the chart must see pending accounts).
+    # not flushed before these reads. Books or accounts changed in this transaction are written first (the books
+    # row is read as the lock returns it, which would undo a pending change, and the chart must see pending
+    # accounts).
     if any(isinstance(row, (LedgerBook, LedgerAccount)) for row in (*session.new, *session.dirty)):
         session.flush()
     with session.no_autoflush:
@@ -174,17 +175,21 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
         raise EntryDateInFuture(field="business_date", params={"business_date": not_after.isoformat()})
     periods.ensure_open(book, business_date)
     _check_sources([d.source for d in drafts])
+    # What the caller has pending is written first, as before the entries (a no-op where the caller wrote its
+    # rows as statements: servicing's hot path); then the entries as Core INSERT … RETURNING, no ORM flush.
+    session.flush()
     now = clock.now()
-    entries = [JournalEntry(institution_id=institution_id, business_date=business_date, description=d.description,
-                            source_kind=d.source.kind, source_ref=d.source.ref, basis=d.basis,
-                            reverses_entry_id=d.reverses.id if d.reverses else None,
-                            created_by_user_id=actor.user_id, created_at=now) for d in drafts]
+    rows = [{"institution_id": institution_id, "business_date": business_date, "description": d.description,
+             "source_kind": d.source.kind, "source_ref": d.source.ref, "basis": d.basis,
+             "reverses_entry_id": d.reverses.id if d.reverses else None, "created_by_user_id": actor.user_id,
+             "created_at": now} for d in drafts]
     try:
-        repo.add(session, *entries)
+        ids = repo.insert_entries(session, rows)
     except IntegrityError as exc:
         if _SOURCE_TAKEN.search(str(exc.orig)):
             raise SourceAlreadyPosted(field="source") from exc
         raise
+    entries = [as_written(JournalEntry(id=entry_id, **row)) for entry_id, row in zip(ids, rows, strict=True)]
     sums: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     for entry, d in zip(entries, drafts, strict=True):

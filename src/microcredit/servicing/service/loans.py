@@ -519,11 +519,11 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
         raise LoanEventNotTaken(field=_field_of(exc.code), reason_code=exc.code, reason=exc.reason) from exc
     seq = loan.events_count + 1
     was = loan.status
-    event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on,
-                      business_date=today, payload=payload, idempotency_key=key, recorded_at=clock.now(),
-                      user_id=actor.user_id, reference=reference, note=note)
-    # Flushed with the entries (one flush: the event, the loan's one UPDATE with its state and books, the entries).
-    repo.stage(session, event)
+    # The event and the loan's one UPDATE (state and books, `_post`) written as statements, not by a flush.
+    event = repo.insert_event(session, LoanEvent(
+        loan_id=loan.id, seq=seq, event_id=item.id, type=item.type, value_date=item.on, business_date=today,
+        payload=payload, idempotency_key=key, recorded_at=clock.now(), user_id=actor.user_id, reference=reference,
+        note=note))
     loan.events_count = seq
     snapshot = _refresh(loan, state, clock, seq, terms)
 
@@ -590,6 +590,7 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
     """The entries the change of holdings posts (one per book), and `then`'s audit records under the same take
     of the audit chain's head (alone, when the change posts nothing)."""
     drafts = drafts_of(loan, state, channel=channel, source=source, what=what, memo=memo)
+    repo.write_loan(session, loan)  # the loan's changes (its state, books) in one UPDATE before the entries
     if drafts:
         posted = ledger.posting.post_many(session=session, clock=clock, actor=actor,
                                           institution_id=loan.institution_id, business_date=today, drafts=drafts,
