@@ -38,12 +38,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -144,18 +142,9 @@ TABLE = ("CREATE TABLE floor_rows (id {pk}, key VARCHAR(36) NOT NULL, amount BIG
 
 
 def _database(backend: str, tmp: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'floor.sqlite3'}"
-        pk, name = "INTEGER PRIMARY KEY AUTOINCREMENT", None
-    else:
-        admin_url = os.environ["MICROCREDIT_TEST_POSTGRES_URL"]
-        name = f"mc_bench_floor_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(admin_url)
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        pk = "BIGSERIAL PRIMARY KEY"
+    """A new empty database (request_path's) with the one table the writes go to."""
+    url, name = rp._database_url(backend, tmp)
+    pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text(TABLE.format(pk=pk)))
