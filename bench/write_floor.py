@@ -62,7 +62,7 @@ url, mode, k, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]
 
 
 class Base(DeclarativeBase):
-    pass
+    "The bench's own table, outside the project's models."
 
 
 class Row(Base):
