@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import table_of
 from microcredit.ledger.models import (
     EntryTotal,
     JournalEntry,
@@ -28,8 +29,7 @@ def add(session: Session, *rows: Any) -> None:
     session.flush()
 
 
-_ENTRIES = JournalEntry.__table__
-assert isinstance(_ENTRIES, Table)
+_ENTRIES = table_of(JournalEntry)
 # Built once (the statement's cache key and compiled form are then the same object's every time).
 _INSERT_ONE_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
 _INSERT_ENTRIES_BY_SOURCE = insert(_ENTRIES).returning(_ENTRIES.c.source_kind, _ENTRIES.c.source_ref, _ENTRIES.c.id)

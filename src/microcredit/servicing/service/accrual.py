@@ -1,6 +1,6 @@
 """The quiet loans' figures in columns: what a day that is only an accrual reads and changes, on the loan row.
 
-Servicing writes them whenever it writes the cached fold (`loans._refresh`, from the fold's own JSON and the
+Servicing writes them whenever it writes the cached fold (`loans.refresh`, from the fold's own JSON and the
 loan's terms), so the close of business's quiet selection (`quiet.advance_quiet`) reads no JSON and its UPDATE
 writes none: the day moves `accrued_interest`, `payoff_accrued` and `state_as_of` only.
 

@@ -525,7 +525,7 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
         payload=payload, idempotency_key=key, recorded_at=clock.now(), user_id=actor.user_id, reference=reference,
         note=note))
     loan.events_count = seq
-    snapshot = _refresh(loan, state, clock, seq, terms)
+    snapshot = refresh(loan, state, clock, seq, terms)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
         return [audit.Entry(action=f"loan.{item.type}", entity_type="loan", entity_id=loan.id,
@@ -619,13 +619,9 @@ def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, w
 
 
 def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
-    """`_refresh` for the close of business's set-based day of overdue loans (`quiet_overdue`)."""
-    return _refresh(loan, state, clock, seq, terms)
-
-
-def _refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
     """The loan's cached state and the columns lists and the quiet days read (`accrual`), from the fold; returns
-    the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema)."""
+    the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema).
+    Public: the close of business's set-based day of overdue loans (`quiet_overdue`) moves its loans with it."""
     snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
     if accrual.cached_state_of(loan) != snapshot:  # a quiet day's row already holds this fold (composed): unchanged
@@ -676,7 +672,7 @@ def advance(*, session: Session, clock: Clock, actor: Actor, institution_id: int
                     source=f"{loan.id}:day:{business_date.isoformat()}", what="advance",
                     memo=f"{loan.number} {business_date.isoformat()}")
     if not refreshed:
-        _refresh(loan, state, clock, loan.events_count, terms)
+        refresh(loan, state, clock, loan.events_count, terms)
     session.flush()
     return (*(e for r in charged for e in r.entries), *entries)
 
