@@ -18,7 +18,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
@@ -170,7 +182,9 @@ class ApplicationRuleResult(Base):
 
 
 class ApplicationSequence(Base):
-    """The last application number given on one business date of one institution."""
+    """One business date of one institution's application numbers: on SQLite the last number given (`last`,
+    raised under the write lock); where the database has sequences, `base`: the value of `APPLICATION_NUMBERS`
+    just before the day's first number (the day's numbers are the sequence's values less it: no row locked)."""
 
     __tablename__ = "application_sequences"
 
@@ -178,6 +192,12 @@ class ApplicationSequence(Base):
                                                 autoincrement=False)
     business_date: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+    base: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+APPLICATION_NUMBERS = Sequence("application_numbers")
+"""Every institution's application numbers where the database has sequences (PostgreSQL, MariaDB): drawn without
+a lock and never rolled back, so a day's numbers may have gaps (a submission rolled back or retried)."""
 
 
 GROUP_APPLICATION_STATUSES = ("awaiting_consent", "member_refused", "submitted", "held", "cancelled")

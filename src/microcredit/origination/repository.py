@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from microcredit.db import rows
 from microcredit.db.rows import table_of
 from microcredit.origination.models import (
+    APPLICATION_NUMBERS,
     Application,
     ApplicationEvent,
     ApplicationGuarantor,
@@ -253,6 +254,44 @@ def raise_todays_sequence(session: Session, *, institution_id: int, business_dat
         return None
     row = connection.execute(_raise_today(business_date), {"of_institution": institution_id}).one_or_none()
     return None if row is None else (int(row[0]), row[1])
+
+
+_BASE = select(_SEQUENCES.c.base).where(*_SEQUENCE_OF)
+_NEXT_NUMBER = select(APPLICATION_NUMBERS.next_value())
+
+
+def numbers_without_lock(session: Session) -> bool:
+    """Whether the day's numbers come from `APPLICATION_NUMBERS` here (`sequence_without_lock`): the database has
+    sequences."""
+    return bool(session.connection().dialect.supports_sequences)
+
+
+def sequence_without_lock(session: Session, *, institution_id: int, business_date: date) -> int | None:
+    """The day's next application number drawn from `APPLICATION_NUMBERS` (no row locked until the commit, as
+    `next_sequence`'s counter is): the sequence's value less the day's `base`. The day's first submission inserts
+    the row with `base` one below its value (its number is 1); two racing to insert it meet the primary key, and
+    the loser reads the winner's base — drawing again while its value is not above it (drawn before the winner's).
+    Only where `numbers_without_lock` (SQLite: `next_sequence`); None for a day begun by `next_sequence`'s counter
+    before this existed (its row has no base: the counter goes on)."""
+    connection = session.connection()
+    key = {"of_institution": institution_id, "of_date": business_date}
+    row = connection.execute(_BASE, key).one_or_none()
+    if row is not None and row[0] is None:
+        return None
+    base = None if row is None else int(row[0])
+    while True:
+        value = int(connection.execute(_NEXT_NUMBER).scalar_one())
+        if base is None:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(ApplicationSequence).values(institution_id=institution_id,
+                                                                       business_date=business_date, last=0,
+                                                                       base=value - 1))
+                return 1
+            except IntegrityError:
+                base = int(connection.execute(_BASE, key).scalar_one())
+        if value > base:
+            return value - base
 
 
 def next_sequence(session: Session, *, institution_id: int, business_date: date) -> int:

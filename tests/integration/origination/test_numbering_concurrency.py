@@ -1,7 +1,10 @@
 """Submissions at the same moment get distinct numbers, on every database (a real, committing one).
 
-Each borrower submits their own draft from a thread of its own; the day's counter row is raised
-under its lock, so the numbers are 1 … N with no gap and no repeat, and nobody sees an error.
+Each borrower submits their own draft from a thread of its own. On SQLite the day's counter row is
+raised under the write lock, so the numbers are 1 … N with no gap and no repeat; on PostgreSQL and
+MariaDB they come from a database sequence without a lock held to the commit, so they are distinct and
+start at 1 but may have gaps (a value drawn by a submission that lost the race to begin the day, or
+by an attempt that was retried). Nobody sees an error.
 """
 
 from __future__ import annotations
@@ -58,4 +61,9 @@ def test_simultaneous_submissions_get_distinct_numbers(live: tuple[Runtime, Any]
                                                                headers=pair[0]), zip(headers, drafts, strict=True)))
     assert [r.status_code for r in responses] == [200] * CALLERS, [r.text for r in responses if r.status_code != 200]
     numbers = sorted(r.json()["number"] for r in responses)
-    assert numbers == [f"{inst.code}-20261125-{n:06d}" for n in range(1, CALLERS + 1)]
+    if runtime.db.backend == "sqlite":
+        assert numbers == [f"{inst.code}-20261125-{n:06d}" for n in range(1, CALLERS + 1)]
+    else:
+        assert len(set(numbers)) == CALLERS
+        assert all(n.startswith(f"{inst.code}-20261125-") for n in numbers)
+        assert numbers[0] == f"{inst.code}-20261125-000001"

@@ -390,6 +390,13 @@ def _number(session: Session, application: Application) -> str:
     # The business date in force read with the counter, in its UPDATE (not the reference cache: the number carries
     # the date of the row); the day's first submission (and MariaDB) reads the institution's row first.
     institution_id = application.institution_id
+    if repo.numbers_without_lock(session):
+        day = parties.organisation.business_date(session=session, institution_id=institution_id)
+        drawn = repo.sequence_without_lock(session, institution_id=institution_id, business_date=day)
+        if drawn is not None:
+            code = parties.organisation.institution_info(session=session, cache=None,
+                                                         institution_id=institution_id).code
+            return numbering.format_number(numbering.prefix_of(code), day, drawn)
     raised = repo.raise_todays_sequence(session, institution_id=institution_id,
                                         business_date=parties.organisation.business_date_subquery("of_institution"))
     if raised is None:

@@ -1,8 +1,9 @@
 """Readable application numbers: the institution's prefix, the business date and the day's sequence.
 
 `MC-20261202-000123` is the 123rd application the institution `MC` numbered on business date
-2026-12-02. The sequence comes from `repository.next_sequence` (one counter per institution and
-day, raised under a row lock); this module only spells the number.
+2026-12-02. The sequence comes from the repository (`sequence_without_lock` where the database has
+sequences, `next_sequence`'s counter per institution and day on SQLite; docs/origination.md
+"Numbers"); this module only spells the number.
 """
 
 from __future__ import annotations
