@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
+from pydantic.config import JsonDict
 
 from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, money_bounds
 from microcredit.products.schemas import (
@@ -160,9 +161,10 @@ class RecordedRead(OutputSchema):
     repeated: bool
 
 
-_AMOUNTS = {"principal": "8450.00", "interest": "412.30", "fee": "0.00", "penalty": "0.00", "total": "8862.30"}
-_PAID = {"principal": "1550.00", "interest": "117.70", "fee": "0.00", "penalty": "0.00", "total": "1667.70"}
-_ZERO = {"principal": "0.00", "interest": "0.00", "fee": "0.00", "penalty": "0.00", "total": "0.00"}
+_AMOUNTS: JsonDict = {
+    "principal": "8450.00", "interest": "412.30", "fee": "0.00", "penalty": "0.00", "total": "8862.30"}
+_PAID: JsonDict = {"principal": "1550.00", "interest": "117.70", "fee": "0.00", "penalty": "0.00", "total": "1667.70"}
+_ZERO: JsonDict = {"principal": "0.00", "interest": "0.00", "fee": "0.00", "penalty": "0.00", "total": "0.00"}
 
 
 class PaidLoanRead(OutputSchema):
