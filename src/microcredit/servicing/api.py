@@ -76,6 +76,7 @@ from microcredit.servicing.schemas import (
     RecordedRead,
     RecoveryCreate,
     RepaymentCreate,
+    RepaymentRecordedRead,
     ReversalCreate,
     ServicingSettingsRead,
     ServicingSettingsUpdate,
@@ -194,6 +195,40 @@ def _recorded(session: Any, guard: IdempotencyGuard, result: loans.Recorded) -> 
     return guard.respond_json(200, {"loan": loan, "event": event,
                                     "entries": [{"id": e.id, "basis": e.basis} for e in result.entries],
                                     "repeated": result.repeated})
+
+
+_LEAN_STATE = ("as_of", "totals", "credit_balance", "payoff")
+
+
+def _repaid(session: Any, guard: IdempotencyGuard, principal: Principal, result: loans.Recorded) -> Response:
+    """The answer to a repayment (`RepaymentRecordedRead`), stored under the key: the event with its allocation and
+    entries, the loan's new status, version and balances, the receipt. From what recording had in hand (the fold's
+    snapshot, the new event, its entries); nothing read for it, nothing that grows with the loan's history. A
+    repeat through the loan's own key (another caller, `repeated`) reads the event's trail and recorder."""
+    loan, event = result.loan, result.event
+    snapshot = result.state_json if result.state_json is not None else replay.state_json(result.state)
+    if result.repeated:
+        entries = [{"id": i, "basis": b}
+                   for i, b in loans.trail(session=session, loan=loan, rows=[event]).get(event.seq, ())]
+        user_name = loans.user_names(session=session, rows=[event]).get(event.user_id) if event.user_id else None
+    else:
+        entries = [{"id": e.id, "basis": e.basis} for e in result.entries]
+        user_name = principal.display_name if event.user_id == principal.user_id else (
+            loans.user_names(session=session, rows=[event]).get(event.user_id) if event.user_id else None)
+    read = _event_json(event)
+    paid = {"id": loan.id, "number": loan.number, "currency": loan.currency, "status": loan.status,
+            "version": loan.version, "outstanding_principal": str(loan.outstanding_principal), "dpd": loan.dpd,
+            "next_due_date": _day(loan.next_due_date), "closed_on": _day(loan.closed_on),
+            **{name: snapshot[name] for name in _LEAN_STATE}}
+    allocation = next((p for p in reversed(snapshot["payments"]) if p["event_id"] == event.event_id), None)
+    return guard.respond_json(200, {
+        "loan": paid, "event": {**read, "user_name": user_name, "entries": entries}, "allocation": allocation,
+        "entries": entries, "receipt": f"/api/v1/loans/{loan.id}/events/{event.seq}/document"
+        if read["has_document"] else None, "repeated": result.repeated})
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 # --- staff -----------------------------------------------------------------------------------------
@@ -327,19 +362,20 @@ def disburse_loan(loan_id: Id, body: DisbursementCreate, session: DB, kit: Kit, 
         on=body.on, amount=body.amount, channel=body.channel, reference=body.reference, idempotency_key=key))
 
 
-@router.post("/loans/{loan_id}/repayments", response_model=RecordedRead, operation_id="record_repayment",
+@router.post("/loans/{loan_id}/repayments", response_model=RepaymentRecordedRead, operation_id="record_repayment",
              summary="Record money received from the borrower",
              responses={**MOVE_RESPONSES, 202: WAITS})
 def record_repayment(loan_id: Id, body: RepaymentCreate, session: DB, kit: Kit, key: IdempotencyKey = None,
                      guard: IdempotencyGuard = idempotent("loan.repayment"),
                      principal: Principal = require("repayment.record")) -> Any:
     """Allocated by the loan's strategy; each component posted to its account, in both books (above the
-    threshold: recorded when someone with `loan.change.approve` confirms it)."""
+    threshold: recorded when someone with `loan.change.approve` confirms it). The answer is what the repayment did
+    and the loan's new balances; the whole loan is `GET /loans/{loan_id}`."""
     taken = changes.take_repayment(session=session, clock=kit.clock, principal=principal, loan_id=loan_id,
                                    amount=body.amount, on=body.on, channel=body.channel, reference=body.reference,
                                    idempotency_key=key)
     if isinstance(taken, loans.Recorded):
-        return _recorded(session, guard, taken)
+        return _repaid(session, guard, principal, taken)
     return guard.respond(202, LoanChangeRead.model_validate(taken))
 
 

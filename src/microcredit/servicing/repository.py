@@ -11,6 +11,7 @@ from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from microcredit.db.rows import forget_row, insert_written, row_by_id, write_changes
+from microcredit.lending.money import Money
 from microcredit.servicing.models import (
     CollectionSheet,
     Loan,
@@ -150,6 +151,21 @@ def change_by_key(session: Session, loan_id: int, key: str) -> LoanChange | None
 def settings_of(session: Session, institution_id: int) -> ServicingSettings | None:
     """An institution's servicing settings (none until first set)."""
     return session.get(ServicingSettings, institution_id)
+
+
+@functools.lru_cache(maxsize=4)
+def _threshold_and(business_date: Any) -> Select[Any]:
+    threshold = select(ServicingSettings.repayment_approval_above).where(
+        ServicingSettings.institution_id == bindparam("of_institution")).scalar_subquery()
+    return select(threshold, business_date)
+
+
+def threshold_and_business_date(session: Session, institution_id: int, *, business_date: Any
+                                ) -> tuple[Money | None, date]:
+    """The institution's repayment threshold (None: not set) and its business date, in one statement:
+    `business_date` is parties' scalar subquery of it, bound by `of_institution` (`business_date_subquery`)."""
+    row = session.execute(_threshold_and(business_date), {"of_institution": institution_id}).one()
+    return row[0], row[1]
 
 
 def count_changes_waiting(*, institution_id: int | None, branch_id: int | bool | None, not_by: int) -> Select[Any]:

@@ -6,9 +6,18 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
+from pydantic.config import JsonDict
 
 from microcredit.platform.schema import ExactText, InputSchema, MoneyStr, MultiLine, OutputSchema, money_bounds
-from microcredit.products.schemas import MAX_AMOUNT, KeyedChannel, LoanStateRead
+from microcredit.products.schemas import (
+    MAX_AMOUNT,
+    KeyedChannel,
+    LoanStateRead,
+    LoanTotalsRead,
+    PaymentRead,
+    PayoffRead,
+    StateAmount,
+)
 
 PositiveMoney = Annotated[MoneyStr, money_bounds(gt="0", le=MAX_AMOUNT)]
 LoanStatusName = Literal["pending_disbursement", "active", "closed", "overpaid", "written_off", "cancelled"]
@@ -149,6 +158,70 @@ class RecordedRead(OutputSchema):
     loan: LoanRead
     event: LoanEventRead
     entries: list[EntryRef]
+    repeated: bool
+
+
+_AMOUNTS: JsonDict = {
+    "principal": "8450.00", "interest": "412.30", "fee": "0.00", "penalty": "0.00", "total": "8862.30"}
+_PAID: JsonDict = {"principal": "1550.00", "interest": "117.70", "fee": "0.00", "penalty": "0.00", "total": "1667.70"}
+_ZERO: JsonDict = {"principal": "0.00", "interest": "0.00", "fee": "0.00", "penalty": "0.00", "total": "0.00"}
+
+
+class PaidLoanRead(OutputSchema):
+    """The loan after a repayment: its status, version and balances on the business date. The whole loan (terms,
+    schedule, every event with its trail and names) is `GET /loans/{loan_id}`."""
+
+    id: int
+    number: str
+    currency: str
+    status: LoanStatusName
+    version: int = Field(description="The loan's version after the repayment")
+    outstanding_principal: MoneyStr
+    dpd: int
+    next_due_date: date | None
+    closed_on: date | None
+    as_of: date = Field(description="The business date the balances are on")
+    totals: LoanTotalsRead
+    credit_balance: StateAmount
+    payoff: PayoffRead | None
+
+
+class RepaymentRecordedRead(OutputSchema):
+    """What a repayment did: the event recorded, how it was allocated, the entries it posted, the loan's new
+    balances and the receipt (`repeated`: the idempotency key had recorded it already; nothing changed)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "loan": {"id": 42, "number": "L202612050042", "currency": "CNY", "status": "active", "version": 7,
+                 "outstanding_principal": "8450.00", "dpd": 0, "next_due_date": "2027-01-05", "closed_on": None,
+                 "as_of": "2026-12-05",
+                 "totals": {"due": {"principal": "10000.00", "interest": "530.00", "fee": "0.00", "penalty": "0.00",
+                                    "total": "10530.00"},
+                            "paid": _PAID, "waived": _ZERO, "written_off": _ZERO, "outstanding": _AMOUNTS},
+                 "credit_balance": "0.00",
+                 "payoff": {"principal": "8450.00", "overdue_interest": "0.00", "deferred_interest": "0.00",
+                            "accrued_interest": "11.20", "fees": "0.00", "penalties": "0.00", "total": "8461.20",
+                            "after_credit": "8461.20"}},
+        "event": {"seq": 3, "event_id": "R2", "type": "repayment", "value_date": "2026-12-05",
+                  "business_date": "2026-12-05",
+                  "payload": {"id": "R2", "on": "2026-12-05", "type": "repayment", "amount": "833.85",
+                              "channel": "cash"},
+                  "recorded_at": "2026-12-05T09:31:07Z", "user_id": 5, "user_name": "柜员 王芳",
+                  "reference": "柜面 0002", "note": None, "entries": [{"id": 311, "basis": "both"}],
+                  "has_document": True},
+        "allocation": {"event_id": "R2", "on": "2026-12-05", "amount": "833.85",
+                       "lines": [{"installment": 2, "component": "interest", "amount": "58.85"},
+                                 {"installment": 2, "component": "principal", "amount": "775.00"}],
+                       "interest_prepaid": "0.00", "principal_prepaid": "0.00", "credit": "0.00"},
+        "entries": [{"id": 311, "basis": "both"}],
+        "receipt": "/api/v1/loans/42/events/3/document",
+        "repeated": False}]})
+
+    loan: PaidLoanRead
+    event: LoanEventRead = Field(description="The event recorded, with its entries (its trail in the ledger)")
+    allocation: PaymentRead | None = Field(
+        description="What the payment paid, installment by installment (null once a reversal has undone it)")
+    entries: list[EntryRef]
+    receipt: str | None = Field(description="Where the receipt (PDF) is downloaded")
     repeated: bool
 
 

@@ -3066,7 +3066,8 @@ export interface paths {
         /**
          * Record money received from the borrower
          * @description Allocated by the loan's strategy; each component posted to its account, in both books (above the
-         *     threshold: recorded when someone with `loan.change.approve` confirms it).
+         *     threshold: recorded when someone with `loan.change.approve` confirms it). The answer is what the repayment did
+         *     and the loan's new balances; the whole loan is `GET /loans/{loan_id}`.
          *
          *     Requires permission `repayment.record`.
          */
@@ -12788,6 +12789,53 @@ export interface components {
             total: number;
         };
         /**
+         * PaidLoanRead
+         * @description The loan after a repayment: its status, version and balances on the business date. The whole loan (terms,
+         *     schedule, every event with its trail and names) is `GET /loans/{loan_id}`.
+         */
+        PaidLoanRead: {
+            /**
+             * As Of
+             * Format: date
+             * @description The business date the balances are on
+             */
+            as_of: string;
+            /** Closed On */
+            closed_on: string | null;
+            /**
+             * Credit Balance
+             * @example 8000.00
+             */
+            credit_balance: string;
+            /** Currency */
+            currency: string;
+            /** Dpd */
+            dpd: number;
+            /** Id */
+            id: number;
+            /** Next Due Date */
+            next_due_date: string | null;
+            /** Number */
+            number: string;
+            /**
+             * Outstanding Principal
+             * @example 8000.00
+             */
+            outstanding_principal: string;
+            payoff: components["schemas"]["PayoffRead"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_disbursement" | "active" | "closed" | "overpaid" | "written_off" | "cancelled";
+            totals: components["schemas"]["LoanTotalsRead"];
+            /**
+             * Version
+             * @description The loan's version after the repayment
+             */
+            version: number;
+        };
+        /**
          * PasswordChange
          * @description Change one's password (the current one is required when one is set).
          * @example {
@@ -14465,6 +14513,141 @@ export interface components {
             on?: string | null;
             /** Reference */
             reference?: string | null;
+        };
+        /**
+         * RepaymentRecordedRead
+         * @description What a repayment did: the event recorded, how it was allocated, the entries it posted, the loan's new
+         *     balances and the receipt (`repeated`: the idempotency key had recorded it already; nothing changed).
+         * @example {
+         *       "allocation": {
+         *         "amount": "833.85",
+         *         "credit": "0.00",
+         *         "event_id": "R2",
+         *         "interest_prepaid": "0.00",
+         *         "lines": [
+         *           {
+         *             "amount": "58.85",
+         *             "component": "interest",
+         *             "installment": 2
+         *           },
+         *           {
+         *             "amount": "775.00",
+         *             "component": "principal",
+         *             "installment": 2
+         *           }
+         *         ],
+         *         "on": "2026-12-05",
+         *         "principal_prepaid": "0.00"
+         *       },
+         *       "entries": [
+         *         {
+         *           "basis": "both",
+         *           "id": 311
+         *         }
+         *       ],
+         *       "event": {
+         *         "business_date": "2026-12-05",
+         *         "entries": [
+         *           {
+         *             "basis": "both",
+         *             "id": 311
+         *           }
+         *         ],
+         *         "event_id": "R2",
+         *         "has_document": true,
+         *         "payload": {
+         *           "amount": "833.85",
+         *           "channel": "cash",
+         *           "id": "R2",
+         *           "on": "2026-12-05",
+         *           "type": "repayment"
+         *         },
+         *         "recorded_at": "2026-12-05T09:31:07Z",
+         *         "reference": "柜面 0002",
+         *         "seq": 3,
+         *         "type": "repayment",
+         *         "user_id": 5,
+         *         "user_name": "柜员 王芳",
+         *         "value_date": "2026-12-05"
+         *       },
+         *       "loan": {
+         *         "as_of": "2026-12-05",
+         *         "credit_balance": "0.00",
+         *         "currency": "CNY",
+         *         "dpd": 0,
+         *         "id": 42,
+         *         "next_due_date": "2027-01-05",
+         *         "number": "L202612050042",
+         *         "outstanding_principal": "8450.00",
+         *         "payoff": {
+         *           "accrued_interest": "11.20",
+         *           "after_credit": "8461.20",
+         *           "deferred_interest": "0.00",
+         *           "fees": "0.00",
+         *           "overdue_interest": "0.00",
+         *           "penalties": "0.00",
+         *           "principal": "8450.00",
+         *           "total": "8461.20"
+         *         },
+         *         "status": "active",
+         *         "totals": {
+         *           "due": {
+         *             "fee": "0.00",
+         *             "interest": "530.00",
+         *             "penalty": "0.00",
+         *             "principal": "10000.00",
+         *             "total": "10530.00"
+         *           },
+         *           "outstanding": {
+         *             "fee": "0.00",
+         *             "interest": "412.30",
+         *             "penalty": "0.00",
+         *             "principal": "8450.00",
+         *             "total": "8862.30"
+         *           },
+         *           "paid": {
+         *             "fee": "0.00",
+         *             "interest": "117.70",
+         *             "penalty": "0.00",
+         *             "principal": "1550.00",
+         *             "total": "1667.70"
+         *           },
+         *           "waived": {
+         *             "fee": "0.00",
+         *             "interest": "0.00",
+         *             "penalty": "0.00",
+         *             "principal": "0.00",
+         *             "total": "0.00"
+         *           },
+         *           "written_off": {
+         *             "fee": "0.00",
+         *             "interest": "0.00",
+         *             "penalty": "0.00",
+         *             "principal": "0.00",
+         *             "total": "0.00"
+         *           }
+         *         },
+         *         "version": 7
+         *       },
+         *       "receipt": "/api/v1/loans/42/events/3/document",
+         *       "repeated": false
+         *     }
+         */
+        RepaymentRecordedRead: {
+            /** @description What the payment paid, installment by installment (null once a reversal has undone it) */
+            allocation: components["schemas"]["PaymentRead"] | null;
+            /** Entries */
+            entries: components["schemas"]["EntryRef"][];
+            /** @description The event recorded, with its entries (its trail in the ledger) */
+            event: components["schemas"]["LoanEventRead"];
+            loan: components["schemas"]["PaidLoanRead"];
+            /**
+             * Receipt
+             * @description Where the receipt (PDF) is downloaded
+             */
+            receipt: string | null;
+            /** Repeated */
+            repeated: boolean;
         };
         /**
          * ReschedulingChange
@@ -29840,7 +30023,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RecordedRead"];
+                    "application/json": components["schemas"]["RepaymentRecordedRead"];
                 };
             };
             /** @description Cash or transfer above the institution's threshold: a pending change (kind `repayment`, `prepayment` or `recovery`) that waits for a second person */

@@ -125,25 +125,24 @@ def take_repayment(*, session: Session, clock: Clock, principal: Principal, loan
     kind = "recovery" if recovery else "repayment" if mode is None else "prepayment"
     # One read: the loan locked for the transaction, the caller's scope a condition of that read.
     loan = loans.visible(session=session, principal=principal, loan_id=loan_id, for_update=True)
-    above = settings.threshold_for(session=session, loan=loan)
+    above, today = settings.threshold_and_business_date(session=session, loan=loan)
 
     def now() -> loans.Recorded:
         if recovery:
             return loans.recover(session=session, clock=clock, actor=principal.actor,
                                  institution_id=loan.institution_id, loan_id=loan.id, amount=amount, on=on,
                                  channel=channel, reference=reference, idempotency_key=idempotency_key,
-                                 locked=loan)
+                                 locked=loan, today=today)
         if mode is None:
             return loans.repay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                                loan_id=loan.id, amount=amount, on=on, channel=channel, reference=reference,
-                               idempotency_key=idempotency_key, notify=notify, locked=loan)
+                               idempotency_key=idempotency_key, notify=notify, locked=loan, today=today)
         return loans.prepay(session=session, clock=clock, actor=principal.actor, institution_id=loan.institution_id,
                             loan_id=loan.id, amount=amount, mode=mode, on=on, channel=channel, reference=reference,
-                            idempotency_key=idempotency_key, notify=notify, locked=loan)
+                            idempotency_key=idempotency_key, notify=notify, locked=loan, today=today)
 
     if channel not in BRANCH_CHANNELS or above is None or amount <= above:
         return now()
-    today = parties.organisation.business_date(session=session, institution_id=loan.institution_id)
     if on is not None and on > today:
         raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
     details: dict[str, Any] = {"amount": str(amount), "on": (on or today).isoformat(), "channel": channel}

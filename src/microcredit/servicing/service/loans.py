@@ -401,11 +401,14 @@ def ensure_contract_signed(session: Session, loan: Loan) -> None:
 
 def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
           on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-          idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+          idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None,
+          today: date | None = None) -> Recorded:
     """Money from the borrower, allocated by the loan's strategy. `locked`: the loan as the caller has just read
-    it row-locked in this transaction (`visible(..., for_update=True)`), not read again."""
+    it row-locked in this transaction (`visible(..., for_update=True)`), not read again; `today`: the institution's
+    business date when the caller has just read it in this transaction."""
     loan = _locked(session, institution_id, loan_id, locked)
-    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    if today is None:
+        today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="repayment", id=_next_id(loan, "repayment"), on=day, amount=amount, channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today,
@@ -414,11 +417,13 @@ def repay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, 
 
 def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
            mode: str, on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-           idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None) -> Recorded:
+           idempotency_key: str | None = None, notify: bool = True, locked: Loan | None = None,
+           today: date | None = None) -> Recorded:
     """Principal repaid early, the borrower choosing a shorter term or a lower installment (`mode`); `locked` as
     in `repay`."""
     loan = _locked(session, institution_id, loan_id, locked)
-    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    if today is None:
+        today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="prepayment", id=_next_id(loan, "prepayment"), on=day, amount=amount, mode=mode,
                  channel=channel)
@@ -428,11 +433,13 @@ def prepay(*, session: Session, clock: Clock, actor: Actor, institution_id: int,
 
 def recover(*, session: Session, clock: Clock, actor: Actor, institution_id: int, loan_id: int, amount: Money,
             on: date | None = None, channel: str = "bank_transfer", reference: str | None = None,
-            idempotency_key: str | None = None, locked: Loan | None = None) -> Recorded:
+            idempotency_key: str | None = None, locked: Loan | None = None, today: date | None = None
+            ) -> Recorded:
     """Money recovered on a written-off loan (recoveries income; at most what was written off); `locked` as in
     `repay`."""
     loan = _locked(session, institution_id, loan_id, locked)
-    today = parties.organisation.business_date(session=session, institution_id=institution_id)
+    if today is None:
+        today = parties.organisation.business_date(session=session, institution_id=institution_id)
     day = on or today
     item = event_item(type="recovery", id=_next_id(loan, "recovery"), on=day, amount=amount, channel=channel)
     return record(session, clock, actor, loan, item, key=idempotency_key, reference=reference, today=today)

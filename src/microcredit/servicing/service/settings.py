@@ -5,12 +5,15 @@ or refund of credit needs no second person (`change_threshold_for`)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.identity.principal import Principal
 from microcredit.lending.money import Money
+from microcredit.parties import service as parties
 from microcredit.servicing import repository as repo
 from microcredit.servicing.models import Loan, ServicingSettings
 
@@ -28,6 +31,17 @@ def threshold_for(*, session: Session, loan: Loan) -> Money | None:
     if own is not None:
         return Money.parse(own, loan.currency)
     return repayment_approval_above(session=session, institution_id=loan.institution_id)
+
+
+def threshold_and_business_date(*, session: Session, loan: Loan) -> tuple[Money | None, date]:
+    """`threshold_for` the loan and its institution's business date, read in one statement when the loan's product
+    sets no threshold of its own (a repayment keyed in needs both)."""
+    own = loan.terms.get("repayment_approval_above")
+    if own is not None:
+        return Money.parse(own, loan.currency), parties.organisation.business_date(
+            session=session, institution_id=loan.institution_id)
+    return repo.threshold_and_business_date(
+        session, loan.institution_id, business_date=parties.organisation.business_date_subquery("of_institution"))
 
 
 def change_threshold_for(*, loan: Loan) -> Money | None:
