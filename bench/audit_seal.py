@@ -32,13 +32,13 @@ from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from microcredit.audit import service as audit  # noqa: E402
-from microcredit.audit.models import AuditRecord  # noqa: E402
-from microcredit.clock import SystemClock  # noqa: E402
-from microcredit.db.engine import Database, make_engine  # noqa: E402
-from microcredit.db.migrate import upgrade  # noqa: E402
-from microcredit.parties.models import Institution  # noqa: E402
-from microcredit.platform.actor import Actor, RequestMeta  # noqa: E402
+from microcredit.audit import service as audit
+from microcredit.audit.models import AuditRecord
+from microcredit.clock import SystemClock
+from microcredit.db.engine import Database, make_engine
+from microcredit.db.migrate import upgrade
+from microcredit.parties.models import Institution
+from microcredit.platform.actor import Actor, RequestMeta
 
 MODES = {"at commit": frozenset({"sqlite", "postgresql", "mysql"}), "after commit": frozenset()}
 

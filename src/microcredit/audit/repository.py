@@ -18,7 +18,9 @@ HEAD_ID = 1
 _INSERT = insert(AuditRecord)
 _LOG = table_of(AuditRecord)
 # Built once: each is run by every seal.
-_HEAD_TAKE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update(skip_locked=True)
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+_HEAD_TAKE = _HEAD.with_for_update(skip_locked=True)
+_HEAD_WAIT = _HEAD.with_for_update()
 _HEAD_EXISTS = select(AuditHead.id).where(AuditHead.id == HEAD_ID)
 _UNSEALED = select(_LOG).where(_LOG.c.seq.is_(None)).order_by(_LOG.c.id).limit(bindparam("batch"))
 _ANY_UNSEALED = select(_LOG.c.id).where(_LOG.c.seq.is_(None)).limit(1)
@@ -27,21 +29,23 @@ _SEAL = (update(_LOG).where(_LOG.c.id == bindparam("b_id"))
 _ADVANCE = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
 
 
-def take_head(session: Session, genesis: str) -> tuple[int, str] | None:
+def take_head(session: Session, genesis: str, *, wait: bool = False) -> tuple[int, str] | None:
     """The chain's head (last sequence number and hash), locked for this transaction -- or None at once if
-    another transaction holds it (SELECT … FOR UPDATE SKIP LOCKED; SQLite renders no lock clause: its write
-    transaction is exclusive already). Created (at `genesis`) by the very first seal.
+    another transaction holds it (SELECT … FOR UPDATE SKIP LOCKED; with `wait`, FOR UPDATE: waits its turn and
+    never returns None; SQLite renders no lock clause: its write transaction is exclusive already). Created (at
+    `genesis`) by the very first seal.
 
     Two sealers of the very first records may both find no head: the loser's insert waits for the winner's
     commit and fails as a duplicate, then takes the winner's row (or finds it held and returns None)."""
     conn = session.connection()
-    row = conn.execute(_HEAD_TAKE).first()
+    take = _HEAD_WAIT if wait else _HEAD_TAKE
+    row = conn.execute(take).first()
     if row is None:
-        if conn.execute(_HEAD_EXISTS).first() is not None:
+        if not wait and conn.execute(_HEAD_EXISTS).first() is not None:
             return None  # held by another sealer
         with contextlib.suppress(IntegrityError), session.begin_nested():
             session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
-        row = conn.execute(_HEAD_TAKE).first()
+        row = conn.execute(take).first()
         if row is None:
             return None
     return int(row.seq), str(row.hash)

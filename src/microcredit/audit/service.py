@@ -209,7 +209,8 @@ def waiting(session: Session) -> list[Pending]:
 
 def write_pending(session: Session) -> None:
     """Write the records this transaction made, in order, in one INSERT, unsealed -- or, on a backend of
-    `SEALS_AT_COMMIT`, numbered and hashed under the head (the transaction's write lock) and sealed. Everything
+    `SEALS_AT_COMMIT`, numbered and hashed under the head, taken here and held to the commit (on SQLite the
+    transaction's write lock has it already), and written sealed. Everything
     else pending is flushed first. Called by `before_commit`; call it yourself inside a savepoint to have the
     write's own failure there."""
     pending: list[Pending] = session.info.pop(_PENDING, [])
@@ -221,8 +222,8 @@ def write_pending(session: Session) -> None:
         repository.insert_records(session, [rec.row() for rec in pending])
         session.info[_WRITTEN] = bind
         return
-    taken = repository.take_head(session, GENESIS)
-    assert taken is not None, "SQLite's write transaction is exclusive: nobody else holds the head"
+    taken = repository.take_head(session, GENESIS, wait=True)
+    assert taken is not None, "a head taken with wait is never None"
     seq, last = taken
     for rec in pending:
         seq += 1
