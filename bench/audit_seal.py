@@ -116,7 +116,7 @@ def main() -> None:
                     url = _url(backend, Path(tmp), f"bench_seal_{k}")
                     if url is None:
                         continue
-                    audit.SEALS_AT_COMMIT = seals_at_commit  # type: ignore[misc]
+                    audit.SEALS_AT_COMMIT = seals_at_commit
                     fig = _run(url, threads, args.seconds)
                     out.setdefault(backend, {}).setdefault(str(threads), {})[mode] = fig
                     print(f"{backend:10} threads {threads:2}  {mode:12}  {fig['commits_per_s']:8.1f} commits/s  "
