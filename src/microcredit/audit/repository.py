@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from microcredit.audit.models import AuditHead, AuditRecord
 from microcredit.db.rows import table_of
@@ -22,6 +24,9 @@ _HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
 _HEAD_TAKE = _HEAD.with_for_update(skip_locked=True)
 _HEAD_WAIT = _HEAD.with_for_update()
 _HEAD_EXISTS = select(AuditHead.id).where(AuditHead.id == HEAD_ID)
+# The engines (by their pools) that have seen the head row: it is never deleted, only moved -- a head not taken is
+# then held, without asking again whether it exists (a round trip of every seal that finds it busy).
+_HEAD_SEEN: weakref.WeakSet[Pool] = weakref.WeakSet()
 _UNSEALED = select(_LOG).where(_LOG.c.seq.is_(None)).order_by(_LOG.c.id).limit(bindparam("batch"))
 _ANY_UNSEALED = select(_LOG.c.id).where(_LOG.c.seq.is_(None)).limit(1)
 _SEAL = (update(_LOG).where(_LOG.c.id == bindparam("b_id"))
@@ -41,7 +46,9 @@ def take_head(session: Session, genesis: str, *, wait: bool = False) -> tuple[in
     take = _HEAD_WAIT if wait else _HEAD_TAKE
     row = conn.execute(take).first()
     if row is None:
-        if not wait and conn.execute(_HEAD_EXISTS).first() is not None:
+        pool = conn.engine.pool
+        if not wait and (pool in _HEAD_SEEN or conn.execute(_HEAD_EXISTS).first() is not None):
+            _HEAD_SEEN.add(pool)
             return None  # held by another sealer
         with contextlib.suppress(IntegrityError), session.begin_nested():
             session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
