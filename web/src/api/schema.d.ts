@@ -9077,9 +9077,9 @@ export interface components {
             request_id: string | null;
             /**
              * Seq
-             * @description The audit record's sequence number
+             * @description The audit record's sequence number; null for the milliseconds before it is sealed into the hash chain
              */
-            seq: number;
+            seq: number | null;
         };
         /**
          * DraftCreate
