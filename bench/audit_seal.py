@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ def _run(url: str, threads: int, seconds: float) -> dict[str, Any]:
     engine.dispose()
     db = Database(url)
     with db.unit_of_work() as s:
-        inst = Institution(code="BENCH", name="bench", name_en="bench", business_date=date(2026, 12, 5))
+        inst = Institution(code="BENCH", name="bench", name_en="bench", business_date=date(2026, 12, 5),
+                           created_at=datetime.now(UTC))
         s.add(inst)
         s.flush()
         inst_id = inst.id
