@@ -57,6 +57,15 @@ def _url(backend: str, tmp: Path, name: str) -> str | None:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
+def _drop(backend: str, name: str) -> None:
+    server = os.environ.get("MICROCREDIT_TEST_POSTGRES_URL")
+    if backend == "postgresql" and server:
+        admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
 def _run(url: str, threads: int, seconds: float) -> dict[str, Any]:
     engine = make_engine(url)
     upgrade(engine)
@@ -119,6 +128,7 @@ def main() -> None:
                         continue
                     audit.SEALS_AT_COMMIT = seals_at_commit
                     fig = _run(url, threads, args.seconds)
+                    _drop(backend, f"bench_seal_{k}")
                     out.setdefault(backend, {}).setdefault(str(threads), {})[mode] = fig
                     print(f"{backend:10} threads {threads:2}  {mode:12}  {fig['commits_per_s']:8.1f} commits/s  "
                           f"{fig['cpu_ms_per_commit']:6.2f} CPU ms/commit  verified {fig['verified']}", flush=True)
