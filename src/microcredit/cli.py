@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -337,9 +337,11 @@ def audit_verify(anchor: Annotated[str | None, typer.Option(help="A head hash ke
     from microcredit.audit import service as audit
 
     runtime = _runtime()
+    audit.seal_left(runtime.db)  # what a crash left unsealed is verified too
     try:
         with runtime.db.unit_of_work(write=False) as session:
-            result = audit.verify(session=session, anchor=anchor)
+            result = audit.verify(session=session, anchor=anchor, now=runtime.clock.now(),
+                                  unsealed_alarm=timedelta(seconds=runtime.settings.security.audit_unsealed_alarm_seconds))
     except DomainError as exc:
         _fail(exc.message("en"))
     if result.ok:
@@ -357,6 +359,7 @@ def audit_anchor() -> None:
     from microcredit.audit import service as audit
 
     runtime = _runtime()
+    audit.seal_left(runtime.db)  # the head anchored covers every record committed before it
     with runtime.db.unit_of_work(write=False) as session:
         result = audit.verify(session=session)
     console.print(f"{result.head_seq} {result.head_hash}")
@@ -407,12 +410,15 @@ def business_date_set(value: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
 
 @app.command("housekeeping")
 def housekeeping_command() -> None:
-    """Delete what has expired: idempotency keys, rate-limit windows, used codes, old sessions."""
+    """Delete what has expired: idempotency keys, rate-limit windows, used codes, old sessions (and seal the audit
+    records a crash left unsealed)."""
     from microcredit import housekeeping
+    from microcredit.audit import service as audit
 
     runtime = _runtime()
     with runtime.db.unit_of_work() as session:
         counts = housekeeping.run(session=session, clock=runtime.clock)
+    console.print(f"audit records sealed: {audit.seal_left(runtime.db)}")
     for table, n in counts.items():
         console.print(f"{table}: {n} deleted")
 

@@ -81,6 +81,10 @@ class SecuritySettings(BaseModel):
     sms_resend_seconds: int = Field(default=60, ge=30)
     sms_per_phone_per_day: int = Field(default=10, ge=1)
 
+    # An audit record is sealed (numbered, hashed) milliseconds after its action commits; `audit verify` calls
+    # one still unsealed after this many seconds a problem (audit.service.verify).
+    audit_unsealed_alarm_seconds: int = Field(default=60, ge=1)
+
     # Masking patterns: (keep first, keep last) characters.
     mask_id_number: str = "birthdate"  # "birthdate" hides positions 7-14; "strict" keeps 1+1
     mask_phone: tuple[int, int] = (3, 4)

@@ -33,6 +33,7 @@ from microcredit.api.health import router as health_router
 from microcredit.api.observability import Metrics, RequestContextMiddleware, configure_logging
 from microcredit.api.static import mount_web
 from microcredit.audit import api as audit_routes
+from microcredit.audit import service as audit
 from microcredit.cob import api as cob_routes
 from microcredit.collections import api as collections_routes
 from microcredit.config import Settings
@@ -153,6 +154,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                     full = True  # a full batch: more are waiting (a burst of repayments' receipts)
                     while full and not stop.is_set():
                         full = dispatch_outbox(runtime)
+                    audit.seal_left(runtime.db)  # records a crash left between a commit and its seal
                     now = runtime.clock.now().timestamp()
                     if now - last_housekeeping >= HOUSEKEEPING_EVERY:
                         with runtime.db.unit_of_work() as session:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from microcredit.api.deps import DB, Meta, WallClock, require
+from microcredit.api.deps import DB, Config, Meta, WallClock, require
 from microcredit.api.exports import XLSX_RESPONSES, xlsx_response
 from microcredit.api.params import IdFilter, PageNo, PageSize
 from microcredit.audit import service
@@ -99,11 +99,15 @@ def export_audit_records(session: DB, meta: Meta, principal: Principal = require
 
 @router.post("/audit-log/verify", response_model=VerifyRead, operation_id="verify_audit_chain",
              summary="Recompute the hash chain")
-def verify_audit_chain(session: DB, clock: WallClock, body: VerifyRequest | None = None,
+def verify_audit_chain(session: DB, clock: WallClock, settings: Config, body: VerifyRequest | None = None,
                        principal: Principal = require("audit.verify")) -> VerifyRead:
-    """Detects any edited, deleted or inserted record (and a truncated tail); with an anchor, a rewritten log."""
+    """Detects any edited, deleted or inserted record (and a truncated tail); with an anchor, a rewritten log.
+    Records not sealed yet (milliseconds after their action) are counted, and a problem once older than the
+    configured alarm."""
     anchor = body.anchor if body else None
+    alarm = timedelta(seconds=settings.security.audit_unsealed_alarm_seconds)
     result = service.record_verification(session=session, clock=clock, actor=principal.actor,
-                                         result=service.verify(session=session, anchor=anchor))
+                                         result=service.verify(session=session, anchor=anchor, now=clock.now(),
+                                                               unsealed_alarm=alarm))
     return VerifyRead(ok=result.ok, records=result.records, head_seq=result.head_seq, head_hash=result.head_hash,
-                      problems=list(result.problems), first_bad_seq=result.first_bad_seq)
+                      problems=list(result.problems), first_bad_seq=result.first_bad_seq, unsealed=result.unsealed)

@@ -13,7 +13,10 @@ from microcredit.db.types import BigIntPK, UTCDateTime
 
 
 class AuditRecord(Base):
-    """One security- or money-relevant action: who, what, when, from where, before/after."""
+    """One security- or money-relevant action: who, what, when, from where, before/after.
+
+    Written with its action and "unsealed" (`seq`, `prev_hash`, `hash` None); `audit.service.seal` gives it its
+    number and hashes just after the commit. The unique index on `seq` also finds the unsealed (`seq IS NULL`)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -22,7 +25,7 @@ class AuditRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)  # None: not sealed yet
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), nullable=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -35,12 +38,12 @@ class AuditRecord(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditHead(Base):
-    """The chain's head: last sequence number and hash. Its row lock serialises appends."""
+    """The chain's head: last sequence number and hash. Its row lock serialises the sealers (never the actions)."""
 
     __tablename__ = "audit_head"
 

@@ -3,69 +3,115 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import Pool
 
 from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.db.rows import table_of
 
 HEAD_ID = 1
 _INSERT = insert(AuditRecord)
-_HEAD_LOCK = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()  # built once: every commit
-
-
-def head_for_update(session: Session, genesis: str) -> AuditHead:
-    """The chain's head row, locked for the append; created (at `genesis`) by the very first append.
-
-    Two writers of the very first append may both find no head: the loser's insert
-    waits for the winner's commit and fails as a duplicate, then locks the winner's row.
-    """
-    lock = _HEAD_LOCK
-    head = session.execute(lock).scalar_one_or_none()
-    if head is None:
-        with contextlib.suppress(IntegrityError), session.begin_nested():
-            session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
-        head = session.execute(lock).scalar_one()
-    return head
-
-
+_LOG = table_of(AuditRecord)
+# Built once: each is run by every seal.
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+_HEAD_TAKE = _HEAD.with_for_update(skip_locked=True)
+_HEAD_WAIT = _HEAD.with_for_update()
+_HEAD_EXISTS = select(AuditHead.id).where(AuditHead.id == HEAD_ID)
+# The engines (by their pools) that have seen the head row: it is never deleted, only moved -- a head not taken is
+# then held, without asking again whether it exists (a round trip of every seal that finds it busy).
+_HEAD_SEEN: weakref.WeakSet[Pool] = weakref.WeakSet()
+_UNSEALED = select(_LOG).where(_LOG.c.seq.is_(None)).order_by(_LOG.c.id).limit(bindparam("batch"))
+_ANY_UNSEALED = select(_LOG.c.id).where(_LOG.c.seq.is_(None)).limit(1)
+_SEAL = (update(_LOG).where(_LOG.c.id == bindparam("b_id"))
+         .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev_hash"), hash=bindparam("b_hash")))
 _ADVANCE = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
 
 
-def advance_head(session: Session, head: AuditHead, seq: int, hash_: str) -> None:
-    """Move the locked head to the last record written: one UPDATE through the connection (no flush), the loaded
-    row given the same values as its state in the database."""
+def take_head(session: Session, genesis: str, *, wait: bool = False) -> tuple[int, str] | None:
+    """The chain's head (last sequence number and hash), locked for this transaction -- or None at once if
+    another transaction holds it (SELECT … FOR UPDATE SKIP LOCKED; with `wait`, FOR UPDATE: waits its turn and
+    never returns None; SQLite renders no lock clause: its write transaction is exclusive already). Created (at
+    `genesis`) by the very first seal.
+
+    Two sealers of the very first records may both find no head: the loser's insert waits for the winner's
+    commit and fails as a duplicate, then takes the winner's row (or finds it held and returns None)."""
+    conn = session.connection()
+    take = _HEAD_WAIT if wait else _HEAD_TAKE
+    row = conn.execute(take).first()
+    if row is None:
+        pool = conn.engine.pool
+        if not wait and (pool in _HEAD_SEEN or conn.execute(_HEAD_EXISTS).first() is not None):
+            _HEAD_SEEN.add(pool)
+            return None  # held by another sealer
+        with contextlib.suppress(IntegrityError), session.begin_nested():
+            session.add(AuditHead(id=HEAD_ID, seq=0, hash=genesis))
+        row = conn.execute(take).first()
+        if row is None:
+            return None
+    return int(row.seq), str(row.hash)
+
+
+def advance_head(session: Session, seq: int, hash_: str) -> None:
+    """Move the taken head to the last record sealed (one UPDATE through the connection, no flush)."""
     session.connection().execute(_ADVANCE, {"to_seq": seq, "to_hash": hash_})
-    set_committed_value(head, "seq", seq)
-    set_committed_value(head, "hash", hash_)
 
 
 def head(session: Session) -> AuditHead | None:
-    """The chain's head row, if any record was ever appended."""
+    """The chain's head row, if any record was ever sealed."""
     return session.get(AuditHead, HEAD_ID)
 
 
 def insert_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write numbered and hashed records in one statement: no ORM objects (nobody reads them back), and the
-    Core insert with the rows' parameters (a multi-row INSERT where the driver makes one, else the driver's
-    executemany). The ORM's bulk insert costs twice its CPU, a `.values([...])` ten times."""
+    """Write records (unsealed) in one statement: no ORM objects (nobody reads them back), and the Core insert
+    with the rows' parameters (a multi-row INSERT where the driver makes one, else the driver's executemany).
+    The ORM's bulk insert costs twice its CPU, a `.values([...])` ten times."""
     session.connection().execute(_INSERT, list(rows))
 
 
+def unsealed(session: Session, batch: int) -> Sequence[Row[Any]]:
+    """The first `batch` committed records without a number, in the order they were written (id). Found by the
+    unique index on `seq` (`seq IS NULL`) on every backend."""
+    return session.connection().execute(_UNSEALED, {"batch": batch}).all()
+
+
+def any_unsealed(session: Session) -> bool:
+    """Whether a record without a number is there (the sealer's re-check)."""
+    return session.connection().execute(_ANY_UNSEALED).first() is not None
+
+
+def seal_records(session: Session, sealed: Sequence[dict[str, Any]]) -> None:
+    """Give records their numbers and hashes: one UPDATE by id, run as the driver's executemany
+    (`b_id`, `b_seq`, `b_prev_hash`, `b_hash`)."""
+    session.connection().execute(_SEAL, list(sealed))
+
+
+def unsealed_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many records are not sealed yet, and the oldest one's time."""
+    row = session.execute(select(func.count(), func.min(AuditRecord.at)).where(AuditRecord.seq.is_(None))).one()
+    return int(row[0] or 0), row[1]
+
+
+def first_past(session: Session, seq: int) -> int | None:
+    """The lowest sequence number above `seq` (a record numbered past the head blocks the next seal)."""
+    return session.scalar(select(func.min(AuditRecord.seq)).where(AuditRecord.seq > seq))
+
+
 def records_after(session: Session, seq: int, limit: int) -> Sequence[AuditRecord]:
-    """The next `limit` records after sequence number `seq`, in order."""
+    """The next `limit` sealed records after sequence number `seq`, in order."""
     return session.scalars(select(AuditRecord).where(AuditRecord.seq > seq).order_by(AuditRecord.seq)
                            .limit(limit)).all()
 
 
-def count_records(session: Session) -> int:
-    """All records, whatever their sequence numbers."""
-    return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+def count_sealed(session: Session) -> int:
+    """All sealed records, whatever their sequence numbers."""
+    return session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq.is_not(None))) or 0
 
 
 def records_query(*, institution_id: int | None, action: str | None = None, actor_user_id: int | None = None,
@@ -92,8 +138,9 @@ def records_query(*, institution_id: int | None, action: str | None = None, acto
 
 def entity_records(session: Session, *, entity_type: str, entity_id: str, action: str | None = None,
                    limit: int = 500) -> Sequence[AuditRecord]:
-    """The records about one entity (of one action when given), newest first."""
+    """The records about one entity (of one action when given), newest first (the order written: a record not
+    sealed yet has no number)."""
     stmt = select(AuditRecord).where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
     if action:
         stmt = stmt.where(AuditRecord.action == action)
-    return session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(limit)).all()
+    return session.scalars(stmt.order_by(AuditRecord.id.desc()).limit(limit)).all()

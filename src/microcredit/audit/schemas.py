@@ -13,7 +13,8 @@ from microcredit.platform.schema import InputSchema, OutputSchema
 class AuditRecordRead(OutputSchema):
     """One audit record."""
 
-    seq: int
+    seq: int | None = Field(description="Its number in the hash chain; null for the milliseconds between its "
+                            "action's commit and its sealing (shown as \"sealing\")")
     at: datetime
     institution_id: int | None
     actor_user_id: int | None
@@ -28,7 +29,7 @@ class AuditRecordRead(OutputSchema):
     request_id: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    hash: str
+    hash: str | None
 
 
 class VerifyRequest(InputSchema):
@@ -48,3 +49,4 @@ class VerifyRead(OutputSchema):
     head_hash: str
     problems: list[str]
     first_bad_seq: int | None
+    unsealed: int = Field(default=0, description="Records written and not sealed yet (a problem only when old)")

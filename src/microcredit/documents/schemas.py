@@ -56,7 +56,8 @@ class DocumentRead(OutputSchema):
 class DocumentViewRead(OutputSchema):
     """One audited view of a document's file."""
 
-    seq: int = Field(description="The audit record's sequence number")
+    seq: int | None = Field(description="The audit record's sequence number; null for the milliseconds before "
+                            "it is sealed into the hash chain")
     at: datetime
     actor_user_id: int | None
     actor_name: str | None = None

@@ -147,7 +147,7 @@ def read_content(*, session: Session, clock: Clock, storage: Storage, actor: Act
 class View:
     """One audited view of a document's file: when, by whom, from where."""
 
-    seq: int
+    seq: int | None  # None: the audit record is not sealed yet (milliseconds after the view)
     at: datetime
     actor_user_id: int | None
     actor_kind: str

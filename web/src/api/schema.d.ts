@@ -448,6 +448,8 @@ export interface paths {
         /**
          * Recompute the hash chain
          * @description Detects any edited, deleted or inserted record (and a truncated tail); with an anchor, a rewritten log.
+         *     Records not sealed yet (milliseconds after their action) are counted, and a problem once older than the
+         *     configured alarm.
          *
          *     Requires permission `audit.verify`.
          */
@@ -6836,15 +6838,18 @@ export interface components {
             /** Entity Type */
             entity_type: string | null;
             /** Hash */
-            hash: string;
+            hash: string | null;
             /** Institution Id */
             institution_id: number | null;
             /** Ip */
             ip: string | null;
             /** Request Id */
             request_id: string | null;
-            /** Seq */
-            seq: number;
+            /**
+             * Seq
+             * @description Its number in the hash chain; null for the milliseconds between its action's commit and its sealing (shown as "sealing")
+             */
+            seq: number | null;
             /**
              * Target Name
              * @description The name of the record acted on, when known (a borrower's, a staff member's, a branch's …) in the request's language
@@ -9073,9 +9078,9 @@ export interface components {
             request_id: string | null;
             /**
              * Seq
-             * @description The audit record's sequence number
+             * @description The audit record's sequence number; null for the milliseconds before it is sealed into the hash chain
              */
-            seq: number;
+            seq: number | null;
         };
         /**
          * DraftCreate
@@ -16675,6 +16680,12 @@ export interface components {
             problems: string[];
             /** Records */
             records: number;
+            /**
+             * Unsealed
+             * @description Records written and not sealed yet (a problem only when old)
+             * @default 0
+             */
+            unsealed?: number;
         };
         /**
          * VerifyRequest

@@ -534,6 +534,9 @@ export default {
     chainOk: 'The chain is intact: {records} records, up to no. {seq}.',
     chainBroken: 'The chain is broken from record no. {seq}.',
     headHash: 'Latest hash',
+    sealing: 'Sealing',
+    sealingHint: 'Recorded; being added to the hash chain (within milliseconds of the commit, as a rule)',
+    unsealed: '{n} more records are written and waiting to join the chain.',
   },
   outbox: {
     intro: 'The text messages the system sends: waiting, delivered and failed. A failed message is tried again after growing pauses; after {max} failed attempts it stops and waits for you. Message texts are never shown here: they may hold verification codes.',

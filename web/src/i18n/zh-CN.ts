@@ -528,6 +528,9 @@ export default {
     chainOk: '审计链完整：共 {records} 条，至第 {seq} 条。',
     chainBroken: '审计链自第 {seq} 条起被破坏。',
     headHash: '最新哈希',
+    sealing: '封存中',
+    sealingHint: '已记录，正在计入哈希链（通常在提交后数毫秒内完成）',
+    unsealed: '另有 {n} 条记录已写入、尚待计入哈希链。',
   },
   outbox: {
     intro: '系统发出的短信：待发送、已送达与发送失败。发送失败的消息会间隔渐长地自动重试；连续失败 {max} 次后停止重试，等待您处理。此处从不显示短信内容：其中可能含有验证码。',
