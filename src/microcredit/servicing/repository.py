@@ -465,6 +465,15 @@ def day_facts_on(session: Session, *, institution_id: int, on: date, first: int,
     return list(session.execute(stmt).all())
 
 
+def unpaid_dues_on(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> list[Any]:
+    """(id, number, currency, borrower_user_id, unpaid_dues) of the active loans of `ids` whose kept fold is of `on`
+    over all events and carries the `unpaid_dues` column (`accrual.day_columns`). No JSON read."""
+    stmt = select(Loan.id, Loan.number, Loan.currency, Loan.borrower_user_id, Loan.unpaid_dues).where(
+        Loan.institution_id == institution_id, Loan.status == "active", Loan.id.in_(sorted(ids)),
+        Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.unpaid_dues.is_not(None))
+    return list(session.execute(stmt).all())
+
+
 def day_columns_on(session: Session, *, institution_id: int, on: date, first: int, last: int,
                    nothing_due_through: date | None = None, ids_only: bool = False,
                    earliest_due_not_on: Collection[date] | None = None) -> list[Any]:
