@@ -183,7 +183,7 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         assert not s.scalars(select(CobFailure.error)).all()
         # Every step's set-based part did loans (none failed into the one-by-one fallback every day).
         reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
-        for name in ("advance", "classify", "autodebit", "remind", "features", "warnings"):
+        for name in ("advance", "classify", "autodebit", "remind", "features", "warnings", "collections"):
             assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
         for name in ("classify", "autodebit", "remind", "features"):  # ... and from the loans' columns (0042)
             assert sum(r["steps"][name]["counts"].get("by_columns", 0) for r in reports) > 0, name
@@ -300,6 +300,41 @@ def test_a_set_based_reminder_one_fen_off_is_caught(tmp_path_factory: pytest.Tem
         assert [r[:4] for r in got["reminders"]] == [r[:4] for r in want["reminders"]]  # the same reminders ...
         assert got != want, "one fen more went unnoticed"  # ... whose texts differ
         assert all(a[4] != b[4] for a, b in zip(got["reminders"], want["reminders"], strict=True))
+    finally:
+        runs_rt.close()
+        single_rt.close()
+
+
+def test_a_set_based_case_one_fen_off_is_caught(tmp_path_factory: pytest.TempPathFactory,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases' comparison can fail: with what collections' set-based part reads as overdue one fen more, the cases
+    it refreshes differ from the per-loan sync's (the overdue total, one fen more)."""
+    portfolio = draw(SEED)[:LOANS]
+    tmp = tmp_path_factory.mktemp("cob-case-set")
+    url = fresh_database_url("sqlite", tmp, suffix="_cobc_set")
+    runs_rt, runs = _setup(url, tmp, portfolio, tuple(next_id_number() for _ in portfolio))
+    single_rt, _ = twin_of(runs_rt, "sqlite", url, tmp, tmp_path_factory.mktemp("cob-case-loan"), "_cobc_loan")
+    due_by = quiet.UnpaidDues.due_by
+
+    def one_fen_more(self: quiet.UnpaidDues, on: date) -> dict[str, int]:
+        due = due_by(self, on)
+        return {**due, "principal": due["principal"] + 1}
+
+    try:
+        inst_id = runs.inst.id
+        for n in range(9):  # 12-20 .. 12-28: the cases open on 12-26 and are refreshed after
+            day = FROM + timedelta(days=n)
+            if n == 8:
+                monkeypatch.setattr(quiet.UnpaidDues, "due_by", one_fen_more)
+            close_by_cob(runs_rt, inst_id, day)
+            close_loan_by_loan(single_rt, inst_id, day)
+            borrowers_act([runs_rt, single_rt], inst_id, runs.loan_ids, portfolio, day)
+        got, want = picture(runs_rt, inst_id)["cases"], picture(single_rt, inst_id)["cases"]
+        assert want, "no case: nothing was tested"
+        changed = [(a, b) for a, b in zip(got, want, strict=True) if a != b]
+        assert changed, "one fen more went unnoticed"
+        for a, b in changed:
+            assert a[8].minor == b[8].minor + 1  # the overdue total
     finally:
         runs_rt.close()
         single_rt.close()
