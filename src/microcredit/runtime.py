@@ -55,12 +55,14 @@ def _collections_step(session: Session, kit: CobKit, institution_id: int, on: da
     """The close of business's step 7, once over the institution: collections' cases opened, escalated and
     closed from the loans' days past due on `on` (closed ones too: a loan paid off that day leaves the
     running loans), promises to pay followed up. Registered here, in the composition root, because
-    collections sits above the close of business and cob never imports it."""
-    report = collections.sync_cases(session=session, clock=kit.clock, kit=kit.identity,
-                                    institution_id=institution_id,
-                                    business_date=on)
+    collections sits above the close of business and cob never imports it. The cases that only move are read and
+    written a partition at a time (`sync_cases_set`); `sync_cases` stays the reference."""
+    report = collections.sync_cases_set(session=session, clock=kit.clock, kit=kit.identity,
+                                        institution_id=institution_id, business_date=on,
+                                        partition=kit.partition_size)
     return {"opened": len(report.opened), "escalated": len(report.escalated), "closed": len(report.closed),
-            "promises_kept": len(report.promises_kept), "promises_broken": len(report.promises_broken)}
+            "promises_kept": len(report.promises_kept), "promises_broken": len(report.promises_broken),
+            "set_based": report.set_based}
 
 
 cob_steps.register(cob_steps.Step("collections", cob_steps.COLLECTIONS_POSITION, whole=_collections_step))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
@@ -96,6 +97,22 @@ def behaviours(session: Session, loan_ids: list[int]) -> list[Any]:
     return list(session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.late_payments,
                                        LoanBehaviour.partial_payments, LoanBehaviour.days_since_last_payment,
                                        LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(loan_ids))).all())
+
+
+def reminders_sent(session: Session, loan_ids: Collection[int],
+                   due_dates: Collection[date]) -> set[tuple[int, str, date]]:
+    """(loan, kind, due date) of the reminders queued for these loans and due dates, in one query."""
+    if not loan_ids or not due_dates:
+        return set()
+    return {(r.loan_id, r.kind, r.due_date) for r in session.execute(
+        select(ReminderSent.loan_id, ReminderSent.kind, ReminderSent.due_date).where(
+            ReminderSent.loan_id.in_(sorted(loan_ids)), ReminderSent.due_date.in_(sorted(due_dates))))}
+
+
+def add_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Record queued reminders from their column values in one INSERT (no ORM objects)."""
+    if rows:
+        session.execute(insert(ReminderSent), list(rows))
 
 
 def reminder_sent(session: Session, loan_id: int, kind: str, due_date: date) -> bool:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor, CollectionSettings
-from microcredit.db.rows import row_by_id
+from microcredit.db.rows import row_by_id, table_of
 from microcredit.lending.money import Money
 
 
@@ -46,6 +47,53 @@ def live_cases(session: Session, institution_id: int) -> list[CollectionCase]:
     return list(session.scalars(select(CollectionCase).where(
         CollectionCase.institution_id == institution_id, CollectionCase.status != "closed")
         .order_by(CollectionCase.id)))
+
+
+def live_case_rows(session: Session, institution_id: int, *, after_loan_id: int, limit: int) -> list[Any]:
+    """The next `limit` of the institution's cases not closed by loan (loan id above `after_loan_id`), as rows of
+    the columns the sync reads and writes (no ORM objects)."""
+    return list(session.execute(select(
+        CollectionCase.id, CollectionCase.loan_id, CollectionCase.status, CollectionCase.stage,
+        CollectionCase.stage_floor, CollectionCase.dpd, CollectionCase.overdue, CollectionCase.overdue_total,
+        CollectionCase.priority, CollectionCase.recovered, CollectionCase.opened_on, CollectionCase.synced_on,
+        CollectionCase.updated_at, CollectionCase.version).where(
+        CollectionCase.institution_id == institution_id, CollectionCase.status != "closed",
+        CollectionCase.loan_id > after_loan_id).order_by(CollectionCase.loan_id).limit(limit)).all())
+
+
+def cases_by_ids_in_order(session: Session, case_ids: Iterable[int]) -> list[CollectionCase]:
+    """Cases by id, oldest first."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return []
+    return list(session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids)).order_by(CollectionCase.id)))
+
+
+def with_pending_promises(session: Session, case_ids: Iterable[int]) -> set[int]:
+    """Which of these cases have a promise to pay not yet kept or broken (one query)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(CollectionAction.case_id).where(
+        CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending").distinct()))
+
+
+def update_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the sync's figures of many cases in one executemany UPDATE (`b_id`, `b_version` and the new values),
+    with the ORM's optimistic check: each row's version moves by one, and a row changed meanwhile (its version moved)
+    raises `StaleDataError`, which the unit of work retries."""
+    if not rows:
+        return
+    table = table_of(CollectionCase)
+    result = session.connection().execute(
+        update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(status=bindparam("b_status"), stage=bindparam("b_stage"), dpd=bindparam("b_dpd"),
+                overdue=bindparam("b_overdue"), overdue_total=bindparam("b_overdue_total"),
+                priority=bindparam("b_priority"), recovered=bindparam("b_recovered"),
+                synced_on=bindparam("b_synced_on"), updated_at=bindparam("b_updated_at"),
+                version=table.c.version + 1), list(rows))
+    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        raise StaleDataError(f"UPDATE of collection_cases expected {len(rows)} rows; {result.rowcount} matched")
 
 
 def cases_of_borrower(session: Session, borrower_id: int) -> list[CollectionCase]:

@@ -31,6 +31,15 @@ def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None
         session.connection().execute(_INSERT_OUTBOX, list(rows))
 
 
+def insert_outbox_rows_returning_ids(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """`insert_outbox_rows` with the new rows' ids, in the order of `rows` (one INSERT … RETURNING where the
+    database has it; SQLAlchemy's insertmanyvalues sorts them by the parameters' order)."""
+    if not rows:
+        return []
+    stmt = _INSERT_OUTBOX.returning(table_of(OutboxMessage).c.id, sort_by_parameter_order=True)
+    return [int(r[0]) for r in session.connection().execute(stmt, list(rows))]
+
+
 def get(session: Session, message_id: int) -> OutboxMessage | None:
     """The message with this id."""
     return session.get(OutboxMessage, message_id)

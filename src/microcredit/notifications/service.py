@@ -123,6 +123,12 @@ def write_messages(session: Session, *, inbox: Sequence[dict[str, Any]] = (),
     repository.insert_outbox_rows(session, sms)
 
 
+def write_sms(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Write SMS (`sms_row`) as `write_messages` does — one INSERT for all, no ORM objects, no flush — when the
+    caller keeps their ids (the close of business's reminders record theirs): the ids in the order of `rows`."""
+    return repository.insert_outbox_rows_returning_ids(session, rows)
+
+
 def deliver_after_commit(session: Session, message_id: int) -> None:
     """Ask the request's boundary (`api.deps.db`) to deliver this message right after this unit of work
     commits: somebody is waiting for it now. The request delivers only the messages so marked, not what

@@ -25,7 +25,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcredit.db.base import Base
@@ -97,6 +97,11 @@ class Loan(Base):
     late_payments: Mapped[int | None] = mapped_column(Integer, nullable=True)
     partial_payments: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The unsettled installments as `number:YYYY-MM-DD:principal:interest:fee:penalty` (outstanding, minor units) and
+    # the repayments as `YYYY-MM-DD:minor`, comma-separated in the fold's order; '' none, NULL not folded since
+    # migration 0044 (`accrual.unpaid_dues`, `accrual.repaid`: reminders and collections read them).
+    unpaid_dues: Mapped[str | None] = mapped_column(Text, nullable=True)
+    repaid: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

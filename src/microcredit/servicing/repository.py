@@ -284,6 +284,13 @@ def overdue_loans(session: Session, institution_id: int, business_date: date) ->
         (Loan.dpd > 0) | (Loan.next_due_date < business_date)).order_by(Loan.id)))
 
 
+def overdue_loan_ids(session: Session, institution_id: int, business_date: date) -> list[int]:
+    """The ids of `overdue_loans`, by id (no row read)."""
+    return list(session.scalars(select(Loan.id).where(
+        Loan.institution_id == institution_id, Loan.status == "active",
+        (Loan.dpd > 0) | (Loan.next_due_date < business_date)).order_by(Loan.id)))
+
+
 def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:
     """The loans with these ids, by id."""
     ids = sorted(set(loan_ids))
@@ -478,6 +485,16 @@ def day_facts_on(session: Session, *, institution_id: int, on: date, first: int,
     stmt = select(Loan.id, Loan.number, Loan.borrower_id, Loan.branch_id, Loan.opened_by_user_id, Loan.dpd).where(
         Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
         Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.state.is_not(None))
+    return list(session.execute(stmt).all())
+
+
+def unpaid_dues_on(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> list[Any]:
+    """(id, number, currency, borrower_user_id, dpd, unpaid_dues, repaid) of the active loans of `ids` whose kept fold
+    is of `on` over all events and carries the `unpaid_dues` column (`accrual.day_columns`). No JSON read."""
+    stmt = select(Loan.id, Loan.number, Loan.currency, Loan.borrower_user_id, Loan.dpd, Loan.unpaid_dues,
+                  Loan.repaid).where(
+        Loan.institution_id == institution_id, Loan.status == "active", Loan.id.in_(sorted(ids)),
+        Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.unpaid_dues.is_not(None))
     return list(session.execute(stmt).all())
 
 

@@ -3,6 +3,7 @@ through the API as the servicing tests do; one borrower with a bound card (auto-
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from microcredit.audit.models import AuditRecord
 from microcredit.clock import FrozenClock
 from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.collections.models import CollectionCase
 from microcredit.db.engine import Database
 from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from microcredit.parties import service as parties
@@ -125,6 +128,14 @@ def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
                 .order_by(BehaviourScoreRow.loan_id, BehaviourScoreRow.scored_on))],
             "warnings": sorted((x.rule, x.subject.split(":")[0], x.loan_id, x.raised_on, x.suggested_action)
                                for x in s.scalars(select(RiskWarning).where(RiskWarning.institution_id == inst_id))),
+            # Collections' step: every case (its figures, stage, assignee, dates, version) and its audit records.
+            "cases": [(x.id, x.loan_id, x.status, x.close_reason, x.stage, x.stage_floor, x.dpd, x.overdue,
+                       x.overdue_total, x.priority, x.recovered, x.assigned_user_id, x.agency, x.opened_on, x.closed_on,
+                       x.synced_on, x.version) for x in s.scalars(
+                select(CollectionCase).where(CollectionCase.institution_id == inst_id).order_by(CollectionCase.id))],
+            "case_audit": sorted((x.action, x.entity_id, json.dumps(x.after, sort_keys=True)) for x in s.scalars(
+                select(AuditRecord).where(AuditRecord.institution_id == inst_id,
+                                          AuditRecord.action.like("collection.%")))),
             "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
                 select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
         }

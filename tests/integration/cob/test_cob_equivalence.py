@@ -41,6 +41,7 @@ from microcredit.clock import FrozenClock
 from microcredit.cob import service as cob
 from microcredit.cob.models import CobFailure, CobRun
 from microcredit.cob.service.steps import CobKit, LoanAt
+from microcredit.collections import service as collections
 from microcredit.db.engine import Database
 from microcredit.db.migrate import upgrade
 from microcredit.ledger import service as ledger
@@ -147,13 +148,24 @@ PER_LOAN: dict[str, Callable[[Session, CobKit, LoanAt], Mapping[str, int]]] = {
     "advance": _advance, "autodebit": _autodebit}
 
 
+def _collections(session: Session, kit: CobKit, institution_id: int, on: date) -> Mapping[str, int]:
+    collections.sync_cases(session=session, clock=kit.clock, kit=kit.identity, institution_id=institution_id,
+                           business_date=on)
+    return {}
+
+
+# The reference of a step over the whole institution, where the run's does part of it set-based (collections'
+# `sync_cases_set`: the per-loan `sync_cases`).
+PER_INSTITUTION: dict[str, Callable[[Session, CobKit, int, date], Mapping[str, int]]] = {"collections": _collections}
+
+
 def close_loan_by_loan(runtime: Runtime, inst_id: int, day: date) -> None:
     """The day closed by hand: the date moved, then each step's per-loan operation on one loan at a time."""
     runtime.db.run(lambda s: parties.organisation.close_business_date(
         session=s, clock=runtime.clock, actor=Actor.system(inst_id), institution_id=inst_id, new_date=day))
     for step in cob.steps.registered():
         if step.whole is not None:
-            whole = step.whole
+            whole = PER_INSTITUTION.get(step.name, step.whole)
             runtime.db.run(lambda s, whole=whole: whole(s, runtime.cob, inst_id, day))
             continue
         assert step.run is not None

@@ -27,14 +27,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from microcredit.cob.models import CobFailure, CobRun
+from microcredit.cob.models import CobFailure, CobRun, ReminderSent
 from microcredit.ledger import service as ledger
 from microcredit.lending import loan as core
 from microcredit.lending.money import Money
+from microcredit.notifications import service as notifications
+from microcredit.notifications.models import OutboxMessage
 from microcredit.runtime import Runtime
 from microcredit.servicing import repository as repo
 from microcredit.servicing.models import Loan
-from microcredit.servicing.service import accrual, loans, quiet_overdue
+from microcredit.servicing.service import accrual, loans, quiet, quiet_overdue
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
 from tests.integration.cob.support import Portfolio, picture, twin_of
@@ -115,6 +117,21 @@ def _columns_are_the_folds(runtime: Runtime, inst_id: int, day: date) -> None:
             assert {c: getattr(loan, c) for c in accrual.DAY_COLUMNS} == accrual.day_columns(fold), (loan.id, day)
 
 
+def _texts(runtime: Runtime, inst_id: int) -> dict[str, Any]:
+    """The institution's SMS in the outbox (template, masked phone, text, status, held until) and each reminder with
+    the template and text of the message it names (`outbox_id`): what the reminders step queued, without ids."""
+    cipher = runtime.keys.cipher
+    with runtime.db.unit_of_work(write=False) as s:
+        sms = {m.id: (m.template, m.recipient_masked, m.status, m.not_before,
+                      cipher.decrypt(m.payload_ciphertext, context="outbox_messages.payload"))
+               for m in s.scalars(select(OutboxMessage).where(OutboxMessage.institution_id == inst_id,
+                                                              OutboxMessage.topic == "sms"))}
+        reminders = sorted((r.loan_id, r.kind, r.due_date, r.sent_on, sms.get(r.outbox_id or 0))
+                           for r in s.scalars(select(ReminderSent).join(Loan, Loan.id == ReminderSent.loan_id)
+                                              .where(Loan.institution_id == inst_id)))
+    return {"sms": sorted(sms.values(), key=repr), "reminders": reminders}
+
+
 def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     (runs_rt, runs), (single_rt, single), portfolio = twins
@@ -123,6 +140,13 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
     # The loans the runs' `advance` did one by one that were past due after it (the overdue loans' per-loan path).
     by_hand_overdue: list[tuple[int, date]] = []
     advance = loans.advance
+    # The SMS the reminders step's set-based part queued (`notifications.write_sms`): there must be some.
+    queued: list[dict[str, Any]] = []
+    write_sms = notifications.write_sms
+
+    def counted(session: Any, rows: Any) -> list[int]:
+        queued.extend(rows)
+        return write_sms(session, rows)
 
     def watched(**kwargs: Any) -> Any:
         entries = advance(**kwargs)
@@ -136,10 +160,12 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
         day = FROM + timedelta(days=n)
         with monkeypatch.context() as m:
             m.setattr(loans, "advance", watched)
+            m.setattr(notifications, "write_sms", counted)
             close_by_cob(runs_rt, inst_id, day)
         close_loan_by_loan(single_rt, inst_id, day)
         got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
         assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"
+        assert _texts(runs_rt, inst_id) == _texts(single_rt, inst_id), day  # every reminder, its SMS, every text
         _columns_are_the_folds(runs_rt, inst_id, day)
         borrowers_act([runs_rt, single_rt], inst_id, ids, portfolio, day)
 
@@ -151,11 +177,13 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
     overdue = _overdue_counts(runs_rt, inst_id)
     assert sum(overdue) > 0, overdue  # overdue loans' days set-based (`quiet_overdue`) ...
     assert by_hand_overdue, "no overdue loan went loan by loan"  # ... and loan by loan (their first day past due)
+    assert queued, "no reminder was queued set-based"
+    assert {row["template"] for row in queued} >= {"repayment_upcoming", "repayment_due_today", "repayment_overdue"}
     with runs_rt.db.unit_of_work(write=False) as s:
         assert not s.scalars(select(CobFailure.error)).all()
         # Every step's set-based part did loans (none failed into the one-by-one fallback every day).
         reports = [r.report or {} for r in s.scalars(select(CobRun).where(CobRun.institution_id == inst_id))]
-        for name in ("advance", "classify", "autodebit", "remind", "features", "warnings"):
+        for name in ("advance", "classify", "autodebit", "remind", "features", "warnings", "collections"):
             assert sum(r["steps"][name]["counts"].get("set_based", 0) for r in reports) > 0, name
         for name in ("classify", "autodebit", "remind", "features"):  # ... and from the loans' columns (0042)
             assert sum(r["steps"][name]["counts"].get("by_columns", 0) for r in reports) > 0, name
@@ -243,3 +271,70 @@ def test_a_set_based_penalty_one_fen_off_is_caught(twins: Twins, monkeypatch: py
                 == Money.parse(same[0][5]["amount"], "CNY").minor + 1
     rows = {r[0]: r for r in _loans(single_rt, inst_id)}
     assert all(r != rows[r[0]] for r in _loans(runs_rt, inst_id) if r[0] in {e[0] for e in changed})
+
+
+def test_a_set_based_reminder_one_fen_off_is_caught(tmp_path_factory: pytest.TempPathFactory,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts' comparison can fail: with the amounts the reminders' set-based part reads one fen more, the
+    reminders of 3 days before the first due date (12-22) differ from the per-loan step's (their SMS text)."""
+    portfolio = draw(SEED)[:LOANS]
+    tmp = tmp_path_factory.mktemp("cob-remind-set")
+    url = fresh_database_url("sqlite", tmp, suffix="_cobr_set")
+    runs_rt, runs = _setup(url, tmp, portfolio, tuple(next_id_number() for _ in portfolio))
+    single_rt, _ = twin_of(runs_rt, "sqlite", url, tmp, tmp_path_factory.mktemp("cob-remind-loan"), "_cobr_loan")
+    unpaid_dues = quiet.unpaid_dues
+
+    def one_fen_more(*args: Any, **kwargs: Any) -> dict[int, quiet.UnpaidDues]:
+        return {i: dataclasses.replace(one, dues=[dataclasses.replace(u, principal=u.principal + 1) for u in one.dues])
+                for i, one in unpaid_dues(*args, **kwargs).items()}
+
+    monkeypatch.setattr(quiet, "unpaid_dues", one_fen_more)
+    try:
+        inst_id = runs.inst.id
+        for n in range(3):
+            day = FROM + timedelta(days=n)
+            close_by_cob(runs_rt, inst_id, day)
+            close_loan_by_loan(single_rt, inst_id, day)
+        got, want = _texts(runs_rt, inst_id), _texts(single_rt, inst_id)
+        assert want["reminders"], "no reminder on 12-22: nothing was tested"
+        assert [r[:4] for r in got["reminders"]] == [r[:4] for r in want["reminders"]]  # the same reminders ...
+        assert got != want, "one fen more went unnoticed"  # ... whose texts differ
+        assert all(a[4] != b[4] for a, b in zip(got["reminders"], want["reminders"], strict=True))
+    finally:
+        runs_rt.close()
+        single_rt.close()
+
+
+def test_a_set_based_case_one_fen_off_is_caught(tmp_path_factory: pytest.TempPathFactory,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases' comparison can fail: with what collections' set-based part reads as overdue one fen more, the cases
+    it refreshes differ from the per-loan sync's (the overdue total, one fen more)."""
+    portfolio = draw(SEED)[:LOANS]
+    tmp = tmp_path_factory.mktemp("cob-case-set")
+    url = fresh_database_url("sqlite", tmp, suffix="_cobc_set")
+    runs_rt, runs = _setup(url, tmp, portfolio, tuple(next_id_number() for _ in portfolio))
+    single_rt, _ = twin_of(runs_rt, "sqlite", url, tmp, tmp_path_factory.mktemp("cob-case-loan"), "_cobc_loan")
+    due_by = quiet.UnpaidDues.due_by
+
+    def one_fen_more(self: quiet.UnpaidDues, on: date) -> dict[str, int]:
+        due = due_by(self, on)
+        return {**due, "principal": due["principal"] + 1}
+
+    try:
+        inst_id = runs.inst.id
+        for n in range(9):  # 12-20 .. 12-28: the cases open on 12-26 and are refreshed after
+            day = FROM + timedelta(days=n)
+            if n == 8:
+                monkeypatch.setattr(quiet.UnpaidDues, "due_by", one_fen_more)
+            close_by_cob(runs_rt, inst_id, day)
+            close_loan_by_loan(single_rt, inst_id, day)
+            borrowers_act([runs_rt, single_rt], inst_id, runs.loan_ids, portfolio, day)
+        got, want = picture(runs_rt, inst_id)["cases"], picture(single_rt, inst_id)["cases"]
+        assert want, "no case: nothing was tested"
+        changed = [(a, b) for a, b in zip(got, want, strict=True) if a != b]
+        assert changed, "one fen more went unnoticed"
+        for a, b in changed:
+            assert a[8].minor == b[8].minor + 1  # the overdue total
+    finally:
+        runs_rt.close()
+        single_rt.close()

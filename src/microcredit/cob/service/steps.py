@@ -410,13 +410,51 @@ def _autodebit_cached(session: Session, institution_id: int, on: date, ids: list
 
 
 def remind_nothing(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 6 for the loans no reminder falls on today for (no unpaid installment whose due date is 3 days
-    after, or 0, 1, 3, 7 days before, the day): by the loan's columns those with no installment unsettled and due
-    by the latest of those days, then by the cached fold of the day."""
+    """Step 6 over a partition: by the loan's columns, first the loans with no installment unsettled and due by the
+    latest day a reminder can fall on (ids only), then the others — the overdue tenth, and a loan due within three
+    days — by their unsettled installments' due dates and amounts (`quiet.unpaid_dues`), their reminders of the
+    day queued at once (`_remind_dues`); then by the cached fold of the day those no reminder falls on today for (no
+    unpaid installment whose due date is 3 days after, or 0, 1, 3, 7 days before, the day); the rest one by one."""
     latest = max(on - timedelta(days=d) for d, _, _ in REMINDERS)
-    done = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=latest)
-    return _tiers(Bulk(done, {"reminders": 0}), ids, None,
+    nothing = quiet.nothing_due(session, institution_id=institution_id, on=on, ids=ids, through=latest)
+    dues = _remind_dues(session, kit, institution_id, on, [i for i in ids if i not in nothing])
+    counts = {"reminders": dues.counts["reminders"]}
+    return _tiers(Bulk(nothing | dues.done, counts), ids, None,
                   lambda left: _remind_cached(session, institution_id, on, left))
+
+
+def _remind_dues(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
+    """`remind` for the loans whose kept fold of the day carries `unpaid_dues`, at once: the same reminders (each
+    (loan, kind, due date) once: those already queued read in one query), the same SMS rows (`notifications.sms_row`:
+    the borrower's phone — all read in one query —, the institution's signature read once, the same template,
+    parameters and language), written in one INSERT with their ids (`notifications.write_sms`), the reminders
+    recorded in one INSERT, in the order the per-loan step queues them (loan, installment, kind)."""
+    found = quiet.unpaid_dues(session, institution_id=institution_id, on=on, ids=ids)
+    due: list[tuple[quiet.UnpaidDues, date, int, int, str, str]] = []
+    for loan_id in sorted(found):
+        one = found[loan_id]
+        for row in one.dues:
+            for days, kind, template in REMINDERS:
+                if row.number >= 1 and row.due_date + timedelta(days=days) == on:
+                    due.append((one, row.due_date, row.total, days, kind, template))
+    if due:
+        sent = repo.reminders_sent(session, {d[0].loan_id for d in due}, {d[1] for d in due})
+        due = [d for d in due if (d[0].loan_id, d[4], d[1]) not in sent]
+    if due:
+        phones = identity.accounts.phones(session=session, kit=kit.identity,
+                                          user_ids=[d[0].borrower_user_id for d in due])
+        signature = kit.identity.sender_name(session, institution_id, LANGUAGE)
+        rows = [notifications.sms_row(cipher=kit.identity.keys.cipher, clock=kit.clock, institution_id=institution_id,
+                                      phone=phones[one.borrower_user_id], template=template, language=LANGUAGE,
+                                      params={"signature": signature, "number": one.number,
+                                              "due_date": due_date.isoformat(),
+                                              "amount": str(Money(minor, one.currency)), "days": max(days, 0)})
+                for one, due_date, minor, days, _, template in due]
+        outbox = notifications.write_sms(session, rows)
+        repo.add_reminders(session, [{"loan_id": one.loan_id, "kind": kind, "due_date": due_date, "sent_on": on,
+                                      "outbox_id": message}
+                                     for (one, due_date, _, _, kind, _), message in zip(due, outbox, strict=True)])
+    return Bulk(frozenset(found), {"reminders": len(due)})
 
 
 def _remind_cached(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:

@@ -33,7 +33,7 @@ from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
 from microcredit.platform.todo import Todo
-from microcredit.servicing.service import loans
+from microcredit.servicing.service import loans, quiet
 
 COMPONENTS = ("principal", "interest", "fee", "penalty")
 SORTS = {"priority": CollectionCase.priority, "dpd": CollectionCase.dpd, "id": CollectionCase.id,
@@ -51,6 +51,7 @@ class SyncReport:
     promises_kept: list[int] = field(default_factory=list)
     promises_broken: list[int] = field(default_factory=list)
     texted: list[int] = field(default_factory=list)  # cases whose new stage's SMS was queued
+    set_based: int = 0  # cases `sync_cases_set` refreshed from the loans' columns (not one by one)
 
 
 def stage_for(stages: list[dict[str, Any]], dpd: int, overdue_total: Money) -> str:
@@ -96,11 +97,17 @@ def sync_cases(*, session: Session, clock: Clock, kit: identity.IdentityKit, ins
     one, whose rule names an SMS template has that message queued to the borrower (`messages.stage_message`;
     `kit` reads the borrower's phone)."""
     rules = settings.rules(session=session, institution_id=institution_id)
-    actor = Actor.system(institution_id)
-    report = SyncReport(business_date)
     live = {c.loan_id: c for c in repo.live_cases(session, institution_id)}
     overdue = {loan.id: loan for loan in loans.overdue(session=session, institution_id=institution_id,
                                                                  business_date=business_date)}
+    return _sync(session, clock, kit, institution_id, business_date, rules, live, overdue)
+
+
+def _sync(session: Session, clock: Clock, kit: identity.IdentityKit, institution_id: int, business_date: date,
+          rules: settings.Rules, live: dict[int, CollectionCase], overdue: dict[int, Any]) -> SyncReport:
+    """`sync_cases` over these live cases (by loan) and overdue loans (by id, in id order)."""
+    actor = Actor.system(institution_id)
+    report = SyncReport(business_date)
     states: dict[int, Any] = {}
     for loan in [*overdue.values(), *loans.by_ids(session=session, loan_ids=[i for i in live if i not in overdue])]:
         if loan.status != "pending_disbursement":
@@ -151,6 +158,66 @@ def sync_cases(*, session: Session, clock: Clock, kit: identity.IdentityKit, ins
                      after={"reason": case.close_reason, "recovered": str(case.recovered)})
     _follow_up(session, clock, actor, report, list(live.values()), states)
     session.flush()
+    return report
+
+
+def sync_cases_set(*, session: Session, clock: Clock, kit: identity.IdentityKit, institution_id: int,
+                   business_date: date, partition: int = 500) -> SyncReport:
+    """`sync_cases` with the day of the cases that only move on read and written per partition (the close of
+    business's step 7): the live cases read `partition` at a time by loan (one query, rows, no ORM objects), their
+    loans' figures from servicing's columns of the day's fold (`quiet.unpaid_dues`: days past due, what is
+    outstanding by component on the installments due, the repayments — one query, no JSON, no fold), the cases with
+    a promise pending asked in one query; a case whose loan is still past due, with no promise pending, that is not
+    escalated is refreshed exactly as `_refresh` does, in Python over the rows, and written in one executemany UPDATE
+    per partition (the version moved as the ORM's; a case whose figures did not change is not written, as the flush
+    writes nothing). Everything else — a case to open (the assignment by the collectors' load, in loan order), to
+    escalate (its audit record and the stage's SMS), to close, a promise to follow up, a loan whose fold of the day
+    has no columns — goes through `sync_cases`'s own code over those loans and cases alone (`_sync`), as before."""
+    rules = settings.rules(session=session, institution_id=institution_id)
+    stages = rules.stages
+    now = clock.now()
+    done: set[int] = set()
+    others: list[int] = []
+    after = 0
+    while True:
+        rows = repo.live_case_rows(session, institution_id, after_loan_id=after, limit=partition)
+        if not rows:
+            break
+        after = rows[-1].loan_id
+        facts = quiet.unpaid_dues(session, institution_id=institution_id, on=business_date,
+                                  ids=[r.loan_id for r in rows])
+        promised = repo.with_pending_promises(session, [r.id for r in rows])
+        writes: list[dict[str, Any]] = []
+        for row in rows:
+            one = facts.get(row.loan_id)
+            if one is None or one.dpd <= 0 or row.id in promised:
+                others.append(row.id)
+                continue
+            due = one.due_by(business_date)
+            total = Money(sum(due.values()), one.currency)
+            stage = stage_for(stages, one.dpd, total)
+            if row.stage_floor is not None and _rank(stages, row.stage_floor) > _rank(stages, stage):
+                stage = row.stage_floor
+            if _rank(stages, stage) > _rank(stages, row.stage):
+                others.append(row.id)  # escalated: audited and texted by `_sync`
+                continue
+            done.add(row.loan_id)
+            new = {"b_status": "open", "b_stage": stage, "b_dpd": one.dpd, "b_overdue": due, "b_overdue_total": total,
+                   "b_priority": one.dpd * (total.minor // 100),
+                   "b_recovered": Money(one.repaid_from(row.opened_on), one.currency),
+                   "b_synced_on": business_date, "b_updated_at": now}
+            old = {"b_status": row.status, "b_stage": row.stage, "b_dpd": row.dpd, "b_overdue": row.overdue,
+                   "b_overdue_total": row.overdue_total, "b_priority": row.priority, "b_recovered": row.recovered,
+                   "b_synced_on": row.synced_on, "b_updated_at": row.updated_at}
+            if new != old:
+                writes.append({"b_id": row.id, "b_version": row.version, **new})
+        repo.update_cases(session, writes)
+    live = {c.loan_id: c for c in repo.cases_by_ids_in_order(session, others)}
+    rest = [i for i in quiet.overdue_ids(session, institution_id=institution_id, business_date=business_date)
+            if i not in done]
+    overdue = {loan.id: loan for loan in loans.by_ids(session=session, loan_ids=rest)}
+    report = _sync(session, clock, kit, institution_id, business_date, rules, live, overdue)
+    report.set_based = len(done)
     return report
 
 

@@ -135,13 +135,16 @@ def accrual_of(terms: core.Terms, state: dict[str, Any], currency: str) -> Accru
                    accrued=accrued, payoff_accrued=payoff_accrued)
 
 
-DAY_COLUMNS = ("unpaid_due_from", "bucket", "category", "late_payments", "partial_payments", "last_paid_on")
+DAY_COLUMNS = ("unpaid_due_from", "bucket", "category", "late_payments", "partial_payments", "last_paid_on",
+               "unpaid_dues", "repaid")
 
 
 def day_columns(state: core.LoanState) -> dict[str, Any]:
     """What the close of business's later steps read of the fold (`Loan.unpaid_due_from` ...), as those steps
     compute it from a fold (`cob.service.steps`: auto-debit and reminders the unsettled installments' due dates,
-    classify the bucket and class, features the late and partial payments and the last payment). A quiet day
+    classify the bucket and class, features the late and partial payments and the last payment; reminders the
+    unsettled installments' due dates and amounts, `unpaid_dues`; collections those and the repayments, `repaid`).
+    A quiet day
     changes none of them: no event, and no installment falls due before `accrual_until`."""
     due_of = {row.number: row.due_date for row in state.installments}
     paid = [p for p in state.payments if p.event_id is not None]
@@ -151,7 +154,48 @@ def day_columns(state: core.LoanState) -> dict[str, Any]:
                                                         for line in p.lines)),
             "partial_payments": sum(1 for row in state.installments
                                     if row.due_date <= state.as_of and not row.settled and row.paid.total.is_positive),
-            "last_paid_on": max((p.on for p in paid), default=None)}
+            "last_paid_on": max((p.on for p in paid), default=None),
+            "unpaid_dues": ",".join(
+                f"{row.number}:{row.due_date.isoformat()}:{row.outstanding.principal.minor}:"
+                f"{row.outstanding.interest.minor}:{row.outstanding.fee.minor}:{row.outstanding.penalty.minor}"
+                for row in state.installments if not row.settled),
+            "repaid": ",".join(f"{p.on.isoformat()}:{p.amount.minor}" for p in paid)}
+
+
+@dataclass(frozen=True, slots=True)
+class Unpaid:
+    """An unsettled installment as the `unpaid_dues` column keeps it: its number, due date and what is outstanding
+    of each component (minor units)."""
+
+    number: int
+    due_date: date
+    principal: int
+    interest: int
+    fee: int
+    penalty: int
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+def unpaid_dues(text: str) -> list[Unpaid]:
+    """The `unpaid_dues` column read back, in installment order."""
+    out: list[Unpaid] = []
+    for one in text.split(",") if text else ():
+        number, day, principal, interest, fee, penalty = one.split(":")
+        out.append(Unpaid(int(number), date.fromisoformat(day), int(principal), int(interest), int(fee), int(penalty)))
+    return out
+
+
+def repaid(text: str) -> list[tuple[date, int]]:
+    """The `repaid` column read back: (day, amount in minor units) of each repayment or prepayment (the payments
+    with an event: not credit used), in the fold's order."""
+    out: list[tuple[date, int]] = []
+    for one in text.split(",") if text else ():
+        day, minor = one.split(":")
+        out.append((date.fromisoformat(day), int(minor)))
+    return out
 
 
 def cached_state(state: dict[str, Any] | None, *, state_as_of: date | None, currency: str,

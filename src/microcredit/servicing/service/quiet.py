@@ -182,6 +182,54 @@ def day_columns(session: Session, *, institution_id: int, on: date, ids: Collect
             if row.id in wanted}
 
 
+@dataclass(frozen=True, slots=True)
+class UnpaidDues:
+    """A running loan's unsettled installments by its kept fold of the day over all its events, from its
+    `unpaid_dues` column, in installment order; its days past due and repayments (`repaid`) by that fold."""
+
+    loan_id: int
+    number: str
+    currency: str
+    borrower_user_id: int
+    dues: list[accrual.Unpaid]
+    dpd: int = 0
+    repaid: tuple[tuple[date, int], ...] = ()
+
+    def due_by(self, day: date) -> dict[str, int]:
+        """What is outstanding, by component (minor units), on the installments due by `day` (`LoanState.due_now` of
+        the fold of `day`)."""
+        due = {"principal": 0, "interest": 0, "fee": 0, "penalty": 0}
+        for row in self.dues:
+            if row.due_date <= day:
+                due["principal"] += row.principal
+                due["interest"] += row.interest
+                due["fee"] += row.fee
+                due["penalty"] += row.penalty
+        return due
+
+    def repaid_from(self, first: date) -> int:
+        """The repayments (minor units) valued on `first` or later."""
+        return sum(minor for day, minor in self.repaid if day >= first)
+
+
+def unpaid_dues(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> dict[int, UnpaidDues]:
+    """The loans of `ids` whose kept fold is their fold on `on` over all events, with their unsettled installments,
+    in one query that reads no JSON; a loan left out (no fold of the day, or folded before migration 0044) is read
+    another way."""
+    if not ids:
+        return {}
+    return {row.id: UnpaidDues(row.id, row.number, row.currency, row.borrower_user_id,
+                               accrual.unpaid_dues(row.unpaid_dues), int(row.dpd),
+                               tuple(accrual.repaid(row.repaid or "")))
+            for row in repo.unpaid_dues_on(session, institution_id=institution_id, on=on, ids=ids)}
+
+
+def overdue_ids(session: Session, *, institution_id: int, business_date: date) -> list[int]:
+    """The ids of `loans.overdue` (the active loans past due or with an installment unpaid from before the day), by
+    id, without reading them."""
+    return repo.overdue_loan_ids(session, institution_id, business_date)
+
+
 def nothing_due(session: Session, *, institution_id: int, on: date, ids: Collection[int],
                 through: date, or_earliest_not_on: Collection[date] | None = None) -> frozenset[int]:
     """The loans of `ids` whose kept fold is their fold on `on` over all events and has no installment unsettled
