@@ -99,7 +99,7 @@ class Loan(Base):
     last_paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # The unsettled installments as `number:YYYY-MM-DD:principal:interest:fee:penalty` (outstanding, minor units) and
     # the repayments as `YYYY-MM-DD:minor`, comma-separated in the fold's order; '' none, NULL not folded since
-    # migration 0044 (`accrual.unpaid_dues`, `accrual.repaid`: reminders and collections read them).
+    # migration 0045 (`accrual.unpaid_dues`, `accrual.repaid`: reminders and collections read them).
     unpaid_dues: Mapped[str | None] = mapped_column(Text, nullable=True)
     repaid: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -214,7 +214,7 @@ class UnpaidDues:
 
 def unpaid_dues(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> dict[int, UnpaidDues]:
     """The loans of `ids` whose kept fold is their fold on `on` over all events, with their unsettled installments,
-    in one query that reads no JSON; a loan left out (no fold of the day, or folded before migration 0044) is read
+    in one query that reads no JSON; a loan left out (no fold of the day, or folded before migration 0045) is read
     another way."""
     if not ids:
         return {}
