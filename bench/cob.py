@@ -33,7 +33,8 @@ compares the time per loan at N with that at N/10 on PostgreSQL (SQLite when the
 1.0 is linear in N, above 1 grows faster.
 
 Last line: one JSON object with `n`, `pg_seconds`, `pg_peak_mb`, `sqlite_seconds`, `sqlite_peak_mb`,
-`scaling_ratio` and every figure per backend and size.
+`scaling_ratio`, the same per size under the size's name (`pg_1m_seconds`, `pg_1m_peak_mb`, `pg_100k_seconds`,
+...) and every figure per backend and size.
 """
 
 from __future__ import annotations
@@ -447,6 +448,14 @@ def _line(r: dict[str, Any]) -> str:
     return text_
 
 
+def _size_label(n: int) -> str:
+    """1m for 1,000,000, 100k for 100,000, 1500 for 1,500: the size in the summary's key names."""
+    for unit, label in ((1_000_000, "m"), (1_000, "k")):
+        if n >= unit and n % unit == 0:
+            return f"{n // unit}{label}"
+    return str(n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
@@ -479,6 +488,9 @@ def main() -> None:
     summary: dict[str, Any] = {"n": args.n, "scaling_ratio": round(ratio, 2), "scaling_backend": lead}
     for backend, short in (("postgresql", "pg"), ("sqlite", "sqlite")):
         if backend in results:
+            for size, r in results[backend].items():  # issue 18's names: pg_1m_seconds, pg_1m_peak_mb, ...
+                summary[f"{short}_{_size_label(size)}_seconds"] = r["seconds"]
+                summary[f"{short}_{_size_label(size)}_peak_mb"] = r["peak_mb"]
             summary[f"{short}_seconds"] = results[backend][args.n]["seconds"]
             summary[f"{short}_peak_mb"] = results[backend][args.n]["peak_mb"]
             summary[f"{short}_loans_per_s"] = results[backend][args.n]["loans_per_s"]
