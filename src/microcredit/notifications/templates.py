@@ -13,6 +13,11 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[{signature}] This phone number is already registered: sign in, or reset your "
               "password with an SMS code.",
     },
+    "not_registered": {
+        "zh-CN": "【{signature}】该手机号尚未注册，无法登录或重置密码；如需借款，请先注册。如非本人操作，请忽略本短信。",
+        "en": "[{signature}] This phone number is not registered, so it cannot sign in or reset a password; "
+              "register first to apply for a loan. If this was not you, ignore this message.",
+    },
     "registered_at_branch": {
         "zh-CN": "【{signature}】{name}，您已在网点完成登记。可使用本手机号通过短信验证码登录，并在“我的”中设置密码。",
         "en": "[{signature}] {name}, you are registered at our branch. Sign in with this phone number "

@@ -573,6 +573,7 @@ export default {
     repayment_overdue: 'Overdue reminder',
     verification_code: 'Verification code',
     already_registered: 'Already registered',
+    not_registered: 'Not registered',
     registered_at_branch: 'Registered at a branch',
     account_locked: 'Account locked',
     id_number_registration_attempt: 'Registration attempt with an ID number',

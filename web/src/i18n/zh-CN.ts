@@ -567,6 +567,7 @@ export default {
     repayment_overdue: '逾期提醒',
     verification_code: '验证码',
     already_registered: '已注册提醒',
+    not_registered: '未注册提醒',
     registered_at_branch: '网点登记通知',
     account_locked: '账户锁定提醒',
     id_number_registration_attempt: '身份证号注册尝试',

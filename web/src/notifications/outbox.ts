@@ -12,7 +12,7 @@ export type OutboxAction = 'retry' | 'cancel'
 export const STATUSES: readonly OutboxStatus[] = ['pending', 'retrying', 'dead', 'delivered', 'cancelled']
 export const TABS: readonly Tab[] = ['all', ...STATUSES]
 /** The templates the system sends (docs/operations.md); the filter offers these. */
-export const TEMPLATES = ['verification_code', 'already_registered', 'registered_at_branch', 'account_locked'] as const
+export const TEMPLATES = ['verification_code', 'already_registered', 'not_registered', 'registered_at_branch', 'account_locked'] as const
 
 /** How many messages a tab holds ('all': every status), or undefined before the counts arrive. */
 export function tabCount(summary: OutboxSummary | null, tab: Tab): number | undefined {

@@ -246,7 +246,9 @@ def request_sms_code(*, session: Session, kit: IdentityKit, institution_id: int,
     """Send a verification code by SMS, throttled; reveals nothing about registration.
 
     register/change_phone to a taken number: a notice instead of a code.
-    login/reset_password for an unknown number: nothing is sent.
+    login/reset_password for an unknown number: a notice instead of a code, too. Sending nothing there made
+    the answer measurably faster than a known number's (no urgent SMS delivered before it), which told a
+    caller who is registered; the notice is the same work, and tells the number's owner what happened.
     """
     signature = kit.sender_name(session, institution_id, meta.language)
     sec = kit.policy
@@ -262,7 +264,10 @@ def request_sms_code(*, session: Session, kit: IdentityKit, institution_id: int,
                                   params={"signature": signature}, language=meta.language,
                                   urgent=True)  # in place of the code: sent as fast, telling nothing by its timing
     elif purpose in ("login", "reset_password") and not exists:
-        pass  # nobody to send to; the answer looks the same
+        notifications.enqueue_sms(session=session, cipher=kit.keys.cipher, clock=kit.clock,
+                                  institution_id=institution_id, phone=phone, template="not_registered",
+                                  params={"signature": signature}, language=meta.language,
+                                  urgent=True)  # in place of the code, as fast: the timing tells nothing either
     else:
         code = new_numeric_code(6)
         kit.codes.save(session=session, phone_index=idx, purpose=purpose,
