@@ -701,7 +701,18 @@ def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule
 
 def default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
     """The default-charge rules of the loan (a published version does not change, so its terms are read
-    once per unit of work and version; the cap is the loan's own, pinned when it was opened)."""
+    once per unit of work and version; the cap is the loan's own, pinned when it was opened). The rules made are
+    kept per unit of work too, by what they are made of (version, day count, cap), for the next loan alike."""
+    pinned = loan.terms.get("default_charges_cap_percent")
+    key = (loan.product_version_id, terms.contract.day_count,
+           pinned if pinned is not None else (loan.institution_id, loan.opened_at.date()))
+    made: dict[Any, DefaultRules] = session.info.setdefault("servicing_default_rules", {})
+    if key not in made:
+        made[key] = _default_rules(session, loan, terms)
+    return made[key]
+
+
+def _default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
     kept: dict[int, Any] = session.info.setdefault("servicing_penalty_terms", {})
     rule = kept.get(loan.product_version_id)
     if rule is None:

@@ -44,6 +44,8 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.ledger import service as ledger
 from microcredit.lending import loan as core
+from microcredit.lending.loan import kernel
+from microcredit.lending.loan.fold import reference_fold
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.products import service as products
@@ -121,7 +123,11 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
     penalties' audit records appended in the order the per-loan path posts them; the penalties it charged."""
     terms = loans.core_terms(session, loan)
     kept = folds.recall(session, loan, day)
-    state = kept if kept is not None else core.fold(terms, loans.core_events(rows), as_of=day)
+    folded: kernel.KernelFold | None = None
+    if kept is not None:
+        state = kept
+    else:
+        folded, state = _fold(terms, loans.core_events(rows), day)
     rules = loans.default_rules(session, loan, terms)
     owed = core.penalties_owed(state, contract_rate=terms.contract.annual_rate, rule=rules.penalty,
                                rounding=terms.contract.rounding, as_of=day, late_fee_rule=rules.late_fee,
@@ -132,7 +138,13 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
             continue
         item = loans.event_item(type="penalty", id=f"n{loan.events_count + 1}", on=day,
                                 installment=one.installment, amount=one.to_charge)
-        state = core.fold(terms, [*loans.core_events(rows), products.replay.event_of(item)], as_of=day)
+        charge = products.replay.event_of(item)
+        # The day's fold with the penalty added, not every event folded again, where that is the same (`fold_more`).
+        more = None if folded is None else kernel.fold_more(folded, [charge])
+        if more is not None:
+            folded, state = more, more.state()
+        else:
+            folded, state = _fold(terms, [*loans.core_events(rows), charge], day)
         seq = loan.events_count + 1
         payload = item.model_dump(mode="json", exclude_none=True)
         event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type="penalty", value_date=day,
@@ -153,3 +165,9 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
         loans.refresh(loan, state, clock, loan.events_count, terms)
     folds.stage(session, loan, day, loan.events_count, state)
     return charged
+
+
+def _fold(terms: core.Terms, events: list[core.Event], day: date) -> tuple[kernel.KernelFold | None, core.LoanState]:
+    """`core.fold`, with the kernel's fold kept when the kernel folded it (a penalty is then added to it)."""
+    folded = kernel.try_fold(terms, events, as_of=day)
+    return folded, folded.state() if folded is not None else reference_fold(terms, events, as_of=day)
