@@ -625,11 +625,14 @@ def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, w
     return drafts
 
 
-def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
+def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms, *,
+            snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
     """The loan's cached state and the columns lists and the quiet days read (`accrual`), from the fold; returns
     the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema).
-    Public: the close of business's set-based day of overdue loans (`quiet_overdue`) moves its loans with it."""
-    snapshot = products.replay.state_json(state)
+    Public: the close of business's set-based day of overdue loans (`quiet_overdue`) moves its loans with it,
+    passing the `snapshot` when it made it otherwise (`quiet_overdue.day_json`: the same dict)."""
+    if snapshot is None:
+        snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
     if accrual.cached_state_of(loan) != snapshot:  # a quiet day's row already holds this fold (composed): unchanged
         loan.state = snapshot
