@@ -20,6 +20,12 @@ dozen statements.
   records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head; the
   events and the loans' UPDATEs are written by that one flush.
 
+Per loan the day is folded once: a penalty charged is added to the day's fold (`kernel.fold_more`: the penalty
+stepped over a copy of the kernel's integer columns, exactly the fold of every event where the penalty comes last,
+else every event is folded again), and a day without a penalty writes the cached JSON from the kept one and the
+day's fields (`day_json`, where that is exactly `state_json` of the fold). What the loan posts is computed only when
+a holding moved (`books.entries`).
+
 The fold is the engine's (the reference itself, not a formula that must agree with it), so the figures are the
 per-loan path's by construction; what the batch changes is the I/O and the order in which the partition's
 entries and audit records are written (loan by loan either way). A loan whose day raises, or whose business
