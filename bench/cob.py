@@ -25,7 +25,8 @@ seconds and SQL statements per loan (what load on a shared machine moves least) 
 the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's claims, savepoints and commits
 around them are in the total only) —, and the child's own peak resident memory (`VmHWM`; `_peak_mb` says
 why not `ru_maxrss`); `--memory` follows the child with tracemalloc (what it holds after each day, its largest
-holders).
+holders); `--profile PATH` runs the measured day under cProfile (statistics in `PATH.<backend>.<n>`, read with
+`python -m pstats`; that run's CPU figures are cProfile's too).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
