@@ -25,7 +25,8 @@ seconds and SQL statements per loan (what load on a shared machine moves least) 
 the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's claims, savepoints and commits
 around them are in the total only) —, and the child's own peak resident memory (`VmHWM`; `_peak_mb` says
 why not `ru_maxrss`); `--memory` follows the child with tracemalloc (what it holds after each day, its largest
-holders).
+holders); `--profile PATH` runs the measured day under cProfile (statistics in `PATH.<backend>.<n>`, read with
+`python -m pstats`; that run's CPU figures are cProfile's too).
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -270,12 +271,15 @@ def _memory_now(label: str, memory: list[dict[str, Any]], top: int = 12) -> None
     tracemalloc.reset_peak()
 
 
-def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory: bool = False) -> None:
+def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory: bool = False,
+          profile: str | None = None) -> None:
     """One business day of close of business; prints the figures as JSON (run in a process of its own).
     With `days` > 1 the days before it are closed first, not measured (the steady state: the loans' standing
     and features rows exist, yesterday's close was made). With `trace_memory` (`--memory`) tracemalloc follows
     the process: what it holds after the setup and after each day (the JSON's `memory`; it slows the run, so
-    the CPU figures of such a run are not the day's)."""
+    the CPU figures of such a run are not the day's). With `profile` (`--profile`) the measured day runs under
+    cProfile, its statistics written to that file (`python -m pstats`; the CPU figures are then cProfile's too)."""
+    import cProfile
     import tracemalloc
 
     from microcredit.cob import service as cob
@@ -306,12 +310,18 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
     per_step = _measure_steps(cob.steps)
     event.listen(runtime.db.engine, "before_cursor_execute", count)
     event.listen(runtime.db.engine, "before_cursor_execute", per_step.statement)
+    profiler = cProfile.Profile() if profile else None
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     run_id = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                      institution_id=inst_id, on=None, partition_size=partition,
                                                      lease_seconds=kit.lease_seconds).id)
     cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     seconds = time.perf_counter() - began
     used = resource.getrusage(resource.RUSAGE_SELF)
     _memory_now(f"day {days} (measured)", memory)
@@ -388,13 +398,14 @@ def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
 
 
 def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1,
-               trace_memory: bool = False) -> dict[str, Any]:
+               trace_memory: bool = False, profile: str | None = None) -> dict[str, Any]:
     env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if src is not None:
         env["PYTHONPATH"] = src
     out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition),
-                          "--days", str(days), *(["--memory"] if trace_memory else [])],
+                          "--days", str(days), *(["--memory"] if trace_memory else []),
+                          *(["--profile", profile] if profile else [])],
                          env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-4000:])
@@ -419,7 +430,8 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
             baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory)
-        result = _close_day(url, tmp, args.partition, None, args.days, args.memory)
+        profile = args.profile and f"{args.profile}.{backend}.{n}"
+        result = _close_day(url, tmp, args.partition, None, args.days, args.memory, profile)
         result.update(backend=backend, n=n, fill_seconds=round(filled, 1), fill_peak_mb=fill_peak, baseline=baseline)
         return result
     finally:
@@ -468,10 +480,12 @@ def main() -> None:
                                                                  "before it bring the loans to a steady state)")
     parser.add_argument("--memory", action="store_true", help="follow the child's memory with tracemalloc (what "
                         "it holds after each day, its largest holders; slows the run)")
+    parser.add_argument("--profile", metavar="PATH", help="run the measured day under cProfile, its statistics "
+                        "written to PATH.<backend>.<n> (slows the run: its CPU figures are not the day's)")
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory)
+        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory, args.profile)
         return
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]

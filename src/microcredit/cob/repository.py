@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
@@ -97,6 +97,30 @@ def behaviours(session: Session, loan_ids: list[int]) -> list[Any]:
     return list(session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.late_payments,
                                        LoanBehaviour.partial_payments, LoanBehaviour.days_since_last_payment,
                                        LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(loan_ids))).all())
+
+
+def set_behaviours(session: Session, *, on: date, rows: Sequence[dict[str, Any]]) -> None:
+    """Features rows replaced, dated `on` (keys `b_id` the loan, `b_late`, `b_partial`, `b_since`, `b_max`): on
+    PostgreSQL one UPDATE ... FROM unnest(arrays), elsewhere one executemany UPDATE."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(
+            "UPDATE cob_loan_features SET as_of = :on, late_payments = v.late, partial_payments = v.partial, "
+            "days_since_last_payment = v.since, max_dpd = v.max "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:late AS integer[]), CAST(:partial AS integer[]), "
+            "CAST(:since AS integer[]), CAST(:max AS integer[])) AS v(id, late, partial, since, max) "
+            "WHERE cob_loan_features.loan_id = v.id"),
+            {"on": on, "ids": [r["b_id"] for r in rows], "late": [r["b_late"] for r in rows],
+             "partial": [r["b_partial"] for r in rows], "since": [r["b_since"] for r in rows],
+             "max": [r["b_max"] for r in rows]})
+        return
+    table = LoanBehaviour.__table__
+    assert isinstance(table, Table)
+    connection.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
+                       .values(as_of=on, late_payments=bindparam("b_late"), partial_payments=bindparam("b_partial"),
+                               days_since_last_payment=bindparam("b_since"), max_dpd=bindparam("b_max")), list(rows))
 
 
 def reminders_sent(session: Session, loan_ids: Collection[int],

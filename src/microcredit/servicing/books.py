@@ -160,6 +160,8 @@ def entries(before: Mapping[str, int], after: Mapping[str, int], *, currency: st
             accounts: PostingMap, fee_shares: Mapping[str, int]) -> list[Entry]:
     """The entries that move the books from `before` to `after` (none when nothing changed)."""
     d = {k: after.get(k, 0) - before.get(k, 0) for k in KEYS}
+    if not any(d.values()):
+        return []  # every line below would net to zero: what most overdue loans' days are (no penalty, no due date)
     cash = CASH_ROLE.get(channel, "bank")
     out: list[Entry] = []
 

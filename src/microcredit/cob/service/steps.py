@@ -493,12 +493,7 @@ def features_cached(session: Session, kit: CobKit, institution_id: int, on: date
 
 
 def _write_features(session: Session, on: date, params: list[dict[str, Any]]) -> None:
-    if params:
-        table = LoanBehaviour.__table__
-        assert isinstance(table, Table)
-        session.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
-                        .values(as_of=on, late_payments=bindparam("b_late"), partial_payments=bindparam("b_partial"),
-                                days_since_last_payment=bindparam("b_since"), max_dpd=bindparam("b_max")), params)
+    repo.set_behaviours(session, on=on, rows=params)
 
 
 def _features_json(session: Session, institution_id: int, on: date, ids: list[int]) -> Bulk:

@@ -172,6 +172,16 @@ class _Columns:
         self.principal_prepaid = 0
         self.interest_prepaid = 0
 
+    def copy(self) -> _Columns:
+        """The same columns, to step further without changing these (a state read from them reads them later)."""
+        other = _Columns.__new__(_Columns)
+        for name in _Columns.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.rows = [list(row) for row in self.rows]
+        other.payments = list(self.payments)
+        other.disbursements = list(self.disbursements)
+        return other
+
     # --- allocation ------------------------------------------------------------------------
 
     def _sweep(self, left: int, on: date, lines: list[Any]) -> int:
@@ -847,6 +857,38 @@ def try_fold(terms: Terms, events: Sequence[Event], *, as_of: date) -> KernelFol
         return fold_columns(terms, taken, effective, reversed_ids, as_of)
     except _Fallback:
         return None
+
+
+def fold_more(folded: KernelFold, penalties: Sequence[Event]) -> KernelFold | None:
+    """`folded` with `penalties` (`PenaltyCharged` events value-dated its `as_of`, recorded after its events) added:
+    the fold of all the events on that day without folding the earlier ones again, or None where that is not known
+    to be the same as folding them all (`try_fold`), and the caller folds them all.
+
+    Folding them all sorts the events by (value date, rank), recorded order within (no reversal, no repeated
+    id: `try_fold`'s fast path), steps them and uses the credit held by `as_of`. The penalties come last in that
+    order when no event already folded is value-dated `as_of` with a higher rank; with no credit held after the
+    first fold, using it is nothing both before and after them (a penalty holds no credit). Then stepping the
+    penalties over a copy of the columns is that fold, step for step."""
+    columns, as_of, taken = folded._columns, folded.as_of, folded._taken
+    if columns.plan is None or columns.credit != 0 or folded._reversed:
+        return None
+    ids = {event.id for event in taken}
+    if len(ids) != len(taken) or any(type(event) is Reversal for event in taken):
+        return None
+    for penalty in penalties:
+        if type(penalty) is not PenaltyCharged or penalty.on != as_of or penalty.id in ids:
+            return None
+        if any(event.on == as_of and event.rank > penalty.rank for event in taken):
+            return None
+        ids.add(penalty.id)
+    more = columns.copy()
+    try:
+        for penalty in penalties:
+            more.step(penalty)
+        more._use_credit(as_of)
+    except _Fallback:
+        return None
+    return KernelFold(more, as_of, [*taken, *penalties], ())
 
 
 def fold_columns(terms: Terms, taken: list[Event], effective: Sequence[Event],

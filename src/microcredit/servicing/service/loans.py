@@ -625,11 +625,14 @@ def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, w
     return drafts
 
 
-def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms) -> dict[str, Any]:
+def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms, *,
+            snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
     """The loan's cached state and the columns lists and the quiet days read (`accrual`), from the fold; returns
     the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema).
-    Public: the close of business's set-based day of overdue loans (`quiet_overdue`) moves its loans with it."""
-    snapshot = products.replay.state_json(state)
+    Public: the close of business's set-based day of overdue loans (`quiet_overdue`) moves its loans with it,
+    passing the `snapshot` when it made it otherwise (`quiet_overdue.day_json`: the same dict)."""
+    if snapshot is None:
+        snapshot = products.replay.state_json(state)
     loan.status = STATUS_OF[state.status]
     if accrual.cached_state_of(loan) != snapshot:  # a quiet day's row already holds this fold (composed): unchanged
         loan.state = snapshot
@@ -701,7 +704,18 @@ def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule
 
 def default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
     """The default-charge rules of the loan (a published version does not change, so its terms are read
-    once per unit of work and version; the cap is the loan's own, pinned when it was opened)."""
+    once per unit of work and version; the cap is the loan's own, pinned when it was opened). The rules made are
+    kept per unit of work too, by what they are made of (version, day count, cap), for the next loan alike."""
+    pinned = loan.terms.get("default_charges_cap_percent")
+    key = (loan.product_version_id, terms.contract.day_count,
+           pinned if pinned is not None else (loan.institution_id, loan.opened_at.date()))
+    made: dict[Any, DefaultRules] = session.info.setdefault("servicing_default_rules", {})
+    if key not in made:
+        made[key] = _default_rules(session, loan, terms)
+    return made[key]
+
+
+def _default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
     kept: dict[int, Any] = session.info.setdefault("servicing_penalty_terms", {})
     rule = kept.get(loan.product_version_id)
     if rule is None:

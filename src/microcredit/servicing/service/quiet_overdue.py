@@ -20,6 +20,12 @@ dozen statements.
   records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head; the
   events and the loans' UPDATEs are written by that one flush.
 
+Per loan the day is folded once: a penalty charged is added to the day's fold (`kernel.fold_more`: the penalty
+stepped over a copy of the kernel's integer columns, exactly the fold of every event where the penalty comes last,
+else every event is folded again), and a day without a penalty writes the cached JSON from the kept one and the
+day's fields (`day_json`, where that is exactly `state_json` of the fold). What the loan posts is computed only when
+a holding moved (`books.entries`).
+
 The fold is the engine's (the reference itself, not a formula that must agree with it), so the figures are the
 per-loan path's by construction; what the batch changes is the I/O and the order in which the partition's
 entries and audit records are written (loan by loan either way). A loan whose day raises, or whose business
@@ -44,12 +50,14 @@ from microcredit.audit import service as audit
 from microcredit.clock import Clock
 from microcredit.ledger import service as ledger
 from microcredit.lending import loan as core
+from microcredit.lending.loan import kernel
+from microcredit.lending.loan.fold import reference_fold
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.products import service as products
 from microcredit.servicing import repository as repo
 from microcredit.servicing.models import Loan, LoanEvent
-from microcredit.servicing.service import folds, loans
+from microcredit.servicing.service import accrual, folds, loans
 
 
 @dataclass
@@ -121,7 +129,13 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
     penalties' audit records appended in the order the per-loan path posts them; the penalties it charged."""
     terms = loans.core_terms(session, loan)
     kept = folds.recall(session, loan, day)
-    state = kept if kept is not None else core.fold(terms, loans.core_events(rows), as_of=day)
+    folded: kernel.KernelFold | None = None
+    events = loans.core_events(rows)
+    if kept is not None:
+        state = kept
+    else:
+        folded, state = _fold(terms, events, day)
+    stored = accrual.cached_state_of(loan)  # the kept fold's JSON (of an earlier day: `overdue_candidates`)
     rules = loans.default_rules(session, loan, terms)
     owed = core.penalties_owed(state, contract_rate=terms.contract.annual_rate, rule=rules.penalty,
                                rounding=terms.contract.rounding, as_of=day, late_fee_rule=rules.late_fee,
@@ -132,7 +146,13 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
             continue
         item = loans.event_item(type="penalty", id=f"n{loan.events_count + 1}", on=day,
                                 installment=one.installment, amount=one.to_charge)
-        state = core.fold(terms, [*loans.core_events(rows), products.replay.event_of(item)], as_of=day)
+        charge = products.replay.event_of(item)
+        # The day's fold with the penalty added, not every event folded again, where that is the same (`fold_more`).
+        more = None if folded is None else kernel.fold_more(folded, [charge])
+        if more is not None:
+            folded, state = more, more.state()
+        else:
+            folded, state = _fold(terms, [*loans.core_events(rows), charge], day)
         seq = loan.events_count + 1
         payload = item.model_dump(mode="json", exclude_none=True)
         event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type="penalty", value_date=day,
@@ -150,6 +170,61 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
     drafts.extend(loans.drafts_of(loan, state, channel="internal", source=f"{loan.id}:day:{day.isoformat()}",
                                   what="advance", memo=f"{loan.number} {day.isoformat()}"))
     if not charged:
-        loans.refresh(loan, state, clock, loan.events_count, terms)
+        # No event: the JSON of the day from the kept one and the day's fields where that is the same (`day_json`).
+        snapshot = day_json(stored, state, events) if folded is not None and stored is not None else None
+        loans.refresh(loan, state, clock, loan.events_count, terms, snapshot=snapshot)
     folds.stage(session, loan, day, loan.events_count, state)
     return charged
+
+
+def _fold(terms: core.Terms, events: list[core.Event], day: date) -> tuple[kernel.KernelFold | None, core.LoanState]:
+    """`core.fold`, with the kernel's fold kept when the kernel folded it (a penalty is then added to it)."""
+    folded = kernel.try_fold(terms, events, as_of=day)
+    return folded, folded.state() if folded is not None else reference_fold(terms, events, as_of=day)
+
+
+# The fields of the cached fold's JSON (`products.replay.state_json`) that a day with no event and no due date can
+# change, with how each is written there; the rest (the installments, payments, disbursements, totals ...) is the
+# stored JSON's (`day_json`).
+_DAY_FIELDS = ("as_of", "status", "credit_balance", "accrued_interest", "interest_base", "dpd", "bucket",
+               "classification", "payoff")
+
+
+def day_json(stored: dict[str, Any], state: core.LoanState, events: Sequence[core.Event]) -> dict[str, Any] | None:
+    """The cached fold's JSON of `state` made from `stored` (the JSON of the same loan's fold of an earlier day over
+    the same `events`, all of them, as `state`) and `state`'s day fields alone, or None where that is not known to be
+    `state_json(state)`.
+
+    Without an event value-dated between the two days, a loan the kernel folds keeps its installments, payments,
+    disbursements and totals: they are its integer columns, moved only by events and by credit used on a due
+    date. So when no installment falls due after the stored day through `state`'s (nor a period ends: a due date
+    is checked, and the projected schedule must be none on both), and no credit is held, only the day fields
+    change — `tests/unit/servicing/test_day_json.py` holds this to `state_json` over random histories and days.
+    The close of business's overdue day (`_day`) then formats ~10 fields a loan instead of the whole fold."""
+    if stored.get("projected_schedule") is not None or state.projected_schedule is not None:
+        return None
+    if stored.get("credit_balance") != "0.00" or state.credit_balance.minor != 0:
+        return None
+    before = date.fromisoformat(stored["as_of"])
+    if before >= state.as_of or any(event.on > before for event in events):
+        return None
+    if any(before < date.fromisoformat(row["due_date"]) <= state.as_of for row in stored["installments"]):
+        return None
+    payoff = state.payoff
+    moved = dict(stored)
+    moved.update({
+        "as_of": state.as_of.isoformat(),
+        "status": state.status.value,
+        "credit_balance": str(state.credit_balance),
+        "accrued_interest": str(state.accrued_interest),
+        "interest_base": str(state.interest_base),
+        "dpd": state.dpd,
+        "bucket": state.bucket.name,
+        "classification": state.classification.category.name.lower(),
+        "payoff": None if payoff is None else {
+            "principal": str(payoff.principal), "overdue_interest": str(payoff.overdue_interest),
+            "deferred_interest": str(payoff.deferred_interest), "accrued_interest": str(payoff.accrued_interest),
+            "fees": str(payoff.fees), "penalties": str(payoff.penalties), "total": str(payoff.total),
+            "after_credit": str(state.payoff_amount)},
+    })
+    return moved

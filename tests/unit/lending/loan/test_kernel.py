@@ -25,6 +25,7 @@ from microcredit.lending.loan import (
     Disbursement,
     EventRefused,
     LoanState,
+    PenaltyCharged,
     Prepayment,
     Repayment,
     Terms,
@@ -32,7 +33,7 @@ from microcredit.lending.loan import (
     kernel,
 )
 from microcredit.lending.loan.fold import reference_fold
-from microcredit.lending.money import RoundingMode, RoundingPolicy
+from microcredit.lending.money import Money, RoundingMode, RoundingPolicy
 from microcredit.lending.prepayment import PrepaymentMode
 
 from ..support import LENDING, cny
@@ -124,6 +125,52 @@ def test_any_history_folds_to_the_references_state_whether_or_not_the_kernel_cov
     assert state == reference_fold(terms, events, as_of=AS_OF)
     if kernel.covers(terms, events):
         assert kernel.try_fold(terms, events, as_of=AS_OF) is not None
+
+
+@LENDING
+@given(histories(variants=COVERED, kinds=KINDS), st.integers(min_value=0, max_value=520),
+       st.lists(st.tuples(st.integers(min_value=1, max_value=12), st.integers(min_value=1, max_value=9_000)),
+                min_size=1, max_size=3))
+def test_penalties_added_to_a_fold_give_the_fold_of_all_the_events(history, days, charged):
+    """`fold_more` (the close of business's overdue day: the day's penalties added to the day's fold) answers
+    only with the state of all the events folded again; where it cannot know that it answers None."""
+    terms, events = history
+    as_of = START + timedelta(days=days)
+    try:
+        folded = kernel.try_fold(terms, events, as_of=as_of)
+    except EventRefused:
+        return
+    if folded is None:
+        return
+    penalties = [PenaltyCharged(id=f"n{k}", on=as_of, installment=number, amount=Money(minor, "CNY"))
+                 for k, (number, minor) in enumerate(charged)]
+    before = folded.state()
+    more = kernel.fold_more(folded, penalties)
+    try:
+        expected = reference_fold(terms, [*events, *penalties], as_of=as_of)
+    except EventRefused:
+        assert more is None  # a penalty on an installment not yet due: the reference refuses it
+        return
+    if more is not None:
+        assert more.state() == expected
+        assert folded.state() is before
+        assert before == reference_fold(terms, events, as_of=as_of)  # the first fold's columns not changed
+
+
+def test_fold_more_adds_a_penalty_to_an_overdue_loan_and_leaves_what_it_cannot_know():
+    """A loan left unpaid after its first due date, folded on a later day: the day's penalty added gives the
+    reference's fold; a penalty dated another day, or after a reversal, is left to a whole fold (None)."""
+    day = due_date(1) + timedelta(days=5)
+    events = [Disbursement(id="d", on=START, amount=cny("10000.00"))]
+    folded = kernel.try_fold(TERMS, events, as_of=day)
+    assert folded is not None
+    penalty = PenaltyCharged(id="n1", on=day, installment=1, amount=cny("3.21"))
+    more = kernel.fold_more(folded, [penalty])
+    assert more is not None
+    assert more.state() == reference_fold(TERMS, [*events, penalty], as_of=day)
+    assert more.state().installments[0].due.penalty == cny("3.21")
+    assert kernel.fold_more(folded, [replace(penalty, on=day - timedelta(days=1))]) is None
+    assert kernel.fold_more(folded, [replace(penalty, id="d")]) is None
 
 
 def _month_interest(balance: int, rate: Decimal) -> int:

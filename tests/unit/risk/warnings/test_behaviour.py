@@ -8,7 +8,15 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microcredit.risk.warnings.behaviour import HIGH, LOW, BehaviourInput, PointsModel, grade_of
+from microcredit.risk.warnings.behaviour import (
+    HIGH,
+    LOW,
+    BehaviourInput,
+    BehaviourScore,
+    PointsModel,
+    grade_of,
+    score_all,
+)
 
 MODEL = PointsModel()
 counts = st.integers(min_value=0, max_value=400)
@@ -56,3 +64,36 @@ def test_a_worse_characteristic_never_raises_the_score(f: BehaviourInput, name: 
 def test_a_longer_time_since_the_last_payment_never_raises_the_score(f: BehaviourInput, days: int, more: int) -> None:
     assert MODEL.score(replace(f, days_since_last_payment=days + more)).score <= \
         MODEL.score(replace(f, days_since_last_payment=days)).score
+
+
+@given(st.lists(facts, max_size=40))
+def test_the_batch_score_is_each_loans_score(many: list[BehaviourInput]) -> None:
+    """`score_many` (NumPy columns, what the close of business's set-based early warning uses) gives, loan for loan,
+    the score and grade `score` gives."""
+    assert MODEL.score_many(many) == [MODEL.score(f) for f in many]
+    assert score_all(MODEL, many) == [MODEL.score(f) for f in many]
+
+
+def test_the_batch_score_at_every_band_edge() -> None:
+    """The bands' bounds and one past each, for every characteristic, and the clamp at both ends."""
+    edges = [0, 1, 2, 3, 4, 7, 8, 30, 31, 35, 36, 65, 66, 90, 91, 400]
+    many = [BehaviourInput(dpd=a, max_dpd=b, late_payments=a, partial_installments=b,
+                           days_since_last_payment=None if a == b else b, overdue_elsewhere=a % 4)
+            for a in edges for b in edges]
+    assert MODEL.score_many(many) == [MODEL.score(f) for f in many]
+    scores = {s.score for s in MODEL.score_many(many)}
+    assert LOW in scores
+    assert max(scores) >= 700  # grade A among them
+
+
+class _OneByOne:
+    """A model without a batch: `score_all` asks it loan by loan."""
+
+    def score(self, facts: BehaviourInput) -> BehaviourScore:
+        return BehaviourScore(facts.dpd, "E", "one-by-one")
+
+
+def test_score_all_asks_a_model_without_a_batch_loan_by_loan() -> None:
+    many = [BehaviourInput(dpd=d, max_dpd=d, late_payments=0, partial_installments=0, days_since_last_payment=None,
+                           overdue_elsewhere=0) for d in (3, 1, 2)]
+    assert [s.score for s in score_all(_OneByOne(), many)] == [3, 1, 2]

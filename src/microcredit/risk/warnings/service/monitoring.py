@@ -39,7 +39,7 @@ from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.warnings import repository as repo
-from microcredit.risk.warnings.behaviour import BehaviourInput, BehaviourModel, PointsModel
+from microcredit.risk.warnings.behaviour import BehaviourInput, BehaviourModel, PointsModel, score_all
 from microcredit.risk.warnings.models import BehaviourScoreRow, BureauRefresh, RiskWarning
 from microcredit.risk.warnings.rules import (
     Finding,
@@ -185,9 +185,12 @@ def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on:
     changed: list[dict[str, Any]] = []
     fired: list[tuple[DayFacts, int, Finding]] = []
     refreshed_count = 0
-    for loan_id in sorted(bureau):
+    order = sorted(bureau)
+    # The partition's scores at once (the model's batch: the points model's over NumPy columns), each the score
+    # `monitor_loan` gives the loan (tests/unit/risk/warnings/test_behaviour.py).
+    results = score_all(kit.model, [facts_of[loan_id] for loan_id in order])
+    for loan_id, result in zip(order, results, strict=True):
         loan, (refreshed, _, before_elsewhere), facts = day[loan_id], bureau[loan_id], facts_of[loan_id]
-        result = kit.model.score(facts)
         row = kept.get(loan_id)
         if row is None:
             new.append({"institution_id": institution_id, "loan_id": loan_id, "scored_on": on, "score": result.score,
