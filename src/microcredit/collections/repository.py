@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor, CollectionSettings
-from microcredit.db.rows import row_by_id, table_of
+from microcredit.db.rows import id_chunks, row_by_id, table_of
 from microcredit.lending.money import Money
 
 
@@ -62,20 +62,17 @@ def live_case_rows(session: Session, institution_id: int, *, after_loan_id: int,
 
 
 def cases_by_ids_in_order(session: Session, case_ids: Iterable[int]) -> list[CollectionCase]:
-    """Cases by id, oldest first."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return []
-    return list(session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids)).order_by(CollectionCase.id)))
+    """Cases by id, oldest first (a query per `db.rows.id_chunks`: any number of ids)."""
+    return [case for ids in id_chunks(case_ids)
+            for case in session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids))
+                                        .order_by(CollectionCase.id))]
 
 
 def with_pending_promises(session: Session, case_ids: Iterable[int]) -> set[int]:
-    """Which of these cases have a promise to pay not yet kept or broken (one query)."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return set()
-    return set(session.scalars(select(CollectionAction.case_id).where(
-        CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending").distinct()))
+    """Which of these cases have a promise to pay not yet kept or broken (a query per `db.rows.id_chunks`)."""
+    return {case_id for ids in id_chunks(case_ids) for case_id in session.scalars(
+        select(CollectionAction.case_id).where(
+            CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending").distinct())}
 
 
 def update_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -180,12 +177,11 @@ def unreached_since_reached(session: Session, *, case_id: int) -> int:
 
 
 def pending_promises(session: Session, case_ids: Iterable[int]) -> list[CollectionAction]:
-    """Promises to pay not yet kept or broken on these cases."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return []
-    return list(session.scalars(select(CollectionAction).where(
-        CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending").order_by(CollectionAction.id)))
+    """Promises to pay not yet kept or broken on these cases, oldest first (a query per `db.rows.id_chunks` of
+    cases: any number of them)."""
+    found = [action for ids in id_chunks(case_ids) for action in session.scalars(select(CollectionAction).where(
+        CollectionAction.case_id.in_(ids), CollectionAction.promise_status == "pending"))]
+    return sorted(found, key=lambda action: action.id)
 
 
 def promises_due(session: Session, *, institution_id: int, on: date, assigned_user_id: int | None) -> int:
@@ -216,11 +212,9 @@ def actions_between(session: Session, *, institution_id: int, start: datetime, e
 
 
 def cases_by_ids(session: Session, case_ids: Iterable[int]) -> dict[int, CollectionCase]:
-    """Cases by id."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids)))}
+    """Cases by id (a query per `db.rows.id_chunks`: any number of ids)."""
+    return {c.id: c for ids in id_chunks(case_ids)
+            for c in session.scalars(select(CollectionCase).where(CollectionCase.id.in_(ids)))}
 
 
 def refused_by(session: Session, *, case_id: int, contact_party: str, contact_ref: str | None) -> bool:

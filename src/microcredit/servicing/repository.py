@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import forget_row, insert_written, row_by_id, write_changes
+from microcredit.db.rows import forget_row, id_chunks, insert_written, row_by_id, write_changes
 from microcredit.lending.money import Money
 from microcredit.servicing.models import (
     CollectionSheet,
@@ -292,9 +292,9 @@ def overdue_loan_ids(session: Session, institution_id: int, business_date: date)
 
 
 def loans_by_ids(session: Session, loan_ids: Iterable[int]) -> list[Loan]:
-    """The loans with these ids, by id."""
-    ids = sorted(set(loan_ids))
-    return list(session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id))) if ids else []
+    """The loans with these ids, by id (a query per `db.rows.id_chunks`: any number of ids)."""
+    return [loan for ids in id_chunks(loan_ids)
+            for loan in session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id))]
 
 
 def loan_groups() -> Any:
