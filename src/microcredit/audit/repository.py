@@ -88,9 +88,10 @@ def any_unsealed(session: Session) -> bool:
 
 def any_unsealed_autocommit(connection: Connection) -> bool:
     """`any_unsealed` as one statement of its own on `connection` (no transaction open on it): AUTOCOMMIT for the
-    one SELECT, then the connection's isolation level as it was -- no BEGIN and no COMMIT around it. Reads what
-    was committed before it, as the first SELECT of a new READ COMMITTED transaction would."""
-    level = connection.get_isolation_level()
+    one SELECT, then the dialect's default level again -- no BEGIN and no COMMIT around it. Reads what was
+    committed before it, as the first SELECT of a new READ COMMITTED transaction would. (The default as the
+    dialect read it at its first connection: asking the connection for its level is a round trip of its own.)"""
+    level = connection.default_isolation_level
     connection.execution_options(isolation_level="AUTOCOMMIT")
     try:
         found = connection.execute(_ANY_UNSEALED).first() is not None
