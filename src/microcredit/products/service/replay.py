@@ -320,14 +320,14 @@ class _Fragments:
             owed[3] += on
         kept_payments = self._kept(self._payments, currency)
         payments = []
-        for values in view.payments:
-            fragment = kept_payments.get(values)
+        for logged in view.payments:
+            fragment = kept_payments.get(logged)
             if fragment is None:
-                event_id, on_day, amount, interest, principal, credit, count = values[:7]
-                fragment = kept_payments[values] = {
+                event_id, on_day, amount, interest, principal, credit, count = logged[:7]
+                fragment = kept_payments[logged] = {
                     "event_id": event_id, "on": on_day.isoformat(), "amount": text(amount),
-                    "lines": [{"installment": values[at], "component": _COMPONENT_NAMES[values[at + 1]],
-                               "amount": text(values[at + 2])} for at in range(7, 7 + 3 * count, 3)],
+                    "lines": [{"installment": logged[at], "component": _COMPONENT_NAMES[logged[at + 1]],
+                               "amount": text(logged[at + 2])} for at in range(7, 7 + 3 * count, 3)],
                     "interest_prepaid": text(interest), "principal_prepaid": text(principal), "credit": text(credit)}
             payments.append(fragment)
         totals = {"due": amounts(*due), "paid": amounts(*(d - o for d, o in zip(due, owed, strict=True))),
