@@ -268,7 +268,7 @@ class _Fragments:
     the part is written from, so a kept part is the part of those values: never another loan's or a stale
     one. Amounts as text are kept the same way (`text`)."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(self, max_entries: int = 50_000) -> None:  # ~1.5 KB an installment's part: <= ~75 MB
         self.max_entries = max_entries
         self._texts: dict[str, dict[int, str]] = {}
         self._installments: dict[str, dict[Any, dict[str, Any]]] = {}
