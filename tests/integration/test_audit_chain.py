@@ -482,6 +482,57 @@ def test_many_concurrent_audited_commits_leave_no_record_unsealed(server, worker
         database.dispose()
 
 
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_a_record_committed_while_a_sealer_holds_the_head_is_sealed_by_that_sealers_re_check(server, worker_tmp,
+                                                                                             monkeypatch, clock):
+    """The re-check's window, held open: a sealer has read the unsealed records and holds the head; a writer
+    commits a record now, and its own seal finds the head held and leaves it (SKIP LOCKED). When the sealer
+    commits, its re-check (after the commit, autocommitted on PostgreSQL) finds the writer's record and seals it:
+    nothing is left unsealed, the numbers have no gap. Without the re-check the writer's record stays unsealed."""
+    _, database = _committed_database(worker_tmp, server, "_audit_recheck")
+    actor = Actor(kind="system", meta=RequestMeta())
+    read, go, errors = threading.Event(), threading.Event(), []
+    unsealed = audit.repository.unsealed
+    first = threading.local()
+
+    def unsealed_then_wait(session, batch):  # the first sealer, after it read the records, holding the head
+        rows = unsealed(session, batch)
+        if getattr(first, "sealer", False) and not read.is_set():
+            read.set()
+            assert go.wait(30)
+        return rows
+
+    def first_writer() -> None:
+        first.sealer = True
+        try:
+            with database.unit_of_work() as s:
+                audit.record(session=s, clock=clock, actor=actor, action="recheck.first")
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    monkeypatch.setattr(audit.repository, "unsealed", unsealed_then_wait)
+    try:
+        thread = threading.Thread(target=first_writer)
+        thread.start()
+        assert read.wait(30)
+        with database.unit_of_work() as s:  # its seal after the commit finds the head held: returns at once
+            audit.record(session=s, clock=clock, actor=actor, action="recheck.second")
+        # Both unsealed: the first's being sealed (not committed yet), the second's left to that sealer.
+        assert [a for _, a in _unsealed(database)] == ["recheck.first", "recheck.second"]
+        go.set()
+        thread.join(timeout=60)
+        assert errors == []
+        assert _unsealed(database) == []
+        with database.unit_of_work(write=False) as s:
+            sealed = list(s.execute(select(AuditRecord.seq, AuditRecord.action).order_by(AuditRecord.seq)))
+        assert [tuple(r) for r in sealed] == [(1, "recheck.first"), (2, "recheck.second")]
+        result = _verify(database)
+        assert (result.ok, result.records, result.head_seq, result.unsealed) == (True, 2, 2, 0)
+    finally:
+        go.set()
+        database.dispose()
+
+
 def _hold_the_head(database: Database):
     """A transaction holding the head's row lock (what a sealer at work holds), on a connection of its own."""
     conn = database.engine.connect()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
@@ -84,6 +84,21 @@ def unsealed(session: Session, batch: int) -> Sequence[Row[Any]]:
 def any_unsealed(session: Session) -> bool:
     """Whether a record without a number is there (the sealer's re-check)."""
     return session.connection().execute(_ANY_UNSEALED).first() is not None
+
+
+def any_unsealed_autocommit(connection: Connection) -> bool:
+    """`any_unsealed` as one statement of its own on `connection` (no transaction open on it): AUTOCOMMIT for the
+    one SELECT, then the dialect's default level again -- no BEGIN and no COMMIT around it. Reads what was
+    committed before it, as the first SELECT of a new READ COMMITTED transaction would. (The default as the
+    dialect read it at its first connection: asking the connection for its level is a round trip of its own.)"""
+    level = connection.default_isolation_level
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        found = connection.execute(_ANY_UNSEALED).first() is not None
+        connection.rollback()  # the statement's autobegun "transaction": nothing is sent in AUTOCOMMIT
+    finally:
+        connection.execution_options(isolation_level=level)
+    return found
 
 
 def seal_records(session: Session, sealed: Sequence[dict[str, Any]]) -> None:

@@ -276,16 +276,38 @@ def seal(session: Session, *, batch: int = SEAL_BATCH) -> int:
         if sealed is None:
             return total
         total += sealed
-        with session.begin():
-            if not repository.any_unsealed(session):
-                return total
+        if not _any_unsealed_after(session):
+            return total
+
+
+RECHECK_AUTOCOMMIT = frozenset({"postgresql"})
+"""The backends whose sealer re-checks after its commit with one autocommitted SELECT (`_any_unsealed_after`):
+psycopg switches autocommit on the client, with nothing sent. PyMySQL sends a `SET autocommit` each way, so on
+MariaDB the re-check stays a transaction of its own -- a SELECT and a COMMIT (the driver sends no BEGIN)."""
+
+
+def _any_unsealed_after(session: Session) -> bool:
+    """The sealer's re-check after its commit, which released the head: whether a record is left unsealed (one
+    that a writer committed while this sealer held the head, whose own seal then found the head held and left
+    it to this one). It must run after the commit -- inside the sealing transaction, a record committed between
+    the check and the commit would be left to nobody. On a connection of the sealer's own with no transaction
+    open (`seal_with` on an engine), one autocommitted SELECT where the driver allows it cheaply
+    (`RECHECK_AUTOCOMMIT`); otherwise in a transaction of its own."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection) and bind.dialect.name in RECHECK_AUTOCOMMIT and not bind.in_transaction():
+        return repository.any_unsealed_autocommit(bind)
+    with session.begin():
+        return repository.any_unsealed(session)
 
 
 def seal_with(bind: Engine | Connection) -> int:
     """`seal` in a session of its own on `bind` (an engine, or in tests the connection of an outer transaction,
     joined by savepoints)."""
-    extra: dict[str, Any] = {"join_transaction_mode": "create_savepoint"} if isinstance(bind, Connection) else {}
-    with Session(bind=bind, **extra) as sealer:
+    if isinstance(bind, Connection):
+        with Session(bind=bind, join_transaction_mode="create_savepoint") as sealer:
+            return seal(sealer)
+    # One connection for the seal's transactions and its re-check: one checkout (and its ping) from the pool.
+    with bind.connect() as connection, Session(bind=connection) as sealer:
         return seal(sealer)
 
 

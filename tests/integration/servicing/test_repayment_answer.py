@@ -9,15 +9,22 @@ hold its size constant as the loan's history grows.
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
+
 import jsonschema
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from microcredit.identity.models import User
+from microcredit.lending import loan as core
 from microcredit.platform.models import IdempotencyRecord
+from microcredit.products import service as products
+from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.schemas import RepaymentRecordedRead
+from microcredit.servicing.service import loans
 from tests.integration.helpers import shared_client
-from tests.integration.servicing.test_loans_api import LOANS, _disbursed, key, make_world
+from tests.integration.servicing.test_loans_api import LOANS, _disbursed, _move_to, key, make_world
 
 # What the OpenAPI document says the answer is (the schema as serialised, `$defs` resolved within it).
 ANSWER_SCHEMA = RepaymentRecordedRead.model_json_schema(mode="serialization")
@@ -108,3 +115,41 @@ def test_a_recorder_renamed_since_is_named_as_the_read_names_them(client, sessio
     paid = _repay(client, world, loan_id, "3.00").json()
     assert paid["event"]["user_name"] == "改名后的出纳"
     _assert_is_the_read(client, world, paid)
+
+
+def test_the_stored_snapshot_after_repayments_a_reversal_and_a_back_dated_one_is_its_history_folded_afresh(
+        client, session, runtime, world):
+    """The loan's stored snapshot (written from kept parts: `products.replay.state_json`; what the close of business,
+    a recorded event's answer and the repayment's lean answer read) is, byte for byte, the schema's dump of the
+    loan's events folded from scratch — after several repayments, a reversal re-allocating the later ones and a
+    repayment back-dated before them; and so is the state in the reversal's answer."""
+    loan = _disbursed(client, world)["loan"]
+    loan_id, first = loan["id"], loan["state"]["installments"][0]
+    late = date.fromisoformat(first["due_date"]) + timedelta(days=40)
+    _move_to(session, runtime, world["inst"].id, late)
+
+    def afresh() -> str:
+        row = session.get(Loan, loan_id)
+        session.refresh(row)
+        events = [products.replay.event_of(loans._EVENT.validate_python(e.payload))
+                  for e in session.scalars(select(LoanEvent).where(LoanEvent.loan_id == loan_id)
+                                           .order_by(LoanEvent.seq))]
+        state = core.fold(loans.core_terms(session, row), events, as_of=late)
+        expected = json.dumps(products.replay.state_read(state).model_dump(mode="json"))
+        assert row.state_as_of == late
+        assert json.dumps(row.state) == expected
+        return expected
+
+    for amount in ("100.00", "250.00", "3.00", "700.00"):
+        paid = _repay(client, world, loan_id, amount).json()
+        assert paid["allocation"] == next(p for p in json.loads(afresh())["payments"]
+                                          if p["event_id"] == paid["event"]["event_id"])
+    loan = client.get(f"{LOANS}/{loan_id}", headers=world["hf"]).json()
+    r = client.post(f"{LOANS}/{loan_id}/reversals", headers=key(world["hf"]),
+                    json={"event_id": loan["events"][2]["event_id"], "note": "退票 bounced"})
+    assert r.status_code == 200, r.text
+    assert json.dumps(r.json()["loan"]["state"]) == afresh()
+    _repay(client, world, loan_id, "400.00", on=first["due_date"])  # back-dated before the others
+    afresh()
+    _repay(client, world, loan_id, "5.00")
+    afresh()

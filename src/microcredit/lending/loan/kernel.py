@@ -44,8 +44,8 @@ and bench/replay.py check every state against the reference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import islice
 from operator import attrgetter, itemgetter
@@ -93,12 +93,15 @@ from microcredit.lending.schedule import (
 from microcredit.lending.schedule.amortize import Ratio, annuity_rows, level_payment, period_rate
 from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
-__all__ = ["KernelFold", "covers", "fold", "fold_columns", "level_after_first", "plain", "try_fold"]
+__all__ = ["COMPONENTS", "IntegerView", "KernelFold", "covers", "fold", "fold_columns", "integer_view",
+           "level_after_first", "plain", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
 _COLUMN = {Component.PRINCIPAL: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PENALTY: 3}
 _COMPONENTS = (Component.PRINCIPAL, Component.INTEREST, Component.FEE, Component.PENALTY)
+COMPONENTS = _COMPONENTS
+"""The components by column (`IntegerView.payments`' lines)."""
 
 # A row: [number, due date, charged P, I, F, Pen, owed P, I, F, Pen] (minor units).
 NUMBER, DUE, CHARGED, OWED = 0, 1, 2, 6
@@ -964,7 +967,7 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
             if row[6] + row[7] + row[8] + row[9] > tolerance:
                 dpd = installment_dpd(row[DUE], as_of, terms.dpd_grace_days)
                 break
-    return LoanState(
+    state = LoanState(
         as_of=as_of,
         currency=code,
         status=status,
@@ -990,6 +993,8 @@ def _read(columns: _Columns, as_of: date, reversed_ids: tuple[str, ...]) -> Loan
         payoff=payoff,
         reversed=reversed_ids,
     )
+    state.__dict__[_VIEW] = (plan, rows, columns.payments)  # not a field: `integer_view`
+    return state
 
 
 def _disbursements(made: list[tuple[str, date, Money]]) -> tuple[Disbursed, ...]:
@@ -1005,26 +1010,72 @@ def _installments(plan: Reamortisation | _IntegerPlan, rows: list[Row],
     """`LoanState.installments` of the folded rows (`fold._read`'s, field for field)."""
     zero = money[0]
     nothing = Amounts(zero, zero, zero, zero)
-    schedule = plan.schedule
-    by_number = {r.number: r for r in schedule.installments}
-    last = schedule.installments[-1]
     installments: list[InstallmentState] = []
-    for row in rows:
-        number, due, cp, ci, cf, cn, op, oi, of, on = row
-        r = by_number.get(number)
-        if r is not None:
-            start, after = r.period_start, money[r.balance_after_minor]
-        else:
-            start = last.due_date if number > last.number else due
-            after = money[sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)]
+    for number, start, due, cp, ci, cf, cn, op, oi, of, on, after in _installment_values(plan, rows):
         charged = Amounts(money[cp], money[ci], money[cf], money[cn])
         if op or oi or of or on:
             paid = Amounts(money[cp - op], money[ci - oi], money[cf - of], money[cn - on])
             outstanding = Amounts(money[op], money[oi], money[of], money[on])
         else:  # settled: paid what it was charged (the values are immutable, shared)
             paid, outstanding = charged, nothing
-        installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding, after))
+        installments.append(InstallmentState(number, start, due, charged, paid, nothing, nothing, outstanding,
+                                             money[after]))
     return tuple(installments)
+
+
+InstallmentValues = tuple[int, date, date, int, int, int, int, int, int, int, int, int]
+"""One installment in minor units: number, period start, due date, charged (principal, interest, fee,
+penalty), owed (the same four), the principal the schedule leaves owed after it."""
+
+
+def _installment_values(plan: Reamortisation | _IntegerPlan, rows: list[Row]) -> Iterator[InstallmentValues]:
+    """The folded rows with their period start and balance after (`_installments`; `integer_view`)."""
+    schedule = plan.schedule
+    by_number = {r.number: r for r in schedule.installments}
+    last = schedule.installments[-1]
+    for row in rows:
+        number, due, cp, ci, cf, cn, op, oi, of, on = row
+        r = by_number.get(number)
+        if r is not None:
+            start, after = r.period_start, r.balance_after_minor
+        else:
+            start = last.due_date if number > last.number else due
+            after = sum(x[2] for x in rows if x[NUMBER] > 0 and x[DUE] > due)
+        yield number, start, due, cp, ci, cf, cn, op, oi, of, on, after
+
+
+@dataclass(frozen=True, slots=True)
+class IntegerView:
+    """A kernel fold's installments and payments in minor units (`integer_view`): what `LoanState`'s
+    installments and payments are made from, without making them. Nothing is waived or written off on a
+    history the kernel folds (`covers`)."""
+
+    installments: tuple[InstallmentValues, ...]
+    payments: tuple[tuple[Any, ...], ...]
+    """Per payment: event id (None: credit used on a due date), on, amount, interest prepaid, principal
+    prepaid, credit (minor units), then three integers a line: installment, component column (0 principal,
+    1 interest, 2 fee, 3 penalty), amount."""
+
+
+_VIEW = "_integer_view"  # the state's __dict__: (plan, rows, payments' log) of the kernel fold that read it
+
+
+def integer_view(state: LoanState) -> IntegerView | None:
+    """`state`'s installments and payments in minor units when the kernel folded it (None: the reference
+    did, or the state was changed since: `dataclasses.replace`, a planned disbursement's projection, a
+    pickle), for a reader that writes them out without the objects (`products.replay.state_json`)."""
+    kept = state.__dict__.get(_VIEW)
+    if kept is None:
+        return None
+    plan, rows, log = kept
+    payments = []
+    index, end = 0, len(log)
+    while index < end:
+        stop = index + PAYMENT_HEAD + 3 * log[index + LINES]
+        payments.append(tuple(log[index:stop]))
+        index = stop
+    return IntegerView(installments=tuple(_installment_values(plan, rows)) if plan is not None else (),
+                       payments=tuple(payments))
 
 
 def _payments(log: list[Any], money: _Amounts) -> tuple[PaymentApplied, ...]:

@@ -17,14 +17,14 @@ from microcredit.lending import fineract, loan
 from microcredit.lending.allocation import STRATEGIES, Component, OverpaymentPolicy
 from microcredit.lending.classification import DEFAULT_BUCKETS, DEFAULT_PROVISION_RATES, ClassificationPolicy
 from microcredit.lending.daycount import DaysInYear
-from microcredit.lending.loan import Amounts, LoanState
+from microcredit.lending.loan import Amounts, LoanState, kernel
 from microcredit.lending.loan.cumulative import (
     CompoundingUnit,
     CumulativeRecalculation,
     EarlyPayment,
     InterestCompounding,
 )
-from microcredit.lending.money import percent
+from microcredit.lending.money import Money, percent
 from microcredit.lending.prepayment import PrepaymentMode
 from microcredit.lending.restructure import DeferralInterest
 from microcredit.lending.schedule import RepaymentMethod
@@ -230,13 +230,132 @@ def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _installments_json(state: LoanState) -> list[dict[str, Any]]:
+    return [
+        {"number": row.number, "period_start": row.period_start.isoformat(), "due_date": row.due_date.isoformat(),
+         "due": _amounts_json(row.due), "paid": _amounts_json(row.paid), "waived": _amounts_json(row.waived),
+         "written_off": _amounts_json(row.written_off), "outstanding": _amounts_json(row.outstanding),
+         "balance_after": str(row.balance_after)}
+        for row in state.installments
+    ]
+
+
+def _payments_json(state: LoanState) -> list[dict[str, Any]]:
+    return [
+        {"event_id": p.event_id, "on": p.on.isoformat(), "amount": str(p.amount),
+         "lines": [{"installment": line.installment, "component": line.component.value,
+                    "amount": str(line.amount)} for line in p.lines],
+         "interest_prepaid": str(p.interest_prepaid), "principal_prepaid": str(p.principal_prepaid),
+         "credit": str(p.credit)}
+        for p in state.payments
+    ]
+
+
+_TOTALS = ("due", "paid", "waived", "written_off", "outstanding")
+
+
+def _totals_json(state: LoanState) -> dict[str, dict[str, str]]:
+    return {which: _amounts_json(state.total(which)) for which in _TOTALS}
+
+
+_COMPONENT_NAMES = tuple(component.value for component in kernel.COMPONENTS)
+
+
+class _Fragments:
+    """The snapshot's installments, payments and totals from a kernel fold's integers (`state_json`), each
+    installment's and payment's part made once per currency and values and kept (at most `max_entries` of
+    each, then all forgotten at once: a miss only makes the part again). Keyed by the integers and dates
+    the part is written from, so a kept part is the part of those values: never another loan's or a stale
+    one. Amounts as text are kept the same way (`text`)."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:  # ~1.5 KB an installment's part: <= ~75 MB
+        self.max_entries = max_entries
+        self._texts: dict[str, dict[int, str]] = {}
+        self._installments: dict[str, dict[Any, dict[str, Any]]] = {}
+        self._payments: dict[str, dict[Any, dict[str, Any]]] = {}
+
+    def _kept(self, kind: dict[str, dict[Any, Any]], currency: str) -> dict[Any, Any]:
+        kept = kind.get(currency)
+        if kept is None or len(kept) >= self.max_entries:
+            kept = kind[currency] = {}
+        return kept
+
+    def of(self, currency: str, view: kernel.IntegerView
+           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, str]]]:
+        """The installments, payments and totals of the snapshot."""
+        texts = self._kept(self._texts, currency)
+
+        def text(minor: int) -> str:
+            value = texts.get(minor)
+            if value is None:
+                value = texts[minor] = str(Money(minor, currency))
+            return value
+
+        def amounts(principal: int, interest: int, fee: int, penalty: int) -> dict[str, str]:
+            return {"principal": text(principal), "interest": text(interest), "fee": text(fee),
+                    "penalty": text(penalty), "total": text(principal + interest + fee + penalty)}
+
+        kept_rows = self._kept(self._installments, currency)
+        installments = []
+        due = [0, 0, 0, 0]
+        owed = [0, 0, 0, 0]
+        for values in view.installments:
+            fragment = kept_rows.get(values)
+            number, start, day, cp, ci, cf, cn, op, oi, of, on, after = values
+            if fragment is None:
+                nothing = amounts(0, 0, 0, 0)
+                fragment = kept_rows[values] = {
+                    "number": number, "period_start": start.isoformat(), "due_date": day.isoformat(),
+                    "due": amounts(cp, ci, cf, cn), "paid": amounts(cp - op, ci - oi, cf - of, cn - on),
+                    "waived": nothing, "written_off": dict(nothing), "outstanding": amounts(op, oi, of, on),
+                    "balance_after": text(after)}
+            installments.append(fragment)
+            due[0] += cp
+            due[1] += ci
+            due[2] += cf
+            due[3] += cn
+            owed[0] += op
+            owed[1] += oi
+            owed[2] += of
+            owed[3] += on
+        kept_payments = self._kept(self._payments, currency)
+        payments = []
+        for logged in view.payments:
+            fragment = kept_payments.get(logged)
+            if fragment is None:
+                event_id, on_day, amount, interest, principal, credit, count = logged[:7]
+                fragment = kept_payments[logged] = {
+                    "event_id": event_id, "on": on_day.isoformat(), "amount": text(amount),
+                    "lines": [{"installment": logged[at], "component": _COMPONENT_NAMES[logged[at + 1]],
+                               "amount": text(logged[at + 2])} for at in range(7, 7 + 3 * count, 3)],
+                    "interest_prepaid": text(interest), "principal_prepaid": text(principal), "credit": text(credit)}
+            payments.append(fragment)
+        totals = {"due": amounts(*due), "paid": amounts(*(d - o for d, o in zip(due, owed, strict=True))),
+                  "waived": amounts(0, 0, 0, 0), "written_off": amounts(0, 0, 0, 0), "outstanding": amounts(*owed)}
+        return installments, payments, totals
+
+
+_fragments = _Fragments()
+
+
 def state_json(state: LoanState) -> dict[str, Any]:
     """`state_read(state).model_dump(mode="json")`, built straight from the fold: the loan's stored snapshot.
 
     A repayment writes it on every call; the schema's way (a validator per amount, then a serialiser per
     amount again) cost more than the rest of the snapshot.  Field for field the same dict, which
     `tests/unit/products/test_state_json.py` holds it to for random loans with every kind of event:
-    a field added to `LoanStateRead` goes here too (that test fails until it does)."""
+    a field added to `LoanStateRead` goes here too (that test fails until it does).
+
+    A fold the kernel made (`kernel.integer_view`) gives its installments and payments in minor units: each
+    installment's and each payment's part is made from those integers once in this process and kept
+    (`_Fragments`), so a repayment writes out only what it changed (the new payment, the installments it
+    paid) and a loan's earlier payments cost a dictionary look-up each, not a rebuild.  The parts are shared
+    between the snapshots made here: the snapshot is read, serialised and stored, never changed in place."""
+    view = kernel.integer_view(state)
+    if view is None:
+        installments, payments, totals = _installments_json(state), _payments_json(state), _totals_json(state)
+    else:
+        installments, payments, totals = _fragments.of(state.currency, view)
     payoff = state.payoff
     projected = state.projected_schedule
     return {
@@ -247,23 +366,9 @@ def state_json(state: LoanState) -> dict[str, Any]:
         "disbursed_on": _day(state.disbursed_on),
         "disbursements": [{"event_id": d.event_id, "on": d.on.isoformat(), "amount": str(d.amount)}
                           for d in state.disbursements],
-        "installments": [
-            {"number": row.number, "period_start": row.period_start.isoformat(), "due_date": row.due_date.isoformat(),
-             "due": _amounts_json(row.due), "paid": _amounts_json(row.paid), "waived": _amounts_json(row.waived),
-             "written_off": _amounts_json(row.written_off), "outstanding": _amounts_json(row.outstanding),
-             "balance_after": str(row.balance_after)}
-            for row in state.installments
-        ],
-        "payments": [
-            {"event_id": p.event_id, "on": p.on.isoformat(), "amount": str(p.amount),
-             "lines": [{"installment": line.installment, "component": line.component.value,
-                        "amount": str(line.amount)} for line in p.lines],
-             "interest_prepaid": str(p.interest_prepaid), "principal_prepaid": str(p.principal_prepaid),
-             "credit": str(p.credit)}
-            for p in state.payments
-        ],
-        "totals": {which: _amounts_json(state.total(which))
-                   for which in ("due", "paid", "waived", "written_off", "outstanding")},
+        "installments": installments,
+        "payments": payments,
+        "totals": totals,
         "credit_balance": str(state.credit_balance),
         "principal_prepaid": str(state.principal_prepaid),
         "interest_prepaid": str(state.interest_prepaid),

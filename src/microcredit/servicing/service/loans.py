@@ -271,12 +271,16 @@ class Parsed:
         if kept is not None and kept[0] == source:
             return kept[1]
         value = make()
+        self.keep(key, source, value)
+        return value
+
+    def keep(self, key: Any, source: Any, value: Any) -> None:
+        """Keep `value` as what `source` makes (made by the caller from it, as `get`'s `make` would)."""
         kept_source = copy.deepcopy(source)  # what the value was made from, not an object someone may change
         with self._lock:
             if len(self._kept) >= self.max_entries:
                 self._kept.pop(next(iter(self._kept)), None)  # the oldest kept
             self._kept[key] = (kept_source, value)
-        return value
 
 
 _TERMS = Parsed(max_entries=20_000)
@@ -520,8 +524,9 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
     if item.on > today:
         raise ValueDateInFuture(field="on", params={"business_date": today.isoformat()})
     terms = core_terms(session, loan)
+    new = products.replay.event_of(item)
     try:
-        state = core.fold(terms, [*core_events(rows), products.replay.event_of(item)], as_of=today)
+        state = core.fold(terms, [*core_events(rows), new], as_of=today)
     except core.EventRefused as exc:
         raise LoanEventNotTaken(field=_field_of(exc.code), reason_code=exc.code, reason=exc.reason) from exc
     seq = loan.events_count + 1
@@ -532,6 +537,9 @@ def record(session: Session, clock: Clock, actor: Actor, loan: Loan, item: Event
         payload=payload, idempotency_key=key, recorded_at=clock.now(), user_id=actor.user_id, reference=reference,
         note=note))
     loan.events_count = seq
+    # The next request on the loan reads this event back: its engine event is the one just folded (the item is
+    # its payload validated, `test_event_of_a_stored_payload`), kept under the payload as any parsed event is.
+    _EVENTS.keep((loan.id, seq), payload, new)
     snapshot = refresh(loan, state, clock, seq, terms)
 
     def audited(entries: Sequence[PostedEntry]) -> list[audit.Entry]:
