@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, insert, inspect, update
+from sqlalchemy import Insert, Select, Table, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "forget_row", "insert_written", "row_by_id", "table_of", "watch_flushes", "write_changes"]
+__all__ = ["as_written", "columns_by_id", "forget_row", "insert_written", "row_by_id", "table_of", "watch_flushes",
+           "write_changes"]
 
 # Tables whose changes a listener of the ORM's flush must hear (the reference caches, the principals' cache: they
 # forget what a flush changed). `write_changes` and `insert_written` write their rows by the flush, never past it.
@@ -51,6 +52,24 @@ def row_by_id(session: Session, model: type[T], key: Any, *, for_update: bool = 
         forget_row(session, model, key)
         return session.get(model, key, with_for_update=True)
     return session.get(model, key)
+
+
+@functools.cache
+def _columns_by_key(table: Table, names: tuple[str, ...]) -> Select[Any]:
+    """`SELECT <names> FROM table WHERE key = :key`, built once per table and names (one compiled form)."""
+    (key,) = table.primary_key.columns
+    return select(*(table.c[name] for name in names)).where(key == bindparam("key"))
+
+
+def columns_by_id(session: Session, model: type[Any], key: Any, names: tuple[str, ...]) -> Any | None:
+    """Some columns of the row of `model` with this primary key, read as a Core row (attributes by column name)
+    through the session's connection, without building the ORM object: for a caller that reads a few columns
+    and keeps nothing. Where the session holds the row's object already, the object itself (its changes not
+    yet flushed included, as `session.get` would give). None when there is no such row."""
+    known = session.identity_map.get(session.identity_key(model, key))
+    if known is not None:
+        return known
+    return session.connection().execute(_columns_by_key(table_of(model), names), {"key": key}).one_or_none()
 
 
 def write_changes(session: Session, row: Any) -> None:
