@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Select, Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,21 +101,36 @@ def write_changes(session: Session, row: Any) -> None:
         state._commit_all(state.dict, session.identity_map)
         return
     table = mapper.local_table
-    where = [column == value for column, value in zip(mapper.primary_key, state.key[1], strict=True)]
+    params = {f"set_{name}": value for name, value in values.items()}
+    params.update({f"key_{i}": value for i, value in enumerate(state.key[1])})
     version = mapper.version_id_col
     if version is not None:
         version_key = mapper.get_property_by_column(version).key
         before = state.dict[version_key]
         after = mapper.version_id_generator(before)
-        where.append(version == before)
-        values[version.key] = after
-    result = session.connection().execute(update(table).where(*where).values(values))
+        params["set_" + version.key], params["was_version"] = after, before
+    stmt = _update_of(table, tuple(column.key for column in mapper.primary_key), tuple(sorted(values)),
+                      None if version is None else version.key)
+    result = session.connection().execute(stmt, params)
     if version is not None:
         if result.rowcount != 1:
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update 1 row(s); "
                                  f"{result.rowcount} were matched.")
         state.dict[version_key] = after
     state._commit_all(state.dict, session.identity_map)
+
+
+@functools.lru_cache(maxsize=512)
+def _update_of(table: Table, keys: tuple[str, ...], names: tuple[str, ...], version: str | None) -> Update:
+    """`UPDATE table SET <names> (and version) WHERE key = ? (AND version = ?)` with bound parameters
+    (`set_<name>`, `key_<i>`, `was_version`), built once per table and set of columns: one cache key, one compiled
+    form, instead of a statement built (and its cache key computed) at every write."""
+    where = [table.c[key] == bindparam(f"key_{i}", type_=table.c[key].type) for i, key in enumerate(keys)]
+    columns = [*names, version] if version is not None else list(names)
+    if version is not None:
+        where.append(table.c[version] == bindparam("was_version", type_=table.c[version].type))
+    return update(table).where(*where).values(
+        {table.c[name]: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns})
 
 
 def as_written(row: T) -> T:
