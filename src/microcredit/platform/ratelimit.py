@@ -116,16 +116,16 @@ def _build_upsert(dialect: str) -> Insert:
 
 
 _UPSERTS = {name: _build_upsert(name) for name in ("postgresql", "sqlite", "mysql")}
+_UPSERTS_RETURNING = {name: stmt.returning(_COUNTERS.c.hits) for name, stmt in _UPSERTS.items()}  # built once
 _HITS = select(_COUNTERS.c.hits).where(_COUNTERS.c.bucket == bindparam("bucket"),
                                         _COUNTERS.c.window_start == bindparam("window_start"))
 
 
 def _add_hit(conn: Connection, values: dict[str, Any]) -> int:
     """Count one hit on `conn` (in whatever transaction it is in); the window's count after it."""
-    upsert = _UPSERTS[conn.dialect.name]
     if conn.dialect.insert_returning:
-        return int(conn.execute(upsert.returning(_COUNTERS.c.hits), values).scalar_one())
-    conn.execute(upsert, values)  # MySQL: no RETURNING; read back in the same transaction
+        return int(conn.execute(_UPSERTS_RETURNING[conn.dialect.name], values).scalar_one())
+    conn.execute(_UPSERTS[conn.dialect.name], values)  # MySQL: no RETURNING; read back in the same transaction
     return int(conn.execute(_HITS, values).scalar_one())
 
 
