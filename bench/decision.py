@@ -48,12 +48,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import request_path as rp
 from microcredit.config import Settings
+from microcredit.db.engine import normalise_url
 from microcredit.db.migrate import upgrade
 from microcredit.demo import _as, _product_terms, demo_id_number, seed
 from microcredit.identity import service as identity
@@ -193,6 +194,37 @@ def _submit_all(port: int, token: str, ids: list[int], seconds: float, connectio
             "outcomes": dict(sorted(outcomes.items())), "ran_out_of_drafts": todo.empty()}
 
 
+class _WaitSampler(threading.Thread):
+    """`pg_stat_activity` of the bench's database every 0.25 s while the decisions run: what the server's
+    transactions (active, or idle in a transaction) wait on, grouped by wait event and the statement's start."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT", pool_size=1)
+        self.done = threading.Event()
+        self.samples = 0
+        self.groups: Counter[str] = Counter()
+
+    def run(self) -> None:
+        query = text("SELECT coalesce(wait_event_type, '-') || ' / ' || coalesce(wait_event, '-') || ' at ' "
+                     "|| left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                     "AND backend_type = 'client backend' AND state IN ('active', 'idle in transaction')")
+        with self.engine.connect() as conn:
+            while not self.done.wait(0.25):
+                self.samples += 1
+                self.groups.update(conn.execute(query).scalars())
+        self.engine.dispose()
+
+    def stop(self) -> dict[str, Any]:
+        self.done.set()
+        self.join()
+        total = sum(self.groups.values())
+        at_counter = sum(n for label, n in self.groups.items() if "rate_limit_counters" in label)
+        return {"samples": self.samples, "transactions": total, "at_rate_limit_counters": at_counter,
+                "top": self.groups.most_common(5)}
+
+
 def _run(env: dict[str, str], ids: list[int], args: argparse.Namespace) -> dict[str, Any]:
     """Serve `env` (its PYTHONPATH: whose code), submit `ids` after a warm-up, then drive /healthz."""
     proc, port = rp._serve(env, args.workers)
@@ -201,7 +233,13 @@ def _run(env: dict[str, str], ids: list[int], args: argparse.Namespace) -> dict[
         # A short warm-up on a few drafts (first-use costs: imports, compiled rules, caches).
         warm, timed = ids[: args.connections * 4], ids[args.connections * 4:]
         _submit_all(port, token, warm, rp.WARM_UP_SECONDS, args.connections)
+        url = env["MICROCREDIT_DATABASE_URL"]
+        sampler = _WaitSampler(url) if args.sample_waits and url.startswith("postgresql") else None
+        if sampler is not None:
+            sampler.start()
         decisions = _submit_all(port, token, timed, args.seconds, args.connections)
+        if sampler is not None:
+            decisions["waits"] = sampler.stop()
         health = rp.load(f"http://127.0.0.1:{port}/healthz", None, args)
     finally:
         rp._stop(proc)
@@ -218,9 +256,10 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
            "MICROCREDIT_RATE_LIMITS__APPLICATION_SUBMIT_PER_USER_PER_HOUR": "100000000"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if backend == "redis":
-        # Rate limits in Redis, as a multi-worker deployment has them: in the database, every submission of the
-        # one officer the bench signs in as counts on one row, locked from the count to the commit
-        # (`platform.ratelimit`: the count lives in the caller's transaction), and the decisions queue on it.
+        # Rate limits in Redis, as a multi-worker deployment has them. In the database (the default), every
+        # submission of the one officer the bench signs in as counts on one row: until 5 December 2026 it was
+        # locked from the count to the commit and the decisions queued on it; now each hit commits on its own
+        # (`platform.ratelimit`), which `--sample-waits` shows.
         env["MICROCREDIT_REDIS_URL"] = os.environ["MICROCREDIT_TEST_REDIS_URL"]
     try:
         began = time.perf_counter()
@@ -246,6 +285,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads for /healthz")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sample-waits", action="store_true",
+                        help="PostgreSQL: sample what the transactions wait on (pg_stat_activity, every 0.25 s)")
     parser.add_argument("--before", metavar="SRC", help="also serve the code in SRC (e.g. an export of main's src/, "
                         "put on PYTHONPATH) on drafts of the same database, first, for a before/after in one run")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -146,6 +147,32 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     return engine
 
 
+SIDE_POOL_SIZE = 4
+"""Connections each process keeps for statements that commit on their own (`side_engine`)."""
+
+_SIDE_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_SIDE_LOCK = threading.Lock()
+
+
+def side_engine(engine: Engine) -> Engine:
+    """An engine on `engine`'s server database whose connections autocommit, in a small pool of its own: for a
+    statement that must commit by itself while the caller's transaction stays open (a rate-limit counter).
+
+    Its own pool, so that a request holding one of the main pool's connections never waits for a second one
+    from the same pool (forty requests doing so at once would wait on each other until the pool's timeout);
+    a side connection is held for one statement and waits for nothing else. Made once per engine. Not for
+    SQLite, whose one writer at a time is the caller's own transaction (and the process's `_WriterTurn`)."""
+    with _SIDE_LOCK:
+        side = _SIDE_ENGINES.get(engine)
+        if side is None:
+            if engine.dialect.name == "sqlite":
+                raise ValueError("SQLite has no side connections: write in the caller's transaction")
+            side = create_engine(engine.url, future=True, pool_size=SIDE_POOL_SIZE, max_overflow=0,
+                                 pool_pre_ping=True, pool_recycle=1800, isolation_level="AUTOCOMMIT")
+            _SIDE_ENGINES[engine] = side
+        return side
+
+
 class Database:
     """An engine plus the session factory bound to it."""
 
@@ -230,8 +257,11 @@ class Database:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def dispose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (the side engine's too)."""
         if self.engine is not None:
+            side = _SIDE_ENGINES.pop(self.engine, None)
+            if side is not None:
+                side.dispose()
             self.engine.dispose()
 
 

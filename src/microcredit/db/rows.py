@@ -7,13 +7,13 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, insert, inspect, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "forget_row", "id_chunks", "insert_written", "row_by_id", "table_of", "watch_flushes",
-           "write_changes"]
+__all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_written", "row_by_id", "table_of",
+           "watch_flushes", "write_changes"]
 
 # The most ids one `IN (...)` list carries: PostgreSQL's protocol allows 65,535 bound parameters a statement (and
 # MariaDB's 65,535 placeholders), and SQLite's default limit is 32,766; the overdue tenth of 1,000,000 loans is more.
@@ -67,6 +67,24 @@ def row_by_id(session: Session, model: type[T], key: Any, *, for_update: bool = 
     return session.get(model, key)
 
 
+@functools.cache
+def _columns_by_key(table: Table, names: tuple[str, ...]) -> Select[Any]:
+    """`SELECT <names> FROM table WHERE key = :key`, built once per table and names (one compiled form)."""
+    (key,) = table.primary_key.columns
+    return select(*(table.c[name] for name in names)).where(key == bindparam("key"))
+
+
+def columns_by_id(session: Session, model: type[Any], key: Any, names: tuple[str, ...]) -> Any | None:
+    """Some columns of the row of `model` with this primary key, read as a Core row (attributes by column name)
+    through the session's connection, without building the ORM object: for a caller that reads a few columns
+    and keeps nothing. Where the session holds the row's object already, the object itself (its changes not
+    yet flushed included, as `session.get` would give). None when there is no such row."""
+    known = session.identity_map.get(session.identity_key(model, key))
+    if known is not None:
+        return known
+    return session.connection().execute(_columns_by_key(table_of(model), names), {"key": key}).one_or_none()
+
+
 def write_changes(session: Session, row: Any) -> None:
     """Write the changed columns of a row the session holds now, as one Core UPDATE on the session's connection
     (its transaction), not through the unit of work's flush: what a hot path does with the one row it changed.
@@ -96,21 +114,36 @@ def write_changes(session: Session, row: Any) -> None:
         state._commit_all(state.dict, session.identity_map)
         return
     table = mapper.local_table
-    where = [column == value for column, value in zip(mapper.primary_key, state.key[1], strict=True)]
+    params = {f"set_{name}": value for name, value in values.items()}
+    params.update({f"key_{i}": value for i, value in enumerate(state.key[1])})
     version = mapper.version_id_col
     if version is not None:
         version_key = mapper.get_property_by_column(version).key
         before = state.dict[version_key]
         after = mapper.version_id_generator(before)
-        where.append(version == before)
-        values[version.key] = after
-    result = session.connection().execute(update(table).where(*where).values(values))
+        params["set_" + version.key], params["was_version"] = after, before
+    stmt = _update_of(table, tuple(column.key for column in mapper.primary_key), tuple(sorted(values)),
+                      None if version is None else version.key)
+    result = session.connection().execute(stmt, params)
     if version is not None:
         if result.rowcount != 1:
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update 1 row(s); "
                                  f"{result.rowcount} were matched.")
         state.dict[version_key] = after
     state._commit_all(state.dict, session.identity_map)
+
+
+@functools.lru_cache(maxsize=512)
+def _update_of(table: Table, keys: tuple[str, ...], names: tuple[str, ...], version: str | None) -> Update:
+    """`UPDATE table SET <names> (and version) WHERE key = ? (AND version = ?)` with bound parameters
+    (`set_<name>`, `key_<i>`, `was_version`), built once per table and set of columns: one cache key, one compiled
+    form, instead of a statement built (and its cache key computed) at every write."""
+    where = [table.c[key] == bindparam(f"key_{i}", type_=table.c[key].type) for i, key in enumerate(keys)]
+    columns = [*names, version] if version is not None else list(names)
+    if version is not None:
+        where.append(table.c[version] == bindparam("was_version", type_=table.c[version].type))
+    return update(table).where(*where).values(
+        {table.c[name]: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns})
 
 
 def as_written(row: T) -> T:

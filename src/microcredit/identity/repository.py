@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import columns_by_id
 from microcredit.identity.models import (
     LoginAttempt,
     LoginThrottle,
@@ -43,6 +44,12 @@ def get_user_session(session: Session, session_id: int) -> UserSession | None:
 def get_user(session: Session, user_id: int) -> User | None:
     """The user with this id."""
     return session.get(User, user_id)
+
+
+def phone_ciphertext(session: Session, user_id: int) -> str | None:
+    """The user's encrypted phone number alone (no ORM object), or None for no such user."""
+    row = columns_by_id(session, User, user_id, ("phone_ciphertext",))
+    return None if row is None else str(row.phone_ciphertext)
 
 
 def user_by_phone(session: Session, *, institution_id: int, kind: str, phone_index: str) -> User | None:

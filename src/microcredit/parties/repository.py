@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import columns_by_id
 from microcredit.parties.models import (
     BankAccount,
     Borrower,
@@ -48,6 +49,11 @@ def get_borrower(session: Session, borrower_id: int, *, for_update: bool = False
     """The borrower with this id (row-locked until the transaction ends, `for_update`, where the
     database locks rows: a writer that locks first makes concurrent edits queue instead of conflict)."""
     return session.get(Borrower, borrower_id, with_for_update=for_update)
+
+
+def borrower_columns(session: Session, borrower_id: int, names: tuple[str, ...]) -> Any | None:
+    """Some columns of the borrower with this id, as a Core row (or the session's object, if it holds one)."""
+    return columns_by_id(session, Borrower, borrower_id, names)
 
 
 def get_change(session: Session, change_id: int) -> ProfileChange | None:

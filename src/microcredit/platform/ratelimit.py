@@ -11,9 +11,28 @@ at 1:01 fall in different windows), so an interval such as "one SMS per 60 s"
 is a `cooldown()` instead: the bucket is taken for `seconds` from the hit that
 was allowed.
 
-The database counter lives in the caller's transaction, so a refused request
-that rolls back also forgets its hit; the refusals that must be remembered
-(failed logins) are errors that keep their changes (see `microcredit.errors`).
+The database counts a hit in a transaction of its own on PostgreSQL and
+MariaDB: one `INSERT … ON CONFLICT DO UPDATE … RETURNING` (MariaDB: `ON
+DUPLICATE KEY UPDATE … RETURNING`), committed at once on a connection of the
+side pool (`db.engine.side_engine`), so the counter's row is locked for that
+one statement and not until the caller's commit. Counted so, a hit is
+remembered whatever becomes of the request -- a refused request, one that
+fails later, and each attempt of a unit of work run again after a transient
+error all count -- as the Redis limiter has always done. (Until 5 December
+2026 the counter lived in the caller's transaction, so a request that rolled
+back forgot its hit; but every request of one bucket -- all the submissions
+of one loan officer -- then waited for the one before to commit: 30 of 31
+active transactions on that row in `bench/decision.py`. A limit is a bound
+on attempts, and an attempt that failed was still made.) On SQLite, whose
+writers take turns on the file anyway, the hit is counted in the caller's
+transaction, as before: a second connection would wait for the turn its own
+request holds.
+
+The cooldowns (`claim`: one SMS per phone and purpose per 60 s) stay in the
+caller's transaction on every database: a request that rolls back gives its
+hold back, and a held bucket refuses the others until then. The failed logins
+count through `count` and are kept either way (`keeps_changes`, see
+`microcredit.errors`).
 """
 
 from __future__ import annotations
@@ -21,13 +40,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from microcredit.clock import Clock
+from microcredit.db.engine import side_engine
+from microcredit.db.rows import table_of
 from microcredit.errors import RateLimited
 from microcredit.platform.models import RateLimitCounter
 
@@ -76,8 +99,40 @@ def cooldown(limiter: RateLimiter, bucket: str, seconds: int, *, session: Sessio
         raise RateLimited(wait, field=field)
 
 
+_COUNTERS = table_of(RateLimitCounter)
+
+
+def _build_upsert(dialect: str) -> Insert:
+    """One hit, the window's first or not: insert the row at 1 or add 1 to it, returning the new count."""
+    c = _COUNTERS.c
+    if dialect == "mysql":
+        stmt: Any = mysql.insert(_COUNTERS).on_duplicate_key_update(hits=c.hits + 1)
+    else:
+        module = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(_COUNTERS).on_conflict_do_update(
+            index_elements=[c.bucket, c.window_start], set_={"hits": c.hits + 1})
+    upsert: Insert = stmt
+    return upsert
+
+
+_UPSERTS = {name: _build_upsert(name) for name in ("postgresql", "sqlite", "mysql")}
+_UPSERTS_RETURNING = {name: stmt.returning(_COUNTERS.c.hits) for name, stmt in _UPSERTS.items()}  # built once
+_HITS = select(_COUNTERS.c.hits).where(_COUNTERS.c.bucket == bindparam("bucket"),
+                                        _COUNTERS.c.window_start == bindparam("window_start"))
+
+
+def _add_hit(conn: Connection, values: dict[str, Any]) -> int:
+    """Count one hit on `conn` (in whatever transaction it is in); the window's count after it."""
+    if conn.dialect.insert_returning:
+        return int(conn.execute(_UPSERTS_RETURNING[conn.dialect.name], values).scalar_one())
+    conn.execute(_UPSERTS[conn.dialect.name], values)  # MySQL: no RETURNING; read back in the same transaction
+    return int(conn.execute(_HITS, values).scalar_one())
+
+
 class DatabaseRateLimiter:
-    """Counters in the `rate_limit_counters` table, inside the caller's transaction."""
+    """Counters in the `rate_limit_counters` table: hits committed on their own (PostgreSQL, MariaDB), or in
+    the caller's transaction (SQLite, and tests' sessions joined to an outer transaction); holds always in the
+    caller's transaction."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -89,31 +144,17 @@ class DatabaseRateLimiter:
 
     def count(self, bucket: str, limit: Limit, *, session: Session) -> tuple[int, int]:
         start, remaining = self._window(limit)
-        stmt = (
-            update(RateLimitCounter)
-            .where(RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == start)
-            .values(hits=RateLimitCounter.hits + 1)
-        )
-        if session.get_bind().dialect.update_returning:  # the raised count from the same statement
-            raised = session.execute(stmt.returning(RateLimitCounter.hits)).scalar_one_or_none()
-            if raised is not None:
-                return int(raised), remaining
-        elif session.execute(stmt).rowcount:  # type: ignore[attr-defined]
-            return self._hits(session, bucket, start), remaining
-        try:  # the window's first hit
-            with session.begin_nested():
-                session.add(RateLimitCounter(
-                    bucket=bucket, window_start=start, hits=1,
-                    expires_at=self.clock.now() + timedelta(seconds=remaining + 1),
-                ))
-        except IntegrityError:  # a concurrent request created the row first
-            session.execute(stmt)
-        return self._hits(session, bucket, start), remaining
-
-    @staticmethod
-    def _hits(session: Session, bucket: str, start: int) -> int:
-        return int(session.scalar(select(RateLimitCounter.hits).where(
-            RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == start)) or 0)
+        values = {"bucket": bucket, "window_start": start, "hits": 1,
+                  "expires_at": self.clock.now() + timedelta(seconds=remaining + 1)}
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
+            side = side_engine(bind)
+            if side.dialect.insert_returning:
+                with side.connect() as conn:  # autocommit: the statement is its own transaction
+                    return _add_hit(conn, values), remaining
+            with side.connect().execution_options(isolation_level="READ COMMITTED") as conn, conn.begin():
+                return _add_hit(conn, values), remaining
+        return _add_hit(session.connection(), values), remaining
 
     def peek(self, bucket: str, limit: Limit, *, session: Session) -> tuple[int, int]:
         start, remaining = self._window(limit)

@@ -523,9 +523,11 @@ def submit(*, session: Session, kit: identity.IdentityKit, principal: Principal,
     False queues no SMS (seeded history, such as the demo's, is not news to anyone).
     """
     application = (_own if own else _staff)(session, principal, application_id, for_update=True)
+    # The borrower's columns the review reads, as a row: no Borrower object built for them.
+    borrower = parties.borrowers.borrower_for_review(session=session, principal=principal,
+                                                     borrower_id=application.borrower_id)
     return submit_loaded(session=session, kit=kit, principal=principal, application=application,
-                         borrower=_borrower_of(session, principal, application), assess=assess, language=language,
-                         action=action, notify=notify)
+                         borrower=borrower, assess=assess, language=language, action=action, notify=notify)
 
 
 def submit_loaded(*, session: Session, kit: identity.IdentityKit, principal: Principal, application: Application,

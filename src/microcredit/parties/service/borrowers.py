@@ -276,6 +276,21 @@ def get_borrower(*, session: Session, principal: Principal, borrower_id: int, fo
     return borrower
 
 
+REVIEW_COLUMNS = ("id", "institution_id", "branch_id", "user_id", "real_name", "customer_type",
+                  "id_number_ciphertext")
+"""What an automated review reads of a borrower (`borrower_for_review`)."""
+
+
+def borrower_for_review(*, session: Session, principal: Principal, borrower_id: int) -> Any:
+    """The `REVIEW_COLUMNS` of a borrower the caller may see, as a row with those attributes (no ORM object):
+    what a submission's automated review reads (`resident_id_of` takes it)."""
+    borrower = repo.borrower_columns(session, borrower_id, REVIEW_COLUMNS)
+    if borrower is None:
+        raise NotFound()
+    _visible(principal, borrower)
+    return borrower
+
+
 def own_profile(*, session: Session, principal: Principal) -> Borrower:
     """The caller's own borrower profile."""
     borrower = repo.borrower_by_user(session, principal.user_id)
