@@ -14,7 +14,8 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
               "password with an SMS code.",
     },
     "not_registered": {
-        "zh-CN": "【{signature}】该手机号尚未注册，无法登录或重置密码；如需借款，请先注册。如非本人操作，请忽略本短信。",
+        "zh-CN": "【{signature}】该手机号尚未注册，无法登录或重置密码；如需借款，请先注册。"
+                 "如非本人操作，请忽略本短信。",
         "en": "[{signature}] This phone number is not registered, so it cannot sign in or reset a password; "
               "register first to apply for a loan. If this was not you, ignore this message.",
     },

@@ -35,7 +35,7 @@ def test_one_in_list_of_that_many_ids(session):
     more variables), so only PostgreSQL failed — the chunks are the same code on all three."""
     statement = select(Borrower.id).where(Borrower.id.in_(list(range(1, MANY + 1))))
     if session.get_bind().dialect.name == "postgresql":
-        with pytest.raises(Exception, match="(?i)parameter|argument"):
+        with pytest.raises(Exception, match=r"(?i)parameter|argument"):
             session.execute(statement).all()
         session.rollback()
     else:
