@@ -170,7 +170,17 @@ def side_engine(engine: Engine) -> Engine:
             side = create_engine(engine.url, future=True, pool_size=SIDE_POOL_SIZE, max_overflow=0,
                                  pool_pre_ping=True, pool_recycle=1800, isolation_level="AUTOCOMMIT")
             _SIDE_ENGINES[engine] = side
+            # Disposing of the engine closes these too, however it is disposed of (`Database.dispose`, a test's
+            # `engine.dispose()` before copying its database as a template, which needs no session left open).
+            event.listen(engine, "engine_disposed", _dispose_side)
         return side
+
+
+def _dispose_side(engine: Engine) -> None:
+    with _SIDE_LOCK:
+        side = _SIDE_ENGINES.pop(engine, None)
+    if side is not None:
+        side.dispose()
 
 
 class Database:
@@ -257,11 +267,8 @@ class Database:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def dispose(self) -> None:
-        """Close the pooled connections (the side engine's too)."""
+        """Close the pooled connections (the side engine's too: `_dispose_side`)."""
         if self.engine is not None:
-            side = _SIDE_ENGINES.pop(self.engine, None)
-            if side is not None:
-                side.dispose()
             self.engine.dispose()
 
 
