@@ -15,8 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 __all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_written", "row_by_id", "table_of",
            "watch_flushes", "write_changes"]
 
-# The most ids one `IN (...)` list carries: PostgreSQL's protocol allows 65,535 bound parameters a statement (and
-# MariaDB's 65,535 placeholders), and SQLite's default limit is 32,766; the overdue tenth of 1,000,000 loans is more.
+# The most ids one `IN (...)` list carries (`id_chunks`). PostgreSQL binds at most 65,535 parameters per statement;
+# a read of 83,333 ids failed there (tests/integration/db/test_id_chunks.py).
 IN_LIST_MAX = 10_000
 
 # Tables whose changes a listener of the ORM's flush must hear (the reference caches, the principals' cache: they
