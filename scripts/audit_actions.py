@@ -38,6 +38,8 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "application.<f'review.{action}'>": ("application.review.approve", "application.review.decline",
                                          "application.review.request_documents",
                                          "application.review.counter_offer"),
+    # collections/service/cases.py: a case the close of business opened or escalated a partition at a time
+    "<m.action>": ("collection.case_opened", "collection.case_escalated"),
     # servicing/service/payments.py: a payment through the provider reaching its final status
     "payment.<{payment.status}>": ("payment.confirmed", "payment.failed"),
     # servicing/service/loans.py: every event recorded on a loan (loans.py's and changes.PREFIX's types)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,16 +49,45 @@ def live_cases(session: Session, institution_id: int) -> list[CollectionCase]:
         .order_by(CollectionCase.id)))
 
 
-def live_case_rows(session: Session, institution_id: int, *, after_loan_id: int, limit: int) -> list[Any]:
-    """The next `limit` of the institution's cases not closed by loan (loan id above `after_loan_id`), as rows of
-    the columns the sync reads and writes (no ORM objects)."""
+def live_case_rows(session: Session, institution_id: int, *, first: int, last: int) -> list[Any]:
+    """The institution's cases not closed of the loans with ids in [first, last] (a partition of loans), by loan, as
+    rows of the columns the sync reads and writes (no ORM objects)."""
     return list(session.execute(select(
-        CollectionCase.id, CollectionCase.loan_id, CollectionCase.status, CollectionCase.stage,
-        CollectionCase.stage_floor, CollectionCase.dpd, CollectionCase.overdue, CollectionCase.overdue_total,
-        CollectionCase.priority, CollectionCase.recovered, CollectionCase.opened_on, CollectionCase.synced_on,
-        CollectionCase.updated_at, CollectionCase.version).where(
+        CollectionCase.id, CollectionCase.loan_id, CollectionCase.borrower_id, CollectionCase.status,
+        CollectionCase.stage, CollectionCase.stage_floor, CollectionCase.dpd, CollectionCase.overdue,
+        CollectionCase.overdue_total, CollectionCase.priority, CollectionCase.recovered, CollectionCase.opened_on,
+        CollectionCase.synced_on, CollectionCase.updated_at, CollectionCase.version).where(
         CollectionCase.institution_id == institution_id, CollectionCase.status != "closed",
-        CollectionCase.loan_id > after_loan_id).order_by(CollectionCase.loan_id).limit(limit)).all())
+        CollectionCase.loan_id >= first, CollectionCase.loan_id <= last).order_by(CollectionCase.loan_id)).all())
+
+
+def live_case_loan_ids(session: Session, institution_id: int) -> list[int]:
+    """The loans of the institution's cases not closed, by id (one column: what a sync walks besides the loans past
+    due)."""
+    return list(session.scalars(select(CollectionCase.loan_id).where(
+        CollectionCase.institution_id == institution_id, CollectionCase.status != "closed")
+        .order_by(CollectionCase.loan_id)))
+
+
+_INSERTS_RETURNING_IDS = {model: insert(table_of(model)).returning(table_of(model).c.id, sort_by_parameter_order=True)
+                         for model in (CollectionCase, CollectionAction)}
+
+
+def insert_returning_ids(session: Session, model: type[CollectionCase | CollectionAction],
+                         rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Write new cases or actions (their column values) as one Core INSERT … RETURNING on the session's connection
+    (no ORM objects, no flush): their ids in the order of `rows` (SQLAlchemy's insertmanyvalues sorts them)."""
+    if not rows:
+        return []
+    return [int(r[0]) for r in session.connection().execute(_INSERTS_RETURNING_IDS[model], list(rows))]
+
+
+def debtor_rows(session: Session, borrower_ids: Iterable[int]) -> dict[int, Any]:
+    """The recorded contact preferences (borrower_id, time_zone, night_contact_consent) of these debtors, by borrower
+    (a debtor who recorded none is left out; a query per `db.rows.id_chunks`)."""
+    return {row.borrower_id: row for ids in id_chunks(sorted(set(borrower_ids))) for row in session.execute(
+        select(CollectionDebtor.borrower_id, CollectionDebtor.time_zone, CollectionDebtor.night_contact_consent)
+        .where(CollectionDebtor.borrower_id.in_(ids)))}
 
 
 def cases_by_ids_in_order(session: Session, case_ids: Iterable[int]) -> list[CollectionCase]:

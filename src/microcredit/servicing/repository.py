@@ -489,10 +489,11 @@ def day_facts_on(session: Session, *, institution_id: int, on: date, first: int,
 
 
 def unpaid_dues_on(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> list[Any]:
-    """(id, number, currency, borrower_user_id, dpd, unpaid_dues, repaid) of the active loans of `ids` whose kept fold
-    is of `on` over all events and carries the `unpaid_dues` column (`accrual.day_columns`). No JSON read."""
+    """(id, number, currency, borrower_user_id, dpd, unpaid_dues, repaid, branch_id, borrower_id) of the active loans
+    of `ids` whose kept fold is of `on` over all events and carries the `unpaid_dues` column (`accrual.day_columns`).
+    No JSON read."""
     stmt = select(Loan.id, Loan.number, Loan.currency, Loan.borrower_user_id, Loan.dpd, Loan.unpaid_dues,
-                  Loan.repaid).where(
+                  Loan.repaid, Loan.branch_id, Loan.borrower_id).where(
         Loan.institution_id == institution_id, Loan.status == "active", Loan.id.in_(sorted(ids)),
         Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.unpaid_dues.is_not(None))
     return list(session.execute(stmt).all())

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from microcredit.audit.models import AuditRecord
 from microcredit.clock import FrozenClock
 from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
-from microcredit.collections.models import CollectionCase
+from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.db.engine import Database
 from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from microcredit.notifications.models import OutboxMessage
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
@@ -136,6 +137,14 @@ def picture(runtime: Any, inst_id: int) -> dict[str, Any]:
             "case_audit": sorted((x.action, x.entity_id, json.dumps(x.after, sort_keys=True)) for x in s.scalars(
                 select(AuditRecord).where(AuditRecord.institution_id == inst_id,
                                           AuditRecord.action.like("collection.%")))),
+            # The stages' SMS: logged on the case (with its local day and time) and queued in the outbox.
+            "case_actions": [(x.id, x.case_id, x.borrower_id, x.kind, x.template, x.text, x.local_date, x.at,
+                              x.contact_party, x.contact_ref, x.user_id) for x in s.scalars(
+                select(CollectionAction).where(CollectionAction.institution_id == inst_id)
+                .order_by(CollectionAction.id))],
+            "case_sms": sorted((x.recipient_masked, x.status, x.not_before, x.next_attempt_at) for x in s.scalars(
+                select(OutboxMessage).where(OutboxMessage.institution_id == inst_id,
+                                            OutboxMessage.template == "collection_message"))),
             "runs": [(r.business_date, r.status, r.loans, r.failures) for r in s.scalars(
                 select(CobRun).where(CobRun.institution_id == inst_id).order_by(CobRun.business_date))],
         }

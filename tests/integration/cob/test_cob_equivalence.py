@@ -48,13 +48,15 @@ from microcredit.ledger import service as ledger
 from microcredit.ledger.models import JournalLine, LedgerAccount
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
+from microcredit.parties.models import Branch
 from microcredit.platform.actor import Actor
 from microcredit.runtime import Runtime, build_runtime
 from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import accrual, loans, payments
 from tests.conftest import START, fresh_database_url, make_settings
-from tests.factories import next_id_number
+from tests.factories import make_staff, next_id_number
 from tests.integration.cob.support import CARD, Portfolio, move_to, open_portfolio, picture, twin_of
+from tests.integration.helpers import signed_in
 
 SEED = int(os.environ.get("COB_EQUIVALENCE_SEED", "1818"))
 LOANS = 12
@@ -102,7 +104,45 @@ def _setup(url: str, tmp: Path, portfolio: list[Borrowing], id_numbers: tuple[st
                                 plans=tuple(b.plan for b in portfolio), cards=cards, products={"SHOP": SHOP},
                                 id_numbers=id_numbers)
         move_to(session, runtime, opened.inst.id, FROM - timedelta(days=1))
+        _collections_desk(client, session, runtime, opened)
     return runtime, opened
+
+
+def _collections_desk(client: TestClient, session: Session, runtime: Runtime, opened: Portfolio) -> None:
+    """Two collectors for each branch the loans are in (the cases' assignment by load), stages that text their
+    templates (the stage's SMS, logged and queued), debtors in another time zone who agreed to calls at night,
+    others in London without consent (the quiet hours hold their SMS until 08:00 there)."""
+    branches = sorted({loan.branch_id for loan in session.scalars(select(Loan).where(
+        Loan.id.in_(opened.loan_ids)))}, key=lambda b: (b is not None, b or 0))
+    collectors = {}
+    for branch_id in branches:
+        branch = session.get(Branch, branch_id) if branch_id is not None else None
+        collectors[branch_id] = [make_staff(session, runtime, opened.inst, roles=("collector",), branch=branch,
+                                            password=None) for _ in range(2)]
+    manager = make_staff(session, runtime, opened.inst, roles=("branch_manager",), password=None)
+    headers = signed_in(session, runtime, manager.user)
+    act = {b: signed_in(session, runtime, staff[0].user) for b, staff in collectors.items()}
+    session.commit()
+    response = client.get("/api/v1/collections/settings", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    body.pop("version", None)
+    body["stages"][0]["sms_template"] = "reminder"
+    body["sms_templates"].append({"code": "phone_notice",
+                                  "zh": "{name}您好，贷款 {loan} 已逾期 {dpd} 天，我们将致电您。",
+                                  "en": "Dear {name}, loan {loan} is {dpd} day(s) past due; we will call you."})
+    body["stages"][1]["sms_template"] = "phone_notice"
+    assert client.put("/api/v1/collections/settings", headers=headers, json=body).status_code == 200
+    borrowers = [(loan.borrower_id, loan.branch_id) for loan in session.scalars(
+        select(Loan).where(Loan.id.in_(opened.loan_ids)).order_by(Loan.id))]
+    # The clock stands at 02:00 UTC: the quiet hours in London and Paris, 10:00 in Shanghai (the institution's).
+    for n, (borrower_id, branch_id) in enumerate(borrowers):
+        if n % 3 == 2:
+            continue
+        zone, consent = ("Europe/London", False) if n % 3 == 0 else ("Europe/Paris", True)
+        response = client.put(f"/api/v1/collections/debtors/{borrower_id}", headers=act[branch_id],
+                              json={"time_zone": zone, "night_contact_consent": consent})
+        assert response.status_code == 200, response.text
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
@@ -263,6 +303,12 @@ def test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one(twin
     assert any(row[3] > 30 for row in got["loans"]), f"seed {SEED}: no loan over 30 days past due"
     assert any(e[2] == "penalty" for e in got["events"]), f"seed {SEED}: no penalty charged"
     assert got["reminders"], f"seed {SEED}"
+    # Collections' step opened and escalated cases, assigned them by load and texted the stages' templates.
+    assert {case[4] for case in got["cases"]} >= {"reminder", "phone"}, f"seed {SEED}"
+    assert len({case[11] for case in got["cases"]} - {None}) >= 2, f"seed {SEED}: cases not spread by load"
+    assert {a[4] for a in got["case_actions"]} == {"reminder", "phone_notice"}, f"seed {SEED}"
+    assert len(got["case_sms"]) == len(got["case_actions"]), f"seed {SEED}"
+    assert {sms[2] is None for sms in got["case_sms"]} == {True, False}, f"seed {SEED}: none held, or all"
     assert got["features"], f"seed {SEED}"
     for runtime in (batch_rt, single_rt):
         with runtime.db.unit_of_work(write=False) as s:

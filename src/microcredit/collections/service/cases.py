@@ -13,8 +13,9 @@ the date passed without. Running it again on the same date changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from microcredit.identity import scope
 from microcredit.identity import service as identity
 from microcredit.identity.principal import Principal
 from microcredit.lending.money import Money
+from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.platform.paging import PageRequest, PageResult, order_by, paginate
@@ -52,6 +54,12 @@ class SyncReport:
     promises_broken: list[int] = field(default_factory=list)
     texted: list[int] = field(default_factory=list)  # cases whose new stage's SMS was queued
     set_based: int = 0  # cases `sync_cases_set` refreshed from the loans' columns (not one by one)
+
+    def extend(self, other: SyncReport) -> None:
+        """Add what another sync of the same date did (a part of this one)."""
+        for name in ("opened", "escalated", "closed", "promises_kept", "promises_broken", "texted"):
+            getattr(self, name).extend(getattr(other, name))
+        self.set_based += other.set_based
 
 
 def stage_for(stages: list[dict[str, Any]], dpd: int, overdue_total: Money) -> str:
@@ -163,62 +171,232 @@ def _sync(session: Session, clock: Clock, kit: identity.IdentityKit, institution
 
 def sync_cases_set(*, session: Session, clock: Clock, kit: identity.IdentityKit, institution_id: int,
                    business_date: date, partition: int = 500) -> SyncReport:
-    """`sync_cases` with the day of the cases that only move on read and written per partition (the close of
-    business's step 7): the live cases read `partition` at a time by loan (one query, rows, no ORM objects), their
-    loans' figures from servicing's columns of the day's fold (`quiet.unpaid_dues`: days past due, what is
-    outstanding by component on the installments due, the repayments — one query, no JSON, no fold), the cases with
-    a promise pending asked in one query; a case whose loan is still past due, with no promise pending, that is not
-    escalated is refreshed exactly as `_refresh` does, in Python over the rows, and written in one executemany UPDATE
-    per partition (the version moved as the ORM's; a case whose figures did not change is not written, as the flush
-    writes nothing). Everything else — a case to open (the assignment by the collectors' load, in loan order), to
-    escalate (its audit record and the stage's SMS), to close, a promise to follow up, a loan whose fold of the day
-    has no columns — goes through `sync_cases`'s own code over those loans and cases alone (`_sync`), as before."""
+    """`sync_cases` a partition of loans at a time (the close of business's step 7), with what it does read from the
+    loans' columns and written in a few statements per partition, and the same result.
+
+    The loans walked are those past due on `business_date` and those of the cases not closed, by id, `partition` at
+    a time: their cases as rows (one query), their figures from servicing's columns of the day's fold
+    (`quiet.unpaid_dues`: days past due, what is outstanding by component on the installments due, the repayments —
+    one query, no JSON, no fold), the cases with a promise pending (one query). In loan order, as `_sync` goes:
+    - a loan past due without a case gets one, figured as `_refresh` does and assigned to the least loaded collector
+      of its branch (`_Desk`: the branch's collectors and their cases read once, then counted as they are assigned);
+    - a case whose loan is still past due, with no promise pending, is refreshed, and audited and texted when it moves
+      up a stage;
+    and all of a partition is written at once (`_Partition.write`: the new cases in one INSERT, the moved ones in one
+    executemany UPDATE with the ORM's version check, the stages' SMS logged in one INSERT and queued in another, the
+    audit records in one append), so the day's memory is one partition's. A loan without columns, or a case with a
+    promise pending, goes through `_sync` on its own at its place in the order (the partition's earlier rows written
+    first, so ids and loads are what they would be); the cases to close (the loan no longer past due) go through
+    `_sync` at the end, as `sync_cases` closes after it opened and escalated."""
     rules = settings.rules(session=session, institution_id=institution_id)
-    stages = rules.stages
-    now = clock.now()
-    done: set[int] = set()
-    others: list[int] = []
-    after = 0
-    while True:
-        rows = repo.live_case_rows(session, institution_id, after_loan_id=after, limit=partition)
-        if not rows:
-            break
-        after = rows[-1].loan_id
-        facts = quiet.unpaid_dues(session, institution_id=institution_id, on=business_date,
-                                  ids=[r.loan_id for r in rows])
-        promised = repo.with_pending_promises(session, [r.id for r in rows])
-        writes: list[dict[str, Any]] = []
-        for row in rows:
-            one = facts.get(row.loan_id)
-            if one is None or one.dpd <= 0 or row.id in promised:
-                others.append(row.id)
+    overdue = quiet.overdue_ids(session, institution_id=institution_id, business_date=business_date)
+    walk = _Partition(session, clock, kit, institution_id, business_date, rules, frozenset(overdue))
+    loan_ids = sorted(walk.overdue.union(repo.live_case_loan_ids(session, institution_id)))
+    for start in range(0, len(loan_ids), partition):
+        walk.walk(loan_ids[start:start + partition])
+    closing = {c.loan_id: c for c in repo.cases_by_ids_in_order(session, walk.closing)}
+    walk.report.extend(_sync(session, clock, kit, institution_id, business_date, rules, closing, {}))
+    return walk.report
+
+
+class _Desk:
+    """The collectors of each branch and how many cases not closed each holds, read once per branch and collector and
+    then counted as the sync assigns: what `_least_loaded` asks the database at each opening, with the same answer."""
+
+    def __init__(self, session: Session, institution_id: int) -> None:
+        self.session, self.institution_id = session, institution_id
+        self.staff: dict[int | None, list[int]] = {}
+        self.counts: dict[int, int] = {}
+
+    def assign(self, branch_id: int | None) -> int | None:
+        """`_least_loaded` for a case opened now, counted."""
+        staff = self.staff.get(branch_id)
+        if staff is None:
+            staff = self.staff[branch_id] = [c.id for c in identity.accounts.staff_holding(
+                session=self.session, institution_id=self.institution_id, permission="collection.act",
+                branch_id=branch_id)]
+            unseen = [u for u in staff if u not in self.counts]
+            held = repo.live_counts_by_user(self.session, unseen)
+            self.counts.update({u: held.get(u, 0) for u in unseen})
+        if not staff:
+            return None
+        chosen = min(staff, key=lambda u: (self.counts[u], u))
+        self.counts[chosen] += 1
+        return chosen
+
+    def took(self, user_id: int | None) -> None:
+        """A case opened by `_sync` (from the database's counts) went to this user."""
+        if user_id is not None and user_id in self.counts:
+            self.counts[user_id] += 1
+
+
+@dataclass
+class _Moved:
+    """A case opened (`row`: its columns, id once written) or escalated in a partition, for its audit and SMS."""
+
+    loan: quiet.UnpaidDues
+    stage: str
+    total: Money
+    action: str  # audited as
+    after: dict[str, Any]
+    before: dict[str, Any] | None = None
+    row: dict[str, Any] | None = None
+    case_id: int = 0
+
+
+class _Partition:
+    """`sync_cases_set`'s walk: a partition of loans read, decided in loan order, written at once."""
+
+    def __init__(self, session: Session, clock: Clock, kit: identity.IdentityKit, institution_id: int,
+                 business_date: date, rules: settings.Rules, overdue: frozenset[int]) -> None:
+        self.session, self.clock, self.kit, self.rules = session, clock, kit, rules
+        self.institution_id, self.business_date, self.overdue = institution_id, business_date, overdue
+        self.report = SyncReport(business_date)
+        self.desk = _Desk(session, institution_id)
+        self.actor = Actor.system(institution_id)
+        self.zone = ZoneInfo(parties.organisation.institution(session=session, institution_id=institution_id).timezone)
+        self.closing: list[int] = []
+        self.moved: list[_Moved] = []
+        self.updates: list[dict[str, Any]] = []
+
+    def walk(self, loan_ids: list[int]) -> None:
+        rows = {r.loan_id: r for r in repo.live_case_rows(self.session, self.institution_id, first=loan_ids[0],
+                                                           last=loan_ids[-1])}
+        facts = quiet.unpaid_dues(self.session, institution_id=self.institution_id, on=self.business_date,
+                                  ids=loan_ids)
+        promised = repo.with_pending_promises(self.session, [r.id for r in rows.values()])
+        self.now = self.clock.now()
+        for loan_id in loan_ids:
+            row, one = rows.get(loan_id), facts.get(loan_id)
+            if row is None:  # past due, no case yet
+                if one is None:
+                    self.one_by_one(loan_id, None)
+                elif one.dpd > 0:
+                    self.open(one)
+            elif loan_id not in self.overdue or (one is not None and one.dpd <= 0):
+                self.closing.append(row.id)
+            elif one is None or row.id in promised:
+                self.one_by_one(loan_id, row.id)
+            else:
+                self.refresh(row, one)
+        self.write()
+
+    def _figures(self, one: quiet.UnpaidDues) -> tuple[dict[str, int], Money]:
+        due = one.due_by(self.business_date)
+        return due, Money(sum(due.values()), one.currency)
+
+    def open(self, one: quiet.UnpaidDues) -> None:
+        """A case for a loan past due, as `_sync` opens one (`_refresh`'s figures)."""
+        due, total = self._figures(one)
+        stage = stage_for(self.rules.stages, one.dpd, total)
+        assignee = self.desk.assign(one.branch_id)
+        row = {"institution_id": self.institution_id, "branch_id": one.branch_id, "loan_id": one.loan_id,
+               "borrower_id": one.borrower_id, "status": "open", "close_reason": None, "stage": stage,
+               "stage_floor": None, "dpd": one.dpd, "overdue": due, "overdue_total": total,
+               "priority": one.dpd * (total.minor // 100),
+               "recovered": Money(one.repaid_from(self.business_date), one.currency), "assigned_user_id": assignee,
+               "agency": None, "opened_on": self.business_date, "closed_on": None, "synced_on": self.business_date,
+               "created_at": self.now, "updated_at": self.now, "version": 1}
+        self.moved.append(_Moved(one, stage, total, "collection.case_opened", {
+            "loan_id": one.loan_id, "stage": stage, "dpd": one.dpd, "overdue": str(total),
+            "assigned_user_id": assignee}, row=row))
+
+    def refresh(self, row: Any, one: quiet.UnpaidDues) -> None:
+        """A live case whose loan is still past due, figured as `_refresh` does; escalated when its stage moves up."""
+        stages = self.rules.stages
+        due, total = self._figures(one)
+        stage = stage_for(stages, one.dpd, total)
+        if row.stage_floor is not None and _rank(stages, row.stage_floor) > _rank(stages, stage):
+            stage = row.stage_floor
+        self.report.set_based += 1
+        new = {"b_status": "open", "b_stage": stage, "b_dpd": one.dpd, "b_overdue": due, "b_overdue_total": total,
+               "b_priority": one.dpd * (total.minor // 100),
+               "b_recovered": Money(one.repaid_from(row.opened_on), one.currency),
+               "b_synced_on": self.business_date, "b_updated_at": self.now}
+        old = {"b_status": row.status, "b_stage": row.stage, "b_dpd": row.dpd, "b_overdue": row.overdue,
+               "b_overdue_total": row.overdue_total, "b_priority": row.priority, "b_recovered": row.recovered,
+               "b_synced_on": row.synced_on, "b_updated_at": row.updated_at}
+        if new != old:
+            self.updates.append({"b_id": row.id, "b_version": row.version, **new})
+        if _rank(stages, stage) > _rank(stages, row.stage):
+            self.report.escalated.append(row.id)
+            self.moved.append(_Moved(one, stage, total, "collection.case_escalated", {"stage": stage, "dpd": one.dpd},
+                                     before={"stage": row.stage}, case_id=row.id))
+
+    def one_by_one(self, loan_id: int, case_id: int | None) -> None:
+        """`_sync` over this loan (and its case) alone, after what the partition has decided so far is written."""
+        self.write()
+        live = {c.loan_id: c for c in repo.cases_by_ids_in_order(self.session, [case_id])} if case_id else {}
+        overdue = {loan.id: loan for loan in loans.by_ids(session=self.session, loan_ids=[loan_id])}
+        done = _sync(self.session, self.clock, self.kit, self.institution_id, self.business_date, self.rules, live,
+                     overdue)
+        if done.opened:
+            self.desk.took(live[loan_id].assigned_user_id)
+        self.report.extend(done)
+
+    def write(self) -> None:
+        """What the partition decided: new cases, moved ones, the stages' SMS, the audit records."""
+        opened = [m for m in self.moved if m.row is not None]
+        for m, case_id in zip(opened, repo.insert_returning_ids(self.session, CollectionCase,
+                                                                 [m.row for m in opened if m.row is not None]),
+                              strict=True):
+            m.case_id = case_id
+            self.report.opened.append(case_id)
+        repo.update_cases(self.session, self.updates)
+        texts = self._texts()
+        entries: list[audit.Entry] = []
+        for m in self.moved:
+            entries.append(audit.Entry(action=m.action, entity_type="collection_case", entity_id=m.case_id,
+                                       before=m.before, after=m.after, institution_id=self.institution_id))
+            if m.case_id in texts:
+                entries.append(texts[m.case_id])
+        if entries:
+            audit.record_many(session=self.session, clock=self.clock, actor=self.actor, entries=entries)
+        self.moved, self.updates = [], []
+
+    def _texts(self) -> dict[int, audit.Entry]:
+        """The automatic SMS of the stages the partition's cases entered (`messages.stage_message`'s, for all of
+        them at once): logged in one INSERT, queued in one, their audit records by case."""
+        wanted = [(m, t) for m in self.moved if (t := messages.stage_template(self.rules, m.stage)) is not None]
+        if not wanted:
+            return {}
+        loans_of = [m.loan for m, _ in wanted]
+        names = parties.borrowers.borrower_names(session=self.session,
+                                                 borrower_ids=sorted({one.borrower_id for one in loans_of}))
+        debtors = repo.debtor_rows(self.session, (one.borrower_id for one in loans_of))
+        sent: list[tuple[_Moved, str, str, datetime, datetime]] = []
+        for m, template in wanted:
+            one = m.loan
+            text = messages.text_of(template, messages.LANGUAGE, name=names.get(one.borrower_id, ""),
+                                    number=one.number, dpd=one.dpd, amount=m.total)
+            if settings.prohibited_in(text, self.rules.prohibited_phrases) is not None:
                 continue
-            due = one.due_by(business_date)
-            total = Money(sum(due.values()), one.currency)
-            stage = stage_for(stages, one.dpd, total)
-            if row.stage_floor is not None and _rank(stages, row.stage_floor) > _rank(stages, stage):
-                stage = row.stage_floor
-            if _rank(stages, stage) > _rank(stages, row.stage):
-                others.append(row.id)  # escalated: audited and texted by `_sync`
-                continue
-            done.add(row.loan_id)
-            new = {"b_status": "open", "b_stage": stage, "b_dpd": one.dpd, "b_overdue": due, "b_overdue_total": total,
-                   "b_priority": one.dpd * (total.minor // 100),
-                   "b_recovered": Money(one.repaid_from(row.opened_on), one.currency),
-                   "b_synced_on": business_date, "b_updated_at": now}
-            old = {"b_status": row.status, "b_stage": row.stage, "b_dpd": row.dpd, "b_overdue": row.overdue,
-                   "b_overdue_total": row.overdue_total, "b_priority": row.priority, "b_recovered": row.recovered,
-                   "b_synced_on": row.synced_on, "b_updated_at": row.updated_at}
-            if new != old:
-                writes.append({"b_id": row.id, "b_version": row.version, **new})
-        repo.update_cases(session, writes)
-    live = {c.loan_id: c for c in repo.cases_by_ids_in_order(session, others)}
-    rest = [i for i in quiet.overdue_ids(session, institution_id=institution_id, business_date=business_date)
-            if i not in done]
-    overdue = {loan.id: loan for loan in loans.by_ids(session=session, loan_ids=rest)}
-    report = _sync(session, clock, kit, institution_id, business_date, rules, live, overdue)
-    report.set_based = len(done)
-    return report
+            debtor = debtors.get(one.borrower_id)
+            local = self.now.astimezone(ZoneInfo(debtor.time_zone) if debtor is not None and debtor.time_zone
+                                        else self.zone)
+            when = local if debtor is not None and debtor.night_contact_consent else messages.next_allowed(
+                local, self.rules)
+            sent.append((m, template["code"], text, local, when))
+        if not sent:
+            return {}
+        ids = repo.insert_returning_ids(self.session, CollectionAction, [messages.action_row(
+            institution_id=self.institution_id, case_id=m.case_id, borrower_id=m.loan.borrower_id, template=code,
+            text=text, when=when) for m, code, text, _, when in sent])
+        phones = identity.accounts.phones(session=self.session, kit=self.kit,
+                                          user_ids=[m.loan.borrower_user_id for m, *_ in sent])
+        signature = parties.organisation.display_name(session=self.session, institution_id=self.institution_id,
+                                                      language=messages.LANGUAGE)
+        notifications.write_messages(self.session, sms=[notifications.sms_row(
+            cipher=self.kit.keys.cipher, clock=self.clock, institution_id=self.institution_id,
+            phone=phones[m.loan.borrower_user_id], template="collection_message",
+            params={"signature": signature, "text": text}, language=messages.LANGUAGE,
+            not_before=when.astimezone(UTC) if when != local else None) for m, _, text, local, when in sent])
+        texts: dict[int, audit.Entry] = {}
+        for (m, code, _, _, when), action_id in zip(sent, ids, strict=True):
+            self.report.texted.append(m.case_id)
+            texts[m.case_id] = messages.sms_audit(institution_id=self.institution_id, case_id=m.case_id,
+                                                  action_id=action_id, template=code, stage=m.stage, when=when)
+        return texts
 
 
 def _follow_up(session: Session, clock: Clock, actor: Actor, report: SyncReport, cases: list[CollectionCase],

@@ -11,6 +11,7 @@ dropped. It is logged on the case like a collector's SMS (no user; `at` the time
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from microcredit.collections import repository as repo
 from microcredit.collections.models import CollectionAction, CollectionCase, CollectionDebtor
 from microcredit.collections.service import settings
 from microcredit.identity import service as identity
+from microcredit.lending.money import Money
 from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
@@ -62,11 +64,41 @@ def fill(session: Session, case: CollectionCase, template: dict[str, str], langu
     due and the overdue amount filled in (a text whose placeholders do not fill is sent as written)."""
     loan = loans.get(session=session, institution_id=case.institution_id, loan_id=case.loan_id)
     name = parties.borrowers.borrower_names(session=session, borrower_ids=[case.borrower_id]).get(case.borrower_id, "")
+    return text_of(template, language, name=name, number=loan.number, dpd=case.dpd, amount=case.overdue_total)
+
+
+def text_of(template: dict[str, str], language: str, *, name: str, number: str, dpd: int, amount: Money) -> str:
+    """`fill`'s text from the figures themselves."""
     text = template["en" if language == "en" else "zh"]
     try:
-        return text.format(name=name, loan=loan.number, dpd=case.dpd, amount=str(case.overdue_total.amount))
+        return text.format(name=name, loan=number, dpd=dpd, amount=str(amount.amount))
     except (KeyError, IndexError, ValueError):
         return text
+
+
+def stage_template(rules: settings.Rules, stage_code: str) -> dict[str, str] | None:
+    """The template the stage's rule names for its automatic SMS, if any."""
+    stage = next((s for s in rules.stages if s["code"] == stage_code), None)
+    return template_of(rules, stage.get("sms_template") if stage is not None else None)
+
+
+def action_row(*, institution_id: int, case_id: int, borrower_id: int, template: str, text: str,
+               when: datetime) -> dict[str, Any]:
+    """The column values of a stage's automatic SMS as logged on the case (`when`: local time it goes out)."""
+    return {"institution_id": institution_id, "case_id": case_id, "borrower_id": borrower_id, "kind": "sms",
+            "outcome": None, "effective": False, "contact_party": "borrower", "contact_ref": str(borrower_id),
+            "contact_reason": None, "number_index": None, "template": template, "text": text, "notes": None,
+            "document_ids": [], "promise_date": None, "promise_amount": None, "promise_status": None,
+            "promise_made_on": None, "local_date": when.date(), "at": when.astimezone(UTC), "user_id": None}
+
+
+def sms_audit(*, institution_id: int, case_id: int, action_id: int, template: str, stage: str,
+              when: datetime) -> audit.Entry:
+    """The audit record of a stage's automatic SMS."""
+    return audit.Entry(action="collection.sms", entity_type="collection_case", entity_id=case_id,
+                       institution_id=institution_id,
+                       after={"action_id": action_id, "kind": "sms", "template": template, "stage": stage,
+                              "contact_party": "borrower", "automatic": True, "at": when.isoformat()})
 
 
 def send(*, session: Session, clock: Clock, kit: identity.IdentityKit, case: CollectionCase, text: str,
@@ -87,8 +119,7 @@ def stage_message(*, session: Session, clock: Clock, kit: identity.IdentityKit, 
     borrower for now, or for the end of the quiet hours when it is now quiet for the debtor without their
     consent, and logged on the case. None when the stage names none, or its text as filled uses a prohibited
     phrase (then nothing is sent)."""
-    stage = next((s for s in rules.stages if s["code"] == case.stage), None)
-    template = template_of(rules, stage.get("sms_template") if stage is not None else None)
+    template = stage_template(rules, case.stage)
     if template is None:
         return None
     text = fill(session, case, template, LANGUAGE)
@@ -97,17 +128,14 @@ def stage_message(*, session: Session, clock: Clock, kit: identity.IdentityKit, 
     debtor = repo.debtor(session, case.borrower_id)
     local = clock.now().astimezone(time_zone_of(session, debtor, case.institution_id))
     when = local if debtor is not None and debtor.night_contact_consent else next_allowed(local, rules)
-    action = CollectionAction(
-        institution_id=case.institution_id, case_id=case.id, borrower_id=case.borrower_id, kind="sms",
-        outcome=None, effective=False, contact_party="borrower", contact_ref=str(case.borrower_id),
-        contact_reason=None, number_index=None, template=template["code"], text=text, notes=None, document_ids=[],
-        local_date=when.date(), at=when.astimezone(UTC), user_id=None)
+    action = CollectionAction(**action_row(institution_id=case.institution_id, case_id=case.id,
+                                           borrower_id=case.borrower_id, template=template["code"], text=text,
+                                           when=when))
     repo.add(session, action)
     send(session=session, clock=clock, kit=kit, case=case, text=text, language=LANGUAGE,
          not_before=when.astimezone(UTC) if when != local else None)
     session.flush()
-    audit.record(session=session, clock=clock, actor=Actor.system(case.institution_id), action="collection.sms",
-                 entity_type="collection_case", entity_id=case.id, institution_id=case.institution_id,
-                 after={"action_id": action.id, "kind": "sms", "template": template["code"], "stage": case.stage,
-                        "contact_party": "borrower", "automatic": True, "at": when.isoformat()})
+    audit.record_many(session=session, clock=clock, actor=Actor.system(case.institution_id), entries=[sms_audit(
+        institution_id=case.institution_id, case_id=case.id, action_id=action.id, template=template["code"],
+        stage=case.stage, when=when)])
     return action

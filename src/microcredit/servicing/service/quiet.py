@@ -194,6 +194,8 @@ class UnpaidDues:
     dues: list[accrual.Unpaid]
     dpd: int = 0
     repaid: tuple[tuple[date, int], ...] = ()
+    branch_id: int | None = None
+    borrower_id: int = 0
 
     def due_by(self, day: date) -> dict[str, int]:
         """What is outstanding, by component (minor units), on the installments due by `day` (`LoanState.due_now` of
@@ -220,7 +222,7 @@ def unpaid_dues(session: Session, *, institution_id: int, on: date, ids: Collect
         return {}
     return {row.id: UnpaidDues(row.id, row.number, row.currency, row.borrower_user_id,
                                accrual.unpaid_dues(row.unpaid_dues), int(row.dpd),
-                               tuple(accrual.repaid(row.repaid or "")))
+                               tuple(accrual.repaid(row.repaid or "")), row.branch_id, row.borrower_id)
             for row in repo.unpaid_dues_on(session, institution_id=institution_id, on=on, ids=ids)}
 
 
