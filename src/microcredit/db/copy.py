@@ -52,7 +52,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([value if process is None or value is None else process(value)
+                copy.write_row([value if process is None else process(value)
                                 for value, process in zip((row[n] for n in names), processors, strict=True)])
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
