@@ -106,23 +106,28 @@ def any_unsealed_autocommit(connection: Connection) -> bool:
     return found
 
 
-def seal_records(session: Session, sealed: Sequence[dict[str, Any]]) -> None:
-    """Give records their numbers and hashes (`b_id`, `b_seq`, `b_prev_hash`, `b_hash`): on PostgreSQL from
-    `db.copy.COPY_MIN_ROWS` records one `UPDATE … FROM unnest(arrays)` (four parameters, whatever the number of
-    records), else one UPDATE by id run as the driver's executemany."""
+def seal_records(session: Session, sealed: Sequence[dict[str, Any]], *, head: tuple[int, str]) -> None:
+    """Give records their numbers and hashes (`b_id`, `b_seq`, `b_prev_hash`, `b_hash`) and move the taken head to
+    `head` (the last one's number and hash). On PostgreSQL one statement, whatever the number of records: an
+    `UPDATE … FROM unnest(arrays)` of the log in a WITH and the head's UPDATE (one round trip, four arrays).
+    Elsewhere one UPDATE by id run as the driver's executemany, then the head's UPDATE."""
     connection = session.connection()
-    if copy.uses_copy(session, len(sealed)):
+    if connection.dialect.name == "postgresql":
         connection.execute(_SEAL_ARRAYS, {"ids": [r["b_id"] for r in sealed], "seqs": [r["b_seq"] for r in sealed],
                                           "prevs": [r["b_prev_hash"] for r in sealed],
-                                          "hashes": [r["b_hash"] for r in sealed]})
-    else:
-        connection.execute(_SEAL, list(sealed))
+                                          "hashes": [r["b_hash"] for r in sealed], "head_id": HEAD_ID,
+                                          "to_seq": head[0], "to_hash": head[1]})
+        return
+    connection.execute(_SEAL, list(sealed))
+    advance_head(session, *head)
 
 
+# A data-modifying WITH runs to completion whether or not the statement reads it (PostgreSQL's documentation).
 _SEAL_ARRAYS = text(
-    "UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+    "WITH sealed AS (UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
     "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:seqs AS BIGINT[]), CAST(:prevs AS VARCHAR[]), "
-    "CAST(:hashes AS VARCHAR[])) AS v(id, seq, prev_hash, hash) WHERE audit_log.id = v.id")
+    "CAST(:hashes AS VARCHAR[])) AS v(id, seq, prev_hash, hash) WHERE audit_log.id = v.id) "
+    "UPDATE audit_head SET seq = :to_seq, hash = :to_hash WHERE id = :head_id")
 
 
 def unsealed_summary(session: Session) -> tuple[int, datetime | None]:
