@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from microcredit.audit import service as audit
 from microcredit.audit.models import AuditHead, AuditRecord
 from microcredit.cli import app as cli
 from microcredit.clock import SystemClock
+from microcredit.db.copy import COPY_MIN_ROWS
 from microcredit.db.engine import Database, make_engine
 from microcredit.db.migrate import upgrade
 from microcredit.platform.actor import Actor, RequestMeta
@@ -371,7 +372,8 @@ def test_savepoints_within_savepoints_and_a_rolled_back_transaction_leave_no_rec
 def test_a_transactions_records_are_written_once_at_commit(database, clock):
     """One INSERT into the log at commit, and nothing written before the commit (the work before it does not
     touch the log's table); sealed after it -- on a server one UPDATE of the log (by id, every record of the
-    transaction), on SQLite numbered and hashed before they are written (`SEALS_AT_COMMIT`): no UPDATE."""
+    transaction, the head's UPDATE with it on PostgreSQL), on SQLite numbered and hashed before they are written
+    (`SEALS_AT_COMMIT`): no UPDATE."""
     actor = Actor(kind="system", meta=RequestMeta())
     sent: list[str] = []
 
@@ -389,9 +391,31 @@ def test_a_transactions_records_are_written_once_at_commit(database, clock):
             assert sent == []
             s.commit()
             sealed_after = database.backend not in audit.SEALS_AT_COMMIT
-            assert [w for w in sent if w != "SELECT"] == (["INSERT", "UPDATE"] if sealed_after else ["INSERT"])
+            # PostgreSQL numbers the records and moves the head in one statement (`WITH … UPDATE`).
+            seal = "WITH" if database.backend == "postgresql" else "UPDATE"
+            assert [w for w in sent if w != "SELECT"] == (["INSERT", seal] if sealed_after else ["INSERT"])
         finally:
             sa_event.remove(connection, "before_cursor_execute", watch)
+    assert _verify(database).ok
+
+
+def test_a_large_transactions_records_are_written_and_sealed_in_the_order_written(database, clock):
+    """A batch from `db.copy.COPY_MIN_ROWS` records (COPY and one UPDATE from arrays on PostgreSQL): each record
+    as written, numbered in the order written, the chain verified; a record without `before` reads back None."""
+    n = COPY_MIN_ROWS + 5
+    with database.unit_of_work() as s:
+        audit.record_many(session=s, clock=clock, actor=Actor.system(request_id="big"), entries=[
+            audit.Entry(action="test.batch", entity_type="thing", entity_id=i, before=None if i % 2 else {"n": i},
+                        after={"n": i, "名": "值", "at": date(2026, 12, 5)}) for i in range(n)])
+    with database.unit_of_work(write=False) as s:
+        rows = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "test.batch").order_by(AuditRecord.id)))
+    assert [r.entity_id for r in rows] == [str(i) for i in range(n)]
+    seqs = [r.seq for r in rows]
+    assert None not in seqs
+    assert seqs == list(range(seqs[0], seqs[0] + n))
+    assert [r.before for r in rows[:2]] == [{"n": 0}, None]
+    assert rows[1].after == {"n": 1, "名": "值", "at": "2026-12-05"}
+    assert all(r.at.tzinfo is not None and r.request_id == "big" for r in rows)
     assert _verify(database).ok
 
 

@@ -71,8 +71,16 @@ from microcredit.platform.paging import order_by
 GENESIS = "0" * 64
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def canonical(value: Any) -> Any:
     """Make `value` JSON-safe and stable: decimals and dates as strings, keys sorted later."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common leaves first, by exact type: no ABC checks for them (a record has dozens)
+        return value
+    if kind is dict:
+        return {str(k): v if type(v) in _PLAIN else canonical(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -252,8 +260,7 @@ def _seal_round(session: Session, batch: int) -> int | None:
                       before=row.before, after=row.after, prev_hash=last, hash=None, made_in=None)
         last = record_hash(rec)
         sealed.append({"b_id": row.id, "b_seq": seq, "b_prev_hash": rec.prev_hash, "b_hash": last})
-    repository.seal_records(session, sealed)
-    repository.advance_head(session, seq, last)
+    repository.seal_records(session, sealed, head=(seq, last))
     return len(rows)
 
 

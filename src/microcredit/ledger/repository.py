@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from microcredit.db import copy
 from microcredit.db.rows import table_of
 from microcredit.ledger.models import (
     EntryTotal,
@@ -37,15 +38,21 @@ _INSERT_ENTRIES_IN_ORDER = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_par
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Write journal entries as Core `INSERT … RETURNING id` on the session's connection (its transaction; no
-    ORM objects, no flush) and give their ids in the rows' order. One row: one statement. Rows whose sources
-    are all named and distinct (every loan event's and close of business's batch; the unique constraint's
-    key): one multi-row statement per batch on every backend, the ids matched by (source kind, ref), since a
-    backend may return the rows in any order. Otherwise SQLAlchemy's ordered RETURNING
-    (`sort_by_parameter_order`: batched where the backend can say the order, a row at a time where not)."""
+    """Write journal entries in the session's transaction (no ORM objects, no flush) and give their ids in the
+    rows' order. A large batch on PostgreSQL (`db.copy.uses_copy`): its ids taken from the key's sequence first,
+    the rows written with them by COPY. One row: one `INSERT … RETURNING id`. Rows whose sources are all named and
+    distinct (every loan event's and close of business's batch; the unique constraint's key): one multi-row
+    statement per batch on every backend, the ids matched by (source kind, ref), since a backend may return the
+    rows in any order. Otherwise SQLAlchemy's ordered RETURNING (`sort_by_parameter_order`: batched where the
+    backend can say the order, a row at a time where not)."""
     if not rows:
         return []
     connection = session.connection()
+    if copy.uses_copy(session, len(rows)):
+        taken = copy.next_ids(session, _ENTRIES, len(rows))
+        copy.insert_many(session, _ENTRIES, [{"id": entry_id, **row}
+                                             for entry_id, row in zip(taken, rows, strict=True)])
+        return taken
     if len(rows) == 1:
         return [connection.execute(_INSERT_ONE_ENTRY, rows[0]).scalar_one()]
     sources = [(r["source_kind"], r["source_ref"]) for r in rows]
@@ -57,11 +64,10 @@ def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Write rows nobody reads back in this transaction in one multi-row insert (no ORM objects, no RETURNING):
-    a Core statement on the session's connection (its transaction), past the ORM's bulk path, which
-    would look at every row's dict again."""
-    if rows:
-        session.connection().execute(insert(model.__table__), list(rows))
+    """Write rows nobody reads back in this transaction at once (no ORM objects, no RETURNING): COPY for a large
+    batch on PostgreSQL, else one multi-row insert (`db.copy.insert_many`), on the session's connection (its
+    transaction), past the ORM's bulk path, which would look at every row's dict again."""
+    copy.insert_many(session, table_of(model), rows)
 
 
 # --- accounts --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from microcredit.cli import app as cli
+from microcredit.db.copy import COPY_MIN_ROWS
 from microcredit.ledger import service as ledger
 from microcredit.ledger.models import JournalLine
 from microcredit.lending.money import Money
@@ -113,3 +114,42 @@ def test_verify_names_an_entry_altered_behind_the_services_back(books, worker_tm
     assert "entry 1 (institution" in flat
     assert "does not balance in CNY" in flat
     assert "do not add up to its stored totals" in flat
+
+
+@pytest.mark.parametrize("server", ["postgresql", "sqlite"])
+def test_a_batch_written_at_once_passes_verify_audit_verify_and_bean_check(server, worker_tmp):
+    """A close of business's shape -- one post_many of more entries than `db.copy.COPY_MIN_ROWS`, COPY on
+    PostgreSQL -- checked by the tools that read the books: `ledger verify`, `audit verify`, bean-check."""
+    url = fresh_database_url(server, worker_tmp, "_ledger_batch")
+    env = {"MICROCREDIT_DATABASE_URL": url, "MICROCREDIT_DATA_DIR": str(worker_tmp), "MICROCREDIT_MODE": "test",
+           "MICROCREDIT_LOG_LEVEL": "WARNING", "COLUMNS": "200"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"], env=env).exit_code == 0
+    runtime = build_runtime(make_settings(worker_tmp, database_url=url))
+    n = COPY_MIN_ROWS + 3
+    try:
+        with runtime.db.unit_of_work() as session:
+            inst = parties.organisation.create_institution(
+                session=session, clock=runtime.clock, actor=Actor.system(), code="BATCH", name="批量机构",
+                business_date=date(2026, 11, 25))
+            ledger.posting.post_many(
+                session=session, clock=runtime.clock, actor=Actor.system(inst.id), institution_id=inst.id,
+                business_date=date(2026, 11, 25), drafts=[ledger.posting.Draft(
+                    f"贷款损失准备 L{k} / loan loss provision",
+                    [ledger.Posting("6701", D, Money(100 + k, "CNY")),
+                     ledger.Posting("1304", C, Money(100 + k, "CNY"))],
+                    ledger.Source("cob_provision", f"{k}:2026-11-25:0:{100 + k}"), "accrual") for k in range(n)])
+    finally:
+        runtime.close()
+    result = runner.invoke(cli, ["ledger", "verify"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{n} entries" in result.output
+    result = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert result.exit_code == 0, result.output
+    out = worker_tmp / f"batch-{server}.beancount"
+    result = runner.invoke(cli, ["ledger", "export", "--format", "beancount", "--institution", "BATCH",
+                                 "--basis", "accrual", "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").count("贷款损失准备 L") == n
+    checked = bean_check(out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from microcredit.db.copy import COPY_MIN_ROWS
 from microcredit.ledger import service as ledger
 from microcredit.ledger.chart import DEFAULT_CHART
 from microcredit.ledger.errors import (
@@ -237,6 +238,51 @@ def test_one_refused_entry_refuses_the_batch_and_writes_nothing(session, runtime
     before = snapshot(database)
     with pytest.raises((EntryUnbalanced, SourceAlreadyPosted)):
         post_many(session, runtime, inst, ("9:1:a", (("1002", "D", "5.00"), ("130101", "C", "5.00"))), second)
+    session.rollback()
+    assert before.diff(snapshot(database)) == {}
+
+
+BATCH = COPY_MIN_ROWS + 7  # a batch large enough for COPY on PostgreSQL (the multi-row INSERT elsewhere)
+
+
+def big_batch(prefix, n=BATCH):
+    """n two-line entries of different amounts (1.01, 1.02 ...), by source ref `prefix:k`."""
+    return [(f"{prefix}:{k}", (("1304", "C", f"1.{k % 100:02d}"), ("6701", "D", f"1.{k % 100:02d}")))
+            for k in range(1, n + 1)]
+
+
+def test_a_large_batch_writes_every_entry_its_lines_totals_and_audit_record_in_order(session, runtime, inst):
+    drafts = big_batch("p")
+    posted = post_many(session, runtime, inst, *drafts)
+    session.commit()
+    assert [p.source.ref for p in posted] == [ref for ref, _spec in drafts]
+    ids = [p.id for p in posted]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == BATCH
+    written = {e.id: e for e in session.scalars(select(JournalEntry).where(JournalEntry.id.in_(ids)))}
+    assert [written[i].source_ref for i in ids] == [ref for ref, _spec in drafts]
+    assert all(written[i].created_at.tzinfo is not None for i in ids)
+    for view, (_ref, spec) in zip(ledger.posting.entry_views(session=session, institution_id=inst.id,
+                                                             entries=[written[i] for i in ids]), drafts, strict=True):
+        assert [(a.code, "D" if line.debit_minor else "C", line.debit_minor or line.credit_minor)
+                for line, a in view.lines] == [(code, side, Money.parse(m, "CNY").minor) for code, side, m in spec]
+        amount = Money.parse(spec[0][2], "CNY").minor
+        assert view.totals == {"CNY": (amount, amount)}
+    records = audit_records(session, "ledger.entry_posted")
+    assert [r.entity_id for r in records] == [str(i) for i in ids]
+    assert records[0].after == {"business_date": DAY.isoformat(), "source": "loan_event", "source_ref": "p:1",
+                                "basis": "both", "reverses": None, "totals": {"CNY": "1.01"}}
+    assert balance(session, inst, "1304") == str(-sum((Money.parse(spec[0][2], "CNY") for _ref, spec in drafts),
+                                                      Money.zero("CNY")))
+
+
+def test_a_large_batch_with_a_source_posted_before_is_refused_and_writes_nothing(session, runtime, database, inst):
+    post(session, runtime, inst, ("1002", "D", "1.00"), ("130101", "C", "1.00"),
+         source=ledger.Source("loan_event", "q:9"))
+    session.commit()
+    before = snapshot(database)
+    with pytest.raises(SourceAlreadyPosted):
+        post_many(session, runtime, inst, *big_batch("q"))
     session.rollback()
     assert before.diff(snapshot(database)) == {}
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select
@@ -70,6 +70,7 @@ __all__ = [
     "MANUAL",
     "Draft",
     "EntryView",
+    "Posted",
     "Source",
     "entries_of_sources",
     "entries_query",
@@ -101,6 +102,18 @@ class EntryView:
     lines: list[tuple[JournalLine, LedgerAccount]]
     totals: dict[str, tuple[int, int]]
     reversed_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """An entry `post_many` wrote: its id and what its callers read of it (no ORM object: a close of business
+    posts thousands at once, and nobody reads them back as objects)."""
+
+    id: int
+    basis: str
+    business_date: date
+    source: Source
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -142,20 +155,30 @@ def post(*, session: Session, clock: Clock, actor: Actor, institution_id: int, b
          description: str, postings: Sequence[Posting], source: Source = MANUAL, basis: str = "both",
          not_after: date | None = None, reverses: JournalEntry | None = None) -> JournalEntry:
     """Write a balanced entry in the caller's transaction (flushed, audited, never committed)."""
-    return post_many(session=session, clock=clock, actor=actor, institution_id=institution_id,
-                     business_date=business_date, not_after=not_after,
-                     drafts=[Draft(description, postings, source, basis, reverses)])[0]
+    draft = Draft(description, postings, source, basis, reverses)
+    (posted,) = post_many(session=session, clock=clock, actor=actor, institution_id=institution_id,
+                          business_date=business_date, not_after=not_after, drafts=[draft])
+    return as_written(JournalEntry(id=posted.id, **_entry_row(draft, institution_id, business_date, actor,
+                                                                 posted.created_at)))
+
+
+def _entry_row(d: Draft, institution_id: int, business_date: date, actor: Actor, now: datetime) -> dict[str, Any]:
+    return {"institution_id": institution_id, "business_date": business_date, "description": d.description,
+            "source_kind": d.source.kind, "source_ref": d.source.ref, "basis": d.basis,
+            "reverses_entry_id": d.reverses.id if d.reverses else None, "created_by_user_id": actor.user_id,
+            "created_at": now}
 
 
 def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: int, business_date: date,
               drafts: Sequence[Draft], not_after: date | None = None,
-              then: Callable[[Sequence[JournalEntry]], Sequence[audit.Entry]] | None = None) -> list[JournalEntry]:
+              then: Callable[[Sequence[Posted]], Sequence[audit.Entry]] | None = None) -> list[Posted]:
     """Write several balanced entries of one date at once (a loan event's entry per book): each is checked
     as `post` checks one, and nothing is written unless all pass; then the accounts are read once, the
-    period checked once, the sources looked up once, the entries written with one flush and audited
-    under one take of the audit chain's head (`audit.record_many`). `then`, given the entries written,
-    names the caller's own audit records, appended after the entries' under the same take (the loan
-    event the entries post, with their ids)."""
+    period checked once, the sources looked up once, the entries written at once (COPY for a large batch on
+    PostgreSQL: `repository.insert_entries`) and audited under one take of the audit chain's head
+    (`audit.record_many`). `then`, given the entries written, names the caller's own audit records, appended
+    after the entries' under the same take (the loan event the entries post, with their ids). Returns the
+    entries as `Posted` (id, basis, date, source), not ORM objects."""
     for d in drafts:
         if d.basis not in BASES:
             raise ValueError(f"unknown basis {d.basis!r}")
@@ -176,39 +199,38 @@ def post_many(*, session: Session, clock: Clock, actor: Actor, institution_id: i
     periods.ensure_open(book, business_date)
     _check_sources([d.source for d in drafts])
     # What the caller has pending is written first, as before the entries (a no-op where the caller wrote its
-    # rows as statements: servicing's hot path); then the entries as Core INSERT … RETURNING, no ORM flush.
+    # rows as statements: servicing's hot path); then the entries as Core statements, no ORM flush.
     session.flush()
     now = clock.now()
-    rows = [{"institution_id": institution_id, "business_date": business_date, "description": d.description,
-             "source_kind": d.source.kind, "source_ref": d.source.ref, "basis": d.basis,
-             "reverses_entry_id": d.reverses.id if d.reverses else None, "created_by_user_id": actor.user_id,
-             "created_at": now} for d in drafts]
+    rows = [_entry_row(d, institution_id, business_date, actor, now) for d in drafts]
     try:
         ids = repo.insert_entries(session, rows)
     except IntegrityError as exc:
         if _SOURCE_TAKEN.search(str(exc.orig)):
             raise SourceAlreadyPosted(field="source") from exc
         raise
-    entries = [as_written(JournalEntry(id=entry_id, **row)) for entry_id, row in zip(ids, rows, strict=True)]
+    entries = [Posted(entry_id, d.basis, business_date, d.source, now) for entry_id, d in zip(ids, drafts, strict=True)]
     sums: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
-    for entry, d in zip(entries, drafts, strict=True):
-        sums += [{"entry_id": entry.id, "currency": code, "debit_minor": dr, "credit_minor": cr}
-                 for code, (dr, cr) in totals(d.postings).items()]
-        lines += [{"entry_id": entry.id, "line_no": i + 1, "account_id": accounts[p.account].id,
+    records: list[audit.Entry] = []
+    for entry_id, d in zip(ids, drafts, strict=True):
+        by_currency = totals(d.postings)
+        sums += [{"entry_id": entry_id, "currency": code, "debit_minor": dr, "credit_minor": cr}
+                 for code, (dr, cr) in by_currency.items()]
+        lines += [{"entry_id": entry_id, "line_no": i + 1, "account_id": accounts[p.account].id,
                    "business_date": business_date, "basis": d.basis, "currency": p.amount.currency,
                    "debit_minor": p.debit_minor, "credit_minor": p.credit_minor, "memo": p.memo}
                   for i, p in enumerate(d.postings)]
-    repo.insert_rows(session, EntryTotal, sums)  # one multi-row insert each: nothing reads these rows back here
+        records.append(audit.Entry(
+            action="ledger.entry_reversed" if d.reverses else "ledger.entry_posted",
+            entity_type="ledger_entry", entity_id=entry_id, institution_id=institution_id,
+            after={"business_date": business_date.isoformat(), "source": d.source.kind, "source_ref": d.source.ref,
+                   "basis": d.basis, "reverses": d.reverses.id if d.reverses else None,
+                   "totals": {code: str(Money(dr, code)) for code, (dr, _c) in by_currency.items()}}))
+    repo.insert_rows(session, EntryTotal, sums)  # nothing reads these rows back here
     repo.insert_rows(session, JournalLine, lines)
-    audit.record_many(session=session, clock=clock, actor=actor, entries=[audit.Entry(
-        action="ledger.entry_reversed" if d.reverses else "ledger.entry_posted",
-        entity_type="ledger_entry", entity_id=entry.id, institution_id=institution_id,
-        after={"business_date": business_date, "source": d.source.kind, "source_ref": d.source.ref,
-               "basis": d.basis, "reverses": d.reverses.id if d.reverses else None,
-               "totals": {code: str(Money(dr, code)) for code, (dr, _c) in totals(d.postings).items()}})
-        for entry, d in zip(entries, drafts, strict=True)] + list(then(entries) if then else ()))
-    return entries
+    audit.record_many(session=session, clock=clock, actor=actor, entries=records + list(then(entries) if then else ()))
+    return list(entries)
 
 
 # The unique constraint on (institution, source kind, source ref), as each database names it in its message.

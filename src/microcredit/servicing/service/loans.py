@@ -99,8 +99,11 @@ WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "re
 class PostedEntry(Protocol):
     """An entry the ledger posted (its id and book)."""
 
-    id: int
-    basis: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def basis(self) -> str: ...
 
 
 @dataclass(frozen=True)
