@@ -74,10 +74,16 @@ def test_updates_exactly_the_given_rows(connection, sent):
     (statement, many), = [s for s in sent if s[0].startswith("UPDATE")]
     if connection.dialect.name == "postgresql":  # one statement, whatever the number of rows
         assert not many
-        assert "FROM unnest(CAST(" in statement and "AS BIGINT[])" in statement and "AS v(id, status_code, " \
-            "content_type)" in statement and "WHERE idempotency_keys.id = v.id" in statement
+        assert statement == PG_STATEMENT
     else:
-        assert many and statement.startswith("UPDATE idempotency_keys SET ")
+        assert many
+        assert statement.startswith("UPDATE idempotency_keys SET ")
+
+
+PG_STATEMENT = ("UPDATE idempotency_keys SET status_code=v.status_code, content_type=v.content_type, "
+                "created_at=%(s_created_at)s::TIMESTAMP WITHOUT TIME ZONE FROM unnest(CAST(%(a_id)s AS BIGINT[]), "
+                "CAST(%(a_status_code)s AS INTEGER[]), CAST(%(a_content_type)s AS TEXT[])) "
+                "AS v(id, status_code, content_type) WHERE idempotency_keys.id = v.id")
 
 
 def test_keys_that_match_nothing_count_nothing(connection):
