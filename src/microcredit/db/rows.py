@@ -228,29 +228,37 @@ def update_from_columns(bind: Session | Connection, table: Table, key: str, colu
     if not lengths or not lengths.pop():
         return 0
     connection = bind.connection() if isinstance(bind, Session) else bind
-    also = dict(also or {})
-    params: dict[str, Any] = {}
-    if connection.dialect.name == "postgresql":
+    postgresql = connection.dialect.name == "postgresql"
+    plain = {name: to for name, to in (also or {}).items() if not callable(to) and not isinstance(to, ColumnElement)}
+    shape = tuple((name, None if name in plain else to) for name, to in (also or {}).items())
+    stmt = _update_from(table, key, tuple(columns), shape, postgresql)
+    params = {f"s_{name}": value for name, value in plain.items()}
+    if postgresql:
+        params.update({f"a_{name}": list(values) for name, values in columns.items()})
+        return connection.execute(stmt, params).rowcount
+    names = list(columns)
+    rows = [dict(params, **{f"b_{name}": value for name, value in zip(names, row, strict=True)})
+            for row in zip(*columns.values(), strict=True)]
+    return connection.execute(stmt, rows).rowcount
+
+
+@functools.lru_cache(maxsize=256)
+def _update_from(table: Table, key: str, names: tuple[str, ...], also: tuple[tuple[str, Any], ...],
+                 postgresql: bool) -> Update:
+    """`update_from_columns`'s statement, built once per table, columns and `also` (a value's column named with
+    None, bound as `s_<name>`; an expression or a function of the row's values as given, by identity): one cache
+    key, one compiled form. An expression made anew at every call is a new entry: make it once (at import)."""
+    if postgresql:
         v = func.unnest(*(cast(bindparam(f"a_{name}"), ARRAY(table.c[name].type)) for name in names)).table_valued(
             *names).render_derived(name="v")
         given: Mapping[str, ColumnElement[Any]] = {name: v.c[name] for name in names}
-        params.update({f"a_{name}": list(columns[name]) for name in names})
-        stmt = update(table).where(table.c[key] == v.c[key])
     else:
         given = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in names}
-        stmt = update(table).where(table.c[key] == given[key])
     values: dict[str, Any] = {name: given[name] for name in names if name != key}
-    for name, to in also.items():
-        if callable(to):
-            values[name] = to(given)
-        elif isinstance(to, ColumnElement):
-            values[name] = to
-        else:
+    for name, to in also:
+        if to is None:
             values[name] = bindparam(f"s_{name}", type_=table.c[name].type)
-            params[f"s_{name}"] = to
-    stmt = stmt.values({table.c[name]: value for name, value in values.items()})
-    if connection.dialect.name == "postgresql":
-        return connection.execute(stmt, params).rowcount
-    rows = [dict(params, **{f"b_{name}": value for name, value in zip(names, row, strict=True)})
-            for row in zip(*(columns[name] for name in names), strict=True)]
-    return connection.execute(stmt, rows).rowcount
+        else:
+            values[name] = to(given) if callable(to) else to
+    return update(table).where(table.c[key] == given[key]).values({table.c[name]: value
+                                                                    for name, value in values.items()})

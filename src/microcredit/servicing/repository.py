@@ -453,16 +453,19 @@ def overdue_candidates(session: Session, *, institution_id: int, day: date, firs
     return list(session.scalars(stmt))
 
 
+_LOANS = table_of(Loan)
+_NEXT_VERSION = _LOANS.c.version + 1  # made once: `update_from_columns` keeps its statement by this expression
+
+
 def move_quiet_accruals(session: Session, *, day: date, now: datetime, ids: Sequence[int], accrued: Sequence[int],
                         payoff_accrued: Sequence[int]) -> None:
     """Each loan's accrual columns and `state_as_of` moved to `day`, its version moved (so the fold memo's stamp
     stops matching), `updated_at` now; the cached JSON is not written (`accrual.cached_state` composes it). On
     PostgreSQL one UPDATE ... FROM unnest(arrays); elsewhere one executemany UPDATE. On the connection: the
     session's hook that forgets every kept fold on an UPDATE of loans is not needed, since the version moves."""
-    loans = table_of(Loan)
-    update_from_columns(session, loans, "id", {"id": ids, "accrued_interest": accrued,
-                                               "payoff_accrued": payoff_accrued},
-                        also={"state_as_of": day, "updated_at": now, "version": loans.c.version + 1})
+    update_from_columns(session, _LOANS, "id",
+                        {"id": ids, "accrued_interest": accrued, "payoff_accrued": payoff_accrued},
+                        also={"state_as_of": day, "updated_at": now, "version": _NEXT_VERSION})
 
 
 def folded_on(session: Session, *, institution_id: int, on: date, first: int, last: int) -> list[Any]:

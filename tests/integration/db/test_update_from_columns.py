@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, insert, select, update
 
-from microcredit.db.rows import table_of, update_from_columns
+from microcredit.db.rows import _update_from, table_of, update_from_columns
 from microcredit.platform.models import IdempotencyRecord, RateLimitCounter
 
 KEYS = table_of(IdempotencyRecord)
@@ -172,3 +172,19 @@ def test_the_same_as_one_update_a_row(connection, rows):
     finally:
         nested.rollback()
     assert connection.execute(delete(KEYS).where(KEYS.c.principal.in_(["ours", "twin"]))).rowcount == 0
+
+
+def test_the_statement_is_built_once(connection):
+    """Values in `also` are bound, an expression made once is kept by identity: the second call builds nothing (the
+    hand-written statements it replaced cost ~1.3 ms of CPU at 500 rows on PostgreSQL; built at every call it cost
+    ~0.7 ms more)."""
+    ids = _add_keys(connection, 2)
+    bump = KEYS.c.status_code + 1
+    before = _update_from.cache_info()
+    for n in range(3):
+        update_from_columns(connection, KEYS, "id", {"id": ids, "content_type": ["a", "b"]},
+                            also={"created_at": T0 + timedelta(days=n), "status_code": bump})
+    after = _update_from.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    assert [r[1:] for r in _rows(connection, ids)] == [(203, "a", T0 + timedelta(days=2)),
+                                                       (203, "b", T0 + timedelta(days=2))]
