@@ -218,7 +218,11 @@ def update_from_columns(bind: Session | Connection, table: Table, key: str, colu
     On PostgreSQL it is one statement, whatever the number of rows: `UPDATE t SET c = v.c, … FROM unnest(CAST(:c
     AS <type>[]), …) AS v(key, c, …) WHERE t.key = v.key`, the arrays' types those of the table's columns; elsewhere
     one executemany `UPDATE t SET c = ? … WHERE key = ?`. On the bind's connection (the session's transaction), no
-    ORM objects and no flush: a session's copy of an updated row is not refreshed (forget it: `forget_row`)."""
+    ORM objects and no flush: a session's copy of an updated row is not refreshed (forget it: `forget_row`).
+
+    `also` sets more columns the same way for every row (`SetTo`; a column of `columns` named there takes `also`'s
+    form: `x = x + v.x`). The statement is built once per table, columns and `also` (`_update_from`): give an
+    expression or a function made once (at import), not anew at every call."""
     names = list(columns)
     if key not in columns:
         raise ValueError(f"the key column {key!r} has no values")
@@ -236,7 +240,6 @@ def update_from_columns(bind: Session | Connection, table: Table, key: str, colu
     if postgresql:
         params.update({f"a_{name}": list(values) for name, values in columns.items()})
         return connection.execute(stmt, params).rowcount
-    names = list(columns)
     rows = [dict(params, **{f"b_{name}": value for name, value in zip(names, row, strict=True)})
             for row in zip(*columns.values(), strict=True)]
     return connection.execute(stmt, rows).rowcount
