@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.db.rows import table_of, update_from_columns
 
 
 def add(session: Session, *rows: object) -> None:
@@ -101,26 +102,11 @@ def behaviours(session: Session, loan_ids: list[int]) -> list[Any]:
 
 def set_behaviours(session: Session, *, on: date, rows: Sequence[dict[str, Any]]) -> None:
     """Features rows replaced, dated `on` (keys `b_id` the loan, `b_late`, `b_partial`, `b_since`, `b_max`): on
-    PostgreSQL one UPDATE ... FROM unnest(arrays), elsewhere one executemany UPDATE."""
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(
-            "UPDATE cob_loan_features SET as_of = :on, late_payments = v.late, partial_payments = v.partial, "
-            "days_since_last_payment = v.since, max_dpd = v.max "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:late AS integer[]), CAST(:partial AS integer[]), "
-            "CAST(:since AS integer[]), CAST(:max AS integer[])) AS v(id, late, partial, since, max) "
-            "WHERE cob_loan_features.loan_id = v.id"),
-            {"on": on, "ids": [r["b_id"] for r in rows], "late": [r["b_late"] for r in rows],
-             "partial": [r["b_partial"] for r in rows], "since": [r["b_since"] for r in rows],
-             "max": [r["b_max"] for r in rows]})
-        return
-    table = LoanBehaviour.__table__
-    assert isinstance(table, Table)
-    connection.execute(update(table).where(table.c.loan_id == bindparam("b_id"))
-                       .values(as_of=on, late_payments=bindparam("b_late"), partial_payments=bindparam("b_partial"),
-                               days_since_last_payment=bindparam("b_since"), max_dpd=bindparam("b_max")), list(rows))
+    PostgreSQL one UPDATE ... FROM unnest(arrays), elsewhere one executemany UPDATE (`db.rows.update_from_columns`)."""
+    update_from_columns(session, table_of(LoanBehaviour), "loan_id", {
+        "loan_id": [r["b_id"] for r in rows], "late_payments": [r["b_late"] for r in rows],
+        "partial_payments": [r["b_partial"] for r in rows], "days_since_last_payment": [r["b_since"] for r in rows],
+        "max_dpd": [r["b_max"] for r in rows]}, also={"as_of": on})
 
 
 def reminders_sent(session: Session, loan_ids: Collection[int],

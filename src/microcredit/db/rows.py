@@ -1,19 +1,35 @@
 """Reading one row by its primary key, optionally locked for the transaction — what every repository's
-`get(..., for_update=...)` does the same way."""
+`get(..., for_update=...)` does the same way; writing a row's changes, a new row, or many rows' columns at once
+(`update_from_columns`) by Core statements."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    cast,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 __all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_written", "row_by_id", "table_of",
-           "watch_flushes", "write_changes"]
+           "update_from_columns", "watch_flushes", "write_changes"]
 
 # The most ids one `IN (...)` list carries (`id_chunks`). PostgreSQL binds at most 65,535 parameters per statement;
 # a read of 83,333 ids failed there (tests/integration/db/test_id_chunks.py).
@@ -185,3 +201,67 @@ def insert_written(session: Session, row: T) -> T:
     for column, value in zip(mapper.primary_key, written, strict=True):
         state.dict[mapper.get_property_by_column(column).key] = value
     return as_written(row)
+
+
+# What `update_from_columns` sets a column to besides the rows' values: a value (the same for every row), an SQL
+# expression (of the row as it was: `table.c.version + 1`), or a function of the row's given values (`v[name]`,
+# a column of `v` on PostgreSQL, a bound parameter elsewhere) to such an expression: `lambda v: table.c.x + v["x"]`.
+SetTo = Any | ColumnElement[Any] | Callable[[Mapping[str, ColumnElement[Any]]], ColumnElement[Any]]
+
+
+def update_from_columns(bind: Session | Connection, table: Table, key: str, columns: Mapping[str, Sequence[Any]], *,
+                        also: Mapping[str, SetTo] | None = None) -> int:
+    """Update many rows of a Core `table` at once, by their `key` column: `columns` gives, by column name, one
+    value a row (the key's among them, all of the same length; the keys distinct); each row whose key is given gets
+    the other columns' values (and `also`'s); the rest are untouched. How many rows matched is returned.
+
+    On PostgreSQL it is one statement, whatever the number of rows: `UPDATE t SET c = v.c, … FROM unnest(CAST(:c
+    AS <type>[]), …) AS v(key, c, …) WHERE t.key = v.key`, the arrays' types those of the table's columns; elsewhere
+    one executemany `UPDATE t SET c = ? … WHERE key = ?`. On the bind's connection (the session's transaction), no
+    ORM objects and no flush: a session's copy of an updated row is not refreshed (forget it: `forget_row`).
+
+    `also` sets more columns the same way for every row (`SetTo`; a column of `columns` named there takes `also`'s
+    form: `x = x + v.x`). The statement is built once per table, columns and `also` (`_update_from`): give an
+    expression or a function made once (at import), not anew at every call."""
+    names = list(columns)
+    if key not in columns:
+        raise ValueError(f"the key column {key!r} has no values")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    if not lengths or not lengths.pop():
+        return 0
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    postgresql = connection.dialect.name == "postgresql"
+    plain = {name: to for name, to in (also or {}).items() if not callable(to) and not isinstance(to, ColumnElement)}
+    shape = tuple((name, None if name in plain else to) for name, to in (also or {}).items())
+    stmt = _update_from(table, key, tuple(columns), shape, postgresql)
+    params = {f"s_{name}": value for name, value in plain.items()}
+    if postgresql:
+        params.update({f"a_{name}": list(values) for name, values in columns.items()})
+        return connection.execute(stmt, params).rowcount
+    rows = [dict(params, **{f"b_{name}": value for name, value in zip(names, row, strict=True)})
+            for row in zip(*columns.values(), strict=True)]
+    return connection.execute(stmt, rows).rowcount
+
+
+@functools.lru_cache(maxsize=256)
+def _update_from(table: Table, key: str, names: tuple[str, ...], also: tuple[tuple[str, Any], ...],
+                 postgresql: bool) -> Update:
+    """`update_from_columns`'s statement, built once per table, columns and `also` (a value's column named with
+    None, bound as `s_<name>`; an expression or a function of the row's values as given, by identity): one cache
+    key, one compiled form. An expression made anew at every call is a new entry: make it once (at import)."""
+    if postgresql:
+        v = func.unnest(*(cast(bindparam(f"a_{name}"), ARRAY(table.c[name].type)) for name in names)).table_valued(
+            *names).render_derived(name="v")
+        given: Mapping[str, ColumnElement[Any]] = {name: v.c[name] for name in names}
+    else:
+        given = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in names}
+    values: dict[str, Any] = {name: given[name] for name in names if name != key}
+    for name, to in also:
+        if to is None:
+            values[name] = bindparam(f"s_{name}", type_=table.c[name].type)
+        else:
+            values[name] = to(given) if callable(to) else to
+    return update(table).where(table.c[key] == given[key]).values({table.c[name]: value
+                                                                    for name, value in values.items()})

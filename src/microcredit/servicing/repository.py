@@ -7,10 +7,18 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import forget_row, id_chunks, insert_written, row_by_id, write_changes
+from microcredit.db.rows import (
+    forget_row,
+    id_chunks,
+    insert_written,
+    row_by_id,
+    table_of,
+    update_from_columns,
+    write_changes,
+)
 from microcredit.lending.money import Money
 from microcredit.servicing.models import (
     CollectionSheet,
@@ -445,28 +453,19 @@ def overdue_candidates(session: Session, *, institution_id: int, day: date, firs
     return list(session.scalars(stmt))
 
 
+_LOANS = table_of(Loan)
+_NEXT_VERSION = _LOANS.c.version + 1  # made once: `update_from_columns` keeps its statement by this expression
+
+
 def move_quiet_accruals(session: Session, *, day: date, now: datetime, ids: Sequence[int], accrued: Sequence[int],
                         payoff_accrued: Sequence[int]) -> None:
     """Each loan's accrual columns and `state_as_of` moved to `day`, its version moved (so the fold memo's stamp
     stops matching), `updated_at` now; the cached JSON is not written (`accrual.cached_state` composes it). On
     PostgreSQL one UPDATE ... FROM unnest(arrays); elsewhere one executemany UPDATE. On the connection: the
     session's hook that forgets every kept fold on an UPDATE of loans is not needed, since the version moves."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(
-            "UPDATE loans SET accrued_interest = v.accrued, payoff_accrued = v.payoff, state_as_of = :day, "
-            "updated_at = :now, version = loans.version + 1 "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:accrued AS bigint[]), CAST(:payoff AS bigint[])) "
-            "AS v(id, accrued, payoff) WHERE loans.id = v.id"),
-            {"day": day, "now": now, "ids": list(ids), "accrued": list(accrued), "payoff": list(payoff_accrued)})
-        return
-    table = Loan.__table__
-    assert isinstance(table, Table)
-    connection.execute(update(table).where(table.c.id == bindparam("b_id"))
-                       .values(accrued_interest=bindparam("b_accrued"), payoff_accrued=bindparam("b_payoff"),
-                               state_as_of=day, updated_at=now, version=table.c.version + 1),
-                       [{"b_id": i, "b_accrued": a, "b_payoff": p}
-                        for i, a, p in zip(ids, accrued, payoff_accrued, strict=True)])
+    update_from_columns(session, _LOANS, "id",
+                        {"id": ids, "accrued_interest": accrued, "payoff_accrued": payoff_accrued},
+                        also={"state_as_of": day, "updated_at": now, "version": _NEXT_VERSION})
 
 
 def folded_on(session: Session, *, institution_id: int, on: date, first: int, last: int) -> list[Any]:

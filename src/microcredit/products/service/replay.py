@@ -338,6 +338,17 @@ class _Fragments:
 _fragments = _Fragments()
 
 
+def payoff_json(state: LoanState) -> dict[str, str] | None:
+    """The snapshot's `payoff` (`state_json`): what paying the loan off costs on its day, part by part, or None."""
+    payoff = state.payoff
+    if payoff is None:
+        return None
+    return {"principal": str(payoff.principal), "overdue_interest": str(payoff.overdue_interest),
+            "deferred_interest": str(payoff.deferred_interest), "accrued_interest": str(payoff.accrued_interest),
+            "fees": str(payoff.fees), "penalties": str(payoff.penalties), "total": str(payoff.total),
+            "after_credit": str(state.payoff_amount)}
+
+
 def state_json(state: LoanState) -> dict[str, Any]:
     """`state_read(state).model_dump(mode="json")`, built straight from the fold: the loan's stored snapshot.
 
@@ -356,7 +367,6 @@ def state_json(state: LoanState) -> dict[str, Any]:
         installments, payments, totals = _installments_json(state), _payments_json(state), _totals_json(state)
     else:
         installments, payments, totals = _fragments.of(state.currency, view)
-    payoff = state.payoff
     projected = state.projected_schedule
     return {
         "as_of": state.as_of.isoformat(),
@@ -383,11 +393,7 @@ def state_json(state: LoanState) -> dict[str, Any]:
         "classification": state.classification.category.name.lower(),
         "restructured_on": _day(state.restructured_on),
         "accelerated_on": _day(state.accelerated_on),
-        "payoff": None if payoff is None else {
-            "principal": str(payoff.principal), "overdue_interest": str(payoff.overdue_interest),
-            "deferred_interest": str(payoff.deferred_interest), "accrued_interest": str(payoff.accrued_interest),
-            "fees": str(payoff.fees), "penalties": str(payoff.penalties), "total": str(payoff.total),
-            "after_credit": str(state.payoff_amount)},
+        "payoff": payoff_json(state),
         "reversed": list(state.reversed),
         "planned_disbursements": [
             {"expected_on": p.expected_on.isoformat(), "expected_amount": str(p.expected_amount),

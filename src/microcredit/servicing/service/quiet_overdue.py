@@ -210,7 +210,6 @@ def day_json(stored: dict[str, Any], state: core.LoanState, events: Sequence[cor
         return None
     if any(before < date.fromisoformat(row["due_date"]) <= state.as_of for row in stored["installments"]):
         return None
-    payoff = state.payoff
     moved = dict(stored)
     moved.update({
         "as_of": state.as_of.isoformat(),
@@ -221,10 +220,6 @@ def day_json(stored: dict[str, Any], state: core.LoanState, events: Sequence[cor
         "dpd": state.dpd,
         "bucket": state.bucket.name,
         "classification": state.classification.category.name.lower(),
-        "payoff": None if payoff is None else {
-            "principal": str(payoff.principal), "overdue_interest": str(payoff.overdue_interest),
-            "deferred_interest": str(payoff.deferred_interest), "accrued_interest": str(payoff.accrued_interest),
-            "fees": str(payoff.fees), "penalties": str(payoff.penalties), "total": str(payoff.total),
-            "after_credit": str(state.payoff_amount)},
+        "payoff": products.replay.payoff_json(state),
     })
     return moved
