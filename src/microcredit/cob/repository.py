@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Date, Select, and_, case, func, insert, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.db.expressions import days_between
 from microcredit.db.rows import table_of, update_from_columns
 
 
@@ -129,3 +130,63 @@ def reminder_sent(session: Session, loan_id: int, kind: str, due_date: date) -> 
     """Whether the reminder of this kind for this due date was queued."""
     return session.scalar(select(ReminderSent.id).where(ReminderSent.loan_id == loan_id, ReminderSent.kind == kind,
                                                         ReminderSent.due_date == due_date)) is not None
+
+
+# The close of business's later steps in SQL over `day` — servicing's subquery of a partition's loans whose kept fold
+# is of the day, with its columns (`quiet.day_columns_query`) — so that a loan with nothing to do is done without a
+# row of it read into Python. `leave`: loans of the subquery the statement must not touch (the partition's loans
+# not handed to the step: a failure of the run is skipped).
+
+
+def day_loans(session: Session, day: Any) -> list[Any]:
+    """(loan_id, late_payments, partial_payments) of `day`'s loans: the loans the set-based parts below do."""
+    return list(session.execute(select(day.c.loan_id, day.c.late_payments, day.c.partial_payments)).all())
+
+
+def _kept(day: Any, leave: Collection[int]) -> tuple[Any, ...]:
+    return (day.c.loan_id.not_in(sorted(leave)),) if leave else ()
+
+
+def _standing_same(s: Any, day: Any) -> Any:
+    return and_(s.c.loan_id == day.c.loan_id, s.c.dpd == day.c.dpd, s.c.bucket == day.c.bucket,
+                s.c.category == day.c.category, s.c.principal == day.c.principal)
+
+
+def date_unchanged_standings(session: Session, *, on: date, day: Any, leave: Collection[int]) -> None:
+    """The standings of `day`'s loans whose days past due, bucket, class and principal (so also the provision, a
+    function of the class and the principal) are the loan's: only their date moves, in one UPDATE ... FROM."""
+    s = table_of(LoanStanding)
+    session.execute(update(s).where(_standing_same(s, day), *_kept(day, leave)).values(as_of=on))
+
+
+def standings_to_move(session: Session, *, day: Any, leave: Collection[int]) -> list[Any]:
+    """`day`'s loans whose standing is missing or differs from the loan's columns: (loan_id, number, currency, dpd,
+    bucket, category, principal, held, held_provision, held_principal) — `held` False where there is no standing; `held_principal`
+    NULL on a standing written before migration 0042."""
+    s = table_of(LoanStanding)
+    same = and_(s.c.dpd == day.c.dpd, s.c.bucket == day.c.bucket, s.c.category == day.c.category,
+                s.c.principal == day.c.principal)
+    return list(session.execute(
+        select(day.c.loan_id, day.c.number, day.c.currency, day.c.dpd, day.c.bucket, day.c.category, day.c.principal,
+               s.c.loan_id.is_not(None).label("held"), s.c.provision.label("held_provision"),
+               s.c.principal.label("held_principal"))
+        .select_from(day.outerjoin(s, s.c.loan_id == day.c.loan_id))
+        .where(*_kept(day, leave), or_(s.c.loan_id.is_(None), s.c.principal.is_(None), not_(same)))
+        .order_by(day.c.loan_id)).all())
+
+
+def features_from_day(session: Session, *, institution_id: int, on: date, day: Any, leave: Collection[int]) -> None:
+    """`day`'s loans' behaviour features from their columns, dated `on`: the rows that exist by one UPDATE ... FROM
+    (the largest days past due kept when it was larger), the loans' first rows by one INSERT ... SELECT."""
+    f = table_of(LoanBehaviour)
+    since = days_between(day.c.last_paid_on, literal(on, Date))
+    session.execute(update(f).where(f.c.loan_id == day.c.loan_id, *_kept(day, leave)).values(
+        as_of=on, late_payments=day.c.late_payments, partial_payments=day.c.partial_payments,
+        days_since_last_payment=since,
+        max_dpd=case((day.c.dpd > f.c.max_dpd, day.c.dpd), else_=f.c.max_dpd)))
+    first = (select(day.c.loan_id, literal(institution_id), literal(on, Date), day.c.late_payments,
+                    day.c.partial_payments, since, day.c.dpd)
+             .select_from(day.outerjoin(f, f.c.loan_id == day.c.loan_id))
+             .where(f.c.loan_id.is_(None), *_kept(day, leave)))
+    session.execute(insert(f).from_select(["loan_id", "institution_id", "as_of", "late_payments", "partial_payments",
+                                           "days_since_last_payment", "max_dpd"], first))

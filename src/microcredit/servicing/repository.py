@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import BigInteger, Select, bindparam, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from microcredit.db.rows import (
@@ -498,23 +498,32 @@ def unpaid_dues_on(session: Session, *, institution_id: int, on: date, ids: Coll
     return list(session.execute(stmt).all())
 
 
+def _day_columns_where(institution_id: int, on: date, first: int, last: int) -> tuple[Any, ...]:
+    """The active loans of ids [first, last] whose kept fold is of `on` over all events and carries the later steps'
+    columns (`accrual.day_columns`)."""
+    return (Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
+            Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.late_payments.is_not(None))
+
+
+def day_columns_query(*, institution_id: int, on: date, first: int, last: int) -> Any:
+    """The active loans of ids [first, last] whose kept fold is of `on` over all events and carries the later steps'
+    columns, as a subquery another domain's statement joins (`day_columns`): loan_id, number, currency, dpd, bucket,
+    category, principal (the outstanding principal in minor units), late_payments, partial_payments, last_paid_on."""
+    return select(Loan.id.label("loan_id"), Loan.number, Loan.currency, Loan.dpd, Loan.bucket, Loan.category,
+                  type_coerce(Loan.outstanding_principal, BigInteger).label("principal"), Loan.late_payments,
+                  Loan.partial_payments, Loan.last_paid_on).where(
+        *_day_columns_where(institution_id, on, first, last)).subquery("day_columns")
+
+
 def day_columns_on(session: Session, *, institution_id: int, on: date, first: int, last: int,
-                   nothing_due_through: date | None = None, ids_only: bool = False,
-                   earliest_due_not_on: Collection[date] | None = None) -> list[Any]:
-    """The active loans of ids [first, last] whose kept fold is of `on` over all events and carries the later
-    steps' columns (`accrual.day_columns`): (id, number, currency, dpd, bucket, category, outstanding_principal,
-    late_payments, partial_payments, last_paid_on), or (id,) with `ids_only`; with `nothing_due_through`, only
-    those with no installment unsettled and due by that day, or (with `earliest_due_not_on`) whose earliest unsettled
-    installment's due date is none of those dates. No JSON read."""
-    columns = (Loan.id,) if ids_only else (Loan.id, Loan.number, Loan.currency, Loan.dpd, Loan.bucket, Loan.category,
-                                           Loan.outstanding_principal, Loan.late_payments, Loan.partial_payments,
-                                           Loan.last_paid_on)
-    stmt = select(*columns).where(
-        Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
-        Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.late_payments.is_not(None))
-    if nothing_due_through is not None:
-        quiet = Loan.unpaid_due_from > nothing_due_through
-        if earliest_due_not_on is not None:
-            quiet = or_(quiet, Loan.unpaid_due_from.not_in(sorted(earliest_due_not_on)))
-        stmt = stmt.where(or_(Loan.unpaid_due_from.is_(None), quiet))
+                   nothing_due_through: date, earliest_due_not_on: Collection[date] | None = None) -> list[Any]:
+    """(id,) of the active loans of ids [first, last] whose kept fold is of `on` over all events and carries the
+    later steps' columns (`accrual.day_columns`) and that have no installment unsettled and due by
+    `nothing_due_through`, or (with `earliest_due_not_on`) whose earliest unsettled installment's due date is none
+    of those dates. No JSON read."""
+    stmt = select(Loan.id).where(*_day_columns_where(institution_id, on, first, last))
+    quiet = Loan.unpaid_due_from > nothing_due_through
+    if earliest_due_not_on is not None:
+        quiet = or_(quiet, Loan.unpaid_due_from.not_in(sorted(earliest_due_not_on)))
+    stmt = stmt.where(or_(Loan.unpaid_due_from.is_(None), quiet))
     return list(session.execute(stmt).all())

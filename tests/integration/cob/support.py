@@ -16,6 +16,7 @@ from sqlalchemy import select
 from microcredit.audit.models import AuditRecord
 from microcredit.clock import FrozenClock
 from microcredit.cob.models import CobRun, LoanBehaviour, LoanStanding, ReminderSent
+from microcredit.cob.service import runs as cob_runs
 from microcredit.collections.models import CollectionAction, CollectionCase
 from microcredit.db.engine import Database
 from microcredit.ledger.models import JournalEntry, JournalLine, LedgerAccount
@@ -160,3 +161,22 @@ def twin_of(runtime: Runtime, backend: str, url: str, tmp: Path, twin_tmp: Path,
     database = Database(copied, sqlite_busy_timeout_ms=30_000)
     twin = build_runtime(make_settings(twin_tmp), database=database, clock=FrozenClock(runtime.clock.now()))
     return twin, copied
+
+
+def set_based_failures(monkeypatch: Any) -> list[tuple[str, dict[str, Any]]]:
+    """What the runs log as `cob_bulk_failed` from now on (the test's end undoes it). A step's set-based part that
+    raises is rolled back and its loans go one by one, which gives the same books: a comparison of the outcome alone
+    would not see it, so a test that means the set-based parts to run asserts this stays empty."""
+    heard: list[tuple[str, dict[str, Any]]] = []
+    logger = cob_runs.log
+
+    class Heard:
+        def exception(self, event: str, **kw: Any) -> None:
+            heard.append((event, kw))
+            logger.exception(event, **kw)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(logger, name)
+
+    monkeypatch.setattr(cob_runs, "log", Heard())
+    return heard

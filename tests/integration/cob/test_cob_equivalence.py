@@ -55,7 +55,15 @@ from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import accrual, loans, payments
 from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import make_staff, next_id_number
-from tests.integration.cob.support import CARD, Portfolio, move_to, open_portfolio, picture, twin_of
+from tests.integration.cob.support import (
+    CARD,
+    Portfolio,
+    move_to,
+    open_portfolio,
+    picture,
+    set_based_failures,
+    twin_of,
+)
 from tests.integration.helpers import signed_in
 
 SEED = int(os.environ.get("COB_EQUIVALENCE_SEED", "1818"))
@@ -275,14 +283,16 @@ def _diff(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> str:
     return ""
 
 
-def test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one(twins) -> None:
+def test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one(twins, monkeypatch) -> None:
     (batch_rt, batch), (single_rt, single), portfolio = twins
+    bulk_failed = set_based_failures(monkeypatch)
     assert batch.loan_ids == single.loan_ids
     assert batch.inst.id == single.inst.id
     inst_id, ids = batch.inst.id, batch.loan_ids
     for n in range(DAYS):
         day = FROM + timedelta(days=n)
         close_by_cob(batch_rt, inst_id, day)
+        assert not bulk_failed, (day, bulk_failed)
         close_loan_by_loan(single_rt, inst_id, day)
         got, want = _loans(batch_rt, inst_id), _loans(single_rt, inst_id)
         assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"

@@ -39,7 +39,7 @@ from microcredit.servicing.models import Loan
 from microcredit.servicing.service import accrual, loans, quiet, quiet_overdue
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
-from tests.integration.cob.support import Portfolio, picture, twin_of
+from tests.integration.cob.support import Portfolio, picture, set_based_failures, twin_of
 from tests.integration.cob.test_cob_equivalence import (
     FROM,
     SEED,
@@ -147,6 +147,7 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
     def counted(session: Any, rows: Any) -> list[int]:
         queued.extend(rows)
         return write_sms(session, rows)
+    bulk_failed = set_based_failures(monkeypatch)
 
     def watched(**kwargs: Any) -> Any:
         entries = advance(**kwargs)
@@ -162,6 +163,7 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
             m.setattr(loans, "advance", watched)
             m.setattr(notifications, "write_sms", counted)
             close_by_cob(runs_rt, inst_id, day)
+        assert not bulk_failed, (day, bulk_failed)
         close_loan_by_loan(single_rt, inst_id, day)
         got, want = _loans(runs_rt, inst_id), _loans(single_rt, inst_id)
         assert got == want, f"seed {SEED}, {day}: {_diff(got, want)}"

@@ -267,8 +267,9 @@ def features(session: Session, kit: CobKit, at: LoanAt) -> Mapping[str, int]:
 
 
 # --- the later steps' set-based parts ------------------------------------------------------------------------
-# Each in two tiers over the partition: first from the loan row's columns (`quiet.day_columns`, `quiet.nothing_due`:
-# the kept fold's figures, written with it — no JSON), selecting the loans with nothing to do; then, for the
+# Each in two tiers over the partition: first from the loan row's columns (`quiet.day_columns_query`,
+# `quiet.nothing_due`: the kept fold's figures, written with it — no JSON; classify and features join them in SQL
+# and read no row of a loan with nothing to do), selecting the loans with nothing to do; then, for the
 # loans the columns do not answer (a fold made before migration 0042, a standing without its principal, or
 # something to do), from the kept fold's JSON of the day (`quiet.cached_on`); the rest go one by one.
 
@@ -292,45 +293,39 @@ def _unsettled(row: Mapping[str, Any], currency: str) -> bool:
 
 
 def classify_unchanged(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 4 by the loan's columns: for the loans whose bucket, class, days past due and outstanding principal are
-    what their standing holds (so is the provision, a function of the class and the principal) only the standing's
-    date moves, in one UPDATE; a new or changed standing is done at once too (`_classify_moved`). Then the JSON's
-    tier (`_classify_cached`) for the loans without columns or whose standing has no principal; the others one
-    by one."""
-    facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
-    held = {r.loan_id: r for r in session.execute(select(
-        LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.principal,
-        LoanStanding.provision).where(LoanStanding.loan_id.in_(list(facts))))} if facts else {}
-    same: set[int] = set()
-    for loan_id, one in facts.items():
-        row = held.get(loan_id)
-        if row is not None and (row.dpd, row.bucket, row.category, row.principal) == (one.dpd, one.bucket,
-                                                                                      one.category, one.principal):
-            same.add(loan_id)
-    if same:
-        session.execute(update(LoanStanding).where(LoanStanding.loan_id.in_(sorted(same))).values(as_of=on))
-    # A loan's first standing, or a changed one: the provision's changes posted in one `post_many`, the standings
-    # inserted (one multi-row INSERT) or updated (one executemany).
-    moved = [one for loan_id, one in facts.items()
-             if loan_id not in same and (loan_id not in held or held[loan_id].principal is not None)]
-    counts = _classify_moved(session, kit, institution_id, on, moved, held)
-    # The JSON's tier: the loans without columns, and those whose standing has no principal yet (before 0042).
-    rest = [i for i in ids if i not in facts or (i in held and held[i].principal is None)]
-    return _tiers(Bulk(frozenset(same) | {one.loan_id for one in moved}, counts), ids, rest,
+    """Step 4 by the loan's columns, in SQL (`quiet.day_columns_query`): for the loans whose bucket, class, days
+    past due and outstanding principal are what their standing holds (so is the provision, a function of the class
+    and the principal) only the standing's date moves, in one UPDATE ... FROM that reads no row into Python; a new
+    or changed standing is then read and done at once (`_classify_moved`). Then the JSON's tier
+    (`_classify_cached`) for the loans without columns or whose standing has no principal; the others one by one."""
+    if not ids:
+        return Bulk(frozenset(), {})
+    day = quiet.day_columns_query(institution_id=institution_id, on=on, first=min(ids), last=max(ids))
+    wanted = set(ids)
+    with_columns = {r.loan_id for r in repo.day_loans(session, day)}
+    leave = with_columns - wanted  # in the range, not handed to the step (a failure of the run: skipped)
+    with_columns &= wanted
+    repo.date_unchanged_standings(session, on=on, day=day, leave=leave)
+    differ = repo.standings_to_move(session, day=day, leave=leave)
+    # A loan's first standing, or a changed one; a standing without its principal (before 0042) is the JSON's.
+    moved = [r for r in differ if not r.held or r.held_principal is not None]
+    counts = _classify_moved(session, kit, institution_id, on, moved)
+    unknown = {r.loan_id for r in differ if r.held and r.held_principal is None}
+    rest = [i for i in ids if i not in with_columns or i in unknown]
+    return _tiers(Bulk(frozenset(with_columns - unknown), counts), ids, rest,
                   lambda left: _classify_cached(session, institution_id, on, left))
 
 
-def _classify_moved(session: Session, kit: CobKit, institution_id: int, on: date, moved: list[quiet.DayColumns],
-                    held: Mapping[int, Any]) -> dict[str, int]:
-    """`classify` for loans whose standing is new or changes, from their columns, at once: what it posts (each
-    provision change once, by its source) and writes are the same."""
+def _classify_moved(session: Session, kit: CobKit, institution_id: int, on: date, moved: list[Any]) -> dict[str, int]:
+    """`classify` for loans whose standing is new or changes (`repo.standings_to_move`'s rows), at once: what it
+    posts (each provision change once, by its source) and writes are the same."""
     counts = {"provision_entries": 0, "provision_change": 0}
     if not moved:
         return counts
     rows: list[dict[str, Any]] = []
     drafts: list[ledger.posting.Draft] = []
     for one in moved:
-        was = held[one.loan_id].provision if one.loan_id in held else 0
+        was = one.held_provision if one.held else 0
         target = provision(Money(one.principal, one.currency), RiskCategory(one.category),
                            rounding=RoundingPolicy.default_for(one.currency), policy=POLICY).minor
         if target != was:
@@ -346,6 +341,7 @@ def _classify_moved(session: Session, kit: CobKit, institution_id: int, on: date
         ledger.posting.post_many(session=session, clock=kit.clock, actor=Actor.system(institution_id),
                                  institution_id=institution_id, business_date=on, drafts=drafts, not_after=on)
         counts["provision_entries"] = len(drafts)
+    held = {one.loan_id for one in moved if one.held}
     new = [r for r in rows if r["loan_id"] not in held]
     if new:
         session.execute(insert(LoanStanding), new)
@@ -467,29 +463,23 @@ def _remind_cached(session: Session, institution_id: int, on: date, ids: list[in
 
 
 def features_cached(session: Session, kit: CobKit, institution_id: int, on: date, ids: list[int]) -> Bulk:
-    """Step 8: from the loan's columns (the figures `features` computes from the fold, `accrual.day_columns`) the
-    rows of the loans that have one by one executemany UPDATE, the first rows of those that have none by one
-    multi-row INSERT; then, for the loans without columns, from the cached fold of the day (a loan without a row
-    there goes one by one)."""
-    facts = quiet.day_columns(session, institution_id=institution_id, on=on, ids=ids)
-    kept = {r.loan_id: r.max_dpd for r in session.execute(
-        select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(list(facts))))}
-    params = [{"b_id": loan_id, "b_late": one.late_payments, "b_partial": one.partial_payments,
-               "b_since": (on - one.last_paid_on).days if one.last_paid_on is not None else None,
-               "b_max": max(kept.get(loan_id, 0), one.dpd)}
-              for loan_id, one in facts.items()]
-    _write_features(session, on, [p for p in params if p["b_id"] in kept])
-    new = [p for p in params if p["b_id"] not in kept]  # a loan's first features: one multi-row INSERT
-    if new:
-        session.execute(insert(LoanBehaviour), [
-            {"loan_id": p["b_id"], "institution_id": institution_id, "as_of": on, "late_payments": p["b_late"],
-             "partial_payments": p["b_partial"], "days_since_last_payment": p["b_since"], "max_dpd": p["b_max"]}
-            for p in new])
-    counts = {"late_payments": sum(p["b_late"] for p in params),
-              "partial_payments": sum(p["b_partial"] for p in params)}
-    rest = [i for i in ids if i not in facts]
-    return _tiers(Bulk(frozenset(facts), counts), ids, rest,
-                  lambda left: _features_json(session, institution_id, on, left))
+    """Step 8 from the loan's columns (the figures `features` computes from the fold, `accrual.day_columns`), in
+    SQL (`quiet.day_columns_query`): the rows of the loans that have one by one UPDATE ... FROM, the first rows of
+    those that have none by one INSERT ... SELECT, no row read into Python but the loans' ids and counts; then, for
+    the loans without columns, from the cached fold of the day (a loan without a row there goes one by one)."""
+    if not ids:
+        return Bulk(frozenset(), {})
+    day = quiet.day_columns_query(institution_id=institution_id, on=on, first=min(ids), last=max(ids))
+    wanted = set(ids)
+    rows = repo.day_loans(session, day)
+    leave = {r.loan_id for r in rows if r.loan_id not in wanted}  # not handed to the step (a failure: skipped)
+    mine = [r for r in rows if r.loan_id in wanted]
+    repo.features_from_day(session, institution_id=institution_id, on=on, day=day, leave=leave)
+    counts = {"late_payments": sum(r.late_payments for r in mine),
+              "partial_payments": sum(r.partial_payments for r in mine)}
+    done = frozenset(r.loan_id for r in mine)
+    rest = [i for i in ids if i not in done]
+    return _tiers(Bulk(done, counts), ids, rest, lambda left: _features_json(session, institution_id, on, left))
 
 
 def _write_features(session: Session, on: date, params: list[dict[str, Any]]) -> None:

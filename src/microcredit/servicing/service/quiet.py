@@ -151,35 +151,13 @@ def dpd_on(*, session: Session, loan: Loan, on: date) -> int:
     return loans.state_of(session=session, loan=loan, as_of=on).dpd
 
 
-@dataclass(frozen=True, slots=True)
-class DayColumns:
-    """What the close of business's later steps read of a running loan whose kept fold is the fold of the day over
-    all its events, from its columns (`accrual.day_columns`; money in minor units): no JSON decoded."""
-
-    loan_id: int
-    number: str
-    currency: str
-    dpd: int
-    bucket: str
-    category: int
-    principal: int  # outstanding
-    late_payments: int
-    partial_payments: int
-    last_paid_on: date | None
-
-
-def day_columns(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> dict[int, DayColumns]:
-    """The loans of `ids` whose kept fold is their fold on `on` over all events, with its columns written, in one
-    query; a loan left out (no fold of the day, or folded before the columns existed) is read another way."""
-    if not ids:
-        return {}
-    wanted = set(ids)
-    return {row.id: DayColumns(row.id, row.number, row.currency, int(row.dpd), row.bucket, int(row.category),
-                               row.outstanding_principal.minor, int(row.late_payments), int(row.partial_payments),
-                               row.last_paid_on)
-            for row in repo.day_columns_on(session, institution_id=institution_id, on=on, first=min(ids),
-                                           last=max(ids))
-            if row.id in wanted}
+def day_columns_query(*, institution_id: int, on: date, first: int, last: int) -> Any:
+    """The active loans of ids [first, last] whose kept fold is their fold on `on` over all events, with the later
+    steps' columns written (`accrual.day_columns`; a loan folded before those columns existed is not among them), as
+    a subquery a later step's statement joins, so that a loan with nothing to do is done in SQL without a row of it
+    read into Python: `loan_id`, `number`, `currency`, `dpd`, `bucket`, `category`, `principal` (outstanding, minor
+    units), `late_payments`, `partial_payments`, `last_paid_on`."""
+    return repo.day_columns_query(institution_id=institution_id, on=on, first=first, last=last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +220,6 @@ def nothing_due(session: Session, *, institution_id: int, on: date, ids: Collect
     wanted = set(ids)
     return frozenset(row.id for row in repo.day_columns_on(session, institution_id=institution_id, on=on,
                                                            first=min(ids), last=max(ids),
-                                                           nothing_due_through=through, ids_only=True,
+                                                           nothing_due_through=through,
                                                            earliest_due_not_on=or_earliest_not_on)
                      if row.id in wanted)
