@@ -161,8 +161,8 @@ def date_unchanged_standings(session: Session, *, on: date, day: Any, leave: Col
 
 def standings_to_move(session: Session, *, day: Any, leave: Collection[int]) -> list[Any]:
     """`day`'s loans whose standing is missing or differs from the loan's columns: (loan_id, number, currency, dpd,
-    bucket, category, principal, held, held_provision, held_principal) — `held` False where there is no standing; `held_principal`
-    NULL on a standing written before migration 0042."""
+    bucket, category, principal, held, held_provision, held_principal) — `held` False where there is no standing;
+    `held_principal` NULL on a standing written before migration 0042."""
     s = table_of(LoanStanding)
     same = and_(s.c.dpd == day.c.dpd, s.c.bucket == day.c.bucket, s.c.category == day.c.category,
                 s.c.principal == day.c.principal)

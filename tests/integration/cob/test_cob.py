@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from microcredit.cob import service as cob
 from microcredit.cob.errors import DateNotAfterBusinessDate, PreviousRunUnfinished, RunInProgress
@@ -163,6 +163,43 @@ def test_a_bad_loan_is_recorded_and_skipped_and_a_retry_fixes_it(client, session
     assert session.get(LoanBehaviour, bad).max_dpd == 6  # past the product's grace days
     assert session.get(CobFailure, failure.id).retry_result == "fixed"
     verified(session, inst_id)
+
+
+def test_a_task_works_its_partition_without_locking_the_run(client, session, runtime, monkeypatch, backend):
+    """Workers of one step take their partitions at once (the Celery runner): a task's work must not hold the run's
+    row locked (it did: read FOR UPDATE at the task's start, so each worker waited for the other's commit)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite renders no row lock: one writer at a time by design")
+    p = open_portfolio(client, session, runtime, monkeypatch)
+    move_to(session, runtime, p.inst.id, p.first_due + timedelta(days=2))
+    inside = {"work": False}
+    locked: list[str] = []
+    work = cob.runs._work
+
+    def watched(s, **kw):
+        inside["work"] = True
+        try:
+            return work(s, **kw)
+        finally:
+            inside["work"] = False
+
+    def heard(conn, cursor, statement, parameters, context, executemany):
+        text = " ".join(statement.split()).lower()
+        if inside["work"] and "cob_runs" in text and ("for update" in text or "for share" in text):
+            locked.append(text)
+
+    monkeypatch.setattr(cob.runs, "_work", watched)
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", heard)
+    try:
+        run_id = close(runtime, p.inst.id)
+    finally:
+        event.remove(bind, "before_cursor_execute", heard)
+    session.expire_all()
+    run = session.get(CobRun, run_id)
+    assert run.status == "done"
+    assert run.heartbeat_at is not None
+    assert not locked, locked[:3]
 
 
 def test_an_unfinished_run_is_resumed_not_doubled(client, session, runtime, monkeypatch):

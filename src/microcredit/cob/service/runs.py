@@ -167,7 +167,12 @@ def _work(session: Session, *, kit: CobKit, run_id: int, task_id: int) -> tuple[
     task = _task(session, task_id)
     if task.state == "done":
         return task.loans, task.failed
-    run = _run(session, run_id)
+    # The run row is read, not locked: a lock held for the whole task would make the workers of a step take their
+    # partitions one after another. Its heartbeat is written at the task's end (the UPDATE's lock held only to the
+    # commit); of two workers writing it, the last write stays.
+    run = repo.run(session, run_id)
+    if run is None:
+        raise RunNotFound(field="run_id")
     began = time.monotonic()
     skipped = {f.loan_id for f in repo.open_failures(session, run_id)}
     the_step = step(task.step)
