@@ -1,6 +1,6 @@
 """One business day of close of business over N active loans: loans/s per step and in total, peak memory.
 
-    .venv/bin/python bench/cob.py [N] [--backends sqlite,postgresql] [--partition 500] [--templates 12] [--days 1]
+    .venv/bin/python bench/cob.py [N] [--backends sqlite,postgresql] [--partition 2000] [--templates 12] [--days 1]
 
 Issue 18's benchmark (not a test). For each backend -- PostgreSQL when `MICROCREDIT_TEST_POSTGRES_URL`
 names a server (``set -a; . /tmp/mc-svc-main/env; set +a``), SQLite always (a file, WAL) -- and for two
@@ -472,7 +472,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--partition", type=int, default=500)
+    parser.add_argument("--partition", type=int, default=2000)
     parser.add_argument("--templates", type=int, default=12)
     parser.add_argument("--baseline-src", help="a source tree (its src/ directory) whose code closes the same day "
                                                    "on a copy of each database first: before/after in one run")

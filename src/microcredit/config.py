@@ -392,7 +392,7 @@ class Settings(BaseSettings):
     payments_simulator_late_seconds: int = Field(default=300, ge=0, le=86400)
     # Close of business: loans per partition (each step of a partition commits on its own), and how long a
     # run's heartbeat stays fresh (a run silent for longer is taken to have died and may be resumed).
-    cob_partition_size: int = Field(default=500, ge=1, le=100_000)
+    cob_partition_size: int = Field(default=2000, ge=1, le=100_000)
     cob_lease_seconds: int = Field(default=120, ge=1, le=86400)
     # When the scheduler (`microcredit cob scheduler`) closes each institution's yesterday, in the
     # institution's own time zone ("HH:MM"; None: no schedule, an operator or cron runs `cob run`), and how
