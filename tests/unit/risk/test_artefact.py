@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microcredit.risk.learning import artefact
@@ -89,6 +89,9 @@ rows = st.lists(st.fixed_dictionaries({
 }), min_size=1, max_size=40)
 
 
+# The examples are fixed (derandomized). It failed once in a unit run on a loaded 2-core machine and passed alone and in
+# its directory (not reproduced): timing against hypothesis's 200 ms deadline is the likely cause, not the property.
+@settings(deadline=None)
 @given(rows)
 def test_many_rows_score_exactly_as_one_at_a_time(batch):
     m = model()
