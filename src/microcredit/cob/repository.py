@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, case, func, insert, literal, not_, or_, select, update
+from sqlalchemy import Date, Select, and_, bindparam, case, func, insert, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcredit.cob.models import CobFailure, CobRun, CobTask, LoanBehaviour, LoanStanding, ReminderSent
@@ -94,11 +94,16 @@ def behaviour(session: Session, loan_id: int) -> LoanBehaviour | None:
     return session.get(LoanBehaviour, loan_id)
 
 
-def behaviours(session: Session, loan_ids: list[int]) -> list[Any]:
-    """(loan_id, late_payments, partial_payments, days_since_last_payment, max_dpd) of the loans that have features."""
-    return list(session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.late_payments,
-                                       LoanBehaviour.partial_payments, LoanBehaviour.days_since_last_payment,
-                                       LoanBehaviour.max_dpd).where(LoanBehaviour.loan_id.in_(loan_ids))).all())
+def behaviours_between(session: Session, first: int, last: int) -> list[Any]:
+    """(loan_id, late_payments, partial_payments, days_since_last_payment, max_dpd) of the loans of ids [first, last]
+    that have features (Core rows through the session's connection: no ORM loading)."""
+    return list(session.connection().execute(_BEHAVIOURS_BETWEEN, {"first": first, "last": last}).all())
+
+
+_BEHAVIOURS_BETWEEN = select(  # built once: every partition of the day asks
+    LoanBehaviour.loan_id, LoanBehaviour.late_payments, LoanBehaviour.partial_payments,
+    LoanBehaviour.days_since_last_payment, LoanBehaviour.max_dpd).where(
+    LoanBehaviour.loan_id >= bindparam("first"), LoanBehaviour.loan_id <= bindparam("last"))
 
 
 def set_behaviours(session: Session, *, on: date, rows: Sequence[dict[str, Any]]) -> None:

@@ -28,8 +28,8 @@ from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_written", "row_by_id", "table_of",
-           "update_from_columns", "watch_flushes", "write_changes"]
+__all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_from_columns", "insert_written",
+           "row_by_id", "table_of", "update_from_columns", "watch_flushes", "write_changes"]
 
 # The most ids one `IN (...)` list carries (`id_chunks`). PostgreSQL binds at most 65,535 parameters per statement;
 # a read of 83,333 ids failed there (tests/integration/db/test_id_chunks.py).
@@ -265,3 +265,47 @@ def _update_from(table: Table, key: str, names: tuple[str, ...], also: tuple[tup
             values[name] = to(given) if callable(to) else to
     return update(table).where(table.c[key] == given[key]).values({table.c[name]: value
                                                                     for name, value in values.items()})
+
+
+def insert_from_columns(bind: Session | Connection, table: Table, columns: Mapping[str, Sequence[Any]], *,
+                        also: Mapping[str, Any] | None = None) -> int:
+    """Insert many rows into a Core `table` at once: `columns` gives, by column name, one value a row (all of the
+    same length), `also` the values every row takes (the columns not named get their defaults: a generated key).
+    Returns how many rows were written (all of them, or an error is raised); nothing is read back (no keys).
+
+    On PostgreSQL it is one statement, whatever the number of rows: `INSERT INTO t (a, …, c, …) SELECT :s_a, …,
+    v.c, … FROM unnest(CAST(:a_c AS <type>[]), …) AS v(c, …)`, one array a column (psycopg sends a list of N values
+    as one parameter; a multi-row INSERT or an executemany has N × columns parameters, each rendered, sent and, for
+    a long statement, parsed again by the driver at every call — docs/performance.md "Early warning's partition
+    by columns"); elsewhere one executemany INSERT. On the bind's connection (the session's transaction), no ORM
+    objects and no flush. The statement is built once per table, columns and `also`'s names (`_insert_from`)."""
+    names = list(columns)
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if not count:
+        return 0
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    postgresql = connection.dialect.name == "postgresql"
+    constants = dict(also or {})
+    stmt = _insert_from(table, tuple(names), tuple(constants), postgresql)
+    if postgresql:
+        params = {f"s_{name}": value for name, value in constants.items()}
+        params.update({f"a_{name}": list(values) for name, values in columns.items()})
+        connection.execute(stmt, params)
+    else:
+        connection.execute(stmt, [{**constants, **dict(zip(names, row, strict=True))}
+                                  for row in zip(*columns.values(), strict=True)])
+    return count
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_from(table: Table, names: tuple[str, ...], also: tuple[str, ...], postgresql: bool) -> Insert:
+    """`insert_from_columns`'s statement, built once per table, columns and constant columns."""
+    if not postgresql:
+        return insert(table)
+    v = func.unnest(*(cast(bindparam(f"a_{name}"), ARRAY(table.c[name].type)) for name in names)).table_valued(
+        *names).render_derived(name="v")
+    values = [*(bindparam(f"s_{name}", type_=table.c[name].type) for name in also), *(v.c[name] for name in names)]
+    return insert(table).from_select([*also, *names], select(*values).select_from(v))

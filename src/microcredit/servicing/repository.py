@@ -310,6 +310,16 @@ def loan_groups() -> Any:
     return select(Loan.id, Loan.branch_id, Loan.product_code).subquery("loan_groups")
 
 
+def partition_borrowers() -> Select[Any]:
+    """The borrower ids of the loans of ids [`loans_first`, `loans_last`] (bound parameters, given when the query
+    that takes it runs), as a query another domain's `IN` may take; one object, so that query is built once."""
+    return _PARTITION_BORROWERS
+
+
+_PARTITION_BORROWERS = select(Loan.borrower_id).where(Loan.id >= bindparam("loans_first"),
+                                                      Loan.id <= bindparam("loans_last"))
+
+
 def loans_of_borrower(session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, newest first."""
     return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())))
@@ -480,11 +490,16 @@ def folded_on(session: Session, *, institution_id: int, on: date, first: int, la
 
 def day_facts_on(session: Session, *, institution_id: int, on: date, first: int, last: int) -> list[Any]:
     """(id, number, borrower_id, branch_id, opened_by_user_id, dpd) of the active loans of ids [first, last] whose
-    kept fold is of `on` over all events (their `dpd` column is that fold's): no JSON read."""
-    stmt = select(Loan.id, Loan.number, Loan.borrower_id, Loan.branch_id, Loan.opened_by_user_id, Loan.dpd).where(
-        Loan.institution_id == institution_id, Loan.status == "active", Loan.id >= first, Loan.id <= last,
-        Loan.state_as_of == on, Loan.state_seq == Loan.events_count, Loan.state.is_not(None))
-    return list(session.execute(stmt).all())
+    kept fold is of `on` over all events (their `dpd` column is that fold's), by id: no JSON read."""
+    return list(session.execute(_DAY_FACTS, {"institution_id": institution_id, "on": on, "first": first,
+                                             "last": last}).all())
+
+
+_DAY_FACTS = select(  # built once: every partition of the day asks
+    Loan.id, Loan.number, Loan.borrower_id, Loan.branch_id, Loan.opened_by_user_id, Loan.dpd).where(
+    Loan.institution_id == bindparam("institution_id"), Loan.status == "active", Loan.id >= bindparam("first"),
+    Loan.id <= bindparam("last"), Loan.state_as_of == bindparam("on"), Loan.state_seq == Loan.events_count,
+    Loan.state.is_not(None)).order_by(Loan.id)
 
 
 def unpaid_dues_on(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> list[Any]:

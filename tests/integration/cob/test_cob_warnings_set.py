@@ -3,14 +3,16 @@ each loan (issue 18).
 
 Five loans, four of them left unpaid past their first due date, closed day by day from the day before it to
 five days after it, with the credit report re-read every 3 days (so on some days some borrowers' reports are
-due and their loans go one by one, on the others the set-based part does them). On each day, after the steps
-before early warning, the warnings step is done twice from the same state, each time in a transaction rolled
-back: once by `monitor_loan` on each loan, once as a task does it (the set-based part, then `monitor_loan` for
-the loans it left). Everything they decide must be equal: the day's scores, the warnings (rule, subject,
-severity, details, score, action, assignee), the in-app notifications, the SMS texts in the outbox, the audit
-records and the bureau reads. The set-based part must have done loans and raised warnings; and with its quiet
-check made to say every loan is quiet (a loan that should be flagged skipped) the comparison must fail on the
-day the first loans go past due.
+due and the set-based part reads them, as `monitor_loan` would). On each day, after the steps before early
+warning, the warnings step is done twice from the same state, each time in a transaction rolled back: once by
+`monitor_loan` on each loan, once as a task does it (the set-based part, then `monitor_loan` for the loans it
+left). Everything they decide must be equal: the day's scores, the warnings (rule, subject, severity, details,
+score, action, assignee), the in-app notifications, the SMS texts in the outbox, the audit records and the
+bureau reads. Then the day is done for real, one loan's score of the day is spoilt, and the day is done again
+both ways (the scores already there: the set-based part rewrites the spoilt one, raises nothing twice). The
+set-based part must have done loans, read reports and raised warnings; and with its quiet check made to say
+every loan is quiet (a loan that should be flagged skipped) the comparison must fail on the day the first loans
+go past due.
 """
 
 from __future__ import annotations
@@ -155,9 +157,21 @@ def _portfolio(client: Any, session: Any, runtime: Runtime, monkeypatch: pytest.
     return p.inst.id, p.first_due
 
 
+def _spoil_a_score(runtime: Runtime, inst_id: int, day: date) -> None:
+    """One loan's score of `day` made one point more (committed): a run of the day again must put it back."""
+    def spoil(s: Session) -> None:
+        row = s.scalars(select(BehaviourScoreRow).where(BehaviourScoreRow.institution_id == inst_id,
+                                                        BehaviourScoreRow.scored_on == day)
+                        .order_by(BehaviourScoreRow.loan_id)).first()
+        assert row is not None
+        row.score += 1
+
+    runtime.db.run(spoil)
+
+
 def test_the_set_based_warnings_decide_what_monitoring_each_loan_decides(client, session, runtime, monkeypatch):
     inst_id, due = _portfolio(client, session, runtime, monkeypatch)
-    set_based = raised = per_loan_days = 0
+    set_based = raised = read_days = 0
     for n in range(-1, 6):
         day = due + timedelta(days=n)
         _close_without_warnings(runtime, inst_id, day, monkeypatch)
@@ -166,10 +180,16 @@ def test_the_set_based_warnings_decide_what_monitoring_each_loan_decides(client,
             assert got[key] == want[key], f"{day}: {key}"
         set_based += done
         raised += len(got["warnings"]) if done else 0
-        per_loan_days += done < len(AMOUNTS)
+        read_days += done == len(AMOUNTS) and bool(got["bureau"])  # the set-based part read the reports due
+        _warn_for_real(runtime, inst_id, day)
+        _spoil_a_score(runtime, inst_id, day)
+        want, got, done = _both_ways(runtime, inst_id, day)  # the day again, its scores there (one spoilt)
+        assert done == len(AMOUNTS)
+        for key in want:
+            assert got[key] == want[key], f"{day} again: {key}"
         _warn_for_real(runtime, inst_id, day)
     assert set_based > 0  # the set-based part did loans ...
-    assert per_loan_days > 0  # ... and left some (a report due) to `monitor_loan`
+    assert read_days > 0  # ... read the reports due itself ...
     assert raised > 0, "no warning raised on a day the set-based part worked: the rules were not exercised"
 
 

@@ -519,22 +519,10 @@ def behaviour_of(*, session: Session, loan_id: int) -> LoanBehaviour | None:
     return repo.behaviour(session, loan_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Behaviour:
-    """A loan's behaviour features as step 8 last stored them (the fields of `LoanBehaviour` early warning reads)."""
-
-    late_payments: int
-    partial_payments: int
-    days_since_last_payment: int | None
-    max_dpd: int
-
-
-def behaviours_of(*, session: Session, loan_ids: list[int]) -> dict[int, Behaviour]:
-    """`behaviour_of` for many loans in one query (a loan without features is left out)."""
-    if not loan_ids:
-        return {}
-    return {r.loan_id: Behaviour(r.late_payments, r.partial_payments, r.days_since_last_payment, r.max_dpd)
-            for r in repo.behaviours(session, loan_ids)}
+def behaviours_between(*, session: Session, first: int, last: int) -> dict[int, Any]:
+    """`behaviour_of` for the loans of ids [first, last] that have features, in one query by the id range (no `IN`
+    list of ids): loan id → its row (`late_payments`, `partial_payments`, `days_since_last_payment`, `max_dpd`)."""
+    return {row.loan_id: row for row in repo.behaviours_between(session, first, last)}
 
 
 def archive(session: Session, kit: CobKit, institution_id: int, on: date) -> Mapping[str, int]:

@@ -19,9 +19,11 @@ installment (0), last paid 40 days ago (0), clean elsewhere (+20): 600 - 60 + 20
 
 Monotone: a worse value of any characteristic never raises the score (property tests check it).
 `BehaviourModel` is the seam a learnt model replaces: anything with `score(BehaviourInput)`; a model may also
-score many loans at once (`score_many`, a learnt model's batch predict), which `score_all` then uses. The points
-model's `score_many` is the same table over NumPy columns: each characteristic's band found by `searchsorted`
-over the bands' upper bounds (a property test holds it equal to `score`, loan for loan).
+score many loans at once (`score_many`, a learnt model's batch predict), which `score_all` then uses, or take
+them as columns (`score_columns`: `BehaviourColumns` in, `ScoreColumns` out, no object a loan), which the module's
+`score_columns` then uses (else it asks `score_all`). The points model's `score_columns` is the same table over
+NumPy columns: each characteristic's band found by `searchsorted` over the bands' upper bounds (a property test
+holds it equal to `score`, loan for loan); its `score_many` is that on the loans' columns.
 """
 
 from __future__ import annotations
@@ -57,6 +59,43 @@ class BehaviourScore:
     score: int
     grade: str
     model: str = MODEL_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourColumns:
+    """`BehaviourInput` of many loans as columns: one value a loan in each, in the same order (what the close of
+    business's set-based step reads of a partition's loans, without an object a loan)."""
+
+    dpd: Sequence[int]
+    max_dpd: Sequence[int]
+    late_payments: Sequence[int]
+    partial_installments: Sequence[int]
+    days_since_last_payment: Sequence[int | None]
+    overdue_elsewhere: Sequence[int]
+
+    @classmethod
+    def of(cls, facts: Sequence[BehaviourInput]) -> BehaviourColumns:
+        """The columns of these loans' facts."""
+        return cls([f.dpd for f in facts], [f.max_dpd for f in facts], [f.late_payments for f in facts],
+                   [f.partial_installments for f in facts], [f.days_since_last_payment for f in facts],
+                   [f.overdue_elsewhere for f in facts])
+
+    def __len__(self) -> int:
+        return len(self.dpd)
+
+    def row(self, i: int) -> BehaviourInput:
+        """The facts of the `i`-th loan."""
+        return BehaviourInput(self.dpd[i], self.max_dpd[i], self.late_payments[i], self.partial_installments[i],
+                              self.days_since_last_payment[i], self.overdue_elsewhere[i])
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreColumns:
+    """The scores of many loans as columns, in the order of their `BehaviourColumns`."""
+
+    score: Sequence[int]
+    grade: Sequence[str]
+    model: Sequence[str]
 
 
 class BehaviourModel(Protocol):
@@ -117,19 +156,24 @@ class PointsModel:
         return BehaviourScore(total, grade_of(total))
 
     def score_many(self, facts: Sequence[BehaviourInput]) -> list[BehaviourScore]:
-        """`score` of each, the points added over NumPy columns (one pass per characteristic, not per loan)."""
+        """`score` of each (`score_columns` on their columns)."""
+        out = self.score_columns(BehaviourColumns.of(facts))
+        return [BehaviourScore(score, grade) for score, grade in zip(out.score, out.grade, strict=True)]
+
+    def score_columns(self, facts: BehaviourColumns) -> ScoreColumns:
+        """`score` of each loan of the columns, the points added over NumPy columns (one pass per characteristic,
+        not per loan)."""
         n = len(facts)
         total = np.full(n, BASE, dtype=np.int64)
         for name, bands in (*BANDS.items(), ("overdue_elsewhere", ELSEWHERE)):
-            total += _bands_of(np.fromiter((getattr(f, name) for f in facts), dtype=np.int64, count=n), *bands)
-        days = [f.days_since_last_payment for f in facts]
+            total += _bands_of(np.asarray(getattr(facts, name), dtype=np.int64), *bands)
+        days = facts.days_since_last_payment
         paid = np.fromiter((d is not None for d in days), dtype=bool, count=n)
         since = np.fromiter((0 if d is None else d for d in days), dtype=np.int64, count=n)
         total += np.where(paid, _bands_of(since, *RECENCY), 0)
         np.clip(total, LOW, HIGH, out=total)
-        grades = np.searchsorted(_FLOORS, total, side="right")
-        return [BehaviourScore(score, _BY_FLOORS[grade]) for score, grade in zip(total.tolist(), grades.tolist(),
-                                                                                 strict=True)]
+        grades = np.searchsorted(_FLOORS, total, side="right").tolist()
+        return ScoreColumns(total.tolist(), [_BY_FLOORS[g] for g in grades], [MODEL_NAME] * n)
 
 
 def score_all(model: BehaviourModel, facts: Sequence[BehaviourInput]) -> list[BehaviourScore]:
@@ -138,3 +182,14 @@ def score_all(model: BehaviourModel, facts: Sequence[BehaviourInput]) -> list[Be
     if many is not None:
         return list(many(facts))
     return [model.score(f) for f in facts]
+
+
+def score_columns(model: BehaviourModel, facts: BehaviourColumns) -> ScoreColumns:
+    """Each loan's score by `model` as columns: its `score_columns` when it has one, else `score_all` on the loans'
+    facts."""
+    columns = getattr(model, "score_columns", None)
+    if columns is not None:
+        out: ScoreColumns = columns(facts)
+        return out
+    scores = score_all(model, [facts.row(i) for i in range(len(facts))])
+    return ScoreColumns([s.score for s in scores], [s.grade for s in scores], [s.model for s in scores])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, case, func, insert, or_, select, true, update
+from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from microcredit.db.rows import insert_from_columns, table_of
 from microcredit.risk.warnings.models import (
     BehaviourScoreRow,
     BorrowerFreeze,
@@ -29,6 +32,16 @@ def add(session: Session, *rows: object) -> None:
 def settings(session: Session, institution_id: int) -> WarningSettings | None:
     """An institution's thresholds row."""
     return session.get(WarningSettings, institution_id)
+
+
+def thresholds(session: Session, institution_id: int) -> dict[str, Any] | None:
+    """An institution's stored thresholds (None: none stored), the one column read (every task of a close of
+    business asks)."""
+    stored: dict[str, Any] | None = session.execute(_THRESHOLDS, {"institution_id": institution_id}).scalar()
+    return stored
+
+
+_THRESHOLDS = select(WarningSettings.thresholds).where(WarningSettings.institution_id == bindparam("institution_id"))
 
 
 def score_on(session: Session, loan_id: int, on: date) -> BehaviourScoreRow | None:
@@ -56,21 +69,23 @@ def was_past_due(session: Session, loan_id: int, before: date) -> bool:
 
 
 def scores_on(session: Session, first: int, last: int, on: date) -> list[Any]:
-    """(id, loan_id, score, grade, dpd, model) of the scores of loans [first, last] on one day."""
-    return list(session.execute(select(
-        BehaviourScoreRow.id, BehaviourScoreRow.loan_id, BehaviourScoreRow.score, BehaviourScoreRow.grade,
-        BehaviourScoreRow.dpd, BehaviourScoreRow.model).where(
-        BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
-        BehaviourScoreRow.scored_on == on)).all())
+    """(id, loan_id, score, grade, dpd, model) of the scores of loans [first, last] on one day (Core rows)."""
+    return list(session.connection().execute(_SCORES_ON, {"first": first, "last": last, "on": on}).all())
 
 
 def peaks(session: Session, first: int, last: int, *, since: date, before: date) -> dict[int, int]:
     """The highest score of each loan of [first, last] within [since, before) (a loan without one is left out)."""
-    return {r.loan_id: int(r.peak) for r in session.execute(
-        select(BehaviourScoreRow.loan_id, func.max(BehaviourScoreRow.score).label("peak")).where(
-            BehaviourScoreRow.loan_id >= first, BehaviourScoreRow.loan_id <= last,
-            BehaviourScoreRow.scored_on >= since, BehaviourScoreRow.scored_on < before)
-        .group_by(BehaviourScoreRow.loan_id))}
+    return {loan_id: int(peak) for loan_id, peak in session.connection().execute(
+        _PEAKS, {"first": first, "last": last, "since": since, "before": before})}
+
+
+# Built once (every partition of the day asks): a statement built anew costs its cache key at every call.
+_S = BehaviourScoreRow
+_SCORES_ON = select(_S.id, _S.loan_id, _S.score, _S.grade, _S.dpd, _S.model).where(
+    _S.loan_id >= bindparam("first"), _S.loan_id <= bindparam("last"), _S.scored_on == bindparam("on"))
+_PEAKS = select(_S.loan_id, func.max(_S.score)).where(
+    _S.loan_id >= bindparam("first"), _S.loan_id <= bindparam("last"), _S.scored_on >= bindparam("since"),
+    _S.scored_on < bindparam("before")).group_by(_S.loan_id)
 
 
 def past_due_before(session: Session, loan_ids: list[int], before: date) -> set[int]:
@@ -82,10 +97,12 @@ def past_due_before(session: Session, loan_ids: list[int], before: date) -> set[
         BehaviourScoreRow.dpd > 0).distinct()))
 
 
-def add_scores(session: Session, rows: list[dict[str, Any]]) -> None:
-    """New score rows in one multi-row INSERT (keys: the columns but `id`)."""
-    if rows:
-        session.execute(insert(BehaviourScoreRow), rows)
+def add_scores(session: Session, institution_id: int, on: date, columns: dict[str, Sequence[Any]]) -> None:
+    """New score rows of one day, given as columns (`loan_id`, `score`, `grade`, `dpd`, `model`: one value a row), in
+    one statement on PostgreSQL (`db.rows.insert_from_columns`: INSERT … SELECT FROM unnest(arrays)), one
+    executemany INSERT elsewhere."""
+    insert_from_columns(session, table_of(BehaviourScoreRow), columns,
+                        also={"institution_id": institution_id, "scored_on": on})
 
 
 def set_scores(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -127,20 +144,27 @@ def refreshes(session: Session, borrower_id: int, *, upto: date) -> list[BureauR
                                 .order_by(BureauRefresh.refreshed_on.desc()).limit(2)))
 
 
-def latest_refreshes(session: Session, borrower_ids: list[int], *, upto: date) -> dict[int, list[BureauRefresh]]:
-    """`refreshes` of many borrowers in one query: each one's last two on or before `upto`, newest first."""
-    if not borrower_ids:
-        return {}
+def latest_refreshes(session: Session, borrowers: Any, params: dict[str, Any], *, upto: date
+                     ) -> dict[int, list[tuple[date, int]]]:
+    """`refreshes` of many borrowers in one query, as (refreshed_on, overdue_accounts): each one's last two on or
+    before `upto`, newest first. `borrowers` is another domain's query of their ids, `params` its bound values
+    (servicing's borrowers of a partition's loans: no `IN` list of ids)."""
+    out: dict[int, list[tuple[date, int]]] = {}
+    for borrower_id, refreshed_on, overdue in session.connection().execute(_latest_of(borrowers),
+                                                                          {**params, "upto": upto}):
+        out.setdefault(borrower_id, []).append((refreshed_on, overdue))
+    return out
+
+
+@functools.cache
+def _latest_of(borrowers: Any) -> Select[Any]:
+    """`latest_refreshes`' statement, built once per query of the borrowers."""
     rank = func.row_number().over(partition_by=BureauRefresh.borrower_id,
                                   order_by=BureauRefresh.refreshed_on.desc()).label("rank")
-    ranked = select(BureauRefresh.id, rank).where(BureauRefresh.borrower_id.in_(borrower_ids),
-                                                  BureauRefresh.refreshed_on <= upto).subquery()
-    out: dict[int, list[BureauRefresh]] = {}
-    for row in session.scalars(select(BureauRefresh).join(ranked, ranked.c.id == BureauRefresh.id)
-                               .where(ranked.c.rank <= 2).order_by(BureauRefresh.borrower_id,
-                                                                   BureauRefresh.refreshed_on.desc())):
-        out.setdefault(row.borrower_id, []).append(row)
-    return out
+    ranked = select(BureauRefresh.borrower_id, BureauRefresh.refreshed_on, BureauRefresh.overdue_accounts, rank).where(
+        BureauRefresh.borrower_id.in_(borrowers), BureauRefresh.refreshed_on <= bindparam("upto")).subquery()
+    return (select(ranked.c.borrower_id, ranked.c.refreshed_on, ranked.c.overdue_accounts).where(ranked.c.rank <= 2)
+            .order_by(ranked.c.borrower_id, ranked.c.refreshed_on.desc()))
 
 
 def quiet_subjects(session: Session, institution_id: int, subjects: list[str], since: date) -> set[tuple[str, str]]:

@@ -19,13 +19,20 @@ concentration               in a branch (region) or a purpose (sector) with ≥ 
 A rule that fired stays quiet on the same subject while its warning is open, and for
 `cooldown_days` after it was raised (the service checks that): the queue holds one warning per
 problem, not one a day.
+
+`may_fire` is a necessary condition of the loan rules over a partition's columns (NumPy): the close of business
+gives `loan_findings` only the loans it keeps — on a steady day the few past due, dropping or refreshed —, and
+`loan_findings` decides for them as for any loan (a property test holds that a loan it leaves out has no finding).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 RULES = ("score_drop", "first_missed_payment", "repeated_partial_payments", "bureau_delinquency", "concentration")
 ACTIONS = ("freeze_limit", "step_up_collection", "ask_guarantor", "review_portfolio")
@@ -107,6 +114,21 @@ def loan_findings(facts: LoanFacts, t: Thresholds) -> list[Finding]:
         out.append(Finding("bureau_delinquency", "high",
                            {"before": facts.overdue_elsewhere_before, "now": facts.overdue_elsewhere}))
     return out
+
+
+def may_fire(t: Thresholds, *, score: Sequence[int], peak: Sequence[int | None], dpd: Sequence[int],
+             partial_installments: Sequence[int], compared: Sequence[bool]) -> np.ndarray:
+    """Which loans `loan_findings` may fire on, one value a loan in each column (`peak`: the highest of the recent
+    scores, None without one; `compared`: a report refreshed today and one before it). Each rule's condition but
+    `first_missed_payment`'s "never past due before" (`past_due_before` is a read, asked only of the loans kept):
+    a loan left out has no finding."""
+    scores = np.asarray(score, dtype=np.int64)
+    peaks = np.array([s if p is None else p for s, p in zip(score, peak, strict=True)], dtype=np.int64)
+    dropped = (peaks - scores >= t.score_drop_points) & np.array([p is not None for p in peak], dtype=bool)
+    kept: np.ndarray = (dropped | (np.asarray(dpd, dtype=np.int64) >= t.first_missed_dpd)
+                        | (np.asarray(partial_installments, dtype=np.int64) >= t.partial_installments)
+                        | np.asarray(compared, dtype=bool))
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -957,6 +957,13 @@ def groups() -> Any:
     return repo.loan_groups()
 
 
+def partition_borrowers() -> Any:
+    """The borrower ids of the loans of ids [`loans_first`, `loans_last`] as a query to use in SQL, its bounds bound
+    parameters given when it runs (early warning reads the bureau reports of a partition's borrowers with it,
+    instead of an `IN` list of their ids)."""
+    return repo.partition_borrowers()
+
+
 def of_borrower(*, session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, newest first (the collector's view of the debtor)."""
     return repo.loans_of_borrower(session, borrower_id)

@@ -121,26 +121,28 @@ def cached_on(session: Session, *, institution_id: int, on: date, ids: Collectio
 
 @dataclass(frozen=True, slots=True)
 class DayFacts:
-    """What early warning reads of a running loan whose cached fold is the fold of the day over all its events:
-    who it belongs to and its days past due (the `dpd` `dpd_on` answers for it)."""
+    """What early warning reads of the running loans of a partition whose cached fold is the fold of the day over
+    all their events, as columns (one value a loan in each, by loan id ascending): who each belongs to and its days
+    past due (the `dpd` `dpd_on` answers for it). Columns, not an object a loan: the set-based step reads these of
+    every loan of a partition and needs the number, branch and officer only of the few it raises a warning on."""
 
-    loan_id: int
-    number: str
-    borrower_id: int
-    branch_id: int | None
-    officer_id: int | None
-    dpd: int
+    loan_ids: tuple[int, ...] = ()
+    numbers: tuple[str, ...] = ()
+    borrower_ids: tuple[int, ...] = ()
+    branch_ids: tuple[int | None, ...] = ()
+    officer_ids: tuple[int | None, ...] = ()
+    dpd: tuple[int, ...] = ()
 
 
-def day_facts(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> dict[int, DayFacts]:
+def day_facts(session: Session, *, institution_id: int, on: date, ids: Collection[int]) -> DayFacts:
     """The loans of `ids` whose cached fold is their fold on `on` over all events, with their days past due, in
-    one query that reads no JSON; a loan left out is read (and folded) one by one."""
+    one query by the id range of `ids` that reads no JSON; a loan left out is read (and folded) one by one."""
     if not ids:
-        return {}
+        return DayFacts()
     wanted = set(ids)
-    return {row.id: DayFacts(row.id, row.number, row.borrower_id, row.branch_id, row.opened_by_user_id, int(row.dpd))
-            for row in repo.day_facts_on(session, institution_id=institution_id, on=on, first=min(ids), last=max(ids))
-            if row.id in wanted}
+    rows = [row for row in repo.day_facts_on(session, institution_id=institution_id, on=on, first=min(ids),
+                                             last=max(ids)) if row[0] in wanted]
+    return DayFacts(*zip(*rows, strict=True)) if rows else DayFacts()
 
 
 def dpd_on(*, session: Session, loan: Loan, on: date) -> int:

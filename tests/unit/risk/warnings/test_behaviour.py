@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from microcredit.risk.warnings.behaviour import (
     HIGH,
     LOW,
+    MODEL_NAME,
+    BehaviourColumns,
     BehaviourInput,
     BehaviourScore,
     PointsModel,
     grade_of,
     score_all,
+    score_columns,
 )
 
 MODEL = PointsModel()
@@ -74,6 +77,18 @@ def test_the_batch_score_is_each_loans_score(many: list[BehaviourInput]) -> None
     assert score_all(MODEL, many) == [MODEL.score(f) for f in many]
 
 
+@given(st.lists(facts, max_size=40))
+def test_the_columns_score_is_each_loans_score(many: list[BehaviourInput]) -> None:
+    """`score_columns` (the columns in, the columns out: what the set-based early warning uses) gives, loan for
+    loan, the score, grade and model `score` gives; the columns give back each loan's facts."""
+    columns = BehaviourColumns.of(many)
+    assert [columns.row(i) for i in range(len(columns))] == many
+    out = score_columns(MODEL, columns)
+    assert list(zip(out.score, out.grade, out.model, strict=True)) == [
+        (s.score, s.grade, s.model) for s in (MODEL.score(f) for f in many)]
+    assert all(type(s) is int for s in out.score)  # Python ints: what the INSERT binds
+
+
 def test_the_batch_score_at_every_band_edge() -> None:
     """The bands' bounds and one past each, for every characteristic, and the clamp at both ends."""
     edges = [0, 1, 2, 3, 4, 7, 8, 30, 31, 35, 36, 65, 66, 90, 91, 400]
@@ -97,3 +112,11 @@ def test_score_all_asks_a_model_without_a_batch_loan_by_loan() -> None:
     many = [BehaviourInput(dpd=d, max_dpd=d, late_payments=0, partial_installments=0, days_since_last_payment=None,
                            overdue_elsewhere=0) for d in (3, 1, 2)]
     assert [s.score for s in score_all(_OneByOne(), many)] == [3, 1, 2]
+
+
+def test_score_columns_asks_a_model_without_columns_loan_by_loan() -> None:
+    many = [BehaviourInput(dpd=d, max_dpd=d, late_payments=0, partial_installments=0, days_since_last_payment=None,
+                           overdue_elsewhere=0) for d in (3, 1, 2)]
+    out = score_columns(_OneByOne(), BehaviourColumns.of(many))
+    assert (list(out.score), list(out.grade), list(out.model)) == ([3, 1, 2], ["E"] * 3, ["one-by-one"] * 3)
+    assert list(score_columns(MODEL, BehaviourColumns.of(many)).model) == [MODEL_NAME] * 3

@@ -9,8 +9,8 @@ first month does not ask the bureau for everybody at once); the loan rules run o
 that fires raises a warning unless one of the same rule on the loan is still open or was raised within
 `cooldown_days` (so re-running a date raises nothing twice). `monitor_loans` is its set-based part over a
 partition in the close of business (issue 18): the same outcome for the loans it does, read and written for
-them all at once, and only the warnings raised done loan by loan; it leaves to `monitor_loan` the loans whose
-fold of the day is not cached and those whose borrower's report is due to be re-read. `check_concentration`
+them all at once as columns, the reports due read once per borrower, and only the warnings raised done loan by
+loan; it leaves to `monitor_loan` the loans whose fold of the day is not cached. `check_concentration`
 (step 95, once): the day's scores grouped by branch (region) and product (sector).
 
 A warning goes to the loan's officer (the one who opened it, if they still hold
@@ -39,7 +39,14 @@ from microcredit.notifications import service as notifications
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.warnings import repository as repo
-from microcredit.risk.warnings.behaviour import BehaviourInput, BehaviourModel, PointsModel, score_all
+from microcredit.risk.warnings.behaviour import (
+    BehaviourColumns,
+    BehaviourInput,
+    BehaviourModel,
+    PointsModel,
+    ScoreColumns,
+    score_columns,
+)
 from microcredit.risk.warnings.models import BehaviourScoreRow, BureauRefresh, RiskWarning
 from microcredit.risk.warnings.rules import (
     Finding,
@@ -48,10 +55,10 @@ from microcredit.risk.warnings.rules import (
     Thresholds,
     concentration_findings,
     loan_findings,
+    may_fire,
 )
 from microcredit.risk.warnings.service import thresholds as thresholds_service
 from microcredit.servicing.service import loans, quiet
-from microcredit.servicing.service.quiet import DayFacts
 
 POINTS = PointsModel()
 POSITION, CONCENTRATION_POSITION = 90, 95  # in the close of business: after features (80)
@@ -115,7 +122,7 @@ def monitor_loan(*, session: Session, kit: MonitorKit, institution_id: int, loan
 
 
 class _Features(Protocol):
-    """The behaviour features the score reads (`cob.behaviour_of`'s row, or `cob.behaviours_of`'s)."""
+    """The behaviour features the score reads (`cob.behaviour_of`'s row, or `cob.behaviours_between`'s)."""
 
     @property
     def late_payments(self) -> int: ...
@@ -149,79 +156,120 @@ def _findings(t: Thresholds, facts: BehaviourInput, score: int, recent: tuple[in
 def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on: date, ids: list[int]) -> cob.Bulk:
     """Step 90 over a partition's loans at once (set-based, the same outcome as `monitor_loan` on each): the
     thresholds read once; the loans whose cached fold is of the day (their DPD), their features, their scores of
-    today and highest of the last `score_drop_days` days, whether they were past due on an earlier day (for the
-    few loans that rule turns on), and their borrowers' last two bureau reports, each in one query; the scores
-    written in one INSERT and one UPDATE; the warnings' quiet check in one query; only a rule that fires raises
-    (and routes, notifies, audits) loan by loan. Left to `monitor_loan`: a loan without the day's cached fold (it
-    folds), and one whose borrower's report is due to be re-read today (the bureau is asked once, by the first of
-    the borrower's loans, in the order of the loans)."""
+    today and highest of the last `score_drop_days` days, and their borrowers' last two bureau reports, each in one
+    query by the partition's id range, as columns (no object a loan, no `IN` list of ids); a borrower whose report is
+    due today has it read here, once, in the order of each borrower's first loan (as `monitor_loan` reads it on the
+    first of them); the scores by the model over the columns, written in one statement (an UPDATE for a re-run's);
+    the rules (`_findings`, as `monitor_loan`) asked only of the loans `rules.may_fire` keeps, and whether those
+    were past due on an earlier day read for the few the first-missed rule turns on; the warnings' quiet check in
+    one query; only a rule that fires raises (and routes, notifies, audits) loan by loan. Left to `monitor_loan`: a
+    loan without the day's cached fold (it folds)."""
     day = quiet.day_facts(session, institution_id=institution_id, on=on, ids=ids)
-    if not day:
+    if not day.loan_ids:
         return cob.Bulk(frozenset(), {})
     t = thresholds_service.of(session=session, institution_id=institution_id)
-    reports = repo.latest_refreshes(session, sorted({x.borrower_id for x in day.values()}), upto=on)
+    reports = repo.latest_refreshes(session, loans.partition_borrowers(),
+                                    {"loans_first": day.loan_ids[0], "loans_last": day.loan_ids[-1]}, upto=on)
     bureau: dict[int, tuple[bool, int | None, int | None]] = {}
-    for loan_id, loan in day.items():
-        latest = reports.get(loan.borrower_id, [])
-        if latest and latest[0].refreshed_on == on:  # read today (by another loan, or by this day's earlier run)
-            bureau[loan_id] = (True, latest[0].overdue_accounts,
-                               latest[1].overdue_accounts if len(latest) > 1 else None)
-        elif not _refresh_due(t, latest[0] if latest else None, loan.borrower_id, on):
-            bureau[loan_id] = (False, latest[0].overdue_accounts if latest else None, None)
-    if not bureau:
-        return cob.Bulk(frozenset(), {})
-    first, last = min(bureau), max(bureau)
+    read: list[BureauRefresh] = []
+    for borrower_id in dict.fromkeys(day.borrower_ids):  # in the order of each borrower's first loan
+        latest = reports.get(borrower_id, [])
+        answer = _bureau_known(t, latest, borrower_id, on)
+        if answer is None:  # due today: read now, as `monitor_loan` on the borrower's first loan reads it
+            read.append(_report(session, kit, institution_id, borrower_id, on))
+            answer = (True, read[-1].overdue_accounts, latest[0][1] if latest else None)
+        bureau[borrower_id] = answer
+    if read:
+        repo.add(session, *read)
+    loan_ids, dpd = list(day.loan_ids), list(day.dpd)
+    known = [bureau[borrower_id] for borrower_id in day.borrower_ids]
+    first, last = loan_ids[0], loan_ids[-1]
     kept = {r.loan_id: r for r in repo.scores_on(session, first, last, on)}
     # The highest score of the last `score_drop_days` days is all `score_drop` reads of them.
-    peak = repo.peaks(session, first, last, since=on - timedelta(days=t.score_drop_days), before=on)
-    features = cob.behaviours_of(session=session, loan_ids=sorted(bureau))
-    facts_of = {loan_id: _input(day[loan_id].dpd, features.get(loan_id), bureau[loan_id][1]) for loan_id in bureau}
+    peaks = repo.peaks(session, first, last, since=on - timedelta(days=t.score_drop_days), before=on)
+    features = cob.behaviours_between(session=session, first=first, last=last)
+    facts = _inputs(dpd, [features.get(loan_id) for loan_id in loan_ids], [k[1] for k in known])
+    # The partition's scores at once (the points model's over NumPy columns), each the score `monitor_loan` gives
+    # the loan (tests/unit/risk/warnings/test_behaviour.py).
+    result = score_columns(kit.model, facts)
+    peak = [peaks.get(loan_id) for loan_id in loan_ids]
+    refreshed = [k[0] for k in known]
+    candidates = may_fire(t, score=result.score, peak=peak, dpd=dpd, partial_installments=facts.partial_installments,
+                          compared=[k[0] and k[2] is not None for k in known]).nonzero()[0].tolist()
     # Whether a loan was past due on an earlier scored day matters only to `first_missed_payment`, on a loan past
     # due today whose features do not already say it was before: only those are looked up.
-    past_due = repo.past_due_before(session, sorted(
-        loan_id for loan_id, f in facts_of.items()
-        if f.dpd >= t.first_missed_dpd and not (f.max_dpd > f.dpd or f.late_payments > 0)), on)
-    new: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    fired: list[tuple[DayFacts, int, Finding]] = []
-    refreshed_count = 0
-    order = sorted(bureau)
-    # The partition's scores at once (the model's batch: the points model's over NumPy columns), each the score
-    # `monitor_loan` gives the loan (tests/unit/risk/warnings/test_behaviour.py).
-    results = score_all(kit.model, [facts_of[loan_id] for loan_id in order])
-    for loan_id, result in zip(order, results, strict=True):
-        loan, (refreshed, _, before_elsewhere), facts = day[loan_id], bureau[loan_id], facts_of[loan_id]
-        row = kept.get(loan_id)
-        if row is None:
-            new.append({"institution_id": institution_id, "loan_id": loan_id, "scored_on": on, "score": result.score,
-                        "grade": result.grade, "dpd": loan.dpd, "model": result.model})
-        elif (row.score, row.grade, row.dpd, row.model) != (result.score, result.grade, loan.dpd, result.model):
-            changed.append({"b_id": row.id, "b_score": result.score, "b_grade": result.grade, "b_dpd": loan.dpd,
-                            "b_model": result.model})
-        refreshed_count += int(refreshed)
-        recent = (peak[loan_id],) if loan_id in peak else ()
-        fired.extend((loan, result.score, finding) for finding in _findings(
-            t, facts, result.score, recent, loan_id in past_due, refreshed, before_elsewhere))
-    repo.add_scores(session, new)
-    repo.set_scores(session, changed)
-    quiet_now = repo.quiet_subjects(session, institution_id, sorted({f"loan:{loan.loan_id}" for loan, _, _ in fired}),
+    past_due = repo.past_due_before(session, [
+        loan_ids[i] for i in candidates if facts.dpd[i] >= t.first_missed_dpd
+        and not (facts.max_dpd[i] > facts.dpd[i] or facts.late_payments[i] > 0)], on)
+    fired: list[tuple[int, Finding]] = []  # (the loan's place in the columns, what fired), in the order of the loans
+    for i in candidates:
+        recent = () if (highest := peak[i]) is None else (highest,)
+        fired.extend((i, finding) for finding in _findings(
+            t, facts.row(i), result.score[i], recent, loan_ids[i] in past_due, refreshed[i], known[i][2]))
+    _write_scores(session, institution_id, on, kept, loan_ids, result, dpd)
+    quiet_now = repo.quiet_subjects(session, institution_id, sorted({f"loan:{loan_ids[i]}" for i, _ in fired}),
                                     on - timedelta(days=max(t.cooldown_days - 1, 0)))
     raised = 0
-    for loan, score, finding in fired:
-        if (finding.rule, f"loan:{loan.loan_id}") in quiet_now:
+    for i, finding in fired:
+        if (finding.rule, f"loan:{loan_ids[i]}") in quiet_now:
             continue
         warning = _raise(session, kit, t, institution_id=institution_id, on=on, finding=finding,
-                         subject=f"loan:{loan.loan_id}", branch_id=loan.branch_id, loan_id=loan.loan_id,
-                         borrower_id=loan.borrower_id, score=score, number=loan.number, officer_id=loan.officer_id)
+                         subject=f"loan:{loan_ids[i]}", branch_id=day.branch_ids[i], loan_id=loan_ids[i],
+                         borrower_id=day.borrower_ids[i], score=result.score[i], number=day.numbers[i],
+                         officer_id=day.officer_ids[i])
         raised += warning is not None
     session.flush()
-    return cob.Bulk(frozenset(bureau), {"scored": len(bureau), "warnings": raised, "bureau_refreshed": refreshed_count})
+    return cob.Bulk(frozenset(loan_ids), {"scored": len(loan_ids), "warnings": raised,
+                                          "bureau_refreshed": sum(refreshed)})
 
 
-def _refresh_due(t: Thresholds, last: BureauRefresh | None, borrower_id: int, on: date) -> bool:
-    if last is None:
+def _inputs(dpd: list[int], features: list[_Features | None], overdue_elsewhere: list[int | None]
+            ) -> BehaviourColumns:
+    """`_input` of many loans, as columns."""
+    return BehaviourColumns(
+        dpd=dpd, max_dpd=[max(f.max_dpd if f is not None else 0, d) for f, d in zip(features, dpd, strict=True)],
+        late_payments=[f.late_payments if f is not None else 0 for f in features],
+        partial_installments=[f.partial_payments if f is not None else 0 for f in features],
+        days_since_last_payment=[f.days_since_last_payment if f is not None else None for f in features],
+        overdue_elsewhere=[n or 0 for n in overdue_elsewhere])
+
+
+def _write_scores(session: Session, institution_id: int, on: date, kept: dict[int, Any], loan_ids: list[int],
+                  result: ScoreColumns, dpd: list[int]) -> None:
+    """The day's scores: new ones in one statement; a score already there (the day run again) replaced if it
+    differs, in one executemany UPDATE."""
+    if not kept:
+        repo.add_scores(session, institution_id, on, {"loan_id": loan_ids, "score": result.score,
+                                                      "grade": result.grade, "dpd": dpd, "model": result.model})
+        return
+    new = [j for j, loan_id in enumerate(loan_ids) if loan_id not in kept]
+    repo.add_scores(session, institution_id, on, {
+        "loan_id": [loan_ids[j] for j in new], "score": [result.score[j] for j in new],
+        "grade": [result.grade[j] for j in new], "dpd": [dpd[j] for j in new], "model": [result.model[j] for j in new]})
+    changed: list[dict[str, Any]] = []
+    for j, loan_id in enumerate(loan_ids):
+        row = kept.get(loan_id)
+        now = (result.score[j], result.grade[j], dpd[j], result.model[j])
+        if row is not None and (row.score, row.grade, row.dpd, row.model) != now:
+            changed.append({"b_id": row.id, "b_score": now[0], "b_grade": now[1], "b_dpd": now[2], "b_model": now[3]})
+    repo.set_scores(session, changed)
+
+
+def _refresh_due(t: Thresholds, last_on: date | None, borrower_id: int, on: date) -> bool:
+    if last_on is None:
         return borrower_id % t.bureau_refresh_days == on.toordinal() % t.bureau_refresh_days
-    return (on - last.refreshed_on).days >= t.bureau_refresh_days
+    return (on - last_on).days >= t.bureau_refresh_days
+
+
+def _bureau_known(t: Thresholds, latest: list[tuple[date, int]], borrower_id: int, on: date
+                  ) -> tuple[bool, int | None, int | None] | None:
+    """`_bureau`'s answer from a borrower's last two reports (refreshed on, overdue accounts), newest first, when no
+    report is to be read today; None when one is."""
+    if latest and latest[0][0] == on:  # read today (by another loan, or by this day's earlier run)
+        return True, latest[0][1], latest[1][1] if len(latest) > 1 else None
+    if _refresh_due(t, latest[0][0] if latest else None, borrower_id, on):
+        return None
+    return False, latest[0][1] if latest else None, None
 
 
 def _bureau(session: Session, kit: MonitorKit, t: Thresholds, institution_id: int, borrower_id: int, on: date
@@ -231,16 +279,21 @@ def _bureau(session: Session, kit: MonitorKit, t: Thresholds, institution_id: in
     if latest and latest[0].refreshed_on == on:  # another loan of the borrower read it today
         return True, latest[0].overdue_accounts, latest[1].overdue_accounts if len(latest) > 1 else None
     last = latest[0] if latest else None
-    if not _refresh_due(t, last, borrower_id, on):
+    if not _refresh_due(t, last.refreshed_on if last else None, borrower_id, on):
         return False, last.overdue_accounts if last else None, None
+    report = _report(session, kit, institution_id, borrower_id, on)
+    repo.add(session, report)
+    return True, report.overdue_accounts, last.overdue_accounts if last else None
+
+
+def _report(session: Session, kit: MonitorKit, institution_id: int, borrower_id: int, on: date) -> BureauRefresh:
+    """The borrower's credit report read from the bureau today, as the row that keeps what it said (not yet added)."""
     borrower = parties.groups.borrower(session=session, borrower_id=borrower_id)
     resident = parties.borrowers.resident_id_of(kit=kit.identity, borrower=borrower)
     report = kit.bureau.report(id_number=resident.number, name=borrower.real_name, on=on)
-    repo.add(session, BureauRefresh(institution_id=institution_id, borrower_id=borrower_id, refreshed_on=on,
-                                    report_number=report.report_number,
-                                    overdue_accounts=report.summary.overdue_accounts,
-                                    overdue_minor=report.summary.overdue_minor))
-    return True, report.summary.overdue_accounts, last.overdue_accounts if last else None
+    return BureauRefresh(institution_id=institution_id, borrower_id=borrower_id, refreshed_on=on,
+                         report_number=report.report_number, overdue_accounts=report.summary.overdue_accounts,
+                         overdue_minor=report.summary.overdue_minor)
 
 
 def check_concentration(*, session: Session, kit: MonitorKit, institution_id: int, on: date) -> Mapping[str, int]:

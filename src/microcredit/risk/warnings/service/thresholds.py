@@ -25,8 +25,8 @@ RANGES: dict[str, tuple[Any, Any]] = {
 
 def of(*, session: Session, institution_id: int) -> Thresholds:
     """The thresholds in force."""
-    row = repo.settings(session, institution_id)
-    return Thresholds.from_json(row.thresholds) if row is not None else Thresholds()
+    stored = repo.thresholds(session, institution_id)
+    return Thresholds.from_json(stored) if stored is not None else Thresholds()
 
 
 def update(*, session: Session, clock: Clock, actor: Actor, institution_id: int, changes: dict[str, Any]
