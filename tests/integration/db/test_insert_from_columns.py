@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 
 from microcredit.db.rows import _insert_from, insert_from_columns, table_of
 from microcredit.platform.models import IdempotencyRecord
+from tests.integration.db.conftest import assert_sent_as_one
 
 KEYS = table_of(IdempotencyRecord)
 T0 = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
@@ -30,39 +31,15 @@ def _rows(connection: Any, principal: str) -> list[tuple[Any, ...]]:
                                                  .order_by(KEYS.c.key))]
 
 
-@pytest.fixture
-def connection(session):
-    return session.connection()
-
-
-@pytest.fixture
-def sent(connection):
-    """(statement, executemany) of what the connection sends from here on."""
-    out: list[tuple[str, bool]] = []
-
-    def listen(_conn, _cursor, statement, _parameters, _context, executemany):
-        out.append((" ".join(statement.split()), executemany))
-
-    engine = connection.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    yield out
-    event.remove(engine, "before_cursor_execute", listen)
-
-
-def test_writes_every_row_with_the_shared_values(connection, sent):
+def test_writes_every_row_with_the_shared_values(connection, statements):
     written = insert_from_columns(connection, KEYS, {
         "key": ["b", "a", "c"], "status_code": [201, None, 409], "content_type": ["application/json", "x", None]},
         also={"principal": "p", "operation": "op", "request_hash": "h", "created_at": T0})
     assert written == 3
     assert _rows(connection, "p") == [("a", None, "x", T0, "op", "h"), ("b", 201, "application/json", T0, "op", "h"),
                                       ("c", 409, None, T0, "op", "h")]
-    (statement, many), = [s for s in sent if s[0].startswith("INSERT")]
-    if connection.dialect.name == "postgresql":  # one statement, whatever the number of rows
-        assert not many
-        assert statement == PG_STATEMENT
-    else:
-        assert many
-        assert statement.startswith("INSERT INTO idempotency_keys ")
+    assert_sent_as_one(connection, statements, verb="INSERT", postgresql=PG_STATEMENT,
+                       elsewhere="INSERT INTO idempotency_keys ")
 
 
 PG_STATEMENT = ("INSERT INTO idempotency_keys (principal, operation, request_hash, created_at, key, status_code, "
@@ -73,10 +50,10 @@ PG_STATEMENT = ("INSERT INTO idempotency_keys (principal, operation, request_has
                 "AS v(key, status_code, content_type)")
 
 
-def test_nothing_given_sends_nothing(connection, sent):
+def test_nothing_given_sends_nothing(connection, statements):
     assert insert_from_columns(connection, KEYS, {"key": [], "status_code": []}, also={"principal": "p"}) == 0
     assert insert_from_columns(connection, KEYS, {}) == 0
-    assert sent == []
+    assert statements == []
 
 
 def test_columns_of_different_lengths_are_refused(connection):

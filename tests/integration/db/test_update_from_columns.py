@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from microcredit.db.rows import _update_from, table_of, update_from_columns
 from microcredit.platform.models import IdempotencyRecord, RateLimitCounter
+from tests.integration.db.conftest import assert_sent_as_one
 
 KEYS = table_of(IdempotencyRecord)
 COUNTERS = table_of(RateLimitCounter)
@@ -37,26 +38,7 @@ def _rows(connection: Any, ids: list[int]) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in connection.execute(select(*COLUMNS).where(KEYS.c.id.in_(ids)).order_by(KEYS.c.id))]
 
 
-@pytest.fixture
-def connection(session):
-    return session.connection()
-
-
-@pytest.fixture
-def sent(connection):
-    """(statement, executemany) of what the connection sends from here on."""
-    out: list[tuple[str, bool]] = []
-
-    def listen(_conn, _cursor, statement, _parameters, _context, executemany):
-        out.append((" ".join(statement.split()), executemany))
-
-    engine = connection.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    yield out
-    event.remove(engine, "before_cursor_execute", listen)
-
-
-def test_updates_exactly_the_given_rows(connection, sent):
+def test_updates_exactly_the_given_rows(connection, statements):
     ids = _add_keys(connection, 6)
     later = T0 + timedelta(hours=1)
     matched = update_from_columns(connection, KEYS, "id", {
@@ -71,13 +53,8 @@ def test_updates_exactly_the_given_rows(connection, sent):
         (ids[4], 409, None, later),
         (ids[5], 200, "text/plain", T0),
     ]
-    (statement, many), = [s for s in sent if s[0].startswith("UPDATE")]
-    if connection.dialect.name == "postgresql":  # one statement, whatever the number of rows
-        assert not many
-        assert statement == PG_STATEMENT
-    else:
-        assert many
-        assert statement.startswith("UPDATE idempotency_keys SET ")
+    assert_sent_as_one(connection, statements, verb="UPDATE", postgresql=PG_STATEMENT,
+                       elsewhere="UPDATE idempotency_keys SET ")
 
 
 PG_STATEMENT = ("UPDATE idempotency_keys SET status_code=v.status_code, content_type=v.content_type, "
@@ -94,10 +71,10 @@ def test_keys_that_match_nothing_count_nothing(connection):
     assert connection.scalar(select(KEYS.c.id).where(KEYS.c.id == missing)) is None
 
 
-def test_nothing_given_sends_nothing(connection, sent):
+def test_nothing_given_sends_nothing(connection, statements):
     assert update_from_columns(connection, KEYS, "id", {"id": [], "status_code": []}) == 0
     assert update_from_columns(connection, KEYS, "id", {"id": ()}, also={"status_code": 1}) == 0
-    assert sent == []
+    assert statements == []
 
 
 def test_bad_columns_are_refused(connection):
