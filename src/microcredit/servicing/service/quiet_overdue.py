@@ -25,12 +25,16 @@ statements (no ORM objects: loading and flushing a `Loan` a loan was half of the
   gives it (`{loan}:{seq}:{basis}` for a penalty, `{loan}:day:{date}:{basis}` for the day), with the same audit
   records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head.
 
-Per loan the day is folded once: a penalty charged is added to the day's fold (`kernel.fold_more`: the penalty
-stepped over a copy of the kernel's integer columns, exactly the fold of every event where the penalty comes last,
-else every event is folded again), and a day without a penalty writes the cached JSON from the kept one and the
-day's fields (`day_json`, where that is exactly `state_json` of the fold). What the loan posts is computed only when
-a holding moved (`books.entries`). The holdings, the penalties owed and the columns are summed from the fold's
-installments and payments in minor units (`lending.loan.minor`: the kernel's integer columns), not from `Money`.
+Per loan the day is folded at most once: where this process kept the loan's fold of an earlier day over the same
+events (the fold memo, `folds.recall_earlier`: yesterday's close in a scheduler that stays up) and that is the fold
+of the day — no event value-dated after it, no credit held — it is read on the day without folding anything
+(`kernel.fold_later`: the schedule not built again); a penalty charged is added to the day's fold
+(`kernel.fold_more`: the penalty stepped over a copy of the kernel's integer columns, exactly the fold of every
+event where the penalty comes last, else every event is folded again), and a day without a penalty writes the
+cached JSON from the kept one and the day's fields (`day_json`, where that is exactly `state_json` of the fold).
+What the loan posts is computed only when a holding moved (`books.entries`). The holdings, the penalties owed and
+the columns are summed from the fold's installments and payments in minor units (`lending.loan.minor`: the
+kernel's integer columns), not from `Money`.
 
 The fold is the engine's (the reference itself, not a formula that must agree with it), so the figures are the
 per-loan path's by construction; what the batch changes is the I/O and the order in which the partition's
