@@ -105,12 +105,13 @@ def test_the_overdue_days_fold_is_kept_as_written_and_the_next_day_starts_from_i
     with the version it wrote (the next reader's hit, equal to a fresh fold), the next day's starts from it without
     folding (`kernel.fold_later`), and a row whose version moved is not written (`StaleDataError`)."""
     p = open_portfolio(client, session, runtime, monkeypatch, amounts=("8000.00",))
-    inst_id, loan_id, day = p.inst.id, p.loan_ids[0], p.first_due + timedelta(days=1)
+    inst_id, loan_id, day = p.inst.id, p.loan_ids[0], p.first_due + timedelta(days=5)
     memo = runtime.db.run(lambda s: folds.memo_of(s))
     assert memo is not None
     move_to(session, runtime, inst_id, day)
     runtime.db.run(lambda s: loans.advance(session=s, clock=runtime.clock, actor=Actor.system(inst_id),
                                            institution_id=inst_id, loan_id=loan_id, business_date=day))
+    assert runtime.db.run(lambda s: s.scalar(select(Loan.dpd).where(Loan.id == loan_id))) > 0  # past due: selected
     for later in (day + timedelta(days=1), day + timedelta(days=2)):
         move_to(session, runtime, inst_id, later)
         earlier = memo.earlier_hits
