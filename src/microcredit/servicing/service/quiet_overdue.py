@@ -18,9 +18,10 @@ statements (no ORM objects: loading and flushing a `Loan` a loan was half of the
   event and the fold with it, the loan's cached fold, columns and books moved (`loans.refresh`,
   `loans.drafts_of`: the same functions, on the working copy), then what the day's fold posts beyond the penalties;
 * the new events in **one** executemany INSERT, in the order the per-loan path records them (the same ids), and
-  the loans' columns by **one** executemany of the per-loan path's UPDATE (`repository.write_loan_days`: every
-  column `advance`'s UPDATE may change, the version checked and moved by one as there; the day's folds staged for
-  the fold memo with that version, `folds.stage_written`);
+  the loans' changed columns by one executemany of the per-loan path's UPDATE per set of columns changed — most days
+  one (`repository.write_loan_days`: the columns the day changed, as `write_loan` writes those alone, the version
+  checked and moved by one as there; the day's folds staged for the fold memo with that version,
+  `folds.stage_written`);
 * **one** `ledger.posting.post_many` posts every entry of the partition, each by the source the per-loan path
   gives it (`{loan}:{seq}:{basis}` for a penalty, `{loan}:day:{date}:{basis}` for the day), with the same audit
   records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head.
@@ -69,20 +70,20 @@ from microcredit.products import service as products
 from microcredit.servicing import repository as repo
 from microcredit.servicing.service import accrual, folds, loans
 
-# The loan row's columns the day reads (`_Loan`), and those it writes back (`loans.refresh`, `loans.drafts_of`, a
-# penalty's `events_count`): everything `advance`'s one UPDATE of the loan may change.
-_READ = ("id", "number", "institution_id", "product_version_id", "currency", "terms", "opened_at", "version",
-         "status", "state", "state_as_of", "accrued_interest", "payoff_accrued", "books", "events_count", "closed_on")
+# The columns the day may write back (`loans.refresh`, `loans.drafts_of`, a penalty's `events_count`: everything
+# `advance`'s one UPDATE of the loan may change), and those it reads (these among them: a column is written only when
+# the day changed it, as the per-loan path's `write_loan` writes).
 _WRITTEN = ("status", "state", *accrual.COLUMNS, "state_seq", "state_as_of", "outstanding_principal", "dpd",
             "next_due_date", *accrual.DAY_COLUMNS, "disbursed_on", "closed_on", "updated_at", "books", "events_count")
+_READ = ("id", "number", "institution_id", "product_version_id", "currency", "terms", "opened_at", "version",
+         *_WRITTEN)
 
 
 class _Loan:
-    """A working copy of an overdue loan's row (`loans.LoanRow`): the columns read, then those the day sets, written
-    back by one statement for the partition. A column the day does not set is not there (reading it fails: the
-    set-based part then rolls back and the loans go one by one)."""
+    """A working copy of an overdue loan's row (`loans.LoanRow`): the columns read, changed by the day, the changed
+    ones written back by one statement for the partition (`changes`)."""
 
-    __slots__ = tuple(dict.fromkeys((*_READ, *_WRITTEN)))
+    __slots__ = (*_READ, "_was")
 
     id: int
     number: str
@@ -110,6 +111,12 @@ class _Loan:
     def __init__(self, row: Any) -> None:
         for name, value in zip(_READ, row, strict=True):
             setattr(self, name, value)
+        self._was = tuple(getattr(self, name) for name in _WRITTEN)
+
+    def changes(self) -> dict[str, Any]:
+        """The columns the day changed, by name, with their new values (those equal to what was read left out)."""
+        return {name: now for name, was in zip(_WRITTEN, self._was, strict=True)
+                if (now := getattr(self, name)) != was}
 
 
 @dataclass
@@ -163,11 +170,20 @@ def advance_overdue(*, session: Session, clock: Clock, institution_id: int, day:
         report.penalties += charged
         report.entries += len(drafts) - drafts_before
     repo.insert_events(session, written.events)
-    repo.write_loan_days(session, [{name: getattr(loan, name) for name in ("id", "version", *_WRITTEN)}
-                                   for loan in rows])
-    for loan, state in written.folds:  # the rows' versions moved by one (`write_loan_days`)
+    # Each loan's changed columns, the loans that changed the same ones written by one statement (a day moves at least
+    # `state_as_of`: a loan with nothing changed is not written, its version kept, as the flush would).
+    alike: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    moved: dict[int, int] = {}
+    for loan in rows:
+        changed = loan.changes()
+        if changed:
+            alike.setdefault(tuple(changed), []).append({"id": loan.id, "version": loan.version, **changed})
+            moved[loan.id] = loan.version + 1
+    for same in alike.values():
+        repo.write_loan_days(session, same)
+    for loan, state in written.folds:  # stamped with the version the row now has (`write_loan_days` moved it)
         folds.stage_written(session, loan_id=loan.id, on=day, events_count=loan.events_count,
-                            version=loan.version + 1, state=state)
+                            version=moved.get(loan.id, loan.version), state=state)
 
     def audit_records(entries: Sequence[Any]) -> list[audit.Entry]:
         out, at = [], 0
