@@ -308,6 +308,7 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
         _memory_now(f"day {day + 1}", memory)
     assert runtime.db.engine is not None
     per_step = _measure_steps(cob.steps)
+    overdue = _measure_overdue()
     event.listen(runtime.db.engine, "before_cursor_execute", count)
     event.listen(runtime.db.engine, "before_cursor_execute", per_step.statement)
     profiler = cProfile.Profile() if profile else None
@@ -343,7 +344,11 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
                       "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan": round(day_statements / max(n, 1), 1),
                       "loans_per_s": round(n / seconds), "peak_mb": _peak_mb(),
                       "rusage_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                      "steps": steps, **({"memory": memory} if memory else {})}))
+                      "steps": steps, "overdue": {"loans": overdue[1], "cpu_ms_per_overdue_loan":
+                                                  round(1000 * overdue[0] / max(overdue[1], 1), 3),
+                                                  "gc_ms_per_overdue_loan":
+                                                  round(1000 * overdue[2] / max(overdue[1], 1), 3)},
+                      **({"memory": memory} if memory else {})}))
 
 
 class _PerStep:
@@ -382,6 +387,44 @@ def _measure_steps(steps: Any) -> _PerStep:
         steps.register(dataclasses.replace(one, run=per.wrap(one.name, one.run), whole=per.wrap(one.name, one.whole),
                                            bulk=per.wrap(one.name, one.bulk)))
     return per
+
+
+def _measure_overdue() -> list[float]:
+    """[CPU seconds, loans, CPU seconds of the garbage collector's passes among them] inside servicing's set-based
+    day of the overdue loans (`quiet_overdue.advance_overdue`, part of the advance step), from now on: its cost per
+    overdue loan (docs/cob.md "Speed", change 19). The collector's share is apart because a full pass (~0.15 s at
+    30,000 loans: it walks the whole heap) lands in whichever code allocates when it is due — in this part or not,
+    from run to run. The same function in an older source tree (`--baseline-src`) is measured the same way."""
+    import gc
+
+    from microcredit.servicing.service import quiet_overdue
+
+    figures = [0.0, 0, 0.0]
+    day_of = quiet_overdue.advance_overdue
+    inside = [False]
+    began_pass = [0.0]
+
+    def collector(phase: str, _info: dict[str, Any]) -> None:
+        if inside[0]:
+            if phase == "start":
+                began_pass[0] = time.process_time()
+            else:
+                figures[2] += time.process_time() - began_pass[0]
+
+    def timed(**kwargs: Any) -> Any:
+        began = time.process_time()
+        inside[0] = True
+        try:
+            done = day_of(**kwargs)
+        finally:
+            inside[0] = False
+        figures[0] += time.process_time() - began
+        figures[1] += len(done.advanced)
+        return done
+
+    gc.callbacks.append(collector)
+    quiet_overdue.advance_overdue = timed
+    return figures
 
 
 def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
@@ -445,9 +488,12 @@ def _line(r: dict[str, Any]) -> str:
         steps = "  ".join(f"{k} {v['loans_per_s']}/s" + (f" ({v['cpu_ms_per_loan']} ms, {v['statements_per_loan']} st)"
                                                         if "cpu_ms_per_loan" in v else "")
                           for k, v in x["steps"].items())
+        late = x.get("overdue") or {}
+        overdue = (f"  overdue tenth {late['loans']} loans, {late['cpu_ms_per_overdue_loan']} ms of CPU each "
+                   f"({late.get('gc_ms_per_overdue_loan', 0)} of it the collector's)" if late else "")
         return (f"{label:>10} n={r['n']:>8}: {x['seconds']:>8} s  {x['loans_per_s']:>6} loans/s  "
                 f"cpu {x['cpu_seconds']} s  {x['statements_per_loan']} statements/loan  "
-                f"peak {x['peak_mb']} MB  status {x['status']}\n{'':>12}{steps}")
+                f"peak {x['peak_mb']} MB  status {x['status']}{overdue}\n{'':>12}{steps}")
     text_ = one(r["backend"], r) + f"  (filled in {r['fill_seconds']} s; the bench's own peak {r['fill_peak_mb']} MB)"
     if r.get("baseline"):
         b = r["baseline"]

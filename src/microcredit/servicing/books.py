@@ -54,13 +54,13 @@ prepaid principal and interest) + credit held + credit refunded, which the engin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from microcredit.ledger.balances import Posting, Side
 from microcredit.ledger.chart import PostingMap
 from microcredit.lending.fees import FeeKind
-from microcredit.lending.loan import LoanState
+from microcredit.lending.loan import LoanState, minor
 from microcredit.lending.money import Money
 
 COMPONENTS = ("principal", "interest", "fee", "penalty")
@@ -86,31 +86,41 @@ def empty() -> dict[str, int]:
 
 
 def holdings(state: LoanState) -> dict[str, int]:
-    """The cumulative amounts of `state` that the books record, in minor units."""
+    """The cumulative amounts of `state` that the books record, in minor units (summed from the fold's installments
+    and payments in minor units, `lending.loan.minor`: no `Money` added up)."""
     out = empty()
     out["disbursed"] = state.disbursed.minor
-    out["received"] = sum(p.amount.minor for p in state.payments if p.event_id is not None)
+    out["received"] = sum(p.amount for p in minor.payments(state) if p.event_id is not None)
     out["credit"] = state.credit_balance.minor
     out["recovered"] = state.recovered.minor
     out["refunded"] = state.refunded.minor
-    for payee, minor in deducted_by_payee(state).items():
-        out[f"deducted_{payee}"] = minor
+    for payee, amount in deducted_by_payee(state).items():
+        out[f"deducted_{payee}"] = amount
+    rows = minor.installments(state)
     for which in ("paid", "waived", "written_off"):
-        total = state.total(which)
-        for c in COMPONENTS:
-            out[f"{which}_{c}"] = getattr(total, c).minor
+        for c, total in zip(COMPONENTS, _sums(getattr(row, which) for row in rows), strict=True):
+            out[f"{which}_{c}"] = total
+    # Recognised: an installment fallen due, what it was charged; one not yet due, what was paid, waived or written
+    # off of it (interest, fee, penalty).
+    as_of = state.as_of
+    _, out["recognised_interest"], out["recognised_fee"], out["recognised_penalty"] = _sums(
+        amounts for row in rows
+        for amounts in ((row.due,) if row.due_date <= as_of else (row.paid, row.waived, row.written_off)))
     out["paid_principal"] += state.principal_prepaid.minor
     out["paid_interest"] += state.interest_prepaid.minor
-    for row in state.installments:
-        settled = row.due_date <= state.as_of
-        for c in ("interest", "fee", "penalty"):
-            if settled:
-                out[f"recognised_{c}"] += getattr(row.due, c).minor
-            else:
-                out[f"recognised_{c}"] += (getattr(row.paid, c).minor + getattr(row.waived, c).minor
-                                           + getattr(row.written_off, c).minor)
     out["recognised_interest"] += state.interest_prepaid.minor
     return out
+
+
+def _sums(fours: Iterable[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """Component by component, the sums of (principal, interest, fee, penalty) amounts."""
+    p = i = f = n = 0
+    for a, b, c, d in fours:
+        p += a
+        i += b
+        f += c
+        n += d
+    return p, i, f, n
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from microcredit.notifications.models import OutboxMessage
 from microcredit.runtime import Runtime
 from microcredit.servicing import repository as repo
 from microcredit.servicing.models import Loan
-from microcredit.servicing.service import accrual, loans, quiet, quiet_overdue
+from microcredit.servicing.service import accrual, folds, loans, quiet, quiet_overdue
 from tests.conftest import fresh_database_url
 from tests.factories import next_id_number
 from tests.integration.cob.support import Portfolio, picture, set_based_failures, twin_of
@@ -179,6 +179,9 @@ def test_quiet_days_set_based_equal_the_per_loan_days(twins: Twins, tmp_path: Pa
     overdue = _overdue_counts(runs_rt, inst_id)
     assert sum(overdue) > 0, overdue  # overdue loans' days set-based (`quiet_overdue`) ...
     assert by_hand_overdue, "no overdue loan went loan by loan"  # ... and loan by loan (their first day past due)
+    memo = runs_rt.db.run(folds.memo_of)
+    assert memo is not None
+    assert memo.earlier_hits > 0, "no overdue day started from the day before's kept fold (`kernel.fold_later`)"
     assert queued, "no reminder was queued set-based"
     assert {row["template"] for row in queued} >= {"repayment_upcoming", "repayment_due_today", "repayment_overdue"}
     with runs_rt.db.unit_of_work(write=False) as s:

@@ -12,13 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microcredit.lending.daycount import ACT_360, ACT_364, ACT_365F, ACT_ACT_ISDA, THIRTY_360
-from microcredit.lending.loan import Disbursement, Repayment, fold
+from microcredit.lending.loan import Disbursement, EventRefused, Repayment, fold
 from microcredit.lending.money import RoundingMode, RoundingPolicy
 from microcredit.lending.periods import Frequency, PeriodSpec
 from microcredit.lending.schedule.model import RepaymentMethod
 from microcredit.products.service.replay import state_json
 from microcredit.servicing.service import accrual
-from tests.unit.lending.loan.test_fold import START, TERMS
+from tests.unit.lending.loan.test_fold import START, TERMS, histories
+from tests.unit.lending.loan.test_kernel import COVERED
+from tests.unit.lending.loan.test_kernel import KINDS as KERNEL_KINDS
 from tests.unit.lending.support import LENDING, cny, make_terms
 
 
@@ -93,3 +95,33 @@ def test_cached_state_leaves_a_current_json_alone():
     assert moved == {"as_of": "2025-02-03", "accrued_interest": "3.00",
                      "payoff": {"accrued_interest": "2.50", "total": "102.50", "after_credit": "102.50"}}
     assert state["as_of"] == "2025-02-01"  # the stored JSON is not changed
+
+
+def _objects_day_columns(state):
+    """`accrual.day_columns` as it read the fold's objects (the reference for its reading of minor units)."""
+    due_of = {row.number: row.due_date for row in state.installments}
+    paid = [p for p in state.payments if p.event_id is not None]
+    return {"unpaid_due_from": min((row.due_date for row in state.installments if not row.settled), default=None),
+            "bucket": state.bucket.name, "category": int(state.classification.category),
+            "late_payments": sum(1 for p in paid if any(due_of.get(line.installment, p.on) < p.on
+                                                        for line in p.lines)),
+            "partial_payments": sum(1 for row in state.installments
+                                    if row.due_date <= state.as_of and not row.settled and row.paid.total.is_positive),
+            "last_paid_on": max((p.on for p in paid), default=None),
+            "unpaid_dues": ",".join(
+                f"{row.number}:{row.due_date.isoformat()}:{row.outstanding.principal.minor}:"
+                f"{row.outstanding.interest.minor}:{row.outstanding.fee.minor}:{row.outstanding.penalty.minor}"
+                for row in state.installments if not row.settled),
+            "repaid": ",".join(f"{p.on.isoformat()}:{p.amount.minor}" for p in paid)}
+
+
+@LENDING
+@given(st.one_of(histories(), histories(variants=COVERED, kinds=KERNEL_KINDS)), st.integers(min_value=0, max_value=520))
+def test_the_day_columns_read_in_minor_units_are_those_of_the_objects(history, days):
+    """Over the reference's histories and the kernel's (read from its integer columns)."""
+    terms, events = history
+    try:
+        state = fold(terms, events, as_of=START + timedelta(days=days))
+    except EventRefused:
+        return
+    assert accrual.day_columns(state) == _objects_day_columns(state)

@@ -6,13 +6,16 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from microcredit.ledger.balances import Side, is_balanced
 from microcredit.ledger.chart import DEFAULT_POSTING_MAP as ACCOUNTS
-from microcredit.lending.loan import Disbursement, LoanBook, Refund, Repayment, Reversal, WriteOff, fold
+from microcredit.lending.loan import Disbursement, EventRefused, LoanBook, Refund, Repayment, Reversal, WriteOff, fold
 from microcredit.lending.money import Money
 from microcredit.servicing import books
 from tests.unit.lending.loan.test_fold import FEES_TRANCHED, INSTALLMENT_FEES, LENDING, START, TERMS, histories
+from tests.unit.lending.loan.test_kernel import COVERED
+from tests.unit.lending.loan.test_kernel import KINDS as KERNEL_KINDS
 
 
 def _recording_order(events):
@@ -152,3 +155,45 @@ def test_a_refund_pays_the_credit_out_of_the_bank_in_both_books():
         assert before[basis][_code("borrower_credit")] == -5000
         assert after[basis][_code("borrower_credit")] == 0
         assert after[basis][_code("bank")] == before[basis][_code("bank")] - 5000
+
+
+def _objects_holdings(state):
+    """`books.holdings` as it read the fold's `Money` objects (the reference for its reading of minor units)."""
+    out = books.empty()
+    out["disbursed"] = state.disbursed.minor
+    out["received"] = sum(p.amount.minor for p in state.payments if p.event_id is not None)
+    out["credit"] = state.credit_balance.minor
+    out["recovered"] = state.recovered.minor
+    out["refunded"] = state.refunded.minor
+    for payee, minor in books.deducted_by_payee(state).items():
+        out[f"deducted_{payee}"] = minor
+    for which in ("paid", "waived", "written_off"):
+        total = state.total(which)
+        for c in books.COMPONENTS:
+            out[f"{which}_{c}"] = getattr(total, c).minor
+    out["paid_principal"] += state.principal_prepaid.minor
+    out["paid_interest"] += state.interest_prepaid.minor
+    for row in state.installments:
+        settled = row.due_date <= state.as_of
+        for c in ("interest", "fee", "penalty"):
+            if settled:
+                out[f"recognised_{c}"] += getattr(row.due, c).minor
+            else:
+                out[f"recognised_{c}"] += (getattr(row.paid, c).minor + getattr(row.waived, c).minor
+                                           + getattr(row.written_off, c).minor)
+    out["recognised_interest"] += state.interest_prepaid.minor
+    return out
+
+
+@LENDING
+@given(st.one_of(histories(), histories(variants=COVERED, kinds=KERNEL_KINDS)), st.integers(min_value=0, max_value=520))
+def test_the_holdings_read_in_minor_units_are_those_of_the_objects(history, days):
+    """Over the reference's histories and the kernel's (read from its integer columns): the same holdings, key for
+    key and in the same order (the stored `books` JSON)."""
+    terms, events = history
+    try:
+        state = fold(terms, events, as_of=START + timedelta(days=days))
+    except EventRefused:
+        return
+    got = books.holdings(state)
+    assert list(got.items()) == list(_objects_holdings(state).items())

@@ -93,8 +93,8 @@ from microcredit.lending.schedule import (
 from microcredit.lending.schedule.amortize import Ratio, annuity_rows, level_payment, period_rate
 from microcredit.lending.schedule.build import level_schedule, rebuilt_schedule
 
-__all__ = ["COMPONENTS", "IntegerView", "KernelFold", "covers", "fold", "fold_columns", "integer_view",
-           "level_after_first", "plain", "try_fold"]
+__all__ = ["COMPONENTS", "IntegerView", "KernelFold", "covers", "fold", "fold_columns", "fold_later",
+           "integer_view", "level_after_first", "plain", "try_fold"]
 
 _COVERED_EVENTS = frozenset({Disbursement, Repayment, Prepayment, PenaltyCharged, AsOf, Reversal})
 _SWEEPS = (Sweep.BY_INSTALLMENT, Sweep.BY_COMPONENT)
@@ -803,10 +803,13 @@ class KernelFold:
         return self._columns.credit
 
     def state(self) -> LoanState:
-        """The `LoanState` (made once, on first read)."""
+        """The `LoanState` (made once, on first read); a state read straight from the columns keeps what it was
+        folded from (`fold_later`)."""
         if self._state is None:
-            self._state = _planned(_read(self._columns, self.as_of, self._reversed), self._columns.terms,
-                                   self._taken)
+            read = _read(self._columns, self.as_of, self._reversed)
+            self._state = _planned(read, self._columns.terms, self._taken)
+            if self._state is read:
+                read.__dict__[_FOLDED] = (self._columns, self._taken, self._reversed)
         return self._state
 
 
@@ -892,6 +895,27 @@ def fold_more(folded: KernelFold, penalties: Sequence[Event]) -> KernelFold | No
     except _Fallback:
         return None
     return KernelFold(more, as_of, [*taken, *penalties], ())
+
+
+def fold_later(state: LoanState, events: Sequence[Event], *, as_of: date) -> KernelFold | None:
+    """The fold of `events` on `as_of` from `state`, the kernel's fold of the same events on an earlier day, without
+    folding them again -- or None where that is not known to be the same as folding them (`try_fold`), and the caller
+    folds them.
+
+    Folding them on `as_of` takes the events value-dated by then, steps them in their order over new columns and uses
+    the credit held on each due date through `as_of`. When `state` was read from the kernel's columns of these very
+    events (all of them: none value-dated after its day) and holds no credit, the events taken are the same, their
+    steps give the same columns, and using credit is nothing (a step moves only the day credit was used through):
+    the columns are `state`'s, read on the later day (`_read`: the status, the days past due, the accrual and
+    the payoff of `as_of`). The columns are shared, not copied: nothing steps folded columns (`fold_more` copies)."""
+    kept = state.__dict__.get(_FOLDED)
+    if kept is None or as_of < state.as_of:
+        return None
+    columns, taken, reversed_ids = kept
+    if columns.plan is None or columns.credit != 0 or len(taken) != len(events) \
+            or any(a is not b and a != b for a, b in zip(taken, events, strict=True)):
+        return None
+    return KernelFold(columns, as_of, taken, reversed_ids)
 
 
 def fold_columns(terms: Terms, taken: list[Event], effective: Sequence[Event],
@@ -1058,12 +1082,18 @@ class IntegerView:
 
 
 _VIEW = "_integer_view"  # the state's __dict__: (plan, rows, payments' log) of the kernel fold that read it
+_VIEW_MADE = "_integer_view_made"  # the state's __dict__: the `IntegerView` made of it (made once)
+_FOLDED = "_kernel_folded"  # the state's __dict__: (columns, events taken, reversed ids) it was read from
 
 
 def integer_view(state: LoanState) -> IntegerView | None:
     """`state`'s installments and payments in minor units when the kernel folded it (None: the reference
     did, or the state was changed since: `dataclasses.replace`, a planned disbursement's projection, a
-    pickle), for a reader that writes them out without the objects (`products.replay.state_json`)."""
+    pickle), for a reader that writes them out without the objects (`products.replay.state_json`,
+    `loan.minor`). Made once per state (the columns are not changed once folded)."""
+    made: IntegerView | None = state.__dict__.get(_VIEW_MADE)
+    if made is not None:
+        return made
     kept = state.__dict__.get(_VIEW)
     if kept is None:
         return None
@@ -1074,8 +1104,10 @@ def integer_view(state: LoanState) -> IntegerView | None:
         stop = index + PAYMENT_HEAD + 3 * log[index + LINES]
         payments.append(tuple(log[index:stop]))
         index = stop
-    return IntegerView(installments=tuple(_installment_values(plan, rows)) if plan is not None else (),
+    made = IntegerView(installments=tuple(_installment_values(plan, rows)) if plan is not None else (),
                        payments=tuple(payments))
+    state.__dict__[_VIEW_MADE] = made
+    return made
 
 
 def _payments(log: list[Any], money: _Amounts) -> tuple[PaymentApplied, ...]:

@@ -30,9 +30,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from microcredit.lending.allocation import Component, InstallmentDue
+from microcredit.lending.allocation import InstallmentDue
 from microcredit.lending.daycount import DayCount
 from microcredit.lending.delinquency import ChargeCap, LateFeeRule, PenaltyRule, installment_dpd, late_fee
+from microcredit.lending.loan import minor
 from microcredit.lending.loan.state import LoanState
 from microcredit.lending.money import Money, RoundingPolicy
 
@@ -64,9 +65,16 @@ class PenaltyOwed:
         return rest if rest.is_positive else Money.zero(rest.currency)
 
 
-def _paid(state: LoanState, number: int, component: Component) -> list[tuple[date, int]]:
-    return sorted((payment.on, line.amount.minor) for payment in state.payments for line in payment.lines
-                  if line.installment == number and line.component is component)
+def _paid_lines(state: LoanState) -> dict[tuple[int, int], list[tuple[date, int]]]:
+    """What was paid of each (installment, component index), as (day, minor units), sorted: the payments' lines
+    read once (`loan.minor`), not once per installment and component."""
+    paid: dict[tuple[int, int], list[tuple[date, int]]] = {}
+    for payment in minor.payments(state):
+        for installment, component, amount in payment.lines:
+            paid.setdefault((installment, component), []).append((payment.on, amount))
+    for lines in paid.values():
+        lines.sort()
+    return paid
 
 
 def _unpaid_on(owed: int, paid: list[tuple[date, int]], day: date) -> int:
@@ -74,34 +82,50 @@ def _unpaid_on(owed: int, paid: list[tuple[date, int]], day: date) -> int:
     return owed - sum(amount for on, amount in paid if on <= day)
 
 
-def _unpaid_days(owed: int, paid: list[tuple[date, int]], start: date, end: date, rate: Decimal,
+def _unpaid_days(owed: int, paid: list[tuple[date, int]], start: date, end: date, rate: Fraction,
                  day_count: DayCount) -> Fraction:
-    """Σ over [start, end) of the minor units unpaid each day x the rate's share of the day."""
+    """Σ over [start, end) of the minor units unpaid each day x the rate's share of the day: Σ of unpaid x the
+    span's year fraction, times the rate once (exact rationals: the same number as the rate applied to each span),
+    a span with nothing unpaid adding nothing."""
     unpaid = _unpaid_on(owed, paid, start)
     total, since = Fraction(0), start
     for on, amount in paid:
         if start < on < end:
-            span = day_count.year_fraction(since, on)
-            total += max(unpaid, 0) * Fraction(rate) * Fraction(span.numerator, span.denominator)
+            if unpaid > 0:
+                span = day_count.year_fraction(since, on)
+                total += Fraction(unpaid * span.numerator, span.denominator)
             unpaid, since = unpaid - amount, on
-    span = day_count.year_fraction(since, end)
-    return total + max(unpaid, 0) * Fraction(rate) * Fraction(span.numerator, span.denominator)
+    if unpaid > 0:
+        span = day_count.year_fraction(since, end)
+        total += Fraction(unpaid * span.numerator, span.denominator)
+    return total * rate if total else total
 
 
 def penalties_owed(state: LoanState, *, contract_rate: Decimal, rule: PenaltyRule, rounding: RoundingPolicy,
                    as_of: date, late_fee_rule: LateFeeRule | None = None, cap: ChargeCap | None = None,
                    overdue_earns_interest: bool = False) -> list[PenaltyOwed]:
     """Each installment past its grace on `as_of`: its default charges by then (penalty interest, compound
-    interest, the late fee; within `cap` when given) and what it was charged."""
-    rate = rule.annual_rate(contract_rate)
+    interest, the late fee; within `cap` when given) and what it was charged.
+
+    The installments and payments are read in minor units (`loan.minor`: from the kernel's integer columns when it
+    folded the loan, no `InstallmentState` made)."""
+    rate = Fraction(rule.annual_rate(contract_rate))
     owed = []
-    for row in state.installments:
+    paid: dict[tuple[int, int], list[tuple[date, int]]] | None = None
+    nothing: list[tuple[date, int]] = []
+    cap_rates: tuple[Fraction, Fraction] | None = None
+    if cap is not None:
+        room = Decimal(0) if not overdue_earns_interest else contract_rate
+        cap_rates = Fraction(max(cap.annual_rate - room, Decimal(0))), Fraction(cap.annual_rate)
+    for row in minor.installments(state):
         dpd = installment_dpd(row.due_date, as_of, rule.grace_days)
         if dpd == 0:
             continue
-        principal_paid = _paid(state, row.number, Component.PRINCIPAL)
-        interest_paid = _paid(state, row.number, Component.INTEREST)
-        principal, interest = row.due.principal.minor, row.due.interest.minor
+        if paid is None:
+            paid = _paid_lines(state)
+        principal_paid = paid.get((row.number, 0), nothing)
+        interest_paid = paid.get((row.number, 1), nothing)
+        principal, interest = row.due[0], row.due[1]
         exact = _unpaid_days(principal, principal_paid, row.due_date, as_of, rate, rule.day_count)
         if rule.compound_overdue_interest:
             exact += _unpaid_days(interest, interest_paid, row.due_date, as_of, rate, rule.day_count)
@@ -113,13 +137,11 @@ def penalties_owed(state: LoanState, *, contract_rate: Decimal, rule: PenaltyRul
                             interest=Money(_unpaid_on(interest, interest_paid, its_day), state.currency))
         contractual = rounding.round(exact / 10 ** rounding.places) + fee
         allowed = contractual
-        if cap is not None:
-            room = Decimal(0) if not overdue_earns_interest else contract_rate
-            ceiling = (_unpaid_days(principal, principal_paid, row.due_date, as_of,
-                                    max(cap.annual_rate - room, Decimal(0)), cap.day_count)
-                       + _unpaid_days(interest, interest_paid, row.due_date, as_of, cap.annual_rate, cap.day_count))
+        if cap is not None and cap_rates is not None:
+            ceiling = (_unpaid_days(principal, principal_paid, row.due_date, as_of, cap_rates[0], cap.day_count)
+                       + _unpaid_days(interest, interest_paid, row.due_date, as_of, cap_rates[1], cap.day_count))
             allowed = min(contractual, rounding.round(ceiling / 10 ** rounding.places))
-        owed.append(PenaltyOwed(row.number, dpd, allowed, row.due.penalty, contractual, fee))
+        owed.append(PenaltyOwed(row.number, dpd, allowed, Money(row.due[3], state.currency), contractual, fee))
     return owed
 
 

@@ -40,6 +40,7 @@ import numpy as np
 from microcredit.lending import loan as core
 from microcredit.lending.batch import RATE_SCALE, accrue
 from microcredit.lending.daycount import DaysInMonth, DaysInYear
+from microcredit.lending.loan import minor
 from microcredit.lending.money import Money, RoundingMode
 from microcredit.lending.schedule.model import InterestMethod
 
@@ -145,21 +146,21 @@ def day_columns(state: core.LoanState) -> dict[str, Any]:
     classify the bucket and class, features the late and partial payments and the last payment; reminders the
     unsettled installments' due dates and amounts, `unpaid_dues`; collections those and the repayments, `repaid`).
     A quiet day
-    changes none of them: no event, and no installment falls due before `accrual_until`."""
-    due_of = {row.number: row.due_date for row in state.installments}
-    paid = [p for p in state.payments if p.event_id is not None]
-    return {"unpaid_due_from": min((row.due_date for row in state.installments if not row.settled), default=None),
+    changes none of them: no event, and no installment falls due before `accrual_until`. Read from the fold's
+    installments and payments in minor units (`lending.loan.minor`)."""
+    rows = minor.installments(state)
+    due_of = {row.number: row.due_date for row in rows}
+    paid = [p for p in minor.payments(state) if p.event_id is not None]
+    unsettled = [row for row in rows if not row.settled]
+    return {"unpaid_due_from": min((row.due_date for row in unsettled), default=None),
             "bucket": state.bucket.name, "category": int(state.classification.category),
-            "late_payments": sum(1 for p in paid if any(due_of.get(line.installment, p.on) < p.on
-                                                        for line in p.lines)),
-            "partial_payments": sum(1 for row in state.installments
-                                    if row.due_date <= state.as_of and not row.settled and row.paid.total.is_positive),
+            "late_payments": sum(1 for p in paid if any(due_of.get(line[0], p.on) < p.on for line in p.lines)),
+            "partial_payments": sum(1 for row in unsettled if row.due_date <= state.as_of and sum(row.paid) > 0),
             "last_paid_on": max((p.on for p in paid), default=None),
             "unpaid_dues": ",".join(
-                f"{row.number}:{row.due_date.isoformat()}:{row.outstanding.principal.minor}:"
-                f"{row.outstanding.interest.minor}:{row.outstanding.fee.minor}:{row.outstanding.penalty.minor}"
-                for row in state.installments if not row.settled),
-            "repaid": ",".join(f"{p.on.isoformat()}:{p.amount.minor}" for p in paid)}
+                f"{row.number}:{row.due_date.isoformat()}:{row.outstanding[0]}:{row.outstanding[1]}:"
+                f"{row.outstanding[2]}:{row.outstanding[3]}" for row in unsettled),
+            "repaid": ",".join(f"{p.on.isoformat()}:{p.amount}" for p in paid)}
 
 
 @dataclass(frozen=True, slots=True)

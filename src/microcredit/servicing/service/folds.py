@@ -37,7 +37,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -51,6 +51,19 @@ FOLD_MEMO = "microcredit_servicing_folds"  # session.info (from the session fact
 _STAGED = staged_for_commit("microcredit_servicing_folds_staged")  # session.info: folds made in the open transaction
 DEFAULT_MAX_ENTRIES = 20_000  # a fold with its parsed events is up to ~19 KB (12-installment loans): <= ~400 MB
 _TABLES = frozenset({"loans", "loan_events"})
+
+
+class Stamped(Protocol):
+    """What a fold is recalled by: the loan row's id and stamp (the ORM's `Loan`, or a row read by a statement)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def events_count(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,18 @@ class _Staged:
     state: core.LoanState
 
 
+@dataclass(frozen=True, slots=True)
+class _StagedWritten:
+    """A fold of a loan whose row the caller wrote by a statement (no ORM object): the stamp it wrote."""
+
+    transaction: SessionTransaction
+    loan_id: int
+    on: date
+    events_count: int
+    version: int
+    state: core.LoanState
+
+
 class FoldMemo:
     """The last committed fold of each loan of one database in this process (module docstring)."""
 
@@ -80,9 +105,10 @@ class FoldMemo:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.earlier_hits = 0
         _watch(self)
 
-    def recall(self, loan: Loan, on: date) -> core.LoanState | None:
+    def recall(self, loan: Stamped, on: date) -> core.LoanState | None:
         """The fold of `loan` on `on` when one was kept from the row as this loan object shows it."""
         kept = self._kept.get(loan.id)
         if kept is not None and kept.on == on and kept.events_count == loan.events_count \
@@ -90,6 +116,16 @@ class FoldMemo:
             self.hits += 1
             return kept.state
         self.misses += 1
+        return None
+
+    def recall_earlier(self, loan: Stamped, on: date) -> core.LoanState | None:
+        """The fold of `loan` kept from the row as this loan object shows it, made on a day before `on` (the same
+        events and terms: a fold of them on `on` may start from it, `kernel.fold_later`)."""
+        kept = self._kept.get(loan.id)
+        if kept is not None and kept.on < on and kept.events_count == loan.events_count \
+                and kept.version == loan.version:
+            self.earlier_hits += 1
+            return kept.state
         return None
 
     def _keep(self, loan_id: int, kept: _Kept) -> None:
@@ -114,10 +150,16 @@ def memo_of(session: Session) -> FoldMemo | None:
     return memo
 
 
-def recall(session: Session, loan: Loan, on: date) -> core.LoanState | None:
+def recall(session: Session, loan: Stamped, on: date) -> core.LoanState | None:
     """The loan's kept fold on `on`, or None (fold it, then `stage` it)."""
     memo = memo_of(session)
     return memo.recall(loan, on) if memo is not None else None
+
+
+def recall_earlier(session: Session, loan: Stamped, on: date) -> core.LoanState | None:
+    """The loan's kept fold of a day before `on` over the same events (`FoldMemo.recall_earlier`), or None."""
+    memo = memo_of(session)
+    return memo.recall_earlier(loan, on) if memo is not None else None
 
 
 def stage(session: Session, loan: Loan, on: date, folded_events: int, state: core.LoanState) -> None:
@@ -127,8 +169,24 @@ def stage(session: Session, loan: Loan, on: date, folded_events: int, state: cor
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is None:
         return
-    staged: list[_Staged] = session.info.setdefault(_STAGED, [])
+    staged: list[_Staged | _StagedWritten] = session.info.setdefault(_STAGED, [])
     staged.append(_Staged(transaction, loan, on, folded_events, loan.terms, state))
+
+
+def stage_written(session: Session, *, loan_id: int, on: date, events_count: int, version: int,
+                  state: core.LoanState) -> None:
+    """A fold of the loan on `on` over all its `events_count` events, kept if the session's transaction commits,
+    stamped `version`: for a caller that has just written the loan's row by a statement (no ORM object), with that
+    `events_count` and moved its version to `version` under the row's lock (`quiet_overdue`). Versions are never
+    written twice: if the row changes again before the commit, its version moves past the stamp and the fold
+    never answers (a miss, as any)."""
+    if memo_of(session) is None:
+        return
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        return
+    staged: list[_Staged | _StagedWritten] = session.info.setdefault(_STAGED, [])
+    staged.append(_StagedWritten(transaction, loan_id, on, events_count, version, state))
 
 
 # -- following the session's transactions ------------------------------------------------------------------
@@ -140,11 +198,14 @@ _watch_lock = threading.Lock()
 def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:  # a savepoint released: not committed yet
         return
-    staged: list[_Staged] = session.info.pop(_STAGED, [])
+    staged: list[_Staged | _StagedWritten] = session.info.pop(_STAGED, [])
     memo = memo_of(session)
     if memo is None:
         return
     for s in staged:
+        if isinstance(s, _StagedWritten):
+            memo._keep(s.loan_id, _Kept(s.on, s.events_count, s.version, s.state))
+            continue
         state = inspect(s.loan)
         if state.expired or state.deleted or state.detached or {"version", "events_count", "terms"} & state.unloaded:
             continue

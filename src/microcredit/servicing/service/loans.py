@@ -22,7 +22,7 @@ import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, cast
 
@@ -41,6 +41,7 @@ from microcredit.ledger.chart import DEFAULT_POSTING_MAP, PostingMap
 from microcredit.lending import loan as core
 from microcredit.lending.calendar import WEEKENDS_ONLY, HolidayCalendar
 from microcredit.lending.delinquency import ChargeCap, LateFeeRule, PenaltyBasis, PenaltyRule
+from microcredit.lending.loan.minor import installments as minor_installments
 from microcredit.lending.money import Money, percent
 from microcredit.notifications import service as notifications
 from microcredit.origination import service as origination
@@ -94,6 +95,49 @@ WORDS = {"disbursement": ("放款", "disbursement"), "repayment": ("还款", "re
          "rescheduling": ("重新安排还款计划", "rescheduling"), "write_off": ("核销", "write-off"),
          "refund": ("退还溢缴款", "credit refund"), "penalty": ("罚息", "penalty interest"),
          "acceleration": ("宣布提前到期", "acceleration")}
+
+
+class LoanRow(Protocol):
+    """A loan as the functions `advance` shares with the close of business's set-based overdue day read and set it
+    (`core_terms`, `default_rules`, `refresh`, `drafts_of`): the ORM's `Loan`, or a working copy of the columns of its
+    row read by a statement (`quiet_overdue`), written back by one."""
+
+    id: int
+    number: str
+    institution_id: int
+    product_version_id: int
+    currency: str
+    terms: dict[str, Any]
+    opened_at: datetime
+    status: str
+    state: dict[str, Any] | None
+    state_seq: int
+    state_as_of: date | None
+    accrued_interest: int | None
+    payoff_accrued: int | None
+    outstanding_principal: Money
+    dpd: int
+    next_due_date: date | None
+    disbursed_on: date | None
+    closed_on: date | None
+    books: dict[str, int]
+    events_count: int
+    version: int
+    updated_at: datetime
+
+
+class StoredEvent(Protocol):
+    """A stored event as the engine's events are made from it: the ORM's `LoanEvent`, or its row read by a
+    statement."""
+
+    @property
+    def loan_id(self) -> int: ...
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 class PostedEntry(Protocol):
@@ -212,7 +256,7 @@ def _terms_json(description: LoanDescription, conventions: ServicingConventions,
                          "covered_years": sorted(calendar.covered_years)}}
 
 
-def _pinned(loan: Loan) -> CalendarProvider:
+def _pinned(loan: LoanRow) -> CalendarProvider:
     """The holiday calendar the loan was made under, as the institution's was when it was opened.
 
     Due dates are part of the contract: a holiday the institution adds later must not move the
@@ -249,7 +293,7 @@ def _locked(session: Session, institution_id: int, loan_id: int, locked: Loan | 
     return locked
 
 
-def _replay(loan: Loan, as_of: date) -> LoanReplay:
+def _replay(loan: LoanRow, as_of: date) -> LoanReplay:
     return LoanReplay.model_validate({"terms": loan.terms["terms"], "servicing": loan.terms["servicing"],
                                       "events": [], "as_of": as_of.isoformat()})
 
@@ -290,19 +334,25 @@ _TERMS = Parsed(max_entries=20_000)
 _EVENTS = Parsed(max_entries=200_000)
 
 
-def core_terms(session: Session, loan: Loan) -> core.Terms:
+def core_terms(session: Session, loan: LoanRow) -> core.Terms:
     """The engine's terms of a loan (its contract, with the holiday calendar it was made under)."""
     return cast(core.Terms, _TERMS.get(
         loan.id, (loan.terms, loan.opened_at, loan.number),
         lambda: products.replay.terms_of(_replay(loan, loan.opened_at.date()), _pinned(loan))))
 
 
-def core_events(rows: list[LoanEvent]) -> list[core.Event]:
+def core_events(rows: Sequence[StoredEvent]) -> list[core.Event]:
     """The engine's events of stored event rows."""
     return [_core_event(row) for row in rows]
 
 
-def _core_event(row: LoanEvent) -> core.Event:
+def keep_event(loan_id: int, seq: int, payload: dict[str, Any], event: core.Event) -> None:
+    """Keep `event` as what the stored `payload` of the loan's event `seq` makes (the caller made the payload from
+    the event's item and the event from the same item: `record` does it too), so the next reader does not parse it."""
+    _EVENTS.keep((loan_id, seq), payload, event)
+
+
+def _core_event(row: StoredEvent) -> core.Event:
     return cast(core.Event, _EVENTS.get((row.loan_id, row.seq), row.payload,
                                         lambda: products.replay.event_of(_EVENT.validate_python(row.payload))))
 
@@ -596,7 +646,7 @@ def _field_of(code: str) -> str:
     return "on"
 
 
-def posting_map(loan: Loan) -> PostingMap:
+def posting_map(loan: LoanRow) -> PostingMap:
     """The accounts the loan posts to: the default chart's, with its product version's own accounts pinned
     on the loan when it was opened (docs/accounting.md, "A product's own accounts")."""
     return DEFAULT_POSTING_MAP.with_codes(loan.terms.get("accounts") or {})
@@ -621,7 +671,7 @@ def _post(session: Session, clock: Clock, actor: Actor, loan: Loan, state: core.
     return tuple(posted)
 
 
-def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, what: str,
+def drafts_of(loan: LoanRow, state: core.LoanState, *, channel: str, source: str, what: str,
               memo: str) -> list[ledger.posting.Draft]:
     """The entries (one per book) the change of the loan's holdings to `state`'s posts, unposted; the loan's
     `books` moved to the new holdings (written by the entries' flush with the rest of the loan's changes)."""
@@ -636,7 +686,7 @@ def drafts_of(loan: Loan, state: core.LoanState, *, channel: str, source: str, w
     return drafts
 
 
-def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms, *,
+def refresh(loan: LoanRow, state: core.LoanState, clock: Clock, seq: int, terms: core.Terms, *,
             snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
     """The loan's cached state and the columns lists and the quiet days read (`accrual`), from the fold; returns
     the state as the API writes it (the snapshot stored: `LoanStateRead`'s JSON, built without the schema).
@@ -651,9 +701,10 @@ def refresh(loan: Loan, state: core.LoanState, clock: Clock, seq: int, terms: co
     for name, value in (accrual.NONE if kept is None else kept.columns()).items():
         setattr(loan, name, value)
     loan.state_seq, loan.state_as_of = seq, state.as_of
-    loan.outstanding_principal = state.outstanding.principal
+    rows = minor_installments(state)  # in minor units: no `Money` summed (`lending.loan.minor`)
+    loan.outstanding_principal = Money(sum(row.outstanding[0] for row in rows), state.currency)
     loan.dpd = state.dpd
-    loan.next_due_date = next((row.due_date for row in state.installments if not row.settled), None)
+    loan.next_due_date = next((row.due_date for row in rows if not row.settled), None)
     for name, value in accrual.day_columns(state).items():
         setattr(loan, name, value)
     loan.disbursed_on = state.disbursed_on
@@ -713,7 +764,7 @@ def penalty_rule(session: Session, loan: Loan, terms: core.Terms) -> PenaltyRule
     return default_rules(session, loan, terms).penalty
 
 
-def default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
+def default_rules(session: Session, loan: LoanRow, terms: core.Terms) -> DefaultRules:
     """The default-charge rules of the loan (a published version does not change, so its terms are read
     once per unit of work and version; the cap is the loan's own, pinned when it was opened). The rules made are
     kept per unit of work too, by what they are made of (version, day count, cap), for the next loan alike."""
@@ -726,7 +777,7 @@ def default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRul
     return made[key]
 
 
-def _default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRules:
+def _default_rules(session: Session, loan: LoanRow, terms: core.Terms) -> DefaultRules:
     kept: dict[int, Any] = session.info.setdefault("servicing_penalty_terms", {})
     rule = kept.get(loan.product_version_id)
     if rule is None:
@@ -743,7 +794,7 @@ def _default_rules(session: Session, loan: Loan, terms: core.Terms) -> DefaultRu
         cap=None if cap is None else ChargeCap(annual_rate=percent(cap), day_count=terms.contract.day_count))
 
 
-def _cap_percent(session: Session, loan: Loan) -> Decimal | None:
+def _cap_percent(session: Session, loan: LoanRow) -> Decimal | None:
     """The yearly ceiling on default charges pinned on the loan when it was opened; for a loan opened before
     the ceiling was pinned, the caps in force on its opening day for its institution's kind."""
     pinned = loan.terms.get("default_charges_cap_percent")

@@ -7,24 +7,35 @@ version's penalty rule, its grace, the late fee, the cap), records one `penalty`
 entries posted with their audit record) and posts what is left of the day. Per loan that is ~3 ms of CPU and a
 dozen statements.
 
-`advance_overdue` does the same for a partition's overdue loans with the reads and writes done once:
+`advance_overdue` does the same for a partition's overdue loans with the reads and writes done once, by
+statements (no ORM objects: loading and flushing a `Loan` a loan was half of the day's cost):
 
-* **one query** selects the loans locked as `advance` locks them (active, already past due by their kept fold —
-  `dpd > 0` —, the kept fold made from all events on an earlier day), and **one** reads all their events;
+* **one query** selects the columns the day reads of the loans, locked as `advance` locks them (active, already
+  past due by their kept fold — `dpd > 0` —, the kept fold made from all events on an earlier day), into working
+  copies (`_Loan`), and **one** reads all their events' payloads;
 * per loan, in Python, exactly what `advance` and `record` compute: the fold on the day, the penalties owed
   (`loans.default_rules` read once per unit of work and product version), for each installment charged the
   event and the fold with it, the loan's cached fold, columns and books moved (`loans.refresh`,
-  `loans.drafts_of`: the same functions), then what the day's fold posts beyond the penalties;
+  `loans.drafts_of`: the same functions, on the working copy), then what the day's fold posts beyond the penalties;
+* the new events in **one** executemany INSERT, in the order the per-loan path records them (the same ids), and
+  the loans' changed columns by one executemany of the per-loan path's UPDATE per set of columns changed — most days
+  one (`repository.write_loan_days`: the columns the day changed, as `write_loan` writes those alone, the version
+  checked and moved by one as there; the day's folds staged for the fold memo with that version,
+  `folds.stage_written`);
 * **one** `ledger.posting.post_many` posts every entry of the partition, each by the source the per-loan path
   gives it (`{loan}:{seq}:{basis}` for a penalty, `{loan}:day:{date}:{basis}` for the day), with the same audit
-  records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head; the
-  events and the loans' UPDATEs are written by that one flush.
+  records (`loan.penalty`, the event and its entries' ids) under one take of the audit chain's head.
 
-Per loan the day is folded once: a penalty charged is added to the day's fold (`kernel.fold_more`: the penalty
-stepped over a copy of the kernel's integer columns, exactly the fold of every event where the penalty comes last,
-else every event is folded again), and a day without a penalty writes the cached JSON from the kept one and the
-day's fields (`day_json`, where that is exactly `state_json` of the fold). What the loan posts is computed only when
-a holding moved (`books.entries`).
+Per loan the day is folded at most once: where this process kept the loan's fold of an earlier day over the same
+events (the fold memo, `folds.recall_earlier`: yesterday's close in a scheduler that stays up) and that is the fold
+of the day — no event value-dated after it, no credit held — it is read on the day without folding anything
+(`kernel.fold_later`: the schedule not built again); a penalty charged is added to the day's fold
+(`kernel.fold_more`: the penalty stepped over a copy of the kernel's integer columns, exactly the fold of every
+event where the penalty comes last, else every event is folded again), and a day without a penalty writes the
+cached JSON from the kept one and the day's fields (`day_json`, where that is exactly `state_json` of the fold).
+What the loan posts is computed only when a holding moved (`books.entries`). The holdings, the penalties owed and
+the columns are summed from the fold's installments and payments in minor units (`lending.loan.minor`: the
+kernel's integer columns), not from `Money`.
 
 The fold is the engine's (the reference itself, not a formula that must agree with it), so the figures are the
 per-loan path's by construction; what the batch changes is the I/O and the order in which the partition's
@@ -41,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,12 +63,60 @@ from microcredit.ledger import service as ledger
 from microcredit.lending import loan as core
 from microcredit.lending.loan import kernel
 from microcredit.lending.loan.fold import reference_fold
+from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.products import service as products
 from microcredit.servicing import repository as repo
-from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import accrual, folds, loans
+
+# The columns the day may write back (`loans.refresh`, `loans.drafts_of`, a penalty's `events_count`: everything
+# `advance`'s one UPDATE of the loan may change), and those it reads (these among them: a column is written only when
+# the day changed it, as the per-loan path's `write_loan` writes).
+_WRITTEN = ("status", "state", *accrual.COLUMNS, "state_seq", "state_as_of", "outstanding_principal", "dpd",
+            "next_due_date", *accrual.DAY_COLUMNS, "disbursed_on", "closed_on", "updated_at", "books", "events_count")
+_READ = ("id", "number", "institution_id", "product_version_id", "currency", "terms", "opened_at", "version",
+         *_WRITTEN)
+
+
+class _Loan:
+    """A working copy of an overdue loan's row (`loans.LoanRow`): the columns read, changed by the day, the changed
+    ones written back by one statement for the partition (`changes`)."""
+
+    __slots__ = (*_READ, "_was")
+
+    id: int
+    number: str
+    institution_id: int
+    product_version_id: int
+    currency: str
+    terms: dict[str, Any]
+    opened_at: datetime
+    version: int
+    status: str
+    state: dict[str, Any] | None
+    state_seq: int
+    state_as_of: date | None
+    accrued_interest: int | None
+    payoff_accrued: int | None
+    outstanding_principal: Money
+    dpd: int
+    next_due_date: date | None
+    disbursed_on: date | None
+    closed_on: date | None
+    books: dict[str, int]
+    events_count: int
+    updated_at: datetime
+
+    def __init__(self, row: Any) -> None:
+        for name, value in zip(_READ, row, strict=True):
+            setattr(self, name, value)
+        self._was = tuple(getattr(self, name) for name in _WRITTEN)
+
+    def changes(self) -> dict[str, Any]:
+        """The columns the day changed, by name, with their new values (those equal to what was read left out)."""
+        return {name: now for name, was in zip(_WRITTEN, self._was, strict=True)
+                if (now := getattr(self, name)) != was}
 
 
 @dataclass
@@ -74,9 +133,17 @@ class OverdueDay:
 class _Audited:
     """A penalty event's audit record, with how many of the partition's drafts are its entries."""
 
-    loan: Loan
+    loan: _Loan
     payload: dict[str, Any]
     drafts: int
+
+
+@dataclass
+class _Written:
+    """What the partition's loans write: the new events' rows, in order, and each loan's fold of the day."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    folds: list[tuple[_Loan, core.LoanState]] = field(default_factory=list)
 
 
 def advance_overdue(*, session: Session, clock: Clock, institution_id: int, day: date, first: int, last: int,
@@ -86,21 +153,37 @@ def advance_overdue(*, session: Session, clock: Clock, institution_id: int, day:
     report = OverdueDay()
     if parties.organisation.business_date(session=session, institution_id=institution_id) != day:
         return report  # `record` dates a penalty's business date by the institution's: leave it to `advance`
-    rows = [loan for loan in repo.overdue_candidates(session, institution_id=institution_id, day=day, first=first,
-                                                     last=last)
-            if only is None or loan.id in only]
+    rows = [_Loan(row) for row in repo.overdue_rows(session, institution_id=institution_id, day=day, first=first,
+                                                    last=last, columns=_READ)
+            if only is None or row.id in only]
     if not rows:
         return report
-    events = repo.events_of_loans(session, [loan.id for loan in rows])
+    events = repo.stored_events_of_loans(session, [loan.id for loan in rows])
     actor = Actor.system(institution_id)
     drafts: list[ledger.posting.Draft] = []
     audited: list[_Audited] = []
+    written = _Written()
     for loan in rows:
         drafts_before = len(drafts)
-        charged = _day(session, clock, actor, loan, events[loan.id], day, drafts, audited)
+        charged = _day(session, clock, actor, loan, events[loan.id], day, drafts, audited, written)
         report.advanced.append(loan.id)
         report.penalties += charged
         report.entries += len(drafts) - drafts_before
+    repo.insert_events(session, written.events)
+    # Each loan's changed columns, the loans that changed the same ones written by one statement (a day moves at least
+    # `state_as_of`: a loan with nothing changed is not written, its version kept, as the flush would).
+    alike: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    moved: dict[int, int] = {}
+    for loan in rows:
+        changed = loan.changes()
+        if changed:
+            alike.setdefault(tuple(changed), []).append({"id": loan.id, "version": loan.version, **changed})
+            moved[loan.id] = loan.version + 1
+    for same in alike.values():
+        repo.write_loan_days(session, same)
+    for loan, state in written.folds:  # stamped with the version the row now has (`write_loan_days` moved it)
+        folds.stage_written(session, loan_id=loan.id, on=day, events_count=loan.events_count,
+                            version=moved.get(loan.id, loan.version), state=state)
 
     def audit_records(entries: Sequence[Any]) -> list[audit.Entry]:
         out, at = [], 0
@@ -116,26 +199,32 @@ def advance_overdue(*, session: Session, clock: Clock, institution_id: int, day:
     if drafts:
         ledger.posting.post_many(session=session, clock=clock, actor=actor, institution_id=institution_id,
                                  business_date=day, drafts=drafts, not_after=day, then=audit_records)
-    else:
-        if audited:
-            audit.record_many(session=session, clock=clock, actor=actor, entries=audit_records(()))
-        session.flush()
+    elif audited:
+        audit.record_many(session=session, clock=clock, actor=actor, entries=audit_records(()))
     return report
 
 
-def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[LoanEvent], day: date,
-         drafts: list[ledger.posting.Draft], audited: list[_Audited]) -> int:
+def _day(session: Session, clock: Clock, actor: Actor, loan: _Loan, stored: Sequence[loans.StoredEvent], day: date,
+         drafts: list[ledger.posting.Draft], audited: list[_Audited], written: _Written) -> int:
     """One loan's day as `loans.advance` does it (and `loans.record` each penalty), its entries' drafts and its
-    penalties' audit records appended in the order the per-loan path posts them; the penalties it charged."""
+    penalties' audit records appended in the order the per-loan path posts them, its new events' rows and its fold
+    to `written`; the penalties it charged."""
     terms = loans.core_terms(session, loan)
     kept = folds.recall(session, loan, day)
     folded: kernel.KernelFold | None = None
-    events = loans.core_events(rows)
+    events = loans.core_events(stored)
+    day_events = events
     if kept is not None:
         state = kept
     else:
-        folded, state = _fold(terms, events, day)
-    stored = accrual.cached_state_of(loan)  # the kept fold's JSON (of an earlier day: `overdue_candidates`)
+        # Yesterday's fold, kept by this process, read on the day where that is the fold of the day (`fold_later`).
+        earlier = folds.recall_earlier(session, loan, day)
+        folded = None if earlier is None else kernel.fold_later(earlier, events, as_of=day)
+        if folded is not None:
+            state = folded.state()
+        else:
+            folded, state = _fold(terms, events, day)
+    cached = accrual.cached_state_of(loan)  # the kept fold's JSON (of an earlier day: `overdue_rows`)
     rules = loans.default_rules(session, loan, terms)
     owed = core.penalties_owed(state, contract_rate=terms.contract.annual_rate, rule=rules.penalty,
                                rounding=terms.contract.rounding, as_of=day, late_fee_rule=rules.late_fee,
@@ -149,17 +238,17 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
         charge = products.replay.event_of(item)
         # The day's fold with the penalty added, not every event folded again, where that is the same (`fold_more`).
         more = None if folded is None else kernel.fold_more(folded, [charge])
+        day_events = [*day_events, charge]
         if more is not None:
             folded, state = more, more.state()
         else:
-            folded, state = _fold(terms, [*loans.core_events(rows), charge], day)
+            folded, state = _fold(terms, day_events, day)
         seq = loan.events_count + 1
         payload = item.model_dump(mode="json", exclude_none=True)
-        event = LoanEvent(loan_id=loan.id, seq=seq, event_id=item.id, type="penalty", value_date=day,
-                          business_date=day, payload=payload, idempotency_key=None, recorded_at=clock.now(),
-                          user_id=actor.user_id, reference=None, note=None)
-        repo.stage(session, event)
-        rows = [*rows, event]
+        written.events.append({"loan_id": loan.id, "seq": seq, "event_id": item.id, "type": "penalty",
+                               "value_date": day, "business_date": day, "payload": payload, "idempotency_key": None,
+                               "recorded_at": clock.now(), "user_id": actor.user_id, "reference": None, "note": None})
+        loans.keep_event(loan.id, seq, payload, charge)  # what the stored payload makes (as `record` keeps it)
         loan.events_count = seq
         loans.refresh(loan, state, clock, seq, terms)
         mine = loans.drafts_of(loan, state, channel="internal", source=f"{loan.id}:{seq}", what="penalty",
@@ -171,9 +260,9 @@ def _day(session: Session, clock: Clock, actor: Actor, loan: Loan, rows: list[Lo
                                   what="advance", memo=f"{loan.number} {day.isoformat()}"))
     if not charged:
         # No event: the JSON of the day from the kept one and the day's fields where that is the same (`day_json`).
-        snapshot = day_json(stored, state, events) if folded is not None and stored is not None else None
+        snapshot = day_json(cached, state, events) if folded is not None and cached is not None else None
         loans.refresh(loan, state, clock, loan.events_count, terms, snapshot=snapshot)
-    folds.stage(session, loan, day, loan.events_count, state)
+    written.folds.append((loan, state))
     return charged
 
 

@@ -173,6 +173,62 @@ def test_fold_more_adds_a_penalty_to_an_overdue_loan_and_leaves_what_it_cannot_k
     assert kernel.fold_more(folded, [replace(penalty, id="d")]) is None
 
 
+@LENDING
+@given(histories(variants=COVERED, kinds=KINDS), st.integers(min_value=0, max_value=520),
+       st.integers(min_value=0, max_value=60))
+def test_a_fold_read_on_a_later_day_is_the_fold_of_that_day(history, days, later):
+    """`fold_later` (the close of business's overdue day: yesterday's kept fold read on the day) answers only with
+    the state of the events folded on the later day; where it cannot know that it answers None."""
+    terms, events = history
+    first = START + timedelta(days=days)
+    second = first + timedelta(days=later)
+    try:
+        folded = kernel.try_fold(terms, events, as_of=first)
+        expected = reference_fold(terms, events, as_of=second)
+    except EventRefused:
+        return
+    if folded is None:
+        return
+    before = folded.state()
+    again = kernel.fold_later(before, events, as_of=second)
+    if again is not None:
+        assert again.state() == expected
+        assert before == reference_fold(terms, events, as_of=first)  # the earlier fold's columns not changed
+    if any(event.on > first for event in events):
+        assert again is None  # an event taken on the later day, not the earlier: folded again
+
+
+def test_fold_later_reads_an_overdue_loan_on_the_next_day_and_leaves_what_it_cannot_know():
+    """A loan left unpaid after its first due date: its fold of one day read on the next is the next day's fold
+    (the days past due, the accrual and the payoff moved), a penalty added to it too; a history that is not the one
+    folded, or a day before, is left to a whole fold (None)."""
+    day = due_date(1) + timedelta(days=5)
+    events = [Disbursement(id="d", on=START, amount=cny("10000.00"))]
+    folded = kernel.try_fold(TERMS, events, as_of=day)
+    assert folded is not None
+    nxt = day + timedelta(days=1)
+    later = kernel.fold_later(folded.state(), events, as_of=nxt)
+    assert later is not None
+    assert later.state() == reference_fold(TERMS, events, as_of=nxt)
+    assert later.state().dpd == folded.state().dpd + 1
+    penalty = PenaltyCharged(id="n1", on=nxt, installment=1, amount=cny("3.21"))
+    more = kernel.fold_more(later, [penalty])
+    assert more is not None
+    assert more.state() == reference_fold(TERMS, [*events, penalty], as_of=nxt)
+    assert kernel.fold_later(folded.state(), [*events, penalty], as_of=nxt) is None  # another history
+    assert kernel.fold_later(folded.state(), events, as_of=day - timedelta(days=1)) is None
+    paid = Repayment(id="r", on=nxt, amount=cny("100.00"))
+    assert kernel.fold_later(kernel.try_fold(TERMS, [*events, paid], as_of=day).state(), [*events, paid],
+                             as_of=nxt) is None  # a repayment value-dated the later day: not taken the day before
+    # Credit held: the next due date would use it (a payment the earlier fold does not have), so a whole fold.
+    over = [*events, Repayment(id="r", on=day, amount=cny("2000.00"))]
+    credit = kernel.try_fold(TERMS, over, as_of=day)
+    assert credit is not None
+    assert credit.state().credit_balance.is_positive
+    assert kernel.fold_later(credit.state(), over, as_of=due_date(2)) is None
+    assert reference_fold(TERMS, over, as_of=due_date(2)).payments[-1].event_id is None  # the credit used
+
+
 def _month_interest(balance: int, rate: Decimal) -> int:
     """A month's interest on `balance` (minor units) at the annual `rate`, exactly, rounded half up."""
     return int(Fraction(balance) * Fraction(rate) / 12 + Fraction(1, 2))
