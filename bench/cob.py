@@ -26,7 +26,10 @@ the step's own functions (`cpu_ms_per_loan`, `statements_per_loan`: the runner's
 around them are in the total only) —, and the child's own peak resident memory (`VmHWM`; `_peak_mb` says
 why not `ru_maxrss`); `--memory` follows the child with tracemalloc (what it holds after each day, its largest
 holders); `--profile PATH` runs the measured day under cProfile (statistics in `PATH.<backend>.<n>`, read with
-`python -m pstats`; that run's CPU figures are cProfile's too).
+`python -m pstats`; that run's CPU figures are cProfile's too). With `--cold` the days before the
+measured one are closed in another process, so the measured day's process starts with nothing kept (yesterday's
+folds, the parsed terms and events): at 1,000,000 loans the overdue tenth is more than those caches hold, so most of
+it meets every day what a cold process meets.
 With `--baseline-src DIR/src` the filled database is copied first and the same day
 is closed on the copy by that source tree's code (e.g. `git archive <commit> src | tar -x -C DIR`): the
 baseline before a change and the figures after it, on the same loans in the same run. `scaling_ratio`
@@ -272,7 +275,7 @@ def _memory_now(label: str, memory: list[dict[str, Any]], top: int = 12) -> None
 
 
 def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory: bool = False,
-          profile: str | None = None) -> None:
+          profile: str | None = None, unmeasured: bool = False) -> None:
     """One business day of close of business; prints the figures as JSON (run in a process of its own).
     With `days` > 1 the days before it are closed first, not measured (the steady state: the loans' standing
     and features rows exist, yesterday's close was made). With `trace_memory` (`--memory`) tracemalloc follows
@@ -300,12 +303,16 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
         statements[0] += 1
 
     _memory_now("setup", memory)
-    for day in range(days - 1):
+    for day in range(days if unmeasured else days - 1):
         warm = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                        institution_id=inst_id, on=None, partition_size=partition,
                                                        lease_seconds=kit.lease_seconds).id)
         cob.runs.execute(db=runtime.db, kit=kit, run_id=warm)
         _memory_now(f"day {day + 1}", memory)
+    if unmeasured:
+        runtime.close()
+        print("{}")
+        return
     assert runtime.db.engine is not None
     per_step = _measure_steps(cob.steps)
     overdue = _measure_overdue()
@@ -441,19 +448,27 @@ def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
 
 
 def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1,
-               trace_memory: bool = False, profile: str | None = None) -> dict[str, Any]:
+               trace_memory: bool = False, profile: str | None = None, cold: bool = False) -> dict[str, Any]:
+    """The last of `days` days closed in a child process (with `cold`, the days before it in another: the
+    measured day's process has kept nothing of them), its figures."""
     env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
     env.pop("MICROCREDIT_REDIS_URL", None)
     if src is not None:
         env["PYTHONPATH"] = src
-    out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition),
-                          "--days", str(days), *(["--memory"] if trace_memory else []),
-                          *(["--profile", profile] if profile else [])],
-                         env=env, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr[-4000:])
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+
+    def run(days: int, *extra: str) -> dict[str, Any]:
+        out = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), "--partition", str(partition),
+                              "--days", str(days), *extra], env=env, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise SystemExit(out.stderr[-4000:])
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    measured = [*(["--memory"] if trace_memory else []), *(["--profile", profile] if profile else [])]
+    if cold and days > 1:
+        run(days - 1, "--unmeasured")
+        return run(1, *measured)
+    return run(days, *measured)
 
 
 def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -472,9 +487,10 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         if args.baseline_src:
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
-            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory)
+            baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory,
+                                  cold=args.cold)
         profile = args.profile and f"{args.profile}.{backend}.{n}"
-        result = _close_day(url, tmp, args.partition, None, args.days, args.memory, profile)
+        result = _close_day(url, tmp, args.partition, None, args.days, args.memory, profile, cold=args.cold)
         result.update(backend=backend, n=n, fill_seconds=round(filled, 1), fill_peak_mb=fill_peak, baseline=baseline)
         return result
     finally:
@@ -528,10 +544,15 @@ def main() -> None:
                         "it holds after each day, its largest holders; slows the run)")
     parser.add_argument("--profile", metavar="PATH", help="run the measured day under cProfile, its statistics "
                         "written to PATH.<backend>.<n> (slows the run: its CPU figures are not the day's)")
+    parser.add_argument("--cold", action="store_true", help="with --days K > 1: close the first K-1 days in one "
+                        "process and measure the last in a new one, which has kept nothing of them (no fold, terms "
+                        "or events of yesterday in memory: what most of the overdue tenth meets at 1,000,000 loans, "
+                        "more than the process's caches hold)")
+    parser.add_argument("--unmeasured", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory, args.profile)
+        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory, args.profile, args.unmeasured)
         return
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]
