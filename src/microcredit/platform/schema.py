@@ -124,6 +124,12 @@ def _edge_of(info: FieldInfo) -> tuple[str | None, bool, bool]:
             any(isinstance(m, ExactText) for m in info.metadata))
 
 
+_EDGES: dict[tuple[type, str], tuple[str | None, bool, bool]] = {}
+"""`_edge_of` by input model and field name, worked out on the field's first validation (the model is complete
+by then): it was worked out again on every field of every validation, ~40 times a loan's terms read
+(`servicing.loans.core_terms`: 290 -> ~80 µs a loan's terms validated) and on every request body."""
+
+
 class InputSchema(BaseModel):
     """Request bodies: unknown fields are refused (no mass assignment); strict types and clean text at the edge."""
 
@@ -134,12 +140,16 @@ class InputSchema(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _at_the_edge(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is None:
+        name = info.field_name
+        if name is None:
             return value
-        field = cls.model_fields.get(info.field_name)
-        if field is None:
-            return value
-        kind, multiline, exact = _edge_of(field)
+        edge = _EDGES.get((cls, name))
+        if edge is None:
+            field = cls.model_fields.get(name)
+            if field is None:
+                return value
+            edge = _EDGES[(cls, name)] = _edge_of(field)
+        kind, multiline, exact = edge
         if kind is None:
             return value
         return _edge(value, kind, multiline=multiline, exact=exact or cls.exact_text)
