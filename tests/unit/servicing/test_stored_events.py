@@ -51,3 +51,34 @@ def test_a_kept_event_answers_only_for_the_payload_it_was_kept_under():
     parsed.keep(("loan", 1), {"a": 1}, "kept")
     assert parsed.get(("loan", 1), {"a": 1}, lambda: "made") == "kept"
     assert parsed.get(("loan", 1), {"a": 2}, lambda: "made") == "made"
+
+
+def test_a_kept_value_does_not_answer_its_source_changed_after_it_was_kept():
+    """`Parsed.keep` keeps a copy of the source: a change made to the caller's object afterwards is a different
+    source, parsed again (not the value kept for the source as it was)."""
+    parsed = loans.Parsed(max_entries=4)
+    source = {"terms": {"annual_rate": "12.0"}, "calendar": {"holidays": ["2026-10-01"]}}
+    parsed.keep(("loan", 1), source, "kept")
+    source["calendar"]["holidays"].append("2026-10-02")
+    assert parsed.get(("loan", 1), source, lambda: "made") == "made"
+    assert parsed.get(("loan", 1), {"terms": {"annual_rate": "12.0"}, "calendar": {"holidays": ["2026-10-01"]}},
+                      lambda: "made again") == "made again"  # the second get kept the changed one
+
+
+def test_loans_pinned_to_the_same_holidays_have_equal_calendars_whatever_their_numbers():
+    """A loan's pinned calendar is named by the terms' calendar, not the loan: equal for equal holidays (so the
+    periods' plans, memoised on the calendar, are made once for both), different for different holidays."""
+    from types import SimpleNamespace
+
+    def pinned(number: str, holidays: list[str]):
+        loan = SimpleNamespace(number=number, terms={"calendar": {"holidays": holidays, "working_days": ["2026-09-27"],
+                                                                  "covered_years": [2026]}})
+        return loans._pinned(loan)("cn", date(2026, 1, 1), date(2026, 12, 31))
+
+    first, second = pinned("L-1", ["2026-10-01", "2026-10-02"]), pinned("L-2", ["2026-10-01", "2026-10-02"])
+    assert first == second
+    assert hash(first) == hash(second)
+    assert first.name == "cn"
+    assert first.holidays == frozenset({date(2026, 10, 1), date(2026, 10, 2)})
+    assert first.working_days == frozenset({date(2026, 9, 27)})
+    assert pinned("L-3", ["2026-10-01"]) != first
