@@ -122,7 +122,7 @@ def reminders_sent(session: Session, loan_ids: Collection[int],
         return set()
     return {(r.loan_id, r.kind, r.due_date) for r in session.execute(
         select(ReminderSent.loan_id, ReminderSent.kind, ReminderSent.due_date).where(
-            ReminderSent.loan_id.in_(sorted(loan_ids)), ReminderSent.due_date.in_(sorted(due_dates))))}
+            ReminderSent.loan_id.in_(sorted(loan_ids)), ReminderSent.due_date.in_(sorted(due_dates)))).all()}
 
 
 def add_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -250,13 +250,15 @@ def active_loans(session: Session, institution_id: int, ids: list[int] | None = 
 
 def active_loan_ids(session: Session, institution_id: int, first: int | None = None,
                     last: int | None = None) -> list[int]:
-    """The ids of an institution's active loans, ascending (those in [first, last] when given)."""
-    stmt = select(Loan.id).where(Loan.institution_id == institution_id, Loan.status == "active")
+    """The ids of an institution's active loans, ascending (those in [first, last] when given). A Core statement on
+    the table (no ORM entity: each close-of-business task reads its partition's ids by it, 2,000 at a time),
+    fetched at once (`.all()`: iterating a result fetches it a row at a time, ~1 µs a row more on PostgreSQL)."""
+    stmt = select(_LOANS.c.id).where(_LOANS.c.institution_id == institution_id, _LOANS.c.status == "active")
     if first is not None:
-        stmt = stmt.where(Loan.id >= first)
+        stmt = stmt.where(_LOANS.c.id >= first)
     if last is not None:
-        stmt = stmt.where(Loan.id <= last)
-    return list(session.scalars(stmt.order_by(Loan.id)))
+        stmt = stmt.where(_LOANS.c.id <= last)
+    return list(session.execute(stmt.order_by(_LOANS.c.id)).scalars().all())
 
 
 def break_exists(session: Session, institution_id: int, statement_date: date, kind: str, reference: str) -> bool:
@@ -467,7 +469,7 @@ def overdue_rows(session: Session, *, institution_id: int, day: date, first: int
                    _LOANS.c.id <= last, _LOANS.c.dpd > 0, _LOANS.c.state_seq == _LOANS.c.events_count,
                    _LOANS.c.state_as_of < day)
             .order_by(_LOANS.c.id).with_for_update())
-    return list(session.execute(stmt))
+    return list(session.execute(stmt).all())
 
 
 def stored_events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: int = 500) -> dict[int, list[Any]]:
@@ -479,7 +481,7 @@ def stored_events_of_loans(session: Session, loan_ids: Iterable[int], *, chunk: 
             out[loan_id] = []
         for row in session.execute(select(_EVENTS.c.loan_id, _EVENTS.c.seq, _EVENTS.c.payload)
                                    .where(_EVENTS.c.loan_id.in_(part))
-                                   .order_by(_EVENTS.c.loan_id, _EVENTS.c.seq)):
+                                   .order_by(_EVENTS.c.loan_id, _EVENTS.c.seq)).all():
             out[row.loan_id].append(row)
     return out
 

@@ -364,7 +364,7 @@ def _classify_cached(session: Session, institution_id: int, on: date, ids: list[
         return Bulk(frozenset(), {})
     held = {r.loan_id: r for r in session.execute(select(
         LoanStanding.loan_id, LoanStanding.dpd, LoanStanding.bucket, LoanStanding.category, LoanStanding.provision)
-        .where(LoanStanding.loan_id.in_(list(cached))))}
+        .where(LoanStanding.loan_id.in_(list(cached)))).all()}
     same: dict[int, int] = {}
     for loan_id, one in cached.items():
         row = held.get(loan_id)
@@ -491,7 +491,7 @@ def _features_json(session: Session, institution_id: int, on: date, ids: list[in
     if not cached:
         return Bulk(frozenset(), {})
     kept = {r.loan_id: r.max_dpd for r in session.execute(select(LoanBehaviour.loan_id, LoanBehaviour.max_dpd)
-                                                          .where(LoanBehaviour.loan_id.in_(list(cached))))}
+                                                          .where(LoanBehaviour.loan_id.in_(list(cached)))).all()}
     day = on.isoformat()
     params: list[dict[str, Any]] = []
     late_total = partial_total = 0
