@@ -417,3 +417,26 @@ def test_the_ocsp_responder_certificate_is_renewed_before_it_ends_and_made_for_a
     (ca / signing.OCSP_CERT).unlink()
     (ca / signing.OCSP_KEY).unlink()
     assert _ocsp(ca, signer, later).certificates[0].serial_number not in (first.serial_number, second.serial_number)
+
+
+def test_a_key_replaced_on_disk_signs_the_next_signature(tmp_path, pdf):
+    """The parsed keys are kept per process by the files' bytes: a CA made again in the same folder (new root,
+    signer and time-stamping keys) signs with its new keys at once, and the old root no longer vouches."""
+    old = signing.init_demo_ca(tmp_path, now=AT)
+    old_root = tmp_path / "old-root.pem"
+    old_root.write_bytes((old / signing.CA_CERT).read_bytes())
+    files = signing.demo_files(tmp_path)
+    first = signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender", at=AT)
+    assert _stamp(first, old).bottom_line
+
+    new = signing.init_demo_ca(tmp_path, now=AT, replace=True)
+    assert (new / signing.CA_CERT).read_bytes() != old_root.read_bytes()
+    second = signing.sign_pdf(pdf, files, reason="test", location="here", name="Lender", at=AT)
+    status = _stamp(second, new)
+    assert status.bottom_line
+    assert status.timestamp_validity.trusted  # the token too, by the new simulator's key
+    signer_key = PdfFileReader(io.BytesIO(second)).embedded_signatures[0].signer_cert.public_key
+    assert signer_key.dump() == load_cert_from_pemder(str(new / signing.SIGNER_CERT)).public_key.dump()
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(old_root))])
+    embedded = PdfFileReader(io.BytesIO(second)).embedded_signatures[0]
+    assert not validate_pdf_signature(embedded, context, ts_validation_context=context).trusted
