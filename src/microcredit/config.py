@@ -258,8 +258,11 @@ def _pem_or_base64(text: str, kind: str) -> bytes:
     return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n".encode()
 
 
+@functools.lru_cache(maxsize=16)
 def rsa_private_pem(text: str) -> str:
-    """An RSA private key (PEM, PKCS#1 or PKCS#8, or bare base64 PKCS#8) as PKCS#8 PEM; ValueError if not one."""
+    """An RSA private key (PEM, PKCS#1 or PKCS#8, or bare base64 PKCS#8) as PKCS#8 PEM; ValueError if not one.
+    Kept per text: cryptography checks an RSA key as it loads it (~46 ms at 2,048 bits), and every `Settings`
+    made (each CLI command, each worker, each test) validated the Alipay simulator's key again."""
     data = text.strip()
     candidates = [_pem_or_base64(data, "PRIVATE KEY"), _pem_or_base64(data, "RSA PRIVATE KEY")]
     for pem in candidates:
