@@ -24,7 +24,8 @@ DEFAULT_HTML = """<!DOCTYPE html>
 <style>
   @page { size: A4; margin: 18mm 16mm 20mm 16mm;
           @bottom-center { content: "合同编号 {{ contract.number }} · 第 " counter(page) " 页 / 共 " counter(pages) " 页";
-                           font-size: 8pt; color: #555; } }
+                           font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; font-size: 8pt;
+                           color: #555; } }
   body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; font-size: 10.5pt; line-height: 1.6;
          color: #111; }
   h1 { text-align: center; font-size: 18pt; margin: 0 0 4mm; letter-spacing: 2px; }
