@@ -8,7 +8,7 @@
 // the collector sees the guarantor on the case (phone masked) and logs a call to them, picked from the list.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
-import { BRANCH_MANAGER, DEMO_PASSWORD, OFFICER_BR01, drawn, expectAccessible, idNumber, lateLoan, randomPhone, screenshot, staffLogin, token, withWrongChecksum } from './helpers'
+import { BRANCH_MANAGER, DEMO_PASSWORD, OFFICER_BR01, choose, drawn, expectAccessible, idNumber, lateLoan, randomPhone, screenshot, staffLogin, token, withWrongChecksum } from './helpers'
 
 const COLLECTOR = { phone: '13900000008' } // 钱进, 催收员
 
@@ -150,10 +150,8 @@ test('a loan officer adds a guarantor before the decision; the collector logs a 
   await expect(listed).toContainText('王担保')
   await expect(listed).toContainText('配偶')
   await expect(listed).toContainText(`${phone.slice(0, 3)}****${phone.slice(-4)}`)
-  await page.getByTestId('action-party').click()
-  await page.getByRole('option', { name: '担保人' }).click()
-  await page.getByTestId('action-guarantor').click()
-  await page.getByRole('option', { name: /王担保/ }).click()
+  await choose(page, page.getByTestId('action-party'), '担保人')
+  await choose(page, page.getByTestId('action-guarantor'), /王担保/)
   await page.getByTestId('action-notes').fill('担保人已接通，同意督促还款')
   await page.getByTestId('action-submit').click()
   const history = page.getByTestId('contact-history')

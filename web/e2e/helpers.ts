@@ -3,7 +3,7 @@
 import { createHmac, randomInt } from 'node:crypto'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
-import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test'
 import { SCREENSHOTS } from './paths'
 
 export const DEMO_PASSWORD = 'Demo-Pass-2026'
@@ -179,6 +179,16 @@ export async function staffLogin(page: Page, phone: string, password = DEMO_PASS
 /** Save a screenshot under test-results/screenshots/ (docs/images takes a few of them). */
 export async function screenshot(page: Page, name: string, fullPage = false) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled' })
+}
+
+/** Pick `option` in an Element Plus select until the select shows it: a click that lands while the list is still
+ *  opening (or a select that appears as the form settles) is lost without an error (seen in CI on 6 December). */
+export async function choose(page: Page, select: Locator, option: string | RegExp) {
+  await expect(async () => {
+    await select.click()
+    await page.getByRole('option', { name: option }).click({ timeout: 2000 })
+    await expect(select).toContainText(option, { timeout: 1000 })
+  }).toPass({ timeout: 15_000 })
 }
 
 /** No serious or critical axe-core violations (WCAG 2.x A/AA) on the page as it is now. */
