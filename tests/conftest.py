@@ -65,15 +65,15 @@ _CREATED: list[tuple[str, str, str]] = []  # (backend, admin url, database name)
 # test alone at the end. Measured in CI (docs/testing.md); a test missing here only runs in its
 # collected place. Keyed by the test function's name (each is unique in the suite).
 SLOW_FIRST = {
-    "test_two_celery_workers_close_the_dates_as_the_in_process_runner_does": 298,
-    "test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one": 222,
-    "test_the_demo_portfolio_has_loans_in_every_state_on_verified_books": 156,
-    "test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run": 100,
-    "test_repayments_acknowledged_before_a_sigkill_are_stored_exactly_once": 73,
-    "test_no_generated_request_makes_a_server_error": 54,
+    "test_sixty_days_of_cob_equal_the_per_loan_operations_applied_one_by_one": 160,
+    "test_a_cob_killed_at_random_points_and_resumed_equals_a_clean_run": 75,
+    "test_the_demo_portfolio_has_loans_in_every_state_on_verified_books": 74,
+    "test_two_celery_workers_close_the_dates_as_the_in_process_runner_does": 67,
+    "test_repayments_acknowledged_before_a_sigkill_are_stored_exactly_once": 52,
+    "test_no_generated_request_makes_a_server_error": 43,
+    "test_the_cob_commands_close_dates_in_order_show_them_and_refuse_a_date_twice": 33,
     "test_a_portfolio_closed_day_by_day_accrues_collects_classifies_provisions_and_reminds": 39,
-    "test_the_cob_commands_close_dates_in_order_show_them_and_refuse_a_date_twice": 30,
-    "test_migrate_then_demo_prints_the_logins_and_is_idempotent": 24,
+    "test_migrate_then_demo_prints_the_logins_and_is_idempotent": 27,
     "test_closing_a_date_again_changes_nothing": 22,
 }
 

@@ -23,6 +23,9 @@ from microcredit.runtime import Runtime, build_runtime
 
 QUEUE = "microcredit.cob"
 TASK_TIMEOUT_SECONDS = 3600
+# How often the runner looks for its step's answers. Celery's default (0.5 s) was most of a small portfolio's run:
+# a step's partitions answered in 10-70 ms and the next step was sent ~0.45 s later (the Celery COB test: 90 steps).
+POLL_SECONDS = 0.02
 
 
 def make_app(settings: Settings | None = None) -> Celery:
@@ -63,7 +66,7 @@ def celery_runner(celery: Celery) -> Any:
     """A `runs.StepRunner` handing a step's partitions to the workers and waiting for all of them."""
     def run(run_id: int, task_ids: list[int]) -> list[tuple[int, int]]:
         jobs = group(celery.signature("microcredit.cob.work_task", args=(run_id, task_id)) for task_id in task_ids)
-        answers = jobs.apply_async().get(timeout=TASK_TIMEOUT_SECONDS)
+        answers = jobs.apply_async().get(timeout=TASK_TIMEOUT_SECONDS, interval=POLL_SECONDS)
         return [(int(a), int(b)) for a, b in answers]
 
     return run
