@@ -488,7 +488,8 @@ def simulated_authority(cert: Path, key: Path, *, at: datetime) -> Any:
             ])
             tsa_key = _der_key(self.tsa_key.dump())
             if not isinstance(tsa_key, rsa.RSAPrivateKey):
-                raise NotImplementedError("the time-stamping simulator signs with RSA only")
+                raise SigningUnavailable("the time-stamping simulator's key is not RSA: "
+                                         "run `microcredit contracts init-demo-ca`")
             signature = tsa_key.sign(attributes.dump(), padding.PKCS1v15(),
                                      get_pyca_cryptography_hash(md_algorithm.upper()))
             return signature, attributes
