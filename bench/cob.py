@@ -83,6 +83,7 @@ from microcredit.risk.assessment import Assessment, Decision
 from microcredit.runtime import build_runtime
 from microcredit.servicing.models import Loan, LoanEvent
 from microcredit.servicing.service import loans
+from microcredit.worker import ProcessRunner
 
 OFFICER_PHONE = "13900000002"  # 李强, the demo's loan officer at branch BR01
 METHODS = ("equal_installment", "equal_principal", "interest_monthly_principal_at_maturity")
@@ -275,7 +276,7 @@ def _memory_now(label: str, memory: list[dict[str, Any]], top: int = 12) -> None
 
 
 def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory: bool = False,
-          profile: str | None = None, unmeasured: bool = False) -> None:
+          profile: str | None = None, unmeasured: bool = False, processes: int = 0) -> None:
     """One business day of close of business; prints the figures as JSON (run in a process of its own).
     With `days` > 1 the days before it are closed first, not measured (the steady state: the loans' standing
     and features rows exist, yesterday's close was made). With `trace_memory` (`--memory`) tracemalloc follows
@@ -319,6 +320,8 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
     event.listen(runtime.db.engine, "before_cursor_execute", count)
     event.listen(runtime.db.engine, "before_cursor_execute", per_step.statement)
     profiler = cProfile.Profile() if profile else None
+    pool = ProcessRunner(runtime.settings, processes) if processes else None
+    pool_before = pool.usage() if pool is not None else []  # started and built before the day (not measured)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     if profiler is not None:
@@ -326,14 +329,19 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
     run_id = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                      institution_id=inst_id, on=None, partition_size=partition,
                                                      lease_seconds=kit.lease_seconds).id)
-    cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id)
+    cob.runs.execute(db=runtime.db, kit=kit, run_id=run_id, runner=pool)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
     seconds = time.perf_counter() - began
     used = resource.getrusage(resource.RUSAGE_SELF)
+    pool_after = pool.usage() if pool is not None else []
+    if pool is not None:
+        pool.close()
+    pool_cpu = sum(after[1] - before[1] for before, after in zip(pool_before, pool_after, strict=True))
+    pool_peaks = [round(after[2] / 1024) for after in pool_after]
     _memory_now(f"day {days} (measured)", memory)
-    cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
+    cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime + pool_cpu
     day_statements = statements[0]
     with runtime.db.unit_of_work(write=False) as session:
         run = session.get(CobRun, run_id)
@@ -344,14 +352,18 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
                     "loans_per_s": round(s["loans"] / max(s["duration_ms"] / 1000, 1e-3))}
              for name, s in (report or {}).get("steps", {}).items()}
     for name, figures in steps.items():  # inside the step's own functions (the runner's work around them apart)
+        if processes:
+            break  # measured in this process only: the pool's processes are not
         inside = per_step.figures.get(name, [0.0, 0])
         figures["cpu_ms_per_loan"] = round(1000 * inside[0] / max(n, 1), 3)
         figures["statements_per_loan"] = round(inside[1] / max(n, 1), 2)
     print(json.dumps({"loans": n, "status": status, "seconds": round(seconds, 2),
-                      "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan": round(day_statements / max(n, 1), 1),
-                      "loans_per_s": round(n / seconds), "peak_mb": _peak_mb(),
+                      "cpu_seconds": round(cpu_seconds, 2), "statements_per_loan":
+                      None if processes else round(day_statements / max(n, 1), 1),
+                      "loans_per_s": round(n / seconds), "peak_mb": _peak_mb() + sum(pool_peaks),
+                      "processes": processes, "process_peaks_mb": pool_peaks,
                       "rusage_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                      "steps": steps, "overdue": {"loans": overdue[1], "cpu_ms_per_overdue_loan":
+                      "steps": steps, "overdue": None if processes else {"loans": overdue[1], "cpu_ms_per_overdue_loan":
                                                   round(1000 * overdue[0] / max(overdue[1], 1), 3),
                                                   "gc_ms_per_overdue_loan":
                                                   round(1000 * overdue[2] / max(overdue[1], 1), 3)},
@@ -448,7 +460,8 @@ def _twin(backend: str, url: str, tmp: Path) -> tuple[str, str | None]:
 
 
 def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int = 1,
-               trace_memory: bool = False, profile: str | None = None, cold: bool = False) -> dict[str, Any]:
+               trace_memory: bool = False, profile: str | None = None, cold: bool = False,
+               processes: int = 0) -> dict[str, Any]:
     """The last of `days` days closed in a child process (with `cold`, the days before it in another: the
     measured day's process has kept nothing of them), its figures."""
     env = {**os.environ, "MICROCREDIT_LOG_LEVEL": "WARNING"}
@@ -464,7 +477,8 @@ def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int =
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         return result
 
-    measured = [*(["--memory"] if trace_memory else []), *(["--profile", profile] if profile else [])]
+    measured = [*(["--memory"] if trace_memory else []), *(["--profile", profile] if profile else []),
+                *(["--processes", str(processes)] if processes else [])]
     if cold and days > 1:
         run(days - 1, "--unmeasured")
         return run(1, *measured)
@@ -484,13 +498,14 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         filled = time.perf_counter() - began
         fill_peak = _peak_mb()  # the bench's own process so far (the fills of this and the earlier sizes)
         baseline = None
-        if args.baseline_src:
+        if args.baseline_src or args.processes:  # an older tree's code, or this one's in-process runner
             twin_url, twin_name = _twin(backend, url, tmp)
             drop.append(twin_name)
             baseline = _close_day(twin_url, tmp, args.partition, args.baseline_src, args.days, args.memory,
                                   cold=args.cold)
         profile = args.profile and f"{args.profile}.{backend}.{n}"
-        result = _close_day(url, tmp, args.partition, None, args.days, args.memory, profile, cold=args.cold)
+        result = _close_day(url, tmp, args.partition, None, args.days, args.memory, profile, cold=args.cold,
+                            processes=args.processes)
         result.update(backend=backend, n=n, fill_seconds=round(filled, 1), fill_peak_mb=fill_peak, baseline=baseline)
         return result
     finally:
@@ -548,11 +563,15 @@ def main() -> None:
                         "process and measure the last in a new one, which has kept nothing of them (no fold, terms "
                         "or events of yesterday in memory: what most of the overdue tenth meets at 1,000,000 loans, "
                         "more than the process's caches hold)")
+    parser.add_argument("--processes", type=int, default=0, help="close the measured day with the pool runner of "
+                        "this many local processes (`microcredit cob run --runner processes`), after the same day "
+                        "on a twin database in-process as the baseline (0: in-process only)")
     parser.add_argument("--unmeasured", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=2, metavar=("URL", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory, args.profile, args.unmeasured)
+        child(args.child[0], Path(args.child[1]), args.partition, args.days, args.memory, args.profile, args.unmeasured,
+              args.processes)
         return
     backends = [b for b in args.backends.split(",")
                 if b == "sqlite" or (b == "postgresql" and os.environ.get("MICROCREDIT_TEST_POSTGRES_URL"))]

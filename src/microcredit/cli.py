@@ -18,6 +18,7 @@
     microcredit ledger verify [--institution C] recompute every journal entry; non-zero exit on a problem
     microcredit ledger export [-o FILE]         the books as a beancount file (bean-check reads it)
     microcredit cob run [--date D] [--until D]  close of business: each date in order (resumes a killed run;
+                                                --runner processes: partitions worked by local processes at once;
                                                 --runner celery: partitions to `celery -A microcredit.worker` workers)
     microcredit cob status / cob retry RUN_ID   the latest runs / run a run's failed loans again
     microcredit cob scheduler [--once]          close each day at MICROCREDIT_COB_CLOSE_AT (local time)
@@ -36,8 +37,11 @@ succeeds and changes nothing when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -752,18 +756,35 @@ def _progress_bars(bars: Any) -> Any:
     return show
 
 
-def _step_runner(runtime: Runtime, runner: str) -> Any:
-    """The close of business's step runner by name: None (in process) or Celery workers over the broker."""
-    if runner not in ("in_process", "celery"):
-        _fail(f"unknown runner {runner!r}: in_process or celery")
-    if runner == "in_process":
-        return None
-    from microcredit.worker import celery_runner, make_app
+RUNNER_HELP = ("in_process, processes (a step's partitions on local processes at once: --processes, "
+               "MICROCREDIT_COB_PROCESSES, default one per CPU), or celery (workers over the Redis broker)")
 
+
+@contextlib.contextmanager
+def _step_runner(runtime: Runtime, runner: str, processes: int | None = None) -> Iterator[Any]:
+    """The close of business's step runner by name, for the command's time: None (in process), a pool of local
+    processes (stopped at the end), or Celery workers over the broker."""
+    if runner not in ("in_process", "processes", "celery"):
+        _fail(f"unknown runner {runner!r}: in_process, processes or celery")
+    if runner == "in_process":
+        yield None
+        return
+    from microcredit.worker import ProcessRunner, celery_runner, make_app
+
+    if runner == "processes":
+        with ProcessRunner(runtime.settings, processes or runtime.settings.cob_processes or os.cpu_count() or 1) \
+                as pool:
+            try:
+                yield pool
+            finally:
+                worked = ", ".join(f"{pid}: {n}" for pid, n in sorted(pool.tasks_by_process.items()))
+                console.print(f"tasks worked by process: {worked or 'none'}")
+        return
     try:
-        return celery_runner(make_app(runtime.settings))
+        made = celery_runner(make_app(runtime.settings))
     except ValueError as exc:
         _fail(str(exc))
+    yield made
 
 
 @cob_app.command("run")
@@ -772,22 +793,29 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
             institution: Annotated[str | None, typer.Option(help="Institution code")] = None,
             force: Annotated[bool, typer.Option("--force", help="Take over a run whose heartbeat is fresh")]
             = False,
-            runner: Annotated[str, typer.Option(help="in_process, or celery (workers over the Redis broker)")]
-            = "in_process") -> None:
+            runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "in_process",
+            processes: Annotated[int | None, typer.Option(min=1, help="--runner processes: how many")] = None) -> None:
     """Close business dates in order: every step over every partition, resuming an unfinished run."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from microcredit.cob import service as cob
     from microcredit.parties import service as parties
-    from microcredit.platform.actor import Actor
 
     runtime = _runtime()
-    kit = runtime.cob
-    step_runner = _step_runner(runtime, runner)
     with runtime.db.unit_of_work(write=False) as session:
         inst = parties.organisation.institution_by_code(session=session,
                                                         code=institution or runtime.settings.default_institution)
         inst_id, inst_code = inst.id, inst.code
+    with _step_runner(runtime, runner, processes) as step_runner:
+        _close_dates(runtime, inst_id, inst_code, on, until, force, runner, step_runner)
+
+
+def _close_dates(runtime: Runtime, inst_id: int, inst_code: str, on: str | None, until: str | None, force: bool,
+                 runner: str, step_runner: Any) -> None:
+    """`cob run`'s dates, each closed by `step_runner`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from microcredit.cob import service as cob
+    from microcredit.platform.actor import Actor
+
+    kit = runtime.cob
     for day in _cob_dates(runtime, inst_id, on, until):
         def open_run(session: Any, on: date | None = day) -> tuple[int, date]:
             run = cob.runs.start(session=session, clock=runtime.clock, actor=Actor.system(inst_id),
@@ -814,8 +842,9 @@ def cob_run(on: Annotated[str | None, typer.Option("--date", help="The date to c
 
 @cob_app.command("scheduler")
 def cob_scheduler(once: Annotated[bool, typer.Option("--once", help="Look once and exit (for cron)")] = False,
-                  runner: Annotated[str, typer.Option(help="in_process, or celery (workers over the Redis broker)")]
-                  = "in_process") -> None:
+                  runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "in_process",
+                  processes: Annotated[int | None, typer.Option(min=1, help="--runner processes: how many")]
+                  = None) -> None:
     """Close each institution's days at MICROCREDIT_COB_CLOSE_AT (its local time), missed dates first; run
     as a service (it looks every MICROCREDIT_COB_SCHEDULE_CHECK_SECONDS), or with --once from cron."""
     import time as wall
@@ -826,7 +855,6 @@ def cob_scheduler(once: Annotated[bool, typer.Option("--once", help="Look once a
     close_at = runtime.settings.cob_close_at
     if close_at is None:
         _fail("no schedule: set MICROCREDIT_COB_CLOSE_AT (e.g. 02:00, each institution's local time)")
-    step_runner = _step_runner(runtime, runner)
 
     def report(closed: Any) -> None:
         if closed.dates:
@@ -837,12 +865,13 @@ def cob_scheduler(once: Annotated[bool, typer.Option("--once", help="Look once a
             console.print(f"[red]{closed.code}: {closed.skipped}[/red]", soft_wrap=True)
 
     console.print(f"close of business at {close_at:%H:%M}, each institution's local time")
-    while True:
-        cob.schedule.close_due(db=runtime.db, kit=runtime.cob, clock=runtime.clock, close_at=close_at,
-                               runner=step_runner, runner_name=runner, report=report)
-        if once:
-            return
-        wall.sleep(runtime.settings.cob_schedule_check_seconds)
+    with _step_runner(runtime, runner, processes) as step_runner:  # a pool's processes kept from day to day
+        while True:
+            cob.schedule.close_due(db=runtime.db, kit=runtime.cob, clock=runtime.clock, close_at=close_at,
+                                   runner=step_runner, runner_name=runner, report=report)
+            if once:
+                return
+            wall.sleep(runtime.settings.cob_schedule_check_seconds)
 
 
 @cob_app.command("status")

@@ -404,6 +404,8 @@ class Settings(BaseSettings):
     cob_schedule_check_seconds: int = Field(default=300, ge=5, le=86400)
     # The Celery queue the close of business's partitions go to (None: "microcredit.cob").
     cob_queue: str | None = None
+    # `cob run --runner processes`: how many local processes work a step's partitions at once (None: one per CPU).
+    cob_processes: int | None = Field(default=None, ge=1, le=256)
     # How often the API process delivers queued messages in the background (0: only right
     # after each request that queued some, and on `microcredit outbox dispatch`).
     outbox_poll_seconds: float = Field(default=5.0, ge=0)

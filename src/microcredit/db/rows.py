@@ -23,13 +23,16 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import mysql as mysql_dialect
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_from_columns", "insert_written",
-           "row_by_id", "table_of", "update_from_columns", "watch_flushes", "write_changes"]
+__all__ = ["as_written", "columns_by_id", "forget_row", "id_chunks", "insert_from_columns", "insert_missing",
+           "insert_written", "row_by_id", "table_of", "update_from_columns", "watch_flushes", "write_changes"]
 
 # The most ids one `IN (...)` list carries (`id_chunks`). PostgreSQL binds at most 65,535 parameters per statement;
 # a read of 83,333 ids failed there (tests/integration/db/test_id_chunks.py).
@@ -309,3 +312,32 @@ def _insert_from(table: Table, names: tuple[str, ...], also: tuple[str, ...], po
         *names).render_derived(name="v")
     values = [*(bindparam(f"s_{name}", type_=table.c[name].type) for name in also), *(v.c[name] for name in names)]
     return insert(table).from_select([*also, *names], select(*values).select_from(v))
+
+
+def insert_missing(bind: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
+                   unique: tuple[str, ...]) -> None:
+    """Insert each of `rows` whose `unique` columns (a unique constraint of `table`) no row has yet; a row whose key
+    is already there — written by another transaction, perhaps at this moment — is left as it is, without an error
+    (the caller reads back what the table holds). The rows are written in the order of their keys, so two
+    transactions inserting overlapping keys take the keys' locks in one order (no deadlock between them).
+
+    For a fact that concurrent workers may both find missing and both make, each the same (a borrower's credit
+    report re-read on a day, by two close-of-business workers whose partitions hold loans of the same borrower):
+    on PostgreSQL and SQLite `INSERT … ON CONFLICT (unique) DO NOTHING` (PostgreSQL waits for a transaction that
+    inserted the same key and, once it commits, inserts nothing), on MariaDB `INSERT … ON DUPLICATE KEY UPDATE` of
+    one key column to itself (no change)."""
+    if not rows:
+        return
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    ordered = sorted(rows, key=lambda row: tuple(row[name] for name in unique))
+    dialect = connection.dialect.name
+    stmt: Any
+    if dialect in ("postgresql", "sqlite"):
+        module: Any = postgresql_dialect if dialect == "postgresql" else sqlite_dialect
+        stmt = module.insert(table).on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
+    elif dialect in ("mysql", "mariadb"):
+        stmt = mysql_dialect.insert(table)
+        stmt = stmt.on_duplicate_key_update({unique[0]: stmt.inserted[unique[0]]})
+    else:
+        raise NotImplementedError(f"insert_missing on {dialect}")
+    connection.execute(stmt, [dict(row) for row in ordered])

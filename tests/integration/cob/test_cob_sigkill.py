@@ -49,15 +49,17 @@ def _setup(backend: str, tmp: Path, suffix: str) -> tuple[Runtime, Portfolio, st
     return runtime, portfolio, url
 
 
-def twin_databases(backend: str, tmp_path_factory: pytest.TempPathFactory, names: tuple[str, str]
+def twin_databases(backend: str, tmp_path_factory: pytest.TempPathFactory, names: tuple[str, ...]
                    ) -> Iterator[list[tuple[Runtime, Portfolio, str, Path]]]:
-    """Two databases of `backend` with the same portfolio, one per name (made on the first, copied to the
-    second); closed afterwards."""
+    """Databases of `backend` with the same portfolio, one per name (made on the first, copied to the
+    others); closed afterwards."""
     tmp: Path = tmp_path_factory.mktemp(f"cob-{names[0]}")
     runtime, portfolio, url = _setup(backend, tmp, f"_cob_{names[0]}")
-    twin_tmp: Path = tmp_path_factory.mktemp(f"cob-{names[1]}")
-    twin, twin_url = twin_of(runtime, backend, url, tmp, twin_tmp, f"_cob_{names[1]}")
-    out = [(runtime, portfolio, url, tmp), (twin, portfolio, twin_url, twin_tmp)]
+    out = [(runtime, portfolio, url, tmp)]
+    for name in names[1:]:
+        twin_tmp: Path = tmp_path_factory.mktemp(f"cob-{name}")
+        twin, twin_url = twin_of(runtime, backend, url, tmp, twin_tmp, f"_cob_{name}")
+        out.append((twin, portfolio, twin_url, twin_tmp))
     yield out
     for runtime, *_ in out:
         runtime.close()

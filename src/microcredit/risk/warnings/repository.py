@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from microcredit.db.rows import insert_from_columns, table_of
+from microcredit.db.rows import insert_from_columns, insert_missing, table_of
 from microcredit.risk.warnings.models import (
     BehaviourScoreRow,
     BorrowerFreeze,
@@ -142,6 +142,20 @@ def refreshes(session: Session, borrower_id: int, *, upto: date) -> list[BureauR
     return list(session.scalars(select(BureauRefresh).where(BureauRefresh.borrower_id == borrower_id,
                                                             BureauRefresh.refreshed_on <= upto)
                                 .order_by(BureauRefresh.refreshed_on.desc()).limit(2)))
+
+
+def add_refreshes(session: Session, rows: list[BureauRefresh], on: date) -> dict[int, int]:
+    """Store the reports read on `on` (rows not yet added) unless a borrower's report of that day is already stored
+    (another close-of-business worker read it at the same time: the first stored stays, `rows.insert_missing`);
+    the overdue accounts of the report each of these borrowers has stored for the day, by borrower."""
+    if not rows:
+        return {}
+    insert_missing(session, table_of(BureauRefresh), [{column: getattr(row, column) for column in (
+        "institution_id", "borrower_id", "refreshed_on", "report_number", "overdue_accounts", "overdue_minor")}
+        for row in rows], unique=("borrower_id", "refreshed_on"))
+    stored = session.execute(select(BureauRefresh.borrower_id, BureauRefresh.overdue_accounts).where(
+        BureauRefresh.borrower_id.in_(sorted({row.borrower_id for row in rows})), BureauRefresh.refreshed_on == on))
+    return {borrower_id: overdue for borrower_id, overdue in stored}
 
 
 def latest_refreshes(session: Session, borrowers: Any, params: dict[str, Any], *, upto: date

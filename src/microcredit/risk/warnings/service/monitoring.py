@@ -177,10 +177,12 @@ def monitor_loans(*, session: Session, kit: MonitorKit, institution_id: int, on:
         answer = _bureau_known(t, latest, borrower_id, on)
         if answer is None:  # due today: read now, as `monitor_loan` on the borrower's first loan reads it
             read.append(_report(session, kit, institution_id, borrower_id, on))
-            answer = (True, read[-1].overdue_accounts, latest[0][1] if latest else None)
+            answer = (True, None, latest[0][1] if latest else None)
         bureau[borrower_id] = answer
-    if read:
-        repo.add(session, *read)
+    # Stored unless another worker's partition stored the borrower's report of the day first: that one is read back.
+    stored = repo.add_refreshes(session, read, on)
+    for borrower_id, overdue in stored.items():
+        bureau[borrower_id] = (True, overdue, bureau[borrower_id][2])
     loan_ids, dpd = list(day.loan_ids), list(day.dpd)
     known = [bureau[borrower_id] for borrower_id in day.borrower_ids]
     first, last = loan_ids[0], loan_ids[-1]
@@ -282,8 +284,8 @@ def _bureau(session: Session, kit: MonitorKit, t: Thresholds, institution_id: in
     if not _refresh_due(t, last.refreshed_on if last else None, borrower_id, on):
         return False, last.overdue_accounts if last else None, None
     report = _report(session, kit, institution_id, borrower_id, on)
-    repo.add(session, report)
-    return True, report.overdue_accounts, last.overdue_accounts if last else None
+    stored = repo.add_refreshes(session, [report], on)  # another worker's of the same day, if it stored one first
+    return True, stored[borrower_id], last.overdue_accounts if last else None
 
 
 def _report(session: Session, kit: MonitorKit, institution_id: int, borrower_id: int, on: date) -> BureauRefresh:
