@@ -304,12 +304,17 @@ def child(url: str, data_dir: Path, partition: int, days: int = 1, trace_memory:
         statements[0] += 1
 
     _memory_now("setup", memory)
+    # The days before the measured one (`--cold`: all of this process's days) on a pool of their own when the
+    # measured day has one: the first day over copied loans is the heavy one (every overdue loan's case opened).
+    warm_pool = ProcessRunner(runtime.settings, processes) if processes and unmeasured else None
     for day in range(days if unmeasured else days - 1):
         warm = runtime.db.run(lambda s: cob.runs.start(session=s, clock=kit.clock, actor=Actor.system(inst_id),
                                                        institution_id=inst_id, on=None, partition_size=partition,
                                                        lease_seconds=kit.lease_seconds).id)
-        cob.runs.execute(db=runtime.db, kit=kit, run_id=warm)
+        cob.runs.execute(db=runtime.db, kit=kit, run_id=warm, runner=warm_pool)
         _memory_now(f"day {day + 1}", memory)
+    if warm_pool is not None:
+        warm_pool.close()
     if unmeasured:
         runtime.close()
         print("{}")
@@ -480,7 +485,7 @@ def _close_day(url: str, tmp: Path, partition: int, src: str | None, days: int =
     measured = [*(["--memory"] if trace_memory else []), *(["--profile", profile] if profile else []),
                 *(["--processes", str(processes)] if processes else [])]
     if cold and days > 1:
-        run(days - 1, "--unmeasured")
+        run(days - 1, "--unmeasured", *(["--processes", str(processes)] if processes else []))
         return run(1, *measured)
     return run(days, *measured)
 
