@@ -50,10 +50,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microcredit.config import InsecureConfiguration, Settings
+from microcredit.config import InsecureConfiguration, Mode, Settings
 from microcredit.errors import DomainError
 from microcredit.risk.learning.cli import risk_app
-from microcredit.runtime import Runtime, build_runtime
+from microcredit.runtime import Runtime, build_runtime, settle_heap
 
 app = typer.Typer(help="microcredit: an open-source microcredit (小额信贷) system.", no_args_is_help=True,
                   add_completion=False)
@@ -763,9 +763,13 @@ RUNNER_HELP = ("in_process, processes (a step's partitions on local processes at
 @contextlib.contextmanager
 def _step_runner(runtime: Runtime, runner: str, processes: int | None = None) -> Iterator[Any]:
     """The close of business's step runner by name, for the command's time: None (in process), a pool of local
-    processes (stopped at the end), or Celery workers over the broker."""
+    processes (stopped at the end), or Celery workers over the broker. This process's start-up heap is settled
+    first (`runtime.settle_heap`: the in-process runner works every loan here) — not in test mode, where the tests
+    run the commands inside their own process (`CliRunner`), whose heap must stay collectable."""
     if runner not in ("in_process", "processes", "celery"):
         _fail(f"unknown runner {runner!r}: in_process, processes or celery")
+    if runtime.settings.mode is not Mode.TEST:
+        settle_heap()
     if runner == "in_process":
         yield None
         return

@@ -25,7 +25,7 @@ from typing import Any
 from celery import Celery, group
 
 from microcredit.config import Settings
-from microcredit.runtime import Runtime, build_runtime
+from microcredit.runtime import Runtime, build_runtime, settle_heap
 
 QUEUE = "microcredit.cob"
 TASK_TIMEOUT_SECONDS = 3600
@@ -54,8 +54,10 @@ app = make_app() if Settings().redis_url else Celery("microcredit")
 
 @cache
 def _runtime() -> Runtime:
-    """The worker process's parts, built once."""
-    return build_runtime(Settings())
+    """The worker process's parts, built once (and the start-up heap settled: `settle_heap`)."""
+    runtime = build_runtime(Settings())
+    settle_heap()
+    return runtime
 
 
 @app.task(name="microcredit.cob.work_task")  # type: ignore[untyped-decorator]  # celery ships no types
@@ -86,6 +88,7 @@ _POOL_RUNTIME: list[Runtime] = []  # a pool process's parts, built at its start
 def _start_process(settings: Settings) -> None:
     """A pool process's start: its parts built from the runner's settings, once."""
     _POOL_RUNTIME.append(build_runtime(settings))
+    settle_heap()
 
 
 def _pool_task(run_id: int, task_id: int) -> tuple[int, int, int]:

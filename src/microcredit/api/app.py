@@ -9,7 +9,6 @@ switched on) and the web app's static files at `/`.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,7 +52,7 @@ from microcredit.risk import api as risk_routes
 from microcredit.risk.fraud import api as risk_fraud_routes
 from microcredit.risk.registry import api as risk_registry_routes
 from microcredit.risk.warnings import api as warnings_routes
-from microcredit.runtime import Runtime, build_runtime
+from microcredit.runtime import Runtime, build_runtime, settle_heap
 from microcredit.servicing import api as servicing_routes
 
 log = structlog.get_logger(__name__)
@@ -172,21 +171,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         if poller is not None:
             poller.join(timeout=5)
-
-
-def settle_heap() -> None:
-    """Keep what start-up built out of the garbage collector's full collections (`gc.freeze`).
-
-    The application's start-up leaves ~450,000 tracked objects that live as long as the process
-    (modules, routes, models, compiled statements). CPython's full (generation-2) collection walks
-    every one of them, and it comes when a quarter as many new objects have survived: under load,
-    every few seconds, a pause of 0.1--0.5 s in which every request in flight waits -- the tail of
-    the signed-in reads (docs/performance.md, eighth pass). Collected once, then frozen: a full
-    collection walks only what was made since. Frozen objects are never freed, which is what they
-    are for; tests, which build many applications in one process, do not freeze.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def create_served_app(settings: Settings | None = None) -> FastAPI:
