@@ -19,12 +19,15 @@ from microcredit.api.deps import dispatch_outbox
 from microcredit.api.problems import PROBLEM_MEDIA_TYPE, Problem
 from microcredit.audit import service as audit_service
 from microcredit.audit.models import AuditHead, AuditRecord
+from microcredit.clock import FrozenClock
 from microcredit.db.engine import Database
+from microcredit.db.migrate import upgrade
 from microcredit.identity import service as identity
 from microcredit.identity.models import User
 from microcredit.models_registry import load_all_models
 from microcredit.platform.actor import RequestMeta
-from microcredit.runtime import Runtime
+from microcredit.runtime import Runtime, build_runtime
+from tests.conftest import START, fresh_database_url, make_settings
 
 PROBLEM_FIELDS = frozenset(Problem.model_fields)
 _APPS: dict[str, FastAPI] = {}
@@ -161,3 +164,14 @@ def outbox_timer(client: TestClient) -> None:
     queued. Messages nobody waits for at once (receipts, notices) leave only this way; a one-time code
     leaves with its own request (`notifications.enqueue_sms(urgent=True)`)."""
     dispatch_outbox(client.app.state.runtime)
+
+
+def committing_runtime(backend: str, tmp_path_factory: Any, name: str, *, sqlite_busy_timeout_ms: int = 5000
+                       ) -> Runtime:
+    """A fresh migrated database of `backend` that really commits (not the test's transaction rolled back at its
+    end), with the runtime on it at `START`: for tests of concurrent transactions. The caller closes it."""
+    tmp = tmp_path_factory.mktemp(name)
+    database = Database(fresh_database_url(backend, tmp, suffix=f"_{name}"),
+                        sqlite_busy_timeout_ms=sqlite_busy_timeout_ms)
+    upgrade(database.engine)
+    return build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))

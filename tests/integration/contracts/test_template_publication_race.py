@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcredit.api.app import create_app
-from microcredit.clock import FrozenClock
 from microcredit.contracts import repository
 from microcredit.contracts.models import ContractTemplate
-from microcredit.db.engine import Database
-from microcredit.db.migrate import upgrade
-from microcredit.runtime import Runtime, build_runtime
-from tests.conftest import START, fresh_database_url, make_settings
+from microcredit.runtime import Runtime
 from tests.factories import make_institution, make_staff
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import committing_runtime, signed_in
 
 pytestmark = pytest.mark.xdist_group("concurrency")  # one worker: the requests are the parallelism
 T = "/api/v1/contract-templates"
@@ -38,11 +33,8 @@ ROUNDS = 2
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Any]]:
     """A migrated database that really commits, the runtime on it, an institution."""
-    tmp: Path = tmp_path_factory.mktemp("template_race")
-    database = Database(fresh_database_url(request.param, tmp, suffix="_template_race"), sqlite_busy_timeout_ms=5000)
-    upgrade(database.engine)
-    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
-    with database.session() as session:
+    runtime = committing_runtime(request.param, tmp_path_factory, "template_race")
+    with runtime.db.session() as session:
         inst = make_institution(session, runtime)
         session.commit()
         yield runtime, inst

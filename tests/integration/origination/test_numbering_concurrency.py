@@ -11,21 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
-from microcredit.clock import FrozenClock
-from microcredit.db.engine import Database
-from microcredit.db.migrate import upgrade
 from microcredit.risk.assessment import Decision
-from microcredit.runtime import Runtime, build_runtime
-from tests.conftest import START, fresh_database_url, make_settings
+from microcredit.runtime import Runtime
 from tests.factories import make_borrower, make_institution
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import committing_runtime, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 pytestmark = pytest.mark.xdist_group("concurrency")  # one worker: the requests are the parallelism
@@ -35,11 +30,8 @@ CALLERS = 12
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Any]]:
     """A migrated database that really commits, the runtime on it, and an institution with a product."""
-    tmp: Path = tmp_path_factory.mktemp("numbering")
-    database = Database(fresh_database_url(request.param, tmp, suffix="_numbering"), sqlite_busy_timeout_ms=200)
-    upgrade(database.engine)
-    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
-    with database.session() as session:
+    runtime = committing_runtime(request.param, tmp_path_factory, "numbering", sqlite_busy_timeout_ms=200)
+    with runtime.db.session() as session:
         inst = make_institution(session, runtime)
         publish_product(session, runtime, inst)
         session.commit()

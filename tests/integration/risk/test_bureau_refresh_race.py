@@ -15,21 +15,17 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from microcredit.clock import FrozenClock
-from microcredit.db.engine import Database
-from microcredit.db.migrate import upgrade
 from microcredit.parties.models import Institution
 from microcredit.risk.warnings import repository as repo
 from microcredit.risk.warnings.models import BureauRefresh
-from microcredit.runtime import Runtime, build_runtime
-from tests.conftest import START, fresh_database_url, make_settings
+from microcredit.runtime import Runtime
 from tests.factories import make_borrower, make_institution
+from tests.integration.helpers import committing_runtime
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 ON = date(2026, 12, 1)
@@ -39,11 +35,8 @@ ON = date(2026, 12, 1)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[Runtime, int, int]]:
     """A migrated database that really commits, the runtime on it, an institution and a borrower."""
-    tmp: Path = tmp_path_factory.mktemp("bureau_race")
-    database = Database(fresh_database_url(request.param, tmp, suffix="_bureau_race"), sqlite_busy_timeout_ms=10_000)
-    upgrade(database.engine)
-    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
-    with database.session() as session:
+    runtime = committing_runtime(request.param, tmp_path_factory, "bureau_race", sqlite_busy_timeout_ms=10_000)
+    with runtime.db.session() as session:
         inst = make_institution(session, runtime)
         borrower = make_borrower(session, runtime, inst).borrower
         session.commit()

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,16 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcredit.api.app import create_app
-from microcredit.clock import FrozenClock
-from microcredit.db.engine import Database
-from microcredit.db.migrate import upgrade
 from microcredit.risk.registry import demo
 from microcredit.risk.registry import repository as registry_repository
 from microcredit.risk.registry.models import RiskModelVersion
-from microcredit.runtime import Runtime, build_runtime
-from tests.conftest import START, fresh_database_url, make_settings
+from microcredit.runtime import Runtime
 from tests.factories import make_institution, make_staff
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import committing_runtime, signed_in
 
 pytestmark = pytest.mark.xdist_group("concurrency")  # one worker: the requests are the parallelism
 API = "/api/v1/risk"
@@ -39,11 +34,8 @@ API = "/api/v1/risk"
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Any]]:
     """A migrated database that really commits, the runtime on it, an institution."""
-    tmp: Path = tmp_path_factory.mktemp("registry_race")
-    database = Database(fresh_database_url(request.param, tmp, suffix="_registry_race"), sqlite_busy_timeout_ms=5000)
-    upgrade(database.engine)
-    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
-    with database.session() as session:
+    runtime = committing_runtime(request.param, tmp_path_factory, "registry_race")
+    with runtime.db.session() as session:
         inst = make_institution(session, runtime)
         session.commit()
         yield runtime, inst

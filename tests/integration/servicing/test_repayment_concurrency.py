@@ -9,27 +9,22 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from microcredit.api.app import create_app
-from microcredit.clock import FrozenClock
-from microcredit.db.engine import Database
-from microcredit.db.migrate import upgrade
 from microcredit.ledger import service as ledger
 from microcredit.lending.loan import Disbursement, Repayment, fold
 from microcredit.lending.money import Money
 from microcredit.parties import service as parties
 from microcredit.platform.actor import Actor
 from microcredit.risk.assessment import Decision
-from microcredit.runtime import Runtime, build_runtime
+from microcredit.runtime import Runtime
 from microcredit.servicing.service import loans
-from tests.conftest import START, fresh_database_url, make_settings
 from tests.factories import make_borrower, make_institution, make_staff
-from tests.integration.helpers import sign_contract, signed_in
+from tests.integration.helpers import committing_runtime, sign_contract, signed_in
 from tests.integration.origination.support import PLAN, assessment, publish_product, use_review
 
 pytestmark = pytest.mark.xdist_group("concurrency")  # one worker: the requests are the parallelism
@@ -40,11 +35,8 @@ REPEATED = DISTINCT // 3
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Any]]:
     """A migrated database that really commits, the runtime on it, and an institution with a product."""
-    tmp: Path = tmp_path_factory.mktemp("repayments")
-    database = Database(fresh_database_url(request.param, tmp, suffix="_repay"), sqlite_busy_timeout_ms=30_000)
-    upgrade(database.engine)
-    runtime = build_runtime(make_settings(tmp), database=database, clock=FrozenClock(START))
-    with database.session() as session:
+    runtime = committing_runtime(request.param, tmp_path_factory, "repayments", sqlite_busy_timeout_ms=30_000)
+    with runtime.db.session() as session:
         inst = make_institution(session, runtime)
         publish_product(session, runtime, inst)
         session.commit()
